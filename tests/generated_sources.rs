@@ -77,8 +77,13 @@ fn switches_add_their_constructs() {
         slices: 50,
         tuples: 50,
         const_generic: 50,
+        array_patterns: 50,
+        array_assignment: 50,
+        labeled_blocks: 50,
+        option_patterns: 50,
+        num_traits: 50,
     };
-    let on = generate::random_programs_with(7, 30, all);
+    let on = generate::random_programs_with(7, 40, all);
     for construct in [
         "pub const MODE_",
         "const PHASE_",
@@ -93,12 +98,37 @@ fn switches_add_their_constructs() {
         "<const N: usize>",
         "[0.0; N]",
         "::<4>(",
+        "let [",
+        "] = *v;",
+        "'b",
+        "break 'b",
+        "if let Some(",
+        "let Some(",
+        ".checked_sub(",
+        "None =>",
+        "num_traits::Float + num_traits::FromPrimitive",
+        "T::from_f64(",
+        "T::from_usize(",
+        "-> T",
     ] {
         assert!(on.functions.contains(construct), "no {construct}");
     }
+    // A whole-array assignment: `a3 = [` or `a3 = a5;`.
+    assert!(
+        on.functions.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with('a')
+                && l.split_once(" = ")
+                    .is_some_and(|(a, _)| a.len() > 1 && a[1..].chars().all(|c| c.is_ascii_digit()))
+        }),
+        "no whole-array assignment"
+    );
     assert!(on.dual.contains("_dual::<4>("));
+    assert!(on.dual.contains("_value_and_grad::<f32>("));
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
-    for construct in ["MODE_", "PHASE_", "&[f64]", "p: (", "const N", "_other"] {
+    for construct in [
+        "MODE_", "PHASE_", "&[f64]", "p: (", "const N", "_other", "let [", "'b", "Some(", "<T",
+    ] {
         assert!(!off.functions.contains(construct), "{construct} while off");
     }
 }

@@ -73,6 +73,21 @@ where
     e
 }
 
+/// Cubes, which the reverse sweep differentiates in one step as `3·x²` (`6·x·..` for a cube
+/// of a sum of squares): the factor is `T`'s, not an `f64` literal. (It was `t * 3.0`, which
+/// did not compile for a generic `T`; found by the generic random programs of issue 15.)
+#[differentiable]
+fn cubic_well<T: Float>(x: T, y: T) -> T {
+    let r2 = x * x + y * y;
+    x * x * x - 0.5 * (y * y * y) + r2 * r2 * r2
+}
+
+/// The same with `grad::Float`.
+#[differentiable]
+fn cube_grad_float<T: grad::Float>(x: T) -> T {
+    x * x * x
+}
+
 fn random_point(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
@@ -187,4 +202,23 @@ fn literals_passed_to_functions_keep_their_type() {
     let t: f64 = 0.3;
     assert!((eased_grad(t) - (4.0 * t - 0.5 + 1.0)).abs() < 1e-15);
     assert!((eased_grad(0.3f32) - (4.0f32 * 0.3 - 0.5 + 1.0)).abs() < 1e-6);
+}
+
+#[test]
+fn cubes_in_generic_code() {
+    for (x, y) in [(0.7, -1.3), (-0.4, 0.9)] {
+        let (dx, dy) = cubic_well_grad(x, y);
+        // Closed form: d/dx = 3x² + 6x r², d/dy = -1.5y² + 6y r², r² = x² + y².
+        let r2: f64 = x * x + y * y;
+        let (ex, ey) = (
+            3.0 * x * x + 6.0 * x * r2 * r2,
+            -1.5 * y * y + 6.0 * y * r2 * r2,
+        );
+        assert!((dx - ex).abs() <= 1e-12 * ex.abs().max(1.0), "{dx} vs {ex}");
+        assert!((dy - ey).abs() <= 1e-12 * ey.abs().max(1.0), "{dy} vs {ey}");
+        let (dx32, dy32) = cubic_well_grad(x as f32, y as f32);
+        assert!(((dx32 as f64) - ex).abs() <= 1e-4 * ex.abs().max(1.0));
+        assert!(((dy32 as f64) - ey).abs() <= 1e-4 * ey.abs().max(1.0));
+        assert_eq!(cube_grad_float_grad(x), 3.0 * (x * x));
+    }
 }

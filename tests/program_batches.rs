@@ -40,13 +40,21 @@
 //! (the derivative of `sin` 0.1% too large, through a helper with a hand-written `_vjp` that
 //! the programs call instead of `sin`) to show the shrinker at work. `GRAD_FUZZ_OPT` sets the
 //! opt-level of the generated crates (default 0: they compile faster than they run).
+//! `GRAD_FUZZ_DENY_WARNINGS=1` makes warnings in the generated programs errors (of the
+//! generator where the plain copy warns too, else of grad's expansion).
 //!
 //! The generator's switches (`Features` in `tests/generate/programs.rs`, percentages, 0 for
 //! off) default to `Features::DEFAULT` and are overridden by `GRAD_FUZZ_CONST_PATTERNS` (of the
 //! `match` patterns 0..=3 written as `const` items' names, default 30), `GRAD_FUZZ_SLICES` (of
 //! the programs taking `v: &[f64]`, default 15), `GRAD_FUZZ_TUPLES` (of the programs taking
-//! `p: (f64, f64)`, default 0) and `GRAD_FUZZ_CONST_GENERIC` (of the programs
-//! `prog_K<const N: usize>`, default 0), for instance
+//! `p: (f64, f64)`, default 10), `GRAD_FUZZ_CONST_GENERIC` (of the programs
+//! `prog_K<const N: usize>`, default 10), and, each of the programs that use the construct
+//! (default 15): `GRAD_FUZZ_ARRAY_PATTERNS` (`let [b0, _, b2, b3] = v;`),
+//! `GRAD_FUZZ_ARRAY_ASSIGNMENT` (`a = [a[1] * c + e, a[0], ..];`, `a = b;`),
+//! `GRAD_FUZZ_LABELED_BLOCKS` (`let y = 'b0: { .. break 'b0 e; .. }`),
+//! `GRAD_FUZZ_OPTION_PATTERNS` (`if let`, `let .. else`, `match` on `n.checked_sub(2)`) and
+//! `GRAD_FUZZ_NUM_TRAITS` (programs generic over `T: num_traits::Float + FromPrimitive`,
+//! checked in `f64` and, loosely, in `f32`), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
@@ -65,7 +73,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use generate::{Features, ProgramTree, random_program_trees, render_programs};
+use generate::{
+    Features, ProgramTree, random_program_trees, render_plain_functions, render_programs,
+};
 
 /// The default seed, not the committed programs' `RANDOM_PROGRAMS_SEED`.
 const DEFAULT_SEED: u64 = 0x6772_6164_0b00;
@@ -79,6 +89,9 @@ struct Config {
     shrink_time: Duration,
     shrink_candidates: usize,
     plant: bool,
+    /// Warnings in the programs are errors (`GRAD_FUZZ_DENY_WARNINGS=1`): the generator's read
+    /// tracking, and warnings in grad's expansions.
+    deny_warnings: bool,
     /// The generator's switches: [`Features::DEFAULT`] with the overrides of the environment.
     features: Features,
     opt: String,
@@ -86,6 +99,7 @@ struct Config {
     root: PathBuf,
     cargo: String,
     num_dual: String,
+    num_traits: String,
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -106,12 +120,14 @@ impl Config {
     fn from_env() -> Config {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
         let lock = fs::read_to_string(manifest.join("Cargo.lock")).expect("read Cargo.lock");
-        let num_dual = lock
-            .split("[[package]]")
-            .find(|p| p.contains("name = \"num-dual\""))
-            .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
-            .map(|v| v.trim_matches('"').to_string())
-            .expect("num-dual in Cargo.lock");
+        let locked = |name: &str| {
+            lock.split("[[package]]")
+                .find(|p| p.contains(&format!("name = \"{name}\"")))
+                .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+                .map(|v| v.trim_matches('"').to_string())
+                .unwrap_or_else(|| panic!("{name} in Cargo.lock"))
+        };
+        let (num_dual, num_traits) = (locked("num-dual"), locked("num-traits"));
         let cargo = std::env::var("CARGO")
             .ok()
             .or_else(|| option_env!("CARGO").map(str::to_string))
@@ -125,6 +141,7 @@ impl Config {
             shrink_time: Duration::from_secs(env_number("GRAD_FUZZ_SHRINK_SECONDS", 600)),
             shrink_candidates: env_number("GRAD_FUZZ_SHRINK_CANDIDATES", 5000) as usize,
             plant: env_number("GRAD_FUZZ_PLANT_BUG", 0) != 0,
+            deny_warnings: env_number("GRAD_FUZZ_DENY_WARNINGS", 0) != 0,
             features: Features {
                 const_patterns: env_number(
                     "GRAD_FUZZ_CONST_PATTERNS",
@@ -136,11 +153,29 @@ impl Config {
                     "GRAD_FUZZ_CONST_GENERIC",
                     Features::DEFAULT.const_generic,
                 ),
+                array_patterns: env_number(
+                    "GRAD_FUZZ_ARRAY_PATTERNS",
+                    Features::DEFAULT.array_patterns,
+                ),
+                array_assignment: env_number(
+                    "GRAD_FUZZ_ARRAY_ASSIGNMENT",
+                    Features::DEFAULT.array_assignment,
+                ),
+                labeled_blocks: env_number(
+                    "GRAD_FUZZ_LABELED_BLOCKS",
+                    Features::DEFAULT.labeled_blocks,
+                ),
+                option_patterns: env_number(
+                    "GRAD_FUZZ_OPTION_PATTERNS",
+                    Features::DEFAULT.option_patterns,
+                ),
+                num_traits: env_number("GRAD_FUZZ_NUM_TRAITS", Features::DEFAULT.num_traits),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
             cargo,
             num_dual,
+            num_traits,
         }
     }
 
@@ -225,6 +260,9 @@ enum Part {
     Dual,
     /// The same functions without `#[differentiable]`: an error there is the generator's.
     Plain,
+    /// The mirrors' `PROGRAMS` table, which names each function's companions: an error there
+    /// follows from a function that did not expand (a macro that panicked emits nothing).
+    Table,
 }
 
 /// Rendered programs: the text, and where each part and each program starts (1-based lines).
@@ -270,18 +308,19 @@ fn render_piece(cfg: &Config, trees: &[ProgramTree]) -> Piece {
     }
     let generated = render_programs("tests/program_batches.rs", &trees, true);
     let mut functions = generated.functions;
+    // The plain copy spells every literal of a program generic over its float type as a `T`.
+    let mut plain = render_plain_functions("tests/program_batches.rs", &trees, true);
     if cfg.plant {
-        functions = functions.replace("f64::sin(", "planted_sin(");
-        let end = functions.rfind("}\n").expect("the module's end");
-        functions.insert_str(end, PLANTED);
+        for text in [&mut functions, &mut plain] {
+            *text = text.replace("f64::sin(", "planted_sin(");
+            let end = text.rfind("}\n").expect("the module's end");
+            text.insert_str(end, PLANTED);
+        }
     }
-    let plain = functions
-        .replace(
-            "pub mod random_programs {",
-            "pub mod random_programs_plain {",
-        )
-        .replace("    #[differentiable]\n", "");
     let mut text = String::new();
+    if cfg.deny_warnings {
+        text.push_str("#![deny(warnings)]\n");
+    }
     let mut marks = Vec::new();
     for (part, source) in [
         (Part::Functions, &functions),
@@ -292,6 +331,10 @@ fn render_piece(cfg: &Config, trees: &[ProgramTree]) -> Piece {
         marks.push((first, part, None));
         let lines: Vec<&str> = source.lines().collect();
         for (i, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("pub const PROGRAMS") {
+                marks.push((first + i, Part::Table, None));
+                continue;
+            }
             let Some(rest) = line.trim_start().strip_prefix("pub fn ") else {
                 continue;
             };
@@ -336,10 +379,11 @@ fn write_crate(cfg: &Config, dir: &Path, name: &str, programs: &str, main: &str)
     let toml = format!(
         "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
          # Not a member of grad's workspace.\n[workspace]\n\n\
-         [dependencies]\ngrad = {{ path = '{}' }}\nnum-dual = \"={}\"\n\n\
+         [dependencies]\ngrad = {{ path = '{}' }}\nnum-dual = \"={}\"\nnum-traits = \"={}\"\n\n\
          [profile.dev]\nopt-level = {}\ndebug = false\nincremental = false\n",
         manifest.display(),
         cfg.num_dual,
+        cfg.num_traits,
         cfg.opt
     );
     if fs::read_to_string(dir.join("Cargo.toml")).ok() != Some(toml.clone()) {
@@ -451,6 +495,7 @@ const SUBJECT_MACRO: &str = "macro_rules! subject {
             value_and_grad: p.value_and_grad,
             vjp: p.vjp,
             dual: p.dual,
+            value_and_grad32: p.value_and_grad32,
         }
     }};
 }
@@ -613,7 +658,7 @@ fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
                 for d in &diags {
                     if let Some((part, Some(program))) = d.line.and_then(|l| piece.locate(l)) {
                         let entry = named.entry(program).or_insert_with(|| (d.clone(), false));
-                        entry.1 |= part != Part::Functions;
+                        entry.1 |= matches!(part, Part::Dual | Part::Plain);
                     }
                 }
                 if named.is_empty() {
@@ -779,7 +824,8 @@ fn evaluate(cfg: &Config, found: &Found, candidates: &[Vec<ProgramTree>]) -> Vec
                     return errors
                         .iter()
                         .filter(|(_, e)| {
-                            e.iter().all(|(part, ..)| *part == Part::Functions)
+                            e.iter()
+                                .all(|(part, ..)| matches!(part, Part::Functions | Part::Table))
                                 && e.iter().any(|(_, code, _)| *code == want)
                         })
                         .map(|(&k, e)| {

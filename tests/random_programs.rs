@@ -7,12 +7,15 @@
 //! arrays, `while` and `loop` with counters, `break` (also with a value and by label),
 //! `continue`, early `return` from loops, local arrays filled in loops, iterator idioms,
 //! running maxima and minima (`m = m.max(e)` over a range, which grad reverses without a tape,
-//! and near misses that it tapes) and calls of earlier programs inside loops and branches.
+//! and near misses that it tapes), calls of earlier programs inside loops and branches, and
+//! the switches of `Features::DEFAULT` (slices, tuple parameters, const generics, `const`
+//! patterns, array patterns, whole-array assignment, labeled blocks, `Option` patterns, and
+//! programs generic over `T: num_traits::Float`, called as `prog_K::<f64>`).
 //! `random_programs_dual.rs` holds a mirror of each over `num_dual::Dual64` with the same
 //! control flow, which also measures how close a point is to a kink or to flipping a float
 //! comparison. Every program is checked at 32 points `(x0, x1, x2) ∈ [-2, 2]^3`,
 //! `v ∈ [-2, 2]^4`, `n ∈ 0..=N_MAX` drawn by proptest from a fixed seed, so runs are
-//! reproducible.
+//! reproducible; the generic ones also in `f32`, loosely.
 
 // Random programs contain what a person would not write (`let v = v;`, `x >= x`): clippy's
 // style lints have nothing to say about them.
@@ -29,8 +32,8 @@ include!("generated/random_programs_dual.rs");
 mod program_check;
 
 use program_check::{
-    Point, Subject, check_dual, check_finite, check_finite_differences, check_value_and_grad,
-    check_vjp,
+    Point, Subject, check_dual, check_f32, check_finite, check_finite_differences,
+    check_value_and_grad, check_vjp,
 };
 use random_programs_dual::{N_MAX, PROGRAMS};
 
@@ -58,6 +61,7 @@ fn subjects() -> Vec<Subject> {
             value_and_grad: p.value_and_grad,
             vjp: p.vjp,
             dual: p.dual,
+            value_and_grad32: p.value_and_grad32,
         })
         .collect()
 }
@@ -110,6 +114,16 @@ proptest! {
     fn gradients_match_dual_numbers(points in points()) {
         for (p, q) in subjects().iter().zip(points) {
             if let Err(f) = check_dual(p, q) {
+                prop_assert!(false, "{}", f.message);
+            }
+        }
+    }
+
+    /// The programs generic over their float type give nearly the same gradient in `f32`.
+    #[test]
+    fn generic_gradients_in_f32_match_f64_loosely(points in points()) {
+        for (p, q) in subjects().iter().zip(points) {
+            if let Err(f) = check_f32(p, q) {
                 prop_assert!(false, "{}", f.message);
             }
         }

@@ -28,6 +28,12 @@ pub type Grad = fn(f64, f64, f64, [f64; 4], usize) -> Gradient;
 pub type ValueAndGrad = fn(f64, f64, f64, [f64; 4], usize) -> (f64, Gradient);
 pub type Vjp = fn(f64, f64, f64, [f64; 4], usize, f64) -> Gradient;
 pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
+pub type ValueAndGrad32 = fn(f32, f32, f32, [f32; 4], usize) -> (f32, (f32, f32, f32, [f32; 4]));
+
+/// How far the gradient in `f32` of a program generic over its float type may be from the
+/// `f64` one, relative to the largest component (at least 1): rounding at `f32`'s 6e-8,
+/// through up to a few thousand operations, some of them ill-conditioned.
+pub const F32_TOLERANCE: f64 = 2e-3;
 
 /// A generated program with its companions and its dual-number mirror.
 #[derive(Clone, Copy)]
@@ -38,6 +44,8 @@ pub struct Subject {
     pub value_and_grad: ValueAndGrad,
     pub vjp: Vjp,
     pub dual: Mirror,
+    /// `_value_and_grad` in `f32`, of a program generic over its float type.
+    pub value_and_grad32: Option<ValueAndGrad32>,
 }
 
 /// The seven float inputs `(x0, x1, x2, v0, v1, v2, v3)` and `n`.
@@ -218,6 +226,56 @@ pub fn check_dual(p: &Subject, q: Point) -> Result<bool, Failure> {
     Ok(true)
 }
 
+/// The gradient in `f32` of a program generic over its float type agrees loosely with the
+/// `f64` one at the same point (the point rounded to `f32`), within [`F32_TOLERANCE`] of the
+/// largest component. `Ok(false)`: no `f32` gradient; or the point is within [`CLEARANCE`] of
+/// a kink or a flip, which `f32` rounding could cross; or the value in `f32` is not within
+/// [`F32_TOLERANCE`] of the value in `f64`: rounding took the function itself elsewhere (the
+/// sign of `(x * 0.9).acos().cos()`, zero in exact arithmetic, picked by a `copysign`).
+pub fn check_f32(p: &Subject, q: Point) -> Result<bool, Failure> {
+    let Some(value_and_grad32) = p.value_and_grad32 else {
+        return Ok(false);
+    };
+    let x32 = q.x.map(|x| x as f32);
+    let q = Point {
+        x: x32.map(f64::from),
+        n: q.n,
+    };
+    let (_, _, margin) = dual_gradient(p, q);
+    if margin < CLEARANCE {
+        return Ok(false);
+    }
+    let (value32, (a, b, c, v)) = value_and_grad32(
+        x32[0],
+        x32[1],
+        x32[2],
+        [x32[3], x32[4], x32[5], x32[6]],
+        q.n,
+    );
+    let value = primal(p, q.x, q.n);
+    if !((f64::from(value32) - value).abs() <= F32_TOLERANCE * (1.0 + value.abs())) {
+        return Ok(false);
+    }
+    let g = grad(p, q);
+    let g32 = [a, b, c, v[0], v[1], v[2], v[3]].map(f64::from);
+    let scale = g.iter().fold(1.0f64, |m, g| m.max(g.abs()));
+    for i in 0..7 {
+        if !((g32[i] - g[i]).abs() <= F32_TOLERANCE * scale) {
+            return Err(fail(
+                "f32",
+                format!(
+                    "d/dx{i} {}: grad in f32 {} vs f64 {} (error {:e}, scale {scale})",
+                    describe(p, q),
+                    g32[i],
+                    g[i],
+                    (g32[i] - g[i]).abs()
+                ),
+            ));
+        }
+    }
+    Ok(true)
+}
+
 /// `f_value_and_grad` returns exactly the primal's value and exactly `f_grad`.
 pub fn check_value_and_grad(p: &Subject, q: Point) -> Result<(), Failure> {
     let (value, g) = (p.value_and_grad)(q.x[0], q.x[1], q.x[2], q.v(), q.n);
@@ -365,6 +423,7 @@ pub fn check_case(p: &Subject, c: &Case, stats: &mut Stats) -> Vec<Failure> {
         failures.extend(dual.err());
         failures.extend(check_value_and_grad(p, q).err());
         failures.extend(check_vjp(p, q, c.power, c.upstream).err());
+        failures.extend(check_f32(p, q).err());
         (failures, skipped.0, skipped.1)
     }));
     match outcome {

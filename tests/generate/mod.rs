@@ -27,7 +27,7 @@ mod programs;
 #[allow(unused_imports)]
 pub use programs::{
     Features, ProgramTree, RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_program_trees,
-    random_programs, random_programs_with, render_programs,
+    random_programs, random_programs_with, render_plain_functions, render_programs,
 };
 
 /// The seed and count of the committed `random_expressions` files.
@@ -393,6 +393,51 @@ const KINKS: &[&str] = &["abs", "max", "min", "clamp", "copysign", "hypot"];
 enum Mode {
     Primal,
     Dual,
+    /// A program generic over `T: num_traits::Float + num_traits::FromPrimitive`, its float
+    /// literals spelled as [`Lits`] says.
+    Generic(Lits),
+}
+
+/// How a program generic over its float type `T` spells a float literal `c`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum Lits {
+    /// `T::from_f64(c).unwrap()` (`T::zero()` and `T::one()` for 0 and 1).
+    #[default]
+    FromF64,
+    /// `c` as written, which grad converts to `T` in a function generic over exactly one float
+    /// type.
+    Bare,
+    /// Some literals one way and some the other (by the literal's value).
+    Mixed,
+}
+
+/// A float literal of a program generic over `T`.
+fn generic_literal(value: f64, lits: Lits) -> String {
+    let bare = match lits {
+        Lits::FromF64 => false,
+        Lits::Bare => true,
+        // A fixed scramble of the value's bits: the same literal is always spelled alike.
+        Lits::Mixed => value.to_bits().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 0,
+    };
+    if bare {
+        literal(value)
+    } else if value == 0.0 {
+        "T::zero()".to_string()
+    } else if value == 1.0 {
+        "T::one()".to_string()
+    } else {
+        format!("T::from_f64({}).unwrap()", literal(value))
+    }
+}
+
+/// A constant of a program generic over `T`: `f64::INFINITY` is `T::infinity()`, any other
+/// `f64` constant `T::from_f64(C).unwrap()`.
+fn generic_constant(name: &str) -> String {
+    match name {
+        "f64::INFINITY" => "T::infinity()".to_string(),
+        "f64::NEG_INFINITY" => "T::neg_infinity()".to_string(),
+        _ => format!("T::from_f64({name}).unwrap()"),
+    }
 }
 
 fn literal(value: f64) -> String {
@@ -416,10 +461,12 @@ fn render(e: &Expr, mode: Mode) -> String {
         Expr::Lit(value) => match mode {
             Mode::Primal => literal(*value),
             Mode::Dual => format!("c({})", literal(*value)),
+            Mode::Generic(lits) => generic_literal(*value, lits),
         },
         Expr::Const(name) => match mode {
             Mode::Primal => name.clone(),
             Mode::Dual => format!("c({name})"),
+            Mode::Generic(_) => generic_constant(name),
         },
         Expr::Neg(a) => format!("-{}", wrap(a, a.precedence() <= 3, mode)),
         Expr::Bin(op, a, b) => {
@@ -430,25 +477,29 @@ fn render(e: &Expr, mode: Mode) -> String {
         }
         Expr::Method { name, path, args } => match mode {
             Mode::Primal if *path => format!("f64::{name}({})", render_args(args, mode)),
-            Mode::Primal => format!(
+            Mode::Generic(_) if *path => format!("T::{name}({})", render_args(args, mode)),
+            Mode::Primal | Mode::Generic(_) => format!(
                 "{}.{name}({})",
                 wrap(&args[0], args[0].precedence() < 4, mode),
                 render_args(&args[1..], mode)
             ),
             Mode::Dual => render_dual_method(name, args),
         },
-        Expr::PowI { base, exp, path } => {
-            if *path && mode == Mode::Primal {
-                format!("f64::powi({}, {exp})", render(base, mode))
-            } else {
-                format!("{}.powi({exp})", wrap(base, base.precedence() < 4, mode))
-            }
-        }
+        Expr::PowI { base, exp, path } => match mode {
+            Mode::Primal if *path => format!("f64::powi({}, {exp})", render(base, mode)),
+            Mode::Generic(_) if *path => format!("T::powi({}, {exp})", render(base, mode)),
+            _ => format!("{}.powi({exp})", wrap(base, base.precedence() < 4, mode)),
+        },
         Expr::Call { name, args } => match mode {
-            Mode::Primal => format!("{name}({})", render_args(args, mode)),
+            Mode::Primal | Mode::Generic(_) => format!("{name}({})", render_args(args, mode)),
             Mode::Dual => {
-                // `prog_3::<4>` has the mirror `prog_3_dual::<4>`.
+                // `prog_3::<4>` has the mirror `prog_3_dual::<4>`; the mirror of a program
+                // generic over its float type, `prog_3::<T>` or `prog_3::<f64>`, is not generic.
                 let (base, generics) = name.split_at(name.find("::<").unwrap_or(name.len()));
+                let generics = match generics {
+                    "::<T>" | "::<f64>" => "",
+                    other => other,
+                };
                 format!("{base}_dual{generics}({}, margin)", render_args(args, mode))
             }
         },
@@ -554,8 +605,10 @@ fn render_stmt(stmt: &Stmt, mode: Mode, indent: usize, out: &mut String) {
                 (false, ..) => "",
                 (true, Mode::Primal, false) => ": f64",
                 (true, Mode::Dual, false) => ": Dual64",
+                (true, Mode::Generic(_), false) => ": T",
                 (true, Mode::Primal, true) => ": (f64, f64)",
                 (true, Mode::Dual, true) => ": (Dual64, Dual64)",
+                (true, Mode::Generic(_), true) => ": (T, T)",
             };
             let init = match init {
                 Init::Expr(e) => render(e, mode),

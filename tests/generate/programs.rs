@@ -42,30 +42,72 @@
 //! The generator also tracks which writes are still unread on some path (branches and loops
 //! merge their paths' states), so that the programs compile without warnings.
 //!
-//! Four constructs that exposed bugs are behind switches ([`Features`], percentages; a switch
-//! at 0 draws no random number, so it gives back the programs of before it):
+//! Constructs are behind switches ([`Features`], percentages; a switch at 0 draws no random
+//! number, so it gives back the programs of before it):
 //!
-//! - const patterns (on by default): `match` arms naming `const` items, of the module
+//! - const patterns: `match` arms naming `const` items, of the module
 //!   (`pub const MODE_B: usize = 1;`, `MODE_B => ..`) or of the body (`const PHASE_B: usize =
 //!   1;` at its top), alone, in or-patterns (`MODE_A | MODE_C`) or with a guard on `n`
 //!   (`MODE_B if n % 2 == 0`), next to the bindings `g if g > 1` and a catch-all `_other`;
-//! - slices (on by default): some programs take `v: &[f64]` (the table calls them with the
+//! - slices: some programs take `v: &[f64]` (the table calls them with the
 //!   four-element array; nobody else calls them, and a call from one passes `v` only to a
 //!   program taking `[f64; 4]`, as `[v[0], v[1], v[2], v[3]]`), with more loops over
 //!   `0..v.len()`, `let len = v.len(); for i in 0..len` and `for &t in v` whose carried
 //!   variables are read by nonlinear updates (so the loop keeps a tape), and
 //!   `v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(e))`;
-//! - tuple parameters (off by default): `prog_K(x0: f64, p: (f64, f64), v, n)`, read as `p.0`
+//! - tuple parameters: `prog_K(x0: f64, p: (f64, f64), v, n)`, read as `p.0`
 //!   and `p.1` or destructured (`let (x1, x2) = p;`), whose gradient entry is a tuple; nobody
 //!   calls them;
-//! - const generics (off by default): `prog_K<const N: usize>` with `N` only in the body (a
-//!   local `[0.0; N]` filled over `0..N`, ranges `0..N`), called as `prog_K::<4>(..)`.
+//! - const generics: `prog_K<const N: usize>` with `N` only in the body (a
+//!   local `[0.0; N]` filled over `0..N`, ranges `0..N`), called as `prog_K::<4>(..)`;
+//!
+//! and the constructs of issue 15, each in a share of the programs, at one or more of their
+//! sites (a top-level segment now and then, more rarely a statement of a loop or a branch):
+//!
+//! - array patterns: `let [b0, _, b2, b3] = v;` (`= *v;` of a reference, of a local array
+//!   too), `let [r0, [b1, _, _, b2]] = m;` of a matrix (a row an array, at the top level only,
+//!   where the tail reads it), `let [b0, b1] = [e0, e1];`; the names are ordinary floats;
+//! - whole-array assignment: a complete local array of four becomes loop-carried state
+//!   (`Role::Carried`, so that loops bound its slope as a carried float's), assigned as a whole
+//!   once at once and maybe later: `a = [a[1] * c1 + e * c2, a[0], (a[3] * c1 + e * c2).sin(),
+//!   e * c2];` (each element a contraction in the state, at least one reading the old `a`) or
+//!   `a = b;` (after a read of the old value if need be), outside loops, in branches, and in a
+//!   loop of its own whose body is straight-line. grad refuses ("cannot yet differentiate this
+//!   read") a read of the array inside a loop, branch or iterator before a later whole
+//!   assignment, and in a branch one whose new value reads the array: so a state array read in
+//!   a nested region is assigned no more (`Var::read_nested`), a branch assigns it only values
+//!   that do not read it, and no call takes it as an argument;
+//! - labeled blocks: `let y = 'b0: { ..; if c { [update;] break 'b0 e; } ..; tail };`, the
+//!   `break` also from inside a `for` or `while` loop in the block, or to an enclosing block;
+//!   a `break` or `continue` to a loop from directly inside a block names the loop (E0695). As
+//!   statements (`'b0: { .. break 'b0; .. }`) behind `LABELED_STATEMENTS`, off: grad rejects
+//!   them;
+//! - `Option` patterns on a constant `Option<usize>` (`n.checked_sub(2)`,
+//!   `(n % 4).checked_sub(1)`, `(i + n).checked_sub(3)`; `[1usize, 3, 5].get(n % 4).copied()`
+//!   behind `OPTION_FROM_GET`, off: grad does not support `get`): `if let Some(k) = o { .. }`
+//!   (with `else if c`, or as `else if let`), its value form, `let Some(k) = o else { return
+//!   e };` and `match o { Some(0) | .. => .., Some(k) if k > 1 => .., Some(_) => .., None =>
+//!   .. }`, as statements and values; `k` is an integer in scope (`Some(_)` where nothing read
+//!   it), often read as `let c = k as f64;`, and no call's argument (grad cannot see its
+//!   type);
+//! - programs generic over the float type: `prog_K<T: num_traits::Float +
+//!   num_traits::FromPrimitive + Default>` (or a `where` clause), literals spelled
+//!   `T::from_f64(c).unwrap()` (`T::zero()`, `T::one()`), plain (grad converts them) or mixed,
+//!   constants `T::from_f64(std::f64::consts::LN_2).unwrap()`, `T::neg_infinity()`, casts
+//!   `T::from_usize(i).unwrap()`, path calls `T::sin(x)`, `acc = acc + e` for `acc += e`,
+//!   `fold`s for `sum` and `product` (`T` is neither `Sum` nor `Product`). They call only
+//!   generic programs (`prog_3(..)` or `prog_3::<T>(..)`), with arguments that depend on the
+//!   inputs (grad cannot tell the type of a constant argument there); other programs call
+//!   them too (`prog_3::<f64>(..)`). The table calls them as `prog_K::<f64>`, and their
+//!   `_value_and_grad::<f32>` for a loose check in `f32`. `Default` is in the bound only
+//!   because grad's generated code needs it (a grad bug), and a labeled `break`'s value does
+//!   not start with a plain literal (`lead_literal_converted`).
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
 use super::{
-    Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Mode, Op, Rng, SCALE_ITEM, bin, header,
-    inverse_square_slope, render, same,
+    Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Lits, Mode, Op, Rng, SCALE_ITEM, bin,
+    header, inverse_square_slope, render, same,
 };
 use std::fmt::Write as _;
 
@@ -87,8 +129,13 @@ const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 
 /// generator draws no random number for it, so that turning a switch off gives back the
 /// programs of before it existed). [`random_programs`] and the default campaign of
 /// `tests/program_batches.rs` use [`Features::DEFAULT`]; the campaign reads overrides from
-/// `GRAD_FUZZ_CONST_PATTERNS`, `GRAD_FUZZ_SLICES`, `GRAD_FUZZ_TUPLES` and
-/// `GRAD_FUZZ_CONST_GENERIC`.
+/// `GRAD_FUZZ_CONST_PATTERNS`, `GRAD_FUZZ_SLICES`, `GRAD_FUZZ_TUPLES`,
+/// `GRAD_FUZZ_CONST_GENERIC`, `GRAD_FUZZ_ARRAY_PATTERNS`, `GRAD_FUZZ_ARRAY_ASSIGNMENT`,
+/// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS` and `GRAD_FUZZ_NUM_TRAITS`.
+///
+/// The last five are percentages of the programs: a program that uses a construct has it at
+/// one or more of its sites (a top-level segment now and then, more rarely a statement of a
+/// loop or branch body), at least once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Features {
     /// Of the `match` patterns `0..=3` (alone or a side of an or-pattern): written as the name
@@ -108,6 +155,30 @@ pub struct Features {
     /// Of the programs: `fn prog_K<const N: usize>(..)`, with `N` only in the body (local
     /// arrays `[0.0; N]`, ranges `0..N`), called as `prog_K::<4>(..)`.
     pub const_generic: u64,
+    /// Of the programs: array patterns, `let [b0, _, b2, b3] = v;` (`= *v;` of a reference),
+    /// of a local array, of a matrix's rows (`let [r0, [b1, _, _, b2]] = m;`) and of a literal
+    /// (`let [b0, b1] = [e0, e1];`), the names read as ordinary floats (or arrays).
+    pub array_patterns: u64,
+    /// Of the programs: whole-array assignment to local arrays, `a = [a[1] * c1 + e * c2,
+    /// a[0], ..];` (reading the old `a`), `a = b;` of another local array, outside loops, in
+    /// a loop of its own and in other loops, each new element a contraction in the loop's
+    /// state (see the module's documentation).
+    pub array_assignment: u64,
+    /// Of the programs: labeled blocks, `let y = 'b0: { if c { break 'b0 e1; } ..; e2 };`, also
+    /// breaking out of a loop inside the block, and as statements (`'b0: { .. break 'b0; .. }`).
+    pub labeled_blocks: u64,
+    /// Of the programs: `if let`, `let .. else` (returning early) and `match` on a constant
+    /// `Option<usize>` (`n.checked_sub(2)`, `(n % 4).checked_sub(1)`, `(i + n).checked_sub(3)`),
+    /// the payload read as an integer and as `k as f64`; the `match` arms `Some(0)`,
+    /// `Some(k) if k > 1`, `Some(_)`, `None`.
+    pub option_patterns: u64,
+    /// Of the programs: generic over the float type, `prog_K<T: num_traits::Float +
+    /// num_traits::FromPrimitive>(x0: T, ..) -> T` (sometimes with a `where` clause), with
+    /// `T::from_f64(c).unwrap()`, `T::zero()`, `T::one()` for constants, or plain literals
+    /// (which grad converts), or both; `T::from_usize(i).unwrap()` for casts and `T::sin(x)` for
+    /// path calls; checked as `prog_K::<f64>` and its companions, and its gradient in `f32`
+    /// loosely. They call only generic programs; others call them too.
+    pub num_traits: u64,
 }
 
 impl Features {
@@ -117,6 +188,11 @@ impl Features {
         slices: 0,
         tuples: 0,
         const_generic: 0,
+        array_patterns: 0,
+        array_assignment: 0,
+        labeled_blocks: 0,
+        option_patterns: 0,
+        num_traits: 0,
     };
 
     /// What the committed programs and the default campaign use.
@@ -125,8 +201,65 @@ impl Features {
         slices: 15,
         tuples: 10,
         const_generic: 10,
+        array_patterns: 15,
+        array_assignment: 15,
+        labeled_blocks: 15,
+        option_patterns: 15,
+        num_traits: 15,
     };
 }
+
+/// The constructs of the last five switches that one program uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Uses {
+    patterns: bool,
+    assignment: bool,
+    blocks: bool,
+    options: bool,
+}
+
+/// One of [`Uses`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Construct {
+    Patterns,
+    Assignment,
+    Blocks,
+    Options,
+}
+
+const CONSTRUCTS: [Construct; 4] = [
+    Construct::Patterns,
+    Construct::Assignment,
+    Construct::Blocks,
+    Construct::Options,
+];
+
+impl Uses {
+    fn has(self, c: Construct) -> bool {
+        match c {
+            Construct::Patterns => self.patterns,
+            Construct::Assignment => self.assignment,
+            Construct::Blocks => self.blocks,
+            Construct::Options => self.options,
+        }
+    }
+}
+
+/// Where a construct goes: a top-level segment, a statement of a loop body or of a branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Site {
+    Top,
+    Loop,
+    Branch,
+}
+
+/// `array.get(..)` on a constant array, an `Option` source of the option patterns: grad reports
+/// "the array method `get` is not supported yet" (a grad limitation; see the report of issue 15).
+const OPTION_FROM_GET: bool = false;
+/// A labeled block as a statement, `'b0: { if c { break 'b0; } .. }`: grad reports "the branches
+/// give values of different shapes" (a grad bug; see the report of issue 15), so labeled blocks
+/// are only values.
+const LABELED_STATEMENTS: bool = false;
 
 /// The signature of one program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -139,6 +272,16 @@ pub struct Shape {
     pub tuple: bool,
     /// `<const N: usize>`.
     pub generic: bool,
+    /// `<T: num_traits::Float + num_traits::FromPrimitive>`, and how it is written.
+    pub float_generic: Option<FloatGeneric>,
+}
+
+/// How a program generic over its float type `T` is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloatGeneric {
+    pub lits: Lits,
+    /// The bounds in a `where` clause rather than in the angle brackets.
+    pub where_clause: bool,
 }
 
 /// The `const` items of module-level (`MODE_*`) and body-level (`PHASE_*`) patterns, by value.
@@ -157,6 +300,8 @@ enum Cond {
     And(Box<Cond>, Box<Cond>),
     Or(Box<Cond>, Box<Cond>),
     Not(Box<Cond>),
+    /// `let Some(k) = n.checked_sub(2)`, the condition of an `if let` (alone, never in `&&`).
+    Let(String),
 }
 
 #[derive(Clone, Debug)]
@@ -208,6 +353,27 @@ enum Init {
     /// `{ stmts; tail }`: never generated, a shrinking step of `tests/program_batches.rs`
     /// (an `if` or `match` value replaced by one of its arms).
     Block(Block),
+    /// `'b0: { stmts; tail }`, whose statements may `break 'b0 e`.
+    Labeled(String, Block),
+}
+
+/// An array pattern.
+#[derive(Clone, Debug)]
+enum Pat {
+    Wild,
+    Name(String),
+    Array(Vec<Pat>),
+}
+
+fn render_pat(p: &Pat) -> String {
+    match p {
+        Pat::Wild => "_".to_string(),
+        Pat::Name(name) => name.clone(),
+        Pat::Array(items) => {
+            let items: Vec<String> = items.iter().map(render_pat).collect();
+            format!("[{}]", items.join(", "))
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -245,6 +411,27 @@ enum S {
     Break(Option<String>, Option<Expr>),
     Continue(Option<String>),
     Return(Expr),
+    /// `let [b0, _, b2] = init;` (`init` an array's name, `*v`, or elements).
+    LetPat {
+        pat: Pat,
+        init: Init,
+    },
+    /// `a = [e0, e1, e2, e3];` or `a = b;`.
+    AssignArray {
+        target: String,
+        init: Init,
+    },
+    /// `'b0: { .. }` as a statement.
+    Labeled {
+        label: String,
+        body: Vec<S>,
+    },
+    /// `let Some(k) = n.checked_sub(2) else { return e };`
+    LetElse {
+        pat: String,
+        scrutinee: String,
+        otherwise: Block,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,7 +454,9 @@ fn render_cond(c: &Cond, mode: Mode) -> String {
     };
     match c {
         Cond::Cmp(a, op, b) => match mode {
-            Mode::Primal => format!("{} {op} {}", render(a, mode), render(b, mode)),
+            Mode::Primal | Mode::Generic(_) => {
+                format!("{} {op} {}", render(a, mode), render(b, mode))
+            }
             Mode::Dual => format!(
                 "{}({}, {}, margin)",
                 comparison_helper(op),
@@ -287,6 +476,7 @@ fn render_cond(c: &Cond, mode: Mode) -> String {
             operand(b, matches!(**b, Cond::And(..)))
         ),
         Cond::Not(a) => format!("!({})", render_cond(a, mode)),
+        Cond::Let(text) => text.clone(),
     }
 }
 
@@ -294,16 +484,39 @@ fn float_type(mode: Mode) -> &'static str {
     match mode {
         Mode::Primal => "f64",
         Mode::Dual => "Dual64",
+        Mode::Generic(_) => "T",
     }
+}
+
+/// `0.0` in `mode`.
+fn zero(mode: Mode) -> String {
+    render(&Expr::Lit(0.0), mode)
 }
 
 fn render_iter(it: &Iter, mode: Mode) -> String {
     let body = render(&it.body, mode);
     let ty = float_type(mode);
-    match &it.kind {
-        IterKind::Sum => format!("{}.map(|{}| {body}).sum::<{ty}>()", it.source, it.pat),
-        IterKind::Product => format!("{}.map(|{}| {body}).product::<{ty}>()", it.source, it.pat),
-        IterKind::Fold(init) => format!(
+    match (&it.kind, mode) {
+        // `T: num_traits::Float` is neither `Sum` nor `Product`: the same sum as a fold.
+        (IterKind::Sum, Mode::Generic(_)) => format!(
+            "{}.fold({}, |r, {}| r + {})",
+            it.source,
+            zero(mode),
+            it.pat,
+            super::wrap(&it.body, it.body.precedence() <= 1, mode)
+        ),
+        (IterKind::Product, Mode::Generic(_)) => format!(
+            "{}.fold({}, |r, {}| r * {})",
+            it.source,
+            render(&Expr::Lit(1.0), mode),
+            it.pat,
+            super::wrap(&it.body, it.body.precedence() <= 2, mode)
+        ),
+        (IterKind::Sum, _) => format!("{}.map(|{}| {body}).sum::<{ty}>()", it.source, it.pat),
+        (IterKind::Product, _) => {
+            format!("{}.map(|{}| {body}).product::<{ty}>()", it.source, it.pat)
+        }
+        (IterKind::Fold(init), _) => format!(
             "{}.fold({}, |r, {}| {body})",
             it.source,
             render(init, mode),
@@ -330,19 +543,11 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
         Init::Cast(index) => match mode {
             Mode::Primal => format!("{index} as f64"),
             Mode::Dual => format!("c({index} as f64)"),
+            Mode::Generic(_) => format!("T::from_usize({index}).unwrap()"),
         },
-        Init::Zeros => match mode {
-            Mode::Primal => "[0.0; 4]".to_string(),
-            Mode::Dual => "[c(0.0); 4]".to_string(),
-        },
-        Init::ZerosN => match mode {
-            Mode::Primal => "[0.0; N]".to_string(),
-            Mode::Dual => "[c(0.0); N]".to_string(),
-        },
-        Init::Matrix(rows) => match mode {
-            Mode::Primal => format!("[[0.0; 4]; {rows}]"),
-            Mode::Dual => format!("[[c(0.0); 4]; {rows}]"),
-        },
+        Init::Zeros => format!("[{}; 4]", zero(mode)),
+        Init::ZerosN => format!("[{}; N]", zero(mode)),
+        Init::Matrix(rows) => format!("[[{}; 4]; {rows}]", zero(mode)),
         Init::Elements(items) => {
             let items: Vec<String> = items.iter().map(|e| render(e, mode)).collect();
             format!("[{}]", items.join(", "))
@@ -351,6 +556,7 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
         Init::Map(name, method) => match mode {
             Mode::Primal => format!("{name}.map(f64::{method})"),
             Mode::Dual => format!("{name}.map(|e| e.{method}())"),
+            Mode::Generic(_) => format!("{name}.map(T::{method})"),
         },
         Init::Iter(it) => render_iter(it, mode),
         Init::If(arms, otherwise) => {
@@ -392,6 +598,47 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
             let _ = write!(text, "{pad}}}");
             text
         }
+        Init::Labeled(label, block) => {
+            let mut text = format!("{label}: {{\n");
+            render_block_value(block, mode, indent + 1, &mut text);
+            let _ = write!(text, "{pad}}}");
+            text
+        }
+    }
+}
+
+/// `e` with its leftmost literal written as a constant (`T::from_f64(c).unwrap()` in a program
+/// generic over its float type): `break 'b0 0.25 - t` in a loop over an iterator does not
+/// compile there, grad's own rewrite of the literal, `::grad::__private::literal::<T>(0.25)`,
+/// making `'b0 ::grad` read as a labeled loop when the loop body is parsed again ("custom
+/// attribute panicked"; a grad bug, see the report of issue 15).
+fn lead_literal_converted(e: &Expr) -> Expr {
+    match e {
+        Expr::Lit(value) => Expr::Const(super::literal(*value)),
+        Expr::Bin(op, a, b) => Expr::Bin(*op, Box::new(lead_literal_converted(a)), b.clone()),
+        Expr::Method {
+            name,
+            path: false,
+            args,
+        } => {
+            let mut args = args.clone();
+            args[0] = lead_literal_converted(&args[0]);
+            Expr::Method {
+                name,
+                path: false,
+                args,
+            }
+        }
+        Expr::PowI {
+            base,
+            exp,
+            path: false,
+        } => Expr::PowI {
+            base: Box::new(lead_literal_converted(base)),
+            exp: *exp,
+            path: false,
+        },
+        other => other.clone(),
     }
 }
 
@@ -421,6 +668,15 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
         }
         S::Raw(text) => {
             let _ = writeln!(out, "{pad}{text}");
+        }
+        // `T: num_traits::Float` has no `+=`: `acc = acc + e`.
+        S::Assign {
+            target,
+            op: Some(op),
+            value,
+        } if matches!(mode, Mode::Generic(_)) => {
+            let value = bin(*op, var(target), value.clone());
+            let _ = writeln!(out, "{pad}{target} = {};", render(&value, mode));
         }
         S::Assign { target, op, value } => {
             let op = op.map_or("", Op::symbol);
@@ -476,10 +732,14 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
             let _ = writeln!(out, "{pad}}}");
         }
         S::Break(label, value) => {
+            let value = value.as_ref().map_or(String::new(), |e| {
+                if label.is_some() && matches!(mode, Mode::Generic(_)) {
+                    format!(" {}", render(&lead_literal_converted(e), mode))
+                } else {
+                    format!(" {}", render(e, mode))
+                }
+            });
             let label = label.as_ref().map_or(String::new(), |l| format!(" {l}"));
-            let value = value
-                .as_ref()
-                .map_or(String::new(), |e| format!(" {}", render(e, mode)));
             let _ = writeln!(out, "{pad}break{label}{value};");
         }
         S::Continue(label) => {
@@ -488,6 +748,28 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
         }
         S::Return(e) => {
             let _ = writeln!(out, "{pad}return {};", render(e, mode));
+        }
+        S::LetPat { pat, init } => {
+            let init = render_init(init, mode, indent);
+            let _ = writeln!(out, "{pad}let {} = {init};", render_pat(pat));
+        }
+        S::AssignArray { target, init } => {
+            let init = render_init(init, mode, indent);
+            let _ = writeln!(out, "{pad}{target} = {init};");
+        }
+        S::Labeled { label, body } => {
+            let _ = writeln!(out, "{pad}{label}: {{");
+            render_stmts(body, mode, indent + 1, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::LetElse {
+            pat,
+            scrutinee,
+            otherwise,
+        } => {
+            let _ = writeln!(out, "{pad}let {pat} = {scrutinee} else {{");
+            render_block_value(otherwise, mode, indent + 1, out);
+            let _ = writeln!(out, "{pad}}};");
         }
     }
 }
@@ -551,6 +833,17 @@ struct Var {
     slice: bool,
     /// A local array of a const generic program, maybe `[f64; N]`: no argument of a call.
     sized_n: bool,
+    /// An array a loop is iterating over by reference (`for &t in a.iter()`): not assigned.
+    iterating: bool,
+    /// An integer bound by a pattern (`Some(k)`), whose type grad cannot see: no argument of a
+    /// call (grad asks for a typed local).
+    bound_by_pattern: bool,
+    /// Read inside a loop (other than the straight-line body of its own `state_loop`), a
+    /// branch, a labeled block or an iterator's closure: grad then refuses a later whole
+    /// assignment ("cannot yet differentiate this read": the reverse sweep would read the new
+    /// value where it recomputes a condition or a derivative), so the array is no longer
+    /// assigned as a whole.
+    read_nested: bool,
 }
 
 impl Var {
@@ -574,8 +867,35 @@ impl Var {
             reference: false,
             slice: false,
             sized_n: false,
+            iterating: false,
+            bound_by_pattern: false,
+            read_nested: false,
         }
     }
+}
+
+/// A labeled block being generated (`'b0: { .. }`).
+struct BlockFrame {
+    label: String,
+    /// `loops.len()` where it opened: a `break` or `continue` directly inside it (with no
+    /// loop in between) must name its loop (E0695).
+    depth: usize,
+    /// Its `break`s carry a value.
+    value: bool,
+    /// The states at its `break`s, joined.
+    exit: Option<Vec<bool>>,
+    /// The values it breaks with.
+    gens: Vec<Gen>,
+    /// How many `break`s name it.
+    breaks: usize,
+}
+
+/// What a branch body or value block declares first: nothing, or `let c = k as f64;` of the
+/// integer `k` an `Option` pattern bound.
+#[derive(Clone, Copy, Debug)]
+enum Prelude {
+    None,
+    Cast(usize),
 }
 
 /// The shape of a running extreme's loop (`ProgGen::running_extreme`).
@@ -654,6 +974,8 @@ struct Callee {
     cost: f64,
     /// Takes its array by reference.
     by_ref: bool,
+    /// Generic over its float type.
+    float_generic: bool,
 }
 
 fn bound(mag: f64, slope: f64) -> Bound {
@@ -719,10 +1041,27 @@ struct ProgGen<'r> {
     const_body: bool,
     /// The values whose `const` item a pattern named.
     consts_used: [bool; 4],
+    /// The constructs of issue 15 this program uses, and which of them it has used so far.
+    uses: Uses,
+    used: [bool; 4],
+    /// The labeled blocks open here, innermost last.
+    blocks: Vec<BlockFrame>,
+    /// The next loop body must `break` out of the innermost labeled block.
+    want_block_break: bool,
+    /// The next local array becomes loop-carried state, assigned as a whole.
+    want_state: bool,
+    /// The state array whose `state_loop` body is being generated.
+    state_body: Option<usize>,
 }
 
 impl<'r> ProgGen<'r> {
-    fn new(rng: &'r mut Rng, callees: &'r [Callee], shape: Shape, features: Features) -> Self {
+    fn new(
+        rng: &'r mut Rng,
+        callees: &'r [Callee],
+        shape: Shape,
+        features: Features,
+        uses: Uses,
+    ) -> Self {
         let mut env = Vec::new();
         // A tuple parameter `p` is read as `p.0` and `p.1`, or destructured into `x1, x2`.
         let fields = shape.tuple && rng.percent(50);
@@ -762,6 +1101,12 @@ impl<'r> ProgGen<'r> {
             shape,
             const_body,
             consts_used: [false; 4],
+            uses,
+            used: [false; 4],
+            blocks: Vec::new(),
+            want_block_break: false,
+            want_state: false,
+            state_body: None,
         }
     }
 
@@ -796,10 +1141,12 @@ impl<'r> ProgGen<'r> {
     }
 
     fn mark_read(&mut self, reads: &[usize]) {
+        let nested = self.branches > 0 || !self.blocks.is_empty() || self.in_loop();
         for &k in reads {
             let v = &mut self.env[k];
             v.read = true;
             v.pending = false;
+            v.read_nested |= nested && self.state_body != Some(k);
             if let Some(index) = v.of {
                 self.env[index].read = true;
                 self.env[index].pending = false;
@@ -1194,8 +1541,11 @@ impl<'r> ProgGen<'r> {
     /// `prog_j(a, b, c, arr, k)` of an earlier program.
     fn call(&mut self, leaves: &[Leaf]) -> Option<Gen> {
         let room = COST_BUDGET - self.cost;
+        // A program generic over its float type calls only programs that are too.
+        let generic = self.shape.float_generic.is_some();
         let candidates: Vec<usize> = (0..self.callees.len())
             .filter(|&j| self.callees[j].cost * self.multiplier <= 0.4 * room)
+            .filter(|&j| !generic || self.callees[j].float_generic)
             .collect();
         if candidates.is_empty() {
             return None;
@@ -1210,21 +1560,64 @@ impl<'r> ProgGen<'r> {
         let mut reads = Vec::new();
         let mut slope: f64 = 0.0;
         let mut active = false;
+        // In a program generic over its float type, grad cannot tell the type of a constant
+        // argument (a literal, `T::one()`, `T::from_usize(i).unwrap()`): "grad cannot tell
+        // whether this argument is a float" (a grad bug; see the report of issue 15). There,
+        // the arguments depend on the inputs, and a constant one is `x * 0.75` instead.
+        let input = leaves
+            .iter()
+            .find(|l| l.active && !l.text.contains('['))
+            .map_or_else(
+                || self.read_of(0),
+                |l| Gen {
+                    expr: var(&l.text),
+                    bound: l.bound,
+                    real: l.bound.slope,
+                    reads: l.reads.clone(),
+                    active: true,
+                },
+            );
+        let constant = |value: f64| -> Gen {
+            if generic {
+                Gen {
+                    expr: bin(Op::Mul, input.expr.clone(), Expr::Lit(value)),
+                    bound: bound(input.bound.mag * value, input.bound.slope * value),
+                    real: input.real * value,
+                    ..input.clone()
+                }
+            } else {
+                Gen {
+                    expr: Expr::Lit(value),
+                    bound: bound(value, 0.0),
+                    real: 0.0,
+                    reads: Vec::new(),
+                    active: false,
+                }
+            }
+        };
         for _ in 0..3 {
             let roll = self.rng.below(100);
             let small: Vec<&Leaf> = leaves
                 .iter()
-                .filter(|l| l.bound.mag <= 2.0 && !l.text.contains('['))
+                .filter(|l| l.bound.mag <= 2.0 && !l.text.contains('[') && (l.active || !generic))
                 .collect();
             if roll < 15 {
-                args.push(Expr::Lit(self.rng.pick(&[0.25, 0.5, 1.2, 1.5, 2.0])));
+                let c = constant(self.rng.pick(&[0.25, 0.5, 1.2, 1.5, 2.0]));
+                slope = slope.max(c.bound.slope);
+                active |= c.active;
+                reads.extend(c.reads.iter().copied());
+                args.push(c.expr);
             } else if roll < 55 && !small.is_empty() {
                 let l = small[self.rng.below(small.len())].clone();
                 if args
                     .iter()
                     .any(|a| matches!(a, Expr::Var(t) if *t == l.text))
                 {
-                    args.push(Expr::Lit(0.75));
+                    let c = constant(0.75);
+                    slope = slope.max(c.bound.slope);
+                    active |= c.active;
+                    reads.extend(c.reads.iter().copied());
+                    args.push(c.expr);
                     continue;
                 }
                 slope = slope.max(l.bound.slope);
@@ -1234,6 +1627,11 @@ impl<'r> ProgGen<'r> {
             } else {
                 let depth = 1 + self.rng.below(2);
                 let g = self.expr(depth, leaves);
+                let g = if generic && !g.active {
+                    constant(0.5)
+                } else {
+                    g
+                };
                 let g = self.squash(g);
                 slope = slope.max(2.0 * g.bound.slope);
                 active |= g.active;
@@ -1249,10 +1647,16 @@ impl<'r> ProgGen<'r> {
         // The array: `v` or a complete local array within [-2, 2]; `&a` to a callee that
         // takes it by reference (`v` itself when it is a reference already), and to one that
         // takes it by value, an array not behind a reference or `[v[0], v[1], v[2], v[3]]`.
+        // Not an array assigned as a whole (see `fits`).
         let arrays: Vec<usize> = (0..self.env.len())
             .filter(|&k| {
                 let a = &self.env[k];
-                a.ty == Ty::Array && !a.open && a.max == 0 && a.bound.mag <= 2.0 && !a.sized_n
+                a.ty == Ty::Array
+                    && !a.open
+                    && a.max == 0
+                    && a.bound.mag <= 2.0
+                    && !a.sized_n
+                    && a.role != Role::Carried
             })
             .collect();
         let mut a = if self.rng.percent(60) {
@@ -1286,7 +1690,7 @@ impl<'r> ProgGen<'r> {
         let ints: Vec<usize> = self
             .ints()
             .into_iter()
-            .filter(|&k| self.env[k].max <= PROGRAM_N_MAX)
+            .filter(|&k| self.env[k].max <= PROGRAM_N_MAX && !self.env[k].bound_by_pattern)
             .collect();
         let count = if ints.is_empty() || self.rng.percent(25) {
             self.rng.below(PROGRAM_N_MAX + 1).to_string()
@@ -1298,11 +1702,15 @@ impl<'r> ProgGen<'r> {
         args.push(var(&count));
         self.cost += self.multiplier * (callee.cost + 1.0);
         let real = self.real_slope(callee.bound.slope * slope, &reads);
+        // A generic callee, sometimes with its type named: `prog_3::<T>` or `prog_3::<f64>`.
+        let name = if callee.float_generic && self.rng.percent(30) {
+            let ty = if generic { "T" } else { "f64" };
+            format!("{}::<{ty}>", callee.name)
+        } else {
+            callee.name.clone()
+        };
         Some(Gen {
-            expr: Expr::Call {
-                name: callee.name.clone(),
-                args,
-            },
+            expr: Expr::Call { name, args },
             bound: bound(callee.bound.mag, callee.bound.slope * slope),
             real,
             reads,
@@ -1673,9 +2081,14 @@ impl<'r> ProgGen<'r> {
 
     /// A block's value: maybe a local, an update or a loop first, then a tail.
     fn value_block(&mut self, diverges: bool) -> (Block, Gen) {
+        self.value_block_with(diverges, Prelude::None)
+    }
+
+    /// [`Self::value_block`] starting with `prelude`.
+    fn value_block_with(&mut self, diverges: bool, prelude: Prelude) -> (Block, Gen) {
         self.scopes.push(self.env.len());
         let mut stmts = Vec::new();
-        let mut prefer = Vec::new();
+        let mut prefer: Vec<usize> = self.prelude(prelude, &mut stmts).into_iter().collect();
         if !diverges && self.loops.len() < 2 && self.cost < COST_BUDGET && self.rng.percent(8) {
             self.for_loop(&mut stmts);
         }
@@ -1842,9 +2255,18 @@ impl<'r> ProgGen<'r> {
 
     /// The statements of a branch: updates, maybe through a local or a call.
     fn branch_body(&mut self) -> Vec<S> {
+        self.branch_body_with(Prelude::None)
+    }
+
+    /// [`Self::branch_body`] starting with `prelude`.
+    fn branch_body_with(&mut self, prelude: Prelude) -> Vec<S> {
         self.scopes.push(self.env.len());
         let mut out = Vec::new();
+        self.prelude(prelude, &mut out);
         for _ in 0..1 + self.rng.below(2) {
+            if self.extra(&mut out, Site::Branch) {
+                continue;
+            }
             match self.rng.below(100) {
                 0..=44 => self.update(&mut out),
                 45..=59 => self.let_expr(&mut out),
@@ -2017,6 +2439,10 @@ impl<'r> ProgGen<'r> {
             body.reads.extend(p.reads.iter().copied());
         }
         self.mark_read(&body.reads);
+        // Read in the closure, which grad runs as a loop.
+        for &k in &body.reads {
+            self.env[k].read_nested = true;
+        }
         let real_body = self
             .real_slope(body.bound.slope, &body.reads)
             .max(body.real);
@@ -2121,6 +2547,9 @@ impl<'r> ProgGen<'r> {
         }
         body.reads.push(a);
         self.mark_read(&body.reads);
+        for &k in &body.reads {
+            self.env[k].read_nested = true;
+        }
         let real = self
             .real_slope(body.bound.slope, &body.reads)
             .max(body.real);
@@ -2231,10 +2660,22 @@ impl<'r> ProgGen<'r> {
         let depth = self.loops.len();
         let inner = std::mem::take(&mut self.want_inner);
         let outer_jump = std::mem::take(&mut self.want_outer_jump);
+        let block_break = std::mem::take(&mut self.want_block_break);
         let count = 2 + self.rng.below(2);
         let inner_at = if inner { self.rng.below(count) } else { count };
+        let block_at = if block_break {
+            self.rng.below(count)
+        } else {
+            count
+        };
         let mut jumped_out = false;
         for s in 0..count {
+            if s == block_at {
+                self.block_break(body);
+                if s != inner_at {
+                    continue;
+                }
+            }
             if s == inner_at {
                 self.want_outer_jump = true;
                 self.update(body);
@@ -2253,6 +2694,9 @@ impl<'r> ProgGen<'r> {
                 continue;
             }
             let over_budget = self.cost > COST_BUDGET;
+            if self.extra(body, Site::Loop) {
+                continue;
+            }
             match self.rng.below(104) {
                 0..=21 => self.update(body),
                 22..=31 => {
@@ -2353,7 +2797,9 @@ impl<'r> ProgGen<'r> {
         if self.rng.percent(30) {
             self.update(&mut body);
         }
-        let label = (target + 1 < depth).then(|| {
+        // Directly inside a labeled block, a jump to a loop names it (E0695).
+        let in_block = self.blocks.last().is_some_and(|b| b.depth == depth);
+        let label = (target + 1 < depth || in_block).then(|| {
             self.loops[target].label_used = true;
             self.loops[target].label.clone()
         });
@@ -2467,7 +2913,11 @@ impl<'r> ProgGen<'r> {
             let index = enumerate.then(|| self.declare_index(depth, 3));
             self.declare_element(depth, a);
             let mut body = Vec::new();
+            // `a.iter()` borrows `a` for the loop.
+            let iterating = self.env[a].iterating;
+            self.env[a].iterating |= !by_value;
             self.loop_statements(&mut body);
+            self.env[a].iterating = iterating;
             self.mark_read(&[a]);
             let index_read = index.is_some_and(|k| self.env[k].read);
             let cast = self.cast_stmt(depth);
@@ -2862,6 +3312,12 @@ impl<'r> ProgGen<'r> {
             self.mark_read(&[a]);
             a
         });
+        // `a.iter()` borrows `a` for the loop.
+        let iterating = array.map(|a| {
+            let was = self.env[a].iterating;
+            self.env[a].iterating = true;
+            (a, was)
+        });
         let index = match array {
             Some(_) => None,
             None => Some(self.declare_index(depth, max)),
@@ -2933,6 +3389,9 @@ impl<'r> ProgGen<'r> {
         }
         if variant == Extreme::Jump && !jump_first {
             self.jump(&mut body, false);
+        }
+        if let Some((a, was)) = iterating {
+            self.env[a].iterating = was;
         }
         // The loop body of a near miss may be wider than a candidate alone.
         self.cost += self.multiplier * 2.0;
@@ -3485,7 +3944,11 @@ impl<'r> ProgGen<'r> {
 
     /// A local array, complete after this statement or loop.
     fn array(&mut self, out: &mut Vec<S>) {
-        let form = self.rng.below(12);
+        let mut form = self.rng.below(12);
+        if self.want_state && form == 10 {
+            // Not a matrix.
+            form = 5;
+        }
         self.array_of_form(form, out);
     }
 
@@ -3919,6 +4382,885 @@ impl<'r> ProgGen<'r> {
         a.open = false;
         a.mutated = true;
         a.pending = true;
+        // Sometimes loop-carried state, assigned as a whole.
+        if self.uses.assignment && !self.env[k].sized_n && self.env[k].max == 0 {
+            let want = std::mem::take(&mut self.want_state);
+            if want || self.rng.percent(40) {
+                self.make_state(k, out);
+            }
+        }
+    }
+
+    // --- the constructs of issue 15 -----------------------------------------------------------
+
+    /// Maybe one of the constructs the program uses, at `site`: whether it added one. Draws
+    /// no random number in a program that uses none.
+    fn extra(&mut self, out: &mut Vec<S>, site: Site) -> bool {
+        if self.uses == Uses::default() || (site != Site::Top && self.branches >= 3) {
+            return false;
+        }
+        let options: Vec<Construct> = CONSTRUCTS
+            .into_iter()
+            .filter(|&c| self.uses.has(c) && self.fits(c, site))
+            .collect();
+        let percent = if site == Site::Top { 30 } else { 8 };
+        if options.is_empty() || !self.rng.percent(percent) {
+            return false;
+        }
+        let c = self.rng.pick(&options);
+        self.construct(c, site, out);
+        true
+    }
+
+    /// Whether construct `c` can go at `site` now.
+    fn fits(&self, c: Construct, site: Site) -> bool {
+        match c {
+            Construct::Patterns | Construct::Options => true,
+            // In a loop that assigns an array as a whole, grad reads the array only at the top
+            // level of the loop's body, not in a nested branch, loop or iterator, nor as a
+            // call's argument ("cannot yet differentiate this read"): whole assignments in
+            // loops are only those of `state_loop`, whose body is straight-line.
+            // In a branch, grad refuses a whole assignment reading the array itself: there,
+            // `a = b;` or new elements that do not read `a` (see `array_update`).
+            Construct::Assignment => {
+                site == Site::Top
+                    || (site == Site::Branch
+                        && !self.in_loop()
+                        && !self.branch_state_arrays().is_empty())
+            }
+            Construct::Blocks => self.blocks.len() < 2,
+        }
+    }
+
+    fn construct(&mut self, c: Construct, site: Site, out: &mut Vec<S>) {
+        let index = CONSTRUCTS
+            .iter()
+            .position(|&d| d == c)
+            .expect("a construct");
+        self.used[index] = true;
+        match c {
+            Construct::Patterns => self.array_pattern(out),
+            Construct::Assignment => {
+                let states = if site == Site::Branch {
+                    self.branch_state_arrays()
+                } else {
+                    self.state_arrays()
+                };
+                if site == Site::Top && (states.is_empty() || self.rng.percent(40)) {
+                    // A new local array, made state.
+                    self.want_state = true;
+                    self.array(out);
+                    self.want_state = false;
+                } else if states.is_empty() {
+                    self.array_pattern(out);
+                } else {
+                    let k = self.rng.pick(&states);
+                    if site == Site::Top && self.rng.percent(50) {
+                        self.state_loop(k, out);
+                    } else {
+                        self.array_update(k, out);
+                    }
+                }
+            }
+            Construct::Blocks => self.labeled_block(out),
+            Construct::Options => match self.rng.below(100) {
+                0..=21 => self.if_let_stmt(out),
+                22..=41 => self.if_let_value(out),
+                42..=61 => self.let_else(out),
+                62..=81 => self.option_match(out, false),
+                _ => self.option_match(out, true),
+            },
+        }
+    }
+
+    // Array patterns.
+
+    /// `let [b0, _, b2, b3] = a;` of a complete array of four (`*v` of a reference), `let
+    /// [r0, [b1, _, _, b2]] = m;` of a matrix, or `let [b0, b1] = [e0, e1];`: the names are
+    /// floats (a matrix's row an array) like any other.
+    fn array_pattern(&mut self, out: &mut Vec<S>) {
+        // Not a slice, nor `[f64; N]`, whose length a pattern cannot name.
+        let arrays: Vec<usize> = (0..self.env.len())
+            .filter(|&k| {
+                let a = &self.env[k];
+                a.ty == Ty::Array && !a.open && !a.hidden && !a.slice && !a.sized_n
+            })
+            .collect();
+        if arrays.is_empty() || self.rng.percent(25) {
+            let len = 2 + self.rng.below(3);
+            let mut items = Vec::new();
+            let mut gens = Vec::new();
+            for _ in 0..len {
+                let depth = 1 + self.rng.below(2);
+                let g = self.operand(depth, &[]);
+                self.mark_read(&g.reads);
+                items.push(g.expr.clone());
+                gens.push(g);
+            }
+            // Declared after every element: no element reads them.
+            let mut pats = Vec::new();
+            for (i, g) in gens.iter().enumerate() {
+                if i > 0 && self.rng.percent(20) {
+                    pats.push(Pat::Wild);
+                } else {
+                    let name = self.fresh("b");
+                    self.bind_float(name.clone(), g);
+                    pats.push(Pat::Name(name));
+                }
+            }
+            out.push(S::LetPat {
+                pat: Pat::Array(pats),
+                init: Init::Elements(items),
+            });
+            return;
+        }
+        let a = self.rng.pick(&arrays);
+        self.mark_read(&[a]);
+        let an = self.env[a].name.clone();
+        let source = if self.env[a].reference {
+            format!("*{an}")
+        } else {
+            an
+        };
+        let rows = self.env[a].max;
+        let mut named = false;
+        // A row is an array, which only the function's tail reads (`finish`): at the top.
+        let top = self.scopes.len() == 1;
+        let pat = if rows > 0 {
+            let items = (0..rows)
+                .map(|_| {
+                    if top && self.rng.percent(50) {
+                        named = true;
+                        let name = self.fresh("r");
+                        let mut r =
+                            Var::new(name.clone(), Ty::Array, Role::Plain, self.env[a].bound);
+                        r.active = self.env[a].active;
+                        self.declare(r);
+                        Pat::Name(name)
+                    } else {
+                        Pat::Array((0..4).map(|_| self.element_pat(a, &mut named)).collect())
+                    }
+                })
+                .collect();
+            Pat::Array(items)
+        } else {
+            Pat::Array((0..4).map(|_| self.element_pat(a, &mut named)).collect())
+        };
+        let pat = if named {
+            pat
+        } else {
+            // At least one name.
+            let Pat::Array(mut items) = pat else {
+                unreachable!("an array pattern")
+            };
+            items[0] = match items[0] {
+                Pat::Array(_) => {
+                    Pat::Array((0..4).map(|_| self.element_pat(a, &mut named)).collect())
+                }
+                _ => self.element_pat(a, &mut named),
+            };
+            if !named {
+                let name = self.fresh("b");
+                self.bind_element(a, name.clone());
+                let first = match &mut items[0] {
+                    Pat::Array(inner) => &mut inner[0],
+                    other => other,
+                };
+                *first = Pat::Name(name);
+            }
+            Pat::Array(items)
+        };
+        out.push(S::LetPat {
+            pat,
+            init: Init::Copy(source),
+        });
+    }
+
+    /// `_`, or a new float with the bounds of an element of array `a`.
+    fn element_pat(&mut self, a: usize, named: &mut bool) -> Pat {
+        if self.rng.percent(35) {
+            return Pat::Wild;
+        }
+        *named = true;
+        let name = self.fresh("b");
+        self.bind_element(a, name.clone());
+        Pat::Name(name)
+    }
+
+    fn bind_element(&mut self, a: usize, name: String) {
+        let mut v = Var::new(name, Ty::Float, Role::Plain, self.env[a].bound);
+        v.lip = if self.in_loop() {
+            self.slope_of(a)
+        } else {
+            1.0
+        };
+        v.active = self.env[a].active;
+        self.declare(v);
+    }
+
+    // Whole-array assignment.
+
+    /// The local arrays that are loop-carried state, assignable here: not read in a nested
+    /// region yet (see `Var::read_nested`).
+    fn state_arrays(&self) -> Vec<usize> {
+        (0..self.env.len())
+            .filter(|&k| {
+                let a = &self.env[k];
+                a.ty == Ty::Array
+                    && a.role == Role::Carried
+                    && a.mutable
+                    && !a.open
+                    && !a.hidden
+                    && !a.iterating
+                    && !a.read_nested
+            })
+            .collect()
+    }
+
+    /// The state arrays that a branch may assign as a whole (see `fits`): read since their
+    /// last write on every path (the new value does not read the old one).
+    fn branch_state_arrays(&self) -> Vec<usize> {
+        self.state_arrays()
+            .into_iter()
+            .filter(|&k| !self.env[k].pending)
+            .collect()
+    }
+
+    /// Makes the complete local array `k` loop-carried state (`let mut`), and assigns it as a
+    /// whole once, here or in a loop of its own.
+    fn make_state(&mut self, k: usize, out: &mut Vec<S>) {
+        let name = self.env[k].name.clone();
+        for s in out.iter_mut().rev() {
+            if let S::Let {
+                name: n, mutable, ..
+            } = s
+            {
+                if *n == name {
+                    *mutable = true;
+                    break;
+                }
+            }
+        }
+        self.env[k].mutable = true;
+        self.env[k].role = Role::Carried;
+        if self.rng.percent(50) {
+            self.array_update(k, out);
+        } else {
+            self.state_loop(k, out);
+        }
+    }
+
+    /// `for i in range { ..; a = [..]; ..; }` of the state array `k`, the other statements
+    /// straight-line (see `fits`): updates, `let`s, array patterns.
+    fn state_loop(&mut self, k: usize, out: &mut Vec<S>) {
+        let depth = self.loops.len();
+        let (iter, max, trips) = self.range();
+        self.enter_loop(LoopKind::For, trips);
+        let index = self.declare_index(depth, max);
+        let mut body = Vec::new();
+        let straight = |this: &mut Self, body: &mut Vec<S>| match this.rng.below(10) {
+            0..=4 => this.update(body),
+            5..=7 => this.let_expr(body),
+            _ if this.uses.patterns => this.array_pattern(body),
+            _ => this.update(body),
+        };
+        // Its reads here are at the top level of the body, which the loop's tape covers.
+        self.state_body = Some(k);
+        if self.rng.percent(40) {
+            straight(self, &mut body);
+        }
+        self.array_update(k, &mut body);
+        if self.rng.percent(40) {
+            straight(self, &mut body);
+        }
+        self.state_body = None;
+        let index_read = self.env[index].read;
+        let cast = self.cast_stmt(depth);
+        let (label, _) = self.leave_loop(&mut body);
+        if let Some(c) = cast {
+            body.insert(0, c);
+        }
+        let pat = if index_read {
+            INDEX_NAMES[depth].to_string()
+        } else {
+            "_".to_string()
+        };
+        out.push(S::For {
+            label,
+            pat,
+            iter,
+            body,
+        });
+    }
+
+    /// `a = b;` of another complete array of four, or `a = [e0, e1, e2, e3];` whose elements
+    /// are elements of the old `a` (at least one), `a[j] * c1 + e * c2` (also under `sin` or
+    /// as `mul_add`), or `e * c2`: each a contraction in the state, as `carried_update`'s.
+    fn array_update(&mut self, k: usize, out: &mut Vec<S>) {
+        let name = self.env[k].name.clone();
+        let old = self.env[k].bound;
+        let in_loop = self.in_loop();
+        // In a branch, the new value does not read the old (see `fits`).
+        let in_branch = self.branches > 0 || !self.blocks.is_empty();
+        // `a = b;` only where every path read the old value (else it would never be read): out
+        // of branches, an update reading an element of it first if need be.
+        if (!in_branch || !self.env[k].pending) && self.rng.percent(if in_branch { 50 } else { 25 })
+        {
+            let others: Vec<usize> = self
+                .vectors()
+                .into_iter()
+                .filter(|&b| {
+                    let v = &self.env[b];
+                    b != k && !v.reference && !v.slice && !v.sized_n && !v.hidden
+                })
+                .collect();
+            if !others.is_empty() {
+                if self.env[k].pending {
+                    let j = self.rng.below(4);
+                    let leaf = Gen {
+                        expr: var(&format!("{name}[{j}]")),
+                        bound: bound(old.mag, self.slope_of(k)),
+                        real: old.slope,
+                        reads: vec![k],
+                        active: self.env[k].active,
+                    };
+                    let leaf = self.maybe_squashed(leaf);
+                    let carried = self.of_role(Role::Carried);
+                    let c = self.rng.pick(&carried);
+                    self.carried_update(c, Some(leaf), out);
+                }
+                let b = self.rng.pick(&others);
+                self.mark_read(&[b]);
+                let (bb, active) = (self.env[b].bound, self.env[b].active);
+                out.push(S::AssignArray {
+                    target: name,
+                    init: Init::Copy(self.env[b].name.clone()),
+                });
+                self.cost += self.multiplier;
+                let v = &mut self.env[k];
+                v.bound.mag = if in_loop { old.mag.max(bb.mag) } else { bb.mag };
+                if !in_loop {
+                    v.bound.slope = bb.slope;
+                }
+                v.active |= active;
+                v.mutated = true;
+                v.read = true;
+                v.pending = true;
+                return;
+            }
+        }
+        let reader = if in_branch { 4 } else { self.rng.below(4) };
+        let mut items = Vec::new();
+        let (mut mag, mut slope, mut active): (f64, f64, bool) = (0.0, 0.0, false);
+        // Not a leaf of the new elements in a branch.
+        let hidden = self.env[k].hidden;
+        self.env[k].hidden |= in_branch;
+        for i in 0..4 {
+            let j = self.rng.below(4);
+            let old_j = var(&format!("{name}[{j}]"));
+            let roll = if in_branch { 99 } else { self.rng.below(100) };
+            if roll < 30 {
+                // `a[j]`
+                items.push(old_j);
+                mag = mag.max(old.mag);
+                slope = slope.max(old.slope);
+                active |= self.env[k].active;
+                continue;
+            }
+            let depth = 1 + usize::from(self.rng.percent(35));
+            let g = self.operand(depth, &[]);
+            self.mark_read(&g.reads);
+            active |= g.active;
+            if roll < 85 || i == reader {
+                let e = if g.bound.mag > 1.0 || self.rng.percent(50) {
+                    self.squash(g)
+                } else {
+                    g
+                };
+                let c1 = self.rng.pick(&[0.5, 0.6, 0.75, 0.8]);
+                let c2 = Self::coefficient(c1, e.bound.slope);
+                let (c1l, c2l) = (Expr::Lit(c1), Expr::Lit(c2));
+                let (value, m) = match self.rng.below(4) {
+                    0 => (
+                        bin(
+                            Op::Add,
+                            bin(Op::Mul, old_j, c1l),
+                            bin(Op::Mul, e.expr.clone(), c2l),
+                        ),
+                        c2 * e.bound.mag,
+                    ),
+                    1 => (
+                        bin(
+                            Op::Add,
+                            bin(Op::Mul, c2l, e.expr.clone()),
+                            bin(Op::Mul, c1l, old_j),
+                        ),
+                        c2 * e.bound.mag,
+                    ),
+                    2 => (
+                        Expr::Method {
+                            name: "mul_add",
+                            path: self.rng.percent(30),
+                            args: vec![old_j, c1l, bin(Op::Mul, e.expr.clone(), c2l)],
+                        },
+                        c2 * e.bound.mag,
+                    ),
+                    _ => (
+                        Expr::Method {
+                            name: self.rng.pick(&["sin", "tanh"]),
+                            path: false,
+                            args: vec![bin(
+                                Op::Add,
+                                bin(Op::Mul, old_j, c1l),
+                                bin(Op::Mul, e.expr.clone(), c2l),
+                            )],
+                        },
+                        f64::NAN,
+                    ),
+                };
+                let m = if m.is_nan() {
+                    // Within [-1, 1].
+                    if in_loop { old.mag.max(1.0) } else { 1.0 }
+                } else if in_loop {
+                    old.mag.max(m / (1.0 - c1))
+                } else {
+                    c1 * old.mag + m
+                };
+                mag = mag.max(m);
+                slope = slope.max(c1 * old.slope + c2 * e.real);
+                active |= self.env[k].active;
+                items.push(value);
+            } else {
+                // `e * c2`, forgetting the old element.
+                let e = self.squash(g);
+                let c2 = Self::coefficient(0.0, e.bound.slope);
+                items.push(bin(Op::Mul, e.expr.clone(), Expr::Lit(c2)));
+                mag = mag.max(if in_loop { old.mag.max(c2) } else { c2 });
+                slope = slope.max(c2 * e.real);
+            }
+        }
+        self.env[k].hidden = hidden;
+        if !in_branch {
+            self.mark_read(&[k]);
+        }
+        self.cost += self.multiplier * (4.0 + items.iter().map(size).sum::<f64>());
+        out.push(S::AssignArray {
+            target: name,
+            init: Init::Elements(items),
+        });
+        let v = &mut self.env[k];
+        v.bound.mag = if in_loop { old.mag.max(mag) } else { mag };
+        if !in_loop {
+            v.bound.slope = slope;
+        }
+        v.active |= active;
+        v.mutated = true;
+        v.read = true;
+        v.pending = true;
+    }
+
+    // Labeled blocks.
+
+    /// `let y = 'b0: { ..; if c { break 'b0 e1; } ..; e2 };` or the statement `'b0: { ..;
+    /// if c { break 'b0; } ..; }`, also breaking out of a loop inside the block.
+    fn labeled_block(&mut self, out: &mut Vec<S>) {
+        let value = !LABELED_STATEMENTS || self.rng.percent(65);
+        let label = format!("'b{}", self.labels);
+        self.labels += 1;
+        self.blocks.push(BlockFrame {
+            label: label.clone(),
+            depth: self.loops.len(),
+            value,
+            exit: None,
+            gens: Vec::new(),
+            breaks: 0,
+        });
+        self.scopes.push(self.env.len());
+        let mut stmts = Vec::new();
+        for _ in 0..1 + self.rng.below(3) {
+            match self.rng.below(100) {
+                0..=39 => self.block_break(&mut stmts),
+                40..=59 if self.loops.len() < 2 && self.cost < COST_BUDGET => {
+                    // A loop whose body leaves the block.
+                    self.want_block_break = true;
+                    if self.rng.percent(70) {
+                        self.for_loop(&mut stmts);
+                    } else {
+                        self.while_loop(&mut stmts);
+                    }
+                    assert!(!self.want_block_break, "a loop body took the break");
+                }
+                60..=79 => self.let_expr(&mut stmts),
+                80..=87 if self.branches < 3 => self.if_stmt(&mut stmts),
+                _ => self.update(&mut stmts),
+            }
+        }
+        // A label no `break` names warns.
+        if self.blocks.last().expect("a labeled block").breaks == 0 {
+            self.block_break_to(self.blocks.len() - 1, &mut stmts);
+        }
+        if value {
+            let depth = 1 + self.rng.below(2);
+            let mut tail = self.operand(depth, &[]);
+            self.mark_read(&tail.reads);
+            let start = *self.scopes.last().expect("a scope");
+            let pending: Vec<usize> = (start..self.env.len())
+                .filter(|&k| self.env[k].ty == Ty::Float && self.env[k].pending)
+                .collect();
+            for k in pending {
+                let leaf = self.read_of(k);
+                let s = self.squash(leaf);
+                tail = Gen {
+                    expr: bin(Op::Add, tail.expr, s.expr),
+                    bound: bound(tail.bound.mag + 1.0, tail.bound.slope + s.bound.slope),
+                    real: tail.real + s.real,
+                    reads: [tail.reads, s.reads].concat(),
+                    active: tail.active || s.active,
+                };
+            }
+            if tail.expr.is_leaf() {
+                tail = self.squash(tail);
+            }
+            self.mark_read(&tail.reads);
+            let end = self.state();
+            self.pop_scope();
+            let frame = self.blocks.pop().expect("a labeled block");
+            let mut exit = frame.exit;
+            Self::join(&mut exit, end);
+            self.restore(&exit.expect("a state"));
+            let mut gens = frame.gens;
+            gens.push(tail.clone());
+            let g = Self::merge(&gens);
+            let name = self.fresh("v");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: self.rng.percent(20),
+                init: Init::Labeled(
+                    label,
+                    Block {
+                        stmts,
+                        tail: tail.expr,
+                        diverges: false,
+                    },
+                ),
+            });
+            self.bind_float(name, &g);
+        } else {
+            self.close_scope(&mut stmts);
+            let end = self.state();
+            self.pop_scope();
+            let frame = self.blocks.pop().expect("a labeled block");
+            let mut exit = frame.exit;
+            Self::join(&mut exit, end);
+            self.restore(&exit.expect("a state"));
+            out.push(S::Labeled { label, body: stmts });
+        }
+    }
+
+    /// `if c { [update;] break 'b0 [e]; }` to the innermost labeled block (or, now and then,
+    /// another open one).
+    fn block_break(&mut self, out: &mut Vec<S>) {
+        let b = if self.blocks.len() > 1 && self.rng.percent(30) {
+            self.rng.below(self.blocks.len())
+        } else {
+            self.blocks.len() - 1
+        };
+        self.block_break_to(b, out);
+    }
+
+    /// `if c { [update;] break 'b [e]; }` to the labeled block `b`.
+    fn block_break_to(&mut self, b: usize, out: &mut Vec<S>) {
+        self.blocks[b].breaks += 1;
+        self.branches += 1;
+        let cond = self.cond();
+        let tested = self.state();
+        let mut body = Vec::new();
+        if self.rng.percent(30) {
+            self.update(&mut body);
+        }
+        let label = self.blocks[b].label.clone();
+        if self.blocks[b].value {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            self.mark_read(&g.reads);
+            body.push(S::Break(Some(label), Some(g.expr.clone())));
+            self.blocks[b].gens.push(g);
+        } else {
+            body.push(S::Break(Some(label), None));
+        }
+        let state = self.state();
+        Self::join(&mut self.blocks[b].exit, state);
+        self.restore(&tested);
+        self.branches -= 1;
+        out.push(S::If(vec![(cond, body)], None));
+    }
+
+    // `Option` patterns.
+
+    /// A constant `Option<usize>`: its text, the largest value it holds, and its reads.
+    fn option_source(&mut self) -> (String, usize, Vec<usize>) {
+        let nm = PROGRAM_N_MAX;
+        let others: Vec<usize> = self.ints().into_iter().filter(|&k| k != 4).collect();
+        let kinds = if OPTION_FROM_GET { 5 } else { 4 };
+        match self.rng.below(kinds) {
+            2 => {
+                let m = self.rng.pick(&[3, 4]);
+                (format!("(n % {m}).checked_sub(1)"), m - 2, vec![4])
+            }
+            3 if !others.is_empty() => {
+                // `(i + n)` makes `i` a `usize` whatever else it is compared with.
+                let k = self.rng.pick(&others);
+                let c = 1 + self.rng.below(3);
+                let max = (self.env[k].max + nm).saturating_sub(c).max(1);
+                (
+                    format!("({} + n).checked_sub({c})", self.env[k].name),
+                    max,
+                    vec![k, 4],
+                )
+            }
+            4 => ("[1usize, 3, 5].get(n % 4).copied()".to_string(), 5, vec![4]),
+            _ => {
+                let c = 1 + self.rng.below(3);
+                (format!("n.checked_sub({c})"), nm - c, vec![4])
+            }
+        }
+    }
+
+    /// Declares the integer `name` (at most `max`) in the current scope.
+    fn declare_int(&mut self, name: String, max: usize) -> usize {
+        let mut k = Var::new(name, Ty::Int, Role::Count, bound(0.0, 0.0));
+        k.max = max;
+        k.active = false;
+        k.pending = false;
+        k.bound_by_pattern = true;
+        self.declare(k)
+    }
+
+    /// `let c = k as f64;` of the integer `k`, first in a body, where `prelude` says so.
+    fn prelude(&mut self, prelude: Prelude, out: &mut Vec<S>) -> Option<usize> {
+        let Prelude::Cast(k) = prelude else {
+            return None;
+        };
+        let name = self.fresh("c");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: false,
+            init: Init::Cast(self.env[k].name.clone()),
+        });
+        self.mark_read(&[k]);
+        let mut v = Var::new(
+            name,
+            Ty::Float,
+            Role::Plain,
+            bound(self.env[k].max as f64, 0.0),
+        );
+        v.active = false;
+        v.lip = 0.0;
+        Some(self.declare(v))
+    }
+
+    /// Runs `f` with a new integer `k` (at most `max`) in scope, which `f`'s body may start
+    /// with `let c = k as f64;`: the pattern, `Some(k)` (with a guard on `k` if `guard`) or
+    /// `Some(_)` where nothing read `k`, and `f`'s result.
+    fn bind_some<R>(
+        &mut self,
+        max: usize,
+        guard: bool,
+        f: impl FnOnce(&mut Self, Prelude) -> R,
+    ) -> (String, R) {
+        self.scopes.push(self.env.len());
+        let name = self.fresh("k");
+        let k = self.declare_int(name.clone(), max);
+        let guard = guard.then(|| {
+            self.mark_read(&[k]);
+            match self.rng.below(3) {
+                0 => format!(" if {name} > {}", self.rng.below(max.max(1))),
+                1 => format!(" if {name} % 2 == 0"),
+                _ => format!(" if {name} < {}", 1 + self.rng.below(max.max(1))),
+            }
+        });
+        let prelude = if self.rng.percent(50) {
+            Prelude::Cast(k)
+        } else {
+            Prelude::None
+        };
+        let r = f(self, prelude);
+        let read = self.env[k].read;
+        self.pop_scope();
+        let pat = match guard {
+            Some(guard) => format!("Some({name}){guard}"),
+            None if read => format!("Some({name})"),
+            None => "Some(_)".to_string(),
+        };
+        (pat, r)
+    }
+
+    /// `if let Some(k) = opt { .. } [else if c { .. }] [else { .. }]` updating variables.
+    fn if_let_stmt(&mut self, out: &mut Vec<S>) {
+        let (source, max, reads) = self.option_source();
+        self.mark_read(&reads);
+        self.branches += 1;
+        let tested = self.state();
+        let (pat, body) = self.bind_some(max, false, |g, prelude| g.branch_body_with(prelude));
+        let mut joined = Some(self.state());
+        self.restore(&tested);
+        let mut arms = vec![(Cond::Let(format!("let {pat} = {source}")), body)];
+        if self.rng.percent(30) {
+            // `else if c`, or `if c { .. } else if let ..`.
+            let cond = self.cond();
+            let tested = self.state();
+            let body = self.branch_body();
+            Self::join(&mut joined, self.state());
+            self.restore(&tested);
+            if self.rng.percent(50) {
+                arms.push((cond, body));
+            } else {
+                arms.insert(0, (cond, body));
+            }
+        }
+        let otherwise = if self.rng.percent(60) {
+            Some(self.branch_body())
+        } else {
+            None
+        };
+        Self::join(&mut joined, self.state());
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        out.push(S::If(arms, otherwise));
+    }
+
+    /// `let v = if let Some(k) = opt { .. } else { .. };`
+    fn if_let_value(&mut self, out: &mut Vec<S>) {
+        let (source, max, reads) = self.option_source();
+        self.mark_read(&reads);
+        self.branches += 1;
+        let tested = self.state();
+        let (pat, (block, g)) = self.bind_some(max, false, |this, prelude| {
+            this.value_block_with(false, prelude)
+        });
+        let mut joined = Some(self.state());
+        self.restore(&tested);
+        let (otherwise, h) = self.value_block(false);
+        Self::join(&mut joined, self.state());
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        let g = Self::merge(&[g, h]);
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: self.rng.percent(20),
+            init: Init::If(
+                vec![(Cond::Let(format!("let {pat} = {source}")), block)],
+                otherwise,
+            ),
+        });
+        self.bind_float(name, &g);
+    }
+
+    /// `let Some(k) = opt else { return e; }; let c = k as f64;`, `k` and `c` in scope after.
+    fn let_else(&mut self, out: &mut Vec<S>) {
+        let (source, max, reads) = self.option_source();
+        self.mark_read(&reads);
+        self.branches += 1;
+        let tested = self.state();
+        let (otherwise, g) = self.value_block(true);
+        self.ret.mag = self.ret.mag.max(g.bound.mag);
+        self.ret.slope = self.ret.slope.max(g.real);
+        self.restore(&tested);
+        self.branches -= 1;
+        let name = self.fresh("k");
+        let k = self.declare_int(name.clone(), max);
+        out.push(S::LetElse {
+            pat: format!("Some({name})"),
+            scrutinee: source,
+            otherwise,
+        });
+        self.prelude(Prelude::Cast(k), out);
+    }
+
+    /// `match opt { Some(0) => .., Some(k) if k > 1 => .., Some(_) => .., None => .. }`
+    /// updating variables or, with `value`, as the value of a `let`.
+    fn option_match(&mut self, out: &mut Vec<S>, value: bool) {
+        #[derive(Clone, Copy)]
+        enum Arm {
+            Value,
+            Guard,
+            Any,
+            None,
+        }
+        let (source, max, reads) = self.option_source();
+        self.mark_read(&reads);
+        let mut kinds = Vec::new();
+        if max >= 1 && self.rng.percent(40) {
+            kinds.push(Arm::Value);
+        }
+        if max >= 2 && self.rng.percent(60) {
+            kinds.push(Arm::Guard);
+        }
+        kinds.push(Arm::Any);
+        let none_first = self.rng.percent(25);
+        if none_first {
+            kinds.insert(0, Arm::None);
+        } else {
+            kinds.push(Arm::None);
+        }
+        self.branches += 1;
+        let before = self.state();
+        let mut joined = None;
+        let mut stmt_arms = Vec::new();
+        let mut value_arms = Vec::new();
+        let mut gens = Vec::new();
+        for kind in kinds {
+            self.restore(&before);
+            let pat = match kind {
+                Arm::Value => Some(match self.rng.below(3) {
+                    0 => "Some(0)".to_string(),
+                    1 if max >= 2 => "Some(1 | 2)".to_string(),
+                    _ => "Some(0..=1)".to_string(),
+                }),
+                Arm::None if !none_first && self.rng.percent(30) => Some("_".to_string()),
+                Arm::None => Some("None".to_string()),
+                Arm::Guard | Arm::Any => None,
+            };
+            let guard = matches!(kind, Arm::Guard);
+            if value {
+                let (pat, (block, g)) = match pat {
+                    Some(pat) => (pat, self.value_block(false)),
+                    None => self.bind_some(max, guard, |this, prelude| {
+                        this.value_block_with(false, prelude)
+                    }),
+                };
+                value_arms.push((pat, block));
+                gens.push(g);
+            } else {
+                let (pat, body) = match pat {
+                    Some(pat) => (pat, self.branch_body()),
+                    None => {
+                        self.bind_some(max, guard, |this, prelude| this.branch_body_with(prelude))
+                    }
+                };
+                stmt_arms.push((pat, body));
+            }
+            Self::join(&mut joined, self.state());
+        }
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        if value {
+            let g = Self::merge(&gens);
+            let name = self.fresh("v");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: self.rng.percent(20),
+                init: Init::Match(source, value_arms),
+            });
+            self.bind_float(name, &g);
+        } else {
+            out.push(S::Match(source, stmt_arms));
+        }
     }
 
     // --- the program ---------------------------------------------------------------------------
@@ -4005,12 +5347,15 @@ impl<'r> ProgGen<'r> {
         for s in 0..segments {
             let over = self.cost > COST_BUDGET;
             let want_loop = s == segments - 1 && loops == 0;
+            let before = out.len();
+            if !over && !want_loop && self.extra(&mut out, Site::Top) {
+                continue;
+            }
             let roll = if want_loop {
                 self.rng.below(54)
             } else {
                 self.rng.below(106)
             };
-            let before = out.len();
             match roll {
                 _ if over => self.cheap_segment(&mut out),
                 0..=13 => self.for_loop(&mut out),
@@ -4047,6 +5392,12 @@ impl<'r> ProgGen<'r> {
                 )
             }) {
                 loops += 1;
+            }
+        }
+        // Each construct the program uses, at least once.
+        for (c, construct) in CONSTRUCTS.into_iter().enumerate() {
+            if self.uses.has(construct) && !self.used[c] {
+                self.construct(construct, Site::Top, &mut out);
             }
         }
         self.finish(out)
@@ -4165,12 +5516,47 @@ fn params(mode: Mode, shape: Shape) -> String {
     format!("{xs}, v: {v}, n: usize")
 }
 
-/// `<const N: usize>` of a const generic program.
-fn generics(shape: Shape) -> &'static str {
+/// The bounds of a program generic over its float type. `Default` only because grad's generated
+/// code needs it: a loop over constant bounds keeps its tape in `[Default::default(); N]`, and
+/// a path that leaves by `return` or `break` gets `Default::default()` placeholders, which do
+/// not compile for `T: num_traits::Float` alone (a grad bug; see the report of issue 15).
+const FLOAT_BOUNDS: &str = "num_traits::Float + num_traits::FromPrimitive + Default";
+
+/// `<const N: usize>` of a const generic program, `<T: ..>` (or `<T>`, with a `where` clause
+/// after the signature) of one generic over its float type.
+fn generics(shape: Shape) -> String {
+    match (shape.generic, shape.float_generic) {
+        (true, _) => "<const N: usize>".to_string(),
+        (false, Some(f)) if f.where_clause => "<T>".to_string(),
+        (false, Some(_)) => format!("<T: {FLOAT_BOUNDS}>"),
+        (false, None) => String::new(),
+    }
+}
+
+/// The `where` clause of a program generic over its float type, if it has one.
+fn where_clause(shape: Shape) -> String {
+    match shape.float_generic {
+        Some(f) if f.where_clause => format!("\n    where\n        T: {FLOAT_BOUNDS},\n   "),
+        _ => String::new(),
+    }
+}
+
+/// The generics of a mirror: its float type is `Dual64`.
+fn dual_generics(shape: Shape) -> &'static str {
     if shape.generic {
         "<const N: usize>"
     } else {
         ""
+    }
+}
+
+/// How the `#[differentiable]` function of a program is written; `plain` for the copy without
+/// the attribute, where every literal of a generic program must be a `T` already.
+fn primal_mode(shape: Shape, plain: bool) -> Mode {
+    match shape.float_generic {
+        Some(_) if plain => Mode::Generic(Lits::FromF64),
+        Some(f) => Mode::Generic(f.lits),
+        None => Mode::Primal,
     }
 }
 
@@ -4237,8 +5623,11 @@ const PROGRAM_TABLE_TYPES: &str = r#"
     pub type ValueAndGrad = fn(f64, f64, f64, [f64; 4], usize) -> (f64, Gradient);
     pub type Vjp = fn(f64, f64, f64, [f64; 4], usize, f64) -> Gradient;
     pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
+    pub type ValueAndGrad32 =
+        fn(f32, f32, f32, [f32; 4], usize) -> (f32, (f32, f32, f32, [f32; 4]));
 
-    /// One generated program with its companions and its dual-number mirror.
+    /// One generated program with its companions and its dual-number mirror (and, for a
+    /// program generic over its float type, `_value_and_grad` in `f32`).
     pub struct Program {
         pub name: &'static str,
         pub primal: Primal,
@@ -4246,6 +5635,7 @@ const PROGRAM_TABLE_TYPES: &str = r#"
         pub value_and_grad: ValueAndGrad,
         pub vjp: Vjp,
         pub dual: Mirror,
+        pub value_and_grad32: Option<ValueAndGrad32>,
     }
 "#;
 
@@ -4280,13 +5670,28 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
         let slice = roll(&mut rng, features.slices);
         let tuple = roll(&mut rng, features.tuples);
         let generic = roll(&mut rng, features.const_generic);
+        // Not both generic over `N` and over `T`.
+        let float_generic = (!generic && roll(&mut rng, features.num_traits)).then(|| {
+            let lits = [Lits::FromF64, Lits::Bare, Lits::Mixed][rng.below(3)];
+            FloatGeneric {
+                lits,
+                where_clause: rng.percent(30),
+            }
+        });
+        let uses = Uses {
+            patterns: roll(&mut rng, features.array_patterns),
+            assignment: roll(&mut rng, features.array_assignment),
+            blocks: roll(&mut rng, features.labeled_blocks),
+            options: roll(&mut rng, features.option_patterns),
+        };
         let shape = Shape {
             by_ref: slice || rng.percent(BY_REF_PERCENT),
             slice,
             tuple,
             generic,
+            float_generic,
         };
-        let mut g = ProgGen::new(&mut rng, &callees, shape, features);
+        let mut g = ProgGen::new(&mut rng, &callees, shape, features, uses);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
         uses_scale |= g.uses_scale;
@@ -4314,6 +5719,7 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
                 bound: result,
                 cost,
                 by_ref: shape.by_ref,
+                float_generic: float_generic.is_some(),
             });
         }
     }
@@ -4324,11 +5730,8 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
 /// `what` names them in the header, `scale` adds the `SCALE` constant.
 pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Generated {
     let count = trees.len();
-    let mut functions = header("random_programs", what);
+    let functions = render_functions(what, trees, scale, false);
     let mut dual = header("random_programs_dual", what);
-    functions.push_str("#[rustfmt::skip]\n");
-    functions.push_str(ALLOWS);
-    functions.push_str("pub mod random_programs {\n    use grad::differentiable;\n");
     dual.push_str("#[rustfmt::skip]\n");
     dual.push_str(ALLOWS);
     dual.push_str("pub mod random_programs_dual {\n");
@@ -4341,22 +5744,13 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
         "\n    /// The largest `n` the programs are meant for.\n    pub const N_MAX: usize = {PROGRAM_N_MAX};"
     );
     for tree in trees {
-        write_program(&mut functions, &mut dual, tree);
-    }
-    if scale {
-        let _ = write!(functions, "{SCALE_ITEM}");
-    }
-    // The module's `const` items that patterns name (the mirrors see them through `use`).
-    for (v, name) in MODULE_CONSTS.iter().enumerate() {
-        if trees.iter().any(|t| t.module_consts[v]) {
-            let _ = writeln!(functions, "\n    pub const {name}: usize = {v};");
-        }
+        write_dual(&mut dual, tree);
     }
     let _ = writeln!(dual, "\n    pub const PROGRAMS: [Program; {count}] = [");
     for tree in trees {
         let k = &tree.name;
         let shape = tree.shape;
-        if shape.slice || shape.tuple || shape.generic {
+        if shape.slice || shape.tuple || shape.generic || shape.float_generic.is_some() {
             let _ = writeln!(dual, "{}", table_entry(k, shape));
         } else if shape.by_ref {
             // The table's entries take the array by value.
@@ -4367,26 +5761,66 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
                  grad: |x0, x1, x2, v, n| {k}_grad(x0, x1, x2, &v, n),\n            \
                  value_and_grad: |x0, x1, x2, v, n| {k}_value_and_grad(x0, x1, x2, &v, n),\n            \
                  vjp: |x0, x1, x2, v, n, u| {k}_vjp(x0, x1, x2, &v, n, u),\n            \
-                 dual: |x0, x1, x2, v, n, margin| {k}_dual(x0, x1, x2, &v, n, margin),\n        }},"
+                 dual: |x0, x1, x2, v, n, margin| {k}_dual(x0, x1, x2, &v, n, margin),\n            \
+                 value_and_grad32: None,\n        }},"
             );
         } else {
             let _ = writeln!(
                 dual,
                 "        Program {{ name: \"{k}\", primal: {k}, grad: {k}_grad, \
-                 value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual }},"
+                 value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual, value_and_grad32: None }},"
             );
         }
     }
     dual.push_str("    ];\n}\n");
-    functions.push_str("}\n");
     Generated { functions, dual }
+}
+
+#[allow(dead_code)]
+/// The `#[differentiable]` functions of [`render_programs`] written as plain functions (in a
+/// module `random_programs_plain`, without the attribute), every literal of a program generic
+/// over its float type a `T` already: an error there is the generator's.
+pub fn render_plain_functions(what: &str, trees: &[ProgramTree], scale: bool) -> String {
+    render_functions(what, trees, scale, true)
+        .replace(
+            "pub mod random_programs {",
+            "#[allow(dead_code)]\npub mod random_programs_plain {",
+        )
+        .replace("    #[differentiable]\n", "")
+        .replace("    use grad::differentiable;\n", "")
+}
+
+/// The module `random_programs` of the functions `trees`.
+fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool) -> String {
+    let mut functions = header("random_programs", what);
+    functions.push_str("#[rustfmt::skip]\n");
+    functions.push_str(ALLOWS);
+    functions.push_str("pub mod random_programs {\n    use grad::differentiable;\n");
+    for tree in trees {
+        write_function(&mut functions, tree, plain);
+    }
+    if scale {
+        let _ = write!(functions, "{SCALE_ITEM}");
+    }
+    // The module's `const` items that patterns name (the mirrors see them through `use`).
+    for (v, name) in MODULE_CONSTS.iter().enumerate() {
+        if trees.iter().any(|t| t.module_consts[v]) {
+            let _ = writeln!(functions, "\n    pub const {name}: usize = {v};");
+        }
+    }
+    functions.push_str("}\n");
+    functions
 }
 
 /// The `PROGRAMS` entry of a program over a slice or a tuple, or const generic: closures
 /// that take the table's arguments, and give its gradient shape (the slice's gradient is a
 /// `Vec`, the tuple's a tuple).
 fn table_entry(k: &str, shape: Shape) -> String {
-    let g = if shape.generic { "::<4>" } else { "" };
+    let g = match (shape.generic, shape.float_generic) {
+        (true, _) => "::<4>",
+        (false, Some(_)) => "::<f64>",
+        (false, None) => "",
+    };
     let xs = if shape.tuple {
         "x0, (x1, x2)"
     } else {
@@ -4405,26 +5839,43 @@ fn table_entry(k: &str, shape: Shape) -> String {
         d.to_string()
     };
     let gradient = format!("({a}, {b}, {c}, {d})");
+    // A program generic over its float type, differentiated in `f32` too.
+    let value_and_grad32 = if shape.float_generic.is_some() {
+        format!(
+            "Some(|x0, x1, x2, v, n| {{\n                let (y, g) = {k}_value_and_grad::<f32>({args});\n                (y, {gradient})\n            }})"
+        )
+    } else {
+        "None".to_string()
+    };
     format!(
         "        Program {{\n            name: \"{k}\",\n            \
          primal: |x0, x1, x2, v, n| {k}{g}({args}),\n            \
          grad: |x0, x1, x2, v, n| {{\n                let g = {k}_grad{g}({args});\n                {gradient}\n            }},\n            \
          value_and_grad: |x0, x1, x2, v, n| {{\n                let (y, g) = {k}_value_and_grad{g}({args});\n                (y, {gradient})\n            }},\n            \
          vjp: |x0, x1, x2, v, n, u| {{\n                let g = {k}_vjp{g}({args}, u);\n                {gradient}\n            }},\n            \
-         dual: |x0, x1, x2, v, n, margin| {k}_dual{g}({args}, margin),\n        }},"
+         dual: |x0, x1, x2, v, n, margin| {k}_dual{dg}({args}, margin),\n            \
+         value_and_grad32: {value_and_grad32},\n        }},",
+        dg = if shape.generic { "::<4>" } else { "" },
     )
 }
 
-fn write_program(functions: &mut String, dual: &mut String, tree: &ProgramTree) {
+fn write_function(functions: &mut String, tree: &ProgramTree, plain: bool) {
     let (name, stmts, tail) = (&tree.name, &tree.stmts, &tree.tail);
+    let mode = primal_mode(tree.shape, plain);
     let _ = writeln!(
         functions,
-        "\n    #[differentiable]\n    pub fn {name}{}({}) -> f64 {{",
+        "\n    #[differentiable]\n    pub fn {name}{}({}) -> {}{} {{",
         generics(tree.shape),
-        params(Mode::Primal, tree.shape)
+        params(mode, tree.shape),
+        float_type(mode),
+        where_clause(tree.shape)
     );
-    render_stmts(stmts, Mode::Primal, 2, functions);
-    let _ = writeln!(functions, "        {}\n    }}", render(tail, Mode::Primal));
+    render_stmts(stmts, mode, 2, functions);
+    let _ = writeln!(functions, "        {}\n    }}", render(tail, mode));
+}
+
+fn write_dual(dual: &mut String, tree: &ProgramTree) {
+    let (name, stmts, tail) = (&tree.name, &tree.stmts, &tree.tail);
     let mut body = String::new();
     render_stmts(stmts, Mode::Dual, 2, &mut body);
     let _ = writeln!(body, "        {}\n    }}", render(tail, Mode::Dual));
@@ -4436,7 +5887,7 @@ fn write_program(functions: &mut String, dual: &mut String, tree: &ProgramTree) 
     let _ = writeln!(
         dual,
         "\n    pub fn {name}_dual{}({}, {margin}: &Cell<f64>) -> Dual64 {{",
-        generics(tree.shape),
+        dual_generics(tree.shape),
         params(Mode::Dual, tree.shape)
     );
     dual.push_str(&body);
@@ -4541,7 +5992,7 @@ impl Reducer {
                 self.expr(a);
                 self.expr(b);
             }
-            Cond::Int(_) => {}
+            Cond::Int(_) | Cond::Let(_) => {}
             Cond::And(a, b) | Cond::Or(a, b) => {
                 self.cond(a);
                 self.cond(b);
@@ -4623,7 +6074,7 @@ impl Reducer {
                 }
             }
             Init::Loop(_, body) => self.stmts(body, true),
-            Init::Block(b) => self.block(b, in_loop),
+            Init::Block(b) | Init::Labeled(_, b) => self.block(b, in_loop),
             Init::Cast(_)
             | Init::Zeros
             | Init::ZerosN
@@ -4694,12 +6145,14 @@ impl Reducer {
                         self.stmts(body, in_loop);
                     }
                 }
-                S::For { body, .. } => self.stmts(body, in_loop),
+                S::For { body, .. } | S::Labeled { body, .. } => self.stmts(body, in_loop),
                 S::While { cond, body, .. } => {
                     self.cond(cond);
                     self.stmts(body, in_loop);
                 }
                 S::Loop { body, .. } => self.stmts(body, true),
+                S::LetPat { init, .. } | S::AssignArray { init, .. } => self.init(init, in_loop),
+                S::LetElse { otherwise, .. } => self.block(otherwise, in_loop),
             }
             i += 1;
         }
@@ -4721,14 +6174,18 @@ fn breaks(s: &S) -> bool {
             arms.iter().any(|(_, b)| any(b)) || otherwise.as_deref().is_some_and(any)
         }
         S::Match(_, arms) => arms.iter().any(|(_, b)| any(b)),
-        S::For { body, .. } | S::While { body, .. } | S::Loop { body, .. } => any(body),
+        S::For { body, .. }
+        | S::While { body, .. }
+        | S::Loop { body, .. }
+        | S::Labeled { body, .. } => any(body),
         S::Let { init, .. } => match init {
             Init::If(arms, otherwise) => arms.iter().any(|(_, b)| block(b)) || block(otherwise),
             Init::Match(_, arms) => arms.iter().any(|(_, b)| block(b)),
             Init::Loop(_, body) => any(body),
-            Init::Block(b) => block(b),
+            Init::Block(b) | Init::Labeled(_, b) => block(b),
             _ => false,
         },
+        S::LetElse { otherwise, .. } => block(otherwise),
         _ => false,
     }
 }
@@ -4749,7 +6206,7 @@ fn expr_nodes(e: &Expr) -> usize {
 fn cond_nodes(c: &Cond) -> usize {
     match c {
         Cond::Cmp(a, _, b) => 1 + expr_nodes(a) + expr_nodes(b),
-        Cond::Int(_) => 1,
+        Cond::Int(_) | Cond::Let(_) => 1,
         Cond::And(a, b) | Cond::Or(a, b) => 1 + cond_nodes(a) + cond_nodes(b),
         Cond::Not(a) => 1 + cond_nodes(a),
     }
@@ -4781,9 +6238,15 @@ fn stmts_nodes(list: &[S]) -> usize {
                     }
                     Init::Match(_, arms) => arms.iter().map(|(_, b)| 1 + block_nodes(b)).sum(),
                     Init::Loop(_, body) => stmts_nodes(body),
-                    Init::Block(b) => block_nodes(b),
+                    Init::Block(b) | Init::Labeled(_, b) => block_nodes(b),
                     _ => 1,
                 },
+                S::LetPat { init, .. } | S::AssignArray { init, .. } => match init {
+                    Init::Elements(items) => items.iter().map(expr_nodes).sum(),
+                    _ => 1,
+                },
+                S::Labeled { body, .. } => stmts_nodes(body),
+                S::LetElse { otherwise, .. } => block_nodes(otherwise),
                 S::Raw(_) | S::Continue(_) | S::Break(_, None) => 0,
                 S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
                     expr_nodes(value)
@@ -4826,7 +6289,7 @@ fn visit_exprs(list: &mut [S], f: &mut dyn FnMut(&mut Expr)) {
                 visit_expr(a, f);
                 visit_expr(b, f);
             }
-            Cond::Int(_) => {}
+            Cond::Int(_) | Cond::Let(_) => {}
             Cond::And(a, b) | Cond::Or(a, b) => {
                 cond(a, f);
                 cond(b, f);
@@ -4866,9 +6329,18 @@ fn visit_exprs(list: &mut [S], f: &mut dyn FnMut(&mut Expr)) {
                     }
                 }
                 Init::Loop(_, body) => visit_exprs(body, f),
-                Init::Block(b) => block(b, f),
+                Init::Block(b) | Init::Labeled(_, b) => block(b, f),
                 _ => {}
             },
+            S::LetPat { init, .. } | S::AssignArray { init, .. } => {
+                if let Init::Elements(items) = init {
+                    for e in items {
+                        visit_expr(e, f);
+                    }
+                }
+            }
+            S::Labeled { body, .. } => visit_exprs(body, f),
+            S::LetElse { otherwise, .. } => block(otherwise, f),
             S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
                 visit_expr(value, f);
             }

@@ -8,8475 +8,8336 @@ pub mod random_programs {
     use grad::differentiable;
 
     #[differentiable]
-    pub fn prog_0(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x1 * (x1 * x2)) * 2.0;
-        let mut s1 = (v[n % 4].cos() * 1.5).sinh().tanh() * 2.0;
-        let mut s2 = (v[n % 4].powi(2) + 0.5).ln();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (f64::sqrt(f64::powi(f64::max(r, v[0]), 2) + 0.5) + p.tanh()).sin());
-        match n % 4 {
-            0 | 2 => {
-                s0 = (s0 * 0.8 + x1.copysign(v4) * 0.2).sin();
-                if n % 2 == 0 && acc3 + s0 >= 0.5 {
-                    let v5 = (s1.powi(2) + 1.0).recip() + x2 * x2;
-                    s0 *= 0.5;
-                    s0 -= 0.05 * f64::max((v5.powi(2) + 2.0).sqrt(), acc3 + v5).cos();
-                } else {
-                    s1 = s1.mul_add(0.75, (s2.powi(2) + 1.0).powi(-3) * 0.01);
+    pub fn prog_0(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::hypot(x2, x1).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            acc1 -= 0.4 * (f64::cos(v[2]) - v[2]).cos();
+            for j in (0..4).rev() {
+                s0 *= 0.6;
+                s0 += 0.1 * f64::cos(s0 * v[3 - j]);
+                if x0 * x0 <= 0.0 {
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::tanh(s0);
+                    continue 'l0;
                 }
             }
-            _other => {
-                let v6 = s0.sin();
-                acc3 += v[n % 4].atan2(f64::powi(x1, 2) + 1.0).atan().cos();
-                s1 = 0.75 * s1 + 0.02 * v6;
-            }
-        }
-        let a7 = [(v4.tanh() * 2.0).cosh(), (f64::cos(x1) * 0.5).ln_1p(), SCALE + 0.5_f64.powf(f64::sin(acc3)), v[n % 4] + s0];
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            acc3 -= 0.4 * (s2 * s2 + 2.0).acosh().cos();
-            s1 = s1.mul_add(0.75, 0.25 * v[0] * 1.0);
-            if k8 >= 5 || a7[n % 4].cos().exp_m1() > 0.5 {
-                break f64::cos(v4).exp().cos();
-            }
-        };
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            if s0.atan().tanh().exp() <= v4 {
-                s2 = (s2 * 0.6 + f64::tan(s1.cos() * 1.2) * 0.02).tanh();
-                s2 *= 0.8;
-                s2 += 0.5 * f64::cbrt(f64::sin(a7[1].tanh().cosh()) + 2.0).sin();
+            let v5 = if i % 2 == 0 && v[i % 4].sin() >= -0.25 {
+                for (j, &u) in v.iter().enumerate() {
+                    let v2 = match j {
+                        PHASE_A => f64::sqrt(x0 * x0 + 2.0),
+                        PHASE_B | PHASE_D => (x0 + u).tanh(),
+                        _other => f64::sin(x0) + x0,
+                    };
+                    s0 = s0.mul_add(0.8, (f64::powi((v[2].powi(2) + 1.0).powi(-3), 2) + 0.5).ln().cos() * 0.01);
+                    let v3 = (f64::tanh(v2) * 0.5).ln_1p();
+                    s0 = s0.mul_add(0.6, (f64::tanh(u) - v3.cos()).cos() * 0.1);
+                }
+                (x0 * x0).tanh()
             } else {
-                acc3 += 0.5 * s0.sin();
+                let v4 = ((x0.powi(2) + 1.0).recip().powi(2) + 0.5).recip();
+                return f64::recip(f64::powi(v4, 2) + 0.5) - (SCALE + v4)
+            };
+            match i {
+                0 => {
+                    s0 = f64::mul_add(s0, 0.8, ((s0 + x0).sin() * 2.0).sinh().cos() * 0.01);
+                }
+                1..=3 => {
+                    let v6 = f64::atan2(x1.powi(2) + 0.5, fi);
+                    let v7: f64 = v5 + v6;
+                    s0 = s0.mul_add(0.5, f64::tanh(v7) * 0.05);
+                }
+                4 => {
+                    s0 = s0 * 0.5 + f64::cos(f64::recip(v[i % 4] * v[i % 4] + 0.5)) * 0.25;
+                    acc1 -= v[i % 4].to_radians() * 20.0 * 0.5;
+                }
+                _ => {
+                    acc1 -= 0.25 * (x0.powi(2) + 1.0).powf(f64::tanh(s0)).sin();
+                    s0 = s0.mul_add(0.75, f64::cbrt(v5.cos() + 2.0).tanh() * 0.1);
+                }
             }
-            s1 *= 0.6;
-            s1 += 0.1 * (s1 * v9).sin();
-            if k10 >= 3 {
-                break;
-            }
+            s0 = s0 * 0.5 + f64::sin(v5.tanh()) * 0.1;
         }
-        let mut k11 = 0;
-        let v13: f64 = loop {
-            k11 += 1;
-            s0 = (s0 * 0.75 + f64::sinh(f64::cos(s0)) * 0.1).sin();
-            let v12 = (x0.sin().exp2().powi(2) + 1.0).log2();
-            if k11 >= 6 {
-                break f64::tanh(a7[k11 % 4]).exp();
-            }
-            acc3 += v12.sin().sin() * 0.25;
+        let Some(k8) = n.checked_sub(3) else {
+            return x2 * x0 * (v[n % 4].cos() + 2.0).cbrt()
         };
-        s0 - s1 * 0.25 - s2.cos() + f64::cos(acc3) + a7[1] * 0.5 + v9.sin() + v13
+        let c9 = k8 as f64;
+        let v10 = (c9 * c9 + 1.0).log2();
+        let v11 = v.iter().fold(v[3 - k8], |r, &p| r * 0.5 + 0.25 * (x0.tanh() + f64::tanh(p)).sin());
+        let a12 = [f64::sinh(f64::cos(v10)), f64::copysign(2.0_f64, v11), v11 / (f64::powi(x0.cos().exp(), 2) + 1.5), x1];
+        let v19 = match k8 + n {
+            PHASE_A => {
+                for i in 0..v.len() {
+                    let v13 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::cos(a12[1].cos() + p.tanh()));
+                    let v14 = a12.iter().copied().map(|p| v11 * (x2.cos() * 0.5).ln_1p() + p.sin()).sum::<f64>();
+                    let v15 = v.iter().map(|&p| v14 + f64::cos(p)).sum::<f64>();
+                    s0 = s0.mul_add(0.8, f64::sin((a12[3 - i].powi(2).powi(2) + 1.0).cbrt()) * 0.01);
+                    s0 *= 0.6;
+                    s0 += 0.005 * f64::tanh(v13.tanh() + f64::tanh(v15));
+                }
+                let v16 = f64::sqrt(v[k8] * v[k8] + 1.0) + (-v10);
+                s0.cos() + v16.sin()
+            }
+            PHASE_C | 4 => (x0.powi(2) + 1.0).log(v11.powi(2) + 2.0).cos(),
+            5 => a12[1] / 2.0,
+            _ => {
+                for i in 0..4 {
+                    let fi = i as f64;
+                    acc1 -= 0.25 * ((a12[i] * c9).cos() * 0.9).atanh().sin();
+                    if x1 < f64::asinh(a12[0]) {
+                        s0 = s0 * 0.8 + f64::exp_m1((s0.to_degrees() * 0.02).sin()).cos() * 0.05;
+                        s0 = (s0 * 0.6 + f64::max(f64::ln(fi.powi(2) + 0.5), s0) * 0.4).sin();
+                        if s0 - x0 - (v11 - x1) < 0.5 {
+                            return x2.tanh().exp2();
+                        }
+                    } else if f64::log(s0.powi(2) + 1.0, 10.0) <= -0.5 {
+                        s0 = 0.5 * s0 + 0.1 * f64::sin((x2 * x2 + 1.5).acosh());
+                        let v17 = v10.sin();
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::tanh(v17);
+                    } else {
+                        acc1 += s0.sin() * 0.5;
+                    }
+                    s0 = (s0 * 0.8 + (f64::tanh(s0 / (s0 * s0 + 1.5)) * 0.9).atanh() * 0.02).tanh();
+                }
+                let v18 = a12[k8].asinh();
+                x0.min(v18)
+            }
+        };
+        let [b20, b21, b22, b23] = a12;
+        f64::tanh(s0) + f64::cos(acc1) - v19 + b20 + b21.cos() + b22 + b23 - (v11.sin() * 1.5).cosh()
     }
 
     #[differentiable]
-    pub fn prog_1<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[1].sin();
-        let mut s1 = (x2 * x2).sin() * 2.0;
+    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::acosh(x0 * x0 + 2.0).cos() * 2.0;
+        let mut s1 = f64::tanh(x1 * f64::cos(x2).exp2()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let Some(k3) = n.checked_sub(1) else {
+            return (acc2 / (x2.sin() + 2.0)).atan2(acc2.powi(2) + 1.0)
+        };
+        let c4 = k3 as f64;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v8 = match (n % 3).checked_sub(1) {
+                Some(0) => {
+                    let v5 = v[i].asinh();
+                    (f64::tanh(v[0]) * 0.9).acos() + v5.tanh()
+                }
+                Some(_) => {
+                    let v7 = f64::recip(s1 * s1 + 1.0);
+                    s1 = (s1 * 0.5 + (s0 - s1) * 0.25).sin();
+                    v[2] + f64::sin(v7)
+                }
+                None => v[i].cos(),
+            };
+            s1 *= 0.75;
+            s1 += 0.25 * fi.hypot(s0).tanh();
+            s1 = s1 * 0.75 + f64::tanh(v8) * 0.05;
+        }
+        for &t in v.iter() {
+            acc2 += 0.5 * (t / (v[1].powi(2) + 1.5)).tanh();
+            s1 = (s1 * 0.5 + (f64::cos(f64::cos(c4)) * 0.5).ln_1p() * 1.0).tanh();
+        }
+        let v9 = prog_0(x1, s0, f64::sin(x0).sinh().tanh(), v, 4);
+        s0 *= 0.8;
+        s0 += 0.2 * (-x2).cos();
+        s0 * 0.25 + s1.tanh() - f64::tanh(acc2) + c4.cos() + f64::cos(v9)
+    }
+
+    #[differentiable]
+    pub fn prog_2<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = v[0].atan();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::powf(x0 * x0 + 1.0, v[3].sin());
+            s0 = 0.75 * s0 + 0.1 * (x2 + x1).sin();
+        }
+        let v3 = match n % 3 {
+            MODE_A if n > 3 => f64::cos(x0),
+            g if g > 1 => (x1 * x1 + 0.5).ln(),
+            _other => prog_0(f64::exp2(x2.sin()).tanh(), 1.5, acc1, [v[0], v[1], v[2], v[3]], n),
+        };
+        let v4 = f64::ln(a2[n % 4].powi(2) + 0.5).cos();
+        let v5 = a2.iter().fold(f64::cos(v3), |r, &p| r * 0.75 + 0.01 * f64::cos(f64::tanh(p).exp2()));
+        let mut m6 = x2;
+        for i in 0..6 {
+            m6 = f64::max(m6, v5 + v[(i + n) % 4]);
+        }
+        s0 = s0 * 0.6 + m6.tanh() * 0.005;
+        'l2: for i in 0..N {
+            s0 = 0.8 * s0 + 0.05 * f64::sin(v5).exp().cos();
+            let mut k7 = 0;
+            while k7 < 5 {
+                k7 += 1;
+                s0 = (s0 * 0.75 + f64::cosh(v3.sin() * 2.0) * 0.02).tanh();
+                if v4 * 0.5 > x0 {
+                    break 'l2;
+                }
+            }
+            let v8 = if v5 - s0 >= 0.5 {
+                for _ in 0..v.len() {
+                    acc1 -= x0.sin() * 0.1;
+                    acc1 += (v4 - x2).cos() * 0.1;
+                }
+                (v4 * v4 + 1.0).cbrt() - v5.powi(3)
+            } else {
+                x0.to_degrees() * 0.02
+            };
+            if -f64::powi(m6, 2) < 0.5 {
+                let v9 = (v5 - a2[0]).asinh();
+                s0 = s0 * 0.5 + (v8 * v8 + 1.0).cbrt().sin() * 0.05;
+                s0 = 0.75 * s0 + 0.1 * f64::cos(v9.cos());
+            } else if v4 * x0 <= -1.0 || k7 % 3 == 1 {
+                s0 = (s0 * 0.75 + x1 * v4 * 0.05).tanh();
+                if 1.5 - v8.cos().exp() > 0.0 {
+                    continue;
+                }
+                let v10 = (x0 * x1).powi(2).ln_1p();
+                acc1 += f64::sin(v10) * 0.5;
+            } else {
+                s0 = (s0 * 0.75 + (v8 * v8 + 1.0).cbrt() * 0.02).tanh();
+                s0 = s0 * 0.6 + f64::acosh(a2[(k7 + i) % 4].powi(2) + 2.0).cos() * 0.05;
+            }
+        }
+        if f64::exp2(f64::sin(v[n % 4])) > 1.0 {
+            let v11 = v4.abs() / ((x1.powi(2) + 2.0).ln().cos() + 2.0);
+            acc1 += 0.25 * ((f64::tanh(x2) * 0.9).atanh().cos() * 1.5).cosh().cos();
+            s0 = 0.6 * s0 + 0.02 * f64::sin(v11);
+        } else {
+            let v4 = f64::copysign(a2[n % 4], v4);
+            acc1 += 0.25 * f64::cos(v4);
+        }
+        x0 + x1.sin() + s0 * 0.25 + acc1.tanh() + v5 - v3
+    }
+
+    #[differentiable]
+    pub fn prog_3<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::exp(f64::cos(x1)).abs().cos() * 2.0;
+        let mut s1: f64 = f64::mul_add(x2.abs(), (x0 * x0 + 0.5).ln(), x0.abs()).cos() * 2.0;
         let mut acc2: f64 = 0.0;
         let mut a3 = [0.0; N];
         for i in 0..N {
-            a3[i] = f64::log10(v[n % 4].sin().powi(2) + 1.0);
-            s1 = (s1 * 0.5 + f64::tanh(x0).exp() * 0.1).tanh();
-        }
-        for i in (0..n).rev() {
-            let v4 = -(s1.tanh() * 0.9).atanh();
-            let mut m5 = x1;
-            for j in 1..=2 {
-                m5 = m5.max(1.5 - a3[i % 4] * x0 + v[j]);
-            }
-            s0 = 0.5 * s0 + 0.1 * (x0 * x0).sin();
-            acc2 -= 0.25 * (v4.cos() - m5.cos()).tanh();
-        }
-        let v6 = if n == 6 {
-            x1.copysign(a3[1])
-        } else {
-            s0.cos()
-        };
-        let v10 = match n {
-            0..=1 => {
-                let x1 = (x1 * x1 + 0.5).sqrt();
-                let v7 = x0.powi(3);
-                prog_0(x2, v6, 2.0, &v, n) + f64::tanh(x1) + v7.tanh()
-            }
-            2 | 4 => {
-                let v8 = prog_0(f64::cos(1.2 - v[n % 4]) * 2.0, s0, 1.5, &v, 2);
-                s1 = 0.6 * s1 + 0.4 * x2.cos().tanh();
-                f64::log(2.0_f64, v[n % 4].powi(2) + 2.0) + v8.sin()
-            }
-            5 => {
-                let v9 = prog_0(x0, a3[n % 4].sin() * 2.0, x1, &v, 0);
-                x2.min(x1) + v9.tanh()
-            }
-            _ => (a3[n % 4] * a3[n % 4] + 2.0).sqrt(),
-        };
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            s0 = 0.8 * s0 + 0.02 * f64::tanh((f64::powi(x1, 2) + 1.0).log((f64::cos(s0) * 0.9).acos().powi(2) + 2.0));
-            s0 = s0.mul_add(0.8, (s0 * s0 + 1.5).acosh().tanh() * 0.1);
-            if v6.sin() <= 0.0 {
-                return x0;
-            }
-            if k11 >= 2 || v10 > SCALE + s0 {
-                break x0.tanh();
-            }
-        };
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            s1 *= 0.8;
-            s1 += 0.2 * v10.cos();
-            acc2 += 0.25 * (x2 + x1).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                let v14 = ((a3[(j + k11) % 4] * a3[(j + k11) % 4]).powi(2) + 1.0).powf(f64::atanh(x0.tanh() * 0.9).sin());
-                acc2 += f64::cos((f64::powi(s1, 2) + 2.0).ln()) * 0.05;
-                s1 *= 0.75;
-                s1 += 0.1 * f64::cos((v14 * v14 + 0.5).atan2(x1));
-                s0 = (s0 * 0.6 + u.cos() * 0.4).sin();
-            }
-            if k13 >= 6 {
-                break;
-            }
-        }
-        let mut k15 = 0;
-        while k15 < 4 && f64::acosh(s0 * s0 + 2.0) <= 0.0 {
-            k15 += 1;
-            let v18 = match k13 {
-                1 => ((x1 - 0.65).powi(2) + 1.0).log(2.0),
-                2..=3 => {
-                    let x0 = (v[3].cos() * 0.5).ln_1p();
-                    let v16 = (x1 * v12).tanh().sinh();
-                    v16.cos() + x0.tanh()
-                }
-                g if g > 4 => {
-                    let v17 = x0.asinh();
-                    s1 = 0.6 * s1 + 0.05 * ((a3[3 - k11].sin() * 0.9).atanh() + a3[3 - k11]).tanh();
-                    v12.sin().exp() + f64::sin(v17)
-                }
-                _ => v6 * s0,
-            };
-            let v19 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * (f64::atan(x0) + f64::sin(p)).sin());
-            let v20 = x1 / (f64::tanh(x1 + a3[n % 4]) + 2.0);
-            s0 = (s0 * 0.75 + v10 * (s1.powi(2) + 1.0).recip() * 0.02).sin();
-            s1 = (s1 * 0.6 + (v18.cos() + v19.sin() + v20.sin()) * 0.02).sin();
-        }
-        x0 + x1 * 0.75 - s0 - s1 + acc2.sin() - a3[2] + v6.sin() - f64::cos(v10) + v12.sin() + (v12.min(v[k15 % 4]) - v12.copysign(v6))
-    }
-
-    #[differentiable]
-    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).recip();
-        let mut s1 = f64::sin(v[n % 4]) * f64::tanh(x2).exp_m1();
-        let mut acc2: f64 = 0.0;
-        let v4 = match n % 3 {
-            MODE_A if n < 4 => f64::cos(x0 + x2),
-            1 => {
-                let v3 = f64::log2(x1.powi(3).powi(2) + 1.0);
-                s0 = (s0 * 0.5 + acc2.cos().exp2() * 1.0).sin();
-                (s0 * v3).tanh()
-            }
-            _other => {
-                acc2 += (x0 * x1).sin();
-                s1.sin()
-            }
-        };
-        let mut k5 = 0;
-        while k5 < 3 && f64::log(1.5_f64, f64::exp(x0.tanh()).powi(2) + 2.0) > (x0.sin() * 1.2).tan() {
-            k5 += 1;
-            let v6 = v[k5].atan() / (x0.hypot(x1).powi(2) + 0.5);
-            if v4 < x0 || k5 % 2 == 0 {
-                let x1: f64 = v[3 - k5] - s1;
-                for j in 0..5 {
-                    let v7 = v6 * x0;
-                    match j % 4 {
-                        0 => {
-                            s0 = 0.5 * s0 + 0.2 * f64::asin(f64::cos(v4) * 0.9).sin();
-                            let v8 = s1.powi(2) * x2;
-                            s1 = s1 * 0.6 + v8.tanh().cos() * 0.02;
-                        }
-                        MODE_B | 3 => {
-                            let v9 = (s0.powi(2) + 1.0).log2() - f64::sin(v6);
-                            s1 = (s1 * 0.8 + f64::recip(f64::powi(s0, 2) + 0.5).cos() * 0.1).tanh();
-                            acc2 -= 0.1 * f64::tanh(v9);
-                        }
-                        _ => {
-                            s0 *= 0.8;
-                            s0 += 0.02 * x1.mul_add(s0, v[n % 4]).tanh();
-                            acc2 += v7.tanh() * 0.1;
-                            if k5 < 1 {
-                                break;
-                            }
-                        }
-                    }
-                    acc2 -= 0.1 * ((x0 + v7).powi(2) + 1.0).recip();
-                }
-                acc2 -= f64::sin(x1).tanh() * 0.5;
-            } else if k5 > 1 && f64::cbrt(v4 * v4 + 1.0) <= x0 {
-                acc2 += f64::log(f64::powi((s1.sin() * 1.5).sinh(), 2) + 1.0, 3.0).cos() * 0.5;
-                if (s1.sin() * 1.5).cosh() > -0.5 {
-                    s1 = (s1 * 0.8 + x0.sin() * 0.2).sin();
-                    continue;
-                }
-            } else {
-                let x2 = f64::hypot(x2, x1);
-                s1 = f64::mul_add(s1, 0.5, x2.tanh() * 0.25);
-            }
-            let v10 = v.iter().map(|&p| v[1] / (p.powi(2) + 1.0) / (p * p + 1.5)).sum::<f64>();
-            acc2 -= f64::exp(v[k5].cos()).sin() * 0.5;
-            acc2 -= 0.2 * (v6.sin() - v10.sin()).sin();
-        }
-        let v11 = if !(k5 == 1 && (x0.min(v4).powi(2) + 1.0).sqrt() < -1.0) {
-            (x1.tanh() * 0.5).ln_1p()
-        } else if f64::tanh(x1).exp_m1() < 0.0 {
-            f64::cos(v[k5])
-        } else {
-            (v[k5].powi(2).powi(2) + 2.0).ln()
-        };
-        for i in 0..n {
             let fi = i as f64;
-            let v12 = (x2 * fi).cos();
-            if f64::atanh(x0.tanh() * 0.9) + x0 >= v12.atan() || k5 > 0 {
-                s0 = 0.75 * s0 + 0.1 * (x2 / (v11 * v11 + 1.0)).asinh().cos();
-                if i % 2 == 0 && f64::tanh(v[i % 4]) >= -0.25 {
-                    break;
-                }
-            } else {
-                s0 = (s0 * 0.5 + (-(s0 * x0)) * 0.1).sin();
-                if i < 2 && v11 / (x2 * x2 + 0.5) <= 0.5 {
-                    let v13: f64 = (v[3] * v[3] + 0.5).atan2(x1);
-                    s0 = s0 * 0.5 + v4.to_radians() * 20.0 * 1.0;
-                    acc2 += 0.25 * f64::cos(v13.sin());
-                } else if (f64::powi(s1, 2) + 1.0).powi(-1) > -0.25 {
-                    acc2 += f64::tanh(fi) * 0.25;
-                }
-                s1 = 0.8 * s1 + 0.2 * x1.sin();
-            }
-            if v[(i + k5) % 4] + fi > fi + v[0] || i % 2 == 0 {
-                s0 = s0.mul_add(0.8, (v[3] - x2).tanh() * 0.1);
-                if (v11 * v11 + 1.5).acosh() <= fi && i > 2 {
-                    return (v12 * v12 + 2.0).acosh();
-                }
-                let v4: f64 = s1;
-                acc2 += v4.cos().sin() * 0.25;
-            } else {
-                s0 = 0.6 * s0 + 0.4 * v[2].cos();
-            }
-            s0 = (s0 * 0.5 + (f64::cos(s0) + 2.0).cbrt() * 1.0).tanh();
+            a3[i] = fi - s0;
+            acc2 += 0.5 * (x2 + x0).sin();
         }
-        let v16 = match k5 % 4 {
-            0..=1 => {
-                let v14 = (x2 * x2).abs();
-                acc2 -= (v11 - x1).cos();
-                (v11 * v11 + 0.5).recip() + v14.cos()
+        let mut m4 = 0;
+        for t in a3 {
+            let mut m5: f64 = f64::tanh(a3[(m4 + n) % 4]);
+            for j in 0..n + 1 {
+                let fj = j as f64;
+                let c6 = if j % 3 == 1 {
+                    fj + 0.25 + (v[j % 4] - t)
+                } else {
+                    2.0 * v[(j * 3) % 4]
+                };
+                m5 = f64::min(m5, c6);
             }
-            3 => {
-                let v15 = v[k5].cos().exp();
-                f64::tanh(v15)
-            }
-            _ => f64::sin(x1).exp(),
-        };
-        if f64::tanh(v16).asinh() <= x1 - x2 || n % 3 == 1 {
-            return f64::cosh(v[k5].tanh() * 1.5);
-        }
-        s0.tanh() - s1 * 0.75 - f64::cos(acc2) + v11 * 0.25 + (-x0) * v[k5]
-    }
-
-    #[differentiable]
-    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].sin().cosh().powi(2) + 1.0).powf(x1.sin()).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::cos(x0).exp());
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            acc1 += f64::sin(prog_0(x2, 1.2, f64::tan(x2.tanh() * 1.2).tanh(), &v, n)) * 0.005;
-            if f64::log2(f64::to_radians(v[i % 4]).powi(2) + 1.0) < -0.5 {
-                return v[i % 4] - fi;
-            }
-            acc1 += 0.5 * x1.mul_add(x2, x0).tanh();
-        }
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (x0 - x2 + f64::cos(p) + f64::sin(q)).tanh()).product::<f64>();
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            match i % 2 {
+            match m4 % 3 {
                 0 => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        let v3 = if (v2.tanh() * 0.9).asin() <= -0.5 {
-                            let x1 = ((fj - x1).powi(2) + 1.0).log2();
-                            x0 + (f64::powi(v[0], 2) + 2.0).acosh() + x1.sin()
-                        } else if x1 > 0.5 {
-                            x2.powi(2)
-                        } else {
-                            x0.to_radians()
-                        };
-                        let v5 = match n {
-                            MODE_A => f64::cosh(f64::sin((s0 * s0 + 1.0).recip()) * 1.5),
-                            1 | 3 => {
-                                acc1 -= (x1 / (f64::tanh(v3) + 2.0)).sin() * 0.05;
-                                f64::cos((x1 * x1).ln_1p())
-                            }
-                            g if g > 4 => {
-                                let x2 = SCALE + x2;
-                                let v4 = f64::atan(x2);
-                                f64::asin(f64::powf(v[j % 4].powi(2) + 1.0, f64::sin(fj)).sin() * 0.9) + v4.cos()
-                            }
-                            _other => (-x2) + v3,
-                        };
-                        s0 = (s0 * 0.8 + fj * 1.0).tanh();
-                        acc1 -= (v3.tanh() + f64::tanh(v5)).cos() * 0.05;
-                    }
-                    let v6 = f64::log10(x1 * x1 + 1.0) / (v2.tanh().cosh().powi(2) + 0.5);
-                    acc1 += f64::cos(v6) * 0.5;
+                    acc2 -= 0.5 * ((m5 + v[m4 % 4]).to_degrees() * 0.02).sin();
                 }
-                1 => {
-                    let v7 = f64::cos(v2).exp2().cos();
-                    s0 = s0 * 0.6 + f64::exp(f64::log(fi * fi + 1.0, 3.0).tanh()).sin() * 1.0;
-                    match i {
-                        0..=1 => {
-                            s0 = (s0 * 0.75 + (v[n % 4] - v7) * 0.1).tanh();
-                            acc1 += (s0 * s0 + 1.0).powi(-1) / (x2.atan().powi(2) + 1.0) * 0.5;
-                        }
-                        MODE_C if n > 1 => {
-                            continue;
-                        }
-                        MODE_D => {
-                            s0 *= 0.8;
-                            s0 += 0.02 * (v2.powi(3) + s0.sin().exp2()).sin();
-                        }
-                        _other => {
-                            acc1 += 0.5 * f64::cos(f64::abs(x0));
-                        }
+                PHASE_C => {
+                    acc2 += 0.25 * (s0 / (f64::powi(m5, 2) + 0.5) + (-s1)).tanh();
+                    if v[m4 % 4].tanh() < t {
+                        s0 = 0.75 * s0 + 0.25 * (SCALE + s0).cos();
+                    } else {
+                        s0 = s0 * 0.75 + (s1.sin() * 1.2).tan().cos() * 0.02;
+                        s0 = 0.5 * s0 + 0.5 * x0.sin();
                     }
-                    acc1 += f64::tanh(v7) * 0.5;
                 }
-                _ => {
-                    s0 = (s0 * 0.8 + f64::sqrt(s0.powi(2) + 1.0) * 0.2).sin();
-                    if 2.0_f64.log(v2 * v2 + 2.0).sin() >= 0.25 {
+                _other => {
+                    let v7 = x1 - x0;
+                    s1 = 0.6 * s1 + 0.2 * v7.sin();
+                }
+            }
+            let v8 = m5.sin();
+            s0 = (s0 * 0.8 + (f64::powi(s0, 2) + 2.0).ln() * 0.25).sin();
+            s1 = (s1 * 0.75 + (t.cos() - v8.sin()) * 0.05).tanh();
+            if n < 1 && (a3[3] * a3[3] + 1.0).atan2(s1).abs() > s1.atan() {
+                m4 += 1;
+            }
+        }
+        let c9 = m4 as f64;
+        'l3: for i in 0..v.len() {
+            let fi = i as f64;
+            if a3[i] + v[n % 4].sin() < 1.0 {
+                let v10 = 2.0_f64.log((x0 - fi).powi(2) + 2.0);
+                acc2 += 0.5 * f64::cos(f64::max(-1.5_f64, fi));
+                s1 = (s1 * 0.75 + f64::cos(v10) * 0.2).sin();
+            } else if i == 0 && (c9 * c9 + 1.0).log(x2 * x2 + 2.0) >= v[i] {
+                s1 = 0.6 * s1 + 1.0 * 1.5_f64.atan2(a3[i] * 1.2).tanh();
+                let v11 = x0.powi(3);
+                acc2 += v11.sin() * 0.25;
+            }
+            if x0 > 1.0 {
+                let v12 = f64::sin(v[i]);
+                s1 *= 0.6;
+                s1 += 0.5 * f64::cos(s1 * std::f64::consts::LN_2);
+                s0 = s0 * 0.5 + v12.sin().tanh() * 0.5;
+            } else {
+                s1 = f64::mul_add(s1, 0.75, s1.sin() * 0.25);
+                match i + n {
+                    PHASE_A | 2 => {
+                        s1 = f64::mul_add(s1, 0.5, (x2 + a3[n % 4]).cos() * 0.25);
+                        s1 = (s1 * 0.6 + c9 * 1.0).tanh();
+                    }
+                    3 => {
                         continue;
                     }
-                }
-            }
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(v[i]);
-            s0 = s0 * 0.75 + s0.mul_add(fi, s0).sin() * 0.05;
-        }
-        s0 * 0.75 - f64::sin(acc1) + v2 - v2.to_radians() * 50.0 * v[n % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::exp_m1(f64::sin((x2 * x2 + 0.5).cbrt()));
-        let mut acc1: f64 = 0.0;
-        if v[2].cos() <= -0.5 && n % 2 == 0 {
-            return acc1 / 4.0;
-        }
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            s0 = s0 * 0.5 + s0.atan().tanh() * 0.5;
-            let v3 = (f64::tanh(x2) * 1.2).tan() - s0;
-            if k2 >= 3 || f64::cos(x1.sin().sinh()) > -x2 {
-                break x0.mul_add(x1, x0);
-            }
-            acc1 += v3.tanh() * 0.25;
-        };
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            acc1 += 0.5 * (x1 - x0.mul_add(x0, x0)).tanh();
-            if m5 % 3 == 1 && v4 / ((-x0).cos() + 2.0) <= 0.0 {
-                m5 += 1;
-            }
-            match i {
-                1 => {
-                    s0 = f64::mul_add(s0, 0.8, (t * v4).cos() * 0.02);
-                    s0 = s0 * 0.8 + f64::clamp((f64::powi(v[k2], 2) + 0.5).ln(), -1.5, 1.5).sin() * 0.1;
-                }
-                g if g > 2 => {
-                    let v6 = (v[3].tanh() * 2.0).cosh();
-                    s0 = s0 * 0.8 + f64::sin(v6) * 0.02;
-                }
-                _ => {
-                    s0 = s0.mul_add(0.8, f64::cos(((x2 - s0).powi(2) + 1.5).acosh()) * 0.01);
-                }
-            }
-            acc1 -= 0.5 * f64::sin(t.cos());
-        }
-        let c7 = m5 as f64;
-        let len8 = v.len();
-        'l2: for i in 0..len8 {
-            let fi = i as f64;
-            let v10 = match i {
-                PHASE_A => {
-                    acc1 -= v4.atan().sin() * 0.5;
-                    (f64::tanh(v[i]) * 0.9).asin()
-                }
-                g if g > 1 => {
-                    let v9 = 0.5_f64.min(x0 * x0);
-                    f64::acosh(c7.powi(2) + 2.0) + v9.cos()
-                }
-                _other => (fi * fi + 1.0).log(x0 * x0 + 2.0) - x1,
-            };
-            let v11 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(f64::cbrt((f64::tanh(p) + 2.0).cbrt().cos() + 2.0)));
-            s0 = (s0 * 0.6 + x1.sin() * 0.4).tanh();
-            for _ in 0..i {
-                if k2 % 3 == 1 {
-                    break 'l2;
-                }
-                let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::cos(v[3]).exp2() + p.sin() + q.tanh()).sum::<f64>();
-                s0 = s0 * 0.6 + s0.powi(2).sin() * 0.1;
-                s0 *= 0.75;
-                s0 -= 0.01 * v12.cos();
-            }
-            s0 = f64::mul_add(s0, 0.5, (v10.tanh() + f64::cos(v11)).tanh() * 0.1);
-        }
-        x0 + x1 * 0.75 + s0 * 1.5 - f64::sin(acc1) + f64::tanh(v4) - f64::cos(c7)
-    }
-
-    #[differentiable]
-    pub fn prog_5(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::max(-3.0_f64, v[n % 4] * x0).cos() * 2.0;
-        let mut s1: f64 = f64::abs(v[3]);
-        let mut s2 = f64::log10(s0 * s0 + 1.0);
-        let mut acc3: f64 = 0.0;
-        let v4 = (s1 / (x0 * x0 + 1.0)).max(f64::max(s0, s1));
-        let v5 = v4.asinh();
-        match n {
-            0..=1 => {
-                let v6 = x0;
-                s0 = 0.8 * s0 + 0.2 * v6.cos().cos();
-            }
-            g if g > 2 => {
-                s0 = s0.mul_add(0.75, (v5 - acc3).tanh() * 0.02);
-                let v7 = x1.sin().exp();
-                acc3 += v7.cos();
-            }
-            _other => {
-                let v4 = v5 + s2;
-                acc3 -= 0.25 * v4.cos();
-            }
-        }
-        'l0: for i in 0..v.len() {
-            s1 = 0.75 * s1 + 0.05 * f64::sin((x0 / (v5.cos() + 2.0)).asinh());
-            for &u in v.iter() {
-                let v8 = x1 / (x1.powi(2) + 1.0) * f64::log(v[i].powi(2) + 1.0, 3.0);
-                match i % 3 {
-                    0 => {
-                        acc3 -= 0.1 * (s0 * u).cos();
-                        if (s2.clamp(-0.5, 1.5).powi(2) + 1.5).acosh() <= 0.0 {
-                            s2 = f64::mul_add(s2, 0.75, (v8 * v8 + 2.0).sqrt().sin() * 0.02);
-                            continue;
+                    4 | 6 => {
+                        let x0 = f64::atan(c9) * (s1 * s1);
+                        let v13 = (s0 * s0 + 0.5).ln().cos();
+                        s0 = s0 * 0.75 + (x0.tanh() + v13.tanh()).cos() * 0.02;
+                    }
+                    _other => {
+                        acc2 += 0.5 * f64::asin((c9 + fi).tanh() * 0.9).sin();
+                        match i {
+                            1 => {
+                                let x2 = x1.cos();
+                                let v14 = (x1 * x1 + 1.0).log2();
+                                s0 = (s0 * 0.8 + (x2.tanh() + v14.tanh()) * 0.05).tanh();
+                            }
+                            2 => {
+                                for u in v {
+                                    match i + n {
+                                        PHASE_B => {
+                                            break;
+                                        }
+                                        3 => {
+                                            s1 *= 0.5;
+                                            s1 -= 0.25 * f64::exp2(v[i].sin()).tanh();
+                                            if x2 * u < x2 - x0 {
+                                                break 'l3;
+                                            }
+                                            s0 = (s0 * 0.75 + s0 * 0.25).sin();
+                                        }
+                                        4..=5 => {
+                                            let v15 = (u * u + 1.0).log10();
+                                            acc2 += 0.1 * f64::tanh(v15);
+                                        }
+                                        _ => {
+                                            s1 = s1 * 0.8 + f64::tanh(s1) * 0.2;
+                                            s1 = 0.6 * s1 + 0.25 * (s1 * s1 + 1.0).log2().cos();
+                                        }
+                                    }
+                                    match i % 2 {
+                                        0 => {
+                                            acc2 += f64::tanh(u) * 0.1;
+                                            s1 *= 0.8;
+                                            s1 += 0.1 * (s1.sin().powi(2) + 0.5).recip().sin();
+                                        }
+                                        _other => {
+                                            let v16 = x2;
+                                            s1 *= 0.5;
+                                            s1 += 0.2 * f64::asin(x0.tanh() * 0.9).tanh();
+                                            acc2 += v16.cos().tanh() * 0.1;
+                                        }
+                                    }
+                                    s0 = (s0 * 0.75 + fi.sin().exp() * 1.0).tanh();
+                                    s0 = (s0 * 0.75 + u.cos() * 0.25).tanh();
+                                }
+                                s0 *= 0.8;
+                                s0 -= 0.2 * (s0 * s0 + 1.0).sqrt().cos();
+                            }
+                            PHASE_D => {
+                                break;
+                            }
+                            _ => {
+                                let v17 = x2 * v[1];
+                                acc2 -= 0.5 * v17.sin().sin();
+                            }
                         }
                     }
-                    2 => {
-                        break 'l0;
+                }
+            }
+            s1 = (s1 * 0.8 + (x0 - c9) * 0.2).tanh();
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s1 = 0.5 * s1 + 0.1 * f64::asinh(x2 * v[0]).sin();
+            let mut m18 = f64::INFINITY;
+            for j in 0..=i {
+                let c19 = if c9 + a3[j % 4] <= fi || m4 < 3 {
+                    v[j % 4]
+                } else {
+                    x0
+                };
+                m18 = f64::min(c19, m18).max(-2.0);
+            }
+            acc2 += 0.5 * f64::cos(m18);
+            acc2 += (c9 * s0).tanh() * 0.5;
+        }
+        let v20: f64 = c9 * v[0];
+        let v26 = if f64::exp_m1(f64::tanh(v20)) - x2 >= 1.0 {
+            let v21 = x1.max(a3[m4 % 4]);
+            f64::tanh(v[m4 % 4]).exp_m1() + v21.tanh()
+        } else if a3[2] <= 1.0 {
+            let v22 = a3[0].to_degrees() * 0.01;
+            f64::asinh(v22)
+        } else {
+            for i in (0..4).rev() {
+                let fi = i as f64;
+                if fi * s0 <= s1.tanh().cosh() && n == 3 {
+                    let v23 = (a3[i].powi(2) + 1.0).log(3.0);
+                    s1 = s1.mul_add(0.5, v23.tanh() * 0.5);
+                } else if -x0 >= 0.0 {
+                    s0 = (s0 * 0.8 + f64::exp_m1(s0.tanh()) * 0.05).sin();
+                    let v24 = x2.cos().exp2() - f64::tanh(a3[0]).cosh();
+                    s0 = (s0 * 0.5 + v24.sin() * 0.1).sin();
+                } else {
+                    acc2 -= (f64::cos(x2).exp2().cos() * 1.2).tan().tanh() * 0.25;
+                    acc2 -= 0.5 * f64::sin(v[i]);
+                }
+                s1 = s1.mul_add(0.8, f64::exp(f64::tanh(f64::log(x0 * x0 + 1.0, s1.powi(2) + 2.0))).sin() * 0.01);
+            }
+            let v25 = v[n % 4].cos();
+            f64::asin(v25.tanh() * 0.9)
+        };
+        s0 + s1 * 0.5 + acc2.cos() + v26 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_4<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(v[n % 4], 2).powi(2) + 0.5).cbrt().sin() * 2.0;
+        let mut s1 = f64::max(x1, x0).min(f64::sin(x1));
+        let mut s2 = prog_0(s1.sin().exp().atan().tanh() * 2.0, 2.0, 1.2, v, 0).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = (f64::cbrt(s0 * s0 + 0.5).cos() * 0.9).asin();
+        }
+        match n {
+            0 | 2 => {
+                let v5 = (x2.tanh() + 2.0).cbrt();
+                acc3 += v5.sin();
+            }
+            3 | 5 => {
+                s0 = s0 * 0.5 + f64::hypot(acc3, x1).sin() * 0.25;
+                acc3 += ((x2.tanh() + 2.0).cbrt().powi(2) + 1.0).log2().cos();
+            }
+            6 => {
+                acc3 -= f64::cos(a4[n % 4]) * 0.005;
+            }
+            _ => {
+                let v6 = SCALE + f64::sin(x2);
+                acc3 -= (v6 / (v6 * v6 + 1.0)).cos();
+            }
+        }
+        let mut m7: f64 = -1.0;
+        for i in 0..n {
+            m7 = f64::max(m7, s1.mul_add(x2 * x2, x1 * 0.25) + v[i % 4]);
+        }
+        s2 *= 0.75;
+        s2 -= 0.005 * m7.cos();
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s2 = 0.6 * s2 + 0.4 * f64::min(x2, x1).sin();
+            if f64::sin(a4[2]) <= 0.0 {
+                s1 = (s1 * 0.5 + f64::atan2(3.0_f64, s1) * 1.0).tanh();
+                match k8 {
+                    0 => {
+                        acc3 += f64::cos((f64::cos(s0) * 0.9).atanh()) * 0.5;
+                        if f64::powf(x1 * x1 + 1.0, 1.5) >= 1.0 {
+                            return s1 + s2 * v[k8 % 4];
+                        }
                     }
-                    _ => {
-                        s1 = (s1 * 0.6 + s0 * 0.4).sin();
-                        if v8.mul_add(s1, u) < 0.5 {
+                    1 | 3 => {
+                        s0 = (s0 * 0.75 + (s0.asinh() - 0.1) * 0.25).tanh();
+                        break;
+                    }
+                    _other => {
+                        let v9 = (x1 * x1 + 2.0).sqrt();
+                        s1 = (s1 * 0.5 + x0.sin() * 0.5).sin();
+                        if f64::exp2(f64::cos(v9)) >= -0.5 {
                             break;
                         }
                     }
                 }
-                s0 = (s0 * 0.75 + (v4 / (x2 * x2 + 1.0) - f64::log10(v8.powi(2) + 1.0)) * 0.05).tanh();
-            }
-            let mut k9 = 0;
-            while k9 < 3 && (f64::cos(s2) * 0.9).acos() > x2 {
-                k9 += 1;
-                let v10: f64 = (x1.powi(2) + 1.0).recip();
-                acc3 -= (f64::tanh(v10) * 0.9).asin().sin() * 0.1;
-                if f64::asin(s0.cos() * 0.9) <= -1.0 {
-                    break 'l0;
+                let v10 = f64::powi(s1, 3);
+                acc3 += 0.25 * v10.cos();
+            } else if !(k8 % 3 == 1 && a4[k8 % 4] - s2 > 0.5) {
+                acc3 += (s0 * s0 + 2.0).ln().powi(3).sin() * 0.5;
+                if a4[(k8 + n) % 4] + a4[k8 % 4] >= f64::cosh(s1.cos()) {
+                    break;
                 }
+            } else {
+                s0 = (s0 * 0.8 + (m7.powi(2) + 1.0).log(10.0) * 0.4).tanh();
             }
+            let v11 = (f64::tanh(x1) * 0.9).atanh() / (f64::cos(x1).exp().powi(2) + 0.5);
+            if k8 >= 4 || s1 > -1.0 {
+                break;
+            }
+            s1 = s1 * 0.5 + v11.sin() * 0.02;
         }
-        x1 * 1.5 - x2.sin() + s0 + s1 * 0.25 - s2 - acc3.sin() + v5 - f64::powf(x1.powi(2) + 1.0, x2.tanh())
+        let v12 = a4.iter().map(|&p| (v[k8 % 4] * x2).cos() + p.cos()).sum::<f64>();
+        let v13 = f64::ln((2.0 - x0).powi(2) + 1.0);
+        s0 * 0.75 - s1 * 0.75 - s2 - acc3.sin() - v12.sin() - v13 + v13.min(x0)
+    }
+
+    #[differentiable]
+    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::asinh(v[n % 4]);
+        let mut s1 = f64::hypot(f64::abs(x1), f64::atan2(1.5_f64, x1)).cos() * 2.0;
+        let mut s2 = s1;
+        let mut acc3: f64 = 0.0;
+        let v5 = match n % 2 {
+            PHASE_A => x0.min(x2),
+            1 => {
+                let v4 = f64::atanh(x2.cos() * 0.9).atan();
+                s0 * acc3 + (acc3.powi(2) + 0.5).cbrt() + v4.tanh()
+            }
+            _ => prog_0(s2, 2.0, (x1 / (s1.cos() + 2.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n),
+        };
+        if s2 * v[n % 4] >= v5 {
+            s0 = s0.mul_add(0.75, (s1 - 0.5).hypot(f64::recip(x2 * x2 + 0.5)).tanh() * 0.05);
+            let v6 = f64::max(-1.5_f64, v[n % 4]);
+            s1 = 0.5 * s1 + 0.5 * v6.tanh().tanh();
+        } else if f64::tanh(x0) - x2.sin() <= s2 && n > 4 {
+            s2 = f64::mul_add(s2, 0.75, f64::asinh(s1).sin() * 0.1);
+        } else {
+            let v7 = f64::abs(x1);
+            acc3 -= f64::sin(v7);
+        }
+        let v9 = if f64::ln_1p(x0 * x0).min(f64::ln_1p(x1.tanh() * 0.5)) <= x0 || n % 2 == 0 {
+            let v8 = f64::powi(v[n % 4], 3);
+            (v8 * v8 + 1.0).log10()
+        } else if (x0.atan().sin() * 1.5).sinh() > 0.0 {
+            x2.to_radians() / (s2.sin() + 2.0)
+        } else {
+            f64::atan(x1 / 3.0)
+        };
+        let v10 = (x0 * x0 + 0.5).recip();
+        let [b11, b12, _, _] = *v;
+        let a13 = [s1 - v10 + 3.0_f64.hypot(x0), ((-b12).powi(2) + 1.0).sqrt(), x0, f64::exp(acc3.tanh()) - 2.0 * b11];
+        s0 * 0.5 - s2 * 1.5 + v9.cos() - a13[1].cos()
     }
 
     #[differentiable]
     pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[n % 4] + 2.5).tanh() * 2.0;
-        let mut s1: f64 = 0.65 * (v[n % 4].cos() * 0.9).atanh();
-        let mut s2 = s1.hypot(x2).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4: f64 = 0.0;
-        for i in 1..n {
-            let c5: f64 = if n % 2 == 0 {
-                (x0 + x1).mul_add(x1 + 1.5, x0 + x1) + v[(i + n) % 4]
-            } else {
-                x0 * x0
-            };
-            m4 = m4.min(c5);
+        let mut s0 = x2 / (x0 * x0 + 1.5);
+        let mut acc1: f64 = 0.0;
+        let v2: f64 = acc1.mul_add(x1, v[n % 4]);
+        match n {
+            0 => {
+                s0 = 0.8 * s0 + 0.02 * (f64::to_degrees(v2) * 0.01 * f64::exp(s0.sin())).tanh();
+            }
+            1 | 3 => {
+                s0 = s0.mul_add(0.8, f64::sin((s0.cos() * 0.9).atanh()) * 0.02);
+                let v2 = (v2.powi(2) + 1.0).log(v2.powi(2) + 2.0);
+                s0 = 0.75 * s0 + 0.05 * v2.cos().cos();
+            }
+            g if g > 4 => {
+                s0 = (s0 * 0.8 + (x1.sin() * 1.5).cosh() * 0.05).tanh();
+                s0 = 0.75 * s0 + 0.25 * f64::sin(f64::abs(s0));
+            }
+            _ => {
+                let v3 = acc1.sin().exp_m1();
+                acc1 -= v3.cos();
+            }
         }
-        acc3 -= 0.25 * m4.tanh();
-        let mut k6 = 0;
+        if v[1] - s0 - s0.abs() > -1.0 {
+            return v2.cos() + (v[n % 4] + 2.5);
+        }
+        let mut m4 = 0;
+        for i in 0..5 {
+            let fi = i as f64;
+            let v5 = v.iter().fold(v2, |r, &p| r * 0.5 + 0.25 * f64::sin(p.tanh().sinh()).tanh());
+            if ((s0 - x2).tanh() * 0.9).acos() >= 0.5 {
+                m4 += 1;
+            }
+            s0 = s0.mul_add(0.5, (f64::cos(x1) * 1.2).tan().tanh() * 0.05);
+            let v8 = if fi - v5 < -0.5 {
+                let v6 = x0;
+                s0 = s0 * 0.75 + f64::sin(v6).exp().tanh() * 0.05;
+                (v6.powi(2) + 1.5).acosh()
+            } else {
+                let v7 = (x0.powi(2) + 0.5).recip();
+                x0 + 1.25 + v7.tanh()
+            };
+            s0 = 0.75 * s0 + 0.05 * v8.cos().sin();
+        }
+        let c9 = m4 as f64;
+        if prog_0(((1.5 - acc1).tanh() * 0.9).asin().cos() * 2.0, v2, (v2 * v2 + 1.0).recip().sin() * 2.0, v, n) > 0.5 || n > 4 {
+            acc1 += f64::ln_1p(c9 * c9).tanh();
+        } else if m4 < 2 {
+            s0 = (s0 * 0.5 + (v[n % 4] * x1 + c9.to_degrees() * 0.01) * 0.1).tanh();
+        }
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            a10[i] = v[i];
+        }
+        f64::cos(s0) + acc1 * 0.25 + c9.tanh() - a10[2]
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x1, 2) + 0.5).recip();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 6 && -(x0 + s0) >= x2 {
+            k2 += 1;
+            acc1 += f64::tanh(v[0] * v[0]) * 0.25;
+            let mut k3 = 0;
+            while k3 < 5 {
+                k3 += 1;
+                let v4: f64 = f64::recip(f64::powi((s0.powi(2) + 1.0).log(x2 * x2 + 2.0), 2) + 0.5);
+                match k2 % 4 {
+                    0..=1 => {
+                        s0 = s0.mul_add(0.75, (v4 * x1).cos() * 0.01);
+                        if v[n % 4] / (v4.sin() + 2.0) <= -1.0 {
+                            continue;
+                        }
+                        acc1 += 0.05 * (x0 + v[2] + v[2].asinh()).cos();
+                        if (x0.cos() * 0.9).asin() < v4 {
+                            let v5 = f64::cbrt(s0.tanh() + 2.0).powi(2);
+                            s0 = (s0 * 0.8 + (s0.cos() * 2.0).cosh() * (s0.powi(2) + 0.5).sqrt() * 0.01).sin();
+                            s0 *= 0.75;
+                            s0 += 0.25 * v5.cos().tanh();
+                        } else {
+                            acc1 += 0.05 * (v[n % 4] / (x0.powi(2) + 1.0)).tanh();
+                            let v6: f64 = x2.atan();
+                            s0 = s0 * 0.6 + f64::cos(v6) * 0.4;
+                        }
+                    }
+                    2 => {
+                        s0 = (s0 * 0.6 + v4 * v[k3 % 4] * 0.02).sin();
+                        if x0 / (f64::tanh(x1) + 2.0) > 1.0 {
+                            let v7 = f64::cos(s0 + 0.8).sinh();
+                            acc1 += v7.sin() * 0.05;
+                        } else {
+                            s0 = s0.mul_add(0.6, f64::cosh(x1.cos() * 2.0).sin() * 0.05);
+                            s0 = s0.mul_add(0.75, f64::sin(-s0) * 0.25);
+                        }
+                    }
+                    3 => {
+                        let v8 = x1 * (s0 * s0).ln_1p();
+                        s0 = s0 * 0.5 + v8.cos() * 0.1;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + (x1 - s0) * 0.1).tanh();
+                    }
+                }
+                s0 = (s0 * 0.75 + (x2 + v4) * 0.02).tanh();
+            }
+        }
+        let v10 = match k2 + n {
+            3 | 5 => (s0.cos() * 0.9).acos(),
+            7 => {
+                let v9 = (s0.tanh() * 1.5).cosh().min(f64::asin(x0.tanh() * 0.9));
+                -v9
+            }
+            _other => 1.5_f64.copysign(acc1),
+        };
+        let mut k11 = 0;
         loop {
-            k6 += 1;
-            match n {
-                PHASE_A => {
-                    break;
+            k11 += 1;
+            match k2 {
+                0 => {
+                    s0 *= 0.8;
+                    s0 += 0.05 * (v[k11] * v[3]).tanh();
                 }
-                1..=3 => {
-                    let v7 = 0.5 * s2 * (x0 - 1.5);
-                    acc3 += f64::tanh(f64::tanh(v7));
+                1..=2 => {
+                    s0 = (s0 * 0.5 + (-(x2 + 1.5)) * 0.5).tanh();
+                    if f64::atan(v[k2 % 4]) <= v10 {
+                        let v12 = f64::ln(f64::powi(f64::copysign(x0, v10), 2) + 2.0);
+                        let v13 = v12 * 1.25;
+                        acc1 -= 0.5 * v13.cos();
+                    } else {
+                        let v14 = f64::log2(x0 * x0 + 1.0);
+                        s0 = (s0 * 0.6 + f64::tanh(v14) * 0.25).tanh();
+                    }
+                    acc1 -= 0.5 * (f64::powi(s0, 2) + 1.0).log(v10 * v10 + 2.0).tanh();
                 }
-                5 => {
-                    let x1 = f64::tanh(x2.min(v[(k6 + n) % 4])).exp2();
-                    let v8 = f64::cosh(x0.tanh() * 1.5);
-                    acc3 -= (x1.tanh() + f64::tanh(v8)).cos() * 0.75;
+                g if g > 3 => {
+                    let v15 = f64::cos(v10.powi(2)).exp2();
+                    let v16 = x2.tanh();
+                    acc1 += 0.4 * (f64::sin(v15) + v16).sin();
                 }
                 _ => {
-                    s2 = (s2 * 0.6 + prog_0(x2.cos().sin().cos(), x2, 0.75, &v, 6) * 0.005).sin();
-                    let v9 = s0.hypot(x2);
-                    s0 = s0.mul_add(0.8, v9.cos() * 0.1);
+                    let v17: f64 = v[0] / (x2.sin() + 2.0);
+                    acc1 += f64::cbrt(v[1].cos() + 2.0).sin().exp().cos() * 0.5;
+                    acc1 += 0.5 * v17.cos();
                 }
             }
-            let mut m10: f64 = prog_0(f64::cos(x0).tanh() * 2.0, f64::log((s1 + s0).powi(2) + 1.0, x0 * x0 + 2.0).tanh() * 2.0, (x2 + 0.25).tanh() * 2.0, &v, n).tanh();
-            for j in 1..=2 {
-                m10 = f64::max(m10, 0.5 - v[j].powi(2));
-            }
-            s1 = (s1 * 0.8 + m10.sin() * 0.005).sin();
-            if !(n % 2 == 0 && x1 > 1.0) {
-                s1 = s1 * 0.8 + f64::tanh(s0).cos() * 0.2;
-                break;
-            }
-            if k6 >= 2 || x2.cos() >= v[3 - k6].powi(3) {
-                break;
-            }
-        }
-        let mut k11 = 0;
-        while k11 < 3 && x0 - 2.5 <= 1.0 {
-            k11 += 1;
-            let mut m12: f64 = -2.5;
-            for j in 1..4 {
-                m12 = m12.max((x2.sin() * 0.9).atanh() + v[3 - j]);
-            }
-            s1 = 0.5 * s1 + 0.05 * f64::cos(m12).sin();
-            let v13 = ((x1.sin() * 0.9).asin().tanh() * 0.9).atanh();
-            acc3 -= prog_0(f64::sin(v[3 - k11].sin().exp()), (v13 * v13 + 1.0).log(10.0).sin(), 2.0, &v, k6).sin() * 0.005;
-        }
-        let mut m14: f64 = f64::INFINITY;
-        for i in 1..4 {
-            let c15 = match k11 {
-                1 => (-x0).clamp(-0.5, 1.5),
-                g if g > 2 => x0 + v[(i + n) % 4].sin(),
-                _ => v[(i + k11) % 4] + 2.5 - (v[(i + k11) % 4] * v[(i + k11) % 4] + 1.0).recip(),
-            };
-            m14 = c15.min(m14);
-        }
-        x0 + x1 + s0 + s1 * 0.5 + s2 - acc3 - f64::sin(m14)
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::powi(v[3] * 0.5, 2);
-        let mut s1 = x2 / 3.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = if n > 5 {
-            let x1 = f64::exp_m1(v[1].cos()) + x1;
-            prog_0((x1 * x1 + 0.5).ln().cos(), s0, ((x1.tanh() * 0.9).acos() + v[1]).sin(), v, n)
-        } else if !(n % 3 == 1) {
-            2.0_f64.copysign(x0)
-        } else {
-            let x1: f64 = x0.cos().sin();
-            (x0.cos() * 0.9).acos() + x1.sin()
-        };
-        acc2 -= (x0.powi(2) + 1.0).recip();
-        let v4 = if f64::max(x0, x1) >= 3.0_f64.atan2(x1) {
-            f64::clamp(s0, x0.tanh() - 1.5, x1.cos() + 1.5)
-        } else {
-            v[n % 4].cos()
-        };
-        match n % 4 {
-            MODE_A => {
-                let v4 = ((s0.powi(2) + 0.5).atan2(x1).powi(2) + 1.0).log2();
-                let v5 = prog_0(0.25, f64::tanh(f64::log((f64::to_degrees(v4) * 0.01).powi(2) + 1.0, 3.0)) * 2.0, x0, v, n);
-                acc2 += v5.cos() * 0.005;
-            }
-            g if g > 1 => {
-                s0 = (s0 * 0.8 + v4 * 0.2).tanh();
-            }
-            _ => {
-                s1 = 0.6 * s1 + 0.4 * x0.tanh();
-                s0 = 0.8 * s0 + 0.005 * f64::cos(prog_0((x1 * x1 + 0.5).sqrt().tanh(), v4.clamp(-1.0, 0.5).tanh() * 2.0, f64::tanh(acc2 - s0) * 2.0, v, n));
-            }
-        }
-        let v6 = match n {
-            0..=1 => prog_0(acc2.atan().cos(), f64::exp2(acc2.tanh()).tanh(), 1.2, v, 0),
-            g if g > 3 => prog_0(x0, (f64::asin(x0.sin() * 0.9) * (v[3] * v4)).cos() * 2.0, 1.5, v, 1),
-            _ => {
-                let x0 = f64::exp(s1.cos().exp2().sin());
-                f64::exp2(v4.sin()) + x0.sin()
-            }
-        };
-        let a7 = [prog_0((v4 * v4 + 1.0).log10().abs().tanh(), (s1 + x1).tanh(), acc2, v, n), v6, (f64::powi(s1, 2) + 1.5).acosh(), -f64::cbrt(v[0] * v[0] + 1.0)];
-        s0 * 1.5 + v3.sin() + a7[3].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_8<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((f64::powi(x1, 2) + 0.5).sqrt().tanh() * 2.0).sinh().cos() * 2.0;
-        let mut s1 = f64::sin(f64::cos(v[2]).exp()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = (s0.cos() * 0.9).asin();
-        }
-        let v5 = match n % 2 {
-            0 => {
-                let v4 = (s0.cos() + 2.0).cbrt();
-                a3[2] + f64::cos(v4)
-            }
-            1 => x0 * x1,
-            _ => x1 - x0,
-        };
-        let v6 = match n % 2 {
-            0 => (x2.abs().powi(2) + 2.0).sqrt(),
-            _ => f64::cos(x2),
-        };
-        let mut m7 = (x2.powi(2) + 0.5).atan2(acc2).tanh();
-        for i in (0..=n).rev() {
-            m7 = (a3[n % 4] * 0.5 + a3[i % 4]).max(m7);
-        }
-        match n % 3 {
-            0 => {
-                s0 = (s0 * 0.8 + prog_0(f64::cos(f64::atan2(1.5_f64, acc2.atan())) * 2.0, x2, (f64::cos(acc2) * 0.5).ln_1p().cos().exp_m1().cos(), &v, n) * 0.005).tanh();
-                s1 *= 0.75;
-                s1 += 1.0 * (acc2 * acc2 + 1.0).powf(v[n % 4].cos()).cos();
-            }
-            1 => {
-                let v8 = (f64::cos(x0) * 1.2).tan();
-                for (i, &t) in a3.iter().enumerate() {
-                    let fi = i as f64;
-                    acc2 += v[i].cos() * 0.5;
-                    let v9 = f64::cbrt(fi * fi + 1.0).sin();
-                    acc2 += 0.5 * f64::sin(t.tanh() + v9);
+            if (v[(k11 + n) % 4].tanh() * 0.9).acos() > 0.0 {
+                let v18 = v[(k11 + n) % 4].powi(3);
+                acc1 += f64::copysign(s0, x2).cos() * 0.5;
+                if f64::sin(v[3 - k11]).cosh() < -0.5 {
+                    s0 = s0 * 0.6 + s0.to_radians().tanh() * 1.0;
+                    break;
                 }
-                acc2 += v8.cos() * 0.4;
+                s0 = (s0 * 0.5 + v18.tanh() * 0.02).sin();
+            } else if v[k2 % 4].tanh().exp2() < (x2 * x2 + 1.0).log(2.0) || n > 5 {
+                s0 = s0 * 0.75 + (-v10).sin() * 0.25;
+                if (x0 * x0 + 1.0).log((x0 * x0).powi(2) + 2.0) <= -1.0 && n % 2 == 0 {
+                    s0 *= 0.75;
+                    s0 += 0.01 * f64::sin(s0.powi(3));
+                    let v19: f64 = v[k11];
+                    acc1 -= 0.5 * f64::cos(v19.sin());
+                } else if x1 / (s0.powi(2) + 1.0) > 1.0 {
+                    s0 = s0.mul_add(0.75, f64::cos((s0.tanh() + 2.0).cbrt() / (f64::powi(f64::tanh(x0), 2) + 1.5)) * 0.25);
+                }
+                acc1 += (v10.tanh() * 0.9).acos().sin().exp_m1().tanh() * 0.5;
             }
-            _ => {
-                let v10 = (x2.cos() * 0.5).ln_1p() + (v6 * v6 + 1.0).ln();
-                let v11 = prog_0((v10 * v10).sin(), s0, 0.75, &v, 2);
-                s0 = 0.8 * s0 + 0.005 * v11.tanh();
+            let v20 = x0 + v[2];
+            s0 = (s0 * 0.75 + v10.sin().sinh() * 0.1).sin();
+            if k11 >= 3 || f64::tanh(v20) < 0.25 {
+                break;
             }
         }
-        match n % 2 {
-            0 => {
-                let v12 = v6 - 0.65;
-                let v13 = prog_0(x2, s0, f64::sin(SCALE + x0), &v, 0);
-                s0 = (s0 * 0.75 + (f64::tanh(v12) - v13.cos()) * 0.005).tanh();
-            }
-            _ => {
-                s1 = s1 * 0.8 + v6.sin() * 0.2;
-                s1 = 0.75 * s1 + 0.1 * f64::tanh(v6.sin() + v[n % 4]);
-            }
+        let mut a21 = [0.0; 4];
+        for i in 0..n {
+            a21[i % 4] += (x2 * x2 + 1.0).sqrt().powi(3).tanh() * 0.5;
         }
-        for (i, &t) in a3.iter().enumerate() {
+        'l4: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            s0 = (s0 * 0.5 + (f64::powi(f64::sin(a3[2]).exp2(), 2) + 1.0).log(10.0) * 0.75).sin();
-            acc2 -= 0.25 * f64::mul_add(t.mul_add(x2, fi), x0, x0).cos();
+            let mut k22 = 0;
+            while k22 < 4 && (v10 + s0).tanh() <= a21[k22 % 4] / (t.powi(2) + 1.0) {
+                k22 += 1;
+                if k22 == 1 && f64::sin(v[k22 % 4]).exp() > 0.5 {
+                    s0 = (s0 * 0.8 + a21[3] * s0 * 0.05).tanh();
+                    if (x2 * x2 + 1.0).atan2(x2) > x0 {
+                        acc1 -= x2.min(fi).tanh() * 0.1;
+                    } else if (a21[3].tanh() * 1.2).tan() >= v10 {
+                        acc1 += 0.1 * f64::cbrt(v10.tanh() + 2.0).cos();
+                        if (t.powi(2) + 1.0).recip() < (x2 * x2 + 1.0).log(f64::powi(fi, 2) + 2.0) {
+                            continue;
+                        }
+                    } else {
+                        s0 = s0 * 0.6 + f64::cos(0.25 - s0 * s0) * 0.05;
+                        match i {
+                            0 => {
+                                s0 = 0.5 * s0 + 0.5 * f64::tanh(a21[k11]);
+                            }
+                            3 => {
+                                break;
+                            }
+                            _ => {
+                                s0 = 0.6 * s0 + 0.05 * (f64::sin(s0) * 0.9).atanh().cos();
+                                if (v10 * v10 + 1.0).log2() <= -0.5 {
+                                    s0 *= 0.8;
+                                    s0 -= 0.2 * s0.cos();
+                                    break;
+                                }
+                                let v23 = x2 - v10;
+                                acc1 += 0.1 * v23.sin();
+                            }
+                        }
+                        s0 = s0 * 0.8 + (0.65 * s0).tanh() * 0.25;
+                    }
+                    s0 = s0 * 0.8 + (s0.powi(3) + (x2.sin() * 0.5).ln_1p()).sin() * 0.01;
+                } else if t + v[3 - i] <= -1.0 {
+                    s0 = 0.75 * s0 + 0.05 * f64::tanh(f64::atanh(f64::tanh(x0) * 0.9));
+                } else {
+                    let v24 = f64::log(x2 * x2 + 1.0, 3.0);
+                    s0 = s0.mul_add(0.5, (f64::atan2(1.5_f64, v24).powi(2) + 0.5).atan2(v24 - s0).sin() * 0.05);
+                    if v[0] + fi <= -0.5 {
+                        continue;
+                    }
+                }
+                s0 = 0.5 * s0 + 0.1 * f64::powi(x0, 2).cos();
+                s0 = (s0 * 0.8 + v[n % 4].sin() * s0 * 0.05).tanh();
+            }
+            s0 = 0.75 * s0 + 0.1 * (x2.tanh() * 0.9).asin().sin();
+            let mut k25 = 0;
+            while k25 < 3 {
+                k25 += 1;
+                if t - a21[k25] <= x2 {
+                    s0 = (s0 * 0.5 + (v10 * v10 + 1.0).recip() * 0.75).tanh();
+                    if x0 + v[2] - 1.25 > v10 {
+                        acc1 += 0.1 * (-x2).sin();
+                        break;
+                    }
+                } else if f64::acos((v10 * v10).sin() * 0.9) > t || k25 > 2 {
+                    s0 = (s0 * 0.5 + (v[n % 4].sin() * 0.9).asin() * 0.2).sin();
+                    if 0.35 * v10 >= f64::ln(x0 * x0 + 1.0) {
+                        break;
+                    }
+                } else {
+                    acc1 -= f64::tanh((v[k25].powi(2) + 2.0).acosh()) * 0.1;
+                    if x2.mul_add(x2, v10) < x0 * fi {
+                        let v26 = f64::sin(s0).exp() + (a21[k25] * a21[k25] + 1.0).log(f64::powi(x2, 2) + 2.0);
+                        s0 = s0 * 0.8 + f64::abs(a21[(k25 + k22) % 4]) * 0.2;
+                        acc1 += f64::cos(v26).tanh() * 0.1;
+                    } else if v10 < 0.0 || k25 < 2 {
+                        s0 = (s0 * 0.6 + (s0 + a21[k25]) * 0.2).sin();
+                    } else {
+                        s0 = (s0 * 0.5 + t.cos() * 0.5).tanh();
+                    }
+                }
+                if (f64::powi(v10.asinh(), 2) + 1.0).recip() < 0.0 || k25 == 1 {
+                    continue 'l4;
+                }
+                s0 *= 0.6;
+                s0 += 0.05 * (v[k25] * s0).cos();
+            }
+            let v28 = match k25 % 2 {
+                MODE_A => {
+                    let v27 = v10 * f64::exp2(t.cos());
+                    v[k25] + v27.cos()
+                }
+                1 => (a21[k22 % 4] * a21[k22 % 4] + 0.5).sqrt(),
+                _other => {
+                    let x2 = v10;
+                    f64::recip(t.powi(2) + 0.5) * std::f64::consts::FRAC_PI_4 + f64::sin(x2)
+                }
+            };
+            s0 = s0 * 0.75 + (t.cos() + f64::cos(v28)).sin() * 0.02;
         }
-        x0 + s0.cos() - s1 + f64::tanh(acc2) + a3[3] * 1.5 + v5 - m7.tanh()
+        s0 = 0.5 * s0 + 0.25 * x1.hypot(x0).tanh();
+        x2 + v[3] + s0 + acc1.cos() + v10 + a21[0].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_8<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (x1.sin() * 1.2).tan().sin() * 2.0;
+        let mut s1 = (v[2].sin().cos() * 1.2).tan().cos() * 2.0;
+        let mut acc2: T = 0.0;
+        match n {
+            0 | 2 => {
+                acc2 = acc2 + 0.2 * T::clamp(x1.max(acc2), T::sin(T::ln_1p(s1 * s1)) - 1.5, v[n % 4].atan().sin() + 1.5).tanh();
+            }
+            3 | 5 => {
+                let v3 = T::min(-x1, T::tanh(v[n % 4]).exp2());
+                s0 = s0 * 0.8;
+                s0 = s0 + 0.1 * v3.cos().tanh();
+            }
+            6 => {
+                acc2 = acc2 + T::min(x0, x2).tanh();
+                s0 = (s0 * 0.6 + (T::exp(v[n % 4].cos()) - acc2) * 0.05).sin();
+            }
+            _ => {
+                if (T::powi(x0, 2) + 1.0).atan2(x0) <= x2 {
+                    s1 = 0.8 * s1 + 0.05 * (T::from_f64(SCALE).unwrap() + x0).cos().exp().tanh();
+                } else if let Some(k4) = n.checked_sub(2) {
+                    let c5 = T::from_usize(k4).unwrap();
+                    let v6: T = ((x0 / (x0 * x0 + 1.0)).sin() + 2.0).cbrt();
+                    acc2 = acc2 - (c5.sin() + T::tanh(v6)).sin();
+                } else {
+                    s0 = s0.mul_add(0.5, T::cosh(x2.tanh() * 2.0).tanh() * 0.05);
+                }
+                acc2 = acc2 - T::sin(T::sqrt(x1.sin().exp_m1().powi(2) + 2.0));
+            }
+        }
+        let v9 = if let Some(_) = n.checked_sub(1) {
+            T::sin(x1)
+        } else {
+            let v8 = x2;
+            (v8 * v8).ln_1p()
+        };
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            match i {
+                0 => {
+                    let v10 = v9.sin().atan();
+                    let x2 = -x2;
+                    acc2 = acc2 - 0.25 * (v10.sin() + x2.tanh()).cos();
+                }
+                g if g > 1 => {
+                    s1 = (s1 * 0.5 + T::cbrt(x2.cos() + 2.0) * x2 * 0.2).sin();
+                    if s0 - v9 > 1.0 {
+                        let v11 = T::log2(T::powi(s1, 2).powi(2) + 1.0);
+                        for j in 0..6 {
+                            let v12 = v.iter().fold(0.0, |r, &p| r + (v9 + p.cos()));
+                            acc2 = acc2 - 0.05 * T::sin(v9.sin().exp2());
+                            if x0 * s0 >= s1 {
+                                acc2 = acc2 + 0.05 * (v[j % 4] / (v12.sin() + 2.0)).tanh();
+                                let v13 = T::abs(v11.to_degrees() * 0.02);
+                                s1 = (s1 * 0.8 + T::tanh(v13) * 0.02).sin();
+                            } else {
+                                s1 = (s1 * 0.6 + (v11 - s1) * 0.05).tanh();
+                                if x2 <= 0.0 {
+                                    return T::recip(x0.powi(2).powi(2) + 0.5);
+                                }
+                                s1 = (s1 * 0.75 + T::cbrt(v[j % 4].powi(2) + 0.5).sin() * 0.1).tanh();
+                                if v12 > -1.0 || j % 3 == 1 {
+                                    return v[(j + n) % 4] * v[j % 4];
+                                }
+                            }
+                        }
+                        s1 = s1.mul_add(0.6, v11.tanh() * 0.05);
+                    } else {
+                        acc2 = acc2 + (s1 + v[i % 4]).cos() * 0.25;
+                        acc2 = acc2 + T::mul_add(x0, v[n % 4], fi).tanh() * 0.25;
+                    }
+                    let v14: T = x2 / (x0 * x0 + 1.5);
+                    s0 = (s0 * 0.75 + T::cos(v14) * 0.1).tanh();
+                }
+                _ => {
+                    acc2 = acc2 + 0.25 * (-v[(i + n) % 4]).tanh();
+                }
+            }
+            let v15: T = T::powi(v9, 2);
+            s1 = s1 * 0.6;
+            s1 = s1 + 0.4 * x2.sin();
+            acc2 = acc2 + 0.25 * T::cos(v15);
+        }
+        let v18 = if let Some(k16) = n.checked_sub(2) {
+            let c17 = T::from_usize(k16).unwrap();
+            T::ln(T::powi(c17 - x2, 2) + 1.0)
+        } else {
+            let x2 = x1;
+            x2.powi(3)
+        };
+        let mut m19 = T::recip(x1 * x1 + 0.5);
+        for i in 0..6 {
+            let fi = T::from_usize(i).unwrap();
+            let c20 = if 0.25 * fi > v[(i + n) % 4] {
+                v9 * v[i % 4]
+            } else {
+                (0.25 - x2).powi(3)
+            };
+            m19 = c20.max(m19);
+        }
+        s0 = s0 * 0.6 + m19.tanh() * 0.02;
+        'l3: for &t in v.iter() {
+            s0 = (s0 * 0.6 + (x2 + T::cos(t).exp()) * 0.1).tanh();
+            for _ in 1..n {
+                acc2 = acc2 + 0.1 * (v[2].tanh() * 0.9).atanh().sin().exp2().tanh();
+                acc2 = acc2 - 0.1 * T::sin((x1.powi(2) + 0.5).ln());
+                if T::tanh(v9) < 0.5 {
+                    acc2 = acc2 + ((x0 * 1.5).powi(2) + 2.0).ln().tanh() * 0.1;
+                    break 'l3;
+                }
+            }
+            s0 = (s0 * 0.75 + T::exp_m1(s0.tanh()) * 0.05).tanh();
+        }
+        x0 * 0.5 + x2 * 1.5 + s0 + s1.cos() - acc2.sin() - v9 * 0.25 - v18.cos()
     }
 
     #[differentiable]
     pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x2 - v[n % 4]).cos().exp_m1();
+        let mut s0 = f64::atan(1.5 * x0);
         let mut acc1: f64 = 0.0;
-        s0 = f64::mul_add(s0, 0.5, (acc1 / (f64::tanh(x0) + 2.0)).tanh() * 1.0);
-        if n == 0 {
-            return prog_0(x1, x1.sin().cosh().copysign(x0 + 1.5).sin(), acc1, &v, 3);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if prog_0(f64::exp2(f64::cos(t + 1.2)).sin(), t.atan().cos() * 2.0, t.sin().exp().tanh(), &v, i) > 0.0 || i % 2 == 0 {
-                s0 = s0.mul_add(0.8, f64::cos(v[3 - i]) * 0.2);
-            } else if (s0.powi(2) + 1.0).log2() <= -1.0 {
-                acc1 += v[1].sin() * 0.5;
-                acc1 += f64::cos((s0 * s0).ln_1p()) * 0.5;
-            } else {
-                let mut k2 = 0;
-                while k2 < n && (v[0] * v[0] + 2.0).sqrt() <= 0.5 {
-                    k2 += 1;
-                    acc1 += (f64::powi(x1, 2) + 1.0).powf(0.5).tanh() * 0.05;
-                    acc1 += f64::tanh(f64::sin(v[(k2 + i) % 4])) * 0.05;
-                }
-                let mut k3 = 0;
-                while k3 < 5 {
-                    k3 += 1;
-                    let v4 = match k3 + i {
-                        0 | PHASE_C => x1.atan() * (-x1),
-                        PHASE_D | 5 => ((x1.cos() * 0.9).acos().powi(2) + 1.0).log(3.0),
-                        6 => f64::acosh(x0 * x0 + 2.0),
-                        _ => {
-                            let x2 = f64::cbrt(f64::tanh(x1) + 2.0) + 1.2;
-                            (v[n % 4] * x2).to_radians()
-                        }
-                    };
-                    acc1 += 0.1 * f64::atan(f64::sin(x0).sinh()).tanh();
-                    if t + s0 > -s0 {
-                        let v5 = f64::powi(x1, 3);
-                        let v6 = s0 * (v4 - x2);
-                        s0 = 0.6 * s0 + 0.01 * (v5.tanh() + v6.sin()).cos();
-                    } else if s0 <= 1.0 {
-                        s0 = s0 * 0.6 + (s0 + v4).cos() * 0.05;
-                    } else {
-                        acc1 -= 0.1 * v[1].sin().sinh().tanh();
-                        s0 = (s0 * 0.8 + v4.asinh() * 0.05).tanh();
-                    }
-                }
-            }
-            if (v[3 - i].cos() * 0.9).acos() <= 0.5 {
-                return fi.atan();
-            }
-            acc1 += 0.5 * f64::exp(x1.cos()).tanh();
-        }
-        'l3: for i in 0..6 {
-            let fi = i as f64;
-            acc1 += v[i % 4].atan().sin() * 0.25;
-            s0 = f64::mul_add(s0, 0.8, (f64::sin(s0) * 0.9).asin().sin() * 0.05);
-            s0 *= 0.75;
-            s0 -= 0.1 * f64::log2(s0 * s0 + 1.0).tanh();
-            let mut k7 = 0;
-            while k7 < 3 && x2.tanh().exp2() >= -0.5 {
-                k7 += 1;
-                let v8 = f64::acosh(fi.powi(2) + 2.0);
-                s0 *= 0.75;
-                s0 += 0.02 * (x2 * s0.powi(2)).tanh();
-                if !(k7 % 3 == 1 && x0 + x1 >= -0.5) {
-                    break 'l3;
-                }
-                acc1 -= 0.1 * v8.cos().cos();
-            }
-        }
-        x1.cos() + s0.cos() - f64::cos(acc1)
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 0.5).recip();
-        let mut s1 = (-v[n % 4]) / ((x1 * x1 + 0.5).sqrt().powi(2) + 1.0);
-        let mut s2 = (x2 + s0).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match n % 4 {
-            0..=1 => {
-                acc3 -= 0.005 * prog_0(f64::cos(s1), x0, x1, v, n).cos();
-                s0 = (s0 * 0.6 + prog_0(f64::acosh((f64::cos(x1) + 2.0).cbrt().powi(2) + 2.0).tanh(), acc3, s0, v, 6) * 0.005).tanh();
-            }
-            MODE_D => {
-                let v4 = (x0.powi(2) + 1.0).log10();
-                s2 = s2 * 0.8 + v4.sin() * 0.4;
-            }
-            _ => {
-                s0 = s0 * 0.75 + prog_0(s2, 0.5, 1.5, v, n).sin() * 0.005;
-                s0 = f64::mul_add(s0, 0.8, (s0 + x2).clamp((v[3] / 4.0).tanh() - 1.5, s2.tanh() + 1.5).cos() * 0.02);
-                if v[n % 4] / ((x1 * x1 + 1.0).sqrt().powi(2) + 1.0) <= -0.5 {
-                    acc3 += f64::max(-1.5_f64, x1).atan().tanh();
-                    s2 = s2 * 0.8 + f64::sin(2.0_f64.copysign(x1)) * 1.0;
-                }
-            }
-        }
-        if s1.tanh().exp() <= x2.hypot(x1) {
-            s2 = 0.6 * s2 + 0.05 * 2.0_f64.powf(s2.sin()).cos();
-            if n % 2 == 0 && prog_0(f64::sin(f64::atan2(3.0_f64, acc3) * f64::tanh(s1)) * 2.0, 0.5, (acc3.powi(2) + 1.0).log2().tanh(), v, n) <= acc3.tanh() {
-                s0 = f64::mul_add(s0, 0.5, (s0 * v[n % 4]).sin() * 0.02);
-                acc3 += 0.4 * (f64::tanh(v[n % 4] + x1) * 0.9).atanh();
-            } else if f64::atan2(x0, f64::powi(v[3], 2) + 0.5) < f64::max(s0, v[n % 4]) || n < 5 {
-                s0 *= 0.6;
-                s0 += 0.1 * (s0 * s0 + 1.0).log(3.0);
-            }
-        } else {
-            let v5 = s1.cos();
-            acc3 += v5.asinh();
-        }
-        let v6 = (x0 * x0 + 1.0).recip() * s1.asinh();
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            let v8 = v6.tanh().cosh() * (x0 / (v6 * v6 + 1.0));
-            s0 = (s0 * 0.5 + (s2.powi(2) + 2.0).sqrt() * 0.5).tanh();
-            if k7 >= 3 || 0.3 - v[3 - k7] < -1.0 {
-                break v8.min(v[3 - k7]);
-            }
-            s1 = s1.mul_add(0.75, v8.tanh().cos() * 0.02);
-        };
-        let v10 = v.iter().copied().map(|p| f64::log(0.5_f64, v6 * v6 + 2.0) + (v6 * v6 + 1.0).log(x2 * x2 + 2.0) + f64::sin(p)).sum::<f64>();
-        s0.sin() - s1 + f64::tanh(s2) + acc3 - v9 * 0.25 + v10.sin() + x2.atan()
-    }
-
-    #[differentiable]
-    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.tanh();
-        let mut acc1: f64 = 0.0;
-        let v2 = (v[n % 4] * v[n % 4] + 0.5).ln();
-        let v3 = v.iter().map(|&p| prog_0(v2, (v[1].sin() * 1.2).tan().tanh(), acc1, &v, n) + p.sin()).sum::<f64>();
-        let v4 = (x1 * x1 + 1.5).acosh();
-        let v5 = v4.to_degrees() * 0.02 - f64::abs(v4);
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let mut m7: f64 = f64::NEG_INFINITY;
-            for j in 0..=3 {
-                m7 = m7.max(0.25 * v5 + v[j]);
-            }
-            s0 = (s0 * 0.5 + f64::tanh(m7) * 0.4).tanh();
-            acc1 += f64::cbrt(v4 * v4 + 1.0).tanh() * 0.5;
-            if k6 >= 4 || f64::mul_add(x0.asinh(), v2 - v5, (v3.cos() * 0.9).asin()) < f64::asinh(x1) {
-                break (v[k6 % 4].tanh() * 0.9).atanh();
-            }
-        };
-        x0 + s0 * 0.75 + acc1 - v3.cos() + v5.cos() - v8 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_12(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_0(p.0, 0.75, p.1, &v, n).cos() * 2.0;
-        let mut s1 = v[2].mul_add(p.1, v[2]).min(x0.to_radians() * 50.0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0..=2 => {
-                let x0 = f64::clamp(f64::sinh(x0.sin() * 1.5), (x0 * p.0).cos() - 1.5, (x0.sin() * 0.5).ln_1p().cos() + 1.5);
-                s1 = (s1 * 0.5 + f64::cbrt(x0.cos() + 2.0) * x0 * 0.05).sin();
-            }
-            3..=4 => {
-                let v3 = f64::cbrt(x0.tanh() + 2.0);
-                s1 = 0.5 * s1 + 1.0 * v3.sin().tanh();
-            }
-            5 => {
-                acc2 -= acc2.copysign(v[2]).cos();
-                s1 = s1 * 0.6 + ((p.0 * p.0 + 2.0).acosh() / ((-s1).powi(2) + 0.5)).sin() * 0.02;
-            }
-            _ => {
-                s1 = (s1 * 0.8 + f64::min(s1 * s1, (acc2 * acc2 + 0.5).sqrt()) * 0.02).tanh();
-                acc2 += (-3.0_f64).max(v[n % 4]).cos();
-            }
-        }
-        'l0: for &t in v.iter() {
-            s1 = s1.mul_add(0.6, (t.powi(2) + 0.5).atan2(t).sin() * 0.05);
-            s1 = f64::mul_add(s1, 0.8, s1 * 0.2);
-            let mut k4 = 0;
-            while k4 < 3 {
-                k4 += 1;
-                acc2 -= (-(v[3 - k4] / (v[k4] * v[k4] + 1.5))) * 0.1;
-                if (f64::tanh(x0) + 2.0).cbrt() >= 0.5 {
-                    break 'l0;
-                }
-                s0 = 0.8 * s0 + 0.2 * f64::sin(s0.cos());
-            }
-            let v5 = v.iter().fold(v[k4], |r, &z| r * 0.75 + 0.1 * (s0 + z.cos()).sin());
-            acc2 += 0.5 * v5.tanh();
-        }
-        let v6 = v.iter().zip(v.iter()).map(|(&z, &q)| f64::asinh(v[n % 4]) + z.tanh() + q.cos()).sum::<f64>();
-        let mut m7 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if i % 2 == 0 {
-                acc2 += (s0 + p.1).tanh() * 0.25;
-                if f64::cos(v6.sin().cosh()).exp() <= 1.2 - v[(i + m7) % 4] {
-                    acc2 += 0.25 * f64::sin(((v[i % 4].to_degrees() * 0.01).powi(2) + 1.0).log10());
-                    s0 = (s0 * 0.8 + fi * s0 * 0.02).tanh();
-                } else {
-                    let v6 = (f64::tanh(p.0) * 0.9).acos();
-                    s0 = s0.mul_add(0.8, f64::sin(v6.tanh()) * 0.05);
-                }
-                s0 = (s0 * 0.75 + (s0 + 2.5) * 0.25).tanh();
-                if (s0.powi(2) + 1.0).log10() + (x0 * x0 + 1.0).log(x0 * x0 + 2.0) < v6 {
-                    return v[0] * v[i % 4];
-                }
-            } else if i == 5 {
-                s1 = s1 * 0.6 + fi.cos() * 1.0;
-                for j in (0..=i).rev() {
-                    if v6 - f64::cos(s1) < 1.0 && j == 3 {
-                        s0 = s0 * 0.75 + (x0 * v[m7 % 4]).cos() * 0.05;
-                        continue;
-                    }
-                    if v[(j + m7) % 4].tanh().exp() >= 0.0 && j < n {
-                        break;
-                    }
-                    acc2 += 0.05 * f64::abs(f64::cosh(f64::cos(s0) * 1.5)).cos();
-                }
-            } else {
-                s0 = s0.mul_add(0.8, fi.max(v6).tanh() * 0.2);
-                let v6 = x0 + v6;
-                s1 = f64::mul_add(s1, 0.75, v6.cos() * 0.1);
-            }
-            match i {
-                0..=2 => {
-                    s1 = (s1 * 0.6 + v6.tanh().exp() * 0.1).sin();
-                }
-                4 => {
-                    continue;
-                }
-                _ => {
-                    s1 = (s1 * 0.75 + f64::atanh(f64::ln(p.1 * p.1 + 0.5).cos() * 0.9) * 0.02).sin();
-                }
-            }
-            if (s1 * s1 + 1.0).ln() + f64::ln(v[m7 % 4] * v[m7 % 4] + 1.0) <= f64::exp_m1(p.1.sin()) && m7 > 29 {
-                m7 += 1;
-            }
-            s1 = (s1 * 0.5 + f64::cos(f64::sqrt(f64::powi(s1, 2) + 1.0)).exp_m1() * 0.1).sin();
-        }
-        match m7 {
-            0..=1 => {
-                s1 = (s1 * 0.75 + ((p.1 + x0).sin() * 0.5).ln_1p() * 0.1).tanh();
-            }
-            2 | 4 => {
-                acc2 += f64::sqrt(f64::abs(v6).powi(2) + 1.0).tanh() * 0.25;
-                let x0 = -x0;
-                s1 *= 0.6;
-                s1 -= 0.4 * f64::cos(x0);
-            }
-            5 => {
-                s1 = s1 * 0.6 + f64::sin(-v6) * 0.02;
-            }
-            _ => {
-                s0 = 0.75 * s0 + 0.05 * f64::cos(p.1).exp().tanh();
-                if v6.to_degrees() * 0.01 < v6 {
-                    acc2 += 0.5 * (v[0] / (f64::powi(v[m7 % 4], 2) + 0.5)).sin();
-                } else if -(p.1 * x0) >= v[0] {
-                    acc2 += v[m7 % 4].cos().exp2().sin();
-                    acc2 += 0.02 * s1;
-                } else {
-                    let v6 = v6 * core::f64::consts::FRAC_1_SQRT_2;
-                    s1 = (s1 * 0.5 + f64::powi((p.1 * p.1 + 1.0).sqrt(), 3) * 0.02).sin();
-                    s0 = (s0 * 0.5 + v6.sin() * 0.05).sin();
-                }
-                s1 *= 0.8;
-                s1 += 0.005 * prog_0(0.25, s0, 0.75, &v, m7).tanh();
-            }
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            if v[i].atan() > s0 {
-                continue;
-            }
-            s1 = (s1 * 0.8 + f64::powi(s1, 3).powi(3) * 0.1).sin();
-            for _ in 1..n {
-                acc2 -= f64::cos((f64::tanh(v6) * 1.5).cosh()) * 0.1;
-                if 2.0_f64.log(s1.powi(2) + 2.0) >= 0.0 {
-                    continue 'l4;
-                }
-            }
-            acc2 += 0.5 * f64::sin(t.sin());
-        }
-        s0.tanh() - s1 + f64::sin(acc2) + v6.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x0 * x0).ln_1p();
-        let mut s1 = (v[1].powi(2) + 0.5).recip();
-        let mut s2: f64 = f64::ln(v[n % 4] * v[n % 4] + 1.0);
-        let mut acc3: f64 = 0.0;
-        let v5 = if (v[3].cos() * 0.9).atanh().copysign(-s1) > -0.25 {
-            -s0
-        } else if n % 3 == 1 {
-            let v4 = (x1 * x1 + 1.0).log(2.0) * (s1.powi(2) + 1.0).log10();
-            (x0.sin() * 0.9).acos().sin().exp() + v4.sin()
-        } else {
-            x1.powi(2)
-        };
-        acc3 += f64::min(acc3, x1).sin();
-        let v7 = if n == 0 {
-            let v6 = v5 * 1.5;
-            f64::mul_add((x0.powi(2) + 1.0).ln(), f64::tanh(acc3), acc3 * x2) + v6.tanh()
-        } else if (x1 * x0).clamp(x2.cos().cosh().cos() - 1.5, f64::cos((x0.tanh() + 2.0).cbrt()) + 1.5) >= v5 {
-            f64::mul_add(v[n % 4].asinh(), f64::exp2(x0.sin()), s2 - s0)
-        } else {
-            v[0].powi(3).tanh()
-        };
-        let v8 = if n % 3 == 1 && (v[n % 4].powi(2) + 0.5).cbrt() >= 1.0 {
-            f64::sinh(f64::cos(x2) * 1.5)
-        } else {
-            acc3.tanh()
-        };
-        let mut k9 = 0;
-        while k9 < 5 && f64::min(v7, s1) + v8 <= 0.0 {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < 6 && f64::powf(2.0_f64, x0.tanh()) <= -1.0 {
-                k10 += 1;
-                if n == 0 {
-                    s0 = (s0 * 0.5 + f64::mul_add(s0, x2, s2) * 0.1).sin();
-                    continue;
-                }
-                if k10 > 4 && (x0.powi(2) + 1.0).atan2(x0) > f64::acosh(v[k10 % 4] * v[k10 % 4] + 2.0) {
-                    acc3 -= 0.05 * (s0 * s0).cos();
-                    let v8 = v8 * std::f64::consts::FRAC_PI_4;
-                    acc3 += 0.05 * f64::tanh(v8);
-                } else if (f64::log2(s0.powi(2) + 1.0).powi(2) + 1.0).ln() > 0.5 {
-                    s2 = 0.5 * s2 + 0.05 * (s2 * v7).cos();
-                    s1 *= 0.8;
-                    s1 += 0.05 * f64::sin(f64::exp(s1.sin()));
-                }
-                s0 = s0.mul_add(0.6, f64::tanh(s0).cosh().cos() * 0.25);
-            }
-            let v11 = s2 + x1.sin();
-            let mut m12 = (f64::tanh(v11) + 2.0).cbrt();
-            let mut m13 = s1;
-            for j in 0..=n {
-                let c14 = if s0 + v[(j * 3) % 4] / (s2 * s2 + 1.0) < 0.0 {
-                    v[(j * 3) % 4] * v[(j * 3) % 4]
-                } else {
-                    (v[(j * 3) % 4] - v5) * v[(j * 3) % 4]
-                };
-                m12 = f64::max(m12, c14);
-                m13 = v[(j * 3) % 4].powi(2).mul_add(0.5 - s0, v11).min(m13);
-            }
-            acc3 -= m12.cos() * 0.4;
-            s1 = s1 * 0.8 + m13.tanh().cos() * 0.01;
-        }
-        s0 * 0.25 - s1 * 0.5 - s2 * 0.75 + f64::sin(acc3) - v7.tanh() - v8 + (f64::sin(v8) * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x0 / (f64::powi(x2, 2) + 0.5) - x2 * v[n % 4]).tanh() * 2.0;
-        let mut s1 = x1.tanh().exp().sin() * 2.0;
-        let mut s2 = ((f64::cos(x2) * 0.5).ln_1p().powi(2) + 1.0).log2();
-        let mut acc3: f64 = 0.0;
-        for i in 0..5 {
-            match i % 3 {
-                0 => {
-                    acc3 -= f64::sin((f64::sin(x2.mul_add(s0, s2)) * 1.5).cosh()) * 0.25;
-                    acc3 -= 0.25 * f64::sinh(f64::log(x1 * x1 + 1.0, s1 * s1 + 2.0).tanh() * 1.5).tanh();
-                }
-                2 => {
-                    s2 = (s2 * 0.8 + s2 * 0.2).tanh();
-                }
-                _ => {
-                    s1 = 0.8 * s1 + 0.1 * s1.sin().exp2().cos();
-                    if x1.sin() <= 0.0 {
-                        continue;
-                    }
-                }
-            }
-            s0 = (s0 * 0.6 + f64::asinh(s0).asinh() * 0.4).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < 6 && (x0 * x0).ln_1p() < -1.0 {
-            k4 += 1;
-            acc3 -= s0.tanh().cosh().cos() * 0.25;
-            s2 *= 0.5;
-            s2 += 0.25 * (s1 - x1.tanh()).sin();
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                if !(k5 == 1 && x0 - s1 > -0.5) {
-                    acc3 += ((x0.to_radians() * 20.0).to_radians() * 20.0).tanh() * 0.1;
-                } else {
-                    let v6 = (v[k5].powi(2) + 0.5).cbrt();
-                    acc3 += 0.25 * (f64::powi(s2, 2) + 1.0).log10();
-                    s0 *= 0.8;
-                    s0 += 0.05 * f64::cos(v6.cos());
-                }
-                if x1 < 1.0 {
-                    let v7: f64 = s1 + f64::ln(s1 * s1 + 0.5);
-                    acc3 -= f64::tanh(v7).sin() * 0.1;
-                } else if s2 * 1.2 <= x1 || n % 3 == 1 {
-                    s0 = 0.6 * s0 + 0.4 * s0.tanh();
-                    let v8 = (s1 * s1).ln_1p();
-                    s2 *= 0.6;
-                    s2 += 0.4 * v8.tanh();
-                }
-                s1 = 0.8 * s1 + 0.1 * (f64::powi(x0, 2) + 0.5).ln().sin();
-            }
-        }
-        let v9 = prog_0((x2 * x0).cos(), s2, f64::asinh(v[(k4 + n) % 4]).sin() * 2.0, v, n);
-        if x0.sin() >= v9 {
-            s2 = s2 * 0.75 + (s2.cos() + 2.0).cbrt().tanh() * 0.02;
-        } else {
-            s0 = s0 * 0.75 + s1.sin() * 0.01;
-            if x2 >= 0.75 - x1 {
-                s2 *= 0.8;
-                s2 -= 0.01 * (0.1 - (s2 - x2)).sin();
-                let v10: f64 = prog_0(f64::cos(s1.asinh()), s2, x2, v, n);
-                s2 *= 0.6;
-                s2 -= 0.005 * v10.sin();
-            }
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v11 = f64::cos(x1 * v9);
-            let v14 = match i + k4 {
-                0 => {
-                    let v12 = f64::acosh(s0 * s0 + 2.0);
-                    (-x1) + f64::cos(v12)
-                }
-                g if g > 1 => {
-                    for _ in 0..6 {
-                        if f64::tanh(t).exp() - f64::acosh(t * t + 1.5) >= 1.0 {
-                            continue 'l3;
-                        }
-                        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| q.tanh() + f64::tanh(p)).sum::<f64>();
-                        acc3 += f64::tanh(v13 - 2.5) * 0.05;
-                    }
-                    3.0_f64.powf(f64::log(s0 * s0 + 1.0, t * t + 2.0).tanh())
-                }
-                _ => -(fi + v11),
-            };
-            s1 = s1.mul_add(0.6, 0.5_f64.atan2(t / (s1 * s1 + 0.5)).sin() * 0.05);
-            acc3 -= f64::cos(v11 + v14.sin()) * 0.1;
-        }
-        let mut m15 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            for &u in v.iter() {
-                acc3 -= 0.1 * f64::tan(f64::tanh(s1.sin()) * 1.2).tanh();
-                s1 = (s1 * 0.75 + x0 * 0.25).sin();
-                acc3 += f64::sin(u.tanh().exp()) * 0.1;
-            }
-            if x1 * s0 > -0.5 {
-                m15 += 1;
-            }
-            match m15 {
-                0 | PHASE_C => {
-                    s1 = s1.mul_add(0.5, (f64::exp(f64::sin(v9)) + fi.sin()).sin() * 0.1);
-                    if !(i % 3 == 1 && x0.tanh() + x1 / (x1.powi(2) + 0.5) >= v[2]) {
-                        let v16 = (x2 * x2 + 1.5).acosh();
-                        s0 = f64::mul_add(s0, 0.75, f64::sin(v16) * 0.05);
-                    } else if 3.0_f64.powf(f64::cos((s2 * s2 + 1.0).log(3.0))) >= 0.0 {
-                        let v17 = (x1.sin().powi(2) + 0.5).ln();
-                        s1 = (s1 * 0.75 + v17.tanh() * 0.1).tanh();
-                    } else {
-                        s1 = s1.mul_add(0.5, f64::tanh((s1 / (x2 * x2 + 0.5)).hypot(s1)) * 0.05);
-                        let v18 = ((s2 / (fi * fi + 1.0)).sin() * 0.9).atanh();
-                        acc3 += 0.5 * v18.sin();
-                    }
-                }
-                g if g > 3 => {
-                    acc3 += 0.25 * (f64::powi(s2, 2) + 2.0).acosh();
-                    match i {
-                        PHASE_D | 5 => {
-                            break;
-                        }
-                        6 => {
-                            let x0 = (fi * fi + 1.0).log2();
-                            s2 = (s2 * 0.6 + f64::powi(s2, 3).asinh() * 0.75).tanh();
-                            if k4 < 1 && x0 / 2.0 + (v[1] + x0) <= v9 {
-                                acc3 += f64::log10(v9 * v9 + 1.0).cos() * 0.5;
-                                break;
-                            }
-                        }
-                        _ => {
-                            for j in 1..n {
-                                let fj = j as f64;
-                                s2 = 0.5 * s2 + 0.1 * f64::cos(f64::exp_m1(f64::tanh(x1)).min(v9.max(x0)));
-                                acc3 += f64::tanh(f64::tanh(fj).exp() / (f64::powi(s2, 2) + 0.5)) * 0.1;
-                                acc3 += 0.1 * s0.mul_add(fj, v9).cos();
-                            }
-                        }
-                    }
-                    let v19 = v9 + s0;
-                    acc3 -= v19.cos() * 0.5;
-                }
-                _ => {
-                    s2 = (s2 * 0.5 + s2 * 0.5).tanh();
-                    acc3 += 0.5 * f64::sin(v[i % 4]);
-                }
-            }
-            if x1 >= x2 + x0 {
-                s1 = f64::mul_add(s1, 0.75, s1.clamp(-0.5, 0.5).tanh() * 0.25);
-                if s2.cos() * s2 <= -0.25 {
-                    acc3 -= 0.5 * fi.sin().mul_add(-v9, s0).cos();
-                    acc3 += f64::tan(fi.sin() * 1.2).tanh() * 0.5;
-                } else if x1 >= x0 || i == 6 {
-                    acc3 += 0.5 * f64::cos(x0.atan2(v[i % 4].powi(2) + 1.0));
-                    s2 = (s2 * 0.6 + s1 * 0.4).tanh();
-                } else {
-                    s2 = s2 * 0.6 + ((v[k4 % 4] + x1).tanh() + 2.0).cbrt().tanh() * 0.5;
-                    for &u in v.iter() {
-                        s1 *= 0.6;
-                        s1 += 0.25 * s1.sin().sinh().sin();
-                        s2 = (s2 * 0.75 + (0.75 - x0) * 0.25).tanh();
-                        if f64::exp(u.cos()) >= 1.0 {
-                            break;
-                        }
-                    }
-                }
-                acc3 += (x1 * v[3]).atan().sin() * 0.5;
-                if s0 >= 0.5 || i == 2 {
-                    for j in 0..3 {
-                        acc3 += (v9 * s2).cos() * 0.1;
-                        let v20 = x0 * s0;
-                        match j {
-                            0 | 2 => {
-                                s1 = (s1 * 0.5 + v20 / (s1.sin() + 2.0) * 0.05).sin();
-                            }
-                            _other => {
-                                s0 *= 0.75;
-                                s0 -= 0.1 * f64::acosh(x0 * x0 + 2.0).cos();
-                                acc3 += (f64::sin(v20) * 0.9).atanh().sin() * 0.1;
-                            }
-                        }
-                    }
-                } else {
-                    s1 = (s1 * 0.5 + f64::tan(f64::cos(x1) * 1.2) * 0.05).tanh();
-                }
-            } else {
-                s0 = s0 * 0.6 + s0.atan2(x2 * x2 + 1.0).sin() * 0.1;
-                s2 *= 0.6;
-                s2 -= 0.25 * (v[n % 4] * v[n % 4] + 1.0).cbrt().tanh();
-            }
-            acc3 -= 0.5 * f64::atan2((x0 * x0 + 0.5).ln(), (fi / 4.0).powi(2) + 1.0).sin();
-        }
-        let c21 = m15 as f64;
-        s0.cos() + s1 - s2 - acc3.sin() - f64::tanh(c21)
-    }
-
-    #[differentiable]
-    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::mul_add(f64::cos(x0), f64::recip(x2 * x2 + 1.0), x1.asinh()).sin() * 2.0;
-        let mut s1 = (s0.tanh() + x0.max(x2)).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v6 = match n % 2 {
-            0 => {
-                for i in 1..n {
-                    let fi = i as f64;
-                    acc2 += 0.4 * (f64::cos(s1) * 2.0).cosh().sin();
-                    if (f64::sin(s0.sin()) * 0.9).asin() > 1.0 {
-                        s1 = s1 * 0.8 + (v[i % 4] / 1.5).cos() * 0.25;
-                        s0 = (s0 * 0.75 + fi.mul_add(s0, s0).tanh().exp() * 0.01).sin();
-                    } else {
-                        s0 = (s0 * 0.75 + f64::atan(f64::cos(s0)) * 0.25).sin();
-                        let v3: f64 = v[0].hypot(x1);
-                        acc2 += v3.tanh().sin() * 0.4;
-                    }
-                    let v4 = SCALE + x1;
-                    s1 = s1.mul_add(0.75, v4.cos().tanh() * 0.25);
-                }
-                f64::log2(v[n % 4].powi(2) + 1.0)
-            }
-            1 => {
-                let v5 = x0 - 0.8 - v[n % 4];
-                v5 - (v5 - 0.65)
-            }
-            _ => f64::sqrt(s0 * s0 + 1.0),
-        };
-        let v8 = match n {
-            0 | MODE_C => (f64::tanh(v[n % 4]) * 0.9).asin() + 2.5,
-            MODE_D | 5 => {
-                let v7 = v6.sin();
-                f64::max(x0 * x0, f64::powf(v[n % 4] * v[n % 4] + 0.5, 0.5)) + v7.cos()
-            }
-            6 => prog_8::<4>((-v6).max((f64::sin(x2) * 0.9).asin()).cos() * 2.0, (v6 - x1).tanh(), f64::exp(v[n % 4].cos()).max(v[n % 4] / (x2.sin() + 2.0)).cos() * 2.0, v, n),
-            _other => {
-                acc2 += prog_0(s1, (v[n % 4].cos() * 1.5).sinh().abs().cos(), f64::sin(f64::sinh(f64::sin(x2) * 1.5)) * 2.0, &v, 1).tanh() * 0.005;
-                (v[3].tanh() * 0.9).asin()
-            }
-        };
-        match n {
-            MODE_A => {
-                let v9: f64 = x0.atan() * (x1 * x1 + 1.0).sqrt();
-                let v10 = f64::sin(v9).exp2();
-                s1 = 0.8 * s1 + 0.02 * f64::tanh(v10).cos();
-            }
-            1 => {
-                s0 = s0 * 0.6 + f64::tanh(prog_0(x0, f64::cos(f64::log(v6 * v6 + 1.0, 2.0)), f64::sin((x2 * x2 + 0.5).recip()), &v, n)) * 0.005;
-                if 0.1 * v6 < (v6 * v6 + 1.0).ln() {
-                    s1 = s1 * 0.75 + s1.asinh().cos() * 0.02;
-                }
-                let v11 = f64::exp2(x2.powi(2).sin());
-                acc2 += v11.sin() * 0.5;
-            }
-            2..=4 => {
-                s1 = s1 * 0.75 + v6.tanh().sin() * 0.01;
-                if x0 + f64::exp2(x0.cos()) >= s0 {
-                    for _ in 0..n {
-                        let v12 = (s1.sin() * 0.9).asin() + (v8 * v8 + 1.0).atan2(v8);
-                        acc2 -= f64::cos(x2).exp().sin() * 0.25;
-                        acc2 += 0.2 * f64::cosh(v12.asinh().cos()).tanh();
-                    }
-                } else if prog_0(v6.tanh().tanh().sin(), f64::mul_add(SCALE + x1, 0.5_f64.atan2(v[1]), f64::acosh(f64::powi(x0, 2) + 2.0)).tanh(), v[1].abs().tanh() * 2.0, &v, n) > 1.0 {
-                    let v6 = f64::max((v6.cos() + 2.0).cbrt(), f64::sinh(x1.cos() * 1.5));
-                    acc2 += f64::cos(v6) * 0.75;
-                } else {
-                    acc2 += (v[n % 4] * v[n % 4] + 1.5).acosh().tanh();
-                }
-                s1 *= 0.5;
-                s1 += 0.02 * f64::sin((-3.0_f64).max(x2) + (v6 * v6 + 0.5).sqrt());
-            }
-            _other => {
-                acc2 += 0.25 * f64::cos(x1 + v6);
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    let v14 = match i % 3 {
-                        0 => v8.asinh(),
-                        MODE_B => {
-                            let v6: f64 = v[(i + n) % 4] - fi + v6.cos();
-                            f64::powi(s1.tanh().cosh(), 3) + f64::cos(v6)
-                        }
-                        2 => f64::asinh(x0) + v8.tanh(),
-                        _ => {
-                            let v6: f64 = f64::atanh(f64::sin(v6) * 0.9);
-                            let v13 = v6.mul_add(v6, v8);
-                            v13.cos()
-                        }
-                    };
-                    if (v8.powi(2) + 0.5).recip() <= 0.0 {
-                        s0 = s0 * 0.6 + f64::tanh(v14 - v6) * 0.02;
-                    } else if !(n < 1 && f64::powi(v[0], 2) < 0.5) {
-                        let v8 = v8.tanh().exp() * s1;
-                        let v15: f64 = x0 + v8;
-                        acc2 -= 0.25 * f64::sin(v15);
-                    }
-                    s1 = 0.8 * s1 + 0.2 * (v8 + 2.5).sin();
-                    s1 = 0.75 * s1 + 0.01 * f64::sin(v14);
-                }
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc2 += (f64::sin((x1.tanh() * 0.9).asin()) * 0.9).atanh() * 0.25;
-            s0 = (s0 * 0.6 + fi.cos() * 1.0).tanh();
-            match n {
-                0 | MODE_C => {
-                    acc2 -= (s1 * x2).tanh() * 0.5;
-                }
-                3 => {
-                    for j in (0..4).rev() {
-                        let fj = j as f64;
-                        s0 = f64::mul_add(s0, 0.6, (-f64::acosh(s0 * s0 + 1.5)).sin() * 0.1);
-                        if s1 >= 0.25 {
-                            return ((x0 + fj).powi(2) + 1.0).cbrt();
-                        }
-                    }
-                    s0 = s0 * 0.8 + fi.sin() * 1.0;
-                }
-                g if g > 5 => {
-                    s1 = 0.5 * s1 + 0.1 * f64::atanh(t.tanh() * 0.9).sin();
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 += 0.2 * v[n % 4].atan().tanh();
-                }
-            }
-            acc2 += 0.5 * f64::cos(t.cos());
-        }
-        s0.sin() + s1 * 1.5 - acc2.sin() + f64::cos(v6) - v8.sin() + (x1 + 0.65)
-    }
-
-    #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_10((f64::cos(x2 / (x0.powi(2) + 0.5)) * 0.5).ln_1p().cos(), x2, x0, &v, n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if x1 <= x2 {
-            let x2: f64 = x1;
-            acc1 += f64::sin(x2);
-        } else if x1.asinh() <= x0.mul_add(x2, v[n % 4]) {
-            let x0 = x0.clamp(-1.0, 1.0) / (f64::sin(f64::cos(x0)) + 2.0);
-            s0 *= 0.5;
-            s0 -= 0.25 * f64::sin(x0);
-        }
-        let mut a2 = [0.0; 4];
-        for i in 0..4 {
-            a2[i] = (x1.cos() * 0.5).ln_1p();
-            s0 = (s0 * 0.75 + f64::atanh((0.3 * x1).tanh() * 0.9) * 0.1).sin();
-        }
-        if n > 4 {
-            return x1.to_radians();
-        }
-        if prog_0(x0, f64::cos(acc1).cos(), 0.25, &v, n) >= 0.5 {
-            s0 = (s0 * 0.6 + (x2 * x2 + 1.0).log(10.0) * 0.75).tanh();
-            s0 *= 0.8;
-            s0 += 0.2 * acc1.sin();
-        }
-        s0.tanh() + a2[2]
-    }
-
-    #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = v[3].sin().exp_m1();
-        let mut acc1: f64 = 0.0;
-        match n {
-            PHASE_A if n > 3 => {
-                s0 = s0.mul_add(0.75, (f64::sin(x1) * 1.5).cosh().sin() * 0.05);
-            }
-            PHASE_B | 3 => {
-                acc1 += f64::sin(f64::recip(x0 * x0 + 0.5));
-            }
-            4..=5 => {
-                s0 = 0.5 * s0 + 0.02 * ((s0 / (x2 * x2 + 0.5)).powi(2) + 1.0).cbrt().cos();
-                s0 = s0 * 0.75 + f64::cos(x0 - s0) * 0.1;
-            }
-            _other => {
-                let x2 = f64::powi(x1, 3);
-                let x1 = (acc1 * acc1 + 1.0).powi(-1);
-                s0 = (s0 * 0.5 + (f64::cos(x2) + x1) * 0.02).sin();
-            }
-        }
-        'l0: for t in v {
-            acc1 += (v[n % 4] / (v[n % 4] * v[n % 4] + 0.5)).sin() * 0.5;
-            for j in 0..5 {
-                if j == 2 && (v[(j + n) % 4] * v[(j + n) % 4]).ln_1p() >= 0.0 {
-                    continue 'l0;
-                }
-                let v2 = f64::powf(1.5_f64, (x0 * x0 + 0.5).sqrt().sin());
-                s0 = s0 * 0.8 + (x2 - v[(j + n) % 4]).tanh() * 0.1;
-                s0 = s0.mul_add(0.6, v2.cos() * 0.5);
-            }
-            s0 *= 0.5;
-            s0 -= 0.5 * s0.asinh().cos();
-            for j in (0..n).rev() {
-                let v3 = if v[0].cos() * v[j % 4].powi(2) <= x1 {
-                    x0.sin()
-                } else {
-                    s0 = (s0 * 0.8 + (s0 + x0) * 0.1).tanh();
-                    (x2 * x2).ln_1p().powi(3)
-                };
-                let v4 = v.iter().copied().map(|p| 1.0 + 0.1 * (f64::atan2(3.0_f64, x1) + p.cos()).sin()).product::<f64>();
-                s0 *= 0.6;
-                s0 += 0.2 * (s0 + x2).sin();
-                acc1 += (v3.tanh() + v4.sin()).sin() * 0.05;
-            }
-            acc1 += f64::cos(t).cos() * 0.5;
-        }
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if prog_0(x2, f64::exp_m1(f64::tanh(f64::acos(f64::sin(x1) * 0.9))).tanh(), f64::sin((f64::powi(x2, 2) + 0.5).cbrt()) * 2.0, &v, 5) >= x0 / 4.0 {
-                m5 += 1;
-            }
-            let mut k6 = 0;
-            while k6 < 4 && (x2 * x2 + 1.0).log2() * (-s0) < (f64::tanh(t) + 2.0).cbrt() {
-                k6 += 1;
-                acc1 += 0.1 * x1.cos();
-                s0 *= 0.5;
-                s0 += 0.5 * s0.max(v[3]).cos();
-            }
-            if v[k6 % 4].powi(3) > 1.0 || n % 3 == 1 {
-                return (x1.powi(2) + 1.5).acosh();
-            }
-            acc1 += 0.25 * f64::cbrt(x0.cos() + 2.0);
-            s0 = (s0 * 0.8 + t.sin() * 0.2).sin();
-        }
-        let c7 = m5 as f64;
-        let v9 = match m5 % 4 {
-            0 => {
-                acc1 += (c7 + x1).tanh();
-                f64::atan(s0) + (x0 * x0 + 1.0).recip()
-            }
-            3 => (f64::asinh(s0).powi(2) + 1.0).atan2(x1),
-            _ => {
-                let v8 = prog_0(x2, s0, x0, &v, 1);
-                v[m5 % 4] + v8.tanh()
-            }
-        };
-        for t in v {
-            s0 = f64::mul_add(s0, 0.6, t.cos().cos() * 0.4);
-            let v10 = v.iter().copied().map(|p| (x2 * x2).mul_add(p, s0 / (v9 * v9 + 0.5))).sum::<f64>();
-            acc1 -= 0.05 * v10.cos();
-        }
-        x0 * 0.75 - x1 + f64::cos(x2) + f64::sin(acc1) - c7.tanh() + v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[n % 4].mul_add(x0, x0).sin();
-        let mut s1 = f64::cos(s0 + x1) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = x0.tanh().max(v[n % 4]);
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            acc2 -= f64::cos(s0) * 0.25;
-            if f64::log10(f64::powi(x2 - v3, 2) + 1.0) < 0.5 {
-                m4 += 1;
-            }
-            if (v[0] - s0) * x2 < x1 {
-                for _ in 0..i {
-                    let v5 = f64::mul_add(v3, v3, s0);
-                    if v5.mul_add(f64::cos(v3), fi) <= fi {
-                        continue;
-                    }
-                    s0 = (s0 * 0.8 + s0 * s1 * 0.05).sin();
-                }
-            } else if s1.tanh().exp2() <= 0.5 {
-                let v6 = s0.powi(2);
-                acc2 += 0.25 * v6.tanh();
-            }
-            acc2 += (f64::tan(f64::sin(x2) * 1.2) * f64::recip(s0.powi(2) + 1.0)).sin() * 0.25;
-        }
-        let c7 = m4 as f64;
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = v[j].asinh();
-            }
-        }
-        let v9 = v.iter().fold(a8[1][3], |r, &p| r * 0.75 + 0.005 * (prog_0(f64::tanh((v[3] * v[3] + 1.0).sqrt()) * 2.0, (v[3].powi(2) + 1.0).log10().sin() * 2.0, x0.min(a8[1][m4 % 4]).sin() * 2.0, v, m4) + p.tanh()).cos());
-        s1 = (s1 * 0.6 + c7.asinh() * 1.0).sin();
-        f64::tanh(x2) + s1 + acc2.sin() + v3 * 0.75 + f64::sin(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.sin().exp().tanh() * 2.0;
-        let mut s1: f64 = f64::cos(prog_11(s0, f64::cos(v[0]) * 2.0, v[0].cos().sin() * 2.0, v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = prog_0(s0, x1, 0.75, &v, n);
-        let v4 = match n {
-            0 | 2 => s0.max(x0),
-            3 => {
-                let v3 = acc2.tanh().sin();
-                (x2 * x2 + 1.0).log(10.0) + v3.cos()
-            }
-            4..=5 => (v[2].cos() * 0.9).acos(),
-            _ => ((-0.5_f64).max(x2).powi(2) + 1.0).log10(),
-        };
-        let mut m5 = f64::INFINITY;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            m5 = (s0 - v4 + (s0 - fi) + v[3 - i]).min(m5);
-        }
-        s1 = (s1 * 0.8 + f64::cos(m5) * 0.005).tanh();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if v3 + x0 > 0.1 - v4 {
-                s1 = 0.8 * s1 + 0.75 * (s1 / 4.0).tanh();
-                break;
-            }
-            let v8 = match k6 {
-                0 => v3 - 0.65,
-                1 => (x1.powi(2) + 1.0).log(2.0),
-                2 => {
-                    acc2 -= 0.5 * (m5 - 2.5).cos();
-                    v[2] / (f64::powi(v3, 2) + 1.0)
-                }
-                _ => {
-                    let v7 = x0;
-                    f64::cbrt(v7 * v7 + 0.5)
-                }
-            };
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                s1 = 0.6 * s1 + 0.25 * f64::log2((s1 * s1 + 1.0).sqrt().powi(2) + 1.0).cos();
-                let v9 = v.iter().copied().map(|p| fj + p.cos()).sum::<f64>();
-                s1 = (s1 * 0.75 + (u.cos() + f64::sin(v9)) * 0.05).sin();
-            }
-            s0 = f64::mul_add(s0, 0.75, (s0 * 0.65).tanh() * 0.25);
-            if k6 >= 3 {
-                break;
-            }
-            s1 = s1.mul_add(0.8, v8.sin() * 0.05);
-        }
-        x0 + s0 + s1 - acc2 - f64::cos(v3) + v4 * 0.5 + (-x0) * (x0 * x0 + 2.0).acosh()
-    }
-
-    #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[n % 4], 2) + 1.0).cbrt();
-        let mut s1 = s0.hypot(f64::hypot(x2, x0)).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.2 * f64::sin((x1 * x1 + 1.0).log(2.0) + f64::sin(p)));
-        let v4 = f64::to_radians(v[n % 4].clamp(-1.5, 0.5));
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            let v6 = match i {
-                0 => {
-                    let v5 = f64::sinh(v3.tanh() * 1.5).tanh().cosh();
-                    1.2 * v5
-                }
-                g if g > 1 => (v3.tanh() * 1.2).tan(),
-                _ => 1.25 - x0 + f64::sqrt(v4 * v4 + 2.0),
-            };
-            s0 = 0.75 * s0 + 0.25 * v3.tanh();
-            for &u in v.iter() {
-                acc2 += 0.05 * (s1 * u).cos();
-                if n < 1 {
-                    s0 = s0.mul_add(0.75, ((s0 - fi).powi(2) + 1.0).log2().sin() * 0.1);
-                } else if v4.sin() * (x0 * x0 + 2.0).ln() <= 1.0 {
-                    acc2 += 0.05 * f64::sin((f64::cos(x2).exp2().cos() * 0.9).acos());
-                }
-                if (u.powi(2) + 1.0).log(v[i % 4].powi(2) + 2.0) < -0.5 {
-                    s0 = 0.8 * s0 + 0.2 * f64::sin(s0 + 1.2);
-                    break 'l0;
-                }
-            }
-            s0 = s0 * 0.6 + v6.tanh().tanh() * 0.02;
-        }
-        let mut m7 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if f64::sqrt(f64::tanh(v4).exp().powi(2) + 1.0) < x0 {
-                m7 += 1;
-            }
-            s1 = (s1 * 0.5 + (v3 * v3 + 1.0).sqrt() * 0.5).tanh();
-            let v12 = if f64::to_degrees((v4 * v4 + 1.5).acosh()) * 0.01 >= -0.5 {
-                for j in 0..n {
-                    let fj = j as f64;
-                    let v10 = match j + n {
-                        0 => {
-                            let v8 = f64::cos(fj);
-                            v[j % 4] * fj + f64::cos(v8)
-                        }
-                        g if g > 1 => {
-                            let v9 = (v3 * v3 + 0.5).sqrt() + fj;
-                            s1 = (s1 * 0.6 + 0.5_f64.atan2(v9) * 0.4).tanh();
-                            f64::to_radians(s0) - v9.atan()
-                        }
-                        _other => f64::cos(v[j % 4]),
-                    };
-                    if f64::ln_1p(v10.tanh() * 0.5) <= x0.sin() {
-                        acc2 -= 0.05 * x1.sin().exp().tanh();
-                    } else if f64::ln_1p(f64::cos(s1).cosh().powi(2)) < s0 {
-                        acc2 += f64::sin((v3 * v3 + 1.0).ln()) * 0.05;
-                        s1 = s1.mul_add(0.75, f64::sin(-s1) * 0.25);
-                    } else {
-                        let v11 = (f64::tanh(fi) * 0.9).acos();
-                        s0 = s0 * 0.75 + f64::cos(v11.tanh()) * 1.0;
-                    }
-                    s1 = s1.mul_add(0.75, v[j % 4].sin().tanh() * 0.25);
-                }
-                s1 = (s1 * 0.6 + ((x0 + s1).sin() * 0.9).acos() * 0.05).sin();
-                x2 * v3
-            } else if (s0 * s0 + 1.0).log2() < -1.0 && n % 3 == 1 {
-                (f64::tanh(v[i % 4]) + 2.0).cbrt()
-            } else {
-                s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                v[n % 4].cos()
-            };
-            let v13 = v.iter().map(|&p| v3 / (p.cos() + 2.0)).sum::<f64>();
-            acc2 += 0.25 * (f64::sin(v12) + v13.tanh()).tanh();
-        }
-        let c14 = m7 as f64;
-        s0 + s1.cos() - acc2.cos() + v3 + v4.sin() - c14.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = prog_11(x2, x0, 2.0, [v[0], v[1], v[2], v[3]], 4).cos() * 2.0;
-        let mut s1 = (x1.tanh() + (x2.sin() + 2.0).cbrt()).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = f64::asinh(v[0]);
-        let v4 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p - acc2));
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let v6 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (r - 2.0 + p.sin()).tanh());
-            if !(k5 < 4) {
-                break f64::tanh(v3 * v6);
-            }
-            acc2 += 0.25 * f64::cos((f64::tanh(v6) * 2.0).sinh());
-            if k5 >= 6 || f64::tanh(v4 - v3) > (v[1].powi(2) + 1.0).log10() {
-                break f64::atan(f64::atanh(f64::cos(v3) * 0.9));
-            }
-        };
-        match k5 % 3 {
-            0 => {
-                acc2 += f64::sin(f64::recip(x1.powi(2) + 0.5));
-                s1 = (s1 * 0.5 + v4 * v[1] * 0.1).sin();
-            }
-            1 => {
-                acc2 -= 0.75 * (-v7).sin();
-            }
-            PHASE_C => {
-                s0 *= 0.8;
-                s0 += 0.05 * f64::tanh(x2).exp_m1().tanh();
-                acc2 -= f64::sin(v7.abs()) * 0.75;
-            }
-            _other => {
-                let v8 = f64::ln_1p(v7 * v7);
-                s0 = (s0 * 0.5 + f64::tanh(v8) * 0.1).sin();
-            }
-        }
-        let mut m9 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if f64::exp_m1(f64::tanh(x0)) <= v7.cos() && i > 4 {
-                let v10 = (v7.tanh() + 2.0).cbrt();
-                s0 *= 0.5;
-                s0 += 1.0 * v10.sin().tanh();
-            } else {
-                s1 = (s1 * 0.75 + (x1 - v7) * 0.1).sin();
-                s1 = 0.5 * s1 + 0.5 * v3.sin().cos();
-            }
-            let v13: f64 = if v4 * v3 <= -0.5 {
-                let v11 = v7 * v3;
-                s0 *= 0.5;
-                s0 += 0.1 * (fi - s0 - s1 * s0).sin();
-                f64::exp(x2.cos()) * 0.25 + v11.tanh()
-            } else if (s1 * s1 + 1.0).log2() <= x2 && i + k5 < 9 {
-                let v4: f64 = v7.sin().exp();
-                let v12 = v[3];
-                (f64::powi(s0 * v[i % 4], 2) + 2.0).acosh() + v4.tanh() + v12.cos()
-            } else {
-                v3.tanh()
-            };
-            if (f64::tanh(v[3]) * 0.9).acos() <= v4 + v[m9 % 4] {
-                m9 += 1;
-            }
-            s1 = s1 * 0.5 + f64::cos(f64::powf((v3 * v3).ln_1p().powi(2) + 0.5, (v7 + s1).sin())) * 0.02;
-            s0 = (s0 * 0.6 + v13.sin() * 0.01).tanh();
-        }
-        let c14 = m9 as f64;
-        s0.tanh() - s1 * 0.75 + f64::sin(acc2) + v3 * 0.5 + v4 - v7.cos() + c14.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x2.mul_add(x0, x0).sin() * 2.0;
-        let mut s2 = f64::tanh(prog_10(x0, s1, 0.25, v, n)) * 2.0;
-        let mut s3 = f64::asin(x1.cos() * 0.9);
-        let mut acc4: f64 = 0.0;
-        let mut k5 = 0;
-        while k5 < 4 {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    for _ in 0..n {
-                        acc4 += f64::tanh(s3 * 2.5) * 0.05;
-                        s1 = 0.6 * s1 + 0.2 * (s2 - x1).sin();
-                    }
-                }
-                1..=2 => {
-                    acc4 += 0.5 * w0[1].tanh();
-                    s1 = f64::mul_add(s1, 0.5, f64::cos(f64::sinh(f64::sin(v[k5 % 4]))) * 0.25);
-                }
-                3 => {
-                    s3 = (s3 * 0.6 + (f64::powi(x0, 2) + 2.0).ln() * 0.5).sin();
-                    s2 = s2 * 0.75 + (f64::cos(x1) * 1.5).sinh().cos() * 0.05;
-                }
-                _other => {
-                    s1 = (s1 * 0.5 + x0 * 0.5).tanh();
-                    if x1.tanh().exp() <= s2 {
-                        let v6: f64 = s3 * v[1];
-                        acc4 -= v6.sin().cos() * 0.5;
-                    }
-                    let v7 = (w0[k5 % 4].sin() * 0.5).ln_1p();
-                    acc4 -= 0.5 * v7;
-                }
-            }
-            if x1 <= -0.5 {
-                s3 = (s3 * 0.6 + (w0[(k5 + n) % 4] + x2) * 0.2).sin();
-            } else if (f64::powi(s2 * w0[k5 % 4], 2) + 0.5).recip() <= -1.0 {
-                s1 = (s1 * 0.5 + (x0 + s1).cos() * 0.25).sin();
-            } else {
-                acc4 += 0.5 * (f64::powi(v[k5 % 4], 2) + 1.0).cbrt().tanh();
-                let v8 = f64::to_degrees(x0) * 0.02;
-                s2 = (s2 * 0.8 + v8.tanh() * 0.1).tanh();
-            }
-            s3 = s3 * 0.6 + s3.sin() * 0.4;
-        }
-        s3 = s3 * 0.75 + f64::tanh(prog_0(s3, (x2 + w0[k5 % 4]).cos(), 2.0, v, k5)) * 0.005;
-        match k5 % 4 {
-            0 => {
-                s2 *= 0.6;
-                s2 += 0.4 * f64::sin(SCALE + x1);
-                if x2.sin() > 0.5_f64.copysign(s3) {
-                    let x2 = s2;
-                    acc4 += -(v[n % 4].cos() * 0.5).ln_1p();
-                    acc4 -= 0.005 * x2.sin();
-                } else if w0[k5 % 4].powi(2).tanh() < x2 * x0 || k5 < 4 {
-                    for (i, &t) in v.iter().enumerate() {
-                        let fi = i as f64;
-                        let mut m9 = (fi * fi + 1.0).powf(0.5).cos();
-                        for j in (0..=n).step_by(2) {
-                            let c10 = s1 + 0.25 + v[(j * 3) % 4];
-                            m9 = c10.min(m9);
-                        }
-                        let mut k11 = 0;
-                        while k11 < n && s1 > s2 {
-                            k11 += 1;
-                            s3 = 0.8 * s3 + 0.2 * v[k11 % 4].tanh();
-                            let v12 = m9;
-                            s2 = (s2 * 0.5 + v12.sin() * 0.25).sin();
-                        }
-                        s3 = (s3 * 0.75 + fi * 1.0).tanh();
-                        acc4 += (f64::tanh(t) + m9.sin()).sin() * 0.5;
-                    }
-                    s1 = s1 * 0.6 + prog_0((w0[n % 4].powi(2) + 1.0).powi(-1).cos() * 2.0, (f64::sin(w0[k5 % 4]) + x1.asinh()).tanh(), s1, v, n).tanh() * 0.005;
-                }
-                s3 = (s3 * 0.5 + f64::to_radians(x1) * 1.0).sin();
-                if !(k5 < 4) {
-                    acc4 += f64::cos(x2);
-                } else if (x1 * x1 + 1.0).recip().powi(2) <= s1 {
-                    s2 = s2 * 0.8 + 2.0_f64.atan2(v[1]).cos() * 0.75;
-                }
-            }
-            1 | 3 => {
-                s3 = (s3 * 0.75 + x1.atan() * 0.25).sin();
-            }
-            _other => {
-                let x0 = 3.0_f64.log(f64::powi(v[1].min(x0), 2) + 2.0);
-                acc4 += x0.tanh();
-            }
-        }
-        let mut m13: f64 = w0[(k5 + n) % 4];
-        for i in 0..=n {
-            let fi = i as f64;
-            let c14 = match i % 3 {
-                1 => v[(i + n) % 4] - s3 - (fi + x2),
-                2 => s3 * v[(i + n) % 4] * x0,
-                _ => v[(i + n) % 4] * x1,
-            };
-            m13 = m13.max(c14);
-            s1 = (s1 * 0.8 + (w0[i % 4] - s3) * 0.1).tanh();
-        }
-        let v15 = v[k5 % 4].clamp(-1.5, 0.5).powi(2);
-        s1 * 1.5 + s2 * 0.5 - s3.cos() - acc4.sin() + f64::cos(m13) + v15 * 0.75 + prog_0(0.5_f64.copysign(v15).min((v15 * v15 + 1.0).log2()).cos() * 2.0, x0, s3, w0, n)
-    }
-
-    #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = (x0 - x1).tanh() * 2.0;
-        let mut s2 = x2;
-        let mut acc3: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            if (s2 - fi).cos().exp2() < 1.0 {
-                let x1 = 3.0_f64.atan2(x2);
-                s2 = f64::mul_add(s2, 0.6, x1.mul_add(s2, x2).cos() * 0.05);
-            } else if (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).recip() <= (v[i % 4].tanh() + 2.0).cbrt() {
-                s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-                s0 = s0 * 0.5 + ((s1.powi(2) + 0.5).ln().powi(2) + 0.5).sqrt().sin() * 0.25;
-                if f64::cosh(fi.sin() * 1.5).mul_add(x2.mul_add(s2, x0), s0 + s2) < (s2 * s2 + 1.0).log(3.0) {
-                    continue;
-                }
-            } else {
-                s1 = 0.5 * s1 + 0.25 * (v[n % 4] / (f64::powi(v[n % 4], 2) + 1.5)).tanh();
-            }
-            acc3 += (-v[3]).tanh() * 0.25;
-            s2 = (s2 * 0.5 + (s2 - 2.0) * 0.5).sin();
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            if f64::atan2(s0.powi(2) + 0.5, v[3]) * v[3].cos() <= s2 / (s0 * s0 + 1.5) {
-                s2 = (s2 * 0.5 + f64::atan(x2) * 0.5).sin();
-            } else {
-                s1 = (s1 * 0.75 + x0.cos().exp() * 0.05).sin();
-            }
-            acc3 += 0.25 * (x2 + x1).cos();
-            if !(n % 3 == 1) {
-                continue;
-            }
-        }
-        let mut m5 = s1;
-        for i in (0..=n).step_by(2) {
-            let c6 = if i == 4 {
-                x2.powi(2) + v[(i * 3) % 4]
-            } else {
-                v[i % 4] * (x0 + v[i % 4])
-            };
-            m5 = m5.min(c6);
-        }
-        acc3 += 0.5 * m5.tanh();
-        let v7 = x2.atan();
-        let mut k8 = 0;
-        while k8 < n {
-            k8 += 1;
-            if f64::ln(v[k4 % 4].powi(2) + 2.0) >= (f64::sin(v[0]) * 0.9).asin() {
-                s0 = (s0 * 0.5 + f64::ln(v[k4 % 4].powi(2) + 0.5) * 0.25).sin();
-                s1 = (s1 * 0.5 + (s1.sin() * 0.5).ln_1p() * 0.5).tanh();
-                if m5 + v[1] < -1.0 {
-                    acc3 -= (m5 - 0.3).tanh() * 0.25;
-                } else {
-                    let v9 = s0;
-                    s0 = (s0 * 0.5 + s0 * 0.5).tanh();
-                    s0 = s0 * 0.6 + v9.sin() * 0.4;
-                }
-            } else if f64::cos(v7) <= -0.5 {
-                s2 = s2 * 0.6 + f64::atan2(s2 * s2 + 1.0, s2).tanh() * 0.1;
-            }
-            let v10 = x0.tanh();
-            s0 *= 0.6;
-            s0 -= 0.4 * (x2.sin() + 0.1).cos();
-            s1 = (s1 * 0.6 + v10 * 0.4).tanh();
-        }
-        v[2] * 0.75 - s0.tanh() + s1 - s2.sin() - acc3.tanh() + v7.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_24<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x2.cos().exp().sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = (v[(i + n) % 4].powi(2) + 0.5).sqrt();
-            s0 = s0 * 0.8 + (x1 - s0).sin() * 0.1;
-        }
-        let mut a3 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a3[i % 4] += a3[3 - i % 4] * (x0.mul_add(x0, x2).tanh() * 0.05);
-            a3[i % 4] -= ((a2[(i + n) % 4] - x0) * core::f64::consts::FRAC_1_SQRT_2).sin() * 0.1 * a3[2];
-        }
-        'l2: for &t in v {
-            acc1 -= 0.5 * (x1 * x1 + 2.0).ln().sin();
-            let mut k4 = 0;
-            while k4 < 6 {
-                k4 += 1;
-                acc1 += (s0 * x0 + (f64::cos(a3[n % 4]) * 0.9).atanh()).tanh() * 0.05;
-                if t.powi(2) > v[0] {
-                    continue 'l2;
-                }
-            }
-            s0 = s0 * 0.8 + ((x0.cos() * 1.5).sinh().sin() + 2.0).cbrt().tanh() * 0.1;
-            s0 *= 0.8;
-            s0 += 0.1 * (f64::powi((t * t + 1.5).acosh(), 2) + 1.0).log10();
-        }
-        acc1 -= 0.25 * ((f64::tanh(v[n % 4]) * 1.2).tan() + x1.cos().exp2()).sin();
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if x0.asinh() > f64::atan(a3[3]) {
-                m5 += 1;
-            }
-            for j in 0..v.len() {
-                let fj = j as f64;
-                let v6 = if !(j > 0 && x0.hypot(a3[2]) > 1.0) {
-                    f64::hypot(t, fj)
-                } else {
-                    f64::acosh(t.powi(2) + 1.5)
-                };
-                s0 = (s0 * 0.8 + (fi.powi(2) + 1.0).log(10.0) * 1.0).tanh();
-                acc1 += (a3[m5 % 4] - x0).cos() * 0.1;
-                acc1 -= 0.1 * f64::sin(v6.tanh());
-            }
-            acc1 += f64::sin(a3[m5 % 4].to_radians() * 50.0) * 0.5;
-            acc1 -= (x0 * x0 + 1.0).atan2(t).cos() * 0.5;
-        }
-        let c7 = m5 as f64;
-        x0.tanh() + s0 + acc1.sin() + a2[0] * 0.5 - a3[1].tanh() + f64::tanh(c7) + a2[m5 % 4].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::to_degrees(x2) * 0.02).sin().exp_m1();
-        let mut acc1: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                s0 = f64::mul_add(s0, 0.5, f64::cos(f64::recip((v[0] - s0).powi(2) + 0.5)) * 0.05);
-            }
-            _ => {
-                let x1 = (x2 - x1).mul_add(x1, x0.tanh());
-                acc1 += x1.tanh() * 0.4;
-            }
-        }
-        'l0: for &t in v.iter() {
-            if 2.0 * v[n % 4] < (t.powi(2) + 1.0).sqrt() && n % 3 == 1 {
-                continue;
-            }
-            s0 *= 0.75;
-            s0 += 0.1 * (x1 + f64::cos(v[n % 4])).cos();
-            for j in 1..n {
-                match j % 3 {
-                    0..=2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        acc1 += 0.1 * (v[0].tanh() * 2.0).cosh().cos();
-                    }
-                }
-                acc1 -= 0.1 * f64::cosh(f64::asin(v[j % 4].cos() * 0.9).sin()).tanh();
-            }
-        }
-        let mut m2 = s0;
-        for i in 0..n {
-            m2 = m2.min(((v[i % 4] * 0.5).sin() * 0.9).atanh());
-        }
-        s0 = 0.75 * s0 + 0.1 * f64::sin(m2);
-        for (i, &t) in v.iter().enumerate() {
-            if t - m2 > 0.5 {
-                acc1 += (f64::exp(x0.tanh()).cos() * 1.5).sinh().sin() * 0.4;
-                break;
-            }
-            s0 = s0 * 0.6 + f64::sin(x1.atan() * (f64::powi(v[i], 2) + 1.0).powf(0.5)) * 0.05;
-            let v3 = f64::ln_1p(f64::tanh(-x0) * 0.5);
-            s0 = (s0 * 0.75 + v3.tanh() * 0.25).sin();
-        }
-        x0 - x1.tanh() + v[1] - s0.sin() - acc1.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x1.sin().exp().cos() * 2.0;
-        let mut s1 = x2.to_degrees() * 0.01;
-        let mut s2 = (f64::tanh(v[0]).exp2() + (x2 + x1)).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            match i % 3 {
-                MODE_A => {
-                    s1 = (s1 * 0.75 + v[i % 4] / (f64::sin(x2) + 2.0) * (x0 / (f64::sin(s1) + 2.0)) * 0.02).sin();
-                    if s1.tanh().exp() > -1.0 {
-                        s2 = (s2 * 0.6 + (s2.sin() * 0.9).acos() * 0.1).tanh();
-                        let v4 = -(fi.powi(2) + 0.5).ln();
-                        s1 = s1.mul_add(0.6, f64::sin(v4.tanh()) * 1.0);
-                    } else if i < 1 {
-                        acc3 += 0.5 * (-x1).sin();
-                        acc3 -= f64::sin(((x1 - s2).sin() * 0.9).acos()) * 0.5;
-                    }
-                    let v5: f64 = (s0.sin() + 2.0).cbrt();
-                    s1 = 0.6 * s1 + 1.0 * f64::sin(v5.tanh());
-                }
-                1 => {
-                    s2 = s2 * 0.5 + f64::sin(s0 * x0) * 0.1;
-                    if !(i < 3) {
-                        return f64::atan((s2.cos() * 2.0).sinh());
-                    }
-                    s2 *= 0.5;
-                    s2 += 1.0 * fi.copysign(s2).cos();
-                }
-                _ => {
-                    s1 = s1 * 0.6 + f64::tanh(fi + x0) * 0.4;
-                    for _ in 0..6 {
-                        acc3 += (fi - x2).sin() * 0.05;
-                        let v6 = x2;
-                        s1 = (s1 * 0.8 + v6.sin() * 0.2).tanh();
-                    }
-                }
-            }
-            if ((s0 - s1).cos() * 1.5).sinh() > -0.5 {
-                acc3 += f64::sin((fi * fi + 0.5).cbrt()) * 0.5;
-                acc3 += 0.5 * s1.sin();
-            } else {
-                let len7 = v.len();
-                for j in 0..len7 {
-                    acc3 += f64::tanh(x0).asinh() * 0.1;
-                    if j % 3 == 1 {
-                        acc3 -= 0.1 * f64::cos(s0);
-                    }
-                }
-                let v8 = f64::tanh(x2);
-                acc3 -= v8 * 0.5;
-            }
-            let v9 = f64::tanh((x2.powi(2) + 1.0).atan2(s2));
-            acc3 += f64::log(v9 * v9 + 1.0, 3.0) * 0.75;
-        }
-        let mut k10 = 0;
-        while k10 < 5 {
-            k10 += 1;
-            acc3 += 0.4 * f64::cos(v[n % 4]);
-            let v11: f64 = f64::tan(x0.tanh() * 1.2);
-            s0 = 0.5 * s0 + 0.05 * v11.sin().sin();
-        }
-        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(f64::powi(x0, 2) + 1.0) + f64::sin(p) + q.sin()).sum::<f64>();
-        let mut m13: f64 = -0.5;
+        let mut m2: f64 = v[n % 4];
+        let mut m3: f64 = 2.5;
         for i in 1..n {
-            m13 = f64::min(1.5 - (v[(i + n) % 4] - s1), m13);
-        }
-        let mut a14 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            a14[i] = (t - fi) / ((t / (t.powi(2) + 1.5)).powi(2) + 0.5);
-            acc3 += 0.5 * (0.5 - x2).cos();
-        }
-        if prog_23(x0, f64::asinh(a14[n % 4]).cos(), 1.5, [v[0], v[1], v[2], v[3]], 0) <= x0 {
-            s0 = (s0 * 0.5 + x2 * 2.0_f64.copysign(v12) * 0.25).tanh();
-        } else {
-            s0 = (s0 * 0.75 + f64::min(v12, v[k10 % 4]) * 0.02).tanh();
-            if f64::ln_1p(s0 * s0).to_degrees() * 0.01 < -0.5 {
-                s0 *= 0.6;
-                s0 -= 0.02 * (s0 * s0).sin();
-                let x0 = f64::tanh(s0).sinh();
-                s0 *= 0.6;
-                s0 += 0.02 * x0.cos().cos();
-            } else if x2.sin().exp2() >= 0.5 {
-                acc3 += f64::cos(f64::atan(x0).powi(2));
-            }
-        }
-        s0.cos() + s1.cos() - s2 * 1.5 - acc3.cos() + f64::cos(m13) + s0
-    }
-
-    #[differentiable]
-    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = (f64::cos(x2) * 2.0).cosh().cos() * 2.0;
-        let mut s1 = prog_10(2.0, x2.cos() * 2.0, x1, v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for &t in v.iter() {
-            match n % 2 {
-                0 => {
-                    continue;
-                }
-                _ => {
-                    s1 *= 0.5;
-                    s1 += 0.5 * x0.tanh().tanh();
-                    if f64::atanh((v[2] * v[2] + 2.0).acosh().cos() * 0.9) >= -0.25 {
-                        s1 = s1 * 0.8 + f64::asinh(v[n % 4]).atan().sin() * 0.2;
-                        break;
-                    }
-                }
-            }
-            let v5 = match n {
-                PHASE_B | 3 => {
-                    let v3 = t.cos().sinh() + v[3].powi(2);
-                    s0.cos() + v3.sin()
-                }
-                4 | 6 => {
-                    let v4 = ((v[n % 4] * v[n % 4] + 1.0).cbrt().tanh() * 0.9).acos();
-                    x1.copysign(x2) + v4.tanh()
-                }
-                _ => 1.5_f64.hypot(f64::acos(t.sin() * 0.9)),
-            };
-            s1 = s1 * 0.8 + (t.powi(2) + 1.0).recip().cos() * 0.25;
-            acc2 -= 0.5 * f64::tanh(v5);
-        }
-        match n % 4 {
-            1 => {
-                s1 = f64::mul_add(s1, 0.8, f64::acos(x1.cos() * 0.9).tanh() * 0.05);
-                if (f64::max(x2, v[n % 4]).powi(2) + 1.0).log(3.0) < -0.5 {
-                    let v6 = ((x0.cos() * 1.5).sinh().powi(2) + 2.0).acosh();
-                    s1 = s1 * 0.75 + prog_0(2.0, x2, s1, v, 4).cos() * 0.005;
-                    s1 = (s1 * 0.5 + v6.tanh() * 0.05).sin();
-                } else {
-                    s1 = (s1 * 0.8 + acc2 * 0.005).sin();
-                }
-            }
-            _ => {
-                s1 *= 0.5;
-                s1 += 0.25 * f64::tanh(v[1] + x2);
-                let x1 = x0 - v[n % 4];
-                s1 = (s1 * 0.8 + x1.cos() * 0.1).sin();
-            }
-        }
-        s0 = (s0 * 0.5 + ((-x1).sin() * 0.9).atanh() * 0.1).tanh();
-        let v9 = match n {
-            0 => {
-                let v7 = (x0 - x1).cos();
-                (f64::tanh(x0.tanh()) * 0.9).asin() + f64::tanh(v7)
-            }
-            1 => v[3].tanh(),
-            2 | 4 => (x0 * x0).sin(),
-            _other => {
-                let v8 = x0;
-                ((v8 * v8).powi(2) + 1.0).log(2.0)
-            }
-        };
-        x0 + s0 - s1 * 0.25 + acc2.sin() - v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_28<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.3 * (SCALE + v[n % 4]);
-        let mut s1 = x0.mul_add(x2, x0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a3[i] = v[i] * fi;
-            acc2 += f64::tanh((s1 * s1 + 0.5).ln()) * 0.5;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            match i % 3 {
-                2 => {
-                    continue;
-                }
-                _ => {
-                    s1 *= 0.8;
-                    s1 += 0.01 * ((x0 + x1) / ((s1 * s1 + 1.0).log2().powi(2) + 0.5)).tanh();
-                    if n % 2 == 0 {
-                        acc2 -= 0.5 * (f64::cos(a3[i]) * 2.0).cosh().sin();
-                        break;
-                    }
-                }
-            }
-            let v4 = v.iter().fold(prog_0(s0, s1, f64::sin(f64::sinh(x2.sin() * 2.0)), v, i).tanh(), |r, &p| r * 0.75 + 0.1 * f64::tanh((s0 * s0 + 2.0).acosh() + p.sin()));
-            match i {
-                0..=2 => {
-                    let v4: f64 = s0.cos().exp();
-                    acc2 += 0.5 * v4.tanh();
-                }
-                MODE_D => {
-                    s0 = (s0 * 0.6 + (f64::min(v[i], a3[n % 4]) - 3.0_f64.hypot(x2)) * 0.2).sin();
-                    acc2 -= 0.5 * f64::tanh(f64::log10(s0.powi(2) + 1.0));
-                }
-                _ => {
-                    s0 *= 0.6;
-                    s0 += 0.4 * s0.asinh();
-                    if v4 >= 0.25 {
-                        break;
-                    }
-                    acc2 += (f64::powi(x2, 3) + (fi.tanh() * 1.5).sinh()).tanh() * 0.25;
-                }
-            }
-            s0 = (s0 * 0.75 + f64::atan(x2) * 0.25).sin();
-            acc2 += v4 * 0.005;
-        }
-        if (f64::log(2.0_f64, v[2].powi(2) + 2.0).powi(2) + 1.0).log2() < -0.5 {
-            return x0.cos().exp2();
-        }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if n + i < 2 {
-                acc2 += t.tanh() * 0.5;
-            } else if m5 % 3 == 1 && (x1.copysign(x0).powi(2) + 2.0).ln() <= t {
-                s0 = (s0 * 0.5 + f64::acosh(a3[(i + n) % 4].powi(2) + 1.5) * 0.02).sin();
-                s1 = (s1 * 0.5 + s1.powi(3) * 0.02).sin();
-            } else {
-                let v6 = (fi * fi + 1.0).powf(0.5);
-                let v7 = ((x0.cos() * 0.9).atanh().powi(2) + 0.5).cbrt();
-                s0 = (s0 * 0.75 + (v6.tanh() - v7.sin()) * 0.02).sin();
-            }
-            s1 = s1 * 0.6 + (s0 * s0 + 2.0).acosh().cos() * 0.25;
-            if m5 < 27 && 0.65 * x1 - x1 < x1 {
-                m5 += 1;
-            }
-            let v8 = if i % 3 == 1 && (v[m5 % 4].cos() * 1.2).tan() <= 0.5 {
-                fi + x0
-            } else {
-                ((x1 / (f64::powi(s0, 2) + 0.5)).powi(2) + 1.0).sqrt()
-            };
-            acc2 -= v8.cos() * 0.5;
-        }
-        let c9 = m5 as f64;
-        for &t in a3.iter() {
-            if (f64::cos(x1).powi(2) + 2.0).sqrt() < 0.0 {
-                s0 = s0.mul_add(0.75, c9.cos() * 1.0);
-                s1 = 0.6 * s1 + 0.25 * x2.cos().cosh().sin();
-            } else if (t.powi(2) + 2.0).acosh().cos() < x2 {
-                s1 = f64::mul_add(s1, 0.8, c9.sin().cos() * 1.0);
-            }
-            let v10 = f64::exp2((t.powi(2) + 0.5).sqrt().sin());
-            s0 = (s0 * 0.75 + (f64::cosh(v10.sin() * 2.0) + (c9 + x1)) * 0.02).tanh();
-        }
-        s1 *= 0.8;
-        s1 -= 0.2 * f64::sin(x0);
-        x1 + s0 - s1.tanh() + acc2.tanh() + a3[1].cos() - f64::cos(c9)
-    }
-
-    #[differentiable]
-    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1 + 2.0).acosh() / 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..n {
-            a2[i % 4] += (f64::powi(v[i % 4], 2).sin() + 2.0).cbrt().sin() * 0.25;
-            s0 = (s0 * 0.75 + (x0 + s0) * 0.1).tanh();
-        }
-        let v3 = prog_0(0.25, 1.5, s0, &v, n);
-        let mut a4 = v;
-        a4[3] *= 1.5;
-        a4[2] += f64::sin((x0.cos() * 0.9).asin()).exp2();
-        for i in 0..v.len() {
-            let fi = i as f64;
-            acc1 += 0.5 * (x2 / (fi.powi(2) + 0.5)).sin();
-            acc1 += 0.5 * (f64::powi(s0, 2) + 1.0).sqrt().sin();
-        }
-        for (i, &t) in a4.iter().enumerate() {
-            let fi = i as f64;
-            let v5 = f64::exp_m1(f64::cos(x1));
-            match i {
-                0..=2 => {
-                    acc1 += 0.5 * ((t * fi).powi(2) + 0.5).recip().sin();
-                    let v6: f64 = x2;
-                    s0 = s0.mul_add(0.6, f64::cos(v6) * 0.4);
-                }
-                3 => {
-                    let v7 = 0.8 - v[i];
-                    s0 = 0.75 * s0 + 0.02 * v5.powi(2).tanh();
-                    if a4[i] - (t.cos() * 1.2).tan() <= -1.0 {
-                        s0 *= 0.6;
-                        s0 += 0.4 * v7.sin();
-                        if prog_0(x1, (t - 0.35).cos(), f64::sin(f64::atanh(t.sin() * 0.9)) * 2.0, &v, n) >= v3.cos() {
-                            break;
-                        }
-                    } else if (x2.tanh() * 1.5).cosh() > 0.0 {
-                        s0 = 0.6 * s0 + 0.25 * (s0 / (v7.powi(2) + 1.5)).cos();
-                    } else {
-                        let v8 = 3.0_f64.atan2(v7.cos().exp_m1());
-                        s0 = 0.5 * s0 + 0.1 * f64::tanh((v8 * v8 + 0.5).atan2(s0));
-                    }
-                }
-                _ => {
-                    s0 = (s0 * 0.8 + (a2[i] + t) * 0.1).sin();
-                    let v9: f64 = (f64::cos(a4[3]) * 0.9).acos();
-                    s0 = (s0 * 0.8 + v9.cos() * 0.05).sin();
-                }
-            }
-            match i % 4 {
-                0 => {
-                    s0 = s0 * 0.75 + f64::cos(a4[3 - i]) * 0.25;
-                    s0 = (s0 * 0.5 + v3.cos() * 0.5).sin();
-                }
-                1 => {
-                    let v10 = a2[(i + n) % 4].tanh();
-                    acc1 += v10.tanh() * 0.5;
-                }
-                2 => {
-                    let v11 = x1 / (x0.cos() + 2.0) * f64::acosh(s0 * s0 + 2.0);
-                    acc1 += f64::tanh(v11) * 0.4;
-                }
-                _ => {
-                    s0 = (s0 * 0.75 + v3 * 0.25).sin();
-                    if x2 <= a4[n % 4] {
-                        s0 = s0.mul_add(0.8, ((v3.tanh() * 0.9).asin() / (f64::exp(x1.sin()).sin() + 2.0)).tanh() * 0.02);
-                    } else if !(i % 3 == 1) {
-                        s0 *= 0.8;
-                        s0 += 0.2 * (a2[3] * a2[3]);
-                    } else {
-                        let v12 = v5.atan();
-                        s0 *= 0.6;
-                        s0 += 0.1 * v12.tanh().sin();
-                    }
-                    let v13 = (v5 * v5 + 0.5).recip();
-                    s0 *= 0.6;
-                    s0 += 0.05 * v13.cos().sin();
-                }
-            }
-            s0 = f64::mul_add(s0, 0.8, v3.sin() * 0.2);
-            s0 = (s0 * 0.6 + v5.sin() * 0.1).sin();
-        }
-        x2 + s0.cos() - acc1.sin() - a2[2] + v3.cos() - f64::cos(a4[3]) - a2[2].abs()
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::tanh(1.25 * v[n % 4]) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v4 = if x0 / (acc1 * acc1 + 1.0) <= -0.5 {
-            x2.cos().mul_add(x2 - x1, x2 * x2)
-        } else if prog_25(x1.max(x2).cos(), f64::sin(x2).tanh(), f64::exp2(x2.mul_add(acc1, v[n % 4]).cos()).tanh() * 2.0, v, n) < acc1 || n > 2 {
-            let v2 = v[n % 4] - x2;
-            x0 * s0 + v2.cos()
-        } else {
-            let v3 = x2 * x1;
-            f64::cos(v3)
-        };
-        let mut m5: f64 = f64::sin((f64::powi(v4, 2) + 0.5).ln());
-        for i in 0..v.len() {
-            let c6 = match n {
-                0 | PHASE_C => 1.0 - v[i] + v[i],
-                3..=4 => x0 / (v[i] * v[i] + 0.5) - 0.5 * v[i],
-                5 => v[i] * 0.5,
-                _other => x2 * 2.0,
-            };
-            m5 = m5.max(c6);
-        }
-        acc1 += 0.25 * m5.sin();
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            acc1 -= f64::tanh(s0) * 0.4;
-            acc1 += (x2 * m5).cos() * 0.4;
-            for j in 0..4 {
-                let fj = j as f64;
-                if f64::clamp(v4.sin(), -0.5, 0.5) < 0.25 {
-                    break;
-                }
-                s0 = 0.6 * s0 + 0.1 * f64::cosh(f64::cos(x1) * 1.5).cos();
-                if v[j].sin() <= 0.5 {
-                    s0 = 0.8 * s0 + 0.01 * f64::sinh(f64::tanh(f64::acos(f64::cos(s0) * 0.9)) * 2.0).sin();
-                    match j + n {
-                        1 => {
-                            continue;
-                        }
-                        2..=3 => {
-                            acc1 += (fj * x0).tanh().tanh() * 0.1;
-                        }
-                        6 => {
-                            let x1 = f64::ln_1p((x2 * x1).powi(2));
-                            acc1 -= x1.sin() * 0.1;
-                        }
-                        _ => {
-                            let v8 = (v[j] * v[j] + 0.5).recip();
-                            acc1 += v8.tanh().cos() * 0.1;
-                        }
-                    }
-                    let v9 = fj + x2 - f64::asinh(v[j]);
-                    s0 = s0 * 0.5 + v9.tanh() * 0.25;
-                } else {
-                    acc1 -= 0.1 * f64::log10(v4 * v4 + 1.0).cos();
-                }
-            }
-            if k7 >= 5 || (x2 * x2 + 0.5).sqrt() >= 0.0 {
-                break;
-            }
-        }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::atan(v[n % 4] - q) + p.sin()).sum::<f64>();
-        let v11 = v10 - 1.5;
-        'l3: for i in (0..6).rev() {
-            acc1 += 0.25 * f64::tanh(v11.cos() + (v11 * v11 + 0.5).recip());
-            for _ in 0..4 {
-                if (x1.powi(2) + 1.0).sqrt() <= 0.0 {
-                    s0 = (s0 * 0.75 + v4.tanh().exp2() * 0.1).tanh();
-                    break 'l3;
-                }
-                let v13 = if (x0 - s0).asinh() <= x0 {
-                    v10 * std::f64::consts::FRAC_PI_4
-                } else {
-                    let v12 = ((v[i % 4].sin() * 0.9).acos().powi(2) + 1.5).acosh();
-                    (v[i % 4] * v[i % 4] + 1.0).ln() + f64::tanh(v12)
-                };
-                s0 = s0.mul_add(0.75, (s0 + v4).cos() * 0.1);
-                s0 = 0.75 * s0 + 0.01 * v13.sin();
-            }
-            if x1.sin().exp_m1() > 1.0 {
-                s0 = (s0 * 0.6 + (x1.powi(2) + 0.5).ln() * 0.25).tanh();
-                if f64::exp2(f64::sin(f64::cos(v4).exp2())) < -1.0 {
-                    return f64::exp2((v[1] * v[1] + 1.0).powf(1.5).sin());
-                }
-                let v14 = v[2] * v[2];
-                acc1 += 0.25 * f64::sin(v14);
-            }
-        }
-        s0 + acc1.sin() - v11.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_31<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cosh(f64::exp(x0.tanh()).sin() * 1.5).tanh() * 2.0;
-        let mut s1 = f64::hypot(1.5_f64, x2).cos();
-        let mut s2 = f64::atanh(f64::tanh(x0) * 0.9);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = f64::ln_1p(s1.tanh() * 0.5);
-            acc3 += (-x1).cos() * 0.5;
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if f64::cosh(x2.sin().sin() * 1.5) <= v[0] && k5 == 0 {
-                let v6 = v[k5 % 4].atan();
-                acc3 += v6.sin() * 0.4;
-            } else if x0.cos().exp2() >= x0 || k5 < 2 {
-                let v7 = s0.powi(3);
-                let v8: f64 = f64::cos(s1);
-                acc3 -= 0.25 * f64::tanh(f64::tanh(v7) + v8);
-            } else {
-                let v9 = 1.2 * s0.tanh();
-                acc3 -= 0.4 * a4[k5 % 4].cos().cos();
-                match k5 % 2 {
-                    0 => {
-                        acc3 += v9.powi(2) * 0.25;
-                        break;
-                    }
-                    MODE_B => {
-                        let mut k10 = 0;
-                        while k10 < 6 && (f64::tanh(v9) * 1.5).cosh() < -0.5 {
-                            k10 += 1;
-                            let v11: f64 = 0.5_f64.log(x1 * x1 + 2.0);
-                            if s2.sin() > v[2] {
-                                let v12 = f64::mul_add(f64::asinh(v[(k10 + k5) % 4]), f64::cbrt(v11.cos() + 2.0), v11.sin());
-                                s1 *= 0.5;
-                                s1 += 0.1 * f64::cos(v12.tanh());
-                            } else if k10 > 3 {
-                                let v13 = (v11 * v11 + 2.0).sqrt();
-                                s1 = (s1 * 0.5 + f64::tan(v[k10 % 4].sin() * 1.2) * 0.05).tanh();
-                                acc3 += v13.sin().cos() * 0.05;
-                            } else {
-                                acc3 -= 0.05 * (v11 * x1).sin();
-                                if !(k10 % 3 == 1) {
-                                    continue;
-                                }
-                            }
-                            let v14 = v11 + v9;
-                            s0 = (s0 * 0.8 + (f64::tanh(x0) * 0.5).ln_1p() * 0.2).sin();
-                            acc3 += v14.cos() * 0.05;
-                        }
-                        let v15 = s1;
-                        acc3 += v15.cos() * 0.4;
-                    }
-                    _ => {
-                        s1 *= 0.8;
-                        s1 -= 0.2 * f64::cos(x0);
-                        let v9 = a4[k5 % 4];
-                        acc3 -= 0.4 * v9.sin();
-                    }
-                }
-                acc3 += 0.4 * f64::cos(v9.cos());
-            }
-            acc3 -= f64::tanh(f64::acos(f64::tanh(x1) * 0.9)) * 0.4;
-            acc3 += 0.4 * f64::tanh(x0);
-            if k5 >= 5 || a4[1] > 0.25 {
-                break;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 += f64::cos((t.tanh() * 0.9).atanh()) * 0.5;
-            s0 = 0.8 * s0 + 0.1 * (s0 + a4[n % 4]).tanh();
-            let mut k16 = 0;
-            while k16 < 5 && s1.asinh() > a4[(k16 + k5) % 4] * s1 {
-                k16 += 1;
-                match i + n {
-                    0 | 2 => {
-                        let x0 = (x0.tanh() * 2.0).cosh();
-                        s1 = (s1 * 0.6 + x0.tanh() * 0.05).tanh();
-                    }
-                    3 => {
-                        let x0 = (f64::cos(s2).exp_m1().powi(2) + 1.0).log(10.0);
-                        s0 = (s0 * 0.75 + x0.cos() * 0.2).tanh();
-                    }
-                    4 | 6 => {
-                        s0 = (s0 * 0.75 + x2 * s0 * 0.05).tanh();
-                        if 0.25 * v[n % 4] - f64::recip(fi * fi + 1.0) > -0.25 || k16 == 4 {
-                            break;
-                        }
-                    }
-                    _ => {
-                        s2 = 0.75 * s2 + 0.05 * (a4[0] * t).cos();
-                    }
-                }
-                let v18 = if k5 % 2 == 0 && f64::tanh(x1) < -0.25 {
-                    let x1 = x0;
-                    f64::recip(x1 * x1 + 0.5)
-                } else {
-                    let v17 = (f64::tan(x2.sin() * 1.2).powi(2) + 1.0).recip();
-                    (v[3].powi(2) + 2.0).ln() + v17.tanh()
-                };
-                acc3 += (x1.cos() * 1.5).sinh().sin() * 0.1;
-                acc3 -= v18.tanh().tanh() * 0.1;
-            }
-        }
-        let mut k19 = 0;
-        while k19 < 5 {
-            k19 += 1;
-            let v20 = (x1.powi(2) + 1.0).log2();
-            let v21: f64 = a4[k19 % 4] + s2 * s2;
-            acc3 -= f64::cos(v21.tanh()) * 0.4;
-            s2 = (s2 * 0.5 + v20.cos() * 0.25).tanh();
-        }
-        let v22 = prog_25(s1, ((s1 * s1 + 1.0).cbrt().powi(2) + 1.0).atan2(v[n % 4]).tanh(), x1, v, 0);
-        s0.sin() + f64::sin(s2) + f64::tanh(acc3) - a4[0] + v22.tanh() - (-a4[2])
-    }
-
-    #[differentiable]
-    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::exp(v[3].tanh()).tanh() * 0.5).ln_1p();
-        let mut s1 = x1;
-        let mut s2: f64 = x2.max(x1);
-        let mut acc3: f64 = 0.0;
-        let v4 = f64::powi(f64::log2(acc3 * acc3 + 1.0).powi(2) + 1.0, -3);
-        if prog_23(f64::log2(v4.powi(2) + 1.0).cos() * 2.0, acc3, x2, v, n) <= x0 {
-            acc3 -= (f64::powi(acc3.clamp(f64::sin(acc3) - 1.5, f64::tanh(x1) + 1.5), 2) + 0.5).recip().cos();
-        } else {
-            s0 = (s0 * 0.5 + f64::asin((s0 / (s0.cos() + 2.0)).sin() * 0.9) * 0.05).sin();
-        }
-        acc3 += f64::sqrt(acc3 * acc3 + 0.5);
-        let mut m5: f64 = -1.0;
-        let mut m6: f64 = -0.5;
-        for i in 0..n {
-            let fi = i as f64;
-            let c7 = if v[(i * 3) % 4] * (v[(i * 3) % 4] / (v[(i * 3) % 4] * v[(i * 3) % 4] + 0.5)) >= -0.5 {
-                v[(i * 3) % 4].mul_add(v[(i + n) % 4], s0) - v[(i * 3) % 4] * 0.25
-            } else {
-                x2 + 0.25
-            };
-            m5 = m5.max(c7);
-            m6 = m6.min(f64::exp_m1((s1 + fi).cos()) + v[(i * 3) % 4].tanh());
-        }
-        s2 *= 0.6;
-        s2 += 0.02 * m5.tanh().sin();
-        if x0.sin() <= -0.25 {
-            return s0.atan();
-        }
-        s1 = f64::mul_add(s1, 0.75, (x2 * s1).tanh() * 0.02);
-        s0 - s1 * 0.25 + s2.tanh() - acc3.cos() + f64::tanh(m6)
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 + x2).asinh().tanh() * 2.0;
-        let mut s1 = (v[1] - x2).copysign(v[n % 4].asinh()).cos() * 2.0;
-        let mut s2 = f64::acos(s0.sin() * 0.9).cos();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.05 * (acc3 + s1 + p.sin()).cos());
-        for &t in v.iter() {
-            match n % 3 {
-                MODE_A | 2 => {
-                    s0 = s0 * 0.6 + (v4 * v4 + 1.0).log2().sin() * 0.25;
-                    continue;
-                }
-                _ => {
-                    acc3 -= 0.01 * prog_0(1.5, s0.tanh(), s0, v, 3).sin();
-                    s1 = f64::mul_add(s1, 0.75, (t.powi(2) + 0.5).powf(0.5).cos() * 0.05);
-                }
-            }
-            let v5 = v.iter().fold(v4, |r, &p| r * 0.75 + 0.05 * f64::sin((f64::cos((p.sin() * 0.9).acos()) * 0.9).asin()));
-            s1 = 0.6 * s1 + 0.4 * s1.sin();
-            s1 = s1 * 0.75 + f64::tanh(v5.sin()) * 0.1;
-        }
-        let mut k6 = 0;
-        while k6 < 4 {
-            k6 += 1;
-            if v4.tanh() <= v[k6 % 4] {
-                break;
-            }
-            let v7 = f64::mul_add(x2.atan2(x1 * x1 + 0.5), s0, v4 * x2);
-            s2 = 0.5 * s2 + 0.2 * (v4.cos() * 0.9).asin().sin();
-            acc3 += 0.2 * v7.sin().sin();
-        }
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            let fi = i as f64;
-            for j in 0..4 {
-                a8[i][j] = fi.atan();
-            }
-        }
-        let a9 = a8[1];
-        s0 - s1 - s2.tanh() + acc3 + v4 * 1.5 - a8[0][2].tanh() - a9[3] * 0.75 - v[k6 % 4].to_degrees() * 0.01
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x0.tanh() * 1.5).cosh() + v[3] / (x0 * x0 + 1.5)).cos() * 2.0;
-        let mut s1 = f64::tanh(prog_0(1.5, 1.2, x1, &v, 0)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        if !(n == 0 && f64::hypot(s0, x2) + v[2] < f64::cos(acc2).exp()) {
-            return prog_0(f64::cos((acc2 * x0).to_degrees() * 0.02), x1, f64::sin(f64::log2(f64::sin(acc2).powi(2) + 1.0)), &v, n);
-        }
-        'l0: for i in (0..3).rev() {
-            let fi = i as f64;
-            acc2 += f64::sin(v[i] + fi - f64::asinh(s1)) * 0.5;
-            s0 = (s0 * 0.8 + x2.tanh().exp() * 0.05).sin();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v3 = fi / (v[3].powi(2) + 1.0) * fj.tanh();
-                s0 = f64::mul_add(s0, 0.6, (v3 - 2.0).cos() * 0.25);
-                if x0 > -1.0 || j < i {
-                    break 'l0;
-                }
-            }
-        }
-        match n % 2 {
-            0 => {
-                'l2: for &t in v.iter() {
-                    s1 = f64::mul_add(s1, 0.6, f64::tanh((t * t + 1.0).powf(s1.cos()) + (v[1] - x2)) * 0.02);
-                    let v4 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * f64::cos(p.mul_add(x0, s0)));
-                    let mut k5 = 0;
-                    while k5 < 4 && f64::atan2(0.8 - v[2], v4.tanh().powi(2) + 1.0) > (s0.powi(2) + 1.0).powf(s1.tanh()) {
-                        k5 += 1;
-                        acc2 -= 0.1 * (f64::sin(x1) + 2.0).cbrt().cos();
-                        match n + k5 {
-                            0 | 2 => {
-                                acc2 -= 0.1 * f64::acosh(s1 * s1 + 1.5).sin();
-                                acc2 += f64::tanh(f64::acos(s1.cos() * 0.9)) * 0.1;
-                                if x0 + v[0] >= -0.5 {
-                                    break;
-                                }
-                            }
-                            3 => {
-                                s0 = (s0 * 0.6 + (s1 * s1 + 1.0).log2() * 0.25).tanh();
-                                if (v[k5 % 4].sin() * 0.9).asin() < v[k5 % 4] {
-                                    break 'l2;
-                                }
-                                let v6 = v[k5 % 4];
-                                acc2 -= f64::cos(v6) * 0.1;
-                            }
-                            4..=6 => {
-                                acc2 -= 0.1 * f64::cos(f64::cos(v[k5 % 4].sin().exp()).exp2());
-                                break;
-                            }
-                            _ => {
-                                acc2 -= ((f64::powi(x1, 2) + 1.0).sqrt() + (-v[n % 4])).tanh() * 0.1;
-                            }
-                        }
-                    }
-                    acc2 += 0.5 * f64::cos(v4).tanh();
-                }
-                acc2 -= x2.sin();
-            }
-            1 => {
-                s1 = (s1 * 0.6 + f64::exp_m1(v[0].tanh()) * 0.1).tanh();
-                if !(n == 4) {
-                    let v7 = x2 - x0;
-                    acc2 -= (f64::cos(f64::ln(v7.powi(2) + 2.0)) * 0.9).asin().cos();
-                } else if f64::sin(x1).exp() <= 0.0 {
-                    let v8 = (x2.tanh() * 0.9).asin();
-                    s0 = f64::mul_add(s0, 0.6, x1.sin().cos() * 0.4);
-                    acc2 += v8.sin();
-                }
-                let v9: f64 = x1;
-                acc2 += v9.tanh();
-            }
-            _ => {
-                s0 = 0.75 * s0 + 0.1 * f64::recip(x1.powi(2) + 0.5).asinh().cos();
-            }
-        }
-        for i in 0..6 {
-            let mut m10: f64 = 0.5;
-            for j in 0..n {
-                let c11 = f64::powi(s0, 2) * (v[(j + n) % 4] / (v[(j + n) % 4] * v[(j + n) % 4] + 1.5));
-                m10 = m10.max(c11);
-            }
-            s1 = 0.75 * s1 + 0.02 * m10.sin().tanh();
-            let v12 = v.iter().fold(v[i % 4], |r, &p| r * 0.5 + 0.02 * (f64::mul_add(r, v[(i + n) % 4], m10) + p.cos()).sin());
-            acc2 += 0.25 * v12.sin();
-        }
-        for &t in v.iter() {
-            s0 = f64::mul_add(s0, 0.5, f64::powi(s0, 2).tanh() * 0.1);
-            acc2 += 0.5 * (t.cos() * 2.0).cosh().sin();
-        }
-        s0 + s1 * 0.75 + acc2.tanh() - x1.clamp(x2.sin() - 1.5, x2.tanh() + 1.5).tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(v[n % 4].sin() * 0.9);
-        let mut s1: f64 = x2.min(v[n % 4]);
-        let mut s2 = x1.atan();
-        let mut acc3: f64 = 0.0;
-        let a4 = [x0 - acc3, (f64::copysign(2.0_f64, x2).cos() + 2.0).cbrt(), 3.0_f64.hypot(v[3]), acc3 * (-v[n % 4])];
-        if f64::log(0.5_f64, v[n % 4].powi(2) + 2.0) / 2.0 >= 0.5 {
-            return prog_25(s1, s2, acc3, v, 0);
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            match n {
-                0 => {
-                    let x0 = f64::atan((s0.tanh() * 2.0).sinh());
-                    acc3 += 0.4 * x0.sin();
-                }
-                g if g > 1 => {
-                    acc3 -= 0.4 * f64::log2(x2.powi(2) + 1.0).cos();
-                    let v6 = ((s1 + x0).powi(2) + 1.0).log2();
-                    acc3 += 0.4 * f64::sin(v6).cos();
-                }
-                _other => {
-                    s2 = s2 * 0.8 + f64::tanh(v[2]) * 0.2;
-                    if v[(k5 + n) % 4].sin().exp2() <= a4[1].cos() || k5 % 3 == 1 {
-                        acc3 -= f64::sin(s2 + (x1 * x1 + 2.0).sqrt()) * 0.4;
-                        break;
-                    }
-                }
-            }
-            if (x1 * x1 + 1.5).acosh().sin().cosh() <= a4[2] {
-                acc3 += f64::powi(f64::max(x0, s1), 3).sin() * 0.25;
-            } else {
-                s0 = 0.6 * s0 + 0.1 * f64::powi(s0 * s0 + 1.0, -1).tanh();
-                if !(k5 % 2 == 0) {
-                    break;
-                }
-            }
-            acc3 -= f64::tanh(s0 * 0.5) * 0.4;
-            if k5 >= 5 {
-                break;
-            }
-        }
-        let mut m7: f64 = x0.clamp(-0.5, 0.5);
-        for i in 0..5 {
-            m7 = m7.max(f64::tanh(x1).tanh() + v[i % 4].cos());
-        }
-        s1 *= 0.6;
-        s1 += 0.2 * m7.cos().cos();
-        let mut m8 = 0;
-        for i in 0..5 {
-            acc3 -= 0.4 * f64::cos(f64::to_radians(a4[i % 4]) * 50.0);
-            if (x2.powi(2) + 1.0).recip() >= -0.5 {
-                m8 += 1;
-            }
-            acc3 += x2 / 1.5 * 0.25;
-            acc3 -= (s0 + v[(i + n) % 4]).tanh() * 0.4;
-        }
-        match m8 {
-            0 => {
-                s2 = (s2 * 0.6 + s0 * 0.05).tanh();
-            }
-            1..=3 => {
-                let v9: f64 = prog_0((v[0].tanh().exp() + s2.cos().exp()).cos(), x1, 2.0, &v, 1);
-                let v10 = v9;
-                s1 = s1.mul_add(0.6, f64::sin(f64::cos(v10)) * 0.005);
-            }
-            4 | 6 => {
-                acc3 += f64::cos(x1);
-            }
-            _ => {
-                let v11: f64 = prog_0((a4[3] * m7).tanh(), (x0 - x2).cos() * 2.0, f64::cos((2.0_f64.log(x1 * x1 + 2.0).tanh() * 2.0).sinh()) * 2.0, &v, 1);
-                s2 = s2 * 0.6 + x0.hypot(x2).tanh() * 0.2;
-                if s2.powi(3) <= s2 {
-                    let x1: f64 = acc3;
-                    s0 = (s0 * 0.75 + (s0 + (-a4[n % 4])) * 0.02).tanh();
-                    acc3 += x1.cos() * 0.01;
-                } else if prog_25(s1, (v[0] * v[0] + 1.0).recip().sin() * 2.0, f64::cos((v[0].powi(2) + 1.0).log2()), v, m8) < -0.5 {
-                    s2 = f64::mul_add(s2, 0.5, f64::cos(f64::mul_add(f64::cosh(v[k5 % 4].cos() * 1.5), f64::sin(s2).cosh(), m7)) * 0.02);
-                    acc3 += (s2.cos() * 0.9).asin().tanh();
-                } else {
-                    s1 = (s1 * 0.8 + 0.8 * x1 * 0.25).sin();
-                }
-                acc3 += 0.005 * v11.tanh();
-            }
-        }
-        s0.sin() - s1 - s2 - acc3.cos() + a4[0].cos() + (x2 - s2)
-    }
-
-    #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4] + v[n % 4] + x0 * x2).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            s1 = (s1 * 0.5 + x2 * 0.5).sin();
-            let v4 = w0.iter().fold(x1, |r, &p| r * 0.75 + 0.05 * ((x2 * x2 + 0.5).powf(0.5) + p.sin()).cos());
-            acc2 -= 0.25 * (f64::to_degrees(v4) * 0.01);
-            if k3 >= 5 || f64::log(2.0_f64, f64::powi(v4.asinh(), 2) + 2.0) < 0.5 {
-                break x2.tanh();
-            }
-        };
-        let v6 = if (x1 * x1 + 1.0).cbrt() <= v5 {
-            prog_8::<4>(x2, acc2, w0[n % 4].atan().tanh() * 2.0, [v[0], v[1], v[2], v[3]], 3)
-        } else {
-            prog_32(v5.tanh() * 2.0, 0.5, v5, [w0[0], w0[1], w0[2], w0[3]], k3)
-        };
-        if SCALE + (x2 - s1) > 0.5 && n > 4 {
-            return f64::abs(acc2);
-        }
-        let mut k7 = 0;
-        while k7 < n + 1 && (v5 * v5 + 1.0).cbrt() >= v6 {
-            k7 += 1;
-            if s1.max(x1) >= 0.5 {
-                s1 = 0.75 * s1 + 0.05 * f64::mul_add(s1, v5, x0).tanh();
-                let v8: f64 = v5 * v5;
-                s1 = s1 * 0.8 + v8.cos() * 0.1;
-            } else if k7 < n {
-                let v9 = v6 + f64::exp2(x2.tanh());
-                acc2 -= v9.sin().cos() * 0.25;
-            }
-            let v10 = v.iter().map(|&p| -p).sum::<f64>();
-            for _ in (0..=n).rev().step_by(2) {
-                let v11 = f64::tanh(x1).exp2();
-                acc2 -= f64::tanh((v10 * v10 + 1.0).log(2.0) * v11) * 0.05;
-            }
-            s1 = s1 * 0.75 + (x0 / (v10 * v10 + 1.5)).cos() * 0.05;
-        }
-        s1 + acc2.tanh() + f64::cos(v6) - (f64::cos(w0[2]) * 1.2).tan()
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for &t in v {
-            match m2 {
-                0 => {
-                    continue;
-                }
-                g if g > 1 => {
-                    s0 *= 0.8;
-                    s0 += 0.02 * (s0 + v[m2 % 4] + x1 / (x1 * x1 + 1.0)).cos();
-                    if f64::tanh(v[m2 % 4]) > -0.5 {
-                        continue;
-                    }
-                    let v3 = (x1 + x2) / (v[0].sin() + 2.0);
-                    acc1 += 0.5 * v3.cos();
-                }
-                _ => {
-                    acc1 += 0.5 * (f64::sin(x1) * 0.9).asin().cos();
-                }
-            }
-            acc1 += f64::sin(v[n % 4] + x2) * 0.5;
-            if m2 % 3 == 1 {
-                m2 += 1;
-            }
-            if !(m2 < 13) {
-                let x0: f64 = (f64::tanh(x2 * x0) * 0.9).acos();
-                acc1 -= v[(m2 + n) % 4].tanh().exp_m1().cos() * 0.5;
-                acc1 += 0.4 * f64::cos(x0.tanh());
-            } else {
-                s0 = 0.75 * s0 + 0.05 * f64::sin(f64::mul_add(s0, t, x0));
-            }
-            s0 *= 0.8;
-            s0 -= 0.2 * t.cos().cos();
-        }
-        let c4 = m2 as f64;
-        let mut a5 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a5[i % 4] = a5[i % 4] * 0.75 + (x2 - fi).sin() * 0.25;
-            acc1 -= ((-c4) * x1).sin() * 0.25;
-        }
-        'l2: for &t in v.iter() {
-            if (x2 - t).cos() < 0.5 {
-                return (x0.sin() * 1.2).tan();
-            }
-            s0 *= 0.75;
-            s0 -= 0.005 * prog_0((t - x0).cos() * 2.0, 1.5, x2, &a5, 0).cos();
-            let mut k6 = 0;
-            while k6 < 4 {
-                k6 += 1;
-                if f64::sin(x1) < 0.0 {
-                    s0 = (s0 * 0.8 + (-s0.max(a5[1])) * 0.2).sin();
-                } else if (t - x2).powi(2) >= f64::exp2(v[k6 % 4].tanh()) {
-                    s0 = s0.mul_add(0.75, f64::cos(s0 * std::f64::consts::FRAC_PI_4) * 0.25);
-                    let v7 = f64::exp2(x1.tanh());
-                    acc1 += f64::tanh(v7) * 0.1;
-                } else {
-                    let v8 = f64::acosh(f64::powi(c4.asinh(), 2) + 2.0);
-                    s0 *= 0.75;
-                    s0 += 0.25 * f64::sin(f64::sqrt(f64::powi(x2, 2) + 1.0));
-                    if k6 + m2 < 2 {
-                        s0 = (s0 * 0.75 + x1.powi(3) * 0.02).tanh();
-                    } else if k6 < n && f64::atanh(f64::cbrt(v[3].tanh() + 2.0).sin() * 0.9) <= -0.5 {
-                        let x2 = x2;
-                        s0 *= 0.75;
-                        s0 -= 0.25 * x2.tanh();
-                    } else {
-                        acc1 += 0.1 * f64::cos(t * v8).exp2().tanh();
-                        let v9: f64 = c4 - a5[1] - x1;
-                        s0 = (s0 * 0.6 + v9.sin() * 0.2).sin();
-                    }
-                    acc1 += v8.cos().cos() * 0.1;
-                }
-                match k6 % 2 {
-                    MODE_A => {
-                        acc1 += (x0 * x0 + 1.0).recip().cos() * 0.1;
-                        if k6 == 0 {
-                            break;
-                        }
-                    }
-                    MODE_B => {
-                        break 'l2;
-                    }
-                    _other => {
-                        s0 = 0.5 * s0 + 0.5 * f64::sin(x0);
-                    }
-                }
-                s0 = 0.8 * s0 + 0.01 * ((v[m2 % 4].tanh() * 0.9).atanh() * (s0.sin() * 0.9).acos()).sin();
-            }
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            if (s0 * s0 + 0.5).ln() > 0.5 {
-                s0 = s0.mul_add(0.5, f64::atanh(a5[3].cos() * 0.9).sin() * 0.1);
-                s0 *= 0.8;
-                s0 -= 0.02 * f64::sin(x1.mul_add(v[3], v[3]));
-                if (fi.powi(2) + 1.0).log(x0.powi(2) + 2.0) > 0.0 {
-                    s0 = (s0 * 0.5 + f64::exp(x1.sin()) * 0.1).tanh();
-                    continue;
-                }
-            } else if f64::powf((f64::tanh(x2) * 0.9).atanh().powi(2) + 1.0, 0.3) < -0.5 && n == 5 {
-                let v10 = x0;
-                s0 = s0 * 0.5 + v10.cos().cos() * 0.5;
-            } else {
-                s0 = (s0 * 0.6 + a5[m2 % 4] * s0 * 0.1).tanh();
-            }
-            let v11 = f64::ln((f64::powi(fi, 2) + 0.5).atan2(x1).powi(2) + 2.0);
-            s0 = 0.5 * s0 + 1.0 * f64::acos(fi.sin() * 0.9).cos();
-            s0 = 0.5 * s0 + 0.25 * v11.tanh();
-        }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if k12 % 2 == 0 {
-                let x0 = f64::acosh(f64::powi(f64::sin(x2), 2) + 1.5);
-                s0 = (s0 * 0.8 + f64::sin(x0) * 0.1).tanh();
-            } else {
-                s0 *= 0.8;
-                s0 += 0.2 * x0.sin();
-                if x2.abs() < x1 || k12 == 1 {
-                    s0 = s0 * 0.8 + (x0.sin() * 0.9).asin().tanh() * 0.05;
-                }
-            }
-            s0 = s0 * 0.8 + (a5[1] * a5[1] * (v[3].tanh() * 2.0).sinh()).sin() * 0.01;
-            if k12 >= 5 || x1 / (f64::powi(x1, 2) + 0.5) <= -1.0 {
-                break;
-            }
-        }
-        x1.sin() - x2 * 0.75 - f64::cos(v[1]) - s0 * 0.25 + f64::tanh(acc1) - c4.tanh() + f64::cos(a5[0])
-    }
-
-    #[differentiable]
-    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::to_radians(f64::abs(v[1]));
-        let mut s1 = prog_32(x0, f64::log((s0 * s0).ln_1p().powi(2) + 1.0, x2.mul_add(s0, x1).powi(2) + 2.0).tanh() * 2.0, 1.5, v, 5).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            match k3 % 2 {
-                0 => {
-                    s0 = (s0 * 0.6 + f64::sinh(x2.sin() * 2.0) * 0.05).sin();
-                    break f64::asin(s1.tanh() * 0.9);
-                }
-                1 => {
-                    let v4 = prog_0(s0, s1, f64::tanh(s0).sin() * 2.0, &v, n);
-                    acc2 -= 0.01 * f64::cos(f64::tanh(v4));
-                }
-                _ => {
-                    acc2 += 0.5 * f64::tanh(x0 + 0.8);
-                }
-            }
-            if k3 == 2 && (f64::tanh(s1 + x0) * 0.9).atanh() <= v[k3] {
-                s1 = s1 * 0.75 + s1.powi(3).sin() * 0.02;
-                break s0.tanh().exp() * f64::asin(f64::cos(s1) * 0.9);
-            }
-            acc2 += f64::asin(f64::tanh(x2) * 0.9).sin() * 0.5;
-            if k3 >= 3 || x1 / (x1.powi(2) + 0.5) < -0.5 {
-                break (x0.cos() * 0.9).atanh();
-            }
-        };
-        acc2 += v[0].cos();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s1 *= 0.5;
-            s1 += 0.005 * prog_0(f64::cos(v5 - s0 + x2.abs()) * 2.0, (v5.sin() * 0.5).ln_1p().tanh(), x0, &v, 1).tanh();
-            acc2 += x0.sin();
-            if k6 >= 2 || x0 / (x2 * x2 + 1.0) > 1.0 {
-                break;
-            }
-        }
-        let v8 = match k6 {
-            0 | 2 => {
-                let v7 = f64::sinh(f64::sin(v[n % 4]) * 1.5) + x2.cos();
-                f64::sqrt(f64::powi(x0.hypot(x2), 2) + 0.5) + v7.tanh()
-            }
-            _ => x0.sin(),
-        };
-        for &t in v.iter() {
-            acc2 -= (v5 / (f64::powi(v5 / (f64::tanh(v8) + 2.0), 2) + 1.0)).tanh() * 0.25;
-            acc2 -= 0.25 * s1.powi(3).sin();
-            s0 = (s0 * 0.75 + f64::atan2(x0, (v8.tanh() * 1.5).cosh().powi(2) + 1.0) * 0.02).sin();
-            acc2 += t.tanh().tanh() * 0.5;
-        }
-        s0.cos() + s1 + f64::cos(acc2) + v5.sin() - v8.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = w0[n % 4].hypot(x1).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                acc2 += f64::clamp(x2, acc2.tanh() - 1.5, acc2.cos() + 1.5).sin();
-            }
-            1 => {
-                s1 = (s1 * 0.6 + s1 * 0.1).sin();
-            }
-            _ => {
-                s1 = (s1 * 0.8 + s1.tanh().exp() * f64::cbrt(f64::powi(v[n % 4], 2) + 1.0) * 0.01).sin();
-                if f64::tanh(acc2).exp().atan2(f64::powf(x0.powi(2) + 1.0, 0.5).powi(2) + 0.5) <= x0 / (f64::powi(acc2, 2) + 0.5) {
-                    acc2 += x2.min(x2 * v[n % 4]).cos();
-                    s1 = s1 * 0.5 + f64::cos(f64::exp2(f64::sin(w0[0])) + (-x2)) * 0.2;
-                }
-            }
-        }
-        let v3 = match n % 4 {
-            PHASE_A => (v[n % 4].powi(2) + 0.5).recip(),
-            1 | PHASE_D => (x0 * x0 + 1.0).log(3.0),
-            _ => x0 - v[3] - (x0 * x0 + 1.0).log2(),
-        };
-        let v4 = prog_10(x2, 0.75, 2.0, v, 0);
-        let v6 = match n {
-            0 => {
-                let v5 = f64::recip((f64::tanh(x0) * 0.9).atanh().powi(2) + 0.5);
-                x1.sin().cosh() + v5.sin()
-            }
-            1 | 3 => f64::cos(x0),
-            4 => x2 / (w0[n % 4].powi(2) + 1.5) - 0.5,
-            _ => v3.min(s1),
-        };
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let mut m7 = f64::NEG_INFINITY;
-            for j in 0..=i {
-                let c8 = v6 + v[(j + n) % 4].tanh();
-                m7 = m7.max(c8);
-            }
-            acc2 -= f64::sin(m7);
-            let v9 = (w0[i] * w0[i] + 1.0).powf(v3.cos());
-            s1 = s1.mul_add(0.8, ((x0.to_degrees() * 0.02).sin() * 0.9).atanh().sin() * 0.02);
-            for j in 0..i {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        let v10 = v9 + v4;
-                        s1 = (s1 * 0.75 + (v3 * v3 + 0.5).ln() * 0.1).sin();
-                        s1 = s1.mul_add(0.6, v10.tanh().sin() * 0.02);
-                    }
-                    2 => {
-                        s1 = s1 * 0.6 + f64::sin(fi.max(s1)) * 0.4;
-                        let v11 = v4 / (x2.powi(2) + 1.0);
-                        s1 = s1.mul_add(0.6, f64::sin(v11.cos()) * 0.05);
-                    }
-                    _other => {
-                        acc2 += f64::sin(v9) * 0.25;
-                    }
-                }
-                if !(j < 1) {
-                    s1 = s1.mul_add(0.5, f64::cos(2.0_f64.copysign(v3) + fj * w0[j]) * 0.25);
-                    continue 'l0;
-                }
-                s1 *= 0.75;
-                s1 += 0.1 * (s1 / (v6.cos().tanh() + 2.0));
-            }
-            s1 = s1 * 0.8 + f64::cos(v9) * 0.01;
-        }
-        x0 * 1.5 + s1 * 0.25 + acc2.cos() + v3.tanh() + f64::tanh(v4) + f64::sin(v6)
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.mul_add(v[2], x1).cos() * 2.0;
-        let mut s1: f64 = f64::log(1.5_f64, f64::powi(x0 * x1, 2) + 2.0);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            let fi = i as f64;
-            for j in 0..4 {
-                a3[i][j] = f64::cosh(f64::tanh(fi));
-            }
-        }
-        let mut k4 = 0;
-        while k4 < n && x1 + s0 < 1.0 {
-            k4 += 1;
-            let v5 = v.iter().fold(a3[1][k4 % 4], |r, &p| r * 0.75 + 0.01 * (f64::powi(r, 3) + p.sin()).tanh());
-            let mut k6 = 0;
-            while k6 < 5 {
-                k6 += 1;
-                let v7 = match k6 % 2 {
-                    0 => f64::powi(v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0, -3) + 0.35,
-                    1 => {
-                        s0 = 0.6 * s0 + 0.4 * f64::tanh(x1);
-                        x1.min(v5)
-                    }
-                    _ => {
-                        s1 *= 0.6;
-                        s1 += 0.75 * (v5.tanh() + 2.0).cbrt().cos();
-                        (x1 * x1 + 1.0).log(2.0)
-                    }
-                };
-                s1 = s1 * 0.5 + f64::sin(((-s1).powi(2) + 0.5).ln()) * 0.25;
-                s1 *= 0.8;
-                s1 += 0.01 * f64::sin(v7);
-            }
-            s1 = 0.5 * s1 + 0.25 * (x1 + v[k6 % 4]).cos().tanh();
-            acc2 += 0.25 * v5.tanh();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 && x1.atan() < a3[1][(k8 + n) % 4] {
-            k8 += 1;
-            let v9 = f64::ln(f64::powi(a3[1][k8 % 4] * x2, 2) + 1.0);
-            let v10 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.1 * f64::tanh(x0 * a3[1][0] + p.tanh()));
-            acc2 -= 0.25 * f64::sin(0.1 - v10);
-            s1 = (s1 * 0.8 + v9.sin() * 0.05).sin();
-        }
-        let v11 = v.iter().map(|&p| f64::hypot(x2, p) / 1.5).sum::<f64>();
-        f64::cos(s0) + s1.tanh() - acc2 + a3[0][3] * 0.75 + v11.sin() + f64::exp(x0.tanh().tanh())
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.cos().exp2();
-        let mut s1 = -v[n % 4];
-        let mut acc2: f64 = 0.0;
-        let mut m3: f64 = 0.5;
-        for i in 0..n {
-            m3 = (2.0 * s1 + v[(i + n) % 4]).min(m3);
-        }
-        s1 *= 0.8;
-        s1 -= 0.05 * m3.tanh().sin();
-        s0 = (s0 * 0.75 + m3 * s1.tanh() * 0.02).tanh();
-        if SCALE + x0 <= 0.5 {
-            s1 = 0.8 * s1 + 0.05 * (s0 * s0 + 1.0).powi(-1).tanh();
-            if prog_32(f64::sin(SCALE + x0.mul_add(acc2, x2)), 0.5, 1.5, [v[0], v[1], v[2], v[3]], n) < f64::max(v[n % 4], x1) {
-                s1 = 0.5 * s1 + 0.005 * prog_23(f64::clamp(s1, f64::cos(f64::to_degrees(s1) * 0.02) - 1.5, f64::sqrt(x2 * x2 + 0.5).sin() + 1.5).sin(), (acc2.atan() * x0).sin() * 2.0, (s1 * acc2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n).cos();
-                let v4 = ((s1 * s1).ln_1p().sin() * 1.2).tan();
-                acc2 -= f64::tanh(v4) * 0.25;
-            } else if !(n < 1) {
-                let v5 = x0;
-                s1 = 0.8 * s1 + 0.2 * f64::sin(v5);
-            }
-            s0 *= 0.5;
-            s0 += 0.25 * s0;
-        }
-        let mut a6 = [v[0], v[1], v[2], v[3]];
-        a6[0] *= 0.75;
-        a6[2] += x2.min(acc2);
-        s0 * 0.75 + s1 + a6[1] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[1] - (x0 + p.1)).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v8 = loop {
-            k2 += 1;
-            match k2 + n {
-                0 => {
-                    s0 = s0 * 0.5 + f64::cos(v[3] / (p.0.atan().tanh() + 2.0)) * 0.1;
-                    match k2 % 3 {
-                        1 => {
-                            break f64::sin(p.1).exp2().tanh();
-                        }
-                        _ => {
-                            s0 = 0.6 * s0 + 0.1 * f64::acos(f64::tanh(s0) * 0.9).sin();
-                            s0 = 0.8 * s0 + 0.1 * (p.1 / (f64::powi(s0, 2) + 1.5)).sin();
-                        }
-                    }
-                    s0 = f64::mul_add(s0, 0.6, (x0 * x0 + 2.0).sqrt().sin() * 0.4);
-                }
-                2..=3 => {
-                    s0 = (s0 * 0.75 + s0.cos() * 0.25).tanh();
-                }
-                4 | 6 => {
-                    s0 = s0 * 0.8 + f64::cos(p.0 + s0) * 0.1;
-                    if k2 < 4 && (f64::cos(v[k2 % 4]) * 0.9).atanh() >= -0.25 {
-                        let v3 = f64::acos(f64::tanh(v[n % 4]) * 0.9);
-                        let x0 = v3 * v3;
-                        acc1 += x0.cos() * 0.25;
-                    }
-                    for (j, &u) in v.iter().enumerate() {
-                        s0 = (s0 * 0.5 + s0.tanh() * 0.5).tanh();
-                        acc1 -= 0.05 * (v[0].cos().exp().cos() * 0.9).asin().sin();
-                        let v4 = v[j].atan();
-                        s0 = (s0 * 0.75 + (u.cos() + f64::sin(v4)) * 0.1).sin();
-                    }
-                }
-                _other => {
-                    let v5 = f64::exp(f64::tanh((p.0.powi(2) + 1.5).acosh()));
-                    s0 = f64::mul_add(s0, 0.75, v[3].cos() * 0.25);
-                    acc1 -= 0.25 * v5.tanh();
-                }
-            }
-            let v6 = x0 * 0.1 * f64::mul_add(p.0, p.0, x0);
-            let v7: f64 = v[1].atan2(x0 * x0 + 1.0) * p.0;
-            s0 = (s0 * 0.5 + f64::sin(p.0).exp2() * 0.25).tanh();
-            if k2 >= 6 || 1.5_f64.powf(f64::tanh(p.1)) >= p.0 {
-                break x0 + p.0;
-            }
-            acc1 -= 0.25 * (f64::tanh(v6) - v7.cos()).sin();
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let mut m10: f64 = -0.5;
-            for j in 0..n {
-                m10 = f64::max(v[(j + n) % 4] * v8, m10);
-            }
-            s0 = (s0 * 0.75 + f64::sin(m10) * 0.02).sin();
-            let v11 = prog_0(s0.tanh().cos(), s0, 1.5, &v, k9);
-            if k9 >= 2 || (p.1.cos() * 2.0).cosh() >= s0 {
-                break;
-            }
-            acc1 += 0.01 * v11.sin();
-        }
-        let v12 = v.iter().fold(s0, |r, &z| r * 0.5 + 0.25 * (p.0 - 0.25 + z.cos()).sin());
-        let mut a13 = [0.0; 4];
-        for i in 0..4 {
-            a13[i] = v8 - v12;
-        }
-        acc1.tanh() + v8 * 1.5 + v12 * 0.75 + f64::tanh(a13[3])
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (v[0] + x1).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for &t in v.iter() {
-            let v3 = prog_0(x0.cos() * 2.0, (x0.min(x2) + x0).sin(), x2.sin() * 2.0, &v, 6);
-            if f64::atanh(f64::tanh(x1) * 0.9) > 0.25 {
-                s0 = s0 * 0.6 + ((f64::cos(s0) * 1.2).tan() * 0.8).tanh() * 0.05;
-            } else if x2.powi(2).tanh() >= 0.5 {
-                s0 = (s0 * 0.6 + f64::to_radians(t) * x0 * 1.0).sin();
-            } else {
-                acc1 -= 0.5 * (x2 + s0).cos();
-                if m2 > 14 {
-                    s0 = 0.8 * s0 + 0.05 * (v[m2 % 4] * x0).cos();
-                }
-                let v4 = f64::asin(t.cos() * 0.9);
-                acc1 += 0.5 * f64::cos(v4);
-            }
-            if (f64::tanh(-x2) * 1.2).tan() < -1.0 {
-                m2 += 1;
-            }
-            if f64::sqrt((f64::cos(t) * 0.9).asin().powi(2) + 2.0) >= f64::exp2(f64::sin(t)) {
-                s0 = s0 * 0.75 + (x1 * t).sin() * 0.05;
-            } else if v[1] >= -1.0 {
-                s0 = (s0 * 0.6 + f64::exp(s0.cos()) * 0.1).tanh();
-                if (x1 * x1 + 0.5).cbrt() > 0.5 {
-                    let v5 = v[m2 % 4].asinh();
-                    s0 = (s0 * 0.75 + v5.cos() * 0.25).sin();
-                } else if m2 == 22 && f64::atan(x2) < -0.5 {
-                    acc1 += f64::atan(v[3].to_degrees() * 0.02).sin() * 0.5;
-                    let x0: f64 = f64::exp(x0.cos());
-                    acc1 -= x0.sin() * 0.5;
-                } else {
-                    acc1 += f64::sin((x0.asinh().powi(2) + 1.0).cbrt()) * 0.5;
-                    acc1 += f64::sin(f64::log10(t * t + 1.0)) * 0.5;
-                }
-                let v6 = x2.tanh();
-                s0 = s0.mul_add(0.5, v6 * 0.5);
-            }
-            s0 = (s0 * 0.75 + (f64::sin(s0) + 2.0).cbrt() * 0.75).tanh();
-            acc1 -= 0.005 * f64::cos(v3.cos());
-        }
-        let c7 = m2 as f64;
-        if x0 - c7 < 0.5 {
-            acc1 -= 0.4 * (x1 + f64::sinh(f64::tanh(x2) * 2.0)).cos();
-        }
-        let v9 = if m2 < n && acc1 >= 0.5 {
-            x2.cos()
-        } else {
-            let v8 = (-0.5_f64).max(s0);
-            prog_0(0.5, x0, x1, &v, m2) + f64::cos(v8)
-        };
-        let v15 = match m2 % 2 {
-            0 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let v10 = x2 + x0 + x2;
-                    let v13 = if !(i > 0 && v10 + f64::sin(v[m2 % 4]).exp() < v9) {
-                        let v11 = v[m2 % 4];
-                        acc1 += f64::tanh(v[m2 % 4]).exp().sin() * 0.5;
-                        c7.to_degrees() * 0.01 * (x1 + v11)
-                    } else if v10.tanh().sinh() >= 0.25 {
-                        (f64::powi(v10, 2) + 1.0).powf(0.3)
-                    } else {
-                        let v12 = v[(i + m2) % 4].clamp(-1.5, 1.0);
-                        s0 = (s0 * 0.75 + (f64::tanh(v12 + x0) * 0.9).atanh() * 0.02).tanh();
-                        f64::tanh(x0.to_radians() * 20.0).exp()
-                    };
-                    s0 = s0 * 0.8 + f64::cos(f64::acos(f64::sin(c7) * 0.9)).tanh() * 1.0;
-                    s0 = 0.6 * s0 + 0.02 * f64::tanh(v13);
-                }
-                prog_23((x1 + x2).cos() * 2.0, x2, x1, v, 5)
-            }
-            PHASE_B => f64::copysign(v[m2 % 4], v9) - (v[m2 % 4].sin() + 2.0).cbrt(),
-            _ => {
-                let v14 = x2.tanh() - x1.copysign(x2);
-                (f64::powi(x2, 2) + 1.0).log(v[m2 % 4] * v[m2 % 4] + 2.0) + v14.sin()
-            }
-        };
-        for i in 0..6 {
-            let fi = i as f64;
-            let mut k16 = 0;
-            while k16 < n + 1 && f64::exp(v9.cos()) >= 0.0 {
-                k16 += 1;
-                s0 *= 0.8;
-                s0 += 1.0 * f64::cos((fi.cos() * 1.2).tan());
-                let v17: f64 = x0 + (v15 + c7);
-                s0 *= 0.8;
-                s0 += 0.1 * f64::recip(f64::powi(x0, 2) + 0.5).cos();
-                s0 = 0.6 * s0 + 0.2 * f64::tanh(v17.cos());
-            }
-            let v18 = v.iter().copied().map(|p| (f64::sin(c7).cos() * 1.2).tan() + f64::tanh(p)).sum::<f64>();
-            s0 = s0 * 0.8 + f64::sin((v18 * v18 + 2.0).ln()) * 0.05;
-        }
-        x2 + f64::tanh(s0) + f64::cos(acc1) + v9.cos() + v15.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::sqrt((x0 * x0 + 1.0).recip().powi(2) + 1.0);
-        let mut s1 = f64::log(x2 * x2 + 1.0, 3.0);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v9 = loop {
-            k3 += 1;
-            acc2 += f64::tanh(SCALE + v[0]) * 0.4;
-            let v8 = match n {
-                0..=1 => {
-                    for j in 0..n {
-                        let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * f64::sin(r + p.sin()));
-                        match j {
-                            0..=1 => {
-                                s1 = (s1 * 0.5 + v4 * 0.1).tanh();
-                                let v5 = v4;
-                                s1 = s1 * 0.8 + v5.tanh().sin() * 0.05;
-                            }
-                            2 => {
-                                s1 = 0.5 * s1 + 0.1 * f64::sin(s0.powi(2));
-                                let v6 = s0.atan();
-                                s1 = s1.mul_add(0.6, f64::cos(f64::tanh(v6)) * 0.4);
-                            }
-                            PHASE_D | 5 => {
-                                continue;
-                            }
-                            _ => {
-                                s1 = (s1 * 0.8 + s1.atan() * 0.2).tanh();
-                            }
-                        }
-                        s0 *= 0.5;
-                        s0 -= 0.1 * ((x2.tanh() * 1.2).tan().powi(2) + 1.0).log10().tanh();
-                        s1 = (s1 * 0.5 + f64::sin(v4) * 0.1).sin();
-                    }
-                    s1 * s0
-                }
-                g if g > 3 => x1.cos().exp_m1().tanh().exp_m1(),
-                _ => {
-                    let v7 = x0;
-                    v[2].powi(3) + v7.tanh().exp_m1()
-                }
-            };
-            if k3 >= 5 {
-                break (x0 * x0 + 1.5).acosh();
-            }
-            s0 = (s0 * 0.5 + v8.cos() * 0.02).sin();
-        };
-        let mut k10 = 0;
-        let v12: f64 = loop {
-            k10 += 1;
-            s0 = s0.mul_add(0.75, f64::tanh((f64::sin(x0) * 0.9).asin()) * 0.1);
-            let v11 = 0.8 - v[2] / (x0 * x0 + 0.5);
-            acc2 -= 0.25 * f64::sqrt(v[0] * v[0] + 2.0).sin();
-            if k10 >= 6 || x1.sin() < x2 + x0 {
-                break f64::sin(v11 * v[2]);
-            }
-            acc2 -= f64::cos(f64::cos(v11)) * 0.25;
-        };
-        let mut a13 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a13[i] = (x0.tanh() * 0.9).asin() * (x2 * v[i]);
-            s0 *= 0.6;
-            s0 -= 0.2 * (t + v12).sin();
-        }
-        'l4: for i in 1..n {
-            let fi = i as f64;
-            s0 = (s0 * 0.5 + v9 * 0.5).tanh();
-            let mut k14 = 0;
-            while k14 < n + 1 {
-                k14 += 1;
-                match k14 {
-                    PHASE_A | 2 => {
-                        s0 = s0.mul_add(0.75, (v[2] / (a13[i % 4] * a13[i % 4] + 1.0)).cos() * 0.1);
-                        s1 = s1.mul_add(0.5, f64::tanh(((x1.powi(2) + 1.0).log(3.0).tanh() * 0.9).acos()) * 0.25);
-                        if v[k14 % 4] < 0.0 {
-                            acc2 += 0.05 * f64::cos((v9 * v9 + 0.5).recip().asinh());
-                            acc2 += 0.05 * f64::tanh(3.0_f64.log(v12.powi(2) + 2.0));
-                        } else if !(k14 % 2 == 0 && s0 >= 0.25) {
-                            let x0 = f64::asinh(fi);
-                            acc2 -= 0.05 * x0.sin().cos();
-                        } else {
-                            s0 *= 0.5;
-                            s0 += 1.0 * f64::tanh((fi * fi + 0.5).ln());
-                            s0 = (s0 * 0.75 + (s0 - v12) * 0.1).sin();
-                            match n {
-                                2 => {
-                                    continue;
-                                }
-                                PHASE_D | 5 => {
-                                    let v15 = s0.cos().exp() / ((s0 / (v12.powi(2) + 1.5)).powi(2) + 1.5);
-                                    acc2 -= v15.sin() * 0.05;
-                                }
-                                _ => {
-                                    acc2 += 0.05 * (x1 + fi).cos();
-                                }
-                            }
-                        }
-                    }
-                    3..=5 => {
-                        break 'l4;
-                    }
-                    6 => {
-                        s0 = (s0 * 0.75 + (0.1 - x1) * 0.25).sin();
-                        s0 = (s0 * 0.75 + (s0.tanh() * 0.9).asin() * 0.1).tanh();
-                        if x2.powi(3) > x1 + v[1] {
-                            break 'l4;
-                        }
-                    }
-                    _ => {
-                        let v16 = a13[3];
-                        acc2 -= 0.05 * v9.sin().cos();
-                        s1 *= 0.5;
-                        s1 += 0.5 * v16.tanh();
-                    }
-                }
-                s0 = 0.8 * s0 + 0.2 * s1.tanh();
-            }
-            let v17 = ((a13[(k14 + i) % 4] - s0).tanh() * 0.9).asin();
-            s1 *= 0.5;
-            s1 += 0.1 * v17.sin().cos();
-        }
-        let v19 = if (x2.sin() * 2.0).sinh() <= -0.5 || k10 > 4 {
-            let x0 = (v[k10 % 4] * v[k10 % 4] + 1.0).sqrt().cos();
-            (x0 * x0 + 1.0).atan2(v9 + x0)
-        } else {
-            let v18 = f64::ln_1p(v9 * v9);
-            f64::clamp(v18, -1.0, 1.5)
-        };
-        let v20 = a13.iter().zip(v.iter()).map(|(&p, &q)| s0.cos() + p.sin() + q.tanh()).sum::<f64>();
-        x1 * 0.75 - s1.tanh() - acc2.sin() + v12 - v19 * 0.5 - f64::sin(v20)
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs().sin();
-        let mut s1 = x1.cos();
-        let mut s2 = v[n % 4].to_radians() * 20.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = (x2 * x2 + 0.5).ln();
-        let mut m5 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if f64::sin(f64::sin(x2).exp()).cosh() > 0.5 {
-                m5 += 1;
-            }
-            let v7 = match n {
-                MODE_A => {
-                    let x1 = v4 * x1;
-                    f64::to_degrees(fi) * 0.02 + f64::cos(x1)
-                }
-                1 => s1.sin(),
-                2..=4 => {
-                    let v6 = f64::to_radians(x1 + s1);
-                    f64::acos((x2 * v[i]).cos() * 0.9) + f64::tanh(v6)
-                }
-                _other => v4 - v[2],
-            };
-            acc3 += (v[2] + v7 * 1.5).sin() * 0.25;
-        }
-        match m5 {
-            0 => {
-                s2 *= 0.6;
-                s2 -= 0.005 * prog_32(v4, f64::cos(v[0].powi(2)) * 2.0, f64::atanh(f64::cos(v4).cos() * 0.9).tanh(), v, n).cos();
-                for i in 0..5 {
-                    let fi = i as f64;
-                    s2 = (s2 * 0.5 + s2 / 1.5 * 0.75).tanh();
-                    match i % 2 {
-                        MODE_A if n > 2 => {
-                            s1 = (s1 * 0.6 + f64::tanh(s1) * 0.4).sin();
-                            let v8 = x0.sin().exp();
-                            acc3 += 0.4 * v8.tanh();
-                        }
-                        1 => {
-                            let v9 = v[(i + m5) % 4].sin() - fi.atan();
-                            s2 *= 0.8;
-                            s2 += 0.2 * v9.cos();
-                        }
-                        _ => {
-                            let x0 = x0 * fi;
-                            acc3 -= x0.tanh().tanh() * 0.4;
-                        }
-                    }
-                    match i % 3 {
-                        0 | 2 => {
-                            break;
-                        }
-                        _ => {
-                            let v10 = 0.75 * x1;
-                            acc3 += s1.cos().exp().cos() * 0.4;
-                            if (x2.cos() * 2.0).sinh() < 0.0 {
-                                s0 = 0.8 * s0 + 0.2 * s0.clamp(-1.5, 0.5);
-                                break;
-                            }
-                            acc3 -= v10.sin() * 0.4;
-                        }
-                    }
-                }
-            }
-            1 | MODE_D => {
-                acc3 += s0.atan().sin();
-            }
-            4 => {
-                acc3 -= f64::tanh(v4 + s1.abs());
-                s1 = (s1 * 0.6 + s1.cos().exp() * 0.05).tanh();
-            }
-            _ => {
-                s2 *= 0.8;
-                s2 += 0.05 * x2.hypot(s2).sin();
-                s0 = s0.mul_add(0.5, (x1 + v4).cos() * 0.2);
-            }
-        }
-        for i in (1..=3).step_by(2) {
-            let v11 = v.iter().copied().map(|p| (f64::powi(v[(i + n) % 4], 2) + 1.0).sqrt() * (v4 * std::f64::consts::FRAC_1_PI) + f64::sin(p)).sum::<f64>();
-            acc3 += (v[i] - s0).cos().cosh().sin();
-            if v11 < -0.5 {
-                s2 = s2 * 0.6 + (v[(i + n) % 4] + v4).sin() * 0.2;
-                break;
-            }
-        }
-        if prog_23(s1, f64::tanh(s2.cos() * x1) * 2.0, x0, v, n) > -1.0 {
-            return (x0.sin() + 2.0).cbrt();
-        }
-        if prog_25((-x1).tanh() * 2.0, (v4 * x2).tanh(), s0, v, m5) >= 0.5 {
-            acc3 += f64::recip((x0 + x1).powi(2) + 1.0);
-        } else if prog_0(x0, f64::acosh(v[n % 4] * v[n % 4] + 2.0).sin(), 0.5, &v, m5) > 0.0 {
-            s2 = (s2 * 0.5 + f64::acos(f64::sin(s2) * 0.9) * 0.1).sin();
-        }
-        s2 * 1.5 - acc3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_46<const N: usize>(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = (x2 + x1).tanh() * 2.0;
-        let mut s1: f64 = (x0 - x2).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = f64::sqrt(f64::powi(x2 - v[0], 2) + 2.0);
-        }
-        'l1: for t in a3 {
-            s0 = (s0 * 0.6 + (2.0 - s1) * 0.4).sin();
-            for _ in 0..3 {
-                if f64::asin(f64::cos(t) * 0.9) > (t * t + 1.0).sqrt() {
-                    continue 'l1;
-                }
-                if n % 3 == 1 {
-                    return -f64::tanh(a3[2]);
-                }
-                s0 = s0.mul_add(0.5, f64::cos(v[n % 4]) * 0.5);
-            }
-            let len4 = v.len();
-            for j in 0..len4 {
-                if f64::exp(x1.tanh()).hypot(v[j]) <= a3[j] && j == 1 {
-                    s1 = s1 * 0.8 + (t + s1).asinh().tanh() * 0.1;
-                    s1 = 0.75 * s1 + 1.0 * (a3[j].to_radians() * (x2 - s1));
-                    if s1 + a3[j] >= 0.5 || j % 3 == 1 {
-                        break;
-                    }
-                } else {
-                    acc2 += 0.1 * f64::cos(t.cos().exp());
-                }
-                acc2 += 0.1 * f64::acos(x2.mul_add(x2, a3[j]).tanh() * 0.9).sin();
-                acc2 += a3[0].tanh() * 0.1;
-            }
-            acc2 += 0.5 * f64::cos(t.tanh());
-        }
-        let v7 = if prog_8::<4>(0.5, f64::exp2(a3[n % 4].sin()).sin() * 2.0, f64::sin(f64::exp(a3[n % 4].cos())) * 2.0, [v[0], v[1], v[2], v[3]], 4) > s1 / 3.0 {
-            let v5 = prog_32(((v[n % 4] / (s0.powi(2) + 1.0)).powi(2) + 1.0).recip().sin(), f64::tanh(s0 - v[n % 4]) * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
-            prog_25(x0, s0, 0.25, [v[0], v[1], v[2], v[3]], n) + v5.tanh()
-        } else {
-            let v6 = 2.0_f64.powf(f64::sin(f64::cos(a3[n % 4]).sinh()));
-            f64::cos(x2.clamp(v6.tanh() - 1.5, v6.sin() + 1.5)).exp2()
-        };
-        'l4: for _ in 0..N {
-            let v8 = (f64::powi(v7, 2) + 0.5).recip() + v7;
-            s1 = (s1 * 0.8 + v8.cos().atan() * 0.05).tanh();
-            for _ in 0..N {
-                s0 *= 0.5;
-                s0 += 0.5 * f64::sin(s0);
-                if f64::acos(f64::cos(v7) * 0.9) > -1.0 {
-                    break 'l4;
-                }
-            }
-        }
-        acc2 += f64::powi(f64::powi(x2, 2) + 1.0, -3) * 0.25;
-        s0 - s1.tanh() + acc2.sin() - v7.tanh() + f64::cos(x0)
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(-v[0], 2) + 1.0).ln();
-        let mut acc1: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                s0 = 0.8 * s0 + 0.1 * (x2 - 0.5_f64.min(x2)).tanh();
-            }
-            _other => {
-                acc1 += f64::sin(x2 * s0);
-                let v2 = x1;
-                acc1 += f64::sin(v2);
-            }
-        }
-        let v3 = v.iter().fold(acc1, |r, &p| r * 0.75 + 0.01 * ((f64::cbrt(x1.powi(2) + 1.0).cos() * 1.2).tan() + p.sin()).cos());
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            match k4 % 4 {
-                0..=1 => {
-                    s0 = (s0 * 0.5 + f64::atan(v3) * f64::exp(x2.tanh()) * 0.05).tanh();
-                }
-                2 => {
-                    let v5: f64 = x1.abs();
-                    let v6: f64 = prog_0(f64::asinh(x0).tanh(), (v3 * f64::asinh(x2)).cos(), x2, &v, k4);
-                    s0 = s0 * 0.6 + (f64::sin(v5) - v6.sin()).sin() * 0.005;
-                }
-                3 => {
-                    acc1 -= (v[0] * v[0] + 1.0).log2().sin() * 0.5;
-                    if x0 >= v3 && n % 2 == 0 {
-                        let v3: f64 = x0 * v3;
-                        s0 = (s0 * 0.6 + v3.sin() * 0.1).sin();
-                    }
-                    s0 *= 0.6;
-                    s0 += 0.2 * (x2 + s0).cos();
-                }
-                _ => {
-                    acc1 += f64::cos(f64::sqrt(f64::acosh(f64::powi(x0, 2) + 1.5).powi(2) + 0.5)) * 0.5;
-                }
-            }
-            if !(k4 > 0 && v[1].max(v3) > v[(k4 + n) % 4]) {
-                let v7: f64 = f64::powi(x0 * x0 + 1.0, -1);
-                acc1 += 0.5 * v7.tanh();
-            }
-            s0 = 0.5 * s0 + 0.1 * f64::max(s0.clamp(f64::tanh(x0) - 1.5, f64::cos(v[k4 % 4]) + 1.5), (f64::tanh(x2) * 1.5).sinh()).cos();
-            if k4 >= 4 {
-                break;
-            }
-        }
-        let a8 = v.map(f64::tanh);
-        x0 - s0 + acc1.cos() + f64::sin(v3) + a8[3]
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4];
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().copied().map(|p| 1.0 + 0.1 * (f64::max(-0.5_f64, x1).tanh() + p.cos()).sin()).product::<f64>();
-        for _ in 0..v.len() {
-            let v3: f64 = (f64::powi(x0.cos().exp(), 2) + 1.0).log2();
-            acc1 -= (f64::tanh(f64::powi(x0, 2)) * 0.9).asin().tanh() * 0.4;
-            acc1 -= f64::cos(v3).tanh() * 0.5;
-        }
+            m2 = m2.max(x1 + v[(i * 3) % 4]);
+            m3 = f64::min(v[(i * 3) % 4] / (x0 * x0 + 1.5), m3);
+        }
+        acc1 += f64::cos(m2);
+        s0 = s0.mul_add(0.75, m3.sin() * 0.1);
         let mut m4 = 0;
-        for i in 0..n {
-            acc1 += x0.cos() * 0.25;
-            if (x1.cos() + 2.0).cbrt() > -0.5 || i == 4 {
-                s0 = f64::mul_add(s0, 0.75, (x2 * x2 + 1.0).log(10.0) * 0.5);
-                continue;
-            }
-            if n % 2 == 0 {
+        for &t in v.iter() {
+            let v5 = x2.asinh();
+            acc1 += x2.cos() * 0.5;
+            acc1 += (f64::cos(t) + v5.tanh()).sin() * 0.5;
+            if (m3 * m3 + 1.0).recip() >= x1 {
                 m4 += 1;
             }
         }
         match m4 {
-            MODE_A => {
-                s0 = s0.mul_add(0.8, (s0.tanh() * 1.5).cosh().tanh() * 0.05);
+            0 => {
+                s0 = (s0 * 0.75 + m2.hypot(acc1) * 0.02).sin();
             }
             g if g > 1 => {
-                let v5 = prog_10((v[(m4 + n) % 4] * x0).tanh() * 2.0, (x2.cos() * 1.5).cosh().cos() * 2.0, x1.cos() * 2.0, &v, n);
-                s0 = s0.mul_add(0.6, f64::tanh(v5) * 0.005);
+                s0 *= 0.6;
+                s0 += 0.02 * f64::cos((x1 * x1 + 1.0).powi(-3).min(f64::atan(v[0])));
+                s0 = f64::mul_add(s0, 0.6, (s0 * s0 - f64::abs(m2)).tanh() * 0.1);
             }
             _ => {
-                let v6 = v2 * x0;
-                s0 = s0 * 0.8 + f64::sin(v6) * 0.05;
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 4 && 0.3 - (v2 + 0.1) >= s0 {
-            k7 += 1;
-            if x2.sin().exp() + s0.hypot(v2) > -1.0 {
-                return x0;
-            }
-            let mut k8 = 0;
-            while k8 < n + 1 && f64::tanh(v[n % 4]).exp_m1() >= x0 {
-                k8 += 1;
-                s0 *= 0.5;
-                s0 += 0.25 * f64::cos((-s0) + s0);
-                if k8 < n {
-                    let v9 = v[k8 % 4];
-                    acc1 += 0.05 * f64::tanh(v9.tanh());
-                }
-                s0 *= 0.8;
-                s0 -= 0.02 * f64::atanh(f64::tanh(v[m4 % 4]) * 0.9).tanh();
-            }
-            acc1 += 0.5 * x0.tanh();
-        }
-        f64::tanh(x0) - x2 * 0.75 - f64::tanh(s0) - acc1.cos() - v2
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp2(x1.sin()).tanh().exp2();
-        let mut s1 = (f64::exp_m1(x2.cos()) * f64::abs(s0)).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0..=2 => {
-                acc2 -= x1 / (x1.powi(2) + 1.5);
-                if n % 3 == 1 {
-                    let v3: f64 = x0 - x2 - x0;
-                    s0 = (s0 * 0.75 + prog_10(x0, f64::tanh(s0.atan2(acc2.powi(2) + 0.5)) * 2.0, f64::cos(f64::log(3.0_f64, s0.atan().powi(2) + 2.0)), &v, n) * 0.005).sin();
-                    s1 = f64::mul_add(s1, 0.75, v3.cos() * 0.05);
-                } else if x1 * x0 < 0.0 {
-                    s1 = (s1 * 0.5 + f64::acosh(f64::recip(acc2 * acc2 + 0.5).powi(2) + 1.5) * 0.05).tanh();
-                    s1 *= 0.75;
-                    s1 += 1.0 * f64::cos(f64::copysign(1.5_f64, s0));
-                } else {
-                    acc2 += 0.5 * s0.max(x2).sin();
-                }
-                acc2 -= f64::sin(f64::atan(x2));
-                if n == 5 {
-                    let v4 = (x0 * x0 + 0.5).cbrt();
-                    s1 *= 0.75;
-                    s1 += 0.1 * v4.tanh();
-                } else if prog_32(x1, f64::sin(x0 - v[1]).sin() * 2.0, 0.25, v, 6) <= f64::log10(s1 * s1 + 1.0) {
-                    s1 = (s1 * 0.5 + s1 * x1 * 0.05).sin();
-                } else {
-                    s0 = s0.mul_add(0.6, (acc2 * acc2 + 1.0).log(3.0).cos() * 0.05);
-                }
-            }
-            MODE_D if n < 4 => {
-                acc2 -= (x0 * x0).tanh();
-            }
-            4..=5 => {
-                acc2 += f64::cos(v[n % 4].hypot(x0));
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 += 0.02 * (s0 * v[n % 4]).sin();
-            }
-        }
-        if (f64::sin(x1) * 0.5).ln_1p() <= 0.0 {
-            let v5 = acc2 + 0.25;
-            let v6 = prog_25(f64::ln_1p((v[n % 4] - s1).powi(2)).tanh(), f64::sin(f64::log(x1.powi(2) + 1.0, 2.0)).tanh(), x0, v, n);
-            acc2 -= f64::cos(v5.cos() + v6.sin()) * 0.01;
-        } else if n % 2 == 0 && x0.clamp(f64::tanh(x0) - 1.5, x0.sin() + 1.5) > x0 + s1 {
-            acc2 += (s1 * v[n % 4]).tanh() * 0.5;
-            let v7 = prog_25(x0, s1.tanh().exp2().sin() * 2.0, x1, v, 4);
-            acc2 += v7.tanh() * 0.01;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            match i % 4 {
-                0 | 2 => {
-                    acc2 -= f64::tanh(s1.to_radians()).cos() * 0.5;
-                }
-                _ => {
-                    s0 = s0.mul_add(0.6, f64::sinh(v[(i + n) % 4].cos()).tanh() * 0.25);
-                    acc2 += 0.5 * fi.cos();
-                }
-            }
-            let v8 = v[0].atan2(s1 * s1 + 0.5) * fi;
-            s0 = f64::mul_add(s0, 0.5, f64::cos(f64::atanh(f64::sin(s0) * 0.9)) * 0.1);
-            s0 = 0.5 * s0 + 0.02 * f64::tanh(v8);
-        }
-        let v9 = v.iter().map(|&p| (x0 * x0 + 0.5).atan2(v[n % 4]) + p.cos()).sum::<f64>();
-        s1 = 0.75 * s1 + 0.05 * f64::cos(s0 * core::f64::consts::FRAC_1_SQRT_2);
-        let mut a10 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a10[i][j] = SCALE + v9 + f64::tanh(x1);
-            }
-            acc2 -= (f64::cos(v9) * 0.9).acos().sin();
-        }
-        let a11 = a10[1];
-        s1 * 0.25 - acc2.tanh() - v9.tanh() - a10[0][3].cos() - f64::sin(a11[2]) + (s0.powi(2) + 1.0).log10()
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_8::<4>(x2.tanh() * 2.0, x0, 0.5, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut s1 = (x1 / (x0 * x0 + 1.5) * (f64::sin(x2) * 1.5).sinh()).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = match n {
-            PHASE_A if n % 2 == 0 => (x1.to_radians() * 50.0).min(v[n % 4]),
-            1 => x0 * 1.2,
-            2..=3 => (s1 * s1 + 0.5).sqrt(),
-            _ => f64::recip(x2 * x2 + 1.0) * (s1 + x2),
-        };
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s0 = s0.mul_add(0.75, x2.tanh().exp2().sin() * 0.1);
-            if k4 < 1 {
-                let v5 = prog_0(x1, v3.sin(), (v[3] * v[k4]).sin() * 2.0, v, n);
-                s0 = f64::mul_add(s0, 0.8, f64::sin((SCALE + s0) * f64::cos(v3)) * 0.05);
-                acc2 += v5.cos() * 0.005;
-            }
-            if x1 / 2.0 <= v3 * s0 {
-                break x1.sin().sin().exp2();
-            }
-            if k4 >= 3 || f64::tanh(x1) < v3.atan() {
-                break x0 + v[k4];
-            }
-        };
-        let v7 = if v6 * x1 >= -0.5 {
-            v3.clamp(v6.cos() - 1.5, v3.tanh() + 1.5)
-        } else if f64::sin(v3) >= v6 {
-            acc2.tanh()
-        } else {
-            s1 = 0.6 * s1 + 0.25 * (v[n % 4] * v[n % 4] + 1.0).log2().tanh();
-            x0.powi(2) + acc2.to_radians()
-        };
-        'l1: for (i, &t) in v.iter().enumerate() {
-            acc2 -= 0.5 * (v7 - s0).sin();
-            for &u in v.iter() {
-                acc2 += f64::tanh(s1 + v6) * 0.1;
-                if (f64::powi(u, 2) + 1.0).cbrt() > -1.0 && i == 3 {
-                    continue 'l1;
-                }
-                acc2 += (t * t + 1.0).powf(t.cos()).sin() * 0.1;
-            }
-            if (v[2] + x0).mul_add((t.tanh() * 0.9).asin(), v[1] - t) > 1.0 {
-                break;
-            }
-            acc2 -= (-(t.sin() + 2.0).cbrt()) * 0.25;
-        }
-        s0.tanh() - s1 + acc2.cos() + v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_40(x0, x2, f64::cos(x2 * 2.5), &v, n).tanh() * 2.0;
-        let mut s1 = f64::sin(f64::copysign(x1 * x1, (x1.powi(2) + 1.0).recip())) * 2.0;
-        let mut s2 = (0.5 - s1).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_0(f64::cos(s1.to_degrees() * 0.02), s2, (f64::tanh(0.8 - s1) * 0.9).acos().tanh(), &v, n);
-        'l0: for i in (0..4).rev() {
-            let fi = i as f64;
-            acc3 -= f64::sin((s2 * s2 + 2.0).sqrt()) * 0.5;
-            acc3 += x0.sin().sin() * 0.5;
-            let mut k5 = 0;
-            while k5 < n + 1 && x2.tanh() > fi {
-                k5 += 1;
-                if f64::tan(v4.atan().sin() * 1.2) > s0 {
-                    s1 *= 0.6;
-                    s1 += 0.02 * (s1 - s2 + (s1 * s1 + 1.0).powi(-2)).cos();
-                    break 'l0;
-                }
-                let v6 = f64::sinh(x0.sin() * 2.0).asinh();
-                if x0 + v6 + v4 < 1.0 {
-                    s2 = s2.mul_add(0.6, (x2.tanh().sin() * 0.9).acos().tanh() * 0.1);
-                }
-                s2 = f64::mul_add(s2, 0.5, f64::copysign(0.5_f64, s0) * 1.0);
-            }
-        }
-        acc3 += f64::sin(x0).asinh();
-        'l2: for i in 1..n {
-            let fi = i as f64;
-            let v7 = v.iter().fold(v4.sin(), |r, &p| r * 0.75 + 0.05 * f64::cos(r / (s2.powi(2) + 1.0) + p.tanh()));
-            s1 = (s1 * 0.5 + (x1 + s1).cos() * 0.25).sin();
-            let mut k8 = 0;
-            while k8 < n + 1 && s1.sin().exp2() * (v4 + 0.8) >= f64::to_degrees(v[n % 4]) * 0.02 {
-                k8 += 1;
-                if s1.tanh().exp() < 0.0 {
-                    continue 'l2;
-                }
-                let v9 = v7.powi(3).copysign(v7 - 2.5);
-                match k8 % 2 {
-                    0 => {
-                        acc3 += f64::to_radians(fi) * 0.5;
-                        let v10 = -x0;
-                        acc3 += f64::tanh(v10) * 0.05;
-                    }
-                    1 => {
-                        s1 = s1.mul_add(0.75, (v4 + (x0 - v[(k8 + n) % 4])).tanh() * 0.05);
-                    }
-                    _other => {
-                        s1 = 0.5 * s1 + 0.1 * f64::sqrt(f64::powi(v9, 2) + 2.0).cos();
-                        if s0 * x0 < -0.5 {
-                            break 'l2;
-                        }
-                        s2 = 0.6 * s2 + 0.05 * f64::cos(f64::atan2(s2 * s2 + 0.5, (v4.sin() + 2.0).cbrt()));
-                    }
-                }
-                s2 *= 0.75;
-                s2 += 0.1 * (s0 / (x1 * x1 + 1.0)).sin();
-                acc3 += v9 * 0.05;
-            }
-            acc3 += v7.sin() * 0.4;
-        }
-        let v11 = if (v4 * 0.001).sin() <= -0.5 {
-            0.8 * (f64::tanh(x1) * 0.9).acos()
-        } else {
-            (f64::recip(x0 * x0 + 1.0).tanh() * 1.5).sinh()
-        };
-        let v12 = v.iter().fold(v11.sin(), |r, &p| r * 0.5 + 0.1 * f64::sin(v11.asinh() + p.cos()));
-        s0 = (s0 * 0.6 + v12.abs() * 0.1).sin();
-        s0 * 0.25 + s1 * 0.75 + s2 - acc3.cos() - f64::tanh(x0)
-    }
-
-    #[differentiable]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.tanh().exp().cos() * 2.0;
-        let mut s1 = prog_11(2.0, x1, x2, v, n).cos() * 2.0;
-        let mut s2 = (f64::powi(x0, 2) + 1.0).log10();
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_25(1.2, f64::tanh(f64::asinh(acc3) + f64::powf(v[n % 4].powi(2) + 1.0, x1.tanh())) * 2.0, x0, v, n);
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            acc3 -= 0.25 * v4.tanh();
-            let mut m6 = s0;
-            for j in 0..v.len() {
-                let c7 = match k5 {
-                    0 => s0.mul_add(v[(j + k5) % 4], v[j]) + v[j],
-                    MODE_B => s2 * v[3 - j] + v[j] * v[j],
-                    2..=4 => v[j] * s1,
-                    _ => v[j].powi(3),
-                };
-                m6 = f64::min(m6, c7);
-            }
-            acc3 -= f64::sin(m6.cos()) * 0.25;
-        }
-        let mut m8: f64 = -2.5;
-        for i in 1..n {
-            m8 = m8.max(f64::tanh(v4) + v[i % 4]);
-        }
-        let v9 = f64::ln(f64::powi((v[k5 % 4].sin() * 0.9).asin(), 2) + 2.0);
-        let v10 = v.iter().map(|&p| v[n % 4] + p.tanh()).sum::<f64>();
-        s0 = (s0 * 0.6 + v9.asinh() * 0.25).sin();
-        s1 = f64::mul_add(s1, 0.8, f64::sin(v10) * 0.02);
-        s2 = 0.5 * s2 + 0.05 * v10.cos();
-        s0 * 1.5 - s1 * 0.25 - s2 + acc3.tanh() - v4.sin() - m8
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[n % 4] - x0 + x0 / (f64::sin(v[n % 4]) + 2.0)).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            acc1 += 0.4 * f64::cos(x2 + 0.25);
-            let v3 = if f64::ln(f64::powf(v[k2 % 4].powi(2) + 1.0, x2.sin()).powi(2) + 1.0) >= f64::sqrt(x0 * x0 + 0.5) || k2 < 1 {
-                f64::sin(x1)
-            } else {
-                let x0 = x1;
-                ((x0 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).sqrt()
-            };
-            s0 = (s0 * 0.6 + (SCALE + v3) * 0.4).tanh();
-            if k2 >= 5 || x1 - x2 <= x0 {
-                break s0.tanh() - v[n % 4];
-            }
-        };
-        let mut k5 = 0;
-        let v10: f64 = loop {
-            k5 += 1;
-            let v6 = match n + k5 {
-                1 => x1.sin(),
-                g if g > 2 => s0.cos(),
-                _ => (v[k5 % 4].cos() * 0.5).ln_1p(),
-            };
-            let v7 = (x2.atan().sin() * 2.0).sinh();
-            let v9 = if s0.powi(2) <= -1.0 {
-                (x1.sin() * 0.9).asin() / 4.0
-            } else {
-                let x0 = (x1.powi(2) + 0.5).recip() + v[k5 % 4].tanh();
-                let v8 = v4;
-                f64::exp(f64::cos(v[k5 % 4])) + f64::sin(x0) + f64::tanh(v8)
-            };
-            acc1 += 0.25 * f64::tanh(v9 * std::f64::consts::FRAC_1_PI);
-            if k5 >= 6 || v6.mul_add(v4, x1).cos().exp_m1() > (f64::sin(v7) * 0.9).acos() {
-                break v9;
-            }
-        };
-        match n % 2 {
-            PHASE_A if n % 2 == 0 => {
-                let v11 = prog_8::<4>(s0, x1.cos().exp().sin(), (f64::ln_1p(x1.sin() * 0.5).powi(2) + 1.0).log2().cos(), v, k5);
-                acc1 += 0.005 * v11.sin();
-            }
-            1 => {
-                let v12 = (x0 + 0.35).atan();
-                s0 *= 0.75;
-                s0 += 0.05 * (v12 * v12 + 1.0).powi(-1).tanh();
-            }
-            _other => {
-                let v13 = prog_32((f64::sin(x1) - x2.sin()).sin() * 2.0, x0, 2.0, v, 0);
-                acc1 -= 0.05 * v13.tanh();
-            }
-        }
-        let mut m14: f64 = 1.0;
-        for i in 0..n + 1 {
-            m14 = (m14 * 0.5 + v4 / (v[i % 4] * x2 * (v[i % 4] * x2) + 1.5) * 0.1).min(m14);
-        }
-        acc1 += 0.2 * m14;
-        f64::tanh(x1) + x2 - s0 * 0.5 + f64::sin(acc1) + v4 + f64::sin(v10) + f64::tanh(v4)
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = f64::sin(f64::powi(v[n % 4] / (f64::sin(v[n % 4]) + 2.0), 2)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if (f64::tanh(x0).powi(2) + 0.5).recip() > -0.5 {
-            s0 = (s0 * 0.8 + f64::tan(f64::sin(x2) * 1.2) * 0.02).sin();
-            if (x2.powi(2) + 2.0).ln() > -1.0 {
-                acc1 += 0.5_f64.hypot(x1).cos();
-                acc1 += -acc1;
-            }
-        } else if f64::asin(x2.tanh() * 0.9) < f64::cos(x1) {
-            acc1 += f64::cos(x1 / (acc1.powi(2) + 0.5)) * 0.4;
-            let v2 = x1 / 2.0;
-            s0 = s0.mul_add(0.5, f64::sin(f64::cos(v2)) * 1.0);
-        }
-        if !(n == 0) {
-            return f64::max(f64::tanh(x1).exp(), s0 / 4.0);
-        }
-        let v3 = v.iter().map(|&p| s0 - p).sum::<f64>();
-        match n % 2 {
-            0 => {
-                let v4 = SCALE + x1;
-                s0 = 0.6 * s0 + 0.4 * v4.sin();
-            }
-            PHASE_B if n % 2 == 0 => {
-                s0 = s0 * 0.75 + f64::sin(x2 / 1.5).tanh() * 0.25;
-            }
-            _ => {
-                let v5: f64 = prog_8::<4>((x1 * x1 + 1.0).log(s0 * s0 + 2.0).cos() * 2.0, x2, x1, v, n);
-                acc1 += v5.cos() * 0.005;
-            }
-        }
-        let mut m6: f64 = -0.5;
-        for i in 0..=n {
-            m6 = f64::max(f64::asinh(x1) + f64::to_radians(v3) + v[i % 4].tanh(), m6);
-        }
-        s0 = f64::mul_add(s0, 0.6, f64::cos(m6) * 0.005);
-        x1 * 0.5 + s0 + acc1 + f64::tanh(v3)
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).log10();
-        let mut acc1: f64 = 0.0;
-        if (f64::powi(v[n % 4], 2) + 1.0).log2() < -1.0 {
-            return s0.max(x2);
-        }
-        let mut k2 = 0;
-        let v4: f64 = loop {
-            k2 += 1;
-            if k2 < 1 && ((f64::to_radians(v[k2]) * 20.0).powi(2) + 2.0).acosh() < 0.0 {
-                s0 = (s0 * 0.8 + x2 / (f64::powi(x2, 2) + 1.5) * 0.1).tanh();
-                break x1 * 0.35;
-            }
-            if f64::log(s0 * s0 + 1.0, 10.0) <= x2 {
-                s0 = s0 * 0.5 + f64::sin(v[3] + f64::exp(s0.tanh())) * 0.1;
-                let x1 = x2.cos().exp() * (x2 - x1);
-                acc1 += 0.2 * f64::tanh(x1);
-            } else {
-                let v3 = f64::acosh(x1 * x1 + 2.0);
-                s0 *= 0.8;
-                s0 += 0.05 * f64::cos(v3);
-            }
-            if (f64::powi(x1.sin().exp_m1(), 2) + 0.5).sqrt() > 0.5 || k2 % 3 == 1 {
-                break x2.cos().cosh();
-            }
-            s0 *= 0.8;
-            s0 += 0.05 * f64::sinh(f64::cos(v[1]) * 1.5).sin();
-            if k2 >= 3 || (-x2) - (v[k2] - x1) > (x2 * x2 + 0.5).recip() {
-                break (v[3 - k2].powi(2) + 2.0).acosh();
-            }
-        };
-        for _ in 0..3 {
-            if x1 >= -0.5 {
-                break;
-            }
-            s0 = s0 * 0.5 + f64::cos(s0 - 0.8) * 0.5;
-            acc1 += f64::asinh(x2) * 0.4;
-        }
-        let v5: f64 = if (f64::powi(s0, 2) + 1.0).log(3.0) >= -0.25 || n == 1 {
-            s0 *= 0.8;
-            s0 += 0.02 * f64::tanh(f64::asin(f64::cos(v4) * 0.9));
-            f64::min(0.5_f64, s0.cos().exp())
-        } else if k2 % 2 == 0 {
-            (v[3] - x2).sin()
-        } else {
-            x0 / (v4 * v4 + 0.5)
-        };
-        x1 * 0.25 + x2 - acc1.tanh() + v4 + f64::sin(v5)
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x0);
-        let mut s1 = (0.5_f64.atan2(x1).tanh() * 0.9).atanh();
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (f64::acos(f64::tanh(p) * 0.9) - (x2 - p)).tanh());
-        let mut m4 = 0;
-        for i in (0..4).rev() {
-            let v5 = ((x2 * v3).cos() * 0.9).asin();
-            if f64::sqrt((v[n % 4].powi(2) + 1.0).powf(x2.sin()).powi(2) + 1.0) > -1.0 {
-                m4 += 1;
-            }
-            match i % 3 {
-                0 => {
-                    let v6: f64 = x2 / (x1.cos() + 2.0);
-                    acc2 += 0.5 * v6.sin().sin();
-                }
-                MODE_B => {
-                    break;
-                }
-                2 => {
-                    s1 = (s1 * 0.8 + (-2.0_f64).max(v5.atan()) * 0.02).tanh();
-                    acc2 += f64::sin(prog_0(s1, s0, (1.2 * (x0 * x0 + 1.0).powf(1.5)).sin() * 2.0, &v, i)) * 0.005;
-                }
-                _ => {
-                    let v7: f64 = f64::hypot(v5, x1);
-                    acc2 -= 0.4 * f64::tanh(v7).tanh();
-                }
-            }
-            let v8 = v5.asinh();
-            acc2 += 0.5 * (f64::to_degrees(v8) * 0.01);
-        }
-        let c9 = m4 as f64;
-        let mut m10 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            match n % 2 {
-                0 => {
-                    s1 = s1.mul_add(0.6, (-s0).tanh() * 0.4);
-                    s1 = s1 * 0.75 + s1.sin() * 0.25;
-                    match i % 3 {
-                        0..=1 => {
-                            s1 = (s1 * 0.5 + (f64::powi(v3, 2) + 1.0).powf(c9.tanh()) * 0.1).sin();
-                            s0 = s0.mul_add(0.8, f64::tanh(x2.asinh()) * 0.2);
-                        }
-                        2 => {
-                            break;
-                        }
-                        _ => {
-                            s1 *= 0.5;
-                            s1 += 1.0 * x2.to_radians();
-                            s0 = (s0 * 0.75 + c9 * 1.0).sin();
-                        }
-                    }
-                }
-                _ => {
-                    acc2 += 0.25 * (f64::tanh(v3) * 0.9).asin().cos();
-                    if (fi.powi(2) + 1.0).atan2(x1) + 0.8 < 0.0 || i > 2 {
-                        break;
-                    }
-                    let x2: f64 = ((c9 - v[0]).powi(2) + 0.5).cbrt();
-                    acc2 += 0.25 * x2.cos();
-                }
-            }
-            if v3 * 0.8 >= 0.0 {
-                let v11 = f64::acosh(f64::sinh(fi.sin() * 2.0).powi(2) + 2.0);
-                s1 = (s1 * 0.75 + f64::cos(v11) * 1.0).tanh();
-            } else if (x2.tanh() * 0.9).acos() / (f64::powi(v3, 2) + 1.0) <= 0.5 {
-                s0 = 0.8 * s0 + 0.05 * f64::acos(f64::cos(x0) * 0.9).tanh();
-                if (x0.cos() * 0.9).asin() < -0.5 {
-                    acc2 -= f64::cos(s0 - v3) * 0.25;
-                    if s1 + c9 > -0.5 {
-                        return v3;
-                    }
-                } else {
-                    let v12 = (x0 * x0 + 0.5).atan2(x0);
-                    acc2 += 0.25 * v12.sin();
-                }
-            } else {
-                s1 *= 0.6;
-                s1 += 0.4 * (-s1).sin();
-                if v[0].tanh() >= -0.5 {
-                    s1 *= 0.8;
-                    s1 += 0.2 * f64::cos(s1);
-                } else if f64::recip((fi + s0).powi(2) + 0.5) <= 0.0 {
-                    s0 *= 0.75;
-                    s0 += 0.1 * (f64::ln_1p(c9.sin() * 0.5) + (s0 * s0 + 1.0).log(s0 * s0 + 2.0)).cos();
-                    if (v3 / (v[i % 4].powi(2) + 0.5)).sin().exp_m1() < (v3.powi(2) + 1.0).log10() {
-                        s0 *= 0.6;
-                        s0 -= 0.4 * f64::sin(2.0_f64.min(s0));
-                        break;
-                    }
-                }
-            }
-            if m4 > 5 && f64::acosh(v3 * v3 + 1.5).sin() > v[0] + x0 {
-                m10 += 1;
-            }
-            if f64::mul_add(v3, v3, x2) <= -1.0 || m10 % 2 == 0 {
-                let v13 = f64::log(x2 * x2 + 1.0, f64::powi(v[n % 4], 2) + 2.0);
-                s1 = 0.8 * s1 + 0.05 * f64::tanh(v13.sin());
-            } else if i % 2 == 0 {
-                s0 = s0 * 0.5 + s0.to_radians() * 50.0 * 0.5;
-                if f64::atan2(x1 * x1 + 0.5, c9 - x1) > 1.0 {
-                    let v14 = (v3 * v3 + 1.5).acosh() / ((fi.sin() * 1.2).tan().powi(2) + 1.5);
-                    acc2 += v14.cos().tanh() * 0.25;
-                } else {
-                    acc2 -= 0.25 * f64::cos(x2.mul_add(v[3], x1));
-                    let v15 = f64::tanh(s0);
-                    s1 = 0.8 * s1 + 0.2 * f64::sin(v15);
-                }
-                let x2 = x1.sin().tanh();
-                acc2 -= f64::cos(x2) * 0.25;
-            } else {
-                s1 = 0.75 * s1 + 0.25 * f64::tanh(s1);
-                s0 *= 0.75;
-                s0 += 0.25 * (s0 + 1.2).cos().tanh();
-            }
-            acc2 += 0.25 * (x2.cos().exp2() + x0.sin().exp()).cos();
-        }
-        let c16 = m10 as f64;
-        let mut k17 = 0;
-        while k17 < 5 {
-            k17 += 1;
-            if (f64::tanh(v3) * 0.9).asin() <= 0.5 {
-                acc2 += (x1 + f64::mul_add(c9, x0, s0)).sin() * 0.4;
-                if m4 % 2 == 0 {
-                    s1 = 0.6 * s1 + 1.0 * f64::tanh(f64::recip(c16.powi(2) + 0.5));
-                } else if (x0.sin() * 2.0).sinh() <= -0.5 || k17 < 5 {
-                    s0 *= 0.6;
-                    s0 += 0.2 * f64::atan((v3 * v3 + 0.5).recip()).cos();
-                    let c9 = f64::recip(s1 * s1 + 1.0);
-                    s1 = (s1 * 0.8 + c9 * 0.25).sin();
-                } else {
-                    s0 = (s0 * 0.8 + (c16 * c16 + 2.0).ln() * 1.0).sin();
-                    if m4 < m10 {
-                        acc2 += (f64::tanh(c16).exp() / (f64::powi(f64::log10(v[1] * v[1] + 1.0), 2) + 0.5)).cos() * 0.4;
-                        break;
-                    }
-                }
-            } else {
-                s1 = s1 * 0.75 + f64::sin(f64::acos(s0.tanh() * 0.9)) * 0.1;
-            }
-            let v19 = match k17 {
-                0..=2 => f64::asinh(v3),
-                3..=4 => f64::mul_add(c16, v[n % 4], v[1]),
-                5 => {
-                    let v18 = c9.asinh();
-                    f64::sin(x0) + f64::cos(v18)
-                }
-                _ => c16 / 4.0,
-            };
-            s0 = 0.5 * s0 + 1.0 * c9.sin();
-            acc2 -= f64::cos(v19) * 0.4;
-        }
-        'l3: for _ in (0..3).rev() {
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                if j < 4 {
-                    let v20 = f64::to_degrees(v3) * 0.01 * (f64::powi(v[m4 % 4], 2) + 1.0).log10();
-                    let c16 = c16;
-                    acc2 -= (v20 - f64::cos(c16)).sin() * 0.1;
-                } else {
-                    s0 = 0.5 * s0 + 0.02 * s1.powi(3).sin();
-                    match n % 4 {
-                        0 | MODE_C => {
-                            break 'l3;
-                        }
-                        _ => {
-                            acc2 -= 0.1 * 2.0_f64.atan2(v3.sin().exp2()).tanh();
-                            if v[j % 4] * x0 >= v[j % 4] {
-                                acc2 -= f64::cos(s1 * fj) * 0.1;
-                                break;
-                            }
-                        }
-                    }
-                }
-                s0 *= 0.5;
-                s0 += 0.5 * f64::sin(s0);
-                let v21: f64 = (f64::cos(c9).exp().powi(2) + 1.0).recip();
-                s1 *= 0.6;
-                s1 -= 1.0 * v21;
-            }
-            let v22 = v3;
-            acc2 -= 0.5 * f64::sin((f64::powi(c16 - v22, 2) + 1.0).log(10.0));
-        }
-        s0 * 0.75 + s1.sin() - f64::sin(acc2) - v3 * 0.25 + c9.cos() - f64::tanh(c16) + f64::cos(c16)
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = v[n % 4];
-        let mut s1: f64 = x2.cos();
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| 1.0 + 0.1 * (p * x1).asinh().cos()).product::<f64>();
-        let v6 = match n % 3 {
-            PHASE_A | PHASE_C => {
-                let v4 = v3.clamp(-1.5, 0.5);
-                x1 - v4 - x2
-            }
-            _ => {
-                let v5 = s1 / (x2.powi(2) + 1.5);
-                f64::tanh(v5).abs()
-            }
-        };
-        if (x0 / (x0.powi(2) + 1.5)).atan() > 0.5 && n > 1 {
-            return v6.sin();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = prog_25(x1, x2, f64::tanh(f64::log10(f64::powi(f64::sinh(f64::tanh(s1) * 2.0), 2) + 1.0)) * 2.0, v, k7);
-            let v9 = v.iter().map(|&p| f64::log(v3 * v3 + 1.0, 2.0) + p.tanh()).sum::<f64>();
-            s0 = s0 * 0.8 + f64::sin(f64::asin(f64::tanh(v3) * 0.9)) * 0.05;
-            if k7 >= 3 || (f64::powi(v3, 2) + 1.0).log(v6 * v6 + 2.0) <= (s1.cos() * 2.0).sinh() {
-                break;
-            }
-            acc2 += 0.01 * (v8.tanh() + v9.tanh()).sin();
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v11 = f64::acos(f64::cos((f64::sin(v[3]) + 2.0).cbrt()) * 0.9);
-            acc2 += f64::sin(v11.to_degrees() * 0.02);
-            let v13 = match k7 {
-                0..=2 => (f64::sin(x0) * 0.9).asin(),
-                3 => prog_0(1.5, s0, (v3.min(v6) - v6.tanh().exp2()).cos(), &v, 3),
-                _ => {
-                    let v12 = x1.clamp(-0.5, 0.5);
-                    (v6 * v6 + 1.0).log(3.0) - (v12 + v[k10])
-                }
-            };
-            if k10 >= 2 {
-                break;
-            }
-            acc2 -= 0.005 * v13.cos().tanh();
-        }
-        let mut m14 = 0;
-        for _ in 1..n {
-            acc2 += (v3 / (v6 * v6 + 0.5)).sin() * 0.4;
-            let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (s1.tanh() + p.sin() + q.cos()).sin()).product::<f64>();
-            if k7 == 0 {
-                m14 += 1;
-            }
-            acc2 += v15.cos() * 0.4;
-        }
-        let c16 = m14 as f64;
-        s1 = s1.mul_add(0.6, x2.cos().exp2().sin().tanh() * 0.25);
-        s0 * 0.25 + s1.tanh() - f64::tanh(acc2) - v3 * 0.5 - v6.cos() - c16.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.tanh() * 0.9).atanh();
-        let mut s1 = ((v[3] * v[3] + 2.0).acosh().cos() * 2.0).cosh().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 && x1 - 1.5 > 0.0 {
-            k3 += 1;
-            for _ in 0..n {
-                s1 = (s1 * 0.75 + (v[2].cos() * 0.9).asin() * 0.1).sin();
-                acc2 -= x0.cos() * 0.05;
-            }
-            match k3 {
-                MODE_A => {
-                    s1 = (s1 * 0.5 + ((v[1] * s0).powi(2) + 1.0).recip() * 0.2).tanh();
-                }
-                2 | 4 => {
-                    let v4 = x0 * s0;
-                    acc2 += f64::cos(v4).tanh() * 0.4;
-                }
-                5 => {
-                    continue;
-                }
-                _ => {
-                    s1 *= 0.8;
-                    s1 -= 0.2 * x0.sin();
-                }
-            }
-            s0 = s0 * 0.6 + f64::tanh(v[2] * x0) * 0.1;
-        }
-        s1 = 0.8 * s1 + 0.2 * x1.tanh();
-        for i in 1..n {
-            let fi = i as f64;
-            let v5 = if (x2 * v[i % 4]).tanh() >= 0.5 {
-                fi + (s0.sin() * 0.9).atanh()
-            } else {
-                2.0_f64.atan2((x0.tanh() * 0.9).atanh())
-            };
-            let mut m6 = s0;
-            for j in 0..6 {
-                let c7 = v5 * x0 + v[j % 4];
-                m6 = m6.max(c7);
-            }
-            s0 *= 0.6;
-            s0 -= 0.02 * m6.tanh();
-            let v8 = (x0 + v[k3 % 4]).to_radians();
-            acc2 -= 0.4 * (v5.cos() + v8.sin()).sin();
-        }
-        let v10 = match k3 {
-            0 | 2 => x0.cos(),
-            3 => {
-                let v9 = x0 - 1.25;
-                f64::cos(x0).exp_m1() + f64::cos(v9)
-            }
-            g if g > 4 => f64::log10(f64::powi(0.1 * s0, 2) + 1.0),
-            _ => x0.tanh(),
-        };
-        x0.tanh() + s0 * 1.5 - f64::cos(s1) + acc2.cos() + v10 * 0.5 + x1.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_11(x2, 0.75, (x1 * core::f64::consts::FRAC_1_SQRT_2).sin().tanh() * 2.0, v, 5).sin() * 2.0;
-        let mut s1 = (x0.sin().exp_m1() * (v[n % 4] * v[n % 4]).ln_1p()).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            match i + n {
-                MODE_A | 2 => {
-                    break;
-                }
-                3 | 5 => {
-                    acc2 += (fi.tanh() * 1.2).tan().sin() * 0.25;
-                }
-                6 => {
-                    s1 *= 0.75;
-                    s1 += 0.05 * (v[i % 4] * v[i % 4] + 1.0).log(f64::powi(s1, 2) + 2.0).sin();
-                    s1 = (s1 * 0.5 + s1.mul_add(s1, s1) * 0.1).tanh();
-                }
-                _ => {
-                    s1 = 0.8 * s1 + 1.0 * f64::cos((fi.asinh().powi(2) + 1.0).ln());
-                }
-            }
-            let v3 = f64::clamp(f64::mul_add(x2, x0, x0), -1.0, 0.5);
-            acc2 += 0.25 * f64::cos(v3).tanh().exp().cos();
-        }
-        s0 = s0 * 0.8 + f64::exp2(f64::cos(f64::tan(f64::sin(x2) * 1.2))).sin() * 0.01;
-        match n {
-            0..=1 => {
-                let v4: f64 = prog_32(0.5_f64.copysign(v[n % 4]).sin() * 2.0, s0, f64::sqrt(x0 * x0 + 1.0).tanh() * 2.0, v, 2);
-                acc2 -= f64::tanh(v4) * 0.005;
-            }
-            2 => {
-                s0 = s0.mul_add(0.8, v[3].tanh().exp_m1().tanh() * 0.05);
-            }
-            g if g > 3 => {
-                s1 = (s1 * 0.6 + (f64::sin(3.0_f64.copysign(v[n % 4])) * 0.9).asin() * 1.0).tanh();
-                let v5 = prog_58(s0.cos(), x1, v[1].cos() * 2.0, v, 6);
-                s1 = (s1 * 0.8 + v5.tanh() * 0.005).tanh();
-            }
-            _other => {
-                for t in v {
-                    s1 = 0.6 * s1 + 0.2 * (s1 + x1).sin();
-                    match n {
-                        1..=2 => {
-                            for &u in v.iter() {
-                                let v6 = v[2].sin().exp();
-                                acc2 += ((x0.cos() * 0.9).acos() + (v6 - u)).sin() * 0.1;
-                            }
-                        }
-                        g if g > 3 => {
-                            s0 = (s0 * 0.8 + f64::asinh(v[n % 4]) * 0.2).tanh();
-                        }
-                        _ => {
-                            s1 *= 0.5;
-                            s1 -= 0.75 * (s1 * s1 + 1.0).recip().sin();
-                        }
-                    }
-                    s1 = (s1 * 0.75 + s1 / (t * t + 1.0) * 0.1).sin();
-                }
-            }
-        }
-        let mut m7 = x2.cos();
-        for i in 0..n + 1 {
-            let c8: f64 = x2 + v[i % 4];
-            m7 = m7.min(c8);
-            s0 = 0.6 * s0 + 0.4 * (s1 + 0.35).sin();
-        }
-        let mut m9: f64 = -0.5;
-        for &t in v.iter() {
-            let c10 = match n {
-                0 => v[1] / (t * t + 1.0),
-                2 | 4 => t * t * (s0 / (x0 * x0 + 1.0)),
-                6 => v[0] * m7,
-                _ => t + 0.25,
-            };
-            m9 = m9.min(c10);
-            acc2 += t.tanh().sin() * 0.5;
-        }
-        acc2 += m9.cos() * 0.005;
-        'l5: for &t in v.iter() {
-            s0 *= 0.8;
-            s0 += 0.5 * (0.35 * s1);
-            let mut k11 = 0;
-            while k11 < 5 {
-                k11 += 1;
-                if m7 <= t && n < 1 {
-                    s1 = s1 * 0.8 + s1.tanh() * 0.2;
-                } else if m9 > -1.0 {
-                    let v12 = f64::clamp(v[0] * t, -1.0, 0.5);
-                    acc2 += 0.1 * (v12 * x1).tanh();
-                } else {
-                    s1 = (s1 * 0.6 + (x0 + 2.0) * 0.4).sin();
-                    if (m9.tanh() * 2.0).sinh() <= v[k11 % 4] {
-                        let v13 = t * v[k11 % 4];
-                        s1 = (s1 * 0.8 + v13.tanh() * 0.05).sin();
-                    } else {
-                        acc2 += 0.1 * f64::sin(m7);
-                    }
-                }
-                if f64::powi(m7 * m7 + 1.0, -2) <= -0.5 {
-                    continue 'l5;
-                }
-                s0 = s0 * 0.75 + f64::cos(((f64::powi(x2, 2) + 1.0).log2().powi(2) + 1.0).log2()) * 0.1;
-            }
-            if (t * t + 1.0).recip() >= (m7 * m7 + 1.0).recip() {
-                return v[k11 % 4] * s0;
-            }
-        }
-        s0 * 0.25 - s1 * 0.5 + acc2.tanh() - f64::tanh(m7)
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(x2 * x2 + 1.0);
-        let mut s1: f64 = v[n % 4];
-        let mut s2: f64 = f64::tanh((x1 * x1 + 1.0).atan2(x1));
-        let mut acc3: f64 = 0.0;
-        for i in 0..6 {
-            let fi = i as f64;
-            let v4 = ((x2 + fi).powi(2) + 2.0).acosh();
-            acc3 += x1.tanh() * 0.25;
-            s2 = 0.8 * s2 + 0.1 * ((x0.sin() + 2.0).cbrt().sin() * 0.9).atanh().sin();
-            acc3 += v4.tanh() * 0.25;
-        }
-        let v5 = if x0 >= x2 {
-            prog_58(s1, f64::sin(s1.asinh()), 0.25, v, n)
-        } else if !(n % 2 == 0 && v[n % 4] > (f64::sin(s2) * 0.5).ln_1p()) {
-            s1 = f64::mul_add(s1, 0.6, prog_23(s0, 1.5, 0.25, v, n).tanh() * 0.005);
-            prog_32(2.0, x2.atan().cos(), x1.tanh() * 2.0, v, n)
-        } else {
-            prog_58(s1.abs().tanh(), f64::max(f64::clamp(x1, -0.5, 0.5), s2 / (s1.powi(2) + 1.0)).tanh(), (v[n % 4] + s1).min(s2.mul_add(x2, x1)).tanh(), v, n)
-        };
-        let v9 = if f64::recip(f64::powi(v[1] - x1, 2) + 1.0) > 0.25 {
-            let v6 = v5;
-            f64::exp_m1(s2.tanh()) + v6.sin()
-        } else if v[1] <= -0.5 && n % 3 == 1 {
-            let v7 = (x0.asinh().powi(2) + 0.5).sqrt();
-            v5 + v7.cos()
-        } else {
-            let v8 = f64::cos(acc3);
-            (s2.cos().cosh().powi(2) + 0.5).powf(0.5) + v8.cos()
-        };
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            acc3 += v9.sin().tanh() * 0.5;
-            for j in (0..6).rev() {
-                let v11 = if !(j > 2 && v5 <= -0.5) {
-                    v5 + x2
-                } else if x1 + fi - 0.75 >= -0.5 {
-                    let v10 = (fi * fi).ln_1p();
-                    f64::cbrt(x2.sin() + 2.0) + v10.cos()
-                } else {
-                    (v[i % 4].cos() * 0.9).asin()
-                };
-                let v12 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(f64::sin(s2).powi(2) + f64::sin(p))).product::<f64>();
-                let v13 = s0.powi(3);
-                acc3 -= 0.05 * (v12 * v12).tanh().exp().sin();
-                acc3 += (f64::cos(v11) + f64::tanh(v13)).tanh() * 0.05;
-            }
-            for &u in v.iter() {
-                let v14 = x2 / (u.powi(2) + 1.0) / 4.0;
-                acc3 -= 0.1 * (1.2 * x2).tanh().tanh();
-                s0 *= 0.75;
-                s0 -= 0.02 * (v9 * v14 - s0.abs()).sin();
-            }
-        }
-        let v16 = if (f64::exp2(f64::cos(x1)).powi(2) + 1.0).sqrt() < -1.0 {
-            let v15 = v[n % 4].to_degrees() * 0.02;
-            f64::recip(x2 * x2 + 0.5).hypot(v[3] * v[n % 4]) + v15.sin()
-        } else if n % 2 == 0 && (s2 * 0.001).sin() >= f64::ln(x1 * x1 + 2.0) {
-            ((v[n % 4] * v[n % 4]).ln_1p().powi(2) + 1.0).log(10.0)
-        } else {
-            (x2 * x2).ln_1p().atan2(f64::powi((x0.powi(2) + 1.0).powf(0.5), 2) + 1.0)
-        };
-        let v18 = if v[n % 4].sin().exp() >= v16 && n % 3 == 1 {
-            (x1.powi(2) + 1.0).sqrt().clamp(-0.5, 0.5)
-        } else {
-            let v17 = f64::tanh(v[n % 4]);
-            f64::recip(f64::powi(v[n % 4], 2) + 0.5) * (0.8 * v17)
-        };
-        s0 * 0.75 + s1 * 0.25 - s2 * 1.5 + acc3.cos() - f64::sin(v5) + f64::cos(v9) + v18
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 - 1.2).cos() * 2.0;
-        let mut s1 = x1.min(x1.clamp(x1.cos() - 1.5, x1.sin() + 1.5)).sin() * 2.0;
-        let mut s2: f64 = x0.tanh();
-        let mut acc3: f64 = 0.0;
-        if prog_8::<4>((v[n % 4].powi(2) + 0.5).recip().asinh().tanh(), acc3, s1, [v[0], v[1], v[2], v[3]], n) < x1 * s2 {
-            acc3 += f64::sin(s1);
-        }
-        s2 = s2 * 0.6 + f64::sin(s1.cos().exp2()) * 0.1;
-        s1 = 0.75 * s1 + 0.25 * f64::clamp(v[n % 4], -1.0, 0.5).tanh();
-        let mut k4 = 0;
-        let v9: f64 = loop {
-            k4 += 1;
-            let mut m5: f64 = 0.0;
-            for j in 0..n {
-                let fj = j as f64;
-                let c6 = if fj * v[(j + n) % 4] >= -1.0 {
-                    f64::powi(x1 - v[(j * 3) % 4], 2)
-                } else {
-                    v[(j * 3) % 4] * v[(j * 3) % 4]
-                };
-                m5 = m5.min(c6);
-            }
-            s2 = f64::mul_add(s2, 0.75, m5.tanh().tanh() * 0.01);
-            let v8 = match k4 {
-                0..=2 => f64::powi(x2 * x2 + 1.0, -3),
-                MODE_D => {
-                    let v7 = f64::tan(f64::sin(s0) * 1.2);
-                    s0 = 0.5 * s0 + 1.0 * f64::cbrt(s2 * s2 + 1.0).sin();
-                    m5 + x1 + v7.tanh()
-                }
-                _ => (s1 * s1 + 1.0).powi(-1),
-            };
-            if k4 >= 3 {
-                break f64::recip(f64::powi(x2 * v[k4], 2) + 1.0);
-            }
-            acc3 -= f64::cos(v8).sin() * 0.1;
-        };
-        let v10 = if k4 < 3 && s0.tanh().exp_m1() < -1.0 {
-            (f64::tanh(x2 * s1) * 0.9).asin()
-        } else {
-            return f64::asin((x1 * v[n % 4]).tanh() * 0.9)
-        };
-        for (i, &t) in v.iter().enumerate() {
-            s1 *= 0.6;
-            s1 -= 0.02 * f64::tanh(f64::tan(f64::sin(v10) * 1.2));
-            if x1 + v9 > 0.0 {
-                s2 = s2 * 0.75 + t.tanh().exp().sin() * 0.05;
-                break;
-            }
-            if i + n < 7 && x2 * s1 > 0.5 {
-                let v11: f64 = t.sin().exp_m1();
-                acc3 += v11.cos() * 0.5;
-            }
-            acc3 += 0.5 * t.tanh();
-        }
-        s1.tanh() + s2 * 0.5 - f64::sin(acc3) + v9 * 1.5 + v10
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::cos(f64::tan(v[n % 4].tanh() * 1.2)) * 2.0;
-        let mut s2 = x1.tanh();
-        let mut s3 = (x0 + w0[n % 4]).tanh() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            for j in 0..n {
-                match j + n {
-                    0..=1 => {
-                        let x1 = ((x2 / (x1.tanh() + 2.0)).powi(2) + 0.5).atan2(f64::log(2.0_f64, x2 * x2 + 2.0));
-                        s3 = f64::mul_add(s3, 0.5, f64::sin(x1) * 0.02);
-                    }
-                    2..=3 => {
-                        s1 = 0.6 * s1 + 0.25 * f64::cos(s3).exp2().tanh();
-                    }
-                    4 => {
-                        s1 = 0.8 * s1 + 0.5 * (s1 / 3.0);
-                        break;
-                    }
-                    _ => {
-                        s2 = (s2 * 0.8 + s2 / (x2.powi(2) + 0.5) * 0.05).sin();
-                    }
-                }
-                acc4 += (s2.powi(2) + 1.5).acosh().cos() * 0.05;
-                s3 = (s3 * 0.8 + s3 * 0.2).sin();
-            }
-            for j in 0..n {
-                let fj = j as f64;
-                let v6: f64 = if x2 * w0[j % 4] + f64::log10(w0[j % 4].powi(2) + 1.0) > -1.0 {
-                    x2 * x0
-                } else if !(k5 % 3 == 1 && x0.tanh().exp2() > x0) {
-                    w0[3] * fj / (s1.powi(2) + 1.0)
-                } else {
-                    f64::atan(f64::tanh(x1))
-                };
-                s1 = s1.mul_add(0.75, (f64::powi(s1, 2) + 1.5).acosh().cos() * 0.05);
-                s2 = s2 * 0.75 + f64::tanh(v6.cos()) * 0.02;
-            }
-            s1 = 0.6 * s1 + 0.5 * f64::cos(s1 * 0.8);
-            if k5 >= 5 || x2 / (s2 * s2 + 1.5) >= -0.25 {
-                break;
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 3 && (f64::powi(s3 + x0, 2) + 1.0).log2() > s2 {
-            k7 += 1;
-            if s3.sin() - f64::tan(f64::tanh(s1) * 1.2) <= f64::atanh(v[k7].sin() * 0.9) {
-                s3 = s3 * 0.75 + s3.cos().tanh() * 0.25;
-            }
-            let v8 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.02 * (p.sin() * 2.0).cosh().cos());
-            if f64::cbrt(v8.powi(2) + 1.0) < 0.0 {
-                s2 = s2 * 0.8 + (s2 + 0.75).tanh() * 0.2;
-                break;
-            }
-            s3 = (s3 * 0.8 + (f64::powi(f64::exp(s2.tanh()), 2) + 0.5).ln() * 0.05).sin();
-        }
-        let mut a9 = [0.0; 4];
-        a9[0] = f64::ln(w0[k7] * w0[k7] + 1.0);
-        for i in 1..4 {
-            a9[i] = a9[i - 1] * 0.5 + (w0[(i + k7) % 4] * core::f64::consts::FRAC_1_SQRT_2).cos().sin() * 0.5;
-        }
-        let mut k10 = 0;
-        let v13: f64 = loop {
-            k10 += 1;
-            s1 = 0.8 * s1 + 0.1 * (s1 - x1).sin();
-            match k10 {
-                0 | 2 => {
-                    acc4 += f64::tanh(x2 / (s2.powi(2) + 1.0) * w0[3]) * 0.5;
-                    for j in 0..6 {
-                        let v11 = if (f64::tanh(x2) * 0.9).asin() * 1.2 < 0.5 {
-                            s1 - a9[k10]
-                        } else {
-                            x0.sin()
-                        };
-                        if f64::acosh((a9[(j + n) % 4].powi(2) + 1.0).log10().powi(2) + 1.5) >= v[j % 4] {
-                            let x2 = f64::powi(f64::atan2(w0[(j + k5) % 4].powi(2) + 1.0, x2), 2).ln_1p();
-                            s1 = 0.75 * s1 + 0.05 * x2.sin();
-                        } else {
-                            s1 = (s1 * 0.75 + f64::tanh(x2.asinh()) * 0.25).tanh();
-                        }
-                        s3 = f64::mul_add(s3, 0.5, (-v11).cos() * 0.25);
-                    }
-                }
-                _ => {
-                    let v12 = f64::tanh(x2).exp2();
-                    acc4 += v12.sin();
-                }
-            }
-            acc4 -= a9[k10].cos().sinh() * 0.75;
-            if k10 >= 2 || f64::recip(f64::min(s2, s1).powi(2) + 1.0) >= -0.5 {
-                break f64::sin(s2 * x1).exp();
-            }
-        };
-        for _ in 1..n {
-            let v14 = x1 - v13;
-            let v15 = v13;
-            s3 *= 0.75;
-            s3 += 0.25 * f64::cos(0.35 - v15);
-            s2 = (s2 * 0.6 + v14.tanh() * 0.2).sin();
-        }
-        x2 + s1 * 0.75 + s2 - f64::cos(s3) - f64::sin(acc4) - a9[1] + v13
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::clamp(f64::sinh(x2.tanh() * 2.0), -1.5, 0.5);
-        let mut s1 = (f64::powi(v[1].cos(), 2) + 0.5).ln();
-        let mut s2 = f64::recip(x1 * x1 + 1.0).abs();
-        let mut acc3: f64 = 0.0;
-        let v4 = if x0.powi(2) <= 0.0 {
-            let x1 = x0 * x1;
-            s2 * 1.5 / (f64::powi((s2.powi(2) + 0.5).powf(f64::sin(x1)), 2) + 1.5)
-        } else if f64::asin(s0.tanh() * 0.9) < -1.0 {
-            for i in (0..=n).rev().step_by(2) {
-                if (f64::log2(x2.powi(2) + 1.0).powi(2) + 1.0).recip() < -0.5 {
-                    s1 = (s1 * 0.5 + prog_0(f64::sin(f64::acos(s1.cos() * 0.9)) * 2.0, f64::tanh((s1 * s1 + 1.0).recip() + s1) * 2.0, (s0 / (s0.powi(2) + 1.0)).tanh() * 2.0, v, 4) * 0.005).sin();
-                    if f64::min((v[i % 4].cos() * 2.0).cosh(), s1) < 1.0 {
-                        return (f64::tanh(s2) * 0.9).atanh() + (1.2 - x2);
-                    }
-                    s1 = s1.mul_add(0.75, (x1.to_radians() * 50.0).tanh() * 0.25);
-                } else if f64::log(v[(i + n) % 4] * v[(i + n) % 4] + 1.0, s2.powi(2) + 2.0) >= -1.0 {
-                    acc3 -= f64::tanh(s0.atan2(v[(i + n) % 4].powi(2) + 0.5)) * 0.5;
-                }
-                if f64::atan(x1) <= s1 {
-                    break;
-                }
-                s0 = 0.8 * s0 + 0.2 * ((-s0).powi(2) + 1.0).sqrt().tanh();
-            }
-            x1.max(s1)
-        } else {
-            s0.sin().exp2()
-        };
-        let v5 = v.iter().map(|&p| (-v4) + p.cos()).sum::<f64>();
-        let v6 = prog_58(f64::atan(x1 * x0).tanh(), f64::tanh(x1.sin().cosh().cos()), x0, [v[0], v[1], v[2], v[3]], 5);
-        if (v[n % 4] * x0).clamp(-1.0, 1.5) > x2.atan() {
-            acc3 += 0.5 * f64::cbrt(s2 * s2 + 0.5);
-            if v[2].sin().copysign((v5.powi(2) + 1.0).log10()) > -0.25 || n < 3 {
-                s0 *= 0.5;
-                s0 += 0.005 * prog_23(s0, 0.75, 2.0, [v[0], v[1], v[2], v[3]], 0).sin();
-                let v7 = x1.sin();
-                acc3 += v7;
-            } else if n % 2 == 0 && s0 < 0.0 {
-                acc3 += 0.25 * (f64::sin(s1).sin() * 0.9).acos().cos();
-            }
-        } else if (f64::powi((f64::sin(x1) * 0.9).asin(), 2) + 2.0).acosh() < 0.0 {
-            let v8 = f64::clamp(SCALE + x2, -1.5, 1.0);
-            s0 = 0.75 * s0 + 0.25 * f64::sin(v8);
-        } else {
-            let v9 = f64::ln_1p(v[n % 4] * v[n % 4]);
-            acc3 += v9.tanh();
-        }
-        'l1: for _ in 0..v.len() {
-            acc3 -= (v5 - v4).cos() * 0.5;
-            acc3 += (s0 - v6.atan()).tanh() * 0.5;
-            for j in 0..v.len() {
-                if j % 2 == 0 && x1 - v[3] > -0.5 {
-                    continue 'l1;
-                }
-                let v10 = x2;
-                if (v[3 - j] - v10).min(x2) >= s2 && j % 2 == 0 {
-                    s2 = s2.mul_add(0.8, f64::ln_1p(x1 * x1).cos() * 0.2);
-                    continue 'l1;
-                }
-                s2 = (s2 * 0.75 + s2 * 0.25).sin();
-            }
-        }
-        s0 * 0.75 + f64::sin(s1) + s2 * 0.25 + acc3.cos() + v5.sin() - v6.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].cos().sinh() * x0).tanh() * 2.0;
-        let mut s1 = x1.sin() * v[3].cos().exp_m1();
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v7 = match i {
-                0 => f64::tanh(x2),
-                MODE_B => {
-                    let v4 = x2 * (v[i % 4] + x2);
-                    s0.tanh().cosh() + f64::cos(v4)
-                }
-                2..=4 => {
-                    let v5 = s1 - v[2];
-                    (fi.powi(2) + 1.0).recip() + v5.sin()
-                }
-                _ => {
-                    let v6 = x2.atan();
-                    (x2.sin() * 0.9).acos().sin() + f64::tanh(v6)
-                }
-            };
-            if !(n < 2) {
-                m3 += 1;
-            }
-            s1 = (s1 * 0.6 + ((v7 * std::f64::consts::LN_2).powi(2) + 1.0).log2() * 0.02).tanh();
-        }
-        match m3 {
-            0..=2 => {
-                s0 = (s0 * 0.75 + x1 * 0.25).sin();
-            }
-            3 | 5 => {
-                let v8 = f64::cos(f64::cos(v[m3 % 4]).exp_m1());
-                s0 = (s0 * 0.75 + (f64::abs(s0).powi(2) + 0.5).sqrt() * 0.02).sin();
-                if f64::powi(x2 * acc2, 2).ln_1p() >= x2.atan() {
-                    for &t in v.iter() {
-                        if f64::ln(x0 * x0 + 2.0) > v8.atan() {
-                            return f64::cosh(t.tanh());
-                        }
-                        let v9 = f64::cos(x1 * x2);
-                        s1 = 0.75 * s1 + 0.01 * f64::sin(f64::exp_m1(f64::cos(f64::mul_add(t, v[n % 4], v8))));
-                        s0 = (s0 * 0.8 + v9.sin() * 0.05).tanh();
-                    }
-                    let v8 = (acc2.powi(2) + 1.0).recip();
-                    acc2 += v8;
-                } else if f64::sin(f64::max(x2, v8)).cosh() < 1.0 {
-                    acc2 -= 0.25 * f64::clamp(x0, -1.5, 0.5).mul_add(s1.atan(), v[m3 % 4]).sin();
-                    acc2 += 0.75 * (acc2 - v[3]).tanh();
-                }
-                s1 = s1.mul_add(0.5, f64::sin(v8.tanh()) * 0.1);
-            }
-            _ => {
-                acc2 += prog_23(acc2, s1.sin().tanh(), ((x0 * x0).ln_1p() - f64::max(x0, x2)).tanh() * 2.0, v, 1).cos() * 0.005;
-            }
-        }
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            if x2 + 0.8 < -0.5 {
-                s0 *= 0.8;
-                s0 += 0.2 * x0.sin();
-                s0 = s0 * 0.75 + f64::cos(x1 * s1) * 0.05;
-            } else if s0.atan2(x1.powi(2) + 0.5) >= -0.5 {
-                s1 = (s1 * 0.75 + x0.asinh() * 0.25).tanh();
-                s0 = (s0 * 0.6 + (s1 - s0) * 0.2).tanh();
-            } else {
-                s0 = (s0 * 0.75 + (f64::sin(v[k10 % 4].cos()) * 1.5).cosh() * 0.05).sin();
-            }
-            if ((v[3] + x0).tanh() + 2.0).cbrt() >= -0.5 || k10 == 0 {
-                continue;
-            }
-            s1 = (s1 * 0.8 + x0 * 0.2).sin();
-        }
-        s0 *= 0.6;
-        s0 += 0.4 * x0.asinh().tanh().sin();
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            s0 = f64::mul_add(s0, 0.75, (s0 * s0 + 0.5).ln() * 0.1);
-            s1 = (s1 * 0.6 + s1.tanh() * 0.4).sin();
-            if (s0 - s1) * 0.5_f64.hypot(x2) <= f64::powi(v[1], 2) {
-                break (v[n % 4] * v[n % 4] + 1.0).sqrt();
-            }
-            if k11 >= 5 || f64::exp((s0 / 2.0).tanh()) <= -1.0 {
-                break s1 - x1;
-            }
-        };
-        x2.sin() + s0 * 0.5 + f64::cos(s1) + acc2 * 0.5 + v12 * 0.5 + x2
-    }
-
-    #[differentiable]
-    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::acos(f64::cos(w0[n % 4]) * 0.9).sin() * 2.0;
-        let mut s2 = prog_61(1.5, 1.2, x2.sin(), v, n).tanh() * 2.0;
-        let mut s3 = (x1 / (f64::cos(x0) + 2.0)).sin();
-        let mut acc4: f64 = 0.0;
-        let v7 = match n % 4 {
-            0 | MODE_C => s3.mul_add(s1, v[n % 4]).powi(2).ln_1p(),
-            3 => {
-                let v5 = f64::tan(v[n % 4].sin() * 1.2) - (-v[n % 4]);
-                s3.tanh().exp2() + v5.sin()
-            }
-            _other => {
-                let x2 = x2.to_radians() * 50.0;
-                let v6 = f64::sin(x2).cos();
-                (x0 * x0 + 1.0).powf(x0.tanh()) + v6.cos()
-            }
-        };
-        let mut k8 = 0;
-        while k8 < n + 1 && f64::atan2(x2, f64::powi(s2, 2) + 1.0) - f64::exp2(f64::cos(v[k8 % 4])) > 0.5 {
-            k8 += 1;
-            let v9: f64 = v7 * 0.3;
-            acc4 += v9 / (f64::powi(v9, 2) + 1.5) * 0.2;
-            acc4 += (x0 * x0).sin() * 0.25;
-        }
-        let v10 = prog_23(x1, 1.2, x0.cos().tanh() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n);
-        let v11 = prog_0(x1, x2, 0.75, w0, n);
-        let mut k12 = 0;
-        let v14: f64 = loop {
-            k12 += 1;
-            if (v11.powi(2) + 1.0).log(3.0) < f64::log10(f64::powi(s3, 2) + 1.0) {
-                acc4 += v10.cos() * 0.5;
-                break f64::exp_m1(v7.tanh());
-            }
-            let v13 = 0.5_f64.atan2(x0) + x0.to_radians();
-            s2 = (s2 * 0.8 + f64::acosh(f64::powi(v7.min(s3), 2) + 1.5) * 0.01).tanh();
-            if k12 >= 3 || 1.5_f64.copysign(v13).to_radians() * 50.0 <= 0.5 {
-                break f64::log2(1.5_f64.atan2(s2).powi(2) + 1.0);
-            }
-        };
-        s1 = 0.8 * s1 + 0.01 * (1.5_f64.copysign(s3) + v7).tanh();
-        s3 = s3 * 0.6 + w0[3 - k12].copysign(v10).cos() * 0.4;
-        s1 * 1.5 + s2.sin() - s3 - f64::tanh(acc4) + f64::cos(v11) - v14 * 0.75 - w0[3].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::abs(x2);
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 += 0.5 * f64::cos((v[k2 % 4].powi(2) + 1.0).powf(0.3) + (v[k2 % 4].cos() * 1.5).cosh());
-            let mut k3 = 0;
-            while k3 < 5 && v[1] / (x1 * x1 + 1.0) / (f64::sin(s0.cos()) + 2.0) <= (s0 * s0).ln_1p() {
-                k3 += 1;
-                acc1 -= f64::sin(x1 + x0) * 0.1;
-                acc1 += f64::sin(v[3]).exp().cos() * 0.1;
-            }
-            if k2 >= 4 || x1.powi(3) >= 1.0 {
-                break;
-            }
-        }
-        if !(n % 2 == 0 && (x0.hypot(v[0]).sin() * 0.9).asin() < -1.0) {
-            return prog_8::<4>(x2.mul_add(s0, x1 + x2).tanh(), (-x1).cos() * 2.0, f64::cos(x2.copysign(x1)) * 2.0, [v[0], v[1], v[2], v[3]], 4);
-        }
-        let v4 = prog_23(f64::sin(1.5_f64.hypot(f64::log(x1.powi(2) + 1.0, 3.0))), f64::tanh(x1 + v[1]) * 2.0, x1, [v[0], v[1], v[2], v[3]], k2);
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            acc1 += ((v4 + v[3]) / 4.0).cos() * 0.25;
-            s0 *= 0.75;
-            s0 -= 1.0 * f64::tanh(fi).cos();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                acc1 += f64::cos(x0.tanh().cosh().tanh()) * 0.05;
-                if !(k5 > 2) {
-                    continue;
-                }
-                if k5 == 0 && (x0.sin().exp_m1().powi(2) + 2.0).acosh() <= 1.0 {
-                    s0 = (s0 * 0.5 + x1 / (f64::sin(x1) + 2.0) * 0.1).sin();
-                    continue 'l2;
-                }
-            }
-            if s0 * x0 >= 0.5 {
-                return v4.asinh();
-            }
-        }
-        let mut m6 = f64::tanh(2.0_f64.atan2(v[k2 % 4]));
-        for _ in (1..=3).step_by(2) {
-            m6 = v4.sin().exp().max(m6);
-        }
-        s0 = s0.mul_add(0.6, m6.tanh().cos() * 0.005);
-        f64::sin(s0) - acc1.tanh() - v4.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::sin(x2 - 0.65) * 0.9).asin();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 4 && (f64::powi(v[k2 % 4].tanh(), 2) + 2.0).sqrt() >= x0 * x1 {
-            k2 += 1;
-            s0 *= 0.6;
-            s0 += 0.1 * f64::sin((f64::cos(s0) * 1.5).sinh());
-            let v3 = prog_0(x0, f64::exp(x1.cos()).cos(), 2.0, &v, 1);
-            s0 = s0 * 0.6 + v3.sin() * 0.005;
-        }
-        let a4 = v.map(f64::cos);
-        for i in 1..n {
-            let fi = i as f64;
-            if i % 3 == 1 && x0 <= 1.0 {
-                let v5 = f64::atan2(x1, x0 * x0 + 0.5);
-                s0 = (s0 * 0.75 + v5.cos() * 0.02).sin();
-            } else if f64::cos(x1) <= 0.25 {
-                s0 *= 0.5;
-                s0 += 1.0 * f64::sin(fi.cos().exp());
-                acc1 -= 0.4 * x2.tanh().cosh().sin();
-                if f64::tanh(x1.to_radians() * 20.0) < -0.25 && i % 2 == 0 {
-                    s0 = (s0 * 0.8 + x1.cos() * 0.2).sin();
-                    if a4[i % 4].clamp(a4[i % 4].tanh() - 1.5, x2.sin() + 1.5) >= -0.5 || n < 3 {
-                        return f64::asin(x2.sin() * 0.9) - f64::tanh(x0);
-                    }
-                } else if (f64::cos(a4[i % 4]).powi(2) + 2.0).sqrt() <= -1.0 || i == 2 {
-                    s0 = 0.8 * s0 + 0.4 * (s0 * s0 + 1.0).log10();
-                } else {
-                    acc1 += (x1 + a4[i % 4]).tanh() * 0.4;
-                    match i % 2 {
-                        0 => {
-                            s0 = (s0 * 0.75 + f64::exp(fi.cos()) * 1.0).tanh();
-                            s0 = (s0 * 0.6 + fi * 1.0).tanh();
-                        }
-                        1 => {
-                            break;
-                        }
-                        _other => {
-                            acc1 -= f64::cos((a4[i % 4].cos() * 0.9).asin()) * 0.4;
-                        }
-                    }
-                }
-            } else {
-                s0 *= 0.75;
-                s0 += 0.25 * x1.tanh();
-                acc1 += 0.4 * (-a4[(i + n) % 4]).cos();
-            }
-            match k2 {
-                0 | 2 => {
-                    acc1 += (x0 - v[2]).sin() * 0.4;
-                    if a4[i % 4] <= 0.5 || i > 2 {
-                        let x2 = x2 * x2 - x1;
-                        acc1 -= 0.4 * f64::cos(x2);
-                    } else if a4[i % 4].sin().cosh() > x0 {
-                        acc1 += 0.4 * f64::sin(f64::ln_1p(f64::sin(f64::min(v[i % 4], fi)) * 0.5));
-                        acc1 -= f64::tan(f64::tanh((x0.sin() + 2.0).cbrt()) * 1.2).cos() * 0.4;
-                    } else {
-                        acc1 -= x0.tanh() * 0.4;
-                        acc1 -= s0.mul_add(x1, s0).sin() * 0.4;
-                        if (s0 * s0 + 1.0).atan2(s0) < -0.5 {
-                            continue;
-                        }
-                    }
-                }
-                g if g > 3 => {
-                    s0 = s0 * 0.5 + (fi / (x0 * x0 + 1.5)).tanh() * 0.25;
-                    let x2 = f64::atan2(v[i % 4], x2 * x2 + 0.5).to_degrees() * 0.02;
-                    acc1 += f64::sin(x2) * 0.4;
-                }
-                _ => {
-                    let v6 = f64::acos(f64::sin(v[i % 4]) * 0.9).cos();
-                    let v7 = a4[k2 % 4].tanh().exp2();
-                    acc1 -= (v6.tanh() + v7.sin()).tanh() * 0.4;
-                }
-            }
-            let mut k8 = 0;
-            while k8 < 4 {
-                k8 += 1;
-                match k2 + n {
-                    0 => {
-                        let x0 = (x0 * x2).cos();
-                        s0 = (s0 * 0.8 + s0.sin().sin().cosh() * 0.1).sin();
-                        s0 = (s0 * 0.5 + f64::sin(x0) * 0.1).tanh();
-                    }
-                    1..=3 => {
-                        let v9 = (x2.cos() * 0.9).asin();
-                        s0 = 0.8 * s0 + 0.4 * ((0.1 * x1).sin() * 0.9).atanh().sin();
-                        s0 *= 0.75;
-                        s0 -= 0.1 * f64::sin(v9.sin());
-                    }
-                    4 => {
-                        s0 *= 0.5;
-                        s0 += 0.5 * s0.tanh().cos();
-                    }
-                    _ => {
-                        acc1 += f64::cos(f64::sinh(a4[k8 % 4].cos() * 1.5)) * 0.1;
-                    }
-                }
-                if f64::exp_m1(x2.tanh()) > a4[k8 % 4] {
-                    s0 = (s0 * 0.8 + f64::cos(x1) * 0.2).tanh();
-                } else if f64::asinh(x0) > -0.25 && n < 5 {
-                    s0 = s0.mul_add(0.5, (fi - s0.sin()).tanh() * 0.5);
-                    let v10 = x2;
-                    s0 = (s0 * 0.75 + v10.cos() * 0.25).tanh();
-                }
-                s0 = s0 * 0.75 + (v[3] * (s0 / (f64::sin(v[k8 % 4]) + 2.0))).cos() * 0.02;
-            }
-            acc1 += 0.4 * a4[k8 % 4].tanh();
-        }
-        let mut a11 = v;
-        a11[0] *= 0.75;
-        a11[3] += a4[k2 % 4].tanh();
-        let v14 = match k2 {
-            0 => f64::sin(x2),
-            1..=2 => {
-                let v12 = 0.65 * x0;
-                (s0.cos() * 0.9).atanh() + f64::sin(v12)
-            }
-            3 => {
-                let v13 = 3.0_f64.copysign(x0);
-                s0 = f64::mul_add(s0, 0.75, f64::tanh(f64::log(x0.cos().exp_m1().powi(2) + 1.0, v[2].sin().powi(2) + 2.0)) * 0.02);
-                a11[2] * a11[2] + v13.sin()
-            }
-            _ => f64::sinh(x0.sin() * 1.5),
-        };
-        x0 * 0.25 + x1 + s0 + f64::cos(acc1) - a11[3] * 0.5 - f64::tanh(v14)
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let w0 = v;
-        let mut s1 = (x1.cos() * 0.9).asin();
-        let mut s2 = prog_64(0.25, v[0].clamp(f64::tanh(x0) - 1.5, v[0].sin() + 1.5).sin() * 2.0, x0.sin().exp().tanh(), [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
-        let mut s3 = s1.powi(3).cos() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let v5 = x2 - acc4.abs();
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if s1 <= f64::exp(v5.cos()) {
-                acc4 += (s1.sin() + 2.0).cbrt() * 0.2;
-                continue;
-            }
-            let v7 = if (f64::sin(x1 - w0[i % 4]) * 1.2).tan() <= w0[i % 4] {
-                v5 / (s3.cos() + 2.0)
-            } else if f64::sin(fi) + (v5.tanh() * 0.9).atanh() <= w0[i % 4] {
-                acc4 -= 0.25 * s2.tanh();
-                (v5.cos() * 0.9).acos()
-            } else {
-                let v6 = x2;
-                v6.tanh()
-            };
-            acc4 += 0.25 * f64::cos(f64::exp_m1(v7.sin()));
-        }
-        for &t in v.iter() {
-            acc4 += 0.5 * f64::cos(v5);
-            s3 *= 0.8;
-            s3 += 0.02 * (0.5_f64.log(s1 * s1 + 2.0) + s3 * x0).cos();
-            s3 = s3.mul_add(0.6, f64::sin(t).sin() * 0.4);
-        }
-        let mut k8 = 0;
-        let v15 = loop {
-            k8 += 1;
-            match k8 {
-                0 => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        if !(j < 5 && w0[j % 4] < 1.0) {
-                            let v9 = (s2.cos().exp_m1().powi(2) + 1.0).powf(0.3);
-                            acc4 -= 0.1 * v9.tanh();
-                        } else if (x0 - fj) / ((f64::cos(s2) * 0.9).asin().tanh() + 2.0) >= v5 + s3 || k8 == 0 {
-                            acc4 -= 0.1 * f64::powi(s2, 3).tanh();
-                            let v10 = s1;
-                            s1 = f64::mul_add(s1, 0.8, f64::tanh(v10).sin() * 0.2);
-                        } else {
-                            s2 = s2 * 0.5 + (x1 * s2).tanh() * 0.1;
-                            let v11 = (fj * fj + 2.0).ln() * 2.0;
-                            s3 = 0.5 * s3 + 1.0 * f64::sin(v11).sin();
-                        }
-                        let v12 = v5.asinh();
-                        let v13 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::exp((p / (s2 * s2 + 0.5)).tanh()).cos()).product::<f64>();
-                        s2 = s2.mul_add(0.6, f64::tanh(v5 / (w0[n % 4] * w0[n % 4] + 1.0)) * 0.1);
-                        s3 = (s3 * 0.75 + (v12.cos() + v13.tanh()) * 0.005).sin();
-                    }
-                    s1 = s1 * 0.8 + f64::tanh(f64::atan(v5)) * 0.2;
-                }
-                1 | 3 => {
-                    let x0 = (f64::cbrt(x2.powi(2) + 0.5).powi(2) + 1.0).log2();
-                    acc4 += f64::tanh(x0) * 0.5;
-                }
-                4 => {
-                    s1 = 0.6 * s1 + 0.05 * (f64::powi(x0.abs(), 2) + 0.5).atan2((w0[1] * w0[1] + 1.0).log10()).cos();
-                }
-                _ => {
-                    s2 = (s2 * 0.75 + (-v5) * 0.25).sin();
-                }
-            }
-            let mut m14 = v5;
-            for j in 0..=n {
-                m14 = m14.max(v[j % 4] * s1);
-            }
-            acc4 += m14.sin().sin() * 0.5;
-            s3 = (s3 * 0.8 + (f64::powi(w0[n % 4], 2) + 0.5).sqrt() * 0.2).sin();
-            if k8 >= 4 || v[(k8 + n) % 4].powi(2) <= s3 {
-                break s2 * v[k8 % 4];
-            }
-        };
-        'l5: for (i, &t) in w0.iter().enumerate() {
-            if !(i + n < 3) {
-                return (v15 * v15 + 1.5).acosh();
-            }
-            acc4 += 0.5 * x0.cos();
-            let mut k16 = 0;
-            while k16 < n && 2.0_f64.log(t.powi(2) + 2.0) * 1.2 >= 0.5 {
-                k16 += 1;
-                match k16 {
-                    PHASE_A | 2 => {
-                        s1 = 0.6 * s1 + 0.1 * (x2 / (s1.tanh() + 2.0)).tanh();
-                    }
-                    3..=4 => {
-                        acc4 -= 0.05 * f64::cos(x1.sin().exp2());
-                        break 'l5;
-                    }
-                    5 => {
-                        s1 = s1 * 0.6 + (x2 * s2).tanh() * 0.1;
-                        s2 = s2 * 0.6 + f64::sin(v5.mul_add(v15, s2)) * 0.05;
-                    }
-                    _ => {
-                        s3 = (s3 * 0.75 + ((v15.tanh() * 1.2).tan() - v5) * 0.02).sin();
-                    }
-                }
-                acc4 += 0.05 * (w0[k8 % 4] - t).tanh();
-                let v17 = v.iter().map(|&p| ((s1 / (x1 * x1 + 1.5)).powi(2) + 0.5).powf(0.3) + p.tanh()).sum::<f64>();
-                acc4 -= 0.05 * f64::cos(v17).cos();
-            }
-            acc4 -= f64::tanh(t).tanh() * 0.5;
-        }
-        w0[1].tanh() + s1 + s2 * 0.5 + f64::cos(s3) + f64::cos(acc4) + f64::sin(v5) - v15.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = f64::sin(x2 * x1) * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in 1..n {
-            let fi = i as f64;
-            s0 = s0 * 0.8 + f64::tanh(x0 * x0) * 0.05;
-            let mut k3 = 0;
-            while k3 < 6 && v[0] * fi < -1.0 {
-                k3 += 1;
-                s1 = s1 * 0.6 + f64::tanh(f64::cos((f64::powi(fi, 2) + 1.0).log10()).exp()) * 1.0;
-                if x0.atan() <= -1.0 {
-                    let v4 = (x1 + fi).cos();
-                    acc2 += (v4 * v[i % 4] * v[k3 % 4]).tanh() * 0.05;
-                } else if !(k3 % 3 == 1) {
-                    acc2 += x2.cos().exp2().cos() * 0.05;
-                    if x2 + s0 <= f64::ln_1p(x1.sin() * 0.5) {
-                        acc2 += f64::sin((s1 - v[0]).mul_add(-v[k3 % 4], f64::atanh(v[0].tanh() * 0.9))) * 0.05;
-                        acc2 += f64::atanh(f64::tanh(x0.sin()) * 0.9) * 0.02;
-                    } else if (f64::sin(x0) * 0.9).asin() > 0.0 {
-                        acc2 -= 0.05 * f64::tanh(v[k3 % 4] + fi).exp2().sin();
-                        if x0 + s0 < x2 - x0 {
-                            break;
-                        }
-                    } else {
-                        s0 = s0 * 0.8 + (x1 * s0 / ((s0 * s0 + 1.0).log2().powi(2) + 1.5)).tanh() * 0.02;
-                        if f64::sin(s0).max(f64::sin(x1)) <= -0.5 {
-                            return (s1.tanh() * 1.2).tan();
-                        }
-                    }
-                }
-                let v5 = 2.0_f64.hypot(s0 / (x0.tanh() + 2.0));
-                s1 = s1 * 0.8 + f64::sin(v5) * 0.05;
-            }
-            for &u in v.iter() {
-                if f64::sin(u).exp_m1() >= 0.0 {
-                    let x0 = x0;
-                    s0 = (s0 * 0.5 + x0.sin() * 0.5).tanh();
-                }
-                if f64::asinh(f64::log10(f64::powi(s0, 2) + 1.0)) < 0.5 && k3 % 3 == 1 {
-                    acc2 -= 0.1 * (x2 * x2 + 2.0).acosh().sin();
-                    let v6 = v[1].mul_add(x1, s0);
-                    s1 = (s1 * 0.75 + f64::tanh(v6) * 0.05).sin();
-                }
-                s0 = (s0 * 0.6 + x2 * s0 * 0.1).sin();
+                let v6: f64 = f64::ln_1p(s0 * s0) * (m2 + x1);
+                s0 = s0 * 0.8 + f64::sin(v6).sin() * 0.02;
             }
         }
         let mut k7 = 0;
         while k7 < n + 1 {
             k7 += 1;
-            let v8 = (s1.powi(2) + 1.0).powi(-1);
-            s1 = 0.5 * s1 + 0.5 * f64::tanh(v[k7 % 4]);
-            if k7 == 2 && s0 * x0 >= -1.0 {
-                acc2 += f64::cos(v8 + v[1]) * 0.25;
-            } else if f64::atan(x2 + x1) <= v8 * v[0] {
-                s0 = s0.mul_add(0.75, s1.powi(3).tanh() * 0.01);
-            } else {
+            let mut m8 = x2;
+            for j in 0..v.len() {
+                m8 = m8.max((v[m4 % 4] + x1) * (x1 / (x1.tanh() + 2.0)) + v[j]);
+            }
+            let mut m9 = (m8.to_degrees() * 0.01).tanh();
+            for j in 1..n {
+                m9 = m9.min(m3 + x1 + v[j % 4]);
+            }
+            s0 = s0 * 0.8 + m9.tanh() * 0.02;
+            let v10: f64 = f64::atan2(m9 + v[2], x1 * x1 + 1.0);
+            s0 *= 0.8;
+            s0 += 0.01 * v10.tanh().tanh();
+        }
+        'l5: for t in v {
+            acc1 -= 0.5 * (x2.asinh() + (t * t + 1.0).log10()).sin();
+            let mut k11 = 0;
+            while k11 < 4 && v[1] * core::f64::consts::FRAC_1_SQRT_2 > f64::recip(x1.powi(2) + 0.5) {
+                k11 += 1;
+                match n + m4 {
+                    0 | 2 => {
+                        let v12 = (x1 * x2).tanh().exp_m1();
+                        s0 = f64::mul_add(s0, 0.6, v12.cos() * 0.02);
+                    }
+                    3 | 5 => {
+                        break 'l5;
+                    }
+                    g if g > 6 => {
+                        let v13 = x2 / (f64::powi(x2, 2) + 0.5);
+                        s0 = (s0 * 0.5 + f64::tanh(v13) * 0.05).tanh();
+                    }
+                    _ => {
+                        let v14 = x2;
+                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::tanh(v14));
+                    }
+                }
+                acc1 += 0.1 * f64::tanh(x1 - t + v[k11 % 4]);
+            }
+            let mut k15 = 0;
+            while k15 < 6 {
+                k15 += 1;
+                if m3 * 2.5 <= s0 {
+                    continue;
+                }
+                if x1 - (v[0] - m3) <= -0.5 {
+                    s0 = s0.mul_add(0.75, s0.cos() * 0.25);
+                } else if 3.0_f64.atan2((x2 * x2 + 0.5).recip()) >= (x0 * x0 + 2.0).sqrt() {
+                    s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                    let v16 = f64::to_degrees(2.0_f64.log(x2 * x2 + 2.0)) * 0.01;
+                    s0 *= 0.75;
+                    s0 += 0.4 * v16;
+                } else {
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::log10((s0 * s0).powi(2) + 1.0);
+                    let v17 = (x2.cos() * 0.9).asin();
+                    acc1 += 0.05 * v17.sin().sin();
+                }
                 s0 *= 0.8;
-                s0 -= 0.05 * f64::asin(s0.tanh() * 0.9).tanh();
-                acc2 -= (s0 / (s1 * s1 + 1.5)).tanh() * 0.25;
+                s0 -= 0.1 * f64::tanh(m3 + s0);
             }
         }
-        if v[n % 4].clamp(-1.5, 1.5) >= acc2 {
-            let mut k9 = 0;
-            while k9 < n && (x0 / (x1.powi(2) + 1.0)).to_radians() * 50.0 < -0.5 {
-                k9 += 1;
-                acc2 -= 0.25 * (-s1).sin();
-                let v10 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * (r / 3.0 + p.sin()).cos());
-                s0 = f64::mul_add(s0, 0.8, (SCALE + v10).tanh() * 0.05);
-            }
-        } else if f64::exp_m1(f64::sin(x0.atan2(f64::powi(x0, 2) + 1.0))) <= f64::exp_m1(f64::tanh(x0)) {
-            acc2 += f64::recip(x2 * x2 + 1.0);
-            if (f64::tanh(x0.cos()) * 0.9).atanh() < -0.5 {
-                s0 = f64::mul_add(s0, 0.6, s0.cos() * 0.05);
+        let mut m18 = f64::atan(x1);
+        for i in 0..4 {
+            m18 = m18.min(x2 - m3 + v[(i + n) % 4]);
+        }
+        acc1 -= m18.cos();
+        let mut k19 = 0;
+        while k19 < n + 1 {
+            k19 += 1;
+            acc1 -= 0.25 * v[k19 % 4].tanh();
+            if x2.clamp(-1.5, 1.0) < m2 {
+                let mut k20 = 0;
+                while k20 < n && v[k20 % 4] / (v[k7 % 4] * v[k7 % 4] + 0.5) >= v[2] {
+                    k20 += 1;
+                    s0 = f64::mul_add(s0, 0.75, f64::tanh((m3.asinh().powi(2) + 0.5).ln()) * 0.1);
+                    acc1 += f64::sin(s0 - (s0.sin() * 1.5).cosh()) * 0.02;
+                }
             } else {
-                s1 *= 0.6;
-                s1 -= 0.05 * (f64::cos(v[k7 % 4]) * 2.0).cosh().cos();
+                s0 = s0.mul_add(0.5, (v[0] * s0).sin() * 0.1);
+                s0 = (s0 * 0.6 + (m18.atan() + f64::log(s0 * s0 + 1.0, 10.0)) * 0.25).tanh();
+                if m3.tanh() <= x0 * 1.25 {
+                    s0 = 0.8 * s0 + 0.2 * f64::cos(f64::atan(m2));
+                    let v21 = f64::log10(f64::powi(v[k19 % 4], 2) + 1.0).to_radians() * 20.0;
+                    acc1 -= v21;
+                } else {
+                    s0 = 0.8 * s0 + 0.75 * f64::sin(s0 * 0.25);
+                }
             }
-            s0 = s0 * 0.6 + (x2 * x2).sin() * 0.1;
-            if prog_0(x2, f64::tanh((x2 * x2).ln_1p()), x1, &v, n) >= v[k7 % 4] {
-                acc2 += (x2.cos() * 0.9).acos().tanh();
-            }
-        } else {
-            s1 = 0.8 * s1 + 0.02 * s1.sin();
         }
-        let v11 = (f64::log10(x0 * x0 + 1.0).powi(2) + 1.5).acosh();
-        s0.sin() + f64::sin(s1) + acc2.tanh() - v11 - (v11 * v11 + 1.0).cbrt()
+        x2 * 0.5 + s0.tanh() + acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 0.5_f64.copysign(v[n % 4]);
+        let mut acc1: f64 = 0.0;
+        let v2 = 'b0: {
+            if f64::tanh(x2).exp() > x0 {
+                break 'b0 f64::sin(x1).exp2();
+            }
+            acc1 * f64::ln_1p(x1 * x1)
+        };
+        match n % 2 {
+            0 => {
+                s0 = (s0 * 0.6 + f64::asin(v[1].tanh() * 0.9) * 0.1).sin();
+            }
+            _ => {
+                let v3 = (f64::sin(s0) * 1.2).tan();
+                s0 = (s0 * 0.8 + v3.tanh() * 0.1).sin();
+            }
+        }
+        let v4 = prog_5(x1, acc1, 0.5, &v, n);
+        for _ in (0..n).rev() {
+            let v5 = v4 / (v4 * v4 + 0.5);
+            acc1 += f64::tanh(f64::tanh(v5).cosh()) * 0.25;
+            let v6 = x0 + v[n % 4];
+            acc1 += 0.25 * v6.tanh();
+        }
+        s0 * 0.75 - acc1.cos() + v2 - v4.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.tanh();
+        let mut acc1: f64 = 0.0;
+        match n {
+            0 | 2 => {
+                s0 *= 0.75;
+                s0 += 0.02 * f64::cos(f64::powi(x2, 3));
+                let x0 = x0 / (f64::powi(x0, 2) + 0.5);
+                acc1 -= x0.cos() * 0.5;
+            }
+            MODE_D => {
+                s0 = f64::mul_add(s0, 0.75, (x2 * x0).sin() * 0.05);
+                s0 = 0.5 * s0 + 0.1 * f64::tanh(acc1).tanh();
+            }
+            g if g > 5 => {
+                acc1 += x0.tanh();
+            }
+            _ => {
+                for i in (0..4).rev() {
+                    let fi = i as f64;
+                    let v2 = (f64::powi(fi, 2) + 1.0).log(x1 * x1 + 2.0);
+                    let v6 = match i + n {
+                        0..=1 => {
+                            let v3 = x0 * v2;
+                            f64::abs(v[0]) + v3.sin()
+                        }
+                        g if g > 2 => {
+                            let v4 = v[i];
+                            v2 + x2 + f64::cos(v4)
+                        }
+                        _other => {
+                            let v5 = v2.tanh().exp();
+                            (fi * fi + 2.0).sqrt() + v5.sin()
+                        }
+                    };
+                    s0 = (s0 * 0.6 + f64::sin(f64::mul_add(v[0], fi, v[0])).cosh() * 0.05).sin();
+                    s0 *= 0.75;
+                    s0 -= 0.02 * f64::cos(v6);
+                }
+            }
+        }
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                a7[i][j] = x2 / (fi.powi(2) + 1.0) - (x2 + s0);
+            }
+            acc1 += f64::sin(x2 + x2 * s0);
+        }
+        for _ in 0..v.len() {
+            let mut m8: f64 = x1;
+            for j in 1..=4 {
+                m8 = f64::max(a7[0][2] - a7[1][j % 4] + v[j % 4], m8);
+            }
+            acc1 += 0.5 * m8.tanh();
+            match n % 3 {
+                0..=2 => {
+                    continue;
+                }
+                _ => {
+                    let mut k9 = 0;
+                    while k9 < n && (a7[1][2].tanh() * 0.5).ln_1p() <= x2.asinh() {
+                        k9 += 1;
+                        acc1 -= f64::cosh(m8.sin().cos() * 1.5).sin() * 0.05;
+                        s0 *= 0.75;
+                        s0 += 0.25 * s0.sin();
+                    }
+                    let v10 = v[k9 % 4].cos().exp() * std::f64::consts::FRAC_PI_4;
+                    acc1 += 0.5 * v10.sin();
+                }
+            }
+        }
+        if n % 2 == 0 && x1.tanh() > -0.25 {
+            acc1 += x2.to_radians().to_radians() * 20.0;
+        } else if 2.0_f64.atan2(v[3].sin()) >= -1.0 {
+            s0 *= 0.75;
+            s0 += 0.25 * (-x1).cos();
+        } else {
+            s0 = s0 * 0.75 + f64::atan(s0).tanh() * 0.02;
+        }
+        f64::sin(x2) + v[2] * 1.5 - s0 + acc1.sin() - a7[0][2].cos() - x1.sin().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sinh(f64::sin(x0));
+        let mut s1 = x2;
+        let mut acc2: f64 = 0.0;
+        for i in (1..=3).step_by(2) {
+            s1 = 0.8 * s1 + 0.1 * (f64::acos(f64::tanh(v[(i + n) % 4]) * 0.9) * 0.75).tanh();
+            let v4: f64 = 'b1: {
+                if f64::atan2(1.5_f64, x0) < 1.0 || i < 3 {
+                    break 'b1 f64::exp_m1((x0 - x1).sin());
+                }
+                let v3 = x1.to_radians() * 20.0;
+                (f64::powi(v3, 2) + 0.5).ln()
+            };
+            acc2 -= f64::sin(v4).sin() * 0.5;
+        }
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] += (fi.asinh() - fi).cos() * 0.25;
+        }
+        for i in (1..=5).step_by(2) {
+            a5 = [x1.cos() * 1.0, a5[3].mul_add(0.8, f64::atan(v[i % 4]).cos() * 0.2), a5[0], a5[2] * 0.75 + f64::sin(f64::tanh(x2)) * 0.25];
+        }
+        'l4: for i in 1..n {
+            let fi = i as f64;
+            let v6 = a5.iter().map(|&p| 1.0 + 0.25 * (f64::ln(f64::powi(x1, 2) + 0.5) + x1 + p.sin()).sin()).product::<f64>();
+            let v7 = 'b5: {
+                if x0.abs() <= (f64::tanh(x1) * 1.2).tan() {
+                    break 'b5 fi;
+                }
+                v[3].sin().exp()
+            };
+            s1 = (s1 * 0.8 + v[3].asinh() * 0.2).tanh();
+            for j in 0..6 {
+                s1 = s1 * 0.5 + ((f64::powi(x2, 2) + 0.5).recip() - fi).tanh() * 0.25;
+                acc2 += 0.05 * f64::tanh((v6.powi(2) + 1.0).recip());
+                match j {
+                    MODE_A => {
+                        s1 = (s1 * 0.6 + s1 / (v6.sin().exp2().powi(2) + 1.5) * 0.05).tanh();
+                        s0 = (s0 * 0.6 + v7.cos().exp() * 0.05).sin();
+                    }
+                    g if g > 2 => {
+                        continue 'l4;
+                    }
+                    _ => {
+                        s1 = 0.8 * s1 + 0.05 * f64::sin(f64::acosh(s1 * s1 + 2.0));
+                        acc2 += v7.tanh() * 0.05;
+                    }
+                }
+            }
+            s0 = 0.75 * s0 + 0.02 * (v6.cos() - f64::tanh(v7)).tanh();
+        }
+        let mut a8 = [0.0; 4];
+        for i in 0..n {
+            a8[i % 4] += f64::tanh(f64::atan(a5[1].tanh())) * 0.25;
+            s0 = f64::mul_add(s0, 0.75, 3.0_f64.atan2(a5[(i + n) % 4]).sin() * 1.0);
+        }
+        for _ in 0..n {
+            s1 *= 0.8;
+            s1 += 0.02 * f64::cos(f64::atanh(s1.sin() * 0.9));
+            s1 = 0.8 * s1 + 0.2 * a8[2];
+            a8 = a5;
+            let v9 = x0.tanh().sinh();
+            s0 = f64::mul_add(s0, 0.6, v9.sin() * 0.25);
+        }
+        a8 = [a8[3], f64::mul_add(a8[0], 0.5, (s1 * s1).ln_1p().tanh() * 0.02), a8[0] * 0.6 + (0.25 - a8[n % 4]).cos() * 0.02, (a8[2] * 0.6 + (f64::asin(f64::tanh(x1) * 0.9) * x1).sin() * 0.05).tanh()];
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            if s1.tanh() < 0.5 && i > 1 {
+                a10[i] = (s1.cos() * 1.2).tan();
+            } else {
+                a10[i] = (a8[0].powi(2) + 1.0).log2();
+            }
+        }
+        for i in 0..5 {
+            let fi = i as f64;
+            a10 = [(a10[0] * 0.6 + (f64::exp(f64::sin(x2)) + a8[i % 4].sin()).tanh() * 0.1).sin(), f64::tanh((s1 * s1).ln_1p()) * 1.0, a10[3] * 0.8 + f64::cos(f64::asin(f64::tanh(fi) * 0.9)) * 1.0, x1.max((f64::tanh(s1) * 2.0).cosh()).sin() * 0.1];
+            s0 = 0.5 * s0 + 0.25 * (a5[1] - x1).sin();
+        }
+        v[2] + s0 - acc2 + a5[2] - a8[2] * 0.75 + a10[2].sin() + x2.powi(2)
+    }
+
+    #[differentiable]
+    pub fn prog_13<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x1 + x0).to_degrees() * 0.02).cos() * 2.0;
+        let mut s1 = (s0 * v[n % 4] / (v[n % 4].cos() + 2.0)).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a3[i] = (x2 * x2 + 0.5).powf(f64::tanh(fi)) / (f64::powi(x0.cos(), 2) + 1.5);
+            acc2 += f64::sin(x0 / (fi.powi(2) + 1.5)) * 0.5;
+        }
+        let mut k4 = 0;
+        let v5 = loop {
+            k4 += 1;
+            s1 *= 0.8;
+            s1 -= 0.02 * (x1.cos() * 1.2).tan().tanh();
+            acc2 += f64::recip(a3[k4] * a3[k4] + 1.0) * 0.5;
+            if k4 >= 3 || s1 + x0 > 0.5 {
+                break f64::mul_add(s1, x0.asinh(), x2 * x2);
+            }
+        };
+        let v8: f64 = match (n % 4).checked_sub(1) {
+            Some(k6) => {
+                let c7 = k6 as f64;
+                f64::min(acc2, a3[k6]) + f64::tanh(c7)
+            }
+            None => a3[n % 4] + x2,
+        };
+        if let Some(k9) = (k4 + n).checked_sub(3) {
+            let c10 = k9 as f64;
+            let v11 = f64::tanh(v8) - x1;
+            s1 = (s1 * 0.6 + (f64::sin(c10) + v11.cos()) * 0.02).sin();
+        } else {
+            s0 = s0 * 0.5 + f64::cos(x2 + x0) * 0.25;
+        }
+        match n.checked_sub(1) {
+            Some(k12) => {
+                let c13 = k12 as f64;
+                let mut k14 = 0;
+                while k14 < 3 && s0.tanh().exp() < v8 {
+                    k14 += 1;
+                    for j in (0..3).rev() {
+                        let fj = j as f64;
+                        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| ((f64::cos(s1) * 0.9).acos().powi(2) + 0.5).sqrt() + p.tanh() + q.sin()).sum::<f64>();
+                        match k12 {
+                            0 => {
+                                s0 *= 0.6;
+                                s0 -= 0.4 * (fj * fj + 1.0).atan2(a3[j]).tanh();
+                            }
+                            MODE_B | 3 => {
+                                acc2 += 0.2 * (f64::powi(v5 * x2, 2) + 2.0).sqrt().cos();
+                            }
+                            4 => {
+                                let v16 = s0;
+                                s1 = 0.6 * s1 + 0.4 * v16.cos().cos();
+                            }
+                            _ => {
+                                let v17 = 0.3 * x1;
+                                acc2 -= 0.2 * f64::sin(v17);
+                            }
+                        }
+                        s0 = (s0 * 0.5 + (SCALE + x2) * 0.5).sin();
+                        acc2 += 0.2 * f64::tanh(v15);
+                    }
+                    if v8 / (f64::powi(c13 - v8, 2) + 0.5) < v5 * 1.2 || k14 + k4 < 4 {
+                        continue;
+                    }
+                    match (n % 3).checked_sub(1) {
+                        Some(_) => {
+                            s1 = s1.mul_add(0.5, f64::tanh((s1.cos() * 2.0).sinh()) * 0.05);
+                            let v8 = (x2.sin() * 0.9).asin();
+                            s0 = s0.mul_add(0.8, v8.sin() * 0.05);
+                        }
+                        None => {
+                            s0 = (s0 * 0.5 + x1 / (x2.sin() + 2.0) * 0.1).sin();
+                        }
+                    }
+                    s1 *= 0.75;
+                    s1 -= 0.1 * f64::acosh(v[3 - k14] * v[3 - k14] + 2.0).cos();
+                }
+                s0 = (s0 * 0.8 + (f64::cos(x0).powi(2) + 0.5).powf(2.5) * 0.02).tanh();
+                acc2 += f64::cos(c13);
+            }
+            _ => {
+                s1 = f64::mul_add(s1, 0.5, prog_11(1.2, x2, f64::min(a3[k4].min(x2), v8.sin().exp2()).tanh() * 2.0, v, k4).cos() * 0.005);
+            }
+        }
+        let v24 = match (k4 + n).checked_sub(2) {
+            None => f64::min(v[k4], x1) + f64::sin(x2),
+            Some(k19) if k19 < 1 => {
+                let c20 = k19 as f64;
+                for _ in 0..n {
+                    let v21: f64 = (f64::acos(s1.tanh() * 0.9).sin() * 1.5).cosh();
+                    acc2 -= v21.sin() * 0.25;
+                }
+                let v22 = SCALE + x2 + c20.sin();
+                c20.cos() + v22.cos()
+            }
+            Some(_) => prog_11(f64::tanh(f64::cos(x2).exp2()) * 2.0, f64::tanh(((f64::to_radians(x2) * 20.0).tanh() * 2.0).sinh()), ((f64::cos(x2) * 1.2).tan().powi(2) + 2.0).ln().sin() * 2.0, v, k4),
+        };
+        f64::tanh(s0) - s1 + acc2.cos() - f64::cos(v5) + f64::tanh(v8) + v24.tanh() - (v8.tanh() + 2.0).cbrt()
+    }
+
+    #[differentiable]
+    pub fn prog_14(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::exp(f64::log2(v[n % 4].powi(2) + 1.0).tanh()).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().map(|&z| 0.3 - p.1 + z.tanh()).sum::<f64>();
+        s0 = 0.6 * s0 + 0.005 * prog_5(f64::mul_add(acc1, v[1], p.0).sin() * 2.0, ((x0 * 0.3).cos() * 1.5).cosh().sin() * 2.0, (-(f64::tanh(p.0) * 0.9).asin()).cos() * 2.0, &v, 2).cos();
+        let mut m3: f64 = 0.0;
+        for i in 1..n {
+            m3 = f64::max(m3, v[n % 4].powi(3) + v[(i * 3) % 4]);
+        }
+        acc1 += m3.tanh() * 0.25;
+        let mut m4: f64 = 0.5;
+        for i in 0..=n {
+            m4 = m4.min(f64::powi(p.1, 3) + v[i % 4]);
+        }
+        s0 = (s0 * 0.5 + f64::cos(m4) * 0.02).tanh();
+        let [b5, b6] = [1.5_f64.atan2(p.1), f64::sin(f64::sqrt(v2.powi(2) + 0.5))];
+        f64::tanh(s0) + acc1 + f64::sin(b5) + f64::cos(b6) - b5.atan()
+    }
+
+    #[differentiable]
+    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(prog_5(x2, x0, 0.75, &v, n)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for _ in 0..4 {
+            s0 *= 0.75;
+            s0 += 0.1 * f64::cbrt(s0 * s0 + 0.5).sin();
+            for _ in (1..=3).step_by(2) {
+                if n < 6 && (x1 * x1 + 2.0).acosh() > 1.0 {
+                    continue 'l0;
+                }
+                s0 = f64::mul_add(s0, 0.5, f64::tanh(f64::exp(v[3].cos())) * 0.1);
+            }
+            let mut k2 = 0;
+            while k2 < 6 && f64::cbrt(f64::powi(x1, 2) + 0.5) <= 0.5 {
+                k2 += 1;
+                acc1 -= 0.05 * (x0.sin() + x2).tanh();
+                s0 = (s0 * 0.5 + f64::sin(x2) * 0.5).tanh();
+            }
+            s0 = s0.mul_add(0.5, f64::cbrt(x1.sin() + 2.0).cos() * 1.0);
+        }
+        let v3 = v.iter().map(|&p| v[3] + p).sum::<f64>();
+        if let Some(k4) = n.checked_sub(3) {
+            acc1 -= 0.4 * f64::acosh(f64::powi(x1.cos().exp(), 2) + 2.0).tanh();
+            let Some(k5) = (k4 + n).checked_sub(1) else {
+                return x0 + v[k4]
+            };
+            let c6 = k5 as f64;
+            s0 *= 0.8;
+            s0 += 1.0 * c6.tanh();
+        } else {
+            acc1 += f64::tanh((-2.0_f64).max(x1));
+            s0 = s0 * 0.75 + (v3 * v3 + 1.0).log(2.0).tanh() * 0.02;
+        }
+        match n.checked_sub(3) {
+            Some(0) => {
+                s0 = s0 * 0.6 + (x1 * std::f64::consts::FRAC_1_PI).sin() * 1.0;
+                let v10 = if let Some(k7) = n.checked_sub(3) {
+                    let c8 = k7 as f64;
+                    v[(k7 + n) % 4] + c8.tanh()
+                } else {
+                    let v9 = (v3 * v3 + 0.5).sqrt();
+                    (-(x1 * x1 + 1.0).log2()) + v9.cos()
+                };
+                s0 = (s0 * 0.8 + v10.tanh() * 0.02).sin();
+            }
+            Some(k11) if k11 > 1 => {
+                s0 = 0.6 * s0 + 0.25 * f64::powf(0.5_f64, x2.tanh()).sin();
+                if !(k11 % 3 == 1) {
+                    s0 = f64::mul_add(s0, 0.5, (-s0) * 0.05);
+                    acc1 -= v3.asinh().sin() * 0.5;
+                } else if v3 - x2 >= 0.0 {
+                    acc1 += v[(k11 + n) % 4].tanh();
+                } else {
+                    s0 = 0.8 * s0 + 0.005 * prog_11(f64::sin(f64::sin(3.0_f64.log(s0 * s0 + 2.0)).exp2()), x0, x2.cos().exp().sin(), v, n).cos();
+                }
+            }
+            Some(_) => {
+                let v13 = v3 - 0.25;
+                acc1 -= v13.cos() * 0.5;
+            }
+            None => {
+                let x0 = (f64::cos(x0).powi(2) + 1.0).powi(-2);
+                let x1 = f64::powi(v[n % 4], 3) * std::f64::consts::FRAC_PI_4;
+                acc1 += f64::sin(f64::sin(x0) + x1.sin()) * 0.25;
+            }
+        }
+        s0 * 0.75 + f64::cos(acc1) - v3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x0 + x2) * std::f64::consts::FRAC_PI_4).tanh() * 2.0;
+        let mut s1 = f64::ln(x1 * x1 + 0.5);
+        let mut s2 = x2;
+        let mut acc3: f64 = 0.0;
+        if v[0].mul_add(SCALE + s2, (x1.cos() * 0.9).atanh()) >= 0.5 {
+            return f64::acosh(s0 * s0 + 2.0);
+        }
+        match n.checked_sub(2) {
+            Some(0..=1) => {
+                s2 = (s2 * 0.75 + f64::ln_1p(f64::cos(x1) * 0.5) * 0.25).sin();
+            }
+            Some(k4) if k4 > 2 => {
+                let c5 = k4 as f64;
+                if let Some(_) = (k4 + n).checked_sub(1) {
+                    s2 = (s2 * 0.8 + s2.powi(2).copysign(c5.abs()) * 0.1).tanh();
+                    s0 = (s0 * 0.6 + (s0 * s0 + 0.5).ln().tanh().exp() * 0.02).sin();
+                } else {
+                    let v7 = prog_0((0.8 * v[k4 % 4]).tanh(), x2, (-c5).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                    s2 *= 0.6;
+                    s2 -= 1.0 * f64::asinh(c5.tanh().exp()).tanh();
+                    acc3 -= 0.01 * v7.tanh();
+                }
+            }
+            Some(k8) => {
+                acc3 -= f64::cos(prog_11(f64::cos(((s0 + x1).sin() * 0.9).asin()), (f64::powi(s0, 3) + v[k8 % 4].asinh()).sin() * 2.0, f64::tanh(x1 - x2.powi(3)) * 2.0, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            }
+            _ => {
+                let x1 = x2.atan();
+                s0 = s0 * 0.6 + x1.tanh().sin() * 0.4;
+            }
+        }
+        let v9 = acc3.powi(2) + acc3;
+        if let Some(k10) = n.checked_sub(3) {
+            let c11 = k10 as f64;
+            s2 *= 0.75;
+            s2 += 0.1 * f64::sin(f64::cos(s2).exp_m1()).cosh().tanh();
+            acc3 += c11.cos();
+        }
+        let v14 = if let Some(_) = n.checked_sub(1) {
+            -v9.powi(3)
+        } else {
+            let v13 = f64::abs(v9);
+            x0.max(acc3) + v13.sin()
+        };
+        for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            let v15 = -v9;
+            let v17 = if (v15 * v15).ln_1p() > 0.5 {
+                f64::sqrt(x2 * x2 + 0.5)
+            } else {
+                let v16 = (-v14) * std::f64::consts::FRAC_1_PI;
+                v[1].max(fi) + v16.sin()
+            };
+            s2 = (s2 * 0.8 + (0.1 - s2) * 0.2).tanh();
+            s2 *= 0.5;
+            s2 -= 0.25 * v17.cos();
+        }
+        s1 = s1 * 0.6 + (v14.sin() + 2.0).cbrt().tanh() * 0.05;
+        s0 * 0.25 + s1 + s2.tanh() + acc3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (f64::exp(x1.cos()) * x2).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let len2 = v.len();
+        for i in 0..len2 {
+            let fi = i as f64;
+            let v4 = if v[2] - 2.5 + v[0] / (x1.powi(2) + 1.0) < s0 {
+                f64::log10(fi * fi + 1.0)
+            } else {
+                let v3 = f64::atan2(x1 * x1 + 0.5, x0) / ((x0 * x0 + 1.0).recip().tanh() + 2.0);
+                (v3.powi(2) + 0.5).sqrt()
+            };
+            s0 = s0 * 0.6 + f64::sin(v[0]).sin() * 0.4;
+            acc1 += v4.sin().sin() * 0.4;
+        }
+        for i in 0..n {
+            acc1 += v[i % 4].tanh() * 0.25;
+            acc1 += x0.tanh() * 0.25;
+        }
+        match n {
+            1..=3 => {
+                let v5 = v[3];
+                s0 = (s0 * 0.5 + prog_0(1.5, acc1.tanh(), (v[3] * v[3]).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+                acc1 += f64::sin(v5);
+            }
+            4 => {
+                s0 = (s0 * 0.6 + s0 * 0.01).tanh();
+            }
+            5 => {
+                let v6 = f64::asin(s0.to_radians().sin() * 0.9);
+                s0 = s0 * 0.8 + v6.sin().sin() * 0.25;
+            }
+            _ => {
+                let v7 = x0 - v[2];
+                let x2: f64 = x1;
+                acc1 += (f64::sin(v7) + x2.sin()).tanh();
+            }
+        }
+        s0 = 0.8 * s0 + 0.01 * f64::sin(s0 + x0);
+        let mut m8 = 0;
+        for i in (1..=5).step_by(2) {
+            if i + n < 4 {
+                let v9 = s0 - v[i % 4];
+                s0 = (s0 * 0.75 + f64::cos(v9) * 0.1).sin();
+            } else if (f64::powi(f64::sin(v[i % 4]), 2) + 1.0).powi(-3) < x2 {
+                s0 = (s0 * 0.75 + f64::powf(v[m8 % 4] * v[m8 % 4] + 1.0, x0.tanh()) * 0.02).sin();
+                if ((v[i % 4] - v[m8 % 4]).powi(2) + 1.0).sqrt() <= -1.0 {
+                    acc1 += v[3].sin().exp().tanh() * 0.5;
+                    continue;
+                }
+                let v10 = x1.cos().exp();
+                acc1 -= f64::sin(f64::tanh(v10)) * 0.5;
+            }
+            let v11 = x0;
+            if s0 * x0 / (f64::cos(v[0]) + 2.0) < -1.0 {
+                m8 += 1;
+            }
+            acc1 += v11.tanh() * 0.5;
+        }
+        let c12 = m8 as f64;
+        let mut a13 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if s0.cos().exp_m1().mul_add(v[i].cos(), x1.max(c12)) <= fi - x1 || i + n < 5 {
+                a13[i] = f64::powi(x1, 3);
+            } else {
+                a13[i] = (f64::cos(v[i]) * 1.5).cosh();
+            }
+        }
+        v[0].sin() - s0.cos() - f64::sin(acc1) + f64::tanh(c12) + a13[0].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_5(f64::cos(x2) * 2.0, (x2 * x1).powi(2).ln_1p().tanh() * 2.0, x2, v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v9 = match n {
+            1..=2 => {
+                s0 = (s0 * 0.5 + f64::tanh(acc1).exp() * 1.0).tanh();
+                prog_11((x0 * x0 + 1.0).powi(-1).sin(), acc1, x1, [v[0], v[1], v[2], v[3]], 2)
+            }
+            4 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    acc1 -= x0.tanh() * 0.5;
+                    let mut k2 = 0;
+                    while k2 < 3 && t * 0.3 <= -0.5 {
+                        k2 += 1;
+                        match k2 {
+                            0 => {
+                                acc1 += (fi.tanh() * 1.2).tan().cos() * 0.1;
+                                let v3 = fi * s0;
+                                s0 = s0.mul_add(0.5, f64::tanh(f64::tanh(v3)) * 0.1);
+                            }
+                            1 => {
+                                continue;
+                            }
+                            2 => {
+                                s0 *= 0.8;
+                                s0 += 0.25 * (s0.powi(2) + 1.0).recip().sin();
+                                let v4 = t;
+                                s0 = 0.75 * s0 + 0.25 * v4.cos().sin();
+                            }
+                            _ => {
+                                let v5 = x2;
+                                acc1 += 0.1 * t.sin().exp().cos();
+                                s0 = 0.5 * s0 + 0.5 * f64::tanh(v5.tanh());
+                            }
+                        }
+                        let v6 = f64::log2(f64::powi(x2, 2) + 1.0);
+                        let v7 = f64::tanh(v[n % 4]).cosh();
+                        acc1 += 0.1 * (v6 - v[3 - k2]).sin();
+                        s0 = f64::mul_add(s0, 0.8, v7.tanh() * 0.1);
+                    }
+                    acc1 -= 0.5 * t.cos();
+                }
+                let v8 = x1.powi(3);
+                f64::atan(x0).tanh().cosh() + f64::sin(v8)
+            }
+            6 => x2 + 0.3,
+            _ => ((x0 * x0).ln_1p().sin() * 0.5).ln_1p(),
+        };
+        let v10 = v.iter().fold(v9.sin(), |r, &p| r * 0.5 + 0.1 * (f64::acos((r / (v[n % 4] * v[n % 4] + 1.5)).sin() * 0.9) + f64::tanh(p)).cos());
+        if (x0.sin() * 0.9).asin().sin().exp_m1() <= 0.0 {
+            let v11 = f64::exp_m1(v[n % 4].cos());
+            s0 = s0 * 0.6 + f64::cos(v11.sin()) * 0.1;
+        } else {
+            for i in (0..6).rev() {
+                let mut m12: f64 = 0.5;
+                for j in 1..n {
+                    m12 = m12.min((v[0] * v[0] + 2.0).ln() + v[(j * 3) % 4].cos());
+                }
+                s0 = s0.mul_add(0.5, m12.cos().tanh() * 0.25);
+                acc1 += (f64::ln_1p(v10 * v10) - v10.atan()).cos() * 0.25;
+                let v13: f64 = if !(i == 5 && x2.cos().exp() * 0.1 > -0.5) {
+                    ((x1 * x2).powi(2) + 1.0).log2()
+                } else if ((v[3].to_degrees() * 0.01).powi(2) + 1.0).cbrt() > -0.25 || i % 3 == 1 {
+                    acc1 += f64::asin(x0.sin() * 0.9).asinh().tanh() * 0.25;
+                    m12.tanh()
+                } else {
+                    x1 / (x2.powi(2) + 1.0)
+                };
+                acc1 += 0.25 * v13.sin();
+            }
+            acc1 += f64::sin(0.5_f64.copysign(v10).atan());
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            if s0.min(v10 + s0) > fi.min(v9) && i % 2 == 0 {
+                return (s0.powi(2) + 1.5).acosh();
+            }
+            if (x0 * x0 + 1.0).powf(fi.cos()) < 1.0 {
+                s0 = s0 * 0.6 + v10.sin().cos() * 0.4;
+                if s0 * v10 < 0.25 {
+                    s0 = s0 * 0.8 + (s0 + x2).tanh() * 0.1;
+                    acc1 -= 3.0_f64.atan2(x1 / (s0 * s0 + 1.5)).tanh() * 0.25;
+                } else {
+                    for j in 0..4 {
+                        if f64::cos(v10) > s0 && n % 2 == 0 {
+                            break;
+                        }
+                        match j {
+                            MODE_A => {
+                                let v14 = ((fi.sin() * 2.0).cosh().cos() * 2.0).cosh();
+                                s0 = (s0 * 0.8 + v14.sin() * 1.0).tanh();
+                            }
+                            1 | 3 => {
+                                s0 *= 0.75;
+                                s0 -= 0.1 * (v[j] + x0).sin();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.8 + (fi.powi(2) + 1.0).powi(-2) * 1.0).tanh();
+                            }
+                        }
+                        s0 = s0 * 0.75 + (SCALE + s0).sin() * 0.25;
+                    }
+                    s0 = s0.mul_add(0.8, f64::min(x2, x0).cos() * 0.2);
+                    if ((0.1 * v9).cos() * 0.9).atanh() < v10 {
+                        break;
+                    }
+                }
+            } else if f64::sin(v9 - x1) <= 0.25 {
+                acc1 += 0.25 * f64::tanh((f64::sin(v[i % 4]) + 2.0).cbrt());
+            }
+            match i {
+                1 | 3 => {
+                    s0 = s0 * 0.5 + (f64::cos(s0) * 1.2).tan().tanh() * 0.05;
+                    s0 = s0 * 0.8 + (s0 / (s0.powi(2) + 1.0)).sin() * 0.1;
+                    if i % 2 == 0 {
+                        s0 = (s0 * 0.5 + (x1 + s0) * 0.25).sin();
+                    }
+                }
+                4 => {
+                    s0 = (s0 * 0.6 + (v[i % 4].tanh() + 2.0).cbrt() * 1.0).sin();
+                    s0 = (s0 * 0.75 + (0.1 - s0) * (fi - x2) * 0.02).tanh();
+                }
+                5 => {
+                    s0 = s0 * 0.75 + f64::cos(2.0_f64.atan2(x2 + 1.25)) * 1.0;
+                    s0 = s0 * 0.75 + f64::tanh(f64::clamp(s0, s0.cos() - 1.5, x1.sin() + 1.5)) * 0.25;
+                    match i % 2 {
+                        0 => {
+                            s0 = 0.6 * s0 + 0.4 * s0.cos();
+                            acc1 += 0.25 * f64::tanh(fi);
+                        }
+                        1 => {
+                            continue;
+                        }
+                        _ => {
+                            let v15 = s0 * x2;
+                            s0 = (s0 * 0.8 + v15.cos() * 0.02).sin();
+                        }
+                    }
+                }
+                _ => {
+                    acc1 += 0.25 * (s0 + v9).sin();
+                }
+            }
+            acc1 -= 0.25 * f64::sin((f64::powi(fi, 2) + 1.5).acosh());
+        }
+        let v18 = if f64::atanh(x0.cos() * 0.9).cos().exp2() < 0.5 {
+            v10.cos()
+        } else if !(n == 1 && x0.tanh().exp() >= -0.5) {
+            let v16 = (x2 * x2 + 1.0).ln();
+            (x2.powi(2).powi(2) + 1.0).cbrt() + v16.cos()
+        } else {
+            let v17 = x1.sin().sinh();
+            return f64::sqrt(f64::exp(v17.sin()).powi(2) + 2.0)
+        };
+        s0 + acc1.cos() - v10 - v18
+    }
+
+    #[differentiable]
+    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * 1.2).cos() * 2.0;
+        let mut s1 = f64::cos(f64::hypot(v[n % 4], x1)) * 2.0;
+        let mut s2 = f64::tanh(x0);
+        let mut acc3: f64 = 0.0;
+        for i in 0..6 {
+            let fi = i as f64;
+            if v[i % 4] < fi.sin().cosh() && i == 0 {
+                return (fi.powi(2) + 1.0).powi(-3).abs();
+            }
+            let v4 = s0 + fi;
+            if i < 3 && (v4 * v4 + 1.5).acosh() > 0.5 {
+                s0 *= 0.6;
+                s0 -= 0.1 * s1.tanh().exp_m1().sin();
+            }
+            s2 *= 0.75;
+            s2 -= 0.25 * s2.cos();
+        }
+        if f64::atanh((x0 * x1).cos() * 0.9) <= s0 {
+            acc3 -= 0.01 * prog_5(s0, x1, f64::tanh(s1.tanh().exp_m1()) * 2.0, &v, 0).tanh();
+        }
+        let mut a5 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a5[i] = s1.asinh();
+            acc3 += 0.5 * f64::acosh(f64::sin(fi).powi(2) + 1.5).tanh();
+            s0 *= 0.8;
+            s0 += 0.2 * t.sin();
+        }
+        let mut m6: f64 = 0.0;
+        for i in 1..=4 {
+            let c7 = (f64::powi(x0, 2) + 0.5).recip() + f64::cos(a5[(i + n) % 4]);
+            m6 = m6.min(c7);
+        }
+        s2 = 0.5 * s2 + 0.05 * m6.cos().cos();
+        let v8 = prog_11((x0 / (f64::tanh(a5[2]) + 2.0)).tanh() * 2.0, f64::cos(x2 + s0) * 2.0, 0.5, v, n);
+        let mut k9 = 0;
+        while k9 < 3 && 3.0_f64.atan2((v8.sin() * 1.5).sinh()) <= x1 {
+            k9 += 1;
+            if (x2 * x2 + 1.0).log(2.0) > 1.0 || n > 4 {
+                break;
+            }
+            s2 = s2 * 0.5 + f64::cos(s1).tanh() * 0.5;
+        }
+        s1 = 0.6 * s1 + 0.1 * x0.sin().mul_add(x2.tanh(), (f64::tanh(v[k9]) * 0.5).ln_1p()).cos();
+        s1 + s2 * 1.5 + acc3.tanh() - v8.tanh() - 3.0_f64.min(a5[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_20<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = x1.atan();
+        let mut s1 = T::ln(x0.powi(2) + T::from_f64(2.0).unwrap()).sin().cosh();
+        let mut acc2: T = T::zero();
+        let mut m3 = 0;
+        for _ in 1..n {
+            let v4 = v[0] - s0;
+            acc2 = acc2 - T::sin((v4 * v4 + T::one()).cbrt()) * T::from_f64(0.4).unwrap();
+            if (s0 + x2).cos() < v[n % 4] {
+                m3 += 1;
+            }
+            s0 = s0 * T::from_f64(0.8).unwrap() + (x2.tanh() * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.02).unwrap();
+        }
+        match m3 {
+            0 => {
+                s1 = (s1 * T::from_f64(0.6).unwrap() + ((s1 + x2).sin() * T::from_f64(0.9).unwrap()).acos() * T::from_f64(0.05).unwrap()).sin();
+                let v5 = T::to_degrees(v[m3 % 4]) * T::from_f64(0.01).unwrap();
+                s1 = s1 * T::from_f64(0.75).unwrap();
+                s1 = s1 + T::from_f64(0.4).unwrap() * v5.cos();
+            }
+            MODE_B => {
+                let v6 = (v[n % 4] * v[n % 4] + T::one()).log10();
+                acc2 = acc2 - T::tanh(v6);
+            }
+            g if g > 2 => {
+                let x0 = x1;
+                s1 = s1 * T::from_f64(0.6).unwrap();
+                s1 = s1 + T::from_f64(0.4).unwrap() * T::sin(T::cos(x0));
+            }
+            _other => {
+                s0 = s0 * T::from_f64(0.75).unwrap();
+                s0 = s0 + T::from_f64(0.05).unwrap() * s0.powi(2).sin();
+                let v7 = x2 * s0;
+                acc2 = acc2 - v7.cos();
+            }
+        }
+        match n % 4 {
+            MODE_A => {
+                let x1 = (T::cos(x2) * T::from_f64(1.2).unwrap()).tan();
+                s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * x1.tanh().sin();
+            }
+            1 => {
+                let mut k8 = 0;
+                while k8 < 3 {
+                    k8 += 1;
+                    if (T::powi(s0, 2) + T::one()).ln() > T::from_f64(0.5).unwrap() {
+                        s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.1).unwrap() * v[1].powi(2).cos();
+                        break;
+                    }
+                    let mut m9 = T::neg_infinity();
+                    for j in 0..4 {
+                        m9 = (T::log(T::from_f64(2.0_f64).unwrap(), x2 * x2 + T::from_f64(2.0).unwrap()) + v[j].tanh()).max(m9);
+                    }
+                    s0 = (s0 * T::from_f64(0.6).unwrap() + m9.tanh() * T::from_f64(0.1).unwrap()).sin();
+                }
+                let v10: T = (v[k8].powi(2) + T::from_f64(1.5).unwrap()).acosh();
+                acc2 = acc2 - T::sin(v10);
+            }
+            2 => {
+                let v11 = (x0 * x0 + T::from_f64(0.5).unwrap()).recip() * T::abs(x0);
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 + T::from_f64(0.2).unwrap() * x2.tanh();
+                acc2 = acc2 + v11.sin() * T::from_f64(0.5).unwrap();
+            }
+            _ => {
+                s0 = (s0 * T::from_f64(0.8).unwrap() + T::log(x2.atan().powi(2) + T::one(), v[m3 % 4] * v[m3 % 4] + T::from_f64(2.0).unwrap()) * T::from_f64(0.05).unwrap()).sin();
+            }
+        }
+        let v12 = v.iter().copied().fold(T::zero(), |r, p| r + x2.tanh().atan2(p * p + T::from_f64(0.5).unwrap()));
+        if T::cbrt(v12.sin() + T::from_f64(2.0).unwrap()) > x2.tanh().exp() {
+            return s0;
+        }
+        if (x1 * x1 + T::from_f64(0.5).unwrap()).recip().to_radians() < -T::from_f64(0.25).unwrap() {
+            return ((s0 + v[m3 % 4]).powi(2) + T::one()).log(T::from_f64(10.0).unwrap());
+        }
+        s0 * T::from_f64(0.5).unwrap() + s1.cos() + acc2.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(prog_5(1.5, x1, f64::tan(v[n % 4].tanh() * 1.2).cos().sin() * 2.0, v, 4)) * 2.0;
+        let mut s1 = v[0];
+        let mut s2 = f64::cos(v[n % 4] + x2) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = x0;
+        for &t in v.iter() {
+            m4 = f64::min(m4, f64::powi(0.25 * t, 3));
+        }
+        let mut k5 = 0;
+        while k5 < n && f64::exp_m1(m4.tanh()) <= -0.5 {
+            k5 += 1;
+            let Some(k6) = n.checked_sub(2) else {
+                return (f64::cos(s1) * 1.5).sinh() - (-v[1])
+            };
+            let c7 = k6 as f64;
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                if (v[(k8 + k6) % 4].cos() * 0.9).acos() >= -1.0 {
+                    let v11 = if let Some(_) = (k8 + n).checked_sub(2) {
+                        m4.tanh()
+                    } else {
+                        let x0 = f64::sin(c7).exp2().sin();
+                        let v10 = x0 + 0.35;
+                        s1 + f64::sin(v10)
+                    };
+                    acc3 -= v11.sin() * 0.05;
+                } else if s2.sin().cosh() < (x0.powi(2) + 2.0).ln() {
+                    let x2 = s0.tanh().exp_m1();
+                    s2 = s2 * 0.8 + x2.sin().sin() * 0.05;
+                } else {
+                    acc3 -= v[k8 % 4] * std::f64::consts::FRAC_1_PI * 0.05;
+                    acc3 += f64::tanh(s1.powi(3) + f64::acosh(f64::powi(c7, 2) + 1.5)) * 0.05;
+                }
+                match k8 {
+                    1 => {
+                        s0 = s0 * 0.8 + m4.sin() * 0.2;
+                    }
+                    g if g > 3 => {
+                        match (k6 + n).checked_sub(1) {
+                            Some(k12) => {
+                                let c13 = k12 as f64;
+                                s2 = s2 * 0.5 + f64::sin(f64::atan(s0)) * 0.5;
+                                let v14 = (f64::powi(c7, 2) + 1.0).ln();
+                                s2 = 0.5 * s2 + 1.0 * (c13.sin() - f64::cos(v14)).tanh();
+                            }
+                            None => {
+                                let v15 = v[(k8 + k5) % 4] * v[1];
+                                acc3 += 0.05 * f64::tanh(v15 - c7);
+                            }
+                        }
+                        let v16: f64 = x1.asinh();
+                        s2 = s2.mul_add(0.75, f64::tanh(v16) * 0.25);
+                    }
+                    _ => {
+                        s1 = 0.8 * s1 + 0.2 * v[(k8 + k6) % 4].sin().sin();
+                        let v17 = (c7.tanh() * 2.0).cosh();
+                        acc3 -= 0.05 * f64::tanh(v17).cos();
+                    }
+                }
+                acc3 += 0.05 * (s1 - x1).sin();
+            }
+            s2 = s2 * 0.8 + f64::tanh(x1.cos().exp2().min(0.8 - v[n % 4])) * 0.1;
+            s0 = 0.75 * s0 + 1.0 * f64::tanh(c7);
+        }
+        s2 = (s2 * 0.5 + v[n % 4].cos().exp_m1() * 0.1).tanh();
+        let v18 = v.iter().map(|&p| 1.0 + 0.25 * (p / 1.5 * (2.0 * m4)).tanh()).product::<f64>();
+        s0 + s1 * 0.25 - s2.tanh() - acc3.tanh() - v18 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[2];
+        let mut acc1: f64 = 0.0;
+        match n.checked_sub(3) {
+            Some(0..=1) => {
+                s0 = (s0 * 0.8 + (v[1] * v[1] + 1.0).recip() * 0.25).tanh();
+                s0 = 0.8 * s0 + 0.25 * f64::ln(s0 * s0 + 2.0).cos();
+            }
+            Some(_) => {
+                s0 = (s0 * 0.6 + f64::sinh(s0.tanh()).cos().exp2() * 0.1).sin();
+                s0 = 0.5 * s0 + 0.1 * (f64::powi(v[1] * s0, 2) + 0.5).recip().cos();
+            }
+            _ => {
+                s0 *= 0.75;
+                s0 -= 0.25 * (x1 * x1 + 0.5).sqrt().tanh();
+            }
+        }
+        match n.checked_sub(3) {
+            Some(0..=1) => {
+                s0 *= 0.8;
+                s0 -= 0.05 * v[2].sin().powi(3);
+            }
+            Some(k3) if k3 % 2 == 0 => {
+                acc1 -= x2.tanh();
+            }
+            Some(_) => {
+                let Some(k5) = n.checked_sub(3) else {
+                    return (x1.cos() * 1.2).tan()
+                };
+                let c6 = k5 as f64;
+                s0 = s0 * 0.6 + prog_0(0.25, f64::asinh(c6.tanh()).tanh() * 2.0, x0, v, 0).tanh() * 0.005;
+            }
+            _ => {
+                let v7: f64 = s0 + x0;
+                acc1 += v7.cos();
+            }
+        }
+        if (x0.powi(2) + 2.0).ln() >= x1 {
+            s0 = (s0 * 0.6 + prog_11(x2, 0.75, x2.sin().sin() * 2.0, v, n) * 0.005).tanh();
+        } else if v[n % 4].atan() > -x2 {
+            s0 *= 0.5;
+            s0 += 0.02 * prog_20(2.0, x2, 0.75, &v, n).cos();
+        } else {
+            s0 = s0 * 0.75 + (x1 * x1 + 1.0).log10().sin() * 0.5;
+            s0 = (s0 * 0.75 + (SCALE + s0) * 0.2).sin();
+        }
+        if f64::ln_1p(f64::sin(x0.sin()) * 0.5) <= 0.5 {
+            return (x2 * s0).abs();
+        }
+        for &t in v.iter() {
+            acc1 += (v[n % 4] * v[n % 4] + 1.0).powf(0.5).cos() * 0.5;
+            if n % 3 == 1 && t * t < -1.0 {
+                acc1 += 0.5 * f64::cos((t.tanh() * 1.5).sinh());
+                acc1 -= s0.tanh().exp().cos() * 0.5;
+            } else if x1.to_radians() > -0.25 {
+                for j in (0..5).rev() {
+                    s0 = s0 * 0.5 + (v[j % 4] * 2.0_f64.atan2(s0)).sin() * 0.1;
+                    let v8 = f64::powi(f64::sin(v[1]), 3);
+                    s0 = (s0 * 0.6 + (v8 + s0) * 0.1).tanh();
+                }
+                let v9 = x1 + v[n % 4];
+                acc1 += v9.cos() * 0.5;
+            } else {
+                s0 = (s0 * 0.5 + (s0.sin() * 1.2).tan() * 0.05).sin();
+                acc1 -= 0.5 * f64::cos(v[1] - s0 - s0);
+            }
+            s0 *= 0.75;
+            s0 += 0.05 * (f64::cos(s0.atan()) * 1.5).sinh().tanh();
+        }
+        s0 - acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (x2 * x2).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.4 * f64::log(0.5_f64, p.powi(2) + 2.0).tanh());
+        let v4: f64 = if w0[3] + x0 >= 0.5 || n % 3 == 1 {
+            s1 = (s1 * 0.6 + prog_20::<f64>(v3.tanh().cos(), x2, s1, v, n) * 0.005).sin();
+            (x1.powi(2) + 1.5).acosh().abs()
+        } else if v3.atan() < x1 || n == 2 {
+            (v3 * v3 + 1.0).log(2.0).copysign(acc2.tanh())
+        } else {
+            f64::recip(v3 * v3 + 0.5)
+        };
+        let v5 = f64::exp2(v[n % 4].clamp(f64::sin(x1) - 1.5, x2.cos() + 1.5).cos());
+        let mut a6 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a6[3 - i % 4] += a6[i % 4] * ((x0 / (v5 * v5 + 1.0)).cos() * 0.1);
+            a6[i % 4] = a6[i % 4] + a6[i % 4] * (x2.sin() * 0.1);
+        }
+        match n % 3 {
+            0..=2 => {
+                s1 = (s1 * 0.8 + f64::powf(3.0_f64, v5.cos()) * 0.02).tanh();
+            }
+            _other => {
+                let v7 = prog_20(x0.clamp(-1.5, 0.5).powi(2).cos(), 0.25, acc2, v, n);
+                acc2 += (v5.cos() * 1.5).sinh().sin() * 0.75;
+                s1 = s1.mul_add(0.75, v7.sin() * 0.005);
+            }
+        }
+        s1 * 0.25 - acc2.cos() + v4 + a6[1].sin() + a6[n % 4].cos().abs()
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x0 - (x1 - 0.35)) * 2.0;
+        let mut s1 = s0 * f64::sin(x2);
+        let mut s2: f64 = (x1 * x1 + 1.5).acosh().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            match n % 3 {
+                1 => {
+                    let v4 = f64::sin(f64::recip(v[3 - i] * v[3 - i] + 1.0));
+                    acc3 += 0.5 * v4;
+                }
+                _ => {
+                    s0 = (s0 * 0.75 + x0 * 0.25).tanh();
+                }
+            }
+            s0 *= 0.5;
+            s0 += 0.25 * (s1 - v[3]).tanh();
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if (t * t + 0.5).ln().asinh() <= (s0.sin() * 2.0).cosh() {
+                    continue 'l0;
+                }
+                s2 = s2 * 0.6 + x1.cos() * 0.4;
+            }
+            if s1 * t < f64::log(3.0_f64, v[i] * v[i] + 2.0) {
+                let v6 = prog_20(t.min(x2).sin(), x0, s2, &v, i);
+                acc3 += prog_20((v[n % 4].powi(2) + 0.5).sqrt().powi(2).ln_1p().cos(), x2, 1.2, &v, 4).cos() * 0.05;
+                s1 = s1 * 0.5 + f64::tanh(v6) * 0.01;
+            }
+        }
+        if !(n % 2 == 0) {
+            return f64::acos(x0.sin() * 0.9) / (f64::cos(x1).powi(2) + 1.5);
+        }
+        let mut k7 = 0;
+        let v10 = loop {
+            k7 += 1;
+            let mut m8: f64 = v[3].powi(2).sin();
+            for j in 0..v.len() {
+                let fj = j as f64;
+                let c9: f64 = if s2 / (v[j] * v[j] + 1.5) / (fj * fj + 1.5) >= 0.0 {
+                    0.25 * v[j] / (v[j] * v[j] * (v[j] * v[j]) + 1.5)
+                } else {
+                    v[j] + f64::powi(x0, 2)
+                };
+                m8 = m8.min(c9);
+            }
+            s2 = (s2 * 0.5 + (v[n % 4] * v[n % 4] + 0.5).atan2(x1) * 0.05).tanh();
+            if k7 >= 2 || v[n % 4] * x0 > (s0.powi(2) + 0.5).recip() {
+                break (f64::tanh(m8) * 0.9).acos();
+            }
+            s1 = 0.6 * s1 + 0.05 * f64::tanh(m8);
+        };
+        acc3 += 0.25 * (x2.cos() - v10.sin()).sin();
+        if v[2] >= x2.cos() && k7 < n {
+            return f64::to_radians(x2 + v[k7]) * 20.0;
+        }
+        s0 * 1.5 - s1 - s2.tanh() - acc3
+    }
+
+    #[differentiable]
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_11(x2, 1.2, (x0 / (x2 * x2 + 0.5)).tanh(), v, 0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_20(f64::max(v[n % 4], x1).tanh(), x0, x1, &v, n);
+        let mut a3 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] = a3[i % 4] * 0.5 + fi.hypot(v[i % 4]).cos() * 0.5;
+            s0 = s0 * 0.8 + (f64::sin(v[n % 4]) * 0.9).atanh().cos() * 0.02;
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s0 *= 0.8;
+            s0 += 0.2 * a3[2].sin();
+            a3 = v;
+        }
+        'l2: for i in 0..6 {
+            s0 = s0 * 0.5 + (v2 * v2 + 1.0).recip().sin() * 0.75;
+            for _ in 0..6 {
+                if f64::tan(x1.cos() * 1.2) <= f64::exp(s0.sin()) {
+                    break 'l2;
+                }
+                let v4 = v2.sin().exp();
+                s0 = 0.75 * s0 + 0.02 * f64::cos(v4.tanh().exp());
+            }
+            if a3[i % 4] >= 0.5 {
+                continue;
+            }
+        }
+        for (i, &t) in a3.iter().enumerate() {
+            s0 = f64::mul_add(s0, 0.8, ((v2.powi(2) + 1.5).acosh() + t).tanh() * 0.02);
+            if i < 2 {
+                return x0.tanh() / ((x1 * v2).powi(2) + 1.5);
+            }
+        }
+        let v12 = match n % 2 {
+            0 => {
+                for i in 0..n {
+                    let v7 = match i {
+                        0 => ((x0.cos() * 1.5).sinh().sin() + 2.0).cbrt(),
+                        g if g > 1 => {
+                            let v5 = f64::log10(f64::log10(x2.powi(2) + 1.0).powi(2) + 1.0);
+                            v[i % 4] - v5 + f64::abs(x0)
+                        }
+                        _ => {
+                            let v6 = a3[3] * a3[3] * (v[i % 4].powi(2) + 1.0).log(10.0);
+                            v6.atan().tanh()
+                        }
+                    };
+                    let v10 = if (a3[i % 4] * a3[i % 4] + 1.0).powf(f64::cos(v[i % 4])) >= 0.5 {
+                        let v8 = f64::asinh(x1);
+                        v7 - 0.35 + f64::cos(v8)
+                    } else {
+                        let v9 = f64::ln_1p((x0 * x0 + 2.0).sqrt().cos() * 0.5);
+                        x0 + s0 + f64::sin(v9)
+                    };
+                    s0 *= 0.75;
+                    s0 += 0.25 * f64::tanh(v2.tanh());
+                    acc1 -= 0.25 * f64::cos(v7.tanh() - v10.tanh());
+                }
+                let v11 = f64::copysign(0.5_f64, s0);
+                f64::ln(x1 * x1 + 0.5) * (v11 * x2)
+            }
+            _ => prog_11(0.5, x2, 0.75, v, n),
+        };
+        s0 * 1.5 - acc1.cos() + v2 * 0.5 - a3[2].sin() + v12.sin() + x2.to_radians() * x1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_26<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = T::atanh((T::powi(x2, 2) + 2.0).ln().sin() * 0.9);
+        let mut s1 = (T::tanh(x1) * 0.9).acos().tanh().sinh();
+        let mut acc2: T = 0.0;
+        if acc2.hypot(x2) <= 1.0 {
+            acc2 = acc2 + 0.5 * (x2 / (v[n % 4] * v[n % 4] + 0.5)).cos();
+            let v3 = (x2 * 0.8).clamp(-0.5, 0.5);
+            acc2 = acc2 - v3;
+        } else {
+            s0 = s0 * 0.6;
+            s0 = s0 - 0.1 * (acc2 / (x2 * x2 + 1.5));
+            let v4 = s1 - 0.8;
+            s1 = s1 * 0.5 + T::cos(v4) * 0.1;
+        }
+        let mut m5 = 0;
+        for &t in v {
+            let v6 = v.iter().fold(v[m5 % 4], |r, &p| r * 0.75 + 0.05 * ((x1 * x1 + 0.5).recip() + T::sin(p)).cos());
+            acc2 = acc2 - 0.5 * x1.sin();
+            acc2 = acc2 + x0.sin() * 0.5;
+            acc2 = acc2 - 0.5 * (t.sin() + v6.sin()).cos();
+            if x1.cos().cos().exp() > x1 {
+                m5 += 1;
+            }
+        }
+        let c7 = T::from_usize(m5).unwrap();
+        let v8 = T::copysign(x1, c7);
+        let v9 = v.iter().copied().fold(0.0, |r, p| r + (v[m5 % 4] + s1 + p.cos()));
+        let mut m10 = 0;
+        for i in 0..4 {
+            let fi = T::from_usize(i).unwrap();
+            if (v9 + v[m5 % 4]).asinh() >= 0.0 {
+                m10 += 1;
+            }
+            acc2 = acc2 + 0.5 * T::sin(T::exp_m1(T::sin(fi)).asinh());
+            let mut m11 = T::infinity();
+            for &u in v.iter() {
+                let c12 = if u + 0.25 - T::mul_add(v9, s0, u) >= -1.0 {
+                    0.25 - v8
+                } else {
+                    x0 - u
+                };
+                m11 = c12.min(m11);
+            }
+            acc2 = acc2 - m11.cos() * 0.5;
+            acc2 = acc2 - 0.5 * (T::powi(m11 + v9, 2) + 0.5).ln().tanh();
+        }
+        let c13 = T::from_usize(m10).unwrap();
+        x0 - s0 * 0.5 - acc2.cos() + T::tanh(v8) + v9.sin() - T::sin(c13)
+    }
+
+    #[differentiable]
+    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::tanh((x2 * x2 + 1.0).log(2.0)) * 0.5).ln_1p();
+        let mut s1 = (x0 - v[n % 4].sin()).tanh() * 2.0;
+        let mut s2: f64 = (v[n % 4].tanh().exp() / (v[n % 4] * v[n % 4] + 0.5)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if x1.tanh() <= f64::atanh(v[n % 4].cos() * 0.9) || n < 2 {
+            s2 = 0.5 * s2 + 0.2 * (s0.powi(2) * x0.tanh());
+        }
+        let v4 = if s2 * s0 * core::f64::consts::FRAC_1_SQRT_2 < -0.25 {
+            s1.powi(2).clamp(-1.5, 1.0)
+        } else {
+            s0 - v[0]
+        };
+        let mut a5 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] += a5[(i + 1) % 4] * (f64::cosh(fi.sin() * 2.0).tanh() * 0.1);
+            a5[i % 4] = a5[i % 4] + a5[(i * 3) % 4] * (f64::cos(prog_20(s0, (f64::powi(f64::powi(s1, 2) + 1.0, -3) * std::f64::consts::FRAC_1_PI).sin() * 2.0, f64::sin(f64::cbrt(f64::powi(f64::max(v[i % 4], x0), 2) + 1.0)), &v, 3)) * 0.05);
+            s1 = s1.mul_add(0.75, (f64::acos(f64::sin(x2) * 0.9) + v[(i + n) % 4]).tanh() * 0.05);
+        }
+        for i in 0..v.len() {
+            s0 = s0.mul_add(0.6, f64::sin(s1).sinh().tanh() * 0.25);
+            let v7 = match i + n {
+                MODE_A | 2 => x1 / (v4.tanh() + 2.0),
+                3..=4 => {
+                    let v6 = x1.tanh();
+                    f64::exp_m1(s2.cos()) + v6.cos()
+                }
+                5 => a5[i] + a5[i].atan(),
+                _ => (f64::powi(f64::recip(f64::powi(a5[0], 2) + 0.5), 2) + 2.0).sqrt(),
+            };
+            s2 = (s2 * 0.75 + f64::cos(v7) * 0.05).sin();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let mut k9 = 0;
+            while k9 < 5 {
+                k9 += 1;
+                if (f64::tanh(x1) * 0.9).acos() > x2 && k9 + n < 4 {
+                    let v10 = v4.clamp(f64::cos(a5[k9 % 4]) - 1.5, f64::cos(x0) + 1.5);
+                    acc3 += f64::cos(x2 - v10) * 0.2;
+                } else if k9 % 3 == 1 && (x0.tanh() * 0.9).acos().asinh() <= 0.5 {
+                    acc3 += 0.2 * f64::ln_1p(f64::tanh(v4) * 0.5).sin();
+                    let v4: f64 = v4;
+                    s2 *= 0.75;
+                    s2 += 0.25 * v4.sin();
+                }
+                if v4 + s2 + (a5[k9 % 4] + x0) <= -1.0 {
+                    let v11 = (v[1].sin() * 1.2).tan();
+                    let x2 = (s2.powi(2) + 1.0).recip().powi(3);
+                    acc3 += (f64::sin(v11) - x2).tanh() * 0.2;
+                }
+                let v12 = match k9 % 3 {
+                    0 => {
+                        let x2 = v4;
+                        (f64::powi((x2 * x2 + 1.0).log(v4.powi(2) + 2.0), 2) + 1.0).log(3.0)
+                    }
+                    1 => {
+                        s0 = 0.75 * s0 + 0.25 * v[1].cos();
+                        SCALE + s1
+                    }
+                    2 => {
+                        let x1 = (x2 - 0.25).atan2((x1.sin() * 0.9).acos().powi(2) + 0.5);
+                        s1.powi(3) + x1.cos()
+                    }
+                    _ => a5[(k9 + k8) % 4].mul_add(x1, x2) - a5[1],
+                };
+                acc3 += 0.2 * ((f64::powi(x2, 2) + 1.0).cbrt() + x2.atan()).cos();
+                acc3 += f64::cos(f64::cos(v12)) * 0.1;
+            }
+            let v13 = (v4 / (v4 * v4 + 1.5)).asinh();
+            s2 = s2 * 0.6 + (f64::powi((x2 * x2 + 1.0).recip(), 2) + 0.5).powf(f64::cos(v[1].mul_add(s2, a5[k8]))).cos() * 0.02;
+            if k8 >= 2 || f64::tanh(v13) <= 0.5 {
+                break;
+            }
+        }
+        let v16 = match k8 {
+            0 => {
+                let v14 = x2;
+                s2 *= 0.5;
+                s2 += 0.005 * f64::cos(prog_11(s2.sin() * 2.0, v14.powi(2).sin() * 2.0, 0.5, v, k8));
+                v14.hypot((x0 * x0 + 1.0).powi(-2))
+            }
+            MODE_B if n % 2 == 0 => {
+                let v15 = f64::tanh(x1).exp();
+                v15.cos()
+            }
+            2 => -v[k8],
+            _ => {
+                s0 *= 0.6;
+                s0 += 0.02 * f64::cos(v4).cos();
+                (x2.cos() * 0.9).asin()
+            }
+        };
+        s0 - s1 - s2 - acc3.sin() + v4 * 0.75 + a5[2].sin() + f64::cos(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[1];
+        let mut acc1: f64 = 0.0;
+        if prog_11(acc1, f64::cos(v[2] * core::f64::consts::FRAC_1_SQRT_2) * 2.0, x0, v, n) < x2 {
+            return x0 - x2 - x1 / 1.5;
+        }
+        let mut k2 = 0;
+        while k2 < 6 {
+            k2 += 1;
+            let mut m3 = s0.min(x2);
+            let mut m4: f64 = 0.0;
+            for j in 0..n + 1 {
+                let c5 = match j {
+                    0..=2 => (v[j % 4] * v[j % 4] + 1.0).log10().powi(3),
+                    3..=4 => x1 - 2.5,
+                    6 => x1 - x0,
+                    _ => (x1.sin().exp_m1().powi(2) + 1.5).acosh(),
+                };
+                m3 = c5.max(m3);
+                m4 = m4.min(x1 * x1 * x1 + v[j % 4]);
+            }
+            s0 = s0 * 0.5 + m3.sin() * 0.05;
+            acc1 += m4.tanh().cos() * 0.25;
+            let v6 = f64::powi(v[k2 % 4], 3);
+            acc1 -= f64::cos(v6) * 0.25;
+        }
+        let v9 = if prog_11(x1, f64::cos(f64::sin(x1.sin())) * 2.0, f64::cos(s0 + x1) * 2.0, v, n) < (x2.powi(2) + 1.0).log2() {
+            let v7 = prog_11(x2, s0, f64::asinh(f64::clamp(x0, -0.5, 1.0)).cos() * 2.0, v, 6);
+            v[1] / (s0.sin() + 2.0) + v7.tanh()
+        } else {
+            let x0: f64 = f64::cosh(x1.cos() * 2.0);
+            let v8 = f64::to_degrees(v[3]) * 0.02;
+            prog_20(1.2, f64::acos(f64::sin(s0) * 0.9).tanh() * 2.0, s0, &v, n) + f64::sin(x0) + f64::cos(v8)
+        };
+        let mut m10 = f64::atan(s0);
+        let mut m11: f64 = 0.5;
+        for i in 0..n {
+            m10 = f64::min(m10, f64::acos(v9.cos() * 0.9) + v[i % 4].sin());
+            m11 = m11.max(v[i % 4] / (v[i % 4] * v[i % 4] + 1.5));
+        }
+        s0 *= 0.75;
+        s0 += 0.005 * f64::cos(m10);
+        acc1 += m11.sin();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v13 = if v9.sin() * f64::sinh(m10.cos()) > 0.25 {
+                let x0 = f64::cosh(f64::sin(x1) * 2.0);
+                let v12 = (t.clamp(f64::tanh(s0) - 1.5, f64::cos(m11) + 1.5).sin() * 1.2).tan();
+                v12 - x1 + v12 + x0.cos()
+            } else if v[3] >= 0.0 {
+                f64::cosh(f64::cos(t))
+            } else {
+                let v9 = m10 - v[i];
+                t / (v9 * v9 + 1.0)
+            };
+            acc1 -= 0.5 * f64::tanh((f64::cos(fi) * 0.9).asin());
+            s0 = s0 * 0.5 + v13.sin() * 0.01;
+        }
+        s0 - acc1.sin() + f64::cos(v9)
+    }
+
+    #[differentiable]
+    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        if w0[n % 4] >= -1.0 {
+            return f64::powi(x0 * x0 + 1.0, -3);
+        }
+        let v3 = v.iter().fold(prog_0(f64::clamp(x2 * x0, -1.0, 1.0).tanh(), x1, v[n % 4].sin() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n).sin(), |r, &p| r * 0.75 + 0.01 * f64::cos(prog_20(x2, 2.0, x1, v, n) + p.tanh()));
+        'l0: for i in (0..3).rev() {
+            let fi = i as f64;
+            let v5 = if (x1.powi(2) + 1.0).atan2(x1) >= w0[n % 4].to_radians() && i % 2 == 0 {
+                let v4 = w0[n % 4] / (fi * fi + 0.5);
+                0.65 * v4 - v3
+            } else {
+                (v3.sin() * 0.9).acos()
+            };
+            acc2 += f64::tanh(x1.asinh()) * 0.5;
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                if i < 1 && -v5 <= v3 {
+                    continue 'l0;
+                }
+                acc2 += f64::powi(f64::powi(-fi, 2) + 1.0, -1) * 0.05;
+            }
+            if x0 * x1 < 1.0 {
+                continue;
+            }
+            acc2 -= 0.5 * v5.sin().cos();
+        }
+        let v7 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * ((f64::cos(x1) * 0.9).acos() + p.cos()).cos());
+        let v9 = 'b2: {
+            s1 *= 0.8;
+            s1 += 0.2 * f64::asinh(x1).cos().sin();
+            for &t in w0.iter() {
+                if f64::sqrt(f64::powi(v7 / (x0 * x0 + 0.5), 2) + 0.5) > -1.0 {
+                    break;
+                }
+                if f64::clamp(x2.copysign(v3), -1.0, 0.5) < (s1 * s1 + 1.0).powf(v3.tanh()) {
+                    s1 = s1 * 0.8 + f64::tanh(f64::ln(t * t + 1.0)) * 0.2;
+                    break 'b2 (x1.tanh() * 0.9).acos().tanh().exp2();
+                }
+                let v8 = f64::tanh(t).exp().sin().exp2();
+                s1 = (s1 * 0.5 + (v8 - s1) * 0.1).tanh();
+            }
+            acc2 += f64::cos((x1 - v7).to_degrees() * 0.02);
+            w0[1].atan() * x1.tanh().exp()
+        };
+        let a10 = [f64::atan(w0[3]), v9.abs(), x2.tanh().exp(), x1.to_radians() - x1.asinh()];
+        s1 + acc2.tanh() + v3.sin() + a10[3].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::to_degrees(x0) * 0.02) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if (f64::sin(v[n % 4]) * 1.2).tan() + (x2 - x0) < -0.5 {
+            return prog_11(f64::tanh(f64::hypot(3.0_f64, (x0 * x0 + 1.0).powi(-1))), x0, (f64::cos(x1) * 2.0).cosh().tanh(), v, n);
+        }
+        let mut m2: f64 = -2.5;
+        for i in 1..n {
+            let c3 = x1.tanh().exp2() + v[i % 4];
+            m2 = m2.max(c3);
+        }
+        acc1 += m2.sin();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc1 += x1.atan().tanh() * 0.4;
+            acc1 += (x2.cos().exp2().powi(2) + 1.0).powi(-3) * 0.2;
+            acc1 += f64::cos((f64::cos(m2) * 0.9).acos()) * 0.4;
+            if k4 >= 5 {
+                break;
+            }
+        }
+        if k4 % 2 == 0 {
+            s0 = s0 * 0.75 + f64::min(v[n % 4], v[k4 % 4]).cos() * 0.25;
+        } else {
+            s0 *= 0.6;
+            s0 -= 0.02 * f64::sin(x1 / (f64::powi(s0, 2) + 0.5));
+        }
+        let v5 = prog_11(s0, (1.25 - s0 * x1).tanh(), x2, v, 2);
+        let mut k6 = 0;
+        let v11 = loop {
+            k6 += 1;
+            s0 = s0 * 0.8 + f64::tanh(f64::powi(x1, 3)) * 0.01;
+            let mut k7 = 0;
+            while k7 < 4 && s0.cos() > v[2] {
+                k7 += 1;
+                acc1 += f64::sin(m2 - x2) * 0.05;
+                let v10 = if x1 + x2 > -0.5 {
+                    v5 * x1 / 3.0
+                } else if v5 - (v5 - v[n % 4]) > -0.5 {
+                    let v8 = m2 / (f64::cos(v5) + 2.0);
+                    f64::to_radians(v8) * 50.0 + 2.0_f64.log(v5 * v5 + 2.0)
+                } else {
+                    let v9 = s0 - x2;
+                    return f64::ln_1p(v9 * v9)
+                };
+                acc1 -= 0.05 * f64::hypot(f64::exp(v[1].sin()), v10 / (f64::cos(v[1]) + 2.0)).sin();
+            }
+            if k6 >= 6 || v5 / (x2.powi(2) + 1.0) >= 0.0 {
+                break (x0 * x0 + 1.0).powf(1.5);
+            }
+        };
+        s0 - acc1.sin() + f64::sin(v5) + v11.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_31<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].abs();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i].sin();
+        }
+        let v3 = prog_0(0.5, x2, 0.25, v, 5);
+        let v4 = v.iter().zip(a2.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((a2[0] * a2[0] + 1.0).powi(-3) + p.sin() + q.sin()).tanh()).product::<f64>();
+        for _ in 0..N {
+            if x0 * 2.0 * (x1 + v4) >= -0.5 {
+                let x0 = (x0 * x0).ln_1p().tanh();
+                s0 = (s0 * 0.5 + f64::max(x0, v3) * 0.5).sin();
+            } else {
+                let v5: f64 = (x0.tanh() * 0.9).asin();
+                acc1 -= 0.5 * f64::sin(v5);
+            }
+            s0 = (s0 * 0.75 + v3.sin() * 0.25).sin();
+        }
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            acc1 -= x1.sin() * 0.25;
+            match i + m6 {
+                0 => {
+                    s0 = s0 * 0.8 + (0.8 * (x1 * x0)).tanh() * 0.05;
+                    break;
+                }
+                g if g > 1 => {
+                    let v7 = -(fi * x2);
+                    s0 = (s0 * 0.5 + s0.to_radians() * 50.0 * 0.5).sin();
+                    s0 = (s0 * 0.6 + f64::sin(v7) * 0.05).tanh();
+                }
+                _ => {
+                    let v8 = v3 + a2[n % 4];
+                    let v9 = v4.to_degrees() * 0.01 / (a2[m6 % 4].powi(2) + 1.0);
+                    s0 = 0.6 * s0 + 0.1 * f64::tanh(v8.sin() - v9.cos());
+                }
+            }
+            if n % 3 == 1 && f64::cos(x1).exp_m1() - (v4 * v4 + 1.0).cbrt() <= (f64::tanh(v4) * 0.9).asin() {
+                m6 += 1;
+            }
+        }
+        match m6 {
+            MODE_A if n < 4 => {
+                s0 = (s0 * 0.75 + (v[n % 4] + x0) * 0.1).tanh();
+                s0 = (s0 * 0.5 + x1 * std::f64::consts::LN_2 * 0.5).tanh();
+            }
+            1 => {
+                let v10: f64 = -a2[n % 4];
+                s0 = (s0 * 0.5 + prog_11(1.2, v4, 0.75, v, 1) * 0.005).tanh();
+                s0 = (s0 * 0.75 + f64::sin(v10) * 0.25).tanh();
+            }
+            MODE_D | 5 => {
+                acc1 += v3.sin() * 0.02;
+                if a2[m6 % 4] <= x1.atan() {
+                    s0 = (s0 * 0.75 + (x0.sin() * 1.2).tan() * 0.02).sin();
+                    s0 = (s0 * 0.75 + prog_20(((-v4) / (f64::min(x1, acc1).powi(2) + 1.0)).sin(), x0, 2.0, &v, m6) * 0.005).sin();
+                } else if n % 2 == 0 && (x0.powi(2) + 2.0).acosh() - v[0] <= v3 {
+                    let v11 = v4 - a2[n % 4];
+                    acc1 -= 0.75 * f64::sin(v11);
+                } else {
+                    let v12 = prog_20(x0, 2.0, 0.75, &v, m6);
+                    acc1 += v12.tanh() * 0.1;
+                }
+            }
+            _ => {
+                let v13 = f64::atan((x1 * x1 + 2.0).acosh());
+                s0 = 0.6 * s0 + 0.1 * f64::cos(v13.cos());
+            }
+        }
+        x0 - x1.sin() - s0 * 0.75 + acc1.tanh() - f64::tanh(v3) + v4
+    }
+
+    #[differentiable]
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cosh(x1.tanh() * 2.0).cos();
+        let mut acc1: f64 = 0.0;
+        if ((x1 - v[n % 4]).tanh() * 1.2).tan() >= 1.0 || n == 3 {
+            return ((v[n % 4] * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 1.0).log(acc1 * acc1 + 2.0);
+        }
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            s0 = s0 * 0.8 + f64::exp(x0.tanh()).tanh() * 0.05;
+            for j in 0..v.len() {
+                let fj = j as f64;
+                acc1 += 0.05 * (x2.mul_add(fj, v[j]) - v[j]).tanh();
+                s0 = s0 * 0.5 + (s0 / (f64::powi(v[(j + i) % 4], 2) + 0.5)).sin() * 0.1;
+                match j {
+                    0..=1 => {
+                        s0 = s0 * 0.5 + s0.asinh().tanh() * 0.5;
+                    }
+                    2 => {
+                        let v2 = v[(j + n) % 4];
+                        s0 = s0.mul_add(0.8, f64::cos(v2.cos()) * 0.2);
+                    }
+                    3 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + f64::atan(fi) * 1.0).sin();
+                        acc1 += f64::cbrt(f64::powi(f64::cos(x2).exp2(), 2) + 1.0).cos() * 0.05;
+                    }
+                }
+            }
+            acc1 -= f64::sin(f64::exp2(x0.sin())) * 0.25;
+            let v3 = x0 / (f64::to_radians(x2).tanh() + 2.0);
+            s0 *= 0.6;
+            s0 += 0.25 * v3.cos().cos();
+        }
+        let mut m4 = 0;
+        for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            let v5 = v.iter().fold(prog_20::<f64>(x0, 0.75, 0.75, &v, 2).tanh(), |r, &p| r * 0.75 + 0.1 * f64::recip(p * p + 0.5).tanh());
+            acc1 += (fi.sin() * 0.9).acos().sin() * 0.5;
+            acc1 += (fi / 4.0).sin() * 0.5;
+            acc1 += v5.tanh() * 0.1;
+            if f64::powf(v[m4 % 4] * v[m4 % 4] + 1.0, 0.3) - x1 * x0 <= -1.0 {
+                m4 += 1;
+            }
+        }
+        let c6 = m4 as f64;
+        let v8: f64 = if f64::exp2(f64::cos(x2)) <= -1.0 {
+            f64::ln(c6 * c6 + 2.0)
+        } else if 1.5_f64.log(acc1 * acc1 + 2.0) < 0.5 {
+            v[n % 4] * 0.5
+        } else {
+            let v7 = 1.2 * s0.tanh();
+            f64::atan(c6.tanh().exp()) + f64::cos(v7)
+        };
+        let mut k9 = 0;
+        while k9 < 5 && ((s0 * s0 + 0.5).sqrt().powi(2) + 1.0).log2() <= (f64::tanh(x2) * 1.5).cosh() {
+            k9 += 1;
+            acc1 += 0.5_f64.log(x0 * x0 + 2.0).sin() * 0.4;
+            let v10: f64 = (s0.powi(2) + 1.0).cbrt() + v[k9 % 4].sin();
+            acc1 += 0.4 * v10.cos();
+        }
+        x0 + s0.cos() - f64::cos(acc1) - c6.cos() - v8 * 0.75 - acc1
+    }
+
+    #[differentiable]
+    pub fn prog_33<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        let mut s0 = prog_20(x0 * 2.0, (x0 * x2).tanh() * 2.0, x1, &v, n).tanh() * 2.0;
+        let mut s1 = x1.cos().exp_m1().tanh();
+        let mut s2 = T::abs(x0);
+        let mut acc3: T = 0.0;
+        let mut k4 = 0;
+        while k4 < 4 && s1.cos().sin() <= x1 {
+            k4 += 1;
+            acc3 = acc3 + T::asinh(x1).cos().exp().tanh() * T::from_f64(0.5).unwrap();
+            if prog_20(x2, v[k4 % 4].tanh(), s1.cos().exp().sin() * 2.0, &v, n) < -1.0 && k4 > 1 {
+                acc3 = acc3 + (x1.powi(2) + 1.0).recip().sin() * T::from_f64(0.5).unwrap();
+                if k4 == 0 {
+                    s0 = 0.6 * s0 + 0.1 * T::exp_m1(v[n % 4].cos()).sin();
+                    break;
+                }
+                let x2: T = prog_20(x0 * T::from_f64(0.5).unwrap(), s2, (s1 + x2).cos(), &v, k4);
+                acc3 = acc3 + T::from_f64(0.02).unwrap() * T::cos(x2.cos());
+            } else {
+                for _ in 1..n {
+                    s0 = s0 * T::from_f64(0.75).unwrap() + (s0 * s0).tanh() * T::from_f64(0.05).unwrap();
+                    let v5 = v.iter().fold(0.0, |r, &p| r + ((T::cos(x1) * 0.9).acos() + p.cos()));
+                    acc3 = acc3 + 0.1 * (x2 * x2).sin();
+                    acc3 = acc3 + 0.1 * T::tanh(v5);
+                }
+            }
+        }
+        let v6 = prog_20::<T>(s1, x0 * 1.5, x0 * T::from_f64(0.75).unwrap(), &v, k4);
+        let v12 = if T::from_f64(2.0_f64).unwrap().log((x2 * x2 + 2.0).acosh().powi(2) + 2.0) >= (v6 * T::from_f64(0.001).unwrap()).sin() {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = T::from_usize(i).unwrap();
+                let v10 = match i {
+                    2 => {
+                        let v7 = T::max(t, fi);
+                        v7.hypot(s2)
+                    }
+                    MODE_D if n % 2 == 0 => v[(i + k4) % 4] * v[2],
+                    _other => {
+                        for j in (0..4).rev() {
+                            let v9 = if j < 2 {
+                                v[k4 % 4].sin()
+                            } else {
+                                let v8 = (fi * fi + 1.0).log(fi * fi + 2.0);
+                                T::powf(x0.powi(2) + T::from_f64(0.5).unwrap(), v8.sin())
+                            };
+                            acc3 = acc3 + t.cos() * 0.1;
+                            if t.tanh().exp_m1() <= x1 {
+                                s0 = s0 * 0.6;
+                                s0 = s0 + T::from_f64(0.02).unwrap() * (v9 + x2).cos();
+                                s0 = (s0 * 0.6 + (s0.asinh().powi(2) + 1.5).acosh() * 0.1).sin();
+                            } else {
+                                s1 = s1 * T::from_f64(0.75).unwrap() + (T::exp(v[n % 4].tanh()).tanh() * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.05).unwrap();
+                            }
+                            s1 = s1.mul_add(T::from_f64(0.5).unwrap(), v9.cos() * T::from_f64(0.02).unwrap());
+                        }
+                        let v6 = T::log2((v6 * v6).powi(2) + 1.0);
+                        (t * t + 1.0).log(T::from_f64(10.0).unwrap()) + v6.cos()
+                    }
+                };
+                if n < 3 && T::acos(t.sin() * 0.9) >= 1.0 {
+                    return T::powi(v[3].sin().powi(2) + 1.0, -2);
+                }
+                acc3 = acc3 + (x2 / (x1.cos() + 2.0)).tanh() * T::from_f64(0.5).unwrap();
+                s2 = (s2 * T::from_f64(0.75).unwrap() + T::tanh(v10) * T::from_f64(0.02).unwrap()).sin();
+            }
+            v[k4 % 4].atan2(T::exp_m1(T::cos(v[k4 % 4])).powi(2) + 1.0)
+        } else if v[n % 4] * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() >= -T::from_f64(0.5).unwrap() || k4 == 2 {
+            let v11 = T::from_f64(SCALE).unwrap() + (-T::from_f64(3.0_f64).unwrap()).max(x0);
+            T::min(T::from_f64(3.0_f64).unwrap(), v11)
+        } else {
+            acc3 = acc3 + T::asinh(v[k4 % 4]);
+            v[n % 4] + x0.sin()
+        };
+        let mut k13 = 0;
+        while k13 < 6 {
+            k13 += 1;
+            s2 = s2 * T::from_f64(0.75).unwrap() + ((v12 - x1).powi(2) + 2.0).ln().tanh() * 0.1;
+            if k13 % 3 == 1 && x0 + 2.0 > v[k13 % 4] {
+                return v[2].asinh();
+            }
+            let v14 = v.iter().zip(v.iter()).fold(0.0, |r, (&p, &q)| r + (T::exp2(q.tanh()) + p.cos()));
+            s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.02).unwrap() * v14.sin();
+        }
+        let v15 = v.iter().fold(0.0, |r, &p| r + (p.powi(2) + 2.0).acosh());
+        acc3 = acc3 + T::copysign(v15, acc3).cos() * T::from_f64(0.4).unwrap();
+        let v16 = 'b5: {
+            if !(k13 > 1) {
+                acc3 = acc3 - (v12 * v12).ln_1p().cos() * T::from_f64(0.5).unwrap();
+                s1 = T::from_f64(0.8).unwrap() * s1 + 0.2 * (x2 * x2 + 1.0).ln().sin();
+            }
+            if k13 < 6 && (v12.cos() * 0.9).acos().atan() < x0.to_radians() * 20.0 {
+                break 'b5 x1 * x1;
+            }
+            (v15 * v15 + 1.0).log10()
+        };
+        s0 - s1.tanh() - s2 - acc3.cos() - v16
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(v[2].mul_add(x0, x2)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k2 = 0;
+            while k2 < 4 {
+                k2 += 1;
+                match k2 % 2 {
+                    0 => {
+                        let v3 = (f64::tanh(x1) * 0.9).acos();
+                        acc1 += 0.1 * (v[k2 % 4] * t).tanh();
+                        s0 = (s0 * 0.8 + v3.tanh() * 0.05).sin();
+                    }
+                    MODE_B => {
+                        break 'l0;
+                    }
+                    _ => {
+                        let v4 = t + x1;
+                        let v5 = f64::to_radians(v4);
+                        s0 = f64::mul_add(s0, 0.6, v5.tanh() * 1.0);
+                    }
+                }
+                if (f64::powi(-fi, 2) + 0.5).atan2(x0 + s0) < f64::cos(t).exp() {
+                    s0 = 0.8 * s0 + 0.2 * s0.tanh();
+                    if (v[0].sin() * 0.9).acos() < x0 || k2 == 3 {
+                        return ((v[(k2 + n) % 4] - t).cos() * 1.2).tan();
+                    }
+                } else if (x0 + 1.2) / 2.0 >= 0.5 {
+                    s0 = 0.6 * s0 + 0.05 * (t * s0).tanh();
+                    if 2.0_f64.atan2(t) < v[(k2 + n) % 4] + s0 {
+                        acc1 -= fi.cos().exp().cos() * 0.1;
+                        continue 'l0;
+                    }
+                } else {
+                    s0 = 0.75 * s0 + 0.02 * (x0.sin() * 2.0).cosh().cos();
+                    if x1.sin() >= 0.5 && i % 2 == 0 {
+                        return v[k2 % 4] * v[k2 % 4] * t;
+                    }
+                }
+                let v6 = match k2 % 2 {
+                    0 => (f64::powi(s0.max(x2), 2) + 2.0).acosh(),
+                    MODE_B => x0 / 3.0,
+                    _ => f64::cbrt(f64::cos(x2) + 2.0),
+                };
+                s0 = (s0 * 0.6 + (x2 * std::f64::consts::FRAC_1_PI + (SCALE + x2)) * 0.25).sin();
+                s0 = (s0 * 0.8 + v6.tanh() * 0.05).sin();
+            }
+            let mut m7 = x2;
+            for j in 0..i {
+                let fj = j as f64;
+                let c8 = fj + 1.0 + v[j];
+                m7 = c8.max(m7).min(1.5);
+            }
+            s0 = 0.75 * s0 + 0.25 * m7.sin().sin();
+            s0 *= 0.75;
+            s0 -= 0.25 * x1.tanh();
+            acc1 -= t.tanh() * 0.5;
+        }
+        if prog_11(x1, x0, (x1 / 2.0).cos(), v, 6) > 1.0 || n == 4 {
+            return s0 - v[n % 4];
+        }
+        let mut m9 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if prog_23(f64::tanh((v[m9 % 4].tanh() * 1.5).sinh() - x1 * v[m9 % 4]) * 2.0, f64::sin(f64::to_radians(x0).sin()), x0.powi(3).tanh() * 2.0, &v, n) > 0.0 {
+                m9 += 1;
+            }
+            s0 = s0 * 0.75 + (s0 * x0).tanh() * 0.05;
+            s0 = (s0 * 0.75 + (fi - s0) * 0.25).tanh();
+        }
+        match m9 {
+            0 => {
+                acc1 -= f64::hypot(0.5_f64, acc1).sin() * 0.4;
+                let v10 = prog_23((x0.tanh() * 0.9).atanh().sin(), acc1.sin(), f64::min(1.5_f64, v[m9 % 4]).tanh() * 2.0, &v, 2);
+                acc1 += v10.sin() * 0.005;
+            }
+            g if g > 1 => {
+                s0 = s0.mul_add(0.5, x0.cos().exp2().tanh() * 0.25);
+            }
+            _ => {
+                s0 = s0.mul_add(0.5, (s0 / (s0 * s0 + 1.0)).cos() * 0.02);
+            }
+        }
+        let v11 = v[3].atan2((x1 * x1 + 2.0).ln().powi(2) + 0.5);
+        let v13 = if f64::exp(v11.tanh()) < 0.0 {
+            let v11 = prog_20(v11.sin().cos() * 2.0, x0.tanh().tanh(), (x0 * x0 + 1.0).log(2.0).sin().sin(), &v, n);
+            prog_20::<f64>(x2, 0.75, 1.2, &v, 5) + v11.sin()
+        } else {
+            let v12 = (acc1.tanh().powi(2) + 1.0).sqrt();
+            -v12
+        };
+        let v14 = acc1 - v[m9 % 4];
+        s0 * 0.5 - v13 - v14.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_35(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = x0;
+        let mut s2 = f64::ln(p.0.asinh().powi(2) + 0.5);
+        let mut acc3: f64 = 0.0;
+        for _ in 0..3 {
+            let mut m4 = f64::INFINITY;
+            for j in 1..4 {
+                m4 = f64::min((f64::powi(v[(j + n) % 4], 2) + 1.0).atan2(s1), m4);
+            }
+            acc3 -= (s1.tanh() * 0.9).atanh().sin() * 0.5;
+            s1 = (s1 * 0.6 + m4.sin() * 0.1).sin();
+        }
+        let v7 = match n % 3 {
+            0 => {
+                let v5 = 3.0_f64.powf((s1 - p.1).sin());
+                w0[0].tanh() + f64::tanh(v5)
+            }
+            1 => x0 - w0[n % 4],
+            PHASE_C => f64::sin(p.0),
+            _other => {
+                let v6 = w0[n % 4].powi(2);
+                p.1 * p.0 + f64::cos(v6)
+            }
+        };
+        for &t in v {
+            match n % 2 {
+                0 => {
+                    s2 = 0.75 * s2 + 0.1 * f64::sin(f64::ln(t * t + 0.5));
+                }
+                _ => {
+                    s2 *= 0.5;
+                    s2 += 0.5 * (p.1.powi(2) + 1.0).ln().sin();
+                }
+            }
+            let mut m8 = v7.tanh().exp().cos();
+            for j in 0..3 {
+                let c9 = if p.1 - v[j] < -1.0 {
+                    (s2 - v[j]).mul_add(v[j], f64::powi(v[j], 3))
+                } else {
+                    w0[3 - j]
+                };
+                m8 = f64::min(c9, m8);
+            }
+            s2 = s2.mul_add(0.8, m8.tanh() * 0.01);
+            acc3 += 0.5 * (f64::tanh(v7 + p.1) * 0.9).acos().cos();
+            acc3 -= 0.5 * t.cos();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k10 = 0;
+            while k10 < n + 1 && -x0 <= -0.5 {
+                k10 += 1;
+                let v11 = x0.sin().exp2();
+                acc3 += 0.05 * f64::cos(x0);
+                s2 = (s2 * 0.8 + (t - p.0) * 0.1).sin();
+                acc3 += 0.05 * f64::sin(v11.cos());
+            }
+            let v12 = match k10 % 2 {
+                0 => (v7 * v7 + 0.5).atan2(p.0),
+                PHASE_B => {
+                    s1 = (s1 * 0.75 + 0.5_f64.powf(f64::tanh(w0[3])) * 0.1).tanh();
+                    SCALE + p.1
+                }
+                _ => {
+                    acc3 += (v7 / 3.0).tanh() * 0.5;
+                    0.3 * p.1
+                }
+            };
+            s1 = s1 * 0.6 + (v7.powi(2) + 1.0).atan2(fi).tanh() * 0.05;
+            s1 = 0.75 * s1 + 0.01 * f64::sin(f64::sin(t) + v12.cos());
+        }
+        p.1 * 0.5 - w0[1] + s1 + s2.cos() - acc3.tanh() + v7.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0 + 1.5).acosh().cos() * 2.0;
+        let mut s1 = v[3].abs();
+        let mut acc2: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            if i % 3 == 1 && (v[0].sin() * 2.0).cosh() > -1.0 {
+                return (-s0) - f64::exp2(f64::sin(x2));
+            }
+            let v5 = if (f64::exp_m1(v[3].cos()).powi(2) + 2.0).ln() < -1.0 {
+                let v3 = x2.max(x0);
+                (v3 * v[i % 4]).tanh()
+            } else {
+                for u in v {
+                    s0 = s0 * 0.5 + (f64::powi(u, 2) + 1.0).log(3.0).tanh() * 0.5;
+                    let v4 = v.iter().map(|&p| 0.35 - (x1.sin() * 1.5).cosh() + f64::tanh(p)).sum::<f64>();
+                    s1 = s1.mul_add(0.5, v4.cos() * 0.02);
+                }
+                x0 * fi
+            };
+            s0 = 0.6 * s0 + 0.25 * f64::sin(x1).sinh().tanh();
+            acc2 -= 0.25 * v5.cos();
+        }
+        let v6 = f64::abs(x1);
+        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::to_degrees((x1 * x1 + 0.5).recip()) * 0.02 + f64::cos(p) + q.sin()).sum::<f64>();
+        let v8 = v.iter().fold(v6, |r, &p| r * 0.75 + 0.05 * f64::tanh((f64::powi(f64::acosh(v6 * v6 + 2.0), 2) + 2.0).ln() + f64::sin(p)));
+        let v9: f64 = prog_20::<f64>(((v8.sin() * 1.5).cosh().sin() * 0.9).acos().cos() * 2.0, x0, s1, &v, n);
+        x2 + s0 * 0.75 + acc2 + v7.tanh() + v9
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x2 / (v[3] * v[3] + 1.0);
+        let mut s1 = f64::cos(x1 / (x2 * x2 + 1.0)).exp().tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if x0.tanh() >= (x1 * x1 + 2.0).acosh() || m3 == 23 {
+                m3 += 1;
+            }
+            let v4 = (s1.cos() * 0.9).asin();
+            acc2 -= 0.1 * prog_20(s0, 0.75, s1, &v, 6).sin();
+            acc2 += 0.5 * (v4 / (fi.cos() + 2.0)).tanh();
+        }
+        match m3 {
+            PHASE_A | PHASE_C => {
+                let v5: f64 = x0.abs();
+                let Some(k7) = (m3 + n).checked_sub(1) else {
+                    let v6 = (f64::powi(v5.min(x1), 2) + 0.5).sqrt();
+                    return f64::asin(f64::sin((v6 * v6 + 1.0).log10()) * 0.9)
+                };
+                let c8 = k7 as f64;
+                s0 = s0 * 0.5 + (f64::sin(v5) - f64::cos(c8)).cos() * 0.5;
+            }
+            PHASE_D if n % 2 == 0 => {
+                acc2 -= x0.sin().exp().tanh();
+            }
+            4 | 6 => {
+                s1 *= 0.8;
+                s1 += 0.01 * f64::min(x0, s1).sin();
+                s0 *= 0.6;
+                s0 += 0.4 * f64::cos((-v[3]).atan());
+            }
+            _ => {
+                s1 = 0.6 * s1 + 0.02 * f64::tanh(v[m3 % 4].powi(3));
+                s0 = (s0 * 0.75 + f64::powi(s0, 2) * 0.02).tanh();
+            }
+        }
+        for &t in v.iter() {
+            let v9 = x0.to_radians();
+            let v12 = if (v9 * v9 + 1.0).cbrt() >= t {
+                let v10 = (f64::abs(t).powi(2) + 1.0).log(2.0);
+                prog_20(f64::sin(v10), (0.5 - v[m3 % 4]).tanh(), t, &v, n)
+            } else {
+                let v11 = s0 - v[2];
+                v11.to_degrees() * 0.01
+            };
+            let mut k13 = 0;
+            while k13 < n && f64::log(f64::powi(t, 2) + 1.0, s1 * s1 + 2.0) >= -1.0 {
+                k13 += 1;
+                if f64::exp2(f64::cos(t)) < -1.0 {
+                    s1 = 0.6 * s1 + 0.2 * f64::cos(s1 * s1);
+                } else if (x1.sin() * 0.9).atanh() >= (f64::cos(x2) * 1.2).tan() {
+                    acc2 -= 0.05 * v[k13 % 4].powi(3).atan().cos();
+                    acc2 += (f64::powi(f64::ln_1p(t.cos() * 0.5), 2) + 1.5).acosh() * 0.05;
+                } else {
+                    s0 = s0 * 0.8 + s1.to_radians() * 1.0;
+                    acc2 += f64::sin(f64::exp(t.tanh())) * 0.05;
+                }
+                acc2 += 0.05 * (2.0 * (t / (x1 * x1 + 1.5))).tanh();
+                acc2 += 0.05 * (f64::tanh(-s1) + 2.0).cbrt();
+            }
+            acc2 += 0.5 * s1.tanh();
+            acc2 -= v12.sin() * 0.05;
+        }
+        let v14 = v[1] * (x0 - v[1]);
+        for _ in (0..3).rev() {
+            acc2 += f64::copysign(0.5_f64, v14).powi(2);
+            s1 = 0.5 * s1 + 0.25 * (s1 - x2).tanh();
+            let v15: f64 = if (x2.powi(2) + 1.0).powi(-1) >= -0.5 || n == 4 {
+                x2 + x1
+            } else if (f64::acos(s1.cos() * 0.9).cos() * 0.9).atanh() >= 0.5 {
+                x2 + s1
+            } else {
+                f64::cosh(f64::tanh(x2))
+            };
+            acc2 += v15.sin() * 0.5;
+        }
+        let v16 = match m3 + n {
+            2 => x1.atan(),
+            g if g > 3 => (f64::powi(v14.atan(), 2) + 1.0).ln(),
+            _ => f64::exp2(x2.cos()) * (f64::sin(x0) * 0.9).atanh(),
+        };
+        let mut a17 = v;
+        a17[0] *= 1.5;
+        a17[0] += (f64::powi(v[m3 % 4], 2) + 2.0).ln();
+        for i in (0..4).rev() {
+            let fi = i as f64;
+            a17 = [a17[0] * 0.6 + v16.cos() * 0.4, a17[1], a17[1].mul_add(0.8, (a17[i] + fi).sin() * 0.2), a17[3].mul_add(0.6, f64::cos(v16 * v[i]) * 0.05)];
+            s1 = 0.6 * s1 + 0.25 * (fi * fi + 1.0).log(f64::powi(f64::cbrt(a17[2].cos() + 2.0), 2) + 2.0).sin();
+        }
+        s0 - s1.sin() - f64::tanh(acc2) - v14.sin() + v16 * 0.5 + a17[1].cos() + (SCALE + v14.hypot(v16))
+    }
+
+    #[differentiable]
+    pub fn prog_38(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = (f64::tanh(x1).powi(2) + 2.0).sqrt();
+        let mut s1 = (v[2].sin() * 0.9).atanh();
+        let mut s2 = prog_11((s1 / (x2 * x2 + 0.5)).tanh(), s0, f64::cos(x2.sin().exp_m1() * x1.hypot(v[n % 4])) * 2.0, v, n).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in 0..6 {
+            let fi = i as f64;
+            let v4 = v.iter().map(|&z| 1.0 + 0.1 * (fi - x0 + f64::cos(z)).tanh()).product::<f64>();
+            let v5 = v[i % 4].asinh();
+            s2 = s2.mul_add(0.75, (-v5).sin() * 0.25);
+            s1 = s1 * 0.6 + f64::cos(v4).cos() * 0.25;
+        }
+        let mut a6 = v.map(f64::atan);
+        s2 = f64::mul_add(s2, 0.5, f64::cos(f64::cos(a6[0])) * 0.5);
+        a6 = v;
+        let mut m7 = f64::INFINITY;
+        for i in 0..=3 {
+            let c8 = if a6[0] + v[i] <= -1.0 {
+                x0 + v[i]
+            } else {
+                s0.powi(3)
+            };
+            m7 = f64::min(m7, c8);
+            s1 = s1 * 0.6 + (v[i] - s1).tanh() * 0.2;
+        }
+        acc3 -= 0.005 * m7.cos();
+        let v9 = match n {
+            1 => ((x0 + v[n % 4]).tanh() * 0.5).ln_1p(),
+            g if g > 2 => f64::powi(v[3], 2).mul_add(x0, x1 * x0),
+            _ => (acc3.powi(2).powi(2) + 1.0).log10(),
+        };
+        let mut a10 = v;
+        a10[3] *= 1.5;
+        a10[2] += f64::atanh(f64::cos(x0) * 0.9).tanh();
+        for _ in (0..n).rev() {
+            acc3 += 0.25 * (x2.cos() * 0.9).acos().sin();
+            s0 = s0.mul_add(0.8, a10[2].tanh() * 0.2);
+            a10 = a6;
+        }
+        s0.tanh() - s1 - s2 - acc3 * 0.25 + a6[3] - v9.tanh() - a10[2] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x0.cos() * 0.9).asin().powi(2) + 1.0).recip();
+        let mut s1 = (x2.sin() * 0.9).asin();
+        let mut s2: f64 = f64::tanh((s1.tanh() * 2.0).sinh()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = f64::INFINITY;
+        for i in 1..4 {
+            m4 = m4.min((x1 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0)).powi(2) + v[3 - i]);
+        }
+        if f64::recip(f64::powi(x2, 2) + 1.0) + (f64::powi(v[0], 2) + 1.0).log2() <= -0.5 {
+            let v5 = prog_5(f64::atan(x1).sin(), (x1.sin() * 0.9).asin().sin() * 2.0, x1, &v, n);
+            s0 = (s0 * 0.8 + v5.sin() * 0.005).tanh();
+        } else {
+            acc3 -= (x1 * x1 + 2.0).ln().cos();
+        }
+        if x1 + f64::tan(acc3.tanh() * 1.2) > -1.0 {
+            let v6 = prog_20(f64::max(x2, m4).sin(), x2, s1, &v, n);
+            let v7 = prog_23(s2, f64::sin(v[n % 4]).cos() * 2.0, x2, &v, 0);
+            acc3 -= 0.005 * f64::tanh(v6.sin() + v7.tanh());
+        } else if 3.0_f64.min(v[n % 4]).max(f64::abs(m4)) <= -1.0 {
+            s1 = (s1 * 0.6 + (x1 * x1 + 0.5).recip() * 0.2).tanh();
+            s1 = s1.mul_add(0.8, f64::cbrt(x2 * x2 + 1.0).cos() * 0.1);
+        }
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| p.abs().asinh() + q.cos()).sum::<f64>();
+        if v8.tanh() <= v[n % 4] {
+            return v[n % 4].to_radians().min(f64::cos(x2));
+        }
+        s2 = 0.75 * s2 + 0.25 * f64::tanh(v[n % 4] + 1.5);
+        s0 + s1.sin() + s2 * 1.5 - acc3.cos() - ((x0 * x0 + 1.0).log2().tanh() * 0.9).atanh()
+    }
+
+    #[differentiable]
+    pub fn prog_40<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x1 - x2).tanh() * 2.0;
+        let mut s1 = f64::exp_m1(v[n % 4].sin());
+        let mut s2 = (f64::powi(x1 * v[n % 4], 2) + 0.5).ln().cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = x1 * x0 / ((x1 - v[i]).powi(2) + 1.0);
+        }
+        if n > 4 {
+            for _ in 0..3 {
+                s0 *= 0.75;
+                s0 += 0.2 * f64::cosh(s0.tanh()).sin();
+                acc3 += 0.5 * f64::cos((s0.powi(2) + 2.0).ln());
+                let Some(k5) = n.checked_sub(2) else {
+                    return (x0.cos() * 0.9).atanh()
+                };
+                let c6 = k5 as f64;
+                acc3 += 0.5 * f64::sin(c6);
+            }
+        } else if (f64::sin(x0.copysign(acc3)) * 0.9).asin() <= 0.0 {
+            let mut k7 = 0;
+            while k7 < n + 1 && f64::atan(a4[1]) >= 0.5 {
+                k7 += 1;
+                let v8 = x1.sin() - x1;
+                let v9 = s1.powi(3);
+                s2 *= 0.75;
+                s2 -= 0.1 * (s2 - v[k7 % 4]).sin();
+                s0 = f64::mul_add(s0, 0.75, (v8.tanh() + v9.cos()).cos() * 0.02);
+            }
+        }
+        let v10 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::cos(p.atan()).sinh()));
+        let v13 = if let Some(k11) = n.checked_sub(2) {
+            let c12 = k11 as f64;
+            v10.cos() + c12.cos()
+        } else {
+            (f64::tanh(3.0_f64.copysign(s0)) * 0.9).asin()
+        };
+        let [b14, b15] = [s2.cos(), a4[2].max(s0).tanh()];
+        let [b16, b17, b18, b19] = [f64::tanh(x1).min(f64::atan2(v[n % 4] * v[n % 4] + 1.0, s1)), ((b15 * b15 + 1.0).ln().powi(2) + 1.0).cbrt(), prog_36(v13, x2, x0, [v[0], v[1], v[2], v[3]], n), v10.asinh()];
+        for i in 0..v.len() {
+            let fi = i as f64;
+            for _ in (0..=i).rev() {
+                acc3 += b16.sin().sin() * 0.1;
+                s0 = s0 * 0.6 + f64::tanh((s2.cos() * 1.2).tan()) * 0.02;
+            }
+            let v20 = a4.iter().map(|&p| 1.0 + 0.25 * f64::cos(f64::log(f64::tanh(fi).exp().powi(2) + 1.0, f64::exp(b19.tanh()).powi(2) + 2.0) + p.sin())).product::<f64>();
+            let v24 = match i {
+                0 => (b16 * b16 + 0.5).recip() + b16,
+                1 => {
+                    let v21 = 2.0_f64.powf(s1.cos()) - 0.5;
+                    b16 + f64::tanh(v21)
+                }
+                2 => f64::log2(b14 * b14 + 1.0),
+                _other => {
+                    for &u in v.iter() {
+                        let v22 = a4.iter().copied().map(|p| SCALE + b19 + p.cos()).sum::<f64>();
+                        let v23 = (x1 * x1 + 1.0).powf(v10.cos());
+                        s0 = (s0 * 0.6 + (v[0] * s2 + f64::min(2.0_f64, v23)) * 0.02).tanh();
+                        s0 = (s0 * 0.6 + (u.cos() - v22.tanh()) * 0.02).sin();
+                    }
+                    b17.tanh().exp()
+                }
+            };
+            s1 = 0.6 * s1 + 0.4 * x1.sin();
+            s1 = s1 * 0.5 + (f64::cos(v20) - v24.cos()).tanh() * 0.02;
+        }
+        f64::tanh(s0) + s1.tanh() + acc3.cos() + b14 + b16 * 0.25 + b17 + b18.tanh() + b19
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x0;
+        let mut s1 = ((f64::powi(x0, 2) + 1.0).powf(0.3).powi(2) + 1.0).log10();
+        let mut s2 = v[n % 4].clamp(-0.5, 1.0).cos();
+        let mut acc3: f64 = 0.0;
+        acc3 += (2.5 * x2 + s2).tanh();
+        for i in 1..n {
+            let fi = i as f64;
+            if x1.asinh() >= -0.5 && i == 1 {
+                acc3 -= f64::tanh(-f64::acosh(fi * fi + 1.5)) * 0.4;
+                break;
+            }
+            if n > 0 && prog_20(s2, 1.2, x1, &v, i) <= 0.5 {
+                s1 = 0.5 * s1 + 0.2 * f64::acos(f64::cos(s1) * 0.9).cos();
+                s2 = 0.6 * s2 + 0.75 * f64::log10(f64::powi(s2, 2) + 1.0);
+            } else {
+                s0 = 0.5 * s0 + 0.02 * (f64::tanh(s0) + f64::powi(x2, 3)).cos();
+            }
+            acc3 -= 0.4 * (x1.powi(2) + 0.5).recip().sin();
+        }
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v5 = x1.tanh();
+            let v6 = (fi.sin() * 0.9).atanh();
+            s1 *= 0.8;
+            s1 += 0.1 * (v5 * v5);
+            if x1 > -0.5 && m4 % 2 == 0 {
+                m4 += 1;
+            }
+            acc3 -= 0.5 * v6.cos();
+        }
+        let c7 = m4 as f64;
+        let mut m8 = 0;
+        for _ in 0..n {
+            if s0.powi(3) <= (x0.tanh() * 0.9).asin() {
+                return f64::acosh(f64::powi(c7, 2) + 2.0);
+            }
+            let mut m9 = f64::INFINITY;
+            for j in 0..3 {
+                let fj = j as f64;
+                let c10 = if c7 * v[j] <= -0.5 {
+                    1.0 - v[j] + 0.5
+                } else {
+                    x2 * fj * (1.0 - v[j])
+                };
+                m9 = f64::min(m9, c10);
+            }
+            s1 = (s1 * 0.6 + m9.cos() * 0.02).sin();
+            if n == 2 && prog_23(x0, 0.75, s0, &v, m4) >= c7 {
+                m8 += 1;
+            }
+        }
+        match m8 {
+            0 => {
+                acc3 -= (c7 * c7 + 1.0).log2().tanh();
+            }
+            1..=2 => {
+                let v11: f64 = prog_23(s2.sin().exp2().cos() * 2.0, ((acc3 + 0.35).powi(2) + 1.0).ln().tanh() * 2.0, x0, &v, m4);
+                s0 = (s0 * 0.5 + f64::sin(v11) * 0.005).sin();
+            }
+            3..=4 => {
+                acc3 -= x1.tanh();
+            }
+            _other => {
+                s1 = (s1 * 0.8 + f64::copysign(0.5_f64, (c7.cos() * 0.9).asin()) * 1.0).sin();
+            }
+        }
+        x1 * 0.75 + f64::sin(s0) + s1 + s2.cos() - acc3.sin() + c7.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] * 1.25).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a2[i] = (f64::cos((f64::sin(x2) * 0.9).atanh()) + 2.0).cbrt();
+            s0 *= 0.8;
+            s0 += 0.2 * t.sin();
+        }
+        for i in (0..n).rev() {
+            a2 = [a2[2], a2[0], (a2[2] * 0.6 + (x1 * x0).tanh() * 0.1).tanh(), a2[2].mul_add(0.8, f64::cos(s0.abs()) * 0.2)];
+            s0 = f64::mul_add(s0, 0.8, (s0 * v[i % 4]).tanh() * 0.05);
+        }
+        let v3 = v.iter().copied().map(|p| 1.0 + 0.25 * ((acc1 + s0) * core::f64::consts::FRAC_1_SQRT_2 + p.cos()).tanh()).product::<f64>();
+        let mut m4: f64 = f64::INFINITY;
+        for i in 0..4 {
+            m4 = m4.min((v3 + s0).powi(2) + v[i]);
+        }
+        s0 *= 0.5;
+        s0 += 0.005 * m4.tanh();
+        a2 = [a2[3], a2[0] * 0.6 + f64::tanh((f64::cos(x0).exp_m1().powi(2) + 1.0).log(2.0)) * 0.1, a2[3] * 0.5 + f64::tanh(prog_20(((s0 / 1.5).powi(2) + 1.0).log(a2[n % 4].min(x1).powi(2) + 2.0).tanh() * 2.0, x2, x1, &v, 5)) * 0.005, (a2[2] * 0.6 + (x2 * s0).tanh() * 0.05).sin()];
+        let v7 = match n % 3 {
+            0..=1 => {
+                let v5 = v3 + a2[n % 4];
+                1.5 - v5 + 2.0_f64.min(s0)
+            }
+            _ => {
+                for (i, &t) in a2.iter().enumerate() {
+                    let fi = i as f64;
+                    let v6 = fi + t;
+                    acc1 -= 0.5 * f64::sin(f64::acosh(x2.powi(2) + 2.0));
+                    s0 = f64::mul_add(s0, 0.8, f64::tanh(v6).cos() * 0.2);
+                }
+                (x1.to_radians() * 20.0).cos()
+            }
+        };
+        if acc1 > 1.5 * x2 {
+            return x1 - (x0.cos() * 0.9).asin();
+        }
+        s0.sin() - a2[3] + v3 - f64::tanh(v7)
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::tanh((x2 * x2 + 1.0).ln()).exp_m1();
+        let mut acc1: f64 = 0.0;
+        match n % 2 {
+            1 => {
+                let x0 = (x0 * x0 + 1.0).log(x2 * x2 + 2.0);
+                s0 = 0.75 * s0 + 0.05 * x0.cos().cos();
+            }
+            _ => {
+                let v2: f64 = prog_36(x1, f64::atanh(x2.sin() * 0.9).tanh(), 0.5, [v[0], v[1], v[2], v[3]], n);
+                s0 *= 0.5;
+                s0 -= 0.005 * v2.tanh();
+                if acc1 * x1 <= (acc1 * acc1 + 1.0).log10() {
+                    for i in (0..n).rev() {
+                        let fi = i as f64;
+                        let v5 = match i + n {
+                            0 => {
+                                s0 = (s0 * 0.75 + fi.tanh() * 1.0).tanh();
+                                f64::sin(s0.cos()).exp_m1()
+                            }
+                            g if g > 2 => {
+                                let v3 = (f64::exp(v2.sin()).powi(2) + 1.0).sqrt();
+                                v3 + v[i % 4] + x0
+                            }
+                            _other => {
+                                let v4 = v2 - x0;
+                                f64::tanh(v4)
+                            }
+                        };
+                        match i {
+                            0 => {
+                                acc1 += 0.25 * f64::cos(x0.to_degrees() * 0.01);
+                                acc1 -= f64::tanh(v5).sin() * 0.25;
+                            }
+                            1..=3 => {
+                                acc1 += (fi.sin() + x1).cos() * 0.25;
+                                acc1 += f64::sin(f64::exp(f64::tanh(v[i % 4]))) * 0.25;
+                            }
+                            g if g > 4 => {
+                                acc1 -= x0.cos() * 0.25;
+                            }
+                            _ => {
+                                s0 = (s0 * 0.6 + (s0.powi(2) + 1.0).powf(v5.cos()) * 0.02).tanh();
+                                for j in 0..v.len() {
+                                    let fj = j as f64;
+                                    let v6 = f64::tanh(fj);
+                                    acc1 += 0.05 * v6.cos().cos();
+                                }
+                            }
+                        }
+                        acc1 -= 0.25 * f64::sin(x0.max(s0));
+                        s0 = (s0 * 0.75 + v5.cos() * 0.05).sin();
+                    }
+                } else if f64::to_degrees(x0) * 0.01 + x0 < 0.5 {
+                    s0 = (s0 * 0.6 + (0.8 - x0 / 3.0) * 1.0).tanh();
+                } else {
+                    s0 = (s0 * 0.75 + prog_23(x2, f64::cos(x0 / (f64::sin(x2) + 2.0) + v[n % 4].atan()), x1, v, 5) * 0.005).tanh();
+                }
+            }
+        }
+        let v9 = match n % 2 {
+            0 => {
+                let v7 = (x0.cos() * 0.9).atanh().abs();
+                (v[2].powi(2) + 0.5).sqrt() + f64::cos(v7)
+            }
+            1 => {
+                let v8 = (x0.cos().powi(2) + 1.5).acosh();
+                (x0 * x0 + 0.5).recip() + v8.sin()
+            }
+            _ => x0.max(v[1]),
+        };
+        let mut a10 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a10[i % 4] = a10[i % 4] * 0.5 + x0.atan().sin() * 0.5;
+        }
+        'l3: for _ in 0..6 {
+            acc1 -= f64::cos(x2.asinh()) * 0.25;
+            s0 *= 0.6;
+            s0 -= 0.02 * f64::tanh(v[3] / (x1.tanh() + 2.0) / (f64::cos(x1.sin().exp()) + 2.0));
+            for j in 0..n {
+                let fj = j as f64;
+                match j % 2 {
+                    PHASE_A => {
+                        s0 *= 0.8;
+                        s0 += 0.02 * (a10[(j + n) % 4].cos() * 0.9).atanh().cos();
+                    }
+                    1 => {
+                        s0 = s0 * 0.75 + a10[j % 4].to_radians() * 1.0;
+                        let v11 = f64::mul_add(a10[1], v9, v9);
+                        acc1 += 0.05 * v11.sin().tanh();
+                    }
+                    _other => {
+                        s0 = s0 * 0.6 + (x1 * x1).tanh() * 0.1;
+                        let v12 = (s0 * s0 + 0.5).cbrt();
+                        acc1 -= 0.05 * f64::sin(v12);
+                    }
+                }
+                if n % 3 == 1 && a10[j % 4].sin().exp_m1().atan() > v9 * fj {
+                    break 'l3;
+                }
+                acc1 -= (v9.powi(2) + 1.5).acosh().tanh() * 0.05;
+            }
+        }
+        let v13: f64 = f64::log(v9 * v9 + 1.0, f64::powi(x1, 2) + 2.0);
+        let mut m14 = 0;
+        for (i, &t) in a10.iter().enumerate() {
+            let fi = i as f64;
+            if v13 <= 0.5 {
+                m14 += 1;
+            }
+            match m14 {
+                0 | 2 => {
+                    let v15 = x0.cos();
+                    let v16 = v[3 - i] - a10[m14 % 4];
+                    acc1 += (v15 + f64::tanh(v16)).cos() * 0.5;
+                }
+                4 | 6 => {
+                    acc1 += f64::sin(f64::log10(a10[0] * a10[0] + 1.0)) * 0.5;
+                    if t.asinh() >= x1.cos() {
+                        s0 = (s0 * 0.6 + f64::exp_m1(v[0].sin()) * 0.1).tanh();
+                        s0 = s0.mul_add(0.5, ((v13 * v13 + 1.0).atan2(v13) / (f64::acos(f64::tanh(v[m14 % 4]) * 0.9).cos() + 2.0)).sin() * 0.02);
+                    } else if n > 5 && v9.atan2(v13.powi(2) + 0.5) / (f64::powi(f64::ln(v13 * v13 + 2.0), 2) + 1.0) > 0.5 {
+                        s0 = 0.6 * s0 + 0.2 * ((v13 * std::f64::consts::FRAC_PI_4).tanh() * 0.9).asin().tanh();
+                    } else {
+                        s0 = (s0 * 0.75 + (s0 + a10[m14 % 4]) * 0.1).tanh();
+                        if x0 > 1.0 {
+                            acc1 -= (f64::cos(x2) * 1.5).cosh().cos() * 0.5;
+                            continue;
+                        }
+                        acc1 += ((t.powi(2) + 1.0).log2().powi(2) + 1.5).acosh().tanh() * 0.5;
+                    }
+                    let v17 = x2 * x1;
+                    acc1 += 0.5 * f64::cos(v17.cos());
+                }
+                7 => {
+                    s0 = (s0 * 0.5 + v13 * x2 * 0.05).sin();
+                    if x2 + x0 >= 0.0 {
+                        continue;
+                    }
+                    let v18 = s0.to_degrees() * 0.01;
+                    s0 = 0.75 * s0 + 0.4 * v18;
+                }
+                _ => {
+                    acc1 += 0.5 * f64::tanh(f64::abs(t).abs());
+                    acc1 += f64::tanh(0.5_f64.log(f64::powi(2.0_f64.min(v13), 2) + 2.0)) * 0.5;
+                }
+            }
+            let v22 = if a10[i] <= 1.0 && i == 3 {
+                for j in (0..3).rev() {
+                    let fj = j as f64;
+                    acc1 -= ((t * t + 1.0).recip().powi(2) + 1.0).powi(-2) * 0.1;
+                    if -v13 < x1 + x2 {
+                        let v19 = 0.3 - v13;
+                        acc1 += 0.1 * f64::cos(v19);
+                    } else {
+                        s0 = 0.75 * s0 + 0.25 * (s0 * s0).ln_1p().tanh();
+                        match j + n {
+                            0 => {
+                                s0 = (s0 * 0.6 + f64::sin(s0.sin()) * 0.4).tanh();
+                                s0 *= 0.5;
+                                s0 += 0.05 * (x2 / (s0 * s0 + 1.0)).sin().exp_m1().tanh();
+                            }
+                            g if g > 1 => {
+                                continue;
+                            }
+                            _ => {
+                                s0 = f64::mul_add(s0, 0.5, f64::sin(s0 * std::f64::consts::LN_2) * 0.5);
+                                s0 = s0 * 0.75 + s0.powi(3).cos() * 0.05;
+                            }
+                        }
+                        s0 *= 0.5;
+                        s0 += 0.25 * f64::tanh(v[j] + a10[3 - j]);
+                    }
+                    match i {
+                        0 | PHASE_C => {
+                            acc1 -= f64::atan2(fi, v9.powi(2) + 1.0).tanh() * 0.1;
+                            s0 *= 0.5;
+                            s0 += 1.0 * (s0 * s0 + 1.0).log10().atan().tanh();
+                        }
+                        3 => {
+                            let v20: f64 = (fi * fi + 1.0).log10();
+                            s0 = (s0 * 0.8 + (s0.powi(2) + 0.5).atan2(v20) * 0.05).sin();
+                        }
+                        _ => {
+                            acc1 -= f64::abs(fi).tanh() * 0.1;
+                            s0 = (s0 * 0.75 + fi * 1.0).tanh();
+                            if x1 - v13 >= 0.5 {
+                                return f64::max(x2, fj);
+                            }
+                        }
+                    }
+                }
+                fi.sin() + f64::cbrt(a10[3] * a10[3] + 1.0)
+            } else if f64::exp_m1(v13.sin()) * (fi + 0.25) >= v9 {
+                f64::exp(fi.tanh())
+            } else {
+                let v21 = t.sin().exp_m1();
+                (f64::powi(f64::tanh(v21), 2) + 0.5).atan2(x0 - v[1])
+            };
+            if (x0 * x0 + 0.5).atan2(v13) >= v22 {
+                continue;
+            }
+            s0 *= 0.5;
+            s0 -= 0.5 * v13.sin();
+            s0 = s0 * 0.5 + f64::sin(t) * 0.5;
+        }
+        let c23 = m14 as f64;
+        s0 * 1.5 + acc1.tanh() + a10[2].sin() + v13 * 0.25 + c23.tanh() - f64::copysign(x2, c23)
+    }
+
+    #[differentiable]
+    pub fn prog_44<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = x2.hypot(x0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::ln(x1 * x1 + 2.0);
+        }
+        let a3 = [a2[n % 4], (f64::exp2(s0.tanh()).tanh() * 1.5).cosh(), (x2 * x2 + 2.0).ln(), v[2]];
+        let mut a4 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = a3[3] / (a3[3] * a3[3] + 1.0);
+            }
+        }
+        'l3: for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = 0.5 * s0 + 0.25 * (a3[i % 4] - s0).tanh();
+            let mut k5 = 0;
+            while k5 < 4 && ((-x1).powi(2) + 0.5).cbrt() >= 1.0 {
+                k5 += 1;
+                s0 = 0.8 * s0 + 0.02 * (x2 * a4[1][i % 4]).tanh();
+                if !(n > 1) {
+                    s0 = 0.75 * s0 + 0.1 * f64::sin(s0 + x0);
+                    continue 'l3;
+                }
+            }
+            match i {
+                1..=2 => {
+                    acc1 -= 0.25 * f64::powi(x0 * x0 + 1.0, -2).tanh().sinh();
+                }
+                3 | 5 => {
+                    break;
+                }
+                _other => {
+                    acc1 -= f64::atanh(x1.cos() * 0.9) * 0.2;
+                }
+            }
+            let v7 = match k5 % 3 {
+                0 => {
+                    let v6 = f64::atan2(fi, a4[1][(k5 + n) % 4] * a4[1][(k5 + n) % 4] + 0.5);
+                    f64::log10(f64::powi(a4[1][3].cos().exp(), 2) + 1.0) + v6.cos()
+                }
+                1 => {
+                    let x0: f64 = x2.sin().exp_m1();
+                    a4[1][k5 % 4] + 1.25 + f64::sin(x0)
+                }
+                2 => x2.tanh(),
+                _ => (f64::sin(a2[n % 4]) + 2.0).cbrt(),
+            };
+            s0 = (s0 * 0.75 + v7.cos() * 0.02).sin();
+        }
+        let mut m8: f64 = 2.5;
+        for i in 0..6 {
+            let c9 = f64::atanh(f64::sin(v[(i * 3) % 4]) * 0.9);
+            m8 = m8.min(c9);
+        }
+        s0 *= 0.6;
+        s0 += 0.05 * m8.sin().sin();
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v11 = 0.5 * a2[k10];
+            match n {
+                0..=2 => {
+                    s0 = s0.mul_add(0.8, f64::exp(f64::sin(m8)).cos() * 0.05);
+                    if k10 % 2 == 0 {
+                        acc1 += a2[k10].cos();
+                    } else if x2 + f64::cbrt(a3[k10] * a3[k10] + 0.5) > 1.0 {
+                        s0 *= 0.8;
+                        s0 += 0.005 * f64::cos(prog_42(1.2, x1.cos().sin() * 2.0, (f64::powi(m8, 2) + 1.0).powf(x2.sin()).cos(), [v[0], v[1], v[2], v[3]], k10));
+                        let mut k12 = 0;
+                        while k12 < 4 {
+                            k12 += 1;
+                            if (s0.tanh() * 0.9).asin() - 0.25 < -0.5 {
+                                let v13 = (x0.cos().powi(2) + 0.5).powf(f64::tanh(x0 * s0));
+                                let v14 = v13 / (v11 * v11 + 1.0);
+                                acc1 += 0.25 * f64::cos(v14).sin();
+                            } else {
+                                s0 = (s0 * 0.75 + f64::sqrt(v[1].powi(2) + 1.0) * 0.25).sin();
+                                s0 *= 0.5;
+                                s0 += 0.5 * f64::cos(x0);
+                            }
+                            s0 = 0.8 * s0 + 0.05 * (x1 * x1 + 0.5).powf(0.5).sin();
+                            s0 = (s0 * 0.8 + (f64::powi(v[(k12 + n) % 4], 2) + 0.5).recip() / ((v11 * v11).powi(2) + 1.5) * 0.1).sin();
+                        }
+                    }
+                }
+                PHASE_D => {
+                    acc1 += (v11.tanh() * 2.0).cosh().cos();
+                    if k10 > 1 && a4[0][2].sin() >= -0.25 {
+                        return m8 * v11;
+                    }
+                    s0 = 0.5 * s0 + 0.1 * f64::sinh(m8.cos() * 1.5).cos();
+                }
+                g if g > 4 => {
+                    let v15: f64 = (x1.sin().powi(2) + 2.0).acosh();
+                    acc1 += v15.sin().sin();
+                }
+                _ => {
+                    let v16 = x1.tanh().exp() + (s0.powi(2) + 1.0).log(v11 * v11 + 2.0);
+                    let v17 = (f64::tanh(f64::cosh(x1.cos() * 1.5)) * 0.5).ln_1p();
+                    s0 = f64::mul_add(s0, 0.8, (v16.sin() - v17).cos() * 0.02);
+                }
+            }
+            acc1 -= 0.5 * f64::atan2(a2[n % 4] * a2[n % 4] + 0.5, x2).sin();
+            if k10 >= 2 || (x2 * x2 + 1.0).log10() * (x1 * 0.25) >= -0.25 {
+                break;
+            }
+            acc1 += v11.tanh();
+        }
+        x1.tanh() + s0.cos() + acc1.cos() - f64::cos(a3[3]) - a4[0][1].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x0.to_radians() * 50.0 / ((f64::powi(x2, 2) + 1.5).acosh().powi(2) + 1.5);
+        let mut s1 = f64::tanh(prog_42(f64::sin(x1) * 2.0, 0.25, f64::powf(1.5_f64, f64::cos(x1)).cos() * 2.0, v, n)) * 2.0;
+        let mut s2 = f64::powi(x0, 3).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4: f64 = -0.5;
+        let mut m5 = f64::NEG_INFINITY;
+        for i in 0..4 {
+            let fi = i as f64;
+            let c6 = (-fi).atan() + v[i].cos();
+            m4 = f64::min(m4, c6);
+            m5 = m5.max((x2 / (v[i].powi(2) + 1.5)).min(v[i]));
+        }
+        s0 *= 0.75;
+        s0 -= 0.25 * m4.sin().sin();
+        acc3 -= f64::cos(m5);
+        s2 = (s2 * 0.75 + prog_23((-x1).cos() * 2.0, acc3, 0.75, &v, 5) * 0.005).sin();
+        if let Some(k7) = n.checked_sub(3) {
+            let c8 = k7 as f64;
+            s0 = f64::mul_add(s0, 0.5, f64::sin(f64::to_degrees(v[1]) * 0.01) * 0.75);
+            if k7 % 3 == 1 && acc3 < c8.clamp(-1.5, 0.5) {
+                acc3 += f64::tanh(prog_23(0.5_f64.hypot(x0).tanh() * 2.0, c8.mul_add(m4, m4).tanh(), s2, &v, n)) * 0.005;
+                let mut k9 = 0;
+                while k9 < n + 1 {
+                    k9 += 1;
+                    let mut m10 = x0;
+                    for j in 0..n {
+                        m10 = m10.max(0.25 * v[j % 4] * (v[3] / (v[j % 4] * v[j % 4] + 1.0))).min(2.0);
+                    }
+                    s0 = s0 * 0.5 + f64::tanh((s0 * s0 + 1.0).recip()) * 0.75;
+                    acc3 -= 0.25 * m10.tanh();
+                }
+            } else if f64::sin(m4).sin() > -0.25 && n < 2 {
+                for i in 1..n {
+                    let v11: f64 = (m5.cos() * 1.5).cosh();
+                    if v[2].sin().exp_m1() - s2 <= 0.5 {
+                        let m4 = v11;
+                        s0 = s0 * 0.6 + (s0 + m4).sin() * 0.05;
+                        if x0 + (x0.cos() * 0.9).acos() > m4 {
+                            s0 = s0 * 0.6 + s0.sin() * 0.4;
+                            continue;
+                        }
+                    } else if c8 * v11 >= (x0 * x0 + 2.0).acosh() || i == 1 {
+                        let v12 = v[i % 4] + s2;
+                        s0 *= 0.6;
+                        s0 += 0.2 * f64::tanh(v12);
+                    } else {
+                        s1 *= 0.8;
+                        s1 += 0.05 * f64::cos(f64::acosh(s1 * s1 + 2.0));
+                        let v13 = f64::tanh(v11) + f64::log10(v[n % 4] * v[n % 4] + 1.0);
+                        s2 *= 0.75;
+                        s2 += 0.05 * v13.tanh().sin();
+                    }
+                    s1 *= 0.75;
+                    s1 += 0.05 * (x2 + v11).tanh();
+                }
+            }
+            s1 = 0.6 * s1 + 0.005 * s2;
+        } else {
+            s0 = (s0 * 0.8 + m4.tanh().exp2() * 0.1).sin();
+        }
+        let mut k14 = 0;
+        while k14 < n + 1 && (f64::tanh(m4) + 2.0).cbrt() >= v[n % 4].asinh() {
+            k14 += 1;
+            match k14 + n {
+                0..=2 => {
+                    let v15 = (-x0) / (s0.sin() + 2.0);
+                    acc3 -= ((-v15) / ((s2 / (v15.powi(2) + 1.0)).powi(2) + 0.5)).cos() * 0.2;
+                }
+                3 => {
+                    s1 = (s1 * 0.6 + (s1.atan() + (v[1] * v[1] + 1.0).sqrt()) * 0.2).tanh();
+                    for &u in v.iter() {
+                        s2 = 0.6 * s2 + 0.2 * (x2 + s2).cos();
+                        let v17 = match n {
+                            3 => {
+                                let v16 = u.hypot(m4);
+                                x0 + f64::sin(v16)
+                            }
+                            g if g > 5 => m5.cos(),
+                            _ => f64::tanh(u).cos(),
+                        };
+                        acc3 += f64::tanh(v17.to_degrees() * 0.01) * 0.05;
+                        acc3 += 0.05 * f64::sin(u.cos());
+                    }
+                }
+                5..=6 => {
+                    s0 = s0.mul_add(0.75, f64::sin(s0 - 0.25) * 0.25);
+                }
+                _ => {
+                    let v18 = f64::ln(f64::powi(m5 + x0, 2) + 0.5);
+                    s1 = s1 * 0.75 + v18.cos().cos() * 0.05;
+                }
+            }
+            let mut k19 = 0;
+            while k19 < 6 {
+                k19 += 1;
+                s0 = 0.5 * s0 + 0.1 * (x2 * s0).sin();
+                acc3 -= (x1.sin() * 0.9).acos().tanh() * 0.02;
+            }
+            s1 = (s1 * 0.8 + (v[3] * v[3] + 1.0).powi(-1) * 0.05).tanh();
+        }
+        s0.cos() + s1 + s2.cos() + f64::sin(acc3)
+    }
+
+    #[differentiable]
+    pub fn prog_46<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_23(f64::sin(f64::min(f64::tanh(x2), x0)), (f64::powi(x2, 2) + 1.0).sqrt().sin() * 2.0, x1, v, n).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i] * s0;
+            acc1 += (f64::asinh(s0).sin() * 0.5).ln_1p() * 0.5;
+        }
+        let v3: f64 = f64::atan((x2 * x2 + 1.0).recip());
+        'l1: for (i, &t) in a2.iter().enumerate() {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.5, (t * a2[(i + n) % 4] + 0.3).sin() * 0.05);
+            s0 = 0.5 * s0 + 0.1 * (x2 * v3 - fi).cos();
+            s0 = (s0 * 0.8 + f64::acos(f64::tanh(s0) * 0.9) * 0.05).tanh();
+            let mut k4 = 0;
+            while k4 < 3 && x2 - 0.25 <= f64::recip(x0 * x0 + 0.5) {
+                k4 += 1;
+                acc1 -= (s0 * v[i]).tanh() * 0.1;
+                if f64::ln(x1 * x1 + 1.0).max(f64::tanh(t).exp2()) > (f64::sin(x1) + 2.0).cbrt() {
+                    acc1 += 0.1 * v[n % 4].sin().exp().sin();
+                } else if (f64::powi(x1 * x0, 2) + 1.0).recip() >= -0.5 {
+                    acc1 += f64::cos((v3 * v3 + 0.5).cbrt()) * 0.1;
+                } else {
+                    if f64::atanh(s0.tanh() * 0.9) < v3 {
+                        s0 = (s0 * 0.5 + (s0.sin() * 2.0).sinh() * 0.05).tanh();
+                        let x2: f64 = fi.abs();
+                        s0 = (s0 * 0.75 + f64::cos(x2) * 1.0).tanh();
+                    } else if let Some(_) = n.checked_sub(1) {
+                        if let Some(k6) = n.checked_sub(1) {
+                            let c7 = k6 as f64;
+                            s0 = s0.mul_add(0.5, s0.tanh() * 0.5);
+                            acc1 -= f64::tanh(f64::cos(x2)) * 0.1;
+                            acc1 += 0.1 * c7.tanh();
+                        } else {
+                            s0 = s0.mul_add(0.8, (v[n % 4].cos() * 1.2).tan().tanh() * 0.02);
+                            s0 = 0.75 * s0 + 0.05 * f64::cos(f64::acosh(f64::powi(s0, 2) + 1.5));
+                        }
+                    }
+                }
+                if v3.powi(2) - f64::tan(v[i].cos() * 1.2) <= 0.0 {
+                    break 'l1;
+                }
+            }
+        }
+        s0 = (s0 * 0.75 + (v3 * v3 + 1.0).log10() * 0.75).sin();
+        let v12 = match (n % 4).checked_sub(1) {
+            Some(k8) if k8 < 2 => {
+                let v9 = f64::asin(f64::tan(x1.sin() * 1.2).tanh() * 0.9);
+                s0 = (s0 * 0.5 + prog_23(x0, ((v9 - v[0]).powi(2) + 2.0).sqrt().tanh() * 2.0, 1.5, v, n) * 0.005).tanh();
+                x0 / (f64::powi(f64::clamp(v9, -1.5, 0.5), 2) + 1.5)
+            }
+            Some(_) => {
+                s0 = (s0 * 0.75 + prog_42(f64::tanh(s0), (v[1].clamp(-1.0, 0.5) + f64::to_radians(x2)).tanh(), ((x2 * v[1]).powi(2) + 1.0).log(10.0).tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+                x1.sin().exp2()
+            }
+            None => {
+                let v11 = f64::exp_m1(x2.tanh()) + f64::tanh(x0).cosh();
+                f64::copysign((x1 * x1 + 1.0).log(3.0), (v[3].sin() * 0.9).atanh()) + v11.sin()
+            }
+        };
+        let v13 = 'b3: {
+            if (v12 * v12 + 0.5).ln().clamp(-0.5, 0.5) > v12 {
+                break 'b3 x2 / (v3.tanh() + 2.0);
+            }
+            0.5_f64.powf(v12.tanh())
+        };
+        s0 - f64::sin(acc1) + a2[3] + v13.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2 * v[n % 4]).cos() * 2.0;
+        let mut s1 = f64::cbrt(f64::cos(v[n % 4]) + 2.0);
+        let mut acc2: f64 = 0.0;
+        let mut m3 = x1.tanh();
+        for i in 0..v.len() {
+            let c4 = x1 + v[i];
+            m3 = f64::max(m3, c4);
+        }
+        match n {
+            0 => {
+                s1 = 0.6 * s1 + 0.005 * f64::sin(prog_23((x2.cos() * 0.9).acos().cos() * 2.0, f64::tanh((f64::log(m3 * m3 + 1.0, 3.0).cos() * 1.5).sinh()), x0.tanh().sin() * 2.0, v, n));
+                s0 = s0.mul_add(0.75, ((acc2.cos() * 0.5).ln_1p() * f64::hypot(s0, v[n % 4])).tanh() * 0.02);
+            }
+            MODE_B | MODE_D => {
+                let v5 = f64::hypot(x2, m3);
+                s0 = s0 * 0.6 + (s0.tanh() * 0.9).asin().tanh() * 0.02;
+                acc2 -= v5.sin();
+            }
+            g if g > 5 => {
+                let x2: f64 = (m3 * x2).sin().exp2();
+                s1 *= 0.75;
+                s1 += 0.02 * f64::cos(f64::sin(x2));
+            }
+            _ => {
+                s0 = (s0 * 0.5 + 1.5_f64.min((m3 * m3 + 0.5).cbrt()) * 0.05).sin();
+                if n < 4 && f64::log(x2 * x2 + 1.0, (x0 * x0 + 0.5).ln().powi(2) + 2.0) > -0.5 {
+                    s1 = s1 * 0.75 + f64::tanh(prog_11(s0, x2, f64::tanh(acc2.atan()) * 2.0, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+                    s1 = (s1 * 0.5 + prog_11(s1, x2, x1, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+                }
+            }
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            if fi / (f64::powi(v[3], 2) + 1.0) - v[i % 4] >= 0.0 {
+                continue;
+            }
+            s0 = 0.8 * s0 + 0.2 * (s1.sin() * 0.5).ln_1p();
+        }
+        if (f64::sin(acc2) * 0.5).ln_1p() <= 0.0 {
+            let v6 = acc2 + 0.25;
+            let v7 = prog_42(f64::ln_1p((x1 - m3).powi(2)).tanh(), f64::sin(f64::log(x2.powi(2) + 1.0, 2.0)).tanh(), x1, [v[0], v[1], v[2], v[3]], n);
+            acc2 -= f64::cos(v6.cos() + v7.sin()) * 0.005;
+        } else if x0.clamp(f64::tanh(x0) - 1.5, x0.sin() + 1.5) >= x1 + acc2 && n > 1 {
+            acc2 -= (v[n % 4].tanh() + 1.5_f64.atan2(v[0])).sin();
+            if prog_11(x2, (f64::hypot(x1, x2).cos() * 1.2).tan().sin() * 2.0, s1.tanh(), [v[0], v[1], v[2], v[3]], 6) >= f64::to_radians(v[n % 4]) * 50.0 {
+                let mut k8 = 0;
+                while k8 < 5 {
+                    k8 += 1;
+                    match k8 {
+                        MODE_A | MODE_C => {
+                            acc2 += f64::exp2(f64::tanh((s1.sin() * 2.0).sinh())).tanh() * 0.25;
+                            if n % 3 == 1 {
+                                acc2 += 0.4 * f64::recip(m3 * m3 + 1.0);
+                                break;
+                            }
+                            acc2 += 0.25 * f64::sqrt(s0 * s0 + 0.5);
+                        }
+                        3..=5 => {
+                            s0 = (s0 * 0.6 + (s0.powi(2) + 0.5).powf(f64::sin(x2)) * 0.02).sin();
+                            continue;
+                        }
+                        _other => {
+                            let v9 = (m3.cos() * 0.9).asin();
+                            s1 = 0.5 * s1 + 0.5 * v[1].cos();
+                            s1 = (s1 * 0.75 + v9.cos() * 0.1).sin();
+                        }
+                    }
+                    let v10 = f64::powi((s1.tanh() * 0.9).atanh(), 2);
+                    acc2 -= 0.25 * f64::sin((f64::atan2(s0, f64::powi(v[3], 2) + 1.0).powi(2) + 2.0).acosh());
+                    acc2 += 0.25 * v10.tanh().sin();
+                }
+                s1 = 0.75 * s1 + 0.02 * f64::sin(s1.tanh());
+            } else {
+                let v11 = v[n % 4] * x1;
+                s0 = s0 * 0.6 + f64::sinh(s0.cos()).cos().sinh().cos() * 0.02;
+                s1 *= 0.5;
+                s1 += 0.1 * f64::sin(v11).tanh();
+            }
+            let v12 = (s1 - v[3]) * x1;
+            s0 = f64::mul_add(s0, 0.5, f64::tanh(v12.cos()) * 0.05);
+        } else {
+            let x1 = v[n % 4].asinh();
+            s0 = s0 * 0.6 + x1.sin() * 0.4;
+        }
+        x0.cos() - s0 + s1 * 0.75 - f64::sin(acc2) + (f64::powi((x1.cos() + 2.0).cbrt(), 2) + 0.5).powf(0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_48(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = f64::cbrt(x2 * x2 + 1.0);
+        let mut acc1: f64 = 0.0;
+        for i in 0..3 {
+            let v2 = f64::recip(x0 * x0 + 1.0);
+            if !(n % 2 == 0) {
+                s0 *= 0.75;
+                s0 += 0.25 * s0.min(v2).sin();
+                s0 = s0 * 0.6 + f64::asin(f64::cos(v2) * 0.9).sin() * 0.25;
+            } else if s0.tanh().exp() < 1.0 {
+                acc1 += 0.5 * (x1 + v[(i + n) % 4]).tanh();
+            } else {
+                s0 = 0.8 * s0 + 0.2 * x1.sin();
+                s0 *= 0.6;
+                s0 += 0.1 * (s0 / (f64::sin(v2) + 2.0)).tanh();
+            }
+            let v3: f64 = prog_20::<f64>(s0, x0, 0.75, &v, n);
+            s0 = s0 * 0.75 + (s0 * s0).tanh() * 0.05;
+            s0 = s0.mul_add(0.75, (v2 + v3.cos()).tanh() * 0.01);
+        }
+        s0 = f64::mul_add(s0, 0.5, prog_23(x2, x1, (f64::powi(s0, 2) + 1.0).log(x0.powi(2) + 2.0).tanh(), &v, n).cos() * 0.005);
+        let v4 = s0 + x2;
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            s0 = 0.75 * s0 + 0.005 * prog_20((x1 * x0).cos() * 2.0, x0, x2, &v, n).sin();
+            let v6 = if x1.asinh() >= 0.5 {
+                x0 * std::f64::consts::FRAC_1_PI
+            } else {
+                x1 + v4.tanh()
+            };
+            if k5 >= 3 || v[3 - k5].asinh() > 0.5 {
+                break f64::acosh(v6 * v6 + 1.5);
+            }
+            s0 = 0.6 * s0 + 0.2 * f64::sin(v6).tanh();
+        };
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            if (x0 * x0 + 1.0).powi(-2) > -0.5 {
+                s0 = (s0 * 0.6 + v[(k8 + n) % 4].mul_add(s0, v7) * 0.1).tanh();
+                s0 = 0.5 * s0 + 0.1 * f64::cos(v[(k8 + k5) % 4] * v4);
+            } else {
+                s0 = 0.75 * s0 + 0.5 * (f64::powi((x1.powi(2) + 1.0).log10(), 2) + 0.5).sqrt();
+            }
+            let mut k9 = 0;
+            while k9 < 3 && f64::to_radians(v4) * 50.0 <= x2 - 0.1 {
+                k9 += 1;
+                s0 = s0 * 0.5 + (x1 + s0).tanh() * 0.25;
+                match k9 + n {
+                    0 => {
+                        s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 0.5).sqrt().cos() * 0.4);
+                    }
+                    1 => {
+                        s0 = (s0 * 0.8 + f64::tanh(v[k5]) * 0.2).tanh();
+                        acc1 -= (v[2] * x2).cos() * 0.25;
+                    }
+                    3..=4 => {
+                        break;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.5, f64::sin(v[k9].powi(3)) * 0.02);
+                        let v10 = f64::log10(v7 * v7 + 1.0);
+                        s0 = f64::mul_add(s0, 0.75, v10.cos() * 0.5);
+                    }
+                }
+            }
+            s0 = (s0 * 0.75 + x2 * x2 * 0.05).sin();
+            if k8 >= 2 || prog_20::<f64>(s0, 0.25, ((v7 + s0) * v7).cos() * 2.0, &v, k8) >= -0.5 {
+                break v4 - v7;
+            }
+        };
+        let v12 = v.iter().map(|&z| 1.0 + 0.25 * (f64::sin(z) * 0.9).acos().sin()).product::<f64>();
+        s0 * 0.25 - acc1 - v4 + v7.cos() + v11.cos() + v12.cos() + f64::exp2(f64::sin(x0))
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::acos(v[n % 4].abs().sin() * 0.9)) * 2.0;
+        let mut s1 = f64::min(1.5_f64, x1);
+        let mut acc2: f64 = 0.0;
+        let v4 = match n % 2 {
+            0 => {
+                let v3 = f64::sinh(f64::cos(x2).tanh() * 1.5);
+                (v3.clamp(x2.tanh() - 1.5, x2.sin() + 1.5).sin() * 0.5).ln_1p()
+            }
+            MODE_B if n < 4 => x2.asinh(),
+            _ => {
+                s1 = s1.mul_add(0.6, s1.sin() * 0.4);
+                x0.sin()
+            }
+        };
+        let mut k5 = 0;
+        let v10: f64 = loop {
+            k5 += 1;
+            let v6 = x0.clamp(v4.cos() - 1.5, v[k5 % 4].sin() + 1.5) + f64::ln_1p(s0.tanh() * 0.5);
+            let mut k7 = 0;
+            while k7 < n + 1 && x2 / (x2.tanh() + 2.0) <= -1.0 {
+                k7 += 1;
+                acc2 += 0.02 * (x1 * x1 + 1.0).recip();
+                match k7 % 3 {
+                    0 | 2 => {
+                        let v8 = f64::cos(v6).cosh();
+                        s0 = s0 * 0.8 + v8.sin().cos() * 0.05;
+                    }
+                    _ => {
+                        let v9 = v6.tanh();
+                        s0 = f64::mul_add(s0, 0.5, v9.sin() * 0.25);
+                    }
+                }
+            }
+            s1 = (s1 * 0.6 + (s1.sin().powi(2) + 1.0).log2() * 0.25).tanh();
+            if k5 >= 6 {
+                break f64::log(f64::powi(f64::cos(x0), 2) + 1.0, 2.0);
+            }
+            acc2 -= v6.cos() * 0.25;
+        };
+        let mut k11 = 0;
+        while k11 < n + 1 && (f64::cos(x2) * 1.2).tan() >= 0.5 {
+            k11 += 1;
+            s0 = (s0 * 0.75 + (v[(k11 + k5) % 4] * v[(k11 + k5) % 4]).ln_1p() * 0.25).sin();
+            acc2 -= x0.tanh() * 0.25;
+        }
+        let len12 = v.len();
+        for i in 0..len12 {
+            let fi = i as f64;
+            let v13: f64 = (f64::tanh(x0) * 0.5).ln_1p() / ((x2 * v[k5 % 4]).cos() + 2.0);
+            let v19 = match k11 {
+                MODE_A => {
+                    for &u in v {
+                        acc2 -= f64::sin((v[i].to_degrees() * 0.02).mul_add((f64::powi(u, 2) + 1.0).log(x1 * x1 + 2.0), u)) * 0.1;
+                        if v10 * 0.3 <= v4 {
+                            s1 = s1.mul_add(0.6, f64::sin((fi.tanh() * 1.2).tan()) * 1.0);
+                        } else {
+                            s1 = s1.mul_add(0.75, f64::cos((s1 * s1 + 1.0).cbrt()) * 0.1);
+                        }
+                        let v14 = v13.cos().cosh();
+                        acc2 -= f64::tanh(v14).sin() * 0.1;
+                    }
+                    let v15 = v13.powi(3) - 3.0_f64.atan2(s0);
+                    f64::acos(f64::tanh(v10) * 0.9) + v15.sin()
+                }
+                1 | MODE_D => {
+                    s0 = 0.6 * s0 + 0.02 * f64::sin((v4 * v4 + 0.5).powf(v4.cos()));
+                    v[1] * x0
+                }
+                4 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        match k11 {
+                            0 | 2 => {
+                                s0 = s0 * 0.8 + ((u * u + 1.0).powf(0.5).powi(2) + 0.5).atan2((x0.powi(2) + 2.0).acosh()).sin() * 0.01;
+                                acc2 -= v[j].tanh() * 0.1;
+                            }
+                            4 => {
+                                acc2 -= 0.1 * fi.cos().exp_m1().tanh();
+                            }
+                            5 | 7 => {
+                                let v16 = (x0 - v10) / (f64::cos(s0).powi(2) + 1.0);
+                                s0 = s0 * 0.75 + (v13.powi(2) + 1.0).powf(s0.tanh()).cos() * 0.02;
+                                acc2 += 0.1 * v16.sin();
+                            }
+                            _other => {
+                                acc2 += f64::sinh(f64::tanh(x1 * fi)) * 0.1;
+                                if !(n + k5 < 5) {
+                                    s0 = s0.mul_add(0.75, (fi - u).sin() * 0.25);
+                                    break;
+                                }
+                            }
+                        }
+                        if v10 - v13 + f64::ln_1p(f64::cos(u) * 0.5) < 1.0 {
+                            let v17 = (s1 * s1 + 1.5).acosh();
+                            acc2 += f64::cos(v17.tanh()) * 0.1;
+                        } else if f64::tanh(v4) < -0.25 && k11 % 2 == 0 {
+                            let v4 = (v4.sin() * 0.9).asin();
+                            acc2 += 0.1 * f64::sin((f64::sin(f64::sin(v4)) + 2.0).cbrt());
+                        }
+                        let v18 = v.iter().fold(v4, |r, &p| r * 0.75 + 0.05 * (v10 * v[j] + p.tanh()).cos());
+                        acc2 -= 0.1 * x2.cos().exp().cos();
+                        acc2 += 0.1 * f64::cos(v18);
+                    }
+                    (f64::powi(SCALE + v10, 2) + 1.0).powi(-2)
+                }
+                _ => {
+                    let v10 = v10.sin().exp();
+                    v10.cos().exp_m1()
+                }
+            };
+            s1 = s1 * 0.6 + f64::tanh((f64::tanh(v[i]) * 1.2).tan()) * 0.02;
+            s1 = (s1 * 0.5 + (v13.sin() - f64::sin(v19)) * 0.02).sin();
+        }
+        if !(k11 % 3 == 1) {
+            s1 = (s1 * 0.5 + f64::asin(v[k11 % 4].sin() * 0.9) * 0.2).tanh();
+        } else {
+            let v20: f64 = f64::abs(v4);
+            acc2 -= v20.sin();
+        }
+        x0.sin() + x2 + s0 * 0.25 - s1 - acc2.tanh() + v4 + v10 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.cos() * 0.9).asin();
+        let mut s1 = (x2 + x1).sin() * 2.0;
+        let mut s2 = f64::tanh(f64::exp(x0.cos()).powi(2)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = 'b0: {
+            if (s1.cos() * 0.9).acos() >= (f64::sin(x1) * 1.5).cosh() {
+                break 'b0 (v[n % 4].sin() * 0.9).acos();
+            }
+            s1 *= 0.6;
+            s1 += 0.1 * (f64::cos(v[n % 4]) * 0.9).acos().sin();
+            if (x2.powi(2) + 1.0).log(f64::powi(f64::exp_m1(f64::tanh(s1)), 2) + 2.0) >= 0.0 {
+                s1 = (s1 * 0.5 + prog_23(f64::cos(v[n % 4] * s1) * 2.0, 0.5, (x1 * v[2]).abs().sin() * 2.0, &v, n) * 0.005).sin();
+                break 'b0 s2;
+            }
+            x0.powi(3)
+        };
+        if x1.sin() <= -0.5 && n > 4 {
+            return f64::tanh(f64::max(acc3, x2)).cosh();
+        }
+        s1 *= 0.8;
+        s1 += 0.05 * f64::cos(x0.powi(2));
+        let v7 = 'b1: {
+            if x1 >= -1.0 {
+                acc3 += f64::cos((f64::tanh(s1) * 0.9).acos()) * 0.5;
+                s0 = (s0 * 0.75 + x1 * 0.25).tanh();
+                if (f64::sin(v[n % 4]) * 2.0).sinh() < -0.5 {
+                    s0 = 0.8 * s0 + 0.1 * (SCALE + f64::tanh(s0)).tanh();
+                } else if s0.powi(2) * (s1 / 4.0) < -0.25 {
+                    let v5 = f64::ln_1p((v4.sin() + 2.0).cbrt().cos() * 0.5);
+                    s0 = 0.5 * s0 + 0.25 * 0.5_f64.atan2(s0).cos();
+                    acc3 -= v5 * 0.4;
+                }
+            } else if n % 3 == 1 {
+                acc3 -= (x1.cos() * 1.2).tan().tanh() * 0.4;
+            } else {
+                let v6 = s1 * x2;
+                s2 = f64::mul_add(s2, 0.8, f64::sin(f64::cosh(x0.cos())) * 0.1);
+                acc3 -= 0.5 * v6.tanh();
+            }
+            s2 = f64::mul_add(s2, 0.5, (f64::exp(f64::sin(v[0])).tanh() + 2.0).cbrt().sin() * 0.5);
+            if (v[0] * v[0] + 2.0).sqrt() < 0.5 {
+                break 'b1 v[n % 4] + s0;
+            }
+            (s0.tanh() * 1.2).tan()
+        };
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_20(q, v[n % 4].sin().exp2().cos() * 2.0, s1, &v, 4) + p.sin()).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v9: f64 = f64::sin(v7).exp();
+            let v10 = v.iter().fold(t, |r, &p| r * 0.5 + 0.5 * f64::cos(f64::tanh(fi).exp_m1() + p.cos()));
+            let v13 = if s2 * 2.0_f64.hypot(fi) <= -0.5 {
+                f64::tanh(v4)
+            } else if v[i] + v[2] <= 1.0 {
+                let v11 = v9;
+                acc3 += f64::cos(x2 + (v8 * v8 + 0.5).recip()) * 0.5;
+                f64::tanh(v8) + v11.tanh()
+            } else {
+                let v12 = f64::ln(s1 * s1 + 1.0);
+                v10 * v10 + v12.sin()
+            };
+            s0 = s0 * 0.8 + f64::acos(f64::sin(s1) * 0.9).cos() * 0.05;
+            s0 = (s0 * 0.8 + (v9.tanh() + v10.cos() - f64::cos(v13)) * 0.01).tanh();
+        }
+        s0 + s2.tanh() + acc3.sin() - f64::tanh(v4) - v7 * 0.75 + f64::tanh(v8) + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1: f64 = 1.5_f64.min(x1);
+        let mut s2: f64 = (x0 * x0 + 1.0).recip().abs();
+        let mut s3 = (s2.cos() * 1.5).sinh().cos() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let v8 = 'b0: {
+            if n % 2 == 0 {
+                break 'b0 f64::log((v[3] * v[3] + 2.0).sqrt().powi(2) + 1.0, 2.0);
+            }
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                acc4 -= f64::tanh((-s1) * (f64::sin(w0[3]) * 1.5).sinh()) * 0.4;
+                match k5 {
+                    0 => {
+                        s1 = s1 * 0.5 + f64::cos(f64::powi(s3, 3)) * 0.02;
+                        if ((v[k5] * s1).tanh() + 2.0).cbrt() > (x2 * x2 + 1.0).atan2(x2) {
+                            continue;
+                        }
+                    }
+                    1 | 3 => {
+                        let v6: f64 = 'b2: {
+                            if w0[0] > w0[(k5 + n) % 4] {
+                                break 'b2 prog_20(0.25, f64::sin(f64::recip(s1 * s1 + 1.0)) * 2.0, ((v[(k5 + n) % 4].powi(2) + 0.5).ln().tanh() * 0.9).acos().cos(), v, n);
+                            }
+                            if x2.atan() < v[3] {
+                                s1 = 0.5 * s1 + 0.1 * (s1 * s1).tanh();
+                                break 'b2 (f64::tanh(w0[3]) * 0.9).atanh() / ((s2 * x1).powi(2) + 1.0);
+                            }
+                            if f64::cos(v[1]) > 0.25 {
+                                break 'b2 (s3 * s3 + 1.0).sqrt() + (s1 + s3);
+                            }
+                            (x2 * x2).ln_1p()
+                        };
+                        acc4 += f64::sin(v6.tanh()) * 0.02;
+                    }
+                    _ => {
+                        let v7 = f64::cos(x2);
+                        acc4 += v7 * 0.5;
+                    }
+                }
+                if x1 <= 0.0 {
+                    break 'b0 f64::sin(v[2]);
+                }
+            }
+            x2.min(w0[2])
+        };
+        let v10 = match n % 3 {
+            0 | PHASE_C => {
+                let v9 = acc4;
+                f64::ln(f64::powi(x2 - 1.25, 2) + 2.0) + v9.cos()
+            }
+            _ => (w0[n % 4].sin() * 0.9).atanh(),
+        };
+        let v11 = 'b3: {
+            if x1.tanh() < w0[1] + v8 {
+                break 'b3 s2.asinh() - v8;
+            }
+            v8.cos()
+        };
+        s3 = (s3 * 0.5 + (v11 * v11 + 1.0).ln() * 0.05).tanh();
+        'l4: for &t in v.iter() {
+            acc4 -= f64::sqrt(v10 * v10 + 0.5).cos() * 0.5;
+            let mut k12 = 0;
+            while k12 < n + 1 && f64::sinh(t.sin() * 2.0) < f64::powi(x2 * x2 + 1.0, -3) {
+                k12 += 1;
+                if n > 0 {
+                    s1 = 0.8 * s1 + 0.2 * f64::tanh(x0);
+                    break;
+                }
+                s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+                if (v10 + s1).tanh().exp2() >= 1.0 {
+                    break 'l4;
+                }
+            }
+            if v8 <= 0.0 || k12 == 5 {
+                acc4 += 0.5 * f64::asin(x1.sin() * 0.9).sin().exp().cos();
+                continue;
+            }
+            s3 = s3 * 0.5 + t.tanh() * 0.5;
+        }
+        let v16 = 'b6: {
+            if v[2] - x1 >= v10 || n == 6 {
+                break 'b6 (x1.powi(2) + 1.0).powi(-3).to_radians() * 20.0;
+            }
+            let mut k13 = 0;
+            while k13 < 5 && x2 / (x2 * x2 + 1.5) <= (f64::powi(s2, 2) + 1.0).powi(-1) {
+                k13 += 1;
+                if w0[(k13 + n) % 4] + v11 > 1.0 {
+                    s1 *= 0.75;
+                    s1 += 0.1 * (v8 + v10).cos();
+                    break 'b6 s1.to_radians() * 20.0 - s3;
+                }
+                let v14 = 2.5 * s2 + 2.5;
+                match n {
+                    1..=3 => {
+                        s1 = f64::mul_add(s1, 0.5, v10.powi(2).sin() * 0.05);
+                    }
+                    g if g > 4 => {
+                        s1 = (s1 * 0.5 + s2.tanh().exp().cos().exp_m1() * 0.05).sin();
+                        break;
+                    }
+                    _ => {
+                        let v15 = v[0] - v[n % 4];
+                        acc4 -= f64::cos(v15.cos()) * 0.4;
+                    }
+                }
+                acc4 += 0.4 * (s3 + v14).sin();
+            }
+            v[(k13 + n) % 4].sin()
+        };
+        s2 = (s2 * 0.5 + x2.powi(2) * 0.1).tanh();
+        s1 + s2 * 0.75 + f64::sin(s3) + f64::cos(acc4) + v16 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_52<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = v[2] / (x0 * x0 + 1.0) * v[3].tanh();
+        let mut acc1: T = 0.0;
+        let v2 = v.iter().fold(acc1, |r, &p| r * 0.5 + 0.1 * ((x0 * x0 + 0.5).cbrt() + p.sin()).cos());
+        let mut a3 = [0.0; 4];
+        a3[0] = T::atan(v2);
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * 0.75 + (v2 - v[i]).tanh() * 0.1;
+        }
+        s0 = s0 * 0.6;
+        s0 = s0 + 0.4 * T::sin(v[n % 4].copysign(a3[n % 4]));
+        let v4 = v.iter().fold(0.0, |r, &p| r + prog_20(v2, T::sin(p * 0.5) * 2.0, p * 1.5, &a3, n));
+        'l1: for i in (1..=3).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            let v8 = match i {
+                0..=2 => x0.atan(),
+                MODE_D => {
+                    for &u in v.iter() {
+                        let v6 = match i + n {
+                            MODE_A => x1.min(u),
+                            g if g > 1 => {
+                                let v5 = u - x1 + T::cos(u);
+                                T::sin(v5)
+                            }
+                            _ => {
+                                let v4 = (T::sin(fi) * 1.2).tan();
+                                s0 = (s0 * 0.5 + T::tanh(v[i]) * 0.5).tanh();
+                                x1 * 0.8 + v4.tanh()
+                            }
+                        };
+                        acc1 = acc1 - (x2 + u).cos() * 0.25;
+                        s0 = 0.8 * s0 + 0.05 * (T::ln_1p(T::tanh(s0) * 0.5) * (v2 + x2)).tanh();
+                        acc1 = acc1 + 0.25 * T::tanh(T::cos(v6));
+                    }
+                    let v7 = x1 + v4 - T::atan(x1);
+                    T::from_f64(SCALE).unwrap() + v2.asinh() + v7.tanh()
+                }
+                _ => {
+                    let v2 = T::exp2(x2.sin()) + x0;
+                    fi.sin() + v2.tanh()
+                }
+            };
+            acc1 = acc1 - 0.5 * (v8 * v8 + 0.5).ln().cos();
+            s0 = (s0 * 0.75 + fi.cos() * 1.0).sin();
+            for j in (1..=6).step_by(2) {
+                let fj = T::from_usize(j).unwrap();
+                match n % 4 {
+                    0..=2 => {
+                        let x2 = (T::tanh(x2) * 0.9).asin();
+                        s0 = s0 * 0.6;
+                        s0 = s0 + 0.1 * T::cos(x2.tanh());
+                    }
+                    3 => {
+                        acc1 = acc1 - (a3[j % 4] / (T::powi(fj, 2) + 0.5)).cos() * 0.25;
+                        s0 = (s0 * 0.5 + v2.atan().cos().exp() * 0.1).sin();
+                    }
+                    _ => {
+                        s0 = s0 * 0.5 + T::atan(x2).mul_add(x2, fi - a3[3]).cos() * 0.1;
+                        match i {
+                            MODE_A => {
+                                let v9 = v2 * 0.25;
+                                let v8 = T::mul_add(v8, v8, v4);
+                                s0 = s0 * 0.8;
+                                s0 = s0 + 0.01 * T::sin(T::tanh(v9) - v8.sin());
+                            }
+                            1 | MODE_D => {
+                                continue;
+                            }
+                            _other => {
+                                s0 = s0 * 0.8;
+                                s0 = s0 - 0.05 * v4.sin().exp().sin();
+                                s0 = 0.6 * s0 + 1.0 * x1.to_radians();
+                            }
+                        }
+                        s0 = 0.6 * s0 + 0.05 * (s0 * s0 * s0).sin();
+                        if (x1 * x1 + 1.0).ln() < (v[(j + i) % 4].powi(2) + 0.5).recip() {
+                            let v10 = v[3].sin();
+                            s0 = s0 * 0.8;
+                            s0 = s0 + 0.2 * v10.cos();
+                        } else {
+                            s0 = (s0 * 0.75 + (x0 * x0 + 1.0).recip().sin() * 0.25).sin();
+                            let v11 = fj - x0;
+                            acc1 = acc1 + 0.25 * T::sin(v11);
+                        }
+                    }
+                }
+                match i {
+                    0 | 2 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.75 + (fi.cos() * 0.9).atanh() * 1.0).tanh();
+                        s0 = 0.6 * s0 + 0.4 * x1.tanh();
+                        if (v4.sin() * 0.5).ln_1p().sin().cosh() <= -1.0 {
+                            break;
+                        }
+                    }
+                }
+                acc1 = acc1 + T::cos(T::log(T::cos(x2).exp().powi(2) + 1.0, 2.0)) * 0.25;
+            }
+        }
+        for &t in v {
+            if n < 3 && (x0 * x0 + 0.5).ln() > T::sin(x2).exp2() {
+                s0 = (s0 * 0.5 + x0.sin() * 0.5).sin();
+                if T::atan2(x1 * x1 + 0.5, v4) + T::sin(x1) >= (t.tanh() * 0.9).atanh() || n == 0 {
+                    acc1 = acc1 + (v[n % 4] * x2).sin() * 0.5;
+                } else {
+                    let v12 = (v4.powi(2) + 1.0).log(T::powi(a3[3], 2) + 2.0);
+                    acc1 = acc1 + (v4.cos() + 2.0).cbrt().cos() * 0.5;
+                    s0 = s0.mul_add(0.75, v12.cos() * 0.02);
+                }
+                s0 = s0.mul_add(0.6, (-(s0 + v2)).tanh() * 0.2);
+            } else if T::to_degrees((t.sin() * 2.0).sinh()) * 0.02 >= 1.0 {
+                s0 = 0.75 * s0 + 0.05 * s0.cos().exp().sin();
+            } else {
+                let v13 = v[2] + x0;
+                acc1 = acc1 + (T::clamp(x1, v4.tanh() - 1.5, v4.cos() + 1.5).powi(2) + 1.0).log2().sin() * 0.5;
+                s0 = (s0 * 0.6 + v13.tanh() * 0.2).sin();
+            }
+            for (j, &u) in v.iter().enumerate() {
+                s0 = 0.6 * s0 + 0.1 * (t * u).tanh();
+                let v14 = v.iter().copied().fold(1.0, |r, p| r * (1.0 + 0.1 * (p / (v[3 - j].cos() + 2.0)).cos()));
+                let v15 = match j % 4 {
+                    0..=2 => v14.cos(),
+                    _ => {
+                        let x0 = T::min(x1, x1 * u);
+                        v[1] + T::tanh(x0)
+                    }
+                };
+                acc1 = acc1 + 0.1 * T::cos(T::sin(v14) - v15.sin());
+            }
+            s0 = s0 * 0.5 + x2.powi(2).cos() * 0.1;
+        }
+        x1 * 0.5 + x2 * 0.5 - s0.tanh() - acc1.cos() + T::tanh(v4) - x0.mul_add(v2, x1)
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 1.5).acosh().cos() * 2.0;
+        let mut s1 = f64::abs((x1 * x1 + 2.0).sqrt()).cos() * 2.0;
+        let mut s2 = v[3];
+        let mut acc3: f64 = 0.0;
+        let v5 = 'b0: {
+            let v4 = x0.tanh().exp2() + f64::atanh(f64::cos(x0) * 0.9);
+            if !(n < 4) {
+                break 'b0 f64::cos(acc3);
+            }
+            (v4 * v4 + 1.0).log(3.0) - (x2 + s1)
+        };
+        if -(s0 * x1) <= -0.5 {
+            s2 = s2 * 0.6 + (s2 - s1).sin() * 0.1;
+        } else if n % 2 == 0 && (0.5_f64.powf(x1.cos()).powi(2) + 1.5).acosh() < -0.5 {
+            s2 = (s2 * 0.8 + (-(1.25 * s0)) * 0.02).tanh();
+            let v5: f64 = x2.sin().exp_m1();
+            acc3 += v5.sin();
+        } else {
+            let v6: f64 = x0.asinh();
+            let v5 = (v[2] * v[2] + 1.0).ln();
+            s1 = s1 * 0.5 + (v6.cos() + v5.tanh()).sin() * 0.25;
+        }
+        let v7 = 'b1: {
+            if v5 < s1.tanh().exp() {
+                s2 = s2.mul_add(0.8, (f64::powi(x1, 2) + 0.5).atan2(v[n % 4]).tanh() * 0.02);
+                break 'b1 f64::exp2((v[n % 4].cos() * 1.5).sinh().tanh());
+            }
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                if i + n < 7 {
+                    return prog_20::<f64>(x2, s2, (v[n % 4] / ((s0 * s0 + 0.5).sqrt().sin() + 2.0)).cos(), &v, i);
+                }
+                if t.min(v5) < v5.min(v[i]) {
+                    break 'b1 f64::asinh(fi);
+                }
+                s2 = s2 * 0.5 + ((s0 + s2).sin() * 1.5).cosh().tanh() * 0.05;
+            }
+            if (acc3 + s2).to_radians() * 20.0 >= x0 || n % 3 == 1 {
+                s0 *= 0.8;
+                s0 += 0.01 * (s0 / (f64::powi(acc3, 2) + 1.0)).sin();
+                acc3 += 0.005 * prog_23(x2.tanh(), s1.asinh().tanh() * 2.0, s0, &v, 3).cos();
+                if (1.25 - s2) * x0 < 1.0 && n % 3 == 1 {
+                    s2 = 0.6 * s2 + 0.4 * f64::asinh(v[n % 4]).tanh();
+                } else {
+                    acc3 += s0 / (v[n % 4].powi(2) + 1.0) / (x1.clamp(f64::cos(acc3) - 1.5, s2.sin() + 1.5).powi(2) + 1.5) * 0.4;
+                }
+            } else {
+                acc3 += f64::tanh(x0.tanh().exp_m1());
+                s2 = s2 * 0.6 + ((0.3 * x1).powi(2) + 1.0).cbrt().sin() * 1.0;
+            }
+            v[2].cos()
+        };
+        let mut m8: f64 = 0.0;
+        for i in 0..4 {
+            m8 = m8.min((v5 + 0.5) / (v[i] * v7 * (v[i] * v7) + 1.5));
+        }
+        s2 = 0.8 * s2 + 0.005 * m8.cos();
+        s2 * 1.5 + f64::sin(acc3) + v7.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(x1.tanh().exp()) * 2.0;
+        let mut s1 = f64::tanh((v[3] * v[3] + 1.5).acosh()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        if x0.clamp((x0 * x1).tanh() - 1.5, f64::tan(x0.sin() * 1.2).cos() + 1.5) <= 0.0 || n < 1 {
+            s1 = (s1 * 0.75 + 3.0_f64.copysign(x2) * 1.0).tanh();
+        } else {
+            let v3 = x2;
+            s1 = s1 * 0.8 + ((x1.powi(2) + 1.0).sqrt() + f64::powi(s1, 3)).cos() * 0.01;
+            acc2 += v3.cos();
+        }
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = t.asinh();
+            acc2 -= f64::sqrt(s0 * s0 + 2.0).sin() * 0.5;
+        }
+        a4 = [(a4[2] * 0.6 + (0.25 - x0).cos() * 0.4).sin(), a4[2], a4[3] * 0.6 + (0.5_f64.powf(s1.sin()) + f64::acosh(a4[n % 4] * a4[n % 4] + 2.0)).sin() * 0.02, a4[3]];
+        let mut k5 = 0;
+        while k5 < 6 && f64::cbrt(v[k5 % 4] * v[k5 % 4] + 1.0) > -1.0 {
+            k5 += 1;
+            let v7 = match k5 {
+                0 | MODE_C => 2.0_f64.log((v[k5 % 4] * x2).powi(2) + 2.0),
+                4 | 6 => {
+                    let v6 = f64::sin(a4[n % 4]);
+                    (v6.asinh().powi(2) + 1.0).log((a4[n % 4] + x1).powi(2) + 2.0)
+                }
+                _ => {
+                    for j in 0..n {
+                        acc2 += (f64::cos(v[j % 4] + s1) * 0.9).atanh() * 0.02;
+                        s0 = s0 * 0.5 + f64::tanh((s0 * s0).abs()) * 0.1;
+                    }
+                    x1.cos()
+                }
+            };
+            s0 = s0 * 0.6 + f64::cos((x0.cos() * 0.9).acos() + (s0 - v[n % 4])) * 0.05;
+            match n {
+                0 => {
+                    acc2 += (a4[k5 % 4].clamp(f64::tanh(a4[k5 % 4]) - 1.5, s0.sin() + 1.5) / 4.0).tanh() * 0.25;
+                    s0 = s0 * 0.75 + f64::acos(v7.cos().sin() * 0.9).tanh() * 0.02;
+                    if f64::cos(x2).sinh() * (a4[k5 % 4].to_degrees() * 0.01) < 0.0 {
+                        acc2 += 0.25 * s1.cos();
+                    } else if x2 + x1 <= -0.5 && k5 > 2 {
+                        s1 = (s1 * 0.75 + (s0.powi(2) + 2.0).ln() * 0.25).sin();
+                        s1 = s1.mul_add(0.75, ((SCALE + s1).tanh() * 0.9).asin().tanh() * 0.1);
+                    }
+                }
+                g if g > 1 => {
+                    s0 = 0.5 * s0 + 0.02 * s0.powi(3).tanh();
+                }
+                _other => {
+                    acc2 += f64::tanh(v7.tanh().tanh()) * 0.25;
+                    acc2 += 0.2 * f64::atanh(a4[n % 4].sin() * 0.9);
+                }
+            }
+            s0 = 0.75 * s0 + 0.05 * f64::sin(f64::tanh(v7));
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            if n % 2 == 0 && (a4[0] * a4[0] + 0.5).ln().asinh() <= v[i % 4] {
+                acc2 += 0.25 * (x1 * std::f64::consts::FRAC_PI_4).cos();
+            } else {
+                s0 = 0.5 * s0 + 0.5 * (1.5 - s0 + fi.tanh().exp_m1()).cos();
+                for _ in 1..n {
+                    let v10: f64 = if let Some(_) = n.checked_sub(2) {
+                        x0.sin() - (s1 - 0.75)
+                    } else {
+                        let v9 = a4[i % 4].cos();
+                        (v9 * v9 + 1.0).powi(-1)
+                    };
+                    acc2 += 0.05 * v10.tanh();
+                    acc2 -= 0.05 * f64::tanh(f64::cos(x0) / (f64::powi((x0 * x0 + 0.5).recip(), 2) + 0.5));
+                }
+            }
+            for j in (0..6).rev() {
+                let fj = j as f64;
+                let v11 = if (a4[k5 % 4] * a4[k5 % 4] + 2.0).acosh() < 0.5 {
+                    ((-s0).powi(2) + 1.0).log10()
+                } else {
+                    return f64::cbrt(fi * fi + 0.5)
+                };
+                if j % 3 == 1 && a4[1].tanh() >= 0.0 {
+                    let x1 = x1.powi(3);
+                    s1 = f64::mul_add(s1, 0.8, f64::tanh(x1.asinh()) * 0.01);
+                } else if (f64::powi(v11, 2) + 1.0).log2() <= fj {
+                    s0 = 0.8 * s0 + 0.2 * x0.cos();
+                    match n.checked_sub(2) {
+                        None => {
+                            match n.checked_sub(3) {
+                                Some(k12) => {
+                                    let c13 = k12 as f64;
+                                    s0 = 0.6 * s0 + 0.4 * f64::cos(((x2 + 0.5).powi(2) + 1.0).ln());
+                                    s0 = (s0 * 0.5 + (x2 * c13).sin() * 0.1).sin();
+                                }
+                                None => {
+                                    acc2 += f64::cos(x1).exp_m1().tanh() * 0.05;
+                                    s1 = (s1 * 0.6 + s1.cos() * 0.4).sin();
+                                    if v11 + (f64::sin(v11) * 1.2).tan() <= -1.0 {
+                                        s1 *= 0.5;
+                                        s1 += 1.0 * f64::tanh((s1.tanh() + 2.0).cbrt());
+                                        break;
+                                    }
+                                }
+                            }
+                            let v14 = f64::atanh(f64::cos(fi) * 0.9);
+                            acc2 -= 0.05 * v14.sin().sin();
+                        }
+                        Some(k15) if k15 > 2 => {
+                            let c16 = k15 as f64;
+                            s0 = (s0 * 0.75 + (c16 * s0).to_degrees() * 0.02 * 0.05).tanh();
+                        }
+                        Some(k17) => {
+                            let c18 = k17 as f64;
+                            acc2 += 0.05 * f64::cos(a4[k17 % 4]).tanh();
+                            let v19 = s0 * x2;
+                            acc2 += 0.05 * f64::tanh(c18.cos() + v19.tanh());
+                        }
+                    }
+                }
+                match j % 2 {
+                    0 => {
+                        s1 *= 0.5;
+                        s1 -= 1.0 * (f64::to_degrees(v11) * 0.01 * v11);
+                        s1 = (s1 * 0.75 + (x0 * x0 + 1.5).acosh() * 0.05).sin();
+                    }
+                    MODE_B => {
+                        let v20 = s1 + v[(j + n) % 4];
+                        acc2 -= 0.05 * f64::exp2(x2.tanh()).sin();
+                        s1 *= 0.6;
+                        s1 -= 0.2 * v20.sin().tanh();
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, (v11 + 2.0).cos() * 0.5);
+                        s0 = (s0 * 0.75 + f64::atanh(s0.tanh() * 0.9) * 0.05).sin();
+                    }
+                }
+                s1 = s1 * 0.75 + (fi.tanh() * 0.9).asin().sin() * 1.0;
+                s0 = s0.mul_add(0.75, f64::tanh(v11) * 0.5);
+            }
+            s0 *= 0.75;
+            s0 += 0.1 * f64::exp2(x2.tanh()).tanh();
+        }
+        acc2 += (f64::powi(x0.atan(), 2) + 1.0).recip();
+        s0 + s1 * 0.25 + acc2.cos() + a4[0] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::recip(x0.powi(2) + 0.5);
+        let mut s1: f64 = f64::tanh((x1 * x1 + 1.0).sqrt()) * 2.0;
+        let mut s2 = f64::cos((s0.sin() * 0.9).acos()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v7 = if let Some(k4) = n.checked_sub(2) {
+            let c5 = k4 as f64;
+            let v6 = f64::cos((s0.sin() * 0.9).acos());
+            (v[1].tanh() * 1.2).tan() / (s0 * s0 + 1.5) + c5.cos() + v6.tanh()
+        } else {
+            x2.tanh() * v[n % 4].hypot(s2)
+        };
+        let v12 = match n.checked_sub(3) {
+            Some(k8) if k8 > 1 => {
+                let c9 = k8 as f64;
+                x2.powi(3) + c9.cos()
+            }
+            Some(_) => f64::tan(x1.cos() * 1.2),
+            None => {
+                let x2: f64 = f64::recip(x1 * x1 + 1.0);
+                let v11 = v7.cos();
+                v11 - s1 + x2.sin()
+            }
+        };
+        let mut k13 = 0;
+        while k13 < n + 1 {
+            k13 += 1;
+            let v14 = match k13 {
+                1 => f64::recip(s1 * s1 + 0.5),
+                2..=3 => f64::cos(v7) + v12.sin().exp2(),
+                4 => f64::ln_1p(v12.sin() * 0.5),
+                _ => (f64::ln(v7 * v7 + 2.0).sin() * 0.9).acos(),
+            };
+            if s2.cos() > -0.5 {
+                let v15 = v7.powi(2);
+                let v16 = f64::atan2(v14, v[k13 % 4] * v[k13 % 4] + 0.5);
+                acc3 -= 0.2 * (v15.sin() + v16.sin()).cos();
+            } else if f64::log(x2 * x2 + 1.0, v[k13 % 4] * v[k13 % 4] + 2.0) >= v14 / (v14.cos() + 2.0) {
+                let Some(k18) = n.checked_sub(3) else {
+                    let v17 = SCALE + f64::cos(v7);
+                    return v12.atan() + v17.tanh()
+                };
+                let c19 = k18 as f64;
+                s1 = (s1 * 0.5 + (v12 + x2) * 0.25).sin();
+                acc3 -= f64::cos(c19).cos() * 0.25;
+            } else {
+                let v20 = f64::cos(v14.hypot(s1));
+                s0 = 0.6 * s0 + 0.02 * f64::tan(s0.cos() * 1.2).tanh();
+                s0 = 0.75 * s0 + 0.05 * f64::cos(v20);
+            }
+            acc3 += v7.sin().exp2().sin() * 0.25;
+        }
+        let v21 = prog_42(x0, (x0 * f64::tanh(v[2])).cos(), s2, v, n);
+        for i in (1..=6).step_by(2) {
+            if prog_20(s2, f64::sin((v12.cos() * 0.9).atanh()) * 2.0, f64::sin(f64::hypot(x2 + s2, x2)), &v, n) > 0.5 {
+                break;
+            }
+            s1 = s1 * 0.8 + prog_20::<f64>((s1 * v[i % 4]).cos().cos() * 2.0, ((s1 * s1 + 2.0).acosh() / (f64::sin(x1 / (s1.tanh() + 2.0)) + 2.0)).tanh(), (v21.powi(2) + 0.5).recip().asinh().tanh(), &v, i).cos() * 0.005;
+            acc3 += 0.5 * (v7.tanh() * 2.0).cosh().tanh();
+        }
+        for i in 0..3 {
+            let fi = i as f64;
+            let v23 = match n + k13 {
+                0..=2 => {
+                    let v22 = f64::recip(v7 * v7 + 1.0);
+                    f64::powf((x2 * x2).ln_1p().powi(2) + 0.5, f64::cos(f64::recip(f64::powi(s0, 2) + 1.0))) + f64::sin(v22)
+                }
+                g if g > 3 => f64::log(x2 * x2 + 1.0, x1 * x1 + 2.0) * x2,
+                _ => f64::abs(fi),
+            };
+            if (x2.sin() * 0.9).atanh() > v12 || i % 3 == 1 {
+                acc3 -= 0.5 * v7.sin();
+                if (s1.powi(2) + 0.5).recip() <= 0.5 {
+                    acc3 -= 0.5 * v7.tanh();
+                    break;
+                }
+                s0 = (s0 * 0.5 + (s0.cos() * 0.9).acos() * 0.2).sin();
+            } else {
+                let v24 = (v21.cos() * 0.9).asin() - v23.sin();
+                let v25 = s1;
+                s1 = (s1 * 0.6 + (v24.sin() + v25.cos()) * 0.02).tanh();
+            }
+            if k13 > 2 && fi - x2 > -1.0 {
+                s2 = 0.75 * s2 + 1.0 * (v7 / 4.0).cos();
+                continue;
+            }
+            s1 *= 0.75;
+            s1 += 0.2 * f64::sin(x1 * 1.25);
+            s1 = (s1 * 0.75 + v23.sin() * 0.01).sin();
+        }
+        f64::cos(x2) - s0.tanh() + s1.sin() - s2 + acc3.sin() + v7.cos() + f64::tanh(v12) + v21.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_56<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::log((x1 + x2).powi(2) + 1.0, T::powi(x2.tanh(), 2) + 2.0).tanh() * 2.0;
+        let mut s1 = T::cos(T::sinh(T::tanh(x0) * 2.0)) * 2.0;
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            let v4: T = (x2.powi(2).powi(2) + 1.0).atan2(T::log(T::from_f64(2.0_f64).unwrap(), x1 * x1 + 2.0));
+            if n < 1 && (T::powi(v[k3 % 4], 2) + T::from_f64(0.5).unwrap()).sqrt().asinh() <= 0.0 {
+                break;
+            }
+            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.75).unwrap() * (x2.to_degrees() * 0.01).sin();
+            s0 = s0 * T::from_f64(0.8).unwrap();
+            s0 = s0 + 0.01 * v4.cos().cos();
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if (x0.powi(2) + 2.0).acosh() <= T::from_f64(0.5).unwrap() {
+                match (n % 3).checked_sub(1) {
+                    Some(0..=1) => {
+                        s1 = (s1 * T::from_f64(0.75).unwrap() + (T::tanh(x2.asinh()) * 0.9).atanh() * T::from_f64(0.05).unwrap()).sin();
+                    }
+                    Some(k6) => {
+                        let c7 = T::from_usize(k6).unwrap();
+                        acc2 = acc2 + 0.1 * T::sin(prog_20(x0, x0 * T::from_f64(0.75).unwrap(), x1, &v, k5));
+                        acc2 = acc2 + T::from_f64(0.5).unwrap() * c7.sin().cos();
+                    }
+                    _ => {
+                        s0 = s0 * T::from_f64(0.75).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * T::sin(x2 * s0);
+                        let v8 = prog_20::<T>((v[2] + (v[2] * v[2] + T::from_f64(0.5).unwrap()).ln()).tanh(), T::tanh(x0.atan()) * 2.0, (v[n % 4] / (x1.cos() + 2.0)).sin() * 2.0, &v, n);
+                        acc2 = acc2 - T::cos(v8) * T::from_f64(0.02).unwrap();
+                    }
+                }
+            } else if prog_20(x0 * T::from_f64(0.5).unwrap(), x0 * 2.0, x0 * T::from_f64(0.5).unwrap(), &v, 2) > -T::from_f64(0.5).unwrap() {
+                let Some(k9) = (k5 + n).checked_sub(1) else {
+                    return x2 * x0
+                };
+                let c10 = T::from_usize(k9).unwrap();
+                acc2 = acc2 - T::from_f64(0.5).unwrap() * c10.tanh().cos();
+            } else {
+                let v11 = T::asinh(s1);
+                let v12 = (x0.cos() * 0.9).atanh();
+                s1 = (s1 * T::from_f64(0.75).unwrap() + (T::tanh(v11) - v12.cos()) * T::from_f64(0.02).unwrap()).sin();
+            }
+            acc2 = acc2 - T::cos(T::from_f64(0.5_f64).unwrap().atan2(v[2])) * T::from_f64(0.5).unwrap();
+            acc2 = acc2 + (s0 + x2).tanh() * T::from_f64(0.5).unwrap();
+            if k5 >= 3 || T::ln(T::ln(x1.powi(2) + T::from_f64(0.5).unwrap()).powi(2) + T::from_f64(0.5).unwrap()) > -T::from_f64(0.25).unwrap() {
+                break;
+            }
+        }
+        for i in 0..3 {
+            s1 = 0.6 * s1 + T::from_f64(0.4).unwrap() * T::cos(v[(i + k5) % 4]);
+            let v14: T = if !(k3 == 3) {
+                let x1 = (x1.tanh() * 1.5).cosh().tanh().exp2();
+                let v13 = (s1.tanh() * T::from_f64(1.2).unwrap()).tan();
+                x1 - v[3 - k5] + v13.tanh()
+            } else {
+                x2 / (v[n % 4].tanh() + 2.0)
+            };
+            acc2 = acc2 - v14.tanh() * T::from_f64(0.25).unwrap();
+        }
+        for i in 0..v.len() {
+            for j in 0..3 {
+                let fj = T::from_usize(j).unwrap();
+                if s0 < s0 * v[j] {
+                    break;
+                }
+                let v17 = if T::exp2(s0.cos()) >= 1.0 {
+                    let v15 = v[n % 4].asinh();
+                    v15.sin().exp()
+                } else {
+                    let v16 = T::from_f64(SCALE).unwrap() + s1;
+                    0.1 * T::asin(v[(j + k3) % 4].cos() * 0.9) + T::cos(v16)
+                };
+                let v18 = (fj * fj + 1.0).log(3.0);
+                s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), v[3].tanh() * T::from_f64(0.5).unwrap());
+                s1 = (s1 * T::from_f64(0.5).unwrap() + (v17.tanh() + v18.cos()) * 0.1).tanh();
+            }
+            if v[(i + n) % 4].to_degrees() * T::from_f64(0.02).unwrap() + (s0 - v[k5]) >= T::from_f64(0.5).unwrap() {
+                s1 = 0.6 * s1 + 0.1 * T::sin((T::cos(s0) * 0.9).asin());
+                s0 = (s0 * 0.6 + v[0].asinh() * T::from_f64(0.4).unwrap()).tanh();
+            }
+            s1 = s1 * T::from_f64(0.5).unwrap() + (x1 * x1 + 1.0).log(s0 * s0 + 2.0).tanh() * 0.1;
+        }
+        v[2].tanh() + s0 + s1 + acc2.tanh() - v[2].hypot(s0.clamp(v[3 - k5].sin() - 1.5, v[2].cos() + 1.5))
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = f64::tanh(x0 / ((x0.to_degrees() * 0.01).powi(2) + 0.5)) * 2.0;
+        let mut s1: f64 = (v[2] * std::f64::consts::FRAC_1_PI - v[2]).cos() * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        let v4 = match n {
+            0 | PHASE_C => (f64::sin(x2) * 1.5).cosh(),
+            3..=4 => x2 / (f64::powi(s0, 2) + 1.5),
+            g if g > 5 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    if s2 - t > x0 && i % 2 == 0 {
+                        acc3 += f64::log(f64::powi(s0, 2) + 1.0, 10.0).atan2(f64::powi(s0, 2) + 1.0).sin() * 0.5;
+                    } else if v[3] > 1.0 {
+                        s1 = s1.mul_add(0.6, (f64::recip(f64::powi(fi, 2) + 0.5).powi(2) + 1.0).powf(0.3).tanh() * 1.0);
+                    }
+                    if t.cos() + f64::to_radians(x2) > -0.5 {
+                        acc3 += 0.5 * f64::sin((fi.asinh().powi(2) + 1.0).ln());
+                        break;
+                    }
+                    s0 = (s0 * 0.75 + fi / ((s1 * s1 + 1.0).recip().powi(2) + 1.5) * 0.25).sin();
+                }
+                s2 = (s2 * 0.5 + (s1 * s1 + 0.5).sqrt() * 0.05).sin();
+                f64::min(x2, x0) + v[n % 4].tanh()
+            }
+            _ => {
+                let x2 = (x2.cos() * 0.9).atanh();
+                s0 = s0 * 0.5 + f64::sin((s0 * s0 + 1.0).cbrt().atan()) * 0.02;
+                SCALE + x2
+            }
+        };
+        let v6 = 'b1: {
+            if n == 6 && v4.clamp(-1.5, 1.5) < 0.0 {
+                break 'b1 prog_42(((-2.0_f64).max(v4) / (x1.tanh() + 2.0)).sin(), f64::sin(f64::cosh(x1.cos())), f64::tanh(x1.asinh() - f64::exp2(v4.tanh())) * 2.0, [v[0], v[1], v[2], v[3]], n);
+            }
+            s2 = (s2 * 0.6 + (s2 + 0.65) * 0.05).tanh();
+            let v5 = f64::sin(v4 + x1);
+            v5 / (f64::powi(x1, 2) + 0.5)
+        };
+        let v10: f64 = 'b2: {
+            let v7 = ((x1.to_radians() * 50.0).cos() * 0.9).acos();
+            if v[n % 4] >= 0.5 && n % 3 == 1 {
+                s1 = s1 * 0.75 + v7.abs().sin() * 0.1;
+                break 'b2 v6;
+            }
+            for i in 0..4 {
+                let fi = i as f64;
+                if x2.tanh().exp() >= 0.5 {
+                    s1 *= 0.5;
+                    s1 += 0.25 * (s1.powi(2) + 0.5).recip().sin();
+                    if n == 4 {
+                        s1 *= 0.75;
+                        s1 -= 0.05 * s1.cos().exp().tanh();
+                        s2 = s2 * 0.6 + f64::sin(x0) * 0.4;
+                        if f64::cos(s1) >= 0.5 {
+                            return v7 - v6.atan();
+                        }
+                    } else if f64::cbrt(f64::tanh(v7) + 2.0).tanh().exp2() < 1.0 {
+                        s1 *= 0.5;
+                        s1 += 1.0 * (x0.powi(2) + 1.0).log10().cos();
+                    }
+                    let v8 = prog_20(1.5, s0, (v6.powi(2) + 0.5).recip().sin(), v, n);
+                    s2 *= 0.5;
+                    s2 += 0.005 * v8.tanh().tanh();
+                } else if (v[i].tanh() + 2.0).cbrt() >= v4 {
+                    acc3 += 0.5 * f64::tanh(v6.hypot(v[n % 4]));
+                    if (v7 * v7 + 2.0).sqrt() < x0 || i % 3 == 1 {
+                        let v9 = 'b4: {
+                            s1 *= 0.75;
+                            s1 -= 0.05 * (v[3 - i] - (f64::cos(x0) * 0.9).asin()).tanh();
+                            if !(n > 3 && v4.cos() + s0 >= 0.0) {
+                                break 'b4 v[i] - fi.tanh().exp2();
+                            }
+                            (s0 * s0 + 1.0).recip()
+                        };
+                        s0 = 0.8 * s0 + 0.2 * f64::cos(v9);
+                    } else {
+                        acc3 += 0.5 * (s2 * s2 + 1.0).log10().sin();
+                        if v4 - v6 >= v[n % 4] {
+                            s1 = 0.5 * s1 + 0.4 * (-v[3 - i]).tanh().cosh().tanh();
+                            break;
+                        }
+                    }
+                    acc3 -= 0.5 * ((v[i] * v[i] + 1.0).log10() + v4.atan2(f64::powi(s0, 2) + 0.5)).sin();
+                    if f64::tan(v7.tanh() * 1.2) + 1.5 < v7.cos().exp_m1() {
+                        break;
+                    }
+                }
+                if (v6.powi(2) + 2.0).ln() < f64::sqrt(v[(i + n) % 4] * v[(i + n) % 4] + 1.0) {
+                    s2 *= 0.5;
+                    s2 += 0.1 * f64::sin(f64::sqrt(v6 * v6 + 1.0).cos().exp());
+                    break 'b2 (v7.atan().powi(2) + 1.0).log10();
+                }
+                s1 = 0.5 * s1 + 0.1 * f64::exp(f64::sin(v7)).tanh();
+            }
+            0.5_f64.powf(v4.sin()) + v7.tanh()
+        };
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            acc3 -= 0.5 * ((s1 - v4).powi(2) + 2.0).sqrt().tanh();
+            let v12 = f64::abs(v6.to_radians());
+            s0 = 0.75 * s0 + 0.05 * (f64::sinh(s0.tanh()) + (f64::sin(x1) * 0.9).asin()).sin();
+            if k11 >= 4 || (v12 * v12 + 1.0).cbrt() >= 0.0 {
+                break;
+            }
+        }
+        s0 + s1 + s2.sin() + acc3.tanh() - v6.sin() - v10.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_58<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).powi(-3).copysign(x1.hypot(x0));
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = (v[i].cos() * 2.0).cosh() - v[i];
+        }
+        let v3 = prog_11(x2, f64::sin(a2[n % 4]).cos(), acc1, [v[0], v[1], v[2], v[3]], n);
+        'l1: for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = (s0 * 0.6 + v3.asinh() * 0.4).sin();
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                if f64::exp_m1(v[i % 4].mul_add(fj, fi).cos()) > -0.5 {
+                    acc1 += 0.05 * a2[(j + i) % 4].sin();
+                    let v3 = (fi.powi(2) + 1.0).recip();
+                    acc1 += v3.cos() * 0.05;
+                } else {
+                    s0 = (s0 * 0.8 + fi * 1.0).tanh();
+                    s0 = (s0 * 0.6 + (SCALE + x1) * 0.4).tanh();
+                }
+                if fi - a2[3] > (s0 * s0 + 0.5).powf(f64::tanh(a2[j % 4])) && i < 4 {
+                    break 'l1;
+                }
+                acc1 -= 0.05 * f64::cos((x1 - fj).atan());
+            }
+            acc1 += f64::recip(x2 * x2 + 1.0).tanh() * 0.25;
+        }
+        let [b4, b5] = [v3, f64::to_radians(f64::tan(v[0].sin() * 1.2)) * 20.0];
+        let mut a6 = [0.0; N];
+        for i in 0..N {
+            a6[i] = v[n % 4].mul_add(v[i], b4);
+            s0 = (s0 * 0.75 + (f64::powi(s0.tanh().exp2(), 2) + 1.0).log2() * 0.1).sin();
+        }
+        let [b7, _, b8, _] = *v;
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            let v10 = b8.sin() - f64::log2(v3 * v3 + 1.0);
+            let v11 = (a6[k9 % 4].sin() * 1.5).sinh() + b7;
+            let v12 = x1;
+            acc1 -= 0.5 * f64::cos(b5).exp().sin();
+            if k9 >= 4 || f64::atan2(b4 * b4 + 1.0, x0) >= -0.5 {
+                break v3.cos();
+            }
+            acc1 += 0.5 * (f64::cos(v10) - f64::cos(v11) + v12.sin()).cos();
+        };
+        s0 + acc1.tanh() - b4.sin() + b5.cos() + f64::sin(a6[1]) + b7 + b8 + v13 - (b7.to_radians() * 50.0).max(b5)
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let w0 = v;
+        let mut s1 = f64::cos(x0 - w0[0]);
+        let mut acc2: f64 = 0.0;
+        'l0: for (i, &t) in w0.iter().enumerate() {
+            let fi = i as f64;
+            match i % 2 {
+                PHASE_B => {
+                    break;
+                }
+                _ => {
+                    s1 = 0.6 * s1 + 0.1 * f64::sin(f64::tanh(x0).exp_m1());
+                    if f64::exp2(x2.sin()).sin().exp() <= f64::acosh(f64::powi(s1, 2) + 1.5) {
+                        s1 = s1 * 0.75 + f64::cos(f64::atanh(s1.sin().exp_m1().cos() * 0.9)) * 0.01;
+                    } else {
+                        for j in 0..3 {
+                            acc2 += 0.1 * f64::cos((x2 * fi).min(2.0_f64.min(x1)));
+                            acc2 -= 0.1 * v[j].asinh();
+                        }
+                        for _ in 0..v.len() {
+                            s1 = 0.8 * s1 + 0.25 * (s1 * std::f64::consts::FRAC_PI_4);
+                            let v3 = f64::to_degrees(x1.sin().exp()) * 0.01;
+                            if !(i % 3 == 1) {
+                                break;
+                            }
+                            s1 = s1 * 0.75 + v3.sin() * 0.1;
+                        }
+                    }
+                    s1 = 0.5 * s1 + 0.02 * prog_20::<f64>(0.25, s1, 0.75, v, 2).sin();
+                    match i + n {
+                        0 => {
+                            continue;
+                        }
+                        1 | 3 => {
+                            let v4: f64 = x2 + x0;
+                            s1 = s1 * 0.6 + f64::ln_1p(f64::cos(t) * 0.5).powi(2).ln_1p() * 0.4;
+                            s1 *= 0.75;
+                            s1 += 0.1 * v4.tanh().tanh();
+                        }
+                        4 => {
+                            acc2 += 0.02 * f64::sin(prog_20::<f64>(x2, f64::cos(x1.mul_add(fi, x0)), 0.25, v, n));
+                            for j in 1..n {
+                                s1 *= 0.6;
+                                s1 += 0.4 * v[1].sin();
+                                let v5 = 1.5_f64.copysign(v[(j + n) % 4]);
+                                acc2 += v5.tanh().cos() * 0.1;
+                            }
+                        }
+                        _ => {
+                            s1 = s1 * 0.6 + f64::tanh(x1 * 2.0) * 0.2;
+                        }
+                    }
+                }
+            }
+            s1 *= 0.5;
+            s1 -= 1.0 * (2.0 * fi).cos();
+            for _ in 0..n {
+                if (x1.powi(2) + 1.0).log(3.0) < f64::log10(f64::powi(s1, 2) + 1.0) {
+                    acc2 += (f64::exp_m1(fi.sin()) + (t.sin() * 2.0).cosh()).sin() * 0.05;
+                    break;
+                }
+                if f64::acos((x0.cos() * 1.2).tan().tanh() * 0.9) > 0.5 {
+                    continue 'l0;
+                }
+                acc2 += 0.05 * (t * 0.35).tanh();
+            }
+            s1 = (s1 * 0.5 + t.sin() * 0.5).sin();
+        }
+        let v6 = prog_20::<f64>(2.0, x2, f64::tanh(s1 * x2 + f64::sqrt(v[3] * v[3] + 1.0)), w0, n);
+        for i in (0..3).rev() {
+            s1 = (s1 * 0.8 + (v6 - w0[i]) * 0.1).sin();
+            let v9: f64 = if f64::ln_1p(x2.sin() * 0.5) < 0.25 {
+                let x1 = (x1.powi(2) + 1.0).log(2.0);
+                let v7 = 1.5_f64.atan2(x2);
+                x2 + v[i] + x1.tanh() + v7.tanh()
+            } else if x1 <= 0.0 {
+                let v8 = f64::atan(w0[i]);
+                f64::ln_1p(x2 * x2) + v8.sin()
+            } else {
+                x0.sin().clamp(-1.5, 0.5)
+            };
+            let v10 = f64::exp_m1(w0[i].cos()).tanh();
+            acc2 -= 0.5 * (f64::cos(v9) + v10.sin()).cos();
+        }
+        let v11 = f64::to_radians(x1);
+        let mut m12 = f64::NEG_INFINITY;
+        for i in 0..=n {
+            m12 = f64::max(m12, (v11 - v[i % 4]) / (v[i % 4] * v[i % 4] * (v[i % 4] * v[i % 4]) + 0.5));
+            s1 = s1 * 0.8 + (v[0] - v6).sin() * 0.1;
+        }
+        s1 = (s1 * 0.6 + f64::tanh(m12) * 0.02).tanh();
+        s1.tanh() - acc2.cos() - v6 * 0.5 + v11
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x2 - 0.65).exp().cos() * 2.0;
+        let mut s1 = x2.tanh();
+        let mut s2 = f64::powi(x2 * x2 + 1.0, -1).sin().exp2();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            match k4 {
+                1..=2 => {
+                    acc3 += x1.cos() * 0.25;
+                }
+                MODE_D => {
+                    let v5: f64 = f64::exp2(x0.cos());
+                    s2 = (s2 * 0.5 + v5.sin() * 0.25).sin();
+                }
+                4..=5 => {
+                    s0 = (s0 * 0.75 + x0 / (v[3].powi(2) + 0.5) * 0.02).sin();
+                    break;
+                }
+                _ => {
+                    acc3 += 0.01 * prog_20(s0.mul_add(x2, v[k4 % 4]).tanh() * 2.0, s2, s1, v, n).cos();
+                    if k4 > 1 && f64::powi(x2, 3).min(x0 - x1) > 1.0 {
+                        let v6 = -(1.5 * x2);
+                        s1 = (s1 * 0.5 + f64::atan(x1) * 0.5).tanh();
+                        s0 = s0.mul_add(0.5, v6.sin() * 0.25);
+                    }
+                    acc3 += 0.25 * f64::sin(x2);
+                }
+            }
+            let v7 = (s2.sin() * 2.0).cosh().tanh();
+            acc3 += (x1 / (v[0].cos() + 2.0)).hypot(s2.tanh().exp_m1()).sin() * 0.25;
+            acc3 += 0.25 * v7.sin();
+        }
+        s1 = s1 * 0.6 + (2.0 - s2).sin() * 0.05;
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc3 += 0.4 * v[2].cos().sin();
+            acc3 += 0.4 * (x0 / (f64::powi(x0, 2) + 0.5)).cos();
+            acc3 -= (x1 * x0).tanh() * 0.4;
+            if k8 >= 5 {
+                break;
+            }
+        }
+        let v9 = match k8 {
+            1..=3 => prog_20((x0.tanh() * 0.5).ln_1p().sin(), x1, s0, v, k8),
+            5 => {
+                s1 = s1.mul_add(0.6, s1.sin() * 0.05);
+                (v[k8 % 4] * x2).copysign(v[(k8 + n) % 4].asinh())
+            }
+            _ => {
+                acc3 += v[k8 % 4].sin();
+                -x1
+            }
+        };
+        for _ in 0..n {
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                s2 = (s2 * 0.6 + v9 / (f64::tanh(x0) + 2.0) * 0.05).sin();
+                s0 = s0 * 0.75 + s0.mul_add(s0, x1).sin() * 0.05;
+            }
+            s0 = s0 * 0.8 + x0.sin() * 0.2;
+        }
+        x0 * 0.75 + f64::sin(x1) + s0.tanh() + s1 * 0.75 + f64::cos(s2) + f64::cos(acc3) + v9.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_61<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::cbrt(v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap());
+        let mut s1 = T::sin(v[1].cos().exp() / (s0 * s0 + 1.0)) * 2.0;
+        let mut acc2: T = 0.0;
+        let Some(k3) = (n % 3).checked_sub(1) else {
+            return (x1 + x0).clamp(x1.tanh() - 1.5, T::sin(x1 * s0) + 1.5)
+        };
+        let c4 = T::from_usize(k3).unwrap();
+        s1 = (s1 * 0.6 + T::atan(x1) * T::from_f64(0.4).unwrap()).sin();
+        let mut a5 = [0.0; 4];
+        a5[0] = (x0 * x0).ln_1p();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * T::from_f64(0.75).unwrap() + (x2 - v[i]).cos() * 0.1;
+        }
+        let v6: T = prog_20(x0 * 2.0, s0, x0 * T::from_f64(0.75).unwrap(), &v, n);
+        'l1: for (i, &t) in v.iter().enumerate() {
+            acc2 = acc2 + (T::powi(T::cos(a5[i]), 2) + 1.0).log(T::from_f64(10.0).unwrap());
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                if c4.atan2(v6 * v6 + 1.0) > -T::from_f64(0.5).unwrap() {
+                    break 'l1;
+                }
+                acc2 = acc2 + T::exp(t.sin()).cos() * T::from_f64(0.05).unwrap();
+            }
+            if n < 4 {
+                s1 = T::mul_add(s1, T::from_f64(0.75).unwrap(), T::cos(s1) * T::from_f64(0.25).unwrap());
+                s1 = T::mul_add(s1, T::from_f64(0.8).unwrap(), s1 * 0.2);
+            } else if (T::cos(x2).exp2().powi(2) + 1.0).atan2(x0 * c4) > s0 || k3 > 0 {
+                s0 = (s0 * 0.6 + x1 * T::from_f64(0.4).unwrap()).sin();
+                if (s1.cos() * 0.9).asin() > (v6.cos() * 0.9).atanh() || n < 6 {
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + T::log(T::from_f64(1.5_f64).unwrap(), c4 * c4 + 2.0) * 1.0).sin();
+                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.25).unwrap() * t.clamp(-T::from_f64(0.5).unwrap(), 1.5).cos();
+                    if s1.cos() - a5[k7 % 4].cos().exp_m1() <= 1.0 {
+                        break;
+                    }
+                } else if t + a5[k7 % 4] > 0.0 {
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + T::powi(x1, 2) * 0.1).sin();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + 0.005 * T::sin(prog_20(s1, T::cos(v6 + x2) * 2.0, T::cos(T::exp2(T::cos(x1 + c4))), &v, 6));
+                }
+            }
+            acc2 = acc2 + T::from_f64(0.5).unwrap() * T::sin((T::cos(s0) * 2.0).sinh().tanh());
+            acc2 = acc2 - T::from_f64(0.5).unwrap() * t.tanh().tanh();
+        }
+        for &t in a5.iter() {
+            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * (v6 * v6 + 1.0).log2().tanh();
+            if (c4 * c4 + 1.0).log(c4 * c4 + 2.0) / ((c4 / (T::sin(v6) + 2.0)).cos() + 2.0) >= T::from_f64(0.25).unwrap() {
+                break;
+            }
+            s1 = (s1 * T::from_f64(0.8).unwrap() + t.sin() * 0.2).tanh();
+        }
+        x2 * 1.5 + s0 * 1.5 + s1.tanh() + acc2.cos() - c4 * T::from_f64(0.25).unwrap() - a5[2] * T::from_f64(0.25).unwrap() + v6 * T::from_f64(0.5).unwrap() + T::cos(c4 - v[(k3 + n) % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = v[n % 4];
+        for i in 1..4 {
+            m2 = (x1 - v[i]).min(m2);
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 -= 0.5 * x0.tanh();
+            match n + k3 {
+                1 => {
+                    acc1 += 0.5 * f64::tanh((f64::tanh(x1) * 1.5).sinh());
+                    let v4 = m2.asinh();
+                    acc1 += 0.5 * v4.tanh();
+                }
+                PHASE_C => {
+                    s0 = s0.mul_add(0.75, f64::sin((f64::sin(s0) * 0.9).acos() / (s0.tanh().tanh() + 2.0)) * 0.02);
+                    break;
+                }
+                3 | 5 => {
+                    s0 = s0 * 0.5 + f64::cos(f64::sinh(f64::cos(x2))) * 0.25;
+                }
+                _other => {
+                    let v5 = (m2.powi(2) + 0.5).ln().asinh();
+                    s0 = 0.6 * s0 + 0.05 * f64::cos((x2.sin() * 0.9).atanh());
+                    if k3 == 0 {
+                        let v6 = prog_20::<f64>(x1, v5, 0.75, v, n);
+                        s0 = s0.mul_add(0.5, s0.sin().tanh() * 0.5);
+                        acc1 += 0.1 * f64::tanh(v6);
+                    } else if (f64::cos(v[3 - k3]) * 1.2).tan() <= 1.0 {
+                        let v7 = prog_20(x0, x1, 1.5, v, k3);
+                        let x2 = x2.clamp(f64::sin(x0) - 1.5, x2.cos() + 1.5) + (f64::powi(v5, 2) + 0.5).sqrt();
+                        s0 = (s0 * 0.6 + (v7.cos() + x2.sin()) * 0.01).tanh();
+                    }
+                    s0 = f64::mul_add(s0, 0.8, v5.cos() * 0.1);
+                }
+            }
+            if k3 >= 3 {
+                break;
+            }
+        }
+        if (f64::sin(x1) * 1.5).sinh() >= -0.5 {
+            let v8 = (f64::sin(SCALE + m2) * 0.9).atanh();
+            acc1 += v8.cos() * 0.4;
+        } else {
+            s0 *= 0.6;
+            s0 += 0.02 * (m2 * m2 + 1.0).log(m2.powi(2) + 2.0).cos();
+        }
+        let mut m9 = s0;
+        for i in 0..5 {
+            let c10 = v[(i * 3) % 4] * 1.5 + 0.25;
+            m9 = c10.max(m9);
+        }
+        acc1 -= m9.tanh();
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            s0 = s0.mul_add(0.6, (x0 + 3.0_f64.log(x0.powi(2) + 2.0)).tanh() * 0.1);
+            let v12 = f64::ln(m9 * m9 + 1.0);
+            if k11 >= 4 {
+                break;
+            }
+            s0 = 0.6 * s0 + 0.4 * f64::sin(v12.tanh());
+        }
+        for i in 0..6 {
+            match k3 % 3 {
+                1 => {
+                    let v13: f64 = x1.powi(2).atan();
+                    s0 = s0 * 0.5 + f64::tanh(f64::sinh(m9.tanh()).hypot(-v13)) * 0.05;
+                    if x0 >= 1.0 {
+                        acc1 += (v[(i + k11) % 4] + m2 + v13.to_degrees() * 0.02).tanh() * 0.25;
+                    } else if f64::atan2(s0, v[i % 4] * v[i % 4] + 1.0) >= m2.tanh().exp() || n < 6 {
+                        let v14 = f64::sqrt((v[0] + x2).powi(2) + 1.0);
+                        s0 = s0 * 0.75 + v14.cos().cos() * 0.1;
+                    }
+                }
+                2 => {
+                    let v15 = (f64::cos(x0) * 0.9).acos() + f64::tanh(v[(i + n) % 4]).exp_m1();
+                    acc1 += v15.sin() * 0.25;
+                }
+                _other => {
+                    acc1 -= 0.25 * x0.tanh();
+                }
+            }
+            let v16 = match k11 % 3 {
+                1 => {
+                    s0 = 0.6 * s0 + 0.25 * f64::cos(s0.sin().exp2());
+                    x0 * v[k3]
+                }
+                PHASE_C => 1.5_f64.powf(x1.tanh()),
+                _ => s0.asinh(),
+            };
+            acc1 += ((x0 + v[2]) * m2).cos() * 0.25;
+            acc1 += 0.25 * f64::cos(v16).tanh();
+        }
+        x0 * 0.5 + s0.sin() - acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::cos(prog_23(1.2, f64::clamp(x1, -0.5, 1.5).tanh(), f64::cosh((x2 * std::f64::consts::FRAC_1_PI).cos()).tanh(), &v, 1)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in (0..4).rev() {
+            let fi = i as f64;
+            s0 = 0.6 * s0 + 0.4 * f64::sin(x0 / (fi.cos() + 2.0));
+            for _ in (0..=i).rev() {
+                acc1 += f64::cos(0.1 * (x1 * x1 + 1.0).log10()) * 0.1;
+                if f64::log(f64::powi(s0 / 4.0, 2) + 1.0, 2.0) < (v[2].tanh() * 0.5).ln_1p() {
+                    break 'l0;
+                }
+            }
+            acc1 += 0.5 * (v[3 - i] / (f64::powi(x2, 2) + 1.0) / (x2.sin().cos() + 2.0)).cos();
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            let v2 = if !(n % 2 == 0) {
+                f64::log(x0 * x0 + 1.0, x2.powi(2) + 2.0) + (fi + x0)
+            } else if (x1 * x1 + 1.0).log10() >= 0.25 {
+                fi - 2.5
+            } else {
+                let x1 = x0.to_degrees() * 0.02;
+                f64::mul_add(x2, v[i % 4], x2) + f64::tanh(x1)
+            };
+            acc1 -= 0.25 * (x0 - v2).cos();
+            s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
+        }
+        let v5 = if v[n % 4] - x1 >= (f64::tanh(x0) * 0.9).acos() {
+            for (i, &t) in v.iter().enumerate() {
+                s0 = s0.mul_add(0.5, f64::tanh((v[1].tanh() * 0.9).acos() + s0.cos().exp()) * 0.1);
+                match i % 2 {
+                    1 => {
+                        s0 = s0.mul_add(0.6, f64::sin(s0.tanh().exp2()) * 0.25);
+                    }
+                    _other => {
+                        s0 = s0.mul_add(0.8, f64::sin(f64::sin(x1).exp2()) * 0.1);
+                    }
+                }
+                acc1 -= 0.5 * f64::tanh(t);
+            }
+            f64::recip(x2 * x2 + 1.0)
+        } else if ((x1 * x1 + 0.5).sqrt().powi(2) + 2.0).acosh() < 0.0 {
+            let v3 = prog_11(x1, 1.2, 0.5, v, n);
+            acc1 -= v3.tanh() * 0.05;
+            x0.asinh()
+        } else {
+            let v4 = v[n % 4] * v[2] + (x1 * x1 + 1.0).recip();
+            f64::sinh(f64::sin(v4)) - v[0]
+        };
+        let v6 = x1 + v5;
+        let mut k7 = 0;
+        let v13 = loop {
+            k7 += 1;
+            if (v6.tanh() * 1.2).tan() - v5 >= x0 && k7 > 0 {
+                let v8 = v6.cos();
+                s0 *= 0.5;
+                s0 += 0.5 * v8;
+            } else if prog_20(((x0.cos() * 1.5).sinh().powi(2) + 1.0).log10().sin(), x0, 0.75, &v, 1) < v5 + 0.8 {
+                let v9: f64 = prog_20(f64::exp(x2.tanh()).cos() * 2.0, s0, (f64::to_radians(x1) * 20.0).cos(), &v, 1);
+                s0 = 0.8 * s0 + 0.1 * f64::powf(2.0_f64, 0.5_f64.atan2(x1).tanh()).tanh();
+                if x0.cos().exp_m1().atan() < 0.0 {
+                    return (f64::sin(v[2]) * 0.9).atanh();
+                }
+                acc1 += 0.02 * v9.cos().tanh();
+            } else {
+                acc1 += x2.cos().exp2().cos();
+                if !(k7 > 1 && (f64::cos((v5 * v5 + 1.0).log10()) * 1.2).tan() >= v[k7]) {
+                    acc1 -= f64::tanh(f64::asinh(x1));
+                } else if k7 % 2 == 0 {
+                    acc1 -= (x0 * v[n % 4]).sin();
+                }
+            }
+            match k7 {
+                0..=1 => {
+                    s0 = (s0 * 0.75 + x1 / (s0 * s0 + 0.5) * 0.02).sin();
+                    let v10: f64 = x1.asinh();
+                    acc1 += v10.tanh().cos();
+                }
+                PHASE_C => {
+                    for (j, &u) in v.iter().enumerate() {
+                        if (f64::sin(u + v[j]) * 0.9).asin() < v[j].atan() || n > 1 {
+                            return (f64::sin(s0) * 0.9).atanh().atan();
+                        }
+                        let v11 = match j % 3 {
+                            0 => v6.sin().sinh().to_radians(),
+                            2 => x1.atan2(f64::powi(v6.cos().exp(), 2) + 0.5),
+                            _ => {
+                                s0 = f64::mul_add(s0, 0.5, f64::sin((f64::powi(f64::atan(v5), 2) + 1.0).log(2.0)) * 0.25);
+                                x2.cos()
+                            }
+                        };
+                        s0 = s0 * 0.5 + (-s0).sin() * 0.5;
+                        acc1 -= v11.sin() * 0.2;
+                    }
+                    s0 = s0.mul_add(0.75, f64::sin(s0 + x2) * 0.1);
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + x2 * s0 * 0.1).sin();
+                    let v12 = f64::ln_1p(x1.powi(3).cos() * 0.5);
+                    s0 = s0 * 0.6 + v12.sin() * 0.02;
+                }
+            }
+            acc1 -= (x1 * x1).ln_1p().max(f64::powi(v[(k7 + n) % 4], 3)).sin() * 0.25;
+            if k7 >= 2 || x0.sin().exp_m1() > f64::atan(x2) {
+                break (x0 * x0 + 1.5).acosh() * (f64::powi(x0, 2) + 0.5).cbrt();
+            }
+        };
+        let v17 = if (v[2].powi(2) + 1.5).acosh() / 4.0 > -0.5 {
+            f64::atan2(-x2, v6.cos().powi(2) + 1.0)
+        } else {
+            for i in 0..4 {
+                let v16 = match i % 3 {
+                    0 => {
+                        let x2 = f64::asin(v13.tanh() * 0.9);
+                        let v14 = (f64::tanh(v6.cos()) * 0.9).atanh();
+                        s0.to_radians() * 50.0 + x2.tanh() + v14.tanh()
+                    }
+                    1 => v5.sin(),
+                    PHASE_C => {
+                        let v15 = (v13 / (x0.powi(2) + 1.0)).sin();
+                        ((v[i] / 2.0).cos() * 0.9).asin() + f64::cos(v15)
+                    }
+                    _ => f64::atan2(v6 * v6 + 1.0, x1),
+                };
+                s0 = s0.mul_add(0.75, v6.sin().sin() * 0.25);
+                s0 = s0.mul_add(0.8, f64::tanh(v16.tanh()) * 0.02);
+            }
+            prog_20(2.0, s0, x0, &v, n)
+        };
+        s0 + acc1.sin() + f64::sin(v6) - v13 - v17
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::exp(v[3].cos())) * 2.0;
+        let mut s1: f64 = (x2 * (x2 + x0)).cos() * 2.0;
+        let mut s2 = (x1.powi(2) + 1.5).acosh().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if prog_11(x1, acc3, 0.75, v, 1) > v[n % 4] {
+            acc3 += f64::sin(x0);
+            if f64::powi(x1, 2) < 0.0 {
+                let mut k4 = 0;
+                while k4 < n {
+                    k4 += 1;
+                    let v5 = 1.25 - v[k4 % 4];
+                    if (s0 * s0).ln_1p() >= 1.0 {
+                        let v6: f64 = f64::cos(x1).exp();
+                        s2 = (s2 * 0.6 + (f64::log10(v[3] * v[3] + 1.0).powi(2) + 1.0).recip() * 1.0).tanh();
+                        acc3 -= f64::cos(v6).sin() * 0.25;
+                    } else if k4 > 3 && f64::cbrt(v5.tanh() + 2.0) > (s0 * s0 + 0.5).cbrt() {
+                        s2 *= 0.5;
+                        s2 += 0.1 * f64::tan(f64::cos((s2.tanh() + 2.0).cbrt()) * 1.2).sin();
+                        if s1.powi(3) < f64::cbrt(s1.powi(2) + 0.5) && k4 > 5 {
+                            continue;
+                        }
+                        for j in 0..6 {
+                            let fj = j as f64;
+                            if v5 > 0.5 {
+                                continue;
+                            }
+                            let v7 = x1 / (fj.tanh() + 2.0);
+                            s1 = s1 * 0.8 + f64::sin((s1.powi(2) + 0.5).recip()) * 0.1;
+                            acc3 += 0.05 * f64::tanh(v7).tanh();
+                        }
+                    } else {
+                        s0 = (s0 * 0.8 + (s0.tanh() * 0.9).acos() * 0.05).sin();
+                    }
+                    let v8 = f64::max(v5, v[(k4 + n) % 4]);
+                    s0 = s0.mul_add(0.75, f64::tanh(f64::mul_add(s0, v[k4 % 4], v[k4 % 4])) * 0.05);
+                    acc3 += 0.25 * f64::sin(v8).sin();
+                }
+            } else {
+                let v9 = prog_42(s1, 2.0, (-v[n % 4]).tanh(), v, n);
+                acc3 += 0.005 * f64::sin(v9);
+            }
+        } else if prog_42((s0 * 0.1).sin(), 2.0, f64::cos(((v[n % 4].tanh() * 1.5).cosh().powi(2) + 0.5).recip()) * 2.0, v, 0) > x0 || n > 0 {
+            s2 = (s2 * 0.5 + x1.min(x2) * 0.5).sin();
+        }
+        'l2: for i in 1..n {
+            let fi = i as f64;
+            acc3 += f64::sin(x0.sin().exp2()) * 0.4;
+            acc3 -= f64::sin((f64::powi(s2, 2) + 0.5).powf(fi.tanh())) * 0.4;
+            for j in 0..5 {
+                let v10 = match n % 2 {
+                    0 => (fi - s0).max(f64::sin(x2).exp2()),
+                    1 => {
+                        s2 = s2.mul_add(0.8, v[j % 4].tanh() * 0.2);
+                        (f64::powi(s2, 2) + 1.0).powf(f64::tanh(0.25 * x1))
+                    }
+                    _ => x0 + s2,
+                };
+                if j + i < 7 {
+                    continue 'l2;
+                }
+                acc3 -= s1 * 0.3 * 0.1;
+                acc3 -= v10.tanh() * 0.05;
+            }
+            let v11 = fi * v[i % 4];
+            acc3 -= f64::sin(v11) * 0.4;
+        }
+        let v12 = prog_20(x0, f64::tanh(x2 / (x1 * x1 + 0.5)), (x2.powi(2) + 0.5).recip().powi(2).ln_1p().sin(), &v, 4);
+        let mut a13 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a13[i] = (f64::powi(f64::tanh(v12), 2) + 1.0).atan2(t);
+            s0 *= 0.5;
+            s0 += 0.1 * f64::cos(v12 * s0);
+        }
+        a13 = [f64::cbrt(v[n % 4] * v[n % 4] + 0.5).sin() * 0.4, f64::mul_add(a13[0], 0.5, ((x1 / (f64::tanh(x0) + 2.0)).powi(2) + 1.0).log10() * 0.25), f64::mul_add(a13[2], 0.75, f64::tanh((f64::tanh(x1.powi(2)) * 0.9).asin()) * 0.02), a13[2].mul_add(0.5, prog_20(s0, x0, x1, &v, n).sin() * 0.005)];
+        let v19 = 'b5: {
+            let v14 = v[n % 4].sin();
+            let mut k15 = 0;
+            'l6: while k15 < 6 && f64::ln_1p(v12 * v12) < 1.0 {
+                k15 += 1;
+                let v16: f64 = 'b7: {
+                    if v14 * a13[2] <= 0.0 {
+                        break 'b5 v[k15 % 4];
+                    }
+                    s1 = 0.75 * s1 + 0.02 * f64::cos(f64::tan(f64::sin(s1) * 1.2));
+                    s1 = s1 * 0.6 + (v14 + s0).tanh() * 0.2;
+                    if x1 / (f64::sin(v14) + 2.0) <= a13[k15 % 4] {
+                        break 'b7 2.0 * s0;
+                    }
+                    2.0_f64.log(f64::powi(s1, 2) + 2.0)
+                };
+                if f64::exp2(x1.cos()) <= v16 || k15 % 3 == 1 {
+                    s0 *= 0.5;
+                    s0 -= 0.05 * (s0.powi(2) + 0.5).recip().mul_add(s0.sin(), v12 * s2).sin();
+                    break 'b5 s2 / (v14.powi(2) + 1.5);
+                }
+                let v18: f64 = 'b8: {
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        if (f64::tanh(x1) * 1.5).cosh() > x0 {
+                            acc3 -= 0.05 * x2.powi(3).cos();
+                            if s2.atan() <= 0.5_f64.log(v14 * v14 + 2.0) {
+                                break 'l6;
+                            }
+                        } else if x1 - fj > -0.5 {
+                            let v17 = f64::log(fj.powi(2) + 1.0, 10.0);
+                            acc3 -= 0.05 * v17.sin();
+                        }
+                        if f64::exp(f64::cos(v14)) >= 1.0 {
+                            break 'b8 (v14 * v14 + 2.0).acosh();
+                        }
+                        if k15 < 3 {
+                            acc3 += 0.05 * f64::tanh(v16 + v[1]);
+                            if f64::acos(x0.min(s0).sin() * 0.9) > x0 || j % 2 == 0 {
+                                return fj.min(s1) + f64::powi(x2, 2);
+                            }
+                        } else {
+                            acc3 += 0.05 * (fj * x2).atan().cos();
+                        }
+                        s1 = s1 * 0.75 + (v[j].tanh().powi(2) + 1.0).log((s1 * s1).powi(2) + 2.0) * 0.02;
+                    }
+                    s1.tanh()
+                };
+                s2 = f64::mul_add(s2, 0.75, v[n % 4].powi(3).sin() * 0.02);
+                acc3 -= 0.25 * f64::cos(v18).tanh();
+            }
+            (v14 * v14 + 1.0).recip()
+        };
+        s0 + s1.sin() - s2 * 0.5 + acc3.cos() - v12 * 1.5 - a13[0].sin() + f64::cos(v19) + f64::sin(v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (x2 - v[n % 4]).sin() * 2.0;
+        let mut s1 = x1.sin().exp().sin() * 2.0;
+        let mut s2 = (f64::recip(x0.powi(2) + 1.0) - (SCALE + s0)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if !(i == 2 && (s0.cos() * 0.9).acos() > -0.5) {
+                a4[i] = ((v[i].powi(2) + 1.0).log(f64::powi(v[0], 2) + 2.0).powi(2) + 0.5).atan2(v[i]);
+            } else {
+                a4[i] = v[i].atan().mul_add(f64::atan(x2), x1 + fi);
+            }
+        }
+        let mut m5: f64 = f64::NEG_INFINITY;
+        for i in 0..n + 1 {
+            m5 = m5.max(v[i % 4].clamp(-0.5, 1.5));
+        }
+        acc3 += m5.cos();
+        let v6 = acc3.clamp(x2.sin() - 1.5, f64::cos(x1) + 1.5);
+        match n {
+            PHASE_A | 2 => {
+                acc3 -= (x2 * x2 + 1.0).recip();
+                let v7 = (v6.cos().cos() * 1.5).cosh();
+                s1 *= 0.5;
+                s1 -= 0.1 * v7.cos();
+            }
+            3..=5 => {
+                s1 *= 0.8;
+                s1 += 0.2 * v6.cos();
+            }
+            6 => {
+                acc3 -= prog_11(((acc3 - v6) / (f64::powi(m5 - v6, 2) + 1.5)).cos() * 2.0, 1.5, f64::asinh(f64::atan2(s1, v6.powi(2) + 1.0)).tanh(), v, n).tanh() * 0.005;
+                s0 *= 0.6;
+                s0 += 0.02 * (s1.sin().exp2() - s1).sin();
+            }
+            _ => {
+                s0 *= 0.8;
+                s0 -= 0.1 * f64::tanh(f64::log2(x1 * x1 + 1.0)).cosh().sin();
+                s2 = 0.8 * s2 + 0.2 * f64::sqrt(x1 * x1 + 2.0).tanh();
+            }
+        }
+        let mut k8 = 0;
+        let v10: f64 = loop {
+            k8 += 1;
+            s2 *= 0.6;
+            s2 += 0.1 * f64::sin(v[3].asinh() * (s2 * s2 + 1.0).ln());
+            for _ in 0..n {
+                let v9 = v6.tanh().exp_m1();
+                s0 = (s0 * 0.75 + (s0.powi(2) + 2.0).ln() * 0.25).sin();
+                s1 *= 0.8;
+                s1 += 0.2 * x1.sin();
+                acc3 -= 0.05 * f64::sin(v9).sin();
+            }
+            acc3 -= 0.4 * (x1 * v[k8 % 4]).tanh();
+            if k8 >= 5 || v6.tanh().exp2() <= x0 {
+                break f64::tan(a4[1].sin() * 1.2);
+            }
+        };
+        s0 * 0.25 - s1.tanh() - s2 * 0.25 - acc3.cos() - f64::sin(a4[1]) - v6 - v10 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = w0[n % 4].cos();
+        let mut s2 = (x1 - x1.to_degrees() * 0.01).cos() * 2.0;
+        let mut s3 = 1.5_f64.powf(x2.tanh());
+        let mut acc4: f64 = 0.0;
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            s2 = f64::mul_add(s2, 0.75, (s1 * (f64::tanh(v[n % 4]) * 0.9).atanh()).cos() * 0.02);
+            match k5 {
+                MODE_C if n < 4 => {
+                    s2 = (s2 * 0.6 + (s2 - s1) * 0.2).sin();
+                    break x0.sin().exp().tanh();
+                }
+                _ => {
+                    s1 = (s1 * 0.5 + s1 * s3 * 0.2).sin();
+                }
+            }
+            let v6 = prog_42((x2 * x0).tanh() * 2.0, x0, f64::sin((x0.cos() * 1.2).tan()) * 2.0, [v[0], v[1], v[2], v[3]], k5);
+            if k5 >= 2 || prog_42(x2, s3, f64::tanh((f64::sin(f64::tanh(v[k5]).cosh()) + 2.0).cbrt()) * 2.0, [v[0], v[1], v[2], v[3]], k5) <= s1 * x1 {
+                break prog_20(f64::sin(s2.atan()), f64::atan(s3).cos() * 2.0, s1.sin().cos(), v, k5);
+            }
+            s3 = s3 * 0.6 + v6.tanh().sin() * 0.005;
+        };
+        'l1: for i in 0..3 {
+            acc4 += v7.copysign(s2).cos() * 0.5;
+            for j in 0..i {
+                let fj = j as f64;
+                if j % 2 == 0 {
+                    continue 'l1;
+                }
+                s3 = (s3 * 0.8 + fj.powi(2) * 1.0).tanh();
+                acc4 += 0.25 * v7.cos().exp().cos();
+            }
+            let v10 = match i {
+                0..=1 => {
+                    let v8 = f64::tan(x0.tanh() * 1.2) + (x0 - v7);
+                    f64::atan2(v[3 - k5], s2 * s2 + 1.0) + v8.cos()
+                }
+                2 => ((f64::sin(s2) * 0.5).ln_1p().powi(2) + 2.0).sqrt(),
+                _ => {
+                    let v9 = f64::min((f64::sin(x0) * 1.2).tan(), x0.tanh().exp2());
+                    v9 + s1
+                }
+            };
+            let v12 = if !(i > 0) {
+                let v11 = -x1;
+                x1 + f64::tanh(v11)
+            } else {
+                x0.mul_add(x0, x0)
+            };
+            s3 *= 0.75;
+            s3 += 0.01 * (v10.sin() - v12.sin()).tanh();
+        }
+        let mut m13: f64 = 0.0;
+        for i in 1..n {
+            let c14 = if m13 > 0.0 {
+                x0 * v[(i + n) % 4] - (0.5 - x0)
+            } else {
+                w0[n % 4] + x0 + x0 * v[(i + n) % 4]
+            };
+            m13 = m13.max(c14);
+        }
+        acc4 -= 0.5 * f64::sin(m13);
+        let mut m15: f64 = f64::NEG_INFINITY;
+        for i in 0..=3 {
+            m15 = (v7 * m13 + v[i]).max(m15);
+        }
+        s3 = (s3 * 0.75 + f64::sin(m15) * 0.005).sin();
+        x0 + s1 * 0.5 + s2 * 0.5 + s3 + acc4 + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_67<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_42(1.2, 2.0, x1, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+        let mut s2: f64 = f64::tanh(f64::hypot(x0, x2)) * 2.0;
+        let mut s3 = f64::clamp((f64::cos(w0[0]) * 0.5).ln_1p(), f64::cos(w0[0] / (w0[0] * w0[0] + 1.5)) - 1.5, f64::sin(w0[0].powi(2)) + 1.5).sin() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut a5 = [0.0; N];
+        for i in 0..N {
+            a5[i] = (s3 + w0[n % 4]).powi(2);
+            s2 = s2 * 0.8 + f64::sin(SCALE + x0) * 0.2;
+        }
+        for &t in v.iter() {
+            if prog_20::<f64>(f64::tanh(a5[n % 4].sin().exp()) * 2.0, f64::sin((x0 * x0 + 0.5).sqrt()), 2.0_f64.atan2(x2).sin() * 2.0, w0, n) > -1.0 {
+                return t - f64::powi(t, 3);
+            }
+            s2 = s2.mul_add(0.8, f64::sin(f64::exp(t.sin().exp().sin())) * 0.02);
+        }
+        let [b6, b7, b8] = [acc4.tanh(), prog_20(v[2].cos().sin() * 2.0, f64::sin(v[2].sin().exp2().tanh()) * 2.0, (-(x2 * x2 + 1.0).log(v[2] * v[2] + 2.0)).sin() * 2.0, v, n), x2 * x1];
+        let [b9, b10, b11, _] = *v;
+        let [b12, b13] = [(1.5_f64.copysign(s1).sin() * 1.2).tan(), (w0[3] - acc4) * b11];
+        s1 = 0.75 * s1 + 1.0 * f64::sin((f64::sin(b12) * 0.9).acos());
+        s3 = 0.5 * s3 + 0.25 * ((f64::powi(x2, 2) + 1.0).cbrt() / ((-x1).powi(2) + 1.5)).sin();
+        acc4 += b10.sin();
+        s1 * 0.25 - s2 - s3 * 0.25 + acc4 * 0.5 - a5[0].cos() + b6 - f64::sin(b7) + b8 * 1.5 - b9 * 0.5 - b13 - f64::clamp(f64::ln(b9 * b9 + 1.0), (b13 * b13 + 2.0).sqrt().tanh() - 1.5, (v[3] + b13).tanh() + 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.cos();
+        let mut s1 = f64::tanh((f64::tanh(x0) * 0.9).atanh()).exp().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for _ in 0..v.len() {
+            let mut k3 = 0;
+            while k3 < n && v[k3 % 4] / (f64::cos(x2) + 2.0) < 0.5 {
+                k3 += 1;
+                s0 = (s0 * 0.6 + s0.mul_add(x2, s0) * 0.1).tanh();
+                s1 = (s1 * 0.5 + (s1.cos() * 0.9).acos() * 0.2).tanh();
+                let v4 = v.iter().map(|&p| f64::tan(x2.sin() * 1.2) + p.sin()).sum::<f64>();
+                acc2 += v4.sin() * 0.05;
+            }
+            acc2 += 0.5 * x2.sin().cos();
+        }
+        acc2 += f64::asinh(x2);
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if v[1].sin().exp2() < fi {
+                a5[i] = f64::sqrt(s0.powi(2) + 0.5);
+            } else {
+                a5[i] = v[i] * (v[i] - x1);
+            }
+        }
+        let v7: f64 = if !(n < 3 && (a5[2] * a5[2] + 2.0).ln() < 0.0) {
+            let v6 = v[n % 4] - x1.abs();
+            f64::log2((x1.to_radians() * 50.0).powi(2) + 1.0) + v6.tanh()
+        } else {
+            (x2 * x2 + 1.0).log(2.0)
+        };
+        v[0] * 1.5 + s0 + s1 * 0.25 - f64::tanh(acc2) - f64::tanh(v7)
+    }
+
+    #[differentiable]
+    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::atan(x0).tanh().cosh();
+        let mut acc1: T = T::zero();
+        let mut m2 = x2.atan();
+        let mut m3 = T::neg_infinity();
+        for i in 0..n + 1 {
+            m2 = ((T::tanh(x1) + T::from_f64(2.0).unwrap()).cbrt() + v[(i * 3) % 4]).min(m2);
+            m3 = m3.max(v[(i * 3) % 4] + T::from_f64(0.5).unwrap() + T::from_f64(0.25).unwrap());
+        }
+        acc1 = acc1 + m2.sin();
+        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * m3.tanh();
+        for (i, &t) in v.iter().enumerate() {
+            acc1 = acc1 + prog_20::<T>(T::tanh(t).exp().sin(), T::tanh(v[i]) * T::from_f64(2.0).unwrap(), ((x0 - x1).tanh() + T::from_f64(2.0).unwrap()).cbrt().sin(), &v, i).sin() * T::from_f64(0.02).unwrap();
+            if i == 1 {
+                continue;
+            }
+            match i {
+                1 => {
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.1).unwrap() * (m2 + s0).cos();
+                    s0 = s0 * T::from_f64(0.8).unwrap() + (s0 * s0 + T::from_f64(0.5).unwrap()).powf(s0.tanh()).tanh() * T::from_f64(0.01).unwrap();
+                }
+                MODE_C if n < 4 => {
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + prog_20(s0, x1, (s0 * x2).tanh() * T::from_f64(2.0).unwrap(), &v, n) * T::from_f64(0.005).unwrap()).sin();
+                    acc1 = acc1 - T::from_f64(0.5).unwrap() * (T::from_f64(0.1).unwrap() * v[1]).sin();
+                }
+                3 => {
+                    acc1 = acc1 + T::from_f64(0.5).unwrap() * t.cos();
+                    s0 = s0 * T::from_f64(0.8).unwrap() + (m2 - x1).sin() * T::from_f64(0.1).unwrap();
+                }
+                _ => {
+                    acc1 = acc1 + (m3 * m3 + T::from_f64(0.5).unwrap()).ln().sin() * T::from_f64(0.5).unwrap();
+                }
+            }
+        }
+        for i in 0..5 {
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                let v5 = (v[i % 4].powi(2) + T::from_f64(1.5).unwrap()).acosh();
+                let v6 = (m2.cos() * T::from_f64(0.9).unwrap()).asin();
+                acc1 = acc1 + ((m3.sin() * T::from_f64(1.2).unwrap()).tan() + v6.sin()).sin() * T::from_f64(0.05).unwrap();
+                acc1 = acc1 + T::from_f64(0.05).unwrap() * T::cos(v5).tanh();
+            }
+            acc1 = acc1 - T::sin(v[i % 4] - x0) * T::from_f64(0.4).unwrap();
+        }
+        for i in 0..n {
+            let mut m7 = T::neg_infinity();
+            for j in 0..n + 1 {
+                m7 = (T::from_f64(0.25).unwrap() * (x0 * v[0]) + v[j % 4]).max(m7);
+            }
+            acc1 = acc1 + m7.sin().cos() * T::from_f64(0.25).unwrap();
+            for j in (0..5).rev() {
+                s0 = (s0 * T::from_f64(0.6).unwrap() + (T::cos(v[2]) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.05).unwrap()).sin();
+                if j < 2 && s0 + x1 <= T::zero() {
+                    acc1 = acc1 - T::from_f64(0.05).unwrap() * x0.sin();
+                } else {
+                    let v8 = x0 * T::from_f64(0.8).unwrap();
+                    acc1 = acc1 + T::from_f64(0.05).unwrap() * v8.cos();
+                }
+            }
+            if (v[i % 4] * v[i % 4]).cos() < -T::from_f64(0.5).unwrap() {
+                acc1 = acc1 + T::from_f64(0.25).unwrap() * (m7 * T::from_f64(std::f64::consts::LN_2).unwrap()).sin();
+                if x1.to_degrees() * T::from_f64(0.01).unwrap() < -T::from_f64(0.25).unwrap() {
+                    break;
+                }
+                s0 = s0 * T::from_f64(0.75).unwrap();
+                s0 = s0 - T::from_f64(0.25).unwrap() * x0.cos();
+                if (T::sin(m2) * T::from_f64(0.9).unwrap()).atanh() < T::from_f64(3.0_f64).unwrap().powf(s0.cos()) {
+                    return x2 - x2 * v[2];
+                }
+            } else if T::cos(x1).exp() >= -T::one() {
+                s0 = s0 * T::from_f64(0.8).unwrap() + T::asin(s0.tanh() * T::from_f64(0.9).unwrap()).sin() * T::from_f64(0.05).unwrap();
+                if (x2.sin() * T::from_f64(0.9).unwrap()).atanh() <= T::from_f64(0.25).unwrap() && i % 3 == 1 {
+                    return T::acosh(m3.cos().powi(2) + T::from_f64(2.0).unwrap());
+                }
+                let v9 = v[i % 4] * m2;
+                acc1 = acc1 + T::tanh(v9).sin() * T::from_f64(0.25).unwrap();
+            } else {
+                s0 = s0 * T::from_f64(0.6).unwrap();
+                s0 = s0 + T::one() * (s0.sin() + T::from_f64(2.0).unwrap()).cbrt().tanh();
+            }
+        }
+        let v10 = v.iter().fold(T::zero(), |r, &p| r + (s0 * x1 + p.sin()));
+        acc1 = acc1 - m3.asinh().to_radians();
+        T::cos(acc1) + v10.sin()
     }
 
     #[differentiable]
     pub fn prog_70(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = ((f64::tanh(x2) * 1.2).tan() * std::f64::consts::FRAC_PI_4).sin() * 2.0;
-        let mut s1 = x1.powi(3).sin() * 2.0;
-        let mut s2: f64 = (-(v[n % 4] + s0)).cos() * 2.0;
+        let mut s0 = x2.cos();
+        let mut s1 = ((s0 - x1).sin() * 0.9).asin();
+        let mut s2 = prog_36(s1, x2, f64::sin(x0) * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 5 {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < n + 1 && f64::cos(v[k4 % 4]).exp2() <= x0 {
-                k5 += 1;
-                let v6 = (x1 - x2).atan();
-                acc3 += 0.05 * f64::cos(v6 - x0 + (x0 * x0 + 1.0).log10());
-                acc3 += f64::tanh((x2.powi(2) + 1.0).log2()) * 0.05;
+        for _ in (0..=n).rev().step_by(2) {
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                acc3 += 0.05 * f64::tanh(x1.sin() + s0 * x0);
+                acc3 += 0.05 * f64::sin((x1.cos() * 0.9).asin());
+                acc3 += 0.05 * f64::cos(s2);
             }
-            let v7 = (v[2] + 0.65).sin().exp2();
-            match k4 + k5 {
-                0 => {
-                    s0 = (s0 * 0.8 + s0.atan2(x0 * x0 + 0.5) * 0.02).sin();
-                    s2 = s2.mul_add(0.8, f64::asin(f64::tanh(v[k5 % 4]) * 0.9).cos() * 0.05);
-                    if (x0.cos() * 0.9).acos() >= 0.5 {
-                        let v8 = (s0 * s0).ln_1p();
-                        s0 = s0 * 0.75 + f64::tanh((x0 * x0).ln_1p() + s1.sin()) * 0.1;
-                        if -v8 <= -1.0 {
-                            continue;
-                        }
-                    } else if f64::acosh(v7 * v7 + 2.0) < 1.0 {
-                        s2 = s2 * 0.5 + (x2.sin() * 1.5).cosh().cos() * 0.1;
-                    } else {
-                        acc3 += 3.0_f64.log(v7 * v7 + 2.0).tanh() * 0.4;
-                    }
-                }
-                1 | 3 => {
-                    let mut k9 = 0;
-                    while k9 < 6 && s2 <= v7 {
-                        k9 += 1;
-                        s2 = (s2 * 0.6 + x2 / (x0 * x0 + 0.5) * 0.05).tanh();
-                        s0 = 0.5 * s0 + 0.25 * f64::sin(v[k9 % 4] + x0);
-                        let v10 = (s2 - 0.5).cos();
-                        acc3 += 0.05 * v10;
-                    }
-                }
-                4..=5 => {
-                    let v11 = x0 - v[n % 4];
-                    s2 = 0.75 * s2 + 0.25 * (SCALE + v[k5 % 4]).tanh();
-                    if f64::cbrt((x2.powi(2) + 1.0).powf(s1.sin()).tanh() + 2.0) > 0.25 {
-                        acc3 += 0.4 * s2.tanh();
-                        break;
-                    }
-                    acc3 += v11.cos() * 0.4;
-                }
-                _ => {
-                    acc3 += (v[1].to_radians() * 50.0 * v7.atan()).cos() * 0.4;
-                    if s1 * x0 < s1 - s2 && k5 > 5 {
-                        s0 = s0 * 0.6 + s0.sin().exp().cos() * 0.1;
-                        continue;
-                    }
-                }
+            acc3 += 0.5 * x0.asinh().sin();
+        }
+        let [b5, _, b6, b7] = *v;
+        let [b8, _, b9, b10] = *v;
+        for i in 0..v.len() {
+            if (f64::cos(v[n % 4]) * 0.9).acos() < 1.0 || i % 3 == 1 {
+                break;
             }
-            acc3 += f64::max(-3.0_f64, f64::tanh(x2)).cos() * 0.4;
-            s0 = (s0 * 0.8 + f64::tanh(v7) * 0.1).tanh();
-        }
-        if x0.sin() <= 0.0 {
-            return x1;
-        }
-        for i in 0..n {
-            let v12 = v.iter().fold(s2, |r, &p| r * 0.5 + 0.1 * ((s2 * s2).cos() + p.cos()).sin());
-            let v13 = match i % 2 {
-                1 => -v12,
-                _ => ((s1 * v12).powi(2) + 0.5).ln(),
-            };
-            let v14 = v.iter().fold(f64::tanh(v13), |r, &p| r * 0.5 + 0.1 * (v12 + p.cos()).sin());
-            acc3 += v12.tanh() * 0.25;
-            acc3 += 0.25 * v14.cos();
-        }
-        let mut a15 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = t * s0;
-        }
-        for i in 0..3 {
-            let fi = i as f64;
-            if a15[2].cos().exp2() + a15[2].tanh().sinh() >= -0.5 && n % 3 == 1 {
-                s0 = (s0 * 0.8 + x1.sin().exp() * 0.05).tanh();
-                continue;
+            if !(i == 2) {
+                break;
             }
-            if s0 / (f64::sin(fi) + 2.0) / ((v[i] + s1).powi(2) + 1.0) <= 0.5 {
-                return a15[1].powi(2);
+            if b6 + v[(i + n) % 4] < 0.5 {
+                let v11 = (b9.powi(2) + 1.0).log10();
+                acc3 -= 0.5 * f64::sin(b6);
+                s2 = s2 * 0.6 + f64::sin(v11) * 0.75;
+            } else {
+                let v12: f64 = (b5 * b5).ln_1p();
+                s0 = s0 * 0.6 + v12.cos() * 0.4;
             }
-            acc3 -= 0.5 * 2.0_f64.log(f64::powi(x0, 2) + 2.0).tanh();
+            s1 *= 0.5;
+            s1 -= 1.0 * f64::atan2(2.0_f64, v[(i + n) % 4]).cos();
         }
-        s1 = (s1 * 0.6 + f64::sin(x2.cos().cosh()).exp2() * 0.2).sin();
-        s0.tanh() + s1 * 0.75 + s2.sin() - acc3.tanh() + a15[2] * 0.5
+        s0 * 1.5 + s1 * 0.25 + s2 - f64::cos(acc3) + b5 * 0.75 + b6 - b7.sin() + b8.tanh() + b9 * 1.5 - b10 * 0.5 + f64::ln_1p(x2.cos() * 0.5)
     }
 
     #[differentiable]
     pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = x1.tanh();
-        let mut s1 = (x2.tanh().powi(2) + 0.5).recip();
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().copied().map(|p| (v[2].tanh().powi(2) + 0.5).cbrt() + p.tanh()).sum::<f64>();
-        for &t in v.iter() {
-            let mut m4: f64 = 2.5;
-            for j in 0..v.len() {
-                let c5 = match j {
-                    2 => t * v3 + v[j] * 0.25,
-                    _ => x1 * t + (1.5 - v3),
-                };
-                m4 = c5.min(m4);
-            }
-            let v6 = v.iter().map(|&p| (s1.sin().tanh() * 1.2).tan() + p.sin()).sum::<f64>();
-            let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::tanh(x0) + f64::cos(p) + q.cos()).sum::<f64>();
-            s1 = s1.mul_add(0.75, (SCALE + x2).cos() * 0.25);
-            s0 = (s0 * 0.5 + (t.cos() + m4.tanh() + v6.sin() - f64::cos(v7)) * 0.005).sin();
-        }
-        'l2: for &t in v.iter() {
-            if f64::recip(x0 * x0 + 1.0) > -0.25 {
-                continue;
-            }
-            acc2 -= prog_0(1.2, 2.0, s1, &v, 0).sin() * 0.02;
-            acc2 += 0.5 * f64::sin(f64::cos(x1).atan2((f64::sin(x1) * 0.9).acos().powi(2) + 1.0));
-            for j in (1..=5).step_by(2) {
-                match j % 2 {
-                    PHASE_B => {
-                        let v8: f64 = t + v[j % 4];
-                        s1 = 0.5 * s1 + 0.25 * f64::sin(v8).sin();
-                    }
-                    _ => {
-                        let v9 = v[(j + n) % 4] * 0.65;
-                        s1 = (s1 * 0.75 + v9.tanh() * 0.25).tanh();
-                    }
-                }
-                acc2 += (v3 / (x0.powi(2) + 1.5)).clamp(-1.5, 1.0) * 0.1;
-                if j % 3 == 1 {
-                    acc2 += f64::sin(-t) * 0.1;
-                    break 'l2;
-                }
-            }
-            acc2 -= f64::cos(f64::tanh(t)) * 0.5;
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if f64::max(x2 + v3, (v3.cos() * 2.0).sinh()) >= x0 || i % 2 == 0 {
-                continue;
-            }
-            if f64::tanh(x2) / ((s1.powi(2) + 1.0).log(2.0).powi(2) + 0.5) < v[i % 4] {
-                s1 = s1.mul_add(0.75, f64::cos(v3 / (s1 * s1 + 1.0)) * 0.02);
-                let v10 = x2.cos().exp_m1();
-                s1 = (s1 * 0.8 + f64::sin(v10) * 0.05).sin();
-            }
-            if !(i % 3 == 1) {
-                s0 = (s0 * 0.6 + (x0.cos() * 0.9).acos() * 0.1).sin();
-                let v11 = f64::sqrt((x1.powi(2) + 1.0).powi(-2).powi(2) + 2.0);
-                s1 = 0.6 * s1 + 0.05 * v11.sin();
-            } else if f64::atan2(s0, fi.powi(2) + 1.0) <= v[1] {
-                s0 = (s0 * 0.8 + f64::sin(fi) * 1.0).sin();
-                if i < 2 && f64::cos(x2) < s1 {
-                    s0 = s0.mul_add(0.75, f64::powi(s0, 2) * 0.1);
-                    continue;
-                }
-            }
-            s1 = (s1 * 0.5 + s1 * 0.5).tanh();
-        }
-        x0.cos() + f64::sin(s0) + s1 * 0.75 + acc2.cos() + v3.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = x0.powi(2).sin() * 2.0;
-        let mut s1 = (v[0] * v[0] + 1.0).recip();
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_61(f64::sin(x2.sin().atan()), (x2 * x1).asinh().cos(), f64::cos(x0).cos(), &v, n);
-        let mut m4: f64 = -0.5;
-        for i in 1..n {
-            m4 = m4.max(v[i % 4] * 0.5);
-        }
-        match n {
-            0 => {
-                let v5 = (v[n % 4] * v[n % 4] + 1.0).powi(-1);
-                acc2 += v5;
-            }
-            PHASE_B => {
-                s0 = (s0 * 0.6 + f64::exp_m1(x0.tanh()) * 0.1).sin();
-                s1 = (s1 * 0.8 + f64::log(v[1].powi(2) + 1.0, 10.0) * 0.4).tanh();
-            }
-            3 | 5 => {
-                acc2 += (v[n % 4].powi(2) + 1.0).recip();
-            }
-            _ => {
-                let m4 = x0;
-                s1 = s1 * 0.6 + m4.tanh().tanh() * 0.4;
-            }
-        }
-        let mut k6 = 0;
-        let v9 = loop {
-            k6 += 1;
-            acc2 += f64::powi(s1, 3).to_radians() * 20.0;
-            s1 = 0.75 * s1 + 0.1 * (f64::powi(m4, 2) + 1.0).log2().sin().cos();
-            let mut m7 = f64::NEG_INFINITY;
-            for j in 1..=5 {
-                let c8 = match j {
-                    PHASE_B if n < 4 => v[j % 4],
-                    4 => v[j % 4].powi(3),
-                    5 => (v3 - v[j % 4]) / (v[1] * v[1] + 1.5),
-                    _other => x2 + v[j % 4].mul_add(s1, x2),
-                };
-                m7 = m7.max(c8);
-            }
-            s1 = 0.8 * s1 + 0.01 * f64::cos(f64::sin(m7));
-            if k6 >= 2 || m4 * v3 + (s0 * s0 + 1.0).powi(-2) >= x0 {
-                break -x0;
-            }
-        };
-        let mut k10 = 0;
-        let v11 = loop {
-            k10 += 1;
-            s0 = s0 * 0.5 + m4.tanh().exp2().cos() * 0.25;
-            acc2 += (s0 + (f64::tanh(v[k6]) * 1.2).tan()).sin() * 0.25;
-            if k10 >= 2 {
-                break f64::atanh(v[k10].sin() * 0.9);
-            }
-        };
-        s0 - s1 * 1.5 + acc2 * 0.25 - v3.tanh() + f64::cos(m4) + v9 - v11 * 0.5 - (x0.tanh() * 0.9).asin()
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::log(x0 * x0 + 1.0, v[n % 4].powi(2) + 2.0).copysign(x2).tanh() * 2.0;
-        let mut s1 = f64::ln_1p(f64::cos((f64::sin(x1) * 0.9).atanh()) * 0.5);
-        let mut s2 = f64::sin(v[n % 4] - s0) * 2.0;
+        let mut s0 = x2;
+        let mut s1 = f64::sin(prog_65(1.5, s0, f64::exp2(x0.sin()).clamp(f64::copysign(v[n % 4], x0).sin() - 1.5, (v[n % 4] / 3.0).cos() + 1.5).tanh(), v, n)) * 2.0;
+        let mut s2 = (x0 + s0 - f64::to_degrees(x1) * 0.02).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.05 * f64::cos((-s0) + p.cos()));
-        let mut k5 = 0;
+        acc3 -= f64::sin(x2).abs();
+        let v6: f64 = if x2 * acc3 < 0.5 {
+            (s0.powi(2) + 1.0).atan2(s2)
+        } else if x0 * s2 > acc3.tanh().exp() {
+            let v4 = f64::tanh(s0.cos());
+            x0.mul_add(s0, acc3) + f64::sin(v4)
+        } else {
+            let v5 = prog_23(s2, x0, f64::exp_m1(v[n % 4].sin()).tanh(), &v, n);
+            v[0] * 0.65 + v5.cos()
+        };
+        if f64::max(-2.0_f64, x2) < 1.0 {
+            for &t in v.iter() {
+                let v7 = f64::recip(s2 * s2 + 1.0);
+                acc3 += s2.cos() * 0.5;
+                acc3 += 0.5 * (f64::tanh(t) - v7).sin();
+            }
+            let v8 = prog_23(s0, s1, ((x2 * 0.8).to_degrees() * 0.01).cos(), &v, n);
+            acc3 -= v8.tanh() * 0.005;
+        }
+        let mut k9 = 0;
         loop {
-            k5 += 1;
-            s1 = s1.mul_add(0.75, (x2 * v4 + v4 * s0).sin() * 0.02);
-            s1 = (s1 * 0.8 + (s1.powi(2) + 1.0).recip() * 0.25).tanh();
-            let v6 = f64::log(x2.powi(2) + 1.0, f64::powi(s1.sin().exp(), 2) + 2.0);
-            if k5 >= 4 {
+            k9 += 1;
+            acc3 += f64::cos(s0) / ((x0 * std::f64::consts::LN_2).powi(2) + 1.0) * 0.5;
+            let v10 = v.iter().fold(v[k9 % 4], |r, &p| r * 0.75 + 0.1 * (p - v6).sin());
+            if k9 >= 4 || x1 < 0.0 {
                 break;
             }
-            s1 = (s1 * 0.6 + f64::cos(v6) * 0.05).tanh();
-        }
-        let v7 = f64::tanh(x1);
-        if v7 > 0.5 {
-            acc3 -= f64::sqrt(s2 * s2 + 2.0).sin() * 0.2;
-            let v8 = prog_25(((f64::sin(v4) * 0.9).asin() / (f64::powi(x1, 2) + 1.5)).tanh() * 2.0, (0.1 - x1).to_radians().tanh(), x1.atan().sin() * 2.0, [v[0], v[1], v[2], v[3]], 3);
-            acc3 -= 0.01 * f64::sin(v8);
-        } else if v7.powi(2) < 0.25 {
-            acc3 += 0.2 * acc3.cos().exp().cos();
-            s1 = (s1 * 0.75 + x2 * x1 * 0.05).sin();
-        }
-        s0 *= 0.8;
-        s0 += 0.1 * (0.5 * v4).cos();
-        s2 = (s2 * 0.6 + (acc3 * acc3 + 2.0).acosh() * 0.05).tanh();
-        s0.cos() + s1 * 1.5 - s2 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(1.5 * v[0]) * 2.0;
-        let mut s1 = f64::cos(x1);
-        let mut acc2: f64 = 0.0;
-        if (f64::powi(x0.copysign(x2), 2) + 1.0).log2() >= 0.5 {
-            acc2 += s1.cos();
-            s0 = (s0 * 0.6 + s1.to_radians() * 1.0).tanh();
-        } else if n == 5 {
-            s1 *= 0.6;
-            s1 -= 0.2 * (s1.powi(2) + 1.5).acosh().cos();
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if v[2].tanh() < 0.25 {
-                break x2.sin();
-            }
-            let v4 = (s0.sin() * 0.9).asin();
-            acc2 += 0.2 * f64::sin(f64::cbrt((x1 * x2).powi(2) + 0.5));
-            if k3 >= 5 {
-                break (f64::atan2(s0 * s0 + 1.0, x1).powi(2) + 2.0).sqrt();
-            }
-            acc2 += 0.4 * v4.tanh().sin();
-        };
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let v7 = if f64::log(v5.powi(2) + 1.0, 2.0) <= 0.5 {
-                s0 = s0.mul_add(0.5, prog_0((x1.tanh().exp_m1() * (s0 * s0 + 2.0).sqrt()).cos(), f64::sin((s0 * s0 + 1.0).powi(-2)).cos() * 2.0, x0, &v, k6).cos() * 0.005);
-                3.0_f64.powf(x1.tanh().sin())
-            } else {
-                s1 = s1 * 0.5 + s1 * s1 * 0.25;
-                (s0 * s0 + 0.5).recip()
-            };
-            acc2 += (-v[3 - k6]).tanh().sin();
-            if k6 >= 2 || v7.cos().cos() >= -0.25 {
-                break v5.sin().exp();
-            }
-        };
-        let v9 = prog_0(0.25, f64::powf(s0 * s0 + 1.0, 1.5).sin(), 1.5, &v, 3);
-        let mut m10 = x1;
-        for i in 0..n + 1 {
-            let fi = i as f64;
-            let c11 = match k6 {
-                1 => (v[(i * 3) % 4] - x0).mul_add(x1 + x0, v5),
-                2 => fi + v8,
-                _ => v8,
-            };
-            m10 = c11.max(m10);
-        }
-        s0 = s0 * 0.75 + m10.cos() * 0.005;
-        let v12 = v.iter().fold(v9.cos(), |r, &p| r * 0.75 + 0.05 * (v5 + p.sin()).sin());
-        s0 + s1.cos() - f64::cos(acc2) + v8 - v12 * 0.25 + (f64::tan(f64::sin(x2) * 1.2) - x2 * x0)
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = x1 / (x2.cos() + 2.0) / ((f64::powi(x0, 2) + 1.0).cbrt().powi(2) + 1.0);
-        let mut s2: f64 = s1;
-        let mut acc3: f64 = 0.0;
-        let v4 = w0[n % 4].atan();
-        'l0: for i in 0..4 {
-            let fi = i as f64;
-            let v5 = (x1 * x1 + 2.0).acosh();
-            for _ in (0..=n).rev().step_by(2) {
-                let v6 = v[1].cos() / (f64::sin(x0) + 2.0);
-                acc3 += 0.1 * v4.cos();
-                acc3 += 0.1 * fi.cos();
-                s2 = 0.5 * s2 + 0.25 * v6.tanh();
-            }
-            s2 *= 0.75;
-            s2 += 0.02 * (s2 * v5).tanh();
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                let v8 = match k7 {
-                    MODE_B if n % 2 == 0 => w0[1] + v5,
-                    2..=3 => f64::tanh(v4),
-                    4 | 6 => v4.cos(),
-                    _ => v4 + v5,
-                };
-                if !(k7 % 2 == 0) {
-                    break 'l0;
-                }
-                acc3 -= x1.tanh() * 0.05;
-                acc3 -= 0.05 * v8.sin();
-            }
-        }
-        if v4 * v4 >= (x2 * x2 + 1.0).recip() {
-            return v4 + 0.8;
+            s0 = s0 * 0.8 + v10.sin() * 0.1;
         }
         for i in 0..n {
-            acc3 += f64::sinh(x2.tanh() * 1.5).cos() * 0.25;
-            let mut k9 = 0;
-            while k9 < n && s1 * f64::sin(v4).exp() > x1.atan2(f64::powi(v4, 2) + 0.5) {
-                k9 += 1;
-                acc3 -= f64::sin(v4.powi(3)) * 0.05;
-                let v10 = if f64::sinh(w0[i % 4].cos()) < 0.5 {
-                    (x0.powi(2) + 0.5).recip()
-                } else if SCALE + w0[3] > 1.0 {
-                    2.0_f64.log(x0.powi(2) + 2.0)
-                } else {
-                    f64::cos((v4.powi(2) + 1.0).recip())
-                };
-                s2 *= 0.6;
-                s2 += 0.2 * v10.sin().sin();
-            }
-            let v11 = (x1.powi(2) + 1.0).log2();
-            acc3 -= f64::sin(v11).tanh() * 0.25;
-        }
-        for &t in w0.iter() {
-            let v13 = if f64::powi(t, 2) < 1.0 && n < 4 {
-                let v12 = f64::atanh(x2.sin() * 0.9);
-                (x2 * x2).ln_1p() + v12.cos()
+            if i < n {
+                let v11 = v6;
+                acc3 -= 0.25 * f64::tanh(v11);
+            } else if f64::exp2(f64::sin(v6)) > 1.0 || i == 2 {
+                s1 = s1.mul_add(0.8, (f64::powi(s1, 2) + 1.0).log2().tanh() * 0.1);
+                acc3 += (x1.sin().sinh() + x0 / (s0.sin() + 2.0)).tanh() * 0.25;
             } else {
-                f64::sinh(x0.cos() * 2.0).mul_add((s2.powi(2) + 1.0).log(3.0), v4.sin())
-            };
-            acc3 -= w0[2].cos() * 0.5;
-            s2 = s2 * 0.6 + f64::cos(v13.cos()) * 0.02;
+                s0 = f64::mul_add(s0, 0.75, (s1 * s1 + 1.0).powf(0.3).tanh() * 0.2);
+            }
+            for _ in 0..4 {
+                s1 *= 0.75;
+                s1 += 0.1 * (s1 * s1 + 2.0).acosh().tanh();
+                acc3 -= 0.05 * f64::cos(s0.to_radians()).tanh();
+            }
+            if s2 * x1 > v[k9 % 4].tanh().exp() {
+                s0 = 0.6 * s0 + 0.2 * f64::sin(s0 + v6);
+                s2 = s2.mul_add(0.75, s2.tanh().cos() * 0.25);
+                if f64::cos(x0) < (v6.cos() * 0.9).atanh() {
+                    s1 = s1 * 0.6 + f64::asin(s1.sin() * 0.9).tanh() * 0.1;
+                } else if v[3] < 0.0 {
+                    let v12 = (x0.tanh() * 0.9).atanh().atan2(x0 * x0 + 1.0);
+                    acc3 += 0.25 * v12.cos();
+                }
+            } else {
+                let v13 = s0.cos().exp_m1();
+                acc3 -= v13.sin().tanh() * 0.25;
+            }
+            s0 = 0.5 * s0 + 0.5 * f64::tanh(s1);
         }
-        s1 *= 0.5;
-        s1 -= 0.02 * (s1 * s1).tanh();
-        s1 * 0.5 - s2.cos() + acc3.sin()
+        if v[2].cos() > 0.5 {
+            return acc3;
+        }
+        f64::tanh(s0) + s1 * 1.5 + s2 - f64::tanh(acc3) + f64::sin(v6)
     }
 
     #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x2.cos() + f64::atan2(x2 * x2 + 1.0, x0)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        for &t in v.iter() {
-            let v2 = x2 + s0;
-            if prog_0(f64::ln_1p(f64::acosh(s0 * s0 + 2.0).sin() * 0.5).cos(), x1, f64::sin(v[n % 4].abs()) * 2.0, &v, n) < t || n % 2 == 0 {
-                let v3 = v2.tanh();
-                s0 *= 0.5;
-                s0 += 0.25 * f64::cos((v3.powi(2) + 2.0).ln());
-            }
-            let mut k4 = 0;
-            while k4 < n + 1 && v2 >= 0.5 {
-                k4 += 1;
-                match k4 {
-                    MODE_A => {
-                        acc1 += s0.mul_add(t, x2).tanh() * 0.05;
-                        if x0 > 0.0 {
-                            break;
+    pub fn prog_72<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let (x1, x2) = p;
+        let mut s0 = T::sin(x2 / (v[n % 4].powi(2) + T::from_f64(0.5).unwrap())) * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        let v13 = match n.checked_sub(1) {
+            None => {
+                for i in 0..6 {
+                    let fi = T::from_usize(i).unwrap();
+                    if x1.atan() <= x2 || i < 2 {
+                        continue;
+                    }
+                    match n.checked_sub(3) {
+                        Some(0..=1) => {
+                            s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), (v[1] - s0).tanh() * T::from_f64(0.1).unwrap());
+                            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (T::cos(x1) + x2.cos().exp()).cos() * T::from_f64(0.1).unwrap());
+                        }
+                        Some(k2) if k2 < 2 => {
+                            let c3 = T::from_usize(k2).unwrap();
+                            s0 = s0 * T::from_f64(0.75).unwrap();
+                            s0 = s0 + T::from_f64(0.25).unwrap() * x0.tanh();
+                            acc1 = acc1 + T::from_f64(0.25).unwrap() * T::tanh(T::tanh(c3));
+                        }
+                        Some(k4) => {
+                            let v5 = prog_20::<T>((v[(k4 + n) % 4].mul_add(x0, fi) * s0).cos() * T::from_f64(2.0).unwrap(), T::tanh(x0 - (T::from_f64(SCALE).unwrap() + s0)), x2, &v, 5);
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + (T::tanh(x1) * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.25).unwrap()).tanh();
+                            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.005).unwrap() * T::sin(v5);
+                        }
+                        None => {
+                            acc1 = acc1 + T::from_f64(0.25).unwrap() * T::sin(x0 / T::from_f64(4.0).unwrap());
+                            let v6 = x0 * s0 / (T::powi(T::exp2(x0.sin()), 2) + T::from_f64(1.5).unwrap());
+                            s0 = s0 * T::from_f64(0.8).unwrap();
+                            s0 = s0 - T::from_f64(0.02).unwrap() * T::cos(v6.tanh());
                         }
                     }
-                    2..=4 => {
-                        s0 = 0.8 * s0 + 0.01 * f64::cos(f64::powf(s0.powi(2) + 1.0, x2.tanh()));
-                        acc1 += x0.cos() * 0.05;
-                    }
-                    5..=7 => {
-                        let v5 = v2 * v2.tanh().cosh();
-                        s0 = (s0 * 0.5 + f64::cos(v5) * 0.02).sin();
-                    }
-                    _ => {
-                        let v6 = f64::asin(f64::sin(v2) * 0.9);
-                        s0 = (s0 * 0.6 + v6.cos() * 0.05).tanh();
-                    }
+                    let v7 = (T::tanh(x0) * T::from_f64(1.2).unwrap()).tan();
+                    acc1 = acc1 + (s0 * fi).sin() * T::from_f64(0.25).unwrap();
+                    acc1 = acc1 + T::sin(v7).cos() * T::from_f64(0.25).unwrap();
                 }
-                acc1 += f64::cos((x1 * x1 + 0.5).atan2(x0)) * 0.05;
+                let v8 = v[n % 4] * v[n % 4];
+                v[n % 4] / (x0.cos() + T::from_f64(2.0).unwrap()) + v8.tanh()
             }
-            s0 = 0.8 * s0 + 0.1 * v2.tanh();
-        }
-        let mut m7 = 0;
-        for &t in v.iter() {
-            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p + v[m7 % 4]).sin() + 2.0).cbrt() + f64::sin(q)).sum::<f64>();
-            s0 = (s0 * 0.75 + (-x1) * 0.25).sin();
-            if x1.mul_add(x1, x0 - 0.5) < -1.0 {
-                return x0 / (v8 * v8 + 1.5);
+            Some(0) => {
+                let v9 = prog_20(x1.tanh() * T::from_f64(2.0).unwrap(), x2, x0 * T::from_f64(0.75).unwrap(), &v, n);
+                ((x2 - v[n % 4]).cos() * T::from_f64(0.5).unwrap()).ln_1p() + v9.tanh()
             }
-            s0 = (s0 * 0.8 + (t.cos() + v8.sin()) * 0.02).sin();
-            if !(m7 == 1) {
-                m7 += 1;
+            Some(k10) => {
+                let c11 = T::from_usize(k10).unwrap();
+                for t in v {
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.2).unwrap() * s0.min(t).tanh();
+                    let v12 = x1;
+                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v12.cos() * T::from_f64(0.5).unwrap());
+                }
+                v[1].min(x1) + c11.sin()
             }
-        }
-        let c9 = m7 as f64;
-        let mut a10 = [0.0; 4];
-        for i in 0..n {
-            a10[i % 4] += x1.abs().tanh() * 0.25;
-            s0 = s0 * 0.8 + (c9.atan() / (f64::tanh(s0).exp_m1().powi(2) + 0.5)).sin() * 0.02;
-        }
-        for _ in (0..n).rev() {
-            acc1 += 0.25 * (SCALE + f64::ln(f64::powi(c9, 2) + 1.0)).cos();
-            s0 = (s0 * 0.5 + f64::cos(s0) * 0.5).sin();
-        }
-        x1.tanh() - v[1].cos() - s0.tanh() + acc1.cos() + c9.sin() - a10[3] * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (f64::to_degrees(v[n % 4]) * 0.01 * x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 3 && (x2.tanh() * 1.5).cosh() > 1.0 {
-            k2 += 1;
-            s0 = s0.mul_add(0.8, f64::sin(f64::ln_1p(f64::powi((x2 * x2 + 0.5).ln(), 2))) * 0.1);
-            acc1 += 0.5 * x1.sin();
-            acc1 -= v[1] * 0.25;
-        }
-        let v4 = if (x2.sin() * 0.5).ln_1p() < -0.25 {
-            (f64::exp2(v[3 - k2].cos()).powi(2) + 1.0).cbrt()
-        } else if k2 == 0 {
-            let x0 = acc1 / 4.0;
-            (-x1) + x0.cos()
-        } else {
-            let v3 = x1 / (f64::sin(acc1) + 2.0) - x1.mul_add(v[3], v[(k2 + n) % 4]);
-            (x0 * acc1).tanh() + v3.tanh()
         };
-        let mut k5 = 0;
-        while k5 < 3 && f64::log10(x2.powi(2) + 1.0) >= 0.5 {
-            k5 += 1;
-            s0 = s0.mul_add(0.75, (1.2 * v[n % 4]).cos() * 0.2);
-            acc1 += 0.5 * (v4 * x2).tanh();
-            match k5 + n {
-                0 => {
+        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * x1.powi(2).cos();
+        let Some(k14) = (n % 4).checked_sub(1) else {
+            return x0.tanh()
+        };
+        let c15 = T::from_usize(k14).unwrap();
+        for i in 0..6 {
+            let fi = T::from_usize(i).unwrap();
+            match k14 {
+                1 => {
+                    acc1 = acc1 + x0.sin() * T::from_f64(0.25).unwrap();
                     break;
                 }
-                g if g > 1 => {
-                    acc1 -= 0.5 * x1.tanh().cosh().sin();
+                2 => {
+                    let v16 = c15 - x2;
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + T::cos(v16) * T::from_f64(0.25).unwrap()).tanh();
+                }
+                _other => {
+                    s0 = s0 * T::from_f64(0.8).unwrap() + T::sqrt(c15 * c15 + T::one()).sin() * T::one();
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + (x0 * x0 + T::from_f64(0.5).unwrap()).ln() * T::from_f64(0.1).unwrap()).sin();
+                    if ((v13.sin() + T::from_f64(2.0).unwrap()).cbrt().sin() * T::from_f64(0.9).unwrap()).atanh() <= x0 || i > 0 {
+                        let v17: T = v[2] + s0;
+                        s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (T::to_degrees(x2 / (v17.powi(2) + T::one())) * T::from_f64(0.01).unwrap()).sin() * T::from_f64(0.1).unwrap());
+                    } else if T::atan2(x0 * x0 + T::from_f64(0.5).unwrap(), v[1]) <= -T::one() {
+                        s0 = s0 * T::from_f64(0.8).unwrap() + (T::exp(s0.sin()).sin() * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(0.02).unwrap();
+                        let v18 = x2.sin().exp_m1().cos();
+                        acc1 = acc1 + T::from_f64(0.25).unwrap() * v18.sin();
+                    }
+                }
+            }
+            acc1 = acc1 - (x0 + v13).cos() * T::from_f64(0.25).unwrap();
+            if ((x2.to_degrees() * T::from_f64(0.01).unwrap()).sin() * T::from_f64(1.2).unwrap()).tan() < fi + x1 {
+                continue;
+            }
+        }
+        x0 * T::from_f64(0.75).unwrap() - s0.sin() + acc1.tanh() - v13.sin() + c15 + (-(c15 / (x0.powi(2) + T::from_f64(0.5).unwrap())))
+    }
+
+    #[differentiable]
+    pub fn prog_73<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = x1.hypot((v[0] * v[0] + 1.0).log10()).cos() * 2.0;
+        let mut s1 = T::cos(prog_20((x0.powi(2) + 1.5).acosh().tanh() * 2.0, x2, x0 * 2.0, v, n)) * 2.0;
+        let mut acc2: T = 0.0;
+        for i in (1..=5).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            s0 = (s0 * T::from_f64(0.8).unwrap() + (v[i % 4] * v[i % 4] + 1.0).log10() * T::from_f64(0.4).unwrap()).tanh();
+            match i + n {
+                0..=2 => {
+                    break;
+                }
+                3..=5 => {
+                    let x0 = prog_20(s0, x0 * T::from_f64(0.75).unwrap(), T::tanh(x0.sin()) * 2.0, v, n);
+                    acc2 = acc2 + T::from_f64(0.05).unwrap() * x0.cos().cos();
+                }
+                6 => {
+                    s1 = s1 * T::from_f64(0.5).unwrap();
+                    s1 = s1 + 0.1 * T::sin(s1 * fi);
                 }
                 _ => {
-                    acc1 += f64::sin(f64::tan(v4.cos() * 1.2)) * 0.4;
-                    s0 = s0.mul_add(0.75, x2.tanh() * 0.25);
+                    acc2 = acc2 + (s0 - T::exp2(T::cos(x2))).tanh() * T::from_f64(0.5).unwrap();
+                    let v3 = prog_20::<T>(T::cos((s0.powi(2) + 2.0).acosh()), (T::tanh(x1 * v[i % 4]) * 0.9).asin().sin() * 2.0, (x0 + s1).cos() * 2.0, v, n);
+                    s1 = (s1 * T::from_f64(0.8).unwrap() + v3.cos() * 0.005).tanh();
                 }
             }
         }
-        for &t in v.iter() {
-            if ((v4 * x1).powi(2) + 1.0).log((v4 + t).powi(2) + 2.0) < -1.0 {
-                break;
-            }
-            acc1 += 0.5 * (s0 * s0 + 0.5).sqrt().sin();
-        }
-        x1.tanh() + s0 + acc1.cos() + v4 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh((f64::cos(p.0) * 0.9).acos()) * 2.0;
-        let mut s1 = f64::exp2(v[n % 4].sin());
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            if (f64::asinh(x0).powi(2) + 1.0).powf(0.5) < (f64::tanh(s0) * 0.9).acos() {
-                a3[i] = (x0 * v[i]).atan();
-            } else {
-                a3[i] = f64::powi(f64::exp2(f64::sin(p.1)), 2);
-            }
-        }
-        let v4 = x0 + 2.0_f64.copysign(p.1);
-        let v7 = if n == 4 && f64::exp(f64::cos(x0 * v4)) < f64::cos(acc2) {
-            let v5 = acc2 + x0;
-            acc2 += (s1 + a3[1]).cos() * 0.4;
-            s0 + a3[n % 4] - s0 + v5.tanh()
-        } else if !(n % 2 == 0 && (f64::cos(p.1) * 0.9).asin() > 0.5) {
-            f64::acos(x0.tanh().exp2().sin() * 0.9)
-        } else {
-            let v6 = (acc2 - a3[n % 4]).atan();
-            f64::clamp(v6.atan(), f64::tanh(v6.cos()) - 1.5, f64::tanh(v6 * acc2) + 1.5)
-        };
-        let v8 = f64::cos(v7.cos());
-        s0 = (s0 * 0.75 + (f64::tanh(p.0) * 1.2).tan() * 0.02).tanh();
-        let v9 = v8.min(a3[n % 4]);
-        s1 = s1.mul_add(0.5, f64::max(v7, s1).cos() * 0.02);
-        s0 * 0.5 + s1 * 1.5 + acc2 + v9 + f64::tanh(p.0).exp().sin()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4];
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3: f64 = loop {
-            k2 += 1;
-            acc1 += x1.sin().exp2().sin() * 0.25;
-            if k2 % 2 == 0 {
-                break x2.powi(3) * core::f64::consts::FRAC_1_SQRT_2;
-            }
-            s0 *= 0.8;
-            s0 += 0.2 * f64::cos(x0);
-            if k2 >= 6 {
-                break x2.min(v[k2 % 4]);
-            }
-        };
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = prog_0(((x1 * x1 + 1.0).atan2(x2) / (f64::powi(f64::to_degrees(v3) * 0.02, 2) + 0.5)).cos(), (f64::asinh(v3) / 2.0).cos() * 2.0, 1.2, &v, 5);
-            let v7 = if (s0.to_radians().cos() * 1.5).cosh() < (v[k4 % 4] * v[k4 % 4] + 0.5).recip() {
-                let x0 = (v[k4 % 4] * v[k4 % 4] + 1.0).log2();
-                (v3 * v3 + 1.0).sqrt().min(v3 - x0)
-            } else {
-                let v6 = x2 - x1;
-                return f64::cosh(x1.cos() * 1.5) + f64::cos(v6)
-            };
-            if f64::sin(v[k4 % 4]) + x0.atan() < -0.5 {
-                acc1 += (f64::log(x1 * x1 + 1.0, x0.powi(2) + 2.0).sin() + 2.0).cbrt() * 0.25;
-            } else {
-                s0 *= 0.5;
-                s0 -= 0.02 * f64::tanh(f64::hypot((x0 * x0 + 1.0).powf(x0.sin()), f64::tanh(s0)));
-            }
-            s0 = 0.75 * s0 + 0.25 * (f64::sin(s0) * 0.5).ln_1p();
-            if k4 >= 4 || x2.powi(2) <= -0.5 {
-                break;
-            }
-            acc1 += 0.005 * (v5.sin() - v7.sin()).sin();
-        }
-        if x0 - x2 >= v3 + x1 {
-            return (x2.sin() * 0.9).asin() + x1 / (v[(k4 + k2) % 4] * v[(k4 + k2) % 4] + 0.5);
-        }
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
+        'l1: for i in (0..=n).rev().step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * x2.cos();
+            s1 = 0.6 * s1 + T::from_f64(0.02).unwrap() * s1.powi(3).tanh();
             for j in 0..4 {
-                a8[i][j] = (v[j].sin() + 2.0).cbrt();
+                let fj = T::from_usize(j).unwrap();
+                if T::from_f64(0.5_f64).unwrap().log(v[j] * v[j] + 2.0) > T::from_f64(0.25).unwrap() {
+                    acc2 = acc2 + T::cos(x2.tanh().exp()) * 0.1;
+                } else if (s1.sin() * 0.9).asin() <= T::from_f64(0.5).unwrap() || j > 2 {
+                    let x2 = x0.mul_add(s1.sin(), T::asin(fi.cos() * 0.9));
+                    acc2 = acc2 - 0.1 * x2.sin();
+                } else {
+                    acc2 = acc2 - 0.1 * T::sin(T::min(v[j], fj));
+                }
+                if (v[(j + n) % 4].sin() * T::from_f64(1.2).unwrap()).tan() >= x1 || j % 3 == 1 {
+                    s1 = T::mul_add(s1, T::from_f64(0.75).unwrap(), T::tanh((0.3 - s1).to_degrees() * 0.01) * T::from_f64(0.4).unwrap());
+                    if s0 * fj <= fi && i == 3 {
+                        s0 = s0 * T::from_f64(0.5).unwrap() + v[(j + n) % 4].cos().exp_m1().tanh() * 0.1;
+                        let v4 = s1.sin();
+                        acc2 = acc2 + 0.1 * v4.tanh();
+                    } else {
+                        let x0 = (s1 - s0) * x1;
+                        acc2 = acc2 + T::tanh(x0) * 0.1;
+                    }
+                    acc2 = acc2 + 0.1 * T::tanh((x1.cos() * 1.5).cosh());
+                } else if (v[(j + n) % 4].tanh() + 2.0).cbrt() < -T::from_f64(0.25).unwrap() && j < 2 {
+                    s1 = s1 * T::from_f64(0.5).unwrap() + T::sin(s1) * T::from_f64(0.5).unwrap();
+                    acc2 = acc2 + 0.1 * s0.sin();
+                    if (v[j] * v[j] + 2.0).acosh() >= -1.0 {
+                        s1 = s1 * 0.6;
+                        s1 = s1 + T::from_f64(0.4).unwrap() * s1.sin();
+                        if 0.1 - s0 - v[2] >= s1 {
+                            break 'l1;
+                        }
+                        s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), (x2 / (x2 * x2 + 1.0)).cos() * T::from_f64(0.05).unwrap());
+                    } else if v[(j + n) % 4] < x1 * x1 && j < 3 {
+                        let v5 = T::acosh(s1 * s1 + 1.5) / 4.0;
+                        acc2 = acc2 + 0.1 * v5.sin();
+                    }
+                }
+                match j % 4 {
+                    0 => {
+                        let v6 = v[j] * T::from_f64(1.2).unwrap() + x0.powi(3);
+                        s0 = 0.6 * s0 + T::from_f64(0.4).unwrap() * s0.tanh();
+                        s1 = s1 * T::from_f64(0.5).unwrap();
+                        s1 = s1 + T::from_f64(0.02).unwrap() * v6.sin();
+                    }
+                    1 => {
+                        break 'l1;
+                    }
+                    g if g > 2 => {
+                        acc2 = acc2 + 0.1 * (T::sin(fj).exp_m1().powi(2) + 1.0).powi(-2);
+                        let v7 = T::from_f64(0.75).unwrap() - x1;
+                        acc2 = acc2 + 0.1 * T::tanh(v7).tanh();
+                    }
+                    _ => {
+                        s0 = (s0 * 0.6 + (s0 + fj) * T::from_f64(0.4).unwrap()).sin();
+                        acc2 = acc2 + 0.1 * (T::acos(T::tanh(v[2]) * 0.9) / (fj.tanh() + 2.0)).sin();
+                    }
+                }
+                s0 = (s0 * T::from_f64(0.8).unwrap() + (fi.powi(2) + T::from_f64(0.5).unwrap()).powf(T::from_f64(0.5).unwrap()) * 1.0).sin();
             }
-            s0 = (s0 * 0.5 + (s0 + 1.2) * 0.5).sin();
+            let v8: T = if T::cos(s0).cosh() * fi.atan() <= x1 {
+                -(x0 / (x0 * x0 + 1.0))
+            } else {
+                T::ln(v[i % 4].powi(2) + 2.0)
+            };
+            s1 = s1 * T::from_f64(0.75).unwrap();
+            s1 = s1 - 0.1 * T::sin(v8);
         }
-        let a9 = a8[0];
-        let v10 = a9.iter().fold(a8[0][k4 % 4], |r, &p| r * 0.5 + 0.05 * ((r - v3).abs() + f64::sin(p)).sin());
-        s0 + acc1.cos() - v10
+        let v9 = v[n % 4].abs();
+        if v[n % 4] * (v9 * v9 + 1.5).acosh() < T::from_f64(0.5_f64).unwrap().copysign(s0) {
+            s1 = s1.mul_add(0.6, T::tanh(v[3] + x2) * 0.2);
+            s1 = s1 * T::from_f64(0.75).unwrap() + T::ln(v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).cos() * 0.1;
+        } else {
+            s1 = (s1 * T::from_f64(0.5).unwrap() + (x1 * x1 + 2.0).acosh() * 0.2).tanh();
+            if x2.atan2(x0 * x0 + 1.0) * 1.25 < 1.0 {
+                s1 = (s1 * 0.6 + s1 * 0.005).tanh();
+            }
+            s1 = (s1 * T::from_f64(0.5).unwrap() + x2 / (x0 * x0 + 1.0) * 0.2).sin();
+            if -x2 >= (v[n % 4].sin() * 0.9).atanh() {
+                acc2 = acc2 - T::sin(v9);
+                let x0: T = T::log10(T::powi(x0.to_degrees() * 0.01, 2) + 1.0);
+                acc2 = acc2 + x0.cos();
+            } else {
+                s0 = s0 * 0.6 + T::cos(((x2 - v9).powi(2) + 2.0).acosh()) * T::from_f64(0.02).unwrap();
+            }
+        }
+        'l3: for _ in 0..n {
+            s0 = (s0 * T::from_f64(0.8).unwrap() + (-T::from_f64(0.5_f64).unwrap()).max(T::powi(s0, 2)) * T::from_f64(0.05).unwrap()).sin();
+            let mut k10 = 0;
+            while k10 < 6 && x0.atan() >= -1.0 {
+                k10 += 1;
+                acc2 = acc2 + T::sin(T::ln_1p(v[k10 % 4] * v[k10 % 4]) + T::max(-T::from_f64(3.0_f64).unwrap(), s0)) * T::from_f64(0.05).unwrap();
+                if (T::sin(v[1]) * T::from_f64(1.2).unwrap()).tan() < T::from_f64(0.5).unwrap() {
+                    s1 = T::from_f64(0.8).unwrap() * s1 + 0.2 * T::tanh(T::abs(v9).clamp(-1.5, 1.0));
+                    continue 'l3;
+                }
+            }
+            acc2 = acc2 + T::from_f64(0.25).unwrap() * (s1 / (s0 * s0 + 1.0));
+        }
+        s1 = s1.mul_add(T::from_f64(0.75).unwrap(), x0.tanh() * T::from_f64(0.25).unwrap());
+        s0 * T::from_f64(0.5).unwrap() + s1 + acc2.sin() + (T::powi((x0.cos() * 0.9).acos(), 2) + 1.0).log(3.0)
     }
 
     #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
-        let mut s0 = (v[3] + (x1 - v[n % 4])).cos() * 2.0;
-        let mut s1 = x2;
-        let mut s2 = f64::max(x0, s1);
+        let mut s0 = f64::tanh(0.5_f64.atan2(x1)) * 2.0;
+        let mut s1: f64 = prog_68(s0, (x1.sin().sinh().powi(2) + 0.5).powf((s0 * s0).ln_1p().sin()).tanh(), f64::sin(x1.cos()), v, n).sin() * 2.0;
+        let mut s2 = f64::cosh(v[n % 4].cos() * 1.5).tanh() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut k4 = 0;
-        let v6: f64 = loop {
+        while k4 < 6 && 0.3 - s2 > x2 - x0 {
             k4 += 1;
-            match k4 {
+            acc3 -= 0.25 * (-x0).tanh();
+            match n {
+                0..=2 => {
+                    s1 = (s1 * 0.5 + s1 * 0.5).sin();
+                    s1 = s1 * 0.6 + s1.cos().tanh() * 0.4;
+                    if x2 + s1 >= (x2 * x2 + 2.0).ln() {
+                        break;
+                    }
+                }
+                3 | 5 => {
+                    let v5 = f64::mul_add(x1, x2, s2);
+                    s1 = 0.5 * s1 + 0.1 * f64::cos(v5).sin();
+                }
+                6 => {
+                    let v6 = s1.cos();
+                    s0 = 0.75 * s0 + 0.02 * ((f64::cos(v6) * 0.9).acos() / (f64::sin(f64::log2(s0 * s0 + 1.0)) + 2.0)).tanh();
+                    if f64::asin(x1.sin() * 0.9).hypot(s1.atan2(f64::powi(s1, 2) + 0.5)) <= -0.5 {
+                        let v7: f64 = f64::asinh(x1);
+                        acc3 += f64::exp(x0.sin().sin()).sin() * 0.25;
+                        s2 *= 0.8;
+                        s2 -= 0.2 * v7.sin().cos();
+                    } else if x2 / (f64::sin(x2) + 2.0) >= 0.0 && k4 % 3 == 1 {
+                        s2 = s2.mul_add(0.75, v[k4 % 4].asinh().tanh() * 0.25);
+                    }
+                }
+                _other => {
+                    acc3 -= f64::tanh(s2 + s1) * 0.25;
+                    if !(k4 < 2) {
+                        let x2 = x2 * x2;
+                        acc3 -= 0.25 * x2.cos().cos();
+                    } else {
+                        s0 = (s0 * 0.75 + v[(k4 + n) % 4].powi(2) * 0.05).tanh();
+                    }
+                    s1 = s1 * 0.6 + f64::exp(s1.cos()).cos() * 0.1;
+                }
+            }
+        }
+        let v8: f64 = f64::powi(x2, 3);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let [_, b9, b10, b11] = *v;
+            let v13 = match i {
                 PHASE_A | 2 => {
-                    break v[k4] * s1;
+                    let v12 = fi.asinh();
+                    f64::cos(b10 / (v[k4 % 4].powi(2) + 0.5)).exp2() + v12.sin()
                 }
-                _ => {
-                    let v5 = x0 * 0.25;
-                    acc3 += v5.cos();
-                }
-            }
-            s0 = s0 * 0.5 + (f64::cos(x2) * s0).sin() * 0.1;
-            if k4 >= 2 || v[2] > s0 / (f64::powi(x2, 2) + 1.0) {
-                break f64::cosh(v[0].atan().tanh() * 1.5);
-            }
-        };
-        for i in 0..6 {
-            let fi = i as f64;
-            let v7 = if 2.0_f64.atan2((v6.tanh() * 0.5).ln_1p()) <= fi {
-                f64::sqrt(f64::powi(x2, 2) + 1.0)
-            } else if f64::acos((x1 + x0).cos() * 0.9) <= -1.0 {
-                s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                -(x2.to_degrees() * 0.02)
-            } else {
-                ((s2 * std::f64::consts::LN_2).cos() * 0.9).asin()
+                3 => f64::powi(f64::powi(b10.to_radians() * 50.0, 2) + 1.0, -2),
+                _ => b11.cos(),
             };
-            let v9 = if 3.0_f64.log(s0 * s0 + 2.0) > 0.0 {
-                let v7: f64 = (v[k4].cos() * 1.2).tan();
-                f64::sin(v[(i + n) % 4]).cosh().atan() + v7.tanh()
-            } else if (v[1] * v[1]).ln_1p() >= -1.0 {
-                let v8 = v7 / (f64::powi(v7, 2) + 1.0);
-                v8.tanh()
-            } else {
-                (v6.powi(2) + 1.0).ln()
-            };
-            acc3 -= v7.tanh().tanh() * 0.25;
-            acc3 += 0.25 * v9.sin();
+            s1 = s1 * 0.5 + prog_20(b9, b11, b10, v, i).sin() * 0.02;
+            acc3 += 0.4 * (t.sin() + v13.tanh()).sin();
         }
-        let v12 = if k4 == 2 && ((v6.sin() + 2.0).cbrt().powi(2) + 0.5).ln() <= s2 {
-            let v10 = f64::asin(x0.cos() * 0.9);
-            f64::hypot(v[k4], v10).mul_add(x2.cos().exp_m1(), v10)
-        } else if f64::tan(f64::cos(x2).cos() * 1.2) >= 0.5 {
-            let v11 = s1;
-            (s1 * std::f64::consts::LN_2).sin() + v11.cos()
+        let v18: f64 = if x2.min(v8) >= -1.0 {
+            for i in (0..6).rev() {
+                let fi = i as f64;
+                s2 = (s2 * 0.8 + 1.2 * s2.abs() * 0.1).tanh();
+                if i == 2 && 0.3 - x0 < 1.0 {
+                    let v14 = f64::sinh((f64::to_degrees(fi) * 0.01).cos());
+                    acc3 -= 0.25 * f64::cbrt(v14.sin() + 2.0).sin();
+                    if 3.0_f64.powf(s1.sin()) > -1.0 {
+                        s2 *= 0.8;
+                        s2 -= 0.2 * fi.min(v[3]).sin();
+                        continue;
+                    }
+                }
+            }
+            x2 + x0
+        } else if f64::min(x0, x1) <= s1 {
+            for &t in v.iter() {
+                for _ in 0..n {
+                    s1 = s1 * 0.8 + f64::cos((t.powi(2) + 1.0).ln()) * 0.2;
+                    let v15 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * (v8 + x1 + p.tanh()).tanh());
+                    s2 = (s2 * 0.75 + v15.cos() * 0.1).sin();
+                }
+                s1 = (s1 * 0.6 + (s0.cos() * 2.0).cosh() * 0.05).tanh();
+                let v16 = f64::mul_add(x0, x0, t);
+                s2 = 0.5 * s2 + 0.1 * f64::tanh(v16.sin());
+            }
+            -(v[k4 % 4].sin() * 0.5).ln_1p()
         } else {
-            prog_23(((x0.tanh() * 0.9).acos().to_radians() * 20.0).sin(), f64::tanh((s1 * s1 + 2.0).ln()) * 2.0, s0, v, 1)
+            let v17 = v[n % 4].tanh();
+            (v17.powi(2) + 1.0).powi(-3).cos().exp()
         };
-        'l2: for i in (0..4).rev() {
-            let fi = i as f64;
-            let v13 = f64::tan(x1.tanh() * 1.2);
-            acc3 += (x0.powi(2) + 2.0).ln().sin() * 0.5;
-            acc3 += 0.5 * (x0 + v12).sin();
-            let mut k14 = 0;
-            while k14 < n + 1 {
-                k14 += 1;
-                if v6.sin() <= -0.25 && i < k14 {
-                    continue 'l2;
-                }
-                acc3 += 0.05 * (x0 + v13.cos()).tanh();
-                let v15 = f64::log(1.5_f64, (fi * fi + 1.0).atan2(s1).powi(2) + 2.0);
-                acc3 += f64::sin(v15) * 0.05;
-            }
-            acc3 += 0.4 * v13.cos();
-        }
-        let v16: f64 = v[(k4 + n) % 4].tanh();
-        let v19 = match k4 + n {
-            0 => 2.5 * (-3.0_f64).max(x1),
-            2 | 4 => (f64::atan(x1).sin() * 0.9).atanh(),
-            5 | 7 => {
-                let v17 = prog_32(s1, x2, 2.0, v, k4);
-                (-2.0_f64).max(v16 / (v[k4] * v[k4] + 0.5)) + v17.sin()
-            }
-            _ => {
-                let v18 = v16.sin() + f64::to_radians(v16);
-                prog_0(f64::tanh(f64::tan(v16.tanh() * 1.2)), s1, v[3].clamp(-1.5, 1.0).sin(), &v, 0) + f64::tanh(v18)
-            }
-        };
-        s1 = (s1 * 0.75 + (x1.powi(2) + 2.0).sqrt() * 0.25).tanh();
-        s2 = (s2 * 0.5 + ((v16 * 0.25).tanh() * 1.2).tan() * 0.2).sin();
-        s0 - s1.tanh() - s2 - acc3.tanh() - v12.cos() + f64::cos(v19)
+        let v19 = v18.abs();
+        s0 * 0.75 - f64::tanh(s1) - s2.sin() + acc3.cos() + v19 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.sin() + 2.0).cbrt();
-        let mut s1 = (1.2 * x2).sin() * 2.0;
+    pub fn prog_75(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = v[1].clamp(-1.0, 1.5);
+        let mut s1 = (v[n % 4].powi(2) + 2.0).sqrt().tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        for _ in (0..n).rev() {
-            acc2 -= 0.25 * ((x2.powi(2) + 1.0).log(2.0) * std::f64::consts::FRAC_1_PI).sin();
-            s1 *= 0.6;
-            s1 += 0.02 * ((x2 * x0).tanh() * 0.9).asin().sin();
-        }
-        let mut m3: f64 = -2.5;
+        let v3 = prog_23(acc2, x2, 0.75, &v, n);
+        let v4 = v[n % 4].sin().cosh();
+        let v5 = prog_42(s1, f64::sin(f64::max(x2.sin(), s0.tanh().exp2())), v4, v, 4);
+        let mut a6 = [0.0; 4];
         for i in 0..n {
-            let c4: f64 = 1.5 - s1 + v[i % 4];
-            m3 = m3.max(c4);
+            a6[i % 4] = a6[i % 4] * 0.75 + f64::asin(f64::cos(x1.tanh()) * 0.9).sin() * 0.1;
         }
-        acc2 += m3.tanh();
-        let v5 = v.iter().map(|&p| prog_0(x2, 0.75, s0, v, n) + p.cos()).sum::<f64>();
-        s0 *= 0.5;
-        s0 += 0.4 * 0.5_f64.log(x0 * x0 + 2.0).cos();
-        f64::tanh(x1) + s0 * 0.75 + f64::cos(s1) + acc2 * 0.25 + v5.tanh()
+        acc2 -= (0.5_f64.min(x1) - f64::powf(1.5_f64, a6[2].sin())).cos();
+        s0 = 0.6 * s0 + 0.4 * f64::sin(-x0);
+        s1 = (s1 * 0.6 + (a6[n % 4].asinh().powi(2) + 1.0).powi(-2) * 0.25).sin();
+        s0 + s1 + acc2 - f64::sin(v3) - f64::cos(v5)
+    }
+
+    #[differentiable]
+    pub fn prog_76<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x2.atan2(f64::powi(x1, 2) + 0.5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i];
+            s0 = f64::mul_add(s0, 0.75, ((f64::powi(s0, 2) + 1.0).powi(-3).to_degrees() * 0.01).sin() * 0.02);
+        }
+        let v6 = match (n % 3).checked_sub(1) {
+            Some(k3) => {
+                let c4 = k3 as f64;
+                f64::powi(c4, 2)
+            }
+            None => {
+                let v5 = x2.abs() - (f64::powi(a2[n % 4], 2) + 0.5).cbrt();
+                s0 = 0.8 * s0 + 0.05 * f64::copysign(v5, v[n % 4]).sin();
+                f64::mul_add(f64::sqrt(v5.powi(2) + 2.0), s0 * acc1, (-3.0_f64).max(x1))
+            }
+        };
+        let v10 = match n.checked_sub(2) {
+            Some(k7) => {
+                let c8 = k7 as f64;
+                acc1 + f64::tanh(c8)
+            }
+            None => {
+                let v9 = a2[0].atan();
+                v[n % 4] - 0.25 + f64::sin(v9)
+            }
+        };
+        for i in 0..N {
+            let fi = i as f64;
+            if f64::atan2(f64::acosh(v6 * v6 + 2.0), a2[i].atan().powi(2) + 0.5) >= -1.0 {
+                acc1 -= f64::cos((fi.powi(2) + 1.0).ln()) * 0.5;
+                if (v10 * v10 + 2.0).sqrt() <= 0.5 {
+                    s0 = s0 * 0.6 + (f64::cos(v[(i + n) % 4]) * 0.5).ln_1p() * 0.4;
+                    break;
+                }
+            } else {
+                s0 = f64::mul_add(s0, 0.8, f64::tanh(s0 * std::f64::consts::LN_2) * 0.25);
+                if s0 + x1 >= v[2] {
+                    continue;
+                }
+                let v11 = s0 + x2;
+                acc1 += v11.tanh() * 0.5;
+            }
+            let mut m12: f64 = -2.5;
+            for j in 1..n {
+                m12 = f64::max(0.5 - v[n % 4] + v[j % 4], m12);
+            }
+            if !(i + n < 4) {
+                break;
+            }
+            s0 = (s0 * 0.8 + (s0 - v10 - (m12 + s0)) * 0.02).tanh();
+        }
+        let v13 = prog_68(v10.tanh(), 2.0, x0, v, n);
+        s0 - f64::sin(acc1) - a2[3] * 0.5 + v6 + v13.cos() + (x2 + 0.1)
+    }
+
+    #[differentiable]
+    pub fn prog_77<T>(x0: T, p: (T, T), v: &[T], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        let (x1, x2) = p;
+        let mut s0 = T::sinh(v[n % 4].tanh().exp2().tanh());
+        let mut s1: T = T::hypot(x2, v[n % 4]).cos() * 2.0;
+        let mut acc2: T = 0.0;
+        let [b3, b4] = [v[n % 4] * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap(), T::abs(x0)];
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            s1 = s1 * 0.8 + b4.max(x2).tanh() * 0.2;
+            let v7 = match k5 % 3 {
+                0 | MODE_C => {
+                    acc2 = acc2 + 0.25 * T::tanh(s1).cos().exp2().sin();
+                    (T::cos(b3) * 1.5).sinh()
+                }
+                _ => {
+                    let v6 = (x0 * x0 + 2.0).ln();
+                    (b4 * b4 + 1.0).atan2(s0).cos() + v6.tanh()
+                }
+            };
+            if k5 >= 6 {
+                break T::exp_m1(x1.sin());
+            }
+            s0 = T::mul_add(s0, 0.8, v7.sin() * 0.05);
+        };
+        let [b9, b10, b11] = [((v8 * v8 + 1.5).acosh().powi(2) + 1.0).log10(), T::sin(v[k5 % 4]), T::log(x2 * x2 + 1.0, 3.0) * b4.cos().exp()];
+        let [b12, _, b13] = [T::min(s0, b10), -(x1 * T::from_f64(std::f64::consts::LN_2).unwrap()), T::atan(b11)];
+        s1 * 0.5 - acc2 * 0.5 - b3 * 0.5 - b9 * 0.75 + b12 * 1.5 - b13 + (T::tanh(b12).powi(2) + 0.5).atan2(s1.asinh())
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = (x2 * x2 + 0.5).recip();
+        let mut acc1: f64 = 0.0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if f64::log(f64::ln(s0.powi(2) + 0.5).powi(2) + 1.0, f64::powi(f64::tanh(x0), 2) + 2.0) >= 0.0 {
+                let x2 = prog_20::<f64>(f64::cos((x0 - v[3]).asinh()), 2.0, f64::cos((x2.tanh() * 0.9).acos()) * 2.0, &v, n);
+                s0 = (s0 * 0.8 + f64::sin(x2) * 0.005).tanh();
+            } else {
+                s0 = s0 * 0.8 + v[i].sin() * 0.2;
+                s0 = (s0 * 0.5 + prog_20(s0, 0.5, 0.75, &v, n) * 0.02).tanh();
+            }
+            if x1 * fi > 0.0 || i == 3 {
+                let v5 = if let Some(k2) = n.checked_sub(1) {
+                    let c3 = k2 as f64;
+                    acc1 += 0.5 * f64::tanh(v[k2 % 4] * x1);
+                    (0.3 * c3).sin()
+                } else {
+                    let v4 = (f64::powi(x1, 2) + 1.0).recip();
+                    s0 + v4
+                };
+                let v6 = f64::recip(f64::powi(s0 - 1.2, 2) + 1.0);
+                acc1 -= (v5.sin() + v6).sin() * 0.5;
+            } else if v[3 - i] - x0 < -0.5 {
+                s0 = f64::mul_add(s0, 0.75, (fi - s0).tanh().sin() * 0.25);
+                s0 = s0 * 0.8 + ((x2 - 0.3) * (x2.sin() * 0.9).acos()).tanh() * 0.02;
+            } else {
+                for j in 0..i {
+                    let fj = j as f64;
+                    s0 = 0.8 * s0 + 0.2 * s0.cos();
+                    let v9 = match i {
+                        0..=1 => x2.sin(),
+                        PHASE_C => {
+                            let v7 = v[n % 4];
+                            v7.mul_add(v7, v[3])
+                        }
+                        PHASE_D => v[3].atan(),
+                        _other => {
+                            let v8 = x0 + s0;
+                            s0 *= 0.5;
+                            s0 += 0.5 * (s0 / (fj * fj + 1.0)).tanh();
+                            v8 + 0.5
+                        }
+                    };
+                    match j {
+                        0 => {
+                            break;
+                        }
+                        PHASE_B => {
+                            s0 = s0 * 0.8 + f64::sin(x1) * 0.2;
+                        }
+                        PHASE_C => {
+                            s0 = f64::mul_add(s0, 0.6, v[j].tanh() * 0.4);
+                        }
+                        _ => {
+                            s0 = 0.8 * s0 + 0.05 * x2.powi(2).tanh();
+                        }
+                    }
+                    s0 = (s0 * 0.5 + v9.sin() * 0.1).sin();
+                }
+                match (i + n).checked_sub(1) {
+                    Some(0) => {
+                        acc1 += (x2.tanh() - f64::log(fi.powi(2) + 1.0, s0.powi(2) + 2.0)).tanh() * 0.5;
+                        let mut k10 = 0;
+                        while k10 < 4 {
+                            k10 += 1;
+                            acc1 += (v[k10 % 4] * v[k10 % 4] + 1.0).cbrt().cos() * 0.1;
+                            s0 = (s0 * 0.75 + x1.tanh().exp() * 0.05).tanh();
+                        }
+                    }
+                    Some(_) => {
+                        s0 *= 0.6;
+                        s0 -= 1.0 * fi.cos().sin();
+                    }
+                    None => {
+                        let v12 = (x0.cos() * 1.2).tan();
+                        s0 = f64::mul_add(s0, 0.5, ((s0 * s0).ln_1p().powi(2) + 1.0).ln().sin() * 0.5);
+                        s0 *= 0.5;
+                        s0 -= 0.05 * v12.sin();
+                    }
+                }
+            }
+            acc1 += 0.5 * (v[i] - f64::ln_1p(x1 * x1)).tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v13 = fi - v[i] * x1;
+            let v14 = fi * x1 + f64::atan2(3.0_f64, t);
+            acc1 += 0.5 * f64::log10(f64::powi(v13, 2) + 1.0).cos();
+            acc1 += v14.sin() * 0.5;
+        }
+        let mut k15 = 0;
+        while k15 < n {
+            k15 += 1;
+            s0 = 0.6 * s0 + 0.4 * v[3].tanh();
+            if !(k15 == 2) {
+                s0 = s0 * 0.8 + (x1 * x0).tanh() * 0.05;
+            } else {
+                if let Some(k16) = (n % 3).checked_sub(1) {
+                    let c17 = k16 as f64;
+                    acc1 -= 0.25 * f64::sin((x1.sin() * 2.0).sinh().cos());
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::asinh(x2).cos();
+                    acc1 += c17 * 0.25;
+                } else {
+                    let mut k18 = 0;
+                    while k18 < n + 1 {
+                        k18 += 1;
+                        acc1 += 0.02 * f64::cos(3.0_f64.log(x1 * x1 + 2.0) - v[2].to_radians() * 50.0);
+                        s0 = (s0 * 0.5 + (s0.powi(2) + 0.5).cbrt() * 0.1).tanh();
+                        let v19 = x0;
+                        s0 = (s0 * 0.75 + v19.sin() * 0.25).tanh();
+                    }
+                    s0 = (s0 * 0.6 + (x1 - x0) * 0.2).sin();
+                }
+                let v20 = x2;
+                s0 = (s0 * 0.6 + v20.tanh() * 0.4).sin();
+            }
+        }
+        match k15 {
+            0..=1 => {
+                acc1 -= (x0 * x0 + 1.0).cbrt().cos();
+            }
+            3..=5 => {
+                let v21 = (v[k15 % 4].cos() * 1.5).cosh();
+                if let Some(_) = (n % 4).checked_sub(1) {
+                    let v23 = 0.3 * x2;
+                    let v24 = x1 / (v[1].sin() + 2.0) * (v[1] / 3.0);
+                    s0 = f64::mul_add(s0, 0.5, f64::sin(v23 - v24.cos()) * 0.1);
+                } else {
+                    for _ in 0..4 {
+                        s0 = (s0 * 0.6 + (x1 - v[2]).tanh() * 0.2).sin();
+                        let v25 = x0 + s0;
+                        s0 *= 0.8;
+                        s0 -= 0.1 * f64::sin(v25).cos();
+                    }
+                    s0 *= 0.5;
+                    s0 -= 0.1 * (s0 + v[k15 % 4]).cos();
+                }
+                s0 = s0 * 0.8 + v21.tanh().sin() * 0.05;
+            }
+            6 => {
+                let v26 = v[n % 4].tanh().cosh();
+                let v27 = (v[1].cos() + 2.0).cbrt() - x1;
+                s0 = f64::mul_add(s0, 0.8, f64::sin(v26.tanh() - v27.sin()) * 0.05);
+            }
+            _ => {
+                acc1 += (x1 * 2.0).cos();
+            }
+        }
+        f64::tanh(x0) + x1 + f64::sin(v[0]) - s0 * 0.25 + acc1.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x0.tanh() * 0.9).atanh();
+        let mut s1 = (s0.atan() - f64::sqrt(v[1].powi(2) + 0.5)).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            if n == 3 && (p.0 + t).hypot(t.copysign(p.0)) < 0.0 {
+                if let Some(k3) = n.checked_sub(3) {
+                    let c4 = k3 as f64;
+                    s0 = f64::mul_add(s0, 0.75, (p.1 * p.1 + 1.0).recip().tanh() * 0.25);
+                    let v5 = -f64::exp2(f64::cos(v[k3]));
+                    s0 = s0 * 0.6 + (c4.cos() + f64::sin(v5)).tanh() * 0.25;
+                } else {
+                    s0 *= 0.6;
+                    s0 -= 0.1 * p.1.sin().exp().cos();
+                    s0 = (s0 * 0.6 + (s0.cos() * 0.9).acos() * 0.1).sin();
+                }
+                let v6 = f64::cosh(f64::cos(s1) * 1.5) * (t * t + 1.0).log2();
+                s1 = (s1 * 0.5 + f64::tanh(v6) * 0.02).sin();
+            } else if f64::atan2(p.1 * p.1 + 0.5, s1) >= -0.5 {
+                s0 = (s0 * 0.6 + s0.tanh().exp_m1() * 0.1).sin();
+            } else {
+                let v7 = prog_20(((f64::tanh(s0) * 1.2).tan() / (x0.cos() + 2.0)).sin() * 2.0, t, p.1, &v, n);
+                s1 = 0.6 * s1 + 0.1 * f64::cos(f64::log(v[n % 4] * v[n % 4] + 1.0, p.1.powi(2) + 2.0));
+                if n % 2 == 0 {
+                    break;
+                }
+                s1 = (s1 * 0.8 + v7.sin() * 0.005).sin();
+            }
+            s1 *= 0.8;
+            s1 += 0.02 * (s1 * s1 + 1.0).powi(-2).tanh();
+            acc2 -= 0.5 * f64::sin((f64::tanh(p.1) * 0.9).acos());
+            let mut k8 = 0;
+            while k8 < n + 1 && (s1 - 0.75) * (t - p.1) < 0.0 {
+                k8 += 1;
+                match k8 + n {
+                    1..=3 => {
+                        s0 = (s0 * 0.8 + f64::powi(s0, 2) * 0.05).sin();
+                        if k8 % 2 == 0 && f64::cos(s0) <= p.0 {
+                            s1 = s1 * 0.6 + f64::cos(s1) * 0.4;
+                            s1 *= 0.5;
+                            s1 += 0.5 * s1.tanh();
+                        } else if s0.cos() >= p.0 {
+                            let v9 = -v[k8 % 4];
+                            s1 = (s1 * 0.6 + f64::sin(v9) * 0.4).tanh();
+                        } else {
+                            s0 *= 0.8;
+                            s0 += 0.01 * f64::cos(f64::log(f64::powi(s0 * s1, 2) + 1.0, (s1 - s0).powi(2) + 2.0));
+                        }
+                        s1 = 0.75 * s1 + 0.02 * f64::atan2(s1 * s1 + 0.5, p.0).clamp((v[k8 % 4] - s1).tanh() - 1.5, s1.mul_add(p.0, s0).tanh() + 1.5).cos();
+                    }
+                    g if g > 4 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s0 = 0.8 * s0 + 0.2 * f64::sin(v[0].sin());
+                    }
+                }
+                let v10 = (v[k8 % 4] * v[k8 % 4] + 2.0).ln();
+                s0 = (s0 * 0.8 + f64::recip(v10.powi(2) + 0.5) * 0.1).tanh();
+            }
+        }
+        let v11 = v.iter().copied().map(|z| (p.0.powi(2).tanh() * 0.9).acos() + z.tanh()).sum::<f64>();
+        if !(n > 3) {
+            acc2 += (x0.max(p.1).powi(2) + 1.0).log2().sin();
+            if s1 <= v11 {
+                match (n % 4).checked_sub(1) {
+                    Some(k14) => {
+                        let c15 = k14 as f64;
+                        s1 = (s1 * 0.8 + (SCALE + s1 - v[k14] * 0.25) * 0.02).sin();
+                        acc2 += f64::cos(c15);
+                    }
+                    None => {
+                        let v11 = p.1.cos();
+                        s0 = s0 * 0.6 + v11 * 0.4;
+                    }
+                }
+            } else if v[n % 4] * (p.0 + s0) <= 0.0 {
+                s1 = (s1 * 0.8 + (f64::ln_1p(s1 * s1).powi(2) + 1.0).log(3.0) * 0.02).tanh();
+                acc2 += prog_20(f64::sin(x0), p.0, p.1, &v, n).tanh() * 0.05;
+            }
+            acc2 -= (s0 - acc2).cos() * 0.2;
+        } else if let Some(k12) = n.checked_sub(3) {
+            let c13 = k12 as f64;
+            let v11 = c13 * p.0;
+            acc2 += (x0.sin() * f64::sqrt(p.1.powi(2) + 1.0)).sin();
+            s1 = 0.6 * s1 + 0.1 * v11.cos();
+        } else {
+            s0 *= 0.5;
+            s0 += 0.05 * f64::min(p.1, s0).sin();
+            acc2 -= p.1.tanh();
+        }
+        let v16 = prog_20::<f64>(x0, v11.sin() * 2.0, 1.5, &v, n);
+        let v18 = if let Some(_) = n.checked_sub(1) {
+            (p.0 / 4.0).to_degrees() * 0.01
+        } else {
+            s1.powi(3)
+        };
+        let mut a19 = [0.0; 4];
+        a19[0] = -v18;
+        for i in 1..4 {
+            a19[i] = a19[i - 1] * 0.75 + f64::log(f64::powi(x0 - v[i], 2) + 1.0, x0.sin().exp().powi(2) + 2.0).tanh() * 0.01;
+        }
+        s0.cos() + s1 + f64::tanh(acc2) - v16 * 0.75 - a19[3]
+    }
+
+    #[differentiable]
+    pub fn prog_80<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::ln(f64::clamp(x0, x0.sin() - 1.5, x2.sin() + 1.5).powi(2) + 1.0);
+        let mut s1 = x1.sin().exp_m1();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = (x0.powi(2) + 0.5).cbrt().max(f64::sqrt(x0 * x0 + 2.0));
+            s1 = (s1 * 0.6 + f64::cos(v[i]) * v[i] * 0.1).tanh();
+        }
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s0 = (s0 * 0.75 + f64::sqrt(f64::powi(a3[k4], 2) + 0.5) * 0.25).tanh();
+            match k4 {
+                0 | PHASE_C => {
+                    break s0 * s1;
+                }
+                _ => {
+                    let v5 = v[0] + v[2];
+                    s0 = s0.mul_add(0.5, f64::sin((x1 * x1 + 1.5).acosh()) * 0.1);
+                    acc2 += v5.cos();
+                }
+            }
+            if k4 >= 2 || x1 * v[n % 4] < 0.5 {
+                break x0 + x2;
+            }
+        };
+        let v7 = v.iter().map(|&p| SCALE + v6 + p.sin()).sum::<f64>();
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            acc2 += prog_20((a3[0].cos().exp() + x0 / (v[2].sin() + 2.0)).cos(), (f64::sin(a3[0]) * 0.5).ln_1p().tanh(), x1, &v, k8).tanh() * 0.01;
+            match k8 % 4 {
+                0 => {
+                    s1 = (s1 * 0.6 + x1.mul_add(v6, v6) * 0.05).sin();
+                    acc2 += f64::ln_1p(f64::exp(s1.sin()).tanh() * 0.5) * 0.5;
+                }
+                g if g > 1 => {
+                    s0 *= 0.5;
+                    s0 += 0.005 * prog_20(f64::hypot(x1.atan2(s1.powi(2) + 1.0), f64::sqrt(s0 * s0 + 0.5)).tanh(), s0.asinh().sin() * 2.0, s1, &v, k8).tanh();
+                    let v9: f64 = (0.75 * s0).cos().sinh();
+                    acc2 -= v9.tanh().sin() * 0.5;
+                }
+                _ => {
+                    let v10: f64 = (f64::atan2(v7, f64::powi(s1, 2) + 1.0).powi(2) + 0.5).ln();
+                    acc2 -= 0.5 * x0.tanh().exp2().sin();
+                    s1 = s1 * 0.5 + v10.sin() * 0.1;
+                }
+            }
+            if k8 >= 4 || v7.atan2(s0 * s0 + 1.0) >= -1.0 {
+                break v6 / (s0.tanh() + 2.0);
+            }
+        };
+        match k8 % 2 {
+            0 => {
+                acc2 -= v6.tanh() * 0.25;
+                s1 = s1 * 0.6 + prog_42((f64::sin(f64::atanh(x2.cos() * 0.9)) * 0.9).asin().cos(), 2.0, s1, v, k8).cos() * 0.005;
+            }
+            1 => {
+                let x2 = (f64::sin(a3[k8 % 4] - x0) * 0.9).atanh();
+                acc2 += f64::sin(f64::copysign(a3[1], v11));
+                acc2 -= 0.25 * f64::tanh(x2);
+            }
+            _ => {
+                s0 = 0.8 * s0 + 0.2 * f64::tanh((x0 * x0 + 2.0).sqrt());
+            }
+        }
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            let mut m13 = s0 / 1.5;
+            for j in 0..4 {
+                m13 = m13.max(v6 * v[j]);
+            }
+            s1 = f64::mul_add(s1, 0.8, f64::tanh(m13).cos() * 0.02);
+            if v11.max(s0) < 0.5 {
+                break;
+            }
+            if k12 >= 3 {
+                break;
+            }
+        }
+        let mut a14 = [0.0; N];
+        for i in 0..n {
+            a14[i % 4] += a3[2].sin().hypot(a3[i % 4]).sin() * 0.5;
+            s0 = (s0 * 0.75 + a3[0] * 0.25).sin();
+        }
+        s0 - s1 * 0.75 + acc2.tanh() - a3[2].sin() + f64::tanh(v7) + v11 * 1.5 + a14[3] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_81<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        let mut s0 = prog_20::<T>(x1, T::sin(v[3].to_radians() * T::from_f64(50.0).unwrap()) * T::from_f64(2.0).unwrap(), (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).sqrt().sin(), &v, n).cos() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        for i in (0..4).rev() {
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * T::tanh(x2 + v[i].atan());
+            acc1 = acc1 + (x0 - x1).sin() * T::from_f64(0.5).unwrap();
+            acc1 = acc1 + ((T::cos(x1) * T::from_f64(2.0).unwrap()).sinh().powi(2) + T::from_f64(0.5).unwrap()).recip().tanh() * T::from_f64(0.25).unwrap();
+        }
+        'l1: for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            let v2 = ((v[(i + n) % 4].cos() * T::from_f64(0.9).unwrap()).acos().powi(2) + T::one()).log10();
+            let v3 = s0 + v[i];
+            acc1 = acc1 - T::from_f64(0.4).unwrap() * v2;
+            for j in 1..n {
+                let fj = T::from_usize(j).unwrap();
+                acc1 = acc1 - T::from_f64(0.1).unwrap() * (fi * v[0]).clamp(T::sin(s0 + v2) - T::from_f64(1.5).unwrap(), T::exp_m1(T::cos(s0)).sin() + T::from_f64(1.5).unwrap()).sin();
+                if x0 + fj > -T::one() {
+                    continue 'l1;
+                }
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::asinh(fj).sin() * T::one());
+            }
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * v3.tanh().sin();
+        }
+        let v4 = x2.atan();
+        if n < 5 {
+            let x2 = T::ln_1p(v4 * v4);
+            acc1 = acc1 - T::tanh(prog_20(x2, T::sin(x2 - v[2]), (x0.hypot(v[3]) * T::cbrt(T::powi(v[3], 2) + T::from_f64(0.5).unwrap())).cos(), &v, n)) * T::from_f64(0.005).unwrap();
+        } else {
+            s0 = (s0 * T::from_f64(0.6).unwrap() + (v4.sin() * T::from_f64(2.0).unwrap()).cosh() * T::from_f64(0.05).unwrap()).tanh();
+        }
+        x0 * T::from_f64(0.75).unwrap() + T::tanh(s0) + T::tanh(acc1)
     }
 
     #[differentiable]
     pub fn prog_82(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((-3.0_f64).max(x1)) * 2.0;
+        let mut s0 = (x2 - v[n % 4]).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            acc1 -= 0.005 * f64::tanh(prog_0(x1, ((v[k2 % 4] / (x0 * x0 + 1.0)).powi(2) + 0.5).powf(0.3).tanh(), f64::sin(f64::acosh(v[k2 % 4] * v[k2 % 4] + 2.0)), v, k2));
-            acc1 += x1.sin() * 0.5;
-            if k2 >= 4 || x2 < -0.5 {
-                break x2 * v[k2 % 4];
+        let v3 = 'b0: {
+            let v2 = prog_20(x2, 1.5, f64::exp_m1((-x2).tanh()).cos() * 2.0, v, n);
+            if v[n % 4] + x1 >= (s0.sin() + 2.0).cbrt() {
+                break 'b0 (acc1 * acc1 + 1.0).log10();
             }
+            if prog_68(1.5, f64::sin(s0.sin().sinh()), (x0.cos() * 1.2).tan().cos(), v, n) > -0.5 {
+                break 'b0 (f64::powi(x1.sin(), 2) + 0.5).powf(1.5);
+            }
+            f64::cos((-3.0_f64).max(x0)).exp() + v2.sin()
         };
-        let v4 = -x1;
-        for i in (0..=n).rev().step_by(2) {
-            let v5 = if 1.5_f64.hypot(f64::cosh(v4.sin() * 1.5)) < 1.0 {
-                for j in (0..=i).rev() {
-                    acc1 -= ((f64::to_radians(v[(j + i) % 4]) * 50.0).powi(2) + 2.0).acosh().cos() * 0.05;
-                    s0 = s0.mul_add(0.6, f64::cos((s0.powi(2) + 1.0).powi(-3)) * 0.02);
-                }
-                f64::hypot(x2 / (v3 * v3 + 0.5), v3)
-            } else if (v[1] * v[1] + 0.5).atan2(v[1]) > x1 && n % 3 == 1 {
-                x2 / (x2.powi(2).powi(2) + 0.5)
-            } else {
-                let v3 = v3;
-                x0.atan().cos() + f64::cos(v3)
-            };
-            if (v3 * v3 + 0.5).recip() >= v[n % 4] || i % 2 == 0 {
-                acc1 -= 0.5 * f64::tanh((x0 * x0 + 2.0).ln() - (s0 - x2));
-            } else if i == 0 {
-                acc1 += 0.4 * f64::tanh((f64::sin(x0) * 1.2).tan());
-                let x1 = (x1.tanh() * 0.9).atanh();
-                s0 = s0 * 0.8 + f64::cos(f64::sin(x1)) * 0.02;
-            } else {
-                let v6 = x0.cos();
-                acc1 -= v6.cos() * 0.5;
-            }
-            s0 = s0 * 0.75 + f64::cbrt(s0 * s0 + 1.0).sin() * 0.1;
-            s0 *= 0.6;
-            s0 -= 0.02 * f64::cos(v5.tanh());
-        }
-        for i in 1..n {
+        let v4: f64 = (x0.sin() * 0.9).atanh();
+        for i in 0..5 {
             let fi = i as f64;
-            s0 = (s0 * 0.8 + f64::mul_add(v3.cos().exp(), 1.5_f64.log(v[i % 4] * v[i % 4] + 2.0), f64::clamp(x0, fi.tanh() - 1.5, x0.cos() + 1.5)) * 0.02).sin();
-            let v9 = if i % 2 == 0 && (f64::cos(x2 + x1) * 2.0).cosh() < x0 {
-                let v7 = v4 + 1.2;
-                v3 / (x1 * x1 + 1.0) + v7.cos()
-            } else {
-                let v8 = -v3;
-                return x2 * v[0] + f64::cos(v8)
-            };
-            acc1 += 0.4 * v9.sin().cos();
+            acc1 += x0.copysign(s0).cos() * 0.4;
+            acc1 += (x2 + (fi.cos() * 1.2).tan()).sin() * 0.4;
+            for j in 1..n {
+                let v5 = 'b3: {
+                    if x1.cos() > 0.0 {
+                        s0 = (s0 * 0.6 + v[1] / (v4.tanh() + 2.0) * 0.1).sin();
+                        break 'b3 f64::cbrt(v[i % 4].max(v[j % 4]).powi(2) + 0.5);
+                    }
+                    (f64::powi((v4 * v4 + 0.5).cbrt(), 2) + 1.5).acosh()
+                };
+                s0 *= 0.5;
+                s0 += 0.05 * (f64::tanh(s0) + (v3 + v5)).sin();
+            }
         }
-        x0 + x2.tanh() + v[2] + s0 - acc1.cos() - v3.cos() + v4 - f64::sqrt(f64::log10(v[(k2 + n) % 4].powi(2) + 1.0).powi(2) + 1.0)
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (p / (f64::sin(v4) + 2.0)).tanh() + q.sin()).sum::<f64>();
+        let v13 = 'b4: {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                if v[n % 4].cos() > v3 / (x2 * x2 + 1.5) {
+                    break 'b4 f64::exp(x2.sin());
+                }
+                let mut k7 = 0;
+                'l6: while k7 < 6 && v6 < x1 + s0 {
+                    k7 += 1;
+                    let v8 = fi - v[k7 % 4];
+                    let v9 = 'b7: {
+                        if f64::exp_m1(v8.tanh()) <= v4 {
+                            break 'b7 f64::cos(v8.sin()).exp_m1();
+                        }
+                        f64::max(fi, s0)
+                    };
+                    if v4 * s0.tanh().exp() < v4 {
+                        let v11 = 'b8: {
+                            if f64::exp2(f64::tanh(v8)) > 1.0 || k7 % 3 == 1 {
+                                let v10 = v9;
+                                s0 *= 0.6;
+                                s0 -= 0.1 * v10.sin().sin();
+                            } else if f64::acosh((v3 * v3).ln_1p().powi(2) + 2.0) >= 1.0 || k7 % 3 == 1 {
+                                s0 = 0.75 * s0 + 0.1 * (s0 + x0).cos().sin();
+                                s0 = (s0 * 0.6 + (x2 - v4) * 0.2).tanh();
+                                if n + i < 3 && f64::log10(v9 * v9 + 1.0) <= SCALE + x0 {
+                                    continue 'l6;
+                                }
+                            } else {
+                                s0 = s0 * 0.8 + v9.cos() * 0.05;
+                            }
+                            if ((v[3] * v[3] + 2.0).ln().powi(2) + 1.0).powi(-3) <= 0.25 {
+                                s0 = (s0 * 0.6 + x0 * 0.4).sin();
+                                break 'b8 fi * x2;
+                            }
+                            x2.sin().exp2()
+                        };
+                        s0 = (s0 * 0.8 + v11.sin() * 0.02).tanh();
+                    } else if v[0] * v9 > -0.5 {
+                        s0 = 0.6 * s0 + 0.25 * (-(x2 * x2 + 1.0).cbrt()).sin();
+                        let v12 = ((v4 * v4 + 1.0).log2().powi(2) + 1.0).log((f64::powi(v3, 2) + 1.0).recip().powi(2) + 2.0);
+                        s0 = (s0 * 0.6 + v12.tanh() * 0.1).sin();
+                    } else {
+                        let v3: f64 = v3;
+                        acc1 -= 0.05 * v6.clamp(-0.5, 1.0);
+                        acc1 += 0.05 * f64::sin(v3).cos();
+                    }
+                    acc1 -= 0.05 * (v[1].powi(2) + 0.5).atan2(x1).sin();
+                }
+                s0 = 0.5 * s0 + 0.5 * f64::sin(SCALE + s0);
+            }
+            (v6.powi(2) + 1.0).log10()
+        };
+        s0 = s0.mul_add(0.6, (-v4).tanh() * 0.05);
+        s0 - acc1.sin() + v3.sin() - v6.tanh() + v13 + (x0.powi(2) + 1.0).sqrt() * v4
     }
 
     #[differentiable]
-    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 2.0).acosh().sin() * 2.0;
-        let mut s1 = -f64::copysign(v[n % 4], x2);
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| x0 + p.tanh()).sum::<f64>();
-        for _ in 0..n {
-            s1 = s1.mul_add(0.8, (x2 - s0 + f64::acosh(s0 * s0 + 2.0)).sin() * 0.02);
-            s0 = s0 * 0.8 + 1.5_f64.log(v3 * v3 + 2.0).cos() * 0.25;
+    pub fn prog_83<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_58::<4>(f64::exp(x2.sin()).cos() * 2.0, x0, 0.25, &v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = (v[i] + x1) * (v[i].powi(2) + 1.5).acosh();
+            s0 *= 0.6;
+            s0 -= 0.1 * (s0 * s0 + 2.0).acosh().sin();
         }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            match n % 2 {
-                0 => {
-                    s0 = f64::mul_add(s0, 0.8, ((x0 * x0 + 1.0).powi(-2) * std::f64::consts::LN_2).cos() * 0.02);
-                    s0 = (s0 * 0.5 + (x2 * x2).ln_1p() * 0.5).sin();
+        let v8 = 'b1: {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                let mut m3: f64 = x1;
+                for &u in a2.iter() {
+                    let c4 = match i {
+                        0..=1 => x0 - u,
+                        5 => x1.powi(3),
+                        _ => x0 - a2[i % 4],
+                    };
+                    m3 = c4.min(m3);
+                    acc1 += 0.05 * u.cos().tanh();
                 }
-                _ => {
-                    acc2 += f64::tanh(f64::cos(x1 - v3)) * 0.25;
-                    s0 = f64::mul_add(s0, 0.75, (s0 - v3).cos() * 0.1);
+                acc1 -= m3.tanh().cos() * 0.25;
+                if n == 2 && (x1 * x1 + 1.0).log(3.0) <= v[0] {
+                    s0 = (s0 * 0.8 + f64::log(fi.powi(2) + 1.0, s0 * s0 + 2.0) * 0.02).tanh();
+                    break 'b1 ((-x1).cos() * 0.9).acos();
                 }
+                let v5 = f64::cos(fi);
+                acc1 -= f64::tanh(v5).tanh() * 0.25;
             }
-            let v4 = x1.atan() + x1.copysign(fi);
-            acc2 += 0.25 * (f64::recip(s0.powi(2) + 0.5) * (s0.tanh() * 0.9).acos()).sin();
-            acc2 += v4.cos().tanh() * 0.25;
+            let v6: f64 = x1.tanh();
+            let v7 = (v6 * v6 + 1.0).log2();
+            (v7.powi(2) + 1.0).powi(-1) + f64::exp2(v6.tanh())
+        };
+        let mut a9 = v;
+        for i in 0..n {
+            a9[(i + n) % 4] -= f64::acos(v8.sin() * 0.9).tanh() * 0.05 * a9[i % 4];
         }
-        let v5 = prog_61(s1, f64::tanh(v[n % 4] / (s0.powi(2) + 1.5)) * 2.0, 2.0, &v, n);
-        s0 = (s0 * 0.5 + x1.cos().exp_m1() * f64::asinh(s1) * 0.02).sin();
-        s0 - f64::cos(acc2) + f64::tanh(v3) + f64::sin(v5)
+        let v10 = 'b5: {
+            if f64::clamp(v8 + x2, -1.0, 1.5) < 0.0 {
+                break 'b5 f64::copysign(1.5_f64, v8);
+            }
+            if prog_42(1.2, f64::cos(f64::cbrt(f64::powi(v[n % 4].copysign(v8), 2) + 0.5)) * 2.0, ((f64::cos(x2) * 1.5).cosh() * v[n % 4].sin().cosh()).tanh() * 2.0, v, n) >= acc1 || n % 2 == 0 {
+                break 'b5 prog_23(x0, x2, a2[0].tanh().tanh() * 2.0, &v, n);
+            }
+            for t in a2 {
+                if a2[n % 4] <= (t.tanh() * 0.5).ln_1p() {
+                    break 'b5 x0.tanh().exp_m1();
+                }
+                if (-v[n % 4]) + a2[2].to_degrees() * 0.01 < -0.5 || n < 6 {
+                    continue;
+                }
+                s0 = 0.5 * s0 + 0.25 * (f64::powi(a9[2], 2) + 1.0).log2().tanh();
+            }
+            (f64::powi(x1.asinh(), 2) + 1.0).cbrt()
+        };
+        let v11 = a2.iter().zip(a2.iter()).map(|(&p, &q)| x2 + v8 + f64::sin(p) + q.cos()).sum::<f64>();
+        let v12 = 'b7: {
+            if x1 < v11 && n % 3 == 1 {
+                break 'b7 f64::to_degrees(a9[n % 4]) * 0.01 + a9[n % 4];
+            }
+            ((v8 / 4.0).powi(2) + 0.5).atan2((x1.tanh() * 2.0).cosh())
+        };
+        let v13 = v.iter().copied().map(|p| p).sum::<f64>();
+        s0 + acc1.sin() - a9[2] + v10.tanh() - v12.sin() - f64::cos(v13)
     }
 
     #[differentiable]
     pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
         let w0 = v;
-        let mut s1: f64 = f64::recip(f64::powi(x0, 2) + 0.5);
-        let mut s2 = f64::recip((x2 - v[n % 4]).powi(2) + 0.5);
-        let mut s3: f64 = f64::sin(f64::tanh(x1).exp()) * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut a5 = [v[0], v[1], v[2], v[3]];
-        a5[2] *= 0.75;
-        a5[2] += f64::abs(x1);
-        if (a5[n % 4] * a5[n % 4] + 1.0).atan2(w0[0]) > 0.5 {
-            s1 *= 0.6;
-            s1 += 0.25 * f64::cbrt(w0[n % 4].sin().powi(2) + 0.5).sin();
-        } else {
-            s1 = 0.5 * s1 + 0.25 * f64::tanh(s1.min((-0.5_f64).max(s1)));
-            s1 = s1 * 0.5 + (a5[n % 4] + s1).sin() * 0.1;
-        }
-        let v13 = match n {
-            1 => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    if f64::tanh((s2 * s2 + 1.0).ln()) < 0.25 || i % 2 == 0 {
-                        acc4 += s1 * 0.5;
-                        continue;
-                    }
-                    let v8 = if !(i == 2 && v[i % 4] + f64::asin(s2.sin() * 0.9) > 1.0) {
-                        let v6 = x1 / (x2 * x2 + 1.0);
-                        f64::log(3.0_f64, f64::powi(v6 * v6, 2) + 2.0)
-                    } else {
-                        let v7 = (f64::powi(s2, 2) + 0.5).recip();
-                        v7 / (a5[i % 4].hypot(fi).cos() + 2.0)
-                    };
-                    s3 *= 0.75;
-                    s3 += 0.05 * f64::cos(f64::exp(f64::cos(s1)));
-                    acc4 += 0.25 * f64::sin(v8).cos();
-                }
-                let x0: f64 = x0 - s1 + x0 * x0;
-                prog_58(f64::hypot(x0, s3).sin() * 2.0, x2, s1, [v[0], v[1], v[2], v[3]], 1)
-            }
-            MODE_C | 4 => (s2 * s2 + 1.0).recip(),
-            g if g > 5 => {
-                for i in (1..=6).step_by(2) {
-                    let fi = i as f64;
-                    if prog_25(x1, 0.5, s3, [v[0], v[1], v[2], v[3]], i) >= 0.5 {
-                        s1 = (s1 * 0.75 + f64::sqrt(fi * fi + 2.0) * 1.0).sin();
-                    } else if !(i % 2 == 0) {
-                        acc4 -= 0.5 * f64::log(fi.powi(2) + 1.0, fi.powi(2) + 2.0).tanh();
-                    }
-                    s1 = (s1 * 0.75 + f64::cos(s2 * x1) * 0.05).tanh();
-                    s2 = 0.6 * s2 + 0.1 * f64::tanh(s3.asinh() * f64::sin(s2));
-                }
-                let v9 = 0.3 * x2;
-                w0[n % 4].abs() + v9.cos()
-            }
-            _ => {
-                'l2: for &t in a5.iter() {
-                    let mut k10 = 0;
-                    while k10 < 4 {
-                        k10 += 1;
-                        let v11 = t;
-                        match n % 3 {
-                            0..=2 => {
-                                continue 'l2;
-                            }
-                            _ => {
-                                s2 = s2 * 0.75 + (s1 - s2).tanh() * 0.1;
-                                if x0 * v11.asinh() < 1.0 {
-                                    continue 'l2;
-                                }
-                                s3 = 0.75 * s3 + 0.25 * f64::sin(w0[(k10 + n) % 4]).cos();
-                            }
-                        }
-                        s3 = (s3 * 0.5 + t.sin() * 0.5).tanh();
-                    }
-                    acc4 -= 0.5 * (f64::powi(x0, 2) + 1.0).recip().sin();
-                    acc4 += 0.5 * f64::tanh(t);
-                }
-                let v12 = x1;
-                (-s3) + v12.tanh()
-            }
-        };
-        let v15 = match n % 4 {
-            MODE_A => {
-                let v14 = f64::acos(s2.sin() * 0.9);
-                f64::log2(s2.clamp(x0.tanh() - 1.5, v14.sin() + 1.5).powi(2) + 1.0)
-            }
-            1 => x0 * std::f64::consts::FRAC_PI_4,
-            g if g > 2 => (f64::powi(s1, 2) + 1.0).sqrt() * (s2 / 3.0),
-            _ => v[n % 4] * 2.0 - 1.5,
-        };
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            s1 = (s1 * 0.8 + (fi + x2) * 0.2).tanh();
-            let v16 = f64::copysign(3.0_f64, v[i % 4]);
-            s3 = s3 * 0.5 + v16.sin() * 1.0;
-        }
-        s1 + s2 - s3 * 0.5 + acc4.sin() + v13.tanh() + v15.sin() + (-f64::ln(v15 * v15 + 2.0))
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.clamp(-1.0, 1.0);
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_10(f64::cos((f64::sinh(v[n % 4].sin()).powi(2) + 1.0).log2()) * 2.0, 2.0, f64::min(2.0_f64, x2).tanh() * 2.0, &v, n);
-        let v4: f64 = if f64::cos(f64::sin(v[n % 4]).sinh()) < -0.25 {
-            let v3 = prog_23(x2, x1.sin().exp().sin(), x1, v, n);
-            x1 + v3.cos()
-        } else if x0 + x2 > x2 {
-            s0 = s0 * 0.6 + f64::tanh(f64::exp_m1(x0.sin())) * 0.1;
-            -x0
-        } else {
-            let v2: f64 = prog_58(x2, x1, f64::sin(x0 - 0.25), v, n);
-            prog_25(f64::atan2(x1.atan2(x0 * x0 + 0.5), x1.sin().exp2().powi(2) + 0.5).sin() * 2.0, f64::cos((x0 * x0 + 1.0).sqrt()) * 2.0, x0.cos().cos() * 2.0, v, 3) + v2.sin()
-        };
-        let mut a5 = [0.0; 4];
+        let mut s1: f64 = f64::tanh(f64::acos(w0[3].tanh().cos() * 0.9)) * 2.0;
+        let mut s2 = (v[n % 4] / (x2.powi(2) + 1.0) + f64::log(x0 * x0 + 1.0, v[n % 4].powi(2) + 2.0)).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
         for i in 0..n {
             let fi = i as f64;
-            a5[i % 4] += (s0 * (fi - v2)).sin() * 0.25;
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s0 *= 0.5;
-            s0 -= 0.2 * (-(f64::tanh(v4) * 0.9).asin()).cos();
-            match k6 % 2 {
-                0 => {
-                    acc1 += f64::tanh(s0) * 0.5;
-                    if v4.cos().exp() < v4.tanh() {
-                        return v2;
-                    }
+            acc3 += 0.25 * (fi + x1).tanh().tanh();
+            if f64::log2((x1 * x1 + 0.5).cbrt().powi(2) + 1.0) >= -1.0 {
+                s1 = s1 * 0.8 + ((v[n % 4].cos() * 0.9).atanh().powi(2) + 2.0).ln().sin() * 0.05;
+            } else {
+                acc3 -= f64::tanh(w0[n % 4] * s1) * 0.25;
+            }
+            match n {
+                1..=2 => {
+                    continue;
                 }
-                MODE_B => {
-                    let v7: f64 = (x1.tanh() * 0.9).asin();
-                    s0 = s0 * 0.6 + v7.sin().cos() * 0.1;
+                3 | 5 => {
+                    acc3 += f64::tanh(x2 + 1.5) * 0.25;
+                }
+                6 => {
+                    s2 = s2 * 0.8 + s2.sin().cos() * 0.2;
+                    let v4 = prog_20::<f64>(x0, s2, 0.75, v, n);
+                    acc3 += 0.1 * v4.cos();
                 }
                 _ => {
-                    let v2: f64 = (f64::cos(v2) * 0.9).asin() / (x1.tanh().powi(2) + 1.5);
-                    s0 = s0 * 0.8 + f64::cos(v2) * 0.1;
+                    s1 = s1 * 0.75 + f64::sin(x0) * 0.25;
+                    match n {
+                        0 => {
+                            continue;
+                        }
+                        1..=3 => {
+                            s2 = 0.5 * s2 + 0.1 * (f64::cos(s2).exp2().sin() * 1.5).sinh().cos();
+                            s2 = (s2 * 0.6 + ((s2.tanh() * 1.2).tan().powi(2) + 1.0).log10() * 0.1).tanh();
+                        }
+                        4..=6 => {
+                            s2 = (s2 * 0.8 + f64::asin(s2.tanh() * 0.9) * 0.05).tanh();
+                            acc3 += f64::sin(w0[(i + n) % 4] * s2) * 0.25;
+                        }
+                        _ => {
+                            acc3 += 0.25 * x1.tanh().sinh();
+                        }
+                    }
                 }
             }
-            if k6 >= 4 {
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc3 += 0.25 * f64::tanh(x1.powi(3));
+            for j in (0..3).rev() {
+                s1 *= 0.8;
+                s1 += 0.01 * ((s1.sin() * 2.0).sinh() / ((s1 + x1).sin() + 2.0)).sin();
+                match k5 {
+                    0 | PHASE_C => {
+                        acc3 += 0.25 * (f64::to_degrees(x0) * 0.02).tanh();
+                        let v6 = w0[j] * s2 * 0.25;
+                        acc3 += v6.cos().tanh() * 0.25;
+                    }
+                    _ => {
+                        acc3 += f64::sin(0.5 * v[1]) * 0.25;
+                    }
+                }
+            }
+            if k5 >= 2 || x1.min(s1) >= -0.5 {
                 break;
             }
         }
-        for i in 1..n {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + f64::asin(x2.sin() * 0.9).asinh() * 0.05).tanh();
-            let v8 = v2.mul_add(a5[i % 4], fi);
-            s0 = 0.8 * s0 + 0.01 * v8.cos();
+        let mut m7 = v[k5];
+        for i in 0..n {
+            let c8 = s2.powi(2) + v[(i + n) % 4];
+            m7 = m7.max(c8);
         }
-        let v9 = v.iter().map(|&p| (x0 + 0.8).sin() + p.cos()).sum::<f64>();
-        x1.sin() + s0.sin() + acc1.sin() - v2.cos() + v4.sin() + f64::sin(a5[2]) + f64::tanh(v9)
+        match k5 + n {
+            PHASE_A | 2 => {
+                let v9: f64 = prog_20(v[k5].clamp(-1.5, 1.0).sin() * 2.0, (-x1).sin(), 0.5, v, n);
+                acc3 += f64::sin(f64::copysign(x1 + s2, v[k5].atan())) * 0.25;
+                if (f64::sin(x0) * 0.9).asin().max(v[k5] - s2) <= 1.0 {
+                    let m7 = (v[k5] * v[k5] + 0.5).atan2(x1);
+                    let v10: f64 = (x0.powi(2) + 1.0).sqrt().atan();
+                    s1 = s1 * 0.6 + f64::tanh(f64::tanh(m7) + f64::sin(v10)) * 0.05;
+                } else if k5 % 2 == 0 && prog_42(x2, s2, 0.5, [v[0], v[1], v[2], v[3]], 1) >= 0.0 {
+                    s2 *= 0.8;
+                    s2 += 0.2 * x0.tanh();
+                    s2 *= 0.6;
+                    s2 -= 0.005 * prog_20(s2, f64::log10(x0.powi(2) + 1.0).sin().cos() * 2.0, 0.75, w0, 3).cos();
+                } else {
+                    s2 = (s2 * 0.6 + s2.sin().exp() * 0.02).sin();
+                }
+                s2 = (s2 * 0.75 + v9.sin() * 0.005).sin();
+            }
+            4..=6 => {
+                let v11 = prog_20(x1, s1, x2, w0, n);
+                s1 = (s1 * 0.75 + f64::abs(v[k5]) * 0.25).tanh();
+                s2 = s2.mul_add(0.75, v11.sin() * 0.005);
+            }
+            _ => {
+                acc3 += x2.asinh();
+                s2 = s2 * 0.6 + f64::sin(x1.sin().exp()) * 0.1;
+            }
+        }
+        s1 * 0.5 + f64::cos(s2) + acc3.sin() + m7.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_85<T>(x0: T, p: (T, T), v: &[T], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        let (x1, x2) = p;
+        let mut s0: T = T::tanh(T::tan(x2.sin() * 1.2).abs()) * 2.0;
+        let mut s1 = T::max(x0, s0);
+        let mut acc2: T = 0.0;
+        let v7 = match n.checked_sub(1) {
+            Some(k3) if k3 % 2 == 0 => {
+                let c4 = T::from_usize(k3).unwrap();
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = T::from_usize(i).unwrap();
+                    s0 = s0 * 0.5 + ((c4 - 1.5) * x1).sin() * 0.05;
+                    if (v[i] * v[i] + 1.0).recip() >= 0.25 {
+                        s0 = s0 * 0.5 + T::tanh(s0 * (s0 + s1)) * 0.05;
+                        s0 = 0.6 * s0 + 1.0 * s1.to_radians().sin();
+                    } else {
+                        for _ in 1..n {
+                            s0 = s0.mul_add(0.6, (fi.tanh() * 0.9).asin().tanh() * 1.0);
+                            acc2 = acc2 + 0.1 * T::sin(s0);
+                        }
+                    }
+                    if t.atan2(t * t + 1.0).atan() >= 0.5 || i % 2 == 0 {
+                        s1 = T::mul_add(s1, 0.5, T::sin((x2 * x2 + 1.0).log2()) * 0.25);
+                        break;
+                    }
+                }
+                (T::sin(c4) * 1.2).tan()
+            }
+            Some(k5) => {
+                for _ in (0..5).rev() {
+                    acc2 = acc2 + 0.4 * (x0 + x1).tanh();
+                    s1 = (s1 * 0.5 + (s1 * s1 + 1.0).log(x0 * x0 + 2.0) * 0.1).sin();
+                }
+                let v6 = v[k5 % 4] * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap();
+                s0 = (s0 * 0.6 + T::mul_add(v6, x1, x1) * 0.1).sin();
+                (T::from_f64(3.0_f64).unwrap().powf(x0.cos()).tanh() * 0.9).acos()
+            }
+            None => T::log10((-v[n % 4]).powi(2) + 1.0),
+        };
+        s1 = (s1 * 0.6 + (v7.cos() * 0.9).asin() * 0.02).tanh();
+        let mut k8 = 0;
+        while k8 < 6 && v7 <= -0.5 {
+            k8 += 1;
+            let v9 = (-x2) * T::exp(x2.sin());
+            acc2 = acc2 + T::hypot(x1, v[k8 % 4]).sin() * 0.25;
+            s1 = s1 * 0.5 + v9.tanh().tanh() * 0.05;
+        }
+        match (k8 + n).checked_sub(3) {
+            None => {
+                let v10 = (T::tanh(x0.powi(2)) + 2.0).cbrt();
+                acc2 = acc2 + v10.sin();
+            }
+            Some(k11) if k11 % 2 == 0 => {
+                acc2 = acc2 + prog_81::<T>(T::hypot(v7, x1).cos().cos() * 2.0, x0, s0.asinh().sin() * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
+                if (x0.sin() * 0.9).asin() > 0.5 {
+                    let v12 = prog_81(x2, T::ln_1p(s1 * s1).tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], 5);
+                    s0 = 0.6 * s0 + 0.4 * x2.tanh().cos();
+                    s0 = (s0 * 0.8 + T::cos(v12) * 0.005).sin();
+                } else {
+                    s1 = s1 * 0.5 + T::cos(T::atan2(T::from_f64(1.5_f64).unwrap(), v7)) * 0.2;
+                }
+            }
+            Some(k13) => {
+                let c14 = T::from_usize(k13).unwrap();
+                s1 = (s1 * 0.75 + x1 * c14 * 0.02).tanh();
+                acc2 = acc2 + T::cos(v[k13 % 4].sin());
+                if !(k8 % 2 == 0) {
+                    s0 = (s0 * 0.8 + T::asinh(x1.tanh()) * 0.2).sin();
+                    s1 = s1 * 0.75 + T::sin(s1 / (T::cos(x0) + 2.0)) * 0.02;
+                } else {
+                    if let Some(_) = (n % 4).checked_sub(1) {
+                        let v16 = s1 * v[1];
+                        s1 = (s1 * 0.8 + (T::tanh(x1) * 2.0).sinh() * c14.sin() * 0.02).sin();
+                        acc2 = acc2 + v16.cos() * 0.4;
+                    }
+                    s1 = 0.75 * s1 + 0.25 * x0.sin().cos();
+                }
+            }
+        }
+        if T::atan2(x0, T::powi(v[n % 4] + v[k8 % 4], 2) + 0.5) >= 0.5 {
+            return (s1.cos() * 0.9).acos();
+        }
+        x1 * 0.5 + s0 * 0.5 + s1 * 1.5 + acc2.cos()
     }
 
     #[differentiable]
     pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::ln_1p(x1 * x1);
-        let mut s1 = (x0 - (v[n % 4] + x1)).cos() * 2.0;
-        let mut s2 = (x2.cos() * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for t in v {
-            let mut m5 = prog_0(x2.clamp(f64::tanh(v[m4 % 4]) - 1.5, x2.tanh() + 1.5).tanh(), f64::cos(t * x1) * 2.0, 0.5, &v, 4).sin();
-            for &u in v.iter() {
-                let c6 = match m4 {
-                    0..=2 => u * u - u.mul_add(u, x0),
-                    3..=5 => t * s2,
-                    7 => x0 * x2,
-                    _ => s1 * u,
-                };
-                m5 = m5.max(c6);
-                acc3 += 0.1 * u.tanh().cos();
-            }
-            let v7: f64 = f64::to_degrees(x0) * 0.02;
-            acc3 += 0.5 * f64::ln_1p((v7.sin() * 0.9).atanh().sin() * 0.5);
-            acc3 += m5.tanh() * 0.005;
-            if (s2.tanh() * 0.9).atanh() > x0 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            2 => {
-                acc3 += f64::to_radians(x2);
-                s2 = (s2 * 0.6 + (x1.sin() * 0.9).acos() * 0.1).sin();
-            }
-            3 => {
-                let v8 = prog_25(x0, 2.0, f64::tanh(f64::sin(f64::sin(v[(m4 + n) % 4]).exp2())) * 2.0, v, 5);
-                acc3 += v8.sin() * 0.02;
-            }
-            4..=5 => {
-                s2 *= 0.6;
-                s2 += 0.02 * (s2 * 0.02).sin().tanh();
-            }
-            _ => {
-                s2 = s2.mul_add(0.6, x0.cos().exp_m1().tanh() * 0.1);
-                let v9 = (x1.powi(2) + 1.0).log2();
-                acc3 += f64::cos(v9);
-            }
-        }
-        let mut m10 = 0;
-        for _ in (0..=n).rev().step_by(2) {
-            if x2 >= 0.0 {
-                m10 += 1;
-            }
-            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| q.sin() + f64::sin(p)).sum::<f64>();
-            acc3 -= (v11 * v11 + 2.0).sqrt().tanh() * 0.5;
-        }
-        match m10 {
-            0 | 2 => {
-                let v12 = f64::tanh(x0);
-                s0 *= 0.5;
-                s0 += 0.5 * v12.tanh();
-            }
-            4 | 6 => {
-                for i in 0..n {
-                    s1 = s1 * 0.75 + (v[i % 4] * (x2.tanh() * 0.9).asin()).tanh() * 0.02;
-                    match i {
-                        0 | 2 => {
-                            let v13 = (v[m4 % 4] * v[m4 % 4] + 1.0).log(2.0) + (x2 * x2 + 0.5).sqrt();
-                            s1 = 0.75 * s1 + 0.2 * (f64::to_degrees(s2) * 0.02);
-                            s2 = f64::mul_add(s2, 0.6, f64::cos(v13.tanh()) * 0.1);
-                        }
-                        g if g > 3 => {
-                            s1 = (s1 * 0.75 + (f64::powi(x2 + s1, 2) + 0.5).recip() * 0.05).sin();
-                        }
-                        _ => {
-                            acc3 -= 0.25 * ((-x2) * v[(i + m10) % 4]).cos();
-                        }
-                    }
-                }
-            }
-            _other => {
-                let x2 = f64::mul_add(x2 * x2, 2.0_f64.log(x1.powi(2) + 2.0), -x2);
-                let v14 = x2.min(f64::to_radians(x2));
-                acc3 += v14.sin() * 0.4;
-            }
-        }
-        let v19 = if f64::tanh(x0) < -0.25 {
-            x0 - x1
-        } else if acc3 > v[n % 4] {
-            for i in 0..4 {
+        let mut s0 = f64::exp_m1(x2.sin());
+        let mut s1 = f64::recip(x2 * x2 + 0.5);
+        let mut acc2: f64 = 0.0;
+        let v8 = if (x1.cos() * 0.9).asin() + s1 < v[1] {
+            for i in 1..n {
                 let fi = i as f64;
-                acc3 += 0.5 * 0.5_f64.powf(v[(i + n) % 4].tanh()).cos();
-                for j in 0..6 {
-                    let fj = j as f64;
-                    s1 = s1 * 0.5 + f64::sqrt(s1 * s1 + 2.0).sin() * 0.5;
-                    s2 = (s2 * 0.75 + v[n % 4].sin() * 0.25).sin();
-                    match j % 2 {
-                        0 => {
-                            s0 = 0.8 * s0 + 1.0 * (f64::sin(fj) * 1.2).tan().cos();
-                            s1 *= 0.5;
-                            s1 -= 1.0 * (0.3 - fj).sin();
-                        }
-                        _ => {
-                            let v15 = (fj.cos() * 0.9).atanh();
-                            s2 = (s2 * 0.5 + (fj + x0) * 0.5).tanh();
-                            s0 = s0 * 0.75 + f64::sin(f64::sin(v15)) * 1.0;
-                        }
+                let v3 = f64::atan2(1.5_f64, x0);
+                acc2 += 0.05 * prog_20((v3 + x1).sin() * 2.0, f64::cos(fi - v3), s0, &v, 1).cos();
+                let v6 = match n + i {
+                    0 | MODE_C => -s0,
+                    3 => {
+                        let v4 = fi + 0.5;
+                        v[0].tanh() + v4.cos()
                     }
-                }
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if s0 >= 0.5 || m10 % 3 == 1 {
-                        let v16 = fi * s0 + f64::atan2(3.0_f64, u);
-                        s1 = s1.mul_add(0.5, (v16 * v16 + 1.0).log(s1.powi(2) + 2.0).cos() * 0.02);
-                    } else if u < s0 {
-                        acc3 += 0.1 * f64::ln(s2.powi(2) + 1.0);
-                        if j % 3 == 1 && f64::sqrt(f64::powi(v[n % 4] / (v[j] * v[j] + 0.5), 2) + 1.0) <= fj.cos().exp() {
-                            s0 = 0.5 * s0 + 0.2 * (x0 * x0 + 1.0).log2().cos().sinh().cos();
-                            break;
-                        }
-                        s1 *= 0.5;
-                        s1 += 0.05 * (v[j] / (x1 * x1 + 0.5)).tanh();
-                    } else {
-                        s1 = s1.mul_add(0.6, f64::acosh(f64::powi(fj, 2) + 1.5).tanh() * 1.0);
-                        s2 = (s2 * 0.5 + f64::sin(s2).cosh() * 0.4).tanh();
+                    6 => {
+                        let v5 = (f64::exp(v[i % 4].sin()).powi(2) + 2.0).acosh();
+                        x0.atan() + v5.cos()
                     }
-                    if x1.powi(3) >= -0.5 {
-                        let x1 = fj;
-                        s0 = s0.mul_add(0.8, x1.sin() * 1.0);
-                    } else {
-                        s0 = s0 * 0.75 + 3.0_f64.atan2(fj).sin() * 1.0;
-                        s2 *= 0.75;
-                        s2 -= 0.02 * f64::sin((s2.cos() * 1.2).tan());
-                        match j {
-                            PHASE_A if n < 4 => {
-                                let v17 = (x2 * s1).mul_add((s2 * s2 + 1.0).cbrt(), v[0]);
-                                acc3 += v17.tanh().sin() * 0.1;
-                            }
-                            g if g > 1 => {
-                                continue;
-                            }
-                            _ => {
-                                let v18 = (s2 * s2).ln_1p();
-                                s1 = 0.5 * s1 + 0.25 * (0.25 * f64::cosh(x2.sin() * 2.0)).tanh();
-                                acc3 += v18.cos() * 0.1;
-                            }
-                        }
-                    }
-                    if f64::powi(v[m10 % 4], 2).sin() >= v[i] {
-                        continue;
-                    }
-                    s1 = s1.mul_add(0.8, s1.cos() * 0.2);
+                    _other => (f64::powi(fi, 2) + 1.0).recip(),
+                };
+                acc2 += 0.4 * f64::cos(v6);
+            }
+            let v7 = x0.to_degrees() * 0.01 + f64::ln(x0.powi(2) + 2.0);
+            v7.clamp(x1.sin() - 1.5, f64::cos(v7) + 1.5)
+        } else {
+            s1 - s0
+        };
+        let v9 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * ((s0 * s0 + 1.0).powf(0.5) + p.sin()).tanh());
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = f64::powi(x1 * x1 + 1.0, -1);
+            acc2 -= t.cos() * 0.5;
+        }
+        a10 = [a10[2], a10[0].mul_add(0.75, x2.atan().tanh() * 0.25), (a10[0] * 0.5 + (x0.sin() * 0.9).atanh().sin().exp2().tanh() * 0.05).tanh(), (a10[3] * 0.5 + f64::tanh((x2 * x2 + 1.0).log(2.0)) * 0.25).sin()];
+        let v11 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.5 * f64::tanh(x0.min(p)));
+        if n == 6 && (s1 * s1).ln_1p() > 1.0 {
+            return v11.asinh();
+        }
+        let mut k12 = 0;
+        let v16 = loop {
+            k12 += 1;
+            let v13 = (v11.cos() * 1.2).tan() + v9;
+            let mut m14: f64 = 0.5;
+            for j in 0..v.len() {
+                let c15 = (0.25 * a10[3 - j]).powi(2) + v[j];
+                m14 = m14.max(c15);
+                if n % 3 == 1 {
+                    continue;
                 }
             }
-            acc3 += f64::sin((x1 * x1 + 1.0).ln());
-            x1.powi(2) + (f64::powi(v[m4 % 4], 2) + 1.0).log10()
-        } else {
-            s2 *= 0.5;
-            s2 -= 0.25 * (x0 + x2).cos();
-            (x0.powi(2) + 1.0).powi(-2).powi(2)
+            s0 = f64::mul_add(s0, 0.5, m14.tanh().tanh() * 0.4);
+            acc2 += 0.5 * (a10[k12 % 4] * a10[k12 % 4]);
+            if k12 >= 4 || -(m14 - x0) <= 0.5 {
+                break f64::acosh(v8 * v8 + 2.0);
+            }
+            acc2 += 0.25 * v13.cos();
         };
-        let v20 = if s1 > v19 {
-            -x1
-        } else {
-            x0.to_radians()
-        };
-        f64::cos(s0) + s2 * 0.25 + acc3.cos() - f64::tanh(v20)
+        let mut a17 = v;
+        a17[3] *= 0.5;
+        a17[1] += prog_20((v9 + x1).cos() * 2.0, f64::cos(v8.cos()) * 2.0, (v[1] / (v[0] * v[0] + 0.5)).tanh() * 2.0, &v, k12).cos();
+        s0 = (s0 * 0.75 + a17[3].sin() * 0.005).sin();
+        a17 = a10;
+        s1 = 0.6 * s1 + 0.05 * (f64::powi(v9.atan2(v9 * v9 + 1.0), 2) + 0.5).ln().cos();
+        f64::tanh(s0) + s1 - acc2.sin() + v11 * 0.5 + v16 * 1.5 - a17[2]
     }
 
     #[differentiable]
     pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x0.tanh() * 0.9).atanh();
-        let mut s1 = (s0.atan() - f64::sqrt(v[1].powi(2) + 0.5)).sin() * 2.0;
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::tanh(v[n % 4].min(x1) + v[2].sin()) * 2.0;
+        let mut s1 = f64::powi(s0 * s0 + 1.0, -1);
         let mut acc2: f64 = 0.0;
-        if n % 2 == 0 {
-            return f64::cos(x2).cosh().mul_add(x0.asinh(), x0);
+        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.02 * (f64::asin(f64::tanh(s0) * 0.9) + f64::sin(p)).sin());
+        let v7 = 'b0: {
+            if n % 3 == 1 {
+                break 'b0 prog_81::<f64>(acc2, s1, x1, v, 1);
+            }
+            if prog_81(f64::tanh(x1 - v3).exp().sin() * 2.0, 1.5, (SCALE + v[n % 4]).sin() * 2.0, v, n) < v[n % 4] {
+                let v5: f64 = 'b1: {
+                    if f64::exp_m1(f64::sin(x0)) / ((x0 * std::f64::consts::FRAC_1_PI).cos() + 2.0) >= 0.5 {
+                        break 'b1 v3.sin().exp2();
+                    }
+                    let v4 = (acc2.cos() * 0.9).atanh().sin().exp_m1();
+                    if n == 0 {
+                        break 'b1 f64::cos(acc2).exp2();
+                    }
+                    f64::atan2(f64::powi(0.35 * v4, 2) + 0.5, f64::min(acc2, v4))
+                };
+                acc2 += s1 * 0.25;
+                acc2 += v5.sin();
+            } else if (x0 / (x1.powi(2) + 0.5)).tanh() >= 0.25 {
+                s0 = (s0 * 0.8 + (s0.tanh().tanh() * 0.9).atanh() * 0.01).tanh();
+                let v6 = x1 / (x2.tanh() + 2.0);
+                acc2 += v6.cos();
+            }
+            f64::cos(x1)
+        };
+        if v3 <= -0.5 {
+            return acc2.sin();
         }
-        s0 = 0.6 * s0 + 0.05 * (s0 - x1).cos();
-        match n % 3 {
-            MODE_A | 2 => {
-                let x2 = v[n % 4].asinh();
+        let mut m8 = 0;
+        for i in 0..4 {
+            if !(m8 < 4) {
+                let v12 = 'b3: {
+                    let mut k9 = 0;
+                    while k9 < 6 {
+                        k9 += 1;
+                        match k9 + n {
+                            0..=2 => {
+                                let v10 = (v[0] * v[0] + 1.0).powf(0.5);
+                                s0 = 0.75 * s0 + 0.25 * f64::cos(-v7);
+                                s0 = 0.75 * s0 + 0.1 * v10.cos().sin();
+                            }
+                            g if g > 3 => {
+                                acc2 += 0.05 * f64::cos(f64::to_radians(x0) * 50.0);
+                                s1 = (s1 * 0.5 + (s1 - v7) * 0.25).tanh();
+                            }
+                            _ => {
+                                s1 = s1 * 0.5 + (v3 - x0).tanh() * 0.25;
+                                if !(m8 == 2) {
+                                    break;
+                                }
+                                acc2 += f64::sqrt(v7 * v7 + 1.0).cos().cos() * 0.05;
+                            }
+                        }
+                        if (x1.cos() * 1.5).sinh().sin() < 0.0 {
+                            s1 = (s1 * 0.8 + (x0 + v[n % 4]) * 0.1).tanh();
+                            break 'b3 f64::atan2(2.0_f64, (v7.tanh() * 0.5).ln_1p());
+                        }
+                        s0 *= 0.8;
+                        s0 += 0.1 * f64::sin((x2 * x2 + 1.0).log2());
+                    }
+                    if x0.sin() >= -0.5 {
+                        s1 = s1.mul_add(0.75, s1.tanh() * 0.25);
+                        break 'b3 (v7.tanh() * 0.9).acos();
+                    }
+                    let v11: f64 = f64::asinh(v7);
+                    f64::to_radians(x1 * v7) * 20.0 + v11.sin()
+                };
+                let v13 = (f64::powi(f64::ln_1p(x0 * x0), 2) + 1.0).powi(-1);
                 s1 *= 0.8;
-                s1 += 0.05 * (SCALE + x1 * x2).cos();
+                s1 -= 0.02 * (v12.sin() + v13).tanh();
+            } else {
+                acc2 -= f64::cos(v7 - (x0.tanh() * 0.9).acos()) * 0.5;
+                let v14: f64 = (f64::cos(v7) * 0.9).asin();
+                acc2 += v14.sin() * 0.5;
+            }
+            if f64::cbrt(f64::sin(x2) + 2.0) < (x0 * x0 + 1.0).log2() {
+                m8 += 1;
+            }
+            s1 = 0.5 * s1 + 0.5 * (v[i] * v[i] + 2.0).sqrt().sin();
+        }
+        match m8 {
+            PHASE_A if n % 2 == 0 => {
+                s0 = s0 * 0.6 + f64::sin((x0 * x0 + 1.0).sqrt()) * 0.4;
+            }
+            g if g > 1 => {
+                acc2 -= prog_20(s1, x2, v3, &v, m8).tanh() * 0.005;
             }
             _ => {
-                let x1 = x2.powi(3);
-                acc2 += 3.0_f64.min(1.5_f64.copysign(v[0])).sin();
-                s1 = 0.8 * s1 + 0.01 * x1.tanh().cos();
+                acc2 += f64::cos((x2.sin() * 0.9).acos() + v3);
             }
         }
-        for (i, &t) in v.iter().enumerate() {
-            if v[i] - t >= v[3 - i] && n == 4 {
-                continue;
+        let v18 = 'b5: {
+            let v15: f64 = ((f64::powi(v[m8 % 4], 2) + 1.0).ln().sin() * 2.0).cosh();
+            if f64::sin(v[(m8 + n) % 4]).sinh() <= 0.0 {
+                break 'b5 f64::exp_m1(v15.cos());
             }
-            s1 = s1 * 0.75 + x2.clamp(-1.5, 1.0).tanh() * 0.25;
-        }
-        'l1: for i in 1..n {
-            let fi = i as f64;
-            s0 = 0.75 * s0 + 0.1 * (2.5 * x0).cos();
-            s0 = (s0 * 0.75 + (v[i % 4] - s0) * 0.1).sin();
-            for _ in (0..=i).rev() {
-                s1 = f64::mul_add(s1, 0.75, x2.tanh().cosh().cos() * 0.2);
-                s1 = (s1 * 0.75 + (fi * fi + 1.0).atan2(s1) * 0.25).tanh();
-                if f64::powi(x0, 2) <= 1.0 {
-                    break 'l1;
+            for i in 0..6 {
+                let fi = i as f64;
+                if f64::asinh(s1) < SCALE + v[0] {
+                    break 'b5 v15.sin();
                 }
+                let mut k16 = 0;
+                while k16 < 3 {
+                    k16 += 1;
+                    let v17 = (fi + v3).sin().exp();
+                    s0 *= 0.8;
+                    s0 += 0.2 * (fi + s0).tanh();
+                    acc2 -= 0.1 * f64::acosh(s1 * s1 + 2.0).cos();
+                    acc2 -= 0.1 * v17.tanh().tanh();
+                }
+                s1 = s1 * 0.6 + (v[k16] * v[k16] + 2.0).acosh().sin() * 0.1;
             }
-            acc2 -= (f64::powi((s1.cos() * 0.9).acos(), 2) + 1.0).log2().sin() * 0.4;
+            (f64::powi(x0, 2) + 1.0).log2() + v15.tanh()
+        };
+        let mut m19: f64 = x0;
+        for &t in v.iter() {
+            m19 = m19.max(v7.powi(2) + t);
         }
-        let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = s1 + x2;
-            s0 = 0.6 * s0 + 0.4 * x2.tanh();
-            s1 *= 0.8;
-            s1 += 0.2 * t.tanh();
-        }
-        x2 * 0.25 - s0 * 0.75 - s1.sin() - acc2.sin() + f64::tanh(a3[0]) - f64::min(s1, x2)
+        acc2 += 0.005 * m19.cos();
+        f64::tanh(s0) - s1 + acc2.tanh() - v7 + v18 - (x2 * x2 + 0.5).cbrt()
     }
 
     #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2 * v[n % 4]).exp_m1();
-        let mut s1 = x0.atan();
-        let mut s2 = f64::tanh(x1 * x1) * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in (1..=6).step_by(2) {
-            for &u in v.iter() {
-                let v4 = match i % 2 {
-                    0 => (v[i % 4].cos() * 0.5).ln_1p(),
-                    _ => f64::tan(u.tanh() * 1.2),
-                };
-                acc3 -= v4.asinh().cos() * 0.1;
-                s1 = 0.6 * s1 + 0.1 * f64::asin(f64::cos(u) * 0.9).cos();
-            }
-            acc3 += 0.5 * (f64::exp_m1(x0.tanh()).powi(2) + 1.0).recip().tanh();
-            for &u in v.iter() {
-                s1 = s1 * 0.6 + (u - s1).sin() * 0.2;
-                if f64::log10(x1 * x1 + 1.0) < 0.25 {
-                    continue 'l0;
-                }
-            }
-        }
-        if (s2.atan().powi(2) + 1.0).log2() >= 0.5 {
-            let v5 = prog_58(f64::sin((v[n % 4].asinh().cos() * 0.9).acos()) * 2.0, x0, 1.5, [v[0], v[1], v[2], v[3]], n);
-            s2 *= 0.75;
-            s2 += 0.005 * v5.tanh().tanh();
-        } else if (s0 * s0).ln_1p() <= 0.25 || n % 2 == 0 {
-            s2 = (s2 * 0.6 + v[2] * 0.4).sin();
-            if x0.sin().cosh().cos() < -0.5 {
-                acc3 += 0.2 * (-s2);
-                let v6: f64 = prog_25(s0, 0.25, x2, [v[0], v[1], v[2], v[3]], n);
-                s2 = 0.6 * s2 + 0.005 * v6.tanh();
-            } else if v[3] < 1.5_f64.min(v[n % 4]) {
-                s2 = s2 * 0.6 + (x2 * x2).ln_1p().cos() * 0.4;
-                s2 = s2 * 0.6 + (-s2) * 0.05;
-            } else {
-                acc3 -= 0.2 * (-3.0_f64).max(acc3).cos();
-                let v7 = (f64::sin(v[3]) * 2.0).cosh();
-                acc3 += v7.cos() * 0.5;
-            }
-            let v8 = prog_32(x0, s1, 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc3 -= f64::sin(v8) * 0.02;
+    pub fn prog_88<T>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        let (x1, x2) = p;
+        let mut s0: T = (x1 * x1 + 1.0).powi(-2) * v[n % 4];
+        let mut s1 = x2.abs();
+        let mut s2 = (x0 - s1).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        let Some(k5) = n.checked_sub(1) else {
+            let v4 = prog_81::<T>(T::cos(T::from_f64(0.35).unwrap() * x2.asinh()) * 2.0, x0 * T::from_f64(0.25).unwrap(), T::tanh(acc3.copysign(x2)), [v[0], v[1], v[2], v[3]], n);
+            return (s1.cos().tanh() * 0.9).acos() + v4.tanh()
+        };
+        let c6 = T::from_usize(k5).unwrap();
+        let Some(k7) = n.checked_sub(2) else {
+            return c6 - v[k5 % 4].hypot(s0)
+        };
+        let c8 = T::from_usize(k7).unwrap();
+        let v10: T = if c6.clamp(T::cos(c6) - 1.5, v[k7 % 4].sin() + 1.5).clamp(-T::from_f64(0.5).unwrap(), 1.0) <= 0.0 {
+            (c8 + s0).min(c8)
+        } else if prog_20(s1, x0 * 1.5, (x0 * T::from_f64(0.5).unwrap()).sin(), v, n) < (v[k5 % 4] * v[k5 % 4] + 2.0).sqrt() {
+            T::cbrt((s2.cos() * 0.9).asin().cos() + 2.0)
         } else {
-            acc3 -= f64::sinh(f64::asin(x2.cos() * 0.9).sin() * 2.0).sin() * 0.25;
-        }
-        let a9 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        'l3: for &t in v {
-            s0 = (s0 * 0.6 + s2.tanh().exp() * 0.1).sin();
-            for j in (0..n).rev() {
-                let fj = j as f64;
-                let v10 = a9[(j + n) % 4] + s1;
-                if n < 5 {
-                    break 'l3;
-                }
-                acc3 -= (s1 + fj).cos() * 0.05;
-                s1 = (s1 * 0.75 + f64::tanh(v10) * 0.1).tanh();
-            }
-            for &u in a9.iter() {
-                acc3 += t.sin().exp_m1().sin() * 0.1;
-                s0 = f64::mul_add(s0, 0.8, f64::cos(s0.min(x2)) * 0.2);
-                acc3 += f64::cos(u.cos()) * 0.1;
-            }
-            acc3 -= f64::cos((f64::cos(t) * 0.9).atanh().sin().exp2()) * 0.5;
-        }
-        s0 * 1.5 + s1 + s2 - acc3.sin() + a9[3].sin()
+            let c8: T = T::sin(x2).exp().copysign((x1.tanh() * 2.0).cosh());
+            let v9 = v[k7 % 4].max(c8).max(s0);
+            x2.cos() + T::sin(v9)
+        };
+        let a11 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        s0 = (s0 * T::from_f64(0.8).unwrap() + prog_81::<T>(s1, x0 * 1.5, (v10 + c8).cos(), a11, 4) * 0.005).tanh();
+        s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log(T::from_f64(10.0).unwrap()) * T::from_f64(0.75).unwrap()).sin();
+        s2 = s2.mul_add(T::from_f64(0.5).unwrap(), x2.sin() * T::from_f64(0.5).unwrap());
+        acc3 = acc3 + T::log10(c8 * c8 + 1.0);
+        s0 * T::from_f64(0.5).unwrap() + s1.sin() + s2 * T::from_f64(0.25).unwrap() - acc3 * 1.5
     }
 
     #[differentiable]
     pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut acc1: f64 = 0.0;
-        let v2 = if n == 4 && v[n % 4].abs() < 1.5_f64.copysign(x0) {
-            1.5_f64.powf(f64::sin(v[n % 4] * x1))
-        } else {
-            s0 = (s0 * 0.5 + x0 * acc1 * 1.0).sin();
-            f64::tan((x2 * x2 + 1.0).recip().tanh() * 1.2)
-        };
-        let mut m3 = 0;
-        for i in 0..6 {
-            let v4 = f64::asin(f64::tanh((v[(i + n) % 4].cos() * 1.2).tan()) * 0.9);
-            match i {
-                1..=2 => {
-                    for j in 0..i {
-                        acc1 += f64::tanh(((x2.powi(2) + 1.0).ln().powi(2) + 2.0).ln()) * 0.05;
-                        match j + m3 {
-                            3 | 5 => {
-                                acc1 -= ((v[j % 4].tanh() + 2.0).cbrt() + v4).sin() * 0.05;
-                                acc1 += (v2 + x2).cos() * 0.05;
-                            }
-                            g if g > 6 => {
-                                s0 = s0.mul_add(0.5, f64::sin((v2 * v2 + 1.5).acosh()) * 0.1);
-                            }
-                            _ => {
-                                acc1 += 0.05 * f64::tanh(f64::ln_1p(x1.cos() * 0.5) + s0);
-                            }
+        let mut s0 = (x2 * x2 + 2.0).acosh().tanh() * 2.0;
+        let mut s1 = 2.0_f64.hypot(x2).cos() * 2.0;
+        let mut s2: f64 = x1.atan();
+        let mut acc3: f64 = 0.0;
+        match n {
+            1 => {
+                acc3 += 0.5 * (s0 + v[n % 4]).cos();
+            }
+            g if g > 2 => {
+                s1 = s1 * 0.8 + prog_81(x1.cos().tanh() * 2.0, 1.5, x1, v, n).sin() * 0.005;
+                s0 = (s0 * 0.5 + x0 * 0.5).tanh();
+            }
+            _ => {
+                for i in 0..n {
+                    let v4 = s1;
+                    for j in (0..=i).rev() {
+                        acc3 -= 0.05 * v[j % 4].mul_add(x2, v[j % 4]).tanh();
+                        if x0 / (x0 * x0 + 0.5) > -0.5 {
+                            continue;
                         }
                     }
+                    s2 = s2.mul_add(0.6, f64::recip((s0 - x1).powi(2) + 1.0) * 0.25);
+                    s2 = s2.mul_add(0.6, f64::sin(f64::sin(v4)) * 0.4);
                 }
-                3..=5 => {
-                    let v5: f64 = v[m3 % 4].powi(3) / ((x1 - x0).powi(2) + 1.5);
-                    s0 *= 0.8;
-                    s0 += 0.01 * f64::sin(f64::sin(v5));
-                }
-                _ => {
-                    let mut k6 = 0;
-                    while k6 < 3 {
-                        k6 += 1;
-                        let v7 = v.iter().map(|&p| 3.0_f64.log(x2.powi(2) + 2.0) + p.sin()).sum::<f64>();
-                        s0 *= 0.75;
-                        s0 += 0.02 * (-v7).sin();
-                    }
-                }
-            }
-            s0 *= 0.5;
-            if !(n == 3) {
-                m3 += 1;
-            }
-            s0 += 0.25 * (v2 + x2).tanh();
-            s0 = (s0 * 0.6 + v4.tanh() * 0.02).tanh();
-        }
-        match m3 {
-            0..=2 => {
-                acc1 += 0.2 * f64::cos(s0);
-                acc1 += (x0 * x0 + 0.5).ln().sin();
-            }
-            4 | 6 => {
-                let v8 = prog_32((v2 + x1).sin() * 2.0, x1, (0.25 - v2 * 0.1).tanh(), v, m3);
-                acc1 -= v8.sin() * 0.02;
-            }
-            _ => {
-                let v9 = f64::atanh(x2.cos() * 0.9);
-                let v10 = prog_0(v[0].atan().cos(), x1, x0.abs().cos(), &v, n);
-                s0 = s0 * 0.5 + f64::cos(v9.tanh() - f64::tanh(v10)) * 0.005;
             }
         }
-        match m3 {
-            0..=1 => {
-                acc1 -= prog_25((x1 * x1).tanh(), x0, v[m3 % 4].cos() * 2.0, v, 2).tanh() * 0.01;
-                s0 = s0.mul_add(0.8, (-x0).tanh() * 0.2);
-            }
-            2..=4 => {
-                s0 *= 0.8;
-                s0 -= 0.005 * prog_0(f64::cos(f64::sin(x2)) * 2.0, f64::sin(x1).exp2().cos(), 2.0, &v, m3).tanh();
-                let v11: f64 = f64::sin(v2).hypot(v2);
-                acc1 -= 0.25 * v11.cos();
-            }
-            5 => {
-                let v12 = f64::cosh(x1.sin() * 1.5).sin().exp2();
-                acc1 += 0.75 * f64::tanh(v12);
-            }
-            _ => {
-                let v13 = x2.to_degrees() * 0.02;
-                acc1 += f64::sqrt(x1.powi(2) + 1.0).sin();
-                acc1 += v13.sin();
-            }
+        let v5 = prog_68(s2, f64::powf(1.5_f64, acc3.sin()).tanh(), (v[n % 4] + f64::asin(f64::cos(x0) * 0.9)).cos() * 2.0, &v, 5);
+        let mut a6 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a6[i % 4] = a6[i % 4] + a6[(i + n) % 4] * (((f64::tanh(v[1]) * 0.9).acos() - fi.sin()).tanh() * 0.05);
         }
-        let v14 = if n % 3 == 1 && x2 * v[m3 % 4] <= v[1] {
-            let x2 = (x1 * x1 + 0.5).atan2(x2 + v2);
-            f64::sin(f64::recip(x2.powi(2) + 1.0))
-        } else if m3 > 4 && (x0 * x0 + 0.5).ln() <= x1.powi(2) {
-            (f64::cos((f64::powi(v2, 2) + 1.0).recip()) * 0.9).asin()
-        } else {
-            v2.cos()
-        };
-        let v15 = v.iter().copied().map(|p| 2.0_f64.copysign(v2) + p.cos()).sum::<f64>();
-        let mut k16 = 0;
-        while k16 < 5 && (x2.tanh() * 2.0).sinh() < 0.0 {
-            k16 += 1;
-            for j in 0..4 {
-                let v17 = match j {
-                    0 => {
-                        let v15: f64 = (x0 * x0 + 1.0).log10().mul_add(v2, v[3 - j].to_degrees() * 0.01);
-                        v15.tanh()
-                    }
-                    1..=2 => -v15.atan2(x0.powi(2) + 1.0),
-                    3 => f64::cos(v15),
-                    _ => (-x1).sin().exp2(),
-                };
-                let v18 = x2.max(v14);
-                s0 = 0.75 * s0 + 0.25 * f64::tanh(v[j]);
-                s0 = (s0 * 0.6 + (v17.sin() + f64::cos(v18)) * 0.1).tanh();
-            }
-            let v20 = match k16 {
-                0 | 2 => {
-                    let v19 = s0.cos();
-                    v15 * v14 + v19.sin()
-                }
-                3..=5 => x1.to_radians(),
-                _other => {
-                    s0 *= 0.75;
-                    s0 -= 0.1 * f64::tanh((x2 * x2 + 0.5).recip());
-                    f64::tanh(v14)
-                }
-            };
-            s0 = (s0 * 0.8 + f64::log(s0.powi(2) + 1.0, 10.0) * 0.4).sin();
-            s0 = (s0 * 0.5 + v20.tanh() * 0.02).sin();
+        let v7 = a6.iter().zip(a6.iter()).map(|(&p, &q)| x2 + p.sin() + q.cos()).sum::<f64>();
+        let v8 = prog_42(f64::cos(v7 * std::f64::consts::LN_2 + f64::asinh(x1)), x2.sin().sin() * 2.0, x1, v, 6);
+        if n == 5 {
+            let v9: f64 = f64::sin(v[2]).exp();
+            s0 = f64::mul_add(s0, 0.8, v9.cos() * 0.05);
+        } else if x0.cos() >= -0.25 {
+            let v10: f64 = f64::acosh(x0.cos().powi(2) + 1.5);
+            acc3 -= f64::tanh(v10);
         }
-        s0 * 0.25 - acc1.tanh() + v14 * 0.5 - v15.cos() + 3.0_f64.hypot(v15)
+        f64::tanh(s0) - s1.sin() + f64::cos(acc3) + v5.sin() + f64::sin(v8) + (v5 * 0.01).sin().cos().exp2()
     }
 
     #[differentiable]
-    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
+    pub fn prog_90<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_B: usize = 1;
         const PHASE_D: usize = 3;
-        let mut s0 = (v[n % 4] * v[n % 4]).ln_1p();
-        let mut s1 = ((x2.sin() * 0.9).atanh() + x1.sin().exp()).cos() * 2.0;
-        let mut s2 = x0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 1..n {
+        let mut s0 = (v[3] * v[3] + 0.5).recip().to_radians();
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = (v[i] * v[i] + 1.0).log2();
+            s1 = (s1 * 0.6 + (f64::powi(f64::tanh(x1), 2) + 2.0).acosh() * 0.25).sin();
+        }
+        let mut a4 = [0.0; N];
+        a4[0] = f64::tanh(x0 + x1);
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * 0.5 + f64::tanh(x2 + s1 + f64::min(2.0_f64, x2)) * 0.1;
+        }
+        let a5 = v.map(f64::atan);
+        for i in 1..n {
             let fi = i as f64;
-            if i == 4 && (x0.asinh().powi(2) + 1.0).ln() > (s2.sin() * 0.9).acos() {
-                continue;
-            }
-            s2 = 0.8 * s2 + 0.2 * (v[i % 4].cos() * 0.5).ln_1p().tanh();
-            for &u in v.iter() {
-                let v5 = match i % 2 {
-                    0 => v[i % 4].mul_add(u, u) + u,
+            let v8 = match i + n {
+                0 => {
+                    let v6 = x2.clamp((0.8 - x2).cos() - 1.5, f64::sin(f64::cbrt(x0.powi(2) + 0.5)) + 1.5);
+                    a4[3] + f64::sin(v6)
+                }
+                PHASE_B => {
+                    let v7 = a5[i % 4].sin();
+                    2.0 - f64::sin(x2).exp_m1() + f64::tanh(v7)
+                }
+                PHASE_D => f64::cos(x1),
+                _ => f64::cbrt(a3[(i + n) % 4] * a3[(i + n) % 4] + 0.5),
+            };
+            for j in 0..n {
+                match j % 2 {
                     1 => {
-                        let v4 = f64::powi(u, 2);
-                        f64::max((fi.tanh() * 0.9).asin(), v4)
+                        acc2 += ((v8 * v8).ln_1p().tanh() * 0.9).asin().tanh() * 0.05;
+                        break;
                     }
-                    _other => {
-                        let x0 = u + s1;
-                        3.0_f64.log(f64::powi(x1 / (f64::tanh(x0) + 2.0), 2) + 2.0)
+                    _ => {
+                        let v9 = f64::asin(f64::cos(x0) * 0.9);
+                        acc2 += 0.05 * f64::sin(v9);
                     }
-                };
-                if (x1 * x1 + 1.0).sqrt() > 0.5 {
-                    s2 = (s2 * 0.6 + (s2 * s2 + 1.0).log10() * 0.75).tanh();
-                    continue 'l0;
                 }
-                let v6 = (s1 + s2).cos().exp();
-                s0 = s0 * 0.75 + v6.tanh().tanh() * 0.02;
-                acc3 += 0.1 * f64::sin(f64::tanh(v5));
+                if j < 1 {
+                    acc2 += 0.05 * (f64::tanh(a3[j % 4]).exp_m1().powi(2) + 1.5).acosh().cos();
+                    acc2 += f64::cos(f64::sqrt(x2 * x2 + 2.0).mul_add(x1, v8 * x1)) * 0.05;
+                } else if !(j % 3 == 1) {
+                    let v10 = 2.5 - v8;
+                    s0 = s0 * 0.8 + v10.sin() * 0.05;
+                } else {
+                    s1 = f64::mul_add(s1, 0.5, s0 * x0 * 0.2);
+                }
+                s0 *= 0.5;
+                s0 += 0.02 * f64::sin(f64::powi(v[j % 4], 3));
             }
-        }
-        let mut m7 = x1;
-        for i in 0..4 {
-            let c8 = if m7 <= -0.5 {
-                s0 * x1 + v[(i + n) % 4]
+            let v13 = if x0 * x0 >= -0.5 && i < n {
+                fi - x0
+            } else if (x2.tanh() * 0.9).acos() > -0.5 && i > 1 {
+                let v11 = v8.asinh();
+                s1.asinh().min(a5[1]) + v11.cos()
             } else {
-                0.25 * v[(i + n) % 4] + 0.25
+                let v12 = a3[3].atan();
+                f64::log(v8.powi(2) + 1.0, v12.powi(2) + 2.0)
             };
-            m7 = f64::max(m7, c8);
+            s1 = s1 * 0.8 + (a5[2] * s1).cos() * 0.05;
+            acc2 += 0.25 * (v8.sin() - f64::cos(v13)).sin();
         }
-        s2 = s2 * 0.6 + m7.tanh().tanh() * 0.005;
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let v12: f64 = if (v[k9 % 4].powi(2) + 1.5).acosh() >= -1.0 {
-                let v10 = f64::ln_1p(f64::sinh(f64::cos(s0) * 1.5).powi(2));
-                f64::exp2(x1.tanh()) + v10.tanh()
-            } else {
-                let x0 = s0 / (f64::powi(x0, 2) + 1.5);
-                let v11 = f64::cosh(f64::tanh(f64::recip(f64::powi(v[3], 2) + 1.0)));
-                v11.tanh() + f64::cos(x0)
-            };
-            let v15 = match k9 % 2 {
-                PHASE_A => {
-                    let v12 = s2 - x2;
-                    let v13 = 2.0_f64.log((f64::powi(v12, 2) + 1.0).recip().powi(2) + 2.0);
-                    v13.powi(2) + 0.75
-                }
-                PHASE_B if n > 1 => {
-                    let v14 = m7;
-                    s1 * v12 + v14.sin()
-                }
-                _other => v[3].atan(),
-            };
-            acc3 += 0.5 * v[k9 % 4].cos();
-            if k9 >= 4 || m7.tanh() <= -0.25 {
-                break;
-            }
-            acc3 += (f64::sin(v12) + v15.cos()).tanh() * 0.2;
-        }
-        let v16 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * ((-r) + p.sin()).cos());
-        let v18 = match n {
-            0 => {
-                let v17 = (v16.sin() * 0.9).asin();
-                acc3 += 0.25 * f64::cos((v17.sin() * 1.5).sinh());
-                (f64::powi(x2, 2) + 2.0).sqrt()
-            }
-            1 | PHASE_D => f64::cos(s0),
-            4 | 6 => (f64::atan2(2.0_f64, v16).powi(2) + 1.0).sqrt(),
-            _other => f64::cos(v[1]),
-        };
-        s1 = s1 * 0.8 + v16.cos().sin() * 0.1;
-        s0 + s1 * 0.5 - s2 * 0.75 + acc3.tanh() + v18.cos()
+        acc2 += (f64::cos(s1) * 1.5).sinh().cos() * 0.25;
+        let v14 = prog_20(f64::cos(f64::tan(a3[n % 4].tanh() * 1.2)) * 2.0, ((a3[n % 4] * a3[n % 4] + 1.0).log10() + s0).sin() * 2.0, f64::tanh(s0) * 2.0, &v, n);
+        let [b15, b16, _, b17] = v;
+        x2.sin() + f64::sin(acc2) - a4[1].sin() + a5[1] * 1.5 - v14 * 0.5 - b15 * 0.25 + f64::tanh(b16) + b17 + (x1.mul_add(b15, x2).powi(2) + 1.0).log2()
     }
 
     #[differentiable]
     pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = f64::sin(v[0].hypot(x2)) * 2.0;
+        let mut s0: f64 = (v[n % 4].powi(2) + 1.0).powi(-1);
+        let mut s1: f64 = prog_51(x2, x1, (-v[n % 4]).cos() * 2.0, &v, n).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            let v4 = x1 * s0;
-            match n {
-                0 => {
-                    let v4 = v4.tanh();
-                    s1 = 0.75 * s1 + 0.1 * (s1 - v[k3]).cos();
-                    s1 *= 0.5;
-                    s1 += 0.1 * v4.sin();
+        let v3 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.02 * f64::tanh(p + r.mul_add(r, x0)));
+        if f64::asinh((x1 * x1 + 1.0).powi(-3)) >= 0.5 {
+            let v4 = prog_23(f64::tanh(f64::cos(v3).exp()) * 2.0, x1, acc2, &v, n);
+            acc2 += v4.cos() * 0.005;
+        } else if f64::sin(v3) <= s0.tanh() {
+            let v5 = acc2 / (v[0] * v[0] + 1.0);
+            acc2 += 0.5 * f64::sin(v5);
+        } else {
+            s0 = s0 * 0.5 + (v[n % 4] - s0).sin() * 0.1;
+            for &t in v.iter() {
+                let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| x2 + x0 + p.cos() + f64::tanh(q)).sum::<f64>();
+                if (v[n % 4] / (v[n % 4].tanh() + 2.0)).sin() > 0.5 {
+                    let v7 = s0.sin();
+                    s0 = s0.mul_add(0.75, f64::tanh(v7) * 0.25);
+                } else if s0.cos().exp_m1() >= 1.0 && n == 3 {
+                    s0 *= 0.6;
+                    s0 += 1.0 * f64::tanh((v3 + s0) * f64::to_radians(s0));
+                } else {
+                    let x0: f64 = f64::powi(f64::log(t * t + 1.0, 3.0), 3);
+                    let v8 = x2.powi(3);
+                    acc2 += 0.2 * f64::sin(x0.tanh() - v8.sin());
                 }
-                1 | 3 => {
-                    s0 = s0.mul_add(0.5, f64::sqrt(f64::powi(x2, 2) + 2.0).sin() * 0.5);
-                    s1 = (s1 * 0.6 + (v4 * v4 + 1.0).ln().clamp((x2 * s1).tanh() - 1.5, (v[2] / 3.0).cos() + 1.5) * 0.1).tanh();
-                }
-                5 => {
-                    s0 = s0.mul_add(0.6, v4.sin() * 0.1);
-                    if f64::sqrt(x1.powi(2) + 0.5) > -1.0 && k3 % 3 == 1 {
-                        break x1.atan().sin();
-                    }
-                }
-                _ => {
-                    acc2 += f64::sin((f64::cos(v4) * 0.9).asin()) * 0.4;
-                    let mut k5 = 0;
-                    while k5 < 6 && v[k5 % 4].tanh() < v4 {
-                        k5 += 1;
-                        s0 = f64::mul_add(s0, 0.6, f64::exp2((s0 + 1.25).tanh()).sin() * 0.25);
-                        acc2 += f64::sin(x1.sin()) * 0.1;
-                        s0 = s0 * 0.6 + x1.cos().exp2().tanh() * 0.25;
-                    }
-                }
-            }
-            acc2 -= x2.mul_add(v4, x1).cos() * 0.25;
-            if k3 >= 3 {
-                break 0.1 * v4;
-            }
-        };
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = v6.min(x1 - s1);
+                acc2 += (v3 + f64::sin(v6)).tanh() * 0.2;
+                acc2 += f64::sin(t) * 0.5;
             }
         }
-        let a8 = a7[1];
-        'l4: for t in a8 {
-            s0 = (s0 * 0.5 + (a7[1][(k3 + n) % 4] * a7[1][(k3 + n) % 4] + 1.0).recip() * 0.75).sin();
-            let mut k9 = 0;
-            while k9 < n + 1 && v6 * (x1 - 1.5) < 1.0 {
-                k9 += 1;
-                if t < -0.5 {
-                    acc2 += (a7[1][(k9 + n) % 4] - a7[1][k9 % 4]).sin() * 0.05;
-                    continue 'l4;
+        match n {
+            1 | 3 => {
+                s0 = s0 * 0.5 + v[0].cos().sin() * 0.5;
+                if (x2.sin() * 0.9).asin() < (v[2] * v[2] + 2.0).ln() {
+                    s0 = (s0 * 0.6 + prog_42(x0, 2.0, s0, v, n) * 0.005).tanh();
                 }
-                match k9 {
-                    0 | MODE_C => {
-                        let v10: f64 = (x2.cos() * 1.2).tan();
-                        s1 = (s1 * 0.8 + v10.sin() * 0.02).tanh();
-                    }
-                    6 => {
-                        acc2 += 0.02 * (t.sin() * 0.9).atanh();
-                        match k3 {
-                            1..=2 => {
-                                s0 = s0.mul_add(0.5, f64::acosh(x1 * x1 + 1.5).sin() * 0.1);
-                                break;
-                            }
-                            3 => {
-                                let v11 = f64::tanh(a8[k3] / (t * t + 1.5));
-                                s0 = s0 * 0.5 + v11.sin().exp().tanh() * 0.05;
-                            }
-                            _ => {
-                                s1 = s1 * 0.5 + f64::atan(s0).sin() * 0.5;
-                                s0 = 0.5 * s0 + 0.1 * f64::cos(f64::asin(f64::sin(v[1].tanh().exp2()) * 0.9));
-                            }
-                        }
-                        let v12 = x2;
-                        s0 = (s0 * 0.6 + v12.cos() * 0.4).tanh();
-                    }
-                    7 => {
-                        s1 = (s1 * 0.8 + s1.cos() * 0.2).sin();
-                    }
-                    _ => {
-                        let v13: f64 = a8[0] - v6;
-                        s1 = (s1 * 0.75 + v13.sin() * 0.1).tanh();
-                    }
-                }
-                s0 = (s0 * 0.8 + x1.powi(3) * 0.01).sin();
             }
-            if x0 <= 0.5 {
+            g if g > 4 => {
+                acc2 += 0.4 * (v3 * v3 + 1.0).powi(-1);
+            }
+            _other => {
+                let v9: f64 = prog_20(2.0, x1, (1.25 - x0).tanh() * 2.0, &v, n);
+                s1 = s1 * 0.6 + (f64::tanh(v9) + 2.0).cbrt().cos() * 0.02;
+            }
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            if x0 >= 1.0 || k10 < n {
+                s0 = (s0 * 0.8 + v3.powi(2) * 0.1).sin();
+                s0 = s0 * 0.5 + f64::to_radians(s0 - 0.8) * 1.0;
+            }
+            let v11 = v.iter().map(|&p| s0 * std::f64::consts::FRAC_PI_4 + p.sin()).sum::<f64>();
+            let v12 = v.iter().map(|&p| 1.0 + 0.25 * x0.mul_add(p, p).sin()).product::<f64>();
+            acc2 -= v3.tanh() * 0.25;
+            if k10 >= 6 || (v12 * v12).ln_1p() * core::f64::consts::FRAC_1_SQRT_2 <= -0.25 {
                 break;
             }
-            s1 = s1.mul_add(0.75, t.tanh() * 0.25);
+            acc2 += v11.tanh() * 0.25;
         }
-        if -(x1 * x1 + 1.0).recip() <= 0.25 {
-            acc2 += v6.hypot(v6 - v[k3]).sin() * 0.75;
-            acc2 -= 0.25 * (f64::cos(x2) + (a7[0][3 - k3] * a7[0][3 - k3] + 1.0).log10()).tanh();
-        } else if (v6.to_degrees() * 0.01).sin() < v[k3].cos() {
-            s0 = (s0 * 0.75 + (-v6) * 0.1).sin();
-        } else {
-            s0 = (s0 * 0.75 + x0.cos() * 0.25).sin();
-        }
-        let v14 = a8.iter().zip(a8.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::sin(s0.abs() + p.tanh() + q.tanh())).product::<f64>();
-        s1.sin() - acc2.sin() + a7[0][2] * 0.75 - v14
+        s1 = 0.6 * s1 + 0.05 * f64::min(f64::clamp(v3, f64::sin(x1) - 1.5, v3.cos() + 1.5), (v3.powi(2) + 2.0).sqrt()).tanh();
+        s0 * 0.75 + s1 + f64::cos(acc2)
     }
 
     #[differentiable]
-    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2;
-        let mut acc1: f64 = 0.0;
-        let v4 = if x0.min(x2) >= 0.5 && n > 3 {
-            let v2 = prog_87(s0, (v[1] / ((v[1].powi(2) + 1.0).ln().powi(2) + 0.5)).sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], 0);
-            2.0_f64.powf(x2.tanh()) + f64::sin(v2)
-        } else if !(n > 1 && v[n % 4] - x1 > 1.0) {
-            let v3 = x0 / (x0 * x0 + 1.0);
-            s0 = s0.mul_add(0.8, f64::tanh(x1 + x0 - v3.mul_add(v3, s0)) * 0.01);
-            prog_74((acc1 + f64::cosh(v3.tanh())).cos() * 2.0, s0, 1.2, [v[0], v[1], v[2], v[3]], n)
-        } else {
-            s0 - (s0.powi(2) + 1.0).powi(-1)
-        };
-        let mut k5 = 0;
-        while k5 < 5 && (f64::powi(v4, 2) + 2.0).acosh() <= 0.5 {
-            k5 += 1;
-            s0 = s0 * 0.75 + s0.sin() * 0.25;
-            for _ in (1..=3).step_by(2) {
-                s0 = s0 * 0.5 + f64::ln(x1 * x1 + 2.0).tanh() * 0.5;
-                let v6 = x1.tanh();
-                s0 *= 0.5;
-                s0 += 0.5 * v6.sin();
+    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::sin((-x2) + x1) * 2.0;
+        let mut s1 = v[1].cos().exp2();
+        let mut s2 = (0.3 - x0).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n % 4 {
+            MODE_A | MODE_C => {
+                acc3 += f64::tanh(x2 * v[n % 4]);
+                acc3 += (x1.tanh() * 0.9).atanh() * 0.75;
             }
-            s0 = (s0 * 0.75 + x1 * x1 * 0.05).sin();
-        }
-        let mut a7 = [0.0; 4];
-        for i in 0..n {
-            a7[i % 4] += f64::tanh(s0).tanh() * 0.5;
-        }
-        let mut k8 = 0;
-        while k8 < 3 {
-            k8 += 1;
-            s0 *= 0.5;
-            s0 += 1.0 * (x1.powi(2) + 1.0).log10().cos().sin();
-            acc1 -= f64::tanh(f64::sinh(3.0_f64.min(v[3]).cos() * 2.0)) * 0.5;
-            match k5 {
-                1..=2 => {
-                    s0 = s0.mul_add(0.8, (s0 + x1 + (x0.sin() * 0.5).ln_1p()).tanh() * 0.05);
-                    for (j, &u) in a7.iter().enumerate() {
-                        acc1 += 0.2 * (v4.cos().powi(2) + 1.0).ln();
-                        acc1 += f64::sin(x2 * (a7[(j + k8) % 4] * a7[(j + k8) % 4] + 0.5).powf(0.5)) * 0.1;
-                        let v9 = u + f64::exp2(f64::tanh(v4));
-                        acc1 += 0.1 * v9.cos().tanh();
+            MODE_D => {
+                let v4 = (s2.cos() * 0.9).asin();
+                acc3 += 0.75 * f64::cos(v4);
+            }
+            _ => {
+                let v6 = 'b0: {
+                    let v5 = x2.cos().exp_m1();
+                    if f64::asinh(v5) <= 0.0 && n > 3 {
+                        break 'b0 (v[n % 4] - s2).min(x1 - x2);
                     }
+                    s1 - x2
+                };
+                acc3 -= v6.tanh();
+            }
+        }
+        if n == 0 {
+            let v7 = (s0.powi(2) + 2.0).acosh().tanh().cosh();
+            s1 = s1 * 0.5 + s1.cos() * 0.25;
+            acc3 += f64::cos(v7) * 0.25;
+        }
+        s1 *= 0.8;
+        s1 += 0.01 * ((v[n % 4] - 1.5) * (s2 + s1)).sin();
+        let v11: f64 = 'b1: {
+            for i in 0..n {
+                let fi = i as f64;
+                if v[i % 4] / (s2 * s2 + 0.5) > -1.0 {
+                    break 'b1 f64::sin(x1);
                 }
-                3 | 5 => {
-                    acc1 -= f64::sin(a7[2] + 0.8) * 0.5;
+                let mut k8 = 0;
+                while k8 < n + 1 {
+                    k8 += 1;
+                    let v9 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+                    let v10 = 'b4: {
+                        if f64::recip(s1 * s1 + 0.5) <= (v9.cos() * 1.2).tan() {
+                            break 'b4 s1 + s0;
+                        }
+                        acc3 += s0.tanh().exp_m1().tanh().exp_m1().tanh() * 0.02;
+                        s0 = (s0 * 0.5 + f64::asin(v9.tanh() * 0.9) * 0.2).sin();
+                        (f64::log(s0 * s0 + 1.0, x2 * x2 + 2.0).tanh() * 0.9).atanh()
+                    };
+                    s2 *= 0.6;
+                    s2 -= 0.1 * (x0 * x0 + 1.5).acosh().cos();
+                    s1 = s1 * 0.5 + f64::cos(v10) * 0.02;
+                }
+                if x2.sin().exp2() < 0.5 {
+                    s0 = 0.6 * s0 + 0.2 * f64::tanh(fi.atan2(s0 * s0 + 1.0));
                     break;
                 }
-                _ => {
-                    s0 = (s0 * 0.8 + f64::log(x0 * x0 + 1.0, s0 * s0 + 2.0) * 0.05).tanh();
-                    let mut k10 = 0;
-                    while k10 < 6 && x1 + a7[k10 % 4] >= 1.0 {
-                        k10 += 1;
-                        s0 = (s0 * 0.6 + (s0 + x1) * 0.2).tanh();
-                        acc1 += 0.1 * (-v4).tanh();
-                        match k10 + k5 {
-                            0 => {
-                                let v11 = f64::ln_1p(f64::sin((x0 * x0 + 0.5).atan2(v[2])) * 0.5);
-                                acc1 += 0.25 * (v11.to_degrees() * 0.01);
-                            }
-                            g if g > 1 => {
-                                acc1 += 0.1 * f64::tanh(0.5 - v4);
-                                acc1 += x2.sin().sin() * 0.1;
-                                match k10 % 2 {
-                                    0 => {
-                                        acc1 += 0.1 * f64::cosh(v4.tanh()).tanh().cos();
-                                        continue;
-                                    }
-                                    1 => {
-                                        let v12 = f64::log(2.0_f64, x0.powi(2) + 2.0);
-                                        acc1 += 0.1 * f64::tanh(v12.cos());
-                                    }
-                                    _other => {
-                                        acc1 += v4.sin().exp().sin() * 0.1;
-                                        acc1 += 0.1 * (x2 + x0).tanh();
-                                    }
-                                }
-                            }
-                            _ => {
-                                s0 = 0.5 * s0 + 0.5 * s0.cos().tanh();
-                            }
-                        }
-                    }
+                s1 = (s1 * 0.8 + f64::atan(s1) * 0.2).sin();
+            }
+            (f64::cos(x2) * 0.9).asin()
+        };
+        let v12: f64 = prog_11(1.2, v[n % 4].tanh(), 1.5, [v[0], v[1], v[2], v[3]], 1);
+        'l5: for _ in 0..4 {
+            s1 = f64::mul_add(s1, 0.8, f64::atan(s1).sin() * 0.2);
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                let v13 = f64::sqrt(f64::atan2(fj, v11.powi(2) + 0.5).powi(2) + 2.0);
+                acc3 += 0.1 * (v11 * v11 + 1.5).acosh().tanh();
+                if v11.atan() > 1.0 {
+                    break 'l5;
                 }
+                acc3 += 0.1 * f64::cos(v13.sin());
+            }
+            if s1 * v12 > -1.0 {
+                s2 *= 0.6;
+                s2 -= 0.25 * f64::tanh(s2.tanh().exp2());
+            }
+            if f64::atan2(s2.sin().powi(2) + 0.5, x0) <= 0.0 {
+                s2 = (s2 * 0.75 + v11 * s1 * 0.05).sin();
+            } else if f64::exp2((f64::cos(s2) * 1.5).cosh().tanh()) < s2 {
+                let v14 = x2;
+                acc3 += v14.cos() * 0.5;
             }
         }
-        x1 * 0.25 + s0 + acc1.cos() - f64::sin(v4) + a7[0] - f64::atan2(x0, v[k8] * v[k8] + 1.0)
+        f64::sin(s0) - f64::cos(s1) + s2 * 1.5 + f64::tanh(acc3) - v11 - v12.tanh()
     }
 
     #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = (v[0].cos() * 2.0).sinh().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                let v3 = f64::max(s0, s1).copysign(x0 * acc2);
-                s1 = s1.mul_add(0.5, (x0.to_radians() * 20.0).cos() * 1.0);
-                s1 = (s1 * 0.75 + v3.cos() * 0.01).sin();
-            }
-            g if g > 1 => {
-                let v4 = prog_74(2.0, f64::cos(x2).sin() * 2.0, x1.sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                let v5: f64 = (x0.powi(2) + 2.0).ln();
-                acc2 += 0.005 * f64::tanh(v4.tanh() + f64::tanh(v5));
-            }
-            _other => {
-                acc2 += (x0 + (x1.powi(2) + 0.5).cbrt()).tanh();
-                if f64::powf(x2 * x2 + 1.0, f64::tanh(x1)) < 1.0 {
-                    acc2 += v[3].clamp(-1.5, 1.0);
-                    let v6 = prog_23((v[n % 4] + s1).tanh(), x2, (s0 + x0).sin().sin(), [v[0], v[1], v[2], v[3]], n);
-                    s1 = s1.mul_add(0.5, f64::tanh(v6.tanh()) * 0.005);
-                } else if prog_23(f64::cos((-3.0_f64).max(x0).min((v[n % 4].powi(2) + 0.5).ln())), f64::clamp((x0 * x0 + 2.0).ln(), -1.0, 0.5).tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], 5) < s1 {
-                    acc2 += 0.5 * (f64::sin(x0) * 2.0).cosh().powi(2).ln_1p().sin();
-                    let v7 = prog_25(2.0, ((x0 + x1) * v[n % 4]).cos(), 1.5, [v[0], v[1], v[2], v[3]], n);
-                    acc2 += v7.cos() * 0.005;
-                }
-                s1 *= 0.5;
-                s1 -= 0.05 * s1.min(s0).sin();
-            }
-        }
-        let v8 = (x1 * x1 + 0.5).powf(1.5);
-        let mut m9 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v11 = match i % 4 {
-                1 => x1 * v8,
-                3 => x0 * v8,
-                _ => {
-                    let v10 = t;
-                    x1 * fi + v10.tanh()
-                }
-            };
-            let v12: f64 = v8;
-            if v8 >= 1.0 {
-                m9 += 1;
-            }
-            let v13 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::sin(v11 / 3.0) + p));
-            acc2 += (s1 + t).cos().exp().sin() * 0.5;
-            s0 = s0 * 0.5 + (v12.cos() + v13.sin()).sin() * 0.05;
-        }
-        let c14 = m9 as f64;
-        let v15 = f64::log(c14 * c14 + 1.0, f64::powi(x0 + c14, 2) + 2.0);
-        x2 * 0.75 + s0 * 0.75 - s1 + f64::sin(acc2) + f64::tanh(v8) - f64::cos(v15)
-    }
-
-    #[differentiable]
-    pub fn prog_94<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = x0.cos().exp_m1();
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x1 * v[n % 4]) * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = v[i].hypot(x1);
-            acc1 -= f64::cos(f64::cos(v[i]).hypot(f64::powf(0.5_f64, v[i].cos()))) * 0.5;
-        }
-        let v4 = match n {
-            0 => s0.sin(),
-            1 | 3 => f64::cos(x1).exp2().max((x2.sin() * 0.9).atanh()),
-            4 => (-s0) * f64::exp(v[n % 4].sin()),
-            _other => {
-                let v3 = v[3].cos().exp() - x1;
-                f64::cos((x2.powi(2) + 0.5).sqrt()) + v3.tanh()
-            }
+        let v3: f64 = if 0.8 * (v[n % 4] * v[n % 4] + 1.0).powi(-2) <= acc1 {
+            let v2 = f64::exp(f64::exp(x0.sin()).cos());
+            v2.cos()
+        } else {
+            (x2 - acc1).tanh().exp2()
         };
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            s0 = f64::mul_add(s0, 0.8, x1.cos() * 0.2);
-            if f64::log2(x0 * x0 + 1.0) < 0.5 {
-                acc1 += f64::log(0.5_f64, (s0.tanh() * 0.5).ln_1p().powi(2) + 2.0) * 0.25;
-                continue;
-            }
+        if x2.mul_add(v[n % 4], x2).cos().exp() < 1.0 || n == 2 {
+            return acc1 * 0.5_f64.hypot(acc1);
         }
-        if !(k5 == 4 && v[k5 % 4] / (v4 * v4 + 1.5) > 0.0) {
-            return (x2 * x2 + 1.0).log(10.0);
-        }
-        let v6 = match n {
-            PHASE_A | PHASE_C => x0.to_degrees() * 0.01 * (a2[k5 % 4] * x2),
-            3 | 5 => (a2[k5 % 4] * a2[k5 % 4] + 1.5).acosh(),
-            6 => prog_61(1.5, (x2.powi(2) + 2.0).ln().tanh(), 1.5, &v, 2),
-            _other => (x2 + 0.1).powi(3),
-        };
-        let mut m7 = 0;
-        'l2: for i in 0..N {
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * (f64::asinh(v3) + f64::cos(p)).sin()).product::<f64>();
+        'l0: for i in 0..n {
             let fi = i as f64;
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                match k8 {
-                    0 => {
-                        let v9 = SCALE + a2[m7 % 4];
-                        let v6 = (v9 * v9).ln_1p();
-                        acc1 += 0.05 * v6.tanh().sin();
+            let v5 = prog_20(x2, (f64::sin(x0) * 0.9).atanh().sin(), (x0 + v4).tanh() * 2.0, &v, n);
+            s0 *= 0.8;
+            s0 -= 0.5 * f64::cbrt(f64::tanh(v[(i + n) % 4]) + 2.0).sin();
+            let mut k6 = 0;
+            while k6 < 3 {
+                k6 += 1;
+                match k6 {
+                    0..=2 => {
+                        acc1 += x0.atan2(v[3] * v[3] + 1.0).cos() * 0.1;
+                        continue 'l0;
                     }
-                    PHASE_B if n > 3 => {
-                        continue;
+                    3 => {
+                        s0 = 0.8 * s0 + 0.5 * (v3 / 3.0);
                     }
-                    3..=5 => {
-                        acc1 -= f64::tanh((x2 * x2 + 1.0).log10()) * 0.05;
-                    }
-                    _other => {
-                        s0 = f64::mul_add(s0, 0.5, f64::tanh(f64::acos(fi.sin() * 0.9)) * 1.0);
-                    }
-                }
-                s0 *= 0.5;
-                s0 += 0.5 * (x0.to_radians() * 50.0).sin();
-                if x1 + a2[k8 % 4] - f64::to_radians(s0) < 0.0 {
-                    break 'l2;
-                }
-            }
-            if 0.25 * f64::sin(x1).exp_m1() <= (v6 * v6 + 1.0).cbrt() || m7 % 2 == 0 {
-                m7 += 1;
-            }
-            acc1 += 0.5 * f64::sin(x0 / (x2.powi(2) + 1.0));
-            let v10 = a2[n % 4] / (v6 * v6 + 1.0);
-            s0 = s0.mul_add(0.5, v10.tanh().cos() * 0.1);
-        }
-        match m7 {
-            0 | 2 => {
-                s0 = (s0 * 0.75 + (a2[2] + a2[m7 % 4]) * 0.05).sin();
-            }
-            g if g > 3 => {
-                s0 *= 0.75;
-                s0 += 0.25 * (-x1).tanh();
-            }
-            _ => {
-                s0 = f64::mul_add(s0, 0.6, f64::tanh((x2.cos() + 2.0).cbrt().min(f64::cos(x0))) * 0.4);
-                let v11 = prog_58(x0, x1, f64::tanh(f64::sin(x1)) * 2.0, v, m7);
-                s0 = (s0 * 0.8 + v11.tanh() * 0.005).tanh();
-            }
-        }
-        let v15 = match m7 {
-            0..=2 => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    if i < 2 {
-                        acc1 += 0.2 * f64::cos((f64::sin((x2.tanh() * 1.2).tan()) * 0.9).asin());
-                    }
-                    match n {
-                        0..=2 => {
-                            for j in 0..i {
-                                let fj = j as f64;
-                                if a2[1] - x2 < 0.0 {
+                    _ => {
+                        s0 = s0 * 0.6 + v3.cos() * 0.4;
+                        if k6 < i {
+                            let v7 = x1.tanh().sinh();
+                            acc1 += f64::exp_m1(f64::sin(-x2)).cos() * 0.1;
+                            match k6 + i {
+                                1 => {
                                     break;
                                 }
-                                s0 = (s0 * 0.6 + fj * fi * 1.0).sin();
-                                acc1 += v[(j + k5) % 4].clamp(-0.5, 1.5) * 0.02;
+                                3 | 5 => {
+                                    s0 = s0.mul_add(0.8, v7.tanh() * 0.1);
+                                    let v8 = v5;
+                                    acc1 += 0.02 * f64::cos(v8);
+                                }
+                                6 => {
+                                    acc1 -= 0.05 * (v7.sin().cos() * 0.9).atanh();
+                                    s0 = s0.mul_add(0.8, f64::cos(s0 * fi) * 0.02);
+                                }
+                                _ => {
+                                    let v9 = f64::cos(v[1]).exp();
+                                    let v10 = (v9 * v9 + 1.0).log(3.0) + v[k6];
+                                    s0 = (s0 * 0.6 + f64::cos(v10) * 0.1).tanh();
+                                }
                             }
-                            s0 = s0 * 0.6 + s0 * 0.3 * 1.0;
+                            acc1 -= 0.1 * v7.tanh();
+                        } else {
+                            let v11: f64 = (fi.tanh().powi(2) + 0.5).atan2(f64::acos(x0.tanh() * 0.9));
+                            acc1 += v11.cos() * 0.1;
                         }
-                        5 => {
-                            s0 *= 0.6;
-                            s0 += 0.4 * v4.asinh().tanh();
-                            s0 = (s0 * 0.8 + 1.5_f64.powf(f64::tanh(v6)) * 0.25).sin();
-                            if f64::tanh(x2.cos()) > (x1.powi(2) + 0.5).sqrt() {
-                                s0 *= 0.6;
-                                s0 -= 1.0 * f64::exp2(fi.cos()).tanh();
+                        acc1 -= (f64::log(v[i % 4].powi(2) + 1.0, 10.0) + v3 / 1.5).sin() * 0.1;
+                        if s0 * std::f64::consts::FRAC_1_PI > v5 {
+                            s0 = (s0 * 0.5 + ((s0.powi(2) + 1.0).log2().powi(2) + 2.0).acosh() * 0.1).sin();
+                        } else if (x2.powi(2) + 1.0).powf(0.5) >= f64::tanh(s0).exp2() {
+                            s0 = s0.mul_add(0.75, (v3 * v3).ln_1p().atan().tanh() * 0.25);
+                            if (fi / (x0 * x0 + 1.0)).mul_add(v3.atan(), (fi.tanh() * 0.9).atanh()) < 0.5 || k6 % 2 == 0 {
+                                s0 = s0 * 0.75 + (2.5 - v[(k6 + i) % 4]).tanh() * 0.25;
                                 continue;
                             }
-                        }
-                        6 => {
-                            s0 *= 0.8;
-                            s0 += 0.1 * f64::sin(f64::exp2(x2.cos()));
-                        }
-                        _ => {
-                            s0 *= 0.5;
-                            s0 += 0.25 * a2[i % 4].cos().exp2().cos();
+                            s0 = 0.8 * s0 + 0.2 * f64::sin(v4);
+                        } else {
+                            acc1 += f64::powi(v[1] * v[1] + 1.0, -3) * 0.1;
                         }
                     }
-                    let v12 = v6.cos().sinh();
-                    s0 = (s0 * 0.5 + ((f64::tanh(v4) * 0.9).atanh() - (x2 + v12)) * 0.05).sin();
                 }
-                f64::ln((x2 + v[3]).powi(2) + 0.5)
+                let v12 = f64::atan(f64::exp(f64::cos(v[2])));
+                s0 = (s0 * 0.75 + f64::sinh(f64::sin(x2) * 2.0) * 0.02).sin();
+                s0 = 0.8 * s0 + 0.05 * v12.cos().sin();
             }
-            g if g > 3 => {
-                let v13 = (x0.sin().tanh() * 1.2).tan();
-                (x1.sin().powi(2) + 1.0).log10() + v13.cos()
-            }
-            _ => {
-                let v14 = f64::acosh(f64::powi(v[(m7 + k5) % 4], 2) + 2.0);
-                x2 * x2 + v14.cos()
-            }
-        };
-        x1 + x2.cos() - s0.cos() + acc1.cos() + a2[2] * 0.5 - v6.tanh() + v15.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln(v[n % 4].powi(2) + 2.0);
-        let mut acc1: f64 = 0.0;
-        for _ in (0..=n).rev().step_by(2) {
-            acc1 += 0.5 * 3.0_f64.atan2(0.3 * x0).sin();
-            s0 = s0 * 0.5 + f64::atan2(x1, f64::powi(x1, 2) + 0.5).tanh() * 0.05;
-        }
-        for i in 1..n {
-            let mut m2 = (v[0] + x0).tanh();
-            for j in 0..5 {
-                if x2 / (f64::powi(x0, 2) + 1.0) / ((s0 * s0 + 1.5).acosh().powi(2) + 1.0) <= 0.0 {
-                    continue;
+            if s0 * fi < -1.0 {
+                s0 = s0 * 0.6 + f64::exp2(f64::tanh(v[2])).atan().sin() * 0.25;
+                s0 = 0.75 * s0 + 0.05 * f64::powi(s0 * x2, 2).ln_1p().cos();
+                if v[2] >= x0.tanh().sinh() {
+                    break;
                 }
-                let c3 = x0 - v[j % 4];
-                m2 = c3.max(m2);
-            }
-            s0 = s0.mul_add(0.6, f64::tanh(m2.tanh()) * 0.2);
-            acc1 += 0.4 * (x2 - v[i % 4].atan()).sin();
-        }
-        s0 = (s0 * 0.8 + (f64::powi(f64::log2(s0 * s0 + 1.0), 2) + 1.0).ln() * 0.05).tanh();
-        let mut m4: f64 = 1.0;
-        for i in 0..=n {
-            let fi = i as f64;
-            m4 = (v[i % 4] + 0.35).min(m4);
-            if f64::powf(f64::powi(fi.sin().exp(), 2) + 1.0, f64::cos(v[3])) >= 0.0 {
-                acc1 += f64::cos(x0.hypot(x1)) * 0.25;
-                break;
-            }
-        }
-        x0 * 0.75 + x1 - x2.cos() + s0 - f64::sin(acc1) - f64::tanh(m4)
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::powf(1.5_f64, (x2 + x1).tanh());
-        let mut acc1: f64 = 0.0;
-        let v3 = if !(n % 3 == 1) {
-            (v[n % 4].sin().exp_m1().powi(2) + 1.0).cbrt()
-        } else if (s0.sin() * 1.5).sinh() > 0.5 && n > 2 {
-            f64::exp(x1.sin())
-        } else {
-            let v2 = x0;
-            acc1 + 0.5 + f64::tanh(v2)
-        };
-        for &t in v.iter() {
-            if x0.cos().exp_m1() <= x2 {
-                continue;
-            }
-            acc1 += 0.5 * (v[n % 4] * x2).cos();
-            s0 = s0.mul_add(0.5, t.tanh().tanh() * 0.5);
-        }
-        let mut m4 = 0;
-        for i in 1..n {
-            acc1 -= 0.4 * x1.tanh();
-            if (x2 * x2 + 1.0).powf(0.5) < -1.0 {
-                m4 += 1;
-            }
-            let v5 = v.iter().fold(x1, |r, &z| r * 0.5 + 0.25 * f64::cos(f64::recip(v[(i + m4) % 4] * v[(i + m4) % 4] + 1.0) + z.tanh()));
-            acc1 += v5.sin() * 0.4;
-        }
-        let c6 = m4 as f64;
-        let len7 = v.len();
-        for i in 0..len7 {
-            let fi = i as f64;
-            let v8 = ((-fi).cos() * 0.9).acos();
-            acc1 += 0.5 * f64::sin(v[(i + n) % 4] * x2);
-            s0 = (s0 * 0.75 + v8.sin() * 1.0).sin();
-        }
-        let mut m9 = f64::INFINITY;
-        for i in 0..=3 {
-            m9 = f64::min(v[i] * v[0] - 0.8, m9);
-        }
-        x0.cos() + v[3] * 0.75 + s0.tanh() - acc1.tanh() + v3 * 0.25 + f64::sin(c6) - m9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = x0.sin();
-        let mut acc1: f64 = 0.0;
-        if f64::mul_add(f64::powf(2.0_f64, x1.cos()), x0.sin().cosh(), f64::sin(v[n % 4])) >= x2 {
-            s0 = (s0 * 0.8 + (s0 - 1.2) * 0.2).sin();
-            if prog_25(f64::cos(x0 + x2), x0.tanh() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], 5) <= 1.0 {
-                s0 = s0 * 0.75 + (s0.tanh() * 0.9).acos().tanh() * 0.1;
-            } else if prog_32(f64::atan(x0).cos(), x1.clamp(acc1.cos() - 1.5, f64::cos(s0).exp().sin() + 1.5).tanh(), acc1, [v[0], v[1], v[2], v[3]], n) <= f64::asinh(x0) {
-                let v2 = s0.clamp(-0.5, 0.5);
-                let v3 = prog_58(f64::cos((v2.cos() * 0.9).acos().mul_add(v[n % 4] / (s0 * s0 + 1.0), (f64::tanh(v2) * 0.9).asin())) * 2.0, s0, x2, [v[0], v[1], v[2], v[3]], n);
-                s0 = (s0 * 0.5 + f64::sin(v3) * 0.005).sin();
             } else {
-                acc1 += acc1;
-            }
-            s0 = 0.5 * s0 + 0.5 * (v[n % 4] * v[n % 4] + 2.0).sqrt().sin();
-            if f64::sin(x1).exp2() >= 0.5 {
-                s0 = s0 * 0.6 + ((acc1 - v[n % 4]) * f64::sqrt(f64::powi(x2, 2) + 2.0)).cos() * 0.05;
-            } else {
-                acc1 += (x0 / 1.5).atan().sin();
-            }
-        } else if acc1.to_degrees() * 0.01 <= acc1.min(v[n % 4]) && n == 1 {
-            let v4: f64 = acc1.tanh();
-            s0 = 0.5 * s0 + 0.75 * v4.sin();
-        } else {
-            let v5 = x0 - 0.5;
-            s0 *= 0.75;
-            s0 += 0.25 * v5.sin().tanh();
-        }
-        if v[0].mul_add(v[n % 4], v[n % 4].atan2(v[2] * v[2] + 0.5)) >= x1 / (f64::cos(x1) + 2.0) {
-            s0 = 0.8 * s0 + 0.01 * (s0 + x0).tanh();
-            let v6 = -x0;
-            acc1 += v6.sin();
-        } else if n % 2 == 0 && f64::tanh(v[n % 4]).exp_m1() * f64::tanh(x1).exp() <= -1.0 {
-            let v7 = x2 * f64::exp_m1(v[n % 4].sin());
-            acc1 += v7.sin() * 0.5;
-        }
-        match n {
-            PHASE_A => {
-                let x0 = x0.clamp(-1.5, 0.5);
-                s0 = s0.mul_add(0.6, x0.sin().tanh() * 0.4);
-            }
-            1..=2 => {
-                let v8: f64 = (f64::cos(acc1) * 0.9).acos();
-                acc1 += v8.sin() * 0.25;
-            }
-            3..=5 => {
-                s0 = (s0 * 0.8 + x1 * 0.2).tanh();
-            }
-            _ => {
-                let v9: f64 = prog_23(f64::cos((x1.sin() * 0.9).atanh().cos()), x0, f64::sin((v[3] * v[3] + 1.0).sqrt()) * 2.0, [v[0], v[1], v[2], v[3]], n);
-                s0 = (s0 * 0.6 + f64::sin(v9) * 0.005).tanh();
-            }
-        }
-        if (f64::log10(x0.powi(2) + 1.0).powi(2) + 0.5).recip() > 0.0 {
-            let v10: f64 = prog_95(1.5, x0, (acc1 * std::f64::consts::LN_2).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            let v11: f64 = x0.atan();
-            acc1 -= 0.02 * f64::cos(v10.sin() + v11.cos());
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            acc1 -= (f64::log(x2 * x2 + 1.0, v[2] * v[2] + 2.0) - x0).tanh() * 0.4;
-            match i {
-                0..=2 => {
-                    acc1 += f64::cos((v[i % 4].powi(2) + 1.0).log(f64::powi(v[i % 4], 2) + 2.0) * f64::hypot(0.5_f64, s0)) * 0.4;
-                    s0 = f64::mul_add(s0, 0.8, f64::cos(x0 / (s0 * s0 + 1.5)) * 0.1);
+                s0 = (s0 * 0.5 + f64::powi(v4, 2) * 0.1).tanh();
+                if (v3 + 0.35).clamp((v4.powi(2) + 2.0).acosh().tanh() - 1.5, s0.min(fi).sin() + 1.5) < v4 {
+                    break;
                 }
-                3 => {
-                    acc1 -= 0.4 * (s0 * 0.35).cos();
-                    acc1 += 0.4 * (s0 - fi + 1.5).tanh();
-                    if !(i % 2 == 0 && (v[i % 4] + x1).copysign(fi / (s0 * s0 + 0.5)) < f64::powf(1.5_f64, f64::sin(v[i % 4]))) {
-                        s0 *= 0.8;
-                        s0 += 0.02 * ((s0 + x2) * s0).tanh();
-                        acc1 -= (s0 * s0 + 1.0).log2().cos() * 0.4;
-                    } else if v[(i + n) % 4].cos().exp() <= x2 / 2.0 {
-                        s0 *= 0.8;
-                        s0 += 1.0 * (fi.sin() * 0.9).asin().cos();
-                        if v[(i + n) % 4].tanh() <= 0.5 {
-                            acc1 += f64::tanh(x2) * 0.4;
-                            continue;
+                for _ in (0..=n).rev().step_by(2) {
+                    if -v[3] >= 1.0 {
+                        continue;
+                    }
+                    if (f64::powi(x0, 2) + 1.0).ln() + v3.asinh() < x0.tanh() {
+                        break;
+                    }
+                    s0 = (s0 * 0.8 + fi.mul_add(x1, fi) * 0.02).sin();
+                }
+            }
+            s0 = 0.5 * s0 + 0.005 * v5.tanh();
+        }
+        let v13 = (f64::powi(v4.min(x0), 2) + 2.0).acosh();
+        s0 * 0.25 - acc1.tanh() - v13.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.tanh().cos();
+        let mut s1 = x1.clamp(-0.5, 1.5);
+        let mut acc2: f64 = 0.0;
+        s1 = (s1 * 0.8 + x2.cos() * 0.2).sin();
+        s1 = s1 * 0.6 + (acc2 + v[1]).sin() * 0.4;
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::sin((v[3].cos() * 0.9).asin() + p.sin() + f64::tanh(q))).product::<f64>();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match i + n {
+                0..=1 => {
+                    let v5 = 'b1: {
+                        let v4 = x2 - 0.5;
+                        acc2 += f64::tanh(v[i] + fi) * 0.5;
+                        if f64::cos(v4) >= 0.0 {
+                            break 'b1 v3;
                         }
-                    } else {
-                        let mut k12 = 0;
-                        while k12 < 3 {
-                            k12 += 1;
-                            let v13 = f64::atanh(x0.cos() * 0.9);
-                            if i < 1 {
-                                return x2 / (v13 * v13 + 0.5);
+                        f64::atanh(s1.tanh() * 0.9)
+                    };
+                    acc2 += (f64::tanh(t) * 0.9).asin().cos() * 0.5;
+                    if v3.sin() < 0.5 {
+                        let v7 = 'b2: {
+                            let v6 = 2.5 - s0;
+                            if !(n % 2 == 0 && (v6 * v6 + 0.5).atan2(v5) >= v6.atan()) {
+                                s0 = s0 * 0.5 + f64::tanh(f64::ln(s0.powi(2) + 0.5)) * 0.25;
+                                break 'b2 prog_20(s0, s1, f64::sin(v6 * x2), &v, n);
                             }
-                            s0 = s0.mul_add(0.8, v13.cos() * 0.02);
+                            v[n % 4] * v5 / 4.0
+                        };
+                        for u in v {
+                            if f64::tanh(u) > (s0 * s0 + 2.0).sqrt() {
+                                s1 = s1 * 0.6 + s1 * 0.4;
+                                acc2 += 0.1 * (fi + 0.3).cos();
+                            } else if (f64::tanh(u) * 1.5).cosh() <= -1.0 {
+                                let v8 = x2.sin().cosh();
+                                s1 = (s1 * 0.6 + (x0 - s0) * 0.2).tanh();
+                                acc2 += v8.tanh() * 0.1;
+                            }
+                            let v9 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(p / (v5 * v5 + 1.0))).product::<f64>();
+                            acc2 -= 0.1 * (-u).tanh();
+                            acc2 += 0.1 * f64::tanh(v9.sin());
+                        }
+                        s1 = (s1 * 0.8 + f64::cos(v7) * 0.005).sin();
+                    } else if x0 * 0.3 + v5.atan() >= 0.5 {
+                        let v10 = 0.5 * (v5.cos() * 0.9).asin();
+                        s0 = s0.mul_add(0.5, v10.tanh() * 0.1);
+                    } else {
+                        let v11: f64 = f64::atan((s1 * s1 + 0.5).cbrt());
+                        let v13: f64 = 'b4: {
+                            for _ in 0..3 {
+                                if (f64::powi(v3, 2) + 1.0).log(10.0).sin().exp_m1() <= 0.25 * v11 {
+                                    break 'b4 f64::acos(v11.sin() * 0.9);
+                                }
+                                let v12 = ((s1 * s1 + 1.0).sqrt().powi(2) + 0.5).ln();
+                                s1 = s1 * 0.6 + (f64::powi((v11 * v11 + 1.5).acosh(), 2) + 1.0).recip() * 0.2;
+                                s0 = f64::mul_add(s0, 0.8, v12 * 0.1);
+                            }
+                            v3.cos()
+                        };
+                        acc2 -= 0.5 * (f64::tanh(v11) - v13.tanh()).cos();
+                    }
+                }
+                5..=6 => {
+                    acc2 += 0.5 * (t * x2).cos();
+                    if v3 * v3 >= 1.0 {
+                        return v[3] * x1;
+                    }
+                    s1 = s1 * 0.75 + f64::cos(s1 + (x2 - fi)) * 0.1;
+                }
+                7 => {
+                    s1 = (s1 * 0.6 + (t.cos() - (f64::powi(s1, 2) + 1.0).atan2(v3)) * 0.1).sin();
+                }
+                _ => {
+                    let v16 = 'b6: {
+                        for (j, &u) in v.iter().enumerate() {
+                            if j > 1 && SCALE + f64::log(u * u + 1.0, 3.0) <= v3 {
+                                break 'b6 v[j].abs();
+                            }
+                            let v14 = match i % 4 {
+                                2 => (v3.powi(2) + 1.0).log(2.0),
+                                3 => ((t + s1).powi(2) + 1.0).log(10.0),
+                                _ => {
+                                    s1 = f64::mul_add(s1, 0.5, (f64::powi(u, 2) + 1.0).sqrt().tanh() * 0.5);
+                                    f64::sin(x0)
+                                }
+                            };
+                            acc2 -= 0.4 * f64::log(s1 * s1 + 1.0, 10.0);
+                            s0 = (s0 * 0.75 + f64::sin(v14) * 0.1).sin();
+                        }
+                        if i < 2 && x1 * x1 + v3.tanh() >= x1.atan() {
+                            break 'b6 t;
+                        }
+                        let v15 = f64::exp_m1(v[i].cos());
+                        (v15 * v15 + 0.5).recip() - t.sin().cosh()
+                    };
+                    s0 = (s0 * 0.6 + s0.sin() * 0.4).tanh();
+                    s0 = (s0 * 0.5 + v16.cos() * 0.05).tanh();
+                }
+            }
+            acc2 -= f64::tanh((t.powi(2) + 1.0).log10() - fi) * 0.5;
+            for j in 0..n {
+                let fj = j as f64;
+                match j + n {
+                    0 | 2 => {
+                        s0 = (s0 * 0.75 + (s0.tanh() * 0.9).asin() * 0.1).tanh();
+                        acc2 += ((f64::cos(v3) * 0.9).asin().tanh() + 2.0).cbrt() * 0.05;
+                        if t / 3.0 <= 0.25 || i > 0 {
+                            let v17 = t.powi(2) + 0.75;
+                            s1 = s1.mul_add(0.75, v17.tanh().exp().sin() * 0.02);
+                        } else {
+                            let v18 = s1.cos();
+                            acc2 += f64::cos(f64::exp(f64::sin(x0 - s1))) * 0.05;
+                            s0 = (s0 * 0.5 + v18.tanh() * 0.5).tanh();
+                        }
+                    }
+                    3..=4 => {
+                        s0 = s0 * 0.8 + f64::ln(t.powi(2) + 1.0).tanh() * 0.2;
+                    }
+                    5 | 7 => {
+                        s1 *= 0.6;
+                        s1 += 0.4 * t.tanh();
+                        let v20 = 'b9: {
+                            if SCALE + x1.copysign(x0) >= (f64::powi(s0, 2) + 1.0).sqrt() {
+                                break 'b9 f64::tanh(fi);
+                            }
+                            acc2 += 0.05 * v3.sin();
+                            let v19 = (f64::cos(x0) * 1.2).tan();
+                            v19 / (fi.cos() + 2.0) + fi * fj
+                        };
+                        acc2 -= 0.05 * f64::sin(v20.sin());
+                    }
+                    _ => {
+                        s1 = (s1 * 0.75 + (t + s1) * 0.1).tanh();
+                    }
+                }
+                if x1 >= fj {
+                    s1 = s1 * 0.75 + (s1 * x0).tanh() * 0.05;
+                    break 'l0;
+                }
+                if fi + t < 1.5_f64.log(x2 * x2 + 2.0) {
+                    break;
+                }
+                s0 = f64::mul_add(s0, 0.6, f64::log(s1.powi(2) + 1.0, x2 * x2 + 2.0) * 0.1);
+            }
+            s0 = (s0 * 0.75 + f64::exp2(s0.sin()) * 0.1).tanh();
+        }
+        s0 * 1.5 + s1 * 0.25 + f64::tanh(acc2) + v3 + v3 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos((x0 * x0 + 2.0).acosh() * x2.sin()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in (0..n).rev() {
+            let mut m2 = f64::sin((v[3].powi(2) + 1.5).acosh());
+            for j in 0..n {
+                m2 = m2.min(x1 + 1.0 - x0 * x2 + v[j % 4]);
+            }
+            acc1 += 0.25 * f64::sin(m2);
+            s0 = (s0 * 0.8 + x1 * x0 * 0.05).sin();
+            match i {
+                0 => {
+                    for &u in v.iter() {
+                        acc1 += 0.05 * (u * 0.8).tanh();
+                        if f64::asin(f64::tanh((x0.tanh() * 1.5).cosh()) * 0.9) > 1.0 {
+                            s0 = (s0 * 0.6 + s0 * s0 * 0.1).tanh();
+                            break;
+                        }
+                        acc1 += 0.05 * f64::atan2((f64::to_radians(x1) * 20.0).powi(2) + 1.0, x0.sin()).cos();
+                    }
+                }
+                1..=3 => {
+                    acc1 -= 0.2 * (f64::cos(x1) + 2.0).cbrt();
+                    match n % 3 {
+                        0 => {
+                            let v3 = x0.sin();
+                            s0 = s0 * 0.75 + f64::tanh(f64::exp_m1(s0.cos())) * 0.05;
+                            s0 = 0.6 * s0 + 0.4 * v3.tanh().cos();
+                        }
+                        2 => {
+                            break;
+                        }
+                        _ => {
+                            s0 = (s0 * 0.6 + x0 / (f64::sin(s0) + 2.0) * 0.1).sin();
+                            s0 = s0 * 0.8 + f64::powf((v[i % 4] / (s0.powi(2) + 1.5)).powi(2) + 0.5, (s0 / (s0 * s0 + 1.0)).sin()).tanh() * 0.01;
                         }
                     }
                 }
                 g if g > 4 => {
-                    let v14 = (v[2].cos() * 0.9).atanh() + (-x2);
-                    acc1 += (v14 * v14 + 2.0).sqrt().cos() * 0.4;
+                    let v4 = x1 - x0;
+                    s0 = 0.75 * s0 + 0.1 * v4.tanh();
                 }
-                _ => {
-                    s0 = s0.mul_add(0.8, s0.mul_add(x0, s0).sin() * 0.02);
+                _other => {
+                    acc1 += 0.25 * m2.cos();
+                    acc1 += 0.25 * f64::exp((s0.sin() * 0.9).atanh().cos()).cos();
+                    if n % 3 == 1 && (f64::powi(x2 * s0, 2) + 0.5).recip() > -0.5 {
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::cos(s0.max(f64::clamp(s0, -1.0, 0.5)));
+                        if m2.cos().cos() > 0.5 && i < 3 {
+                            continue;
+                        }
+                        s0 = s0 * 0.8 + (s0 * s0 + 0.5).sqrt().sin() * 0.2;
+                    } else if (s0 * s0 + 0.5).recip().atan2((x1 - x0).powi(2) + 1.0) < x0 {
+                        s0 = (s0 * 0.8 + f64::ln(x0 * x0 + 0.5) * 0.1).tanh();
+                        if (m2.tanh().powi(2) + 2.0).sqrt() <= x2.to_degrees() * 0.01 {
+                            s0 = (s0 * 0.5 + s0 * 0.5).tanh();
+                            break;
+                        }
+                        acc1 += f64::cos((m2 * m2 + 1.0).log(10.0)) * 0.25;
+                    } else {
+                        s0 = s0 * 0.8 + f64::tanh((f64::powi(f64::to_degrees(v[i % 4]) * 0.01, 2) + 2.0).acosh()) * 0.25;
+                        let v5 = f64::cos(v[i % 4]);
+                        s0 = (s0 * 0.8 + v5 * 0.2).tanh();
+                    }
                 }
             }
-            acc1 -= f64::tanh(v[i % 4] * x2) * 0.4;
         }
-        f64::sin(s0) - f64::cos(acc1)
+        let v6 = prog_11(((v[n % 4] * v[n % 4] + 1.0).atan2(x1) + f64::powi(x2, 3)).cos(), (-s0).tanh() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
+        let v7 = (v[n % 4].powi(2) + 1.0).powi(-3) - f64::log(1.5_f64, v[n % 4] * v[n % 4] + 2.0);
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            for j in 0..n {
+                let fj = j as f64;
+                let v9 = s0.tanh().exp_m1().atan2(f64::powi(fj + v7, 2) + 1.0);
+                s0 = s0 * 0.6 + (f64::to_degrees(v6) * 0.02).sin() * 0.25;
+                s0 *= 0.6;
+                s0 += 0.02 * v9.sin();
+            }
+            let v10 = (f64::cos(s0) * 1.5).cosh();
+            s0 *= 0.8;
+            s0 += 0.01 * x0.mul_add(s0, s0).sin().exp_m1().sin();
+            if k8 >= 4 {
+                break (f64::powi(v6 * std::f64::consts::FRAC_1_PI, 2) + 1.0).recip();
+            }
+            s0 = (s0 * 0.5 + f64::tanh(v10) * 0.1).tanh();
+        };
+        if ((x2.cos() * 0.5).ln_1p().powi(2) + 1.0).log(2.0) < f64::sin(v11 * 0.02) && n % 2 == 0 {
+            s0 *= 0.8;
+            s0 += 0.01 * f64::sin(v7);
+            s0 = s0.mul_add(0.5, v[(k8 + n) % 4].sin().cos() * 0.5);
+        } else {
+            s0 = (s0 * 0.5 + v[k8 % 4].abs() * 0.5).sin();
+        }
+        s0.cos() + f64::cos(acc1) - v6.sin() + v7
     }
 
     #[differentiable]
-    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = f64::atan(w0[n % 4] * x2);
-        let mut s2 = (SCALE + f64::powf(1.5_f64, x2.sin())).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = f64::INFINITY;
-        for i in 1..4 {
-            let c5 = match i + n {
-                1 => s1 - w0[i],
-                2..=4 => x1 + v[0],
-                5 => x1.atan2(x0.powi(2) + 0.5),
-                _other => (f64::cos(x0) * 0.9).acos(),
-            };
-            m4 = c5.min(m4).max(-1.0);
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh((v[n % 4] * v[n % 4] + 2.0).sqrt().abs()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2: f64 = prog_36(f64::cos(x0 / 1.5) * 2.0, x1, f64::tan(x1.sin() * 1.2).sin() * 2.0, [v[0], v[1], v[2], v[3]], 0).tanh();
+        for i in 0..n + 1 {
+            m2 = m2.min(v[(i + n) % 4].sin());
         }
-        acc3 += m4.tanh() * 0.5;
-        if x0 <= 0.5 {
-            let v6 = prog_58(s2, 0.75, x2, [v[0], v[1], v[2], v[3]], 6);
-            acc3 += x1.tanh();
-            s2 *= 0.8;
-            s2 -= 0.005 * v6.sin();
-        } else if x1.tanh() >= -0.5 {
-            let m4: f64 = acc3 - f64::max(m4, x2);
-            acc3 += f64::cos(m4) * 0.25;
-        } else {
-            s1 *= 0.5;
-            s1 -= 0.05 * f64::cos(f64::sqrt(f64::powi((s1 * s1 + 0.5).cbrt(), 2) + 0.5));
-            acc3 += 0.25 * f64::sin(f64::ln(s2 * s2 + 2.0));
-        }
-        let mut m7 = f64::NEG_INFINITY;
-        for i in 1..=5 {
-            m7 = m7.max(v[i % 4]).min(2.0);
-        }
-        s1 = s1.mul_add(0.8, m7.sin().tanh() * 0.2);
-        let v8 = v.iter().map(|&p| (-1.5_f64).max(-p)).sum::<f64>();
-        let mut m9 = 0;
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            if 1.25 * f64::powi(s1.powi(2) + 1.0, -3) >= 0.5 {
-                m9 += 1;
-            }
-            if f64::tanh(s1) > 0.0 {
-                s2 *= 0.6;
-                s2 += 0.02 * (f64::sin(m4) * 1.2).tan().tanh();
-                let v10 = (s2 + x1).hypot(v[2].max(x2));
-                s1 = s1.mul_add(0.75, v10.sin().cos() * 0.05);
-            } else if v[i % 4].sin() < -0.5 {
-                s1 = 0.75 * s1 + 0.02 * f64::cos((w0[0].cos() * 2.0).cosh());
-            } else {
-                let v11 = x1.mul_add(v8, x2);
-                acc3 -= 0.25 * v11.cos();
-            }
-            let v13 = match i + n {
-                PHASE_A if n < 4 => {
-                    s2 = (s2 * 0.75 + x2.atan2(s1 * s1 + 0.5) * 0.05).sin();
-                    fi / (v8 * v8 + 0.5)
-                }
-                PHASE_C => {
-                    for j in 1..n {
-                        let fj = j as f64;
-                        let v12: f64 = 3.0_f64.powf(f64::sin(fj / (v8.tanh() + 2.0)));
-                        match i % 2 {
-                            PHASE_A => {
-                                let v8 = (v8.sin() * 0.9).atanh();
-                                acc3 -= v8.cos().sin() * 0.05;
+        acc1 -= 0.005 * m2;
+        if s0 >= 0.5 {
+            s0 = s0 * 0.6 + (x0 * x0 + 0.5).sqrt().tanh() * 0.4;
+            for i in (0..3).rev() {
+                let fi = i as f64;
+                s0 = (s0 * 0.75 + x1.powi(3) * 0.02).tanh();
+                acc1 += f64::sin(2.5 * x2) * 0.5;
+                let v6 = match i {
+                    0 => {
+                        for j in 0..i {
+                            let fj = j as f64;
+                            s0 *= 0.6;
+                            s0 += 0.1 * f64::tanh(s0 * s0);
+                            match j {
+                                0 => {
+                                    acc1 += (x0 + s0 + f64::exp(f64::sin(m2))).sin() * 0.25;
+                                    let v3 = v[(j + i) % 4] - f64::to_degrees(v[2]) * 0.02;
+                                    acc1 += f64::tanh(v3).cos() * 0.25;
+                                }
+                                1 => {
+                                    s0 = (s0 * 0.6 + x0.max(fj) * 0.4).sin();
+                                }
+                                _ => {
+                                    s0 = (s0 * 0.6 + f64::ln_1p(f64::sin(s0) * 0.5) * 0.4).tanh();
+                                }
                             }
-                            1 => {
-                                continue 'l2;
+                            s0 = s0.mul_add(0.75, (s0 - fj).sin() * 0.25);
+                        }
+                        let m2 = m2.mul_add(fi * v[i], m2);
+                        x0 / (f64::powi(fi, 2) + 0.5) + m2.tanh()
+                    }
+                    1 => {
+                        let v4 = v[i] * x1;
+                        s0 *= 0.6;
+                        s0 += 0.02 * f64::exp(f64::sin(v4)).asinh().tanh();
+                        SCALE + x1
+                    }
+                    2 => {
+                        let x0 = x0.tanh().exp_m1() + f64::cos(x0).exp_m1();
+                        let v5 = prog_20(1.5, (fi - m2 + (v[(i + n) % 4].powi(2) + 2.0).acosh()).tanh() * 2.0, fi, v, 0);
+                        f64::powi(v[2] * v[2] + 1.0, -2) + x0.sin() + v5.tanh()
+                    }
+                    _ => {
+                        let x2: f64 = x2.tanh();
+                        x2 * fi
+                    }
+                };
+                s0 *= 0.5;
+                s0 -= 0.005 * f64::sin(f64::cos(v6));
+            }
+        } else if n < 1 {
+            s0 = (s0 * 0.5 + v[1].abs() * 0.5).tanh();
+            s0 = s0.mul_add(0.5, (x1.powi(2) + 1.5).acosh().tanh() * 0.1);
+        } else {
+            acc1 += f64::tanh(x2);
+            s0 *= 0.75;
+            s0 -= 0.25 * f64::cos((x1 * x1).ln_1p());
+        }
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a7[i][j] = f64::cbrt(f64::powi(x2, 2) + 0.5);
+            }
+            acc1 += f64::sin((x2 * x2 + 2.0).sqrt());
+        }
+        let mut a8 = [0.0; 4];
+        for i in 0..4 {
+            a8[i] = (v[i] * v[i] + 1.0).ln();
+            s0 = s0 * 0.8 + f64::ln_1p(x2.cos() * 0.5) * 0.2;
+        }
+        match n {
+            MODE_B => {
+                acc1 += prog_42(0.25, f64::tanh(a8[3].atan()) * 2.0, s0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005;
+                s0 *= 0.5;
+                s0 += 0.05 * ((SCALE + x2).sin() * 2.0).sinh().sin();
+            }
+            2 | 4 => {
+                acc1 += 0.75 * (a7[0][n % 4] * f64::ln(x0 * x0 + 1.0)).cos();
+            }
+            g if g > 5 => {
+                let x0: f64 = x0 * x0;
+                s0 = (s0 * 0.75 + (x2 + x1) * 0.1).sin();
+                if f64::abs(a7[0][1] * a8[0]) >= -1.0 {
+                    let v9 = prog_20::<f64>((x0 - v[n % 4]).sin(), x2, 2.0, v, n);
+                    for i in 0..3 {
+                        let fi = i as f64;
+                        let v10 = if x1 - (f64::powi(v9, 2) + 1.0).sqrt() < v9 || i % 3 == 1 {
+                            let x1: f64 = f64::recip((x1 + m2).powi(2) + 1.0);
+                            acc1 += 0.5 * fi.tanh();
+                            x1.powi(2)
+                        } else {
+                            s0.tanh()
+                        };
+                        match i {
+                            0..=1 => {
+                                continue;
+                            }
+                            MODE_C => {
+                                let v11 = f64::powi(x2, 2);
+                                s0 = s0 * 0.8 + (s0 / (f64::sin(v10) + 2.0)).tanh() * 0.05;
+                                acc1 -= f64::cos(v11.sin()) * 0.5;
                             }
                             _ => {
-                                s1 = s1 * 0.8 + f64::tanh((x2.powi(2) + 1.0).log(10.0) + (fi.sin() * 0.9).acos()) * 0.4;
+                                let v12 = f64::max(fi, m2.sin());
+                                acc1 -= f64::sin(f64::cos(v12)) * 0.5;
                             }
                         }
-                        if (w0[(j + n) % 4] * w0[(j + n) % 4] + 2.0).acosh() > 0.5 {
-                            s2 = (s2 * 0.5 + (m4.cos() * 0.9).acos() * 0.2).tanh();
+                        acc1 += 0.5 * f64::cos(((x2 * x2 + 2.0).acosh().powi(2) + 2.0).sqrt());
+                        acc1 += f64::sin(v10).tanh() * 0.5;
+                    }
+                    s0 *= 0.75;
+                    s0 -= 0.005 * v9.cos().cos();
+                }
+                s0 = (s0 * 0.75 + x0.tanh() * 0.05).tanh();
+            }
+            _ => {
+                let v13 = x2;
+                acc1 -= v13.sin();
+            }
+        }
+        let mut k14 = 0;
+        let v15 = loop {
+            k14 += 1;
+            s0 = (s0 * 0.75 + (m2 + a7[0][n % 4]) * 0.1).sin();
+            match k14 {
+                0 => {
+                    s0 = (s0 * 0.5 + f64::exp2(x2.sin()) * 0.25).sin();
+                    s0 = s0 * 0.75 + (a7[1][k14 % 4] - s0).sin() * 0.1;
+                }
+                g if g > 1 => {
+                    s0 = s0.mul_add(0.75, f64::cbrt(a7[1][3] * a7[1][3] + 1.0).sin() * 0.2);
+                    let x1: f64 = x1;
+                    acc1 += 0.4 * x1.cos();
+                }
+                _other => {
+                    s0 = 0.75 * s0 + 0.05 * s0.mul_add(a8[k14 % 4], s0).cos();
+                    for j in 0..n {
+                        let fj = j as f64;
+                        acc1 += 0.05 * x2.cos();
+                        if a8[0].to_radians() < -0.25 {
+                            s0 = 0.75 * s0 + 0.1 * (f64::powi(v[2], 2) + 1.0).atan2(fj).tanh();
                             continue;
                         }
-                        acc3 += (x1 + m4).tanh() * 0.05;
-                        s1 = (s1 * 0.8 + v12.sin() * 0.01).sin();
+                        s0 = 0.5 * s0 + 0.5 * (s0 + fj).tanh();
                     }
-                    let m7 = 2.5 - m7;
-                    (f64::sin(w0[i % 4]) * 0.9).acos() + f64::cos(m7)
                 }
-                3..=5 => {
-                    s1 = (s1 * 0.6 + f64::ln_1p(f64::tanh(v[m9 % 4]) * 0.5) * 0.4).tanh();
-                    f64::atan(v8).cos()
-                }
-                _other => f64::to_degrees(s1) * 0.01,
-            };
-            s1 = (s1 * 0.6 + (SCALE + s1) * 0.4).tanh();
-            s1 = s1 * 0.75 + v13.tanh().tanh() * 0.02;
+            }
+            if k14 >= 5 {
+                break (s0 * s0 + 2.0).sqrt() / ((x1.tanh() * 1.2).tan().powi(2) + 1.5);
+            }
+        };
+        x2 * 0.75 + s0 * 0.75 - acc1.tanh() + a7[0][1].cos() - a8[2] - v15 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.abs();
+        let mut s1 = x2;
+        let mut s2 = prog_68(2.0, v[n % 4].mul_add(x0, v[n % 4]).tanh() * 2.0, (s1.cos() * 0.9).acos().tanh() * 2.0, &v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5: f64 = if f64::atan2(0.5_f64, x1) + f64::sinh(x1.tanh() * 2.0) > 0.5 || n == 0 {
+            let v4 = v[n % 4] / (x1.powi(2) + 1.5);
+            x1 + f64::cos(v4)
+        } else if n % 3 == 1 && s0.to_degrees() * 0.01 * (v[n % 4].powi(2) + 1.0).log10() <= x1 {
+            x2.sin()
+        } else {
+            return f64::cosh(x1.sin()) + (x0 - x1)
+        };
+        let v7 = match n {
+            0..=1 => v5.tanh(),
+            2 => {
+                let v6 = f64::powf(2.0_f64, f64::sin(acc3));
+                prog_20(s1, 2.0, f64::tanh(f64::exp(f64::tanh(s1.cos()))) * 2.0, &v, n) + v6.cos()
+            }
+            3..=4 => (v5.sin().exp().cos() * 0.9).asin(),
+            _ => v5.clamp(-1.0, 1.5),
+        };
+        let mut m8: f64 = 2.5;
+        for _ in 0..=n {
+            let c9 = f64::tanh(s0);
+            m8 = c9.min(m8);
         }
-        let c14 = m9 as f64;
-        let v15 = m7.clamp(-0.5, 1.5);
-        s1 * 0.25 - s2 * 0.25 + f64::cos(acc3) - f64::tanh(v8) - c14.sin() + v15 * 0.75
+        acc3 += 0.005 * m8.cos();
+        let mut m10 = 0;
+        for _ in 0..n {
+            if (f64::sin(v7 / (v[2].powi(2) + 0.5)) * 0.5).ln_1p() >= v5 {
+                m10 += 1;
+            }
+            let mut m11 = v5.cos();
+            for j in 0..n {
+                m11 = m11.max(f64::log(v[(j * 3) % 4].powi(2) + 1.0, s0.powi(2) + 2.0));
+            }
+            acc3 += f64::sin(m11.sin()) * 0.25;
+            acc3 += 0.25 * ((v7 * v7 + 1.5).acosh() - s2).tanh();
+        }
+        let c12 = m10 as f64;
+        for &t in v.iter() {
+            if (f64::powi(x1, 2) + 1.0).powi(-3) > 0.0 {
+                acc3 -= 0.5 * (f64::tanh(x0) + s1.asinh()).cos();
+            } else {
+                acc3 -= f64::exp_m1(c12.sin()).tanh() * 0.5;
+                acc3 -= 0.5 * t.tanh().exp().tanh();
+                if !(m10 < 3 && f64::cos(v5.atan()) >= -0.5) {
+                    break;
+                }
+            }
+            acc3 += f64::tanh(v5) * 0.5;
+            s2 = (s2 * 0.6 + t.sin() * 0.4).sin();
+        }
+        s0 = s0 * 0.8 + f64::sin(c12.tanh().exp2()) * 1.0;
+        s1 = s1 * 0.5 + f64::cos(f64::recip(v5 * v5 + 1.0)) * 0.25;
+        s0 + s1 + f64::cos(s2) - acc3.tanh() + v7.cos() + v7.to_radians()
+    }
+
+    #[differentiable]
+    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = prog_81(x2, 0.25, 0.5, [v[0], v[1], v[2], v[3]], 3).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().map(|&p| 1.0 + 0.1 * p.copysign(acc1).cos()).product::<f64>();
+        let v3 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(x0 + p));
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            match k4 {
+                0 => {
+                    acc1 -= 0.25 * ((f64::tanh(v3) * 1.2).tan() * v2).tanh();
+                }
+                2 => {
+                    break v[3 - k4].asinh();
+                }
+                _ => {
+                    acc1 += f64::cos((v2.powi(2) + 2.0).ln());
+                }
+            }
+            let v5 = (f64::powi(x1.asinh(), 2) + 1.0).sqrt();
+            acc1 += 0.4 * (x0.sin() * 1.2).tan().tanh();
+            if k4 >= 2 || (f64::ln_1p(v3.tanh() * 0.5).powi(2) + 0.5).cbrt() <= x1 {
+                break (1.5_f64.powf(x0.sin()).powi(2) + 1.0).log(2.0);
+            }
+            s0 = 0.6 * s0 + 0.4 * f64::cos(f64::tanh(v5));
+        };
+        let v7 = v.iter().map(|&p| x1.sin() + p.tanh()).sum::<f64>();
+        match n {
+            0 => {
+                s0 = f64::mul_add(s0, 0.6, f64::sin(v2 * x2) * 0.1);
+                acc1 += (v3.cos() * 0.5).ln_1p() - 1.5_f64.log(x1 * x1 + 2.0);
+            }
+            g if g > 1 => {
+                s0 *= 0.8;
+                s0 += 0.05 * (v[3 - k4] / (v6.powi(2) + 1.0)).cos();
+                let v8 = v[k4] + 1.25;
+                s0 = 0.75 * s0 + 0.25 * f64::tanh(v8).tanh();
+            }
+            _other => {
+                s0 = (s0 * 0.6 + (v2 - v3) * 0.1).tanh();
+                acc1 += f64::cos(v6 / (v[k4].powi(2) + 1.0));
+            }
+        }
+        s0 + f64::cos(acc1) + v2 * 1.5 - v3 * 1.5 + v6 * 0.5 + v7.cos()
     }
 
     #[differentiable]
     pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.0).log10();
-        let mut s1 = x2;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            a3[i % 4] += f64::sin(s1 / (f64::sin(s1) + 2.0)) * 0.25;
-        }
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s1 *= 0.5;
-            s1 += 0.25 * (x2 + s1).cos();
-            s1 = 0.6 * s1 + 0.005 * prog_25(s1, 0.75, s0, a3, n).tanh();
-            let v5 = (f64::tanh(v[k4]) * 0.9).acos();
-            if k4 >= 3 {
-                break x1;
-            }
-            s1 = (s1 * 0.5 + v5.sin() * 0.2).tanh();
-        };
-        'l2: for i in 0..n {
-            s0 *= 0.5;
-            s0 -= 0.5 * f64::cos(s0.sin());
-            if (v6.cos() * 0.9).atanh() <= 0.5 {
-                break;
-            }
-            s1 = (s1 * 0.8 + a3[3].clamp(-1.0, 1.5) * 0.2).tanh();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                if f64::max(s1, x1) < (s1.cos() * 1.5).sinh() && j == 3 {
-                    continue 'l2;
-                }
-                if f64::asin(x1.cos() * 0.9) <= -1.0 {
-                    let x2 = 1.25 * x0 / (s1.abs().powi(2) + 0.5);
-                    acc2 -= 0.05 * x2.cos();
-                } else if (f64::powi(f64::powf(v[j % 4] * v[j % 4] + 0.5, 0.3), 2) + 1.0).log(s1.powi(2) + 2.0) < x0 {
-                    acc2 += f64::atan(fj).cos() * 0.05;
-                    if x0 * x1 >= -1.0 {
-                        continue;
-                    }
-                }
-                if f64::exp(x0.tanh()) < 1.0 || j < n {
-                    return -v[0];
-                }
-                s0 = (s0 * 0.5 + v[i % 4] * fj * 0.1).tanh();
-            }
-        }
-        let mut k7 = 0;
-        let v11: f64 = loop {
-            k7 += 1;
-            let mut k8 = 0;
-            while k8 < 5 && x2 * v6 / 2.0 <= -1.0 {
-                k8 += 1;
-                s0 = (s0 * 0.6 + (a3[k8 % 4] + (x1 - x2)) * 0.1).sin();
-                if x0.tanh().exp_m1() / (f64::cos(v[k4] * x0) + 2.0) < s0 {
-                    acc2 -= (a3[k8 % 4].cos() + 2.0).cbrt() * 0.05;
-                    break;
-                }
-            }
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                if f64::atan(s1.tanh()) > x2 {
-                    acc2 -= 0.05 * f64::sin(x2 * 0.5);
-                    continue;
-                }
-                s0 = (s0 * 0.75 + (f64::acos(f64::tanh(v6) * 0.9) + v[3] * x0) * 0.02).tanh();
-                let v10: f64 = f64::tan(x1.cos() * 1.2);
-                acc2 -= f64::tanh(v10).tanh() * 0.05;
-            }
-            acc2 += 0.4 * f64::cos(f64::exp2(f64::cos((x2 * x2 + 2.0).acosh())));
-            if k7 >= 5 || f64::ln_1p(f64::sin(f64::powi(x2, 3)) * 0.5) < 0.0 {
-                break v[0].cos();
-            }
-        };
-        x0 - x1 + v[3] * 0.75 + s0.tanh() + s1.tanh() - f64::cos(acc2) + a3[1] * 1.5 + v6 * 0.75 + v11.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin((v[n % 4].sin() * 1.5).cosh() - (x1 - x2)) * 2.0;
-        let mut s1 = (x0.powi(2) + 1.0).powi(-2);
-        let mut s2 = prog_75((x0.cos() * 1.2).tan().sin(), s0, f64::sin(v[1].tanh().powi(3)), &v, n).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            match i {
-                0 => {
-                    let v4 = v[n % 4] - s2;
-                    acc3 += (x2 + s1 + 1.25).tanh() * 0.25;
-                    acc3 += v4.cos() * 0.25;
-                }
-                1..=3 => {
-                    s2 = (s2 * 0.8 + x2.sin().exp() * 0.05).tanh();
-                    match i {
-                        0 | MODE_C => {
-                            continue;
-                        }
-                        g if g > 3 => {
-                            acc3 += f64::sin(s2).exp().cos() * 0.25;
-                        }
-                        _ => {
-                            s0 *= 0.5;
-                            s0 += 0.5 * f64::tanh(s2);
-                            acc3 -= f64::sin(s2 * x1) * 0.25;
-                        }
-                    }
-                    s0 = 0.8 * s0 + 0.2 * f64::cos(fi + s0);
-                }
-                g if g > 4 => {
-                    s2 = s2 * 0.8 + f64::atan2(f64::tan(s2.tanh() * 1.2), (s0 - s2).powi(2) + 1.0).cos() * 0.01;
-                    acc3 -= 0.25 * (x0.powi(2) + 1.0).log(s1.powi(2) + 2.0).sin();
-                }
-                _other => {
-                    let v5 = f64::mul_add(x1, v[(i + n) % 4], s1);
-                    acc3 += 0.25 * f64::cos(f64::to_radians(x1) * 20.0);
-                    acc3 += v5.sin() * 0.25;
-                }
-            }
-            let v6 = x1 + s2;
-            acc3 += 0.25 * 2.0_f64.powf(f64::sin(v6 / (v6.cos() + 2.0))).tanh();
-        }
-        let v7 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::powi(x0, 3).atan2(f64::powi((p.powi(2) + 0.5).sqrt(), 2) + 1.0).tanh()).product::<f64>();
-        match n {
-            MODE_A | MODE_C => {
-                let v8 = (v7.cos() + 2.0).cbrt();
-                acc3 += v8.cos();
-            }
-            g if g > 3 => {
-                let v9 = v7 * x2;
-                let v10: f64 = f64::to_degrees(f64::recip(x2 * x2 + 0.5)) * 0.02;
-                acc3 += 0.2 * f64::tanh(f64::cos(v9) + v10.cos());
-            }
-            _ => {
-                let v11 = f64::ln(v7 * v7 + 2.0) - v7;
-                let v12 = 0.5_f64.copysign(v11.min(x2));
-                s2 = (s2 * 0.75 + f64::cos(v12) * 1.0).sin();
-            }
-        }
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            let v15 = if prog_0(s0, v7.cos() * 2.0, f64::cos(s0.tanh().exp2()), &v, k13) >= 0.0 || k13 > 1 {
-                (s1.clamp(-1.0, 1.0).powi(2) + 2.0).acosh()
-            } else {
-                let v14 = x2.sin();
-                (v14.tanh().exp().powi(2) + 1.0).log2()
-            };
-            acc3 -= 0.5 * f64::tanh((f64::powi(v15, 2) + 0.5).recip());
-            if k13 >= 2 || (x0.powi(2) + 1.0).recip() >= 0.0 {
-                break;
-            }
-        }
-        let mut a16 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a16[i] = x2.atan() - 2.0;
-            acc3 -= f64::cos(t.sin()) * 0.5;
-        }
-        let v17 = f64::ln_1p(a16[k13] * a16[k13]);
-        s1 = (s1 * 0.6 + v7.copysign(s1) * 0.05).sin();
-        s0 + s1 * 1.5 + s2.cos() + acc3.tanh() + v17
-    }
-
-    #[differentiable]
-    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = f64::min(1.5_f64, s0);
-        let mut s2 = f64::cos((v[0] * v[0] + 1.0).log(2.0)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            let mut m4 = f64::INFINITY;
-            for _ in 1..=3 {
-                let c5 = if x1.powi(2) >= 0.0 {
-                    f64::powi(1.0 - v[n % 4], 2)
-                } else {
-                    x1 * x0
-                };
-                m4 = c5.min(m4);
-            }
-            let v7: f64 = if (-1.5_f64).max((m4.powi(2) + 1.0).log(2.0)) <= fi || i % 3 == 1 {
-                x1.cos()
-            } else if f64::sin(x1) < 0.0 || i % 2 == 0 {
-                x2 - x0
-            } else {
-                let v6 = (f64::powi((s1.tanh() * 0.5).ln_1p(), 2) + 0.5).powf(f64::cos(m4).exp2().cos());
-                f64::sin(x0) + f64::cos(v6)
-            };
-            let v8: f64 = -v7;
-            s0 = (s0 * 0.75 + f64::sin(v[n % 4]).cosh() * 0.2).tanh();
-            s0 = (s0 * 0.5 + f64::tanh(v8) * 0.02).sin();
-        }
-        let v10: f64 = if x1.hypot(x0).atan() <= 1.0 {
-            let v9 = f64::abs(f64::powf(acc3 * acc3 + 1.0, acc3.cos()));
-            ((-v[n % 4]).powi(2) + 0.5).atan2(f64::cbrt(f64::powi(s1, 2) + 1.0)) + v9.cos()
-        } else if n % 3 == 1 {
-            s2 = 0.6 * s2 + 0.05 * s2.sin().exp_m1().tanh();
-            prog_58(0.25, 0.5, f64::log(f64::powi(f64::cbrt(s2 * s2 + 1.0), 2) + 1.0, (x0.tanh() * 0.9).atanh().powi(2) + 2.0).tanh() * 2.0, v, n)
-        } else {
-            acc3 += f64::clamp(s1, v[n % 4].cos() - 1.5, s2.cos() + 1.5).tanh();
-            s0.sin()
-        };
-        let v11 = v.iter().fold(v10.cos(), |r, &p| r * 0.75 + 0.25 * f64::sin(p));
-        'l2: for t in v {
-            let mut m12: f64 = 2.5;
-            for j in 0..n {
-                let c13 = f64::powi(v11, 3) * (t - v[j % 4]);
-                m12 = m12.min(c13);
-            }
-            s1 = s1.mul_add(0.8, m12.sin().cos() * 0.01);
-            let v14 = ((t - v11).powi(2) + 1.0).log2();
-            s0 = s0 * 0.6 + 1.5_f64.atan2(f64::tanh(s0)).tanh() * 1.0;
-            let mut k15 = 0;
-            while k15 < n && s0 - f64::sin(s0) >= -0.5 {
-                k15 += 1;
-                match k15 % 2 {
-                    0 => {
-                        continue 'l2;
-                    }
-                    1 => {
-                        acc3 -= f64::tanh(t) * 0.05;
-                        if f64::asin(f64::cos(x2) * 0.9).atan() <= f64::sin(m12).exp2() {
-                            continue;
-                        }
-                    }
-                    _ => {
-                        acc3 -= 0.05 * f64::cos(v14 + x2).exp().tanh();
-                        s0 = 0.8 * s0 + 0.02 * f64::tanh(m12 / 3.0);
-                        if f64::cos(x1).exp2() + (v10 * v10).ln_1p() >= v11 {
-                            continue;
-                        }
-                    }
-                }
-                acc3 += 0.05 * (f64::powi(v14, 2) + 1.0).log(3.0).cos();
-                match k15 {
-                    MODE_A => {
-                        acc3 += (x1 + v10).tanh() * 0.05;
-                    }
-                    1 | 3 => {
-                        acc3 += ((x1.powi(2) + 1.0).powf(f64::cos(x1)) - f64::sin(v11).exp()).tanh() * 0.05;
-                        s1 = s1 * 0.5 + (s1.powi(2) + 1.0).log2().cos() * 0.25;
-                        if x2.powi(3) <= -0.5 || n == 1 {
-                            break;
-                        }
-                    }
-                    4 | 6 => {
-                        acc3 += 0.05 * f64::tanh(f64::cos(m12));
-                    }
-                    _ => {
-                        acc3 += 0.05 * (v[1] + t).tanh();
-                    }
-                }
-            }
-            acc3 += 0.5 * v14.tanh();
-        }
-        s0 + s1.cos() + s2 * 1.5 + f64::tanh(acc3) + v11.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x0.to_radians() * 20.0;
+        let mut s0: f64 = x1.abs();
         let mut acc1: f64 = 0.0;
-        if !(n % 3 == 1 && x1 <= -0.5) {
-            return f64::atan2(3.0_f64, v[n % 4]) / ((v[n % 4].powi(2) + 2.0).acosh().powi(2) + 0.5);
-        }
-        if 0.35 * s0 > 0.5 {
-            for _ in 1..n {
-                acc1 += x0.to_radians().sin() * 0.4;
-                acc1 += f64::cos((s0 * s0 + 0.5).recip()) * 0.4;
-            }
-        }
-        let len2 = v.len();
-        for i in 0..len2 {
+        'l0: for i in (0..=n).rev().step_by(2) {
             let fi = i as f64;
-            s0 = 0.5 * s0 + 1.0 * f64::tanh(f64::atan(fi));
-            if f64::atan(v[n % 4]) > 1.0 {
-                s0 = (s0 * 0.8 + f64::exp2(x2.sin()) * 0.1).tanh();
-                acc1 += f64::sin(v[1].sin()) * 0.5;
-            } else if x2 * 0.75 >= x2 {
-                s0 *= 0.6;
-                s0 -= 0.4 * s0.asinh().tanh();
-            } else {
-                s0 = (s0 * 0.8 + (s0.sin().exp().powi(2) + 1.0).powi(-1) * 0.01).tanh();
-                let v3 = v[i] / (fi.sin() + 2.0);
-                acc1 += v3.sin() * 0.5;
+            if prog_20(x1, 0.75, v[i % 4].cos().exp2().sin() * 2.0, &v, i) >= -0.5 {
+                acc1 += f64::tanh(x2).tanh().cosh().tanh() * 0.5;
+                let x0 = x0 * fi;
+                acc1 -= x0.sin() * 0.5;
+            } else if fi.sin().exp2() + f64::recip(v[3] * v[3] + 0.5) > x0 && n % 3 == 1 {
+                s0 = s0.mul_add(0.5, (x0.to_radians() * 20.0).cos() * 1.0);
+                s0 = (s0 * 0.75 + f64::sinh(f64::cos(x2) * 2.0) * 0.02).sin();
             }
-        }
-        if x2.atan() >= -0.5 {
-            let v4: f64 = SCALE + (x0 * x0 + 0.5).powf(1.5);
-            let x1 = v[n % 4].mul_add(v[n % 4], v[2]);
-            acc1 += (v4.sin() + x1.sin()).cos() * 0.2;
-        }
-        v[1] + s0 + f64::cos(acc1)
-    }
-
-    #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = 3.0_f64.min(v[3]).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v6 = loop {
-            k2 += 1;
-            match k2 {
-                1 => {
-                    s0 = 0.5 * s0 + 1.0 * f64::tanh(f64::log10(v[3 - k2] * v[3 - k2] + 1.0));
-                }
-                2 => {
-                    acc1 += f64::cos(f64::acosh(s0 * s0 + 2.0));
-                    if x0.mul_add(x2, s0) >= x2 {
-                        let v3: f64 = (v[k2].cos() * 0.9).acos() * f64::cos(x1);
-                        s0 *= 0.8;
-                        s0 += 0.02 * v3.cos();
-                    } else {
-                        s0 = 0.8 * s0 + 0.005 * prog_25(1.5, x1.sin() * 2.0, f64::exp2(f64::sin(x2)).sin(), [v[0], v[1], v[2], v[3]], 0).tanh();
-                        if s0.to_degrees() * 0.02 > x1 {
-                            break f64::exp2(x1.tanh());
-                        }
-                        acc1 += s0.atan().cos();
-                    }
-                    s0 = s0 * 0.6 + f64::tan(s0.cos() * 1.2).cos() * 0.02;
-                }
-                _ => {
-                    acc1 += x0.tanh().tanh();
-                }
-            }
-            acc1 -= f64::recip(s0 * s0 + 0.5).sin();
-            let mut k4 = 0;
-            while k4 < n && 2.0_f64.min(v[k4 % 4]) >= x0 {
-                k4 += 1;
-                let v5 = v.iter().copied().map(|p| f64::exp(f64::tanh(x1)) + p.cos()).sum::<f64>();
-                if (f64::powi(x2, 2) + 1.0).ln() + x2.sin() < -1.0 {
-                    break;
-                }
-                s0 = f64::mul_add(s0, 0.6, x1.cos() * 0.4);
-                s0 = (s0 * 0.75 + v5.cos() * 0.01).sin();
-            }
-            if k2 >= 2 || x0 / 3.0 * x0 <= 0.5 {
-                break x2.to_degrees() * 0.02;
-            }
-        };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += 0.5 * (t - v6).cos();
-            acc1 += 0.5 * (s0.sin() + 2.0).cbrt().cos();
-            let v7 = (fi * fi).ln_1p() + s0 * x0;
-            s0 = s0 * 0.5 + v7.tanh().tanh() * 0.1;
-        }
-        let v8 = x2 / (x0.tanh() + 2.0);
-        for &t in v.iter() {
-            let v9 = SCALE + v6;
-            s0 = s0.mul_add(0.5, f64::mul_add(s0, v6, v9).cos() * 0.05);
-            acc1 += f64::sin((x1 * x1).ln_1p() / (v8.cos().exp().powi(2) + 1.5)) * 0.5;
-            acc1 -= 0.5 * f64::sin(t.sin());
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            if x1 > 1.0 {
-                let v10 = 1.25 * v8;
-                s0 = s0 * 0.8 + f64::tanh(v10) * 0.1;
-            } else {
-                s0 = (s0 * 0.75 + (f64::cos(v[i % 4]) * 0.9).asin() * 0.1).tanh();
-                acc1 += 0.25 * (x2.powi(2) + 2.0).acosh().cos();
-            }
-            if 1.5_f64.copysign(v6) < 0.0 {
-                s0 = (s0 * 0.8 + s0.powi(3) * 0.01).sin();
-            } else if x1.abs() * std::f64::consts::LN_2 >= 0.25 {
-                s0 = s0 * 0.75 + f64::cos(x1.asinh()) * 0.25;
-                let v11 = f64::exp(f64::tanh(f64::acosh(f64::powi(v8, 2) + 2.0)));
-                acc1 += v11.cos().sin() * 0.25;
-            } else {
-                acc1 += 0.25 * (-v8).mul_add(fi * std::f64::consts::LN_2, f64::sin(v8).sinh()).tanh();
-                if f64::sin(v8).exp_m1() >= x1 - 2.5 {
-                    s0 *= 0.6;
-                    s0 -= 1.0 * (fi.cos() * 0.5).ln_1p().sin();
-                    if fi - s0 <= 0.0 && n + k2 < 8 {
-                        continue;
-                    }
-                    s0 *= 0.8;
-                    s0 -= 0.1 * (s0 * 1.25).tanh();
-                }
-            }
-            if (v8 * v8 + 1.0).log(v8 * v8 + 2.0) + (x0 * x0 + 1.0).log(2.0) <= 1.0 {
-                return (f64::powi(x1, 2) + 0.5).sqrt();
-            }
-            s0 = s0 * 0.8 + f64::tanh(f64::sinh(f64::tanh(s0.tanh().exp()) * 1.5)) * 0.02;
-        }
-        for &t in v.iter() {
-            acc1 -= 0.5 * f64::tanh(f64::tanh(v6.hypot(x1)));
-            let v12 = (t * s0).sin();
-            s0 = s0.mul_add(0.6, v12 * 0.05);
-        }
-        x1.tanh() - f64::cos(s0) + acc1.tanh() - v6.cos() - v8.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = f64::powi((v[2].cos() * 0.9).asin(), 2).ln_1p();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            match k2 % 2 {
-                PHASE_B => {
-                    s0 = (s0 * 0.6 + x2 * s0 * 0.1).sin();
-                }
-                _other => {
-                    let v3 = f64::cbrt(f64::powi(x0, 2) + 0.5) + (f64::cos(x0) * 1.5).sinh();
-                    s0 = 0.5 * s0 + 0.05 * v3.tanh();
-                }
-            }
-            acc1 += ((v[k2 % 4].powi(2) + 1.0).log10() - v[k2 % 4]).sin() * 0.25;
-            if k2 >= 6 {
-                break;
-            }
-        }
-        if (f64::powi(f64::cos(x1).exp_m1(), 2) + 2.0).ln() >= 1.0 {
-            s0 = (s0 * 0.75 + prog_10(acc1, x1, 1.2, &v, k2) * 0.005).tanh();
-        } else if (v[0].powi(2) + 1.0).recip() < x2 || k2 % 2 == 0 {
-            s0 = (s0 * 0.75 + prog_32(s0, 1.2, (v[1] * x2 - v[2]).sin(), v, n) * 0.005).sin();
-        } else {
-            s0 = s0.mul_add(0.75, (f64::exp_m1(x2.cos()) * s0).cos() * 0.02);
-            acc1 += prog_58((f64::powi(acc1, 2) + 1.0).powf(1.5).tanh() * 2.0, 1.5, x1.abs().powi(2).ln_1p().sin() * 2.0, v, n).cos() * 0.005;
-        }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            s0 = s0 * 0.6 + (x0 + x2).tanh() * 0.2;
-            let mut k4 = 0;
-            while k4 < 3 && (f64::sin(v[3 - k4]) * 0.9).atanh() - fi <= -1.0 {
-                k4 += 1;
-                match k4 % 3 {
-                    1 => {
-                        s0 = s0 * 0.8 + f64::acos(v[1].sin() * 0.9).tanh() * 0.05;
-                        s0 = (s0 * 0.5 + v[3 - k4] / 4.0 * 1.0).tanh();
-                    }
-                    2 => {
-                        s0 *= 0.6;
-                        s0 -= 1.0 * fi.sin();
-                        s0 = (s0 * 0.6 + v[k2 % 4] * 0.4).sin();
-                    }
-                    _other => {
-                        s0 = 0.6 * s0 + 0.4 * (-s0).tanh();
-                    }
-                }
-                match k4 {
-                    0 => {
-                        let v5: f64 = s0.mul_add(v[3 - k4], v[3 - k4]);
-                        s0 *= 0.75;
-                        s0 -= 0.25 * (f64::powi((s0.tanh() * 0.9).asin(), 2) + 1.0).log10().tanh();
-                        s0 = (s0 * 0.75 + f64::sin(v5) * 0.02).sin();
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * 0.6 + f64::cos(v[(k4 + n) % 4] * s0) * 0.05;
-                        break 'l1;
-                    }
-                    _ => {
-                        acc1 += 0.1 * f64::sin(v[k2 % 4].atan());
-                    }
-                }
-                s0 = (s0 * 0.5 + (s0.powi(2) + 1.0).powf(v[k4].sin()) * 0.02).sin();
-            }
-            if (f64::sin(v[k2 % 4]) * 0.9).acos() > 0.5 {
-                let v6: f64 = (x0.powi(2) + 1.0).powi(-1);
-                acc1 += 0.25 * (v6 + x2).tanh();
-            } else {
-                s0 *= 0.5;
-                s0 += 0.05 * f64::sin((x2.sin() * 0.9).asin()).exp().sin();
-                if k4 < 1 {
-                    s0 = s0.mul_add(0.8, f64::clamp(fi * x2, -1.5, 1.0).sin() * 0.02);
-                    s0 = s0.mul_add(0.6, (s0 * v[k4]).cos() * 0.05);
-                    if ((f64::cos(v[3 - k4]) * 0.9).asin().tanh() + 2.0).cbrt() <= s0 {
-                        break;
-                    }
-                }
-                let v7 = x1.sin();
-                acc1 += 0.25 * v7;
-            }
-        }
-        let v8 = x2.atan2(x0.powi(2) + 0.5);
-        s0 - acc1.sin() + v8.sin() - v[k2 % 4].tanh().exp_m1()
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0: f64 = f64::cos(x2);
-        let mut s1 = x0;
-        let mut acc2: f64 = 0.0;
-        let mut m3: f64 = x2;
-        for i in 0..=n {
-            let c4 = match i % 2 {
-                0 => f64::atanh((x1 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.5)).cos() * 0.9) + v[i % 4],
-                _ => x1.cos(),
-            };
-            m3 = m3.max(c4);
-        }
-        s1 *= 0.5;
-        s1 -= 0.05 * f64::sin(m3);
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            match n % 3 {
-                PHASE_A | 2 => {
-                    let v6 = v[(k5 + n) % 4].powi(3).asinh();
-                    acc2 += v6.cos() * 0.25;
-                }
-                _ => {
-                    s0 = f64::mul_add(s0, 0.75, v[k5 % 4].cos() * 0.25);
-                }
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let v7 = (v[j].powi(2) + 2.0).acosh() * (v[j] * v[j]);
-                if f64::cbrt(s1 * s1 + 0.5) <= 0.5 {
-                    s1 = (s1 * 0.8 + f64::powf(x2 * x2 + 1.0, 0.3) * 0.1).sin();
-                } else {
-                    let v8: f64 = f64::powf(x1.cos().powi(2) + 1.0, 1.5);
-                    s1 *= 0.5;
-                    s1 += 0.5 * s1.sin();
-                    s0 *= 0.6;
-                    s0 -= 0.05 * v8.sin();
-                }
-                acc2 += f64::log(s1.powi(2) + 1.0, x2 * x2 + 2.0).sin() * 0.05;
-                s1 = (s1 * 0.5 + (u.sin() - f64::tanh(v7)) * 0.02).tanh();
-            }
-            let v9 = f64::atan(s0);
-            s1 = 0.5 * s1 + 0.4 * ((s1.powi(2) + 1.0).log(10.0) * v9);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            if n < 1 && f64::log2((x1.powi(2) + 1.5).acosh().powi(2) + 1.0) <= 1.0 {
-                s1 = (s1 * 0.6 + v[i] * 0.4).tanh();
-                break;
-            }
-            let v10 = f64::acos(t.tanh().tanh() * 0.9);
-            s0 = s0.mul_add(0.5, f64::atan(s0 / (v[k5 % 4] * v[k5 % 4] + 1.5)).sin() * 0.4);
-            acc2 += 0.5 * f64::sin(v10.tanh());
-        }
-        let mut m11 = f64::INFINITY;
-        for i in 1..=4 {
-            let c12: f64 = m3 - 0.25 + v[i % 4];
-            m11 = f64::min(m11, c12).max(-2.0);
-        }
-        acc2 -= m11.sin() * 0.4;
-        let mut m13: f64 = 0.5;
-        for i in 1..4 {
-            m13 = (v[(i + k5) % 4] * v[(i + k5) % 4] - 0.25 * v[k5 % 4] + v[i]).max(m13);
-        }
-        acc2 -= 0.75 * m13.cos();
-        match k5 % 3 {
-            PHASE_A | 2 => {
-                let v14 = (x1.clamp(v[k5 % 4].cos() - 1.5, m3.cos() + 1.5).powi(2) + 1.0).powf(0.3);
-                s0 = f64::mul_add(s0, 0.6, f64::powi(s0, 2).sin() * 0.02);
-                if f64::to_radians(f64::cbrt(m3.cos() + 2.0)) * 50.0 <= s1 {
-                    s0 = 0.6 * s0 + 0.005 * f64::cos(prog_95(f64::cos(s0).exp().tanh(), x1, 0.5, [v[0], v[1], v[2], v[3]], n));
-                    acc2 += 0.005 * prog_87(s0, x0, s1, [v[0], v[1], v[2], v[3]], n).cos();
-                } else if n % 2 == 0 && f64::atanh(x0.cos().exp().cos() * 0.9) < 0.0 {
-                    s1 = 0.6 * s1 + 0.4 * x2.cos();
-                } else {
-                    s0 = (s0 * 0.6 + (v14 * v14 + 1.0).recip() * 0.05).sin();
-                    s0 = (s0 * 0.8 + prog_25(0.25, (v[3] + s0).cos().cos(), x2, [v[0], v[1], v[2], v[3]], 1) * 0.005).sin();
-                }
-                acc2 += 0.25 * v14.tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.6 + f64::cos(v[k5 % 4]) * 0.4).tanh();
-            }
-        }
-        x1 * 0.5 + s0.cos() - s1 - f64::cos(acc2)
-    }
-
-    #[differentiable]
-    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.0).ln().powi(2).ln_1p();
-        let mut acc1: f64 = 0.0;
-        let v2 = if prog_23(acc1, ((s0.powi(2) + 1.0).powi(-2) * (f64::cos(v[n % 4]) * 1.5).cosh()).cos(), acc1.clamp(f64::tanh(x0) - 1.5, x2.cos() + 1.5).cos(), v, n) > 0.5 {
-            acc1 += 2.0_f64.min(x1 * x1).tanh();
-            prog_25(x0, f64::sin(2.0_f64.log(acc1 * acc1 + 2.0)) * 2.0, f64::tanh(f64::sinh((x2 / (f64::powi(x1, 2) + 1.5)).cos() * 1.5)), v, 3)
-        } else {
-            return f64::cos(x1)
-        };
-        let v3 = v.iter().fold(v[3], |r, &p| r * 0.5 + 0.05 * f64::tanh((r * r + 1.0).atan2(r) + x2.sin().exp_m1() + p.sin()));
-        if x1 + v3 < v[n % 4] && n < 2 {
-            s0 = (s0 * 0.5 + v[n % 4].to_degrees() * 0.01 * 0.75).tanh();
-            s0 = s0 * 0.8 + f64::sin(v[0] - v3) * 0.05;
-        }
-        if !(n % 3 == 1) {
-            return (f64::powi(v[2] * acc1, 2) + 0.5).recip();
-        }
-        let mut a4 = [0.0; 4];
-        for i in 0..4 {
-            if (x1 * x1 + 0.5).atan2(x1) >= v[(i + n) % 4] {
-                a4[i] = (v[i].cos() * 0.9).acos() / (f64::sin(f64::tanh(v3)) + 2.0);
-            } else {
-                a4[i] = (f64::powi(v3 * x2, 2) + 1.0).atan2(f64::cos(v2));
-            }
-        }
-        if (f64::cos(x1).powi(2) + 1.0).log2() <= v2 {
-            let v5 = f64::sin(v3).exp() + v[3] * v3;
-            acc1 -= ((f64::cos(v[0]) * 1.2).tan().powi(2) + 1.0).log10();
-            if x1.sin().exp() + v5 < 0.0 {
-                let v6 = x1 - 1.2;
-                acc1 -= v6.cos();
-            } else {
-                for i in (1..=4).step_by(2) {
-                    s0 = 0.6 * s0 + 0.4 * v2.sin();
-                    for j in 0..n {
-                        s0 = 0.6 * s0 + 0.2 * f64::min(-v3, (s0 * s0 + 1.0).powi(-1)).tanh();
-                        s0 = s0 * 0.5 + f64::log(a4[2] * a4[2] + 1.0, v5 * v5 + 2.0).cos() * 0.1;
-                        let v7 = a4[j % 4] / (f64::tanh(v3) + 2.0);
-                        acc1 += 0.1 * f64::cos(v7);
-                    }
-                    acc1 += a4[i % 4].sin().tanh();
-                }
-            }
-        } else if prog_95((f64::sin(a4[1] * 0.001).powi(2) + 1.0).log(f64::powi(f64::sin(a4[1] * 0.001), 2) + 2.0).cos() * 2.0, x0, f64::cos(x2 * std::f64::consts::FRAC_1_PI) * 2.0, v, n) <= -1.0 {
-            s0 = f64::mul_add(s0, 0.6, v3.cos() * 0.1);
-            acc1 += f64::acosh(x2 * x2 + 2.0).cos();
-        } else {
-            s0 = s0 * 0.8 + f64::abs(v[n % 4]).cos() * 0.2;
-            if (x2.sin() * 1.5).cosh() < f64::hypot(2.0_f64, x0) {
-                let v8 = prog_95(x2, (f64::log10(x0.powi(2) + 1.0) + f64::clamp(x2, x0.tanh() - 1.5, x1.cos() + 1.5)).sin() * 2.0, v3, v, n);
-                acc1 += v8.cos() * 0.1;
-            }
-        }
-        s0 * 0.5 + acc1.tanh() + a4[0]
-    }
-
-    #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::sin(f64::exp2(f64::sin(x0))) * 0.9).atanh();
-        let mut acc1: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            if (x1 * x1 + 2.0).acosh() >= 1.0 {
-                break;
-            }
-            let v3 = if f64::asinh(x1) > 0.25 {
-                let v2 = (v[2] * v[2] + 1.0).log(v[2] * v[2] + 2.0);
-                v[0] + v2.tanh()
-            } else {
-                return t / 2.0
-            };
-            let v4: f64 = v[3 - i].cos().exp_m1();
-            acc1 += 0.5 * (v[i].sin() * 1.5).cosh().cos();
-            s0 *= 0.6;
-            s0 += 0.02 * (f64::tanh(t) + v3.tanh() - v4.sin()).cos();
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s0 = (s0 * 0.8 + (f64::mul_add(v[(k5 + n) % 4], v[(k5 + n) % 4], x0) + s0) * 0.02).tanh();
-            if v[(k5 + n) % 4].tanh().asinh() >= -0.25 {
-                break;
-            }
-            if k5 >= 6 || x2.mul_add((x1 * x1 + 2.0).acosh(), x1 + s0) > -1.0 {
-                break;
-            }
-        }
-        let v7 = match k5 {
-            0..=1 => x0.tanh(),
-            3..=4 => f64::exp(f64::cos(x0)),
-            g if g > 5 => {
-                s0 *= 0.75;
-                s0 -= 0.02 * f64::tanh(f64::ln_1p(f64::sin(acc1) * 0.5));
-                prog_75(0.25, f64::tanh(x2.atan()) * 2.0, s0, &v, k5)
-            }
-            _ => {
-                let v6 = -v[2];
-                prog_23((x1 * x1 + x0.max(x1)).sin() * 2.0, (v6 + x2).tanh(), 2.0, v, 0)
-            }
-        };
-        let v8: f64 = v[0];
-        let v13 = if f64::acos((v8 + x0).tanh() * 0.9) > v7 {
-            x1.sin().exp2()
-        } else if (f64::sin((x2 * x2 + 0.5).sqrt()) * 0.5).ln_1p() <= x1 || k5 == 5 {
-            for i in 1..n {
-                if ((v8 - x1).powi(2) + 0.5).sqrt() <= f64::log10(v7.powi(2) + 1.0) {
-                    break;
-                }
-                let mut m9: f64 = -2.5;
-                for j in 0..=n {
-                    let fj = j as f64;
-                    let c10: f64 = if m9 < -0.5 {
-                        x1 + x0 - s0 * fj + v[j % 4]
-                    } else {
-                        v[j % 4]
-                    };
-                    m9 = m9.max(c10);
-                }
-                s0 = 0.5 * s0 + 0.05 * m9.sin();
-                let v11 = f64::powi(v[i % 4], 3);
-                acc1 += 0.25 * v11.cos();
-            }
-            let v12 = f64::exp(f64::tanh(x2 + 2.0));
-            1.5_f64.copysign(v12)
-        } else {
-            v[n % 4].abs()
-        };
-        if prog_58((f64::atan(v13) / (v13.powi(2) + 0.5)).cos(), f64::to_radians(v[2]).tanh(), f64::cos((x2.cos() * 1.5).sinh().powi(2).ln_1p()) * 2.0, v, k5) <= 1.0 {
-            return f64::ln_1p(f64::tanh(f64::exp_m1(v13.tanh())) * 0.5);
-        }
-        s0 + acc1 * 0.75 + x0.cos().exp_m1()
-    }
-
-    #[differentiable]
-    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = (v[n % 4] + x1).sin() * 2.0;
-        let mut s1 = x2.sin().exp().cos() * 2.0;
-        let mut s2 = -f64::exp2(x0.sin());
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            s1 *= 0.75;
-            s1 -= 0.1 * f64::sin(f64::cbrt((s1 + 0.35).powi(2) + 1.0));
-            let v5 = v[1].asinh() / (v[k4 % 4].atan2(x2 * x2 + 1.0).powi(2) + 1.0);
-            if f64::acosh(v5.powi(2) + 1.5) > -0.5 {
-                return x2.tanh().sinh();
-            }
-        }
-        let v6 = prog_32(acc3, f64::cos((f64::cos(x0) * 1.2).tan()), s2, v, n);
-        match k4 {
-            0 => {
-                s0 = (s0 * 0.75 + (s0 + s2) * 0.02).sin();
-            }
-            1 => {
-                let v7 = (f64::tanh(s0.sin()) * 0.9).asin();
-                s1 = (s1 * 0.8 + (v7 + x0 + (s1 + x1)) * 0.01).sin();
-            }
-            2 | 4 => {
-                let x0 = (f64::tanh((v[k4 % 4].powi(2) + 1.0).log(10.0)) * 0.9).asin();
-                acc3 += x0.tanh();
-            }
-            _ => {
-                s0 = 0.5 * s0 + 0.05 * f64::tanh(f64::recip(f64::cos(s0).exp().powi(2) + 1.0));
-            }
-        }
-        let v9 = if k4 % 3 == 1 && prog_0(s2, f64::cos((x1.copysign(v6).tanh() * 0.9).acos()), 0.5, &v, n) >= -0.5 {
-            let x0 = f64::ln((s1 * s1 + 1.5).acosh().powi(2) + 1.0);
-            prog_25(s2, f64::tanh(x0.sin()).tanh(), acc3, v, n)
-        } else {
-            let v8 = x1.min(v[n % 4]);
-            0.5_f64.copysign(s0) + v8.cos()
-        };
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            acc3 -= 0.25 * fi.asinh().asinh().tanh();
-            let mut k10 = 0;
-            while k10 < 5 && x1 - v9 <= v6 - s0 {
-                k10 += 1;
-                s0 = s0 * 0.75 + (v6 + s0 + x0).cos() * 0.05;
-                match k10 {
-                    PHASE_A => {
-                        continue 'l1;
-                    }
-                    PHASE_C | 4 => {
-                        acc3 -= 0.05 * x2.sin();
-                    }
-                    5 => {
-                        let v11 = (x0.powi(2) + 2.0).acosh() + 0.35;
-                        acc3 += f64::sin(f64::sin(x2).exp_m1() + f64::cos(v9).exp_m1()) * 0.05;
-                        if s0 + x0 > v11 + x1 {
-                            s0 = 0.6 * s0 + 0.4 * (-v9).tanh();
-                        }
-                    }
-                    _ => {
-                        let v12 = (x1.copysign(x2).tanh() * 1.2).tan();
-                        acc3 += s1 * 0.05;
-                        acc3 += 0.05 * v12.tanh().cos();
-                    }
-                }
-            }
-            match k10 {
-                PHASE_A => {
-                    acc3 -= f64::sin(f64::powi(x1, 3)) * 0.25;
-                }
-                1..=3 => {
-                    let v13 = v9;
-                    acc3 -= 0.25 * f64::sin(v13);
-                }
-                4 => {
-                    s2 = s2.mul_add(0.5, f64::cos(f64::cbrt(f64::powi(0.5 - s0, 2) + 0.5)) * 0.25);
-                    acc3 -= f64::acosh(f64::powi(v9.tanh(), 2) + 2.0).tanh() * 0.25;
-                    if k10 + i < 2 {
-                        s1 = s1.mul_add(0.6, f64::tanh(s1) * 0.4);
-                        if x2 > 0.0 {
-                            s2 = (s2 * 0.5 + (s2.cos().exp() - s2.cos()) * 0.1).sin();
-                            break;
-                        }
-                    } else {
-                        s2 = (s2 * 0.6 + (s2 * s2 + 0.5).recip() * 0.2).tanh();
-                        let v14 = f64::cosh(fi.tanh() * 2.0) / ((x2 * x2 + 0.5).powf(0.3).powi(2) + 1.5);
-                        s2 = s2.mul_add(0.75, v14.cos() * 0.05);
-                    }
-                }
-                _ => {
-                    s2 = (s2 * 0.5 + (v9.powi(2) + 1.0).log10() * 1.0).sin();
-                }
-            }
-            if k10 % 3 == 1 && v9.sin().exp() > 1.0 {
-                let v15: f64 = s0.tanh().cos();
-                acc3 += 0.25 * v15.sin();
-            } else if n % 2 == 0 && 2.0_f64.atan2(fi + v6) >= -1.0 {
-                s0 *= 0.75;
-                s0 += 0.25 * f64::tanh(x1);
-            } else {
-                acc3 += s1 * 0.25;
-                acc3 += (x0.cos() * 1.2).tan().tanh() * 0.25;
-            }
-        }
-        s0.cos() - s1 * 0.25 + s2.sin() - acc3.sin() - v9.sin() + (f64::cos(x0 + x2) * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.hypot(x0).sin() * 2.0;
-        let mut s1: f64 = f64::log(v[2] * v[2] + 1.0, f64::powi(s0, 2) + 2.0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v4 = if f64::atan(x0 - acc2) > -1.0 {
-            s1 *= 0.6;
-            s1 -= 0.005 * prog_61((f64::powi(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0), 2) + 2.0).ln().sin() * 2.0, s1.to_radians().cos(), x1, &v, n).sin();
-            prog_32(f64::min(s0 - x2, (x1.powi(2) + 2.0).acosh()).sin(), s1, s0, v, n)
-        } else if prog_25(0.5, (f64::tanh(x1).sinh() + x1 / (f64::sin(x1) + 2.0)).cos() * 2.0, acc2, v, n) < v[n % 4] - s1 {
-            1.5_f64.hypot(s0).to_radians() * 20.0
-        } else {
-            let v3 = acc2.cos().powi(2).ln_1p();
-            v[n % 4] + 1.25 + f64::sin(v3)
-        };
-        for t in v {
-            match n % 4 {
-                0 => {
-                    s0 = (s0 * 0.8 + (t + v4) * 0.1).tanh();
-                }
-                g if g > 1 => {
-                    s1 = s1 * 0.8 + f64::cos(v[3] + x0) * 0.1;
-                    let v5: f64 = (t * t + 1.0).powi(-1);
-                    s1 = s1.mul_add(0.75, v5.cos() * 0.05);
-                }
-                _other => {
-                    s0 = (s0 * 0.5 + f64::log10(t.powi(2) + 1.0) * 1.0).tanh();
-                    for &u in v.iter() {
-                        acc2 += (v4.powi(2) + 1.0).log(v4 * v4 + 2.0).cos() * 0.1;
-                        acc2 += f64::exp2(u.cos()).sin() * 0.1;
-                    }
-                }
-            }
-            match n {
-                1..=3 => {
-                    s1 = 0.5 * s1 + 0.05 * (f64::powi(v4, 2) + 1.0).log(v4 * v4 + 2.0).cos();
+            let v3 = match n + i {
+                0..=2 => {
+                    let v2 = x2;
+                    x0 * v2
                 }
                 4 | 6 => {
-                    s0 = (s0 * 0.6 + t.atan() * 0.4).sin();
-                    s1 *= 0.8;
-                    s1 -= 0.01 * f64::log((v4 - 1.2).powi(2) + 1.0, (s1 + t).powi(2) + 2.0).sin();
+                    s0 *= 0.8;
+                    s0 -= 0.2 * (fi - x2).cos();
+                    prog_20::<f64>(x1, s0, x2, &v, 0)
                 }
-                _ => {
-                    let v6 = v4 + x2;
-                    acc2 += f64::cos(v6) * 0.5;
+                7 => f64::powf(x2 * x2 + 1.0, 0.5) - x2.tanh(),
+                _ => f64::tanh(x1),
+            };
+            s0 = (s0 * 0.6 + x2.to_degrees() * 0.01 / 3.0 * 1.0).tanh();
+            for j in 0..i {
+                s0 *= 0.75;
+                s0 -= 0.25 * (f64::powi(v[j % 4], 2) + 1.0).sqrt().tanh();
+                let v4 = v.iter().map(|&p| v[j % 4].asinh() + p.sin()).sum::<f64>();
+                if !(j % 3 == 1 && f64::cos(x0.cos()) < 0.25) {
+                    break 'l0;
                 }
+                acc1 -= f64::sin(v4).cos() * 0.05;
             }
-            acc2 -= 0.5 * f64::recip(x0 * x0 + 1.0);
+            acc1 += 0.1 * v3.tanh().sin();
         }
-        let mut m7 = 0;
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let v8 = fi;
-            if ((v4 * s1).powi(2) + 1.0).log(10.0) > 0.5 {
-                m7 += 1;
+        let v5 = match n % 2 {
+            0 => {
+                let x1: f64 = x0 - v[n % 4];
+                x2.tanh() + f64::tanh(x1)
             }
-            if x1.cos() <= v[2] {
-                return v8.atan2(x1.powi(2) + 0.5).sin();
+            1 => (x2.tanh() * 0.9).acos(),
+            _other => prog_20((v[n % 4].powi(2) + 1.0).powf(f64::cos(v[n % 4])).hypot(x1.atan()).cos(), x1, x0, &v, n),
+        };
+        let v6 = v.iter().map(|&p| (f64::abs(x0).tanh() * 2.0).cosh() + f64::cos(p)).sum::<f64>();
+        let v7 = ((x1 + x2).tanh() * 0.9).acos();
+        let v8 = prog_20::<f64>(s0, (f64::powi(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0), 2) + 1.0).log10().tanh() * 2.0, 2.0, &v, n);
+        let mut m9 = 0;
+        for _ in 0..n {
+            acc1 += 0.25 * f64::sin(v8 * x1 + v7);
+            if SCALE + v5 <= v6 {
+                m9 += 1;
             }
-            acc2 += (x2 / (x0.cos() + 2.0)).cos();
-            acc2 -= v8.sin();
+            s0 = s0.mul_add(0.8, f64::log((-v5).powi(2) + 1.0, (x1 + v5).powi(2) + 2.0).sin() * 0.02);
+            s0 = 0.8 * s0 + 0.2 * f64::cos(f64::tanh(x2));
         }
-        let c9 = m7 as f64;
-        'l3: for i in 1..n {
-            let mut m10: f64 = -0.5;
-            let mut m11 = f64::tanh(c9 * 0.5);
-            for j in 1..n {
-                let fj = j as f64;
-                let c12 = if i > 2 {
-                    1.0 - x1
-                } else {
-                    v[j % 4].powi(3)
-                };
-                m10 = m10.max(c12);
-                let c13 = match i {
-                    1 => 0.5 - v[j % 4] + v4 * 2.0,
-                    4 => 1.5 - v4,
-                    5 => v[j % 4] * v4,
-                    _ => fj - v4,
-                };
-                m11 = c13.min(m11);
-            }
-            acc2 += 0.25 * m10.sin();
-            s0 = (s0 * 0.75 + m11.cos() * 0.02).sin();
-            s0 = (s0 * 0.8 + x2.mul_add(x0, v4) * 0.02).tanh();
-            for _ in 1..n {
-                let v14 = c9;
-                if v[3] * v14 >= -0.5 {
-                    continue 'l3;
-                }
-                let v15: f64 = f64::asin((x2 + v14).sin() * 0.9);
-                s1 = 0.75 * s1 + 0.1 * v15.atan().tanh();
-            }
-        }
-        let v16 = v[3].atan() * (v[1] * v[1]).ln_1p();
-        if v16.asinh() <= -1.0 && m7 % 2 == 0 {
-            acc2 += (x2 * v16).cos() * 0.4;
-        } else if -x2 >= 1.0 && m7 % 3 == 1 {
-            let v17 = c9.to_radians() * 20.0;
-            acc2 += f64::tanh((f64::max(x2, v17).powi(2) + 1.0).log(v[(m7 + n) % 4].powi(2) + 2.0));
-        } else {
-            s0 = f64::mul_add(s0, 0.8, f64::cos(c9).exp().cos().exp().tanh() * 1.0);
-        }
-        s0 + s1 + acc2.tanh() - f64::cos(v4) + c9.sin()
+        let c10 = m9 as f64;
+        s0 * 0.75 + acc1.tanh() + v5 * 0.75 + v6.sin() + v7 + v8 + f64::sin(c10) + c10.tanh()
     }
 
     #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 2.0_f64.hypot(v[n % 4]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if (acc1.tanh() + 2.0).cbrt() + f64::log2(x1 * x1 + 1.0) <= -0.5 {
-            return SCALE + f64::powf(acc1 * acc1 + 0.5, 1.5);
+    pub fn prog_100<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::from_f64(2.0_f64).unwrap().hypot(v[n % 4]).sin() * 2.0;
+        let mut acc1: T = 0.0;
+        if (acc1.tanh() + 2.0).cbrt() + T::log2(x1 * x1 + 1.0) <= -0.5 {
+            return T::from_f64(SCALE).unwrap() + T::powf(acc1 * acc1 + 0.5, 1.5);
         }
         let v4 = match n {
             0 => {
                 let v2 = x0.sin().cosh();
-                f64::cos(x2.cos().exp_m1()).sinh() + f64::sin(v2)
+                T::cos(x2.cos().exp_m1()).sinh() + T::sin(v2)
             }
             3 => {
                 let x1 = s0 + (x1 - x2);
-                f64::mul_add(v[n % 4], v[n % 4], s0).atan() + f64::sin(x1)
+                T::mul_add(v[n % 4], v[n % 4], s0).atan() + T::sin(x1)
             }
             g if g > 5 => {
                 let v3 = x0 / (x0.powi(2) + 1.5);
@@ -8491,776 +8352,1626 @@ pub mod random_programs {
                 s0 = (s0 * 0.75 + x0 * 0.25).tanh();
                 continue;
             }
-            let mut m6: f64 = x1;
+            let mut m6: T = x1;
             for j in (0..6).rev() {
                 m6 = m6.min(v[(j + n) % 4]);
             }
-            acc1 += 0.25 * m6.sin();
+            acc1 = acc1 + 0.25 * m6.sin();
         }
         let mut m7 = 0;
         for i in 0..4 {
-            let fi = i as f64;
-            if prog_0(s0, f64::sin(x0.sin() / (x0 * x0 + 0.5)) * 2.0, f64::cos(v4 - x2).tanh(), &v, n) >= v[(i + n) % 4] {
-                continue;
+            let fi = T::from_usize(i).unwrap();
+            if prog_20(s0, T::sin(x0.sin() / (x0 * x0 + 0.5)) * 2.0, T::cos(v4 - x2).tanh(), &v, n) < 1.0 {
+                break;
             }
-            if x1 - v4 >= x0 {
-                let v8 = fi.tanh().exp_m1().powi(2).ln_1p();
-                s0 = (s0 * 0.6 + v8.tanh() * 1.0).sin();
-            } else {
-                s0 = (s0 * 0.8 + (s0 * s0 + 0.5).sqrt() * 0.2).tanh();
-                if !(i % 2 == 0 && f64::hypot(x0, x2) * (x0 * x0 + 1.0).sqrt() <= fi * 1.5) {
-                    break;
-                }
-            }
-            acc1 += 0.5 * f64::asinh(v[3].atan()).sin();
-            if prog_32(1.5, x1, f64::sin(((v4.powi(2) + 0.5).recip().powi(2) + 1.0).ln()), v, k5) >= 0.5 || k5 % 3 == 1 {
+            acc1 = acc1 - 0.5 * T::tanh(T::asin(T::sin(fi) * 0.9));
+            if v[0] / (x0 * x0 + 0.5) >= (v4 * v4 + 1.0).sqrt() {
                 m7 += 1;
             }
         }
-        match m7 {
-            MODE_B => {
-                let v9: f64 = prog_87(x2, x1, 0.75, v, m7);
-                s0 = s0.mul_add(0.75, f64::sin(v9.tanh()) * 0.005);
-            }
-            MODE_C => {
-                let mut k10 = 0;
-                while k10 < 3 {
-                    k10 += 1;
-                    match k10 {
-                        0..=1 => {
-                            continue;
-                        }
-                        g if g > 2 => {
-                            s0 = 0.5 * s0 + 0.5 * x0.tanh();
-                            acc1 += f64::sin((f64::tanh(v4 / (v[(k10 + k5) % 4] * v[(k10 + k5) % 4] + 0.5)) * 0.9).acos()) * 0.25;
-                        }
-                        _ => {
-                            s0 *= 0.6;
-                            s0 -= 0.4 * f64::sin(SCALE + s0);
-                            let v11 = (f64::tanh(f64::asinh(s0)) * 1.5).sinh();
-                            acc1 -= v11.tanh() * 0.5;
-                        }
-                    }
-                    if !(k10 % 3 == 1) {
-                        s0 = 0.6 * s0 + 0.1 * f64::sin((f64::cos(x2) * 0.9).acos());
-                        continue;
-                    }
-                    let v14 = if k10 < m7 {
-                        f64::ln_1p(v4 * v4) / (f64::cbrt(x2.cos() + 2.0).powi(2) + 1.5)
-                    } else if v4 + x2 > 1.0 {
-                        let v12 = (x1 * x1 + 1.0).recip();
-                        s0 = s0 * 0.6 + f64::tanh(f64::tanh(x0).cosh()) * 0.25;
-                        (x1.cos() * 0.5).ln_1p() + v12.cos()
-                    } else {
-                        let v13 = (v[(k10 + n) % 4] + x0).asinh();
-                        f64::acos(v13.atan2(f64::powi(x0, 2) + 0.5).sin() * 0.9)
-                    };
-                    acc1 += f64::tanh(f64::powf(f64::tanh(x0).exp2().powi(2) + 1.0, f64::cos(v[k10]))) * 0.25;
-                    acc1 += v14.cos().cos() * 0.2;
-                }
-            }
-            6 => {
-                s0 = 0.5 * s0 + 0.02 * f64::sin((-x1) - f64::tan(x0.sin() * 1.2));
-                let v15: f64 = x1 - x0;
-                s0 = (s0 * 0.5 + f64::tanh(v15) * 0.25).tanh();
-            }
-            _ => {
-                acc1 -= (f64::sin(v[m7 % 4].sin()) * 0.9).atanh() * 0.75;
-            }
-        }
-        if prog_0(v[m7 % 4].sin().exp().cos(), x1.max(x2.max(v4)).tanh() * 2.0, x0, &v, 5) <= 0.5_f64.atan2(x0) {
-            acc1 += v[k5 % 4].abs().sin();
-            s0 = (s0 * 0.5 + v[0].hypot(s0) * 0.1).tanh();
-        } else if n > 1 {
-            s0 = (s0 * 0.8 + f64::acos(v[k5 % 4].tanh() * 0.9) * 0.05).sin();
-            if x0.abs() < v4 {
-                s0 = f64::mul_add(s0, 0.75, s0.hypot(x1).tanh() * 0.05);
-            } else if m7 == 2 && f64::cos(x1) - f64::sin(v[2]) > 0.0 {
-                let v16 = 1.5 - v[2];
-                s0 = 0.75 * s0 + 0.25 * f64::hypot(0.5_f64, x0).cos();
-                s0 = s0 * 0.8 + v16.sin().sin() * 0.2;
-            } else {
-                acc1 -= v[1].sin();
-            }
+        let c8 = T::from_usize(m7).unwrap();
+        acc1 = acc1 - T::cos(T::asin(c8.cos() * 0.9).max(c8.clamp(-0.5, 1.0)));
+        let v10: T = if (x2 - x1).hypot(x0) > T::from_f64(SCALE).unwrap() + x1 && m7 % 3 == 1 {
+            let v9 = T::asinh(v4);
+            prog_20::<T>(x2, x0, x0 * 0.25, &v, 0) + v9.sin()
+        } else if (v4.powi(2) + 0.5).recip() >= 0.5 {
+            let v4 = (v4.powi(2) + 2.0).sqrt();
+            T::sqrt(x1 * x1 + 2.0) + v4.cos()
         } else {
-            acc1 += f64::cos(f64::powi(f64::powi(v[n % 4], 2) + 1.0, -1) * v[n % 4].cos().exp2()) * 0.4;
-            acc1 += f64::sin(x0.hypot(s0));
-            if 0.65 * x2 <= s0 {
-                let v17 = (x0 * x0 + 0.5).ln();
-                let v18 = f64::abs(x0);
-                acc1 += f64::sin(v17.cos() - v18.cos());
-            } else if f64::sin(f64::min(3.0_f64, s0)) >= -0.5 {
-                acc1 += (x1 - v[n % 4]).cos();
-            } else {
-                acc1 += f64::sin(v[m7 % 4]);
-                let v19 = -v4;
-                acc1 += 0.4 * f64::tanh(v19);
-            }
-        }
-        let v24 = if !(m7 == 1 && x0.atan() * v4.sin() < 0.5) {
-            for i in 1..n {
-                let fi = i as f64;
-                match k5 {
-                    1..=3 => {
-                        continue;
-                    }
-                    4 => {
-                        let v20 = f64::cos(x1);
-                        acc1 -= v20.tanh() * 0.4;
-                    }
-                    6 => {
-                        s0 = s0.mul_add(0.75, f64::ln(v[m7 % 4] * v[m7 % 4] + 0.5).cos() * 0.1);
-                        s0 = 0.8 * s0 + 0.05 * (x2 / (x2 * x2 + 1.0)).cos();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + (fi.tanh() + 2.0).cbrt() * 1.0).tanh();
-                        let v21 = v[i % 4] * std::f64::consts::FRAC_PI_4;
-                        acc1 -= 0.4 * v21.sin();
-                    }
-                }
-                if n % 2 == 0 {
-                    continue;
-                }
-                acc1 -= f64::sin((v[0] - x0) * s0) * 0.4;
-            }
-            let v22 = v4.to_radians() * 20.0 * f64::atan(v[m7 % 4]);
-            v22 * x1
-        } else {
-            let v23 = (s0 * s0 + 0.5).ln();
-            v4 + v23.sin()
+            acc1 - v4
         };
-        s0 * 0.5 - acc1.cos() - v24 + f64::acosh(x1.abs().powi(2) + 2.0)
+        s0 * 0.25 - acc1.tanh() + T::cos(v10)
     }
 
     #[differentiable]
-    pub fn prog_111<const N: usize>(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
+    pub fn prog_101(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
         let (x1, x2) = p;
-        let mut s0 = (v[n % 4].cos() + (x1 - v[n % 4])).cos() * 2.0;
-        let mut s1 = s0.cos().exp2();
-        let mut s2: f64 = f64::sin(x0);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = (s0 + x2) / (v[i].cos().sin() + 2.0);
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s1 = s1.mul_add(0.75, ((s1.cos() * 2.0).sinh().powi(2) + 0.5).sqrt().sin() * 0.02);
-            let v6 = prog_87((a4[k5] * a4[k5] + 1.0).log(10.0).cos(), f64::tanh(x2 * core::f64::consts::FRAC_1_SQRT_2) * 2.0, x2.tanh().cos() * 2.0, v, k5);
-            acc3 += 0.25 * (f64::powi(s0, 2) + 1.0).powf(f64::tanh(v[k5].abs())).tanh();
-            if k5 >= 2 || s1 + s2 <= v6 {
-                break;
+        let mut s0 = f64::tanh(x0.tanh().hypot(x0)) * 2.0;
+        let mut s1 = v[n % 4];
+        let mut acc2: f64 = 0.0;
+        let v3 = if n % 2 == 0 {
+            SCALE + x1
+        } else {
+            return x2 * x0 / 3.0
+        };
+        let v4 = v.iter().fold(prog_42(acc2, 1.2, f64::sin((f64::sin((x1 * x1 + 0.5).powf(0.5)) * 0.9).atanh()), v, n).tanh(), |r, &z| r * 0.75 + 0.005 * (prog_20(r, f64::acosh(f64::powi(r, 2) + 2.0).tanh() * 2.0, ((f64::cos(v[3]) * 0.9).acos() * (v[2] * acc2)).tanh() * 2.0, &v, n) + z.sin()).cos());
+        if s1 >= 1.0 {
+            acc2 -= (x2 * x2 + 1.0).log(s0 * s0 + 2.0).cos() * 0.25;
+        } else {
+            s0 = (s0 * 0.75 + (v3.tanh() * 2.0).sinh() * 0.02).tanh();
+            s0 = (s0 * 0.6 + f64::acosh(f64::log(s0 * s0 + 1.0, x2 * x2 + 2.0).powi(2) + 1.5) * 0.02).sin();
+            if f64::atan(acc2.tanh()) < 1.0 {
+                acc2 += acc2.sin().exp_m1().cos() * 0.5;
+                s0 = s0.mul_add(0.75, acc2.min(x0).cos() * 0.02);
+            } else {
+                s0 = (s0 * 0.75 + x1.abs() * 0.25).tanh();
+                let v5 = (v[n % 4] * v[n % 4] + 0.5).sqrt();
+                acc2 += f64::sin(v5);
             }
         }
-        let v9 = match k5 + n {
-            PHASE_D => f64::ln((x2 * x2 + 0.5).recip().powi(2) + 2.0),
-            4 => x1.tanh(),
-            5 | 7 => {
-                let v7 = (f64::sin(x2) * 1.2).tan();
-                a4[(k5 + n) % 4] * s1.to_radians() + v7.cos()
+        acc2 += s0.powi(2);
+        let mut k6 = 0;
+        let v7: f64 = loop {
+            k6 += 1;
+            acc2 -= 0.5 * v3.tanh();
+            acc2 -= 0.5 * x2.cos();
+            acc2 -= 0.5 * f64::asin(f64::cos(f64::cosh(f64::tanh(v4) * 1.5)) * 0.9).sin();
+            if k6 >= 3 || f64::atan(v[(k6 + n) % 4]) < s1 {
+                break v3;
+            }
+        };
+        let v9 = match k6 + n {
+            0 | PHASE_C => {
+                let v4 = (f64::cbrt(v3.sin() + 2.0).powi(2) + 1.0).log(f64::powi(SCALE + x1, 2) + 2.0);
+                v3.abs() + v4.tanh()
+            }
+            3..=4 => {
+                let x1 = (f64::powi((x0.tanh() * 2.0).cosh(), 2) + 1.0).log10();
+                x1 + v7
+            }
+            5 => {
+                let v8 = v[3] * v7;
+                x1.abs().min(v8.atan())
             }
             _other => {
-                let v8 = prog_95(0.25, acc3, 0.75, v, n);
-                prog_58(v8.cos(), s0, x1, v, 0)
+                acc2 += f64::cosh(f64::tanh(v[n % 4] * v[n % 4]) * 1.5).cos() * 0.25;
+                f64::tan(f64::cos(x2) * 1.2).hypot(v3.abs())
             }
         };
-        let v14 = if x1 + x2 + f64::exp(f64::sin(x2)) < v[n % 4] {
-            for _ in 0..n {
-                let v10 = (v9 + s2).atan();
-                acc3 += (-v10.tanh()).tanh() * 0.25;
-            }
-            f64::cos(x2) - (x1.powi(2) + 0.5).cbrt()
-        } else if (f64::tanh(x2) * 0.9).acos() >= f64::powf(x1 * x1 + 0.5, 0.3) {
-            x1.clamp(f64::tanh(x0) - 1.5, x2.cos() + 1.5)
-        } else {
-            for i in 0..v.len() {
-                let v11 = s1;
-                let v12 = ((s1.powi(2) + 0.5).atan2(v9).powi(2) + 2.0).sqrt();
-                if i % 2 == 0 && f64::hypot(s2, x1) / ((a4[3 - i] - v12).powi(2) + 1.0) < f64::asinh(v11) {
-                    let mut k13 = 0;
-                    while k13 < n {
-                        k13 += 1;
-                        match k13 % 2 {
-                            0 => {
-                                s0 = (s0 * 0.8 + f64::sin(s0) * 0.2).sin();
-                            }
-                            1 => {
-                                acc3 += 0.05 * x1.cos();
-                                s1 = s1.mul_add(0.5, ((s2 * s2 + 0.5).recip().tanh() * 0.9).asin().tanh() * 0.1);
-                            }
-                            _ => {
-                                s1 = s1.mul_add(0.75, 0.5_f64.powf(a4[3 - i].tanh()).tanh() * 0.1);
-                            }
-                        }
-                        s0 *= 0.6;
-                        s0 += 0.5 * (a4[k13 % 4].to_degrees() * 0.01).sin().sin();
-                        acc3 += 0.05 * s2.sin().cosh().tanh();
-                    }
-                    s1 = (s1 * 0.8 + (x0.tanh() - v[3]) * 0.1).tanh();
-                }
-                acc3 += 0.5 * f64::exp_m1(f64::cos(f64::sin(x0))).sin();
-            }
-            s0 = (s0 * 0.8 + ((x0 * x0 + 0.5).recip() + 2.0) * 0.1).tanh();
-            x1.tanh()
-        };
-        let mut a15 = [0.0; N];
-        for i in 0..4 {
-            let fi = i as f64;
-            if a4[0] * fi >= v9 {
-                a15[i] = v14 * v[i];
-            } else {
-                a15[i] = (x0 * x0 + 2.0).acosh() + f64::to_degrees(v[i]) * 0.02;
-            }
-        }
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            s0 = (s0 * 0.6 + a4[k16 % 4] * a4[k16 % 4] * 0.05).tanh();
-            if v14 <= 0.5 {
-                s1 *= 0.6;
-                s1 -= 0.1 * s1.tanh().cos().exp().tanh();
-                if v9 + v14 < -1.0 || k16 == 2 {
-                    let x0: f64 = v9 * x2;
-                    acc3 += 0.4 * x0.sin().sin();
-                } else if k16 > 3 && s1 + v[3] > -0.5 {
-                    acc3 += 0.5 * (f64::exp_m1(f64::sin(s2)).powi(2) + 1.0).recip().sin();
-                    s2 = (s2 * 0.8 + ((a4[k16 % 4].sin() * 2.0).sinh() + (s1.powi(2) + 1.0).powi(-2)) * 0.01).sin();
-                } else {
-                    for j in (0..=n).rev().step_by(2) {
-                        let v19 = match k16 {
-                            0 | 2 => {
-                                let v17 = x1 / 2.0;
-                                f64::sin(f64::atan2(2.0_f64, s0)).exp() + v17.sin()
-                            }
-                            g if g > 3 => s2.cos() * (v9 - x2),
-                            _ => {
-                                let x0 = ((v9 * v9 + 1.0).log(3.0).powi(2) + 1.0).recip();
-                                let v18 = f64::clamp(a4[(j + n) % 4], -1.5, 1.5);
-                                ((a15[k5].powi(2) + 1.0).log(v9.powi(2) + 2.0).sin() * 0.5).ln_1p() + x0.tanh() + f64::tanh(v18)
-                            }
-                        };
-                        let v20 = v.iter().fold(v19.cos(), |r, &z| r * 0.75 + 0.01 * f64::cos(v19.cos() + f64::cos(z)));
-                        s0 = s0.mul_add(0.5, f64::exp_m1((s0 * s0 + 1.0).recip().sin()).cos() * 0.25);
-                        s2 = f64::mul_add(s2, 0.5, v20 * 0.02);
-                    }
-                }
-                s0 = (s0 * 0.6 + f64::atan(s2) * 0.4).tanh();
-                if x0.tanh() >= (x1 * x1 + 1.0).powi(-1) {
-                    break;
-                }
-            } else if f64::acosh(v9 * v9 + 2.0).atan() >= v14 {
-                s2 = 0.75 * s2 + 0.02 * f64::tanh((a15[(k16 + k5) % 4].tanh() * 2.0).sinh());
-            }
-            if k16 >= 4 || (s2 * s2 + 1.0).powf(s2.clamp(-1.0, 0.5).cos()) <= x1 {
-                break;
-            }
-        }
-        let v21 = if (x0 * x0 + 1.0).log2() >= -1.0 {
-            f64::exp2(f64::sin(v14)).max((v14.sin() + 2.0).cbrt())
-        } else if (x2.cos() * 0.9).asin() < 1.0 {
-            -f64::cos(v[k16 % 4]).exp2()
-        } else {
-            (0.25 * a4[1]).cos().exp2()
-        };
-        s0 * 1.5 - f64::tanh(s1) + s2 - acc3.tanh() - f64::tanh(a4[2]) - v9.sin() - f64::cos(v14) + a15[1].tanh() + v21
+        s1 = s1.mul_add(0.5, f64::cos(v9 - v7) * 0.02);
+        s1 * 0.75 - acc2.tanh() - v3 * 1.5 + v4
     }
 
     #[differentiable]
-    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.hypot(x2 + 1.25).tanh() * 2.0;
+    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2 / (v[n % 4] * v[n % 4] + 0.5)) * 2.0;
+        let mut s1 = f64::sin(v[3] * x2) * 2.0;
+        let mut s2: f64 = x0.min(x0 + x2).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5: f64 = 'b0: {
+            let v4 = f64::to_degrees(s0) * 0.02;
+            if v4.cos().min(x2 / (x1 * x1 + 1.5)) >= 0.0 {
+                break 'b0 f64::sin((s0.tanh() + 2.0).cbrt());
+            }
+            f64::log((v[n % 4] * v[n % 4] + 0.5).ln().powi(2) + 1.0, (v[n % 4].cos() * 2.0).cosh().powi(2) + 2.0)
+        };
+        let v6 = 'b1: {
+            if x1 >= -1.0 {
+                acc3 += (f64::powi(v5.sin(), 2) + 1.0).cbrt() * 0.4;
+            } else {
+                let x2: f64 = f64::acosh(x2 * x2 + 1.5).cos().sinh();
+                s2 = (s2 * 0.75 + f64::tanh(x2) * 0.02).tanh();
+            }
+            if (x1 * x1 + 2.0).acosh() < v5 {
+                break 'b1 x2.clamp(f64::cos(v5) - 1.5, s2.sin() + 1.5);
+            }
+            s2.asinh().abs()
+        };
+        for t in v {
+            let v7 = t - x2;
+            match n {
+                MODE_A if n < 4 => {
+                    s0 = (s0 * 0.6 + x0.cos().exp_m1() * 0.1).tanh();
+                }
+                MODE_B => {
+                    let v8: f64 = v5 * v7 * 1.25;
+                    acc3 -= 0.4 * v8.tanh().cos();
+                }
+                2..=3 => {
+                    s0 *= 0.75;
+                    s0 -= 0.02 * ((v7 * x2).powi(2) + 0.5).sqrt().tanh();
+                    break;
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + (s1.powi(2) + 1.5).acosh() * 0.1).tanh();
+                    s1 = s1.mul_add(0.75, f64::asin(t.sin() * 0.9).sin() * 0.1);
+                }
+            }
+            s1 = s1.mul_add(0.6, (s1 * v7).tanh() * 0.05);
+        }
+        let v9 = v.iter().fold(prog_36(v6.cos() * 2.0, v6.asinh().sin() * 2.0, x2, v, n).tanh(), |r, &p| r * 0.5 + 0.1 * (f64::asin(x2.sin() * 0.9) + f64::sin(p)).tanh());
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt((p.powi(2) + 0.5).recip().powi(2) + 0.5) + f64::cos(q)).sum::<f64>();
+        match n.checked_sub(2) {
+            Some(0..=1) => {
+                for t in v {
+                    let v11 = v.iter().copied().map(|p| 1.0 + 0.1 * (x0.to_radians() * 20.0 + p.tanh()).cos()).product::<f64>();
+                    s0 = (s0 * 0.5 + v10 / (f64::tanh(v10) + 2.0) * 0.02).sin();
+                    s0 = 0.5 * s0 + 0.25 * f64::cos(f64::sin(t) + v11.sin());
+                }
+            }
+            Some(k12) if k12 % 2 == 0 => {
+                let c13 = k12 as f64;
+                let v14 = (x1 * x1 + 1.0).log(3.0);
+                acc3 += f64::sin(v10).sinh() * 0.2;
+                s1 = (s1 * 0.6 + (f64::tanh(c13) + f64::tanh(v14)) * 0.4).tanh();
+            }
+            Some(_) => {
+                let v16 = prog_11(v5, x1, (v10 - v[n % 4]).atan2((x2.tanh() * 0.9).atanh().powi(2) + 1.0).tanh() * 2.0, v, n);
+                s1 = (s1 * 0.6 + v16.sin() * 0.005).sin();
+            }
+            _ => {
+                for i in (0..=n).rev().step_by(2) {
+                    let v17 = v.iter().copied().map(|p| (-2.0_f64).max(f64::sinh(v[3].sin() * 1.5)) + f64::sin(p)).sum::<f64>();
+                    if -(v9 + x0) > -0.5 || i == 6 {
+                        s0 = (s0 * 0.5 + (s0.sin().exp2() - (f64::tanh(s2) * 0.9).asin()) * 0.1).tanh();
+                    } else if (v[i % 4] + x1) / 4.0 >= 0.0 {
+                        let v18 = (v6 * v6 + 1.0).log2();
+                        acc3 -= f64::cos(v18).tanh() * 0.5;
+                    } else {
+                        let v19 = v10;
+                        acc3 += f64::tanh(v19.cos()) * 0.5;
+                    }
+                    s1 = 0.5 * s1 + 0.1 * f64::sin(x0 * v[i % 4]);
+                    acc3 += f64::cos(v17.tanh()) * 0.2;
+                }
+            }
+        }
+        s0.sin() - s1 * 0.25 + acc3.cos() - v9.cos() - v10.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_103<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        let mut s0 = x1.sin().exp2();
+        let mut acc1: T = T::zero();
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::tanh((x0.tanh().exp2().cos() * T::from_f64(0.9).unwrap()).atanh()) * T::from_f64(0.05).unwrap());
+            match i + n {
+                0..=2 => {
+                    let x1 = (v[i % 4] + v[1]).atan();
+                    let v2 = -x1.tanh();
+                    s0 = s0 * T::from_f64(0.8).unwrap() + v2 * T::from_f64(0.1).unwrap();
+                }
+                g if g > 4 => {
+                    break;
+                }
+                _ => {
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.1).unwrap() * T::tanh(x2 + v[i % 4]);
+                }
+            }
+            let v3: T = x2 - fi - T::exp(x1.tanh());
+            s0 = s0 * T::from_f64(0.6).unwrap() + T::cos(v3) * T::from_f64(0.1).unwrap();
+        }
+        let v6 = if x0 / (x0 * x0 + T::one()) - v[0].asinh() > x2 {
+            acc1 = acc1 + ((v[0] - x2) * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).cos();
+            v[n % 4] + x2
+        } else if prog_20(x1, (-(x0 + x2)).sin() * T::from_f64(2.0).unwrap(), acc1, v, n) >= -T::from_f64(0.5).unwrap() {
+            let x1 = x1.tanh();
+            acc1 = acc1 + T::from_f64(0.75).unwrap() * ((x1 / (T::sin(x2) + T::from_f64(2.0).unwrap())).cos() * T::from_f64(0.9).unwrap()).asin().cos();
+            x0.cos()
+        } else {
+            for &t in v {
+                match n % 2 {
+                    0 => {
+                        let v4: T = T::powf(t * t + T::one(), T::from_f64(0.5).unwrap());
+                        s0 = (s0 * T::from_f64(0.75).unwrap() + (s0 * s0 + T::one()).recip() * T::from_f64(0.25).unwrap()).tanh();
+                        if n % 3 == 1 && t >= x2 / (v4.powi(2) + T::from_f64(0.5).unwrap()) {
+                            s0 = s0 * T::from_f64(0.8).unwrap();
+                            s0 = s0 + T::from_f64(0.005).unwrap() * prog_20::<T>(T::tanh(T::from_f64(3.0_f64).unwrap().atan2(s0)) * T::from_f64(2.0).unwrap(), x0, (T::cbrt(v[n % 4].sin() + T::from_f64(2.0).unwrap()).cos() * T::from_f64(0.5).unwrap()).ln_1p().tanh() * T::from_f64(2.0).unwrap(), v, 6).tanh();
+                            continue;
+                        }
+                    }
+                    1 => {
+                        break;
+                    }
+                    _ => {
+                        let v5 = 'b2: {
+                            if (x0 * x0 + T::from_f64(0.5).unwrap()).recip() > x2.to_degrees() * T::from_f64(0.02).unwrap() {
+                                break 'b2 (T::cos(t) * T::from_f64(1.2).unwrap()).tan();
+                            }
+                            (T::sin(T::hypot(T::from_f64(1.5_f64).unwrap(), x0)) * T::from_f64(1.5).unwrap()).cosh()
+                        };
+                        s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(T::exp(s0.tanh()));
+                        acc1 = acc1 + T::from_f64(0.4).unwrap() * T::tanh(v5).tanh();
+                    }
+                }
+                s0 = s0 * T::from_f64(0.6).unwrap() + s0.powi(3).tanh() * T::from_f64(0.02).unwrap();
+                acc1 = acc1 + T::from_f64(0.5).unwrap() * t.cos().tanh();
+            }
+            (x1.powi(2) + T::one()).log2().tanh()
+        };
+        let mut a7 = [[T::zero(); 4]; 2];
+        for i in 0..2 {
+            let fi = T::from_usize(i).unwrap();
+            for j in 0..4 {
+                a7[i][j] = (fi.powi(2) + T::one()).atan2(T::powi(s0, 2));
+            }
+        }
+        let a8 = a7[0];
+        let v10: T = 'b5: {
+            let v9 = x2 + a7[1][n % 4];
+            if (x1.tanh() * T::from_f64(1.5).unwrap()).cosh() < -T::from_f64(0.5).unwrap() {
+                break 'b5 T::exp2(T::hypot(v9, v6).cos());
+            }
+            v6 + T::cos(v9)
+        };
+        let v14: T = 'b6: {
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * v10.tanh().sin().sin();
+                let v12 = 'b8: {
+                    for j in 0..n {
+                        let fj = T::from_usize(j).unwrap();
+                        s0 = s0 * T::from_f64(0.6).unwrap();
+                        s0 = s0 + T::from_f64(0.02).unwrap() * T::tanh(T::tan(a8[j % 4].cos() * T::from_f64(1.2).unwrap()));
+                        if (s0.powi(2) + T::one()).powi(-3) > T::from_f64(0.25).unwrap() {
+                            break 'b6 T::from_f64(1.5_f64).unwrap().atan2(a8[2].atan());
+                        }
+                        acc1 = acc1 + (fj.sin() * T::from_f64(0.9).unwrap()).acos().asinh().tanh() * T::from_f64(0.02).unwrap();
+                    }
+                    acc1 = acc1 + T::from_f64(0.25).unwrap() * (x2 - a8[(k11 + n) % 4]).sin();
+                    if (T::powi(v6 + a8[k11 % 4], 2) + T::one()).recip() <= -T::from_f64(0.25).unwrap() {
+                        break 'b8 (x1 * x1 + T::one()).powf(T::cos(v[k11 % 4])).powi(2).ln_1p();
+                    }
+                    T::tanh(x1)
+                };
+                if v10 <= v12 && k11 % 3 == 1 {
+                    break 'b6 x1.powi(3);
+                }
+            }
+            for i in (1..=4).step_by(2) {
+                s0 = s0.mul_add(T::from_f64(0.6).unwrap(), T::sin(prog_20(T::atan2(x2 * x2 + T::one(), x2).sin(), (v10 / (v10 * v10 + T::from_f64(1.5).unwrap())).cos().cos() * T::from_f64(2.0).unwrap(), T::tanh(s0 - v6), v, i)) * T::from_f64(0.005).unwrap());
+                let v13 = (T::clamp(v[i % 4], -T::from_f64(1.5).unwrap(), T::from_f64(1.5).unwrap()).powi(2) + T::from_f64(0.5).unwrap()).ln();
+                if (v13.powi(2) + T::one()).log(v10.powi(2) + T::from_f64(2.0).unwrap()) <= T::tanh(x0).cosh() {
+                    break 'b6 v6 + x1;
+                }
+            }
+            if prog_20(s0.tanh().cos() * T::from_f64(2.0).unwrap(), x0, x1, v, n) < T::from_f64(0.5).unwrap() {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + s0.atan() * T::from_f64(0.01).unwrap()).tanh();
+            }
+            T::to_radians((x2 * x2 + T::from_f64(0.5).unwrap()).sqrt())
+        };
+        s0 + acc1.tanh() - a8[3] + T::tanh(v10) + v14.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x1 + 0.5).ln();
         let mut acc1: f64 = 0.0;
-        if 2.0_f64.atan2(x0 - v[n % 4]) <= v[n % 4] - x1 || n % 2 == 0 {
-            return f64::recip(acc1 * acc1 + 0.5);
+        let v3: f64 = if (x2 * x2 + 2.0).ln() <= v[n % 4] * x0 || n > 3 {
+            x0.cos()
+        } else if s0.atan() >= acc1 || n < 2 {
+            let v2 = s0;
+            f64::log2((v2 * v2 + 1.0).atan2(x0).powi(2) + 1.0)
+        } else {
+            f64::sin((s0.powi(2) + 1.0).ln())
+        };
+        let v6 = if let Some(k4) = n.checked_sub(1) {
+            let c5 = k4 as f64;
+            v3 / (v3.powi(2) + 1.0) + c5.cos()
+        } else {
+            x0.tanh()
+        };
+        let v7 = x1.clamp(-1.5, 1.0);
+        let v8: f64 = if v7 - 0.3 <= -0.5 && n == 5 {
+            f64::exp((x1 - s0).cos())
+        } else {
+            v3.tanh()
+        };
+        let Some(k9) = (n % 4).checked_sub(1) else {
+            return x1.mul_add(x0, v6)
+        };
+        let c10 = k9 as f64;
+        let mut m11 = v6.sin();
+        for i in 0..4 {
+            m11 = f64::max(m11, v8 * v6 + v[(i + n) % 4]);
         }
-        let v2 = prog_8::<4>(f64::cos(x2.tanh().powi(2).ln_1p()), 0.5, v[n % 4].tanh().exp().cos(), v, n);
-        let v3 = v.iter().map(|&p| (acc1.sin() * 0.9).asin() + p.tanh()).sum::<f64>();
-        for _ in 0..n {
-            s0 = (s0 * 0.5 + (s0 + v2) * 0.25).tanh();
-            s0 = s0.mul_add(0.5, x1.cos() * 0.5);
+        s0 *= 0.5;
+        s0 += 0.005 * m11.cos().tanh();
+        acc1 += 0.25 * (v[(k9 + n) % 4] * v3).cos();
+        s0 * 1.5 + acc1 - v8.cos() + c10 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = f64::tanh(prog_81(x1, 0.5, 0.75, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            s0 = (s0 * 0.8 + (t.tanh() * 1.5).sinh() * 0.05).tanh();
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if x0.clamp(-1.5, 1.0) < 0.5 {
+                    continue 'l0;
+                }
+                let v3: f64 = f64::sin(x2);
+                let v4 = (f64::powi(x0, 2) + 1.0).log2().atan();
+                s0 = (s0 * 0.6 + f64::exp((x1 - v3).tanh()) * 0.05).sin();
+                s0 *= 0.5;
+                s0 -= 0.25 * v4.sin().sin();
+            }
+            s0 *= 0.75;
+            s0 += 0.25 * (-t).sin();
         }
-        acc1 -= v3.atan().cos();
-        s0.cos() - acc1 * 0.25 - v2.sin()
+        if x1 * x2 + x2 / 2.0 <= acc1.sin().exp2() {
+            return f64::clamp(acc1, x1.cos() - 1.5, f64::atan2(x2, f64::powi(x2, 2) + 0.5).cos() + 1.5);
+        }
+        match n % 4 {
+            0..=2 => {
+                s0 = (s0 * 0.75 + acc1 / (x0.tanh() + 2.0) * 1.0).sin();
+                let v5 = v[n % 4];
+                s0 = s0 * 0.75 + v5.sin() * 0.25;
+            }
+            PHASE_D if n < 4 => {
+                s0 = 0.5 * s0 + 0.1 * f64::tanh(x2.cos().exp_m1());
+            }
+            _ => {
+                acc1 += (acc1 * acc1 + 1.0).sqrt();
+                let v6 = (x1 * x0).clamp(-1.0, 0.5);
+                acc1 += v6.tanh();
+            }
+        }
+        for i in 0..6 {
+            let fi = i as f64;
+            if x0.cos().exp2() <= 1.0 && i % 3 == 1 {
+                let v7: f64 = (f64::powi(x0, 2) + 1.0).powf(1.5);
+                let v8 = f64::cos(s0.atan());
+                acc1 -= 0.25 * f64::sin(f64::sin(v7) - f64::tanh(v8));
+            }
+            match i % 4 {
+                0 | 2 => {
+                    s0 = (s0 * 0.75 + v[(i + n) % 4] / 2.0 * 0.5).tanh();
+                }
+                _ => {
+                    let v9: f64 = (fi * x0).atan();
+                    let mut k10 = 0;
+                    while k10 < n && f64::ln(f64::powi(v9 / 2.0, 2) + 1.0) >= 0.5 {
+                        k10 += 1;
+                        if n % 3 == 1 && s0.powi(2) < -0.5 {
+                            acc1 -= 0.05 * v[1].powi(2).sin();
+                            break;
+                        }
+                        if k10 % 3 == 1 {
+                            continue;
+                        }
+                        acc1 += 0.05 * (v9.to_degrees() * 0.01);
+                    }
+                    s0 = s0 * 0.6 + v9.cos() * 0.05;
+                }
+            }
+            s0 = (s0 * 0.8 + ((x1 - v[2]).powi(2) + 1.0).log2() * 0.05).sin();
+        }
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            if k11 > 1 {
+                acc1 += prog_104(x2, 0.75, x0, [v[0], v[1], v[2], v[3]], 5).sin() * 0.1;
+                break v[1].cos().cosh();
+            }
+            if n % 2 == 0 && v[0] < 1.0 {
+                break f64::log10(x0 * x0 + 1.0);
+            }
+            s0 = 0.75 * s0 + 0.05 * f64::sin(s0.mul_add(x1, x1));
+            if k11 >= 4 {
+                break f64::recip((x1 / 4.0).powi(2) + 1.0);
+            }
+        };
+        x0 - s0 * 0.25 - acc1.sin() + v12 + v12.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_100::<f64>(x1, 0.75, 0.75, v, n).tanh() * 2.0;
+        let mut s1 = f64::sin(prog_81(f64::sin(v[3].min(x0)), s0, (x2 * x2).ln_1p().tanh(), v, n)) * 2.0;
+        let mut s2 = f64::cos(x2 - f64::tanh(x2).exp2()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        acc3 += 0.4 * (v[0] * s2 * 0.75).tanh();
+        let v6 = if (v[n % 4].powi(2) + 1.0).log2() < -0.5 {
+            acc3 += 0.25 * (f64::ln_1p(x1 * x1) - s2.cos().exp()).tanh();
+            (f64::cos(acc3) * 0.9).asin()
+        } else if x0.sin().exp() * f64::cos(v[n % 4]) >= -0.5 {
+            let v4 = v[n % 4].to_degrees() * 0.02;
+            (v4.tanh() * 0.9).asin()
+        } else {
+            let v5 = f64::tanh(f64::cosh(x1.cos() * 1.5));
+            f64::exp_m1(f64::tanh(x2)).min(v[2]) + f64::sin(v5)
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v10 = if v6 - 0.25 >= 0.5 {
+                s1 - x2
+            } else if (f64::sin(v[3]) + 2.0).cbrt() > -0.25 {
+                for j in 0..v.len() {
+                    let fj = j as f64;
+                    let v8 = if !(j % 2 == 0) {
+                        let x1 = f64::mul_add(x1, fj, s0);
+                        ((x1 + v6).powi(2) + 1.0).sqrt()
+                    } else {
+                        x2 - x1
+                    };
+                    if 1.25 - v[k7 % 4] <= 1.0 {
+                        acc3 += 0.1 * (f64::powi(s2, 2) + 1.0).log(2.0).sin();
+                        continue;
+                    }
+                    s1 = (s1 * 0.5 + s1 * x1 * 0.1).tanh();
+                    acc3 += f64::tanh(v8) * 0.1;
+                }
+                let v9 = x0 - v[n % 4];
+                v[3] / (f64::powi((v9.powi(2) + 1.0).recip(), 2) + 1.0)
+            } else {
+                (s0.tanh() * 0.9).asin()
+            };
+            let mut k11 = 0;
+            while k11 < 6 && f64::powi(f64::recip(v10.powi(2) + 1.0), 2) >= 0.25 {
+                k11 += 1;
+                match k11 % 3 {
+                    0 => {
+                        break;
+                    }
+                    _ => {
+                        s2 = s2 * 0.5 + (s2 * v6).sin() * 0.1;
+                    }
+                }
+                s1 = (s1 * 0.75 + (s2.powi(2) + 0.5).sqrt() * 0.25).tanh();
+                s1 = s1 * 0.6 + (s0.tanh() * 0.9).atanh().tanh() * 0.05;
+            }
+            acc3 -= 0.5 * v10.tanh();
+            if k7 >= 4 || f64::atan2(1.5_f64, v[k11 % 4]) <= v[k11 % 4] {
+                break;
+            }
+        }
+        let mut k12 = 0;
+        let v17 = loop {
+            k12 += 1;
+            match k12 % 4 {
+                0 => {
+                    s0 = s0 * 0.6 + f64::cos(s0) * 0.4;
+                    if v6.asinh() <= x0.asinh() {
+                        s1 = s1 * 0.8 + f64::tanh(f64::powi(f64::abs(x1), 3)) * 0.01;
+                    }
+                }
+                1 | 3 => {
+                    s2 = s2.mul_add(0.8, f64::sin(x2.mul_add(s2, v[0])) * 0.02);
+                    let v13: f64 = (s1.cos() * 0.9).asin();
+                    s0 = s0 * 0.6 + v13.sin() * 0.1;
+                }
+                _ => {
+                    acc3 += 0.01 * prog_104((v6.sin() * 1.2).tan().sin(), (v6 * v6).sin() * 2.0, (0.25 * f64::sqrt(v6.powi(2) + 0.5)).cos() * 2.0, v, 5).tanh();
+                    match n {
+                        0 => {
+                            break s0.mul_add(x1, x2) + v[3];
+                        }
+                        1..=2 => {
+                            s2 = s2 * 0.6 + s1.sin() * 0.4;
+                        }
+                        MODE_D if n < 4 => {
+                            let v14 = x0 + x2;
+                            s1 = f64::mul_add(s1, 0.6, v14.sin() * 0.2);
+                        }
+                        _other => {
+                            for (j, &u) in v.iter().enumerate() {
+                                s2 = 0.6 * s2 + 0.4 * f64::sin(v[(j + k12) % 4]);
+                                acc3 += (x2 * x2 + 1.0).powf(0.5).sin() * 0.1;
+                                let v15: f64 = u.to_radians();
+                                acc3 += v15.sin() * 0.1;
+                            }
+                        }
+                    }
+                    let v16 = x0 * x0;
+                    acc3 += 0.5 * v16.tanh();
+                }
+            }
+            s1 = f64::mul_add(s1, 0.75, f64::asinh(s1).sin() * 0.25);
+            if k12 >= 3 {
+                break f64::atan(x1);
+            }
+        };
+        s0 + s1 + s2 * 0.5 + acc3.cos() + v6 + f64::tanh(v17)
+    }
+
+    #[differentiable]
+    pub fn prog_107<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = prog_81(x0 * 1.2, x0 * 2.0, x0, v, n).tanh() * 2.0;
+        let mut acc1: T = 0.0;
+        let v2 = (x1 * x2).asinh();
+        let v3: T = 'b0: {
+            if T::cos(v[n % 4]).exp2() <= T::sin(v2).exp() || n == 4 {
+                break 'b0 x2 * 0.25;
+            }
+            if T::from_f64(3.0_f64).unwrap().atan2(T::exp2(T::tanh(v2))) < -0.5 {
+                s0 = (s0 * 0.6 + T::asin(x2.tanh() * 0.9) * 0.1).sin();
+                break 'b0 acc1;
+            }
+            prog_20::<T>(x0 * 1.5, x2, s0, &v, n)
+        };
+        let mut m4 = 0;
+        for i in (1..=4).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            if (s0 * s0 + 1.0).powf(0.5) <= 1.0 || m4 < 19 {
+                m4 += 1;
+            }
+            match n + i {
+                0 => {
+                    s0 = s0 * 0.6;
+                    s0 = s0 + 0.4 * (v[0] * v[0]).ln_1p().cos();
+                    s0 = s0 * 0.8;
+                    s0 = s0 + 1.0 * (s0 * 0.1).tanh();
+                }
+                g if g > 1 => {
+                    let v6 = 'b2: {
+                        let v5 = (x0 + v2).cos();
+                        if (-v2) + v3 * v3 >= 0.0 || i == 0 {
+                            break 'b2 -v[m4 % 4];
+                        }
+                        T::recip((v5.tanh() * 0.9).acos().powi(2) + 1.0)
+                    };
+                    s0 = s0 * 0.5 + v6.sin().cos() * 0.1;
+                }
+                _ => {
+                    let v7 = prog_20(v3.powi(2).cos(), v3.sin().cosh().sin(), x2, &v, n);
+                    let v8 = (fi.cos() * 0.9).asin();
+                    s0 = T::mul_add(s0, 0.6, (v7.sin() - v8.sin()).cos() * 0.005);
+                }
+            }
+            acc1 = acc1 + (-(v3 + fi)).sin();
+        }
+        match m4 {
+            PHASE_A | PHASE_C => {
+                let v9: T = 'b3: {
+                    acc1 = acc1 + T::cos(v[m4 % 4] * v[m4 % 4]);
+                    s0 = (s0 * 0.8 + T::atan2(x0, T::powi(x2, 2) + 1.0) * 0.05).sin();
+                    acc1 = acc1 + 0.02 * T::sin(prog_20::<T>(x0.atan().cos(), ((T::tanh(v[3]) * 0.9).acos() + T::copysign(x2, x0)).tanh() * 2.0, x2, &v, n));
+                    if (x1 * x1 + 1.0).sqrt() > v[(m4 + n) % 4].asinh() {
+                        acc1 = acc1 - (x2 * x2).tanh();
+                        break 'b3 x1 - v2;
+                    }
+                    v2.tanh().cos()
+                };
+                let v11 = 'b4: {
+                    let v10: T = prog_20::<T>(x1, T::cbrt(v[2] * v[2] + 0.5).tanh(), v9.to_radians().tanh(), &v, m4);
+                    if v9 / (x0.powi(2) + 0.5) - x1 >= x1 {
+                        acc1 = acc1 - 0.05 * T::tanh(prog_20(x0 * 0.5, (x1 * x1 + 0.5).sqrt().tanh(), T::max(-T::from_f64(2.0_f64).unwrap(), x0).sin() * 2.0, &v, 4));
+                        break 'b4 prog_20::<T>(x1.tanh().hypot(v9.cos()).tanh() * 2.0, (x2 * v[m4 % 4]).cos(), T::tanh(v9.cos().exp()), &v, 2);
+                    }
+                    (x1.tanh() * 0.9).acos().cos() + v10.sin()
+                };
+                acc1 = acc1 + 0.005 * v11.sin();
+            }
+            g if g > 3 => {
+                let v12: T = v[n % 4].to_radians() - x1;
+                s0 = s0 * 0.5 + v12.cos() * 0.4;
+            }
+            _other => {
+                let v16 = 'b5: {
+                    if x2 / (v[3] * v[3] + 1.0) / ((T::tanh(v[3]) * 1.2).tan().powi(2) + 1.5) >= -0.5 {
+                        break 'b5 x2 + v[m4 % 4];
+                    }
+                    for &t in v.iter() {
+                        if x0 <= 0.0 {
+                            s0 = 0.5 * s0 + 0.2 * (T::sin(t) * 0.9).acos().cos();
+                            break 'b5 (v3 * v3 + 1.0).log10();
+                        }
+                        let v13 = v.iter().fold(0.0, |r, &p| r + ((v[m4 % 4] * v[m4 % 4]).ln_1p() + T::tanh(p)));
+                        s0 = 0.75 * s0 + 0.1 * T::cos((T::sin(v3) * 1.5).cosh() * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap());
+                        s0 = (s0 * 0.5 + (t.tanh() - v13.tanh()) * 0.05).tanh();
+                    }
+                    for i in (0..3).rev() {
+                        if T::log(s0.powi(2) + 1.0, 3.0) <= v3 * x0 {
+                            break 'b5 (v[i].sin() * 0.9).atanh();
+                        }
+                        let v14 = v.iter().fold(v[i], |r, &p| r * 0.75 + 0.2 * T::sin(v2.max(s0).to_radians() + T::sin(p)));
+                        let v15 = s0 + v14;
+                        s0 = (s0 * 0.6 + T::log(v14 * v14 + 1.0, 10.0) * 0.5).tanh();
+                        s0 = (s0 * 0.8 + v15.cos() * 0.05).sin();
+                    }
+                    -x0
+                };
+                acc1 = acc1 + 0.005 * v16.cos();
+            }
+        }
+        for i in 0..v.len() {
+            let v17 = (v3.cos() * 2.0).cosh().atan();
+            if T::tan(s0.cos() * 1.2) < v17 - x2 {
+                return (T::cos(v[i]) * 0.9).atanh();
+            }
+            acc1 = acc1 - 0.5 * T::cos(x0 * x0);
+        }
+        let mut k18 = 0;
+        while k18 < n + 1 {
+            k18 += 1;
+            if v[m4 % 4] >= (T::tanh(x2) * 0.9).acos() {
+                s0 = (s0 * 0.75 + v[k18 % 4] * v[k18 % 4] * 0.05).tanh();
+                let x2 = x2;
+                acc1 = acc1 + x2.tanh() * 0.25;
+            } else {
+                acc1 = acc1 + T::tanh(x0 * x2 / (v3.cos().powi(2) + 1.0)) * 0.25;
+                if x0.cos() >= 0.0 {
+                    continue;
+                }
+            }
+            let v20 = if (s0 - x2).atan() >= 0.0 {
+                let v19 = T::ln_1p((v3 - x0).tanh() * 0.5);
+                ((v19 / (v19 * v19 + 0.5)).powi(2) + 1.5).acosh()
+            } else {
+                (x2.tanh() * 1.2).tan().clamp(-0.5, 0.5)
+            };
+            let v21 = v.iter().fold(T::cos(v2), |r, &p| r * 0.75 + 0.01 * ((v20 + v2).abs() + p.sin()).tanh());
+            s0 = s0 * 0.8 + (v21 * v21 + 1.0).log10().powi(2).ln_1p() * 0.25;
+        }
+        let v26 = 'b10: {
+            let mut k22 = 0;
+            while k22 < 5 && T::exp2(T::tanh(s0)) - (v3 * v3 + 2.0).ln() <= x2.atan() {
+                k22 += 1;
+                if (T::tanh((T::sin(v2) * 1.5).cosh()) * 0.9).acos() > T::cbrt(v2.sin() + 2.0) {
+                    s0 = (s0 * 0.5 + T::tanh(v2).powi(2) * 0.25).sin();
+                } else if (v[n % 4] * x1).cos() < 0.5 {
+                    for j in 0..v.len() {
+                        let fj = T::from_usize(j).unwrap();
+                        let v23 = match j {
+                            PHASE_A | 2 => {
+                                s0 = s0.mul_add(0.6, v[k18 % 4].tanh() * 0.4);
+                                T::cos(v[0])
+                            }
+                            _ => v[j].cos(),
+                        };
+                        s0 = s0 * 0.6 + v23 * s0 * 0.2;
+                        let v24 = v2 * T::atan2(fj * fj + 0.5, v3);
+                        acc1 = acc1 + 0.1 * T::cos(v24.sin());
+                    }
+                }
+                let v25 = x2;
+                if T::sqrt(T::hypot(v25, v[0]).powi(2) + 1.0) <= 1.0 {
+                    break 'b10 s0.max(v[k22 % 4]);
+                }
+                acc1 = acc1 - T::log(v[k18 % 4] * v[k18 % 4] + 1.0, 3.0).cos() * 0.4;
+            }
+            (x0.cos() * 1.2).tan()
+        };
+        T::sin(s0) - acc1.sin() + v3 + v26 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = (x0 * x0 + 0.5).sqrt().cos() * 2.0;
+        let mut s2: f64 = prog_81(f64::max(-1.5_f64, x2 * x2).cos() * 2.0, s1, (w0[n % 4].clamp(-1.5, 1.5) + f64::tanh(w0[n % 4]).exp()).cos(), [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for _ in 0..3 {
+            if f64::powi(x1, 3) > s2.sin().exp() && m4 > 29 {
+                m4 += 1;
+            }
+            let v5 = f64::exp_m1(w0[n % 4].tanh());
+            s1 = s1 * 0.75 + f64::sin((v[1] * v[1] + 0.5).recip()) * 0.1;
+            s2 = (s2 * 0.8 + v5.cos() * 0.05).tanh();
+        }
+        let c6 = m4 as f64;
+        if f64::cosh(f64::cos(x1) * 2.0).min(f64::exp2(x1.cos())) <= c6 {
+            let v7 = prog_104(s2, 3.0_f64.copysign(x1).tanh(), f64::cos(x0.tanh()) * 2.0, [v[0], v[1], v[2], v[3]], n);
+            s1 = s1 * 0.75 + v7.tanh().tanh() * 0.005;
+        }
+        let mut m8 = 0;
+        for &t in w0.iter() {
+            if f64::sqrt(x0 * x0 + 2.0) >= -0.5 {
+                m8 += 1;
+            }
+            let v9 = prog_20::<f64>(x1, s2, f64::sin(t) * 2.0, v, 6);
+            s1 = 0.6 * s1 + 0.4 * (x0.cos().cosh() * std::f64::consts::FRAC_PI_4).tanh();
+            acc3 -= v9.cos().cos() * 0.05;
+        }
+        let c10 = m8 as f64;
+        let mut a11 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = i as f64;
+            a11[i % 4] -= (fi * s1).atan().cos() * 0.1 * a11[i % 4];
+            a11[i % 4] = a11[2] * (f64::cos(f64::exp((c10.powi(2) + 0.5).powf(0.5).sin())) * 0.1) + a11[i % 4];
+        }
+        for &t in v {
+            acc3 += f64::cos(f64::powf(f64::powi(t, 2) + 1.0, s1.sin()).to_degrees() * 0.02) * 0.25;
+            let v15 = match m8 {
+                0..=1 => a11[n % 4].sin().sinh() * c10,
+                2..=3 => {
+                    for _ in (0..=n).rev().step_by(2) {
+                        let v14 = match m4 {
+                            0..=1 => f64::atan(c10),
+                            2 => (w0[3] * w0[3] + 1.0).recip(),
+                            MODE_D | 5 => {
+                                let v12 = x1 - c10;
+                                s1 = (s1 * 0.8 + (f64::acos(s1.cos() * 0.9).powi(2) + 1.5).acosh() * 0.01).sin();
+                                (v12 * v12 + 1.0).log(2.0).atan2(s1.powi(2) + 0.5)
+                            }
+                            _ => {
+                                let v13 = c10 + x2;
+                                (s2 - s1) / (f64::powi(1.5_f64.log(x2 * x2 + 2.0), 2) + 1.5) + f64::sin(v13)
+                            }
+                        };
+                        s2 *= 0.75;
+                        s2 += 0.02 * (v14 + x1).sin();
+                    }
+                    let c10 = x2.asinh();
+                    (s2 * s2 + 1.0).log(10.0) + c10.sin()
+                }
+                g if g > 4 => (a11[2] * a11[2] + 1.0).log2(),
+                _ => ((c10.cos() * 0.9).acos().cos() * 1.2).tan(),
+            };
+            let v17 = if v15 > a11[2] / 2.0 {
+                f64::cos(s1)
+            } else if prog_104(x2, f64::cos(c10.tanh().exp_m1()), x1, [v[0], v[1], v[2], v[3]], 0) < -0.5 {
+                (s2.sin() * 2.0).cosh()
+            } else {
+                let v16 = a11[2].min(t);
+                f64::asinh(t) + f64::cos(v16)
+            };
+            acc3 += 0.5 * f64::sin(v17.cos());
+        }
+        f64::sin(s1) - s2.tanh() + acc3 + c10.cos() + a11[0].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        let [b2, b3, b4, b5] = [x2.powi(3).min(v[3] - 2.0), (1.2 * x2).hypot(f64::powi(x0, 2)), f64::exp_m1((x1 * 2.0).sin()), prog_65(x0, f64::sqrt(v[n % 4] * v[n % 4] + 2.0).sin() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n)];
+        'l0: for &t in v.iter() {
+            let v6 = (f64::powi(f64::ln(b3 * b3 + 1.0), 2) + 0.5).recip();
+            s0 = s0.mul_add(0.75, (x1.tanh() * 0.5).ln_1p() * 0.25);
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                acc1 += f64::tanh(prog_104((x2 - f64::ln_1p(t * t)).tanh(), 2.0, t, [v[0], v[1], v[2], v[3]], n)) * 0.02;
+                if f64::atanh(s0.sin() * 0.9) > -0.5 {
+                    break 'l0;
+                }
+                let v8 = -b2;
+                s0 = s0.mul_add(0.8, f64::cos(v8).cos() * 0.2);
+            }
+            s0 = 0.5 * s0 + 0.1 * (t.cos() + v6.cos()).tanh();
+        }
+        let [b9, b10, b11, _] = [(b2 * b2 + 0.5).sqrt(), b3.cos(), (b3.sin() * 1.5).sinh().abs(), prog_42(f64::acos(b4.tanh() * 0.9).cos() * 2.0, x0, x2, [v[0], v[1], v[2], v[3]], n)];
+        let mut k12 = 0;
+        let v15 = loop {
+            k12 += 1;
+            let v13 = b9 - v[k12];
+            if k12 == 1 {
+                s0 = (s0 * 0.5 + prog_104(b10, 1.5, 0.5, [v[0], v[1], v[2], v[3]], 4) * 0.02).tanh();
+                break prog_104(f64::cos(f64::powi(b5.cos(), 2)), s0, 0.25, [v[0], v[1], v[2], v[3]], n);
+            }
+            let v14 = -b11;
+            s0 *= 0.75;
+            s0 += 0.25 * b4.sin();
+            if k12 >= 3 || f64::powi(b10, 3) > 0.5 {
+                break f64::ln(b5 * b5 + 1.0);
+            }
+            acc1 += 0.5 * (v13.tanh() + f64::tanh(v14)).sin();
+        };
+        s0 - acc1 + b5.cos() + b9.cos() - b10.cos() + b11 + v15.tanh() - x1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 1.5_f64.log(x2.powi(2) + 2.0);
+        let mut acc1: f64 = 0.0;
+        if (f64::cos(x2) * 1.5).sinh().tanh().exp() < x1 + x0 {
+            let v2: f64 = (v[n % 4].tanh() * 0.9).atanh();
+            acc1 += v2.tanh() * 0.75;
+        } else if n % 3 == 1 {
+            s0 = f64::mul_add(s0, 0.8, v[n % 4].powi(2).cos() * 0.05);
+            s0 = (s0 * 0.8 + s0.sin().exp_m1() * 0.1).tanh();
+            if !(n % 3 == 1 && (v[0] * v[0] + 0.5).sqrt() <= acc1) {
+                s0 = s0.mul_add(0.8, s0.asinh() * 0.25);
+                let v3 = prog_100(0.5, acc1, s0, v, n);
+                s0 = s0.mul_add(0.5, v3.sin().cos() * 0.005);
+            } else {
+                s0 *= 0.8;
+                s0 -= 0.1 * s0.sin();
+                let v4 = prog_11(acc1, x2.hypot(x1).sin() * 2.0, f64::sin(f64::cos(v[n % 4])).exp2().cos() * 2.0, v, 6);
+                s0 *= 0.8;
+                s0 += 0.005 * f64::tanh(v4.tanh());
+            }
+        } else {
+            s0 = 0.8 * s0 + 0.1 * f64::cos(v[n % 4] + x2);
+        }
+        if v[2] - x1 < s0 {
+            let v5 = prog_11(0.5, acc1, x1, v, 1);
+            acc1 -= 0.01 * v5.tanh();
+        }
+        match n {
+            0 => {
+                s0 = s0 * 0.5 + (x0 * x0 + 1.0).log10().sin() * 1.0;
+            }
+            1..=3 => {
+                s0 = (s0 * 0.5 + f64::cos(f64::cos(v[0])) * 0.5).tanh();
+                s0 = s0 * 0.75 + (acc1 * acc1).ln_1p() * 0.02;
+            }
+            4 => {
+                let v6 = f64::clamp((f64::tanh(x0) + 2.0).cbrt(), (v[3] * s0).tanh() - 1.5, f64::atan(v[3]).cos() + 1.5);
+                acc1 += s0.clamp(v[n % 4].cos() - 1.5, f64::sin(v6) + 1.5).cos();
+            }
+            _ => {
+                s0 *= 0.8;
+                s0 += 0.2 * f64::tanh(f64::atan(x1));
+                let v7 = (x2.cos() * 0.5).ln_1p();
+                s0 = (s0 * 0.75 + v7 * 0.25).tanh();
+            }
+        }
+        let v8 = prog_20(f64::sin((f64::mul_add(x2, s0, v[3]).powi(2) + 0.5).sqrt()) * 2.0, f64::cos((v[3].sin() * 0.9).acos()) * 2.0, f64::tanh(s0.powi(2)), &v, 4);
+        for t in v {
+            acc1 += 0.5 * (-v8.abs()).sin();
+            match n {
+                1..=2 => {
+                    let v9 = (x1 * x1 + 1.0).powf(1.5);
+                    acc1 -= 0.75 * (t / 3.0);
+                    acc1 -= f64::tanh(v9.sin()) * 0.25;
+                }
+                3..=5 => {
+                    s0 = 0.6 * s0 + 0.2 * (x1 + x0).cos();
+                    if !(n == 2 && -t < v8) {
+                        let v10 = prog_104(x0, s0, s0.cos().tanh() * 2.0, v, n);
+                        acc1 -= 0.05 * f64::sin(v10);
+                    }
+                }
+                6 => {
+                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).log2() * 0.1).sin();
+                    if t.atan2(t.powi(2) + 0.5) >= x0 - 2.0 {
+                        s0 = 0.8 * s0 + 0.01 * v[0].powi(3).tanh();
+                    } else if x2.asinh() - f64::ln(x2 * x2 + 2.0) >= v[n % 4] {
+                        let v11 = t - v[3];
+                        s0 = (s0 * 0.75 + v11.tanh() * 0.1).sin();
+                    } else {
+                        acc1 += 0.5 * f64::exp(t.tanh()).cos();
+                    }
+                    s0 = s0.mul_add(0.75, f64::cos(s0 * x0) * 0.05);
+                    if f64::asin(f64::cos(s0) * 0.9) <= f64::ln_1p(x1 * x1) {
+                        let v12 = prog_104((2.0 * x1).tanh() * 2.0, 1.2, x2, v, 3);
+                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::ln_1p(v[n % 4].sin() * 0.5));
+                        s0 = (s0 * 0.75 + v12.cos() * 0.005).tanh();
+                    } else if n == 4 && (s0.tanh() * 0.9).atanh() >= s0.sin().exp() {
+                        let v13: f64 = f64::exp2(f64::sin(t)).cos();
+                        let v14 = v13.to_radians();
+                        s0 = s0 * 0.5 + f64::tanh(v14) * 1.0;
+                    }
+                }
+                _other => {
+                    s0 *= 0.75;
+                    s0 += 0.02 * (1.2 * (s0 * v8)).cos();
+                }
+            }
+            acc1 += 0.5 * t.tanh().tanh();
+        }
+        s0.tanh() + f64::cos(acc1) + v8 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_111<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0: T = prog_81(T::sin((x0 * x0 + 1.0).log10()), T::cos(T::abs(x0)) * 2.0, x0 * T::from_f64(0.25).unwrap(), [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut acc1: T = 0.0;
+        'l0: for &t in v.iter() {
+            let v2 = x2.tanh();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                if s0 / (x0.powi(2) + 1.5) >= -T::from_f64(0.5).unwrap() {
+                    continue 'l0;
+                }
+                acc1 = acc1 + x1.cos().exp2().sin() * T::from_f64(0.05).unwrap();
+            }
+            s0 = s0 * 0.6;
+            s0 = s0 - T::from_f64(0.4).unwrap() * x1.cos();
+            s0 = s0 * T::from_f64(0.8).unwrap() + (T::tanh(t) - v2.tanh()).cos() * 0.1;
+        }
+        'l2: for i in (1..=5).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            let v4 = v.iter().copied().fold(0.0, |r, z| r + (T::tanh(x1) + T::tanh(z)));
+            acc1 = acc1 + T::log(v4 * v4 + 1.0, x1 * x1 + 2.0).cos() * 0.2;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = T::from_usize(j).unwrap();
+                match j % 3 {
+                    0 => {
+                        acc1 = acc1 - (T::tanh(v[i % 4]) * 1.5).sinh().cos() * 0.1;
+                    }
+                    PHASE_B => {
+                        break 'l2;
+                    }
+                    PHASE_C => {
+                        s0 = (s0 * T::from_f64(0.5).unwrap() + fj * 1.0).tanh();
+                    }
+                    _ => {
+                        acc1 = acc1 + 0.1 * T::cos(fi - v4);
+                        s0 = s0 * T::from_f64(0.8).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * (x0.powi(2) + 2.0).acosh().tanh();
+                    }
+                }
+                let v5 = T::max(-T::from_f64(1.5_f64).unwrap(), u);
+                acc1 = acc1 + 0.1 * T::sin(v[3]);
+                s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * v5.cos().tanh();
+            }
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 + T::from_f64(0.25).unwrap() * T::atan(v[2]).sin();
+        }
+        let v6 = prog_81(x0 * 1.5, ((x1 * x1 + T::from_f64(0.5).unwrap()).sqrt() * T::recip(x1 * x1 + T::from_f64(0.5).unwrap())).tanh(), (x2 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
+        if T::powf(T::tanh(v[0]).exp_m1().powi(2) + 1.0, T::exp2(x0.cos()).cos()) >= T::from_f64(0.5).unwrap() && n == 6 {
+            acc1 = acc1 + (x0.sin().powi(2) + T::from_f64(0.5).unwrap()).sqrt();
+            s0 = s0 * 0.6 + (-x2).cos() * T::from_f64(0.4).unwrap();
+        }
+        match n {
+            0 => {
+                acc1 = acc1 - T::cos(T::recip(T::powi(x2, 2) + T::from_f64(0.5).unwrap()));
+            }
+            1..=2 => {
+                s0 = (s0 * 0.6 + (T::recip(x1 * x1 + T::from_f64(0.5).unwrap()) - (v[n % 4] * v[n % 4] + 1.0).ln()) * 0.1).sin();
+                let v7 = x0.cos().clamp(T::ln(v[1] * v[1] + 1.0).tanh() - 1.5, T::sqrt(x1 * x1 + 2.0).cos() + 1.5);
+                acc1 = acc1 - v7.tanh();
+            }
+            PHASE_D => {
+                let v8 = (x0 * x0 + 2.0).ln();
+                acc1 = acc1 - v8.tanh();
+            }
+            _other => {
+                s0 = s0 * T::from_f64(0.8).unwrap() + x2.powi(2).tanh() * T::from_f64(0.05).unwrap();
+            }
+        }
+        let v9 = (v[n % 4] * v[n % 4] + 1.0).sqrt();
+        s0 - acc1.cos() + T::cos(v6) + v9.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_112(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let mut s0 = prog_65(p.0, 0.75, f64::tanh(p.1 * x0 / (f64::powi(f64::max(p.1, p.0), 2) + 0.5)), [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut s1: f64 = (v[n % 4].abs() * f64::exp(v[n % 4].sin())).sin() * 2.0;
+        let mut s2 = f64::cos(f64::exp(f64::cos((p.0 * p.0 + 1.0).recip()))) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if s2 >= x0 {
+            s1 = s1.mul_add(0.75, acc3.cos().tanh() * 1.0);
+            if p.1 * s2 <= 1.0 {
+                s1 = (s1 * 0.75 + 2.0_f64.copysign(s0) * 1.0).tanh();
+            } else if f64::exp_m1(f64::cos(p.1)) < s2.copysign(s0) {
+                let v4 = s2 + p.0;
+                acc3 += 0.75 * f64::cos(v4);
+            } else {
+                let v5 = f64::cos(f64::exp2(v[n % 4].sin()));
+                s0 = (s0 * 0.8 + v5 * 0.1).tanh();
+            }
+            let v6 = prog_104(s0, p.0, f64::tanh(acc3).exp().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+            acc3 -= 0.005 * f64::tanh(v6);
+        }
+        let v7 = SCALE + s2;
+        let len8 = v.len();
+        'l0: for i in 0..len8 {
+            let v9: f64 = f64::log2(v7.tanh().powi(2) + 1.0);
+            acc3 += 0.5 * (f64::powi(v9, 2) + 1.0).atan2(v9).tanh();
+            for &u in v {
+                if i == 3 {
+                    acc3 -= (f64::powi(s1, 2) + 1.0).atan2(u).tanh() * 0.1;
+                    s2 *= 0.6;
+                    s2 += 0.5 * f64::recip(f64::powi(v[i], 2) + 1.0).cos();
+                } else {
+                    s2 = (s2 * 0.5 + f64::tan(s2.sin() * 1.2).cos() * 0.05).sin();
+                }
+                if ((f64::tanh(v9) * 0.9).atanh().sin() * 0.9).asin() <= (x0 * x0 + 1.0).cbrt() {
+                    continue 'l0;
+                }
+                s2 = (s2 * 0.8 + (u.cos() * 1.2).tan() * 0.02).tanh();
+            }
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&z, &q)| f64::abs(q) * (-v[n % 4]) + z.cos()).sum::<f64>();
+        s0 + s1 - f64::sin(s2) + acc3.cos() + v7 * 0.25 + v10.tanh()
     }
 
     #[differentiable]
     pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0: f64 = v[n % 4].cos().mul_add(x1 * 1.25, 2.0_f64.min(x2)).tanh() * 2.0;
+        let mut s0 = f64::tanh(v[1] - 0.25) * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if n == 4 {
-                m2 += 1;
-            }
-            if prog_0(f64::sin(x2 * s0 + f64::asinh(x0)) * 2.0, x2, t, &v, 2) <= f64::log2(x0.powi(2) + 1.0) || m2 == 21 {
-                break;
-            }
-            s0 = 0.75 * s0 + 0.05 * (s0 * x2).cos();
-        }
-        match m2 {
-            0..=2 => {
-                let v3 = x0 + s0;
-                s0 = (s0 * 0.5 + prog_95((f64::tanh(x2.sin()) * 0.5).ln_1p().cos(), (f64::log10(x2 * x2 + 1.0) - (x1 * x1 + 1.0).sqrt()).sin(), acc1, v, 0) * 0.01).tanh();
-                s0 = s0 * 0.5 + v3.cos().cos() * 0.02;
-            }
-            3..=4 => {
-                s0 = s0.mul_add(0.8, (-0.5_f64).max(v[m2 % 4]).tanh() * 0.2);
-            }
-            6 => {
-                acc1 += (v[m2 % 4] / (x1.tanh() + 2.0)).cos();
-                if m2 % 2 == 0 {
-                    acc1 += f64::copysign((f64::tanh(x0) * 0.5).ln_1p(), x0.copysign(acc1));
-                } else if f64::atan2(f64::powi(x0, 2) + 1.0, x0) > 0.0 {
-                    acc1 += 0.5 * f64::tanh(x1.min(acc1) / (s0 * s0 + 1.0));
-                    acc1 += 0.5 * f64::atan(acc1).tanh();
-                } else {
-                    s0 = (s0 * 0.6 + f64::abs(acc1) * 0.02).tanh();
-                }
-            }
-            _other => {
-                s0 = (s0 * 0.6 + f64::acosh(s0 * s0 + 1.5) * 0.1).tanh();
-            }
-        }
-        'l1: for i in (0..n).rev() {
-            let fi = i as f64;
-            if (f64::ln(s0 * s0 + 1.0).powi(2) + 1.0).log10() > 0.0 {
-                let x2 = (x2 * x2 + 1.0).log(fi * fi + 2.0).sin();
-                let v4 = f64::powf(x0 * x0 + 0.5, 0.3);
-                acc1 -= (x2 + v4.cos()).sin() * 0.25;
-            } else {
-                s0 = (s0 * 0.75 + (v[m2 % 4].cos() * 1.2).tan() * 0.02).sin();
-                s0 = s0.mul_add(0.8, (v[0] + s0).sin() * 0.1);
-            }
-            acc1 += 0.25 * f64::sin((f64::cos(v[(i + n) % 4]) * 1.2).tan());
-            acc1 += 0.25 * fi.atan().cos();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v6 = if (v[m2 % 4].tanh() * 0.9).acos() + v[m2 % 4] < -1.0 {
-                    v[i % 4].tanh()
-                } else {
-                    let v5 = f64::cbrt(f64::powi(x0 + x1, 2) + 0.5);
-                    s0 = s0 * 0.8 + f64::cos(f64::tanh(v5).cosh() * f64::tanh(x0)) * 0.01;
-                    -fj
-                };
-                match j {
-                    PHASE_A | 2 => {
-                        break 'l1;
-                    }
-                    3..=4 => {
-                        s0 = s0 * 0.75 + v6.sin() * 0.25;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.5 + f64::cos(fj) * 1.0).tanh();
-                    }
-                }
-                acc1 += 0.05 * (fi / (x1 * x1 + 0.5)).cos();
-                acc1 += v6.cos().tanh() * 0.05;
-            }
-        }
-        let mut m7: f64 = 1.0;
-        for i in 0..=n {
-            m7 = m7.min((v[i % 4] + x0) / (v[i % 4] * v[(i * 3) % 4] * (v[i % 4] * v[(i * 3) % 4]) + 1.0));
-        }
-        acc1 -= f64::sin(m7) * 0.25;
-        if f64::clamp(v[1] + x2, (m7 + 0.75).tanh() - 1.5, x0.tanh() + 1.5) >= 1.0 {
-            acc1 += f64::sin(v[(m2 + n) % 4].tanh().exp_m1());
-        } else {
-            acc1 += f64::sin(f64::powi(v[2], 3)) * 0.25;
-            if x2 <= 1.0 {
-                s0 = (s0 * 0.8 + s0.cos() * 0.1).tanh();
-                acc1 += (x1.cos() - f64::clamp(m7, v[m2 % 4].tanh() - 1.5, v[n % 4].tanh() + 1.5)).tanh() * 0.25;
-            } else if m7.sin() > x2.tanh().exp2() || n < 2 {
-                let mut k8 = 0;
-                while k8 < n && m7 / (x2.powi(2) + 1.0) - f64::acosh(x0 * x0 + 2.0) > -1.0 {
-                    k8 += 1;
-                    if x2 - m7 <= m7 && k8 % 2 == 0 {
-                        s0 = 0.5 * s0 + 0.2 * (x1 / (s0 * s0 + 1.0)).cos();
-                        break;
-                    }
-                    s0 = (s0 * 0.5 + (f64::sin(s0) * 1.5).cosh() * 0.1).tanh();
-                }
-                let v9 = x2 + x0;
-                s0 = 0.5 * s0 + 0.25 * v9.cos().cos();
-            }
-        }
-        let mut m10: f64 = 1.0;
+        let v2: f64 = prog_36(f64::sin(x2 * x0.atan()) * 2.0, acc1, f64::tanh((s0 - v[3]).hypot(x2 - x1)) * 2.0, v, n);
+        let mut a3 = [0.0; 4];
         for i in 0..n {
-            m10 = f64::min((v[(i * 3) % 4].cos() * 1.5).cosh().sin(), m10).max(-1.5);
-        }
-        acc1 -= m10.sin();
-        let mut k11 = 0;
-        while k11 < n + 1 && x0.sin().sin() < 0.0 {
-            k11 += 1;
-            let mut m12: f64 = -0.5;
-            for j in (0..=n).rev() {
-                m12 = m12.min(v[j % 4].to_radians());
-            }
-            s0 = (s0 * 0.8 + m12 * 1.0).tanh();
-            acc1 += v[k11 % 4].tanh() * 0.25;
-            acc1 -= 0.25 * s0.tanh();
-        }
-        s0.tanh() + acc1.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acos(x1.sin() * 0.9).sin() * 2.0;
-        let mut s1 = prog_74(x1, 1.5, (x2 / (f64::sin(x1.asinh()) + 2.0)).cos(), v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_87(s0, x0, 0.25, v, n);
-        for &t in v.iter() {
-            let v4 = (f64::powi(f64::ln(s0.powi(2) + 0.5), 2) + 1.0).powf(f64::cos(f64::abs(x1)));
-            acc2 -= (x1.powi(2) + 1.0).log2().mul_add(v3.tanh(), (v4 * v4 + 1.0).sqrt()).cos() * 0.25;
-            s0 = s0 * 0.6 + t.cos() * 0.4;
-        }
-        for i in (0..n).rev() {
             let fi = i as f64;
-            let v5 = v.iter().fold(fi.sin(), |r, &p| r * 0.75 + 0.05 * p.cos().exp_m1().cos());
-            acc2 += 0.25 * v5;
-            let v6 = v3.cos();
-            acc2 += 0.25 * v6;
+            a3[i % 4] += f64::tanh((s0 * s0 + 1.5).acosh()) * 0.5;
+            acc1 += prog_104(((x0 * x0 + 2.0).acosh() - fi * 1.2).cos(), (f64::tanh(v2) * 0.9).asin().sin() * 2.0, x2, v, n).tanh() * 0.02;
         }
-        let v7 = x0.cos().powi(2).ln_1p();
-        s1 = 0.75 * s1 + 0.05 * f64::sin(f64::min(f64::copysign(3.0_f64, acc2), (x2 * x2 + 1.5).acosh()));
-        s0 - s1 * 0.75 + f64::sin(v3) - v7
-    }
-
-    #[differentiable]
-    pub fn prog_115(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = x0.tanh();
-        let mut s1 = 1.25 * s0;
-        let mut s2 = f64::tanh(p.0 - x0) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            match k4 % 4 {
-                PHASE_A | 2 => {
-                    break;
-                }
-                PHASE_D => {
-                    acc3 += f64::asin((p.1.cos() * 0.9).acos().tanh() * 0.9).tanh() * 0.4;
-                    if f64::hypot(v[3], v[k4 % 4]) >= 0.0 {
-                        acc3 += 0.4 * (s2 + x0).asinh().sin();
-                    } else if f64::acos((v[k4 % 4] * v[k4 % 4] + 1.0).log(3.0).tanh() * 0.9) > 0.0 {
-                        let v5 = (SCALE + s0).cos().exp();
-                        let x0 = (x0.cos().cos() * 0.9).acos();
-                        s1 *= 0.8;
-                        s1 += 0.02 * (f64::cos(v5) + f64::cos(x0)).sin();
-                    }
-                    acc3 += f64::sin(f64::exp_m1(p.1.tanh())) * 0.4;
-                }
-                _other => {
-                    let x0 = f64::acosh(p.0 * p.0 + 1.5);
-                    s2 = (s2 * 0.75 + x0.sin() * 0.05).tanh();
-                }
-            }
-            if v[k4 % 4] * s2 * (v[k4 % 4] - s0) <= 1.0 {
-                acc3 += (p.1 + (s1.sin() * 0.9).asin()).sin() * 0.4;
-                if s1.sin().exp() >= s1 + p.1 && k4 == 0 {
-                    s2 *= 0.6;
-                    s2 += 0.4 * x0.cos();
-                } else {
-                    s2 = (s2 * 0.8 + (0.5_f64.hypot(x0).cos() * 0.9).atanh() * 0.02).tanh();
-                }
-                s1 = (s1 * 0.6 + s0.tanh().sinh() * 0.25).sin();
-            } else if k4 % 3 == 1 && x0 > 0.5 {
-                acc3 += 0.4 * p.0.powi(2).cos();
-            }
-            if (v[k4 % 4].powi(2) + 1.0).log(p.1 * p.1 + 2.0) >= p.1 || k4 + n < 3 {
-                let x0 = p.1 / 1.5;
-                acc3 += f64::tanh(x0) * 0.4;
-            }
-            s1 = s1 * 0.75 + f64::cos((f64::tanh(s2) * 0.9).atanh() - s1) * 0.02;
-            if k4 >= 5 || (v[k4 % 4] / (f64::powi(s2, 2) + 1.0)).tanh().exp() <= 0.5 {
-                break;
-            }
+        a3 = [a3[1] * 0.8 + f64::sin(prog_42(x0, f64::recip(f64::sinh(x0.tanh()).powi(2) + 1.0).sin(), x0.cos().powi(2).cos(), v, n)) * 0.005, a3[3], (a3[0] * 0.5 + x0.cos().exp().tanh() * 0.1).tanh(), a3[1] * 0.5 + f64::sin((x0.cos() * 0.5).ln_1p().mul_add((x2 * x2 + 1.0).log10(), x0.abs())) * 0.25];
+        s0 = s0.mul_add(0.6, f64::min(x1, v[2]).sin() * 0.4);
+        let mut a4 = [0.0; 4];
+        a4[0] = f64::sqrt(x0 * x0 + 2.0).sin();
+        for i in 1..4 {
+            let fi = i as f64;
+            a4[i] = a4[i - 1] * 0.5 + f64::cos(f64::exp_m1((a3[i].powi(2) + 1.0).log(fi * fi + 2.0).tanh())) * 0.1;
         }
-        if (s1.powi(2) + 1.0).recip() >= -0.5 {
-            return p.1.to_radians();
-        }
-        'l1: for i in (0..3).rev() {
-            s0 = s0.mul_add(0.8, x0.sin().exp_m1().sin() * 0.05);
-            let mut k6 = 0;
-            while k6 < n && f64::tanh(p.1).exp() > (f64::cos(v[2]) * 1.5).sinh() {
-                k6 += 1;
-                s1 = s1 * 0.75 + f64::tanh(f64::tanh(p.1)) * 0.25;
-                if (p.0.powi(2) + 1.0).sqrt() >= (v[k6 % 4].powi(2) + 1.0).powi(-3) {
-                    acc3 += s1 * 0.05;
-                    break 'l1;
+        a4 = [(a4[2] * 0.5 + (x0 * x0 + 1.0).log2().tanh() * 0.25).sin(), a4[3], a4[3], a4[2] * 0.6 + (v2 * 0.001).sin() * 0.05];
+        'l2: for i in 0..5 {
+            let fi = i as f64;
+            s0 = 0.5 * s0 + 0.5 * f64::tanh(SCALE + a4[i % 4]);
+            match n {
+                0 => {
+                    let x1 = prog_104(x2.tanh().tanh(), x0, f64::tanh(a4[i % 4] + x0), v, 3);
+                    s0 = (s0 * 0.8 + a4[3] * 0.2).sin();
+                    acc1 += x1.cos().tanh() * 0.02;
                 }
-                let v7 = match k6 % 2 {
-                    0 => (v[(k6 + i) % 4] * v[(k6 + i) % 4] + 1.0).powf(s1.sin()),
-                    1 => (p.1.tanh() * 1.2).tan(),
-                    _ => {
-                        let x0: f64 = (f64::powi(p.1.tanh(), 2) + 0.5).cbrt();
-                        s2 = s2 * 0.6 + f64::cos(v[k6 % 4]) * 0.4;
-                        f64::acos(f64::cos((x0 * x0 + 1.0).recip()) * 0.9)
-                    }
-                };
-                s2 = (s2 * 0.5 + v7.sin() * 0.02).tanh();
-            }
-            acc3 += f64::sinh(f64::sin(s2)).sin() * 0.5;
-        }
-        acc3 -= 0.4 * f64::sin(f64::acos(f64::hypot(2.0_f64, s0).cos() * 0.9));
-        if p.1 < p.0 {
-            return v[n % 4];
-        }
-        v[0] * 0.25 - s1 * 1.5 + s2 - f64::sin(acc3) + f64::to_radians(-s1)
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = v[n % 4].abs();
-        let mut s2 = prog_74(x1, s1, f64::sin(s1), [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for &t in w0 {
-            let v6: f64 = if m4 % 3 == 1 {
-                s2 * std::f64::consts::FRAC_1_PI
-            } else {
-                let v5 = (w0[3] * x2).min((w0[3].sin() * 1.2).tan());
-                (w0[(m4 + n) % 4].cos().exp_m1().sin() * 0.9).asin() + v5.sin()
-            };
-            match m4 % 4 {
-                0..=2 => {
-                    let v7 = f64::log2(w0[n % 4] * w0[n % 4] + 1.0).tanh().exp_m1();
-                    acc3 += 0.5 * v7.tanh().cos();
-                }
-                3 => {
-                    let v8 = x0;
-                    s2 = s2 * 0.5 + (x2.cos() * 0.9).asin().tanh() * 0.2;
-                    s2 *= 0.5;
-                    s2 += 0.5 * v8.tanh();
+                g if g > 1 => {
+                    let v5 = prog_104(f64::cos(a4[i % 4].mul_add(v[i % 4], a4[i % 4])), x0, (-x0).atan2((fi.powi(2) + 1.0).powi(-3).powi(2) + 0.5).cos() * 2.0, v, n);
+                    let v6 = prog_104(x2, x1, f64::powi((v2 * v2 + 2.0).ln(), 2).ln_1p().sin() * 2.0, v, 4);
+                    acc1 += 0.01 * (f64::sin(v5) + v6.tanh()).tanh();
                 }
                 _ => {
-                    let v9: f64 = x0 / (x0 * x0 + 1.0) + (t.sin() * 0.5).ln_1p();
-                    s1 *= 0.5;
-                    s1 += 0.02 * (v6 - v9).tanh();
-                }
-            }
-            s1 = (s1 * 0.75 + (t - 1.25).tanh() * 0.25).tanh();
-            if x0.sin() <= 0.5 {
-                m4 += 1;
-            }
-            s2 = s2 * 0.75 + v6.tanh() * 0.01;
-        }
-        let c10 = m4 as f64;
-        let v11 = v.iter().fold(w0[3], |r, &p| r * 0.75 + 0.25 * f64::sin(f64::ln_1p(c10 * c10) + p.sin()));
-        let v12 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(p.clamp(-0.5, 1.0).powi(3))).product::<f64>();
-        let mut a13 = [v[0], v[1], v[2], v[3]];
-        a13[2] *= 1.5;
-        a13[2] += -acc3;
-        f64::sin(x0) + x2 * 0.75 + s1.sin() - s2.tanh() + v11 * 0.25 - v12.cos() + a13[0].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_25(x1, x0, (x0 - x1).sin() * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = (x1 * x1 + 0.5).ln();
-        let v4 = match n {
-            0 => {
-                acc1 -= (f64::sin(v2) * 0.9).asin().sin();
-                (v2.cos().exp2().powi(2) + 1.0).powf(v2.sin())
-            }
-            3..=4 => {
-                let v3 = v2 * std::f64::consts::FRAC_1_PI;
-                (f64::powi(v3, 2) + 1.5).acosh().asinh()
-            }
-            5 => prog_40((x2 + v2).cos() * 2.0, x0.cos().exp_m1().cos(), s0, v, n),
-            _other => prog_25((v2 + x2).tanh() * 2.0, f64::sin(x2.min(v2)), x2.cos().cos(), [v[0], v[1], v[2], v[3]], n),
-        };
-        let v5 = x2.clamp(-1.5, 1.5);
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let v7 = -v2;
-            s0 = s0.mul_add(0.5, f64::cos(s0.hypot(v4)) * 0.25);
-            if k6 >= 4 {
-                break v4 - v7;
-            }
-            s0 = 0.75 * s0 + 0.25 * v7.tanh();
-        };
-        s0 - acc1.sin() + f64::sin(v4) + v5 + v8.cos() + prog_0(v5, acc1, 0.75, v, k6)
-    }
-
-    #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(v[n % 4] - x0).exp().cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            for u in v {
-                acc1 -= 0.05 * f64::cos(x1 * v[i % 4] - (fi * fi + 2.0).sqrt());
-                s0 = (s0 * 0.8 + f64::atan(s0) * 0.2).sin();
-                s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                s0 = (s0 * 0.8 + u.tanh() * 0.2).sin();
-            }
-            s0 = (s0 * 0.8 + (v[3] * v[3] + 2.0).sqrt() * 0.2).sin();
-            for j in (0..n).rev() {
-                if x1 - 0.5 >= x2 {
-                    break 'l0;
-                }
-                match j {
-                    0..=1 => {
-                        s0 = 0.75 * s0 + 0.02 * f64::tan(v[n % 4].sin() * 1.2).tanh();
-                        match j % 4 {
-                            MODE_A if n < 4 => {
-                                continue;
+                    s0 *= 0.8;
+                    s0 -= 0.1 * (a3[3] - x2).tanh();
+                    s0 = s0 * 0.6 + f64::atan(a3[n % 4].cos().exp2()).tanh() * 0.25;
+                    if x2 - fi - 0.75 < -1.0 {
+                        let v7 = prog_104(f64::cos(f64::atanh(x2.cos() * 0.9)), f64::sinh(f64::cos(v2) * 1.5).cos() * 2.0, (f64::exp_m1(f64::cos(fi)).tanh() + 2.0).cbrt().tanh(), v, 5);
+                        s0 = 0.8 * s0 + 0.005 * f64::tanh(v7);
+                    } else {
+                        for j in 0..i {
+                            s0 = f64::mul_add(s0, 0.6, ((s0 * s0 + 1.0).log(2.0) - (s0.tanh() * 0.5).ln_1p()).tanh() * 0.1);
+                            if f64::ln(a3[2].tanh().powi(2) + 2.0) > x2 {
+                                s0 = s0.mul_add(0.6, f64::cos(f64::sqrt(s0 * s0 + 2.0)) * 0.4);
                             }
-                            2 => {
-                                s0 = s0.mul_add(0.8, s0.atan().sin() * 0.2);
-                                if s0 * v[j % 4] > 0.5 {
-                                    s0 = (s0 * 0.8 + s0 * 0.2).sin();
-                                    continue;
+                            match j % 3 {
+                                MODE_A | MODE_C => {
+                                    let x0 = (x0.tanh() * 0.9).acos();
+                                    acc1 += 0.1 * f64::tanh(x0);
                                 }
-                                s0 *= 0.8;
-                                s0 -= 0.05 * (x2 * s0).sin();
-                            }
-                            3 => {
-                                s0 = (s0 * 0.5 + f64::tanh(fi).powi(2) * 1.0).sin();
-                            }
-                            _ => {
-                                s0 *= 0.6;
-                                s0 += 0.4 * f64::sin((s0.powi(2) + 1.0).ln());
+                                _ => {
+                                    let v8: f64 = f64::sin((v2.sin() * 0.9).atanh());
+                                    acc1 -= 0.1 * v8;
+                                }
                             }
                         }
-                    }
-                    2 | 4 => {
-                        s0 = (s0 * 0.5 + (x1 + s0) * 0.25).tanh();
-                    }
-                    5 => {
-                        acc1 += 0.05 * f64::sin(fi.abs());
-                        acc1 -= ((x0 * x0 + 1.0).recip() - 2.0).cos() * 0.05;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.75, f64::cos(((f64::powi(s0, 2) + 1.5).acosh().sin() * 0.9).acos()) * 0.02);
-                        let x1 = f64::tanh(x1);
-                        s0 = 0.6 * s0 + 0.4 * x1.sin().cos();
+                        acc1 -= f64::sin(x2.sin()) * 0.4;
                     }
                 }
-                s0 = (s0 * 0.5 + (v[j % 4] * v[j % 4] + 1.0).powf(f64::cos(v[j % 4])) * 0.02).sin();
             }
-            s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(s0 * s0) + f64::acos(x2.tanh() * 0.9)) * 0.05;
-        }
-        let v6 = match n {
-            0 => {
-                let v2 = f64::cosh(f64::tanh(x2));
-                v[3] + x1 + v2.tanh()
-            }
-            g if g > 1 => {
-                let v3 = -x1;
-                x2 / 2.0 + f64::tanh(v3)
-            }
-            _other => {
-                for _ in (1..=4).step_by(2) {
-                    let v4 = x2.asinh().tanh();
-                    acc1 += (x0.sin() * 0.5).ln_1p().tanh();
-                    s0 = s0.mul_add(0.5, v4.tanh().cos() * 0.5);
+            acc1 -= f64::cbrt(f64::powi(a3[i % 4] / (x1 * x1 + 1.5), 2) + 0.5) * 0.4;
+            let mut k9 = 0;
+            while k9 < n && f64::min(fi, x2) < 0.0 {
+                k9 += 1;
+                if ((x1.to_radians() * 20.0).powi(2) + 1.0).recip() <= -0.5 {
+                    s0 = (s0 * 0.8 + s0 * s0 * 0.05).tanh();
+                    s0 *= 0.5;
+                    s0 += 0.1 * f64::tanh(f64::cos(x1).exp());
+                } else if !(n % 2 == 0) {
+                    s0 = s0.mul_add(0.8, f64::ln(a4[3] * a4[3] + 1.0) * 0.2);
+                } else {
+                    s0 = (s0 * 0.8 + (s0.powi(2) + 1.0).log10() * 0.4).tanh();
+                    if (v2 * v2 + 1.0).log10() <= v[k9 % 4] {
+                        s0 = f64::mul_add(s0, 0.6, (x1 / ((x1 * v[k9 % 4]).powi(2) + 1.5)).cos() * 0.1);
+                        s0 = 0.5 * s0 + 0.25 * f64::cos(v2).exp2().cos();
+                    } else if !(i % 2 == 0) {
+                        acc1 += f64::tanh(x0.min(s0 * v[k9 % 4])) * 0.05;
+                    }
                 }
-                let v5 = prog_25(f64::tanh(x1.clamp(-0.5, 1.0)) * 2.0, 1.2, x1, v, n);
-                (v[2] - s0).to_radians() * 50.0 + v5.sin()
-            }
-        };
-        let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.5 * v[1].copysign(p).cos());
-        match n {
-            1..=2 => {
-                for &t in v.iter() {
-                    acc1 += 0.5 * f64::sin((f64::sin(v7) * 2.0).sinh()).tanh();
-                    s0 = (s0 * 0.6 + (t + 2.5) * 0.4).sin();
+                if f64::ln_1p(f64::powi(v2.tanh().exp(), 2)) <= 0.0 {
+                    break 'l2;
                 }
-            }
-            MODE_D | 5 => {
-                s0 = f64::mul_add(s0, 0.75, f64::sin((f64::sin(x1) * 2.0).cosh()) * 0.02);
-            }
-            6 => {
-                s0 = (s0 * 0.8 + (-(x2 * v7)) * 0.02).sin();
-            }
-            _ => {
-                let v8 = f64::log10(f64::powi(x0, 2) + 1.0);
-                acc1 += v8.asinh();
+                acc1 += 0.05 * (x2 / (fi.sin() + 2.0)).tanh();
             }
         }
-        acc1 += (f64::sin(x1) * 0.9).asin().tanh();
-        if v[n % 4].powi(3) > acc1 {
-            return f64::asinh(x1);
-        }
-        x2 + s0.cos() - f64::cos(v6) + v7.sin()
+        s0 * 0.25 + acc1.cos() - a3[1] * 0.5 - a4[0] * 0.5
     }
 
     #[differentiable]
-    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_54(0.5, x0, 0.25, v, n)) * 2.0;
+    pub fn prog_114(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.tanh() * 0.9).asin();
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4: f64 = loop {
-            k2 += 1;
-            let v3 = x0 + v[(k2 + n) % 4];
+        let v2 = f64::max(s0, v[0]);
+        let v3 = v.iter().fold(prog_100(s0, p.1, 1.2, v, n).sin(), |r, &z| r * 0.5 + 0.5 * (acc1 - z).tanh().tanh());
+        let mut m4 = prog_81(p.1, f64::sin(x0 * v[n % 4]) * 2.0, v2, v, n).sin();
+        for i in 0..v.len() {
+            m4 = f64::max(m4, p.0 / (v[i].sin() + 2.0) + p.0.cos().exp());
+        }
+        acc1 += f64::cos(m4) * 0.005;
+        let v5 = if (p.0.powi(2) + 1.0).cbrt() <= v3 {
+            f64::exp2(f64::sin(x0).cos())
+        } else {
+            for _ in (0..n).rev() {
+                acc1 -= 0.25 * (p.1.powi(2) + 1.0).cbrt().tanh();
+                s0 *= 0.8;
+                s0 += 0.02 * f64::tan(s0.cos().tanh() * 1.2).cos();
+                if f64::tanh(p.1).exp2() - v2 >= 0.5 {
+                    break;
+                }
+            }
+            (x0 / (v2 * v2 + 1.5)).cos().exp_m1()
+        };
+        let mut k6 = 0;
+        while k6 < n && f64::to_degrees(v2) * 0.01 * 0.35 < 0.0 {
+            k6 += 1;
+            s0 = s0.mul_add(0.75, f64::tan(0.5_f64.min(v2).cos() * 1.2).cos() * 0.02);
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                let v8 = v.iter().zip(v.iter()).map(|(&z, &q)| v5.powi(3) + z.cos() + q.tanh()).sum::<f64>();
+                let v9: f64 = if v8 >= p.0 || k6 == 0 {
+                    (p.1.cos() * 0.9).acos()
+                } else if v[3].asinh() >= p.0.sin() {
+                    v[2].cos()
+                } else {
+                    f64::cos(p.1).sin()
+                };
+                s0 = f64::mul_add(s0, 0.6, s0.tanh() * 0.4);
+                acc1 += 0.05 * f64::tanh(v9).cos();
+            }
+        }
+        let v10: f64 = if !(k6 == 0 && (v[k6 % 4] * v[k6 % 4] + 1.0).sqrt() > -0.5) {
+            s0 = (s0 * 0.75 + (0.8 - v5 - v[n % 4].asinh()) * 0.02).tanh();
+            x0.cos()
+        } else {
+            prog_104(f64::hypot((v5.powi(2) + 1.0).log10(), f64::exp_m1(f64::cos(p.0))).sin() * 2.0, (0.8 * v5).cos(), f64::sin(x0), v, k6)
+        };
+        s0 * 0.5 - acc1.cos() + v10.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::asinh(x0);
+        let mut acc1: f64 = 0.0;
+        if !(n % 2 == 0 && (v[n % 4].cos() + 2.0).cbrt() <= 0.0) {
             s0 *= 0.5;
-            s0 -= 0.05 * (x1 * x1 + 1.0).log(2.0).atan2(x1.powi(2) + 0.5).cos();
-            if k2 >= 6 || (v3 * v3).ln_1p() <= 0.5 {
-                break x0 / (s0.tanh() + 2.0);
+            s0 += 0.005 * prog_58::<4>((s0.tanh() * x2.powi(2)).sin() * 2.0, f64::sin(x1) * 2.0, x1, &v, n).cos();
+        } else if n == 6 && (x1 * x1 + 2.0).ln() < -0.5 {
+            s0 = (s0 * 0.8 + (x2.tanh() * 0.9).acos() * 0.05).sin();
+        }
+        match n {
+            0 => {
+                acc1 += prog_42(x1, 0.25, x0, v, n).tanh() * 0.01;
+                s0 *= 0.6;
+                s0 -= 0.25 * (f64::sin(x2).powi(2) + 0.5).cbrt().tanh();
+            }
+            1 => {
+                let x2: f64 = prog_11(x1, x2, acc1, v, 5);
+                for &t in v.iter() {
+                    acc1 += prog_104(f64::cos(t).exp2().sin() * 2.0, f64::tanh(x2 * 0.5), s0, v, n).sin() * 0.05;
+                    let Some(k2) = n.checked_sub(2) else {
+                        return t.powi(3) * 0.75
+                    };
+                    let c3 = k2 as f64;
+                    s0 = (s0 * 0.8 + c3.cos() * 1.0).sin();
+                }
+                acc1 += 0.02 * f64::sin(x2);
+            }
+            3 | 5 => {
+                s0 = s0 * 0.6 + f64::recip(x2.powi(2) + 1.0) * 0.5;
+                if !(n == 3) {
+                    let v4 = x0.cos().exp_m1().max(v[n % 4].sin());
+                    acc1 -= v4.cos();
+                } else if acc1 > -0.25 {
+                    acc1 += f64::copysign(v[n % 4], x2).sin();
+                }
+            }
+            _ => {
+                s0 = s0 * 0.8 + 0.5_f64.min(v[2]).atan().tanh() * 0.2;
+            }
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s0 = (s0 * 0.6 + f64::asinh(0.25 * s0) * 1.0).sin();
+            acc1 += 0.5 * (x2 + v[1]).cos();
+            if k5 >= 3 || f64::tan(f64::cos(s0 - v[2]) * 1.2) > 1.0 {
+                break;
+            }
+        }
+        if k5 == 3 && x0 < x2 {
+            s0 *= 0.6;
+            s0 += 0.4 * (1.5 - f64::tanh(x1)).cos();
+        } else if f64::sqrt(f64::log2(v[3] * v[3] + 1.0).powi(2) + 1.0) < 0.0 {
+            s0 = s0 * 0.8 + f64::cosh(x2.sin() * 2.0).tanh() * 0.02;
+            if k5 % 2 == 0 && x2 * x0 <= -1.0 {
+                let v6: f64 = f64::sqrt(f64::powi(v[k5], 2) + 1.0);
+                s0 = f64::mul_add(s0, 0.75, v6.sin() * 0.25);
+            }
+        }
+        let v8 = 'b2: {
+            let v7 = f64::abs(x1).to_degrees() * 0.01;
+            if v7 * 1.2 >= x1 {
+                s0 = 0.5 * s0 + 0.02 * x0.powi(3).cos();
+                break 'b2 (v[3].cos() * 1.5).cosh();
+            }
+            f64::copysign(0.5_f64, x0)
+        };
+        let mut a9 = [0.0; 4];
+        for i in 0..4 {
+            a9[i] = v[i].tanh();
+            acc1 += 0.5 * f64::sinh(f64::cos(f64::cos(v8)) * 1.5).cos();
+        }
+        for i in 0..6 {
+            acc1 -= f64::cos(v8) * 0.25;
+            a9 = [a9[3] * 0.5 + f64::tanh(x1) * 0.5, f64::mul_add(a9[0], 0.75, (x2 - a9[i % 4]).tanh() * 0.1), a9[1], 1.0 * f64::tanh((s0.cos() + 2.0).cbrt()) + 0.6 * a9[2]];
+        }
+        let mut a10 = [f64::cos(x2).exp2(), x2, f64::atan(v[n % 4]).min(0.75 - v[n % 4]), v8.to_degrees() * 0.01];
+        for i in 0..n {
+            let fi = i as f64;
+            s0 = 0.5 * s0 + 1.0 * fi.abs().sin();
+            a10 = [a10[0], a10[3].mul_add(0.6, f64::tanh((x2.powi(2) + 1.0).log2()) * 0.25), a10[3], a10[2] * 0.6 + f64::sin(v[i % 4] * s0) * 0.1];
+            s0 = s0 * 0.5 + ((x0 - s0).sin() * 0.9).asin().sin() * 0.1;
+        }
+        f64::sin(s0) - acc1.sin() - a9[0].sin() - a10[2] * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[1].cos().exp2();
+        let mut s1 = x0.tanh();
+        let mut s2 = (x0 + x1).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v6 = if prog_81::<f64>(s0, 2.0, 1.2, v, n) >= s0 {
+            let v4 = f64::mul_add(x2.sin().sinh(), s1, 0.5_f64.min(x2));
+            acc3.tanh().exp_m1() / ((v4 * s1).powi(2) + 1.5)
+        } else {
+            let v5 = s2 * s2;
+            s2 = 0.8 * s2 + 1.0 * acc3.tanh().exp2().tanh();
+            x1.atan().to_degrees() * 0.01 + v5.sin()
+        };
+        for &t in v.iter() {
+            if !(n % 3 == 1 && -v[n % 4] >= -0.5) {
+                s1 = 0.8 * s1 + 0.1 * (x1 + v6).sin();
+                match n {
+                    0..=2 => {
+                        s2 = (s2 * 0.6 + x0 * v6 * 0.1).tanh();
+                    }
+                    3..=5 => {
+                        continue;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, f64::powf(s0 * s0 + 0.5, 0.5).sin() * 0.05);
+                        if (s0.powi(2) + 1.0).powf(t.tanh()) >= -1.0 || n == 6 {
+                            break;
+                        }
+                        s2 = 0.6 * s2 + 0.1 * ((x2 * x2 + 1.0).sqrt().powi(2) + 0.5).cbrt().cos();
+                    }
+                }
+            } else if f64::sin((v6.powi(2) + 0.5).recip()) >= -0.25 && n == 6 {
+                s0 = s0.mul_add(0.8, prog_20(2.0, s1, v6, &v, n).sin() * 0.005);
+            }
+            let mut k7 = 0;
+            while k7 < 6 && (t.powi(2) + 0.5).recip() <= x2 {
+                k7 += 1;
+                acc3 += 0.05 * x2.max((f64::cos(s2) * 1.2).tan()).sin();
+                let v8 = s1 * v[n % 4];
+                s0 = s0 * 0.6 + f64::tanh(f64::tanh(v8)) * 0.1;
+            }
+            s1 = (s1 * 0.6 + f64::mul_add(t, s1, s1) * 0.1).sin();
+        }
+        for i in 1..n {
+            if (f64::cos(v6) * 0.9).asin() > SCALE + s1 {
+                s1 = (s1 * 0.5 + v[i % 4].atan() * 0.5).sin();
+                s1 = 0.75 * s1 + 0.25 * v[i % 4].atan().cos();
+                if (x2 * x2 + 2.0).ln() >= 1.0 {
+                    s2 = s2 * 0.5 + f64::atan2((s2 * s2 + 2.0).sqrt(), f64::exp(x0.cos()).powi(2) + 0.5).cos() * 0.02;
+                    continue;
+                }
+            }
+            let v9 = x2 * v6;
+            acc3 -= v9.tanh().cos() * 0.4;
+        }
+        match n {
+            0 => {
+                let mut k10 = 0;
+                while k10 < n && (v6.powi(3).powi(2) + 0.5).recip() <= -0.5 {
+                    k10 += 1;
+                    let v11 = x2;
+                    acc3 += f64::sin((s1 * s1 + 1.0).log2()).cosh().tanh() * 0.25;
+                    let mut k12 = 0;
+                    while k12 < n + 1 && v11.tanh() < s2 {
+                        k12 += 1;
+                        let v13 = 0.65 * s1;
+                        acc3 += 0.02 * (s0 / (s2.atan().tanh() + 2.0)).cos();
+                        acc3 -= v13.sin() * 0.02;
+                    }
+                    s2 = 0.8 * s2 + 0.2 * f64::sin(v11);
+                }
+                s2 = (s2 * 0.5 + (x0 * x0 + 1.0).log(3.0) * 0.5).tanh();
+            }
+            1 => {
+                s1 *= 0.5;
+                s1 += 0.1 * (v[n % 4] * x2).cos();
+                if s0 + v[n % 4] > 1.0 || n % 2 == 0 {
+                    let x1 = f64::exp2(s2.cos());
+                    acc3 += 0.25 * x1.cos();
+                } else if n % 3 == 1 {
+                    let v14 = (f64::cos(x1) * 0.9).acos();
+                    acc3 -= v14.sin();
+                }
+                s0 = (s0 * 0.8 + x1.cos() * 0.2).tanh();
+            }
+            2..=4 => {
+                let v6 = (v[n % 4].powi(2) + 2.0).sqrt().tanh();
+                s2 = (s2 * 0.75 + v6.tanh() * 0.25).sin();
+            }
+            _ => {
+                s1 = s1 * 0.75 + f64::cos(0.3 - s2) * 0.02;
+            }
+        }
+        x2 * 0.75 + s0 * 0.5 + s1 * 0.5 - s2.sin() - acc3.cos() + v6 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::sin(v[0]) * 0.9).acos().tanh() * 2.0;
+        let mut s1 = v[n % 4];
+        let mut acc2: f64 = 0.0;
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 -= 0.25 * x1.min(fi).sin();
+            let mut k3 = 0;
+            while k3 < n && f64::ln_1p(x0.tanh() * 0.5) >= (x1.powi(2) + 2.0).sqrt() {
+                k3 += 1;
+                match k3 {
+                    0 => {
+                        s1 = (s1 * 0.6 + (x2 + s1) * 0.2).sin();
+                    }
+                    1 => {
+                        break 'l0;
+                    }
+                    2 => {
+                        s1 = (s1 * 0.75 + s1 * x2 * 0.05).tanh();
+                    }
+                    _ => {
+                        let x1 = x1.tanh();
+                        s1 = (s1 * 0.75 + v[k3 % 4] * s1 * 0.05).sin();
+                        acc2 += x1.cos() * 0.1;
+                    }
+                }
+                s0 = s0 * 0.8 + prog_104(f64::cos((x2.powi(2) + 1.0).log(3.0)) * 2.0, s0, f64::powi(v[n % 4] / (f64::tanh(x2) + 2.0), 2).sin(), v, i).sin() * 0.005;
+                match k3 {
+                    2..=4 => {
+                        acc2 += 0.1 * f64::tanh(f64::to_degrees(x2) * 0.01);
+                        break;
+                    }
+                    6 => {
+                        s1 *= 0.5;
+                        s1 -= 0.005 * prog_104(s1.sin().exp_m1().tanh(), x1, 1.2, v, 1).sin();
+                    }
+                    _ => {
+                        s0 = (s0 * 0.5 + prog_104(f64::cos(s0 * v[(k3 + i) % 4]) * 2.0, x1, 1.2, v, k3) * 0.005).tanh();
+                        if prog_104(0.25, x2, 0.75, v, i) < 0.5 {
+                            break;
+                        }
+                        s0 *= 0.75;
+                        s0 -= 0.75 * (x2 / 3.0);
+                    }
+                }
+            }
+            let v4 = s0;
+            acc2 += v4.sin();
+        }
+        if n > 5 && v[0].min(x0) < x1.tanh() {
+            s0 *= 0.8;
+            s0 += 0.02 * f64::tanh(s0 + x2);
+            acc2 += f64::sin(x1 - v[n % 4]);
+        } else if (x0 * x0 + 1.0).sqrt() >= -1.0 {
+            let v5 = (x2.tanh() + 2.0).cbrt();
+            s1 = s1.mul_add(0.8, f64::tanh((v5 * v5 + 1.0).atan2(v5)) * 0.2);
+        } else {
+            acc2 += (f64::tanh(x2).powi(2) + 1.0).cbrt();
+            s0 = s0.mul_add(0.8, prog_20(x2.sin().sin() * 2.0, x2, 0.75, &v, 1).tanh() * 0.005);
+            if s0 > -0.25 {
+                let mut k6 = 0;
+                while k6 < 4 && 0.75 - x0 >= x0 - x1 {
+                    k6 += 1;
+                    let mut m7 = x2;
+                    for j in 0..6 {
+                        let c8 = match j % 2 {
+                            0 => v[j % 4] + v[2],
+                            1 => x2 * x2,
+                            _ => v[j % 4] / (v[j % 4] * v[j % 4] + 1.0),
+                        };
+                        m7 = m7.min(c8);
+                    }
+                    s1 = (s1 * 0.8 + m7.sin() * 0.05).tanh();
+                    if f64::exp_m1(f64::cos(x1)).powi(2) >= 1.0 {
+                        acc2 += v[k6 % 4].sin() * 0.5;
+                    } else {
+                        s1 = 0.8 * s1 + 0.05 * f64::acosh(f64::powi(x1, 2) + 1.5).tanh();
+                    }
+                    s0 = (s0 * 0.8 + x2 * 0.2).sin();
+                }
+            } else if f64::cosh((f64::cos(v[n % 4]) * 0.9).atanh().sin()) < s0 {
+                s1 = (s1 * 0.8 + prog_104((f64::to_radians(s1) * 20.0).tanh() * 2.0, x2.tanh(), s0, v, 6) * 0.005).sin();
+            }
+        }
+        let v10 = match n {
+            0 | 2 => {
+                let v9 = prog_104(f64::tanh(v[0] - acc2) * 2.0, f64::sin(f64::sqrt(x2.powi(2) + 0.5)), v[n % 4].tanh().exp().sin() * 2.0, v, n);
+                s1.hypot(x0) + f64::tanh(v9)
+            }
+            4..=5 => x2.clamp(-0.5, 1.5),
+            6 => prog_104(v[2].abs().cos() * 2.0, 0.5, s0, v, n),
+            _ => {
+                let x2 = (f64::sin(x2) * 1.2).tan();
+                -x2
             }
         };
-        let mut k5 = 0;
-        while k5 < 6 && x0.tanh().exp2() < 0.5_f64.log(x0 * x0 + 2.0) {
-            k5 += 1;
-            s0 = s0.mul_add(0.5, (0.5 * v4).sin() * 1.0);
-            s0 = s0 * 0.75 + (x2 + s0).cos() * 0.1;
+        acc2 += prog_104(1.2, f64::acosh(s1 * s1 + 2.0).cos() * 2.0, 0.5, v, n).cos() * 0.02;
+        s0 - acc2.tanh() + v10.tanh() + f64::tanh(x2) * std::f64::consts::FRAC_1_PI
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[2] * v[2] + 1.0).log(x0.powi(2) + 2.0).tanh() * 2.0;
+        let mut s1 = p.1 / (p.1.cos() + 2.0);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = v;
+        a3[1] *= 0.75;
+        a3[3] += f64::clamp((p.0 * p.0 + 1.0).recip(), (p.0 * 1.25).sin() - 1.5, s1.tanh() + 1.5).sin();
+        s1 *= 0.6;
+        s1 += 0.05 * a3[1].cos();
+        a3 = v;
+        let v4 = a3[n % 4] / (a3[n % 4] * a3[n % 4] + 0.5) + a3[n % 4] * a3[n % 4];
+        if v4.to_radians() * 20.0 > s1 / 3.0 {
+            s1 *= 0.6;
+            s1 += 0.005 * prog_100((f64::acosh(p.0.powi(2) + 1.5).to_radians() * 50.0).cos() * 2.0, 0.5, f64::sin((p.1 * p.1 + 1.0).cbrt() / ((1.5 - x0).powi(2) + 0.5)) * 2.0, v, n).tanh();
+        } else if !(n == 0) {
+            acc2 += prog_11((x0 / 2.0 - (p.0 * p.0 + 0.5).sqrt()).tanh(), f64::tanh((v4.tanh() * 0.5).ln_1p()), 2.0, v, n).sin() * 0.005;
+        } else {
+            s0 = s0.mul_add(0.75, (f64::exp_m1(f64::cos(a3[0])).powi(2) + 0.5).recip().tanh() * 0.05);
         }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if !(k6 > 3) {
-                break;
+        match n {
+            0 => {
+                let v5 = prog_42((s0 + p.0).mul_add(f64::asinh(p.1), x0).tanh(), 1.5, (-a3[n % 4]).cos() * 2.0, v, n);
+                s1 = (s1 * 0.75 + f64::sin(v5) * 0.005).tanh();
             }
-            let v7: f64 = (x2 * x2 + 0.5).atan2(v[k2 % 4]).tanh().exp();
-            let v10 = match n + k2 {
-                2 => {
-                    for _ in 0..3 {
-                        s0 = (s0 * 0.5 + f64::acosh(s0 * s0 + 1.5).cos().exp_m1() * 0.05).sin();
-                        acc1 += (x0 * v4).cos().tanh() * 0.1;
-                        let v8 = if (f64::cos(x1) * 2.0).cosh() < 0.5 {
-                            v7.sin()
-                        } else {
-                            let x0 = f64::sin(x1).exp2();
-                            f64::atanh(x0.cos() * 0.9)
-                        };
-                        s0 = 0.6 * s0 + 0.02 * v8.cos().cos();
+            1 => {
+                acc2 += (x0 + s0.atan()).tanh() * 0.5;
+                let v7: f64 = 'b0: {
+                    let v6 = s0 * a3[n % 4];
+                    if s0.sin() + v6.atan() >= 0.5 {
+                        break 'b0 v6.cos();
                     }
-                    let x0: f64 = x1 + v7;
-                    let v9 = v7;
-                    s0 * x2 + x0.cos() + f64::tanh(v9)
-                }
-                3..=5 => {
-                    for j in 0..v.len() {
-                        acc1 += (v[j].powi(2) + 2.0).acosh().tanh() * 0.1;
-                        acc1 += 0.1 * ((0.5 - x1).tanh() * 0.9).asin().cos();
+                    f64::exp2((v4 - p.1).sin())
+                };
+                acc2 -= 0.25 * v7.tanh();
+            }
+            2 => {
+                s0 *= 0.5;
+                s0 += 0.05 * (s0.powi(2) + 1.0).cbrt().sin();
+                s1 = (s1 * 0.75 + (acc2 * acc2 + 1.0).sqrt() * 0.01).sin();
+            }
+            _ => {
+                s1 *= 0.75;
+                s1 += 0.01 * f64::sin(f64::powf(a3[n % 4] * a3[n % 4] + 0.5, 1.5));
+                acc2 -= 0.2 * (acc2.cos() - f64::atan2(x0.powi(2) + 1.0, v[n % 4])).cos();
+            }
+        }
+        let mut k8 = 0;
+        while k8 < 6 {
+            k8 += 1;
+            let v10 = match k8 % 3 {
+                PHASE_A => f64::sin(v[3].cos().cosh()),
+                PHASE_C => v[k8 % 4].powi(3) + x0,
+                _ => {
+                    for u in v {
+                        acc2 -= 0.05 * (s1 + a3[1]).tanh();
+                        acc2 += u.tanh() * 0.05;
+                        let v9 = f64::ln_1p(v[k8 % 4].sin() * 0.5);
+                        acc2 += v9.sin() * 0.05;
                     }
-                    0.25 - v4
+                    s0.tanh()
                 }
-                6 => ((v4.powi(2) + 0.5).sqrt().tanh() * 0.9).atanh(),
-                _ => v7 / 4.0,
             };
-            s0 = (s0 * 0.5 + (SCALE + x0) / ((s0 * s0 + 2.0).ln().tanh() + 2.0) * 0.1).sin();
-            if k6 >= 4 {
-                break;
+            if f64::atan(f64::exp(f64::sin(s0))) <= -1.0 {
+                s0 = (s0 * 0.5 + (s0 * s0 + 1.0).cbrt() * 0.75).tanh();
+            } else if (p.0 + p.1) / (f64::powi(v[0].powi(2), 2) + 1.5) > 0.0 || k8 < n {
+                s1 = s1.mul_add(0.8, (s1.cos() * 0.9).atanh().sin() * 0.02);
+                s0 *= 0.5;
+                s0 += 0.02 * f64::cos(v10.sin());
+                if 0.35 - p.0 > s0 {
+                    let v4 = prog_104(s0, x0, f64::cos(s1 + v4), v, k8);
+                    s1 = 0.6 * s1 + 0.2 * (v[2] - p.1).sin();
+                    s0 = (s0 * 0.5 + v4.tanh() * 0.005).sin();
+                } else {
+                    let v11: f64 = f64::tan(s0.sin() * 1.2) + s1 / (v4 * v4 + 1.5);
+                    acc2 += v11.tanh() * 0.25;
+                }
+            } else {
+                s0 = 0.5 * s0 + 0.02 * v10.cos().sin();
             }
-            acc1 -= f64::tanh(f64::sin(v7) + v10.tanh()) * 0.05;
+            s0 = (s0 * 0.75 + p.1.tanh().exp() * 0.05).tanh();
+            acc2 += v10.sin().cos() * 0.25;
         }
-        for _ in (1..=6).step_by(2) {
-            let v11 = (x2 * x2 + 1.0).atan2(v4);
-            acc1 += s0.tanh().exp().tanh() * 0.5;
-            s0 = f64::mul_add(s0, 0.5, (x1.powi(2) * (x1 * x1 + 1.0).log10()).cos() * 0.1);
-            s0 = (s0 * 0.8 + v11.cos() * 0.05).sin();
+        f64::cos(s0) - s1.sin() - acc2.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let (x1, x2) = p;
+        let mut s0 = T::tanh(v[n % 4]).exp2();
+        let mut acc1: T = 0.0;
+        for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            let v4 = if n % 3 == 1 {
+                ((x0 + x2).cos() * 0.9).atanh()
+            } else {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = T::from_usize(j).unwrap();
+                    acc1 = acc1 + 0.1 * T::cos(u.tanh() * T::ln_1p(fj.cos() * 0.5));
+                    s0 = s0 * 0.8 + (x0.powi(2) + 1.5).acosh().cos().exp().sin() * 0.02;
+                    let v3 = match j {
+                        1..=2 => {
+                            let x0 = (x2.sin() * 0.9).atanh();
+                            s0 + x0.tanh()
+                        }
+                        _ => {
+                            let v2 = x2 + x1;
+                            T::ln(T::powi(x2, 2) + 0.5) + T::cos(v2)
+                        }
+                    };
+                    s0 = s0.mul_add(0.5, T::sin(v3.tanh()) * 0.05);
+                }
+                1.2 - x1
+            };
+            acc1 = acc1 + 0.25 * T::min(v4.sin().sinh(), v[1].tanh().exp_m1()).cos();
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                let v6 = T::atanh(fi.cos().sin() * 0.9);
+                let v7 = (x2 * x2 + 0.5).recip();
+                s0 = s0 * 0.5 + T::sin(v7 / (v[i % 4] * v[i % 4] + 0.5)) * 0.05;
+                acc1 = acc1 - T::cos(v6) * 0.1;
+            }
         }
-        x1 + x2 - s0 - acc1.tanh() - v4 * 0.25 - x1
+        for &t in v.iter() {
+            if T::cos(x1.tanh().exp_m1()).sinh() > 0.0 && n == 1 {
+                continue;
+            }
+            let v8 = prog_20(x0, x2.atan().cos(), T::exp2(x2.sin()).cos() * 2.0, &v, 2);
+            acc1 = acc1 - 0.5 * (x1 * x0).sin();
+            s0 = 0.8 * s0 + 0.005 * T::tanh(t.sin() + v8.sin());
+        }
+        let v9 = v.iter().fold(0.0, |r, &z| r + (T::cos(T::powf(x1.powi(2) + 1.0, 0.3)).exp2() + T::sin(z)));
+        if prog_20(T::abs(v9).cos(), x2, x0, &v, n) > -0.5 {
+            return T::log10(T::log2(x0 * x0 + 1.0).powi(2) + 1.0);
+        }
+        let v14 = match n {
+            0 => {
+                let v10 = T::acosh(x1 * x1 + 1.5);
+                v10.cos()
+            }
+            g if g > 1 => {
+                let v11 = x1 / (T::recip(v[n % 4] * v[n % 4] + 1.0).powi(2) + 0.5);
+                T::exp2(x0.cos()) + v11.sin()
+            }
+            _ => {
+                for i in 0..n {
+                    s0 = T::mul_add(s0, 0.75, v[3].atan2(T::powi(v9, 2) + 1.0).tanh() * 0.01);
+                    acc1 = acc1 + 0.25 * (v[n % 4] * v[n % 4]).sin();
+                    let mut m12 = s0;
+                    for j in 0..i {
+                        m12 = T::min(v[(j * 3) % 4].powi(3), m12);
+                    }
+                    s0 = s0 * 0.8;
+                    s0 = s0 + 0.01 * m12.tanh().sin();
+                }
+                let v13 = ((-x1).tanh() + 2.0).cbrt();
+                prog_20::<T>(x2, (v[n % 4] + v9).tanh() * 2.0, x0 * 1.5, &v, n) + T::sin(v13)
+            }
+        };
+        s0.tanh() - acc1.sin() - v14
     }
 
     pub const SCALE: f64 = 0.75;

@@ -142,8 +142,11 @@ pub mod random_programs_dual {
     pub type ValueAndGrad = fn(f64, f64, f64, [f64; 4], usize) -> (f64, Gradient);
     pub type Vjp = fn(f64, f64, f64, [f64; 4], usize, f64) -> Gradient;
     pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
+    pub type ValueAndGrad32 =
+        fn(f32, f32, f32, [f32; 4], usize) -> (f32, (f32, f32, f32, [f32; 4]));
 
-    /// One generated program with its companions and its dual-number mirror.
+    /// One generated program with its companions and its dual-number mirror (and, for a
+    /// program generic over its float type, `_value_and_grad` in `f32`).
     pub struct Program {
         pub name: &'static str,
         pub primal: Primal,
@@ -151,8357 +154,8214 @@ pub mod random_programs_dual {
         pub value_and_grad: ValueAndGrad,
         pub vjp: Vjp,
         pub dual: Mirror,
+        pub value_and_grad32: Option<ValueAndGrad32>,
     }
 
     /// The largest `n` the programs are meant for.
     pub const N_MAX: usize = 6;
 
-    pub fn prog_0_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * (x1 * x2)).cos() * c(2.0);
-        let mut s1 = (v[n % 4].cos() * c(1.5)).sinh().tanh() * c(2.0);
-        let mut s2 = (v[n % 4].powi(2) + c(0.5)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * ((d_max(r, v[0], margin).powi(2) + c(0.5)).sqrt() + p.tanh()).sin());
-        match n % 4 {
-            0 | 2 => {
-                s0 = (s0 * c(0.8) + d_copysign(x1, v4, margin) * c(0.2)).sin();
-                if n % 2 == 0 && ge(acc3 + s0, c(0.5), margin) {
-                    let v5 = (s1.powi(2) + c(1.0)).recip() + x2 * x2;
-                    s0 *= c(0.5);
-                    s0 -= c(0.05) * d_max((v5.powi(2) + c(2.0)).sqrt(), acc3 + v5, margin).cos();
-                } else {
-                    s1 = s1.mul_add(c(0.75), (s2.powi(2) + c(1.0)).powi(-3) * c(0.01));
-                }
-            }
-            _other => {
-                let v6 = s0.sin();
-                acc3 += d_atan2(v[n % 4], x1.powi(2) + c(1.0)).atan().cos();
-                s1 = c(0.75) * s1 + c(0.02) * v6;
-            }
-        }
-        let a7 = [(v4.tanh() * c(2.0)).cosh(), (x1.cos() * c(0.5)).ln_1p(), c(SCALE) + d_powf(c(0.5_f64), acc3.sin()), v[n % 4] + s0];
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            acc3 -= c(0.4) * (s2 * s2 + c(2.0)).acosh().cos();
-            s1 = s1.mul_add(c(0.75), c(0.25) * v[0] * c(1.0));
-            if k8 >= 5 || gt(a7[n % 4].cos().exp_m1(), c(0.5), margin) {
-                break v4.cos().exp().cos();
-            }
-        };
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            if le(s0.atan().tanh().exp(), v4, margin) {
-                s2 = (s2 * c(0.6) + (s1.cos() * c(1.2)).tan() * c(0.02)).tanh();
-                s2 *= c(0.8);
-                s2 += c(0.5) * (a7[1].tanh().cosh().sin() + c(2.0)).cbrt().sin();
-            } else {
-                acc3 += c(0.5) * s0.sin();
-            }
-            s1 *= c(0.6);
-            s1 += c(0.1) * (s1 * v9).sin();
-            if k10 >= 3 {
-                break;
-            }
-        }
-        let mut k11 = 0;
-        let v13: Dual64 = loop {
-            k11 += 1;
-            s0 = (s0 * c(0.75) + s0.cos().sinh() * c(0.1)).sin();
-            let v12 = (x0.sin().exp2().powi(2) + c(1.0)).log2();
-            if k11 >= 6 {
-                break a7[k11 % 4].tanh().exp();
-            }
-            acc3 += v12.sin().sin() * c(0.25);
-        };
-        s0 - s1 * c(0.25) - s2.cos() + acc3.cos() + a7[1] * c(0.5) + v9.sin() + v13
-    }
-
-    pub fn prog_1_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[1].sin();
-        let mut s1 = (x2 * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = (v[n % 4].sin().powi(2) + c(1.0)).log10();
-            s1 = (s1 * c(0.5) + x0.tanh().exp() * c(0.1)).tanh();
-        }
-        for i in (0..n).rev() {
-            let v4 = -(s1.tanh() * c(0.9)).atanh();
-            let mut m5 = x1;
-            for j in 1..=2 {
-                m5 = d_max(m5, c(1.5) - a3[i % 4] * x0 + v[j], margin);
-            }
-            s0 = c(0.5) * s0 + c(0.1) * (x0 * x0).sin();
-            acc2 -= c(0.25) * (v4.cos() - m5.cos()).tanh();
-        }
-        let v6 = if n == 6 {
-            d_copysign(x1, a3[1], margin)
-        } else {
-            s0.cos()
-        };
-        let v10 = match n {
-            0..=1 => {
-                let x1 = (x1 * x1 + c(0.5)).sqrt();
-                let v7 = x0.powi(3);
-                prog_0_dual(x2, v6, c(2.0), &v, n, margin) + x1.tanh() + v7.tanh()
-            }
-            2 | 4 => {
-                let v8 = prog_0_dual((c(1.2) - v[n % 4]).cos() * c(2.0), s0, c(1.5), &v, 2, margin);
-                s1 = c(0.6) * s1 + c(0.4) * x2.cos().tanh();
-                d_log(c(2.0_f64), v[n % 4].powi(2) + c(2.0)) + v8.sin()
-            }
-            5 => {
-                let v9 = prog_0_dual(x0, a3[n % 4].sin() * c(2.0), x1, &v, 0, margin);
-                d_min(x2, x1, margin) + v9.tanh()
-            }
-            _ => (a3[n % 4] * a3[n % 4] + c(2.0)).sqrt(),
-        };
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            s0 = c(0.8) * s0 + c(0.02) * d_log(x1.powi(2) + c(1.0), (s0.cos() * c(0.9)).acos().powi(2) + c(2.0)).tanh();
-            s0 = s0.mul_add(c(0.8), (s0 * s0 + c(1.5)).acosh().tanh() * c(0.1));
-            if le(v6.sin(), c(0.0), margin) {
-                return x0;
-            }
-            if k11 >= 2 || gt(v10, c(SCALE) + s0, margin) {
-                break x0.tanh();
-            }
-        };
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            s1 *= c(0.8);
-            s1 += c(0.2) * v10.cos();
-            acc2 += c(0.25) * (x2 + x1).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                let v14 = d_powf((a3[(j + k11) % 4] * a3[(j + k11) % 4]).powi(2) + c(1.0), (x0.tanh() * c(0.9)).atanh().sin());
-                acc2 += (s1.powi(2) + c(2.0)).ln().cos() * c(0.05);
-                s1 *= c(0.75);
-                s1 += c(0.1) * d_atan2(v14 * v14 + c(0.5), x1).cos();
-                s0 = (s0 * c(0.6) + u.cos() * c(0.4)).sin();
-            }
-            if k13 >= 6 {
-                break;
-            }
-        }
-        let mut k15 = 0;
-        while k15 < 4 && le((s0 * s0 + c(2.0)).acosh(), c(0.0), margin) {
-            k15 += 1;
-            let v18 = match k13 {
-                1 => ((x1 - c(0.65)).powi(2) + c(1.0)).log(2.0),
-                2..=3 => {
-                    let x0 = (v[3].cos() * c(0.5)).ln_1p();
-                    let v16 = (x1 * v12).tanh().sinh();
-                    v16.cos() + x0.tanh()
-                }
-                g if g > 4 => {
-                    let v17 = x0.asinh();
-                    s1 = c(0.6) * s1 + c(0.05) * ((a3[3 - k11].sin() * c(0.9)).atanh() + a3[3 - k11]).tanh();
-                    v12.sin().exp() + v17.sin()
-                }
-                _ => v6 * s0,
-            };
-            let v19 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.25) * (x0.atan() + p.sin()).sin());
-            let v20 = x1 / ((x1 + a3[n % 4]).tanh() + c(2.0));
-            s0 = (s0 * c(0.75) + v10 * (s1.powi(2) + c(1.0)).recip() * c(0.02)).sin();
-            s1 = (s1 * c(0.6) + (v18.cos() + v19.sin() + v20.sin()) * c(0.02)).sin();
-        }
-        x0 + x1 * c(0.75) - s0 - s1 + acc2.sin() - a3[2] + v6.sin() - v10.cos() + v12.sin() + (d_min(v12, v[k15 % 4], margin) - d_copysign(v12, v6, margin))
-    }
-
-    pub fn prog_2_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).recip();
-        let mut s1 = v[n % 4].sin() * x2.tanh().exp_m1();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = match n % 3 {
-            MODE_A if n < 4 => (x0 + x2).cos(),
-            1 => {
-                let v3 = (x1.powi(3).powi(2) + c(1.0)).log2();
-                s0 = (s0 * c(0.5) + acc2.cos().exp2() * c(1.0)).sin();
-                (s0 * v3).tanh()
-            }
-            _other => {
-                acc2 += (x0 * x1).sin();
-                s1.sin()
-            }
-        };
-        let mut k5 = 0;
-        while k5 < 3 && gt(d_log(c(1.5_f64), x0.tanh().exp().powi(2) + c(2.0)), (x0.sin() * c(1.2)).tan(), margin) {
-            k5 += 1;
-            let v6 = v[k5].atan() / (d_hypot(x0, x1, margin).powi(2) + c(0.5));
-            if lt(v4, x0, margin) || k5 % 2 == 0 {
-                let x1: Dual64 = v[3 - k5] - s1;
-                for j in 0..5 {
-                    let v7 = v6 * x0;
-                    match j % 4 {
-                        0 => {
-                            s0 = c(0.5) * s0 + c(0.2) * (v4.cos() * c(0.9)).asin().sin();
-                            let v8 = s1.powi(2) * x2;
-                            s1 = s1 * c(0.6) + v8.tanh().cos() * c(0.02);
-                        }
-                        MODE_B | 3 => {
-                            let v9 = (s0.powi(2) + c(1.0)).log2() - v6.sin();
-                            s1 = (s1 * c(0.8) + (s0.powi(2) + c(0.5)).recip().cos() * c(0.1)).tanh();
-                            acc2 -= c(0.1) * v9.tanh();
-                        }
-                        _ => {
-                            s0 *= c(0.8);
-                            s0 += c(0.02) * x1.mul_add(s0, v[n % 4]).tanh();
-                            acc2 += v7.tanh() * c(0.1);
-                            if k5 < 1 {
-                                break;
-                            }
-                        }
-                    }
-                    acc2 -= c(0.1) * ((x0 + v7).powi(2) + c(1.0)).recip();
-                }
-                acc2 -= x1.sin().tanh() * c(0.5);
-            } else if k5 > 1 && le((v4 * v4 + c(1.0)).cbrt(), x0, margin) {
-                acc2 += ((s1.sin() * c(1.5)).sinh().powi(2) + c(1.0)).log(3.0).cos() * c(0.5);
-                if gt((s1.sin() * c(1.5)).cosh(), -c(0.5), margin) {
-                    s1 = (s1 * c(0.8) + x0.sin() * c(0.2)).sin();
-                    continue;
-                }
-            } else {
-                let x2 = d_hypot(x2, x1, margin);
-                s1 = s1.mul_add(c(0.5), x2.tanh() * c(0.25));
-            }
-            let v10 = v.iter().map(|&p| v[1] / (p.powi(2) + c(1.0)) / (p * p + c(1.5))).sum::<Dual64>();
-            acc2 -= v[k5].cos().exp().sin() * c(0.5);
-            acc2 -= c(0.2) * (v6.sin() - v10.sin()).sin();
-        }
-        let v11 = if !(k5 == 1 && lt((d_min(x0, v4, margin).powi(2) + c(1.0)).sqrt(), -c(1.0), margin)) {
-            (x1.tanh() * c(0.5)).ln_1p()
-        } else if lt(x1.tanh().exp_m1(), c(0.0), margin) {
-            v[k5].cos()
-        } else {
-            (v[k5].powi(2).powi(2) + c(2.0)).ln()
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v12 = (x2 * fi).cos();
-            if ge((x0.tanh() * c(0.9)).atanh() + x0, v12.atan(), margin) || k5 > 0 {
-                s0 = c(0.75) * s0 + c(0.1) * (x2 / (v11 * v11 + c(1.0))).asinh().cos();
-                if i % 2 == 0 && ge(v[i % 4].tanh(), -c(0.25), margin) {
-                    break;
-                }
-            } else {
-                s0 = (s0 * c(0.5) + (-(s0 * x0)) * c(0.1)).sin();
-                if i < 2 && le(v11 / (x2 * x2 + c(0.5)), c(0.5), margin) {
-                    let v13: Dual64 = d_atan2(v[3] * v[3] + c(0.5), x1);
-                    s0 = s0 * c(0.5) + d_to_radians(v4) * c(20.0) * c(1.0);
-                    acc2 += c(0.25) * v13.sin().cos();
-                } else if gt((s1.powi(2) + c(1.0)).powi(-1), -c(0.25), margin) {
-                    acc2 += fi.tanh() * c(0.25);
-                }
-                s1 = c(0.8) * s1 + c(0.2) * x1.sin();
-            }
-            if gt(v[(i + k5) % 4] + fi, fi + v[0], margin) || i % 2 == 0 {
-                s0 = s0.mul_add(c(0.8), (v[3] - x2).tanh() * c(0.1));
-                if le((v11 * v11 + c(1.5)).acosh(), fi, margin) && i > 2 {
-                    return (v12 * v12 + c(2.0)).acosh();
-                }
-                let v4: Dual64 = s1;
-                acc2 += v4.cos().sin() * c(0.25);
-            } else {
-                s0 = c(0.6) * s0 + c(0.4) * v[2].cos();
-            }
-            s0 = (s0 * c(0.5) + (s0.cos() + c(2.0)).cbrt() * c(1.0)).tanh();
-        }
-        let v16 = match k5 % 4 {
-            0..=1 => {
-                let v14 = d_abs(x2 * x2, margin);
-                acc2 -= (v11 - x1).cos();
-                (v11 * v11 + c(0.5)).recip() + v14.cos()
-            }
-            3 => {
-                let v15 = v[k5].cos().exp();
-                v15.tanh()
-            }
-            _ => x1.sin().exp(),
-        };
-        if le(v16.tanh().asinh(), x1 - x2, margin) || n % 3 == 1 {
-            return (v[k5].tanh() * c(1.5)).cosh();
-        }
-        s0.tanh() - s1 * c(0.75) - acc2.cos() + v11 * c(0.25) + (-x0) * v[k5]
-    }
-
-    pub fn prog_3_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_powf(v[n % 4].sin().cosh().powi(2) + c(1.0), x1.sin()).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = c(0.8) * s0 + c(0.05) * x0.cos().exp().tanh();
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc1 += prog_0_dual(x2, c(1.2), (x2.tanh() * c(1.2)).tan().tanh(), &v, n, margin).sin() * c(0.005);
-            if lt((d_to_radians(v[i % 4]).powi(2) + c(1.0)).log2(), -c(0.5), margin) {
-                return v[i % 4] - fi;
-            }
-            acc1 += c(0.5) * x1.mul_add(x2, x0).tanh();
-        }
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (x0 - x2 + p.cos() + q.sin()).tanh()).product::<Dual64>();
-        for i in (0..4).rev() {
-            let fi = c(i as f64);
-            match i % 2 {
-                0 => {
-                    for j in 0..n {
-                        let fj = c(j as f64);
-                        let v3 = if le((v2.tanh() * c(0.9)).asin(), -c(0.5), margin) {
-                            let x1 = ((fj - x1).powi(2) + c(1.0)).log2();
-                            x0 + (v[0].powi(2) + c(2.0)).acosh() + x1.sin()
-                        } else if gt(x1, c(0.5), margin) {
-                            x2.powi(2)
-                        } else {
-                            d_to_radians(x0)
-                        };
-                        let v5 = match n {
-                            MODE_A => ((s0 * s0 + c(1.0)).recip().sin() * c(1.5)).cosh(),
-                            1 | 3 => {
-                                acc1 -= (x1 / (v3.tanh() + c(2.0))).sin() * c(0.05);
-                                (x1 * x1).ln_1p().cos()
-                            }
-                            g if g > 4 => {
-                                let x2 = c(SCALE) + x2;
-                                let v4 = x2.atan();
-                                (d_powf(v[j % 4].powi(2) + c(1.0), fj.sin()).sin() * c(0.9)).asin() + v4.cos()
-                            }
-                            _other => (-x2) + v3,
-                        };
-                        s0 = (s0 * c(0.8) + fj * c(1.0)).tanh();
-                        acc1 -= (v3.tanh() + v5.tanh()).cos() * c(0.05);
-                    }
-                    let v6 = (x1 * x1 + c(1.0)).log10() / (v2.tanh().cosh().powi(2) + c(0.5));
-                    acc1 += v6.cos() * c(0.5);
-                }
-                1 => {
-                    let v7 = v2.cos().exp2().cos();
-                    s0 = s0 * c(0.6) + (fi * fi + c(1.0)).log(3.0).tanh().exp().sin() * c(1.0);
-                    match i {
-                        0..=1 => {
-                            s0 = (s0 * c(0.75) + (v[n % 4] - v7) * c(0.1)).tanh();
-                            acc1 += (s0 * s0 + c(1.0)).powi(-1) / (x2.atan().powi(2) + c(1.0)) * c(0.5);
-                        }
-                        MODE_C if n > 1 => {
-                            continue;
-                        }
-                        MODE_D => {
-                            s0 *= c(0.8);
-                            s0 += c(0.02) * (v2.powi(3) + s0.sin().exp2()).sin();
-                        }
-                        _other => {
-                            acc1 += c(0.5) * d_abs(x0, margin).cos();
-                        }
-                    }
-                    acc1 += v7.tanh() * c(0.5);
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).sqrt() * c(0.2)).sin();
-                    if ge(d_log(c(2.0_f64), v2 * v2 + c(2.0)).sin(), c(0.25), margin) {
-                        continue;
-                    }
-                }
-            }
-            s0 = c(0.6) * s0 + c(0.4) * v[i].tanh();
-            s0 = s0 * c(0.75) + s0.mul_add(fi, s0).sin() * c(0.05);
-        }
-        s0 * c(0.75) - acc1.sin() + v2 - d_to_radians(v2) * c(50.0) * v[n % 4]
-    }
-
-    pub fn prog_4_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (x2 * x2 + c(0.5)).cbrt().sin().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        if le(v[2].cos(), -c(0.5), margin) && n % 2 == 0 {
-            return acc1 / c(4.0);
-        }
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            s0 = s0 * c(0.5) + s0.atan().tanh() * c(0.5);
-            let v3 = (x2.tanh() * c(1.2)).tan() - s0;
-            if k2 >= 3 || gt(x1.sin().sinh().cos(), -x2, margin) {
-                break x0.mul_add(x1, x0);
-            }
-            acc1 += v3.tanh() * c(0.25);
-        };
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            acc1 += c(0.5) * (x1 - x0.mul_add(x0, x0)).tanh();
-            if m5 % 3 == 1 && le(v4 / ((-x0).cos() + c(2.0)), c(0.0), margin) {
-                m5 += 1;
-            }
-            match i {
-                1 => {
-                    s0 = s0.mul_add(c(0.8), (t * v4).cos() * c(0.02));
-                    s0 = s0 * c(0.8) + d_clamp((v[k2].powi(2) + c(0.5)).ln(), -c(1.5), c(1.5), margin).sin() * c(0.1);
-                }
-                g if g > 2 => {
-                    let v6 = (v[3].tanh() * c(2.0)).cosh();
-                    s0 = s0 * c(0.8) + v6.sin() * c(0.02);
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.8), ((x2 - s0).powi(2) + c(1.5)).acosh().cos() * c(0.01));
-                }
-            }
-            acc1 -= c(0.5) * t.cos().sin();
-        }
-        let c7 = c(m5 as f64);
-        let len8 = v.len();
-        'l2: for i in 0..len8 {
-            let fi = c(i as f64);
-            let v10 = match i {
-                PHASE_A => {
-                    acc1 -= v4.atan().sin() * c(0.5);
-                    (v[i].tanh() * c(0.9)).asin()
-                }
-                g if g > 1 => {
-                    let v9 = d_min(c(0.5_f64), x0 * x0, margin);
-                    (c7.powi(2) + c(2.0)).acosh() + v9.cos()
-                }
-                _other => d_log(fi * fi + c(1.0), x0 * x0 + c(2.0)) - x1,
-            };
-            let v11 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, ((p.tanh() + c(2.0)).cbrt().cos() + c(2.0)).cbrt(), margin));
-            s0 = (s0 * c(0.6) + x1.sin() * c(0.4)).tanh();
-            for _ in 0..i {
-                if k2 % 3 == 1 {
-                    break 'l2;
-                }
-                let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| v[3].cos().exp2() + p.sin() + q.tanh()).sum::<Dual64>();
-                s0 = s0 * c(0.6) + s0.powi(2).sin() * c(0.1);
-                s0 *= c(0.75);
-                s0 -= c(0.01) * v12.cos();
-            }
-            s0 = s0.mul_add(c(0.5), (v10.tanh() + v11.cos()).tanh() * c(0.1));
-        }
-        x0 + x1 * c(0.75) + s0 * c(1.5) - acc1.sin() + v4.tanh() - c7.cos()
-    }
-
-    pub fn prog_5_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = d_max(-c(3.0_f64), v[n % 4] * x0, margin).cos() * c(2.0);
-        let mut s1: Dual64 = d_abs(v[3], margin);
-        let mut s2 = (s0 * s0 + c(1.0)).log10();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = d_max(s1 / (x0 * x0 + c(1.0)), d_max(s0, s1, margin), margin);
-        let v5 = v4.asinh();
-        match n {
-            0..=1 => {
-                let v6 = x0;
-                s0 = c(0.8) * s0 + c(0.2) * v6.cos().cos();
-            }
-            g if g > 2 => {
-                s0 = s0.mul_add(c(0.75), (v5 - acc3).tanh() * c(0.02));
-                let v7 = x1.sin().exp();
-                acc3 += v7.cos();
-            }
-            _other => {
-                let v4 = v5 + s2;
-                acc3 -= c(0.25) * v4.cos();
-            }
-        }
-        'l0: for i in 0..v.len() {
-            s1 = c(0.75) * s1 + c(0.05) * (x0 / (v5.cos() + c(2.0))).asinh().sin();
-            for &u in v.iter() {
-                let v8 = x1 / (x1.powi(2) + c(1.0)) * (v[i].powi(2) + c(1.0)).log(3.0);
-                match i % 3 {
-                    0 => {
-                        acc3 -= c(0.1) * (s0 * u).cos();
-                        if le((d_clamp(s2, -c(0.5), c(1.5), margin).powi(2) + c(1.5)).acosh(), c(0.0), margin) {
-                            s2 = s2.mul_add(c(0.75), (v8 * v8 + c(2.0)).sqrt().sin() * c(0.02));
-                            continue;
-                        }
-                    }
-                    2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.6) + s0 * c(0.4)).sin();
-                        if lt(v8.mul_add(s1, u), c(0.5), margin) {
-                            break;
-                        }
-                    }
-                }
-                s0 = (s0 * c(0.75) + (v4 / (x2 * x2 + c(1.0)) - (v8.powi(2) + c(1.0)).log10()) * c(0.05)).tanh();
-            }
-            let mut k9 = 0;
-            while k9 < 3 && gt((s2.cos() * c(0.9)).acos(), x2, margin) {
-                k9 += 1;
-                let v10: Dual64 = (x1.powi(2) + c(1.0)).recip();
-                acc3 -= (v10.tanh() * c(0.9)).asin().sin() * c(0.1);
-                if le((s0.cos() * c(0.9)).asin(), -c(1.0), margin) {
-                    break 'l0;
-                }
-            }
-        }
-        x1 * c(1.5) - x2.sin() + s0 + s1 * c(0.25) - s2 - acc3.sin() + v5 - d_powf(x1.powi(2) + c(1.0), x2.tanh())
-    }
-
-    pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[n % 4] + c(2.5)).tanh() * c(2.0);
-        let mut s1: Dual64 = c(0.65) * (v[n % 4].cos() * c(0.9)).atanh();
-        let mut s2 = d_hypot(s1, x2, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4: Dual64 = c(0.0);
-        for i in 1..n {
-            let c5: Dual64 = if n % 2 == 0 {
-                (x0 + x1).mul_add(x1 + c(1.5), x0 + x1) + v[(i + n) % 4]
-            } else {
-                x0 * x0
-            };
-            m4 = d_min(m4, c5, margin);
-        }
-        acc3 -= c(0.25) * m4.tanh();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            match n {
-                PHASE_A => {
-                    break;
-                }
-                1..=3 => {
-                    let v7 = c(0.5) * s2 * (x0 - c(1.5));
-                    acc3 += v7.tanh().tanh();
-                }
-                5 => {
-                    let x1 = d_min(x2, v[(k6 + n) % 4], margin).tanh().exp2();
-                    let v8 = (x0.tanh() * c(1.5)).cosh();
-                    acc3 -= (x1.tanh() + v8.tanh()).cos() * c(0.75);
-                }
-                _ => {
-                    s2 = (s2 * c(0.6) + prog_0_dual(x2.cos().sin().cos(), x2, c(0.75), &v, 6, margin) * c(0.005)).sin();
-                    let v9 = d_hypot(s0, x2, margin);
-                    s0 = s0.mul_add(c(0.8), v9.cos() * c(0.1));
-                }
-            }
-            let mut m10: Dual64 = prog_0_dual(x0.cos().tanh() * c(2.0), d_log((s1 + s0).powi(2) + c(1.0), x0 * x0 + c(2.0)).tanh() * c(2.0), (x2 + c(0.25)).tanh() * c(2.0), &v, n, margin).tanh();
-            for j in 1..=2 {
-                m10 = d_max(m10, c(0.5) - v[j].powi(2), margin);
-            }
-            s1 = (s1 * c(0.8) + m10.sin() * c(0.005)).sin();
-            if !(n % 2 == 0 && gt(x1, c(1.0), margin)) {
-                s1 = s1 * c(0.8) + s0.tanh().cos() * c(0.2);
-                break;
-            }
-            if k6 >= 2 || ge(x2.cos(), v[3 - k6].powi(3), margin) {
-                break;
-            }
-        }
-        let mut k11 = 0;
-        while k11 < 3 && le(x0 - c(2.5), c(1.0), margin) {
-            k11 += 1;
-            let mut m12: Dual64 = -c(2.5);
-            for j in 1..4 {
-                m12 = d_max(m12, (x2.sin() * c(0.9)).atanh() + v[3 - j], margin);
-            }
-            s1 = c(0.5) * s1 + c(0.05) * m12.cos().sin();
-            let v13 = ((x1.sin() * c(0.9)).asin().tanh() * c(0.9)).atanh();
-            acc3 -= prog_0_dual(v[3 - k11].sin().exp().sin(), (v13 * v13 + c(1.0)).log(10.0).sin(), c(2.0), &v, k6, margin).sin() * c(0.005);
-        }
-        let mut m14: Dual64 = c(f64::INFINITY);
-        for i in 1..4 {
-            let c15 = match k11 {
-                1 => d_clamp(-x0, -c(0.5), c(1.5), margin),
-                g if g > 2 => x0 + v[(i + n) % 4].sin(),
-                _ => v[(i + k11) % 4] + c(2.5) - (v[(i + k11) % 4] * v[(i + k11) % 4] + c(1.0)).recip(),
-            };
-            m14 = d_min(c15, m14, margin);
-        }
-        x0 + x1 + s0 + s1 * c(0.5) + s2 - acc3 - m14.sin()
-    }
-
-    pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[3] * c(0.5)).powi(2);
-        let mut s1 = x2 / c(3.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = if n > 5 {
-            let x1 = v[1].cos().exp_m1() + x1;
-            prog_0_dual((x1 * x1 + c(0.5)).ln().cos(), s0, ((x1.tanh() * c(0.9)).acos() + v[1]).sin(), v, n, margin)
-        } else if !(n % 3 == 1) {
-            d_copysign(c(2.0_f64), x0, margin)
-        } else {
-            let x1: Dual64 = x0.cos().sin();
-            (x0.cos() * c(0.9)).acos() + x1.sin()
-        };
-        acc2 -= (x0.powi(2) + c(1.0)).recip();
-        let v4 = if ge(d_max(x0, x1, margin), d_atan2(c(3.0_f64), x1), margin) {
-            d_clamp(s0, x0.tanh() - c(1.5), x1.cos() + c(1.5), margin)
-        } else {
-            v[n % 4].cos()
-        };
-        match n % 4 {
-            MODE_A => {
-                let v4 = (d_atan2(s0.powi(2) + c(0.5), x1).powi(2) + c(1.0)).log2();
-                let v5 = prog_0_dual(c(0.25), ((d_to_degrees(v4) * c(0.01)).powi(2) + c(1.0)).log(3.0).tanh() * c(2.0), x0, v, n, margin);
-                acc2 += v5.cos() * c(0.005);
-            }
-            g if g > 1 => {
-                s0 = (s0 * c(0.8) + v4 * c(0.2)).tanh();
-            }
-            _ => {
-                s1 = c(0.6) * s1 + c(0.4) * x0.tanh();
-                s0 = c(0.8) * s0 + c(0.005) * prog_0_dual((x1 * x1 + c(0.5)).sqrt().tanh(), d_clamp(v4, -c(1.0), c(0.5), margin).tanh() * c(2.0), (acc2 - s0).tanh() * c(2.0), v, n, margin).cos();
-            }
-        }
-        let v6 = match n {
-            0..=1 => prog_0_dual(acc2.atan().cos(), acc2.tanh().exp2().tanh(), c(1.2), v, 0, margin),
-            g if g > 3 => prog_0_dual(x0, ((x0.sin() * c(0.9)).asin() * (v[3] * v4)).cos() * c(2.0), c(1.5), v, 1, margin),
-            _ => {
-                let x0 = s1.cos().exp2().sin().exp();
-                v4.sin().exp2() + x0.sin()
-            }
-        };
-        let a7 = [prog_0_dual(d_abs((v4 * v4 + c(1.0)).log10(), margin).tanh(), (s1 + x1).tanh(), acc2, v, n, margin), v6, (s1.powi(2) + c(1.5)).acosh(), -(v[0] * v[0] + c(1.0)).cbrt()];
-        s0 * c(1.5) + v3.sin() + a7[3].sin()
-    }
-
-    pub fn prog_8_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1.powi(2) + c(0.5)).sqrt().tanh() * c(2.0)).sinh().cos() * c(2.0);
-        let mut s1 = v[2].cos().exp().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = (s0.cos() * c(0.9)).asin();
-        }
-        let v5 = match n % 2 {
-            0 => {
-                let v4 = (s0.cos() + c(2.0)).cbrt();
-                a3[2] + v4.cos()
-            }
-            1 => x0 * x1,
-            _ => x1 - x0,
-        };
-        let v6 = match n % 2 {
-            0 => (d_abs(x2, margin).powi(2) + c(2.0)).sqrt(),
-            _ => x2.cos(),
-        };
-        let mut m7 = d_atan2(x2.powi(2) + c(0.5), acc2).tanh();
-        for i in (0..=n).rev() {
-            m7 = d_max(a3[n % 4] * c(0.5) + a3[i % 4], m7, margin);
-        }
-        match n % 3 {
-            0 => {
-                s0 = (s0 * c(0.8) + prog_0_dual(d_atan2(c(1.5_f64), acc2.atan()).cos() * c(2.0), x2, (acc2.cos() * c(0.5)).ln_1p().cos().exp_m1().cos(), &v, n, margin) * c(0.005)).tanh();
-                s1 *= c(0.75);
-                s1 += c(1.0) * d_powf(acc2 * acc2 + c(1.0), v[n % 4].cos()).cos();
-            }
-            1 => {
-                let v8 = (x0.cos() * c(1.2)).tan();
-                for (i, &t) in a3.iter().enumerate() {
-                    let fi = c(i as f64);
-                    acc2 += v[i].cos() * c(0.5);
-                    let v9 = (fi * fi + c(1.0)).cbrt().sin();
-                    acc2 += c(0.5) * (t.tanh() + v9).sin();
-                }
-                acc2 += v8.cos() * c(0.4);
-            }
-            _ => {
-                let v10 = (x2.cos() * c(0.5)).ln_1p() + (v6 * v6 + c(1.0)).ln();
-                let v11 = prog_0_dual((v10 * v10).sin(), s0, c(0.75), &v, 2, margin);
-                s0 = c(0.8) * s0 + c(0.005) * v11.tanh();
-            }
-        }
-        match n % 2 {
-            0 => {
-                let v12 = v6 - c(0.65);
-                let v13 = prog_0_dual(x2, s0, (c(SCALE) + x0).sin(), &v, 0, margin);
-                s0 = (s0 * c(0.75) + (v12.tanh() - v13.cos()) * c(0.005)).tanh();
-            }
-            _ => {
-                s1 = s1 * c(0.8) + v6.sin() * c(0.2);
-                s1 = c(0.75) * s1 + c(0.1) * (v6.sin() + v[n % 4]).tanh();
-            }
-        }
-        for (i, &t) in a3.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.5) + (a3[2].sin().exp2().powi(2) + c(1.0)).log(10.0) * c(0.75)).sin();
-            acc2 -= c(0.25) * t.mul_add(x2, fi).mul_add(x0, x0).cos();
-        }
-        x0 + s0.cos() - s1 + acc2.tanh() + a3[3] * c(1.5) + v5 - m7.tanh()
-    }
-
-    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x2 - v[n % 4]).cos().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        s0 = s0.mul_add(c(0.5), (acc1 / (x0.tanh() + c(2.0))).tanh() * c(1.0));
-        if n == 0 {
-            return prog_0_dual(x1, d_copysign(x1.sin().cosh(), x0 + c(1.5), margin).sin(), acc1, &v, 3, margin);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if gt(prog_0_dual((t + c(1.2)).cos().exp2().sin(), t.atan().cos() * c(2.0), t.sin().exp().tanh(), &v, i, margin), c(0.0), margin) || i % 2 == 0 {
-                s0 = s0.mul_add(c(0.8), v[3 - i].cos() * c(0.2));
-            } else if le((s0.powi(2) + c(1.0)).log2(), -c(1.0), margin) {
-                acc1 += v[1].sin() * c(0.5);
-                acc1 += (s0 * s0).ln_1p().cos() * c(0.5);
-            } else {
-                let mut k2 = 0;
-                while k2 < n && le((v[0] * v[0] + c(2.0)).sqrt(), c(0.5), margin) {
-                    k2 += 1;
-                    acc1 += (x1.powi(2) + c(1.0)).powf(0.5).tanh() * c(0.05);
-                    acc1 += v[(k2 + i) % 4].sin().tanh() * c(0.05);
-                }
-                let mut k3 = 0;
-                while k3 < 5 {
-                    k3 += 1;
-                    let v4 = match k3 + i {
-                        0 | PHASE_C => x1.atan() * (-x1),
-                        PHASE_D | 5 => ((x1.cos() * c(0.9)).acos().powi(2) + c(1.0)).log(3.0),
-                        6 => (x0 * x0 + c(2.0)).acosh(),
-                        _ => {
-                            let x2 = (x1.tanh() + c(2.0)).cbrt() + c(1.2);
-                            d_to_radians(v[n % 4] * x2)
-                        }
-                    };
-                    acc1 += c(0.1) * x0.sin().sinh().atan().tanh();
-                    if gt(t + s0, -s0, margin) {
-                        let v5 = x1.powi(3);
-                        let v6 = s0 * (v4 - x2);
-                        s0 = c(0.6) * s0 + c(0.01) * (v5.tanh() + v6.sin()).cos();
-                    } else if le(s0, c(1.0), margin) {
-                        s0 = s0 * c(0.6) + (s0 + v4).cos() * c(0.05);
-                    } else {
-                        acc1 -= c(0.1) * v[1].sin().sinh().tanh();
-                        s0 = (s0 * c(0.8) + v4.asinh() * c(0.05)).tanh();
-                    }
-                }
-            }
-            if le((v[3 - i].cos() * c(0.9)).acos(), c(0.5), margin) {
-                return fi.atan();
-            }
-            acc1 += c(0.5) * x1.cos().exp().tanh();
-        }
-        'l3: for i in 0..6 {
-            let fi = c(i as f64);
-            acc1 += v[i % 4].atan().sin() * c(0.25);
-            s0 = s0.mul_add(c(0.8), (s0.sin() * c(0.9)).asin().sin() * c(0.05));
-            s0 *= c(0.75);
-            s0 -= c(0.1) * (s0 * s0 + c(1.0)).log2().tanh();
-            let mut k7 = 0;
-            while k7 < 3 && ge(x2.tanh().exp2(), -c(0.5), margin) {
-                k7 += 1;
-                let v8 = (fi.powi(2) + c(2.0)).acosh();
-                s0 *= c(0.75);
-                s0 += c(0.02) * (x2 * s0.powi(2)).tanh();
-                if !(k7 % 3 == 1 && ge(x0 + x1, -c(0.5), margin)) {
-                    break 'l3;
-                }
-                acc1 -= c(0.1) * v8.cos().cos();
-            }
-        }
-        x1.cos() + s0.cos() - acc1.cos()
-    }
-
-    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(0.5)).recip();
-        let mut s1 = (-v[n % 4]) / ((x1 * x1 + c(0.5)).sqrt().powi(2) + c(1.0));
-        let mut s2 = (x2 + s0).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n % 4 {
-            0..=1 => {
-                acc3 -= c(0.005) * prog_0_dual(s1.cos(), x0, x1, v, n, margin).cos();
-                s0 = (s0 * c(0.6) + prog_0_dual(((x1.cos() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh().tanh(), acc3, s0, v, 6, margin) * c(0.005)).tanh();
-            }
-            MODE_D => {
-                let v4 = (x0.powi(2) + c(1.0)).log10();
-                s2 = s2 * c(0.8) + v4.sin() * c(0.4);
-            }
-            _ => {
-                s0 = s0 * c(0.75) + prog_0_dual(s2, c(0.5), c(1.5), v, n, margin).sin() * c(0.005);
-                s0 = s0.mul_add(c(0.8), d_clamp(s0 + x2, (v[3] / c(4.0)).tanh() - c(1.5), s2.tanh() + c(1.5), margin).cos() * c(0.02));
-                if le(v[n % 4] / ((x1 * x1 + c(1.0)).sqrt().powi(2) + c(1.0)), -c(0.5), margin) {
-                    acc3 += d_max(-c(1.5_f64), x1, margin).atan().tanh();
-                    s2 = s2 * c(0.8) + d_copysign(c(2.0_f64), x1, margin).sin() * c(1.0);
-                }
-            }
-        }
-        if le(s1.tanh().exp(), d_hypot(x2, x1, margin), margin) {
-            s2 = c(0.6) * s2 + c(0.05) * d_powf(c(2.0_f64), s2.sin()).cos();
-            if n % 2 == 0 && le(prog_0_dual((d_atan2(c(3.0_f64), acc3) * s1.tanh()).sin() * c(2.0), c(0.5), (acc3.powi(2) + c(1.0)).log2().tanh(), v, n, margin), acc3.tanh(), margin) {
-                s0 = s0.mul_add(c(0.5), (s0 * v[n % 4]).sin() * c(0.02));
-                acc3 += c(0.4) * ((v[n % 4] + x1).tanh() * c(0.9)).atanh();
-            } else if lt(d_atan2(x0, v[3].powi(2) + c(0.5)), d_max(s0, v[n % 4], margin), margin) || n < 5 {
-                s0 *= c(0.6);
-                s0 += c(0.1) * (s0 * s0 + c(1.0)).log(3.0);
-            }
-        } else {
-            let v5 = s1.cos();
-            acc3 += v5.asinh();
-        }
-        let v6 = (x0 * x0 + c(1.0)).recip() * s1.asinh();
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            let v8 = v6.tanh().cosh() * (x0 / (v6 * v6 + c(1.0)));
-            s0 = (s0 * c(0.5) + (s2.powi(2) + c(2.0)).sqrt() * c(0.5)).tanh();
-            if k7 >= 3 || lt(c(0.3) - v[3 - k7], -c(1.0), margin) {
-                break d_min(v8, v[3 - k7], margin);
-            }
-            s1 = s1.mul_add(c(0.75), v8.tanh().cos() * c(0.02));
-        };
-        let v10 = v.iter().copied().map(|p| d_log(c(0.5_f64), v6 * v6 + c(2.0)) + d_log(v6 * v6 + c(1.0), x2 * x2 + c(2.0)) + p.sin()).sum::<Dual64>();
-        s0.sin() - s1 + s2.tanh() + acc3 - v9 * c(0.25) + v10.sin() + x2.atan()
-    }
-
-    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.tanh();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = (v[n % 4] * v[n % 4] + c(0.5)).ln();
-        let v3 = v.iter().map(|&p| prog_0_dual(v2, (v[1].sin() * c(1.2)).tan().tanh(), acc1, &v, n, margin) + p.sin()).sum::<Dual64>();
-        let v4 = (x1 * x1 + c(1.5)).acosh();
-        let v5 = d_to_degrees(v4) * c(0.02) - d_abs(v4, margin);
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let mut m7: Dual64 = c(f64::NEG_INFINITY);
-            for j in 0..=3 {
-                m7 = d_max(m7, c(0.25) * v5 + v[j], margin);
-            }
-            s0 = (s0 * c(0.5) + m7.tanh() * c(0.4)).tanh();
-            acc1 += (v4 * v4 + c(1.0)).cbrt().tanh() * c(0.5);
-            if k6 >= 4 || lt(x0.asinh().mul_add(v2 - v5, (v3.cos() * c(0.9)).asin()), x1.asinh(), margin) {
-                break (v[k6 % 4].tanh() * c(0.9)).atanh();
-            }
-        };
-        x0 + s0 * c(0.75) + acc1 - v3.cos() + v5.cos() - v8 * c(1.5)
-    }
-
-    pub fn prog_12_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_0_dual(p.0, c(0.75), p.1, &v, n, margin).cos() * c(2.0);
-        let mut s1 = d_min(v[2].mul_add(p.1, v[2]), d_to_radians(x0) * c(50.0), margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0..=2 => {
-                let x0 = d_clamp((x0.sin() * c(1.5)).sinh(), (x0 * p.0).cos() - c(1.5), (x0.sin() * c(0.5)).ln_1p().cos() + c(1.5), margin);
-                s1 = (s1 * c(0.5) + (x0.cos() + c(2.0)).cbrt() * x0 * c(0.05)).sin();
-            }
-            3..=4 => {
-                let v3 = (x0.tanh() + c(2.0)).cbrt();
-                s1 = c(0.5) * s1 + c(1.0) * v3.sin().tanh();
-            }
-            5 => {
-                acc2 -= d_copysign(acc2, v[2], margin).cos();
-                s1 = s1 * c(0.6) + ((p.0 * p.0 + c(2.0)).acosh() / ((-s1).powi(2) + c(0.5))).sin() * c(0.02);
-            }
-            _ => {
-                s1 = (s1 * c(0.8) + d_min(s1 * s1, (acc2 * acc2 + c(0.5)).sqrt(), margin) * c(0.02)).tanh();
-                acc2 += d_max(-c(3.0_f64), v[n % 4], margin).cos();
-            }
-        }
-        'l0: for &t in v.iter() {
-            s1 = s1.mul_add(c(0.6), d_atan2(t.powi(2) + c(0.5), t).sin() * c(0.05));
-            s1 = s1.mul_add(c(0.8), s1 * c(0.2));
-            let mut k4 = 0;
-            while k4 < 3 {
-                k4 += 1;
-                acc2 -= (-(v[3 - k4] / (v[k4] * v[k4] + c(1.5)))) * c(0.1);
-                if ge((x0.tanh() + c(2.0)).cbrt(), c(0.5), margin) {
-                    break 'l0;
-                }
-                s0 = c(0.8) * s0 + c(0.2) * s0.cos().sin();
-            }
-            let v5 = v.iter().fold(v[k4], |r, &z| r * c(0.75) + c(0.1) * (s0 + z.cos()).sin());
-            acc2 += c(0.5) * v5.tanh();
-        }
-        let v6 = v.iter().zip(v.iter()).map(|(&z, &q)| v[n % 4].asinh() + z.tanh() + q.cos()).sum::<Dual64>();
-        let mut m7 = 0;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if i % 2 == 0 {
-                acc2 += (s0 + p.1).tanh() * c(0.25);
-                if le(v6.sin().cosh().cos().exp(), c(1.2) - v[(i + m7) % 4], margin) {
-                    acc2 += c(0.25) * ((d_to_degrees(v[i % 4]) * c(0.01)).powi(2) + c(1.0)).log10().sin();
-                    s0 = (s0 * c(0.8) + fi * s0 * c(0.02)).tanh();
-                } else {
-                    let v6 = (p.0.tanh() * c(0.9)).acos();
-                    s0 = s0.mul_add(c(0.8), v6.tanh().sin() * c(0.05));
-                }
-                s0 = (s0 * c(0.75) + (s0 + c(2.5)) * c(0.25)).tanh();
-                if lt((s0.powi(2) + c(1.0)).log10() + d_log(x0 * x0 + c(1.0), x0 * x0 + c(2.0)), v6, margin) {
-                    return v[0] * v[i % 4];
-                }
-            } else if i == 5 {
-                s1 = s1 * c(0.6) + fi.cos() * c(1.0);
-                for j in (0..=i).rev() {
-                    if lt(v6 - s1.cos(), c(1.0), margin) && j == 3 {
-                        s0 = s0 * c(0.75) + (x0 * v[m7 % 4]).cos() * c(0.05);
-                        continue;
-                    }
-                    if ge(v[(j + m7) % 4].tanh().exp(), c(0.0), margin) && j < n {
-                        break;
-                    }
-                    acc2 += c(0.05) * d_abs((s0.cos() * c(1.5)).cosh(), margin).cos();
-                }
-            } else {
-                s0 = s0.mul_add(c(0.8), d_max(fi, v6, margin).tanh() * c(0.2));
-                let v6 = x0 + v6;
-                s1 = s1.mul_add(c(0.75), v6.cos() * c(0.1));
-            }
-            match i {
-                0..=2 => {
-                    s1 = (s1 * c(0.6) + v6.tanh().exp() * c(0.1)).sin();
-                }
-                4 => {
-                    continue;
-                }
-                _ => {
-                    s1 = (s1 * c(0.75) + ((p.1 * p.1 + c(0.5)).ln().cos() * c(0.9)).atanh() * c(0.02)).sin();
-                }
-            }
-            if le((s1 * s1 + c(1.0)).ln() + (v[m7 % 4] * v[m7 % 4] + c(1.0)).ln(), p.1.sin().exp_m1(), margin) && m7 > 29 {
-                m7 += 1;
-            }
-            s1 = (s1 * c(0.5) + (s1.powi(2) + c(1.0)).sqrt().cos().exp_m1() * c(0.1)).sin();
-        }
-        match m7 {
-            0..=1 => {
-                s1 = (s1 * c(0.75) + ((p.1 + x0).sin() * c(0.5)).ln_1p() * c(0.1)).tanh();
-            }
-            2 | 4 => {
-                acc2 += (d_abs(v6, margin).powi(2) + c(1.0)).sqrt().tanh() * c(0.25);
-                let x0 = -x0;
-                s1 *= c(0.6);
-                s1 -= c(0.4) * x0.cos();
-            }
-            5 => {
-                s1 = s1 * c(0.6) + (-v6).sin() * c(0.02);
-            }
-            _ => {
-                s0 = c(0.75) * s0 + c(0.05) * p.1.cos().exp().tanh();
-                if lt(d_to_degrees(v6) * c(0.01), v6, margin) {
-                    acc2 += c(0.5) * (v[0] / (v[m7 % 4].powi(2) + c(0.5))).sin();
-                } else if ge(-(p.1 * x0), v[0], margin) {
-                    acc2 += v[m7 % 4].cos().exp2().sin();
-                    acc2 += c(0.02) * s1;
-                } else {
-                    let v6 = v6 * c(core::f64::consts::FRAC_1_SQRT_2);
-                    s1 = (s1 * c(0.5) + (p.1 * p.1 + c(1.0)).sqrt().powi(3) * c(0.02)).sin();
-                    s0 = (s0 * c(0.5) + v6.sin() * c(0.05)).sin();
-                }
-                s1 *= c(0.8);
-                s1 += c(0.005) * prog_0_dual(c(0.25), s0, c(0.75), &v, m7, margin).tanh();
-            }
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            if gt(v[i].atan(), s0, margin) {
-                continue;
-            }
-            s1 = (s1 * c(0.8) + s1.powi(3).powi(3) * c(0.1)).sin();
-            for _ in 1..n {
-                acc2 -= (v6.tanh() * c(1.5)).cosh().cos() * c(0.1);
-                if ge(d_log(c(2.0_f64), s1.powi(2) + c(2.0)), c(0.0), margin) {
-                    continue 'l4;
-                }
-            }
-            acc2 += c(0.5) * t.sin().sin();
-        }
-        s0.tanh() - s1 + acc2.sin() + v6.tanh()
-    }
-
-    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0).ln_1p();
-        let mut s1 = (v[1].powi(2) + c(0.5)).recip();
-        let mut s2: Dual64 = (v[n % 4] * v[n % 4] + c(1.0)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = if gt(d_copysign((v[3].cos() * c(0.9)).atanh(), -s1, margin), -c(0.25), margin) {
-            -s0
-        } else if n % 3 == 1 {
-            let v4 = (x1 * x1 + c(1.0)).log(2.0) * (s1.powi(2) + c(1.0)).log10();
-            (x0.sin() * c(0.9)).acos().sin().exp() + v4.sin()
-        } else {
-            x1.powi(2)
-        };
-        acc3 += d_min(acc3, x1, margin).sin();
-        let v7 = if n == 0 {
-            let v6 = v5 * c(1.5);
-            (x0.powi(2) + c(1.0)).ln().mul_add(acc3.tanh(), acc3 * x2) + v6.tanh()
-        } else if ge(d_clamp(x1 * x0, x2.cos().cosh().cos() - c(1.5), (x0.tanh() + c(2.0)).cbrt().cos() + c(1.5), margin), v5, margin) {
-            v[n % 4].asinh().mul_add(x0.sin().exp2(), s2 - s0)
-        } else {
-            v[0].powi(3).tanh()
-        };
-        let v8 = if n % 3 == 1 && ge((v[n % 4].powi(2) + c(0.5)).cbrt(), c(1.0), margin) {
-            (x2.cos() * c(1.5)).sinh()
-        } else {
-            acc3.tanh()
-        };
-        let mut k9 = 0;
-        while k9 < 5 && le(d_min(v7, s1, margin) + v8, c(0.0), margin) {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < 6 && le(d_powf(c(2.0_f64), x0.tanh()), -c(1.0), margin) {
-                k10 += 1;
-                if n == 0 {
-                    s0 = (s0 * c(0.5) + s0.mul_add(x2, s2) * c(0.1)).sin();
-                    continue;
-                }
-                if k10 > 4 && gt(d_atan2(x0.powi(2) + c(1.0), x0), (v[k10 % 4] * v[k10 % 4] + c(2.0)).acosh(), margin) {
-                    acc3 -= c(0.05) * (s0 * s0).cos();
-                    let v8 = v8 * c(std::f64::consts::FRAC_PI_4);
-                    acc3 += c(0.05) * v8.tanh();
-                } else if gt(((s0.powi(2) + c(1.0)).log2().powi(2) + c(1.0)).ln(), c(0.5), margin) {
-                    s2 = c(0.5) * s2 + c(0.05) * (s2 * v7).cos();
-                    s1 *= c(0.8);
-                    s1 += c(0.05) * s1.sin().exp().sin();
-                }
-                s0 = s0.mul_add(c(0.6), s0.tanh().cosh().cos() * c(0.25));
-            }
-            let v11 = s2 + x1.sin();
-            let mut m12 = (v11.tanh() + c(2.0)).cbrt();
-            let mut m13 = s1;
-            for j in 0..=n {
-                let c14 = if lt(s0 + v[(j * 3) % 4] / (s2 * s2 + c(1.0)), c(0.0), margin) {
-                    v[(j * 3) % 4] * v[(j * 3) % 4]
-                } else {
-                    (v[(j * 3) % 4] - v5) * v[(j * 3) % 4]
-                };
-                m12 = d_max(m12, c14, margin);
-                m13 = d_min(v[(j * 3) % 4].powi(2).mul_add(c(0.5) - s0, v11), m13, margin);
-            }
-            acc3 -= m12.cos() * c(0.4);
-            s1 = s1 * c(0.8) + m13.tanh().cos() * c(0.01);
-        }
-        s0 * c(0.25) - s1 * c(0.5) - s2 * c(0.75) + acc3.sin() - v7.tanh() - v8 + (v8.sin() * c(0.9)).acos()
-    }
-
-    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x0 / (x2.powi(2) + c(0.5)) - x2 * v[n % 4]).tanh() * c(2.0);
-        let mut s1 = x1.tanh().exp().sin() * c(2.0);
-        let mut s2 = ((x2.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log2();
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..5 {
-            match i % 3 {
-                0 => {
-                    acc3 -= (x2.mul_add(s0, s2).sin() * c(1.5)).cosh().sin() * c(0.25);
-                    acc3 -= c(0.25) * (d_log(x1 * x1 + c(1.0), s1 * s1 + c(2.0)).tanh() * c(1.5)).sinh().tanh();
-                }
-                2 => {
-                    s2 = (s2 * c(0.8) + s2 * c(0.2)).tanh();
-                }
-                _ => {
-                    s1 = c(0.8) * s1 + c(0.1) * s1.sin().exp2().cos();
-                    if le(x1.sin(), c(0.0), margin) {
-                        continue;
-                    }
-                }
-            }
-            s0 = (s0 * c(0.6) + s0.asinh().asinh() * c(0.4)).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < 6 && lt((x0 * x0).ln_1p(), -c(1.0), margin) {
-            k4 += 1;
-            acc3 -= s0.tanh().cosh().cos() * c(0.25);
-            s2 *= c(0.5);
-            s2 += c(0.25) * (s1 - x1.tanh()).sin();
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                if !(k5 == 1 && gt(x0 - s1, -c(0.5), margin)) {
-                    acc3 += (d_to_radians(d_to_radians(x0) * c(20.0)) * c(20.0)).tanh() * c(0.1);
-                } else {
-                    let v6 = (v[k5].powi(2) + c(0.5)).cbrt();
-                    acc3 += c(0.25) * (s2.powi(2) + c(1.0)).log10();
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * v6.cos().cos();
-                }
-                if lt(x1, c(1.0), margin) {
-                    let v7: Dual64 = s1 + (s1 * s1 + c(0.5)).ln();
-                    acc3 -= v7.tanh().sin() * c(0.1);
-                } else if le(s2 * c(1.2), x1, margin) || n % 3 == 1 {
-                    s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
-                    let v8 = (s1 * s1).ln_1p();
-                    s2 *= c(0.6);
-                    s2 += c(0.4) * v8.tanh();
-                }
-                s1 = c(0.8) * s1 + c(0.1) * (x0.powi(2) + c(0.5)).ln().sin();
-            }
-        }
-        let v9 = prog_0_dual((x2 * x0).cos(), s2, v[(k4 + n) % 4].asinh().sin() * c(2.0), v, n, margin);
-        if ge(x0.sin(), v9, margin) {
-            s2 = s2 * c(0.75) + (s2.cos() + c(2.0)).cbrt().tanh() * c(0.02);
-        } else {
-            s0 = s0 * c(0.75) + s1.sin() * c(0.01);
-            if ge(x2, c(0.75) - x1, margin) {
-                s2 *= c(0.8);
-                s2 -= c(0.01) * (c(0.1) - (s2 - x2)).sin();
-                let v10: Dual64 = prog_0_dual(s1.asinh().cos(), s2, x2, v, n, margin);
-                s2 *= c(0.6);
-                s2 -= c(0.005) * v10.sin();
-            }
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v11 = (x1 * v9).cos();
-            let v14 = match i + k4 {
-                0 => {
-                    let v12 = (s0 * s0 + c(2.0)).acosh();
-                    (-x1) + v12.cos()
-                }
-                g if g > 1 => {
-                    for _ in 0..6 {
-                        if ge(t.tanh().exp() - (t * t + c(1.5)).acosh(), c(1.0), margin) {
-                            continue 'l3;
-                        }
-                        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| q.tanh() + p.tanh()).sum::<Dual64>();
-                        acc3 += (v13 - c(2.5)).tanh() * c(0.05);
-                    }
-                    d_powf(c(3.0_f64), d_log(s0 * s0 + c(1.0), t * t + c(2.0)).tanh())
-                }
-                _ => -(fi + v11),
-            };
-            s1 = s1.mul_add(c(0.6), d_atan2(c(0.5_f64), t / (s1 * s1 + c(0.5))).sin() * c(0.05));
-            acc3 -= (v11 + v14.sin()).cos() * c(0.1);
-        }
-        let mut m15 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            for &u in v.iter() {
-                acc3 -= c(0.1) * (s1.sin().tanh() * c(1.2)).tan().tanh();
-                s1 = (s1 * c(0.75) + x0 * c(0.25)).sin();
-                acc3 += u.tanh().exp().sin() * c(0.1);
-            }
-            if gt(x1 * s0, -c(0.5), margin) {
-                m15 += 1;
-            }
-            match m15 {
-                0 | PHASE_C => {
-                    s1 = s1.mul_add(c(0.5), (v9.sin().exp() + fi.sin()).sin() * c(0.1));
-                    if !(i % 3 == 1 && ge(x0.tanh() + x1 / (x1.powi(2) + c(0.5)), v[2], margin)) {
-                        let v16 = (x2 * x2 + c(1.5)).acosh();
-                        s0 = s0.mul_add(c(0.75), v16.sin() * c(0.05));
-                    } else if ge(d_powf(c(3.0_f64), (s2 * s2 + c(1.0)).log(3.0).cos()), c(0.0), margin) {
-                        let v17 = (x1.sin().powi(2) + c(0.5)).ln();
-                        s1 = (s1 * c(0.75) + v17.tanh() * c(0.1)).tanh();
-                    } else {
-                        s1 = s1.mul_add(c(0.5), d_hypot(s1 / (x2 * x2 + c(0.5)), s1, margin).tanh() * c(0.05));
-                        let v18 = ((s2 / (fi * fi + c(1.0))).sin() * c(0.9)).atanh();
-                        acc3 += c(0.5) * v18.sin();
-                    }
-                }
-                g if g > 3 => {
-                    acc3 += c(0.25) * (s2.powi(2) + c(2.0)).acosh();
-                    match i {
-                        PHASE_D | 5 => {
-                            break;
-                        }
-                        6 => {
-                            let x0 = (fi * fi + c(1.0)).log2();
-                            s2 = (s2 * c(0.6) + s2.powi(3).asinh() * c(0.75)).tanh();
-                            if k4 < 1 && le(x0 / c(2.0) + (v[1] + x0), v9, margin) {
-                                acc3 += (v9 * v9 + c(1.0)).log10().cos() * c(0.5);
-                                break;
-                            }
-                        }
-                        _ => {
-                            for j in 1..n {
-                                let fj = c(j as f64);
-                                s2 = c(0.5) * s2 + c(0.1) * d_min(x1.tanh().exp_m1(), d_max(v9, x0, margin), margin).cos();
-                                acc3 += (fj.tanh().exp() / (s2.powi(2) + c(0.5))).tanh() * c(0.1);
-                                acc3 += c(0.1) * s0.mul_add(fj, v9).cos();
-                            }
-                        }
-                    }
-                    let v19 = v9 + s0;
-                    acc3 -= v19.cos() * c(0.5);
-                }
-                _ => {
-                    s2 = (s2 * c(0.5) + s2 * c(0.5)).tanh();
-                    acc3 += c(0.5) * v[i % 4].sin();
-                }
-            }
-            if ge(x1, x2 + x0, margin) {
-                s1 = s1.mul_add(c(0.75), d_clamp(s1, -c(0.5), c(0.5), margin).tanh() * c(0.25));
-                if le(s2.cos() * s2, -c(0.25), margin) {
-                    acc3 -= c(0.5) * fi.sin().mul_add(-v9, s0).cos();
-                    acc3 += (fi.sin() * c(1.2)).tan().tanh() * c(0.5);
-                } else if ge(x1, x0, margin) || i == 6 {
-                    acc3 += c(0.5) * d_atan2(x0, v[i % 4].powi(2) + c(1.0)).cos();
-                    s2 = (s2 * c(0.6) + s1 * c(0.4)).tanh();
-                } else {
-                    s2 = s2 * c(0.6) + ((v[k4 % 4] + x1).tanh() + c(2.0)).cbrt().tanh() * c(0.5);
-                    for &u in v.iter() {
-                        s1 *= c(0.6);
-                        s1 += c(0.25) * s1.sin().sinh().sin();
-                        s2 = (s2 * c(0.75) + (c(0.75) - x0) * c(0.25)).tanh();
-                        if ge(u.cos().exp(), c(1.0), margin) {
-                            break;
-                        }
-                    }
-                }
-                acc3 += (x1 * v[3]).atan().sin() * c(0.5);
-                if ge(s0, c(0.5), margin) || i == 2 {
-                    for j in 0..3 {
-                        acc3 += (v9 * s2).cos() * c(0.1);
-                        let v20 = x0 * s0;
-                        match j {
-                            0 | 2 => {
-                                s1 = (s1 * c(0.5) + v20 / (s1.sin() + c(2.0)) * c(0.05)).sin();
-                            }
-                            _other => {
-                                s0 *= c(0.75);
-                                s0 -= c(0.1) * (x0 * x0 + c(2.0)).acosh().cos();
-                                acc3 += (v20.sin() * c(0.9)).atanh().sin() * c(0.1);
-                            }
-                        }
-                    }
-                } else {
-                    s1 = (s1 * c(0.5) + (x1.cos() * c(1.2)).tan() * c(0.05)).tanh();
-                }
-            } else {
-                s0 = s0 * c(0.6) + d_atan2(s0, x2 * x2 + c(1.0)).sin() * c(0.1);
-                s2 *= c(0.6);
-                s2 -= c(0.25) * (v[n % 4] * v[n % 4] + c(1.0)).cbrt().tanh();
-            }
-            acc3 -= c(0.5) * d_atan2((x0 * x0 + c(0.5)).ln(), (fi / c(4.0)).powi(2) + c(1.0)).sin();
-        }
-        let c21 = c(m15 as f64);
-        s0.cos() + s1 - s2 - acc3.sin() - c21.tanh()
-    }
-
-    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos().mul_add((x2 * x2 + c(1.0)).recip(), x1.asinh()).sin() * c(2.0);
-        let mut s1 = (s0.tanh() + d_max(x0, x2, margin)).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v6 = match n % 2 {
-            0 => {
-                for i in 1..n {
-                    let fi = c(i as f64);
-                    acc2 += c(0.4) * (s1.cos() * c(2.0)).cosh().sin();
-                    if gt((s0.sin().sin() * c(0.9)).asin(), c(1.0), margin) {
-                        s1 = s1 * c(0.8) + (v[i % 4] / c(1.5)).cos() * c(0.25);
-                        s0 = (s0 * c(0.75) + fi.mul_add(s0, s0).tanh().exp() * c(0.01)).sin();
-                    } else {
-                        s0 = (s0 * c(0.75) + s0.cos().atan() * c(0.25)).sin();
-                        let v3: Dual64 = d_hypot(v[0], x1, margin);
-                        acc2 += v3.tanh().sin() * c(0.4);
-                    }
-                    let v4 = c(SCALE) + x1;
-                    s1 = s1.mul_add(c(0.75), v4.cos().tanh() * c(0.25));
-                }
-                (v[n % 4].powi(2) + c(1.0)).log2()
-            }
-            1 => {
-                let v5 = x0 - c(0.8) - v[n % 4];
-                v5 - (v5 - c(0.65))
-            }
-            _ => (s0 * s0 + c(1.0)).sqrt(),
-        };
-        let v8 = match n {
-            0 | MODE_C => (v[n % 4].tanh() * c(0.9)).asin() + c(2.5),
-            MODE_D | 5 => {
-                let v7 = v6.sin();
-                d_max(x0 * x0, (v[n % 4] * v[n % 4] + c(0.5)).powf(0.5), margin) + v7.cos()
-            }
-            6 => prog_8_dual::<4>(d_max(-v6, (x2.sin() * c(0.9)).asin(), margin).cos() * c(2.0), (v6 - x1).tanh(), d_max(v[n % 4].cos().exp(), v[n % 4] / (x2.sin() + c(2.0)), margin).cos() * c(2.0), v, n, margin),
-            _other => {
-                acc2 += prog_0_dual(s1, d_abs((v[n % 4].cos() * c(1.5)).sinh(), margin).cos(), (x2.sin() * c(1.5)).sinh().sin() * c(2.0), &v, 1, margin).tanh() * c(0.005);
-                (v[3].tanh() * c(0.9)).asin()
-            }
-        };
-        match n {
-            MODE_A => {
-                let v9: Dual64 = x0.atan() * (x1 * x1 + c(1.0)).sqrt();
-                let v10 = v9.sin().exp2();
-                s1 = c(0.8) * s1 + c(0.02) * v10.tanh().cos();
-            }
-            1 => {
-                s0 = s0 * c(0.6) + prog_0_dual(x0, (v6 * v6 + c(1.0)).log(2.0).cos(), (x2 * x2 + c(0.5)).recip().sin(), &v, n, margin).tanh() * c(0.005);
-                if lt(c(0.1) * v6, (v6 * v6 + c(1.0)).ln(), margin) {
-                    s1 = s1 * c(0.75) + s1.asinh().cos() * c(0.02);
-                }
-                let v11 = x2.powi(2).sin().exp2();
-                acc2 += v11.sin() * c(0.5);
-            }
-            2..=4 => {
-                s1 = s1 * c(0.75) + v6.tanh().sin() * c(0.01);
-                if ge(x0 + x0.cos().exp2(), s0, margin) {
-                    for _ in 0..n {
-                        let v12 = (s1.sin() * c(0.9)).asin() + d_atan2(v8 * v8 + c(1.0), v8);
-                        acc2 -= x2.cos().exp().sin() * c(0.25);
-                        acc2 += c(0.2) * v12.asinh().cos().cosh().tanh();
-                    }
-                } else if gt(prog_0_dual(v6.tanh().tanh().sin(), (c(SCALE) + x1).mul_add(d_atan2(c(0.5_f64), v[1]), (x0.powi(2) + c(2.0)).acosh()).tanh(), d_abs(v[1], margin).tanh() * c(2.0), &v, n, margin), c(1.0), margin) {
-                    let v6 = d_max((v6.cos() + c(2.0)).cbrt(), (x1.cos() * c(1.5)).sinh(), margin);
-                    acc2 += v6.cos() * c(0.75);
-                } else {
-                    acc2 += (v[n % 4] * v[n % 4] + c(1.5)).acosh().tanh();
-                }
-                s1 *= c(0.5);
-                s1 += c(0.02) * (d_max(-c(3.0_f64), x2, margin) + (v6 * v6 + c(0.5)).sqrt()).sin();
-            }
-            _other => {
-                acc2 += c(0.25) * (x1 + v6).cos();
-                for i in (0..n).rev() {
-                    let fi = c(i as f64);
-                    let v14 = match i % 3 {
-                        0 => v8.asinh(),
-                        MODE_B => {
-                            let v6: Dual64 = v[(i + n) % 4] - fi + v6.cos();
-                            s1.tanh().cosh().powi(3) + v6.cos()
-                        }
-                        2 => x0.asinh() + v8.tanh(),
-                        _ => {
-                            let v6: Dual64 = (v6.sin() * c(0.9)).atanh();
-                            let v13 = v6.mul_add(v6, v8);
-                            v13.cos()
-                        }
-                    };
-                    if le((v8.powi(2) + c(0.5)).recip(), c(0.0), margin) {
-                        s0 = s0 * c(0.6) + (v14 - v6).tanh() * c(0.02);
-                    } else if !(n < 1 && lt(v[0].powi(2), c(0.5), margin)) {
-                        let v8 = v8.tanh().exp() * s1;
-                        let v15: Dual64 = x0 + v8;
-                        acc2 -= c(0.25) * v15.sin();
-                    }
-                    s1 = c(0.8) * s1 + c(0.2) * (v8 + c(2.5)).sin();
-                    s1 = c(0.75) * s1 + c(0.01) * v14.sin();
-                }
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc2 += ((x1.tanh() * c(0.9)).asin().sin() * c(0.9)).atanh() * c(0.25);
-            s0 = (s0 * c(0.6) + fi.cos() * c(1.0)).tanh();
-            match n {
-                0 | MODE_C => {
-                    acc2 -= (s1 * x2).tanh() * c(0.5);
-                }
-                3 => {
-                    for j in (0..4).rev() {
-                        let fj = c(j as f64);
-                        s0 = s0.mul_add(c(0.6), (-(s0 * s0 + c(1.5)).acosh()).sin() * c(0.1));
-                        if ge(s1, c(0.25), margin) {
-                            return ((x0 + fj).powi(2) + c(1.0)).cbrt();
-                        }
-                    }
-                    s0 = s0 * c(0.8) + fi.sin() * c(1.0);
-                }
-                g if g > 5 => {
-                    s1 = c(0.5) * s1 + c(0.1) * (t.tanh() * c(0.9)).atanh().sin();
-                }
-                _ => {
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * v[n % 4].atan().tanh();
-                }
-            }
-            acc2 += c(0.5) * t.cos().cos();
-        }
-        s0.sin() + s1 * c(1.5) - acc2.sin() + v6.cos() - v8.sin() + (x1 + c(0.65))
-    }
-
-    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_10_dual(((x2 / (x0.powi(2) + c(0.5))).cos() * c(0.5)).ln_1p().cos(), x2, x0, &v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if le(x1, x2, margin) {
-            let x2: Dual64 = x1;
-            acc1 += x2.sin();
-        } else if le(x1.asinh(), x0.mul_add(x2, v[n % 4]), margin) {
-            let x0 = d_clamp(x0, -c(1.0), c(1.0), margin) / (x0.cos().sin() + c(2.0));
-            s0 *= c(0.5);
-            s0 -= c(0.25) * x0.sin();
-        }
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            a2[i] = (x1.cos() * c(0.5)).ln_1p();
-            s0 = (s0 * c(0.75) + ((c(0.3) * x1).tanh() * c(0.9)).atanh() * c(0.1)).sin();
-        }
-        if n > 4 {
-            return d_to_radians(x1);
-        }
-        if ge(prog_0_dual(x0, acc1.cos().cos(), c(0.25), &v, n, margin), c(0.5), margin) {
-            s0 = (s0 * c(0.6) + (x2 * x2 + c(1.0)).log(10.0) * c(0.75)).tanh();
-            s0 *= c(0.8);
-            s0 += c(0.2) * acc1.sin();
-        }
-        s0.tanh() + a2[2]
-    }
-
-    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+    pub fn prog_0_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         const PHASE_A: usize = 0;
         const PHASE_B: usize = 1;
-        let mut s0 = v[3].sin().exp_m1();
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = d_hypot(x2, x1, margin).tanh() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        match n {
-            PHASE_A if n > 3 => {
-                s0 = s0.mul_add(c(0.75), (x1.sin() * c(1.5)).cosh().sin() * c(0.05));
-            }
-            PHASE_B | 3 => {
-                acc1 += (x0 * x0 + c(0.5)).recip().sin();
-            }
-            4..=5 => {
-                s0 = c(0.5) * s0 + c(0.02) * ((s0 / (x2 * x2 + c(0.5))).powi(2) + c(1.0)).cbrt().cos();
-                s0 = s0 * c(0.75) + (x0 - s0).cos() * c(0.1);
-            }
-            _other => {
-                let x2 = x1.powi(3);
-                let x1 = (acc1 * acc1 + c(1.0)).powi(-1);
-                s0 = (s0 * c(0.5) + (x2.cos() + x1) * c(0.02)).sin();
-            }
-        }
-        'l0: for t in v {
-            acc1 += (v[n % 4] / (v[n % 4] * v[n % 4] + c(0.5))).sin() * c(0.5);
-            for j in 0..5 {
-                if j == 2 && ge((v[(j + n) % 4] * v[(j + n) % 4]).ln_1p(), c(0.0), margin) {
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            acc1 -= c(0.4) * (v[2].cos() - v[2]).cos();
+            for j in (0..4).rev() {
+                s0 *= c(0.6);
+                s0 += c(0.1) * (s0 * v[3 - j]).cos();
+                if le(x0 * x0, c(0.0), margin) {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * s0.tanh();
                     continue 'l0;
                 }
-                let v2 = d_powf(c(1.5_f64), (x0 * x0 + c(0.5)).sqrt().sin());
-                s0 = s0 * c(0.8) + (x2 - v[(j + n) % 4]).tanh() * c(0.1);
-                s0 = s0.mul_add(c(0.6), v2.cos() * c(0.5));
             }
-            s0 *= c(0.5);
-            s0 -= c(0.5) * s0.asinh().cos();
-            for j in (0..n).rev() {
-                let v3 = if le(v[0].cos() * v[j % 4].powi(2), x1, margin) {
-                    x0.sin()
-                } else {
-                    s0 = (s0 * c(0.8) + (s0 + x0) * c(0.1)).tanh();
-                    (x2 * x2).ln_1p().powi(3)
-                };
-                let v4 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (d_atan2(c(3.0_f64), x1) + p.cos()).sin()).product::<Dual64>();
-                s0 *= c(0.6);
-                s0 += c(0.2) * (s0 + x2).sin();
-                acc1 += (v3.tanh() + v4.sin()).sin() * c(0.05);
-            }
-            acc1 += t.cos().cos() * c(0.5);
-        }
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if ge(prog_0_dual(x2, (x1.sin() * c(0.9)).acos().tanh().exp_m1().tanh(), (x2.powi(2) + c(0.5)).cbrt().sin() * c(2.0), &v, 5, margin), x0 / c(4.0), margin) {
-                m5 += 1;
-            }
-            let mut k6 = 0;
-            while k6 < 4 && lt((x2 * x2 + c(1.0)).log2() * (-s0), (t.tanh() + c(2.0)).cbrt(), margin) {
-                k6 += 1;
-                acc1 += c(0.1) * x1.cos();
-                s0 *= c(0.5);
-                s0 += c(0.5) * d_max(s0, v[3], margin).cos();
-            }
-            if gt(v[k6 % 4].powi(3), c(1.0), margin) || n % 3 == 1 {
-                return (x1.powi(2) + c(1.5)).acosh();
-            }
-            acc1 += c(0.25) * (x0.cos() + c(2.0)).cbrt();
-            s0 = (s0 * c(0.8) + t.sin() * c(0.2)).sin();
-        }
-        let c7 = c(m5 as f64);
-        let v9 = match m5 % 4 {
-            0 => {
-                acc1 += (c7 + x1).tanh();
-                s0.atan() + (x0 * x0 + c(1.0)).recip()
-            }
-            3 => d_atan2(s0.asinh().powi(2) + c(1.0), x1),
-            _ => {
-                let v8 = prog_0_dual(x2, s0, x0, &v, 1, margin);
-                v[m5 % 4] + v8.tanh()
-            }
-        };
-        for t in v {
-            s0 = s0.mul_add(c(0.6), t.cos().cos() * c(0.4));
-            let v10 = v.iter().copied().map(|p| (x2 * x2).mul_add(p, s0 / (v9 * v9 + c(0.5)))).sum::<Dual64>();
-            acc1 -= c(0.05) * v10.cos();
-        }
-        x0 * c(0.75) - x1 + x2.cos() + acc1.sin() - c7.tanh() + v9.cos()
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[n % 4].mul_add(x0, x0).sin();
-        let mut s1 = (s0 + x1).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = d_max(x0.tanh(), v[n % 4], margin);
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc2 -= s0.cos() * c(0.25);
-            if lt(((x2 - v3).powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                m4 += 1;
-            }
-            if lt((v[0] - s0) * x2, x1, margin) {
-                for _ in 0..i {
-                    let v5 = v3.mul_add(v3, s0);
-                    if le(v5.mul_add(v3.cos(), fi), fi, margin) {
-                        continue;
-                    }
-                    s0 = (s0 * c(0.8) + s0 * s1 * c(0.05)).sin();
+            let v5 = if i % 2 == 0 && ge(v[i % 4].sin(), -c(0.25), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let v2 = match j {
+                        PHASE_A => (x0 * x0 + c(2.0)).sqrt(),
+                        PHASE_B | PHASE_D => (x0 + u).tanh(),
+                        _other => x0.sin() + x0,
+                    };
+                    s0 = s0.mul_add(c(0.8), ((v[2].powi(2) + c(1.0)).powi(-3).powi(2) + c(0.5)).ln().cos() * c(0.01));
+                    let v3 = (v2.tanh() * c(0.5)).ln_1p();
+                    s0 = s0.mul_add(c(0.6), (u.tanh() - v3.cos()).cos() * c(0.1));
                 }
-            } else if le(s1.tanh().exp2(), c(0.5), margin) {
-                let v6 = s0.powi(2);
-                acc2 += c(0.25) * v6.tanh();
-            }
-            acc2 += ((x2.sin() * c(1.2)).tan() * (s0.powi(2) + c(1.0)).recip()).sin() * c(0.25);
-        }
-        let c7 = c(m4 as f64);
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = v[j].asinh();
-            }
-        }
-        let v9 = v.iter().fold(a8[1][3], |r, &p| r * c(0.75) + c(0.005) * (prog_0_dual((v[3] * v[3] + c(1.0)).sqrt().tanh() * c(2.0), (v[3].powi(2) + c(1.0)).log10().sin() * c(2.0), d_min(x0, a8[1][m4 % 4], margin).sin() * c(2.0), v, m4, margin) + p.tanh()).cos());
-        s1 = (s1 * c(0.6) + c7.asinh() * c(1.0)).sin();
-        x2.tanh() + s1 + acc2.sin() + v3 * c(0.75) + v9.sin()
-    }
-
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin().exp().tanh() * c(2.0);
-        let mut s1: Dual64 = prog_11_dual(s0, v[0].cos() * c(2.0), v[0].cos().sin() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = prog_0_dual(s0, x1, c(0.75), &v, n, margin);
-        let v4 = match n {
-            0 | 2 => d_max(s0, x0, margin),
-            3 => {
-                let v3 = acc2.tanh().sin();
-                (x2 * x2 + c(1.0)).log(10.0) + v3.cos()
-            }
-            4..=5 => (v[2].cos() * c(0.9)).acos(),
-            _ => (d_max(-c(0.5_f64), x2, margin).powi(2) + c(1.0)).log10(),
-        };
-        let mut m5 = c(f64::INFINITY);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            m5 = d_min(s0 - v4 + (s0 - fi) + v[3 - i], m5, margin);
-        }
-        s1 = (s1 * c(0.8) + m5.cos() * c(0.005)).tanh();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if gt(v3 + x0, c(0.1) - v4, margin) {
-                s1 = c(0.8) * s1 + c(0.75) * (s1 / c(4.0)).tanh();
-                break;
-            }
-            let v8 = match k6 {
-                0 => v3 - c(0.65),
-                1 => (x1.powi(2) + c(1.0)).log(2.0),
-                2 => {
-                    acc2 -= c(0.5) * (m5 - c(2.5)).cos();
-                    v[2] / (v3.powi(2) + c(1.0))
+                (x0 * x0).tanh()
+            } else {
+                let v4 = ((x0.powi(2) + c(1.0)).recip().powi(2) + c(0.5)).recip();
+                return (v4.powi(2) + c(0.5)).recip() - (c(SCALE) + v4)
+            };
+            match i {
+                0 => {
+                    s0 = s0.mul_add(c(0.8), ((s0 + x0).sin() * c(2.0)).sinh().cos() * c(0.01));
+                }
+                1..=3 => {
+                    let v6 = d_atan2(x1.powi(2) + c(0.5), fi);
+                    let v7: Dual64 = v5 + v6;
+                    s0 = s0.mul_add(c(0.5), v7.tanh() * c(0.05));
+                }
+                4 => {
+                    s0 = s0 * c(0.5) + (v[i % 4] * v[i % 4] + c(0.5)).recip().cos() * c(0.25);
+                    acc1 -= d_to_radians(v[i % 4]) * c(20.0) * c(0.5);
                 }
                 _ => {
-                    let v7 = x0;
-                    (v7 * v7 + c(0.5)).cbrt()
+                    acc1 -= c(0.25) * d_powf(x0.powi(2) + c(1.0), s0.tanh()).sin();
+                    s0 = s0.mul_add(c(0.75), (v5.cos() + c(2.0)).cbrt().tanh() * c(0.1));
                 }
-            };
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                s1 = c(0.6) * s1 + c(0.25) * ((s1 * s1 + c(1.0)).sqrt().powi(2) + c(1.0)).log2().cos();
-                let v9 = v.iter().copied().map(|p| fj + p.cos()).sum::<Dual64>();
-                s1 = (s1 * c(0.75) + (u.cos() + v9.sin()) * c(0.05)).sin();
             }
-            s0 = s0.mul_add(c(0.75), (s0 * c(0.65)).tanh() * c(0.25));
-            if k6 >= 3 {
-                break;
-            }
-            s1 = s1.mul_add(c(0.8), v8.sin() * c(0.05));
+            s0 = s0 * c(0.5) + v5.tanh().sin() * c(0.1);
         }
-        x0 + s0 + s1 - acc2 - v3.cos() + v4 * c(0.5) + (-x0) * (x0 * x0 + c(2.0)).acosh()
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].powi(2) + c(1.0)).cbrt();
-        let mut s1 = d_hypot(s0, d_hypot(x2, x0, margin), margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.2) * ((x1 * x1 + c(1.0)).log(2.0) + p.sin()).sin());
-        let v4 = d_to_radians(d_clamp(v[n % 4], -c(1.5), c(0.5), margin));
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            let v6 = match i {
-                0 => {
-                    let v5 = (v3.tanh() * c(1.5)).sinh().tanh().cosh();
-                    c(1.2) * v5
+        let Some(k8) = n.checked_sub(3) else {
+            return x2 * x0 * (v[n % 4].cos() + c(2.0)).cbrt()
+        };
+        let c9 = c(k8 as f64);
+        let v10 = (c9 * c9 + c(1.0)).log2();
+        let v11 = v.iter().fold(v[3 - k8], |r, &p| r * c(0.5) + c(0.25) * (x0.tanh() + p.tanh()).sin());
+        let a12 = [v10.cos().sinh(), d_copysign(c(2.0_f64), v11, margin), v11 / (x0.cos().exp().powi(2) + c(1.5)), x1];
+        let v19 = match k8 + n {
+            PHASE_A => {
+                for i in 0..v.len() {
+                    let v13 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * (a12[1].cos() + p.tanh()).cos());
+                    let v14 = a12.iter().copied().map(|p| v11 * (x2.cos() * c(0.5)).ln_1p() + p.sin()).sum::<Dual64>();
+                    let v15 = v.iter().map(|&p| v14 + p.cos()).sum::<Dual64>();
+                    s0 = s0.mul_add(c(0.8), (a12[3 - i].powi(2).powi(2) + c(1.0)).cbrt().sin() * c(0.01));
+                    s0 *= c(0.6);
+                    s0 += c(0.005) * (v13.tanh() + v15.tanh()).tanh();
                 }
-                g if g > 1 => (v3.tanh() * c(1.2)).tan(),
-                _ => c(1.25) - x0 + (v4 * v4 + c(2.0)).sqrt(),
-            };
-            s0 = c(0.75) * s0 + c(0.25) * v3.tanh();
-            for &u in v.iter() {
-                acc2 += c(0.05) * (s1 * u).cos();
-                if n < 1 {
-                    s0 = s0.mul_add(c(0.75), ((s0 - fi).powi(2) + c(1.0)).log2().sin() * c(0.1));
-                } else if le(v4.sin() * (x0 * x0 + c(2.0)).ln(), c(1.0), margin) {
-                    acc2 += c(0.05) * (x2.cos().exp2().cos() * c(0.9)).acos().sin();
-                }
-                if lt(d_log(u.powi(2) + c(1.0), v[i % 4].powi(2) + c(2.0)), -c(0.5), margin) {
-                    s0 = c(0.8) * s0 + c(0.2) * (s0 + c(1.2)).sin();
-                    break 'l0;
-                }
+                let v16 = (v[k8] * v[k8] + c(1.0)).sqrt() + (-v10);
+                s0.cos() + v16.sin()
             }
-            s0 = s0 * c(0.6) + v6.tanh().tanh() * c(0.02);
-        }
-        let mut m7 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            if lt((v4.tanh().exp().powi(2) + c(1.0)).sqrt(), x0, margin) {
-                m7 += 1;
-            }
-            s1 = (s1 * c(0.5) + (v3 * v3 + c(1.0)).sqrt() * c(0.5)).tanh();
-            let v12 = if ge(d_to_degrees((v4 * v4 + c(1.5)).acosh()) * c(0.01), -c(0.5), margin) {
-                for j in 0..n {
-                    let fj = c(j as f64);
-                    let v10 = match j + n {
-                        0 => {
-                            let v8 = fj.cos();
-                            v[j % 4] * fj + v8.cos()
+            PHASE_C | 4 => d_log(x0.powi(2) + c(1.0), v11.powi(2) + c(2.0)).cos(),
+            5 => a12[1] / c(2.0),
+            _ => {
+                for i in 0..4 {
+                    let fi = c(i as f64);
+                    acc1 -= c(0.25) * ((a12[i] * c9).cos() * c(0.9)).atanh().sin();
+                    if lt(x1, a12[0].asinh(), margin) {
+                        s0 = s0 * c(0.8) + (d_to_degrees(s0) * c(0.02)).sin().exp_m1().cos() * c(0.05);
+                        s0 = (s0 * c(0.6) + d_max((fi.powi(2) + c(0.5)).ln(), s0, margin) * c(0.4)).sin();
+                        if lt(s0 - x0 - (v11 - x1), c(0.5), margin) {
+                            return x2.tanh().exp2();
                         }
-                        g if g > 1 => {
-                            let v9 = (v3 * v3 + c(0.5)).sqrt() + fj;
-                            s1 = (s1 * c(0.6) + d_atan2(c(0.5_f64), v9) * c(0.4)).tanh();
-                            d_to_radians(s0) - v9.atan()
-                        }
-                        _other => v[j % 4].cos(),
-                    };
-                    if le((v10.tanh() * c(0.5)).ln_1p(), x0.sin(), margin) {
-                        acc2 -= c(0.05) * x1.sin().exp().tanh();
-                    } else if lt(s1.cos().cosh().powi(2).ln_1p(), s0, margin) {
-                        acc2 += (v3 * v3 + c(1.0)).ln().sin() * c(0.05);
-                        s1 = s1.mul_add(c(0.75), (-s1).sin() * c(0.25));
+                    } else if le((s0.powi(2) + c(1.0)).log(10.0), -c(0.5), margin) {
+                        s0 = c(0.5) * s0 + c(0.1) * (x2 * x2 + c(1.5)).acosh().sin();
+                        let v17 = v10.sin();
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * v17.tanh();
                     } else {
-                        let v11 = (fi.tanh() * c(0.9)).acos();
-                        s0 = s0 * c(0.75) + v11.tanh().cos() * c(1.0);
+                        acc1 += s0.sin() * c(0.5);
                     }
-                    s1 = s1.mul_add(c(0.75), v[j % 4].sin().tanh() * c(0.25));
+                    s0 = (s0 * c(0.8) + ((s0 / (s0 * s0 + c(1.5))).tanh() * c(0.9)).atanh() * c(0.02)).tanh();
                 }
-                s1 = (s1 * c(0.6) + ((x0 + s1).sin() * c(0.9)).acos() * c(0.05)).sin();
-                x2 * v3
-            } else if lt((s0 * s0 + c(1.0)).log2(), -c(1.0), margin) && n % 3 == 1 {
-                (v[i % 4].tanh() + c(2.0)).cbrt()
-            } else {
-                s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
-                v[n % 4].cos()
-            };
-            let v13 = v.iter().map(|&p| v3 / (p.cos() + c(2.0))).sum::<Dual64>();
-            acc2 += c(0.25) * (v12.sin() + v13.tanh()).tanh();
-        }
-        let c14 = c(m7 as f64);
-        s0 + s1.cos() - acc2.cos() + v3 + v4.sin() - c14.cos()
-    }
-
-    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = prog_11_dual(x2, x0, c(2.0), [v[0], v[1], v[2], v[3]], 4, margin).cos() * c(2.0);
-        let mut s1 = (x1.tanh() + (x2.sin() + c(2.0)).cbrt()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v[0].asinh();
-        let v4 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, p - acc2, margin));
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let v6 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * (r - c(2.0) + p.sin()).tanh());
-            if !(k5 < 4) {
-                break (v3 * v6).tanh();
-            }
-            acc2 += c(0.25) * (v6.tanh() * c(2.0)).sinh().cos();
-            if k5 >= 6 || gt((v4 - v3).tanh(), (v[1].powi(2) + c(1.0)).log10(), margin) {
-                break (v3.cos() * c(0.9)).atanh().atan();
+                let v18 = a12[k8].asinh();
+                d_min(x0, v18, margin)
             }
         };
-        match k5 % 3 {
-            0 => {
-                acc2 += (x1.powi(2) + c(0.5)).recip().sin();
-                s1 = (s1 * c(0.5) + v4 * v[1] * c(0.1)).sin();
-            }
-            1 => {
-                acc2 -= c(0.75) * (-v7).sin();
-            }
-            PHASE_C => {
-                s0 *= c(0.8);
-                s0 += c(0.05) * x2.tanh().exp_m1().tanh();
-                acc2 -= d_abs(v7, margin).sin() * c(0.75);
-            }
-            _other => {
-                let v8 = (v7 * v7).ln_1p();
-                s0 = (s0 * c(0.5) + v8.tanh() * c(0.1)).sin();
-            }
-        }
-        let mut m9 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if le(x0.tanh().exp_m1(), v7.cos(), margin) && i > 4 {
-                let v10 = (v7.tanh() + c(2.0)).cbrt();
-                s0 *= c(0.5);
-                s0 += c(1.0) * v10.sin().tanh();
-            } else {
-                s1 = (s1 * c(0.75) + (x1 - v7) * c(0.1)).sin();
-                s1 = c(0.5) * s1 + c(0.5) * v3.sin().cos();
-            }
-            let v13: Dual64 = if le(v4 * v3, -c(0.5), margin) {
-                let v11 = v7 * v3;
-                s0 *= c(0.5);
-                s0 += c(0.1) * (fi - s0 - s1 * s0).sin();
-                x2.cos().exp() * c(0.25) + v11.tanh()
-            } else if le((s1 * s1 + c(1.0)).log2(), x2, margin) && i + k5 < 9 {
-                let v4: Dual64 = v7.sin().exp();
-                let v12 = v[3];
-                ((s0 * v[i % 4]).powi(2) + c(2.0)).acosh() + v4.tanh() + v12.cos()
-            } else {
-                v3.tanh()
-            };
-            if le((v[3].tanh() * c(0.9)).acos(), v4 + v[m9 % 4], margin) {
-                m9 += 1;
-            }
-            s1 = s1 * c(0.5) + d_powf((v3 * v3).ln_1p().powi(2) + c(0.5), (v7 + s1).sin()).cos() * c(0.02);
-            s0 = (s0 * c(0.6) + v13.sin() * c(0.01)).tanh();
-        }
-        let c14 = c(m9 as f64);
-        s0.tanh() - s1 * c(0.75) + acc2.sin() + v3 * c(0.5) + v4 - v7.cos() + c14.cos()
+        let [b20, b21, b22, b23] = a12;
+        s0.tanh() + acc1.cos() - v19 + b20 + b21.cos() + b22 + b23 - (v11.sin() * c(1.5)).cosh()
     }
 
-    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x2.mul_add(x0, x0).sin() * c(2.0);
-        let mut s2 = prog_10_dual(x0, s1, c(0.25), v, n, margin).tanh() * c(2.0);
-        let mut s3 = (x1.cos() * c(0.9)).asin();
-        let mut acc4: Dual64 = c(0.0);
-        let mut k5 = 0;
-        while k5 < 4 {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    for _ in 0..n {
-                        acc4 += (s3 * c(2.5)).tanh() * c(0.05);
-                        s1 = c(0.6) * s1 + c(0.2) * (s2 - x1).sin();
-                    }
-                }
-                1..=2 => {
-                    acc4 += c(0.5) * w0[1].tanh();
-                    s1 = s1.mul_add(c(0.5), v[k5 % 4].sin().sinh().cos() * c(0.25));
-                }
-                3 => {
-                    s3 = (s3 * c(0.6) + (x0.powi(2) + c(2.0)).ln() * c(0.5)).sin();
-                    s2 = s2 * c(0.75) + (x1.cos() * c(1.5)).sinh().cos() * c(0.05);
-                }
-                _other => {
-                    s1 = (s1 * c(0.5) + x0 * c(0.5)).tanh();
-                    if le(x1.tanh().exp(), s2, margin) {
-                        let v6: Dual64 = s3 * v[1];
-                        acc4 -= v6.sin().cos() * c(0.5);
-                    }
-                    let v7 = (w0[k5 % 4].sin() * c(0.5)).ln_1p();
-                    acc4 -= c(0.5) * v7;
-                }
-            }
-            if le(x1, -c(0.5), margin) {
-                s3 = (s3 * c(0.6) + (w0[(k5 + n) % 4] + x2) * c(0.2)).sin();
-            } else if le(((s2 * w0[k5 % 4]).powi(2) + c(0.5)).recip(), -c(1.0), margin) {
-                s1 = (s1 * c(0.5) + (x0 + s1).cos() * c(0.25)).sin();
-            } else {
-                acc4 += c(0.5) * (v[k5 % 4].powi(2) + c(1.0)).cbrt().tanh();
-                let v8 = d_to_degrees(x0) * c(0.02);
-                s2 = (s2 * c(0.8) + v8.tanh() * c(0.1)).tanh();
-            }
-            s3 = s3 * c(0.6) + s3.sin() * c(0.4);
-        }
-        s3 = s3 * c(0.75) + prog_0_dual(s3, (x2 + w0[k5 % 4]).cos(), c(2.0), v, k5, margin).tanh() * c(0.005);
-        match k5 % 4 {
-            0 => {
-                s2 *= c(0.6);
-                s2 += c(0.4) * (c(SCALE) + x1).sin();
-                if gt(x2.sin(), d_copysign(c(0.5_f64), s3, margin), margin) {
-                    let x2 = s2;
-                    acc4 += -(v[n % 4].cos() * c(0.5)).ln_1p();
-                    acc4 -= c(0.005) * x2.sin();
-                } else if lt(w0[k5 % 4].powi(2).tanh(), x2 * x0, margin) || k5 < 4 {
-                    for (i, &t) in v.iter().enumerate() {
-                        let fi = c(i as f64);
-                        let mut m9 = (fi * fi + c(1.0)).powf(0.5).cos();
-                        for j in (0..=n).step_by(2) {
-                            let c10 = s1 + c(0.25) + v[(j * 3) % 4];
-                            m9 = d_min(c10, m9, margin);
-                        }
-                        let mut k11 = 0;
-                        while k11 < n && gt(s1, s2, margin) {
-                            k11 += 1;
-                            s3 = c(0.8) * s3 + c(0.2) * v[k11 % 4].tanh();
-                            let v12 = m9;
-                            s2 = (s2 * c(0.5) + v12.sin() * c(0.25)).sin();
-                        }
-                        s3 = (s3 * c(0.75) + fi * c(1.0)).tanh();
-                        acc4 += (t.tanh() + m9.sin()).sin() * c(0.5);
-                    }
-                    s1 = s1 * c(0.6) + prog_0_dual((w0[n % 4].powi(2) + c(1.0)).powi(-1).cos() * c(2.0), (w0[k5 % 4].sin() + x1.asinh()).tanh(), s1, v, n, margin).tanh() * c(0.005);
-                }
-                s3 = (s3 * c(0.5) + d_to_radians(x1) * c(1.0)).sin();
-                if !(k5 < 4) {
-                    acc4 += x2.cos();
-                } else if le((x1 * x1 + c(1.0)).recip().powi(2), s1, margin) {
-                    s2 = s2 * c(0.8) + d_atan2(c(2.0_f64), v[1]).cos() * c(0.75);
-                }
-            }
-            1 | 3 => {
-                s3 = (s3 * c(0.75) + x1.atan() * c(0.25)).sin();
-            }
-            _other => {
-                let x0 = d_log(c(3.0_f64), d_min(v[1], x0, margin).powi(2) + c(2.0));
-                acc4 += x0.tanh();
-            }
-        }
-        let mut m13: Dual64 = w0[(k5 + n) % 4];
-        for i in 0..=n {
+    pub fn prog_1_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(2.0)).acosh().cos() * c(2.0);
+        let mut s1 = (x1 * x2.cos().exp2()).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let Some(k3) = n.checked_sub(1) else {
+            return d_atan2(acc2 / (x2.sin() + c(2.0)), acc2.powi(2) + c(1.0))
+        };
+        let c4 = c(k3 as f64);
+        for i in 0..v.len() {
             let fi = c(i as f64);
-            let c14 = match i % 3 {
-                1 => v[(i + n) % 4] - s3 - (fi + x2),
-                2 => s3 * v[(i + n) % 4] * x0,
-                _ => v[(i + n) % 4] * x1,
+            let v8 = match (n % 3).checked_sub(1) {
+                Some(0) => {
+                    let v5 = v[i].asinh();
+                    (v[0].tanh() * c(0.9)).acos() + v5.tanh()
+                }
+                Some(_) => {
+                    let v7 = (s1 * s1 + c(1.0)).recip();
+                    s1 = (s1 * c(0.5) + (s0 - s1) * c(0.25)).sin();
+                    v[2] + v7.sin()
+                }
+                None => v[i].cos(),
             };
-            m13 = d_max(m13, c14, margin);
-            s1 = (s1 * c(0.8) + (w0[i % 4] - s3) * c(0.1)).tanh();
+            s1 *= c(0.75);
+            s1 += c(0.25) * d_hypot(fi, s0, margin).tanh();
+            s1 = s1 * c(0.75) + v8.tanh() * c(0.05);
         }
-        let v15 = d_clamp(v[k5 % 4], -c(1.5), c(0.5), margin).powi(2);
-        s1 * c(1.5) + s2 * c(0.5) - s3.cos() - acc4.sin() + m13.cos() + v15 * c(0.75) + prog_0_dual(d_min(d_copysign(c(0.5_f64), v15, margin), (v15 * v15 + c(1.0)).log2(), margin).cos() * c(2.0), x0, s3, w0, n, margin)
+        for &t in v.iter() {
+            acc2 += c(0.5) * (t / (v[1].powi(2) + c(1.5))).tanh();
+            s1 = (s1 * c(0.5) + (c4.cos().cos() * c(0.5)).ln_1p() * c(1.0)).tanh();
+        }
+        let v9 = prog_0_dual(x1, s0, x0.sin().sinh().tanh(), v, 4, margin);
+        s0 *= c(0.8);
+        s0 += c(0.2) * (-x2).cos();
+        s0 * c(0.25) + s1.tanh() - acc2.tanh() + c4.cos() + v9.cos()
     }
 
-    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1 = (x0 - x1).tanh() * c(2.0);
-        let mut s2 = x2;
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            if lt((s2 - fi).cos().exp2(), c(1.0), margin) {
-                let x1 = d_atan2(c(3.0_f64), x2);
-                s2 = s2.mul_add(c(0.6), x1.mul_add(s2, x2).cos() * c(0.05));
-            } else if le((v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)).recip(), (v[i % 4].tanh() + c(2.0)).cbrt(), margin) {
-                s1 = (s1 * c(0.75) + s1 * c(0.25)).tanh();
-                s0 = s0 * c(0.5) + ((s1.powi(2) + c(0.5)).ln().powi(2) + c(0.5)).sqrt().sin() * c(0.25);
-                if lt((fi.sin() * c(1.5)).cosh().mul_add(x2.mul_add(s2, x0), s0 + s2), (s2 * s2 + c(1.0)).log(3.0), margin) {
-                    continue;
-                }
-            } else {
-                s1 = c(0.5) * s1 + c(0.25) * (v[n % 4] / (v[n % 4].powi(2) + c(1.5))).tanh();
-            }
-            acc3 += (-v[3]).tanh() * c(0.25);
-            s2 = (s2 * c(0.5) + (s2 - c(2.0)) * c(0.5)).sin();
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            if le(d_atan2(s0.powi(2) + c(0.5), v[3]) * v[3].cos(), s2 / (s0 * s0 + c(1.5)), margin) {
-                s2 = (s2 * c(0.5) + x2.atan() * c(0.5)).sin();
-            } else {
-                s1 = (s1 * c(0.75) + x0.cos().exp() * c(0.05)).sin();
-            }
-            acc3 += c(0.25) * (x2 + x1).cos();
-            if !(n % 3 == 1) {
-                continue;
-            }
-        }
-        let mut m5 = s1;
-        for i in (0..=n).step_by(2) {
-            let c6 = if i == 4 {
-                x2.powi(2) + v[(i * 3) % 4]
-            } else {
-                v[i % 4] * (x0 + v[i % 4])
-            };
-            m5 = d_min(m5, c6, margin);
-        }
-        acc3 += c(0.5) * m5.tanh();
-        let v7 = x2.atan();
-        let mut k8 = 0;
-        while k8 < n {
-            k8 += 1;
-            if ge((v[k4 % 4].powi(2) + c(2.0)).ln(), (v[0].sin() * c(0.9)).asin(), margin) {
-                s0 = (s0 * c(0.5) + (v[k4 % 4].powi(2) + c(0.5)).ln() * c(0.25)).sin();
-                s1 = (s1 * c(0.5) + (s1.sin() * c(0.5)).ln_1p() * c(0.5)).tanh();
-                if lt(m5 + v[1], -c(1.0), margin) {
-                    acc3 -= (m5 - c(0.3)).tanh() * c(0.25);
-                } else {
-                    let v9 = s0;
-                    s0 = (s0 * c(0.5) + s0 * c(0.5)).tanh();
-                    s0 = s0 * c(0.6) + v9.sin() * c(0.4);
-                }
-            } else if le(v7.cos(), -c(0.5), margin) {
-                s2 = s2 * c(0.6) + d_atan2(s2 * s2 + c(1.0), s2).tanh() * c(0.1);
-            }
-            let v10 = x0.tanh();
-            s0 *= c(0.6);
-            s0 -= c(0.4) * (x2.sin() + c(0.1)).cos();
-            s1 = (s1 * c(0.6) + v10 * c(0.4)).tanh();
-        }
-        v[2] * c(0.75) - s0.tanh() + s1 - s2.sin() - acc3.tanh() + v7.tanh()
-    }
-
-    pub fn prog_24_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos().exp().sin() * c(2.0);
+    pub fn prog_2_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[0].atan();
         let mut acc1: Dual64 = c(0.0);
         let mut a2 = [c(0.0); N];
         for i in 0..N {
-            a2[i] = (v[(i + n) % 4].powi(2) + c(0.5)).sqrt();
-            s0 = s0 * c(0.8) + (x1 - s0).sin() * c(0.1);
+            a2[i] = d_powf(x0 * x0 + c(1.0), v[3].sin());
+            s0 = c(0.75) * s0 + c(0.1) * (x2 + x1).sin();
         }
-        let mut a3 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a3[i % 4] += a3[3 - i % 4] * (x0.mul_add(x0, x2).tanh() * c(0.05));
-            a3[i % 4] -= ((a2[(i + n) % 4] - x0) * c(core::f64::consts::FRAC_1_SQRT_2)).sin() * c(0.1) * a3[2];
+        let v3 = match n % 3 {
+            MODE_A if n > 3 => x0.cos(),
+            g if g > 1 => (x1 * x1 + c(0.5)).ln(),
+            _other => prog_0_dual(x2.sin().exp2().tanh(), c(1.5), acc1, [v[0], v[1], v[2], v[3]], n, margin),
+        };
+        let v4 = (a2[n % 4].powi(2) + c(0.5)).ln().cos();
+        let v5 = a2.iter().fold(v3.cos(), |r, &p| r * c(0.75) + c(0.01) * p.tanh().exp2().cos());
+        let mut m6 = x2;
+        for i in 0..6 {
+            m6 = d_max(m6, v5 + v[(i + n) % 4], margin);
         }
-        'l2: for &t in v {
-            acc1 -= c(0.5) * (x1 * x1 + c(2.0)).ln().sin();
-            let mut k4 = 0;
-            while k4 < 6 {
-                k4 += 1;
-                acc1 += (s0 * x0 + (a3[n % 4].cos() * c(0.9)).atanh()).tanh() * c(0.05);
-                if gt(t.powi(2), v[0], margin) {
-                    continue 'l2;
+        s0 = s0 * c(0.6) + m6.tanh() * c(0.005);
+        'l2: for i in 0..N {
+            s0 = c(0.8) * s0 + c(0.05) * v5.sin().exp().cos();
+            let mut k7 = 0;
+            while k7 < 5 {
+                k7 += 1;
+                s0 = (s0 * c(0.75) + (v3.sin() * c(2.0)).cosh() * c(0.02)).tanh();
+                if gt(v4 * c(0.5), x0, margin) {
+                    break 'l2;
                 }
             }
-            s0 = s0 * c(0.8) + ((x0.cos() * c(1.5)).sinh().sin() + c(2.0)).cbrt().tanh() * c(0.1);
-            s0 *= c(0.8);
-            s0 += c(0.1) * ((t * t + c(1.5)).acosh().powi(2) + c(1.0)).log10();
-        }
-        acc1 -= c(0.25) * ((v[n % 4].tanh() * c(1.2)).tan() + x1.cos().exp2()).sin();
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if gt(x0.asinh(), a3[3].atan(), margin) {
-                m5 += 1;
-            }
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let v6 = if !(j > 0 && gt(d_hypot(x0, a3[2], margin), c(1.0), margin)) {
-                    d_hypot(t, fj, margin)
-                } else {
-                    (t.powi(2) + c(1.5)).acosh()
-                };
-                s0 = (s0 * c(0.8) + (fi.powi(2) + c(1.0)).log(10.0) * c(1.0)).tanh();
-                acc1 += (a3[m5 % 4] - x0).cos() * c(0.1);
-                acc1 -= c(0.1) * v6.tanh().sin();
-            }
-            acc1 += (d_to_radians(a3[m5 % 4]) * c(50.0)).sin() * c(0.5);
-            acc1 -= d_atan2(x0 * x0 + c(1.0), t).cos() * c(0.5);
-        }
-        let c7 = c(m5 as f64);
-        x0.tanh() + s0 + acc1.sin() + a2[0] * c(0.5) - a3[1].tanh() + c7.tanh() + a2[m5 % 4].tanh()
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (d_to_degrees(x2) * c(0.02)).sin().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        match n % 2 {
-            0 => {
-                s0 = s0.mul_add(c(0.5), ((v[0] - s0).powi(2) + c(0.5)).recip().cos() * c(0.05));
-            }
-            _ => {
-                let x1 = (x2 - x1).mul_add(x1, x0.tanh());
-                acc1 += x1.tanh() * c(0.4);
-            }
-        }
-        'l0: for &t in v.iter() {
-            if lt(c(2.0) * v[n % 4], (t.powi(2) + c(1.0)).sqrt(), margin) && n % 3 == 1 {
-                continue;
-            }
-            s0 *= c(0.75);
-            s0 += c(0.1) * (x1 + v[n % 4].cos()).cos();
-            for j in 1..n {
-                match j % 3 {
-                    0..=2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        acc1 += c(0.1) * (v[0].tanh() * c(2.0)).cosh().cos();
-                    }
+            let v8 = if ge(v5 - s0, c(0.5), margin) {
+                for _ in 0..v.len() {
+                    acc1 -= x0.sin() * c(0.1);
+                    acc1 += (v4 - x2).cos() * c(0.1);
                 }
-                acc1 -= c(0.1) * (v[j % 4].cos() * c(0.9)).asin().sin().cosh().tanh();
-            }
-        }
-        let mut m2 = s0;
-        for i in 0..n {
-            m2 = d_min(m2, ((v[i % 4] * c(0.5)).sin() * c(0.9)).atanh(), margin);
-        }
-        s0 = c(0.75) * s0 + c(0.1) * m2.sin();
-        for (i, &t) in v.iter().enumerate() {
-            if gt(t - m2, c(0.5), margin) {
-                acc1 += (x0.tanh().exp().cos() * c(1.5)).sinh().sin() * c(0.4);
-                break;
-            }
-            s0 = s0 * c(0.6) + (x1.atan() * (v[i].powi(2) + c(1.0)).powf(0.5)).sin() * c(0.05);
-            let v3 = ((-x0).tanh() * c(0.5)).ln_1p();
-            s0 = (s0 * c(0.75) + v3.tanh() * c(0.25)).sin();
-        }
-        x0 - x1.tanh() + v[1] - s0.sin() - acc1.tanh()
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin().exp().cos() * c(2.0);
-        let mut s1 = d_to_degrees(x2) * c(0.01);
-        let mut s2 = (v[0].tanh().exp2() + (x2 + x1)).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            match i % 3 {
-                MODE_A => {
-                    s1 = (s1 * c(0.75) + v[i % 4] / (x2.sin() + c(2.0)) * (x0 / (s1.sin() + c(2.0))) * c(0.02)).sin();
-                    if gt(s1.tanh().exp(), -c(1.0), margin) {
-                        s2 = (s2 * c(0.6) + (s2.sin() * c(0.9)).acos() * c(0.1)).tanh();
-                        let v4 = -(fi.powi(2) + c(0.5)).ln();
-                        s1 = s1.mul_add(c(0.6), v4.tanh().sin() * c(1.0));
-                    } else if i < 1 {
-                        acc3 += c(0.5) * (-x1).sin();
-                        acc3 -= ((x1 - s2).sin() * c(0.9)).acos().sin() * c(0.5);
-                    }
-                    let v5: Dual64 = (s0.sin() + c(2.0)).cbrt();
-                    s1 = c(0.6) * s1 + c(1.0) * v5.tanh().sin();
-                }
-                1 => {
-                    s2 = s2 * c(0.5) + (s0 * x0).sin() * c(0.1);
-                    if !(i < 3) {
-                        return (s2.cos() * c(2.0)).sinh().atan();
-                    }
-                    s2 *= c(0.5);
-                    s2 += c(1.0) * d_copysign(fi, s2, margin).cos();
-                }
-                _ => {
-                    s1 = s1 * c(0.6) + (fi + x0).tanh() * c(0.4);
-                    for _ in 0..6 {
-                        acc3 += (fi - x2).sin() * c(0.05);
-                        let v6 = x2;
-                        s1 = (s1 * c(0.8) + v6.sin() * c(0.2)).tanh();
-                    }
-                }
-            }
-            if gt(((s0 - s1).cos() * c(1.5)).sinh(), -c(0.5), margin) {
-                acc3 += (fi * fi + c(0.5)).cbrt().sin() * c(0.5);
-                acc3 += c(0.5) * s1.sin();
+                (v4 * v4 + c(1.0)).cbrt() - v5.powi(3)
             } else {
-                let len7 = v.len();
-                for j in 0..len7 {
-                    acc3 += x0.tanh().asinh() * c(0.1);
-                    if j % 3 == 1 {
-                        acc3 -= c(0.1) * s0.cos();
-                    }
-                }
-                let v8 = x2.tanh();
-                acc3 -= v8 * c(0.5);
-            }
-            let v9 = d_atan2(x2.powi(2) + c(1.0), s2).tanh();
-            acc3 += (v9 * v9 + c(1.0)).log(3.0) * c(0.75);
-        }
-        let mut k10 = 0;
-        while k10 < 5 {
-            k10 += 1;
-            acc3 += c(0.4) * v[n % 4].cos();
-            let v11: Dual64 = (x0.tanh() * c(1.2)).tan();
-            s0 = c(0.5) * s0 + c(0.05) * v11.sin().sin();
-        }
-        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| (x0.powi(2) + c(1.0)).sqrt() + p.sin() + q.sin()).sum::<Dual64>();
-        let mut m13: Dual64 = -c(0.5);
-        for i in 1..n {
-            m13 = d_min(c(1.5) - (v[(i + n) % 4] - s1), m13, margin);
-        }
-        let mut a14 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            a14[i] = (t - fi) / ((t / (t.powi(2) + c(1.5))).powi(2) + c(0.5));
-            acc3 += c(0.5) * (c(0.5) - x2).cos();
-        }
-        if le(prog_23_dual(x0, a14[n % 4].asinh().cos(), c(1.5), [v[0], v[1], v[2], v[3]], 0, margin), x0, margin) {
-            s0 = (s0 * c(0.5) + x2 * d_copysign(c(2.0_f64), v12, margin) * c(0.25)).tanh();
-        } else {
-            s0 = (s0 * c(0.75) + d_min(v12, v[k10 % 4], margin) * c(0.02)).tanh();
-            if lt(d_to_degrees((s0 * s0).ln_1p()) * c(0.01), -c(0.5), margin) {
-                s0 *= c(0.6);
-                s0 -= c(0.02) * (s0 * s0).sin();
-                let x0 = s0.tanh().sinh();
-                s0 *= c(0.6);
-                s0 += c(0.02) * x0.cos().cos();
-            } else if ge(x2.sin().exp2(), c(0.5), margin) {
-                acc3 += x0.atan().powi(2).cos();
-            }
-        }
-        s0.cos() + s1.cos() - s2 * c(1.5) - acc3.cos() + m13.cos() + s0
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0: Dual64 = (x2.cos() * c(2.0)).cosh().cos() * c(2.0);
-        let mut s1 = prog_10_dual(c(2.0), x2.cos() * c(2.0), x1, v, n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for &t in v.iter() {
-            match n % 2 {
-                0 => {
+                d_to_degrees(x0) * c(0.02)
+            };
+            if lt(-m6.powi(2), c(0.5), margin) {
+                let v9 = (v5 - a2[0]).asinh();
+                s0 = s0 * c(0.5) + (v8 * v8 + c(1.0)).cbrt().sin() * c(0.05);
+                s0 = c(0.75) * s0 + c(0.1) * v9.cos().cos();
+            } else if le(v4 * x0, -c(1.0), margin) || k7 % 3 == 1 {
+                s0 = (s0 * c(0.75) + x1 * v4 * c(0.05)).tanh();
+                if gt(c(1.5) - v8.cos().exp(), c(0.0), margin) {
                     continue;
                 }
-                _ => {
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * x0.tanh().tanh();
-                    if ge(((v[2] * v[2] + c(2.0)).acosh().cos() * c(0.9)).atanh(), -c(0.25), margin) {
-                        s1 = s1 * c(0.8) + v[n % 4].asinh().atan().sin() * c(0.2);
-                        break;
-                    }
-                }
-            }
-            let v5 = match n {
-                PHASE_B | 3 => {
-                    let v3 = t.cos().sinh() + v[3].powi(2);
-                    s0.cos() + v3.sin()
-                }
-                4 | 6 => {
-                    let v4 = ((v[n % 4] * v[n % 4] + c(1.0)).cbrt().tanh() * c(0.9)).acos();
-                    d_copysign(x1, x2, margin) + v4.tanh()
-                }
-                _ => d_hypot(c(1.5_f64), (t.sin() * c(0.9)).acos(), margin),
-            };
-            s1 = s1 * c(0.8) + (t.powi(2) + c(1.0)).recip().cos() * c(0.25);
-            acc2 -= c(0.5) * v5.tanh();
-        }
-        match n % 4 {
-            1 => {
-                s1 = s1.mul_add(c(0.8), (x1.cos() * c(0.9)).acos().tanh() * c(0.05));
-                if lt((d_max(x2, v[n % 4], margin).powi(2) + c(1.0)).log(3.0), -c(0.5), margin) {
-                    let v6 = ((x0.cos() * c(1.5)).sinh().powi(2) + c(2.0)).acosh();
-                    s1 = s1 * c(0.75) + prog_0_dual(c(2.0), x2, s1, v, 4, margin).cos() * c(0.005);
-                    s1 = (s1 * c(0.5) + v6.tanh() * c(0.05)).sin();
-                } else {
-                    s1 = (s1 * c(0.8) + acc2 * c(0.005)).sin();
-                }
-            }
-            _ => {
-                s1 *= c(0.5);
-                s1 += c(0.25) * (v[1] + x2).tanh();
-                let x1 = x0 - v[n % 4];
-                s1 = (s1 * c(0.8) + x1.cos() * c(0.1)).sin();
+                let v10 = (x0 * x1).powi(2).ln_1p();
+                acc1 += v10.sin() * c(0.5);
+            } else {
+                s0 = (s0 * c(0.75) + (v8 * v8 + c(1.0)).cbrt() * c(0.02)).tanh();
+                s0 = s0 * c(0.6) + (a2[(k7 + i) % 4].powi(2) + c(2.0)).acosh().cos() * c(0.05);
             }
         }
-        s0 = (s0 * c(0.5) + ((-x1).sin() * c(0.9)).atanh() * c(0.1)).tanh();
-        let v9 = match n {
-            0 => {
-                let v7 = (x0 - x1).cos();
-                (x0.tanh().tanh() * c(0.9)).asin() + v7.tanh()
-            }
-            1 => v[3].tanh(),
-            2 | 4 => (x0 * x0).sin(),
-            _other => {
-                let v8 = x0;
-                ((v8 * v8).powi(2) + c(1.0)).log(2.0)
-            }
-        };
-        x0 + s0 - s1 * c(0.25) + acc2.sin() - v9.cos()
+        if gt(v[n % 4].sin().exp2(), c(1.0), margin) {
+            let v11 = d_abs(v4, margin) / ((x1.powi(2) + c(2.0)).ln().cos() + c(2.0));
+            acc1 += c(0.25) * ((x2.tanh() * c(0.9)).atanh().cos() * c(1.5)).cosh().cos();
+            s0 = c(0.6) * s0 + c(0.02) * v11.sin();
+        } else {
+            let v4 = d_copysign(a2[n % 4], v4, margin);
+            acc1 += c(0.25) * v4.cos();
+        }
+        x0 + x1.sin() + s0 * c(0.25) + acc1.tanh() + v5 - v3
     }
 
-    pub fn prog_28_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = c(0.3) * (c(SCALE) + v[n % 4]);
-        let mut s1 = x0.mul_add(x2, x0).cos() * c(2.0);
+    pub fn prog_3_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = d_abs(x1.cos().exp(), margin).cos() * c(2.0);
+        let mut s1: Dual64 = d_abs(x2, margin).mul_add((x0 * x0 + c(0.5)).ln(), d_abs(x0, margin)).cos() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
         let mut a3 = [c(0.0); N];
         for i in 0..N {
             let fi = c(i as f64);
-            a3[i] = v[i] * fi;
-            acc2 += (s1 * s1 + c(0.5)).ln().tanh() * c(0.5);
+            a3[i] = fi - s0;
+            acc2 += c(0.5) * (x2 + x0).sin();
         }
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            match i % 3 {
-                2 => {
-                    continue;
-                }
-                _ => {
-                    s1 *= c(0.8);
-                    s1 += c(0.01) * ((x0 + x1) / ((s1 * s1 + c(1.0)).log2().powi(2) + c(0.5))).tanh();
-                    if n % 2 == 0 {
-                        acc2 -= c(0.5) * (a3[i].cos() * c(2.0)).cosh().sin();
-                        break;
-                    }
-                }
-            }
-            let v4 = v.iter().fold(prog_0_dual(s0, s1, (x2.sin() * c(2.0)).sinh().sin(), v, i, margin).tanh(), |r, &p| r * c(0.75) + c(0.1) * ((s0 * s0 + c(2.0)).acosh() + p.sin()).tanh());
-            match i {
-                0..=2 => {
-                    let v4: Dual64 = s0.cos().exp();
-                    acc2 += c(0.5) * v4.tanh();
-                }
-                MODE_D => {
-                    s0 = (s0 * c(0.6) + (d_min(v[i], a3[n % 4], margin) - d_hypot(c(3.0_f64), x2, margin)) * c(0.2)).sin();
-                    acc2 -= c(0.5) * (s0.powi(2) + c(1.0)).log10().tanh();
-                }
-                _ => {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * s0.asinh();
-                    if ge(v4, c(0.25), margin) {
-                        break;
-                    }
-                    acc2 += (x2.powi(3) + (fi.tanh() * c(1.5)).sinh()).tanh() * c(0.25);
-                }
-            }
-            s0 = (s0 * c(0.75) + x2.atan() * c(0.25)).sin();
-            acc2 += v4 * c(0.005);
-        }
-        if lt((d_log(c(2.0_f64), v[2].powi(2) + c(2.0)).powi(2) + c(1.0)).log2(), -c(0.5), margin) {
-            return x0.cos().exp2();
-        }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if n + i < 2 {
-                acc2 += t.tanh() * c(0.5);
-            } else if m5 % 3 == 1 && le((d_copysign(x1, x0, margin).powi(2) + c(2.0)).ln(), t, margin) {
-                s0 = (s0 * c(0.5) + (a3[(i + n) % 4].powi(2) + c(1.5)).acosh() * c(0.02)).sin();
-                s1 = (s1 * c(0.5) + s1.powi(3) * c(0.02)).sin();
-            } else {
-                let v6 = (fi * fi + c(1.0)).powf(0.5);
-                let v7 = ((x0.cos() * c(0.9)).atanh().powi(2) + c(0.5)).cbrt();
-                s0 = (s0 * c(0.75) + (v6.tanh() - v7.sin()) * c(0.02)).sin();
-            }
-            s1 = s1 * c(0.6) + (s0 * s0 + c(2.0)).acosh().cos() * c(0.25);
-            if m5 < 27 && lt(c(0.65) * x1 - x1, x1, margin) {
-                m5 += 1;
-            }
-            let v8 = if i % 3 == 1 && le((v[m5 % 4].cos() * c(1.2)).tan(), c(0.5), margin) {
-                fi + x0
-            } else {
-                ((x1 / (s0.powi(2) + c(0.5))).powi(2) + c(1.0)).sqrt()
-            };
-            acc2 -= v8.cos() * c(0.5);
-        }
-        let c9 = c(m5 as f64);
-        for &t in a3.iter() {
-            if lt((x1.cos().powi(2) + c(2.0)).sqrt(), c(0.0), margin) {
-                s0 = s0.mul_add(c(0.75), c9.cos() * c(1.0));
-                s1 = c(0.6) * s1 + c(0.25) * x2.cos().cosh().sin();
-            } else if lt((t.powi(2) + c(2.0)).acosh().cos(), x2, margin) {
-                s1 = s1.mul_add(c(0.8), c9.sin().cos() * c(1.0));
-            }
-            let v10 = (t.powi(2) + c(0.5)).sqrt().sin().exp2();
-            s0 = (s0 * c(0.75) + ((v10.sin() * c(2.0)).cosh() + (c9 + x1)) * c(0.02)).tanh();
-        }
-        s1 *= c(0.8);
-        s1 -= c(0.2) * x0.sin();
-        x1 + s0 - s1.tanh() + acc2.tanh() + a3[1].cos() - c9.cos()
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(2.0)).acosh() / c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..n {
-            a2[i % 4] += (v[i % 4].powi(2).sin() + c(2.0)).cbrt().sin() * c(0.25);
-            s0 = (s0 * c(0.75) + (x0 + s0) * c(0.1)).tanh();
-        }
-        let v3 = prog_0_dual(c(0.25), c(1.5), s0, &v, n, margin);
-        let mut a4 = v;
-        a4[3] *= c(1.5);
-        a4[2] += (x0.cos() * c(0.9)).asin().sin().exp2();
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * (x2 / (fi.powi(2) + c(0.5))).sin();
-            acc1 += c(0.5) * (s0.powi(2) + c(1.0)).sqrt().sin();
-        }
-        for (i, &t) in a4.iter().enumerate() {
-            let fi = c(i as f64);
-            let v5 = x1.cos().exp_m1();
-            match i {
-                0..=2 => {
-                    acc1 += c(0.5) * ((t * fi).powi(2) + c(0.5)).recip().sin();
-                    let v6: Dual64 = x2;
-                    s0 = s0.mul_add(c(0.6), v6.cos() * c(0.4));
-                }
-                3 => {
-                    let v7 = c(0.8) - v[i];
-                    s0 = c(0.75) * s0 + c(0.02) * v5.powi(2).tanh();
-                    if le(a4[i] - (t.cos() * c(1.2)).tan(), -c(1.0), margin) {
-                        s0 *= c(0.6);
-                        s0 += c(0.4) * v7.sin();
-                        if ge(prog_0_dual(x1, (t - c(0.35)).cos(), (t.sin() * c(0.9)).atanh().sin() * c(2.0), &v, n, margin), v3.cos(), margin) {
-                            break;
-                        }
-                    } else if gt((x2.tanh() * c(1.5)).cosh(), c(0.0), margin) {
-                        s0 = c(0.6) * s0 + c(0.25) * (s0 / (v7.powi(2) + c(1.5))).cos();
-                    } else {
-                        let v8 = d_atan2(c(3.0_f64), v7.cos().exp_m1());
-                        s0 = c(0.5) * s0 + c(0.1) * d_atan2(v8 * v8 + c(0.5), s0).tanh();
-                    }
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + (a2[i] + t) * c(0.1)).sin();
-                    let v9: Dual64 = (a4[3].cos() * c(0.9)).acos();
-                    s0 = (s0 * c(0.8) + v9.cos() * c(0.05)).sin();
-                }
-            }
-            match i % 4 {
-                0 => {
-                    s0 = s0 * c(0.75) + a4[3 - i].cos() * c(0.25);
-                    s0 = (s0 * c(0.5) + v3.cos() * c(0.5)).sin();
-                }
-                1 => {
-                    let v10 = a2[(i + n) % 4].tanh();
-                    acc1 += v10.tanh() * c(0.5);
-                }
-                2 => {
-                    let v11 = x1 / (x0.cos() + c(2.0)) * (s0 * s0 + c(2.0)).acosh();
-                    acc1 += v11.tanh() * c(0.4);
-                }
-                _ => {
-                    s0 = (s0 * c(0.75) + v3 * c(0.25)).sin();
-                    if le(x2, a4[n % 4], margin) {
-                        s0 = s0.mul_add(c(0.8), ((v3.tanh() * c(0.9)).asin() / (x1.sin().exp().sin() + c(2.0))).tanh() * c(0.02));
-                    } else if !(i % 3 == 1) {
-                        s0 *= c(0.8);
-                        s0 += c(0.2) * (a2[3] * a2[3]);
-                    } else {
-                        let v12 = v5.atan();
-                        s0 *= c(0.6);
-                        s0 += c(0.1) * v12.tanh().sin();
-                    }
-                    let v13 = (v5 * v5 + c(0.5)).recip();
-                    s0 *= c(0.6);
-                    s0 += c(0.05) * v13.cos().sin();
-                }
-            }
-            s0 = s0.mul_add(c(0.8), v3.sin() * c(0.2));
-            s0 = (s0 * c(0.6) + v5.sin() * c(0.1)).sin();
-        }
-        x2 + s0.cos() - acc1.sin() - a2[2] + v3.cos() - a4[3].cos() - d_abs(a2[2], margin)
-    }
-
-    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = (c(1.25) * v[n % 4]).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v4 = if le(x0 / (acc1 * acc1 + c(1.0)), -c(0.5), margin) {
-            x2.cos().mul_add(x2 - x1, x2 * x2)
-        } else if lt(prog_25_dual(d_max(x1, x2, margin).cos(), x2.sin().tanh(), x2.mul_add(acc1, v[n % 4]).cos().exp2().tanh() * c(2.0), v, n, margin), acc1, margin) || n > 2 {
-            let v2 = v[n % 4] - x2;
-            x0 * s0 + v2.cos()
-        } else {
-            let v3 = x2 * x1;
-            v3.cos()
-        };
-        let mut m5: Dual64 = (v4.powi(2) + c(0.5)).ln().sin();
-        for i in 0..v.len() {
-            let c6 = match n {
-                0 | PHASE_C => c(1.0) - v[i] + v[i],
-                3..=4 => x0 / (v[i] * v[i] + c(0.5)) - c(0.5) * v[i],
-                5 => v[i] * c(0.5),
-                _other => x2 * c(2.0),
-            };
-            m5 = d_max(m5, c6, margin);
-        }
-        acc1 += c(0.25) * m5.sin();
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            acc1 -= s0.tanh() * c(0.4);
-            acc1 += (x2 * m5).cos() * c(0.4);
-            for j in 0..4 {
+        let mut m4 = 0;
+        for t in a3 {
+            let mut m5: Dual64 = a3[(m4 + n) % 4].tanh();
+            for j in 0..n + 1 {
                 let fj = c(j as f64);
-                if lt(d_clamp(v4.sin(), -c(0.5), c(0.5), margin), c(0.25), margin) {
-                    break;
-                }
-                s0 = c(0.6) * s0 + c(0.1) * (x1.cos() * c(1.5)).cosh().cos();
-                if le(v[j].sin(), c(0.5), margin) {
-                    s0 = c(0.8) * s0 + c(0.01) * ((s0.cos() * c(0.9)).acos().tanh() * c(2.0)).sinh().sin();
-                    match j + n {
-                        1 => {
-                            continue;
-                        }
-                        2..=3 => {
-                            acc1 += (fj * x0).tanh().tanh() * c(0.1);
-                        }
-                        6 => {
-                            let x1 = (x2 * x1).powi(2).ln_1p();
-                            acc1 -= x1.sin() * c(0.1);
-                        }
-                        _ => {
-                            let v8 = (v[j] * v[j] + c(0.5)).recip();
-                            acc1 += v8.tanh().cos() * c(0.1);
-                        }
-                    }
-                    let v9 = fj + x2 - v[j].asinh();
-                    s0 = s0 * c(0.5) + v9.tanh() * c(0.25);
+                let c6 = if j % 3 == 1 {
+                    fj + c(0.25) + (v[j % 4] - t)
                 } else {
-                    acc1 -= c(0.1) * (v4 * v4 + c(1.0)).log10().cos();
-                }
-            }
-            if k7 >= 5 || ge((x2 * x2 + c(0.5)).sqrt(), c(0.0), margin) {
-                break;
-            }
-        }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[n % 4] - q).atan() + p.sin()).sum::<Dual64>();
-        let v11 = v10 - c(1.5);
-        'l3: for i in (0..6).rev() {
-            acc1 += c(0.25) * (v11.cos() + (v11 * v11 + c(0.5)).recip()).tanh();
-            for _ in 0..4 {
-                if le((x1.powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
-                    s0 = (s0 * c(0.75) + v4.tanh().exp2() * c(0.1)).tanh();
-                    break 'l3;
-                }
-                let v13 = if le((x0 - s0).asinh(), x0, margin) {
-                    v10 * c(std::f64::consts::FRAC_PI_4)
-                } else {
-                    let v12 = ((v[i % 4].sin() * c(0.9)).acos().powi(2) + c(1.5)).acosh();
-                    (v[i % 4] * v[i % 4] + c(1.0)).ln() + v12.tanh()
+                    c(2.0) * v[(j * 3) % 4]
                 };
-                s0 = s0.mul_add(c(0.75), (s0 + v4).cos() * c(0.1));
-                s0 = c(0.75) * s0 + c(0.01) * v13.sin();
+                m5 = d_min(m5, c6, margin);
             }
-            if gt(x1.sin().exp_m1(), c(1.0), margin) {
-                s0 = (s0 * c(0.6) + (x1.powi(2) + c(0.5)).ln() * c(0.25)).tanh();
-                if lt(v4.cos().exp2().sin().exp2(), -c(1.0), margin) {
-                    return (v[1] * v[1] + c(1.0)).powf(1.5).sin().exp2();
-                }
-                let v14 = v[2] * v[2];
-                acc1 += c(0.25) * v14.sin();
-            }
-        }
-        s0 + acc1.sin() - v11.tanh()
-    }
-
-    pub fn prog_31_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.tanh().exp().sin() * c(1.5)).cosh().tanh() * c(2.0);
-        let mut s1 = d_hypot(c(1.5_f64), x2, margin).cos();
-        let mut s2 = (x0.tanh() * c(0.9)).atanh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = (s1.tanh() * c(0.5)).ln_1p();
-            acc3 += (-x1).cos() * c(0.5);
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if le((x2.sin().sin() * c(1.5)).cosh(), v[0], margin) && k5 == 0 {
-                let v6 = v[k5 % 4].atan();
-                acc3 += v6.sin() * c(0.4);
-            } else if ge(x0.cos().exp2(), x0, margin) || k5 < 2 {
-                let v7 = s0.powi(3);
-                let v8: Dual64 = s1.cos();
-                acc3 -= c(0.25) * (v7.tanh() + v8).tanh();
-            } else {
-                let v9 = c(1.2) * s0.tanh();
-                acc3 -= c(0.4) * a4[k5 % 4].cos().cos();
-                match k5 % 2 {
-                    0 => {
-                        acc3 += v9.powi(2) * c(0.25);
-                        break;
-                    }
-                    MODE_B => {
-                        let mut k10 = 0;
-                        while k10 < 6 && lt((v9.tanh() * c(1.5)).cosh(), -c(0.5), margin) {
-                            k10 += 1;
-                            let v11: Dual64 = d_log(c(0.5_f64), x1 * x1 + c(2.0));
-                            if gt(s2.sin(), v[2], margin) {
-                                let v12 = v[(k10 + k5) % 4].asinh().mul_add((v11.cos() + c(2.0)).cbrt(), v11.sin());
-                                s1 *= c(0.5);
-                                s1 += c(0.1) * v12.tanh().cos();
-                            } else if k10 > 3 {
-                                let v13 = (v11 * v11 + c(2.0)).sqrt();
-                                s1 = (s1 * c(0.5) + (v[k10 % 4].sin() * c(1.2)).tan() * c(0.05)).tanh();
-                                acc3 += v13.sin().cos() * c(0.05);
-                            } else {
-                                acc3 -= c(0.05) * (v11 * x1).sin();
-                                if !(k10 % 3 == 1) {
-                                    continue;
-                                }
-                            }
-                            let v14 = v11 + v9;
-                            s0 = (s0 * c(0.8) + (x0.tanh() * c(0.5)).ln_1p() * c(0.2)).sin();
-                            acc3 += v14.cos() * c(0.05);
-                        }
-                        let v15 = s1;
-                        acc3 += v15.cos() * c(0.4);
-                    }
-                    _ => {
-                        s1 *= c(0.8);
-                        s1 -= c(0.2) * x0.cos();
-                        let v9 = a4[k5 % 4];
-                        acc3 -= c(0.4) * v9.sin();
-                    }
-                }
-                acc3 += c(0.4) * v9.cos().cos();
-            }
-            acc3 -= (x1.tanh() * c(0.9)).acos().tanh() * c(0.4);
-            acc3 += c(0.4) * x0.tanh();
-            if k5 >= 5 || gt(a4[1], c(0.25), margin) {
-                break;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc3 += (t.tanh() * c(0.9)).atanh().cos() * c(0.5);
-            s0 = c(0.8) * s0 + c(0.1) * (s0 + a4[n % 4]).tanh();
-            let mut k16 = 0;
-            while k16 < 5 && gt(s1.asinh(), a4[(k16 + k5) % 4] * s1, margin) {
-                k16 += 1;
-                match i + n {
-                    0 | 2 => {
-                        let x0 = (x0.tanh() * c(2.0)).cosh();
-                        s1 = (s1 * c(0.6) + x0.tanh() * c(0.05)).tanh();
-                    }
-                    3 => {
-                        let x0 = (s2.cos().exp_m1().powi(2) + c(1.0)).log(10.0);
-                        s0 = (s0 * c(0.75) + x0.cos() * c(0.2)).tanh();
-                    }
-                    4 | 6 => {
-                        s0 = (s0 * c(0.75) + x2 * s0 * c(0.05)).tanh();
-                        if gt(c(0.25) * v[n % 4] - (fi * fi + c(1.0)).recip(), -c(0.25), margin) || k16 == 4 {
-                            break;
-                        }
-                    }
-                    _ => {
-                        s2 = c(0.75) * s2 + c(0.05) * (a4[0] * t).cos();
-                    }
-                }
-                let v18 = if k5 % 2 == 0 && lt(x1.tanh(), -c(0.25), margin) {
-                    let x1 = x0;
-                    (x1 * x1 + c(0.5)).recip()
-                } else {
-                    let v17 = ((x2.sin() * c(1.2)).tan().powi(2) + c(1.0)).recip();
-                    (v[3].powi(2) + c(2.0)).ln() + v17.tanh()
-                };
-                acc3 += (x1.cos() * c(1.5)).sinh().sin() * c(0.1);
-                acc3 -= v18.tanh().tanh() * c(0.1);
-            }
-        }
-        let mut k19 = 0;
-        while k19 < 5 {
-            k19 += 1;
-            let v20 = (x1.powi(2) + c(1.0)).log2();
-            let v21: Dual64 = a4[k19 % 4] + s2 * s2;
-            acc3 -= v21.tanh().cos() * c(0.4);
-            s2 = (s2 * c(0.5) + v20.cos() * c(0.25)).tanh();
-        }
-        let v22 = prog_25_dual(s1, d_atan2((s1 * s1 + c(1.0)).cbrt().powi(2) + c(1.0), v[n % 4]).tanh(), x1, v, 0, margin);
-        s0.sin() + s2.sin() + acc3.tanh() - a4[0] + v22.tanh() - (-a4[2])
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[3].tanh().exp().tanh() * c(0.5)).ln_1p();
-        let mut s1 = x1;
-        let mut s2: Dual64 = d_max(x2, x1, margin);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = ((acc3 * acc3 + c(1.0)).log2().powi(2) + c(1.0)).powi(-3);
-        if le(prog_23_dual((v4.powi(2) + c(1.0)).log2().cos() * c(2.0), acc3, x2, v, n, margin), x0, margin) {
-            acc3 -= (d_clamp(acc3, acc3.sin() - c(1.5), x1.tanh() + c(1.5), margin).powi(2) + c(0.5)).recip().cos();
-        } else {
-            s0 = (s0 * c(0.5) + ((s0 / (s0.cos() + c(2.0))).sin() * c(0.9)).asin() * c(0.05)).sin();
-        }
-        acc3 += (acc3 * acc3 + c(0.5)).sqrt();
-        let mut m5: Dual64 = -c(1.0);
-        let mut m6: Dual64 = -c(0.5);
-        for i in 0..n {
-            let fi = c(i as f64);
-            let c7 = if ge(v[(i * 3) % 4] * (v[(i * 3) % 4] / (v[(i * 3) % 4] * v[(i * 3) % 4] + c(0.5))), -c(0.5), margin) {
-                v[(i * 3) % 4].mul_add(v[(i + n) % 4], s0) - v[(i * 3) % 4] * c(0.25)
-            } else {
-                x2 + c(0.25)
-            };
-            m5 = d_max(m5, c7, margin);
-            m6 = d_min(m6, (s1 + fi).cos().exp_m1() + v[(i * 3) % 4].tanh(), margin);
-        }
-        s2 *= c(0.6);
-        s2 += c(0.02) * m5.tanh().sin();
-        if le(x0.sin(), -c(0.25), margin) {
-            return s0.atan();
-        }
-        s1 = s1.mul_add(c(0.75), (x2 * s1).tanh() * c(0.02));
-        s0 - s1 * c(0.25) + s2.tanh() - acc3.cos() + m6.tanh()
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 + x2).asinh().tanh() * c(2.0);
-        let mut s1 = d_copysign(v[1] - x2, v[n % 4].asinh(), margin).cos() * c(2.0);
-        let mut s2 = (s0.sin() * c(0.9)).acos().cos();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.05) * (acc3 + s1 + p.sin()).cos());
-        for &t in v.iter() {
-            match n % 3 {
-                MODE_A | 2 => {
-                    s0 = s0 * c(0.6) + (v4 * v4 + c(1.0)).log2().sin() * c(0.25);
-                    continue;
-                }
-                _ => {
-                    acc3 -= c(0.01) * prog_0_dual(c(1.5), s0.tanh(), s0, v, 3, margin).sin();
-                    s1 = s1.mul_add(c(0.75), (t.powi(2) + c(0.5)).powf(0.5).cos() * c(0.05));
-                }
-            }
-            let v5 = v.iter().fold(v4, |r, &p| r * c(0.75) + c(0.05) * ((p.sin() * c(0.9)).acos().cos() * c(0.9)).asin().sin());
-            s1 = c(0.6) * s1 + c(0.4) * s1.sin();
-            s1 = s1 * c(0.75) + v5.sin().tanh() * c(0.1);
-        }
-        let mut k6 = 0;
-        while k6 < 4 {
-            k6 += 1;
-            if le(v4.tanh(), v[k6 % 4], margin) {
-                break;
-            }
-            let v7 = d_atan2(x2, x1 * x1 + c(0.5)).mul_add(s0, v4 * x2);
-            s2 = c(0.5) * s2 + c(0.2) * (v4.cos() * c(0.9)).asin().sin();
-            acc3 += c(0.2) * v7.sin().sin();
-        }
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            let fi = c(i as f64);
-            for j in 0..4 {
-                a8[i][j] = fi.atan();
-            }
-        }
-        let a9 = a8[1];
-        s0 - s1 - s2.tanh() + acc3 + v4 * c(1.5) - a8[0][2].tanh() - a9[3] * c(0.75) - d_to_degrees(v[k6 % 4]) * c(0.01)
-    }
-
-    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0.tanh() * c(1.5)).cosh() + v[3] / (x0 * x0 + c(1.5))).cos() * c(2.0);
-        let mut s1 = prog_0_dual(c(1.5), c(1.2), x1, &v, 0, margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if !(n == 0 && lt(d_hypot(s0, x2, margin) + v[2], acc2.cos().exp(), margin)) {
-            return prog_0_dual((d_to_degrees(acc2 * x0) * c(0.02)).cos(), x1, (acc2.sin().powi(2) + c(1.0)).log2().sin(), &v, n, margin);
-        }
-        'l0: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            acc2 += (v[i] + fi - s1.asinh()).sin() * c(0.5);
-            s0 = (s0 * c(0.8) + x2.tanh().exp() * c(0.05)).sin();
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                let v3 = fi / (v[3].powi(2) + c(1.0)) * fj.tanh();
-                s0 = s0.mul_add(c(0.6), (v3 - c(2.0)).cos() * c(0.25));
-                if gt(x0, -c(1.0), margin) || j < i {
-                    break 'l0;
-                }
-            }
-        }
-        match n % 2 {
-            0 => {
-                'l2: for &t in v.iter() {
-                    s1 = s1.mul_add(c(0.6), (d_powf(t * t + c(1.0), s1.cos()) + (v[1] - x2)).tanh() * c(0.02));
-                    let v4 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * p.mul_add(x0, s0).cos());
-                    let mut k5 = 0;
-                    while k5 < 4 && gt(d_atan2(c(0.8) - v[2], v4.tanh().powi(2) + c(1.0)), d_powf(s0.powi(2) + c(1.0), s1.tanh()), margin) {
-                        k5 += 1;
-                        acc2 -= c(0.1) * (x1.sin() + c(2.0)).cbrt().cos();
-                        match n + k5 {
-                            0 | 2 => {
-                                acc2 -= c(0.1) * (s1 * s1 + c(1.5)).acosh().sin();
-                                acc2 += (s1.cos() * c(0.9)).acos().tanh() * c(0.1);
-                                if ge(x0 + v[0], -c(0.5), margin) {
-                                    break;
-                                }
-                            }
-                            3 => {
-                                s0 = (s0 * c(0.6) + (s1 * s1 + c(1.0)).log2() * c(0.25)).tanh();
-                                if lt((v[k5 % 4].sin() * c(0.9)).asin(), v[k5 % 4], margin) {
-                                    break 'l2;
-                                }
-                                let v6 = v[k5 % 4];
-                                acc2 -= v6.cos() * c(0.1);
-                            }
-                            4..=6 => {
-                                acc2 -= c(0.1) * v[k5 % 4].sin().exp().cos().exp2().cos();
-                                break;
-                            }
-                            _ => {
-                                acc2 -= ((x1.powi(2) + c(1.0)).sqrt() + (-v[n % 4])).tanh() * c(0.1);
-                            }
-                        }
-                    }
-                    acc2 += c(0.5) * v4.cos().tanh();
-                }
-                acc2 -= x2.sin();
-            }
-            1 => {
-                s1 = (s1 * c(0.6) + v[0].tanh().exp_m1() * c(0.1)).tanh();
-                if !(n == 4) {
-                    let v7 = x2 - x0;
-                    acc2 -= ((v7.powi(2) + c(2.0)).ln().cos() * c(0.9)).asin().cos();
-                } else if le(x1.sin().exp(), c(0.0), margin) {
-                    let v8 = (x2.tanh() * c(0.9)).asin();
-                    s0 = s0.mul_add(c(0.6), x1.sin().cos() * c(0.4));
-                    acc2 += v8.sin();
-                }
-                let v9: Dual64 = x1;
-                acc2 += v9.tanh();
-            }
-            _ => {
-                s0 = c(0.75) * s0 + c(0.1) * (x1.powi(2) + c(0.5)).recip().asinh().cos();
-            }
-        }
-        for i in 0..6 {
-            let mut m10: Dual64 = c(0.5);
-            for j in 0..n {
-                let c11 = s0.powi(2) * (v[(j + n) % 4] / (v[(j + n) % 4] * v[(j + n) % 4] + c(1.5)));
-                m10 = d_max(m10, c11, margin);
-            }
-            s1 = c(0.75) * s1 + c(0.02) * m10.sin().tanh();
-            let v12 = v.iter().fold(v[i % 4], |r, &p| r * c(0.5) + c(0.02) * (r.mul_add(v[(i + n) % 4], m10) + p.cos()).sin());
-            acc2 += c(0.25) * v12.sin();
-        }
-        for &t in v.iter() {
-            s0 = s0.mul_add(c(0.5), s0.powi(2).tanh() * c(0.1));
-            acc2 += c(0.5) * (t.cos() * c(2.0)).cosh().sin();
-        }
-        s0 + s1 * c(0.75) + acc2.tanh() - d_clamp(x1, x2.sin() - c(1.5), x2.tanh() + c(1.5), margin).tanh()
-    }
-
-    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].sin() * c(0.9)).atanh();
-        let mut s1: Dual64 = d_min(x2, v[n % 4], margin);
-        let mut s2 = x1.atan();
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = [x0 - acc3, (d_copysign(c(2.0_f64), x2, margin).cos() + c(2.0)).cbrt(), d_hypot(c(3.0_f64), v[3], margin), acc3 * (-v[n % 4])];
-        if ge(d_log(c(0.5_f64), v[n % 4].powi(2) + c(2.0)) / c(2.0), c(0.5), margin) {
-            return prog_25_dual(s1, s2, acc3, v, 0, margin);
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            match n {
+            match m4 % 3 {
                 0 => {
-                    let x0 = (s0.tanh() * c(2.0)).sinh().atan();
-                    acc3 += c(0.4) * x0.sin();
+                    acc2 -= c(0.5) * (d_to_degrees(m5 + v[m4 % 4]) * c(0.02)).sin();
                 }
-                g if g > 1 => {
-                    acc3 -= c(0.4) * (x2.powi(2) + c(1.0)).log2().cos();
-                    let v6 = ((s1 + x0).powi(2) + c(1.0)).log2();
-                    acc3 += c(0.4) * v6.sin().cos();
-                }
-                _other => {
-                    s2 = s2 * c(0.8) + v[2].tanh() * c(0.2);
-                    if le(v[(k5 + n) % 4].sin().exp2(), a4[1].cos(), margin) || k5 % 3 == 1 {
-                        acc3 -= (s2 + (x1 * x1 + c(2.0)).sqrt()).sin() * c(0.4);
-                        break;
-                    }
-                }
-            }
-            if le((x1 * x1 + c(1.5)).acosh().sin().cosh(), a4[2], margin) {
-                acc3 += d_max(x0, s1, margin).powi(3).sin() * c(0.25);
-            } else {
-                s0 = c(0.6) * s0 + c(0.1) * (s0 * s0 + c(1.0)).powi(-1).tanh();
-                if !(k5 % 2 == 0) {
-                    break;
-                }
-            }
-            acc3 -= (s0 * c(0.5)).tanh() * c(0.4);
-            if k5 >= 5 {
-                break;
-            }
-        }
-        let mut m7: Dual64 = d_clamp(x0, -c(0.5), c(0.5), margin);
-        for i in 0..5 {
-            m7 = d_max(m7, x1.tanh().tanh() + v[i % 4].cos(), margin);
-        }
-        s1 *= c(0.6);
-        s1 += c(0.2) * m7.cos().cos();
-        let mut m8 = 0;
-        for i in 0..5 {
-            acc3 -= c(0.4) * (d_to_radians(a4[i % 4]) * c(50.0)).cos();
-            if ge((x2.powi(2) + c(1.0)).recip(), -c(0.5), margin) {
-                m8 += 1;
-            }
-            acc3 += x2 / c(1.5) * c(0.25);
-            acc3 -= (s0 + v[(i + n) % 4]).tanh() * c(0.4);
-        }
-        match m8 {
-            0 => {
-                s2 = (s2 * c(0.6) + s0 * c(0.05)).tanh();
-            }
-            1..=3 => {
-                let v9: Dual64 = prog_0_dual((v[0].tanh().exp() + s2.cos().exp()).cos(), x1, c(2.0), &v, 1, margin);
-                let v10 = v9;
-                s1 = s1.mul_add(c(0.6), v10.cos().sin() * c(0.005));
-            }
-            4 | 6 => {
-                acc3 += x1.cos();
-            }
-            _ => {
-                let v11: Dual64 = prog_0_dual((a4[3] * m7).tanh(), (x0 - x2).cos() * c(2.0), (d_log(c(2.0_f64), x1 * x1 + c(2.0)).tanh() * c(2.0)).sinh().cos() * c(2.0), &v, 1, margin);
-                s2 = s2 * c(0.6) + d_hypot(x0, x2, margin).tanh() * c(0.2);
-                if le(s2.powi(3), s2, margin) {
-                    let x1: Dual64 = acc3;
-                    s0 = (s0 * c(0.75) + (s0 + (-a4[n % 4])) * c(0.02)).tanh();
-                    acc3 += x1.cos() * c(0.01);
-                } else if lt(prog_25_dual(s1, (v[0] * v[0] + c(1.0)).recip().sin() * c(2.0), (v[0].powi(2) + c(1.0)).log2().cos(), v, m8, margin), -c(0.5), margin) {
-                    s2 = s2.mul_add(c(0.5), (v[k5 % 4].cos() * c(1.5)).cosh().mul_add(s2.sin().cosh(), m7).cos() * c(0.02));
-                    acc3 += (s2.cos() * c(0.9)).asin().tanh();
-                } else {
-                    s1 = (s1 * c(0.8) + c(0.8) * x1 * c(0.25)).sin();
-                }
-                acc3 += c(0.005) * v11.tanh();
-            }
-        }
-        s0.sin() - s1 - s2 - acc3.cos() + a4[0].cos() + (x2 - s2)
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4] + v[n % 4] + x0 * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            s1 = (s1 * c(0.5) + x2 * c(0.5)).sin();
-            let v4 = w0.iter().fold(x1, |r, &p| r * c(0.75) + c(0.05) * ((x2 * x2 + c(0.5)).powf(0.5) + p.sin()).cos());
-            acc2 -= c(0.25) * (d_to_degrees(v4) * c(0.01));
-            if k3 >= 5 || lt(d_log(c(2.0_f64), v4.asinh().powi(2) + c(2.0)), c(0.5), margin) {
-                break x2.tanh();
-            }
-        };
-        let v6 = if le((x1 * x1 + c(1.0)).cbrt(), v5, margin) {
-            prog_8_dual::<4>(x2, acc2, w0[n % 4].atan().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 3, margin)
-        } else {
-            prog_32_dual(v5.tanh() * c(2.0), c(0.5), v5, [w0[0], w0[1], w0[2], w0[3]], k3, margin)
-        };
-        if gt(c(SCALE) + (x2 - s1), c(0.5), margin) && n > 4 {
-            return d_abs(acc2, margin);
-        }
-        let mut k7 = 0;
-        while k7 < n + 1 && ge((v5 * v5 + c(1.0)).cbrt(), v6, margin) {
-            k7 += 1;
-            if ge(d_max(s1, x1, margin), c(0.5), margin) {
-                s1 = c(0.75) * s1 + c(0.05) * s1.mul_add(v5, x0).tanh();
-                let v8: Dual64 = v5 * v5;
-                s1 = s1 * c(0.8) + v8.cos() * c(0.1);
-            } else if k7 < n {
-                let v9 = v6 + x2.tanh().exp2();
-                acc2 -= v9.sin().cos() * c(0.25);
-            }
-            let v10 = v.iter().map(|&p| -p).sum::<Dual64>();
-            for _ in (0..=n).rev().step_by(2) {
-                let v11 = x1.tanh().exp2();
-                acc2 -= ((v10 * v10 + c(1.0)).log(2.0) * v11).tanh() * c(0.05);
-            }
-            s1 = s1 * c(0.75) + (x0 / (v10 * v10 + c(1.5))).cos() * c(0.05);
-        }
-        s1 + acc2.tanh() + v6.cos() - (w0[2].cos() * c(1.2)).tan()
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for &t in v {
-            match m2 {
-                0 => {
-                    continue;
-                }
-                g if g > 1 => {
-                    s0 *= c(0.8);
-                    s0 += c(0.02) * (s0 + v[m2 % 4] + x1 / (x1 * x1 + c(1.0))).cos();
-                    if gt(v[m2 % 4].tanh(), -c(0.5), margin) {
-                        continue;
-                    }
-                    let v3 = (x1 + x2) / (v[0].sin() + c(2.0));
-                    acc1 += c(0.5) * v3.cos();
-                }
-                _ => {
-                    acc1 += c(0.5) * (x1.sin() * c(0.9)).asin().cos();
-                }
-            }
-            acc1 += (v[n % 4] + x2).sin() * c(0.5);
-            if m2 % 3 == 1 {
-                m2 += 1;
-            }
-            if !(m2 < 13) {
-                let x0: Dual64 = ((x2 * x0).tanh() * c(0.9)).acos();
-                acc1 -= v[(m2 + n) % 4].tanh().exp_m1().cos() * c(0.5);
-                acc1 += c(0.4) * x0.tanh().cos();
-            } else {
-                s0 = c(0.75) * s0 + c(0.05) * s0.mul_add(t, x0).sin();
-            }
-            s0 *= c(0.8);
-            s0 -= c(0.2) * t.cos().cos();
-        }
-        let c4 = c(m2 as f64);
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] = a5[i % 4] * c(0.75) + (x2 - fi).sin() * c(0.25);
-            acc1 -= ((-c4) * x1).sin() * c(0.25);
-        }
-        'l2: for &t in v.iter() {
-            if lt((x2 - t).cos(), c(0.5), margin) {
-                return (x0.sin() * c(1.2)).tan();
-            }
-            s0 *= c(0.75);
-            s0 -= c(0.005) * prog_0_dual((t - x0).cos() * c(2.0), c(1.5), x2, &a5, 0, margin).cos();
-            let mut k6 = 0;
-            while k6 < 4 {
-                k6 += 1;
-                if lt(x1.sin(), c(0.0), margin) {
-                    s0 = (s0 * c(0.8) + (-d_max(s0, a5[1], margin)) * c(0.2)).sin();
-                } else if ge((t - x2).powi(2), v[k6 % 4].tanh().exp2(), margin) {
-                    s0 = s0.mul_add(c(0.75), (s0 * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.25));
-                    let v7 = x1.tanh().exp2();
-                    acc1 += v7.tanh() * c(0.1);
-                } else {
-                    let v8 = (c4.asinh().powi(2) + c(2.0)).acosh();
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * (x2.powi(2) + c(1.0)).sqrt().sin();
-                    if k6 + m2 < 2 {
-                        s0 = (s0 * c(0.75) + x1.powi(3) * c(0.02)).tanh();
-                    } else if k6 < n && le(((v[3].tanh() + c(2.0)).cbrt().sin() * c(0.9)).atanh(), -c(0.5), margin) {
-                        let x2 = x2;
-                        s0 *= c(0.75);
-                        s0 -= c(0.25) * x2.tanh();
+                PHASE_C => {
+                    acc2 += c(0.25) * (s0 / (m5.powi(2) + c(0.5)) + (-s1)).tanh();
+                    if lt(v[m4 % 4].tanh(), t, margin) {
+                        s0 = c(0.75) * s0 + c(0.25) * (c(SCALE) + s0).cos();
                     } else {
-                        acc1 += c(0.1) * (t * v8).cos().exp2().tanh();
-                        let v9: Dual64 = c4 - a5[1] - x1;
-                        s0 = (s0 * c(0.6) + v9.sin() * c(0.2)).sin();
-                    }
-                    acc1 += v8.cos().cos() * c(0.1);
-                }
-                match k6 % 2 {
-                    MODE_A => {
-                        acc1 += (x0 * x0 + c(1.0)).recip().cos() * c(0.1);
-                        if k6 == 0 {
-                            break;
-                        }
-                    }
-                    MODE_B => {
-                        break 'l2;
-                    }
-                    _other => {
+                        s0 = s0 * c(0.75) + (s1.sin() * c(1.2)).tan().cos() * c(0.02);
                         s0 = c(0.5) * s0 + c(0.5) * x0.sin();
                     }
                 }
-                s0 = c(0.8) * s0 + c(0.01) * ((v[m2 % 4].tanh() * c(0.9)).atanh() * (s0.sin() * c(0.9)).acos()).sin();
+                _other => {
+                    let v7 = x1 - x0;
+                    s1 = c(0.6) * s1 + c(0.2) * v7.sin();
+                }
+            }
+            let v8 = m5.sin();
+            s0 = (s0 * c(0.8) + (s0.powi(2) + c(2.0)).ln() * c(0.25)).sin();
+            s1 = (s1 * c(0.75) + (t.cos() - v8.sin()) * c(0.05)).tanh();
+            if n < 1 && gt(d_abs(d_atan2(a3[3] * a3[3] + c(1.0), s1), margin), s1.atan(), margin) {
+                m4 += 1;
             }
         }
-        for i in 0..n {
+        let c9 = c(m4 as f64);
+        'l3: for i in 0..v.len() {
             let fi = c(i as f64);
-            if gt((s0 * s0 + c(0.5)).ln(), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.5), (a5[3].cos() * c(0.9)).atanh().sin() * c(0.1));
-                s0 *= c(0.8);
-                s0 -= c(0.02) * x1.mul_add(v[3], v[3]).sin();
-                if gt(d_log(fi.powi(2) + c(1.0), x0.powi(2) + c(2.0)), c(0.0), margin) {
-                    s0 = (s0 * c(0.5) + x1.sin().exp() * c(0.1)).tanh();
-                    continue;
-                }
-            } else if lt(((x2.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).powf(0.3), -c(0.5), margin) && n == 5 {
-                let v10 = x0;
-                s0 = s0 * c(0.5) + v10.cos().cos() * c(0.5);
+            if lt(a3[i] + v[n % 4].sin(), c(1.0), margin) {
+                let v10 = d_log(c(2.0_f64), (x0 - fi).powi(2) + c(2.0));
+                acc2 += c(0.5) * d_max(-c(1.5_f64), fi, margin).cos();
+                s1 = (s1 * c(0.75) + v10.cos() * c(0.2)).sin();
+            } else if i == 0 && ge(d_log(c9 * c9 + c(1.0), x2 * x2 + c(2.0)), v[i], margin) {
+                s1 = c(0.6) * s1 + c(1.0) * d_atan2(c(1.5_f64), a3[i] * c(1.2)).tanh();
+                let v11 = x0.powi(3);
+                acc2 += v11.sin() * c(0.25);
+            }
+            if gt(x0, c(1.0), margin) {
+                let v12 = v[i].sin();
+                s1 *= c(0.6);
+                s1 += c(0.5) * (s1 * c(std::f64::consts::LN_2)).cos();
+                s0 = s0 * c(0.5) + v12.sin().tanh() * c(0.5);
             } else {
-                s0 = (s0 * c(0.6) + a5[m2 % 4] * s0 * c(0.1)).tanh();
-            }
-            let v11 = (d_atan2(fi.powi(2) + c(0.5), x1).powi(2) + c(2.0)).ln();
-            s0 = c(0.5) * s0 + c(1.0) * (fi.sin() * c(0.9)).acos().cos();
-            s0 = c(0.5) * s0 + c(0.25) * v11.tanh();
-        }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if k12 % 2 == 0 {
-                let x0 = (x2.sin().powi(2) + c(1.5)).acosh();
-                s0 = (s0 * c(0.8) + x0.sin() * c(0.1)).tanh();
-            } else {
-                s0 *= c(0.8);
-                s0 += c(0.2) * x0.sin();
-                if lt(d_abs(x2, margin), x1, margin) || k12 == 1 {
-                    s0 = s0 * c(0.8) + (x0.sin() * c(0.9)).asin().tanh() * c(0.05);
-                }
-            }
-            s0 = s0 * c(0.8) + (a5[1] * a5[1] * (v[3].tanh() * c(2.0)).sinh()).sin() * c(0.01);
-            if k12 >= 5 || le(x1 / (x1.powi(2) + c(0.5)), -c(1.0), margin) {
-                break;
-            }
-        }
-        x1.sin() - x2 * c(0.75) - v[1].cos() - s0 * c(0.25) + acc1.tanh() - c4.tanh() + a5[0].cos()
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(d_abs(v[1], margin));
-        let mut s1 = prog_32_dual(x0, d_log((s0 * s0).ln_1p().powi(2) + c(1.0), x2.mul_add(s0, x1).powi(2) + c(2.0)).tanh() * c(2.0), c(1.5), v, 5, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            match k3 % 2 {
-                0 => {
-                    s0 = (s0 * c(0.6) + (x2.sin() * c(2.0)).sinh() * c(0.05)).sin();
-                    break (s1.tanh() * c(0.9)).asin();
-                }
-                1 => {
-                    let v4 = prog_0_dual(s0, s1, s0.tanh().sin() * c(2.0), &v, n, margin);
-                    acc2 -= c(0.01) * v4.tanh().cos();
-                }
-                _ => {
-                    acc2 += c(0.5) * (x0 + c(0.8)).tanh();
-                }
-            }
-            if k3 == 2 && le(((s1 + x0).tanh() * c(0.9)).atanh(), v[k3], margin) {
-                s1 = s1 * c(0.75) + s1.powi(3).sin() * c(0.02);
-                break s0.tanh().exp() * (s1.cos() * c(0.9)).asin();
-            }
-            acc2 += (x2.tanh() * c(0.9)).asin().sin() * c(0.5);
-            if k3 >= 3 || lt(x1 / (x1.powi(2) + c(0.5)), -c(0.5), margin) {
-                break (x0.cos() * c(0.9)).atanh();
-            }
-        };
-        acc2 += v[0].cos();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s1 *= c(0.5);
-            s1 += c(0.005) * prog_0_dual((v5 - s0 + d_abs(x2, margin)).cos() * c(2.0), (v5.sin() * c(0.5)).ln_1p().tanh(), x0, &v, 1, margin).tanh();
-            acc2 += x0.sin();
-            if k6 >= 2 || gt(x0 / (x2 * x2 + c(1.0)), c(1.0), margin) {
-                break;
-            }
-        }
-        let v8 = match k6 {
-            0 | 2 => {
-                let v7 = (v[n % 4].sin() * c(1.5)).sinh() + x2.cos();
-                (d_hypot(x0, x2, margin).powi(2) + c(0.5)).sqrt() + v7.tanh()
-            }
-            _ => x0.sin(),
-        };
-        for &t in v.iter() {
-            acc2 -= (v5 / ((v5 / (v8.tanh() + c(2.0))).powi(2) + c(1.0))).tanh() * c(0.25);
-            acc2 -= c(0.25) * s1.powi(3).sin();
-            s0 = (s0 * c(0.75) + d_atan2(x0, (v8.tanh() * c(1.5)).cosh().powi(2) + c(1.0)) * c(0.02)).sin();
-            acc2 += t.tanh().tanh() * c(0.5);
-        }
-        s0.cos() + s1 + acc2.cos() + v5.sin() - v8.tanh()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = d_hypot(w0[n % 4], x1, margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n % 2 {
-            0 => {
-                acc2 += d_clamp(x2, acc2.tanh() - c(1.5), acc2.cos() + c(1.5), margin).sin();
-            }
-            1 => {
-                s1 = (s1 * c(0.6) + s1 * c(0.1)).sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.8) + s1.tanh().exp() * (v[n % 4].powi(2) + c(1.0)).cbrt() * c(0.01)).sin();
-                if le(d_atan2(acc2.tanh().exp(), (x0.powi(2) + c(1.0)).powf(0.5).powi(2) + c(0.5)), x0 / (acc2.powi(2) + c(0.5)), margin) {
-                    acc2 += d_min(x2, x2 * v[n % 4], margin).cos();
-                    s1 = s1 * c(0.5) + (w0[0].sin().exp2() + (-x2)).cos() * c(0.2);
-                }
-            }
-        }
-        let v3 = match n % 4 {
-            PHASE_A => (v[n % 4].powi(2) + c(0.5)).recip(),
-            1 | PHASE_D => (x0 * x0 + c(1.0)).log(3.0),
-            _ => x0 - v[3] - (x0 * x0 + c(1.0)).log2(),
-        };
-        let v4 = prog_10_dual(x2, c(0.75), c(2.0), v, 0, margin);
-        let v6 = match n {
-            0 => {
-                let v5 = ((x0.tanh() * c(0.9)).atanh().powi(2) + c(0.5)).recip();
-                x1.sin().cosh() + v5.sin()
-            }
-            1 | 3 => x0.cos(),
-            4 => x2 / (w0[n % 4].powi(2) + c(1.5)) - c(0.5),
-            _ => d_min(v3, s1, margin),
-        };
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            let mut m7 = c(f64::NEG_INFINITY);
-            for j in 0..=i {
-                let c8 = v6 + v[(j + n) % 4].tanh();
-                m7 = d_max(m7, c8, margin);
-            }
-            acc2 -= m7.sin();
-            let v9 = d_powf(w0[i] * w0[i] + c(1.0), v3.cos());
-            s1 = s1.mul_add(c(0.8), ((d_to_degrees(x0) * c(0.02)).sin() * c(0.9)).atanh().sin() * c(0.02));
-            for j in 0..i {
-                let fj = c(j as f64);
-                match j {
-                    0 => {
-                        let v10 = v9 + v4;
-                        s1 = (s1 * c(0.75) + (v3 * v3 + c(0.5)).ln() * c(0.1)).sin();
-                        s1 = s1.mul_add(c(0.6), v10.tanh().sin() * c(0.02));
+                s1 = s1.mul_add(c(0.75), s1.sin() * c(0.25));
+                match i + n {
+                    PHASE_A | 2 => {
+                        s1 = s1.mul_add(c(0.5), (x2 + a3[n % 4]).cos() * c(0.25));
+                        s1 = (s1 * c(0.6) + c9 * c(1.0)).tanh();
                     }
-                    2 => {
-                        s1 = s1 * c(0.6) + d_max(fi, s1, margin).sin() * c(0.4);
-                        let v11 = v4 / (x2.powi(2) + c(1.0));
-                        s1 = s1.mul_add(c(0.6), v11.cos().sin() * c(0.05));
+                    3 => {
+                        continue;
+                    }
+                    4 | 6 => {
+                        let x0 = c9.atan() * (s1 * s1);
+                        let v13 = (s0 * s0 + c(0.5)).ln().cos();
+                        s0 = s0 * c(0.75) + (x0.tanh() + v13.tanh()).cos() * c(0.02);
                     }
                     _other => {
-                        acc2 += v9.sin() * c(0.25);
-                    }
-                }
-                if !(j < 1) {
-                    s1 = s1.mul_add(c(0.5), (d_copysign(c(2.0_f64), v3, margin) + fj * w0[j]).cos() * c(0.25));
-                    continue 'l0;
-                }
-                s1 *= c(0.75);
-                s1 += c(0.1) * (s1 / (v6.cos().tanh() + c(2.0)));
-            }
-            s1 = s1 * c(0.8) + v9.cos() * c(0.01);
-        }
-        x0 * c(1.5) + s1 * c(0.25) + acc2.cos() + v3.tanh() + v4.tanh() + v6.sin()
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.mul_add(v[2], x1).cos() * c(2.0);
-        let mut s1: Dual64 = d_log(c(1.5_f64), (x0 * x1).powi(2) + c(2.0));
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            let fi = c(i as f64);
-            for j in 0..4 {
-                a3[i][j] = fi.tanh().cosh();
-            }
-        }
-        let mut k4 = 0;
-        while k4 < n && lt(x1 + s0, c(1.0), margin) {
-            k4 += 1;
-            let v5 = v.iter().fold(a3[1][k4 % 4], |r, &p| r * c(0.75) + c(0.01) * (r.powi(3) + p.sin()).tanh());
-            let mut k6 = 0;
-            while k6 < 5 {
-                k6 += 1;
-                let v7 = match k6 % 2 {
-                    0 => (v[(k6 + n) % 4] * v[(k6 + n) % 4] + c(1.0)).powi(-3) + c(0.35),
-                    1 => {
-                        s0 = c(0.6) * s0 + c(0.4) * x1.tanh();
-                        d_min(x1, v5, margin)
-                    }
-                    _ => {
-                        s1 *= c(0.6);
-                        s1 += c(0.75) * (v5.tanh() + c(2.0)).cbrt().cos();
-                        (x1 * x1 + c(1.0)).log(2.0)
-                    }
-                };
-                s1 = s1 * c(0.5) + ((-s1).powi(2) + c(0.5)).ln().sin() * c(0.25);
-                s1 *= c(0.8);
-                s1 += c(0.01) * v7.sin();
-            }
-            s1 = c(0.5) * s1 + c(0.25) * (x1 + v[k6 % 4]).cos().tanh();
-            acc2 += c(0.25) * v5.tanh();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 && lt(x1.atan(), a3[1][(k8 + n) % 4], margin) {
-            k8 += 1;
-            let v9 = ((a3[1][k8 % 4] * x2).powi(2) + c(1.0)).ln();
-            let v10 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.1) * (x0 * a3[1][0] + p.tanh()).tanh());
-            acc2 -= c(0.25) * (c(0.1) - v10).sin();
-            s1 = (s1 * c(0.8) + v9.sin() * c(0.05)).sin();
-        }
-        let v11 = v.iter().map(|&p| d_hypot(x2, p, margin) / c(1.5)).sum::<Dual64>();
-        s0.cos() + s1.tanh() - acc2 + a3[0][3] * c(0.75) + v11.sin() + x0.tanh().tanh().exp()
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.cos().exp2();
-        let mut s1 = -v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3: Dual64 = c(0.5);
-        for i in 0..n {
-            m3 = d_min(c(2.0) * s1 + v[(i + n) % 4], m3, margin);
-        }
-        s1 *= c(0.8);
-        s1 -= c(0.05) * m3.tanh().sin();
-        s0 = (s0 * c(0.75) + m3 * s1.tanh() * c(0.02)).tanh();
-        if le(c(SCALE) + x0, c(0.5), margin) {
-            s1 = c(0.8) * s1 + c(0.05) * (s0 * s0 + c(1.0)).powi(-1).tanh();
-            if lt(prog_32_dual((c(SCALE) + x0.mul_add(acc2, x2)).sin(), c(0.5), c(1.5), [v[0], v[1], v[2], v[3]], n, margin), d_max(v[n % 4], x1, margin), margin) {
-                s1 = c(0.5) * s1 + c(0.005) * prog_23_dual(d_clamp(s1, (d_to_degrees(s1) * c(0.02)).cos() - c(1.5), (x2 * x2 + c(0.5)).sqrt().sin() + c(1.5), margin).sin(), (acc2.atan() * x0).sin() * c(2.0), (s1 * acc2).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos();
-                let v4 = ((s1 * s1).ln_1p().sin() * c(1.2)).tan();
-                acc2 -= v4.tanh() * c(0.25);
-            } else if !(n < 1) {
-                let v5 = x0;
-                s1 = c(0.8) * s1 + c(0.2) * v5.sin();
-            }
-            s0 *= c(0.5);
-            s0 += c(0.25) * s0;
-        }
-        let mut a6 = [v[0], v[1], v[2], v[3]];
-        a6[0] *= c(0.75);
-        a6[2] += d_min(x2, acc2, margin);
-        s0 * c(0.75) + s1 + a6[1] * c(0.75)
-    }
-
-    pub fn prog_42_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[1] - (x0 + p.1)).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v8 = loop {
-            k2 += 1;
-            match k2 + n {
-                0 => {
-                    s0 = s0 * c(0.5) + (v[3] / (p.0.atan().tanh() + c(2.0))).cos() * c(0.1);
-                    match k2 % 3 {
-                        1 => {
-                            break p.1.sin().exp2().tanh();
-                        }
-                        _ => {
-                            s0 = c(0.6) * s0 + c(0.1) * (s0.tanh() * c(0.9)).acos().sin();
-                            s0 = c(0.8) * s0 + c(0.1) * (p.1 / (s0.powi(2) + c(1.5))).sin();
-                        }
-                    }
-                    s0 = s0.mul_add(c(0.6), (x0 * x0 + c(2.0)).sqrt().sin() * c(0.4));
-                }
-                2..=3 => {
-                    s0 = (s0 * c(0.75) + s0.cos() * c(0.25)).tanh();
-                }
-                4 | 6 => {
-                    s0 = s0 * c(0.8) + (p.0 + s0).cos() * c(0.1);
-                    if k2 < 4 && ge((v[k2 % 4].cos() * c(0.9)).atanh(), -c(0.25), margin) {
-                        let v3 = (v[n % 4].tanh() * c(0.9)).acos();
-                        let x0 = v3 * v3;
-                        acc1 += x0.cos() * c(0.25);
-                    }
-                    for (j, &u) in v.iter().enumerate() {
-                        s0 = (s0 * c(0.5) + s0.tanh() * c(0.5)).tanh();
-                        acc1 -= c(0.05) * (v[0].cos().exp().cos() * c(0.9)).asin().sin();
-                        let v4 = v[j].atan();
-                        s0 = (s0 * c(0.75) + (u.cos() + v4.sin()) * c(0.1)).sin();
-                    }
-                }
-                _other => {
-                    let v5 = (p.0.powi(2) + c(1.5)).acosh().tanh().exp();
-                    s0 = s0.mul_add(c(0.75), v[3].cos() * c(0.25));
-                    acc1 -= c(0.25) * v5.tanh();
-                }
-            }
-            let v6 = x0 * c(0.1) * p.0.mul_add(p.0, x0);
-            let v7: Dual64 = d_atan2(v[1], x0 * x0 + c(1.0)) * p.0;
-            s0 = (s0 * c(0.5) + p.0.sin().exp2() * c(0.25)).tanh();
-            if k2 >= 6 || ge(d_powf(c(1.5_f64), p.1.tanh()), p.0, margin) {
-                break x0 + p.0;
-            }
-            acc1 -= c(0.25) * (v6.tanh() - v7.cos()).sin();
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let mut m10: Dual64 = -c(0.5);
-            for j in 0..n {
-                m10 = d_max(v[(j + n) % 4] * v8, m10, margin);
-            }
-            s0 = (s0 * c(0.75) + m10.sin() * c(0.02)).sin();
-            let v11 = prog_0_dual(s0.tanh().cos(), s0, c(1.5), &v, k9, margin);
-            if k9 >= 2 || ge((p.1.cos() * c(2.0)).cosh(), s0, margin) {
-                break;
-            }
-            acc1 += c(0.01) * v11.sin();
-        }
-        let v12 = v.iter().fold(s0, |r, &z| r * c(0.5) + c(0.25) * (p.0 - c(0.25) + z.cos()).sin());
-        let mut a13 = [c(0.0); 4];
-        for i in 0..4 {
-            a13[i] = v8 - v12;
-        }
-        acc1.tanh() + v8 * c(1.5) + v12 * c(0.75) + a13[3].tanh()
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (v[0] + x1).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for &t in v.iter() {
-            let v3 = prog_0_dual(x0.cos() * c(2.0), (d_min(x0, x2, margin) + x0).sin(), x2.sin() * c(2.0), &v, 6, margin);
-            if gt((x1.tanh() * c(0.9)).atanh(), c(0.25), margin) {
-                s0 = s0 * c(0.6) + ((s0.cos() * c(1.2)).tan() * c(0.8)).tanh() * c(0.05);
-            } else if ge(x2.powi(2).tanh(), c(0.5), margin) {
-                s0 = (s0 * c(0.6) + d_to_radians(t) * x0 * c(1.0)).sin();
-            } else {
-                acc1 -= c(0.5) * (x2 + s0).cos();
-                if m2 > 14 {
-                    s0 = c(0.8) * s0 + c(0.05) * (v[m2 % 4] * x0).cos();
-                }
-                let v4 = (t.cos() * c(0.9)).asin();
-                acc1 += c(0.5) * v4.cos();
-            }
-            if lt(((-x2).tanh() * c(1.2)).tan(), -c(1.0), margin) {
-                m2 += 1;
-            }
-            if ge(((t.cos() * c(0.9)).asin().powi(2) + c(2.0)).sqrt(), t.sin().exp2(), margin) {
-                s0 = s0 * c(0.75) + (x1 * t).sin() * c(0.05);
-            } else if ge(v[1], -c(1.0), margin) {
-                s0 = (s0 * c(0.6) + s0.cos().exp() * c(0.1)).tanh();
-                if gt((x1 * x1 + c(0.5)).cbrt(), c(0.5), margin) {
-                    let v5 = v[m2 % 4].asinh();
-                    s0 = (s0 * c(0.75) + v5.cos() * c(0.25)).sin();
-                } else if m2 == 22 && lt(x2.atan(), -c(0.5), margin) {
-                    acc1 += (d_to_degrees(v[3]) * c(0.02)).atan().sin() * c(0.5);
-                    let x0: Dual64 = x0.cos().exp();
-                    acc1 -= x0.sin() * c(0.5);
-                } else {
-                    acc1 += (x0.asinh().powi(2) + c(1.0)).cbrt().sin() * c(0.5);
-                    acc1 += (t * t + c(1.0)).log10().sin() * c(0.5);
-                }
-                let v6 = x2.tanh();
-                s0 = s0.mul_add(c(0.5), v6 * c(0.5));
-            }
-            s0 = (s0 * c(0.75) + (s0.sin() + c(2.0)).cbrt() * c(0.75)).tanh();
-            acc1 -= c(0.005) * v3.cos().cos();
-        }
-        let c7 = c(m2 as f64);
-        if lt(x0 - c7, c(0.5), margin) {
-            acc1 -= c(0.4) * (x1 + (x2.tanh() * c(2.0)).sinh()).cos();
-        }
-        let v9 = if m2 < n && ge(acc1, c(0.5), margin) {
-            x2.cos()
-        } else {
-            let v8 = d_max(-c(0.5_f64), s0, margin);
-            prog_0_dual(c(0.5), x0, x1, &v, m2, margin) + v8.cos()
-        };
-        let v15 = match m2 % 2 {
-            0 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let v10 = x2 + x0 + x2;
-                    let v13 = if !(i > 0 && lt(v10 + v[m2 % 4].sin().exp(), v9, margin)) {
-                        let v11 = v[m2 % 4];
-                        acc1 += v[m2 % 4].tanh().exp().sin() * c(0.5);
-                        d_to_degrees(c7) * c(0.01) * (x1 + v11)
-                    } else if ge(v10.tanh().sinh(), c(0.25), margin) {
-                        (v10.powi(2) + c(1.0)).powf(0.3)
-                    } else {
-                        let v12 = d_clamp(v[(i + m2) % 4], -c(1.5), c(1.0), margin);
-                        s0 = (s0 * c(0.75) + ((v12 + x0).tanh() * c(0.9)).atanh() * c(0.02)).tanh();
-                        (d_to_radians(x0) * c(20.0)).tanh().exp()
-                    };
-                    s0 = s0 * c(0.8) + (c7.sin() * c(0.9)).acos().cos().tanh() * c(1.0);
-                    s0 = c(0.6) * s0 + c(0.02) * v13.tanh();
-                }
-                prog_23_dual((x1 + x2).cos() * c(2.0), x2, x1, v, 5, margin)
-            }
-            PHASE_B => d_copysign(v[m2 % 4], v9, margin) - (v[m2 % 4].sin() + c(2.0)).cbrt(),
-            _ => {
-                let v14 = x2.tanh() - d_copysign(x1, x2, margin);
-                d_log(x2.powi(2) + c(1.0), v[m2 % 4] * v[m2 % 4] + c(2.0)) + v14.sin()
-            }
-        };
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let mut k16 = 0;
-            while k16 < n + 1 && ge(v9.cos().exp(), c(0.0), margin) {
-                k16 += 1;
-                s0 *= c(0.8);
-                s0 += c(1.0) * (fi.cos() * c(1.2)).tan().cos();
-                let v17: Dual64 = x0 + (v15 + c7);
-                s0 *= c(0.8);
-                s0 += c(0.1) * (x0.powi(2) + c(0.5)).recip().cos();
-                s0 = c(0.6) * s0 + c(0.2) * v17.cos().tanh();
-            }
-            let v18 = v.iter().copied().map(|p| (c7.sin().cos() * c(1.2)).tan() + p.tanh()).sum::<Dual64>();
-            s0 = s0 * c(0.8) + (v18 * v18 + c(2.0)).ln().sin() * c(0.05);
-        }
-        x2 + s0.tanh() + acc1.cos() + v9.cos() + v15.tanh()
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = ((x0 * x0 + c(1.0)).recip().powi(2) + c(1.0)).sqrt();
-        let mut s1 = (x2 * x2 + c(1.0)).log(3.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v9 = loop {
-            k3 += 1;
-            acc2 += (c(SCALE) + v[0]).tanh() * c(0.4);
-            let v8 = match n {
-                0..=1 => {
-                    for j in 0..n {
-                        let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (r + p.sin()).sin());
-                        match j {
-                            0..=1 => {
-                                s1 = (s1 * c(0.5) + v4 * c(0.1)).tanh();
-                                let v5 = v4;
-                                s1 = s1 * c(0.8) + v5.tanh().sin() * c(0.05);
+                        acc2 += c(0.5) * ((c9 + fi).tanh() * c(0.9)).asin().sin();
+                        match i {
+                            1 => {
+                                let x2 = x1.cos();
+                                let v14 = (x1 * x1 + c(1.0)).log2();
+                                s0 = (s0 * c(0.8) + (x2.tanh() + v14.tanh()) * c(0.05)).tanh();
                             }
                             2 => {
-                                s1 = c(0.5) * s1 + c(0.1) * s0.powi(2).sin();
-                                let v6 = s0.atan();
-                                s1 = s1.mul_add(c(0.6), v6.tanh().cos() * c(0.4));
-                            }
-                            PHASE_D | 5 => {
-                                continue;
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.8) + s1.atan() * c(0.2)).tanh();
-                            }
-                        }
-                        s0 *= c(0.5);
-                        s0 -= c(0.1) * ((x2.tanh() * c(1.2)).tan().powi(2) + c(1.0)).log10().tanh();
-                        s1 = (s1 * c(0.5) + v4.sin() * c(0.1)).sin();
-                    }
-                    s1 * s0
-                }
-                g if g > 3 => x1.cos().exp_m1().tanh().exp_m1(),
-                _ => {
-                    let v7 = x0;
-                    v[2].powi(3) + v7.tanh().exp_m1()
-                }
-            };
-            if k3 >= 5 {
-                break (x0 * x0 + c(1.5)).acosh();
-            }
-            s0 = (s0 * c(0.5) + v8.cos() * c(0.02)).sin();
-        };
-        let mut k10 = 0;
-        let v12: Dual64 = loop {
-            k10 += 1;
-            s0 = s0.mul_add(c(0.75), (x0.sin() * c(0.9)).asin().tanh() * c(0.1));
-            let v11 = c(0.8) - v[2] / (x0 * x0 + c(0.5));
-            acc2 -= c(0.25) * (v[0] * v[0] + c(2.0)).sqrt().sin();
-            if k10 >= 6 || lt(x1.sin(), x2 + x0, margin) {
-                break (v11 * v[2]).sin();
-            }
-            acc2 -= v11.cos().cos() * c(0.25);
-        };
-        let mut a13 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a13[i] = (x0.tanh() * c(0.9)).asin() * (x2 * v[i]);
-            s0 *= c(0.6);
-            s0 -= c(0.2) * (t + v12).sin();
-        }
-        'l4: for i in 1..n {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.5) + v9 * c(0.5)).tanh();
-            let mut k14 = 0;
-            while k14 < n + 1 {
-                k14 += 1;
-                match k14 {
-                    PHASE_A | 2 => {
-                        s0 = s0.mul_add(c(0.75), (v[2] / (a13[i % 4] * a13[i % 4] + c(1.0))).cos() * c(0.1));
-                        s1 = s1.mul_add(c(0.5), ((x1.powi(2) + c(1.0)).log(3.0).tanh() * c(0.9)).acos().tanh() * c(0.25));
-                        if lt(v[k14 % 4], c(0.0), margin) {
-                            acc2 += c(0.05) * (v9 * v9 + c(0.5)).recip().asinh().cos();
-                            acc2 += c(0.05) * d_log(c(3.0_f64), v12.powi(2) + c(2.0)).tanh();
-                        } else if !(k14 % 2 == 0 && ge(s0, c(0.25), margin)) {
-                            let x0 = fi.asinh();
-                            acc2 -= c(0.05) * x0.sin().cos();
-                        } else {
-                            s0 *= c(0.5);
-                            s0 += c(1.0) * (fi * fi + c(0.5)).ln().tanh();
-                            s0 = (s0 * c(0.75) + (s0 - v12) * c(0.1)).sin();
-                            match n {
-                                2 => {
-                                    continue;
+                                for u in v {
+                                    match i + n {
+                                        PHASE_B => {
+                                            break;
+                                        }
+                                        3 => {
+                                            s1 *= c(0.5);
+                                            s1 -= c(0.25) * v[i].sin().exp2().tanh();
+                                            if lt(x2 * u, x2 - x0, margin) {
+                                                break 'l3;
+                                            }
+                                            s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
+                                        }
+                                        4..=5 => {
+                                            let v15 = (u * u + c(1.0)).log10();
+                                            acc2 += c(0.1) * v15.tanh();
+                                        }
+                                        _ => {
+                                            s1 = s1 * c(0.8) + s1.tanh() * c(0.2);
+                                            s1 = c(0.6) * s1 + c(0.25) * (s1 * s1 + c(1.0)).log2().cos();
+                                        }
+                                    }
+                                    match i % 2 {
+                                        0 => {
+                                            acc2 += u.tanh() * c(0.1);
+                                            s1 *= c(0.8);
+                                            s1 += c(0.1) * (s1.sin().powi(2) + c(0.5)).recip().sin();
+                                        }
+                                        _other => {
+                                            let v16 = x2;
+                                            s1 *= c(0.5);
+                                            s1 += c(0.2) * (x0.tanh() * c(0.9)).asin().tanh();
+                                            acc2 += v16.cos().tanh() * c(0.1);
+                                        }
+                                    }
+                                    s0 = (s0 * c(0.75) + fi.sin().exp() * c(1.0)).tanh();
+                                    s0 = (s0 * c(0.75) + u.cos() * c(0.25)).tanh();
                                 }
-                                PHASE_D | 5 => {
-                                    let v15 = s0.cos().exp() / ((s0 / (v12.powi(2) + c(1.5))).powi(2) + c(1.5));
-                                    acc2 -= v15.sin() * c(0.05);
-                                }
-                                _ => {
-                                    acc2 += c(0.05) * (x1 + fi).cos();
-                                }
+                                s0 *= c(0.8);
+                                s0 -= c(0.2) * (s0 * s0 + c(1.0)).sqrt().cos();
                             }
-                        }
-                    }
-                    3..=5 => {
-                        break 'l4;
-                    }
-                    6 => {
-                        s0 = (s0 * c(0.75) + (c(0.1) - x1) * c(0.25)).sin();
-                        s0 = (s0 * c(0.75) + (s0.tanh() * c(0.9)).asin() * c(0.1)).tanh();
-                        if gt(x2.powi(3), x1 + v[1], margin) {
-                            break 'l4;
-                        }
-                    }
-                    _ => {
-                        let v16 = a13[3];
-                        acc2 -= c(0.05) * v9.sin().cos();
-                        s1 *= c(0.5);
-                        s1 += c(0.5) * v16.tanh();
-                    }
-                }
-                s0 = c(0.8) * s0 + c(0.2) * s1.tanh();
-            }
-            let v17 = ((a13[(k14 + i) % 4] - s0).tanh() * c(0.9)).asin();
-            s1 *= c(0.5);
-            s1 += c(0.1) * v17.sin().cos();
-        }
-        let v19 = if le((x2.sin() * c(2.0)).sinh(), -c(0.5), margin) || k10 > 4 {
-            let x0 = (v[k10 % 4] * v[k10 % 4] + c(1.0)).sqrt().cos();
-            d_atan2(x0 * x0 + c(1.0), v9 + x0)
-        } else {
-            let v18 = (v9 * v9).ln_1p();
-            d_clamp(v18, -c(1.0), c(1.5), margin)
-        };
-        let v20 = a13.iter().zip(v.iter()).map(|(&p, &q)| s0.cos() + p.sin() + q.tanh()).sum::<Dual64>();
-        x1 * c(0.75) - s1.tanh() - acc2.sin() + v12 - v19 * c(0.5) - v20.sin()
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x0, margin).sin();
-        let mut s1 = x1.cos();
-        let mut s2 = d_to_radians(v[n % 4]) * c(20.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = (x2 * x2 + c(0.5)).ln();
-        let mut m5 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if gt(x2.sin().exp().sin().cosh(), c(0.5), margin) {
-                m5 += 1;
-            }
-            let v7 = match n {
-                MODE_A => {
-                    let x1 = v4 * x1;
-                    d_to_degrees(fi) * c(0.02) + x1.cos()
-                }
-                1 => s1.sin(),
-                2..=4 => {
-                    let v6 = d_to_radians(x1 + s1);
-                    ((x2 * v[i]).cos() * c(0.9)).acos() + v6.tanh()
-                }
-                _other => v4 - v[2],
-            };
-            acc3 += (v[2] + v7 * c(1.5)).sin() * c(0.25);
-        }
-        match m5 {
-            0 => {
-                s2 *= c(0.6);
-                s2 -= c(0.005) * prog_32_dual(v4, v[0].powi(2).cos() * c(2.0), (v4.cos().cos() * c(0.9)).atanh().tanh(), v, n, margin).cos();
-                for i in 0..5 {
-                    let fi = c(i as f64);
-                    s2 = (s2 * c(0.5) + s2 / c(1.5) * c(0.75)).tanh();
-                    match i % 2 {
-                        MODE_A if n > 2 => {
-                            s1 = (s1 * c(0.6) + s1.tanh() * c(0.4)).sin();
-                            let v8 = x0.sin().exp();
-                            acc3 += c(0.4) * v8.tanh();
-                        }
-                        1 => {
-                            let v9 = v[(i + m5) % 4].sin() - fi.atan();
-                            s2 *= c(0.8);
-                            s2 += c(0.2) * v9.cos();
-                        }
-                        _ => {
-                            let x0 = x0 * fi;
-                            acc3 -= x0.tanh().tanh() * c(0.4);
-                        }
-                    }
-                    match i % 3 {
-                        0 | 2 => {
-                            break;
-                        }
-                        _ => {
-                            let v10 = c(0.75) * x1;
-                            acc3 += s1.cos().exp().cos() * c(0.4);
-                            if lt((x2.cos() * c(2.0)).sinh(), c(0.0), margin) {
-                                s0 = c(0.8) * s0 + c(0.2) * d_clamp(s0, -c(1.5), c(0.5), margin);
+                            PHASE_D => {
                                 break;
                             }
-                            acc3 -= v10.sin() * c(0.4);
+                            _ => {
+                                let v17 = x2 * v[1];
+                                acc2 -= c(0.5) * v17.sin().sin();
+                            }
                         }
                     }
                 }
             }
-            1 | MODE_D => {
-                acc3 += s0.atan().sin();
+            s1 = (s1 * c(0.8) + (x0 - c9) * c(0.2)).tanh();
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s1 = c(0.5) * s1 + c(0.1) * (x2 * v[0]).asinh().sin();
+            let mut m18 = c(f64::INFINITY);
+            for j in 0..=i {
+                let c19 = if le(c9 + a3[j % 4], fi, margin) || m4 < 3 {
+                    v[j % 4]
+                } else {
+                    x0
+                };
+                m18 = d_max(d_min(c19, m18, margin), -c(2.0), margin);
             }
-            4 => {
-                acc3 -= (v4 + d_abs(s1, margin)).tanh();
-                s1 = (s1 * c(0.6) + s1.cos().exp() * c(0.05)).tanh();
+            acc2 += c(0.5) * m18.cos();
+            acc2 += (c9 * s0).tanh() * c(0.5);
+        }
+        let v20: Dual64 = c9 * v[0];
+        let v26 = if ge(v20.tanh().exp_m1() - x2, c(1.0), margin) {
+            let v21 = d_max(x1, a3[m4 % 4], margin);
+            v[m4 % 4].tanh().exp_m1() + v21.tanh()
+        } else if le(a3[2], c(1.0), margin) {
+            let v22 = d_to_degrees(a3[0]) * c(0.01);
+            v22.asinh()
+        } else {
+            for i in (0..4).rev() {
+                let fi = c(i as f64);
+                if le(fi * s0, s1.tanh().cosh(), margin) && n == 3 {
+                    let v23 = (a3[i].powi(2) + c(1.0)).log(3.0);
+                    s1 = s1.mul_add(c(0.5), v23.tanh() * c(0.5));
+                } else if ge(-x0, c(0.0), margin) {
+                    s0 = (s0 * c(0.8) + s0.tanh().exp_m1() * c(0.05)).sin();
+                    let v24 = x2.cos().exp2() - a3[0].tanh().cosh();
+                    s0 = (s0 * c(0.5) + v24.sin() * c(0.1)).sin();
+                } else {
+                    acc2 -= (x2.cos().exp2().cos() * c(1.2)).tan().tanh() * c(0.25);
+                    acc2 -= c(0.5) * v[i].sin();
+                }
+                s1 = s1.mul_add(c(0.8), d_log(x0 * x0 + c(1.0), s1.powi(2) + c(2.0)).tanh().exp().sin() * c(0.01));
+            }
+            let v25 = v[n % 4].cos();
+            (v25.tanh() * c(0.9)).asin()
+        };
+        s0 + s1 * c(0.5) + acc2.cos() + v26 * c(0.5)
+    }
+
+    pub fn prog_4_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].powi(2).powi(2) + c(0.5)).cbrt().sin() * c(2.0);
+        let mut s1 = d_min(d_max(x1, x0, margin), x1.sin(), margin);
+        let mut s2 = prog_0_dual(s1.sin().exp().atan().tanh() * c(2.0), c(2.0), c(1.2), v, 0, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = ((s0 * s0 + c(0.5)).cbrt().cos() * c(0.9)).asin();
+        }
+        match n {
+            0 | 2 => {
+                let v5 = (x2.tanh() + c(2.0)).cbrt();
+                acc3 += v5.sin();
+            }
+            3 | 5 => {
+                s0 = s0 * c(0.5) + d_hypot(acc3, x1, margin).sin() * c(0.25);
+                acc3 += ((x2.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).log2().cos();
+            }
+            6 => {
+                acc3 -= a4[n % 4].cos() * c(0.005);
             }
             _ => {
-                s2 *= c(0.8);
-                s2 += c(0.05) * d_hypot(x2, s2, margin).sin();
-                s0 = s0.mul_add(c(0.5), (x1 + v4).cos() * c(0.2));
+                let v6 = c(SCALE) + x2.sin();
+                acc3 -= (v6 / (v6 * v6 + c(1.0))).cos();
             }
         }
-        for i in (1..=3).step_by(2) {
-            let v11 = v.iter().copied().map(|p| (v[(i + n) % 4].powi(2) + c(1.0)).sqrt() * (v4 * c(std::f64::consts::FRAC_1_PI)) + p.sin()).sum::<Dual64>();
-            acc3 += (v[i] - s0).cos().cosh().sin();
-            if lt(v11, -c(0.5), margin) {
-                s2 = s2 * c(0.6) + (v[(i + n) % 4] + v4).sin() * c(0.2);
+        let mut m7: Dual64 = -c(1.0);
+        for i in 0..n {
+            m7 = d_max(m7, s1.mul_add(x2 * x2, x1 * c(0.25)) + v[i % 4], margin);
+        }
+        s2 *= c(0.75);
+        s2 -= c(0.005) * m7.cos();
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s2 = c(0.6) * s2 + c(0.4) * d_min(x2, x1, margin).sin();
+            if le(a4[2].sin(), c(0.0), margin) {
+                s1 = (s1 * c(0.5) + d_atan2(c(3.0_f64), s1) * c(1.0)).tanh();
+                match k8 {
+                    0 => {
+                        acc3 += (s0.cos() * c(0.9)).atanh().cos() * c(0.5);
+                        if ge((x1 * x1 + c(1.0)).powf(1.5), c(1.0), margin) {
+                            return s1 + s2 * v[k8 % 4];
+                        }
+                    }
+                    1 | 3 => {
+                        s0 = (s0 * c(0.75) + (s0.asinh() - c(0.1)) * c(0.25)).tanh();
+                        break;
+                    }
+                    _other => {
+                        let v9 = (x1 * x1 + c(2.0)).sqrt();
+                        s1 = (s1 * c(0.5) + x0.sin() * c(0.5)).sin();
+                        if ge(v9.cos().exp2(), -c(0.5), margin) {
+                            break;
+                        }
+                    }
+                }
+                let v10 = s1.powi(3);
+                acc3 += c(0.25) * v10.cos();
+            } else if !(k8 % 3 == 1 && gt(a4[k8 % 4] - s2, c(0.5), margin)) {
+                acc3 += (s0 * s0 + c(2.0)).ln().powi(3).sin() * c(0.5);
+                if ge(a4[(k8 + n) % 4] + a4[k8 % 4], s1.cos().cosh(), margin) {
+                    break;
+                }
+            } else {
+                s0 = (s0 * c(0.8) + (m7.powi(2) + c(1.0)).log(10.0) * c(0.4)).tanh();
+            }
+            let v11 = (x1.tanh() * c(0.9)).atanh() / (x1.cos().exp().powi(2) + c(0.5));
+            if k8 >= 4 || gt(s1, -c(1.0), margin) {
+                break;
+            }
+            s1 = s1 * c(0.5) + v11.sin() * c(0.02);
+        }
+        let v12 = a4.iter().map(|&p| (v[k8 % 4] * x2).cos() + p.cos()).sum::<Dual64>();
+        let v13 = ((c(2.0) - x0).powi(2) + c(1.0)).ln();
+        s0 * c(0.75) - s1 * c(0.75) - s2 - acc3.sin() - v12.sin() - v13 + d_min(v13, x0, margin)
+    }
+
+    pub fn prog_5_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = v[n % 4].asinh();
+        let mut s1 = d_hypot(d_abs(x1, margin), d_atan2(c(1.5_f64), x1), margin).cos() * c(2.0);
+        let mut s2 = s1;
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = match n % 2 {
+            PHASE_A => d_min(x0, x2, margin),
+            1 => {
+                let v4 = (x2.cos() * c(0.9)).atanh().atan();
+                s0 * acc3 + (acc3.powi(2) + c(0.5)).cbrt() + v4.tanh()
+            }
+            _ => prog_0_dual(s2, c(2.0), (x1 / (s1.cos() + c(2.0))).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
+        };
+        if ge(s2 * v[n % 4], v5, margin) {
+            s0 = s0.mul_add(c(0.75), d_hypot(s1 - c(0.5), (x2 * x2 + c(0.5)).recip(), margin).tanh() * c(0.05));
+            let v6 = d_max(-c(1.5_f64), v[n % 4], margin);
+            s1 = c(0.5) * s1 + c(0.5) * v6.tanh().tanh();
+        } else if le(x0.tanh() - x2.sin(), s2, margin) && n > 4 {
+            s2 = s2.mul_add(c(0.75), s1.asinh().sin() * c(0.1));
+        } else {
+            let v7 = d_abs(x1, margin);
+            acc3 -= v7.sin();
+        }
+        let v9 = if le(d_min((x0 * x0).ln_1p(), (x1.tanh() * c(0.5)).ln_1p(), margin), x0, margin) || n % 2 == 0 {
+            let v8 = v[n % 4].powi(3);
+            (v8 * v8 + c(1.0)).log10()
+        } else if gt((x0.atan().sin() * c(1.5)).sinh(), c(0.0), margin) {
+            d_to_radians(x2) / (s2.sin() + c(2.0))
+        } else {
+            (x1 / c(3.0)).atan()
+        };
+        let v10 = (x0 * x0 + c(0.5)).recip();
+        let [b11, b12, _, _] = *v;
+        let a13 = [s1 - v10 + d_hypot(c(3.0_f64), x0, margin), ((-b12).powi(2) + c(1.0)).sqrt(), x0, acc3.tanh().exp() - c(2.0) * b11];
+        s0 * c(0.5) - s2 * c(1.5) + v9.cos() - a13[1].cos()
+    }
+
+    pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2 / (x0 * x0 + c(1.5));
+        let mut acc1: Dual64 = c(0.0);
+        let v2: Dual64 = acc1.mul_add(x1, v[n % 4]);
+        match n {
+            0 => {
+                s0 = c(0.8) * s0 + c(0.02) * (d_to_degrees(v2) * c(0.01) * s0.sin().exp()).tanh();
+            }
+            1 | 3 => {
+                s0 = s0.mul_add(c(0.8), (s0.cos() * c(0.9)).atanh().sin() * c(0.02));
+                let v2 = d_log(v2.powi(2) + c(1.0), v2.powi(2) + c(2.0));
+                s0 = c(0.75) * s0 + c(0.05) * v2.cos().cos();
+            }
+            g if g > 4 => {
+                s0 = (s0 * c(0.8) + (x1.sin() * c(1.5)).cosh() * c(0.05)).tanh();
+                s0 = c(0.75) * s0 + c(0.25) * d_abs(s0, margin).sin();
+            }
+            _ => {
+                let v3 = acc1.sin().exp_m1();
+                acc1 -= v3.cos();
+            }
+        }
+        if gt(v[1] - s0 - d_abs(s0, margin), -c(1.0), margin) {
+            return v2.cos() + (v[n % 4] + c(2.5));
+        }
+        let mut m4 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            let v5 = v.iter().fold(v2, |r, &p| r * c(0.5) + c(0.25) * p.tanh().sinh().sin().tanh());
+            if ge(((s0 - x2).tanh() * c(0.9)).acos(), c(0.5), margin) {
+                m4 += 1;
+            }
+            s0 = s0.mul_add(c(0.5), (x1.cos() * c(1.2)).tan().tanh() * c(0.05));
+            let v8 = if lt(fi - v5, -c(0.5), margin) {
+                let v6 = x0;
+                s0 = s0 * c(0.75) + v6.sin().exp().tanh() * c(0.05);
+                (v6.powi(2) + c(1.5)).acosh()
+            } else {
+                let v7 = (x0.powi(2) + c(0.5)).recip();
+                x0 + c(1.25) + v7.tanh()
+            };
+            s0 = c(0.75) * s0 + c(0.05) * v8.cos().sin();
+        }
+        let c9 = c(m4 as f64);
+        if gt(prog_0_dual(((c(1.5) - acc1).tanh() * c(0.9)).asin().cos() * c(2.0), v2, (v2 * v2 + c(1.0)).recip().sin() * c(2.0), v, n, margin), c(0.5), margin) || n > 4 {
+            acc1 += (c9 * c9).ln_1p().tanh();
+        } else if m4 < 2 {
+            s0 = (s0 * c(0.5) + (v[n % 4] * x1 + d_to_degrees(c9) * c(0.01)) * c(0.1)).tanh();
+        }
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            a10[i] = v[i];
+        }
+        s0.cos() + acc1 * c(0.25) + c9.tanh() - a10[2]
+    }
+
+    pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.powi(2) + c(0.5)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < 6 && ge(-(x0 + s0), x2, margin) {
+            k2 += 1;
+            acc1 += (v[0] * v[0]).tanh() * c(0.25);
+            let mut k3 = 0;
+            while k3 < 5 {
+                k3 += 1;
+                let v4: Dual64 = (d_log(s0.powi(2) + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(0.5)).recip();
+                match k2 % 4 {
+                    0..=1 => {
+                        s0 = s0.mul_add(c(0.75), (v4 * x1).cos() * c(0.01));
+                        if le(v[n % 4] / (v4.sin() + c(2.0)), -c(1.0), margin) {
+                            continue;
+                        }
+                        acc1 += c(0.05) * (x0 + v[2] + v[2].asinh()).cos();
+                        if lt((x0.cos() * c(0.9)).asin(), v4, margin) {
+                            let v5 = (s0.tanh() + c(2.0)).cbrt().powi(2);
+                            s0 = (s0 * c(0.8) + (s0.cos() * c(2.0)).cosh() * (s0.powi(2) + c(0.5)).sqrt() * c(0.01)).sin();
+                            s0 *= c(0.75);
+                            s0 += c(0.25) * v5.cos().tanh();
+                        } else {
+                            acc1 += c(0.05) * (v[n % 4] / (x0.powi(2) + c(1.0))).tanh();
+                            let v6: Dual64 = x2.atan();
+                            s0 = s0 * c(0.6) + v6.cos() * c(0.4);
+                        }
+                    }
+                    2 => {
+                        s0 = (s0 * c(0.6) + v4 * v[k3 % 4] * c(0.02)).sin();
+                        if gt(x0 / (x1.tanh() + c(2.0)), c(1.0), margin) {
+                            let v7 = (s0 + c(0.8)).cos().sinh();
+                            acc1 += v7.sin() * c(0.05);
+                        } else {
+                            s0 = s0.mul_add(c(0.6), (x1.cos() * c(2.0)).cosh().sin() * c(0.05));
+                            s0 = s0.mul_add(c(0.75), (-s0).sin() * c(0.25));
+                        }
+                    }
+                    3 => {
+                        let v8 = x1 * (s0 * s0).ln_1p();
+                        s0 = s0 * c(0.5) + v8.cos() * c(0.1);
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.8) + (x1 - s0) * c(0.1)).tanh();
+                    }
+                }
+                s0 = (s0 * c(0.75) + (x2 + v4) * c(0.02)).tanh();
+            }
+        }
+        let v10 = match k2 + n {
+            3 | 5 => (s0.cos() * c(0.9)).acos(),
+            7 => {
+                let v9 = d_min((s0.tanh() * c(1.5)).cosh(), (x0.tanh() * c(0.9)).asin(), margin);
+                -v9
+            }
+            _other => d_copysign(c(1.5_f64), acc1, margin),
+        };
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            match k2 {
+                0 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.05) * (v[k11] * v[3]).tanh();
+                }
+                1..=2 => {
+                    s0 = (s0 * c(0.5) + (-(x2 + c(1.5))) * c(0.5)).tanh();
+                    if le(v[k2 % 4].atan(), v10, margin) {
+                        let v12 = (d_copysign(x0, v10, margin).powi(2) + c(2.0)).ln();
+                        let v13 = v12 * c(1.25);
+                        acc1 -= c(0.5) * v13.cos();
+                    } else {
+                        let v14 = (x0 * x0 + c(1.0)).log2();
+                        s0 = (s0 * c(0.6) + v14.tanh() * c(0.25)).tanh();
+                    }
+                    acc1 -= c(0.5) * d_log(s0.powi(2) + c(1.0), v10 * v10 + c(2.0)).tanh();
+                }
+                g if g > 3 => {
+                    let v15 = v10.powi(2).cos().exp2();
+                    let v16 = x2.tanh();
+                    acc1 += c(0.4) * (v15.sin() + v16).sin();
+                }
+                _ => {
+                    let v17: Dual64 = v[0] / (x2.sin() + c(2.0));
+                    acc1 += (v[1].cos() + c(2.0)).cbrt().sin().exp().cos() * c(0.5);
+                    acc1 += c(0.5) * v17.cos();
+                }
+            }
+            if gt((v[(k11 + n) % 4].tanh() * c(0.9)).acos(), c(0.0), margin) {
+                let v18 = v[(k11 + n) % 4].powi(3);
+                acc1 += d_copysign(s0, x2, margin).cos() * c(0.5);
+                if lt(v[3 - k11].sin().cosh(), -c(0.5), margin) {
+                    s0 = s0 * c(0.6) + d_to_radians(s0).tanh() * c(1.0);
+                    break;
+                }
+                s0 = (s0 * c(0.5) + v18.tanh() * c(0.02)).sin();
+            } else if lt(v[k2 % 4].tanh().exp2(), (x2 * x2 + c(1.0)).log(2.0), margin) || n > 5 {
+                s0 = s0 * c(0.75) + (-v10).sin() * c(0.25);
+                if le(d_log(x0 * x0 + c(1.0), (x0 * x0).powi(2) + c(2.0)), -c(1.0), margin) && n % 2 == 0 {
+                    s0 *= c(0.75);
+                    s0 += c(0.01) * s0.powi(3).sin();
+                    let v19: Dual64 = v[k11];
+                    acc1 -= c(0.5) * v19.sin().cos();
+                } else if gt(x1 / (s0.powi(2) + c(1.0)), c(1.0), margin) {
+                    s0 = s0.mul_add(c(0.75), ((s0.tanh() + c(2.0)).cbrt() / (x0.tanh().powi(2) + c(1.5))).cos() * c(0.25));
+                }
+                acc1 += (v10.tanh() * c(0.9)).acos().sin().exp_m1().tanh() * c(0.5);
+            }
+            let v20 = x0 + v[2];
+            s0 = (s0 * c(0.75) + v10.sin().sinh() * c(0.1)).sin();
+            if k11 >= 3 || lt(v20.tanh(), c(0.25), margin) {
                 break;
             }
         }
-        if gt(prog_23_dual(s1, (s2.cos() * x1).tanh() * c(2.0), x0, v, n, margin), -c(1.0), margin) {
-            return (x0.sin() + c(2.0)).cbrt();
+        let mut a21 = [c(0.0); 4];
+        for i in 0..n {
+            a21[i % 4] += (x2 * x2 + c(1.0)).sqrt().powi(3).tanh() * c(0.5);
         }
-        if ge(prog_25_dual((-x1).tanh() * c(2.0), (v4 * x2).tanh(), s0, v, m5, margin), c(0.5), margin) {
-            acc3 += ((x0 + x1).powi(2) + c(1.0)).recip();
-        } else if gt(prog_0_dual(x0, (v[n % 4] * v[n % 4] + c(2.0)).acosh().sin(), c(0.5), &v, m5, margin), c(0.0), margin) {
-            s2 = (s2 * c(0.5) + (s2.sin() * c(0.9)).acos() * c(0.1)).sin();
-        }
-        s2 * c(1.5) - acc3.tanh()
-    }
-
-    pub fn prog_46_dual<const N: usize>(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = (x2 + x1).tanh() * c(2.0);
-        let mut s1: Dual64 = (x0 - x2).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = ((x2 - v[0]).powi(2) + c(2.0)).sqrt();
-        }
-        'l1: for t in a3 {
-            s0 = (s0 * c(0.6) + (c(2.0) - s1) * c(0.4)).sin();
-            for _ in 0..3 {
-                if gt((t.cos() * c(0.9)).asin(), (t * t + c(1.0)).sqrt(), margin) {
-                    continue 'l1;
+        'l4: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k22 = 0;
+            while k22 < 4 && le((v10 + s0).tanh(), a21[k22 % 4] / (t.powi(2) + c(1.0)), margin) {
+                k22 += 1;
+                if k22 == 1 && gt(v[k22 % 4].sin().exp(), c(0.5), margin) {
+                    s0 = (s0 * c(0.8) + a21[3] * s0 * c(0.05)).tanh();
+                    if gt(d_atan2(x2 * x2 + c(1.0), x2), x0, margin) {
+                        acc1 -= d_min(x2, fi, margin).tanh() * c(0.1);
+                    } else if ge((a21[3].tanh() * c(1.2)).tan(), v10, margin) {
+                        acc1 += c(0.1) * (v10.tanh() + c(2.0)).cbrt().cos();
+                        if lt((t.powi(2) + c(1.0)).recip(), d_log(x2 * x2 + c(1.0), fi.powi(2) + c(2.0)), margin) {
+                            continue;
+                        }
+                    } else {
+                        s0 = s0 * c(0.6) + (c(0.25) - s0 * s0).cos() * c(0.05);
+                        match i {
+                            0 => {
+                                s0 = c(0.5) * s0 + c(0.5) * a21[k11].tanh();
+                            }
+                            3 => {
+                                break;
+                            }
+                            _ => {
+                                s0 = c(0.6) * s0 + c(0.05) * (s0.sin() * c(0.9)).atanh().cos();
+                                if le((v10 * v10 + c(1.0)).log2(), -c(0.5), margin) {
+                                    s0 *= c(0.8);
+                                    s0 -= c(0.2) * s0.cos();
+                                    break;
+                                }
+                                let v23 = x2 - v10;
+                                acc1 += c(0.1) * v23.sin();
+                            }
+                        }
+                        s0 = s0 * c(0.8) + (c(0.65) * s0).tanh() * c(0.25);
+                    }
+                    s0 = s0 * c(0.8) + (s0.powi(3) + (x2.sin() * c(0.5)).ln_1p()).sin() * c(0.01);
+                } else if le(t + v[3 - i], -c(1.0), margin) {
+                    s0 = c(0.75) * s0 + c(0.05) * (x0.tanh() * c(0.9)).atanh().tanh();
+                } else {
+                    let v24 = (x2 * x2 + c(1.0)).log(3.0);
+                    s0 = s0.mul_add(c(0.5), d_atan2(d_atan2(c(1.5_f64), v24).powi(2) + c(0.5), v24 - s0).sin() * c(0.05));
+                    if le(v[0] + fi, -c(0.5), margin) {
+                        continue;
+                    }
                 }
-                if n % 3 == 1 {
-                    return -a3[2].tanh();
-                }
-                s0 = s0.mul_add(c(0.5), v[n % 4].cos() * c(0.5));
+                s0 = c(0.5) * s0 + c(0.1) * x0.powi(2).cos();
+                s0 = (s0 * c(0.8) + v[n % 4].sin() * s0 * c(0.05)).tanh();
             }
-            let len4 = v.len();
-            for j in 0..len4 {
-                if le(d_hypot(x1.tanh().exp(), v[j], margin), a3[j], margin) && j == 1 {
-                    s1 = s1 * c(0.8) + (t + s1).asinh().tanh() * c(0.1);
-                    s1 = c(0.75) * s1 + c(1.0) * (d_to_radians(a3[j]) * (x2 - s1));
-                    if ge(s1 + a3[j], c(0.5), margin) || j % 3 == 1 {
+            s0 = c(0.75) * s0 + c(0.1) * (x2.tanh() * c(0.9)).asin().sin();
+            let mut k25 = 0;
+            while k25 < 3 {
+                k25 += 1;
+                if le(t - a21[k25], x2, margin) {
+                    s0 = (s0 * c(0.5) + (v10 * v10 + c(1.0)).recip() * c(0.75)).tanh();
+                    if gt(x0 + v[2] - c(1.25), v10, margin) {
+                        acc1 += c(0.1) * (-x2).sin();
+                        break;
+                    }
+                } else if gt(((v10 * v10).sin() * c(0.9)).acos(), t, margin) || k25 > 2 {
+                    s0 = (s0 * c(0.5) + (v[n % 4].sin() * c(0.9)).asin() * c(0.2)).sin();
+                    if ge(c(0.35) * v10, (x0 * x0 + c(1.0)).ln(), margin) {
                         break;
                     }
                 } else {
-                    acc2 += c(0.1) * t.cos().exp().cos();
+                    acc1 -= (v[k25].powi(2) + c(2.0)).acosh().tanh() * c(0.1);
+                    if lt(x2.mul_add(x2, v10), x0 * fi, margin) {
+                        let v26 = s0.sin().exp() + d_log(a21[k25] * a21[k25] + c(1.0), x2.powi(2) + c(2.0));
+                        s0 = s0 * c(0.8) + d_abs(a21[(k25 + k22) % 4], margin) * c(0.2);
+                        acc1 += v26.cos().tanh() * c(0.1);
+                    } else if lt(v10, c(0.0), margin) || k25 < 2 {
+                        s0 = (s0 * c(0.6) + (s0 + a21[k25]) * c(0.2)).sin();
+                    } else {
+                        s0 = (s0 * c(0.5) + t.cos() * c(0.5)).tanh();
+                    }
                 }
-                acc2 += c(0.1) * (x2.mul_add(x2, a3[j]).tanh() * c(0.9)).acos().sin();
-                acc2 += a3[0].tanh() * c(0.1);
-            }
-            acc2 += c(0.5) * t.tanh().cos();
-        }
-        let v7 = if gt(prog_8_dual::<4>(c(0.5), a3[n % 4].sin().exp2().sin() * c(2.0), a3[n % 4].cos().exp().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin), s1 / c(3.0), margin) {
-            let v5 = prog_32_dual(((v[n % 4] / (s0.powi(2) + c(1.0))).powi(2) + c(1.0)).recip().sin(), (s0 - v[n % 4]).tanh() * c(2.0), x2, [v[0], v[1], v[2], v[3]], n, margin);
-            prog_25_dual(x0, s0, c(0.25), [v[0], v[1], v[2], v[3]], n, margin) + v5.tanh()
-        } else {
-            let v6 = d_powf(c(2.0_f64), a3[n % 4].cos().sinh().sin());
-            d_clamp(x2, v6.tanh() - c(1.5), v6.sin() + c(1.5), margin).cos().exp2()
-        };
-        'l4: for _ in 0..N {
-            let v8 = (v7.powi(2) + c(0.5)).recip() + v7;
-            s1 = (s1 * c(0.8) + v8.cos().atan() * c(0.05)).tanh();
-            for _ in 0..N {
-                s0 *= c(0.5);
-                s0 += c(0.5) * s0.sin();
-                if gt((v7.cos() * c(0.9)).acos(), -c(1.0), margin) {
-                    break 'l4;
+                if lt((v10.asinh().powi(2) + c(1.0)).recip(), c(0.0), margin) || k25 == 1 {
+                    continue 'l4;
                 }
+                s0 *= c(0.6);
+                s0 += c(0.05) * (v[k25] * s0).cos();
             }
+            let v28 = match k25 % 2 {
+                MODE_A => {
+                    let v27 = v10 * t.cos().exp2();
+                    v[k25] + v27.cos()
+                }
+                1 => (a21[k22 % 4] * a21[k22 % 4] + c(0.5)).sqrt(),
+                _other => {
+                    let x2 = v10;
+                    (t.powi(2) + c(0.5)).recip() * c(std::f64::consts::FRAC_PI_4) + x2.sin()
+                }
+            };
+            s0 = s0 * c(0.75) + (t.cos() + v28.cos()).sin() * c(0.02);
         }
-        acc2 += (x2.powi(2) + c(1.0)).powi(-3) * c(0.25);
-        s0 - s1.tanh() + acc2.sin() - v7.tanh() + x0.cos()
+        s0 = c(0.5) * s0 + c(0.25) * d_hypot(x1, x0, margin).tanh();
+        x2 + v[3] + s0 + acc1.cos() + v10 + a21[0].tanh()
     }
 
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((-v[0]).powi(2) + c(1.0)).ln();
-        let mut acc1: Dual64 = c(0.0);
-        match n % 2 {
-            0 => {
-                s0 = c(0.8) * s0 + c(0.1) * (x2 - d_min(c(0.5_f64), x2, margin)).tanh();
+    pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.sin() * c(1.2)).tan().sin() * c(2.0);
+        let mut s1 = (v[2].sin().cos() * c(1.2)).tan().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            0 | 2 => {
+                acc2 += c(0.2) * d_clamp(d_max(x1, acc2, margin), (s1 * s1).ln_1p().sin() - c(1.5), v[n % 4].atan().sin() + c(1.5), margin).tanh();
             }
-            _other => {
-                acc1 += (x2 * s0).sin();
-                let v2 = x1;
-                acc1 += v2.sin();
+            3 | 5 => {
+                let v3 = d_min(-x1, v[n % 4].tanh().exp2(), margin);
+                s0 *= c(0.8);
+                s0 += c(0.1) * v3.cos().tanh();
+            }
+            6 => {
+                acc2 += d_min(x0, x2, margin).tanh();
+                s0 = (s0 * c(0.6) + (v[n % 4].cos().exp() - acc2) * c(0.05)).sin();
+            }
+            _ => {
+                if le(d_atan2(x0.powi(2) + c(1.0), x0), x2, margin) {
+                    s1 = c(0.8) * s1 + c(0.05) * (c(SCALE) + x0).cos().exp().tanh();
+                } else if let Some(k4) = n.checked_sub(2) {
+                    let c5 = c(k4 as f64);
+                    let v6: Dual64 = ((x0 / (x0 * x0 + c(1.0))).sin() + c(2.0)).cbrt();
+                    acc2 -= (c5.sin() + v6.tanh()).sin();
+                } else {
+                    s0 = s0.mul_add(c(0.5), (x2.tanh() * c(2.0)).cosh().tanh() * c(0.05));
+                }
+                acc2 -= (x1.sin().exp_m1().powi(2) + c(2.0)).sqrt().sin();
             }
         }
-        let v3 = v.iter().fold(acc1, |r, &p| r * c(0.75) + c(0.01) * (((x1.powi(2) + c(1.0)).cbrt().cos() * c(1.2)).tan() + p.sin()).cos());
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            match k4 % 4 {
-                0..=1 => {
-                    s0 = (s0 * c(0.5) + v3.atan() * x2.tanh().exp() * c(0.05)).tanh();
+        let v9 = if let Some(_) = n.checked_sub(1) {
+            x1.sin()
+        } else {
+            let v8 = x2;
+            (v8 * v8).ln_1p()
+        };
+        for i in 0..n {
+            let fi = c(i as f64);
+            match i {
+                0 => {
+                    let v10 = v9.sin().atan();
+                    let x2 = -x2;
+                    acc2 -= c(0.25) * (v10.sin() + x2.tanh()).cos();
                 }
-                2 => {
-                    let v5: Dual64 = d_abs(x1, margin);
-                    let v6: Dual64 = prog_0_dual(x0.asinh().tanh(), (v3 * x2.asinh()).cos(), x2, &v, k4, margin);
-                    s0 = s0 * c(0.6) + (v5.sin() - v6.sin()).sin() * c(0.005);
-                }
-                3 => {
-                    acc1 -= (v[0] * v[0] + c(1.0)).log2().sin() * c(0.5);
-                    if ge(x0, v3, margin) && n % 2 == 0 {
-                        let v3: Dual64 = x0 * v3;
-                        s0 = (s0 * c(0.6) + v3.sin() * c(0.1)).sin();
+                g if g > 1 => {
+                    s1 = (s1 * c(0.5) + (x2.cos() + c(2.0)).cbrt() * x2 * c(0.2)).sin();
+                    if gt(s0 - v9, c(1.0), margin) {
+                        let v11 = (s1.powi(2).powi(2) + c(1.0)).log2();
+                        for j in 0..6 {
+                            let v12 = v.iter().map(|&p| v9 + p.cos()).sum::<Dual64>();
+                            acc2 -= c(0.05) * v9.sin().exp2().sin();
+                            if ge(x0 * s0, s1, margin) {
+                                acc2 += c(0.05) * (v[j % 4] / (v12.sin() + c(2.0))).tanh();
+                                let v13 = d_abs(d_to_degrees(v11) * c(0.02), margin);
+                                s1 = (s1 * c(0.8) + v13.tanh() * c(0.02)).sin();
+                            } else {
+                                s1 = (s1 * c(0.6) + (v11 - s1) * c(0.05)).tanh();
+                                if le(x2, c(0.0), margin) {
+                                    return (x0.powi(2).powi(2) + c(0.5)).recip();
+                                }
+                                s1 = (s1 * c(0.75) + (v[j % 4].powi(2) + c(0.5)).cbrt().sin() * c(0.1)).tanh();
+                                if gt(v12, -c(1.0), margin) || j % 3 == 1 {
+                                    return v[(j + n) % 4] * v[j % 4];
+                                }
+                            }
+                        }
+                        s1 = s1.mul_add(c(0.6), v11.tanh() * c(0.05));
+                    } else {
+                        acc2 += (s1 + v[i % 4]).cos() * c(0.25);
+                        acc2 += x0.mul_add(v[n % 4], fi).tanh() * c(0.25);
                     }
-                    s0 *= c(0.6);
-                    s0 += c(0.2) * (x2 + s0).cos();
+                    let v14: Dual64 = x2 / (x0 * x0 + c(1.5));
+                    s0 = (s0 * c(0.75) + v14.cos() * c(0.1)).tanh();
                 }
                 _ => {
-                    acc1 += ((x0.powi(2) + c(1.5)).acosh().powi(2) + c(0.5)).sqrt().cos() * c(0.5);
+                    acc2 += c(0.25) * (-v[(i + n) % 4]).tanh();
                 }
             }
-            if !(k4 > 0 && gt(d_max(v[1], v3, margin), v[(k4 + n) % 4], margin)) {
-                let v7: Dual64 = (x0 * x0 + c(1.0)).powi(-1);
-                acc1 += c(0.5) * v7.tanh();
-            }
-            s0 = c(0.5) * s0 + c(0.1) * d_max(d_clamp(s0, x0.tanh() - c(1.5), v[k4 % 4].cos() + c(1.5), margin), (x2.tanh() * c(1.5)).sinh(), margin).cos();
-            if k4 >= 4 {
-                break;
-            }
+            let v15: Dual64 = v9.powi(2);
+            s1 *= c(0.6);
+            s1 += c(0.4) * x2.sin();
+            acc2 += c(0.25) * v15.cos();
         }
-        let a8 = v.map(|e| e.tanh());
-        x0 - s0 + acc1.cos() + v3.sin() + a8[3]
+        let v18 = if let Some(k16) = n.checked_sub(2) {
+            let c17 = c(k16 as f64);
+            ((c17 - x2).powi(2) + c(1.0)).ln()
+        } else {
+            let x2 = x1;
+            x2.powi(3)
+        };
+        let mut m19 = (x1 * x1 + c(0.5)).recip();
+        for i in 0..6 {
+            let fi = c(i as f64);
+            let c20 = if gt(c(0.25) * fi, v[(i + n) % 4], margin) {
+                v9 * v[i % 4]
+            } else {
+                (c(0.25) - x2).powi(3)
+            };
+            m19 = d_max(c20, m19, margin);
+        }
+        s0 = s0 * c(0.6) + m19.tanh() * c(0.02);
+        'l3: for &t in v.iter() {
+            s0 = (s0 * c(0.6) + (x2 + t.cos().exp()) * c(0.1)).tanh();
+            for _ in 1..n {
+                acc2 += c(0.1) * (v[2].tanh() * c(0.9)).atanh().sin().exp2().tanh();
+                acc2 -= c(0.1) * (x1.powi(2) + c(0.5)).ln().sin();
+                if lt(v9.tanh(), c(0.5), margin) {
+                    acc2 += ((x0 * c(1.5)).powi(2) + c(2.0)).ln().tanh() * c(0.1);
+                    break 'l3;
+                }
+            }
+            s0 = (s0 * c(0.75) + s0.tanh().exp_m1() * c(0.05)).tanh();
+        }
+        x0 * c(0.5) + x2 * c(1.5) + s0 + s1.cos() - acc2.sin() - v9 * c(0.25) - v18.cos()
     }
 
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4];
+    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (c(1.5) * x0).atan();
         let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (d_max(-c(0.5_f64), x1, margin).tanh() + p.cos()).sin()).product::<Dual64>();
-        for _ in 0..v.len() {
-            let v3: Dual64 = (x0.cos().exp().powi(2) + c(1.0)).log2();
-            acc1 -= (x0.powi(2).tanh() * c(0.9)).asin().tanh() * c(0.4);
-            acc1 -= v3.cos().tanh() * c(0.5);
+        let mut m2: Dual64 = v[n % 4];
+        let mut m3: Dual64 = c(2.5);
+        for i in 1..n {
+            m2 = d_max(m2, x1 + v[(i * 3) % 4], margin);
+            m3 = d_min(v[(i * 3) % 4] / (x0 * x0 + c(1.5)), m3, margin);
         }
+        acc1 += m2.cos();
+        s0 = s0.mul_add(c(0.75), m3.sin() * c(0.1));
         let mut m4 = 0;
-        for i in 0..n {
-            acc1 += x0.cos() * c(0.25);
-            if gt((x1.cos() + c(2.0)).cbrt(), -c(0.5), margin) || i == 4 {
-                s0 = s0.mul_add(c(0.75), (x2 * x2 + c(1.0)).log(10.0) * c(0.5));
-                continue;
-            }
-            if n % 2 == 0 {
+        for &t in v.iter() {
+            let v5 = x2.asinh();
+            acc1 += x2.cos() * c(0.5);
+            acc1 += (t.cos() + v5.tanh()).sin() * c(0.5);
+            if ge((m3 * m3 + c(1.0)).recip(), x1, margin) {
                 m4 += 1;
             }
         }
         match m4 {
-            MODE_A => {
-                s0 = s0.mul_add(c(0.8), (s0.tanh() * c(1.5)).cosh().tanh() * c(0.05));
+            0 => {
+                s0 = (s0 * c(0.75) + d_hypot(m2, acc1, margin) * c(0.02)).sin();
             }
             g if g > 1 => {
-                let v5 = prog_10_dual((v[(m4 + n) % 4] * x0).tanh() * c(2.0), (x2.cos() * c(1.5)).cosh().cos() * c(2.0), x1.cos() * c(2.0), &v, n, margin);
-                s0 = s0.mul_add(c(0.6), v5.tanh() * c(0.005));
+                s0 *= c(0.6);
+                s0 += c(0.02) * d_min((x1 * x1 + c(1.0)).powi(-3), v[0].atan(), margin).cos();
+                s0 = s0.mul_add(c(0.6), (s0 * s0 - d_abs(m2, margin)).tanh() * c(0.1));
             }
             _ => {
-                let v6 = v2 * x0;
-                s0 = s0 * c(0.8) + v6.sin() * c(0.05);
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 4 && ge(c(0.3) - (v2 + c(0.1)), s0, margin) {
-            k7 += 1;
-            if gt(x2.sin().exp() + d_hypot(s0, v2, margin), -c(1.0), margin) {
-                return x0;
-            }
-            let mut k8 = 0;
-            while k8 < n + 1 && ge(v[n % 4].tanh().exp_m1(), x0, margin) {
-                k8 += 1;
-                s0 *= c(0.5);
-                s0 += c(0.25) * ((-s0) + s0).cos();
-                if k8 < n {
-                    let v9 = v[k8 % 4];
-                    acc1 += c(0.05) * v9.tanh().tanh();
-                }
-                s0 *= c(0.8);
-                s0 -= c(0.02) * (v[m4 % 4].tanh() * c(0.9)).atanh().tanh();
-            }
-            acc1 += c(0.5) * x0.tanh();
-        }
-        x0.tanh() - x2 * c(0.75) - s0.tanh() - acc1.cos() - v2
-    }
-
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin().exp2().tanh().exp2();
-        let mut s1 = (x2.cos().exp_m1() * d_abs(s0, margin)).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0..=2 => {
-                acc2 -= x1 / (x1.powi(2) + c(1.5));
-                if n % 3 == 1 {
-                    let v3: Dual64 = x0 - x2 - x0;
-                    s0 = (s0 * c(0.75) + prog_10_dual(x0, d_atan2(s0, acc2.powi(2) + c(0.5)).tanh() * c(2.0), d_log(c(3.0_f64), s0.atan().powi(2) + c(2.0)).cos(), &v, n, margin) * c(0.005)).sin();
-                    s1 = s1.mul_add(c(0.75), v3.cos() * c(0.05));
-                } else if lt(x1 * x0, c(0.0), margin) {
-                    s1 = (s1 * c(0.5) + ((acc2 * acc2 + c(0.5)).recip().powi(2) + c(1.5)).acosh() * c(0.05)).tanh();
-                    s1 *= c(0.75);
-                    s1 += c(1.0) * d_copysign(c(1.5_f64), s0, margin).cos();
-                } else {
-                    acc2 += c(0.5) * d_max(s0, x2, margin).sin();
-                }
-                acc2 -= x2.atan().sin();
-                if n == 5 {
-                    let v4 = (x0 * x0 + c(0.5)).cbrt();
-                    s1 *= c(0.75);
-                    s1 += c(0.1) * v4.tanh();
-                } else if le(prog_32_dual(x1, (x0 - v[1]).sin().sin() * c(2.0), c(0.25), v, 6, margin), (s1 * s1 + c(1.0)).log10(), margin) {
-                    s1 = (s1 * c(0.5) + s1 * x1 * c(0.05)).sin();
-                } else {
-                    s0 = s0.mul_add(c(0.6), (acc2 * acc2 + c(1.0)).log(3.0).cos() * c(0.05));
-                }
-            }
-            MODE_D if n < 4 => {
-                acc2 -= (x0 * x0).tanh();
-            }
-            4..=5 => {
-                acc2 += d_hypot(v[n % 4], x0, margin).cos();
-            }
-            _ => {
-                s0 *= c(0.8);
-                s0 += c(0.02) * (s0 * v[n % 4]).sin();
-            }
-        }
-        if le((x1.sin() * c(0.5)).ln_1p(), c(0.0), margin) {
-            let v5 = acc2 + c(0.25);
-            let v6 = prog_25_dual((v[n % 4] - s1).powi(2).ln_1p().tanh(), (x1.powi(2) + c(1.0)).log(2.0).sin().tanh(), x0, v, n, margin);
-            acc2 -= (v5.cos() + v6.sin()).cos() * c(0.01);
-        } else if n % 2 == 0 && gt(d_clamp(x0, x0.tanh() - c(1.5), x0.sin() + c(1.5), margin), x0 + s1, margin) {
-            acc2 += (s1 * v[n % 4]).tanh() * c(0.5);
-            let v7 = prog_25_dual(x0, s1.tanh().exp2().sin() * c(2.0), x1, v, 4, margin);
-            acc2 += v7.tanh() * c(0.01);
-        }
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            match i % 4 {
-                0 | 2 => {
-                    acc2 -= d_to_radians(s1).tanh().cos() * c(0.5);
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.6), v[(i + n) % 4].cos().sinh().tanh() * c(0.25));
-                    acc2 += c(0.5) * fi.cos();
-                }
-            }
-            let v8 = d_atan2(v[0], s1 * s1 + c(0.5)) * fi;
-            s0 = s0.mul_add(c(0.5), (s0.sin() * c(0.9)).atanh().cos() * c(0.1));
-            s0 = c(0.5) * s0 + c(0.02) * v8.tanh();
-        }
-        let v9 = v.iter().map(|&p| d_atan2(x0 * x0 + c(0.5), v[n % 4]) + p.cos()).sum::<Dual64>();
-        s1 = c(0.75) * s1 + c(0.05) * (s0 * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
-        let mut a10 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a10[i][j] = c(SCALE) + v9 + x1.tanh();
-            }
-            acc2 -= (v9.cos() * c(0.9)).acos().sin();
-        }
-        let a11 = a10[1];
-        s1 * c(0.25) - acc2.tanh() - v9.tanh() - a10[0][3].cos() - a11[2].sin() + (s0.powi(2) + c(1.0)).log10()
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_8_dual::<4>(x2.tanh() * c(2.0), x0, c(0.5), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
-        let mut s1 = (x1 / (x0 * x0 + c(1.5)) * (x2.sin() * c(1.5)).sinh()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = match n {
-            PHASE_A if n % 2 == 0 => d_min(d_to_radians(x1) * c(50.0), v[n % 4], margin),
-            1 => x0 * c(1.2),
-            2..=3 => (s1 * s1 + c(0.5)).sqrt(),
-            _ => (x2 * x2 + c(1.0)).recip() * (s1 + x2),
-        };
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s0 = s0.mul_add(c(0.75), x2.tanh().exp2().sin() * c(0.1));
-            if k4 < 1 {
-                let v5 = prog_0_dual(x1, v3.sin(), (v[3] * v[k4]).sin() * c(2.0), v, n, margin);
-                s0 = s0.mul_add(c(0.8), ((c(SCALE) + s0) * v3.cos()).sin() * c(0.05));
-                acc2 += v5.cos() * c(0.005);
-            }
-            if le(x1 / c(2.0), v3 * s0, margin) {
-                break x1.sin().sin().exp2();
-            }
-            if k4 >= 3 || lt(x1.tanh(), v3.atan(), margin) {
-                break x0 + v[k4];
-            }
-        };
-        let v7 = if ge(v6 * x1, -c(0.5), margin) {
-            d_clamp(v3, v6.cos() - c(1.5), v3.tanh() + c(1.5), margin)
-        } else if ge(v3.sin(), v6, margin) {
-            acc2.tanh()
-        } else {
-            s1 = c(0.6) * s1 + c(0.25) * (v[n % 4] * v[n % 4] + c(1.0)).log2().tanh();
-            x0.powi(2) + d_to_radians(acc2)
-        };
-        'l1: for (i, &t) in v.iter().enumerate() {
-            acc2 -= c(0.5) * (v7 - s0).sin();
-            for &u in v.iter() {
-                acc2 += (s1 + v6).tanh() * c(0.1);
-                if gt((u.powi(2) + c(1.0)).cbrt(), -c(1.0), margin) && i == 3 {
-                    continue 'l1;
-                }
-                acc2 += d_powf(t * t + c(1.0), t.cos()).sin() * c(0.1);
-            }
-            if gt((v[2] + x0).mul_add((t.tanh() * c(0.9)).asin(), v[1] - t), c(1.0), margin) {
-                break;
-            }
-            acc2 -= (-(t.sin() + c(2.0)).cbrt()) * c(0.25);
-        }
-        s0.tanh() - s1 + acc2.cos() + v7.cos()
-    }
-
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_40_dual(x0, x2, (x2 * c(2.5)).cos(), &v, n, margin).tanh() * c(2.0);
-        let mut s1 = d_copysign(x1 * x1, (x1.powi(2) + c(1.0)).recip(), margin).sin() * c(2.0);
-        let mut s2 = (c(0.5) - s1).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = prog_0_dual((d_to_degrees(s1) * c(0.02)).cos(), s2, ((c(0.8) - s1).tanh() * c(0.9)).acos().tanh(), &v, n, margin);
-        'l0: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            acc3 -= (s2 * s2 + c(2.0)).sqrt().sin() * c(0.5);
-            acc3 += x0.sin().sin() * c(0.5);
-            let mut k5 = 0;
-            while k5 < n + 1 && gt(x2.tanh(), fi, margin) {
-                k5 += 1;
-                if gt((v4.atan().sin() * c(1.2)).tan(), s0, margin) {
-                    s1 *= c(0.6);
-                    s1 += c(0.02) * (s1 - s2 + (s1 * s1 + c(1.0)).powi(-2)).cos();
-                    break 'l0;
-                }
-                let v6 = (x0.sin() * c(2.0)).sinh().asinh();
-                if lt(x0 + v6 + v4, c(1.0), margin) {
-                    s2 = s2.mul_add(c(0.6), (x2.tanh().sin() * c(0.9)).acos().tanh() * c(0.1));
-                }
-                s2 = s2.mul_add(c(0.5), d_copysign(c(0.5_f64), s0, margin) * c(1.0));
-            }
-        }
-        acc3 += x0.sin().asinh();
-        'l2: for i in 1..n {
-            let fi = c(i as f64);
-            let v7 = v.iter().fold(v4.sin(), |r, &p| r * c(0.75) + c(0.05) * (r / (s2.powi(2) + c(1.0)) + p.tanh()).cos());
-            s1 = (s1 * c(0.5) + (x1 + s1).cos() * c(0.25)).sin();
-            let mut k8 = 0;
-            while k8 < n + 1 && ge(s1.sin().exp2() * (v4 + c(0.8)), d_to_degrees(v[n % 4]) * c(0.02), margin) {
-                k8 += 1;
-                if lt(s1.tanh().exp(), c(0.0), margin) {
-                    continue 'l2;
-                }
-                let v9 = d_copysign(v7.powi(3), v7 - c(2.5), margin);
-                match k8 % 2 {
-                    0 => {
-                        acc3 += d_to_radians(fi) * c(0.5);
-                        let v10 = -x0;
-                        acc3 += v10.tanh() * c(0.05);
-                    }
-                    1 => {
-                        s1 = s1.mul_add(c(0.75), (v4 + (x0 - v[(k8 + n) % 4])).tanh() * c(0.05));
-                    }
-                    _other => {
-                        s1 = c(0.5) * s1 + c(0.1) * (v9.powi(2) + c(2.0)).sqrt().cos();
-                        if lt(s0 * x0, -c(0.5), margin) {
-                            break 'l2;
-                        }
-                        s2 = c(0.6) * s2 + c(0.05) * d_atan2(s2 * s2 + c(0.5), (v4.sin() + c(2.0)).cbrt()).cos();
-                    }
-                }
-                s2 *= c(0.75);
-                s2 += c(0.1) * (s0 / (x1 * x1 + c(1.0))).sin();
-                acc3 += v9 * c(0.05);
-            }
-            acc3 += v7.sin() * c(0.4);
-        }
-        let v11 = if le((v4 * c(0.001)).sin(), -c(0.5), margin) {
-            c(0.8) * (x1.tanh() * c(0.9)).acos()
-        } else {
-            ((x0 * x0 + c(1.0)).recip().tanh() * c(1.5)).sinh()
-        };
-        let v12 = v.iter().fold(v11.sin(), |r, &p| r * c(0.5) + c(0.1) * (v11.asinh() + p.cos()).sin());
-        s0 = (s0 * c(0.6) + d_abs(v12, margin) * c(0.1)).sin();
-        s0 * c(0.25) + s1 * c(0.75) + s2 - acc3.cos() - x0.tanh()
-    }
-
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.tanh().exp().cos() * c(2.0);
-        let mut s1 = prog_11_dual(c(2.0), x1, x2, v, n, margin).cos() * c(2.0);
-        let mut s2 = (x0.powi(2) + c(1.0)).log10();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = prog_25_dual(c(1.2), (acc3.asinh() + d_powf(v[n % 4].powi(2) + c(1.0), x1.tanh())).tanh() * c(2.0), x0, v, n, margin);
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            acc3 -= c(0.25) * v4.tanh();
-            let mut m6 = s0;
-            for j in 0..v.len() {
-                let c7 = match k5 {
-                    0 => s0.mul_add(v[(j + k5) % 4], v[j]) + v[j],
-                    MODE_B => s2 * v[3 - j] + v[j] * v[j],
-                    2..=4 => v[j] * s1,
-                    _ => v[j].powi(3),
-                };
-                m6 = d_min(m6, c7, margin);
-            }
-            acc3 -= m6.cos().sin() * c(0.25);
-        }
-        let mut m8: Dual64 = -c(2.5);
-        for i in 1..n {
-            m8 = d_max(m8, v4.tanh() + v[i % 4], margin);
-        }
-        let v9 = ((v[k5 % 4].sin() * c(0.9)).asin().powi(2) + c(2.0)).ln();
-        let v10 = v.iter().map(|&p| v[n % 4] + p.tanh()).sum::<Dual64>();
-        s0 = (s0 * c(0.6) + v9.asinh() * c(0.25)).sin();
-        s1 = s1.mul_add(c(0.8), v10.sin() * c(0.02));
-        s2 = c(0.5) * s2 + c(0.05) * v10.cos();
-        s0 * c(1.5) - s1 * c(0.25) - s2 + acc3.tanh() - v4.sin() - m8
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[n % 4] - x0 + x0 / (v[n % 4].sin() + c(2.0))).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            acc1 += c(0.4) * (x2 + c(0.25)).cos();
-            let v3 = if ge((d_powf(v[k2 % 4].powi(2) + c(1.0), x2.sin()).powi(2) + c(1.0)).ln(), (x0 * x0 + c(0.5)).sqrt(), margin) || k2 < 1 {
-                x1.sin()
-            } else {
-                let x0 = x1;
-                ((x0 * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0)).sqrt()
-            };
-            s0 = (s0 * c(0.6) + (c(SCALE) + v3) * c(0.4)).tanh();
-            if k2 >= 5 || le(x1 - x2, x0, margin) {
-                break s0.tanh() - v[n % 4];
-            }
-        };
-        let mut k5 = 0;
-        let v10: Dual64 = loop {
-            k5 += 1;
-            let v6 = match n + k5 {
-                1 => x1.sin(),
-                g if g > 2 => s0.cos(),
-                _ => (v[k5 % 4].cos() * c(0.5)).ln_1p(),
-            };
-            let v7 = (x2.atan().sin() * c(2.0)).sinh();
-            let v9 = if le(s0.powi(2), -c(1.0), margin) {
-                (x1.sin() * c(0.9)).asin() / c(4.0)
-            } else {
-                let x0 = (x1.powi(2) + c(0.5)).recip() + v[k5 % 4].tanh();
-                let v8 = v4;
-                v[k5 % 4].cos().exp() + x0.sin() + v8.tanh()
-            };
-            acc1 += c(0.25) * (v9 * c(std::f64::consts::FRAC_1_PI)).tanh();
-            if k5 >= 6 || gt(v6.mul_add(v4, x1).cos().exp_m1(), (v7.sin() * c(0.9)).acos(), margin) {
-                break v9;
-            }
-        };
-        match n % 2 {
-            PHASE_A if n % 2 == 0 => {
-                let v11 = prog_8_dual::<4>(s0, x1.cos().exp().sin(), ((x1.sin() * c(0.5)).ln_1p().powi(2) + c(1.0)).log2().cos(), v, k5, margin);
-                acc1 += c(0.005) * v11.sin();
-            }
-            1 => {
-                let v12 = (x0 + c(0.35)).atan();
-                s0 *= c(0.75);
-                s0 += c(0.05) * (v12 * v12 + c(1.0)).powi(-1).tanh();
-            }
-            _other => {
-                let v13 = prog_32_dual((x1.sin() - x2.sin()).sin() * c(2.0), x0, c(2.0), v, 0, margin);
-                acc1 -= c(0.05) * v13.tanh();
-            }
-        }
-        let mut m14: Dual64 = c(1.0);
-        for i in 0..n + 1 {
-            m14 = d_min(m14 * c(0.5) + v4 / (v[i % 4] * x2 * (v[i % 4] * x2) + c(1.5)) * c(0.1), m14, margin);
-        }
-        acc1 += c(0.2) * m14;
-        x1.tanh() + x2 - s0 * c(0.5) + acc1.sin() + v4 + v10.sin() + v4.tanh()
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (v[n % 4] / (v[n % 4].sin() + c(2.0))).powi(2).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if gt((x0.tanh().powi(2) + c(0.5)).recip(), -c(0.5), margin) {
-            s0 = (s0 * c(0.8) + (x2.sin() * c(1.2)).tan() * c(0.02)).sin();
-            if gt((x2.powi(2) + c(2.0)).ln(), -c(1.0), margin) {
-                acc1 += d_hypot(c(0.5_f64), x1, margin).cos();
-                acc1 += -acc1;
-            }
-        } else if lt((x2.tanh() * c(0.9)).asin(), x1.cos(), margin) {
-            acc1 += (x1 / (acc1.powi(2) + c(0.5))).cos() * c(0.4);
-            let v2 = x1 / c(2.0);
-            s0 = s0.mul_add(c(0.5), v2.cos().sin() * c(1.0));
-        }
-        if !(n == 0) {
-            return d_max(x1.tanh().exp(), s0 / c(4.0), margin);
-        }
-        let v3 = v.iter().map(|&p| s0 - p).sum::<Dual64>();
-        match n % 2 {
-            0 => {
-                let v4 = c(SCALE) + x1;
-                s0 = c(0.6) * s0 + c(0.4) * v4.sin();
-            }
-            PHASE_B if n % 2 == 0 => {
-                s0 = s0 * c(0.75) + (x2 / c(1.5)).sin().tanh() * c(0.25);
-            }
-            _ => {
-                let v5: Dual64 = prog_8_dual::<4>(d_log(x1 * x1 + c(1.0), s0 * s0 + c(2.0)).cos() * c(2.0), x2, x1, v, n, margin);
-                acc1 += v5.cos() * c(0.005);
-            }
-        }
-        let mut m6: Dual64 = -c(0.5);
-        for i in 0..=n {
-            m6 = d_max(x1.asinh() + d_to_radians(v3) + v[i % 4].tanh(), m6, margin);
-        }
-        s0 = s0.mul_add(c(0.6), m6.cos() * c(0.005));
-        x1 * c(0.5) + s0 + acc1 + v3.tanh()
-    }
-
-    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.0)).log10();
-        let mut acc1: Dual64 = c(0.0);
-        if lt((v[n % 4].powi(2) + c(1.0)).log2(), -c(1.0), margin) {
-            return d_max(s0, x2, margin);
-        }
-        let mut k2 = 0;
-        let v4: Dual64 = loop {
-            k2 += 1;
-            if k2 < 1 && lt(((d_to_radians(v[k2]) * c(20.0)).powi(2) + c(2.0)).acosh(), c(0.0), margin) {
-                s0 = (s0 * c(0.8) + x2 / (x2.powi(2) + c(1.5)) * c(0.1)).tanh();
-                break x1 * c(0.35);
-            }
-            if le((s0 * s0 + c(1.0)).log(10.0), x2, margin) {
-                s0 = s0 * c(0.5) + (v[3] + s0.tanh().exp()).sin() * c(0.1);
-                let x1 = x2.cos().exp() * (x2 - x1);
-                acc1 += c(0.2) * x1.tanh();
-            } else {
-                let v3 = (x1 * x1 + c(2.0)).acosh();
-                s0 *= c(0.8);
-                s0 += c(0.05) * v3.cos();
-            }
-            if gt((x1.sin().exp_m1().powi(2) + c(0.5)).sqrt(), c(0.5), margin) || k2 % 3 == 1 {
-                break x2.cos().cosh();
-            }
-            s0 *= c(0.8);
-            s0 += c(0.05) * (v[1].cos() * c(1.5)).sinh().sin();
-            if k2 >= 3 || gt((-x2) - (v[k2] - x1), (x2 * x2 + c(0.5)).recip(), margin) {
-                break (v[3 - k2].powi(2) + c(2.0)).acosh();
-            }
-        };
-        for _ in 0..3 {
-            if ge(x1, -c(0.5), margin) {
-                break;
-            }
-            s0 = s0 * c(0.5) + (s0 - c(0.8)).cos() * c(0.5);
-            acc1 += x2.asinh() * c(0.4);
-        }
-        let v5: Dual64 = if ge((s0.powi(2) + c(1.0)).log(3.0), -c(0.25), margin) || n == 1 {
-            s0 *= c(0.8);
-            s0 += c(0.02) * (v4.cos() * c(0.9)).asin().tanh();
-            d_min(c(0.5_f64), s0.cos().exp(), margin)
-        } else if k2 % 2 == 0 {
-            (v[3] - x2).sin()
-        } else {
-            x0 / (v4 * v4 + c(0.5))
-        };
-        x1 * c(0.25) + x2 - acc1.tanh() + v4 + v5.sin()
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos();
-        let mut s1 = (d_atan2(c(0.5_f64), x1).tanh() * c(0.9)).atanh();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * ((p.tanh() * c(0.9)).acos() - (x2 - p)).tanh());
-        let mut m4 = 0;
-        for i in (0..4).rev() {
-            let v5 = ((x2 * v3).cos() * c(0.9)).asin();
-            if gt((d_powf(v[n % 4].powi(2) + c(1.0), x2.sin()).powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
-                m4 += 1;
-            }
-            match i % 3 {
-                0 => {
-                    let v6: Dual64 = x2 / (x1.cos() + c(2.0));
-                    acc2 += c(0.5) * v6.sin().sin();
-                }
-                MODE_B => {
-                    break;
-                }
-                2 => {
-                    s1 = (s1 * c(0.8) + d_max(-c(2.0_f64), v5.atan(), margin) * c(0.02)).tanh();
-                    acc2 += prog_0_dual(s1, s0, (c(1.2) * (x0 * x0 + c(1.0)).powf(1.5)).sin() * c(2.0), &v, i, margin).sin() * c(0.005);
-                }
-                _ => {
-                    let v7: Dual64 = d_hypot(v5, x1, margin);
-                    acc2 -= c(0.4) * v7.tanh().tanh();
-                }
-            }
-            let v8 = v5.asinh();
-            acc2 += c(0.5) * (d_to_degrees(v8) * c(0.01));
-        }
-        let c9 = c(m4 as f64);
-        let mut m10 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            match n % 2 {
-                0 => {
-                    s1 = s1.mul_add(c(0.6), (-s0).tanh() * c(0.4));
-                    s1 = s1 * c(0.75) + s1.sin() * c(0.25);
-                    match i % 3 {
-                        0..=1 => {
-                            s1 = (s1 * c(0.5) + d_powf(v3.powi(2) + c(1.0), c9.tanh()) * c(0.1)).sin();
-                            s0 = s0.mul_add(c(0.8), x2.asinh().tanh() * c(0.2));
-                        }
-                        2 => {
-                            break;
-                        }
-                        _ => {
-                            s1 *= c(0.5);
-                            s1 += c(1.0) * d_to_radians(x2);
-                            s0 = (s0 * c(0.75) + c9 * c(1.0)).sin();
-                        }
-                    }
-                }
-                _ => {
-                    acc2 += c(0.25) * (v3.tanh() * c(0.9)).asin().cos();
-                    if lt(d_atan2(fi.powi(2) + c(1.0), x1) + c(0.8), c(0.0), margin) || i > 2 {
-                        break;
-                    }
-                    let x2: Dual64 = ((c9 - v[0]).powi(2) + c(0.5)).cbrt();
-                    acc2 += c(0.25) * x2.cos();
-                }
-            }
-            if ge(v3 * c(0.8), c(0.0), margin) {
-                let v11 = ((fi.sin() * c(2.0)).sinh().powi(2) + c(2.0)).acosh();
-                s1 = (s1 * c(0.75) + v11.cos() * c(1.0)).tanh();
-            } else if le((x2.tanh() * c(0.9)).acos() / (v3.powi(2) + c(1.0)), c(0.5), margin) {
-                s0 = c(0.8) * s0 + c(0.05) * (x0.cos() * c(0.9)).acos().tanh();
-                if lt((x0.cos() * c(0.9)).asin(), -c(0.5), margin) {
-                    acc2 -= (s0 - v3).cos() * c(0.25);
-                    if gt(s1 + c9, -c(0.5), margin) {
-                        return v3;
-                    }
-                } else {
-                    let v12 = d_atan2(x0 * x0 + c(0.5), x0);
-                    acc2 += c(0.25) * v12.sin();
-                }
-            } else {
-                s1 *= c(0.6);
-                s1 += c(0.4) * (-s1).sin();
-                if ge(v[0].tanh(), -c(0.5), margin) {
-                    s1 *= c(0.8);
-                    s1 += c(0.2) * s1.cos();
-                } else if le(((fi + s0).powi(2) + c(0.5)).recip(), c(0.0), margin) {
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * ((c9.sin() * c(0.5)).ln_1p() + d_log(s0 * s0 + c(1.0), s0 * s0 + c(2.0))).cos();
-                    if lt((v3 / (v[i % 4].powi(2) + c(0.5))).sin().exp_m1(), (v3.powi(2) + c(1.0)).log10(), margin) {
-                        s0 *= c(0.6);
-                        s0 -= c(0.4) * d_min(c(2.0_f64), s0, margin).sin();
-                        break;
-                    }
-                }
-            }
-            if m4 > 5 && gt((v3 * v3 + c(1.5)).acosh().sin(), v[0] + x0, margin) {
-                m10 += 1;
-            }
-            if le(v3.mul_add(v3, x2), -c(1.0), margin) || m10 % 2 == 0 {
-                let v13 = d_log(x2 * x2 + c(1.0), v[n % 4].powi(2) + c(2.0));
-                s1 = c(0.8) * s1 + c(0.05) * v13.sin().tanh();
-            } else if i % 2 == 0 {
-                s0 = s0 * c(0.5) + d_to_radians(s0) * c(50.0) * c(0.5);
-                if gt(d_atan2(x1 * x1 + c(0.5), c9 - x1), c(1.0), margin) {
-                    let v14 = (v3 * v3 + c(1.5)).acosh() / ((fi.sin() * c(1.2)).tan().powi(2) + c(1.5));
-                    acc2 += v14.cos().tanh() * c(0.25);
-                } else {
-                    acc2 -= c(0.25) * x2.mul_add(v[3], x1).cos();
-                    let v15 = s0.tanh();
-                    s1 = c(0.8) * s1 + c(0.2) * v15.sin();
-                }
-                let x2 = x1.sin().tanh();
-                acc2 -= x2.cos() * c(0.25);
-            } else {
-                s1 = c(0.75) * s1 + c(0.25) * s1.tanh();
-                s0 *= c(0.75);
-                s0 += c(0.25) * (s0 + c(1.2)).cos().tanh();
-            }
-            acc2 += c(0.25) * (x2.cos().exp2() + x0.sin().exp()).cos();
-        }
-        let c16 = c(m10 as f64);
-        let mut k17 = 0;
-        while k17 < 5 {
-            k17 += 1;
-            if le((v3.tanh() * c(0.9)).asin(), c(0.5), margin) {
-                acc2 += (x1 + c9.mul_add(x0, s0)).sin() * c(0.4);
-                if m4 % 2 == 0 {
-                    s1 = c(0.6) * s1 + c(1.0) * (c16.powi(2) + c(0.5)).recip().tanh();
-                } else if le((x0.sin() * c(2.0)).sinh(), -c(0.5), margin) || k17 < 5 {
-                    s0 *= c(0.6);
-                    s0 += c(0.2) * (v3 * v3 + c(0.5)).recip().atan().cos();
-                    let c9 = (s1 * s1 + c(1.0)).recip();
-                    s1 = (s1 * c(0.8) + c9 * c(0.25)).sin();
-                } else {
-                    s0 = (s0 * c(0.8) + (c16 * c16 + c(2.0)).ln() * c(1.0)).sin();
-                    if m4 < m10 {
-                        acc2 += (c16.tanh().exp() / ((v[1] * v[1] + c(1.0)).log10().powi(2) + c(0.5))).cos() * c(0.4);
-                        break;
-                    }
-                }
-            } else {
-                s1 = s1 * c(0.75) + (s0.tanh() * c(0.9)).acos().sin() * c(0.1);
-            }
-            let v19 = match k17 {
-                0..=2 => v3.asinh(),
-                3..=4 => c16.mul_add(v[n % 4], v[1]),
-                5 => {
-                    let v18 = c9.asinh();
-                    x0.sin() + v18.cos()
-                }
-                _ => c16 / c(4.0),
-            };
-            s0 = c(0.5) * s0 + c(1.0) * c9.sin();
-            acc2 -= v19.cos() * c(0.4);
-        }
-        'l3: for _ in (0..3).rev() {
-            for j in (0..6).rev() {
-                let fj = c(j as f64);
-                if j < 4 {
-                    let v20 = d_to_degrees(v3) * c(0.01) * (v[m4 % 4].powi(2) + c(1.0)).log10();
-                    let c16 = c16;
-                    acc2 -= (v20 - c16.cos()).sin() * c(0.1);
-                } else {
-                    s0 = c(0.5) * s0 + c(0.02) * s1.powi(3).sin();
-                    match n % 4 {
-                        0 | MODE_C => {
-                            break 'l3;
-                        }
-                        _ => {
-                            acc2 -= c(0.1) * d_atan2(c(2.0_f64), v3.sin().exp2()).tanh();
-                            if ge(v[j % 4] * x0, v[j % 4], margin) {
-                                acc2 -= (s1 * fj).cos() * c(0.1);
-                                break;
-                            }
-                        }
-                    }
-                }
-                s0 *= c(0.5);
-                s0 += c(0.5) * s0.sin();
-                let v21: Dual64 = (c9.cos().exp().powi(2) + c(1.0)).recip();
-                s1 *= c(0.6);
-                s1 -= c(1.0) * v21;
-            }
-            let v22 = v3;
-            acc2 -= c(0.5) * ((c16 - v22).powi(2) + c(1.0)).log(10.0).sin();
-        }
-        s0 * c(0.75) + s1.sin() - acc2.sin() - v3 * c(0.25) + c9.cos() - c16.tanh() + c16.cos()
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = v[n % 4];
-        let mut s1: Dual64 = x2.cos();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| c(1.0) + c(0.1) * (p * x1).asinh().cos()).product::<Dual64>();
-        let v6 = match n % 3 {
-            PHASE_A | PHASE_C => {
-                let v4 = d_clamp(v3, -c(1.5), c(0.5), margin);
-                x1 - v4 - x2
-            }
-            _ => {
-                let v5 = s1 / (x2.powi(2) + c(1.5));
-                d_abs(v5.tanh(), margin)
-            }
-        };
-        if gt((x0 / (x0.powi(2) + c(1.5))).atan(), c(0.5), margin) && n > 1 {
-            return v6.sin();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = prog_25_dual(x1, x2, ((s1.tanh() * c(2.0)).sinh().powi(2) + c(1.0)).log10().tanh() * c(2.0), v, k7, margin);
-            let v9 = v.iter().map(|&p| (v3 * v3 + c(1.0)).log(2.0) + p.tanh()).sum::<Dual64>();
-            s0 = s0 * c(0.8) + (v3.tanh() * c(0.9)).asin().sin() * c(0.05);
-            if k7 >= 3 || le(d_log(v3.powi(2) + c(1.0), v6 * v6 + c(2.0)), (s1.cos() * c(2.0)).sinh(), margin) {
-                break;
-            }
-            acc2 += c(0.01) * (v8.tanh() + v9.tanh()).sin();
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v11 = ((v[3].sin() + c(2.0)).cbrt().cos() * c(0.9)).acos();
-            acc2 += (d_to_degrees(v11) * c(0.02)).sin();
-            let v13 = match k7 {
-                0..=2 => (x0.sin() * c(0.9)).asin(),
-                3 => prog_0_dual(c(1.5), s0, (d_min(v3, v6, margin) - v6.tanh().exp2()).cos(), &v, 3, margin),
-                _ => {
-                    let v12 = d_clamp(x1, -c(0.5), c(0.5), margin);
-                    (v6 * v6 + c(1.0)).log(3.0) - (v12 + v[k10])
-                }
-            };
-            if k10 >= 2 {
-                break;
-            }
-            acc2 -= c(0.005) * v13.cos().tanh();
-        }
-        let mut m14 = 0;
-        for _ in 1..n {
-            acc2 += (v3 / (v6 * v6 + c(0.5))).sin() * c(0.4);
-            let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (s1.tanh() + p.sin() + q.cos()).sin()).product::<Dual64>();
-            if k7 == 0 {
-                m14 += 1;
-            }
-            acc2 += v15.cos() * c(0.4);
-        }
-        let c16 = c(m14 as f64);
-        s1 = s1.mul_add(c(0.6), x2.cos().exp2().sin().tanh() * c(0.25));
-        s0 * c(0.25) + s1.tanh() - acc2.tanh() - v3 * c(0.5) - v6.cos() - c16.sin()
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() * c(0.9)).atanh();
-        let mut s1 = ((v[3] * v[3] + c(2.0)).acosh().cos() * c(2.0)).cosh().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 5 && gt(x1 - c(1.5), c(0.0), margin) {
-            k3 += 1;
-            for _ in 0..n {
-                s1 = (s1 * c(0.75) + (v[2].cos() * c(0.9)).asin() * c(0.1)).sin();
-                acc2 -= x0.cos() * c(0.05);
-            }
-            match k3 {
-                MODE_A => {
-                    s1 = (s1 * c(0.5) + ((v[1] * s0).powi(2) + c(1.0)).recip() * c(0.2)).tanh();
-                }
-                2 | 4 => {
-                    let v4 = x0 * s0;
-                    acc2 += v4.cos().tanh() * c(0.4);
-                }
-                5 => {
-                    continue;
-                }
-                _ => {
-                    s1 *= c(0.8);
-                    s1 -= c(0.2) * x0.sin();
-                }
-            }
-            s0 = s0 * c(0.6) + (v[2] * x0).tanh() * c(0.1);
-        }
-        s1 = c(0.8) * s1 + c(0.2) * x1.tanh();
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v5 = if ge((x2 * v[i % 4]).tanh(), c(0.5), margin) {
-                fi + (s0.sin() * c(0.9)).atanh()
-            } else {
-                d_atan2(c(2.0_f64), (x0.tanh() * c(0.9)).atanh())
-            };
-            let mut m6 = s0;
-            for j in 0..6 {
-                let c7 = v5 * x0 + v[j % 4];
-                m6 = d_max(m6, c7, margin);
-            }
-            s0 *= c(0.6);
-            s0 -= c(0.02) * m6.tanh();
-            let v8 = d_to_radians(x0 + v[k3 % 4]);
-            acc2 -= c(0.4) * (v5.cos() + v8.sin()).sin();
-        }
-        let v10 = match k3 {
-            0 | 2 => x0.cos(),
-            3 => {
-                let v9 = x0 - c(1.25);
-                x0.cos().exp_m1() + v9.cos()
-            }
-            g if g > 4 => ((c(0.1) * s0).powi(2) + c(1.0)).log10(),
-            _ => x0.tanh(),
-        };
-        x0.tanh() + s0 * c(1.5) - s1.cos() + acc2.cos() + v10 * c(0.5) + x1.cos()
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_11_dual(x2, c(0.75), (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).sin().tanh() * c(2.0), v, 5, margin).sin() * c(2.0);
-        let mut s1 = (x0.sin().exp_m1() * (v[n % 4] * v[n % 4]).ln_1p()).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            match i + n {
-                MODE_A | 2 => {
-                    break;
-                }
-                3 | 5 => {
-                    acc2 += (fi.tanh() * c(1.2)).tan().sin() * c(0.25);
-                }
-                6 => {
-                    s1 *= c(0.75);
-                    s1 += c(0.05) * d_log(v[i % 4] * v[i % 4] + c(1.0), s1.powi(2) + c(2.0)).sin();
-                    s1 = (s1 * c(0.5) + s1.mul_add(s1, s1) * c(0.1)).tanh();
-                }
-                _ => {
-                    s1 = c(0.8) * s1 + c(1.0) * (fi.asinh().powi(2) + c(1.0)).ln().cos();
-                }
-            }
-            let v3 = d_clamp(x2.mul_add(x0, x0), -c(1.0), c(0.5), margin);
-            acc2 += c(0.25) * v3.cos().tanh().exp().cos();
-        }
-        s0 = s0 * c(0.8) + (x2.sin() * c(1.2)).tan().cos().exp2().sin() * c(0.01);
-        match n {
-            0..=1 => {
-                let v4: Dual64 = prog_32_dual(d_copysign(c(0.5_f64), v[n % 4], margin).sin() * c(2.0), s0, (x0 * x0 + c(1.0)).sqrt().tanh() * c(2.0), v, 2, margin);
-                acc2 -= v4.tanh() * c(0.005);
-            }
-            2 => {
-                s0 = s0.mul_add(c(0.8), v[3].tanh().exp_m1().tanh() * c(0.05));
-            }
-            g if g > 3 => {
-                s1 = (s1 * c(0.6) + (d_copysign(c(3.0_f64), v[n % 4], margin).sin() * c(0.9)).asin() * c(1.0)).tanh();
-                let v5 = prog_58_dual(s0.cos(), x1, v[1].cos() * c(2.0), v, 6, margin);
-                s1 = (s1 * c(0.8) + v5.tanh() * c(0.005)).tanh();
-            }
-            _other => {
-                for t in v {
-                    s1 = c(0.6) * s1 + c(0.2) * (s1 + x1).sin();
-                    match n {
-                        1..=2 => {
-                            for &u in v.iter() {
-                                let v6 = v[2].sin().exp();
-                                acc2 += ((x0.cos() * c(0.9)).acos() + (v6 - u)).sin() * c(0.1);
-                            }
-                        }
-                        g if g > 3 => {
-                            s0 = (s0 * c(0.8) + v[n % 4].asinh() * c(0.2)).tanh();
-                        }
-                        _ => {
-                            s1 *= c(0.5);
-                            s1 -= c(0.75) * (s1 * s1 + c(1.0)).recip().sin();
-                        }
-                    }
-                    s1 = (s1 * c(0.75) + s1 / (t * t + c(1.0)) * c(0.1)).sin();
-                }
-            }
-        }
-        let mut m7 = x2.cos();
-        for i in 0..n + 1 {
-            let c8: Dual64 = x2 + v[i % 4];
-            m7 = d_min(m7, c8, margin);
-            s0 = c(0.6) * s0 + c(0.4) * (s1 + c(0.35)).sin();
-        }
-        let mut m9: Dual64 = -c(0.5);
-        for &t in v.iter() {
-            let c10 = match n {
-                0 => v[1] / (t * t + c(1.0)),
-                2 | 4 => t * t * (s0 / (x0 * x0 + c(1.0))),
-                6 => v[0] * m7,
-                _ => t + c(0.25),
-            };
-            m9 = d_min(m9, c10, margin);
-            acc2 += t.tanh().sin() * c(0.5);
-        }
-        acc2 += m9.cos() * c(0.005);
-        'l5: for &t in v.iter() {
-            s0 *= c(0.8);
-            s0 += c(0.5) * (c(0.35) * s1);
-            let mut k11 = 0;
-            while k11 < 5 {
-                k11 += 1;
-                if le(m7, t, margin) && n < 1 {
-                    s1 = s1 * c(0.8) + s1.tanh() * c(0.2);
-                } else if gt(m9, -c(1.0), margin) {
-                    let v12 = d_clamp(v[0] * t, -c(1.0), c(0.5), margin);
-                    acc2 += c(0.1) * (v12 * x1).tanh();
-                } else {
-                    s1 = (s1 * c(0.6) + (x0 + c(2.0)) * c(0.4)).sin();
-                    if le((m9.tanh() * c(2.0)).sinh(), v[k11 % 4], margin) {
-                        let v13 = t * v[k11 % 4];
-                        s1 = (s1 * c(0.8) + v13.tanh() * c(0.05)).sin();
-                    } else {
-                        acc2 += c(0.1) * m7.sin();
-                    }
-                }
-                if le((m7 * m7 + c(1.0)).powi(-2), -c(0.5), margin) {
-                    continue 'l5;
-                }
-                s0 = s0 * c(0.75) + ((x2.powi(2) + c(1.0)).log2().powi(2) + c(1.0)).log2().cos() * c(0.1);
-            }
-            if ge((t * t + c(1.0)).recip(), (m7 * m7 + c(1.0)).recip(), margin) {
-                return v[k11 % 4] * s0;
-            }
-        }
-        s0 * c(0.25) - s1 * c(0.5) + acc2.tanh() - m7.tanh()
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).cbrt();
-        let mut s1: Dual64 = v[n % 4];
-        let mut s2: Dual64 = d_atan2(x1 * x1 + c(1.0), x1).tanh();
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let v4 = ((x2 + fi).powi(2) + c(2.0)).acosh();
-            acc3 += x1.tanh() * c(0.25);
-            s2 = c(0.8) * s2 + c(0.1) * ((x0.sin() + c(2.0)).cbrt().sin() * c(0.9)).atanh().sin();
-            acc3 += v4.tanh() * c(0.25);
-        }
-        let v5 = if ge(x0, x2, margin) {
-            prog_58_dual(s1, s1.asinh().sin(), c(0.25), v, n, margin)
-        } else if !(n % 2 == 0 && gt(v[n % 4], (s2.sin() * c(0.5)).ln_1p(), margin)) {
-            s1 = s1.mul_add(c(0.6), prog_23_dual(s0, c(1.5), c(0.25), v, n, margin).tanh() * c(0.005));
-            prog_32_dual(c(2.0), x2.atan().cos(), x1.tanh() * c(2.0), v, n, margin)
-        } else {
-            prog_58_dual(d_abs(s1, margin).tanh(), d_max(d_clamp(x1, -c(0.5), c(0.5), margin), s2 / (s1.powi(2) + c(1.0)), margin).tanh(), d_min(v[n % 4] + s1, s2.mul_add(x2, x1), margin).tanh(), v, n, margin)
-        };
-        let v9 = if gt(((v[1] - x1).powi(2) + c(1.0)).recip(), c(0.25), margin) {
-            let v6 = v5;
-            s2.tanh().exp_m1() + v6.sin()
-        } else if le(v[1], -c(0.5), margin) && n % 3 == 1 {
-            let v7 = (x0.asinh().powi(2) + c(0.5)).sqrt();
-            v5 + v7.cos()
-        } else {
-            let v8 = acc3.cos();
-            (s2.cos().cosh().powi(2) + c(0.5)).powf(0.5) + v8.cos()
-        };
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc3 += v9.sin().tanh() * c(0.5);
-            for j in (0..6).rev() {
-                let v11 = if !(j > 2 && le(v5, -c(0.5), margin)) {
-                    v5 + x2
-                } else if ge(x1 + fi - c(0.75), -c(0.5), margin) {
-                    let v10 = (fi * fi).ln_1p();
-                    (x2.sin() + c(2.0)).cbrt() + v10.cos()
-                } else {
-                    (v[i % 4].cos() * c(0.9)).asin()
-                };
-                let v12 = v.iter().map(|&p| c(1.0) + c(0.1) * (s2.sin().powi(2) + p.sin()).cos()).product::<Dual64>();
-                let v13 = s0.powi(3);
-                acc3 -= c(0.05) * (v12 * v12).tanh().exp().sin();
-                acc3 += (v11.cos() + v13.tanh()).tanh() * c(0.05);
-            }
-            for &u in v.iter() {
-                let v14 = x2 / (u.powi(2) + c(1.0)) / c(4.0);
-                acc3 -= c(0.1) * (c(1.2) * x2).tanh().tanh();
-                s0 *= c(0.75);
-                s0 -= c(0.02) * (v9 * v14 - d_abs(s0, margin)).sin();
-            }
-        }
-        let v16 = if lt((x1.cos().exp2().powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
-            let v15 = d_to_degrees(v[n % 4]) * c(0.02);
-            d_hypot((x2 * x2 + c(0.5)).recip(), v[3] * v[n % 4], margin) + v15.sin()
-        } else if n % 2 == 0 && ge((s2 * c(0.001)).sin(), (x1 * x1 + c(2.0)).ln(), margin) {
-            ((v[n % 4] * v[n % 4]).ln_1p().powi(2) + c(1.0)).log(10.0)
-        } else {
-            d_atan2((x2 * x2).ln_1p(), (x0.powi(2) + c(1.0)).powf(0.5).powi(2) + c(1.0))
-        };
-        let v18 = if ge(v[n % 4].sin().exp(), v16, margin) && n % 3 == 1 {
-            d_clamp((x1.powi(2) + c(1.0)).sqrt(), -c(0.5), c(0.5), margin)
-        } else {
-            let v17 = v[n % 4].tanh();
-            (v[n % 4].powi(2) + c(0.5)).recip() * (c(0.8) * v17)
-        };
-        s0 * c(0.75) + s1 * c(0.25) - s2 * c(1.5) + acc3.cos() - v5.sin() + v9.cos() + v18
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 - c(1.2)).cos() * c(2.0);
-        let mut s1 = d_min(x1, d_clamp(x1, x1.cos() - c(1.5), x1.sin() + c(1.5), margin), margin).sin() * c(2.0);
-        let mut s2: Dual64 = x0.tanh();
-        let mut acc3: Dual64 = c(0.0);
-        if lt(prog_8_dual::<4>((v[n % 4].powi(2) + c(0.5)).recip().asinh().tanh(), acc3, s1, [v[0], v[1], v[2], v[3]], n, margin), x1 * s2, margin) {
-            acc3 += s1.sin();
-        }
-        s2 = s2 * c(0.6) + s1.cos().exp2().sin() * c(0.1);
-        s1 = c(0.75) * s1 + c(0.25) * d_clamp(v[n % 4], -c(1.0), c(0.5), margin).tanh();
-        let mut k4 = 0;
-        let v9: Dual64 = loop {
-            k4 += 1;
-            let mut m5: Dual64 = c(0.0);
-            for j in 0..n {
-                let fj = c(j as f64);
-                let c6 = if ge(fj * v[(j + n) % 4], -c(1.0), margin) {
-                    (x1 - v[(j * 3) % 4]).powi(2)
-                } else {
-                    v[(j * 3) % 4] * v[(j * 3) % 4]
-                };
-                m5 = d_min(m5, c6, margin);
-            }
-            s2 = s2.mul_add(c(0.75), m5.tanh().tanh() * c(0.01));
-            let v8 = match k4 {
-                0..=2 => (x2 * x2 + c(1.0)).powi(-3),
-                MODE_D => {
-                    let v7 = (s0.sin() * c(1.2)).tan();
-                    s0 = c(0.5) * s0 + c(1.0) * (s2 * s2 + c(1.0)).cbrt().sin();
-                    m5 + x1 + v7.tanh()
-                }
-                _ => (s1 * s1 + c(1.0)).powi(-1),
-            };
-            if k4 >= 3 {
-                break ((x2 * v[k4]).powi(2) + c(1.0)).recip();
-            }
-            acc3 -= v8.cos().sin() * c(0.1);
-        };
-        let v10 = if k4 < 3 && lt(s0.tanh().exp_m1(), -c(1.0), margin) {
-            ((x2 * s1).tanh() * c(0.9)).asin()
-        } else {
-            return ((x1 * v[n % 4]).tanh() * c(0.9)).asin()
-        };
-        for (i, &t) in v.iter().enumerate() {
-            s1 *= c(0.6);
-            s1 -= c(0.02) * (v10.sin() * c(1.2)).tan().tanh();
-            if gt(x1 + v9, c(0.0), margin) {
-                s2 = s2 * c(0.75) + t.tanh().exp().sin() * c(0.05);
-                break;
-            }
-            if i + n < 7 && gt(x2 * s1, c(0.5), margin) {
-                let v11: Dual64 = t.sin().exp_m1();
-                acc3 += v11.cos() * c(0.5);
-            }
-            acc3 += c(0.5) * t.tanh();
-        }
-        s1.tanh() + s2 * c(0.5) - acc3.sin() + v9 * c(1.5) + v10
-    }
-
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (v[n % 4].tanh() * c(1.2)).tan().cos() * c(2.0);
-        let mut s2 = x1.tanh();
-        let mut s3 = (x0 + w0[n % 4]).tanh() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            for j in 0..n {
-                match j + n {
-                    0..=1 => {
-                        let x1 = d_atan2((x2 / (x1.tanh() + c(2.0))).powi(2) + c(0.5), d_log(c(2.0_f64), x2 * x2 + c(2.0)));
-                        s3 = s3.mul_add(c(0.5), x1.sin() * c(0.02));
-                    }
-                    2..=3 => {
-                        s1 = c(0.6) * s1 + c(0.25) * s3.cos().exp2().tanh();
-                    }
-                    4 => {
-                        s1 = c(0.8) * s1 + c(0.5) * (s1 / c(3.0));
-                        break;
-                    }
-                    _ => {
-                        s2 = (s2 * c(0.8) + s2 / (x2.powi(2) + c(0.5)) * c(0.05)).sin();
-                    }
-                }
-                acc4 += (s2.powi(2) + c(1.5)).acosh().cos() * c(0.05);
-                s3 = (s3 * c(0.8) + s3 * c(0.2)).sin();
-            }
-            for j in 0..n {
-                let fj = c(j as f64);
-                let v6: Dual64 = if gt(x2 * w0[j % 4] + (w0[j % 4].powi(2) + c(1.0)).log10(), -c(1.0), margin) {
-                    x2 * x0
-                } else if !(k5 % 3 == 1 && gt(x0.tanh().exp2(), x0, margin)) {
-                    w0[3] * fj / (s1.powi(2) + c(1.0))
-                } else {
-                    x1.tanh().atan()
-                };
-                s1 = s1.mul_add(c(0.75), (s1.powi(2) + c(1.5)).acosh().cos() * c(0.05));
-                s2 = s2 * c(0.75) + v6.cos().tanh() * c(0.02);
-            }
-            s1 = c(0.6) * s1 + c(0.5) * (s1 * c(0.8)).cos();
-            if k5 >= 5 || ge(x2 / (s2 * s2 + c(1.5)), -c(0.25), margin) {
-                break;
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 3 && gt(((s3 + x0).powi(2) + c(1.0)).log2(), s2, margin) {
-            k7 += 1;
-            if le(s3.sin() - (s1.tanh() * c(1.2)).tan(), (v[k7].sin() * c(0.9)).atanh(), margin) {
-                s3 = s3 * c(0.75) + s3.cos().tanh() * c(0.25);
-            }
-            let v8 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.02) * (p.sin() * c(2.0)).cosh().cos());
-            if lt((v8.powi(2) + c(1.0)).cbrt(), c(0.0), margin) {
-                s2 = s2 * c(0.8) + (s2 + c(0.75)).tanh() * c(0.2);
-                break;
-            }
-            s3 = (s3 * c(0.8) + (s2.tanh().exp().powi(2) + c(0.5)).ln() * c(0.05)).sin();
-        }
-        let mut a9 = [c(0.0); 4];
-        a9[0] = (w0[k7] * w0[k7] + c(1.0)).ln();
-        for i in 1..4 {
-            a9[i] = a9[i - 1] * c(0.5) + (w0[(i + k7) % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).cos().sin() * c(0.5);
-        }
-        let mut k10 = 0;
-        let v13: Dual64 = loop {
-            k10 += 1;
-            s1 = c(0.8) * s1 + c(0.1) * (s1 - x1).sin();
-            match k10 {
-                0 | 2 => {
-                    acc4 += (x2 / (s2.powi(2) + c(1.0)) * w0[3]).tanh() * c(0.5);
-                    for j in 0..6 {
-                        let v11 = if lt((x2.tanh() * c(0.9)).asin() * c(1.2), c(0.5), margin) {
-                            s1 - a9[k10]
-                        } else {
-                            x0.sin()
-                        };
-                        if ge(((a9[(j + n) % 4].powi(2) + c(1.0)).log10().powi(2) + c(1.5)).acosh(), v[j % 4], margin) {
-                            let x2 = d_atan2(w0[(j + k5) % 4].powi(2) + c(1.0), x2).powi(2).ln_1p();
-                            s1 = c(0.75) * s1 + c(0.05) * x2.sin();
-                        } else {
-                            s1 = (s1 * c(0.75) + x2.asinh().tanh() * c(0.25)).tanh();
-                        }
-                        s3 = s3.mul_add(c(0.5), (-v11).cos() * c(0.25));
-                    }
-                }
-                _ => {
-                    let v12 = x2.tanh().exp2();
-                    acc4 += v12.sin();
-                }
-            }
-            acc4 -= a9[k10].cos().sinh() * c(0.75);
-            if k10 >= 2 || ge((d_min(s2, s1, margin).powi(2) + c(1.0)).recip(), -c(0.5), margin) {
-                break (s2 * x1).sin().exp();
-            }
-        };
-        for _ in 1..n {
-            let v14 = x1 - v13;
-            let v15 = v13;
-            s3 *= c(0.75);
-            s3 += c(0.25) * (c(0.35) - v15).cos();
-            s2 = (s2 * c(0.6) + v14.tanh() * c(0.2)).sin();
-        }
-        x2 + s1 * c(0.75) + s2 - s3.cos() - acc4.sin() - a9[1] + v13
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_clamp((x2.tanh() * c(2.0)).sinh(), -c(1.5), c(0.5), margin);
-        let mut s1 = (v[1].cos().powi(2) + c(0.5)).ln();
-        let mut s2 = d_abs((x1 * x1 + c(1.0)).recip(), margin);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = if le(x0.powi(2), c(0.0), margin) {
-            let x1 = x0 * x1;
-            s2 * c(1.5) / (d_powf(s2.powi(2) + c(0.5), x1.sin()).powi(2) + c(1.5))
-        } else if lt((s0.tanh() * c(0.9)).asin(), -c(1.0), margin) {
-            for i in (0..=n).rev().step_by(2) {
-                if lt(((x2.powi(2) + c(1.0)).log2().powi(2) + c(1.0)).recip(), -c(0.5), margin) {
-                    s1 = (s1 * c(0.5) + prog_0_dual((s1.cos() * c(0.9)).acos().sin() * c(2.0), ((s1 * s1 + c(1.0)).recip() + s1).tanh() * c(2.0), (s0 / (s0.powi(2) + c(1.0))).tanh() * c(2.0), v, 4, margin) * c(0.005)).sin();
-                    if lt(d_min((v[i % 4].cos() * c(2.0)).cosh(), s1, margin), c(1.0), margin) {
-                        return (s2.tanh() * c(0.9)).atanh() + (c(1.2) - x2);
-                    }
-                    s1 = s1.mul_add(c(0.75), (d_to_radians(x1) * c(50.0)).tanh() * c(0.25));
-                } else if ge(d_log(v[(i + n) % 4] * v[(i + n) % 4] + c(1.0), s2.powi(2) + c(2.0)), -c(1.0), margin) {
-                    acc3 -= d_atan2(s0, v[(i + n) % 4].powi(2) + c(0.5)).tanh() * c(0.5);
-                }
-                if le(x1.atan(), s1, margin) {
-                    break;
-                }
-                s0 = c(0.8) * s0 + c(0.2) * ((-s0).powi(2) + c(1.0)).sqrt().tanh();
-            }
-            d_max(x1, s1, margin)
-        } else {
-            s0.sin().exp2()
-        };
-        let v5 = v.iter().map(|&p| (-v4) + p.cos()).sum::<Dual64>();
-        let v6 = prog_58_dual((x1 * x0).atan().tanh(), x1.sin().cosh().cos().tanh(), x0, [v[0], v[1], v[2], v[3]], 5, margin);
-        if gt(d_clamp(v[n % 4] * x0, -c(1.0), c(1.5), margin), x2.atan(), margin) {
-            acc3 += c(0.5) * (s2 * s2 + c(0.5)).cbrt();
-            if gt(d_copysign(v[2].sin(), (v5.powi(2) + c(1.0)).log10(), margin), -c(0.25), margin) || n < 3 {
-                s0 *= c(0.5);
-                s0 += c(0.005) * prog_23_dual(s0, c(0.75), c(2.0), [v[0], v[1], v[2], v[3]], 0, margin).sin();
-                let v7 = x1.sin();
-                acc3 += v7;
-            } else if n % 2 == 0 && lt(s0, c(0.0), margin) {
-                acc3 += c(0.25) * (s1.sin().sin() * c(0.9)).acos().cos();
-            }
-        } else if lt(((x1.sin() * c(0.9)).asin().powi(2) + c(2.0)).acosh(), c(0.0), margin) {
-            let v8 = d_clamp(c(SCALE) + x2, -c(1.5), c(1.0), margin);
-            s0 = c(0.75) * s0 + c(0.25) * v8.sin();
-        } else {
-            let v9 = (v[n % 4] * v[n % 4]).ln_1p();
-            acc3 += v9.tanh();
-        }
-        'l1: for _ in 0..v.len() {
-            acc3 -= (v5 - v4).cos() * c(0.5);
-            acc3 += (s0 - v6.atan()).tanh() * c(0.5);
-            for j in 0..v.len() {
-                if j % 2 == 0 && gt(x1 - v[3], -c(0.5), margin) {
-                    continue 'l1;
-                }
-                let v10 = x2;
-                if ge(d_min(v[3 - j] - v10, x2, margin), s2, margin) && j % 2 == 0 {
-                    s2 = s2.mul_add(c(0.8), (x1 * x1).ln_1p().cos() * c(0.2));
-                    continue 'l1;
-                }
-                s2 = (s2 * c(0.75) + s2 * c(0.25)).sin();
-            }
-        }
-        s0 * c(0.75) + s1.sin() + s2 * c(0.25) + acc3.cos() + v5.sin() - v6.sin()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].cos().sinh() * x0).tanh() * c(2.0);
-        let mut s1 = x1.sin() * v[3].cos().exp_m1();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v7 = match i {
-                0 => x2.tanh(),
-                MODE_B => {
-                    let v4 = x2 * (v[i % 4] + x2);
-                    s0.tanh().cosh() + v4.cos()
-                }
-                2..=4 => {
-                    let v5 = s1 - v[2];
-                    (fi.powi(2) + c(1.0)).recip() + v5.sin()
-                }
-                _ => {
-                    let v6 = x2.atan();
-                    (x2.sin() * c(0.9)).acos().sin() + v6.tanh()
-                }
-            };
-            if !(n < 2) {
-                m3 += 1;
-            }
-            s1 = (s1 * c(0.6) + ((v7 * c(std::f64::consts::LN_2)).powi(2) + c(1.0)).log2() * c(0.02)).tanh();
-        }
-        match m3 {
-            0..=2 => {
-                s0 = (s0 * c(0.75) + x1 * c(0.25)).sin();
-            }
-            3 | 5 => {
-                let v8 = v[m3 % 4].cos().exp_m1().cos();
-                s0 = (s0 * c(0.75) + (d_abs(s0, margin).powi(2) + c(0.5)).sqrt() * c(0.02)).sin();
-                if ge((x2 * acc2).powi(2).ln_1p(), x2.atan(), margin) {
-                    for &t in v.iter() {
-                        if gt((x0 * x0 + c(2.0)).ln(), v8.atan(), margin) {
-                            return t.tanh().cosh();
-                        }
-                        let v9 = (x1 * x2).cos();
-                        s1 = c(0.75) * s1 + c(0.01) * t.mul_add(v[n % 4], v8).cos().exp_m1().sin();
-                        s0 = (s0 * c(0.8) + v9.sin() * c(0.05)).tanh();
-                    }
-                    let v8 = (acc2.powi(2) + c(1.0)).recip();
-                    acc2 += v8;
-                } else if lt(d_max(x2, v8, margin).sin().cosh(), c(1.0), margin) {
-                    acc2 -= c(0.25) * d_clamp(x0, -c(1.5), c(0.5), margin).mul_add(s1.atan(), v[m3 % 4]).sin();
-                    acc2 += c(0.75) * (acc2 - v[3]).tanh();
-                }
-                s1 = s1.mul_add(c(0.5), v8.tanh().sin() * c(0.1));
-            }
-            _ => {
-                acc2 += prog_23_dual(acc2, s1.sin().tanh(), ((x0 * x0).ln_1p() - d_max(x0, x2, margin)).tanh() * c(2.0), v, 1, margin).cos() * c(0.005);
-            }
-        }
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            if lt(x2 + c(0.8), -c(0.5), margin) {
-                s0 *= c(0.8);
-                s0 += c(0.2) * x0.sin();
-                s0 = s0 * c(0.75) + (x1 * s1).cos() * c(0.05);
-            } else if ge(d_atan2(s0, x1.powi(2) + c(0.5)), -c(0.5), margin) {
-                s1 = (s1 * c(0.75) + x0.asinh() * c(0.25)).tanh();
-                s0 = (s0 * c(0.6) + (s1 - s0) * c(0.2)).tanh();
-            } else {
-                s0 = (s0 * c(0.75) + (v[k10 % 4].cos().sin() * c(1.5)).cosh() * c(0.05)).sin();
-            }
-            if ge(((v[3] + x0).tanh() + c(2.0)).cbrt(), -c(0.5), margin) || k10 == 0 {
-                continue;
-            }
-            s1 = (s1 * c(0.8) + x0 * c(0.2)).sin();
-        }
-        s0 *= c(0.6);
-        s0 += c(0.4) * x0.asinh().tanh().sin();
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            s0 = s0.mul_add(c(0.75), (s0 * s0 + c(0.5)).ln() * c(0.1));
-            s1 = (s1 * c(0.6) + s1.tanh() * c(0.4)).sin();
-            if le((s0 - s1) * d_hypot(c(0.5_f64), x2, margin), v[1].powi(2), margin) {
-                break (v[n % 4] * v[n % 4] + c(1.0)).sqrt();
-            }
-            if k11 >= 5 || le((s0 / c(2.0)).tanh().exp(), -c(1.0), margin) {
-                break s1 - x1;
-            }
-        };
-        x2.sin() + s0 * c(0.5) + s1.cos() + acc2 * c(0.5) + v12 * c(0.5) + x2
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4].cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut s2 = prog_61_dual(c(1.5), c(1.2), x2.sin(), v, n, margin).tanh() * c(2.0);
-        let mut s3 = (x1 / (x0.cos() + c(2.0))).sin();
-        let mut acc4: Dual64 = c(0.0);
-        let v7 = match n % 4 {
-            0 | MODE_C => s3.mul_add(s1, v[n % 4]).powi(2).ln_1p(),
-            3 => {
-                let v5 = (v[n % 4].sin() * c(1.2)).tan() - (-v[n % 4]);
-                s3.tanh().exp2() + v5.sin()
-            }
-            _other => {
-                let x2 = d_to_radians(x2) * c(50.0);
-                let v6 = x2.sin().cos();
-                d_powf(x0 * x0 + c(1.0), x0.tanh()) + v6.cos()
-            }
-        };
-        let mut k8 = 0;
-        while k8 < n + 1 && gt(d_atan2(x2, s2.powi(2) + c(1.0)) - v[k8 % 4].cos().exp2(), c(0.5), margin) {
-            k8 += 1;
-            let v9: Dual64 = v7 * c(0.3);
-            acc4 += v9 / (v9.powi(2) + c(1.5)) * c(0.2);
-            acc4 += (x0 * x0).sin() * c(0.25);
-        }
-        let v10 = prog_23_dual(x1, c(1.2), x0.cos().tanh() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin);
-        let v11 = prog_0_dual(x1, x2, c(0.75), w0, n, margin);
-        let mut k12 = 0;
-        let v14: Dual64 = loop {
-            k12 += 1;
-            if lt((v11.powi(2) + c(1.0)).log(3.0), (s3.powi(2) + c(1.0)).log10(), margin) {
-                acc4 += v10.cos() * c(0.5);
-                break v7.tanh().exp_m1();
-            }
-            let v13 = d_atan2(c(0.5_f64), x0) + d_to_radians(x0);
-            s2 = (s2 * c(0.8) + (d_min(v7, s3, margin).powi(2) + c(1.5)).acosh() * c(0.01)).tanh();
-            if k12 >= 3 || le(d_to_radians(d_copysign(c(1.5_f64), v13, margin)) * c(50.0), c(0.5), margin) {
-                break (d_atan2(c(1.5_f64), s2).powi(2) + c(1.0)).log2();
-            }
-        };
-        s1 = c(0.8) * s1 + c(0.01) * (d_copysign(c(1.5_f64), s3, margin) + v7).tanh();
-        s3 = s3 * c(0.6) + d_copysign(w0[3 - k12], v10, margin).cos() * c(0.4);
-        s1 * c(1.5) + s2.sin() - s3 - acc4.tanh() + v11.cos() - v14 * c(0.75) - w0[3].sin()
-    }
-
-    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x2, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 += c(0.5) * ((v[k2 % 4].powi(2) + c(1.0)).powf(0.3) + (v[k2 % 4].cos() * c(1.5)).cosh()).cos();
-            let mut k3 = 0;
-            while k3 < 5 && le(v[1] / (x1 * x1 + c(1.0)) / (s0.cos().sin() + c(2.0)), (s0 * s0).ln_1p(), margin) {
-                k3 += 1;
-                acc1 -= (x1 + x0).sin() * c(0.1);
-                acc1 += v[3].sin().exp().cos() * c(0.1);
-            }
-            if k2 >= 4 || ge(x1.powi(3), c(1.0), margin) {
-                break;
-            }
-        }
-        if !(n % 2 == 0 && lt((d_hypot(x0, v[0], margin).sin() * c(0.9)).asin(), -c(1.0), margin)) {
-            return prog_8_dual::<4>(x2.mul_add(s0, x1 + x2).tanh(), (-x1).cos() * c(2.0), d_copysign(x2, x1, margin).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin);
-        }
-        let v4 = prog_23_dual(d_hypot(c(1.5_f64), (x1.powi(2) + c(1.0)).log(3.0), margin).sin(), (x1 + v[1]).tanh() * c(2.0), x1, [v[0], v[1], v[2], v[3]], k2, margin);
-        'l2: for i in 0..n {
-            let fi = c(i as f64);
-            acc1 += ((v4 + v[3]) / c(4.0)).cos() * c(0.25);
-            s0 *= c(0.75);
-            s0 -= c(1.0) * fi.tanh().cos();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                acc1 += x0.tanh().cosh().tanh().cos() * c(0.05);
-                if !(k5 > 2) {
-                    continue;
-                }
-                if k5 == 0 && le((x0.sin().exp_m1().powi(2) + c(2.0)).acosh(), c(1.0), margin) {
-                    s0 = (s0 * c(0.5) + x1 / (x1.sin() + c(2.0)) * c(0.1)).sin();
-                    continue 'l2;
-                }
-            }
-            if ge(s0 * x0, c(0.5), margin) {
-                return v4.asinh();
-            }
-        }
-        let mut m6 = d_atan2(c(2.0_f64), v[k2 % 4]).tanh();
-        for _ in (1..=3).step_by(2) {
-            m6 = d_max(v4.sin().exp(), m6, margin);
-        }
-        s0 = s0.mul_add(c(0.6), m6.tanh().cos() * c(0.005));
-        s0.sin() - acc1.tanh() - v4.sin()
-    }
-
-    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2 - c(0.65)).sin() * c(0.9)).asin();
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 4 && ge((v[k2 % 4].tanh().powi(2) + c(2.0)).sqrt(), x0 * x1, margin) {
-            k2 += 1;
-            s0 *= c(0.6);
-            s0 += c(0.1) * (s0.cos() * c(1.5)).sinh().sin();
-            let v3 = prog_0_dual(x0, x1.cos().exp().cos(), c(2.0), &v, 1, margin);
-            s0 = s0 * c(0.6) + v3.sin() * c(0.005);
-        }
-        let a4 = v.map(|e| e.cos());
-        for i in 1..n {
-            let fi = c(i as f64);
-            if i % 3 == 1 && le(x0, c(1.0), margin) {
-                let v5 = d_atan2(x1, x0 * x0 + c(0.5));
-                s0 = (s0 * c(0.75) + v5.cos() * c(0.02)).sin();
-            } else if le(x1.cos(), c(0.25), margin) {
-                s0 *= c(0.5);
-                s0 += c(1.0) * fi.cos().exp().sin();
-                acc1 -= c(0.4) * x2.tanh().cosh().sin();
-                if lt((d_to_radians(x1) * c(20.0)).tanh(), -c(0.25), margin) && i % 2 == 0 {
-                    s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).sin();
-                    if ge(d_clamp(a4[i % 4], a4[i % 4].tanh() - c(1.5), x2.sin() + c(1.5), margin), -c(0.5), margin) || n < 3 {
-                        return (x2.sin() * c(0.9)).asin() - x0.tanh();
-                    }
-                } else if le((a4[i % 4].cos().powi(2) + c(2.0)).sqrt(), -c(1.0), margin) || i == 2 {
-                    s0 = c(0.8) * s0 + c(0.4) * (s0 * s0 + c(1.0)).log10();
-                } else {
-                    acc1 += (x1 + a4[i % 4]).tanh() * c(0.4);
-                    match i % 2 {
-                        0 => {
-                            s0 = (s0 * c(0.75) + fi.cos().exp() * c(1.0)).tanh();
-                            s0 = (s0 * c(0.6) + fi * c(1.0)).tanh();
-                        }
-                        1 => {
-                            break;
-                        }
-                        _other => {
-                            acc1 -= (a4[i % 4].cos() * c(0.9)).asin().cos() * c(0.4);
-                        }
-                    }
-                }
-            } else {
-                s0 *= c(0.75);
-                s0 += c(0.25) * x1.tanh();
-                acc1 += c(0.4) * (-a4[(i + n) % 4]).cos();
-            }
-            match k2 {
-                0 | 2 => {
-                    acc1 += (x0 - v[2]).sin() * c(0.4);
-                    if le(a4[i % 4], c(0.5), margin) || i > 2 {
-                        let x2 = x2 * x2 - x1;
-                        acc1 -= c(0.4) * x2.cos();
-                    } else if gt(a4[i % 4].sin().cosh(), x0, margin) {
-                        acc1 += c(0.4) * (d_min(v[i % 4], fi, margin).sin() * c(0.5)).ln_1p().sin();
-                        acc1 -= ((x0.sin() + c(2.0)).cbrt().tanh() * c(1.2)).tan().cos() * c(0.4);
-                    } else {
-                        acc1 -= x0.tanh() * c(0.4);
-                        acc1 -= s0.mul_add(x1, s0).sin() * c(0.4);
-                        if lt(d_atan2(s0 * s0 + c(1.0), s0), -c(0.5), margin) {
-                            continue;
-                        }
-                    }
-                }
-                g if g > 3 => {
-                    s0 = s0 * c(0.5) + (fi / (x0 * x0 + c(1.5))).tanh() * c(0.25);
-                    let x2 = d_to_degrees(d_atan2(v[i % 4], x2 * x2 + c(0.5))) * c(0.02);
-                    acc1 += x2.sin() * c(0.4);
-                }
-                _ => {
-                    let v6 = (v[i % 4].sin() * c(0.9)).acos().cos();
-                    let v7 = a4[k2 % 4].tanh().exp2();
-                    acc1 -= (v6.tanh() + v7.sin()).tanh() * c(0.4);
-                }
-            }
-            let mut k8 = 0;
-            while k8 < 4 {
-                k8 += 1;
-                match k2 + n {
-                    0 => {
-                        let x0 = (x0 * x2).cos();
-                        s0 = (s0 * c(0.8) + s0.sin().sin().cosh() * c(0.1)).sin();
-                        s0 = (s0 * c(0.5) + x0.sin() * c(0.1)).tanh();
-                    }
-                    1..=3 => {
-                        let v9 = (x2.cos() * c(0.9)).asin();
-                        s0 = c(0.8) * s0 + c(0.4) * ((c(0.1) * x1).sin() * c(0.9)).atanh().sin();
-                        s0 *= c(0.75);
-                        s0 -= c(0.1) * v9.sin().sin();
-                    }
-                    4 => {
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * s0.tanh().cos();
-                    }
-                    _ => {
-                        acc1 += (a4[k8 % 4].cos() * c(1.5)).sinh().cos() * c(0.1);
-                    }
-                }
-                if gt(x2.tanh().exp_m1(), a4[k8 % 4], margin) {
-                    s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).tanh();
-                } else if gt(x0.asinh(), -c(0.25), margin) && n < 5 {
-                    s0 = s0.mul_add(c(0.5), (fi - s0.sin()).tanh() * c(0.5));
-                    let v10 = x2;
-                    s0 = (s0 * c(0.75) + v10.cos() * c(0.25)).tanh();
-                }
-                s0 = s0 * c(0.75) + (v[3] * (s0 / (v[k8 % 4].sin() + c(2.0)))).cos() * c(0.02);
-            }
-            acc1 += c(0.4) * a4[k8 % 4].tanh();
-        }
-        let mut a11 = v;
-        a11[0] *= c(0.75);
-        a11[3] += a4[k2 % 4].tanh();
-        let v14 = match k2 {
-            0 => x2.sin(),
-            1..=2 => {
-                let v12 = c(0.65) * x0;
-                (s0.cos() * c(0.9)).atanh() + v12.sin()
-            }
-            3 => {
-                let v13 = d_copysign(c(3.0_f64), x0, margin);
-                s0 = s0.mul_add(c(0.75), d_log(x0.cos().exp_m1().powi(2) + c(1.0), v[2].sin().powi(2) + c(2.0)).tanh() * c(0.02));
-                a11[2] * a11[2] + v13.sin()
-            }
-            _ => (x0.sin() * c(1.5)).sinh(),
-        };
-        x0 * c(0.25) + x1 + s0 + acc1.cos() - a11[3] * c(0.5) - v14.tanh()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let w0 = v;
-        let mut s1 = (x1.cos() * c(0.9)).asin();
-        let mut s2 = prog_64_dual(c(0.25), d_clamp(v[0], x0.tanh() - c(1.5), v[0].sin() + c(1.5), margin).sin() * c(2.0), x0.sin().exp().tanh(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut s3 = s1.powi(3).cos() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        let v5 = x2 - d_abs(acc4, margin);
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if le(s1, v5.cos().exp(), margin) {
-                acc4 += (s1.sin() + c(2.0)).cbrt() * c(0.2);
-                continue;
-            }
-            let v7 = if le(((x1 - w0[i % 4]).sin() * c(1.2)).tan(), w0[i % 4], margin) {
-                v5 / (s3.cos() + c(2.0))
-            } else if le(fi.sin() + (v5.tanh() * c(0.9)).atanh(), w0[i % 4], margin) {
-                acc4 -= c(0.25) * s2.tanh();
-                (v5.cos() * c(0.9)).acos()
-            } else {
-                let v6 = x2;
-                v6.tanh()
-            };
-            acc4 += c(0.25) * v7.sin().exp_m1().cos();
-        }
-        for &t in v.iter() {
-            acc4 += c(0.5) * v5.cos();
-            s3 *= c(0.8);
-            s3 += c(0.02) * (d_log(c(0.5_f64), s1 * s1 + c(2.0)) + s3 * x0).cos();
-            s3 = s3.mul_add(c(0.6), t.sin().sin() * c(0.4));
-        }
-        let mut k8 = 0;
-        let v15 = loop {
-            k8 += 1;
-            match k8 {
-                0 => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = c(j as f64);
-                        if !(j < 5 && lt(w0[j % 4], c(1.0), margin)) {
-                            let v9 = (s2.cos().exp_m1().powi(2) + c(1.0)).powf(0.3);
-                            acc4 -= c(0.1) * v9.tanh();
-                        } else if ge((x0 - fj) / ((s2.cos() * c(0.9)).asin().tanh() + c(2.0)), v5 + s3, margin) || k8 == 0 {
-                            acc4 -= c(0.1) * s2.powi(3).tanh();
-                            let v10 = s1;
-                            s1 = s1.mul_add(c(0.8), v10.tanh().sin() * c(0.2));
-                        } else {
-                            s2 = s2 * c(0.5) + (x1 * s2).tanh() * c(0.1);
-                            let v11 = (fj * fj + c(2.0)).ln() * c(2.0);
-                            s3 = c(0.5) * s3 + c(1.0) * v11.sin().sin();
-                        }
-                        let v12 = v5.asinh();
-                        let v13 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (p / (s2 * s2 + c(0.5))).tanh().exp().cos()).product::<Dual64>();
-                        s2 = s2.mul_add(c(0.6), (v5 / (w0[n % 4] * w0[n % 4] + c(1.0))).tanh() * c(0.1));
-                        s3 = (s3 * c(0.75) + (v12.cos() + v13.tanh()) * c(0.005)).sin();
-                    }
-                    s1 = s1 * c(0.8) + v5.atan().tanh() * c(0.2);
-                }
-                1 | 3 => {
-                    let x0 = ((x2.powi(2) + c(0.5)).cbrt().powi(2) + c(1.0)).log2();
-                    acc4 += x0.tanh() * c(0.5);
-                }
-                4 => {
-                    s1 = c(0.6) * s1 + c(0.05) * d_atan2(d_abs(x0, margin).powi(2) + c(0.5), (w0[1] * w0[1] + c(1.0)).log10()).cos();
-                }
-                _ => {
-                    s2 = (s2 * c(0.75) + (-v5) * c(0.25)).sin();
-                }
-            }
-            let mut m14 = v5;
-            for j in 0..=n {
-                m14 = d_max(m14, v[j % 4] * s1, margin);
-            }
-            acc4 += m14.sin().sin() * c(0.5);
-            s3 = (s3 * c(0.8) + (w0[n % 4].powi(2) + c(0.5)).sqrt() * c(0.2)).sin();
-            if k8 >= 4 || le(v[(k8 + n) % 4].powi(2), s3, margin) {
-                break s2 * v[k8 % 4];
-            }
-        };
-        'l5: for (i, &t) in w0.iter().enumerate() {
-            if !(i + n < 3) {
-                return (v15 * v15 + c(1.5)).acosh();
-            }
-            acc4 += c(0.5) * x0.cos();
-            let mut k16 = 0;
-            while k16 < n && ge(d_log(c(2.0_f64), t.powi(2) + c(2.0)) * c(1.2), c(0.5), margin) {
-                k16 += 1;
-                match k16 {
-                    PHASE_A | 2 => {
-                        s1 = c(0.6) * s1 + c(0.1) * (x2 / (s1.tanh() + c(2.0))).tanh();
-                    }
-                    3..=4 => {
-                        acc4 -= c(0.05) * x1.sin().exp2().cos();
-                        break 'l5;
-                    }
-                    5 => {
-                        s1 = s1 * c(0.6) + (x2 * s2).tanh() * c(0.1);
-                        s2 = s2 * c(0.6) + v5.mul_add(v15, s2).sin() * c(0.05);
-                    }
-                    _ => {
-                        s3 = (s3 * c(0.75) + ((v15.tanh() * c(1.2)).tan() - v5) * c(0.02)).sin();
-                    }
-                }
-                acc4 += c(0.05) * (w0[k8 % 4] - t).tanh();
-                let v17 = v.iter().map(|&p| ((s1 / (x1 * x1 + c(1.5))).powi(2) + c(0.5)).powf(0.3) + p.tanh()).sum::<Dual64>();
-                acc4 -= c(0.05) * v17.cos().cos();
-            }
-            acc4 -= t.tanh().tanh() * c(0.5);
-        }
-        w0[1].tanh() + s1 + s2 * c(0.5) + s3.cos() + acc4.cos() + v5.sin() - v15.sin()
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = (x2 * x1).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 1..n {
-            let fi = c(i as f64);
-            s0 = s0 * c(0.8) + (x0 * x0).tanh() * c(0.05);
-            let mut k3 = 0;
-            while k3 < 6 && lt(v[0] * fi, -c(1.0), margin) {
-                k3 += 1;
-                s1 = s1 * c(0.6) + (fi.powi(2) + c(1.0)).log10().cos().exp().tanh() * c(1.0);
-                if le(x0.atan(), -c(1.0), margin) {
-                    let v4 = (x1 + fi).cos();
-                    acc2 += (v4 * v[i % 4] * v[k3 % 4]).tanh() * c(0.05);
-                } else if !(k3 % 3 == 1) {
-                    acc2 += x2.cos().exp2().cos() * c(0.05);
-                    if le(x2 + s0, (x1.sin() * c(0.5)).ln_1p(), margin) {
-                        acc2 += (s1 - v[0]).mul_add(-v[k3 % 4], (v[0].tanh() * c(0.9)).atanh()).sin() * c(0.05);
-                        acc2 += (x0.sin().tanh() * c(0.9)).atanh() * c(0.02);
-                    } else if gt((x0.sin() * c(0.9)).asin(), c(0.0), margin) {
-                        acc2 -= c(0.05) * (v[k3 % 4] + fi).tanh().exp2().sin();
-                        if lt(x0 + s0, x2 - x0, margin) {
-                            break;
-                        }
-                    } else {
-                        s0 = s0 * c(0.8) + (x1 * s0 / ((s0 * s0 + c(1.0)).log2().powi(2) + c(1.5))).tanh() * c(0.02);
-                        if le(d_max(s0.sin(), x1.sin(), margin), -c(0.5), margin) {
-                            return (s1.tanh() * c(1.2)).tan();
-                        }
-                    }
-                }
-                let v5 = d_hypot(c(2.0_f64), s0 / (x0.tanh() + c(2.0)), margin);
-                s1 = s1 * c(0.8) + v5.sin() * c(0.05);
-            }
-            for &u in v.iter() {
-                if ge(u.sin().exp_m1(), c(0.0), margin) {
-                    let x0 = x0;
-                    s0 = (s0 * c(0.5) + x0.sin() * c(0.5)).tanh();
-                }
-                if lt((s0.powi(2) + c(1.0)).log10().asinh(), c(0.5), margin) && k3 % 3 == 1 {
-                    acc2 -= c(0.1) * (x2 * x2 + c(2.0)).acosh().sin();
-                    let v6 = v[1].mul_add(x1, s0);
-                    s1 = (s1 * c(0.75) + v6.tanh() * c(0.05)).sin();
-                }
-                s0 = (s0 * c(0.6) + x2 * s0 * c(0.1)).sin();
+                let v6: Dual64 = (s0 * s0).ln_1p() * (m2 + x1);
+                s0 = s0 * c(0.8) + v6.sin().sin() * c(0.02);
             }
         }
         let mut k7 = 0;
         while k7 < n + 1 {
             k7 += 1;
-            let v8 = (s1.powi(2) + c(1.0)).powi(-1);
-            s1 = c(0.5) * s1 + c(0.5) * v[k7 % 4].tanh();
-            if k7 == 2 && ge(s0 * x0, -c(1.0), margin) {
-                acc2 += (v8 + v[1]).cos() * c(0.25);
-            } else if le((x2 + x1).atan(), v8 * v[0], margin) {
-                s0 = s0.mul_add(c(0.75), s1.powi(3).tanh() * c(0.01));
-            } else {
-                s0 *= c(0.8);
-                s0 -= c(0.05) * (s0.tanh() * c(0.9)).asin().tanh();
-                acc2 -= (s0 / (s1 * s1 + c(1.5))).tanh() * c(0.25);
-            }
-        }
-        if ge(d_clamp(v[n % 4], -c(1.5), c(1.5), margin), acc2, margin) {
-            let mut k9 = 0;
-            while k9 < n && lt(d_to_radians(x0 / (x1.powi(2) + c(1.0))) * c(50.0), -c(0.5), margin) {
-                k9 += 1;
-                acc2 -= c(0.25) * (-s1).sin();
-                let v10 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (r / c(3.0) + p.sin()).cos());
-                s0 = s0.mul_add(c(0.8), (c(SCALE) + v10).tanh() * c(0.05));
-            }
-        } else if le(d_atan2(x0, x0.powi(2) + c(1.0)).sin().exp_m1(), x0.tanh().exp_m1(), margin) {
-            acc2 += (x2 * x2 + c(1.0)).recip();
-            if lt((x0.cos().tanh() * c(0.9)).atanh(), -c(0.5), margin) {
-                s0 = s0.mul_add(c(0.6), s0.cos() * c(0.05));
-            } else {
-                s1 *= c(0.6);
-                s1 -= c(0.05) * (v[k7 % 4].cos() * c(2.0)).cosh().cos();
-            }
-            s0 = s0 * c(0.6) + (x2 * x2).sin() * c(0.1);
-            if ge(prog_0_dual(x2, (x2 * x2).ln_1p().tanh(), x1, &v, n, margin), v[k7 % 4], margin) {
-                acc2 += (x2.cos() * c(0.9)).acos().tanh();
-            }
-        } else {
-            s1 = c(0.8) * s1 + c(0.02) * s1.sin();
-        }
-        let v11 = ((x0 * x0 + c(1.0)).log10().powi(2) + c(1.5)).acosh();
-        s0.sin() + s1.sin() + acc2.tanh() - v11 - (v11 * v11 + c(1.0)).cbrt()
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2.tanh() * c(1.2)).tan() * c(std::f64::consts::FRAC_PI_4)).sin() * c(2.0);
-        let mut s1 = x1.powi(3).sin() * c(2.0);
-        let mut s2: Dual64 = (-(v[n % 4] + s0)).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        while k4 < 5 {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < n + 1 && le(v[k4 % 4].cos().exp2(), x0, margin) {
-                k5 += 1;
-                let v6 = (x1 - x2).atan();
-                acc3 += c(0.05) * (v6 - x0 + (x0 * x0 + c(1.0)).log10()).cos();
-                acc3 += (x2.powi(2) + c(1.0)).log2().tanh() * c(0.05);
-            }
-            let v7 = (v[2] + c(0.65)).sin().exp2();
-            match k4 + k5 {
-                0 => {
-                    s0 = (s0 * c(0.8) + d_atan2(s0, x0 * x0 + c(0.5)) * c(0.02)).sin();
-                    s2 = s2.mul_add(c(0.8), (v[k5 % 4].tanh() * c(0.9)).asin().cos() * c(0.05));
-                    if ge((x0.cos() * c(0.9)).acos(), c(0.5), margin) {
-                        let v8 = (s0 * s0).ln_1p();
-                        s0 = s0 * c(0.75) + ((x0 * x0).ln_1p() + s1.sin()).tanh() * c(0.1);
-                        if le(-v8, -c(1.0), margin) {
-                            continue;
-                        }
-                    } else if lt((v7 * v7 + c(2.0)).acosh(), c(1.0), margin) {
-                        s2 = s2 * c(0.5) + (x2.sin() * c(1.5)).cosh().cos() * c(0.1);
-                    } else {
-                        acc3 += d_log(c(3.0_f64), v7 * v7 + c(2.0)).tanh() * c(0.4);
-                    }
-                }
-                1 | 3 => {
-                    let mut k9 = 0;
-                    while k9 < 6 && le(s2, v7, margin) {
-                        k9 += 1;
-                        s2 = (s2 * c(0.6) + x2 / (x0 * x0 + c(0.5)) * c(0.05)).tanh();
-                        s0 = c(0.5) * s0 + c(0.25) * (v[k9 % 4] + x0).sin();
-                        let v10 = (s2 - c(0.5)).cos();
-                        acc3 += c(0.05) * v10;
-                    }
-                }
-                4..=5 => {
-                    let v11 = x0 - v[n % 4];
-                    s2 = c(0.75) * s2 + c(0.25) * (c(SCALE) + v[k5 % 4]).tanh();
-                    if gt((d_powf(x2.powi(2) + c(1.0), s1.sin()).tanh() + c(2.0)).cbrt(), c(0.25), margin) {
-                        acc3 += c(0.4) * s2.tanh();
-                        break;
-                    }
-                    acc3 += v11.cos() * c(0.4);
-                }
-                _ => {
-                    acc3 += (d_to_radians(v[1]) * c(50.0) * v7.atan()).cos() * c(0.4);
-                    if lt(s1 * x0, s1 - s2, margin) && k5 > 5 {
-                        s0 = s0 * c(0.6) + s0.sin().exp().cos() * c(0.1);
-                        continue;
-                    }
-                }
-            }
-            acc3 += d_max(-c(3.0_f64), x2.tanh(), margin).cos() * c(0.4);
-            s0 = (s0 * c(0.8) + v7.tanh() * c(0.1)).tanh();
-        }
-        if le(x0.sin(), c(0.0), margin) {
-            return x1;
-        }
-        for i in 0..n {
-            let v12 = v.iter().fold(s2, |r, &p| r * c(0.5) + c(0.1) * ((s2 * s2).cos() + p.cos()).sin());
-            let v13 = match i % 2 {
-                1 => -v12,
-                _ => ((s1 * v12).powi(2) + c(0.5)).ln(),
-            };
-            let v14 = v.iter().fold(v13.tanh(), |r, &p| r * c(0.5) + c(0.1) * (v12 + p.cos()).sin());
-            acc3 += v12.tanh() * c(0.25);
-            acc3 += c(0.25) * v14.cos();
-        }
-        let mut a15 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = t * s0;
-        }
-        for i in 0..3 {
-            let fi = c(i as f64);
-            if ge(a15[2].cos().exp2() + a15[2].tanh().sinh(), -c(0.5), margin) && n % 3 == 1 {
-                s0 = (s0 * c(0.8) + x1.sin().exp() * c(0.05)).tanh();
-                continue;
-            }
-            if le(s0 / (fi.sin() + c(2.0)) / ((v[i] + s1).powi(2) + c(1.0)), c(0.5), margin) {
-                return a15[1].powi(2);
-            }
-            acc3 -= c(0.5) * d_log(c(2.0_f64), x0.powi(2) + c(2.0)).tanh();
-        }
-        s1 = (s1 * c(0.6) + x2.cos().cosh().sin().exp2() * c(0.2)).sin();
-        s0.tanh() + s1 * c(0.75) + s2.sin() - acc3.tanh() + a15[2] * c(0.5)
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0: Dual64 = x1.tanh();
-        let mut s1 = (x2.tanh().powi(2) + c(0.5)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().copied().map(|p| (v[2].tanh().powi(2) + c(0.5)).cbrt() + p.tanh()).sum::<Dual64>();
-        for &t in v.iter() {
-            let mut m4: Dual64 = c(2.5);
+            let mut m8 = x2;
             for j in 0..v.len() {
-                let c5 = match j {
-                    2 => t * v3 + v[j] * c(0.25),
-                    _ => x1 * t + (c(1.5) - v3),
-                };
-                m4 = d_min(c5, m4, margin);
+                m8 = d_max(m8, (v[m4 % 4] + x1) * (x1 / (x1.tanh() + c(2.0))) + v[j], margin);
             }
-            let v6 = v.iter().map(|&p| (s1.sin().tanh() * c(1.2)).tan() + p.sin()).sum::<Dual64>();
-            let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x0.tanh() + p.cos() + q.cos()).sum::<Dual64>();
-            s1 = s1.mul_add(c(0.75), (c(SCALE) + x2).cos() * c(0.25));
-            s0 = (s0 * c(0.5) + (t.cos() + m4.tanh() + v6.sin() - v7.cos()) * c(0.005)).sin();
+            let mut m9 = (d_to_degrees(m8) * c(0.01)).tanh();
+            for j in 1..n {
+                m9 = d_min(m9, m3 + x1 + v[j % 4], margin);
+            }
+            s0 = s0 * c(0.8) + m9.tanh() * c(0.02);
+            let v10: Dual64 = d_atan2(m9 + v[2], x1 * x1 + c(1.0));
+            s0 *= c(0.8);
+            s0 += c(0.01) * v10.tanh().tanh();
         }
-        'l2: for &t in v.iter() {
-            if gt((x0 * x0 + c(1.0)).recip(), -c(0.25), margin) {
-                continue;
-            }
-            acc2 -= prog_0_dual(c(1.2), c(2.0), s1, &v, 0, margin).sin() * c(0.02);
-            acc2 += c(0.5) * d_atan2(x1.cos(), (x1.sin() * c(0.9)).acos().powi(2) + c(1.0)).sin();
-            for j in (1..=5).step_by(2) {
-                match j % 2 {
-                    PHASE_B => {
-                        let v8: Dual64 = t + v[j % 4];
-                        s1 = c(0.5) * s1 + c(0.25) * v8.sin().sin();
+        'l5: for t in v {
+            acc1 -= c(0.5) * (x2.asinh() + (t * t + c(1.0)).log10()).sin();
+            let mut k11 = 0;
+            while k11 < 4 && gt(v[1] * c(core::f64::consts::FRAC_1_SQRT_2), (x1.powi(2) + c(0.5)).recip(), margin) {
+                k11 += 1;
+                match n + m4 {
+                    0 | 2 => {
+                        let v12 = (x1 * x2).tanh().exp_m1();
+                        s0 = s0.mul_add(c(0.6), v12.cos() * c(0.02));
+                    }
+                    3 | 5 => {
+                        break 'l5;
+                    }
+                    g if g > 6 => {
+                        let v13 = x2 / (x2.powi(2) + c(0.5));
+                        s0 = (s0 * c(0.5) + v13.tanh() * c(0.05)).tanh();
                     }
                     _ => {
-                        let v9 = v[(j + n) % 4] * c(0.65);
-                        s1 = (s1 * c(0.75) + v9.tanh() * c(0.25)).tanh();
+                        let v14 = x2;
+                        s0 = c(0.8) * s0 + c(0.2) * v14.tanh().tanh();
                     }
                 }
-                acc2 += d_clamp(v3 / (x0.powi(2) + c(1.5)), -c(1.5), c(1.0), margin) * c(0.1);
-                if j % 3 == 1 {
-                    acc2 += (-t).sin() * c(0.1);
-                    break 'l2;
-                }
+                acc1 += c(0.1) * (x1 - t + v[k11 % 4]).tanh();
             }
-            acc2 -= t.tanh().cos() * c(0.5);
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if ge(d_max(x2 + v3, (v3.cos() * c(2.0)).sinh(), margin), x0, margin) || i % 2 == 0 {
-                continue;
-            }
-            if lt(x2.tanh() / ((s1.powi(2) + c(1.0)).log(2.0).powi(2) + c(0.5)), v[i % 4], margin) {
-                s1 = s1.mul_add(c(0.75), (v3 / (s1 * s1 + c(1.0))).cos() * c(0.02));
-                let v10 = x2.cos().exp_m1();
-                s1 = (s1 * c(0.8) + v10.sin() * c(0.05)).sin();
-            }
-            if !(i % 3 == 1) {
-                s0 = (s0 * c(0.6) + (x0.cos() * c(0.9)).acos() * c(0.1)).sin();
-                let v11 = ((x1.powi(2) + c(1.0)).powi(-2).powi(2) + c(2.0)).sqrt();
-                s1 = c(0.6) * s1 + c(0.05) * v11.sin();
-            } else if le(d_atan2(s0, fi.powi(2) + c(1.0)), v[1], margin) {
-                s0 = (s0 * c(0.8) + fi.sin() * c(1.0)).sin();
-                if i < 2 && lt(x2.cos(), s1, margin) {
-                    s0 = s0.mul_add(c(0.75), s0.powi(2) * c(0.1));
+            let mut k15 = 0;
+            while k15 < 6 {
+                k15 += 1;
+                if le(m3 * c(2.5), s0, margin) {
                     continue;
                 }
-            }
-            s1 = (s1 * c(0.5) + s1 * c(0.5)).tanh();
-        }
-        x0.cos() + s0.sin() + s1 * c(0.75) + acc2.cos() + v3.sin()
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = x0.powi(2).sin() * c(2.0);
-        let mut s1 = (v[0] * v[0] + c(1.0)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_61_dual(x2.sin().atan().sin(), (x2 * x1).asinh().cos(), x0.cos().cos(), &v, n, margin);
-        let mut m4: Dual64 = -c(0.5);
-        for i in 1..n {
-            m4 = d_max(m4, v[i % 4] * c(0.5), margin);
-        }
-        match n {
-            0 => {
-                let v5 = (v[n % 4] * v[n % 4] + c(1.0)).powi(-1);
-                acc2 += v5;
-            }
-            PHASE_B => {
-                s0 = (s0 * c(0.6) + x0.tanh().exp_m1() * c(0.1)).sin();
-                s1 = (s1 * c(0.8) + (v[1].powi(2) + c(1.0)).log(10.0) * c(0.4)).tanh();
-            }
-            3 | 5 => {
-                acc2 += (v[n % 4].powi(2) + c(1.0)).recip();
-            }
-            _ => {
-                let m4 = x0;
-                s1 = s1 * c(0.6) + m4.tanh().tanh() * c(0.4);
-            }
-        }
-        let mut k6 = 0;
-        let v9 = loop {
-            k6 += 1;
-            acc2 += d_to_radians(s1.powi(3)) * c(20.0);
-            s1 = c(0.75) * s1 + c(0.1) * (m4.powi(2) + c(1.0)).log2().sin().cos();
-            let mut m7 = c(f64::NEG_INFINITY);
-            for j in 1..=5 {
-                let c8 = match j {
-                    PHASE_B if n < 4 => v[j % 4],
-                    4 => v[j % 4].powi(3),
-                    5 => (v3 - v[j % 4]) / (v[1] * v[1] + c(1.5)),
-                    _other => x2 + v[j % 4].mul_add(s1, x2),
-                };
-                m7 = d_max(m7, c8, margin);
-            }
-            s1 = c(0.8) * s1 + c(0.01) * m7.sin().cos();
-            if k6 >= 2 || ge(m4 * v3 + (s0 * s0 + c(1.0)).powi(-2), x0, margin) {
-                break -x0;
-            }
-        };
-        let mut k10 = 0;
-        let v11 = loop {
-            k10 += 1;
-            s0 = s0 * c(0.5) + m4.tanh().exp2().cos() * c(0.25);
-            acc2 += (s0 + (v[k6].tanh() * c(1.2)).tan()).sin() * c(0.25);
-            if k10 >= 2 {
-                break (v[k10].sin() * c(0.9)).atanh();
-            }
-        };
-        s0 - s1 * c(1.5) + acc2 * c(0.25) - v3.tanh() + m4.cos() + v9 - v11 * c(0.5) - (x0.tanh() * c(0.9)).asin()
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(d_log(x0 * x0 + c(1.0), v[n % 4].powi(2) + c(2.0)), x2, margin).tanh() * c(2.0);
-        let mut s1 = ((x1.sin() * c(0.9)).atanh().cos() * c(0.5)).ln_1p();
-        let mut s2 = (v[n % 4] - s0).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.05) * ((-s0) + p.cos()).cos());
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s1 = s1.mul_add(c(0.75), (x2 * v4 + v4 * s0).sin() * c(0.02));
-            s1 = (s1 * c(0.8) + (s1.powi(2) + c(1.0)).recip() * c(0.25)).tanh();
-            let v6 = d_log(x2.powi(2) + c(1.0), s1.sin().exp().powi(2) + c(2.0));
-            if k5 >= 4 {
-                break;
-            }
-            s1 = (s1 * c(0.6) + v6.cos() * c(0.05)).tanh();
-        }
-        let v7 = x1.tanh();
-        if gt(v7, c(0.5), margin) {
-            acc3 -= (s2 * s2 + c(2.0)).sqrt().sin() * c(0.2);
-            let v8 = prog_25_dual(((v4.sin() * c(0.9)).asin() / (x1.powi(2) + c(1.5))).tanh() * c(2.0), d_to_radians(c(0.1) - x1).tanh(), x1.atan().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 3, margin);
-            acc3 -= c(0.01) * v8.sin();
-        } else if lt(v7.powi(2), c(0.25), margin) {
-            acc3 += c(0.2) * acc3.cos().exp().cos();
-            s1 = (s1 * c(0.75) + x2 * x1 * c(0.05)).sin();
-        }
-        s0 *= c(0.8);
-        s0 += c(0.1) * (c(0.5) * v4).cos();
-        s2 = (s2 * c(0.6) + (acc3 * acc3 + c(2.0)).acosh() * c(0.05)).tanh();
-        s0.cos() + s1 * c(1.5) - s2 * c(1.5)
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (c(1.5) * v[0]).tanh() * c(2.0);
-        let mut s1 = x1.cos();
-        let mut acc2: Dual64 = c(0.0);
-        if ge((d_copysign(x0, x2, margin).powi(2) + c(1.0)).log2(), c(0.5), margin) {
-            acc2 += s1.cos();
-            s0 = (s0 * c(0.6) + d_to_radians(s1) * c(1.0)).tanh();
-        } else if n == 5 {
-            s1 *= c(0.6);
-            s1 -= c(0.2) * (s1.powi(2) + c(1.5)).acosh().cos();
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if lt(v[2].tanh(), c(0.25), margin) {
-                break x2.sin();
-            }
-            let v4 = (s0.sin() * c(0.9)).asin();
-            acc2 += c(0.2) * ((x1 * x2).powi(2) + c(0.5)).cbrt().sin();
-            if k3 >= 5 {
-                break (d_atan2(s0 * s0 + c(1.0), x1).powi(2) + c(2.0)).sqrt();
-            }
-            acc2 += c(0.4) * v4.tanh().sin();
-        };
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let v7 = if le((v5.powi(2) + c(1.0)).log(2.0), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.5), prog_0_dual((x1.tanh().exp_m1() * (s0 * s0 + c(2.0)).sqrt()).cos(), (s0 * s0 + c(1.0)).powi(-2).sin().cos() * c(2.0), x0, &v, k6, margin).cos() * c(0.005));
-                d_powf(c(3.0_f64), x1.tanh().sin())
-            } else {
-                s1 = s1 * c(0.5) + s1 * s1 * c(0.25);
-                (s0 * s0 + c(0.5)).recip()
-            };
-            acc2 += (-v[3 - k6]).tanh().sin();
-            if k6 >= 2 || ge(v7.cos().cos(), -c(0.25), margin) {
-                break v5.sin().exp();
-            }
-        };
-        let v9 = prog_0_dual(c(0.25), (s0 * s0 + c(1.0)).powf(1.5).sin(), c(1.5), &v, 3, margin);
-        let mut m10 = x1;
-        for i in 0..n + 1 {
-            let fi = c(i as f64);
-            let c11 = match k6 {
-                1 => (v[(i * 3) % 4] - x0).mul_add(x1 + x0, v5),
-                2 => fi + v8,
-                _ => v8,
-            };
-            m10 = d_max(c11, m10, margin);
-        }
-        s0 = s0 * c(0.75) + m10.cos() * c(0.005);
-        let v12 = v.iter().fold(v9.cos(), |r, &p| r * c(0.75) + c(0.05) * (v5 + p.sin()).sin());
-        s0 + s1.cos() - acc2.cos() + v8 - v12 * c(0.25) + ((x2.sin() * c(1.2)).tan() - x2 * x0)
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1: Dual64 = x1 / (x2.cos() + c(2.0)) / ((x0.powi(2) + c(1.0)).cbrt().powi(2) + c(1.0));
-        let mut s2: Dual64 = s1;
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = w0[n % 4].atan();
-        'l0: for i in 0..4 {
-            let fi = c(i as f64);
-            let v5 = (x1 * x1 + c(2.0)).acosh();
-            for _ in (0..=n).rev().step_by(2) {
-                let v6 = v[1].cos() / (x0.sin() + c(2.0));
-                acc3 += c(0.1) * v4.cos();
-                acc3 += c(0.1) * fi.cos();
-                s2 = c(0.5) * s2 + c(0.25) * v6.tanh();
-            }
-            s2 *= c(0.75);
-            s2 += c(0.02) * (s2 * v5).tanh();
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                let v8 = match k7 {
-                    MODE_B if n % 2 == 0 => w0[1] + v5,
-                    2..=3 => v4.tanh(),
-                    4 | 6 => v4.cos(),
-                    _ => v4 + v5,
-                };
-                if !(k7 % 2 == 0) {
-                    break 'l0;
-                }
-                acc3 -= x1.tanh() * c(0.05);
-                acc3 -= c(0.05) * v8.sin();
-            }
-        }
-        if ge(v4 * v4, (x2 * x2 + c(1.0)).recip(), margin) {
-            return v4 + c(0.8);
-        }
-        for i in 0..n {
-            acc3 += (x2.tanh() * c(1.5)).sinh().cos() * c(0.25);
-            let mut k9 = 0;
-            while k9 < n && gt(s1 * v4.sin().exp(), d_atan2(x1, v4.powi(2) + c(0.5)), margin) {
-                k9 += 1;
-                acc3 -= v4.powi(3).sin() * c(0.05);
-                let v10 = if lt(w0[i % 4].cos().sinh(), c(0.5), margin) {
-                    (x0.powi(2) + c(0.5)).recip()
-                } else if gt(c(SCALE) + w0[3], c(1.0), margin) {
-                    d_log(c(2.0_f64), x0.powi(2) + c(2.0))
+                if le(x1 - (v[0] - m3), -c(0.5), margin) {
+                    s0 = s0.mul_add(c(0.75), s0.cos() * c(0.25));
+                } else if ge(d_atan2(c(3.0_f64), (x2 * x2 + c(0.5)).recip()), (x0 * x0 + c(2.0)).sqrt(), margin) {
+                    s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
+                    let v16 = d_to_degrees(d_log(c(2.0_f64), x2 * x2 + c(2.0))) * c(0.01);
+                    s0 *= c(0.75);
+                    s0 += c(0.4) * v16;
                 } else {
-                    (v4.powi(2) + c(1.0)).recip().cos()
-                };
-                s2 *= c(0.6);
-                s2 += c(0.2) * v10.sin().sin();
-            }
-            let v11 = (x1.powi(2) + c(1.0)).log2();
-            acc3 -= v11.sin().tanh() * c(0.25);
-        }
-        for &t in w0.iter() {
-            let v13 = if lt(t.powi(2), c(1.0), margin) && n < 4 {
-                let v12 = (x2.sin() * c(0.9)).atanh();
-                (x2 * x2).ln_1p() + v12.cos()
-            } else {
-                (x0.cos() * c(2.0)).sinh().mul_add((s2.powi(2) + c(1.0)).log(3.0), v4.sin())
-            };
-            acc3 -= w0[2].cos() * c(0.5);
-            s2 = s2 * c(0.6) + v13.cos().cos() * c(0.02);
-        }
-        s1 *= c(0.5);
-        s1 -= c(0.02) * (s1 * s1).tanh();
-        s1 * c(0.5) - s2.cos() + acc3.sin()
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.cos() + d_atan2(x2 * x2 + c(1.0), x0)).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for &t in v.iter() {
-            let v2 = x2 + s0;
-            if lt(prog_0_dual(((s0 * s0 + c(2.0)).acosh().sin() * c(0.5)).ln_1p().cos(), x1, d_abs(v[n % 4], margin).sin() * c(2.0), &v, n, margin), t, margin) || n % 2 == 0 {
-                let v3 = v2.tanh();
-                s0 *= c(0.5);
-                s0 += c(0.25) * (v3.powi(2) + c(2.0)).ln().cos();
-            }
-            let mut k4 = 0;
-            while k4 < n + 1 && ge(v2, c(0.5), margin) {
-                k4 += 1;
-                match k4 {
-                    MODE_A => {
-                        acc1 += s0.mul_add(t, x2).tanh() * c(0.05);
-                        if gt(x0, c(0.0), margin) {
-                            break;
-                        }
-                    }
-                    2..=4 => {
-                        s0 = c(0.8) * s0 + c(0.01) * d_powf(s0.powi(2) + c(1.0), x2.tanh()).cos();
-                        acc1 += x0.cos() * c(0.05);
-                    }
-                    5..=7 => {
-                        let v5 = v2 * v2.tanh().cosh();
-                        s0 = (s0 * c(0.5) + v5.cos() * c(0.02)).sin();
-                    }
-                    _ => {
-                        let v6 = (v2.sin() * c(0.9)).asin();
-                        s0 = (s0 * c(0.6) + v6.cos() * c(0.05)).tanh();
-                    }
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * ((s0 * s0).powi(2) + c(1.0)).log10();
+                    let v17 = (x2.cos() * c(0.9)).asin();
+                    acc1 += c(0.05) * v17.sin().sin();
                 }
-                acc1 += d_atan2(x1 * x1 + c(0.5), x0).cos() * c(0.05);
-            }
-            s0 = c(0.8) * s0 + c(0.1) * v2.tanh();
-        }
-        let mut m7 = 0;
-        for &t in v.iter() {
-            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p + v[m7 % 4]).sin() + c(2.0)).cbrt() + q.sin()).sum::<Dual64>();
-            s0 = (s0 * c(0.75) + (-x1) * c(0.25)).sin();
-            if lt(x1.mul_add(x1, x0 - c(0.5)), -c(1.0), margin) {
-                return x0 / (v8 * v8 + c(1.5));
-            }
-            s0 = (s0 * c(0.8) + (t.cos() + v8.sin()) * c(0.02)).sin();
-            if !(m7 == 1) {
-                m7 += 1;
+                s0 *= c(0.8);
+                s0 -= c(0.1) * (m3 + s0).tanh();
             }
         }
-        let c9 = c(m7 as f64);
-        let mut a10 = [c(0.0); 4];
-        for i in 0..n {
-            a10[i % 4] += d_abs(x1, margin).tanh() * c(0.25);
-            s0 = s0 * c(0.8) + (c9.atan() / (s0.tanh().exp_m1().powi(2) + c(0.5))).sin() * c(0.02);
-        }
-        for _ in (0..n).rev() {
-            acc1 += c(0.25) * (c(SCALE) + (c9.powi(2) + c(1.0)).ln()).cos();
-            s0 = (s0 * c(0.5) + s0.cos() * c(0.5)).sin();
-        }
-        x1.tanh() - v[1].cos() - s0.tanh() + acc1.cos() + c9.sin() - a10[3] * c(1.5)
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_to_degrees(v[n % 4]) * c(0.01) * x0).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 3 && gt((x2.tanh() * c(1.5)).cosh(), c(1.0), margin) {
-            k2 += 1;
-            s0 = s0.mul_add(c(0.8), (x2 * x2 + c(0.5)).ln().powi(2).ln_1p().sin() * c(0.1));
-            acc1 += c(0.5) * x1.sin();
-            acc1 -= v[1] * c(0.25);
-        }
-        let v4 = if lt((x2.sin() * c(0.5)).ln_1p(), -c(0.25), margin) {
-            (v[3 - k2].cos().exp2().powi(2) + c(1.0)).cbrt()
-        } else if k2 == 0 {
-            let x0 = acc1 / c(4.0);
-            (-x1) + x0.cos()
-        } else {
-            let v3 = x1 / (acc1.sin() + c(2.0)) - x1.mul_add(v[3], v[(k2 + n) % 4]);
-            (x0 * acc1).tanh() + v3.tanh()
-        };
-        let mut k5 = 0;
-        while k5 < 3 && ge((x2.powi(2) + c(1.0)).log10(), c(0.5), margin) {
-            k5 += 1;
-            s0 = s0.mul_add(c(0.75), (c(1.2) * v[n % 4]).cos() * c(0.2));
-            acc1 += c(0.5) * (v4 * x2).tanh();
-            match k5 + n {
-                0 => {
-                    break;
-                }
-                g if g > 1 => {
-                    acc1 -= c(0.5) * x1.tanh().cosh().sin();
-                }
-                _ => {
-                    acc1 += (v4.cos() * c(1.2)).tan().sin() * c(0.4);
-                    s0 = s0.mul_add(c(0.75), x2.tanh() * c(0.25));
-                }
-            }
-        }
-        for &t in v.iter() {
-            if lt(d_log((v4 * x1).powi(2) + c(1.0), (v4 + t).powi(2) + c(2.0)), -c(1.0), margin) {
-                break;
-            }
-            acc1 += c(0.5) * (s0 * s0 + c(0.5)).sqrt().sin();
-        }
-        x1.tanh() + s0 + acc1.cos() + v4 * c(0.5)
-    }
-
-    pub fn prog_78_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (p.0.cos() * c(0.9)).acos().tanh() * c(2.0);
-        let mut s1 = v[n % 4].sin().exp2();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
+        let mut m18 = x1.atan();
         for i in 0..4 {
-            if lt((x0.asinh().powi(2) + c(1.0)).powf(0.5), (s0.tanh() * c(0.9)).acos(), margin) {
-                a3[i] = (x0 * v[i]).atan();
+            m18 = d_min(m18, x2 - m3 + v[(i + n) % 4], margin);
+        }
+        acc1 -= m18.cos();
+        let mut k19 = 0;
+        while k19 < n + 1 {
+            k19 += 1;
+            acc1 -= c(0.25) * v[k19 % 4].tanh();
+            if lt(d_clamp(x2, -c(1.5), c(1.0), margin), m2, margin) {
+                let mut k20 = 0;
+                while k20 < n && ge(v[k20 % 4] / (v[k7 % 4] * v[k7 % 4] + c(0.5)), v[2], margin) {
+                    k20 += 1;
+                    s0 = s0.mul_add(c(0.75), (m3.asinh().powi(2) + c(0.5)).ln().tanh() * c(0.1));
+                    acc1 += (s0 - (s0.sin() * c(1.5)).cosh()).sin() * c(0.02);
+                }
             } else {
-                a3[i] = p.1.sin().exp2().powi(2);
+                s0 = s0.mul_add(c(0.5), (v[0] * s0).sin() * c(0.1));
+                s0 = (s0 * c(0.6) + (m18.atan() + (s0 * s0 + c(1.0)).log(10.0)) * c(0.25)).tanh();
+                if le(m3.tanh(), x0 * c(1.25), margin) {
+                    s0 = c(0.8) * s0 + c(0.2) * m2.atan().cos();
+                    let v21 = d_to_radians((v[k19 % 4].powi(2) + c(1.0)).log10()) * c(20.0);
+                    acc1 -= v21;
+                } else {
+                    s0 = c(0.8) * s0 + c(0.75) * (s0 * c(0.25)).sin();
+                }
             }
         }
-        let v4 = x0 + d_copysign(c(2.0_f64), p.1, margin);
-        let v7 = if n == 4 && lt((x0 * v4).cos().exp(), acc2.cos(), margin) {
-            let v5 = acc2 + x0;
-            acc2 += (s1 + a3[1]).cos() * c(0.4);
-            s0 + a3[n % 4] - s0 + v5.tanh()
-        } else if !(n % 2 == 0 && gt((p.1.cos() * c(0.9)).asin(), c(0.5), margin)) {
-            (x0.tanh().exp2().sin() * c(0.9)).acos()
-        } else {
-            let v6 = (acc2 - a3[n % 4]).atan();
-            d_clamp(v6.atan(), v6.cos().tanh() - c(1.5), (v6 * acc2).tanh() + c(1.5), margin)
-        };
-        let v8 = v7.cos().cos();
-        s0 = (s0 * c(0.75) + (p.0.tanh() * c(1.2)).tan() * c(0.02)).tanh();
-        let v9 = d_min(v8, a3[n % 4], margin);
-        s1 = s1.mul_add(c(0.5), d_max(v7, s1, margin).cos() * c(0.02));
-        s0 * c(0.5) + s1 * c(1.5) + acc2 + v9 + p.0.tanh().exp().sin()
+        x2 * c(0.5) + s0.tanh() + acc1.sin()
     }
 
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4];
+    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(c(0.5_f64), v[n % 4], margin);
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v3: Dual64 = loop {
-            k2 += 1;
-            acc1 += x1.sin().exp2().sin() * c(0.25);
-            if k2 % 2 == 0 {
-                break x2.powi(3) * c(core::f64::consts::FRAC_1_SQRT_2);
+        let v2 = 'b0: {
+            if gt(x2.tanh().exp(), x0, margin) {
+                break 'b0 x1.sin().exp2();
             }
-            s0 *= c(0.8);
-            s0 += c(0.2) * x0.cos();
-            if k2 >= 6 {
-                break d_min(x2, v[k2 % 4], margin);
-            }
+            acc1 * (x1 * x1).ln_1p()
         };
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = prog_0_dual((d_atan2(x1 * x1 + c(1.0), x2) / ((d_to_degrees(v3) * c(0.02)).powi(2) + c(0.5))).cos(), (v3.asinh() / c(2.0)).cos() * c(2.0), c(1.2), &v, 5, margin);
-            let v7 = if lt((d_to_radians(s0).cos() * c(1.5)).cosh(), (v[k4 % 4] * v[k4 % 4] + c(0.5)).recip(), margin) {
-                let x0 = (v[k4 % 4] * v[k4 % 4] + c(1.0)).log2();
-                d_min((v3 * v3 + c(1.0)).sqrt(), v3 - x0, margin)
-            } else {
-                let v6 = x2 - x1;
-                return (x1.cos() * c(1.5)).cosh() + v6.cos()
-            };
-            if lt(v[k4 % 4].sin() + x0.atan(), -c(0.5), margin) {
-                acc1 += (d_log(x1 * x1 + c(1.0), x0.powi(2) + c(2.0)).sin() + c(2.0)).cbrt() * c(0.25);
-            } else {
-                s0 *= c(0.5);
-                s0 -= c(0.02) * d_hypot(d_powf(x0 * x0 + c(1.0), x0.sin()), s0.tanh(), margin).tanh();
-            }
-            s0 = c(0.75) * s0 + c(0.25) * (s0.sin() * c(0.5)).ln_1p();
-            if k4 >= 4 || le(x2.powi(2), -c(0.5), margin) {
-                break;
-            }
-            acc1 += c(0.005) * (v5.sin() - v7.sin()).sin();
-        }
-        if ge(x0 - x2, v3 + x1, margin) {
-            return (x2.sin() * c(0.9)).asin() + x1 / (v[(k4 + k2) % 4] * v[(k4 + k2) % 4] + c(0.5));
-        }
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = (v[j].sin() + c(2.0)).cbrt();
-            }
-            s0 = (s0 * c(0.5) + (s0 + c(1.2)) * c(0.5)).sin();
-        }
-        let a9 = a8[0];
-        let v10 = a9.iter().fold(a8[0][k4 % 4], |r, &p| r * c(0.5) + c(0.05) * (d_abs(r - v3, margin) + p.sin()).sin());
-        s0 + acc1.cos() - v10
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (v[3] + (x1 - v[n % 4])).cos() * c(2.0);
-        let mut s1 = x2;
-        let mut s2 = d_max(x0, s1, margin);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v6: Dual64 = loop {
-            k4 += 1;
-            match k4 {
-                PHASE_A | 2 => {
-                    break v[k4] * s1;
-                }
-                _ => {
-                    let v5 = x0 * c(0.25);
-                    acc3 += v5.cos();
-                }
-            }
-            s0 = s0 * c(0.5) + (x2.cos() * s0).sin() * c(0.1);
-            if k4 >= 2 || gt(v[2], s0 / (x2.powi(2) + c(1.0)), margin) {
-                break (v[0].atan().tanh() * c(1.5)).cosh();
-            }
-        };
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let v7 = if le(d_atan2(c(2.0_f64), (v6.tanh() * c(0.5)).ln_1p()), fi, margin) {
-                (x2.powi(2) + c(1.0)).sqrt()
-            } else if le(((x1 + x0).cos() * c(0.9)).acos(), -c(1.0), margin) {
-                s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-                -(d_to_degrees(x2) * c(0.02))
-            } else {
-                ((s2 * c(std::f64::consts::LN_2)).cos() * c(0.9)).asin()
-            };
-            let v9 = if gt(d_log(c(3.0_f64), s0 * s0 + c(2.0)), c(0.0), margin) {
-                let v7: Dual64 = (v[k4].cos() * c(1.2)).tan();
-                v[(i + n) % 4].sin().cosh().atan() + v7.tanh()
-            } else if ge((v[1] * v[1]).ln_1p(), -c(1.0), margin) {
-                let v8 = v7 / (v7.powi(2) + c(1.0));
-                v8.tanh()
-            } else {
-                (v6.powi(2) + c(1.0)).ln()
-            };
-            acc3 -= v7.tanh().tanh() * c(0.25);
-            acc3 += c(0.25) * v9.sin();
-        }
-        let v12 = if k4 == 2 && le(((v6.sin() + c(2.0)).cbrt().powi(2) + c(0.5)).ln(), s2, margin) {
-            let v10 = (x0.cos() * c(0.9)).asin();
-            d_hypot(v[k4], v10, margin).mul_add(x2.cos().exp_m1(), v10)
-        } else if ge((x2.cos().cos() * c(1.2)).tan(), c(0.5), margin) {
-            let v11 = s1;
-            (s1 * c(std::f64::consts::LN_2)).sin() + v11.cos()
-        } else {
-            prog_23_dual((d_to_radians((x0.tanh() * c(0.9)).acos()) * c(20.0)).sin(), (s1 * s1 + c(2.0)).ln().tanh() * c(2.0), s0, v, 1, margin)
-        };
-        'l2: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            let v13 = (x1.tanh() * c(1.2)).tan();
-            acc3 += (x0.powi(2) + c(2.0)).ln().sin() * c(0.5);
-            acc3 += c(0.5) * (x0 + v12).sin();
-            let mut k14 = 0;
-            while k14 < n + 1 {
-                k14 += 1;
-                if le(v6.sin(), -c(0.25), margin) && i < k14 {
-                    continue 'l2;
-                }
-                acc3 += c(0.05) * (x0 + v13.cos()).tanh();
-                let v15 = d_log(c(1.5_f64), d_atan2(fi * fi + c(1.0), s1).powi(2) + c(2.0));
-                acc3 += v15.sin() * c(0.05);
-            }
-            acc3 += c(0.4) * v13.cos();
-        }
-        let v16: Dual64 = v[(k4 + n) % 4].tanh();
-        let v19 = match k4 + n {
-            0 => c(2.5) * d_max(-c(3.0_f64), x1, margin),
-            2 | 4 => (x1.atan().sin() * c(0.9)).atanh(),
-            5 | 7 => {
-                let v17 = prog_32_dual(s1, x2, c(2.0), v, k4, margin);
-                d_max(-c(2.0_f64), v16 / (v[k4] * v[k4] + c(0.5)), margin) + v17.sin()
+        match n % 2 {
+            0 => {
+                s0 = (s0 * c(0.6) + (v[1].tanh() * c(0.9)).asin() * c(0.1)).sin();
             }
             _ => {
-                let v18 = v16.sin() + d_to_radians(v16);
-                prog_0_dual((v16.tanh() * c(1.2)).tan().tanh(), s1, d_clamp(v[3], -c(1.5), c(1.0), margin).sin(), &v, 0, margin) + v18.tanh()
+                let v3 = (s0.sin() * c(1.2)).tan();
+                s0 = (s0 * c(0.8) + v3.tanh() * c(0.1)).sin();
             }
-        };
-        s1 = (s1 * c(0.75) + (x1.powi(2) + c(2.0)).sqrt() * c(0.25)).tanh();
-        s2 = (s2 * c(0.5) + ((v16 * c(0.25)).tanh() * c(1.2)).tan() * c(0.2)).sin();
-        s0 - s1.tanh() - s2 - acc3.tanh() - v12.cos() + v19.cos()
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.sin() + c(2.0)).cbrt();
-        let mut s1 = (c(1.2) * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
+        }
+        let v4 = prog_5_dual(x1, acc1, c(0.5), &v, n, margin);
         for _ in (0..n).rev() {
-            acc2 -= c(0.25) * ((x2.powi(2) + c(1.0)).log(2.0) * c(std::f64::consts::FRAC_1_PI)).sin();
-            s1 *= c(0.6);
-            s1 += c(0.02) * ((x2 * x0).tanh() * c(0.9)).asin().sin();
+            let v5 = v4 / (v4 * v4 + c(0.5));
+            acc1 += v5.tanh().cosh().tanh() * c(0.25);
+            let v6 = x0 + v[n % 4];
+            acc1 += c(0.25) * v6.tanh();
         }
-        let mut m3: Dual64 = -c(2.5);
-        for i in 0..n {
-            let c4: Dual64 = c(1.5) - s1 + v[i % 4];
-            m3 = d_max(m3, c4, margin);
-        }
-        acc2 += m3.tanh();
-        let v5 = v.iter().map(|&p| prog_0_dual(x2, c(0.75), s0, v, n, margin) + p.cos()).sum::<Dual64>();
-        s0 *= c(0.5);
-        s0 += c(0.4) * d_log(c(0.5_f64), x0 * x0 + c(2.0)).cos();
-        x1.tanh() + s0 * c(0.75) + s1.cos() + acc2 * c(0.25) + v5.tanh()
+        s0 * c(0.75) - acc1.cos() + v2 - v4.cos()
     }
 
-    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(-c(3.0_f64), x1, margin).tanh() * c(2.0);
+    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.tanh();
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            acc1 -= c(0.005) * prog_0_dual(x1, ((v[k2 % 4] / (x0 * x0 + c(1.0))).powi(2) + c(0.5)).powf(0.3).tanh(), (v[k2 % 4] * v[k2 % 4] + c(2.0)).acosh().sin(), v, k2, margin).tanh();
-            acc1 += x1.sin() * c(0.5);
-            if k2 >= 4 || lt(x2, -c(0.5), margin) {
-                break x2 * v[k2 % 4];
+        match n {
+            0 | 2 => {
+                s0 *= c(0.75);
+                s0 += c(0.02) * x2.powi(3).cos();
+                let x0 = x0 / (x0.powi(2) + c(0.5));
+                acc1 -= x0.cos() * c(0.5);
             }
-        };
-        let v4 = -x1;
-        for i in (0..=n).rev().step_by(2) {
-            let v5 = if lt(d_hypot(c(1.5_f64), (v4.sin() * c(1.5)).cosh(), margin), c(1.0), margin) {
-                for j in (0..=i).rev() {
-                    acc1 -= ((d_to_radians(v[(j + i) % 4]) * c(50.0)).powi(2) + c(2.0)).acosh().cos() * c(0.05);
-                    s0 = s0.mul_add(c(0.6), (s0.powi(2) + c(1.0)).powi(-3).cos() * c(0.02));
-                }
-                d_hypot(x2 / (v3 * v3 + c(0.5)), v3, margin)
-            } else if gt(d_atan2(v[1] * v[1] + c(0.5), v[1]), x1, margin) && n % 3 == 1 {
-                x2 / (x2.powi(2).powi(2) + c(0.5))
-            } else {
-                let v3 = v3;
-                x0.atan().cos() + v3.cos()
-            };
-            if ge((v3 * v3 + c(0.5)).recip(), v[n % 4], margin) || i % 2 == 0 {
-                acc1 -= c(0.5) * ((x0 * x0 + c(2.0)).ln() - (s0 - x2)).tanh();
-            } else if i == 0 {
-                acc1 += c(0.4) * (x0.sin() * c(1.2)).tan().tanh();
-                let x1 = (x1.tanh() * c(0.9)).atanh();
-                s0 = s0 * c(0.8) + x1.sin().cos() * c(0.02);
-            } else {
-                let v6 = x0.cos();
-                acc1 -= v6.cos() * c(0.5);
+            MODE_D => {
+                s0 = s0.mul_add(c(0.75), (x2 * x0).sin() * c(0.05));
+                s0 = c(0.5) * s0 + c(0.1) * acc1.tanh().tanh();
             }
-            s0 = s0 * c(0.75) + (s0 * s0 + c(1.0)).cbrt().sin() * c(0.1);
-            s0 *= c(0.6);
-            s0 -= c(0.02) * v5.tanh().cos();
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.8) + v3.cos().exp().mul_add(d_log(c(1.5_f64), v[i % 4] * v[i % 4] + c(2.0)), d_clamp(x0, fi.tanh() - c(1.5), x0.cos() + c(1.5), margin)) * c(0.02)).sin();
-            let v9 = if i % 2 == 0 && lt(((x2 + x1).cos() * c(2.0)).cosh(), x0, margin) {
-                let v7 = v4 + c(1.2);
-                v3 / (x1 * x1 + c(1.0)) + v7.cos()
-            } else {
-                let v8 = -v3;
-                return x2 * v[0] + v8.cos()
-            };
-            acc1 += c(0.4) * v9.sin().cos();
-        }
-        x0 + x2.tanh() + v[2] + s0 - acc1.cos() - v3.cos() + v4 - ((v[(k2 + n) % 4].powi(2) + c(1.0)).log10().powi(2) + c(1.0)).sqrt()
-    }
-
-    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(2.0)).acosh().sin() * c(2.0);
-        let mut s1 = -d_copysign(v[n % 4], x2, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| x0 + p.tanh()).sum::<Dual64>();
-        for _ in 0..n {
-            s1 = s1.mul_add(c(0.8), (x2 - s0 + (s0 * s0 + c(2.0)).acosh()).sin() * c(0.02));
-            s0 = s0 * c(0.8) + d_log(c(1.5_f64), v3 * v3 + c(2.0)).cos() * c(0.25);
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            match n % 2 {
-                0 => {
-                    s0 = s0.mul_add(c(0.8), ((x0 * x0 + c(1.0)).powi(-2) * c(std::f64::consts::LN_2)).cos() * c(0.02));
-                    s0 = (s0 * c(0.5) + (x2 * x2).ln_1p() * c(0.5)).sin();
-                }
-                _ => {
-                    acc2 += (x1 - v3).cos().tanh() * c(0.25);
-                    s0 = s0.mul_add(c(0.75), (s0 - v3).cos() * c(0.1));
-                }
-            }
-            let v4 = x1.atan() + d_copysign(x1, fi, margin);
-            acc2 += c(0.25) * ((s0.powi(2) + c(0.5)).recip() * (s0.tanh() * c(0.9)).acos()).sin();
-            acc2 += v4.cos().tanh() * c(0.25);
-        }
-        let v5 = prog_61_dual(s1, (v[n % 4] / (s0.powi(2) + c(1.5))).tanh() * c(2.0), c(2.0), &v, n, margin);
-        s0 = (s0 * c(0.5) + x1.cos().exp_m1() * s1.asinh() * c(0.02)).sin();
-        s0 - acc2.cos() + v3.tanh() + v5.sin()
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1: Dual64 = (x0.powi(2) + c(0.5)).recip();
-        let mut s2 = ((x2 - v[n % 4]).powi(2) + c(0.5)).recip();
-        let mut s3: Dual64 = x1.tanh().exp().sin() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        let mut a5 = [v[0], v[1], v[2], v[3]];
-        a5[2] *= c(0.75);
-        a5[2] += d_abs(x1, margin);
-        if gt(d_atan2(a5[n % 4] * a5[n % 4] + c(1.0), w0[0]), c(0.5), margin) {
-            s1 *= c(0.6);
-            s1 += c(0.25) * (w0[n % 4].sin().powi(2) + c(0.5)).cbrt().sin();
-        } else {
-            s1 = c(0.5) * s1 + c(0.25) * d_min(s1, d_max(-c(0.5_f64), s1, margin), margin).tanh();
-            s1 = s1 * c(0.5) + (a5[n % 4] + s1).sin() * c(0.1);
-        }
-        let v13 = match n {
-            1 => {
-                for i in (0..n).rev() {
-                    let fi = c(i as f64);
-                    if lt((s2 * s2 + c(1.0)).ln().tanh(), c(0.25), margin) || i % 2 == 0 {
-                        acc4 += s1 * c(0.5);
-                        continue;
-                    }
-                    let v8 = if !(i == 2 && gt(v[i % 4] + (s2.sin() * c(0.9)).asin(), c(1.0), margin)) {
-                        let v6 = x1 / (x2 * x2 + c(1.0));
-                        d_log(c(3.0_f64), (v6 * v6).powi(2) + c(2.0))
-                    } else {
-                        let v7 = (s2.powi(2) + c(0.5)).recip();
-                        v7 / (d_hypot(a5[i % 4], fi, margin).cos() + c(2.0))
-                    };
-                    s3 *= c(0.75);
-                    s3 += c(0.05) * s1.cos().exp().cos();
-                    acc4 += c(0.25) * v8.sin().cos();
-                }
-                let x0: Dual64 = x0 - s1 + x0 * x0;
-                prog_58_dual(d_hypot(x0, s3, margin).sin() * c(2.0), x2, s1, [v[0], v[1], v[2], v[3]], 1, margin)
-            }
-            MODE_C | 4 => (s2 * s2 + c(1.0)).recip(),
             g if g > 5 => {
-                for i in (1..=6).step_by(2) {
-                    let fi = c(i as f64);
-                    if ge(prog_25_dual(x1, c(0.5), s3, [v[0], v[1], v[2], v[3]], i, margin), c(0.5), margin) {
-                        s1 = (s1 * c(0.75) + (fi * fi + c(2.0)).sqrt() * c(1.0)).sin();
-                    } else if !(i % 2 == 0) {
-                        acc4 -= c(0.5) * d_log(fi.powi(2) + c(1.0), fi.powi(2) + c(2.0)).tanh();
-                    }
-                    s1 = (s1 * c(0.75) + (s2 * x1).cos() * c(0.05)).tanh();
-                    s2 = c(0.6) * s2 + c(0.1) * (s3.asinh() * s2.sin()).tanh();
-                }
-                let v9 = c(0.3) * x2;
-                d_abs(w0[n % 4], margin) + v9.cos()
+                acc1 += x0.tanh();
             }
             _ => {
-                'l2: for &t in a5.iter() {
-                    let mut k10 = 0;
-                    while k10 < 4 {
-                        k10 += 1;
-                        let v11 = t;
-                        match n % 3 {
-                            0..=2 => {
-                                continue 'l2;
-                            }
-                            _ => {
-                                s2 = s2 * c(0.75) + (s1 - s2).tanh() * c(0.1);
-                                if lt(x0 * v11.asinh(), c(1.0), margin) {
-                                    continue 'l2;
-                                }
-                                s3 = c(0.75) * s3 + c(0.25) * w0[(k10 + n) % 4].sin().cos();
-                            }
+                for i in (0..4).rev() {
+                    let fi = c(i as f64);
+                    let v2 = d_log(fi.powi(2) + c(1.0), x1 * x1 + c(2.0));
+                    let v6 = match i + n {
+                        0..=1 => {
+                            let v3 = x0 * v2;
+                            d_abs(v[0], margin) + v3.sin()
                         }
-                        s3 = (s3 * c(0.5) + t.sin() * c(0.5)).tanh();
-                    }
-                    acc4 -= c(0.5) * (x0.powi(2) + c(1.0)).recip().sin();
-                    acc4 += c(0.5) * t.tanh();
+                        g if g > 2 => {
+                            let v4 = v[i];
+                            v2 + x2 + v4.cos()
+                        }
+                        _other => {
+                            let v5 = v2.tanh().exp();
+                            (fi * fi + c(2.0)).sqrt() + v5.sin()
+                        }
+                    };
+                    s0 = (s0 * c(0.6) + v[0].mul_add(fi, v[0]).sin().cosh() * c(0.05)).sin();
+                    s0 *= c(0.75);
+                    s0 -= c(0.02) * v6.cos();
                 }
-                let v12 = x1;
-                (-s3) + v12.tanh()
             }
-        };
-        let v15 = match n % 4 {
-            MODE_A => {
-                let v14 = (s2.sin() * c(0.9)).acos();
-                (d_clamp(s2, x0.tanh() - c(1.5), v14.sin() + c(1.5), margin).powi(2) + c(1.0)).log2()
-            }
-            1 => x0 * c(std::f64::consts::FRAC_PI_4),
-            g if g > 2 => (s1.powi(2) + c(1.0)).sqrt() * (s2 / c(3.0)),
-            _ => v[n % 4] * c(2.0) - c(1.5),
-        };
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.8) + (fi + x2) * c(0.2)).tanh();
-            let v16 = d_copysign(c(3.0_f64), v[i % 4], margin);
-            s3 = s3 * c(0.5) + v16.sin() * c(1.0);
         }
-        s1 + s2 - s3 * c(0.5) + acc4.sin() + v13.tanh() + v15.sin() + (-(v15 * v15 + c(2.0)).ln())
+        let mut a7 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                a7[i][j] = x2 / (fi.powi(2) + c(1.0)) - (x2 + s0);
+            }
+            acc1 += (x2 + x2 * s0).sin();
+        }
+        for _ in 0..v.len() {
+            let mut m8: Dual64 = x1;
+            for j in 1..=4 {
+                m8 = d_max(a7[0][2] - a7[1][j % 4] + v[j % 4], m8, margin);
+            }
+            acc1 += c(0.5) * m8.tanh();
+            match n % 3 {
+                0..=2 => {
+                    continue;
+                }
+                _ => {
+                    let mut k9 = 0;
+                    while k9 < n && le((a7[1][2].tanh() * c(0.5)).ln_1p(), x2.asinh(), margin) {
+                        k9 += 1;
+                        acc1 -= (m8.sin().cos() * c(1.5)).cosh().sin() * c(0.05);
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * s0.sin();
+                    }
+                    let v10 = v[k9 % 4].cos().exp() * c(std::f64::consts::FRAC_PI_4);
+                    acc1 += c(0.5) * v10.sin();
+                }
+            }
+        }
+        if n % 2 == 0 && gt(x1.tanh(), -c(0.25), margin) {
+            acc1 += d_to_radians(d_to_radians(x2)) * c(20.0);
+        } else if ge(d_atan2(c(2.0_f64), v[3].sin()), -c(1.0), margin) {
+            s0 *= c(0.75);
+            s0 += c(0.25) * (-x1).cos();
+        } else {
+            s0 = s0 * c(0.75) + s0.atan().tanh() * c(0.02);
+        }
+        x2.sin() + v[2] * c(1.5) - s0 + acc1.sin() - a7[0][2].cos() - x1.sin().exp2()
     }
 
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x0, -c(1.0), c(1.0), margin);
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = prog_10_dual((v[n % 4].sin().sinh().powi(2) + c(1.0)).log2().cos() * c(2.0), c(2.0), d_min(c(2.0_f64), x2, margin).tanh() * c(2.0), &v, n, margin);
-        let v4: Dual64 = if lt(v[n % 4].sin().sinh().cos(), -c(0.25), margin) {
-            let v3 = prog_23_dual(x2, x1.sin().exp().sin(), x1, v, n, margin);
-            x1 + v3.cos()
-        } else if gt(x0 + x2, x2, margin) {
-            s0 = s0 * c(0.6) + x0.sin().exp_m1().tanh() * c(0.1);
-            -x0
-        } else {
-            let v2: Dual64 = prog_58_dual(x2, x1, (x0 - c(0.25)).sin(), v, n, margin);
-            prog_25_dual(d_atan2(d_atan2(x1, x0 * x0 + c(0.5)), x1.sin().exp2().powi(2) + c(0.5)).sin() * c(2.0), (x0 * x0 + c(1.0)).sqrt().cos() * c(2.0), x0.cos().cos() * c(2.0), v, 3, margin) + v2.sin()
-        };
+    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x0.sin().sinh();
+        let mut s1 = x2;
+        let mut acc2: Dual64 = c(0.0);
+        for i in (1..=3).step_by(2) {
+            s1 = c(0.8) * s1 + c(0.1) * ((v[(i + n) % 4].tanh() * c(0.9)).acos() * c(0.75)).tanh();
+            let v4: Dual64 = 'b1: {
+                if lt(d_atan2(c(1.5_f64), x0), c(1.0), margin) || i < 3 {
+                    break 'b1 (x0 - x1).sin().exp_m1();
+                }
+                let v3 = d_to_radians(x1) * c(20.0);
+                (v3.powi(2) + c(0.5)).ln()
+            };
+            acc2 -= v4.sin().sin() * c(0.5);
+        }
         let mut a5 = [c(0.0); 4];
         for i in 0..n {
             let fi = c(i as f64);
-            a5[i % 4] += (s0 * (fi - v2)).sin() * c(0.25);
+            a5[i % 4] += (fi.asinh() - fi).cos() * c(0.25);
         }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s0 *= c(0.5);
-            s0 -= c(0.2) * (-(v4.tanh() * c(0.9)).asin()).cos();
-            match k6 % 2 {
-                0 => {
-                    acc1 += s0.tanh() * c(0.5);
-                    if lt(v4.cos().exp(), v4.tanh(), margin) {
-                        return v2;
-                    }
-                }
-                MODE_B => {
-                    let v7: Dual64 = (x1.tanh() * c(0.9)).asin();
-                    s0 = s0 * c(0.6) + v7.sin().cos() * c(0.1);
-                }
-                _ => {
-                    let v2: Dual64 = (v2.cos() * c(0.9)).asin() / (x1.tanh().powi(2) + c(1.5));
-                    s0 = s0 * c(0.8) + v2.cos() * c(0.1);
-                }
-            }
-            if k6 >= 4 {
-                break;
-            }
+        for i in (1..=5).step_by(2) {
+            a5 = [x1.cos() * c(1.0), a5[3].mul_add(c(0.8), v[i % 4].atan().cos() * c(0.2)), a5[0], a5[2] * c(0.75) + x2.tanh().sin() * c(0.25)];
         }
-        for i in 1..n {
+        'l4: for i in 1..n {
             let fi = c(i as f64);
-            s0 = (s0 * c(0.8) + (x2.sin() * c(0.9)).asin().asinh() * c(0.05)).tanh();
-            let v8 = v2.mul_add(a5[i % 4], fi);
-            s0 = c(0.8) * s0 + c(0.01) * v8.cos();
-        }
-        let v9 = v.iter().map(|&p| (x0 + c(0.8)).sin() + p.cos()).sum::<Dual64>();
-        x1.sin() + s0.sin() + acc1.sin() - v2.cos() + v4.sin() + a5[2].sin() + v9.tanh()
-    }
-
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (x1 * x1).ln_1p();
-        let mut s1 = (x0 - (v[n % 4] + x1)).cos() * c(2.0);
-        let mut s2 = (x2.cos() * c(0.9)).asin();
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for t in v {
-            let mut m5 = prog_0_dual(d_clamp(x2, v[m4 % 4].tanh() - c(1.5), x2.tanh() + c(1.5), margin).tanh(), (t * x1).cos() * c(2.0), c(0.5), &v, 4, margin).sin();
-            for &u in v.iter() {
-                let c6 = match m4 {
-                    0..=2 => u * u - u.mul_add(u, x0),
-                    3..=5 => t * s2,
-                    7 => x0 * x2,
-                    _ => s1 * u,
-                };
-                m5 = d_max(m5, c6, margin);
-                acc3 += c(0.1) * u.tanh().cos();
-            }
-            let v7: Dual64 = d_to_degrees(x0) * c(0.02);
-            acc3 += c(0.5) * ((v7.sin() * c(0.9)).atanh().sin() * c(0.5)).ln_1p();
-            acc3 += m5.tanh() * c(0.005);
-            if gt((s2.tanh() * c(0.9)).atanh(), x0, margin) {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            2 => {
-                acc3 += d_to_radians(x2);
-                s2 = (s2 * c(0.6) + (x1.sin() * c(0.9)).acos() * c(0.1)).sin();
-            }
-            3 => {
-                let v8 = prog_25_dual(x0, c(2.0), v[(m4 + n) % 4].sin().exp2().sin().tanh() * c(2.0), v, 5, margin);
-                acc3 += v8.sin() * c(0.02);
-            }
-            4..=5 => {
-                s2 *= c(0.6);
-                s2 += c(0.02) * (s2 * c(0.02)).sin().tanh();
-            }
-            _ => {
-                s2 = s2.mul_add(c(0.6), x0.cos().exp_m1().tanh() * c(0.1));
-                let v9 = (x1.powi(2) + c(1.0)).log2();
-                acc3 += v9.cos();
-            }
-        }
-        let mut m10 = 0;
-        for _ in (0..=n).rev().step_by(2) {
-            if ge(x2, c(0.0), margin) {
-                m10 += 1;
-            }
-            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| q.sin() + p.sin()).sum::<Dual64>();
-            acc3 -= (v11 * v11 + c(2.0)).sqrt().tanh() * c(0.5);
-        }
-        match m10 {
-            0 | 2 => {
-                let v12 = x0.tanh();
-                s0 *= c(0.5);
-                s0 += c(0.5) * v12.tanh();
-            }
-            4 | 6 => {
-                for i in 0..n {
-                    s1 = s1 * c(0.75) + (v[i % 4] * (x2.tanh() * c(0.9)).asin()).tanh() * c(0.02);
-                    match i {
-                        0 | 2 => {
-                            let v13 = (v[m4 % 4] * v[m4 % 4] + c(1.0)).log(2.0) + (x2 * x2 + c(0.5)).sqrt();
-                            s1 = c(0.75) * s1 + c(0.2) * (d_to_degrees(s2) * c(0.02));
-                            s2 = s2.mul_add(c(0.6), v13.tanh().cos() * c(0.1));
-                        }
-                        g if g > 3 => {
-                            s1 = (s1 * c(0.75) + ((x2 + s1).powi(2) + c(0.5)).recip() * c(0.05)).sin();
-                        }
-                        _ => {
-                            acc3 -= c(0.25) * ((-x2) * v[(i + m10) % 4]).cos();
-                        }
-                    }
+            let v6 = a5.iter().map(|&p| c(1.0) + c(0.25) * ((x1.powi(2) + c(0.5)).ln() + x1 + p.sin()).sin()).product::<Dual64>();
+            let v7 = 'b5: {
+                if le(d_abs(x0, margin), (x1.tanh() * c(1.2)).tan(), margin) {
+                    break 'b5 fi;
                 }
-            }
-            _other => {
-                let x2 = (x2 * x2).mul_add(d_log(c(2.0_f64), x1.powi(2) + c(2.0)), -x2);
-                let v14 = d_min(x2, d_to_radians(x2), margin);
-                acc3 += v14.sin() * c(0.4);
-            }
-        }
-        let v19 = if lt(x0.tanh(), -c(0.25), margin) {
-            x0 - x1
-        } else if gt(acc3, v[n % 4], margin) {
-            for i in 0..4 {
-                let fi = c(i as f64);
-                acc3 += c(0.5) * d_powf(c(0.5_f64), v[(i + n) % 4].tanh()).cos();
-                for j in 0..6 {
-                    let fj = c(j as f64);
-                    s1 = s1 * c(0.5) + (s1 * s1 + c(2.0)).sqrt().sin() * c(0.5);
-                    s2 = (s2 * c(0.75) + v[n % 4].sin() * c(0.25)).sin();
-                    match j % 2 {
-                        0 => {
-                            s0 = c(0.8) * s0 + c(1.0) * (fj.sin() * c(1.2)).tan().cos();
-                            s1 *= c(0.5);
-                            s1 -= c(1.0) * (c(0.3) - fj).sin();
-                        }
-                        _ => {
-                            let v15 = (fj.cos() * c(0.9)).atanh();
-                            s2 = (s2 * c(0.5) + (fj + x0) * c(0.5)).tanh();
-                            s0 = s0 * c(0.75) + v15.sin().sin() * c(1.0);
-                        }
-                    }
-                }
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    if ge(s0, c(0.5), margin) || m10 % 3 == 1 {
-                        let v16 = fi * s0 + d_atan2(c(3.0_f64), u);
-                        s1 = s1.mul_add(c(0.5), d_log(v16 * v16 + c(1.0), s1.powi(2) + c(2.0)).cos() * c(0.02));
-                    } else if lt(u, s0, margin) {
-                        acc3 += c(0.1) * (s2.powi(2) + c(1.0)).ln();
-                        if j % 3 == 1 && le(((v[n % 4] / (v[j] * v[j] + c(0.5))).powi(2) + c(1.0)).sqrt(), fj.cos().exp(), margin) {
-                            s0 = c(0.5) * s0 + c(0.2) * (x0 * x0 + c(1.0)).log2().cos().sinh().cos();
-                            break;
-                        }
-                        s1 *= c(0.5);
-                        s1 += c(0.05) * (v[j] / (x1 * x1 + c(0.5))).tanh();
-                    } else {
-                        s1 = s1.mul_add(c(0.6), (fj.powi(2) + c(1.5)).acosh().tanh() * c(1.0));
-                        s2 = (s2 * c(0.5) + s2.sin().cosh() * c(0.4)).tanh();
-                    }
-                    if ge(x1.powi(3), -c(0.5), margin) {
-                        let x1 = fj;
-                        s0 = s0.mul_add(c(0.8), x1.sin() * c(1.0));
-                    } else {
-                        s0 = s0 * c(0.75) + d_atan2(c(3.0_f64), fj).sin() * c(1.0);
-                        s2 *= c(0.75);
-                        s2 -= c(0.02) * (s2.cos() * c(1.2)).tan().sin();
-                        match j {
-                            PHASE_A if n < 4 => {
-                                let v17 = (x2 * s1).mul_add((s2 * s2 + c(1.0)).cbrt(), v[0]);
-                                acc3 += v17.tanh().sin() * c(0.1);
-                            }
-                            g if g > 1 => {
-                                continue;
-                            }
-                            _ => {
-                                let v18 = (s2 * s2).ln_1p();
-                                s1 = c(0.5) * s1 + c(0.25) * (c(0.25) * (x2.sin() * c(2.0)).cosh()).tanh();
-                                acc3 += v18.cos() * c(0.1);
-                            }
-                        }
-                    }
-                    if ge(v[m10 % 4].powi(2).sin(), v[i], margin) {
-                        continue;
-                    }
-                    s1 = s1.mul_add(c(0.8), s1.cos() * c(0.2));
-                }
-            }
-            acc3 += (x1 * x1 + c(1.0)).ln().sin();
-            x1.powi(2) + (v[m4 % 4].powi(2) + c(1.0)).log10()
-        } else {
-            s2 *= c(0.5);
-            s2 -= c(0.25) * (x0 + x2).cos();
-            (x0.powi(2) + c(1.0)).powi(-2).powi(2)
-        };
-        let v20 = if gt(s1, v19, margin) {
-            -x1
-        } else {
-            d_to_radians(x0)
-        };
-        s0.cos() + s2 * c(0.25) + acc3.cos() - v20.tanh()
-    }
-
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.tanh() * c(0.9)).atanh();
-        let mut s1 = (s0.atan() - (v[1].powi(2) + c(0.5)).sqrt()).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if n % 2 == 0 {
-            return x2.cos().cosh().mul_add(x0.asinh(), x0);
-        }
-        s0 = c(0.6) * s0 + c(0.05) * (s0 - x1).cos();
-        match n % 3 {
-            MODE_A | 2 => {
-                let x2 = v[n % 4].asinh();
-                s1 *= c(0.8);
-                s1 += c(0.05) * (c(SCALE) + x1 * x2).cos();
-            }
-            _ => {
-                let x1 = x2.powi(3);
-                acc2 += d_min(c(3.0_f64), d_copysign(c(1.5_f64), v[0], margin), margin).sin();
-                s1 = c(0.8) * s1 + c(0.01) * x1.tanh().cos();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            if ge(v[i] - t, v[3 - i], margin) && n == 4 {
-                continue;
-            }
-            s1 = s1 * c(0.75) + d_clamp(x2, -c(1.5), c(1.0), margin).tanh() * c(0.25);
-        }
-        'l1: for i in 1..n {
-            let fi = c(i as f64);
-            s0 = c(0.75) * s0 + c(0.1) * (c(2.5) * x0).cos();
-            s0 = (s0 * c(0.75) + (v[i % 4] - s0) * c(0.1)).sin();
-            for _ in (0..=i).rev() {
-                s1 = s1.mul_add(c(0.75), x2.tanh().cosh().cos() * c(0.2));
-                s1 = (s1 * c(0.75) + d_atan2(fi * fi + c(1.0), s1) * c(0.25)).tanh();
-                if le(x0.powi(2), c(1.0), margin) {
-                    break 'l1;
-                }
-            }
-            acc2 -= ((s1.cos() * c(0.9)).acos().powi(2) + c(1.0)).log2().sin() * c(0.4);
-        }
-        let mut a3 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = s1 + x2;
-            s0 = c(0.6) * s0 + c(0.4) * x2.tanh();
-            s1 *= c(0.8);
-            s1 += c(0.2) * t.tanh();
-        }
-        x2 * c(0.25) - s0 * c(0.75) - s1.sin() - acc2.sin() + a3[0].tanh() - d_min(s1, x2, margin)
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * v[n % 4]).tanh().exp_m1();
-        let mut s1 = x0.atan();
-        let mut s2 = (x1 * x1).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in (1..=6).step_by(2) {
-            for &u in v.iter() {
-                let v4 = match i % 2 {
-                    0 => (v[i % 4].cos() * c(0.5)).ln_1p(),
-                    _ => (u.tanh() * c(1.2)).tan(),
-                };
-                acc3 -= v4.asinh().cos() * c(0.1);
-                s1 = c(0.6) * s1 + c(0.1) * (u.cos() * c(0.9)).asin().cos();
-            }
-            acc3 += c(0.5) * (x0.tanh().exp_m1().powi(2) + c(1.0)).recip().tanh();
-            for &u in v.iter() {
-                s1 = s1 * c(0.6) + (u - s1).sin() * c(0.2);
-                if lt((x1 * x1 + c(1.0)).log10(), c(0.25), margin) {
-                    continue 'l0;
-                }
-            }
-        }
-        if ge((s2.atan().powi(2) + c(1.0)).log2(), c(0.5), margin) {
-            let v5 = prog_58_dual((v[n % 4].asinh().cos() * c(0.9)).acos().sin() * c(2.0), x0, c(1.5), [v[0], v[1], v[2], v[3]], n, margin);
-            s2 *= c(0.75);
-            s2 += c(0.005) * v5.tanh().tanh();
-        } else if le((s0 * s0).ln_1p(), c(0.25), margin) || n % 2 == 0 {
-            s2 = (s2 * c(0.6) + v[2] * c(0.4)).sin();
-            if lt(x0.sin().cosh().cos(), -c(0.5), margin) {
-                acc3 += c(0.2) * (-s2);
-                let v6: Dual64 = prog_25_dual(s0, c(0.25), x2, [v[0], v[1], v[2], v[3]], n, margin);
-                s2 = c(0.6) * s2 + c(0.005) * v6.tanh();
-            } else if lt(v[3], d_min(c(1.5_f64), v[n % 4], margin), margin) {
-                s2 = s2 * c(0.6) + (x2 * x2).ln_1p().cos() * c(0.4);
-                s2 = s2 * c(0.6) + (-s2) * c(0.05);
-            } else {
-                acc3 -= c(0.2) * d_max(-c(3.0_f64), acc3, margin).cos();
-                let v7 = (v[3].sin() * c(2.0)).cosh();
-                acc3 += v7.cos() * c(0.5);
-            }
-            let v8 = prog_32_dual(x0, s1, c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-            acc3 -= v8.sin() * c(0.02);
-        } else {
-            acc3 -= ((x2.cos() * c(0.9)).asin().sin() * c(2.0)).sinh().sin() * c(0.25);
-        }
-        let a9 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        'l3: for &t in v {
-            s0 = (s0 * c(0.6) + s2.tanh().exp() * c(0.1)).sin();
-            for j in (0..n).rev() {
-                let fj = c(j as f64);
-                let v10 = a9[(j + n) % 4] + s1;
-                if n < 5 {
-                    break 'l3;
-                }
-                acc3 -= (s1 + fj).cos() * c(0.05);
-                s1 = (s1 * c(0.75) + v10.tanh() * c(0.1)).tanh();
-            }
-            for &u in a9.iter() {
-                acc3 += t.sin().exp_m1().sin() * c(0.1);
-                s0 = s0.mul_add(c(0.8), d_min(s0, x2, margin).cos() * c(0.2));
-                acc3 += u.cos().cos() * c(0.1);
-            }
-            acc3 -= (t.cos() * c(0.9)).atanh().sin().exp2().cos() * c(0.5);
-        }
-        s0 * c(1.5) + s1 + s2 - acc3.sin() + a9[3].sin()
-    }
-
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = if n == 4 && lt(d_abs(v[n % 4], margin), d_copysign(c(1.5_f64), x0, margin), margin) {
-            d_powf(c(1.5_f64), (v[n % 4] * x1).sin())
-        } else {
-            s0 = (s0 * c(0.5) + x0 * acc1 * c(1.0)).sin();
-            ((x2 * x2 + c(1.0)).recip().tanh() * c(1.2)).tan()
-        };
-        let mut m3 = 0;
-        for i in 0..6 {
-            let v4 = ((v[(i + n) % 4].cos() * c(1.2)).tan().tanh() * c(0.9)).asin();
-            match i {
-                1..=2 => {
-                    for j in 0..i {
-                        acc1 += ((x2.powi(2) + c(1.0)).ln().powi(2) + c(2.0)).ln().tanh() * c(0.05);
-                        match j + m3 {
-                            3 | 5 => {
-                                acc1 -= ((v[j % 4].tanh() + c(2.0)).cbrt() + v4).sin() * c(0.05);
-                                acc1 += (v2 + x2).cos() * c(0.05);
-                            }
-                            g if g > 6 => {
-                                s0 = s0.mul_add(c(0.5), (v2 * v2 + c(1.5)).acosh().sin() * c(0.1));
-                            }
-                            _ => {
-                                acc1 += c(0.05) * ((x1.cos() * c(0.5)).ln_1p() + s0).tanh();
-                            }
-                        }
-                    }
-                }
-                3..=5 => {
-                    let v5: Dual64 = v[m3 % 4].powi(3) / ((x1 - x0).powi(2) + c(1.5));
-                    s0 *= c(0.8);
-                    s0 += c(0.01) * v5.sin().sin();
-                }
-                _ => {
-                    let mut k6 = 0;
-                    while k6 < 3 {
-                        k6 += 1;
-                        let v7 = v.iter().map(|&p| d_log(c(3.0_f64), x2.powi(2) + c(2.0)) + p.sin()).sum::<Dual64>();
-                        s0 *= c(0.75);
-                        s0 += c(0.02) * (-v7).sin();
-                    }
-                }
-            }
-            s0 *= c(0.5);
-            if !(n == 3) {
-                m3 += 1;
-            }
-            s0 += c(0.25) * (v2 + x2).tanh();
-            s0 = (s0 * c(0.6) + v4.tanh() * c(0.02)).tanh();
-        }
-        match m3 {
-            0..=2 => {
-                acc1 += c(0.2) * s0.cos();
-                acc1 += (x0 * x0 + c(0.5)).ln().sin();
-            }
-            4 | 6 => {
-                let v8 = prog_32_dual((v2 + x1).sin() * c(2.0), x1, (c(0.25) - v2 * c(0.1)).tanh(), v, m3, margin);
-                acc1 -= v8.sin() * c(0.02);
-            }
-            _ => {
-                let v9 = (x2.cos() * c(0.9)).atanh();
-                let v10 = prog_0_dual(v[0].atan().cos(), x1, d_abs(x0, margin).cos(), &v, n, margin);
-                s0 = s0 * c(0.5) + (v9.tanh() - v10.tanh()).cos() * c(0.005);
-            }
-        }
-        match m3 {
-            0..=1 => {
-                acc1 -= prog_25_dual((x1 * x1).tanh(), x0, v[m3 % 4].cos() * c(2.0), v, 2, margin).tanh() * c(0.01);
-                s0 = s0.mul_add(c(0.8), (-x0).tanh() * c(0.2));
-            }
-            2..=4 => {
-                s0 *= c(0.8);
-                s0 -= c(0.005) * prog_0_dual(x2.sin().cos() * c(2.0), x1.sin().exp2().cos(), c(2.0), &v, m3, margin).tanh();
-                let v11: Dual64 = d_hypot(v2.sin(), v2, margin);
-                acc1 -= c(0.25) * v11.cos();
-            }
-            5 => {
-                let v12 = (x1.sin() * c(1.5)).cosh().sin().exp2();
-                acc1 += c(0.75) * v12.tanh();
-            }
-            _ => {
-                let v13 = d_to_degrees(x2) * c(0.02);
-                acc1 += (x1.powi(2) + c(1.0)).sqrt().sin();
-                acc1 += v13.sin();
-            }
-        }
-        let v14 = if n % 3 == 1 && le(x2 * v[m3 % 4], v[1], margin) {
-            let x2 = d_atan2(x1 * x1 + c(0.5), x2 + v2);
-            (x2.powi(2) + c(1.0)).recip().sin()
-        } else if m3 > 4 && le((x0 * x0 + c(0.5)).ln(), x1.powi(2), margin) {
-            ((v2.powi(2) + c(1.0)).recip().cos() * c(0.9)).asin()
-        } else {
-            v2.cos()
-        };
-        let v15 = v.iter().copied().map(|p| d_copysign(c(2.0_f64), v2, margin) + p.cos()).sum::<Dual64>();
-        let mut k16 = 0;
-        while k16 < 5 && lt((x2.tanh() * c(2.0)).sinh(), c(0.0), margin) {
-            k16 += 1;
-            for j in 0..4 {
-                let v17 = match j {
-                    0 => {
-                        let v15: Dual64 = (x0 * x0 + c(1.0)).log10().mul_add(v2, d_to_degrees(v[3 - j]) * c(0.01));
-                        v15.tanh()
-                    }
-                    1..=2 => -d_atan2(v15, x0.powi(2) + c(1.0)),
-                    3 => v15.cos(),
-                    _ => (-x1).sin().exp2(),
-                };
-                let v18 = d_max(x2, v14, margin);
-                s0 = c(0.75) * s0 + c(0.25) * v[j].tanh();
-                s0 = (s0 * c(0.6) + (v17.sin() + v18.cos()) * c(0.1)).tanh();
-            }
-            let v20 = match k16 {
-                0 | 2 => {
-                    let v19 = s0.cos();
-                    v15 * v14 + v19.sin()
-                }
-                3..=5 => d_to_radians(x1),
-                _other => {
-                    s0 *= c(0.75);
-                    s0 -= c(0.1) * (x2 * x2 + c(0.5)).recip().tanh();
-                    v14.tanh()
-                }
+                v[3].sin().exp()
             };
-            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).log(10.0) * c(0.4)).sin();
-            s0 = (s0 * c(0.5) + v20.tanh() * c(0.02)).sin();
-        }
-        s0 * c(0.25) - acc1.tanh() + v14 * c(0.5) - v15.cos() + d_hypot(c(3.0_f64), v15, margin)
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0 = (v[n % 4] * v[n % 4]).ln_1p();
-        let mut s1 = ((x2.sin() * c(0.9)).atanh() + x1.sin().exp()).cos() * c(2.0);
-        let mut s2 = x0;
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            if i == 4 && gt((x0.asinh().powi(2) + c(1.0)).ln(), (s2.sin() * c(0.9)).acos(), margin) {
-                continue;
-            }
-            s2 = c(0.8) * s2 + c(0.2) * (v[i % 4].cos() * c(0.5)).ln_1p().tanh();
-            for &u in v.iter() {
-                let v5 = match i % 2 {
-                    0 => v[i % 4].mul_add(u, u) + u,
-                    1 => {
-                        let v4 = u.powi(2);
-                        d_max((fi.tanh() * c(0.9)).asin(), v4, margin)
+            s1 = (s1 * c(0.8) + v[3].asinh() * c(0.2)).tanh();
+            for j in 0..6 {
+                s1 = s1 * c(0.5) + ((x2.powi(2) + c(0.5)).recip() - fi).tanh() * c(0.25);
+                acc2 += c(0.05) * (v6.powi(2) + c(1.0)).recip().tanh();
+                match j {
+                    MODE_A => {
+                        s1 = (s1 * c(0.6) + s1 / (v6.sin().exp2().powi(2) + c(1.5)) * c(0.05)).tanh();
+                        s0 = (s0 * c(0.6) + v7.cos().exp() * c(0.05)).sin();
                     }
-                    _other => {
-                        let x0 = u + s1;
-                        d_log(c(3.0_f64), (x1 / (x0.tanh() + c(2.0))).powi(2) + c(2.0))
-                    }
-                };
-                if gt((x1 * x1 + c(1.0)).sqrt(), c(0.5), margin) {
-                    s2 = (s2 * c(0.6) + (s2 * s2 + c(1.0)).log10() * c(0.75)).tanh();
-                    continue 'l0;
-                }
-                let v6 = (s1 + s2).cos().exp();
-                s0 = s0 * c(0.75) + v6.tanh().tanh() * c(0.02);
-                acc3 += c(0.1) * v5.tanh().sin();
-            }
-        }
-        let mut m7 = x1;
-        for i in 0..4 {
-            let c8 = if le(m7, -c(0.5), margin) {
-                s0 * x1 + v[(i + n) % 4]
-            } else {
-                c(0.25) * v[(i + n) % 4] + c(0.25)
-            };
-            m7 = d_max(m7, c8, margin);
-        }
-        s2 = s2 * c(0.6) + m7.tanh().tanh() * c(0.005);
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let v12: Dual64 = if ge((v[k9 % 4].powi(2) + c(1.5)).acosh(), -c(1.0), margin) {
-                let v10 = (s0.cos() * c(1.5)).sinh().powi(2).ln_1p();
-                x1.tanh().exp2() + v10.tanh()
-            } else {
-                let x0 = s0 / (x0.powi(2) + c(1.5));
-                let v11 = (v[3].powi(2) + c(1.0)).recip().tanh().cosh();
-                v11.tanh() + x0.cos()
-            };
-            let v15 = match k9 % 2 {
-                PHASE_A => {
-                    let v12 = s2 - x2;
-                    let v13 = d_log(c(2.0_f64), (v12.powi(2) + c(1.0)).recip().powi(2) + c(2.0));
-                    v13.powi(2) + c(0.75)
-                }
-                PHASE_B if n > 1 => {
-                    let v14 = m7;
-                    s1 * v12 + v14.sin()
-                }
-                _other => v[3].atan(),
-            };
-            acc3 += c(0.5) * v[k9 % 4].cos();
-            if k9 >= 4 || le(m7.tanh(), -c(0.25), margin) {
-                break;
-            }
-            acc3 += (v12.sin() + v15.cos()).tanh() * c(0.2);
-        }
-        let v16 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * ((-r) + p.sin()).cos());
-        let v18 = match n {
-            0 => {
-                let v17 = (v16.sin() * c(0.9)).asin();
-                acc3 += c(0.25) * (v17.sin() * c(1.5)).sinh().cos();
-                (x2.powi(2) + c(2.0)).sqrt()
-            }
-            1 | PHASE_D => s0.cos(),
-            4 | 6 => (d_atan2(c(2.0_f64), v16).powi(2) + c(1.0)).sqrt(),
-            _other => v[1].cos(),
-        };
-        s1 = s1 * c(0.8) + v16.cos().sin() * c(0.1);
-        s0 + s1 * c(0.5) - s2 * c(0.75) + acc3.tanh() + v18.cos()
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = d_hypot(v[0], x2, margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            let v4 = x1 * s0;
-            match n {
-                0 => {
-                    let v4 = v4.tanh();
-                    s1 = c(0.75) * s1 + c(0.1) * (s1 - v[k3]).cos();
-                    s1 *= c(0.5);
-                    s1 += c(0.1) * v4.sin();
-                }
-                1 | 3 => {
-                    s0 = s0.mul_add(c(0.5), (x2.powi(2) + c(2.0)).sqrt().sin() * c(0.5));
-                    s1 = (s1 * c(0.6) + d_clamp((v4 * v4 + c(1.0)).ln(), (x2 * s1).tanh() - c(1.5), (v[2] / c(3.0)).cos() + c(1.5), margin) * c(0.1)).tanh();
-                }
-                5 => {
-                    s0 = s0.mul_add(c(0.6), v4.sin() * c(0.1));
-                    if gt((x1.powi(2) + c(0.5)).sqrt(), -c(1.0), margin) && k3 % 3 == 1 {
-                        break x1.atan().sin();
-                    }
-                }
-                _ => {
-                    acc2 += (v4.cos() * c(0.9)).asin().sin() * c(0.4);
-                    let mut k5 = 0;
-                    while k5 < 6 && lt(v[k5 % 4].tanh(), v4, margin) {
-                        k5 += 1;
-                        s0 = s0.mul_add(c(0.6), (s0 + c(1.25)).tanh().exp2().sin() * c(0.25));
-                        acc2 += x1.sin().sin() * c(0.1);
-                        s0 = s0 * c(0.6) + x1.cos().exp2().tanh() * c(0.25);
-                    }
-                }
-            }
-            acc2 -= x2.mul_add(v4, x1).cos() * c(0.25);
-            if k3 >= 3 {
-                break c(0.1) * v4;
-            }
-        };
-        let mut a7 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = d_min(v6, x1 - s1, margin);
-            }
-        }
-        let a8 = a7[1];
-        'l4: for t in a8 {
-            s0 = (s0 * c(0.5) + (a7[1][(k3 + n) % 4] * a7[1][(k3 + n) % 4] + c(1.0)).recip() * c(0.75)).sin();
-            let mut k9 = 0;
-            while k9 < n + 1 && lt(v6 * (x1 - c(1.5)), c(1.0), margin) {
-                k9 += 1;
-                if lt(t, -c(0.5), margin) {
-                    acc2 += (a7[1][(k9 + n) % 4] - a7[1][k9 % 4]).sin() * c(0.05);
-                    continue 'l4;
-                }
-                match k9 {
-                    0 | MODE_C => {
-                        let v10: Dual64 = (x2.cos() * c(1.2)).tan();
-                        s1 = (s1 * c(0.8) + v10.sin() * c(0.02)).tanh();
-                    }
-                    6 => {
-                        acc2 += c(0.02) * (t.sin() * c(0.9)).atanh();
-                        match k3 {
-                            1..=2 => {
-                                s0 = s0.mul_add(c(0.5), (x1 * x1 + c(1.5)).acosh().sin() * c(0.1));
-                                break;
-                            }
-                            3 => {
-                                let v11 = (a8[k3] / (t * t + c(1.5))).tanh();
-                                s0 = s0 * c(0.5) + v11.sin().exp().tanh() * c(0.05);
-                            }
-                            _ => {
-                                s1 = s1 * c(0.5) + s0.atan().sin() * c(0.5);
-                                s0 = c(0.5) * s0 + c(0.1) * (v[1].tanh().exp2().sin() * c(0.9)).asin().cos();
-                            }
-                        }
-                        let v12 = x2;
-                        s0 = (s0 * c(0.6) + v12.cos() * c(0.4)).tanh();
-                    }
-                    7 => {
-                        s1 = (s1 * c(0.8) + s1.cos() * c(0.2)).sin();
+                    g if g > 2 => {
+                        continue 'l4;
                     }
                     _ => {
-                        let v13: Dual64 = a8[0] - v6;
-                        s1 = (s1 * c(0.75) + v13.sin() * c(0.1)).tanh();
+                        s1 = c(0.8) * s1 + c(0.05) * (s1 * s1 + c(2.0)).acosh().sin();
+                        acc2 += v7.tanh() * c(0.05);
                     }
                 }
-                s0 = (s0 * c(0.8) + x1.powi(3) * c(0.01)).sin();
             }
-            if le(x0, c(0.5), margin) {
-                break;
-            }
-            s1 = s1.mul_add(c(0.75), t.tanh() * c(0.25));
+            s0 = c(0.75) * s0 + c(0.02) * (v6.cos() - v7.tanh()).tanh();
         }
-        if le(-(x1 * x1 + c(1.0)).recip(), c(0.25), margin) {
-            acc2 += d_hypot(v6, v6 - v[k3], margin).sin() * c(0.75);
-            acc2 -= c(0.25) * (x2.cos() + (a7[0][3 - k3] * a7[0][3 - k3] + c(1.0)).log10()).tanh();
-        } else if lt((d_to_degrees(v6) * c(0.01)).sin(), v[k3].cos(), margin) {
-            s0 = (s0 * c(0.75) + (-v6) * c(0.1)).sin();
-        } else {
-            s0 = (s0 * c(0.75) + x0.cos() * c(0.25)).sin();
-        }
-        let v14 = a8.iter().zip(a8.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (d_abs(s0, margin) + p.tanh() + q.tanh()).sin()).product::<Dual64>();
-        s1.sin() - acc2.sin() + a7[0][2] * c(0.75) - v14
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2;
-        let mut acc1: Dual64 = c(0.0);
-        let v4 = if ge(d_min(x0, x2, margin), c(0.5), margin) && n > 3 {
-            let v2 = prog_87_dual(s0, (v[1] / ((v[1].powi(2) + c(1.0)).ln().powi(2) + c(0.5))).sin() * c(2.0), x0, [v[0], v[1], v[2], v[3]], 0, margin);
-            d_powf(c(2.0_f64), x2.tanh()) + v2.sin()
-        } else if !(n > 1 && gt(v[n % 4] - x1, c(1.0), margin)) {
-            let v3 = x0 / (x0 * x0 + c(1.0));
-            s0 = s0.mul_add(c(0.8), (x1 + x0 - v3.mul_add(v3, s0)).tanh() * c(0.01));
-            prog_74_dual((acc1 + v3.tanh().cosh()).cos() * c(2.0), s0, c(1.2), [v[0], v[1], v[2], v[3]], n, margin)
-        } else {
-            s0 - (s0.powi(2) + c(1.0)).powi(-1)
-        };
-        let mut k5 = 0;
-        while k5 < 5 && le((v4.powi(2) + c(2.0)).acosh(), c(0.5), margin) {
-            k5 += 1;
-            s0 = s0 * c(0.75) + s0.sin() * c(0.25);
-            for _ in (1..=3).step_by(2) {
-                s0 = s0 * c(0.5) + (x1 * x1 + c(2.0)).ln().tanh() * c(0.5);
-                let v6 = x1.tanh();
-                s0 *= c(0.5);
-                s0 += c(0.5) * v6.sin();
-            }
-            s0 = (s0 * c(0.75) + x1 * x1 * c(0.05)).sin();
-        }
-        let mut a7 = [c(0.0); 4];
+        let mut a8 = [c(0.0); 4];
         for i in 0..n {
-            a7[i % 4] += s0.tanh().tanh() * c(0.5);
+            a8[i % 4] += a5[1].tanh().atan().tanh() * c(0.25);
+            s0 = s0.mul_add(c(0.75), d_atan2(c(3.0_f64), a5[(i + n) % 4]).sin() * c(1.0));
         }
-        let mut k8 = 0;
-        while k8 < 3 {
-            k8 += 1;
-            s0 *= c(0.5);
-            s0 += c(1.0) * (x1.powi(2) + c(1.0)).log10().cos().sin();
-            acc1 -= (d_min(c(3.0_f64), v[3], margin).cos() * c(2.0)).sinh().tanh() * c(0.5);
-            match k5 {
-                1..=2 => {
-                    s0 = s0.mul_add(c(0.8), (s0 + x1 + (x0.sin() * c(0.5)).ln_1p()).tanh() * c(0.05));
-                    for (j, &u) in a7.iter().enumerate() {
-                        acc1 += c(0.2) * (v4.cos().powi(2) + c(1.0)).ln();
-                        acc1 += (x2 * (a7[(j + k8) % 4] * a7[(j + k8) % 4] + c(0.5)).powf(0.5)).sin() * c(0.1);
-                        let v9 = u + v4.tanh().exp2();
-                        acc1 += c(0.1) * v9.cos().tanh();
-                    }
-                }
-                3 | 5 => {
-                    acc1 -= (a7[2] + c(0.8)).sin() * c(0.5);
-                    break;
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + d_log(x0 * x0 + c(1.0), s0 * s0 + c(2.0)) * c(0.05)).tanh();
-                    let mut k10 = 0;
-                    while k10 < 6 && ge(x1 + a7[k10 % 4], c(1.0), margin) {
-                        k10 += 1;
-                        s0 = (s0 * c(0.6) + (s0 + x1) * c(0.2)).tanh();
-                        acc1 += c(0.1) * (-v4).tanh();
-                        match k10 + k5 {
-                            0 => {
-                                let v11 = (d_atan2(x0 * x0 + c(0.5), v[2]).sin() * c(0.5)).ln_1p();
-                                acc1 += c(0.25) * (d_to_degrees(v11) * c(0.01));
-                            }
-                            g if g > 1 => {
-                                acc1 += c(0.1) * (c(0.5) - v4).tanh();
-                                acc1 += x2.sin().sin() * c(0.1);
-                                match k10 % 2 {
-                                    0 => {
-                                        acc1 += c(0.1) * v4.tanh().cosh().tanh().cos();
-                                        continue;
-                                    }
-                                    1 => {
-                                        let v12 = d_log(c(2.0_f64), x0.powi(2) + c(2.0));
-                                        acc1 += c(0.1) * v12.cos().tanh();
-                                    }
-                                    _other => {
-                                        acc1 += v4.sin().exp().sin() * c(0.1);
-                                        acc1 += c(0.1) * (x2 + x0).tanh();
-                                    }
-                                }
-                            }
-                            _ => {
-                                s0 = c(0.5) * s0 + c(0.5) * s0.cos().tanh();
-                            }
-                        }
-                    }
-                }
-            }
+        for _ in 0..n {
+            s1 *= c(0.8);
+            s1 += c(0.02) * (s1.sin() * c(0.9)).atanh().cos();
+            s1 = c(0.8) * s1 + c(0.2) * a8[2];
+            a8 = a5;
+            let v9 = x0.tanh().sinh();
+            s0 = s0.mul_add(c(0.6), v9.sin() * c(0.25));
         }
-        x1 * c(0.25) + s0 + acc1.cos() - v4.sin() + a7[0] - d_atan2(x0, v[k8] * v[k8] + c(1.0))
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1 = (v[0].cos() * c(2.0)).sinh().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                let v3 = d_copysign(d_max(s0, s1, margin), x0 * acc2, margin);
-                s1 = s1.mul_add(c(0.5), (d_to_radians(x0) * c(20.0)).cos() * c(1.0));
-                s1 = (s1 * c(0.75) + v3.cos() * c(0.01)).sin();
-            }
-            g if g > 1 => {
-                let v4 = prog_74_dual(c(2.0), x2.cos().sin() * c(2.0), x1.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                let v5: Dual64 = (x0.powi(2) + c(2.0)).ln();
-                acc2 += c(0.005) * (v4.tanh() + v5.tanh()).tanh();
-            }
-            _other => {
-                acc2 += (x0 + (x1.powi(2) + c(0.5)).cbrt()).tanh();
-                if lt(d_powf(x2 * x2 + c(1.0), x1.tanh()), c(1.0), margin) {
-                    acc2 += d_clamp(v[3], -c(1.5), c(1.0), margin);
-                    let v6 = prog_23_dual((v[n % 4] + s1).tanh(), x2, (s0 + x0).sin().sin(), [v[0], v[1], v[2], v[3]], n, margin);
-                    s1 = s1.mul_add(c(0.5), v6.tanh().tanh() * c(0.005));
-                } else if lt(prog_23_dual(d_min(d_max(-c(3.0_f64), x0, margin), (v[n % 4].powi(2) + c(0.5)).ln(), margin).cos(), d_clamp((x0 * x0 + c(2.0)).ln(), -c(1.0), c(0.5), margin).tanh() * c(2.0), x0, [v[0], v[1], v[2], v[3]], 5, margin), s1, margin) {
-                    acc2 += c(0.5) * (x0.sin() * c(2.0)).cosh().powi(2).ln_1p().sin();
-                    let v7 = prog_25_dual(c(2.0), ((x0 + x1) * v[n % 4]).cos(), c(1.5), [v[0], v[1], v[2], v[3]], n, margin);
-                    acc2 += v7.cos() * c(0.005);
-                }
-                s1 *= c(0.5);
-                s1 -= c(0.05) * d_min(s1, s0, margin).sin();
-            }
-        }
-        let v8 = (x1 * x1 + c(0.5)).powf(1.5);
-        let mut m9 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v11 = match i % 4 {
-                1 => x1 * v8,
-                3 => x0 * v8,
-                _ => {
-                    let v10 = t;
-                    x1 * fi + v10.tanh()
-                }
-            };
-            let v12: Dual64 = v8;
-            if ge(v8, c(1.0), margin) {
-                m9 += 1;
-            }
-            let v13 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, (v11 / c(3.0)).sin() + p, margin));
-            acc2 += (s1 + t).cos().exp().sin() * c(0.5);
-            s0 = s0 * c(0.5) + (v12.cos() + v13.sin()).sin() * c(0.05);
-        }
-        let c14 = c(m9 as f64);
-        let v15 = d_log(c14 * c14 + c(1.0), (x0 + c14).powi(2) + c(2.0));
-        x2 * c(0.75) + s0 * c(0.75) - s1 + acc2.sin() + v8.tanh() - v15.cos()
-    }
-
-    pub fn prog_94_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = x0.cos().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            a2[i] = d_hypot(v[i], x1, margin);
-            acc1 -= d_hypot(v[i].cos(), d_powf(c(0.5_f64), v[i].cos()), margin).cos() * c(0.5);
-        }
-        let v4 = match n {
-            0 => s0.sin(),
-            1 | 3 => d_max(x1.cos().exp2(), (x2.sin() * c(0.9)).atanh(), margin),
-            4 => (-s0) * v[n % 4].sin().exp(),
-            _other => {
-                let v3 = v[3].cos().exp() - x1;
-                (x2.powi(2) + c(0.5)).sqrt().cos() + v3.tanh()
-            }
-        };
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            s0 = s0.mul_add(c(0.8), x1.cos() * c(0.2));
-            if lt((x0 * x0 + c(1.0)).log2(), c(0.5), margin) {
-                acc1 += d_log(c(0.5_f64), (s0.tanh() * c(0.5)).ln_1p().powi(2) + c(2.0)) * c(0.25);
-                continue;
-            }
-        }
-        if !(k5 == 4 && gt(v[k5 % 4] / (v4 * v4 + c(1.5)), c(0.0), margin)) {
-            return (x2 * x2 + c(1.0)).log(10.0);
-        }
-        let v6 = match n {
-            PHASE_A | PHASE_C => d_to_degrees(x0) * c(0.01) * (a2[k5 % 4] * x2),
-            3 | 5 => (a2[k5 % 4] * a2[k5 % 4] + c(1.5)).acosh(),
-            6 => prog_61_dual(c(1.5), (x2.powi(2) + c(2.0)).ln().tanh(), c(1.5), &v, 2, margin),
-            _other => (x2 + c(0.1)).powi(3),
-        };
-        let mut m7 = 0;
-        'l2: for i in 0..N {
-            let fi = c(i as f64);
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                match k8 {
-                    0 => {
-                        let v9 = c(SCALE) + a2[m7 % 4];
-                        let v6 = (v9 * v9).ln_1p();
-                        acc1 += c(0.05) * v6.tanh().sin();
-                    }
-                    PHASE_B if n > 3 => {
-                        continue;
-                    }
-                    3..=5 => {
-                        acc1 -= (x2 * x2 + c(1.0)).log10().tanh() * c(0.05);
-                    }
-                    _other => {
-                        s0 = s0.mul_add(c(0.5), (fi.sin() * c(0.9)).acos().tanh() * c(1.0));
-                    }
-                }
-                s0 *= c(0.5);
-                s0 += c(0.5) * (d_to_radians(x0) * c(50.0)).sin();
-                if lt(x1 + a2[k8 % 4] - d_to_radians(s0), c(0.0), margin) {
-                    break 'l2;
-                }
-            }
-            if le(c(0.25) * x1.sin().exp_m1(), (v6 * v6 + c(1.0)).cbrt(), margin) || m7 % 2 == 0 {
-                m7 += 1;
-            }
-            acc1 += c(0.5) * (x0 / (x2.powi(2) + c(1.0))).sin();
-            let v10 = a2[n % 4] / (v6 * v6 + c(1.0));
-            s0 = s0.mul_add(c(0.5), v10.tanh().cos() * c(0.1));
-        }
-        match m7 {
-            0 | 2 => {
-                s0 = (s0 * c(0.75) + (a2[2] + a2[m7 % 4]) * c(0.05)).sin();
-            }
-            g if g > 3 => {
-                s0 *= c(0.75);
-                s0 += c(0.25) * (-x1).tanh();
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.6), d_min((x2.cos() + c(2.0)).cbrt(), x0.cos(), margin).tanh() * c(0.4));
-                let v11 = prog_58_dual(x0, x1, x1.sin().tanh() * c(2.0), v, m7, margin);
-                s0 = (s0 * c(0.8) + v11.tanh() * c(0.005)).tanh();
-            }
-        }
-        let v15 = match m7 {
-            0..=2 => {
-                for i in 0..n {
-                    let fi = c(i as f64);
-                    if i < 2 {
-                        acc1 += c(0.2) * ((x2.tanh() * c(1.2)).tan().sin() * c(0.9)).asin().cos();
-                    }
-                    match n {
-                        0..=2 => {
-                            for j in 0..i {
-                                let fj = c(j as f64);
-                                if lt(a2[1] - x2, c(0.0), margin) {
-                                    break;
-                                }
-                                s0 = (s0 * c(0.6) + fj * fi * c(1.0)).sin();
-                                acc1 += d_clamp(v[(j + k5) % 4], -c(0.5), c(1.5), margin) * c(0.02);
-                            }
-                            s0 = s0 * c(0.6) + s0 * c(0.3) * c(1.0);
-                        }
-                        5 => {
-                            s0 *= c(0.6);
-                            s0 += c(0.4) * v4.asinh().tanh();
-                            s0 = (s0 * c(0.8) + d_powf(c(1.5_f64), v6.tanh()) * c(0.25)).sin();
-                            if gt(x2.cos().tanh(), (x1.powi(2) + c(0.5)).sqrt(), margin) {
-                                s0 *= c(0.6);
-                                s0 -= c(1.0) * fi.cos().exp2().tanh();
-                                continue;
-                            }
-                        }
-                        6 => {
-                            s0 *= c(0.8);
-                            s0 += c(0.1) * x2.cos().exp2().sin();
-                        }
-                        _ => {
-                            s0 *= c(0.5);
-                            s0 += c(0.25) * a2[i % 4].cos().exp2().cos();
-                        }
-                    }
-                    let v12 = v6.cos().sinh();
-                    s0 = (s0 * c(0.5) + ((v4.tanh() * c(0.9)).atanh() - (x2 + v12)) * c(0.05)).sin();
-                }
-                ((x2 + v[3]).powi(2) + c(0.5)).ln()
-            }
-            g if g > 3 => {
-                let v13 = (x0.sin().tanh() * c(1.2)).tan();
-                (x1.sin().powi(2) + c(1.0)).log10() + v13.cos()
-            }
-            _ => {
-                let v14 = (v[(m7 + k5) % 4].powi(2) + c(2.0)).acosh();
-                x2 * x2 + v14.cos()
-            }
-        };
-        x1 + x2.cos() - s0.cos() + acc1.cos() + a2[2] * c(0.5) - v6.tanh() + v15.tanh()
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].powi(2) + c(2.0)).ln();
-        let mut acc1: Dual64 = c(0.0);
-        for _ in (0..=n).rev().step_by(2) {
-            acc1 += c(0.5) * d_atan2(c(3.0_f64), c(0.3) * x0).sin();
-            s0 = s0 * c(0.5) + d_atan2(x1, x1.powi(2) + c(0.5)).tanh() * c(0.05);
-        }
-        for i in 1..n {
-            let mut m2 = (v[0] + x0).tanh();
-            for j in 0..5 {
-                if le(x2 / (x0.powi(2) + c(1.0)) / ((s0 * s0 + c(1.5)).acosh().powi(2) + c(1.0)), c(0.0), margin) {
-                    continue;
-                }
-                let c3 = x0 - v[j % 4];
-                m2 = d_max(c3, m2, margin);
-            }
-            s0 = s0.mul_add(c(0.6), m2.tanh().tanh() * c(0.2));
-            acc1 += c(0.4) * (x2 - v[i % 4].atan()).sin();
-        }
-        s0 = (s0 * c(0.8) + ((s0 * s0 + c(1.0)).log2().powi(2) + c(1.0)).ln() * c(0.05)).tanh();
-        let mut m4: Dual64 = c(1.0);
-        for i in 0..=n {
-            let fi = c(i as f64);
-            m4 = d_min(v[i % 4] + c(0.35), m4, margin);
-            if ge(d_powf(fi.sin().exp().powi(2) + c(1.0), v[3].cos()), c(0.0), margin) {
-                acc1 += d_hypot(x0, x1, margin).cos() * c(0.25);
-                break;
-            }
-        }
-        x0 * c(0.75) + x1 - x2.cos() + s0 - acc1.sin() - m4.tanh()
-    }
-
-    pub fn prog_96_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = d_powf(c(1.5_f64), (x2 + x1).tanh());
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = if !(n % 3 == 1) {
-            (v[n % 4].sin().exp_m1().powi(2) + c(1.0)).cbrt()
-        } else if gt((s0.sin() * c(1.5)).sinh(), c(0.5), margin) && n > 2 {
-            x1.sin().exp()
-        } else {
-            let v2 = x0;
-            acc1 + c(0.5) + v2.tanh()
-        };
-        for &t in v.iter() {
-            if le(x0.cos().exp_m1(), x2, margin) {
-                continue;
-            }
-            acc1 += c(0.5) * (v[n % 4] * x2).cos();
-            s0 = s0.mul_add(c(0.5), t.tanh().tanh() * c(0.5));
-        }
-        let mut m4 = 0;
-        for i in 1..n {
-            acc1 -= c(0.4) * x1.tanh();
-            if lt((x2 * x2 + c(1.0)).powf(0.5), -c(1.0), margin) {
-                m4 += 1;
-            }
-            let v5 = v.iter().fold(x1, |r, &z| r * c(0.5) + c(0.25) * ((v[(i + m4) % 4] * v[(i + m4) % 4] + c(1.0)).recip() + z.tanh()).cos());
-            acc1 += v5.sin() * c(0.4);
-        }
-        let c6 = c(m4 as f64);
-        let len7 = v.len();
-        for i in 0..len7 {
-            let fi = c(i as f64);
-            let v8 = ((-fi).cos() * c(0.9)).acos();
-            acc1 += c(0.5) * (v[(i + n) % 4] * x2).sin();
-            s0 = (s0 * c(0.75) + v8.sin() * c(1.0)).sin();
-        }
-        let mut m9 = c(f64::INFINITY);
-        for i in 0..=3 {
-            m9 = d_min(v[i] * v[0] - c(0.8), m9, margin);
-        }
-        x0.cos() + v[3] * c(0.75) + s0.tanh() - acc1.tanh() + v3 * c(0.25) + c6.sin() - m9.sin()
-    }
-
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = x0.sin();
-        let mut acc1: Dual64 = c(0.0);
-        if ge(d_powf(c(2.0_f64), x1.cos()).mul_add(x0.sin().cosh(), v[n % 4].sin()), x2, margin) {
-            s0 = (s0 * c(0.8) + (s0 - c(1.2)) * c(0.2)).sin();
-            if le(prog_25_dual((x0 + x2).cos(), x0.tanh() * c(2.0), c(1.2), [v[0], v[1], v[2], v[3]], 5, margin), c(1.0), margin) {
-                s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).acos().tanh() * c(0.1);
-            } else if le(prog_32_dual(x0.atan().cos(), d_clamp(x1, acc1.cos() - c(1.5), s0.cos().exp().sin() + c(1.5), margin).tanh(), acc1, [v[0], v[1], v[2], v[3]], n, margin), x0.asinh(), margin) {
-                let v2 = d_clamp(s0, -c(0.5), c(0.5), margin);
-                let v3 = prog_58_dual((v2.cos() * c(0.9)).acos().mul_add(v[n % 4] / (s0 * s0 + c(1.0)), (v2.tanh() * c(0.9)).asin()).cos() * c(2.0), s0, x2, [v[0], v[1], v[2], v[3]], n, margin);
-                s0 = (s0 * c(0.5) + v3.sin() * c(0.005)).sin();
+        a8 = [a8[3], a8[0].mul_add(c(0.5), (s1 * s1).ln_1p().tanh() * c(0.02)), a8[0] * c(0.6) + (c(0.25) - a8[n % 4]).cos() * c(0.02), (a8[2] * c(0.6) + ((x1.tanh() * c(0.9)).asin() * x1).sin() * c(0.05)).tanh()];
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            if lt(s1.tanh(), c(0.5), margin) && i > 1 {
+                a10[i] = (s1.cos() * c(1.2)).tan();
             } else {
-                acc1 += acc1;
-            }
-            s0 = c(0.5) * s0 + c(0.5) * (v[n % 4] * v[n % 4] + c(2.0)).sqrt().sin();
-            if ge(x1.sin().exp2(), c(0.5), margin) {
-                s0 = s0 * c(0.6) + ((acc1 - v[n % 4]) * (x2.powi(2) + c(2.0)).sqrt()).cos() * c(0.05);
-            } else {
-                acc1 += (x0 / c(1.5)).atan().sin();
-            }
-        } else if le(d_to_degrees(acc1) * c(0.01), d_min(acc1, v[n % 4], margin), margin) && n == 1 {
-            let v4: Dual64 = acc1.tanh();
-            s0 = c(0.5) * s0 + c(0.75) * v4.sin();
-        } else {
-            let v5 = x0 - c(0.5);
-            s0 *= c(0.75);
-            s0 += c(0.25) * v5.sin().tanh();
-        }
-        if ge(v[0].mul_add(v[n % 4], d_atan2(v[n % 4], v[2] * v[2] + c(0.5))), x1 / (x1.cos() + c(2.0)), margin) {
-            s0 = c(0.8) * s0 + c(0.01) * (s0 + x0).tanh();
-            let v6 = -x0;
-            acc1 += v6.sin();
-        } else if n % 2 == 0 && le(v[n % 4].tanh().exp_m1() * x1.tanh().exp(), -c(1.0), margin) {
-            let v7 = x2 * v[n % 4].sin().exp_m1();
-            acc1 += v7.sin() * c(0.5);
-        }
-        match n {
-            PHASE_A => {
-                let x0 = d_clamp(x0, -c(1.5), c(0.5), margin);
-                s0 = s0.mul_add(c(0.6), x0.sin().tanh() * c(0.4));
-            }
-            1..=2 => {
-                let v8: Dual64 = (acc1.cos() * c(0.9)).acos();
-                acc1 += v8.sin() * c(0.25);
-            }
-            3..=5 => {
-                s0 = (s0 * c(0.8) + x1 * c(0.2)).tanh();
-            }
-            _ => {
-                let v9: Dual64 = prog_23_dual((x1.sin() * c(0.9)).atanh().cos().cos(), x0, (v[3] * v[3] + c(1.0)).sqrt().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                s0 = (s0 * c(0.6) + v9.sin() * c(0.005)).tanh();
+                a10[i] = (a8[0].powi(2) + c(1.0)).log2();
             }
         }
-        if gt(((x0.powi(2) + c(1.0)).log10().powi(2) + c(0.5)).recip(), c(0.0), margin) {
-            let v10: Dual64 = prog_95_dual(c(1.5), x0, (acc1 * c(std::f64::consts::LN_2)).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-            let v11: Dual64 = x0.atan();
-            acc1 -= c(0.02) * (v10.sin() + v11.cos()).cos();
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            acc1 -= (d_log(x2 * x2 + c(1.0), v[2] * v[2] + c(2.0)) - x0).tanh() * c(0.4);
-            match i {
-                0..=2 => {
-                    acc1 += (d_log(v[i % 4].powi(2) + c(1.0), v[i % 4].powi(2) + c(2.0)) * d_hypot(c(0.5_f64), s0, margin)).cos() * c(0.4);
-                    s0 = s0.mul_add(c(0.8), (x0 / (s0 * s0 + c(1.5))).cos() * c(0.1));
-                }
-                3 => {
-                    acc1 -= c(0.4) * (s0 * c(0.35)).cos();
-                    acc1 += c(0.4) * (s0 - fi + c(1.5)).tanh();
-                    if !(i % 2 == 0 && lt(d_copysign(v[i % 4] + x1, fi / (s0 * s0 + c(0.5)), margin), d_powf(c(1.5_f64), v[i % 4].sin()), margin)) {
-                        s0 *= c(0.8);
-                        s0 += c(0.02) * ((s0 + x2) * s0).tanh();
-                        acc1 -= (s0 * s0 + c(1.0)).log2().cos() * c(0.4);
-                    } else if le(v[(i + n) % 4].cos().exp(), x2 / c(2.0), margin) {
-                        s0 *= c(0.8);
-                        s0 += c(1.0) * (fi.sin() * c(0.9)).asin().cos();
-                        if le(v[(i + n) % 4].tanh(), c(0.5), margin) {
-                            acc1 += x2.tanh() * c(0.4);
-                            continue;
-                        }
-                    } else {
-                        let mut k12 = 0;
-                        while k12 < 3 {
-                            k12 += 1;
-                            let v13 = (x0.cos() * c(0.9)).atanh();
-                            if i < 1 {
-                                return x2 / (v13 * v13 + c(0.5));
-                            }
-                            s0 = s0.mul_add(c(0.8), v13.cos() * c(0.02));
-                        }
-                    }
-                }
-                g if g > 4 => {
-                    let v14 = (v[2].cos() * c(0.9)).atanh() + (-x2);
-                    acc1 += (v14 * v14 + c(2.0)).sqrt().cos() * c(0.4);
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.8), s0.mul_add(x0, s0).sin() * c(0.02));
-                }
-            }
-            acc1 -= (v[i % 4] * x2).tanh() * c(0.4);
-        }
-        s0.sin() - acc1.cos()
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = (w0[n % 4] * x2).atan();
-        let mut s2 = (c(SCALE) + d_powf(c(1.5_f64), x2.sin())).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = c(f64::INFINITY);
-        for i in 1..4 {
-            let c5 = match i + n {
-                1 => s1 - w0[i],
-                2..=4 => x1 + v[0],
-                5 => d_atan2(x1, x0.powi(2) + c(0.5)),
-                _other => (x0.cos() * c(0.9)).acos(),
-            };
-            m4 = d_max(d_min(c5, m4, margin), -c(1.0), margin);
-        }
-        acc3 += m4.tanh() * c(0.5);
-        if le(x0, c(0.5), margin) {
-            let v6 = prog_58_dual(s2, c(0.75), x2, [v[0], v[1], v[2], v[3]], 6, margin);
-            acc3 += x1.tanh();
-            s2 *= c(0.8);
-            s2 -= c(0.005) * v6.sin();
-        } else if ge(x1.tanh(), -c(0.5), margin) {
-            let m4: Dual64 = acc3 - d_max(m4, x2, margin);
-            acc3 += m4.cos() * c(0.25);
-        } else {
-            s1 *= c(0.5);
-            s1 -= c(0.05) * ((s1 * s1 + c(0.5)).cbrt().powi(2) + c(0.5)).sqrt().cos();
-            acc3 += c(0.25) * (s2 * s2 + c(2.0)).ln().sin();
-        }
-        let mut m7 = c(f64::NEG_INFINITY);
-        for i in 1..=5 {
-            m7 = d_min(d_max(m7, v[i % 4], margin), c(2.0), margin);
-        }
-        s1 = s1.mul_add(c(0.8), m7.sin().tanh() * c(0.2));
-        let v8 = v.iter().map(|&p| d_max(-c(1.5_f64), -p, margin)).sum::<Dual64>();
-        let mut m9 = 0;
-        'l2: for i in 0..n {
-            let fi = c(i as f64);
-            if ge(c(1.25) * (s1.powi(2) + c(1.0)).powi(-3), c(0.5), margin) {
-                m9 += 1;
-            }
-            if gt(s1.tanh(), c(0.0), margin) {
-                s2 *= c(0.6);
-                s2 += c(0.02) * (m4.sin() * c(1.2)).tan().tanh();
-                let v10 = d_hypot(s2 + x1, d_max(v[2], x2, margin), margin);
-                s1 = s1.mul_add(c(0.75), v10.sin().cos() * c(0.05));
-            } else if lt(v[i % 4].sin(), -c(0.5), margin) {
-                s1 = c(0.75) * s1 + c(0.02) * (w0[0].cos() * c(2.0)).cosh().cos();
-            } else {
-                let v11 = x1.mul_add(v8, x2);
-                acc3 -= c(0.25) * v11.cos();
-            }
-            let v13 = match i + n {
-                PHASE_A if n < 4 => {
-                    s2 = (s2 * c(0.75) + d_atan2(x2, s1 * s1 + c(0.5)) * c(0.05)).sin();
-                    fi / (v8 * v8 + c(0.5))
-                }
-                PHASE_C => {
-                    for j in 1..n {
-                        let fj = c(j as f64);
-                        let v12: Dual64 = d_powf(c(3.0_f64), (fj / (v8.tanh() + c(2.0))).sin());
-                        match i % 2 {
-                            PHASE_A => {
-                                let v8 = (v8.sin() * c(0.9)).atanh();
-                                acc3 -= v8.cos().sin() * c(0.05);
-                            }
-                            1 => {
-                                continue 'l2;
-                            }
-                            _ => {
-                                s1 = s1 * c(0.8) + ((x2.powi(2) + c(1.0)).log(10.0) + (fi.sin() * c(0.9)).acos()).tanh() * c(0.4);
-                            }
-                        }
-                        if gt((w0[(j + n) % 4] * w0[(j + n) % 4] + c(2.0)).acosh(), c(0.5), margin) {
-                            s2 = (s2 * c(0.5) + (m4.cos() * c(0.9)).acos() * c(0.2)).tanh();
-                            continue;
-                        }
-                        acc3 += (x1 + m4).tanh() * c(0.05);
-                        s1 = (s1 * c(0.8) + v12.sin() * c(0.01)).sin();
-                    }
-                    let m7 = c(2.5) - m7;
-                    (w0[i % 4].sin() * c(0.9)).acos() + m7.cos()
-                }
-                3..=5 => {
-                    s1 = (s1 * c(0.6) + (v[m9 % 4].tanh() * c(0.5)).ln_1p() * c(0.4)).tanh();
-                    v8.atan().cos()
-                }
-                _other => d_to_degrees(s1) * c(0.01),
-            };
-            s1 = (s1 * c(0.6) + (c(SCALE) + s1) * c(0.4)).tanh();
-            s1 = s1 * c(0.75) + v13.tanh().tanh() * c(0.02);
-        }
-        let c14 = c(m9 as f64);
-        let v15 = d_clamp(m7, -c(0.5), c(1.5), margin);
-        s1 * c(0.25) - s2 * c(0.25) + acc3.cos() - v8.tanh() - c14.sin() + v15 * c(0.75)
-    }
-
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log10();
-        let mut s1 = x2;
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..n {
-            a3[i % 4] += (s1 / (s1.sin() + c(2.0))).sin() * c(0.25);
-        }
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s1 *= c(0.5);
-            s1 += c(0.25) * (x2 + s1).cos();
-            s1 = c(0.6) * s1 + c(0.005) * prog_25_dual(s1, c(0.75), s0, a3, n, margin).tanh();
-            let v5 = (v[k4].tanh() * c(0.9)).acos();
-            if k4 >= 3 {
-                break x1;
-            }
-            s1 = (s1 * c(0.5) + v5.sin() * c(0.2)).tanh();
-        };
-        'l2: for i in 0..n {
-            s0 *= c(0.5);
-            s0 -= c(0.5) * s0.sin().cos();
-            if le((v6.cos() * c(0.9)).atanh(), c(0.5), margin) {
-                break;
-            }
-            s1 = (s1 * c(0.8) + d_clamp(a3[3], -c(1.0), c(1.5), margin) * c(0.2)).tanh();
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                if lt(d_max(s1, x1, margin), (s1.cos() * c(1.5)).sinh(), margin) && j == 3 {
-                    continue 'l2;
-                }
-                if le((x1.cos() * c(0.9)).asin(), -c(1.0), margin) {
-                    let x2 = c(1.25) * x0 / (d_abs(s1, margin).powi(2) + c(0.5));
-                    acc2 -= c(0.05) * x2.cos();
-                } else if lt(d_log((v[j % 4] * v[j % 4] + c(0.5)).powf(0.3).powi(2) + c(1.0), s1.powi(2) + c(2.0)), x0, margin) {
-                    acc2 += fj.atan().cos() * c(0.05);
-                    if ge(x0 * x1, -c(1.0), margin) {
-                        continue;
-                    }
-                }
-                if lt(x0.tanh().exp(), c(1.0), margin) || j < n {
-                    return -v[0];
-                }
-                s0 = (s0 * c(0.5) + v[i % 4] * fj * c(0.1)).tanh();
-            }
-        }
-        let mut k7 = 0;
-        let v11: Dual64 = loop {
-            k7 += 1;
-            let mut k8 = 0;
-            while k8 < 5 && le(x2 * v6 / c(2.0), -c(1.0), margin) {
-                k8 += 1;
-                s0 = (s0 * c(0.6) + (a3[k8 % 4] + (x1 - x2)) * c(0.1)).sin();
-                if lt(x0.tanh().exp_m1() / ((v[k4] * x0).cos() + c(2.0)), s0, margin) {
-                    acc2 -= (a3[k8 % 4].cos() + c(2.0)).cbrt() * c(0.05);
-                    break;
-                }
-            }
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                if gt(s1.tanh().atan(), x2, margin) {
-                    acc2 -= c(0.05) * (x2 * c(0.5)).sin();
-                    continue;
-                }
-                s0 = (s0 * c(0.75) + ((v6.tanh() * c(0.9)).acos() + v[3] * x0) * c(0.02)).tanh();
-                let v10: Dual64 = (x1.cos() * c(1.2)).tan();
-                acc2 -= v10.tanh().tanh() * c(0.05);
-            }
-            acc2 += c(0.4) * (x2 * x2 + c(2.0)).acosh().cos().exp2().cos();
-            if k7 >= 5 || lt((x2.powi(3).sin() * c(0.5)).ln_1p(), c(0.0), margin) {
-                break v[0].cos();
-            }
-        };
-        x0 - x1 + v[3] * c(0.75) + s0.tanh() + s1.tanh() - acc2.cos() + a3[1] * c(1.5) + v6 * c(0.75) + v11.sin()
-    }
-
-    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = ((v[n % 4].sin() * c(1.5)).cosh() - (x1 - x2)).sin() * c(2.0);
-        let mut s1 = (x0.powi(2) + c(1.0)).powi(-2);
-        let mut s2 = prog_75_dual((x0.cos() * c(1.2)).tan().sin(), s0, v[1].tanh().powi(3).sin(), &v, n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            match i {
-                0 => {
-                    let v4 = v[n % 4] - s2;
-                    acc3 += (x2 + s1 + c(1.25)).tanh() * c(0.25);
-                    acc3 += v4.cos() * c(0.25);
-                }
-                1..=3 => {
-                    s2 = (s2 * c(0.8) + x2.sin().exp() * c(0.05)).tanh();
-                    match i {
-                        0 | MODE_C => {
-                            continue;
-                        }
-                        g if g > 3 => {
-                            acc3 += s2.sin().exp().cos() * c(0.25);
-                        }
-                        _ => {
-                            s0 *= c(0.5);
-                            s0 += c(0.5) * s2.tanh();
-                            acc3 -= (s2 * x1).sin() * c(0.25);
-                        }
-                    }
-                    s0 = c(0.8) * s0 + c(0.2) * (fi + s0).cos();
-                }
-                g if g > 4 => {
-                    s2 = s2 * c(0.8) + d_atan2((s2.tanh() * c(1.2)).tan(), (s0 - s2).powi(2) + c(1.0)).cos() * c(0.01);
-                    acc3 -= c(0.25) * d_log(x0.powi(2) + c(1.0), s1.powi(2) + c(2.0)).sin();
-                }
-                _other => {
-                    let v5 = x1.mul_add(v[(i + n) % 4], s1);
-                    acc3 += c(0.25) * (d_to_radians(x1) * c(20.0)).cos();
-                    acc3 += v5.sin() * c(0.25);
-                }
-            }
-            let v6 = x1 + s2;
-            acc3 += c(0.25) * d_powf(c(2.0_f64), (v6 / (v6.cos() + c(2.0))).sin()).tanh();
-        }
-        let v7 = v.iter().copied().map(|p| c(1.0) + c(0.1) * d_atan2(x0.powi(3), (p.powi(2) + c(0.5)).sqrt().powi(2) + c(1.0)).tanh()).product::<Dual64>();
-        match n {
-            MODE_A | MODE_C => {
-                let v8 = (v7.cos() + c(2.0)).cbrt();
-                acc3 += v8.cos();
-            }
-            g if g > 3 => {
-                let v9 = v7 * x2;
-                let v10: Dual64 = d_to_degrees((x2 * x2 + c(0.5)).recip()) * c(0.02);
-                acc3 += c(0.2) * (v9.cos() + v10.cos()).tanh();
-            }
-            _ => {
-                let v11 = (v7 * v7 + c(2.0)).ln() - v7;
-                let v12 = d_copysign(c(0.5_f64), d_min(v11, x2, margin), margin);
-                s2 = (s2 * c(0.75) + v12.cos() * c(1.0)).sin();
-            }
-        }
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            let v15 = if ge(prog_0_dual(s0, v7.cos() * c(2.0), s0.tanh().exp2().cos(), &v, k13, margin), c(0.0), margin) || k13 > 1 {
-                (d_clamp(s1, -c(1.0), c(1.0), margin).powi(2) + c(2.0)).acosh()
-            } else {
-                let v14 = x2.sin();
-                (v14.tanh().exp().powi(2) + c(1.0)).log2()
-            };
-            acc3 -= c(0.5) * (v15.powi(2) + c(0.5)).recip().tanh();
-            if k13 >= 2 || ge((x0.powi(2) + c(1.0)).recip(), c(0.0), margin) {
-                break;
-            }
-        }
-        let mut a16 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a16[i] = x2.atan() - c(2.0);
-            acc3 -= t.sin().cos() * c(0.5);
-        }
-        let v17 = (a16[k13] * a16[k13]).ln_1p();
-        s1 = (s1 * c(0.6) + d_copysign(v7, s1, margin) * c(0.05)).sin();
-        s0 + s1 * c(1.5) + s2.cos() + acc3.tanh() + v17
-    }
-
-    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = d_min(c(1.5_f64), s0, margin);
-        let mut s2 = (v[0] * v[0] + c(1.0)).log(2.0).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
         for i in 0..5 {
             let fi = c(i as f64);
-            let mut m4 = c(f64::INFINITY);
-            for _ in 1..=3 {
-                let c5 = if ge(x1.powi(2), c(0.0), margin) {
-                    (c(1.0) - v[n % 4]).powi(2)
-                } else {
-                    x1 * x0
-                };
-                m4 = d_min(c5, m4, margin);
-            }
-            let v7: Dual64 = if le(d_max(-c(1.5_f64), (m4.powi(2) + c(1.0)).log(2.0), margin), fi, margin) || i % 3 == 1 {
-                x1.cos()
-            } else if lt(x1.sin(), c(0.0), margin) || i % 2 == 0 {
-                x2 - x0
-            } else {
-                let v6 = d_powf((s1.tanh() * c(0.5)).ln_1p().powi(2) + c(0.5), m4.cos().exp2().cos());
-                x0.sin() + v6.cos()
-            };
-            let v8: Dual64 = -v7;
-            s0 = (s0 * c(0.75) + v[n % 4].sin().cosh() * c(0.2)).tanh();
-            s0 = (s0 * c(0.5) + v8.tanh() * c(0.02)).sin();
+            a10 = [(a10[0] * c(0.6) + (x2.sin().exp() + a8[i % 4].sin()).tanh() * c(0.1)).sin(), (s1 * s1).ln_1p().tanh() * c(1.0), a10[3] * c(0.8) + (fi.tanh() * c(0.9)).asin().cos() * c(1.0), d_max(x1, (s1.tanh() * c(2.0)).cosh(), margin).sin() * c(0.1)];
+            s0 = c(0.5) * s0 + c(0.25) * (a5[1] - x1).sin();
         }
-        let v10: Dual64 = if le(d_hypot(x1, x0, margin).atan(), c(1.0), margin) {
-            let v9 = d_abs(d_powf(acc3 * acc3 + c(1.0), acc3.cos()), margin);
-            d_atan2((-v[n % 4]).powi(2) + c(0.5), (s1.powi(2) + c(1.0)).cbrt()) + v9.cos()
-        } else if n % 3 == 1 {
-            s2 = c(0.6) * s2 + c(0.05) * s2.sin().exp_m1().tanh();
-            prog_58_dual(c(0.25), c(0.5), d_log((s2 * s2 + c(1.0)).cbrt().powi(2) + c(1.0), (x0.tanh() * c(0.9)).atanh().powi(2) + c(2.0)).tanh() * c(2.0), v, n, margin)
-        } else {
-            acc3 += d_clamp(s1, v[n % 4].cos() - c(1.5), s2.cos() + c(1.5), margin).tanh();
-            s0.sin()
-        };
-        let v11 = v.iter().fold(v10.cos(), |r, &p| r * c(0.75) + c(0.25) * p.sin());
-        'l2: for t in v {
-            let mut m12: Dual64 = c(2.5);
-            for j in 0..n {
-                let c13 = v11.powi(3) * (t - v[j % 4]);
-                m12 = d_min(m12, c13, margin);
-            }
-            s1 = s1.mul_add(c(0.8), m12.sin().cos() * c(0.01));
-            let v14 = ((t - v11).powi(2) + c(1.0)).log2();
-            s0 = s0 * c(0.6) + d_atan2(c(1.5_f64), s0.tanh()).tanh() * c(1.0);
-            let mut k15 = 0;
-            while k15 < n && ge(s0 - s0.sin(), -c(0.5), margin) {
-                k15 += 1;
-                match k15 % 2 {
-                    0 => {
-                        continue 'l2;
-                    }
-                    1 => {
-                        acc3 -= t.tanh() * c(0.05);
-                        if le((x2.cos() * c(0.9)).asin().atan(), m12.sin().exp2(), margin) {
-                            continue;
-                        }
-                    }
-                    _ => {
-                        acc3 -= c(0.05) * (v14 + x2).cos().exp().tanh();
-                        s0 = c(0.8) * s0 + c(0.02) * (m12 / c(3.0)).tanh();
-                        if ge(x1.cos().exp2() + (v10 * v10).ln_1p(), v11, margin) {
-                            continue;
-                        }
-                    }
-                }
-                acc3 += c(0.05) * (v14.powi(2) + c(1.0)).log(3.0).cos();
-                match k15 {
-                    MODE_A => {
-                        acc3 += (x1 + v10).tanh() * c(0.05);
-                    }
-                    1 | 3 => {
-                        acc3 += (d_powf(x1.powi(2) + c(1.0), x1.cos()) - v11.sin().exp()).tanh() * c(0.05);
-                        s1 = s1 * c(0.5) + (s1.powi(2) + c(1.0)).log2().cos() * c(0.25);
-                        if le(x2.powi(3), -c(0.5), margin) || n == 1 {
-                            break;
-                        }
-                    }
-                    4 | 6 => {
-                        acc3 += c(0.05) * m12.cos().tanh();
-                    }
-                    _ => {
-                        acc3 += c(0.05) * (v[1] + t).tanh();
-                    }
-                }
-            }
-            acc3 += c(0.5) * v14.tanh();
-        }
-        s0 + s1.cos() + s2 * c(1.5) + acc3.tanh() + v11.sin()
+        v[2] + s0 - acc2 + a5[2] - a8[2] * c(0.75) + a10[2].sin() + x2.powi(2)
     }
 
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(x0) * c(20.0);
-        let mut acc1: Dual64 = c(0.0);
-        if !(n % 3 == 1 && le(x1, -c(0.5), margin)) {
-            return d_atan2(c(3.0_f64), v[n % 4]) / ((v[n % 4].powi(2) + c(2.0)).acosh().powi(2) + c(0.5));
+    pub fn prog_13_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_to_degrees(x1 + x0) * c(0.02)).cos() * c(2.0);
+        let mut s1 = (s0 * v[n % 4] / (v[n % 4].cos() + c(2.0))).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            let fi = c(i as f64);
+            a3[i] = d_powf(x2 * x2 + c(0.5), fi.tanh()) / (x0.cos().powi(2) + c(1.5));
+            acc2 += (x0 / (fi.powi(2) + c(1.5))).sin() * c(0.5);
         }
-        if gt(c(0.35) * s0, c(0.5), margin) {
-            for _ in 1..n {
-                acc1 += d_to_radians(x0).sin() * c(0.4);
-                acc1 += (s0 * s0 + c(0.5)).recip().cos() * c(0.4);
+        let mut k4 = 0;
+        let v5 = loop {
+            k4 += 1;
+            s1 *= c(0.8);
+            s1 -= c(0.02) * (x1.cos() * c(1.2)).tan().tanh();
+            acc2 += (a3[k4] * a3[k4] + c(1.0)).recip() * c(0.5);
+            if k4 >= 3 || gt(s1 + x0, c(0.5), margin) {
+                break s1.mul_add(x0.asinh(), x2 * x2);
+            }
+        };
+        let v8: Dual64 = match (n % 4).checked_sub(1) {
+            Some(k6) => {
+                let c7 = c(k6 as f64);
+                d_min(acc2, a3[k6], margin) + c7.tanh()
+            }
+            None => a3[n % 4] + x2,
+        };
+        if let Some(k9) = (k4 + n).checked_sub(3) {
+            let c10 = c(k9 as f64);
+            let v11 = v8.tanh() - x1;
+            s1 = (s1 * c(0.6) + (c10.sin() + v11.cos()) * c(0.02)).sin();
+        } else {
+            s0 = s0 * c(0.5) + (x2 + x0).cos() * c(0.25);
+        }
+        match n.checked_sub(1) {
+            Some(k12) => {
+                let c13 = c(k12 as f64);
+                let mut k14 = 0;
+                while k14 < 3 && lt(s0.tanh().exp(), v8, margin) {
+                    k14 += 1;
+                    for j in (0..3).rev() {
+                        let fj = c(j as f64);
+                        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| ((s1.cos() * c(0.9)).acos().powi(2) + c(0.5)).sqrt() + p.tanh() + q.sin()).sum::<Dual64>();
+                        match k12 {
+                            0 => {
+                                s0 *= c(0.6);
+                                s0 -= c(0.4) * d_atan2(fj * fj + c(1.0), a3[j]).tanh();
+                            }
+                            MODE_B | 3 => {
+                                acc2 += c(0.2) * ((v5 * x2).powi(2) + c(2.0)).sqrt().cos();
+                            }
+                            4 => {
+                                let v16 = s0;
+                                s1 = c(0.6) * s1 + c(0.4) * v16.cos().cos();
+                            }
+                            _ => {
+                                let v17 = c(0.3) * x1;
+                                acc2 -= c(0.2) * v17.sin();
+                            }
+                        }
+                        s0 = (s0 * c(0.5) + (c(SCALE) + x2) * c(0.5)).sin();
+                        acc2 += c(0.2) * v15.tanh();
+                    }
+                    if lt(v8 / ((c13 - v8).powi(2) + c(0.5)), v5 * c(1.2), margin) || k14 + k4 < 4 {
+                        continue;
+                    }
+                    match (n % 3).checked_sub(1) {
+                        Some(_) => {
+                            s1 = s1.mul_add(c(0.5), (s1.cos() * c(2.0)).sinh().tanh() * c(0.05));
+                            let v8 = (x2.sin() * c(0.9)).asin();
+                            s0 = s0.mul_add(c(0.8), v8.sin() * c(0.05));
+                        }
+                        None => {
+                            s0 = (s0 * c(0.5) + x1 / (x2.sin() + c(2.0)) * c(0.1)).sin();
+                        }
+                    }
+                    s1 *= c(0.75);
+                    s1 -= c(0.1) * (v[3 - k14] * v[3 - k14] + c(2.0)).acosh().cos();
+                }
+                s0 = (s0 * c(0.8) + (x0.cos().powi(2) + c(0.5)).powf(2.5) * c(0.02)).tanh();
+                acc2 += c13.cos();
+            }
+            _ => {
+                s1 = s1.mul_add(c(0.5), prog_11_dual(c(1.2), x2, d_min(d_min(a3[k4], x2, margin), v8.sin().exp2(), margin).tanh() * c(2.0), v, k4, margin).cos() * c(0.005));
             }
         }
+        let v24 = match (k4 + n).checked_sub(2) {
+            None => d_min(v[k4], x1, margin) + x2.sin(),
+            Some(k19) if k19 < 1 => {
+                let c20 = c(k19 as f64);
+                for _ in 0..n {
+                    let v21: Dual64 = ((s1.tanh() * c(0.9)).acos().sin() * c(1.5)).cosh();
+                    acc2 -= v21.sin() * c(0.25);
+                }
+                let v22 = c(SCALE) + x2 + c20.sin();
+                c20.cos() + v22.cos()
+            }
+            Some(_) => prog_11_dual(x2.cos().exp2().tanh() * c(2.0), ((d_to_radians(x2) * c(20.0)).tanh() * c(2.0)).sinh().tanh(), ((x2.cos() * c(1.2)).tan().powi(2) + c(2.0)).ln().sin() * c(2.0), v, k4, margin),
+        };
+        s0.tanh() - s1 + acc2.cos() - v5.cos() + v8.tanh() + v24.tanh() - (v8.tanh() + c(2.0)).cbrt()
+    }
+
+    pub fn prog_14_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].powi(2) + c(1.0)).log2().tanh().exp().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&z| c(0.3) - p.1 + z.tanh()).sum::<Dual64>();
+        s0 = c(0.6) * s0 + c(0.005) * prog_5_dual(acc1.mul_add(v[1], p.0).sin() * c(2.0), ((x0 * c(0.3)).cos() * c(1.5)).cosh().sin() * c(2.0), (-(p.0.tanh() * c(0.9)).asin()).cos() * c(2.0), &v, 2, margin).cos();
+        let mut m3: Dual64 = c(0.0);
+        for i in 1..n {
+            m3 = d_max(m3, v[n % 4].powi(3) + v[(i * 3) % 4], margin);
+        }
+        acc1 += m3.tanh() * c(0.25);
+        let mut m4: Dual64 = c(0.5);
+        for i in 0..=n {
+            m4 = d_min(m4, p.1.powi(3) + v[i % 4], margin);
+        }
+        s0 = (s0 * c(0.5) + m4.cos() * c(0.02)).tanh();
+        let [b5, b6] = [d_atan2(c(1.5_f64), p.1), (v2.powi(2) + c(0.5)).sqrt().sin()];
+        s0.tanh() + acc1 + b5.sin() + b6.cos() - b5.atan()
+    }
+
+    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(x2, x0, c(0.75), &v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for _ in 0..4 {
+            s0 *= c(0.75);
+            s0 += c(0.1) * (s0 * s0 + c(0.5)).cbrt().sin();
+            for _ in (1..=3).step_by(2) {
+                if n < 6 && gt((x1 * x1 + c(2.0)).acosh(), c(1.0), margin) {
+                    continue 'l0;
+                }
+                s0 = s0.mul_add(c(0.5), v[3].cos().exp().tanh() * c(0.1));
+            }
+            let mut k2 = 0;
+            while k2 < 6 && le((x1.powi(2) + c(0.5)).cbrt(), c(0.5), margin) {
+                k2 += 1;
+                acc1 -= c(0.05) * (x0.sin() + x2).tanh();
+                s0 = (s0 * c(0.5) + x2.sin() * c(0.5)).tanh();
+            }
+            s0 = s0.mul_add(c(0.5), (x1.sin() + c(2.0)).cbrt().cos() * c(1.0));
+        }
+        let v3 = v.iter().map(|&p| v[3] + p).sum::<Dual64>();
+        if let Some(k4) = n.checked_sub(3) {
+            acc1 -= c(0.4) * (x1.cos().exp().powi(2) + c(2.0)).acosh().tanh();
+            let Some(k5) = (k4 + n).checked_sub(1) else {
+                return x0 + v[k4]
+            };
+            let c6 = c(k5 as f64);
+            s0 *= c(0.8);
+            s0 += c(1.0) * c6.tanh();
+        } else {
+            acc1 += d_max(-c(2.0_f64), x1, margin).tanh();
+            s0 = s0 * c(0.75) + (v3 * v3 + c(1.0)).log(2.0).tanh() * c(0.02);
+        }
+        match n.checked_sub(3) {
+            Some(0) => {
+                s0 = s0 * c(0.6) + (x1 * c(std::f64::consts::FRAC_1_PI)).sin() * c(1.0);
+                let v10 = if let Some(k7) = n.checked_sub(3) {
+                    let c8 = c(k7 as f64);
+                    v[(k7 + n) % 4] + c8.tanh()
+                } else {
+                    let v9 = (v3 * v3 + c(0.5)).sqrt();
+                    (-(x1 * x1 + c(1.0)).log2()) + v9.cos()
+                };
+                s0 = (s0 * c(0.8) + v10.tanh() * c(0.02)).sin();
+            }
+            Some(k11) if k11 > 1 => {
+                s0 = c(0.6) * s0 + c(0.25) * d_powf(c(0.5_f64), x2.tanh()).sin();
+                if !(k11 % 3 == 1) {
+                    s0 = s0.mul_add(c(0.5), (-s0) * c(0.05));
+                    acc1 -= v3.asinh().sin() * c(0.5);
+                } else if ge(v3 - x2, c(0.0), margin) {
+                    acc1 += v[(k11 + n) % 4].tanh();
+                } else {
+                    s0 = c(0.8) * s0 + c(0.005) * prog_11_dual(d_log(c(3.0_f64), s0 * s0 + c(2.0)).sin().exp2().sin(), x0, x2.cos().exp().sin(), v, n, margin).cos();
+                }
+            }
+            Some(_) => {
+                let v13 = v3 - c(0.25);
+                acc1 -= v13.cos() * c(0.5);
+            }
+            None => {
+                let x0 = (x0.cos().powi(2) + c(1.0)).powi(-2);
+                let x1 = v[n % 4].powi(3) * c(std::f64::consts::FRAC_PI_4);
+                acc1 += (x0.sin() + x1.sin()).sin() * c(0.25);
+            }
+        }
+        s0 * c(0.75) + acc1.cos() - v3.tanh()
+    }
+
+    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0 + x2) * c(std::f64::consts::FRAC_PI_4)).tanh() * c(2.0);
+        let mut s1 = (x1 * x1 + c(0.5)).ln();
+        let mut s2 = x2;
+        let mut acc3: Dual64 = c(0.0);
+        if ge(v[0].mul_add(c(SCALE) + s2, (x1.cos() * c(0.9)).atanh()), c(0.5), margin) {
+            return (s0 * s0 + c(2.0)).acosh();
+        }
+        match n.checked_sub(2) {
+            Some(0..=1) => {
+                s2 = (s2 * c(0.75) + (x1.cos() * c(0.5)).ln_1p() * c(0.25)).sin();
+            }
+            Some(k4) if k4 > 2 => {
+                let c5 = c(k4 as f64);
+                if let Some(_) = (k4 + n).checked_sub(1) {
+                    s2 = (s2 * c(0.8) + d_copysign(s2.powi(2), d_abs(c5, margin), margin) * c(0.1)).tanh();
+                    s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).ln().tanh().exp() * c(0.02)).sin();
+                } else {
+                    let v7 = prog_0_dual((c(0.8) * v[k4 % 4]).tanh(), x2, (-c5).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+                    s2 *= c(0.6);
+                    s2 -= c(1.0) * c5.tanh().exp().asinh().tanh();
+                    acc3 -= c(0.01) * v7.tanh();
+                }
+            }
+            Some(k8) => {
+                acc3 -= prog_11_dual(((s0 + x1).sin() * c(0.9)).asin().cos(), (s0.powi(3) + v[k8 % 4].asinh()).sin() * c(2.0), (x1 - x2.powi(3)).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+            }
+            _ => {
+                let x1 = x2.atan();
+                s0 = s0 * c(0.6) + x1.tanh().sin() * c(0.4);
+            }
+        }
+        let v9 = acc3.powi(2) + acc3;
+        if let Some(k10) = n.checked_sub(3) {
+            let c11 = c(k10 as f64);
+            s2 *= c(0.75);
+            s2 += c(0.1) * s2.cos().exp_m1().sin().cosh().tanh();
+            acc3 += c11.cos();
+        }
+        let v14 = if let Some(_) = n.checked_sub(1) {
+            -v9.powi(3)
+        } else {
+            let v13 = d_abs(v9, margin);
+            d_max(x0, acc3, margin) + v13.sin()
+        };
+        for i in (1..=6).step_by(2) {
+            let fi = c(i as f64);
+            let v15 = -v9;
+            let v17 = if gt((v15 * v15).ln_1p(), c(0.5), margin) {
+                (x2 * x2 + c(0.5)).sqrt()
+            } else {
+                let v16 = (-v14) * c(std::f64::consts::FRAC_1_PI);
+                d_max(v[1], fi, margin) + v16.sin()
+            };
+            s2 = (s2 * c(0.8) + (c(0.1) - s2) * c(0.2)).tanh();
+            s2 *= c(0.5);
+            s2 -= c(0.25) * v17.cos();
+        }
+        s1 = s1 * c(0.6) + (v14.sin() + c(2.0)).cbrt().tanh() * c(0.05);
+        s0 * c(0.25) + s1 + s2.tanh() + acc3.cos()
+    }
+
+    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.cos().exp() * x2).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
         let len2 = v.len();
         for i in 0..len2 {
             let fi = c(i as f64);
-            s0 = c(0.5) * s0 + c(1.0) * fi.atan().tanh();
-            if gt(v[n % 4].atan(), c(1.0), margin) {
-                s0 = (s0 * c(0.8) + x2.sin().exp2() * c(0.1)).tanh();
-                acc1 += v[1].sin().sin() * c(0.5);
-            } else if ge(x2 * c(0.75), x2, margin) {
-                s0 *= c(0.6);
-                s0 -= c(0.4) * s0.asinh().tanh();
+            let v4 = if lt(v[2] - c(2.5) + v[0] / (x1.powi(2) + c(1.0)), s0, margin) {
+                (fi * fi + c(1.0)).log10()
             } else {
-                s0 = (s0 * c(0.8) + (s0.sin().exp().powi(2) + c(1.0)).powi(-1) * c(0.01)).tanh();
-                let v3 = v[i] / (fi.sin() + c(2.0));
-                acc1 += v3.sin() * c(0.5);
+                let v3 = d_atan2(x1 * x1 + c(0.5), x0) / ((x0 * x0 + c(1.0)).recip().tanh() + c(2.0));
+                (v3.powi(2) + c(0.5)).sqrt()
+            };
+            s0 = s0 * c(0.6) + v[0].sin().sin() * c(0.4);
+            acc1 += v4.sin().sin() * c(0.4);
+        }
+        for i in 0..n {
+            acc1 += v[i % 4].tanh() * c(0.25);
+            acc1 += x0.tanh() * c(0.25);
+        }
+        match n {
+            1..=3 => {
+                let v5 = v[3];
+                s0 = (s0 * c(0.5) + prog_0_dual(c(1.5), acc1.tanh(), (v[3] * v[3]).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                acc1 += v5.sin();
+            }
+            4 => {
+                s0 = (s0 * c(0.6) + s0 * c(0.01)).tanh();
+            }
+            5 => {
+                let v6 = (d_to_radians(s0).sin() * c(0.9)).asin();
+                s0 = s0 * c(0.8) + v6.sin().sin() * c(0.25);
+            }
+            _ => {
+                let v7 = x0 - v[2];
+                let x2: Dual64 = x1;
+                acc1 += (v7.sin() + x2.sin()).tanh();
             }
         }
-        if ge(x2.atan(), -c(0.5), margin) {
-            let v4: Dual64 = c(SCALE) + (x0 * x0 + c(0.5)).powf(1.5);
-            let x1 = v[n % 4].mul_add(v[n % 4], v[2]);
-            acc1 += (v4.sin() + x1.sin()).cos() * c(0.2);
+        s0 = c(0.8) * s0 + c(0.01) * (s0 + x0).sin();
+        let mut m8 = 0;
+        for i in (1..=5).step_by(2) {
+            if i + n < 4 {
+                let v9 = s0 - v[i % 4];
+                s0 = (s0 * c(0.75) + v9.cos() * c(0.1)).sin();
+            } else if lt((v[i % 4].sin().powi(2) + c(1.0)).powi(-3), x2, margin) {
+                s0 = (s0 * c(0.75) + d_powf(v[m8 % 4] * v[m8 % 4] + c(1.0), x0.tanh()) * c(0.02)).sin();
+                if le(((v[i % 4] - v[m8 % 4]).powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
+                    acc1 += v[3].sin().exp().tanh() * c(0.5);
+                    continue;
+                }
+                let v10 = x1.cos().exp();
+                acc1 -= v10.tanh().sin() * c(0.5);
+            }
+            let v11 = x0;
+            if lt(s0 * x0 / (v[0].cos() + c(2.0)), -c(1.0), margin) {
+                m8 += 1;
+            }
+            acc1 += v11.tanh() * c(0.5);
         }
-        v[1] + s0 + acc1.cos()
+        let c12 = c(m8 as f64);
+        let mut a13 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if le(s0.cos().exp_m1().mul_add(v[i].cos(), d_max(x1, c12, margin)), fi - x1, margin) || i + n < 5 {
+                a13[i] = x1.powi(3);
+            } else {
+                a13[i] = (v[i].cos() * c(1.5)).cosh();
+            }
+        }
+        v[0].sin() - s0.cos() - acc1.sin() + c12.tanh() + a13[0].tanh()
     }
 
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(3.0_f64), v[3], margin).cos() * c(2.0);
+    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(x2.cos() * c(2.0), (x2 * x1).powi(2).ln_1p().tanh() * c(2.0), x2, v, n, margin).tanh() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v6 = loop {
-            k2 += 1;
-            match k2 {
-                1 => {
-                    s0 = c(0.5) * s0 + c(1.0) * (v[3 - k2] * v[3 - k2] + c(1.0)).log10().tanh();
-                }
-                2 => {
-                    acc1 += (s0 * s0 + c(2.0)).acosh().cos();
-                    if ge(x0.mul_add(x2, s0), x2, margin) {
-                        let v3: Dual64 = (v[k2].cos() * c(0.9)).acos() * x1.cos();
-                        s0 *= c(0.8);
-                        s0 += c(0.02) * v3.cos();
-                    } else {
-                        s0 = c(0.8) * s0 + c(0.005) * prog_25_dual(c(1.5), x1.sin() * c(2.0), x2.sin().exp2().sin(), [v[0], v[1], v[2], v[3]], 0, margin).tanh();
-                        if gt(d_to_degrees(s0) * c(0.02), x1, margin) {
-                            break x1.tanh().exp2();
+        let v9 = match n {
+            1..=2 => {
+                s0 = (s0 * c(0.5) + acc1.tanh().exp() * c(1.0)).tanh();
+                prog_11_dual((x0 * x0 + c(1.0)).powi(-1).sin(), acc1, x1, [v[0], v[1], v[2], v[3]], 2, margin)
+            }
+            4 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    acc1 -= x0.tanh() * c(0.5);
+                    let mut k2 = 0;
+                    while k2 < 3 && le(t * c(0.3), -c(0.5), margin) {
+                        k2 += 1;
+                        match k2 {
+                            0 => {
+                                acc1 += (fi.tanh() * c(1.2)).tan().cos() * c(0.1);
+                                let v3 = fi * s0;
+                                s0 = s0.mul_add(c(0.5), v3.tanh().tanh() * c(0.1));
+                            }
+                            1 => {
+                                continue;
+                            }
+                            2 => {
+                                s0 *= c(0.8);
+                                s0 += c(0.25) * (s0.powi(2) + c(1.0)).recip().sin();
+                                let v4 = t;
+                                s0 = c(0.75) * s0 + c(0.25) * v4.cos().sin();
+                            }
+                            _ => {
+                                let v5 = x2;
+                                acc1 += c(0.1) * t.sin().exp().cos();
+                                s0 = c(0.5) * s0 + c(0.5) * v5.tanh().tanh();
+                            }
                         }
-                        acc1 += s0.atan().cos();
+                        let v6 = (x2.powi(2) + c(1.0)).log2();
+                        let v7 = v[n % 4].tanh().cosh();
+                        acc1 += c(0.1) * (v6 - v[3 - k2]).sin();
+                        s0 = s0.mul_add(c(0.8), v7.tanh() * c(0.1));
                     }
-                    s0 = s0 * c(0.6) + (s0.cos() * c(1.2)).tan().cos() * c(0.02);
+                    acc1 -= c(0.5) * t.cos();
                 }
-                _ => {
-                    acc1 += x0.tanh().tanh();
-                }
+                let v8 = x1.powi(3);
+                x0.atan().tanh().cosh() + v8.sin()
             }
-            acc1 -= (s0 * s0 + c(0.5)).recip().sin();
-            let mut k4 = 0;
-            while k4 < n && ge(d_min(c(2.0_f64), v[k4 % 4], margin), x0, margin) {
-                k4 += 1;
-                let v5 = v.iter().copied().map(|p| x1.tanh().exp() + p.cos()).sum::<Dual64>();
-                if lt((x2.powi(2) + c(1.0)).ln() + x2.sin(), -c(1.0), margin) {
-                    break;
-                }
-                s0 = s0.mul_add(c(0.6), x1.cos() * c(0.4));
-                s0 = (s0 * c(0.75) + v5.cos() * c(0.01)).sin();
-            }
-            if k2 >= 2 || le(x0 / c(3.0) * x0, c(0.5), margin) {
-                break d_to_degrees(x2) * c(0.02);
-            }
+            6 => x2 + c(0.3),
+            _ => ((x0 * x0).ln_1p().sin() * c(0.5)).ln_1p(),
         };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * (t - v6).cos();
-            acc1 += c(0.5) * (s0.sin() + c(2.0)).cbrt().cos();
-            let v7 = (fi * fi).ln_1p() + s0 * x0;
-            s0 = s0 * c(0.5) + v7.tanh().tanh() * c(0.1);
-        }
-        let v8 = x2 / (x0.tanh() + c(2.0));
-        for &t in v.iter() {
-            let v9 = c(SCALE) + v6;
-            s0 = s0.mul_add(c(0.5), s0.mul_add(v6, v9).cos() * c(0.05));
-            acc1 += ((x1 * x1).ln_1p() / (v8.cos().exp().powi(2) + c(1.5))).sin() * c(0.5);
-            acc1 -= c(0.5) * t.sin().sin();
+        let v10 = v.iter().fold(v9.sin(), |r, &p| r * c(0.5) + c(0.1) * (((r / (v[n % 4] * v[n % 4] + c(1.5))).sin() * c(0.9)).acos() + p.tanh()).cos());
+        if le((x0.sin() * c(0.9)).asin().sin().exp_m1(), c(0.0), margin) {
+            let v11 = v[n % 4].cos().exp_m1();
+            s0 = s0 * c(0.6) + v11.sin().cos() * c(0.1);
+        } else {
+            for i in (0..6).rev() {
+                let mut m12: Dual64 = c(0.5);
+                for j in 1..n {
+                    m12 = d_min(m12, (v[0] * v[0] + c(2.0)).ln() + v[(j * 3) % 4].cos(), margin);
+                }
+                s0 = s0.mul_add(c(0.5), m12.cos().tanh() * c(0.25));
+                acc1 += ((v10 * v10).ln_1p() - v10.atan()).cos() * c(0.25);
+                let v13: Dual64 = if !(i == 5 && gt(x2.cos().exp() * c(0.1), -c(0.5), margin)) {
+                    ((x1 * x2).powi(2) + c(1.0)).log2()
+                } else if gt(((d_to_degrees(v[3]) * c(0.01)).powi(2) + c(1.0)).cbrt(), -c(0.25), margin) || i % 3 == 1 {
+                    acc1 += (x0.sin() * c(0.9)).asin().asinh().tanh() * c(0.25);
+                    m12.tanh()
+                } else {
+                    x1 / (x2.powi(2) + c(1.0))
+                };
+                acc1 += c(0.25) * v13.sin();
+            }
+            acc1 += d_copysign(c(0.5_f64), v10, margin).atan().sin();
         }
         for i in 0..n {
             let fi = c(i as f64);
-            if gt(x1, c(1.0), margin) {
-                let v10 = c(1.25) * v8;
-                s0 = s0 * c(0.8) + v10.tanh() * c(0.1);
-            } else {
-                s0 = (s0 * c(0.75) + (v[i % 4].cos() * c(0.9)).asin() * c(0.1)).tanh();
-                acc1 += c(0.25) * (x2.powi(2) + c(2.0)).acosh().cos();
+            if gt(d_min(s0, v10 + s0, margin), d_min(fi, v9, margin), margin) && i % 2 == 0 {
+                return (s0.powi(2) + c(1.5)).acosh();
             }
-            if lt(d_copysign(c(1.5_f64), v6, margin), c(0.0), margin) {
-                s0 = (s0 * c(0.8) + s0.powi(3) * c(0.01)).sin();
-            } else if ge(d_abs(x1, margin) * c(std::f64::consts::LN_2), c(0.25), margin) {
-                s0 = s0 * c(0.75) + x1.asinh().cos() * c(0.25);
-                let v11 = (v8.powi(2) + c(2.0)).acosh().tanh().exp();
-                acc1 += v11.cos().sin() * c(0.25);
-            } else {
-                acc1 += c(0.25) * (-v8).mul_add(fi * c(std::f64::consts::LN_2), v8.sin().sinh()).tanh();
-                if ge(v8.sin().exp_m1(), x1 - c(2.5), margin) {
-                    s0 *= c(0.6);
-                    s0 -= c(1.0) * (fi.cos() * c(0.5)).ln_1p().sin();
-                    if le(fi - s0, c(0.0), margin) && n + k2 < 8 {
-                        continue;
+            if lt(d_powf(x0 * x0 + c(1.0), fi.cos()), c(1.0), margin) {
+                s0 = s0 * c(0.6) + v10.sin().cos() * c(0.4);
+                if lt(s0 * v10, c(0.25), margin) {
+                    s0 = s0 * c(0.8) + (s0 + x2).tanh() * c(0.1);
+                    acc1 -= d_atan2(c(3.0_f64), x1 / (s0 * s0 + c(1.5))).tanh() * c(0.25);
+                } else {
+                    for j in 0..4 {
+                        if gt(v10.cos(), s0, margin) && n % 2 == 0 {
+                            break;
+                        }
+                        match j {
+                            MODE_A => {
+                                let v14 = ((fi.sin() * c(2.0)).cosh().cos() * c(2.0)).cosh();
+                                s0 = (s0 * c(0.8) + v14.sin() * c(1.0)).tanh();
+                            }
+                            1 | 3 => {
+                                s0 *= c(0.75);
+                                s0 -= c(0.1) * (v[j] + x0).sin();
+                            }
+                            _ => {
+                                s0 = (s0 * c(0.8) + (fi.powi(2) + c(1.0)).powi(-2) * c(1.0)).tanh();
+                            }
+                        }
+                        s0 = s0 * c(0.75) + (c(SCALE) + s0).sin() * c(0.25);
                     }
-                    s0 *= c(0.8);
-                    s0 -= c(0.1) * (s0 * c(1.25)).tanh();
-                }
-            }
-            if le(d_log(v8 * v8 + c(1.0), v8 * v8 + c(2.0)) + (x0 * x0 + c(1.0)).log(2.0), c(1.0), margin) {
-                return (x1.powi(2) + c(0.5)).sqrt();
-            }
-            s0 = s0 * c(0.8) + (s0.tanh().exp().tanh() * c(1.5)).sinh().tanh() * c(0.02);
-        }
-        for &t in v.iter() {
-            acc1 -= c(0.5) * d_hypot(v6, x1, margin).tanh().tanh();
-            let v12 = (t * s0).sin();
-            s0 = s0.mul_add(c(0.6), v12 * c(0.05));
-        }
-        x1.tanh() - s0.cos() + acc1.tanh() - v6.cos() - v8.cos()
-    }
-
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0: Dual64 = (v[2].cos() * c(0.9)).asin().powi(2).ln_1p();
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            match k2 % 2 {
-                PHASE_B => {
-                    s0 = (s0 * c(0.6) + x2 * s0 * c(0.1)).sin();
-                }
-                _other => {
-                    let v3 = (x0.powi(2) + c(0.5)).cbrt() + (x0.cos() * c(1.5)).sinh();
-                    s0 = c(0.5) * s0 + c(0.05) * v3.tanh();
-                }
-            }
-            acc1 += ((v[k2 % 4].powi(2) + c(1.0)).log10() - v[k2 % 4]).sin() * c(0.25);
-            if k2 >= 6 {
-                break;
-            }
-        }
-        if ge((x1.cos().exp_m1().powi(2) + c(2.0)).ln(), c(1.0), margin) {
-            s0 = (s0 * c(0.75) + prog_10_dual(acc1, x1, c(1.2), &v, k2, margin) * c(0.005)).tanh();
-        } else if lt((v[0].powi(2) + c(1.0)).recip(), x2, margin) || k2 % 2 == 0 {
-            s0 = (s0 * c(0.75) + prog_32_dual(s0, c(1.2), (v[1] * x2 - v[2]).sin(), v, n, margin) * c(0.005)).sin();
-        } else {
-            s0 = s0.mul_add(c(0.75), (x2.cos().exp_m1() * s0).cos() * c(0.02));
-            acc1 += prog_58_dual((acc1.powi(2) + c(1.0)).powf(1.5).tanh() * c(2.0), c(1.5), d_abs(x1, margin).powi(2).ln_1p().sin() * c(2.0), v, n, margin).cos() * c(0.005);
-        }
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            s0 = s0 * c(0.6) + (x0 + x2).tanh() * c(0.2);
-            let mut k4 = 0;
-            while k4 < 3 && le((v[3 - k4].sin() * c(0.9)).atanh() - fi, -c(1.0), margin) {
-                k4 += 1;
-                match k4 % 3 {
-                    1 => {
-                        s0 = s0 * c(0.8) + (v[1].sin() * c(0.9)).acos().tanh() * c(0.05);
-                        s0 = (s0 * c(0.5) + v[3 - k4] / c(4.0) * c(1.0)).tanh();
-                    }
-                    2 => {
-                        s0 *= c(0.6);
-                        s0 -= c(1.0) * fi.sin();
-                        s0 = (s0 * c(0.6) + v[k2 % 4] * c(0.4)).sin();
-                    }
-                    _other => {
-                        s0 = c(0.6) * s0 + c(0.4) * (-s0).tanh();
-                    }
-                }
-                match k4 {
-                    0 => {
-                        let v5: Dual64 = s0.mul_add(v[3 - k4], v[3 - k4]);
-                        s0 *= c(0.75);
-                        s0 -= c(0.25) * ((s0.tanh() * c(0.9)).asin().powi(2) + c(1.0)).log10().tanh();
-                        s0 = (s0 * c(0.75) + v5.sin() * c(0.02)).sin();
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * c(0.6) + (v[(k4 + n) % 4] * s0).cos() * c(0.05);
-                        break 'l1;
-                    }
-                    _ => {
-                        acc1 += c(0.1) * v[k2 % 4].atan().sin();
-                    }
-                }
-                s0 = (s0 * c(0.5) + d_powf(s0.powi(2) + c(1.0), v[k4].sin()) * c(0.02)).sin();
-            }
-            if gt((v[k2 % 4].sin() * c(0.9)).acos(), c(0.5), margin) {
-                let v6: Dual64 = (x0.powi(2) + c(1.0)).powi(-1);
-                acc1 += c(0.25) * (v6 + x2).tanh();
-            } else {
-                s0 *= c(0.5);
-                s0 += c(0.05) * (x2.sin() * c(0.9)).asin().sin().exp().sin();
-                if k4 < 1 {
-                    s0 = s0.mul_add(c(0.8), d_clamp(fi * x2, -c(1.5), c(1.0), margin).sin() * c(0.02));
-                    s0 = s0.mul_add(c(0.6), (s0 * v[k4]).cos() * c(0.05));
-                    if le(((v[3 - k4].cos() * c(0.9)).asin().tanh() + c(2.0)).cbrt(), s0, margin) {
+                    s0 = s0.mul_add(c(0.8), d_min(x2, x0, margin).cos() * c(0.2));
+                    if lt(((c(0.1) * v9).cos() * c(0.9)).atanh(), v10, margin) {
                         break;
                     }
                 }
-                let v7 = x1.sin();
-                acc1 += c(0.25) * v7;
+            } else if le((v9 - x1).sin(), c(0.25), margin) {
+                acc1 += c(0.25) * (v[i % 4].sin() + c(2.0)).cbrt().tanh();
             }
-        }
-        let v8 = d_atan2(x2, x0.powi(2) + c(0.5));
-        s0 - acc1.sin() + v8.sin() - v[k2 % 4].tanh().exp_m1()
-    }
-
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0: Dual64 = x2.cos();
-        let mut s1 = x0;
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3: Dual64 = x2;
-        for i in 0..=n {
-            let c4 = match i % 2 {
-                0 => ((x1 / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.5))).cos() * c(0.9)).atanh() + v[i % 4],
-                _ => x1.cos(),
-            };
-            m3 = d_max(m3, c4, margin);
-        }
-        s1 *= c(0.5);
-        s1 -= c(0.05) * m3.sin();
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            match n % 3 {
-                PHASE_A | 2 => {
-                    let v6 = v[(k5 + n) % 4].powi(3).asinh();
-                    acc2 += v6.cos() * c(0.25);
+            match i {
+                1 | 3 => {
+                    s0 = s0 * c(0.5) + (s0.cos() * c(1.2)).tan().tanh() * c(0.05);
+                    s0 = s0 * c(0.8) + (s0 / (s0.powi(2) + c(1.0))).sin() * c(0.1);
+                    if i % 2 == 0 {
+                        s0 = (s0 * c(0.5) + (x1 + s0) * c(0.25)).sin();
+                    }
+                }
+                4 => {
+                    s0 = (s0 * c(0.6) + (v[i % 4].tanh() + c(2.0)).cbrt() * c(1.0)).sin();
+                    s0 = (s0 * c(0.75) + (c(0.1) - s0) * (fi - x2) * c(0.02)).tanh();
+                }
+                5 => {
+                    s0 = s0 * c(0.75) + d_atan2(c(2.0_f64), x2 + c(1.25)).cos() * c(1.0);
+                    s0 = s0 * c(0.75) + d_clamp(s0, s0.cos() - c(1.5), x1.sin() + c(1.5), margin).tanh() * c(0.25);
+                    match i % 2 {
+                        0 => {
+                            s0 = c(0.6) * s0 + c(0.4) * s0.cos();
+                            acc1 += c(0.25) * fi.tanh();
+                        }
+                        1 => {
+                            continue;
+                        }
+                        _ => {
+                            let v15 = s0 * x2;
+                            s0 = (s0 * c(0.8) + v15.cos() * c(0.02)).sin();
+                        }
+                    }
                 }
                 _ => {
-                    s0 = s0.mul_add(c(0.75), v[k5 % 4].cos() * c(0.25));
+                    acc1 += c(0.25) * (s0 + v9).sin();
                 }
             }
-            for (j, &u) in v.iter().enumerate() {
-                let v7 = (v[j].powi(2) + c(2.0)).acosh() * (v[j] * v[j]);
-                if le((s1 * s1 + c(0.5)).cbrt(), c(0.5), margin) {
-                    s1 = (s1 * c(0.8) + (x2 * x2 + c(1.0)).powf(0.3) * c(0.1)).sin();
-                } else {
-                    let v8: Dual64 = (x1.cos().powi(2) + c(1.0)).powf(1.5);
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * s1.sin();
-                    s0 *= c(0.6);
-                    s0 -= c(0.05) * v8.sin();
-                }
-                acc2 += d_log(s1.powi(2) + c(1.0), x2 * x2 + c(2.0)).sin() * c(0.05);
-                s1 = (s1 * c(0.5) + (u.sin() - v7.tanh()) * c(0.02)).tanh();
-            }
-            let v9 = s0.atan();
-            s1 = c(0.5) * s1 + c(0.4) * ((s1.powi(2) + c(1.0)).log(10.0) * v9);
+            acc1 -= c(0.25) * (fi.powi(2) + c(1.5)).acosh().sin();
         }
+        let v18 = if lt((x0.cos() * c(0.9)).atanh().cos().exp2(), c(0.5), margin) {
+            v10.cos()
+        } else if !(n == 1 && ge(x0.tanh().exp(), -c(0.5), margin)) {
+            let v16 = (x2 * x2 + c(1.0)).ln();
+            (x2.powi(2).powi(2) + c(1.0)).cbrt() + v16.cos()
+        } else {
+            let v17 = x1.sin().sinh();
+            return (v17.sin().exp().powi(2) + c(2.0)).sqrt()
+        };
+        s0 + acc1.cos() - v10 - v18
+    }
+
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * c(1.2)).cos() * c(2.0);
+        let mut s1 = d_hypot(v[n % 4], x1, margin).cos() * c(2.0);
+        let mut s2 = x0.tanh();
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..6 {
+            let fi = c(i as f64);
+            if lt(v[i % 4], fi.sin().cosh(), margin) && i == 0 {
+                return d_abs((fi.powi(2) + c(1.0)).powi(-3), margin);
+            }
+            let v4 = s0 + fi;
+            if i < 3 && gt((v4 * v4 + c(1.5)).acosh(), c(0.5), margin) {
+                s0 *= c(0.6);
+                s0 -= c(0.1) * s1.tanh().exp_m1().sin();
+            }
+            s2 *= c(0.75);
+            s2 -= c(0.25) * s2.cos();
+        }
+        if le(((x0 * x1).cos() * c(0.9)).atanh(), s0, margin) {
+            acc3 -= c(0.01) * prog_5_dual(s0, x1, s1.tanh().exp_m1().tanh() * c(2.0), &v, 0, margin).tanh();
+        }
+        let mut a5 = [c(0.0); 4];
         for (i, &t) in v.iter().enumerate() {
-            if n < 1 && le(((x1.powi(2) + c(1.5)).acosh().powi(2) + c(1.0)).log2(), c(1.0), margin) {
-                s1 = (s1 * c(0.6) + v[i] * c(0.4)).tanh();
+            let fi = c(i as f64);
+            a5[i] = s1.asinh();
+            acc3 += c(0.5) * (fi.sin().powi(2) + c(1.5)).acosh().tanh();
+            s0 *= c(0.8);
+            s0 += c(0.2) * t.sin();
+        }
+        let mut m6: Dual64 = c(0.0);
+        for i in 1..=4 {
+            let c7 = (x0.powi(2) + c(0.5)).recip() + a5[(i + n) % 4].cos();
+            m6 = d_min(m6, c7, margin);
+        }
+        s2 = c(0.5) * s2 + c(0.05) * m6.cos().cos();
+        let v8 = prog_11_dual((x0 / (a5[2].tanh() + c(2.0))).tanh() * c(2.0), (x2 + s0).cos() * c(2.0), c(0.5), v, n, margin);
+        let mut k9 = 0;
+        while k9 < 3 && le(d_atan2(c(3.0_f64), (v8.sin() * c(1.5)).sinh()), x1, margin) {
+            k9 += 1;
+            if gt((x2 * x2 + c(1.0)).log(2.0), c(1.0), margin) || n > 4 {
                 break;
             }
-            let v10 = (t.tanh().tanh() * c(0.9)).acos();
-            s0 = s0.mul_add(c(0.5), (s0 / (v[k5 % 4] * v[k5 % 4] + c(1.5))).atan().sin() * c(0.4));
-            acc2 += c(0.5) * v10.tanh().sin();
+            s2 = s2 * c(0.5) + s1.cos().tanh() * c(0.5);
         }
-        let mut m11 = c(f64::INFINITY);
-        for i in 1..=4 {
-            let c12: Dual64 = m3 - c(0.25) + v[i % 4];
-            m11 = d_max(d_min(m11, c12, margin), -c(2.0), margin);
+        s1 = c(0.6) * s1 + c(0.1) * x0.sin().mul_add(x2.tanh(), (v[k9].tanh() * c(0.5)).ln_1p()).cos();
+        s1 + s2 * c(1.5) + acc3.tanh() - v8.tanh() - d_min(c(3.0_f64), a5[n % 4], margin)
+    }
+
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.atan();
+        let mut s1 = (x0.powi(2) + c(2.0)).ln().sin().cosh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for _ in 1..n {
+            let v4 = v[0] - s0;
+            acc2 -= (v4 * v4 + c(1.0)).cbrt().sin() * c(0.4);
+            if lt((s0 + x2).cos(), v[n % 4], margin) {
+                m3 += 1;
+            }
+            s0 = s0 * c(0.8) + (x2.tanh() * c(1.2)).tan().tanh() * c(0.02);
         }
-        acc2 -= m11.sin() * c(0.4);
-        let mut m13: Dual64 = c(0.5);
-        for i in 1..4 {
-            m13 = d_max(v[(i + k5) % 4] * v[(i + k5) % 4] - c(0.25) * v[k5 % 4] + v[i], m13, margin);
+        match m3 {
+            0 => {
+                s1 = (s1 * c(0.6) + ((s1 + x2).sin() * c(0.9)).acos() * c(0.05)).sin();
+                let v5 = d_to_degrees(v[m3 % 4]) * c(0.01);
+                s1 *= c(0.75);
+                s1 += c(0.4) * v5.cos();
+            }
+            MODE_B => {
+                let v6 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
+                acc2 -= v6.tanh();
+            }
+            g if g > 2 => {
+                let x0 = x1;
+                s1 *= c(0.6);
+                s1 += c(0.4) * x0.cos().sin();
+            }
+            _other => {
+                s0 *= c(0.75);
+                s0 += c(0.05) * s0.powi(2).sin();
+                let v7 = x2 * s0;
+                acc2 -= v7.cos();
+            }
         }
-        acc2 -= c(0.75) * m13.cos();
-        match k5 % 3 {
-            PHASE_A | 2 => {
-                let v14 = (d_clamp(x1, v[k5 % 4].cos() - c(1.5), m3.cos() + c(1.5), margin).powi(2) + c(1.0)).powf(0.3);
-                s0 = s0.mul_add(c(0.6), s0.powi(2).sin() * c(0.02));
-                if le(d_to_radians((m3.cos() + c(2.0)).cbrt()) * c(50.0), s1, margin) {
-                    s0 = c(0.6) * s0 + c(0.005) * prog_95_dual(s0.cos().exp().tanh(), x1, c(0.5), [v[0], v[1], v[2], v[3]], n, margin).cos();
-                    acc2 += c(0.005) * prog_87_dual(s0, x0, s1, [v[0], v[1], v[2], v[3]], n, margin).cos();
-                } else if n % 2 == 0 && lt((x0.cos().exp().cos() * c(0.9)).atanh(), c(0.0), margin) {
-                    s1 = c(0.6) * s1 + c(0.4) * x2.cos();
-                } else {
-                    s0 = (s0 * c(0.6) + (v14 * v14 + c(1.0)).recip() * c(0.05)).sin();
-                    s0 = (s0 * c(0.8) + prog_25_dual(c(0.25), (v[3] + s0).cos().cos(), x2, [v[0], v[1], v[2], v[3]], 1, margin) * c(0.005)).sin();
+        match n % 4 {
+            MODE_A => {
+                let x1 = (x2.cos() * c(1.2)).tan();
+                s0 = c(0.75) * s0 + c(0.02) * x1.tanh().sin();
+            }
+            1 => {
+                let mut k8 = 0;
+                while k8 < 3 {
+                    k8 += 1;
+                    if gt((s0.powi(2) + c(1.0)).ln(), c(0.5), margin) {
+                        s1 = c(0.6) * s1 + c(0.1) * v[1].powi(2).cos();
+                        break;
+                    }
+                    let mut m9 = c(f64::NEG_INFINITY);
+                    for j in 0..4 {
+                        m9 = d_max(d_log(c(2.0_f64), x2 * x2 + c(2.0)) + v[j].tanh(), m9, margin);
+                    }
+                    s0 = (s0 * c(0.6) + m9.tanh() * c(0.1)).sin();
                 }
-                acc2 += c(0.25) * v14.tanh();
+                let v10: Dual64 = (v[k8].powi(2) + c(1.5)).acosh();
+                acc2 -= v10.sin();
+            }
+            2 => {
+                let v11 = (x0 * x0 + c(0.5)).recip() * d_abs(x0, margin);
+                s1 *= c(0.8);
+                s1 += c(0.2) * x2.tanh();
+                acc2 += v11.sin() * c(0.5);
             }
             _ => {
-                s0 = (s0 * c(0.6) + v[k5 % 4].cos() * c(0.4)).tanh();
+                s0 = (s0 * c(0.8) + d_log(x2.atan().powi(2) + c(1.0), v[m3 % 4] * v[m3 % 4] + c(2.0)) * c(0.05)).sin();
             }
         }
-        x1 * c(0.5) + s0.cos() - s1 - acc2.cos()
+        let v12 = v.iter().copied().map(|p| d_atan2(x2.tanh(), p * p + c(0.5))).sum::<Dual64>();
+        if gt((v12.sin() + c(2.0)).cbrt(), x2.tanh().exp(), margin) {
+            return s0;
+        }
+        if lt(d_to_radians((x1 * x1 + c(0.5)).recip()), -c(0.25), margin) {
+            return ((s0 + v[m3 % 4]).powi(2) + c(1.0)).log(10.0);
+        }
+        s0 * c(0.5) + s1.cos() + acc2.cos()
     }
 
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).ln().powi(2).ln_1p();
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(c(1.5), x1, (v[n % 4].tanh() * c(1.2)).tan().cos().sin() * c(2.0), v, 4, margin).tanh() * c(2.0);
+        let mut s1 = v[0];
+        let mut s2 = (v[n % 4] + x2).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = x0;
+        for &t in v.iter() {
+            m4 = d_min(m4, (c(0.25) * t).powi(3), margin);
+        }
+        let mut k5 = 0;
+        while k5 < n && le(m4.tanh().exp_m1(), -c(0.5), margin) {
+            k5 += 1;
+            let Some(k6) = n.checked_sub(2) else {
+                return (s1.cos() * c(1.5)).sinh() - (-v[1])
+            };
+            let c7 = c(k6 as f64);
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                if ge((v[(k8 + k6) % 4].cos() * c(0.9)).acos(), -c(1.0), margin) {
+                    let v11 = if let Some(_) = (k8 + n).checked_sub(2) {
+                        m4.tanh()
+                    } else {
+                        let x0 = c7.sin().exp2().sin();
+                        let v10 = x0 + c(0.35);
+                        s1 + v10.sin()
+                    };
+                    acc3 -= v11.sin() * c(0.05);
+                } else if lt(s2.sin().cosh(), (x0.powi(2) + c(2.0)).ln(), margin) {
+                    let x2 = s0.tanh().exp_m1();
+                    s2 = s2 * c(0.8) + x2.sin().sin() * c(0.05);
+                } else {
+                    acc3 -= v[k8 % 4] * c(std::f64::consts::FRAC_1_PI) * c(0.05);
+                    acc3 += (s1.powi(3) + (c7.powi(2) + c(1.5)).acosh()).tanh() * c(0.05);
+                }
+                match k8 {
+                    1 => {
+                        s0 = s0 * c(0.8) + m4.sin() * c(0.2);
+                    }
+                    g if g > 3 => {
+                        match (k6 + n).checked_sub(1) {
+                            Some(k12) => {
+                                let c13 = c(k12 as f64);
+                                s2 = s2 * c(0.5) + s0.atan().sin() * c(0.5);
+                                let v14 = (c7.powi(2) + c(1.0)).ln();
+                                s2 = c(0.5) * s2 + c(1.0) * (c13.sin() - v14.cos()).tanh();
+                            }
+                            None => {
+                                let v15 = v[(k8 + k5) % 4] * v[1];
+                                acc3 += c(0.05) * (v15 - c7).tanh();
+                            }
+                        }
+                        let v16: Dual64 = x1.asinh();
+                        s2 = s2.mul_add(c(0.75), v16.tanh() * c(0.25));
+                    }
+                    _ => {
+                        s1 = c(0.8) * s1 + c(0.2) * v[(k8 + k6) % 4].sin().sin();
+                        let v17 = (c7.tanh() * c(2.0)).cosh();
+                        acc3 -= c(0.05) * v17.tanh().cos();
+                    }
+                }
+                acc3 += c(0.05) * (s1 - x1).sin();
+            }
+            s2 = s2 * c(0.8) + d_min(x1.cos().exp2(), c(0.8) - v[n % 4], margin).tanh() * c(0.1);
+            s0 = c(0.75) * s0 + c(1.0) * c7.tanh();
+        }
+        s2 = (s2 * c(0.5) + v[n % 4].cos().exp_m1() * c(0.1)).tanh();
+        let v18 = v.iter().map(|&p| c(1.0) + c(0.25) * (p / c(1.5) * (c(2.0) * m4)).tanh()).product::<Dual64>();
+        s0 + s1 * c(0.25) - s2.tanh() - acc3.tanh() - v18 * c(0.75)
+    }
+
+    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2];
         let mut acc1: Dual64 = c(0.0);
-        let v2 = if gt(prog_23_dual(acc1, ((s0.powi(2) + c(1.0)).powi(-2) * (v[n % 4].cos() * c(1.5)).cosh()).cos(), d_clamp(acc1, x0.tanh() - c(1.5), x2.cos() + c(1.5), margin).cos(), v, n, margin), c(0.5), margin) {
-            acc1 += d_min(c(2.0_f64), x1 * x1, margin).tanh();
-            prog_25_dual(x0, d_log(c(2.0_f64), acc1 * acc1 + c(2.0)).sin() * c(2.0), ((x2 / (x1.powi(2) + c(1.5))).cos() * c(1.5)).sinh().tanh(), v, 3, margin)
-        } else {
-            return x1.cos()
-        };
-        let v3 = v.iter().fold(v[3], |r, &p| r * c(0.5) + c(0.05) * (d_atan2(r * r + c(1.0), r) + x2.sin().exp_m1() + p.sin()).tanh());
-        if lt(x1 + v3, v[n % 4], margin) && n < 2 {
-            s0 = (s0 * c(0.5) + d_to_degrees(v[n % 4]) * c(0.01) * c(0.75)).tanh();
-            s0 = s0 * c(0.8) + (v[0] - v3).sin() * c(0.05);
-        }
-        if !(n % 3 == 1) {
-            return ((v[2] * acc1).powi(2) + c(0.5)).recip();
-        }
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge(d_atan2(x1 * x1 + c(0.5), x1), v[(i + n) % 4], margin) {
-                a4[i] = (v[i].cos() * c(0.9)).acos() / (v3.tanh().sin() + c(2.0));
-            } else {
-                a4[i] = d_atan2((v3 * x2).powi(2) + c(1.0), v2.cos());
+        match n.checked_sub(3) {
+            Some(0..=1) => {
+                s0 = (s0 * c(0.8) + (v[1] * v[1] + c(1.0)).recip() * c(0.25)).tanh();
+                s0 = c(0.8) * s0 + c(0.25) * (s0 * s0 + c(2.0)).ln().cos();
+            }
+            Some(_) => {
+                s0 = (s0 * c(0.6) + s0.tanh().sinh().cos().exp2() * c(0.1)).sin();
+                s0 = c(0.5) * s0 + c(0.1) * ((v[1] * s0).powi(2) + c(0.5)).recip().cos();
+            }
+            _ => {
+                s0 *= c(0.75);
+                s0 -= c(0.25) * (x1 * x1 + c(0.5)).sqrt().tanh();
             }
         }
-        if le((x1.cos().powi(2) + c(1.0)).log2(), v2, margin) {
-            let v5 = v3.sin().exp() + v[3] * v3;
-            acc1 -= ((v[0].cos() * c(1.2)).tan().powi(2) + c(1.0)).log10();
-            if lt(x1.sin().exp() + v5, c(0.0), margin) {
-                let v6 = x1 - c(1.2);
-                acc1 -= v6.cos();
+        match n.checked_sub(3) {
+            Some(0..=1) => {
+                s0 *= c(0.8);
+                s0 -= c(0.05) * v[2].sin().powi(3);
+            }
+            Some(k3) if k3 % 2 == 0 => {
+                acc1 -= x2.tanh();
+            }
+            Some(_) => {
+                let Some(k5) = n.checked_sub(3) else {
+                    return (x1.cos() * c(1.2)).tan()
+                };
+                let c6 = c(k5 as f64);
+                s0 = s0 * c(0.6) + prog_0_dual(c(0.25), c6.tanh().asinh().tanh() * c(2.0), x0, v, 0, margin).tanh() * c(0.005);
+            }
+            _ => {
+                let v7: Dual64 = s0 + x0;
+                acc1 += v7.cos();
+            }
+        }
+        if ge((x0.powi(2) + c(2.0)).ln(), x1, margin) {
+            s0 = (s0 * c(0.6) + prog_11_dual(x2, c(0.75), x2.sin().sin() * c(2.0), v, n, margin) * c(0.005)).tanh();
+        } else if gt(v[n % 4].atan(), -x2, margin) {
+            s0 *= c(0.5);
+            s0 += c(0.02) * prog_20_dual(c(2.0), x2, c(0.75), &v, n, margin).cos();
+        } else {
+            s0 = s0 * c(0.75) + (x1 * x1 + c(1.0)).log10().sin() * c(0.5);
+            s0 = (s0 * c(0.75) + (c(SCALE) + s0) * c(0.2)).sin();
+        }
+        if le((x0.sin().sin() * c(0.5)).ln_1p(), c(0.5), margin) {
+            return d_abs(x2 * s0, margin);
+        }
+        for &t in v.iter() {
+            acc1 += (v[n % 4] * v[n % 4] + c(1.0)).powf(0.5).cos() * c(0.5);
+            if n % 3 == 1 && lt(t * t, -c(1.0), margin) {
+                acc1 += c(0.5) * (t.tanh() * c(1.5)).sinh().cos();
+                acc1 -= s0.tanh().exp().cos() * c(0.5);
+            } else if gt(d_to_radians(x1), -c(0.25), margin) {
+                for j in (0..5).rev() {
+                    s0 = s0 * c(0.5) + (v[j % 4] * d_atan2(c(2.0_f64), s0)).sin() * c(0.1);
+                    let v8 = v[1].sin().powi(3);
+                    s0 = (s0 * c(0.6) + (v8 + s0) * c(0.1)).tanh();
+                }
+                let v9 = x1 + v[n % 4];
+                acc1 += v9.cos() * c(0.5);
             } else {
-                for i in (1..=4).step_by(2) {
-                    s0 = c(0.6) * s0 + c(0.4) * v2.sin();
-                    for j in 0..n {
-                        s0 = c(0.6) * s0 + c(0.2) * d_min(-v3, (s0 * s0 + c(1.0)).powi(-1), margin).tanh();
-                        s0 = s0 * c(0.5) + d_log(a4[2] * a4[2] + c(1.0), v5 * v5 + c(2.0)).cos() * c(0.1);
-                        let v7 = a4[j % 4] / (v3.tanh() + c(2.0));
-                        acc1 += c(0.1) * v7.cos();
-                    }
-                    acc1 += a4[i % 4].sin().tanh();
+                s0 = (s0 * c(0.5) + (s0.sin() * c(1.2)).tan() * c(0.05)).sin();
+                acc1 -= c(0.5) * (v[1] - s0 - s0).cos();
+            }
+            s0 *= c(0.75);
+            s0 += c(0.05) * (s0.atan().cos() * c(1.5)).sinh().tanh();
+        }
+        s0 - acc1.sin()
+    }
+
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x2 * x2).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.4) * d_log(c(0.5_f64), p.powi(2) + c(2.0)).tanh());
+        let v4: Dual64 = if ge(w0[3] + x0, c(0.5), margin) || n % 3 == 1 {
+            s1 = (s1 * c(0.6) + prog_20_dual(v3.tanh().cos(), x2, s1, v, n, margin) * c(0.005)).sin();
+            d_abs((x1.powi(2) + c(1.5)).acosh(), margin)
+        } else if lt(v3.atan(), x1, margin) || n == 2 {
+            d_copysign((v3 * v3 + c(1.0)).log(2.0), acc2.tanh(), margin)
+        } else {
+            (v3 * v3 + c(0.5)).recip()
+        };
+        let v5 = d_clamp(v[n % 4], x1.sin() - c(1.5), x2.cos() + c(1.5), margin).cos().exp2();
+        let mut a6 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a6[3 - i % 4] += a6[i % 4] * ((x0 / (v5 * v5 + c(1.0))).cos() * c(0.1));
+            a6[i % 4] = a6[i % 4] + a6[i % 4] * (x2.sin() * c(0.1));
+        }
+        match n % 3 {
+            0..=2 => {
+                s1 = (s1 * c(0.8) + d_powf(c(3.0_f64), v5.cos()) * c(0.02)).tanh();
+            }
+            _other => {
+                let v7 = prog_20_dual(d_clamp(x0, -c(1.5), c(0.5), margin).powi(2).cos(), c(0.25), acc2, v, n, margin);
+                acc2 += (v5.cos() * c(1.5)).sinh().sin() * c(0.75);
+                s1 = s1.mul_add(c(0.75), v7.sin() * c(0.005));
+            }
+        }
+        s1 * c(0.25) - acc2.cos() + v4 + a6[1].sin() + d_abs(a6[n % 4].cos(), margin)
+    }
+
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 - (x1 - c(0.35))).cos() * c(2.0);
+        let mut s1 = s0 * x2.sin();
+        let mut s2: Dual64 = (x1 * x1 + c(1.5)).acosh().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            match n % 3 {
+                1 => {
+                    let v4 = (v[3 - i] * v[3 - i] + c(1.0)).recip().sin();
+                    acc3 += c(0.5) * v4;
+                }
+                _ => {
+                    s0 = (s0 * c(0.75) + x0 * c(0.25)).tanh();
                 }
             }
-        } else if le(prog_95_dual(d_log((a4[1] * c(0.001)).sin().powi(2) + c(1.0), (a4[1] * c(0.001)).sin().powi(2) + c(2.0)).cos() * c(2.0), x0, (x2 * c(std::f64::consts::FRAC_1_PI)).cos() * c(2.0), v, n, margin), -c(1.0), margin) {
-            s0 = s0.mul_add(c(0.6), v3.cos() * c(0.1));
-            acc1 += (x2 * x2 + c(2.0)).acosh().cos();
-        } else {
-            s0 = s0 * c(0.8) + d_abs(v[n % 4], margin).cos() * c(0.2);
-            if lt((x2.sin() * c(1.5)).cosh(), d_hypot(c(2.0_f64), x0, margin), margin) {
-                let v8 = prog_95_dual(x2, ((x0.powi(2) + c(1.0)).log10() + d_clamp(x2, x0.tanh() - c(1.5), x1.cos() + c(1.5), margin)).sin() * c(2.0), v3, v, n, margin);
-                acc1 += v8.cos() * c(0.1);
+            s0 *= c(0.5);
+            s0 += c(0.25) * (s1 - v[3]).tanh();
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if le((t * t + c(0.5)).ln().asinh(), (s0.sin() * c(2.0)).cosh(), margin) {
+                    continue 'l0;
+                }
+                s2 = s2 * c(0.6) + x1.cos() * c(0.4);
+            }
+            if lt(s1 * t, d_log(c(3.0_f64), v[i] * v[i] + c(2.0)), margin) {
+                let v6 = prog_20_dual(d_min(t, x2, margin).sin(), x0, s2, &v, i, margin);
+                acc3 += prog_20_dual((v[n % 4].powi(2) + c(0.5)).sqrt().powi(2).ln_1p().cos(), x2, c(1.2), &v, 4, margin).cos() * c(0.05);
+                s1 = s1 * c(0.5) + v6.tanh() * c(0.01);
             }
         }
-        s0 * c(0.5) + acc1.tanh() + a4[0]
+        if !(n % 2 == 0) {
+            return (x0.sin() * c(0.9)).acos() / (x1.cos().powi(2) + c(1.5));
+        }
+        let mut k7 = 0;
+        let v10 = loop {
+            k7 += 1;
+            let mut m8: Dual64 = v[3].powi(2).sin();
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                let c9: Dual64 = if ge(s2 / (v[j] * v[j] + c(1.5)) / (fj * fj + c(1.5)), c(0.0), margin) {
+                    c(0.25) * v[j] / (v[j] * v[j] * (v[j] * v[j]) + c(1.5))
+                } else {
+                    v[j] + x0.powi(2)
+                };
+                m8 = d_min(m8, c9, margin);
+            }
+            s2 = (s2 * c(0.5) + d_atan2(v[n % 4] * v[n % 4] + c(0.5), x1) * c(0.05)).tanh();
+            if k7 >= 2 || gt(v[n % 4] * x0, (s0.powi(2) + c(0.5)).recip(), margin) {
+                break (m8.tanh() * c(0.9)).acos();
+            }
+            s1 = c(0.6) * s1 + c(0.05) * m8.tanh();
+        };
+        acc3 += c(0.25) * (x2.cos() - v10.sin()).sin();
+        if ge(v[2], x2.cos(), margin) && k7 < n {
+            return d_to_radians(x2 + v[k7]) * c(20.0);
+        }
+        s0 * c(1.5) - s1 - s2.tanh() - acc3
     }
 
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.sin().exp2().sin() * c(0.9)).atanh();
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_11_dual(x2, c(1.2), (x0 / (x2 * x2 + c(0.5))).tanh(), v, 0, margin).cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            if ge((x1 * x1 + c(2.0)).acosh(), c(1.0), margin) {
+        let v2 = prog_20_dual(d_max(v[n % 4], x1, margin).tanh(), x0, x1, &v, n, margin);
+        let mut a3 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a3[i % 4] = a3[i % 4] * c(0.5) + d_hypot(fi, v[i % 4], margin).cos() * c(0.5);
+            s0 = s0 * c(0.8) + (v[n % 4].sin() * c(0.9)).atanh().cos() * c(0.02);
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s0 *= c(0.8);
+            s0 += c(0.2) * a3[2].sin();
+            a3 = v;
+        }
+        'l2: for i in 0..6 {
+            s0 = s0 * c(0.5) + (v2 * v2 + c(1.0)).recip().sin() * c(0.75);
+            for _ in 0..6 {
+                if le((x1.cos() * c(1.2)).tan(), s0.sin().exp(), margin) {
+                    break 'l2;
+                }
+                let v4 = v2.sin().exp();
+                s0 = c(0.75) * s0 + c(0.02) * v4.tanh().exp().cos();
+            }
+            if ge(a3[i % 4], c(0.5), margin) {
+                continue;
+            }
+        }
+        for (i, &t) in a3.iter().enumerate() {
+            s0 = s0.mul_add(c(0.8), ((v2.powi(2) + c(1.5)).acosh() + t).tanh() * c(0.02));
+            if i < 2 {
+                return x0.tanh() / ((x1 * v2).powi(2) + c(1.5));
+            }
+        }
+        let v12 = match n % 2 {
+            0 => {
+                for i in 0..n {
+                    let v7 = match i {
+                        0 => ((x0.cos() * c(1.5)).sinh().sin() + c(2.0)).cbrt(),
+                        g if g > 1 => {
+                            let v5 = ((x2.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).log10();
+                            v[i % 4] - v5 + d_abs(x0, margin)
+                        }
+                        _ => {
+                            let v6 = a3[3] * a3[3] * (v[i % 4].powi(2) + c(1.0)).log(10.0);
+                            v6.atan().tanh()
+                        }
+                    };
+                    let v10 = if ge(d_powf(a3[i % 4] * a3[i % 4] + c(1.0), v[i % 4].cos()), c(0.5), margin) {
+                        let v8 = x1.asinh();
+                        v7 - c(0.35) + v8.cos()
+                    } else {
+                        let v9 = ((x0 * x0 + c(2.0)).sqrt().cos() * c(0.5)).ln_1p();
+                        x0 + s0 + v9.sin()
+                    };
+                    s0 *= c(0.75);
+                    s0 += c(0.25) * v2.tanh().tanh();
+                    acc1 -= c(0.25) * (v7.tanh() - v10.tanh()).cos();
+                }
+                let v11 = d_copysign(c(0.5_f64), s0, margin);
+                (x1 * x1 + c(0.5)).ln() * (v11 * x2)
+            }
+            _ => prog_11_dual(c(0.5), x2, c(0.75), v, n, margin),
+        };
+        s0 * c(1.5) - acc1.cos() + v2 * c(0.5) - a3[2].sin() + v12.sin() + d_to_radians(x2) * x1.sin()
+    }
+
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2.powi(2) + c(2.0)).ln().sin() * c(0.9)).atanh();
+        let mut s1 = (x1.tanh() * c(0.9)).acos().tanh().sinh();
+        let mut acc2: Dual64 = c(0.0);
+        if le(d_hypot(acc2, x2, margin), c(1.0), margin) {
+            acc2 += c(0.5) * (x2 / (v[n % 4] * v[n % 4] + c(0.5))).cos();
+            let v3 = d_clamp(x2 * c(0.8), -c(0.5), c(0.5), margin);
+            acc2 -= v3;
+        } else {
+            s0 *= c(0.6);
+            s0 -= c(0.1) * (acc2 / (x2 * x2 + c(1.5)));
+            let v4 = s1 - c(0.8);
+            s1 = s1 * c(0.5) + v4.cos() * c(0.1);
+        }
+        let mut m5 = 0;
+        for &t in v {
+            let v6 = v.iter().fold(v[m5 % 4], |r, &p| r * c(0.75) + c(0.05) * ((x1 * x1 + c(0.5)).recip() + p.sin()).cos());
+            acc2 -= c(0.5) * x1.sin();
+            acc2 += x0.sin() * c(0.5);
+            acc2 -= c(0.5) * (t.sin() + v6.sin()).cos();
+            if gt(x1.cos().cos().exp(), x1, margin) {
+                m5 += 1;
+            }
+        }
+        let c7 = c(m5 as f64);
+        let v8 = d_copysign(x1, c7, margin);
+        let v9 = v.iter().copied().map(|p| v[m5 % 4] + s1 + p.cos()).sum::<Dual64>();
+        let mut m10 = 0;
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if ge((v9 + v[m5 % 4]).asinh(), c(0.0), margin) {
+                m10 += 1;
+            }
+            acc2 += c(0.5) * fi.sin().exp_m1().asinh().sin();
+            let mut m11 = c(f64::INFINITY);
+            for &u in v.iter() {
+                let c12 = if ge(u + c(0.25) - v9.mul_add(s0, u), -c(1.0), margin) {
+                    c(0.25) - v8
+                } else {
+                    x0 - u
+                };
+                m11 = d_min(c12, m11, margin);
+            }
+            acc2 -= m11.cos() * c(0.5);
+            acc2 -= c(0.5) * ((m11 + v9).powi(2) + c(0.5)).ln().tanh();
+        }
+        let c13 = c(m10 as f64);
+        x0 - s0 * c(0.5) - acc2.cos() + v8.tanh() + v9.sin() - c13.sin()
+    }
+
+    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2 * x2 + c(1.0)).log(2.0).tanh() * c(0.5)).ln_1p();
+        let mut s1 = (x0 - v[n % 4].sin()).tanh() * c(2.0);
+        let mut s2: Dual64 = (v[n % 4].tanh().exp() / (v[n % 4] * v[n % 4] + c(0.5))).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if le(x1.tanh(), (v[n % 4].cos() * c(0.9)).atanh(), margin) || n < 2 {
+            s2 = c(0.5) * s2 + c(0.2) * (s0.powi(2) * x0.tanh());
+        }
+        let v4 = if lt(s2 * s0 * c(core::f64::consts::FRAC_1_SQRT_2), -c(0.25), margin) {
+            d_clamp(s1.powi(2), -c(1.5), c(1.0), margin)
+        } else {
+            s0 - v[0]
+        };
+        let mut a5 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a5[i % 4] += a5[(i + 1) % 4] * ((fi.sin() * c(2.0)).cosh().tanh() * c(0.1));
+            a5[i % 4] = a5[i % 4] + a5[(i * 3) % 4] * (prog_20_dual(s0, ((s1.powi(2) + c(1.0)).powi(-3) * c(std::f64::consts::FRAC_1_PI)).sin() * c(2.0), (d_max(v[i % 4], x0, margin).powi(2) + c(1.0)).cbrt().sin(), &v, 3, margin).cos() * c(0.05));
+            s1 = s1.mul_add(c(0.75), ((x2.sin() * c(0.9)).acos() + v[(i + n) % 4]).tanh() * c(0.05));
+        }
+        for i in 0..v.len() {
+            s0 = s0.mul_add(c(0.6), s1.sin().sinh().tanh() * c(0.25));
+            let v7 = match i + n {
+                MODE_A | 2 => x1 / (v4.tanh() + c(2.0)),
+                3..=4 => {
+                    let v6 = x1.tanh();
+                    s2.cos().exp_m1() + v6.cos()
+                }
+                5 => a5[i] + a5[i].atan(),
+                _ => ((a5[0].powi(2) + c(0.5)).recip().powi(2) + c(2.0)).sqrt(),
+            };
+            s2 = (s2 * c(0.75) + v7.cos() * c(0.05)).sin();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let mut k9 = 0;
+            while k9 < 5 {
+                k9 += 1;
+                if gt((x1.tanh() * c(0.9)).acos(), x2, margin) && k9 + n < 4 {
+                    let v10 = d_clamp(v4, a5[k9 % 4].cos() - c(1.5), x0.cos() + c(1.5), margin);
+                    acc3 += (x2 - v10).cos() * c(0.2);
+                } else if k9 % 3 == 1 && le((x0.tanh() * c(0.9)).acos().asinh(), c(0.5), margin) {
+                    acc3 += c(0.2) * (v4.tanh() * c(0.5)).ln_1p().sin();
+                    let v4: Dual64 = v4;
+                    s2 *= c(0.75);
+                    s2 += c(0.25) * v4.sin();
+                }
+                if le(v4 + s2 + (a5[k9 % 4] + x0), -c(1.0), margin) {
+                    let v11 = (v[1].sin() * c(1.2)).tan();
+                    let x2 = (s2.powi(2) + c(1.0)).recip().powi(3);
+                    acc3 += (v11.sin() - x2).tanh() * c(0.2);
+                }
+                let v12 = match k9 % 3 {
+                    0 => {
+                        let x2 = v4;
+                        (d_log(x2 * x2 + c(1.0), v4.powi(2) + c(2.0)).powi(2) + c(1.0)).log(3.0)
+                    }
+                    1 => {
+                        s0 = c(0.75) * s0 + c(0.25) * v[1].cos();
+                        c(SCALE) + s1
+                    }
+                    2 => {
+                        let x1 = d_atan2(x2 - c(0.25), (x1.sin() * c(0.9)).acos().powi(2) + c(0.5));
+                        s1.powi(3) + x1.cos()
+                    }
+                    _ => a5[(k9 + k8) % 4].mul_add(x1, x2) - a5[1],
+                };
+                acc3 += c(0.2) * ((x2.powi(2) + c(1.0)).cbrt() + x2.atan()).cos();
+                acc3 += v12.cos().cos() * c(0.1);
+            }
+            let v13 = (v4 / (v4 * v4 + c(1.5))).asinh();
+            s2 = s2 * c(0.6) + d_powf((x2 * x2 + c(1.0)).recip().powi(2) + c(0.5), v[1].mul_add(s2, a5[k8]).cos()).cos() * c(0.02);
+            if k8 >= 2 || le(v13.tanh(), c(0.5), margin) {
                 break;
             }
-            let v3 = if gt(x1.asinh(), c(0.25), margin) {
-                let v2 = d_log(v[2] * v[2] + c(1.0), v[2] * v[2] + c(2.0));
-                v[0] + v2.tanh()
+        }
+        let v16 = match k8 {
+            0 => {
+                let v14 = x2;
+                s2 *= c(0.5);
+                s2 += c(0.005) * prog_11_dual(s2.sin() * c(2.0), v14.powi(2).sin() * c(2.0), c(0.5), v, k8, margin).cos();
+                d_hypot(v14, (x0 * x0 + c(1.0)).powi(-2), margin)
+            }
+            MODE_B if n % 2 == 0 => {
+                let v15 = x1.tanh().exp();
+                v15.cos()
+            }
+            2 => -v[k8],
+            _ => {
+                s0 *= c(0.6);
+                s0 += c(0.02) * v4.cos().cos();
+                (x2.cos() * c(0.9)).asin()
+            }
+        };
+        s0 - s1 - s2 - acc3.sin() + v4 * c(0.75) + a5[2].sin() + v16.cos()
+    }
+
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[1];
+        let mut acc1: Dual64 = c(0.0);
+        if lt(prog_11_dual(acc1, (v[2] * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(2.0), x0, v, n, margin), x2, margin) {
+            return x0 - x2 - x1 / c(1.5);
+        }
+        let mut k2 = 0;
+        while k2 < 6 {
+            k2 += 1;
+            let mut m3 = d_min(s0, x2, margin);
+            let mut m4: Dual64 = c(0.0);
+            for j in 0..n + 1 {
+                let c5 = match j {
+                    0..=2 => (v[j % 4] * v[j % 4] + c(1.0)).log10().powi(3),
+                    3..=4 => x1 - c(2.5),
+                    6 => x1 - x0,
+                    _ => (x1.sin().exp_m1().powi(2) + c(1.5)).acosh(),
+                };
+                m3 = d_max(c5, m3, margin);
+                m4 = d_min(m4, x1 * x1 * x1 + v[j % 4], margin);
+            }
+            s0 = s0 * c(0.5) + m3.sin() * c(0.05);
+            acc1 += m4.tanh().cos() * c(0.25);
+            let v6 = v[k2 % 4].powi(3);
+            acc1 -= v6.cos() * c(0.25);
+        }
+        let v9 = if lt(prog_11_dual(x1, x1.sin().sin().cos() * c(2.0), (s0 + x1).cos() * c(2.0), v, n, margin), (x2.powi(2) + c(1.0)).log2(), margin) {
+            let v7 = prog_11_dual(x2, s0, d_clamp(x0, -c(0.5), c(1.0), margin).asinh().cos() * c(2.0), v, 6, margin);
+            v[1] / (s0.sin() + c(2.0)) + v7.tanh()
+        } else {
+            let x0: Dual64 = (x1.cos() * c(2.0)).cosh();
+            let v8 = d_to_degrees(v[3]) * c(0.02);
+            prog_20_dual(c(1.2), (s0.sin() * c(0.9)).acos().tanh() * c(2.0), s0, &v, n, margin) + x0.sin() + v8.cos()
+        };
+        let mut m10 = s0.atan();
+        let mut m11: Dual64 = c(0.5);
+        for i in 0..n {
+            m10 = d_min(m10, (v9.cos() * c(0.9)).acos() + v[i % 4].sin(), margin);
+            m11 = d_max(m11, v[i % 4] / (v[i % 4] * v[i % 4] + c(1.5)), margin);
+        }
+        s0 *= c(0.75);
+        s0 += c(0.005) * m10.cos();
+        acc1 += m11.sin();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v13 = if gt(v9.sin() * m10.cos().sinh(), c(0.25), margin) {
+                let x0 = (x1.sin() * c(2.0)).cosh();
+                let v12 = (d_clamp(t, s0.tanh() - c(1.5), m11.cos() + c(1.5), margin).sin() * c(1.2)).tan();
+                v12 - x1 + v12 + x0.cos()
+            } else if ge(v[3], c(0.0), margin) {
+                t.cos().cosh()
             } else {
-                return t / c(2.0)
+                let v9 = m10 - v[i];
+                t / (v9 * v9 + c(1.0))
             };
-            let v4: Dual64 = v[3 - i].cos().exp_m1();
-            acc1 += c(0.5) * (v[i].sin() * c(1.5)).cosh().cos();
+            acc1 -= c(0.5) * (fi.cos() * c(0.9)).asin().tanh();
+            s0 = s0 * c(0.5) + v13.sin() * c(0.01);
+        }
+        s0 - acc1.sin() + v9.cos()
+    }
+
+    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        if ge(w0[n % 4], -c(1.0), margin) {
+            return (x0 * x0 + c(1.0)).powi(-3);
+        }
+        let v3 = v.iter().fold(prog_0_dual(d_clamp(x2 * x0, -c(1.0), c(1.0), margin).tanh(), x1, v[n % 4].sin() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin).sin(), |r, &p| r * c(0.75) + c(0.01) * (prog_20_dual(x2, c(2.0), x1, v, n, margin) + p.tanh()).cos());
+        'l0: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            let v5 = if ge(d_atan2(x1.powi(2) + c(1.0), x1), d_to_radians(w0[n % 4]), margin) && i % 2 == 0 {
+                let v4 = w0[n % 4] / (fi * fi + c(0.5));
+                c(0.65) * v4 - v3
+            } else {
+                (v3.sin() * c(0.9)).acos()
+            };
+            acc2 += x1.asinh().tanh() * c(0.5);
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                if i < 1 && le(-v5, v3, margin) {
+                    continue 'l0;
+                }
+                acc2 += ((-fi).powi(2) + c(1.0)).powi(-1) * c(0.05);
+            }
+            if lt(x0 * x1, c(1.0), margin) {
+                continue;
+            }
+            acc2 -= c(0.5) * v5.sin().cos();
+        }
+        let v7 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * ((x1.cos() * c(0.9)).acos() + p.cos()).cos());
+        let v9 = 'b2: {
+            s1 *= c(0.8);
+            s1 += c(0.2) * x1.asinh().cos().sin();
+            for &t in w0.iter() {
+                if gt(((v7 / (x0 * x0 + c(0.5))).powi(2) + c(0.5)).sqrt(), -c(1.0), margin) {
+                    break;
+                }
+                if lt(d_clamp(d_copysign(x2, v3, margin), -c(1.0), c(0.5), margin), d_powf(s1 * s1 + c(1.0), v3.tanh()), margin) {
+                    s1 = s1 * c(0.8) + (t * t + c(1.0)).ln().tanh() * c(0.2);
+                    break 'b2 (x1.tanh() * c(0.9)).acos().tanh().exp2();
+                }
+                let v8 = t.tanh().exp().sin().exp2();
+                s1 = (s1 * c(0.5) + (v8 - s1) * c(0.1)).tanh();
+            }
+            acc2 += (d_to_degrees(x1 - v7) * c(0.02)).cos();
+            w0[1].atan() * x1.tanh().exp()
+        };
+        let a10 = [w0[3].atan(), d_abs(v9, margin), x2.tanh().exp(), d_to_radians(x1) - x1.asinh()];
+        s1 + acc2.tanh() + v3.sin() + a10[3].sin()
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_to_degrees(x0) * c(0.02)).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if lt((v[n % 4].sin() * c(1.2)).tan() + (x2 - x0), -c(0.5), margin) {
+            return prog_11_dual(d_hypot(c(3.0_f64), (x0 * x0 + c(1.0)).powi(-1), margin).tanh(), x0, (x1.cos() * c(2.0)).cosh().tanh(), v, n, margin);
+        }
+        let mut m2: Dual64 = -c(2.5);
+        for i in 1..n {
+            let c3 = x1.tanh().exp2() + v[i % 4];
+            m2 = d_max(m2, c3, margin);
+        }
+        acc1 += m2.sin();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc1 += x1.atan().tanh() * c(0.4);
+            acc1 += (x2.cos().exp2().powi(2) + c(1.0)).powi(-3) * c(0.2);
+            acc1 += (m2.cos() * c(0.9)).acos().cos() * c(0.4);
+            if k4 >= 5 {
+                break;
+            }
+        }
+        if k4 % 2 == 0 {
+            s0 = s0 * c(0.75) + d_min(v[n % 4], v[k4 % 4], margin).cos() * c(0.25);
+        } else {
             s0 *= c(0.6);
-            s0 += c(0.02) * (t.tanh() + v3.tanh() - v4.sin()).cos();
+            s0 -= c(0.02) * (x1 / (s0.powi(2) + c(0.5))).sin();
+        }
+        let v5 = prog_11_dual(s0, (c(1.25) - s0 * x1).tanh(), x2, v, 2, margin);
+        let mut k6 = 0;
+        let v11 = loop {
+            k6 += 1;
+            s0 = s0 * c(0.8) + x1.powi(3).tanh() * c(0.01);
+            let mut k7 = 0;
+            while k7 < 4 && gt(s0.cos(), v[2], margin) {
+                k7 += 1;
+                acc1 += (m2 - x2).sin() * c(0.05);
+                let v10 = if gt(x1 + x2, -c(0.5), margin) {
+                    v5 * x1 / c(3.0)
+                } else if gt(v5 - (v5 - v[n % 4]), -c(0.5), margin) {
+                    let v8 = m2 / (v5.cos() + c(2.0));
+                    d_to_radians(v8) * c(50.0) + d_log(c(2.0_f64), v5 * v5 + c(2.0))
+                } else {
+                    let v9 = s0 - x2;
+                    return (v9 * v9).ln_1p()
+                };
+                acc1 -= c(0.05) * d_hypot(v[1].sin().exp(), v10 / (v[1].cos() + c(2.0)), margin).sin();
+            }
+            if k6 >= 6 || ge(v5 / (x2.powi(2) + c(1.0)), c(0.0), margin) {
+                break (x0 * x0 + c(1.0)).powf(1.5);
+            }
+        };
+        s0 - acc1.sin() + v5.sin() + v11.cos()
+    }
+
+    pub fn prog_31_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(v[n % 4], margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = v[i].sin();
+        }
+        let v3 = prog_0_dual(c(0.5), x2, c(0.25), v, 5, margin);
+        let v4 = v.iter().zip(a2.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((a2[0] * a2[0] + c(1.0)).powi(-3) + p.sin() + q.sin()).tanh()).product::<Dual64>();
+        for _ in 0..N {
+            if ge(x0 * c(2.0) * (x1 + v4), -c(0.5), margin) {
+                let x0 = (x0 * x0).ln_1p().tanh();
+                s0 = (s0 * c(0.5) + d_max(x0, v3, margin) * c(0.5)).sin();
+            } else {
+                let v5: Dual64 = (x0.tanh() * c(0.9)).asin();
+                acc1 -= c(0.5) * v5.sin();
+            }
+            s0 = (s0 * c(0.75) + v3.sin() * c(0.25)).sin();
+        }
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc1 -= x1.sin() * c(0.25);
+            match i + m6 {
+                0 => {
+                    s0 = s0 * c(0.8) + (c(0.8) * (x1 * x0)).tanh() * c(0.05);
+                    break;
+                }
+                g if g > 1 => {
+                    let v7 = -(fi * x2);
+                    s0 = (s0 * c(0.5) + d_to_radians(s0) * c(50.0) * c(0.5)).sin();
+                    s0 = (s0 * c(0.6) + v7.sin() * c(0.05)).tanh();
+                }
+                _ => {
+                    let v8 = v3 + a2[n % 4];
+                    let v9 = d_to_degrees(v4) * c(0.01) / (a2[m6 % 4].powi(2) + c(1.0));
+                    s0 = c(0.6) * s0 + c(0.1) * (v8.sin() - v9.cos()).tanh();
+                }
+            }
+            if n % 3 == 1 && le(x1.cos().exp_m1() - (v4 * v4 + c(1.0)).cbrt(), (v4.tanh() * c(0.9)).asin(), margin) {
+                m6 += 1;
+            }
+        }
+        match m6 {
+            MODE_A if n < 4 => {
+                s0 = (s0 * c(0.75) + (v[n % 4] + x0) * c(0.1)).tanh();
+                s0 = (s0 * c(0.5) + x1 * c(std::f64::consts::LN_2) * c(0.5)).tanh();
+            }
+            1 => {
+                let v10: Dual64 = -a2[n % 4];
+                s0 = (s0 * c(0.5) + prog_11_dual(c(1.2), v4, c(0.75), v, 1, margin) * c(0.005)).tanh();
+                s0 = (s0 * c(0.75) + v10.sin() * c(0.25)).tanh();
+            }
+            MODE_D | 5 => {
+                acc1 += v3.sin() * c(0.02);
+                if le(a2[m6 % 4], x1.atan(), margin) {
+                    s0 = (s0 * c(0.75) + (x0.sin() * c(1.2)).tan() * c(0.02)).sin();
+                    s0 = (s0 * c(0.75) + prog_20_dual(((-v4) / (d_min(x1, acc1, margin).powi(2) + c(1.0))).sin(), x0, c(2.0), &v, m6, margin) * c(0.005)).sin();
+                } else if n % 2 == 0 && le((x0.powi(2) + c(2.0)).acosh() - v[0], v3, margin) {
+                    let v11 = v4 - a2[n % 4];
+                    acc1 -= c(0.75) * v11.sin();
+                } else {
+                    let v12 = prog_20_dual(x0, c(2.0), c(0.75), &v, m6, margin);
+                    acc1 += v12.tanh() * c(0.1);
+                }
+            }
+            _ => {
+                let v13 = (x1 * x1 + c(2.0)).acosh().atan();
+                s0 = c(0.6) * s0 + c(0.1) * v13.cos().cos();
+            }
+        }
+        x0 - x1.sin() - s0 * c(0.75) + acc1.tanh() - v3.tanh() + v4
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.tanh() * c(2.0)).cosh().cos();
+        let mut acc1: Dual64 = c(0.0);
+        if ge(((x1 - v[n % 4]).tanh() * c(1.2)).tan(), c(1.0), margin) || n == 3 {
+            return d_log((v[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.0), acc1 * acc1 + c(2.0));
+        }
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = s0 * c(0.8) + x0.tanh().exp().tanh() * c(0.05);
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                acc1 += c(0.05) * (x2.mul_add(fj, v[j]) - v[j]).tanh();
+                s0 = s0 * c(0.5) + (s0 / (v[(j + i) % 4].powi(2) + c(0.5))).sin() * c(0.1);
+                match j {
+                    0..=1 => {
+                        s0 = s0 * c(0.5) + s0.asinh().tanh() * c(0.5);
+                    }
+                    2 => {
+                        let v2 = v[(j + n) % 4];
+                        s0 = s0.mul_add(c(0.8), v2.cos().cos() * c(0.2));
+                    }
+                    3 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.8) + fi.atan() * c(1.0)).sin();
+                        acc1 += (x2.cos().exp2().powi(2) + c(1.0)).cbrt().cos() * c(0.05);
+                    }
+                }
+            }
+            acc1 -= x0.sin().exp2().sin() * c(0.25);
+            let v3 = x0 / (d_to_radians(x2).tanh() + c(2.0));
+            s0 *= c(0.6);
+            s0 += c(0.25) * v3.cos().cos();
+        }
+        let mut m4 = 0;
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            let v5 = v.iter().fold(prog_20_dual(x0, c(0.75), c(0.75), &v, 2, margin).tanh(), |r, &p| r * c(0.75) + c(0.1) * (p * p + c(0.5)).recip().tanh());
+            acc1 += (fi.sin() * c(0.9)).acos().sin() * c(0.5);
+            acc1 += (fi / c(4.0)).sin() * c(0.5);
+            acc1 += v5.tanh() * c(0.1);
+            if le((v[m4 % 4] * v[m4 % 4] + c(1.0)).powf(0.3) - x1 * x0, -c(1.0), margin) {
+                m4 += 1;
+            }
+        }
+        let c6 = c(m4 as f64);
+        let v8: Dual64 = if le(x2.cos().exp2(), -c(1.0), margin) {
+            (c6 * c6 + c(2.0)).ln()
+        } else if lt(d_log(c(1.5_f64), acc1 * acc1 + c(2.0)), c(0.5), margin) {
+            v[n % 4] * c(0.5)
+        } else {
+            let v7 = c(1.2) * s0.tanh();
+            c6.tanh().exp().atan() + v7.cos()
+        };
+        let mut k9 = 0;
+        while k9 < 5 && le(((s0 * s0 + c(0.5)).sqrt().powi(2) + c(1.0)).log2(), (x2.tanh() * c(1.5)).cosh(), margin) {
+            k9 += 1;
+            acc1 += d_log(c(0.5_f64), x0 * x0 + c(2.0)).sin() * c(0.4);
+            let v10: Dual64 = (s0.powi(2) + c(1.0)).cbrt() + v[k9 % 4].sin();
+            acc1 += c(0.4) * v10.cos();
+        }
+        x0 + s0.cos() - acc1.cos() - c6.cos() - v8 * c(0.75) - acc1
+    }
+
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_20_dual(x0 * c(2.0), (x0 * x2).tanh() * c(2.0), x1, &v, n, margin).tanh() * c(2.0);
+        let mut s1 = x1.cos().exp_m1().tanh();
+        let mut s2 = d_abs(x0, margin);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 4 && le(s1.cos().sin(), x1, margin) {
+            k4 += 1;
+            acc3 += x1.asinh().cos().exp().tanh() * c(0.5);
+            if lt(prog_20_dual(x2, v[k4 % 4].tanh(), s1.cos().exp().sin() * c(2.0), &v, n, margin), -c(1.0), margin) && k4 > 1 {
+                acc3 += (x1.powi(2) + c(1.0)).recip().sin() * c(0.5);
+                if k4 == 0 {
+                    s0 = c(0.6) * s0 + c(0.1) * v[n % 4].cos().exp_m1().sin();
+                    break;
+                }
+                let x2: Dual64 = prog_20_dual(x0 * c(0.5), s2, (s1 + x2).cos(), &v, k4, margin);
+                acc3 += c(0.02) * x2.cos().cos();
+            } else {
+                for _ in 1..n {
+                    s0 = s0 * c(0.75) + (s0 * s0).tanh() * c(0.05);
+                    let v5 = v.iter().map(|&p| (x1.cos() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
+                    acc3 += c(0.1) * (x2 * x2).sin();
+                    acc3 += c(0.1) * v5.tanh();
+                }
+            }
+        }
+        let v6 = prog_20_dual(s1, x0 * c(1.5), x0 * c(0.75), &v, k4, margin);
+        let v12 = if ge(d_log(c(2.0_f64), (x2 * x2 + c(2.0)).acosh().powi(2) + c(2.0)), (v6 * c(0.001)).sin(), margin) {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = c(i as f64);
+                let v10 = match i {
+                    2 => {
+                        let v7 = d_max(t, fi, margin);
+                        d_hypot(v7, s2, margin)
+                    }
+                    MODE_D if n % 2 == 0 => v[(i + k4) % 4] * v[2],
+                    _other => {
+                        for j in (0..4).rev() {
+                            let v9 = if j < 2 {
+                                v[k4 % 4].sin()
+                            } else {
+                                let v8 = d_log(fi * fi + c(1.0), fi * fi + c(2.0));
+                                d_powf(x0.powi(2) + c(0.5), v8.sin())
+                            };
+                            acc3 += t.cos() * c(0.1);
+                            if le(t.tanh().exp_m1(), x1, margin) {
+                                s0 *= c(0.6);
+                                s0 += c(0.02) * (v9 + x2).cos();
+                                s0 = (s0 * c(0.6) + (s0.asinh().powi(2) + c(1.5)).acosh() * c(0.1)).sin();
+                            } else {
+                                s1 = s1 * c(0.75) + (v[n % 4].tanh().exp().tanh() * c(0.5)).ln_1p() * c(0.05);
+                            }
+                            s1 = s1.mul_add(c(0.5), v9.cos() * c(0.02));
+                        }
+                        let v6 = ((v6 * v6).powi(2) + c(1.0)).log2();
+                        (t * t + c(1.0)).log(10.0) + v6.cos()
+                    }
+                };
+                if n < 3 && ge((t.sin() * c(0.9)).acos(), c(1.0), margin) {
+                    return (v[3].sin().powi(2) + c(1.0)).powi(-2);
+                }
+                acc3 += (x2 / (x1.cos() + c(2.0))).tanh() * c(0.5);
+                s2 = (s2 * c(0.75) + v10.tanh() * c(0.02)).sin();
+            }
+            d_atan2(v[k4 % 4], v[k4 % 4].cos().exp_m1().powi(2) + c(1.0))
+        } else if ge(v[n % 4] * c(std::f64::consts::FRAC_1_PI), -c(0.5), margin) || k4 == 2 {
+            let v11 = c(SCALE) + d_max(-c(3.0_f64), x0, margin);
+            d_min(c(3.0_f64), v11, margin)
+        } else {
+            acc3 += v[k4 % 4].asinh();
+            v[n % 4] + x0.sin()
+        };
+        let mut k13 = 0;
+        while k13 < 6 {
+            k13 += 1;
+            s2 = s2 * c(0.75) + ((v12 - x1).powi(2) + c(2.0)).ln().tanh() * c(0.1);
+            if k13 % 3 == 1 && gt(x0 + c(2.0), v[k13 % 4], margin) {
+                return v[2].asinh();
+            }
+            let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| q.tanh().exp2() + p.cos()).sum::<Dual64>();
+            s1 = c(0.75) * s1 + c(0.02) * v14.sin();
+        }
+        let v15 = v.iter().map(|&p| (p.powi(2) + c(2.0)).acosh()).sum::<Dual64>();
+        acc3 += d_copysign(v15, acc3, margin).cos() * c(0.4);
+        let v16 = 'b5: {
+            if !(k13 > 1) {
+                acc3 -= (v12 * v12).ln_1p().cos() * c(0.5);
+                s1 = c(0.8) * s1 + c(0.2) * (x2 * x2 + c(1.0)).ln().sin();
+            }
+            if k13 < 6 && lt((v12.cos() * c(0.9)).acos().atan(), d_to_radians(x0) * c(20.0), margin) {
+                break 'b5 x1 * x1;
+            }
+            (v15 * v15 + c(1.0)).log10()
+        };
+        s0 - s1.tanh() - s2 - acc3.cos() - v16
+    }
+
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2].mul_add(x0, x2).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k2 = 0;
+            while k2 < 4 {
+                k2 += 1;
+                match k2 % 2 {
+                    0 => {
+                        let v3 = (x1.tanh() * c(0.9)).acos();
+                        acc1 += c(0.1) * (v[k2 % 4] * t).tanh();
+                        s0 = (s0 * c(0.8) + v3.tanh() * c(0.05)).sin();
+                    }
+                    MODE_B => {
+                        break 'l0;
+                    }
+                    _ => {
+                        let v4 = t + x1;
+                        let v5 = d_to_radians(v4);
+                        s0 = s0.mul_add(c(0.6), v5.tanh() * c(1.0));
+                    }
+                }
+                if lt(d_atan2((-fi).powi(2) + c(0.5), x0 + s0), t.cos().exp(), margin) {
+                    s0 = c(0.8) * s0 + c(0.2) * s0.tanh();
+                    if lt((v[0].sin() * c(0.9)).acos(), x0, margin) || k2 == 3 {
+                        return ((v[(k2 + n) % 4] - t).cos() * c(1.2)).tan();
+                    }
+                } else if ge((x0 + c(1.2)) / c(2.0), c(0.5), margin) {
+                    s0 = c(0.6) * s0 + c(0.05) * (t * s0).tanh();
+                    if lt(d_atan2(c(2.0_f64), t), v[(k2 + n) % 4] + s0, margin) {
+                        acc1 -= fi.cos().exp().cos() * c(0.1);
+                        continue 'l0;
+                    }
+                } else {
+                    s0 = c(0.75) * s0 + c(0.02) * (x0.sin() * c(2.0)).cosh().cos();
+                    if ge(x1.sin(), c(0.5), margin) && i % 2 == 0 {
+                        return v[k2 % 4] * v[k2 % 4] * t;
+                    }
+                }
+                let v6 = match k2 % 2 {
+                    0 => (d_max(s0, x2, margin).powi(2) + c(2.0)).acosh(),
+                    MODE_B => x0 / c(3.0),
+                    _ => (x2.cos() + c(2.0)).cbrt(),
+                };
+                s0 = (s0 * c(0.6) + (x2 * c(std::f64::consts::FRAC_1_PI) + (c(SCALE) + x2)) * c(0.25)).sin();
+                s0 = (s0 * c(0.8) + v6.tanh() * c(0.05)).sin();
+            }
+            let mut m7 = x2;
+            for j in 0..i {
+                let fj = c(j as f64);
+                let c8 = fj + c(1.0) + v[j];
+                m7 = d_min(d_max(c8, m7, margin), c(1.5), margin);
+            }
+            s0 = c(0.75) * s0 + c(0.25) * m7.sin().sin();
+            s0 *= c(0.75);
+            s0 -= c(0.25) * x1.tanh();
+            acc1 -= t.tanh() * c(0.5);
+        }
+        if gt(prog_11_dual(x1, x0, (x1 / c(2.0)).cos(), v, 6, margin), c(1.0), margin) || n == 4 {
+            return s0 - v[n % 4];
+        }
+        let mut m9 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if gt(prog_23_dual(((v[m9 % 4].tanh() * c(1.5)).sinh() - x1 * v[m9 % 4]).tanh() * c(2.0), d_to_radians(x0).sin().sin(), x0.powi(3).tanh() * c(2.0), &v, n, margin), c(0.0), margin) {
+                m9 += 1;
+            }
+            s0 = s0 * c(0.75) + (s0 * x0).tanh() * c(0.05);
+            s0 = (s0 * c(0.75) + (fi - s0) * c(0.25)).tanh();
+        }
+        match m9 {
+            0 => {
+                acc1 -= d_hypot(c(0.5_f64), acc1, margin).sin() * c(0.4);
+                let v10 = prog_23_dual((x0.tanh() * c(0.9)).atanh().sin(), acc1.sin(), d_min(c(1.5_f64), v[m9 % 4], margin).tanh() * c(2.0), &v, 2, margin);
+                acc1 += v10.sin() * c(0.005);
+            }
+            g if g > 1 => {
+                s0 = s0.mul_add(c(0.5), x0.cos().exp2().tanh() * c(0.25));
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.5), (s0 / (s0 * s0 + c(1.0))).cos() * c(0.02));
+            }
+        }
+        let v11 = d_atan2(v[3], (x1 * x1 + c(2.0)).ln().powi(2) + c(0.5));
+        let v13 = if lt(v11.tanh().exp(), c(0.0), margin) {
+            let v11 = prog_20_dual(v11.sin().cos() * c(2.0), x0.tanh().tanh(), (x0 * x0 + c(1.0)).log(2.0).sin().sin(), &v, n, margin);
+            prog_20_dual(x2, c(0.75), c(1.2), &v, 5, margin) + v11.sin()
+        } else {
+            let v12 = (acc1.tanh().powi(2) + c(1.0)).sqrt();
+            -v12
+        };
+        let v14 = acc1 - v[m9 % 4];
+        s0 * c(0.5) - v13 - v14.cos()
+    }
+
+    pub fn prog_35_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = x0;
+        let mut s2 = (p.0.asinh().powi(2) + c(0.5)).ln();
+        let mut acc3: Dual64 = c(0.0);
+        for _ in 0..3 {
+            let mut m4 = c(f64::INFINITY);
+            for j in 1..4 {
+                m4 = d_min(d_atan2(v[(j + n) % 4].powi(2) + c(1.0), s1), m4, margin);
+            }
+            acc3 -= (s1.tanh() * c(0.9)).atanh().sin() * c(0.5);
+            s1 = (s1 * c(0.6) + m4.sin() * c(0.1)).sin();
+        }
+        let v7 = match n % 3 {
+            0 => {
+                let v5 = d_powf(c(3.0_f64), (s1 - p.1).sin());
+                w0[0].tanh() + v5.tanh()
+            }
+            1 => x0 - w0[n % 4],
+            PHASE_C => p.0.sin(),
+            _other => {
+                let v6 = w0[n % 4].powi(2);
+                p.1 * p.0 + v6.cos()
+            }
+        };
+        for &t in v {
+            match n % 2 {
+                0 => {
+                    s2 = c(0.75) * s2 + c(0.1) * (t * t + c(0.5)).ln().sin();
+                }
+                _ => {
+                    s2 *= c(0.5);
+                    s2 += c(0.5) * (p.1.powi(2) + c(1.0)).ln().sin();
+                }
+            }
+            let mut m8 = v7.tanh().exp().cos();
+            for j in 0..3 {
+                let c9 = if lt(p.1 - v[j], -c(1.0), margin) {
+                    (s2 - v[j]).mul_add(v[j], v[j].powi(3))
+                } else {
+                    w0[3 - j]
+                };
+                m8 = d_min(c9, m8, margin);
+            }
+            s2 = s2.mul_add(c(0.8), m8.tanh() * c(0.01));
+            acc3 += c(0.5) * ((v7 + p.1).tanh() * c(0.9)).acos().cos();
+            acc3 -= c(0.5) * t.cos();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k10 = 0;
+            while k10 < n + 1 && le(-x0, -c(0.5), margin) {
+                k10 += 1;
+                let v11 = x0.sin().exp2();
+                acc3 += c(0.05) * x0.cos();
+                s2 = (s2 * c(0.8) + (t - p.0) * c(0.1)).sin();
+                acc3 += c(0.05) * v11.cos().sin();
+            }
+            let v12 = match k10 % 2 {
+                0 => d_atan2(v7 * v7 + c(0.5), p.0),
+                PHASE_B => {
+                    s1 = (s1 * c(0.75) + d_powf(c(0.5_f64), w0[3].tanh()) * c(0.1)).tanh();
+                    c(SCALE) + p.1
+                }
+                _ => {
+                    acc3 += (v7 / c(3.0)).tanh() * c(0.5);
+                    c(0.3) * p.1
+                }
+            };
+            s1 = s1 * c(0.6) + d_atan2(v7.powi(2) + c(1.0), fi).tanh() * c(0.05);
+            s1 = c(0.75) * s1 + c(0.01) * (t.sin() + v12.cos()).sin();
+        }
+        p.1 * c(0.5) - w0[1] + s1 + s2.cos() - acc3.tanh() + v7.tanh()
+    }
+
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(1.5)).acosh().cos() * c(2.0);
+        let mut s1 = d_abs(v[3], margin);
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            if i % 3 == 1 && gt((v[0].sin() * c(2.0)).cosh(), -c(1.0), margin) {
+                return (-s0) - x2.sin().exp2();
+            }
+            let v5 = if lt((v[3].cos().exp_m1().powi(2) + c(2.0)).ln(), -c(1.0), margin) {
+                let v3 = d_max(x2, x0, margin);
+                (v3 * v[i % 4]).tanh()
+            } else {
+                for u in v {
+                    s0 = s0 * c(0.5) + (u.powi(2) + c(1.0)).log(3.0).tanh() * c(0.5);
+                    let v4 = v.iter().map(|&p| c(0.35) - (x1.sin() * c(1.5)).cosh() + p.tanh()).sum::<Dual64>();
+                    s1 = s1.mul_add(c(0.5), v4.cos() * c(0.02));
+                }
+                x0 * fi
+            };
+            s0 = c(0.6) * s0 + c(0.25) * x1.sin().sinh().tanh();
+            acc2 -= c(0.25) * v5.cos();
+        }
+        let v6 = d_abs(x1, margin);
+        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| d_to_degrees((x1 * x1 + c(0.5)).recip()) * c(0.02) + p.cos() + q.sin()).sum::<Dual64>();
+        let v8 = v.iter().fold(v6, |r, &p| r * c(0.75) + c(0.05) * (((v6 * v6 + c(2.0)).acosh().powi(2) + c(2.0)).ln() + p.sin()).tanh());
+        let v9: Dual64 = prog_20_dual(((v8.sin() * c(1.5)).cosh().sin() * c(0.9)).acos().cos() * c(2.0), x0, s1, &v, n, margin);
+        x2 + s0 * c(0.75) + acc2 + v7.tanh() + v9
+    }
+
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x2 / (v[3] * v[3] + c(1.0));
+        let mut s1 = (x1 / (x2 * x2 + c(1.0))).cos().exp().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if ge(x0.tanh(), (x1 * x1 + c(2.0)).acosh(), margin) || m3 == 23 {
+                m3 += 1;
+            }
+            let v4 = (s1.cos() * c(0.9)).asin();
+            acc2 -= c(0.1) * prog_20_dual(s0, c(0.75), s1, &v, 6, margin).sin();
+            acc2 += c(0.5) * (v4 / (fi.cos() + c(2.0))).tanh();
+        }
+        match m3 {
+            PHASE_A | PHASE_C => {
+                let v5: Dual64 = d_abs(x0, margin);
+                let Some(k7) = (m3 + n).checked_sub(1) else {
+                    let v6 = (d_min(v5, x1, margin).powi(2) + c(0.5)).sqrt();
+                    return ((v6 * v6 + c(1.0)).log10().sin() * c(0.9)).asin()
+                };
+                let c8 = c(k7 as f64);
+                s0 = s0 * c(0.5) + (v5.sin() - c8.cos()).cos() * c(0.5);
+            }
+            PHASE_D if n % 2 == 0 => {
+                acc2 -= x0.sin().exp().tanh();
+            }
+            4 | 6 => {
+                s1 *= c(0.8);
+                s1 += c(0.01) * d_min(x0, s1, margin).sin();
+                s0 *= c(0.6);
+                s0 += c(0.4) * (-v[3]).atan().cos();
+            }
+            _ => {
+                s1 = c(0.6) * s1 + c(0.02) * v[m3 % 4].powi(3).tanh();
+                s0 = (s0 * c(0.75) + s0.powi(2) * c(0.02)).tanh();
+            }
+        }
+        for &t in v.iter() {
+            let v9 = d_to_radians(x0);
+            let v12 = if ge((v9 * v9 + c(1.0)).cbrt(), t, margin) {
+                let v10 = (d_abs(t, margin).powi(2) + c(1.0)).log(2.0);
+                prog_20_dual(v10.sin(), (c(0.5) - v[m3 % 4]).tanh(), t, &v, n, margin)
+            } else {
+                let v11 = s0 - v[2];
+                d_to_degrees(v11) * c(0.01)
+            };
+            let mut k13 = 0;
+            while k13 < n && ge(d_log(t.powi(2) + c(1.0), s1 * s1 + c(2.0)), -c(1.0), margin) {
+                k13 += 1;
+                if lt(t.cos().exp2(), -c(1.0), margin) {
+                    s1 = c(0.6) * s1 + c(0.2) * (s1 * s1).cos();
+                } else if ge((x1.sin() * c(0.9)).atanh(), (x2.cos() * c(1.2)).tan(), margin) {
+                    acc2 -= c(0.05) * v[k13 % 4].powi(3).atan().cos();
+                    acc2 += ((t.cos() * c(0.5)).ln_1p().powi(2) + c(1.5)).acosh() * c(0.05);
+                } else {
+                    s0 = s0 * c(0.8) + d_to_radians(s1) * c(1.0);
+                    acc2 += t.tanh().exp().sin() * c(0.05);
+                }
+                acc2 += c(0.05) * (c(2.0) * (t / (x1 * x1 + c(1.5)))).tanh();
+                acc2 += c(0.05) * ((-s1).tanh() + c(2.0)).cbrt();
+            }
+            acc2 += c(0.5) * s1.tanh();
+            acc2 -= v12.sin() * c(0.05);
+        }
+        let v14 = v[1] * (x0 - v[1]);
+        for _ in (0..3).rev() {
+            acc2 += d_copysign(c(0.5_f64), v14, margin).powi(2);
+            s1 = c(0.5) * s1 + c(0.25) * (s1 - x2).tanh();
+            let v15: Dual64 = if ge((x2.powi(2) + c(1.0)).powi(-1), -c(0.5), margin) || n == 4 {
+                x2 + x1
+            } else if ge(((s1.cos() * c(0.9)).acos().cos() * c(0.9)).atanh(), c(0.5), margin) {
+                x2 + s1
+            } else {
+                x2.tanh().cosh()
+            };
+            acc2 += v15.sin() * c(0.5);
+        }
+        let v16 = match m3 + n {
+            2 => x1.atan(),
+            g if g > 3 => (v14.atan().powi(2) + c(1.0)).ln(),
+            _ => x2.cos().exp2() * (x0.sin() * c(0.9)).atanh(),
+        };
+        let mut a17 = v;
+        a17[0] *= c(1.5);
+        a17[0] += (v[m3 % 4].powi(2) + c(2.0)).ln();
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
+            a17 = [a17[0] * c(0.6) + v16.cos() * c(0.4), a17[1], a17[1].mul_add(c(0.8), (a17[i] + fi).sin() * c(0.2)), a17[3].mul_add(c(0.6), (v16 * v[i]).cos() * c(0.05))];
+            s1 = c(0.6) * s1 + c(0.25) * d_log(fi * fi + c(1.0), (a17[2].cos() + c(2.0)).cbrt().powi(2) + c(2.0)).sin();
+        }
+        s0 - s1.sin() - acc2.tanh() - v14.sin() + v16 * c(0.5) + a17[1].cos() + (c(SCALE) + d_hypot(v14, v16, margin))
+    }
+
+    pub fn prog_38_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = (x1.tanh().powi(2) + c(2.0)).sqrt();
+        let mut s1 = (v[2].sin() * c(0.9)).atanh();
+        let mut s2 = prog_11_dual((s1 / (x2 * x2 + c(0.5))).tanh(), s0, (x2.sin().exp_m1() * d_hypot(x1, v[n % 4], margin)).cos() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..6 {
+            let fi = c(i as f64);
+            let v4 = v.iter().map(|&z| c(1.0) + c(0.1) * (fi - x0 + z.cos()).tanh()).product::<Dual64>();
+            let v5 = v[i % 4].asinh();
+            s2 = s2.mul_add(c(0.75), (-v5).sin() * c(0.25));
+            s1 = s1 * c(0.6) + v4.cos().cos() * c(0.25);
+        }
+        let mut a6 = v.map(|e| e.atan());
+        s2 = s2.mul_add(c(0.5), a6[0].cos().cos() * c(0.5));
+        a6 = v;
+        let mut m7 = c(f64::INFINITY);
+        for i in 0..=3 {
+            let c8 = if le(a6[0] + v[i], -c(1.0), margin) {
+                x0 + v[i]
+            } else {
+                s0.powi(3)
+            };
+            m7 = d_min(m7, c8, margin);
+            s1 = s1 * c(0.6) + (v[i] - s1).tanh() * c(0.2);
+        }
+        acc3 -= c(0.005) * m7.cos();
+        let v9 = match n {
+            1 => ((x0 + v[n % 4]).tanh() * c(0.5)).ln_1p(),
+            g if g > 2 => v[3].powi(2).mul_add(x0, x1 * x0),
+            _ => (acc3.powi(2).powi(2) + c(1.0)).log10(),
+        };
+        let mut a10 = v;
+        a10[3] *= c(1.5);
+        a10[2] += (x0.cos() * c(0.9)).atanh().tanh();
+        for _ in (0..n).rev() {
+            acc3 += c(0.25) * (x2.cos() * c(0.9)).acos().sin();
+            s0 = s0.mul_add(c(0.8), a10[2].tanh() * c(0.2));
+            a10 = a6;
+        }
+        s0.tanh() - s1 - s2 - acc3 * c(0.25) + a6[3] - v9.tanh() - a10[2] * c(0.5)
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0.cos() * c(0.9)).asin().powi(2) + c(1.0)).recip();
+        let mut s1 = (x2.sin() * c(0.9)).asin();
+        let mut s2: Dual64 = (s1.tanh() * c(2.0)).sinh().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = c(f64::INFINITY);
+        for i in 1..4 {
+            m4 = d_min(m4, (x1 / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0))).powi(2) + v[3 - i], margin);
+        }
+        if le((x2.powi(2) + c(1.0)).recip() + (v[0].powi(2) + c(1.0)).log2(), -c(0.5), margin) {
+            let v5 = prog_5_dual(x1.atan().sin(), (x1.sin() * c(0.9)).asin().sin() * c(2.0), x1, &v, n, margin);
+            s0 = (s0 * c(0.8) + v5.sin() * c(0.005)).tanh();
+        } else {
+            acc3 -= (x1 * x1 + c(2.0)).ln().cos();
+        }
+        if gt(x1 + (acc3.tanh() * c(1.2)).tan(), -c(1.0), margin) {
+            let v6 = prog_20_dual(d_max(x2, m4, margin).sin(), x2, s1, &v, n, margin);
+            let v7 = prog_23_dual(s2, v[n % 4].sin().cos() * c(2.0), x2, &v, 0, margin);
+            acc3 -= c(0.005) * (v6.sin() + v7.tanh()).tanh();
+        } else if le(d_max(d_min(c(3.0_f64), v[n % 4], margin), d_abs(m4, margin), margin), -c(1.0), margin) {
+            s1 = (s1 * c(0.6) + (x1 * x1 + c(0.5)).recip() * c(0.2)).tanh();
+            s1 = s1.mul_add(c(0.8), (x2 * x2 + c(1.0)).cbrt().cos() * c(0.1));
+        }
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| d_abs(p, margin).asinh() + q.cos()).sum::<Dual64>();
+        if le(v8.tanh(), v[n % 4], margin) {
+            return d_min(d_to_radians(v[n % 4]), x2.cos(), margin);
+        }
+        s2 = c(0.75) * s2 + c(0.25) * (v[n % 4] + c(1.5)).tanh();
+        s0 + s1.sin() + s2 * c(1.5) - acc3.cos() - ((x0 * x0 + c(1.0)).log2().tanh() * c(0.9)).atanh()
+    }
+
+    pub fn prog_40_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - x2).tanh() * c(2.0);
+        let mut s1 = v[n % 4].sin().exp_m1();
+        let mut s2 = ((x1 * v[n % 4]).powi(2) + c(0.5)).ln().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = x1 * x0 / ((x1 - v[i]).powi(2) + c(1.0));
+        }
+        if n > 4 {
+            for _ in 0..3 {
+                s0 *= c(0.75);
+                s0 += c(0.2) * s0.tanh().cosh().sin();
+                acc3 += c(0.5) * (s0.powi(2) + c(2.0)).ln().cos();
+                let Some(k5) = n.checked_sub(2) else {
+                    return (x0.cos() * c(0.9)).atanh()
+                };
+                let c6 = c(k5 as f64);
+                acc3 += c(0.5) * c6.sin();
+            }
+        } else if le((d_copysign(x0, acc3, margin).sin() * c(0.9)).asin(), c(0.0), margin) {
+            let mut k7 = 0;
+            while k7 < n + 1 && ge(a4[1].atan(), c(0.5), margin) {
+                k7 += 1;
+                let v8 = x1.sin() - x1;
+                let v9 = s1.powi(3);
+                s2 *= c(0.75);
+                s2 -= c(0.1) * (s2 - v[k7 % 4]).sin();
+                s0 = s0.mul_add(c(0.75), (v8.tanh() + v9.cos()).cos() * c(0.02));
+            }
+        }
+        let v10 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, p.atan().cos().sinh(), margin));
+        let v13 = if let Some(k11) = n.checked_sub(2) {
+            let c12 = c(k11 as f64);
+            v10.cos() + c12.cos()
+        } else {
+            (d_copysign(c(3.0_f64), s0, margin).tanh() * c(0.9)).asin()
+        };
+        let [b14, b15] = [s2.cos(), d_max(a4[2], s0, margin).tanh()];
+        let [b16, b17, b18, b19] = [d_min(x1.tanh(), d_atan2(v[n % 4] * v[n % 4] + c(1.0), s1), margin), ((b15 * b15 + c(1.0)).ln().powi(2) + c(1.0)).cbrt(), prog_36_dual(v13, x2, x0, [v[0], v[1], v[2], v[3]], n, margin), v10.asinh()];
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            for _ in (0..=i).rev() {
+                acc3 += b16.sin().sin() * c(0.1);
+                s0 = s0 * c(0.6) + (s2.cos() * c(1.2)).tan().tanh() * c(0.02);
+            }
+            let v20 = a4.iter().map(|&p| c(1.0) + c(0.25) * (d_log(fi.tanh().exp().powi(2) + c(1.0), b19.tanh().exp().powi(2) + c(2.0)) + p.sin()).cos()).product::<Dual64>();
+            let v24 = match i {
+                0 => (b16 * b16 + c(0.5)).recip() + b16,
+                1 => {
+                    let v21 = d_powf(c(2.0_f64), s1.cos()) - c(0.5);
+                    b16 + v21.tanh()
+                }
+                2 => (b14 * b14 + c(1.0)).log2(),
+                _other => {
+                    for &u in v.iter() {
+                        let v22 = a4.iter().copied().map(|p| c(SCALE) + b19 + p.cos()).sum::<Dual64>();
+                        let v23 = d_powf(x1 * x1 + c(1.0), v10.cos());
+                        s0 = (s0 * c(0.6) + (v[0] * s2 + d_min(c(2.0_f64), v23, margin)) * c(0.02)).tanh();
+                        s0 = (s0 * c(0.6) + (u.cos() - v22.tanh()) * c(0.02)).sin();
+                    }
+                    b17.tanh().exp()
+                }
+            };
+            s1 = c(0.6) * s1 + c(0.4) * x1.sin();
+            s1 = s1 * c(0.5) + (v20.cos() - v24.cos()).tanh() * c(0.02);
+        }
+        s0.tanh() + s1.tanh() + acc3.cos() + b14 + b16 * c(0.25) + b17 + b18.tanh() + b19
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x0;
+        let mut s1 = ((x0.powi(2) + c(1.0)).powf(0.3).powi(2) + c(1.0)).log10();
+        let mut s2 = d_clamp(v[n % 4], -c(0.5), c(1.0), margin).cos();
+        let mut acc3: Dual64 = c(0.0);
+        acc3 += (c(2.5) * x2 + s2).tanh();
+        for i in 1..n {
+            let fi = c(i as f64);
+            if ge(x1.asinh(), -c(0.5), margin) && i == 1 {
+                acc3 -= (-(fi * fi + c(1.5)).acosh()).tanh() * c(0.4);
+                break;
+            }
+            if n > 0 && le(prog_20_dual(s2, c(1.2), x1, &v, i, margin), c(0.5), margin) {
+                s1 = c(0.5) * s1 + c(0.2) * (s1.cos() * c(0.9)).acos().cos();
+                s2 = c(0.6) * s2 + c(0.75) * (s2.powi(2) + c(1.0)).log10();
+            } else {
+                s0 = c(0.5) * s0 + c(0.02) * (s0.tanh() + x2.powi(3)).cos();
+            }
+            acc3 -= c(0.4) * (x1.powi(2) + c(0.5)).recip().sin();
+        }
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v5 = x1.tanh();
+            let v6 = (fi.sin() * c(0.9)).atanh();
+            s1 *= c(0.8);
+            s1 += c(0.1) * (v5 * v5);
+            if gt(x1, -c(0.5), margin) && m4 % 2 == 0 {
+                m4 += 1;
+            }
+            acc3 -= c(0.5) * v6.cos();
+        }
+        let c7 = c(m4 as f64);
+        let mut m8 = 0;
+        for _ in 0..n {
+            if le(s0.powi(3), (x0.tanh() * c(0.9)).asin(), margin) {
+                return (c7.powi(2) + c(2.0)).acosh();
+            }
+            let mut m9 = c(f64::INFINITY);
+            for j in 0..3 {
+                let fj = c(j as f64);
+                let c10 = if le(c7 * v[j], -c(0.5), margin) {
+                    c(1.0) - v[j] + c(0.5)
+                } else {
+                    x2 * fj * (c(1.0) - v[j])
+                };
+                m9 = d_min(m9, c10, margin);
+            }
+            s1 = (s1 * c(0.6) + m9.cos() * c(0.02)).sin();
+            if n == 2 && ge(prog_23_dual(x0, c(0.75), s0, &v, m4, margin), c7, margin) {
+                m8 += 1;
+            }
+        }
+        match m8 {
+            0 => {
+                acc3 -= (c7 * c7 + c(1.0)).log2().tanh();
+            }
+            1..=2 => {
+                let v11: Dual64 = prog_23_dual(s2.sin().exp2().cos() * c(2.0), ((acc3 + c(0.35)).powi(2) + c(1.0)).ln().tanh() * c(2.0), x0, &v, m4, margin);
+                s0 = (s0 * c(0.5) + v11.sin() * c(0.005)).sin();
+            }
+            3..=4 => {
+                acc3 -= x1.tanh();
+            }
+            _other => {
+                s1 = (s1 * c(0.8) + d_copysign(c(0.5_f64), (c7.cos() * c(0.9)).asin(), margin) * c(1.0)).sin();
+            }
+        }
+        x1 * c(0.75) + s0.sin() + s1 + s2.cos() - acc3.sin() + c7.sin()
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * c(1.25)).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a2[i] = ((x2.sin() * c(0.9)).atanh().cos() + c(2.0)).cbrt();
+            s0 *= c(0.8);
+            s0 += c(0.2) * t.sin();
+        }
+        for i in (0..n).rev() {
+            a2 = [a2[2], a2[0], (a2[2] * c(0.6) + (x1 * x0).tanh() * c(0.1)).tanh(), a2[2].mul_add(c(0.8), d_abs(s0, margin).cos() * c(0.2))];
+            s0 = s0.mul_add(c(0.8), (s0 * v[i % 4]).tanh() * c(0.05));
+        }
+        let v3 = v.iter().copied().map(|p| c(1.0) + c(0.25) * ((acc1 + s0) * c(core::f64::consts::FRAC_1_SQRT_2) + p.cos()).tanh()).product::<Dual64>();
+        let mut m4: Dual64 = c(f64::INFINITY);
+        for i in 0..4 {
+            m4 = d_min(m4, (v3 + s0).powi(2) + v[i], margin);
+        }
+        s0 *= c(0.5);
+        s0 += c(0.005) * m4.tanh();
+        a2 = [a2[3], a2[0] * c(0.6) + (x0.cos().exp_m1().powi(2) + c(1.0)).log(2.0).tanh() * c(0.1), a2[3] * c(0.5) + prog_20_dual(d_log((s0 / c(1.5)).powi(2) + c(1.0), d_min(a2[n % 4], x1, margin).powi(2) + c(2.0)).tanh() * c(2.0), x2, x1, &v, 5, margin).tanh() * c(0.005), (a2[2] * c(0.6) + (x2 * s0).tanh() * c(0.05)).sin()];
+        let v7 = match n % 3 {
+            0..=1 => {
+                let v5 = v3 + a2[n % 4];
+                c(1.5) - v5 + d_min(c(2.0_f64), s0, margin)
+            }
+            _ => {
+                for (i, &t) in a2.iter().enumerate() {
+                    let fi = c(i as f64);
+                    let v6 = fi + t;
+                    acc1 -= c(0.5) * (x2.powi(2) + c(2.0)).acosh().sin();
+                    s0 = s0.mul_add(c(0.8), v6.tanh().cos() * c(0.2));
+                }
+                (d_to_radians(x1) * c(20.0)).cos()
+            }
+        };
+        if gt(acc1, c(1.5) * x2, margin) {
+            return x1 - (x0.cos() * c(0.9)).asin();
+        }
+        s0.sin() - a2[3] + v3 - v7.tanh()
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = (x2 * x2 + c(1.0)).ln().tanh().exp_m1();
+        let mut acc1: Dual64 = c(0.0);
+        match n % 2 {
+            1 => {
+                let x0 = d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0));
+                s0 = c(0.75) * s0 + c(0.05) * x0.cos().cos();
+            }
+            _ => {
+                let v2: Dual64 = prog_36_dual(x1, (x2.sin() * c(0.9)).atanh().tanh(), c(0.5), [v[0], v[1], v[2], v[3]], n, margin);
+                s0 *= c(0.5);
+                s0 -= c(0.005) * v2.tanh();
+                if le(acc1 * x1, (acc1 * acc1 + c(1.0)).log10(), margin) {
+                    for i in (0..n).rev() {
+                        let fi = c(i as f64);
+                        let v5 = match i + n {
+                            0 => {
+                                s0 = (s0 * c(0.75) + fi.tanh() * c(1.0)).tanh();
+                                s0.cos().sin().exp_m1()
+                            }
+                            g if g > 2 => {
+                                let v3 = (v2.sin().exp().powi(2) + c(1.0)).sqrt();
+                                v3 + v[i % 4] + x0
+                            }
+                            _other => {
+                                let v4 = v2 - x0;
+                                v4.tanh()
+                            }
+                        };
+                        match i {
+                            0 => {
+                                acc1 += c(0.25) * (d_to_degrees(x0) * c(0.01)).cos();
+                                acc1 -= v5.tanh().sin() * c(0.25);
+                            }
+                            1..=3 => {
+                                acc1 += (fi.sin() + x1).cos() * c(0.25);
+                                acc1 += v[i % 4].tanh().exp().sin() * c(0.25);
+                            }
+                            g if g > 4 => {
+                                acc1 -= x0.cos() * c(0.25);
+                            }
+                            _ => {
+                                s0 = (s0 * c(0.6) + d_powf(s0.powi(2) + c(1.0), v5.cos()) * c(0.02)).tanh();
+                                for j in 0..v.len() {
+                                    let fj = c(j as f64);
+                                    let v6 = fj.tanh();
+                                    acc1 += c(0.05) * v6.cos().cos();
+                                }
+                            }
+                        }
+                        acc1 -= c(0.25) * d_max(x0, s0, margin).sin();
+                        s0 = (s0 * c(0.75) + v5.cos() * c(0.05)).sin();
+                    }
+                } else if lt(d_to_degrees(x0) * c(0.01) + x0, c(0.5), margin) {
+                    s0 = (s0 * c(0.6) + (c(0.8) - x0 / c(3.0)) * c(1.0)).tanh();
+                } else {
+                    s0 = (s0 * c(0.75) + prog_23_dual(x2, (x0 / (x2.sin() + c(2.0)) + v[n % 4].atan()).cos(), x1, v, 5, margin) * c(0.005)).tanh();
+                }
+            }
+        }
+        let v9 = match n % 2 {
+            0 => {
+                let v7 = d_abs((x0.cos() * c(0.9)).atanh(), margin);
+                (v[2].powi(2) + c(0.5)).sqrt() + v7.cos()
+            }
+            1 => {
+                let v8 = (x0.cos().powi(2) + c(1.5)).acosh();
+                (x0 * x0 + c(0.5)).recip() + v8.sin()
+            }
+            _ => d_max(x0, v[1], margin),
+        };
+        let mut a10 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a10[i % 4] = a10[i % 4] * c(0.5) + x0.atan().sin() * c(0.5);
+        }
+        'l3: for _ in 0..6 {
+            acc1 -= x2.asinh().cos() * c(0.25);
+            s0 *= c(0.6);
+            s0 -= c(0.02) * (v[3] / (x1.tanh() + c(2.0)) / (x1.sin().exp().cos() + c(2.0))).tanh();
+            for j in 0..n {
+                let fj = c(j as f64);
+                match j % 2 {
+                    PHASE_A => {
+                        s0 *= c(0.8);
+                        s0 += c(0.02) * (a10[(j + n) % 4].cos() * c(0.9)).atanh().cos();
+                    }
+                    1 => {
+                        s0 = s0 * c(0.75) + d_to_radians(a10[j % 4]) * c(1.0);
+                        let v11 = a10[1].mul_add(v9, v9);
+                        acc1 += c(0.05) * v11.sin().tanh();
+                    }
+                    _other => {
+                        s0 = s0 * c(0.6) + (x1 * x1).tanh() * c(0.1);
+                        let v12 = (s0 * s0 + c(0.5)).cbrt();
+                        acc1 -= c(0.05) * v12.sin();
+                    }
+                }
+                if n % 3 == 1 && gt(a10[j % 4].sin().exp_m1().atan(), v9 * fj, margin) {
+                    break 'l3;
+                }
+                acc1 -= (v9.powi(2) + c(1.5)).acosh().tanh() * c(0.05);
+            }
+        }
+        let v13: Dual64 = d_log(v9 * v9 + c(1.0), x1.powi(2) + c(2.0));
+        let mut m14 = 0;
+        for (i, &t) in a10.iter().enumerate() {
+            let fi = c(i as f64);
+            if le(v13, c(0.5), margin) {
+                m14 += 1;
+            }
+            match m14 {
+                0 | 2 => {
+                    let v15 = x0.cos();
+                    let v16 = v[3 - i] - a10[m14 % 4];
+                    acc1 += (v15 + v16.tanh()).cos() * c(0.5);
+                }
+                4 | 6 => {
+                    acc1 += (a10[0] * a10[0] + c(1.0)).log10().sin() * c(0.5);
+                    if ge(t.asinh(), x1.cos(), margin) {
+                        s0 = (s0 * c(0.6) + v[0].sin().exp_m1() * c(0.1)).tanh();
+                        s0 = s0.mul_add(c(0.5), (d_atan2(v13 * v13 + c(1.0), v13) / ((v[m14 % 4].tanh() * c(0.9)).acos().cos() + c(2.0))).sin() * c(0.02));
+                    } else if n > 5 && gt(d_atan2(v9, v13.powi(2) + c(0.5)) / ((v13 * v13 + c(2.0)).ln().powi(2) + c(1.0)), c(0.5), margin) {
+                        s0 = c(0.6) * s0 + c(0.2) * ((v13 * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.9)).asin().tanh();
+                    } else {
+                        s0 = (s0 * c(0.75) + (s0 + a10[m14 % 4]) * c(0.1)).tanh();
+                        if gt(x0, c(1.0), margin) {
+                            acc1 -= (x2.cos() * c(1.5)).cosh().cos() * c(0.5);
+                            continue;
+                        }
+                        acc1 += ((t.powi(2) + c(1.0)).log2().powi(2) + c(1.5)).acosh().tanh() * c(0.5);
+                    }
+                    let v17 = x2 * x1;
+                    acc1 += c(0.5) * v17.cos().cos();
+                }
+                7 => {
+                    s0 = (s0 * c(0.5) + v13 * x2 * c(0.05)).sin();
+                    if ge(x2 + x0, c(0.0), margin) {
+                        continue;
+                    }
+                    let v18 = d_to_degrees(s0) * c(0.01);
+                    s0 = c(0.75) * s0 + c(0.4) * v18;
+                }
+                _ => {
+                    acc1 += c(0.5) * d_abs(d_abs(t, margin), margin).tanh();
+                    acc1 += d_log(c(0.5_f64), d_min(c(2.0_f64), v13, margin).powi(2) + c(2.0)).tanh() * c(0.5);
+                }
+            }
+            let v22 = if le(a10[i], c(1.0), margin) && i == 3 {
+                for j in (0..3).rev() {
+                    let fj = c(j as f64);
+                    acc1 -= ((t * t + c(1.0)).recip().powi(2) + c(1.0)).powi(-2) * c(0.1);
+                    if lt(-v13, x1 + x2, margin) {
+                        let v19 = c(0.3) - v13;
+                        acc1 += c(0.1) * v19.cos();
+                    } else {
+                        s0 = c(0.75) * s0 + c(0.25) * (s0 * s0).ln_1p().tanh();
+                        match j + n {
+                            0 => {
+                                s0 = (s0 * c(0.6) + s0.sin().sin() * c(0.4)).tanh();
+                                s0 *= c(0.5);
+                                s0 += c(0.05) * (x2 / (s0 * s0 + c(1.0))).sin().exp_m1().tanh();
+                            }
+                            g if g > 1 => {
+                                continue;
+                            }
+                            _ => {
+                                s0 = s0.mul_add(c(0.5), (s0 * c(std::f64::consts::LN_2)).sin() * c(0.5));
+                                s0 = s0 * c(0.75) + s0.powi(3).cos() * c(0.05);
+                            }
+                        }
+                        s0 *= c(0.5);
+                        s0 += c(0.25) * (v[j] + a10[3 - j]).tanh();
+                    }
+                    match i {
+                        0 | PHASE_C => {
+                            acc1 -= d_atan2(fi, v9.powi(2) + c(1.0)).tanh() * c(0.1);
+                            s0 *= c(0.5);
+                            s0 += c(1.0) * (s0 * s0 + c(1.0)).log10().atan().tanh();
+                        }
+                        3 => {
+                            let v20: Dual64 = (fi * fi + c(1.0)).log10();
+                            s0 = (s0 * c(0.8) + d_atan2(s0.powi(2) + c(0.5), v20) * c(0.05)).sin();
+                        }
+                        _ => {
+                            acc1 -= d_abs(fi, margin).tanh() * c(0.1);
+                            s0 = (s0 * c(0.75) + fi * c(1.0)).tanh();
+                            if ge(x1 - v13, c(0.5), margin) {
+                                return d_max(x2, fj, margin);
+                            }
+                        }
+                    }
+                }
+                fi.sin() + (a10[3] * a10[3] + c(1.0)).cbrt()
+            } else if ge(v13.sin().exp_m1() * (fi + c(0.25)), v9, margin) {
+                fi.tanh().exp()
+            } else {
+                let v21 = t.sin().exp_m1();
+                d_atan2(v21.tanh().powi(2) + c(0.5), x0 - v[1])
+            };
+            if ge(d_atan2(x0 * x0 + c(0.5), v13), v22, margin) {
+                continue;
+            }
+            s0 *= c(0.5);
+            s0 -= c(0.5) * v13.sin();
+            s0 = s0 * c(0.5) + t.sin() * c(0.5);
+        }
+        let c23 = c(m14 as f64);
+        s0 * c(1.5) + acc1.tanh() + a10[2].sin() + v13 * c(0.25) + c23.tanh() - d_copysign(x2, c23, margin)
+    }
+
+    pub fn prog_44_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let mut s0: Dual64 = d_hypot(x2, x0, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = (x1 * x1 + c(2.0)).ln();
+        }
+        let a3 = [a2[n % 4], (s0.tanh().exp2().tanh() * c(1.5)).cosh(), (x2 * x2 + c(2.0)).ln(), v[2]];
+        let mut a4 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = a3[3] / (a3[3] * a3[3] + c(1.0));
+            }
+        }
+        'l3: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(0.25) * (a3[i % 4] - s0).tanh();
+            let mut k5 = 0;
+            while k5 < 4 && ge(((-x1).powi(2) + c(0.5)).cbrt(), c(1.0), margin) {
+                k5 += 1;
+                s0 = c(0.8) * s0 + c(0.02) * (x2 * a4[1][i % 4]).tanh();
+                if !(n > 1) {
+                    s0 = c(0.75) * s0 + c(0.1) * (s0 + x0).sin();
+                    continue 'l3;
+                }
+            }
+            match i {
+                1..=2 => {
+                    acc1 -= c(0.25) * (x0 * x0 + c(1.0)).powi(-2).tanh().sinh();
+                }
+                3 | 5 => {
+                    break;
+                }
+                _other => {
+                    acc1 -= (x1.cos() * c(0.9)).atanh() * c(0.2);
+                }
+            }
+            let v7 = match k5 % 3 {
+                0 => {
+                    let v6 = d_atan2(fi, a4[1][(k5 + n) % 4] * a4[1][(k5 + n) % 4] + c(0.5));
+                    (a4[1][3].cos().exp().powi(2) + c(1.0)).log10() + v6.cos()
+                }
+                1 => {
+                    let x0: Dual64 = x2.sin().exp_m1();
+                    a4[1][k5 % 4] + c(1.25) + x0.sin()
+                }
+                2 => x2.tanh(),
+                _ => (a2[n % 4].sin() + c(2.0)).cbrt(),
+            };
+            s0 = (s0 * c(0.75) + v7.cos() * c(0.02)).sin();
+        }
+        let mut m8: Dual64 = c(2.5);
+        for i in 0..6 {
+            let c9 = (v[(i * 3) % 4].sin() * c(0.9)).atanh();
+            m8 = d_min(m8, c9, margin);
+        }
+        s0 *= c(0.6);
+        s0 += c(0.05) * m8.sin().sin();
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v11 = c(0.5) * a2[k10];
+            match n {
+                0..=2 => {
+                    s0 = s0.mul_add(c(0.8), m8.sin().exp().cos() * c(0.05));
+                    if k10 % 2 == 0 {
+                        acc1 += a2[k10].cos();
+                    } else if gt(x2 + (a3[k10] * a3[k10] + c(0.5)).cbrt(), c(1.0), margin) {
+                        s0 *= c(0.8);
+                        s0 += c(0.005) * prog_42_dual(c(1.2), x1.cos().sin() * c(2.0), d_powf(m8.powi(2) + c(1.0), x2.sin()).cos(), [v[0], v[1], v[2], v[3]], k10, margin).cos();
+                        let mut k12 = 0;
+                        while k12 < 4 {
+                            k12 += 1;
+                            if lt((s0.tanh() * c(0.9)).asin() - c(0.25), -c(0.5), margin) {
+                                let v13 = d_powf(x0.cos().powi(2) + c(0.5), (x0 * s0).tanh());
+                                let v14 = v13 / (v11 * v11 + c(1.0));
+                                acc1 += c(0.25) * v14.cos().sin();
+                            } else {
+                                s0 = (s0 * c(0.75) + (v[1].powi(2) + c(1.0)).sqrt() * c(0.25)).sin();
+                                s0 *= c(0.5);
+                                s0 += c(0.5) * x0.cos();
+                            }
+                            s0 = c(0.8) * s0 + c(0.05) * (x1 * x1 + c(0.5)).powf(0.5).sin();
+                            s0 = (s0 * c(0.8) + (v[(k12 + n) % 4].powi(2) + c(0.5)).recip() / ((v11 * v11).powi(2) + c(1.5)) * c(0.1)).sin();
+                        }
+                    }
+                }
+                PHASE_D => {
+                    acc1 += (v11.tanh() * c(2.0)).cosh().cos();
+                    if k10 > 1 && ge(a4[0][2].sin(), -c(0.25), margin) {
+                        return m8 * v11;
+                    }
+                    s0 = c(0.5) * s0 + c(0.1) * (m8.cos() * c(1.5)).sinh().cos();
+                }
+                g if g > 4 => {
+                    let v15: Dual64 = (x1.sin().powi(2) + c(2.0)).acosh();
+                    acc1 += v15.sin().sin();
+                }
+                _ => {
+                    let v16 = x1.tanh().exp() + d_log(s0.powi(2) + c(1.0), v11 * v11 + c(2.0));
+                    let v17 = ((x1.cos() * c(1.5)).cosh().tanh() * c(0.5)).ln_1p();
+                    s0 = s0.mul_add(c(0.8), (v16.sin() - v17).cos() * c(0.02));
+                }
+            }
+            acc1 -= c(0.5) * d_atan2(a2[n % 4] * a2[n % 4] + c(0.5), x2).sin();
+            if k10 >= 2 || ge((x2 * x2 + c(1.0)).log10() * (x1 * c(0.25)), -c(0.25), margin) {
+                break;
+            }
+            acc1 += v11.tanh();
+        }
+        x1.tanh() + s0.cos() + acc1.cos() - a3[3].cos() - a4[0][1].tanh()
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_to_radians(x0) * c(50.0) / ((x2.powi(2) + c(1.5)).acosh().powi(2) + c(1.5));
+        let mut s1 = prog_42_dual(x1.sin() * c(2.0), c(0.25), d_powf(c(1.5_f64), x1.cos()).cos() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut s2 = x0.powi(3).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4: Dual64 = -c(0.5);
+        let mut m5 = c(f64::NEG_INFINITY);
+        for i in 0..4 {
+            let fi = c(i as f64);
+            let c6 = (-fi).atan() + v[i].cos();
+            m4 = d_min(m4, c6, margin);
+            m5 = d_max(m5, d_min(x2 / (v[i].powi(2) + c(1.5)), v[i], margin), margin);
+        }
+        s0 *= c(0.75);
+        s0 -= c(0.25) * m4.sin().sin();
+        acc3 -= m5.cos();
+        s2 = (s2 * c(0.75) + prog_23_dual((-x1).cos() * c(2.0), acc3, c(0.75), &v, 5, margin) * c(0.005)).sin();
+        if let Some(k7) = n.checked_sub(3) {
+            let c8 = c(k7 as f64);
+            s0 = s0.mul_add(c(0.5), (d_to_degrees(v[1]) * c(0.01)).sin() * c(0.75));
+            if k7 % 3 == 1 && lt(acc3, d_clamp(c8, -c(1.5), c(0.5), margin), margin) {
+                acc3 += prog_23_dual(d_hypot(c(0.5_f64), x0, margin).tanh() * c(2.0), c8.mul_add(m4, m4).tanh(), s2, &v, n, margin).tanh() * c(0.005);
+                let mut k9 = 0;
+                while k9 < n + 1 {
+                    k9 += 1;
+                    let mut m10 = x0;
+                    for j in 0..n {
+                        m10 = d_min(d_max(m10, c(0.25) * v[j % 4] * (v[3] / (v[j % 4] * v[j % 4] + c(1.0))), margin), c(2.0), margin);
+                    }
+                    s0 = s0 * c(0.5) + (s0 * s0 + c(1.0)).recip().tanh() * c(0.75);
+                    acc3 -= c(0.25) * m10.tanh();
+                }
+            } else if gt(m4.sin().sin(), -c(0.25), margin) && n < 2 {
+                for i in 1..n {
+                    let v11: Dual64 = (m5.cos() * c(1.5)).cosh();
+                    if le(v[2].sin().exp_m1() - s2, c(0.5), margin) {
+                        let m4 = v11;
+                        s0 = s0 * c(0.6) + (s0 + m4).sin() * c(0.05);
+                        if gt(x0 + (x0.cos() * c(0.9)).acos(), m4, margin) {
+                            s0 = s0 * c(0.6) + s0.sin() * c(0.4);
+                            continue;
+                        }
+                    } else if ge(c8 * v11, (x0 * x0 + c(2.0)).acosh(), margin) || i == 1 {
+                        let v12 = v[i % 4] + s2;
+                        s0 *= c(0.6);
+                        s0 += c(0.2) * v12.tanh();
+                    } else {
+                        s1 *= c(0.8);
+                        s1 += c(0.05) * (s1 * s1 + c(2.0)).acosh().cos();
+                        let v13 = v11.tanh() + (v[n % 4] * v[n % 4] + c(1.0)).log10();
+                        s2 *= c(0.75);
+                        s2 += c(0.05) * v13.tanh().sin();
+                    }
+                    s1 *= c(0.75);
+                    s1 += c(0.05) * (x2 + v11).tanh();
+                }
+            }
+            s1 = c(0.6) * s1 + c(0.005) * s2;
+        } else {
+            s0 = (s0 * c(0.8) + m4.tanh().exp2() * c(0.1)).sin();
+        }
+        let mut k14 = 0;
+        while k14 < n + 1 && ge((m4.tanh() + c(2.0)).cbrt(), v[n % 4].asinh(), margin) {
+            k14 += 1;
+            match k14 + n {
+                0..=2 => {
+                    let v15 = (-x0) / (s0.sin() + c(2.0));
+                    acc3 -= ((-v15) / ((s2 / (v15.powi(2) + c(1.0))).powi(2) + c(0.5))).cos() * c(0.2);
+                }
+                3 => {
+                    s1 = (s1 * c(0.6) + (s1.atan() + (v[1] * v[1] + c(1.0)).sqrt()) * c(0.2)).tanh();
+                    for &u in v.iter() {
+                        s2 = c(0.6) * s2 + c(0.2) * (x2 + s2).cos();
+                        let v17 = match n {
+                            3 => {
+                                let v16 = d_hypot(u, m4, margin);
+                                x0 + v16.sin()
+                            }
+                            g if g > 5 => m5.cos(),
+                            _ => u.tanh().cos(),
+                        };
+                        acc3 += (d_to_degrees(v17) * c(0.01)).tanh() * c(0.05);
+                        acc3 += c(0.05) * u.cos().sin();
+                    }
+                }
+                5..=6 => {
+                    s0 = s0.mul_add(c(0.75), (s0 - c(0.25)).sin() * c(0.25));
+                }
+                _ => {
+                    let v18 = ((m5 + x0).powi(2) + c(0.5)).ln();
+                    s1 = s1 * c(0.75) + v18.cos().cos() * c(0.05);
+                }
+            }
+            let mut k19 = 0;
+            while k19 < 6 {
+                k19 += 1;
+                s0 = c(0.5) * s0 + c(0.1) * (x2 * s0).sin();
+                acc3 -= (x1.sin() * c(0.9)).acos().tanh() * c(0.02);
+            }
+            s1 = (s1 * c(0.8) + (v[3] * v[3] + c(1.0)).powi(-1) * c(0.05)).tanh();
+        }
+        s0.cos() + s1 + s2.cos() + acc3.sin()
+    }
+
+    pub fn prog_46_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_23_dual(d_min(x2.tanh(), x0, margin).sin(), (x2.powi(2) + c(1.0)).sqrt().sin() * c(2.0), x1, v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = v[i] * s0;
+            acc1 += (s0.asinh().sin() * c(0.5)).ln_1p() * c(0.5);
+        }
+        let v3: Dual64 = (x2 * x2 + c(1.0)).recip().atan();
+        'l1: for (i, &t) in a2.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.5), (t * a2[(i + n) % 4] + c(0.3)).sin() * c(0.05));
+            s0 = c(0.5) * s0 + c(0.1) * (x2 * v3 - fi).cos();
+            s0 = (s0 * c(0.8) + (s0.tanh() * c(0.9)).acos() * c(0.05)).tanh();
+            let mut k4 = 0;
+            while k4 < 3 && le(x2 - c(0.25), (x0 * x0 + c(0.5)).recip(), margin) {
+                k4 += 1;
+                acc1 -= (s0 * v[i]).tanh() * c(0.1);
+                if gt(d_max((x1 * x1 + c(1.0)).ln(), t.tanh().exp2(), margin), (x1.sin() + c(2.0)).cbrt(), margin) {
+                    acc1 += c(0.1) * v[n % 4].sin().exp().sin();
+                } else if ge(((x1 * x0).powi(2) + c(1.0)).recip(), -c(0.5), margin) {
+                    acc1 += (v3 * v3 + c(0.5)).cbrt().cos() * c(0.1);
+                } else {
+                    if lt((s0.tanh() * c(0.9)).atanh(), v3, margin) {
+                        s0 = (s0 * c(0.5) + (s0.sin() * c(2.0)).sinh() * c(0.05)).tanh();
+                        let x2: Dual64 = d_abs(fi, margin);
+                        s0 = (s0 * c(0.75) + x2.cos() * c(1.0)).tanh();
+                    } else if let Some(_) = n.checked_sub(1) {
+                        if let Some(k6) = n.checked_sub(1) {
+                            let c7 = c(k6 as f64);
+                            s0 = s0.mul_add(c(0.5), s0.tanh() * c(0.5));
+                            acc1 -= x2.cos().tanh() * c(0.1);
+                            acc1 += c(0.1) * c7.tanh();
+                        } else {
+                            s0 = s0.mul_add(c(0.8), (v[n % 4].cos() * c(1.2)).tan().tanh() * c(0.02));
+                            s0 = c(0.75) * s0 + c(0.05) * (s0.powi(2) + c(1.5)).acosh().cos();
+                        }
+                    }
+                }
+                if le(v3.powi(2) - (v[i].cos() * c(1.2)).tan(), c(0.0), margin) {
+                    break 'l1;
+                }
+            }
+        }
+        s0 = (s0 * c(0.75) + (v3 * v3 + c(1.0)).log10() * c(0.75)).sin();
+        let v12 = match (n % 4).checked_sub(1) {
+            Some(k8) if k8 < 2 => {
+                let v9 = ((x1.sin() * c(1.2)).tan().tanh() * c(0.9)).asin();
+                s0 = (s0 * c(0.5) + prog_23_dual(x0, ((v9 - v[0]).powi(2) + c(2.0)).sqrt().tanh() * c(2.0), c(1.5), v, n, margin) * c(0.005)).tanh();
+                x0 / (d_clamp(v9, -c(1.5), c(0.5), margin).powi(2) + c(1.5))
+            }
+            Some(_) => {
+                s0 = (s0 * c(0.75) + prog_42_dual(s0.tanh(), (d_clamp(v[1], -c(1.0), c(0.5), margin) + d_to_radians(x2)).tanh(), ((x2 * v[1]).powi(2) + c(1.0)).log(10.0).tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+                x1.sin().exp2()
+            }
+            None => {
+                let v11 = x2.tanh().exp_m1() + x0.tanh().cosh();
+                d_copysign((x1 * x1 + c(1.0)).log(3.0), (v[3].sin() * c(0.9)).atanh(), margin) + v11.sin()
+            }
+        };
+        let v13 = 'b3: {
+            if gt(d_clamp((v12 * v12 + c(0.5)).ln(), -c(0.5), c(0.5), margin), v12, margin) {
+                break 'b3 x2 / (v3.tanh() + c(2.0));
+            }
+            d_powf(c(0.5_f64), v12.tanh())
+        };
+        s0 - acc1.sin() + a2[3] + v13.tanh()
+    }
+
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x2 * v[n % 4]).cos() * c(2.0);
+        let mut s1 = (v[n % 4].cos() + c(2.0)).cbrt();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = x1.tanh();
+        for i in 0..v.len() {
+            let c4 = x1 + v[i];
+            m3 = d_max(m3, c4, margin);
+        }
+        match n {
+            0 => {
+                s1 = c(0.6) * s1 + c(0.005) * prog_23_dual((x2.cos() * c(0.9)).acos().cos() * c(2.0), ((m3 * m3 + c(1.0)).log(3.0).cos() * c(1.5)).sinh().tanh(), x0.tanh().sin() * c(2.0), v, n, margin).sin();
+                s0 = s0.mul_add(c(0.75), ((acc2.cos() * c(0.5)).ln_1p() * d_hypot(s0, v[n % 4], margin)).tanh() * c(0.02));
+            }
+            MODE_B | MODE_D => {
+                let v5 = d_hypot(x2, m3, margin);
+                s0 = s0 * c(0.6) + (s0.tanh() * c(0.9)).asin().tanh() * c(0.02);
+                acc2 -= v5.sin();
+            }
+            g if g > 5 => {
+                let x2: Dual64 = (m3 * x2).sin().exp2();
+                s1 *= c(0.75);
+                s1 += c(0.02) * x2.sin().cos();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + d_min(c(1.5_f64), (m3 * m3 + c(0.5)).cbrt(), margin) * c(0.05)).sin();
+                if n < 4 && gt(d_log(x2 * x2 + c(1.0), (x0 * x0 + c(0.5)).ln().powi(2) + c(2.0)), -c(0.5), margin) {
+                    s1 = s1 * c(0.75) + prog_11_dual(s0, x2, acc2.atan().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
+                    s1 = (s1 * c(0.5) + prog_11_dual(s1, x2, x1, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                }
+            }
+        }
+        for i in 1..n {
+            let fi = c(i as f64);
+            if ge(fi / (v[3].powi(2) + c(1.0)) - v[i % 4], c(0.0), margin) {
+                continue;
+            }
+            s0 = c(0.8) * s0 + c(0.2) * (s1.sin() * c(0.5)).ln_1p();
+        }
+        if le((acc2.sin() * c(0.5)).ln_1p(), c(0.0), margin) {
+            let v6 = acc2 + c(0.25);
+            let v7 = prog_42_dual((x1 - m3).powi(2).ln_1p().tanh(), (x2.powi(2) + c(1.0)).log(2.0).sin().tanh(), x1, [v[0], v[1], v[2], v[3]], n, margin);
+            acc2 -= (v6.cos() + v7.sin()).cos() * c(0.005);
+        } else if ge(d_clamp(x0, x0.tanh() - c(1.5), x0.sin() + c(1.5), margin), x1 + acc2, margin) && n > 1 {
+            acc2 -= (v[n % 4].tanh() + d_atan2(c(1.5_f64), v[0])).sin();
+            if ge(prog_11_dual(x2, (d_hypot(x1, x2, margin).cos() * c(1.2)).tan().sin() * c(2.0), s1.tanh(), [v[0], v[1], v[2], v[3]], 6, margin), d_to_radians(v[n % 4]) * c(50.0), margin) {
+                let mut k8 = 0;
+                while k8 < 5 {
+                    k8 += 1;
+                    match k8 {
+                        MODE_A | MODE_C => {
+                            acc2 += (s1.sin() * c(2.0)).sinh().tanh().exp2().tanh() * c(0.25);
+                            if n % 3 == 1 {
+                                acc2 += c(0.4) * (m3 * m3 + c(1.0)).recip();
+                                break;
+                            }
+                            acc2 += c(0.25) * (s0 * s0 + c(0.5)).sqrt();
+                        }
+                        3..=5 => {
+                            s0 = (s0 * c(0.6) + d_powf(s0.powi(2) + c(0.5), x2.sin()) * c(0.02)).sin();
+                            continue;
+                        }
+                        _other => {
+                            let v9 = (m3.cos() * c(0.9)).asin();
+                            s1 = c(0.5) * s1 + c(0.5) * v[1].cos();
+                            s1 = (s1 * c(0.75) + v9.cos() * c(0.1)).sin();
+                        }
+                    }
+                    let v10 = (s1.tanh() * c(0.9)).atanh().powi(2);
+                    acc2 -= c(0.25) * (d_atan2(s0, v[3].powi(2) + c(1.0)).powi(2) + c(2.0)).acosh().sin();
+                    acc2 += c(0.25) * v10.tanh().sin();
+                }
+                s1 = c(0.75) * s1 + c(0.02) * s1.tanh().sin();
+            } else {
+                let v11 = v[n % 4] * x1;
+                s0 = s0 * c(0.6) + s0.cos().sinh().cos().sinh().cos() * c(0.02);
+                s1 *= c(0.5);
+                s1 += c(0.1) * v11.sin().tanh();
+            }
+            let v12 = (s1 - v[3]) * x1;
+            s0 = s0.mul_add(c(0.5), v12.cos().tanh() * c(0.05));
+        } else {
+            let x1 = v[n % 4].asinh();
+            s0 = s0 * c(0.6) + x1.sin() * c(0.4);
+        }
+        x0.cos() - s0 + s1 * c(0.75) - acc2.sin() + ((x1.cos() + c(2.0)).cbrt().powi(2) + c(0.5)).powf(0.5)
+    }
+
+    pub fn prog_48_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = (x2 * x2 + c(1.0)).cbrt();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..3 {
+            let v2 = (x0 * x0 + c(1.0)).recip();
+            if !(n % 2 == 0) {
+                s0 *= c(0.75);
+                s0 += c(0.25) * d_min(s0, v2, margin).sin();
+                s0 = s0 * c(0.6) + (v2.cos() * c(0.9)).asin().sin() * c(0.25);
+            } else if lt(s0.tanh().exp(), c(1.0), margin) {
+                acc1 += c(0.5) * (x1 + v[(i + n) % 4]).tanh();
+            } else {
+                s0 = c(0.8) * s0 + c(0.2) * x1.sin();
+                s0 *= c(0.6);
+                s0 += c(0.1) * (s0 / (v2.sin() + c(2.0))).tanh();
+            }
+            let v3: Dual64 = prog_20_dual(s0, x0, c(0.75), &v, n, margin);
+            s0 = s0 * c(0.75) + (s0 * s0).tanh() * c(0.05);
+            s0 = s0.mul_add(c(0.75), (v2 + v3.cos()).tanh() * c(0.01));
+        }
+        s0 = s0.mul_add(c(0.5), prog_23_dual(x2, x1, d_log(s0.powi(2) + c(1.0), x0.powi(2) + c(2.0)).tanh(), &v, n, margin).cos() * c(0.005));
+        let v4 = s0 + x2;
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            s0 = c(0.75) * s0 + c(0.005) * prog_20_dual((x1 * x0).cos() * c(2.0), x0, x2, &v, n, margin).sin();
+            let v6 = if ge(x1.asinh(), c(0.5), margin) {
+                x0 * c(std::f64::consts::FRAC_1_PI)
+            } else {
+                x1 + v4.tanh()
+            };
+            if k5 >= 3 || gt(v[3 - k5].asinh(), c(0.5), margin) {
+                break (v6 * v6 + c(1.5)).acosh();
+            }
+            s0 = c(0.6) * s0 + c(0.2) * v6.sin().tanh();
+        };
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            if gt((x0 * x0 + c(1.0)).powi(-2), -c(0.5), margin) {
+                s0 = (s0 * c(0.6) + v[(k8 + n) % 4].mul_add(s0, v7) * c(0.1)).tanh();
+                s0 = c(0.5) * s0 + c(0.1) * (v[(k8 + k5) % 4] * v4).cos();
+            } else {
+                s0 = c(0.75) * s0 + c(0.5) * ((x1.powi(2) + c(1.0)).log10().powi(2) + c(0.5)).sqrt();
+            }
+            let mut k9 = 0;
+            while k9 < 3 && le(d_to_radians(v4) * c(50.0), x2 - c(0.1), margin) {
+                k9 += 1;
+                s0 = s0 * c(0.5) + (x1 + s0).tanh() * c(0.25);
+                match k9 + n {
+                    0 => {
+                        s0 = s0.mul_add(c(0.6), (s0 * s0 + c(0.5)).sqrt().cos() * c(0.4));
+                    }
+                    1 => {
+                        s0 = (s0 * c(0.8) + v[k5].tanh() * c(0.2)).tanh();
+                        acc1 -= (v[2] * x2).cos() * c(0.25);
+                    }
+                    3..=4 => {
+                        break;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.5), v[k9].powi(3).sin() * c(0.02));
+                        let v10 = (v7 * v7 + c(1.0)).log10();
+                        s0 = s0.mul_add(c(0.75), v10.cos() * c(0.5));
+                    }
+                }
+            }
+            s0 = (s0 * c(0.75) + x2 * x2 * c(0.05)).sin();
+            if k8 >= 2 || ge(prog_20_dual(s0, c(0.25), ((v7 + s0) * v7).cos() * c(2.0), &v, k8, margin), -c(0.5), margin) {
+                break v4 - v7;
+            }
+        };
+        let v12 = v.iter().map(|&z| c(1.0) + c(0.25) * (z.sin() * c(0.9)).acos().sin()).product::<Dual64>();
+        s0 * c(0.25) - acc1 - v4 + v7.cos() + v11.cos() + v12.cos() + x0.sin().exp2()
+    }
+
+    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_abs(v[n % 4], margin).sin() * c(0.9)).acos().cos() * c(2.0);
+        let mut s1 = d_min(c(1.5_f64), x1, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = match n % 2 {
+            0 => {
+                let v3 = (x2.cos().tanh() * c(1.5)).sinh();
+                (d_clamp(v3, x2.tanh() - c(1.5), x2.sin() + c(1.5), margin).sin() * c(0.5)).ln_1p()
+            }
+            MODE_B if n < 4 => x2.asinh(),
+            _ => {
+                s1 = s1.mul_add(c(0.6), s1.sin() * c(0.4));
+                x0.sin()
+            }
+        };
+        let mut k5 = 0;
+        let v10: Dual64 = loop {
+            k5 += 1;
+            let v6 = d_clamp(x0, v4.cos() - c(1.5), v[k5 % 4].sin() + c(1.5), margin) + (s0.tanh() * c(0.5)).ln_1p();
+            let mut k7 = 0;
+            while k7 < n + 1 && le(x2 / (x2.tanh() + c(2.0)), -c(1.0), margin) {
+                k7 += 1;
+                acc2 += c(0.02) * (x1 * x1 + c(1.0)).recip();
+                match k7 % 3 {
+                    0 | 2 => {
+                        let v8 = v6.cos().cosh();
+                        s0 = s0 * c(0.8) + v8.sin().cos() * c(0.05);
+                    }
+                    _ => {
+                        let v9 = v6.tanh();
+                        s0 = s0.mul_add(c(0.5), v9.sin() * c(0.25));
+                    }
+                }
+            }
+            s1 = (s1 * c(0.6) + (s1.sin().powi(2) + c(1.0)).log2() * c(0.25)).tanh();
+            if k5 >= 6 {
+                break (x0.cos().powi(2) + c(1.0)).log(2.0);
+            }
+            acc2 -= v6.cos() * c(0.25);
+        };
+        let mut k11 = 0;
+        while k11 < n + 1 && ge((x2.cos() * c(1.2)).tan(), c(0.5), margin) {
+            k11 += 1;
+            s0 = (s0 * c(0.75) + (v[(k11 + k5) % 4] * v[(k11 + k5) % 4]).ln_1p() * c(0.25)).sin();
+            acc2 -= x0.tanh() * c(0.25);
+        }
+        let len12 = v.len();
+        for i in 0..len12 {
+            let fi = c(i as f64);
+            let v13: Dual64 = (x0.tanh() * c(0.5)).ln_1p() / ((x2 * v[k5 % 4]).cos() + c(2.0));
+            let v19 = match k11 {
+                MODE_A => {
+                    for &u in v {
+                        acc2 -= (d_to_degrees(v[i]) * c(0.02)).mul_add(d_log(u.powi(2) + c(1.0), x1 * x1 + c(2.0)), u).sin() * c(0.1);
+                        if le(v10 * c(0.3), v4, margin) {
+                            s1 = s1.mul_add(c(0.6), (fi.tanh() * c(1.2)).tan().sin() * c(1.0));
+                        } else {
+                            s1 = s1.mul_add(c(0.75), (s1 * s1 + c(1.0)).cbrt().cos() * c(0.1));
+                        }
+                        let v14 = v13.cos().cosh();
+                        acc2 -= v14.tanh().sin() * c(0.1);
+                    }
+                    let v15 = v13.powi(3) - d_atan2(c(3.0_f64), s0);
+                    (v10.tanh() * c(0.9)).acos() + v15.sin()
+                }
+                1 | MODE_D => {
+                    s0 = c(0.6) * s0 + c(0.02) * d_powf(v4 * v4 + c(0.5), v4.cos()).sin();
+                    v[1] * x0
+                }
+                4 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        match k11 {
+                            0 | 2 => {
+                                s0 = s0 * c(0.8) + d_atan2((u * u + c(1.0)).powf(0.5).powi(2) + c(0.5), (x0.powi(2) + c(2.0)).acosh()).sin() * c(0.01);
+                                acc2 -= v[j].tanh() * c(0.1);
+                            }
+                            4 => {
+                                acc2 -= c(0.1) * fi.cos().exp_m1().tanh();
+                            }
+                            5 | 7 => {
+                                let v16 = (x0 - v10) / (s0.cos().powi(2) + c(1.0));
+                                s0 = s0 * c(0.75) + d_powf(v13.powi(2) + c(1.0), s0.tanh()).cos() * c(0.02);
+                                acc2 += c(0.1) * v16.sin();
+                            }
+                            _other => {
+                                acc2 += (x1 * fi).tanh().sinh() * c(0.1);
+                                if !(n + k5 < 5) {
+                                    s0 = s0.mul_add(c(0.75), (fi - u).sin() * c(0.25));
+                                    break;
+                                }
+                            }
+                        }
+                        if lt(v10 - v13 + (u.cos() * c(0.5)).ln_1p(), c(1.0), margin) {
+                            let v17 = (s1 * s1 + c(1.5)).acosh();
+                            acc2 += v17.tanh().cos() * c(0.1);
+                        } else if lt(v4.tanh(), -c(0.25), margin) && k11 % 2 == 0 {
+                            let v4 = (v4.sin() * c(0.9)).asin();
+                            acc2 += c(0.1) * (v4.sin().sin() + c(2.0)).cbrt().sin();
+                        }
+                        let v18 = v.iter().fold(v4, |r, &p| r * c(0.75) + c(0.05) * (v10 * v[j] + p.tanh()).cos());
+                        acc2 -= c(0.1) * x2.cos().exp().cos();
+                        acc2 += c(0.1) * v18.cos();
+                    }
+                    ((c(SCALE) + v10).powi(2) + c(1.0)).powi(-2)
+                }
+                _ => {
+                    let v10 = v10.sin().exp();
+                    v10.cos().exp_m1()
+                }
+            };
+            s1 = s1 * c(0.6) + (v[i].tanh() * c(1.2)).tan().tanh() * c(0.02);
+            s1 = (s1 * c(0.5) + (v13.sin() - v19.sin()) * c(0.02)).sin();
+        }
+        if !(k11 % 3 == 1) {
+            s1 = (s1 * c(0.5) + (v[k11 % 4].sin() * c(0.9)).asin() * c(0.2)).tanh();
+        } else {
+            let v20: Dual64 = d_abs(v4, margin);
+            acc2 -= v20.sin();
+        }
+        x0.sin() + x2 + s0 * c(0.25) - s1 - acc2.tanh() + v4 + v10 * c(0.75)
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.cos() * c(0.9)).asin();
+        let mut s1 = (x2 + x1).sin() * c(2.0);
+        let mut s2 = x0.cos().exp().powi(2).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = 'b0: {
+            if ge((s1.cos() * c(0.9)).acos(), (x1.sin() * c(1.5)).cosh(), margin) {
+                break 'b0 (v[n % 4].sin() * c(0.9)).acos();
+            }
+            s1 *= c(0.6);
+            s1 += c(0.1) * (v[n % 4].cos() * c(0.9)).acos().sin();
+            if ge(d_log(x2.powi(2) + c(1.0), s1.tanh().exp_m1().powi(2) + c(2.0)), c(0.0), margin) {
+                s1 = (s1 * c(0.5) + prog_23_dual((v[n % 4] * s1).cos() * c(2.0), c(0.5), d_abs(x1 * v[2], margin).sin() * c(2.0), &v, n, margin) * c(0.005)).sin();
+                break 'b0 s2;
+            }
+            x0.powi(3)
+        };
+        if le(x1.sin(), -c(0.5), margin) && n > 4 {
+            return d_max(acc3, x2, margin).tanh().cosh();
+        }
+        s1 *= c(0.8);
+        s1 += c(0.05) * x0.powi(2).cos();
+        let v7 = 'b1: {
+            if ge(x1, -c(1.0), margin) {
+                acc3 += (s1.tanh() * c(0.9)).acos().cos() * c(0.5);
+                s0 = (s0 * c(0.75) + x1 * c(0.25)).tanh();
+                if lt((v[n % 4].sin() * c(2.0)).sinh(), -c(0.5), margin) {
+                    s0 = c(0.8) * s0 + c(0.1) * (c(SCALE) + s0.tanh()).tanh();
+                } else if lt(s0.powi(2) * (s1 / c(4.0)), -c(0.25), margin) {
+                    let v5 = ((v4.sin() + c(2.0)).cbrt().cos() * c(0.5)).ln_1p();
+                    s0 = c(0.5) * s0 + c(0.25) * d_atan2(c(0.5_f64), s0).cos();
+                    acc3 -= v5 * c(0.4);
+                }
+            } else if n % 3 == 1 {
+                acc3 -= (x1.cos() * c(1.2)).tan().tanh() * c(0.4);
+            } else {
+                let v6 = s1 * x2;
+                s2 = s2.mul_add(c(0.8), x0.cos().cosh().sin() * c(0.1));
+                acc3 -= c(0.5) * v6.tanh();
+            }
+            s2 = s2.mul_add(c(0.5), (v[0].sin().exp().tanh() + c(2.0)).cbrt().sin() * c(0.5));
+            if lt((v[0] * v[0] + c(2.0)).sqrt(), c(0.5), margin) {
+                break 'b1 v[n % 4] + s0;
+            }
+            (s0.tanh() * c(1.2)).tan()
+        };
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_20_dual(q, v[n % 4].sin().exp2().cos() * c(2.0), s1, &v, 4, margin) + p.sin()).sum::<Dual64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v9: Dual64 = v7.sin().exp();
+            let v10 = v.iter().fold(t, |r, &p| r * c(0.5) + c(0.5) * (fi.tanh().exp_m1() + p.cos()).cos());
+            let v13 = if le(s2 * d_hypot(c(2.0_f64), fi, margin), -c(0.5), margin) {
+                v4.tanh()
+            } else if le(v[i] + v[2], c(1.0), margin) {
+                let v11 = v9;
+                acc3 += (x2 + (v8 * v8 + c(0.5)).recip()).cos() * c(0.5);
+                v8.tanh() + v11.tanh()
+            } else {
+                let v12 = (s1 * s1 + c(1.0)).ln();
+                v10 * v10 + v12.sin()
+            };
+            s0 = s0 * c(0.8) + (s1.sin() * c(0.9)).acos().cos() * c(0.05);
+            s0 = (s0 * c(0.8) + (v9.tanh() + v10.cos() - v13.cos()) * c(0.01)).tanh();
+        }
+        s0 + s2.tanh() + acc3.sin() - v4.tanh() - v7 * c(0.75) + v8.tanh() + v7.cos()
+    }
+
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1: Dual64 = d_min(c(1.5_f64), x1, margin);
+        let mut s2: Dual64 = d_abs((x0 * x0 + c(1.0)).recip(), margin);
+        let mut s3 = (s2.cos() * c(1.5)).sinh().cos() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let v8 = 'b0: {
+            if n % 2 == 0 {
+                break 'b0 ((v[3] * v[3] + c(2.0)).sqrt().powi(2) + c(1.0)).log(2.0);
+            }
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                acc4 -= ((-s1) * (w0[3].sin() * c(1.5)).sinh()).tanh() * c(0.4);
+                match k5 {
+                    0 => {
+                        s1 = s1 * c(0.5) + s3.powi(3).cos() * c(0.02);
+                        if gt(((v[k5] * s1).tanh() + c(2.0)).cbrt(), d_atan2(x2 * x2 + c(1.0), x2), margin) {
+                            continue;
+                        }
+                    }
+                    1 | 3 => {
+                        let v6: Dual64 = 'b2: {
+                            if gt(w0[0], w0[(k5 + n) % 4], margin) {
+                                break 'b2 prog_20_dual(c(0.25), (s1 * s1 + c(1.0)).recip().sin() * c(2.0), ((v[(k5 + n) % 4].powi(2) + c(0.5)).ln().tanh() * c(0.9)).acos().cos(), v, n, margin);
+                            }
+                            if lt(x2.atan(), v[3], margin) {
+                                s1 = c(0.5) * s1 + c(0.1) * (s1 * s1).tanh();
+                                break 'b2 (w0[3].tanh() * c(0.9)).atanh() / ((s2 * x1).powi(2) + c(1.0));
+                            }
+                            if gt(v[1].cos(), c(0.25), margin) {
+                                break 'b2 (s3 * s3 + c(1.0)).sqrt() + (s1 + s3);
+                            }
+                            (x2 * x2).ln_1p()
+                        };
+                        acc4 += v6.tanh().sin() * c(0.02);
+                    }
+                    _ => {
+                        let v7 = x2.cos();
+                        acc4 += v7 * c(0.5);
+                    }
+                }
+                if le(x1, c(0.0), margin) {
+                    break 'b0 v[2].sin();
+                }
+            }
+            d_min(x2, w0[2], margin)
+        };
+        let v10 = match n % 3 {
+            0 | PHASE_C => {
+                let v9 = acc4;
+                ((x2 - c(1.25)).powi(2) + c(2.0)).ln() + v9.cos()
+            }
+            _ => (w0[n % 4].sin() * c(0.9)).atanh(),
+        };
+        let v11 = 'b3: {
+            if lt(x1.tanh(), w0[1] + v8, margin) {
+                break 'b3 s2.asinh() - v8;
+            }
+            v8.cos()
+        };
+        s3 = (s3 * c(0.5) + (v11 * v11 + c(1.0)).ln() * c(0.05)).tanh();
+        'l4: for &t in v.iter() {
+            acc4 -= (v10 * v10 + c(0.5)).sqrt().cos() * c(0.5);
+            let mut k12 = 0;
+            while k12 < n + 1 && lt((t.sin() * c(2.0)).sinh(), (x2 * x2 + c(1.0)).powi(-3), margin) {
+                k12 += 1;
+                if n > 0 {
+                    s1 = c(0.8) * s1 + c(0.2) * x0.tanh();
+                    break;
+                }
+                s1 = (s1 * c(0.6) + s1 * c(0.4)).tanh();
+                if ge((v10 + s1).tanh().exp2(), c(1.0), margin) {
+                    break 'l4;
+                }
+            }
+            if le(v8, c(0.0), margin) || k12 == 5 {
+                acc4 += c(0.5) * (x1.sin() * c(0.9)).asin().sin().exp().cos();
+                continue;
+            }
+            s3 = s3 * c(0.5) + t.tanh() * c(0.5);
+        }
+        let v16 = 'b6: {
+            if ge(v[2] - x1, v10, margin) || n == 6 {
+                break 'b6 d_to_radians((x1.powi(2) + c(1.0)).powi(-3)) * c(20.0);
+            }
+            let mut k13 = 0;
+            while k13 < 5 && le(x2 / (x2 * x2 + c(1.5)), (s2.powi(2) + c(1.0)).powi(-1), margin) {
+                k13 += 1;
+                if gt(w0[(k13 + n) % 4] + v11, c(1.0), margin) {
+                    s1 *= c(0.75);
+                    s1 += c(0.1) * (v8 + v10).cos();
+                    break 'b6 d_to_radians(s1) * c(20.0) - s3;
+                }
+                let v14 = c(2.5) * s2 + c(2.5);
+                match n {
+                    1..=3 => {
+                        s1 = s1.mul_add(c(0.5), v10.powi(2).sin() * c(0.05));
+                    }
+                    g if g > 4 => {
+                        s1 = (s1 * c(0.5) + s2.tanh().exp().cos().exp_m1() * c(0.05)).sin();
+                        break;
+                    }
+                    _ => {
+                        let v15 = v[0] - v[n % 4];
+                        acc4 -= v15.cos().cos() * c(0.4);
+                    }
+                }
+                acc4 += c(0.4) * (s3 + v14).sin();
+            }
+            v[(k13 + n) % 4].sin()
+        };
+        s2 = (s2 * c(0.5) + x2.powi(2) * c(0.1)).tanh();
+        s1 + s2 * c(0.75) + s3.sin() + acc4.cos() + v16 * c(0.75)
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2] / (x0 * x0 + c(1.0)) * v[3].tanh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().fold(acc1, |r, &p| r * c(0.5) + c(0.1) * ((x0 * x0 + c(0.5)).cbrt() + p.sin()).cos());
+        let mut a3 = [c(0.0); 4];
+        a3[0] = v2.atan();
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * c(0.75) + (v2 - v[i]).tanh() * c(0.1);
+        }
+        s0 *= c(0.6);
+        s0 += c(0.4) * d_copysign(v[n % 4], a3[n % 4], margin).sin();
+        let v4 = v.iter().map(|&p| prog_20_dual(v2, (p * c(0.5)).sin() * c(2.0), p * c(1.5), &a3, n, margin)).sum::<Dual64>();
+        'l1: for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            let v8 = match i {
+                0..=2 => x0.atan(),
+                MODE_D => {
+                    for &u in v.iter() {
+                        let v6 = match i + n {
+                            MODE_A => d_min(x1, u, margin),
+                            g if g > 1 => {
+                                let v5 = u - x1 + u.cos();
+                                v5.sin()
+                            }
+                            _ => {
+                                let v4 = (fi.sin() * c(1.2)).tan();
+                                s0 = (s0 * c(0.5) + v[i].tanh() * c(0.5)).tanh();
+                                x1 * c(0.8) + v4.tanh()
+                            }
+                        };
+                        acc1 -= (x2 + u).cos() * c(0.25);
+                        s0 = c(0.8) * s0 + c(0.05) * ((s0.tanh() * c(0.5)).ln_1p() * (v2 + x2)).tanh();
+                        acc1 += c(0.25) * v6.cos().tanh();
+                    }
+                    let v7 = x1 + v4 - x1.atan();
+                    c(SCALE) + v2.asinh() + v7.tanh()
+                }
+                _ => {
+                    let v2 = x2.sin().exp2() + x0;
+                    fi.sin() + v2.tanh()
+                }
+            };
+            acc1 -= c(0.5) * (v8 * v8 + c(0.5)).ln().cos();
+            s0 = (s0 * c(0.75) + fi.cos() * c(1.0)).sin();
+            for j in (1..=6).step_by(2) {
+                let fj = c(j as f64);
+                match n % 4 {
+                    0..=2 => {
+                        let x2 = (x2.tanh() * c(0.9)).asin();
+                        s0 *= c(0.6);
+                        s0 += c(0.1) * x2.tanh().cos();
+                    }
+                    3 => {
+                        acc1 -= (a3[j % 4] / (fj.powi(2) + c(0.5))).cos() * c(0.25);
+                        s0 = (s0 * c(0.5) + v2.atan().cos().exp() * c(0.1)).sin();
+                    }
+                    _ => {
+                        s0 = s0 * c(0.5) + x2.atan().mul_add(x2, fi - a3[3]).cos() * c(0.1);
+                        match i {
+                            MODE_A => {
+                                let v9 = v2 * c(0.25);
+                                let v8 = v8.mul_add(v8, v4);
+                                s0 *= c(0.8);
+                                s0 += c(0.01) * (v9.tanh() - v8.sin()).sin();
+                            }
+                            1 | MODE_D => {
+                                continue;
+                            }
+                            _other => {
+                                s0 *= c(0.8);
+                                s0 -= c(0.05) * v4.sin().exp().sin();
+                                s0 = c(0.6) * s0 + c(1.0) * d_to_radians(x1);
+                            }
+                        }
+                        s0 = c(0.6) * s0 + c(0.05) * (s0 * s0 * s0).sin();
+                        if lt((x1 * x1 + c(1.0)).ln(), (v[(j + i) % 4].powi(2) + c(0.5)).recip(), margin) {
+                            let v10 = v[3].sin();
+                            s0 *= c(0.8);
+                            s0 += c(0.2) * v10.cos();
+                        } else {
+                            s0 = (s0 * c(0.75) + (x0 * x0 + c(1.0)).recip().sin() * c(0.25)).sin();
+                            let v11 = fj - x0;
+                            acc1 += c(0.25) * v11.sin();
+                        }
+                    }
+                }
+                match i {
+                    0 | 2 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.75) + (fi.cos() * c(0.9)).atanh() * c(1.0)).tanh();
+                        s0 = c(0.6) * s0 + c(0.4) * x1.tanh();
+                        if le((v4.sin() * c(0.5)).ln_1p().sin().cosh(), -c(1.0), margin) {
+                            break;
+                        }
+                    }
+                }
+                acc1 += (x2.cos().exp().powi(2) + c(1.0)).log(2.0).cos() * c(0.25);
+            }
+        }
+        for &t in v {
+            if n < 3 && gt((x0 * x0 + c(0.5)).ln(), x2.sin().exp2(), margin) {
+                s0 = (s0 * c(0.5) + x0.sin() * c(0.5)).sin();
+                if ge(d_atan2(x1 * x1 + c(0.5), v4) + x1.sin(), (t.tanh() * c(0.9)).atanh(), margin) || n == 0 {
+                    acc1 += (v[n % 4] * x2).sin() * c(0.5);
+                } else {
+                    let v12 = d_log(v4.powi(2) + c(1.0), a3[3].powi(2) + c(2.0));
+                    acc1 += (v4.cos() + c(2.0)).cbrt().cos() * c(0.5);
+                    s0 = s0.mul_add(c(0.75), v12.cos() * c(0.02));
+                }
+                s0 = s0.mul_add(c(0.6), (-(s0 + v2)).tanh() * c(0.2));
+            } else if ge(d_to_degrees((t.sin() * c(2.0)).sinh()) * c(0.02), c(1.0), margin) {
+                s0 = c(0.75) * s0 + c(0.05) * s0.cos().exp().sin();
+            } else {
+                let v13 = v[2] + x0;
+                acc1 += (d_clamp(x1, v4.tanh() - c(1.5), v4.cos() + c(1.5), margin).powi(2) + c(1.0)).log2().sin() * c(0.5);
+                s0 = (s0 * c(0.6) + v13.tanh() * c(0.2)).sin();
+            }
+            for (j, &u) in v.iter().enumerate() {
+                s0 = c(0.6) * s0 + c(0.1) * (t * u).tanh();
+                let v14 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (p / (v[3 - j].cos() + c(2.0))).cos()).product::<Dual64>();
+                let v15 = match j % 4 {
+                    0..=2 => v14.cos(),
+                    _ => {
+                        let x0 = d_min(x1, x1 * u, margin);
+                        v[1] + x0.tanh()
+                    }
+                };
+                acc1 += c(0.1) * (v14.sin() - v15.sin()).cos();
+            }
+            s0 = s0 * c(0.5) + x2.powi(2).cos() * c(0.1);
+        }
+        x1 * c(0.5) + x2 * c(0.5) - s0.tanh() - acc1.cos() + v4.tanh() - x0.mul_add(v2, x1)
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.5)).acosh().cos() * c(2.0);
+        let mut s1 = d_abs((x1 * x1 + c(2.0)).sqrt(), margin).cos() * c(2.0);
+        let mut s2 = v[3];
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = 'b0: {
+            let v4 = x0.tanh().exp2() + (x0.cos() * c(0.9)).atanh();
+            if !(n < 4) {
+                break 'b0 acc3.cos();
+            }
+            (v4 * v4 + c(1.0)).log(3.0) - (x2 + s1)
+        };
+        if le(-(s0 * x1), -c(0.5), margin) {
+            s2 = s2 * c(0.6) + (s2 - s1).sin() * c(0.1);
+        } else if n % 2 == 0 && lt((d_powf(c(0.5_f64), x1.cos()).powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
+            s2 = (s2 * c(0.8) + (-(c(1.25) * s0)) * c(0.02)).tanh();
+            let v5: Dual64 = x2.sin().exp_m1();
+            acc3 += v5.sin();
+        } else {
+            let v6: Dual64 = x0.asinh();
+            let v5 = (v[2] * v[2] + c(1.0)).ln();
+            s1 = s1 * c(0.5) + (v6.cos() + v5.tanh()).sin() * c(0.25);
+        }
+        let v7 = 'b1: {
+            if lt(v5, s1.tanh().exp(), margin) {
+                s2 = s2.mul_add(c(0.8), d_atan2(x1.powi(2) + c(0.5), v[n % 4]).tanh() * c(0.02));
+                break 'b1 (v[n % 4].cos() * c(1.5)).sinh().tanh().exp2();
+            }
+            for (i, &t) in v.iter().enumerate() {
+                let fi = c(i as f64);
+                if i + n < 7 {
+                    return prog_20_dual(x2, s2, (v[n % 4] / ((s0 * s0 + c(0.5)).sqrt().sin() + c(2.0))).cos(), &v, i, margin);
+                }
+                if lt(d_min(t, v5, margin), d_min(v5, v[i], margin), margin) {
+                    break 'b1 fi.asinh();
+                }
+                s2 = s2 * c(0.5) + ((s0 + s2).sin() * c(1.5)).cosh().tanh() * c(0.05);
+            }
+            if ge(d_to_radians(acc3 + s2) * c(20.0), x0, margin) || n % 3 == 1 {
+                s0 *= c(0.8);
+                s0 += c(0.01) * (s0 / (acc3.powi(2) + c(1.0))).sin();
+                acc3 += c(0.005) * prog_23_dual(x2.tanh(), s1.asinh().tanh() * c(2.0), s0, &v, 3, margin).cos();
+                if lt((c(1.25) - s2) * x0, c(1.0), margin) && n % 3 == 1 {
+                    s2 = c(0.6) * s2 + c(0.4) * v[n % 4].asinh().tanh();
+                } else {
+                    acc3 += s0 / (v[n % 4].powi(2) + c(1.0)) / (d_clamp(x1, acc3.cos() - c(1.5), s2.sin() + c(1.5), margin).powi(2) + c(1.5)) * c(0.4);
+                }
+            } else {
+                acc3 += x0.tanh().exp_m1().tanh();
+                s2 = s2 * c(0.6) + ((c(0.3) * x1).powi(2) + c(1.0)).cbrt().sin() * c(1.0);
+            }
+            v[2].cos()
+        };
+        let mut m8: Dual64 = c(0.0);
+        for i in 0..4 {
+            m8 = d_min(m8, (v5 + c(0.5)) / (v[i] * v7 * (v[i] * v7) + c(1.5)), margin);
+        }
+        s2 = c(0.8) * s2 + c(0.005) * m8.cos();
+        s2 * c(1.5) + acc3.sin() + v7.tanh()
+    }
+
+    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x1.tanh().exp().cos() * c(2.0);
+        let mut s1 = (v[3] * v[3] + c(1.5)).acosh().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if le(d_clamp(x0, (x0 * x1).tanh() - c(1.5), (x0.sin() * c(1.2)).tan().cos() + c(1.5), margin), c(0.0), margin) || n < 1 {
+            s1 = (s1 * c(0.75) + d_copysign(c(3.0_f64), x2, margin) * c(1.0)).tanh();
+        } else {
+            let v3 = x2;
+            s1 = s1 * c(0.8) + ((x1.powi(2) + c(1.0)).sqrt() + s1.powi(3)).cos() * c(0.01);
+            acc2 += v3.cos();
+        }
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = t.asinh();
+            acc2 -= (s0 * s0 + c(2.0)).sqrt().sin() * c(0.5);
+        }
+        a4 = [(a4[2] * c(0.6) + (c(0.25) - x0).cos() * c(0.4)).sin(), a4[2], a4[3] * c(0.6) + (d_powf(c(0.5_f64), s1.sin()) + (a4[n % 4] * a4[n % 4] + c(2.0)).acosh()).sin() * c(0.02), a4[3]];
+        let mut k5 = 0;
+        while k5 < 6 && gt((v[k5 % 4] * v[k5 % 4] + c(1.0)).cbrt(), -c(1.0), margin) {
+            k5 += 1;
+            let v7 = match k5 {
+                0 | MODE_C => d_log(c(2.0_f64), (v[k5 % 4] * x2).powi(2) + c(2.0)),
+                4 | 6 => {
+                    let v6 = a4[n % 4].sin();
+                    d_log(v6.asinh().powi(2) + c(1.0), (a4[n % 4] + x1).powi(2) + c(2.0))
+                }
+                _ => {
+                    for j in 0..n {
+                        acc2 += ((v[j % 4] + s1).cos() * c(0.9)).atanh() * c(0.02);
+                        s0 = s0 * c(0.5) + d_abs(s0 * s0, margin).tanh() * c(0.1);
+                    }
+                    x1.cos()
+                }
+            };
+            s0 = s0 * c(0.6) + ((x0.cos() * c(0.9)).acos() + (s0 - v[n % 4])).cos() * c(0.05);
+            match n {
+                0 => {
+                    acc2 += (d_clamp(a4[k5 % 4], a4[k5 % 4].tanh() - c(1.5), s0.sin() + c(1.5), margin) / c(4.0)).tanh() * c(0.25);
+                    s0 = s0 * c(0.75) + (v7.cos().sin() * c(0.9)).acos().tanh() * c(0.02);
+                    if lt(x2.cos().sinh() * (d_to_degrees(a4[k5 % 4]) * c(0.01)), c(0.0), margin) {
+                        acc2 += c(0.25) * s1.cos();
+                    } else if le(x2 + x1, -c(0.5), margin) && k5 > 2 {
+                        s1 = (s1 * c(0.75) + (s0.powi(2) + c(2.0)).ln() * c(0.25)).sin();
+                        s1 = s1.mul_add(c(0.75), ((c(SCALE) + s1).tanh() * c(0.9)).asin().tanh() * c(0.1));
+                    }
+                }
+                g if g > 1 => {
+                    s0 = c(0.5) * s0 + c(0.02) * s0.powi(3).tanh();
+                }
+                _other => {
+                    acc2 += v7.tanh().tanh().tanh() * c(0.25);
+                    acc2 += c(0.2) * (a4[n % 4].sin() * c(0.9)).atanh();
+                }
+            }
+            s0 = c(0.75) * s0 + c(0.05) * v7.tanh().sin();
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            if n % 2 == 0 && le((a4[0] * a4[0] + c(0.5)).ln().asinh(), v[i % 4], margin) {
+                acc2 += c(0.25) * (x1 * c(std::f64::consts::FRAC_PI_4)).cos();
+            } else {
+                s0 = c(0.5) * s0 + c(0.5) * (c(1.5) - s0 + fi.tanh().exp_m1()).cos();
+                for _ in 1..n {
+                    let v10: Dual64 = if let Some(_) = n.checked_sub(2) {
+                        x0.sin() - (s1 - c(0.75))
+                    } else {
+                        let v9 = a4[i % 4].cos();
+                        (v9 * v9 + c(1.0)).powi(-1)
+                    };
+                    acc2 += c(0.05) * v10.tanh();
+                    acc2 -= c(0.05) * (x0.cos() / ((x0 * x0 + c(0.5)).recip().powi(2) + c(0.5))).tanh();
+                }
+            }
+            for j in (0..6).rev() {
+                let fj = c(j as f64);
+                let v11 = if lt((a4[k5 % 4] * a4[k5 % 4] + c(2.0)).acosh(), c(0.5), margin) {
+                    ((-s0).powi(2) + c(1.0)).log10()
+                } else {
+                    return (fi * fi + c(0.5)).cbrt()
+                };
+                if j % 3 == 1 && ge(a4[1].tanh(), c(0.0), margin) {
+                    let x1 = x1.powi(3);
+                    s1 = s1.mul_add(c(0.8), x1.asinh().tanh() * c(0.01));
+                } else if le((v11.powi(2) + c(1.0)).log2(), fj, margin) {
+                    s0 = c(0.8) * s0 + c(0.2) * x0.cos();
+                    match n.checked_sub(2) {
+                        None => {
+                            match n.checked_sub(3) {
+                                Some(k12) => {
+                                    let c13 = c(k12 as f64);
+                                    s0 = c(0.6) * s0 + c(0.4) * ((x2 + c(0.5)).powi(2) + c(1.0)).ln().cos();
+                                    s0 = (s0 * c(0.5) + (x2 * c13).sin() * c(0.1)).sin();
+                                }
+                                None => {
+                                    acc2 += x1.cos().exp_m1().tanh() * c(0.05);
+                                    s1 = (s1 * c(0.6) + s1.cos() * c(0.4)).sin();
+                                    if le(v11 + (v11.sin() * c(1.2)).tan(), -c(1.0), margin) {
+                                        s1 *= c(0.5);
+                                        s1 += c(1.0) * (s1.tanh() + c(2.0)).cbrt().tanh();
+                                        break;
+                                    }
+                                }
+                            }
+                            let v14 = (fi.cos() * c(0.9)).atanh();
+                            acc2 -= c(0.05) * v14.sin().sin();
+                        }
+                        Some(k15) if k15 > 2 => {
+                            let c16 = c(k15 as f64);
+                            s0 = (s0 * c(0.75) + d_to_degrees(c16 * s0) * c(0.02) * c(0.05)).tanh();
+                        }
+                        Some(k17) => {
+                            let c18 = c(k17 as f64);
+                            acc2 += c(0.05) * a4[k17 % 4].cos().tanh();
+                            let v19 = s0 * x2;
+                            acc2 += c(0.05) * (c18.cos() + v19.tanh()).tanh();
+                        }
+                    }
+                }
+                match j % 2 {
+                    0 => {
+                        s1 *= c(0.5);
+                        s1 -= c(1.0) * (d_to_degrees(v11) * c(0.01) * v11);
+                        s1 = (s1 * c(0.75) + (x0 * x0 + c(1.5)).acosh() * c(0.05)).sin();
+                    }
+                    MODE_B => {
+                        let v20 = s1 + v[(j + n) % 4];
+                        acc2 -= c(0.05) * x2.tanh().exp2().sin();
+                        s1 *= c(0.6);
+                        s1 -= c(0.2) * v20.sin().tanh();
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.75), (v11 + c(2.0)).cos() * c(0.5));
+                        s0 = (s0 * c(0.75) + (s0.tanh() * c(0.9)).atanh() * c(0.05)).sin();
+                    }
+                }
+                s1 = s1 * c(0.75) + (fi.tanh() * c(0.9)).asin().sin() * c(1.0);
+                s0 = s0.mul_add(c(0.75), v11.tanh() * c(0.5));
+            }
+            s0 *= c(0.75);
+            s0 += c(0.1) * x2.tanh().exp2().tanh();
+        }
+        acc2 += (x0.atan().powi(2) + c(1.0)).recip();
+        s0 + s1 * c(0.25) + acc2.cos() + a4[0] * c(0.25)
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.powi(2) + c(0.5)).recip();
+        let mut s1: Dual64 = (x1 * x1 + c(1.0)).sqrt().tanh() * c(2.0);
+        let mut s2 = (s0.sin() * c(0.9)).acos().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v7 = if let Some(k4) = n.checked_sub(2) {
+            let c5 = c(k4 as f64);
+            let v6 = (s0.sin() * c(0.9)).acos().cos();
+            (v[1].tanh() * c(1.2)).tan() / (s0 * s0 + c(1.5)) + c5.cos() + v6.tanh()
+        } else {
+            x2.tanh() * d_hypot(v[n % 4], s2, margin)
+        };
+        let v12 = match n.checked_sub(3) {
+            Some(k8) if k8 > 1 => {
+                let c9 = c(k8 as f64);
+                x2.powi(3) + c9.cos()
+            }
+            Some(_) => (x1.cos() * c(1.2)).tan(),
+            None => {
+                let x2: Dual64 = (x1 * x1 + c(1.0)).recip();
+                let v11 = v7.cos();
+                v11 - s1 + x2.sin()
+            }
+        };
+        let mut k13 = 0;
+        while k13 < n + 1 {
+            k13 += 1;
+            let v14 = match k13 {
+                1 => (s1 * s1 + c(0.5)).recip(),
+                2..=3 => v7.cos() + v12.sin().exp2(),
+                4 => (v12.sin() * c(0.5)).ln_1p(),
+                _ => ((v7 * v7 + c(2.0)).ln().sin() * c(0.9)).acos(),
+            };
+            if gt(s2.cos(), -c(0.5), margin) {
+                let v15 = v7.powi(2);
+                let v16 = d_atan2(v14, v[k13 % 4] * v[k13 % 4] + c(0.5));
+                acc3 -= c(0.2) * (v15.sin() + v16.sin()).cos();
+            } else if ge(d_log(x2 * x2 + c(1.0), v[k13 % 4] * v[k13 % 4] + c(2.0)), v14 / (v14.cos() + c(2.0)), margin) {
+                let Some(k18) = n.checked_sub(3) else {
+                    let v17 = c(SCALE) + v7.cos();
+                    return v12.atan() + v17.tanh()
+                };
+                let c19 = c(k18 as f64);
+                s1 = (s1 * c(0.5) + (v12 + x2) * c(0.25)).sin();
+                acc3 -= c19.cos().cos() * c(0.25);
+            } else {
+                let v20 = d_hypot(v14, s1, margin).cos();
+                s0 = c(0.6) * s0 + c(0.02) * (s0.cos() * c(1.2)).tan().tanh();
+                s0 = c(0.75) * s0 + c(0.05) * v20.cos();
+            }
+            acc3 += v7.sin().exp2().sin() * c(0.25);
+        }
+        let v21 = prog_42_dual(x0, (x0 * v[2].tanh()).cos(), s2, v, n, margin);
+        for i in (1..=6).step_by(2) {
+            if gt(prog_20_dual(s2, (v12.cos() * c(0.9)).atanh().sin() * c(2.0), d_hypot(x2 + s2, x2, margin).sin(), &v, n, margin), c(0.5), margin) {
+                break;
+            }
+            s1 = s1 * c(0.8) + prog_20_dual((s1 * v[i % 4]).cos().cos() * c(2.0), ((s1 * s1 + c(2.0)).acosh() / ((x1 / (s1.tanh() + c(2.0))).sin() + c(2.0))).tanh(), (v21.powi(2) + c(0.5)).recip().asinh().tanh(), &v, i, margin).cos() * c(0.005);
+            acc3 += c(0.5) * (v7.tanh() * c(2.0)).cosh().tanh();
+        }
+        for i in 0..3 {
+            let fi = c(i as f64);
+            let v23 = match n + k13 {
+                0..=2 => {
+                    let v22 = (v7 * v7 + c(1.0)).recip();
+                    d_powf((x2 * x2).ln_1p().powi(2) + c(0.5), (s0.powi(2) + c(1.0)).recip().cos()) + v22.sin()
+                }
+                g if g > 3 => d_log(x2 * x2 + c(1.0), x1 * x1 + c(2.0)) * x2,
+                _ => d_abs(fi, margin),
+            };
+            if gt((x2.sin() * c(0.9)).atanh(), v12, margin) || i % 3 == 1 {
+                acc3 -= c(0.5) * v7.sin();
+                if le((s1.powi(2) + c(0.5)).recip(), c(0.5), margin) {
+                    acc3 -= c(0.5) * v7.tanh();
+                    break;
+                }
+                s0 = (s0 * c(0.5) + (s0.cos() * c(0.9)).acos() * c(0.2)).sin();
+            } else {
+                let v24 = (v21.cos() * c(0.9)).asin() - v23.sin();
+                let v25 = s1;
+                s1 = (s1 * c(0.6) + (v24.sin() + v25.cos()) * c(0.02)).tanh();
+            }
+            if k13 > 2 && gt(fi - x2, -c(1.0), margin) {
+                s2 = c(0.75) * s2 + c(1.0) * (v7 / c(4.0)).cos();
+                continue;
+            }
+            s1 *= c(0.75);
+            s1 += c(0.2) * (x1 * c(1.25)).sin();
+            s1 = (s1 * c(0.75) + v23.sin() * c(0.01)).sin();
+        }
+        x2.cos() - s0.tanh() + s1.sin() - s2 + acc3.sin() + v7.cos() + v12.tanh() + v21.cos()
+    }
+
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_log((x1 + x2).powi(2) + c(1.0), x2.tanh().powi(2) + c(2.0)).tanh() * c(2.0);
+        let mut s1 = (x0.tanh() * c(2.0)).sinh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            let v4: Dual64 = d_atan2(x2.powi(2).powi(2) + c(1.0), d_log(c(2.0_f64), x1 * x1 + c(2.0)));
+            if n < 1 && le((v[k3 % 4].powi(2) + c(0.5)).sqrt().asinh(), c(0.0), margin) {
+                break;
+            }
+            s1 = c(0.5) * s1 + c(0.75) * (d_to_degrees(x2) * c(0.01)).sin();
+            s0 *= c(0.8);
+            s0 += c(0.01) * v4.cos().cos();
         }
         let mut k5 = 0;
         loop {
             k5 += 1;
-            s0 = (s0 * c(0.8) + (v[(k5 + n) % 4].mul_add(v[(k5 + n) % 4], x0) + s0) * c(0.02)).tanh();
-            if ge(v[(k5 + n) % 4].tanh().asinh(), -c(0.25), margin) {
-                break;
-            }
-            if k5 >= 6 || gt(x2.mul_add((x1 * x1 + c(2.0)).acosh(), x1 + s0), -c(1.0), margin) {
-                break;
-            }
-        }
-        let v7 = match k5 {
-            0..=1 => x0.tanh(),
-            3..=4 => x0.cos().exp(),
-            g if g > 5 => {
-                s0 *= c(0.75);
-                s0 -= c(0.02) * (acc1.sin() * c(0.5)).ln_1p().tanh();
-                prog_75_dual(c(0.25), x2.atan().tanh() * c(2.0), s0, &v, k5, margin)
-            }
-            _ => {
-                let v6 = -v[2];
-                prog_23_dual((x1 * x1 + d_max(x0, x1, margin)).sin() * c(2.0), (v6 + x2).tanh(), c(2.0), v, 0, margin)
-            }
-        };
-        let v8: Dual64 = v[0];
-        let v13 = if gt(((v8 + x0).tanh() * c(0.9)).acos(), v7, margin) {
-            x1.sin().exp2()
-        } else if le(((x2 * x2 + c(0.5)).sqrt().sin() * c(0.5)).ln_1p(), x1, margin) || k5 == 5 {
-            for i in 1..n {
-                if le(((v8 - x1).powi(2) + c(0.5)).sqrt(), (v7.powi(2) + c(1.0)).log10(), margin) {
-                    break;
-                }
-                let mut m9: Dual64 = -c(2.5);
-                for j in 0..=n {
-                    let fj = c(j as f64);
-                    let c10: Dual64 = if lt(m9, -c(0.5), margin) {
-                        x1 + x0 - s0 * fj + v[j % 4]
-                    } else {
-                        v[j % 4]
-                    };
-                    m9 = d_max(m9, c10, margin);
-                }
-                s0 = c(0.5) * s0 + c(0.05) * m9.sin();
-                let v11 = v[i % 4].powi(3);
-                acc1 += c(0.25) * v11.cos();
-            }
-            let v12 = (x2 + c(2.0)).tanh().exp();
-            d_copysign(c(1.5_f64), v12, margin)
-        } else {
-            d_abs(v[n % 4], margin)
-        };
-        if le(prog_58_dual((v13.atan() / (v13.powi(2) + c(0.5))).cos(), d_to_radians(v[2]).tanh(), (x2.cos() * c(1.5)).sinh().powi(2).ln_1p().cos() * c(2.0), v, k5, margin), c(1.0), margin) {
-            return (v13.tanh().exp_m1().tanh() * c(0.5)).ln_1p();
-        }
-        s0 + acc1 * c(0.75) + x0.cos().exp_m1()
-    }
-
-    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = (v[n % 4] + x1).sin() * c(2.0);
-        let mut s1 = x2.sin().exp().cos() * c(2.0);
-        let mut s2 = -x0.sin().exp2();
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            s1 *= c(0.75);
-            s1 -= c(0.1) * ((s1 + c(0.35)).powi(2) + c(1.0)).cbrt().sin();
-            let v5 = v[1].asinh() / (d_atan2(v[k4 % 4], x2 * x2 + c(1.0)).powi(2) + c(1.0));
-            if gt((v5.powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
-                return x2.tanh().sinh();
-            }
-        }
-        let v6 = prog_32_dual(acc3, (x0.cos() * c(1.2)).tan().cos(), s2, v, n, margin);
-        match k4 {
-            0 => {
-                s0 = (s0 * c(0.75) + (s0 + s2) * c(0.02)).sin();
-            }
-            1 => {
-                let v7 = (s0.sin().tanh() * c(0.9)).asin();
-                s1 = (s1 * c(0.8) + (v7 + x0 + (s1 + x1)) * c(0.01)).sin();
-            }
-            2 | 4 => {
-                let x0 = ((v[k4 % 4].powi(2) + c(1.0)).log(10.0).tanh() * c(0.9)).asin();
-                acc3 += x0.tanh();
-            }
-            _ => {
-                s0 = c(0.5) * s0 + c(0.05) * (s0.cos().exp().powi(2) + c(1.0)).recip().tanh();
-            }
-        }
-        let v9 = if k4 % 3 == 1 && ge(prog_0_dual(s2, (d_copysign(x1, v6, margin).tanh() * c(0.9)).acos().cos(), c(0.5), &v, n, margin), -c(0.5), margin) {
-            let x0 = ((s1 * s1 + c(1.5)).acosh().powi(2) + c(1.0)).ln();
-            prog_25_dual(s2, x0.sin().tanh().tanh(), acc3, v, n, margin)
-        } else {
-            let v8 = d_min(x1, v[n % 4], margin);
-            d_copysign(c(0.5_f64), s0, margin) + v8.cos()
-        };
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            acc3 -= c(0.25) * fi.asinh().asinh().tanh();
-            let mut k10 = 0;
-            while k10 < 5 && le(x1 - v9, v6 - s0, margin) {
-                k10 += 1;
-                s0 = s0 * c(0.75) + (v6 + s0 + x0).cos() * c(0.05);
-                match k10 {
-                    PHASE_A => {
-                        continue 'l1;
+            if le((x0.powi(2) + c(2.0)).acosh(), c(0.5), margin) {
+                match (n % 3).checked_sub(1) {
+                    Some(0..=1) => {
+                        s1 = (s1 * c(0.75) + (x2.asinh().tanh() * c(0.9)).atanh() * c(0.05)).sin();
                     }
-                    PHASE_C | 4 => {
-                        acc3 -= c(0.05) * x2.sin();
-                    }
-                    5 => {
-                        let v11 = (x0.powi(2) + c(2.0)).acosh() + c(0.35);
-                        acc3 += (x2.sin().exp_m1() + v9.cos().exp_m1()).sin() * c(0.05);
-                        if gt(s0 + x0, v11 + x1, margin) {
-                            s0 = c(0.6) * s0 + c(0.4) * (-v9).tanh();
-                        }
+                    Some(k6) => {
+                        let c7 = c(k6 as f64);
+                        acc2 += c(0.1) * prog_20_dual(x0, x0 * c(0.75), x1, &v, k5, margin).sin();
+                        acc2 += c(0.5) * c7.sin().cos();
                     }
                     _ => {
-                        let v12 = (d_copysign(x1, x2, margin).tanh() * c(1.2)).tan();
-                        acc3 += s1 * c(0.05);
-                        acc3 += c(0.05) * v12.tanh().cos();
+                        s0 *= c(0.75);
+                        s0 += c(0.05) * (x2 * s0).sin();
+                        let v8 = prog_20_dual((v[2] + (v[2] * v[2] + c(0.5)).ln()).tanh(), x0.atan().tanh() * c(2.0), (v[n % 4] / (x1.cos() + c(2.0))).sin() * c(2.0), &v, n, margin);
+                        acc2 -= v8.cos() * c(0.02);
                     }
                 }
+            } else if gt(prog_20_dual(x0 * c(0.5), x0 * c(2.0), x0 * c(0.5), &v, 2, margin), -c(0.5), margin) {
+                let Some(k9) = (k5 + n).checked_sub(1) else {
+                    return x2 * x0
+                };
+                let c10 = c(k9 as f64);
+                acc2 -= c(0.5) * c10.tanh().cos();
+            } else {
+                let v11 = s1.asinh();
+                let v12 = (x0.cos() * c(0.9)).atanh();
+                s1 = (s1 * c(0.75) + (v11.tanh() - v12.cos()) * c(0.02)).sin();
             }
-            match k10 {
-                PHASE_A => {
-                    acc3 -= x1.powi(3).sin() * c(0.25);
+            acc2 -= d_atan2(c(0.5_f64), v[2]).cos() * c(0.5);
+            acc2 += (s0 + x2).tanh() * c(0.5);
+            if k5 >= 3 || gt(((x1.powi(2) + c(0.5)).ln().powi(2) + c(0.5)).ln(), -c(0.25), margin) {
+                break;
+            }
+        }
+        for i in 0..3 {
+            s1 = c(0.6) * s1 + c(0.4) * v[(i + k5) % 4].cos();
+            let v14: Dual64 = if !(k3 == 3) {
+                let x1 = (x1.tanh() * c(1.5)).cosh().tanh().exp2();
+                let v13 = (s1.tanh() * c(1.2)).tan();
+                x1 - v[3 - k5] + v13.tanh()
+            } else {
+                x2 / (v[n % 4].tanh() + c(2.0))
+            };
+            acc2 -= v14.tanh() * c(0.25);
+        }
+        for i in 0..v.len() {
+            for j in 0..3 {
+                let fj = c(j as f64);
+                if lt(s0, s0 * v[j], margin) {
+                    break;
                 }
-                1..=3 => {
-                    let v13 = v9;
-                    acc3 -= c(0.25) * v13.sin();
+                let v17 = if ge(s0.cos().exp2(), c(1.0), margin) {
+                    let v15 = v[n % 4].asinh();
+                    v15.sin().exp()
+                } else {
+                    let v16 = c(SCALE) + s1;
+                    c(0.1) * (v[(j + k3) % 4].cos() * c(0.9)).asin() + v16.cos()
+                };
+                let v18 = (fj * fj + c(1.0)).log(3.0);
+                s0 = s0.mul_add(c(0.5), v[3].tanh() * c(0.5));
+                s1 = (s1 * c(0.5) + (v17.tanh() + v18.cos()) * c(0.1)).tanh();
+            }
+            if ge(d_to_degrees(v[(i + n) % 4]) * c(0.02) + (s0 - v[k5]), c(0.5), margin) {
+                s1 = c(0.6) * s1 + c(0.1) * (s0.cos() * c(0.9)).asin().sin();
+                s0 = (s0 * c(0.6) + v[0].asinh() * c(0.4)).tanh();
+            }
+            s1 = s1 * c(0.5) + d_log(x1 * x1 + c(1.0), s0 * s0 + c(2.0)).tanh() * c(0.1);
+        }
+        v[2].tanh() + s0 + s1 + acc2.tanh() - d_hypot(v[2], d_clamp(s0, v[3 - k5].sin() - c(1.5), v[2].cos() + c(1.5), margin), margin)
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0: Dual64 = (x0 / ((d_to_degrees(x0) * c(0.01)).powi(2) + c(0.5))).tanh() * c(2.0);
+        let mut s1: Dual64 = (v[2] * c(std::f64::consts::FRAC_1_PI) - v[2]).cos() * c(2.0);
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = match n {
+            0 | PHASE_C => (x2.sin() * c(1.5)).cosh(),
+            3..=4 => x2 / (s0.powi(2) + c(1.5)),
+            g if g > 5 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    if gt(s2 - t, x0, margin) && i % 2 == 0 {
+                        acc3 += d_atan2((s0.powi(2) + c(1.0)).log(10.0), s0.powi(2) + c(1.0)).sin() * c(0.5);
+                    } else if gt(v[3], c(1.0), margin) {
+                        s1 = s1.mul_add(c(0.6), ((fi.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).powf(0.3).tanh() * c(1.0));
+                    }
+                    if gt(t.cos() + d_to_radians(x2), -c(0.5), margin) {
+                        acc3 += c(0.5) * (fi.asinh().powi(2) + c(1.0)).ln().sin();
+                        break;
+                    }
+                    s0 = (s0 * c(0.75) + fi / ((s1 * s1 + c(1.0)).recip().powi(2) + c(1.5)) * c(0.25)).sin();
                 }
-                4 => {
-                    s2 = s2.mul_add(c(0.5), ((c(0.5) - s0).powi(2) + c(0.5)).cbrt().cos() * c(0.25));
-                    acc3 -= (v9.tanh().powi(2) + c(2.0)).acosh().tanh() * c(0.25);
-                    if k10 + i < 2 {
-                        s1 = s1.mul_add(c(0.6), s1.tanh() * c(0.4));
-                        if gt(x2, c(0.0), margin) {
-                            s2 = (s2 * c(0.5) + (s2.cos().exp() - s2.cos()) * c(0.1)).sin();
+                s2 = (s2 * c(0.5) + (s1 * s1 + c(0.5)).sqrt() * c(0.05)).sin();
+                d_min(x2, x0, margin) + v[n % 4].tanh()
+            }
+            _ => {
+                let x2 = (x2.cos() * c(0.9)).atanh();
+                s0 = s0 * c(0.5) + (s0 * s0 + c(1.0)).cbrt().atan().sin() * c(0.02);
+                c(SCALE) + x2
+            }
+        };
+        let v6 = 'b1: {
+            if n == 6 && lt(d_clamp(v4, -c(1.5), c(1.5), margin), c(0.0), margin) {
+                break 'b1 prog_42_dual((d_max(-c(2.0_f64), v4, margin) / (x1.tanh() + c(2.0))).sin(), x1.cos().cosh().sin(), (x1.asinh() - v4.tanh().exp2()).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            }
+            s2 = (s2 * c(0.6) + (s2 + c(0.65)) * c(0.05)).tanh();
+            let v5 = (v4 + x1).sin();
+            v5 / (x1.powi(2) + c(0.5))
+        };
+        let v10: Dual64 = 'b2: {
+            let v7 = ((d_to_radians(x1) * c(50.0)).cos() * c(0.9)).acos();
+            if ge(v[n % 4], c(0.5), margin) && n % 3 == 1 {
+                s1 = s1 * c(0.75) + d_abs(v7, margin).sin() * c(0.1);
+                break 'b2 v6;
+            }
+            for i in 0..4 {
+                let fi = c(i as f64);
+                if ge(x2.tanh().exp(), c(0.5), margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.25) * (s1.powi(2) + c(0.5)).recip().sin();
+                    if n == 4 {
+                        s1 *= c(0.75);
+                        s1 -= c(0.05) * s1.cos().exp().tanh();
+                        s2 = s2 * c(0.6) + x0.sin() * c(0.4);
+                        if ge(s1.cos(), c(0.5), margin) {
+                            return v7 - v6.atan();
+                        }
+                    } else if lt((v7.tanh() + c(2.0)).cbrt().tanh().exp2(), c(1.0), margin) {
+                        s1 *= c(0.5);
+                        s1 += c(1.0) * (x0.powi(2) + c(1.0)).log10().cos();
+                    }
+                    let v8 = prog_20_dual(c(1.5), s0, (v6.powi(2) + c(0.5)).recip().sin(), v, n, margin);
+                    s2 *= c(0.5);
+                    s2 += c(0.005) * v8.tanh().tanh();
+                } else if ge((v[i].tanh() + c(2.0)).cbrt(), v4, margin) {
+                    acc3 += c(0.5) * d_hypot(v6, v[n % 4], margin).tanh();
+                    if lt((v7 * v7 + c(2.0)).sqrt(), x0, margin) || i % 3 == 1 {
+                        let v9 = 'b4: {
+                            s1 *= c(0.75);
+                            s1 -= c(0.05) * (v[3 - i] - (x0.cos() * c(0.9)).asin()).tanh();
+                            if !(n > 3 && ge(v4.cos() + s0, c(0.0), margin)) {
+                                break 'b4 v[i] - fi.tanh().exp2();
+                            }
+                            (s0 * s0 + c(1.0)).recip()
+                        };
+                        s0 = c(0.8) * s0 + c(0.2) * v9.cos();
+                    } else {
+                        acc3 += c(0.5) * (s2 * s2 + c(1.0)).log10().sin();
+                        if ge(v4 - v6, v[n % 4], margin) {
+                            s1 = c(0.5) * s1 + c(0.4) * (-v[3 - i]).tanh().cosh().tanh();
                             break;
                         }
-                    } else {
-                        s2 = (s2 * c(0.6) + (s2 * s2 + c(0.5)).recip() * c(0.2)).tanh();
-                        let v14 = (fi.tanh() * c(2.0)).cosh() / ((x2 * x2 + c(0.5)).powf(0.3).powi(2) + c(1.5));
-                        s2 = s2.mul_add(c(0.75), v14.cos() * c(0.05));
+                    }
+                    acc3 -= c(0.5) * ((v[i] * v[i] + c(1.0)).log10() + d_atan2(v4, s0.powi(2) + c(0.5))).sin();
+                    if lt((v7.tanh() * c(1.2)).tan() + c(1.5), v7.cos().exp_m1(), margin) {
+                        break;
                     }
                 }
-                _ => {
-                    s2 = (s2 * c(0.5) + (v9.powi(2) + c(1.0)).log10() * c(1.0)).sin();
+                if lt((v6.powi(2) + c(2.0)).ln(), (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)).sqrt(), margin) {
+                    s2 *= c(0.5);
+                    s2 += c(0.1) * (v6 * v6 + c(1.0)).sqrt().cos().exp().sin();
+                    break 'b2 (v7.atan().powi(2) + c(1.0)).log10();
                 }
+                s1 = c(0.5) * s1 + c(0.1) * v7.sin().exp().tanh();
             }
-            if k10 % 3 == 1 && gt(v9.sin().exp(), c(1.0), margin) {
-                let v15: Dual64 = s0.tanh().cos();
-                acc3 += c(0.25) * v15.sin();
-            } else if n % 2 == 0 && ge(d_atan2(c(2.0_f64), fi + v6), -c(1.0), margin) {
-                s0 *= c(0.75);
-                s0 += c(0.25) * x1.tanh();
-            } else {
-                acc3 += s1 * c(0.25);
-                acc3 += (x0.cos() * c(1.2)).tan().tanh() * c(0.25);
+            d_powf(c(0.5_f64), v4.sin()) + v7.tanh()
+        };
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            acc3 -= c(0.5) * ((s1 - v4).powi(2) + c(2.0)).sqrt().tanh();
+            let v12 = d_abs(d_to_radians(v6), margin);
+            s0 = c(0.75) * s0 + c(0.05) * (s0.tanh().sinh() + (x1.sin() * c(0.9)).asin()).sin();
+            if k11 >= 4 || ge((v12 * v12 + c(1.0)).cbrt(), c(0.0), margin) {
+                break;
             }
         }
-        s0.cos() - s1 * c(0.25) + s2.sin() - acc3.sin() - v9.sin() + ((x0 + x2).cos() * c(0.9)).acos()
+        s0 + s1 + s2.sin() + acc3.tanh() - v6.sin() - v10.sin()
     }
 
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(x2, x0, margin).sin() * c(2.0);
-        let mut s1: Dual64 = d_log(v[2] * v[2] + c(1.0), s0.powi(2) + c(2.0)).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if gt((x0 - acc2).atan(), -c(1.0), margin) {
-            s1 *= c(0.6);
-            s1 -= c(0.005) * prog_61_dual(((v[n % 4] * v[n % 4] + c(1.0)).log(10.0).powi(2) + c(2.0)).ln().sin() * c(2.0), d_to_radians(s1).cos(), x1, &v, n, margin).sin();
-            prog_32_dual(d_min(s0 - x2, (x1.powi(2) + c(2.0)).acosh(), margin).sin(), s1, s0, v, n, margin)
-        } else if lt(prog_25_dual(c(0.5), (x1.tanh().sinh() + x1 / (x1.sin() + c(2.0))).cos() * c(2.0), acc2, v, n, margin), v[n % 4] - s1, margin) {
-            d_to_radians(d_hypot(c(1.5_f64), s0, margin)) * c(20.0)
-        } else {
-            let v3 = acc2.cos().powi(2).ln_1p();
-            v[n % 4] + c(1.25) + v3.sin()
-        };
-        for t in v {
-            match n % 4 {
-                0 => {
-                    s0 = (s0 * c(0.8) + (t + v4) * c(0.1)).tanh();
+    pub fn prog_58_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_copysign((v[n % 4] * v[n % 4] + c(1.0)).powi(-3), d_hypot(x1, x0, margin), margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = (v[i].cos() * c(2.0)).cosh() - v[i];
+        }
+        let v3 = prog_11_dual(x2, a2[n % 4].sin().cos(), acc1, [v[0], v[1], v[2], v[3]], n, margin);
+        'l1: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.6) + v3.asinh() * c(0.4)).sin();
+            for j in (0..=n).rev().step_by(2) {
+                let fj = c(j as f64);
+                if gt(v[i % 4].mul_add(fj, fi).cos().exp_m1(), -c(0.5), margin) {
+                    acc1 += c(0.05) * a2[(j + i) % 4].sin();
+                    let v3 = (fi.powi(2) + c(1.0)).recip();
+                    acc1 += v3.cos() * c(0.05);
+                } else {
+                    s0 = (s0 * c(0.8) + fi * c(1.0)).tanh();
+                    s0 = (s0 * c(0.6) + (c(SCALE) + x1) * c(0.4)).tanh();
                 }
-                g if g > 1 => {
-                    s1 = s1 * c(0.8) + (v[3] + x0).cos() * c(0.1);
-                    let v5: Dual64 = (t * t + c(1.0)).powi(-1);
-                    s1 = s1.mul_add(c(0.75), v5.cos() * c(0.05));
+                if gt(fi - a2[3], d_powf(s0 * s0 + c(0.5), a2[j % 4].tanh()), margin) && i < 4 {
+                    break 'l1;
+                }
+                acc1 -= c(0.05) * (x1 - fj).atan().cos();
+            }
+            acc1 += (x2 * x2 + c(1.0)).recip().tanh() * c(0.25);
+        }
+        let [b4, b5] = [v3, d_to_radians((v[0].sin() * c(1.2)).tan()) * c(20.0)];
+        let mut a6 = [c(0.0); N];
+        for i in 0..N {
+            a6[i] = v[n % 4].mul_add(v[i], b4);
+            s0 = (s0 * c(0.75) + (s0.tanh().exp2().powi(2) + c(1.0)).log2() * c(0.1)).sin();
+        }
+        let [b7, _, b8, _] = *v;
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            let v10 = b8.sin() - (v3 * v3 + c(1.0)).log2();
+            let v11 = (a6[k9 % 4].sin() * c(1.5)).sinh() + b7;
+            let v12 = x1;
+            acc1 -= c(0.5) * b5.cos().exp().sin();
+            if k9 >= 4 || ge(d_atan2(b4 * b4 + c(1.0), x0), -c(0.5), margin) {
+                break v3.cos();
+            }
+            acc1 += c(0.5) * (v10.cos() - v11.cos() + v12.sin()).cos();
+        };
+        s0 + acc1.tanh() - b4.sin() + b5.cos() + a6[1].sin() + b7 + b8 + v13 - d_max(d_to_radians(b7) * c(50.0), b5, margin)
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let w0 = v;
+        let mut s1 = (x0 - w0[0]).cos();
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for (i, &t) in w0.iter().enumerate() {
+            let fi = c(i as f64);
+            match i % 2 {
+                PHASE_B => {
+                    break;
+                }
+                _ => {
+                    s1 = c(0.6) * s1 + c(0.1) * x0.tanh().exp_m1().sin();
+                    if le(x2.sin().exp2().sin().exp(), (s1.powi(2) + c(1.5)).acosh(), margin) {
+                        s1 = s1 * c(0.75) + (s1.sin().exp_m1().cos() * c(0.9)).atanh().cos() * c(0.01);
+                    } else {
+                        for j in 0..3 {
+                            acc2 += c(0.1) * d_min(x2 * fi, d_min(c(2.0_f64), x1, margin), margin).cos();
+                            acc2 -= c(0.1) * v[j].asinh();
+                        }
+                        for _ in 0..v.len() {
+                            s1 = c(0.8) * s1 + c(0.25) * (s1 * c(std::f64::consts::FRAC_PI_4));
+                            let v3 = d_to_degrees(x1.sin().exp()) * c(0.01);
+                            if !(i % 3 == 1) {
+                                break;
+                            }
+                            s1 = s1 * c(0.75) + v3.sin() * c(0.1);
+                        }
+                    }
+                    s1 = c(0.5) * s1 + c(0.02) * prog_20_dual(c(0.25), s1, c(0.75), v, 2, margin).sin();
+                    match i + n {
+                        0 => {
+                            continue;
+                        }
+                        1 | 3 => {
+                            let v4: Dual64 = x2 + x0;
+                            s1 = s1 * c(0.6) + (t.cos() * c(0.5)).ln_1p().powi(2).ln_1p() * c(0.4);
+                            s1 *= c(0.75);
+                            s1 += c(0.1) * v4.tanh().tanh();
+                        }
+                        4 => {
+                            acc2 += c(0.02) * prog_20_dual(x2, x1.mul_add(fi, x0).cos(), c(0.25), v, n, margin).sin();
+                            for j in 1..n {
+                                s1 *= c(0.6);
+                                s1 += c(0.4) * v[1].sin();
+                                let v5 = d_copysign(c(1.5_f64), v[(j + n) % 4], margin);
+                                acc2 += v5.tanh().cos() * c(0.1);
+                            }
+                        }
+                        _ => {
+                            s1 = s1 * c(0.6) + (x1 * c(2.0)).tanh() * c(0.2);
+                        }
+                    }
+                }
+            }
+            s1 *= c(0.5);
+            s1 -= c(1.0) * (c(2.0) * fi).cos();
+            for _ in 0..n {
+                if lt((x1.powi(2) + c(1.0)).log(3.0), (s1.powi(2) + c(1.0)).log10(), margin) {
+                    acc2 += (fi.sin().exp_m1() + (t.sin() * c(2.0)).cosh()).sin() * c(0.05);
+                    break;
+                }
+                if gt(((x0.cos() * c(1.2)).tan().tanh() * c(0.9)).acos(), c(0.5), margin) {
+                    continue 'l0;
+                }
+                acc2 += c(0.05) * (t * c(0.35)).tanh();
+            }
+            s1 = (s1 * c(0.5) + t.sin() * c(0.5)).sin();
+        }
+        let v6 = prog_20_dual(c(2.0), x2, (s1 * x2 + (v[3] * v[3] + c(1.0)).sqrt()).tanh(), w0, n, margin);
+        for i in (0..3).rev() {
+            s1 = (s1 * c(0.8) + (v6 - w0[i]) * c(0.1)).sin();
+            let v9: Dual64 = if lt((x2.sin() * c(0.5)).ln_1p(), c(0.25), margin) {
+                let x1 = (x1.powi(2) + c(1.0)).log(2.0);
+                let v7 = d_atan2(c(1.5_f64), x2);
+                x2 + v[i] + x1.tanh() + v7.tanh()
+            } else if le(x1, c(0.0), margin) {
+                let v8 = w0[i].atan();
+                (x2 * x2).ln_1p() + v8.sin()
+            } else {
+                d_clamp(x0.sin(), -c(1.5), c(0.5), margin)
+            };
+            let v10 = w0[i].cos().exp_m1().tanh();
+            acc2 -= c(0.5) * (v9.cos() + v10.sin()).cos();
+        }
+        let v11 = d_to_radians(x1);
+        let mut m12 = c(f64::NEG_INFINITY);
+        for i in 0..=n {
+            m12 = d_max(m12, (v11 - v[i % 4]) / (v[i % 4] * v[i % 4] * (v[i % 4] * v[i % 4]) + c(0.5)), margin);
+            s1 = s1 * c(0.8) + (v[0] - v6).sin() * c(0.1);
+        }
+        s1 = (s1 * c(0.6) + m12.tanh() * c(0.02)).tanh();
+        s1.tanh() - acc2.cos() - v6 * c(0.5) + v11
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 - c(0.65)).tanh().exp().cos() * c(2.0);
+        let mut s1 = x2.tanh();
+        let mut s2 = (x2 * x2 + c(1.0)).powi(-1).sin().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            match k4 {
+                1..=2 => {
+                    acc3 += x1.cos() * c(0.25);
+                }
+                MODE_D => {
+                    let v5: Dual64 = x0.cos().exp2();
+                    s2 = (s2 * c(0.5) + v5.sin() * c(0.25)).sin();
+                }
+                4..=5 => {
+                    s0 = (s0 * c(0.75) + x0 / (v[3].powi(2) + c(0.5)) * c(0.02)).sin();
+                    break;
+                }
+                _ => {
+                    acc3 += c(0.01) * prog_20_dual(s0.mul_add(x2, v[k4 % 4]).tanh() * c(2.0), s2, s1, v, n, margin).cos();
+                    if k4 > 1 && gt(d_min(x2.powi(3), x0 - x1, margin), c(1.0), margin) {
+                        let v6 = -(c(1.5) * x2);
+                        s1 = (s1 * c(0.5) + x1.atan() * c(0.5)).tanh();
+                        s0 = s0.mul_add(c(0.5), v6.sin() * c(0.25));
+                    }
+                    acc3 += c(0.25) * x2.sin();
+                }
+            }
+            let v7 = (s2.sin() * c(2.0)).cosh().tanh();
+            acc3 += d_hypot(x1 / (v[0].cos() + c(2.0)), s2.tanh().exp_m1(), margin).sin() * c(0.25);
+            acc3 += c(0.25) * v7.sin();
+        }
+        s1 = s1 * c(0.6) + (c(2.0) - s2).sin() * c(0.05);
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc3 += c(0.4) * v[2].cos().sin();
+            acc3 += c(0.4) * (x0 / (x0.powi(2) + c(0.5))).cos();
+            acc3 -= (x1 * x0).tanh() * c(0.4);
+            if k8 >= 5 {
+                break;
+            }
+        }
+        let v9 = match k8 {
+            1..=3 => prog_20_dual((x0.tanh() * c(0.5)).ln_1p().sin(), x1, s0, v, k8, margin),
+            5 => {
+                s1 = s1.mul_add(c(0.6), s1.sin() * c(0.05));
+                d_copysign(v[k8 % 4] * x2, v[(k8 + n) % 4].asinh(), margin)
+            }
+            _ => {
+                acc3 += v[k8 % 4].sin();
+                -x1
+            }
+        };
+        for _ in 0..n {
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                s2 = (s2 * c(0.6) + v9 / (x0.tanh() + c(2.0)) * c(0.05)).sin();
+                s0 = s0 * c(0.75) + s0.mul_add(s0, x1).sin() * c(0.05);
+            }
+            s0 = s0 * c(0.8) + x0.sin() * c(0.2);
+        }
+        x0 * c(0.75) + x1.sin() + s0.tanh() + s1 * c(0.75) + s2.cos() + acc3.cos() + v9.tanh()
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(0.5)).cbrt();
+        let mut s1 = (v[1].cos().exp() / (s0 * s0 + c(1.0))).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let Some(k3) = (n % 3).checked_sub(1) else {
+            return d_clamp(x1 + x0, x1.tanh() - c(1.5), (x1 * s0).sin() + c(1.5), margin)
+        };
+        let c4 = c(k3 as f64);
+        s1 = (s1 * c(0.6) + x1.atan() * c(0.4)).sin();
+        let mut a5 = [c(0.0); 4];
+        a5[0] = (x0 * x0).ln_1p();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * c(0.75) + (x2 - v[i]).cos() * c(0.1);
+        }
+        let v6: Dual64 = prog_20_dual(x0 * c(2.0), s0, x0 * c(0.75), &v, n, margin);
+        'l1: for (i, &t) in v.iter().enumerate() {
+            acc2 += (a5[i].cos().powi(2) + c(1.0)).log(10.0);
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                if gt(d_atan2(c4, v6 * v6 + c(1.0)), -c(0.5), margin) {
+                    break 'l1;
+                }
+                acc2 += t.sin().exp().cos() * c(0.05);
+            }
+            if n < 4 {
+                s1 = s1.mul_add(c(0.75), s1.cos() * c(0.25));
+                s1 = s1.mul_add(c(0.8), s1 * c(0.2));
+            } else if gt(d_atan2(x2.cos().exp2().powi(2) + c(1.0), x0 * c4), s0, margin) || k3 > 0 {
+                s0 = (s0 * c(0.6) + x1 * c(0.4)).sin();
+                if gt((s1.cos() * c(0.9)).asin(), (v6.cos() * c(0.9)).atanh(), margin) || n < 6 {
+                    s0 = (s0 * c(0.75) + d_log(c(1.5_f64), c4 * c4 + c(2.0)) * c(1.0)).sin();
+                    s0 = c(0.75) * s0 + c(0.25) * d_clamp(t, -c(0.5), c(1.5), margin).cos();
+                    if le(s1.cos() - a5[k7 % 4].cos().exp_m1(), c(1.0), margin) {
+                        break;
+                    }
+                } else if gt(t + a5[k7 % 4], c(0.0), margin) {
+                    s0 = (s0 * c(0.5) + x1.powi(2) * c(0.1)).sin();
+                    s0 = c(0.5) * s0 + c(0.005) * prog_20_dual(s1, (v6 + x2).cos() * c(2.0), (x1 + c4).cos().exp2().cos(), &v, 6, margin).sin();
+                }
+            }
+            acc2 += c(0.5) * (s0.cos() * c(2.0)).sinh().tanh().sin();
+            acc2 -= c(0.5) * t.tanh().tanh();
+        }
+        for &t in a5.iter() {
+            s0 = c(0.5) * s0 + c(0.25) * (v6 * v6 + c(1.0)).log2().tanh();
+            if ge(d_log(c4 * c4 + c(1.0), c4 * c4 + c(2.0)) / ((c4 / (v6.sin() + c(2.0))).cos() + c(2.0)), c(0.25), margin) {
+                break;
+            }
+            s1 = (s1 * c(0.8) + t.sin() * c(0.2)).tanh();
+        }
+        x2 * c(1.5) + s0 * c(1.5) + s1.tanh() + acc2.cos() - c4 * c(0.25) - a5[2] * c(0.25) + v6 * c(0.5) + (c4 - v[(k3 + n) % 4]).cos()
+    }
+
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x2;
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = v[n % 4];
+        for i in 1..4 {
+            m2 = d_min(x1 - v[i], m2, margin);
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 -= c(0.5) * x0.tanh();
+            match n + k3 {
+                1 => {
+                    acc1 += c(0.5) * (x1.tanh() * c(1.5)).sinh().tanh();
+                    let v4 = m2.asinh();
+                    acc1 += c(0.5) * v4.tanh();
+                }
+                PHASE_C => {
+                    s0 = s0.mul_add(c(0.75), ((s0.sin() * c(0.9)).acos() / (s0.tanh().tanh() + c(2.0))).sin() * c(0.02));
+                    break;
+                }
+                3 | 5 => {
+                    s0 = s0 * c(0.5) + x2.cos().sinh().cos() * c(0.25);
                 }
                 _other => {
-                    s0 = (s0 * c(0.5) + (t.powi(2) + c(1.0)).log10() * c(1.0)).tanh();
-                    for &u in v.iter() {
-                        acc2 += d_log(v4.powi(2) + c(1.0), v4 * v4 + c(2.0)).cos() * c(0.1);
-                        acc2 += u.cos().exp2().sin() * c(0.1);
+                    let v5 = (m2.powi(2) + c(0.5)).ln().asinh();
+                    s0 = c(0.6) * s0 + c(0.05) * (x2.sin() * c(0.9)).atanh().cos();
+                    if k3 == 0 {
+                        let v6 = prog_20_dual(x1, v5, c(0.75), v, n, margin);
+                        s0 = s0.mul_add(c(0.5), s0.sin().tanh() * c(0.5));
+                        acc1 += c(0.1) * v6.tanh();
+                    } else if le((v[3 - k3].cos() * c(1.2)).tan(), c(1.0), margin) {
+                        let v7 = prog_20_dual(x0, x1, c(1.5), v, k3, margin);
+                        let x2 = d_clamp(x2, x0.sin() - c(1.5), x2.cos() + c(1.5), margin) + (v5.powi(2) + c(0.5)).sqrt();
+                        s0 = (s0 * c(0.6) + (v7.cos() + x2.sin()) * c(0.01)).tanh();
+                    }
+                    s0 = s0.mul_add(c(0.8), v5.cos() * c(0.1));
+                }
+            }
+            if k3 >= 3 {
+                break;
+            }
+        }
+        if ge((x1.sin() * c(1.5)).sinh(), -c(0.5), margin) {
+            let v8 = ((c(SCALE) + m2).sin() * c(0.9)).atanh();
+            acc1 += v8.cos() * c(0.4);
+        } else {
+            s0 *= c(0.6);
+            s0 += c(0.02) * d_log(m2 * m2 + c(1.0), m2.powi(2) + c(2.0)).cos();
+        }
+        let mut m9 = s0;
+        for i in 0..5 {
+            let c10 = v[(i * 3) % 4] * c(1.5) + c(0.25);
+            m9 = d_max(c10, m9, margin);
+        }
+        acc1 -= m9.tanh();
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            s0 = s0.mul_add(c(0.6), (x0 + d_log(c(3.0_f64), x0.powi(2) + c(2.0))).tanh() * c(0.1));
+            let v12 = (m9 * m9 + c(1.0)).ln();
+            if k11 >= 4 {
+                break;
+            }
+            s0 = c(0.6) * s0 + c(0.4) * v12.tanh().sin();
+        }
+        for i in 0..6 {
+            match k3 % 3 {
+                1 => {
+                    let v13: Dual64 = x1.powi(2).atan();
+                    s0 = s0 * c(0.5) + d_hypot(m9.tanh().sinh(), -v13, margin).tanh() * c(0.05);
+                    if ge(x0, c(1.0), margin) {
+                        acc1 += (v[(i + k11) % 4] + m2 + d_to_degrees(v13) * c(0.02)).tanh() * c(0.25);
+                    } else if ge(d_atan2(s0, v[i % 4] * v[i % 4] + c(1.0)), m2.tanh().exp(), margin) || n < 6 {
+                        let v14 = ((v[0] + x2).powi(2) + c(1.0)).sqrt();
+                        s0 = s0 * c(0.75) + v14.cos().cos() * c(0.1);
+                    }
+                }
+                2 => {
+                    let v15 = (x0.cos() * c(0.9)).acos() + v[(i + n) % 4].tanh().exp_m1();
+                    acc1 += v15.sin() * c(0.25);
+                }
+                _other => {
+                    acc1 -= c(0.25) * x0.tanh();
+                }
+            }
+            let v16 = match k11 % 3 {
+                1 => {
+                    s0 = c(0.6) * s0 + c(0.25) * s0.sin().exp2().cos();
+                    x0 * v[k3]
+                }
+                PHASE_C => d_powf(c(1.5_f64), x1.tanh()),
+                _ => s0.asinh(),
+            };
+            acc1 += ((x0 + v[2]) * m2).cos() * c(0.25);
+            acc1 += c(0.25) * v16.cos().tanh();
+        }
+        x0 * c(0.5) + s0.sin() - acc1.sin()
+    }
+
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = prog_23_dual(c(1.2), d_clamp(x1, -c(0.5), c(1.5), margin).tanh(), (x2 * c(std::f64::consts::FRAC_1_PI)).cos().cosh().tanh(), &v, 1, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in (0..4).rev() {
+            let fi = c(i as f64);
+            s0 = c(0.6) * s0 + c(0.4) * (x0 / (fi.cos() + c(2.0))).sin();
+            for _ in (0..=i).rev() {
+                acc1 += (c(0.1) * (x1 * x1 + c(1.0)).log10()).cos() * c(0.1);
+                if lt(((s0 / c(4.0)).powi(2) + c(1.0)).log(2.0), (v[2].tanh() * c(0.5)).ln_1p(), margin) {
+                    break 'l0;
+                }
+            }
+            acc1 += c(0.5) * (v[3 - i] / (x2.powi(2) + c(1.0)) / (x2.sin().cos() + c(2.0))).cos();
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v2 = if !(n % 2 == 0) {
+                d_log(x0 * x0 + c(1.0), x2.powi(2) + c(2.0)) + (fi + x0)
+            } else if ge((x1 * x1 + c(1.0)).log10(), c(0.25), margin) {
+                fi - c(2.5)
+            } else {
+                let x1 = d_to_degrees(x0) * c(0.02);
+                x2.mul_add(v[i % 4], x2) + x1.tanh()
+            };
+            acc1 -= c(0.25) * (x0 - v2).cos();
+            s0 = (s0 * c(0.75) + (-s0) * c(0.25)).sin();
+        }
+        let v5 = if ge(v[n % 4] - x1, (x0.tanh() * c(0.9)).acos(), margin) {
+            for (i, &t) in v.iter().enumerate() {
+                s0 = s0.mul_add(c(0.5), ((v[1].tanh() * c(0.9)).acos() + s0.cos().exp()).tanh() * c(0.1));
+                match i % 2 {
+                    1 => {
+                        s0 = s0.mul_add(c(0.6), s0.tanh().exp2().sin() * c(0.25));
+                    }
+                    _other => {
+                        s0 = s0.mul_add(c(0.8), x1.sin().exp2().sin() * c(0.1));
+                    }
+                }
+                acc1 -= c(0.5) * t.tanh();
+            }
+            (x2 * x2 + c(1.0)).recip()
+        } else if lt(((x1 * x1 + c(0.5)).sqrt().powi(2) + c(2.0)).acosh(), c(0.0), margin) {
+            let v3 = prog_11_dual(x1, c(1.2), c(0.5), v, n, margin);
+            acc1 -= v3.tanh() * c(0.05);
+            x0.asinh()
+        } else {
+            let v4 = v[n % 4] * v[2] + (x1 * x1 + c(1.0)).recip();
+            v4.sin().sinh() - v[0]
+        };
+        let v6 = x1 + v5;
+        let mut k7 = 0;
+        let v13 = loop {
+            k7 += 1;
+            if ge((v6.tanh() * c(1.2)).tan() - v5, x0, margin) && k7 > 0 {
+                let v8 = v6.cos();
+                s0 *= c(0.5);
+                s0 += c(0.5) * v8;
+            } else if lt(prog_20_dual(((x0.cos() * c(1.5)).sinh().powi(2) + c(1.0)).log10().sin(), x0, c(0.75), &v, 1, margin), v5 + c(0.8), margin) {
+                let v9: Dual64 = prog_20_dual(x2.tanh().exp().cos() * c(2.0), s0, (d_to_radians(x1) * c(20.0)).cos(), &v, 1, margin);
+                s0 = c(0.8) * s0 + c(0.1) * d_powf(c(2.0_f64), d_atan2(c(0.5_f64), x1).tanh()).tanh();
+                if lt(x0.cos().exp_m1().atan(), c(0.0), margin) {
+                    return (v[2].sin() * c(0.9)).atanh();
+                }
+                acc1 += c(0.02) * v9.cos().tanh();
+            } else {
+                acc1 += x2.cos().exp2().cos();
+                if !(k7 > 1 && ge(((v5 * v5 + c(1.0)).log10().cos() * c(1.2)).tan(), v[k7], margin)) {
+                    acc1 -= x1.asinh().tanh();
+                } else if k7 % 2 == 0 {
+                    acc1 -= (x0 * v[n % 4]).sin();
+                }
+            }
+            match k7 {
+                0..=1 => {
+                    s0 = (s0 * c(0.75) + x1 / (s0 * s0 + c(0.5)) * c(0.02)).sin();
+                    let v10: Dual64 = x1.asinh();
+                    acc1 += v10.tanh().cos();
+                }
+                PHASE_C => {
+                    for (j, &u) in v.iter().enumerate() {
+                        if lt(((u + v[j]).sin() * c(0.9)).asin(), v[j].atan(), margin) || n > 1 {
+                            return (s0.sin() * c(0.9)).atanh().atan();
+                        }
+                        let v11 = match j % 3 {
+                            0 => d_to_radians(v6.sin().sinh()),
+                            2 => d_atan2(x1, v6.cos().exp().powi(2) + c(0.5)),
+                            _ => {
+                                s0 = s0.mul_add(c(0.5), (v5.atan().powi(2) + c(1.0)).log(2.0).sin() * c(0.25));
+                                x2.cos()
+                            }
+                        };
+                        s0 = s0 * c(0.5) + (-s0).sin() * c(0.5);
+                        acc1 -= v11.sin() * c(0.2);
+                    }
+                    s0 = s0.mul_add(c(0.75), (s0 + x2).sin() * c(0.1));
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + x2 * s0 * c(0.1)).sin();
+                    let v12 = (x1.powi(3).cos() * c(0.5)).ln_1p();
+                    s0 = s0 * c(0.6) + v12.sin() * c(0.02);
+                }
+            }
+            acc1 -= d_max((x1 * x1).ln_1p(), v[(k7 + n) % 4].powi(3), margin).sin() * c(0.25);
+            if k7 >= 2 || gt(x0.sin().exp_m1(), x2.atan(), margin) {
+                break (x0 * x0 + c(1.5)).acosh() * (x0.powi(2) + c(0.5)).cbrt();
+            }
+        };
+        let v17 = if gt((v[2].powi(2) + c(1.5)).acosh() / c(4.0), -c(0.5), margin) {
+            d_atan2(-x2, v6.cos().powi(2) + c(1.0))
+        } else {
+            for i in 0..4 {
+                let v16 = match i % 3 {
+                    0 => {
+                        let x2 = (v13.tanh() * c(0.9)).asin();
+                        let v14 = (v6.cos().tanh() * c(0.9)).atanh();
+                        d_to_radians(s0) * c(50.0) + x2.tanh() + v14.tanh()
+                    }
+                    1 => v5.sin(),
+                    PHASE_C => {
+                        let v15 = (v13 / (x0.powi(2) + c(1.0))).sin();
+                        ((v[i] / c(2.0)).cos() * c(0.9)).asin() + v15.cos()
+                    }
+                    _ => d_atan2(v6 * v6 + c(1.0), x1),
+                };
+                s0 = s0.mul_add(c(0.75), v6.sin().sin() * c(0.25));
+                s0 = s0.mul_add(c(0.8), v16.tanh().tanh() * c(0.02));
+            }
+            prog_20_dual(c(2.0), s0, x0, &v, n, margin)
+        };
+        s0 + acc1.sin() + v6.sin() - v13 - v17
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3].cos().exp().tanh() * c(2.0);
+        let mut s1: Dual64 = (x2 * (x2 + x0)).cos() * c(2.0);
+        let mut s2 = (x1.powi(2) + c(1.5)).acosh().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if gt(prog_11_dual(x1, acc3, c(0.75), v, 1, margin), v[n % 4], margin) {
+            acc3 += x0.sin();
+            if lt(x1.powi(2), c(0.0), margin) {
+                let mut k4 = 0;
+                while k4 < n {
+                    k4 += 1;
+                    let v5 = c(1.25) - v[k4 % 4];
+                    if ge((s0 * s0).ln_1p(), c(1.0), margin) {
+                        let v6: Dual64 = x1.cos().exp();
+                        s2 = (s2 * c(0.6) + ((v[3] * v[3] + c(1.0)).log10().powi(2) + c(1.0)).recip() * c(1.0)).tanh();
+                        acc3 -= v6.cos().sin() * c(0.25);
+                    } else if k4 > 3 && gt((v5.tanh() + c(2.0)).cbrt(), (s0 * s0 + c(0.5)).cbrt(), margin) {
+                        s2 *= c(0.5);
+                        s2 += c(0.1) * ((s2.tanh() + c(2.0)).cbrt().cos() * c(1.2)).tan().sin();
+                        if lt(s1.powi(3), (s1.powi(2) + c(0.5)).cbrt(), margin) && k4 > 5 {
+                            continue;
+                        }
+                        for j in 0..6 {
+                            let fj = c(j as f64);
+                            if gt(v5, c(0.5), margin) {
+                                continue;
+                            }
+                            let v7 = x1 / (fj.tanh() + c(2.0));
+                            s1 = s1 * c(0.8) + (s1.powi(2) + c(0.5)).recip().sin() * c(0.1);
+                            acc3 += c(0.05) * v7.tanh().tanh();
+                        }
+                    } else {
+                        s0 = (s0 * c(0.8) + (s0.tanh() * c(0.9)).acos() * c(0.05)).sin();
+                    }
+                    let v8 = d_max(v5, v[(k4 + n) % 4], margin);
+                    s0 = s0.mul_add(c(0.75), s0.mul_add(v[k4 % 4], v[k4 % 4]).tanh() * c(0.05));
+                    acc3 += c(0.25) * v8.sin().sin();
+                }
+            } else {
+                let v9 = prog_42_dual(s1, c(2.0), (-v[n % 4]).tanh(), v, n, margin);
+                acc3 += c(0.005) * v9.sin();
+            }
+        } else if gt(prog_42_dual((s0 * c(0.1)).sin(), c(2.0), ((v[n % 4].tanh() * c(1.5)).cosh().powi(2) + c(0.5)).recip().cos() * c(2.0), v, 0, margin), x0, margin) || n > 0 {
+            s2 = (s2 * c(0.5) + d_min(x1, x2, margin) * c(0.5)).sin();
+        }
+        'l2: for i in 1..n {
+            let fi = c(i as f64);
+            acc3 += x0.sin().exp2().sin() * c(0.4);
+            acc3 -= d_powf(s2.powi(2) + c(0.5), fi.tanh()).sin() * c(0.4);
+            for j in 0..5 {
+                let v10 = match n % 2 {
+                    0 => d_max(fi - s0, x2.sin().exp2(), margin),
+                    1 => {
+                        s2 = s2.mul_add(c(0.8), v[j % 4].tanh() * c(0.2));
+                        d_powf(s2.powi(2) + c(1.0), (c(0.25) * x1).tanh())
+                    }
+                    _ => x0 + s2,
+                };
+                if j + i < 7 {
+                    continue 'l2;
+                }
+                acc3 -= s1 * c(0.3) * c(0.1);
+                acc3 -= v10.tanh() * c(0.05);
+            }
+            let v11 = fi * v[i % 4];
+            acc3 -= v11.sin() * c(0.4);
+        }
+        let v12 = prog_20_dual(x0, (x2 / (x1 * x1 + c(0.5))).tanh(), (x2.powi(2) + c(0.5)).recip().powi(2).ln_1p().sin(), &v, 4, margin);
+        let mut a13 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a13[i] = d_atan2(v12.tanh().powi(2) + c(1.0), t);
+            s0 *= c(0.5);
+            s0 += c(0.1) * (v12 * s0).cos();
+        }
+        a13 = [(v[n % 4] * v[n % 4] + c(0.5)).cbrt().sin() * c(0.4), a13[0].mul_add(c(0.5), ((x1 / (x0.tanh() + c(2.0))).powi(2) + c(1.0)).log10() * c(0.25)), a13[2].mul_add(c(0.75), (x1.powi(2).tanh() * c(0.9)).asin().tanh() * c(0.02)), a13[2].mul_add(c(0.5), prog_20_dual(s0, x0, x1, &v, n, margin).sin() * c(0.005))];
+        let v19 = 'b5: {
+            let v14 = v[n % 4].sin();
+            let mut k15 = 0;
+            'l6: while k15 < 6 && lt((v12 * v12).ln_1p(), c(1.0), margin) {
+                k15 += 1;
+                let v16: Dual64 = 'b7: {
+                    if le(v14 * a13[2], c(0.0), margin) {
+                        break 'b5 v[k15 % 4];
+                    }
+                    s1 = c(0.75) * s1 + c(0.02) * (s1.sin() * c(1.2)).tan().cos();
+                    s1 = s1 * c(0.6) + (v14 + s0).tanh() * c(0.2);
+                    if le(x1 / (v14.sin() + c(2.0)), a13[k15 % 4], margin) {
+                        break 'b7 c(2.0) * s0;
+                    }
+                    d_log(c(2.0_f64), s1.powi(2) + c(2.0))
+                };
+                if le(x1.cos().exp2(), v16, margin) || k15 % 3 == 1 {
+                    s0 *= c(0.5);
+                    s0 -= c(0.05) * (s0.powi(2) + c(0.5)).recip().mul_add(s0.sin(), v12 * s2).sin();
+                    break 'b5 s2 / (v14.powi(2) + c(1.5));
+                }
+                let v18: Dual64 = 'b8: {
+                    for j in 0..v.len() {
+                        let fj = c(j as f64);
+                        if gt((x1.tanh() * c(1.5)).cosh(), x0, margin) {
+                            acc3 -= c(0.05) * x2.powi(3).cos();
+                            if le(s2.atan(), d_log(c(0.5_f64), v14 * v14 + c(2.0)), margin) {
+                                break 'l6;
+                            }
+                        } else if gt(x1 - fj, -c(0.5), margin) {
+                            let v17 = (fj.powi(2) + c(1.0)).log(10.0);
+                            acc3 -= c(0.05) * v17.sin();
+                        }
+                        if ge(v14.cos().exp(), c(1.0), margin) {
+                            break 'b8 (v14 * v14 + c(2.0)).acosh();
+                        }
+                        if k15 < 3 {
+                            acc3 += c(0.05) * (v16 + v[1]).tanh();
+                            if gt((d_min(x0, s0, margin).sin() * c(0.9)).acos(), x0, margin) || j % 2 == 0 {
+                                return d_min(fj, s1, margin) + x2.powi(2);
+                            }
+                        } else {
+                            acc3 += c(0.05) * (fj * x2).atan().cos();
+                        }
+                        s1 = s1 * c(0.75) + d_log(v[j].tanh().powi(2) + c(1.0), (s1 * s1).powi(2) + c(2.0)) * c(0.02);
+                    }
+                    s1.tanh()
+                };
+                s2 = s2.mul_add(c(0.75), v[n % 4].powi(3).sin() * c(0.02));
+                acc3 -= c(0.25) * v18.cos().tanh();
+            }
+            (v14 * v14 + c(1.0)).recip()
+        };
+        s0 + s1.sin() - s2 * c(0.5) + acc3.cos() - v12 * c(1.5) - a13[0].sin() + v19.cos() + v[n % 4].sin()
+    }
+
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (x2 - v[n % 4]).sin() * c(2.0);
+        let mut s1 = x1.sin().exp().sin() * c(2.0);
+        let mut s2 = ((x0.powi(2) + c(1.0)).recip() - (c(SCALE) + s0)).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if !(i == 2 && gt((s0.cos() * c(0.9)).acos(), -c(0.5), margin)) {
+                a4[i] = d_atan2(d_log(v[i].powi(2) + c(1.0), v[0].powi(2) + c(2.0)).powi(2) + c(0.5), v[i]);
+            } else {
+                a4[i] = v[i].atan().mul_add(x2.atan(), x1 + fi);
+            }
+        }
+        let mut m5: Dual64 = c(f64::NEG_INFINITY);
+        for i in 0..n + 1 {
+            m5 = d_max(m5, d_clamp(v[i % 4], -c(0.5), c(1.5), margin), margin);
+        }
+        acc3 += m5.cos();
+        let v6 = d_clamp(acc3, x2.sin() - c(1.5), x1.cos() + c(1.5), margin);
+        match n {
+            PHASE_A | 2 => {
+                acc3 -= (x2 * x2 + c(1.0)).recip();
+                let v7 = (v6.cos().cos() * c(1.5)).cosh();
+                s1 *= c(0.5);
+                s1 -= c(0.1) * v7.cos();
+            }
+            3..=5 => {
+                s1 *= c(0.8);
+                s1 += c(0.2) * v6.cos();
+            }
+            6 => {
+                acc3 -= prog_11_dual(((acc3 - v6) / ((m5 - v6).powi(2) + c(1.5))).cos() * c(2.0), c(1.5), d_atan2(s1, v6.powi(2) + c(1.0)).asinh().tanh(), v, n, margin).tanh() * c(0.005);
+                s0 *= c(0.6);
+                s0 += c(0.02) * (s1.sin().exp2() - s1).sin();
+            }
+            _ => {
+                s0 *= c(0.8);
+                s0 -= c(0.1) * (x1 * x1 + c(1.0)).log2().tanh().cosh().sin();
+                s2 = c(0.8) * s2 + c(0.2) * (x1 * x1 + c(2.0)).sqrt().tanh();
+            }
+        }
+        let mut k8 = 0;
+        let v10: Dual64 = loop {
+            k8 += 1;
+            s2 *= c(0.6);
+            s2 += c(0.1) * (v[3].asinh() * (s2 * s2 + c(1.0)).ln()).sin();
+            for _ in 0..n {
+                let v9 = v6.tanh().exp_m1();
+                s0 = (s0 * c(0.75) + (s0.powi(2) + c(2.0)).ln() * c(0.25)).sin();
+                s1 *= c(0.8);
+                s1 += c(0.2) * x1.sin();
+                acc3 -= c(0.05) * v9.sin().sin();
+            }
+            acc3 -= c(0.4) * (x1 * v[k8 % 4]).tanh();
+            if k8 >= 5 || le(v6.tanh().exp2(), x0, margin) {
+                break (a4[1].sin() * c(1.2)).tan();
+            }
+        };
+        s0 * c(0.25) - s1.tanh() - s2 * c(0.25) - acc3.cos() - a4[1].sin() - v6 - v10 * c(0.75)
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = w0[n % 4].cos();
+        let mut s2 = (x1 - d_to_degrees(x1) * c(0.01)).cos() * c(2.0);
+        let mut s3 = d_powf(c(1.5_f64), x2.tanh());
+        let mut acc4: Dual64 = c(0.0);
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            s2 = s2.mul_add(c(0.75), (s1 * (v[n % 4].tanh() * c(0.9)).atanh()).cos() * c(0.02));
+            match k5 {
+                MODE_C if n < 4 => {
+                    s2 = (s2 * c(0.6) + (s2 - s1) * c(0.2)).sin();
+                    break x0.sin().exp().tanh();
+                }
+                _ => {
+                    s1 = (s1 * c(0.5) + s1 * s3 * c(0.2)).sin();
+                }
+            }
+            let v6 = prog_42_dual((x2 * x0).tanh() * c(2.0), x0, (x0.cos() * c(1.2)).tan().sin() * c(2.0), [v[0], v[1], v[2], v[3]], k5, margin);
+            if k5 >= 2 || le(prog_42_dual(x2, s3, (v[k5].tanh().cosh().sin() + c(2.0)).cbrt().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], k5, margin), s1 * x1, margin) {
+                break prog_20_dual(s2.atan().sin(), s3.atan().cos() * c(2.0), s1.sin().cos(), v, k5, margin);
+            }
+            s3 = s3 * c(0.6) + v6.tanh().sin() * c(0.005);
+        };
+        'l1: for i in 0..3 {
+            acc4 += d_copysign(v7, s2, margin).cos() * c(0.5);
+            for j in 0..i {
+                let fj = c(j as f64);
+                if j % 2 == 0 {
+                    continue 'l1;
+                }
+                s3 = (s3 * c(0.8) + fj.powi(2) * c(1.0)).tanh();
+                acc4 += c(0.25) * v7.cos().exp().cos();
+            }
+            let v10 = match i {
+                0..=1 => {
+                    let v8 = (x0.tanh() * c(1.2)).tan() + (x0 - v7);
+                    d_atan2(v[3 - k5], s2 * s2 + c(1.0)) + v8.cos()
+                }
+                2 => ((s2.sin() * c(0.5)).ln_1p().powi(2) + c(2.0)).sqrt(),
+                _ => {
+                    let v9 = d_min((x0.sin() * c(1.2)).tan(), x0.tanh().exp2(), margin);
+                    v9 + s1
+                }
+            };
+            let v12 = if !(i > 0) {
+                let v11 = -x1;
+                x1 + v11.tanh()
+            } else {
+                x0.mul_add(x0, x0)
+            };
+            s3 *= c(0.75);
+            s3 += c(0.01) * (v10.sin() - v12.sin()).tanh();
+        }
+        let mut m13: Dual64 = c(0.0);
+        for i in 1..n {
+            let c14 = if gt(m13, c(0.0), margin) {
+                x0 * v[(i + n) % 4] - (c(0.5) - x0)
+            } else {
+                w0[n % 4] + x0 + x0 * v[(i + n) % 4]
+            };
+            m13 = d_max(m13, c14, margin);
+        }
+        acc4 -= c(0.5) * m13.sin();
+        let mut m15: Dual64 = c(f64::NEG_INFINITY);
+        for i in 0..=3 {
+            m15 = d_max(v7 * m13 + v[i], m15, margin);
+        }
+        s3 = (s3 * c(0.75) + m15.sin() * c(0.005)).sin();
+        x0 + s1 * c(0.5) + s2 * c(0.5) + s3 + acc4 + v7.cos()
+    }
+
+    pub fn prog_67_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = prog_42_dual(c(1.2), c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
+        let mut s2: Dual64 = d_hypot(x0, x2, margin).tanh() * c(2.0);
+        let mut s3 = d_clamp((w0[0].cos() * c(0.5)).ln_1p(), (w0[0] / (w0[0] * w0[0] + c(1.5))).cos() - c(1.5), w0[0].powi(2).sin() + c(1.5), margin).sin() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let mut a5 = [c(0.0); N];
+        for i in 0..N {
+            a5[i] = (s3 + w0[n % 4]).powi(2);
+            s2 = s2 * c(0.8) + (c(SCALE) + x0).sin() * c(0.2);
+        }
+        for &t in v.iter() {
+            if gt(prog_20_dual(a5[n % 4].sin().exp().tanh() * c(2.0), (x0 * x0 + c(0.5)).sqrt().sin(), d_atan2(c(2.0_f64), x2).sin() * c(2.0), w0, n, margin), -c(1.0), margin) {
+                return t - t.powi(3);
+            }
+            s2 = s2.mul_add(c(0.8), t.sin().exp().sin().exp().sin() * c(0.02));
+        }
+        let [b6, b7, b8] = [acc4.tanh(), prog_20_dual(v[2].cos().sin() * c(2.0), v[2].sin().exp2().tanh().sin() * c(2.0), (-d_log(x2 * x2 + c(1.0), v[2] * v[2] + c(2.0))).sin() * c(2.0), v, n, margin), x2 * x1];
+        let [b9, b10, b11, _] = *v;
+        let [b12, b13] = [(d_copysign(c(1.5_f64), s1, margin).sin() * c(1.2)).tan(), (w0[3] - acc4) * b11];
+        s1 = c(0.75) * s1 + c(1.0) * (b12.sin() * c(0.9)).acos().sin();
+        s3 = c(0.5) * s3 + c(0.25) * ((x2.powi(2) + c(1.0)).cbrt() / ((-x1).powi(2) + c(1.5))).sin();
+        acc4 += b10.sin();
+        s1 * c(0.25) - s2 - s3 * c(0.25) + acc4 * c(0.5) - a5[0].cos() + b6 - b7.sin() + b8 * c(1.5) - b9 * c(0.5) - b13 - d_clamp((b9 * b9 + c(1.0)).ln(), (b13 * b13 + c(2.0)).sqrt().tanh() - c(1.5), (v[3] + b13).tanh() + c(1.5), margin)
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.cos();
+        let mut s1 = (x0.tanh() * c(0.9)).atanh().tanh().exp().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for _ in 0..v.len() {
+            let mut k3 = 0;
+            while k3 < n && lt(v[k3 % 4] / (x2.cos() + c(2.0)), c(0.5), margin) {
+                k3 += 1;
+                s0 = (s0 * c(0.6) + s0.mul_add(x2, s0) * c(0.1)).tanh();
+                s1 = (s1 * c(0.5) + (s1.cos() * c(0.9)).acos() * c(0.2)).tanh();
+                let v4 = v.iter().map(|&p| (x2.sin() * c(1.2)).tan() + p.sin()).sum::<Dual64>();
+                acc2 += v4.sin() * c(0.05);
+            }
+            acc2 += c(0.5) * x2.sin().cos();
+        }
+        acc2 += x2.asinh();
+        let mut a5 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if lt(v[1].sin().exp2(), fi, margin) {
+                a5[i] = (s0.powi(2) + c(0.5)).sqrt();
+            } else {
+                a5[i] = v[i] * (v[i] - x1);
+            }
+        }
+        let v7: Dual64 = if !(n < 3 && lt((a5[2] * a5[2] + c(2.0)).ln(), c(0.0), margin)) {
+            let v6 = v[n % 4] - d_abs(x1, margin);
+            ((d_to_radians(x1) * c(50.0)).powi(2) + c(1.0)).log2() + v6.tanh()
+        } else {
+            (x2 * x2 + c(1.0)).log(2.0)
+        };
+        v[0] * c(1.5) + s0 + s1 * c(0.25) - acc2.tanh() - v7.tanh()
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.atan().tanh().cosh();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = x2.atan();
+        let mut m3 = c(f64::NEG_INFINITY);
+        for i in 0..n + 1 {
+            m2 = d_min((x1.tanh() + c(2.0)).cbrt() + v[(i * 3) % 4], m2, margin);
+            m3 = d_max(m3, v[(i * 3) % 4] + c(0.5) + c(0.25), margin);
+        }
+        acc1 += m2.sin();
+        s0 = c(0.8) * s0 + c(0.2) * m3.tanh();
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += prog_20_dual(t.tanh().exp().sin(), v[i].tanh() * c(2.0), ((x0 - x1).tanh() + c(2.0)).cbrt().sin(), &v, i, margin).sin() * c(0.02);
+            if i == 1 {
+                continue;
+            }
+            match i {
+                1 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * (m2 + s0).cos();
+                    s0 = s0 * c(0.8) + d_powf(s0 * s0 + c(0.5), s0.tanh()).tanh() * c(0.01);
+                }
+                MODE_C if n < 4 => {
+                    s0 = (s0 * c(0.75) + prog_20_dual(s0, x1, (s0 * x2).tanh() * c(2.0), &v, n, margin) * c(0.005)).sin();
+                    acc1 -= c(0.5) * (c(0.1) * v[1]).sin();
+                }
+                3 => {
+                    acc1 += c(0.5) * t.cos();
+                    s0 = s0 * c(0.8) + (m2 - x1).sin() * c(0.1);
+                }
+                _ => {
+                    acc1 += (m3 * m3 + c(0.5)).ln().sin() * c(0.5);
+                }
+            }
+        }
+        for i in 0..5 {
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                let v5 = (v[i % 4].powi(2) + c(1.5)).acosh();
+                let v6 = (m2.cos() * c(0.9)).asin();
+                acc1 += ((m3.sin() * c(1.2)).tan() + v6.sin()).sin() * c(0.05);
+                acc1 += c(0.05) * v5.cos().tanh();
+            }
+            acc1 -= (v[i % 4] - x0).sin() * c(0.4);
+        }
+        for i in 0..n {
+            let mut m7 = c(f64::NEG_INFINITY);
+            for j in 0..n + 1 {
+                m7 = d_max(c(0.25) * (x0 * v[0]) + v[j % 4], m7, margin);
+            }
+            acc1 += m7.sin().cos() * c(0.25);
+            for j in (0..5).rev() {
+                s0 = (s0 * c(0.6) + (v[2].cos() * c(0.9)).atanh() * c(0.05)).sin();
+                if j < 2 && le(s0 + x1, c(0.0), margin) {
+                    acc1 -= c(0.05) * x0.sin();
+                } else {
+                    let v8 = x0 * c(0.8);
+                    acc1 += c(0.05) * v8.cos();
+                }
+            }
+            if lt((v[i % 4] * v[i % 4]).cos(), -c(0.5), margin) {
+                acc1 += c(0.25) * (m7 * c(std::f64::consts::LN_2)).sin();
+                if lt(d_to_degrees(x1) * c(0.01), -c(0.25), margin) {
+                    break;
+                }
+                s0 *= c(0.75);
+                s0 -= c(0.25) * x0.cos();
+                if lt((m2.sin() * c(0.9)).atanh(), d_powf(c(3.0_f64), s0.cos()), margin) {
+                    return x2 - x2 * v[2];
+                }
+            } else if ge(x1.cos().exp(), -c(1.0), margin) {
+                s0 = s0 * c(0.8) + (s0.tanh() * c(0.9)).asin().sin() * c(0.05);
+                if le((x2.sin() * c(0.9)).atanh(), c(0.25), margin) && i % 3 == 1 {
+                    return (m3.cos().powi(2) + c(2.0)).acosh();
+                }
+                let v9 = v[i % 4] * m2;
+                acc1 += v9.tanh().sin() * c(0.25);
+            } else {
+                s0 *= c(0.6);
+                s0 += c(1.0) * (s0.sin() + c(2.0)).cbrt().tanh();
+            }
+        }
+        let v10 = v.iter().map(|&p| s0 * x1 + p.sin()).sum::<Dual64>();
+        acc1 -= d_to_radians(m3.asinh());
+        acc1.cos() + v10.sin()
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos();
+        let mut s1 = ((s0 - x1).sin() * c(0.9)).asin();
+        let mut s2 = prog_36_dual(s1, x2, x0.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for _ in (0..=n).rev().step_by(2) {
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                acc3 += c(0.05) * (x1.sin() + s0 * x0).tanh();
+                acc3 += c(0.05) * (x1.cos() * c(0.9)).asin().sin();
+                acc3 += c(0.05) * s2.cos();
+            }
+            acc3 += c(0.5) * x0.asinh().sin();
+        }
+        let [b5, _, b6, b7] = *v;
+        let [b8, _, b9, b10] = *v;
+        for i in 0..v.len() {
+            if lt((v[n % 4].cos() * c(0.9)).acos(), c(1.0), margin) || i % 3 == 1 {
+                break;
+            }
+            if !(i == 2) {
+                break;
+            }
+            if lt(b6 + v[(i + n) % 4], c(0.5), margin) {
+                let v11 = (b9.powi(2) + c(1.0)).log10();
+                acc3 -= c(0.5) * b6.sin();
+                s2 = s2 * c(0.6) + v11.sin() * c(0.75);
+            } else {
+                let v12: Dual64 = (b5 * b5).ln_1p();
+                s0 = s0 * c(0.6) + v12.cos() * c(0.4);
+            }
+            s1 *= c(0.5);
+            s1 -= c(1.0) * d_atan2(c(2.0_f64), v[(i + n) % 4]).cos();
+        }
+        s0 * c(1.5) + s1 * c(0.25) + s2 - acc3.cos() + b5 * c(0.75) + b6 - b7.sin() + b8.tanh() + b9 * c(1.5) - b10 * c(0.5) + (x2.cos() * c(0.5)).ln_1p()
+    }
+
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = prog_65_dual(c(1.5), s0, d_clamp(x0.sin().exp2(), d_copysign(v[n % 4], x0, margin).sin() - c(1.5), (v[n % 4] / c(3.0)).cos() + c(1.5), margin).tanh(), v, n, margin).sin() * c(2.0);
+        let mut s2 = (x0 + s0 - d_to_degrees(x1) * c(0.02)).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        acc3 -= d_abs(x2.sin(), margin);
+        let v6: Dual64 = if lt(x2 * acc3, c(0.5), margin) {
+            d_atan2(s0.powi(2) + c(1.0), s2)
+        } else if gt(x0 * s2, acc3.tanh().exp(), margin) {
+            let v4 = s0.cos().tanh();
+            x0.mul_add(s0, acc3) + v4.sin()
+        } else {
+            let v5 = prog_23_dual(s2, x0, v[n % 4].sin().exp_m1().tanh(), &v, n, margin);
+            v[0] * c(0.65) + v5.cos()
+        };
+        if lt(d_max(-c(2.0_f64), x2, margin), c(1.0), margin) {
+            for &t in v.iter() {
+                let v7 = (s2 * s2 + c(1.0)).recip();
+                acc3 += s2.cos() * c(0.5);
+                acc3 += c(0.5) * (t.tanh() - v7).sin();
+            }
+            let v8 = prog_23_dual(s0, s1, (d_to_degrees(x2 * c(0.8)) * c(0.01)).cos(), &v, n, margin);
+            acc3 -= v8.tanh() * c(0.005);
+        }
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            acc3 += s0.cos() / ((x0 * c(std::f64::consts::LN_2)).powi(2) + c(1.0)) * c(0.5);
+            let v10 = v.iter().fold(v[k9 % 4], |r, &p| r * c(0.75) + c(0.1) * (p - v6).sin());
+            if k9 >= 4 || lt(x1, c(0.0), margin) {
+                break;
+            }
+            s0 = s0 * c(0.8) + v10.sin() * c(0.1);
+        }
+        for i in 0..n {
+            if i < n {
+                let v11 = v6;
+                acc3 -= c(0.25) * v11.tanh();
+            } else if gt(v6.sin().exp2(), c(1.0), margin) || i == 2 {
+                s1 = s1.mul_add(c(0.8), (s1.powi(2) + c(1.0)).log2().tanh() * c(0.1));
+                acc3 += (x1.sin().sinh() + x0 / (s0.sin() + c(2.0))).tanh() * c(0.25);
+            } else {
+                s0 = s0.mul_add(c(0.75), (s1 * s1 + c(1.0)).powf(0.3).tanh() * c(0.2));
+            }
+            for _ in 0..4 {
+                s1 *= c(0.75);
+                s1 += c(0.1) * (s1 * s1 + c(2.0)).acosh().tanh();
+                acc3 -= c(0.05) * d_to_radians(s0).cos().tanh();
+            }
+            if gt(s2 * x1, v[k9 % 4].tanh().exp(), margin) {
+                s0 = c(0.6) * s0 + c(0.2) * (s0 + v6).sin();
+                s2 = s2.mul_add(c(0.75), s2.tanh().cos() * c(0.25));
+                if lt(x0.cos(), (v6.cos() * c(0.9)).atanh(), margin) {
+                    s1 = s1 * c(0.6) + (s1.sin() * c(0.9)).asin().tanh() * c(0.1);
+                } else if lt(v[3], c(0.0), margin) {
+                    let v12 = d_atan2((x0.tanh() * c(0.9)).atanh(), x0 * x0 + c(1.0));
+                    acc3 += c(0.25) * v12.cos();
+                }
+            } else {
+                let v13 = s0.cos().exp_m1();
+                acc3 -= v13.sin().tanh() * c(0.25);
+            }
+            s0 = c(0.5) * s0 + c(0.5) * s1.tanh();
+        }
+        if gt(v[2].cos(), c(0.5), margin) {
+            return acc3;
+        }
+        s0.tanh() + s1 * c(1.5) + s2 - acc3.tanh() + v6.sin()
+    }
+
+    pub fn prog_72_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = (x2 / (v[n % 4].powi(2) + c(0.5))).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v13 = match n.checked_sub(1) {
+            None => {
+                for i in 0..6 {
+                    let fi = c(i as f64);
+                    if le(x1.atan(), x2, margin) || i < 2 {
+                        continue;
+                    }
+                    match n.checked_sub(3) {
+                        Some(0..=1) => {
+                            s0 = s0.mul_add(c(0.8), (v[1] - s0).tanh() * c(0.1));
+                            s0 = s0.mul_add(c(0.5), (x1.cos() + x2.cos().exp()).cos() * c(0.1));
+                        }
+                        Some(k2) if k2 < 2 => {
+                            let c3 = c(k2 as f64);
+                            s0 *= c(0.75);
+                            s0 += c(0.25) * x0.tanh();
+                            acc1 += c(0.25) * c3.tanh().tanh();
+                        }
+                        Some(k4) => {
+                            let v5 = prog_20_dual((v[(k4 + n) % 4].mul_add(x0, fi) * s0).cos() * c(2.0), (x0 - (c(SCALE) + s0)).tanh(), x2, &v, 5, margin);
+                            s0 = (s0 * c(0.75) + (x1.tanh() * c(0.5)).ln_1p() * c(0.25)).tanh();
+                            s0 = c(0.75) * s0 + c(0.005) * v5.sin();
+                        }
+                        None => {
+                            acc1 += c(0.25) * (x0 / c(4.0)).sin();
+                            let v6 = x0 * s0 / (x0.sin().exp2().powi(2) + c(1.5));
+                            s0 *= c(0.8);
+                            s0 -= c(0.02) * v6.tanh().cos();
+                        }
+                    }
+                    let v7 = (x0.tanh() * c(1.2)).tan();
+                    acc1 += (s0 * fi).sin() * c(0.25);
+                    acc1 += v7.sin().cos() * c(0.25);
+                }
+                let v8 = v[n % 4] * v[n % 4];
+                v[n % 4] / (x0.cos() + c(2.0)) + v8.tanh()
+            }
+            Some(0) => {
+                let v9 = prog_20_dual(x1.tanh() * c(2.0), x2, x0 * c(0.75), &v, n, margin);
+                ((x2 - v[n % 4]).cos() * c(0.5)).ln_1p() + v9.tanh()
+            }
+            Some(k10) => {
+                let c11 = c(k10 as f64);
+                for t in v {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * d_min(s0, t, margin).tanh();
+                    let v12 = x1;
+                    s0 = s0.mul_add(c(0.5), v12.cos() * c(0.5));
+                }
+                d_min(v[1], x1, margin) + c11.sin()
+            }
+        };
+        s0 = c(0.5) * s0 + c(0.1) * x1.powi(2).cos();
+        let Some(k14) = (n % 4).checked_sub(1) else {
+            return x0.tanh()
+        };
+        let c15 = c(k14 as f64);
+        for i in 0..6 {
+            let fi = c(i as f64);
+            match k14 {
+                1 => {
+                    acc1 += x0.sin() * c(0.25);
+                    break;
+                }
+                2 => {
+                    let v16 = c15 - x2;
+                    s0 = (s0 * c(0.75) + v16.cos() * c(0.25)).tanh();
+                }
+                _other => {
+                    s0 = s0 * c(0.8) + (c15 * c15 + c(1.0)).sqrt().sin() * c(1.0);
+                    s0 = (s0 * c(0.8) + (x0 * x0 + c(0.5)).ln() * c(0.1)).sin();
+                    if le(((v13.sin() + c(2.0)).cbrt().sin() * c(0.9)).atanh(), x0, margin) || i > 0 {
+                        let v17: Dual64 = v[2] + s0;
+                        s0 = s0.mul_add(c(0.75), (d_to_degrees(x2 / (v17.powi(2) + c(1.0))) * c(0.01)).sin() * c(0.1));
+                    } else if le(d_atan2(x0 * x0 + c(0.5), v[1]), -c(1.0), margin) {
+                        s0 = s0 * c(0.8) + (s0.sin().exp().sin() * c(0.9)).acos().tanh() * c(0.02);
+                        let v18 = x2.sin().exp_m1().cos();
+                        acc1 += c(0.25) * v18.sin();
                     }
                 }
             }
-            match n {
-                1..=3 => {
-                    s1 = c(0.5) * s1 + c(0.05) * d_log(v4.powi(2) + c(1.0), v4 * v4 + c(2.0)).cos();
-                }
-                4 | 6 => {
-                    s0 = (s0 * c(0.6) + t.atan() * c(0.4)).sin();
-                    s1 *= c(0.8);
-                    s1 -= c(0.01) * d_log((v4 - c(1.2)).powi(2) + c(1.0), (s1 + t).powi(2) + c(2.0)).sin();
-                }
-                _ => {
-                    let v6 = v4 + x2;
-                    acc2 += v6.cos() * c(0.5);
-                }
-            }
-            acc2 -= c(0.5) * (x0 * x0 + c(1.0)).recip();
-        }
-        let mut m7 = 0;
-        for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            let v8 = fi;
-            if gt(((v4 * s1).powi(2) + c(1.0)).log(10.0), c(0.5), margin) {
-                m7 += 1;
-            }
-            if le(x1.cos(), v[2], margin) {
-                return d_atan2(v8, x1.powi(2) + c(0.5)).sin();
-            }
-            acc2 += (x2 / (x0.cos() + c(2.0))).cos();
-            acc2 -= v8.sin();
-        }
-        let c9 = c(m7 as f64);
-        'l3: for i in 1..n {
-            let mut m10: Dual64 = -c(0.5);
-            let mut m11 = (c9 * c(0.5)).tanh();
-            for j in 1..n {
-                let fj = c(j as f64);
-                let c12 = if i > 2 {
-                    c(1.0) - x1
-                } else {
-                    v[j % 4].powi(3)
-                };
-                m10 = d_max(m10, c12, margin);
-                let c13 = match i {
-                    1 => c(0.5) - v[j % 4] + v4 * c(2.0),
-                    4 => c(1.5) - v4,
-                    5 => v[j % 4] * v4,
-                    _ => fj - v4,
-                };
-                m11 = d_min(c13, m11, margin);
-            }
-            acc2 += c(0.25) * m10.sin();
-            s0 = (s0 * c(0.75) + m11.cos() * c(0.02)).sin();
-            s0 = (s0 * c(0.8) + x2.mul_add(x0, v4) * c(0.02)).tanh();
-            for _ in 1..n {
-                let v14 = c9;
-                if ge(v[3] * v14, -c(0.5), margin) {
-                    continue 'l3;
-                }
-                let v15: Dual64 = ((x2 + v14).sin() * c(0.9)).asin();
-                s1 = c(0.75) * s1 + c(0.1) * v15.atan().tanh();
+            acc1 -= (x0 + v13).cos() * c(0.25);
+            if lt(((d_to_degrees(x2) * c(0.01)).sin() * c(1.2)).tan(), fi + x1, margin) {
+                continue;
             }
         }
-        let v16 = v[3].atan() * (v[1] * v[1]).ln_1p();
-        if le(v16.asinh(), -c(1.0), margin) && m7 % 2 == 0 {
-            acc2 += (x2 * v16).cos() * c(0.4);
-        } else if ge(-x2, c(1.0), margin) && m7 % 3 == 1 {
-            let v17 = d_to_radians(c9) * c(20.0);
-            acc2 += d_log(d_max(x2, v17, margin).powi(2) + c(1.0), v[(m7 + n) % 4].powi(2) + c(2.0)).tanh();
-        } else {
-            s0 = s0.mul_add(c(0.8), c9.cos().exp().cos().exp().tanh() * c(1.0));
-        }
-        s0 + s1 + acc2.tanh() - v4.cos() + c9.sin()
+        x0 * c(0.75) - s0.sin() + acc1.tanh() - v13.sin() + c15 + (-(c15 / (x0.powi(2) + c(0.5))))
     }
 
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(x1, (v[0] * v[0] + c(1.0)).log10(), margin).cos() * c(2.0);
+        let mut s1 = prog_20_dual((x0.powi(2) + c(1.5)).acosh().tanh() * c(2.0), x2, x0 * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.8) + (v[i % 4] * v[i % 4] + c(1.0)).log10() * c(0.4)).tanh();
+            match i + n {
+                0..=2 => {
+                    break;
+                }
+                3..=5 => {
+                    let x0 = prog_20_dual(s0, x0 * c(0.75), x0.sin().tanh() * c(2.0), v, n, margin);
+                    acc2 += c(0.05) * x0.cos().cos();
+                }
+                6 => {
+                    s1 *= c(0.5);
+                    s1 += c(0.1) * (s1 * fi).sin();
+                }
+                _ => {
+                    acc2 += (s0 - x2.cos().exp2()).tanh() * c(0.5);
+                    let v3 = prog_20_dual((s0.powi(2) + c(2.0)).acosh().cos(), ((x1 * v[i % 4]).tanh() * c(0.9)).asin().sin() * c(2.0), (x0 + s1).cos() * c(2.0), v, n, margin);
+                    s1 = (s1 * c(0.8) + v3.cos() * c(0.005)).tanh();
+                }
+            }
+        }
+        'l1: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(0.5) * x2.cos();
+            s1 = c(0.6) * s1 + c(0.02) * s1.powi(3).tanh();
+            for j in 0..4 {
+                let fj = c(j as f64);
+                if gt(d_log(c(0.5_f64), v[j] * v[j] + c(2.0)), c(0.25), margin) {
+                    acc2 += x2.tanh().exp().cos() * c(0.1);
+                } else if le((s1.sin() * c(0.9)).asin(), c(0.5), margin) || j > 2 {
+                    let x2 = x0.mul_add(s1.sin(), (fi.cos() * c(0.9)).asin());
+                    acc2 -= c(0.1) * x2.sin();
+                } else {
+                    acc2 -= c(0.1) * d_min(v[j], fj, margin).sin();
+                }
+                if ge((v[(j + n) % 4].sin() * c(1.2)).tan(), x1, margin) || j % 3 == 1 {
+                    s1 = s1.mul_add(c(0.75), (d_to_degrees(c(0.3) - s1) * c(0.01)).tanh() * c(0.4));
+                    if le(s0 * fj, fi, margin) && i == 3 {
+                        s0 = s0 * c(0.5) + v[(j + n) % 4].cos().exp_m1().tanh() * c(0.1);
+                        let v4 = s1.sin();
+                        acc2 += c(0.1) * v4.tanh();
+                    } else {
+                        let x0 = (s1 - s0) * x1;
+                        acc2 += x0.tanh() * c(0.1);
+                    }
+                    acc2 += c(0.1) * (x1.cos() * c(1.5)).cosh().tanh();
+                } else if lt((v[(j + n) % 4].tanh() + c(2.0)).cbrt(), -c(0.25), margin) && j < 2 {
+                    s1 = s1 * c(0.5) + s1.sin() * c(0.5);
+                    acc2 += c(0.1) * s0.sin();
+                    if ge((v[j] * v[j] + c(2.0)).acosh(), -c(1.0), margin) {
+                        s1 *= c(0.6);
+                        s1 += c(0.4) * s1.sin();
+                        if ge(c(0.1) - s0 - v[2], s1, margin) {
+                            break 'l1;
+                        }
+                        s0 = s0.mul_add(c(0.8), (x2 / (x2 * x2 + c(1.0))).cos() * c(0.05));
+                    } else if lt(v[(j + n) % 4], x1 * x1, margin) && j < 3 {
+                        let v5 = (s1 * s1 + c(1.5)).acosh() / c(4.0);
+                        acc2 += c(0.1) * v5.sin();
+                    }
+                }
+                match j % 4 {
+                    0 => {
+                        let v6 = v[j] * c(1.2) + x0.powi(3);
+                        s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
+                        s1 *= c(0.5);
+                        s1 += c(0.02) * v6.sin();
+                    }
+                    1 => {
+                        break 'l1;
+                    }
+                    g if g > 2 => {
+                        acc2 += c(0.1) * (fj.sin().exp_m1().powi(2) + c(1.0)).powi(-2);
+                        let v7 = c(0.75) - x1;
+                        acc2 += c(0.1) * v7.tanh().tanh();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.6) + (s0 + fj) * c(0.4)).sin();
+                        acc2 += c(0.1) * ((v[2].tanh() * c(0.9)).acos() / (fj.tanh() + c(2.0))).sin();
+                    }
+                }
+                s0 = (s0 * c(0.8) + (fi.powi(2) + c(0.5)).powf(0.5) * c(1.0)).sin();
+            }
+            let v8: Dual64 = if le(s0.cos().cosh() * fi.atan(), x1, margin) {
+                -(x0 / (x0 * x0 + c(1.0)))
+            } else {
+                (v[i % 4].powi(2) + c(2.0)).ln()
+            };
+            s1 *= c(0.75);
+            s1 -= c(0.1) * v8.sin();
+        }
+        let v9 = d_abs(v[n % 4], margin);
+        if lt(v[n % 4] * (v9 * v9 + c(1.5)).acosh(), d_copysign(c(0.5_f64), s0, margin), margin) {
+            s1 = s1.mul_add(c(0.6), (v[3] + x2).tanh() * c(0.2));
+            s1 = s1 * c(0.75) + (v[n % 4] * v[n % 4] + c(0.5)).ln().cos() * c(0.1);
+        } else {
+            s1 = (s1 * c(0.5) + (x1 * x1 + c(2.0)).acosh() * c(0.2)).tanh();
+            if lt(d_atan2(x2, x0 * x0 + c(1.0)) * c(1.25), c(1.0), margin) {
+                s1 = (s1 * c(0.6) + s1 * c(0.005)).tanh();
+            }
+            s1 = (s1 * c(0.5) + x2 / (x0 * x0 + c(1.0)) * c(0.2)).sin();
+            if ge(-x2, (v[n % 4].sin() * c(0.9)).atanh(), margin) {
+                acc2 -= v9.sin();
+                let x0: Dual64 = ((d_to_degrees(x0) * c(0.01)).powi(2) + c(1.0)).log10();
+                acc2 += x0.cos();
+            } else {
+                s0 = s0 * c(0.6) + ((x2 - v9).powi(2) + c(2.0)).acosh().cos() * c(0.02);
+            }
+        }
+        'l3: for _ in 0..n {
+            s0 = (s0 * c(0.8) + d_max(-c(0.5_f64), s0.powi(2), margin) * c(0.05)).sin();
+            let mut k10 = 0;
+            while k10 < 6 && ge(x0.atan(), -c(1.0), margin) {
+                k10 += 1;
+                acc2 += ((v[k10 % 4] * v[k10 % 4]).ln_1p() + d_max(-c(3.0_f64), s0, margin)).sin() * c(0.05);
+                if lt((v[1].sin() * c(1.2)).tan(), c(0.5), margin) {
+                    s1 = c(0.8) * s1 + c(0.2) * d_clamp(d_abs(v9, margin), -c(1.5), c(1.0), margin).tanh();
+                    continue 'l3;
+                }
+            }
+            acc2 += c(0.25) * (s1 / (s0 * s0 + c(1.0)));
+        }
+        s1 = s1.mul_add(c(0.75), x0.tanh() * c(0.25));
+        s0 * c(0.5) + s1 + acc2.sin() + ((x0.cos() * c(0.9)).acos().powi(2) + c(1.0)).log(3.0)
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = d_atan2(c(0.5_f64), x1).tanh() * c(2.0);
+        let mut s1: Dual64 = prog_68_dual(s0, d_powf(x1.sin().sinh().powi(2) + c(0.5), (s0 * s0).ln_1p().sin()).tanh(), x1.cos().sin(), v, n, margin).sin() * c(2.0);
+        let mut s2 = (v[n % 4].cos() * c(1.5)).cosh().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 6 && gt(c(0.3) - s2, x2 - x0, margin) {
+            k4 += 1;
+            acc3 -= c(0.25) * (-x0).tanh();
+            match n {
+                0..=2 => {
+                    s1 = (s1 * c(0.5) + s1 * c(0.5)).sin();
+                    s1 = s1 * c(0.6) + s1.cos().tanh() * c(0.4);
+                    if ge(x2 + s1, (x2 * x2 + c(2.0)).ln(), margin) {
+                        break;
+                    }
+                }
+                3 | 5 => {
+                    let v5 = x1.mul_add(x2, s2);
+                    s1 = c(0.5) * s1 + c(0.1) * v5.cos().sin();
+                }
+                6 => {
+                    let v6 = s1.cos();
+                    s0 = c(0.75) * s0 + c(0.02) * ((v6.cos() * c(0.9)).acos() / ((s0 * s0 + c(1.0)).log2().sin() + c(2.0))).tanh();
+                    if le(d_hypot((x1.sin() * c(0.9)).asin(), d_atan2(s1, s1.powi(2) + c(0.5)), margin), -c(0.5), margin) {
+                        let v7: Dual64 = x1.asinh();
+                        acc3 += x0.sin().sin().exp().sin() * c(0.25);
+                        s2 *= c(0.8);
+                        s2 -= c(0.2) * v7.sin().cos();
+                    } else if ge(x2 / (x2.sin() + c(2.0)), c(0.0), margin) && k4 % 3 == 1 {
+                        s2 = s2.mul_add(c(0.75), v[k4 % 4].asinh().tanh() * c(0.25));
+                    }
+                }
+                _other => {
+                    acc3 -= (s2 + s1).tanh() * c(0.25);
+                    if !(k4 < 2) {
+                        let x2 = x2 * x2;
+                        acc3 -= c(0.25) * x2.cos().cos();
+                    } else {
+                        s0 = (s0 * c(0.75) + v[(k4 + n) % 4].powi(2) * c(0.05)).tanh();
+                    }
+                    s1 = s1 * c(0.6) + s1.cos().exp().cos() * c(0.1);
+                }
+            }
+        }
+        let v8: Dual64 = x2.powi(3);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let [_, b9, b10, b11] = *v;
+            let v13 = match i {
+                PHASE_A | 2 => {
+                    let v12 = fi.asinh();
+                    (b10 / (v[k4 % 4].powi(2) + c(0.5))).cos().exp2() + v12.sin()
+                }
+                3 => ((d_to_radians(b10) * c(50.0)).powi(2) + c(1.0)).powi(-2),
+                _ => b11.cos(),
+            };
+            s1 = s1 * c(0.5) + prog_20_dual(b9, b11, b10, v, i, margin).sin() * c(0.02);
+            acc3 += c(0.4) * (t.sin() + v13.tanh()).sin();
+        }
+        let v18: Dual64 = if ge(d_min(x2, v8, margin), -c(1.0), margin) {
+            for i in (0..6).rev() {
+                let fi = c(i as f64);
+                s2 = (s2 * c(0.8) + c(1.2) * d_abs(s2, margin) * c(0.1)).tanh();
+                if i == 2 && lt(c(0.3) - x0, c(1.0), margin) {
+                    let v14 = (d_to_degrees(fi) * c(0.01)).cos().sinh();
+                    acc3 -= c(0.25) * (v14.sin() + c(2.0)).cbrt().sin();
+                    if gt(d_powf(c(3.0_f64), s1.sin()), -c(1.0), margin) {
+                        s2 *= c(0.8);
+                        s2 -= c(0.2) * d_min(fi, v[3], margin).sin();
+                        continue;
+                    }
+                }
+            }
+            x2 + x0
+        } else if le(d_min(x0, x1, margin), s1, margin) {
+            for &t in v.iter() {
+                for _ in 0..n {
+                    s1 = s1 * c(0.8) + (t.powi(2) + c(1.0)).ln().cos() * c(0.2);
+                    let v15 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.1) * (v8 + x1 + p.tanh()).tanh());
+                    s2 = (s2 * c(0.75) + v15.cos() * c(0.1)).sin();
+                }
+                s1 = (s1 * c(0.6) + (s0.cos() * c(2.0)).cosh() * c(0.05)).tanh();
+                let v16 = x0.mul_add(x0, t);
+                s2 = c(0.5) * s2 + c(0.1) * v16.sin().tanh();
+            }
+            -(v[k4 % 4].sin() * c(0.5)).ln_1p()
+        } else {
+            let v17 = v[n % 4].tanh();
+            (v17.powi(2) + c(1.0)).powi(-3).cos().exp()
+        };
+        let v19 = d_abs(v18, margin);
+        s0 * c(0.75) - s1.tanh() - s2.sin() + acc3.cos() + v19 * c(0.25)
+    }
+
+    pub fn prog_75_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = d_clamp(v[1], -c(1.0), c(1.5), margin);
+        let mut s1 = (v[n % 4].powi(2) + c(2.0)).sqrt().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = prog_23_dual(acc2, x2, c(0.75), &v, n, margin);
+        let v4 = v[n % 4].sin().cosh();
+        let v5 = prog_42_dual(s1, d_max(x2.sin(), s0.tanh().exp2(), margin).sin(), v4, v, 4, margin);
+        let mut a6 = [c(0.0); 4];
+        for i in 0..n {
+            a6[i % 4] = a6[i % 4] * c(0.75) + (x1.tanh().cos() * c(0.9)).asin().sin() * c(0.1);
+        }
+        acc2 -= (d_min(c(0.5_f64), x1, margin) - d_powf(c(1.5_f64), a6[2].sin())).cos();
+        s0 = c(0.6) * s0 + c(0.4) * (-x0).sin();
+        s1 = (s1 * c(0.6) + (a6[n % 4].asinh().powi(2) + c(1.0)).powi(-2) * c(0.25)).sin();
+        s0 + s1 + acc2 - v3.sin() - v5.cos()
+    }
+
+    pub fn prog_76_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(x2, x1.powi(2) + c(0.5)).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = v[i];
+            s0 = s0.mul_add(c(0.75), (d_to_degrees((s0.powi(2) + c(1.0)).powi(-3)) * c(0.01)).sin() * c(0.02));
+        }
+        let v6 = match (n % 3).checked_sub(1) {
+            Some(k3) => {
+                let c4 = c(k3 as f64);
+                c4.powi(2)
+            }
+            None => {
+                let v5 = d_abs(x2, margin) - (a2[n % 4].powi(2) + c(0.5)).cbrt();
+                s0 = c(0.8) * s0 + c(0.05) * d_copysign(v5, v[n % 4], margin).sin();
+                (v5.powi(2) + c(2.0)).sqrt().mul_add(s0 * acc1, d_max(-c(3.0_f64), x1, margin))
+            }
+        };
+        let v10 = match n.checked_sub(2) {
+            Some(k7) => {
+                let c8 = c(k7 as f64);
+                acc1 + c8.tanh()
+            }
+            None => {
+                let v9 = a2[0].atan();
+                v[n % 4] - c(0.25) + v9.sin()
+            }
+        };
+        for i in 0..N {
+            let fi = c(i as f64);
+            if ge(d_atan2((v6 * v6 + c(2.0)).acosh(), a2[i].atan().powi(2) + c(0.5)), -c(1.0), margin) {
+                acc1 -= (fi.powi(2) + c(1.0)).ln().cos() * c(0.5);
+                if le((v10 * v10 + c(2.0)).sqrt(), c(0.5), margin) {
+                    s0 = s0 * c(0.6) + (v[(i + n) % 4].cos() * c(0.5)).ln_1p() * c(0.4);
+                    break;
+                }
+            } else {
+                s0 = s0.mul_add(c(0.8), (s0 * c(std::f64::consts::LN_2)).tanh() * c(0.25));
+                if ge(s0 + x1, v[2], margin) {
+                    continue;
+                }
+                let v11 = s0 + x2;
+                acc1 += v11.tanh() * c(0.5);
+            }
+            let mut m12: Dual64 = -c(2.5);
+            for j in 1..n {
+                m12 = d_max(c(0.5) - v[n % 4] + v[j % 4], m12, margin);
+            }
+            if !(i + n < 4) {
+                break;
+            }
+            s0 = (s0 * c(0.8) + (s0 - v10 - (m12 + s0)) * c(0.02)).tanh();
+        }
+        let v13 = prog_68_dual(v10.tanh(), c(2.0), x0, v, n, margin);
+        s0 - acc1.sin() - a2[3] * c(0.5) + v6 + v13.cos() + (x2 + c(0.1))
+    }
+
+    pub fn prog_77_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = v[n % 4].tanh().exp2().tanh().sinh();
+        let mut s1: Dual64 = d_hypot(x2, v[n % 4], margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let [b3, b4] = [v[n % 4] * c(std::f64::consts::FRAC_PI_4), d_abs(x0, margin)];
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            s1 = s1 * c(0.8) + d_max(b4, x2, margin).tanh() * c(0.2);
+            let v7 = match k5 % 3 {
+                0 | MODE_C => {
+                    acc2 += c(0.25) * s1.tanh().cos().exp2().sin();
+                    (b3.cos() * c(1.5)).sinh()
+                }
+                _ => {
+                    let v6 = (x0 * x0 + c(2.0)).ln();
+                    d_atan2(b4 * b4 + c(1.0), s0).cos() + v6.tanh()
+                }
+            };
+            if k5 >= 6 {
+                break x1.sin().exp_m1();
+            }
+            s0 = s0.mul_add(c(0.8), v7.sin() * c(0.05));
+        };
+        let [b9, b10, b11] = [((v8 * v8 + c(1.5)).acosh().powi(2) + c(1.0)).log10(), v[k5 % 4].sin(), (x2 * x2 + c(1.0)).log(3.0) * b4.cos().exp()];
+        let [b12, _, b13] = [d_min(s0, b10, margin), -(x1 * c(std::f64::consts::LN_2)), b11.atan()];
+        s1 * c(0.5) - acc2 * c(0.5) - b3 * c(0.5) - b9 * c(0.75) + b12 * c(1.5) - b13 + d_atan2(b12.tanh().powi(2) + c(0.5), s1.asinh())
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = (x2 * x2 + c(0.5)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if ge(d_log((s0.powi(2) + c(0.5)).ln().powi(2) + c(1.0), x0.tanh().powi(2) + c(2.0)), c(0.0), margin) {
+                let x2 = prog_20_dual((x0 - v[3]).asinh().cos(), c(2.0), (x2.tanh() * c(0.9)).acos().cos() * c(2.0), &v, n, margin);
+                s0 = (s0 * c(0.8) + x2.sin() * c(0.005)).tanh();
+            } else {
+                s0 = s0 * c(0.8) + v[i].sin() * c(0.2);
+                s0 = (s0 * c(0.5) + prog_20_dual(s0, c(0.5), c(0.75), &v, n, margin) * c(0.02)).tanh();
+            }
+            if gt(x1 * fi, c(0.0), margin) || i == 3 {
+                let v5 = if let Some(k2) = n.checked_sub(1) {
+                    let c3 = c(k2 as f64);
+                    acc1 += c(0.5) * (v[k2 % 4] * x1).tanh();
+                    (c(0.3) * c3).sin()
+                } else {
+                    let v4 = (x1.powi(2) + c(1.0)).recip();
+                    s0 + v4
+                };
+                let v6 = ((s0 - c(1.2)).powi(2) + c(1.0)).recip();
+                acc1 -= (v5.sin() + v6).sin() * c(0.5);
+            } else if lt(v[3 - i] - x0, -c(0.5), margin) {
+                s0 = s0.mul_add(c(0.75), (fi - s0).tanh().sin() * c(0.25));
+                s0 = s0 * c(0.8) + ((x2 - c(0.3)) * (x2.sin() * c(0.9)).acos()).tanh() * c(0.02);
+            } else {
+                for j in 0..i {
+                    let fj = c(j as f64);
+                    s0 = c(0.8) * s0 + c(0.2) * s0.cos();
+                    let v9 = match i {
+                        0..=1 => x2.sin(),
+                        PHASE_C => {
+                            let v7 = v[n % 4];
+                            v7.mul_add(v7, v[3])
+                        }
+                        PHASE_D => v[3].atan(),
+                        _other => {
+                            let v8 = x0 + s0;
+                            s0 *= c(0.5);
+                            s0 += c(0.5) * (s0 / (fj * fj + c(1.0))).tanh();
+                            v8 + c(0.5)
+                        }
+                    };
+                    match j {
+                        0 => {
+                            break;
+                        }
+                        PHASE_B => {
+                            s0 = s0 * c(0.8) + x1.sin() * c(0.2);
+                        }
+                        PHASE_C => {
+                            s0 = s0.mul_add(c(0.6), v[j].tanh() * c(0.4));
+                        }
+                        _ => {
+                            s0 = c(0.8) * s0 + c(0.05) * x2.powi(2).tanh();
+                        }
+                    }
+                    s0 = (s0 * c(0.5) + v9.sin() * c(0.1)).sin();
+                }
+                match (i + n).checked_sub(1) {
+                    Some(0) => {
+                        acc1 += (x2.tanh() - d_log(fi.powi(2) + c(1.0), s0.powi(2) + c(2.0))).tanh() * c(0.5);
+                        let mut k10 = 0;
+                        while k10 < 4 {
+                            k10 += 1;
+                            acc1 += (v[k10 % 4] * v[k10 % 4] + c(1.0)).cbrt().cos() * c(0.1);
+                            s0 = (s0 * c(0.75) + x1.tanh().exp() * c(0.05)).tanh();
+                        }
+                    }
+                    Some(_) => {
+                        s0 *= c(0.6);
+                        s0 -= c(1.0) * fi.cos().sin();
+                    }
+                    None => {
+                        let v12 = (x0.cos() * c(1.2)).tan();
+                        s0 = s0.mul_add(c(0.5), ((s0 * s0).ln_1p().powi(2) + c(1.0)).ln().sin() * c(0.5));
+                        s0 *= c(0.5);
+                        s0 -= c(0.05) * v12.sin();
+                    }
+                }
+            }
+            acc1 += c(0.5) * (v[i] - (x1 * x1).ln_1p()).tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v13 = fi - v[i] * x1;
+            let v14 = fi * x1 + d_atan2(c(3.0_f64), t);
+            acc1 += c(0.5) * (v13.powi(2) + c(1.0)).log10().cos();
+            acc1 += v14.sin() * c(0.5);
+        }
+        let mut k15 = 0;
+        while k15 < n {
+            k15 += 1;
+            s0 = c(0.6) * s0 + c(0.4) * v[3].tanh();
+            if !(k15 == 2) {
+                s0 = s0 * c(0.8) + (x1 * x0).tanh() * c(0.05);
+            } else {
+                if let Some(k16) = (n % 3).checked_sub(1) {
+                    let c17 = c(k16 as f64);
+                    acc1 -= c(0.25) * (x1.sin() * c(2.0)).sinh().cos().sin();
+                    s0 *= c(0.5);
+                    s0 += c(0.5) * x2.asinh().cos();
+                    acc1 += c17 * c(0.25);
+                } else {
+                    let mut k18 = 0;
+                    while k18 < n + 1 {
+                        k18 += 1;
+                        acc1 += c(0.02) * (d_log(c(3.0_f64), x1 * x1 + c(2.0)) - d_to_radians(v[2]) * c(50.0)).cos();
+                        s0 = (s0 * c(0.5) + (s0.powi(2) + c(0.5)).cbrt() * c(0.1)).tanh();
+                        let v19 = x0;
+                        s0 = (s0 * c(0.75) + v19.sin() * c(0.25)).tanh();
+                    }
+                    s0 = (s0 * c(0.6) + (x1 - x0) * c(0.2)).sin();
+                }
+                let v20 = x2;
+                s0 = (s0 * c(0.6) + v20.tanh() * c(0.4)).sin();
+            }
+        }
+        match k15 {
+            0..=1 => {
+                acc1 -= (x0 * x0 + c(1.0)).cbrt().cos();
+            }
+            3..=5 => {
+                let v21 = (v[k15 % 4].cos() * c(1.5)).cosh();
+                if let Some(_) = (n % 4).checked_sub(1) {
+                    let v23 = c(0.3) * x2;
+                    let v24 = x1 / (v[1].sin() + c(2.0)) * (v[1] / c(3.0));
+                    s0 = s0.mul_add(c(0.5), (v23 - v24.cos()).sin() * c(0.1));
+                } else {
+                    for _ in 0..4 {
+                        s0 = (s0 * c(0.6) + (x1 - v[2]).tanh() * c(0.2)).sin();
+                        let v25 = x0 + s0;
+                        s0 *= c(0.8);
+                        s0 -= c(0.1) * v25.sin().cos();
+                    }
+                    s0 *= c(0.5);
+                    s0 -= c(0.1) * (s0 + v[k15 % 4]).cos();
+                }
+                s0 = s0 * c(0.8) + v21.tanh().sin() * c(0.05);
+            }
+            6 => {
+                let v26 = v[n % 4].tanh().cosh();
+                let v27 = (v[1].cos() + c(2.0)).cbrt() - x1;
+                s0 = s0.mul_add(c(0.8), (v26.tanh() - v27.sin()).sin() * c(0.05));
+            }
+            _ => {
+                acc1 += (x1 * c(2.0)).cos();
+            }
+        }
+        x0.tanh() + x1 + v[0].sin() - s0 * c(0.25) + acc1.tanh()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0.tanh() * c(0.9)).atanh();
+        let mut s1 = (s0.atan() - (v[1].powi(2) + c(0.5)).sqrt()).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            if n == 3 && lt(d_hypot(p.0 + t, d_copysign(t, p.0, margin), margin), c(0.0), margin) {
+                if let Some(k3) = n.checked_sub(3) {
+                    let c4 = c(k3 as f64);
+                    s0 = s0.mul_add(c(0.75), (p.1 * p.1 + c(1.0)).recip().tanh() * c(0.25));
+                    let v5 = -v[k3].cos().exp2();
+                    s0 = s0 * c(0.6) + (c4.cos() + v5.sin()).tanh() * c(0.25);
+                } else {
+                    s0 *= c(0.6);
+                    s0 -= c(0.1) * p.1.sin().exp().cos();
+                    s0 = (s0 * c(0.6) + (s0.cos() * c(0.9)).acos() * c(0.1)).sin();
+                }
+                let v6 = (s1.cos() * c(1.5)).cosh() * (t * t + c(1.0)).log2();
+                s1 = (s1 * c(0.5) + v6.tanh() * c(0.02)).sin();
+            } else if ge(d_atan2(p.1 * p.1 + c(0.5), s1), -c(0.5), margin) {
+                s0 = (s0 * c(0.6) + s0.tanh().exp_m1() * c(0.1)).sin();
+            } else {
+                let v7 = prog_20_dual(((s0.tanh() * c(1.2)).tan() / (x0.cos() + c(2.0))).sin() * c(2.0), t, p.1, &v, n, margin);
+                s1 = c(0.6) * s1 + c(0.1) * d_log(v[n % 4] * v[n % 4] + c(1.0), p.1.powi(2) + c(2.0)).cos();
+                if n % 2 == 0 {
+                    break;
+                }
+                s1 = (s1 * c(0.8) + v7.sin() * c(0.005)).sin();
+            }
+            s1 *= c(0.8);
+            s1 += c(0.02) * (s1 * s1 + c(1.0)).powi(-2).tanh();
+            acc2 -= c(0.5) * (p.1.tanh() * c(0.9)).acos().sin();
+            let mut k8 = 0;
+            while k8 < n + 1 && lt((s1 - c(0.75)) * (t - p.1), c(0.0), margin) {
+                k8 += 1;
+                match k8 + n {
+                    1..=3 => {
+                        s0 = (s0 * c(0.8) + s0.powi(2) * c(0.05)).sin();
+                        if k8 % 2 == 0 && le(s0.cos(), p.0, margin) {
+                            s1 = s1 * c(0.6) + s1.cos() * c(0.4);
+                            s1 *= c(0.5);
+                            s1 += c(0.5) * s1.tanh();
+                        } else if ge(s0.cos(), p.0, margin) {
+                            let v9 = -v[k8 % 4];
+                            s1 = (s1 * c(0.6) + v9.sin() * c(0.4)).tanh();
+                        } else {
+                            s0 *= c(0.8);
+                            s0 += c(0.01) * d_log((s0 * s1).powi(2) + c(1.0), (s1 - s0).powi(2) + c(2.0)).cos();
+                        }
+                        s1 = c(0.75) * s1 + c(0.02) * d_clamp(d_atan2(s1 * s1 + c(0.5), p.0), (v[k8 % 4] - s1).tanh() - c(1.5), s1.mul_add(p.0, s0).tanh() + c(1.5), margin).cos();
+                    }
+                    g if g > 4 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s0 = c(0.8) * s0 + c(0.2) * v[0].sin().sin();
+                    }
+                }
+                let v10 = (v[k8 % 4] * v[k8 % 4] + c(2.0)).ln();
+                s0 = (s0 * c(0.8) + (v10.powi(2) + c(0.5)).recip() * c(0.1)).tanh();
+            }
+        }
+        let v11 = v.iter().copied().map(|z| (p.0.powi(2).tanh() * c(0.9)).acos() + z.tanh()).sum::<Dual64>();
+        if !(n > 3) {
+            acc2 += (d_max(x0, p.1, margin).powi(2) + c(1.0)).log2().sin();
+            if le(s1, v11, margin) {
+                match (n % 4).checked_sub(1) {
+                    Some(k14) => {
+                        let c15 = c(k14 as f64);
+                        s1 = (s1 * c(0.8) + (c(SCALE) + s1 - v[k14] * c(0.25)) * c(0.02)).sin();
+                        acc2 += c15.cos();
+                    }
+                    None => {
+                        let v11 = p.1.cos();
+                        s0 = s0 * c(0.6) + v11 * c(0.4);
+                    }
+                }
+            } else if le(v[n % 4] * (p.0 + s0), c(0.0), margin) {
+                s1 = (s1 * c(0.8) + ((s1 * s1).ln_1p().powi(2) + c(1.0)).log(3.0) * c(0.02)).tanh();
+                acc2 += prog_20_dual(x0.sin(), p.0, p.1, &v, n, margin).tanh() * c(0.05);
+            }
+            acc2 -= (s0 - acc2).cos() * c(0.2);
+        } else if let Some(k12) = n.checked_sub(3) {
+            let c13 = c(k12 as f64);
+            let v11 = c13 * p.0;
+            acc2 += (x0.sin() * (p.1.powi(2) + c(1.0)).sqrt()).sin();
+            s1 = c(0.6) * s1 + c(0.1) * v11.cos();
+        } else {
+            s0 *= c(0.5);
+            s0 += c(0.05) * d_min(p.1, s0, margin).sin();
+            acc2 -= p.1.tanh();
+        }
+        let v16 = prog_20_dual(x0, v11.sin() * c(2.0), c(1.5), &v, n, margin);
+        let v18 = if let Some(_) = n.checked_sub(1) {
+            d_to_degrees(p.0 / c(4.0)) * c(0.01)
+        } else {
+            s1.powi(3)
+        };
+        let mut a19 = [c(0.0); 4];
+        a19[0] = -v18;
+        for i in 1..4 {
+            a19[i] = a19[i - 1] * c(0.75) + d_log((x0 - v[i]).powi(2) + c(1.0), x0.sin().exp().powi(2) + c(2.0)).tanh() * c(0.01);
+        }
+        s0.cos() + s1 + acc2.tanh() - v16 * c(0.75) - a19[3]
+    }
+
+    pub fn prog_80_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (d_clamp(x0, x0.sin() - c(1.5), x2.sin() + c(1.5), margin).powi(2) + c(1.0)).ln();
+        let mut s1 = x1.sin().exp_m1();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = d_max((x0.powi(2) + c(0.5)).cbrt(), (x0 * x0 + c(2.0)).sqrt(), margin);
+            s1 = (s1 * c(0.6) + v[i].cos() * v[i] * c(0.1)).tanh();
+        }
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s0 = (s0 * c(0.75) + (a3[k4].powi(2) + c(0.5)).sqrt() * c(0.25)).tanh();
+            match k4 {
+                0 | PHASE_C => {
+                    break s0 * s1;
+                }
+                _ => {
+                    let v5 = v[0] + v[2];
+                    s0 = s0.mul_add(c(0.5), (x1 * x1 + c(1.5)).acosh().sin() * c(0.1));
+                    acc2 += v5.cos();
+                }
+            }
+            if k4 >= 2 || lt(x1 * v[n % 4], c(0.5), margin) {
+                break x0 + x2;
+            }
+        };
+        let v7 = v.iter().map(|&p| c(SCALE) + v6 + p.sin()).sum::<Dual64>();
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            acc2 += prog_20_dual((a3[0].cos().exp() + x0 / (v[2].sin() + c(2.0))).cos(), (a3[0].sin() * c(0.5)).ln_1p().tanh(), x1, &v, k8, margin).tanh() * c(0.01);
+            match k8 % 4 {
+                0 => {
+                    s1 = (s1 * c(0.6) + x1.mul_add(v6, v6) * c(0.05)).sin();
+                    acc2 += (s1.sin().exp().tanh() * c(0.5)).ln_1p() * c(0.5);
+                }
+                g if g > 1 => {
+                    s0 *= c(0.5);
+                    s0 += c(0.005) * prog_20_dual(d_hypot(d_atan2(x1, s1.powi(2) + c(1.0)), (s0 * s0 + c(0.5)).sqrt(), margin).tanh(), s0.asinh().sin() * c(2.0), s1, &v, k8, margin).tanh();
+                    let v9: Dual64 = (c(0.75) * s0).cos().sinh();
+                    acc2 -= v9.tanh().sin() * c(0.5);
+                }
+                _ => {
+                    let v10: Dual64 = (d_atan2(v7, s1.powi(2) + c(1.0)).powi(2) + c(0.5)).ln();
+                    acc2 -= c(0.5) * x0.tanh().exp2().sin();
+                    s1 = s1 * c(0.5) + v10.sin() * c(0.1);
+                }
+            }
+            if k8 >= 4 || ge(d_atan2(v7, s0 * s0 + c(1.0)), -c(1.0), margin) {
+                break v6 / (s0.tanh() + c(2.0));
+            }
+        };
+        match k8 % 2 {
+            0 => {
+                acc2 -= v6.tanh() * c(0.25);
+                s1 = s1 * c(0.6) + prog_42_dual(((x2.cos() * c(0.9)).atanh().sin() * c(0.9)).asin().cos(), c(2.0), s1, v, k8, margin).cos() * c(0.005);
+            }
+            1 => {
+                let x2 = ((a3[k8 % 4] - x0).sin() * c(0.9)).atanh();
+                acc2 += d_copysign(a3[1], v11, margin).sin();
+                acc2 -= c(0.25) * x2.tanh();
+            }
+            _ => {
+                s0 = c(0.8) * s0 + c(0.2) * (x0 * x0 + c(2.0)).sqrt().tanh();
+            }
+        }
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            let mut m13 = s0 / c(1.5);
+            for j in 0..4 {
+                m13 = d_max(m13, v6 * v[j], margin);
+            }
+            s1 = s1.mul_add(c(0.8), m13.tanh().cos() * c(0.02));
+            if lt(d_max(v11, s0, margin), c(0.5), margin) {
+                break;
+            }
+            if k12 >= 3 {
+                break;
+            }
+        }
+        let mut a14 = [c(0.0); N];
+        for i in 0..n {
+            a14[i % 4] += d_hypot(a3[2].sin(), a3[i % 4], margin).sin() * c(0.5);
+            s0 = (s0 * c(0.75) + a3[0] * c(0.25)).sin();
+        }
+        s0 - s1 * c(0.75) + acc2.tanh() - a3[2].sin() + v7.tanh() + v11 * c(1.5) + a14[3] * c(0.25)
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_20_dual(x1, (d_to_radians(v[3]) * c(50.0)).sin() * c(2.0), (v[n % 4] * v[n % 4] + c(0.5)).sqrt().sin(), &v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in (0..4).rev() {
+            acc1 += c(0.5) * (x2 + v[i].atan()).tanh();
+            acc1 += (x0 - x1).sin() * c(0.5);
+            acc1 += ((x1.cos() * c(2.0)).sinh().powi(2) + c(0.5)).recip().tanh() * c(0.25);
+        }
+        'l1: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v2 = ((v[(i + n) % 4].cos() * c(0.9)).acos().powi(2) + c(1.0)).log10();
+            let v3 = s0 + v[i];
+            acc1 -= c(0.4) * v2;
+            for j in 1..n {
+                let fj = c(j as f64);
+                acc1 -= c(0.1) * d_clamp(fi * v[0], (s0 + v2).sin() - c(1.5), s0.cos().exp_m1().sin() + c(1.5), margin).sin();
+                if gt(x0 + fj, -c(1.0), margin) {
+                    continue 'l1;
+                }
+                s0 = s0.mul_add(c(0.75), fj.asinh().sin() * c(1.0));
+            }
+            acc1 += c(0.5) * v3.tanh().sin();
+        }
+        let v4 = x2.atan();
+        if n < 5 {
+            let x2 = (v4 * v4).ln_1p();
+            acc1 -= prog_20_dual(x2, (x2 - v[2]).sin(), (d_hypot(x0, v[3], margin) * (v[3].powi(2) + c(0.5)).cbrt()).cos(), &v, n, margin).tanh() * c(0.005);
+        } else {
+            s0 = (s0 * c(0.6) + (v4.sin() * c(2.0)).cosh() * c(0.05)).tanh();
+        }
+        x0 * c(0.75) + s0.tanh() + acc1.tanh()
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 - v[n % 4]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = 'b0: {
+            let v2 = prog_20_dual(x2, c(1.5), (-x2).tanh().exp_m1().cos() * c(2.0), v, n, margin);
+            if ge(v[n % 4] + x1, (s0.sin() + c(2.0)).cbrt(), margin) {
+                break 'b0 (acc1 * acc1 + c(1.0)).log10();
+            }
+            if gt(prog_68_dual(c(1.5), s0.sin().sinh().sin(), (x0.cos() * c(1.2)).tan().cos(), v, n, margin), -c(0.5), margin) {
+                break 'b0 (x1.sin().powi(2) + c(0.5)).powf(1.5);
+            }
+            d_max(-c(3.0_f64), x0, margin).cos().exp() + v2.sin()
+        };
+        let v4: Dual64 = (x0.sin() * c(0.9)).atanh();
+        for i in 0..5 {
+            let fi = c(i as f64);
+            acc1 += d_copysign(x0, s0, margin).cos() * c(0.4);
+            acc1 += (x2 + (fi.cos() * c(1.2)).tan()).sin() * c(0.4);
+            for j in 1..n {
+                let v5 = 'b3: {
+                    if gt(x1.cos(), c(0.0), margin) {
+                        s0 = (s0 * c(0.6) + v[1] / (v4.tanh() + c(2.0)) * c(0.1)).sin();
+                        break 'b3 (d_max(v[i % 4], v[j % 4], margin).powi(2) + c(0.5)).cbrt();
+                    }
+                    ((v4 * v4 + c(0.5)).cbrt().powi(2) + c(1.5)).acosh()
+                };
+                s0 *= c(0.5);
+                s0 += c(0.05) * (s0.tanh() + (v3 + v5)).sin();
+            }
+        }
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (p / (v4.sin() + c(2.0))).tanh() + q.sin()).sum::<Dual64>();
+        let v13 = 'b4: {
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                if gt(v[n % 4].cos(), v3 / (x2 * x2 + c(1.5)), margin) {
+                    break 'b4 x2.sin().exp();
+                }
+                let mut k7 = 0;
+                'l6: while k7 < 6 && lt(v6, x1 + s0, margin) {
+                    k7 += 1;
+                    let v8 = fi - v[k7 % 4];
+                    let v9 = 'b7: {
+                        if le(v8.tanh().exp_m1(), v4, margin) {
+                            break 'b7 v8.sin().cos().exp_m1();
+                        }
+                        d_max(fi, s0, margin)
+                    };
+                    if lt(v4 * s0.tanh().exp(), v4, margin) {
+                        let v11 = 'b8: {
+                            if gt(v8.tanh().exp2(), c(1.0), margin) || k7 % 3 == 1 {
+                                let v10 = v9;
+                                s0 *= c(0.6);
+                                s0 -= c(0.1) * v10.sin().sin();
+                            } else if ge(((v3 * v3).ln_1p().powi(2) + c(2.0)).acosh(), c(1.0), margin) || k7 % 3 == 1 {
+                                s0 = c(0.75) * s0 + c(0.1) * (s0 + x0).cos().sin();
+                                s0 = (s0 * c(0.6) + (x2 - v4) * c(0.2)).tanh();
+                                if n + i < 3 && le((v9 * v9 + c(1.0)).log10(), c(SCALE) + x0, margin) {
+                                    continue 'l6;
+                                }
+                            } else {
+                                s0 = s0 * c(0.8) + v9.cos() * c(0.05);
+                            }
+                            if le(((v[3] * v[3] + c(2.0)).ln().powi(2) + c(1.0)).powi(-3), c(0.25), margin) {
+                                s0 = (s0 * c(0.6) + x0 * c(0.4)).sin();
+                                break 'b8 fi * x2;
+                            }
+                            x2.sin().exp2()
+                        };
+                        s0 = (s0 * c(0.8) + v11.sin() * c(0.02)).tanh();
+                    } else if gt(v[0] * v9, -c(0.5), margin) {
+                        s0 = c(0.6) * s0 + c(0.25) * (-(x2 * x2 + c(1.0)).cbrt()).sin();
+                        let v12 = d_log((v4 * v4 + c(1.0)).log2().powi(2) + c(1.0), (v3.powi(2) + c(1.0)).recip().powi(2) + c(2.0));
+                        s0 = (s0 * c(0.6) + v12.tanh() * c(0.1)).sin();
+                    } else {
+                        let v3: Dual64 = v3;
+                        acc1 -= c(0.05) * d_clamp(v6, -c(0.5), c(1.0), margin);
+                        acc1 += c(0.05) * v3.sin().cos();
+                    }
+                    acc1 -= c(0.05) * d_atan2(v[1].powi(2) + c(0.5), x1).sin();
+                }
+                s0 = c(0.5) * s0 + c(0.5) * (c(SCALE) + s0).sin();
+            }
+            (v6.powi(2) + c(1.0)).log10()
+        };
+        s0 = s0.mul_add(c(0.6), (-v4).tanh() * c(0.05));
+        s0 - acc1.sin() + v3.sin() - v6.tanh() + v13 + (x0.powi(2) + c(1.0)).sqrt() * v4
+    }
+
+    pub fn prog_83_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_58_dual::<4>(x2.sin().exp().cos() * c(2.0), x0, c(0.25), &v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = (v[i] + x1) * (v[i].powi(2) + c(1.5)).acosh();
+            s0 *= c(0.6);
+            s0 -= c(0.1) * (s0 * s0 + c(2.0)).acosh().sin();
+        }
+        let v8 = 'b1: {
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                let mut m3: Dual64 = x1;
+                for &u in a2.iter() {
+                    let c4 = match i {
+                        0..=1 => x0 - u,
+                        5 => x1.powi(3),
+                        _ => x0 - a2[i % 4],
+                    };
+                    m3 = d_min(c4, m3, margin);
+                    acc1 += c(0.05) * u.cos().tanh();
+                }
+                acc1 -= m3.tanh().cos() * c(0.25);
+                if n == 2 && le((x1 * x1 + c(1.0)).log(3.0), v[0], margin) {
+                    s0 = (s0 * c(0.8) + d_log(fi.powi(2) + c(1.0), s0 * s0 + c(2.0)) * c(0.02)).tanh();
+                    break 'b1 ((-x1).cos() * c(0.9)).acos();
+                }
+                let v5 = fi.cos();
+                acc1 -= v5.tanh().tanh() * c(0.25);
+            }
+            let v6: Dual64 = x1.tanh();
+            let v7 = (v6 * v6 + c(1.0)).log2();
+            (v7.powi(2) + c(1.0)).powi(-1) + v6.tanh().exp2()
+        };
+        let mut a9 = v;
+        for i in 0..n {
+            a9[(i + n) % 4] -= (v8.sin() * c(0.9)).acos().tanh() * c(0.05) * a9[i % 4];
+        }
+        let v10 = 'b5: {
+            if lt(d_clamp(v8 + x2, -c(1.0), c(1.5), margin), c(0.0), margin) {
+                break 'b5 d_copysign(c(1.5_f64), v8, margin);
+            }
+            if ge(prog_42_dual(c(1.2), (d_copysign(v[n % 4], v8, margin).powi(2) + c(0.5)).cbrt().cos() * c(2.0), ((x2.cos() * c(1.5)).cosh() * v[n % 4].sin().cosh()).tanh() * c(2.0), v, n, margin), acc1, margin) || n % 2 == 0 {
+                break 'b5 prog_23_dual(x0, x2, a2[0].tanh().tanh() * c(2.0), &v, n, margin);
+            }
+            for t in a2 {
+                if le(a2[n % 4], (t.tanh() * c(0.5)).ln_1p(), margin) {
+                    break 'b5 x0.tanh().exp_m1();
+                }
+                if lt((-v[n % 4]) + d_to_degrees(a2[2]) * c(0.01), -c(0.5), margin) || n < 6 {
+                    continue;
+                }
+                s0 = c(0.5) * s0 + c(0.25) * (a9[2].powi(2) + c(1.0)).log2().tanh();
+            }
+            (x1.asinh().powi(2) + c(1.0)).cbrt()
+        };
+        let v11 = a2.iter().zip(a2.iter()).map(|(&p, &q)| x2 + v8 + p.sin() + q.cos()).sum::<Dual64>();
+        let v12 = 'b7: {
+            if lt(x1, v11, margin) && n % 3 == 1 {
+                break 'b7 d_to_degrees(a9[n % 4]) * c(0.01) + a9[n % 4];
+            }
+            d_atan2((v8 / c(4.0)).powi(2) + c(0.5), (x1.tanh() * c(2.0)).cosh())
+        };
+        let v13 = v.iter().copied().map(|p| p).sum::<Dual64>();
+        s0 + acc1.sin() - a9[2] + v10.tanh() - v12.sin() - v13.cos()
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1: Dual64 = (w0[3].tanh().cos() * c(0.9)).acos().tanh() * c(2.0);
+        let mut s2 = (v[n % 4] / (x2.powi(2) + c(1.0)) + d_log(x0 * x0 + c(1.0), v[n % 4].powi(2) + c(2.0))).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc3 += c(0.25) * (fi + x1).tanh().tanh();
+            if ge(((x1 * x1 + c(0.5)).cbrt().powi(2) + c(1.0)).log2(), -c(1.0), margin) {
+                s1 = s1 * c(0.8) + ((v[n % 4].cos() * c(0.9)).atanh().powi(2) + c(2.0)).ln().sin() * c(0.05);
+            } else {
+                acc3 -= (w0[n % 4] * s1).tanh() * c(0.25);
+            }
+            match n {
+                1..=2 => {
+                    continue;
+                }
+                3 | 5 => {
+                    acc3 += (x2 + c(1.5)).tanh() * c(0.25);
+                }
+                6 => {
+                    s2 = s2 * c(0.8) + s2.sin().cos() * c(0.2);
+                    let v4 = prog_20_dual(x0, s2, c(0.75), v, n, margin);
+                    acc3 += c(0.1) * v4.cos();
+                }
+                _ => {
+                    s1 = s1 * c(0.75) + x0.sin() * c(0.25);
+                    match n {
+                        0 => {
+                            continue;
+                        }
+                        1..=3 => {
+                            s2 = c(0.5) * s2 + c(0.1) * (s2.cos().exp2().sin() * c(1.5)).sinh().cos();
+                            s2 = (s2 * c(0.6) + ((s2.tanh() * c(1.2)).tan().powi(2) + c(1.0)).log10() * c(0.1)).tanh();
+                        }
+                        4..=6 => {
+                            s2 = (s2 * c(0.8) + (s2.tanh() * c(0.9)).asin() * c(0.05)).tanh();
+                            acc3 += (w0[(i + n) % 4] * s2).sin() * c(0.25);
+                        }
+                        _ => {
+                            acc3 += c(0.25) * x1.tanh().sinh();
+                        }
+                    }
+                }
+            }
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc3 += c(0.25) * x1.powi(3).tanh();
+            for j in (0..3).rev() {
+                s1 *= c(0.8);
+                s1 += c(0.01) * ((s1.sin() * c(2.0)).sinh() / ((s1 + x1).sin() + c(2.0))).sin();
+                match k5 {
+                    0 | PHASE_C => {
+                        acc3 += c(0.25) * (d_to_degrees(x0) * c(0.02)).tanh();
+                        let v6 = w0[j] * s2 * c(0.25);
+                        acc3 += v6.cos().tanh() * c(0.25);
+                    }
+                    _ => {
+                        acc3 += (c(0.5) * v[1]).sin() * c(0.25);
+                    }
+                }
+            }
+            if k5 >= 2 || ge(d_min(x1, s1, margin), -c(0.5), margin) {
+                break;
+            }
+        }
+        let mut m7 = v[k5];
+        for i in 0..n {
+            let c8 = s2.powi(2) + v[(i + n) % 4];
+            m7 = d_max(m7, c8, margin);
+        }
+        match k5 + n {
+            PHASE_A | 2 => {
+                let v9: Dual64 = prog_20_dual(d_clamp(v[k5], -c(1.5), c(1.0), margin).sin() * c(2.0), (-x1).sin(), c(0.5), v, n, margin);
+                acc3 += d_copysign(x1 + s2, v[k5].atan(), margin).sin() * c(0.25);
+                if le(d_max((x0.sin() * c(0.9)).asin(), v[k5] - s2, margin), c(1.0), margin) {
+                    let m7 = d_atan2(v[k5] * v[k5] + c(0.5), x1);
+                    let v10: Dual64 = (x0.powi(2) + c(1.0)).sqrt().atan();
+                    s1 = s1 * c(0.6) + (m7.tanh() + v10.sin()).tanh() * c(0.05);
+                } else if k5 % 2 == 0 && ge(prog_42_dual(x2, s2, c(0.5), [v[0], v[1], v[2], v[3]], 1, margin), c(0.0), margin) {
+                    s2 *= c(0.8);
+                    s2 += c(0.2) * x0.tanh();
+                    s2 *= c(0.6);
+                    s2 -= c(0.005) * prog_20_dual(s2, (x0.powi(2) + c(1.0)).log10().sin().cos() * c(2.0), c(0.75), w0, 3, margin).cos();
+                } else {
+                    s2 = (s2 * c(0.6) + s2.sin().exp() * c(0.02)).sin();
+                }
+                s2 = (s2 * c(0.75) + v9.sin() * c(0.005)).sin();
+            }
+            4..=6 => {
+                let v11 = prog_20_dual(x1, s1, x2, w0, n, margin);
+                s1 = (s1 * c(0.75) + d_abs(v[k5], margin) * c(0.25)).tanh();
+                s2 = s2.mul_add(c(0.75), v11.sin() * c(0.005));
+            }
+            _ => {
+                acc3 += x2.asinh();
+                s2 = s2 * c(0.6) + x1.sin().exp().sin() * c(0.1);
+            }
+        }
+        s1 * c(0.5) + s2.cos() + acc3.sin() + m7.tanh()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0: Dual64 = d_abs((x2.sin() * c(1.2)).tan(), margin).tanh() * c(2.0);
+        let mut s1 = d_max(x0, s0, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let v7 = match n.checked_sub(1) {
+            Some(k3) if k3 % 2 == 0 => {
+                let c4 = c(k3 as f64);
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    s0 = s0 * c(0.5) + ((c4 - c(1.5)) * x1).sin() * c(0.05);
+                    if ge((v[i] * v[i] + c(1.0)).recip(), c(0.25), margin) {
+                        s0 = s0 * c(0.5) + (s0 * (s0 + s1)).tanh() * c(0.05);
+                        s0 = c(0.6) * s0 + c(1.0) * d_to_radians(s1).sin();
+                    } else {
+                        for _ in 1..n {
+                            s0 = s0.mul_add(c(0.6), (fi.tanh() * c(0.9)).asin().tanh() * c(1.0));
+                            acc2 += c(0.1) * s0.sin();
+                        }
+                    }
+                    if ge(d_atan2(t, t * t + c(1.0)).atan(), c(0.5), margin) || i % 2 == 0 {
+                        s1 = s1.mul_add(c(0.5), (x2 * x2 + c(1.0)).log2().sin() * c(0.25));
+                        break;
+                    }
+                }
+                (c4.sin() * c(1.2)).tan()
+            }
+            Some(k5) => {
+                for _ in (0..5).rev() {
+                    acc2 += c(0.4) * (x0 + x1).tanh();
+                    s1 = (s1 * c(0.5) + d_log(s1 * s1 + c(1.0), x0 * x0 + c(2.0)) * c(0.1)).sin();
+                }
+                let v6 = v[k5 % 4] * c(core::f64::consts::FRAC_1_SQRT_2);
+                s0 = (s0 * c(0.6) + v6.mul_add(x1, x1) * c(0.1)).sin();
+                (d_powf(c(3.0_f64), x0.cos()).tanh() * c(0.9)).acos()
+            }
+            None => ((-v[n % 4]).powi(2) + c(1.0)).log10(),
+        };
+        s1 = (s1 * c(0.6) + (v7.cos() * c(0.9)).asin() * c(0.02)).tanh();
+        let mut k8 = 0;
+        while k8 < 6 && le(v7, -c(0.5), margin) {
+            k8 += 1;
+            let v9 = (-x2) * x2.sin().exp();
+            acc2 += d_hypot(x1, v[k8 % 4], margin).sin() * c(0.25);
+            s1 = s1 * c(0.5) + v9.tanh().tanh() * c(0.05);
+        }
+        match (k8 + n).checked_sub(3) {
+            None => {
+                let v10 = (x0.powi(2).tanh() + c(2.0)).cbrt();
+                acc2 += v10.sin();
+            }
+            Some(k11) if k11 % 2 == 0 => {
+                acc2 += prog_81_dual(d_hypot(v7, x1, margin).cos().cos() * c(2.0), x0, s0.asinh().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+                if gt((x0.sin() * c(0.9)).asin(), c(0.5), margin) {
+                    let v12 = prog_81_dual(x2, (s1 * s1).ln_1p().tanh() * c(2.0), x0, [v[0], v[1], v[2], v[3]], 5, margin);
+                    s0 = c(0.6) * s0 + c(0.4) * x2.tanh().cos();
+                    s0 = (s0 * c(0.8) + v12.cos() * c(0.005)).sin();
+                } else {
+                    s1 = s1 * c(0.5) + d_atan2(c(1.5_f64), v7).cos() * c(0.2);
+                }
+            }
+            Some(k13) => {
+                let c14 = c(k13 as f64);
+                s1 = (s1 * c(0.75) + x1 * c14 * c(0.02)).tanh();
+                acc2 += v[k13 % 4].sin().cos();
+                if !(k8 % 2 == 0) {
+                    s0 = (s0 * c(0.8) + x1.tanh().asinh() * c(0.2)).sin();
+                    s1 = s1 * c(0.75) + (s1 / (x0.cos() + c(2.0))).sin() * c(0.02);
+                } else {
+                    if let Some(_) = (n % 4).checked_sub(1) {
+                        let v16 = s1 * v[1];
+                        s1 = (s1 * c(0.8) + (x1.tanh() * c(2.0)).sinh() * c14.sin() * c(0.02)).sin();
+                        acc2 += v16.cos() * c(0.4);
+                    }
+                    s1 = c(0.75) * s1 + c(0.25) * x0.sin().cos();
+                }
+            }
+        }
+        if ge(d_atan2(x0, (v[n % 4] + v[k8 % 4]).powi(2) + c(0.5)), c(0.5), margin) {
+            return (s1.cos() * c(0.9)).acos();
+        }
+        x1 * c(0.5) + s0 * c(0.5) + s1 * c(1.5) + acc2.cos()
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.sin().exp_m1();
+        let mut s1 = (x2 * x2 + c(0.5)).recip();
+        let mut acc2: Dual64 = c(0.0);
+        let v8 = if lt((x1.cos() * c(0.9)).asin() + s1, v[1], margin) {
+            for i in 1..n {
+                let fi = c(i as f64);
+                let v3 = d_atan2(c(1.5_f64), x0);
+                acc2 += c(0.05) * prog_20_dual((v3 + x1).sin() * c(2.0), (fi - v3).cos(), s0, &v, 1, margin).cos();
+                let v6 = match n + i {
+                    0 | MODE_C => -s0,
+                    3 => {
+                        let v4 = fi + c(0.5);
+                        v[0].tanh() + v4.cos()
+                    }
+                    6 => {
+                        let v5 = (v[i % 4].sin().exp().powi(2) + c(2.0)).acosh();
+                        x0.atan() + v5.cos()
+                    }
+                    _other => (fi.powi(2) + c(1.0)).recip(),
+                };
+                acc2 += c(0.4) * v6.cos();
+            }
+            let v7 = d_to_degrees(x0) * c(0.01) + (x0.powi(2) + c(2.0)).ln();
+            d_clamp(v7, x1.sin() - c(1.5), v7.cos() + c(1.5), margin)
+        } else {
+            s1 - s0
+        };
+        let v9 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.02) * ((s0 * s0 + c(1.0)).powf(0.5) + p.sin()).tanh());
+        let mut a10 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = (x1 * x1 + c(1.0)).powi(-1);
+            acc2 -= t.cos() * c(0.5);
+        }
+        a10 = [a10[2], a10[0].mul_add(c(0.75), x2.atan().tanh() * c(0.25)), (a10[0] * c(0.5) + (x0.sin() * c(0.9)).atanh().sin().exp2().tanh() * c(0.05)).tanh(), (a10[3] * c(0.5) + (x2 * x2 + c(1.0)).log(2.0).tanh() * c(0.25)).sin()];
+        let v11 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.5) * d_min(x0, p, margin).tanh());
+        if n == 6 && gt((s1 * s1).ln_1p(), c(1.0), margin) {
+            return v11.asinh();
+        }
+        let mut k12 = 0;
+        let v16 = loop {
+            k12 += 1;
+            let v13 = (v11.cos() * c(1.2)).tan() + v9;
+            let mut m14: Dual64 = c(0.5);
+            for j in 0..v.len() {
+                let c15 = (c(0.25) * a10[3 - j]).powi(2) + v[j];
+                m14 = d_max(m14, c15, margin);
+                if n % 3 == 1 {
+                    continue;
+                }
+            }
+            s0 = s0.mul_add(c(0.5), m14.tanh().tanh() * c(0.4));
+            acc2 += c(0.5) * (a10[k12 % 4] * a10[k12 % 4]);
+            if k12 >= 4 || le(-(m14 - x0), c(0.5), margin) {
+                break (v8 * v8 + c(2.0)).acosh();
+            }
+            acc2 += c(0.25) * v13.cos();
+        };
+        let mut a17 = v;
+        a17[3] *= c(0.5);
+        a17[1] += prog_20_dual((v9 + x1).cos() * c(2.0), v8.cos().cos() * c(2.0), (v[1] / (v[0] * v[0] + c(0.5))).tanh() * c(2.0), &v, k12, margin).cos();
+        s0 = (s0 * c(0.75) + a17[3].sin() * c(0.005)).sin();
+        a17 = a10;
+        s1 = c(0.6) * s1 + c(0.05) * (d_atan2(v9, v9 * v9 + c(1.0)).powi(2) + c(0.5)).ln().cos();
+        s0.tanh() + s1 - acc2.sin() + v11 * c(0.5) + v16 * c(1.5) - a17[2]
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (d_min(v[n % 4], x1, margin) + v[2].sin()).tanh() * c(2.0);
+        let mut s1 = (s0 * s0 + c(1.0)).powi(-1);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.02) * ((s0.tanh() * c(0.9)).asin() + p.sin()).sin());
+        let v7 = 'b0: {
+            if n % 3 == 1 {
+                break 'b0 prog_81_dual(acc2, s1, x1, v, 1, margin);
+            }
+            if lt(prog_81_dual((x1 - v3).tanh().exp().sin() * c(2.0), c(1.5), (c(SCALE) + v[n % 4]).sin() * c(2.0), v, n, margin), v[n % 4], margin) {
+                let v5: Dual64 = 'b1: {
+                    if ge(x0.sin().exp_m1() / ((x0 * c(std::f64::consts::FRAC_1_PI)).cos() + c(2.0)), c(0.5), margin) {
+                        break 'b1 v3.sin().exp2();
+                    }
+                    let v4 = (acc2.cos() * c(0.9)).atanh().sin().exp_m1();
+                    if n == 0 {
+                        break 'b1 acc2.cos().exp2();
+                    }
+                    d_atan2((c(0.35) * v4).powi(2) + c(0.5), d_min(acc2, v4, margin))
+                };
+                acc2 += s1 * c(0.25);
+                acc2 += v5.sin();
+            } else if ge((x0 / (x1.powi(2) + c(0.5))).tanh(), c(0.25), margin) {
+                s0 = (s0 * c(0.8) + (s0.tanh().tanh() * c(0.9)).atanh() * c(0.01)).tanh();
+                let v6 = x1 / (x2.tanh() + c(2.0));
+                acc2 += v6.cos();
+            }
+            x1.cos()
+        };
+        if le(v3, -c(0.5), margin) {
+            return acc2.sin();
+        }
+        let mut m8 = 0;
+        for i in 0..4 {
+            if !(m8 < 4) {
+                let v12 = 'b3: {
+                    let mut k9 = 0;
+                    while k9 < 6 {
+                        k9 += 1;
+                        match k9 + n {
+                            0..=2 => {
+                                let v10 = (v[0] * v[0] + c(1.0)).powf(0.5);
+                                s0 = c(0.75) * s0 + c(0.25) * (-v7).cos();
+                                s0 = c(0.75) * s0 + c(0.1) * v10.cos().sin();
+                            }
+                            g if g > 3 => {
+                                acc2 += c(0.05) * (d_to_radians(x0) * c(50.0)).cos();
+                                s1 = (s1 * c(0.5) + (s1 - v7) * c(0.25)).tanh();
+                            }
+                            _ => {
+                                s1 = s1 * c(0.5) + (v3 - x0).tanh() * c(0.25);
+                                if !(m8 == 2) {
+                                    break;
+                                }
+                                acc2 += (v7 * v7 + c(1.0)).sqrt().cos().cos() * c(0.05);
+                            }
+                        }
+                        if lt((x1.cos() * c(1.5)).sinh().sin(), c(0.0), margin) {
+                            s1 = (s1 * c(0.8) + (x0 + v[n % 4]) * c(0.1)).tanh();
+                            break 'b3 d_atan2(c(2.0_f64), (v7.tanh() * c(0.5)).ln_1p());
+                        }
+                        s0 *= c(0.8);
+                        s0 += c(0.1) * (x2 * x2 + c(1.0)).log2().sin();
+                    }
+                    if ge(x0.sin(), -c(0.5), margin) {
+                        s1 = s1.mul_add(c(0.75), s1.tanh() * c(0.25));
+                        break 'b3 (v7.tanh() * c(0.9)).acos();
+                    }
+                    let v11: Dual64 = v7.asinh();
+                    d_to_radians(x1 * v7) * c(20.0) + v11.sin()
+                };
+                let v13 = ((x0 * x0).ln_1p().powi(2) + c(1.0)).powi(-1);
+                s1 *= c(0.8);
+                s1 -= c(0.02) * (v12.sin() + v13).tanh();
+            } else {
+                acc2 -= (v7 - (x0.tanh() * c(0.9)).acos()).cos() * c(0.5);
+                let v14: Dual64 = (v7.cos() * c(0.9)).asin();
+                acc2 += v14.sin() * c(0.5);
+            }
+            if lt((x2.sin() + c(2.0)).cbrt(), (x0 * x0 + c(1.0)).log2(), margin) {
+                m8 += 1;
+            }
+            s1 = c(0.5) * s1 + c(0.5) * (v[i] * v[i] + c(2.0)).sqrt().sin();
+        }
+        match m8 {
+            PHASE_A if n % 2 == 0 => {
+                s0 = s0 * c(0.6) + (x0 * x0 + c(1.0)).sqrt().sin() * c(0.4);
+            }
+            g if g > 1 => {
+                acc2 -= prog_20_dual(s1, x2, v3, &v, m8, margin).tanh() * c(0.005);
+            }
+            _ => {
+                acc2 += ((x2.sin() * c(0.9)).acos() + v3).cos();
+            }
+        }
+        let v18 = 'b5: {
+            let v15: Dual64 = ((v[m8 % 4].powi(2) + c(1.0)).ln().sin() * c(2.0)).cosh();
+            if le(v[(m8 + n) % 4].sin().sinh(), c(0.0), margin) {
+                break 'b5 v15.cos().exp_m1();
+            }
+            for i in 0..6 {
+                let fi = c(i as f64);
+                if lt(s1.asinh(), c(SCALE) + v[0], margin) {
+                    break 'b5 v15.sin();
+                }
+                let mut k16 = 0;
+                while k16 < 3 {
+                    k16 += 1;
+                    let v17 = (fi + v3).sin().exp();
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * (fi + s0).tanh();
+                    acc2 -= c(0.1) * (s1 * s1 + c(2.0)).acosh().cos();
+                    acc2 -= c(0.1) * v17.tanh().tanh();
+                }
+                s1 = s1 * c(0.6) + (v[k16] * v[k16] + c(2.0)).acosh().sin() * c(0.1);
+            }
+            (x0.powi(2) + c(1.0)).log2() + v15.tanh()
+        };
+        let mut m19: Dual64 = x0;
+        for &t in v.iter() {
+            m19 = d_max(m19, v7.powi(2) + t, margin);
+        }
+        acc2 += c(0.005) * m19.cos();
+        s0.tanh() - s1 + acc2.tanh() - v7 + v18 - (x2 * x2 + c(0.5)).cbrt()
+    }
+
+    pub fn prog_88_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0: Dual64 = (x1 * x1 + c(1.0)).powi(-2) * v[n % 4];
+        let mut s1 = d_abs(x2, margin);
+        let mut s2 = (x0 - s1).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let Some(k5) = n.checked_sub(1) else {
+            let v4 = prog_81_dual((c(0.35) * x2.asinh()).cos() * c(2.0), x0 * c(0.25), d_copysign(acc3, x2, margin).tanh(), [v[0], v[1], v[2], v[3]], n, margin);
+            return (s1.cos().tanh() * c(0.9)).acos() + v4.tanh()
+        };
+        let c6 = c(k5 as f64);
+        let Some(k7) = n.checked_sub(2) else {
+            return c6 - d_hypot(v[k5 % 4], s0, margin)
+        };
+        let c8 = c(k7 as f64);
+        let v10: Dual64 = if le(d_clamp(d_clamp(c6, c6.cos() - c(1.5), v[k7 % 4].sin() + c(1.5), margin), -c(0.5), c(1.0), margin), c(0.0), margin) {
+            d_min(c8 + s0, c8, margin)
+        } else if lt(prog_20_dual(s1, x0 * c(1.5), (x0 * c(0.5)).sin(), v, n, margin), (v[k5 % 4] * v[k5 % 4] + c(2.0)).sqrt(), margin) {
+            ((s2.cos() * c(0.9)).asin().cos() + c(2.0)).cbrt()
+        } else {
+            let c8: Dual64 = d_copysign(x2.sin().exp(), (x1.tanh() * c(2.0)).cosh(), margin);
+            let v9 = d_max(d_max(v[k7 % 4], c8, margin), s0, margin);
+            x2.cos() + v9.sin()
+        };
+        let a11 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        s0 = (s0 * c(0.8) + prog_81_dual(s1, x0 * c(1.5), (v10 + c8).cos(), a11, 4, margin) * c(0.005)).tanh();
+        s1 = (s1 * c(0.6) + (s1 * s1 + c(1.0)).log(10.0) * c(0.75)).sin();
+        s2 = s2.mul_add(c(0.5), x2.sin() * c(0.5));
+        acc3 += (c8 * c8 + c(1.0)).log10();
+        s0 * c(0.5) + s1.sin() + s2 * c(0.25) - acc3 * c(1.5)
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(2.0)).acosh().tanh() * c(2.0);
+        let mut s1 = d_hypot(c(2.0_f64), x2, margin).cos() * c(2.0);
+        let mut s2: Dual64 = x1.atan();
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            1 => {
+                acc3 += c(0.5) * (s0 + v[n % 4]).cos();
+            }
+            g if g > 2 => {
+                s1 = s1 * c(0.8) + prog_81_dual(x1.cos().tanh() * c(2.0), c(1.5), x1, v, n, margin).sin() * c(0.005);
+                s0 = (s0 * c(0.5) + x0 * c(0.5)).tanh();
+            }
+            _ => {
+                for i in 0..n {
+                    let v4 = s1;
+                    for j in (0..=i).rev() {
+                        acc3 -= c(0.05) * v[j % 4].mul_add(x2, v[j % 4]).tanh();
+                        if gt(x0 / (x0 * x0 + c(0.5)), -c(0.5), margin) {
+                            continue;
+                        }
+                    }
+                    s2 = s2.mul_add(c(0.6), ((s0 - x1).powi(2) + c(1.0)).recip() * c(0.25));
+                    s2 = s2.mul_add(c(0.6), v4.sin().sin() * c(0.4));
+                }
+            }
+        }
+        let v5 = prog_68_dual(s2, d_powf(c(1.5_f64), acc3.sin()).tanh(), (v[n % 4] + (x0.cos() * c(0.9)).asin()).cos() * c(2.0), &v, 5, margin);
+        let mut a6 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a6[i % 4] = a6[i % 4] + a6[(i + n) % 4] * (((v[1].tanh() * c(0.9)).acos() - fi.sin()).tanh() * c(0.05));
+        }
+        let v7 = a6.iter().zip(a6.iter()).map(|(&p, &q)| x2 + p.sin() + q.cos()).sum::<Dual64>();
+        let v8 = prog_42_dual((v7 * c(std::f64::consts::LN_2) + x1.asinh()).cos(), x2.sin().sin() * c(2.0), x1, v, 6, margin);
+        if n == 5 {
+            let v9: Dual64 = v[2].sin().exp();
+            s0 = s0.mul_add(c(0.8), v9.cos() * c(0.05));
+        } else if ge(x0.cos(), -c(0.25), margin) {
+            let v10: Dual64 = (x0.cos().powi(2) + c(1.5)).acosh();
+            acc3 -= v10.tanh();
+        }
+        s0.tanh() - s1.sin() + acc3.cos() + v5.sin() + v8.sin() + (v5 * c(0.01)).sin().cos().exp2()
+    }
+
+    pub fn prog_90_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = d_to_radians((v[3] * v[3] + c(0.5)).recip());
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = (v[i] * v[i] + c(1.0)).log2();
+            s1 = (s1 * c(0.6) + (x1.tanh().powi(2) + c(2.0)).acosh() * c(0.25)).sin();
+        }
+        let mut a4 = [c(0.0); N];
+        a4[0] = (x0 + x1).tanh();
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * c(0.5) + (x2 + s1 + d_min(c(2.0_f64), x2, margin)).tanh() * c(0.1);
+        }
+        let a5 = v.map(|e| e.atan());
+        for i in 1..n {
+            let fi = c(i as f64);
+            let v8 = match i + n {
+                0 => {
+                    let v6 = d_clamp(x2, (c(0.8) - x2).cos() - c(1.5), (x0.powi(2) + c(0.5)).cbrt().sin() + c(1.5), margin);
+                    a4[3] + v6.sin()
+                }
+                PHASE_B => {
+                    let v7 = a5[i % 4].sin();
+                    c(2.0) - x2.sin().exp_m1() + v7.tanh()
+                }
+                PHASE_D => x1.cos(),
+                _ => (a3[(i + n) % 4] * a3[(i + n) % 4] + c(0.5)).cbrt(),
+            };
+            for j in 0..n {
+                match j % 2 {
+                    1 => {
+                        acc2 += ((v8 * v8).ln_1p().tanh() * c(0.9)).asin().tanh() * c(0.05);
+                        break;
+                    }
+                    _ => {
+                        let v9 = (x0.cos() * c(0.9)).asin();
+                        acc2 += c(0.05) * v9.sin();
+                    }
+                }
+                if j < 1 {
+                    acc2 += c(0.05) * (a3[j % 4].tanh().exp_m1().powi(2) + c(1.5)).acosh().cos();
+                    acc2 += (x2 * x2 + c(2.0)).sqrt().mul_add(x1, v8 * x1).cos() * c(0.05);
+                } else if !(j % 3 == 1) {
+                    let v10 = c(2.5) - v8;
+                    s0 = s0 * c(0.8) + v10.sin() * c(0.05);
+                } else {
+                    s1 = s1.mul_add(c(0.5), s0 * x0 * c(0.2));
+                }
+                s0 *= c(0.5);
+                s0 += c(0.02) * v[j % 4].powi(3).sin();
+            }
+            let v13 = if ge(x0 * x0, -c(0.5), margin) && i < n {
+                fi - x0
+            } else if gt((x2.tanh() * c(0.9)).acos(), -c(0.5), margin) && i > 1 {
+                let v11 = v8.asinh();
+                d_min(s1.asinh(), a5[1], margin) + v11.cos()
+            } else {
+                let v12 = a3[3].atan();
+                d_log(v8.powi(2) + c(1.0), v12.powi(2) + c(2.0))
+            };
+            s1 = s1 * c(0.8) + (a5[2] * s1).cos() * c(0.05);
+            acc2 += c(0.25) * (v8.sin() - v13.cos()).sin();
+        }
+        acc2 += (s1.cos() * c(1.5)).sinh().cos() * c(0.25);
+        let v14 = prog_20_dual((a3[n % 4].tanh() * c(1.2)).tan().cos() * c(2.0), ((a3[n % 4] * a3[n % 4] + c(1.0)).log10() + s0).sin() * c(2.0), s0.tanh() * c(2.0), &v, n, margin);
+        let [b15, b16, _, b17] = v;
+        x2.sin() + acc2.sin() - a4[1].sin() + a5[1] * c(1.5) - v14 * c(0.5) - b15 * c(0.25) + b16.tanh() + b17 + (x1.mul_add(b15, x2).powi(2) + c(1.0)).log2()
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4].powi(2) + c(1.0)).powi(-1);
+        let mut s1: Dual64 = prog_51_dual(x2, x1, (-v[n % 4]).cos() * c(2.0), &v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.02) * (p + r.mul_add(r, x0)).tanh());
+        if ge((x1 * x1 + c(1.0)).powi(-3).asinh(), c(0.5), margin) {
+            let v4 = prog_23_dual(v3.cos().exp().tanh() * c(2.0), x1, acc2, &v, n, margin);
+            acc2 += v4.cos() * c(0.005);
+        } else if le(v3.sin(), s0.tanh(), margin) {
+            let v5 = acc2 / (v[0] * v[0] + c(1.0));
+            acc2 += c(0.5) * v5.sin();
+        } else {
+            s0 = s0 * c(0.5) + (v[n % 4] - s0).sin() * c(0.1);
+            for &t in v.iter() {
+                let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| x2 + x0 + p.cos() + q.tanh()).sum::<Dual64>();
+                if gt((v[n % 4] / (v[n % 4].tanh() + c(2.0))).sin(), c(0.5), margin) {
+                    let v7 = s0.sin();
+                    s0 = s0.mul_add(c(0.75), v7.tanh() * c(0.25));
+                } else if ge(s0.cos().exp_m1(), c(1.0), margin) && n == 3 {
+                    s0 *= c(0.6);
+                    s0 += c(1.0) * ((v3 + s0) * d_to_radians(s0)).tanh();
+                } else {
+                    let x0: Dual64 = (t * t + c(1.0)).log(3.0).powi(3);
+                    let v8 = x2.powi(3);
+                    acc2 += c(0.2) * (x0.tanh() - v8.sin()).sin();
+                }
+                acc2 += (v3 + v6.sin()).tanh() * c(0.2);
+                acc2 += t.sin() * c(0.5);
+            }
+        }
+        match n {
+            1 | 3 => {
+                s0 = s0 * c(0.5) + v[0].cos().sin() * c(0.5);
+                if lt((x2.sin() * c(0.9)).asin(), (v[2] * v[2] + c(2.0)).ln(), margin) {
+                    s0 = (s0 * c(0.6) + prog_42_dual(x0, c(2.0), s0, v, n, margin) * c(0.005)).tanh();
+                }
+            }
+            g if g > 4 => {
+                acc2 += c(0.4) * (v3 * v3 + c(1.0)).powi(-1);
+            }
+            _other => {
+                let v9: Dual64 = prog_20_dual(c(2.0), x1, (c(1.25) - x0).tanh() * c(2.0), &v, n, margin);
+                s1 = s1 * c(0.6) + (v9.tanh() + c(2.0)).cbrt().cos() * c(0.02);
+            }
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            if ge(x0, c(1.0), margin) || k10 < n {
+                s0 = (s0 * c(0.8) + v3.powi(2) * c(0.1)).sin();
+                s0 = s0 * c(0.5) + d_to_radians(s0 - c(0.8)) * c(1.0);
+            }
+            let v11 = v.iter().map(|&p| s0 * c(std::f64::consts::FRAC_PI_4) + p.sin()).sum::<Dual64>();
+            let v12 = v.iter().map(|&p| c(1.0) + c(0.25) * x0.mul_add(p, p).sin()).product::<Dual64>();
+            acc2 -= v3.tanh() * c(0.25);
+            if k10 >= 6 || le((v12 * v12).ln_1p() * c(core::f64::consts::FRAC_1_SQRT_2), -c(0.25), margin) {
+                break;
+            }
+            acc2 += v11.tanh() * c(0.25);
+        }
+        s1 = c(0.6) * s1 + c(0.05) * d_min(d_clamp(v3, x1.sin() - c(1.5), v3.cos() + c(1.5), margin), (v3.powi(2) + c(2.0)).sqrt(), margin).tanh();
+        s0 * c(0.75) + s1 + acc2.cos()
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((-x2) + x1).sin() * c(2.0);
+        let mut s1 = v[1].cos().exp2();
+        let mut s2 = (c(0.3) - x0).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        match n % 4 {
+            MODE_A | MODE_C => {
+                acc3 += (x2 * v[n % 4]).tanh();
+                acc3 += (x1.tanh() * c(0.9)).atanh() * c(0.75);
+            }
+            MODE_D => {
+                let v4 = (s2.cos() * c(0.9)).asin();
+                acc3 += c(0.75) * v4.cos();
+            }
+            _ => {
+                let v6 = 'b0: {
+                    let v5 = x2.cos().exp_m1();
+                    if le(v5.asinh(), c(0.0), margin) && n > 3 {
+                        break 'b0 d_min(v[n % 4] - s2, x1 - x2, margin);
+                    }
+                    s1 - x2
+                };
+                acc3 -= v6.tanh();
+            }
+        }
+        if n == 0 {
+            let v7 = (s0.powi(2) + c(2.0)).acosh().tanh().cosh();
+            s1 = s1 * c(0.5) + s1.cos() * c(0.25);
+            acc3 += v7.cos() * c(0.25);
+        }
+        s1 *= c(0.8);
+        s1 += c(0.01) * ((v[n % 4] - c(1.5)) * (s2 + s1)).sin();
+        let v11: Dual64 = 'b1: {
+            for i in 0..n {
+                let fi = c(i as f64);
+                if gt(v[i % 4] / (s2 * s2 + c(0.5)), -c(1.0), margin) {
+                    break 'b1 x1.sin();
+                }
+                let mut k8 = 0;
+                while k8 < n + 1 {
+                    k8 += 1;
+                    let v9 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, p, margin));
+                    let v10 = 'b4: {
+                        if le((s1 * s1 + c(0.5)).recip(), (v9.cos() * c(1.2)).tan(), margin) {
+                            break 'b4 s1 + s0;
+                        }
+                        acc3 += s0.tanh().exp_m1().tanh().exp_m1().tanh() * c(0.02);
+                        s0 = (s0 * c(0.5) + (v9.tanh() * c(0.9)).asin() * c(0.2)).sin();
+                        (d_log(s0 * s0 + c(1.0), x2 * x2 + c(2.0)).tanh() * c(0.9)).atanh()
+                    };
+                    s2 *= c(0.6);
+                    s2 -= c(0.1) * (x0 * x0 + c(1.5)).acosh().cos();
+                    s1 = s1 * c(0.5) + v10.cos() * c(0.02);
+                }
+                if lt(x2.sin().exp2(), c(0.5), margin) {
+                    s0 = c(0.6) * s0 + c(0.2) * d_atan2(fi, s0 * s0 + c(1.0)).tanh();
+                    break;
+                }
+                s1 = (s1 * c(0.8) + s1.atan() * c(0.2)).sin();
+            }
+            (x2.cos() * c(0.9)).asin()
+        };
+        let v12: Dual64 = prog_11_dual(c(1.2), v[n % 4].tanh(), c(1.5), [v[0], v[1], v[2], v[3]], 1, margin);
+        'l5: for _ in 0..4 {
+            s1 = s1.mul_add(c(0.8), s1.atan().sin() * c(0.2));
+            for j in (0..=n).rev().step_by(2) {
+                let fj = c(j as f64);
+                let v13 = (d_atan2(fj, v11.powi(2) + c(0.5)).powi(2) + c(2.0)).sqrt();
+                acc3 += c(0.1) * (v11 * v11 + c(1.5)).acosh().tanh();
+                if gt(v11.atan(), c(1.0), margin) {
+                    break 'l5;
+                }
+                acc3 += c(0.1) * v13.sin().cos();
+            }
+            if gt(s1 * v12, -c(1.0), margin) {
+                s2 *= c(0.6);
+                s2 -= c(0.25) * s2.tanh().exp2().tanh();
+            }
+            if le(d_atan2(s2.sin().powi(2) + c(0.5), x0), c(0.0), margin) {
+                s2 = (s2 * c(0.75) + v11 * s1 * c(0.05)).sin();
+            } else if lt((s2.cos() * c(1.5)).cosh().tanh().exp2(), s2, margin) {
+                let v14 = x2;
+                acc3 += v14.cos() * c(0.5);
+            }
+        }
+        s0.sin() - s1.cos() + s2 * c(1.5) + acc3.tanh() - v11 - v12.tanh()
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * v[n % 4]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3: Dual64 = if le(c(0.8) * (v[n % 4] * v[n % 4] + c(1.0)).powi(-2), acc1, margin) {
+            let v2 = x0.sin().exp().cos().exp();
+            v2.cos()
+        } else {
+            (x2 - acc1).tanh().exp2()
+        };
+        if lt(x2.mul_add(v[n % 4], x2).cos().exp(), c(1.0), margin) || n == 2 {
+            return acc1 * d_hypot(c(0.5_f64), acc1, margin);
+        }
+        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * (v3.asinh() + p.cos()).sin()).product::<Dual64>();
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            let v5 = prog_20_dual(x2, (x0.sin() * c(0.9)).atanh().sin(), (x0 + v4).tanh() * c(2.0), &v, n, margin);
+            s0 *= c(0.8);
+            s0 -= c(0.5) * (v[(i + n) % 4].tanh() + c(2.0)).cbrt().sin();
+            let mut k6 = 0;
+            while k6 < 3 {
+                k6 += 1;
+                match k6 {
+                    0..=2 => {
+                        acc1 += d_atan2(x0, v[3] * v[3] + c(1.0)).cos() * c(0.1);
+                        continue 'l0;
+                    }
+                    3 => {
+                        s0 = c(0.8) * s0 + c(0.5) * (v3 / c(3.0));
+                    }
+                    _ => {
+                        s0 = s0 * c(0.6) + v3.cos() * c(0.4);
+                        if k6 < i {
+                            let v7 = x1.tanh().sinh();
+                            acc1 += (-x2).sin().exp_m1().cos() * c(0.1);
+                            match k6 + i {
+                                1 => {
+                                    break;
+                                }
+                                3 | 5 => {
+                                    s0 = s0.mul_add(c(0.8), v7.tanh() * c(0.1));
+                                    let v8 = v5;
+                                    acc1 += c(0.02) * v8.cos();
+                                }
+                                6 => {
+                                    acc1 -= c(0.05) * (v7.sin().cos() * c(0.9)).atanh();
+                                    s0 = s0.mul_add(c(0.8), (s0 * fi).cos() * c(0.02));
+                                }
+                                _ => {
+                                    let v9 = v[1].cos().exp();
+                                    let v10 = (v9 * v9 + c(1.0)).log(3.0) + v[k6];
+                                    s0 = (s0 * c(0.6) + v10.cos() * c(0.1)).tanh();
+                                }
+                            }
+                            acc1 -= c(0.1) * v7.tanh();
+                        } else {
+                            let v11: Dual64 = d_atan2(fi.tanh().powi(2) + c(0.5), (x0.tanh() * c(0.9)).acos());
+                            acc1 += v11.cos() * c(0.1);
+                        }
+                        acc1 -= ((v[i % 4].powi(2) + c(1.0)).log(10.0) + v3 / c(1.5)).sin() * c(0.1);
+                        if gt(s0 * c(std::f64::consts::FRAC_1_PI), v5, margin) {
+                            s0 = (s0 * c(0.5) + ((s0.powi(2) + c(1.0)).log2().powi(2) + c(2.0)).acosh() * c(0.1)).sin();
+                        } else if ge((x2.powi(2) + c(1.0)).powf(0.5), s0.tanh().exp2(), margin) {
+                            s0 = s0.mul_add(c(0.75), (v3 * v3).ln_1p().atan().tanh() * c(0.25));
+                            if lt((fi / (x0 * x0 + c(1.0))).mul_add(v3.atan(), (fi.tanh() * c(0.9)).atanh()), c(0.5), margin) || k6 % 2 == 0 {
+                                s0 = s0 * c(0.75) + (c(2.5) - v[(k6 + i) % 4]).tanh() * c(0.25);
+                                continue;
+                            }
+                            s0 = c(0.8) * s0 + c(0.2) * v4.sin();
+                        } else {
+                            acc1 += (v[1] * v[1] + c(1.0)).powi(-3) * c(0.1);
+                        }
+                    }
+                }
+                let v12 = v[2].cos().exp().atan();
+                s0 = (s0 * c(0.75) + (x2.sin() * c(2.0)).sinh() * c(0.02)).sin();
+                s0 = c(0.8) * s0 + c(0.05) * v12.cos().sin();
+            }
+            if lt(s0 * fi, -c(1.0), margin) {
+                s0 = s0 * c(0.6) + v[2].tanh().exp2().atan().sin() * c(0.25);
+                s0 = c(0.75) * s0 + c(0.05) * (s0 * x2).powi(2).ln_1p().cos();
+                if ge(v[2], x0.tanh().sinh(), margin) {
+                    break;
+                }
+            } else {
+                s0 = (s0 * c(0.5) + v4.powi(2) * c(0.1)).tanh();
+                if lt(d_clamp(v3 + c(0.35), (v4.powi(2) + c(2.0)).acosh().tanh() - c(1.5), d_min(s0, fi, margin).sin() + c(1.5), margin), v4, margin) {
+                    break;
+                }
+                for _ in (0..=n).rev().step_by(2) {
+                    if ge(-v[3], c(1.0), margin) {
+                        continue;
+                    }
+                    if lt((x0.powi(2) + c(1.0)).ln() + v3.asinh(), x0.tanh(), margin) {
+                        break;
+                    }
+                    s0 = (s0 * c(0.8) + fi.mul_add(x1, fi) * c(0.02)).sin();
+                }
+            }
+            s0 = c(0.5) * s0 + c(0.005) * v5.tanh();
+        }
+        let v13 = (d_min(v4, x0, margin).powi(2) + c(2.0)).acosh();
+        s0 * c(0.25) - acc1.tanh() - v13.sin()
+    }
+
+    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.tanh().cos();
+        let mut s1 = d_clamp(x1, -c(0.5), c(1.5), margin);
+        let mut acc2: Dual64 = c(0.0);
+        s1 = (s1 * c(0.8) + x2.cos() * c(0.2)).sin();
+        s1 = s1 * c(0.6) + (acc2 + v[1]).sin() * c(0.4);
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((v[3].cos() * c(0.9)).asin() + p.sin() + q.tanh()).sin()).product::<Dual64>();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            match i + n {
+                0..=1 => {
+                    let v5 = 'b1: {
+                        let v4 = x2 - c(0.5);
+                        acc2 += (v[i] + fi).tanh() * c(0.5);
+                        if ge(v4.cos(), c(0.0), margin) {
+                            break 'b1 v3;
+                        }
+                        (s1.tanh() * c(0.9)).atanh()
+                    };
+                    acc2 += (t.tanh() * c(0.9)).asin().cos() * c(0.5);
+                    if lt(v3.sin(), c(0.5), margin) {
+                        let v7 = 'b2: {
+                            let v6 = c(2.5) - s0;
+                            if !(n % 2 == 0 && ge(d_atan2(v6 * v6 + c(0.5), v5), v6.atan(), margin)) {
+                                s0 = s0 * c(0.5) + (s0.powi(2) + c(0.5)).ln().tanh() * c(0.25);
+                                break 'b2 prog_20_dual(s0, s1, (v6 * x2).sin(), &v, n, margin);
+                            }
+                            v[n % 4] * v5 / c(4.0)
+                        };
+                        for u in v {
+                            if gt(u.tanh(), (s0 * s0 + c(2.0)).sqrt(), margin) {
+                                s1 = s1 * c(0.6) + s1 * c(0.4);
+                                acc2 += c(0.1) * (fi + c(0.3)).cos();
+                            } else if le((u.tanh() * c(1.5)).cosh(), -c(1.0), margin) {
+                                let v8 = x2.sin().cosh();
+                                s1 = (s1 * c(0.6) + (x0 - s0) * c(0.2)).tanh();
+                                acc2 += v8.tanh() * c(0.1);
+                            }
+                            let v9 = v.iter().map(|&p| c(1.0) + c(0.1) * (p / (v5 * v5 + c(1.0))).sin()).product::<Dual64>();
+                            acc2 -= c(0.1) * (-u).tanh();
+                            acc2 += c(0.1) * v9.sin().tanh();
+                        }
+                        s1 = (s1 * c(0.8) + v7.cos() * c(0.005)).sin();
+                    } else if ge(x0 * c(0.3) + v5.atan(), c(0.5), margin) {
+                        let v10 = c(0.5) * (v5.cos() * c(0.9)).asin();
+                        s0 = s0.mul_add(c(0.5), v10.tanh() * c(0.1));
+                    } else {
+                        let v11: Dual64 = (s1 * s1 + c(0.5)).cbrt().atan();
+                        let v13: Dual64 = 'b4: {
+                            for _ in 0..3 {
+                                if le((v3.powi(2) + c(1.0)).log(10.0).sin().exp_m1(), c(0.25) * v11, margin) {
+                                    break 'b4 (v11.sin() * c(0.9)).acos();
+                                }
+                                let v12 = ((s1 * s1 + c(1.0)).sqrt().powi(2) + c(0.5)).ln();
+                                s1 = s1 * c(0.6) + ((v11 * v11 + c(1.5)).acosh().powi(2) + c(1.0)).recip() * c(0.2);
+                                s0 = s0.mul_add(c(0.8), v12 * c(0.1));
+                            }
+                            v3.cos()
+                        };
+                        acc2 -= c(0.5) * (v11.tanh() - v13.tanh()).cos();
+                    }
+                }
+                5..=6 => {
+                    acc2 += c(0.5) * (t * x2).cos();
+                    if ge(v3 * v3, c(1.0), margin) {
+                        return v[3] * x1;
+                    }
+                    s1 = s1 * c(0.75) + (s1 + (x2 - fi)).cos() * c(0.1);
+                }
+                7 => {
+                    s1 = (s1 * c(0.6) + (t.cos() - d_atan2(s1.powi(2) + c(1.0), v3)) * c(0.1)).sin();
+                }
+                _ => {
+                    let v16 = 'b6: {
+                        for (j, &u) in v.iter().enumerate() {
+                            if j > 1 && le(c(SCALE) + (u * u + c(1.0)).log(3.0), v3, margin) {
+                                break 'b6 d_abs(v[j], margin);
+                            }
+                            let v14 = match i % 4 {
+                                2 => (v3.powi(2) + c(1.0)).log(2.0),
+                                3 => ((t + s1).powi(2) + c(1.0)).log(10.0),
+                                _ => {
+                                    s1 = s1.mul_add(c(0.5), (u.powi(2) + c(1.0)).sqrt().tanh() * c(0.5));
+                                    x0.sin()
+                                }
+                            };
+                            acc2 -= c(0.4) * (s1 * s1 + c(1.0)).log(10.0);
+                            s0 = (s0 * c(0.75) + v14.sin() * c(0.1)).sin();
+                        }
+                        if i < 2 && ge(x1 * x1 + v3.tanh(), x1.atan(), margin) {
+                            break 'b6 t;
+                        }
+                        let v15 = v[i].cos().exp_m1();
+                        (v15 * v15 + c(0.5)).recip() - t.sin().cosh()
+                    };
+                    s0 = (s0 * c(0.6) + s0.sin() * c(0.4)).tanh();
+                    s0 = (s0 * c(0.5) + v16.cos() * c(0.05)).tanh();
+                }
+            }
+            acc2 -= ((t.powi(2) + c(1.0)).log10() - fi).tanh() * c(0.5);
+            for j in 0..n {
+                let fj = c(j as f64);
+                match j + n {
+                    0 | 2 => {
+                        s0 = (s0 * c(0.75) + (s0.tanh() * c(0.9)).asin() * c(0.1)).tanh();
+                        acc2 += ((v3.cos() * c(0.9)).asin().tanh() + c(2.0)).cbrt() * c(0.05);
+                        if le(t / c(3.0), c(0.25), margin) || i > 0 {
+                            let v17 = t.powi(2) + c(0.75);
+                            s1 = s1.mul_add(c(0.75), v17.tanh().exp().sin() * c(0.02));
+                        } else {
+                            let v18 = s1.cos();
+                            acc2 += (x0 - s1).sin().exp().cos() * c(0.05);
+                            s0 = (s0 * c(0.5) + v18.tanh() * c(0.5)).tanh();
+                        }
+                    }
+                    3..=4 => {
+                        s0 = s0 * c(0.8) + (t.powi(2) + c(1.0)).ln().tanh() * c(0.2);
+                    }
+                    5 | 7 => {
+                        s1 *= c(0.6);
+                        s1 += c(0.4) * t.tanh();
+                        let v20 = 'b9: {
+                            if ge(c(SCALE) + d_copysign(x1, x0, margin), (s0.powi(2) + c(1.0)).sqrt(), margin) {
+                                break 'b9 fi.tanh();
+                            }
+                            acc2 += c(0.05) * v3.sin();
+                            let v19 = (x0.cos() * c(1.2)).tan();
+                            v19 / (fi.cos() + c(2.0)) + fi * fj
+                        };
+                        acc2 -= c(0.05) * v20.sin().sin();
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.75) + (t + s1) * c(0.1)).tanh();
+                    }
+                }
+                if ge(x1, fj, margin) {
+                    s1 = s1 * c(0.75) + (s1 * x0).tanh() * c(0.05);
+                    break 'l0;
+                }
+                if lt(fi + t, d_log(c(1.5_f64), x2 * x2 + c(2.0)), margin) {
+                    break;
+                }
+                s0 = s0.mul_add(c(0.6), d_log(s1.powi(2) + c(1.0), x2 * x2 + c(2.0)) * c(0.1));
+            }
+            s0 = (s0 * c(0.75) + s0.sin().exp2() * c(0.1)).tanh();
+        }
+        s0 * c(1.5) + s1 * c(0.25) + acc2.tanh() + v3 + v3 * c(0.25)
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0 * x0 + c(2.0)).acosh() * x2.sin()).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in (0..n).rev() {
+            let mut m2 = (v[3].powi(2) + c(1.5)).acosh().sin();
+            for j in 0..n {
+                m2 = d_min(m2, x1 + c(1.0) - x0 * x2 + v[j % 4], margin);
+            }
+            acc1 += c(0.25) * m2.sin();
+            s0 = (s0 * c(0.8) + x1 * x0 * c(0.05)).sin();
+            match i {
+                0 => {
+                    for &u in v.iter() {
+                        acc1 += c(0.05) * (u * c(0.8)).tanh();
+                        if gt(((x0.tanh() * c(1.5)).cosh().tanh() * c(0.9)).asin(), c(1.0), margin) {
+                            s0 = (s0 * c(0.6) + s0 * s0 * c(0.1)).tanh();
+                            break;
+                        }
+                        acc1 += c(0.05) * d_atan2((d_to_radians(x1) * c(20.0)).powi(2) + c(1.0), x0.sin()).cos();
+                    }
+                }
+                1..=3 => {
+                    acc1 -= c(0.2) * (x1.cos() + c(2.0)).cbrt();
+                    match n % 3 {
+                        0 => {
+                            let v3 = x0.sin();
+                            s0 = s0 * c(0.75) + s0.cos().exp_m1().tanh() * c(0.05);
+                            s0 = c(0.6) * s0 + c(0.4) * v3.tanh().cos();
+                        }
+                        2 => {
+                            break;
+                        }
+                        _ => {
+                            s0 = (s0 * c(0.6) + x0 / (s0.sin() + c(2.0)) * c(0.1)).sin();
+                            s0 = s0 * c(0.8) + d_powf((v[i % 4] / (s0.powi(2) + c(1.5))).powi(2) + c(0.5), (s0 / (s0 * s0 + c(1.0))).sin()).tanh() * c(0.01);
+                        }
+                    }
+                }
+                g if g > 4 => {
+                    let v4 = x1 - x0;
+                    s0 = c(0.75) * s0 + c(0.1) * v4.tanh();
+                }
+                _other => {
+                    acc1 += c(0.25) * m2.cos();
+                    acc1 += c(0.25) * (s0.sin() * c(0.9)).atanh().cos().exp().cos();
+                    if n % 3 == 1 && gt(((x2 * s0).powi(2) + c(0.5)).recip(), -c(0.5), margin) {
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * d_max(s0, d_clamp(s0, -c(1.0), c(0.5), margin), margin).cos();
+                        if gt(m2.cos().cos(), c(0.5), margin) && i < 3 {
+                            continue;
+                        }
+                        s0 = s0 * c(0.8) + (s0 * s0 + c(0.5)).sqrt().sin() * c(0.2);
+                    } else if lt(d_atan2((s0 * s0 + c(0.5)).recip(), (x1 - x0).powi(2) + c(1.0)), x0, margin) {
+                        s0 = (s0 * c(0.8) + (x0 * x0 + c(0.5)).ln() * c(0.1)).tanh();
+                        if le((m2.tanh().powi(2) + c(2.0)).sqrt(), d_to_degrees(x2) * c(0.01), margin) {
+                            s0 = (s0 * c(0.5) + s0 * c(0.5)).tanh();
+                            break;
+                        }
+                        acc1 += (m2 * m2 + c(1.0)).log(10.0).cos() * c(0.25);
+                    } else {
+                        s0 = s0 * c(0.8) + ((d_to_degrees(v[i % 4]) * c(0.01)).powi(2) + c(2.0)).acosh().tanh() * c(0.25);
+                        let v5 = v[i % 4].cos();
+                        s0 = (s0 * c(0.8) + v5 * c(0.2)).tanh();
+                    }
+                }
+            }
+        }
+        let v6 = prog_11_dual((d_atan2(v[n % 4] * v[n % 4] + c(1.0), x1) + x2.powi(3)).cos(), (-s0).tanh() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin);
+        let v7 = (v[n % 4].powi(2) + c(1.0)).powi(-3) - d_log(c(1.5_f64), v[n % 4] * v[n % 4] + c(2.0));
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            for j in 0..n {
+                let fj = c(j as f64);
+                let v9 = d_atan2(s0.tanh().exp_m1(), (fj + v7).powi(2) + c(1.0));
+                s0 = s0 * c(0.6) + (d_to_degrees(v6) * c(0.02)).sin() * c(0.25);
+                s0 *= c(0.6);
+                s0 += c(0.02) * v9.sin();
+            }
+            let v10 = (s0.cos() * c(1.5)).cosh();
+            s0 *= c(0.8);
+            s0 += c(0.01) * x0.mul_add(s0, s0).sin().exp_m1().sin();
+            if k8 >= 4 {
+                break ((v6 * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0)).recip();
+            }
+            s0 = (s0 * c(0.5) + v10.tanh() * c(0.1)).tanh();
+        };
+        if lt(((x2.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(2.0), (v11 * c(0.02)).sin(), margin) && n % 2 == 0 {
+            s0 *= c(0.8);
+            s0 += c(0.01) * v7.sin();
+            s0 = s0.mul_add(c(0.5), v[(k8 + n) % 4].sin().cos() * c(0.5));
+        } else {
+            s0 = (s0 * c(0.5) + d_abs(v[k8 % 4], margin) * c(0.5)).sin();
+        }
+        s0.cos() + acc1.cos() - v6.sin() + v7
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs((v[n % 4] * v[n % 4] + c(2.0)).sqrt(), margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2: Dual64 = prog_36_dual((x0 / c(1.5)).cos() * c(2.0), x1, (x1.sin() * c(1.2)).tan().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin).tanh();
+        for i in 0..n + 1 {
+            m2 = d_min(m2, v[(i + n) % 4].sin(), margin);
+        }
+        acc1 -= c(0.005) * m2;
+        if ge(s0, c(0.5), margin) {
+            s0 = s0 * c(0.6) + (x0 * x0 + c(0.5)).sqrt().tanh() * c(0.4);
+            for i in (0..3).rev() {
+                let fi = c(i as f64);
+                s0 = (s0 * c(0.75) + x1.powi(3) * c(0.02)).tanh();
+                acc1 += (c(2.5) * x2).sin() * c(0.5);
+                let v6 = match i {
+                    0 => {
+                        for j in 0..i {
+                            let fj = c(j as f64);
+                            s0 *= c(0.6);
+                            s0 += c(0.1) * (s0 * s0).tanh();
+                            match j {
+                                0 => {
+                                    acc1 += (x0 + s0 + m2.sin().exp()).sin() * c(0.25);
+                                    let v3 = v[(j + i) % 4] - d_to_degrees(v[2]) * c(0.02);
+                                    acc1 += v3.tanh().cos() * c(0.25);
+                                }
+                                1 => {
+                                    s0 = (s0 * c(0.6) + d_max(x0, fj, margin) * c(0.4)).sin();
+                                }
+                                _ => {
+                                    s0 = (s0 * c(0.6) + (s0.sin() * c(0.5)).ln_1p() * c(0.4)).tanh();
+                                }
+                            }
+                            s0 = s0.mul_add(c(0.75), (s0 - fj).sin() * c(0.25));
+                        }
+                        let m2 = m2.mul_add(fi * v[i], m2);
+                        x0 / (fi.powi(2) + c(0.5)) + m2.tanh()
+                    }
+                    1 => {
+                        let v4 = v[i] * x1;
+                        s0 *= c(0.6);
+                        s0 += c(0.02) * v4.sin().exp().asinh().tanh();
+                        c(SCALE) + x1
+                    }
+                    2 => {
+                        let x0 = x0.tanh().exp_m1() + x0.cos().exp_m1();
+                        let v5 = prog_20_dual(c(1.5), (fi - m2 + (v[(i + n) % 4].powi(2) + c(2.0)).acosh()).tanh() * c(2.0), fi, v, 0, margin);
+                        (v[2] * v[2] + c(1.0)).powi(-2) + x0.sin() + v5.tanh()
+                    }
+                    _ => {
+                        let x2: Dual64 = x2.tanh();
+                        x2 * fi
+                    }
+                };
+                s0 *= c(0.5);
+                s0 -= c(0.005) * v6.cos().sin();
+            }
+        } else if n < 1 {
+            s0 = (s0 * c(0.5) + d_abs(v[1], margin) * c(0.5)).tanh();
+            s0 = s0.mul_add(c(0.5), (x1.powi(2) + c(1.5)).acosh().tanh() * c(0.1));
+        } else {
+            acc1 += x2.tanh();
+            s0 *= c(0.75);
+            s0 -= c(0.25) * (x1 * x1).ln_1p().cos();
+        }
+        let mut a7 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a7[i][j] = (x2.powi(2) + c(0.5)).cbrt();
+            }
+            acc1 += (x2 * x2 + c(2.0)).sqrt().sin();
+        }
+        let mut a8 = [c(0.0); 4];
+        for i in 0..4 {
+            a8[i] = (v[i] * v[i] + c(1.0)).ln();
+            s0 = s0 * c(0.8) + (x2.cos() * c(0.5)).ln_1p() * c(0.2);
+        }
+        match n {
+            MODE_B => {
+                acc1 += prog_42_dual(c(0.25), a8[3].atan().tanh() * c(2.0), s0, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
+                s0 *= c(0.5);
+                s0 += c(0.05) * ((c(SCALE) + x2).sin() * c(2.0)).sinh().sin();
+            }
+            2 | 4 => {
+                acc1 += c(0.75) * (a7[0][n % 4] * (x0 * x0 + c(1.0)).ln()).cos();
+            }
+            g if g > 5 => {
+                let x0: Dual64 = x0 * x0;
+                s0 = (s0 * c(0.75) + (x2 + x1) * c(0.1)).sin();
+                if ge(d_abs(a7[0][1] * a8[0], margin), -c(1.0), margin) {
+                    let v9 = prog_20_dual((x0 - v[n % 4]).sin(), x2, c(2.0), v, n, margin);
+                    for i in 0..3 {
+                        let fi = c(i as f64);
+                        let v10 = if lt(x1 - (v9.powi(2) + c(1.0)).sqrt(), v9, margin) || i % 3 == 1 {
+                            let x1: Dual64 = ((x1 + m2).powi(2) + c(1.0)).recip();
+                            acc1 += c(0.5) * fi.tanh();
+                            x1.powi(2)
+                        } else {
+                            s0.tanh()
+                        };
+                        match i {
+                            0..=1 => {
+                                continue;
+                            }
+                            MODE_C => {
+                                let v11 = x2.powi(2);
+                                s0 = s0 * c(0.8) + (s0 / (v10.sin() + c(2.0))).tanh() * c(0.05);
+                                acc1 -= v11.sin().cos() * c(0.5);
+                            }
+                            _ => {
+                                let v12 = d_max(fi, m2.sin(), margin);
+                                acc1 -= v12.cos().sin() * c(0.5);
+                            }
+                        }
+                        acc1 += c(0.5) * ((x2 * x2 + c(2.0)).acosh().powi(2) + c(2.0)).sqrt().cos();
+                        acc1 += v10.sin().tanh() * c(0.5);
+                    }
+                    s0 *= c(0.75);
+                    s0 -= c(0.005) * v9.cos().cos();
+                }
+                s0 = (s0 * c(0.75) + x0.tanh() * c(0.05)).tanh();
+            }
+            _ => {
+                let v13 = x2;
+                acc1 -= v13.sin();
+            }
+        }
+        let mut k14 = 0;
+        let v15 = loop {
+            k14 += 1;
+            s0 = (s0 * c(0.75) + (m2 + a7[0][n % 4]) * c(0.1)).sin();
+            match k14 {
+                0 => {
+                    s0 = (s0 * c(0.5) + x2.sin().exp2() * c(0.25)).sin();
+                    s0 = s0 * c(0.75) + (a7[1][k14 % 4] - s0).sin() * c(0.1);
+                }
+                g if g > 1 => {
+                    s0 = s0.mul_add(c(0.75), (a7[1][3] * a7[1][3] + c(1.0)).cbrt().sin() * c(0.2));
+                    let x1: Dual64 = x1;
+                    acc1 += c(0.4) * x1.cos();
+                }
+                _other => {
+                    s0 = c(0.75) * s0 + c(0.05) * s0.mul_add(a8[k14 % 4], s0).cos();
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        acc1 += c(0.05) * x2.cos();
+                        if lt(d_to_radians(a8[0]), -c(0.25), margin) {
+                            s0 = c(0.75) * s0 + c(0.1) * d_atan2(v[2].powi(2) + c(1.0), fj).tanh();
+                            continue;
+                        }
+                        s0 = c(0.5) * s0 + c(0.5) * (s0 + fj).tanh();
+                    }
+                }
+            }
+            if k14 >= 5 {
+                break (s0 * s0 + c(2.0)).sqrt() / ((x1.tanh() * c(1.2)).tan().powi(2) + c(1.5));
+            }
+        };
+        x2 * c(0.75) + s0 * c(0.75) - acc1.tanh() + a7[0][1].cos() - a8[2] - v15 * c(1.5)
+    }
+
+    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x0, margin);
+        let mut s1 = x2;
+        let mut s2 = prog_68_dual(c(2.0), v[n % 4].mul_add(x0, v[n % 4]).tanh() * c(2.0), (s1.cos() * c(0.9)).acos().tanh() * c(2.0), &v, n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v5: Dual64 = if gt(d_atan2(c(0.5_f64), x1) + (x1.tanh() * c(2.0)).sinh(), c(0.5), margin) || n == 0 {
+            let v4 = v[n % 4] / (x1.powi(2) + c(1.5));
+            x1 + v4.cos()
+        } else if n % 3 == 1 && le(d_to_degrees(s0) * c(0.01) * (v[n % 4].powi(2) + c(1.0)).log10(), x1, margin) {
+            x2.sin()
+        } else {
+            return x1.sin().cosh() + (x0 - x1)
+        };
+        let v7 = match n {
+            0..=1 => v5.tanh(),
+            2 => {
+                let v6 = d_powf(c(2.0_f64), acc3.sin());
+                prog_20_dual(s1, c(2.0), s1.cos().tanh().exp().tanh() * c(2.0), &v, n, margin) + v6.cos()
+            }
+            3..=4 => (v5.sin().exp().cos() * c(0.9)).asin(),
+            _ => d_clamp(v5, -c(1.0), c(1.5), margin),
+        };
+        let mut m8: Dual64 = c(2.5);
+        for _ in 0..=n {
+            let c9 = s0.tanh();
+            m8 = d_min(c9, m8, margin);
+        }
+        acc3 += c(0.005) * m8.cos();
+        let mut m10 = 0;
+        for _ in 0..n {
+            if ge(((v7 / (v[2].powi(2) + c(0.5))).sin() * c(0.5)).ln_1p(), v5, margin) {
+                m10 += 1;
+            }
+            let mut m11 = v5.cos();
+            for j in 0..n {
+                m11 = d_max(m11, d_log(v[(j * 3) % 4].powi(2) + c(1.0), s0.powi(2) + c(2.0)), margin);
+            }
+            acc3 += m11.sin().sin() * c(0.25);
+            acc3 += c(0.25) * ((v7 * v7 + c(1.5)).acosh() - s2).tanh();
+        }
+        let c12 = c(m10 as f64);
+        for &t in v.iter() {
+            if gt((x1.powi(2) + c(1.0)).powi(-3), c(0.0), margin) {
+                acc3 -= c(0.5) * (x0.tanh() + s1.asinh()).cos();
+            } else {
+                acc3 -= c12.sin().exp_m1().tanh() * c(0.5);
+                acc3 -= c(0.5) * t.tanh().exp().tanh();
+                if !(m10 < 3 && ge(v5.atan().cos(), -c(0.5), margin)) {
+                    break;
+                }
+            }
+            acc3 += v5.tanh() * c(0.5);
+            s2 = (s2 * c(0.6) + t.sin() * c(0.4)).sin();
+        }
+        s0 = s0 * c(0.8) + c12.tanh().exp2().sin() * c(1.0);
+        s1 = s1 * c(0.5) + (v5 * v5 + c(1.0)).recip().cos() * c(0.25);
+        s0 + s1 + s2.cos() - acc3.tanh() + v7.cos() + d_to_radians(v7)
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_81_dual(x2, c(0.25), c(0.5), [v[0], v[1], v[2], v[3]], 3, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * d_copysign(p, acc1, margin).cos()).product::<Dual64>();
+        let v3 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, x0 + p, margin));
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            match k4 {
+                0 => {
+                    acc1 -= c(0.25) * ((v3.tanh() * c(1.2)).tan() * v2).tanh();
+                }
+                2 => {
+                    break v[3 - k4].asinh();
+                }
+                _ => {
+                    acc1 += (v2.powi(2) + c(2.0)).ln().cos();
+                }
+            }
+            let v5 = (x1.asinh().powi(2) + c(1.0)).sqrt();
+            acc1 += c(0.4) * (x0.sin() * c(1.2)).tan().tanh();
+            if k4 >= 2 || le(((v3.tanh() * c(0.5)).ln_1p().powi(2) + c(0.5)).cbrt(), x1, margin) {
+                break (d_powf(c(1.5_f64), x0.sin()).powi(2) + c(1.0)).log(2.0);
+            }
+            s0 = c(0.6) * s0 + c(0.4) * v5.tanh().cos();
+        };
+        let v7 = v.iter().map(|&p| x1.sin() + p.tanh()).sum::<Dual64>();
+        match n {
+            0 => {
+                s0 = s0.mul_add(c(0.6), (v2 * x2).sin() * c(0.1));
+                acc1 += (v3.cos() * c(0.5)).ln_1p() - d_log(c(1.5_f64), x1 * x1 + c(2.0));
+            }
+            g if g > 1 => {
+                s0 *= c(0.8);
+                s0 += c(0.05) * (v[3 - k4] / (v6.powi(2) + c(1.0))).cos();
+                let v8 = v[k4] + c(1.25);
+                s0 = c(0.75) * s0 + c(0.25) * v8.tanh().tanh();
+            }
+            _other => {
+                s0 = (s0 * c(0.6) + (v2 - v3) * c(0.1)).tanh();
+                acc1 += (v6 / (v[k4].powi(2) + c(1.0))).cos();
+            }
+        }
+        s0 + acc1.cos() + v2 * c(1.5) - v3 * c(1.5) + v6 * c(0.5) + v7.cos()
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_abs(x1, margin);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if ge(prog_20_dual(x1, c(0.75), v[i % 4].cos().exp2().sin() * c(2.0), &v, i, margin), -c(0.5), margin) {
+                acc1 += x2.tanh().tanh().cosh().tanh() * c(0.5);
+                let x0 = x0 * fi;
+                acc1 -= x0.sin() * c(0.5);
+            } else if gt(fi.sin().exp2() + (v[3] * v[3] + c(0.5)).recip(), x0, margin) && n % 3 == 1 {
+                s0 = s0.mul_add(c(0.5), (d_to_radians(x0) * c(20.0)).cos() * c(1.0));
+                s0 = (s0 * c(0.75) + (x2.cos() * c(2.0)).sinh() * c(0.02)).sin();
+            }
+            let v3 = match n + i {
+                0..=2 => {
+                    let v2 = x2;
+                    x0 * v2
+                }
+                4 | 6 => {
+                    s0 *= c(0.8);
+                    s0 -= c(0.2) * (fi - x2).cos();
+                    prog_20_dual(x1, s0, x2, &v, 0, margin)
+                }
+                7 => (x2 * x2 + c(1.0)).powf(0.5) - x2.tanh(),
+                _ => x1.tanh(),
+            };
+            s0 = (s0 * c(0.6) + d_to_degrees(x2) * c(0.01) / c(3.0) * c(1.0)).tanh();
+            for j in 0..i {
+                s0 *= c(0.75);
+                s0 -= c(0.25) * (v[j % 4].powi(2) + c(1.0)).sqrt().tanh();
+                let v4 = v.iter().map(|&p| v[j % 4].asinh() + p.sin()).sum::<Dual64>();
+                if !(j % 3 == 1 && lt(x0.cos().cos(), c(0.25), margin)) {
+                    break 'l0;
+                }
+                acc1 -= v4.sin().cos() * c(0.05);
+            }
+            acc1 += c(0.1) * v3.tanh().sin();
+        }
+        let v5 = match n % 2 {
+            0 => {
+                let x1: Dual64 = x0 - v[n % 4];
+                x2.tanh() + x1.tanh()
+            }
+            1 => (x2.tanh() * c(0.9)).acos(),
+            _other => prog_20_dual(d_hypot(d_powf(v[n % 4].powi(2) + c(1.0), v[n % 4].cos()), x1.atan(), margin).cos(), x1, x0, &v, n, margin),
+        };
+        let v6 = v.iter().map(|&p| (d_abs(x0, margin).tanh() * c(2.0)).cosh() + p.cos()).sum::<Dual64>();
+        let v7 = ((x1 + x2).tanh() * c(0.9)).acos();
+        let v8 = prog_20_dual(s0, ((v[n % 4] * v[n % 4] + c(1.0)).log(10.0).powi(2) + c(1.0)).log10().tanh() * c(2.0), c(2.0), &v, n, margin);
+        let mut m9 = 0;
+        for _ in 0..n {
+            acc1 += c(0.25) * (v8 * x1 + v7).sin();
+            if le(c(SCALE) + v5, v6, margin) {
+                m9 += 1;
+            }
+            s0 = s0.mul_add(c(0.8), d_log((-v5).powi(2) + c(1.0), (x1 + v5).powi(2) + c(2.0)).sin() * c(0.02));
+            s0 = c(0.8) * s0 + c(0.2) * x2.tanh().cos();
+        }
+        let c10 = c(m9 as f64);
+        s0 * c(0.75) + acc1.tanh() + v5 * c(0.75) + v6.sin() + v7 + v8 + c10.sin() + c10.tanh()
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = d_hypot(c(2.0_f64), v[n % 4], margin).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
         if le((acc1.tanh() + c(2.0)).cbrt() + (x1 * x1 + c(1.0)).log2(), -c(0.5), margin) {
@@ -8538,919 +8398,1754 @@ pub mod random_programs_dual {
         let mut m7 = 0;
         for i in 0..4 {
             let fi = c(i as f64);
-            if ge(prog_0_dual(s0, (x0.sin() / (x0 * x0 + c(0.5))).sin() * c(2.0), (v4 - x2).cos().tanh(), &v, n, margin), v[(i + n) % 4], margin) {
-                continue;
+            if lt(prog_20_dual(s0, (x0.sin() / (x0 * x0 + c(0.5))).sin() * c(2.0), (v4 - x2).cos().tanh(), &v, n, margin), c(1.0), margin) {
+                break;
             }
-            if ge(x1 - v4, x0, margin) {
-                let v8 = fi.tanh().exp_m1().powi(2).ln_1p();
-                s0 = (s0 * c(0.6) + v8.tanh() * c(1.0)).sin();
-            } else {
-                s0 = (s0 * c(0.8) + (s0 * s0 + c(0.5)).sqrt() * c(0.2)).tanh();
-                if !(i % 2 == 0 && le(d_hypot(x0, x2, margin) * (x0 * x0 + c(1.0)).sqrt(), fi * c(1.5), margin)) {
-                    break;
-                }
-            }
-            acc1 += c(0.5) * v[3].atan().asinh().sin();
-            if ge(prog_32_dual(c(1.5), x1, ((v4.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).ln().sin(), v, k5, margin), c(0.5), margin) || k5 % 3 == 1 {
+            acc1 -= c(0.5) * (fi.sin() * c(0.9)).asin().tanh();
+            if ge(v[0] / (x0 * x0 + c(0.5)), (v4 * v4 + c(1.0)).sqrt(), margin) {
                 m7 += 1;
             }
         }
-        match m7 {
-            MODE_B => {
-                let v9: Dual64 = prog_87_dual(x2, x1, c(0.75), v, m7, margin);
-                s0 = s0.mul_add(c(0.75), v9.tanh().sin() * c(0.005));
-            }
-            MODE_C => {
-                let mut k10 = 0;
-                while k10 < 3 {
-                    k10 += 1;
-                    match k10 {
-                        0..=1 => {
-                            continue;
-                        }
-                        g if g > 2 => {
-                            s0 = c(0.5) * s0 + c(0.5) * x0.tanh();
-                            acc1 += ((v4 / (v[(k10 + k5) % 4] * v[(k10 + k5) % 4] + c(0.5))).tanh() * c(0.9)).acos().sin() * c(0.25);
-                        }
-                        _ => {
-                            s0 *= c(0.6);
-                            s0 -= c(0.4) * (c(SCALE) + s0).sin();
-                            let v11 = (s0.asinh().tanh() * c(1.5)).sinh();
-                            acc1 -= v11.tanh() * c(0.5);
-                        }
-                    }
-                    if !(k10 % 3 == 1) {
-                        s0 = c(0.6) * s0 + c(0.1) * (x2.cos() * c(0.9)).acos().sin();
-                        continue;
-                    }
-                    let v14 = if k10 < m7 {
-                        (v4 * v4).ln_1p() / ((x2.cos() + c(2.0)).cbrt().powi(2) + c(1.5))
-                    } else if gt(v4 + x2, c(1.0), margin) {
-                        let v12 = (x1 * x1 + c(1.0)).recip();
-                        s0 = s0 * c(0.6) + x0.tanh().cosh().tanh() * c(0.25);
-                        (x1.cos() * c(0.5)).ln_1p() + v12.cos()
-                    } else {
-                        let v13 = (v[(k10 + n) % 4] + x0).asinh();
-                        (d_atan2(v13, x0.powi(2) + c(0.5)).sin() * c(0.9)).acos()
-                    };
-                    acc1 += d_powf(x0.tanh().exp2().powi(2) + c(1.0), v[k10].cos()).tanh() * c(0.25);
-                    acc1 += v14.cos().cos() * c(0.2);
-                }
-            }
-            6 => {
-                s0 = c(0.5) * s0 + c(0.02) * ((-x1) - (x0.sin() * c(1.2)).tan()).sin();
-                let v15: Dual64 = x1 - x0;
-                s0 = (s0 * c(0.5) + v15.tanh() * c(0.25)).tanh();
-            }
-            _ => {
-                acc1 -= (v[m7 % 4].sin().sin() * c(0.9)).atanh() * c(0.75);
-            }
-        }
-        if le(prog_0_dual(v[m7 % 4].sin().exp().cos(), d_max(x1, d_max(x2, v4, margin), margin).tanh() * c(2.0), x0, &v, 5, margin), d_atan2(c(0.5_f64), x0), margin) {
-            acc1 += d_abs(v[k5 % 4], margin).sin();
-            s0 = (s0 * c(0.5) + d_hypot(v[0], s0, margin) * c(0.1)).tanh();
-        } else if n > 1 {
-            s0 = (s0 * c(0.8) + (v[k5 % 4].tanh() * c(0.9)).acos() * c(0.05)).sin();
-            if lt(d_abs(x0, margin), v4, margin) {
-                s0 = s0.mul_add(c(0.75), d_hypot(s0, x1, margin).tanh() * c(0.05));
-            } else if m7 == 2 && gt(x1.cos() - v[2].sin(), c(0.0), margin) {
-                let v16 = c(1.5) - v[2];
-                s0 = c(0.75) * s0 + c(0.25) * d_hypot(c(0.5_f64), x0, margin).cos();
-                s0 = s0 * c(0.8) + v16.sin().sin() * c(0.2);
-            } else {
-                acc1 -= v[1].sin();
-            }
+        let c8 = c(m7 as f64);
+        acc1 -= d_max((c8.cos() * c(0.9)).asin(), d_clamp(c8, -c(0.5), c(1.0), margin), margin).cos();
+        let v10: Dual64 = if gt(d_hypot(x2 - x1, x0, margin), c(SCALE) + x1, margin) && m7 % 3 == 1 {
+            let v9 = v4.asinh();
+            prog_20_dual(x2, x0, x0 * c(0.25), &v, 0, margin) + v9.sin()
+        } else if ge((v4.powi(2) + c(0.5)).recip(), c(0.5), margin) {
+            let v4 = (v4.powi(2) + c(2.0)).sqrt();
+            (x1 * x1 + c(2.0)).sqrt() + v4.cos()
         } else {
-            acc1 += ((v[n % 4].powi(2) + c(1.0)).powi(-1) * v[n % 4].cos().exp2()).cos() * c(0.4);
-            acc1 += d_hypot(x0, s0, margin).sin();
-            if le(c(0.65) * x2, s0, margin) {
-                let v17 = (x0 * x0 + c(0.5)).ln();
-                let v18 = d_abs(x0, margin);
-                acc1 += (v17.cos() - v18.cos()).sin();
-            } else if ge(d_min(c(3.0_f64), s0, margin).sin(), -c(0.5), margin) {
-                acc1 += (x1 - v[n % 4]).cos();
-            } else {
-                acc1 += v[m7 % 4].sin();
-                let v19 = -v4;
-                acc1 += c(0.4) * v19.tanh();
-            }
-        }
-        let v24 = if !(m7 == 1 && lt(x0.atan() * v4.sin(), c(0.5), margin)) {
-            for i in 1..n {
-                let fi = c(i as f64);
-                match k5 {
-                    1..=3 => {
-                        continue;
-                    }
-                    4 => {
-                        let v20 = x1.cos();
-                        acc1 -= v20.tanh() * c(0.4);
-                    }
-                    6 => {
-                        s0 = s0.mul_add(c(0.75), (v[m7 % 4] * v[m7 % 4] + c(0.5)).ln().cos() * c(0.1));
-                        s0 = c(0.8) * s0 + c(0.05) * (x2 / (x2 * x2 + c(1.0))).cos();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.6) + (fi.tanh() + c(2.0)).cbrt() * c(1.0)).tanh();
-                        let v21 = v[i % 4] * c(std::f64::consts::FRAC_PI_4);
-                        acc1 -= c(0.4) * v21.sin();
-                    }
-                }
-                if n % 2 == 0 {
-                    continue;
-                }
-                acc1 -= ((v[0] - x0) * s0).sin() * c(0.4);
-            }
-            let v22 = d_to_radians(v4) * c(20.0) * v[m7 % 4].atan();
-            v22 * x1
-        } else {
-            let v23 = (s0 * s0 + c(0.5)).ln();
-            v4 + v23.sin()
+            acc1 - v4
         };
-        s0 * c(0.5) - acc1.cos() - v24 + (d_abs(x1, margin).powi(2) + c(2.0)).acosh()
+        s0 * c(0.25) - acc1.tanh() + v10.cos()
     }
 
-    pub fn prog_111_dual<const N: usize>(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_D: usize = 3;
+    pub fn prog_101_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
         let (x1, x2) = p;
-        let mut s0 = (v[n % 4].cos() + (x1 - v[n % 4])).cos() * c(2.0);
-        let mut s1 = s0.cos().exp2();
-        let mut s2: Dual64 = x0.sin();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = (s0 + x2) / (v[i].cos().sin() + c(2.0));
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s1 = s1.mul_add(c(0.75), ((s1.cos() * c(2.0)).sinh().powi(2) + c(0.5)).sqrt().sin() * c(0.02));
-            let v6 = prog_87_dual((a4[k5] * a4[k5] + c(1.0)).log(10.0).cos(), (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).tanh() * c(2.0), x2.tanh().cos() * c(2.0), v, k5, margin);
-            acc3 += c(0.25) * d_powf(s0.powi(2) + c(1.0), d_abs(v[k5], margin).tanh()).tanh();
-            if k5 >= 2 || le(s1 + s2, v6, margin) {
-                break;
+        let mut s0 = d_hypot(x0.tanh(), x0, margin).tanh() * c(2.0);
+        let mut s1 = v[n % 4];
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if n % 2 == 0 {
+            c(SCALE) + x1
+        } else {
+            return x2 * x0 / c(3.0)
+        };
+        let v4 = v.iter().fold(prog_42_dual(acc2, c(1.2), ((x1 * x1 + c(0.5)).powf(0.5).sin() * c(0.9)).atanh().sin(), v, n, margin).tanh(), |r, &z| r * c(0.75) + c(0.005) * (prog_20_dual(r, (r.powi(2) + c(2.0)).acosh().tanh() * c(2.0), ((v[3].cos() * c(0.9)).acos() * (v[2] * acc2)).tanh() * c(2.0), &v, n, margin) + z.sin()).cos());
+        if ge(s1, c(1.0), margin) {
+            acc2 -= d_log(x2 * x2 + c(1.0), s0 * s0 + c(2.0)).cos() * c(0.25);
+        } else {
+            s0 = (s0 * c(0.75) + (v3.tanh() * c(2.0)).sinh() * c(0.02)).tanh();
+            s0 = (s0 * c(0.6) + (d_log(s0 * s0 + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(1.5)).acosh() * c(0.02)).sin();
+            if lt(acc2.tanh().atan(), c(1.0), margin) {
+                acc2 += acc2.sin().exp_m1().cos() * c(0.5);
+                s0 = s0.mul_add(c(0.75), d_min(acc2, x0, margin).cos() * c(0.02));
+            } else {
+                s0 = (s0 * c(0.75) + d_abs(x1, margin) * c(0.25)).tanh();
+                let v5 = (v[n % 4] * v[n % 4] + c(0.5)).sqrt();
+                acc2 += v5.sin();
             }
         }
-        let v9 = match k5 + n {
-            PHASE_D => ((x2 * x2 + c(0.5)).recip().powi(2) + c(2.0)).ln(),
-            4 => x1.tanh(),
-            5 | 7 => {
-                let v7 = (x2.sin() * c(1.2)).tan();
-                a4[(k5 + n) % 4] * d_to_radians(s1) + v7.cos()
+        acc2 += s0.powi(2);
+        let mut k6 = 0;
+        let v7: Dual64 = loop {
+            k6 += 1;
+            acc2 -= c(0.5) * v3.tanh();
+            acc2 -= c(0.5) * x2.cos();
+            acc2 -= c(0.5) * ((v4.tanh() * c(1.5)).cosh().cos() * c(0.9)).asin().sin();
+            if k6 >= 3 || lt(v[(k6 + n) % 4].atan(), s1, margin) {
+                break v3;
+            }
+        };
+        let v9 = match k6 + n {
+            0 | PHASE_C => {
+                let v4 = d_log((v3.sin() + c(2.0)).cbrt().powi(2) + c(1.0), (c(SCALE) + x1).powi(2) + c(2.0));
+                d_abs(v3, margin) + v4.tanh()
+            }
+            3..=4 => {
+                let x1 = ((x0.tanh() * c(2.0)).cosh().powi(2) + c(1.0)).log10();
+                x1 + v7
+            }
+            5 => {
+                let v8 = v[3] * v7;
+                d_min(d_abs(x1, margin), v8.atan(), margin)
             }
             _other => {
-                let v8 = prog_95_dual(c(0.25), acc3, c(0.75), v, n, margin);
-                prog_58_dual(v8.cos(), s0, x1, v, 0, margin)
+                acc2 += ((v[n % 4] * v[n % 4]).tanh() * c(1.5)).cosh().cos() * c(0.25);
+                d_hypot((x2.cos() * c(1.2)).tan(), d_abs(v3, margin), margin)
             }
         };
-        let v14 = if lt(x1 + x2 + x2.sin().exp(), v[n % 4], margin) {
-            for _ in 0..n {
-                let v10 = (v9 + s2).atan();
-                acc3 += (-v10.tanh()).tanh() * c(0.25);
+        s1 = s1.mul_add(c(0.5), (v9 - v7).cos() * c(0.02));
+        s1 * c(0.75) - acc2.tanh() - v3 * c(1.5) + v4
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 / (v[n % 4] * v[n % 4] + c(0.5))).cos() * c(2.0);
+        let mut s1 = (v[3] * x2).sin() * c(2.0);
+        let mut s2: Dual64 = d_min(x0, x0 + x2, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v5: Dual64 = 'b0: {
+            let v4 = d_to_degrees(s0) * c(0.02);
+            if ge(d_min(v4.cos(), x2 / (x1 * x1 + c(1.5)), margin), c(0.0), margin) {
+                break 'b0 (s0.tanh() + c(2.0)).cbrt().sin();
             }
-            x2.cos() - (x1.powi(2) + c(0.5)).cbrt()
-        } else if ge((x2.tanh() * c(0.9)).acos(), (x1 * x1 + c(0.5)).powf(0.3), margin) {
-            d_clamp(x1, x0.tanh() - c(1.5), x2.cos() + c(1.5), margin)
-        } else {
-            for i in 0..v.len() {
-                let v11 = s1;
-                let v12 = (d_atan2(s1.powi(2) + c(0.5), v9).powi(2) + c(2.0)).sqrt();
-                if i % 2 == 0 && lt(d_hypot(s2, x1, margin) / ((a4[3 - i] - v12).powi(2) + c(1.0)), v11.asinh(), margin) {
-                    let mut k13 = 0;
-                    while k13 < n {
-                        k13 += 1;
-                        match k13 % 2 {
-                            0 => {
-                                s0 = (s0 * c(0.8) + s0.sin() * c(0.2)).sin();
-                            }
-                            1 => {
-                                acc3 += c(0.05) * x1.cos();
-                                s1 = s1.mul_add(c(0.5), ((s2 * s2 + c(0.5)).recip().tanh() * c(0.9)).asin().tanh() * c(0.1));
-                            }
-                            _ => {
-                                s1 = s1.mul_add(c(0.75), d_powf(c(0.5_f64), a4[3 - i].tanh()).tanh() * c(0.1));
-                            }
-                        }
-                        s0 *= c(0.6);
-                        s0 += c(0.5) * (d_to_degrees(a4[k13 % 4]) * c(0.01)).sin().sin();
-                        acc3 += c(0.05) * s2.sin().cosh().tanh();
-                    }
-                    s1 = (s1 * c(0.8) + (x0.tanh() - v[3]) * c(0.1)).tanh();
-                }
-                acc3 += c(0.5) * x0.sin().cos().exp_m1().sin();
-            }
-            s0 = (s0 * c(0.8) + ((x0 * x0 + c(0.5)).recip() + c(2.0)) * c(0.1)).tanh();
-            x1.tanh()
+            d_log((v[n % 4] * v[n % 4] + c(0.5)).ln().powi(2) + c(1.0), (v[n % 4].cos() * c(2.0)).cosh().powi(2) + c(2.0))
         };
-        let mut a15 = [c(0.0); N];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if ge(a4[0] * fi, v9, margin) {
-                a15[i] = v14 * v[i];
+        let v6 = 'b1: {
+            if ge(x1, -c(1.0), margin) {
+                acc3 += (v5.sin().powi(2) + c(1.0)).cbrt() * c(0.4);
             } else {
-                a15[i] = (x0 * x0 + c(2.0)).acosh() + d_to_degrees(v[i]) * c(0.02);
+                let x2: Dual64 = (x2 * x2 + c(1.5)).acosh().cos().sinh();
+                s2 = (s2 * c(0.75) + x2.tanh() * c(0.02)).tanh();
             }
-        }
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            s0 = (s0 * c(0.6) + a4[k16 % 4] * a4[k16 % 4] * c(0.05)).tanh();
-            if le(v14, c(0.5), margin) {
-                s1 *= c(0.6);
-                s1 -= c(0.1) * s1.tanh().cos().exp().tanh();
-                if lt(v9 + v14, -c(1.0), margin) || k16 == 2 {
-                    let x0: Dual64 = v9 * x2;
-                    acc3 += c(0.4) * x0.sin().sin();
-                } else if k16 > 3 && gt(s1 + v[3], -c(0.5), margin) {
-                    acc3 += c(0.5) * (s2.sin().exp_m1().powi(2) + c(1.0)).recip().sin();
-                    s2 = (s2 * c(0.8) + ((a4[k16 % 4].sin() * c(2.0)).sinh() + (s1.powi(2) + c(1.0)).powi(-2)) * c(0.01)).sin();
-                } else {
-                    for j in (0..=n).rev().step_by(2) {
-                        let v19 = match k16 {
-                            0 | 2 => {
-                                let v17 = x1 / c(2.0);
-                                d_atan2(c(2.0_f64), s0).sin().exp() + v17.sin()
-                            }
-                            g if g > 3 => s2.cos() * (v9 - x2),
-                            _ => {
-                                let x0 = ((v9 * v9 + c(1.0)).log(3.0).powi(2) + c(1.0)).recip();
-                                let v18 = d_clamp(a4[(j + n) % 4], -c(1.5), c(1.5), margin);
-                                (d_log(a15[k5].powi(2) + c(1.0), v9.powi(2) + c(2.0)).sin() * c(0.5)).ln_1p() + x0.tanh() + v18.tanh()
-                            }
-                        };
-                        let v20 = v.iter().fold(v19.cos(), |r, &z| r * c(0.75) + c(0.01) * (v19.cos() + z.cos()).cos());
-                        s0 = s0.mul_add(c(0.5), (s0 * s0 + c(1.0)).recip().sin().exp_m1().cos() * c(0.25));
-                        s2 = s2.mul_add(c(0.5), v20 * c(0.02));
-                    }
+            if lt((x1 * x1 + c(2.0)).acosh(), v5, margin) {
+                break 'b1 d_clamp(x2, v5.cos() - c(1.5), s2.sin() + c(1.5), margin);
+            }
+            d_abs(s2.asinh(), margin)
+        };
+        for t in v {
+            let v7 = t - x2;
+            match n {
+                MODE_A if n < 4 => {
+                    s0 = (s0 * c(0.6) + x0.cos().exp_m1() * c(0.1)).tanh();
                 }
-                s0 = (s0 * c(0.6) + s2.atan() * c(0.4)).tanh();
-                if ge(x0.tanh(), (x1 * x1 + c(1.0)).powi(-1), margin) {
+                MODE_B => {
+                    let v8: Dual64 = v5 * v7 * c(1.25);
+                    acc3 -= c(0.4) * v8.tanh().cos();
+                }
+                2..=3 => {
+                    s0 *= c(0.75);
+                    s0 -= c(0.02) * ((v7 * x2).powi(2) + c(0.5)).sqrt().tanh();
                     break;
                 }
-            } else if ge((v9 * v9 + c(2.0)).acosh().atan(), v14, margin) {
-                s2 = c(0.75) * s2 + c(0.02) * (a15[(k16 + k5) % 4].tanh() * c(2.0)).sinh().tanh();
+                _ => {
+                    s1 = (s1 * c(0.6) + (s1.powi(2) + c(1.5)).acosh() * c(0.1)).tanh();
+                    s1 = s1.mul_add(c(0.75), (t.sin() * c(0.9)).asin().sin() * c(0.1));
+                }
             }
-            if k16 >= 4 || le(d_powf(s2 * s2 + c(1.0), d_clamp(s2, -c(1.0), c(0.5), margin).cos()), x1, margin) {
+            s1 = s1.mul_add(c(0.6), (s1 * v7).tanh() * c(0.05));
+        }
+        let v9 = v.iter().fold(prog_36_dual(v6.cos() * c(2.0), v6.asinh().sin() * c(2.0), x2, v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.1) * ((x2.sin() * c(0.9)).asin() + p.sin()).tanh());
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p.powi(2) + c(0.5)).recip().powi(2) + c(0.5)).sqrt() + q.cos()).sum::<Dual64>();
+        match n.checked_sub(2) {
+            Some(0..=1) => {
+                for t in v {
+                    let v11 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (d_to_radians(x0) * c(20.0) + p.tanh()).cos()).product::<Dual64>();
+                    s0 = (s0 * c(0.5) + v10 / (v10.tanh() + c(2.0)) * c(0.02)).sin();
+                    s0 = c(0.5) * s0 + c(0.25) * (t.sin() + v11.sin()).cos();
+                }
+            }
+            Some(k12) if k12 % 2 == 0 => {
+                let c13 = c(k12 as f64);
+                let v14 = (x1 * x1 + c(1.0)).log(3.0);
+                acc3 += v10.sin().sinh() * c(0.2);
+                s1 = (s1 * c(0.6) + (c13.tanh() + v14.tanh()) * c(0.4)).tanh();
+            }
+            Some(_) => {
+                let v16 = prog_11_dual(v5, x1, d_atan2(v10 - v[n % 4], (x2.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).tanh() * c(2.0), v, n, margin);
+                s1 = (s1 * c(0.6) + v16.sin() * c(0.005)).sin();
+            }
+            _ => {
+                for i in (0..=n).rev().step_by(2) {
+                    let v17 = v.iter().copied().map(|p| d_max(-c(2.0_f64), (v[3].sin() * c(1.5)).sinh(), margin) + p.sin()).sum::<Dual64>();
+                    if gt(-(v9 + x0), -c(0.5), margin) || i == 6 {
+                        s0 = (s0 * c(0.5) + (s0.sin().exp2() - (s2.tanh() * c(0.9)).asin()) * c(0.1)).tanh();
+                    } else if ge((v[i % 4] + x1) / c(4.0), c(0.0), margin) {
+                        let v18 = (v6 * v6 + c(1.0)).log2();
+                        acc3 -= v18.cos().tanh() * c(0.5);
+                    } else {
+                        let v19 = v10;
+                        acc3 += v19.cos().tanh() * c(0.5);
+                    }
+                    s1 = c(0.5) * s1 + c(0.1) * (x0 * v[i % 4]).sin();
+                    acc3 += v17.tanh().cos() * c(0.2);
+                }
+            }
+        }
+        s0.sin() - s1 * c(0.25) + acc3.cos() - v9.cos() - v10.sin()
+    }
+
+    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.5), (x0.tanh().exp2().cos() * c(0.9)).atanh().tanh() * c(0.05));
+            match i + n {
+                0..=2 => {
+                    let x1 = (v[i % 4] + v[1]).atan();
+                    let v2 = -x1.tanh();
+                    s0 = s0 * c(0.8) + v2 * c(0.1);
+                }
+                g if g > 4 => {
+                    break;
+                }
+                _ => {
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * (x2 + v[i % 4]).tanh();
+                }
+            }
+            let v3: Dual64 = x2 - fi - x1.tanh().exp();
+            s0 = s0 * c(0.6) + v3.cos() * c(0.1);
+        }
+        let v6 = if gt(x0 / (x0 * x0 + c(1.0)) - v[0].asinh(), x2, margin) {
+            acc1 += ((v[0] - x2) * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
+            v[n % 4] + x2
+        } else if ge(prog_20_dual(x1, (-(x0 + x2)).sin() * c(2.0), acc1, v, n, margin), -c(0.5), margin) {
+            let x1 = x1.tanh();
+            acc1 += c(0.75) * ((x1 / (x2.sin() + c(2.0))).cos() * c(0.9)).asin().cos();
+            x0.cos()
+        } else {
+            for &t in v {
+                match n % 2 {
+                    0 => {
+                        let v4: Dual64 = (t * t + c(1.0)).powf(0.5);
+                        s0 = (s0 * c(0.75) + (s0 * s0 + c(1.0)).recip() * c(0.25)).tanh();
+                        if n % 3 == 1 && ge(t, x2 / (v4.powi(2) + c(0.5)), margin) {
+                            s0 *= c(0.8);
+                            s0 += c(0.005) * prog_20_dual(d_atan2(c(3.0_f64), s0).tanh() * c(2.0), x0, ((v[n % 4].sin() + c(2.0)).cbrt().cos() * c(0.5)).ln_1p().tanh() * c(2.0), v, 6, margin).tanh();
+                            continue;
+                        }
+                    }
+                    1 => {
+                        break;
+                    }
+                    _ => {
+                        let v5 = 'b2: {
+                            if gt((x0 * x0 + c(0.5)).recip(), d_to_degrees(x2) * c(0.02), margin) {
+                                break 'b2 (t.cos() * c(1.2)).tan();
+                            }
+                            (d_hypot(c(1.5_f64), x0, margin).sin() * c(1.5)).cosh()
+                        };
+                        s0 = c(0.75) * s0 + c(0.05) * s0.tanh().exp().sin();
+                        acc1 += c(0.4) * v5.tanh().tanh();
+                    }
+                }
+                s0 = s0 * c(0.6) + s0.powi(3).tanh() * c(0.02);
+                acc1 += c(0.5) * t.cos().tanh();
+            }
+            (x1.powi(2) + c(1.0)).log2().tanh()
+        };
+        let mut a7 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                a7[i][j] = d_atan2(fi.powi(2) + c(1.0), s0.powi(2));
+            }
+        }
+        let a8 = a7[0];
+        let v10: Dual64 = 'b5: {
+            let v9 = x2 + a7[1][n % 4];
+            if lt((x1.tanh() * c(1.5)).cosh(), -c(0.5), margin) {
+                break 'b5 d_hypot(v9, v6, margin).cos().exp2();
+            }
+            v6 + v9.cos()
+        };
+        let v14: Dual64 = 'b6: {
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s0 = c(0.8) * s0 + c(0.2) * v10.tanh().sin().sin();
+                let v12 = 'b8: {
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        s0 *= c(0.6);
+                        s0 += c(0.02) * (a8[j % 4].cos() * c(1.2)).tan().tanh();
+                        if gt((s0.powi(2) + c(1.0)).powi(-3), c(0.25), margin) {
+                            break 'b6 d_atan2(c(1.5_f64), a8[2].atan());
+                        }
+                        acc1 += (fj.sin() * c(0.9)).acos().asinh().tanh() * c(0.02);
+                    }
+                    acc1 += c(0.25) * (x2 - a8[(k11 + n) % 4]).sin();
+                    if le(((v6 + a8[k11 % 4]).powi(2) + c(1.0)).recip(), -c(0.25), margin) {
+                        break 'b8 d_powf(x1 * x1 + c(1.0), v[k11 % 4].cos()).powi(2).ln_1p();
+                    }
+                    x1.tanh()
+                };
+                if le(v10, v12, margin) && k11 % 3 == 1 {
+                    break 'b6 x1.powi(3);
+                }
+            }
+            for i in (1..=4).step_by(2) {
+                s0 = s0.mul_add(c(0.6), prog_20_dual(d_atan2(x2 * x2 + c(1.0), x2).sin(), (v10 / (v10 * v10 + c(1.5))).cos().cos() * c(2.0), (s0 - v6).tanh(), v, i, margin).sin() * c(0.005));
+                let v13 = (d_clamp(v[i % 4], -c(1.5), c(1.5), margin).powi(2) + c(0.5)).ln();
+                if le(d_log(v13.powi(2) + c(1.0), v10.powi(2) + c(2.0)), x0.tanh().cosh(), margin) {
+                    break 'b6 v6 + x1;
+                }
+            }
+            if lt(prog_20_dual(s0.tanh().cos() * c(2.0), x0, x1, v, n, margin), c(0.5), margin) {
+                s0 = (s0 * c(0.75) + s0.atan() * c(0.01)).tanh();
+            }
+            d_to_radians((x2 * x2 + c(0.5)).sqrt())
+        };
+        s0 + acc1.tanh() - a8[3] + v10.tanh() + v14.tanh()
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x1 + c(0.5)).ln();
+        let mut acc1: Dual64 = c(0.0);
+        let v3: Dual64 = if le((x2 * x2 + c(2.0)).ln(), v[n % 4] * x0, margin) || n > 3 {
+            x0.cos()
+        } else if ge(s0.atan(), acc1, margin) || n < 2 {
+            let v2 = s0;
+            (d_atan2(v2 * v2 + c(1.0), x0).powi(2) + c(1.0)).log2()
+        } else {
+            (s0.powi(2) + c(1.0)).ln().sin()
+        };
+        let v6 = if let Some(k4) = n.checked_sub(1) {
+            let c5 = c(k4 as f64);
+            v3 / (v3.powi(2) + c(1.0)) + c5.cos()
+        } else {
+            x0.tanh()
+        };
+        let v7 = d_clamp(x1, -c(1.5), c(1.0), margin);
+        let v8: Dual64 = if le(v7 - c(0.3), -c(0.5), margin) && n == 5 {
+            (x1 - s0).cos().exp()
+        } else {
+            v3.tanh()
+        };
+        let Some(k9) = (n % 4).checked_sub(1) else {
+            return x1.mul_add(x0, v6)
+        };
+        let c10 = c(k9 as f64);
+        let mut m11 = v6.sin();
+        for i in 0..4 {
+            m11 = d_max(m11, v8 * v6 + v[(i + n) % 4], margin);
+        }
+        s0 *= c(0.5);
+        s0 += c(0.005) * m11.cos().tanh();
+        acc1 += c(0.25) * (v[(k9 + n) % 4] * v3).cos();
+        s0 * c(1.5) + acc1 - v8.cos() + c10 * c(0.75)
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let mut s0: Dual64 = prog_81_dual(x1, c(0.5), c(0.75), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            s0 = (s0 * c(0.8) + (t.tanh() * c(1.5)).sinh() * c(0.05)).tanh();
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if lt(d_clamp(x0, -c(1.5), c(1.0), margin), c(0.5), margin) {
+                    continue 'l0;
+                }
+                let v3: Dual64 = x2.sin();
+                let v4 = (x0.powi(2) + c(1.0)).log2().atan();
+                s0 = (s0 * c(0.6) + (x1 - v3).tanh().exp() * c(0.05)).sin();
+                s0 *= c(0.5);
+                s0 -= c(0.25) * v4.sin().sin();
+            }
+            s0 *= c(0.75);
+            s0 += c(0.25) * (-t).sin();
+        }
+        if le(x1 * x2 + x2 / c(2.0), acc1.sin().exp2(), margin) {
+            return d_clamp(acc1, x1.cos() - c(1.5), d_atan2(x2, x2.powi(2) + c(0.5)).cos() + c(1.5), margin);
+        }
+        match n % 4 {
+            0..=2 => {
+                s0 = (s0 * c(0.75) + acc1 / (x0.tanh() + c(2.0)) * c(1.0)).sin();
+                let v5 = v[n % 4];
+                s0 = s0 * c(0.75) + v5.sin() * c(0.25);
+            }
+            PHASE_D if n < 4 => {
+                s0 = c(0.5) * s0 + c(0.1) * x2.cos().exp_m1().tanh();
+            }
+            _ => {
+                acc1 += (acc1 * acc1 + c(1.0)).sqrt();
+                let v6 = d_clamp(x1 * x0, -c(1.0), c(0.5), margin);
+                acc1 += v6.tanh();
+            }
+        }
+        for i in 0..6 {
+            let fi = c(i as f64);
+            if le(x0.cos().exp2(), c(1.0), margin) && i % 3 == 1 {
+                let v7: Dual64 = (x0.powi(2) + c(1.0)).powf(1.5);
+                let v8 = s0.atan().cos();
+                acc1 -= c(0.25) * (v7.sin() - v8.tanh()).sin();
+            }
+            match i % 4 {
+                0 | 2 => {
+                    s0 = (s0 * c(0.75) + v[(i + n) % 4] / c(2.0) * c(0.5)).tanh();
+                }
+                _ => {
+                    let v9: Dual64 = (fi * x0).atan();
+                    let mut k10 = 0;
+                    while k10 < n && ge(((v9 / c(2.0)).powi(2) + c(1.0)).ln(), c(0.5), margin) {
+                        k10 += 1;
+                        if n % 3 == 1 && lt(s0.powi(2), -c(0.5), margin) {
+                            acc1 -= c(0.05) * v[1].powi(2).sin();
+                            break;
+                        }
+                        if k10 % 3 == 1 {
+                            continue;
+                        }
+                        acc1 += c(0.05) * (d_to_degrees(v9) * c(0.01));
+                    }
+                    s0 = s0 * c(0.6) + v9.cos() * c(0.05);
+                }
+            }
+            s0 = (s0 * c(0.8) + ((x1 - v[2]).powi(2) + c(1.0)).log2() * c(0.05)).sin();
+        }
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            if k11 > 1 {
+                acc1 += prog_104_dual(x2, c(0.75), x0, [v[0], v[1], v[2], v[3]], 5, margin).sin() * c(0.1);
+                break v[1].cos().cosh();
+            }
+            if n % 2 == 0 && lt(v[0], c(1.0), margin) {
+                break (x0 * x0 + c(1.0)).log10();
+            }
+            s0 = c(0.75) * s0 + c(0.05) * s0.mul_add(x1, x1).sin();
+            if k11 >= 4 {
+                break ((x1 / c(4.0)).powi(2) + c(1.0)).recip();
+            }
+        };
+        x0 - s0 * c(0.25) - acc1.sin() + v12 + v12.cos()
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_100_dual(x1, c(0.75), c(0.75), v, n, margin).tanh() * c(2.0);
+        let mut s1 = prog_81_dual(d_min(v[3], x0, margin).sin(), s0, (x2 * x2).ln_1p().tanh(), v, n, margin).sin() * c(2.0);
+        let mut s2 = (x2 - x2.tanh().exp2()).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        acc3 += c(0.4) * (v[0] * s2 * c(0.75)).tanh();
+        let v6 = if lt((v[n % 4].powi(2) + c(1.0)).log2(), -c(0.5), margin) {
+            acc3 += c(0.25) * ((x1 * x1).ln_1p() - s2.cos().exp()).tanh();
+            (acc3.cos() * c(0.9)).asin()
+        } else if ge(x0.sin().exp() * v[n % 4].cos(), -c(0.5), margin) {
+            let v4 = d_to_degrees(v[n % 4]) * c(0.02);
+            (v4.tanh() * c(0.9)).asin()
+        } else {
+            let v5 = (x1.cos() * c(1.5)).cosh().tanh();
+            d_min(x2.tanh().exp_m1(), v[2], margin) + v5.sin()
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v10 = if ge(v6 - c(0.25), c(0.5), margin) {
+                s1 - x2
+            } else if gt((v[3].sin() + c(2.0)).cbrt(), -c(0.25), margin) {
+                for j in 0..v.len() {
+                    let fj = c(j as f64);
+                    let v8 = if !(j % 2 == 0) {
+                        let x1 = x1.mul_add(fj, s0);
+                        ((x1 + v6).powi(2) + c(1.0)).sqrt()
+                    } else {
+                        x2 - x1
+                    };
+                    if le(c(1.25) - v[k7 % 4], c(1.0), margin) {
+                        acc3 += c(0.1) * (s2.powi(2) + c(1.0)).log(2.0).sin();
+                        continue;
+                    }
+                    s1 = (s1 * c(0.5) + s1 * x1 * c(0.1)).tanh();
+                    acc3 += v8.tanh() * c(0.1);
+                }
+                let v9 = x0 - v[n % 4];
+                v[3] / ((v9.powi(2) + c(1.0)).recip().powi(2) + c(1.0))
+            } else {
+                (s0.tanh() * c(0.9)).asin()
+            };
+            let mut k11 = 0;
+            while k11 < 6 && ge((v10.powi(2) + c(1.0)).recip().powi(2), c(0.25), margin) {
+                k11 += 1;
+                match k11 % 3 {
+                    0 => {
+                        break;
+                    }
+                    _ => {
+                        s2 = s2 * c(0.5) + (s2 * v6).sin() * c(0.1);
+                    }
+                }
+                s1 = (s1 * c(0.75) + (s2.powi(2) + c(0.5)).sqrt() * c(0.25)).tanh();
+                s1 = s1 * c(0.6) + (s0.tanh() * c(0.9)).atanh().tanh() * c(0.05);
+            }
+            acc3 -= c(0.5) * v10.tanh();
+            if k7 >= 4 || le(d_atan2(c(1.5_f64), v[k11 % 4]), v[k11 % 4], margin) {
                 break;
             }
         }
-        let v21 = if ge((x0 * x0 + c(1.0)).log2(), -c(1.0), margin) {
-            d_max(v14.sin().exp2(), (v14.sin() + c(2.0)).cbrt(), margin)
-        } else if lt((x2.cos() * c(0.9)).asin(), c(1.0), margin) {
-            -v[k16 % 4].cos().exp2()
-        } else {
-            (c(0.25) * a4[1]).cos().exp2()
+        let mut k12 = 0;
+        let v17 = loop {
+            k12 += 1;
+            match k12 % 4 {
+                0 => {
+                    s0 = s0 * c(0.6) + s0.cos() * c(0.4);
+                    if le(v6.asinh(), x0.asinh(), margin) {
+                        s1 = s1 * c(0.8) + d_abs(x1, margin).powi(3).tanh() * c(0.01);
+                    }
+                }
+                1 | 3 => {
+                    s2 = s2.mul_add(c(0.8), x2.mul_add(s2, v[0]).sin() * c(0.02));
+                    let v13: Dual64 = (s1.cos() * c(0.9)).asin();
+                    s0 = s0 * c(0.6) + v13.sin() * c(0.1);
+                }
+                _ => {
+                    acc3 += c(0.01) * prog_104_dual((v6.sin() * c(1.2)).tan().sin(), (v6 * v6).sin() * c(2.0), (c(0.25) * (v6.powi(2) + c(0.5)).sqrt()).cos() * c(2.0), v, 5, margin).tanh();
+                    match n {
+                        0 => {
+                            break s0.mul_add(x1, x2) + v[3];
+                        }
+                        1..=2 => {
+                            s2 = s2 * c(0.6) + s1.sin() * c(0.4);
+                        }
+                        MODE_D if n < 4 => {
+                            let v14 = x0 + x2;
+                            s1 = s1.mul_add(c(0.6), v14.sin() * c(0.2));
+                        }
+                        _other => {
+                            for (j, &u) in v.iter().enumerate() {
+                                s2 = c(0.6) * s2 + c(0.4) * v[(j + k12) % 4].sin();
+                                acc3 += (x2 * x2 + c(1.0)).powf(0.5).sin() * c(0.1);
+                                let v15: Dual64 = d_to_radians(u);
+                                acc3 += v15.sin() * c(0.1);
+                            }
+                        }
+                    }
+                    let v16 = x0 * x0;
+                    acc3 += c(0.5) * v16.tanh();
+                }
+            }
+            s1 = s1.mul_add(c(0.75), s1.asinh().sin() * c(0.25));
+            if k12 >= 3 {
+                break x1.atan();
+            }
         };
-        s0 * c(1.5) - s1.tanh() + s2 - acc3.tanh() - a4[2].tanh() - v9.sin() - v14.cos() + a15[1].tanh() + v21
+        s0 + s1 + s2 * c(0.5) + acc3.cos() + v6 + v17.tanh()
     }
 
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(c(0.5_f64), x2 + c(1.25), margin).tanh() * c(2.0);
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = prog_81_dual(x0 * c(1.2), x0 * c(2.0), x0, v, n, margin).tanh() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        if le(d_atan2(c(2.0_f64), x0 - v[n % 4]), v[n % 4] - x1, margin) || n % 2 == 0 {
-            return (acc1 * acc1 + c(0.5)).recip();
+        let v2 = (x1 * x2).asinh();
+        let v3: Dual64 = 'b0: {
+            if le(v[n % 4].cos().exp2(), v2.sin().exp(), margin) || n == 4 {
+                break 'b0 x2 * c(0.25);
+            }
+            if lt(d_atan2(c(3.0_f64), v2.tanh().exp2()), -c(0.5), margin) {
+                s0 = (s0 * c(0.6) + (x2.tanh() * c(0.9)).asin() * c(0.1)).sin();
+                break 'b0 acc1;
+            }
+            prog_20_dual(x0 * c(1.5), x2, s0, &v, n, margin)
+        };
+        let mut m4 = 0;
+        for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            if le((s0 * s0 + c(1.0)).powf(0.5), c(1.0), margin) || m4 < 19 {
+                m4 += 1;
+            }
+            match n + i {
+                0 => {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * (v[0] * v[0]).ln_1p().cos();
+                    s0 *= c(0.8);
+                    s0 += c(1.0) * (s0 * c(0.1)).tanh();
+                }
+                g if g > 1 => {
+                    let v6 = 'b2: {
+                        let v5 = (x0 + v2).cos();
+                        if ge((-v2) + v3 * v3, c(0.0), margin) || i == 0 {
+                            break 'b2 -v[m4 % 4];
+                        }
+                        ((v5.tanh() * c(0.9)).acos().powi(2) + c(1.0)).recip()
+                    };
+                    s0 = s0 * c(0.5) + v6.sin().cos() * c(0.1);
+                }
+                _ => {
+                    let v7 = prog_20_dual(v3.powi(2).cos(), v3.sin().cosh().sin(), x2, &v, n, margin);
+                    let v8 = (fi.cos() * c(0.9)).asin();
+                    s0 = s0.mul_add(c(0.6), (v7.sin() - v8.sin()).cos() * c(0.005));
+                }
+            }
+            acc1 += (-(v3 + fi)).sin();
         }
-        let v2 = prog_8_dual::<4>(x2.tanh().powi(2).ln_1p().cos(), c(0.5), v[n % 4].tanh().exp().cos(), v, n, margin);
-        let v3 = v.iter().map(|&p| (acc1.sin() * c(0.9)).asin() + p.tanh()).sum::<Dual64>();
-        for _ in 0..n {
-            s0 = (s0 * c(0.5) + (s0 + v2) * c(0.25)).tanh();
-            s0 = s0.mul_add(c(0.5), x1.cos() * c(0.5));
+        match m4 {
+            PHASE_A | PHASE_C => {
+                let v9: Dual64 = 'b3: {
+                    acc1 += (v[m4 % 4] * v[m4 % 4]).cos();
+                    s0 = (s0 * c(0.8) + d_atan2(x0, x2.powi(2) + c(1.0)) * c(0.05)).sin();
+                    acc1 += c(0.02) * prog_20_dual(x0.atan().cos(), ((v[3].tanh() * c(0.9)).acos() + d_copysign(x2, x0, margin)).tanh() * c(2.0), x2, &v, n, margin).sin();
+                    if gt((x1 * x1 + c(1.0)).sqrt(), v[(m4 + n) % 4].asinh(), margin) {
+                        acc1 -= (x2 * x2).tanh();
+                        break 'b3 x1 - v2;
+                    }
+                    v2.tanh().cos()
+                };
+                let v11 = 'b4: {
+                    let v10: Dual64 = prog_20_dual(x1, (v[2] * v[2] + c(0.5)).cbrt().tanh(), d_to_radians(v9).tanh(), &v, m4, margin);
+                    if ge(v9 / (x0.powi(2) + c(0.5)) - x1, x1, margin) {
+                        acc1 -= c(0.05) * prog_20_dual(x0 * c(0.5), (x1 * x1 + c(0.5)).sqrt().tanh(), d_max(-c(2.0_f64), x0, margin).sin() * c(2.0), &v, 4, margin).tanh();
+                        break 'b4 prog_20_dual(d_hypot(x1.tanh(), v9.cos(), margin).tanh() * c(2.0), (x2 * v[m4 % 4]).cos(), v9.cos().exp().tanh(), &v, 2, margin);
+                    }
+                    (x1.tanh() * c(0.9)).acos().cos() + v10.sin()
+                };
+                acc1 += c(0.005) * v11.sin();
+            }
+            g if g > 3 => {
+                let v12: Dual64 = d_to_radians(v[n % 4]) - x1;
+                s0 = s0 * c(0.5) + v12.cos() * c(0.4);
+            }
+            _other => {
+                let v16 = 'b5: {
+                    if ge(x2 / (v[3] * v[3] + c(1.0)) / ((v[3].tanh() * c(1.2)).tan().powi(2) + c(1.5)), -c(0.5), margin) {
+                        break 'b5 x2 + v[m4 % 4];
+                    }
+                    for &t in v.iter() {
+                        if le(x0, c(0.0), margin) {
+                            s0 = c(0.5) * s0 + c(0.2) * (t.sin() * c(0.9)).acos().cos();
+                            break 'b5 (v3 * v3 + c(1.0)).log10();
+                        }
+                        let v13 = v.iter().map(|&p| (v[m4 % 4] * v[m4 % 4]).ln_1p() + p.tanh()).sum::<Dual64>();
+                        s0 = c(0.75) * s0 + c(0.1) * ((v3.sin() * c(1.5)).cosh() * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
+                        s0 = (s0 * c(0.5) + (t.tanh() - v13.tanh()) * c(0.05)).tanh();
+                    }
+                    for i in (0..3).rev() {
+                        if le((s0.powi(2) + c(1.0)).log(3.0), v3 * x0, margin) {
+                            break 'b5 (v[i].sin() * c(0.9)).atanh();
+                        }
+                        let v14 = v.iter().fold(v[i], |r, &p| r * c(0.75) + c(0.2) * (d_to_radians(d_max(v2, s0, margin)) + p.sin()).sin());
+                        let v15 = s0 + v14;
+                        s0 = (s0 * c(0.6) + (v14 * v14 + c(1.0)).log(10.0) * c(0.5)).tanh();
+                        s0 = (s0 * c(0.8) + v15.cos() * c(0.05)).sin();
+                    }
+                    -x0
+                };
+                acc1 += c(0.005) * v16.cos();
+            }
         }
-        acc1 -= v3.atan().cos();
-        s0.cos() - acc1 * c(0.25) - v2.sin()
+        for i in 0..v.len() {
+            let v17 = (v3.cos() * c(2.0)).cosh().atan();
+            if lt((s0.cos() * c(1.2)).tan(), v17 - x2, margin) {
+                return (v[i].cos() * c(0.9)).atanh();
+            }
+            acc1 -= c(0.5) * (x0 * x0).cos();
+        }
+        let mut k18 = 0;
+        while k18 < n + 1 {
+            k18 += 1;
+            if ge(v[m4 % 4], (x2.tanh() * c(0.9)).acos(), margin) {
+                s0 = (s0 * c(0.75) + v[k18 % 4] * v[k18 % 4] * c(0.05)).tanh();
+                let x2 = x2;
+                acc1 += x2.tanh() * c(0.25);
+            } else {
+                acc1 += (x0 * x2 / (v3.cos().powi(2) + c(1.0))).tanh() * c(0.25);
+                if ge(x0.cos(), c(0.0), margin) {
+                    continue;
+                }
+            }
+            let v20 = if ge((s0 - x2).atan(), c(0.0), margin) {
+                let v19 = ((v3 - x0).tanh() * c(0.5)).ln_1p();
+                ((v19 / (v19 * v19 + c(0.5))).powi(2) + c(1.5)).acosh()
+            } else {
+                d_clamp((x2.tanh() * c(1.2)).tan(), -c(0.5), c(0.5), margin)
+            };
+            let v21 = v.iter().fold(v2.cos(), |r, &p| r * c(0.75) + c(0.01) * (d_abs(v20 + v2, margin) + p.sin()).tanh());
+            s0 = s0 * c(0.8) + (v21 * v21 + c(1.0)).log10().powi(2).ln_1p() * c(0.25);
+        }
+        let v26 = 'b10: {
+            let mut k22 = 0;
+            while k22 < 5 && le(s0.tanh().exp2() - (v3 * v3 + c(2.0)).ln(), x2.atan(), margin) {
+                k22 += 1;
+                if gt(((v2.sin() * c(1.5)).cosh().tanh() * c(0.9)).acos(), (v2.sin() + c(2.0)).cbrt(), margin) {
+                    s0 = (s0 * c(0.5) + v2.tanh().powi(2) * c(0.25)).sin();
+                } else if lt((v[n % 4] * x1).cos(), c(0.5), margin) {
+                    for j in 0..v.len() {
+                        let fj = c(j as f64);
+                        let v23 = match j {
+                            PHASE_A | 2 => {
+                                s0 = s0.mul_add(c(0.6), v[k18 % 4].tanh() * c(0.4));
+                                v[0].cos()
+                            }
+                            _ => v[j].cos(),
+                        };
+                        s0 = s0 * c(0.6) + v23 * s0 * c(0.2);
+                        let v24 = v2 * d_atan2(fj * fj + c(0.5), v3);
+                        acc1 += c(0.1) * v24.sin().cos();
+                    }
+                }
+                let v25 = x2;
+                if le((d_hypot(v25, v[0], margin).powi(2) + c(1.0)).sqrt(), c(1.0), margin) {
+                    break 'b10 d_max(s0, v[k22 % 4], margin);
+                }
+                acc1 -= (v[k18 % 4] * v[k18 % 4] + c(1.0)).log(3.0).cos() * c(0.4);
+            }
+            (x0.cos() * c(1.2)).tan()
+        };
+        s0.sin() - acc1.sin() + v3 + v26 * c(0.5)
+    }
+
+    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1: Dual64 = (x0 * x0 + c(0.5)).sqrt().cos() * c(2.0);
+        let mut s2: Dual64 = prog_81_dual(d_max(-c(1.5_f64), x2 * x2, margin).cos() * c(2.0), s1, (d_clamp(w0[n % 4], -c(1.5), c(1.5), margin) + w0[n % 4].tanh().exp()).cos(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for _ in 0..3 {
+            if gt(x1.powi(3), s2.sin().exp(), margin) && m4 > 29 {
+                m4 += 1;
+            }
+            let v5 = w0[n % 4].tanh().exp_m1();
+            s1 = s1 * c(0.75) + (v[1] * v[1] + c(0.5)).recip().sin() * c(0.1);
+            s2 = (s2 * c(0.8) + v5.cos() * c(0.05)).tanh();
+        }
+        let c6 = c(m4 as f64);
+        if le(d_min((x1.cos() * c(2.0)).cosh(), x1.cos().exp2(), margin), c6, margin) {
+            let v7 = prog_104_dual(s2, d_copysign(c(3.0_f64), x1, margin).tanh(), x0.tanh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            s1 = s1 * c(0.75) + v7.tanh().tanh() * c(0.005);
+        }
+        let mut m8 = 0;
+        for &t in w0.iter() {
+            if ge((x0 * x0 + c(2.0)).sqrt(), -c(0.5), margin) {
+                m8 += 1;
+            }
+            let v9 = prog_20_dual(x1, s2, t.sin() * c(2.0), v, 6, margin);
+            s1 = c(0.6) * s1 + c(0.4) * (x0.cos().cosh() * c(std::f64::consts::FRAC_PI_4)).tanh();
+            acc3 -= v9.cos().cos() * c(0.05);
+        }
+        let c10 = c(m8 as f64);
+        let mut a11 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a11[i % 4] -= (fi * s1).atan().cos() * c(0.1) * a11[i % 4];
+            a11[i % 4] = a11[2] * ((c10.powi(2) + c(0.5)).powf(0.5).sin().exp().cos() * c(0.1)) + a11[i % 4];
+        }
+        for &t in v {
+            acc3 += (d_to_degrees(d_powf(t.powi(2) + c(1.0), s1.sin())) * c(0.02)).cos() * c(0.25);
+            let v15 = match m8 {
+                0..=1 => a11[n % 4].sin().sinh() * c10,
+                2..=3 => {
+                    for _ in (0..=n).rev().step_by(2) {
+                        let v14 = match m4 {
+                            0..=1 => c10.atan(),
+                            2 => (w0[3] * w0[3] + c(1.0)).recip(),
+                            MODE_D | 5 => {
+                                let v12 = x1 - c10;
+                                s1 = (s1 * c(0.8) + ((s1.cos() * c(0.9)).acos().powi(2) + c(1.5)).acosh() * c(0.01)).sin();
+                                d_atan2((v12 * v12 + c(1.0)).log(2.0), s1.powi(2) + c(0.5))
+                            }
+                            _ => {
+                                let v13 = c10 + x2;
+                                (s2 - s1) / (d_log(c(1.5_f64), x2 * x2 + c(2.0)).powi(2) + c(1.5)) + v13.sin()
+                            }
+                        };
+                        s2 *= c(0.75);
+                        s2 += c(0.02) * (v14 + x1).sin();
+                    }
+                    let c10 = x2.asinh();
+                    (s2 * s2 + c(1.0)).log(10.0) + c10.sin()
+                }
+                g if g > 4 => (a11[2] * a11[2] + c(1.0)).log2(),
+                _ => ((c10.cos() * c(0.9)).acos().cos() * c(1.2)).tan(),
+            };
+            let v17 = if gt(v15, a11[2] / c(2.0), margin) {
+                s1.cos()
+            } else if lt(prog_104_dual(x2, c10.tanh().exp_m1().cos(), x1, [v[0], v[1], v[2], v[3]], 0, margin), -c(0.5), margin) {
+                (s2.sin() * c(2.0)).cosh()
+            } else {
+                let v16 = d_min(a11[2], t, margin);
+                t.asinh() + v16.cos()
+            };
+            acc3 += c(0.5) * v17.cos().sin();
+        }
+        s1.sin() - s2.tanh() + acc3 + c10.cos() + a11[0].tanh()
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut acc1: Dual64 = c(0.0);
+        let [b2, b3, b4, b5] = [d_min(x2.powi(3), v[3] - c(2.0), margin), d_hypot(c(1.2) * x2, x0.powi(2), margin), (x1 * c(2.0)).sin().exp_m1(), prog_65_dual(x0, (v[n % 4] * v[n % 4] + c(2.0)).sqrt().sin() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], n, margin)];
+        'l0: for &t in v.iter() {
+            let v6 = ((b3 * b3 + c(1.0)).ln().powi(2) + c(0.5)).recip();
+            s0 = s0.mul_add(c(0.75), (x1.tanh() * c(0.5)).ln_1p() * c(0.25));
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                acc1 += prog_104_dual((x2 - (t * t).ln_1p()).tanh(), c(2.0), t, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.02);
+                if gt((s0.sin() * c(0.9)).atanh(), -c(0.5), margin) {
+                    break 'l0;
+                }
+                let v8 = -b2;
+                s0 = s0.mul_add(c(0.8), v8.cos().cos() * c(0.2));
+            }
+            s0 = c(0.5) * s0 + c(0.1) * (t.cos() + v6.cos()).tanh();
+        }
+        let [b9, b10, b11, _] = [(b2 * b2 + c(0.5)).sqrt(), b3.cos(), d_abs((b3.sin() * c(1.5)).sinh(), margin), prog_42_dual((b4.tanh() * c(0.9)).acos().cos() * c(2.0), x0, x2, [v[0], v[1], v[2], v[3]], n, margin)];
+        let mut k12 = 0;
+        let v15 = loop {
+            k12 += 1;
+            let v13 = b9 - v[k12];
+            if k12 == 1 {
+                s0 = (s0 * c(0.5) + prog_104_dual(b10, c(1.5), c(0.5), [v[0], v[1], v[2], v[3]], 4, margin) * c(0.02)).tanh();
+                break prog_104_dual(b5.cos().powi(2).cos(), s0, c(0.25), [v[0], v[1], v[2], v[3]], n, margin);
+            }
+            let v14 = -b11;
+            s0 *= c(0.75);
+            s0 += c(0.25) * b4.sin();
+            if k12 >= 3 || gt(b10.powi(3), c(0.5), margin) {
+                break (b5 * b5 + c(1.0)).ln();
+            }
+            acc1 += c(0.5) * (v13.tanh() + v14.tanh()).sin();
+        };
+        s0 - acc1 + b5.cos() + b9.cos() - b10.cos() + b11 + v15.tanh() - x1.sin()
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_log(c(1.5_f64), x2.powi(2) + c(2.0));
+        let mut acc1: Dual64 = c(0.0);
+        if lt((x2.cos() * c(1.5)).sinh().tanh().exp(), x1 + x0, margin) {
+            let v2: Dual64 = (v[n % 4].tanh() * c(0.9)).atanh();
+            acc1 += v2.tanh() * c(0.75);
+        } else if n % 3 == 1 {
+            s0 = s0.mul_add(c(0.8), v[n % 4].powi(2).cos() * c(0.05));
+            s0 = (s0 * c(0.8) + s0.sin().exp_m1() * c(0.1)).tanh();
+            if !(n % 3 == 1 && le((v[0] * v[0] + c(0.5)).sqrt(), acc1, margin)) {
+                s0 = s0.mul_add(c(0.8), s0.asinh() * c(0.25));
+                let v3 = prog_100_dual(c(0.5), acc1, s0, v, n, margin);
+                s0 = s0.mul_add(c(0.5), v3.sin().cos() * c(0.005));
+            } else {
+                s0 *= c(0.8);
+                s0 -= c(0.1) * s0.sin();
+                let v4 = prog_11_dual(acc1, d_hypot(x2, x1, margin).sin() * c(2.0), v[n % 4].cos().sin().exp2().cos() * c(2.0), v, 6, margin);
+                s0 *= c(0.8);
+                s0 += c(0.005) * v4.tanh().tanh();
+            }
+        } else {
+            s0 = c(0.8) * s0 + c(0.1) * (v[n % 4] + x2).cos();
+        }
+        if lt(v[2] - x1, s0, margin) {
+            let v5 = prog_11_dual(c(0.5), acc1, x1, v, 1, margin);
+            acc1 -= c(0.01) * v5.tanh();
+        }
+        match n {
+            0 => {
+                s0 = s0 * c(0.5) + (x0 * x0 + c(1.0)).log10().sin() * c(1.0);
+            }
+            1..=3 => {
+                s0 = (s0 * c(0.5) + v[0].cos().cos() * c(0.5)).tanh();
+                s0 = s0 * c(0.75) + (acc1 * acc1).ln_1p() * c(0.02);
+            }
+            4 => {
+                let v6 = d_clamp((x0.tanh() + c(2.0)).cbrt(), (v[3] * s0).tanh() - c(1.5), v[3].atan().cos() + c(1.5), margin);
+                acc1 += d_clamp(s0, v[n % 4].cos() - c(1.5), v6.sin() + c(1.5), margin).cos();
+            }
+            _ => {
+                s0 *= c(0.8);
+                s0 += c(0.2) * x1.atan().tanh();
+                let v7 = (x2.cos() * c(0.5)).ln_1p();
+                s0 = (s0 * c(0.75) + v7 * c(0.25)).tanh();
+            }
+        }
+        let v8 = prog_20_dual((x2.mul_add(s0, v[3]).powi(2) + c(0.5)).sqrt().sin() * c(2.0), (v[3].sin() * c(0.9)).acos().cos() * c(2.0), s0.powi(2).tanh(), &v, 4, margin);
+        for t in v {
+            acc1 += c(0.5) * (-d_abs(v8, margin)).sin();
+            match n {
+                1..=2 => {
+                    let v9 = (x1 * x1 + c(1.0)).powf(1.5);
+                    acc1 -= c(0.75) * (t / c(3.0));
+                    acc1 -= v9.sin().tanh() * c(0.25);
+                }
+                3..=5 => {
+                    s0 = c(0.6) * s0 + c(0.2) * (x1 + x0).cos();
+                    if !(n == 2 && lt(-t, v8, margin)) {
+                        let v10 = prog_104_dual(x0, s0, s0.cos().tanh() * c(2.0), v, n, margin);
+                        acc1 -= c(0.05) * v10.sin();
+                    }
+                }
+                6 => {
+                    s0 = (s0 * c(0.75) + (s0 * s0 + c(1.0)).log2() * c(0.1)).sin();
+                    if ge(d_atan2(t, t.powi(2) + c(0.5)), x0 - c(2.0), margin) {
+                        s0 = c(0.8) * s0 + c(0.01) * v[0].powi(3).tanh();
+                    } else if ge(x2.asinh() - (x2 * x2 + c(2.0)).ln(), v[n % 4], margin) {
+                        let v11 = t - v[3];
+                        s0 = (s0 * c(0.75) + v11.tanh() * c(0.1)).sin();
+                    } else {
+                        acc1 += c(0.5) * t.tanh().exp().cos();
+                    }
+                    s0 = s0.mul_add(c(0.75), (s0 * x0).cos() * c(0.05));
+                    if le((s0.cos() * c(0.9)).asin(), (x1 * x1).ln_1p(), margin) {
+                        let v12 = prog_104_dual((c(2.0) * x1).tanh() * c(2.0), c(1.2), x2, v, 3, margin);
+                        s0 = c(0.8) * s0 + c(0.2) * (v[n % 4].sin() * c(0.5)).ln_1p().tanh();
+                        s0 = (s0 * c(0.75) + v12.cos() * c(0.005)).tanh();
+                    } else if n == 4 && ge((s0.tanh() * c(0.9)).atanh(), s0.sin().exp(), margin) {
+                        let v13: Dual64 = t.sin().exp2().cos();
+                        let v14 = d_to_radians(v13);
+                        s0 = s0 * c(0.5) + v14.tanh() * c(1.0);
+                    }
+                }
+                _other => {
+                    s0 *= c(0.75);
+                    s0 += c(0.02) * (c(1.2) * (s0 * v8)).cos();
+                }
+            }
+            acc1 += c(0.5) * t.tanh().tanh();
+        }
+        s0.tanh() + acc1.cos() + v8 * c(0.5)
+    }
+
+    pub fn prog_111_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0: Dual64 = prog_81_dual((x0 * x0 + c(1.0)).log10().sin(), d_abs(x0, margin).cos() * c(2.0), x0 * c(0.25), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            let v2 = x2.tanh();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                if ge(s0 / (x0.powi(2) + c(1.5)), -c(0.5), margin) {
+                    continue 'l0;
+                }
+                acc1 += x1.cos().exp2().sin() * c(0.05);
+            }
+            s0 *= c(0.6);
+            s0 -= c(0.4) * x1.cos();
+            s0 = s0 * c(0.8) + (t.tanh() - v2.tanh()).cos() * c(0.1);
+        }
+        'l2: for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            let v4 = v.iter().copied().map(|z| x1.tanh() + z.tanh()).sum::<Dual64>();
+            acc1 += d_log(v4 * v4 + c(1.0), x1 * x1 + c(2.0)).cos() * c(0.2);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                match j % 3 {
+                    0 => {
+                        acc1 -= (v[i % 4].tanh() * c(1.5)).sinh().cos() * c(0.1);
+                    }
+                    PHASE_B => {
+                        break 'l2;
+                    }
+                    PHASE_C => {
+                        s0 = (s0 * c(0.5) + fj * c(1.0)).tanh();
+                    }
+                    _ => {
+                        acc1 += c(0.1) * (fi - v4).cos();
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * (x0.powi(2) + c(2.0)).acosh().tanh();
+                    }
+                }
+                let v5 = d_max(-c(1.5_f64), u, margin);
+                acc1 += c(0.1) * v[3].sin();
+                s0 = c(0.8) * s0 + c(0.2) * v5.cos().tanh();
+            }
+            s0 *= c(0.75);
+            s0 += c(0.25) * v[2].atan().sin();
+        }
+        let v6 = prog_81_dual(x0 * c(1.5), ((x1 * x1 + c(0.5)).sqrt() * (x1 * x1 + c(0.5)).recip()).tanh(), (x2 * c(std::f64::consts::FRAC_1_PI)).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+        if ge(d_powf(v[0].tanh().exp_m1().powi(2) + c(1.0), x0.cos().exp2().cos()), c(0.5), margin) && n == 6 {
+            acc1 += (x0.sin().powi(2) + c(0.5)).sqrt();
+            s0 = s0 * c(0.6) + (-x2).cos() * c(0.4);
+        }
+        match n {
+            0 => {
+                acc1 -= (x2.powi(2) + c(0.5)).recip().cos();
+            }
+            1..=2 => {
+                s0 = (s0 * c(0.6) + ((x1 * x1 + c(0.5)).recip() - (v[n % 4] * v[n % 4] + c(1.0)).ln()) * c(0.1)).sin();
+                let v7 = d_clamp(x0.cos(), (v[1] * v[1] + c(1.0)).ln().tanh() - c(1.5), (x1 * x1 + c(2.0)).sqrt().cos() + c(1.5), margin);
+                acc1 -= v7.tanh();
+            }
+            PHASE_D => {
+                let v8 = (x0 * x0 + c(2.0)).ln();
+                acc1 -= v8.tanh();
+            }
+            _other => {
+                s0 = s0 * c(0.8) + x2.powi(2).tanh() * c(0.05);
+            }
+        }
+        let v9 = (v[n % 4] * v[n % 4] + c(1.0)).sqrt();
+        s0 - acc1.cos() + v6.cos() + v9.tanh()
+    }
+
+    pub fn prog_112_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_65_dual(p.0, c(0.75), (p.1 * x0 / (d_max(p.1, p.0, margin).powi(2) + c(0.5))).tanh(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut s1: Dual64 = (d_abs(v[n % 4], margin) * v[n % 4].sin().exp()).sin() * c(2.0);
+        let mut s2 = (p.0 * p.0 + c(1.0)).recip().cos().exp().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if ge(s2, x0, margin) {
+            s1 = s1.mul_add(c(0.75), acc3.cos().tanh() * c(1.0));
+            if le(p.1 * s2, c(1.0), margin) {
+                s1 = (s1 * c(0.75) + d_copysign(c(2.0_f64), s0, margin) * c(1.0)).tanh();
+            } else if lt(p.1.cos().exp_m1(), d_copysign(s2, s0, margin), margin) {
+                let v4 = s2 + p.0;
+                acc3 += c(0.75) * v4.cos();
+            } else {
+                let v5 = v[n % 4].sin().exp2().cos();
+                s0 = (s0 * c(0.8) + v5 * c(0.1)).tanh();
+            }
+            let v6 = prog_104_dual(s0, p.0, acc3.tanh().exp().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            acc3 -= c(0.005) * v6.tanh();
+        }
+        let v7 = c(SCALE) + s2;
+        let len8 = v.len();
+        'l0: for i in 0..len8 {
+            let v9: Dual64 = (v7.tanh().powi(2) + c(1.0)).log2();
+            acc3 += c(0.5) * d_atan2(v9.powi(2) + c(1.0), v9).tanh();
+            for &u in v {
+                if i == 3 {
+                    acc3 -= d_atan2(s1.powi(2) + c(1.0), u).tanh() * c(0.1);
+                    s2 *= c(0.6);
+                    s2 += c(0.5) * (v[i].powi(2) + c(1.0)).recip().cos();
+                } else {
+                    s2 = (s2 * c(0.5) + (s2.sin() * c(1.2)).tan().cos() * c(0.05)).sin();
+                }
+                if le(((v9.tanh() * c(0.9)).atanh().sin() * c(0.9)).asin(), (x0 * x0 + c(1.0)).cbrt(), margin) {
+                    continue 'l0;
+                }
+                s2 = (s2 * c(0.8) + (u.cos() * c(1.2)).tan() * c(0.02)).tanh();
+            }
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&z, &q)| d_abs(q, margin) * (-v[n % 4]) + z.cos()).sum::<Dual64>();
+        s0 + s1 - s2.sin() + acc3.cos() + v7 * c(0.25) + v10.tanh()
     }
 
     pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0: Dual64 = v[n % 4].cos().mul_add(x1 * c(1.25), d_min(c(2.0_f64), x2, margin)).tanh() * c(2.0);
+        let mut s0 = (v[1] - c(0.25)).tanh() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if n == 4 {
-                m2 += 1;
-            }
-            if le(prog_0_dual((x2 * s0 + x0.asinh()).sin() * c(2.0), x2, t, &v, 2, margin), (x0.powi(2) + c(1.0)).log2(), margin) || m2 == 21 {
-                break;
-            }
-            s0 = c(0.75) * s0 + c(0.05) * (s0 * x2).cos();
-        }
-        match m2 {
-            0..=2 => {
-                let v3 = x0 + s0;
-                s0 = (s0 * c(0.5) + prog_95_dual((x2.sin().tanh() * c(0.5)).ln_1p().cos(), ((x2 * x2 + c(1.0)).log10() - (x1 * x1 + c(1.0)).sqrt()).sin(), acc1, v, 0, margin) * c(0.01)).tanh();
-                s0 = s0 * c(0.5) + v3.cos().cos() * c(0.02);
-            }
-            3..=4 => {
-                s0 = s0.mul_add(c(0.8), d_max(-c(0.5_f64), v[m2 % 4], margin).tanh() * c(0.2));
-            }
-            6 => {
-                acc1 += (v[m2 % 4] / (x1.tanh() + c(2.0))).cos();
-                if m2 % 2 == 0 {
-                    acc1 += d_copysign((x0.tanh() * c(0.5)).ln_1p(), d_copysign(x0, acc1, margin), margin);
-                } else if gt(d_atan2(x0.powi(2) + c(1.0), x0), c(0.0), margin) {
-                    acc1 += c(0.5) * (d_min(x1, acc1, margin) / (s0 * s0 + c(1.0))).tanh();
-                    acc1 += c(0.5) * acc1.atan().tanh();
-                } else {
-                    s0 = (s0 * c(0.6) + d_abs(acc1, margin) * c(0.02)).tanh();
-                }
-            }
-            _other => {
-                s0 = (s0 * c(0.6) + (s0 * s0 + c(1.5)).acosh() * c(0.1)).tanh();
-            }
-        }
-        'l1: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if gt(((s0 * s0 + c(1.0)).ln().powi(2) + c(1.0)).log10(), c(0.0), margin) {
-                let x2 = d_log(x2 * x2 + c(1.0), fi * fi + c(2.0)).sin();
-                let v4 = (x0 * x0 + c(0.5)).powf(0.3);
-                acc1 -= (x2 + v4.cos()).sin() * c(0.25);
-            } else {
-                s0 = (s0 * c(0.75) + (v[m2 % 4].cos() * c(1.2)).tan() * c(0.02)).sin();
-                s0 = s0.mul_add(c(0.8), (v[0] + s0).sin() * c(0.1));
-            }
-            acc1 += c(0.25) * (v[(i + n) % 4].cos() * c(1.2)).tan().sin();
-            acc1 += c(0.25) * fi.atan().cos();
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                let v6 = if lt((v[m2 % 4].tanh() * c(0.9)).acos() + v[m2 % 4], -c(1.0), margin) {
-                    v[i % 4].tanh()
-                } else {
-                    let v5 = ((x0 + x1).powi(2) + c(0.5)).cbrt();
-                    s0 = s0 * c(0.8) + (v5.tanh().cosh() * x0.tanh()).cos() * c(0.01);
-                    -fj
-                };
-                match j {
-                    PHASE_A | 2 => {
-                        break 'l1;
-                    }
-                    3..=4 => {
-                        s0 = s0 * c(0.75) + v6.sin() * c(0.25);
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.5) + fj.cos() * c(1.0)).tanh();
-                    }
-                }
-                acc1 += c(0.05) * (fi / (x1 * x1 + c(0.5))).cos();
-                acc1 += v6.cos().tanh() * c(0.05);
-            }
-        }
-        let mut m7: Dual64 = c(1.0);
-        for i in 0..=n {
-            m7 = d_min(m7, (v[i % 4] + x0) / (v[i % 4] * v[(i * 3) % 4] * (v[i % 4] * v[(i * 3) % 4]) + c(1.0)), margin);
-        }
-        acc1 -= m7.sin() * c(0.25);
-        if ge(d_clamp(v[1] + x2, (m7 + c(0.75)).tanh() - c(1.5), x0.tanh() + c(1.5), margin), c(1.0), margin) {
-            acc1 += v[(m2 + n) % 4].tanh().exp_m1().sin();
-        } else {
-            acc1 += v[2].powi(3).sin() * c(0.25);
-            if le(x2, c(1.0), margin) {
-                s0 = (s0 * c(0.8) + s0.cos() * c(0.1)).tanh();
-                acc1 += (x1.cos() - d_clamp(m7, v[m2 % 4].tanh() - c(1.5), v[n % 4].tanh() + c(1.5), margin)).tanh() * c(0.25);
-            } else if gt(m7.sin(), x2.tanh().exp2(), margin) || n < 2 {
-                let mut k8 = 0;
-                while k8 < n && gt(m7 / (x2.powi(2) + c(1.0)) - (x0 * x0 + c(2.0)).acosh(), -c(1.0), margin) {
-                    k8 += 1;
-                    if le(x2 - m7, m7, margin) && k8 % 2 == 0 {
-                        s0 = c(0.5) * s0 + c(0.2) * (x1 / (s0 * s0 + c(1.0))).cos();
-                        break;
-                    }
-                    s0 = (s0 * c(0.5) + (s0.sin() * c(1.5)).cosh() * c(0.1)).tanh();
-                }
-                let v9 = x2 + x0;
-                s0 = c(0.5) * s0 + c(0.25) * v9.cos().cos();
-            }
-        }
-        let mut m10: Dual64 = c(1.0);
+        let v2: Dual64 = prog_36_dual((x2 * x0.atan()).sin() * c(2.0), acc1, d_hypot(s0 - v[3], x2 - x1, margin).tanh() * c(2.0), v, n, margin);
+        let mut a3 = [c(0.0); 4];
         for i in 0..n {
-            m10 = d_max(d_min((v[(i * 3) % 4].cos() * c(1.5)).cosh().sin(), m10, margin), -c(1.5), margin);
-        }
-        acc1 -= m10.sin();
-        let mut k11 = 0;
-        while k11 < n + 1 && lt(x0.sin().sin(), c(0.0), margin) {
-            k11 += 1;
-            let mut m12: Dual64 = -c(0.5);
-            for j in (0..=n).rev() {
-                m12 = d_min(m12, d_to_radians(v[j % 4]), margin);
-            }
-            s0 = (s0 * c(0.8) + m12 * c(1.0)).tanh();
-            acc1 += v[k11 % 4].tanh() * c(0.25);
-            acc1 -= c(0.25) * s0.tanh();
-        }
-        s0.tanh() + acc1.cos()
-    }
-
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.sin() * c(0.9)).acos().sin() * c(2.0);
-        let mut s1 = prog_74_dual(x1, c(1.5), (x2 / (x1.asinh().sin() + c(2.0))).cos(), v, n, margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_87_dual(s0, x0, c(0.25), v, n, margin);
-        for &t in v.iter() {
-            let v4 = d_powf((s0.powi(2) + c(0.5)).ln().powi(2) + c(1.0), d_abs(x1, margin).cos());
-            acc2 -= (x1.powi(2) + c(1.0)).log2().mul_add(v3.tanh(), (v4 * v4 + c(1.0)).sqrt()).cos() * c(0.25);
-            s0 = s0 * c(0.6) + t.cos() * c(0.4);
-        }
-        for i in (0..n).rev() {
             let fi = c(i as f64);
-            let v5 = v.iter().fold(fi.sin(), |r, &p| r * c(0.75) + c(0.05) * p.cos().exp_m1().cos());
-            acc2 += c(0.25) * v5;
-            let v6 = v3.cos();
-            acc2 += c(0.25) * v6;
+            a3[i % 4] += (s0 * s0 + c(1.5)).acosh().tanh() * c(0.5);
+            acc1 += prog_104_dual(((x0 * x0 + c(2.0)).acosh() - fi * c(1.2)).cos(), (v2.tanh() * c(0.9)).asin().sin() * c(2.0), x2, v, n, margin).tanh() * c(0.02);
         }
-        let v7 = x0.cos().powi(2).ln_1p();
-        s1 = c(0.75) * s1 + c(0.05) * d_min(d_copysign(c(3.0_f64), acc2, margin), (x2 * x2 + c(1.5)).acosh(), margin).sin();
-        s0 - s1 * c(0.75) + v3.sin() - v7
-    }
-
-    pub fn prog_115_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = x0.tanh();
-        let mut s1 = c(1.25) * s0;
-        let mut s2 = (p.0 - x0).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            match k4 % 4 {
-                PHASE_A | 2 => {
-                    break;
-                }
-                PHASE_D => {
-                    acc3 += ((p.1.cos() * c(0.9)).acos().tanh() * c(0.9)).asin().tanh() * c(0.4);
-                    if ge(d_hypot(v[3], v[k4 % 4], margin), c(0.0), margin) {
-                        acc3 += c(0.4) * (s2 + x0).asinh().sin();
-                    } else if gt(((v[k4 % 4] * v[k4 % 4] + c(1.0)).log(3.0).tanh() * c(0.9)).acos(), c(0.0), margin) {
-                        let v5 = (c(SCALE) + s0).cos().exp();
-                        let x0 = (x0.cos().cos() * c(0.9)).acos();
-                        s1 *= c(0.8);
-                        s1 += c(0.02) * (v5.cos() + x0.cos()).sin();
-                    }
-                    acc3 += p.1.tanh().exp_m1().sin() * c(0.4);
-                }
-                _other => {
-                    let x0 = (p.0 * p.0 + c(1.5)).acosh();
-                    s2 = (s2 * c(0.75) + x0.sin() * c(0.05)).tanh();
-                }
-            }
-            if le(v[k4 % 4] * s2 * (v[k4 % 4] - s0), c(1.0), margin) {
-                acc3 += (p.1 + (s1.sin() * c(0.9)).asin()).sin() * c(0.4);
-                if ge(s1.sin().exp(), s1 + p.1, margin) && k4 == 0 {
-                    s2 *= c(0.6);
-                    s2 += c(0.4) * x0.cos();
-                } else {
-                    s2 = (s2 * c(0.8) + (d_hypot(c(0.5_f64), x0, margin).cos() * c(0.9)).atanh() * c(0.02)).tanh();
-                }
-                s1 = (s1 * c(0.6) + s0.tanh().sinh() * c(0.25)).sin();
-            } else if k4 % 3 == 1 && gt(x0, c(0.5), margin) {
-                acc3 += c(0.4) * p.0.powi(2).cos();
-            }
-            if ge(d_log(v[k4 % 4].powi(2) + c(1.0), p.1 * p.1 + c(2.0)), p.1, margin) || k4 + n < 3 {
-                let x0 = p.1 / c(1.5);
-                acc3 += x0.tanh() * c(0.4);
-            }
-            s1 = s1 * c(0.75) + ((s2.tanh() * c(0.9)).atanh() - s1).cos() * c(0.02);
-            if k4 >= 5 || le((v[k4 % 4] / (s2.powi(2) + c(1.0))).tanh().exp(), c(0.5), margin) {
-                break;
-            }
+        a3 = [a3[1] * c(0.8) + prog_42_dual(x0, (x0.tanh().sinh().powi(2) + c(1.0)).recip().sin(), x0.cos().powi(2).cos(), v, n, margin).sin() * c(0.005), a3[3], (a3[0] * c(0.5) + x0.cos().exp().tanh() * c(0.1)).tanh(), a3[1] * c(0.5) + (x0.cos() * c(0.5)).ln_1p().mul_add((x2 * x2 + c(1.0)).log10(), d_abs(x0, margin)).sin() * c(0.25)];
+        s0 = s0.mul_add(c(0.6), d_min(x1, v[2], margin).sin() * c(0.4));
+        let mut a4 = [c(0.0); 4];
+        a4[0] = (x0 * x0 + c(2.0)).sqrt().sin();
+        for i in 1..4 {
+            let fi = c(i as f64);
+            a4[i] = a4[i - 1] * c(0.5) + d_log(a3[i].powi(2) + c(1.0), fi * fi + c(2.0)).tanh().exp_m1().cos() * c(0.1);
         }
-        if ge((s1.powi(2) + c(1.0)).recip(), -c(0.5), margin) {
-            return d_to_radians(p.1);
-        }
-        'l1: for i in (0..3).rev() {
-            s0 = s0.mul_add(c(0.8), x0.sin().exp_m1().sin() * c(0.05));
-            let mut k6 = 0;
-            while k6 < n && gt(p.1.tanh().exp(), (v[2].cos() * c(1.5)).sinh(), margin) {
-                k6 += 1;
-                s1 = s1 * c(0.75) + p.1.tanh().tanh() * c(0.25);
-                if ge((p.0.powi(2) + c(1.0)).sqrt(), (v[k6 % 4].powi(2) + c(1.0)).powi(-3), margin) {
-                    acc3 += s1 * c(0.05);
-                    break 'l1;
+        a4 = [(a4[2] * c(0.5) + (x0 * x0 + c(1.0)).log2().tanh() * c(0.25)).sin(), a4[3], a4[3], a4[2] * c(0.6) + (v2 * c(0.001)).sin() * c(0.05)];
+        'l2: for i in 0..5 {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(0.5) * (c(SCALE) + a4[i % 4]).tanh();
+            match n {
+                0 => {
+                    let x1 = prog_104_dual(x2.tanh().tanh(), x0, (a4[i % 4] + x0).tanh(), v, 3, margin);
+                    s0 = (s0 * c(0.8) + a4[3] * c(0.2)).sin();
+                    acc1 += x1.cos().tanh() * c(0.02);
                 }
-                let v7 = match k6 % 2 {
-                    0 => d_powf(v[(k6 + i) % 4] * v[(k6 + i) % 4] + c(1.0), s1.sin()),
-                    1 => (p.1.tanh() * c(1.2)).tan(),
-                    _ => {
-                        let x0: Dual64 = (p.1.tanh().powi(2) + c(0.5)).cbrt();
-                        s2 = s2 * c(0.6) + v[k6 % 4].cos() * c(0.4);
-                        ((x0 * x0 + c(1.0)).recip().cos() * c(0.9)).acos()
-                    }
-                };
-                s2 = (s2 * c(0.5) + v7.sin() * c(0.02)).tanh();
-            }
-            acc3 += s2.sin().sinh().sin() * c(0.5);
-        }
-        acc3 -= c(0.4) * (d_hypot(c(2.0_f64), s0, margin).cos() * c(0.9)).acos().sin();
-        if lt(p.1, p.0, margin) {
-            return v[n % 4];
-        }
-        v[0] * c(0.25) - s1 * c(1.5) + s2 - acc3.sin() + d_to_radians(-s1)
-    }
-
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = d_abs(v[n % 4], margin);
-        let mut s2 = prog_74_dual(x1, s1, s1.sin(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for &t in w0 {
-            let v6: Dual64 = if m4 % 3 == 1 {
-                s2 * c(std::f64::consts::FRAC_1_PI)
-            } else {
-                let v5 = d_min(w0[3] * x2, (w0[3].sin() * c(1.2)).tan(), margin);
-                (w0[(m4 + n) % 4].cos().exp_m1().sin() * c(0.9)).asin() + v5.sin()
-            };
-            match m4 % 4 {
-                0..=2 => {
-                    let v7 = (w0[n % 4] * w0[n % 4] + c(1.0)).log2().tanh().exp_m1();
-                    acc3 += c(0.5) * v7.tanh().cos();
-                }
-                3 => {
-                    let v8 = x0;
-                    s2 = s2 * c(0.5) + (x2.cos() * c(0.9)).asin().tanh() * c(0.2);
-                    s2 *= c(0.5);
-                    s2 += c(0.5) * v8.tanh();
+                g if g > 1 => {
+                    let v5 = prog_104_dual(a4[i % 4].mul_add(v[i % 4], a4[i % 4]).cos(), x0, d_atan2(-x0, (fi.powi(2) + c(1.0)).powi(-3).powi(2) + c(0.5)).cos() * c(2.0), v, n, margin);
+                    let v6 = prog_104_dual(x2, x1, (v2 * v2 + c(2.0)).ln().powi(2).ln_1p().sin() * c(2.0), v, 4, margin);
+                    acc1 += c(0.01) * (v5.sin() + v6.tanh()).tanh();
                 }
                 _ => {
-                    let v9: Dual64 = x0 / (x0 * x0 + c(1.0)) + (t.sin() * c(0.5)).ln_1p();
-                    s1 *= c(0.5);
-                    s1 += c(0.02) * (v6 - v9).tanh();
-                }
-            }
-            s1 = (s1 * c(0.75) + (t - c(1.25)).tanh() * c(0.25)).tanh();
-            if le(x0.sin(), c(0.5), margin) {
-                m4 += 1;
-            }
-            s2 = s2 * c(0.75) + v6.tanh() * c(0.01);
-        }
-        let c10 = c(m4 as f64);
-        let v11 = v.iter().fold(w0[3], |r, &p| r * c(0.75) + c(0.25) * ((c10 * c10).ln_1p() + p.sin()).sin());
-        let v12 = v.iter().copied().map(|p| c(1.0) + c(0.1) * d_clamp(p, -c(0.5), c(1.0), margin).powi(3).tanh()).product::<Dual64>();
-        let mut a13 = [v[0], v[1], v[2], v[3]];
-        a13[2] *= c(1.5);
-        a13[2] += -acc3;
-        x0.sin() + x2 * c(0.75) + s1.sin() - s2.tanh() + v11 * c(0.25) - v12.cos() + a13[0].cos()
-    }
-
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_25_dual(x1, x0, (x0 - x1).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = (x1 * x1 + c(0.5)).ln();
-        let v4 = match n {
-            0 => {
-                acc1 -= (v2.sin() * c(0.9)).asin().sin();
-                d_powf(v2.cos().exp2().powi(2) + c(1.0), v2.sin())
-            }
-            3..=4 => {
-                let v3 = v2 * c(std::f64::consts::FRAC_1_PI);
-                (v3.powi(2) + c(1.5)).acosh().asinh()
-            }
-            5 => prog_40_dual((x2 + v2).cos() * c(2.0), x0.cos().exp_m1().cos(), s0, v, n, margin),
-            _other => prog_25_dual((v2 + x2).tanh() * c(2.0), d_min(x2, v2, margin).sin(), x2.cos().cos(), [v[0], v[1], v[2], v[3]], n, margin),
-        };
-        let v5 = d_clamp(x2, -c(1.5), c(1.5), margin);
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let v7 = -v2;
-            s0 = s0.mul_add(c(0.5), d_hypot(s0, v4, margin).cos() * c(0.25));
-            if k6 >= 4 {
-                break v4 - v7;
-            }
-            s0 = c(0.75) * s0 + c(0.25) * v7.tanh();
-        };
-        s0 - acc1.sin() + v4.sin() + v5 + v8.cos() + prog_0_dual(v5, acc1, c(0.75), v, k6, margin)
-    }
-
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] - x0).sin().exp().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            for u in v {
-                acc1 -= c(0.05) * (x1 * v[i % 4] - (fi * fi + c(2.0)).sqrt()).cos();
-                s0 = (s0 * c(0.8) + s0.atan() * c(0.2)).sin();
-                s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-                s0 = (s0 * c(0.8) + u.tanh() * c(0.2)).sin();
-            }
-            s0 = (s0 * c(0.8) + (v[3] * v[3] + c(2.0)).sqrt() * c(0.2)).sin();
-            for j in (0..n).rev() {
-                if ge(x1 - c(0.5), x2, margin) {
-                    break 'l0;
-                }
-                match j {
-                    0..=1 => {
-                        s0 = c(0.75) * s0 + c(0.02) * (v[n % 4].sin() * c(1.2)).tan().tanh();
-                        match j % 4 {
-                            MODE_A if n < 4 => {
-                                continue;
+                    s0 *= c(0.8);
+                    s0 -= c(0.1) * (a3[3] - x2).tanh();
+                    s0 = s0 * c(0.6) + a3[n % 4].cos().exp2().atan().tanh() * c(0.25);
+                    if lt(x2 - fi - c(0.75), -c(1.0), margin) {
+                        let v7 = prog_104_dual((x2.cos() * c(0.9)).atanh().cos(), (v2.cos() * c(1.5)).sinh().cos() * c(2.0), (fi.cos().exp_m1().tanh() + c(2.0)).cbrt().tanh(), v, 5, margin);
+                        s0 = c(0.8) * s0 + c(0.005) * v7.tanh();
+                    } else {
+                        for j in 0..i {
+                            s0 = s0.mul_add(c(0.6), ((s0 * s0 + c(1.0)).log(2.0) - (s0.tanh() * c(0.5)).ln_1p()).tanh() * c(0.1));
+                            if gt((a3[2].tanh().powi(2) + c(2.0)).ln(), x2, margin) {
+                                s0 = s0.mul_add(c(0.6), (s0 * s0 + c(2.0)).sqrt().cos() * c(0.4));
                             }
-                            2 => {
-                                s0 = s0.mul_add(c(0.8), s0.atan().sin() * c(0.2));
-                                if gt(s0 * v[j % 4], c(0.5), margin) {
-                                    s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
-                                    continue;
+                            match j % 3 {
+                                MODE_A | MODE_C => {
+                                    let x0 = (x0.tanh() * c(0.9)).acos();
+                                    acc1 += c(0.1) * x0.tanh();
                                 }
-                                s0 *= c(0.8);
-                                s0 -= c(0.05) * (x2 * s0).sin();
-                            }
-                            3 => {
-                                s0 = (s0 * c(0.5) + fi.tanh().powi(2) * c(1.0)).sin();
-                            }
-                            _ => {
-                                s0 *= c(0.6);
-                                s0 += c(0.4) * (s0.powi(2) + c(1.0)).ln().sin();
+                                _ => {
+                                    let v8: Dual64 = (v2.sin() * c(0.9)).atanh().sin();
+                                    acc1 -= c(0.1) * v8;
+                                }
                             }
                         }
-                    }
-                    2 | 4 => {
-                        s0 = (s0 * c(0.5) + (x1 + s0) * c(0.25)).tanh();
-                    }
-                    5 => {
-                        acc1 += c(0.05) * d_abs(fi, margin).sin();
-                        acc1 -= ((x0 * x0 + c(1.0)).recip() - c(2.0)).cos() * c(0.05);
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.75), ((s0.powi(2) + c(1.5)).acosh().sin() * c(0.9)).acos().cos() * c(0.02));
-                        let x1 = x1.tanh();
-                        s0 = c(0.6) * s0 + c(0.4) * x1.sin().cos();
+                        acc1 -= x2.sin().sin() * c(0.4);
                     }
                 }
-                s0 = (s0 * c(0.5) + d_powf(v[j % 4] * v[j % 4] + c(1.0), v[j % 4].cos()) * c(0.02)).sin();
             }
-            s0 = s0 * c(0.8) + ((s0 * s0).ln_1p() + (x2.tanh() * c(0.9)).acos()).tanh() * c(0.05);
-        }
-        let v6 = match n {
-            0 => {
-                let v2 = x2.tanh().cosh();
-                v[3] + x1 + v2.tanh()
-            }
-            g if g > 1 => {
-                let v3 = -x1;
-                x2 / c(2.0) + v3.tanh()
-            }
-            _other => {
-                for _ in (1..=4).step_by(2) {
-                    let v4 = x2.asinh().tanh();
-                    acc1 += (x0.sin() * c(0.5)).ln_1p().tanh();
-                    s0 = s0.mul_add(c(0.5), v4.tanh().cos() * c(0.5));
+            acc1 -= ((a3[i % 4] / (x1 * x1 + c(1.5))).powi(2) + c(0.5)).cbrt() * c(0.4);
+            let mut k9 = 0;
+            while k9 < n && lt(d_min(fi, x2, margin), c(0.0), margin) {
+                k9 += 1;
+                if le(((d_to_radians(x1) * c(20.0)).powi(2) + c(1.0)).recip(), -c(0.5), margin) {
+                    s0 = (s0 * c(0.8) + s0 * s0 * c(0.05)).tanh();
+                    s0 *= c(0.5);
+                    s0 += c(0.1) * x1.cos().exp().tanh();
+                } else if !(n % 2 == 0) {
+                    s0 = s0.mul_add(c(0.8), (a4[3] * a4[3] + c(1.0)).ln() * c(0.2));
+                } else {
+                    s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).log10() * c(0.4)).tanh();
+                    if le((v2 * v2 + c(1.0)).log10(), v[k9 % 4], margin) {
+                        s0 = s0.mul_add(c(0.6), (x1 / ((x1 * v[k9 % 4]).powi(2) + c(1.5))).cos() * c(0.1));
+                        s0 = c(0.5) * s0 + c(0.25) * v2.cos().exp2().cos();
+                    } else if !(i % 2 == 0) {
+                        acc1 += d_min(x0, s0 * v[k9 % 4], margin).tanh() * c(0.05);
+                    }
                 }
-                let v5 = prog_25_dual(d_clamp(x1, -c(0.5), c(1.0), margin).tanh() * c(2.0), c(1.2), x1, v, n, margin);
-                d_to_radians(v[2] - s0) * c(50.0) + v5.sin()
-            }
-        };
-        let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.5) * d_copysign(v[1], p, margin).cos());
-        match n {
-            1..=2 => {
-                for &t in v.iter() {
-                    acc1 += c(0.5) * (v7.sin() * c(2.0)).sinh().sin().tanh();
-                    s0 = (s0 * c(0.6) + (t + c(2.5)) * c(0.4)).sin();
+                if le(v2.tanh().exp().powi(2).ln_1p(), c(0.0), margin) {
+                    break 'l2;
                 }
-            }
-            MODE_D | 5 => {
-                s0 = s0.mul_add(c(0.75), (x1.sin() * c(2.0)).cosh().sin() * c(0.02));
-            }
-            6 => {
-                s0 = (s0 * c(0.8) + (-(x2 * v7)) * c(0.02)).sin();
-            }
-            _ => {
-                let v8 = (x0.powi(2) + c(1.0)).log10();
-                acc1 += v8.asinh();
+                acc1 += c(0.05) * (x2 / (fi.sin() + c(2.0))).tanh();
             }
         }
-        acc1 += (x1.sin() * c(0.9)).asin().tanh();
-        if gt(v[n % 4].powi(3), acc1, margin) {
-            return x1.asinh();
-        }
-        x2 + s0.cos() - v6.cos() + v7.sin()
+        s0 * c(0.25) + acc1.cos() - a3[1] * c(0.5) - a4[0] * c(0.5)
     }
 
-    pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_54_dual(c(0.5), x0, c(0.25), v, n, margin).cos() * c(2.0);
+    pub fn prog_114_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.tanh() * c(0.9)).asin();
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4: Dual64 = loop {
-            k2 += 1;
-            let v3 = x0 + v[(k2 + n) % 4];
+        let v2 = d_max(s0, v[0], margin);
+        let v3 = v.iter().fold(prog_100_dual(s0, p.1, c(1.2), v, n, margin).sin(), |r, &z| r * c(0.5) + c(0.5) * (acc1 - z).tanh().tanh());
+        let mut m4 = prog_81_dual(p.1, (x0 * v[n % 4]).sin() * c(2.0), v2, v, n, margin).sin();
+        for i in 0..v.len() {
+            m4 = d_max(m4, p.0 / (v[i].sin() + c(2.0)) + p.0.cos().exp(), margin);
+        }
+        acc1 += m4.cos() * c(0.005);
+        let v5 = if le((p.0.powi(2) + c(1.0)).cbrt(), v3, margin) {
+            x0.sin().cos().exp2()
+        } else {
+            for _ in (0..n).rev() {
+                acc1 -= c(0.25) * (p.1.powi(2) + c(1.0)).cbrt().tanh();
+                s0 *= c(0.8);
+                s0 += c(0.02) * (s0.cos().tanh() * c(1.2)).tan().cos();
+                if ge(p.1.tanh().exp2() - v2, c(0.5), margin) {
+                    break;
+                }
+            }
+            (x0 / (v2 * v2 + c(1.5))).cos().exp_m1()
+        };
+        let mut k6 = 0;
+        while k6 < n && lt(d_to_degrees(v2) * c(0.01) * c(0.35), c(0.0), margin) {
+            k6 += 1;
+            s0 = s0.mul_add(c(0.75), (d_min(c(0.5_f64), v2, margin).cos() * c(1.2)).tan().cos() * c(0.02));
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                let v8 = v.iter().zip(v.iter()).map(|(&z, &q)| v5.powi(3) + z.cos() + q.tanh()).sum::<Dual64>();
+                let v9: Dual64 = if ge(v8, p.0, margin) || k6 == 0 {
+                    (p.1.cos() * c(0.9)).acos()
+                } else if ge(v[3].asinh(), p.0.sin(), margin) {
+                    v[2].cos()
+                } else {
+                    p.1.cos().sin()
+                };
+                s0 = s0.mul_add(c(0.6), s0.tanh() * c(0.4));
+                acc1 += c(0.05) * v9.tanh().cos();
+            }
+        }
+        let v10: Dual64 = if !(k6 == 0 && gt((v[k6 % 4] * v[k6 % 4] + c(1.0)).sqrt(), -c(0.5), margin)) {
+            s0 = (s0 * c(0.75) + (c(0.8) - v5 - v[n % 4].asinh()) * c(0.02)).tanh();
+            x0.cos()
+        } else {
+            prog_104_dual(d_hypot((v5.powi(2) + c(1.0)).log10(), p.0.cos().exp_m1(), margin).sin() * c(2.0), (c(0.8) * v5).cos(), x0.sin(), v, k6, margin)
+        };
+        s0 * c(0.5) - acc1.cos() + v10.tanh()
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.asinh();
+        let mut acc1: Dual64 = c(0.0);
+        if !(n % 2 == 0 && le((v[n % 4].cos() + c(2.0)).cbrt(), c(0.0), margin)) {
             s0 *= c(0.5);
-            s0 -= c(0.05) * d_atan2((x1 * x1 + c(1.0)).log(2.0), x1.powi(2) + c(0.5)).cos();
-            if k2 >= 6 || le((v3 * v3).ln_1p(), c(0.5), margin) {
-                break x0 / (s0.tanh() + c(2.0));
+            s0 += c(0.005) * prog_58_dual::<4>((s0.tanh() * x2.powi(2)).sin() * c(2.0), x1.sin() * c(2.0), x1, &v, n, margin).cos();
+        } else if n == 6 && lt((x1 * x1 + c(2.0)).ln(), -c(0.5), margin) {
+            s0 = (s0 * c(0.8) + (x2.tanh() * c(0.9)).acos() * c(0.05)).sin();
+        }
+        match n {
+            0 => {
+                acc1 += prog_42_dual(x1, c(0.25), x0, v, n, margin).tanh() * c(0.01);
+                s0 *= c(0.6);
+                s0 -= c(0.25) * (x2.sin().powi(2) + c(0.5)).cbrt().tanh();
+            }
+            1 => {
+                let x2: Dual64 = prog_11_dual(x1, x2, acc1, v, 5, margin);
+                for &t in v.iter() {
+                    acc1 += prog_104_dual(t.cos().exp2().sin() * c(2.0), (x2 * c(0.5)).tanh(), s0, v, n, margin).sin() * c(0.05);
+                    let Some(k2) = n.checked_sub(2) else {
+                        return t.powi(3) * c(0.75)
+                    };
+                    let c3 = c(k2 as f64);
+                    s0 = (s0 * c(0.8) + c3.cos() * c(1.0)).sin();
+                }
+                acc1 += c(0.02) * x2.sin();
+            }
+            3 | 5 => {
+                s0 = s0 * c(0.6) + (x2.powi(2) + c(1.0)).recip() * c(0.5);
+                if !(n == 3) {
+                    let v4 = d_max(x0.cos().exp_m1(), v[n % 4].sin(), margin);
+                    acc1 -= v4.cos();
+                } else if gt(acc1, -c(0.25), margin) {
+                    acc1 += d_copysign(v[n % 4], x2, margin).sin();
+                }
+            }
+            _ => {
+                s0 = s0 * c(0.8) + d_min(c(0.5_f64), v[2], margin).atan().tanh() * c(0.2);
+            }
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s0 = (s0 * c(0.6) + (c(0.25) * s0).asinh() * c(1.0)).sin();
+            acc1 += c(0.5) * (x2 + v[1]).cos();
+            if k5 >= 3 || gt(((s0 - v[2]).cos() * c(1.2)).tan(), c(1.0), margin) {
+                break;
+            }
+        }
+        if k5 == 3 && lt(x0, x2, margin) {
+            s0 *= c(0.6);
+            s0 += c(0.4) * (c(1.5) - x1.tanh()).cos();
+        } else if lt(((v[3] * v[3] + c(1.0)).log2().powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
+            s0 = s0 * c(0.8) + (x2.sin() * c(2.0)).cosh().tanh() * c(0.02);
+            if k5 % 2 == 0 && le(x2 * x0, -c(1.0), margin) {
+                let v6: Dual64 = (v[k5].powi(2) + c(1.0)).sqrt();
+                s0 = s0.mul_add(c(0.75), v6.sin() * c(0.25));
+            }
+        }
+        let v8 = 'b2: {
+            let v7 = d_to_degrees(d_abs(x1, margin)) * c(0.01);
+            if ge(v7 * c(1.2), x1, margin) {
+                s0 = c(0.5) * s0 + c(0.02) * x0.powi(3).cos();
+                break 'b2 (v[3].cos() * c(1.5)).cosh();
+            }
+            d_copysign(c(0.5_f64), x0, margin)
+        };
+        let mut a9 = [c(0.0); 4];
+        for i in 0..4 {
+            a9[i] = v[i].tanh();
+            acc1 += c(0.5) * (v8.cos().cos() * c(1.5)).sinh().cos();
+        }
+        for i in 0..6 {
+            acc1 -= v8.cos() * c(0.25);
+            a9 = [a9[3] * c(0.5) + x1.tanh() * c(0.5), a9[0].mul_add(c(0.75), (x2 - a9[i % 4]).tanh() * c(0.1)), a9[1], c(1.0) * (s0.cos() + c(2.0)).cbrt().tanh() + c(0.6) * a9[2]];
+        }
+        let mut a10 = [x2.cos().exp2(), x2, d_min(v[n % 4].atan(), c(0.75) - v[n % 4], margin), d_to_degrees(v8) * c(0.01)];
+        for i in 0..n {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(1.0) * d_abs(fi, margin).sin();
+            a10 = [a10[0], a10[3].mul_add(c(0.6), (x2.powi(2) + c(1.0)).log2().tanh() * c(0.25)), a10[3], a10[2] * c(0.6) + (v[i % 4] * s0).sin() * c(0.1)];
+            s0 = s0 * c(0.5) + ((x0 - s0).sin() * c(0.9)).asin().sin() * c(0.1);
+        }
+        s0.sin() - acc1.sin() - a9[0].sin() - a10[2] * c(1.5)
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[1].cos().exp2();
+        let mut s1 = x0.tanh();
+        let mut s2 = (x0 + x1).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v6 = if ge(prog_81_dual(s0, c(2.0), c(1.2), v, n, margin), s0, margin) {
+            let v4 = x2.sin().sinh().mul_add(s1, d_min(c(0.5_f64), x2, margin));
+            acc3.tanh().exp_m1() / ((v4 * s1).powi(2) + c(1.5))
+        } else {
+            let v5 = s2 * s2;
+            s2 = c(0.8) * s2 + c(1.0) * acc3.tanh().exp2().tanh();
+            d_to_degrees(x1.atan()) * c(0.01) + v5.sin()
+        };
+        for &t in v.iter() {
+            if !(n % 3 == 1 && ge(-v[n % 4], -c(0.5), margin)) {
+                s1 = c(0.8) * s1 + c(0.1) * (x1 + v6).sin();
+                match n {
+                    0..=2 => {
+                        s2 = (s2 * c(0.6) + x0 * v6 * c(0.1)).tanh();
+                    }
+                    3..=5 => {
+                        continue;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.75), (s0 * s0 + c(0.5)).powf(0.5).sin() * c(0.05));
+                        if ge(d_powf(s0.powi(2) + c(1.0), t.tanh()), -c(1.0), margin) || n == 6 {
+                            break;
+                        }
+                        s2 = c(0.6) * s2 + c(0.1) * ((x2 * x2 + c(1.0)).sqrt().powi(2) + c(0.5)).cbrt().cos();
+                    }
+                }
+            } else if ge((v6.powi(2) + c(0.5)).recip().sin(), -c(0.25), margin) && n == 6 {
+                s0 = s0.mul_add(c(0.8), prog_20_dual(c(2.0), s1, v6, &v, n, margin).sin() * c(0.005));
+            }
+            let mut k7 = 0;
+            while k7 < 6 && le((t.powi(2) + c(0.5)).recip(), x2, margin) {
+                k7 += 1;
+                acc3 += c(0.05) * d_max(x2, (s2.cos() * c(1.2)).tan(), margin).sin();
+                let v8 = s1 * v[n % 4];
+                s0 = s0 * c(0.6) + v8.tanh().tanh() * c(0.1);
+            }
+            s1 = (s1 * c(0.6) + t.mul_add(s1, s1) * c(0.1)).sin();
+        }
+        for i in 1..n {
+            if gt((v6.cos() * c(0.9)).asin(), c(SCALE) + s1, margin) {
+                s1 = (s1 * c(0.5) + v[i % 4].atan() * c(0.5)).sin();
+                s1 = c(0.75) * s1 + c(0.25) * v[i % 4].atan().cos();
+                if ge((x2 * x2 + c(2.0)).ln(), c(1.0), margin) {
+                    s2 = s2 * c(0.5) + d_atan2((s2 * s2 + c(2.0)).sqrt(), x0.cos().exp().powi(2) + c(0.5)).cos() * c(0.02);
+                    continue;
+                }
+            }
+            let v9 = x2 * v6;
+            acc3 -= v9.tanh().cos() * c(0.4);
+        }
+        match n {
+            0 => {
+                let mut k10 = 0;
+                while k10 < n && le((v6.powi(3).powi(2) + c(0.5)).recip(), -c(0.5), margin) {
+                    k10 += 1;
+                    let v11 = x2;
+                    acc3 += (s1 * s1 + c(1.0)).log2().sin().cosh().tanh() * c(0.25);
+                    let mut k12 = 0;
+                    while k12 < n + 1 && lt(v11.tanh(), s2, margin) {
+                        k12 += 1;
+                        let v13 = c(0.65) * s1;
+                        acc3 += c(0.02) * (s0 / (s2.atan().tanh() + c(2.0))).cos();
+                        acc3 -= v13.sin() * c(0.02);
+                    }
+                    s2 = c(0.8) * s2 + c(0.2) * v11.sin();
+                }
+                s2 = (s2 * c(0.5) + (x0 * x0 + c(1.0)).log(3.0) * c(0.5)).tanh();
+            }
+            1 => {
+                s1 *= c(0.5);
+                s1 += c(0.1) * (v[n % 4] * x2).cos();
+                if gt(s0 + v[n % 4], c(1.0), margin) || n % 2 == 0 {
+                    let x1 = s2.cos().exp2();
+                    acc3 += c(0.25) * x1.cos();
+                } else if n % 3 == 1 {
+                    let v14 = (x1.cos() * c(0.9)).acos();
+                    acc3 -= v14.sin();
+                }
+                s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).tanh();
+            }
+            2..=4 => {
+                let v6 = (v[n % 4].powi(2) + c(2.0)).sqrt().tanh();
+                s2 = (s2 * c(0.75) + v6.tanh() * c(0.25)).sin();
+            }
+            _ => {
+                s1 = s1 * c(0.75) + (c(0.3) - s2).cos() * c(0.02);
+            }
+        }
+        x2 * c(0.75) + s0 * c(0.5) + s1 * c(0.5) - s2.sin() - acc3.cos() + v6 * c(0.75)
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[0].sin() * c(0.9)).acos().tanh() * c(2.0);
+        let mut s1 = v[n % 4];
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            s0 *= c(0.75);
+            s0 -= c(0.25) * d_min(x1, fi, margin).sin();
+            let mut k3 = 0;
+            while k3 < n && ge((x0.tanh() * c(0.5)).ln_1p(), (x1.powi(2) + c(2.0)).sqrt(), margin) {
+                k3 += 1;
+                match k3 {
+                    0 => {
+                        s1 = (s1 * c(0.6) + (x2 + s1) * c(0.2)).sin();
+                    }
+                    1 => {
+                        break 'l0;
+                    }
+                    2 => {
+                        s1 = (s1 * c(0.75) + s1 * x2 * c(0.05)).tanh();
+                    }
+                    _ => {
+                        let x1 = x1.tanh();
+                        s1 = (s1 * c(0.75) + v[k3 % 4] * s1 * c(0.05)).sin();
+                        acc2 += x1.cos() * c(0.1);
+                    }
+                }
+                s0 = s0 * c(0.8) + prog_104_dual((x2.powi(2) + c(1.0)).log(3.0).cos() * c(2.0), s0, (v[n % 4] / (x2.tanh() + c(2.0))).powi(2).sin(), v, i, margin).sin() * c(0.005);
+                match k3 {
+                    2..=4 => {
+                        acc2 += c(0.1) * (d_to_degrees(x2) * c(0.01)).tanh();
+                        break;
+                    }
+                    6 => {
+                        s1 *= c(0.5);
+                        s1 -= c(0.005) * prog_104_dual(s1.sin().exp_m1().tanh(), x1, c(1.2), v, 1, margin).sin();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.5) + prog_104_dual((s0 * v[(k3 + i) % 4]).cos() * c(2.0), x1, c(1.2), v, k3, margin) * c(0.005)).tanh();
+                        if lt(prog_104_dual(c(0.25), x2, c(0.75), v, i, margin), c(0.5), margin) {
+                            break;
+                        }
+                        s0 *= c(0.75);
+                        s0 -= c(0.75) * (x2 / c(3.0));
+                    }
+                }
+            }
+            let v4 = s0;
+            acc2 += v4.sin();
+        }
+        if n > 5 && lt(d_min(v[0], x0, margin), x1.tanh(), margin) {
+            s0 *= c(0.8);
+            s0 += c(0.02) * (s0 + x2).tanh();
+            acc2 += (x1 - v[n % 4]).sin();
+        } else if ge((x0 * x0 + c(1.0)).sqrt(), -c(1.0), margin) {
+            let v5 = (x2.tanh() + c(2.0)).cbrt();
+            s1 = s1.mul_add(c(0.8), d_atan2(v5 * v5 + c(1.0), v5).tanh() * c(0.2));
+        } else {
+            acc2 += (x2.tanh().powi(2) + c(1.0)).cbrt();
+            s0 = s0.mul_add(c(0.8), prog_20_dual(x2.sin().sin() * c(2.0), x2, c(0.75), &v, 1, margin).tanh() * c(0.005));
+            if gt(s0, -c(0.25), margin) {
+                let mut k6 = 0;
+                while k6 < 4 && ge(c(0.75) - x0, x0 - x1, margin) {
+                    k6 += 1;
+                    let mut m7 = x2;
+                    for j in 0..6 {
+                        let c8 = match j % 2 {
+                            0 => v[j % 4] + v[2],
+                            1 => x2 * x2,
+                            _ => v[j % 4] / (v[j % 4] * v[j % 4] + c(1.0)),
+                        };
+                        m7 = d_min(m7, c8, margin);
+                    }
+                    s1 = (s1 * c(0.8) + m7.sin() * c(0.05)).tanh();
+                    if ge(x1.cos().exp_m1().powi(2), c(1.0), margin) {
+                        acc2 += v[k6 % 4].sin() * c(0.5);
+                    } else {
+                        s1 = c(0.8) * s1 + c(0.05) * (x1.powi(2) + c(1.5)).acosh().tanh();
+                    }
+                    s0 = (s0 * c(0.8) + x2 * c(0.2)).sin();
+                }
+            } else if lt((v[n % 4].cos() * c(0.9)).atanh().sin().cosh(), s0, margin) {
+                s1 = (s1 * c(0.8) + prog_104_dual((d_to_radians(s1) * c(20.0)).tanh() * c(2.0), x2.tanh(), s0, v, 6, margin) * c(0.005)).sin();
+            }
+        }
+        let v10 = match n {
+            0 | 2 => {
+                let v9 = prog_104_dual((v[0] - acc2).tanh() * c(2.0), (x2.powi(2) + c(0.5)).sqrt().sin(), v[n % 4].tanh().exp().sin() * c(2.0), v, n, margin);
+                d_hypot(s1, x0, margin) + v9.tanh()
+            }
+            4..=5 => d_clamp(x2, -c(0.5), c(1.5), margin),
+            6 => prog_104_dual(d_abs(v[2], margin).cos() * c(2.0), c(0.5), s0, v, n, margin),
+            _ => {
+                let x2 = (x2.sin() * c(1.2)).tan();
+                -x2
             }
         };
-        let mut k5 = 0;
-        while k5 < 6 && lt(x0.tanh().exp2(), d_log(c(0.5_f64), x0 * x0 + c(2.0)), margin) {
-            k5 += 1;
-            s0 = s0.mul_add(c(0.5), (c(0.5) * v4).sin() * c(1.0));
-            s0 = s0 * c(0.75) + (x2 + s0).cos() * c(0.1);
+        acc2 += prog_104_dual(c(1.2), (s1 * s1 + c(2.0)).acosh().cos() * c(2.0), c(0.5), v, n, margin).cos() * c(0.02);
+        s0 - acc2.tanh() + v10.tanh() + x2.tanh() * c(std::f64::consts::FRAC_1_PI)
+    }
+
+    pub fn prog_118_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = d_log(v[2] * v[2] + c(1.0), x0.powi(2) + c(2.0)).tanh() * c(2.0);
+        let mut s1 = p.1 / (p.1.cos() + c(2.0));
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = v;
+        a3[1] *= c(0.75);
+        a3[3] += d_clamp((p.0 * p.0 + c(1.0)).recip(), (p.0 * c(1.25)).sin() - c(1.5), s1.tanh() + c(1.5), margin).sin();
+        s1 *= c(0.6);
+        s1 += c(0.05) * a3[1].cos();
+        a3 = v;
+        let v4 = a3[n % 4] / (a3[n % 4] * a3[n % 4] + c(0.5)) + a3[n % 4] * a3[n % 4];
+        if gt(d_to_radians(v4) * c(20.0), s1 / c(3.0), margin) {
+            s1 *= c(0.6);
+            s1 += c(0.005) * prog_100_dual((d_to_radians((p.0.powi(2) + c(1.5)).acosh()) * c(50.0)).cos() * c(2.0), c(0.5), ((p.1 * p.1 + c(1.0)).cbrt() / ((c(1.5) - x0).powi(2) + c(0.5))).sin() * c(2.0), v, n, margin).tanh();
+        } else if !(n == 0) {
+            acc2 += prog_11_dual((x0 / c(2.0) - (p.0 * p.0 + c(0.5)).sqrt()).tanh(), (v4.tanh() * c(0.5)).ln_1p().tanh(), c(2.0), v, n, margin).sin() * c(0.005);
+        } else {
+            s0 = s0.mul_add(c(0.75), (a3[0].cos().exp_m1().powi(2) + c(0.5)).recip().tanh() * c(0.05));
         }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if !(k6 > 3) {
-                break;
+        match n {
+            0 => {
+                let v5 = prog_42_dual((s0 + p.0).mul_add(p.1.asinh(), x0).tanh(), c(1.5), (-a3[n % 4]).cos() * c(2.0), v, n, margin);
+                s1 = (s1 * c(0.75) + v5.sin() * c(0.005)).tanh();
             }
-            let v7: Dual64 = d_atan2(x2 * x2 + c(0.5), v[k2 % 4]).tanh().exp();
-            let v10 = match n + k2 {
-                2 => {
-                    for _ in 0..3 {
-                        s0 = (s0 * c(0.5) + (s0 * s0 + c(1.5)).acosh().cos().exp_m1() * c(0.05)).sin();
-                        acc1 += (x0 * v4).cos().tanh() * c(0.1);
-                        let v8 = if lt((x1.cos() * c(2.0)).cosh(), c(0.5), margin) {
-                            v7.sin()
-                        } else {
-                            let x0 = x1.sin().exp2();
-                            (x0.cos() * c(0.9)).atanh()
-                        };
-                        s0 = c(0.6) * s0 + c(0.02) * v8.cos().cos();
+            1 => {
+                acc2 += (x0 + s0.atan()).tanh() * c(0.5);
+                let v7: Dual64 = 'b0: {
+                    let v6 = s0 * a3[n % 4];
+                    if ge(s0.sin() + v6.atan(), c(0.5), margin) {
+                        break 'b0 v6.cos();
                     }
-                    let x0: Dual64 = x1 + v7;
-                    let v9 = v7;
-                    s0 * x2 + x0.cos() + v9.tanh()
-                }
-                3..=5 => {
-                    for j in 0..v.len() {
-                        acc1 += (v[j].powi(2) + c(2.0)).acosh().tanh() * c(0.1);
-                        acc1 += c(0.1) * ((c(0.5) - x1).tanh() * c(0.9)).asin().cos();
+                    (v4 - p.1).sin().exp2()
+                };
+                acc2 -= c(0.25) * v7.tanh();
+            }
+            2 => {
+                s0 *= c(0.5);
+                s0 += c(0.05) * (s0.powi(2) + c(1.0)).cbrt().sin();
+                s1 = (s1 * c(0.75) + (acc2 * acc2 + c(1.0)).sqrt() * c(0.01)).sin();
+            }
+            _ => {
+                s1 *= c(0.75);
+                s1 += c(0.01) * (a3[n % 4] * a3[n % 4] + c(0.5)).powf(1.5).sin();
+                acc2 -= c(0.2) * (acc2.cos() - d_atan2(x0.powi(2) + c(1.0), v[n % 4])).cos();
+            }
+        }
+        let mut k8 = 0;
+        while k8 < 6 {
+            k8 += 1;
+            let v10 = match k8 % 3 {
+                PHASE_A => v[3].cos().cosh().sin(),
+                PHASE_C => v[k8 % 4].powi(3) + x0,
+                _ => {
+                    for u in v {
+                        acc2 -= c(0.05) * (s1 + a3[1]).tanh();
+                        acc2 += u.tanh() * c(0.05);
+                        let v9 = (v[k8 % 4].sin() * c(0.5)).ln_1p();
+                        acc2 += v9.sin() * c(0.05);
                     }
-                    c(0.25) - v4
+                    s0.tanh()
                 }
-                6 => ((v4.powi(2) + c(0.5)).sqrt().tanh() * c(0.9)).atanh(),
-                _ => v7 / c(4.0),
             };
-            s0 = (s0 * c(0.5) + (c(SCALE) + x0) / ((s0 * s0 + c(2.0)).ln().tanh() + c(2.0)) * c(0.1)).sin();
-            if k6 >= 4 {
-                break;
+            if le(s0.sin().exp().atan(), -c(1.0), margin) {
+                s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).cbrt() * c(0.75)).tanh();
+            } else if gt((p.0 + p.1) / (v[0].powi(2).powi(2) + c(1.5)), c(0.0), margin) || k8 < n {
+                s1 = s1.mul_add(c(0.8), (s1.cos() * c(0.9)).atanh().sin() * c(0.02));
+                s0 *= c(0.5);
+                s0 += c(0.02) * v10.sin().cos();
+                if gt(c(0.35) - p.0, s0, margin) {
+                    let v4 = prog_104_dual(s0, x0, (s1 + v4).cos(), v, k8, margin);
+                    s1 = c(0.6) * s1 + c(0.2) * (v[2] - p.1).sin();
+                    s0 = (s0 * c(0.5) + v4.tanh() * c(0.005)).sin();
+                } else {
+                    let v11: Dual64 = (s0.sin() * c(1.2)).tan() + s1 / (v4 * v4 + c(1.5));
+                    acc2 += v11.tanh() * c(0.25);
+                }
+            } else {
+                s0 = c(0.5) * s0 + c(0.02) * v10.cos().sin();
             }
-            acc1 -= (v7.sin() + v10.tanh()).tanh() * c(0.05);
+            s0 = (s0 * c(0.75) + p.1.tanh().exp() * c(0.05)).tanh();
+            acc2 += v10.sin().cos() * c(0.25);
         }
-        for _ in (1..=6).step_by(2) {
-            let v11 = d_atan2(x2 * x2 + c(1.0), v4);
-            acc1 += s0.tanh().exp().tanh() * c(0.5);
-            s0 = s0.mul_add(c(0.5), (x1.powi(2) * (x1 * x1 + c(1.0)).log10()).cos() * c(0.1));
-            s0 = (s0 * c(0.8) + v11.cos() * c(0.05)).sin();
+        s0.cos() - s1.sin() - acc2.sin()
+    }
+
+    pub fn prog_119_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = v[n % 4].tanh().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 1..n {
+            let fi = c(i as f64);
+            let v4 = if n % 3 == 1 {
+                ((x0 + x2).cos() * c(0.9)).atanh()
+            } else {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    acc1 += c(0.1) * (u.tanh() * (fj.cos() * c(0.5)).ln_1p()).cos();
+                    s0 = s0 * c(0.8) + (x0.powi(2) + c(1.5)).acosh().cos().exp().sin() * c(0.02);
+                    let v3 = match j {
+                        1..=2 => {
+                            let x0 = (x2.sin() * c(0.9)).atanh();
+                            s0 + x0.tanh()
+                        }
+                        _ => {
+                            let v2 = x2 + x1;
+                            (x2.powi(2) + c(0.5)).ln() + v2.cos()
+                        }
+                    };
+                    s0 = s0.mul_add(c(0.5), v3.tanh().sin() * c(0.05));
+                }
+                c(1.2) - x1
+            };
+            acc1 += c(0.25) * d_min(v4.sin().sinh(), v[1].tanh().exp_m1(), margin).cos();
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                let v6 = (fi.cos().sin() * c(0.9)).atanh();
+                let v7 = (x2 * x2 + c(0.5)).recip();
+                s0 = s0 * c(0.5) + (v7 / (v[i % 4] * v[i % 4] + c(0.5))).sin() * c(0.05);
+                acc1 -= v6.cos() * c(0.1);
+            }
         }
-        x1 + x2 - s0 - acc1.tanh() - v4 * c(0.25) - x1
+        for &t in v.iter() {
+            if gt(x1.tanh().exp_m1().cos().sinh(), c(0.0), margin) && n == 1 {
+                continue;
+            }
+            let v8 = prog_20_dual(x0, x2.atan().cos(), x2.sin().exp2().cos() * c(2.0), &v, 2, margin);
+            acc1 -= c(0.5) * (x1 * x0).sin();
+            s0 = c(0.8) * s0 + c(0.005) * (t.sin() + v8.sin()).tanh();
+        }
+        let v9 = v.iter().map(|&z| (x1.powi(2) + c(1.0)).powf(0.3).cos().exp2() + z.sin()).sum::<Dual64>();
+        if gt(prog_20_dual(d_abs(v9, margin).cos(), x2, x0, &v, n, margin), -c(0.5), margin) {
+            return ((x0 * x0 + c(1.0)).log2().powi(2) + c(1.0)).log10();
+        }
+        let v14 = match n {
+            0 => {
+                let v10 = (x1 * x1 + c(1.5)).acosh();
+                v10.cos()
+            }
+            g if g > 1 => {
+                let v11 = x1 / ((v[n % 4] * v[n % 4] + c(1.0)).recip().powi(2) + c(0.5));
+                x0.cos().exp2() + v11.sin()
+            }
+            _ => {
+                for i in 0..n {
+                    s0 = s0.mul_add(c(0.75), d_atan2(v[3], v9.powi(2) + c(1.0)).tanh() * c(0.01));
+                    acc1 += c(0.25) * (v[n % 4] * v[n % 4]).sin();
+                    let mut m12 = s0;
+                    for j in 0..i {
+                        m12 = d_min(v[(j * 3) % 4].powi(3), m12, margin);
+                    }
+                    s0 *= c(0.8);
+                    s0 += c(0.01) * m12.tanh().sin();
+                }
+                let v13 = ((-x1).tanh() + c(2.0)).cbrt();
+                prog_20_dual(x2, (v[n % 4] + v9).tanh() * c(2.0), x0 * c(1.5), &v, n, margin) + v13.sin()
+            }
+        };
+        s0.tanh() - acc1.sin() - v14
     }
 
     pub const PROGRAMS: [Program; 120] = [
+        Program { name: "prog_0", primal: prog_0, grad: prog_0_grad, value_and_grad: prog_0_value_and_grad, vjp: prog_0_vjp, dual: prog_0_dual, value_and_grad32: None },
+        Program { name: "prog_1", primal: prog_1, grad: prog_1_grad, value_and_grad: prog_1_value_and_grad, vjp: prog_1_vjp, dual: prog_1_dual, value_and_grad32: None },
         Program {
-            name: "prog_0",
-            primal: |x0, x1, x2, v, n| prog_0(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_0_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_0_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_0_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_0_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_2",
+            primal: |x0, x1, x2, v, n| prog_2::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_2_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_2_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_2_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_2_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
         Program {
-            name: "prog_1",
-            primal: |x0, x1, x2, v, n| prog_1::<4>(x0, x1, x2, v, n),
+            name: "prog_3",
+            primal: |x0, x1, x2, v, n| prog_3::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_1_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_3_grad::<4>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_1_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_3_value_and_grad::<4>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_1_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_3_vjp::<4>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_1_dual::<4>(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_3_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
         },
-        Program {
-            name: "prog_2",
-            primal: |x0, x1, x2, v, n| prog_2(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_2_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_2_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_2_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_2_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_3", primal: prog_3, grad: prog_3_grad, value_and_grad: prog_3_value_and_grad, vjp: prog_3_vjp, dual: prog_3_dual },
         Program {
             name: "prog_4",
-            primal: |x0, x1, x2, v, n| prog_4(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_4::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_4_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_4_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_4_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_4_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_4_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_4_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_4_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_4_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
         },
         Program {
             name: "prog_5",
-            primal: |x0, x1, x2, v, n| prog_5(x0, (x1, x2), &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_5_grad(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_5_value_and_grad(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_5_vjp(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_5_dual(x0, (x1, x2), &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_5(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_5_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_5_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_5_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_5_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_6", primal: prog_6, grad: prog_6_grad, value_and_grad: prog_6_value_and_grad, vjp: prog_6_vjp, dual: prog_6_dual },
-        Program {
-            name: "prog_7",
-            primal: |x0, x1, x2, v, n| prog_7(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_7_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_7_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_7_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_7_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_6", primal: prog_6, grad: prog_6_grad, value_and_grad: prog_6_value_and_grad, vjp: prog_6_vjp, dual: prog_6_dual, value_and_grad32: None },
+        Program { name: "prog_7", primal: prog_7, grad: prog_7_grad, value_and_grad: prog_7_value_and_grad, vjp: prog_7_vjp, dual: prog_7_dual, value_and_grad32: None },
         Program {
             name: "prog_8",
-            primal: |x0, x1, x2, v, n| prog_8::<4>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_8::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_8_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_8_grad::<f64>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_8_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_8_value_and_grad::<f64>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_8_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_8_vjp::<f64>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_8_dual::<4>(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_8_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_8_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
-        Program { name: "prog_9", primal: prog_9, grad: prog_9_grad, value_and_grad: prog_9_value_and_grad, vjp: prog_9_vjp, dual: prog_9_dual },
-        Program {
-            name: "prog_10",
-            primal: |x0, x1, x2, v, n| prog_10(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_10_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_10_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_10_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_10_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_11", primal: prog_11, grad: prog_11_grad, value_and_grad: prog_11_value_and_grad, vjp: prog_11_vjp, dual: prog_11_dual },
-        Program {
-            name: "prog_12",
-            primal: |x0, x1, x2, v, n| prog_12(x0, (x1, x2), v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_12_grad(x0, (x1, x2), v, n);
-                (g.0, g.1.0, g.1.1, g.2)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_12_value_and_grad(x0, (x1, x2), v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_12_vjp(x0, (x1, x2), v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_12_dual(x0, (x1, x2), v, n, margin),
-        },
+        Program { name: "prog_9", primal: prog_9, grad: prog_9_grad, value_and_grad: prog_9_value_and_grad, vjp: prog_9_vjp, dual: prog_9_dual, value_and_grad32: None },
+        Program { name: "prog_10", primal: prog_10, grad: prog_10_grad, value_and_grad: prog_10_value_and_grad, vjp: prog_10_vjp, dual: prog_10_dual, value_and_grad32: None },
+        Program { name: "prog_11", primal: prog_11, grad: prog_11_grad, value_and_grad: prog_11_value_and_grad, vjp: prog_11_vjp, dual: prog_11_dual, value_and_grad32: None },
+        Program { name: "prog_12", primal: prog_12, grad: prog_12_grad, value_and_grad: prog_12_value_and_grad, vjp: prog_12_vjp, dual: prog_12_dual, value_and_grad32: None },
         Program {
             name: "prog_13",
-            primal: |x0, x1, x2, v, n| prog_13(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_13::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_13_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_13_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_13_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_13_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_13_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_13_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_13_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_13_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
         },
         Program {
             name: "prog_14",
-            primal: |x0, x1, x2, v, n| prog_14(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_14_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_14_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_14_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_14(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_14_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_14_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_14_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_15", primal: prog_15, grad: prog_15_grad, value_and_grad: prog_15_value_and_grad, vjp: prog_15_vjp, dual: prog_15_dual },
-        Program { name: "prog_16", primal: prog_16, grad: prog_16_grad, value_and_grad: prog_16_value_and_grad, vjp: prog_16_vjp, dual: prog_16_dual },
-        Program { name: "prog_17", primal: prog_17, grad: prog_17_grad, value_and_grad: prog_17_value_and_grad, vjp: prog_17_vjp, dual: prog_17_dual },
+        Program { name: "prog_15", primal: prog_15, grad: prog_15_grad, value_and_grad: prog_15_value_and_grad, vjp: prog_15_vjp, dual: prog_15_dual, value_and_grad32: None },
+        Program {
+            name: "prog_16",
+            primal: |x0, x1, x2, v, n| prog_16(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_16_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_16_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_16_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_16_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_17",
+            primal: |x0, x1, x2, v, n| prog_17(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_17_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_17_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_17_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_17_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_18",
             primal: |x0, x1, x2, v, n| prog_18(x0, x1, x2, &v, n),
@@ -9458,97 +10153,84 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_18_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_18_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_18_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_19", primal: prog_19, grad: prog_19_grad, value_and_grad: prog_19_value_and_grad, vjp: prog_19_vjp, dual: prog_19_dual },
-        Program { name: "prog_20", primal: prog_20, grad: prog_20_grad, value_and_grad: prog_20_value_and_grad, vjp: prog_20_vjp, dual: prog_20_dual },
+        Program { name: "prog_19", primal: prog_19, grad: prog_19_grad, value_and_grad: prog_19_value_and_grad, vjp: prog_19_vjp, dual: prog_19_dual, value_and_grad32: None },
         Program {
-            name: "prog_21",
-            primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n),
+            name: "prog_20",
+            primal: |x0, x1, x2, v, n| prog_20::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_21_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_21_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_21_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_22",
-            primal: |x0, x1, x2, v, n| prog_22(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_22_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_22_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_22_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_22_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_23", primal: prog_23, grad: prog_23_grad, value_and_grad: prog_23_value_and_grad, vjp: prog_23_vjp, dual: prog_23_dual },
-        Program {
-            name: "prog_24",
-            primal: |x0, x1, x2, v, n| prog_24::<4>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_24_grad::<4>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_24_value_and_grad::<4>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_24_vjp::<4>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_24_dual::<4>(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_25", primal: prog_25, grad: prog_25_grad, value_and_grad: prog_25_value_and_grad, vjp: prog_25_vjp, dual: prog_25_dual },
-        Program {
-            name: "prog_26",
-            primal: |x0, x1, x2, v, n| prog_26(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_26_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_26_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_26_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_26_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_27",
-            primal: |x0, x1, x2, v, n| prog_27(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_27_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_27_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_27_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_27_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_28",
-            primal: |x0, x1, x2, v, n| prog_28::<4>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_28_grad::<4>(x0, x1, x2, &v, n);
+                let g = prog_20_grad::<f64>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_28_value_and_grad::<4>(x0, x1, x2, &v, n);
+                let (y, g) = prog_20_value_and_grad::<f64>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_28_vjp::<4>(x0, x1, x2, &v, n, u);
+                let g = prog_20_vjp::<f64>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_28_dual::<4>(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_20_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_20_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
-        Program { name: "prog_29", primal: prog_29, grad: prog_29_grad, value_and_grad: prog_29_value_and_grad, vjp: prog_29_vjp, dual: prog_29_dual },
-        Program { name: "prog_30", primal: prog_30, grad: prog_30_grad, value_and_grad: prog_30_value_and_grad, vjp: prog_30_vjp, dual: prog_30_dual },
+        Program {
+            name: "prog_21",
+            primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_21_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_21_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_21_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_22", primal: prog_22, grad: prog_22_grad, value_and_grad: prog_22_value_and_grad, vjp: prog_22_vjp, dual: prog_22_dual, value_and_grad32: None },
+        Program {
+            name: "prog_23",
+            primal: |x0, x1, x2, v, n| prog_23(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_23_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_23_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_23_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_23_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_24", primal: prog_24, grad: prog_24_grad, value_and_grad: prog_24_value_and_grad, vjp: prog_24_vjp, dual: prog_24_dual, value_and_grad32: None },
+        Program { name: "prog_25", primal: prog_25, grad: prog_25_grad, value_and_grad: prog_25_value_and_grad, vjp: prog_25_vjp, dual: prog_25_dual, value_and_grad32: None },
+        Program {
+            name: "prog_26",
+            primal: |x0, x1, x2, v, n| prog_26::<f64>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_26_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_26_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_26_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_26_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_26_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            }),
+        },
+        Program { name: "prog_27", primal: prog_27, grad: prog_27_grad, value_and_grad: prog_27_value_and_grad, vjp: prog_27_vjp, dual: prog_27_dual, value_and_grad32: None },
+        Program { name: "prog_28", primal: prog_28, grad: prog_28_grad, value_and_grad: prog_28_value_and_grad, vjp: prog_28_vjp, dual: prog_28_dual, value_and_grad32: None },
+        Program {
+            name: "prog_29",
+            primal: |x0, x1, x2, v, n| prog_29(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_29_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_29_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_29_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_29_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_30", primal: prog_30, grad: prog_30_grad, value_and_grad: prog_30_value_and_grad, vjp: prog_30_vjp, dual: prog_30_dual, value_and_grad32: None },
         Program {
             name: "prog_31",
             primal: |x0, x1, x2, v, n| prog_31::<4>(x0, x1, x2, v, n),
@@ -9565,156 +10247,301 @@ pub mod random_programs_dual {
                 (g.0, g.1, g.2, g.3)
             },
             dual: |x0, x1, x2, v, n, margin| prog_31_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_32", primal: prog_32, grad: prog_32_grad, value_and_grad: prog_32_value_and_grad, vjp: prog_32_vjp, dual: prog_32_dual },
+        Program { name: "prog_32", primal: prog_32, grad: prog_32_grad, value_and_grad: prog_32_value_and_grad, vjp: prog_32_vjp, dual: prog_32_dual, value_and_grad32: None },
         Program {
             name: "prog_33",
-            primal: |x0, x1, x2, v, n| prog_33(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_33_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_33_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_33_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_33_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_34", primal: prog_34, grad: prog_34_grad, value_and_grad: prog_34_value_and_grad, vjp: prog_34_vjp, dual: prog_34_dual },
-        Program { name: "prog_35", primal: prog_35, grad: prog_35_grad, value_and_grad: prog_35_value_and_grad, vjp: prog_35_vjp, dual: prog_35_dual },
-        Program {
-            name: "prog_36",
-            primal: |x0, x1, x2, v, n| prog_36(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_36_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_36_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_36_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_36_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_37",
-            primal: |x0, x1, x2, v, n| prog_37(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_33::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_37_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_33_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_37_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_33_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_37_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_33_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_37_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_33_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_33_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
-        Program { name: "prog_38", primal: prog_38, grad: prog_38_grad, value_and_grad: prog_38_value_and_grad, vjp: prog_38_vjp, dual: prog_38_dual },
+        Program { name: "prog_34", primal: prog_34, grad: prog_34_grad, value_and_grad: prog_34_value_and_grad, vjp: prog_34_vjp, dual: prog_34_dual, value_and_grad32: None },
         Program {
-            name: "prog_39",
-            primal: |x0, x1, x2, v, n| prog_39(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_39_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_39_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_39_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_39_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_40",
-            primal: |x0, x1, x2, v, n| prog_40(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_40_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_40_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_40_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_40_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_41",
-            primal: |x0, x1, x2, v, n| prog_41(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_41_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_41_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_41_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_41_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_42",
-            primal: |x0, x1, x2, v, n| prog_42(x0, (x1, x2), v, n),
+            name: "prog_35",
+            primal: |x0, x1, x2, v, n| prog_35(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_42_grad(x0, (x1, x2), v, n);
+                let g = prog_35_grad(x0, (x1, x2), &v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_42_value_and_grad(x0, (x1, x2), v, n);
+                let (y, g) = prog_35_value_and_grad(x0, (x1, x2), &v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_42_vjp(x0, (x1, x2), v, n, u);
+                let g = prog_35_vjp(x0, (x1, x2), &v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_42_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_35_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_43", primal: prog_43, grad: prog_43_grad, value_and_grad: prog_43_value_and_grad, vjp: prog_43_vjp, dual: prog_43_dual },
+        Program { name: "prog_36", primal: prog_36, grad: prog_36_grad, value_and_grad: prog_36_value_and_grad, vjp: prog_36_vjp, dual: prog_36_dual, value_and_grad32: None },
+        Program { name: "prog_37", primal: prog_37, grad: prog_37_grad, value_and_grad: prog_37_value_and_grad, vjp: prog_37_vjp, dual: prog_37_dual, value_and_grad32: None },
         Program {
-            name: "prog_44",
-            primal: |x0, x1, x2, v, n| prog_44(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_44_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_44_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_44_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_44_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_45", primal: prog_45, grad: prog_45_grad, value_and_grad: prog_45_value_and_grad, vjp: prog_45_vjp, dual: prog_45_dual },
-        Program {
-            name: "prog_46",
-            primal: |x0, x1, x2, v, n| prog_46::<4>(x0, (x1, x2), &v, n),
+            name: "prog_38",
+            primal: |x0, x1, x2, v, n| prog_38(x0, (x1, x2), v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_46_grad::<4>(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+                let g = prog_38_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_46_value_and_grad::<4>(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+                let (y, g) = prog_38_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_46_vjp::<4>(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+                let g = prog_38_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_46_dual::<4>(x0, (x1, x2), &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_38_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_47", primal: prog_47, grad: prog_47_grad, value_and_grad: prog_47_value_and_grad, vjp: prog_47_vjp, dual: prog_47_dual },
-        Program { name: "prog_48", primal: prog_48, grad: prog_48_grad, value_and_grad: prog_48_value_and_grad, vjp: prog_48_vjp, dual: prog_48_dual },
-        Program { name: "prog_49", primal: prog_49, grad: prog_49_grad, value_and_grad: prog_49_value_and_grad, vjp: prog_49_vjp, dual: prog_49_dual },
+        Program { name: "prog_39", primal: prog_39, grad: prog_39_grad, value_and_grad: prog_39_value_and_grad, vjp: prog_39_vjp, dual: prog_39_dual, value_and_grad32: None },
         Program {
-            name: "prog_50",
-            primal: |x0, x1, x2, v, n| prog_50(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_50_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_50_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_50_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_50_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_51", primal: prog_51, grad: prog_51_grad, value_and_grad: prog_51_value_and_grad, vjp: prog_51_vjp, dual: prog_51_dual },
-        Program { name: "prog_52", primal: prog_52, grad: prog_52_grad, value_and_grad: prog_52_value_and_grad, vjp: prog_52_vjp, dual: prog_52_dual },
-        Program { name: "prog_53", primal: prog_53, grad: prog_53_grad, value_and_grad: prog_53_value_and_grad, vjp: prog_53_vjp, dual: prog_53_dual },
-        Program { name: "prog_54", primal: prog_54, grad: prog_54_grad, value_and_grad: prog_54_value_and_grad, vjp: prog_54_vjp, dual: prog_54_dual },
-        Program {
-            name: "prog_55",
-            primal: |x0, x1, x2, v, n| prog_55(x0, x1, x2, &v, n),
+            name: "prog_40",
+            primal: |x0, x1, x2, v, n| prog_40::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_55_grad(x0, x1, x2, &v, n);
+                let g = prog_40_grad::<4>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_55_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_40_value_and_grad::<4>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_55_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_40_vjp::<4>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_55_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_40_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_56", primal: prog_56, grad: prog_56_grad, value_and_grad: prog_56_value_and_grad, vjp: prog_56_vjp, dual: prog_56_dual },
-        Program { name: "prog_57", primal: prog_57, grad: prog_57_grad, value_and_grad: prog_57_value_and_grad, vjp: prog_57_vjp, dual: prog_57_dual },
-        Program { name: "prog_58", primal: prog_58, grad: prog_58_grad, value_and_grad: prog_58_value_and_grad, vjp: prog_58_vjp, dual: prog_58_dual },
-        Program { name: "prog_59", primal: prog_59, grad: prog_59_grad, value_and_grad: prog_59_value_and_grad, vjp: prog_59_vjp, dual: prog_59_dual },
-        Program { name: "prog_60", primal: prog_60, grad: prog_60_grad, value_and_grad: prog_60_value_and_grad, vjp: prog_60_vjp, dual: prog_60_dual },
+        Program { name: "prog_41", primal: prog_41, grad: prog_41_grad, value_and_grad: prog_41_value_and_grad, vjp: prog_41_vjp, dual: prog_41_dual, value_and_grad32: None },
+        Program { name: "prog_42", primal: prog_42, grad: prog_42_grad, value_and_grad: prog_42_value_and_grad, vjp: prog_42_vjp, dual: prog_42_dual, value_and_grad32: None },
+        Program {
+            name: "prog_43",
+            primal: |x0, x1, x2, v, n| prog_43(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_43_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_43_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_43_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_43_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_44",
+            primal: |x0, x1, x2, v, n| prog_44::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_44_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_44_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_44_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_44_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_45", primal: prog_45, grad: prog_45_grad, value_and_grad: prog_45_value_and_grad, vjp: prog_45_vjp, dual: prog_45_dual, value_and_grad32: None },
+        Program {
+            name: "prog_46",
+            primal: |x0, x1, x2, v, n| prog_46::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_46_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_46_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_46_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_46_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_47",
+            primal: |x0, x1, x2, v, n| prog_47(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_47_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_47_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_47_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_47_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_48",
+            primal: |x0, x1, x2, v, n| prog_48(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_48_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_48_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_48_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_48_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_49",
+            primal: |x0, x1, x2, v, n| prog_49(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_49_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_49_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_49_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_49_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_50", primal: prog_50, grad: prog_50_grad, value_and_grad: prog_50_value_and_grad, vjp: prog_50_vjp, dual: prog_50_dual, value_and_grad32: None },
+        Program {
+            name: "prog_51",
+            primal: |x0, x1, x2, v, n| prog_51(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_51_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_51_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_51_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_51_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_52",
+            primal: |x0, x1, x2, v, n| prog_52::<f64>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_52_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_52_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_52_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_52_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_52_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            }),
+        },
+        Program { name: "prog_53", primal: prog_53, grad: prog_53_grad, value_and_grad: prog_53_value_and_grad, vjp: prog_53_vjp, dual: prog_53_dual, value_and_grad32: None },
+        Program { name: "prog_54", primal: prog_54, grad: prog_54_grad, value_and_grad: prog_54_value_and_grad, vjp: prog_54_vjp, dual: prog_54_dual, value_and_grad32: None },
+        Program { name: "prog_55", primal: prog_55, grad: prog_55_grad, value_and_grad: prog_55_value_and_grad, vjp: prog_55_vjp, dual: prog_55_dual, value_and_grad32: None },
+        Program {
+            name: "prog_56",
+            primal: |x0, x1, x2, v, n| prog_56::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_56_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_56_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_56_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_56_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_56_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_57",
+            primal: |x0, x1, x2, v, n| prog_57(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_57_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_57_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_57_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_57_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_58",
+            primal: |x0, x1, x2, v, n| prog_58::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_58_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_58_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_58_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_58_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_59",
+            primal: |x0, x1, x2, v, n| prog_59(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_59_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_59_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_59_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_59_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_60",
+            primal: |x0, x1, x2, v, n| prog_60(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_60_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_60_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_60_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_60_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_61",
-            primal: |x0, x1, x2, v, n| prog_61(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_61_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_61_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_61_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_61::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_61_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_61_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_61_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_61_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program {
             name: "prog_62",
@@ -9723,24 +10550,11 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_62_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_62_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_62_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program {
-            name: "prog_63",
-            primal: |x0, x1, x2, v, n| prog_63(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_63_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_63_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_63_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_63_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_64", primal: prog_64, grad: prog_64_grad, value_and_grad: prog_64_value_and_grad, vjp: prog_64_vjp, dual: prog_64_dual },
-        Program {
-            name: "prog_65",
-            primal: |x0, x1, x2, v, n| prog_65(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_65_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_65_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_65_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_65_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_63", primal: prog_63, grad: prog_63_grad, value_and_grad: prog_63_value_and_grad, vjp: prog_63_vjp, dual: prog_63_dual, value_and_grad32: None },
+        Program { name: "prog_64", primal: prog_64, grad: prog_64_grad, value_and_grad: prog_64_value_and_grad, vjp: prog_64_vjp, dual: prog_64_dual, value_and_grad32: None },
+        Program { name: "prog_65", primal: prog_65, grad: prog_65_grad, value_and_grad: prog_65_value_and_grad, vjp: prog_65_vjp, dual: prog_65_dual, value_and_grad32: None },
         Program {
             name: "prog_66",
             primal: |x0, x1, x2, v, n| prog_66(x0, x1, x2, &v, n),
@@ -9748,8 +10562,26 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_66_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_66_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_66_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_67", primal: prog_67, grad: prog_67_grad, value_and_grad: prog_67_value_and_grad, vjp: prog_67_vjp, dual: prog_67_dual },
+        Program {
+            name: "prog_67",
+            primal: |x0, x1, x2, v, n| prog_67::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_67_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_67_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_67_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_67_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_68",
             primal: |x0, x1, x2, v, n| prog_68(x0, x1, x2, &v, n),
@@ -9757,8 +10589,29 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_68_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_68_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_68_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_69", primal: prog_69, grad: prog_69_grad, value_and_grad: prog_69_value_and_grad, vjp: prog_69_vjp, dual: prog_69_dual },
+        Program {
+            name: "prog_69",
+            primal: |x0, x1, x2, v, n| prog_69::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_69_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_69_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_69_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_69_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_69_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
         Program {
             name: "prog_70",
             primal: |x0, x1, x2, v, n| prog_70(x0, x1, x2, &v, n),
@@ -9766,79 +10619,174 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_70_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_70_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_70_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_71", primal: prog_71, grad: prog_71_grad, value_and_grad: prog_71_value_and_grad, vjp: prog_71_vjp, dual: prog_71_dual },
-        Program { name: "prog_72", primal: prog_72, grad: prog_72_grad, value_and_grad: prog_72_value_and_grad, vjp: prog_72_vjp, dual: prog_72_dual },
+        Program { name: "prog_71", primal: prog_71, grad: prog_71_grad, value_and_grad: prog_71_value_and_grad, vjp: prog_71_vjp, dual: prog_71_dual, value_and_grad32: None },
         Program {
-            name: "prog_73",
-            primal: |x0, x1, x2, v, n| prog_73(x0, x1, x2, &v, n),
+            name: "prog_72",
+            primal: |x0, x1, x2, v, n| prog_72::<f64>(x0, (x1, x2), v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_73_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_73_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_73_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_73_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_74", primal: prog_74, grad: prog_74_grad, value_and_grad: prog_74_value_and_grad, vjp: prog_74_vjp, dual: prog_74_dual },
-        Program {
-            name: "prog_75",
-            primal: |x0, x1, x2, v, n| prog_75(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_75_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_75_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_75_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_75_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_76", primal: prog_76, grad: prog_76_grad, value_and_grad: prog_76_value_and_grad, vjp: prog_76_vjp, dual: prog_76_dual },
-        Program {
-            name: "prog_77",
-            primal: |x0, x1, x2, v, n| prog_77(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_77_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_77_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_77_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_77_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_78",
-            primal: |x0, x1, x2, v, n| prog_78(x0, (x1, x2), v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_78_grad(x0, (x1, x2), v, n);
+                let g = prog_72_grad::<f64>(x0, (x1, x2), v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_78_value_and_grad(x0, (x1, x2), v, n);
+                let (y, g) = prog_72_value_and_grad::<f64>(x0, (x1, x2), v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_78_vjp(x0, (x1, x2), v, n, u);
+                let g = prog_72_vjp::<f64>(x0, (x1, x2), v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_78_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_72_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_72_value_and_grad::<f32>(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            }),
         },
-        Program { name: "prog_79", primal: prog_79, grad: prog_79_grad, value_and_grad: prog_79_value_and_grad, vjp: prog_79_vjp, dual: prog_79_dual },
-        Program { name: "prog_80", primal: prog_80, grad: prog_80_grad, value_and_grad: prog_80_value_and_grad, vjp: prog_80_vjp, dual: prog_80_dual },
+        Program {
+            name: "prog_73",
+            primal: |x0, x1, x2, v, n| prog_73::<f64>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_73_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_73_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_73_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_73_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_73_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_74",
+            primal: |x0, x1, x2, v, n| prog_74(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_74_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_74_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_74_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_74_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_75",
+            primal: |x0, x1, x2, v, n| prog_75(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_75_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_75_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_75_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_75_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_76",
+            primal: |x0, x1, x2, v, n| prog_76::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_76_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_76_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_76_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_76_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_77",
+            primal: |x0, x1, x2, v, n| prog_77::<f64>(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_77_grad::<f64>(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_77_value_and_grad::<f64>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_77_vjp::<f64>(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_77_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_77_value_and_grad::<f32>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            }),
+        },
+        Program { name: "prog_78", primal: prog_78, grad: prog_78_grad, value_and_grad: prog_78_value_and_grad, vjp: prog_78_vjp, dual: prog_78_dual, value_and_grad32: None },
+        Program {
+            name: "prog_79",
+            primal: |x0, x1, x2, v, n| prog_79(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_79_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_79_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_79_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_79_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_80",
+            primal: |x0, x1, x2, v, n| prog_80::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_80_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_80_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_80_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_80_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_81",
-            primal: |x0, x1, x2, v, n| prog_81(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_81_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_81_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_81_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_81_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_81::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_81_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_81_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_81_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_81_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_81_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program {
             name: "prog_82",
@@ -9847,8 +10795,26 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_82_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_82_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_82_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_83", primal: prog_83, grad: prog_83_grad, value_and_grad: prog_83_value_and_grad, vjp: prog_83_vjp, dual: prog_83_dual },
+        Program {
+            name: "prog_83",
+            primal: |x0, x1, x2, v, n| prog_83::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_83_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_83_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_83_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_83_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_84",
             primal: |x0, x1, x2, v, n| prog_84(x0, x1, x2, &v, n),
@@ -9856,236 +10822,350 @@ pub mod random_programs_dual {
             value_and_grad: |x0, x1, x2, v, n| prog_84_value_and_grad(x0, x1, x2, &v, n),
             vjp: |x0, x1, x2, v, n, u| prog_84_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_84_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_85", primal: prog_85, grad: prog_85_grad, value_and_grad: prog_85_value_and_grad, vjp: prog_85_vjp, dual: prog_85_dual },
-        Program { name: "prog_86", primal: prog_86, grad: prog_86_grad, value_and_grad: prog_86_value_and_grad, vjp: prog_86_vjp, dual: prog_86_dual },
-        Program { name: "prog_87", primal: prog_87, grad: prog_87_grad, value_and_grad: prog_87_value_and_grad, vjp: prog_87_vjp, dual: prog_87_dual },
         Program {
-            name: "prog_88",
-            primal: |x0, x1, x2, v, n| prog_88(x0, x1, x2, &v, n),
+            name: "prog_85",
+            primal: |x0, x1, x2, v, n| prog_85::<f64>(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_88_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_88_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_88_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_89", primal: prog_89, grad: prog_89_grad, value_and_grad: prog_89_value_and_grad, vjp: prog_89_vjp, dual: prog_89_dual },
-        Program {
-            name: "prog_90",
-            primal: |x0, x1, x2, v, n| prog_90(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_90_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_90_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_90_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_90_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_91", primal: prog_91, grad: prog_91_grad, value_and_grad: prog_91_value_and_grad, vjp: prog_91_vjp, dual: prog_91_dual },
-        Program {
-            name: "prog_92",
-            primal: |x0, x1, x2, v, n| prog_92(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_92_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_92_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_92_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_92_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_93",
-            primal: |x0, x1, x2, v, n| prog_93(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_93_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_93_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_93_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_93_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_94",
-            primal: |x0, x1, x2, v, n| prog_94::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_94_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_94_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_94_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_94_dual::<4>(x0, x1, x2, v, n, margin),
-        },
-        Program { name: "prog_95", primal: prog_95, grad: prog_95_grad, value_and_grad: prog_95_value_and_grad, vjp: prog_95_vjp, dual: prog_95_dual },
-        Program {
-            name: "prog_96",
-            primal: |x0, x1, x2, v, n| prog_96(x0, (x1, x2), &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_96_grad(x0, (x1, x2), &v, n);
+                let g = prog_85_grad::<f64>(x0, (x1, x2), &v, n);
                 (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_96_value_and_grad(x0, (x1, x2), &v, n);
+                let (y, g) = prog_85_value_and_grad::<f64>(x0, (x1, x2), &v, n);
                 (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_96_vjp(x0, (x1, x2), &v, n, u);
+                let g = prog_85_vjp::<f64>(x0, (x1, x2), &v, n, u);
                 (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_96_dual(x0, (x1, x2), &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_85_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_85_value_and_grad::<f32>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            }),
         },
+        Program { name: "prog_86", primal: prog_86, grad: prog_86_grad, value_and_grad: prog_86_value_and_grad, vjp: prog_86_vjp, dual: prog_86_dual, value_and_grad32: None },
+        Program { name: "prog_87", primal: prog_87, grad: prog_87_grad, value_and_grad: prog_87_value_and_grad, vjp: prog_87_vjp, dual: prog_87_dual, value_and_grad32: None },
         Program {
-            name: "prog_97",
-            primal: |x0, x1, x2, v, n| prog_97(x0, x1, x2, &v, n),
+            name: "prog_88",
+            primal: |x0, x1, x2, v, n| prog_88::<f64>(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_97_grad(x0, x1, x2, &v, n);
+                let g = prog_88_grad::<f64>(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_88_value_and_grad::<f64>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_88_vjp::<f64>(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_88_value_and_grad::<f32>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            }),
+        },
+        Program { name: "prog_89", primal: prog_89, grad: prog_89_grad, value_and_grad: prog_89_value_and_grad, vjp: prog_89_vjp, dual: prog_89_dual, value_and_grad32: None },
+        Program {
+            name: "prog_90",
+            primal: |x0, x1, x2, v, n| prog_90::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_90_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_90_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_90_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_90_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_91", primal: prog_91, grad: prog_91_grad, value_and_grad: prog_91_value_and_grad, vjp: prog_91_vjp, dual: prog_91_dual, value_and_grad32: None },
+        Program {
+            name: "prog_92",
+            primal: |x0, x1, x2, v, n| prog_92(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_92_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_97_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_92_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_97_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_92_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_97_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_92_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
+        Program { name: "prog_93", primal: prog_93, grad: prog_93_grad, value_and_grad: prog_93_value_and_grad, vjp: prog_93_vjp, dual: prog_93_dual, value_and_grad32: None },
+        Program { name: "prog_94", primal: prog_94, grad: prog_94_grad, value_and_grad: prog_94_value_and_grad, vjp: prog_94_vjp, dual: prog_94_dual, value_and_grad32: None },
+        Program {
+            name: "prog_95",
+            primal: |x0, x1, x2, v, n| prog_95(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_95_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_95_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_95_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_95_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_96",
+            primal: |x0, x1, x2, v, n| prog_96(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_96_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_96_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_96_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_96_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_97", primal: prog_97, grad: prog_97_grad, value_and_grad: prog_97_value_and_grad, vjp: prog_97_vjp, dual: prog_97_dual, value_and_grad32: None },
         Program {
             name: "prog_98",
             primal: |x0, x1, x2, v, n| prog_98(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_98_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_98_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_98_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_98_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_99", primal: prog_99, grad: prog_99_grad, value_and_grad: prog_99_value_and_grad, vjp: prog_99_vjp, dual: prog_99_dual },
-        Program { name: "prog_100", primal: prog_100, grad: prog_100_grad, value_and_grad: prog_100_value_and_grad, vjp: prog_100_vjp, dual: prog_100_dual },
-        Program { name: "prog_101", primal: prog_101, grad: prog_101_grad, value_and_grad: prog_101_value_and_grad, vjp: prog_101_vjp, dual: prog_101_dual },
-        Program {
-            name: "prog_102",
-            primal: |x0, x1, x2, v, n| prog_102(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_102_grad(x0, x1, x2, &v, n);
+                let g = prog_98_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_102_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_98_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_102_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_98_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_102_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_98_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_99", primal: prog_99, grad: prog_99_grad, value_and_grad: prog_99_value_and_grad, vjp: prog_99_vjp, dual: prog_99_dual, value_and_grad32: None },
+        Program {
+            name: "prog_100",
+            primal: |x0, x1, x2, v, n| prog_100::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_100_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_100_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_100_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_100_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_100_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program {
-            name: "prog_103",
-            primal: |x0, x1, x2, v, n| prog_103(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_103_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_103_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_103_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_103_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_101",
+            primal: |x0, x1, x2, v, n| prog_101(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_101_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_101_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_101_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_101_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_104", primal: prog_104, grad: prog_104_grad, value_and_grad: prog_104_value_and_grad, vjp: prog_104_vjp, dual: prog_104_dual },
+        Program { name: "prog_102", primal: prog_102, grad: prog_102_grad, value_and_grad: prog_102_value_and_grad, vjp: prog_102_vjp, dual: prog_102_dual, value_and_grad32: None },
+        Program {
+            name: "prog_103",
+            primal: |x0, x1, x2, v, n| prog_103::<f64>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_103_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_103_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_103_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_103_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_103_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program { name: "prog_104", primal: prog_104, grad: prog_104_grad, value_and_grad: prog_104_value_and_grad, vjp: prog_104_vjp, dual: prog_104_dual, value_and_grad32: None },
         Program {
             name: "prog_105",
             primal: |x0, x1, x2, v, n| prog_105(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_105_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_105_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_105_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_105_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_106", primal: prog_106, grad: prog_106_grad, value_and_grad: prog_106_value_and_grad, vjp: prog_106_vjp, dual: prog_106_dual, value_and_grad32: None },
+        Program {
+            name: "prog_107",
+            primal: |x0, x1, x2, v, n| prog_107::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_105_grad(x0, x1, x2, &v, n);
+                let g = prog_107_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_107_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_107_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_107_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_107_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_108",
+            primal: |x0, x1, x2, v, n| prog_108(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_108_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_108_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_108_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_108_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_109",
+            primal: |x0, x1, x2, v, n| prog_109(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_109_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_105_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_109_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_105_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_109_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_105_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_109_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_106", primal: prog_106, grad: prog_106_grad, value_and_grad: prog_106_value_and_grad, vjp: prog_106_vjp, dual: prog_106_dual },
-        Program { name: "prog_107", primal: prog_107, grad: prog_107_grad, value_and_grad: prog_107_value_and_grad, vjp: prog_107_vjp, dual: prog_107_dual },
-        Program { name: "prog_108", primal: prog_108, grad: prog_108_grad, value_and_grad: prog_108_value_and_grad, vjp: prog_108_vjp, dual: prog_108_dual },
-        Program { name: "prog_109", primal: prog_109, grad: prog_109_grad, value_and_grad: prog_109_value_and_grad, vjp: prog_109_vjp, dual: prog_109_dual },
-        Program { name: "prog_110", primal: prog_110, grad: prog_110_grad, value_and_grad: prog_110_value_and_grad, vjp: prog_110_vjp, dual: prog_110_dual },
+        Program { name: "prog_110", primal: prog_110, grad: prog_110_grad, value_and_grad: prog_110_value_and_grad, vjp: prog_110_vjp, dual: prog_110_dual, value_and_grad32: None },
         Program {
             name: "prog_111",
-            primal: |x0, x1, x2, v, n| prog_111::<4>(x0, (x1, x2), v, n),
+            primal: |x0, x1, x2, v, n| prog_111::<f64>(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_111_grad::<4>(x0, (x1, x2), v, n);
+                let g = prog_111_grad::<f64>(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_111_value_and_grad::<f64>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_111_vjp::<f64>(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_111_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_111_value_and_grad::<f32>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            }),
+        },
+        Program {
+            name: "prog_112",
+            primal: |x0, x1, x2, v, n| prog_112(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_112_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_112_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_112_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_112_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_113", primal: prog_113, grad: prog_113_grad, value_and_grad: prog_113_value_and_grad, vjp: prog_113_vjp, dual: prog_113_dual, value_and_grad32: None },
+        Program {
+            name: "prog_114",
+            primal: |x0, x1, x2, v, n| prog_114(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_114_grad(x0, (x1, x2), v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_111_value_and_grad::<4>(x0, (x1, x2), v, n);
+                let (y, g) = prog_114_value_and_grad(x0, (x1, x2), v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_111_vjp::<4>(x0, (x1, x2), v, n, u);
+                let g = prog_114_vjp(x0, (x1, x2), v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_111_dual::<4>(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_114_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
         },
-        Program { name: "prog_112", primal: prog_112, grad: prog_112_grad, value_and_grad: prog_112_value_and_grad, vjp: prog_112_vjp, dual: prog_112_dual },
-        Program { name: "prog_113", primal: prog_113, grad: prog_113_grad, value_and_grad: prog_113_value_and_grad, vjp: prog_113_vjp, dual: prog_113_dual },
-        Program { name: "prog_114", primal: prog_114, grad: prog_114_grad, value_and_grad: prog_114_value_and_grad, vjp: prog_114_vjp, dual: prog_114_dual },
+        Program { name: "prog_115", primal: prog_115, grad: prog_115_grad, value_and_grad: prog_115_value_and_grad, vjp: prog_115_vjp, dual: prog_115_dual, value_and_grad32: None },
+        Program { name: "prog_116", primal: prog_116, grad: prog_116_grad, value_and_grad: prog_116_value_and_grad, vjp: prog_116_vjp, dual: prog_116_dual, value_and_grad32: None },
+        Program { name: "prog_117", primal: prog_117, grad: prog_117_grad, value_and_grad: prog_117_value_and_grad, vjp: prog_117_vjp, dual: prog_117_dual, value_and_grad32: None },
         Program {
-            name: "prog_115",
-            primal: |x0, x1, x2, v, n| prog_115(x0, (x1, x2), v, n),
+            name: "prog_118",
+            primal: |x0, x1, x2, v, n| prog_118(x0, (x1, x2), v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_115_grad(x0, (x1, x2), v, n);
+                let g = prog_118_grad(x0, (x1, x2), v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_115_value_and_grad(x0, (x1, x2), v, n);
+                let (y, g) = prog_118_value_and_grad(x0, (x1, x2), v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_115_vjp(x0, (x1, x2), v, n, u);
+                let g = prog_118_vjp(x0, (x1, x2), v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_115_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_118_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
         },
         Program {
-            name: "prog_116",
-            primal: |x0, x1, x2, v, n| prog_116(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_116_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_116_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_116_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_116_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_119",
+            primal: |x0, x1, x2, v, n| prog_119::<f64>(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_119_grad::<f64>(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_119_value_and_grad::<f64>(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_119_vjp::<f64>(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_119_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_119_value_and_grad::<f32>(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            }),
         },
-        Program {
-            name: "prog_117",
-            primal: |x0, x1, x2, v, n| prog_117(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_117_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_117_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_117_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_117_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_118", primal: prog_118, grad: prog_118_grad, value_and_grad: prog_118_value_and_grad, vjp: prog_118_vjp, dual: prog_118_dual },
-        Program { name: "prog_119", primal: prog_119, grad: prog_119_grad, value_and_grad: prog_119_value_and_grad, vjp: prog_119_vjp, dual: prog_119_dual },
     ];
 }

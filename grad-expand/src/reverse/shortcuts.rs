@@ -54,7 +54,9 @@ impl Sweep<'_> {
                     let amount = if twice == 1.0 {
                         quote_spanned!(span=> #adj * #y_value)
                     } else {
+                        // In the function's float type when it is generic (`T`, not `{float}`).
                         let twice = proc_macro2::Literal::f64_unsuffixed(twice);
+                        let twice = crate::generics::literal(quote!(#twice));
                         quote_spanned!(span=> #adj * (#y_value * #twice))
                     };
                     self.contribute(&mut frame.steps, y, amount);
@@ -74,6 +76,8 @@ impl Sweep<'_> {
                     } else {
                         proc_macro2::Literal::f64_unsuffixed(3.0)
                     };
+                    // In the function's float type when it is generic (`T`, not `{float}`).
+                    let factor = crate::generics::literal(quote!(#factor));
                     self.contribute(
                         &mut frame.steps,
                         y,
