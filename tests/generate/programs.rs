@@ -4634,11 +4634,10 @@ impl<'r> ProgGen<'r> {
             if let S::Let {
                 name: n, mutable, ..
             } = s
+                && *n == name
             {
-                if *n == name {
-                    *mutable = true;
-                    break;
-                }
+                *mutable = true;
+                break;
             }
         }
         self.env[k].mutable = true;
