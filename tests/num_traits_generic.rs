@@ -222,3 +222,44 @@ fn cubes_in_generic_code() {
         assert_eq!(cube_grad_float_grad(x), 3.0 * (x * x));
     }
 }
+
+/// Early exits, constant-bound loops that keep a tape, and break values under a plain
+/// num-traits bound, which has no `Default`.
+#[differentiable]
+fn exits_and_tapes<T: Float>(x: T) -> T {
+    if x > T::one() + T::one() {
+        return x * x;
+    }
+    let mut s = x;
+    for _ in 0..3 {
+        s = (s * x).sin();
+    }
+    let mut k = 0;
+    let y = loop {
+        k += 1;
+        if k > 2 {
+            break s * x;
+        }
+    };
+    let z = 'b: {
+        if x > T::zero() {
+            break 'b x.sin();
+        }
+        x
+    };
+    y + z
+}
+
+#[test]
+fn exits_tapes_and_break_values_need_no_default() {
+    for x in [-0.4, 0.7, 2.5] {
+        let g: f64 = exits_and_tapes_grad(x);
+        assert_gradient(|p| exits_and_tapes(p[0]), &[x], &[g]);
+        let g32 = exits_and_tapes_grad(x as f32);
+        assert!(
+            (g32 as f64 - g).abs() <= 1e-4 * g.abs().max(1.0),
+            "{x}: {g32} vs {g}"
+        );
+    }
+    assert_eq!(exits_and_tapes_grad(2.5), 5.0);
+}

@@ -33,12 +33,9 @@ fn __layer_value_and_vjp(
     use ::grad::pullback as __rules;
     let mut __arr2 = [0.0; 2];
     let mut __count0 = 0usize;
-    let mut __tape0 = [::core::default::Default::default(); ::grad::__private::trip_len(
-        (0) as i128,
-        (2) as i128,
-        (1) as usize,
-        false,
-    )];
+    let mut __tape0 = [(
+        0.0_f64,
+    ); ::grad::__private::trip_len((0) as i128, (2) as i128, (1) as usize, false)];
     for __i0 in (0..2) {
         let __v9 = __i0;
         for __i1 in (0..3) {

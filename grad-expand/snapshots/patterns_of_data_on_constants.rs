@@ -60,7 +60,7 @@ fn __penalty_value_and_vjp(
         _ => false,
     };
     let (__v17, __v18) = if __v12 {
-        (false, ::core::default::Default::default())
+        (false, 0.0_f64)
     } else {
         let __v15 = x[0];
         (true, __v15)
@@ -94,7 +94,7 @@ fn __penalty_value_and_vjp(
         };
         (false, __v31)
     } else {
-        (__v17, ::core::default::Default::default())
+        (__v17, 0.0_f64)
     };
     let (__v35,) = if __v32 { (__v18,) } else { (__v34,) };
     let mut __adj18 = 0.0_f64;

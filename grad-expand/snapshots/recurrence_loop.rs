@@ -23,12 +23,9 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64, __gradient: &mut f64) ->
     let _ = power_tower;
     use ::grad::pullback as __rules;
     let mut __count0 = 0usize;
-    let mut __tape0 = [::core::default::Default::default(); ::grad::__private::trip_len(
-        (0) as i128,
-        (8) as i128,
-        (1) as usize,
-        false,
-    )];
+    let mut __tape0 = [(
+        0.0_f64,
+    ); ::grad::__private::trip_len((0) as i128, (8) as i128, (1) as usize, false)];
     let mut __carry0_0 = x;
     for __i0 in (0..8) {
         let __v5 = __carry0_0;

@@ -40,7 +40,7 @@ fn __log_sum_exp_value_and_vjp<const N: usize>(
     }
     let __v12 = __carry0_0;
     let mut __count1 = 0usize;
-    let mut __tape1 = [::core::default::Default::default(); N];
+    let mut __tape1 = [(0.0_f64,); N];
     let mut __carry1_0 = 0.0;
     for __i1 in (0..N) {
         let __v16 = __carry1_0;

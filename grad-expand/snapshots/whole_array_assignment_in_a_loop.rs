@@ -30,12 +30,10 @@ fn __integrate_value_and_vjp(
     use ::grad::pullback as __rules;
     let mut __arr0 = [x0, 0.0];
     let mut __count0 = 0usize;
-    let mut __tape0 = [::core::default::Default::default(); ::grad::__private::trip_len(
-        (0) as i128,
-        (10) as i128,
-        (1) as usize,
-        false,
-    )];
+    let mut __tape0 = [(
+        0.0_f64,
+        0.0_f64,
+    ); ::grad::__private::trip_len((0) as i128, (10) as i128, (1) as usize, false)];
     for __i0 in (0..10) {
         let __v8 = __i0;
         let __v10 = __arr0[0];

@@ -110,7 +110,15 @@ fn join(graph: &mut Graph, target: ValueId, sources: &[ValueId]) -> bool {
     let ty = sources.iter().fold(graph.node(target).ty.clone(), |ty, s| {
         unify(&ty, &graph.node(*s).ty)
     });
-    set(graph, target, active, ty)
+    let mut changed = set(graph, target, active, ty.clone());
+    // A placeholder (the value of a path that exited) takes the type of what it merges
+    // with, so that it is spelled as that type's zero.
+    for source in sources {
+        if matches!(graph.node(*source).op, Op::Placeholder) {
+            changed |= set(graph, *source, false, ty.clone());
+        }
+    }
+    changed
 }
 
 fn set(graph: &mut Graph, id: ValueId, active: bool, ty: Ty) -> bool {

@@ -95,6 +95,10 @@ pub enum Op {
     },
     /// A literal or constant path, emitted verbatim where it is used.
     Constant(TokenStream),
+    /// The value of a path that exited, where a merge still needs one; it is never read.
+    /// Spelled as the zero of the type analysis gives it (`0.0_f64`, `T::zero()`), so that
+    /// generic code needs no `Default` from `T`.
+    Placeholder,
     /// A slice's `.len()`, emitted verbatim where it is used: inactive like a constant, but
     /// known only at run time, so it cannot size a fixed tape.
     Length(TokenStream),
@@ -193,6 +197,7 @@ impl Node {
         match &self.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Placeholder
             | Op::Length(_)
             | Op::Merge
             | Op::LoopEntry

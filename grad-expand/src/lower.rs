@@ -383,7 +383,10 @@ impl Lowerer<'_> {
 
     /// A value for a path that exited, where a merge still needs one; it is never read.
     fn placeholder(&mut self, ty: Ty, span: Span) -> ValueId {
-        self.constant(quote!(::core::default::Default::default()), ty, span)
+        match self.push(Op::Placeholder, ty, span) {
+            Val::Scalar(id) => id,
+            _ => unreachable!("a placeholder is a scalar node"),
+        }
     }
 
     fn unsupported(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) -> Val {

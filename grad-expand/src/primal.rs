@@ -8,7 +8,9 @@ use crate::graph::{
 };
 use crate::graph::{CallArg, scalar_args};
 use crate::names;
-use crate::spell::{RecordsReads, array_name, operand, passed_array, range_tokens, tape_tuple};
+use crate::spell::{
+    RecordsReads, array_name, operand, passed_array, range_tokens, tape_tuple, zero,
+};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -388,7 +390,12 @@ impl<'a> Forward<'a> {
                 let recorded: Vec<_> = info.entries.iter().map(|e| names::value(*e)).collect();
                 match &info.fixed_len {
                     Some(len) => {
-                        before.push(quote!(let mut #tape_name = [::core::default::Default::default(); #len];));
+                        // Each slot starts as its entry type's zero: a generic `T` has no
+                        // `Default`.
+                        let zeros: Vec<TokenStream> =
+                            info.entries.iter().map(|e| zero(self.graph, *e)).collect();
+                        let empty = tape_tuple(&zeros);
+                        before.push(quote!(let mut #tape_name = [#empty; #len];));
                         let record_tuple = tape_tuple(&recorded);
                         record = quote!(#tape_name[#count] = #record_tuple;);
                     }
@@ -451,6 +458,7 @@ impl<'a> Forward<'a> {
         let expr = match &node.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Placeholder
             | Op::Length(_)
             | Op::Merge
             | Op::LoopEntry

@@ -508,6 +508,7 @@ impl<'g> Sweep<'g> {
         match &node.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Placeholder
             | Op::Length(_)
             | Op::Annotated { .. }
             | Op::Inactive { .. }

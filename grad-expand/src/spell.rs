@@ -12,6 +12,7 @@ pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
     match &graph.node(id).op {
         Op::Param { ident } => quote!(#ident),
         Op::Constant(tokens) | Op::Length(tokens) => tokens.clone(),
+        Op::Placeholder => zero(graph, id),
         _ => {
             let name = names::value(id);
             quote!(#name)
