@@ -263,3 +263,27 @@ fn exits_tapes_and_break_values_need_no_default() {
     }
     assert_eq!(exits_and_tapes_grad(2.5), 5.0);
 }
+
+/// A labeled `break` whose value starts with a literal, from a loop inside the block (the
+/// macro used to panic here, found by the generator).
+#[differentiable]
+fn first_below<T: Float>(x: T, v: [T; 4]) -> T {
+    let y = 'b: {
+        for &t in v.iter() {
+            if t < x {
+                break 'b 0.25 - t * x;
+            }
+        }
+        x
+    };
+    y
+}
+
+#[test]
+fn a_labeled_break_of_a_literal_in_generic_code() {
+    let v = [0.9, 0.2, -0.5, 0.1];
+    let (dx, dv) = first_below_grad(0.5f64, v);
+    // The loop stops at v[1] = 0.2 < 0.5: y = 0.25 - v[1] x.
+    assert_eq!(dx, -0.2);
+    assert_eq!(dv, [0.0, -0.5, 0.0, 0.0]);
+}

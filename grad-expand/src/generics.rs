@@ -96,8 +96,8 @@ pub fn float_params(generics: &Generics) -> Vec<&syn::Ident> {
 }
 
 /// In a function generic over exactly one float type `T`, an unsuffixed float literal such as
-/// `2.0` means `T`'s 2 (`grad::__private::literal::<T>(2.0)`, through num-traits, which every
-/// bound grad accepts provides): the macro writes that, so the user need not.
+/// `2.0` means `T`'s 2 (`<T as grad::__private::Literal>::literal(2.0)`, through num-traits,
+/// which every bound grad accepts provides): the macro writes that, so the user need not.
 pub fn convert_literals(function: &mut syn::ItemFn) {
     let params = float_params(&function.sig.generics);
     let [only] = params.as_slice() else {
@@ -115,7 +115,7 @@ pub fn literal(value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
     match names.as_slice() {
         [only] => {
             let ty = syn::Ident::new(only, proc_macro2::Span::call_site());
-            quote::quote!(::grad::__private::literal::<#ty>(#value))
+            quote::quote!(<#ty as ::grad::__private::Literal>::literal(#value))
         }
         _ => value,
     }
@@ -150,8 +150,8 @@ fn calls_a_float_method(call: &syn::ExprCall) -> bool {
             .is_some_and(|last| crate::rules::method(&last.ident.to_string()).is_some())
 }
 
-/// A float literal, possibly negated or in parentheses.
-fn is_plain_literal(expr: &syn::Expr) -> bool {
+/// A float or integer literal, possibly negated or in parentheses.
+pub fn is_plain_literal(expr: &syn::Expr) -> bool {
     match expr {
         syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Float(_) | syn::Lit::Int(_),
@@ -193,7 +193,7 @@ impl syn::visit_mut::VisitMut for Converter {
             && float.suffix().is_empty()
         {
             let (ty, lit) = (&self.ty, float.clone());
-            *expr = syn::parse_quote_spanned!(lit.span()=> ::grad::__private::literal::<#ty>(#lit));
+            *expr = syn::parse_quote_spanned!(lit.span()=> <#ty as ::grad::__private::Literal>::literal(#lit));
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);

@@ -112,9 +112,9 @@ fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
         Expr::Closure(closure) if closure.inputs.len() == 1 => {
             let pat = strip_refs(&closure.inputs[0]);
             let body = &closure.body;
-            Some(parse_quote_spanned!(span=> { let #pat = #element; #body }))
+            reparse(quote_spanned!(span=> { let #pat = #element; #body }))
         }
-        Expr::Path(path) => Some(parse_quote_spanned!(span=> #path(#element))),
+        Expr::Path(path) => reparse(quote_spanned!(span=> #path(#element))),
         // `.map(&w)` calls `w`.
         Expr::Reference(reference) if reference.mutability.is_none() => {
             apply(&reference.expr, element, span)
@@ -202,7 +202,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             element,
         } = walk(&chain, &names)?;
         let step = step(&element);
-        Some(parse_quote_spanned! {span=>
+        reparse(quote_spanned! {span=>
             {
                 #(#setup)*
                 let mut #acc = #start;
@@ -262,7 +262,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             };
             let applied = apply(f, element, f.span())?;
             let out = names.ident("out");
-            Some(parse_quote_spanned! {span=>
+            reparse(quote_spanned! {span=>
                 {
                     #(#setup)*
                     let mut #out = #source;
@@ -293,7 +293,7 @@ pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
     let pat = strip_refs(&for_loop.pat);
     let label = &for_loop.label;
     let body = &for_loop.body.stmts;
-    Some(parse_quote_spanned! {span=>
+    reparse(quote_spanned! {span=>
         {
             #(#setup)*
             #label for #index in #range {
@@ -370,4 +370,11 @@ fn consumes(expr: &Expr) -> bool {
         Expr::Paren(inner) => consumes(&inner.expr),
         _ => false,
     }
+}
+
+/// The rewrite as an expression. The user's tokens are re-read, and syn cannot read every
+/// arrangement rustc can (`break 'b ::path`), so a rewrite that does not read back is not
+/// made, rather than a panic in the macro.
+fn reparse(tokens: proc_macro2::TokenStream) -> Option<Expr> {
+    syn::parse2(tokens).ok()
 }

@@ -202,7 +202,20 @@ pub mod __private {
         Entries12 (A B C D E F G H I J K L) "this call's `_vjp` returned `{Self}`, but the call has 12 float arguments, so it must return a tuple of 12 gradient entries";
     }
 
-    pub use crate::float::literal;
+    /// A constant of generic code in its float type: `<T as Literal>::literal(2.0)`. A
+    /// qualified path rather than `literal::<T>(2.0)`, so that it can follow a labeled
+    /// `break` (syn reads `break 'b ::path` as a label).
+    pub trait Literal: Sized {
+        /// `v` in this type (see `grad::float::literal`).
+        fn literal(v: f64) -> Self;
+    }
+
+    impl<T: Real> Literal for T {
+        #[inline(always)]
+        fn literal(v: f64) -> T {
+            crate::float::literal(v)
+        }
+    }
     use crate::float::{Real, is_nan, nan};
     pub use num_traits::{One, Zero};
 

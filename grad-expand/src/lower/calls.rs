@@ -8,7 +8,7 @@
 //! (`iterators.rs`).
 
 use super::{Lowerer, Val};
-use crate::graph::{ArrayInit, CallArg, CallStyle, FloatTy, InactiveExpr, Op, Ty, ValueId, unify};
+use crate::graph::{ArrayInit, CallArg, CallStyle, InactiveExpr, Op, Ty, ValueId, unify};
 use crate::iterators;
 use crate::rules::{self, Derivative, HelperShape};
 use crate::signature::{classify, float_owner};
@@ -154,7 +154,10 @@ impl Lowerer<'_> {
             return inlined;
         }
         let expr = Expr::Call(call.clone());
-        // `<T as Float>::from_f64(2.0)`, `T::from_f64(2.0)`: a constant of a generic float type.
+        // `<T as Float>::from_f64(2.0)` and the macro's own converted literal
+        // `<T as Literal>::literal(2.0)`: a constant of a generic float type. Unqualified,
+        // `T::from_f64(2.0)` may be num-traits' (an `Option<T>`) or grad's (a `T`): rustc
+        // knows which, so it stays a call whose result rustc types.
         if let Expr::Path(func) = &*call.func {
             let last = func
                 .path
@@ -162,18 +165,11 @@ impl Lowerer<'_> {
                 .last()
                 .map(|s| s.ident.to_string())
                 .unwrap_or_default();
-            let constant_args = call.args.iter().all(|a| matches!(a, Expr::Lit(_)));
-            if matches!(last.as_str(), "from_f64" | "from_i32") && constant_args {
+            let constant_args = call.args.iter().all(crate::generics::is_plain_literal);
+            if matches!(last.as_str(), "from_f64" | "from_i32" | "literal") && constant_args {
                 let owner = match &func.qself {
                     Some(qself) => classify(&qself.ty),
-                    None => func
-                        .path
-                        .segments
-                        .iter()
-                        .rev()
-                        .nth(1)
-                        .and_then(|s| FloatTy::from_ident(&s.ident.to_string()))
-                        .map_or(Ty::Unknown, |f| Ty::Float(Some(f))),
+                    None => Ty::Unknown,
                 };
                 if owner.is_float() {
                     return Val::Scalar(self.constant(expr.to_token_stream(), owner, call.span()));
