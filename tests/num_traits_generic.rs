@@ -267,6 +267,7 @@ fn exits_tapes_and_break_values_need_no_default() {
 /// A labeled `break` whose value starts with a literal, from a loop inside the block (the
 /// macro used to panic here, found by the generator).
 #[differentiable]
+#[allow(clippy::let_and_return)] // the generator's form, which exposed the panic
 fn first_below<T: Float>(x: T, v: [T; 4]) -> T {
     let y = 'b: {
         for &t in v.iter() {
