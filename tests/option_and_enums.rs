@@ -140,3 +140,25 @@ fn option_parameters_and_tuple_patterns() {
     assert_eq!(by_pair_grad(0.5, (3, 1)), 3.0 * 2.0 * 0.5);
     assert_eq!(by_pair_grad(0.5, (1, 3)), 3.0 * 0.5 * 0.5);
 }
+
+#[derive(Clone, Copy)]
+struct Spring {
+    stiffness: f64,
+    rest: f64,
+}
+
+/// An irrefutable pattern of data on a constant: a struct destructured.
+#[differentiable(wrt(x))]
+fn spring_energy(x: f64, spring: Spring) -> f64 {
+    let Spring { stiffness, rest } = spring;
+    0.5 * stiffness * (x - rest) * (x - rest)
+}
+
+#[test]
+fn a_constant_struct_destructured() {
+    let spring = Spring {
+        stiffness: 3.0,
+        rest: 0.5,
+    };
+    assert_eq!(spring_energy_grad(1.5, spring), 3.0 * (1.5 - 0.5));
+}

@@ -547,8 +547,8 @@ impl Lowerer<'_> {
 
     /// `let PAT = value else { diverge };` as three statements: the value bound to a hidden
     /// local, `if let PAT = hidden {} else { diverge }` (after which the rest of the block runs
-    /// only where the pattern matched, as after any statement that may exit), and the names
-    /// bound from the hidden local (`local` knows it by its prefix).
+    /// only where the pattern matched, as after any statement that may exit), and
+    /// `let PAT = hidden;`, which binds the names as any pattern of data on a constant does.
     fn let_else(&mut self, stmt: &SynStmt) -> Vec<SynStmt> {
         let SynStmt::Local(local) = stmt else {
             return vec![stmt.clone()];
@@ -560,7 +560,7 @@ impl Lowerer<'_> {
             return vec![stmt.clone()];
         };
         self.rewrites += 1;
-        let hidden = quote::format_ident!("{}{}", LET_ELSE, self.rewrites);
+        let hidden = quote::format_ident!("__grad_let_else{}", self.rewrites);
         let (pat, value) = (&local.pat, &init.expr);
         let span = local.span();
         vec![
@@ -670,23 +670,6 @@ impl Lowerer<'_> {
                 else_token,
                 "this `let ... else` is not supported here: put it in a block",
             );
-            return;
-        }
-        // The names of a `let ... else` (see `let_else`), bound once its test has passed.
-        if let Expr::Path(path) = &*init.expr
-            && path
-                .path
-                .get_ident()
-                .is_some_and(|name| name.to_string().starts_with(LET_ELSE))
-        {
-            let Val::Scalar(scrutinee) = self.expr(&init.expr) else {
-                return;
-            };
-            if patterns::holds_data(&local.pat) {
-                self.bind_pattern_names(scrutinee, &local.pat);
-            } else if let Some(name) = patterns::pattern_binding(&local.pat) {
-                self.bind(name, Val::Scalar(scrutinee));
-            }
             return;
         }
         let annotation = match &local.pat {
@@ -808,6 +791,24 @@ impl Lowerer<'_> {
                 };
                 for ((pat, val), ty) in tuple.elems.iter().zip(elements).zip(element_types) {
                     self.bind_pattern(pat, val, ty);
+                }
+            }
+            // A pattern of data (`Some(w)`, `Point { x, y }`) on a constant: its names read
+            // from it (the third statement of a `let ... else`, or an irrefutable struct).
+            pattern if patterns::holds_data(pattern) => match val {
+                Val::Scalar(id) if !self.node(id).ty.is_float() => {
+                    self.bind_pattern_names(id, pattern);
+                }
+                _ => self.diagnostics.error(
+                    pattern,
+                    "this pattern needs a value of the same shape, written in the function",
+                ),
+            },
+            // A pattern that tests a constant (`let 1..=3 = n else { .. }`) binds at most the
+            // name of an `@`.
+            Pat::Lit(_) | Pat::Range(_) | Pat::Or(_) if matches!(val, Val::Scalar(_)) => {
+                if let (Some(name), Val::Scalar(id)) = (patterns::pattern_binding(pat), val) {
+                    self.bind(name, Val::Scalar(id));
                 }
             }
             other => self.diagnostics.error(
@@ -1292,9 +1293,6 @@ fn element_literal(array: &proc_macro2::TokenStream, ty: &Ty) -> Option<Expr> {
         .collect::<Option<Vec<Expr>>>()?;
     Some(syn::parse_quote!([#(#elements),*]))
 }
-
-/// The prefix of the hidden local that holds a `let ... else`'s value.
-const LET_ELSE: &str = "__grad_let_else";
 
 fn is_let_else(stmt: &SynStmt) -> bool {
     matches!(stmt, SynStmt::Local(local) if local.init.as_ref().is_some_and(|init| init.diverge.is_some()))
