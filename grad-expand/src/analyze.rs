@@ -28,7 +28,11 @@ pub fn differentiated_callees(graph: &mut Graph, body: &Block) -> Vec<syn::Path>
     while propagate(graph, body) {}
     let mut callees: Vec<syn::Path> = Vec::new();
     let mut add = |path: &syn::Path, active: bool| {
-        if active && !callees.contains(path) && !float_owner(path) && !constructs_data(path) {
+        if active
+            && !callees.contains(path)
+            && !float_owner(path)
+            && !crate::graph::constructs_data(path)
+        {
             callees.push(path.clone());
         }
     };
@@ -274,7 +278,7 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                 };
                 diagnostics.error_at(node.span, message);
             }
-            Op::Call { path, .. } if node.active && constructs_data(path) => {
+            Op::Call { path, .. } if node.active && crate::graph::constructs_data(path) => {
                 let name = crate::diagnostics::spelled(path);
                 diagnostics.error_at(node.span, format!("`{name}(..)` builds an enum or struct value from a value being differentiated, which grad cannot differentiate yet: keep the float in a local of its own, and what says which case applies in another (a `bool` or an index)"));
             }
@@ -316,13 +320,4 @@ fn no_derivative(method: &syn::Ident) -> String {
         "`{method}` has no derivative in grad; the float methods with derivatives are {}. To use `{method}`, call it in a helper function `h` and write `h_vjp` by hand",
         rules::differentiable_names().collect::<Vec<_>>().join(", ")
     )
-}
-
-/// A path that by Rust's naming convention builds data rather than calling a function: an
-/// enum variant or tuple struct (`Some`, `Constraint::Lower`, `Point`).
-fn constructs_data(path: &syn::Path) -> bool {
-    path.segments
-        .last()
-        .and_then(|last| last.ident.to_string().chars().next())
-        .is_some_and(char::is_uppercase)
 }

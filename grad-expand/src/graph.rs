@@ -462,3 +462,13 @@ pub fn pattern_holds_data(pattern: &syn::Pat) -> bool {
         _ => false,
     }
 }
+
+/// A path that by Rust's naming convention builds data rather than calling a function: an
+/// enum variant or tuple struct (`Some`, `Constraint::Lower`, `Point`). A function named
+/// against the convention is then reported, never differentiated as data.
+pub fn constructs_data(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .and_then(|last| last.ident.to_string().chars().next())
+        .is_some_and(char::is_uppercase)
+}

@@ -35,7 +35,7 @@ use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, FloatTy, Graph, InactiveExpr, Node, Op, RegionId, Stmt,
     Ty, ValueId,
 };
-use crate::graph::{Lowered, Output, Unfinished, unify};
+use crate::graph::{Lowered, Output, Unfinished, pattern_holds_data, unify};
 use crate::signature::{Signature, classify, ident_counts, tuple_output};
 use items::bound_names;
 use proc_macro2::Span;
@@ -795,7 +795,7 @@ impl Lowerer<'_> {
             }
             // A pattern of data (`Some(w)`, `Point { x, y }`) on a constant: its names read
             // from it (the third statement of a `let ... else`, or an irrefutable struct).
-            pattern if patterns::holds_data(pattern) => match val {
+            pattern if pattern_holds_data(pattern) => match val {
                 Val::Scalar(id) if !self.node(id).ty.is_float() => {
                     self.bind_pattern_names(id, pattern);
                 }

@@ -351,11 +351,7 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
 }
 
 /// A path that names data rather than a function that computes: an enum variant or tuple
-/// struct by Rust's naming convention (`Some`, `Point`), or a float method (`f64::sin`).
+/// struct (`graph::constructs_data`), or a float method (`f64::sin`).
 pub(super) fn names_data(path: &syn::Path) -> bool {
-    path.segments
-        .last()
-        .and_then(|last| last.ident.to_string().chars().next())
-        .is_some_and(char::is_uppercase)
-        || float_method_path(path).is_some()
+    crate::graph::constructs_data(path) || float_method_path(path).is_some()
 }

@@ -6,9 +6,9 @@
 //! `v3` after the empty else-block) that `y` is bound to after the `if`. A `match` becomes a
 //! chain of such `If`s, one per arm, tested by `patterns.rs`.
 
-use super::patterns::{holds_data, pattern_binding};
+use super::patterns::pattern_binding;
 use super::{Lowerer, RETURNED, Val, broke, continued, unit};
-use crate::graph::{Block, If, Merge, Op, RegionId, Stmt, ValueId, unify};
+use crate::graph::{Block, If, Merge, Op, RegionId, Stmt, ValueId, pattern_holds_data, unify};
 use proc_macro2::Span;
 use syn::Expr;
 use syn::spanned::Spanned;
@@ -225,7 +225,7 @@ impl Lowerer<'_> {
         let then = |this: &mut Self| {
             this.in_scope(|this| {
                 match pattern_binding(pattern) {
-                    Some(name) if !holds_data(pattern) => {
+                    Some(name) if !pattern_holds_data(pattern) => {
                         this.bind(name, Val::Scalar(scrutinee));
                     }
                     _ => this.bind_pattern_names(scrutinee, pattern),
@@ -278,7 +278,7 @@ impl Lowerer<'_> {
                     matched,
                     |this| {
                         this.in_scope(|this| {
-                            if holds_data(&arm.pat) {
+                            if pattern_holds_data(&arm.pat) {
                                 this.bind_pattern_names(scrutinee, &arm.pat);
                             } else if let Some(name) = &bindings {
                                 this.bind(name.clone(), Val::Scalar(scrutinee));
@@ -308,7 +308,7 @@ impl Lowerer<'_> {
 
     fn arm_body(&mut self, scrutinee: ValueId, arm: &syn::Arm) -> Val {
         self.in_scope(|this| {
-            if holds_data(&arm.pat) {
+            if pattern_holds_data(&arm.pat) {
                 this.bind_pattern_names(scrutinee, &arm.pat);
             } else if let Some(name) = pattern_binding(&arm.pat) {
                 this.bind(name, Val::Scalar(scrutinee));

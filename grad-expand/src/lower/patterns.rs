@@ -5,7 +5,7 @@
 //! a unit enum variant) is kept as written, as a `match` in the generated code.
 
 use super::{Lowerer, Val};
-use crate::graph::{InactiveExpr, Ty, ValueId};
+use crate::graph::{InactiveExpr, Ty, ValueId, pattern_holds_data};
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Pat};
 
@@ -108,7 +108,7 @@ impl Lowerer<'_> {
     /// scrutinee where the pattern is known to match. The values are constants: a pattern of
     /// data cannot test a value being differentiated (analysis reports it if it does).
     pub(super) fn bind_pattern_names(&mut self, scrutinee: ValueId, pattern: &Pat) {
-        if !holds_data(pattern) {
+        if !pattern_holds_data(pattern) {
             return;
         }
         let mut names = Vec::new();
@@ -123,8 +123,6 @@ impl Lowerer<'_> {
         }
     }
 }
-
-pub(super) use crate::graph::pattern_holds_data as holds_data;
 
 /// The names a pattern binds, in order, once each (an or-pattern binds the same names in
 /// every case).
