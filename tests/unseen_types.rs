@@ -149,3 +149,32 @@ fn call_results_read_as_arrays_without_annotations() {
 fn a_constant_with_its_own_index_is_read_as_written() {
     assert_eq!(looked_up_grad(2.0, Table([0.0, 1.5, 0.0, 4.0])), 1.5);
 }
+
+type Counts = [u32; 3];
+
+/// An alias of integers whose elements are converted with `as`: read as written, a constant.
+#[differentiable]
+fn weighted_by_counts(x: f64, counts: Counts) -> f64 {
+    x * x * counts[0] as f64 + x * (counts[2] as f64)
+}
+
+/// The two fixes `tests/ui/indexed_alias_of_integers.rs` suggests, which compile.
+#[differentiable]
+fn counted_written_out(x: f64, counts: [u32; 3]) -> f64 {
+    if counts[0] > 2 { x * x } else { x }
+}
+
+#[differentiable(wrt(x))]
+fn counted_by_wrt(x: f64, counts: Counts) -> f64 {
+    if counts[0] > 2 { x * x } else { x }
+}
+
+#[test]
+fn aliases_of_integers_stay_constants() {
+    assert_eq!(
+        weighted_by_counts_grad(1.5, [2, 0, 4]),
+        2.0 * 1.5 * 2.0 + 4.0
+    );
+    assert_eq!(counted_written_out_grad(1.5, [3, 0, 0]), 3.0);
+    assert_eq!(counted_by_wrt_grad(1.5, [1, 0, 0]), 1.0);
+}

@@ -94,10 +94,10 @@ fn probes(signature: &signature::Signature) -> TokenStream {
     let arrays: TokenStream = signature
         .arrays_by_use
         .iter()
-        .map(|ty| {
+        .map(|(ty, depth)| {
             quote::quote_spanned! {ty.span()=>
                 const _: () = {
-                    fn read_as_an_array<A: ::grad::__private::IndexedArray + ?Sized>() {}
+                    fn read_as_an_array<A: ::grad::__private::IndexedArray<#depth> + ?Sized>() {}
                     let _ = read_as_an_array::<#ty>;
                 };
             }

@@ -19,8 +19,9 @@ pub struct Signature {
     /// What the function returns: a float, or an array of floats (a vector output).
     pub ret_class: Ty,
     /// Parameters of types grad sees only by name that the body indexes: read as arrays
-    /// whose shape rustc knows, each with the type rustc must confirm is an array.
-    pub arrays_by_use: Vec<Type>,
+    /// whose shape rustc knows, each with the type rustc must confirm is an array of floats
+    /// and how many dimensions deep the body indexes it.
+    pub arrays_by_use: Vec<(Type, usize)>,
 }
 
 pub struct Param {
@@ -138,10 +139,13 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     let arrays_by_use = params
         .iter()
         .filter(|p| p.differentiable)
-        .filter_map(|p| match &p.class {
-            Ty::Array(_, len) if len.is_inferred() => Some(p.gradient_ty.clone()),
-            Ty::Array(..) => unseen_element(&p.gradient_ty).cloned(),
-            _ => None,
+        .filter_map(|p| {
+            let checked = match &p.class {
+                Ty::Array(_, len) if len.is_inferred() => p.gradient_ty.clone(),
+                Ty::Array(..) => unseen_element(&p.gradient_ty)?.clone(),
+                _ => return None,
+            };
+            Some((checked, inferred_depth(&p.class)))
         })
         .collect();
     Signature {
@@ -607,13 +611,14 @@ pub fn float_owner(path: &syn::Path) -> bool {
 }
 
 /// The names a body indexes (`a[i]`, `m[i][j]`) as arrays of values, each with the most
-/// indices seen on it; a name whose elements index other arrays (`x[ends[1]]`) holds integers
-/// and is left out.
+/// indices seen on it; a name whose elements index other arrays (`x[ends[1]]`) or are
+/// converted with `as` (`counts[0] as f64`) holds integers and is left out.
 pub fn indexed_names(body: &syn::Block) -> HashMap<String, usize> {
     #[derive(Default)]
     struct Finder {
         depths: HashMap<String, usize>,
-        /// Names whose elements index other arrays (`x[ends[1]]`): integers, not floats.
+        /// Names whose elements index other arrays (`x[ends[1]]`) or are converted with `as`:
+        /// integers, not the function's floats.
         indices: std::collections::HashSet<String>,
     }
     fn base_name(index: &syn::ExprIndex) -> (Option<String>, usize) {
@@ -645,6 +650,21 @@ pub fn indexed_names(body: &syn::Block) -> HashMap<String, usize> {
             }
             syn::visit::Visit::visit_expr(&mut IndexNames(&mut self.indices), &index.index);
             syn::visit::visit_expr_index(self, index);
+        }
+
+        // `counts[0] as f64`: elements converted with `as` are integers (or another float
+        // type), not the function's floats.
+        fn visit_expr_cast(&mut self, cast: &'ast syn::ExprCast) {
+            let mut inner = &*cast.expr;
+            while let syn::Expr::Paren(paren) = inner {
+                inner = &paren.expr;
+            }
+            if let syn::Expr::Index(index) = inner
+                && let (Some(name), _) = base_name(index)
+            {
+                self.indices.insert(name);
+            }
+            syn::visit::visit_expr_cast(self, cast);
         }
     }
     let mut finder = Finder::default();
@@ -721,5 +741,13 @@ fn has_inferred_len(ty: &Ty) -> bool {
     match ty {
         Ty::Array(elem, len) => len.is_inferred() || has_inferred_len(elem),
         _ => false,
+    }
+}
+
+/// How many of an array type's dimensions have lengths rustc infers.
+fn inferred_depth(ty: &Ty) -> usize {
+    match ty {
+        Ty::Array(elem, len) => usize::from(len.is_inferred()) + inferred_depth(elem),
+        _ => 0,
     }
 }

@@ -138,16 +138,33 @@ pub mod __private {
         }
     }
 
-    /// A fixed-size array: what grad reads a parameter of a type it sees only by name as,
-    /// when the function indexes it (`origin[0]` of `origin: Vec3`).
+    /// A fixed-size array of floats, `DEPTH` dimensions deep: what grad reads a parameter of
+    /// a type it sees only by name as, when the function indexes it (`origin[0]` of
+    /// `origin: Vec3`). rustc confirms it, rather than grad trusting the name.
     #[diagnostic::on_unimplemented(
-        message = "grad reads this parameter as an array, because the function indexes it, but `{Self}` is not a fixed-size array",
+        message = "grad reads this parameter as an array of floats, because the function indexes it, but `{Self}` is not one",
         label = "grad sees only this type's name",
         note = "write the parameter's type out (`[f64; 3]`), or keep the parameter constant by naming the others in `wrt(..)`"
     )]
-    pub trait IndexedArray {}
+    pub trait IndexedArray<const DEPTH: usize> {}
 
-    impl<T, const N: usize> IndexedArray for [T; N] {}
+    impl<T: FloatElement, const N: usize> IndexedArray<1> for [T; N] {}
+    impl<T: FloatElement, const N: usize, const M: usize> IndexedArray<2> for [[T; N]; M] {}
+    impl<T: FloatElement, const N: usize, const M: usize, const K: usize> IndexedArray<3>
+        for [[[T; N]; M]; K]
+    {
+    }
+
+    /// The element of such an array: a float.
+    #[diagnostic::on_unimplemented(
+        message = "grad reads this parameter as an array of floats, because the function indexes it, but its elements are `{Self}`",
+        label = "grad sees only this type's name",
+        note = "write the parameter's type out (`[u32; 3]`), or keep the parameter constant by naming the others in `wrt(..)`"
+    )]
+    pub trait FloatElement {}
+
+    #[diagnostic::do_not_recommend]
+    impl<T: Real> FloatElement for T {}
 
     /// Checks that a callee's `_vjp` returned a single gradient entry. Any value passes: an
     /// entry must work for a float of any `Real` type, which no bound here can tell from a
