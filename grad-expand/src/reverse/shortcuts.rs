@@ -111,9 +111,6 @@ impl Sweep<'_> {
                         Some(c) if c != 0.0 && c.is_finite() => c,
                         _ => return false,
                     };
-                    // The divisor is referenced as the rule references it, so what the
-                    // reverse recomputes is the same either way.
-                    let _ = self.value(frame, rhs);
                     let out = self.value(frame, id);
                     let amount = if c == 1.0 {
                         quote_spanned!(span=> -(#adj * #out * #out))
