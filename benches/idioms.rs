@@ -7,7 +7,6 @@
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use grad::differentiable;
-use num_dual::{Dual64, DualNum};
 use num_traits::{Float, FromPrimitive};
 use std::iter::Sum;
 
@@ -36,30 +35,10 @@ fn bowl_by_hand(p: &[f64]) -> Vec<f64> {
     p.iter().map(|x| scale * (x - 0.25)).collect()
 }
 
-#[differentiable]
-fn oscillator(state: [f64; 2], k: f64, c: f64) -> [f64; 2] {
-    [state[1], -k * state[0] - c * state[1]]
-}
+#[path = "../tests/shared/rk4.rs"]
+mod rk4;
 
-#[differentiable]
-fn rk4_step(state: [f64; 2], k: f64, c: f64, h: f64) -> [f64; 2] {
-    let k1: [f64; 2] = oscillator(state, k, c);
-    let k2: [f64; 2] = oscillator(
-        [state[0] + 0.5 * h * k1[0], state[1] + 0.5 * h * k1[1]],
-        k,
-        c,
-    );
-    let k3: [f64; 2] = oscillator(
-        [state[0] + 0.5 * h * k2[0], state[1] + 0.5 * h * k2[1]],
-        k,
-        c,
-    );
-    let k4: [f64; 2] = oscillator([state[0] + h * k3[0], state[1] + h * k3[1]], k, c);
-    [
-        state[0] + h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0]),
-        state[1] + h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1]),
-    ]
-}
+use rk4::*;
 
 /// The state assigned whole each step.
 #[differentiable]
@@ -83,29 +62,6 @@ fn integrate_by_elements(x0: f64, k: f64, c: f64) -> f64 {
     state[0]
 }
 
-fn integrate_dual<D: DualNum<f64> + Copy>(x0: D, k: D, c: D) -> D {
-    let f = |s: [D; 2]| [s[1], -k * s[0] - c * s[1]];
-    let h = 0.01;
-    let mut state = [x0, D::from(0.0)];
-    for _ in 0..200 {
-        let k1 = f(state);
-        let k2 = f([state[0] + k1[0] * (0.5 * h), state[1] + k1[1] * (0.5 * h)]);
-        let k3 = f([state[0] + k2[0] * (0.5 * h), state[1] + k2[1] * (0.5 * h)]);
-        let k4 = f([state[0] + k3[0] * h, state[1] + k3[1] * h]);
-        state = [
-            state[0] + (k1[0] + k2[0] * 2.0 + k3[0] * 2.0 + k4[0]) * (h / 6.0),
-            state[1] + (k1[1] + k2[1] * 2.0 + k3[1] * 2.0 + k4[1]) * (h / 6.0),
-        ];
-    }
-    state[0]
-}
-
-fn integrate_num_dual(x0: f64, k: f64, c: f64) -> (f64, f64, f64) {
-    let seed = |i: usize, v: f64, j: usize| Dual64::new(v, if i == j { 1.0 } else { 0.0 });
-    let d = |j: usize| integrate_dual(seed(0, x0, j), seed(1, k, j), seed(2, c, j)).eps;
-    (d(0), d(1), d(2))
-}
-
 fn check() {
     let p: Vec<f64> = (0..N).map(|i| (i as f64 * 0.37).sin()).collect();
     let hand = bowl_by_hand(&p);
@@ -121,12 +77,12 @@ fn check() {
         }
     }
     let (x0, k, c) = (1.0, 4.0, 0.3);
-    let dual = integrate_num_dual(x0, k, c);
+    let dual = final_position_num_dual(x0, k, c, 200, 0.01);
     for (name, g) in [
         ("assigning", integrate_assigning_grad(x0, k, c)),
         ("by elements", integrate_by_elements_grad(x0, k, c)),
     ] {
-        for (a, b) in [(g.0, dual.0), (g.1, dual.1), (g.2, dual.2)] {
+        for (a, b) in [(g.0, dual[0]), (g.1, dual[1]), (g.2, dual[2])] {
             assert!(
                 (a - b).abs() <= 1e-10 * b.abs().max(1.0),
                 "rk4 {name}: {a} vs {b}"
@@ -158,7 +114,7 @@ fn idioms(cr: &mut Criterion) {
         b.iter(|| integrate_by_elements_grad(black_box(x0), black_box(k), black_box(c)))
     });
     group.bench_function("num_dual_3_passes", |b| {
-        b.iter(|| integrate_num_dual(black_box(x0), black_box(k), black_box(c)))
+        b.iter(|| final_position_num_dual(black_box(x0), black_box(k), black_box(c), 200, 0.01))
     });
     group.finish();
 }

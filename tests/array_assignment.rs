@@ -5,35 +5,11 @@ mod common;
 
 use common::assert_gradient;
 use grad::differentiable;
-use num_dual::{Dual64, DualNum};
 
-/// The right-hand side of a damped oscillator, `x'' = -k x - c x'`.
-#[differentiable]
-fn oscillator(state: [f64; 2], k: f64, c: f64) -> [f64; 2] {
-    [state[1], -k * state[0] - c * state[1]]
-}
+#[path = "shared/rk4.rs"]
+mod rk4;
 
-/// One classical Runge-Kutta step. (The stages are annotated: an array returned by a call is
-/// not yet seen through the callee's signature.)
-#[differentiable]
-fn rk4_step(state: [f64; 2], k: f64, c: f64, h: f64) -> [f64; 2] {
-    let k1: [f64; 2] = oscillator(state, k, c);
-    let k2: [f64; 2] = oscillator(
-        [state[0] + 0.5 * h * k1[0], state[1] + 0.5 * h * k1[1]],
-        k,
-        c,
-    );
-    let k3: [f64; 2] = oscillator(
-        [state[0] + 0.5 * h * k2[0], state[1] + 0.5 * h * k2[1]],
-        k,
-        c,
-    );
-    let k4: [f64; 2] = oscillator([state[0] + h * k3[0], state[1] + h * k3[1]], k, c);
-    [
-        state[0] + h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0]),
-        state[1] + h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1]),
-    ]
-}
+use rk4::*;
 
 /// Integrates for a fixed time and returns the final position: `state = rk4_step(..)`
 /// inside a loop, with no annotation on the call's array result.
@@ -43,23 +19,6 @@ fn final_position(x0: f64, k: f64, c: f64) -> f64 {
     let h = 0.05;
     for _ in 0..40 {
         state = rk4_step(state, k, c, h);
-    }
-    state[0]
-}
-
-fn final_position_dual<D: DualNum<f64> + Copy>(x0: D, k: D, c: D) -> D {
-    let f = |s: [D; 2]| [s[1], -k * s[0] - c * s[1]];
-    let mut state = [x0, D::from(0.0)];
-    let h = 0.05;
-    for _ in 0..40 {
-        let k1 = f(state);
-        let k2 = f([state[0] + k1[0] * (0.5 * h), state[1] + k1[1] * (0.5 * h)]);
-        let k3 = f([state[0] + k2[0] * (0.5 * h), state[1] + k2[1] * (0.5 * h)]);
-        let k4 = f([state[0] + k3[0] * h, state[1] + k3[1] * h]);
-        state = [
-            state[0] + (k1[0] + k2[0] * 2.0 + k3[0] * 2.0 + k4[0]) * (h / 6.0),
-            state[1] + (k1[1] + k2[1] * 2.0 + k3[1] * 2.0 + k4[1]) * (h / 6.0),
-        ];
     }
     state[0]
 }
@@ -97,12 +56,9 @@ fn an_rk4_integrator_assigns_its_state_each_step() {
         &[x0, k, c],
         &[dx0, dk, dc],
     );
-    let dual = |i: usize| {
-        let seed = |j: usize, v: f64| Dual64::new(v, if i == j { 1.0 } else { 0.0 });
-        final_position_dual(seed(0, x0), seed(1, k), seed(2, c)).eps
-    };
+    let dual = final_position_num_dual(x0, k, c, 40, 0.05);
     for (i, g) in [dx0, dk, dc].into_iter().enumerate() {
-        let expected = dual(i);
+        let expected = dual[i];
         assert!(
             (g - expected).abs() <= 1e-12 * expected.abs().max(1.0),
             "{i}: {g} vs {expected}"
