@@ -83,7 +83,7 @@ fn switches_add_their_constructs() {
         option_patterns: 50,
         num_traits: 50,
     };
-    let on = generate::random_programs_with(7, 40, all);
+    let on = generate::random_programs_with(7, 60, all);
     for construct in [
         "pub const MODE_",
         "const PHASE_",

@@ -74,9 +74,11 @@
 //!   `a = b;` (after a read of the old value if need be), outside loops, in branches, and in a
 //!   loop of its own whose body is straight-line. grad refuses ("cannot yet differentiate this
 //!   read") a read of the array inside a loop, branch or iterator before a later whole
-//!   assignment, and in a branch one whose new value reads the array: so a state array read in
-//!   a nested region is assigned no more (`Var::read_nested`), a branch assigns it only values
-//!   that do not read it, and no call takes it as an argument;
+//!   assignment, and in a branch (or anywhere after a conditional `return`, which grad takes as
+//!   the start of the other branch) one whose new value reads the array: so a state array read
+//!   in a nested region is assigned no more (`Var::read_nested`), a branch (or the code after a
+//!   `return`) assigns it only values that do not read it, and no call takes it as an
+//!   argument;
 //! - labeled blocks: `let y = 'b0: { ..; if c { [update;] break 'b0 e; } ..; tail };`, the
 //!   `break` also from inside a `for` or `while` loop in the block, or to an enclosing block;
 //!   a `break` or `continue` to a loop from directly inside a block names the loop (E0695). As
@@ -1052,6 +1054,8 @@ struct ProgGen<'r> {
     want_state: bool,
     /// The state array whose `state_loop` body is being generated.
     state_body: Option<usize>,
+    /// A `return` came before: grad takes what follows as inside a branch (see `fits`).
+    returned: bool,
 }
 
 impl<'r> ProgGen<'r> {
@@ -1107,6 +1111,7 @@ impl<'r> ProgGen<'r> {
             want_block_break: false,
             want_state: false,
             state_body: None,
+            returned: false,
         }
     }
 
@@ -1141,7 +1146,8 @@ impl<'r> ProgGen<'r> {
     }
 
     fn mark_read(&mut self, reads: &[usize]) {
-        let nested = self.branches > 0 || !self.blocks.is_empty() || self.in_loop();
+        let nested =
+            self.branches > 0 || !self.blocks.is_empty() || self.in_loop() || self.returned;
         for &k in reads {
             let v = &mut self.env[k];
             v.read = true;
@@ -2086,6 +2092,7 @@ impl<'r> ProgGen<'r> {
 
     /// [`Self::value_block`] starting with `prelude`.
     fn value_block_with(&mut self, diverges: bool, prelude: Prelude) -> (Block, Gen) {
+        self.returned |= diverges;
         self.scopes.push(self.env.len());
         let mut stmts = Vec::new();
         let mut prefer: Vec<usize> = self.prelude(prelude, &mut stmts).into_iter().collect();
@@ -2841,6 +2848,7 @@ impl<'r> ProgGen<'r> {
         self.branches -= 1;
         self.ret.mag = self.ret.mag.max(g.bound.mag);
         self.ret.slope = self.ret.slope.max(g.real);
+        self.returned = true;
         out.push(S::If(vec![(cond, vec![S::Return(g.expr)])], None));
     }
 
@@ -4383,7 +4391,8 @@ impl<'r> ProgGen<'r> {
         a.mutated = true;
         a.pending = true;
         // Sometimes loop-carried state, assigned as a whole.
-        if self.uses.assignment && !self.env[k].sized_n && self.env[k].max == 0 {
+        // Not after a `return`: a new array's first assignment reads it (see `fits`).
+        if self.uses.assignment && !self.returned && !self.env[k].sized_n && self.env[k].max == 0 {
             let want = std::mem::take(&mut self.want_state);
             if want || self.rng.percent(40) {
                 self.make_state(k, out);
@@ -4421,7 +4430,9 @@ impl<'r> ProgGen<'r> {
             // call's argument ("cannot yet differentiate this read"): whole assignments in
             // loops are only those of `state_loop`, whose body is straight-line.
             // In a branch, grad refuses a whole assignment reading the array itself: there,
-            // `a = b;` or new elements that do not read `a` (see `array_update`).
+            // `a = b;` or new elements that do not read `a` (see `array_update`). So it does
+            // after a `return` (`if c { return e; } a = [a[1], ..];`): grad takes what follows
+            // a conditional `return` as the other branch.
             Construct::Assignment => {
                 site == Site::Top
                     || (site == Site::Branch
@@ -4441,7 +4452,7 @@ impl<'r> ProgGen<'r> {
         match c {
             Construct::Patterns => self.array_pattern(out),
             Construct::Assignment => {
-                let states = if site == Site::Branch {
+                let states = if site == Site::Branch || self.returned {
                     self.branch_state_arrays()
                 } else {
                     self.state_arrays()
@@ -4663,8 +4674,11 @@ impl<'r> ProgGen<'r> {
             _ if this.uses.patterns => this.array_pattern(body),
             _ => this.update(body),
         };
-        // Its reads here are at the top level of the body, which the loop's tape covers.
+        // Its reads here are at the top level of the body, which the loop's tape covers; after
+        // a `return`, none (see `fits`).
         self.state_body = Some(k);
+        let hidden = self.env[k].hidden;
+        self.env[k].hidden |= self.returned;
         if self.rng.percent(40) {
             straight(self, &mut body);
         }
@@ -4672,6 +4686,7 @@ impl<'r> ProgGen<'r> {
         if self.rng.percent(40) {
             straight(self, &mut body);
         }
+        self.env[k].hidden = hidden;
         self.state_body = None;
         let index_read = self.env[index].read;
         let cast = self.cast_stmt(depth);
@@ -4699,8 +4714,8 @@ impl<'r> ProgGen<'r> {
         let name = self.env[k].name.clone();
         let old = self.env[k].bound;
         let in_loop = self.in_loop();
-        // In a branch, the new value does not read the old (see `fits`).
-        let in_branch = self.branches > 0 || !self.blocks.is_empty();
+        // In a branch, or after a `return`, the new value does not read the old (see `fits`).
+        let in_branch = self.branches > 0 || !self.blocks.is_empty() || self.returned;
         // `a = b;` only where every path read the old value (else it would never be read): out
         // of branches, an update reading an element of it first if need be.
         if (!in_branch || !self.env[k].pending) && self.rng.percent(if in_branch { 50 } else { 25 })

@@ -3026,6952 +3026,6216 @@ pub mod random_programs {
         let mut a17 = v;
         a17[0] *= 1.5;
         a17[0] += (f64::powi(v[m3 % 4], 2) + 2.0).ln();
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            a17 = [a17[0] * 0.6 + v16.cos() * 0.4, a17[1], a17[1].mul_add(0.8, (a17[i] + fi).sin() * 0.2), a17[3].mul_add(0.6, f64::cos(v16 * v[i]) * 0.05)];
-            s1 = 0.6 * s1 + 0.25 * (fi * fi + 1.0).log(f64::powi(f64::cbrt(a17[2].cos() + 2.0), 2) + 2.0).sin();
-        }
-        s0 - s1.sin() - f64::tanh(acc2) - v14.sin() + v16 * 0.5 + a17[1].cos() + (SCALE + v14.hypot(v16))
+        s0 * 0.5 - s1 * 1.5 + acc2.sin() - v14.sin() - v16.tanh() - f64::tanh(a17[2]) + f64::powi((x0.sin() + 2.0).cbrt(), 3)
     }
 
     #[differentiable]
-    pub fn prog_38(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = (f64::tanh(x1).powi(2) + 2.0).sqrt();
-        let mut s1 = (v[2].sin() * 0.9).atanh();
-        let mut s2 = prog_11((s1 / (x2 * x2 + 0.5)).tanh(), s0, f64::cos(x2.sin().exp_m1() * x1.hypot(v[n % 4])) * 2.0, v, n).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..6 {
+    pub fn prog_38<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
             let fi = i as f64;
-            let v4 = v.iter().map(|&z| 1.0 + 0.1 * (fi - x0 + f64::cos(z)).tanh()).product::<f64>();
-            let v5 = v[i % 4].asinh();
-            s2 = s2.mul_add(0.75, (-v5).sin() * 0.25);
-            s1 = s1 * 0.6 + f64::cos(v4).cos() * 0.25;
+            a2[i] = fi.cos().exp();
         }
-        let mut a6 = v.map(f64::atan);
-        s2 = f64::mul_add(s2, 0.5, f64::cos(f64::cos(a6[0])) * 0.5);
-        a6 = v;
-        let mut m7 = f64::INFINITY;
-        for i in 0..=3 {
-            let c8 = if a6[0] + v[i] <= -1.0 {
-                x0 + v[i]
-            } else {
-                s0.powi(3)
-            };
-            m7 = f64::min(m7, c8);
-            s1 = s1 * 0.6 + (v[i] - s1).tanh() * 0.2;
+        let mut a3 = v;
+        a3[2] *= 0.75;
+        a3[1] += f64::cosh(f64::tanh(acc1)).powi(3).cos();
+        for (i, &t) in v.iter().enumerate() {
+            let mut m4 = a3[0].cos();
+            for j in 1..4 {
+                let c5 = if j + n < 2 {
+                    x1 / (t * t + 0.5) + v[j]
+                } else {
+                    s0 * t
+                };
+                m4 = m4.max(c5);
+            }
+            acc1 -= m4.sin() * 0.5;
+            let v6 = prog_20::<f64>(x2, x0, (f64::powi(x2, 2) + 2.0).sqrt().cos(), &v, i);
+            acc1 += 0.5 * (f64::to_degrees(t.sin().exp_m1()) * 0.01);
+            s0 = (s0 * 0.5 + v6.cos() * 0.01).sin();
         }
-        acc3 -= 0.005 * m7.cos();
-        let v9 = match n {
-            1 => ((x0 + v[n % 4]).tanh() * 0.5).ln_1p(),
-            g if g > 2 => f64::powi(v[3], 2).mul_add(x0, x1 * x0),
-            _ => (acc3.powi(2).powi(2) + 1.0).log10(),
+        let v9 = match n % 2 {
+            PHASE_A if n < 4 => {
+                let x0 = f64::recip(f64::recip(x1 * x1 + 1.0).powi(2) + 0.5);
+                let v7 = a3[n % 4].asinh();
+                prog_11(x1, v7, f64::sin(v7.powi(3)), v, n) + x0.sin()
+            }
+            1 => {
+                let x2: f64 = x0 - a2[0] - (a2[3] + x1);
+                let v8 = s0 + x2;
+                acc1 -= f64::sqrt((a3[3].sin() * 0.5).ln_1p().powi(2) + 2.0).cos();
+                f64::cos(x2) + v8.tanh()
+            }
+            _ => {
+                s0 = s0 * 0.6 + x0.hypot(a3[2]).tanh() * 0.1;
+                (x0.sin() * 0.9).acos()
+            }
         };
-        let mut a10 = v;
-        a10[3] *= 1.5;
-        a10[2] += f64::atanh(f64::cos(x0) * 0.9).tanh();
-        for _ in (0..n).rev() {
-            acc3 += 0.25 * (x2.cos() * 0.9).acos().sin();
-            s0 = s0.mul_add(0.8, a10[2].tanh() * 0.2);
-            a10 = a6;
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v10 = v.iter().zip(a3.iter()).map(|(&p, &q)| x1 * p + q.sin()).sum::<f64>();
+            s0 *= 0.75;
+            s0 += 0.25 * (v9 * v9 + 1.0).log(3.0).tanh();
+            for &u in a2.iter() {
+                if v9 * x0 <= x2 {
+                    s0 = (s0 * 0.5 + s0.max((v9 * v9 + 1.0).log2()) * 0.25).tanh();
+                    break 'l3;
+                }
+                let v11 = s0;
+                s0 = 0.5 * s0 + 0.1 * f64::sqrt((f64::tanh(a3[1]) * 0.9).atanh().powi(2) + 0.5).cos();
+                acc1 += (u.tanh() - v11.sin()).sin() * 0.1;
+            }
+            if v9 < 1.0 {
+                s0 = 0.5 * s0 + 0.1 * (f64::powi((x0.tanh() * 0.9).atanh(), 2) + 2.0).ln().sin();
+                let v12 = (fi.tanh() * 0.9).asin();
+                s0 = s0 * 0.8 + v12.tanh() * 1.0;
+            } else if (x0 * x0 + 2.0).sqrt() <= -0.5 {
+                s0 = (s0 * 0.5 + x0.powi(3) * 0.02).tanh();
+                let v13 = fi.cos().exp2();
+                s0 = s0 * 0.75 + v13.cos() * 1.0;
+            }
+            s0 = s0 * 0.75 + f64::sin(v10) * 0.01;
         }
-        s0.tanh() - s1 - s2 - acc3 * 0.25 + a6[3] - v9.tanh() - a10[2] * 0.5
+        let v14: f64 = x1 / 3.0;
+        let v15 = prog_23(x2, x0, 0.75, &v, n);
+        s0.sin() + acc1.sin() + a2[1] + f64::tanh(v9) + v14 * 0.75 + v15.cos()
     }
 
     #[differentiable]
     pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x0.cos() * 0.9).asin().powi(2) + 1.0).recip();
-        let mut s1 = (x2.sin() * 0.9).asin();
-        let mut s2: f64 = f64::tanh((s1.tanh() * 2.0).sinh()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = f64::INFINITY;
-        for i in 1..4 {
-            m4 = m4.min((x1 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0)).powi(2) + v[3 - i]);
+        let mut s0 = v[n % 4];
+        let mut acc1: f64 = 0.0;
+        match n {
+            1..=2 => {
+                s0 = s0.mul_add(0.75, prog_23(0.5, f64::asinh(x2).sin(), f64::cos(s0 * x2) * 2.0, &v, 0).sin() * 0.005);
+                s0 = s0 * 0.5 + (f64::max(x0, s0) * x1.powi(2)).tanh() * 0.02;
+            }
+            MODE_D if n % 2 == 0 => {
+                s0 *= 0.6;
+                s0 += 0.05 * (x2.sin() * 2.0).sinh().tanh();
+            }
+            4 => {
+                acc1 += prog_20(x0.tanh(), 2.0, x2.abs().sin() * 2.0, &v, 5).tanh() * 0.05;
+            }
+            _ => {
+                s0 = s0.mul_add(0.5, f64::sin(prog_23(s0, acc1, f64::tanh(s0).tanh() * 2.0, &v, n)) * 0.005);
+            }
         }
-        if f64::recip(f64::powi(x2, 2) + 1.0) + (f64::powi(v[0], 2) + 1.0).log2() <= -0.5 {
-            let v5 = prog_5(f64::atan(x1).sin(), (x1.sin() * 0.9).asin().sin() * 2.0, x1, &v, n);
-            s0 = (s0 * 0.8 + v5.sin() * 0.005).tanh();
-        } else {
-            acc3 -= (x1 * x1 + 2.0).ln().cos();
+        let v2 = 'b0: {
+            if (f64::tanh(x2) + 2.0).cbrt() - (x1 * x1 + 1.0).recip() > v[3] {
+                break 'b0 (x0.cos() * 0.9).asin();
+            }
+            f64::tanh(v[n % 4] * core::f64::consts::FRAC_1_SQRT_2)
+        };
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if s0 * v2 <= x1 {
+                let v4: f64 = x0;
+                let v9: f64 = 'b2: {
+                    for &u in v.iter() {
+                        if (s0.powi(2) + 1.0).log10() >= -0.5 || k3 % 3 == 1 {
+                            break 'b2 f64::powi(x1, 2);
+                        }
+                        if k3 % 2 == 0 && f64::exp_m1(f64::atan(u).sin()) < v4 {
+                            acc1 += 0.1 * f64::sin(x2 - x0);
+                            s0 *= 0.6;
+                            s0 -= 0.4 * (s0.tanh() * 0.5).ln_1p();
+                        } else if (v[n % 4] * v[n % 4] + 0.5).ln().atan() < 0.0 {
+                            s0 *= 0.5;
+                            s0 += 0.25 * (s0 / (f64::tanh(s0) + 2.0)).cos();
+                            acc1 += 0.1 * f64::cos(x2.max(s0.copysign(x1)));
+                        } else {
+                            let v5 = (u * u).ln_1p().asinh();
+                            acc1 += v[0].asinh() * 0.05;
+                            s0 = (s0 * 0.75 + v5.cos() * 0.25).sin();
+                        }
+                        let v7 = if k3 + n < 5 && (v4 * v4 + 2.0).acosh() < x0.asinh() {
+                            let v6 = f64::tanh(v2 * s0).exp2();
+                            v6 * v6
+                        } else if (x2.sin() + 2.0).cbrt() < -0.5 {
+                            let x1: f64 = (v2 * v2 + 1.0).powi(-2);
+                            u.cos() + x1.cos()
+                        } else {
+                            (x0 / (f64::powi(v4, 2) + 0.5)).sin()
+                        };
+                        s0 = s0.mul_add(0.75, f64::cos(x0) * 0.25);
+                        acc1 -= 0.1 * f64::sin(v7.cos());
+                    }
+                    let mut k8 = 0;
+                    while k8 < n && v[3].sin() < v[k8 % 4] - v4 {
+                        k8 += 1;
+                        acc1 -= (v[0].to_radians() * 50.0).cos() * 0.05;
+                        if (SCALE + x2).cos() < v[(k8 + n) % 4] * s0 {
+                            break 'b2 -x0;
+                        }
+                    }
+                    -x0
+                };
+                acc1 += 0.4 * (v4.tanh() + v9.sin()).tanh();
+            } else if n == 2 && x0 / 1.5 > -0.25 {
+                let v12 = 'b5: {
+                    if f64::asinh(s0) >= v2 {
+                        let v10: f64 = x1.abs();
+                        s0 = (s0 * 0.75 + f64::sin(v10) * 0.25).sin();
+                    }
+                    for j in 0..3 {
+                        let fj = j as f64;
+                        let v11 = f64::powf(x0 * x0 + 1.0, fj.tanh());
+                        if v11.cos() >= 0.5 || k3 % 2 == 0 {
+                            break 'b5 x0 * v2;
+                        }
+                        s0 *= 0.6;
+                        s0 += 0.4 * f64::sin(s0.abs());
+                    }
+                    v[0] + x1
+                };
+                s0 = (s0 * 0.8 + v12.sin() * 0.05).tanh();
+            } else {
+                let v14 = 'b7: {
+                    if s0 * v2 * (f64::powi(x1, 2) + 2.0).acosh() > f64::atanh(f64::cos(v2) * 0.9) {
+                        s0 = 0.75 * s0 + 0.1 * (v2 + s0).tanh();
+                        break 'b7 s0 * s0.powi(3);
+                    }
+                    if f64::tanh(x0).powi(3) <= -0.5 {
+                        s0 = (s0 * 0.6 + (-(s0.cos() * 2.0).cosh()) * 0.05).sin();
+                        break 'b7 (x0 * x0 + 0.5).sqrt() + f64::sin(x1);
+                    }
+                    let v13 = ((v[k3 % 4] - x0).cos() + 2.0).cbrt();
+                    s0.powi(2) + f64::sin(v13)
+                };
+                let v15 = 'b8: {
+                    if f64::tan(f64::tanh(x1) * 1.2) <= v14 {
+                        break 'b8 ((x0 * x0 + 1.5).acosh().powi(2) + 0.5).atan2(x1);
+                    }
+                    x1 * std::f64::consts::FRAC_PI_4
+                };
+                s0 = s0 * 0.8 + f64::cos(v15) * 0.01;
+            }
+            s0 = (s0 * 0.75 + (f64::powi(s0, 2) + 2.0).acosh().tanh() * 0.2).sin();
+            if k3 >= 5 || v[0] * s0 >= x1 * v2 {
+                break;
+            }
         }
-        if x1 + f64::tan(acc3.tanh() * 1.2) > -1.0 {
-            let v6 = prog_20(f64::max(x2, m4).sin(), x2, s1, &v, n);
-            let v7 = prog_23(s2, f64::sin(v[n % 4]).cos() * 2.0, x2, &v, 0);
-            acc3 -= 0.005 * f64::tanh(v6.sin() + v7.tanh());
-        } else if 3.0_f64.min(v[n % 4]).max(f64::abs(m4)) <= -1.0 {
-            s1 = (s1 * 0.6 + (x1 * x1 + 0.5).recip() * 0.2).tanh();
-            s1 = s1.mul_add(0.8, f64::cbrt(x2 * x2 + 1.0).cos() * 0.1);
+        if f64::cbrt(x2 * x2 + 1.0) < -0.5 || k3 % 2 == 0 {
+            return (x1.cos() * 0.9).asin();
         }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| p.abs().asinh() + q.cos()).sum::<f64>();
-        if v8.tanh() <= v[n % 4] {
-            return v[n % 4].to_radians().min(f64::cos(x2));
-        }
-        s2 = 0.75 * s2 + 0.25 * f64::tanh(v[n % 4] + 1.5);
-        s0 + s1.sin() + s2 * 1.5 - acc3.cos() - ((x0 * x0 + 1.0).log2().tanh() * 0.9).atanh()
+        x0 * 1.5 - s0 - acc1.cos() + v2 - (v2 + x0 + x1)
     }
 
     #[differentiable]
-    pub fn prog_40<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x1 - x2).tanh() * 2.0;
-        let mut s1 = f64::exp_m1(v[n % 4].sin());
-        let mut s2 = (f64::powi(x1 * v[n % 4], 2) + 0.5).ln().cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = x1 * x0 / ((x1 - v[i]).powi(2) + 1.0);
-        }
-        if n > 4 {
-            for _ in 0..3 {
-                s0 *= 0.75;
-                s0 += 0.2 * f64::cosh(s0.tanh()).sin();
-                acc3 += 0.5 * f64::cos((s0.powi(2) + 2.0).ln());
-                let Some(k5) = n.checked_sub(2) else {
-                    return (x0.cos() * 0.9).atanh()
-                };
-                let c6 = k5 as f64;
-                acc3 += 0.5 * f64::sin(c6);
+    pub fn prog_40(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let (x1, x2) = p;
+        let mut s0 = (v[n % 4] * x0 + (v[1].tanh() * 0.9).atanh()).cos() * 2.0;
+        let mut s1 = (x1.sin() * 0.9).atanh();
+        let mut acc2: f64 = 0.0;
+        match n % 4 {
+            0 | PHASE_C => {
+                acc2 -= ((x2 * x2 + 0.5).sqrt() - acc2).cos();
             }
-        } else if (f64::sin(x0.copysign(acc3)) * 0.9).asin() <= 0.0 {
-            let mut k7 = 0;
-            while k7 < n + 1 && f64::atan(a4[1]) >= 0.5 {
-                k7 += 1;
-                let v8 = x1.sin() - x1;
-                let v9 = s1.powi(3);
-                s2 *= 0.75;
-                s2 -= 0.1 * (s2 - v[k7 % 4]).sin();
-                s0 = f64::mul_add(s0, 0.75, (v8.tanh() + v9.cos()).cos() * 0.02);
+            3 => {
+                s1 *= 0.8;
+                s1 += 0.02 * (s1 - x2).tanh();
+                let v3 = f64::mul_add(x0, s1, acc2);
+                acc2 += 0.25 * v3.tanh();
+            }
+            _other => {
+                acc2 -= 0.02 * f64::sin(prog_23(x2, x1, (x2 * x2).ln_1p().sin() * 2.0, &v, n));
+                let v4 = prog_11(f64::cos(x1).sin(), (s1 * v[n % 4]).tanh(), x1, v, n);
+                s0 = (s0 * 0.75 + f64::cos(v4) * 0.005).sin();
             }
         }
-        let v10 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::cos(p.atan()).sinh()));
-        let v13 = if let Some(k11) = n.checked_sub(2) {
-            let c12 = k11 as f64;
-            v10.cos() + c12.cos()
-        } else {
-            (f64::tanh(3.0_f64.copysign(s0)) * 0.9).asin()
-        };
-        let [b14, b15] = [s2.cos(), a4[2].max(s0).tanh()];
-        let [b16, b17, b18, b19] = [f64::tanh(x1).min(f64::atan2(v[n % 4] * v[n % 4] + 1.0, s1)), ((b15 * b15 + 1.0).ln().powi(2) + 1.0).cbrt(), prog_36(v13, x2, x0, [v[0], v[1], v[2], v[3]], n), v10.asinh()];
-        for i in 0..v.len() {
+        'l0: for i in 1..n {
             let fi = i as f64;
-            for _ in (0..=i).rev() {
-                acc3 += b16.sin().sin() * 0.1;
-                s0 = s0 * 0.6 + f64::tanh((s2.cos() * 1.2).tan()) * 0.02;
-            }
-            let v20 = a4.iter().map(|&p| 1.0 + 0.25 * f64::cos(f64::log(f64::tanh(fi).exp().powi(2) + 1.0, f64::exp(b19.tanh()).powi(2) + 2.0) + p.sin())).product::<f64>();
-            let v24 = match i {
-                0 => (b16 * b16 + 0.5).recip() + b16,
-                1 => {
-                    let v21 = 2.0_f64.powf(s1.cos()) - 0.5;
-                    b16 + f64::tanh(v21)
-                }
-                2 => f64::log2(b14 * b14 + 1.0),
-                _other => {
-                    for &u in v.iter() {
-                        let v22 = a4.iter().copied().map(|p| SCALE + b19 + p.cos()).sum::<f64>();
-                        let v23 = (x1 * x1 + 1.0).powf(v10.cos());
-                        s0 = (s0 * 0.6 + (v[0] * s2 + f64::min(2.0_f64, v23)) * 0.02).tanh();
-                        s0 = (s0 * 0.6 + (u.cos() - v22.tanh()) * 0.02).sin();
+            acc2 += 0.4 * (f64::asin(x0.tanh() * 0.9) * f64::atan(s0)).tanh();
+            s1 *= 0.75;
+            s1 += 0.05 * f64::tanh(s0.powi(3));
+            let mut k5 = 0;
+            while k5 < 5 && f64::atan2(x2 * x2 + 0.5, x1) <= fi.sin() {
+                k5 += 1;
+                acc2 -= 0.05 * (s0.tanh() * 1.2).tan().tanh();
+                match n % 3 {
+                    0 => {
+                        acc2 += 0.05 * f64::max(x2, s0).cos();
+                        s1 = 0.5 * s1 + 0.1 * f64::powi(s1, 3).tanh();
                     }
-                    b17.tanh().exp()
+                    2 => {
+                        s0 = (s0 * 0.6 + s1.tanh().exp2() * 0.25).sin();
+                        continue 'l0;
+                    }
+                    _ => {
+                        s1 *= 0.5;
+                        s1 -= 0.02 * f64::tanh(v[k5 % 4] * s1 * s1.tanh().exp());
+                        if f64::cos(x1).exp() < s1 && k5 % 2 == 0 {
+                            let x1 = f64::powi(x1, 3);
+                            acc2 -= s0.sin().exp_m1().tanh() * 0.05;
+                            s0 = (s0 * 0.75 + x1.cos() * 0.02).tanh();
+                        } else if SCALE + (x0 * x0 + 0.5).sqrt() < x0 * s1 {
+                            acc2 -= 0.05 * f64::tan(v[k5 % 4].tanh() * 1.2).sin();
+                        }
+                        s0 = (s0 * 0.8 + 0.5_f64.powf(x0.tanh()) * 0.1).sin();
+                    }
                 }
-            };
-            s1 = 0.6 * s1 + 0.4 * x1.sin();
-            s1 = s1 * 0.5 + (f64::cos(v20) - v24.cos()).tanh() * 0.02;
+                let v6 = v.iter().fold(x1, |r, &z| r * 0.75 + 0.05 * (f64::tanh(r / (r.tanh() + 2.0)) + z.cos()).cos());
+                s0 = (s0 * 0.5 + v6.tanh() * 0.25).tanh();
+            }
         }
-        f64::tanh(s0) + s1.tanh() + acc3.cos() + b14 + b16 * 0.25 + b17 + b18.tanh() + b19
+        let mut a7 = v;
+        a7[1] *= 0.75;
+        a7[2] += (f64::sin(f64::sqrt(x0 * x0 + 1.0)) * 1.2).tan().cos();
+        'l2: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            s0 = s0 * 0.75 + (v[i % 4] / (s0 * s0 + 0.5)).cos() * 0.02;
+            acc2 -= (f64::to_degrees((fi.powi(2) + 1.0).log2()) * 0.02).cos() * 0.5;
+            for _ in 0..v.len() {
+                if n > 0 && v[n % 4] - a7[2] < 0.5 {
+                    break 'l2;
+                }
+                acc2 += (f64::tanh(s1) * 0.5).ln_1p().sin() * 0.1;
+            }
+        }
+        s0 * 0.75 - s1.cos() - acc2.sin() + a7[2] * 0.75
     }
 
     #[differentiable]
     pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x0;
-        let mut s1 = ((f64::powi(x0, 2) + 1.0).powf(0.3).powi(2) + 1.0).log10();
-        let mut s2 = v[n % 4].clamp(-0.5, 1.0).cos();
+        let mut s0 = (x0 * x1).tanh() * 2.0;
+        let mut s1 = f64::sin(x2 * x0 + f64::sin(s0).exp2()) * 2.0;
+        let mut s2 = f64::log10((f64::tanh(v[n % 4]) * 1.2).tan().powi(2) + 1.0);
         let mut acc3: f64 = 0.0;
-        acc3 += (2.5 * x2 + s2).tanh();
-        for i in 1..n {
-            let fi = i as f64;
-            if x1.asinh() >= -0.5 && i == 1 {
-                acc3 -= f64::tanh(-f64::acosh(fi * fi + 1.5)) * 0.4;
-                break;
-            }
-            if n > 0 && prog_20(s2, 1.2, x1, &v, i) <= 0.5 {
-                s1 = 0.5 * s1 + 0.2 * f64::acos(f64::cos(s1) * 0.9).cos();
-                s2 = 0.6 * s2 + 0.75 * f64::log10(f64::powi(s2, 2) + 1.0);
-            } else {
-                s0 = 0.5 * s0 + 0.02 * (f64::tanh(s0) + f64::powi(x2, 3)).cos();
-            }
-            acc3 -= 0.4 * (x1.powi(2) + 0.5).recip().sin();
-        }
-        let mut m4 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v5 = x1.tanh();
-            let v6 = (fi.sin() * 0.9).atanh();
-            s1 *= 0.8;
-            s1 += 0.1 * (v5 * v5);
-            if x1 > -0.5 && m4 % 2 == 0 {
-                m4 += 1;
-            }
-            acc3 -= 0.5 * v6.cos();
-        }
-        let c7 = m4 as f64;
-        let mut m8 = 0;
-        for _ in 0..n {
-            if s0.powi(3) <= (x0.tanh() * 0.9).asin() {
-                return f64::acosh(f64::powi(c7, 2) + 2.0);
-            }
-            let mut m9 = f64::INFINITY;
-            for j in 0..3 {
-                let fj = j as f64;
-                let c10 = if c7 * v[j] <= -0.5 {
-                    1.0 - v[j] + 0.5
+        let v5 = 'b0: {
+            let mut k4 = 0;
+            while k4 < 6 && x2 * 1.25 / ((-s1).powi(2) + 1.0) >= x2.asinh() {
+                k4 += 1;
+                if ((s2 * x0).powi(2) + 1.5).acosh() <= -0.5 {
+                    acc3 -= f64::tanh((-1.5_f64).max(x1)) * 0.25;
                 } else {
-                    x2 * fj * (1.0 - v[j])
-                };
-                m9 = f64::min(m9, c10);
-            }
-            s1 = (s1 * 0.6 + m9.cos() * 0.02).sin();
-            if n == 2 && prog_23(x0, 0.75, s0, &v, m4) >= c7 {
-                m8 += 1;
-            }
-        }
-        match m8 {
-            0 => {
-                acc3 -= (c7 * c7 + 1.0).log2().tanh();
-            }
-            1..=2 => {
-                let v11: f64 = prog_23(s2.sin().exp2().cos() * 2.0, ((acc3 + 0.35).powi(2) + 1.0).ln().tanh() * 2.0, x0, &v, m4);
-                s0 = (s0 * 0.5 + f64::sin(v11) * 0.005).sin();
-            }
-            3..=4 => {
-                acc3 -= x1.tanh();
-            }
-            _other => {
-                s1 = (s1 * 0.8 + f64::copysign(0.5_f64, (c7.cos() * 0.9).asin()) * 1.0).sin();
-            }
-        }
-        x1 * 0.75 + f64::sin(s0) + s1 + s2.cos() - acc3.sin() + c7.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * 1.25).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a2[i] = (f64::cos((f64::sin(x2) * 0.9).atanh()) + 2.0).cbrt();
-            s0 *= 0.8;
-            s0 += 0.2 * t.sin();
-        }
-        for i in (0..n).rev() {
-            a2 = [a2[2], a2[0], (a2[2] * 0.6 + (x1 * x0).tanh() * 0.1).tanh(), a2[2].mul_add(0.8, f64::cos(s0.abs()) * 0.2)];
-            s0 = f64::mul_add(s0, 0.8, (s0 * v[i % 4]).tanh() * 0.05);
-        }
-        let v3 = v.iter().copied().map(|p| 1.0 + 0.25 * ((acc1 + s0) * core::f64::consts::FRAC_1_SQRT_2 + p.cos()).tanh()).product::<f64>();
-        let mut m4: f64 = f64::INFINITY;
-        for i in 0..4 {
-            m4 = m4.min((v3 + s0).powi(2) + v[i]);
-        }
-        s0 *= 0.5;
-        s0 += 0.005 * m4.tanh();
-        a2 = [a2[3], a2[0] * 0.6 + f64::tanh((f64::cos(x0).exp_m1().powi(2) + 1.0).log(2.0)) * 0.1, a2[3] * 0.5 + f64::tanh(prog_20(((s0 / 1.5).powi(2) + 1.0).log(a2[n % 4].min(x1).powi(2) + 2.0).tanh() * 2.0, x2, x1, &v, 5)) * 0.005, (a2[2] * 0.6 + (x2 * s0).tanh() * 0.05).sin()];
-        let v7 = match n % 3 {
-            0..=1 => {
-                let v5 = v3 + a2[n % 4];
-                1.5 - v5 + 2.0_f64.min(s0)
-            }
-            _ => {
-                for (i, &t) in a2.iter().enumerate() {
-                    let fi = i as f64;
-                    let v6 = fi + t;
-                    acc1 -= 0.5 * f64::sin(f64::acosh(x2.powi(2) + 2.0));
-                    s0 = f64::mul_add(s0, 0.8, f64::tanh(v6).cos() * 0.2);
+                    s0 = (s0 * 0.5 + (s2 * v[(k4 + n) % 4] + v[(k4 + n) % 4]) * 0.1).sin();
                 }
-                (x1.to_radians() * 20.0).cos()
+                if s1 * x1 * v[n % 4] >= -1.0 {
+                    break 'b0 s0.tanh();
+                }
+                acc3 += (v[k4 % 4].tanh() * 1.2).tan().tanh() * 0.25;
             }
+            if k4 > 3 {
+                acc3 += f64::atan(v[k4 % 4]).cos();
+                break 'b0 f64::tanh(acc3).to_radians() * 50.0;
+            }
+            if prog_11(x2.asinh().tanh(), f64::cos(f64::cos(v[k4 % 4]).asinh()) * 2.0, v[k4 % 4].cos().tanh() * 2.0, v, 6) <= f64::to_degrees(x0) * 0.01 {
+                s1 = s1 * 0.6 + ((0.25 - x1) * f64::tanh(x1).exp()).sin() * 0.02;
+                break 'b0 f64::recip(s2 * s2 + 1.0);
+            }
+            v[(k4 + n) % 4] * x2
         };
-        if acc1 > 1.5 * x2 {
-            return x1 - (x0.cos() * 0.9).asin();
+        let mut k6 = 0;
+        let v10 = loop {
+            k6 += 1;
+            let v9 = 'b3: {
+                let v7 = (v5.powi(2) + 1.0).log(3.0);
+                let v8 = ((v7 * v[k6 % 4]).cos() * 0.9).acos();
+                if k6 % 2 == 0 && s2 * v7 >= 0.0 {
+                    s0 = (s0 * 0.75 + (s2 - s0) * 0.1).tanh();
+                    break 'b3 v8 + v5 + v5.tanh().exp_m1();
+                }
+                f64::tanh(v8).exp2().to_degrees() * 0.01
+            };
+            s2 = (s2 * 0.75 + (v5.cos() * 1.2).tan() * 0.02).sin();
+            s1 *= 0.5;
+            s1 -= 0.1 * (s1 / (s2 * s2 + 0.5)).tanh();
+            if k6 >= 6 {
+                break f64::exp(s2.cos());
+            }
+            s1 = 0.6 * s1 + 0.02 * f64::tanh(v9.cos());
+        };
+        let mut k11 = 0;
+        while k11 < n + 1 && f64::acosh(f64::powi(v5.cos().exp_m1(), 2) + 2.0) >= -1.0 {
+            k11 += 1;
+            let v12 = f64::atanh(f64::tanh(v10) * 0.9);
+            let v14: f64 = if f64::sin(v[k6 % 4]) > s1.tanh() {
+                let v13 = v12 - x2;
+                f64::to_radians(v12) * v13
+            } else {
+                f64::sin(v12)
+            };
+            acc3 += 0.25 * ((-x1) + v5).cos();
+            acc3 += 0.25 * v14;
         }
-        s0.sin() - a2[3] + v3 - f64::tanh(v7)
+        let v16 = 'b5: {
+            let v15 = (x2 * x2 + 1.0).powf(0.5);
+            if (f64::cos(v[k11 % 4]) * 0.9).asin() > (v15 * v15 + 0.5).recip() {
+                break 'b5 (f64::powi(v15.tanh(), 2) + 1.0).log(3.0);
+            }
+            (x2 * x2 + 0.5).cbrt().powi(2).ln_1p()
+        };
+        s0 * 0.75 + s1 * 0.5 + s2 * 0.25 - acc3.cos() + v5.sin() - v10.tanh() - f64::cos(v16)
     }
 
     #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::tanh((x2 * x2 + 1.0).ln()).exp_m1();
-        let mut acc1: f64 = 0.0;
-        match n % 2 {
-            1 => {
-                let x0 = (x0 * x0 + 1.0).log(x2 * x2 + 2.0);
-                s0 = 0.75 * s0 + 0.05 * x0.cos().cos();
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan2(x1, x1 * x1 + 0.5).sin() * 2.0;
+        let mut s1 = v[3].asinh().atan();
+        let mut s2 = f64::tanh(prog_23(f64::hypot(x0, s1).sin(), x0, f64::cos(f64::abs(x0)) * 2.0, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if 3.0_f64.min(x2.tanh()) < s2 {
+            let v4 = prog_23(s1.atan().sin() * 2.0, 1.5, s0, v, n);
+            acc3 += (x2.tanh() * 0.9).acos().sin();
+            if n % 2 == 0 {
+                s0 = s0.mul_add(0.75, f64::tanh(v[n % 4]).exp_m1().cos() * 0.05);
+            } else {
+                acc3 -= 0.01 * s2.tanh();
+                s1 = f64::mul_add(s1, 0.75, f64::atan(f64::recip(v[3] * v[3] + 0.5)).cos() * 0.1);
             }
-            _ => {
-                let v2: f64 = prog_36(x1, f64::atanh(x2.sin() * 0.9).tanh(), 0.5, [v[0], v[1], v[2], v[3]], n);
-                s0 *= 0.5;
-                s0 -= 0.005 * v2.tanh();
-                if acc1 * x1 <= (acc1 * acc1 + 1.0).log10() {
-                    for i in (0..n).rev() {
-                        let fi = i as f64;
-                        let v5 = match i + n {
-                            0 => {
-                                s0 = (s0 * 0.75 + fi.tanh() * 1.0).tanh();
-                                f64::sin(s0.cos()).exp_m1()
+            acc3 -= 0.005 * v4.sin();
+        } else if x0.max(acc3) <= -1.0 {
+            s1 = (s1 * 0.6 + (f64::powi(f64::log(s1 * s1 + 1.0, 2.0), 2) + 0.5).powf(0.3) * 0.2).sin();
+            if !(n % 2 == 0 && (v[n % 4].tanh() * 0.9).atanh() + acc3 <= -1.0) {
+                s1 = (s1 * 0.6 + (x2 * x2 + 0.5).recip() * 0.2).tanh();
+                let v5 = v[2];
+                acc3 += f64::sin(v5);
+            } else if prog_20(0.5, x2, f64::exp2(v[n % 4].cos()).cos() * 2.0, v, n) < x2 {
+                s2 = s2.mul_add(0.5, f64::acos(f64::tanh(x1).exp().sin() * 0.9).sin() * 0.05);
+            } else {
+                let v6 = (x2.powi(2) + 1.0).log(2.0);
+                s2 = (s2 * 0.6 + v6.sin() * 0.25).tanh();
+            }
+        } else {
+            acc3 -= v[0].tanh();
+            if 0.5_f64.copysign(acc3).clamp((v[n % 4] + x1).cos() - 1.5, f64::cos(acc3 - x2) + 1.5) > 0.0 {
+                match n.checked_sub(3) {
+                    None => {
+                        acc3 -= prog_20(f64::cos(v[3].cos()), f64::atanh(v[3].cos() * 0.9).sin(), acc3.to_radians().tanh().exp().cos(), v, n).cos() * 0.02;
+                        acc3 += 2.0_f64.copysign(x0).cos();
+                    }
+                    Some(k7) => {
+                        let c8 = k7 as f64;
+                        let v9 = s0.min(acc3);
+                        s0 = (s0 * 0.75 + (-f64::abs(x1)) * 0.25).tanh();
+                        acc3 += f64::cos(c8.sin() - f64::sin(v9)) * 0.25;
+                    }
+                }
+                s2 = s2 * 0.8 + f64::acos(x1.sin() * 0.9).tanh() * 0.05;
+            } else if f64::exp_m1(1.5_f64.hypot(v[1]).cos()) < 1.0 {
+                s2 = (s2 * 0.5 + (s1 - v[n % 4]) * 0.25).tanh();
+            } else {
+                s2 = (s2 * 0.75 + (v[n % 4] * v[n % 4] + 1.0).powi(-3).tanh() * 0.02).sin();
+                s1 *= 0.8;
+                s1 += 0.1 * f64::cos(s1.hypot(v[0]));
+            }
+            let x0: f64 = v[n % 4] / (x0 * x0 + 1.0);
+            s1 = f64::mul_add(s1, 0.8, x0.tanh() * 0.05);
+        }
+        let mut k10 = 0;
+        while k10 < n + 1 {
+            k10 += 1;
+            let mut k11 = 0;
+            while k11 < n + 1 && s1 - 0.1 >= x2 {
+                k11 += 1;
+                let v12 = (x1.sin() * 0.9).acos() / ((x1 - x0).powi(2) + 1.5);
+                acc3 += (f64::tanh(v12).powi(2) + 1.0).cbrt() * 0.02;
+                if s2.sin().exp_m1() <= 0.5 {
+                    s1 = (s1 * 0.5 + f64::powi(s1, 3) * 0.25).sin();
+                } else if (s1.tanh() * 0.9).asin() - x2 >= v[k11 % 4].to_degrees() * 0.02 {
+                    s0 = s0 * 0.75 + f64::sin((x2.powi(2) + 0.5).cbrt()) * 0.1;
+                    let v13 = (f64::sin(s1) * 0.5).ln_1p() - x2.cos().exp_m1();
+                    acc3 += 0.02 * v13.sin();
+                } else {
+                    s2 = s2 * 0.8 + f64::sinh(s2.powi(3).tanh()).sin() * 0.02;
+                    s0 = (s0 * 0.8 + s0.atan().tanh() * 0.2).tanh();
+                }
+            }
+            match k11 % 2 {
+                1 => {
+                    s1 = (s1 * 0.5 + x2 / (s1.sin() + 2.0) * 0.1).sin();
+                    acc3 += v[k11 % 4].cos().exp_m1().sin() * 0.25;
+                }
+                _ => {
+                    s1 = 0.8 * s1 + 0.05 * f64::cos(x1 * s1);
+                }
+            }
+            s0 = s0.mul_add(0.5, (v[3] - s2).cos() * 0.25);
+        }
+        s2 = s2.mul_add(0.8, f64::cos(f64::cbrt(s2.tanh() + 2.0)) * 0.01);
+        let v14 = x1.tanh();
+        s1 = s1.mul_add(0.8, f64::tanh((v14 * v14 + 1.0).log2().hypot(x2 / (x2 * x2 + 0.5))) * 0.02);
+        s0 + s1 + s2 + acc3.tanh() - f64::atan2(3.0_f64, s1)
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x2 * x0).sin() * 1.5).cosh().tanh() * 2.0;
+        let mut s1: f64 = f64::log((x0 * x0 + 1.0).sqrt().powi(2) + 1.0, 10.0);
+        let mut s2 = f64::tanh(f64::acosh(x1 * x1 + 2.0)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().copied().map(|p| prog_20(1.2, p, 0.5, &v, n)).sum::<f64>();
+        let v5 = v.iter().fold(v4.cos(), |r, &p| r * 0.5 + 0.1 * ((x0 * x0 + 2.0).acosh() + p.tanh()).sin());
+        for i in 0..6 {
+            let fi = i as f64;
+            s1 = (s1 * 0.5 + f64::to_degrees(s1) * 0.02 * 0.4).sin();
+            match i % 3 {
+                2 => {
+                    let v6 = 0.3 * (v5 * v5 + 1.0).ln();
+                    let v7 = f64::powf(2.0_f64.powf(v6.cos()).powi(2) + 1.0, (v[0] + v6).cos());
+                    acc3 += f64::tanh(v7) * 0.25;
+                }
+                _other => {
+                    let v8: f64 = s1.asinh();
+                    for j in (0..=i).rev() {
+                        let fj = j as f64;
+                        match i + n {
+                            0..=1 => {
+                                let v9 = v5 * v5;
+                                acc3 -= v9 * 0.05;
                             }
-                            g if g > 2 => {
-                                let v3 = (f64::exp(v2.sin()).powi(2) + 1.0).sqrt();
-                                v3 + v[i % 4] + x0
+                            MODE_D | 5 => {
+                                let x1 = f64::exp_m1(f64::tanh(3.0_f64.log(v8.powi(2) + 2.0)));
+                                acc3 += 0.05 * f64::cos(s1 * std::f64::consts::FRAC_PI_4);
+                                s2 = s2.mul_add(0.75, f64::tanh(x1).sin() * 0.05);
                             }
-                            _other => {
-                                let v4 = v2 - x0;
-                                f64::tanh(v4)
-                            }
-                        };
-                        match i {
-                            0 => {
-                                acc1 += 0.25 * f64::cos(x0.to_degrees() * 0.01);
-                                acc1 -= f64::tanh(v5).sin() * 0.25;
-                            }
-                            1..=3 => {
-                                acc1 += (fi.sin() + x1).cos() * 0.25;
-                                acc1 += f64::sin(f64::exp(f64::tanh(v[i % 4]))) * 0.25;
-                            }
-                            g if g > 4 => {
-                                acc1 -= x0.cos() * 0.25;
+                            6 => {
+                                let x0 = fi.cos().exp2();
+                                acc3 += x0.cos().tanh() * 0.05;
                             }
                             _ => {
-                                s0 = (s0 * 0.6 + (s0.powi(2) + 1.0).powf(v5.cos()) * 0.02).tanh();
-                                for j in 0..v.len() {
-                                    let fj = j as f64;
-                                    let v6 = f64::tanh(fj);
-                                    acc1 += 0.05 * v6.cos().cos();
+                                acc3 += f64::tanh((f64::powi(v4, 2) + 1.0).log(2.0)) * 0.05;
+                            }
+                        }
+                        acc3 -= (v8 / 3.0).sin() * 0.05;
+                        match j {
+                            0..=2 => {
+                                s0 = 0.6 * s0 + 0.1 * f64::tanh(0.65 - (v5.sin() * 1.5).cosh());
+                            }
+                            g if g > 3 => {
+                                s1 = (s1 * 0.75 + (s1 * s1).ln_1p() * 0.25).tanh();
+                                if f64::cos(v5 * v5) <= -0.25 {
+                                    continue;
+                                }
+                            }
+                            _ => {
+                                s1 = (s1 * 0.75 + (fj.cos() + 2.0).cbrt() * 1.0).sin();
+                            }
+                        }
+                    }
+                    s2 = (s2 * 0.8 + v8 * 0.2).sin();
+                }
+            }
+        }
+        let v10 = if f64::exp2(f64::sin(v[n % 4] * x1)) > 0.5 {
+            (x0.sin() * 2.0).sinh().atan2(f64::powi(f64::atanh(f64::tanh(x0) * 0.9), 2) + 1.0)
+        } else if f64::tanh(x0) - f64::tan(f64::tanh(x2) * 1.2) > 0.5 {
+            v[n % 4].tanh().exp_m1()
+        } else {
+            (x1 * 1.25).abs()
+        };
+        if x0.hypot(v10.to_radians() * 20.0) > -1.0 {
+            return f64::to_degrees(f64::exp2(f64::tanh(x2))) * 0.01;
+        }
+        s0 + s1 + s2 + acc3.tanh() + v5.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.tanh().exp().sin() * 2.0;
+        let mut s1 = x2.min(v[n % 4]);
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..6 {
+            let fi = i as f64;
+            acc2 += 0.25 * (f64::to_radians((x1 * x1 + 1.0).recip()) * 50.0);
+            match i % 2 {
+                MODE_A => {
+                    acc2 += (fi.powi(2) + 1.0).log10() * 0.2;
+                }
+                1 => {
+                    let v3 = x2.atan();
+                    let v4 = prog_20((v3.powi(2) + 1.0).powf(0.5).sin() * 2.0, v3, 1.5, &v, n);
+                    acc2 -= 0.05 * v4.cos().cos();
+                }
+                _ => {
+                    acc2 += v[i % 4] / 2.0 * 0.25;
+                    if i % 3 == 1 && s1.cos().exp2() > s0 {
+                        acc2 -= 0.2 * (s0 * s0 + 1.0).log(3.0);
+                        s0 = 0.6 * s0 + 1.0 * fi.sin();
+                    } else if i > 2 && v[(i + n) % 4] - x1 <= 1.0 {
+                        acc2 += (x2 * v[i % 4] * (v[i % 4] * v[i % 4] + 1.0).log(10.0)).tanh() * 0.25;
+                    }
+                }
+            }
+            s1 = (s1 * 0.8 + fi / (f64::cosh(f64::cos(s1)).powi(2) + 1.5) * 0.05).tanh();
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                match k5 {
+                    1 => {
+                        acc2 += 0.05 * f64::log((x0 / 1.5).powi(2) + 1.0, f64::mul_add(x1, s1, v[i % 4]).powi(2) + 2.0);
+                        s1 = 0.8 * s1 + 0.2 * s1.clamp(-1.5, 0.5).sin();
+                        if !(k5 > 3 && x1.sin() < 0.25) {
+                            s1 = (s1 * 0.8 + s1 * 0.2).sin();
+                            s1 = f64::mul_add(s1, 0.5, f64::to_radians(x2) * 20.0 * 1.0);
+                        } else {
+                            s1 = s1 * 0.75 + f64::cos(v[k5 % 4].powi(2)) * 0.05;
+                            match k5 {
+                                2..=3 => {
+                                    let v6 = s0 - 0.8;
+                                    s0 = s0.mul_add(0.8, v6.tanh() * 0.2);
+                                }
+                                4 => {
+                                    break;
+                                }
+                                _ => {
+                                    s0 *= 0.5;
+                                    s0 += 0.5 * f64::tanh(s0).tanh();
+                                    s1 *= 0.75;
+                                    s1 -= 0.05 * f64::cosh(x0.sin() * 1.5).sin();
                                 }
                             }
                         }
-                        acc1 -= 0.25 * f64::sin(x0.max(s0));
-                        s0 = (s0 * 0.75 + v5.cos() * 0.05).sin();
                     }
-                } else if f64::to_degrees(x0) * 0.01 + x0 < 0.5 {
-                    s0 = (s0 * 0.6 + (0.8 - x0 / 3.0) * 1.0).tanh();
-                } else {
-                    s0 = (s0 * 0.75 + prog_23(x2, f64::cos(x0 / (f64::sin(x2) + 2.0) + v[n % 4].atan()), x1, v, 5) * 0.005).tanh();
+                    2..=3 => {
+                        let v7 = f64::tanh(s0).exp_m1() - (SCALE + v[k5 % 4]);
+                        let x0 = v7;
+                        acc2 += x0.sin().sin() * 0.05;
+                    }
+                    _ => {
+                        s0 *= 0.75;
+                        s0 -= 0.01 * f64::tanh((f64::tanh(s0) * 1.2).tan()).sinh().tanh();
+                    }
                 }
+                let v8 = v.iter().map(|&p| (p.sin() * 0.9).acos()).sum::<f64>();
+                if v8 * 1.2 < v[i % 4] {
+                    break 'l0;
+                }
+                s0 = (s0 * 0.75 + (v8 + s0) * 0.02).sin();
             }
         }
-        let v9 = match n % 2 {
-            0 => {
-                let v7 = (x0.cos() * 0.9).atanh().abs();
-                (v[2].powi(2) + 0.5).sqrt() + f64::cos(v7)
-            }
-            1 => {
-                let v8 = (x0.cos().powi(2) + 1.5).acosh();
-                (x0 * x0 + 0.5).recip() + v8.sin()
-            }
-            _ => x0.max(v[1]),
-        };
-        let mut a10 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a10[i % 4] = a10[i % 4] * 0.5 + x0.atan().sin() * 0.5;
-        }
-        'l3: for _ in 0..6 {
-            acc1 -= f64::cos(x2.asinh()) * 0.25;
-            s0 *= 0.6;
-            s0 -= 0.02 * f64::tanh(v[3] / (x1.tanh() + 2.0) / (f64::cos(x1.sin().exp()) + 2.0));
-            for j in 0..n {
-                let fj = j as f64;
-                match j % 2 {
-                    PHASE_A => {
-                        s0 *= 0.8;
-                        s0 += 0.02 * (a10[(j + n) % 4].cos() * 0.9).atanh().cos();
-                    }
-                    1 => {
-                        s0 = s0 * 0.75 + a10[j % 4].to_radians() * 1.0;
-                        let v11 = f64::mul_add(a10[1], v9, v9);
-                        acc1 += 0.05 * v11.sin().tanh();
-                    }
-                    _other => {
-                        s0 = s0 * 0.6 + (x1 * x1).tanh() * 0.1;
-                        let v12 = (s0 * s0 + 0.5).cbrt();
-                        acc1 -= 0.05 * f64::sin(v12);
-                    }
-                }
-                if n % 3 == 1 && a10[j % 4].sin().exp_m1().atan() > v9 * fj {
-                    break 'l3;
-                }
-                acc1 -= (v9.powi(2) + 1.5).acosh().tanh() * 0.05;
-            }
-        }
-        let v13: f64 = f64::log(v9 * v9 + 1.0, f64::powi(x1, 2) + 2.0);
-        let mut m14 = 0;
-        for (i, &t) in a10.iter().enumerate() {
-            let fi = i as f64;
-            if v13 <= 0.5 {
-                m14 += 1;
-            }
-            match m14 {
-                0 | 2 => {
-                    let v15 = x0.cos();
-                    let v16 = v[3 - i] - a10[m14 % 4];
-                    acc1 += (v15 + f64::tanh(v16)).cos() * 0.5;
-                }
-                4 | 6 => {
-                    acc1 += f64::sin(f64::log10(a10[0] * a10[0] + 1.0)) * 0.5;
-                    if t.asinh() >= x1.cos() {
-                        s0 = (s0 * 0.6 + f64::exp_m1(v[0].sin()) * 0.1).tanh();
-                        s0 = s0.mul_add(0.5, ((v13 * v13 + 1.0).atan2(v13) / (f64::acos(f64::tanh(v[m14 % 4]) * 0.9).cos() + 2.0)).sin() * 0.02);
-                    } else if n > 5 && v9.atan2(v13.powi(2) + 0.5) / (f64::powi(f64::ln(v13 * v13 + 2.0), 2) + 1.0) > 0.5 {
-                        s0 = 0.6 * s0 + 0.2 * ((v13 * std::f64::consts::FRAC_PI_4).tanh() * 0.9).asin().tanh();
-                    } else {
-                        s0 = (s0 * 0.75 + (s0 + a10[m14 % 4]) * 0.1).tanh();
-                        if x0 > 1.0 {
-                            acc1 -= (f64::cos(x2) * 1.5).cosh().cos() * 0.5;
-                            continue;
-                        }
-                        acc1 += ((t.powi(2) + 1.0).log2().powi(2) + 1.5).acosh().tanh() * 0.5;
-                    }
-                    let v17 = x2 * x1;
-                    acc1 += 0.5 * f64::cos(v17.cos());
-                }
-                7 => {
-                    s0 = (s0 * 0.5 + v13 * x2 * 0.05).sin();
-                    if x2 + x0 >= 0.0 {
-                        continue;
-                    }
-                    let v18 = s0.to_degrees() * 0.01;
-                    s0 = 0.75 * s0 + 0.4 * v18;
-                }
-                _ => {
-                    acc1 += 0.5 * f64::tanh(f64::abs(t).abs());
-                    acc1 += f64::tanh(0.5_f64.log(f64::powi(2.0_f64.min(v13), 2) + 2.0)) * 0.5;
-                }
-            }
-            let v22 = if a10[i] <= 1.0 && i == 3 {
-                for j in (0..3).rev() {
-                    let fj = j as f64;
-                    acc1 -= ((t * t + 1.0).recip().powi(2) + 1.0).powi(-2) * 0.1;
-                    if -v13 < x1 + x2 {
-                        let v19 = 0.3 - v13;
-                        acc1 += 0.1 * f64::cos(v19);
-                    } else {
-                        s0 = 0.75 * s0 + 0.25 * (s0 * s0).ln_1p().tanh();
-                        match j + n {
-                            0 => {
-                                s0 = (s0 * 0.6 + f64::sin(s0.sin()) * 0.4).tanh();
-                                s0 *= 0.5;
-                                s0 += 0.05 * (x2 / (s0 * s0 + 1.0)).sin().exp_m1().tanh();
-                            }
-                            g if g > 1 => {
-                                continue;
-                            }
-                            _ => {
-                                s0 = f64::mul_add(s0, 0.5, f64::sin(s0 * std::f64::consts::LN_2) * 0.5);
-                                s0 = s0 * 0.75 + s0.powi(3).cos() * 0.05;
-                            }
-                        }
-                        s0 *= 0.5;
-                        s0 += 0.25 * f64::tanh(v[j] + a10[3 - j]);
-                    }
-                    match i {
-                        0 | PHASE_C => {
-                            acc1 -= f64::atan2(fi, v9.powi(2) + 1.0).tanh() * 0.1;
-                            s0 *= 0.5;
-                            s0 += 1.0 * (s0 * s0 + 1.0).log10().atan().tanh();
-                        }
-                        3 => {
-                            let v20: f64 = (fi * fi + 1.0).log10();
-                            s0 = (s0 * 0.8 + (s0.powi(2) + 0.5).atan2(v20) * 0.05).sin();
-                        }
-                        _ => {
-                            acc1 -= f64::abs(fi).tanh() * 0.1;
-                            s0 = (s0 * 0.75 + fi * 1.0).tanh();
-                            if x1 - v13 >= 0.5 {
-                                return f64::max(x2, fj);
-                            }
-                        }
-                    }
-                }
-                fi.sin() + f64::cbrt(a10[3] * a10[3] + 1.0)
-            } else if f64::exp_m1(v13.sin()) * (fi + 0.25) >= v9 {
-                f64::exp(fi.tanh())
-            } else {
-                let v21 = t.sin().exp_m1();
-                (f64::powi(f64::tanh(v21), 2) + 0.5).atan2(x0 - v[1])
-            };
-            if (x0 * x0 + 0.5).atan2(v13) >= v22 {
-                continue;
-            }
-            s0 *= 0.5;
-            s0 -= 0.5 * v13.sin();
-            s0 = s0 * 0.5 + f64::sin(t) * 0.5;
-        }
-        let c23 = m14 as f64;
-        s0 * 1.5 + acc1.tanh() + a10[2].sin() + v13 * 0.25 + c23.tanh() - f64::copysign(x2, c23)
-    }
-
-    #[differentiable]
-    pub fn prog_44<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = x2.hypot(x0).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::ln(x1 * x1 + 2.0);
-        }
-        let a3 = [a2[n % 4], (f64::exp2(s0.tanh()).tanh() * 1.5).cosh(), (x2 * x2 + 2.0).ln(), v[2]];
-        let mut a4 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = a3[3] / (a3[3] * a3[3] + 1.0);
-            }
-        }
-        'l3: for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = 0.5 * s0 + 0.25 * (a3[i % 4] - s0).tanh();
-            let mut k5 = 0;
-            while k5 < 4 && ((-x1).powi(2) + 0.5).cbrt() >= 1.0 {
-                k5 += 1;
-                s0 = 0.8 * s0 + 0.02 * (x2 * a4[1][i % 4]).tanh();
-                if !(n > 1) {
-                    s0 = 0.75 * s0 + 0.1 * f64::sin(s0 + x0);
-                    continue 'l3;
-                }
-            }
-            match i {
-                1..=2 => {
-                    acc1 -= 0.25 * f64::powi(x0 * x0 + 1.0, -2).tanh().sinh();
-                }
-                3 | 5 => {
-                    break;
-                }
-                _other => {
-                    acc1 -= f64::atanh(x1.cos() * 0.9) * 0.2;
-                }
-            }
-            let v7 = match k5 % 3 {
-                0 => {
-                    let v6 = f64::atan2(fi, a4[1][(k5 + n) % 4] * a4[1][(k5 + n) % 4] + 0.5);
-                    f64::log10(f64::powi(a4[1][3].cos().exp(), 2) + 1.0) + v6.cos()
-                }
-                1 => {
-                    let x0: f64 = x2.sin().exp_m1();
-                    a4[1][k5 % 4] + 1.25 + f64::sin(x0)
-                }
-                2 => x2.tanh(),
-                _ => (f64::sin(a2[n % 4]) + 2.0).cbrt(),
-            };
-            s0 = (s0 * 0.75 + v7.cos() * 0.02).sin();
-        }
-        let mut m8: f64 = 2.5;
-        for i in 0..6 {
-            let c9 = f64::atanh(f64::sin(v[(i * 3) % 4]) * 0.9);
-            m8 = m8.min(c9);
-        }
-        s0 *= 0.6;
-        s0 += 0.05 * m8.sin().sin();
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v11 = 0.5 * a2[k10];
-            match n {
-                0..=2 => {
-                    s0 = s0.mul_add(0.8, f64::exp(f64::sin(m8)).cos() * 0.05);
-                    if k10 % 2 == 0 {
-                        acc1 += a2[k10].cos();
-                    } else if x2 + f64::cbrt(a3[k10] * a3[k10] + 0.5) > 1.0 {
-                        s0 *= 0.8;
-                        s0 += 0.005 * f64::cos(prog_42(1.2, x1.cos().sin() * 2.0, (f64::powi(m8, 2) + 1.0).powf(x2.sin()).cos(), [v[0], v[1], v[2], v[3]], k10));
-                        let mut k12 = 0;
-                        while k12 < 4 {
-                            k12 += 1;
-                            if (s0.tanh() * 0.9).asin() - 0.25 < -0.5 {
-                                let v13 = (x0.cos().powi(2) + 0.5).powf(f64::tanh(x0 * s0));
-                                let v14 = v13 / (v11 * v11 + 1.0);
-                                acc1 += 0.25 * f64::cos(v14).sin();
-                            } else {
-                                s0 = (s0 * 0.75 + f64::sqrt(v[1].powi(2) + 1.0) * 0.25).sin();
-                                s0 *= 0.5;
-                                s0 += 0.5 * f64::cos(x0);
-                            }
-                            s0 = 0.8 * s0 + 0.05 * (x1 * x1 + 0.5).powf(0.5).sin();
-                            s0 = (s0 * 0.8 + (f64::powi(v[(k12 + n) % 4], 2) + 0.5).recip() / ((v11 * v11).powi(2) + 1.5) * 0.1).sin();
-                        }
-                    }
-                }
-                PHASE_D => {
-                    acc1 += (v11.tanh() * 2.0).cosh().cos();
-                    if k10 > 1 && a4[0][2].sin() >= -0.25 {
-                        return m8 * v11;
-                    }
-                    s0 = 0.5 * s0 + 0.1 * f64::sinh(m8.cos() * 1.5).cos();
-                }
-                g if g > 4 => {
-                    let v15: f64 = (x1.sin().powi(2) + 2.0).acosh();
-                    acc1 += v15.sin().sin();
-                }
-                _ => {
-                    let v16 = x1.tanh().exp() + (s0.powi(2) + 1.0).log(v11 * v11 + 2.0);
-                    let v17 = (f64::tanh(f64::cosh(x1.cos() * 1.5)) * 0.5).ln_1p();
-                    s0 = f64::mul_add(s0, 0.8, (v16.sin() - v17).cos() * 0.02);
-                }
-            }
-            acc1 -= 0.5 * f64::atan2(a2[n % 4] * a2[n % 4] + 0.5, x2).sin();
-            if k10 >= 2 || (x2 * x2 + 1.0).log10() * (x1 * 0.25) >= -0.25 {
-                break;
-            }
-            acc1 += v11.tanh();
-        }
-        x1.tanh() + s0.cos() + acc1.cos() - f64::cos(a3[3]) - a4[0][1].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x0.to_radians() * 50.0 / ((f64::powi(x2, 2) + 1.5).acosh().powi(2) + 1.5);
-        let mut s1 = f64::tanh(prog_42(f64::sin(x1) * 2.0, 0.25, f64::powf(1.5_f64, f64::cos(x1)).cos() * 2.0, v, n)) * 2.0;
-        let mut s2 = f64::powi(x0, 3).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4: f64 = -0.5;
-        let mut m5 = f64::NEG_INFINITY;
-        for i in 0..4 {
-            let fi = i as f64;
-            let c6 = (-fi).atan() + v[i].cos();
-            m4 = f64::min(m4, c6);
-            m5 = m5.max((x2 / (v[i].powi(2) + 1.5)).min(v[i]));
-        }
-        s0 *= 0.75;
-        s0 -= 0.25 * m4.sin().sin();
-        acc3 -= f64::cos(m5);
-        s2 = (s2 * 0.75 + prog_23((-x1).cos() * 2.0, acc3, 0.75, &v, 5) * 0.005).sin();
-        if let Some(k7) = n.checked_sub(3) {
-            let c8 = k7 as f64;
-            s0 = f64::mul_add(s0, 0.5, f64::sin(f64::to_degrees(v[1]) * 0.01) * 0.75);
-            if k7 % 3 == 1 && acc3 < c8.clamp(-1.5, 0.5) {
-                acc3 += f64::tanh(prog_23(0.5_f64.hypot(x0).tanh() * 2.0, c8.mul_add(m4, m4).tanh(), s2, &v, n)) * 0.005;
-                let mut k9 = 0;
-                while k9 < n + 1 {
-                    k9 += 1;
-                    let mut m10 = x0;
-                    for j in 0..n {
-                        m10 = m10.max(0.25 * v[j % 4] * (v[3] / (v[j % 4] * v[j % 4] + 1.0))).min(2.0);
-                    }
-                    s0 = s0 * 0.5 + f64::tanh((s0 * s0 + 1.0).recip()) * 0.75;
-                    acc3 -= 0.25 * m10.tanh();
-                }
-            } else if f64::sin(m4).sin() > -0.25 && n < 2 {
-                for i in 1..n {
-                    let v11: f64 = (m5.cos() * 1.5).cosh();
-                    if v[2].sin().exp_m1() - s2 <= 0.5 {
-                        let m4 = v11;
-                        s0 = s0 * 0.6 + (s0 + m4).sin() * 0.05;
-                        if x0 + (x0.cos() * 0.9).acos() > m4 {
-                            s0 = s0 * 0.6 + s0.sin() * 0.4;
-                            continue;
-                        }
-                    } else if c8 * v11 >= (x0 * x0 + 2.0).acosh() || i == 1 {
-                        let v12 = v[i % 4] + s2;
-                        s0 *= 0.6;
-                        s0 += 0.2 * f64::tanh(v12);
-                    } else {
-                        s1 *= 0.8;
-                        s1 += 0.05 * f64::cos(f64::acosh(s1 * s1 + 2.0));
-                        let v13 = f64::tanh(v11) + f64::log10(v[n % 4] * v[n % 4] + 1.0);
-                        s2 *= 0.75;
-                        s2 += 0.05 * v13.tanh().sin();
-                    }
-                    s1 *= 0.75;
-                    s1 += 0.05 * (x2 + v11).tanh();
-                }
-            }
-            s1 = 0.6 * s1 + 0.005 * s2;
+        if ((x1 * x0).powi(2) + 2.0).ln() <= -0.5 {
+            let x2 = f64::acos(f64::sin(x2) * 0.9);
+            let v9 = x2 * x0;
+            acc2 -= 0.5 * v9.cos();
         } else {
-            s0 = (s0 * 0.8 + m4.tanh().exp2() * 0.1).sin();
-        }
-        let mut k14 = 0;
-        while k14 < n + 1 && (f64::tanh(m4) + 2.0).cbrt() >= v[n % 4].asinh() {
-            k14 += 1;
-            match k14 + n {
-                0..=2 => {
-                    let v15 = (-x0) / (s0.sin() + 2.0);
-                    acc3 -= ((-v15) / ((s2 / (v15.powi(2) + 1.0)).powi(2) + 0.5)).cos() * 0.2;
-                }
-                3 => {
-                    s1 = (s1 * 0.6 + (s1.atan() + (v[1] * v[1] + 1.0).sqrt()) * 0.2).tanh();
-                    for &u in v.iter() {
-                        s2 = 0.6 * s2 + 0.2 * (x2 + s2).cos();
-                        let v17 = match n {
-                            3 => {
-                                let v16 = u.hypot(m4);
-                                x0 + f64::sin(v16)
-                            }
-                            g if g > 5 => m5.cos(),
-                            _ => f64::tanh(u).cos(),
-                        };
-                        acc3 += f64::tanh(v17.to_degrees() * 0.01) * 0.05;
-                        acc3 += 0.05 * f64::sin(u.cos());
-                    }
-                }
-                5..=6 => {
-                    s0 = s0.mul_add(0.75, f64::sin(s0 - 0.25) * 0.25);
-                }
-                _ => {
-                    let v18 = f64::ln(f64::powi(m5 + x0, 2) + 0.5);
-                    s1 = s1 * 0.75 + v18.cos().cos() * 0.05;
-                }
-            }
-            let mut k19 = 0;
-            while k19 < 6 {
-                k19 += 1;
-                s0 = 0.5 * s0 + 0.1 * (x2 * s0).sin();
-                acc3 -= (x1.sin() * 0.9).acos().tanh() * 0.02;
-            }
-            s1 = (s1 * 0.8 + (v[3] * v[3] + 1.0).powi(-1) * 0.05).tanh();
-        }
-        s0.cos() + s1 + s2.cos() + f64::sin(acc3)
-    }
-
-    #[differentiable]
-    pub fn prog_46<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_23(f64::sin(f64::min(f64::tanh(x2), x0)), (f64::powi(x2, 2) + 1.0).sqrt().sin() * 2.0, x1, v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = v[i] * s0;
-            acc1 += (f64::asinh(s0).sin() * 0.5).ln_1p() * 0.5;
-        }
-        let v3: f64 = f64::atan((x2 * x2 + 1.0).recip());
-        'l1: for (i, &t) in a2.iter().enumerate() {
-            let fi = i as f64;
-            s0 = s0.mul_add(0.5, (t * a2[(i + n) % 4] + 0.3).sin() * 0.05);
-            s0 = 0.5 * s0 + 0.1 * (x2 * v3 - fi).cos();
-            s0 = (s0 * 0.8 + f64::acos(f64::tanh(s0) * 0.9) * 0.05).tanh();
-            let mut k4 = 0;
-            while k4 < 3 && x2 - 0.25 <= f64::recip(x0 * x0 + 0.5) {
-                k4 += 1;
-                acc1 -= (s0 * v[i]).tanh() * 0.1;
-                if f64::ln(x1 * x1 + 1.0).max(f64::tanh(t).exp2()) > (f64::sin(x1) + 2.0).cbrt() {
-                    acc1 += 0.1 * v[n % 4].sin().exp().sin();
-                } else if (f64::powi(x1 * x0, 2) + 1.0).recip() >= -0.5 {
-                    acc1 += f64::cos((v3 * v3 + 0.5).cbrt()) * 0.1;
-                } else {
-                    if f64::atanh(s0.tanh() * 0.9) < v3 {
-                        s0 = (s0 * 0.5 + (s0.sin() * 2.0).sinh() * 0.05).tanh();
-                        let x2: f64 = fi.abs();
-                        s0 = (s0 * 0.75 + f64::cos(x2) * 1.0).tanh();
-                    } else if let Some(_) = n.checked_sub(1) {
-                        if let Some(k6) = n.checked_sub(1) {
-                            let c7 = k6 as f64;
-                            s0 = s0.mul_add(0.5, s0.tanh() * 0.5);
-                            acc1 -= f64::tanh(f64::cos(x2)) * 0.1;
-                            acc1 += 0.1 * c7.tanh();
-                        } else {
-                            s0 = s0.mul_add(0.8, (v[n % 4].cos() * 1.2).tan().tanh() * 0.02);
-                            s0 = 0.75 * s0 + 0.05 * f64::cos(f64::acosh(f64::powi(s0, 2) + 1.5));
-                        }
-                    }
-                }
-                if v3.powi(2) - f64::tan(v[i].cos() * 1.2) <= 0.0 {
-                    break 'l1;
-                }
-            }
-        }
-        s0 = (s0 * 0.75 + (v3 * v3 + 1.0).log10() * 0.75).sin();
-        let v12 = match (n % 4).checked_sub(1) {
-            Some(k8) if k8 < 2 => {
-                let v9 = f64::asin(f64::tan(x1.sin() * 1.2).tanh() * 0.9);
-                s0 = (s0 * 0.5 + prog_23(x0, ((v9 - v[0]).powi(2) + 2.0).sqrt().tanh() * 2.0, 1.5, v, n) * 0.005).tanh();
-                x0 / (f64::powi(f64::clamp(v9, -1.5, 0.5), 2) + 1.5)
-            }
-            Some(_) => {
-                s0 = (s0 * 0.75 + prog_42(f64::tanh(s0), (v[1].clamp(-1.0, 0.5) + f64::to_radians(x2)).tanh(), ((x2 * v[1]).powi(2) + 1.0).log(10.0).tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-                x1.sin().exp2()
-            }
-            None => {
-                let v11 = f64::exp_m1(x2.tanh()) + f64::tanh(x0).cosh();
-                f64::copysign((x1 * x1 + 1.0).log(3.0), (v[3].sin() * 0.9).atanh()) + v11.sin()
-            }
-        };
-        let v13 = 'b3: {
-            if (v12 * v12 + 0.5).ln().clamp(-0.5, 0.5) > v12 {
-                break 'b3 x2 / (v3.tanh() + 2.0);
-            }
-            0.5_f64.powf(v12.tanh())
-        };
-        s0 - f64::sin(acc1) + a2[3] + v13.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2 * v[n % 4]).cos() * 2.0;
-        let mut s1 = f64::cbrt(f64::cos(v[n % 4]) + 2.0);
-        let mut acc2: f64 = 0.0;
-        let mut m3 = x1.tanh();
-        for i in 0..v.len() {
-            let c4 = x1 + v[i];
-            m3 = f64::max(m3, c4);
+            s1 = (s1 * 0.75 + acc2 * 0.005).sin();
+            acc2 -= f64::log2(s1 * s1 + 1.0) * 0.5;
         }
         match n {
             0 => {
-                s1 = 0.6 * s1 + 0.005 * f64::sin(prog_23((x2.cos() * 0.9).acos().cos() * 2.0, f64::tanh((f64::log(m3 * m3 + 1.0, 3.0).cos() * 1.5).sinh()), x0.tanh().sin() * 2.0, v, n));
-                s0 = s0.mul_add(0.75, ((acc2.cos() * 0.5).ln_1p() * f64::hypot(s0, v[n % 4])).tanh() * 0.02);
+                let v10 = v[n % 4].tanh();
+                let v11 = v10 * v10;
+                acc2 -= v11;
             }
-            MODE_B | MODE_D => {
-                let v5 = f64::hypot(x2, m3);
-                s0 = s0 * 0.6 + (s0.tanh() * 0.9).asin().tanh() * 0.02;
-                acc2 -= v5.sin();
-            }
-            g if g > 5 => {
-                let x2: f64 = (m3 * x2).sin().exp2();
-                s1 *= 0.75;
-                s1 += 0.02 * f64::cos(f64::sin(x2));
+            g if g > 1 => {
+                s1 *= 0.8;
+                s1 += 0.02 * f64::sinh(s1.tanh()).sin();
             }
             _ => {
-                s0 = (s0 * 0.5 + 1.5_f64.min((m3 * m3 + 0.5).cbrt()) * 0.05).sin();
-                if n < 4 && f64::log(x2 * x2 + 1.0, (x0 * x0 + 0.5).ln().powi(2) + 2.0) > -0.5 {
-                    s1 = s1 * 0.75 + f64::tanh(prog_11(s0, x2, f64::tanh(acc2.atan()) * 2.0, [v[0], v[1], v[2], v[3]], n)) * 0.005;
-                    s1 = (s1 * 0.5 + prog_11(s1, x2, x1, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+                acc2 -= (f64::powi(x1 - x0, 2) + 1.0).powi(-1) * 0.25;
+                if (f64::cos(s0) * 0.9).asin() >= 1.0 {
+                    let v12 = x1 / ((-s0).sin() + 2.0);
+                    acc2 += v12.tanh() * 0.25;
                 }
+                s0 = 0.75 * s0 + 0.01 * (s0 * s0 + 2.0).acosh().cos();
             }
         }
-        for i in 1..n {
-            let fi = i as f64;
-            if fi / (f64::powi(v[3], 2) + 1.0) - v[i % 4] >= 0.0 {
-                continue;
-            }
-            s0 = 0.8 * s0 + 0.2 * (s1.sin() * 0.5).ln_1p();
+        for _ in 0..n {
+            s1 = s1 * 0.75 + (f64::acos(f64::sin(x2) * 0.9).powi(2) + 1.0).sqrt().sin() * 0.1;
+            let v13 = (s1 - x1) * x2;
+            s1 *= 0.8;
+            s1 += 0.02 * f64::sin(v13);
         }
-        if (f64::sin(acc2) * 0.5).ln_1p() <= 0.0 {
-            let v6 = acc2 + 0.25;
-            let v7 = prog_42(f64::ln_1p((x1 - m3).powi(2)).tanh(), f64::sin(f64::log(x2.powi(2) + 1.0, 2.0)).tanh(), x1, [v[0], v[1], v[2], v[3]], n);
-            acc2 -= f64::cos(v6.cos() + v7.sin()) * 0.005;
-        } else if x0.clamp(f64::tanh(x0) - 1.5, x0.sin() + 1.5) >= x1 + acc2 && n > 1 {
-            acc2 -= (v[n % 4].tanh() + 1.5_f64.atan2(v[0])).sin();
-            if prog_11(x2, (f64::hypot(x1, x2).cos() * 1.2).tan().sin() * 2.0, s1.tanh(), [v[0], v[1], v[2], v[3]], 6) >= f64::to_radians(v[n % 4]) * 50.0 {
-                let mut k8 = 0;
-                while k8 < 5 {
-                    k8 += 1;
-                    match k8 {
-                        MODE_A | MODE_C => {
-                            acc2 += f64::exp2(f64::tanh((s1.sin() * 2.0).sinh())).tanh() * 0.25;
-                            if n % 3 == 1 {
-                                acc2 += 0.4 * f64::recip(m3 * m3 + 1.0);
-                                break;
-                            }
-                            acc2 += 0.25 * f64::sqrt(s0 * s0 + 0.5);
-                        }
-                        3..=5 => {
-                            s0 = (s0 * 0.6 + (s0.powi(2) + 0.5).powf(f64::sin(x2)) * 0.02).sin();
-                            continue;
-                        }
-                        _other => {
-                            let v9 = (m3.cos() * 0.9).asin();
-                            s1 = 0.5 * s1 + 0.5 * v[1].cos();
-                            s1 = (s1 * 0.75 + v9.cos() * 0.1).sin();
-                        }
-                    }
-                    let v10 = f64::powi((s1.tanh() * 0.9).atanh(), 2);
-                    acc2 -= 0.25 * f64::sin((f64::atan2(s0, f64::powi(v[3], 2) + 1.0).powi(2) + 2.0).acosh());
-                    acc2 += 0.25 * v10.tanh().sin();
+        let v14: f64 = s1 + s0.abs();
+        for i in (0..n).rev() {
+            match i {
+                MODE_A if n > 2 => {
+                    s0 = s0.mul_add(0.6, s1 * 0.4);
                 }
-                s1 = 0.75 * s1 + 0.02 * f64::sin(s1.tanh());
-            } else {
-                let v11 = v[n % 4] * x1;
-                s0 = s0 * 0.6 + f64::sinh(s0.cos()).cos().sinh().cos() * 0.02;
-                s1 *= 0.5;
-                s1 += 0.1 * f64::sin(v11).tanh();
-            }
-            let v12 = (s1 - v[3]) * x1;
-            s0 = f64::mul_add(s0, 0.5, f64::tanh(v12.cos()) * 0.05);
-        } else {
-            let x1 = v[n % 4].asinh();
-            s0 = s0 * 0.6 + x1.sin() * 0.4;
-        }
-        x0.cos() - s0 + s1 * 0.75 - f64::sin(acc2) + (f64::powi((x1.cos() + 2.0).cbrt(), 2) + 0.5).powf(0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::cbrt(x2 * x2 + 1.0);
-        let mut acc1: f64 = 0.0;
-        for i in 0..3 {
-            let v2 = f64::recip(x0 * x0 + 1.0);
-            if !(n % 2 == 0) {
-                s0 *= 0.75;
-                s0 += 0.25 * s0.min(v2).sin();
-                s0 = s0 * 0.6 + f64::asin(f64::cos(v2) * 0.9).sin() * 0.25;
-            } else if s0.tanh().exp() < 1.0 {
-                acc1 += 0.5 * (x1 + v[(i + n) % 4]).tanh();
-            } else {
-                s0 = 0.8 * s0 + 0.2 * x1.sin();
-                s0 *= 0.6;
-                s0 += 0.1 * (s0 / (f64::sin(v2) + 2.0)).tanh();
-            }
-            let v3: f64 = prog_20::<f64>(s0, x0, 0.75, &v, n);
-            s0 = s0 * 0.75 + (s0 * s0).tanh() * 0.05;
-            s0 = s0.mul_add(0.75, (v2 + v3.cos()).tanh() * 0.01);
-        }
-        s0 = f64::mul_add(s0, 0.5, prog_23(x2, x1, (f64::powi(s0, 2) + 1.0).log(x0.powi(2) + 2.0).tanh(), &v, n).cos() * 0.005);
-        let v4 = s0 + x2;
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            s0 = 0.75 * s0 + 0.005 * prog_20((x1 * x0).cos() * 2.0, x0, x2, &v, n).sin();
-            let v6 = if x1.asinh() >= 0.5 {
-                x0 * std::f64::consts::FRAC_1_PI
-            } else {
-                x1 + v4.tanh()
-            };
-            if k5 >= 3 || v[3 - k5].asinh() > 0.5 {
-                break f64::acosh(v6 * v6 + 1.5);
-            }
-            s0 = 0.6 * s0 + 0.2 * f64::sin(v6).tanh();
-        };
-        let mut k8 = 0;
-        let v11 = loop {
-            k8 += 1;
-            if (x0 * x0 + 1.0).powi(-2) > -0.5 {
-                s0 = (s0 * 0.6 + v[(k8 + n) % 4].mul_add(s0, v7) * 0.1).tanh();
-                s0 = 0.5 * s0 + 0.1 * f64::cos(v[(k8 + k5) % 4] * v4);
-            } else {
-                s0 = 0.75 * s0 + 0.5 * (f64::powi((x1.powi(2) + 1.0).log10(), 2) + 0.5).sqrt();
-            }
-            let mut k9 = 0;
-            while k9 < 3 && f64::to_radians(v4) * 50.0 <= x2 - 0.1 {
-                k9 += 1;
-                s0 = s0 * 0.5 + (x1 + s0).tanh() * 0.25;
-                match k9 + n {
-                    0 => {
-                        s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 0.5).sqrt().cos() * 0.4);
-                    }
-                    1 => {
-                        s0 = (s0 * 0.8 + f64::tanh(v[k5]) * 0.2).tanh();
-                        acc1 -= (v[2] * x2).cos() * 0.25;
-                    }
-                    3..=4 => {
-                        break;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.5, f64::sin(v[k9].powi(3)) * 0.02);
-                        let v10 = f64::log10(v7 * v7 + 1.0);
-                        s0 = f64::mul_add(s0, 0.75, v10.cos() * 0.5);
-                    }
-                }
-            }
-            s0 = (s0 * 0.75 + x2 * x2 * 0.05).sin();
-            if k8 >= 2 || prog_20::<f64>(s0, 0.25, ((v7 + s0) * v7).cos() * 2.0, &v, k8) >= -0.5 {
-                break v4 - v7;
-            }
-        };
-        let v12 = v.iter().map(|&z| 1.0 + 0.25 * (f64::sin(z) * 0.9).acos().sin()).product::<f64>();
-        s0 * 0.25 - acc1 - v4 + v7.cos() + v11.cos() + v12.cos() + f64::exp2(f64::sin(x0))
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::acos(v[n % 4].abs().sin() * 0.9)) * 2.0;
-        let mut s1 = f64::min(1.5_f64, x1);
-        let mut acc2: f64 = 0.0;
-        let v4 = match n % 2 {
-            0 => {
-                let v3 = f64::sinh(f64::cos(x2).tanh() * 1.5);
-                (v3.clamp(x2.tanh() - 1.5, x2.sin() + 1.5).sin() * 0.5).ln_1p()
-            }
-            MODE_B if n < 4 => x2.asinh(),
-            _ => {
-                s1 = s1.mul_add(0.6, s1.sin() * 0.4);
-                x0.sin()
-            }
-        };
-        let mut k5 = 0;
-        let v10: f64 = loop {
-            k5 += 1;
-            let v6 = x0.clamp(v4.cos() - 1.5, v[k5 % 4].sin() + 1.5) + f64::ln_1p(s0.tanh() * 0.5);
-            let mut k7 = 0;
-            while k7 < n + 1 && x2 / (x2.tanh() + 2.0) <= -1.0 {
-                k7 += 1;
-                acc2 += 0.02 * (x1 * x1 + 1.0).recip();
-                match k7 % 3 {
-                    0 | 2 => {
-                        let v8 = f64::cos(v6).cosh();
-                        s0 = s0 * 0.8 + v8.sin().cos() * 0.05;
-                    }
-                    _ => {
-                        let v9 = v6.tanh();
-                        s0 = f64::mul_add(s0, 0.5, v9.sin() * 0.25);
-                    }
-                }
-            }
-            s1 = (s1 * 0.6 + (s1.sin().powi(2) + 1.0).log2() * 0.25).tanh();
-            if k5 >= 6 {
-                break f64::log(f64::powi(f64::cos(x0), 2) + 1.0, 2.0);
-            }
-            acc2 -= v6.cos() * 0.25;
-        };
-        let mut k11 = 0;
-        while k11 < n + 1 && (f64::cos(x2) * 1.2).tan() >= 0.5 {
-            k11 += 1;
-            s0 = (s0 * 0.75 + (v[(k11 + k5) % 4] * v[(k11 + k5) % 4]).ln_1p() * 0.25).sin();
-            acc2 -= x0.tanh() * 0.25;
-        }
-        let len12 = v.len();
-        for i in 0..len12 {
-            let fi = i as f64;
-            let v13: f64 = (f64::tanh(x0) * 0.5).ln_1p() / ((x2 * v[k5 % 4]).cos() + 2.0);
-            let v19 = match k11 {
-                MODE_A => {
-                    for &u in v {
-                        acc2 -= f64::sin((v[i].to_degrees() * 0.02).mul_add((f64::powi(u, 2) + 1.0).log(x1 * x1 + 2.0), u)) * 0.1;
-                        if v10 * 0.3 <= v4 {
-                            s1 = s1.mul_add(0.6, f64::sin((fi.tanh() * 1.2).tan()) * 1.0);
-                        } else {
-                            s1 = s1.mul_add(0.75, f64::cos((s1 * s1 + 1.0).cbrt()) * 0.1);
-                        }
-                        let v14 = v13.cos().cosh();
-                        acc2 -= f64::tanh(v14).sin() * 0.1;
-                    }
-                    let v15 = v13.powi(3) - 3.0_f64.atan2(s0);
-                    f64::acos(f64::tanh(v10) * 0.9) + v15.sin()
-                }
-                1 | MODE_D => {
-                    s0 = 0.6 * s0 + 0.02 * f64::sin((v4 * v4 + 0.5).powf(v4.cos()));
-                    v[1] * x0
-                }
-                4 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        match k11 {
-                            0 | 2 => {
-                                s0 = s0 * 0.8 + ((u * u + 1.0).powf(0.5).powi(2) + 0.5).atan2((x0.powi(2) + 2.0).acosh()).sin() * 0.01;
-                                acc2 -= v[j].tanh() * 0.1;
-                            }
-                            4 => {
-                                acc2 -= 0.1 * fi.cos().exp_m1().tanh();
-                            }
-                            5 | 7 => {
-                                let v16 = (x0 - v10) / (f64::cos(s0).powi(2) + 1.0);
-                                s0 = s0 * 0.75 + (v13.powi(2) + 1.0).powf(s0.tanh()).cos() * 0.02;
-                                acc2 += 0.1 * v16.sin();
-                            }
-                            _other => {
-                                acc2 += f64::sinh(f64::tanh(x1 * fi)) * 0.1;
-                                if !(n + k5 < 5) {
-                                    s0 = s0.mul_add(0.75, (fi - u).sin() * 0.25);
-                                    break;
-                                }
-                            }
-                        }
-                        if v10 - v13 + f64::ln_1p(f64::cos(u) * 0.5) < 1.0 {
-                            let v17 = (s1 * s1 + 1.5).acosh();
-                            acc2 += f64::cos(v17.tanh()) * 0.1;
-                        } else if f64::tanh(v4) < -0.25 && k11 % 2 == 0 {
-                            let v4 = (v4.sin() * 0.9).asin();
-                            acc2 += 0.1 * f64::sin((f64::sin(f64::sin(v4)) + 2.0).cbrt());
-                        }
-                        let v18 = v.iter().fold(v4, |r, &p| r * 0.75 + 0.05 * (v10 * v[j] + p.tanh()).cos());
-                        acc2 -= 0.1 * x2.cos().exp().cos();
-                        acc2 += 0.1 * f64::cos(v18);
-                    }
-                    (f64::powi(SCALE + v10, 2) + 1.0).powi(-2)
-                }
-                _ => {
-                    let v10 = v10.sin().exp();
-                    v10.cos().exp_m1()
-                }
-            };
-            s1 = s1 * 0.6 + f64::tanh((f64::tanh(v[i]) * 1.2).tan()) * 0.02;
-            s1 = (s1 * 0.5 + (v13.sin() - f64::sin(v19)) * 0.02).sin();
-        }
-        if !(k11 % 3 == 1) {
-            s1 = (s1 * 0.5 + f64::asin(v[k11 % 4].sin() * 0.9) * 0.2).tanh();
-        } else {
-            let v20: f64 = f64::abs(v4);
-            acc2 -= v20.sin();
-        }
-        x0.sin() + x2 + s0 * 0.25 - s1 - acc2.tanh() + v4 + v10 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.cos() * 0.9).asin();
-        let mut s1 = (x2 + x1).sin() * 2.0;
-        let mut s2 = f64::tanh(f64::exp(x0.cos()).powi(2)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = 'b0: {
-            if (s1.cos() * 0.9).acos() >= (f64::sin(x1) * 1.5).cosh() {
-                break 'b0 (v[n % 4].sin() * 0.9).acos();
-            }
-            s1 *= 0.6;
-            s1 += 0.1 * (f64::cos(v[n % 4]) * 0.9).acos().sin();
-            if (x2.powi(2) + 1.0).log(f64::powi(f64::exp_m1(f64::tanh(s1)), 2) + 2.0) >= 0.0 {
-                s1 = (s1 * 0.5 + prog_23(f64::cos(v[n % 4] * s1) * 2.0, 0.5, (x1 * v[2]).abs().sin() * 2.0, &v, n) * 0.005).sin();
-                break 'b0 s2;
-            }
-            x0.powi(3)
-        };
-        if x1.sin() <= -0.5 && n > 4 {
-            return f64::tanh(f64::max(acc3, x2)).cosh();
-        }
-        s1 *= 0.8;
-        s1 += 0.05 * f64::cos(x0.powi(2));
-        let v7 = 'b1: {
-            if x1 >= -1.0 {
-                acc3 += f64::cos((f64::tanh(s1) * 0.9).acos()) * 0.5;
-                s0 = (s0 * 0.75 + x1 * 0.25).tanh();
-                if (f64::sin(v[n % 4]) * 2.0).sinh() < -0.5 {
-                    s0 = 0.8 * s0 + 0.1 * (SCALE + f64::tanh(s0)).tanh();
-                } else if s0.powi(2) * (s1 / 4.0) < -0.25 {
-                    let v5 = f64::ln_1p((v4.sin() + 2.0).cbrt().cos() * 0.5);
-                    s0 = 0.5 * s0 + 0.25 * 0.5_f64.atan2(s0).cos();
-                    acc3 -= v5 * 0.4;
-                }
-            } else if n % 3 == 1 {
-                acc3 -= (x1.cos() * 1.2).tan().tanh() * 0.4;
-            } else {
-                let v6 = s1 * x2;
-                s2 = f64::mul_add(s2, 0.8, f64::sin(f64::cosh(x0.cos())) * 0.1);
-                acc3 -= 0.5 * v6.tanh();
-            }
-            s2 = f64::mul_add(s2, 0.5, (f64::exp(f64::sin(v[0])).tanh() + 2.0).cbrt().sin() * 0.5);
-            if (v[0] * v[0] + 2.0).sqrt() < 0.5 {
-                break 'b1 v[n % 4] + s0;
-            }
-            (s0.tanh() * 1.2).tan()
-        };
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_20(q, v[n % 4].sin().exp2().cos() * 2.0, s1, &v, 4) + p.sin()).sum::<f64>();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v9: f64 = f64::sin(v7).exp();
-            let v10 = v.iter().fold(t, |r, &p| r * 0.5 + 0.5 * f64::cos(f64::tanh(fi).exp_m1() + p.cos()));
-            let v13 = if s2 * 2.0_f64.hypot(fi) <= -0.5 {
-                f64::tanh(v4)
-            } else if v[i] + v[2] <= 1.0 {
-                let v11 = v9;
-                acc3 += f64::cos(x2 + (v8 * v8 + 0.5).recip()) * 0.5;
-                f64::tanh(v8) + v11.tanh()
-            } else {
-                let v12 = f64::ln(s1 * s1 + 1.0);
-                v10 * v10 + v12.sin()
-            };
-            s0 = s0 * 0.8 + f64::acos(f64::sin(s1) * 0.9).cos() * 0.05;
-            s0 = (s0 * 0.8 + (v9.tanh() + v10.cos() - f64::cos(v13)) * 0.01).tanh();
-        }
-        s0 + s2.tanh() + acc3.sin() - f64::tanh(v4) - v7 * 0.75 + f64::tanh(v8) + v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1: f64 = 1.5_f64.min(x1);
-        let mut s2: f64 = (x0 * x0 + 1.0).recip().abs();
-        let mut s3 = (s2.cos() * 1.5).sinh().cos() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let v8 = 'b0: {
-            if n % 2 == 0 {
-                break 'b0 f64::log((v[3] * v[3] + 2.0).sqrt().powi(2) + 1.0, 2.0);
-            }
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                acc4 -= f64::tanh((-s1) * (f64::sin(w0[3]) * 1.5).sinh()) * 0.4;
-                match k5 {
-                    0 => {
-                        s1 = s1 * 0.5 + f64::cos(f64::powi(s3, 3)) * 0.02;
-                        if ((v[k5] * s1).tanh() + 2.0).cbrt() > (x2 * x2 + 1.0).atan2(x2) {
-                            continue;
-                        }
-                    }
-                    1 | 3 => {
-                        let v6: f64 = 'b2: {
-                            if w0[0] > w0[(k5 + n) % 4] {
-                                break 'b2 prog_20(0.25, f64::sin(f64::recip(s1 * s1 + 1.0)) * 2.0, ((v[(k5 + n) % 4].powi(2) + 0.5).ln().tanh() * 0.9).acos().cos(), v, n);
-                            }
-                            if x2.atan() < v[3] {
-                                s1 = 0.5 * s1 + 0.1 * (s1 * s1).tanh();
-                                break 'b2 (f64::tanh(w0[3]) * 0.9).atanh() / ((s2 * x1).powi(2) + 1.0);
-                            }
-                            if f64::cos(v[1]) > 0.25 {
-                                break 'b2 (s3 * s3 + 1.0).sqrt() + (s1 + s3);
-                            }
-                            (x2 * x2).ln_1p()
-                        };
-                        acc4 += f64::sin(v6.tanh()) * 0.02;
-                    }
-                    _ => {
-                        let v7 = f64::cos(x2);
-                        acc4 += v7 * 0.5;
-                    }
-                }
-                if x1 <= 0.0 {
-                    break 'b0 f64::sin(v[2]);
-                }
-            }
-            x2.min(w0[2])
-        };
-        let v10 = match n % 3 {
-            0 | PHASE_C => {
-                let v9 = acc4;
-                f64::ln(f64::powi(x2 - 1.25, 2) + 2.0) + v9.cos()
-            }
-            _ => (w0[n % 4].sin() * 0.9).atanh(),
-        };
-        let v11 = 'b3: {
-            if x1.tanh() < w0[1] + v8 {
-                break 'b3 s2.asinh() - v8;
-            }
-            v8.cos()
-        };
-        s3 = (s3 * 0.5 + (v11 * v11 + 1.0).ln() * 0.05).tanh();
-        'l4: for &t in v.iter() {
-            acc4 -= f64::sqrt(v10 * v10 + 0.5).cos() * 0.5;
-            let mut k12 = 0;
-            while k12 < n + 1 && f64::sinh(t.sin() * 2.0) < f64::powi(x2 * x2 + 1.0, -3) {
-                k12 += 1;
-                if n > 0 {
-                    s1 = 0.8 * s1 + 0.2 * f64::tanh(x0);
+                MODE_B => {
+                    s1 = 0.75 * s1 + 0.02 * f64::powf(x1 * x1 + 1.0, s1.cos()).tanh();
                     break;
                 }
-                s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-                if (v10 + s1).tanh().exp2() >= 1.0 {
-                    break 'l4;
+                g if g > 2 => {
+                    s0 = (s0 * 0.8 + v14.to_degrees() * 0.01 * 0.25).tanh();
+                    s1 = 0.6 * s1 + 0.05 * ((v14 * v14 + 1.0).powi(-1) - s1).tanh();
+                }
+                _other => {
+                    acc2 += f64::sin((v14 * v14 + 0.5).ln()) * 0.25;
+                    acc2 -= 0.25 * f64::tan(x0.cos() * 1.2).cos();
                 }
             }
-            if v8 <= 0.0 || k12 == 5 {
-                acc4 += 0.5 * f64::asin(x1.sin() * 0.9).sin().exp().cos();
-                continue;
+            let mut m15 = (v14 - s0).cos();
+            for j in 0..n + 1 {
+                let c16 = if v[(j * 3) % 4] * v[(j * 3) % 4] < 0.5 {
+                    v[j % 4] + v[(j * 3) % 4] - (v[(j * 3) % 4] + 0.25)
+                } else {
+                    x2
+                };
+                m15 = c16.min(m15);
             }
-            s3 = s3 * 0.5 + t.tanh() * 0.5;
+            acc2 -= 0.25 * f64::sin(m15);
+            if n % 2 == 0 {
+                let v17 = (v14.tanh() * 0.5).ln_1p();
+                s0 = s0 * 0.6 + f64::tanh(x1.sin().exp2()) * 0.25;
+                acc2 += 0.25 * f64::cos(v17.tanh());
+            } else if i < 2 {
+                s0 *= 0.75;
+                s0 += 0.05 * s0.cos().exp_m1().sin();
+            } else {
+                s1 = (s1 * 0.6 + (v14.powi(2) + 1.0).powi(-2).tanh() * 0.02).tanh();
+                if 3.0_f64.powf(x2.tanh()) >= v[i % 4] + s1 {
+                    let v18 = s1 + 0.8;
+                    acc2 += 0.25 * f64::cos(v18);
+                } else if ((s0 * s0 + 1.0).atan2(m15).tanh() + 2.0).cbrt() >= 0.5 && i > 0 {
+                    let v19 = f64::log10(v[i % 4] * v[i % 4] + 1.0);
+                    acc2 += 0.25 * v19.tanh();
+                } else {
+                    let v14 = f64::sinh(x2.sin());
+                    s0 = 0.8 * s0 + 0.1 * v14.cos();
+                }
+                let x1 = -x1;
+                s0 = (s0 * 0.6 + x1.tanh() * 0.4).tanh();
+            }
         }
-        let v16 = 'b6: {
-            if v[2] - x1 >= v10 || n == 6 {
-                break 'b6 (x1.powi(2) + 1.0).powi(-3).to_radians() * 20.0;
-            }
-            let mut k13 = 0;
-            while k13 < 5 && x2 / (x2 * x2 + 1.5) <= (f64::powi(s2, 2) + 1.0).powi(-1) {
-                k13 += 1;
-                if w0[(k13 + n) % 4] + v11 > 1.0 {
-                    s1 *= 0.75;
-                    s1 += 0.1 * (v8 + v10).cos();
-                    break 'b6 s1.to_radians() * 20.0 - s3;
-                }
-                let v14 = 2.5 * s2 + 2.5;
-                match n {
-                    1..=3 => {
-                        s1 = f64::mul_add(s1, 0.5, v10.powi(2).sin() * 0.05);
-                    }
-                    g if g > 4 => {
-                        s1 = (s1 * 0.5 + s2.tanh().exp().cos().exp_m1() * 0.05).sin();
-                        break;
-                    }
-                    _ => {
-                        let v15 = v[0] - v[n % 4];
-                        acc4 -= f64::cos(v15.cos()) * 0.4;
-                    }
-                }
-                acc4 += 0.4 * (s3 + v14).sin();
-            }
-            v[(k13 + n) % 4].sin()
-        };
-        s2 = (s2 * 0.5 + x2.powi(2) * 0.1).tanh();
-        s1 + s2 * 0.75 + f64::sin(s3) + f64::cos(acc4) + v16 * 0.75
+        s0 + s1 * 0.75 - acc2.tanh() - v14 * 1.5
     }
 
     #[differentiable]
-    pub fn prog_52<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0 = v[2] / (x0 * x0 + 1.0) * v[3].tanh();
+    pub fn prog_45<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive + Default,
+    {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = (x1 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap() - T::exp_m1(x2.cos())).sin() * 2.0;
         let mut acc1: T = 0.0;
-        let v2 = v.iter().fold(acc1, |r, &p| r * 0.5 + 0.1 * ((x0 * x0 + 0.5).cbrt() + p.sin()).cos());
-        let mut a3 = [0.0; 4];
-        a3[0] = T::atan(v2);
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * 0.75 + (v2 - v[i]).tanh() * 0.1;
+        let v2 = v.iter().fold(0.0, |r, &p| r + (v[1] + v[2] + x0 + p.cos()));
+        let v3 = v.iter().copied().fold(0.0, |r, p| r + (T::from_f64(2.0_f64).unwrap().powf((v[2].cos() * 0.9).atanh().cos()) + p.sin()));
+        for _ in 0..3 {
+            let v4 = T::tan(v2.sin() * 1.2).tanh();
+            acc1 = acc1 + T::exp_m1(T::sin(v3)) / 1.5 * 0.5;
+            let v5 = x0 + v4;
+            acc1 = acc1 - T::sin(v5).cos() * 0.25;
         }
-        s0 = s0 * 0.6;
-        s0 = s0 + 0.4 * T::sin(v[n % 4].copysign(a3[n % 4]));
-        let v4 = v.iter().fold(0.0, |r, &p| r + prog_20(v2, T::sin(p * 0.5) * 2.0, p * 1.5, &a3, n));
-        'l1: for i in (1..=3).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            let v8 = match i {
-                0..=2 => x0.atan(),
-                MODE_D => {
-                    for &u in v.iter() {
-                        let v6 = match i + n {
-                            MODE_A => x1.min(u),
-                            g if g > 1 => {
-                                let v5 = u - x1 + T::cos(u);
-                                T::sin(v5)
-                            }
-                            _ => {
-                                let v4 = (T::sin(fi) * 1.2).tan();
-                                s0 = (s0 * 0.5 + T::tanh(v[i]) * 0.5).tanh();
-                                x1 * 0.8 + v4.tanh()
-                            }
-                        };
-                        acc1 = acc1 - (x2 + u).cos() * 0.25;
-                        s0 = 0.8 * s0 + 0.05 * (T::ln_1p(T::tanh(s0) * 0.5) * (v2 + x2)).tanh();
-                        acc1 = acc1 + 0.25 * T::tanh(T::cos(v6));
-                    }
-                    let v7 = x1 + v4 - T::atan(x1);
-                    T::from_f64(SCALE).unwrap() + v2.asinh() + v7.tanh()
-                }
-                _ => {
-                    let v2 = T::exp2(x2.sin()) + x0;
-                    fi.sin() + v2.tanh()
-                }
-            };
-            acc1 = acc1 - 0.5 * (v8 * v8 + 0.5).ln().cos();
-            s0 = (s0 * 0.75 + fi.cos() * 1.0).sin();
-            for j in (1..=6).step_by(2) {
-                let fj = T::from_usize(j).unwrap();
-                match n % 4 {
-                    0..=2 => {
-                        let x2 = (T::tanh(x2) * 0.9).asin();
-                        s0 = s0 * 0.6;
-                        s0 = s0 + 0.1 * T::cos(x2.tanh());
-                    }
-                    3 => {
-                        acc1 = acc1 - (a3[j % 4] / (T::powi(fj, 2) + 0.5)).cos() * 0.25;
-                        s0 = (s0 * 0.5 + v2.atan().cos().exp() * 0.1).sin();
-                    }
-                    _ => {
-                        s0 = s0 * 0.5 + T::atan(x2).mul_add(x2, fi - a3[3]).cos() * 0.1;
+        let v6 = v.iter().fold(v2.sin(), |r, &p| r * 0.5 + 0.1 * T::sin(x2.sin().powi(2) + p.tanh()));
+        s0 = s0 * 0.75;
+        s0 = s0 + 0.25 * (x0 * T::from_f64(std::f64::consts::LN_2).unwrap()).tanh();
+        match n {
+            0 => {
+                let v7: T = prog_20::<T>(s0, x2, T::tanh((T::powi(v2, 2) + 1.0).recip()), v, n);
+                acc1 = acc1 + 0.005 * v7.cos();
+            }
+            PHASE_D | 5 => {
+                s0 = 0.8 * s0 + 0.02 * T::atanh(T::sin(x1) * 0.9).sin();
+            }
+            6 => {
+                s0 = (s0 * 0.6 + (x2.powi(2) + 2.0).acosh() * 0.1).sin();
+            }
+            _ => {
+                s0 = (s0 * 0.75 + (v3 * v3 + 1.0).log10() * 0.01).sin();
+                if n < 5 {
+                    for i in (0..=n).rev().step_by(2) {
+                        let fi = T::from_usize(i).unwrap();
                         match i {
-                            MODE_A => {
-                                let v9 = v2 * 0.25;
-                                let v8 = T::mul_add(v8, v8, v4);
-                                s0 = s0 * 0.8;
-                                s0 = s0 + 0.01 * T::sin(T::tanh(v9) - v8.sin());
+                            0 | PHASE_C => {
+                                let v8 = T::tan(v[3].sin() * 1.2);
+                                let v9 = v6.to_degrees() * 0.01;
+                                s0 = (s0 * 0.5 + (T::tanh(v8) - v9) * 0.05).tanh();
                             }
-                            1 | MODE_D => {
-                                continue;
+                            3 => {
+                                acc1 = acc1 + T::cos(-fi) * 0.5;
+                                if (T::tanh(v[i % 4].sin().exp2()) * 1.2).tan() < 1.0 && n + i < 7 {
+                                    return s0 * s0;
+                                }
+                                s0 = s0 * 0.5;
+                                s0 = s0 + 0.1 * T::sin(x1 * v6);
+                            }
+                            4..=5 => {
+                                acc1 = acc1 + 0.5 * v6;
                             }
                             _other => {
-                                s0 = s0 * 0.8;
-                                s0 = s0 - 0.05 * v4.sin().exp().sin();
-                                s0 = 0.6 * s0 + 1.0 * x1.to_radians();
+                                let v10: T = prog_20(x0 * 2.0, T::sin(T::sin(s0).exp_m1()), x0 * 2.0, v, 6);
+                                s0 = s0 * 0.5 + fi.max(s0).sin() * 0.5;
+                                s0 = s0 * 0.75;
+                                s0 = s0 + 0.005 * v10.sin().tanh();
                             }
                         }
-                        s0 = 0.6 * s0 + 0.05 * (s0 * s0 * s0).sin();
-                        if (x1 * x1 + 1.0).ln() < (v[(j + i) % 4].powi(2) + 0.5).recip() {
-                            let v10 = v[3].sin();
-                            s0 = s0 * 0.8;
-                            s0 = s0 + 0.2 * v10.cos();
-                        } else {
-                            s0 = (s0 * 0.75 + (x0 * x0 + 1.0).recip().sin() * 0.25).sin();
-                            let v11 = fj - x0;
-                            acc1 = acc1 + 0.25 * T::sin(v11);
-                        }
-                    }
-                }
-                match i {
-                    0 | 2 => {
-                        break 'l1;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.75 + (fi.cos() * 0.9).atanh() * 1.0).tanh();
-                        s0 = 0.6 * s0 + 0.4 * x1.tanh();
-                        if (v4.sin() * 0.5).ln_1p().sin().cosh() <= -1.0 {
+                        if (v6.tanh() * 0.9).asin() > 0.0 {
                             break;
                         }
+                        s0 = (s0 * 0.75 + s0.sin().exp() * 0.05).sin();
                     }
+                    let v11 = x0;
+                    acc1 = acc1 - v11.cos();
+                } else if n == 0 {
+                    s0 = s0 * 0.6;
+                    s0 = s0 - 0.02 * T::cos(s0.to_degrees() * 0.01);
+                    acc1 = acc1 - T::abs(v6 + 0.1) * 0.2;
                 }
-                acc1 = acc1 + T::cos(T::log(T::cos(x2).exp().powi(2) + 1.0, 2.0)) * 0.25;
+                s0 = 0.8 * s0 + 0.05 * x0.cos().exp().cos();
             }
         }
-        for &t in v {
-            if n < 3 && (x0 * x0 + 0.5).ln() > T::sin(x2).exp2() {
-                s0 = (s0 * 0.5 + x0.sin() * 0.5).sin();
-                if T::atan2(x1 * x1 + 0.5, v4) + T::sin(x1) >= (t.tanh() * 0.9).atanh() || n == 0 {
-                    acc1 = acc1 + (v[n % 4] * x2).sin() * 0.5;
-                } else {
-                    let v12 = (v4.powi(2) + 1.0).log(T::powi(a3[3], 2) + 2.0);
-                    acc1 = acc1 + (v4.cos() + 2.0).cbrt().cos() * 0.5;
-                    s0 = s0.mul_add(0.75, v12.cos() * 0.02);
+        s0 * 0.25 - acc1.cos() - v3.tanh() + v6 + T::tanh(x2).exp_m1()
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = (v[n % 4] / (x0.powi(2) + 0.5)).tanh() * 2.0;
+        let mut s1 = x1.tanh();
+        let mut acc2: f64 = 0.0;
+        match n {
+            1..=2 => {
+                let v3 = prog_45(x0, f64::exp2(x2.tanh()).cos(), f64::sin(-x2) * 2.0, &v, 0);
+                s0 = s0 * 0.6 + f64::sin((acc2 * v3).clamp(f64::sin((s1.powi(2) + 1.5).acosh()) - 1.5, v[3].tanh() + 1.5)) * 0.2;
+                if s1 * acc2 <= s0 {
+                    acc2 -= f64::exp_m1(f64::tanh(x0.sin().exp2())).cos();
+                    s1 = 0.8 * s1 + 0.1 * (v[n % 4] + x1).tanh();
+                } else if n > 1 {
+                    s1 = f64::mul_add(s1, 0.6, f64::sin(f64::sqrt(acc2 * acc2 + 0.5) + x1) * 0.05);
+                    s1 *= 0.6;
+                    s1 -= 0.25 * f64::log2(s1 * s1 + 1.0).sin();
                 }
-                s0 = s0.mul_add(0.6, (-(s0 + v2)).tanh() * 0.2);
-            } else if T::to_degrees((t.sin() * 2.0).sinh()) * 0.02 >= 1.0 {
-                s0 = 0.75 * s0 + 0.05 * s0.cos().exp().sin();
-            } else {
-                let v13 = v[2] + x0;
-                acc1 = acc1 + (T::clamp(x1, v4.tanh() - 1.5, v4.cos() + 1.5).powi(2) + 1.0).log2().sin() * 0.5;
-                s0 = (s0 * 0.6 + v13.tanh() * 0.2).sin();
             }
+            PHASE_D | 5 => {
+                s1 = 0.5 * s1 + 0.1 * (-acc2);
+                let v4: f64 = prog_23(2.0_f64.copysign(x2).tanh(), v[n % 4].powi(3).cos(), s0, &v, n);
+                s1 = 0.75 * s1 + 0.005 * v4.tanh();
+            }
+            6 => {
+                let v5 = prog_11((v[n % 4] - x1).tanh() * 2.0, (x2.powi(2) + 1.5).acosh().tanh(), acc2, v, 1);
+                acc2 += f64::cos(v5) * 0.005;
+            }
+            _ => {
+                s0 = s0.mul_add(0.75, (v[3].to_degrees() * 0.01).mul_add(x1.atan(), x0.atan()).cos() * 0.05);
+                acc2 -= 1.5_f64.copysign(x2);
+            }
+        }
+        let mut a6 = [0.0; 4];
+        a6[0] = prog_20(x2, 0.25, 1.2, &v, n).tanh();
+        for i in 1..4 {
+            a6[i] = a6[i - 1] * 0.75 + f64::tanh((f64::sin(f64::recip(v[i] * v[i] + 0.5)) * 0.9).acos()) * 0.05;
+        }
+        'l1: for i in (1..=4).step_by(2) {
+            let v7 = f64::atan2(f64::powi(-v[(i + n) % 4], 2) + 1.0, a6[0]);
+            acc2 += f64::powi(a6[2] * a6[2] + 1.0, -3).cos() * 0.5;
+            let mut k8 = 0;
+            while k8 < 6 && v7.cos().exp().to_radians() * 50.0 >= 1.0 {
+                k8 += 1;
+                s0 = s0.mul_add(0.8, (s0.cos() * 1.5).sinh().tanh() * 0.05);
+                if (v7 * v7 + 0.5).recip() <= -1.0 {
+                    continue 'l1;
+                }
+            }
+            acc2 -= v7.cos().cos();
+        }
+        let v11 = match n {
+            0 | 2 => f64::tanh(v[n % 4].tanh()),
+            3..=5 => {
+                let v9 = x0;
+                prog_20(x2, 1.5, (-(x2 + v9)).cos() * 2.0, &v, n)
+            }
+            6 => v[n % 4] + x2,
+            _ => {
+                let v10 = f64::recip(x2.powi(2) + 1.0);
+                v10.cos()
+            }
+        };
+        let mut m12 = x1;
+        for i in (0..3).rev() {
+            m12 = m12.min(v11 / (v[i] * v[i] + 1.5));
+        }
+        s0 = s0 * 0.8 + f64::abs(-x1).sin() * 0.2;
+        let mut a13 = [x0.cos(), (x1 * x1 + 1.0).log2().sin(), (v[n % 4].powi(2) + 1.0).log10().min((x1.cos() * 0.9).atanh()), f64::log2(f64::powi((v[n % 4].sin() + 2.0).cbrt(), 2) + 1.0)];
+        a13 = [a13[0] * 0.8 + a13[3].to_radians().sin() * 1.0, f64::mul_add(a13[3], 0.75, x2.sin() * 0.25), a13[0] * 0.8 + f64::sin((f64::sin(x0) * 0.9).atanh()) * 0.02, (a13[2] * 0.8 + f64::tanh(x1.clamp(-1.5, 0.5)) * 0.2).tanh()];
+        let Some(k15) = n.checked_sub(1) else {
+            let v14 = x0.tanh();
+            return f64::cbrt(a6[n % 4] * a6[n % 4] + 1.0) + v14.cos()
+        };
+        let c16 = k15 as f64;
+        s0.tanh() + s1 + acc2.cos() - a6[3] - v11 * 0.5 - m12 * 0.25 + a13[1] * 0.5 + c16.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1 * x2 - 0.5_f64.powf(f64::cos(x1))) * 2.0;
+        let mut s1 = x1;
+        let mut s2: f64 = (x2.tanh().exp().powi(2) + 1.5).acosh().sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in 0..v.len() {
+            let fi = i as f64;
             for (j, &u) in v.iter().enumerate() {
-                s0 = 0.6 * s0 + 0.1 * (t * u).tanh();
-                let v14 = v.iter().copied().fold(1.0, |r, p| r * (1.0 + 0.1 * (p / (v[3 - j].cos() + 2.0)).cos()));
-                let v15 = match j % 4 {
-                    0..=2 => v14.cos(),
-                    _ => {
-                        let x0 = T::min(x1, x1 * u);
-                        v[1] + T::tanh(x0)
-                    }
-                };
-                acc1 = acc1 + 0.1 * T::cos(T::sin(v14) - v15.sin());
+                let fj = j as f64;
+                s2 = 0.8 * s2 + 0.2 * f64::sin(f64::powi(x0 + fj, 2).ln_1p());
+                acc3 += 0.1 * f64::tanh(v[n % 4].cos().exp2());
+                acc3 += (fi / (f64::cos(u) + 2.0)).sin() * 0.1;
             }
-            s0 = s0 * 0.5 + x2.powi(2).cos() * 0.1;
+            if v[2] * (f64::powi(v[i], 2) + 2.0).ln() >= 0.5 && i > 1 {
+                break;
+            }
+            let v4 = -fi;
+            s2 = s2.mul_add(0.75, v4.clamp(x0.cos() - 1.5, s2.cos() + 1.5).sin() * 0.25);
         }
-        x1 * 0.5 + x2 * 0.5 - s0.tanh() - acc1.cos() + T::tanh(v4) - x0.mul_add(v2, x1)
+        let v6: f64 = if acc3 * v[1] >= -0.5 || n % 3 == 1 {
+            let v5 = (v[2].powi(2) + 1.0).log(f64::powi(acc3, 2) + 2.0);
+            (x0.to_degrees() * 0.02).hypot((x0 * x0 + 1.0).sqrt()) + f64::tanh(v5)
+        } else if (x0 + 1.2) / 1.5 > 0.0 {
+            prog_11(f64::sin((acc3 * acc3 + 2.0).ln().tanh()), 0.25, f64::max(-0.5_f64, f64::recip(s2 * s2 + 1.0)).cos() * 2.0, v, n)
+        } else {
+            f64::sin(x2).exp2().tanh().cosh()
+        };
+        let mut k7 = 0;
+        while k7 < n {
+            k7 += 1;
+            s1 = (s1 * 0.6 + x0.min(x1) * 0.4).tanh();
+            let v8 = v.iter().fold(v6.tanh(), |r, &p| r * 0.5 + 0.25 * (s2 + f64::cos(p)).tanh());
+            acc3 -= v8 * 0.25;
+        }
+        let v9: f64 = v6;
+        let v10 = v.iter().map(|&p| 1.0 + 0.25 * prog_20((x2 + p).cos(), s2, f64::tanh((f64::cos(p) * 0.9).atanh()) * 2.0, &v, k7).cos()).product::<f64>();
+        s0 = (s0 * 0.8 + (x0.sin() + x0.tanh().exp_m1()) * 0.05).sin();
+        s0.tanh() + s1 + acc3.tanh() + v9.tanh() + v10
+    }
+
+    #[differentiable]
+    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = (SCALE + x1.tanh().exp_m1()).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for _ in 0..4 {
+            if x0.cos() > -0.5 {
+                break;
+            }
+            if !(m3 < 17) {
+                m3 += 1;
+            }
+            s0 = s0 * 0.6 + f64::exp2(f64::sin(x2)).cos() * 0.25;
+        }
+        let c4 = m3 as f64;
+        let v6 = if let Some(k5) = n.checked_sub(3) {
+            let x1 = x1.tanh();
+            prog_36(s0.hypot(s1).sin() * 2.0, (v[k5] * x2).cos() * 2.0, (x0 + x2).tanh() * 2.0, [v[0], v[1], v[2], v[3]], m3) + x1.cos()
+        } else {
+            prog_11(s0, 1.5, x2.cos() * 2.0, [v[0], v[1], v[2], v[3]], 0)
+        };
+        let mut m7 = f64::INFINITY;
+        for i in 0..n + 1 {
+            let c8 = match i % 2 {
+                MODE_A => 1.0 - v6,
+                1 => v[i % 4],
+                _ => 0.5 - v[i % 4] * x1,
+            };
+            m7 = f64::min(m7, c8);
+        }
+        s0 = (s0 * 0.6 + m7.cos() * 0.005).tanh();
+        let v9 = v.iter().fold(f64::cos(prog_23(c4.sin().exp().sin() * 2.0, x1, 0.5, v, n)), |r, &p| r * 0.75 + 0.02 * (f64::atan2(x2 * x2 + 0.5, x0).min(x2.sin()) + p.sin()).tanh());
+        if prog_20(f64::cos(x1.to_degrees() * 0.02), acc2.cos().sin() * 2.0, 1.5, v, m3) <= v6 {
+            s1 = s1.mul_add(0.6, f64::cosh(acc2.cos()).sin() * 1.0);
+        }
+        acc2 -= prog_20(0.5, s0, x0, v, m3).sin() * 0.005;
+        s1 + acc2 * 1.5 - v9
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_23(f64::cos(v[n % 4] * 2.5), f64::cos(f64::exp2(x1.cos()) + 0.5_f64.copysign(x2)) * 2.0, f64::sqrt(f64::powi(x1, 2) + 2.0).cos(), &v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3 = 'b0: {
+            let v2: f64 = (x0 * x0 + 1.0).log((x0 - 1.25).powi(2) + 2.0);
+            if f64::tanh(f64::sinh(f64::cos(v[n % 4]) * 1.5)).exp() <= acc1.to_radians() {
+                break 'b0 prog_20(x0, (v2.atan() + (f64::tanh(v2) * 0.5).ln_1p()).cos(), 2.0, &v, n);
+            }
+            v2.max(acc1) + f64::powf(1.5_f64, x1.tanh())
+        };
+        let mut m4 = 0;
+        for _ in (1..=5).step_by(2) {
+            let v5 = v.iter().map(|&p| (p * p + 1.0).log(3.0)).sum::<f64>();
+            if v3 - s0 <= v[3] || m4 == 16 {
+                m4 += 1;
+            }
+            s0 = (s0 * 0.5 + (x1.asinh() - s0.atan2(v3 * v3 + 0.5)) * 0.02).tanh();
+            s0 = s0 * 0.75 + v5.tanh() * 0.05;
+        }
+        match m4 {
+            0 | 2 => {
+                s0 = (s0 * 0.8 + (v[m4 % 4].to_degrees() * 0.01 - x1.copysign(x0)) * 0.1).tanh();
+            }
+            g if g > 3 => {
+                let v6 = x0.sin();
+                acc1 -= v6;
+            }
+            _other => {
+                acc1 += (v[m4 % 4].tanh().sin() * 1.2).tan().sin() * 0.4;
+                if f64::to_degrees(acc1) * 0.02 * (x2 * x2 + 0.5).cbrt() > -1.0 {
+                    s0 = 0.8 * s0 + 0.2 * (v[m4 % 4] * v[m4 % 4] + 1.0).ln().cos();
+                    s0 = (s0 * 0.6 + x1.powi(3) * 0.02).tanh();
+                } else {
+                    s0 *= 0.8;
+                    s0 -= 0.05 * f64::tanh(v[1]).exp_m1().cos();
+                    let v7 = prog_11(f64::sin(acc1 * x2), acc1, x0, v, n);
+                    acc1 += v7.cos() * 0.005;
+                }
+                let mut k8 = 0;
+                while k8 < 6 {
+                    k8 += 1;
+                    let v9 = f64::exp2(f64::tanh(v3 * v3));
+                    acc1 -= f64::clamp(v9, f64::sin(v[1]) - 1.5, f64::cos(v[n % 4]) + 1.5).sin() * 0.25;
+                    if v[2].tanh() < v9 {
+                        s0 *= 0.8;
+                        s0 -= 0.2 * s0.sin();
+                    }
+                }
+            }
+        }
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            s0 *= 0.8;
+            s0 -= 0.02 * (v3.powi(2) + 2.0).acosh().cos();
+            let v12 = match k10 % 4 {
+                0 => {
+                    let v11 = 0.5_f64.powf(v[k10 % 4].tanh());
+                    v11.atan() + x0.tanh()
+                }
+                1 => v[2] * (x2 + x0),
+                MODE_C if n > 3 => v3 + x2,
+                _other => {
+                    s0 = (s0 * 0.8 + v[m4 % 4] * v[k10 % 4] * 0.05).sin();
+                    s0.sin().exp_m1().max(x0 * x1)
+                }
+            };
+            acc1 += 0.25 * f64::tanh(v12);
+        }
+        'l4: for i in 0..6 {
+            let fi = i as f64;
+            s0 = 0.75 * s0 + 0.1 * (x1 * x1 + 0.5).recip().tanh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match j % 2 {
+                    MODE_A if n < 4 => {
+                        s0 = s0 * 0.6 + (1.25 * s0).sin() * 0.25;
+                        acc1 += f64::cos((f64::tanh(v3) * 0.9).asin()) * 0.05;
+                        if !(j > 2) {
+                            let v13 = v[n % 4].sin().exp().cos().exp();
+                            let v14 = f64::max(v[3 - j], u);
+                            acc1 += (v13.sin() + f64::tanh(v14)).tanh() * 0.05;
+                        } else if j > 2 {
+                            acc1 -= 0.05 * f64::cos((f64::tanh(x2) + 2.0).cbrt());
+                        } else {
+                            let v15 = u.abs() + s0.clamp(-1.0, 1.5);
+                            acc1 += 0.05 * v15.cos().sin();
+                        }
+                    }
+                    1 => {
+                        break 'l4;
+                    }
+                    _ => {
+                        acc1 -= 0.05 * (fj - x0).sin();
+                    }
+                }
+                let v17 = 'b6: {
+                    let v16 = v[0] - s0;
+                    if j % 2 == 0 && x2 >= 1.2 - v3 {
+                        s0 = (s0 * 0.8 + f64::tanh(s0) * 0.2).tanh();
+                        break 'b6 2.0_f64.powf(f64::tanh((v[0].cos() * 0.9).asin()));
+                    }
+                    u.tanh() + f64::cos(v16)
+                };
+                s0 = (s0 * 0.5 + fi * v[j] * 0.1).tanh();
+                s0 = 0.6 * s0 + 0.1 * (u.tanh() - f64::cos(v17)).sin();
+            }
+            for j in 0..4 {
+                let fj = j as f64;
+                let v18 = f64::cbrt(v[j] * v[j] + 1.0);
+                if v[(j + n) % 4] * v18 > 0.0 {
+                    acc1 -= 0.05 * f64::cos(fj + v3);
+                    break;
+                }
+                acc1 -= 0.05 * f64::sin((s0.powi(2) + 0.5).ln());
+            }
+            match i % 3 {
+                MODE_A if n > 3 => {
+                    s0 *= 0.8;
+                    s0 -= 0.2 * (v3 * v3 + 0.5).sqrt().sin();
+                    s0 = 0.5 * s0 + 0.25 * 0.5_f64.powf(f64::cos(s0).sin()).sin();
+                    if (x0 * x0 + 0.5).sqrt() > 0.5 || m4 % 2 == 0 {
+                        acc1 -= f64::mul_add(0.5_f64.hypot(v3), (fi * fi + 1.0).log10(), f64::exp(s0.sin())).tanh() * 0.25;
+                        s0 *= 0.5;
+                        s0 += 0.1 * (v[(i + n) % 4].powi(2) + 1.0).log(v[(i + m4) % 4].powi(2) + 2.0).tanh();
+                    } else {
+                        let v19 = s0;
+                        s0 = s0.mul_add(0.8, (f64::powi(v3, 2) + 2.0).sqrt().tanh() * 0.2);
+                        if (x1.cos() * 1.2).tan() / (f64::powi(x0.mul_add(v19, x1), 2) + 1.0) <= v[m4 % 4] * fi {
+                            s0 = (s0 * 0.75 + f64::sin(s0).exp() * 0.05).tanh();
+                            continue;
+                        }
+                    }
+                }
+                g if g > 1 => {
+                    let v20 = 'b8: {
+                        for u in v {
+                            if f64::exp_m1((v3.sin() + 2.0).cbrt().cos()) < 1.0 || n == 5 {
+                                acc1 += 0.05 * f64::cos(s0 + v[i % 4]);
+                                break 'b8 (f64::sin(f64::sin(v[3])) * 0.9).atanh();
+                            }
+                            if (f64::sinh(u.sin()).tanh() * 0.9).asin() <= 0.0 || k10 > 2 {
+                                acc1 += f64::exp(fi.cos()).sin() * 0.05;
+                                let x2: f64 = fi.mul_add(x2, s0);
+                                acc1 -= x2.tanh().tanh() * 0.05;
+                            }
+                            acc1 += (v[2] * v[2] + 2.0).ln().sin() * 0.05;
+                        }
+                        s0 = (s0 * 0.5 + (v[n % 4] * v[n % 4] + 2.0).acosh() * 0.2).sin();
+                        f64::powi(x1.clamp(x2.sin() - 1.5, f64::sin(v3) + 1.5).powi(2) + 1.0, -2)
+                    };
+                    acc1 -= 0.25 * v20.tanh().sin();
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                }
+            }
+        }
+        s0 = (s0 * 0.75 + x1 * x0 * 0.05).sin();
+        let v21 = v.iter().copied().map(|p| v[(k10 + n) % 4].clamp(v[k10 % 4].cos() - 1.5, p.tanh() + 1.5)).sum::<f64>();
+        s0 * 0.75 + acc1.tanh() - v3 + v21.cos() + f64::asin(x1.tanh() * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (f64::sin(v[n % 4]) * 1.5).sinh().cos();
+        let mut s1 = x0.sin();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            a3[i] = v[i];
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if -(f64::tanh(x2) * 0.9).asin() < (f64::powi(a3[1], 2) + 1.0).recip() {
+                acc2 -= 0.5 * (x1 + x2).tanh();
+                break;
+            }
+            if (f64::cos(f64::cosh(f64::cos(x0) * 1.5)) * 0.9).atanh() < -0.5 {
+                s1 = 0.6 * s1 + 0.4 * f64::tanh(x0);
+                s1 = (s1 * 0.75 + x1 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0) * 0.1).tanh();
+                if f64::log10(t * t + 1.0) > v[(i + n) % 4] || i % 2 == 0 {
+                    break;
+                }
+            } else if x1 - 0.8 < t / (t.powi(2) + 1.0) {
+                s0 = (s0 * 0.8 + s0.tanh() * 0.2).sin();
+                let x2 = (x2 * x2 + 1.0).powf(0.3);
+                acc2 += x2.tanh() * 0.5;
+            } else {
+                let v4 = x2 - (s0 - fi);
+                acc2 += 0.5 * v4.cos().sin();
+            }
+            s1 = (s1 * 0.5 + (x0 - s1).sin() * 0.25).sin();
+            for j in 0..5 {
+                let fj = j as f64;
+                if x2.to_degrees() * 0.01 >= fi + t {
+                    continue 'l1;
+                }
+                match i {
+                    1 => {
+                        acc2 += f64::tanh(fj.sin().cosh()) * 0.1;
+                        let x1 = fj.cos().exp();
+                        s1 = 0.6 * s1 + 1.0 * f64::cos(f64::tanh(x1));
+                    }
+                    2 => {
+                        continue;
+                    }
+                    3 => {
+                        acc2 -= (fj * fj + 2.0).sqrt().sin() * 0.1;
+                        if (s0 * v[j % 4]).sin().exp() <= 1.0 || i < 3 {
+                            continue 'l1;
+                        }
+                        acc2 -= 0.1 * (t * t + 0.5).cbrt().sin();
+                    }
+                    _other => {
+                        s1 *= 0.75;
+                        s1 -= 0.25 * t.sin();
+                    }
+                }
+                s0 = (s0 * 0.5 + (s0 * s0 + 1.0).ln() * 0.5).tanh();
+            }
+        }
+        let v5 = v.iter().map(|&p| prog_20::<f64>((acc2.to_degrees() * 0.01).sin(), f64::tanh(f64::log(f64::exp(x0.sin()).powi(2) + 1.0, 2.0)) * 2.0, (0.8 * x2 / ((p * p + 1.0).recip().powi(2) + 1.5)).tanh() * 2.0, v, n)).sum::<f64>();
+        let v6 = a3.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * f64::tanh(r - 0.75 + f64::sin(p)));
+        match n {
+            0..=2 => {
+                s1 = (s1 * 0.6 + (-s0).sin() * 0.1).tanh();
+            }
+            3..=4 => {
+                s1 = 0.8 * s1 + 0.05 * v6.asinh().tanh();
+                acc2 += s0.sin() / (f64::powi((v[n % 4] * v[n % 4] + 0.5).powf(0.5), 2) + 1.5);
+            }
+            5 => {
+                for _ in (0..n).rev() {
+                    s1 = s1.mul_add(0.75, f64::ln(v6.powi(2) + 2.0).cos() * 0.25);
+                    for _ in (0..=n).rev().step_by(2) {
+                        s0 *= 0.5;
+                        s0 += 0.5 * f64::tanh(f64::atan(v6));
+                        acc2 += 0.05 * (v5.sin() * 0.9).atanh();
+                    }
+                    let v7 = v5.asinh();
+                    s1 *= 0.6;
+                    s1 += 0.4 * v7.tanh().tanh();
+                }
+            }
+            _ => {
+                s1 = f64::mul_add(s1, 0.5, (f64::log10(f64::powi(x2, 2) + 1.0) - 1.25).sin() * 1.0);
+            }
+        }
+        f64::cos(s0) - s1 + acc2.cos() - v5.sin() - v6 + x1.clamp(-1.5, 1.0).cos()
+    }
+
+    #[differentiable]
+    pub fn prog_51<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = x0.cos().sin();
+        let mut s1 = f64::cosh(f64::tanh(x1) * 1.5).cos();
+        let mut s2 = ((x2 * x2 + 1.0).log(3.0) - x2 / (v[n % 4] * v[n % 4] + 0.5)).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = v[i] - x0;
+        }
+        let mut k5 = 0;
+        let v11: f64 = loop {
+            k5 += 1;
+            s1 = (s1 * 0.75 + a4[k5].sin() * 0.25).tanh();
+            for &u in v.iter() {
+                let v6 = f64::to_radians(u) * 20.0 * s2;
+                let v7 = v[k5].sin();
+                let v8 = v7;
+                s0 *= 0.5;
+                s0 += 0.1 * f64::sin(f64::atanh(v8.sin() * 0.9));
+                acc3 += 0.25 * f64::sin(v6);
+            }
+            let v10 = match n {
+                PHASE_A => {
+                    for &u in v.iter() {
+                        s2 = s2 * 0.5 + f64::sin((f64::powi(SCALE + x0, 2) + 1.0).log2()) * 0.25;
+                        acc3 += 0.25 * (s1 * 0.5).sin();
+                        s1 *= 0.75;
+                        s1 -= 0.25 * u.tanh().cos();
+                    }
+                    s0 + s1
+                }
+                PHASE_D => (f64::powi(f64::atan(x0), 2) + 1.0).log(2.0),
+                4..=5 => {
+                    let v9 = (s0 * x0).cos();
+                    (v[3] + x0).to_degrees() * 0.01 + v9.tanh()
+                }
+                _other => {
+                    s2 *= 0.6;
+                    s2 -= 0.4 * f64::sin(2.0_f64.min(s2));
+                    x2 + s2
+                }
+            };
+            if k5 >= 2 || prog_11(s2, 0.25, 0.75, v, 4) > 0.5 {
+                break (v10.cos() * 0.5).ln_1p();
+            }
+            acc3 -= 0.75 * v10.tanh().cos();
+        };
+        let v12 = a4.iter().fold(v[k5], |r, &p| r * 0.5 + 0.25 * p.tanh().sin());
+        let mut m13 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            acc3 += 0.25 * (x0 + fi - x1).tanh();
+            s1 *= 0.5;
+            s1 += 0.1 * (fi.mul_add(s1, v11) / 2.0).tanh();
+            let v15 = match i {
+                0 => f64::log10((v12 * std::f64::consts::LN_2).powi(2) + 1.0),
+                PHASE_B => 1.5_f64.powf(v[i % 4].tanh()),
+                g if g > 3 => (v12 + s2).asinh(),
+                _ => {
+                    let v14 = v[(i + n) % 4].sin();
+                    v12.cos() + v14.tanh()
+                }
+            };
+            if (a4[2] * a4[2] + 0.5).recip() > v12 {
+                m13 += 1;
+            }
+            s2 = 0.6 * s2 + 0.2 * f64::sin(v15);
+        }
+        let c16 = m13 as f64;
+        let mut k17 = 0;
+        while k17 < 4 && (v11 * v11 + 0.5).ln() >= -0.25 {
+            k17 += 1;
+            if k17 > 0 && (v[2].powi(2) + 0.5).powf(1.5) < v11.mul_add(x2, x2) {
+                break;
+            }
+            let mut m18 = f64::tanh(c16);
+            for j in 0..n {
+                m18 = m18.max(x1 * (v[(j + n) % 4] + v12));
+            }
+            acc3 += 0.5 * m18.cos().cos();
+        }
+        s0 - f64::tanh(s1) - s2.sin() + acc3.sin() + v11.tanh() + v12 + c16.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[0].cos() * 1.2).tan().cos() * 2.0;
+        let mut s1 = (x2 / (v[n % 4].powi(2) + 0.5)).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v7 = if let Some(k3) = n.checked_sub(3) {
+            let c4 = k3 as f64;
+            let v5 = f64::max(s1, f64::exp(x1.cos()));
+            acc2 -= 0.5 * f64::recip(s1 * s1 + 1.0);
+            s1 + c4.tanh() + v5.tanh()
+        } else {
+            let v6 = prog_20(x0, (x0.powi(2) + 0.5).ln().tanh(), f64::exp(x0.tanh()).sin(), &v, n);
+            acc2 += 0.005 * f64::cos(prog_36(s1, x2, 0.75, v, n));
+            (x1 * x1).ln_1p() + 0.5 + v6.cos()
+        };
+        if v[3] < 0.5 {
+            return x0 / (v[n % 4] * v[n % 4] + 0.5);
+        }
+        let v9 = 'b0: {
+            let v8 = x0 / (f64::cos(x1) + 2.0);
+            if v8 < 1.0 && n % 2 == 0 {
+                break 'b0 f64::sin(x2);
+            }
+            acc2 -= f64::powi(f64::recip(x0.powi(2) + 1.0), 3);
+            x0.tanh()
+        };
+        for i in 0..n {
+            let v10: f64 = (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(3.0);
+            let v11 = 'b2: {
+                if v9 - 0.8 >= -1.0 || i == 3 {
+                    break 'b2 f64::hypot(f64::sin(x0), v10);
+                }
+                if 0.75 - v10 < -0.5 {
+                    break 'b2 x1.max(f64::atan(s1));
+                }
+                f64::sin(v7)
+            };
+            let mut m12: f64 = 2.5;
+            for j in 0..n {
+                m12 = m12.min(v11 / (v11 * v11 + 1.0) + v[j % 4]);
+            }
+            acc2 += f64::tanh(m12).sin() * 0.25;
+            acc2 += v11.tanh().tanh() * 0.25;
+        }
+        let v31 = 'b4: {
+            let mut k13 = 0;
+            while k13 < 6 && f64::log2(x2.powi(2) + 1.0) <= 0.0 {
+                k13 += 1;
+                match k13 + n {
+                    0..=1 => {
+                        acc2 -= 0.25 * (v7 * std::f64::consts::FRAC_PI_4 / ((v9 + v7).powi(2) + 1.5)).tanh();
+                        let v9: f64 = -(v9 + s1);
+                        s1 = 0.75 * s1 + 0.1 * f64::sin(v9);
+                    }
+                    PHASE_C | 4 => {
+                        let v14 = x2.mul_add(s0, x0);
+                        s1 = (s1 * 0.5 + (s1 - v9) * 0.25).tanh();
+                        acc2 += f64::sin(v14) * 0.25;
+                    }
+                    5 => {
+                        acc2 += ((-v9).powi(2) + 1.0).recip() * 0.25;
+                        if f64::to_degrees(f64::cosh(s1.cos() * 2.0)) * 0.02 < s1 {
+                            let v15: f64 = x1.asinh();
+                            for (j, &u) in v.iter().enumerate() {
+                                let fj = j as f64;
+                                let v16 = v7 - (-u);
+                                let v18 = match j {
+                                    PHASE_A => f64::asin(f64::tanh(x0) * 0.9),
+                                    2 => f64::sqrt(x2 * x2 + 0.5),
+                                    3 => (f64::powi(f64::cos(v16), 2) + 2.0).ln(),
+                                    _ => {
+                                        let v17 = (v9.powi(2) + 1.0).log(v15.powi(2) + 2.0);
+                                        (v17 * v17 + 0.5).atan2(v[0].asinh())
+                                    }
+                                };
+                                acc2 += 0.05 * (fj * fj + 2.0).sqrt().cos();
+                                acc2 += (f64::cos(v16) + f64::sin(v18)).cos() * 0.05;
+                            }
+                            acc2 += v15.sin() * 0.25;
+                        } else {
+                            let v19 = 2.0_f64.log((v7 / (s0.cos() + 2.0)).powi(2) + 2.0);
+                            s1 = (s1 * 0.6 + f64::cos(v7) * 0.4).tanh();
+                            acc2 -= 0.25 * f64::cos(v19.cos());
+                        }
+                    }
+                    _other => {
+                        s1 = s1.mul_add(0.75, (v[k13 % 4] - f64::sin(v9)).sin() * 0.1);
+                        if !(k13 + n < 6 && f64::to_radians(x0) <= (f64::cos(x0) * 2.0).cosh()) {
+                            s0 = (s0 * 0.75 + x1.abs() * 0.25).sin();
+                            s1 = (s1 * 0.75 + f64::cosh(v7.sin()) * 0.2).sin();
+                            if k13 > 3 {
+                                break;
+                            }
+                        } else if f64::acos(v9.to_radians().sin() * 0.9) <= 1.0 && k13 < 5 {
+                            let v20 = f64::recip(f64::atan2(v7 * v7 + 1.0, x0).powi(2) + 0.5);
+                            let v22 = 'b7: {
+                                let v21 = (x1.sin() * 1.5).sinh() + 0.65;
+                                if x1 / (s1 * s1 + 1.0) >= v[(k13 + n) % 4] {
+                                    s1 = 0.75 * s1 + 1.0 * v9.to_radians().cos();
+                                    break 'b7 ((v[1] * v7).powi(2) + 1.0).recip();
+                                }
+                                f64::exp2(x2.cos()) + v21.cos()
+                            };
+                            acc2 += f64::cos(v20.sin() + f64::sin(v22)) * 0.25;
+                        } else {
+                            acc2 += ((f64::tanh(v7) * 0.9).acos() + (v7.cos() * 0.9).acos()).cos() * 0.25;
+                        }
+                    }
+                }
+                if (v[(k13 + n) % 4].sin() * 0.9).acos() >= -0.5 {
+                    break 'b4 (v9.sin() * 0.9).atanh() - (x2 * x2 + 0.5).recip();
+                }
+                s1 = s1.mul_add(0.5, x2.sin() * 0.5);
+            }
+            let v23: f64 = f64::asin(v9.sin() * 0.9) / (x2.powi(2) + 1.5);
+            if !(n == 2 && f64::tanh(v9).exp().to_radians() > 0.5) {
+                let v24 = prog_20(v9, s0, f64::tanh(f64::cbrt(v23.tanh() + 2.0).cos().exp()) * 2.0, &v, n);
+                match n.checked_sub(2) {
+                    Some(1 | 2) => {
+                        acc2 += (x1.tanh() * 0.9).acos().cos();
+                        acc2 += x0.cos().exp().tanh();
+                    }
+                    Some(k25) if k25 % 2 == 0 => {
+                        let v26 = v7;
+                        s1 *= 0.6;
+                        s1 += 0.005 * v26.sin();
+                    }
+                    Some(_) => {
+                        acc2 -= (v9.powi(2) + 2.0).acosh().tanh();
+                    }
+                    _ => {
+                        for i in 1..n {
+                            let v28 = v.iter().copied().map(|p| p * v[i % 4]).sum::<f64>();
+                            acc2 += v28.cos() * 0.25;
+                            let v29: f64 = (v24.tanh().sinh().cos() * 2.0).cosh();
+                            s0 = (s0 * 0.5 + v29.cos() * 0.02).sin();
+                        }
+                        acc2 += x2.atan().sin();
+                    }
+                }
+                s1 *= 0.5;
+                s1 += 0.005 * f64::tanh(v24);
+            } else if k13 % 3 == 1 {
+                acc2 += (v9.powi(2) + 1.0).ln() * (x2 / (v9 * v9 + 1.0));
+                if 0.3 - (v23 - v9) >= v23 {
+                    s1 = (s1 * 0.5 + (v9.cos() * 0.9).acos().min(2.0_f64.copysign(s1)) * 0.2).sin();
+                    acc2 += f64::cos(v[2].tanh().exp());
+                } else {
+                    acc2 -= 1.5_f64.log((1.5 - v[k13 % 4]).powi(2) + 2.0);
+                    s0 *= 0.8;
+                    s0 += 0.02 * f64::sin(f64::asin(f64::tanh(x2) * 0.9) * v[k13 % 4]);
+                }
+                let v30 = -(f64::powi(v[3], 2) + 0.5).powf(0.3);
+                s0 = 0.5 * s0 + 0.25 * f64::tanh(v30);
+            }
+            v[k13 % 4].cos() + v23.tanh()
+        };
+        let Some(k33) = n.checked_sub(1) else {
+            let v32 = (x1.tanh() * 1.5).cosh().min(0.25 - v9);
+            return f64::acos(f64::tanh(v32) * 0.9)
+        };
+        let c34 = k33 as f64;
+        s0 + s1 + acc2.cos() + v7 * 1.5 - f64::tanh(v31) + c34.tanh() + v9.to_degrees() * 0.02
     }
 
     #[differentiable]
     pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.5).acosh().cos() * 2.0;
-        let mut s1 = f64::abs((x1 * x1 + 2.0).sqrt()).cos() * 2.0;
-        let mut s2 = v[3];
-        let mut acc3: f64 = 0.0;
-        let v5 = 'b0: {
-            let v4 = x0.tanh().exp2() + f64::atanh(f64::cos(x0) * 0.9);
-            if !(n < 4) {
-                break 'b0 f64::cos(acc3);
+        const PHASE_D: usize = 3;
+        let mut s0 = prog_45::<f64>(1.2, x0, x1, &v, n).tanh() * 2.0;
+        let mut s1: f64 = x2 * std::f64::consts::FRAC_PI_4;
+        let mut acc2: f64 = 0.0;
+        s0 = s0 * 0.75 + acc2.cos() * 1.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4 = v[k3].tanh().exp();
+            let v5 = prog_20::<f64>(f64::cos((v4.powi(2) + 0.5).recip().sin()) * 2.0, 1.5, 0.5, &v, n);
+            if k3 < n && v4 * std::f64::consts::FRAC_PI_4 > 1.0 {
+                s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                break;
             }
-            (v4 * v4 + 1.0).log(3.0) - (x2 + s1)
-        };
-        if -(s0 * x1) <= -0.5 {
-            s2 = s2 * 0.6 + (s2 - s1).sin() * 0.1;
-        } else if n % 2 == 0 && (0.5_f64.powf(x1.cos()).powi(2) + 1.5).acosh() < -0.5 {
-            s2 = (s2 * 0.8 + (-(1.25 * s0)) * 0.02).tanh();
-            let v5: f64 = x2.sin().exp_m1();
-            acc3 += v5.sin();
-        } else {
-            let v6: f64 = x0.asinh();
-            let v5 = (v[2] * v[2] + 1.0).ln();
-            s1 = s1 * 0.5 + (v6.cos() + v5.tanh()).sin() * 0.25;
+            s0 = (s0 * 0.8 + s0 * 0.2).sin();
+            if k3 >= 3 {
+                break;
+            }
+            acc2 += f64::tanh(f64::cos(v5)) * 0.01;
         }
-        let v7 = 'b1: {
-            if v5 < s1.tanh().exp() {
-                s2 = s2.mul_add(0.8, (f64::powi(x1, 2) + 0.5).atan2(v[n % 4]).tanh() * 0.02);
-                break 'b1 f64::exp2((v[n % 4].cos() * 1.5).sinh().tanh());
+        let v6 = match k3 {
+            0 => {
+                let x2 = prog_23(x2, f64::sin(f64::atan(f64::exp_m1(x0.cos()))) * 2.0, x0, &v, 0);
+                v[2].cos() + x2.tanh()
             }
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                if i + n < 7 {
-                    return prog_20::<f64>(x2, s2, (v[n % 4] / ((s0 * s0 + 0.5).sqrt().sin() + 2.0)).cos(), &v, i);
-                }
-                if t.min(v5) < v5.min(v[i]) {
-                    break 'b1 f64::asinh(fi);
-                }
-                s2 = s2 * 0.5 + ((s0 + s2).sin() * 1.5).cosh().tanh() * 0.05;
-            }
-            if (acc3 + s2).to_radians() * 20.0 >= x0 || n % 3 == 1 {
-                s0 *= 0.8;
-                s0 += 0.01 * (s0 / (f64::powi(acc3, 2) + 1.0)).sin();
-                acc3 += 0.005 * prog_23(x2.tanh(), s1.asinh().tanh() * 2.0, s0, &v, 3).cos();
-                if (1.25 - s2) * x0 < 1.0 && n % 3 == 1 {
-                    s2 = 0.6 * s2 + 0.4 * f64::asinh(v[n % 4]).tanh();
-                } else {
-                    acc3 += s0 / (v[n % 4].powi(2) + 1.0) / (x1.clamp(f64::cos(acc3) - 1.5, s2.sin() + 1.5).powi(2) + 1.5) * 0.4;
-                }
+            1..=2 => v[k3].cos().sinh() * v[k3].clamp(-0.5, 1.5),
+            PHASE_D if n < 4 => (x0 - x1) * (0.8 - v[3 - k3]),
+            _other => (x1.sin() * 0.5).ln_1p(),
+        };
+        if k3 == 1 {
+            s0 *= 0.6;
+            s0 += 0.01 * f64::sin(prog_20::<f64>(0.5, 0.5, x2, &v, 5));
+            if (x1 * x1 + 1.0).log(3.0).copysign(v6.to_radians()) > acc2 {
+                acc2 += acc2 * acc2;
             } else {
-                acc3 += f64::tanh(x0.tanh().exp_m1());
-                s2 = s2 * 0.6 + ((0.3 * x1).powi(2) + 1.0).cbrt().sin() * 1.0;
+                for _ in (0..=n).rev().step_by(2) {
+                    if v[k3].mul_add(v[k3], x0) * core::f64::consts::FRAC_1_SQRT_2 > 1.0 {
+                        s1 = s1 * 0.75 + f64::exp2(s1.cos()).cos() * 0.1;
+                        s0 = s0 * 0.75 + f64::cos(((f64::powi(x1, 2) + 1.0).log2().powi(2) + 1.0).log2()) * 0.1;
+                    } else {
+                        acc2 += f64::sin(x1.tanh()) * 0.5;
+                    }
+                    let v7: f64 = x1 - v6;
+                    s1 = s1 * 0.75 + (x1.powi(2) + 2.0).acosh().sin() * 0.1;
+                    s1 = f64::mul_add(s1, 0.5, v7.tanh().tanh() * 0.25);
+                }
             }
-            v[2].cos()
-        };
-        let mut m8: f64 = 0.0;
-        for i in 0..4 {
-            m8 = m8.min((v5 + 0.5) / (v[i] * v7 * (v[i] * v7) + 1.5));
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                acc2 -= (f64::powi(x0, 3).powi(2) + 1.0).log2().cos() * 0.2;
+                acc2 -= 0.25 * v6.asinh().tanh();
+            }
+        } else if (x0.cos() * 0.9).asin() <= v6 {
+            s1 = (s1 * 0.5 + f64::ln_1p(x1.tanh() * 0.5) * 0.5).tanh();
+            if k3 > 0 {
+                for _ in 0..6 {
+                    let v9 = v6 + x0;
+                    acc2 += 0.25 * f64::cos(f64::sin(x0));
+                    s0 = (s0 * 0.75 + v9.tanh() * 0.1).sin();
+                }
+            } else if ((x2 / 3.0).sin() + 2.0).cbrt() < -0.5 && k3 + n < 8 {
+                s0 = s0.mul_add(0.75, (v[n % 4] * v[n % 4] + 1.0).recip().tanh() * 0.25);
+            } else {
+                let v10 = 0.25 - v[k3];
+                s1 = (s1 * 0.8 + (1.5 - v10) * 0.2).sin();
+            }
         }
-        s2 = 0.8 * s2 + 0.005 * m8.cos();
-        s2 * 1.5 + f64::sin(acc3) + v7.tanh()
+        let mut a11 = [0.0; 4];
+        for i in 0..n {
+            a11[i % 4] += s0.tanh() * 0.5;
+        }
+        a11 = [a11[1], a11[1] * 0.6 + f64::tanh(SCALE + x0) * 0.4, a11[2], f64::mul_add(a11[2], 0.8, (x2 / (x0.powi(2) + 1.0)).sin() * 0.05)];
+        s0 - s1 * 1.5 + acc2.tanh() - a11[1] * 0.75
     }
 
     #[differentiable]
     pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(x1.tanh().exp()) * 2.0;
-        let mut s1 = f64::tanh((v[3] * v[3] + 1.5).acosh()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        if x0.clamp((x0 * x1).tanh() - 1.5, f64::tan(x0.sin() * 1.2).cos() + 1.5) <= 0.0 || n < 1 {
-            s1 = (s1 * 0.75 + 3.0_f64.copysign(x2) * 1.0).tanh();
-        } else {
-            let v3 = x2;
-            s1 = s1 * 0.8 + ((x1.powi(2) + 1.0).sqrt() + f64::powi(s1, 3)).cos() * 0.01;
-            acc2 += v3.cos();
-        }
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = t.asinh();
-            acc2 -= f64::sqrt(s0 * s0 + 2.0).sin() * 0.5;
-        }
-        a4 = [(a4[2] * 0.6 + (0.25 - x0).cos() * 0.4).sin(), a4[2], a4[3] * 0.6 + (0.5_f64.powf(s1.sin()) + f64::acosh(a4[n % 4] * a4[n % 4] + 2.0)).sin() * 0.02, a4[3]];
-        let mut k5 = 0;
-        while k5 < 6 && f64::cbrt(v[k5 % 4] * v[k5 % 4] + 1.0) > -1.0 {
-            k5 += 1;
-            let v7 = match k5 {
-                0 | MODE_C => 2.0_f64.log((v[k5 % 4] * x2).powi(2) + 2.0),
-                4 | 6 => {
-                    let v6 = f64::sin(a4[n % 4]);
-                    (v6.asinh().powi(2) + 1.0).log((a4[n % 4] + x1).powi(2) + 2.0)
-                }
-                _ => {
-                    for j in 0..n {
-                        acc2 += (f64::cos(v[j % 4] + s1) * 0.9).atanh() * 0.02;
-                        s0 = s0 * 0.5 + f64::tanh((s0 * s0).abs()) * 0.1;
-                    }
-                    x1.cos()
-                }
-            };
-            s0 = s0 * 0.6 + f64::cos((x0.cos() * 0.9).acos() + (s0 - v[n % 4])) * 0.05;
-            match n {
-                0 => {
-                    acc2 += (a4[k5 % 4].clamp(f64::tanh(a4[k5 % 4]) - 1.5, s0.sin() + 1.5) / 4.0).tanh() * 0.25;
-                    s0 = s0 * 0.75 + f64::acos(v7.cos().sin() * 0.9).tanh() * 0.02;
-                    if f64::cos(x2).sinh() * (a4[k5 % 4].to_degrees() * 0.01) < 0.0 {
-                        acc2 += 0.25 * s1.cos();
-                    } else if x2 + x1 <= -0.5 && k5 > 2 {
-                        s1 = (s1 * 0.75 + (s0.powi(2) + 2.0).ln() * 0.25).sin();
-                        s1 = s1.mul_add(0.75, ((SCALE + s1).tanh() * 0.9).asin().tanh() * 0.1);
-                    }
-                }
-                g if g > 1 => {
-                    s0 = 0.5 * s0 + 0.02 * s0.powi(3).tanh();
-                }
-                _other => {
-                    acc2 += f64::tanh(v7.tanh().tanh()) * 0.25;
-                    acc2 += 0.2 * f64::atanh(a4[n % 4].sin() * 0.9);
-                }
-            }
-            s0 = 0.75 * s0 + 0.05 * f64::sin(f64::tanh(v7));
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            if n % 2 == 0 && (a4[0] * a4[0] + 0.5).ln().asinh() <= v[i % 4] {
-                acc2 += 0.25 * (x1 * std::f64::consts::FRAC_PI_4).cos();
-            } else {
-                s0 = 0.5 * s0 + 0.5 * (1.5 - s0 + fi.tanh().exp_m1()).cos();
-                for _ in 1..n {
-                    let v10: f64 = if let Some(_) = n.checked_sub(2) {
-                        x0.sin() - (s1 - 0.75)
-                    } else {
-                        let v9 = a4[i % 4].cos();
-                        (v9 * v9 + 1.0).powi(-1)
-                    };
-                    acc2 += 0.05 * v10.tanh();
-                    acc2 -= 0.05 * f64::tanh(f64::cos(x0) / (f64::powi((x0 * x0 + 0.5).recip(), 2) + 0.5));
-                }
-            }
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                let v11 = if (a4[k5 % 4] * a4[k5 % 4] + 2.0).acosh() < 0.5 {
-                    ((-s0).powi(2) + 1.0).log10()
-                } else {
-                    return f64::cbrt(fi * fi + 0.5)
-                };
-                if j % 3 == 1 && a4[1].tanh() >= 0.0 {
-                    let x1 = x1.powi(3);
-                    s1 = f64::mul_add(s1, 0.8, f64::tanh(x1.asinh()) * 0.01);
-                } else if (f64::powi(v11, 2) + 1.0).log2() <= fj {
-                    s0 = 0.8 * s0 + 0.2 * x0.cos();
-                    match n.checked_sub(2) {
-                        None => {
-                            match n.checked_sub(3) {
-                                Some(k12) => {
-                                    let c13 = k12 as f64;
-                                    s0 = 0.6 * s0 + 0.4 * f64::cos(((x2 + 0.5).powi(2) + 1.0).ln());
-                                    s0 = (s0 * 0.5 + (x2 * c13).sin() * 0.1).sin();
-                                }
-                                None => {
-                                    acc2 += f64::cos(x1).exp_m1().tanh() * 0.05;
-                                    s1 = (s1 * 0.6 + s1.cos() * 0.4).sin();
-                                    if v11 + (f64::sin(v11) * 1.2).tan() <= -1.0 {
-                                        s1 *= 0.5;
-                                        s1 += 1.0 * f64::tanh((s1.tanh() + 2.0).cbrt());
-                                        break;
-                                    }
-                                }
-                            }
-                            let v14 = f64::atanh(f64::cos(fi) * 0.9);
-                            acc2 -= 0.05 * v14.sin().sin();
-                        }
-                        Some(k15) if k15 > 2 => {
-                            let c16 = k15 as f64;
-                            s0 = (s0 * 0.75 + (c16 * s0).to_degrees() * 0.02 * 0.05).tanh();
-                        }
-                        Some(k17) => {
-                            let c18 = k17 as f64;
-                            acc2 += 0.05 * f64::cos(a4[k17 % 4]).tanh();
-                            let v19 = s0 * x2;
-                            acc2 += 0.05 * f64::tanh(c18.cos() + v19.tanh());
-                        }
-                    }
-                }
-                match j % 2 {
-                    0 => {
-                        s1 *= 0.5;
-                        s1 -= 1.0 * (f64::to_degrees(v11) * 0.01 * v11);
-                        s1 = (s1 * 0.75 + (x0 * x0 + 1.5).acosh() * 0.05).sin();
-                    }
-                    MODE_B => {
-                        let v20 = s1 + v[(j + n) % 4];
-                        acc2 -= 0.05 * f64::exp2(x2.tanh()).sin();
-                        s1 *= 0.6;
-                        s1 -= 0.2 * v20.sin().tanh();
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.75, (v11 + 2.0).cos() * 0.5);
-                        s0 = (s0 * 0.75 + f64::atanh(s0.tanh() * 0.9) * 0.05).sin();
-                    }
-                }
-                s1 = s1 * 0.75 + (fi.tanh() * 0.9).asin().sin() * 1.0;
-                s0 = s0.mul_add(0.75, f64::tanh(v11) * 0.5);
-            }
-            s0 *= 0.75;
-            s0 += 0.1 * f64::exp2(x2.tanh()).tanh();
-        }
-        acc2 += (f64::powi(x0.atan(), 2) + 1.0).recip();
-        s0 + s1 * 0.25 + acc2.cos() + a4[0] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(x0.powi(2) + 0.5);
-        let mut s1: f64 = f64::tanh((x1 * x1 + 1.0).sqrt()) * 2.0;
-        let mut s2 = f64::cos((s0.sin() * 0.9).acos()) * 2.0;
+        let mut s0: f64 = (SCALE + f64::sqrt(v[3] * v[3] + 1.0)).sin() * 2.0;
+        let mut s1 = (x2 * v[3]).sin() * 2.0;
+        let mut s2 = x0;
         let mut acc3: f64 = 0.0;
-        let v7 = if let Some(k4) = n.checked_sub(2) {
-            let c5 = k4 as f64;
-            let v6 = f64::cos((s0.sin() * 0.9).acos());
-            (v[1].tanh() * 1.2).tan() / (s0 * s0 + 1.5) + c5.cos() + v6.tanh()
-        } else {
-            x2.tanh() * v[n % 4].hypot(s2)
-        };
-        let v12 = match n.checked_sub(3) {
-            Some(k8) if k8 > 1 => {
-                let c9 = k8 as f64;
-                x2.powi(3) + c9.cos()
-            }
-            Some(_) => f64::tan(x1.cos() * 1.2),
-            None => {
-                let x2: f64 = f64::recip(x1 * x1 + 1.0);
-                let v11 = v7.cos();
-                v11 - s1 + x2.sin()
-            }
-        };
-        let mut k13 = 0;
-        while k13 < n + 1 {
-            k13 += 1;
-            let v14 = match k13 {
-                1 => f64::recip(s1 * s1 + 0.5),
-                2..=3 => f64::cos(v7) + v12.sin().exp2(),
-                4 => f64::ln_1p(v12.sin() * 0.5),
-                _ => (f64::ln(v7 * v7 + 2.0).sin() * 0.9).acos(),
-            };
-            if s2.cos() > -0.5 {
-                let v15 = v7.powi(2);
-                let v16 = f64::atan2(v14, v[k13 % 4] * v[k13 % 4] + 0.5);
-                acc3 -= 0.2 * (v15.sin() + v16.sin()).cos();
-            } else if f64::log(x2 * x2 + 1.0, v[k13 % 4] * v[k13 % 4] + 2.0) >= v14 / (v14.cos() + 2.0) {
-                let Some(k18) = n.checked_sub(3) else {
-                    let v17 = SCALE + f64::cos(v7);
-                    return v12.atan() + v17.tanh()
-                };
-                let c19 = k18 as f64;
-                s1 = (s1 * 0.5 + (v12 + x2) * 0.25).sin();
-                acc3 -= f64::cos(c19).cos() * 0.25;
-            } else {
-                let v20 = f64::cos(v14.hypot(s1));
-                s0 = 0.6 * s0 + 0.02 * f64::tan(s0.cos() * 1.2).tanh();
-                s0 = 0.75 * s0 + 0.05 * f64::cos(v20);
-            }
-            acc3 += v7.sin().exp2().sin() * 0.25;
+        let [b4, b5, _, b6] = v;
+        let mut m7 = f64::NEG_INFINITY;
+        for i in 0..=n {
+            m7 = (x1 + v[i % 4]).max(m7);
         }
-        let v21 = prog_42(x0, (x0 * f64::tanh(v[2])).cos(), s2, v, n);
-        for i in (1..=6).step_by(2) {
-            if prog_20(s2, f64::sin((v12.cos() * 0.9).atanh()) * 2.0, f64::sin(f64::hypot(x2 + s2, x2)), &v, n) > 0.5 {
-                break;
-            }
-            s1 = s1 * 0.8 + prog_20::<f64>((s1 * v[i % 4]).cos().cos() * 2.0, ((s1 * s1 + 2.0).acosh() / (f64::sin(x1 / (s1.tanh() + 2.0)) + 2.0)).tanh(), (v21.powi(2) + 0.5).recip().asinh().tanh(), &v, i).cos() * 0.005;
-            acc3 += 0.5 * (v7.tanh() * 2.0).cosh().tanh();
-        }
-        for i in 0..3 {
-            let fi = i as f64;
-            let v23 = match n + k13 {
-                0..=2 => {
-                    let v22 = f64::recip(v7 * v7 + 1.0);
-                    f64::powf((x2 * x2).ln_1p().powi(2) + 0.5, f64::cos(f64::recip(f64::powi(s0, 2) + 1.0))) + f64::sin(v22)
-                }
-                g if g > 3 => f64::log(x2 * x2 + 1.0, x1 * x1 + 2.0) * x2,
-                _ => f64::abs(fi),
-            };
-            if (x2.sin() * 0.9).atanh() > v12 || i % 3 == 1 {
-                acc3 -= 0.5 * v7.sin();
-                if (s1.powi(2) + 0.5).recip() <= 0.5 {
-                    acc3 -= 0.5 * v7.tanh();
-                    break;
-                }
-                s0 = (s0 * 0.5 + (s0.cos() * 0.9).acos() * 0.2).sin();
-            } else {
-                let v24 = (v21.cos() * 0.9).asin() - v23.sin();
-                let v25 = s1;
-                s1 = (s1 * 0.6 + (v24.sin() + v25.cos()) * 0.02).tanh();
-            }
-            if k13 > 2 && fi - x2 > -1.0 {
-                s2 = 0.75 * s2 + 1.0 * (v7 / 4.0).cos();
-                continue;
-            }
-            s1 *= 0.75;
-            s1 += 0.2 * f64::sin(x1 * 1.25);
-            s1 = (s1 * 0.75 + v23.sin() * 0.01).sin();
-        }
-        f64::cos(x2) - s0.tanh() + s1.sin() - s2 + acc3.sin() + v7.cos() + f64::tanh(v12) + v21.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_56<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::log((x1 + x2).powi(2) + 1.0, T::powi(x2.tanh(), 2) + 2.0).tanh() * 2.0;
-        let mut s1 = T::cos(T::sinh(T::tanh(x0) * 2.0)) * 2.0;
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        while k3 < n + 1 {
-            k3 += 1;
-            let v4: T = (x2.powi(2).powi(2) + 1.0).atan2(T::log(T::from_f64(2.0_f64).unwrap(), x1 * x1 + 2.0));
-            if n < 1 && (T::powi(v[k3 % 4], 2) + T::from_f64(0.5).unwrap()).sqrt().asinh() <= 0.0 {
-                break;
-            }
-            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.75).unwrap() * (x2.to_degrees() * 0.01).sin();
-            s0 = s0 * T::from_f64(0.8).unwrap();
-            s0 = s0 + 0.01 * v4.cos().cos();
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if (x0.powi(2) + 2.0).acosh() <= T::from_f64(0.5).unwrap() {
-                match (n % 3).checked_sub(1) {
-                    Some(0..=1) => {
-                        s1 = (s1 * T::from_f64(0.75).unwrap() + (T::tanh(x2.asinh()) * 0.9).atanh() * T::from_f64(0.05).unwrap()).sin();
-                    }
-                    Some(k6) => {
-                        let c7 = T::from_usize(k6).unwrap();
-                        acc2 = acc2 + 0.1 * T::sin(prog_20(x0, x0 * T::from_f64(0.75).unwrap(), x1, &v, k5));
-                        acc2 = acc2 + T::from_f64(0.5).unwrap() * c7.sin().cos();
-                    }
-                    _ => {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * T::sin(x2 * s0);
-                        let v8 = prog_20::<T>((v[2] + (v[2] * v[2] + T::from_f64(0.5).unwrap()).ln()).tanh(), T::tanh(x0.atan()) * 2.0, (v[n % 4] / (x1.cos() + 2.0)).sin() * 2.0, &v, n);
-                        acc2 = acc2 - T::cos(v8) * T::from_f64(0.02).unwrap();
-                    }
-                }
-            } else if prog_20(x0 * T::from_f64(0.5).unwrap(), x0 * 2.0, x0 * T::from_f64(0.5).unwrap(), &v, 2) > -T::from_f64(0.5).unwrap() {
-                let Some(k9) = (k5 + n).checked_sub(1) else {
-                    return x2 * x0
-                };
-                let c10 = T::from_usize(k9).unwrap();
-                acc2 = acc2 - T::from_f64(0.5).unwrap() * c10.tanh().cos();
-            } else {
-                let v11 = T::asinh(s1);
-                let v12 = (x0.cos() * 0.9).atanh();
-                s1 = (s1 * T::from_f64(0.75).unwrap() + (T::tanh(v11) - v12.cos()) * T::from_f64(0.02).unwrap()).sin();
-            }
-            acc2 = acc2 - T::cos(T::from_f64(0.5_f64).unwrap().atan2(v[2])) * T::from_f64(0.5).unwrap();
-            acc2 = acc2 + (s0 + x2).tanh() * T::from_f64(0.5).unwrap();
-            if k5 >= 3 || T::ln(T::ln(x1.powi(2) + T::from_f64(0.5).unwrap()).powi(2) + T::from_f64(0.5).unwrap()) > -T::from_f64(0.25).unwrap() {
-                break;
-            }
-        }
-        for i in 0..3 {
-            s1 = 0.6 * s1 + T::from_f64(0.4).unwrap() * T::cos(v[(i + k5) % 4]);
-            let v14: T = if !(k3 == 3) {
-                let x1 = (x1.tanh() * 1.5).cosh().tanh().exp2();
-                let v13 = (s1.tanh() * T::from_f64(1.2).unwrap()).tan();
-                x1 - v[3 - k5] + v13.tanh()
-            } else {
-                x2 / (v[n % 4].tanh() + 2.0)
-            };
-            acc2 = acc2 - v14.tanh() * T::from_f64(0.25).unwrap();
-        }
-        for i in 0..v.len() {
-            for j in 0..3 {
-                let fj = T::from_usize(j).unwrap();
-                if s0 < s0 * v[j] {
-                    break;
-                }
-                let v17 = if T::exp2(s0.cos()) >= 1.0 {
-                    let v15 = v[n % 4].asinh();
-                    v15.sin().exp()
-                } else {
-                    let v16 = T::from_f64(SCALE).unwrap() + s1;
-                    0.1 * T::asin(v[(j + k3) % 4].cos() * 0.9) + T::cos(v16)
-                };
-                let v18 = (fj * fj + 1.0).log(3.0);
-                s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), v[3].tanh() * T::from_f64(0.5).unwrap());
-                s1 = (s1 * T::from_f64(0.5).unwrap() + (v17.tanh() + v18.cos()) * 0.1).tanh();
-            }
-            if v[(i + n) % 4].to_degrees() * T::from_f64(0.02).unwrap() + (s0 - v[k5]) >= T::from_f64(0.5).unwrap() {
-                s1 = 0.6 * s1 + 0.1 * T::sin((T::cos(s0) * 0.9).asin());
-                s0 = (s0 * 0.6 + v[0].asinh() * T::from_f64(0.4).unwrap()).tanh();
-            }
-            s1 = s1 * T::from_f64(0.5).unwrap() + (x1 * x1 + 1.0).log(s0 * s0 + 2.0).tanh() * 0.1;
-        }
-        v[2].tanh() + s0 + s1 + acc2.tanh() - v[2].hypot(s0.clamp(v[3 - k5].sin() - 1.5, v[2].cos() + 1.5))
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0: f64 = f64::tanh(x0 / ((x0.to_degrees() * 0.01).powi(2) + 0.5)) * 2.0;
-        let mut s1: f64 = (v[2] * std::f64::consts::FRAC_1_PI - v[2]).cos() * 2.0;
-        let mut s2 = x1;
-        let mut acc3: f64 = 0.0;
-        let v4 = match n {
-            0 | PHASE_C => (f64::sin(x2) * 1.5).cosh(),
-            3..=4 => x2 / (f64::powi(s0, 2) + 1.5),
-            g if g > 5 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    if s2 - t > x0 && i % 2 == 0 {
-                        acc3 += f64::log(f64::powi(s0, 2) + 1.0, 10.0).atan2(f64::powi(s0, 2) + 1.0).sin() * 0.5;
-                    } else if v[3] > 1.0 {
-                        s1 = s1.mul_add(0.6, (f64::recip(f64::powi(fi, 2) + 0.5).powi(2) + 1.0).powf(0.3).tanh() * 1.0);
-                    }
-                    if t.cos() + f64::to_radians(x2) > -0.5 {
-                        acc3 += 0.5 * f64::sin((fi.asinh().powi(2) + 1.0).ln());
-                        break;
-                    }
-                    s0 = (s0 * 0.75 + fi / ((s1 * s1 + 1.0).recip().powi(2) + 1.5) * 0.25).sin();
-                }
-                s2 = (s2 * 0.5 + (s1 * s1 + 0.5).sqrt() * 0.05).sin();
-                f64::min(x2, x0) + v[n % 4].tanh()
+        match n % 3 {
+            0..=1 => {
+                let v8 = prog_0(f64::cbrt(f64::tanh(s2) + 2.0).cos() * 2.0, x2, b6.clamp(m7.tanh() - 1.5, f64::sin(x2) + 1.5).sin(), v, n);
+                s0 = s0.mul_add(0.75, (b4 + 2.0).cos() * 0.25);
+                s1 *= 0.8;
+                s1 += 0.005 * f64::cos(v8);
             }
             _ => {
-                let x2 = (x2.cos() * 0.9).atanh();
-                s0 = s0 * 0.5 + f64::sin((s0 * s0 + 1.0).cbrt().atan()) * 0.02;
-                SCALE + x2
-            }
-        };
-        let v6 = 'b1: {
-            if n == 6 && v4.clamp(-1.5, 1.5) < 0.0 {
-                break 'b1 prog_42(((-2.0_f64).max(v4) / (x1.tanh() + 2.0)).sin(), f64::sin(f64::cosh(x1.cos())), f64::tanh(x1.asinh() - f64::exp2(v4.tanh())) * 2.0, [v[0], v[1], v[2], v[3]], n);
-            }
-            s2 = (s2 * 0.6 + (s2 + 0.65) * 0.05).tanh();
-            let v5 = f64::sin(v4 + x1);
-            v5 / (f64::powi(x1, 2) + 0.5)
-        };
-        let v10: f64 = 'b2: {
-            let v7 = ((x1.to_radians() * 50.0).cos() * 0.9).acos();
-            if v[n % 4] >= 0.5 && n % 3 == 1 {
-                s1 = s1 * 0.75 + v7.abs().sin() * 0.1;
-                break 'b2 v6;
-            }
-            for i in 0..4 {
-                let fi = i as f64;
-                if x2.tanh().exp() >= 0.5 {
-                    s1 *= 0.5;
-                    s1 += 0.25 * (s1.powi(2) + 0.5).recip().sin();
-                    if n == 4 {
-                        s1 *= 0.75;
-                        s1 -= 0.05 * s1.cos().exp().tanh();
-                        s2 = s2 * 0.6 + f64::sin(x0) * 0.4;
-                        if f64::cos(s1) >= 0.5 {
-                            return v7 - v6.atan();
-                        }
-                    } else if f64::cbrt(f64::tanh(v7) + 2.0).tanh().exp2() < 1.0 {
-                        s1 *= 0.5;
-                        s1 += 1.0 * (x0.powi(2) + 1.0).log10().cos();
-                    }
-                    let v8 = prog_20(1.5, s0, (v6.powi(2) + 0.5).recip().sin(), v, n);
-                    s2 *= 0.5;
-                    s2 += 0.005 * v8.tanh().tanh();
-                } else if (v[i].tanh() + 2.0).cbrt() >= v4 {
-                    acc3 += 0.5 * f64::tanh(v6.hypot(v[n % 4]));
-                    if (v7 * v7 + 2.0).sqrt() < x0 || i % 3 == 1 {
-                        let v9 = 'b4: {
-                            s1 *= 0.75;
-                            s1 -= 0.05 * (v[3 - i] - (f64::cos(x0) * 0.9).asin()).tanh();
-                            if !(n > 3 && v4.cos() + s0 >= 0.0) {
-                                break 'b4 v[i] - fi.tanh().exp2();
-                            }
-                            (s0 * s0 + 1.0).recip()
-                        };
-                        s0 = 0.8 * s0 + 0.2 * f64::cos(v9);
-                    } else {
-                        acc3 += 0.5 * (s2 * s2 + 1.0).log10().sin();
-                        if v4 - v6 >= v[n % 4] {
-                            s1 = 0.5 * s1 + 0.4 * (-v[3 - i]).tanh().cosh().tanh();
-                            break;
-                        }
-                    }
-                    acc3 -= 0.5 * ((v[i] * v[i] + 1.0).log10() + v4.atan2(f64::powi(s0, 2) + 0.5)).sin();
-                    if f64::tan(v7.tanh() * 1.2) + 1.5 < v7.cos().exp_m1() {
-                        break;
-                    }
-                }
-                if (v6.powi(2) + 2.0).ln() < f64::sqrt(v[(i + n) % 4] * v[(i + n) % 4] + 1.0) {
-                    s2 *= 0.5;
-                    s2 += 0.1 * f64::sin(f64::sqrt(v6 * v6 + 1.0).cos().exp());
-                    break 'b2 (v7.atan().powi(2) + 1.0).log10();
-                }
-                s1 = 0.5 * s1 + 0.1 * f64::exp(f64::sin(v7)).tanh();
-            }
-            0.5_f64.powf(v4.sin()) + v7.tanh()
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            acc3 -= 0.5 * ((s1 - v4).powi(2) + 2.0).sqrt().tanh();
-            let v12 = f64::abs(v6.to_radians());
-            s0 = 0.75 * s0 + 0.05 * (f64::sinh(s0.tanh()) + (f64::sin(x1) * 0.9).asin()).sin();
-            if k11 >= 4 || (v12 * v12 + 1.0).cbrt() >= 0.0 {
-                break;
+                acc3 += (2.5 * v[1]).tanh();
+                acc3 += (s2 * b4).cos() * 0.2;
             }
         }
-        s0 + s1 + s2.sin() + acc3.tanh() - v6.sin() - v10.sin()
+        if (b6 * b6 + 1.0).powi(-3) >= 0.25 {
+            let v9 = prog_11(x1, acc3, x2, v, 0);
+            acc3 += v9.tanh() * 0.005;
+        } else if n % 2 == 0 {
+            let x0 = x0 * std::f64::consts::FRAC_1_PI;
+            acc3 += x0.cos();
+        } else {
+            s1 = (s1 * 0.8 + (v[n % 4] * v[n % 4] + 1.0).recip() * (s0 * b4) * 0.01).sin();
+            let v10 = prog_23(x1, b5.tanh().sin().sin(), (s0.sin() * 0.9).acos().sin() * 2.0, &v, 4);
+            acc3 -= v10.sin() * 0.005;
+        }
+        let mut a11 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a11[i] = (b5.sin().exp().powi(2) + 1.5).acosh();
+            s2 = 0.6 * s2 + 0.4 * t.cos();
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let v12 = f64::powi(m7 * m7 + 1.0, -1);
+            a11 = [a11[3], a11[2].mul_add(0.8, x2.powi(2).cos() * 0.05), f64::cos((a11[i % 4].powi(2).powi(2) + 1.0).sqrt()) * 0.1, a11[1]];
+            acc3 += 0.5 * v12.cos();
+        }
+        match (n % 4).checked_sub(1) {
+            None => {
+                let [b13, _, _, _] = a11;
+                s2 *= 0.8;
+                s2 += 0.01 * b13.sin();
+            }
+            Some(k14) if k14 > 1 => {
+                let c15 = k14 as f64;
+                acc3 += 0.01 * prog_20(b5, s2, c15, &v, n).tanh();
+                s2 = (s2 * 0.75 + f64::recip(b6 * b6 + 0.5) * 0.1).sin();
+            }
+            Some(k16) => {
+                for i in 0..5 {
+                    let fi = i as f64;
+                    let mut k17 = 0;
+                    while k17 < 6 {
+                        k17 += 1;
+                        let v21 = if (x2 / (b6 * b6 + 1.0)).cos().exp2() <= b4 {
+                            let v18 = b5 * v[1] + f64::acos(f64::tanh(x1) * 0.9);
+                            (0.75 - v[k17 % 4]).sin().exp() + v18.sin()
+                        } else if x1 >= 0.0 {
+                            let v19 = f64::atan2(b5, s1 * s1 + 0.5);
+                            (m7.cos() * 0.9).asin().sin() + v19.sin()
+                        } else {
+                            let v20 = (m7 * m7 + 0.5).ln();
+                            x1 * fi.cos() + v20.sin()
+                        };
+                        s2 = 0.6 * s2 + 0.05 * (b5 / (v21.powi(2) + 1.5)).cos();
+                    }
+                    s1 = s1 * 0.6 + (x1 * x1).ln_1p().tanh() * 0.4;
+                }
+                s1 = (s1 * 0.5 + f64::max(a11[3 - k16], b6) * 0.02).tanh();
+            }
+        }
+        x1 * 1.5 - s0 * 0.25 + s1.cos() + s2.tanh() + f64::cos(acc3) + b5.cos() + m7 * 0.75 + a11[0] + a11[2]
     }
 
     #[differentiable]
-    pub fn prog_58<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).powi(-3).copysign(x1.hypot(x0));
+    pub fn prog_55<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 + x2.asinh()).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
         let mut a2 = [0.0; N];
         for i in 0..N {
-            a2[i] = (v[i].cos() * 2.0).cosh() - v[i];
+            a2[i] = f64::sinh(x1.cos()).clamp(f64::tanh(f64::max(x1, v[2])) - 1.5, s0.tanh() + 1.5);
+            s0 = s0.mul_add(0.6, s0.cos() * 0.4);
         }
-        let v3 = prog_11(x2, f64::sin(a2[n % 4]).cos(), acc1, [v[0], v[1], v[2], v[3]], n);
-        'l1: for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = (s0 * 0.6 + v3.asinh() * 0.4).sin();
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                if f64::exp_m1(v[i % 4].mul_add(fj, fi).cos()) > -0.5 {
-                    acc1 += 0.05 * a2[(j + i) % 4].sin();
-                    let v3 = (fi.powi(2) + 1.0).recip();
-                    acc1 += v3.cos() * 0.05;
+        let mut a3 = [0.0; N];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = x1;
+            s0 = (s0 * 0.5 + (s0 * s0 + 1.0).powi(-2) * 0.05).tanh();
+            s0 = (s0 * 0.75 + t.cos() * 0.25).tanh();
+        }
+        let mut a4 = [0.0; N];
+        for i in 0..4 {
+            if v[i] * s0 < x0 {
+                a4[i] = f64::mul_add(v[i], a2[(i + n) % 4], s0).to_radians() * 50.0;
+            } else {
+                a4[i] = v[i] + s0;
+            }
+        }
+        let mut m5 = a3[2];
+        for i in 0..=3 {
+            m5 = f64::min(x2.asinh() + v[i], m5);
+        }
+        let mut m6 = 0;
+        for (i, &t) in a3.iter().enumerate() {
+            let v7 = m5 * a2[i];
+            acc1 -= (a2[3] - v[i]).tanh().tanh() * 0.5;
+            if x1 > 1.0 {
+                m6 += 1;
+            }
+            s0 = 0.75 * s0 + 0.02 * (t.sin() + v7.sin()).sin();
+        }
+        let c8 = m6 as f64;
+        match m6 % 4 {
+            0 => {
+                s0 *= 0.75;
+                s0 += 0.25 * f64::cos(x1.min(c8));
+                acc1 += m5.tanh().exp().sin() * 0.5;
+                if x1.abs() > a4[m6 % 4] || m6 < 5 {
+                    s0 *= 0.75;
+                    s0 -= 0.25 * v[n % 4].clamp(-1.0, 1.5).tanh();
+                    s0 = (s0 * 0.75 + c8 / (x2 * x2 + 1.5) * 0.1).sin();
+                } else if !(m6 == 3) {
+                    let v9 = a3[m6 % 4].cos().exp2();
+                    acc1 += f64::tanh(x1 + m5);
+                    s0 = (s0 * 0.6 + v9.tanh() * 0.25).sin();
                 } else {
-                    s0 = (s0 * 0.8 + fi * 1.0).tanh();
-                    s0 = (s0 * 0.6 + (SCALE + x1) * 0.4).tanh();
+                    s0 *= 0.75;
+                    s0 -= 0.02 * ((v[1] + x1).cos() * 1.5).cosh().cos();
+                    s0 = (s0 * 0.6 + (v[m6 % 4] + s0) * 0.05).tanh();
                 }
-                if fi - a2[3] > (s0 * s0 + 0.5).powf(f64::tanh(a2[j % 4])) && i < 4 {
-                    break 'l1;
-                }
-                acc1 -= 0.05 * f64::cos((x1 - fj).atan());
             }
-            acc1 += f64::recip(x2 * x2 + 1.0).tanh() * 0.25;
+            _ => {
+                acc1 += (f64::powi(c8, 2) + 1.0).log2().sin();
+                s0 = s0 * 0.5 + v[3].sin().cos() * 0.5;
+            }
         }
-        let [b4, b5] = [v3, f64::to_radians(f64::tan(v[0].sin() * 1.2)) * 20.0];
-        let mut a6 = [0.0; N];
+        x1 * 1.5 + f64::cos(v[3]) - s0 + acc1.tanh() + a2[0] - a4[0].sin() - m5.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_56<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = ((x0 * x0 + 1.0).log2() + x1).tanh() * 2.0;
+        let mut s1 = x1;
+        let mut s2 = (x2 * x1).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
         for i in 0..N {
-            a6[i] = v[n % 4].mul_add(v[i], b4);
-            s0 = (s0 * 0.75 + (f64::powi(s0.tanh().exp2(), 2) + 1.0).log2() * 0.1).sin();
+            a4[i] = ((v[3] * core::f64::consts::FRAC_1_SQRT_2).sin() * 1.2).tan();
+            acc3 += ((v[1] - x1).sin() * 1.2).tan().cos() * 0.2;
         }
-        let [b7, _, b8, _] = *v;
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            let v10 = b8.sin() - f64::log2(v3 * v3 + 1.0);
-            let v11 = (a6[k9 % 4].sin() * 1.5).sinh() + b7;
-            let v12 = x1;
-            acc1 -= 0.5 * f64::cos(b5).exp().sin();
-            if k9 >= 4 || f64::atan2(b4 * b4 + 1.0, x0) >= -0.5 {
-                break v3.cos();
+        let v6 = 'b1: {
+            for i in (1..=6).step_by(2) {
+                s0 *= 0.6;
+                s0 += 0.4 * f64::tanh(-x2).cos();
+                if a4[(i + n) % 4].asinh() > x0 {
+                    break 'b1 prog_20((v[(i + n) % 4] * v[(i + n) % 4] + 1.0).atan2(v[(i + n) % 4].mul_add(v[(i + n) % 4], x2)).sin(), f64::powf(v[(i + n) % 4] * v[(i + n) % 4] + 1.0, 0.5).cos(), x0, &v, 4);
+                }
+                if s0.tanh() <= 0.0 || i < 6 {
+                    break;
+                }
             }
-            acc1 += 0.5 * (f64::cos(v10) - f64::cos(v11) + v12.sin()).cos();
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if v[k5 % 4] * s0 <= 0.5 {
+                    break 'b1 s0.tanh();
+                }
+                s2 = (s2 * 0.6 + f64::mul_add(a4[0] + x0, SCALE + x0, s1 + x2) * 0.02).tanh();
+            }
+            for i in (0..4).rev() {
+                let fi = i as f64;
+                if !(n % 3 == 1 && v[n % 4].asinh().sin() > fi.tanh()) {
+                    break 'b1 ((s2 * s2).ln_1p().sin() * 0.9).acos();
+                }
+                s0 *= 0.75;
+                s0 += 0.25 * x0.sin();
+            }
+            (x0.powi(2) + 0.5).recip()
         };
-        s0 + acc1.tanh() - b4.sin() + b5.cos() + f64::sin(a6[1]) + b7 + b8 + v13 - (b7.to_radians() * 50.0).max(b5)
+        if x0 < f64::sin(v[0]) {
+            acc3 += 0.01 * v6.cos();
+        } else if f64::exp_m1(f64::sin(v[n % 4])) + 0.75 >= f64::hypot(x1, x0) {
+            let v7 = 'b5: {
+                if a4[0] <= -1.0 {
+                    break 'b5 (f64::sin(s1) * 0.5).ln_1p();
+                }
+                if 0.5_f64.copysign(x0) < 0.0 {
+                    break 'b5 (x0.cos() + 2.0).cbrt().abs();
+                }
+                (x0.to_degrees() * 0.01).cos()
+            };
+            s1 *= 0.6;
+            s1 += 0.05 * v7.cos();
+        }
+        let v8 = 'b6: {
+            if x0 * s2 + x1 >= v6 {
+                s1 = (s1 * 0.5 + (s0 * s0 + 1.0).log2() / 1.5 * 0.05).tanh();
+                break 'b6 f64::atanh(x0.cos() * 0.9) + f64::tanh(s1);
+            }
+            if (s1.powi(2) + 1.0).log10().powi(3) <= 0.0 {
+                s0 *= 0.75;
+                s0 -= 0.02 * (x1 + a4[n % 4]).tanh();
+                break 'b6 v6;
+            }
+            s2.min(x2.tanh())
+        };
+        let mut m9 = 0;
+        for i in 0..N {
+            if a4[m9 % 4] + x2 < 0.5 {
+                m9 += 1;
+            }
+            acc3 += f64::tanh(v8 - a4[i]) * 0.5;
+            match i {
+                1 | 3 => {
+                    s1 = f64::mul_add(s1, 0.6, f64::atanh(s1.sin() * 0.9).tanh() * 0.05);
+                    break;
+                }
+                _ => {
+                    for j in 0..N {
+                        acc3 -= (f64::exp(s1.tanh()) - (f64::cos(s2) * 1.2).tan()).sin() * 0.1;
+                        let v11 = match j {
+                            0 | PHASE_C => {
+                                let v10 = (f64::powi(s1, 2) + 1.0).log(x1.powi(2) + 2.0).sin();
+                                v10 * s0
+                            }
+                            3 => s0.tanh(),
+                            _ => ((s1 * s1 + 1.0).powf(f64::sin(a4[j])).powi(2) + 1.0).log(s1.powi(3).powi(2) + 2.0),
+                        };
+                        acc3 += f64::tanh(v11) * 0.1;
+                    }
+                    acc3 += s1.powi(2) * 0.5;
+                }
+            }
+        }
+        let c12 = m9 as f64;
+        if !(n < 5 && c12 - x2.abs() <= f64::powi(x1, 2)) {
+            return v[(m9 + n) % 4] - a4[1];
+        }
+        'l9: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc3 += (1.2 - s2).tanh() * 0.5;
+            s0 = 0.8 * s0 + 0.2 * f64::sin(a4[(i + n) % 4]);
+            let mut k13 = 0;
+            while k13 < n + 1 {
+                k13 += 1;
+                if f64::atan2(v8, v8 * v8 + 0.5) > 1.0 {
+                    break 'l9;
+                }
+                let v14: f64 = x2.sin().exp() * x0.cos();
+                s2 *= 0.6;
+                s2 += 0.02 * v14.cos().sinh().cos();
+            }
+            let v17 = match k13 % 4 {
+                0 => (v8.powi(2) + 0.5).ln().sin().exp(),
+                PHASE_C if n < 4 => {
+                    let x2: f64 = prog_20(f64::tanh(f64::ln(x1.powi(2) + 1.0)) * 2.0, x0, fi.tanh().cos() * 2.0, &v, 2);
+                    s2 *= 0.5;
+                    s2 += 0.02 * x0.powi(3).atan2(f64::powi(f64::sin(v8), 2) + 1.0).sin();
+                    (f64::cos(f64::atan(x1)) * 2.0).cosh() + f64::tanh(x2)
+                }
+                PHASE_D if n % 2 == 0 => {
+                    for _ in 0..n {
+                        let v15 = v8;
+                        if k13 % 2 == 0 {
+                            let v16 = s2 + v15;
+                            s1 = 0.5 * s1 + 0.25 * v16.tanh();
+                        } else if v15 <= -0.5 {
+                            acc3 += s1.max(v6).cos() * 0.1;
+                            s0 *= 0.8;
+                            s0 += 0.05 * f64::sin(f64::exp_m1(f64::sin(s0)));
+                        } else {
+                            s1 = s1 * 0.6 + f64::tan(f64::ln_1p(s1.tanh() * 0.5).cos() * 1.2).cos() * 0.02;
+                            if (f64::sin(v8).sinh().sin() * 2.0).cosh() >= 0.5 {
+                                break;
+                            }
+                            acc3 -= 0.1 * (f64::exp2(x0.tanh()).cos() * 2.0).cosh().cos();
+                        }
+                        s1 = (s1 * 0.5 + (s1 + 0.65 + 0.8 * x2) * 0.25).sin();
+                    }
+                    (v8 + x0).to_degrees() * 0.02
+                }
+                _other => -s0,
+            };
+            acc3 += 0.05 * v17.sin().tanh();
+        }
+        s0 - s1 + s2.tanh() - acc3.sin() + a4[1] * 0.25 + v8.tanh() - a4[m9 % 4].abs()
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = x1 / (x1.tanh() + 2.0);
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_45::<f64>(x2, 0.75, x2.tanh().tanh(), &v, n);
+        let mut m3 = 0;
+        for t in v {
+            let v4 = 'b1: {
+                if v[0] * std::f64::consts::FRAC_PI_4 <= x0 {
+                    break 'b1 -v2;
+                }
+                acc1 += (f64::tanh(x2) * 1.2).tan().cos() * 0.4;
+                (v2.powi(2) + 0.5).recip()
+            };
+            if f64::cos(s0.tanh()).exp2() < 0.5 {
+                let v5 = v4;
+                acc1 -= v5.cos() * 0.5;
+            }
+            acc1 -= f64::hypot(v4 / (f64::powi(x1, 2) + 0.5), t.tanh()).tanh() * 0.25;
+            if v2 <= x2.tanh().exp() {
+                m3 += 1;
+            }
+        }
+        match m3 {
+            PHASE_B | 3 => {
+                let v14 = 'b2: {
+                    let mut k6 = 0;
+                    while k6 < n + 1 && (x0.powi(2) + 0.5).recip() > (s0.powi(2) + 2.0).ln() {
+                        k6 += 1;
+                        if (f64::powi(x2, 2) + 1.0).ln() <= -0.5 || k6 < 1 {
+                            let v13 = 'b4: {
+                                let mut k7 = 0;
+                                while k7 < n {
+                                    k7 += 1;
+                                    let v10 = if ((x0 + v2).sin() * 0.9).acos() < -0.5 || k7 == 2 {
+                                        let v8 = v2.atan();
+                                        f64::tan(f64::tanh(v8) * 1.2)
+                                    } else if (x1.powi(2) + 2.0).ln() < x0 {
+                                        s0 * 2.5
+                                    } else {
+                                        let v9 = f64::asinh(1.2 * v2);
+                                        SCALE + x2.copysign(v9)
+                                    };
+                                    if k7 % 3 == 1 && v10 - 2.5 <= x0 {
+                                        s0 = (s0 * 0.5 + s0.to_radians() * 50.0 * 0.5).sin();
+                                        break 'b2 (x0.powi(2) + 2.0).acosh();
+                                    }
+                                    match k7 {
+                                        0 => {
+                                            acc1 -= x1 * 0.75 * 0.02;
+                                            acc1 += f64::recip(s0.powi(2) + 1.0) * 0.02;
+                                        }
+                                        PHASE_B => {
+                                            let v11 = f64::atanh(v2.sin().tanh() * 0.9);
+                                            s0 = 0.6 * s0 + 0.05 * f64::cos(v11).sin();
+                                        }
+                                        g if g > 2 => {
+                                            s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                                        }
+                                        _ => {
+                                            s0 = s0.mul_add(0.8, (s0 * s0 + 1.0).recip() * 0.25);
+                                        }
+                                    }
+                                    s0 = 0.5 * s0 + 0.1 * f64::tanh(f64::cos(v[0]).exp_m1());
+                                }
+                                let v12 = v2.tanh().powi(2).ln_1p();
+                                acc1 -= 0.25 * v12.atan().sin();
+                                if k7 < 4 {
+                                    break 'b4 x0 - (v2 * v2 + 1.5).acosh();
+                                }
+                                f64::sinh(s0.tanh() * 1.5)
+                            };
+                            acc1 += f64::sin(v13.sin()) * 0.25;
+                        }
+                        s0 = (s0 * 0.6 + f64::atanh(f64::sin(x1) * 0.9) * 0.05).sin();
+                        if k6 % 3 == 1 {
+                            break 'b2 (v2.powi(2) + 1.0).cbrt().sin().exp2();
+                        }
+                    }
+                    (f64::powi((x0.sin() * 0.9).acos(), 2) + 0.5).atan2(f64::cbrt(x0.cos() + 2.0))
+                };
+                let v15 = v14;
+                acc1 += 0.005 * v15.cos();
+            }
+            4..=5 => {
+                s0 *= 0.6;
+                s0 += 0.1 * (x0.cos() * 0.9).acos().sin();
+                let v16 = f64::acosh(x2.powi(2) + 1.5);
+                acc1 += f64::sin(v16);
+            }
+            6 => {
+                let v17 = x0.powi(2) * x1.abs();
+                let v18 = f64::tanh(f64::atanh(f64::tanh(x0) * 0.9));
+                s0 = 0.5 * s0 + 0.02 * (v17.sin() + v18).sin();
+            }
+            _ => {
+                let v19 = x0.tanh().cosh();
+                s0 = (s0 * 0.8 + f64::sin(v19) * 0.1).sin();
+            }
+        }
+        let v21 = if (x0.to_degrees() * 0.01).cos().exp() > -0.5 {
+            let v20 = 3.0_f64.copysign(v2);
+            f64::cbrt(f64::tanh(v20) + 2.0)
+        } else {
+            f64::sin(x2.clamp(-1.0, 0.5))
+        };
+        let v23 = if f64::tanh(v21 * x0) <= 0.5 {
+            let v22 = f64::min(f64::tanh(v[3]), x2.atan());
+            (f64::tanh(f64::min(x0, v[2])) * 0.5).ln_1p() + v22.cos()
+        } else {
+            return x2.hypot(v[m3 % 4])
+        };
+        let v24 = v.iter().fold(v23, |r, &p| r * 0.5 + 0.05 * (v21.powi(3) + p.cos()).tanh());
+        s0 + f64::tanh(acc1) + f64::tanh(v2) + v24 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.to_radians();
+        let mut s1 = prog_0(s0, x1, 0.75, v, 5).sin() * 2.0;
+        let mut s2 = f64::sin(f64::tan(s0.cos() * 1.2)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        s1 = 0.6 * s1 + 0.2 * f64::sin(x1 + v[n % 4].cos());
+        for _ in 0..v.len() {
+            s0 *= 0.75;
+            s0 += 0.25 * (x0.to_radians() * 50.0).sin();
+            s0 = s0.mul_add(0.5, f64::cos(s0) * 0.5);
+            s1 = (s1 * 0.75 + (x1 * x1 + 0.5).ln() * 0.1).tanh();
+        }
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            let v5 = (x0 * x0 + 1.0).sqrt();
+            let v6 = s2 - v5;
+            s2 *= 0.75;
+            s2 -= 0.4 * (f64::log(1.5_f64, s2.powi(2) + 2.0).tanh() * 0.5).ln_1p().tanh();
+            s2 = 0.75 * s2 + 0.1 * v6.cos().tanh();
+        }
+        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| q.sin().exp_m1() - f64::atan(p)).sum::<f64>();
+        'l2: for i in (1..=4).step_by(2) {
+            s2 = s2.mul_add(0.6, f64::sin(f64::asinh(s2) * x2) * 0.1);
+            let mut k8 = 0;
+            while k8 < 5 {
+                k8 += 1;
+                if !(i % 3 == 1) {
+                    acc3 += 0.2 * f64::recip(f64::atan2(x2, f64::powi(x2, 2) + 0.5).powi(2) + 1.0);
+                    break 'l2;
+                }
+                let v9 = f64::tanh(s1.copysign(s0)).cosh();
+                s1 = f64::mul_add(s1, 0.5, f64::cos((x1 - x0).hypot((s1.sin() * 0.9).acos())) * 0.1);
+                acc3 -= f64::tanh(v9).tanh() * 0.2;
+            }
+            let v10 = SCALE + f64::acos(s1.tanh() * 0.9);
+            s2 = 0.75 * s2 + 0.1 * v10.tanh();
+        }
+        x0.cos() + s0.sin() + s1 + s2.tanh() + acc3 + v7.tanh()
     }
 
     #[differentiable]
     pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let w0 = v;
-        let mut s1 = f64::cos(x0 - w0[0]);
-        let mut acc2: f64 = 0.0;
-        'l0: for (i, &t) in w0.iter().enumerate() {
+        let mut s0 = (x0 - x2).cos();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
             let fi = i as f64;
-            match i % 2 {
-                PHASE_B => {
-                    break;
+            if f64::asinh(x1) > f64::cos(v[n % 4]) {
+                a2[i] = (s0.powi(2) + 0.5).powf(fi.cos()) + v[i] * s0;
+            } else {
+                a2[i] = 0.35 * x1.cos();
+            }
+        }
+        if x1 - acc1 > -1.0 {
+            acc1 -= f64::tanh(f64::tan(v[1].sin() * 1.2)) * 0.4;
+            if f64::log10(f64::powi(x2, 2) + 1.0) > a2[1] {
+                let v3 = (x2.tanh() * 1.5).cosh();
+                for t in a2 {
+                    acc1 -= f64::sin((f64::tanh(s0) * 0.9).acos()) * 0.5;
+                    let v4 = prog_55::<4>((v3.cos() * 1.5).sinh().cos() * 2.0, 1.2, f64::cos(f64::cosh(s0.cos())), [v[0], v[1], v[2], v[3]], 4);
+                    acc1 -= 0.5 * x0.copysign(t).cos();
+                    acc1 += 0.005 * f64::tanh(v4).tanh();
                 }
-                _ => {
-                    s1 = 0.6 * s1 + 0.1 * f64::sin(f64::tanh(x0).exp_m1());
-                    if f64::exp2(x2.sin()).sin().exp() <= f64::acosh(f64::powi(s1, 2) + 1.5) {
-                        s1 = s1 * 0.75 + f64::cos(f64::atanh(s1.sin().exp_m1().cos() * 0.9)) * 0.01;
-                    } else {
-                        for j in 0..3 {
-                            acc2 += 0.1 * f64::cos((x2 * fi).min(2.0_f64.min(x1)));
-                            acc2 -= 0.1 * v[j].asinh();
-                        }
-                        for _ in 0..v.len() {
-                            s1 = 0.8 * s1 + 0.25 * (s1 * std::f64::consts::FRAC_PI_4);
-                            let v3 = f64::to_degrees(x1.sin().exp()) * 0.01;
-                            if !(i % 3 == 1) {
+                acc1 += v3.cos();
+            } else {
+                let v5 = a2[n % 4];
+                acc1 += x2.tanh();
+                s0 = 0.5 * s0 + 0.02 * f64::tanh(v5).cos();
+            }
+        } else if v[n % 4].atan() < 0.5 {
+            for i in (0..3).rev() {
+                let fi = i as f64;
+                acc1 += f64::tanh(1.5_f64.atan2(x0)) * 0.5;
+                match n + i {
+                    MODE_A | 2 => {
+                        let v6: f64 = a2[n % 4] * a2[3 - i];
+                        s0 = (s0 * 0.6 + f64::sin(v6) * 0.05).tanh();
+                    }
+                    3 => {
+                        s0 *= 0.8;
+                        s0 -= 0.2 * a2[3].sin().sin();
+                        acc1 += 0.5 * (a2[0] + 0.25).cos();
+                    }
+                    g if g > 4 => {
+                        s0 = (s0 * 0.5 + (s0 + v[2]) * 0.25).sin();
+                        let mut k7 = 0;
+                        while k7 < n {
+                            k7 += 1;
+                            if a2[k7 % 4].atan() < 1.0 {
                                 break;
                             }
-                            s1 = s1 * 0.75 + v3.sin() * 0.1;
-                        }
-                    }
-                    s1 = 0.5 * s1 + 0.02 * prog_20::<f64>(0.25, s1, 0.75, v, 2).sin();
-                    match i + n {
-                        0 => {
-                            continue;
-                        }
-                        1 | 3 => {
-                            let v4: f64 = x2 + x0;
-                            s1 = s1 * 0.6 + f64::ln_1p(f64::cos(t) * 0.5).powi(2).ln_1p() * 0.4;
-                            s1 *= 0.75;
-                            s1 += 0.1 * v4.tanh().tanh();
-                        }
-                        4 => {
-                            acc2 += 0.02 * f64::sin(prog_20::<f64>(x2, f64::cos(x1.mul_add(fi, x0)), 0.25, v, n));
-                            for j in 1..n {
-                                s1 *= 0.6;
-                                s1 += 0.4 * v[1].sin();
-                                let v5 = 1.5_f64.copysign(v[(j + n) % 4]);
-                                acc2 += v5.tanh().cos() * 0.1;
+                            let v8 = x2.cos();
+                            match k7 {
+                                0..=1 => {
+                                    s0 = (s0 * 0.75 + (f64::log(s0 * s0 + 1.0, v8 * v8 + 2.0) + (SCALE + x1)) * 0.05).sin();
+                                    continue;
+                                }
+                                3 | 5 => {
+                                    let v9 = f64::tanh(fi - 0.65).exp();
+                                    s0 = f64::mul_add(s0, 0.5, v9.cos() * 1.0);
+                                }
+                                6 => {
+                                    acc1 += 0.05 * (f64::cos(fi) + 2.0).cbrt();
+                                    if v8 < f64::clamp(x0, a2[k7 % 4].tanh() - 1.5, fi.tanh() + 1.5) {
+                                        break;
+                                    }
+                                    let v10 = v8.powi(2);
+                                    s0 *= 0.5;
+                                    s0 += 0.25 * v10.sin();
+                                }
+                                _ => {
+                                    acc1 += 0.1 * fi.cos();
+                                    acc1 += 0.1 * (-v8);
+                                    if (v[2].cos() * 0.9).atanh() >= v[2] + x1 {
+                                        acc1 += 0.1 * (-(SCALE + a2[k7 % 4])).sin();
+                                        break;
+                                    }
+                                }
                             }
-                        }
-                        _ => {
-                            s1 = s1 * 0.6 + f64::tanh(x1 * 2.0) * 0.2;
+                            s0 = (s0 * 0.75 + (-(v8 * std::f64::consts::LN_2)) * 0.25).tanh();
                         }
                     }
+                    _ => {
+                        acc1 += (-x2).sin() * 0.5;
+                    }
+                }
+                let v11: f64 = a2[3];
+                acc1 += v11.sin() * 0.5;
+            }
+        }
+        if n < 5 {
+            let v12: f64 = (f64::powi(x1, 2) + 2.0).ln();
+            s0 = f64::mul_add(s0, 0.8, v12.tanh() * 0.25);
+        } else if f64::sin(v[2]) < -0.25 {
+            let v13 = v[n % 4].powi(2);
+            s0 = s0 * 0.6 + 2.0_f64.atan2(v[2]).max(s0 + x0).tanh() * 0.02;
+            s0 = f64::mul_add(s0, 0.75, v13.sin() * 0.05);
+        } else {
+            acc1 += (s0 * x0).tanh() * 0.2;
+            s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log(x1 * x1 + 2.0) * 0.02).sin();
+        }
+        match n {
+            MODE_A | 2 => {
+                s0 = (s0 * 0.6 + a2[0] * 0.01).tanh();
+                s0 = s0 * 0.75 + f64::tanh(s0) * 0.05;
+            }
+            3..=4 => {
+                s0 *= 0.75;
+                s0 += 0.1 * (x2.powi(2) + 1.0).log2().cos();
+            }
+            5 => {
+                acc1 += 0.05 * prog_20(s0, 0.75, x0, v, n).sin();
+            }
+            _ => {
+                s0 = s0 * 0.6 + a2[0].sin() * 0.01;
+                let x2 = f64::to_radians(s0);
+                acc1 += f64::sin(x2);
+            }
+        }
+        let mut m14 = 0;
+        for &t in v {
+            if (x0 * x0 + 1.0).powi(-2) > -0.5 {
+                m14 += 1;
+            }
+            acc1 += ((t * t + 0.5).recip().powi(2) + 0.5).atan2(x0.atan()).cos() * 0.4;
+            acc1 -= 0.5 * (a2[0].cos() * 0.9).acos().tanh();
+            if f64::asinh((v[(m14 + n) % 4].sin() * 0.9).asin()) <= -0.25 {
+                let x2 = s0.tanh().exp2();
+                acc1 += x2.sin().sin() * 0.5;
+            } else if (x2.tanh() * 1.2).tan() <= s0 {
+                let v15 = x1.cos().exp();
+                s0 = s0.mul_add(0.75, s0.sin().cosh().cos() * 0.2);
+                acc1 += 0.5 * f64::sin(v15.sin());
+            }
+        }
+        match m14 {
+            0 => {
+                s0 = (s0 * 0.75 + (f64::log10(s0.powi(2) + 1.0) - f64::exp(v[m14 % 4].cos())) * 0.02).tanh();
+            }
+            4 => {
+                let v16 = s0;
+                s0 = s0.mul_add(0.75, v16.tanh().cos() * 0.01);
+            }
+            g if g > 5 => {
+                for t in a2 {
+                    let mut m17: f64 = 2.5;
+                    for j in 1..4 {
+                        let fj = j as f64;
+                        let c18: f64 = if !(m14 % 2 == 0) {
+                            fj.tanh() + v[j].cos()
+                        } else {
+                            f64::cos(t).exp() * (s0 * s0 + 1.0).recip()
+                        };
+                        m17 = f64::min(m17, c18);
+                    }
+                    let v19 = f64::tanh(a2[m14 % 4]);
+                    let mut k20 = 0;
+                    while k20 < n + 1 {
+                        k20 += 1;
+                        acc1 -= 0.05 * f64::log(2.0_f64, f64::powi(t, 2) + 2.0).tanh();
+                        let v21 = m17 - v19;
+                        let v22 = (v21 * v21).ln_1p().asinh();
+                        s0 = s0.mul_add(0.6, v22.cos().cos() * 0.05);
+                    }
+                    s0 = s0 * 0.75 + ((1.2 - s0) / ((f64::cos(s0) * 0.9).acos().powi(2) + 1.5)).cos() * 0.1;
+                    acc1 -= f64::tanh(t.sin() + f64::cos(m17) - v19) * 0.5;
+                }
+                acc1 += v[n % 4].sin();
+                if x1.sin().exp() < -0.5 && m14 % 2 == 0 {
+                    acc1 += f64::ln_1p(f64::cos(x0) * 0.5);
+                    let v23: f64 = prog_20::<f64>(x0, 0.25, s0, v, m14);
+                    acc1 += v23.sin() * 0.005;
+                } else if !(m14 + n < 5 && x1.sin() > 0.0) {
+                    s0 = (s0 * 0.8 + (v[m14 % 4].to_radians().powi(2) + 1.0).log(f64::powi(x1.copysign(a2[(m14 + n) % 4]), 2) + 2.0) * 1.0).tanh();
+                    let v24 = f64::acos(x1.tanh().exp().cos() * 0.9);
+                    acc1 += v24.tanh() * 0.5;
+                } else {
+                    let v25: f64 = f64::powf(s0.to_radians().powi(2) + 1.0, 0.3);
+                    acc1 += v25.sin();
                 }
             }
-            s1 *= 0.5;
-            s1 -= 1.0 * (2.0 * fi).cos();
-            for _ in 0..n {
-                if (x1.powi(2) + 1.0).log(3.0) < f64::log10(f64::powi(s1, 2) + 1.0) {
-                    acc2 += (f64::exp_m1(fi.sin()) + (t.sin() * 2.0).cosh()).sin() * 0.05;
-                    break;
-                }
-                if f64::acos((x0.cos() * 1.2).tan().tanh() * 0.9) > 0.5 {
-                    continue 'l0;
-                }
-                acc2 += 0.05 * (t * 0.35).tanh();
+            _ => {
+                let v26 = x0.to_degrees() * 0.01;
+                s0 = (s0 * 0.6 + x2 * x2 * 0.1).sin();
+                acc1 += v26.cos();
             }
-            s1 = (s1 * 0.5 + t.sin() * 0.5).sin();
         }
-        let v6 = prog_20::<f64>(2.0, x2, f64::tanh(s1 * x2 + f64::sqrt(v[3] * v[3] + 1.0)), w0, n);
-        for i in (0..3).rev() {
-            s1 = (s1 * 0.8 + (v6 - w0[i]) * 0.1).sin();
-            let v9: f64 = if f64::ln_1p(x2.sin() * 0.5) < 0.25 {
-                let x1 = (x1.powi(2) + 1.0).log(2.0);
-                let v7 = 1.5_f64.atan2(x2);
-                x2 + v[i] + x1.tanh() + v7.tanh()
-            } else if x1 <= 0.0 {
-                let v8 = f64::atan(w0[i]);
-                f64::ln_1p(x2 * x2) + v8.sin()
-            } else {
-                x0.sin().clamp(-1.5, 0.5)
-            };
-            let v10 = f64::exp_m1(w0[i].cos()).tanh();
-            acc2 -= 0.5 * (f64::cos(v9) + v10.sin()).cos();
-        }
-        let v11 = f64::to_radians(x1);
-        let mut m12 = f64::NEG_INFINITY;
-        for i in 0..=n {
-            m12 = f64::max(m12, (v11 - v[i % 4]) / (v[i % 4] * v[i % 4] * (v[i % 4] * v[i % 4]) + 0.5));
-            s1 = s1 * 0.8 + (v[0] - v6).sin() * 0.1;
-        }
-        s1 = (s1 * 0.6 + f64::tanh(m12) * 0.02).tanh();
-        s1.tanh() - acc2.cos() - v6 * 0.5 + v11
+        s0 * 0.75 + acc1.cos() + a2[2] * 0.75 - 3.0_f64.min(x0) / ((x0 * std::f64::consts::LN_2).powi(2) + 0.5)
     }
 
     #[differentiable]
     pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2 - 0.65).exp().cos() * 2.0;
-        let mut s1 = x2.tanh();
-        let mut s2 = f64::powi(x2 * x2 + 1.0, -1).sin().exp2();
-        let mut acc3: f64 = 0.0;
+        let w0 = v;
+        let mut s1 = f64::sin(x1 * x2) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (f64::powi(v[n % 4].sin(), 2) + 2.0).sqrt();
         let mut k4 = 0;
-        while k4 < n {
+        let v8 = loop {
             k4 += 1;
-            match k4 {
-                1..=2 => {
-                    acc3 += x1.cos() * 0.25;
+            if prog_55::<4>(x2, 0.75, (x0 / (f64::powi(v3, 2) + 1.0)).tanh() * 2.0, [w0[0], w0[1], w0[2], w0[3]], k4) >= 0.0 {
+                acc2 += (s1 * s1).sin() * 0.4;
+                if SCALE + s1 <= v[k4 % 4].tanh() {
+                    s1 = 0.8 * s1 + 0.2 * (f64::tanh(s1) * 0.5).ln_1p();
+                    let v5 = f64::asin(f64::sin(x1) * 0.9);
+                    acc2 += 0.4 * v5.sin();
                 }
-                MODE_D => {
-                    let v5: f64 = f64::exp2(x0.cos());
-                    s2 = (s2 * 0.5 + v5.sin() * 0.25).sin();
+            } else {
+                let v6 = s1.hypot(w0[3].tanh());
+                acc2 += 0.4 * v6.tanh();
+            }
+            acc2 += f64::atanh(x2.cos() * 0.9).cos() * 0.4;
+            let v7 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.02 * p.sin().exp().sin().exp_m1().cos());
+            if k4 >= 5 || (x2.sin() * 0.9).atanh() >= v[k4 % 4] {
+                break f64::tanh(x2).atan();
+            }
+            s1 *= 0.6;
+            s1 += 0.25 * f64::tanh(v7).tanh();
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s1 = s1.mul_add(0.6, (s1 + 3.0_f64.log(s1.powi(2) + 2.0)).tanh() * 0.1);
+            let v10 = (v3 * v3 + 1.0).ln();
+            if k9 >= 4 {
+                break;
+            }
+            s1 = (s1 * 0.8 + v10.cos() * 0.2).tanh();
+        }
+        let mut a11 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a11[i] = v3 - x2;
+            s1 = (s1 * 0.6 + t.tanh() * 0.4).tanh();
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            a11 = [a11[2], a11[2], a11[3], a11[2] * 0.5 + (v3 / (x2 * x2 + 1.5)).cos() * 0.25];
+        }
+        for _ in 0..v.len() {
+            let v12 = x0 + x1;
+            acc2 -= 0.5 * f64::sqrt(v8 * v8 + 0.5).tanh();
+            let v13 = a11.iter().copied().map(|p| f64::asin(x1.sin() * 0.9) + p.sin()).sum::<f64>();
+            s1 = (s1 * 0.8 + (v12.sin() - v13.cos()) * 0.01).tanh();
+        }
+        x0 * 1.5 - w0[3] + s1 + acc2.tanh() + v3 * 0.5 + v8.cos() + a11[2] * 1.5 - f64::sin(v3).exp()
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x1.atan2(v[n % 4] * v[n % 4] + 0.5).cos() * 2.0;
+        let mut s1 = f64::max(x2, (x1.tanh() * 0.9).asin());
+        let mut s2 = (x0 - v[0]).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if n % 2 == 0 {
+            return f64::abs(f64::acosh(v[0] * v[0] + 1.5));
+        }
+        s2 = s2.mul_add(0.6, f64::sin(s2.asinh()) * 0.1);
+        if prog_41(1.5, (f64::tanh(x1) * 1.2).tan().asinh().cos(), (v[n % 4] * v[n % 4] + 1.0).log10().cos() * 2.0, [v[0], v[1], v[2], v[3]], n) > -0.5 {
+            return s1 - s0;
+        }
+        'l0: for i in (0..4).rev() {
+            let fi = i as f64;
+            if (s1.tanh() * 0.9).atanh() >= 0.5 {
+                let x2 = (x0 + s2).sin();
+                acc3 += ((x0 + v[2]) * s2).cos() * 0.5;
+                acc3 += x2 * 0.5;
+            } else if (v[i].powi(2) + 1.0).recip() > x2 {
+                s2 = s2 * 0.5 + f64::ln(f64::powi(x0, 2) + 2.0).sin() * 0.5;
+                if !(i == 0) {
+                    continue;
                 }
-                4..=5 => {
-                    s0 = (s0 * 0.75 + x0 / (v[3].powi(2) + 0.5) * 0.02).sin();
-                    break;
+            } else {
+                s2 = 0.5 * s2 + 0.5 * f64::tanh(v[i] * std::f64::consts::LN_2);
+            }
+            acc3 += 0.5 * f64::atan(f64::sin(s1).sinh()).cos();
+            for &u in v.iter() {
+                acc3 += f64::cos(s1 * s0 + v[2].cos()) * 0.1;
+                match i % 4 {
+                    0 | PHASE_C => {
+                        break 'l0;
+                    }
+                    PHASE_D => {
+                        s2 = f64::mul_add(s2, 0.75, f64::tanh((fi / (u * u + 0.5)).asinh()) * 0.02);
+                        match i {
+                            0 => {
+                                continue;
+                            }
+                            g if g > 1 => {
+                                s0 = (s0 * 0.75 + s0 * x2 * 0.05).sin();
+                                s0 = (s0 * 0.75 + v[(i + n) % 4] * 0.25).sin();
+                            }
+                            _other => {
+                                acc3 += 0.1 * f64::cos(2.0_f64.atan2(fi));
+                                let x2 = x2 * 0.25;
+                                acc3 += x2.tanh().tanh() * 0.1;
+                            }
+                        }
+                        let x0 = ((x0.cos() * 1.5).sinh().powi(2) + 0.5).atan2(f64::log(3.0_f64, x0.powi(2) + 2.0));
+                        acc3 += 0.1 * f64::tanh(x0.tanh());
+                    }
+                    _ => {
+                        acc3 += (f64::powi(u, 2) + 0.5).sqrt().tanh() * 0.1;
+                    }
+                }
+            }
+        }
+        s1 = (s1 * 0.8 + (f64::tanh(s1) + 2.0).cbrt() * f64::atan2(1.5_f64, x1) * 0.01).tanh();
+        s0 - s1 * 0.5 - f64::cos(s2) + acc3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_62<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::min(x0, x1);
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::sqrt((x1.sin() * 0.9).acos().powi(2) + 1.0);
+        }
+        let [b3, b4, b5, b6] = [prog_0(x1, x0, 2.0, v, 4), prog_11((x1.sin() * 0.9).atanh().cos(), x0, x2.max(x0).tanh(), v, 6), (x2 + s0).tanh().exp2(), (acc1 - s0) * s0];
+        let [b7, b8, _] = [(b5 * b5 + 1.0).log10(), a2[n % 4].atan(), prog_55::<4>(0.25, f64::max((x1.sin() * 0.9).asin(), a2[n % 4].abs()).tanh() * 2.0, 0.25, v, n)];
+        if 1.2 - x2 > 0.5 {
+            let v9: f64 = prog_55::<4>(1.2, (f64::powi(b8, 2) + 1.5).acosh().tanh() * 2.0, f64::sin(b6) * 2.0, v, n);
+            acc1 -= f64::tanh(v9) * 0.005;
+        }
+        if (s0 * a2[3]).tanh().exp2() > (-3.0_f64).max(v[2]) {
+            let [b10, _, b11, b12] = v;
+            acc1 += (b10.sin() + f64::sin(b11) + f64::cos(b12)).tanh();
+        }
+        let v13 = a2.iter().map(|&p| 1.0 + 0.1 * f64::cos((b8.cos() * 1.2).tan() + f64::sin(p))).product::<f64>();
+        for i in 0..v.len() {
+            let fi = i as f64;
+            s0 = 0.6 * s0 + 0.4 * b3.cos();
+            match i % 3 {
+                PHASE_B if n % 2 == 0 => {
+                    let mut k14 = 0;
+                    while k14 < n {
+                        k14 += 1;
+                        let [b15, _] = [f64::log(0.5_f64, f64::powi(b8.tanh(), 2) + 2.0), f64::min(b6, v13).powi(2)];
+                        let v16 = ((0.1 * fi).powi(2) + 1.0).powf(0.5);
+                        s0 *= 0.8;
+                        s0 += 0.1 * f64::cos(f64::cbrt(s0 * s0 + 1.0));
+                        acc1 -= 0.05 * f64::tanh(b15 - v16.cos());
+                    }
                 }
                 _ => {
-                    acc3 += 0.01 * prog_20(s0.mul_add(x2, v[k4 % 4]).tanh() * 2.0, s2, s1, v, n).cos();
-                    if k4 > 1 && f64::powi(x2, 3).min(x0 - x1) > 1.0 {
-                        let v6 = -(1.5 * x2);
-                        s1 = (s1 * 0.5 + f64::atan(x1) * 0.5).tanh();
-                        s0 = s0.mul_add(0.5, v6.sin() * 0.25);
-                    }
-                    acc3 += 0.25 * f64::sin(x2);
+                    acc1 += 0.5 * b3.sin();
                 }
             }
-            let v7 = (s2.sin() * 2.0).cosh().tanh();
-            acc3 += (x1 / (v[0].cos() + 2.0)).hypot(s2.tanh().exp_m1()).sin() * 0.25;
-            acc3 += 0.25 * v7.sin();
+            acc1 += 0.5 * (v[n % 4] + v13).cos().cos();
         }
-        s1 = s1 * 0.6 + (2.0 - s2).sin() * 0.05;
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            acc3 += 0.4 * v[2].cos().sin();
-            acc3 += 0.4 * (x0 / (f64::powi(x0, 2) + 0.5)).cos();
-            acc3 -= (x1 * x0).tanh() * 0.4;
-            if k8 >= 5 {
-                break;
-            }
-        }
-        let v9 = match k8 {
-            1..=3 => prog_20((x0.tanh() * 0.5).ln_1p().sin(), x1, s0, v, k8),
-            5 => {
-                s1 = s1.mul_add(0.6, s1.sin() * 0.05);
-                (v[k8 % 4] * x2).copysign(v[(k8 + n) % 4].asinh())
-            }
-            _ => {
-                acc3 += v[k8 % 4].sin();
-                -x1
-            }
-        };
-        for _ in 0..n {
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                s2 = (s2 * 0.6 + v9 / (f64::tanh(x0) + 2.0) * 0.05).sin();
-                s0 = s0 * 0.75 + s0.mul_add(s0, x1).sin() * 0.05;
-            }
-            s0 = s0 * 0.8 + x0.sin() * 0.2;
-        }
-        x0 * 0.75 + f64::sin(x1) + s0.tanh() + s1 * 0.75 + f64::cos(s2) + f64::cos(acc3) + v9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_61<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::cbrt(v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap());
-        let mut s1 = T::sin(v[1].cos().exp() / (s0 * s0 + 1.0)) * 2.0;
-        let mut acc2: T = 0.0;
-        let Some(k3) = (n % 3).checked_sub(1) else {
-            return (x1 + x0).clamp(x1.tanh() - 1.5, T::sin(x1 * s0) + 1.5)
-        };
-        let c4 = T::from_usize(k3).unwrap();
-        s1 = (s1 * 0.6 + T::atan(x1) * T::from_f64(0.4).unwrap()).sin();
-        let mut a5 = [0.0; 4];
-        a5[0] = (x0 * x0).ln_1p();
-        for i in 1..4 {
-            a5[i] = a5[i - 1] * T::from_f64(0.75).unwrap() + (x2 - v[i]).cos() * 0.1;
-        }
-        let v6: T = prog_20(x0 * 2.0, s0, x0 * T::from_f64(0.75).unwrap(), &v, n);
-        'l1: for (i, &t) in v.iter().enumerate() {
-            acc2 = acc2 + (T::powi(T::cos(a5[i]), 2) + 1.0).log(T::from_f64(10.0).unwrap());
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if c4.atan2(v6 * v6 + 1.0) > -T::from_f64(0.5).unwrap() {
-                    break 'l1;
-                }
-                acc2 = acc2 + T::exp(t.sin()).cos() * T::from_f64(0.05).unwrap();
-            }
-            if n < 4 {
-                s1 = T::mul_add(s1, T::from_f64(0.75).unwrap(), T::cos(s1) * T::from_f64(0.25).unwrap());
-                s1 = T::mul_add(s1, T::from_f64(0.8).unwrap(), s1 * 0.2);
-            } else if (T::cos(x2).exp2().powi(2) + 1.0).atan2(x0 * c4) > s0 || k3 > 0 {
-                s0 = (s0 * 0.6 + x1 * T::from_f64(0.4).unwrap()).sin();
-                if (s1.cos() * 0.9).asin() > (v6.cos() * 0.9).atanh() || n < 6 {
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + T::log(T::from_f64(1.5_f64).unwrap(), c4 * c4 + 2.0) * 1.0).sin();
-                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.25).unwrap() * t.clamp(-T::from_f64(0.5).unwrap(), 1.5).cos();
-                    if s1.cos() - a5[k7 % 4].cos().exp_m1() <= 1.0 {
-                        break;
-                    }
-                } else if t + a5[k7 % 4] > 0.0 {
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + T::powi(x1, 2) * 0.1).sin();
-                    s0 = T::from_f64(0.5).unwrap() * s0 + 0.005 * T::sin(prog_20(s1, T::cos(v6 + x2) * 2.0, T::cos(T::exp2(T::cos(x1 + c4))), &v, 6));
-                }
-            }
-            acc2 = acc2 + T::from_f64(0.5).unwrap() * T::sin((T::cos(s0) * 2.0).sinh().tanh());
-            acc2 = acc2 - T::from_f64(0.5).unwrap() * t.tanh().tanh();
-        }
-        for &t in a5.iter() {
-            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * (v6 * v6 + 1.0).log2().tanh();
-            if (c4 * c4 + 1.0).log(c4 * c4 + 2.0) / ((c4 / (T::sin(v6) + 2.0)).cos() + 2.0) >= T::from_f64(0.25).unwrap() {
-                break;
-            }
-            s1 = (s1 * T::from_f64(0.8).unwrap() + t.sin() * 0.2).tanh();
-        }
-        x2 * 1.5 + s0 * 1.5 + s1.tanh() + acc2.cos() - c4 * T::from_f64(0.25).unwrap() - a5[2] * T::from_f64(0.25).unwrap() + v6 * T::from_f64(0.5).unwrap() + T::cos(c4 - v[(k3 + n) % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = x2;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = v[n % 4];
-        for i in 1..4 {
-            m2 = (x1 - v[i]).min(m2);
-        }
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            acc1 -= 0.5 * x0.tanh();
-            match n + k3 {
-                1 => {
-                    acc1 += 0.5 * f64::tanh((f64::tanh(x1) * 1.5).sinh());
-                    let v4 = m2.asinh();
-                    acc1 += 0.5 * v4.tanh();
-                }
-                PHASE_C => {
-                    s0 = s0.mul_add(0.75, f64::sin((f64::sin(s0) * 0.9).acos() / (s0.tanh().tanh() + 2.0)) * 0.02);
-                    break;
-                }
-                3 | 5 => {
-                    s0 = s0 * 0.5 + f64::cos(f64::sinh(f64::cos(x2))) * 0.25;
-                }
-                _other => {
-                    let v5 = (m2.powi(2) + 0.5).ln().asinh();
-                    s0 = 0.6 * s0 + 0.05 * f64::cos((x2.sin() * 0.9).atanh());
-                    if k3 == 0 {
-                        let v6 = prog_20::<f64>(x1, v5, 0.75, v, n);
-                        s0 = s0.mul_add(0.5, s0.sin().tanh() * 0.5);
-                        acc1 += 0.1 * f64::tanh(v6);
-                    } else if (f64::cos(v[3 - k3]) * 1.2).tan() <= 1.0 {
-                        let v7 = prog_20(x0, x1, 1.5, v, k3);
-                        let x2 = x2.clamp(f64::sin(x0) - 1.5, x2.cos() + 1.5) + (f64::powi(v5, 2) + 0.5).sqrt();
-                        s0 = (s0 * 0.6 + (v7.cos() + x2.sin()) * 0.01).tanh();
-                    }
-                    s0 = f64::mul_add(s0, 0.8, v5.cos() * 0.1);
-                }
-            }
-            if k3 >= 3 {
-                break;
-            }
-        }
-        if (f64::sin(x1) * 1.5).sinh() >= -0.5 {
-            let v8 = (f64::sin(SCALE + m2) * 0.9).atanh();
-            acc1 += v8.cos() * 0.4;
-        } else {
-            s0 *= 0.6;
-            s0 += 0.02 * (m2 * m2 + 1.0).log(m2.powi(2) + 2.0).cos();
-        }
-        let mut m9 = s0;
-        for i in 0..5 {
-            let c10 = v[(i * 3) % 4] * 1.5 + 0.25;
-            m9 = c10.max(m9);
-        }
-        acc1 -= m9.tanh();
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            s0 = s0.mul_add(0.6, (x0 + 3.0_f64.log(x0.powi(2) + 2.0)).tanh() * 0.1);
-            let v12 = f64::ln(m9 * m9 + 1.0);
-            if k11 >= 4 {
-                break;
-            }
-            s0 = 0.6 * s0 + 0.4 * f64::sin(v12.tanh());
-        }
-        for i in 0..6 {
-            match k3 % 3 {
-                1 => {
-                    let v13: f64 = x1.powi(2).atan();
-                    s0 = s0 * 0.5 + f64::tanh(f64::sinh(m9.tanh()).hypot(-v13)) * 0.05;
-                    if x0 >= 1.0 {
-                        acc1 += (v[(i + k11) % 4] + m2 + v13.to_degrees() * 0.02).tanh() * 0.25;
-                    } else if f64::atan2(s0, v[i % 4] * v[i % 4] + 1.0) >= m2.tanh().exp() || n < 6 {
-                        let v14 = f64::sqrt((v[0] + x2).powi(2) + 1.0);
-                        s0 = s0 * 0.75 + v14.cos().cos() * 0.1;
-                    }
-                }
-                2 => {
-                    let v15 = (f64::cos(x0) * 0.9).acos() + f64::tanh(v[(i + n) % 4]).exp_m1();
-                    acc1 += v15.sin() * 0.25;
-                }
-                _other => {
-                    acc1 -= 0.25 * x0.tanh();
-                }
-            }
-            let v16 = match k11 % 3 {
-                1 => {
-                    s0 = 0.6 * s0 + 0.25 * f64::cos(s0.sin().exp2());
-                    x0 * v[k3]
-                }
-                PHASE_C => 1.5_f64.powf(x1.tanh()),
-                _ => s0.asinh(),
-            };
-            acc1 += ((x0 + v[2]) * m2).cos() * 0.25;
-            acc1 += 0.25 * f64::cos(v16).tanh();
-        }
-        x0 * 0.5 + s0.sin() - acc1.sin()
+        s0.tanh() + acc1.tanh() + b3.cos() + b4.tanh() + b6.tanh() - b7 * 0.75 - f64::tanh(v13)
     }
 
     #[differentiable]
     pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::cos(prog_23(1.2, f64::clamp(x1, -0.5, 1.5).tanh(), f64::cosh((x2 * std::f64::consts::FRAC_1_PI).cos()).tanh(), &v, 1)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in (0..4).rev() {
-            let fi = i as f64;
-            s0 = 0.6 * s0 + 0.4 * f64::sin(x0 / (fi.cos() + 2.0));
-            for _ in (0..=i).rev() {
-                acc1 += f64::cos(0.1 * (x1 * x1 + 1.0).log10()) * 0.1;
-                if f64::log(f64::powi(s0 / 4.0, 2) + 1.0, 2.0) < (v[2].tanh() * 0.5).ln_1p() {
-                    break 'l0;
-                }
+        let mut s0 = f64::sin(prog_55::<4>(f64::cosh(f64::tanh(x0) * 2.0).abs().tanh(), 0.5, (x2 - v[1]).sin() * 2.0, v, n)) * 2.0;
+        let mut s1 = (x1.powi(2) + 1.0).log(v[2] * v[2] + 2.0).tanh() * 2.0;
+        let mut s2 = v[0].atan2(v[0] * v[0] + 0.5).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v7 = match (n % 3).checked_sub(1) {
+            Some(0) => s1.to_radians(),
+            Some(_) => {
+                let v5 = x1.atan();
+                1.5_f64.powf(f64::cos((v5 * v5 + 0.5).recip()))
             }
-            acc1 += 0.5 * (v[3 - i] / (f64::powi(x2, 2) + 1.0) / (x2.sin().cos() + 2.0)).cos();
-        }
+            None => {
+                let v6 = prog_23(x0, acc3.hypot(f64::asinh(x0)).tanh(), x1, &v, n);
+                1.5_f64.copysign(s2) + v6.tanh()
+            }
+        };
+        let mut m8 = s0;
         for i in 0..n {
-            let fi = i as f64;
-            let v2 = if !(n % 2 == 0) {
-                f64::log(x0 * x0 + 1.0, x2.powi(2) + 2.0) + (fi + x0)
-            } else if (x1 * x1 + 1.0).log10() >= 0.25 {
-                fi - 2.5
-            } else {
-                let x1 = x0.to_degrees() * 0.02;
-                f64::mul_add(x2, v[i % 4], x2) + f64::tanh(x1)
-            };
-            acc1 -= 0.25 * (x0 - v2).cos();
-            s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
+            m8 = v[(i + n) % 4].max(m8);
         }
-        let v5 = if v[n % 4] - x1 >= (f64::tanh(x0) * 0.9).acos() {
-            for (i, &t) in v.iter().enumerate() {
-                s0 = s0.mul_add(0.5, f64::tanh((v[1].tanh() * 0.9).acos() + s0.cos().exp()) * 0.1);
-                match i % 2 {
-                    1 => {
-                        s0 = s0.mul_add(0.6, f64::sin(s0.tanh().exp2()) * 0.25);
-                    }
-                    _other => {
-                        s0 = s0.mul_add(0.8, f64::sin(f64::sin(x1).exp2()) * 0.1);
-                    }
+        'l1: for i in 0..v.len() {
+            let fi = i as f64;
+            if let Some(k9) = n.checked_sub(2) {
+                let c10 = k9 as f64;
+                acc3 += 0.5 * (f64::powi(v7, 2) + 2.0).acosh().tanh();
+                s2 = f64::mul_add(s2, 0.75, prog_20(f64::sin(m8.clamp(-1.5, 1.5)) * 2.0, s1, (-s2).tanh() * 2.0, &v, 2).tanh() * 0.005);
+                if !(i == 1) {
+                    acc3 += ((v[k9 % 4].powi(2) + 1.5).acosh() + f64::acosh(fi * fi + 1.5)).sin() * 0.5;
+                    continue;
                 }
-                acc1 -= 0.5 * f64::tanh(t);
-            }
-            f64::recip(x2 * x2 + 1.0)
-        } else if ((x1 * x1 + 0.5).sqrt().powi(2) + 2.0).acosh() < 0.0 {
-            let v3 = prog_11(x1, 1.2, 0.5, v, n);
-            acc1 -= v3.tanh() * 0.05;
-            x0.asinh()
-        } else {
-            let v4 = v[n % 4] * v[2] + (x1 * x1 + 1.0).recip();
-            f64::sinh(f64::sin(v4)) - v[0]
-        };
-        let v6 = x1 + v5;
-        let mut k7 = 0;
-        let v13 = loop {
-            k7 += 1;
-            if (v6.tanh() * 1.2).tan() - v5 >= x0 && k7 > 0 {
-                let v8 = v6.cos();
-                s0 *= 0.5;
-                s0 += 0.5 * v8;
-            } else if prog_20(((x0.cos() * 1.5).sinh().powi(2) + 1.0).log10().sin(), x0, 0.75, &v, 1) < v5 + 0.8 {
-                let v9: f64 = prog_20(f64::exp(x2.tanh()).cos() * 2.0, s0, (f64::to_radians(x1) * 20.0).cos(), &v, 1);
-                s0 = 0.8 * s0 + 0.1 * f64::powf(2.0_f64, 0.5_f64.atan2(x1).tanh()).tanh();
-                if x0.cos().exp_m1().atan() < 0.0 {
-                    return (f64::sin(v[2]) * 0.9).atanh();
-                }
-                acc1 += 0.02 * v9.cos().tanh();
+                acc3 += 0.5 * f64::cos(c10).tanh();
             } else {
-                acc1 += x2.cos().exp2().cos();
-                if !(k7 > 1 && (f64::cos((v5 * v5 + 1.0).log10()) * 1.2).tan() >= v[k7]) {
-                    acc1 -= f64::tanh(f64::asinh(x1));
-                } else if k7 % 2 == 0 {
-                    acc1 -= (x0 * v[n % 4]).sin();
-                }
+                let v11 = prog_55::<4>(f64::cos(v7.tanh()), f64::cos(f64::exp_m1(v7.cos())) * 2.0, x2, v, i);
+                s1 = s1 * 0.75 + f64::tanh(v11) * 0.005;
             }
-            match k7 {
-                0..=1 => {
-                    s0 = (s0 * 0.75 + x1 / (s0 * s0 + 0.5) * 0.02).sin();
-                    let v10: f64 = x1.asinh();
-                    acc1 += v10.tanh().cos();
+            s2 = 0.6 * s2 + 0.1 * f64::tanh(s0.cos().exp_m1());
+            for &u in v.iter() {
+                acc3 += (u * u).tanh() * 0.1;
+                if v7 >= 0.0 {
+                    break 'l1;
                 }
-                PHASE_C => {
-                    for (j, &u) in v.iter().enumerate() {
-                        if (f64::sin(u + v[j]) * 0.9).asin() < v[j].atan() || n > 1 {
-                            return (f64::sin(s0) * 0.9).atanh().atan();
-                        }
-                        let v11 = match j % 3 {
-                            0 => v6.sin().sinh().to_radians(),
-                            2 => x1.atan2(f64::powi(v6.cos().exp(), 2) + 0.5),
-                            _ => {
-                                s0 = f64::mul_add(s0, 0.5, f64::sin((f64::powi(f64::atan(v5), 2) + 1.0).log(2.0)) * 0.25);
-                                x2.cos()
-                            }
-                        };
-                        s0 = s0 * 0.5 + (-s0).sin() * 0.5;
-                        acc1 -= v11.sin() * 0.2;
-                    }
-                    s0 = s0.mul_add(0.75, f64::sin(s0 + x2) * 0.1);
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + x2 * s0 * 0.1).sin();
-                    let v12 = f64::ln_1p(x1.powi(3).cos() * 0.5);
-                    s0 = s0 * 0.6 + v12.sin() * 0.02;
-                }
-            }
-            acc1 -= (x1 * x1).ln_1p().max(f64::powi(v[(k7 + n) % 4], 3)).sin() * 0.25;
-            if k7 >= 2 || x0.sin().exp_m1() > f64::atan(x2) {
-                break (x0 * x0 + 1.5).acosh() * (f64::powi(x0, 2) + 0.5).cbrt();
-            }
-        };
-        let v17 = if (v[2].powi(2) + 1.5).acosh() / 4.0 > -0.5 {
-            f64::atan2(-x2, v6.cos().powi(2) + 1.0)
-        } else {
-            for i in 0..4 {
-                let v16 = match i % 3 {
-                    0 => {
-                        let x2 = f64::asin(v13.tanh() * 0.9);
-                        let v14 = (f64::tanh(v6.cos()) * 0.9).atanh();
-                        s0.to_radians() * 50.0 + x2.tanh() + v14.tanh()
-                    }
-                    1 => v5.sin(),
-                    PHASE_C => {
-                        let v15 = (v13 / (x0.powi(2) + 1.0)).sin();
-                        ((v[i] / 2.0).cos() * 0.9).asin() + f64::cos(v15)
-                    }
-                    _ => f64::atan2(v6 * v6 + 1.0, x1),
+                let Some(k12) = n.checked_sub(2) else {
+                    return f64::cos(v7)
                 };
-                s0 = s0.mul_add(0.75, v6.sin().sin() * 0.25);
-                s0 = s0.mul_add(0.8, f64::tanh(v16.tanh()) * 0.02);
+                let c13 = k12 as f64;
+                s1 = 0.75 * s1 + 1.0 * c13.sin();
             }
-            prog_20(2.0, s0, x0, &v, n)
+            let mut m14 = (m8 * s1).sin();
+            for j in 0..i {
+                let c15: f64 = (v[(j + n) % 4] * v[(j + n) % 4] + 2.0).sqrt() + v7 / (m8 * m8 + 1.5);
+                m14 = c15.min(m14);
+            }
+            acc3 += m14.sin().tanh() * 0.5;
+        }
+        let Some(k17) = (n % 4).checked_sub(1) else {
+            let v16 = f64::cosh(v[n % 4].sin()).cos().exp2();
+            return v16.tanh()
         };
-        s0 + acc1.sin() + f64::sin(v6) - v13 - v17
+        let c18 = k17 as f64;
+        let v19 = v.iter().zip(v.iter()).map(|(&p, &q)| c18.asinh() + f64::tanh(p) + q.sin()).sum::<f64>();
+        s0 = (s0 * 0.6 + prog_55::<4>(m8, s0, s2, v, 0) * 0.005).tanh();
+        s0 + s1 * 0.75 + f64::tanh(acc3) - v7.sin() - v19.cos()
     }
 
     #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(f64::exp(v[3].cos())) * 2.0;
-        let mut s1: f64 = (x2 * (x2 + x0)).cos() * 2.0;
-        let mut s2 = (x1.powi(2) + 1.5).acosh().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if prog_11(x1, acc3, 0.75, v, 1) > v[n % 4] {
-            acc3 += f64::sin(x0);
-            if f64::powi(x1, 2) < 0.0 {
-                let mut k4 = 0;
-                while k4 < n {
-                    k4 += 1;
-                    let v5 = 1.25 - v[k4 % 4];
-                    if (s0 * s0).ln_1p() >= 1.0 {
-                        let v6: f64 = f64::cos(x1).exp();
-                        s2 = (s2 * 0.6 + (f64::log10(v[3] * v[3] + 1.0).powi(2) + 1.0).recip() * 1.0).tanh();
-                        acc3 -= f64::cos(v6).sin() * 0.25;
-                    } else if k4 > 3 && f64::cbrt(v5.tanh() + 2.0) > (s0 * s0 + 0.5).cbrt() {
-                        s2 *= 0.5;
-                        s2 += 0.1 * f64::tan(f64::cos((s2.tanh() + 2.0).cbrt()) * 1.2).sin();
-                        if s1.powi(3) < f64::cbrt(s1.powi(2) + 0.5) && k4 > 5 {
-                            continue;
-                        }
-                        for j in 0..6 {
-                            let fj = j as f64;
-                            if v5 > 0.5 {
-                                continue;
-                            }
-                            let v7 = x1 / (fj.tanh() + 2.0);
-                            s1 = s1 * 0.8 + f64::sin((s1.powi(2) + 0.5).recip()) * 0.1;
-                            acc3 += 0.05 * f64::tanh(v7).tanh();
-                        }
-                    } else {
-                        s0 = (s0 * 0.8 + (s0.tanh() * 0.9).acos() * 0.05).sin();
-                    }
-                    let v8 = f64::max(v5, v[(k4 + n) % 4]);
-                    s0 = s0.mul_add(0.75, f64::tanh(f64::mul_add(s0, v[k4 % 4], v[k4 % 4])) * 0.05);
-                    acc3 += 0.25 * f64::sin(v8).sin();
-                }
-            } else {
-                let v9 = prog_42(s1, 2.0, (-v[n % 4]).tanh(), v, n);
-                acc3 += 0.005 * f64::sin(v9);
-            }
-        } else if prog_42((s0 * 0.1).sin(), 2.0, f64::cos(((v[n % 4].tanh() * 1.5).cosh().powi(2) + 0.5).recip()) * 2.0, v, 0) > x0 || n > 0 {
-            s2 = (s2 * 0.5 + x1.min(x2) * 0.5).sin();
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = v[1].sin();
+        let mut s1 = f64::cos(v[n % 4] / (s0 * s0 + 0.5)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3: f64 = 1.0;
+        for i in 1..4 {
+            let c4 = match i {
+                0..=1 => 2.0 * x1 * 0.75,
+                2 => x1 * x0,
+                _other => v[i],
+            };
+            m3 = c4.min(m3);
+            s0 = f64::mul_add(s0, 0.5, f64::cos(x0.atan()) * 0.5);
         }
-        'l2: for i in 1..n {
-            let fi = i as f64;
-            acc3 += f64::sin(x0.sin().exp2()) * 0.4;
-            acc3 -= f64::sin((f64::powi(s2, 2) + 0.5).powf(fi.tanh())) * 0.4;
-            for j in 0..5 {
-                let v10 = match n % 2 {
-                    0 => (fi - s0).max(f64::sin(x2).exp2()),
-                    1 => {
-                        s2 = s2.mul_add(0.8, v[j % 4].tanh() * 0.2);
-                        (f64::powi(s2, 2) + 1.0).powf(f64::tanh(0.25 * x1))
-                    }
-                    _ => x0 + s2,
-                };
-                if j + i < 7 {
-                    continue 'l2;
-                }
-                acc3 -= s1 * 0.3 * 0.1;
-                acc3 -= v10.tanh() * 0.05;
-            }
-            let v11 = fi * v[i % 4];
-            acc3 -= f64::sin(v11) * 0.4;
-        }
-        let v12 = prog_20(x0, f64::tanh(x2 / (x1 * x1 + 0.5)), (x2.powi(2) + 0.5).recip().powi(2).ln_1p().sin(), &v, 4);
-        let mut a13 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a13[i] = (f64::powi(f64::tanh(v12), 2) + 1.0).atan2(t);
-            s0 *= 0.5;
-            s0 += 0.1 * f64::cos(v12 * s0);
-        }
-        a13 = [f64::cbrt(v[n % 4] * v[n % 4] + 0.5).sin() * 0.4, f64::mul_add(a13[0], 0.5, ((x1 / (f64::tanh(x0) + 2.0)).powi(2) + 1.0).log10() * 0.25), f64::mul_add(a13[2], 0.75, f64::tanh((f64::tanh(x1.powi(2)) * 0.9).asin()) * 0.02), a13[2].mul_add(0.5, prog_20(s0, x0, x1, &v, n).sin() * 0.005)];
-        let v19 = 'b5: {
-            let v14 = v[n % 4].sin();
-            let mut k15 = 0;
-            'l6: while k15 < 6 && f64::ln_1p(v12 * v12) < 1.0 {
-                k15 += 1;
-                let v16: f64 = 'b7: {
-                    if v14 * a13[2] <= 0.0 {
-                        break 'b5 v[k15 % 4];
-                    }
-                    s1 = 0.75 * s1 + 0.02 * f64::cos(f64::tan(f64::sin(s1) * 1.2));
-                    s1 = s1 * 0.6 + (v14 + s0).tanh() * 0.2;
-                    if x1 / (f64::sin(v14) + 2.0) <= a13[k15 % 4] {
-                        break 'b7 2.0 * s0;
-                    }
-                    2.0_f64.log(f64::powi(s1, 2) + 2.0)
-                };
-                if f64::exp2(x1.cos()) <= v16 || k15 % 3 == 1 {
-                    s0 *= 0.5;
-                    s0 -= 0.05 * (s0.powi(2) + 0.5).recip().mul_add(s0.sin(), v12 * s2).sin();
-                    break 'b5 s2 / (v14.powi(2) + 1.5);
-                }
-                let v18: f64 = 'b8: {
-                    for j in 0..v.len() {
-                        let fj = j as f64;
-                        if (f64::tanh(x1) * 1.5).cosh() > x0 {
-                            acc3 -= 0.05 * x2.powi(3).cos();
-                            if s2.atan() <= 0.5_f64.log(v14 * v14 + 2.0) {
-                                break 'l6;
-                            }
-                        } else if x1 - fj > -0.5 {
-                            let v17 = f64::log(fj.powi(2) + 1.0, 10.0);
-                            acc3 -= 0.05 * v17.sin();
-                        }
-                        if f64::exp(f64::cos(v14)) >= 1.0 {
-                            break 'b8 (v14 * v14 + 2.0).acosh();
-                        }
-                        if k15 < 3 {
-                            acc3 += 0.05 * f64::tanh(v16 + v[1]);
-                            if f64::acos(x0.min(s0).sin() * 0.9) > x0 || j % 2 == 0 {
-                                return fj.min(s1) + f64::powi(x2, 2);
-                            }
-                        } else {
-                            acc3 += 0.05 * (fj * x2).atan().cos();
-                        }
-                        s1 = s1 * 0.75 + (v[j].tanh().powi(2) + 1.0).log((s1 * s1).powi(2) + 2.0) * 0.02;
-                    }
-                    s1.tanh()
-                };
-                s2 = f64::mul_add(s2, 0.75, v[n % 4].powi(3).sin() * 0.02);
-                acc3 -= 0.25 * f64::cos(v18).tanh();
-            }
-            (v14 * v14 + 1.0).recip()
+        s0 = s0 * 0.8 + m3.cos().cos() * 0.05;
+        let v5: f64 = s1.sin();
+        let Some(k6) = n.checked_sub(3) else {
+            return v[3] * x2
         };
-        s0 + s1.sin() - s2 * 0.5 + acc3.cos() - v12 * 1.5 - a13[0].sin() + f64::cos(v19) + f64::sin(v[n % 4])
+        let c7 = k6 as f64;
+        let v8 = v.iter().copied().map(|p| (f64::tanh(x0) * 0.9).asin() + p.cos()).sum::<f64>();
+        if f64::copysign(0.5_f64, f64::acosh(x2.powi(2) + 2.0)) < x2 {
+            return f64::sin(v8);
+        }
+        let v12 = if let Some(k9) = (n % 4).checked_sub(1) {
+            let c10 = k9 as f64;
+            let v11 = (c7.sin() * 0.5).ln_1p();
+            s1 = s1 * 0.5 + f64::ln_1p(v5.tanh() * 0.5) * 0.02;
+            f64::acos(f64::recip(c10 * c10 + 0.5).tanh() * 0.9) + v11.sin()
+        } else {
+            acc2 += (x1 + 1.2).tanh();
+            s1 - c7
+        };
+        x1 * 0.25 + s0.tanh() - s1.tanh() - acc2 + f64::tanh(v5) + v8.cos() - v12.tanh() + ((v5 * v5 + 1.0).ln() - 2.0_f64.copysign(s1))
     }
 
     #[differentiable]
     pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (x2 - v[n % 4]).sin() * 2.0;
-        let mut s1 = x1.sin().exp().sin() * 2.0;
-        let mut s2 = (f64::recip(x0.powi(2) + 1.0) - (SCALE + s0)).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if !(i == 2 && (s0.cos() * 0.9).acos() > -0.5) {
-                a4[i] = ((v[i].powi(2) + 1.0).log(f64::powi(v[0], 2) + 2.0).powi(2) + 0.5).atan2(v[i]);
-            } else {
-                a4[i] = v[i].atan().mul_add(f64::atan(x2), x1 + fi);
+        let mut s0 = f64::sinh((v[n % 4] * x0).cos());
+        let mut acc1: f64 = 0.0;
+        if x1 * f64::recip(x2.powi(2) + 0.5) <= x1 {
+            acc1 -= v[n % 4].cos();
+        } else if !(n == 4 && prog_23(2.0, x0.cos() * 2.0, (s0 / 3.0).tanh(), &v, n) <= v[n % 4]) {
+            let v2 = (x1 * x1 + 1.0).powi(-1);
+            acc1 += 0.25 * f64::sin((x0.sin() * 0.9).acos() + v2 * x2);
+        } else {
+            acc1 += f64::tanh(v[n % 4] * x1);
+            s0 = (s0 * 0.75 + s0 * s0 * 0.01).tanh();
+        }
+        let v3 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.005 * (prog_55::<4>(1.2, s0, 1.5, v, 6) + f64::tanh(p)).cos());
+        let mut a4 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = 2.0_f64.log(v3.powi(2) + 2.0) * s0;
             }
         }
-        let mut m5: f64 = f64::NEG_INFINITY;
-        for i in 0..n + 1 {
-            m5 = m5.max(v[i % 4].clamp(-0.5, 1.5));
-        }
-        acc3 += m5.cos();
-        let v6 = acc3.clamp(x2.sin() - 1.5, f64::cos(x1) + 1.5);
-        match n {
-            PHASE_A | 2 => {
-                acc3 -= (x2 * x2 + 1.0).recip();
-                let v7 = (v6.cos().cos() * 1.5).cosh();
-                s1 *= 0.5;
-                s1 -= 0.1 * v7.cos();
+        let a5 = a4[0];
+        match n % 4 {
+            0 => {
+                s0 = s0.mul_add(0.5, f64::atan(acc1.clamp(v3.tanh() - 1.5, f64::tanh(acc1) + 1.5)).cos() * 0.05);
             }
-            3..=5 => {
-                s1 *= 0.8;
-                s1 += 0.2 * v6.cos();
-            }
-            6 => {
-                acc3 -= prog_11(((acc3 - v6) / (f64::powi(m5 - v6, 2) + 1.5)).cos() * 2.0, 1.5, f64::asinh(f64::atan2(s1, v6.powi(2) + 1.0)).tanh(), v, n).tanh() * 0.005;
-                s0 *= 0.6;
-                s0 += 0.02 * (s1.sin().exp2() - s1).sin();
+            MODE_B | 3 => {
+                acc1 -= 0.005 * prog_20(s0, ((x1 * x1 + 1.0).log2() + v[n % 4] / (v[n % 4] * v[n % 4] + 1.0)).cos() * 2.0, f64::tanh(((f64::cos(a4[1][1]) + 2.0).cbrt().powi(2) + 1.5).acosh()) * 2.0, &v, n).tanh();
+                s0 = 0.75 * s0 + 0.5 * (x2 * 0.35).sin();
             }
             _ => {
-                s0 *= 0.8;
-                s0 -= 0.1 * f64::tanh(f64::log2(x1 * x1 + 1.0)).cosh().sin();
-                s2 = 0.8 * s2 + 0.2 * f64::sqrt(x1 * x1 + 2.0).tanh();
+                let v6: f64 = prog_23(x1, x0, 0.75, &v, 1);
+                s0 = s0 * 0.6 + f64::cbrt(x2 * x2 + 1.0).min(v3).sin() * 0.02;
+                s0 = 0.75 * s0 + 0.005 * f64::cos(v6.tanh());
             }
         }
-        let mut k8 = 0;
-        let v10: f64 = loop {
-            k8 += 1;
-            s2 *= 0.6;
-            s2 += 0.1 * f64::sin(v[3].asinh() * (s2 * s2 + 1.0).ln());
-            for _ in 0..n {
-                let v9 = v6.tanh().exp_m1();
-                s0 = (s0 * 0.75 + (s0.powi(2) + 2.0).ln() * 0.25).sin();
-                s1 *= 0.8;
-                s1 += 0.2 * x1.sin();
-                acc3 -= 0.05 * f64::sin(v9).sin();
-            }
-            acc3 -= 0.4 * (x1 * v[k8 % 4]).tanh();
-            if k8 >= 5 || v6.tanh().exp2() <= x0 {
-                break f64::tan(a4[1].sin() * 1.2);
-            }
-        };
-        s0 * 0.25 - s1.tanh() - s2 * 0.25 - acc3.cos() - f64::sin(a4[1]) - v6 - v10 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = w0[n % 4].cos();
-        let mut s2 = (x1 - x1.to_degrees() * 0.01).cos() * 2.0;
-        let mut s3 = 1.5_f64.powf(x2.tanh());
-        let mut acc4: f64 = 0.0;
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            s2 = f64::mul_add(s2, 0.75, (s1 * (f64::tanh(v[n % 4]) * 0.9).atanh()).cos() * 0.02);
-            match k5 {
-                MODE_C if n < 4 => {
-                    s2 = (s2 * 0.6 + (s2 - s1) * 0.2).sin();
-                    break x0.sin().exp().tanh();
-                }
-                _ => {
-                    s1 = (s1 * 0.5 + s1 * s3 * 0.2).sin();
-                }
-            }
-            let v6 = prog_42((x2 * x0).tanh() * 2.0, x0, f64::sin((x0.cos() * 1.2).tan()) * 2.0, [v[0], v[1], v[2], v[3]], k5);
-            if k5 >= 2 || prog_42(x2, s3, f64::tanh((f64::sin(f64::tanh(v[k5]).cosh()) + 2.0).cbrt()) * 2.0, [v[0], v[1], v[2], v[3]], k5) <= s1 * x1 {
-                break prog_20(f64::sin(s2.atan()), f64::atan(s3).cos() * 2.0, s1.sin().cos(), v, k5);
-            }
-            s3 = s3 * 0.6 + v6.tanh().sin() * 0.005;
-        };
-        'l1: for i in 0..3 {
-            acc4 += v7.copysign(s2).cos() * 0.5;
-            for j in 0..i {
-                let fj = j as f64;
-                if j % 2 == 0 {
-                    continue 'l1;
-                }
-                s3 = (s3 * 0.8 + fj.powi(2) * 1.0).tanh();
-                acc4 += 0.25 * v7.cos().exp().cos();
-            }
-            let v10 = match i {
-                0..=1 => {
-                    let v8 = f64::tan(x0.tanh() * 1.2) + (x0 - v7);
-                    f64::atan2(v[3 - k5], s2 * s2 + 1.0) + v8.cos()
-                }
-                2 => ((f64::sin(s2) * 0.5).ln_1p().powi(2) + 2.0).sqrt(),
-                _ => {
-                    let v9 = f64::min((f64::sin(x0) * 1.2).tan(), x0.tanh().exp2());
-                    v9 + s1
-                }
-            };
-            let v12 = if !(i > 0) {
-                let v11 = -x1;
-                x1 + f64::tanh(v11)
-            } else {
-                x0.mul_add(x0, x0)
-            };
-            s3 *= 0.75;
-            s3 += 0.01 * (v10.sin() - v12.sin()).tanh();
-        }
-        let mut m13: f64 = 0.0;
-        for i in 1..n {
-            let c14 = if m13 > 0.0 {
-                x0 * v[(i + n) % 4] - (0.5 - x0)
-            } else {
-                w0[n % 4] + x0 + x0 * v[(i + n) % 4]
-            };
-            m13 = m13.max(c14);
-        }
-        acc4 -= 0.5 * f64::sin(m13);
-        let mut m15: f64 = f64::NEG_INFINITY;
-        for i in 0..=3 {
-            m15 = (v7 * m13 + v[i]).max(m15);
-        }
-        s3 = (s3 * 0.75 + f64::sin(m15) * 0.005).sin();
-        x0 + s1 * 0.5 + s2 * 0.5 + s3 + acc4 + v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_67<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = prog_42(1.2, 2.0, x1, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
-        let mut s2: f64 = f64::tanh(f64::hypot(x0, x2)) * 2.0;
-        let mut s3 = f64::clamp((f64::cos(w0[0]) * 0.5).ln_1p(), f64::cos(w0[0] / (w0[0] * w0[0] + 1.5)) - 1.5, f64::sin(w0[0].powi(2)) + 1.5).sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut a5 = [0.0; N];
-        for i in 0..N {
-            a5[i] = (s3 + w0[n % 4]).powi(2);
-            s2 = s2 * 0.8 + f64::sin(SCALE + x0) * 0.2;
-        }
-        for &t in v.iter() {
-            if prog_20::<f64>(f64::tanh(a5[n % 4].sin().exp()) * 2.0, f64::sin((x0 * x0 + 0.5).sqrt()), 2.0_f64.atan2(x2).sin() * 2.0, w0, n) > -1.0 {
-                return t - f64::powi(t, 3);
-            }
-            s2 = s2.mul_add(0.8, f64::sin(f64::exp(t.sin().exp().sin())) * 0.02);
-        }
-        let [b6, b7, b8] = [acc4.tanh(), prog_20(v[2].cos().sin() * 2.0, f64::sin(v[2].sin().exp2().tanh()) * 2.0, (-(x2 * x2 + 1.0).log(v[2] * v[2] + 2.0)).sin() * 2.0, v, n), x2 * x1];
-        let [b9, b10, b11, _] = *v;
-        let [b12, b13] = [(1.5_f64.copysign(s1).sin() * 1.2).tan(), (w0[3] - acc4) * b11];
-        s1 = 0.75 * s1 + 1.0 * f64::sin((f64::sin(b12) * 0.9).acos());
-        s3 = 0.5 * s3 + 0.25 * ((f64::powi(x2, 2) + 1.0).cbrt() / ((-x1).powi(2) + 1.5)).sin();
-        acc4 += b10.sin();
-        s1 * 0.25 - s2 - s3 * 0.25 + acc4 * 0.5 - a5[0].cos() + b6 - f64::sin(b7) + b8 * 1.5 - b9 * 0.5 - b13 - f64::clamp(f64::ln(b9 * b9 + 1.0), (b13 * b13 + 2.0).sqrt().tanh() - 1.5, (v[3] + b13).tanh() + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.cos();
-        let mut s1 = f64::tanh((f64::tanh(x0) * 0.9).atanh()).exp().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for _ in 0..v.len() {
-            let mut k3 = 0;
-            while k3 < n && v[k3 % 4] / (f64::cos(x2) + 2.0) < 0.5 {
-                k3 += 1;
-                s0 = (s0 * 0.6 + s0.mul_add(x2, s0) * 0.1).tanh();
-                s1 = (s1 * 0.5 + (s1.cos() * 0.9).acos() * 0.2).tanh();
-                let v4 = v.iter().map(|&p| f64::tan(x2.sin() * 1.2) + p.sin()).sum::<f64>();
-                acc2 += v4.sin() * 0.05;
-            }
-            acc2 += 0.5 * x2.sin().cos();
-        }
-        acc2 += f64::asinh(x2);
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if v[1].sin().exp2() < fi {
-                a5[i] = f64::sqrt(s0.powi(2) + 0.5);
-            } else {
-                a5[i] = v[i] * (v[i] - x1);
-            }
-        }
-        let v7: f64 = if !(n < 3 && (a5[2] * a5[2] + 2.0).ln() < 0.0) {
-            let v6 = v[n % 4] - x1.abs();
-            f64::log2((x1.to_radians() * 50.0).powi(2) + 1.0) + v6.tanh()
+        let v9 = if f64::sinh((x1.to_radians() * 50.0).cos()) > 0.5 {
+            let v7 = f64::powi(x1.powi(2) + 1.0, -2);
+            (-x2) + f64::sin(v7)
         } else {
-            (x2 * x2 + 1.0).log(2.0)
+            let x1 = f64::ln_1p(x1 * x1).powi(3);
+            let v8 = 3.0_f64.log(x1.powi(2) + 2.0);
+            prog_11(v3, x0, 0.5, v, n) + f64::tanh(v8)
         };
-        v[0] * 1.5 + s0 + s1 * 0.25 - f64::tanh(acc2) - f64::tanh(v7)
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v11 = f64::log2(x2 * x2 + 1.0);
+            if f64::atan2(s0.powi(2) + 0.5, a5[0]) + f64::ln_1p(a5[0].sin() * 0.5) >= x2 - s0 || k10 == 2 {
+                return ((v[0] + s0).powi(2) + 1.0).powi(-2);
+            }
+            acc1 += a4[0][3 - k10].tanh();
+            if k10 >= 2 {
+                break;
+            }
+            s0 = (s0 * 0.8 + f64::sin(v11) * 0.1).sin();
+        }
+        s0 * 0.25 - acc1.tanh() + v3 + a4[0][0] * 0.75 - f64::tanh(a5[2]) - v9.tanh() + prog_55::<4>(f64::ln_1p(v3 * v3).sin(), f64::cos(x2), 1.2, v, 2)
     }
 
     #[differentiable]
-    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::atan(x0).tanh().cosh();
-        let mut acc1: T = T::zero();
-        let mut m2 = x2.atan();
-        let mut m3 = T::neg_infinity();
-        for i in 0..n + 1 {
-            m2 = ((T::tanh(x1) + T::from_f64(2.0).unwrap()).cbrt() + v[(i * 3) % 4]).min(m2);
-            m3 = m3.max(v[(i * 3) % 4] + T::from_f64(0.5).unwrap() + T::from_f64(0.25).unwrap());
+    pub fn prog_66<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.atan();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i].powi(3);
         }
-        acc1 = acc1 + m2.sin();
-        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * m3.tanh();
-        for (i, &t) in v.iter().enumerate() {
-            acc1 = acc1 + prog_20::<T>(T::tanh(t).exp().sin(), T::tanh(v[i]) * T::from_f64(2.0).unwrap(), ((x0 - x1).tanh() + T::from_f64(2.0).unwrap()).cbrt().sin(), &v, i).sin() * T::from_f64(0.02).unwrap();
-            if i == 1 {
-                continue;
-            }
-            match i {
-                1 => {
-                    s0 = s0 * T::from_f64(0.8).unwrap();
-                    s0 = s0 + T::from_f64(0.1).unwrap() * (m2 + s0).cos();
-                    s0 = s0 * T::from_f64(0.8).unwrap() + (s0 * s0 + T::from_f64(0.5).unwrap()).powf(s0.tanh()).tanh() * T::from_f64(0.01).unwrap();
-                }
-                MODE_C if n < 4 => {
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + prog_20(s0, x1, (s0 * x2).tanh() * T::from_f64(2.0).unwrap(), &v, n) * T::from_f64(0.005).unwrap()).sin();
-                    acc1 = acc1 - T::from_f64(0.5).unwrap() * (T::from_f64(0.1).unwrap() * v[1]).sin();
-                }
-                3 => {
-                    acc1 = acc1 + T::from_f64(0.5).unwrap() * t.cos();
-                    s0 = s0 * T::from_f64(0.8).unwrap() + (m2 - x1).sin() * T::from_f64(0.1).unwrap();
-                }
-                _ => {
-                    acc1 = acc1 + (m3 * m3 + T::from_f64(0.5).unwrap()).ln().sin() * T::from_f64(0.5).unwrap();
-                }
-            }
+        let mut m3 = x0;
+        for i in 0..4 {
+            m3 = (prog_55::<4>(f64::cos(2.0_f64.atan2(a2[i])) * 2.0, f64::tanh(f64::cosh((v[0] + x2).sin() * 2.0)) * 2.0, (x1 * x1 + 1.5).acosh().cos() * 2.0, v, i) + v[i]).min(m3);
         }
-        for i in 0..5 {
-            let mut k4 = 0;
-            while k4 < n {
-                k4 += 1;
-                let v5 = (v[i % 4].powi(2) + T::from_f64(1.5).unwrap()).acosh();
-                let v6 = (m2.cos() * T::from_f64(0.9).unwrap()).asin();
-                acc1 = acc1 + ((m3.sin() * T::from_f64(1.2).unwrap()).tan() + v6.sin()).sin() * T::from_f64(0.05).unwrap();
-                acc1 = acc1 + T::from_f64(0.05).unwrap() * T::cos(v5).tanh();
-            }
-            acc1 = acc1 - T::sin(v[i % 4] - x0) * T::from_f64(0.4).unwrap();
-        }
-        for i in 0..n {
-            let mut m7 = T::neg_infinity();
-            for j in 0..n + 1 {
-                m7 = (T::from_f64(0.25).unwrap() * (x0 * v[0]) + v[j % 4]).max(m7);
-            }
-            acc1 = acc1 + m7.sin().cos() * T::from_f64(0.25).unwrap();
-            for j in (0..5).rev() {
-                s0 = (s0 * T::from_f64(0.6).unwrap() + (T::cos(v[2]) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.05).unwrap()).sin();
-                if j < 2 && s0 + x1 <= T::zero() {
-                    acc1 = acc1 - T::from_f64(0.05).unwrap() * x0.sin();
-                } else {
-                    let v8 = x0 * T::from_f64(0.8).unwrap();
-                    acc1 = acc1 + T::from_f64(0.05).unwrap() * v8.cos();
-                }
-            }
-            if (v[i % 4] * v[i % 4]).cos() < -T::from_f64(0.5).unwrap() {
-                acc1 = acc1 + T::from_f64(0.25).unwrap() * (m7 * T::from_f64(std::f64::consts::LN_2).unwrap()).sin();
-                if x1.to_degrees() * T::from_f64(0.01).unwrap() < -T::from_f64(0.25).unwrap() {
+        s0 = 0.75 * s0 + 0.005 * m3.cos();
+        let mut m4 = 0;
+        for i in 0..6 {
+            let fi = i as f64;
+            let mut k5 = 0;
+            while k5 < n && fi / (s0.sin() + 2.0) >= f64::atanh(f64::tanh(x2) * 0.9) {
+                k5 += 1;
+                acc1 -= 0.05 * f64::sin(x2.cos().cosh());
+                if (a2[3] * a2[3] + 2.0).acosh() < 1.0 {
                     break;
                 }
-                s0 = s0 * T::from_f64(0.75).unwrap();
-                s0 = s0 - T::from_f64(0.25).unwrap() * x0.cos();
-                if (T::sin(m2) * T::from_f64(0.9).unwrap()).atanh() < T::from_f64(3.0_f64).unwrap().powf(s0.cos()) {
-                    return x2 - x2 * v[2];
+            }
+            let v6: f64 = 1.2 - v[1].tanh();
+            if x2 >= v[m4 % 4] {
+                m4 += 1;
+            }
+            s0 = s0.mul_add(0.75, (a2[k5 % 4] + v6).tanh() * 0.1);
+        }
+        match m4 {
+            0 => {
+                let v7 = (a2[m4 % 4] * a2[m4 % 4] + 1.0).ln();
+                let x2: f64 = a2[m4 % 4] + 2.0;
+                acc1 += 0.1 * f64::tanh(v7.cos() + f64::tanh(x2));
+            }
+            g if g > 1 => {
+                let v8 = prog_11(0.5, (v[m4 % 4] * v[m4 % 4] + 1.0).sqrt().sin() * 2.0, f64::cos(x2 * x1) * 2.0, v, n);
+                s0 = (s0 * 0.8 + x0.sin() * 0.2).sin();
+                acc1 += v8.tanh() * 0.005;
+            }
+            _ => {
+                s0 *= 0.6;
+                s0 -= 0.005 * s0.cos();
+            }
+        }
+        'l4: for t in v {
+            acc1 -= (t.cos() * 1.2).tan().tanh() * 0.4;
+            let mut k9 = 0;
+            while k9 < 5 {
+                k9 += 1;
+                let v10: f64 = f64::recip(x2 * x2 + 1.0);
+                match n % 4 {
+                    0 => {
+                        s0 = (s0 * 0.75 + v10.cos() * 0.25).sin();
+                        s0 = f64::mul_add(s0, 0.75, f64::sin(s0 - v10 + x1) * 0.05);
+                    }
+                    1..=3 => {
+                        continue 'l4;
+                    }
+                    _ => {
+                        s0 *= 0.5;
+                        s0 += 0.2 * (v[(k9 + n) % 4] * v[(k9 + n) % 4] + 2.0).acosh().sin();
+                        acc1 += f64::atan2(v10.sin().exp_m1(), f64::powi(v10, 2) + 1.0).cos() * 0.1;
+                    }
                 }
-            } else if T::cos(x1).exp() >= -T::one() {
-                s0 = s0 * T::from_f64(0.8).unwrap() + T::asin(s0.tanh() * T::from_f64(0.9).unwrap()).sin() * T::from_f64(0.05).unwrap();
-                if (x2.sin() * T::from_f64(0.9).unwrap()).atanh() <= T::from_f64(0.25).unwrap() && i % 3 == 1 {
-                    return T::acosh(m3.cos().powi(2) + T::from_f64(2.0).unwrap());
+                s0 = s0.mul_add(0.5, (s0 * s0 + 0.5).sqrt().cos() * 0.5);
+            }
+            acc1 += 0.5 * f64::sin(f64::recip(f64::ln_1p(v[k9 % 4] * v[k9 % 4]).powi(2) + 0.5));
+        }
+        let mut k11 = 0;
+        while k11 < 3 && (x0.powi(2) + 1.0).log(f64::powi(s0, 2) + 2.0) >= x2 {
+            k11 += 1;
+            if k11 < m4 && (x1.sin() * 1.2).tan() < (m3.tanh() * 1.2).tan() {
+                continue;
+            }
+            acc1 -= 0.5 * x2.tanh().cos();
+            let v13 = if (x0.cos() * 2.0).cosh() + (f64::tanh(x1) * 1.2).tan() <= 1.0 {
+                let v12 = f64::acos(x1.sin() * 0.9).to_degrees() * 0.01;
+                1.25 * m3 + v12.cos()
+            } else {
+                f64::sinh(f64::tanh((x2.tanh() * 0.5).ln_1p()) * 2.0)
+            };
+            s0 = s0.mul_add(0.5, f64::tanh(v13) * 0.05);
+        }
+        match k11 {
+            1 => {
+                let v14 = v[0].atan();
+                acc1 += 0.25 * (0.3 - a2[3 - k11]).sin();
+                s0 = s0 * 0.6 + f64::sin(v14).cos() * 0.4;
+            }
+            2 => {
+                s0 = 0.6 * s0 + 0.005 * prog_20::<f64>((SCALE + x1.sin().exp()).cos() * 2.0, s0, f64::sin(x1.cos()) * 2.0, &v, m4).cos();
+                let v15 = prog_55::<4>(0.5, 0.5, 0.5, v, 4);
+                acc1 -= 0.05 * v15.tanh();
+            }
+            MODE_D => {
+                acc1 += (v[0].powi(2) + 2.0).ln().sin();
+                if a2[m4 % 4] < 1.0 {
+                    s0 = s0.mul_add(0.5, (f64::sqrt(f64::powi(x2, 2) + 1.0).powi(2) + 1.0).log((x1 / (x0.tanh() + 2.0)).powi(2) + 2.0).tanh() * 0.05);
+                } else if x2.powi(2).sin() >= x1 || k11 < 3 {
+                    acc1 -= x0.max(v[k11]).sin();
                 }
-                let v9 = v[i % 4] * m2;
-                acc1 = acc1 + T::tanh(v9).sin() * T::from_f64(0.25).unwrap();
-            } else {
-                s0 = s0 * T::from_f64(0.6).unwrap();
-                s0 = s0 + T::one() * (s0.sin() + T::from_f64(2.0).unwrap()).cbrt().tanh();
+            }
+            _ => {
+                let v16 = prog_20(x2, s0, ((x2.tanh() * 0.9).atanh() * 2.5).cos(), &v, k11);
+                let m3 = (v[1] - 1.2).tanh();
+                acc1 += 0.005 * (v16.tanh() + m3.sin()).sin();
             }
         }
-        let v10 = v.iter().fold(T::zero(), |r, &p| r + (s0 * x1 + p.sin()));
-        acc1 = acc1 - m3.asinh().to_radians();
-        T::cos(acc1) + v10.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.cos();
-        let mut s1 = ((s0 - x1).sin() * 0.9).asin();
-        let mut s2 = prog_36(s1, x2, f64::sin(x0) * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for _ in (0..=n).rev().step_by(2) {
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                acc3 += 0.05 * f64::tanh(x1.sin() + s0 * x0);
-                acc3 += 0.05 * f64::sin((x1.cos() * 0.9).asin());
-                acc3 += 0.05 * f64::cos(s2);
+        let mut k17 = 0;
+        let v18 = loop {
+            k17 += 1;
+            s0 = s0 * 0.5 + x0.tanh().exp2().cos() * 0.25;
+            acc1 += (x0 + (f64::tanh(v[k17]) * 1.2).tan()).sin() * 0.25;
+            if k17 >= 2 {
+                break f64::atanh(x0.sin() * 0.9);
             }
-            acc3 += 0.5 * x0.asinh().sin();
-        }
-        let [b5, _, b6, b7] = *v;
-        let [b8, _, b9, b10] = *v;
-        for i in 0..v.len() {
-            if (f64::cos(v[n % 4]) * 0.9).acos() < 1.0 || i % 3 == 1 {
-                break;
-            }
-            if !(i == 2) {
-                break;
-            }
-            if b6 + v[(i + n) % 4] < 0.5 {
-                let v11 = (b9.powi(2) + 1.0).log10();
-                acc3 -= 0.5 * f64::sin(b6);
-                s2 = s2 * 0.6 + f64::sin(v11) * 0.75;
-            } else {
-                let v12: f64 = (b5 * b5).ln_1p();
-                s0 = s0 * 0.6 + v12.cos() * 0.4;
-            }
-            s1 *= 0.5;
-            s1 -= 1.0 * f64::atan2(2.0_f64, v[(i + n) % 4]).cos();
-        }
-        s0 * 1.5 + s1 * 0.25 + s2 - f64::cos(acc3) + b5 * 0.75 + b6 - b7.sin() + b8.tanh() + b9 * 1.5 - b10 * 0.5 + f64::ln_1p(x2.cos() * 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = f64::sin(prog_65(1.5, s0, f64::exp2(x0.sin()).clamp(f64::copysign(v[n % 4], x0).sin() - 1.5, (v[n % 4] / 3.0).cos() + 1.5).tanh(), v, n)) * 2.0;
-        let mut s2 = (x0 + s0 - f64::to_degrees(x1) * 0.02).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        acc3 -= f64::sin(x2).abs();
-        let v6: f64 = if x2 * acc3 < 0.5 {
-            (s0.powi(2) + 1.0).atan2(s2)
-        } else if x0 * s2 > acc3.tanh().exp() {
-            let v4 = f64::tanh(s0.cos());
-            x0.mul_add(s0, acc3) + f64::sin(v4)
-        } else {
-            let v5 = prog_23(s2, x0, f64::exp_m1(v[n % 4].sin()).tanh(), &v, n);
-            v[0] * 0.65 + v5.cos()
         };
-        if f64::max(-2.0_f64, x2) < 1.0 {
-            for &t in v.iter() {
-                let v7 = f64::recip(s2 * s2 + 1.0);
-                acc3 += s2.cos() * 0.5;
-                acc3 += 0.5 * (f64::tanh(t) - v7).sin();
+        x2 + s0 * 1.5 - acc1.cos() - a2[2].tanh() + v18.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0: f64 = (x0 * x0).ln_1p();
+        let mut acc1: f64 = 0.0;
+        let v2: f64 = prog_60(x2, v[n % 4].sin().max(acc1 * x1).cos(), x0, &v, n);
+        let mut a3 = v;
+        a3[0] *= 1.5;
+        a3[1] += f64::cosh(acc1.tanh() * 1.5).cos();
+        for _ in 1..n {
+            s0 = (s0 * 0.75 + a3[0].sin() * 0.25).tanh();
+            a3 = v;
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            let v4 = s0.min(x1).sin().exp2();
+            let v12 = match i {
+                MODE_A => {
+                    let v5 = x1.to_radians().cos();
+                    f64::cos(v5.powi(2)).exp2()
+                }
+                MODE_B if n < 4 => {
+                    let v6 = v2.sin().max((fi.powi(2) + 1.0).log(2.0));
+                    a3[3].atan2(v6.powi(2) + 0.5)
+                }
+                g if g > 2 => (f64::sin(f64::asin(f64::cos(v2) * 0.9)) * 2.0).cosh(),
+                _ => {
+                    for j in 0..n {
+                        acc1 += v2.atan2(v2.cos().powi(2) + 0.5).tanh() * 0.05;
+                        match n % 4 {
+                            0 | 2 => {
+                                let v7: f64 = (v2.sin().powi(2) + 1.0).log10();
+                                s0 = 0.8 * s0 + 0.02 * (a3[j % 4] * a3[j % 4] + 1.0).log(s0.powi(2) + 2.0).tanh();
+                                if v4 / (fi.sin() + 2.0) >= f64::ln(v7 * v7 + 0.5) {
+                                    acc1 += 0.05 * ((fi.sin() * 0.9).acos() * v7);
+                                    break;
+                                }
+                            }
+                            MODE_D => {
+                                acc1 += 0.05 * f64::atan2(v4.powi(2) + 1.0, v4).tanh();
+                                match i {
+                                    0..=2 => {
+                                        let v8 = f64::recip(x1 * x1 + 1.0) - 1.25;
+                                        let v9 = a3[2].mul_add(a3[2], v4);
+                                        s0 = 0.6 * s0 + 0.02 * f64::cos(f64::sin(v8) - v9.cos());
+                                    }
+                                    4 => {
+                                        break;
+                                    }
+                                    5 => {
+                                        s0 = (s0 * 0.8 + f64::min((f64::sin(x0) * 1.2).tan(), s0.tanh().exp2()) * 0.02).tanh();
+                                        acc1 += 1.5_f64.powf(s0.cos()) * 0.02;
+                                        match j % 2 {
+                                            0 => {
+                                                break;
+                                            }
+                                            MODE_B => {
+                                                let v10: f64 = (s0 * s0 + 1.0).recip();
+                                                s0 = s0.mul_add(0.75, v10.sin() * 0.25);
+                                            }
+                                            _ => {
+                                                s0 = s0 * 0.5 + (f64::powi(v2, 2) + 2.0).sqrt().cos() * 0.5;
+                                            }
+                                        }
+                                    }
+                                    _ => {
+                                        s0 = (s0 * 0.75 + f64::atan(a3[i % 4]) * 0.25).sin();
+                                        if a3[j % 4] * (f64::powi(v4, 2) + 0.5).sqrt() <= 1.0 {
+                                            continue;
+                                        }
+                                    }
+                                }
+                                s0 = (s0 * 0.75 + ((s0.tanh() * 0.9).acos() - (s0 * s0 + 1.0).log2()) * 0.05).sin();
+                            }
+                            _ => {
+                                let v11: f64 = v4;
+                                acc1 += 0.05 * f64::cos(v11);
+                            }
+                        }
+                        s0 *= 0.75;
+                        s0 += 1.0 * (-0.5_f64).max(fi).tanh();
+                    }
+                    0.75 - (a3[i % 4].sin() * 1.5).cosh()
+                }
+            };
+            acc1 -= f64::sqrt(v2 * v2 + 0.5).cos() * 0.25;
+            s0 = (s0 * 0.75 + (v4.tanh() - v12.tanh()) * 0.01).tanh();
+        }
+        s0 = (s0 * 0.8 + 2.0 * x2.abs() * 0.1).sin();
+        let v13 = (f64::powi(f64::tan(v[n % 4].sin() * 1.2), 2) + 1.0).log2();
+        s0 + acc1.cos() + v2.tanh() + a3[2] + f64::cos(v13)
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 1.0).log2().tanh() * 2.0;
+        let mut s1: f64 = s0.abs();
+        let mut acc2: f64 = 0.0;
+        let [b3, _, _, b4] = v;
+        let [b5, _, b6, b7] = v;
+        let [b8, _] = [f64::sin(x2), f64::log10(v[n % 4] * v[n % 4] + 1.0)];
+        let [b9, b10, b11, _] = [f64::clamp(b6, b8.cos() - 1.5, b7.tanh() + 1.5), b3.clamp(-1.0, 1.5), (b7 * b7 + 1.0).powi(-2), b4 + x1];
+        let mut k12 = 0;
+        let v14 = loop {
+            k12 += 1;
+            s0 = s0 * 0.6 + b6.tanh() * 0.4;
+            let v13 = v.iter().fold(prog_20(b6, 0.25, f64::sin(b5).cos(), &v, n).cos(), |r, &p| r * 0.5 + 0.1 * (s1 - b3 + f64::sin(p)).sin());
+            if k12 >= 4 {
+                break (b11.cos() * 0.9).asin();
             }
-            let v8 = prog_23(s0, s1, ((x2 * 0.8).to_degrees() * 0.01).cos(), &v, n);
-            acc3 -= v8.tanh() * 0.005;
+            s0 *= 0.5;
+            s0 += 0.01 * v13;
+        };
+        s1 = (s1 * 0.8 + acc2.abs() * 1.0).sin();
+        acc2 += f64::tanh(b11 + b5) * 0.4;
+        x0 * 0.5 + s0 * 1.5 + s1.sin() + f64::tanh(acc2) + b9 * 0.25 + b10 - v14
+    }
+
+    #[differentiable]
+    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[n % 4] / (x0.cos() + 2.0);
+        let mut s1 = f64::powi(x2.powi(2) + 1.0, -1).cos();
+        let mut s2 = -v[n % 4];
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = if s2 * x1 <= 1.0 {
+            x2.tanh()
+        } else if n == 3 && v[n % 4].asinh().sin() >= x2 {
+            (s0.powi(2) + 1.0).log2()
+        } else {
+            f64::sin(s0)
+        };
+        let mut k5 = 0;
+        while k5 < n {
+            k5 += 1;
+            let v6 = (f64::sin(x0) * 0.9).atanh();
+            let v7 = s1 * v6 - 0.8;
+            s1 = s1 * 0.5 + (v7 + x0).cos() * 0.05;
+        }
+        let v8 = v4.copysign(x0) * v4.cos();
+        let v9 = prog_36(2.0, 1.5, f64::cos((s1 * s1 + 0.5).ln()) * 2.0, [v[0], v[1], v[2], v[3]], n);
+        let v11 = match n % 2 {
+            0 => {
+                let v10 = ((-v8).tanh() * 0.5).ln_1p();
+                (-s1) + v10.cos()
+            }
+            _other => {
+                for _ in 1..n {
+                    acc3 -= f64::tanh(v9.asinh()) * 0.4;
+                    if (s2.tanh() * 2.0).sinh() / 2.0 > 1.0 {
+                        return (f64::tanh(SCALE + v9) * 0.9).acos();
+                    }
+                }
+                prog_23((x1.sin() * 1.5).sinh().powi(2).tanh() * 2.0, s0, v8.cos().sin(), v, 4)
+            }
+        };
+        s0 *= 0.8;
+        s0 -= 0.01 * v8.tanh();
+        s2 = 0.6 * s2 + 0.1 * f64::tanh(f64::powi(v[3], 2));
+        s0 + s2 + acc3 - f64::cos(v9) + v11.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0).ln_1p();
+        let mut acc1: f64 = 0.0;
+        let mut m2 = x2.atan();
+        let mut m3 = f64::NEG_INFINITY;
+        for i in 0..n + 1 {
+            m2 = ((f64::tanh(x1) + 2.0).cbrt() + v[(i * 3) % 4]).min(m2);
+            m3 = m3.max(v[(i * 3) % 4] + 0.5 + 0.25);
+        }
+        acc1 += m2.sin();
+        s0 = 0.8 * s0 + 0.2 * m3.tanh();
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += prog_55::<4>(f64::tanh(t).exp().sin(), f64::tanh(v[i]) * 2.0, ((x0 - x1).tanh() + 2.0).cbrt().sin(), v, i).cos() * 0.01;
+            s0 = s0.mul_add(0.8, f64::sin(s0.sin()) * 0.2);
+            acc1 += s0.cos() * 0.5;
+        }
+        let mut k4 = 0;
+        let v7 = loop {
+            k4 += 1;
+            let v5 = m2.tanh();
+            acc1 += 0.5 * f64::powi(f64::cos(s0).powi(2) + 1.0, -3);
+            let v6 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.1 * ((v[k4].powi(2) + 2.0).ln() + p.tanh()).tanh());
+            if k4 >= 3 {
+                break (x0.tanh() * 1.2).tan();
+            }
+            acc1 -= 0.5 * f64::tanh(v5 - f64::cos(v6));
+        };
+        let v8 = prog_23(((f64::tanh(m2) * 0.5).ln_1p().powi(2) + 1.0).powi(-1).tanh(), 2.0, f64::cos(v7), &v, n);
+        let v9 = prog_20(f64::sinh(f64::cos(x1)).tanh() * 2.0, f64::sin(f64::log2((f64::powi(v[(k4 + n) % 4], 2) + 1.0).log(x1 * x1 + 2.0).powi(2) + 1.0)), (x1.to_radians() * x1.cos().exp()).sin() * 2.0, &v, n);
+        'l3: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc1 -= 0.5 * (m3 / (fi * fi + 1.0)).tanh();
+            s0 = (s0 * 0.5 + f64::sqrt(m3 * m3 + 1.0) * 0.5).tanh();
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                s0 *= 0.75;
+                s0 += 0.1 * v8.sin().exp2().tanh();
+                s0 = 0.8 * s0 + 0.05 * f64::cos(v9.tanh().exp());
+                if k10 < 4 {
+                    break 'l3;
+                }
+            }
+        }
+        s0 - f64::cos(acc1) + v8.cos() - v9
+    }
+
+    #[differentiable]
+    pub fn prog_71<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = x1.abs();
+        let mut s1: T = x2.abs();
+        let mut acc2: T = T::zero();
+        let v3 = v.iter().fold(x0, |r, &p| r * T::from_f64(0.75).unwrap() + T::from_f64(0.01).unwrap() * (((x0 * r).powi(2) + T::from_f64(0.5).unwrap()).cbrt() + p.cos()).cos());
+        'l0: for i in (0..4).rev() {
+            let fi = T::from_usize(i).unwrap();
+            acc2 = acc2 + T::sin((fi * fi).ln_1p()) * T::from_f64(0.5).unwrap();
+            s0 = (s0 * T::from_f64(0.5).unwrap() + ((v[n % 4] - v3).sin() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.1).unwrap()).tanh();
+            for &u in v.iter() {
+                let v4 = x0.powi(2);
+                if v4.atan() >= -T::one() {
+                    break 'l0;
+                }
+                s0 = s0 * T::from_f64(0.75).unwrap() + u.tanh() * T::from_f64(0.25).unwrap();
+            }
+        }
+        let v7 = 'b2: {
+            let len5 = v.len();
+            for i in 0..len5 {
+                let fi = T::from_usize(i).unwrap();
+                s1 = s1 * T::from_f64(0.8).unwrap() + (v3 + s1).cos() * T::from_f64(0.1).unwrap();
+                if i == 1 {
+                    acc2 = acc2 - v[3 - i].tanh().exp().cos() * T::from_f64(0.5).unwrap();
+                    break 'b2 s1 / (fi.powi(2) + T::from_f64(0.5).unwrap());
+                }
+            }
+            let v6 = (v3.cos() * T::from_f64(2.0).unwrap()).cosh();
+            T::tanh(x0) * (x0 * x0 + T::from_f64(2.0).unwrap()).acosh() + T::sin(v6)
+        };
+        if v[n % 4] + v3 <= (T::cos(s1) * T::from_f64(0.9).unwrap()).atanh() || n > 4 {
+            acc2 = acc2 + (-v[2]).cos();
+        } else {
+            let v8 = -T::abs(acc2);
+            acc2 = acc2 - T::min(v7, s1).cos() * T::from_f64(0.2).unwrap();
+            acc2 = acc2 + T::from_f64(0.5).unwrap() * v8.sin();
+        }
+        s0 * T::from_f64(0.25).unwrap() - acc2.tanh() - v7
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x0 * x0).sin() * 2.0;
+        let mut s1 = x2.tanh();
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().copied().map(|p| 1.0 + 0.1 * (acc2 / (p.tanh() + 2.0)).tanh()).product::<f64>();
+        let mut m4 = f64::INFINITY;
+        for i in 0..5 {
+            let c5 = (x1.powi(2) + 1.0).log10() * std::f64::consts::LN_2 + v[i % 4];
+            m4 = m4.min(c5);
+        }
+        acc2 += f64::sin(m4);
+        if 2.0_f64.copysign(x2) <= -1.0 && n % 2 == 0 {
+            return (v3 / (v[2].tanh() + 2.0)).max(x0);
+        }
+        let mut k6 = 0;
+        while k6 < n {
+            k6 += 1;
+            let v7 = x2;
+            match k6 % 3 {
+                0 | PHASE_C => {
+                    let v8 = v7.sin().exp_m1();
+                    acc2 -= 0.25 * f64::cos(v8).cos();
+                }
+                _ => {
+                    acc2 -= 0.25 * (s1 * s1 + 1.0).log2().cos();
+                    acc2 += f64::tanh((s0.sin() * 0.9).acos()) * 0.25;
+                }
+            }
+            if v7.powi(3) < 0.0 && k6 % 3 == 1 {
+                break;
+            }
+            s0 = (s0 * 0.5 + f64::exp2(v3.sin()) * 0.25).sin();
+        }
+        s1 = (s1 * 0.75 + x1.max(s1) * 0.02).sin();
+        s0 + s1.tanh() + acc2.tanh() + v3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(prog_23(1.2, f64::cos((x2 * x2 + 1.0).log(v[3] * v[3] + 2.0).powi(2).ln_1p()), (x1 * x1).cos(), &v, n)) * 2.0;
+        let mut s1 = x0;
+        let mut s2 = x0.asinh();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        a4[0] = f64::cos(v[n % 4] - x2);
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * 0.5 + (x0.tanh() * std::f64::consts::LN_2).sin() * 0.5;
+        }
+        for _ in 0..v.len() {
+            s1 = s1.mul_add(0.5, a4[0].cos() * 0.5);
+            a4 = v;
+        }
+        if (x1.powi(2) + 1.0).ln() > x0.sin() {
+            return (v[2] * v[2] + 2.0).ln();
+        }
+        if acc3.mul_add(x2, acc3) > 0.0 || n < 3 {
+            return ((v[n % 4].tanh() * 0.9).atanh().powi(2) + 1.5).acosh();
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s2 *= 0.75;
+            s2 += 0.25 * f64::cos(s1.sin());
+            if x0 + a4[3] * x1 < 0.5 {
+                s1 = (s1 * 0.75 + s1 * (x2.tanh() + 2.0).cbrt() * 0.1).sin();
+            } else if s0 * x0 <= 0.0 {
+                let mut k6 = 0;
+                while k6 < n && s1 >= -0.5 {
+                    k6 += 1;
+                    acc3 += (-(s1.sin() * 1.5).sinh()).sin() * 0.1;
+                    if k6 % 2 == 0 {
+                        break;
+                    }
+                }
+            } else {
+                s0 = f64::mul_add(s0, 0.6, (a4[k5] * s2.min(s0)).tanh() * 0.1);
+                let v7 = (x2 * x2 + 0.5).powf(0.5);
+                s0 = (s0 * 0.8 + f64::tanh(v7) * 0.05).tanh();
+            }
+            if f64::acos(f64::mul_add(x1, s0, s2).cos() * 0.9) <= (f64::powi(x1, 2) + 1.0).powf(s1.tanh()) {
+                s0 = 0.5 * s0 + 0.1 * f64::tanh(f64::atanh(v[3 - k5].cos() * 0.9));
+                break;
+            }
+            if k5 >= 3 || -f64::asinh(s2) >= 2.0_f64.atan2(s2) {
+                break;
+            }
+        }
+        let a8 = [(x0.powi(2) + 2.0).ln(), f64::asinh(v[k5]), (x1.cos() * 0.9).atanh() + x0.tanh(), (-x0).tanh()];
+        s0 * 1.5 + f64::tanh(s1) - f64::sin(s2) + acc3 * 1.5 + a4[2] + a8[1].sin() - a8[k5].sin().exp2().powi(2).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = prog_73(1.2, x1.mul_add(x2, x0).sin().exp2().sin(), x1, v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 5 {
+            k2 += 1;
+            s0 = (s0 * 0.5 + (s0 * s0 + 1.0).cbrt() * 0.25).tanh();
+            s0 = 0.6 * s0 + 0.005 * f64::sin(prog_55::<4>(x2, f64::log(x0.powi(2) + 1.0, 3.0).cos() * 2.0, 0.5, v, k2));
+        }
+        for i in (0..=n).rev().step_by(2) {
+            acc1 -= (v[k2 % 4] * v[k2 % 4] + 1.0).log(f64::powi(v[i % 4], 2) + 2.0).sin() * 0.5;
+            acc1 -= 0.5 * f64::sin((f64::tanh(s0) * 0.9).asin());
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            acc1 -= x1 / 2.0 * 0.25;
+            let v8: f64 = if v[0].cos() >= v[i % 4].powi(2) {
+                for j in 0..n {
+                    let fj = j as f64;
+                    s0 = (s0 * 0.5 + x2.cos() * 0.5).tanh();
+                    match i {
+                        PHASE_A => {
+                            acc1 += 0.05 * (0.75 * fj).sin();
+                        }
+                        1 => {
+                            let v3 = f64::atan2(f64::powi(fi, 2) + 1.0, x0).to_radians();
+                            s0 *= 0.75;
+                            s0 += 1.0 * (-v3);
+                        }
+                        3..=4 => {
+                            acc1 -= 0.05 * (f64::tanh(fi) * 1.2).tan().tanh();
+                            if v[2] * fi > 0.0 {
+                                continue;
+                            }
+                        }
+                        _ => {
+                            let v4 = v[1];
+                            let v5 = 1.5_f64.copysign(v4);
+                            s0 = (s0 * 0.75 + v5.tanh() * 1.0).tanh();
+                        }
+                    }
+                    if s0 / (v[j % 4].powi(2) + 1.5) >= -0.5 {
+                        return f64::exp((-fj).tanh());
+                    }
+                }
+                v[i % 4] / (x2 * x2 + 1.0)
+            } else if (f64::sin(x1) * 0.9).asin().cos().sinh() <= 0.25 {
+                let v6 = s0.mul_add(x1, x1) * v[i % 4].tanh();
+                x1 + v6.sin()
+            } else {
+                let v7 = (s0.cos().cos() * 0.9).asin();
+                (v7.cos() * 0.9).asin()
+            };
+            s0 = s0 * 0.75 + v8.sin() * 0.02;
         }
         let mut k9 = 0;
         loop {
             k9 += 1;
-            acc3 += f64::cos(s0) / ((x0 * std::f64::consts::LN_2).powi(2) + 1.0) * 0.5;
-            let v10 = v.iter().fold(v[k9 % 4], |r, &p| r * 0.75 + 0.1 * (p - v6).sin());
-            if k9 >= 4 || x1 < 0.0 {
+            let v10 = v.iter().map(|&p| (p * p + 1.0).recip()).sum::<f64>();
+            let v11: f64 = if f64::exp(x0.cos()) >= v10 {
+                f64::powi(s0, 3) + (x0 - v10)
+            } else {
+                f64::sin(s0).exp2().tanh()
+            };
+            s0 = (s0 * 0.75 + f64::exp2(s0.tanh()) * 0.1).sin();
+            if k9 >= 4 {
                 break;
             }
-            s0 = s0 * 0.8 + v10.sin() * 0.1;
+            acc1 -= v11.tanh() * 0.25;
         }
-        for i in 0..n {
-            if i < n {
-                let v11 = v6;
-                acc3 -= 0.25 * f64::tanh(v11);
-            } else if f64::exp2(f64::sin(v6)) > 1.0 || i == 2 {
-                s1 = s1.mul_add(0.8, (f64::powi(s1, 2) + 1.0).log2().tanh() * 0.1);
-                acc3 += (x1.sin().sinh() + x0 / (s0.sin() + 2.0)).tanh() * 0.25;
-            } else {
-                s0 = f64::mul_add(s0, 0.75, (s1 * s1 + 1.0).powf(0.3).tanh() * 0.2);
-            }
-            for _ in 0..4 {
-                s1 *= 0.75;
-                s1 += 0.1 * (s1 * s1 + 2.0).acosh().tanh();
-                acc3 -= 0.05 * f64::cos(s0.to_radians()).tanh();
-            }
-            if s2 * x1 > v[k9 % 4].tanh().exp() {
-                s0 = 0.6 * s0 + 0.2 * f64::sin(s0 + v6);
-                s2 = s2.mul_add(0.75, s2.tanh().cos() * 0.25);
-                if f64::cos(x0) < (v6.cos() * 0.9).atanh() {
-                    s1 = s1 * 0.6 + f64::asin(s1.sin() * 0.9).tanh() * 0.1;
-                } else if v[3] < 0.0 {
-                    let v12 = (x0.tanh() * 0.9).atanh().atan2(x0 * x0 + 1.0);
-                    acc3 += 0.25 * v12.cos();
-                }
-            } else {
-                let v13 = s0.cos().exp_m1();
-                acc3 -= v13.sin().tanh() * 0.25;
-            }
-            s0 = 0.5 * s0 + 0.5 * f64::tanh(s1);
-        }
-        if v[2].cos() > 0.5 {
-            return acc3;
-        }
-        f64::tanh(s0) + s1 * 1.5 + s2 - f64::tanh(acc3) + f64::sin(v6)
+        s0 = s0 * 0.6 + f64::tanh(prog_55::<4>(s0, 2.0, x0, v, k2)) * 0.005;
+        s0 * 1.5 + acc1.tanh() + v[2].tanh().exp_m1()
     }
 
     #[differentiable]
-    pub fn prog_72<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
-        let (x1, x2) = p;
-        let mut s0 = T::sin(x2 / (v[n % 4].powi(2) + T::from_f64(0.5).unwrap())) * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        let v13 = match n.checked_sub(1) {
-            None => {
-                for i in 0..6 {
-                    let fi = T::from_usize(i).unwrap();
-                    if x1.atan() <= x2 || i < 2 {
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos((x0 + x1) / ((x0 - x2).cos() + 2.0)) * 2.0;
+        let mut s1 = s0.cos();
+        let mut s2 = prog_0(x2.cos().sin(), 0.25, f64::cos(x1), [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v8 = if !(n % 2 == 0 && s0 >= v[n % 4]) {
+            let v4 = f64::asinh(v[n % 4]);
+            prog_55::<4>(x2.atan().tanh(), s2, f64::cos(1.5_f64.atan2(acc3)) * 2.0, [v[0], v[1], v[2], v[3]], 5) + f64::tanh(v4)
+        } else if s2 < f64::sin(x0) {
+            for &t in v.iter() {
+                let mut k5 = 0;
+                while k5 < n {
+                    k5 += 1;
+                    acc3 += (s1.powi(2) + 2.0).ln().sin() * 0.05;
+                    let v6 = (f64::powi(t, 2) + 1.0).log10();
+                    acc3 -= f64::tanh(f64::sinh(v6.cos())) * 0.05;
+                }
+                s1 = 0.5 * s1 + 0.25 * (t + t.cos()).cos();
+            }
+            s2.sin()
+        } else {
+            let v7 = (v[n % 4].clamp(-1.0, 1.0).powi(2) + 0.5).recip();
+            v7 * v7
+        };
+        let v10 = if let Some(_) = n.checked_sub(1) {
+            s0 = (s0 * 0.8 + prog_55::<4>((x1.cos() * 1.2).tan().tanh(), x0.cos().tanh() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], 4) * 0.005).tanh();
+            f64::tan(x0.tanh() * 1.2)
+        } else {
+            v[n % 4].cos().exp2()
+        };
+        if v[2].sin().atan() >= acc3 && n % 3 == 1 {
+            return (x2.powi(2) + 1.0).sqrt();
+        }
+        let mut k11 = 0;
+        while k11 < n && v10 >= f64::cosh(f64::sin(s0) * 1.5) {
+            k11 += 1;
+            s2 = s2 * 0.5 + (s2.powi(2) + 1.0).log(2.0) * std::f64::consts::FRAC_1_PI * 1.0;
+            if k11 % 3 == 1 && ((-x0).tanh() * 1.2).tan() > 0.5 {
+                s2 = s2 * 0.75 + (SCALE + v[k11 % 4]).sin() * 0.25;
+                if v8 - (x2 - v[3]) >= (f64::cos(x0) * 0.9).asin() {
+                    return x0;
+                }
+                let v12 = f64::cbrt(f64::powi(s1.tanh(), 2) + 1.0);
+                s1 = (s1 * 0.75 + f64::cos(v12) * 0.25).tanh();
+            } else {
+                acc3 += f64::tanh(v8).tanh() * 0.25;
+                if -x1 > x0 {
+                    let v13 = (v[k11 % 4].cos() * 0.9).acos().abs();
+                    s0 = (s0 * 0.6 + f64::cos(v13) * 0.1).tanh();
+                } else {
+                    acc3 += 0.25 * ((f64::powi(v[0], 2) + 1.5).acosh() + s1.tanh()).cos();
+                    s1 = (s1 * 0.5 + s1 * 0.5).tanh();
+                }
+                s2 = s2 * 0.6 + f64::cos(v[k11 % 4]) * 0.4;
+            }
+        }
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            acc3 += f64::tan(f64::cos(f64::acos(v8.cos() * 0.9)) * 1.2).tanh() * 0.2;
+            let v15 = f64::powi(v10, 3);
+            if k14 >= 3 || (x2 / (x2 * x2 + 1.0)).cos() >= (f64::cos(v10) * 0.9).acos() {
+                break;
+            }
+            s0 = s0 * 0.5 + v15.sin() * 0.02;
+        }
+        let a16 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        s0.tanh() + s1 + s2 + acc3.sin() + v8.sin() - v10 * 0.25 + a16[1] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_68(0.5, f64::clamp(x0, -1.0, 1.5).sin(), (v[n % 4].cos() * 0.9).acos().tanh() * 2.0, v, n).cos() * 2.0;
+        let mut s1 = f64::tanh(x0 - 2.0) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 5 && s1 * s1 <= 0.0 {
+            k3 += 1;
+            let v5 = match k3 % 4 {
+                0 | 2 => {
+                    let x2 = x2;
+                    v[k3 % 4].atan().cos() + f64::cos(x2)
+                }
+                3 => {
+                    let v4 = x1 / (x0 * x0 + 1.5);
+                    prog_55::<4>(f64::sin((x2 * x2 + 2.0).acosh()) * 2.0, s0, f64::sin(f64::cos(v4).exp2()), v, 0)
+                }
+                _ => f64::sin(x2),
+            };
+            let v6: f64 = x1 + s0;
+            let v8 = if k3 > 1 {
+                f64::sin(v[3]).exp_m1()
+            } else {
+                for j in (0..=n).rev().step_by(2) {
+                    s0 = s0.mul_add(0.6, f64::sin((s0 * s0).ln_1p()) * 0.4);
+                    if j > 4 && f64::sin(x0) * std::f64::consts::FRAC_PI_4 > 0.0 {
                         continue;
                     }
-                    match n.checked_sub(3) {
-                        Some(0..=1) => {
-                            s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), (v[1] - s0).tanh() * T::from_f64(0.1).unwrap());
-                            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (T::cos(x1) + x2.cos().exp()).cos() * T::from_f64(0.1).unwrap());
-                        }
-                        Some(k2) if k2 < 2 => {
-                            let c3 = T::from_usize(k2).unwrap();
-                            s0 = s0 * T::from_f64(0.75).unwrap();
-                            s0 = s0 + T::from_f64(0.25).unwrap() * x0.tanh();
-                            acc1 = acc1 + T::from_f64(0.25).unwrap() * T::tanh(T::tanh(c3));
-                        }
-                        Some(k4) => {
-                            let v5 = prog_20::<T>((v[(k4 + n) % 4].mul_add(x0, fi) * s0).cos() * T::from_f64(2.0).unwrap(), T::tanh(x0 - (T::from_f64(SCALE).unwrap() + s0)), x2, &v, 5);
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + (T::tanh(x1) * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.25).unwrap()).tanh();
-                            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.005).unwrap() * T::sin(v5);
-                        }
-                        None => {
-                            acc1 = acc1 + T::from_f64(0.25).unwrap() * T::sin(x0 / T::from_f64(4.0).unwrap());
-                            let v6 = x0 * s0 / (T::powi(T::exp2(x0.sin()), 2) + T::from_f64(1.5).unwrap());
-                            s0 = s0 * T::from_f64(0.8).unwrap();
-                            s0 = s0 - T::from_f64(0.02).unwrap() * T::cos(v6.tanh());
-                        }
+                    s1 = s1.mul_add(0.5, x0.asinh().sin() * 0.5);
+                }
+                let v7 = (f64::powi(v6, 2) + 0.5).ln();
+                f64::exp_m1(f64::sin(s0)) + v7.tanh()
+            };
+            acc2 += 0.4 * (v6 - x1).tanh();
+            acc2 -= 0.01 * (v5.tanh() + v8.tanh()).tanh();
+        }
+        for i in 0..4 {
+            let fi = i as f64;
+            match k3 + n {
+                0 => {
+                    for j in (0..6).rev() {
+                        let v9 = v.iter().map(|&p| v[j % 4] - 1.2 + f64::cos(p)).sum::<f64>();
+                        acc2 -= f64::tanh(fi) * 0.05;
+                        acc2 += f64::sin(v9).cos() * 0.05;
                     }
-                    let v7 = (T::tanh(x0) * T::from_f64(1.2).unwrap()).tan();
-                    acc1 = acc1 + (s0 * fi).sin() * T::from_f64(0.25).unwrap();
-                    acc1 = acc1 + T::sin(v7).cos() * T::from_f64(0.25).unwrap();
-                }
-                let v8 = v[n % 4] * v[n % 4];
-                v[n % 4] / (x0.cos() + T::from_f64(2.0).unwrap()) + v8.tanh()
-            }
-            Some(0) => {
-                let v9 = prog_20(x1.tanh() * T::from_f64(2.0).unwrap(), x2, x0 * T::from_f64(0.75).unwrap(), &v, n);
-                ((x2 - v[n % 4]).cos() * T::from_f64(0.5).unwrap()).ln_1p() + v9.tanh()
-            }
-            Some(k10) => {
-                let c11 = T::from_usize(k10).unwrap();
-                for t in v {
-                    s0 = s0 * T::from_f64(0.8).unwrap();
-                    s0 = s0 + T::from_f64(0.2).unwrap() * s0.min(t).tanh();
-                    let v12 = x1;
-                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v12.cos() * T::from_f64(0.5).unwrap());
-                }
-                v[1].min(x1) + c11.sin()
-            }
-        };
-        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * x1.powi(2).cos();
-        let Some(k14) = (n % 4).checked_sub(1) else {
-            return x0.tanh()
-        };
-        let c15 = T::from_usize(k14).unwrap();
-        for i in 0..6 {
-            let fi = T::from_usize(i).unwrap();
-            match k14 {
-                1 => {
-                    acc1 = acc1 + x0.sin() * T::from_f64(0.25).unwrap();
-                    break;
+                    acc2 += s0.mul_add(x1, x1).sin() * 0.5;
+                    if 1.5_f64.log(x2 * x2 + 2.0) - (x0 + v[n % 4]) < -1.0 {
+                        acc2 -= 0.5 * x0.cos();
+                    } else if i == 0 {
+                        s0 = 0.6 * s0 + 0.25 * (s0 / (f64::powi(s0, 2) + 1.5)).cos();
+                        acc2 += (v[3] - v[3 - i]).atan().sin() * 0.5;
+                    } else {
+                        acc2 += f64::sin(f64::cos(s0 - v[(i + n) % 4])) * 0.5;
+                        acc2 += f64::cos(f64::exp(f64::cos(x1))) * 0.5;
+                    }
                 }
                 2 => {
-                    let v16 = c15 - x2;
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + T::cos(v16) * T::from_f64(0.25).unwrap()).tanh();
+                    s0 = (s0 * 0.6 + ((x2 * x2 + 1.0).powf(x1.sin()) + s0 / (x1 * x1 + 0.5)) * 0.02).tanh();
+                    s1 = s1.mul_add(0.75, (s1 / (x2 * x2 + 0.5)).sin() * 0.02);
                 }
-                _other => {
-                    s0 = s0 * T::from_f64(0.8).unwrap() + T::sqrt(c15 * c15 + T::one()).sin() * T::one();
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + (x0 * x0 + T::from_f64(0.5).unwrap()).ln() * T::from_f64(0.1).unwrap()).sin();
-                    if ((v13.sin() + T::from_f64(2.0).unwrap()).cbrt().sin() * T::from_f64(0.9).unwrap()).atanh() <= x0 || i > 0 {
-                        let v17: T = v[2] + s0;
-                        s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (T::to_degrees(x2 / (v17.powi(2) + T::one())) * T::from_f64(0.01).unwrap()).sin() * T::from_f64(0.1).unwrap());
-                    } else if T::atan2(x0 * x0 + T::from_f64(0.5).unwrap(), v[1]) <= -T::one() {
-                        s0 = s0 * T::from_f64(0.8).unwrap() + (T::exp(s0.sin()).sin() * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(0.02).unwrap();
-                        let v18 = x2.sin().exp_m1().cos();
-                        acc1 = acc1 + T::from_f64(0.25).unwrap() * v18.sin();
-                    }
-                }
-            }
-            acc1 = acc1 - (x0 + v13).cos() * T::from_f64(0.25).unwrap();
-            if ((x2.to_degrees() * T::from_f64(0.01).unwrap()).sin() * T::from_f64(1.2).unwrap()).tan() < fi + x1 {
-                continue;
-            }
-        }
-        x0 * T::from_f64(0.75).unwrap() - s0.sin() + acc1.tanh() - v13.sin() + c15 + (-(c15 / (x0.powi(2) + T::from_f64(0.5).unwrap())))
-    }
-
-    #[differentiable]
-    pub fn prog_73<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = x1.hypot((v[0] * v[0] + 1.0).log10()).cos() * 2.0;
-        let mut s1 = T::cos(prog_20((x0.powi(2) + 1.5).acosh().tanh() * 2.0, x2, x0 * 2.0, v, n)) * 2.0;
-        let mut acc2: T = 0.0;
-        for i in (1..=5).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            s0 = (s0 * T::from_f64(0.8).unwrap() + (v[i % 4] * v[i % 4] + 1.0).log10() * T::from_f64(0.4).unwrap()).tanh();
-            match i + n {
-                0..=2 => {
-                    break;
-                }
-                3..=5 => {
-                    let x0 = prog_20(s0, x0 * T::from_f64(0.75).unwrap(), T::tanh(x0.sin()) * 2.0, v, n);
-                    acc2 = acc2 + T::from_f64(0.05).unwrap() * x0.cos().cos();
-                }
-                6 => {
-                    s1 = s1 * T::from_f64(0.5).unwrap();
-                    s1 = s1 + 0.1 * T::sin(s1 * fi);
-                }
-                _ => {
-                    acc2 = acc2 + (s0 - T::exp2(T::cos(x2))).tanh() * T::from_f64(0.5).unwrap();
-                    let v3 = prog_20::<T>(T::cos((s0.powi(2) + 2.0).acosh()), (T::tanh(x1 * v[i % 4]) * 0.9).asin().sin() * 2.0, (x0 + s1).cos() * 2.0, v, n);
-                    s1 = (s1 * T::from_f64(0.8).unwrap() + v3.cos() * 0.005).tanh();
-                }
-            }
-        }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * x2.cos();
-            s1 = 0.6 * s1 + T::from_f64(0.02).unwrap() * s1.powi(3).tanh();
-            for j in 0..4 {
-                let fj = T::from_usize(j).unwrap();
-                if T::from_f64(0.5_f64).unwrap().log(v[j] * v[j] + 2.0) > T::from_f64(0.25).unwrap() {
-                    acc2 = acc2 + T::cos(x2.tanh().exp()) * 0.1;
-                } else if (s1.sin() * 0.9).asin() <= T::from_f64(0.5).unwrap() || j > 2 {
-                    let x2 = x0.mul_add(s1.sin(), T::asin(fi.cos() * 0.9));
-                    acc2 = acc2 - 0.1 * x2.sin();
-                } else {
-                    acc2 = acc2 - 0.1 * T::sin(T::min(v[j], fj));
-                }
-                if (v[(j + n) % 4].sin() * T::from_f64(1.2).unwrap()).tan() >= x1 || j % 3 == 1 {
-                    s1 = T::mul_add(s1, T::from_f64(0.75).unwrap(), T::tanh((0.3 - s1).to_degrees() * 0.01) * T::from_f64(0.4).unwrap());
-                    if s0 * fj <= fi && i == 3 {
-                        s0 = s0 * T::from_f64(0.5).unwrap() + v[(j + n) % 4].cos().exp_m1().tanh() * 0.1;
-                        let v4 = s1.sin();
-                        acc2 = acc2 + 0.1 * v4.tanh();
-                    } else {
-                        let x0 = (s1 - s0) * x1;
-                        acc2 = acc2 + T::tanh(x0) * 0.1;
-                    }
-                    acc2 = acc2 + 0.1 * T::tanh((x1.cos() * 1.5).cosh());
-                } else if (v[(j + n) % 4].tanh() + 2.0).cbrt() < -T::from_f64(0.25).unwrap() && j < 2 {
-                    s1 = s1 * T::from_f64(0.5).unwrap() + T::sin(s1) * T::from_f64(0.5).unwrap();
-                    acc2 = acc2 + 0.1 * s0.sin();
-                    if (v[j] * v[j] + 2.0).acosh() >= -1.0 {
-                        s1 = s1 * 0.6;
-                        s1 = s1 + T::from_f64(0.4).unwrap() * s1.sin();
-                        if 0.1 - s0 - v[2] >= s1 {
-                            break 'l1;
-                        }
-                        s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), (x2 / (x2 * x2 + 1.0)).cos() * T::from_f64(0.05).unwrap());
-                    } else if v[(j + n) % 4] < x1 * x1 && j < 3 {
-                        let v5 = T::acosh(s1 * s1 + 1.5) / 4.0;
-                        acc2 = acc2 + 0.1 * v5.sin();
-                    }
-                }
-                match j % 4 {
-                    0 => {
-                        let v6 = v[j] * T::from_f64(1.2).unwrap() + x0.powi(3);
-                        s0 = 0.6 * s0 + T::from_f64(0.4).unwrap() * s0.tanh();
-                        s1 = s1 * T::from_f64(0.5).unwrap();
-                        s1 = s1 + T::from_f64(0.02).unwrap() * v6.sin();
-                    }
-                    1 => {
-                        break 'l1;
-                    }
-                    g if g > 2 => {
-                        acc2 = acc2 + 0.1 * (T::sin(fj).exp_m1().powi(2) + 1.0).powi(-2);
-                        let v7 = T::from_f64(0.75).unwrap() - x1;
-                        acc2 = acc2 + 0.1 * T::tanh(v7).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + (s0 + fj) * T::from_f64(0.4).unwrap()).sin();
-                        acc2 = acc2 + 0.1 * (T::acos(T::tanh(v[2]) * 0.9) / (fj.tanh() + 2.0)).sin();
-                    }
-                }
-                s0 = (s0 * T::from_f64(0.8).unwrap() + (fi.powi(2) + T::from_f64(0.5).unwrap()).powf(T::from_f64(0.5).unwrap()) * 1.0).sin();
-            }
-            let v8: T = if T::cos(s0).cosh() * fi.atan() <= x1 {
-                -(x0 / (x0 * x0 + 1.0))
-            } else {
-                T::ln(v[i % 4].powi(2) + 2.0)
-            };
-            s1 = s1 * T::from_f64(0.75).unwrap();
-            s1 = s1 - 0.1 * T::sin(v8);
-        }
-        let v9 = v[n % 4].abs();
-        if v[n % 4] * (v9 * v9 + 1.5).acosh() < T::from_f64(0.5_f64).unwrap().copysign(s0) {
-            s1 = s1.mul_add(0.6, T::tanh(v[3] + x2) * 0.2);
-            s1 = s1 * T::from_f64(0.75).unwrap() + T::ln(v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).cos() * 0.1;
-        } else {
-            s1 = (s1 * T::from_f64(0.5).unwrap() + (x1 * x1 + 2.0).acosh() * 0.2).tanh();
-            if x2.atan2(x0 * x0 + 1.0) * 1.25 < 1.0 {
-                s1 = (s1 * 0.6 + s1 * 0.005).tanh();
-            }
-            s1 = (s1 * T::from_f64(0.5).unwrap() + x2 / (x0 * x0 + 1.0) * 0.2).sin();
-            if -x2 >= (v[n % 4].sin() * 0.9).atanh() {
-                acc2 = acc2 - T::sin(v9);
-                let x0: T = T::log10(T::powi(x0.to_degrees() * 0.01, 2) + 1.0);
-                acc2 = acc2 + x0.cos();
-            } else {
-                s0 = s0 * 0.6 + T::cos(((x2 - v9).powi(2) + 2.0).acosh()) * T::from_f64(0.02).unwrap();
-            }
-        }
-        'l3: for _ in 0..n {
-            s0 = (s0 * T::from_f64(0.8).unwrap() + (-T::from_f64(0.5_f64).unwrap()).max(T::powi(s0, 2)) * T::from_f64(0.05).unwrap()).sin();
-            let mut k10 = 0;
-            while k10 < 6 && x0.atan() >= -1.0 {
-                k10 += 1;
-                acc2 = acc2 + T::sin(T::ln_1p(v[k10 % 4] * v[k10 % 4]) + T::max(-T::from_f64(3.0_f64).unwrap(), s0)) * T::from_f64(0.05).unwrap();
-                if (T::sin(v[1]) * T::from_f64(1.2).unwrap()).tan() < T::from_f64(0.5).unwrap() {
-                    s1 = T::from_f64(0.8).unwrap() * s1 + 0.2 * T::tanh(T::abs(v9).clamp(-1.5, 1.0));
-                    continue 'l3;
-                }
-            }
-            acc2 = acc2 + T::from_f64(0.25).unwrap() * (s1 / (s0 * s0 + 1.0));
-        }
-        s1 = s1.mul_add(T::from_f64(0.75).unwrap(), x0.tanh() * T::from_f64(0.25).unwrap());
-        s0 * T::from_f64(0.5).unwrap() + s1 + acc2.sin() + (T::powi((x0.cos() * 0.9).acos(), 2) + 1.0).log(3.0)
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::tanh(0.5_f64.atan2(x1)) * 2.0;
-        let mut s1: f64 = prog_68(s0, (x1.sin().sinh().powi(2) + 0.5).powf((s0 * s0).ln_1p().sin()).tanh(), f64::sin(x1.cos()), v, n).sin() * 2.0;
-        let mut s2 = f64::cosh(v[n % 4].cos() * 1.5).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 6 && 0.3 - s2 > x2 - x0 {
-            k4 += 1;
-            acc3 -= 0.25 * (-x0).tanh();
-            match n {
-                0..=2 => {
-                    s1 = (s1 * 0.5 + s1 * 0.5).sin();
-                    s1 = s1 * 0.6 + s1.cos().tanh() * 0.4;
-                    if x2 + s1 >= (x2 * x2 + 2.0).ln() {
+                3 => {
+                    s0 = s0.mul_add(0.5, (fi + x1).cos() * 0.5);
+                    if v[i].to_degrees() * 0.01 > -0.25 {
                         break;
                     }
+                    s1 = 0.75 * s1 + 0.1 * ((-s1).powi(2) + 2.0).acosh().sin();
                 }
-                3 | 5 => {
-                    let v5 = f64::mul_add(x1, x2, s2);
-                    s1 = 0.5 * s1 + 0.1 * f64::cos(v5).sin();
-                }
-                6 => {
-                    let v6 = s1.cos();
-                    s0 = 0.75 * s0 + 0.02 * ((f64::cos(v6) * 0.9).acos() / (f64::sin(f64::log2(s0 * s0 + 1.0)) + 2.0)).tanh();
-                    if f64::asin(x1.sin() * 0.9).hypot(s1.atan2(f64::powi(s1, 2) + 0.5)) <= -0.5 {
-                        let v7: f64 = f64::asinh(x1);
-                        acc3 += f64::exp(x0.sin().sin()).sin() * 0.25;
-                        s2 *= 0.8;
-                        s2 -= 0.2 * v7.sin().cos();
-                    } else if x2 / (f64::sin(x2) + 2.0) >= 0.0 && k4 % 3 == 1 {
-                        s2 = s2.mul_add(0.75, v[k4 % 4].asinh().tanh() * 0.25);
-                    }
-                }
-                _other => {
-                    acc3 -= f64::tanh(s2 + s1) * 0.25;
-                    if !(k4 < 2) {
-                        let x2 = x2 * x2;
-                        acc3 -= 0.25 * x2.cos().cos();
-                    } else {
-                        s0 = (s0 * 0.75 + v[(k4 + n) % 4].powi(2) * 0.05).tanh();
-                    }
-                    s1 = s1 * 0.6 + f64::exp(s1.cos()).cos() * 0.1;
+                _ => {
+                    let v10 = x1.atan();
+                    acc2 += f64::tanh(v10) * 0.5;
                 }
             }
-        }
-        let v8: f64 = f64::powi(x2, 3);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let [_, b9, b10, b11] = *v;
-            let v13 = match i {
-                PHASE_A | 2 => {
-                    let v12 = fi.asinh();
-                    f64::cos(b10 / (v[k4 % 4].powi(2) + 0.5)).exp2() + v12.sin()
+            let mut k11 = 0;
+            while k11 < 3 {
+                k11 += 1;
+                if f64::sin(x0) <= 0.5 {
+                    acc2 -= 0.1 * f64::sin(x2.mul_add((s0.powi(2) + 1.5).acosh(), x0.hypot(x2)));
+                } else {
+                    let v12 = f64::sin(x2.asinh()).exp_m1();
+                    s1 = s1.mul_add(0.8, (s1 * 1.5 + (f64::cos(x0) * 0.9).atanh()).tanh() * 0.02);
+                    s0 = (s0 * 0.6 + f64::sin(v12) * 0.1).tanh();
                 }
-                3 => f64::powi(f64::powi(b10.to_radians() * 50.0, 2) + 1.0, -2),
-                _ => b11.cos(),
-            };
-            s1 = s1 * 0.5 + prog_20(b9, b11, b10, v, i).sin() * 0.02;
-            acc3 += 0.4 * (t.sin() + v13.tanh()).sin();
+                let v13 = x2.cos();
+                s1 = (s1 * 0.6 + f64::powi(f64::acos(x2.tanh() * 0.9), 2) * 0.02).tanh();
+                s1 = s1 * 0.5 + f64::tanh(v13) * 0.5;
+            }
+            s1 *= 0.5;
+            s1 += 0.5 * f64::sin(x2);
         }
-        let v18: f64 = if x2.min(v8) >= -1.0 {
-            for i in (0..6).rev() {
-                let fi = i as f64;
-                s2 = (s2 * 0.8 + 1.2 * s2.abs() * 0.1).tanh();
-                if i == 2 && 0.3 - x0 < 1.0 {
-                    let v14 = f64::sinh((f64::to_degrees(fi) * 0.01).cos());
-                    acc3 -= 0.25 * f64::cbrt(v14.sin() + 2.0).sin();
-                    if 3.0_f64.powf(s1.sin()) > -1.0 {
-                        s2 *= 0.8;
-                        s2 -= 0.2 * fi.min(v[3]).sin();
+        let mut k14 = 0;
+        while k14 < 5 {
+            k14 += 1;
+            acc2 += (v[k14 % 4] * v[k14 % 4] + 0.5).ln().powi(3).tanh() * 0.4;
+            s1 = s1 * 0.6 + (x2 / (x2 * x2 + 1.5)).cos() * 0.25;
+        }
+        for i in 0..4 {
+            acc2 += f64::sin(x0.tanh().exp()) * 0.5;
+            acc2 -= 0.5 * (f64::powi(v[(i + n) % 4].asinh(), 2) + 1.0).recip();
+        }
+        let v15 = if k3 % 3 == 1 && f64::powf(v[(k14 + n) % 4].powi(2) + 1.0, x1.sin()) >= -1.0 {
+            0.5_f64.min(x2.asinh())
+        } else if SCALE + v[k14 % 4] < s0 || n < 2 {
+            (v[1].sin() * 1.2).tan()
+        } else {
+            f64::powi(x2, 2)
+        };
+        let v16 = -v15;
+        x2 * 0.5 - s0 + s1 + acc2.tanh() - v16 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1 * x2) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            match n % 3 {
+                MODE_A if n % 2 == 0 => {
+                    s0 = (s0 * 0.75 + prog_72(f64::tanh((f64::powi(v[k2 % 4], 2) + 1.0).recip()) * 2.0, x0, 2.0, [v[0], v[1], v[2], v[3]], 3) * 0.005).tanh();
+                }
+                g if g > 1 => {
+                    let v3 = f64::recip(v[n % 4] * v[n % 4] + 1.0);
+                    acc1 += 0.25 * v3;
+                }
+                _other => {
+                    acc1 -= 0.2 * (f64::log(v[(k2 + n) % 4] * v[(k2 + n) % 4] + 1.0, v[3].powi(2) + 2.0) * (v[(k2 + n) % 4] * v[(k2 + n) % 4] + 1.0).log(x1.powi(2) + 2.0)).tanh();
+                    s0 = (s0 * 0.5 + f64::clamp(x1, x2.cos() - 1.5, x2.cos() + 1.5) * 0.5).tanh();
+                }
+            }
+            if f64::log2(f64::powi(x0, 2) + 1.0) > f64::max(-2.0_f64, x0) {
+                acc1 += (v[k2 % 4] / (x2 * x2 + 0.5)).sin() * 0.25;
+                let mut k4 = 0;
+                while k4 < n && (x0.powi(2) + 1.0).ln() > 1.0 {
+                    k4 += 1;
+                    acc1 += 0.05 * f64::tanh(x0 * s0);
+                    acc1 -= 0.05 * f64::ln_1p(f64::atanh(f64::tanh(x1) * 0.9).cos() * 0.5);
+                }
+            }
+            s0 = s0 * 0.5 + s0.tanh() * 0.5;
+            if k2 >= 6 || v[1] > s0.sin().exp_m1() {
+                break;
+            }
+        }
+        s0 = s0 * 0.8 + v[0].tanh().exp().sin() * 0.05;
+        s0 = 0.6 * s0 + 0.4 * v[k2 % 4].cos();
+        let v7 = if x0.powi(3) <= x2.atan() {
+            (-0.5_f64).max(x1)
+        } else if (f64::powi(x0, 2) + 0.5).recip().sin() > f64::atan2(v[(k2 + n) % 4], x1 * x1 + 1.0) {
+            let v5 = x2.cos().exp2() * v[k2 % 4].cos();
+            v5 * v5
+        } else {
+            let v6 = x1 * v[(k2 + n) % 4];
+            (f64::powi(v[k2 % 4], 2) + 0.5).sqrt() * f64::powf(1.5_f64, v6.sin())
+        };
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            s0 = s0 * 0.5 + f64::exp_m1(f64::tanh(fi)).tanh() * 1.0;
+            acc1 += 0.25 * v[i % 4].cos();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if f64::asin(u.tanh() * 0.9) <= 0.0 {
+                    acc1 += 0.05 * f64::cos((v7.powi(2) + 1.0).log10());
+                    break 'l2;
+                }
+                s0 *= 0.75;
+                s0 -= 0.1 * f64::sin(v7 + s0);
+                acc1 -= 0.05 * f64::cos(fj / (f64::tanh(v7) + 2.0) + v[(j + n) % 4].sin());
+            }
+            let v8 = s0;
+            acc1 += 0.25 * f64::cos(v8.tanh());
+        }
+        for _ in 0..n {
+            acc1 += 0.25 * (x0.cos().cosh() * 1.25).cos();
+            acc1 += f64::cos((f64::cos(x1) * 0.9).acos()) * 0.25;
+        }
+        s0.tanh() - acc1.tanh() + v7 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x0.sin().exp2();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v5 = loop {
+            k2 += 1;
+            s0 = 0.5 * s0 + 1.0 * (f64::sin(v[1]) / 4.0).cos();
+            if f64::atan2(f64::acosh(x2 * x2 + 2.0), x1.atan().powi(2) + 0.5) >= -1.0 {
+                let v3: f64 = prog_55::<4>(x0, s0, v[2].sin().exp().sin(), [v[0], v[1], v[2], v[3]], k2);
+                acc1 += 0.01 * f64::sin(v3);
+            } else {
+                let mut k4 = 0;
+                while k4 < 3 {
+                    k4 += 1;
+                    acc1 -= 0.2 * ((s0.powi(2) + 1.0).log(3.0).sin() * 0.9).atanh().sin();
+                    acc1 += v[3 - k2].cos().exp2().cos() * 0.2;
+                }
+                s0 = (s0 * 0.5 + f64::asin(f64::cos(x2) * 0.9) * 0.2).sin();
+            }
+            if k2 >= 3 {
+                break (f64::ln(v[3].powi(2) + 0.5).powi(2) + 1.0).log(x2.tanh().exp2().powi(2) + 2.0);
+            }
+        };
+        let mut k6 = 0;
+        let v11: f64 = loop {
+            k6 += 1;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match j {
+                    0 | 2 => {
+                        s0 = s0.mul_add(0.8, f64::sin(s0) * 0.2);
+                        if !(j + k6 < 4) {
+                            break;
+                        }
+                        let v7 = u.tanh().exp_m1();
+                        s0 = 0.5 * s0 + 0.1 * v7.sin();
+                    }
+                    MODE_D => {
+                        break;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.6 + (u.sin().exp2() + v[j].to_radians()) * 0.25).tanh();
+                        let x1 = f64::exp_m1(f64::cos(x1));
+                        acc1 -= 0.05 * f64::cos(f64::sin(x1));
+                    }
+                }
+                let v9: f64 = if !(j % 3 == 1 && f64::asinh(x2) > u) {
+                    fj * v[3 - j]
+                } else if f64::exp(x1.sin()) > 0.0 {
+                    (f64::cos(v[0].sin()) * 1.2).tan()
+                } else {
+                    let v8 = fj * (v[3 - j] * 0.65);
+                    v5.tanh() + f64::cos(v8)
+                };
+                s0 = 0.6 * s0 + 0.05 * (v5.sin() * 2.0).sinh().tanh();
+                s0 = (s0 * 0.75 + v9.sin() * 0.02).tanh();
+            }
+            let v10 = match n {
+                1..=2 => v[k6 % 4].sin(),
+                3..=5 => 2.0_f64.log(f64::powi(v[n % 4], 2) + 2.0),
+                _ => (x0 * x0 + 2.0).acosh().atan2((x0 + v[k6 % 4]).powi(2) + 1.0),
+            };
+            s0 *= 0.8;
+            s0 += 0.1 * (x2 + x1).cos();
+            if k6 >= 6 || f64::max(-2.0_f64, x2) >= v[(k6 + n) % 4] {
+                break f64::powi((f64::cos(s0) * 0.9).atanh(), 2).ln_1p();
+            }
+            s0 *= 0.75;
+            s0 += 0.02 * v10.cos().sin();
+        };
+        if (f64::cos(v5) * 0.5).ln_1p() < -0.5 {
+            return v[(k6 + n) % 4].powi(3);
+        }
+        let mut a12 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                a12[i][j] = ((fi.powi(2) + 1.0).log(f64::powi(x0, 2) + 2.0).tanh() * 0.9).atanh();
+            }
+        }
+        let a13 = a12[0];
+        let v16 = if f64::exp(f64::cos((a12[1][k2] * a12[1][k2] + 2.0).sqrt())) >= 1.0 && k6 % 2 == 0 {
+            let x0 = (x0.tanh() * 0.9).asin();
+            let v14 = f64::max(x1, x0);
+            (-(x2.sin() * 1.5).sinh()) + v14.tanh()
+        } else if x2.sin().exp() <= 3.0_f64.min(v[n % 4]) {
+            x1 - x0
+        } else {
+            let v15 = f64::copysign(f64::acos(x1.sin() * 0.9), f64::recip(s0 * s0 + 1.0));
+            return f64::copysign(v[1], v5) + v15.cos()
+        };
+        s0 = 0.75 * s0 + 0.02 * f64::sin(v5 / (f64::powi(v16, 2) + 1.5));
+        v[0] * 0.5 + s0.cos() + f64::cos(acc1) - v11.cos() - f64::tanh(a13[1]) - v[n % 4]
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (SCALE + v[n % 4].abs()).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_55::<4>(x0.tanh(), (s0 * std::f64::consts::FRAC_1_PI).cos(), 1.5, v, n);
+        if n == 1 {
+            return (x1 / (x1 * x1 + 1.0)).atan();
+        }
+        let mut k3 = 0;
+        while k3 < 4 && (x2 * x2 + 1.0).log10() >= x1 {
+            k3 += 1;
+            acc1 += 0.5 * f64::sin(v2).cosh().sin();
+            match k3 {
+                1 => {
+                    let v4 = x1.tanh().exp().mul_add(x0 - 0.1, (x2 * x2 + 0.5).sqrt());
+                    acc1 -= v4.tanh().sin() * 0.4;
+                }
+                g if g > 3 => {
+                    s0 = (s0 * 0.8 + v[k3 % 4].cos().exp2() * 0.1).sin();
+                    s0 = 0.8 * s0 + 0.1 * f64::tanh(s0 - v[n % 4]);
+                }
+                _ => {
+                    acc1 += 0.5 * (v[k3 % 4] * v[k3 % 4] + 0.5).recip().tanh().sin();
+                    acc1 += x0.cos() * 0.5;
+                }
+            }
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                let v5 = (fj.powi(2) + 1.0).log(x1 * x1 + 2.0);
+                acc1 += 0.1 * (fj + s0).cos().sin();
+                acc1 -= 0.1 * v5.tanh();
+            }
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v6: f64 = if v[3] <= 0.0 || k3 % 2 == 0 {
+                (f64::powi(fi, 2) + 0.5).cbrt()
+            } else if 0.3 - x2 >= x2 {
+                (v2.sin() + 2.0).cbrt()
+            } else {
+                f64::sin(x1) * v[1]
+            };
+            acc1 += 0.25 * s0.cos().tanh();
+            s0 = (s0 * 0.5 + v6.sin() * 0.1).tanh();
+        }
+        x1 + x2 - s0 - acc1.cos() - v2.tanh() - x2 * v[0]
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::cbrt(x2.sin() + 2.0);
+        let mut acc1: f64 = 0.0;
+        let v3 = match n {
+            0 => (x0 * x0 + 1.0).atan2(s0),
+            1 => f64::cos(v[3]).exp().hypot(f64::hypot(x0, x1)),
+            2..=3 => {
+                s0 = (s0 * 0.6 + (f64::acosh(s0.powi(2) + 1.5) + x1) * 0.2).sin();
+                v[n % 4].hypot(x0)
+            }
+            _ => {
+                let v2 = (x1.powi(2) + 1.0).log2();
+                prog_41((x0 * x0 + 1.0).recip().tanh().cos(), (x1 / (x1.cos() + 2.0)).sin() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], 3) + v2.sin()
+            }
+        };
+        for i in 0..3 {
+            let fi = i as f64;
+            let v4: f64 = f64::sqrt(v3 * v3 + 2.0).tanh();
+            match i + n {
+                1..=3 => {
+                    s0 = (s0 * 0.5 + ((-x1) - v[i]) * 0.25).tanh();
+                    if v3.hypot(v4) > -0.5 {
                         continue;
                     }
                 }
-            }
-            x2 + x0
-        } else if f64::min(x0, x1) <= s1 {
-            for &t in v.iter() {
-                for _ in 0..n {
-                    s1 = s1 * 0.8 + f64::cos((t.powi(2) + 1.0).ln()) * 0.2;
-                    let v15 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * (v8 + x1 + p.tanh()).tanh());
-                    s2 = (s2 * 0.75 + v15.cos() * 0.1).sin();
-                }
-                s1 = (s1 * 0.6 + (s0.cos() * 2.0).cosh() * 0.05).tanh();
-                let v16 = f64::mul_add(x0, x0, t);
-                s2 = 0.5 * s2 + 0.1 * f64::tanh(v16.sin());
-            }
-            -(v[k4 % 4].sin() * 0.5).ln_1p()
-        } else {
-            let v17 = v[n % 4].tanh();
-            (v17.powi(2) + 1.0).powi(-3).cos().exp()
-        };
-        let v19 = v18.abs();
-        s0 * 0.75 - f64::tanh(s1) - s2.sin() + acc3.cos() + v19 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = v[1].clamp(-1.0, 1.5);
-        let mut s1 = (v[n % 4].powi(2) + 2.0).sqrt().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_23(acc2, x2, 0.75, &v, n);
-        let v4 = v[n % 4].sin().cosh();
-        let v5 = prog_42(s1, f64::sin(f64::max(x2.sin(), s0.tanh().exp2())), v4, v, 4);
-        let mut a6 = [0.0; 4];
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] * 0.75 + f64::asin(f64::cos(x1.tanh()) * 0.9).sin() * 0.1;
-        }
-        acc2 -= (0.5_f64.min(x1) - f64::powf(1.5_f64, a6[2].sin())).cos();
-        s0 = 0.6 * s0 + 0.4 * f64::sin(-x0);
-        s1 = (s1 * 0.6 + (a6[n % 4].asinh().powi(2) + 1.0).powi(-2) * 0.25).sin();
-        s0 + s1 + acc2 - f64::sin(v3) - f64::cos(v5)
-    }
-
-    #[differentiable]
-    pub fn prog_76<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2.atan2(f64::powi(x1, 2) + 0.5)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = v[i];
-            s0 = f64::mul_add(s0, 0.75, ((f64::powi(s0, 2) + 1.0).powi(-3).to_degrees() * 0.01).sin() * 0.02);
-        }
-        let v6 = match (n % 3).checked_sub(1) {
-            Some(k3) => {
-                let c4 = k3 as f64;
-                f64::powi(c4, 2)
-            }
-            None => {
-                let v5 = x2.abs() - (f64::powi(a2[n % 4], 2) + 0.5).cbrt();
-                s0 = 0.8 * s0 + 0.05 * f64::copysign(v5, v[n % 4]).sin();
-                f64::mul_add(f64::sqrt(v5.powi(2) + 2.0), s0 * acc1, (-3.0_f64).max(x1))
-            }
-        };
-        let v10 = match n.checked_sub(2) {
-            Some(k7) => {
-                let c8 = k7 as f64;
-                acc1 + f64::tanh(c8)
-            }
-            None => {
-                let v9 = a2[0].atan();
-                v[n % 4] - 0.25 + f64::sin(v9)
-            }
-        };
-        for i in 0..N {
-            let fi = i as f64;
-            if f64::atan2(f64::acosh(v6 * v6 + 2.0), a2[i].atan().powi(2) + 0.5) >= -1.0 {
-                acc1 -= f64::cos((fi.powi(2) + 1.0).ln()) * 0.5;
-                if (v10 * v10 + 2.0).sqrt() <= 0.5 {
-                    s0 = s0 * 0.6 + (f64::cos(v[(i + n) % 4]) * 0.5).ln_1p() * 0.4;
-                    break;
-                }
-            } else {
-                s0 = f64::mul_add(s0, 0.8, f64::tanh(s0 * std::f64::consts::LN_2) * 0.25);
-                if s0 + x1 >= v[2] {
-                    continue;
-                }
-                let v11 = s0 + x2;
-                acc1 += v11.tanh() * 0.5;
-            }
-            let mut m12: f64 = -2.5;
-            for j in 1..n {
-                m12 = f64::max(0.5 - v[n % 4] + v[j % 4], m12);
-            }
-            if !(i + n < 4) {
-                break;
-            }
-            s0 = (s0 * 0.8 + (s0 - v10 - (m12 + s0)) * 0.02).tanh();
-        }
-        let v13 = prog_68(v10.tanh(), 2.0, x0, v, n);
-        s0 - f64::sin(acc1) - a2[3] * 0.5 + v6 + v13.cos() + (x2 + 0.1)
-    }
-
-    #[differentiable]
-    pub fn prog_77<T>(x0: T, p: (T, T), v: &[T], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive + Default,
-    {
-        let (x1, x2) = p;
-        let mut s0 = T::sinh(v[n % 4].tanh().exp2().tanh());
-        let mut s1: T = T::hypot(x2, v[n % 4]).cos() * 2.0;
-        let mut acc2: T = 0.0;
-        let [b3, b4] = [v[n % 4] * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap(), T::abs(x0)];
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            s1 = s1 * 0.8 + b4.max(x2).tanh() * 0.2;
-            let v7 = match k5 % 3 {
-                0 | MODE_C => {
-                    acc2 = acc2 + 0.25 * T::tanh(s1).cos().exp2().sin();
-                    (T::cos(b3) * 1.5).sinh()
+                g if g > 4 => {
+                    let v5 = prog_72(v4, (f64::sin(v[i]).cosh() + f64::log(fi * fi + 1.0, 2.0)).tanh(), fi, [v[0], v[1], v[2], v[3]], i);
+                    acc1 += 0.5 * (s0 / (v[i] * v[i] + 0.5)).sin();
+                    s0 = 0.5 * s0 + 0.005 * v5.sin();
                 }
                 _ => {
-                    let v6 = (x0 * x0 + 2.0).ln();
-                    (b4 * b4 + 1.0).atan2(s0).cos() + v6.tanh()
-                }
-            };
-            if k5 >= 6 {
-                break T::exp_m1(x1.sin());
-            }
-            s0 = T::mul_add(s0, 0.8, v7.sin() * 0.05);
-        };
-        let [b9, b10, b11] = [((v8 * v8 + 1.5).acosh().powi(2) + 1.0).log10(), T::sin(v[k5 % 4]), T::log(x2 * x2 + 1.0, 3.0) * b4.cos().exp()];
-        let [b12, _, b13] = [T::min(s0, b10), -(x1 * T::from_f64(std::f64::consts::LN_2).unwrap()), T::atan(b11)];
-        s1 * 0.5 - acc2 * 0.5 - b3 * 0.5 - b9 * 0.75 + b12 * 1.5 - b13 + (T::tanh(b12).powi(2) + 0.5).atan2(s1.asinh())
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x2 * x2 + 0.5).recip();
-        let mut acc1: f64 = 0.0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if f64::log(f64::ln(s0.powi(2) + 0.5).powi(2) + 1.0, f64::powi(f64::tanh(x0), 2) + 2.0) >= 0.0 {
-                let x2 = prog_20::<f64>(f64::cos((x0 - v[3]).asinh()), 2.0, f64::cos((x2.tanh() * 0.9).acos()) * 2.0, &v, n);
-                s0 = (s0 * 0.8 + f64::sin(x2) * 0.005).tanh();
-            } else {
-                s0 = s0 * 0.8 + v[i].sin() * 0.2;
-                s0 = (s0 * 0.5 + prog_20(s0, 0.5, 0.75, &v, n) * 0.02).tanh();
-            }
-            if x1 * fi > 0.0 || i == 3 {
-                let v5 = if let Some(k2) = n.checked_sub(1) {
-                    let c3 = k2 as f64;
-                    acc1 += 0.5 * f64::tanh(v[k2 % 4] * x1);
-                    (0.3 * c3).sin()
-                } else {
-                    let v4 = (f64::powi(x1, 2) + 1.0).recip();
-                    s0 + v4
-                };
-                let v6 = f64::recip(f64::powi(s0 - 1.2, 2) + 1.0);
-                acc1 -= (v5.sin() + v6).sin() * 0.5;
-            } else if v[3 - i] - x0 < -0.5 {
-                s0 = f64::mul_add(s0, 0.75, (fi - s0).tanh().sin() * 0.25);
-                s0 = s0 * 0.8 + ((x2 - 0.3) * (x2.sin() * 0.9).acos()).tanh() * 0.02;
-            } else {
-                for j in 0..i {
-                    let fj = j as f64;
-                    s0 = 0.8 * s0 + 0.2 * s0.cos();
-                    let v9 = match i {
-                        0..=1 => x2.sin(),
-                        PHASE_C => {
-                            let v7 = v[n % 4];
-                            v7.mul_add(v7, v[3])
-                        }
-                        PHASE_D => v[3].atan(),
-                        _other => {
-                            let v8 = x0 + s0;
-                            s0 *= 0.5;
-                            s0 += 0.5 * (s0 / (fj * fj + 1.0)).tanh();
-                            v8 + 0.5
-                        }
-                    };
-                    match j {
-                        0 => {
-                            break;
-                        }
-                        PHASE_B => {
-                            s0 = s0 * 0.8 + f64::sin(x1) * 0.2;
-                        }
-                        PHASE_C => {
-                            s0 = f64::mul_add(s0, 0.6, v[j].tanh() * 0.4);
-                        }
-                        _ => {
-                            s0 = 0.8 * s0 + 0.05 * x2.powi(2).tanh();
+                    for j in 0..i {
+                        acc1 += 0.25 * (f64::clamp(x1, -1.0, 1.5).powi(2) + 0.5).sqrt().sin();
+                        acc1 += f64::sin(v[j] * (x1 * v[j])) * 0.25;
+                        if v3 >= v4 {
+                            return f64::atan2(fi.powi(2) + 0.5, x0) + v[n % 4];
                         }
                     }
-                    s0 = (s0 * 0.5 + v9.sin() * 0.1).sin();
-                }
-                match (i + n).checked_sub(1) {
-                    Some(0) => {
-                        acc1 += (x2.tanh() - f64::log(fi.powi(2) + 1.0, s0.powi(2) + 2.0)).tanh() * 0.5;
-                        let mut k10 = 0;
-                        while k10 < 4 {
-                            k10 += 1;
-                            acc1 += (v[k10 % 4] * v[k10 % 4] + 1.0).cbrt().cos() * 0.1;
-                            s0 = (s0 * 0.75 + x1.tanh().exp() * 0.05).tanh();
-                        }
-                    }
-                    Some(_) => {
-                        s0 *= 0.6;
-                        s0 -= 1.0 * fi.cos().sin();
-                    }
-                    None => {
-                        let v12 = (x0.cos() * 1.2).tan();
-                        s0 = f64::mul_add(s0, 0.5, ((s0 * s0).ln_1p().powi(2) + 1.0).ln().sin() * 0.5);
-                        s0 *= 0.5;
-                        s0 -= 0.05 * v12.sin();
-                    }
+                    s0 = s0.mul_add(0.5, f64::sin(x1).tanh() * 0.5);
                 }
             }
-            acc1 += 0.5 * (v[i] - f64::ln_1p(x1 * x1)).tanh();
+            acc1 -= 0.5 * (fi * fi + 1.0).powi(-2);
+            s0 = s0 * 0.6 + v4.tanh() * 0.4;
         }
-        for (i, &t) in v.iter().enumerate() {
+        let mut m6 = 0;
+        for i in 0..n {
             let fi = i as f64;
-            let v13 = fi - v[i] * x1;
-            let v14 = fi * x1 + f64::atan2(3.0_f64, t);
-            acc1 += 0.5 * f64::log10(f64::powi(v13, 2) + 1.0).cos();
-            acc1 += v14.sin() * 0.5;
+            let v7: f64 = fi / (v[i % 4].powi(2) + 0.5);
+            acc1 += 0.25 * x1.sin();
+            acc1 += v7.cos() * 0.25;
+            if (-x0).atan() >= x2 || n == 6 {
+                m6 += 1;
+            }
         }
-        let mut k15 = 0;
-        while k15 < n {
-            k15 += 1;
-            s0 = 0.6 * s0 + 0.4 * v[3].tanh();
-            if !(k15 == 2) {
-                s0 = s0 * 0.8 + (x1 * x0).tanh() * 0.05;
-            } else {
-                if let Some(k16) = (n % 3).checked_sub(1) {
-                    let c17 = k16 as f64;
-                    acc1 -= 0.25 * f64::sin((x1.sin() * 2.0).sinh().cos());
+        let c8 = m6 as f64;
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            let mut k10 = 0;
+            while k10 < 5 {
+                k10 += 1;
+                let v11 = (f64::powi((v[k10 % 4] * v[k10 % 4] + 1.0).recip(), 2) + 2.0).acosh();
+                if m6 % 3 == 1 {
                     s0 *= 0.5;
-                    s0 += 0.5 * f64::asinh(x2).cos();
-                    acc1 += c17 * 0.25;
-                } else {
-                    let mut k18 = 0;
-                    while k18 < n + 1 {
-                        k18 += 1;
-                        acc1 += 0.02 * f64::cos(3.0_f64.log(x1 * x1 + 2.0) - v[2].to_radians() * 50.0);
-                        s0 = (s0 * 0.5 + (s0.powi(2) + 0.5).cbrt() * 0.1).tanh();
-                        let v19 = x0;
-                        s0 = (s0 * 0.75 + v19.sin() * 0.25).tanh();
-                    }
-                    s0 = (s0 * 0.6 + (x1 - x0) * 0.2).sin();
+                    s0 -= 0.5 * x0.max(c8).tanh();
+                    continue;
                 }
-                let v20 = x2;
-                s0 = (s0 * 0.6 + v20.tanh() * 0.4).sin();
-            }
-        }
-        match k15 {
-            0..=1 => {
-                acc1 -= (x0 * x0 + 1.0).cbrt().cos();
-            }
-            3..=5 => {
-                let v21 = (v[k15 % 4].cos() * 1.5).cosh();
-                if let Some(_) = (n % 4).checked_sub(1) {
-                    let v23 = 0.3 * x2;
-                    let v24 = x1 / (v[1].sin() + 2.0) * (v[1] / 3.0);
-                    s0 = f64::mul_add(s0, 0.5, f64::sin(v23 - v24.cos()) * 0.1);
+                if v11 * s0 > x1 {
+                    let x0: f64 = c8.max(v3);
+                    s0 = 0.8 * s0 + 0.2 * x0.tanh();
+                } else if v[k10 % 4].atan() >= v3 {
+                    s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                    s0 *= 0.8;
+                    s0 += 0.01 * x1.powi(3).sin();
                 } else {
-                    for _ in 0..4 {
-                        s0 = (s0 * 0.6 + (x1 - v[2]).tanh() * 0.2).sin();
-                        let v25 = x0 + s0;
+                    let x0 = f64::log2((s0.tanh() * 0.9).asin().powi(2) + 1.0);
+                    s0 = 0.5 * s0 + 0.1 * (x0 - 0.35).cos();
+                }
+                s0 *= 0.6;
+                s0 -= 0.02 * ((s0 / (c8 * c8 + 0.5)).sin() * 0.9).atanh().cos();
+            }
+            let v12 = (v3.cos() * 0.9).acos();
+            s0 = (s0 * 0.5 + x1.sin().exp_m1() * 0.1).tanh();
+            if k9 >= 6 || (v12 * v12 + 1.0).log2() <= 1.0 {
+                break (x1.powi(2) + 2.0).acosh().tanh();
+            }
+        };
+        'l5: for i in 0..v.len() {
+            let fi = i as f64;
+            if v[i] <= x1 && i > 0 {
+                continue;
+            }
+            s0 = 0.8 * s0 + 0.2 * v3.cos();
+            for j in 0..n {
+                let fj = j as f64;
+                if (f64::powi(fi * v[2], 2) + 1.0).ln() < 0.0 {
+                    break 'l5;
+                }
+                match j % 3 {
+                    PHASE_A if n > 2 => {
+                        let v14 = (c8 * c8 + 1.0).recip();
+                        s0 = 0.6 * s0 + 1.0 * v14.cos();
+                    }
+                    PHASE_B if n % 2 == 0 => {
+                        let v15 = -x2;
+                        s0 = 0.6 * s0 + 1.0 * fj.tanh();
                         s0 *= 0.8;
-                        s0 -= 0.1 * f64::sin(v25).cos();
+                        s0 += 0.2 * v15.tanh();
                     }
-                    s0 *= 0.5;
-                    s0 -= 0.1 * (s0 + v[k15 % 4]).cos();
+                    2 => {
+                        let v16 = (v[j % 4] + x2).sin();
+                        acc1 -= f64::cos(v16) * 0.1 * 0.75;
+                    }
+                    _other => {
+                        s0 = s0.mul_add(0.75, f64::log(fi * fi + 1.0, x1 * x1 + 2.0).cos() * 0.05);
+                        s0 = f64::mul_add(s0, 0.5, f64::log(3.0_f64, (-s0).powi(2) + 2.0).tanh() * 0.25);
+                    }
                 }
-                s0 = s0 * 0.8 + v21.tanh().sin() * 0.05;
-            }
-            6 => {
-                let v26 = v[n % 4].tanh().cosh();
-                let v27 = (v[1].cos() + 2.0).cbrt() - x1;
-                s0 = f64::mul_add(s0, 0.8, f64::sin(v26.tanh() - v27.sin()) * 0.05);
-            }
-            _ => {
-                acc1 += (x1 * 2.0).cos();
+                acc1 -= 0.05 * (x2 - v[i]).sin();
             }
         }
-        f64::tanh(x0) + x1 + f64::sin(v[0]) - s0 * 0.25 + acc1.tanh()
+        x1.cos() - f64::cos(v[3]) + f64::sin(s0) - acc1.sin() - f64::sin(v3) - c8.tanh() + v13
     }
 
     #[differentiable]
-    pub fn prog_79(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x0.tanh() * 0.9).atanh();
-        let mut s1 = (s0.atan() - f64::sqrt(v[1].powi(2) + 0.5)).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            if n == 3 && (p.0 + t).hypot(t.copysign(p.0)) < 0.0 {
-                if let Some(k3) = n.checked_sub(3) {
-                    let c4 = k3 as f64;
-                    s0 = f64::mul_add(s0, 0.75, (p.1 * p.1 + 1.0).recip().tanh() * 0.25);
-                    let v5 = -f64::exp2(f64::cos(v[k3]));
-                    s0 = s0 * 0.6 + (c4.cos() + f64::sin(v5)).tanh() * 0.25;
-                } else {
-                    s0 *= 0.6;
-                    s0 -= 0.1 * p.1.sin().exp().cos();
-                    s0 = (s0 * 0.6 + (s0.cos() * 0.9).acos() * 0.1).sin();
-                }
-                let v6 = f64::cosh(f64::cos(s1) * 1.5) * (t * t + 1.0).log2();
-                s1 = (s1 * 0.5 + f64::tanh(v6) * 0.02).sin();
-            } else if f64::atan2(p.1 * p.1 + 0.5, s1) >= -0.5 {
-                s0 = (s0 * 0.6 + s0.tanh().exp_m1() * 0.1).sin();
+    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (x1 + x0).cos() * 2.0;
+        let mut s2 = f64::sin(x1.mul_add(x2, x2)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(w0.iter()).map(|(&p, &q)| 1.0 + 0.1 * (w0[n % 4].hypot(s1) + p.to_degrees() * 0.01 + q.sin()).cos()).product::<f64>();
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        a5[3] *= 1.5;
+        a5[2] += v4;
+        let v6 = prog_36((v[1].atan().powi(2) + 1.0).log2().sin() * 2.0, x1.max(f64::asinh(s2)).sin(), acc3, [v[0], v[1], v[2], v[3]], 5);
+        for &t in v.iter() {
+            acc3 -= (x1 - v4).cos() * 0.5;
+            acc3 += f64::tanh(prog_72(s1.powi(3).sin() * 2.0, f64::sin((t.sin() * 1.2).tan()) * 2.0, x1, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            if v6 * std::f64::consts::LN_2 > -1.0 || n < 4 {
+                s1 = 0.75 * s1 + 0.1 * f64::cos(a5[n % 4] - s1);
+            } else if f64::min(f64::powf(x0 * x0 + 1.0, 0.5), s2) <= x0.cos() {
+                s2 = 0.75 * s2 + 0.05 * (x2 * x1).cos();
             } else {
-                let v7 = prog_20(((f64::tanh(s0) * 1.2).tan() / (x0.cos() + 2.0)).sin() * 2.0, t, p.1, &v, n);
-                s1 = 0.6 * s1 + 0.1 * f64::cos(f64::log(v[n % 4] * v[n % 4] + 1.0, p.1.powi(2) + 2.0));
-                if n % 2 == 0 {
-                    break;
-                }
-                s1 = (s1 * 0.8 + v7.sin() * 0.005).sin();
-            }
-            s1 *= 0.8;
-            s1 += 0.02 * (s1 * s1 + 1.0).powi(-2).tanh();
-            acc2 -= 0.5 * f64::sin((f64::tanh(p.1) * 0.9).acos());
-            let mut k8 = 0;
-            while k8 < n + 1 && (s1 - 0.75) * (t - p.1) < 0.0 {
-                k8 += 1;
-                match k8 + n {
-                    1..=3 => {
-                        s0 = (s0 * 0.8 + f64::powi(s0, 2) * 0.05).sin();
-                        if k8 % 2 == 0 && f64::cos(s0) <= p.0 {
-                            s1 = s1 * 0.6 + f64::cos(s1) * 0.4;
-                            s1 *= 0.5;
-                            s1 += 0.5 * s1.tanh();
-                        } else if s0.cos() >= p.0 {
-                            let v9 = -v[k8 % 4];
-                            s1 = (s1 * 0.6 + f64::sin(v9) * 0.4).tanh();
-                        } else {
-                            s0 *= 0.8;
-                            s0 += 0.01 * f64::cos(f64::log(f64::powi(s0 * s1, 2) + 1.0, (s1 - s0).powi(2) + 2.0));
-                        }
-                        s1 = 0.75 * s1 + 0.02 * f64::atan2(s1 * s1 + 0.5, p.0).clamp((v[k8 % 4] - s1).tanh() - 1.5, s1.mul_add(p.0, s0).tanh() + 1.5).cos();
-                    }
-                    g if g > 4 => {
-                        continue 'l0;
-                    }
-                    _ => {
-                        s0 = 0.8 * s0 + 0.2 * f64::sin(v[0].sin());
-                    }
-                }
-                let v10 = (v[k8 % 4] * v[k8 % 4] + 2.0).ln();
-                s0 = (s0 * 0.8 + f64::recip(v10.powi(2) + 0.5) * 0.1).tanh();
+                s2 = (s2 * 0.6 + (f64::tanh(t) + f64::sinh(a5[n % 4].tanh() * 1.5)) * 0.05).tanh();
             }
         }
-        let v11 = v.iter().copied().map(|z| (p.0.powi(2).tanh() * 0.9).acos() + z.tanh()).sum::<f64>();
-        if !(n > 3) {
-            acc2 += (x0.max(p.1).powi(2) + 1.0).log2().sin();
-            if s1 <= v11 {
-                match (n % 4).checked_sub(1) {
-                    Some(k14) => {
-                        let c15 = k14 as f64;
-                        s1 = (s1 * 0.8 + (SCALE + s1 - v[k14] * 0.25) * 0.02).sin();
-                        acc2 += f64::cos(c15);
-                    }
-                    None => {
-                        let v11 = p.1.cos();
-                        s0 = s0 * 0.6 + v11 * 0.4;
-                    }
-                }
-            } else if v[n % 4] * (p.0 + s0) <= 0.0 {
-                s1 = (s1 * 0.8 + (f64::ln_1p(s1 * s1).powi(2) + 1.0).log(3.0) * 0.02).tanh();
-                acc2 += prog_20(f64::sin(x0), p.0, p.1, &v, n).tanh() * 0.05;
-            }
-            acc2 -= (s0 - acc2).cos() * 0.2;
-        } else if let Some(k12) = n.checked_sub(3) {
-            let c13 = k12 as f64;
-            let v11 = c13 * p.0;
-            acc2 += (x0.sin() * f64::sqrt(p.1.powi(2) + 1.0)).sin();
-            s1 = 0.6 * s1 + 0.1 * v11.cos();
-        } else {
-            s0 *= 0.5;
-            s0 += 0.05 * f64::min(p.1, s0).sin();
-            acc2 -= p.1.tanh();
-        }
-        let v16 = prog_20::<f64>(x0, v11.sin() * 2.0, 1.5, &v, n);
-        let v18 = if let Some(_) = n.checked_sub(1) {
-            (p.0 / 4.0).to_degrees() * 0.01
-        } else {
-            s1.powi(3)
-        };
-        let mut a19 = [0.0; 4];
-        a19[0] = -v18;
-        for i in 1..4 {
-            a19[i] = a19[i - 1] * 0.75 + f64::log(f64::powi(x0 - v[i], 2) + 1.0, x0.sin().exp().powi(2) + 2.0).tanh() * 0.01;
-        }
-        s0.cos() + s1 + f64::tanh(acc2) - v16 * 0.75 - a19[3]
+        s1 * 0.25 - s2.tanh() + acc3 - a5[1].tanh() + v6.sin()
     }
 
     #[differentiable]
-    pub fn prog_80<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::ln(f64::clamp(x0, x0.sin() - 1.5, x2.sin() + 1.5).powi(2) + 1.0);
-        let mut s1 = x1.sin().exp_m1();
+    pub fn prog_82<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_5(x0, x2, 0.75, &v, n).sin() * 2.0;
+        let mut s1 = (x1 * x2).cos() * 2.0;
         let mut acc2: f64 = 0.0;
         let mut a3 = [0.0; N];
         for i in 0..N {
-            a3[i] = (x0.powi(2) + 0.5).cbrt().max(f64::sqrt(x0 * x0 + 2.0));
-            s1 = (s1 * 0.6 + f64::cos(v[i]) * v[i] * 0.1).tanh();
+            a3[i] = v[i].sin().exp();
+            acc2 += f64::cbrt(f64::powi(x0.atan(), 2) + 1.0).sin() * 0.5;
         }
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s0 = (s0 * 0.75 + f64::sqrt(f64::powi(a3[k4], 2) + 0.5) * 0.25).tanh();
-            match k4 {
-                0 | PHASE_C => {
-                    break s0 * s1;
-                }
-                _ => {
-                    let v5 = v[0] + v[2];
-                    s0 = s0.mul_add(0.5, f64::sin((x1 * x1 + 1.5).acosh()) * 0.1);
-                    acc2 += v5.cos();
-                }
-            }
-            if k4 >= 2 || x1 * v[n % 4] < 0.5 {
-                break x0 + x2;
-            }
+        let Some(k5) = (n % 3).checked_sub(1) else {
+            let v4 = (acc2.cos() * 0.9).asin();
+            return a3[n % 4] + v4.cos()
         };
-        let v7 = v.iter().map(|&p| SCALE + v6 + p.sin()).sum::<f64>();
-        let mut k8 = 0;
-        let v11 = loop {
-            k8 += 1;
-            acc2 += prog_20((a3[0].cos().exp() + x0 / (v[2].sin() + 2.0)).cos(), (f64::sin(a3[0]) * 0.5).ln_1p().tanh(), x1, &v, k8).tanh() * 0.01;
-            match k8 % 4 {
-                0 => {
-                    s1 = (s1 * 0.6 + x1.mul_add(v6, v6) * 0.05).sin();
-                    acc2 += f64::ln_1p(f64::exp(s1.sin()).tanh() * 0.5) * 0.5;
-                }
-                g if g > 1 => {
-                    s0 *= 0.5;
-                    s0 += 0.005 * prog_20(f64::hypot(x1.atan2(s1.powi(2) + 1.0), f64::sqrt(s0 * s0 + 0.5)).tanh(), s0.asinh().sin() * 2.0, s1, &v, k8).tanh();
-                    let v9: f64 = (0.75 * s0).cos().sinh();
-                    acc2 -= v9.tanh().sin() * 0.5;
-                }
-                _ => {
-                    let v10: f64 = (f64::atan2(v7, f64::powi(s1, 2) + 1.0).powi(2) + 0.5).ln();
-                    acc2 -= 0.5 * x0.tanh().exp2().sin();
-                    s1 = s1 * 0.5 + v10.sin() * 0.1;
-                }
+        let c6 = k5 as f64;
+        let mut m7: f64 = 0.5;
+        let mut m8 = c6;
+        for i in 0..=3 {
+            m7 = f64::max(m7, f64::exp(c6.cos()) + a3[(i + n) % 4].tanh());
+            m8 = m8.min(1.5 - (x1 - a3[(i + n) % 4]));
+        }
+        s1 = (s1 * 0.5 + f64::cos(m7) * 0.1).tanh();
+        let mut m9 = 0;
+        for i in 0..v.len() {
+            let v10 = prog_72((c6 / 4.0).tanh() * 2.0, x1, x0, v, 3);
+            if f64::exp(a3[2].sin()) / (a3[3 - i] * a3[3 - i] + 0.5) > v10 && n == 0 {
+                continue;
             }
-            if k8 >= 4 || v7.atan2(s0 * s0 + 1.0) >= -1.0 {
-                break v6 / (s0.tanh() + 2.0);
-            }
-        };
-        match k8 % 2 {
-            0 => {
-                acc2 -= v6.tanh() * 0.25;
-                s1 = s1 * 0.6 + prog_42((f64::sin(f64::atanh(x2.cos() * 0.9)) * 0.9).asin().cos(), 2.0, s1, v, k8).cos() * 0.005;
-            }
-            1 => {
-                let x2 = (f64::sin(a3[k8 % 4] - x0) * 0.9).atanh();
-                acc2 += f64::sin(f64::copysign(a3[1], v11));
-                acc2 -= 0.25 * f64::tanh(x2);
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.2 * f64::tanh((x0 * x0 + 2.0).sqrt());
+            s0 = s0 * 0.5 + x0.cos().exp_m1().tanh() * 0.1;
+            if prog_23(m7.sin().exp_m1().sin(), x2, f64::cos((f64::tanh(x2 + m8) * 1.2).tan()), &v, n) < x0 {
+                m9 += 1;
             }
         }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            let mut m13 = s0 / 1.5;
-            for j in 0..4 {
-                m13 = m13.max(v6 * v[j]);
-            }
-            s1 = f64::mul_add(s1, 0.8, f64::tanh(m13).cos() * 0.02);
-            if v11.max(s0) < 0.5 {
-                break;
-            }
-            if k12 >= 3 {
-                break;
-            }
-        }
-        let mut a14 = [0.0; N];
-        for i in 0..n {
-            a14[i % 4] += a3[2].sin().hypot(a3[i % 4]).sin() * 0.5;
-            s0 = (s0 * 0.75 + a3[0] * 0.25).sin();
-        }
-        s0 - s1 * 0.75 + acc2.tanh() - a3[2].sin() + f64::tanh(v7) + v11 * 1.5 + a14[3] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_81<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive + Default,
-    {
-        let mut s0 = prog_20::<T>(x1, T::sin(v[3].to_radians() * T::from_f64(50.0).unwrap()) * T::from_f64(2.0).unwrap(), (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).sqrt().sin(), &v, n).cos() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        for i in (0..4).rev() {
-            acc1 = acc1 + T::from_f64(0.5).unwrap() * T::tanh(x2 + v[i].atan());
-            acc1 = acc1 + (x0 - x1).sin() * T::from_f64(0.5).unwrap();
-            acc1 = acc1 + ((T::cos(x1) * T::from_f64(2.0).unwrap()).sinh().powi(2) + T::from_f64(0.5).unwrap()).recip().tanh() * T::from_f64(0.25).unwrap();
-        }
-        'l1: for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            let v2 = ((v[(i + n) % 4].cos() * T::from_f64(0.9).unwrap()).acos().powi(2) + T::one()).log10();
-            let v3 = s0 + v[i];
-            acc1 = acc1 - T::from_f64(0.4).unwrap() * v2;
-            for j in 1..n {
-                let fj = T::from_usize(j).unwrap();
-                acc1 = acc1 - T::from_f64(0.1).unwrap() * (fi * v[0]).clamp(T::sin(s0 + v2) - T::from_f64(1.5).unwrap(), T::exp_m1(T::cos(s0)).sin() + T::from_f64(1.5).unwrap()).sin();
-                if x0 + fj > -T::one() {
-                    continue 'l1;
-                }
-                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::asinh(fj).sin() * T::one());
-            }
-            acc1 = acc1 + T::from_f64(0.5).unwrap() * v3.tanh().sin();
-        }
-        let v4 = x2.atan();
-        if n < 5 {
-            let x2 = T::ln_1p(v4 * v4);
-            acc1 = acc1 - T::tanh(prog_20(x2, T::sin(x2 - v[2]), (x0.hypot(v[3]) * T::cbrt(T::powi(v[3], 2) + T::from_f64(0.5).unwrap())).cos(), &v, n)) * T::from_f64(0.005).unwrap();
+        let c11 = m9 as f64;
+        if v[m9 % 4].hypot(m8) <= 0.5 {
+            acc2 += (m8 - (s0.tanh() + 2.0).cbrt()).tanh() * 0.25;
+            let v12 = prog_55::<4>(x2, f64::tanh(c11.hypot(v[1])), x1, v, n);
+            s0 = s0.mul_add(0.6, v12.sin() * 0.005);
         } else {
-            s0 = (s0 * T::from_f64(0.6).unwrap() + (v4.sin() * T::from_f64(2.0).unwrap()).cosh() * T::from_f64(0.05).unwrap()).tanh();
+            let v13 = m8;
+            s0 *= 0.8;
+            s0 += 0.005 * prog_20(f64::clamp(v[2] + a3[m9 % 4], -1.0, 0.5).tanh(), 1.5, 1.2, &v, m9).tanh();
+            s0 = (s0 * 0.75 + v13.cos() * 0.02).sin();
         }
-        x0 * T::from_f64(0.75).unwrap() + T::tanh(s0) + T::tanh(acc1)
-    }
-
-    #[differentiable]
-    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 - v[n % 4]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3 = 'b0: {
-            let v2 = prog_20(x2, 1.5, f64::exp_m1((-x2).tanh()).cos() * 2.0, v, n);
-            if v[n % 4] + x1 >= (s0.sin() + 2.0).cbrt() {
-                break 'b0 (acc1 * acc1 + 1.0).log10();
-            }
-            if prog_68(1.5, f64::sin(s0.sin().sinh()), (x0.cos() * 1.2).tan().cos(), v, n) > -0.5 {
-                break 'b0 (f64::powi(x1.sin(), 2) + 0.5).powf(1.5);
-            }
-            f64::cos((-3.0_f64).max(x0)).exp() + v2.sin()
-        };
-        let v4: f64 = (x0.sin() * 0.9).atanh();
-        for i in 0..5 {
-            let fi = i as f64;
-            acc1 += x0.copysign(s0).cos() * 0.4;
-            acc1 += (x2 + (fi.cos() * 1.2).tan()).sin() * 0.4;
-            for j in 1..n {
-                let v5 = 'b3: {
-                    if x1.cos() > 0.0 {
-                        s0 = (s0 * 0.6 + v[1] / (v4.tanh() + 2.0) * 0.1).sin();
-                        break 'b3 f64::cbrt(v[i % 4].max(v[j % 4]).powi(2) + 0.5);
-                    }
-                    (f64::powi((v4 * v4 + 0.5).cbrt(), 2) + 1.5).acosh()
-                };
-                s0 *= 0.5;
-                s0 += 0.05 * (f64::tanh(s0) + (v3 + v5)).sin();
-            }
-        }
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (p / (f64::sin(v4) + 2.0)).tanh() + q.sin()).sum::<f64>();
-        let v13 = 'b4: {
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                if v[n % 4].cos() > v3 / (x2 * x2 + 1.5) {
-                    break 'b4 f64::exp(x2.sin());
-                }
-                let mut k7 = 0;
-                'l6: while k7 < 6 && v6 < x1 + s0 {
-                    k7 += 1;
-                    let v8 = fi - v[k7 % 4];
-                    let v9 = 'b7: {
-                        if f64::exp_m1(v8.tanh()) <= v4 {
-                            break 'b7 f64::cos(v8.sin()).exp_m1();
-                        }
-                        f64::max(fi, s0)
-                    };
-                    if v4 * s0.tanh().exp() < v4 {
-                        let v11 = 'b8: {
-                            if f64::exp2(f64::tanh(v8)) > 1.0 || k7 % 3 == 1 {
-                                let v10 = v9;
-                                s0 *= 0.6;
-                                s0 -= 0.1 * v10.sin().sin();
-                            } else if f64::acosh((v3 * v3).ln_1p().powi(2) + 2.0) >= 1.0 || k7 % 3 == 1 {
-                                s0 = 0.75 * s0 + 0.1 * (s0 + x0).cos().sin();
-                                s0 = (s0 * 0.6 + (x2 - v4) * 0.2).tanh();
-                                if n + i < 3 && f64::log10(v9 * v9 + 1.0) <= SCALE + x0 {
-                                    continue 'l6;
-                                }
-                            } else {
-                                s0 = s0 * 0.8 + v9.cos() * 0.05;
-                            }
-                            if ((v[3] * v[3] + 2.0).ln().powi(2) + 1.0).powi(-3) <= 0.25 {
-                                s0 = (s0 * 0.6 + x0 * 0.4).sin();
-                                break 'b8 fi * x2;
-                            }
-                            x2.sin().exp2()
-                        };
-                        s0 = (s0 * 0.8 + v11.sin() * 0.02).tanh();
-                    } else if v[0] * v9 > -0.5 {
-                        s0 = 0.6 * s0 + 0.25 * (-(x2 * x2 + 1.0).cbrt()).sin();
-                        let v12 = ((v4 * v4 + 1.0).log2().powi(2) + 1.0).log((f64::powi(v3, 2) + 1.0).recip().powi(2) + 2.0);
-                        s0 = (s0 * 0.6 + v12.tanh() * 0.1).sin();
-                    } else {
-                        let v3: f64 = v3;
-                        acc1 -= 0.05 * v6.clamp(-0.5, 1.0);
-                        acc1 += 0.05 * f64::sin(v3).cos();
-                    }
-                    acc1 -= 0.05 * (v[1].powi(2) + 0.5).atan2(x1).sin();
-                }
-                s0 = 0.5 * s0 + 0.5 * f64::sin(SCALE + s0);
-            }
-            (v6.powi(2) + 1.0).log10()
-        };
-        s0 = s0.mul_add(0.6, (-v4).tanh() * 0.05);
-        s0 - acc1.sin() + v3.sin() - v6.tanh() + v13 + (x0.powi(2) + 1.0).sqrt() * v4
+        s0.tanh() + s1 * 0.5 + acc2.sin() + a3[0] * 0.5 + c11.cos() + prog_72(x0, f64::tanh((f64::cos(x1) * 0.9).atanh()) * 2.0, 0.25, v, n)
     }
 
     #[differentiable]
     pub fn prog_83<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_58::<4>(f64::exp(x2.sin()).cos() * 2.0, x0, 0.25, &v, n).sin() * 2.0;
+        let mut s0 = prog_20(x1, f64::max(x1, f64::acos(v[n % 4].sin() * 0.9)).cos() * 2.0, v[n % 4].max(x0).powi(2).tanh() * 2.0, &v, 3).sin() * 2.0;
         let mut acc1: f64 = 0.0;
         let mut a2 = [0.0; N];
         for i in 0..N {
-            a2[i] = (v[i] + x1) * (v[i].powi(2) + 1.5).acosh();
-            s0 *= 0.6;
-            s0 -= 0.1 * (s0 * s0 + 2.0).acosh().sin();
+            a2[i] = x0.atan2(v[n % 4].powi(2) + 1.0);
         }
-        let v8 = 'b1: {
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                let mut m3: f64 = x1;
-                for &u in a2.iter() {
-                    let c4 = match i {
-                        0..=1 => x0 - u,
-                        5 => x1.powi(3),
-                        _ => x0 - a2[i % 4],
-                    };
-                    m3 = c4.min(m3);
-                    acc1 += 0.05 * u.cos().tanh();
+        acc1 -= (f64::powi(x2, 2) + 1.0).sqrt().tanh();
+        'l1: for i in 0..N {
+            s0 = (s0 * 0.6 + ((a2[2].tanh() * 0.9).acos() + a2[n % 4] * 0.5) * 0.1).tanh();
+            let mut k3 = 0;
+            while k3 < 5 {
+                k3 += 1;
+                let v4 = f64::acosh(a2[n % 4] * a2[n % 4] + 1.5);
+                if k3 == 1 {
+                    break 'l1;
                 }
-                acc1 -= m3.tanh().cos() * 0.25;
-                if n == 2 && (x1 * x1 + 1.0).log(3.0) <= v[0] {
-                    s0 = (s0 * 0.8 + f64::log(fi.powi(2) + 1.0, s0 * s0 + 2.0) * 0.02).tanh();
-                    break 'b1 ((-x1).cos() * 0.9).acos();
-                }
-                let v5 = f64::cos(fi);
-                acc1 -= f64::tanh(v5).tanh() * 0.25;
+                s0 = 0.5 * s0 + 0.05 * f64::sin(f64::atan2(f64::powi(x0, 2) + 0.5, s0));
+                s0 = (s0 * 0.75 + v4.sin() * 0.02).sin();
             }
-            let v6: f64 = x1.tanh();
-            let v7 = (v6 * v6 + 1.0).log2();
-            (v7.powi(2) + 1.0).powi(-1) + f64::exp2(v6.tanh())
-        };
-        let mut a9 = v;
-        for i in 0..n {
-            a9[(i + n) % 4] -= f64::acos(v8.sin() * 0.9).tanh() * 0.05 * a9[i % 4];
+            acc1 += 0.02 * prog_55::<4>(x0.atan().sin() * 2.0, 0.25, f64::tanh((v[(k3 + i) % 4] * v[(k3 + i) % 4] + 1.0).powf(0.3)), v, k3).sin();
         }
-        let v10 = 'b5: {
-            if f64::clamp(v8 + x2, -1.0, 1.5) < 0.0 {
-                break 'b5 f64::copysign(1.5_f64, v8);
-            }
-            if prog_42(1.2, f64::cos(f64::cbrt(f64::powi(v[n % 4].copysign(v8), 2) + 0.5)) * 2.0, ((f64::cos(x2) * 1.5).cosh() * v[n % 4].sin().cosh()).tanh() * 2.0, v, n) >= acc1 || n % 2 == 0 {
-                break 'b5 prog_23(x0, x2, a2[0].tanh().tanh() * 2.0, &v, n);
-            }
-            for t in a2 {
-                if a2[n % 4] <= (t.tanh() * 0.5).ln_1p() {
-                    break 'b5 x0.tanh().exp_m1();
-                }
-                if (-v[n % 4]) + a2[2].to_degrees() * 0.01 < -0.5 || n < 6 {
-                    continue;
-                }
-                s0 = 0.5 * s0 + 0.25 * (f64::powi(a9[2], 2) + 1.0).log2().tanh();
-            }
-            (f64::powi(x1.asinh(), 2) + 1.0).cbrt()
-        };
-        let v11 = a2.iter().zip(a2.iter()).map(|(&p, &q)| x2 + v8 + f64::sin(p) + q.cos()).sum::<f64>();
-        let v12 = 'b7: {
-            if x1 < v11 && n % 3 == 1 {
-                break 'b7 f64::to_degrees(a9[n % 4]) * 0.01 + a9[n % 4];
-            }
-            ((v8 / 4.0).powi(2) + 0.5).atan2((x1.tanh() * 2.0).cosh())
-        };
-        let v13 = v.iter().copied().map(|p| p).sum::<f64>();
-        s0 + acc1.sin() - a9[2] + v10.tanh() - v12.sin() - f64::cos(v13)
+        acc1 += 0.4 * (v[n % 4] * a2[n % 4]).sin();
+        let mut m5 = f64::INFINITY;
+        for i in 0..=n {
+            m5 = m5.min(a2[(i * 3) % 4] / (2.0 * a2[(i * 3) % 4] * (2.0 * a2[(i * 3) % 4]) + 1.0));
+        }
+        let v6: f64 = prog_23(f64::log(2.0_f64, m5 * m5 + 2.0).tanh() * 2.0, x0, f64::tanh(f64::sin(f64::asinh(v[n % 4]))), &v, n);
+        s0.sin() + acc1 * 0.25 + f64::sin(v6)
     }
 
     #[differentiable]
     pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
         let w0 = v;
-        let mut s1: f64 = f64::tanh(f64::acos(w0[3].tanh().cos() * 0.9)) * 2.0;
-        let mut s2 = (v[n % 4] / (x2.powi(2) + 1.0) + f64::log(x0 * x0 + 1.0, v[n % 4].powi(2) + 2.0)).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
+        let mut s1 = v[2].asinh();
+        let mut acc2: f64 = 0.0;
+        for &t in w0 {
+            acc2 -= 0.25 * f64::atanh(f64::sin(t).exp().tanh() * 0.9).sin();
+            acc2 += f64::cosh(x0.sin() * 1.5).sin().exp2().cos() * 0.5;
+            let v3 = (w0[n % 4].powi(2) + 1.5).acosh();
+            s1 = 0.75 * s1 + 0.05 * v3.cos().tanh();
+        }
+        let v6 = if x1 <= 0.5 && n == 6 {
+            let v4 = prog_79(x0, f64::cos(f64::acos(f64::atanh(x1.tanh() * 0.9).cos() * 0.9)) * 2.0, s1, [v[0], v[1], v[2], v[3]], 4);
+            0.5_f64.hypot(x2) + f64::sin(v4)
+        } else if w0[2] < x2 {
+            x0.sin()
+        } else {
+            let x2 = f64::exp_m1((x2.powi(2) + 1.0).log(w0[n % 4].powi(2) + 2.0).sin());
+            let v5 = (x0 * 0.65).cos();
+            v5 / (f64::powi(x2, 2) + 1.0)
+        };
+        let mut k7 = 0;
+        while k7 < 3 {
+            k7 += 1;
+            let v8 = f64::hypot(w0[k7], SCALE + x0);
+            acc2 -= 0.5 * v6.asinh().cos();
+            let mut m9 = f64::INFINITY;
+            let mut m10 = f64::sinh(f64::sin(v8));
+            for j in 0..v.len() {
+                let fj = j as f64;
+                m9 = (x1 + v[(j + n) % 4] - s1.mul_add(v[(j + n) % 4], v[(j + n) % 4])).min(m9);
+                let c11 = if j < k7 {
+                    (v[(j + n) % 4] * v[(j + n) % 4] + 1.0).log2()
+                } else {
+                    (f64::cos(fj) * 0.5).ln_1p()
+                };
+                m10 = m10.max(c11);
+            }
+            s1 = (s1 * 0.75 + f64::cos(m10) * 0.05).tanh();
+            s1 = (s1 * 0.75 + m9.cos() * 0.02).tanh();
+        }
+        let mut a12 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a12[i] = (w0[0] * w0[0] + 0.5).ln();
+            acc2 += f64::cos(t) * 0.5;
+        }
         for i in 0..n {
             let fi = i as f64;
-            acc3 += 0.25 * (fi + x1).tanh().tanh();
-            if f64::log2((x1 * x1 + 0.5).cbrt().powi(2) + 1.0) >= -1.0 {
-                s1 = s1 * 0.8 + ((v[n % 4].cos() * 0.9).atanh().powi(2) + 2.0).ln().sin() * 0.05;
-            } else {
-                acc3 -= f64::tanh(w0[n % 4] * s1) * 0.25;
-            }
-            match n {
-                1..=2 => {
-                    continue;
-                }
-                3 | 5 => {
-                    acc3 += f64::tanh(x2 + 1.5) * 0.25;
-                }
-                6 => {
-                    s2 = s2 * 0.8 + s2.sin().cos() * 0.2;
-                    let v4 = prog_20::<f64>(x0, s2, 0.75, v, n);
-                    acc3 += 0.1 * v4.cos();
-                }
-                _ => {
-                    s1 = s1 * 0.75 + f64::sin(x0) * 0.25;
-                    match n {
-                        0 => {
-                            continue;
-                        }
-                        1..=3 => {
-                            s2 = 0.5 * s2 + 0.1 * (f64::cos(s2).exp2().sin() * 1.5).sinh().cos();
-                            s2 = (s2 * 0.6 + ((s2.tanh() * 1.2).tan().powi(2) + 1.0).log10() * 0.1).tanh();
-                        }
-                        4..=6 => {
-                            s2 = (s2 * 0.8 + f64::asin(s2.tanh() * 0.9) * 0.05).tanh();
-                            acc3 += f64::sin(w0[(i + n) % 4] * s2) * 0.25;
-                        }
-                        _ => {
-                            acc3 += 0.25 * x1.tanh().sinh();
-                        }
-                    }
-                }
-            }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc3 += 0.25 * f64::tanh(x1.powi(3));
-            for j in (0..3).rev() {
-                s1 *= 0.8;
-                s1 += 0.01 * ((s1.sin() * 2.0).sinh() / ((s1 + x1).sin() + 2.0)).sin();
-                match k5 {
-                    0 | PHASE_C => {
-                        acc3 += 0.25 * (f64::to_degrees(x0) * 0.02).tanh();
-                        let v6 = w0[j] * s2 * 0.25;
-                        acc3 += v6.cos().tanh() * 0.25;
-                    }
-                    _ => {
-                        acc3 += f64::sin(0.5 * v[1]) * 0.25;
-                    }
-                }
-            }
-            if k5 >= 2 || x1.min(s1) >= -0.5 {
-                break;
-            }
-        }
-        let mut m7 = v[k5];
-        for i in 0..n {
-            let c8 = s2.powi(2) + v[(i + n) % 4];
-            m7 = m7.max(c8);
-        }
-        match k5 + n {
-            PHASE_A | 2 => {
-                let v9: f64 = prog_20(v[k5].clamp(-1.5, 1.0).sin() * 2.0, (-x1).sin(), 0.5, v, n);
-                acc3 += f64::sin(f64::copysign(x1 + s2, v[k5].atan())) * 0.25;
-                if (f64::sin(x0) * 0.9).asin().max(v[k5] - s2) <= 1.0 {
-                    let m7 = (v[k5] * v[k5] + 0.5).atan2(x1);
-                    let v10: f64 = (x0.powi(2) + 1.0).sqrt().atan();
-                    s1 = s1 * 0.6 + f64::tanh(f64::tanh(m7) + f64::sin(v10)) * 0.05;
-                } else if k5 % 2 == 0 && prog_42(x2, s2, 0.5, [v[0], v[1], v[2], v[3]], 1) >= 0.0 {
-                    s2 *= 0.8;
-                    s2 += 0.2 * x0.tanh();
-                    s2 *= 0.6;
-                    s2 -= 0.005 * prog_20(s2, f64::log10(x0.powi(2) + 1.0).sin().cos() * 2.0, 0.75, w0, 3).cos();
-                } else {
-                    s2 = (s2 * 0.6 + s2.sin().exp() * 0.02).sin();
-                }
-                s2 = (s2 * 0.75 + v9.sin() * 0.005).sin();
-            }
-            4..=6 => {
-                let v11 = prog_20(x1, s1, x2, w0, n);
-                s1 = (s1 * 0.75 + f64::abs(v[k5]) * 0.25).tanh();
-                s2 = s2.mul_add(0.75, v11.sin() * 0.005);
-            }
-            _ => {
-                acc3 += x2.asinh();
-                s2 = s2 * 0.6 + f64::sin(x1.sin().exp()) * 0.1;
-            }
-        }
-        s1 * 0.5 + f64::cos(s2) + acc3.sin() + m7.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_85<T>(x0: T, p: (T, T), v: &[T], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive + Default,
-    {
-        let (x1, x2) = p;
-        let mut s0: T = T::tanh(T::tan(x2.sin() * 1.2).abs()) * 2.0;
-        let mut s1 = T::max(x0, s0);
-        let mut acc2: T = 0.0;
-        let v7 = match n.checked_sub(1) {
-            Some(k3) if k3 % 2 == 0 => {
-                let c4 = T::from_usize(k3).unwrap();
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = T::from_usize(i).unwrap();
-                    s0 = s0 * 0.5 + ((c4 - 1.5) * x1).sin() * 0.05;
-                    if (v[i] * v[i] + 1.0).recip() >= 0.25 {
-                        s0 = s0 * 0.5 + T::tanh(s0 * (s0 + s1)) * 0.05;
-                        s0 = 0.6 * s0 + 1.0 * s1.to_radians().sin();
-                    } else {
-                        for _ in 1..n {
-                            s0 = s0.mul_add(0.6, (fi.tanh() * 0.9).asin().tanh() * 1.0);
-                            acc2 = acc2 + 0.1 * T::sin(s0);
-                        }
-                    }
-                    if t.atan2(t * t + 1.0).atan() >= 0.5 || i % 2 == 0 {
-                        s1 = T::mul_add(s1, 0.5, T::sin((x2 * x2 + 1.0).log2()) * 0.25);
+            s1 = s1 * 0.5 + f64::tanh(prog_55::<4>(x0, x1, f64::cos(v[i % 4]), [v[0], v[1], v[2], v[3]], k7)) * 0.005;
+            match i {
+                0 => {
+                    s1 = (s1 * 0.6 + v6 * s1 * 0.05).tanh();
+                    if i < n && x1.to_radians() >= w0[3] {
                         break;
                     }
                 }
-                (T::sin(c4) * 1.2).tan()
-            }
-            Some(k5) => {
-                for _ in (0..5).rev() {
-                    acc2 = acc2 + 0.4 * (x0 + x1).tanh();
-                    s1 = (s1 * 0.5 + (s1 * s1 + 1.0).log(x0 * x0 + 2.0) * 0.1).sin();
+                1 => {
+                    let v13 = a12[0];
+                    acc2 += f64::cos(v13).cos() * 0.25;
                 }
-                let v6 = v[k5 % 4] * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap();
-                s0 = (s0 * 0.6 + T::mul_add(v6, x1, x1) * 0.1).sin();
-                (T::from_f64(3.0_f64).unwrap().powf(x0.cos()).tanh() * 0.9).acos()
-            }
-            None => T::log10((-v[n % 4]).powi(2) + 1.0),
-        };
-        s1 = (s1 * 0.6 + (v7.cos() * 0.9).asin() * 0.02).tanh();
-        let mut k8 = 0;
-        while k8 < 6 && v7 <= -0.5 {
-            k8 += 1;
-            let v9 = (-x2) * T::exp(x2.sin());
-            acc2 = acc2 + T::hypot(x1, v[k8 % 4]).sin() * 0.25;
-            s1 = s1 * 0.5 + v9.tanh().tanh() * 0.05;
-        }
-        match (k8 + n).checked_sub(3) {
-            None => {
-                let v10 = (T::tanh(x0.powi(2)) + 2.0).cbrt();
-                acc2 = acc2 + v10.sin();
-            }
-            Some(k11) if k11 % 2 == 0 => {
-                acc2 = acc2 + prog_81::<T>(T::hypot(v7, x1).cos().cos() * 2.0, x0, s0.asinh().sin() * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
-                if (x0.sin() * 0.9).asin() > 0.5 {
-                    let v12 = prog_81(x2, T::ln_1p(s1 * s1).tanh() * 2.0, x0, [v[0], v[1], v[2], v[3]], 5);
-                    s0 = 0.6 * s0 + 0.4 * x2.tanh().cos();
-                    s0 = (s0 * 0.8 + T::cos(v12) * 0.005).sin();
-                } else {
-                    s1 = s1 * 0.5 + T::cos(T::atan2(T::from_f64(1.5_f64).unwrap(), v7)) * 0.2;
-                }
-            }
-            Some(k13) => {
-                let c14 = T::from_usize(k13).unwrap();
-                s1 = (s1 * 0.75 + x1 * c14 * 0.02).tanh();
-                acc2 = acc2 + T::cos(v[k13 % 4].sin());
-                if !(k8 % 2 == 0) {
-                    s0 = (s0 * 0.8 + T::asinh(x1.tanh()) * 0.2).sin();
-                    s1 = s1 * 0.75 + T::sin(s1 / (T::cos(x0) + 2.0)) * 0.02;
-                } else {
-                    if let Some(_) = (n % 4).checked_sub(1) {
-                        let v16 = s1 * v[1];
-                        s1 = (s1 * 0.8 + (T::tanh(x1) * 2.0).sinh() * c14.sin() * 0.02).sin();
-                        acc2 = acc2 + v16.cos() * 0.4;
+                g if g > 2 => {
+                    s1 = (s1 * 0.6 + f64::exp(f64::sin(fi)).sin() * 1.0).tanh();
+                    if x0 * a12[i % 4] >= 0.5 {
+                        let v14 = (v6.tanh() * 0.9).atanh();
+                        acc2 -= 0.25 * v14.cos().tanh();
+                    } else if x0.min(v6) <= 0.0 {
+                        acc2 += 0.25 * f64::tanh(a12[i % 4] + x1);
+                        if (v6 / (f64::powi(v6, 2) + 1.5)).mul_add(w0[2].tanh().exp(), a12[(i + k7) % 4]) > x1 && i % 2 == 0 {
+                            continue;
+                        }
+                        acc2 += 0.25 * f64::to_radians(x1 / (s1 * s1 + 0.5)).sin();
+                    } else {
+                        acc2 -= w0[i % 4] / 1.5 * 0.25;
                     }
-                    s1 = 0.75 * s1 + 0.25 * x0.sin().cos();
+                    let v15: f64 = f64::acosh((v6 + v[0]).powi(2) + 2.0);
+                    s1 = (s1 * 0.8 + v15.sin() * 0.01).tanh();
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + f64::tan(s1.tanh() * 1.2) * 0.02).sin();
+                    s1 = 0.5 * s1 + 0.05 * (v6 * v6 + 1.5).acosh().cos();
+                }
+            }
+            let v16 = w0[(i + k7) % 4];
+            acc2 += 0.25 * f64::tanh(v16);
+        }
+        let mut m17: f64 = -1.0;
+        for i in 0..n {
+            m17 = f64::max(m17, w0[3].powi(3) + v[i % 4]);
+        }
+        s1 = (s1 * 0.6 + m17.tanh() * 0.02).tanh();
+        f64::sin(w0[0]) + s1 * 0.25 - acc2.cos() - v6 - a12[0] * 0.5 - prog_72((-m17).cos() * 2.0, x0, v6.sin() * 2.0, [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = x0.atan();
+        let mut s1 = v[n % 4].tanh();
+        let mut s2: f64 = x1;
+        let mut acc3: f64 = 0.0;
+        if x1 * std::f64::consts::LN_2 - (x2 * x2 + 1.0).sqrt() < 0.0 {
+            return (x1.to_radians().powi(2) + 1.0).cbrt();
+        }
+        let mut a4 = [0.0; 4];
+        for i in 0..4 {
+            a4[i] = (x2 * x2 + 1.0).powi(-3);
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.5, f64::sin((s2.sin() * 1.5).sinh()) * 0.1);
+            if a4[(i + n) % 4] * s0 >= 0.0 {
+                s2 *= 0.5;
+                s2 += 0.5 * f64::sin((s2 * s2 + 1.0).ln());
+                let v5 = prog_72(x1, f64::cos(f64::ln_1p(v[i % 4] * v[i % 4])) * 2.0, s0, [v[0], v[1], v[2], v[3]], i);
+                s1 = 0.8 * s1 + 0.005 * v5.tanh();
+            } else if s2 > 0.5 && n % 2 == 0 {
+                s1 = s1 * 0.75 + x0.sin() * 0.25;
+                s1 = 0.6 * s1 + 0.25 * (x1 / (x2 * x2 + 1.5)).tanh();
+            } else {
+                let v6 = (s2.sin() * 2.0).cosh().sin();
+                acc3 += f64::sin(v6) * 0.25;
+            }
+            let v7 = (f64::powi(fi, 2) + 1.5).acosh();
+            acc3 += v7.cos() * 0.25;
+        }
+        for i in (0..=n).rev().step_by(2) {
+            s1 = (s1 * 0.5 + (SCALE + s2) * 0.5).sin();
+            match i % 4 {
+                PHASE_B => {
+                    acc3 -= 0.5 * a4[i % 4];
+                }
+                2 => {
+                    let v8 = prog_72(s0, a4[i % 4].tanh().exp2().tanh(), f64::cos(SCALE + s0) * 2.0, [v[0], v[1], v[2], v[3]], 5);
+                    acc3 -= f64::tanh(v8).cos() * 0.02;
+                }
+                PHASE_D => {
+                    break;
+                }
+                _ => {
+                    let x2 = f64::asin(f64::sin((a4[n % 4].tanh() * 0.9).acos()) * 0.9);
+                    let x0 = SCALE + x2;
+                    acc3 += x0.tanh().tanh() * 0.5;
                 }
             }
         }
-        if T::atan2(x0, T::powi(v[n % 4] + v[k8 % 4], 2) + 0.5) >= 0.5 {
-            return (s1.cos() * 0.9).acos();
+        for i in 1..n {
+            let fi = i as f64;
+            if s1.atan() >= -0.5 || i < 5 {
+                let v9: f64 = v[3].max(fi);
+                let v10 = s1 + s0;
+                s0 = (s0 * 0.75 + (v9.tanh() + f64::sin(v10)) * 0.05).sin();
+            } else {
+                acc3 += f64::cos((v[3].cos() * 1.5).sinh()) * 0.4;
+            }
+            acc3 -= 0.4 * f64::cos(x1.powi(2));
+            acc3 += 0.4 * f64::cos(a4[i % 4]);
         }
-        x1 * 0.5 + s0 * 0.5 + s1 * 1.5 + acc2.cos()
+        for &t in v.iter() {
+            let v11 = a4[2] + s1;
+            let v12: f64 = x0 * t;
+            if n > 5 {
+                break;
+            }
+            s2 = 0.5 * s2 + 0.02 * (v11.sin() / ((-v12).powi(2) + 0.5)).cos();
+        }
+        let [b13, _, b14, b15] = a4;
+        s0 * 0.25 + s1 + s2 * 0.25 + f64::cos(acc3) - b13 * 0.75 + b14 + b15.cos() + (1.2 - b13)
     }
 
     #[differentiable]
     pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp_m1(x2.sin());
-        let mut s1 = f64::recip(x2 * x2 + 0.5);
-        let mut acc2: f64 = 0.0;
-        let v8 = if (x1.cos() * 0.9).asin() + s1 < v[1] {
-            for i in 1..n {
-                let fi = i as f64;
-                let v3 = f64::atan2(1.5_f64, x0);
-                acc2 += 0.05 * prog_20((v3 + x1).sin() * 2.0, f64::cos(fi - v3), s0, &v, 1).cos();
-                let v6 = match n + i {
-                    0 | MODE_C => -s0,
-                    3 => {
-                        let v4 = fi + 0.5;
-                        v[0].tanh() + v4.cos()
-                    }
-                    6 => {
-                        let v5 = (f64::exp(v[i % 4].sin()).powi(2) + 2.0).acosh();
-                        x0.atan() + v5.cos()
-                    }
-                    _other => (f64::powi(fi, 2) + 1.0).recip(),
-                };
-                acc2 += 0.4 * f64::cos(v6);
-            }
-            let v7 = x0.to_degrees() * 0.01 + f64::ln(x0.powi(2) + 2.0);
-            v7.clamp(x1.sin() - 1.5, f64::cos(v7) + 1.5)
-        } else {
-            s1 - s0
-        };
-        let v9 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * ((s0 * s0 + 1.0).powf(0.5) + p.sin()).tanh());
-        let mut a10 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a10[i] = f64::powi(x1 * x1 + 1.0, -1);
-            acc2 -= t.cos() * 0.5;
-        }
-        a10 = [a10[2], a10[0].mul_add(0.75, x2.atan().tanh() * 0.25), (a10[0] * 0.5 + (x0.sin() * 0.9).atanh().sin().exp2().tanh() * 0.05).tanh(), (a10[3] * 0.5 + f64::tanh((x2 * x2 + 1.0).log(2.0)) * 0.25).sin()];
-        let v11 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.5 * f64::tanh(x0.min(p)));
-        if n == 6 && (s1 * s1).ln_1p() > 1.0 {
-            return v11.asinh();
-        }
-        let mut k12 = 0;
-        let v16 = loop {
-            k12 += 1;
-            let v13 = (v11.cos() * 1.2).tan() + v9;
-            let mut m14: f64 = 0.5;
-            for j in 0..v.len() {
-                let c15 = (0.25 * a10[3 - j]).powi(2) + v[j];
-                m14 = m14.max(c15);
-                if n % 3 == 1 {
-                    continue;
-                }
-            }
-            s0 = f64::mul_add(s0, 0.5, m14.tanh().tanh() * 0.4);
-            acc2 += 0.5 * (a10[k12 % 4] * a10[k12 % 4]);
-            if k12 >= 4 || -(m14 - x0) <= 0.5 {
-                break f64::acosh(v8 * v8 + 2.0);
-            }
-            acc2 += 0.25 * v13.cos();
-        };
-        let mut a17 = v;
-        a17[3] *= 0.5;
-        a17[1] += prog_20((v9 + x1).cos() * 2.0, f64::cos(v8.cos()) * 2.0, (v[1] / (v[0] * v[0] + 0.5)).tanh() * 2.0, &v, k12).cos();
-        s0 = (s0 * 0.75 + a17[3].sin() * 0.005).sin();
-        a17 = a10;
-        s1 = 0.6 * s1 + 0.05 * (f64::powi(v9.atan2(v9 * v9 + 1.0), 2) + 0.5).ln().cos();
-        f64::tanh(s0) + s1 - acc2.sin() + v11 * 0.5 + v16 * 1.5 - a17[2]
-    }
-
-    #[differentiable]
-    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::tanh(v[n % 4].min(x1) + v[2].sin()) * 2.0;
-        let mut s1 = f64::powi(s0 * s0 + 1.0, -1);
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.02 * (f64::asin(f64::tanh(s0) * 0.9) + f64::sin(p)).sin());
-        let v7 = 'b0: {
-            if n % 3 == 1 {
-                break 'b0 prog_81::<f64>(acc2, s1, x1, v, 1);
-            }
-            if prog_81(f64::tanh(x1 - v3).exp().sin() * 2.0, 1.5, (SCALE + v[n % 4]).sin() * 2.0, v, n) < v[n % 4] {
-                let v5: f64 = 'b1: {
-                    if f64::exp_m1(f64::sin(x0)) / ((x0 * std::f64::consts::FRAC_1_PI).cos() + 2.0) >= 0.5 {
-                        break 'b1 v3.sin().exp2();
-                    }
-                    let v4 = (acc2.cos() * 0.9).atanh().sin().exp_m1();
-                    if n == 0 {
-                        break 'b1 f64::cos(acc2).exp2();
-                    }
-                    f64::atan2(f64::powi(0.35 * v4, 2) + 0.5, f64::min(acc2, v4))
-                };
-                acc2 += s1 * 0.25;
-                acc2 += v5.sin();
-            } else if (x0 / (x1.powi(2) + 0.5)).tanh() >= 0.25 {
-                s0 = (s0 * 0.8 + (s0.tanh().tanh() * 0.9).atanh() * 0.01).tanh();
-                let v6 = x1 / (x2.tanh() + 2.0);
-                acc2 += v6.cos();
-            }
-            f64::cos(x1)
-        };
-        if v3 <= -0.5 {
-            return acc2.sin();
-        }
-        let mut m8 = 0;
+        let mut s0 = x0;
+        let mut s1 = f64::clamp(v[n % 4], -1.0, 1.5).atan();
+        let mut s2 = (x1 - x2).atan();
+        let mut acc3: f64 = 0.0;
+        let mut m4 = s0;
         for i in 0..4 {
-            if !(m8 < 4) {
-                let v12 = 'b3: {
-                    let mut k9 = 0;
-                    while k9 < 6 {
-                        k9 += 1;
-                        match k9 + n {
-                            0..=2 => {
-                                let v10 = (v[0] * v[0] + 1.0).powf(0.5);
-                                s0 = 0.75 * s0 + 0.25 * f64::cos(-v7);
-                                s0 = 0.75 * s0 + 0.1 * v10.cos().sin();
-                            }
-                            g if g > 3 => {
-                                acc2 += 0.05 * f64::cos(f64::to_radians(x0) * 50.0);
-                                s1 = (s1 * 0.5 + (s1 - v7) * 0.25).tanh();
-                            }
-                            _ => {
-                                s1 = s1 * 0.5 + (v3 - x0).tanh() * 0.25;
-                                if !(m8 == 2) {
-                                    break;
-                                }
-                                acc2 += f64::sqrt(v7 * v7 + 1.0).cos().cos() * 0.05;
-                            }
-                        }
-                        if (x1.cos() * 1.5).sinh().sin() < 0.0 {
-                            s1 = (s1 * 0.8 + (x0 + v[n % 4]) * 0.1).tanh();
-                            break 'b3 f64::atan2(2.0_f64, (v7.tanh() * 0.5).ln_1p());
-                        }
-                        s0 *= 0.8;
-                        s0 += 0.1 * f64::sin((x2 * x2 + 1.0).log2());
-                    }
-                    if x0.sin() >= -0.5 {
-                        s1 = s1.mul_add(0.75, s1.tanh() * 0.25);
-                        break 'b3 (v7.tanh() * 0.9).acos();
-                    }
-                    let v11: f64 = f64::asinh(v7);
-                    f64::to_radians(x1 * v7) * 20.0 + v11.sin()
-                };
-                let v13 = (f64::powi(f64::ln_1p(x0 * x0), 2) + 1.0).powi(-1);
-                s1 *= 0.8;
-                s1 -= 0.02 * (v12.sin() + v13).tanh();
+            let c5 = if m4 >= 0.0 {
+                v[3 - i] / (x0 * x0 + 1.0)
             } else {
-                acc2 -= f64::cos(v7 - (x0.tanh() * 0.9).acos()) * 0.5;
-                let v14: f64 = (f64::cos(v7) * 0.9).asin();
-                acc2 += v14.sin() * 0.5;
-            }
-            if f64::cbrt(f64::sin(x2) + 2.0) < (x0 * x0 + 1.0).log2() {
-                m8 += 1;
-            }
-            s1 = 0.5 * s1 + 0.5 * (v[i] * v[i] + 2.0).sqrt().sin();
+                v[3 - i] * 0.5 - (v[3 - i] + x0)
+            };
+            m4 = f64::max(c5, m4);
         }
-        match m8 {
-            PHASE_A if n % 2 == 0 => {
-                s0 = s0 * 0.6 + f64::sin((x0 * x0 + 1.0).sqrt()) * 0.4;
+        acc3 += f64::cos(m4);
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (-q) + f64::cos(p)).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v7 = f64::powf(1.5_f64, v6.sin()) - t * s1;
+            if i < 1 {
+                break;
             }
-            g if g > 1 => {
-                acc2 -= prog_20(s1, x2, v3, &v, m8).tanh() * 0.005;
+            for _ in 0..n {
+                s0 *= 0.5;
+                s0 += 0.05 * f64::cos(f64::atan(v7 * 1.2));
+                let v8 = x2 + x1;
+                let v9 = if v8 + fi <= 1.0 {
+                    f64::recip(f64::powi(f64::sqrt(t * t + 2.0), 2) + 0.5)
+                } else if v8 / (x0 * x0 + 0.5) >= v[0] + x1 {
+                    f64::sin((fi.sin() * 2.0).sinh())
+                } else {
+                    x1 - v6 + s2 * s0
+                };
+                acc3 += f64::cos(v9) * 0.05;
             }
-            _ => {
-                acc2 += f64::cos((x2.sin() * 0.9).acos() + v3);
-            }
+            acc3 += 0.5 * ((f64::sin(s1) * 1.5).cosh() * 2.0).sin();
+            acc3 += 0.5 * f64::cos(v7).sin();
         }
-        let v18 = 'b5: {
-            let v15: f64 = ((f64::powi(v[m8 % 4], 2) + 1.0).ln().sin() * 2.0).cosh();
-            if f64::sin(v[(m8 + n) % 4]).sinh() <= 0.0 {
-                break 'b5 f64::exp_m1(v15.cos());
-            }
-            for i in 0..6 {
-                let fi = i as f64;
-                if f64::asinh(s1) < SCALE + v[0] {
-                    break 'b5 v15.sin();
+        let mut k10 = 0;
+        while k10 < 5 {
+            k10 += 1;
+            if x0 >= f64::asin(v6.cos() * 0.9) || k10 % 3 == 1 {
+                s2 *= 0.8;
+                s2 += 0.005 * prog_72(s1, (SCALE + s2).cos(), f64::tanh(f64::atanh(f64::sin(s2) * 0.9)) * 2.0, v, k10).tanh();
+                for &u in v.iter() {
+                    s2 = (s2 * 0.5 + (x0 * x0 + 1.0).log10() * 1.0).sin();
+                    let v11 = f64::powi(x0, 3);
+                    if u + v11 < 0.0 {
+                        s0 = (s0 * 0.8 + (v11 - s0) * 0.01).sin();
+                        let x2 = m4 * v[k10 % 4];
+                        acc3 += x2.tanh() * 0.1;
+                    } else {
+                        let v11 = f64::log(3.0_f64, v11 * v11 + 2.0).asinh();
+                        s2 = (s2 * 0.5 + v11.cos() * 0.02).sin();
+                    }
                 }
-                let mut k16 = 0;
-                while k16 < 3 {
-                    k16 += 1;
-                    let v17 = (fi + v3).sin().exp();
-                    s0 *= 0.8;
-                    s0 += 0.2 * (fi + s0).tanh();
-                    acc2 -= 0.1 * f64::acosh(s1 * s1 + 2.0).cos();
-                    acc2 -= 0.1 * v17.tanh().tanh();
-                }
-                s1 = s1 * 0.6 + (v[k16] * v[k16] + 2.0).acosh().sin() * 0.1;
+            } else {
+                s0 = (s0 * 0.5 + v[3] * (s0.sin() + 2.0).cbrt() * 0.2).tanh();
             }
-            (f64::powi(x0, 2) + 1.0).log2() + v15.tanh()
-        };
-        let mut m19: f64 = x0;
-        for &t in v.iter() {
-            m19 = m19.max(v7.powi(2) + t);
+            let v12 = x2 + m4;
+            s2 = s2 * 0.75 + f64::log10(v[k10 % 4].powi(2) + 1.0).sin().exp().tanh() * 0.2;
+            s1 *= 0.5;
+            s1 += 0.25 * v12.cos();
         }
-        acc2 += 0.005 * m19.cos();
-        f64::tanh(s0) - s1 + acc2.tanh() - v7 + v18 - (x2 * x2 + 0.5).cbrt()
+        let mut m13 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::log10(v6.powi(2) + 1.0) > v6 {
+                m13 += 1;
+            }
+            acc3 += 0.25 * f64::atan(v6 - s2).sin();
+            match k10 % 3 {
+                0 | 2 => {
+                    s2 = (s2 * 0.75 + (s2 * s2 + 1.0).log(2.0) * 0.1).sin();
+                    match n + i {
+                        0 => {
+                            let v14 = v6.sin().exp();
+                            acc3 += f64::cos(f64::sin(v14)) * 0.25;
+                        }
+                        1..=3 => {
+                            continue;
+                        }
+                        4 | 6 => {
+                            s0 = (s0 * 0.8 + (v[3].cos() + 2.0).cbrt() * 0.5).sin();
+                            let v15 = v[0] * s1 / 4.0;
+                            s0 = s0.mul_add(0.75, v15.cos().cos() * 0.25);
+                        }
+                        _ => {
+                            s2 = (s2 * 0.8 + (SCALE + v[0]) * (x1 / (s2 * s2 + 1.5)) * 0.02).sin();
+                            s0 = (s0 * 0.75 + s0 * 0.25).tanh();
+                        }
+                    }
+                    for _ in 0..6 {
+                        let v16 = (f64::sin(fi) * 1.5).cosh();
+                        s1 = (s1 * 0.5 + f64::cos(s1) * 0.5).tanh();
+                        acc3 += f64::tanh(v16.sin()) * 0.05;
+                    }
+                }
+                _other => {
+                    s1 *= 0.75;
+                    s1 -= 0.25 * f64::atan(m4).cos();
+                    if !(n == 0 && (x0.powi(2) + 1.0).log(s2 * s2 + 2.0) <= -1.0) {
+                        acc3 -= 0.25 * (f64::asin(v[i % 4].tanh() * 0.9) / (s0.cos().powi(2) + 1.5));
+                    } else if s1 * s1 > -1.0 && i % 3 == 1 {
+                        s0 *= 0.5;
+                        s0 -= 0.5 * s0.atan().cos();
+                    } else {
+                        s1 = s1.mul_add(0.8, (fi - s1).cos() * 0.2);
+                        s1 = (s1 * 0.75 + (x2.powi(2) + 2.0).sqrt().asinh() * 0.25).sin();
+                    }
+                }
+            }
+        }
+        let c17 = m13 as f64;
+        s0 * 0.5 - s1 * 0.25 - s2 + acc3.cos() + f64::tanh(v6) + f64::sin(c17) + ((f64::sin(c17) * 2.0).cosh() - (v6 - x1))
     }
 
     #[differentiable]
-    pub fn prog_88<T>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T
+    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = x2.abs();
+        let mut s2 = (f64::cos(x0) * 0.9).acos().sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v7 = loop {
+            k4 += 1;
+            s0 = 0.5 * s0 + 0.5 * f64::tanh(v[k4 % 4]).sin();
+            let mut m5: f64 = -0.5;
+            for j in 0..n {
+                let c6 = match j % 3 {
+                    MODE_A if n % 2 == 0 => x1,
+                    2 => x0 * x1,
+                    _ => x1 / (s0 / (v[(j + n) % 4] * v[(j + n) % 4] + 1.0) * (s0 / (v[(j + n) % 4] * v[(j + n) % 4] + 1.0)) + 0.5),
+                };
+                m5 = f64::max(m5, c6);
+            }
+            s0 = 0.6 * s0 + 0.2 * (x1 + s0).cos();
+            if k4 >= 4 || m5 + f64::asin(v[1].tanh() * 0.9) < 1.0 {
+                break -x2;
+            }
+        };
+        for i in 1..n {
+            let fi = i as f64;
+            let v8: f64 = if prog_20::<f64>(1.5, s2, (s2.to_degrees() * 0.01).sin(), v, n) > 0.5 && i > 0 {
+                x0 + fi
+            } else {
+                x0.asinh()
+            };
+            acc3 += prog_72(f64::powf(f64::powi(x1.cos(), 2) + 0.5, 1.5).tanh(), s0.sin(), v7, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
+            acc3 -= f64::sin(f64::to_degrees(x0) * 0.02) * 0.4;
+            acc3 += 0.4 * v8.tanh();
+        }
+        'l3: for i in 0..v.len() {
+            let fi = i as f64;
+            s0 = 0.5 * s0 + 0.1 * f64::cos(s0.sin().sin().exp());
+            s2 = (s2 * 0.6 + x0.clamp(v7.cos() - 1.5, s2.cos() + 1.5) * 0.4).tanh();
+            s2 = (s2 * 0.5 + s2 * 0.5).tanh();
+            let mut k9 = 0;
+            while k9 < n && f64::log(x1 * x1 + 1.0, v[0] * v[0] + 2.0) < 0.5 {
+                k9 += 1;
+                acc3 -= (s0 + s2).sin() * 0.05;
+                acc3 += f64::sinh(f64::cos(fi) * 2.0).tanh() * 0.05;
+                if f64::log(v[k9 % 4].powi(2) + 1.0, s2 * s2 + 2.0) >= 1.0 {
+                    continue 'l3;
+                }
+            }
+        }
+        acc3 += f64::cos(x1);
+        s1 *= 0.5;
+        s1 -= 0.2 * (v7 * v7 + 2.0).acosh().sin();
+        if let Some(k10) = (k4 + n).checked_sub(2) {
+            let c11 = k10 as f64;
+            let v12 = (f64::powi(x0 + c11, 2) + 0.5).powf(0.5);
+            acc3 += f64::cos(v12) * 0.25;
+        } else if s1 - x2 >= v[2] {
+            let x2 = f64::cos(s2);
+            s2 = s2.mul_add(0.8, (s2.tanh() + x2.atan()).sin() * 0.02);
+        } else {
+            s1 = s1.mul_add(0.5, (s1 - 2.5).sin() * 0.1);
+        }
+        v[0] * 0.5 + s0 + s1 + f64::sin(s2) + f64::sin(acc3)
+    }
+
+    #[differentiable]
+    pub fn prog_88<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive + Default,
     {
-        let (x1, x2) = p;
-        let mut s0: T = (x1 * x1 + 1.0).powi(-2) * v[n % 4];
-        let mut s1 = x2.abs();
-        let mut s2 = (x0 - s1).sin() * 2.0;
-        let mut acc3: T = 0.0;
-        let Some(k5) = n.checked_sub(1) else {
-            let v4 = prog_81::<T>(T::cos(T::from_f64(0.35).unwrap() * x2.asinh()) * 2.0, x0 * T::from_f64(0.25).unwrap(), T::tanh(acc3.copysign(x2)), [v[0], v[1], v[2], v[3]], n);
-            return (s1.cos().tanh() * 0.9).acos() + v4.tanh()
-        };
-        let c6 = T::from_usize(k5).unwrap();
-        let Some(k7) = n.checked_sub(2) else {
-            return c6 - v[k5 % 4].hypot(s0)
-        };
-        let c8 = T::from_usize(k7).unwrap();
-        let v10: T = if c6.clamp(T::cos(c6) - 1.5, v[k7 % 4].sin() + 1.5).clamp(-T::from_f64(0.5).unwrap(), 1.0) <= 0.0 {
-            (c8 + s0).min(c8)
-        } else if prog_20(s1, x0 * 1.5, (x0 * T::from_f64(0.5).unwrap()).sin(), v, n) < (v[k5 % 4] * v[k5 % 4] + 2.0).sqrt() {
-            T::cbrt((s2.cos() * 0.9).asin().cos() + 2.0)
+        let mut s0 = T::cos(T::copysign(x1 + v[n % 4], -x1)) * 2.0;
+        let mut acc1: T = 0.0;
+        let a2 = v.map(T::atan);
+        if (x0.powi(2) + 1.0).log(3.0) < x2.sin() {
+            s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * x0.cos();
+        } else if (s0 - a2[n % 4]).tanh() <= x0 {
+            for i in (0..5).rev() {
+                s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), x1.mul_add(s0, v[(i + n) % 4]).sin() * 0.1);
+                let v3 = s0.mul_add(a2[i % 4], x2).cos().exp2();
+                s0 = s0 * T::from_f64(0.5).unwrap();
+                s0 = s0 - T::from_f64(0.05).unwrap() * T::tanh(v3.cos());
+            }
         } else {
-            let c8: T = T::sin(x2).exp().copysign((x1.tanh() * 2.0).cosh());
-            let v9 = v[k7 % 4].max(c8).max(s0);
-            x2.cos() + T::sin(v9)
-        };
-        let a11 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        s0 = (s0 * T::from_f64(0.8).unwrap() + prog_81::<T>(s1, x0 * 1.5, (v10 + c8).cos(), a11, 4) * 0.005).tanh();
-        s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log(T::from_f64(10.0).unwrap()) * T::from_f64(0.75).unwrap()).sin();
-        s2 = s2.mul_add(T::from_f64(0.5).unwrap(), x2.sin() * T::from_f64(0.5).unwrap());
-        acc3 = acc3 + T::log10(c8 * c8 + 1.0);
-        s0 * T::from_f64(0.5).unwrap() + s1.sin() + s2 * T::from_f64(0.25).unwrap() - acc3 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 2.0).acosh().tanh() * 2.0;
-        let mut s1 = 2.0_f64.hypot(x2).cos() * 2.0;
-        let mut s2: f64 = x1.atan();
-        let mut acc3: f64 = 0.0;
-        match n {
-            1 => {
-                acc3 += 0.5 * (s0 + v[n % 4]).cos();
-            }
-            g if g > 2 => {
-                s1 = s1 * 0.8 + prog_81(x1.cos().tanh() * 2.0, 1.5, x1, v, n).sin() * 0.005;
-                s0 = (s0 * 0.5 + x0 * 0.5).tanh();
-            }
-            _ => {
-                for i in 0..n {
-                    let v4 = s1;
-                    for j in (0..=i).rev() {
-                        acc3 -= 0.05 * v[j % 4].mul_add(x2, v[j % 4]).tanh();
-                        if x0 / (x0 * x0 + 0.5) > -0.5 {
-                            continue;
-                        }
+            let x2 = T::from_f64(SCALE).unwrap() + x0;
+            acc1 = acc1 + T::log10((x2.powi(2) + 1.0).powf(T::from_f64(0.5).unwrap()).powi(2) + 1.0);
+        }
+        let v4 = a2.iter().fold(acc1, |r, &p| r * T::from_f64(0.75).unwrap() + T::from_f64(0.05).unwrap() * T::tanh((T::tanh((r.powi(2) + 2.0).ln()) * 0.9).atanh() + T::tanh(p)));
+        'l1: for &t in v.iter() {
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * (T::powi(T::mul_add(v4, v4, x1), 2) + 1.0).log10().sin();
+            let mut k5 = 0;
+            while k5 < 3 && x0 * t < -T::from_f64(0.5).unwrap() {
+                k5 += 1;
+                match k5 % 2 {
+                    0 => {
+                        s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::sin((s0 * s0).ln_1p()) * T::from_f64(0.5).unwrap());
                     }
-                    s2 = s2.mul_add(0.6, f64::recip((s0 - x1).powi(2) + 1.0) * 0.25);
-                    s2 = s2.mul_add(0.6, f64::sin(f64::sin(v4)) * 0.4);
-                }
-            }
-        }
-        let v5 = prog_68(s2, f64::powf(1.5_f64, acc3.sin()).tanh(), (v[n % 4] + f64::asin(f64::cos(x0) * 0.9)).cos() * 2.0, &v, 5);
-        let mut a6 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a6[i % 4] = a6[i % 4] + a6[(i + n) % 4] * (((f64::tanh(v[1]) * 0.9).acos() - fi.sin()).tanh() * 0.05);
-        }
-        let v7 = a6.iter().zip(a6.iter()).map(|(&p, &q)| x2 + p.sin() + q.cos()).sum::<f64>();
-        let v8 = prog_42(f64::cos(v7 * std::f64::consts::LN_2 + f64::asinh(x1)), x2.sin().sin() * 2.0, x1, v, 6);
-        if n == 5 {
-            let v9: f64 = f64::sin(v[2]).exp();
-            s0 = f64::mul_add(s0, 0.8, v9.cos() * 0.05);
-        } else if x0.cos() >= -0.25 {
-            let v10: f64 = f64::acosh(x0.cos().powi(2) + 1.5);
-            acc3 -= f64::tanh(v10);
-        }
-        f64::tanh(s0) - s1.sin() + f64::cos(acc3) + v5.sin() + f64::sin(v8) + (v5 * 0.01).sin().cos().exp2()
-    }
-
-    #[differentiable]
-    pub fn prog_90<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0 = (v[3] * v[3] + 0.5).recip().to_radians();
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = (v[i] * v[i] + 1.0).log2();
-            s1 = (s1 * 0.6 + (f64::powi(f64::tanh(x1), 2) + 2.0).acosh() * 0.25).sin();
-        }
-        let mut a4 = [0.0; N];
-        a4[0] = f64::tanh(x0 + x1);
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * 0.5 + f64::tanh(x2 + s1 + f64::min(2.0_f64, x2)) * 0.1;
-        }
-        let a5 = v.map(f64::atan);
-        for i in 1..n {
-            let fi = i as f64;
-            let v8 = match i + n {
-                0 => {
-                    let v6 = x2.clamp((0.8 - x2).cos() - 1.5, f64::sin(f64::cbrt(x0.powi(2) + 0.5)) + 1.5);
-                    a4[3] + f64::sin(v6)
-                }
-                PHASE_B => {
-                    let v7 = a5[i % 4].sin();
-                    2.0 - f64::sin(x2).exp_m1() + f64::tanh(v7)
-                }
-                PHASE_D => f64::cos(x1),
-                _ => f64::cbrt(a3[(i + n) % 4] * a3[(i + n) % 4] + 0.5),
-            };
-            for j in 0..n {
-                match j % 2 {
                     1 => {
-                        acc2 += ((v8 * v8).ln_1p().tanh() * 0.9).asin().tanh() * 0.05;
-                        break;
+                        s0 = s0 * 0.6 + T::exp_m1(T::tanh(s0)).tanh() * 0.1;
                     }
                     _ => {
-                        let v9 = f64::asin(f64::cos(x0) * 0.9);
-                        acc2 += 0.05 * f64::sin(v9);
+                        let v6 = T::acos((x2 * x2 + 1.0).log10().tanh() * 0.9);
+                        acc1 = acc1 - 0.1 * v6.tanh();
                     }
                 }
-                if j < 1 {
-                    acc2 += 0.05 * (f64::tanh(a3[j % 4]).exp_m1().powi(2) + 1.5).acosh().cos();
-                    acc2 += f64::cos(f64::sqrt(x2 * x2 + 2.0).mul_add(x1, v8 * x1)) * 0.05;
-                } else if !(j % 3 == 1) {
-                    let v10 = 2.5 - v8;
-                    s0 = s0 * 0.8 + v10.sin() * 0.05;
+                if T::sqrt((T::cos(x1) * T::from_f64(0.5).unwrap()).ln_1p().powi(2) + 1.0) <= 0.0 {
+                    break 'l1;
+                }
+                s0 = (s0 * T::from_f64(0.75).unwrap() + x0.powi(2) * T::from_f64(0.05).unwrap()).sin();
+            }
+            for j in (0..3).rev() {
+                let v7 = if a2[j] + t - (x2 - t) >= v4 || n + k5 < 3 {
+                    v4 - (s0.powi(2) + 1.0).log(T::from_f64(10.0).unwrap())
                 } else {
-                    s1 = f64::mul_add(s1, 0.5, s0 * x0 * 0.2);
-                }
-                s0 *= 0.5;
-                s0 += 0.02 * f64::sin(f64::powi(v[j % 4], 3));
-            }
-            let v13 = if x0 * x0 >= -0.5 && i < n {
-                fi - x0
-            } else if (x2.tanh() * 0.9).acos() > -0.5 && i > 1 {
-                let v11 = v8.asinh();
-                s1.asinh().min(a5[1]) + v11.cos()
-            } else {
-                let v12 = a3[3].atan();
-                f64::log(v8.powi(2) + 1.0, v12.powi(2) + 2.0)
-            };
-            s1 = s1 * 0.8 + (a5[2] * s1).cos() * 0.05;
-            acc2 += 0.25 * (v8.sin() - f64::cos(v13)).sin();
-        }
-        acc2 += (f64::cos(s1) * 1.5).sinh().cos() * 0.25;
-        let v14 = prog_20(f64::cos(f64::tan(a3[n % 4].tanh() * 1.2)) * 2.0, ((a3[n % 4] * a3[n % 4] + 1.0).log10() + s0).sin() * 2.0, f64::tanh(s0) * 2.0, &v, n);
-        let [b15, b16, _, b17] = v;
-        x2.sin() + f64::sin(acc2) - a4[1].sin() + a5[1] * 1.5 - v14 * 0.5 - b15 * 0.25 + f64::tanh(b16) + b17 + (x1.mul_add(b15, x2).powi(2) + 1.0).log2()
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4].powi(2) + 1.0).powi(-1);
-        let mut s1: f64 = prog_51(x2, x1, (-v[n % 4]).cos() * 2.0, &v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.02 * f64::tanh(p + r.mul_add(r, x0)));
-        if f64::asinh((x1 * x1 + 1.0).powi(-3)) >= 0.5 {
-            let v4 = prog_23(f64::tanh(f64::cos(v3).exp()) * 2.0, x1, acc2, &v, n);
-            acc2 += v4.cos() * 0.005;
-        } else if f64::sin(v3) <= s0.tanh() {
-            let v5 = acc2 / (v[0] * v[0] + 1.0);
-            acc2 += 0.5 * f64::sin(v5);
-        } else {
-            s0 = s0 * 0.5 + (v[n % 4] - s0).sin() * 0.1;
-            for &t in v.iter() {
-                let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| x2 + x0 + p.cos() + f64::tanh(q)).sum::<f64>();
-                if (v[n % 4] / (v[n % 4].tanh() + 2.0)).sin() > 0.5 {
-                    let v7 = s0.sin();
-                    s0 = s0.mul_add(0.75, f64::tanh(v7) * 0.25);
-                } else if s0.cos().exp_m1() >= 1.0 && n == 3 {
-                    s0 *= 0.6;
-                    s0 += 1.0 * f64::tanh((v3 + s0) * f64::to_radians(s0));
-                } else {
-                    let x0: f64 = f64::powi(f64::log(t * t + 1.0, 3.0), 3);
-                    let v8 = x2.powi(3);
-                    acc2 += 0.2 * f64::sin(x0.tanh() - v8.sin());
-                }
-                acc2 += (v3 + f64::sin(v6)).tanh() * 0.2;
-                acc2 += f64::sin(t) * 0.5;
-            }
-        }
-        match n {
-            1 | 3 => {
-                s0 = s0 * 0.5 + v[0].cos().sin() * 0.5;
-                if (x2.sin() * 0.9).asin() < (v[2] * v[2] + 2.0).ln() {
-                    s0 = (s0 * 0.6 + prog_42(x0, 2.0, s0, v, n) * 0.005).tanh();
-                }
-            }
-            g if g > 4 => {
-                acc2 += 0.4 * (v3 * v3 + 1.0).powi(-1);
-            }
-            _other => {
-                let v9: f64 = prog_20(2.0, x1, (1.25 - x0).tanh() * 2.0, &v, n);
-                s1 = s1 * 0.6 + (f64::tanh(v9) + 2.0).cbrt().cos() * 0.02;
-            }
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            if x0 >= 1.0 || k10 < n {
-                s0 = (s0 * 0.8 + v3.powi(2) * 0.1).sin();
-                s0 = s0 * 0.5 + f64::to_radians(s0 - 0.8) * 1.0;
-            }
-            let v11 = v.iter().map(|&p| s0 * std::f64::consts::FRAC_PI_4 + p.sin()).sum::<f64>();
-            let v12 = v.iter().map(|&p| 1.0 + 0.25 * x0.mul_add(p, p).sin()).product::<f64>();
-            acc2 -= v3.tanh() * 0.25;
-            if k10 >= 6 || (v12 * v12).ln_1p() * core::f64::consts::FRAC_1_SQRT_2 <= -0.25 {
-                break;
-            }
-            acc2 += v11.tanh() * 0.25;
-        }
-        s1 = 0.6 * s1 + 0.05 * f64::min(f64::clamp(v3, f64::sin(x1) - 1.5, v3.cos() + 1.5), (v3.powi(2) + 2.0).sqrt()).tanh();
-        s0 * 0.75 + s1 + f64::cos(acc2)
-    }
-
-    #[differentiable]
-    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::sin((-x2) + x1) * 2.0;
-        let mut s1 = v[1].cos().exp2();
-        let mut s2 = (0.3 - x0).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match n % 4 {
-            MODE_A | MODE_C => {
-                acc3 += f64::tanh(x2 * v[n % 4]);
-                acc3 += (x1.tanh() * 0.9).atanh() * 0.75;
-            }
-            MODE_D => {
-                let v4 = (s2.cos() * 0.9).asin();
-                acc3 += 0.75 * f64::cos(v4);
-            }
-            _ => {
-                let v6 = 'b0: {
-                    let v5 = x2.cos().exp_m1();
-                    if f64::asinh(v5) <= 0.0 && n > 3 {
-                        break 'b0 (v[n % 4] - s2).min(x1 - x2);
-                    }
-                    s1 - x2
+                    return v[1] * x2
                 };
-                acc3 -= v6.tanh();
+                acc1 = acc1 + v7.tanh() * 0.1;
             }
+            acc1 = acc1 + a2[3 - k5].powi(3).cos() * T::from_f64(0.5).unwrap();
+            acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(t);
         }
-        if n == 0 {
-            let v7 = (s0.powi(2) + 2.0).acosh().tanh().cosh();
-            s1 = s1 * 0.5 + s1.cos() * 0.25;
-            acc3 += f64::cos(v7) * 0.25;
-        }
-        s1 *= 0.8;
-        s1 += 0.01 * ((v[n % 4] - 1.5) * (s2 + s1)).sin();
-        let v11: f64 = 'b1: {
-            for i in 0..n {
-                let fi = i as f64;
-                if v[i % 4] / (s2 * s2 + 0.5) > -1.0 {
-                    break 'b1 f64::sin(x1);
-                }
-                let mut k8 = 0;
-                while k8 < n + 1 {
-                    k8 += 1;
-                    let v9 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-                    let v10 = 'b4: {
-                        if f64::recip(s1 * s1 + 0.5) <= (v9.cos() * 1.2).tan() {
-                            break 'b4 s1 + s0;
-                        }
-                        acc3 += s0.tanh().exp_m1().tanh().exp_m1().tanh() * 0.02;
-                        s0 = (s0 * 0.5 + f64::asin(v9.tanh() * 0.9) * 0.2).sin();
-                        (f64::log(s0 * s0 + 1.0, x2 * x2 + 2.0).tanh() * 0.9).atanh()
-                    };
-                    s2 *= 0.6;
-                    s2 -= 0.1 * (x0 * x0 + 1.5).acosh().cos();
-                    s1 = s1 * 0.5 + f64::cos(v10) * 0.02;
-                }
-                if x2.sin().exp2() < 0.5 {
-                    s0 = 0.6 * s0 + 0.2 * f64::tanh(fi.atan2(s0 * s0 + 1.0));
-                    break;
-                }
-                s1 = (s1 * 0.8 + f64::atan(s1) * 0.2).sin();
-            }
-            (f64::cos(x2) * 0.9).asin()
-        };
-        let v12: f64 = prog_11(1.2, v[n % 4].tanh(), 1.5, [v[0], v[1], v[2], v[3]], 1);
-        'l5: for _ in 0..4 {
-            s1 = f64::mul_add(s1, 0.8, f64::atan(s1).sin() * 0.2);
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                let v13 = f64::sqrt(f64::atan2(fj, v11.powi(2) + 0.5).powi(2) + 2.0);
-                acc3 += 0.1 * (v11 * v11 + 1.5).acosh().tanh();
-                if v11.atan() > 1.0 {
-                    break 'l5;
-                }
-                acc3 += 0.1 * f64::cos(v13.sin());
-            }
-            if s1 * v12 > -1.0 {
-                s2 *= 0.6;
-                s2 -= 0.25 * f64::tanh(s2.tanh().exp2());
-            }
-            if f64::atan2(s2.sin().powi(2) + 0.5, x0) <= 0.0 {
-                s2 = (s2 * 0.75 + v11 * s1 * 0.05).sin();
-            } else if f64::exp2((f64::cos(s2) * 1.5).cosh().tanh()) < s2 {
-                let v14 = x2;
-                acc3 += v14.cos() * 0.5;
-            }
-        }
-        f64::sin(s0) - f64::cos(s1) + s2 * 1.5 + f64::tanh(acc3) - v11 - v12.tanh()
+        s0 - acc1.sin() - v4 * 1.5 - x1 * T::from_f64(0.25).unwrap()
     }
 
     #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x1 * v[n % 4]) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3: f64 = if 0.8 * (v[n % 4] * v[n % 4] + 1.0).powi(-2) <= acc1 {
-            let v2 = f64::exp(f64::exp(x0.sin()).cos());
-            v2.cos()
-        } else {
-            (x2 - acc1).tanh().exp2()
-        };
-        if x2.mul_add(v[n % 4], x2).cos().exp() < 1.0 || n == 2 {
-            return acc1 * 0.5_f64.hypot(acc1);
-        }
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * (f64::asinh(v3) + f64::cos(p)).sin()).product::<f64>();
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            let v5 = prog_20(x2, (f64::sin(x0) * 0.9).atanh().sin(), (x0 + v4).tanh() * 2.0, &v, n);
-            s0 *= 0.8;
-            s0 -= 0.5 * f64::cbrt(f64::tanh(v[(i + n) % 4]) + 2.0).sin();
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                match k6 {
-                    0..=2 => {
-                        acc1 += x0.atan2(v[3] * v[3] + 1.0).cos() * 0.1;
-                        continue 'l0;
-                    }
-                    3 => {
-                        s0 = 0.8 * s0 + 0.5 * (v3 / 3.0);
-                    }
-                    _ => {
-                        s0 = s0 * 0.6 + v3.cos() * 0.4;
-                        if k6 < i {
-                            let v7 = x1.tanh().sinh();
-                            acc1 += f64::exp_m1(f64::sin(-x2)).cos() * 0.1;
-                            match k6 + i {
-                                1 => {
-                                    break;
-                                }
-                                3 | 5 => {
-                                    s0 = s0.mul_add(0.8, v7.tanh() * 0.1);
-                                    let v8 = v5;
-                                    acc1 += 0.02 * f64::cos(v8);
-                                }
-                                6 => {
-                                    acc1 -= 0.05 * (v7.sin().cos() * 0.9).atanh();
-                                    s0 = s0.mul_add(0.8, f64::cos(s0 * fi) * 0.02);
-                                }
-                                _ => {
-                                    let v9 = f64::cos(v[1]).exp();
-                                    let v10 = (v9 * v9 + 1.0).log(3.0) + v[k6];
-                                    s0 = (s0 * 0.6 + f64::cos(v10) * 0.1).tanh();
-                                }
-                            }
-                            acc1 -= 0.1 * v7.tanh();
-                        } else {
-                            let v11: f64 = (fi.tanh().powi(2) + 0.5).atan2(f64::acos(x0.tanh() * 0.9));
-                            acc1 += v11.cos() * 0.1;
-                        }
-                        acc1 -= (f64::log(v[i % 4].powi(2) + 1.0, 10.0) + v3 / 1.5).sin() * 0.1;
-                        if s0 * std::f64::consts::FRAC_1_PI > v5 {
-                            s0 = (s0 * 0.5 + ((s0.powi(2) + 1.0).log2().powi(2) + 2.0).acosh() * 0.1).sin();
-                        } else if (x2.powi(2) + 1.0).powf(0.5) >= f64::tanh(s0).exp2() {
-                            s0 = s0.mul_add(0.75, (v3 * v3).ln_1p().atan().tanh() * 0.25);
-                            if (fi / (x0 * x0 + 1.0)).mul_add(v3.atan(), (fi.tanh() * 0.9).atanh()) < 0.5 || k6 % 2 == 0 {
-                                s0 = s0 * 0.75 + (2.5 - v[(k6 + i) % 4]).tanh() * 0.25;
-                                continue;
-                            }
-                            s0 = 0.8 * s0 + 0.2 * f64::sin(v4);
-                        } else {
-                            acc1 += f64::powi(v[1] * v[1] + 1.0, -3) * 0.1;
-                        }
-                    }
-                }
-                let v12 = f64::atan(f64::exp(f64::cos(v[2])));
-                s0 = (s0 * 0.75 + f64::sinh(f64::sin(x2) * 2.0) * 0.02).sin();
-                s0 = 0.8 * s0 + 0.05 * v12.cos().sin();
-            }
-            if s0 * fi < -1.0 {
-                s0 = s0 * 0.6 + f64::exp2(f64::tanh(v[2])).atan().sin() * 0.25;
-                s0 = 0.75 * s0 + 0.05 * f64::powi(s0 * x2, 2).ln_1p().cos();
-                if v[2] >= x0.tanh().sinh() {
-                    break;
-                }
-            } else {
-                s0 = (s0 * 0.5 + f64::powi(v4, 2) * 0.1).tanh();
-                if (v3 + 0.35).clamp((v4.powi(2) + 2.0).acosh().tanh() - 1.5, s0.min(fi).sin() + 1.5) < v4 {
-                    break;
-                }
-                for _ in (0..=n).rev().step_by(2) {
-                    if -v[3] >= 1.0 {
-                        continue;
-                    }
-                    if (f64::powi(x0, 2) + 1.0).ln() + v3.asinh() < x0.tanh() {
-                        break;
-                    }
-                    s0 = (s0 * 0.8 + fi.mul_add(x1, fi) * 0.02).sin();
-                }
-            }
-            s0 = 0.5 * s0 + 0.005 * v5.tanh();
-        }
-        let v13 = (f64::powi(v4.min(x0), 2) + 2.0).acosh();
-        s0 * 0.25 - acc1.tanh() - v13.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.tanh().cos();
-        let mut s1 = x1.clamp(-0.5, 1.5);
+    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = prog_79(x0, x2, (-(x0 + x2)).tanh(), [v[0], v[1], v[2], v[3]], 5).sin() * 2.0;
+        let mut s1 = 3.0_f64.hypot((x1.powi(2) + 2.0).acosh()).sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        s1 = (s1 * 0.8 + x2.cos() * 0.2).sin();
-        s1 = s1 * 0.6 + (acc2 + v[1]).sin() * 0.4;
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::sin((v[3].cos() * 0.9).asin() + p.sin() + f64::tanh(q))).product::<f64>();
-        'l0: for (i, &t) in v.iter().enumerate() {
+        let v3 = 'b0: {
+            if n % 2 == 0 {
+                break 'b0 f64::tanh(x1).exp().cos().exp_m1();
+            }
+            if (2.0_f64.atan2(x0).powi(2) + 1.0).cbrt() <= 1.0 {
+                break 'b0 f64::atanh(v[n % 4].cos() * 0.9) + acc2;
+            }
+            if f64::to_degrees(x1) * 0.02 * (s1 + acc2) > -1.0 {
+                break 'b0 f64::recip(v[3] * v[3] + 0.5);
+            }
+            (x1.to_degrees() * 0.02).asinh()
+        };
+        acc2 -= 0.25 * f64::tanh(-(v3 * v3 + 1.0).log2());
+        let v5 = if f64::cosh((acc2 + x2).tanh() * 1.5) <= 0.5 {
+            x2.powi(2)
+        } else {
+            let v4 = s1 * (x0.cos() * 0.9).atanh();
+            v4.asinh()
+        };
+        let mut m6 = v5.min(v3).sin();
+        for i in 1..4 {
             let fi = i as f64;
-            match i + n {
-                0..=1 => {
-                    let v5 = 'b1: {
-                        let v4 = x2 - 0.5;
-                        acc2 += f64::tanh(v[i] + fi) * 0.5;
-                        if f64::cos(v4) >= 0.0 {
-                            break 'b1 v3;
-                        }
-                        f64::atanh(s1.tanh() * 0.9)
-                    };
-                    acc2 += (f64::tanh(t) * 0.9).asin().cos() * 0.5;
-                    if v3.sin() < 0.5 {
-                        let v7 = 'b2: {
-                            let v6 = 2.5 - s0;
-                            if !(n % 2 == 0 && (v6 * v6 + 0.5).atan2(v5) >= v6.atan()) {
-                                s0 = s0 * 0.5 + f64::tanh(f64::ln(s0.powi(2) + 0.5)) * 0.25;
-                                break 'b2 prog_20(s0, s1, f64::sin(v6 * x2), &v, n);
-                            }
-                            v[n % 4] * v5 / 4.0
-                        };
-                        for u in v {
-                            if f64::tanh(u) > (s0 * s0 + 2.0).sqrt() {
-                                s1 = s1 * 0.6 + s1 * 0.4;
-                                acc2 += 0.1 * (fi + 0.3).cos();
-                            } else if (f64::tanh(u) * 1.5).cosh() <= -1.0 {
-                                let v8 = x2.sin().cosh();
-                                s1 = (s1 * 0.6 + (x0 - s0) * 0.2).tanh();
-                                acc2 += v8.tanh() * 0.1;
-                            }
-                            let v9 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(p / (v5 * v5 + 1.0))).product::<f64>();
-                            acc2 -= 0.1 * (-u).tanh();
-                            acc2 += 0.1 * f64::tanh(v9.sin());
-                        }
-                        s1 = (s1 * 0.8 + f64::cos(v7) * 0.005).sin();
-                    } else if x0 * 0.3 + v5.atan() >= 0.5 {
-                        let v10 = 0.5 * (v5.cos() * 0.9).asin();
-                        s0 = s0.mul_add(0.5, v10.tanh() * 0.1);
-                    } else {
-                        let v11: f64 = f64::atan((s1 * s1 + 0.5).cbrt());
-                        let v13: f64 = 'b4: {
-                            for _ in 0..3 {
-                                if (f64::powi(v3, 2) + 1.0).log(10.0).sin().exp_m1() <= 0.25 * v11 {
-                                    break 'b4 f64::acos(v11.sin() * 0.9);
-                                }
-                                let v12 = ((s1 * s1 + 1.0).sqrt().powi(2) + 0.5).ln();
-                                s1 = s1 * 0.6 + (f64::powi((v11 * v11 + 1.5).acosh(), 2) + 1.0).recip() * 0.2;
-                                s0 = f64::mul_add(s0, 0.8, v12 * 0.1);
-                            }
-                            v3.cos()
-                        };
-                        acc2 -= 0.5 * (f64::tanh(v11) - v13.tanh()).cos();
-                    }
+            m6 = (0.25 * (fi / (s0 * s0 + 1.5)) + v[i]).min(m6);
+        }
+        s1 = f64::mul_add(s1, 0.75, m6.sin() * 0.005);
+        s0 = (s0 * 0.5 + (f64::tanh(v[3]) * 0.9).atanh() * 0.1).sin();
+        s0 + s1 * 0.5 - 1.5_f64.hypot(v5)
+    }
+
+    #[differentiable]
+    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = x2.mul_add(v[n % 4], x2).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        s0 *= 0.5;
+        s0 += 0.02 * 2.0_f64.hypot(f64::cos(s0).cosh()).cos();
+        s0 = s0.mul_add(0.75, 0.35 * x0 * 0.5);
+        let mut k2 = 0;
+        while k2 < n + 1 && x1.cos() <= v[0] {
+            k2 += 1;
+            acc1 += 0.25 * x0.clamp(-1.0, 0.5);
+            acc1 -= 0.25 * (s0 - 0.5).sin();
+        }
+        let mut a3 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = t / (x1 * x1 + 0.5);
+        }
+        for i in (0..=n).rev().step_by(2) {
+            acc1 -= f64::cos(prog_72(x0, f64::sinh(f64::cos(a3[i % 4].asinh()) * 2.0).cos() * 2.0, f64::cos((a3[i % 4].cos() * 0.9).acos()).exp_m1().tanh(), [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            s0 = s0.mul_add(0.8, f64::powf(3.0_f64, s0.tanh()).tanh() * 0.05);
+            let v4 = prog_72(x2.cos(), s0, x0, [v[0], v[1], v[2], v[3]], 1);
+            s0 = (s0 * 0.8 + v4.sin() * 0.005).sin();
+        }
+        for t in a3 {
+            s0 = s0 * 0.75 + f64::sin(t / (f64::cos(a3[2]) + 2.0)) * 0.05;
+            let v5: f64 = if v[(k2 + n) % 4] * v[1] <= 1.0 {
+                acc1 += f64::powi((a3[n % 4].cos() * 0.5).ln_1p(), 3);
+                1.5_f64.hypot(f64::mul_add(x0, x2, v[k2 % 4]))
+            } else {
+                let x0: f64 = t.to_radians() * 50.0;
+                f64::atanh(f64::sin(f64::asin(x1.tanh() * 0.9)) * 0.9) + x0.tanh()
+            };
+            s0 = (s0 * 0.8 + v5.cos() * 0.01).tanh();
+        }
+        x1 - s0 * 0.75 + f64::sin(acc1) + a3[3]
+    }
+
+    #[differentiable]
+    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::powf(x0 * x0 + 1.0, 0.5).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n == 5 && v[n % 4].cos() >= 0.25 {
+            s0 = s0.mul_add(0.75, f64::sin(x2.abs().tanh().exp2()) * 0.1);
+            acc1 += x1.asinh();
+        } else {
+            s0 = (s0 * 0.5 + prog_36(x1, 2.0, (acc1 * x1).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 2) * 0.005).tanh();
+        }
+        s0 = (s0 * 0.5 + f64::cos(x2).exp() * 0.1).tanh();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v2 = 1.5_f64.log(t * t + 2.0);
+            match n {
+                0 => {
+                    s0 = 0.5 * s0 + 0.5 * f64::sqrt(s0 * s0 + 2.0).cos();
                 }
-                5..=6 => {
-                    acc2 += 0.5 * (t * x2).cos();
-                    if v3 * v3 >= 1.0 {
-                        return v[3] * x1;
+                g if g > 1 => {
+                    s0 = s0 * 0.8 + f64::cos(fi) * 1.0;
+                    if n + i < 7 && (f64::sin(v[n % 4]) * 0.9).atanh().to_degrees() * 0.01 <= (t.powi(2) + 2.0).sqrt() {
+                        return (f64::atan2(v[i], v2.powi(2) + 1.0).powi(2) + 1.0).atan2(v2.tanh().exp());
                     }
-                    s1 = s1 * 0.75 + f64::cos(s1 + (x2 - fi)) * 0.1;
-                }
-                7 => {
-                    s1 = (s1 * 0.6 + (t.cos() - (f64::powi(s1, 2) + 1.0).atan2(v3)) * 0.1).sin();
                 }
                 _ => {
-                    let v16 = 'b6: {
-                        for (j, &u) in v.iter().enumerate() {
-                            if j > 1 && SCALE + f64::log(u * u + 1.0, 3.0) <= v3 {
-                                break 'b6 v[j].abs();
+                    for &u in v.iter() {
+                        match i + n {
+                            0..=1 => {
+                                s0 = (s0 * 0.8 + f64::acosh(s0 * s0 + 1.5) * 0.02).tanh();
+                                s0 = (s0 * 0.75 + f64::cbrt(u.powi(2) + 0.5) * 0.1).tanh();
                             }
-                            let v14 = match i % 4 {
-                                2 => (v3.powi(2) + 1.0).log(2.0),
-                                3 => ((t + s1).powi(2) + 1.0).log(10.0),
-                                _ => {
-                                    s1 = f64::mul_add(s1, 0.5, (f64::powi(u, 2) + 1.0).sqrt().tanh() * 0.5);
-                                    f64::sin(x0)
+                            2..=4 => {
+                                s0 = (s0 * 0.8 + f64::tanh(s0.tanh().cosh()) * 0.1).sin();
+                            }
+                            5..=6 => {
+                                let v3 = x0;
+                                let x0 = v3.sin();
+                                s0 = (s0 * 0.8 + x0.sin() * 0.2).tanh();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.6 + f64::cosh(f64::tanh(s0) * 1.5) * 0.1).sin();
+                                match i % 4 {
+                                    0 => {
+                                        let v4 = f64::recip(x2 * x2 + 1.0);
+                                        s0 *= 0.8;
+                                        s0 -= 0.02 * v2.mul_add(x0.atan2(x0 * x0 + 1.0), t).sin();
+                                        s0 = (s0 * 0.75 + v4 * 0.25).sin();
+                                    }
+                                    2 => {
+                                        acc1 += 0.1 * (x1 * std::f64::consts::LN_2).cos();
+                                        continue;
+                                    }
+                                    _ => {
+                                        acc1 += v2.clamp(f64::sin(s0) - 1.5, f64::tanh(u) + 1.5).sin() * 0.1;
+                                    }
                                 }
-                            };
-                            acc2 -= 0.4 * f64::log(s1 * s1 + 1.0, 10.0);
-                            s0 = (s0 * 0.75 + f64::sin(v14) * 0.1).sin();
-                        }
-                        if i < 2 && x1 * x1 + v3.tanh() >= x1.atan() {
-                            break 'b6 t;
-                        }
-                        let v15 = f64::exp_m1(v[i].cos());
-                        (v15 * v15 + 0.5).recip() - t.sin().cosh()
-                    };
-                    s0 = (s0 * 0.6 + s0.sin() * 0.4).tanh();
-                    s0 = (s0 * 0.5 + v16.cos() * 0.05).tanh();
-                }
-            }
-            acc2 -= f64::tanh((t.powi(2) + 1.0).log10() - fi) * 0.5;
-            for j in 0..n {
-                let fj = j as f64;
-                match j + n {
-                    0 | 2 => {
-                        s0 = (s0 * 0.75 + (s0.tanh() * 0.9).asin() * 0.1).tanh();
-                        acc2 += ((f64::cos(v3) * 0.9).asin().tanh() + 2.0).cbrt() * 0.05;
-                        if t / 3.0 <= 0.25 || i > 0 {
-                            let v17 = t.powi(2) + 0.75;
-                            s1 = s1.mul_add(0.75, v17.tanh().exp().sin() * 0.02);
-                        } else {
-                            let v18 = s1.cos();
-                            acc2 += f64::cos(f64::exp(f64::sin(x0 - s1))) * 0.05;
-                            s0 = (s0 * 0.5 + v18.tanh() * 0.5).tanh();
-                        }
-                    }
-                    3..=4 => {
-                        s0 = s0 * 0.8 + f64::ln(t.powi(2) + 1.0).tanh() * 0.2;
-                    }
-                    5 | 7 => {
-                        s1 *= 0.6;
-                        s1 += 0.4 * t.tanh();
-                        let v20 = 'b9: {
-                            if SCALE + x1.copysign(x0) >= (f64::powi(s0, 2) + 1.0).sqrt() {
-                                break 'b9 f64::tanh(fi);
+                                let x0 = u.to_degrees() * 0.01 + 0.8;
+                                acc1 -= 0.1 * x0.tanh().cos();
                             }
-                            acc2 += 0.05 * v3.sin();
-                            let v19 = (f64::cos(x0) * 1.2).tan();
-                            v19 / (fi.cos() + 2.0) + fi * fj
-                        };
-                        acc2 -= 0.05 * f64::sin(v20.sin());
+                        }
+                        s0 = (s0 * 0.5 + ((x2 + s0).cos() * 1.2).tan() * 0.02).tanh();
+                        s0 = (s0 * 0.75 + f64::sin(u) * 0.25).tanh();
                     }
-                    _ => {
-                        s1 = (s1 * 0.75 + (t + s1) * 0.1).tanh();
-                    }
+                    acc1 -= v[i].tanh() * 0.5;
                 }
-                if x1 >= fj {
-                    s1 = s1 * 0.75 + (s1 * x0).tanh() * 0.05;
-                    break 'l0;
-                }
-                if fi + t < 1.5_f64.log(x2 * x2 + 2.0) {
-                    break;
-                }
-                s0 = f64::mul_add(s0, 0.6, f64::log(s1.powi(2) + 1.0, x2 * x2 + 2.0) * 0.1);
             }
-            s0 = (s0 * 0.75 + f64::exp2(s0.sin()) * 0.1).tanh();
+            acc1 -= 0.25 * f64::powf(v2 * v2 + 1.0, fi.sin());
         }
-        s0 * 1.5 + s1 * 0.25 + f64::tanh(acc2) + v3 + v3 * 0.25
+        let v7 = if n < 3 && s0 * std::f64::consts::FRAC_1_PI > f64::log(x0 * x0 + 1.0, 10.0) {
+            let x0 = (x0.cos() * 0.9).asin().tanh();
+            let v5 = x0;
+            acc1 += 0.75 * (v5 * x1).tanh();
+            prog_72(x0, (f64::tanh(v5).exp_m1() * (0.3 * v5)).sin() * 2.0, (s0 + x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
+        } else {
+            let v6 = f64::log(0.5_f64, (x1.cos() * 0.5).ln_1p().powi(2) + 2.0);
+            v6.powi(2)
+        };
+        if n == 6 {
+            s0 = (s0 * 0.5 + f64::recip(x0 * x0 + 1.0) * 0.75).tanh();
+            let v7 = prog_72(x0, (x2.cos() * 0.9).asin().tanh() * 2.0, (f64::powi(s0.atan2(s0 * s0 + 1.0), 2) + 0.5).ln().tanh(), [v[0], v[1], v[2], v[3]], n);
+            s0 = (s0 * 0.6 + v7.cos() * 0.005).tanh();
+        } else if x2.abs() / (f64::powi((x2.powi(2) + 1.5).acosh(), 2) + 1.5) >= -0.25 {
+            s0 = f64::mul_add(s0, 0.8, x1.sin().exp().cos() * 0.05);
+        } else {
+            s0 = (s0 * 0.6 + s0.sin() * 0.02).tanh();
+        }
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| q * f64::cbrt(f64::tanh(q) + 2.0) + f64::sin(p)).sum::<f64>();
+        s0.tanh() + acc1.sin() + v7.tanh() + v8.tanh()
     }
 
     #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos((x0 * x0 + 2.0).acosh() * x2.sin()) * 2.0;
+    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_45(f64::cos(f64::min(1.5_f64, x1) + 1.5_f64.log(f64::powi(v[n % 4], 2) + 2.0)) * 2.0, x0, x2, &v, n).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        for i in (0..n).rev() {
-            let mut m2 = f64::sin((v[3].powi(2) + 1.5).acosh());
-            for j in 0..n {
-                m2 = m2.min(x1 + 1.0 - x0 * x2 + v[j % 4]);
+        let mut a2 = v;
+        a2[1] *= 0.5;
+        a2[3] += prog_73((acc1.tanh().exp() * x2.sin()).tanh() * 2.0, x1, f64::sqrt(v[2].powi(2) + 2.0).cos(), v, n).sin();
+        if (f64::cos(x2).exp2().tanh() * 0.9).atanh() > f64::recip(x2 * x2 + 0.5) {
+            acc1 -= prog_23((0.75 - x2.hypot(x0)).cos(), x0.cos().exp2().tanh() * 2.0, f64::sin(v[n % 4].sin()) * 2.0, &v, n).sin() * 0.02;
+        } else {
+            s0 = 0.75 * s0 + 0.02 * f64::cos((x0.cos() * 0.9).acos() * v[n % 4].atan());
+        }
+        let mut k3 = 0;
+        let v4: f64 = loop {
+            k3 += 1;
+            acc1 += 0.5 * f64::log(2.0_f64, x1 * x1 + 2.0).mul_add(x2, x2).tanh();
+            if f64::exp2(f64::sin((a2[k3 % 4].sin() * 0.9).asin())) > -1.0 || n % 3 == 1 {
+                s0 *= 0.75;
+                s0 += 0.1 * (0.35 - s0 + x1).tanh();
+                break (x1 * x1 + 1.0).log(10.0);
             }
-            acc1 += 0.25 * f64::sin(m2);
-            s0 = (s0 * 0.8 + x1 * x0 * 0.05).sin();
-            match i {
-                0 => {
-                    for &u in v.iter() {
-                        acc1 += 0.05 * (u * 0.8).tanh();
-                        if f64::asin(f64::tanh((x0.tanh() * 1.5).cosh()) * 0.9) > 1.0 {
-                            s0 = (s0 * 0.6 + s0 * s0 * 0.1).tanh();
-                            break;
-                        }
-                        acc1 += 0.05 * f64::atan2((f64::to_radians(x1) * 20.0).powi(2) + 1.0, x0.sin()).cos();
-                    }
+            if f64::acosh(x2.powi(2) + 2.0) > (x2.powi(2) + 1.0).powi(-1) {
+                return f64::hypot(1.5_f64, s0);
+            }
+            if k3 >= 4 {
+                break s0;
+            }
+        };
+        'l1: for i in 0..5 {
+            s0 = f64::mul_add(s0, 0.5, (-f64::acosh(f64::powi(s0, 2) + 2.0)).tanh() * 0.25);
+            s0 = (s0 * 0.5 + s0.clamp(a2[2].tanh() - 1.5, f64::tanh(a2[2]) + 1.5) * 0.5).sin();
+            for u in a2 {
+                if v4 > 0.0 {
+                    continue 'l1;
                 }
-                1..=3 => {
-                    acc1 -= 0.2 * (f64::cos(x1) + 2.0).cbrt();
-                    match n % 3 {
-                        0 => {
-                            let v3 = x0.sin();
-                            s0 = s0 * 0.75 + f64::tanh(f64::exp_m1(s0.cos())) * 0.05;
-                            s0 = 0.6 * s0 + 0.4 * v3.tanh().cos();
-                        }
-                        2 => {
+                s0 = s0 * 0.75 + f64::asinh((a2[i % 4] * a2[i % 4] + 2.0).acosh()).cos() * 0.1;
+                if i < 4 && (f64::powi(v[n % 4], 2) + 1.0).ln() + 0.3 >= u {
+                    s0 = (s0 * 0.8 + (s0 + x1) * 0.1).tanh();
+                } else {
+                    s0 = s0 * 0.75 + f64::tanh(f64::mul_add(a2[(i + n) % 4], s0, v[i % 4])) * 0.05;
+                    let v5 = (x0.powi(2) + 1.0).log(3.0);
+                    s0 = s0.mul_add(0.6, v5.tanh() * 0.4);
+                }
+            }
+            s0 = (s0 * 0.8 + s0.cos() * 0.2).sin();
+        }
+        f64::tanh(s0) + acc1.sin() + a2[3] * 1.5 + v4 - (x0 * x0 + 1.0).log(2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_93<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
+        let (x1, x2) = p;
+        let mut s0 = (T::mul_add(x0, x2, x2) + x1).tanh() * 2.0;
+        let mut s1 = x2.sin().exp2();
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        while k3 < n + 1 && (x2 + s0).sin().exp() <= x0 + s0 {
+            k3 += 1;
+            acc2 = acc2 + T::from_f64(0.25).unwrap() * (T::powi(v[2] - T::from_f64(0.5).unwrap(), 2) + 1.0).log((x2 + v[k3 % 4]).powi(2) + 2.0).sin();
+            s1 = (s1 * 0.6 + ((v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.5).acosh() - (x2 - v[(k3 + n) % 4])) * T::from_f64(0.05).unwrap()).sin();
+            match k3 {
+                1 | 3 => {
+                    break;
+                }
+                4..=5 => {
+                    s0 = T::mul_add(s0, 0.6, T::cos(T::powf(s0 * s0 + 1.0, s0.sin())) * T::from_f64(0.02).unwrap());
+                    let x2 = T::copysign(s1 + x2, T::max(x2, s1));
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + x2.cos() * T::from_f64(0.25).unwrap()).tanh();
+                }
+                g if g > 6 => {
+                    acc2 = acc2 - T::from_f64(0.25).unwrap() * (x1.atan() * s0.sin().sinh()).cos();
+                    if T::from_f64(1.5_f64).unwrap().powf(s1.tanh()) >= s0 || n < 4 {
+                        return ((T::powi(s1, 2) + 1.0).recip().sin() + 2.0).cbrt();
+                    }
+                    let v4 = (T::from_f64(1.5_f64).unwrap().powf(T::tanh(v[0])).powi(2) + 1.0).ln();
+                    acc2 = acc2 - T::from_f64(0.25).unwrap() * v4.cos();
+                }
+                _other => {
+                    acc2 = acc2 - T::from_f64(0.25).unwrap() * s1.sin();
+                    match k3 % 2 {
+                        1 => {
+                            s0 = (s0 * T::from_f64(0.5).unwrap() + ((s0.cos() * 0.9).atanh().sin() * 1.5).sinh() * T::from_f64(0.02).unwrap()).tanh();
                             break;
                         }
                         _ => {
-                            s0 = (s0 * 0.6 + x0 / (f64::sin(s0) + 2.0) * 0.1).sin();
-                            s0 = s0 * 0.8 + f64::powf((v[i % 4] / (s0.powi(2) + 1.5)).powi(2) + 0.5, (s0 / (s0 * s0 + 1.0)).sin()).tanh() * 0.01;
+                            s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), T::powf(T::from_f64(0.5_f64).unwrap(), T::tanh(s1)).tanh() * T::from_f64(0.25).unwrap());
                         }
-                    }
-                }
-                g if g > 4 => {
-                    let v4 = x1 - x0;
-                    s0 = 0.75 * s0 + 0.1 * v4.tanh();
-                }
-                _other => {
-                    acc1 += 0.25 * m2.cos();
-                    acc1 += 0.25 * f64::exp((s0.sin() * 0.9).atanh().cos()).cos();
-                    if n % 3 == 1 && (f64::powi(x2 * s0, 2) + 0.5).recip() > -0.5 {
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::cos(s0.max(f64::clamp(s0, -1.0, 0.5)));
-                        if m2.cos().cos() > 0.5 && i < 3 {
-                            continue;
-                        }
-                        s0 = s0 * 0.8 + (s0 * s0 + 0.5).sqrt().sin() * 0.2;
-                    } else if (s0 * s0 + 0.5).recip().atan2((x1 - x0).powi(2) + 1.0) < x0 {
-                        s0 = (s0 * 0.8 + f64::ln(x0 * x0 + 0.5) * 0.1).tanh();
-                        if (m2.tanh().powi(2) + 2.0).sqrt() <= x2.to_degrees() * 0.01 {
-                            s0 = (s0 * 0.5 + s0 * 0.5).tanh();
-                            break;
-                        }
-                        acc1 += f64::cos((m2 * m2 + 1.0).log(10.0)) * 0.25;
-                    } else {
-                        s0 = s0 * 0.8 + f64::tanh((f64::powi(f64::to_degrees(v[i % 4]) * 0.01, 2) + 2.0).acosh()) * 0.25;
-                        let v5 = f64::cos(v[i % 4]);
-                        s0 = (s0 * 0.8 + v5 * 0.2).tanh();
                     }
                 }
             }
         }
-        let v6 = prog_11(((v[n % 4] * v[n % 4] + 1.0).atan2(x1) + f64::powi(x2, 3)).cos(), (-s0).tanh() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
-        let v7 = (v[n % 4].powi(2) + 1.0).powi(-3) - f64::log(1.5_f64, v[n % 4] * v[n % 4] + 2.0);
-        let mut k8 = 0;
-        let v11 = loop {
-            k8 += 1;
-            for j in 0..n {
-                let fj = j as f64;
-                let v9 = s0.tanh().exp_m1().atan2(f64::powi(fj + v7, 2) + 1.0);
-                s0 = s0 * 0.6 + (f64::to_degrees(v6) * 0.02).sin() * 0.25;
-                s0 *= 0.6;
-                s0 += 0.02 * v9.sin();
-            }
-            let v10 = (f64::cos(s0) * 1.5).cosh();
-            s0 *= 0.8;
-            s0 += 0.01 * x0.mul_add(s0, s0).sin().exp_m1().sin();
-            if k8 >= 4 {
-                break (f64::powi(v6 * std::f64::consts::FRAC_1_PI, 2) + 1.0).recip();
-            }
-            s0 = (s0 * 0.5 + f64::tanh(v10) * 0.1).tanh();
-        };
-        if ((x2.cos() * 0.5).ln_1p().powi(2) + 1.0).log(2.0) < f64::sin(v11 * 0.02) && n % 2 == 0 {
-            s0 *= 0.8;
-            s0 += 0.01 * f64::sin(v7);
-            s0 = s0.mul_add(0.5, v[(k8 + n) % 4].sin().cos() * 0.5);
+        let mut a5 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = T::from_f64(0.75).unwrap() * t;
+        }
+        if v[(k3 + n) % 4].min(T::clamp(v[(k3 + n) % 4], -T::from_f64(0.5).unwrap(), 1.0)) <= a5[k3 % 4] {
+            let v6 = (x2 * x2 + T::from_f64(0.5).unwrap()).sqrt();
+            acc2 = acc2 - v6.tanh();
         } else {
-            s0 = (s0 * 0.5 + v[k8 % 4].abs() * 0.5).sin();
+            let v7: T = prog_20(x2, x0 * T::from_f64(0.75).unwrap(), x1, &a5, n);
+            acc2 = acc2 + x2.to_radians();
+            if x2 / (s0 * s0 + 1.0) - x0 > 1.0 {
+                acc2 = acc2 + v7.tanh() * 0.1;
+            } else if T::sin(v7 * T::from_f64(0.5).unwrap()) <= T::from_f64(0.5).unwrap() {
+                s0 = s0 * T::from_f64(0.8).unwrap() + (0.65 * s0).sin() * T::from_f64(0.02).unwrap();
+            } else {
+                s0 = (s0 * T::from_f64(0.5).unwrap() + T::log(s0 * s0 + 1.0, T::from_f64(10.0).unwrap()).mul_add((-T::from_f64(3.0_f64).unwrap()).max(s0), x0) * T::from_f64(0.02).unwrap()).sin();
+            }
         }
-        s0.cos() + f64::cos(acc1) - v6.sin() + v7
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            acc2 = acc2 + T::tanh(fi.sin().exp2()) * T::from_f64(0.25).unwrap();
+            if n % 3 == 1 {
+                continue;
+            }
+            let v8 = (a5[2].cos() * 0.9).atanh() + (-fi);
+            acc2 = acc2 + T::from_f64(0.25).unwrap() * v8.cos();
+        }
+        let v10 = if v[k3 % 4] * a5[n % 4] > v[k3 % 4] {
+            let v9 = x2 * x2;
+            v[1] / 2.0 + T::tanh(v9)
+        } else {
+            (x1.sin() * T::from_f64(0.5).unwrap()).ln_1p() * (a5[2] - s0)
+        };
+        s0 * 1.5 - s1 * 1.5 - T::tanh(acc2) + v10 * T::from_f64(0.25).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::sqrt(f64::powi(x0, 2) + 1.0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        for i in 0..n {
+            let fi = i as f64;
+            a2 = [a2[2], f64::mul_add(a2[1], 0.6, x1.tanh() * 0.4), a2[1].mul_add(0.5, f64::tanh(x2 * x2) * 0.1), a2[2] * 0.8 + (v[0] + x0).sin() * 0.1];
+            s0 = s0 * 0.75 + prog_55::<4>(f64::sin(f64::atanh(f64::acosh(s0 * s0 + 1.5).cos() * 0.9)) * 2.0, x0, fi.sin().sin() * 2.0, [v[0], v[1], v[2], v[3]], 6).cos() * 0.005;
+        }
+        let mut a3 = [a2[2], a2[n % 4], acc1.cos(), prog_88(x0, acc1, f64::cos(x1), [v[0], v[1], v[2], v[3]], n)];
+        a3 = [f64::mul_add(a3[3], 0.8, f64::tanh(x2).exp().cos().sinh().cos() * 0.02), a3[3], f64::mul_add(a3[1], 0.5, f64::sin(SCALE + x2) * 0.5), a3[2]];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v4 = a3.iter().zip(a2.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::cos(f64::log(v[i] * v[i] + 1.0, 2.0) + p.tanh() + q.cos())).product::<f64>();
+            if f64::sin(a3[2]) <= 0.0 {
+                acc1 -= (s0 / (f64::tanh(v4) + 2.0)).cos() * 0.5;
+                if i == 3 && t <= fi {
+                    acc1 -= f64::tanh(f64::tan((t + fi).tanh() * 1.2)) * 0.4;
+                } else {
+                    let v5 = a3[3].tanh();
+                    acc1 += f64::cos(v5).sin() * 0.5;
+                }
+            } else if t < f64::mul_add(x1, t, v4) || i < n {
+                acc1 -= f64::cos(x1).exp_m1().tanh() * 0.5;
+            } else {
+                s0 = 0.75 * s0 + 0.1 * (f64::cos(s0) * 0.9).asin().tanh();
+                let v4 = (v4.cos().exp_m1().powi(2) + 2.0).ln();
+                s0 = s0 * 0.5 + f64::cos(v4).tanh() * 0.1;
+            }
+            s0 = s0.mul_add(0.75, f64::sin(f64::cbrt(fi.powi(2) + 0.5)) * 1.0);
+        }
+        let v6 = f64::ln_1p(x1.cos() * 0.5);
+        let v10 = if (v6.atan2(v6.powi(2) + 0.5).powi(2) + 0.5).sqrt() >= 0.5 || n < 4 {
+            let v7 = f64::abs(f64::acos(x1.sin() * 0.9));
+            (f64::cbrt(v7 * v7 + 0.5).powi(2) + 1.0).log2()
+        } else if x2.sin().tanh() < -0.5 {
+            let v8 = s0;
+            s0 = s0 * 0.75 + f64::exp_m1(x1.tanh()).tanh() * 0.05;
+            prog_55::<4>(f64::sin(x2 / (x0.powi(2) + 1.5) * v6) * 2.0, x0, 1.2, [v[0], v[1], v[2], v[3]], n) + v8.cos()
+        } else {
+            for i in 0..3 {
+                let fi = i as f64;
+                if fi + s0 <= -0.5 {
+                    acc1 -= 0.5 * (v[(i + n) % 4] * x2).tanh();
+                    continue;
+                }
+                match i {
+                    0 | 2 => {
+                        acc1 += 0.25 * f64::powi(v[3 - i], 3).cos().tanh();
+                    }
+                    _ => {
+                        let v9 = fi + a3[i];
+                        s0 = (s0 * 0.75 + v9 * x1 / (f64::powi(v9, 2) + 1.0) * 0.01).tanh();
+                    }
+                }
+                if n == 2 && s0 * v6 > fi {
+                    s0 = (s0 * 0.75 + f64::sin((s0.sin() * 0.9).atanh()).exp() * 0.01).tanh();
+                    continue;
+                }
+                s0 = s0 * 0.5 + f64::cos((v6 * v6 + 1.0).log(f64::powi(x2, 2) + 2.0)) * 0.2;
+            }
+            v6 - v[n % 4] + v6.tanh()
+        };
+        let mut a11 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        for i in 0..5 {
+            a11 = [0.25 * f64::sin(a11[i % 4]) + 0.75 * a11[1], ((a3[i % 4] + v10).tanh() * 1.5).cosh().tanh() * 0.1, a11[0], a11[0]];
+            s0 = 0.6 * s0 + 0.05 * (f64::atan(s0).powi(2) + 1.0).log(a11[3].sin().exp().powi(2) + 2.0).tanh();
+        }
+        s0.tanh() - f64::tanh(acc1) - f64::sin(a3[3]) + f64::cos(v10) + a11[2].sin() - (f64::powi(x2, 2) + 0.5).recip() * f64::exp(f64::tanh(x0))
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 - f64::max(x1, x0)).tanh() * 2.0;
+        let mut s1 = ((x1 - v[n % 4]).powi(2) + 2.0).sqrt().sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for i in (1..=4).step_by(2) {
+            for j in (0..6).rev() {
+                let fj = j as f64;
+                match i {
+                    0..=2 => {
+                        let v3 = s1;
+                        s1 = s1 * 0.6 + v3.tanh().tanh() * 0.4;
+                    }
+                    3 => {
+                        let v4 = fj.cos();
+                        acc2 += (fj * s0).asinh().cos() * 0.1;
+                        s1 = (s1 * 0.5 + v4 * 1.0).tanh();
+                    }
+                    4 => {
+                        let v5 = x2.powi(3);
+                        s0 *= 0.75;
+                        s0 -= 0.25 * f64::atan(s0.tanh()).sin();
+                        if v5.sin().cos() > 0.5 {
+                            let v6 = x1 * s1;
+                            acc2 += x0.asinh().sin() * 0.1;
+                            s1 *= 0.75;
+                            s1 += 0.05 * f64::cos(v6).tanh();
+                        }
+                    }
+                    _ => {
+                        acc2 -= (x2 * x0).sin() * 0.1;
+                    }
+                }
+                s1 = 0.6 * s1 + 0.05 * f64::tanh((x0.sin() * 0.9).atanh());
+                acc2 += 0.1 * f64::sin(f64::tanh(x2 + s1).exp_m1());
+            }
+            acc2 += (x2 * x2).cos();
+        }
+        if f64::log(f64::powi(x1, 2) + 1.0, 3.0) <= 0.0 {
+            return ((s1 - s0).powi(2) + 1.0).ln();
+        }
+        if (v[n % 4] * v[n % 4] + 1.0).log(3.0) < f64::asin(f64::sin(v[n % 4]) * 0.9) {
+            return x1.mul_add(x0, x1);
+        }
+        let v7 = prog_73(s0, f64::log10(x2 * x2 + 1.0).sin() * 2.0, 0.25, v, n);
+        s1 - acc2.cos() + v7.tanh() + f64::exp_m1(f64::tanh(x0))
     }
 
     #[differentiable]
     pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((v[n % 4] * v[n % 4] + 2.0).sqrt().abs()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = prog_36(f64::cos(x0 / 1.5) * 2.0, x1, f64::tan(x1.sin() * 1.2).sin() * 2.0, [v[0], v[1], v[2], v[3]], 0).tanh();
-        for i in 0..n + 1 {
-            m2 = m2.min(v[(i + n) % 4].sin());
-        }
-        acc1 -= 0.005 * m2;
-        if s0 >= 0.5 {
-            s0 = s0 * 0.6 + (x0 * x0 + 0.5).sqrt().tanh() * 0.4;
-            for i in (0..3).rev() {
-                let fi = i as f64;
-                s0 = (s0 * 0.75 + x1.powi(3) * 0.02).tanh();
-                acc1 += f64::sin(2.5 * x2) * 0.5;
-                let v6 = match i {
-                    0 => {
-                        for j in 0..i {
-                            let fj = j as f64;
-                            s0 *= 0.6;
-                            s0 += 0.1 * f64::tanh(s0 * s0);
-                            match j {
-                                0 => {
-                                    acc1 += (x0 + s0 + f64::exp(f64::sin(m2))).sin() * 0.25;
-                                    let v3 = v[(j + i) % 4] - f64::to_degrees(v[2]) * 0.02;
-                                    acc1 += f64::tanh(v3).cos() * 0.25;
-                                }
-                                1 => {
-                                    s0 = (s0 * 0.6 + x0.max(fj) * 0.4).sin();
-                                }
-                                _ => {
-                                    s0 = (s0 * 0.6 + f64::ln_1p(f64::sin(s0) * 0.5) * 0.4).tanh();
-                                }
-                            }
-                            s0 = s0.mul_add(0.75, (s0 - fj).sin() * 0.25);
-                        }
-                        let m2 = m2.mul_add(fi * v[i], m2);
-                        x0 / (f64::powi(fi, 2) + 0.5) + m2.tanh()
-                    }
-                    1 => {
-                        let v4 = v[i] * x1;
-                        s0 *= 0.6;
-                        s0 += 0.02 * f64::exp(f64::sin(v4)).asinh().tanh();
-                        SCALE + x1
-                    }
-                    2 => {
-                        let x0 = x0.tanh().exp_m1() + f64::cos(x0).exp_m1();
-                        let v5 = prog_20(1.5, (fi - m2 + (v[(i + n) % 4].powi(2) + 2.0).acosh()).tanh() * 2.0, fi, v, 0);
-                        f64::powi(v[2] * v[2] + 1.0, -2) + x0.sin() + v5.tanh()
-                    }
-                    _ => {
-                        let x2: f64 = x2.tanh();
-                        x2 * fi
-                    }
-                };
-                s0 *= 0.5;
-                s0 -= 0.005 * f64::sin(f64::cos(v6));
+        let mut s0: f64 = (x2.sin() * 0.9).asin().powi(2).cos() * 2.0;
+        let mut s1: f64 = f64::cos(prog_60(x1, f64::cos(s0.copysign(v[2])) * 2.0, 0.75, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n % 4 {
+            0 => {
+                let x2: f64 = prog_73((x0.powi(2) + 1.0).log2().cos(), f64::sin(0.65 - x2) * 2.0, s1, [v[0], v[1], v[2], v[3]], n);
+                s0 = (s0 * 0.75 + f64::sin(x2) * 0.005).sin();
             }
-        } else if n < 1 {
-            s0 = (s0 * 0.5 + v[1].abs() * 0.5).tanh();
-            s0 = s0.mul_add(0.5, (x1.powi(2) + 1.5).acosh().tanh() * 0.1);
-        } else {
-            acc1 += f64::tanh(x2);
-            s0 *= 0.75;
-            s0 -= 0.25 * f64::cos((x1 * x1).ln_1p());
-        }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = f64::cbrt(f64::powi(x2, 2) + 0.5);
+            1..=2 => {
+                s0 = (s0 * 0.8 + s0 * 0.005).tanh();
             }
-            acc1 += f64::sin((x2 * x2 + 2.0).sqrt());
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            a8[i] = (v[i] * v[i] + 1.0).ln();
-            s0 = s0 * 0.8 + f64::ln_1p(x2.cos() * 0.5) * 0.2;
-        }
-        match n {
-            MODE_B => {
-                acc1 += prog_42(0.25, f64::tanh(a8[3].atan()) * 2.0, s0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005;
-                s0 *= 0.5;
-                s0 += 0.05 * ((SCALE + x2).sin() * 2.0).sinh().sin();
-            }
-            2 | 4 => {
-                acc1 += 0.75 * (a7[0][n % 4] * f64::ln(x0 * x0 + 1.0)).cos();
-            }
-            g if g > 5 => {
-                let x0: f64 = x0 * x0;
-                s0 = (s0 * 0.75 + (x2 + x1) * 0.1).sin();
-                if f64::abs(a7[0][1] * a8[0]) >= -1.0 {
-                    let v9 = prog_20::<f64>((x0 - v[n % 4]).sin(), x2, 2.0, v, n);
-                    for i in 0..3 {
-                        let fi = i as f64;
-                        let v10 = if x1 - (f64::powi(v9, 2) + 1.0).sqrt() < v9 || i % 3 == 1 {
-                            let x1: f64 = f64::recip((x1 + m2).powi(2) + 1.0);
-                            acc1 += 0.5 * fi.tanh();
-                            x1.powi(2)
-                        } else {
-                            s0.tanh()
-                        };
-                        match i {
-                            0..=1 => {
-                                continue;
-                            }
-                            MODE_C => {
-                                let v11 = f64::powi(x2, 2);
-                                s0 = s0 * 0.8 + (s0 / (f64::sin(v10) + 2.0)).tanh() * 0.05;
-                                acc1 -= f64::cos(v11.sin()) * 0.5;
-                            }
-                            _ => {
-                                let v12 = f64::max(fi, m2.sin());
-                                acc1 -= f64::sin(f64::cos(v12)) * 0.5;
-                            }
-                        }
-                        acc1 += 0.5 * f64::cos(((x2 * x2 + 2.0).acosh().powi(2) + 2.0).sqrt());
-                        acc1 += f64::sin(v10).tanh() * 0.5;
-                    }
-                    s0 *= 0.75;
-                    s0 -= 0.005 * v9.cos().cos();
-                }
-                s0 = (s0 * 0.75 + x0.tanh() * 0.05).tanh();
+            3 => {
+                s0 = (s0 * 0.5 + (acc2.tanh() + 2.0).cbrt() * 1.0).tanh();
             }
             _ => {
-                let v13 = x2;
-                acc1 -= v13.sin();
+                let v3: f64 = prog_11((x2 * x2 + 1.0).log(x0 * x0 + 2.0).sin() * 2.0, f64::tanh((f64::sqrt(x0 * x0 + 1.0).powi(2) + 1.0).atan2(x1 + x0)) * 2.0, f64::cos((f64::tanh(acc2) * 0.9).asin()), [v[0], v[1], v[2], v[3]], n);
+                s1 = s1.mul_add(0.5, v3.cos() * 0.005);
             }
         }
-        let mut k14 = 0;
-        let v15 = loop {
-            k14 += 1;
-            s0 = (s0 * 0.75 + (m2 + a7[0][n % 4]) * 0.1).sin();
-            match k14 {
-                0 => {
-                    s0 = (s0 * 0.5 + f64::exp2(x2.sin()) * 0.25).sin();
-                    s0 = s0 * 0.75 + (a7[1][k14 % 4] - s0).sin() * 0.1;
-                }
-                g if g > 1 => {
-                    s0 = s0.mul_add(0.75, f64::cbrt(a7[1][3] * a7[1][3] + 1.0).sin() * 0.2);
-                    let x1: f64 = x1;
-                    acc1 += 0.4 * x1.cos();
-                }
-                _other => {
-                    s0 = 0.75 * s0 + 0.05 * s0.mul_add(a8[k14 % 4], s0).cos();
-                    for j in 0..n {
-                        let fj = j as f64;
-                        acc1 += 0.05 * x2.cos();
-                        if a8[0].to_radians() < -0.25 {
-                            s0 = 0.75 * s0 + 0.1 * (f64::powi(v[2], 2) + 1.0).atan2(fj).tanh();
-                            continue;
+        let v4 = prog_20(f64::tanh((x0.cos() * 0.9).atanh()) * 2.0, x1, 0.75, v, n);
+        let v5 = v.iter().copied().map(|p| (acc2.cos() * 1.2).tan() + x0.asinh() + p.tanh()).sum::<f64>();
+        let mut k6 = 0;
+        while k6 < 6 {
+            k6 += 1;
+            for j in 0..6 {
+                let fj = j as f64;
+                s1 = 0.8 * s1 + 0.05 * (f64::powi(s1, 2) + 1.0).log(v4 * v4 + 2.0).tanh();
+                match j + n {
+                    0..=2 => {
+                        acc2 -= v5.tanh() * 0.05;
+                        if s1.tanh() <= x0 {
+                            s0 = s0 * 0.6 + x0.cos().tanh() * 0.4;
+                            let v7 = f64::acosh(v[j % 4] * v[j % 4] + 1.5);
+                            acc2 += v7.sin() * 0.05;
+                        } else {
+                            acc2 += f64::sin((s0.powi(2) + 2.0).acosh()) * 0.05;
+                            let v8 = v5.atan2(s0 * s0 + 1.0);
+                            acc2 += v8.tanh() * 0.05;
                         }
-                        s0 = 0.5 * s0 + 0.5 * (s0 + fj).tanh();
+                        s1 *= 0.5;
+                        s1 += 0.5 * s1.min(x2).cos();
+                        if (v5.powi(2) + 1.0).log(v4 * v4 + 2.0) < x1 {
+                            let v9 = f64::recip(v4 * v4 + 1.0);
+                            acc2 -= 0.05 * v9.sin();
+                        } else if k6 < 4 {
+                            s0 = (s0 * 0.75 + f64::atan2(x1.max(s0).powi(2) + 0.5, (s0.powi(2) + 1.0).log(v5 * v5 + 2.0)) * 0.02).tanh();
+                        } else {
+                            let v10 = (x1.powi(2) + 0.5).cbrt();
+                            s0 = (s0 * 0.75 + f64::cos(v10) * 0.1).tanh();
+                        }
+                    }
+                    3 | 5 => {
+                        acc2 += 0.05 * (f64::powi(s0, 2) + 0.5).recip().tanh();
+                        if f64::cos(f64::cbrt(s0 * s0 + 1.0)) < v5 {
+                            acc2 -= 0.05 * (s0 + (fj + x1)).tanh();
+                        } else if f64::ln(x0 * x0 + 1.0) >= -1.0 {
+                            s0 *= 0.5;
+                            s0 -= 0.1 * (x1.sin().exp() + fj).tanh();
+                            s1 = 0.6 * s1 + 0.4 * f64::cos(x0);
+                        } else {
+                            let x0 = fj + x2;
+                            let v11 = s1.to_degrees() * 0.01 + x0;
+                            acc2 -= 0.05 * v11.sin().sin();
+                        }
+                    }
+                    6 => {
+                        s1 = 0.5 * s1 + 0.1 * x0.sin().exp().cos();
+                        s0 = (s0 * 0.75 + (s0.tanh() * 0.9).acos() * 0.1).sin();
+                    }
+                    _other => {
+                        s1 = s1.mul_add(0.8, f64::tanh(v[n % 4] + fj) * 0.2);
                     }
                 }
             }
-            if k14 >= 5 {
-                break (s0 * s0 + 2.0).sqrt() / ((x1.tanh() * 1.2).tan().powi(2) + 1.5);
-            }
-        };
-        x2 * 0.75 + s0 * 0.75 - acc1.tanh() + a7[0][1].cos() - a8[2] - v15 * 1.5
+            acc2 += 0.25 * v4.tanh().cosh().sin();
+            s0 = s0 * 0.75 + f64::cos(f64::atan2(2.0_f64, v[n % 4]).max((x1.tanh() * 1.2).tan())) * 0.02;
+        }
+        let v12 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * ((r * r + 2.0).ln() + p.tanh()).cos());
+        let v13 = v.iter().map(|&p| x1.abs() + p.cos()).sum::<f64>();
+        s0.tanh() + s1 + acc2.sin() + v4 + v5.cos() + v12 - v13.cos()
     }
 
     #[differentiable]
-    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut s1 = x2;
-        let mut s2 = prog_68(2.0, v[n % 4].mul_add(x0, v[n % 4]).tanh() * 2.0, (s1.cos() * 0.9).acos().tanh() * 2.0, &v, n).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5: f64 = if f64::atan2(0.5_f64, x1) + f64::sinh(x1.tanh() * 2.0) > 0.5 || n == 0 {
-            let v4 = v[n % 4] / (x1.powi(2) + 1.5);
-            x1 + f64::cos(v4)
-        } else if n % 3 == 1 && s0.to_degrees() * 0.01 * (v[n % 4].powi(2) + 1.0).log10() <= x1 {
-            x2.sin()
-        } else {
-            return f64::cosh(x1.sin()) + (x0 - x1)
-        };
-        let v7 = match n {
-            0..=1 => v5.tanh(),
-            2 => {
-                let v6 = f64::powf(2.0_f64, f64::sin(acc3));
-                prog_20(s1, 2.0, f64::tanh(f64::exp(f64::tanh(s1.cos()))) * 2.0, &v, n) + v6.cos()
-            }
-            3..=4 => (v5.sin().exp().cos() * 0.9).asin(),
-            _ => v5.clamp(-1.0, 1.5),
-        };
-        let mut m8: f64 = 2.5;
-        for _ in 0..=n {
-            let c9 = f64::tanh(s0);
-            m8 = c9.min(m8);
-        }
-        acc3 += 0.005 * m8.cos();
-        let mut m10 = 0;
-        for _ in 0..n {
-            if (f64::sin(v7 / (v[2].powi(2) + 0.5)) * 0.5).ln_1p() >= v5 {
-                m10 += 1;
-            }
-            let mut m11 = v5.cos();
-            for j in 0..n {
-                m11 = m11.max(f64::log(v[(j * 3) % 4].powi(2) + 1.0, s0.powi(2) + 2.0));
-            }
-            acc3 += f64::sin(m11.sin()) * 0.25;
-            acc3 += 0.25 * ((v7 * v7 + 1.5).acosh() - s2).tanh();
-        }
-        let c12 = m10 as f64;
-        for &t in v.iter() {
-            if (f64::powi(x1, 2) + 1.0).powi(-3) > 0.0 {
-                acc3 -= 0.5 * (f64::tanh(x0) + s1.asinh()).cos();
-            } else {
-                acc3 -= f64::exp_m1(c12.sin()).tanh() * 0.5;
-                acc3 -= 0.5 * t.tanh().exp().tanh();
-                if !(m10 < 3 && f64::cos(v5.atan()) >= -0.5) {
-                    break;
-                }
-            }
-            acc3 += f64::tanh(v5) * 0.5;
-            s2 = (s2 * 0.6 + t.sin() * 0.4).sin();
-        }
-        s0 = s0 * 0.8 + f64::sin(c12.tanh().exp2()) * 1.0;
-        s1 = s1 * 0.5 + f64::cos(f64::recip(v5 * v5 + 1.0)) * 0.25;
-        s0 + s1 + f64::cos(s2) - acc3.tanh() + v7.cos() + v7.to_radians()
-    }
-
-    #[differentiable]
-    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = prog_81(x2, 0.25, 0.5, [v[0], v[1], v[2], v[3]], 3).cos() * 2.0;
+    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::sin((x1.powi(2) + 1.0).recip() * f64::atan2(0.5_f64, x2)) * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v.iter().map(|&p| 1.0 + 0.1 * p.copysign(acc1).cos()).product::<f64>();
-        let v3 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(x0 + p));
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            match k4 {
-                0 => {
-                    acc1 -= 0.25 * ((f64::tanh(v3) * 1.2).tan() * v2).tanh();
-                }
-                2 => {
-                    break v[3 - k4].asinh();
+        s0 = 0.5 * s0 + 0.02 * f64::atan2(s0.sin().powi(2) + 0.5, x2).cos();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = (s0 * 0.6 + (t.powi(2) + 1.0).atan2(x0) * 0.1).tanh();
+            match i {
+                1 | 3 => {
+                    continue;
                 }
                 _ => {
-                    acc1 += f64::cos((v2.powi(2) + 2.0).ln());
+                    let v2 = prog_72(t, x2, x0, [v[0], v[1], v[2], v[3]], i);
+                    s0 = s0.mul_add(0.6, (x2 * s0).cos().exp2().tanh() * 0.05);
+                    if (v[0] * v[0] + 0.5).recip() <= f64::sin(x2) || i == 3 {
+                        acc1 += x2.tanh() * 0.5;
+                        s0 = s0.mul_add(0.75, f64::log10((x2 * x2 + 1.0).log(fi * fi + 2.0).powi(2) + 1.0) * 0.25);
+                    } else {
+                        let mut k3 = 0;
+                        while k3 < 3 && SCALE + t.cos() > x1.cos() {
+                            k3 += 1;
+                            acc1 += (x0 - f64::sin(x0)).tanh() * 0.1;
+                            if f64::atan2(v[3 - k3].powi(2) + 0.5, v[3 - k3]).atan2(1.5_f64.atan2(x2).powi(2) + 1.0) > 1.0 {
+                                s0 = s0.mul_add(0.5, f64::sin(v[k3].sin().exp()) * 0.1);
+                                acc1 -= 0.1 * (x1.tanh() * 0.9).atanh().cos();
+                            }
+                            let v4 = (v[i] * v[i] + 2.0).ln().sin().exp();
+                            s0 = (s0 * 0.75 + v4.cos() * 0.1).tanh();
+                        }
+                    }
+                    s0 = (s0 * 0.8 + v2.sin() * 0.005).sin();
                 }
             }
-            let v5 = (f64::powi(x1.asinh(), 2) + 1.0).sqrt();
-            acc1 += 0.4 * (x0.sin() * 1.2).tan().tanh();
-            if k4 >= 2 || (f64::ln_1p(v3.tanh() * 0.5).powi(2) + 0.5).cbrt() <= x1 {
-                break (1.5_f64.powf(x0.sin()).powi(2) + 1.0).log(2.0);
-            }
-            s0 = 0.6 * s0 + 0.4 * f64::cos(f64::tanh(v5));
-        };
-        let v7 = v.iter().map(|&p| x1.sin() + p.tanh()).sum::<f64>();
-        match n {
-            0 => {
-                s0 = f64::mul_add(s0, 0.6, f64::sin(v2 * x2) * 0.1);
-                acc1 += (v3.cos() * 0.5).ln_1p() - 1.5_f64.log(x1 * x1 + 2.0);
-            }
-            g if g > 1 => {
-                s0 *= 0.8;
-                s0 += 0.05 * (v[3 - k4] / (v6.powi(2) + 1.0)).cos();
-                let v8 = v[k4] + 1.25;
-                s0 = 0.75 * s0 + 0.25 * f64::tanh(v8).tanh();
-            }
-            _other => {
-                s0 = (s0 * 0.6 + (v2 - v3) * 0.1).tanh();
-                acc1 += f64::cos(v6 / (v[k4].powi(2) + 1.0));
-            }
         }
-        s0 + f64::cos(acc1) + v2 * 1.5 - v3 * 1.5 + v6 * 0.5 + v7.cos()
+        let mut k5 = 0;
+        let v6 = loop {
+            k5 += 1;
+            s0 = (s0 * 0.6 + x1.tanh().sinh() * 0.25).tanh();
+            if k5 < 1 {
+                break prog_55::<4>(2.0, 1.2, 0.5, [v[0], v[1], v[2], v[3]], k5);
+            }
+            if k5 >= 4 || (f64::powi(x1.cos(), 2) + 0.5).recip() >= x0 {
+                break s0 * v[3];
+            }
+        };
+        let [b7, _, b8, b9] = [x2 * x0, x0.clamp(v[(k5 + n) % 4].cos() - 1.5, x1.tanh() + 1.5), v[k5 % 4] - x1, v6];
+        if n % 3 == 1 {
+            return b9.to_radians();
+        }
+        let mut k10 = 0;
+        let v13 = loop {
+            k10 += 1;
+            acc1 += 0.5 * (x2 / (b8 * b8 + 1.5) * (b8.tanh() * 0.5).ln_1p()).cos();
+            let mut k11 = 0;
+            while k11 < 6 && f64::atan2(3.0_f64, b7) < 1.0 {
+                k11 += 1;
+                let v12 = v.iter().fold(b9.tanh(), |r, &p| r * 0.75 + 0.05 * f64::sin(r.tanh().exp() + p.cos()));
+                acc1 += v12.to_radians().sin() * 0.05;
+            }
+            if k10 >= 4 {
+                break 0.1 * (x1 * x1 + 0.5).recip();
+            }
+        };
+        f64::cos(s0) + f64::cos(acc1) + b7 - b8 * 0.5 + b9.cos() + v13 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let w0 = v;
+        let mut s1 = (w0[n % 4].sin() * 0.9).atanh().atan();
+        let mut s2: f64 = (x2.cos() * 0.5).ln_1p();
+        let mut acc3: f64 = 0.0;
+        s1 = s1.mul_add(0.75, (s2 * s2).ln_1p().atan().tanh() * 0.25);
+        for i in 0..v.len() {
+            let fi = i as f64;
+            s2 = (s2 * 0.8 + ((s2 / (x1.powi(2) + 1.5)).tanh() * 0.9).asin() * 0.1).sin();
+            acc3 += 0.5 * f64::sin((fi.cos() * 0.9).acos());
+            let v4 = x0 * x2;
+            acc3 -= v4.sin().cos() * 0.5;
+        }
+        if prog_88::<f64>(s2, 2.0_f64.min(x0).cos(), (x0 * x0 + 1.0).log10().cos().exp().sin() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n) > x1 / (f64::sin(acc3) + 2.0) {
+            return w0[n % 4].cos();
+        }
+        acc3 += f64::sin(f64::exp(f64::tanh(s2))) * 0.25;
+        for i in (0..n).rev() {
+            let v5 = s1 * x2;
+            s1 = s1 * 0.5 + (v[i % 4] * w0[i % 4]).cos() * 0.1;
+            match i + n {
+                1..=2 => {
+                    acc3 += prog_55::<4>(f64::cos(f64::acosh(x0 * x0 + 2.0)) * 2.0, 0.25, s2, [v[0], v[1], v[2], v[3]], 2).cos() * 0.01;
+                }
+                g if g > 3 => {
+                    continue;
+                }
+                _ => {
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = j as f64;
+                        let v6 = f64::log(w0[j % 4] * w0[j % 4] + 1.0, x2 * x2 + 2.0);
+                        match i {
+                            PHASE_A => {
+                                s2 = 0.5 * s2 + 0.05 * (f64::sin(s2) - (v6 + s2)).sin();
+                                let v7 = (f64::sin(0.5_f64.powf(f64::cos(v5))) * 0.5).ln_1p();
+                                acc3 += 0.05 * v7.tanh().sin();
+                            }
+                            PHASE_B | 3 => {
+                                acc3 -= (f64::sin(v6) + f64::asin(w0[n % 4].tanh() * 0.9)).sin() * 0.05;
+                                s2 = 0.8 * s2 + 0.1 * f64::tanh(s2).sinh().cos();
+                            }
+                            4 => {
+                                let x2 = ((f64::powi(s2, 2) + 1.0).log(s2.powi(2) + 2.0).powi(2) + 1.0).log2();
+                                s1 *= 0.8;
+                                s1 -= 0.2 * (v[n % 4] / (fj.powi(2) + 1.0)).tanh();
+                                acc3 += x2.tanh() * 0.05;
+                            }
+                            _ => {
+                                s1 = 0.8 * s1 + 1.0 * fj.abs().sin();
+                                s1 = (s1 * 0.8 + w0[n % 4].sin() * 0.2).tanh();
+                                if x0 <= v5.sin().exp() {
+                                    acc3 += 0.05 * (v6 + s1.cos().cosh()).cos();
+                                    continue;
+                                }
+                            }
+                        }
+                        acc3 += f64::cos(x1) * 0.05;
+                        acc3 -= 0.05 * f64::sin(v6);
+                    }
+                    s1 = f64::mul_add(s1, 0.75, v5.tanh().exp2().cos() * 0.05);
+                }
+            }
+            acc3 -= 0.25 * v5.tanh().tanh();
+        }
+        if s2.to_radians() < -w0[1] || n < 1 {
+            let x0 = (v[n % 4].sin() * 0.9).acos();
+            s2 *= 0.6;
+            s2 += 0.02 * (s2 + x1).tanh();
+            acc3 -= f64::sin(x0);
+        } else if x0.to_degrees() * 0.02 > x2 - s2 || n < 5 {
+            for &t in v.iter() {
+                let v8 = f64::exp(f64::sin(t));
+                let v9: f64 = x2.min(x0);
+                if (f64::cos(s2).powi(2) + 1.0).powf(v8.cos()) <= (v9.powi(2) + 1.0).log(2.0) {
+                    return s1 * t / (f64::powi(f64::tanh(x0), 2) + 1.0);
+                }
+                acc3 += 0.5 * f64::sin(1.5 * v8);
+            }
+        } else {
+            acc3 += (2.0_f64.powf(x0.cos()).powi(2) + 1.0).recip();
+        }
+        s1.cos() + s2 * 0.5 + acc3.sin()
     }
 
     #[differentiable]
     pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1.abs();
+        let mut s0 = x1;
         let mut acc1: f64 = 0.0;
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if prog_20(x1, 0.75, v[i % 4].cos().exp2().sin() * 2.0, &v, i) >= -0.5 {
-                acc1 += f64::tanh(x2).tanh().cosh().tanh() * 0.5;
-                let x0 = x0 * fi;
-                acc1 -= x0.sin() * 0.5;
-            } else if fi.sin().exp2() + f64::recip(v[3] * v[3] + 0.5) > x0 && n % 3 == 1 {
-                s0 = s0.mul_add(0.5, (x0.to_radians() * 20.0).cos() * 1.0);
-                s0 = (s0 * 0.75 + f64::sinh(f64::cos(x2) * 2.0) * 0.02).sin();
-            }
-            let v3 = match n + i {
-                0..=2 => {
-                    let v2 = x2;
-                    x0 * v2
-                }
-                4 | 6 => {
-                    s0 *= 0.8;
-                    s0 -= 0.2 * (fi - x2).cos();
-                    prog_20::<f64>(x1, s0, x2, &v, 0)
-                }
-                7 => f64::powf(x2 * x2 + 1.0, 0.5) - x2.tanh(),
-                _ => f64::tanh(x1),
-            };
-            s0 = (s0 * 0.6 + x2.to_degrees() * 0.01 / 3.0 * 1.0).tanh();
-            for j in 0..i {
-                s0 *= 0.75;
-                s0 -= 0.25 * (f64::powi(v[j % 4], 2) + 1.0).sqrt().tanh();
-                let v4 = v.iter().map(|&p| v[j % 4].asinh() + p.sin()).sum::<f64>();
-                if !(j % 3 == 1 && f64::cos(x0.cos()) < 0.25) {
+        let v2 = v.iter().fold(acc1, |r, &p| r * 0.5 + 0.005 * (prog_20((v[n % 4].sin() * 1.5).cosh().sin(), ((f64::cos(x2) * 0.9).atanh() + 0.35).tanh(), 1.2, &v, 1) + p.sin()).sin());
+        let [_, b3, b4, b5] = v;
+        'l0: for _ in 0..5 {
+            acc1 += 0.4 * f64::cos(1.5_f64.min(b3) - b3);
+            acc1 += 0.4 * f64::tanh(v[2].sin().cosh());
+            let mut k6 = 0;
+            while k6 < n + 1 && (SCALE + x2) * 0.25 > 0.5 {
+                k6 += 1;
+                let v7 = v.iter().map(|&p| b4 * x2 + p.cos()).sum::<f64>();
+                if k6 == 7 && x1.tanh() * v[(k6 + n) % 4] > v2 {
                     break 'l0;
                 }
-                acc1 -= f64::sin(v4).cos() * 0.05;
+                acc1 += 0.05 * f64::atan(f64::cos(b5)).tanh();
+                acc1 += f64::tanh(v7).tanh() * 0.05;
             }
-            acc1 += 0.1 * v3.tanh().sin();
         }
-        let v5 = match n % 2 {
-            0 => {
-                let x1: f64 = x0 - v[n % 4];
-                x2.tanh() + f64::tanh(x1)
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc1 += v[0].sin().tanh();
+            let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.tanh() - f64::cbrt(f64::powi(q, 2) + 0.5) + p.cos()).sum::<f64>();
+            let v10 = f64::asin((f64::tanh(x0) * 1.5).cosh().cos() * 0.9);
+            if k8 >= 2 {
+                break;
             }
-            1 => (x2.tanh() * 0.9).acos(),
-            _other => prog_20((v[n % 4].powi(2) + 1.0).powf(f64::cos(v[n % 4])).hypot(x1.atan()).cos(), x1, x0, &v, n),
-        };
-        let v6 = v.iter().map(|&p| (f64::abs(x0).tanh() * 2.0).cosh() + f64::cos(p)).sum::<f64>();
-        let v7 = ((x1 + x2).tanh() * 0.9).acos();
-        let v8 = prog_20::<f64>(s0, (f64::powi(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0), 2) + 1.0).log10().tanh() * 2.0, 2.0, &v, n);
-        let mut m9 = 0;
-        for _ in 0..n {
-            acc1 += 0.25 * f64::sin(v8 * x1 + v7);
-            if SCALE + v5 <= v6 {
-                m9 += 1;
-            }
-            s0 = s0.mul_add(0.8, f64::log((-v5).powi(2) + 1.0, (x1 + v5).powi(2) + 2.0).sin() * 0.02);
-            s0 = 0.8 * s0 + 0.2 * f64::cos(f64::tanh(x2));
+            acc1 += f64::sin(f64::tanh(v9) + f64::cos(v10)) * 0.1;
         }
-        let c10 = m9 as f64;
-        s0 * 0.75 + acc1.tanh() + v5 * 0.75 + v6.sin() + v7 + v8 + f64::sin(c10) + c10.tanh()
+        let mut a11 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a11[i] = (f64::tanh(b4) * 0.9).acos().cos();
+            s0 = (s0 * 0.75 + (x0 * x0 + 2.0).ln() * 0.25).tanh();
+            s0 = (s0 * 0.8 + t.tanh() * 0.2).sin();
+        }
+        for i in (1..=6).step_by(2) {
+            a11 = [a11[3].mul_add(0.75, (x0.cos() * 1.5).cosh().sin() * 0.05), a11[0].mul_add(0.75, f64::sin(f64::sqrt(v2.powi(2) + 1.0)) * 0.25), a11[3], a11[1] * 0.75 + (x2 * b5).sin().exp_m1().cos() * 0.02];
+            s0 = s0.mul_add(0.8, s0.mul_add(a11[i % 4], x2).cos() * 0.05);
+        }
+        x0 - f64::sin(s0) + acc1.tanh() - f64::cos(v2) + b3.tanh() + b4 * 0.25 + b5 * 0.75 - a11[2] * 1.5
     }
 
     #[differentiable]
-    pub fn prog_100<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::from_f64(2.0_f64).unwrap().hypot(v[n % 4]).sin() * 2.0;
-        let mut acc1: T = 0.0;
-        if (acc1.tanh() + 2.0).cbrt() + T::log2(x1 * x1 + 1.0) <= -0.5 {
-            return T::from_f64(SCALE).unwrap() + T::powf(acc1 * acc1 + 0.5, 1.5);
-        }
-        let v4 = match n {
-            0 => {
-                let v2 = x0.sin().cosh();
-                T::cos(x2.cos().exp_m1()).sinh() + T::sin(v2)
+    pub fn prog_100(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::mul_add(p.0, v[n % 4], v[n % 4]));
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v5 = loop {
+            k2 += 1;
+            if p.0 + (p.0 * p.0).ln_1p() < 1.0 {
+                s0 *= 0.6;
+                s0 -= 0.4 * p.0.sin();
+                s0 = f64::mul_add(s0, 0.5, prog_72(f64::sin(f64::sinh(f64::sin(x0 * s0) * 1.5)) * 2.0, f64::tanh(v[k2] + s0 + (x0 + s0)), s0.tanh().sin() * 2.0, [v[0], v[1], v[2], v[3]], 2).tanh() * 0.005);
             }
-            3 => {
-                let x1 = s0 + (x1 - x2);
-                T::mul_add(v[n % 4], v[n % 4], s0).atan() + T::sin(x1)
+            if (f64::powi((x0.tanh() * 0.9).asin(), 2) + 1.0).log10() <= 0.25 {
+                s0 = (s0 * 0.75 + p.1.tanh() * f64::tanh(s0).cosh() * 0.05).sin();
+                if k2 == 1 && (v[3].powi(2).powi(2) + 1.0).recip() < v[k2] {
+                    break x0.powi(3).sin();
+                }
+                acc1 -= 0.5 * f64::cosh(s0.tanh().tanh() * 1.5).sin();
+            } else if f64::asin((-s0).cos() * 0.9) < 0.0 {
+                s0 = (s0 * 0.75 + f64::exp_m1(p.0.sin()) * 0.05).tanh();
+                s0 *= 0.8;
+                s0 += 0.1 * f64::atan2(s0, s0 * s0 + 1.0).sin();
+            } else {
+                acc1 += f64::cos(f64::cos(p.1)) * 0.5;
+                s0 = 0.5 * s0 + 0.5 * s0.sin();
+                if v[k2] + v[k2] / (v[2].tanh() + 2.0) > v[3 - k2] {
+                    let v3 = f64::ln((f64::cos(p.0) * 0.9).acos().powi(2) + 1.0);
+                    s0 = 0.75 * s0 + 0.25 * (f64::asin(s0.cos() * 0.9) * std::f64::consts::FRAC_1_PI);
+                    s0 *= 0.8;
+                    s0 -= 0.05 * v3.cos();
+                } else {
+                    let x0 = (s0 / (v[0] * v[0] + 1.0)).sin();
+                    let v4 = f64::cos(v[k2]).exp_m1();
+                    s0 = (s0 * 0.8 + (x0 + f64::sin(v4)) * 0.02).sin();
+                }
             }
-            g if g > 5 => {
-                let v3 = x0 / (x0.powi(2) + 1.5);
-                s0.cos() + v3.sin()
+            if !(k2 % 3 == 1 && prog_55::<4>(p.1, x0, p.1.atan2(s0.powi(2) + 0.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], k2) <= -0.5) {
+                break s0;
             }
-            _other => x2.max(x0),
+            acc1 -= f64::cos(p.1) * 0.5;
+            if k2 >= 3 || f64::tanh(v[2]) <= -0.25 {
+                break x0;
+            }
         };
-        let mut k5 = 0;
-        while k5 < n && x0 - v4 <= v[2] {
-            k5 += 1;
-            if x2 < 1.0 && n > 1 {
-                s0 = (s0 * 0.75 + x0 * 0.25).tanh();
-                continue;
+        let v6 = f64::atan(p.1);
+        for &t in v {
+            match k2 {
+                0 | 2 => {
+                    acc1 += f64::cos(v[3 - k2] * t) * 0.5;
+                }
+                3 => {
+                    acc1 += prog_55::<4>(f64::tanh(0.65 * v[(k2 + n) % 4] * core::f64::consts::FRAC_1_SQRT_2), 1.2, f64::tanh(f64::acosh((v5.tanh() * 0.9).acos().powi(2) + 2.0)), [v[0], v[1], v[2], v[3]], 0).tanh() * 0.005;
+                    let v7: f64 = f64::powf(x0.cos().powi(2) + 1.0, 1.5);
+                    acc1 += 0.5 * f64::sin(v7.cos());
+                }
+                _ => {
+                    for j in 0..n {
+                        match j {
+                            0 => {
+                                continue;
+                            }
+                            2 | 4 => {
+                                s0 = (s0 * 0.6 + f64::atan(s0) * 0.4).tanh();
+                                s0 *= 0.6;
+                                s0 += 0.1 * (p.0 * v6).cos();
+                            }
+                            5 => {
+                                let v8 = (f64::powi(v5, 2).tanh() * 1.5).sinh();
+                                s0 = (s0 * 0.5 + (s0 + t) * 0.25).tanh();
+                                s0 = (s0 * 0.6 + f64::cos(v8) * 0.02).sin();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.8 + t.clamp(-1.5, 1.5) * 0.2).sin();
+                                let v9 = v5 + s0 + (v6 * v6).ln_1p();
+                                acc1 -= 0.05 * v9.tanh().tanh();
+                            }
+                        }
+                        let v10 = if k2 < n {
+                            f64::sin(v5 + x0).exp2()
+                        } else {
+                            (t.sin() * 0.9).acos()
+                        };
+                        acc1 += f64::cos(x0 + v5) * 0.05;
+                        acc1 -= v10.cos().tanh() * 0.05;
+                    }
+                    s0 = (s0 * 0.8 + f64::log(s0.powi(2) + 1.0, f64::powi(s0, 2) + 2.0) * 0.05).tanh();
+                }
             }
-            let mut m6: T = x1;
-            for j in (0..6).rev() {
-                m6 = m6.min(v[(j + n) % 4]);
+            if v6 - f64::to_degrees(t) * 0.01 >= v[2] || k2 > 2 {
+                return f64::cos((t * t + 1.0).recip());
             }
-            acc1 = acc1 + 0.25 * m6.sin();
+            acc1 += 0.5 * (s0 - v[0]).cos().exp_m1().sin();
         }
-        let mut m7 = 0;
-        for i in 0..4 {
-            let fi = T::from_usize(i).unwrap();
-            if prog_20(s0, T::sin(x0.sin() / (x0 * x0 + 0.5)) * 2.0, T::cos(v4 - x2).tanh(), &v, n) < 1.0 {
-                break;
-            }
-            acc1 = acc1 - 0.5 * T::tanh(T::asin(T::sin(fi) * 0.9));
-            if v[0] / (x0 * x0 + 0.5) >= (v4 * v4 + 1.0).sqrt() {
-                m7 += 1;
-            }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v11: f64 = p.0 + v[1];
+            acc1 += 0.5 * (f64::atanh(v5.cos() * 0.9) + f64::cos(fi).exp2()).tanh();
+            acc1 -= f64::tanh(v11).cos() * 0.5;
         }
-        let c8 = T::from_usize(m7).unwrap();
-        acc1 = acc1 - T::cos(T::asin(c8.cos() * 0.9).max(c8.clamp(-0.5, 1.0)));
-        let v10: T = if (x2 - x1).hypot(x0) > T::from_f64(SCALE).unwrap() + x1 && m7 % 3 == 1 {
-            let v9 = T::asinh(v4);
-            prog_20::<T>(x2, x0, x0 * 0.25, &v, 0) + v9.sin()
-        } else if (v4.powi(2) + 0.5).recip() >= 0.5 {
-            let v4 = (v4.powi(2) + 2.0).sqrt();
-            T::sqrt(x1 * x1 + 2.0) + v4.cos()
-        } else {
-            acc1 - v4
-        };
-        s0 * 0.25 - acc1.tanh() + T::cos(v10)
+        let mut m12: f64 = 2.5;
+        for i in 0..v.len() {
+            m12 = m12.min(v6 - v[3 - i] - v6 + v[i]);
+            s0 = s0.mul_add(0.6, v5.cos() * 0.4);
+        }
+        s0 = s0.mul_add(0.6, f64::sin(m12).cos() * 0.1);
+        x0 * 0.75 - s0.tanh() - acc1.sin() + v5 - v6.cos()
     }
 
     #[differentiable]
     pub fn prog_101(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let mut s0 = f64::tanh(x0.tanh().hypot(x0)) * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        let v3 = if n % 2 == 0 {
-            SCALE + x1
-        } else {
-            return x2 * x0 / 3.0
-        };
-        let v4 = v.iter().fold(prog_42(acc2, 1.2, f64::sin((f64::sin((x1 * x1 + 0.5).powf(0.5)) * 0.9).atanh()), v, n).tanh(), |r, &z| r * 0.75 + 0.005 * (prog_20(r, f64::acosh(f64::powi(r, 2) + 2.0).tanh() * 2.0, ((f64::cos(v[3]) * 0.9).acos() * (v[2] * acc2)).tanh() * 2.0, &v, n) + z.sin()).cos());
-        if s1 >= 1.0 {
-            acc2 -= (x2 * x2 + 1.0).log(s0 * s0 + 2.0).cos() * 0.25;
-        } else {
-            s0 = (s0 * 0.75 + (v3.tanh() * 2.0).sinh() * 0.02).tanh();
-            s0 = (s0 * 0.6 + f64::acosh(f64::log(s0 * s0 + 1.0, x2 * x2 + 2.0).powi(2) + 1.5) * 0.02).sin();
-            if f64::atan(acc2.tanh()) < 1.0 {
-                acc2 += acc2.sin().exp_m1().cos() * 0.5;
-                s0 = s0.mul_add(0.75, acc2.min(x0).cos() * 0.02);
-            } else {
-                s0 = (s0 * 0.75 + x1.abs() * 0.25).tanh();
-                let v5 = (v[n % 4] * v[n % 4] + 0.5).sqrt();
-                acc2 += f64::sin(v5);
+        let mut s0: f64 = x0.atan();
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in 0..v.len() {
+            let v3 = v.iter().map(|&z| 1.0 + 0.1 * ((v[m2 % 4].tanh() * 0.5).ln_1p() + f64::cos(z)).cos()).product::<f64>();
+            let v4 = f64::tanh(p.1 + v3).exp_m1();
+            acc1 += prog_72((v3 * v3 + 0.5).sqrt().sin(), x0, (v4.cos().exp_m1().powi(2) + 0.5).sqrt().sin(), v, i).cos() * 0.005;
+            if v[1] - v[(m2 + n) % 4] - v[1] <= 1.0 {
+                m2 += 1;
             }
         }
-        acc2 += s0.powi(2);
-        let mut k6 = 0;
-        let v7: f64 = loop {
-            k6 += 1;
-            acc2 -= 0.5 * v3.tanh();
-            acc2 -= 0.5 * x2.cos();
-            acc2 -= 0.5 * f64::asin(f64::cos(f64::cosh(f64::tanh(v4) * 1.5)) * 0.9).sin();
-            if k6 >= 3 || f64::atan(v[(k6 + n) % 4]) < s1 {
-                break v3;
-            }
-        };
-        let v9 = match k6 + n {
-            0 | PHASE_C => {
-                let v4 = (f64::cbrt(v3.sin() + 2.0).powi(2) + 1.0).log(f64::powi(SCALE + x1, 2) + 2.0);
-                v3.abs() + v4.tanh()
-            }
-            3..=4 => {
-                let x1 = (f64::powi((x0.tanh() * 2.0).cosh(), 2) + 1.0).log10();
-                x1 + v7
-            }
-            5 => {
-                let v8 = v[3] * v7;
-                x1.abs().min(v8.atan())
-            }
-            _other => {
-                acc2 += f64::cosh(f64::tanh(v[n % 4] * v[n % 4]) * 1.5).cos() * 0.25;
-                f64::tan(f64::cos(x2) * 1.2).hypot(v3.abs())
-            }
-        };
-        s1 = s1.mul_add(0.5, f64::cos(v9 - v7) * 0.02);
-        s1 * 0.75 - acc2.tanh() - v3 * 1.5 + v4
+        let c5 = m2 as f64;
+        let mut a6 = v;
+        for i in 0..n {
+            a6[i % 4] = a6[i % 4] * 0.75 + (1.2 - s0).tanh() * 0.25;
+        }
+        let [b7, _, b8] = [c5.atan2(p.1.powi(2) + 0.5), prog_79(s0, (v[m2 % 4] / 2.0).cos() * 2.0, x0, a6, m2), p.0];
+        let [_, b9, b10, _] = a6;
+        s0 = (s0 * 0.75 + f64::acosh(p.0 * p.0 + 2.0) * 0.1).tanh();
+        s0 * 0.5 - acc1 * 0.25 + b7.sin() + b8 * 0.5 + b9 * 0.25 - b10.cos()
     }
 
     #[differentiable]
     pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2 / (v[n % 4] * v[n % 4] + 0.5)) * 2.0;
-        let mut s1 = f64::sin(v[3] * x2) * 2.0;
-        let mut s2: f64 = x0.min(x0 + x2).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5: f64 = 'b0: {
-            let v4 = f64::to_degrees(s0) * 0.02;
-            if v4.cos().min(x2 / (x1 * x1 + 1.5)) >= 0.0 {
-                break 'b0 f64::sin((s0.tanh() + 2.0).cbrt());
+        let mut s0 = v[n % 4].sin();
+        let mut s1 = f64::tanh(f64::sqrt(f64::powi(x1, 2) + 0.5)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v4 = match n {
+            3 => f64::cos(f64::acosh(s1 * s1 + 2.0)),
+            4 => f64::log(3.0_f64, x2.powi(2) + 2.0),
+            6 => {
+                let v3 = x1 - s0;
+                s0 = s0.mul_add(0.5, f64::tanh(prog_68(v3.tanh() * 2.0, 0.25, x2, v, n)) * 0.005);
+                s1 - x0
             }
-            f64::log((v[n % 4] * v[n % 4] + 0.5).ln().powi(2) + 1.0, (v[n % 4].cos() * 2.0).cosh().powi(2) + 2.0)
+            _other => {
+                let x0 = acc2 / (x1 * x1 + 1.5);
+                f64::to_radians(s0) * x0.atan()
+            }
         };
-        let v6 = 'b1: {
-            if x1 >= -1.0 {
-                acc3 += (f64::powi(v5.sin(), 2) + 1.0).cbrt() * 0.4;
-            } else {
-                let x2: f64 = f64::acosh(x2 * x2 + 1.5).cos().sinh();
-                s2 = (s2 * 0.75 + f64::tanh(x2) * 0.02).tanh();
+        let v8 = 'b0: {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                match n {
+                    MODE_A if n < 4 => {
+                        acc2 += 0.5 * (v4 / 2.0 - 0.8 * x0).tanh();
+                    }
+                    2 => {
+                        let v5 = 'b2: {
+                            if f64::tan((v[3 - i] + fi).tanh() * 1.2) <= 0.0 {
+                                break 'b0 (f64::powi((x0.powi(2) + 1.0).log(3.0), 2) + 0.5).atan2(f64::recip(v[(i + n) % 4] * v[(i + n) % 4] + 0.5));
+                            }
+                            if prog_20(s0, x2, 0.5, &v, n) >= -1.0 {
+                                break 'b2 (x0.powi(2) + 0.5).cbrt();
+                            }
+                            f64::sin(f64::atanh(f64::sin(s1) * 0.9))
+                        };
+                        s1 = s1 * 0.6 + v5.tanh().cos() * 0.05;
+                    }
+                    g if g > 3 => {
+                        let v6 = v4.tanh();
+                        s1 = 0.5 * s1 + 0.5 * v6.cos();
+                    }
+                    _other => {
+                        s1 = 0.8 * s1 + 0.02 * x2.mul_add(x2, s1).cos();
+                    }
+                }
+                if n == 4 {
+                    break 'b0 x1 + x2;
+                }
+                acc2 += f64::tanh((x2 * x2 + 1.0).recip() * (fi + s0)) * 0.5;
+                s1 = 0.5 * s1 + 0.5 * t.sin();
             }
-            if (x1 * x1 + 2.0).acosh() < v5 {
-                break 'b1 x2.clamp(f64::cos(v5) - 1.5, s2.sin() + 1.5);
+            if ((x2 + s0).powi(2) + 2.0).sqrt() < (v[n % 4] * v[n % 4] + 2.0).sqrt() {
+                let v7 = v[3].cos();
+                s0 *= 0.6;
+                s0 += 0.4 * v7.sin();
+            } else if n == 2 && -x1 <= v[n % 4] {
+                s0 *= 0.8;
+                s0 += 0.02 * (s0 * s0 + 1.0).log(x1.powi(2) + 2.0).sin();
             }
-            s2.asinh().abs()
+            0.5 * v4
         };
-        for t in v {
-            let v7 = t - x2;
-            match n {
-                MODE_A if n < 4 => {
-                    s0 = (s0 * 0.6 + x0.cos().exp_m1() * 0.1).tanh();
+        let v10 = 'b3: {
+            let v9: f64 = 0.5_f64.hypot(x2.sin());
+            for &t in v.iter() {
+                acc2 += 0.5 * x0.cos();
+                if f64::acosh(v8.powi(2) + 1.5) < 0.5 {
+                    break 'b3 f64::cosh(s0.cos() * 1.5);
                 }
-                MODE_B => {
-                    let v8: f64 = v5 * v7 * 1.25;
-                    acc3 -= 0.4 * v8.tanh().cos();
+                acc2 -= f64::sin(t.cos()) * 0.5;
+            }
+            if v9 + (s0.powi(2) + 1.5).acosh() > -1.0 {
+                acc2 += f64::cos(((v8.to_degrees() * 0.01).powi(2) + 0.5).sqrt());
+                break 'b3 x2.mul_add(v[n % 4], v4);
+            }
+            (v[n % 4].cos() * 2.0).cosh() * f64::tanh(x0)
+        };
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            let v14 = 'b6: {
+                if !(k11 < 3 && v4 < x0 * v8) {
+                    s1 = 0.6 * s1 + 0.2 * s1.hypot(v10).sin();
+                } else if f64::to_radians(v10) * 20.0 + (SCALE + v10) < x2 {
+                    s0 = s0.mul_add(0.75, ((s0 * s0 + 1.0).powf(f64::cos(s0)).sin() * 0.9).acos().cos() * 0.05);
+                    s1 = 0.8 * s1 + 0.2 * s0;
+                } else {
+                    let v12 = (v8 * v8 + 0.5).sqrt() * (-v8);
+                    acc2 += 0.4 * f64::sin(v12);
                 }
-                2..=3 => {
-                    s0 *= 0.75;
-                    s0 -= 0.02 * ((v7 * x2).powi(2) + 0.5).sqrt().tanh();
-                    break;
+                if v8 <= -1.0 {
+                    break 'b6 prog_72(f64::cos(f64::exp_m1(f64::sin(x1))) * 2.0, s1, 0.75, v, k11);
+                }
+                let v13 = (f64::powi(v10, 2) + 0.5).sqrt() - v[k11] * x0;
+                x2 + f64::cos(v13)
+            };
+            let mut k15 = 0;
+            while k15 < 6 {
+                k15 += 1;
+                acc2 += f64::cos(f64::log2(x0 * x0 + 1.0).sin()) * 0.1;
+                s1 = s1 * 0.5 + f64::recip(s1.powi(2) + 0.5).sin() * 0.25;
+                s1 = (s1 * 0.6 + v[(k15 + k11) % 4] / (f64::powi((s1 * s1 + 1.0).log(2.0), 2) + 0.5) * 0.05).sin();
+            }
+            match k15 % 2 {
+                MODE_A => {
+                    acc2 += 0.5 * f64::tanh(x0.powi(2));
+                    if v8.cos() <= -0.5 || k15 < k11 {
+                        let v16 = (s1 * s1).ln_1p();
+                        s1 = s1.mul_add(0.75, f64::powf(0.5_f64, (v16 / (f64::tanh(v16) + 2.0)).cos()).sin() * 0.05);
+                    }
+                }
+                1 => {
+                    let v17 = v10 * x1 + v[(k15 + k11) % 4].atan();
+                    acc2 += f64::tanh(v17) * 0.25;
                 }
                 _ => {
-                    s1 = (s1 * 0.6 + (s1.powi(2) + 1.5).acosh() * 0.1).tanh();
-                    s1 = s1.mul_add(0.75, f64::asin(t.sin() * 0.9).sin() * 0.1);
+                    let v18 = s1;
+                    acc2 += f64::sin(v18).cos() * 0.5;
                 }
             }
-            s1 = s1.mul_add(0.6, (s1 * v7).tanh() * 0.05);
+            s1 = s1 * 0.5 + (v[k11] + x0).tanh() * 0.25;
+            if k11 >= 3 || f64::hypot(v10, v8).sin().exp() >= v8.sin() {
+                break;
+            }
+            s1 = 0.5 * s1 + 0.005 * f64::tanh(v14).tanh();
         }
-        let v9 = v.iter().fold(prog_36(v6.cos() * 2.0, v6.asinh().sin() * 2.0, x2, v, n).tanh(), |r, &p| r * 0.5 + 0.1 * (f64::asin(x2.sin() * 0.9) + f64::sin(p)).tanh());
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt((p.powi(2) + 0.5).recip().powi(2) + 0.5) + f64::cos(q)).sum::<f64>();
-        match n.checked_sub(2) {
-            Some(0..=1) => {
-                for t in v {
-                    let v11 = v.iter().copied().map(|p| 1.0 + 0.1 * (x0.to_radians() * 20.0 + p.tanh()).cos()).product::<f64>();
-                    s0 = (s0 * 0.5 + v10 / (f64::tanh(v10) + 2.0) * 0.02).sin();
-                    s0 = 0.5 * s0 + 0.25 * f64::cos(f64::sin(t) + v11.sin());
+        let v20 = 'b8: {
+            if !(n % 2 == 0 && s1 > -0.5) {
+                break 'b8 (x2.tanh() * 0.9).atanh();
+            }
+            let v19 = (x0.powi(2) + 2.0).acosh().cos();
+            for i in 0..5 {
+                if i % 2 == 0 && v4 >= v10 {
+                    acc2 -= f64::log(2.0_f64, (v19 + s0).powi(2) + 2.0).tanh() * 0.4;
+                    break 'b8 (v8 * v8 + 0.5).sqrt();
                 }
+                acc2 -= 0.4 * f64::ln_1p(f64::powi(v19.asinh(), 2)).cos();
             }
-            Some(k12) if k12 % 2 == 0 => {
-                let c13 = k12 as f64;
-                let v14 = (x1 * x1 + 1.0).log(3.0);
-                acc3 += f64::sin(v10).sinh() * 0.2;
-                s1 = (s1 * 0.6 + (f64::tanh(c13) + f64::tanh(v14)) * 0.4).tanh();
-            }
-            Some(_) => {
-                let v16 = prog_11(v5, x1, (v10 - v[n % 4]).atan2((x2.tanh() * 0.9).atanh().powi(2) + 1.0).tanh() * 2.0, v, n);
-                s1 = (s1 * 0.6 + v16.sin() * 0.005).sin();
-            }
-            _ => {
-                for i in (0..=n).rev().step_by(2) {
-                    let v17 = v.iter().copied().map(|p| (-2.0_f64).max(f64::sinh(v[3].sin() * 1.5)) + f64::sin(p)).sum::<f64>();
-                    if -(v9 + x0) > -0.5 || i == 6 {
-                        s0 = (s0 * 0.5 + (s0.sin().exp2() - (f64::tanh(s2) * 0.9).asin()) * 0.1).tanh();
-                    } else if (v[i % 4] + x1) / 4.0 >= 0.0 {
-                        let v18 = (v6 * v6 + 1.0).log2();
-                        acc3 -= f64::cos(v18).tanh() * 0.5;
-                    } else {
-                        let v19 = v10;
-                        acc3 += f64::tanh(v19.cos()) * 0.5;
-                    }
-                    s1 = 0.5 * s1 + 0.1 * f64::sin(x0 * v[i % 4]);
-                    acc3 += f64::cos(v17.tanh()) * 0.2;
-                }
-            }
-        }
-        s0.sin() - s1 * 0.25 + acc3.cos() - v9.cos() - v10.sin()
+            (x1.atan().powi(2) + 1.0).powf(0.5) + v19.sin()
+        };
+        x0 - acc2.tanh() + f64::sin(v4) + v8 * 0.5 + v10.tanh() - f64::cos(v20) + v4.asinh() / (f64::powi(x2 / (x0 * x0 + 1.0), 2) + 1.0)
     }
 
     #[differentiable]
-    pub fn prog_103<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive + Default,
-    {
-        let mut s0 = x1.sin().exp2();
-        let mut acc1: T = T::zero();
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::tanh((x0.tanh().exp2().cos() * T::from_f64(0.9).unwrap()).atanh()) * T::from_f64(0.05).unwrap());
-            match i + n {
-                0..=2 => {
-                    let x1 = (v[i % 4] + v[1]).atan();
-                    let v2 = -x1.tanh();
-                    s0 = s0 * T::from_f64(0.8).unwrap() + v2 * T::from_f64(0.1).unwrap();
+    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.sin().min(x2);
+        let mut acc1: f64 = 0.0;
+        let [_, b2, b3, b4] = v;
+        let mut k5 = 0;
+        while k5 < 4 && -(b3 * b3 + 1.0).ln() >= 1.0 {
+            k5 += 1;
+            acc1 += (b4 + b2).tanh() * 0.5;
+            if x1.sin() >= 0.25 && k5 > 3 {
+                continue;
+            }
+            let v6 = s0;
+            s0 = f64::mul_add(s0, 0.6, v6.sin().sin() * 0.4);
+        }
+        'l1: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            let mut m7: f64 = f64::cos(fi);
+            for j in 0..4 {
+                let c8 = (b3 * b3).mul_add(b2, b3) + v[j];
+                m7 = m7.max(c8);
+            }
+            s0 = s0.mul_add(0.75, f64::sin(m7).sin() * 0.01);
+            let mut k9 = 0;
+            while k9 < n && (b4.sin() * 2.0).sinh() >= 0.0 {
+                k9 += 1;
+                acc1 += f64::ln_1p((x2.to_radians() * 20.0).powi(2)).tanh() * 0.1;
+                let v10 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.02 * ((b3 + m7).sin() + p.tanh()).sin());
+                acc1 += 0.1 * f64::cos(v10.tanh());
+            }
+            s0 = s0 * 0.8 + v[k9 % 4].cos() * 0.2;
+            for j in (0..n).rev() {
+                match j {
+                    0..=2 => {
+                        let v11 = v[n % 4] - b2;
+                        let b2 = (b4 * b4).ln_1p().to_degrees() * 0.02;
+                        acc1 += 0.1 * f64::cos(v11.sin() - b2.cos());
+                    }
+                    3 => {
+                        s0 = s0 * 0.6 + f64::cos((b2.sin() * 0.9).asin()) * 0.1;
+                        break 'l1;
+                    }
+                    5 => {
+                        s0 *= 0.8;
+                        s0 += 0.02 * b2.mul_add(f64::sqrt(x1.powi(2) + 0.5), s0.atan()).cos();
+                    }
+                    _other => {
+                        let v12 = b2;
+                        acc1 += v12.sin() * 0.1;
+                    }
                 }
-                g if g > 4 => {
-                    break;
+                s0 = s0 * 0.5 + f64::cos(f64::exp2(f64::acosh(b4 * b4 + 1.5).sin())) * 0.1;
+                let v13 = v.iter().fold(m7.sin(), |r, &p| r * 0.75 + 0.1 * ((-s0.cos()) + p.sin()).sin());
+                acc1 += 0.1 * f64::tanh(v13);
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 += 0.5 * fi.atan().sin();
+            let v14 = v.iter().map(|&p| 1.0 + 0.1 * ((-(b4.tanh() * 2.0).sinh()) + p.tanh()).cos()).product::<f64>();
+            s0 = (s0 * 0.5 + (s0 + b3) * 0.25).sin();
+            s0 = (s0 * 0.5 + (t.tanh() - f64::tanh(v14)) * 0.05).sin();
+        }
+        x1.cos() + s0 - acc1.sin() + b2 * 0.5 + b3 * 0.5 - b4 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[0] * (x0 * x0 + 1.0).log10();
+        let mut s1 = (x2.tanh() * 1.2).tan().tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v8 = loop {
+            k3 += 1;
+            match k3 {
+                0 => {
+                    break (f64::powi(x1, 2) + 0.5).sqrt();
+                }
+                2 => {
+                    let v4 = prog_72(x2, f64::sin(f64::exp(s1.sin())) * 2.0, 1.5, [v[0], v[1], v[2], v[3]], k3);
+                    s0 = (s0 * 0.75 + f64::powf(f64::powi((x1.powi(2) + 1.0).log2(), 2) + 1.0, x1.cos()) * 0.01).sin();
+                    s1 = s1.mul_add(0.8, v4.sin() * 0.005);
                 }
                 _ => {
-                    s0 = s0 * T::from_f64(0.8).unwrap();
-                    s0 = s0 + T::from_f64(0.1).unwrap() * T::tanh(x2 + v[i % 4]);
+                    let v5 = f64::powi(x1.atan().powi(2) + 1.0, -1);
+                    s1 *= 0.6;
+                    s1 += 0.2 * (f64::tanh(x0) + x0.asinh()).tanh();
+                    acc2 += f64::tanh(v5.sin());
                 }
             }
-            let v3: T = x2 - fi - T::exp(x1.tanh());
-            s0 = s0 * T::from_f64(0.6).unwrap() + T::cos(v3) * T::from_f64(0.1).unwrap();
-        }
-        let v6 = if x0 / (x0 * x0 + T::one()) - v[0].asinh() > x2 {
-            acc1 = acc1 + ((v[0] - x2) * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).cos();
-            v[n % 4] + x2
-        } else if prog_20(x1, (-(x0 + x2)).sin() * T::from_f64(2.0).unwrap(), acc1, v, n) >= -T::from_f64(0.5).unwrap() {
-            let x1 = x1.tanh();
-            acc1 = acc1 + T::from_f64(0.75).unwrap() * ((x1 / (T::sin(x2) + T::from_f64(2.0).unwrap())).cos() * T::from_f64(0.9).unwrap()).asin().cos();
-            x0.cos()
-        } else {
-            for &t in v {
-                match n % 2 {
-                    0 => {
-                        let v4: T = T::powf(t * t + T::one(), T::from_f64(0.5).unwrap());
-                        s0 = (s0 * T::from_f64(0.75).unwrap() + (s0 * s0 + T::one()).recip() * T::from_f64(0.25).unwrap()).tanh();
-                        if n % 3 == 1 && t >= x2 / (v4.powi(2) + T::from_f64(0.5).unwrap()) {
-                            s0 = s0 * T::from_f64(0.8).unwrap();
-                            s0 = s0 + T::from_f64(0.005).unwrap() * prog_20::<T>(T::tanh(T::from_f64(3.0_f64).unwrap().atan2(s0)) * T::from_f64(2.0).unwrap(), x0, (T::cbrt(v[n % 4].sin() + T::from_f64(2.0).unwrap()).cos() * T::from_f64(0.5).unwrap()).ln_1p().tanh() * T::from_f64(2.0).unwrap(), v, 6).tanh();
-                            continue;
-                        }
-                    }
-                    1 => {
+            for j in (0..n).rev() {
+                let fj = j as f64;
+                if x0.sin() > 0.5 {
+                    acc2 += 0.1 * f64::sin(x0.tanh().exp());
+                    let v6 = s1 - 0.8;
+                    acc2 += v6.sin().sin() * 0.1;
+                } else if v[j % 4] <= 0.5 || j % 2 == 0 {
+                    let v7 = s1.max(x2) * x1;
+                    acc2 += 0.1 * v7.cos();
+                }
+                s0 *= 0.75;
+                s0 += 0.02 * (x2.powi(2) + 0.5).atan2(x1).sin();
+                if !(j % 3 == 1) {
+                    s0 = 0.75 * s0 + 0.02 * (x0.sin() * 2.0).sinh().sin();
+                } else if x2 / (s0.powi(2) + 0.5) <= -1.0 || j % 3 == 1 {
+                    s0 *= 0.5;
+                    s0 += 0.1 * (s0 * fj).sin();
+                    if f64::mul_add(x0, x0, x0).cos().exp() >= f64::recip(f64::powi(s0, 2) + 1.0) || j % 3 == 1 {
                         break;
                     }
-                    _ => {
-                        let v5 = 'b2: {
-                            if (x0 * x0 + T::from_f64(0.5).unwrap()).recip() > x2.to_degrees() * T::from_f64(0.02).unwrap() {
-                                break 'b2 (T::cos(t) * T::from_f64(1.2).unwrap()).tan();
-                            }
-                            (T::sin(T::hypot(T::from_f64(1.5_f64).unwrap(), x0)) * T::from_f64(1.5).unwrap()).cosh()
-                        };
-                        s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(T::exp(s0.tanh()));
-                        acc1 = acc1 + T::from_f64(0.4).unwrap() * T::tanh(v5).tanh();
-                    }
-                }
-                s0 = s0 * T::from_f64(0.6).unwrap() + s0.powi(3).tanh() * T::from_f64(0.02).unwrap();
-                acc1 = acc1 + T::from_f64(0.5).unwrap() * t.cos().tanh();
-            }
-            (x1.powi(2) + T::one()).log2().tanh()
-        };
-        let mut a7 = [[T::zero(); 4]; 2];
-        for i in 0..2 {
-            let fi = T::from_usize(i).unwrap();
-            for j in 0..4 {
-                a7[i][j] = (fi.powi(2) + T::one()).atan2(T::powi(s0, 2));
-            }
-        }
-        let a8 = a7[0];
-        let v10: T = 'b5: {
-            let v9 = x2 + a7[1][n % 4];
-            if (x1.tanh() * T::from_f64(1.5).unwrap()).cosh() < -T::from_f64(0.5).unwrap() {
-                break 'b5 T::exp2(T::hypot(v9, v6).cos());
-            }
-            v6 + T::cos(v9)
-        };
-        let v14: T = 'b6: {
-            let mut k11 = 0;
-            while k11 < n + 1 {
-                k11 += 1;
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * v10.tanh().sin().sin();
-                let v12 = 'b8: {
-                    for j in 0..n {
-                        let fj = T::from_usize(j).unwrap();
-                        s0 = s0 * T::from_f64(0.6).unwrap();
-                        s0 = s0 + T::from_f64(0.02).unwrap() * T::tanh(T::tan(a8[j % 4].cos() * T::from_f64(1.2).unwrap()));
-                        if (s0.powi(2) + T::one()).powi(-3) > T::from_f64(0.25).unwrap() {
-                            break 'b6 T::from_f64(1.5_f64).unwrap().atan2(a8[2].atan());
-                        }
-                        acc1 = acc1 + (fj.sin() * T::from_f64(0.9).unwrap()).acos().asinh().tanh() * T::from_f64(0.02).unwrap();
-                    }
-                    acc1 = acc1 + T::from_f64(0.25).unwrap() * (x2 - a8[(k11 + n) % 4]).sin();
-                    if (T::powi(v6 + a8[k11 % 4], 2) + T::one()).recip() <= -T::from_f64(0.25).unwrap() {
-                        break 'b8 (x1 * x1 + T::one()).powf(T::cos(v[k11 % 4])).powi(2).ln_1p();
-                    }
-                    T::tanh(x1)
-                };
-                if v10 <= v12 && k11 % 3 == 1 {
-                    break 'b6 x1.powi(3);
+                    s0 *= 0.5;
+                    s0 += 0.1 * f64::mul_add(x1, x0, x1).sin();
+                } else {
+                    s1 = (s1 * 0.5 + ((s0 * s0 + 1.0).log10() + s1.atan2(s0.powi(2) + 1.0)) * 0.1).sin();
                 }
             }
-            for i in (1..=4).step_by(2) {
-                s0 = s0.mul_add(T::from_f64(0.6).unwrap(), T::sin(prog_20(T::atan2(x2 * x2 + T::one(), x2).sin(), (v10 / (v10 * v10 + T::from_f64(1.5).unwrap())).cos().cos() * T::from_f64(2.0).unwrap(), T::tanh(s0 - v6), v, i)) * T::from_f64(0.005).unwrap());
-                let v13 = (T::clamp(v[i % 4], -T::from_f64(1.5).unwrap(), T::from_f64(1.5).unwrap()).powi(2) + T::from_f64(0.5).unwrap()).ln();
-                if (v13.powi(2) + T::one()).log(v10.powi(2) + T::from_f64(2.0).unwrap()) <= T::tanh(x0).cosh() {
-                    break 'b6 v6 + x1;
-                }
+            s1 = (s1 * 0.5 + (f64::powi(s1, 2) + 1.0).sqrt() * 0.5).tanh();
+            if k3 >= 2 {
+                break f64::acos(v[k3].tanh() * 0.9);
             }
-            if prog_20(s0.tanh().cos() * T::from_f64(2.0).unwrap(), x0, x1, v, n) < T::from_f64(0.5).unwrap() {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + s0.atan() * T::from_f64(0.01).unwrap()).tanh();
-            }
-            T::to_radians((x2 * x2 + T::from_f64(0.5).unwrap()).sqrt())
         };
-        s0 + acc1.tanh() - a8[3] + T::tanh(v10) + v14.tanh()
+        let v9 = v.iter().map(|&p| prog_72(0.25, f64::clamp(p, f64::sin(x0) - 1.5, f64::cos(s1) + 1.5).tanh(), acc2.sin(), [v[0], v[1], v[2], v[3]], 6)).sum::<f64>();
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| v9 + f64::tanh(p) + q.cos()).sum::<f64>();
+        let v13 = if !(k3 == 1) {
+            let v11 = v[k3] * std::f64::consts::FRAC_PI_4;
+            (f64::powi(v[0] / 1.5, 2) + 1.0).sqrt() + v11.sin()
+        } else {
+            let v12 = v8;
+            f64::recip(f64::tanh(v12).powi(2) + 0.5)
+        };
+        let v14 = (s0 - 0.8).min(f64::mul_add(v13, v8, v[k3]));
+        x1 + v10.sin() - v14.cos() + (v13.abs() + v8.to_radians() * 20.0)
     }
 
     #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1 + 0.5).ln();
-        let mut acc1: f64 = 0.0;
-        let v3: f64 = if (x2 * x2 + 2.0).ln() <= v[n % 4] * x0 || n > 3 {
-            x0.cos()
-        } else if s0.atan() >= acc1 || n < 2 {
-            let v2 = s0;
-            f64::log2((v2 * v2 + 1.0).atan2(x0).powi(2) + 1.0)
-        } else {
-            f64::sin((s0.powi(2) + 1.0).ln())
-        };
-        let v6 = if let Some(k4) = n.checked_sub(1) {
-            let c5 = k4 as f64;
-            v3 / (v3.powi(2) + 1.0) + c5.cos()
-        } else {
-            x0.tanh()
-        };
-        let v7 = x1.clamp(-1.5, 1.0);
-        let v8: f64 = if v7 - 0.3 <= -0.5 && n == 5 {
-            f64::exp((x1 - s0).cos())
-        } else {
-            v3.tanh()
-        };
-        let Some(k9) = (n % 4).checked_sub(1) else {
-            return x1.mul_add(x0, v6)
-        };
-        let c10 = k9 as f64;
-        let mut m11 = v6.sin();
-        for i in 0..4 {
-            m11 = f64::max(m11, v8 * v6 + v[(i + n) % 4]);
-        }
-        s0 *= 0.5;
-        s0 += 0.005 * m11.cos().tanh();
-        acc1 += 0.25 * (v[(k9 + n) % 4] * v3).cos();
-        s0 * 1.5 + acc1 - v8.cos() + c10 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = f64::tanh(prog_81(x1, 0.5, 0.75, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            s0 = (s0 * 0.8 + (t.tanh() * 1.5).sinh() * 0.05).tanh();
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if x0.clamp(-1.5, 1.0) < 0.5 {
-                    continue 'l0;
-                }
-                let v3: f64 = f64::sin(x2);
-                let v4 = (f64::powi(x0, 2) + 1.0).log2().atan();
-                s0 = (s0 * 0.6 + f64::exp((x1 - v3).tanh()) * 0.05).sin();
-                s0 *= 0.5;
-                s0 -= 0.25 * v4.sin().sin();
-            }
-            s0 *= 0.75;
-            s0 += 0.25 * (-t).sin();
-        }
-        if x1 * x2 + x2 / 2.0 <= acc1.sin().exp2() {
-            return f64::clamp(acc1, x1.cos() - 1.5, f64::atan2(x2, f64::powi(x2, 2) + 0.5).cos() + 1.5);
-        }
-        match n % 4 {
-            0..=2 => {
-                s0 = (s0 * 0.75 + acc1 / (x0.tanh() + 2.0) * 1.0).sin();
-                let v5 = v[n % 4];
-                s0 = s0 * 0.75 + v5.sin() * 0.25;
-            }
-            PHASE_D if n < 4 => {
-                s0 = 0.5 * s0 + 0.1 * f64::tanh(x2.cos().exp_m1());
-            }
-            _ => {
-                acc1 += (acc1 * acc1 + 1.0).sqrt();
-                let v6 = (x1 * x0).clamp(-1.0, 0.5);
-                acc1 += v6.tanh();
-            }
-        }
-        for i in 0..6 {
+    pub fn prog_105<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[n % 4]);
+        let mut s1 = prog_5((-f64::log2(x1 * x1 + 1.0)).sin() * 2.0, x2, s0, &v, n).cos() * 2.0;
+        let mut s2 = (x0 * x0 + 2.0).acosh().tanh();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
             let fi = i as f64;
-            if x0.cos().exp2() <= 1.0 && i % 3 == 1 {
-                let v7: f64 = (f64::powi(x0, 2) + 1.0).powf(1.5);
-                let v8 = f64::cos(s0.atan());
-                acc1 -= 0.25 * f64::sin(f64::sin(v7) - f64::tanh(v8));
-            }
-            match i % 4 {
-                0 | 2 => {
-                    s0 = (s0 * 0.75 + v[(i + n) % 4] / 2.0 * 0.5).tanh();
-                }
-                _ => {
-                    let v9: f64 = (fi * x0).atan();
-                    let mut k10 = 0;
-                    while k10 < n && f64::ln(f64::powi(v9 / 2.0, 2) + 1.0) >= 0.5 {
-                        k10 += 1;
-                        if n % 3 == 1 && s0.powi(2) < -0.5 {
-                            acc1 -= 0.05 * v[1].powi(2).sin();
-                            break;
-                        }
-                        if k10 % 3 == 1 {
-                            continue;
-                        }
-                        acc1 += 0.05 * (v9.to_degrees() * 0.01);
-                    }
-                    s0 = s0 * 0.6 + v9.cos() * 0.05;
-                }
-            }
-            s0 = (s0 * 0.8 + ((x1 - v[2]).powi(2) + 1.0).log2() * 0.05).sin();
+            a4[i] = v[i].sin().mul_add(x0.atan(), fi * v[i]);
+            acc3 += f64::tanh(f64::cbrt(s0 * s0 + 1.0)) * 0.5;
         }
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            if k11 > 1 {
-                acc1 += prog_104(x2, 0.75, x0, [v[0], v[1], v[2], v[3]], 5).sin() * 0.1;
-                break v[1].cos().cosh();
+        if n == 1 {
+            return -x0;
+        }
+        let v5 = 'b1: {
+            if a4[1] - a4[3] >= 0.5 {
+                break 'b1 prog_88(s1, s2, (f64::cos(x1) / ((x1.sin() * 0.9).atanh().powi(2) + 1.0)).sin(), v, n);
             }
-            if n % 2 == 0 && v[0] < 1.0 {
-                break f64::log10(x0 * x0 + 1.0);
-            }
-            s0 = 0.75 * s0 + 0.05 * f64::sin(s0.mul_add(x1, x1));
-            if k11 >= 4 {
-                break f64::recip((x1 / 4.0).powi(2) + 1.0);
-            }
+            x0.cos() + x1 / (a4[n % 4].powi(2) + 1.0)
         };
-        x0 - s0 * 0.25 - acc1.sin() + v12 + v12.cos()
+        let mut m6: f64 = x0.cos();
+        for i in 0..=3 {
+            let c7 = a4[i] - (v[3 - i] - a4[n % 4]);
+            m6 = f64::min(c7, m6);
+        }
+        let v8 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.02 * (p * p + 0.5).atan2(a4[3]).sin().cos());
+        let mut a9 = [0.0; N];
+        for i in 0..4 {
+            if i % 3 == 1 && s0 < -0.25 {
+                a9[i] = f64::atanh(f64::sin(v5) * 0.9);
+            } else {
+                a9[i] = (v8 * v8 + 1.0).log2();
+            }
+        }
+        match (n % 4).checked_sub(1) {
+            None => {
+                let v10 = f64::sin(m6);
+                s0 = (s0 * 0.8 + ((s1 * 0.001).sin() - (f64::powi(x1, 2) + 2.0).acosh()) * 0.02).sin();
+                s2 = (s2 * 0.6 + v10 * 0.02).tanh();
+            }
+            Some(k11) if k11 < 2 => {
+                let c12 = k11 as f64;
+                acc3 -= f64::cos(x2);
+                s1 *= 0.6;
+                s1 -= 1.0 * f64::cos(c12.cos());
+            }
+            Some(_) => {
+                acc3 -= f64::atanh(f64::cos(x1) * 0.9) * 0.75;
+            }
+        }
+        s0 * 0.25 + s1.sin() - s2 * 0.75 - acc3.tanh() + v5.sin() - m6.tanh() + v8 * 0.75 - a9[3] * 0.75
     }
 
     #[differentiable]
     pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_100::<f64>(x1, 0.75, 0.75, v, n).tanh() * 2.0;
-        let mut s1 = f64::sin(prog_81(f64::sin(v[3].min(x0)), s0, (x2 * x2).ln_1p().tanh(), v, n)) * 2.0;
-        let mut s2 = f64::cos(x2 - f64::tanh(x2).exp2()) * 2.0;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::log(v[n % 4] * v[n % 4] + 1.0, v[n % 4] * v[n % 4] + 2.0).cos() * 2.0;
+        let mut s1 = x1.max(s0);
+        let mut s2 = f64::asin(s1.sin() * 0.9);
         let mut acc3: f64 = 0.0;
-        acc3 += 0.4 * (v[0] * s2 * 0.75).tanh();
-        let v6 = if (v[n % 4].powi(2) + 1.0).log2() < -0.5 {
-            acc3 += 0.25 * (f64::ln_1p(x1 * x1) - s2.cos().exp()).tanh();
-            (f64::cos(acc3) * 0.9).asin()
-        } else if x0.sin().exp() * f64::cos(v[n % 4]) >= -0.5 {
-            let v4 = v[n % 4].to_degrees() * 0.02;
-            (v4.tanh() * 0.9).asin()
-        } else {
-            let v5 = f64::tanh(f64::cosh(x1.cos() * 1.5));
-            f64::exp_m1(f64::tanh(x2)).min(v[2]) + f64::sin(v5)
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v10 = if v6 - 0.25 >= 0.5 {
-                s1 - x2
-            } else if (f64::sin(v[3]) + 2.0).cbrt() > -0.25 {
-                for j in 0..v.len() {
-                    let fj = j as f64;
-                    let v8 = if !(j % 2 == 0) {
-                        let x1 = f64::mul_add(x1, fj, s0);
-                        ((x1 + v6).powi(2) + 1.0).sqrt()
-                    } else {
-                        x2 - x1
-                    };
-                    if 1.25 - v[k7 % 4] <= 1.0 {
-                        acc3 += 0.1 * (f64::powi(s2, 2) + 1.0).log(2.0).sin();
-                        continue;
+        let v4 = v.iter().map(|&p| 1.0 + 0.25 * prog_20((x0.cos() * 0.9).atanh().sin(), p, acc3, &v, n).cos()).product::<f64>();
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc3 -= (x0.powi(2) + 1.0).powf(1.5).tanh() * 0.25;
+            for j in (1..=3).step_by(2) {
+                let fj = j as f64;
+                let v6: f64 = if fi / (v4 * v4 + 0.5) < v[2] {
+                    let v5 = v4;
+                    v5.sin()
+                } else if f64::log(x0 * x0 + 1.0, x2 * x2 + 2.0) <= 0.0 && j % 3 == 1 {
+                    let v4: f64 = (f64::powi(v[j], 2) + 0.5).recip();
+                    s0 = s0 * 0.75 + (v[(j + n) % 4].to_degrees() * 0.01).cos().exp().cos() * 0.1;
+                    s1 - v[0] + v4.sin()
+                } else {
+                    v[3 - j] + fj
+                };
+                match j {
+                    1..=2 => {
+                        let v7 = v4 - x2;
+                        acc3 -= 0.25 * f64::tanh(SCALE + s1);
+                        acc3 += 0.25 * v7.sin();
                     }
-                    s1 = (s1 * 0.5 + s1 * x1 * 0.1).tanh();
-                    acc3 += f64::tanh(v8) * 0.1;
-                }
-                let v9 = x0 - v[n % 4];
-                v[3] / (f64::powi((v9.powi(2) + 1.0).recip(), 2) + 1.0)
-            } else {
-                (s0.tanh() * 0.9).asin()
-            };
-            let mut k11 = 0;
-            while k11 < 6 && f64::powi(f64::recip(v10.powi(2) + 1.0), 2) >= 0.25 {
-                k11 += 1;
-                match k11 % 3 {
-                    0 => {
-                        break;
+                    3 => {
+                        break 'l0;
                     }
                     _ => {
-                        s2 = s2 * 0.5 + (s2 * v6).sin() * 0.1;
+                        let v8 = 2.5 - v[j];
+                        s1 = (s1 * 0.5 + (s1 - v[j]) * 0.25).sin();
+                        acc3 += 0.25 * f64::sin(v8);
                     }
                 }
-                s1 = (s1 * 0.75 + (s2.powi(2) + 0.5).sqrt() * 0.25).tanh();
-                s1 = s1 * 0.6 + (s0.tanh() * 0.9).atanh().tanh() * 0.05;
+                if !(i == 0 && f64::to_degrees(x2 * v[i % 4]) * 0.01 > 0.5) {
+                    let v9 = v4 + v6;
+                    acc3 += 0.25 * v9.cos().tanh();
+                } else if f64::ln_1p(x2.sin() * 0.5) > 0.25 {
+                    let v10 = (v6.tanh() + 2.0).cbrt().cos().exp();
+                    s0 = (s0 * 0.75 + v10.cos() * 0.05).tanh();
+                }
+                s2 = (s2 * 0.75 + fi.cos().exp() * 1.0).tanh();
+                acc3 -= 0.25 * v6.tanh().tanh();
             }
-            acc3 -= 0.5 * v10.tanh();
-            if k7 >= 4 || f64::atan2(1.5_f64, v[k11 % 4]) <= v[k11 % 4] {
+            let mut m11 = v4.tanh();
+            for j in 0..4 {
+                let c12 = v[j].mul_add(x2, x1);
+                m11 = m11.max(c12);
+                match j % 2 {
+                    0 => {
+                        s2 = 0.6 * s2 + 0.4 * v[3].atan().sin();
+                    }
+                    PHASE_B => {
+                        continue;
+                    }
+                    _ => {
+                        acc3 -= 0.1 * (v[j].atan2(f64::powi(s2, 2) + 1.0).sin() * 0.9).asin().tanh();
+                    }
+                }
+            }
+            s1 = 0.75 * s1 + 0.05 * m11.sin().sin();
+            if i > 0 {
+                continue;
+            }
+        }
+        let v13 = v[0] * (x2 + v[n % 4]);
+        let v15 = if let Some(_) = n.checked_sub(1) {
+            v13 + 1.2
+        } else {
+            x2.max(v13)
+        };
+        s0 * 0.75 - s1 * 0.75 + s2 - acc3.cos() - f64::sin(v4) - v15.cos() - v15
+    }
+
+    #[differentiable]
+    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 0.5_f64.min((x2.sin() * 0.9).asin());
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            acc1 -= 0.25 * (x1.powi(2) + 0.5).cbrt().cos();
+            match k2 {
+                2..=3 => {
+                    let v3: f64 = (x0 - v[3]).asinh();
+                    acc1 += 0.25 * v3.tanh();
+                }
+                4 | 6 => {
+                    let x0 = f64::recip(x0 * x0 + 1.0);
+                    s0 *= 0.75;
+                    s0 += 0.25 * x0.cos();
+                }
+                _ => {
+                    s0 = s0.mul_add(0.75, x0.cos() * 0.25);
+                }
+            }
+            acc1 -= f64::sinh(f64::cos(v[k2 % 4])) * 0.25;
+            if k2 >= 6 || (x1 * x1 + 1.0).sqrt() <= -0.5 {
                 break;
             }
         }
-        let mut k12 = 0;
-        let v17 = loop {
-            k12 += 1;
-            match k12 % 4 {
-                0 => {
-                    s0 = s0 * 0.6 + f64::cos(s0) * 0.4;
-                    if v6.asinh() <= x0.asinh() {
-                        s1 = s1 * 0.8 + f64::tanh(f64::powi(f64::abs(x1), 3)) * 0.01;
-                    }
-                }
-                1 | 3 => {
-                    s2 = s2.mul_add(0.8, f64::sin(x2.mul_add(s2, v[0])) * 0.02);
-                    let v13: f64 = (s1.cos() * 0.9).asin();
-                    s0 = s0 * 0.6 + v13.sin() * 0.1;
-                }
-                _ => {
-                    acc3 += 0.01 * prog_104((v6.sin() * 1.2).tan().sin(), (v6 * v6).sin() * 2.0, (0.25 * f64::sqrt(v6.powi(2) + 0.5)).cos() * 2.0, v, 5).tanh();
-                    match n {
-                        0 => {
-                            break s0.mul_add(x1, x2) + v[3];
-                        }
-                        1..=2 => {
-                            s2 = s2 * 0.6 + s1.sin() * 0.4;
-                        }
-                        MODE_D if n < 4 => {
-                            let v14 = x0 + x2;
-                            s1 = f64::mul_add(s1, 0.6, v14.sin() * 0.2);
-                        }
-                        _other => {
-                            for (j, &u) in v.iter().enumerate() {
-                                s2 = 0.6 * s2 + 0.4 * f64::sin(v[(j + k12) % 4]);
-                                acc3 += (x2 * x2 + 1.0).powf(0.5).sin() * 0.1;
-                                let v15: f64 = u.to_radians();
-                                acc3 += v15.sin() * 0.1;
-                            }
-                        }
-                    }
-                    let v16 = x0 * x0;
-                    acc3 += 0.5 * v16.tanh();
-                }
+        let v6: f64 = match n.checked_sub(3) {
+            None => {
+                let x0 = x1 + x2;
+                s0 *= 0.6;
+                s0 -= 0.4 * f64::ln_1p(v[0].sin() * 0.5).cos();
+                (f64::powi((x0.powi(2) + 0.5).ln(), 2) + 1.0).atan2(x0.atan())
             }
-            s1 = f64::mul_add(s1, 0.75, f64::asinh(s1).sin() * 0.25);
-            if k12 >= 3 {
-                break f64::atan(x1);
+            Some(_) => {
+                let v5 = prog_41(x1, f64::tanh(x0 + v[n % 4]) * 2.0, (acc1 * 1.5).sin() * 2.0, v, 1);
+                prog_20(x1, s0, 0.75, &v, n) + f64::sin(v5)
             }
         };
-        s0 + s1 + s2 * 0.5 + acc3.cos() + v6 + f64::tanh(v17)
+        for _ in 0..n {
+            acc1 -= 0.25 * f64::powi(x1.powi(2) + 1.0, -2);
+            let v7 = (x0 * x0 + 1.0).log(v6 * v6 + 2.0);
+            let v8 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::cos(f64::atanh((f64::to_degrees(p) * 0.02).sin() * 0.9))).product::<f64>();
+            s0 *= 0.8;
+            s0 -= 0.02 * (v7.tanh() + f64::tanh(v8)).sin();
+        }
+        let v9: f64 = prog_55::<4>(x0, x2, 1.2, v, 3);
+        s0 * 0.75 + acc1.tanh() - v6 * 1.5 + v9.cos()
     }
 
     #[differentiable]
-    pub fn prog_107<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = prog_81(x0 * 1.2, x0 * 2.0, x0, v, n).tanh() * 2.0;
-        let mut acc1: T = 0.0;
-        let v2 = (x1 * x2).asinh();
-        let v3: T = 'b0: {
-            if T::cos(v[n % 4]).exp2() <= T::sin(v2).exp() || n == 4 {
-                break 'b0 x2 * 0.25;
-            }
-            if T::from_f64(3.0_f64).unwrap().atan2(T::exp2(T::tanh(v2))) < -0.5 {
-                s0 = (s0 * 0.6 + T::asin(x2.tanh() * 0.9) * 0.1).sin();
-                break 'b0 acc1;
-            }
-            prog_20::<T>(x0 * 1.5, x2, s0, &v, n)
-        };
-        let mut m4 = 0;
-        for i in (1..=4).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            if (s0 * s0 + 1.0).powf(0.5) <= 1.0 || m4 < 19 {
-                m4 += 1;
-            }
-            match n + i {
-                0 => {
-                    s0 = s0 * 0.6;
-                    s0 = s0 + 0.4 * (v[0] * v[0]).ln_1p().cos();
-                    s0 = s0 * 0.8;
-                    s0 = s0 + 1.0 * (s0 * 0.1).tanh();
-                }
-                g if g > 1 => {
-                    let v6 = 'b2: {
-                        let v5 = (x0 + v2).cos();
-                        if (-v2) + v3 * v3 >= 0.0 || i == 0 {
-                            break 'b2 -v[m4 % 4];
-                        }
-                        T::recip((v5.tanh() * 0.9).acos().powi(2) + 1.0)
-                    };
-                    s0 = s0 * 0.5 + v6.sin().cos() * 0.1;
-                }
-                _ => {
-                    let v7 = prog_20(v3.powi(2).cos(), v3.sin().cosh().sin(), x2, &v, n);
-                    let v8 = (fi.cos() * 0.9).asin();
-                    s0 = T::mul_add(s0, 0.6, (v7.sin() - v8.sin()).cos() * 0.005);
-                }
-            }
-            acc1 = acc1 + (-(v3 + fi)).sin();
-        }
-        match m4 {
-            PHASE_A | PHASE_C => {
-                let v9: T = 'b3: {
-                    acc1 = acc1 + T::cos(v[m4 % 4] * v[m4 % 4]);
-                    s0 = (s0 * 0.8 + T::atan2(x0, T::powi(x2, 2) + 1.0) * 0.05).sin();
-                    acc1 = acc1 + 0.02 * T::sin(prog_20::<T>(x0.atan().cos(), ((T::tanh(v[3]) * 0.9).acos() + T::copysign(x2, x0)).tanh() * 2.0, x2, &v, n));
-                    if (x1 * x1 + 1.0).sqrt() > v[(m4 + n) % 4].asinh() {
-                        acc1 = acc1 - (x2 * x2).tanh();
-                        break 'b3 x1 - v2;
-                    }
-                    v2.tanh().cos()
-                };
-                let v11 = 'b4: {
-                    let v10: T = prog_20::<T>(x1, T::cbrt(v[2] * v[2] + 0.5).tanh(), v9.to_radians().tanh(), &v, m4);
-                    if v9 / (x0.powi(2) + 0.5) - x1 >= x1 {
-                        acc1 = acc1 - 0.05 * T::tanh(prog_20(x0 * 0.5, (x1 * x1 + 0.5).sqrt().tanh(), T::max(-T::from_f64(2.0_f64).unwrap(), x0).sin() * 2.0, &v, 4));
-                        break 'b4 prog_20::<T>(x1.tanh().hypot(v9.cos()).tanh() * 2.0, (x2 * v[m4 % 4]).cos(), T::tanh(v9.cos().exp()), &v, 2);
-                    }
-                    (x1.tanh() * 0.9).acos().cos() + v10.sin()
-                };
-                acc1 = acc1 + 0.005 * v11.sin();
-            }
-            g if g > 3 => {
-                let v12: T = v[n % 4].to_radians() - x1;
-                s0 = s0 * 0.5 + v12.cos() * 0.4;
-            }
-            _other => {
-                let v16 = 'b5: {
-                    if x2 / (v[3] * v[3] + 1.0) / ((T::tanh(v[3]) * 1.2).tan().powi(2) + 1.5) >= -0.5 {
-                        break 'b5 x2 + v[m4 % 4];
-                    }
-                    for &t in v.iter() {
-                        if x0 <= 0.0 {
-                            s0 = 0.5 * s0 + 0.2 * (T::sin(t) * 0.9).acos().cos();
-                            break 'b5 (v3 * v3 + 1.0).log10();
-                        }
-                        let v13 = v.iter().fold(0.0, |r, &p| r + ((v[m4 % 4] * v[m4 % 4]).ln_1p() + T::tanh(p)));
-                        s0 = 0.75 * s0 + 0.1 * T::cos((T::sin(v3) * 1.5).cosh() * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap());
-                        s0 = (s0 * 0.5 + (t.tanh() - v13.tanh()) * 0.05).tanh();
-                    }
-                    for i in (0..3).rev() {
-                        if T::log(s0.powi(2) + 1.0, 3.0) <= v3 * x0 {
-                            break 'b5 (v[i].sin() * 0.9).atanh();
-                        }
-                        let v14 = v.iter().fold(v[i], |r, &p| r * 0.75 + 0.2 * T::sin(v2.max(s0).to_radians() + T::sin(p)));
-                        let v15 = s0 + v14;
-                        s0 = (s0 * 0.6 + T::log(v14 * v14 + 1.0, 10.0) * 0.5).tanh();
-                        s0 = (s0 * 0.8 + v15.cos() * 0.05).sin();
-                    }
-                    -x0
-                };
-                acc1 = acc1 + 0.005 * v16.cos();
-            }
-        }
-        for i in 0..v.len() {
-            let v17 = (v3.cos() * 2.0).cosh().atan();
-            if T::tan(s0.cos() * 1.2) < v17 - x2 {
-                return (T::cos(v[i]) * 0.9).atanh();
-            }
-            acc1 = acc1 - 0.5 * T::cos(x0 * x0);
-        }
-        let mut k18 = 0;
-        while k18 < n + 1 {
-            k18 += 1;
-            if v[m4 % 4] >= (T::tanh(x2) * 0.9).acos() {
-                s0 = (s0 * 0.75 + v[k18 % 4] * v[k18 % 4] * 0.05).tanh();
-                let x2 = x2;
-                acc1 = acc1 + x2.tanh() * 0.25;
-            } else {
-                acc1 = acc1 + T::tanh(x0 * x2 / (v3.cos().powi(2) + 1.0)) * 0.25;
-                if x0.cos() >= 0.0 {
-                    continue;
-                }
-            }
-            let v20 = if (s0 - x2).atan() >= 0.0 {
-                let v19 = T::ln_1p((v3 - x0).tanh() * 0.5);
-                ((v19 / (v19 * v19 + 0.5)).powi(2) + 1.5).acosh()
-            } else {
-                (x2.tanh() * 1.2).tan().clamp(-0.5, 0.5)
-            };
-            let v21 = v.iter().fold(T::cos(v2), |r, &p| r * 0.75 + 0.01 * ((v20 + v2).abs() + p.sin()).tanh());
-            s0 = s0 * 0.8 + (v21 * v21 + 1.0).log10().powi(2).ln_1p() * 0.25;
-        }
-        let v26 = 'b10: {
-            let mut k22 = 0;
-            while k22 < 5 && T::exp2(T::tanh(s0)) - (v3 * v3 + 2.0).ln() <= x2.atan() {
-                k22 += 1;
-                if (T::tanh((T::sin(v2) * 1.5).cosh()) * 0.9).acos() > T::cbrt(v2.sin() + 2.0) {
-                    s0 = (s0 * 0.5 + T::tanh(v2).powi(2) * 0.25).sin();
-                } else if (v[n % 4] * x1).cos() < 0.5 {
-                    for j in 0..v.len() {
-                        let fj = T::from_usize(j).unwrap();
-                        let v23 = match j {
-                            PHASE_A | 2 => {
-                                s0 = s0.mul_add(0.6, v[k18 % 4].tanh() * 0.4);
-                                T::cos(v[0])
-                            }
-                            _ => v[j].cos(),
-                        };
-                        s0 = s0 * 0.6 + v23 * s0 * 0.2;
-                        let v24 = v2 * T::atan2(fj * fj + 0.5, v3);
-                        acc1 = acc1 + 0.1 * T::cos(v24.sin());
-                    }
-                }
-                let v25 = x2;
-                if T::sqrt(T::hypot(v25, v[0]).powi(2) + 1.0) <= 1.0 {
-                    break 'b10 s0.max(v[k22 % 4]);
-                }
-                acc1 = acc1 - T::log(v[k18 % 4] * v[k18 % 4] + 1.0, 3.0).cos() * 0.4;
-            }
-            (x0.cos() * 1.2).tan()
-        };
-        T::sin(s0) - acc1.sin() + v3 + v26 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = (x0 * x0 + 0.5).sqrt().cos() * 2.0;
-        let mut s2: f64 = prog_81(f64::max(-1.5_f64, x2 * x2).cos() * 2.0, s1, (w0[n % 4].clamp(-1.5, 1.5) + f64::tanh(w0[n % 4]).exp()).cos(), [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+    pub fn prog_108<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tan(x1.tanh() * 1.2).sin() * 2.0;
+        let mut s1: f64 = f64::sinh(f64::sin(x2) * 1.5).sin() * 2.0;
+        let mut s2 = x2;
         let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for _ in 0..3 {
-            if f64::powi(x1, 3) > s2.sin().exp() && m4 > 29 {
-                m4 += 1;
-            }
-            let v5 = f64::exp_m1(w0[n % 4].tanh());
-            s1 = s1 * 0.75 + f64::sin((v[1] * v[1] + 0.5).recip()) * 0.1;
-            s2 = (s2 * 0.8 + v5.cos() * 0.05).tanh();
-        }
-        let c6 = m4 as f64;
-        if f64::cosh(f64::cos(x1) * 2.0).min(f64::exp2(x1.cos())) <= c6 {
-            let v7 = prog_104(s2, 3.0_f64.copysign(x1).tanh(), f64::cos(x0.tanh()) * 2.0, [v[0], v[1], v[2], v[3]], n);
-            s1 = s1 * 0.75 + v7.tanh().tanh() * 0.005;
-        }
-        let mut m8 = 0;
-        for &t in w0.iter() {
-            if f64::sqrt(x0 * x0 + 2.0) >= -0.5 {
-                m8 += 1;
-            }
-            let v9 = prog_20::<f64>(x1, s2, f64::sin(t) * 2.0, v, 6);
-            s1 = 0.6 * s1 + 0.4 * (x0.cos().cosh() * std::f64::consts::FRAC_PI_4).tanh();
-            acc3 -= v9.cos().cos() * 0.05;
-        }
-        let c10 = m8 as f64;
-        let mut a11 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
+        let mut a4 = [0.0; N];
+        for i in 0..N {
             let fi = i as f64;
-            a11[i % 4] -= (fi * s1).atan().cos() * 0.1 * a11[i % 4];
-            a11[i % 4] = a11[2] * (f64::cos(f64::exp((c10.powi(2) + 0.5).powf(0.5).sin())) * 0.1) + a11[i % 4];
+            a4[i] = f64::cos(fi);
         }
-        for &t in v {
-            acc3 += f64::cos(f64::powf(f64::powi(t, 2) + 1.0, s1.sin()).to_degrees() * 0.02) * 0.25;
-            let v15 = match m8 {
-                0..=1 => a11[n % 4].sin().sinh() * c10,
-                2..=3 => {
-                    for _ in (0..=n).rev().step_by(2) {
-                        let v14 = match m4 {
-                            0..=1 => f64::atan(c10),
-                            2 => (w0[3] * w0[3] + 1.0).recip(),
-                            MODE_D | 5 => {
-                                let v12 = x1 - c10;
-                                s1 = (s1 * 0.8 + (f64::acos(s1.cos() * 0.9).powi(2) + 1.5).acosh() * 0.01).sin();
-                                (v12 * v12 + 1.0).log(2.0).atan2(s1.powi(2) + 0.5)
-                            }
-                            _ => {
-                                let v13 = c10 + x2;
-                                (s2 - s1) / (f64::powi(1.5_f64.log(x2 * x2 + 2.0), 2) + 1.5) + f64::sin(v13)
-                            }
-                        };
-                        s2 *= 0.75;
-                        s2 += 0.02 * (v14 + x1).sin();
-                    }
-                    let c10 = x2.asinh();
-                    (s2 * s2 + 1.0).log(10.0) + c10.sin()
-                }
-                g if g > 4 => (a11[2] * a11[2] + 1.0).log2(),
-                _ => ((c10.cos() * 0.9).acos().cos() * 1.2).tan(),
-            };
-            let v17 = if v15 > a11[2] / 2.0 {
-                f64::cos(s1)
-            } else if prog_104(x2, f64::cos(c10.tanh().exp_m1()), x1, [v[0], v[1], v[2], v[3]], 0) < -0.5 {
-                (s2.sin() * 2.0).cosh()
-            } else {
-                let v16 = a11[2].min(t);
-                f64::asinh(t) + f64::cos(v16)
-            };
-            acc3 += 0.5 * f64::sin(v17.cos());
+        let v5 = prog_95(1.5, 0.25, s1, [v[0], v[1], v[2], v[3]], n);
+        let v6 = if f64::copysign(acc3, (x0.powi(2) + 1.0).log2()) >= (f64::tanh(x1) * 1.5).cosh() {
+            s2 = (s2 * 0.75 + x2.asinh() * 0.25).sin();
+            f64::recip(f64::powi(a4[3], 2) + 0.5)
+        } else {
+            return f64::powf(f64::tanh(acc3).exp2().powi(2) + 1.0, f64::cos(acc3))
+        };
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            let v8 = v.iter().fold(f64::INFINITY, |r, &p| r.min(v5 + p));
+            s0 = 0.6 * s0 + 0.2 * v8.tanh();
+            if k7 >= 4 || s1 + v6 <= 0.0 {
+                break prog_55::<4>(x1, ((x2.sin() + 2.0).cbrt().powi(2) + 0.5).atan2(v6 + v8).tanh() * 2.0, f64::sin((v5 - v6) * s0.asinh()) * 2.0, [v[0], v[1], v[2], v[3]], 6);
+            }
+        };
+        let mut m10: f64 = 2.5;
+        for i in 1..n {
+            m10 = f64::min(a4[i % 4] + v9 - x1 + v[i % 4], m10);
         }
-        f64::sin(s1) - s2.tanh() + acc3 + c10.cos() + a11[0].tanh()
+        acc3 += 0.005 * f64::cos(m10);
+        let mut m11: f64 = -0.5;
+        for i in 0..4 {
+            let fi = i as f64;
+            m11 = m11.min((s2 / (v[i] * v[i] + 1.5)).mul_add(fi - v[i], v9 + v5));
+        }
+        if f64::hypot(v6.hypot(x2), x2.clamp(-1.0, 0.5)) < 0.0 || k7 % 2 == 0 {
+            return x1 * std::f64::consts::FRAC_PI_4;
+        }
+        s1 = (s1 * 0.5 + f64::sqrt(v[n % 4] * v[n % 4] + 1.0) * 0.5).tanh();
+        s0.sin() + s1 + s2.cos() - acc3 - v5.tanh() + v9.tanh() + f64::tanh(m11) + f64::log(v[3].powi(2) + 1.0, 2.0)
     }
 
     #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
         let mut s0 = x2;
         let mut acc1: f64 = 0.0;
-        let [b2, b3, b4, b5] = [x2.powi(3).min(v[3] - 2.0), (1.2 * x2).hypot(f64::powi(x0, 2)), f64::exp_m1((x1 * 2.0).sin()), prog_65(x0, f64::sqrt(v[n % 4] * v[n % 4] + 2.0).sin() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n)];
-        'l0: for &t in v.iter() {
-            let v6 = (f64::powi(f64::ln(b3 * b3 + 1.0), 2) + 0.5).recip();
-            s0 = s0.mul_add(0.75, (x1.tanh() * 0.5).ln_1p() * 0.25);
-            let mut k7 = 0;
-            while k7 < 4 {
-                k7 += 1;
-                acc1 += f64::tanh(prog_104((x2 - f64::ln_1p(t * t)).tanh(), 2.0, t, [v[0], v[1], v[2], v[3]], n)) * 0.02;
-                if f64::atanh(s0.sin() * 0.9) > -0.5 {
-                    break 'l0;
-                }
-                let v8 = -b2;
-                s0 = s0.mul_add(0.8, f64::cos(v8).cos() * 0.2);
-            }
-            s0 = 0.5 * s0 + 0.1 * (t.cos() + v6.cos()).tanh();
+        for i in 0..n {
+            let fi = i as f64;
+            let v2 = prog_72(f64::tanh(f64::exp_m1(x1.sin().tanh())), x0, f64::cos(x0), [v[0], v[1], v[2], v[3]], n);
+            s0 = (s0 * 0.8 + ((v[i % 4] * x1).tanh() * 0.9).acos() * 0.02).tanh();
+            let v3 = v.iter().map(|&p| p.atan2(fi.powi(2) + 0.5)).sum::<f64>();
+            s0 = (s0 * 0.75 + (v2.sin() - v3.cos()) * 0.005).tanh();
         }
-        let [b9, b10, b11, _] = [(b2 * b2 + 0.5).sqrt(), b3.cos(), (b3.sin() * 1.5).sinh().abs(), prog_42(f64::acos(b4.tanh() * 0.9).cos() * 2.0, x0, x2, [v[0], v[1], v[2], v[3]], n)];
-        let mut k12 = 0;
-        let v15 = loop {
-            k12 += 1;
-            let v13 = b9 - v[k12];
-            if k12 == 1 {
-                s0 = (s0 * 0.5 + prog_104(b10, 1.5, 0.5, [v[0], v[1], v[2], v[3]], 4) * 0.02).tanh();
-                break prog_104(f64::cos(f64::powi(b5.cos(), 2)), s0, 0.25, [v[0], v[1], v[2], v[3]], n);
-            }
-            let v14 = -b11;
-            s0 *= 0.75;
-            s0 += 0.25 * b4.sin();
-            if k12 >= 3 || f64::powi(b10, 3) > 0.5 {
-                break f64::ln(b5 * b5 + 1.0);
-            }
-            acc1 += 0.5 * (v13.tanh() + f64::tanh(v14)).sin();
-        };
-        s0 - acc1 + b5.cos() + b9.cos() - b10.cos() + b11 + v15.tanh() - x1.sin()
+        let mut k4 = 0;
+        while k4 < n + 1 && v[k4 % 4] * x1 + f64::mul_add(x0, x0, x0) > f64::asin(f64::cos(v[k4 % 4]) * 0.9) {
+            k4 += 1;
+            let v6 = match k4 {
+                0..=1 => {
+                    let v5 = (x0.sin() * 0.9).asin() + x1.tanh().exp();
+                    v[0] + v5.tanh()
+                }
+                g if g > 2 => v[k4 % 4].cos().exp2(),
+                _ => {
+                    let x2 = x1 * f64::ln(x0 * x0 + 0.5);
+                    x2 * x1
+                }
+            };
+            let v7 = (x1 * x1 + 1.5).acosh();
+            let v8 = (f64::log(s0.powi(2) + 1.0, 10.0).powi(2) + 2.0).sqrt();
+            acc1 -= 0.25 * f64::sin(v8.hypot(v[1]));
+            acc1 += (f64::tanh(v6) + v7.tanh()).tanh() * 0.25;
+        }
+        let v9 = prog_72(0.25, f64::asinh(x2).tanh(), x0, [v[0], v[1], v[2], v[3]], 5);
+        let mut m10 = f64::INFINITY;
+        for i in 0..4 {
+            let c11 = match i {
+                1 => s0 * x1 + (x0 + 1.0),
+                2 => x1,
+                3 => x1 / (v[i] * v[i] + 1.0) / (v[i] * v[i] + 1.0),
+                _ => v[i] + 1.0 - x0,
+            };
+            m10 = m10.min(c11);
+            s0 = 0.75 * s0 + 0.005 * f64::cos(prog_72(f64::sin((v9 / (s0 * s0 + 1.5)).tanh()), c11.atan2(x2.powi(2) + 1.0).cos().exp().tanh() * 2.0, v9.cos().tanh().sin() * 2.0, [v[0], v[1], v[2], v[3]], 5));
+        }
+        s0 *= 0.6;
+        s0 += 0.005 * m10.sin().sin();
+        let a12 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        x1 * 1.5 - s0 + acc1.tanh() - v9.tanh() + a12[0] * 0.25
     }
 
     #[differentiable]
     pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 1.5_f64.log(x2.powi(2) + 2.0);
-        let mut acc1: f64 = 0.0;
-        if (f64::cos(x2) * 1.5).sinh().tanh().exp() < x1 + x0 {
-            let v2: f64 = (v[n % 4].tanh() * 0.9).atanh();
-            acc1 += v2.tanh() * 0.75;
-        } else if n % 3 == 1 {
-            s0 = f64::mul_add(s0, 0.8, v[n % 4].powi(2).cos() * 0.05);
-            s0 = (s0 * 0.8 + s0.sin().exp_m1() * 0.1).tanh();
-            if !(n % 3 == 1 && (v[0] * v[0] + 0.5).sqrt() <= acc1) {
-                s0 = s0.mul_add(0.8, s0.asinh() * 0.25);
-                let v3 = prog_100(0.5, acc1, s0, v, n);
-                s0 = s0.mul_add(0.5, v3.sin().cos() * 0.005);
-            } else {
-                s0 *= 0.8;
-                s0 -= 0.1 * s0.sin();
-                let v4 = prog_11(acc1, x2.hypot(x1).sin() * 2.0, f64::sin(f64::cos(v[n % 4])).exp2().cos() * 2.0, v, 6);
-                s0 *= 0.8;
-                s0 += 0.005 * f64::tanh(v4.tanh());
-            }
-        } else {
-            s0 = 0.8 * s0 + 0.1 * f64::cos(v[n % 4] + x2);
-        }
-        if v[2] - x1 < s0 {
-            let v5 = prog_11(0.5, acc1, x1, v, 1);
-            acc1 -= 0.01 * v5.tanh();
-        }
+        let mut s0 = -(x2.tanh() * 0.9).atanh();
+        let mut s1 = prog_73(x0.cos() * 2.0, f64::sin(s0.asinh()) * 2.0, x2, v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
         match n {
             0 => {
-                s0 = s0 * 0.5 + (x0 * x0 + 1.0).log10().sin() * 1.0;
+                s1 = s1 * 0.75 + (x1 / 3.0).sin() * 0.75;
             }
-            1..=3 => {
-                s0 = (s0 * 0.5 + f64::cos(f64::cos(v[0])) * 0.5).tanh();
-                s0 = s0 * 0.75 + (acc1 * acc1).ln_1p() * 0.02;
-            }
-            4 => {
-                let v6 = f64::clamp((f64::tanh(x0) + 2.0).cbrt(), (v[3] * s0).tanh() - 1.5, f64::atan(v[3]).cos() + 1.5);
-                acc1 += s0.clamp(v[n % 4].cos() - 1.5, f64::sin(v6) + 1.5).cos();
+            g if g > 2 => {
+                let [b3, b4, b5, b6] = v;
+                s1 = (s1 * 0.75 + (b3.sin() + b4.tanh() - b5.sin() + b6.cos()) * 0.05).sin();
             }
             _ => {
-                s0 *= 0.8;
-                s0 += 0.2 * f64::tanh(f64::atan(x1));
-                let v7 = (x2.cos() * 0.5).ln_1p();
-                s0 = (s0 * 0.75 + v7 * 0.25).tanh();
+                s1 = s1.mul_add(0.75, s1 * 0.005);
+                let [b7, b8, b9, b10] = v;
+                s1 = (s1 * 0.75 + (b7.sin() + f64::sin(b8) + f64::cos(b9) + b10.cos()) * 0.05).sin();
             }
         }
-        let v8 = prog_20(f64::sin((f64::mul_add(x2, s0, v[3]).powi(2) + 0.5).sqrt()) * 2.0, f64::cos((v[3].sin() * 0.9).acos()) * 2.0, f64::tanh(s0.powi(2)), &v, 4);
-        for t in v {
-            acc1 += 0.5 * (-v8.abs()).sin();
-            match n {
-                1..=2 => {
-                    let v9 = (x1 * x1 + 1.0).powf(1.5);
-                    acc1 -= 0.75 * (t / 3.0);
-                    acc1 -= f64::tanh(v9.sin()) * 0.25;
+        let [_, b11, b12, b13] = v;
+        let mut m14 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc2 += 0.5 * ((f64::tanh(b13) * 1.2).tan().to_degrees() * 0.01).sin();
+            match i % 3 {
+                MODE_A if n > 3 => {
+                    continue;
                 }
-                3..=5 => {
-                    s0 = 0.6 * s0 + 0.2 * (x1 + x0).cos();
-                    if !(n == 2 && -t < v8) {
-                        let v10 = prog_104(x0, s0, s0.cos().tanh() * 2.0, v, n);
-                        acc1 -= 0.05 * f64::sin(v10);
-                    }
+                2 => {
+                    let v15 = f64::mul_add(b13, b11, b11);
+                    s1 = s1 * 0.8 + f64::sin(f64::sin(v15)) * 0.02;
                 }
-                6 => {
-                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).log2() * 0.1).sin();
-                    if t.atan2(t.powi(2) + 0.5) >= x0 - 2.0 {
-                        s0 = 0.8 * s0 + 0.01 * v[0].powi(3).tanh();
-                    } else if x2.asinh() - f64::ln(x2 * x2 + 2.0) >= v[n % 4] {
-                        let v11 = t - v[3];
-                        s0 = (s0 * 0.75 + v11.tanh() * 0.1).sin();
-                    } else {
-                        acc1 += 0.5 * f64::exp(t.tanh()).cos();
+                _ => {
+                    for j in 0..4 {
+                        let v17 = if x1.min(v[(j + i) % 4]) < 1.0 {
+                            let v16 = b11 + fi;
+                            f64::acos((b13 * b13 + 1.0).log2().sin() * 0.9) + f64::sin(v16)
+                        } else if b12 - b11 > -1.0 {
+                            let x2 = x2 - x1;
+                            f64::sin(x2).cosh()
+                        } else {
+                            s1 + 2.5
+                        };
+                        s1 = f64::mul_add(s1, 0.6, (b12 + s1).tanh().exp2().tanh() * 0.1);
+                        acc2 += 0.1 * v17.cos().cos();
                     }
-                    s0 = s0.mul_add(0.75, f64::cos(s0 * x0) * 0.05);
-                    if f64::asin(f64::cos(s0) * 0.9) <= f64::ln_1p(x1 * x1) {
-                        let v12 = prog_104((2.0 * x1).tanh() * 2.0, 1.2, x2, v, 3);
-                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::ln_1p(v[n % 4].sin() * 0.5));
-                        s0 = (s0 * 0.75 + v12.cos() * 0.005).tanh();
-                    } else if n == 4 && (s0.tanh() * 0.9).atanh() >= s0.sin().exp() {
-                        let v13: f64 = f64::exp2(f64::sin(t)).cos();
-                        let v14 = v13.to_radians();
-                        s0 = s0 * 0.5 + f64::tanh(v14) * 1.0;
-                    }
-                }
-                _other => {
-                    s0 *= 0.75;
-                    s0 += 0.02 * (1.2 * (s0 * v8)).cos();
+                    s0 = (s0 * 0.5 + f64::cbrt(x1.cos() + 2.0) * 1.0).tanh();
                 }
             }
-            acc1 += 0.5 * t.tanh().tanh();
-        }
-        s0.tanh() + f64::cos(acc1) + v8 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_111<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let (x1, x2) = p;
-        let mut s0: T = prog_81(T::sin((x0 * x0 + 1.0).log10()), T::cos(T::abs(x0)) * 2.0, x0 * T::from_f64(0.25).unwrap(), [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut acc1: T = 0.0;
-        'l0: for &t in v.iter() {
-            let v2 = x2.tanh();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                if s0 / (x0.powi(2) + 1.5) >= -T::from_f64(0.5).unwrap() {
-                    continue 'l0;
-                }
-                acc1 = acc1 + x1.cos().exp2().sin() * T::from_f64(0.05).unwrap();
-            }
-            s0 = s0 * 0.6;
-            s0 = s0 - T::from_f64(0.4).unwrap() * x1.cos();
-            s0 = s0 * T::from_f64(0.8).unwrap() + (T::tanh(t) - v2.tanh()).cos() * 0.1;
-        }
-        'l2: for i in (1..=5).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            let v4 = v.iter().copied().fold(0.0, |r, z| r + (T::tanh(x1) + T::tanh(z)));
-            acc1 = acc1 + T::log(v4 * v4 + 1.0, x1 * x1 + 2.0).cos() * 0.2;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = T::from_usize(j).unwrap();
-                match j % 3 {
-                    0 => {
-                        acc1 = acc1 - (T::tanh(v[i % 4]) * 1.5).sinh().cos() * 0.1;
-                    }
-                    PHASE_B => {
-                        break 'l2;
-                    }
-                    PHASE_C => {
-                        s0 = (s0 * T::from_f64(0.5).unwrap() + fj * 1.0).tanh();
-                    }
-                    _ => {
-                        acc1 = acc1 + 0.1 * T::cos(fi - v4);
-                        s0 = s0 * T::from_f64(0.8).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * (x0.powi(2) + 2.0).acosh().tanh();
-                    }
-                }
-                let v5 = T::max(-T::from_f64(1.5_f64).unwrap(), u);
-                acc1 = acc1 + 0.1 * T::sin(v[3]);
-                s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * v5.cos().tanh();
-            }
-            s0 = s0 * T::from_f64(0.75).unwrap();
-            s0 = s0 + T::from_f64(0.25).unwrap() * T::atan(v[2]).sin();
-        }
-        let v6 = prog_81(x0 * 1.5, ((x1 * x1 + T::from_f64(0.5).unwrap()).sqrt() * T::recip(x1 * x1 + T::from_f64(0.5).unwrap())).tanh(), (x2 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-        if T::powf(T::tanh(v[0]).exp_m1().powi(2) + 1.0, T::exp2(x0.cos()).cos()) >= T::from_f64(0.5).unwrap() && n == 6 {
-            acc1 = acc1 + (x0.sin().powi(2) + T::from_f64(0.5).unwrap()).sqrt();
-            s0 = s0 * 0.6 + (-x2).cos() * T::from_f64(0.4).unwrap();
-        }
-        match n {
-            0 => {
-                acc1 = acc1 - T::cos(T::recip(T::powi(x2, 2) + T::from_f64(0.5).unwrap()));
-            }
-            1..=2 => {
-                s0 = (s0 * 0.6 + (T::recip(x1 * x1 + T::from_f64(0.5).unwrap()) - (v[n % 4] * v[n % 4] + 1.0).ln()) * 0.1).sin();
-                let v7 = x0.cos().clamp(T::ln(v[1] * v[1] + 1.0).tanh() - 1.5, T::sqrt(x1 * x1 + 2.0).cos() + 1.5);
-                acc1 = acc1 - v7.tanh();
-            }
-            PHASE_D => {
-                let v8 = (x0 * x0 + 2.0).ln();
-                acc1 = acc1 - v8.tanh();
-            }
-            _other => {
-                s0 = s0 * T::from_f64(0.8).unwrap() + x2.powi(2).tanh() * T::from_f64(0.05).unwrap();
+            let [b18, _, b19, b20] = v;
+            acc2 -= 0.5 * (f64::sin(b18) - f64::tanh(b19) - b20.tanh()).sin();
+            if !(m14 == 22) {
+                m14 += 1;
             }
         }
-        let v9 = (v[n % 4] * v[n % 4] + 1.0).sqrt();
-        s0 - acc1.cos() + T::cos(v6) + v9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_112(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let mut s0 = prog_65(p.0, 0.75, f64::tanh(p.1 * x0 / (f64::powi(f64::max(p.1, p.0), 2) + 0.5)), [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut s1: f64 = (v[n % 4].abs() * f64::exp(v[n % 4].sin())).sin() * 2.0;
-        let mut s2 = f64::cos(f64::exp(f64::cos((p.0 * p.0 + 1.0).recip()))) * 2.0;
-        let mut acc3: f64 = 0.0;
-        if s2 >= x0 {
-            s1 = s1.mul_add(0.75, acc3.cos().tanh() * 1.0);
-            if p.1 * s2 <= 1.0 {
-                s1 = (s1 * 0.75 + 2.0_f64.copysign(s0) * 1.0).tanh();
-            } else if f64::exp_m1(f64::cos(p.1)) < s2.copysign(s0) {
-                let v4 = s2 + p.0;
-                acc3 += 0.75 * f64::cos(v4);
+        let c21 = m14 as f64;
+        let [b22, _, _, _] = v;
+        let mut k23 = 0;
+        let v33: f64 = loop {
+            k23 += 1;
+            if prog_55::<4>(x0.tanh().exp().sin().exp2().sin(), (b22 * b13).tanh().sin(), f64::exp(x2.tanh()).sin(), v, n) <= (b11.powi(2) + 0.5).cbrt() {
+                s0 = s0 * 0.75 + f64::sin((f64::tanh(v[k23]) * 1.5).cosh()) * 0.05;
             } else {
-                let v5 = f64::cos(f64::exp2(v[n % 4].sin()));
-                s0 = (s0 * 0.8 + v5 * 0.1).tanh();
+                s1 *= 0.75;
+                s1 += 0.05 * ((x1 - b12) * 2.0).sin();
             }
-            let v6 = prog_104(s0, p.0, f64::tanh(acc3).exp().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc3 -= 0.005 * f64::tanh(v6);
-        }
-        let v7 = SCALE + s2;
-        let len8 = v.len();
-        'l0: for i in 0..len8 {
-            let v9: f64 = f64::log2(v7.tanh().powi(2) + 1.0);
-            acc3 += 0.5 * (f64::powi(v9, 2) + 1.0).atan2(v9).tanh();
-            for &u in v {
-                if i == 3 {
-                    acc3 -= (f64::powi(s1, 2) + 1.0).atan2(u).tanh() * 0.1;
-                    s2 *= 0.6;
-                    s2 += 0.5 * f64::recip(f64::powi(v[i], 2) + 1.0).cos();
-                } else {
-                    s2 = (s2 * 0.5 + f64::tan(s2.sin() * 1.2).cos() * 0.05).sin();
+            let v32 = match k23 {
+                0 => (x0.powi(2) + 0.5).atan2(x1) / (x1 * x1 + 0.5),
+                1..=3 => x1.atan(),
+                _ => {
+                    for j in 0..5 {
+                        match j {
+                            MODE_A if n % 2 == 0 => {
+                                break;
+                            }
+                            g if g > 1 => {
+                                let [_, b24, b25, b26] = v;
+                                s0 = 0.75 * s0 + 0.05 * f64::sin(b24.sin() - b25.cos() + b26.sin());
+                            }
+                            _ => {
+                                let v27 = (s1.cos() * 0.9).acos();
+                                let v28 = c21 + v[m14 % 4];
+                                s1 = (s1 * 0.5 + (v27.tanh() + v28.sin()) * 0.1).sin();
+                            }
+                        }
+                        match j {
+                            2..=4 => {
+                                break;
+                            }
+                            _ => {
+                                let [_, b29, b30, b31] = v;
+                                s1 = s1.mul_add(0.75, (f64::sin(b29) + b30.sin() + f64::sin(b31)).cos() * 0.05);
+                            }
+                        }
+                        s0 = (s0 * 0.6 + (s1 - x1) * 0.2).sin();
+                    }
+                    s0 *= 0.8;
+                    s0 += 0.25 * (s1.powi(2) + 2.0).ln().sin();
+                    prog_55::<4>((x1 + c21).tanh(), b22, f64::tanh(b11) * 2.0, v, k23)
                 }
-                if ((f64::tanh(v9) * 0.9).atanh().sin() * 0.9).asin() <= (x0 * x0 + 1.0).cbrt() {
-                    continue 'l0;
-                }
-                s2 = (s2 * 0.8 + (u.cos() * 1.2).tan() * 0.02).tanh();
+            };
+            s0 *= 0.6;
+            s0 += 0.2 * (b12 * b12 + 0.5).recip().tanh();
+            if k23 >= 3 || b11.atan() <= 1.0 {
+                break b22;
             }
+            acc2 -= 0.02 * f64::cos(v32);
+        };
+        let [b34, b35, b36, b37] = v;
+        x1 + s0 + s1.cos() - acc2.sin() - b11 + b12 * 0.75 + b13 + c21.sin() + b22 * 1.5 - v33.sin() + b34 + b35 + b36 + b37 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[3].powi(3) + x0).cos() * 2.0;
+        let mut s1 = f64::sin((-x0).atan2(f64::powi(f64::exp_m1(x2.tanh()), 2) + 0.5)) * 2.0;
+        let mut s2 = f64::powi(v[1], 2).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let [b4, b5, _, b6] = *v;
+        let mut a7 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        a7 = [0.1 * f64::sin(b6 * a7[1]) + 0.6 * a7[1], a7[2] * 0.6 + (x1.tanh() * 1.5).cosh().cos() * 0.1, a7[1], a7[1] * 0.75 + (x2 - v[0]).hypot(v[0]).cos() * 0.05];
+        let mut a8 = [v[0], v[1], v[2], v[3]];
+        a8[2] *= 0.5;
+        a8[3] += (SCALE + f64::abs(b4)).cos();
+        a8 = [0.25 * f64::ln(b5 * b5 + 2.0).cos() + 0.8 * a8[1], a8[0].mul_add(0.5, f64::sin(b6).exp_m1().tanh() * 0.1), a8[2], a8[1]];
+        let v10 = match n % 4 {
+            MODE_A | 2 => (v[n % 4].sin() * 0.9).asin() * (-x1),
+            MODE_D if n % 2 == 0 => {
+                let v9 = a8[3].sin();
+                v9.cos()
+            }
+            _ => prog_68(f64::tanh(f64::recip(a8[n % 4].tanh().powi(2) + 1.0)), f64::tanh(f64::cbrt(a8[n % 4] * a8[n % 4] + 1.0)), f64::cos(b5).sinh().tanh(), [v[0], v[1], v[2], v[3]], n),
+        };
+        let a11 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        let v15 = if let Some(k12) = n.checked_sub(3) {
+            let c13 = k12 as f64;
+            for &t in a11.iter() {
+                if (a8[3].tanh() * 0.9).asin() <= s2 {
+                    break;
+                }
+                let v14 = 0.1 * (f64::powi(x1, 2) + 0.5).recip();
+                s1 = 0.6 * s1 + 0.2 * (t - x2).tanh();
+                s1 *= 0.75;
+                s1 += 1.0 * v14.sin();
+            }
+            let x2 = prog_20(f64::tanh(f64::exp(f64::cos(x0))) * 2.0, b4, 0.25, v, n);
+            (x1.powi(2) + 0.5).ln() * f64::ln(b6.powi(2) + 0.5) + c13.cos() + x2.cos()
+        } else {
+            f64::cbrt(f64::sin(x0) + 2.0)
+        };
+        s0 = s0.mul_add(0.8, f64::copysign(acc3, b4).sin() * 1.0);
+        s2 = s2.mul_add(0.8, f64::cos((f64::cos(acc3) * 1.5).cosh()) * 1.0);
+        acc3 += (b4.powi(2) + 1.0).log(2.0).abs().cos();
+        s0.tanh() + s1 * 1.5 + s2.tanh() - acc3 + a7[1] - a8[1].sin() + v10.tanh() + f64::tanh(a11[3]) + f64::tanh(v15) - (x0 - acc3)
+    }
+
+    #[differentiable]
+    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = SCALE + v[n % 4].cos();
+        let mut s1 = f64::tanh(x1 * x1 - x0 / 2.0) * 2.0;
+        let mut s2 = s0.abs();
+        let mut acc3: f64 = 0.0;
+        if prog_55::<4>(x1, 1.2, s0, v, 4) > -1.0 {
+            let v4 = s2 / (f64::sin(x0) + 2.0) - (x2.sin() + 2.0).cbrt();
+            s0 = 0.8 * s0 + 0.2 * s2.cos();
+            s0 = (s0 * 0.75 + f64::sin(v4) * 0.05).tanh();
+        } else if ((s2 - x2).tanh() * 0.9).asin() > -0.5 || n % 2 == 0 {
+            let [b5, _, b6, b7] = v;
+            s2 *= 0.75;
+            s2 += 0.05 * (s2 * b7 - s2).tanh();
+            acc3 += (b5.tanh() + b6.tanh()).tanh();
+        } else {
+            s2 = s2.mul_add(0.75, (v[n % 4] * s2).tanh() * 0.05);
+            s1 = s1 * 0.5 + (-x2.powi(2)).sin() * 0.1;
         }
-        let v10 = v.iter().zip(v.iter()).map(|(&z, &q)| f64::abs(q) * (-v[n % 4]) + z.cos()).sum::<f64>();
-        s0 + s1 - f64::sin(s2) + acc3.cos() + v7 * 0.25 + v10.tanh()
+        let v8 = prog_0(x2, acc3, f64::tanh(s2.tanh().exp() * 0.8), v, n);
+        let v9 = (f64::powi((x1.tanh() + 2.0).cbrt(), 2) + 2.0).ln();
+        for &t in v.iter() {
+            s1 = s1 * 0.5 + f64::tanh((f64::atan(t).powi(2) + 1.0).powf(0.5)) * 0.25;
+            acc3 += prog_72(1.2, s2, f64::tanh(v8), v, n).sin() * 0.02;
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| p - f64::ln(v9 * v9 + 2.0) + q.sin()).sum::<f64>();
+        let v14 = if let Some(k11) = n.checked_sub(3) {
+            let c12 = k11 as f64;
+            let v13 = f64::copysign((c12.powi(2) + 1.5).acosh(), c12);
+            x1.tanh() + v13.cos()
+        } else {
+            (x1.tanh() + 2.0).cbrt()
+        };
+        s0 * 0.5 + s1.tanh() + acc3 * 0.25 + v8.cos() - v10.sin() + v14 * 0.5 + f64::sqrt(f64::atanh(f64::sin(x1) * 0.9).powi(2) + 2.0)
     }
 
     #[differentiable]
     pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[1] - 0.25) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_36(f64::sin(x2 * x0.atan()) * 2.0, acc1, f64::tanh((s0 - v[3]).hypot(x2 - x1)) * 2.0, v, n);
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a3[i % 4] += f64::tanh((s0 * s0 + 1.5).acosh()) * 0.5;
-            acc1 += prog_104(((x0 * x0 + 2.0).acosh() - fi * 1.2).cos(), (f64::tanh(v2) * 0.9).asin().sin() * 2.0, x2, v, n).tanh() * 0.02;
+        let mut s0 = f64::tanh(v[3] + x1 + 0.75) * 2.0;
+        let mut s1 = x2.tanh();
+        let mut acc2: f64 = 0.0;
+        if (x0 + v[3]) / ((acc2 * x0).powi(2) + 1.5) < -1.0 {
+            return x1.hypot(s0);
         }
-        a3 = [a3[1] * 0.8 + f64::sin(prog_42(x0, f64::recip(f64::sinh(x0.tanh()).powi(2) + 1.0).sin(), x0.cos().powi(2).cos(), v, n)) * 0.005, a3[3], (a3[0] * 0.5 + x0.cos().exp().tanh() * 0.1).tanh(), a3[1] * 0.5 + f64::sin((x0.cos() * 0.5).ln_1p().mul_add((x2 * x2 + 1.0).log10(), x0.abs())) * 0.25];
-        s0 = s0.mul_add(0.6, f64::min(x1, v[2]).sin() * 0.4);
-        let mut a4 = [0.0; 4];
-        a4[0] = f64::sqrt(x0 * x0 + 2.0).sin();
-        for i in 1..4 {
+        let v3: f64 = prog_36(f64::copysign(v[3], acc2).cos() * 2.0, 0.5, s0.sin(), v, n);
+        let v4 = v.iter().map(|&p| f64::max(p, x2)).sum::<f64>();
+        'l0: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            a4[i] = a4[i - 1] * 0.5 + f64::cos(f64::exp_m1((a3[i].powi(2) + 1.0).log(fi * fi + 2.0).tanh())) * 0.1;
-        }
-        a4 = [(a4[2] * 0.5 + (x0 * x0 + 1.0).log2().tanh() * 0.25).sin(), a4[3], a4[3], a4[2] * 0.6 + (v2 * 0.001).sin() * 0.05];
-        'l2: for i in 0..5 {
-            let fi = i as f64;
-            s0 = 0.5 * s0 + 0.5 * f64::tanh(SCALE + a4[i % 4]);
-            match n {
-                0 => {
-                    let x1 = prog_104(x2.tanh().tanh(), x0, f64::tanh(a4[i % 4] + x0), v, 3);
-                    s0 = (s0 * 0.8 + a4[3] * 0.2).sin();
-                    acc1 += x1.cos().tanh() * 0.02;
+            acc2 += 0.5 * f64::sqrt(t * t + 0.5).cos();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if s0 <= fj {
+                    s1 = (s1 * 0.5 + f64::acosh(t * t + 1.5) * 0.1).tanh();
+                    continue 'l0;
                 }
-                g if g > 1 => {
-                    let v5 = prog_104(f64::cos(a4[i % 4].mul_add(v[i % 4], a4[i % 4])), x0, (-x0).atan2((fi.powi(2) + 1.0).powi(-3).powi(2) + 0.5).cos() * 2.0, v, n);
-                    let v6 = prog_104(x2, x1, f64::powi((v2 * v2 + 2.0).ln(), 2).ln_1p().sin() * 2.0, v, 4);
-                    acc1 += 0.01 * (f64::sin(v5) + v6.tanh()).tanh();
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 -= 0.1 * (a3[3] - x2).tanh();
-                    s0 = s0 * 0.6 + f64::atan(a3[n % 4].cos().exp2()).tanh() * 0.25;
-                    if x2 - fi - 0.75 < -1.0 {
-                        let v7 = prog_104(f64::cos(f64::atanh(x2.cos() * 0.9)), f64::sinh(f64::cos(v2) * 1.5).cos() * 2.0, (f64::exp_m1(f64::cos(fi)).tanh() + 2.0).cbrt().tanh(), v, 5);
-                        s0 = 0.8 * s0 + 0.005 * f64::tanh(v7);
-                    } else {
-                        for j in 0..i {
-                            s0 = f64::mul_add(s0, 0.6, ((s0 * s0 + 1.0).log(2.0) - (s0.tanh() * 0.5).ln_1p()).tanh() * 0.1);
-                            if f64::ln(a3[2].tanh().powi(2) + 2.0) > x2 {
-                                s0 = s0.mul_add(0.6, f64::cos(f64::sqrt(s0 * s0 + 2.0)) * 0.4);
+                acc2 -= 0.1 * f64::cos(f64::sin(s1));
+                let v5 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::tanh(f64::atan2(f64::powi(u, 2) + 1.0, p))).product::<f64>();
+                acc2 -= 0.1 * f64::cos(v5).cos();
+            }
+            acc2 += f64::cos(f64::acosh(x1 * x1 + 1.5)) * 0.5;
+            if (v[i].tanh() * 0.9).acos() < v4 {
+                for &u in v.iter() {
+                    s0 = s0 * 0.8 + (s1 - v3).sin() * 0.1;
+                    match i % 2 {
+                        0 => {
+                            s0 = (s0 * 0.6 + s0 * 0.4).sin();
+                            if 0.65 * u > x2 {
+                                continue;
                             }
-                            match j % 3 {
-                                MODE_A | MODE_C => {
-                                    let x0 = (x0.tanh() * 0.9).acos();
-                                    acc1 += 0.1 * f64::tanh(x0);
-                                }
-                                _ => {
-                                    let v8: f64 = f64::sin((v2.sin() * 0.9).atanh());
-                                    acc1 -= 0.1 * v8;
-                                }
-                            }
+                            s1 = (s1 * 0.8 + fi.sin() * 1.0).tanh();
                         }
-                        acc1 -= f64::sin(x2.sin()) * 0.4;
+                        1 => {
+                            let x0 = f64::powi(f64::powi(v4 / 3.0, 2) + 1.0, -1);
+                            s1 = (s1 * 0.8 + s1 * u * 0.05).tanh();
+                            s0 = (s0 * 0.8 + f64::cos(x0) * 0.1).tanh();
+                        }
+                        _other => {
+                            s0 = f64::mul_add(s0, 0.5, f64::sin(0.8 * (u * s1)) * 0.2);
+                            acc2 += f64::tan(x1.tanh() * 1.2).sin() * 0.1;
+                        }
                     }
                 }
-            }
-            acc1 -= f64::cbrt(f64::powi(a3[i % 4] / (x1 * x1 + 1.5), 2) + 0.5) * 0.4;
-            let mut k9 = 0;
-            while k9 < n && f64::min(fi, x2) < 0.0 {
-                k9 += 1;
-                if ((x1.to_radians() * 20.0).powi(2) + 1.0).recip() <= -0.5 {
-                    s0 = (s0 * 0.8 + s0 * s0 * 0.05).tanh();
-                    s0 *= 0.5;
-                    s0 += 0.1 * f64::tanh(f64::cos(x1).exp());
-                } else if !(n % 2 == 0) {
-                    s0 = s0.mul_add(0.8, f64::ln(a4[3] * a4[3] + 1.0) * 0.2);
-                } else {
-                    s0 = (s0 * 0.8 + (s0.powi(2) + 1.0).log10() * 0.4).tanh();
-                    if (v2 * v2 + 1.0).log10() <= v[k9 % 4] {
-                        s0 = f64::mul_add(s0, 0.6, (x1 / ((x1 * v[k9 % 4]).powi(2) + 1.5)).cos() * 0.1);
-                        s0 = 0.5 * s0 + 0.25 * f64::cos(v2).exp2().cos();
-                    } else if !(i % 2 == 0) {
-                        acc1 += f64::tanh(x0.min(s0 * v[k9 % 4])) * 0.05;
+                s0 = (s0 * 0.5 + (s0 + fi) * 0.5).tanh();
+            } else {
+                s1 = s1 * 0.6 + f64::sinh(x1.cos() * 1.5).tanh() * 0.1;
+                for j in (0..=i).rev() {
+                    if v3 * v[j] - s1 >= 0.0 {
+                        continue;
                     }
+                    let v6 = v[3].mul_add(fi, v3);
+                    let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (q.hypot(v4) + f64::sin(p)).cos()).product::<f64>();
+                    acc2 -= f64::cos((f64::powi(x1, 2) + 2.0).ln()) * 0.1;
+                    acc2 -= 0.1 * (f64::tanh(v6) + v7.tanh()).tanh();
                 }
-                if f64::ln_1p(f64::powi(v2.tanh().exp(), 2)) <= 0.0 {
-                    break 'l2;
-                }
-                acc1 += 0.05 * (x2 / (fi.sin() + 2.0)).tanh();
             }
         }
-        s0 * 0.25 + acc1.cos() - a3[1] * 0.5 - a4[0] * 0.5
+        let v11 = match n.checked_sub(3) {
+            Some(k8) if k8 < 2 => v4 + v[k8] + (v[k8] + v4),
+            Some(k9) => {
+                let c10 = k9 as f64;
+                c10.cos().to_degrees() * 0.02
+            }
+            None => (x2 * x2 + 1.0).ln() * v4.sin().exp_m1(),
+        };
+        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::cos((q.powi(2) + 2.0).ln() + f64::sin(p))).product::<f64>();
+        s0.cos() + s1 * 1.5 - f64::tanh(acc2) + v3.sin() - v4.tanh() + v11.tanh() + v12 + v4.sin().exp()
     }
 
     #[differentiable]
-    pub fn prog_114(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.tanh() * 0.9).asin();
+    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x1 - 0.25 + f64::to_degrees(x0) * 0.02).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = f64::max(s0, v[0]);
-        let v3 = v.iter().fold(prog_100(s0, p.1, 1.2, v, n).sin(), |r, &z| r * 0.5 + 0.5 * (acc1 - z).tanh().tanh());
-        let mut m4 = prog_81(p.1, f64::sin(x0 * v[n % 4]) * 2.0, v2, v, n).sin();
-        for i in 0..v.len() {
-            m4 = f64::max(m4, p.0 / (v[i].sin() + 2.0) + p.0.cos().exp());
+        if x1.powi(3) < 0.0 {
+            return acc1.atan();
         }
-        acc1 += f64::cos(m4) * 0.005;
-        let v5 = if (p.0.powi(2) + 1.0).cbrt() <= v3 {
-            f64::exp2(f64::sin(x0).cos())
-        } else {
-            for _ in (0..n).rev() {
-                acc1 -= 0.25 * (p.1.powi(2) + 1.0).cbrt().tanh();
-                s0 *= 0.8;
-                s0 += 0.02 * f64::tan(s0.cos().tanh() * 1.2).cos();
-                if f64::tanh(p.1).exp2() - v2 >= 0.5 {
-                    break;
+        acc1 += (x1.powi(2) + 1.0).log(3.0);
+        let v2 = prog_11(1.2, x0, f64::asin(f64::tanh(v[0]) * 0.9).sin(), v, n);
+        let mut k3 = 0;
+        let v4 = loop {
+            k3 += 1;
+            if !(k3 == 0 && v2.atan() > 0.0) {
+                break x2 + x1;
+            }
+            if (x2.tanh() * 0.5).ln_1p() > -0.5 && k3 % 3 == 1 {
+                s0 = (s0 * 0.5 + f64::acos(s0.cos() * 0.9) * 0.2).sin();
+                if (x0.powi(2) + 0.5).recip() <= x1 * x2 {
+                    break x0 * v[k3];
                 }
             }
-            (x0 / (v2 * v2 + 1.5)).cos().exp_m1()
+            s0 = 0.8 * s0 + 0.05 * f64::sin(f64::cosh(f64::sin(s0) * 1.5));
+            if k3 >= 2 || (x2.cos() * 2.0).cosh() >= -1.0 {
+                break SCALE + x1;
+            }
         };
-        let mut k6 = 0;
-        while k6 < n && f64::to_degrees(v2) * 0.01 * 0.35 < 0.0 {
-            k6 += 1;
-            s0 = s0.mul_add(0.75, f64::tan(0.5_f64.min(v2).cos() * 1.2).cos() * 0.02);
+        let mut k5 = 0;
+        while k5 < 5 {
+            k5 += 1;
+            let v6 = match k3 {
+                0 | PHASE_C => x2.sin(),
+                _other => (x2 * x2 + 2.0).acosh() + v[k5 % 4].atan2(x2.powi(2) + 0.5),
+            };
             let mut k7 = 0;
             while k7 < n {
                 k7 += 1;
-                let v8 = v.iter().zip(v.iter()).map(|(&z, &q)| v5.powi(3) + z.cos() + q.tanh()).sum::<f64>();
-                let v9: f64 = if v8 >= p.0 || k6 == 0 {
-                    (p.1.cos() * 0.9).acos()
-                } else if v[3].asinh() >= p.0.sin() {
-                    v[2].cos()
+                acc1 += (v[k5 % 4] * v2).cos() * 0.05;
+                let v9 = if !(n == 6 && v[k5 % 4].sin() > 0.5) {
+                    let v8 = v2;
+                    v8.tanh()
+                } else if (v6 * v6 + 1.0).log(3.0) < x2 {
+                    f64::to_degrees(v4) * 0.01
                 } else {
-                    f64::cos(p.1).sin()
+                    (x2.tanh() * 2.0).sinh()
                 };
-                s0 = f64::mul_add(s0, 0.6, s0.tanh() * 0.4);
-                acc1 += 0.05 * f64::tanh(v9).cos();
+                acc1 += 0.05 * f64::tanh(f64::asinh(v9));
             }
+            acc1 += 0.4 * f64::sin(v[k5 % 4]);
+            s0 = (s0 * 0.5 + f64::tanh(v6) * 0.05).sin();
         }
-        let v10: f64 = if !(k6 == 0 && (v[k6 % 4] * v[k6 % 4] + 1.0).sqrt() > -0.5) {
-            s0 = (s0 * 0.75 + (0.8 - v5 - v[n % 4].asinh()) * 0.02).tanh();
-            x0.cos()
-        } else {
-            prog_104(f64::hypot((v5.powi(2) + 1.0).log10(), f64::exp_m1(f64::cos(p.0))).sin() * 2.0, (0.8 * v5).cos(), f64::sin(x0), v, k6)
-        };
-        s0 * 0.5 - acc1.cos() + v10.tanh()
+        let v10 = v.iter().copied().map(|p| f64::sin(v[k5 % 4]).exp2() + p.sin()).sum::<f64>();
+        x2 * 0.5 - s0 * 0.5 + acc1.sin() - v2.tanh() + v4.sin() + v10.cos()
     }
 
     #[differentiable]
-    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::asinh(x0);
-        let mut acc1: f64 = 0.0;
-        if !(n % 2 == 0 && (v[n % 4].cos() + 2.0).cbrt() <= 0.0) {
-            s0 *= 0.5;
-            s0 += 0.005 * prog_58::<4>((s0.tanh() * x2.powi(2)).sin() * 2.0, f64::sin(x1) * 2.0, x1, &v, n).cos();
-        } else if n == 6 && (x1 * x1 + 2.0).ln() < -0.5 {
-            s0 = (s0 * 0.8 + (x2.tanh() * 0.9).acos() * 0.05).sin();
-        }
-        match n {
-            0 => {
-                acc1 += prog_42(x1, 0.25, x0, v, n).tanh() * 0.01;
-                s0 *= 0.6;
-                s0 -= 0.25 * (f64::sin(x2).powi(2) + 0.5).cbrt().tanh();
-            }
-            1 => {
-                let x2: f64 = prog_11(x1, x2, acc1, v, 5);
-                for &t in v.iter() {
-                    acc1 += prog_104(f64::cos(t).exp2().sin() * 2.0, f64::tanh(x2 * 0.5), s0, v, n).sin() * 0.05;
-                    let Some(k2) = n.checked_sub(2) else {
-                        return t.powi(3) * 0.75
-                    };
-                    let c3 = k2 as f64;
-                    s0 = (s0 * 0.8 + c3.cos() * 1.0).sin();
-                }
-                acc1 += 0.02 * f64::sin(x2);
-            }
-            3 | 5 => {
-                s0 = s0 * 0.6 + f64::recip(x2.powi(2) + 1.0) * 0.5;
-                if !(n == 3) {
-                    let v4 = x0.cos().exp_m1().max(v[n % 4].sin());
-                    acc1 -= v4.cos();
-                } else if acc1 > -0.25 {
-                    acc1 += f64::copysign(v[n % 4], x2).sin();
-                }
-            }
-            _ => {
-                s0 = s0 * 0.8 + 0.5_f64.min(v[2]).atan().tanh() * 0.2;
-            }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s0 = (s0 * 0.6 + f64::asinh(0.25 * s0) * 1.0).sin();
-            acc1 += 0.5 * (x2 + v[1]).cos();
-            if k5 >= 3 || f64::tan(f64::cos(s0 - v[2]) * 1.2) > 1.0 {
-                break;
-            }
-        }
-        if k5 == 3 && x0 < x2 {
-            s0 *= 0.6;
-            s0 += 0.4 * (1.5 - f64::tanh(x1)).cos();
-        } else if f64::sqrt(f64::log2(v[3] * v[3] + 1.0).powi(2) + 1.0) < 0.0 {
-            s0 = s0 * 0.8 + f64::cosh(x2.sin() * 2.0).tanh() * 0.02;
-            if k5 % 2 == 0 && x2 * x0 <= -1.0 {
-                let v6: f64 = f64::sqrt(f64::powi(v[k5], 2) + 1.0);
-                s0 = f64::mul_add(s0, 0.75, v6.sin() * 0.25);
-            }
-        }
-        let v8 = 'b2: {
-            let v7 = f64::abs(x1).to_degrees() * 0.01;
-            if v7 * 1.2 >= x1 {
-                s0 = 0.5 * s0 + 0.02 * x0.powi(3).cos();
-                break 'b2 (v[3].cos() * 1.5).cosh();
-            }
-            f64::copysign(0.5_f64, x0)
-        };
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            a9[i] = v[i].tanh();
-            acc1 += 0.5 * f64::sinh(f64::cos(f64::cos(v8)) * 1.5).cos();
-        }
-        for i in 0..6 {
-            acc1 -= f64::cos(v8) * 0.25;
-            a9 = [a9[3] * 0.5 + f64::tanh(x1) * 0.5, f64::mul_add(a9[0], 0.75, (x2 - a9[i % 4]).tanh() * 0.1), a9[1], 1.0 * f64::tanh((s0.cos() + 2.0).cbrt()) + 0.6 * a9[2]];
-        }
-        let mut a10 = [f64::cos(x2).exp2(), x2, f64::atan(v[n % 4]).min(0.75 - v[n % 4]), v8.to_degrees() * 0.01];
-        for i in 0..n {
-            let fi = i as f64;
-            s0 = 0.5 * s0 + 1.0 * fi.abs().sin();
-            a10 = [a10[0], a10[3].mul_add(0.6, f64::tanh((x2.powi(2) + 1.0).log2()) * 0.25), a10[3], a10[2] * 0.6 + f64::sin(v[i % 4] * s0) * 0.1];
-            s0 = s0 * 0.5 + ((x0 - s0).sin() * 0.9).asin().sin() * 0.1;
-        }
-        f64::sin(s0) - acc1.sin() - a9[0].sin() - a10[2] * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[1].cos().exp2();
-        let mut s1 = x0.tanh();
-        let mut s2 = (x0 + x1).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v6 = if prog_81::<f64>(s0, 2.0, 1.2, v, n) >= s0 {
-            let v4 = f64::mul_add(x2.sin().sinh(), s1, 0.5_f64.min(x2));
-            acc3.tanh().exp_m1() / ((v4 * s1).powi(2) + 1.5)
-        } else {
-            let v5 = s2 * s2;
-            s2 = 0.8 * s2 + 1.0 * acc3.tanh().exp2().tanh();
-            x1.atan().to_degrees() * 0.01 + v5.sin()
-        };
-        for &t in v.iter() {
-            if !(n % 3 == 1 && -v[n % 4] >= -0.5) {
-                s1 = 0.8 * s1 + 0.1 * (x1 + v6).sin();
-                match n {
-                    0..=2 => {
-                        s2 = (s2 * 0.6 + x0 * v6 * 0.1).tanh();
-                    }
-                    3..=5 => {
-                        continue;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.75, f64::powf(s0 * s0 + 0.5, 0.5).sin() * 0.05);
-                        if (s0.powi(2) + 1.0).powf(t.tanh()) >= -1.0 || n == 6 {
-                            break;
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(v[n % 4]);
+        let mut s1 = x0.cos().exp_m1();
+        let mut acc2: f64 = 0.0;
+        if x2 * v[2] - x2 > x1 * s1 {
+            let mut k3 = 0;
+            while k3 < n + 1 && (f64::cos(x1).powi(2) + 1.5).acosh() <= f64::log(v[n % 4] * v[n % 4] + 1.0, 2.0) {
+                k3 += 1;
+                if f64::cos(v[k3 % 4]) > x0 || k3 < 7 {
+                    let mut k4 = 0;
+                    while k4 < n && (x1 * x1 + 1.0).log2() > 0.0 {
+                        k4 += 1;
+                        acc2 += f64::acos(v[k4 % 4].atan2(s1.powi(2) + 0.5).cos() * 0.9).sin() * 0.02;
+                        if 3.0_f64.log(s1 * s1 + 2.0) >= 0.5 {
+                            let v5 = s0;
+                            acc2 += 0.5 * x2 * 0.02;
+                            s0 *= 0.8;
+                            s0 += 0.2 * f64::cos(v5);
+                        } else {
+                            s0 = f64::mul_add(s0, 0.8, f64::atan(s0).sin() * 0.2);
+                            acc2 += (x0 * x0 + 1.5).acosh().tanh().exp2().tanh() * 0.02;
                         }
-                        s2 = 0.6 * s2 + 0.1 * ((x2 * x2 + 1.0).sqrt().powi(2) + 0.5).cbrt().cos();
+                    }
+                    acc2 += 0.25 * f64::atan2(f64::powi(s0, 2) + 1.0, x2).sin();
+                    match k4 + n {
+                        0 => {
+                            s1 = f64::mul_add(s1, 0.8, (x0.sin() * 1.5).sinh().sin() * 0.05);
+                            if 3.0_f64.atan2(f64::exp2(f64::tanh(v[k3 % 4]))) < -0.5 {
+                                s0 = 0.75 * s0 + 0.25 * s0.tanh().cos();
+                                break;
+                            }
+                        }
+                        1 => {
+                            s1 = s1.mul_add(0.8, f64::tanh(f64::sin(s1).exp()).exp_m1().sin() * 0.02);
+                            continue;
+                        }
+                        3..=4 => {
+                            s0 = (s0 * 0.8 + (f64::sin(s0).cos() * 2.0).cosh() * 0.02).tanh();
+                            acc2 += 0.25 * (v[k4 % 4] - v[2]).sin();
+                        }
+                        _ => {
+                            acc2 -= 0.25 * (v[k4 % 4] + x2 * x0).sin();
+                            acc2 += 0.25 * (x0 / (x1.cos() + 2.0)).tanh();
+                        }
                     }
                 }
-            } else if f64::sin((v6.powi(2) + 0.5).recip()) >= -0.25 && n == 6 {
-                s0 = s0.mul_add(0.8, prog_20(2.0, s1, v6, &v, n).sin() * 0.005);
+                s0 = (s0 * 0.8 + ((-s1) + s0 * v[(k3 + n) % 4]) * 0.05).sin();
             }
-            let mut k7 = 0;
-            while k7 < 6 && (t.powi(2) + 0.5).recip() <= x2 {
-                k7 += 1;
-                acc3 += 0.05 * x2.max((f64::cos(s2) * 1.2).tan()).sin();
-                let v8 = s1 * v[n % 4];
-                s0 = s0 * 0.6 + f64::tanh(f64::tanh(v8)) * 0.1;
-            }
-            s1 = (s1 * 0.6 + f64::mul_add(t, s1, s1) * 0.1).sin();
+        } else if 0.5_f64.log(x1 * x1 + 2.0) <= -0.5 {
+            s0 = 0.75 * s0 + 0.01 * f64::exp(f64::cos(s0 * v[n % 4])).cos();
+        } else {
+            let v6 = s0.min(v[2]).clamp(-1.5, 0.5);
+            let x1: f64 = v6.cos();
+            s1 = (s1 * 0.75 + x1 * 0.1).sin();
         }
-        for i in 1..n {
-            if (f64::cos(v6) * 0.9).asin() > SCALE + s1 {
-                s1 = (s1 * 0.5 + v[i % 4].atan() * 0.5).sin();
-                s1 = 0.75 * s1 + 0.25 * v[i % 4].atan().cos();
-                if (x2 * x2 + 2.0).ln() >= 1.0 {
-                    s2 = s2 * 0.5 + f64::atan2((s2 * s2 + 2.0).sqrt(), f64::exp(x0.cos()).powi(2) + 0.5).cos() * 0.02;
+        for (i, &t) in v.iter().enumerate() {
+            if n > 5 && -t > -1.0 {
+                let v7 = prog_55::<4>(x2, s0, v[(i + n) % 4].powi(2).sin(), [v[0], v[1], v[2], v[3]], i);
+                let x0: f64 = s0 / (f64::powi(x0, 2) + 1.0) * v[i].tanh();
+                s0 *= 0.6;
+                s0 += 0.005 * (v7.cos() + x0).cos();
+            } else {
+                s0 = 0.6 * s0 + 0.2 * f64::tanh(x0 + x2);
+                if (f64::tanh(x1) + 2.0).cbrt() * v[i].cos().exp() < s1 && i == 1 {
                     continue;
                 }
             }
-            let v9 = x2 * v6;
-            acc3 -= v9.tanh().cos() * 0.4;
+            let v8 = f64::exp_m1(x1.cos());
+            s0 = s0.mul_add(0.8, (v8.cos().exp_m1() * v8).tanh() * 0.01);
         }
+        let v9 = prog_72(s1, f64::sin((x1 * x1 + 2.0).acosh().sin().exp()), s1.tanh(), [v[0], v[1], v[2], v[3]], n);
         match n {
             0 => {
                 let mut k10 = 0;
-                while k10 < n && (v6.powi(3).powi(2) + 0.5).recip() <= -0.5 {
+                while k10 < n + 1 {
                     k10 += 1;
-                    let v11 = x2;
-                    acc3 += f64::sin((s1 * s1 + 1.0).log2()).cosh().tanh() * 0.25;
-                    let mut k12 = 0;
-                    while k12 < n + 1 && v11.tanh() < s2 {
-                        k12 += 1;
-                        let v13 = 0.65 * s1;
-                        acc3 += 0.02 * (s0 / (s2.atan().tanh() + 2.0)).cos();
-                        acc3 -= v13.sin() * 0.02;
-                    }
-                    s2 = 0.8 * s2 + 0.2 * f64::sin(v11);
-                }
-                s2 = (s2 * 0.5 + (x0 * x0 + 1.0).log(3.0) * 0.5).tanh();
-            }
-            1 => {
-                s1 *= 0.5;
-                s1 += 0.1 * (v[n % 4] * x2).cos();
-                if s0 + v[n % 4] > 1.0 || n % 2 == 0 {
-                    let x1 = f64::exp2(s2.cos());
-                    acc3 += 0.25 * x1.cos();
-                } else if n % 3 == 1 {
-                    let v14 = (f64::cos(x1) * 0.9).acos();
-                    acc3 -= v14.sin();
-                }
-                s0 = (s0 * 0.8 + x1.cos() * 0.2).tanh();
-            }
-            2..=4 => {
-                let v6 = (v[n % 4].powi(2) + 2.0).sqrt().tanh();
-                s2 = (s2 * 0.75 + v6.tanh() * 0.25).sin();
-            }
-            _ => {
-                s1 = s1 * 0.75 + f64::cos(0.3 - s2) * 0.02;
-            }
-        }
-        x2 * 0.75 + s0 * 0.5 + s1 * 0.5 - s2.sin() - acc3.cos() + v6 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::sin(v[0]) * 0.9).acos().tanh() * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            s0 *= 0.75;
-            s0 -= 0.25 * x1.min(fi).sin();
-            let mut k3 = 0;
-            while k3 < n && f64::ln_1p(x0.tanh() * 0.5) >= (x1.powi(2) + 2.0).sqrt() {
-                k3 += 1;
-                match k3 {
-                    0 => {
-                        s1 = (s1 * 0.6 + (x2 + s1) * 0.2).sin();
-                    }
-                    1 => {
-                        break 'l0;
-                    }
-                    2 => {
-                        s1 = (s1 * 0.75 + s1 * x2 * 0.05).tanh();
-                    }
-                    _ => {
-                        let x1 = x1.tanh();
-                        s1 = (s1 * 0.75 + v[k3 % 4] * s1 * 0.05).sin();
-                        acc2 += x1.cos() * 0.1;
-                    }
-                }
-                s0 = s0 * 0.8 + prog_104(f64::cos((x2.powi(2) + 1.0).log(3.0)) * 2.0, s0, f64::powi(v[n % 4] / (f64::tanh(x2) + 2.0), 2).sin(), v, i).sin() * 0.005;
-                match k3 {
-                    2..=4 => {
-                        acc2 += 0.1 * f64::tanh(f64::to_degrees(x2) * 0.01);
-                        break;
-                    }
-                    6 => {
-                        s1 *= 0.5;
-                        s1 -= 0.005 * prog_104(s1.sin().exp_m1().tanh(), x1, 1.2, v, 1).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.5 + prog_104(f64::cos(s0 * v[(k3 + i) % 4]) * 2.0, x1, 1.2, v, k3) * 0.005).tanh();
-                        if prog_104(0.25, x2, 0.75, v, i) < 0.5 {
-                            break;
+                    s0 = 0.6 * s0 + 0.4 * f64::cos(v[(k10 + n) % 4]);
+                    let v12 = match k10 % 2 {
+                        0 => {
+                            let v11 = (v9.sin() * 1.5).cosh();
+                            f64::log(f64::powi(s0, 2) + 1.0, x0.powi(2) + 2.0) + f64::cos(v11)
                         }
-                        s0 *= 0.75;
-                        s0 -= 0.75 * (x2 / 3.0);
-                    }
-                }
-            }
-            let v4 = s0;
-            acc2 += v4.sin();
-        }
-        if n > 5 && v[0].min(x0) < x1.tanh() {
-            s0 *= 0.8;
-            s0 += 0.02 * f64::tanh(s0 + x2);
-            acc2 += f64::sin(x1 - v[n % 4]);
-        } else if (x0 * x0 + 1.0).sqrt() >= -1.0 {
-            let v5 = (x2.tanh() + 2.0).cbrt();
-            s1 = s1.mul_add(0.8, f64::tanh((v5 * v5 + 1.0).atan2(v5)) * 0.2);
-        } else {
-            acc2 += (f64::tanh(x2).powi(2) + 1.0).cbrt();
-            s0 = s0.mul_add(0.8, prog_20(x2.sin().sin() * 2.0, x2, 0.75, &v, 1).tanh() * 0.005);
-            if s0 > -0.25 {
-                let mut k6 = 0;
-                while k6 < 4 && 0.75 - x0 >= x0 - x1 {
-                    k6 += 1;
-                    let mut m7 = x2;
-                    for j in 0..6 {
-                        let c8 = match j % 2 {
-                            0 => v[j % 4] + v[2],
-                            1 => x2 * x2,
-                            _ => v[j % 4] / (v[j % 4] * v[j % 4] + 1.0),
-                        };
-                        m7 = m7.min(c8);
-                    }
-                    s1 = (s1 * 0.8 + m7.sin() * 0.05).tanh();
-                    if f64::exp_m1(f64::cos(x1)).powi(2) >= 1.0 {
-                        acc2 += v[k6 % 4].sin() * 0.5;
-                    } else {
-                        s1 = 0.8 * s1 + 0.05 * f64::acosh(f64::powi(x1, 2) + 1.5).tanh();
-                    }
-                    s0 = (s0 * 0.8 + x2 * 0.2).sin();
-                }
-            } else if f64::cosh((f64::cos(v[n % 4]) * 0.9).atanh().sin()) < s0 {
-                s1 = (s1 * 0.8 + prog_104((f64::to_radians(s1) * 20.0).tanh() * 2.0, x2.tanh(), s0, v, 6) * 0.005).sin();
-            }
-        }
-        let v10 = match n {
-            0 | 2 => {
-                let v9 = prog_104(f64::tanh(v[0] - acc2) * 2.0, f64::sin(f64::sqrt(x2.powi(2) + 0.5)), v[n % 4].tanh().exp().sin() * 2.0, v, n);
-                s1.hypot(x0) + f64::tanh(v9)
-            }
-            4..=5 => x2.clamp(-0.5, 1.5),
-            6 => prog_104(v[2].abs().cos() * 2.0, 0.5, s0, v, n),
-            _ => {
-                let x2 = (f64::sin(x2) * 1.2).tan();
-                -x2
-            }
-        };
-        acc2 += prog_104(1.2, f64::acosh(s1 * s1 + 2.0).cos() * 2.0, 0.5, v, n).cos() * 0.02;
-        s0 - acc2.tanh() + v10.tanh() + f64::tanh(x2) * std::f64::consts::FRAC_1_PI
-    }
-
-    #[differentiable]
-    pub fn prog_118(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = (v[2] * v[2] + 1.0).log(x0.powi(2) + 2.0).tanh() * 2.0;
-        let mut s1 = p.1 / (p.1.cos() + 2.0);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = v;
-        a3[1] *= 0.75;
-        a3[3] += f64::clamp((p.0 * p.0 + 1.0).recip(), (p.0 * 1.25).sin() - 1.5, s1.tanh() + 1.5).sin();
-        s1 *= 0.6;
-        s1 += 0.05 * a3[1].cos();
-        a3 = v;
-        let v4 = a3[n % 4] / (a3[n % 4] * a3[n % 4] + 0.5) + a3[n % 4] * a3[n % 4];
-        if v4.to_radians() * 20.0 > s1 / 3.0 {
-            s1 *= 0.6;
-            s1 += 0.005 * prog_100((f64::acosh(p.0.powi(2) + 1.5).to_radians() * 50.0).cos() * 2.0, 0.5, f64::sin((p.1 * p.1 + 1.0).cbrt() / ((1.5 - x0).powi(2) + 0.5)) * 2.0, v, n).tanh();
-        } else if !(n == 0) {
-            acc2 += prog_11((x0 / 2.0 - (p.0 * p.0 + 0.5).sqrt()).tanh(), f64::tanh((v4.tanh() * 0.5).ln_1p()), 2.0, v, n).sin() * 0.005;
-        } else {
-            s0 = s0.mul_add(0.75, (f64::exp_m1(f64::cos(a3[0])).powi(2) + 0.5).recip().tanh() * 0.05);
-        }
-        match n {
-            0 => {
-                let v5 = prog_42((s0 + p.0).mul_add(f64::asinh(p.1), x0).tanh(), 1.5, (-a3[n % 4]).cos() * 2.0, v, n);
-                s1 = (s1 * 0.75 + f64::sin(v5) * 0.005).tanh();
-            }
-            1 => {
-                acc2 += (x0 + s0.atan()).tanh() * 0.5;
-                let v7: f64 = 'b0: {
-                    let v6 = s0 * a3[n % 4];
-                    if s0.sin() + v6.atan() >= 0.5 {
-                        break 'b0 v6.cos();
-                    }
-                    f64::exp2((v4 - p.1).sin())
-                };
-                acc2 -= 0.25 * v7.tanh();
-            }
-            2 => {
-                s0 *= 0.5;
-                s0 += 0.05 * (s0.powi(2) + 1.0).cbrt().sin();
-                s1 = (s1 * 0.75 + (acc2 * acc2 + 1.0).sqrt() * 0.01).sin();
-            }
-            _ => {
-                s1 *= 0.75;
-                s1 += 0.01 * f64::sin(f64::powf(a3[n % 4] * a3[n % 4] + 0.5, 1.5));
-                acc2 -= 0.2 * (acc2.cos() - f64::atan2(x0.powi(2) + 1.0, v[n % 4])).cos();
-            }
-        }
-        let mut k8 = 0;
-        while k8 < 6 {
-            k8 += 1;
-            let v10 = match k8 % 3 {
-                PHASE_A => f64::sin(v[3].cos().cosh()),
-                PHASE_C => v[k8 % 4].powi(3) + x0,
-                _ => {
-                    for u in v {
-                        acc2 -= 0.05 * (s1 + a3[1]).tanh();
-                        acc2 += u.tanh() * 0.05;
-                        let v9 = f64::ln_1p(v[k8 % 4].sin() * 0.5);
-                        acc2 += v9.sin() * 0.05;
-                    }
-                    s0.tanh()
-                }
-            };
-            if f64::atan(f64::exp(f64::sin(s0))) <= -1.0 {
-                s0 = (s0 * 0.5 + (s0 * s0 + 1.0).cbrt() * 0.75).tanh();
-            } else if (p.0 + p.1) / (f64::powi(v[0].powi(2), 2) + 1.5) > 0.0 || k8 < n {
-                s1 = s1.mul_add(0.8, (s1.cos() * 0.9).atanh().sin() * 0.02);
-                s0 *= 0.5;
-                s0 += 0.02 * f64::cos(v10.sin());
-                if 0.35 - p.0 > s0 {
-                    let v4 = prog_104(s0, x0, f64::cos(s1 + v4), v, k8);
-                    s1 = 0.6 * s1 + 0.2 * (v[2] - p.1).sin();
-                    s0 = (s0 * 0.5 + v4.tanh() * 0.005).sin();
-                } else {
-                    let v11: f64 = f64::tan(s0.sin() * 1.2) + s1 / (v4 * v4 + 1.5);
-                    acc2 += v11.tanh() * 0.25;
-                }
-            } else {
-                s0 = 0.5 * s0 + 0.02 * v10.cos().sin();
-            }
-            s0 = (s0 * 0.75 + p.1.tanh().exp() * 0.05).tanh();
-            acc2 += v10.sin().cos() * 0.25;
-        }
-        f64::cos(s0) - s1.sin() - acc2.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive + Default>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
-        let (x1, x2) = p;
-        let mut s0 = T::tanh(v[n % 4]).exp2();
-        let mut acc1: T = 0.0;
-        for i in 1..n {
-            let fi = T::from_usize(i).unwrap();
-            let v4 = if n % 3 == 1 {
-                ((x0 + x2).cos() * 0.9).atanh()
-            } else {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = T::from_usize(j).unwrap();
-                    acc1 = acc1 + 0.1 * T::cos(u.tanh() * T::ln_1p(fj.cos() * 0.5));
-                    s0 = s0 * 0.8 + (x0.powi(2) + 1.5).acosh().cos().exp().sin() * 0.02;
-                    let v3 = match j {
-                        1..=2 => {
-                            let x0 = (x2.sin() * 0.9).atanh();
-                            s0 + x0.tanh()
-                        }
-                        _ => {
-                            let v2 = x2 + x1;
-                            T::ln(T::powi(x2, 2) + 0.5) + T::cos(v2)
-                        }
+                        MODE_B => f64::atan(f64::to_radians(v9)),
+                        _ => v9 * s1,
                     };
-                    s0 = s0.mul_add(0.5, T::sin(v3.tanh()) * 0.05);
+                    let v13 = v[k10 % 4].clamp(-1.0, 0.5);
+                    acc2 -= f64::tanh(f64::sin(v12) - v13.tanh()) * 0.25;
                 }
-                1.2 - x1
-            };
-            acc1 = acc1 + 0.25 * T::min(v4.sin().sinh(), v[1].tanh().exp_m1()).cos();
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                let v6 = T::atanh(fi.cos().sin() * 0.9);
-                let v7 = (x2 * x2 + 0.5).recip();
-                s0 = s0 * 0.5 + T::sin(v7 / (v[i % 4] * v[i % 4] + 0.5)) * 0.05;
-                acc1 = acc1 - T::cos(v6) * 0.1;
-            }
-        }
-        for &t in v.iter() {
-            if T::cos(x1.tanh().exp_m1()).sinh() > 0.0 && n == 1 {
-                continue;
-            }
-            let v8 = prog_20(x0, x2.atan().cos(), T::exp2(x2.sin()).cos() * 2.0, &v, 2);
-            acc1 = acc1 - 0.5 * (x1 * x0).sin();
-            s0 = 0.8 * s0 + 0.005 * T::tanh(t.sin() + v8.sin());
-        }
-        let v9 = v.iter().fold(0.0, |r, &z| r + (T::cos(T::powf(x1.powi(2) + 1.0, 0.3)).exp2() + T::sin(z)));
-        if prog_20(T::abs(v9).cos(), x2, x0, &v, n) > -0.5 {
-            return T::log10(T::log2(x0 * x0 + 1.0).powi(2) + 1.0);
-        }
-        let v14 = match n {
-            0 => {
-                let v10 = T::acosh(x1 * x1 + 1.5);
-                v10.cos()
+                let mut k14 = 0;
+                while k14 < 5 {
+                    k14 += 1;
+                    let v15 = f64::sinh(f64::cos((s0.tanh() * 0.9).atanh()) * 1.5);
+                    s1 = 0.75 * s1 + 0.1 * f64::sin(v[0].to_degrees() * 0.01 + f64::tanh(v[0]));
+                    acc2 += v15.sin() * 0.2;
+                }
             }
             g if g > 1 => {
-                let v11 = x1 / (T::recip(v[n % 4] * v[n % 4] + 1.0).powi(2) + 0.5);
-                T::exp2(x0.cos()) + v11.sin()
+                acc2 += f64::tanh(-x1);
+                let x1 = x0;
+                acc2 += f64::sin(x1);
             }
-            _ => {
-                for i in 0..n {
-                    s0 = T::mul_add(s0, 0.75, v[3].atan2(T::powi(v9, 2) + 1.0).tanh() * 0.01);
-                    acc1 = acc1 + 0.25 * (v[n % 4] * v[n % 4]).sin();
-                    let mut m12 = s0;
-                    for j in 0..i {
-                        m12 = T::min(v[(j * 3) % 4].powi(3), m12);
-                    }
-                    s0 = s0 * 0.8;
-                    s0 = s0 + 0.01 * m12.tanh().sin();
+            _other => {
+                acc2 += x1.tanh();
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v17 = if !(i == 1) {
+                let x2 = x2.cos();
+                s0 + x0 + v9 + x2.cos()
+            } else if f64::tan(f64::sin(t) * 1.2) < -1.0 {
+                let v16 = f64::sin(v9);
+                v16.powi(2) * std::f64::consts::LN_2
+            } else {
+                fi + v9
+            };
+            acc2 += f64::sin(f64::ln(t.powi(2) + 1.0)) * 0.5;
+            match i + n {
+                MODE_A | 2 => {
+                    let v18 = x2;
+                    s1 = s1 * 0.5 + (t.cos() * 0.9).asin().tanh() * 0.2;
+                    s1 *= 0.5;
+                    s1 += 0.5 * v18.tanh();
                 }
-                let v13 = ((-x1).tanh() + 2.0).cbrt();
-                prog_20::<T>(x2, (v[n % 4] + v9).tanh() * 2.0, x0 * 1.5, &v, n) + T::sin(v13)
+                3..=4 => {
+                    let v19: f64 = x0 / (x2 * x2 + 1.0) + (x1.sin() * 0.5).ln_1p();
+                    s0 *= 0.5;
+                    s0 += 0.05 * (v19 - v17).tanh();
+                }
+                6 => {
+                    let v20: f64 = (f64::cos(v17) * 0.9).atanh();
+                    acc2 += v20.sin() * 0.2;
+                }
+                _ => {
+                    let v21 = x2 + fi;
+                    let v22 = (f64::powi(s1 * s0, 2) + 1.5).acosh();
+                    s0 = s0.mul_add(0.75, (v21.cos() + v22.sin()).tanh() * 0.05);
+                }
+            }
+            s0 = s0.mul_add(0.6, v17.tanh() * 0.1);
+        }
+        s0 + s1 * 0.75 - acc2.cos() + v9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * (f64::sin(x1) * 0.9).acos()).cos() * 2.0;
+        let mut s1 = f64::cos(0.5_f64.hypot(s0).abs()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let Some(k3) = (n % 4).checked_sub(1) else {
+            return (f64::exp2(x0.cos()).powi(2) + 1.0).powf(0.3)
+        };
+        let c4 = k3 as f64;
+        let v5 = (v[k3].powi(2) + 1.0).recip();
+        let mut a6 = [0.0; 4];
+        for i in 0..4 {
+            a6[i] = c4.clamp(-0.5, 0.5);
+            acc2 += 0.5 * f64::cos(s0);
+        }
+        let v10 = 'b1: {
+            if c4 / (f64::powi(v5, 2) + 0.5) + f64::log10(x1 * x1 + 1.0) < 1.0 {
+                let v7 = a6[1];
+                let v8: f64 = prog_68((x2 * v7).cos(), (v7 * v7).tanh(), acc2, [v[0], v[1], v[2], v[3]], n);
+                s1 = 0.6 * s1 + 0.005 * f64::cos(f64::tanh(v8));
+            } else if (f64::cos(x2) * 2.0).cosh().max(x2.tanh()) > a6[k3] {
+                let v9 = f64::atan(c4).cos().sinh();
+                acc2 += f64::copysign((v9 * v9 + 1.0).sqrt(), v9 * v[k3]).sin();
+            }
+            if v5.hypot(v[k3]) >= -0.5 || k3 > 0 {
+                break 'b1 f64::abs(v5) * x0.to_radians();
+            }
+            v[k3] - x0
+        };
+        s0 *= 0.6;
+        s0 += 0.2 * (c4 / (f64::cos(v[k3]) + 2.0)).cos();
+        s0.tanh() + s1.sin() + acc2 * 0.5 + v10
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (0.35 - v[n % 4]).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            if f64::log10((v[(i + n) % 4] - x0).powi(2) + 1.0) >= -0.25 {
+                break;
+            }
+            if f64::atan2(0.5_f64, x2) >= -1.0 && i + n < 1 {
+                s0 = (s0 * 0.5 + s0.to_degrees() * 0.02 * 0.4).tanh();
+            } else {
+                acc1 -= (t.tanh() * 1.5).cosh().cos() * 0.5;
+            }
+            s0 = (s0 * 0.75 + (f64::tan(t.sin() * 1.2).powi(2) + 1.0).sqrt() * 0.02).tanh();
+        }
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| p.abs() + q.tanh()).sum::<f64>();
+        let v3 = v[n % 4] / (v2 * v2 + 1.0);
+        let mut m4 = f64::tanh(f64::sin(x1).exp());
+        for i in 0..v.len() {
+            let c5 = if (x0 + 0.25) * 1.5 > 0.5 {
+                x2 + v[i]
+            } else {
+                v3 + 0.25
+            };
+            m4 = f64::max(m4, c5);
+        }
+        acc1 += m4.sin() * 0.25;
+        x0.tanh() + x2.sin() - s0 + acc1 * 0.25 - v3 - (f64::tanh(x0) * 1.5).cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::asin(f64::cos(x0) * 0.9) + (x1 - v[n % 4])).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            if f64::acos(x2.sin() * 0.9) <= 1.0 {
+                acc1 += prog_117(f64::cos(f64::ln((x1 + s0).powi(2) + 1.0)), x0, x1, v, n).sin() * 0.02;
+                let x1 = f64::tanh(x1);
+                s0 = 0.6 * s0 + 0.4 * x1.sin().cos();
+            } else {
+                let mut k3 = 0;
+                while k3 < n {
+                    k3 += 1;
+                    match k3 {
+                        0 => {
+                            continue;
+                        }
+                        g if g > 2 => {
+                            acc1 += (x2 * v[k3 % 4]).sin() * 0.05;
+                            if v[k3 % 4].powi(3) >= -0.5 || k3 + n < 2 {
+                                continue;
+                            }
+                            acc1 -= v[3].sin().tanh() * 0.05;
+                        }
+                        _ => {
+                            acc1 += (x1.to_radians() * 20.0).cos() * 0.05;
+                            s0 = s0 * 0.75 + f64::ln(x1.powi(2) + 1.0).tanh() * 0.25;
+                        }
+                    }
+                    if (x2 * x2 + 1.0).powi(-2) < -0.25 || k3 > 4 {
+                        return x0;
+                    }
+                    let v4 = (v[n % 4].sin() * 0.9).asin();
+                    s0 = (s0 * 0.8 + x1 * 0.2).sin();
+                    acc1 += 0.05 * v4.sin();
+                }
+                acc1 += 0.005 * prog_55::<4>((x0 * s0).sin() * 2.0, s0, 0.5, [v[0], v[1], v[2], v[3]], 4).cos();
+            }
+            for &u in v.iter() {
+                s0 *= 0.6;
+                s0 -= 0.2 * f64::cos(v[3] - v[k2 % 4]);
+                let v5: f64 = x2 - u;
+                s0 = s0 * 0.6 + f64::tanh(v5.tanh()).cos() * 0.2;
+            }
+            s0 = f64::mul_add(s0, 0.75, (v[k2 % 4] - x2).sin() * 0.1);
+            if k2 >= 4 || x0.tanh() <= 0.0 {
+                break;
+            }
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 && f64::sin(f64::abs(x2)) > 0.5 {
+            k6 += 1;
+            let v7 = s0 * v[k6 % 4];
+            if k6 == 0 {
+                let v8 = (f64::cos(s0) * 0.9).atanh();
+                acc1 += 0.25 * f64::tanh(v8.sin());
+            } else {
+                let v9 = f64::acos(x2.cos() * 0.9).cos();
+                let v10 = f64::ln(v7 * v7 + 2.0);
+                s0 = 0.5 * s0 + 0.1 * (v9 + v10.cos()).cos();
+            }
+            s0 = (s0 * 0.6 + x0 * 0.4).tanh();
+            acc1 += 0.25 * v7.tanh();
+        }
+        let v13 = match k6 % 3 {
+            0 => {
+                let v11 = (x2.powi(2) + 1.0).atan2(x1).tanh().exp_m1();
+                f64::atan(v11).sin().exp2()
+            }
+            1 => {
+                let v12 = (s0 * s0 + 1.0).recip();
+                acc1 += f64::ln_1p((x2 + 2.0).powi(2)).tanh();
+                f64::abs(x1).powi(3) + f64::tanh(v12)
+            }
+            2 => (x2.cos() * 0.9).acos().asinh(),
+            _ => {
+                s0 = (s0 * 0.75 + f64::asinh(x0.asinh()) * 0.25).sin();
+                f64::cos(x2).tanh()
             }
         };
-        s0.tanh() - acc1.sin() - v14
+        let v14 = (x2.cos() * 1.5).sinh();
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            acc1 += 0.4 * f64::cos(SCALE + v14);
+            match k15 {
+                MODE_A | 2 => {
+                    acc1 += 0.4 * f64::atan(v14).sin();
+                    s0 = 0.75 * s0 + 0.02 * v[k15 % 4].atan2(v13 * v13 + 1.0).cos();
+                    if (v13.cos() * 1.2).tan() <= 0.0 && k15 + k2 < 6 {
+                        let v16 = (v13 + 2.0).tanh();
+                        for (j, &u) in v.iter().enumerate() {
+                            let v18 = match j {
+                                MODE_A => {
+                                    let x0 = (v16.powi(2) + 1.0).log2();
+                                    let v17 = f64::cos(x0);
+                                    (v17.cos() * 0.9).atanh()
+                                }
+                                2 => {
+                                    let x0 = f64::atan2(f64::powi(v14, 2) + 0.5, v14);
+                                    v16 / (u * u + 1.0) + f64::tanh(x0)
+                                }
+                                3 => {
+                                    let v16 = (u.sin().sin() + 2.0).cbrt();
+                                    s0 = (s0 * 0.75 + f64::sinh(f64::tanh((v[(j + k15) % 4] * v[(j + k15) % 4] + 1.0).log(3.0)) * 1.5) * 0.05).tanh();
+                                    f64::atanh(v16.powi(3).tanh() * 0.9)
+                                }
+                                _ => v16.sin(),
+                            };
+                            if x1 < -1.0 {
+                                let v19 = u;
+                                acc1 -= 0.1 * v19.cos();
+                            } else if f64::sqrt(x2 * x2 + 1.0).sin().cosh() < 1.0 {
+                                let v20 = ((f64::powi(v[3 - j], 2) + 0.5).recip().powi(2) + 1.0).atan2(f64::log(v16 * v16 + 1.0, 2.0));
+                                s0 = s0.mul_add(0.6, v20.cos() * 0.05);
+                            }
+                            s0 = 0.8 * s0 + 0.2 * (x0.powi(2) + 0.5).sqrt().cos();
+                            acc1 += 0.1 * (u.tanh() + f64::tanh(v18)).cos();
+                        }
+                        acc1 += 0.4 * v16;
+                    } else {
+                        acc1 += 0.4 * (f64::to_degrees(v13) * 0.01).tanh();
+                    }
+                }
+                g if g > 3 => {
+                    break;
+                }
+                _ => {
+                    s0 *= 0.8;
+                    s0 += 0.1 * f64::exp2(v13.tanh()).cos();
+                    if k15 == 4 && (x1.cos() * 0.9).asin().sin() > v[k15 % 4] {
+                        let v21 = f64::hypot(3.0_f64, x1) + (v13.tanh() * 0.9).asin();
+                        s0 *= 0.5;
+                        s0 += 0.1 * v21.cos().tanh();
+                    }
+                }
+            }
+            if k15 >= 5 || (f64::tanh(f64::cbrt(x0.sin() + 2.0)) + 2.0).cbrt() > s0 {
+                break;
+            }
+        }
+        let v22 = if k15 < 1 {
+            v14 * x0
+        } else {
+            (f64::tanh(x0) * 1.5).sinh() * f64::ln_1p(x2 * x2)
+        };
+        f64::cos(s0) + f64::sin(acc1) - f64::cos(v13) - v14 * 0.25 + v22.cos() + x1 * core::f64::consts::FRAC_1_SQRT_2
+    }
+
+    #[differentiable]
+    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::cos((x2.sin() * 0.9).acos()) * 2.0;
+        let mut s1: f64 = prog_114(f64::tanh((x0.tanh() * 2.0).sinh()), x2, x0.sin(), v, n).sin() * 2.0;
+        let mut s2: f64 = (SCALE + x1.atan()).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            let v5 = v.iter().map(|&p| 1.0 + 0.25 * (f64::tan(s1.tanh() * 1.2) + p.tanh()).sin()).product::<f64>();
+            let v6 = f64::powi(v[k4 % 4], 2);
+            for j in 0..6 {
+                let fj = j as f64;
+                if v6.cos() > x1 {
+                    break;
+                }
+                if -v5 < v[0] {
+                    let x0 = x0.sin().exp();
+                    s1 = (s1 * 0.8 + f64::asinh(x0) / (f64::powi(f64::asinh(s1), 2) + 1.5) * 0.05).tanh();
+                } else if s1 < 0.5 {
+                    let v7 = x0.to_radians() + (s1 - fj);
+                    let v8 = f64::recip(v7 * v7 + 0.5) + 0.5;
+                    acc3 -= v8.sin().sin() * 0.05;
+                } else {
+                    s1 = s1.mul_add(0.8, (s1 - (SCALE + s1)).tanh() * 0.1);
+                    s2 = (s2 * 0.75 + x0.cos() * 0.25).tanh();
+                }
+                s0 = (s0 * 0.8 + x1.mul_add(fj, s0) * 0.02).sin();
+            }
+            acc3 -= 0.25 * f64::tanh((v[k4 % 4].atan().tanh() * 0.9).acos());
+            acc3 -= (f64::tanh(v5) - f64::sin(v6)).cos() * 0.1;
+        }
+        let mut k9 = 0;
+        while k9 < 3 {
+            k9 += 1;
+            s2 = 0.8 * s2 + 0.1 * f64::cos(v[k4 % 4] + x2);
+            let v11 = if x1 - s0 < s1 - s0 {
+                0.5_f64.min(s1.to_radians() * 20.0)
+            } else {
+                let v10 = v[0] + v[k9];
+                s0 = (s0 * 0.6 + prog_117(f64::powi(s0, 2).sin(), f64::cos((s2 * v[k9]).cos()) * 2.0, x0, &v, 3) * 0.005).tanh();
+                v10.cos()
+            };
+            match k4 % 4 {
+                0 => {
+                    s1 *= 0.8;
+                    s1 += 0.05 * (s0.tanh() * 0.9).acos().cos();
+                }
+                g if g > 2 => {
+                    acc3 -= 0.5 * f64::log((v11 - x0).powi(2) + 1.0, 10.0);
+                }
+                _ => {
+                    s2 = (s2 * 0.8 + s0.to_degrees() * 0.01 * 0.25).sin();
+                    s0 = (s0 * 0.6 + x0 * 0.4).sin();
+                }
+            }
+            s2 = s2.mul_add(0.5, f64::cos(v11).tanh() * 0.25);
+        }
+        let mut m12 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::mul_add(s0, s1, x2) < 1.0 {
+                m12 += 1;
+            }
+            let v13: f64 = -f64::clamp(s0, x1.tanh() - 1.5, f64::sin(x2) + 1.5);
+            acc3 += ((v13 - s0) * fi.cos().sinh()).tanh() * 0.25;
+            let v14 = (fi.powi(2) + 1.0).log(v13.powi(2) + 2.0);
+            acc3 += f64::sin(v14) * 0.25;
+        }
+        let c15 = m12 as f64;
+        'l4: for i in 0..3 {
+            let fi = i as f64;
+            s0 = 0.8 * s0 + 0.1 * (s2 - s0).cos();
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                if ((s0 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 1.0).log2() >= c15.copysign(fi) {
+                    break 'l4;
+                }
+                match j + n {
+                    PHASE_A | 2 => {
+                        s0 = (s0 * 0.8 + (v[k4 % 4].sin() * 1.2).tan() * 0.02).sin();
+                    }
+                    3..=4 => {
+                        acc3 -= 0.2 * x0.cos();
+                    }
+                    5..=6 => {
+                        let v16 = f64::sinh(x2.sin());
+                        acc3 += 0.2 * f64::atan2(v16 * v16 + 0.5, s1).tanh();
+                    }
+                    _ => {
+                        acc3 += 0.2 * f64::sin((s2 * s0).mul_add(x1, s0));
+                        if (s2 * s2 + 1.0).log(x0 * x0 + 2.0) >= x2 {
+                            s0 *= 0.6;
+                            s0 += 0.2 * (v[j] + v[2]).sin();
+                            acc3 -= (fj.powi(2) + 1.0).sqrt().tanh() * 0.2;
+                        } else if v[0] + 0.5 >= 0.5 {
+                            let x2 = x2.sin().exp_m1();
+                            s0 = (s0 * 0.75 + (x2 - s0) * 0.05).tanh();
+                        }
+                    }
+                }
+                if j == 0 {
+                    s2 = 0.5 * s2 + 0.25 * (v[(j + m12) % 4] - s2).sin();
+                } else {
+                    s0 = (s0 * 0.5 + f64::log2((x0 * x0 + 1.0).log10().powi(2) + 1.0) * 0.75).sin();
+                    s0 = (s0 * 0.8 + (s2 + x2) * 0.1).tanh();
+                }
+                acc3 -= 0.2 * (f64::sin(v[j]) * 0.9).asin().tanh();
+            }
+            let v17 = s1 / (x1 * x1 + 1.0);
+            let v18 = f64::acosh((f64::tanh(x0) * 0.9).acos().powi(2) + 1.5);
+            acc3 += (f64::cos(v17) - v18.sin()).sin() * 0.25;
+        }
+        let v19 = 3.0_f64.atan2(x2);
+        s0 - s1 - f64::cos(s2) - f64::cos(acc3) + c15.cos() - f64::cos(v19) - f64::powf(f64::powi(c15.tanh(), 2) + 0.5, f64::tanh((c15.powi(2) + 0.5).recip()))
     }
 
     pub const SCALE: f64 = 0.75;
