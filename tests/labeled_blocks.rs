@@ -65,3 +65,41 @@ fn leaving_a_labeled_block_from_a_loop() {
         );
     }
 }
+
+/// A labeled block as a statement, left by `break 'a;` (found by the generator).
+#[differentiable]
+fn skip_when_large(x: f64, v: [f64; 3]) -> f64 {
+    let mut acc = x;
+    'b: {
+        if x > 1.0 {
+            break 'b;
+        }
+        acc += x * x;
+    }
+    'c: {
+        for &t in v.iter() {
+            if t < 0.0 {
+                break 'c;
+            }
+            acc += t * x;
+        }
+    }
+    acc
+}
+
+#[test]
+fn labeled_blocks_as_statements() {
+    for (x, v) in [(0.5, [0.2, 0.3, -1.0]), (1.5, [0.2, 0.3, 0.4])] {
+        let (dx, dv) = skip_when_large_grad(x, v);
+        assert_gradient(
+            |p| skip_when_large(p[0], [p[1], p[2], p[3]]),
+            &[x, v[0], v[1], v[2]],
+            &[dx, dv[0], dv[1], dv[2]],
+        );
+    }
+    // x = 0.5: acc = x + x² + (0.2 + 0.3) x, stopped at -1.0.
+    assert_eq!(
+        skip_when_large_grad(0.5, [0.2, 0.3, -1.0]).0,
+        1.0 + 2.0 * 0.5 + 0.5
+    );
+}

@@ -24,6 +24,9 @@ pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
 pub fn zero(graph: &Graph, id: ValueId) -> TokenStream {
     match graph.node(id).ty {
         Ty::Float(Some(float)) => float_zero(float),
+        // A float whose type rustc infers from the use: num-traits' zero, which a generic `T`
+        // has where `Default` is not (`T: num_traits::Float`).
+        Ty::Float(None) => quote!(::grad::__private::Zero::zero()),
         _ => quote!(::core::default::Default::default()),
     }
 }
@@ -62,6 +65,7 @@ pub fn zeros(ty: &Ty) -> TokenStream {
             quote!([#elem; #len])
         }
         Ty::Float(Some(float)) => float_zero(*float),
+        Ty::Float(None) => quote!(::grad::__private::Zero::zero()),
         _ => quote!(::core::default::Default::default()),
     }
 }

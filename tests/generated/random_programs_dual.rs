@@ -1195,1562 +1195,1570 @@ pub mod random_programs_dual {
         let mut s0 = d_copysign(c(0.5_f64), v[n % 4], margin);
         let mut acc1: Dual64 = c(0.0);
         let v2 = 'b0: {
-            if gt(x2.tanh().exp(), x0, margin) {
-                break 'b0 x1.sin().exp2();
+            if !(n % 2 == 0 && ge(d_abs(x2, margin), c(1.0), margin)) {
+                break 'b0 (acc1.tanh() * c(0.9)).atanh();
             }
-            acc1 * (x1 * x1).ln_1p()
+            (d_to_degrees(x1) * c(0.01)).tanh().exp()
         };
-        match n % 2 {
-            0 => {
-                s0 = (s0 * c(0.6) + (v[1].tanh() * c(0.9)).asin() * c(0.1)).sin();
+        let mut m3 = c(f64::NEG_INFINITY);
+        for i in 1..=5 {
+            m3 = d_max(m3, c(0.1) * (-v2) + v[(i * 3) % 4].tanh(), margin);
+        }
+        s0 = s0.mul_add(c(0.8), m3.tanh().sin() * c(0.1));
+        let v4 = prog_0_dual((s0 * (x1.tanh() * c(0.9)).acos()).sin() * c(2.0), (s0.powi(2) + c(0.5)).cbrt().sin() * c(2.0), s0, v, n, margin);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if le(v2.cos().exp_m1(), c(1.0), margin) {
+                let v6 = (x0.sin() * c(0.9)).atanh();
+                s0 *= c(0.8);
+                s0 += c(0.2) * x1.tanh();
+                s0 *= c(0.6);
+                s0 -= c(0.05) * v6.cos();
             }
-            _ => {
-                let v3 = (s0.sin() * c(1.2)).tan();
-                s0 = (s0 * c(0.8) + v3.tanh() * c(0.1)).sin();
+            let mut m7: Dual64 = c(2.5);
+            for j in 1..n {
+                let c8 = if j % 3 == 1 {
+                    v[j % 4] + x0 / (x1 * x1 + c(1.0))
+                } else {
+                    x2
+                };
+                m7 = d_min(c8, m7, margin);
+            }
+            s0 = s0.mul_add(c(0.75), m7.sin().cos() * c(0.05));
+            if k5 >= 5 {
+                break;
             }
         }
-        let v4 = prog_5_dual(x1, acc1, c(0.5), &v, n, margin);
-        for _ in (0..n).rev() {
-            let v5 = v4 / (v4 * v4 + c(0.5));
-            acc1 += v5.tanh().cosh().tanh() * c(0.25);
-            let v6 = x0 + v[n % 4];
-            acc1 += c(0.25) * v6.tanh();
-        }
-        s0 * c(0.75) - acc1.cos() + v2 - v4.cos()
+        acc1 += (v[n % 4] * x1).tanh();
+        x0 + s0 + acc1.sin() + v2 * c(1.5) - v4.tanh()
     }
 
-    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh();
+    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.tanh();
         let mut acc1: Dual64 = c(0.0);
-        match n {
-            0 | 2 => {
-                s0 *= c(0.75);
-                s0 += c(0.02) * x2.powi(3).cos();
-                let x0 = x0 / (x0.powi(2) + c(0.5));
-                acc1 -= x0.cos() * c(0.5);
-            }
-            MODE_D => {
-                s0 = s0.mul_add(c(0.75), (x2 * x0).sin() * c(0.05));
-                s0 = c(0.5) * s0 + c(0.1) * acc1.tanh().tanh();
-            }
-            g if g > 5 => {
-                acc1 += x0.tanh();
-            }
-            _ => {
-                for i in (0..4).rev() {
-                    let fi = c(i as f64);
-                    let v2 = d_log(fi.powi(2) + c(1.0), x1 * x1 + c(2.0));
-                    let v6 = match i + n {
-                        0..=1 => {
-                            let v3 = x0 * v2;
-                            d_abs(v[0], margin) + v3.sin()
-                        }
-                        g if g > 2 => {
-                            let v4 = v[i];
-                            v2 + x2 + v4.cos()
-                        }
-                        _other => {
-                            let v5 = v2.tanh().exp();
-                            (fi * fi + c(2.0)).sqrt() + v5.sin()
-                        }
-                    };
-                    s0 = (s0 * c(0.6) + v[0].mul_add(fi, v[0]).sin().cosh() * c(0.05)).sin();
-                    s0 *= c(0.75);
-                    s0 -= c(0.02) * v6.cos();
-                }
-            }
-        }
-        let mut a7 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            let fi = c(i as f64);
-            for j in 0..4 {
-                a7[i][j] = x2 / (fi.powi(2) + c(1.0)) - (x2 + s0);
-            }
-            acc1 += (x2 + x2 * s0).sin();
-        }
-        for _ in 0..v.len() {
-            let mut m8: Dual64 = x1;
-            for j in 1..=4 {
-                m8 = d_max(a7[0][2] - a7[1][j % 4] + v[j % 4], m8, margin);
-            }
-            acc1 += c(0.5) * m8.tanh();
-            match n % 3 {
-                0..=2 => {
+        let a2 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v6 = if let Some(k3) = n.checked_sub(3) {
+            let c4 = c(k3 as f64);
+            let x1 = (c4.powi(2) + c(2.0)).sqrt().cos().exp_m1();
+            let v5 = d_max(-c(1.5_f64), s0, margin).powi(2).ln_1p();
+            s0 = (s0 * c(0.6) + a2[3 - k3] * c(0.4)).tanh();
+            prog_0_dual(x0, (c4 * x2 / (d_atan2(c4 * c4 + c(1.0), v5).powi(2) + c(0.5))).cos(), c(1.2), a2, 0, margin) + x1.cos()
+        } else {
+            let x2 = x0.sin().exp();
+            d_max(x0, acc1, margin) + x2.tanh()
+        };
+        let Some(k7) = n.checked_sub(3) else {
+            return (x1 + a2[n % 4]).sin().exp_m1()
+        };
+        let c8 = c(k7 as f64);
+        let mut k9 = 0;
+        while k9 < 6 {
+            k9 += 1;
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                let v11: Dual64 = v[k10 % 4] + v[2];
+                if gt(c8.cos().cosh() + (x2 + v[k7]), c(0.5), margin) {
                     continue;
                 }
-                _ => {
-                    let mut k9 = 0;
-                    while k9 < n && le((a7[1][2].tanh() * c(0.5)).ln_1p(), x2.asinh(), margin) {
-                        k9 += 1;
-                        acc1 -= (m8.sin().cos() * c(1.5)).cosh().sin() * c(0.05);
-                        s0 *= c(0.75);
-                        s0 += c(0.25) * s0.sin();
-                    }
-                    let v10 = v[k9 % 4].cos().exp() * c(std::f64::consts::FRAC_PI_4);
-                    acc1 += c(0.5) * v10.sin();
-                }
+                acc1 += (x1 + x2).cos() * c(0.05);
+                s0 *= c(0.8);
+                s0 += c(0.1) * v11.tanh();
             }
+            acc1 += c(0.25) * (c8 * s0).sin();
         }
-        if n % 2 == 0 && gt(x1.tanh(), -c(0.25), margin) {
-            acc1 += d_to_radians(d_to_radians(x2)) * c(20.0);
-        } else if ge(d_atan2(c(2.0_f64), v[3].sin()), -c(1.0), margin) {
-            s0 *= c(0.75);
-            s0 += c(0.25) * (-x1).cos();
-        } else {
-            s0 = s0 * c(0.75) + s0.atan().tanh() * c(0.02);
-        }
-        x2.sin() + v[2] * c(1.5) - s0 + acc1.sin() - a7[0][2].cos() - x1.sin().exp2()
+        let mut k12 = 0;
+        let v17: Dual64 = loop {
+            k12 += 1;
+            let Some(k13) = (k12 + n).checked_sub(2) else {
+                return a2[1].sin()
+            };
+            let c14 = c(k13 as f64);
+            let v16 = if gt(d_to_degrees(c(SCALE) + a2[(k13 + k12) % 4]) * c(0.01), x1, margin) {
+                c8.sin()
+            } else {
+                let v15 = (a2[3].powi(2) + c(1.0)).log10();
+                d_min(x2, v15.cos().exp(), margin)
+            };
+            acc1 -= v16.sin().exp().asinh().cos();
+            if k12 >= 2 || ge(x1.powi(2), x2, margin) {
+                break v[1] + a2[k13 % 4];
+            }
+            acc1 += c14.sin().sin();
+        };
+        x1.tanh() + s0.tanh() + acc1.cos() - a2[0] + v6.tanh() - c8.sin() + v17 * c(0.25) + x1
     }
 
-    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x0.sin().sinh();
-        let mut s1 = x2;
-        let mut acc2: Dual64 = c(0.0);
-        for i in (1..=3).step_by(2) {
-            s1 = c(0.8) * s1 + c(0.1) * ((v[(i + n) % 4].tanh() * c(0.9)).acos() * c(0.75)).tanh();
-            let v4: Dual64 = 'b1: {
-                if lt(d_atan2(c(1.5_f64), x0), c(1.0), margin) || i < 3 {
-                    break 'b1 (x0 - x1).sin().exp_m1();
-                }
-                let v3 = d_to_radians(x1) * c(20.0);
-                (v3.powi(2) + c(0.5)).ln()
-            };
-            acc2 -= v4.sin().sin() * c(0.5);
-        }
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] += (fi.asinh() - fi).cos() * c(0.25);
-        }
-        for i in (1..=5).step_by(2) {
-            a5 = [x1.cos() * c(1.0), a5[3].mul_add(c(0.8), v[i % 4].atan().cos() * c(0.2)), a5[0], a5[2] * c(0.75) + x2.tanh().sin() * c(0.25)];
-        }
-        'l4: for i in 1..n {
-            let fi = c(i as f64);
-            let v6 = a5.iter().map(|&p| c(1.0) + c(0.25) * ((x1.powi(2) + c(0.5)).ln() + x1 + p.sin()).sin()).product::<Dual64>();
-            let v7 = 'b5: {
-                if le(d_abs(x0, margin), (x1.tanh() * c(1.2)).tan(), margin) {
-                    break 'b5 fi;
-                }
-                v[3].sin().exp()
-            };
-            s1 = (s1 * c(0.8) + v[3].asinh() * c(0.2)).tanh();
-            for j in 0..6 {
-                s1 = s1 * c(0.5) + ((x2.powi(2) + c(0.5)).recip() - fi).tanh() * c(0.25);
-                acc2 += c(0.05) * (v6.powi(2) + c(1.0)).recip().tanh();
-                match j {
-                    MODE_A => {
-                        s1 = (s1 * c(0.6) + s1 / (v6.sin().exp2().powi(2) + c(1.5)) * c(0.05)).tanh();
-                        s0 = (s0 * c(0.6) + v7.cos().exp() * c(0.05)).sin();
+    pub fn prog_12_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3].cos().exp().cos() * c(2.0);
+        let mut s1 = d_copysign(c(2.0_f64), x0.tanh().exp2(), margin);
+        let mut s2 = (s1 * (p.0 + v[n % 4])).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v6 = match n {
+            0..=2 => d_to_radians(p.0 + s2) * c(50.0),
+            MODE_D | 5 => c(1.2) * d_clamp(s0, -c(1.0), c(1.5), margin),
+            6 => {
+                let v4 = (v[1].sin() * c(0.9)).asin();
+                p.1.cos().exp_m1().atan() + v4.tanh()
+            }
+            _other => {
+                let v5 = (v[0].sin() * c(0.9)).atanh() + (p.1 - s2);
+                (s1 * s1 + c(1.0)).log10() * v5
+            }
+        };
+        let mut k7 = 0;
+        while k7 < 5 && gt(v6, -c(1.0), margin) {
+            k7 += 1;
+            acc3 += c(0.4) * (p.1.cos() * c(0.9)).atanh().cos();
+            acc3 -= c(0.4) * s0.cos();
+            if le(s0.asinh() / (d_atan2(c(0.5_f64), s1).powi(2) + c(1.0)), c(0.5), margin) {
+                let v8 = v[(k7 + n) % 4].tanh();
+                acc3 += v8.tanh() * c(0.4);
+            } else if lt(s2 + (v6 + p.0), -c(1.0), margin) {
+                let v6: Dual64 = -(v6.cos() * c(1.5)).sinh();
+                acc3 += v6.tanh() * c(0.4);
+            } else {
+                s0 = c(0.8) * s0 + c(0.1) * s0.sin().exp2().cos();
+                if ge(-s2, c(0.0), margin) {
+                    s2 = (s2 * c(0.6) + s2 * c(0.4)).sin();
+                    match k7 {
+                        0..=2 => {
+                            s2 = (s2 * c(0.6) + (d_atan2(p.1.powi(2) + c(1.0), s2) - x0) * c(0.1)).sin();
+                            acc3 -= c(0.4) * (v6 - v[k7 % 4]).cos();
+                        }
+                        3 | 5 => {
+                            break;
+                        }
+                        _other => {
+                            let v9: Dual64 = -(x0 + s1);
+                            acc3 += c(0.4) * v9.sin().sin();
+                        }
                     }
-                    g if g > 2 => {
-                        continue 'l4;
+                } else {
+                    for &u in v.iter() {
+                        if n % 3 == 1 {
+                            s2 *= c(0.5);
+                            s2 += c(0.1) * (x0.tanh() * x0).tanh();
+                        } else if gt(s0.sin(), u, margin) {
+                            acc3 += c(0.1) * ((p.0.powi(2) + c(1.0)).powi(-1) / ((v[k7 % 4].tanh() * c(0.9)).atanh().tanh() + c(2.0))).sin();
+                        }
+                        s0 = s0 * c(0.6) + d_abs(d_to_degrees(v6) * c(0.01), margin).tanh() * c(0.5);
+                        s0 = (s0 * c(0.5) + u.sin() * c(0.5)).tanh();
+                    }
+                    s0 *= c(0.6);
+                    s0 -= c(0.02) * (s0.sin() * c(1.2)).tan().tanh();
+                }
+                s0 = (s0 * c(0.5) + (v[3] * x0).sin().exp2() * c(0.05)).sin();
+            }
+        }
+        let v10 = x0.mul_add(p.1, x0);
+        let mut m11 = 0;
+        for _ in (0..4).rev() {
+            let len12 = v.len();
+            for j in 0..len12 {
+                acc3 += s1.sin() * c(0.1);
+                acc3 += c(0.1) * d_atan2(v[3 - j] * v[3 - j] + c(1.0), v6).tanh();
+            }
+            let mut k13 = 0;
+            while k13 < 5 && lt(p.0.cos().exp_m1(), v6, margin) {
+                k13 += 1;
+                acc3 += (v10 - p.1).cos() * c(0.1);
+                s0 = (s0 * c(0.6) + (s0.powi(2).cos() * c(0.9)).atanh() * c(0.02)).tanh();
+            }
+            if lt(d_to_radians(v[(m11 + k7) % 4].tanh().exp()) * c(50.0), c(0.5), margin) {
+                m11 += 1;
+            }
+            acc3 += c(0.4) * (p.0.cos().cosh().sin() * c(2.0)).sinh().sin();
+        }
+        match m11 {
+            2 => {
+                let v14 = x0.cos();
+                acc3 -= v[k7 % 4].asinh();
+                acc3 += v14;
+            }
+            g if g > 3 => {
+                acc3 -= c(0.25) * d_hypot(v10, v6, margin).cos();
+                s1 = (s1 * c(0.8) + s1.sin() * c(0.02)).sin();
+            }
+            _ => {
+                s0 *= c(0.6);
+                s0 += c(0.05) * v10.sin();
+                if ge(v6 + x0, x0, margin) || m11 == 0 {
+                    s2 = s2 * c(0.8) + acc3.tanh() * c(0.005);
+                } else if lt(v[n % 4] / c(4.0), s2, margin) {
+                    let v15 = (p.1.cos() * c(2.0)).sinh();
+                    s2 = s2.mul_add(c(0.6), (x0 * v15).tanh() * c(0.02));
+                }
+                s2 = s2 * c(0.75) + (s2 * s2 + c(1.0)).log10() * c(0.05);
+            }
+        }
+        let mut k16 = 0;
+        loop {
+            k16 += 1;
+            for &u in v {
+                acc3 += c(0.1) * (p.0 + v6).cos();
+                let v17 = v10.cos().exp_m1() / c(2.0);
+                let v18 = (p.1.atan().powi(2) + c(2.0)).sqrt();
+                s0 = (s0 * c(0.5) + (u.cos() - v17 + v18.cos()) * c(0.1)).tanh();
+            }
+            if gt(v6 + v10.cos(), d_atan2(c(0.5_f64), p.0), margin) {
+                return d_max(s2, x0, margin);
+            }
+            let v19 = (p.1.cos() * c(2.0)).sinh();
+            s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
+            if k16 >= 3 || ge((v10.tanh() * c(1.2)).tan(), c(0.0), margin) {
+                break;
+            }
+            acc3 -= v19.cos().tanh() * c(0.5);
+        }
+        let mut m20 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            acc3 -= c(0.5) * (v10.sin() * c(2.0)).cosh().tanh();
+            if gt(v10.sin().exp(), c(1.0), margin) || m20 < 25 {
+                m20 += 1;
+            }
+            acc3 += fi.tanh() * c(0.5);
+        }
+        let c21 = c(m20 as f64);
+        s0.tanh() - s1.cos() - s2.cos() + acc3.sin() + v6 * c(1.5) + v10.tanh() - c21.cos() - (p.0.powi(2) + c(1.0)).log10()
+    }
+
+    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = c(1.25) - (v[n % 4].tanh() * c(0.5)).ln_1p();
+        let mut s1: Dual64 = (v[n % 4] * s0).tanh() * c(2.0);
+        let mut s2 = ((s1 - x1).cos() * c(0.9)).asin();
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            2..=3 => {
+                let x1 = prog_5_dual(s0, d_abs(s2, margin).tanh() * c(2.0), x1.sin().exp2().sin() * c(2.0), &v, n, margin);
+                s1 = (s1 * c(0.8) + (s0.powi(2) + c(1.0)).log2() * c(0.1)).tanh();
+                acc3 += x1.cos() * c(0.005);
+            }
+            6 => {
+                s1 *= c(0.8);
+                s1 += c(0.01) * d_abs(s2, margin).cos();
+                s0 *= c(0.75);
+                s0 -= c(0.1) * (v[3] * v[3] + c(2.0)).acosh().cos();
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.8), (s0 + s1 - (x0 + x2)).sin() * c(0.02));
+                let v4 = d_max(d_min(s1, x1, margin), s1.cos().exp2(), margin);
+                s0 = c(0.6) * s0 + c(0.05) * v4.tanh();
+            }
+        }
+        if ge(s1.cos().cos(), -c(0.25), margin) {
+            acc3 -= (x2.sin() * c(1.2)).tan().tanh() * c(0.4);
+            s1 = s1.mul_add(c(0.6), (d_atan2(x1, s1.powi(2) + c(1.0)) / ((x1 - s0).cos() + c(2.0))).tanh() * c(0.02));
+        } else if n == 5 {
+            acc3 += ((x2 * x2 + c(1.0)).log10().powi(2) + c(0.5)).powf(0.3);
+            if ge(x0.tanh().exp2(), s0.mul_add(x0, acc3), margin) {
+                acc3 += x0.sin().exp().tanh();
+            } else if lt(s0.cos().sin().cosh(), v[n % 4].asinh(), margin) && n % 2 == 0 {
+                let v5 = v[n % 4].atan();
+                s0 = (s0 * c(0.75) + v5.cos() * c(0.25)).tanh();
+            } else {
+                s1 *= c(0.5);
+                s1 += c(0.1) * s1.tanh().cosh().sin();
+            }
+        } else {
+            s2 = s2.mul_add(c(0.5), (s2 + x2).cos() * c(0.02));
+            s1 = (s1 * c(0.75) + x0.cos().atan() * c(0.25)).sin();
+        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc3 -= d_hypot(t, fi, margin).cos() * c(0.5);
+            for j in (0..6).rev() {
+                let v6 = if ge(d_atan2(x0 * x0 + c(1.0), t), -c(0.5), margin) && j < i {
+                    (s1.tanh() * c(1.5)).sinh()
+                } else {
+                    return (x1.sin() * c(0.9)).acos()
+                };
+                match j {
+                    0 | 2 => {
+                        let v7: Dual64 = (v6 * v6 + c(2.0)).acosh();
+                        acc3 += v7.sin() * c(0.05);
+                    }
+                    3 | 5 => {
+                        break;
                     }
                     _ => {
-                        s1 = c(0.8) * s1 + c(0.05) * (s1 * s1 + c(2.0)).acosh().sin();
-                        acc2 += v7.tanh() * c(0.05);
+                        s1 = s1 * c(0.75) + fi.sin() * c(1.0);
                     }
                 }
+                if lt((x2 * x2).ln_1p(), v6 - s0, margin) && i % 2 == 0 {
+                    s1 = s1.mul_add(c(0.6), s1.sin().exp_m1().sin() * c(0.1));
+                    continue 'l0;
+                }
+                s0 = s0 * c(0.8) + s0.cos().sin() * c(0.2);
             }
-            s0 = c(0.75) * s0 + c(0.02) * (v6.cos() - v7.tanh()).tanh();
+            acc3 += (d_atan2(c(1.5_f64), x1).powi(2) + c(1.0)).log(10.0) * c(0.4);
         }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..n {
-            a8[i % 4] += a5[1].tanh().atan().tanh() * c(0.25);
-            s0 = s0.mul_add(c(0.75), d_atan2(c(3.0_f64), a5[(i + n) % 4]).sin() * c(1.0));
+        if ge(x0.sin().exp2().atan(), c(0.0), margin) {
+            s2 = (s2 * c(0.75) + s2 * c(0.02)).sin();
+        } else if le((s0 * s0 + c(1.0)).sqrt(), (s1.powi(2) + c(1.0)).sqrt(), margin) {
+            let x0 = x1.asinh();
+            acc3 += x0.tanh();
+        } else {
+            s2 *= c(0.8);
+            s2 -= c(0.02) * d_powf(c(1.5_f64), s2.tanh()).cos();
         }
-        for _ in 0..n {
-            s1 *= c(0.8);
-            s1 += c(0.02) * (s1.sin() * c(0.9)).atanh().cos();
-            s1 = c(0.8) * s1 + c(0.2) * a8[2];
-            a8 = a5;
-            let v9 = x0.tanh().sinh();
-            s0 = s0.mul_add(c(0.6), v9.sin() * c(0.25));
-        }
-        a8 = [a8[3], a8[0].mul_add(c(0.5), (s1 * s1).ln_1p().tanh() * c(0.02)), a8[0] * c(0.6) + (c(0.25) - a8[n % 4]).cos() * c(0.02), (a8[2] * c(0.6) + ((x1.tanh() * c(0.9)).asin() * x1).sin() * c(0.05)).tanh()];
-        let mut a10 = [c(0.0); 4];
-        for i in 0..4 {
-            if lt(s1.tanh(), c(0.5), margin) && i > 1 {
-                a10[i] = (s1.cos() * c(1.2)).tan();
-            } else {
-                a10[i] = (a8[0].powi(2) + c(1.0)).log2();
-            }
-        }
-        for i in 0..5 {
-            let fi = c(i as f64);
-            a10 = [(a10[0] * c(0.6) + (x2.sin().exp() + a8[i % 4].sin()).tanh() * c(0.1)).sin(), (s1 * s1).ln_1p().tanh() * c(1.0), a10[3] * c(0.8) + (fi.tanh() * c(0.9)).asin().cos() * c(1.0), d_max(x1, (s1.tanh() * c(2.0)).cosh(), margin).sin() * c(0.1)];
-            s0 = c(0.5) * s0 + c(0.25) * (a5[1] - x1).sin();
-        }
-        v[2] + s0 - acc2 + a5[2] - a8[2] * c(0.75) + a10[2].sin() + x2.powi(2)
+        let v8 = v.iter().map(|&p| d_min((s2.sin() * c(0.9)).asin(), (x0 * x0 + c(2.0)).acosh(), margin) + p.cos()).sum::<Dual64>();
+        s0 + s1.sin() + acc3.tanh() + v8.sin() + d_to_radians((v[3].powi(2) + c(1.0)).log(10.0))
     }
 
-    pub fn prog_13_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_to_degrees(x1 + x0) * c(0.02)).cos() * c(2.0);
-        let mut s1 = (s0 * v[n % 4] / (v[n % 4].cos() + c(2.0))).sin() * c(2.0);
+    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].powi(3).cos() * c(2.0);
+        let mut s1: Dual64 = (x2 + v[3]).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'b0: {
+            if lt(x0, x0.asinh(), margin) {
+                let mut k3 = 0;
+                while k3 < n && ge(x2.tanh(), c(0.25), margin) {
+                    k3 += 1;
+                    'b2: {
+                        for _ in 1..n {
+                            if lt(s1.tanh().exp_m1(), c(0.0), margin) {
+                                break 'b2;
+                            }
+                            let v4 = (s0.cos() * c(0.9)).asin();
+                            s1 *= c(0.75);
+                            s1 += c(0.01) * ((s1.powi(2) + c(1.0)).powi(-2) * x1).cos();
+                            s1 = (s1 * c(0.5) + v4.sin() * c(0.2)).sin();
+                        }
+                        if ge(x1 + x1.mul_add(x1, s0), x0, margin) {
+                            break 'b2;
+                        }
+                        if lt((x0.powi(2) + c(2.0)).acosh(), c(1.0), margin) && k3 > 3 {
+                            let x2 = (x2.powi(2) + c(1.0)).sqrt();
+                            s1 = s1 * c(0.75) + (s1 * s0.powi(2)).tanh() * c(0.02);
+                            s1 = c(0.6) * s1 + c(0.4) * x2.tanh();
+                        }
+                    }
+                    s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
+                }
+            } else if n > 2 {
+                for i in 0..n {
+                    s0 = s0 * c(0.6) + (x1 * x1 + c(0.5)).cbrt().sin() * c(0.1);
+                    'b5: {
+                        let mut k5 = 0;
+                        while k5 < 6 {
+                            k5 += 1;
+                            if i + n < 1 && gt(x0, c(1.0), margin) {
+                                break 'b5;
+                            }
+                            s1 = (s1 * c(0.75) + (s1 + s0) * c(0.1)).sin();
+                            acc2 += c(0.05) * x0.mul_add(x2, s1).asinh().cos();
+                        }
+                        if ge((v[i % 4].cos() * c(1.2)).tan(), -c(1.0), margin) && k5 % 2 == 0 {
+                            s0 = (s0 * c(0.75) + (d_log(x2.powi(2) + c(1.0), s0 * s0 + c(2.0)).cos() + c(2.0)).cbrt() * c(0.1)).sin();
+                            break 'b5;
+                        }
+                    }
+                }
+            } else {
+                acc2 += (c(SCALE) + (x1 * x1 + c(0.5)).recip()).tanh();
+            }
+            let mut k6 = 0;
+            while k6 < 4 && ge(x1.asinh().tanh().exp2(), x2, margin) {
+                k6 += 1;
+                if lt((x2 * x2 + c(1.0)).powi(-1) + x1.atan(), c(0.5), margin) {
+                    break 'b0;
+                }
+                if le(((v[k6 % 4] * v[k6 % 4] + c(1.0)).log(2.0).cos() * c(0.9)).acos(), (v[n % 4] * v[n % 4]).ln_1p(), margin) {
+                    s0 = s0.mul_add(c(0.75), s0.tanh() * c(0.25));
+                    if ge(d_copysign(x1.powi(2), (x2.tanh() * c(2.0)).cosh(), margin), x1, margin) {
+                        break;
+                    }
+                } else {
+                    s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).ln().tanh().exp() * c(0.1)).sin();
+                    let v7 = ((x0 + v[k6 % 4]).sin() * c(0.5)).ln_1p();
+                    s1 = s1.mul_add(c(0.5), v7.cos().sin() * c(0.25));
+                }
+                s0 *= c(0.6);
+                s0 -= c(0.1) * s0.tanh().exp().asinh().tanh();
+            }
+            let v8 = d_to_radians(x1) * c(20.0);
+            acc2 -= v8;
+        }
+        let v9 = v[3] * v[3];
+        let v10 = v.iter().copied().map(|p| x2 * p).sum::<Dual64>();
+        for i in 1..n {
+            let fi = c(i as f64);
+            acc2 -= c(0.4) * s0.sin().cos();
+            s1 = s1.mul_add(c(0.75), (v[i % 4] - fi + x0 * v9).cos() * c(0.02));
+            s1 = s1.mul_add(c(0.5), s1.tanh().cosh().powi(3).tanh() * c(0.05));
+        }
+        s0 * c(0.5) + s1 - acc2.tanh() + v9 + v10.sin()
+    }
+
+    pub fn prog_15_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - c(0.3)).tanh() * c(2.0);
+        let mut s1 = (-x0).cos();
         let mut acc2: Dual64 = c(0.0);
         let mut a3 = [c(0.0); N];
         for i in 0..N {
-            let fi = c(i as f64);
-            a3[i] = d_powf(x2 * x2 + c(0.5), fi.tanh()) / (x0.cos().powi(2) + c(1.5));
-            acc2 += (x0 / (fi.powi(2) + c(1.5))).sin() * c(0.5);
+            a3[i] = (v[i].powi(2) + c(1.0)).log(10.0) * x2;
+            s0 = c(0.5) * s0 + c(0.25) * (s0 + v[i]).cos();
         }
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            s1 *= c(0.8);
-            s1 -= c(0.02) * (x1.cos() * c(1.2)).tan().tanh();
-            acc2 += (a3[k4] * a3[k4] + c(1.0)).recip() * c(0.5);
-            if k4 >= 3 || gt(s1 + x0, c(0.5), margin) {
-                break s1.mul_add(x0.asinh(), x2 * x2);
+        let v5 = match n {
+            0 => {
+                acc2 -= x2 * c(std::f64::consts::FRAC_1_PI);
+                x1.sin()
             }
-        };
-        let v8: Dual64 = match (n % 4).checked_sub(1) {
-            Some(k6) => {
-                let c7 = c(k6 as f64);
-                d_min(acc2, a3[k6], margin) + c7.tanh()
-            }
-            None => a3[n % 4] + x2,
-        };
-        if let Some(k9) = (k4 + n).checked_sub(3) {
-            let c10 = c(k9 as f64);
-            let v11 = v8.tanh() - x1;
-            s1 = (s1 * c(0.6) + (c10.sin() + v11.cos()) * c(0.02)).sin();
-        } else {
-            s0 = s0 * c(0.5) + (x2 + x0).cos() * c(0.25);
-        }
-        match n.checked_sub(1) {
-            Some(k12) => {
-                let c13 = c(k12 as f64);
-                let mut k14 = 0;
-                while k14 < 3 && lt(s0.tanh().exp(), v8, margin) {
-                    k14 += 1;
-                    for j in (0..3).rev() {
-                        let fj = c(j as f64);
-                        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| ((s1.cos() * c(0.9)).acos().powi(2) + c(0.5)).sqrt() + p.tanh() + q.sin()).sum::<Dual64>();
-                        match k12 {
-                            0 => {
-                                s0 *= c(0.6);
-                                s0 -= c(0.4) * d_atan2(fj * fj + c(1.0), a3[j]).tanh();
-                            }
-                            MODE_B | 3 => {
-                                acc2 += c(0.2) * ((v5 * x2).powi(2) + c(2.0)).sqrt().cos();
-                            }
-                            4 => {
-                                let v16 = s0;
-                                s1 = c(0.6) * s1 + c(0.4) * v16.cos().cos();
-                            }
-                            _ => {
-                                let v17 = c(0.3) * x1;
-                                acc2 -= c(0.2) * v17.sin();
-                            }
-                        }
-                        s0 = (s0 * c(0.5) + (c(SCALE) + x2) * c(0.5)).sin();
-                        acc2 += c(0.2) * v15.tanh();
-                    }
-                    if lt(v8 / ((c13 - v8).powi(2) + c(0.5)), v5 * c(1.2), margin) || k14 + k4 < 4 {
-                        continue;
-                    }
-                    match (n % 3).checked_sub(1) {
-                        Some(_) => {
-                            s1 = s1.mul_add(c(0.5), (s1.cos() * c(2.0)).sinh().tanh() * c(0.05));
-                            let v8 = (x2.sin() * c(0.9)).asin();
-                            s0 = s0.mul_add(c(0.8), v8.sin() * c(0.05));
-                        }
-                        None => {
-                            s0 = (s0 * c(0.5) + x1 / (x2.sin() + c(2.0)) * c(0.1)).sin();
-                        }
-                    }
-                    s1 *= c(0.75);
-                    s1 -= c(0.1) * (v[3 - k14] * v[3 - k14] + c(2.0)).acosh().cos();
-                }
-                s0 = (s0 * c(0.8) + (x0.cos().powi(2) + c(0.5)).powf(2.5) * c(0.02)).tanh();
-                acc2 += c13.cos();
+            g if g > 3 => {
+                let v4 = prog_5_dual((c(SCALE) + x2).sin() * c(2.0), (v[n % 4] / (s0 * s0 + c(0.5))).tanh().cos() * c(2.0), (v[n % 4] * x2).tanh() * c(2.0), &v, n, margin);
+                d_powf(d_abs(acc2, margin).powi(2) + c(1.0), (s0.tanh() * c(0.5)).ln_1p().cos()) + v4.tanh()
             }
             _ => {
-                s1 = s1.mul_add(c(0.5), prog_11_dual(c(1.2), x2, d_min(d_min(a3[k4], x2, margin), v8.sin().exp2(), margin).tanh() * c(2.0), v, k4, margin).cos() * c(0.005));
+                let x1 = (a3[n % 4].sin() * c(0.5)).ln_1p();
+                (x1.powi(2) + c(1.0)).log2()
             }
-        }
-        let v24 = match (k4 + n).checked_sub(2) {
-            None => d_min(v[k4], x1, margin) + x2.sin(),
-            Some(k19) if k19 < 1 => {
-                let c20 = c(k19 as f64);
-                for _ in 0..n {
-                    let v21: Dual64 = ((s1.tanh() * c(0.9)).acos().sin() * c(1.5)).cosh();
-                    acc2 -= v21.sin() * c(0.25);
-                }
-                let v22 = c(SCALE) + x2 + c20.sin();
-                c20.cos() + v22.cos()
-            }
-            Some(_) => prog_11_dual(x2.cos().exp2().tanh() * c(2.0), ((d_to_radians(x2) * c(20.0)).tanh() * c(2.0)).sinh().tanh(), ((x2.cos() * c(1.2)).tan().powi(2) + c(2.0)).ln().sin() * c(2.0), v, k4, margin),
         };
-        s0.tanh() - s1 + acc2.cos() - v5.cos() + v8.tanh() + v24.tanh() - (v8.tanh() + c(2.0)).cbrt()
-    }
-
-    pub fn prog_14_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].powi(2) + c(1.0)).log2().tanh().exp().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().map(|&z| c(0.3) - p.1 + z.tanh()).sum::<Dual64>();
-        s0 = c(0.6) * s0 + c(0.005) * prog_5_dual(acc1.mul_add(v[1], p.0).sin() * c(2.0), ((x0 * c(0.3)).cos() * c(1.5)).cosh().sin() * c(2.0), (-(p.0.tanh() * c(0.9)).asin()).cos() * c(2.0), &v, 2, margin).cos();
-        let mut m3: Dual64 = c(0.0);
-        for i in 1..n {
-            m3 = d_max(m3, v[n % 4].powi(3) + v[(i * 3) % 4], margin);
-        }
-        acc1 += m3.tanh() * c(0.25);
-        let mut m4: Dual64 = c(0.5);
-        for i in 0..=n {
-            m4 = d_min(m4, p.1.powi(3) + v[i % 4], margin);
-        }
-        s0 = (s0 * c(0.5) + m4.cos() * c(0.02)).tanh();
-        let [b5, b6] = [d_atan2(c(1.5_f64), p.1), (v2.powi(2) + c(0.5)).sqrt().sin()];
-        s0.tanh() + acc1 + b5.sin() + b6.cos() - b5.atan()
-    }
-
-    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual(x2, x0, c(0.75), &v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for _ in 0..4 {
-            s0 *= c(0.75);
-            s0 += c(0.1) * (s0 * s0 + c(0.5)).cbrt().sin();
-            for _ in (1..=3).step_by(2) {
-                if n < 6 && gt((x1 * x1 + c(2.0)).acosh(), c(1.0), margin) {
-                    continue 'l0;
+        let v6: Dual64 = x0 * c(1.2);
+        let v7 = (v6.cos() * c(0.5)).ln_1p();
+        let mut k8 = 0;
+        'l1: while k8 < 5 && ge((a3[k8 % 4] * a3[k8 % 4] + c(1.0)).cbrt() * v5, -c(1.0), margin) {
+            k8 += 1;
+            let v11 = if !(n % 2 == 0) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    match n {
+                        0..=1 => {
+                            s1 = (s1 * c(0.5) + (-x0) * c(0.5)).sin();
+                        }
+                        MODE_D | 5 => {
+                            acc2 -= d_to_radians(s0);
+                        }
+                        6 => {
+                            let v9 = v7 / (fj.tanh() + c(2.0)) / c(4.0);
+                            s0 = (s0 * c(0.8) + v9.tanh() * c(0.75)).tanh();
+                        }
+                        _ => {
+                            s1 *= c(0.5);
+                            s1 -= c(1.0) * d_to_radians((s1.powi(2) + c(1.0)).powi(-2));
+                        }
+                    }
+                    acc2 += (x1 / (v7.powi(2) + c(1.5))).sin() * c(0.1);
+                    acc2 += (-(x2.tanh() * c(1.2)).tan()).tanh() * c(0.1);
+                    acc2 += u.tanh() * c(0.1);
                 }
-                s0 = s0.mul_add(c(0.5), v[3].cos().exp().tanh() * c(0.1));
-            }
-            let mut k2 = 0;
-            while k2 < 6 && le((x1.powi(2) + c(0.5)).cbrt(), c(0.5), margin) {
-                k2 += 1;
-                acc1 -= c(0.05) * (x0.sin() + x2).tanh();
-                s0 = (s0 * c(0.5) + x2.sin() * c(0.5)).tanh();
-            }
-            s0 = s0.mul_add(c(0.5), (x1.sin() + c(2.0)).cbrt().cos() * c(1.0));
-        }
-        let v3 = v.iter().map(|&p| v[3] + p).sum::<Dual64>();
-        if let Some(k4) = n.checked_sub(3) {
-            acc1 -= c(0.4) * (x1.cos().exp().powi(2) + c(2.0)).acosh().tanh();
-            let Some(k5) = (k4 + n).checked_sub(1) else {
-                return x0 + v[k4]
+                x2.cos().exp2() * d_powf(v7.powi(2) + c(1.0), v5.tanh())
+            } else {
+                let v10 = v[k8 % 4].sin();
+                s1 - x2 + v10.sin()
             };
-            let c6 = c(k5 as f64);
-            s0 *= c(0.8);
-            s0 += c(1.0) * c6.tanh();
-        } else {
-            acc1 += d_max(-c(2.0_f64), x1, margin).tanh();
-            s0 = s0 * c(0.75) + (v3 * v3 + c(1.0)).log(2.0).tanh() * c(0.02);
-        }
-        match n.checked_sub(3) {
-            Some(0) => {
-                s0 = s0 * c(0.6) + (x1 * c(std::f64::consts::FRAC_1_PI)).sin() * c(1.0);
-                let v10 = if let Some(k7) = n.checked_sub(3) {
-                    let c8 = c(k7 as f64);
-                    v[(k7 + n) % 4] + c8.tanh()
-                } else {
-                    let v9 = (v3 * v3 + c(0.5)).sqrt();
-                    (-(x1 * x1 + c(1.0)).log2()) + v9.cos()
-                };
-                s0 = (s0 * c(0.8) + v10.tanh() * c(0.02)).sin();
-            }
-            Some(k11) if k11 > 1 => {
-                s0 = c(0.6) * s0 + c(0.25) * d_powf(c(0.5_f64), x2.tanh()).sin();
-                if !(k11 % 3 == 1) {
-                    s0 = s0.mul_add(c(0.5), (-s0) * c(0.05));
-                    acc1 -= v3.asinh().sin() * c(0.5);
-                } else if ge(v3 - x2, c(0.0), margin) {
-                    acc1 += v[(k11 + n) % 4].tanh();
-                } else {
-                    s0 = c(0.8) * s0 + c(0.005) * prog_11_dual(d_log(c(3.0_f64), s0 * s0 + c(2.0)).sin().exp2().sin(), x0, x2.cos().exp().sin(), v, n, margin).cos();
+            for j in (0..=n).rev().step_by(2) {
+                if !(j % 2 == 0 && le(x0, -c(1.0), margin)) {
+                    continue 'l1;
                 }
+                if ge((v7 + v6) * v6.cos(), (v6 * v6 + c(0.5)).sqrt(), margin) || k8 + j < 7 {
+                    break;
+                }
+                acc2 += c(0.1) * ((v[1] / (x0.powi(2) + c(1.5))).powi(2) + c(2.0)).acosh().tanh();
             }
-            Some(_) => {
-                let v13 = v3 - c(0.25);
-                acc1 -= v13.cos() * c(0.5);
-            }
-            None => {
-                let x0 = (x0.cos().powi(2) + c(1.0)).powi(-2);
-                let x1 = v[n % 4].powi(3) * c(std::f64::consts::FRAC_PI_4);
-                acc1 += (x0.sin() + x1.sin()).sin() * c(0.25);
-            }
+            acc2 += (d_to_radians(v7.asinh()) * c(50.0)).cos() * c(0.4);
+            acc2 -= c(0.4) * v11.cos().sin();
         }
-        s0 * c(0.75) + acc1.cos() - v3.tanh()
+        let v13 = match k8 % 2 {
+            0 => (v7 * v7).ln_1p(),
+            1 => (x2 * x2 + c(0.5)).powf(0.5).cos().sinh(),
+            _ => {
+                let v12 = (a3[k8 % 4].cos() * c(0.5)).ln_1p();
+                d_copysign(c(3.0_f64), v5, margin) + v12.tanh()
+            }
+        };
+        'l4: for i in 0..N {
+            let fi = c(i as f64);
+            let v16 = if le((s1.powi(2) + c(0.5)).ln(), v5 - x1, margin) && i < n {
+                s0 *= c(0.8);
+                s0 -= c(0.2) * (-a3[k8 % 4]).tanh();
+                (v[3].cos() * c(1.2)).tan()
+            } else {
+                for j in 0..i {
+                    let fj = c(j as f64);
+                    s0 = s0 * c(0.6) + v13.asinh().sin() * c(0.4);
+                    let v15 = match i + j {
+                        0 => {
+                            s0 = (s0 * c(0.5) + (fj + a3[1]) * c(0.5)).tanh();
+                            x2.powi(2)
+                        }
+                        g if g > 1 => (a3[1] * a3[1] + c(2.0)).ln(),
+                        _ => {
+                            let v14 = v[n % 4].tanh();
+                            v7 + v14.tanh()
+                        }
+                    };
+                    acc2 -= v15.sin() * c(0.1);
+                }
+                (v13.powi(2) + c(0.5)).cbrt()
+            };
+            acc2 -= ((x1 * v7).cos() * c(0.9)).acos().tanh() * c(0.5);
+            let mut k17 = 0;
+            while k17 < 4 {
+                k17 += 1;
+                if lt((v[k8 % 4] * v[k8 % 4] + c(1.0)).log2() - v7.sin().exp_m1(), v13, margin) {
+                    break 'l4;
+                }
+                if le(v[k17 % 4] - x2, fi, margin) && i % 2 == 0 {
+                    acc2 += d_powf(v7 * v7 + c(1.0), a3[3].sin()).tanh() * c(0.1);
+                } else if le((v13 * v13 + c(0.5)).cbrt().cos().exp2(), (a3[2] * a3[2] + c(1.0)).log2(), margin) {
+                    acc2 += ((v16.tanh() + c(2.0)).cbrt().tanh() + c(2.0)).cbrt().sin() * c(0.1);
+                    if lt(s1, -c(0.5), margin) {
+                        return v6.cos();
+                    }
+                }
+                acc2 -= c(0.1) * x0.cos();
+            }
+            s1 *= c(0.8);
+            s1 += c(0.02) * v16.cos().tanh();
+        }
+        x2 + v[3] * c(0.5) - s0 + s1 * c(1.5) + acc2.sin() + a3[3].cos() + v5 * c(1.5) + v7.tanh() + v13 + (a3[k8 % 4].powi(2) + c(1.5)).acosh()
     }
 
     pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0 + x2) * c(std::f64::consts::FRAC_PI_4)).tanh() * c(2.0);
-        let mut s1 = (x1 * x1 + c(0.5)).ln();
-        let mut s2 = x2;
-        let mut acc3: Dual64 = c(0.0);
-        if ge(v[0].mul_add(c(SCALE) + s2, (x1.cos() * c(0.9)).atanh()), c(0.5), margin) {
-            return (s0 * s0 + c(2.0)).acosh();
-        }
-        match n.checked_sub(2) {
-            Some(0..=1) => {
-                s2 = (s2 * c(0.75) + (x1.cos() * c(0.5)).ln_1p() * c(0.25)).sin();
-            }
-            Some(k4) if k4 > 2 => {
-                let c5 = c(k4 as f64);
-                if let Some(_) = (k4 + n).checked_sub(1) {
-                    s2 = (s2 * c(0.8) + d_copysign(s2.powi(2), d_abs(c5, margin), margin) * c(0.1)).tanh();
-                    s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).ln().tanh().exp() * c(0.02)).sin();
-                } else {
-                    let v7 = prog_0_dual((c(0.8) * v[k4 % 4]).tanh(), x2, (-c5).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                    s2 *= c(0.6);
-                    s2 -= c(1.0) * c5.tanh().exp().asinh().tanh();
-                    acc3 -= c(0.01) * v7.tanh();
-                }
-            }
-            Some(k8) => {
-                acc3 -= prog_11_dual(((s0 + x1).sin() * c(0.9)).asin().cos(), (s0.powi(3) + v[k8 % 4].asinh()).sin() * c(2.0), (x1 - x2.powi(3)).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
-            }
-            _ => {
-                let x1 = x2.atan();
-                s0 = s0 * c(0.6) + x1.tanh().sin() * c(0.4);
-            }
-        }
-        let v9 = acc3.powi(2) + acc3;
-        if let Some(k10) = n.checked_sub(3) {
-            let c11 = c(k10 as f64);
-            s2 *= c(0.75);
-            s2 += c(0.1) * s2.cos().exp_m1().sin().cosh().tanh();
-            acc3 += c11.cos();
-        }
-        let v14 = if let Some(_) = n.checked_sub(1) {
-            -v9.powi(3)
-        } else {
-            let v13 = d_abs(v9, margin);
-            d_max(x0, acc3, margin) + v13.sin()
-        };
-        for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            let v15 = -v9;
-            let v17 = if gt((v15 * v15).ln_1p(), c(0.5), margin) {
-                (x2 * x2 + c(0.5)).sqrt()
-            } else {
-                let v16 = (-v14) * c(std::f64::consts::FRAC_1_PI);
-                d_max(v[1], fi, margin) + v16.sin()
-            };
-            s2 = (s2 * c(0.8) + (c(0.1) - s2) * c(0.2)).tanh();
-            s2 *= c(0.5);
-            s2 -= c(0.25) * v17.cos();
-        }
-        s1 = s1 * c(0.6) + (v14.sin() + c(2.0)).cbrt().tanh() * c(0.05);
-        s0 * c(0.25) + s1 + s2.tanh() + acc3.cos()
-    }
-
-    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.cos().exp() * x2).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let len2 = v.len();
-        for i in 0..len2 {
-            let fi = c(i as f64);
-            let v4 = if lt(v[2] - c(2.5) + v[0] / (x1.powi(2) + c(1.0)), s0, margin) {
-                (fi * fi + c(1.0)).log10()
-            } else {
-                let v3 = d_atan2(x1 * x1 + c(0.5), x0) / ((x0 * x0 + c(1.0)).recip().tanh() + c(2.0));
-                (v3.powi(2) + c(0.5)).sqrt()
-            };
-            s0 = s0 * c(0.6) + v[0].sin().sin() * c(0.4);
-            acc1 += v4.sin().sin() * c(0.4);
-        }
-        for i in 0..n {
-            acc1 += v[i % 4].tanh() * c(0.25);
-            acc1 += x0.tanh() * c(0.25);
-        }
-        match n {
-            1..=3 => {
-                let v5 = v[3];
-                s0 = (s0 * c(0.5) + prog_0_dual(c(1.5), acc1.tanh(), (v[3] * v[3]).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-                acc1 += v5.sin();
-            }
-            4 => {
-                s0 = (s0 * c(0.6) + s0 * c(0.01)).tanh();
-            }
-            5 => {
-                let v6 = (d_to_radians(s0).sin() * c(0.9)).asin();
-                s0 = s0 * c(0.8) + v6.sin().sin() * c(0.25);
-            }
-            _ => {
-                let v7 = x0 - v[2];
-                let x2: Dual64 = x1;
-                acc1 += (v7.sin() + x2.sin()).tanh();
-            }
-        }
-        s0 = c(0.8) * s0 + c(0.01) * (s0 + x0).sin();
-        let mut m8 = 0;
-        for i in (1..=5).step_by(2) {
-            if i + n < 4 {
-                let v9 = s0 - v[i % 4];
-                s0 = (s0 * c(0.75) + v9.cos() * c(0.1)).sin();
-            } else if lt((v[i % 4].sin().powi(2) + c(1.0)).powi(-3), x2, margin) {
-                s0 = (s0 * c(0.75) + d_powf(v[m8 % 4] * v[m8 % 4] + c(1.0), x0.tanh()) * c(0.02)).sin();
-                if le(((v[i % 4] - v[m8 % 4]).powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
-                    acc1 += v[3].sin().exp().tanh() * c(0.5);
-                    continue;
-                }
-                let v10 = x1.cos().exp();
-                acc1 -= v10.tanh().sin() * c(0.5);
-            }
-            let v11 = x0;
-            if lt(s0 * x0 / (v[0].cos() + c(2.0)), -c(1.0), margin) {
-                m8 += 1;
-            }
-            acc1 += v11.tanh() * c(0.5);
-        }
-        let c12 = c(m8 as f64);
-        let mut a13 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if le(s0.cos().exp_m1().mul_add(v[i].cos(), d_max(x1, c12, margin)), fi - x1, margin) || i + n < 5 {
-                a13[i] = x1.powi(3);
-            } else {
-                a13[i] = (v[i].cos() * c(1.5)).cosh();
-            }
-        }
-        v[0].sin() - s0.cos() - acc1.sin() + c12.tanh() + a13[0].tanh()
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual(x2.cos() * c(2.0), (x2 * x1).powi(2).ln_1p().tanh() * c(2.0), x2, v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v9 = match n {
-            1..=2 => {
-                s0 = (s0 * c(0.5) + acc1.tanh().exp() * c(1.0)).tanh();
-                prog_11_dual((x0 * x0 + c(1.0)).powi(-1).sin(), acc1, x1, [v[0], v[1], v[2], v[3]], 2, margin)
-            }
-            4 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = c(i as f64);
-                    acc1 -= x0.tanh() * c(0.5);
-                    let mut k2 = 0;
-                    while k2 < 3 && le(t * c(0.3), -c(0.5), margin) {
-                        k2 += 1;
-                        match k2 {
-                            0 => {
-                                acc1 += (fi.tanh() * c(1.2)).tan().cos() * c(0.1);
-                                let v3 = fi * s0;
-                                s0 = s0.mul_add(c(0.5), v3.tanh().tanh() * c(0.1));
-                            }
-                            1 => {
-                                continue;
-                            }
-                            2 => {
-                                s0 *= c(0.8);
-                                s0 += c(0.25) * (s0.powi(2) + c(1.0)).recip().sin();
-                                let v4 = t;
-                                s0 = c(0.75) * s0 + c(0.25) * v4.cos().sin();
-                            }
-                            _ => {
-                                let v5 = x2;
-                                acc1 += c(0.1) * t.sin().exp().cos();
-                                s0 = c(0.5) * s0 + c(0.5) * v5.tanh().tanh();
-                            }
-                        }
-                        let v6 = (x2.powi(2) + c(1.0)).log2();
-                        let v7 = v[n % 4].tanh().cosh();
-                        acc1 += c(0.1) * (v6 - v[3 - k2]).sin();
-                        s0 = s0.mul_add(c(0.8), v7.tanh() * c(0.1));
-                    }
-                    acc1 -= c(0.5) * t.cos();
-                }
-                let v8 = x1.powi(3);
-                x0.atan().tanh().cosh() + v8.sin()
-            }
-            6 => x2 + c(0.3),
-            _ => ((x0 * x0).ln_1p().sin() * c(0.5)).ln_1p(),
-        };
-        let v10 = v.iter().fold(v9.sin(), |r, &p| r * c(0.5) + c(0.1) * (((r / (v[n % 4] * v[n % 4] + c(1.5))).sin() * c(0.9)).acos() + p.tanh()).cos());
-        if le((x0.sin() * c(0.9)).asin().sin().exp_m1(), c(0.0), margin) {
-            let v11 = v[n % 4].cos().exp_m1();
-            s0 = s0 * c(0.6) + v11.sin().cos() * c(0.1);
-        } else {
-            for i in (0..6).rev() {
-                let mut m12: Dual64 = c(0.5);
-                for j in 1..n {
-                    m12 = d_min(m12, (v[0] * v[0] + c(2.0)).ln() + v[(j * 3) % 4].cos(), margin);
-                }
-                s0 = s0.mul_add(c(0.5), m12.cos().tanh() * c(0.25));
-                acc1 += ((v10 * v10).ln_1p() - v10.atan()).cos() * c(0.25);
-                let v13: Dual64 = if !(i == 5 && gt(x2.cos().exp() * c(0.1), -c(0.5), margin)) {
-                    ((x1 * x2).powi(2) + c(1.0)).log2()
-                } else if gt(((d_to_degrees(v[3]) * c(0.01)).powi(2) + c(1.0)).cbrt(), -c(0.25), margin) || i % 3 == 1 {
-                    acc1 += (x0.sin() * c(0.9)).asin().asinh().tanh() * c(0.25);
-                    m12.tanh()
-                } else {
-                    x1 / (x2.powi(2) + c(1.0))
-                };
-                acc1 += c(0.25) * v13.sin();
-            }
-            acc1 += d_copysign(c(0.5_f64), v10, margin).atan().sin();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(d_min(s0, v10 + s0, margin), d_min(fi, v9, margin), margin) && i % 2 == 0 {
-                return (s0.powi(2) + c(1.5)).acosh();
-            }
-            if lt(d_powf(x0 * x0 + c(1.0), fi.cos()), c(1.0), margin) {
-                s0 = s0 * c(0.6) + v10.sin().cos() * c(0.4);
-                if lt(s0 * v10, c(0.25), margin) {
-                    s0 = s0 * c(0.8) + (s0 + x2).tanh() * c(0.1);
-                    acc1 -= d_atan2(c(3.0_f64), x1 / (s0 * s0 + c(1.5))).tanh() * c(0.25);
-                } else {
-                    for j in 0..4 {
-                        if gt(v10.cos(), s0, margin) && n % 2 == 0 {
-                            break;
-                        }
-                        match j {
-                            MODE_A => {
-                                let v14 = ((fi.sin() * c(2.0)).cosh().cos() * c(2.0)).cosh();
-                                s0 = (s0 * c(0.8) + v14.sin() * c(1.0)).tanh();
-                            }
-                            1 | 3 => {
-                                s0 *= c(0.75);
-                                s0 -= c(0.1) * (v[j] + x0).sin();
-                            }
-                            _ => {
-                                s0 = (s0 * c(0.8) + (fi.powi(2) + c(1.0)).powi(-2) * c(1.0)).tanh();
-                            }
-                        }
-                        s0 = s0 * c(0.75) + (c(SCALE) + s0).sin() * c(0.25);
-                    }
-                    s0 = s0.mul_add(c(0.8), d_min(x2, x0, margin).cos() * c(0.2));
-                    if lt(((c(0.1) * v9).cos() * c(0.9)).atanh(), v10, margin) {
-                        break;
-                    }
-                }
-            } else if le((v9 - x1).sin(), c(0.25), margin) {
-                acc1 += c(0.25) * (v[i % 4].sin() + c(2.0)).cbrt().tanh();
-            }
-            match i {
-                1 | 3 => {
-                    s0 = s0 * c(0.5) + (s0.cos() * c(1.2)).tan().tanh() * c(0.05);
-                    s0 = s0 * c(0.8) + (s0 / (s0.powi(2) + c(1.0))).sin() * c(0.1);
-                    if i % 2 == 0 {
-                        s0 = (s0 * c(0.5) + (x1 + s0) * c(0.25)).sin();
-                    }
-                }
-                4 => {
-                    s0 = (s0 * c(0.6) + (v[i % 4].tanh() + c(2.0)).cbrt() * c(1.0)).sin();
-                    s0 = (s0 * c(0.75) + (c(0.1) - s0) * (fi - x2) * c(0.02)).tanh();
-                }
-                5 => {
-                    s0 = s0 * c(0.75) + d_atan2(c(2.0_f64), x2 + c(1.25)).cos() * c(1.0);
-                    s0 = s0 * c(0.75) + d_clamp(s0, s0.cos() - c(1.5), x1.sin() + c(1.5), margin).tanh() * c(0.25);
-                    match i % 2 {
-                        0 => {
-                            s0 = c(0.6) * s0 + c(0.4) * s0.cos();
-                            acc1 += c(0.25) * fi.tanh();
-                        }
-                        1 => {
-                            continue;
-                        }
-                        _ => {
-                            let v15 = s0 * x2;
-                            s0 = (s0 * c(0.8) + v15.cos() * c(0.02)).sin();
-                        }
-                    }
-                }
-                _ => {
-                    acc1 += c(0.25) * (s0 + v9).sin();
-                }
-            }
-            acc1 -= c(0.25) * (fi.powi(2) + c(1.5)).acosh().sin();
-        }
-        let v18 = if lt((x0.cos() * c(0.9)).atanh().cos().exp2(), c(0.5), margin) {
-            v10.cos()
-        } else if !(n == 1 && ge(x0.tanh().exp(), -c(0.5), margin)) {
-            let v16 = (x2 * x2 + c(1.0)).ln();
-            (x2.powi(2).powi(2) + c(1.0)).cbrt() + v16.cos()
-        } else {
-            let v17 = x1.sin().sinh();
-            return (v17.sin().exp().powi(2) + c(2.0)).sqrt()
-        };
-        s0 + acc1.cos() - v10 - v18
-    }
-
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * c(1.2)).cos() * c(2.0);
-        let mut s1 = d_hypot(v[n % 4], x1, margin).cos() * c(2.0);
-        let mut s2 = x0.tanh();
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..6 {
-            let fi = c(i as f64);
-            if lt(v[i % 4], fi.sin().cosh(), margin) && i == 0 {
-                return d_abs((fi.powi(2) + c(1.0)).powi(-3), margin);
-            }
-            let v4 = s0 + fi;
-            if i < 3 && gt((v4 * v4 + c(1.5)).acosh(), c(0.5), margin) {
-                s0 *= c(0.6);
-                s0 -= c(0.1) * s1.tanh().exp_m1().sin();
-            }
-            s2 *= c(0.75);
-            s2 -= c(0.25) * s2.cos();
-        }
-        if le(((x0 * x1).cos() * c(0.9)).atanh(), s0, margin) {
-            acc3 -= c(0.01) * prog_5_dual(s0, x1, s1.tanh().exp_m1().tanh() * c(2.0), &v, 0, margin).tanh();
-        }
-        let mut a5 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            a5[i] = s1.asinh();
-            acc3 += c(0.5) * (fi.sin().powi(2) + c(1.5)).acosh().tanh();
-            s0 *= c(0.8);
-            s0 += c(0.2) * t.sin();
-        }
-        let mut m6: Dual64 = c(0.0);
-        for i in 1..=4 {
-            let c7 = (x0.powi(2) + c(0.5)).recip() + a5[(i + n) % 4].cos();
-            m6 = d_min(m6, c7, margin);
-        }
-        s2 = c(0.5) * s2 + c(0.05) * m6.cos().cos();
-        let v8 = prog_11_dual((x0 / (a5[2].tanh() + c(2.0))).tanh() * c(2.0), (x2 + s0).cos() * c(2.0), c(0.5), v, n, margin);
-        let mut k9 = 0;
-        while k9 < 3 && le(d_atan2(c(3.0_f64), (v8.sin() * c(1.5)).sinh()), x1, margin) {
-            k9 += 1;
-            if gt((x2 * x2 + c(1.0)).log(2.0), c(1.0), margin) || n > 4 {
-                break;
-            }
-            s2 = s2 * c(0.5) + s1.cos().tanh() * c(0.5);
-        }
-        s1 = c(0.6) * s1 + c(0.1) * x0.sin().mul_add(x2.tanh(), (v[k9].tanh() * c(0.5)).ln_1p()).cos();
-        s1 + s2 * c(1.5) + acc3.tanh() - v8.tanh() - d_min(c(3.0_f64), a5[n % 4], margin)
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.atan();
-        let mut s1 = (x0.powi(2) + c(2.0)).ln().sin().cosh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for _ in 1..n {
-            let v4 = v[0] - s0;
-            acc2 -= (v4 * v4 + c(1.0)).cbrt().sin() * c(0.4);
-            if lt((s0 + x2).cos(), v[n % 4], margin) {
-                m3 += 1;
-            }
-            s0 = s0 * c(0.8) + (x2.tanh() * c(1.2)).tan().tanh() * c(0.02);
-        }
-        match m3 {
-            0 => {
-                s1 = (s1 * c(0.6) + ((s1 + x2).sin() * c(0.9)).acos() * c(0.05)).sin();
-                let v5 = d_to_degrees(v[m3 % 4]) * c(0.01);
-                s1 *= c(0.75);
-                s1 += c(0.4) * v5.cos();
-            }
-            MODE_B => {
-                let v6 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
-                acc2 -= v6.tanh();
-            }
-            g if g > 2 => {
-                let x0 = x1;
-                s1 *= c(0.6);
-                s1 += c(0.4) * x0.cos().sin();
-            }
-            _other => {
-                s0 *= c(0.75);
-                s0 += c(0.05) * s0.powi(2).sin();
-                let v7 = x2 * s0;
-                acc2 -= v7.cos();
-            }
-        }
-        match n % 4 {
-            MODE_A => {
-                let x1 = (x2.cos() * c(1.2)).tan();
-                s0 = c(0.75) * s0 + c(0.02) * x1.tanh().sin();
-            }
-            1 => {
-                let mut k8 = 0;
-                while k8 < 3 {
-                    k8 += 1;
-                    if gt((s0.powi(2) + c(1.0)).ln(), c(0.5), margin) {
-                        s1 = c(0.6) * s1 + c(0.1) * v[1].powi(2).cos();
-                        break;
-                    }
-                    let mut m9 = c(f64::NEG_INFINITY);
-                    for j in 0..4 {
-                        m9 = d_max(d_log(c(2.0_f64), x2 * x2 + c(2.0)) + v[j].tanh(), m9, margin);
-                    }
-                    s0 = (s0 * c(0.6) + m9.tanh() * c(0.1)).sin();
-                }
-                let v10: Dual64 = (v[k8].powi(2) + c(1.5)).acosh();
-                acc2 -= v10.sin();
-            }
-            2 => {
-                let v11 = (x0 * x0 + c(0.5)).recip() * d_abs(x0, margin);
-                s1 *= c(0.8);
-                s1 += c(0.2) * x2.tanh();
-                acc2 += v11.sin() * c(0.5);
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + d_log(x2.atan().powi(2) + c(1.0), v[m3 % 4] * v[m3 % 4] + c(2.0)) * c(0.05)).sin();
-            }
-        }
-        let v12 = v.iter().copied().map(|p| d_atan2(x2.tanh(), p * p + c(0.5))).sum::<Dual64>();
-        if gt((v12.sin() + c(2.0)).cbrt(), x2.tanh().exp(), margin) {
-            return s0;
-        }
-        if lt(d_to_radians((x1 * x1 + c(0.5)).recip()), -c(0.25), margin) {
-            return ((s0 + v[m3 % 4]).powi(2) + c(1.0)).log(10.0);
-        }
-        s0 * c(0.5) + s1.cos() + acc2.cos()
-    }
-
-    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual(c(1.5), x1, (v[n % 4].tanh() * c(1.2)).tan().cos().sin() * c(2.0), v, 4, margin).tanh() * c(2.0);
-        let mut s1 = v[0];
-        let mut s2 = (v[n % 4] + x2).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = x0;
-        for &t in v.iter() {
-            m4 = d_min(m4, (c(0.25) * t).powi(3), margin);
-        }
-        let mut k5 = 0;
-        while k5 < n && le(m4.tanh().exp_m1(), -c(0.5), margin) {
-            k5 += 1;
-            let Some(k6) = n.checked_sub(2) else {
-                return (s1.cos() * c(1.5)).sinh() - (-v[1])
-            };
-            let c7 = c(k6 as f64);
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                if ge((v[(k8 + k6) % 4].cos() * c(0.9)).acos(), -c(1.0), margin) {
-                    let v11 = if let Some(_) = (k8 + n).checked_sub(2) {
-                        m4.tanh()
-                    } else {
-                        let x0 = c7.sin().exp2().sin();
-                        let v10 = x0 + c(0.35);
-                        s1 + v10.sin()
-                    };
-                    acc3 -= v11.sin() * c(0.05);
-                } else if lt(s2.sin().cosh(), (x0.powi(2) + c(2.0)).ln(), margin) {
-                    let x2 = s0.tanh().exp_m1();
-                    s2 = s2 * c(0.8) + x2.sin().sin() * c(0.05);
-                } else {
-                    acc3 -= v[k8 % 4] * c(std::f64::consts::FRAC_1_PI) * c(0.05);
-                    acc3 += (s1.powi(3) + (c7.powi(2) + c(1.5)).acosh()).tanh() * c(0.05);
-                }
-                match k8 {
-                    1 => {
-                        s0 = s0 * c(0.8) + m4.sin() * c(0.2);
-                    }
-                    g if g > 3 => {
-                        match (k6 + n).checked_sub(1) {
-                            Some(k12) => {
-                                let c13 = c(k12 as f64);
-                                s2 = s2 * c(0.5) + s0.atan().sin() * c(0.5);
-                                let v14 = (c7.powi(2) + c(1.0)).ln();
-                                s2 = c(0.5) * s2 + c(1.0) * (c13.sin() - v14.cos()).tanh();
-                            }
-                            None => {
-                                let v15 = v[(k8 + k5) % 4] * v[1];
-                                acc3 += c(0.05) * (v15 - c7).tanh();
-                            }
-                        }
-                        let v16: Dual64 = x1.asinh();
-                        s2 = s2.mul_add(c(0.75), v16.tanh() * c(0.25));
-                    }
-                    _ => {
-                        s1 = c(0.8) * s1 + c(0.2) * v[(k8 + k6) % 4].sin().sin();
-                        let v17 = (c7.tanh() * c(2.0)).cosh();
-                        acc3 -= c(0.05) * v17.tanh().cos();
-                    }
-                }
-                acc3 += c(0.05) * (s1 - x1).sin();
-            }
-            s2 = s2 * c(0.8) + d_min(x1.cos().exp2(), c(0.8) - v[n % 4], margin).tanh() * c(0.1);
-            s0 = c(0.75) * s0 + c(1.0) * c7.tanh();
-        }
-        s2 = (s2 * c(0.5) + v[n % 4].cos().exp_m1() * c(0.1)).tanh();
-        let v18 = v.iter().map(|&p| c(1.0) + c(0.25) * (p / c(1.5) * (c(2.0) * m4)).tanh()).product::<Dual64>();
-        s0 + s1 * c(0.25) - s2.tanh() - acc3.tanh() - v18 * c(0.75)
-    }
-
-    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[2];
-        let mut acc1: Dual64 = c(0.0);
-        match n.checked_sub(3) {
-            Some(0..=1) => {
-                s0 = (s0 * c(0.8) + (v[1] * v[1] + c(1.0)).recip() * c(0.25)).tanh();
-                s0 = c(0.8) * s0 + c(0.25) * (s0 * s0 + c(2.0)).ln().cos();
-            }
-            Some(_) => {
-                s0 = (s0 * c(0.6) + s0.tanh().sinh().cos().exp2() * c(0.1)).sin();
-                s0 = c(0.5) * s0 + c(0.1) * ((v[1] * s0).powi(2) + c(0.5)).recip().cos();
-            }
-            _ => {
-                s0 *= c(0.75);
-                s0 -= c(0.25) * (x1 * x1 + c(0.5)).sqrt().tanh();
-            }
-        }
-        match n.checked_sub(3) {
-            Some(0..=1) => {
-                s0 *= c(0.8);
-                s0 -= c(0.05) * v[2].sin().powi(3);
-            }
-            Some(k3) if k3 % 2 == 0 => {
-                acc1 -= x2.tanh();
-            }
-            Some(_) => {
-                let Some(k5) = n.checked_sub(3) else {
-                    return (x1.cos() * c(1.2)).tan()
-                };
-                let c6 = c(k5 as f64);
-                s0 = s0 * c(0.6) + prog_0_dual(c(0.25), c6.tanh().asinh().tanh() * c(2.0), x0, v, 0, margin).tanh() * c(0.005);
-            }
-            _ => {
-                let v7: Dual64 = s0 + x0;
-                acc1 += v7.cos();
-            }
-        }
-        if ge((x0.powi(2) + c(2.0)).ln(), x1, margin) {
-            s0 = (s0 * c(0.6) + prog_11_dual(x2, c(0.75), x2.sin().sin() * c(2.0), v, n, margin) * c(0.005)).tanh();
-        } else if gt(v[n % 4].atan(), -x2, margin) {
-            s0 *= c(0.5);
-            s0 += c(0.02) * prog_20_dual(c(2.0), x2, c(0.75), &v, n, margin).cos();
-        } else {
-            s0 = s0 * c(0.75) + (x1 * x1 + c(1.0)).log10().sin() * c(0.5);
-            s0 = (s0 * c(0.75) + (c(SCALE) + s0) * c(0.2)).sin();
-        }
-        if le((x0.sin().sin() * c(0.5)).ln_1p(), c(0.5), margin) {
-            return d_abs(x2 * s0, margin);
-        }
-        for &t in v.iter() {
-            acc1 += (v[n % 4] * v[n % 4] + c(1.0)).powf(0.5).cos() * c(0.5);
-            if n % 3 == 1 && lt(t * t, -c(1.0), margin) {
-                acc1 += c(0.5) * (t.tanh() * c(1.5)).sinh().cos();
-                acc1 -= s0.tanh().exp().cos() * c(0.5);
-            } else if gt(d_to_radians(x1), -c(0.25), margin) {
-                for j in (0..5).rev() {
-                    s0 = s0 * c(0.5) + (v[j % 4] * d_atan2(c(2.0_f64), s0)).sin() * c(0.1);
-                    let v8 = v[1].sin().powi(3);
-                    s0 = (s0 * c(0.6) + (v8 + s0) * c(0.1)).tanh();
-                }
-                let v9 = x1 + v[n % 4];
-                acc1 += v9.cos() * c(0.5);
-            } else {
-                s0 = (s0 * c(0.5) + (s0.sin() * c(1.2)).tan() * c(0.05)).sin();
-                acc1 -= c(0.5) * (v[1] - s0 - s0).cos();
-            }
-            s0 *= c(0.75);
-            s0 += c(0.05) * (s0.atan().cos() * c(1.5)).sinh().tanh();
-        }
-        s0 - acc1.sin()
-    }
-
-    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let w0 = v;
-        let mut s1 = (x2 * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.4) * d_log(c(0.5_f64), p.powi(2) + c(2.0)).tanh());
-        let v4: Dual64 = if ge(w0[3] + x0, c(0.5), margin) || n % 3 == 1 {
-            s1 = (s1 * c(0.6) + prog_20_dual(v3.tanh().cos(), x2, s1, v, n, margin) * c(0.005)).sin();
-            d_abs((x1.powi(2) + c(1.5)).acosh(), margin)
-        } else if lt(v3.atan(), x1, margin) || n == 2 {
-            d_copysign((v3 * v3 + c(1.0)).log(2.0), acc2.tanh(), margin)
-        } else {
-            (v3 * v3 + c(0.5)).recip()
-        };
-        let v5 = d_clamp(v[n % 4], x1.sin() - c(1.5), x2.cos() + c(1.5), margin).cos().exp2();
-        let mut a6 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a6[3 - i % 4] += a6[i % 4] * ((x0 / (v5 * v5 + c(1.0))).cos() * c(0.1));
-            a6[i % 4] = a6[i % 4] + a6[i % 4] * (x2.sin() * c(0.1));
-        }
-        match n % 3 {
+        let mut s1 = v[0] / c(4.0);
+        let mut s2 = (c(1.25) - x2).cos() * c(2.0);
+        let mut s3 = prog_5_dual((s1.powi(2) + c(0.5)).cbrt().sin() * c(2.0), c(0.5), x2, v, n, margin).sin() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let v6 = match n % 4 {
             0..=2 => {
-                s1 = (s1 * c(0.8) + d_powf(c(3.0_f64), v5.cos()) * c(0.02)).tanh();
+                let v5 = (x1 * x1 + c(0.5)).sqrt();
+                (x0 + v5) / (x1.tanh().powi(2) + c(1.0))
+            }
+            3 => {
+                let x2 = x1.cos().exp_m1();
+                d_atan2(s1.powi(2) + c(1.0), w0[1]) / ((w0[1] * w0[1] + c(0.5)).ln().powi(2) + c(1.5)) + x2.sin()
             }
             _other => {
-                let v7 = prog_20_dual(d_clamp(x0, -c(1.5), c(0.5), margin).powi(2).cos(), c(0.25), acc2, v, n, margin);
-                acc2 += (v5.cos() * c(1.5)).sinh().sin() * c(0.75);
-                s1 = s1.mul_add(c(0.75), v7.sin() * c(0.005));
+                let x2 = -acc4.powi(3);
+                s1 + x2.cos()
             }
-        }
-        s1 * c(0.25) - acc2.cos() + v4 + a6[1].sin() + d_abs(a6[n % 4].cos(), margin)
-    }
-
-    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 - (x1 - c(0.35))).cos() * c(2.0);
-        let mut s1 = s0 * x2.sin();
-        let mut s2: Dual64 = (x1 * x1 + c(1.5)).acosh().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            match n % 3 {
-                1 => {
-                    let v4 = (v[3 - i] * v[3 - i] + c(1.0)).recip().sin();
-                    acc3 += c(0.5) * v4;
-                }
-                _ => {
-                    s0 = (s0 * c(0.75) + x0 * c(0.25)).tanh();
-                }
-            }
-            s0 *= c(0.5);
-            s0 += c(0.25) * (s1 - v[3]).tanh();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                if le((t * t + c(0.5)).ln().asinh(), (s0.sin() * c(2.0)).cosh(), margin) {
-                    continue 'l0;
-                }
-                s2 = s2 * c(0.6) + x1.cos() * c(0.4);
-            }
-            if lt(s1 * t, d_log(c(3.0_f64), v[i] * v[i] + c(2.0)), margin) {
-                let v6 = prog_20_dual(d_min(t, x2, margin).sin(), x0, s2, &v, i, margin);
-                acc3 += prog_20_dual((v[n % 4].powi(2) + c(0.5)).sqrt().powi(2).ln_1p().cos(), x2, c(1.2), &v, 4, margin).cos() * c(0.05);
-                s1 = s1 * c(0.5) + v6.tanh() * c(0.01);
-            }
-        }
-        if !(n % 2 == 0) {
-            return (x0.sin() * c(0.9)).acos() / (x1.cos().powi(2) + c(1.5));
-        }
-        let mut k7 = 0;
-        let v10 = loop {
-            k7 += 1;
-            let mut m8: Dual64 = v[3].powi(2).sin();
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let c9: Dual64 = if ge(s2 / (v[j] * v[j] + c(1.5)) / (fj * fj + c(1.5)), c(0.0), margin) {
-                    c(0.25) * v[j] / (v[j] * v[j] * (v[j] * v[j]) + c(1.5))
-                } else {
-                    v[j] + x0.powi(2)
-                };
-                m8 = d_min(m8, c9, margin);
-            }
-            s2 = (s2 * c(0.5) + d_atan2(v[n % 4] * v[n % 4] + c(0.5), x1) * c(0.05)).tanh();
-            if k7 >= 2 || gt(v[n % 4] * x0, (s0.powi(2) + c(0.5)).recip(), margin) {
-                break (m8.tanh() * c(0.9)).acos();
-            }
-            s1 = c(0.6) * s1 + c(0.05) * m8.tanh();
         };
-        acc3 += c(0.25) * (x2.cos() - v10.sin()).sin();
-        if ge(v[2], x2.cos(), margin) && k7 < n {
-            return d_to_radians(x2 + v[k7]) * c(20.0);
-        }
-        s0 * c(1.5) - s1 - s2.tanh() - acc3
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_11_dual(x2, c(1.2), (x0 / (x2 * x2 + c(0.5))).tanh(), v, 0, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_20_dual(d_max(v[n % 4], x1, margin).tanh(), x0, x1, &v, n, margin);
-        let mut a3 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a3[i % 4] = a3[i % 4] * c(0.5) + d_hypot(fi, v[i % 4], margin).cos() * c(0.5);
-            s0 = s0 * c(0.8) + (v[n % 4].sin() * c(0.9)).atanh().cos() * c(0.02);
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            s0 *= c(0.8);
-            s0 += c(0.2) * a3[2].sin();
-            a3 = v;
-        }
-        'l2: for i in 0..6 {
-            s0 = s0 * c(0.5) + (v2 * v2 + c(1.0)).recip().sin() * c(0.75);
-            for _ in 0..6 {
-                if le((x1.cos() * c(1.2)).tan(), s0.sin().exp(), margin) {
-                    break 'l2;
-                }
-                let v4 = v2.sin().exp();
-                s0 = c(0.75) * s0 + c(0.02) * v4.tanh().exp().cos();
-            }
-            if ge(a3[i % 4], c(0.5), margin) {
-                continue;
-            }
-        }
-        for (i, &t) in a3.iter().enumerate() {
-            s0 = s0.mul_add(c(0.8), ((v2.powi(2) + c(1.5)).acosh() + t).tanh() * c(0.02));
-            if i < 2 {
-                return x0.tanh() / ((x1 * v2).powi(2) + c(1.5));
-            }
-        }
-        let v12 = match n % 2 {
+        let v7 = w0.iter().zip(v.iter()).map(|(&p, &q)| d_atan2(x0.powi(2) + c(0.5), q) + p.tanh()).sum::<Dual64>();
+        let v9 = match n % 2 {
             0 => {
-                for i in 0..n {
-                    let v7 = match i {
-                        0 => ((x0.cos() * c(1.5)).sinh().sin() + c(2.0)).cbrt(),
-                        g if g > 1 => {
-                            let v5 = ((x2.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).log10();
-                            v[i % 4] - v5 + d_abs(x0, margin)
-                        }
-                        _ => {
-                            let v6 = a3[3] * a3[3] * (v[i % 4].powi(2) + c(1.0)).log(10.0);
-                            v6.atan().tanh()
-                        }
-                    };
-                    let v10 = if ge(d_powf(a3[i % 4] * a3[i % 4] + c(1.0), v[i % 4].cos()), c(0.5), margin) {
-                        let v8 = x1.asinh();
-                        v7 - c(0.35) + v8.cos()
-                    } else {
-                        let v9 = ((x0 * x0 + c(2.0)).sqrt().cos() * c(0.5)).ln_1p();
-                        x0 + s0 + v9.sin()
-                    };
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * v2.tanh().tanh();
-                    acc1 -= c(0.25) * (v7.tanh() - v10.tanh()).cos();
-                }
-                let v11 = d_copysign(c(0.5_f64), s0, margin);
-                (x1 * x1 + c(0.5)).ln() * (v11 * x2)
+                let v8 = d_min(x0 + c(0.25), (x1 * x1 + c(2.0)).sqrt(), margin);
+                s1.mul_add(s3, acc4).sin() + v8.sin()
             }
-            _ => prog_11_dual(c(0.5), x2, c(0.75), v, n, margin),
+            1 => c(0.3) - s1,
+            _ => s1.tanh().exp2(),
         };
-        s0 * c(1.5) - acc1.cos() + v2 * c(0.5) - a3[2].sin() + v12.sin() + d_to_radians(x2) * x1.sin()
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2.powi(2) + c(2.0)).ln().sin() * c(0.9)).atanh();
-        let mut s1 = (x1.tanh() * c(0.9)).acos().tanh().sinh();
-        let mut acc2: Dual64 = c(0.0);
-        if le(d_hypot(acc2, x2, margin), c(1.0), margin) {
-            acc2 += c(0.5) * (x2 / (v[n % 4] * v[n % 4] + c(0.5))).cos();
-            let v3 = d_clamp(x2 * c(0.8), -c(0.5), c(0.5), margin);
-            acc2 -= v3;
-        } else {
-            s0 *= c(0.6);
-            s0 -= c(0.1) * (acc2 / (x2 * x2 + c(1.5)));
-            let v4 = s1 - c(0.8);
-            s1 = s1 * c(0.5) + v4.cos() * c(0.1);
-        }
-        let mut m5 = 0;
-        for &t in v {
-            let v6 = v.iter().fold(v[m5 % 4], |r, &p| r * c(0.75) + c(0.05) * ((x1 * x1 + c(0.5)).recip() + p.sin()).cos());
-            acc2 -= c(0.5) * x1.sin();
-            acc2 += x0.sin() * c(0.5);
-            acc2 -= c(0.5) * (t.sin() + v6.sin()).cos();
-            if gt(x1.cos().cos().exp(), x1, margin) {
-                m5 += 1;
-            }
-        }
-        let c7 = c(m5 as f64);
-        let v8 = d_copysign(x1, c7, margin);
-        let v9 = v.iter().copied().map(|p| v[m5 % 4] + s1 + p.cos()).sum::<Dual64>();
         let mut m10 = 0;
-        for i in 0..4 {
+        for i in (0..n).rev() {
             let fi = c(i as f64);
-            if ge((v9 + v[m5 % 4]).asinh(), c(0.0), margin) {
-                m10 += 1;
-            }
-            acc2 += c(0.5) * fi.sin().exp_m1().asinh().sin();
-            let mut m11 = c(f64::INFINITY);
             for &u in v.iter() {
-                let c12 = if ge(u + c(0.25) - v9.mul_add(s0, u), -c(1.0), margin) {
-                    c(0.25) - v8
-                } else {
-                    x0 - u
-                };
-                m11 = d_min(c12, m11, margin);
+                s1 = s1.mul_add(c(0.6), (v7.cos() * c(0.9)).asin().asinh().sin() * c(0.1));
+                s1 = s1 * c(0.5) + (x2 - s3).tanh() * c(0.25);
+                acc4 += u.sin().cos() * c(0.05);
             }
-            acc2 -= m11.cos() * c(0.5);
-            acc2 -= c(0.5) * ((m11 + v9).powi(2) + c(0.5)).ln().tanh();
-        }
-        let c13 = c(m10 as f64);
-        x0 - s0 * c(0.5) - acc2.cos() + v8.tanh() + v9.sin() - c13.sin()
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2 * x2 + c(1.0)).log(2.0).tanh() * c(0.5)).ln_1p();
-        let mut s1 = (x0 - v[n % 4].sin()).tanh() * c(2.0);
-        let mut s2: Dual64 = (v[n % 4].tanh().exp() / (v[n % 4] * v[n % 4] + c(0.5))).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if le(x1.tanh(), (v[n % 4].cos() * c(0.9)).atanh(), margin) || n < 2 {
-            s2 = c(0.5) * s2 + c(0.2) * (s0.powi(2) * x0.tanh());
-        }
-        let v4 = if lt(s2 * s0 * c(core::f64::consts::FRAC_1_SQRT_2), -c(0.25), margin) {
-            d_clamp(s1.powi(2), -c(1.5), c(1.0), margin)
-        } else {
-            s0 - v[0]
-        };
-        let mut a5 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] += a5[(i + 1) % 4] * ((fi.sin() * c(2.0)).cosh().tanh() * c(0.1));
-            a5[i % 4] = a5[i % 4] + a5[(i * 3) % 4] * (prog_20_dual(s0, ((s1.powi(2) + c(1.0)).powi(-3) * c(std::f64::consts::FRAC_1_PI)).sin() * c(2.0), (d_max(v[i % 4], x0, margin).powi(2) + c(1.0)).cbrt().sin(), &v, 3, margin).cos() * c(0.05));
-            s1 = s1.mul_add(c(0.75), ((x2.sin() * c(0.9)).acos() + v[(i + n) % 4]).tanh() * c(0.05));
-        }
-        for i in 0..v.len() {
-            s0 = s0.mul_add(c(0.6), s1.sin().sinh().tanh() * c(0.25));
-            let v7 = match i + n {
-                MODE_A | 2 => x1 / (v4.tanh() + c(2.0)),
-                3..=4 => {
-                    let v6 = x1.tanh();
-                    s2.cos().exp_m1() + v6.cos()
+            if lt(d_log((v9 * v9 + c(2.0)).sqrt().powi(2) + c(1.0), s3.sin().exp2().powi(2) + c(2.0)), c(0.5), margin) && i % 2 == 0 {
+                let v11 = v7 / (v6.sin() + c(2.0));
+                acc4 += x0.powi(2).tanh() * c(0.25);
+                if ge(c(1.25) * (x2.cos() + c(2.0)).cbrt(), (v7.cos() * c(0.9)).asin(), margin) {
+                    acc4 += c(0.25) * w0[m10 % 4].powi(3).cos();
                 }
-                5 => a5[i] + a5[i].atan(),
-                _ => ((a5[0].powi(2) + c(0.5)).recip().powi(2) + c(2.0)).sqrt(),
-            };
-            s2 = (s2 * c(0.75) + v7.cos() * c(0.05)).sin();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let mut k9 = 0;
-            while k9 < 5 {
-                k9 += 1;
-                if gt((x1.tanh() * c(0.9)).acos(), x2, margin) && k9 + n < 4 {
-                    let v10 = d_clamp(v4, a5[k9 % 4].cos() - c(1.5), x0.cos() + c(1.5), margin);
-                    acc3 += (x2 - v10).cos() * c(0.2);
-                } else if k9 % 3 == 1 && le((x0.tanh() * c(0.9)).acos().asinh(), c(0.5), margin) {
-                    acc3 += c(0.2) * (v4.tanh() * c(0.5)).ln_1p().sin();
-                    let v4: Dual64 = v4;
-                    s2 *= c(0.75);
-                    s2 += c(0.25) * v4.sin();
-                }
-                if le(v4 + s2 + (a5[k9 % 4] + x0), -c(1.0), margin) {
-                    let v11 = (v[1].sin() * c(1.2)).tan();
-                    let x2 = (s2.powi(2) + c(1.0)).recip().powi(3);
-                    acc3 += (v11.sin() - x2).tanh() * c(0.2);
-                }
-                let v12 = match k9 % 3 {
-                    0 => {
-                        let x2 = v4;
-                        (d_log(x2 * x2 + c(1.0), v4.powi(2) + c(2.0)).powi(2) + c(1.0)).log(3.0)
-                    }
-                    1 => {
-                        s0 = c(0.75) * s0 + c(0.25) * v[1].cos();
-                        c(SCALE) + s1
-                    }
-                    2 => {
-                        let x1 = d_atan2(x2 - c(0.25), (x1.sin() * c(0.9)).acos().powi(2) + c(0.5));
-                        s1.powi(3) + x1.cos()
-                    }
-                    _ => a5[(k9 + k8) % 4].mul_add(x1, x2) - a5[1],
-                };
-                acc3 += c(0.2) * ((x2.powi(2) + c(1.0)).cbrt() + x2.atan()).cos();
-                acc3 += v12.cos().cos() * c(0.1);
-            }
-            let v13 = (v4 / (v4 * v4 + c(1.5))).asinh();
-            s2 = s2 * c(0.6) + d_powf((x2 * x2 + c(1.0)).recip().powi(2) + c(0.5), v[1].mul_add(s2, a5[k8]).cos()).cos() * c(0.02);
-            if k8 >= 2 || le(v13.tanh(), c(0.5), margin) {
-                break;
-            }
-        }
-        let v16 = match k8 {
-            0 => {
-                let v14 = x2;
-                s2 *= c(0.5);
-                s2 += c(0.005) * prog_11_dual(s2.sin() * c(2.0), v14.powi(2).sin() * c(2.0), c(0.5), v, k8, margin).cos();
-                d_hypot(v14, (x0 * x0 + c(1.0)).powi(-2), margin)
-            }
-            MODE_B if n % 2 == 0 => {
-                let v15 = x1.tanh().exp();
-                v15.cos()
-            }
-            2 => -v[k8],
-            _ => {
-                s0 *= c(0.6);
-                s0 += c(0.02) * v4.cos().cos();
-                (x2.cos() * c(0.9)).asin()
-            }
-        };
-        s0 - s1 - s2 - acc3.sin() + v4 * c(0.75) + a5[2].sin() + v16.cos()
-    }
-
-    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[1];
-        let mut acc1: Dual64 = c(0.0);
-        if lt(prog_11_dual(acc1, (v[2] * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(2.0), x0, v, n, margin), x2, margin) {
-            return x0 - x2 - x1 / c(1.5);
-        }
-        let mut k2 = 0;
-        while k2 < 6 {
-            k2 += 1;
-            let mut m3 = d_min(s0, x2, margin);
-            let mut m4: Dual64 = c(0.0);
-            for j in 0..n + 1 {
-                let c5 = match j {
-                    0..=2 => (v[j % 4] * v[j % 4] + c(1.0)).log10().powi(3),
-                    3..=4 => x1 - c(2.5),
-                    6 => x1 - x0,
-                    _ => (x1.sin().exp_m1().powi(2) + c(1.5)).acosh(),
-                };
-                m3 = d_max(c5, m3, margin);
-                m4 = d_min(m4, x1 * x1 * x1 + v[j % 4], margin);
-            }
-            s0 = s0 * c(0.5) + m3.sin() * c(0.05);
-            acc1 += m4.tanh().cos() * c(0.25);
-            let v6 = v[k2 % 4].powi(3);
-            acc1 -= v6.cos() * c(0.25);
-        }
-        let v9 = if lt(prog_11_dual(x1, x1.sin().sin().cos() * c(2.0), (s0 + x1).cos() * c(2.0), v, n, margin), (x2.powi(2) + c(1.0)).log2(), margin) {
-            let v7 = prog_11_dual(x2, s0, d_clamp(x0, -c(0.5), c(1.0), margin).asinh().cos() * c(2.0), v, 6, margin);
-            v[1] / (s0.sin() + c(2.0)) + v7.tanh()
-        } else {
-            let x0: Dual64 = (x1.cos() * c(2.0)).cosh();
-            let v8 = d_to_degrees(v[3]) * c(0.02);
-            prog_20_dual(c(1.2), (s0.sin() * c(0.9)).acos().tanh() * c(2.0), s0, &v, n, margin) + x0.sin() + v8.cos()
-        };
-        let mut m10 = s0.atan();
-        let mut m11: Dual64 = c(0.5);
-        for i in 0..n {
-            m10 = d_min(m10, (v9.cos() * c(0.9)).acos() + v[i % 4].sin(), margin);
-            m11 = d_max(m11, v[i % 4] / (v[i % 4] * v[i % 4] + c(1.5)), margin);
-        }
-        s0 *= c(0.75);
-        s0 += c(0.005) * m10.cos();
-        acc1 += m11.sin();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v13 = if gt(v9.sin() * m10.cos().sinh(), c(0.25), margin) {
-                let x0 = (x1.sin() * c(2.0)).cosh();
-                let v12 = (d_clamp(t, s0.tanh() - c(1.5), m11.cos() + c(1.5), margin).sin() * c(1.2)).tan();
-                v12 - x1 + v12 + x0.cos()
-            } else if ge(v[3], c(0.0), margin) {
-                t.cos().cosh()
-            } else {
-                let v9 = m10 - v[i];
-                t / (v9 * v9 + c(1.0))
-            };
-            acc1 -= c(0.5) * (fi.cos() * c(0.9)).asin().tanh();
-            s0 = s0 * c(0.5) + v13.sin() * c(0.01);
-        }
-        s0 - acc1.sin() + v9.cos()
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        if ge(w0[n % 4], -c(1.0), margin) {
-            return (x0 * x0 + c(1.0)).powi(-3);
-        }
-        let v3 = v.iter().fold(prog_0_dual(d_clamp(x2 * x0, -c(1.0), c(1.0), margin).tanh(), x1, v[n % 4].sin() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin).sin(), |r, &p| r * c(0.75) + c(0.01) * (prog_20_dual(x2, c(2.0), x1, v, n, margin) + p.tanh()).cos());
-        'l0: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            let v5 = if ge(d_atan2(x1.powi(2) + c(1.0), x1), d_to_radians(w0[n % 4]), margin) && i % 2 == 0 {
-                let v4 = w0[n % 4] / (fi * fi + c(0.5));
-                c(0.65) * v4 - v3
-            } else {
-                (v3.sin() * c(0.9)).acos()
-            };
-            acc2 += x1.asinh().tanh() * c(0.5);
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                if i < 1 && le(-v5, v3, margin) {
-                    continue 'l0;
-                }
-                acc2 += ((-fi).powi(2) + c(1.0)).powi(-1) * c(0.05);
-            }
-            if lt(x0 * x1, c(1.0), margin) {
-                continue;
-            }
-            acc2 -= c(0.5) * v5.sin().cos();
-        }
-        let v7 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * ((x1.cos() * c(0.9)).acos() + p.cos()).cos());
-        let v9 = 'b2: {
-            s1 *= c(0.8);
-            s1 += c(0.2) * x1.asinh().cos().sin();
-            for &t in w0.iter() {
-                if gt(((v7 / (x0 * x0 + c(0.5))).powi(2) + c(0.5)).sqrt(), -c(1.0), margin) {
+                acc4 += c(0.2) * v11.sin().tanh();
+            } else if ge((x1.cos() * c(0.9)).acos(), c(0.5), margin) {
+                let v12 = d_atan2((x0 * x0 + c(1.0)).log2(), s3 * s3 + c(0.5));
+                s3 = (s3 * c(0.6) + (fi * fi + c(1.0)).log10() * c(1.0)).sin();
+                if le((x0.powi(2) + c(2.0)).ln(), c(0.5), margin) {
+                    s1 = c(0.5) * s1 + c(0.1) * s1.sin().exp_m1().sin();
                     break;
                 }
-                if lt(d_clamp(d_copysign(x2, v3, margin), -c(1.0), c(0.5), margin), d_powf(s1 * s1 + c(1.0), v3.tanh()), margin) {
-                    s1 = s1 * c(0.8) + (t * t + c(1.0)).ln().tanh() * c(0.2);
-                    break 'b2 (x1.tanh() * c(0.9)).acos().tanh().exp2();
-                }
-                let v8 = t.tanh().exp().sin().exp2();
-                s1 = (s1 * c(0.5) + (v8 - s1) * c(0.1)).tanh();
+                acc4 -= c(0.25) * v12.sin().tanh();
             }
-            acc2 += (d_to_degrees(x1 - v7) * c(0.02)).cos();
-            w0[1].atan() * x1.tanh().exp()
-        };
-        let a10 = [w0[3].atan(), d_abs(v9, margin), x2.tanh().exp(), d_to_radians(x1) - x1.asinh()];
-        s1 + acc2.tanh() + v3.sin() + a10[3].sin()
-    }
-
-    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_to_degrees(x0) * c(0.02)).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if lt((v[n % 4].sin() * c(1.2)).tan() + (x2 - x0), -c(0.5), margin) {
-            return prog_11_dual(d_hypot(c(3.0_f64), (x0 * x0 + c(1.0)).powi(-1), margin).tanh(), x0, (x1.cos() * c(2.0)).cosh().tanh(), v, n, margin);
+            acc4 -= (c(1.5) - v7.tanh()).sin() * c(0.25);
+            if n > 2 {
+                m10 += 1;
+            }
         }
-        let mut m2: Dual64 = -c(2.5);
-        for i in 1..n {
-            let c3 = x1.tanh().exp2() + v[i % 4];
-            m2 = d_max(m2, c3, margin);
+        match m10 {
+            0..=1 => {
+                s3 = s3 * c(0.8) + w0[m10 % 4].sin().exp().tanh() * c(0.05);
+            }
+            2 => {
+                s1 = s1.mul_add(c(0.6), (x0.cos() * c(0.9)).acos().sin() * c(0.1));
+                acc4 += v7.cos() * c(0.1);
+            }
+            MODE_D | 5 => {
+                s3 = (s3 * c(0.5) + x0 * c(0.5)).sin();
+                s3 = c(0.5) * s3 + c(0.02) * (-v9).cos();
+            }
+            _ => {
+                let v7 = s1 - x2;
+                s3 = c(0.8) * s3 + c(0.02) * d_log((w0[m10 % 4] / c(1.5)).powi(2) + c(1.0), v6.tanh().powi(2) + c(2.0)).sin();
+                s2 = s2.mul_add(c(0.75), v7.tanh().cos() * c(0.01));
+            }
         }
-        acc1 += m2.sin();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc1 += x1.atan().tanh() * c(0.4);
-            acc1 += (x2.cos().exp2().powi(2) + c(1.0)).powi(-3) * c(0.2);
-            acc1 += (m2.cos() * c(0.9)).acos().cos() * c(0.4);
-            if k4 >= 5 {
+        let mut m13 = c(f64::INFINITY);
+        for i in 0..v.len() {
+            m13 = d_min(s3.mul_add(x1, x1) + v[3 - i], m13, margin);
+        }
+        s1 = s1 * c(0.6) + m13.sin() * c(0.005);
+        'l3: for &t in v.iter() {
+            let v14 = (s3 * v6).sin().exp2();
+            s2 = c(0.5) * s2 + c(0.25) * (t + w0[1]).sin();
+            for &u in v.iter() {
+                if ge(v9.cos(), c(0.5), margin) {
+                    continue 'l3;
+                }
+                let v15: Dual64 = (x0.tanh() * c(0.9)).asin();
+                if lt(((v9 * v9 + c(1.0)).log2().powi(2) + c(1.0)).log2(), -c(0.5), margin) && m10 % 2 == 0 {
+                    s1 = (s1 * c(0.6) + u * v[m10 % 4] * c(0.1)).sin();
+                    break;
+                }
+                acc4 += c(0.1) * d_max(u, m13, margin).sin();
+                acc4 -= v15.sin().sin() * c(0.1);
+            }
+            if le(x2, v6 + c(0.35), margin) {
+                s2 = s2 * c(0.75) + (d_to_degrees(v7 - c(0.1)) * c(0.02)).cos() * c(0.2);
                 break;
             }
+            acc4 += c(0.5) * v14.tanh();
         }
-        if k4 % 2 == 0 {
-            s0 = s0 * c(0.75) + d_min(v[n % 4], v[k4 % 4], margin).cos() * c(0.25);
-        } else {
-            s0 *= c(0.6);
-            s0 -= c(0.02) * (x1 / (s0.powi(2) + c(0.5))).sin();
-        }
-        let v5 = prog_11_dual(s0, (c(1.25) - s0 * x1).tanh(), x2, v, 2, margin);
-        let mut k6 = 0;
-        let v11 = loop {
-            k6 += 1;
-            s0 = s0 * c(0.8) + x1.powi(3).tanh() * c(0.01);
-            let mut k7 = 0;
-            while k7 < 4 && gt(s0.cos(), v[2], margin) {
-                k7 += 1;
-                acc1 += (m2 - x2).sin() * c(0.05);
-                let v10 = if gt(x1 + x2, -c(0.5), margin) {
-                    v5 * x1 / c(3.0)
-                } else if gt(v5 - (v5 - v[n % 4]), -c(0.5), margin) {
-                    let v8 = m2 / (v5.cos() + c(2.0));
-                    d_to_radians(v8) * c(50.0) + d_log(c(2.0_f64), v5 * v5 + c(2.0))
-                } else {
-                    let v9 = s0 - x2;
-                    return (v9 * v9).ln_1p()
-                };
-                acc1 -= c(0.05) * d_hypot(v[1].sin().exp(), v10 / (v[1].cos() + c(2.0)), margin).sin();
-            }
-            if k6 >= 6 || ge(v5 / (x2.powi(2) + c(1.0)), c(0.0), margin) {
-                break (x0 * x0 + c(1.0)).powf(1.5);
-            }
-        };
-        s0 - acc1.sin() + v5.sin() + v11.cos()
+        x1 * c(1.5) - s1 * c(1.5) + s2.cos() - s3 * c(0.25) - acc4.cos() - v6.tanh() - v7.sin() - v9 * c(0.5)
     }
 
-    pub fn prog_31_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(v[n % 4], margin);
+    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.cos() * c(2.0)).sinh().asinh();
+        let mut s1 = (x1.tanh() * c(0.9)).atanh();
+        let mut acc2: Dual64 = c(0.0);
+        let [_, _, _, b3] = v;
+        for t in v {
+            if n < 6 {
+                s1 = s1 * c(0.5) + (b3.cos() * c(1.2)).tan().sin() * c(0.05);
+                break;
+            }
+            acc2 -= c(0.5) * (s0 * t).sin();
+            let mut m4 = c(f64::NEG_INFINITY);
+            for &u in v.iter() {
+                let c5: Dual64 = x0 / (x2 * x2 + c(1.5)) + u;
+                m4 = d_max(m4, c5, margin);
+            }
+            s1 = s1.mul_add(c(0.8), m4.cos() * c(0.05));
+        }
+        if n > 0 {
+            return b3;
+        }
+        let [b6, b7, _, _] = v;
+        let mut k8 = 0;
+        while k8 < n {
+            k8 += 1;
+            let [b9, b10, b11, b12] = v;
+            if le((b3.tanh() * c(2.0)).sinh(), c(0.0), margin) {
+                break;
+            }
+            let v13 = ((x0.tanh() * c(0.9)).acos().powi(2) + c(2.0)).acosh();
+            acc2 -= (x1 + x0 - b12).tanh() * c(0.25);
+            acc2 += c(0.25) * (b9.cos() - b10.sin() + b11.sin() + v13.cos()).sin();
+        }
+        let mut a14 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a14[i % 4] += fi.sin().tanh() * c(0.25);
+            acc2 += c(0.25) * d_hypot(c(0.5_f64), x1, margin).tanh();
+        }
+        let v20: Dual64 = 'b4: {
+            let v15 = b7 - x1 - (b3 + x2);
+            if gt(d_to_degrees(x1) * c(0.01), -c(0.25), margin) {
+                break 'b4 (a14[n % 4] * a14[2]).cos().exp();
+            }
+            let mut k16 = 0;
+            while k16 < 3 {
+                k16 += 1;
+                let [_, b17, b18, b19] = a14;
+                if ge(x0.tanh().tanh(), c(0.0), margin) {
+                    break 'b4 ((x2.cos() * c(0.9)).acos().powi(2) + c(1.0)).recip();
+                }
+                acc2 += d_clamp(a14[3 - k16], s1.cos() - c(1.5), b6.cos() + c(1.5), margin).cos().exp().tanh() * c(0.5);
+                s1 = s1 * c(0.5) + (b17 + b18 + b19).tanh() * c(0.1);
+            }
+            b3.sin().sinh().sin() + v15.sin()
+        };
+        s0 = c(0.5) * s0 + c(1.0) * (a14[2] / (b6.tanh() + c(2.0))).tanh();
+        x0 * c(0.5) + s0.tanh() + s1 + acc2.cos() + v20 * c(1.5) + prog_14_dual((a14[3].cos() * c(0.9)).atanh().sin(), x2, (b7 + v20).tanh() * c(2.0), v, k8, margin)
+    }
+
+    pub fn prog_18_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.5)).acosh().sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
         let mut a2 = [c(0.0); N];
         for i in 0..N {
-            a2[i] = v[i].sin();
-        }
-        let v3 = prog_0_dual(c(0.5), x2, c(0.25), v, 5, margin);
-        let v4 = v.iter().zip(a2.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((a2[0] * a2[0] + c(1.0)).powi(-3) + p.sin() + q.sin()).tanh()).product::<Dual64>();
-        for _ in 0..N {
-            if ge(x0 * c(2.0) * (x1 + v4), -c(0.5), margin) {
-                let x0 = (x0 * x0).ln_1p().tanh();
-                s0 = (s0 * c(0.5) + d_max(x0, v3, margin) * c(0.5)).sin();
-            } else {
-                let v5: Dual64 = (x0.tanh() * c(0.9)).asin();
-                acc1 -= c(0.5) * v5.sin();
-            }
-            s0 = (s0 * c(0.75) + v3.sin() * c(0.25)).sin();
-        }
-        let mut m6 = 0;
-        for i in 0..n {
             let fi = c(i as f64);
-            acc1 -= x1.sin() * c(0.25);
-            match i + m6 {
-                0 => {
-                    s0 = s0 * c(0.8) + (c(0.8) * (x1 * x0)).tanh() * c(0.05);
+            a2[i] = s0.mul_add(x1, fi);
+        }
+        let mut a3 = [c(0.0); N];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = (x1 * x1 + c(1.0)).log2();
+            s0 = s0 * c(0.8) + t.tanh() * c(0.2);
+        }
+        let v6 = match n % 3 {
+            0 => {
+                let v4 = (a3[n % 4] - x0) / c(1.5);
+                (v[0].cos() * c(0.9)).atanh() + v4.tanh()
+            }
+            1 => acc1.cos().exp_m1(),
+            MODE_C => {
+                let v5 = d_max(x1, a3[n % 4], margin);
+                (x0.tanh() * c(1.5)).cosh().sin() + v5.sin()
+            }
+            _ => prog_5_dual((x2 * acc1).cos(), s0, d_clamp(x0, x0.sin() - c(1.5), x0.cos() + c(1.5), margin).cos(), &v, 5, margin),
+        };
+        'l2: for i in 0..N {
+            let fi = c(i as f64);
+            s0 *= c(0.6);
+            s0 -= c(0.5) * ((x1.sin() * c(0.5)).ln_1p().powi(2) + c(1.0)).recip().sin();
+            for j in 0..N {
+                if lt((x0.cos() * c(1.2)).tan() - a3[n % 4], c(0.5), margin) {
                     break;
                 }
-                g if g > 1 => {
-                    let v7 = -(fi * x2);
-                    s0 = (s0 * c(0.5) + d_to_radians(s0) * c(50.0) * c(0.5)).sin();
-                    s0 = (s0 * c(0.6) + v7.sin() * c(0.05)).tanh();
+                s0 = s0.mul_add(c(0.8), a2[1].sin() * c(0.2));
+                if lt(x2.sin().cosh().powi(2), -c(0.5), margin) && j > 0 {
+                    acc1 += c(0.1) * (v6 * x0).tanh();
+                    break 'l2;
+                }
+            }
+            if le(a2[2] + v6, c(1.0), margin) || i % 2 == 0 {
+                s0 = (s0 * c(0.8) + x1 * c(0.2)).tanh();
+                let x1 = (x2.mul_add(fi, a3[(i + n) % 4]).powi(2) + c(2.0)).ln();
+                s0 = (s0 * c(0.5) + x1.cos() * c(0.1)).tanh();
+            }
+        }
+        let mut m7 = 0;
+        for i in 1..n {
+            let fi = c(i as f64);
+            if lt(-x0, x1, margin) {
+                m7 += 1;
+            }
+            acc1 += (x1 - v[n % 4]).tanh() * c(0.4);
+            match i {
+                0 => {
+                    acc1 += (s0 * v6).tanh() * c(0.4);
+                }
+                g if g > 2 => {
+                    acc1 -= ((fi.powi(2) + c(1.0)).ln().powi(2) + c(0.5)).recip().tanh() * c(0.4);
+                    if ge(a3[i % 4], c(0.5), margin) {
+                        acc1 += a2[i % 4].tanh() * c(0.4);
+                    }
                 }
                 _ => {
-                    let v8 = v3 + a2[n % 4];
-                    let v9 = d_to_degrees(v4) * c(0.01) / (a2[m6 % 4].powi(2) + c(1.0));
-                    s0 = c(0.6) * s0 + c(0.1) * (v8.sin() - v9.cos()).tanh();
+                    let v8 = x0.asinh();
+                    acc1 -= c(0.4) * v8.cos();
                 }
             }
-            if n % 3 == 1 && le(x1.cos().exp_m1() - (v4 * v4 + c(1.0)).cbrt(), (v4.tanh() * c(0.9)).asin(), margin) {
-                m6 += 1;
-            }
         }
-        match m6 {
-            MODE_A if n < 4 => {
-                s0 = (s0 * c(0.75) + (v[n % 4] + x0) * c(0.1)).tanh();
-                s0 = (s0 * c(0.5) + x1 * c(std::f64::consts::LN_2) * c(0.5)).tanh();
-            }
-            1 => {
-                let v10: Dual64 = -a2[n % 4];
-                s0 = (s0 * c(0.5) + prog_11_dual(c(1.2), v4, c(0.75), v, 1, margin) * c(0.005)).tanh();
-                s0 = (s0 * c(0.75) + v10.sin() * c(0.25)).tanh();
-            }
-            MODE_D | 5 => {
-                acc1 += v3.sin() * c(0.02);
-                if le(a2[m6 % 4], x1.atan(), margin) {
-                    s0 = (s0 * c(0.75) + (x0.sin() * c(1.2)).tan() * c(0.02)).sin();
-                    s0 = (s0 * c(0.75) + prog_20_dual(((-v4) / (d_min(x1, acc1, margin).powi(2) + c(1.0))).sin(), x0, c(2.0), &v, m6, margin) * c(0.005)).sin();
-                } else if n % 2 == 0 && le((x0.powi(2) + c(2.0)).acosh() - v[0], v3, margin) {
-                    let v11 = v4 - a2[n % 4];
-                    acc1 -= c(0.75) * v11.sin();
-                } else {
-                    let v12 = prog_20_dual(x0, c(2.0), c(0.75), &v, m6, margin);
-                    acc1 += v12.tanh() * c(0.1);
-                }
-            }
-            _ => {
-                let v13 = (x1 * x1 + c(2.0)).acosh().atan();
-                s0 = c(0.6) * s0 + c(0.1) * v13.cos().cos();
-            }
-        }
-        x0 - x1.sin() - s0 * c(0.75) + acc1.tanh() - v3.tanh() + v4
+        let c9 = c(m7 as f64);
+        x0 * c(0.75) - x1.tanh() + v[3] - s0 + acc1.cos() + a2[3].cos() - a3[1] + v6.tanh() + c9.sin()
     }
 
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh() * c(2.0)).cosh().cos();
-        let mut acc1: Dual64 = c(0.0);
-        if ge(((x1 - v[n % 4]).tanh() * c(1.2)).tan(), c(1.0), margin) || n == 3 {
-            return d_log((v[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.0), acc1 * acc1 + c(2.0));
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual((x0.cos() * c(0.5)).ln_1p().cos() * c(2.0), x0, x2, &v, n, margin).tanh() * c(2.0);
+        let mut s1: Dual64 = (x1 + c(0.75) - x0 * c(std::f64::consts::FRAC_PI_4)).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = d_atan2(s0.powi(2) + c(0.5), s1);
+            s0 = (s0 * c(0.6) + t.cos() * c(0.4)).sin();
         }
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            s0 = s0 * c(0.8) + x0.tanh().exp().tanh() * c(0.05);
-            for j in 0..v.len() {
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = a3[i] + x2;
+            s1 = s1 * c(0.8) + t.sin() * c(0.2);
+        }
+        acc2 += (x2.powi(2) + c(2.0)).sqrt().tanh();
+        'l2: for (i, &t) in a3.iter().enumerate() {
+            let v5 = (x0 * x0 + c(1.0)).recip();
+            let v6 = (t.powi(2) + c(2.0)).ln() + (x2 * x2 + c(1.0)).recip();
+            s1 = (s1 * c(0.75) + c(0.75) * v5 * c(0.5)).sin();
+            for j in (0..=i).rev() {
                 let fj = c(j as f64);
-                acc1 += c(0.05) * (x2.mul_add(fj, v[j]) - v[j]).tanh();
-                s0 = s0 * c(0.5) + (s0 / (v[(j + i) % 4].powi(2) + c(0.5))).sin() * c(0.1);
-                match j {
-                    0..=1 => {
-                        s0 = s0 * c(0.5) + s0.asinh().tanh() * c(0.5);
-                    }
-                    2 => {
-                        let v2 = v[(j + n) % 4];
-                        s0 = s0.mul_add(c(0.8), v2.cos().cos() * c(0.2));
-                    }
-                    3 => {
-                        break 'l0;
+                let v8 = match n {
+                    0..=1 => ((v6 * v6).powi(2) + c(1.0)).log(3.0),
+                    g if g > 4 => {
+                        let x2: Dual64 = a4[3 - j].sin().exp_m1();
+                        x2 - v6
                     }
                     _ => {
-                        s0 = (s0 * c(0.8) + fi.atan() * c(1.0)).sin();
-                        acc1 += (x2.cos().exp2().powi(2) + c(1.0)).cbrt().cos() * c(0.05);
+                        let v7 = v6 * a4[n % 4];
+                        s1 *= c(0.6);
+                        s1 -= c(0.2) * (fj / (a4[n % 4] * a4[n % 4] + c(1.0))).tanh();
+                        t - s0 + v7.tanh()
                     }
+                };
+                if !(j % 2 == 0) {
+                    break 'l2;
                 }
+                acc2 += (a3[j] + v6).cos() * c(0.1);
+                acc2 += c(0.1) * v8.tanh().sin();
             }
-            acc1 -= x0.sin().exp2().sin() * c(0.25);
-            let v3 = x0 / (d_to_radians(x2).tanh() + c(2.0));
-            s0 *= c(0.6);
-            s0 += c(0.25) * v3.cos().cos();
+            s1 = c(0.5) * s1 + c(0.25) * v6.sin().sin();
         }
-        let mut m4 = 0;
-        for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            let v5 = v.iter().fold(prog_20_dual(x0, c(0.75), c(0.75), &v, 2, margin).tanh(), |r, &p| r * c(0.75) + c(0.1) * (p * p + c(0.5)).recip().tanh());
-            acc1 += (fi.sin() * c(0.9)).acos().sin() * c(0.5);
-            acc1 += (fi / c(4.0)).sin() * c(0.5);
-            acc1 += v5.tanh() * c(0.1);
-            if le((v[m4 % 4] * v[m4 % 4] + c(1.0)).powf(0.3) - x1 * x0, -c(1.0), margin) {
-                m4 += 1;
-            }
-        }
-        let c6 = c(m4 as f64);
-        let v8: Dual64 = if le(x2.cos().exp2(), -c(1.0), margin) {
-            (c6 * c6 + c(2.0)).ln()
-        } else if lt(d_log(c(1.5_f64), acc1 * acc1 + c(2.0)), c(0.5), margin) {
-            v[n % 4] * c(0.5)
-        } else {
-            let v7 = c(1.2) * s0.tanh();
-            c6.tanh().exp().atan() + v7.cos()
-        };
-        let mut k9 = 0;
-        while k9 < 5 && le(((s0 * s0 + c(0.5)).sqrt().powi(2) + c(1.0)).log2(), (x2.tanh() * c(1.5)).cosh(), margin) {
-            k9 += 1;
-            acc1 += d_log(c(0.5_f64), x0 * x0 + c(2.0)).sin() * c(0.4);
-            let v10: Dual64 = (s0.powi(2) + c(1.0)).cbrt() + v[k9 % 4].sin();
-            acc1 += c(0.4) * v10.cos();
-        }
-        x0 + s0.cos() - acc1.cos() - c6.cos() - v8 * c(0.75) - acc1
+        s0 + s1 + acc2.cos() - a3[0] * c(0.75) - a4[1].sin()
     }
 
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_20_dual(x0 * c(2.0), (x0 * x2).tanh() * c(2.0), x1, &v, n, margin).tanh() * c(2.0);
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x1 - x2).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = 'b0: {
+            if lt(x2 + d_max(acc1, x0, margin), v[n % 4] * v[n % 4], margin) {
+                break 'b0 x0 * x0;
+            }
+            for i in 0..n {
+                let fi = c(i as f64);
+                if le((x2.powi(2) + c(0.5)).recip(), c(1.0), margin) {
+                    break 'b0 v[i % 4] + fi;
+                }
+                s0 = s0.mul_add(c(0.5), (v[0] * v[0]).ln_1p().cos() * c(0.5));
+            }
+            v[n % 4] / (acc1.powi(2) + c(1.0))
+        };
+        let v3 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.1) * (v2.tanh() - (-acc1) + p.tanh()).tanh());
+        if le(x2.sin(), c(0.0), margin) {
+            acc1 -= (acc1.tanh().exp2().powi(2) + c(2.0)).acosh().sin();
+            acc1 += (x0 + v3).sin();
+        } else if n == 1 {
+            let v3 = v3.tanh().exp() - s0;
+            let v4 = d_clamp(x0, acc1.cos() - c(1.5), x1.cos() + c(1.5), margin);
+            acc1 -= (v3.tanh() + v4.cos()).cos() * c(0.2);
+        }
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let mut m6: Dual64 = (v3.tanh() * c(2.0)).cosh().sin();
+            for j in 0..3 {
+                m6 = d_max(m6, c(0.25) - v[j], margin);
+            }
+            s0 = s0.mul_add(c(0.6), v3.tanh() * c(0.4));
+            if k5 >= 2 || lt(d_hypot(s0, m6, margin), c(0.0), margin) {
+                break x2 - v[1] + m6 / (v2.tanh() + c(2.0));
+            }
+        };
+        s0 * c(0.75) - acc1 * c(0.25) + v3.tanh() - v7.cos()
+    }
+
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(x0, c(0.75), x2.tanh() * c(2.0), &v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            0 => {
+                acc1 += (x1 + c(2.0)).sin();
+                let v2 = x2 + acc1 - x0.asinh();
+                s0 = s0.mul_add(c(0.5), v2.tanh().cos() * c(0.1));
+            }
+            1..=2 => {
+                s0 = c(0.8) * s0 + c(0.01) * (s0 * s0 + c(2.0)).ln().cos();
+                s0 = s0.mul_add(c(0.8), (x0.powi(2) + c(1.0)).log2().tanh() * c(0.1));
+            }
+            3 => {
+                let v3 = d_atan2(x1 * x1 + c(0.5), x1);
+                s0 = (s0 * c(0.8) + v3.cos() * c(0.02)).sin();
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.6), d_max(-c(3.0_f64), acc1, margin).tanh() * c(0.4));
+                acc1 -= x1 * c(std::f64::consts::LN_2);
+            }
+        }
+        if ge((x1.sin() * c(0.9)).acos(), x1.mul_add(v[n % 4], s0), margin) {
+            return d_abs(x1.powi(2), margin);
+        }
+        let [b4, b5] = [(s0 * s0 + c(0.5)).sqrt(), x1 / (x1.tanh() + c(2.0))];
+        let [b6, _, b7] = [(b5.cos() * c(1.5)).cosh(), c(SCALE) + x1, prog_20_dual(c(2.0), v[n % 4].cos().tanh(), ((-b4).powi(2) + c(0.5)).recip().sin() * c(2.0), v, n, margin)];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if lt(d_hypot(x0, (b6.cos() * c(0.9)).acos(), margin), s0, margin) {
+                return d_hypot(b7 + x2, b7, margin);
+            }
+            acc1 += c(0.25) * (d_atan2(b7, b7.powi(2) + c(0.5)) + x1 / (b7.sin() + c(2.0))).tanh();
+            if gt(b5.sin().sin().exp2(), -c(0.5), margin) {
+                let mut k8 = 0;
+                while k8 < 6 {
+                    k8 += 1;
+                    let v9 = (v[k8 % 4] / (x1.tanh() + c(2.0))).powi(2);
+                    if !(n < 4) {
+                        let [b10, b11, b12, b13] = v;
+                        acc1 -= c(0.05) * (b10.cos() + b11.tanh() - b12.cos() + b13.tanh()).cos();
+                    } else if !(k8 % 3 == 1 && lt(b7.cos().exp(), c(0.0), margin)) {
+                        let v14 = v[k8 % 4] - v[2];
+                        acc1 -= v14.sin() * c(0.05);
+                    } else {
+                        let [b15, b16, b17, b18] = [fi / (v9.powi(2) + c(1.5)) * b4, d_atan2(c(3.0_f64), v[i]), -(v[k8 % 4] * b6), d_powf(c(0.5_f64), x2.cos())];
+                        acc1 += c(0.05) * (b15.sin() - b16.cos() - b17.cos() - b18.sin()).cos();
+                    }
+                    acc1 -= c(0.05) * d_atan2(v9, x1 * x1 + c(1.0)).sin();
+                }
+                acc1 += (d_to_degrees(b6.tanh().exp()) * c(0.01)).cos() * c(0.5);
+            }
+        }
+        let [b19, b20, b21, _] = v;
+        acc1.sin() - b6 - b7.sin() - b19 * c(1.5) - b20.sin() + b21
+    }
+
+    pub fn prog_22_dual<const N: usize>(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x0.atan();
+        let mut s2 = (w0[n % 4].cos().powi(2) + c(1.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            let fi = c(i as f64);
+            a4[i] = v[i] + s1;
+            s2 = c(0.8) * s2 + c(1.0) * fi.sin();
+        }
+        let v6 = if n % 2 == 0 {
+            prog_0_dual((p.0 * p.0).sin(), x0, c(0.5), [v[0], v[1], v[2], v[3]], n, margin)
+        } else if gt(s1 - c(2.5), -c(1.0), margin) {
+            -d_min(s1, p.1, margin)
+        } else {
+            let x0: Dual64 = d_abs(s1, margin);
+            let v5 = w0[n % 4] + s2;
+            p.1.atan() + x0.tanh() + v5.tanh()
+        };
+        let mut a7 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a7[i % 4] = a7[i % 4] + a7[i % 4] * (s1.cos().sinh().tanh().sin() * c(0.05));
+        }
+        let v8 = v.iter().fold(a4[n % 4].cos(), |r, &z| r * c(0.75) + c(0.005) * (prog_20_dual((r * p.0).sin(), w0[1].sin().tanh(), p.1, [v[0], v[1], v[2], v[3]], n, margin) + z.cos()).sin());
+        let v9 = w0.iter().zip(v.iter()).map(|(&z, &q)| acc3.tanh().exp2() + z.cos() + q.cos()).sum::<Dual64>();
+        s1 *= c(0.8);
+        s1 += c(0.01) * v8.tanh().exp2().tanh();
+        acc3 += (x0 - acc3).powi(2).tanh();
+        s1 * c(0.5) + s2.cos() + acc3 * c(0.75) - v6.cos() - a7[2] * c(0.25) + v9.cos()
+    }
+
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].asinh();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = (x1 * x1).ln_1p();
+        for i in 0..n + 1 {
+            m2 = d_max(x2 / (v[i % 4] * v[i % 4] + c(1.5)), m2, margin);
+        }
+        s0 = s0 * c(0.8) + m2.tanh().tanh() * c(0.1);
+        let v4 = 'b1: {
+            if le(x2 - x2.tanh(), x0, margin) && n == 6 {
+                break 'b1 v[2] / (x0.cos() + c(2.0));
+            }
+            if lt((x1 * x1 + c(2.0)).acosh(), -x0, margin) {
+                acc1 -= x2.sin();
+                break 'b1 (m2.sin() * c(0.5)).ln_1p();
+            }
+            let v3 = (x1.powi(2) + c(2.0)).acosh();
+            v3 * (m2 + v3)
+        };
+        let v10: Dual64 = 'b2: {
+            for i in (0..=n).rev().step_by(2) {
+                let fi = c(i as f64);
+                if lt(c(SCALE) + (m2.tanh() * c(0.9)).acos(), c(1.0), margin) {
+                    break 'b2 (v[n % 4].tanh() * c(0.9)).atanh();
+                }
+                if ge(x0 + x1, -c(1.0), margin) {
+                    'b4: {
+                        if ge(v4.asinh() / ((x1.powi(2) + c(0.5)).ln().powi(2) + c(0.5)), -c(1.0), margin) {
+                            s0 = s0 * c(0.8) + s0.sin().cosh().mul_add(s0.mul_add(s0, s0), x1 / (s0.sin() + c(2.0))).cos() * c(0.01);
+                            acc1 += c(0.5) * (v[i % 4] - m2).tanh();
+                        }
+                        if le(v[n % 4], c(0.5), margin) {
+                            break 'b4;
+                        }
+                    }
+                    s0 = (s0 * c(0.8) + (s0 - m2) * c(0.1)).sin();
+                } else if lt(((d_to_radians(s0) * c(50.0)).tanh() * c(0.9)).atanh(), c(0.25), margin) {
+                    s0 = c(0.8) * s0 + c(1.0) * (c(SCALE) + fi).cos();
+                    if !(i > 5 && lt((v4.sin() * c(1.5)).sinh(), c(1.0), margin)) {
+                        let v5: Dual64 = v4 - x2;
+                        acc1 += c(0.5) * v5.cos();
+                    } else if lt(((x1.sin() * c(1.5)).cosh().powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
+                        acc1 += c(0.25) * x1.asinh();
+                        let v6 = x0.tanh().exp2();
+                        s0 = s0 * c(0.6) + v6.tanh() * c(0.25);
+                    } else {
+                        let v7: Dual64 = fi;
+                        let v8 = v[i % 4] * v[i % 4];
+                        acc1 += c(0.5) * (v7.sin() + v8.sin()).sin();
+                    }
+                }
+                s0 = c(0.75) * s0 + c(1.0) * d_to_radians(x0);
+            }
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                acc1 -= c(0.25) * (v4 + (x2.powi(2) + c(1.0)).log(10.0)).tanh();
+                if lt(x0.sin(), v[0] - v4, margin) {
+                    s0 *= c(0.6);
+                    s0 += c(1.0) * d_to_radians(m2);
+                    break 'b2 fi.sin().exp_m1();
+                }
+                if ge(m2 * v[i % 4], (v[n % 4].powi(2) + c(1.0)).log2(), margin) || i % 3 == 1 {
+                    break;
+                }
+            }
+            let v9 = v4;
+            c(0.1) * v9
+        };
+        let mut m11 = x0;
+        for i in (0..n).rev() {
+            let c12 = m2 - v[(i * 3) % 4];
+            m11 = d_min(m11, c12, margin);
+        }
+        let mut k13 = 0;
+        let v19 = loop {
+            k13 += 1;
+            if k13 > 0 {
+                let v14 = x2;
+                for j in (0..n).rev() {
+                    let fj = c(j as f64);
+                    let v17 = match j + n {
+                        1..=3 => {
+                            let v15 = v14.sin().exp2();
+                            v14.sin() + v15.cos()
+                        }
+                        4 => v10.cos().exp_m1(),
+                        5..=7 => {
+                            let x2 = s0.sin();
+                            s0 = s0.mul_add(c(0.5), (x2.cos() * c(0.9)).acos().tanh() * c(0.2));
+                            ((fj * fj + c(0.5)).recip().cos() * c(1.2)).tan()
+                        }
+                        _other => {
+                            let v16 = v14.tanh().exp();
+                            d_log(fj.tanh().exp().powi(2) + c(1.0), (fj.cos() + c(2.0)).cbrt().powi(2) + c(2.0)) + v16.tanh()
+                        }
+                    };
+                    let v18: Dual64 = 'b9: {
+                        s0 = (s0 * c(0.75) + (v[j % 4] + m11) * c(0.1)).tanh();
+                        if gt(d_to_degrees(v10 + v4) * c(0.02), m11, margin) {
+                            break 'b9 v17 - m11;
+                        }
+                        v17.tanh()
+                    };
+                    s0 = (s0 * c(0.5) + (fj.cos() * c(2.0)).cosh() * c(1.0)).tanh();
+                    s0 = c(0.5) * s0 + c(0.1) * v18.cos().sin();
+                }
+                s0 *= c(0.5);
+                s0 += c(0.5) * v14.cos().sin();
+            } else if ge((x0.powi(2) + c(1.5)).acosh() + m2.tanh().exp(), x0, margin) || k13 > 0 {
+                acc1 -= (x2 + m11).sin();
+                'b10: {
+                    if lt((x2 / (v10 * v10 + c(1.0))).tanh().exp2(), v10 + m2, margin) {
+                        acc1 += v10.sin();
+                        break 'b10;
+                    }
+                    acc1 -= d_min(x0, v4, margin).cos();
+                }
+            } else {
+                s0 *= c(0.5);
+                s0 += c(0.1) * ((v4.sin() * c(0.9)).acos() - (m11 - m2)).sin();
+            }
+            if ge(m11.cos(), (v10.cos() * c(0.9)).atanh(), margin) {
+                return v[n % 4].mul_add(m2, v[n % 4]);
+            }
+            acc1 += x0.cos().tanh().cos();
+            if k13 >= 2 || ge(v4 * c(std::f64::consts::LN_2), s0, margin) {
+                break (m2.asinh().powi(2) + c(2.0)).acosh();
+            }
+        };
+        s0.cos() + acc1.cos() - v4.sin() - v10.tanh() - m11 * c(0.25) - v19 * c(0.25)
+    }
+
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(v[n % 4] * c(0.8), -c(0.5), c(0.5), margin);
+        let mut s1 = s0.tanh().exp().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            if gt(d_to_radians(x1) * c(20.0) - (v[3] + x1), v[i % 4], margin) {
+                acc2 -= c(0.25) * (d_to_degrees(fi) * c(0.02)).cos();
+                let mut k3 = 0;
+                while k3 < 4 {
+                    k3 += 1;
+                    let v5 = if k3 % 3 == 1 && le(s0 + s1 - s0.cos().exp2(), c(1.0), margin) {
+                        let x2 = d_abs(x2, margin).powi(3);
+                        (x0 * x0 + c(1.0)).ln() + x2.sin()
+                    } else if i % 2 == 0 {
+                        let v4 = v[(k3 + n) % 4].cos().cos().exp();
+                        x2.tanh().exp2() + v4.sin()
+                    } else {
+                        return x2.atan().tanh().exp()
+                    };
+                    acc2 -= c(0.05) * (v5 + v[(k3 + n) % 4]).cos();
+                }
+            }
+            s1 = (s1 * c(0.5) + v[3].tanh() * c(0.5)).tanh();
+            for _ in 0..3 {
+                if le((fi - x0).tanh(), s1, margin) {
+                    break 'l0;
+                }
+                s0 = s0.mul_add(c(0.6), (x2.tanh().cos() * c(0.9)).acos().tanh() * c(0.1));
+                let v6 = (s1 * s1 + c(0.5)).powf(1.5).tanh().sinh();
+                s1 = (s1 * c(0.8) + v6.sin() * c(0.01)).tanh();
+            }
+        }
+        let mut k7 = 0;
+        let v11 = loop {
+            k7 += 1;
+            match k7 {
+                0 => {
+                    acc2 += -s0;
+                    if lt(((x0.tanh() * c(0.9)).acos().sin() * c(0.5)).ln_1p(), c(0.25), margin) {
+                        let v8 = prog_20_dual((x0 - c(2.0)).tanh() * c(2.0), v[k7].tanh(), (x1 * s1 * s0).cos(), [v[0], v[1], v[2], v[3]], 6, margin);
+                        s0 = s0.mul_add(c(0.5), v8.tanh() * c(0.005));
+                    } else if gt(s1 + x2, s1.asinh(), margin) {
+                        s1 = (s1 * c(0.5) + (s0.cos() * c(0.9)).atanh() * c(0.1)).tanh();
+                        if le(s0 + x0, -c(0.5), margin) {
+                            break (x1.powi(2) + c(1.0)).recip();
+                        }
+                    } else {
+                        s1 = c(0.6) * s1 + c(0.005) * prog_20_dual(x1.atan().cos(), s1, (s1 * s1 + c(0.5)).sqrt().cos(), [v[0], v[1], v[2], v[3]], n, margin).tanh();
+                    }
+                    let v9 = prog_20_dual(x1, s0, x2, [v[0], v[1], v[2], v[3]], 3, margin);
+                    s1 = s1.mul_add(c(0.8), v9.cos() * c(0.005));
+                }
+                MODE_B if n % 2 == 0 => {
+                    s1 *= c(0.6);
+                    s1 += c(0.05) * (s1.sin() * c(2.0)).cosh().cos();
+                    s0 = s0.mul_add(c(0.6), (d_to_degrees(x0.sin().exp()) * c(0.01)).cos() * c(0.25));
+                }
+                MODE_C => {
+                    acc2 += c(0.05) * prog_20_dual(c(0.25), c(1.2), c(2.0), [v[0], v[1], v[2], v[3]], 6, margin).tanh();
+                    let v10 = prog_20_dual(c(1.5), v[k7].sin() * c(2.0), s0.cos(), [v[0], v[1], v[2], v[3]], n, margin);
+                    acc2 -= v10.sin() * c(0.02);
+                }
+                _other => {
+                    let x1 = d_powf(x0.powi(2) + c(1.0), s0.tanh());
+                    s0 = c(0.6) * s0 + c(0.25) * (s1.powi(2) + c(1.0)).log2().tanh();
+                    if k7 > 0 {
+                        s1 = c(0.75) * s1 + c(0.005) * prog_20_dual((s1 * (s0 * c(std::f64::consts::FRAC_PI_4))).sin() * c(2.0), (x0.sin() * c(0.9)).acos().atan().sin(), s1, [v[0], v[1], v[2], v[3]], k7, margin).tanh();
+                    }
+                    s0 *= c(0.6);
+                    s0 += c(0.02) * x1.tanh();
+                }
+            }
+            s1 = c(0.8) * s1 + c(0.25) * (x2.powi(2) + c(2.0)).ln().tanh();
+            if k7 >= 2 || ge(x1, x0, margin) {
+                break (x0.powi(2) + c(1.5)).acosh();
+            }
+        };
+        let v13 = match k7 {
+            0..=1 => d_min(x0, s1, margin),
+            _other => {
+                let x2 = (x0.sin() * c(0.9)).atanh();
+                let v12 = ((x1 - v11).powi(2) + c(0.5)).sqrt();
+                acc2 + x2.tanh() + v12.sin()
+            }
+        };
+        let mut m14: Dual64 = c(f64::INFINITY);
+        for &t in v.iter() {
+            let c15 = x2 * x2 + c(1.0) + t;
+            m14 = d_min(c15, m14, margin);
+        }
+        s0 = c(0.5) * s0 + c(0.1) * m14.cos();
+        let v16 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, p, margin));
+        x1 + x2 - s0 * c(0.25) + s1 + acc2.tanh() - v11 * c(0.5) + v13.cos() + v16 * c(0.5)
+    }
+
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_log(x1.powi(2).powi(2) + c(1.0), x1.powi(2) + c(2.0)).tanh() * c(2.0);
+        let mut s1 = prog_20_dual(x1, x2, c(0.75), [v[0], v[1], v[2], v[3]], 1, margin).cos() * c(2.0);
+        let mut s2: Dual64 = (d_to_degrees(v[n % 4]) * c(0.02)).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v4 = x0.cos().exp();
+            let v5 = v.iter().map(|&p| x1 + c(1.25) + p.tanh()).sum::<Dual64>();
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                let v7 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, ((x0.tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(3.0) + p, margin));
+                let v8 = v7.tanh().tanh().exp2();
+                s2 = s2 * c(0.75) + d_max((s0.sin() + c(2.0)).cbrt(), fi - c(0.25), margin).cos() * c(0.75);
+                s0 *= c(0.5);
+                s0 += c(0.1) * v8.cos().tanh();
+            }
+            s1 = s1 * c(0.8) + (-v[k6 % 4]).cos() * c(0.2);
+            acc3 += (v4.tanh() - v5.cos()).tanh() * c(0.25);
+        }
+        let v9 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.05) * ((x1.powi(2) + c(1.0)).cbrt() + x1.atan() + p.cos()).cos());
+        if lt(x0.asinh().tanh(), c(0.0), margin) {
+            'l2: for (i, &t) in v.iter().enumerate() {
+                s1 = c(0.8) * s1 + c(0.1) * (s0 - v[n % 4]).tanh();
+                for &u in v {
+                    s0 = (s0 * c(0.8) + x2 * c(0.2)).tanh();
+                    if i == 1 {
+                        continue 'l2;
+                    }
+                    let v10 = (s2 * s2 + c(1.0)).recip();
+                    s0 = c(0.75) * s0 + c(0.1) * (u.cos() - v10.sin()).tanh();
+                }
+                acc3 -= c(0.5) * (c(0.5) * v9).cos();
+                s2 = c(0.6) * s2 + c(0.4) * t.cos().tanh();
+            }
+        } else {
+            let v11: Dual64 = x2.tanh().exp_m1();
+            s0 *= c(0.8);
+            s0 -= c(0.05) * v11.sin().cos();
+        }
+        for &t in v.iter() {
+            s1 = (s1 * c(0.5) + v9.sin() * c(0.5)).tanh();
+            s1 = s1.mul_add(c(0.6), (s1 * x1).cos() * c(0.1));
+            acc3 += c(0.5) * t.tanh();
+        }
+        s0 * c(0.75) - s1 - s2.sin() + acc3.tanh() - v9
+    }
+
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((d_to_degrees(v[1]) * c(0.02)).sin() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s1: Dual64 = (x0 * x0 + c(1.0)).log2().cos() * c(2.0);
+        let mut s2: Dual64 = d_powf(c(1.5_f64), x2.cos());
+        let mut acc3: Dual64 = c(0.0);
+        let v7 = match n % 3 {
+            1 => {
+                let x1 = (x2.powi(2) + c(1.0)).recip();
+                let v4 = d_clamp(x1 + x0, -c(0.5), c(1.0), margin);
+                (x0 * x0 + c(0.5)).sqrt().tanh() + v4.tanh()
+            }
+            MODE_C => {
+                let v5 = (x1.tanh() * c(0.9)).atanh();
+                ((v5 * x2).powi(2) + c(1.0)).log2()
+            }
+            _other => {
+                let v6 = x2;
+                ((c(SCALE) + v6).sin() * c(0.5)).ln_1p()
+            }
+        };
+        'b0: {
+            let mut k8 = 0;
+            while k8 < 5 {
+                k8 += 1;
+                if lt(v7, c(0.5), margin) {
+                    break 'b0;
+                }
+                let v9: Dual64 = 'b2: {
+                    if ge(x1 / (x1.powi(2) + c(1.0)), -c(1.0), margin) {
+                        break 'b2 (v[n % 4].powi(2) + c(1.0)).ln();
+                    }
+                    if k8 % 2 == 0 && ge(prog_20_dual(x0, (s1.sin() * c(0.9)).atanh().sin() * c(2.0), s2, v, 4, margin), -c(1.0), margin) {
+                        break 'b2 (s2.powi(2) + c(0.5)).recip();
+                    }
+                    x0.cos()
+                };
+                acc3 -= c(0.4) * d_log(c(3.0_f64), (d_to_degrees(x0) * c(0.02)).powi(2) + c(2.0)).tanh();
+                acc3 -= c(0.4) * v9.sin().cos();
+            }
+            if le(x1.sin().exp_m1(), v7, margin) {
+                break 'b0;
+            }
+            if k8 > 1 && gt(prog_20_dual(c(2.0), x2, x1.atan().cos().cos() * c(2.0), v, 4, margin), c(1.0), margin) {
+                s0 = (s0 * c(0.5) + (x1.cos() * c(2.0)).cosh() * c(0.05)).sin();
+                if le(s0, c(0.25), margin) || k8 % 3 == 1 {
+                    let v10 = prog_20_dual((d_abs(v[k8 % 4], margin).sin() * c(0.9)).acos().sin() * c(2.0), d_max(x0.tanh(), v7.cos(), margin).tanh(), v[k8 % 4].atan().cos() * c(2.0), v, k8, margin);
+                    s1 = c(0.8) * s1 + c(0.005) * v10.tanh();
+                } else {
+                    acc3 -= x0.tanh();
+                }
+                acc3 -= c(0.25) * s0.tanh().cosh().cos();
+            } else if le(v7.tanh(), c(0.5), margin) {
+                acc3 += prog_20_dual(s1, x1, c(0.25), v, n, margin).tanh() * c(0.005);
+            } else {
+                let v11: Dual64 = (x0.powi(2) + c(1.0)).ln();
+                acc3 -= v11.cos();
+            }
+        }
+        'b3: {
+            let v12 = prog_20_dual((x1 * x1 + c(1.0)).log2().cos(), s0, (x0.powi(3) + x1.tanh().exp()).sin() * c(2.0), v, n, margin);
+            if n == 3 {
+                s1 *= c(0.8);
+                s1 -= c(0.01) * (s0 * s0 + c(1.0)).log(2.0).tanh();
+                break 'b3;
+            }
+            s1 *= c(0.75);
+            s1 += c(0.005) * v12.cos().sin();
+        }
+        if le(x1 / (x1 * x1 + c(1.5)), v[n % 4].tanh().exp2(), margin) {
+            s0 = (s0 * c(0.8) + (x2.powi(2) + c(2.0)).sqrt() * c(0.2)).tanh();
+            s1 = c(0.6) * s1 + c(0.005) * prog_20_dual(x0, (x2 + x1).sin(), x1, v, 1, margin).tanh();
+        } else if gt((v[0].cos() * c(0.9)).acos(), c(0.5), margin) {
+            acc3 += (v[0] - s0).cos() * c(0.4);
+        } else {
+            s2 = s2.mul_add(c(0.6), (x0.sin() * c(0.9)).atanh().asinh().tanh() * c(0.05));
+        }
+        'l4: for &t in v.iter() {
+            let v15 = match n % 2 {
+                0 => {
+                    for j in (1..=5).step_by(2) {
+                        let v13 = d_atan2(v[j % 4], t.powi(2) + c(1.0)).sin();
+                        let v14 = if n % 2 == 0 && ge(s2 + x2, c(0.0), margin) {
+                            d_to_radians(v13 / (v[n % 4] * v[n % 4] + c(0.5))) * c(50.0)
+                        } else {
+                            (d_to_degrees(v[(j + n) % 4]) * c(0.02)).powi(2)
+                        };
+                        s0 *= c(0.6);
+                        s0 -= c(0.02) * v14.tanh().exp2().asinh().sin();
+                        acc3 -= c(0.1) * v13;
+                    }
+                    (t.cos() * c(0.9)).asin()
+                }
+                1 => s0.cos(),
+                _ => (d_to_radians(t).powi(2) + c(1.0)).recip(),
+            };
+            s1 = c(0.75) * s1 + c(0.25) * t.sin();
+            let mut k16 = 0;
+            while k16 < 4 {
+                k16 += 1;
+                match n {
+                    0 => {
+                        acc3 += d_log(c(1.5_f64), x2 * x2 + c(2.0)).tanh() * c(0.1);
+                        break 'l4;
+                    }
+                    2 | 4 => {
+                        s2 = (s2 * c(0.75) + (x2 * x2 + c(1.0)).log2() * c(0.1)).tanh();
+                        match k16 % 3 {
+                            1 => {
+                                s0 = (s0 * c(0.75) + (x0 + v[n % 4] + (v7.powi(2) + c(2.0)).acosh()) * c(0.02)).tanh();
+                                s1 = s1 * c(0.6) + ((-s1).tanh() * c(1.5)).sinh().tanh() * c(0.1);
+                            }
+                            2 => {
+                                break;
+                            }
+                            _other => {
+                                let v18 = 'b7: {
+                                    if ge((t * t + c(0.5)).cbrt() * (x1 * x2), v15, margin) {
+                                        break 'b7 (s2.sin() * c(1.5)).sinh();
+                                    }
+                                    if n % 3 == 1 && ge((s0.tanh() * c(1.2)).tan(), v[1], margin) {
+                                        s0 = (s0 * c(0.75) + (t + s0) * c(0.1)).sin();
+                                        let x0 = s0;
+                                        s1 = (s1 * c(0.6) + x0.sin() * c(0.4)).sin();
+                                    } else if !(k16 % 3 == 1 && lt((v15 * v15 + c(1.0)).log10(), t, margin)) {
+                                        let v17 = v15 / c(1.5);
+                                        s2 = (s2 * c(0.8) + v17.tanh() * c(0.1)).tanh();
+                                    } else {
+                                        acc3 += d_powf(t.sin().sinh().powi(2) + c(0.5), s0.cos().tanh()).sin() * c(0.1);
+                                        s0 = s0 * c(0.75) + ((s0.powi(2) + c(1.0)).powf(0.3) / ((s0.cos() * c(0.9)).asin().powi(2) + c(1.5))).cos() * c(0.1);
+                                    }
+                                    acc3 -= c(0.1) * x0.tanh().exp().tanh();
+                                    v[1] / (s1 * s1 + c(0.5))
+                                };
+                                s2 = c(0.8) * s2 + c(0.02) * ((x2 * x2 + c(0.5)).ln() + (s2 - v18)).sin();
+                            }
+                        }
+                    }
+                    g if g > 5 => {
+                        acc3 += c(0.1) * s0.sin();
+                        let x1 = v15;
+                        acc3 += c(0.1) * x1.tanh().sin();
+                    }
+                    _ => {
+                        acc3 -= c(0.1) * (v15.sin() - (-x0)).tanh();
+                        s0 = s0.mul_add(c(0.75), ((v[(k16 + n) % 4] * v[(k16 + n) % 4]).ln_1p().cos() * c(2.0)).cosh().cos() * c(0.02));
+                    }
+                }
+                match k16 {
+                    MODE_A | 2 => {
+                        acc3 += c(0.1) * ((t.powi(2) + c(0.5)).recip() * v[1]).cos();
+                        if ge(v15 / (s0 * s0 + c(0.5)), -c(1.0), margin) {
+                            s2 = c(0.6) * s2 + c(0.4) * s1.cos();
+                            acc3 -= c(0.1) * ((v[k16 % 4].sin() * c(1.5)).cosh() * x2).tanh();
+                        } else {
+                            acc3 += c(0.05) * (x0.cos() * x2.asinh());
+                            acc3 += (x2.tanh() * c(1.2)).tan().sin() * c(0.1);
+                            match k16 {
+                                MODE_A => {
+                                    s1 = (s1 * c(0.5) + (s1.sin().exp2().tanh() * c(1.5)).sinh() * c(0.1)).sin();
+                                    continue;
+                                }
+                                1..=2 => {
+                                    acc3 += v[1].mul_add(t, v15).sin() * c(0.1);
+                                    if !(k16 > 2) {
+                                        continue;
+                                    }
+                                    acc3 += v15.cos().exp().tanh() * c(0.1);
+                                }
+                                3 => {
+                                    s0 = s0 * c(0.8) + s0 * c(0.2);
+                                }
+                                _other => {
+                                    s1 = s1 * c(0.8) + (s1 * s1).powi(3).tanh() * c(0.02);
+                                    match k16 % 4 {
+                                        MODE_A => {
+                                            s2 = (s2 * c(0.8) + d_abs(x0, margin) * c(0.2)).tanh();
+                                        }
+                                        MODE_C => {
+                                            break 'l4;
+                                        }
+                                        MODE_D => {
+                                            acc3 -= ((s1 * s1 + c(2.0)).acosh().powi(2) + c(1.0)).powi(-1).sin() * c(0.1);
+                                        }
+                                        _other => {
+                                            s2 = c(0.8) * s2 + c(0.05) * (d_to_degrees(v15) * c(0.02)).tanh();
+                                            acc3 -= ((v7.cos() * c(0.9)).asin().tanh() * c(0.9)).asin().cos() * c(0.1);
+                                        }
+                                    }
+                                    let v19: Dual64 = x1 / c(4.0);
+                                    acc3 += c(0.1) * v19.cos();
+                                }
+                            }
+                        }
+                    }
+                    3 => {
+                        let x2: Dual64 = d_abs(s2, margin);
+                        acc3 += x2.cos() * c(0.1);
+                    }
+                    4 => {
+                        break;
+                    }
+                    _ => {
+                        acc3 += c(0.1) * d_log(v15.cos().exp().powi(2) + c(1.0), s2.sin().powi(2) + c(2.0)).tanh();
+                    }
+                }
+                s0 = (s0 * c(0.6) + (x0 - v15) * c(0.1)).sin();
+            }
+            s1 = c(0.8) * s1 + c(0.2) * s1;
+            s0 = s0.mul_add(c(0.5), v15.sin().sin() * c(0.2));
+        }
+        s0 - s1.tanh() + s2.cos() + acc3.tanh() + (v7 + c(0.75)).cos()
+    }
+
+    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].sin() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s1: Dual64 = prog_14_dual(c(1.2), c(0.25), (x1 + x2).tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < 4 && le((x0.powi(2) + c(1.0)).ln(), -c(0.5), margin) {
+            k3 += 1;
+            match k3 {
+                MODE_B | 3 => {
+                    continue;
+                }
+                4 => {
+                    let v4 = (x0.cos() * c(0.9)).atanh();
+                    s0 = (s0 * c(0.6) + v4.tanh() * c(0.05)).sin();
+                }
+                _ => {
+                    let v5: Dual64 = x1;
+                    s0 = s0.mul_add(c(0.6), v5.sin().tanh() * c(0.4));
+                }
+            }
+            let v6: Dual64 = d_abs(-x1, margin);
+            s1 = (s1 * c(0.6) + s1 * c(0.4)).tanh();
+            s1 = s1 * c(0.6) + v6.sin().cos() * c(0.4);
+        }
+        let Some(k7) = (k3 + n).checked_sub(3) else {
+            return x2.sin()
+        };
+        let c8 = c(k7 as f64);
+        let Some(k10) = n.checked_sub(1) else {
+            let v9 = prog_20_dual(x0, s1, ((c8 + v[(k7 + n) % 4]).sin() * c(0.9)).acos().cos(), v, n, margin);
+            return (x0.powi(2) + c(1.0)).powi(-1) + v9.sin()
+        };
+        let c11 = c(k10 as f64);
+        let mut k12 = 0;
+        let v16: Dual64 = loop {
+            k12 += 1;
+            let v15: Dual64 = if let Some(_) = (n % 4).checked_sub(1) {
+                let v14 = (x0.sin() * c(2.0)).cosh() * d_max(v[k7 % 4], x0, margin);
+                c11.sin().sin().exp_m1() + v14.sin()
+            } else {
+                (x0.cos().exp().cos() * c(2.0)).cosh()
+            };
+            acc2 += d_powf(c(1.5_f64), c8.sin()) * c(0.2);
+            if n % 2 == 0 && lt(s0.cos().exp(), c(1.0), margin) {
+                acc2 -= (c11.tanh() * c(1.2)).tan().cos().exp2().sin() * c(0.25);
+                s0 = s0.mul_add(c(0.6), (s0.sin() * s0.cos().exp_m1()).cos() * c(0.05));
+            }
+            if k12 >= 6 {
+                break x1;
+            }
+            acc2 -= c(0.2) * v15.tanh();
+        };
+        let v19 = if let Some(_) = (k10 + n).checked_sub(1) {
+            let v18 = (c11.tanh() * c(0.9)).acos();
+            (v[n % 4].powi(2) + c(1.0)).recip().sin().exp2() + v18.tanh()
+        } else {
+            x1 + c11
+        };
+        let v20 = v.iter().map(|&p| c(1.0) + c(0.25) * (v16.mul_add(x0, c8) + p.cos()).sin()).product::<Dual64>();
+        s0.cos() + s1 * c(0.5) - acc2.tanh() + v19.cos() + v20 + v20
+    }
+
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin().exp() * c(core::f64::consts::FRAC_1_SQRT_2);
+        let mut s1 = prog_20_dual((x1.tanh() * c(2.0)).cosh().cos().cos(), (d_copysign(x2, x0, margin).powi(2) + c(0.5)).recip().cos(), c(1.5), v, n, margin).sin() * c(2.0);
+        let mut s2 = (x1.powi(2) + c(1.0)).sqrt().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..3 {
+            for j in 0..i {
+                let fj = c(j as f64);
+                if lt(s1.mul_add(fj, s0), c(0.0), margin) {
+                    continue;
+                }
+                acc3 += c(0.25) * ((x1 - c(0.5)) * c(1.2)).cos();
+            }
+            s1 = s1.mul_add(c(0.75), (d_to_degrees(v[3 - i]) * c(0.02)).cos() * c(0.2));
+            let mut k4 = 0;
+            while k4 < 3 && ge(s1.atan() + s0.sin(), -c(0.5), margin) {
+                k4 += 1;
+                acc3 += (s1 + v[n % 4]).asinh().cos() * c(0.2);
+                if lt(x2, c(0.5), margin) {
+                    break 'l0;
+                }
+            }
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v6 = x2 - d_atan2(s1, s0.powi(2) + c(0.5));
+            acc3 -= (v[k5 % 4] * v[k5 % 4]).ln_1p().tanh() * c(0.4);
+            if lt(prog_20_dual(((d_to_radians(v6) * c(50.0)).sin() * c(0.5)).ln_1p().tanh() * c(2.0), x0, c(0.25), v, 5, margin), c(0.5), margin) {
+                s2 = (s2 * c(0.5) + s0.sin().exp() * c(0.1)).tanh();
+                acc3 += prog_20_dual((x2 * x2 + c(0.5)).recip().tanh() * c(2.0), s0, x1, v, n, margin).tanh() * c(0.01);
+            } else if le(-x2, c(1.0), margin) && k5 > 4 {
+                s1 = (s1 * c(0.8) + (s1 * s1 + c(2.0)).sqrt() * c(0.2)).sin();
+                match k5 % 2 {
+                    0 => {
+                        acc3 += s1.tanh() * c(0.4);
+                        s1 = (s1 * c(0.5) + s1 / (v6.powi(2) + c(1.5)) * c(0.05)).tanh();
+                    }
+                    1 => {
+                        break;
+                    }
+                    _ => {
+                        acc3 += c(0.2) * d_max(d_log(x1 * x1 + c(1.0), v6 * v6 + c(2.0)), v6, margin).cos();
+                        if lt(c(0.5) - s2.asinh(), x2, margin) {
+                            break;
+                        }
+                    }
+                }
+                acc3 += v[1].tanh().exp().tanh() * c(0.4);
+            } else {
+                let v7 = v6 - s0;
+                acc3 += c(0.25) * (v6 + v7).cos();
+            }
+            if k5 >= 5 || ge(v[k5 % 4].cos().exp().sin(), c(0.0), margin) {
+                break;
+            }
+        }
+        for i in 0..6 {
+            if lt(s2, -c(1.0), margin) {
+                continue;
+            }
+            s2 = s2 * c(0.5) + (s2.cos() * c(1.2)).tan().sin() * c(0.05);
+            let mut m8: Dual64 = c(0.5);
+            for j in 0..n + 1 {
+                m8 = d_min(m8, v[i % 4] + c(0.25) + v[j % 4], margin);
+            }
+            s1 *= c(0.6);
+            s1 += c(0.2) * m8.cos();
+        }
+        let mut m9: Dual64 = -c(0.5);
+        for i in 0..v.len() {
+            m9 = d_max(m9, x1 + v[i], margin);
+        }
+        s0 = (s0 * c(0.5) + v[(k5 + n) % 4].powi(2) * c(0.1)).tanh();
+        s0 * c(0.25) + s1 * c(0.5) - s2 * c(0.75) - acc3.tanh() - m9 - s1
+    }
+
+    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_14_dual(x0 * c(2.0), (x0 * x2).tanh() * c(2.0), x1, v, n, margin).tanh() * c(2.0);
         let mut s1 = x1.cos().exp_m1().tanh();
         let mut s2 = d_abs(x0, margin);
         let mut acc3: Dual64 = c(0.0);
@@ -2758,1245 +2766,1239 @@ pub mod random_programs_dual {
         while k4 < 4 && le(s1.cos().sin(), x1, margin) {
             k4 += 1;
             acc3 += x1.asinh().cos().exp().tanh() * c(0.5);
-            if lt(prog_20_dual(x2, v[k4 % 4].tanh(), s1.cos().exp().sin() * c(2.0), &v, n, margin), -c(1.0), margin) && k4 > 1 {
-                acc3 += (x1.powi(2) + c(1.0)).recip().sin() * c(0.5);
-                if k4 == 0 {
-                    s0 = c(0.6) * s0 + c(0.1) * v[n % 4].cos().exp_m1().sin();
-                    break;
-                }
-                let x2: Dual64 = prog_20_dual(x0 * c(0.5), s2, (s1 + x2).cos(), &v, k4, margin);
-                acc3 += c(0.02) * x2.cos().cos();
+            if le((s0.tanh() * c(2.0)).sinh() * x2, x0, margin) && k4 < n {
+                let v5 = v[(k4 + n) % 4] + x2;
+                s0 = s0 * c(0.6) + v5.mul_add((s2 * s2 + c(1.0)).cbrt(), s0.mul_add(s0, v5)).cos() * c(0.02);
             } else {
-                for _ in 1..n {
-                    s0 = s0 * c(0.75) + (s0 * s0).tanh() * c(0.05);
-                    let v5 = v.iter().map(|&p| (x1.cos() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
-                    acc3 += c(0.1) * (x2 * x2).sin();
-                    acc3 += c(0.1) * v5.tanh();
-                }
-            }
-        }
-        let v6 = prog_20_dual(s1, x0 * c(1.5), x0 * c(0.75), &v, k4, margin);
-        let v12 = if ge(d_log(c(2.0_f64), (x2 * x2 + c(2.0)).acosh().powi(2) + c(2.0)), (v6 * c(0.001)).sin(), margin) {
-            for (i, &t) in v.iter().enumerate() {
-                let fi = c(i as f64);
-                let v10 = match i {
-                    2 => {
-                        let v7 = d_max(t, fi, margin);
-                        d_hypot(v7, s2, margin)
-                    }
-                    MODE_D if n % 2 == 0 => v[(i + k4) % 4] * v[2],
-                    _other => {
-                        for j in (0..4).rev() {
-                            let v9 = if j < 2 {
-                                v[k4 % 4].sin()
-                            } else {
-                                let v8 = d_log(fi * fi + c(1.0), fi * fi + c(2.0));
-                                d_powf(x0.powi(2) + c(0.5), v8.sin())
-                            };
-                            acc3 += t.cos() * c(0.1);
-                            if le(t.tanh().exp_m1(), x1, margin) {
-                                s0 *= c(0.6);
-                                s0 += c(0.02) * (v9 + x2).cos();
-                                s0 = (s0 * c(0.6) + (s0.asinh().powi(2) + c(1.5)).acosh() * c(0.1)).sin();
-                            } else {
-                                s1 = s1 * c(0.75) + (v[n % 4].tanh().exp().tanh() * c(0.5)).ln_1p() * c(0.05);
-                            }
-                            s1 = s1.mul_add(c(0.5), v9.cos() * c(0.02));
+                'b1: {
+                    for _ in 1..n {
+                        if lt((x0.sin() * c(0.9)).acos() / ((s0.cos() * c(0.9)).acos().powi(2) + c(1.0)), c(1.0), margin) {
+                            break 'b1;
                         }
-                        let v6 = ((v6 * v6).powi(2) + c(1.0)).log2();
-                        (t * t + c(1.0)).log(10.0) + v6.cos()
+                        let v6 = d_max(s0, v[k4 % 4], margin).sin().exp();
+                        acc3 += c(0.1) * v6.tanh().exp2().tanh();
                     }
-                };
-                if n < 3 && ge((t.sin() * c(0.9)).acos(), c(1.0), margin) {
-                    return (v[3].sin().powi(2) + c(1.0)).powi(-2);
+                    for j in (0..=n).rev().step_by(2) {
+                        if !(j + n < 7) {
+                            break 'b1;
+                        }
+                        let v7 = x0 * c(1.2);
+                        acc3 -= d_atan2(x2, x1.powi(2) + c(0.5)).cos() * c(0.1);
+                        acc3 -= v7.tanh() * c(0.1);
+                    }
+                    s1 = (s1 * c(0.8) + s1.tanh() * c(0.2)).sin();
                 }
-                acc3 += (x2 / (x1.cos() + c(2.0))).tanh() * c(0.5);
-                s2 = (s2 * c(0.75) + v10.tanh() * c(0.02)).sin();
             }
-            d_atan2(v[k4 % 4], v[k4 % 4].cos().exp_m1().powi(2) + c(1.0))
-        } else if ge(v[n % 4] * c(std::f64::consts::FRAC_1_PI), -c(0.5), margin) || k4 == 2 {
-            let v11 = c(SCALE) + d_max(-c(3.0_f64), x0, margin);
-            d_min(c(3.0_f64), v11, margin)
-        } else {
-            acc3 += v[k4 % 4].asinh();
-            v[n % 4] + x0.sin()
-        };
-        let mut k13 = 0;
-        while k13 < 6 {
-            k13 += 1;
-            s2 = s2 * c(0.75) + ((v12 - x1).powi(2) + c(2.0)).ln().tanh() * c(0.1);
-            if k13 % 3 == 1 && gt(x0 + c(2.0), v[k13 % 4], margin) {
-                return v[2].asinh();
-            }
-            let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| q.tanh().exp2() + p.cos()).sum::<Dual64>();
-            s1 = c(0.75) * s1 + c(0.02) * v14.sin();
         }
-        let v15 = v.iter().map(|&p| (p.powi(2) + c(2.0)).acosh()).sum::<Dual64>();
-        acc3 += d_copysign(v15, acc3, margin).cos() * c(0.4);
-        let v16 = 'b5: {
-            if !(k13 > 1) {
-                acc3 -= (v12 * v12).ln_1p().cos() * c(0.5);
-                s1 = c(0.8) * s1 + c(0.2) * (x2 * x2 + c(1.0)).ln().sin();
+        let mut k8 = 0;
+        let v10 = loop {
+            k8 += 1;
+            if k8 > 0 && ge((s2.cos() * c(0.9)).acos(), -x2, margin) {
+                s2 = s2.mul_add(c(0.6), (d_max(s1, s2, margin) - x1 / (s1.tanh() + c(2.0))).sin() * c(0.1));
+                break d_powf(c(3.0_f64), (d_to_radians(s2) * c(20.0)).tanh());
             }
-            if k13 < 6 && lt((v12.cos() * c(0.9)).acos().atan(), d_to_radians(x0) * c(20.0), margin) {
-                break 'b5 x1 * x1;
+            let v9 = s0.atan();
+            s2 = s2 * c(0.75) + ((v9 * v9 + c(1.0)).ln() + d_log(v9 * v9 + c(1.0), s2.powi(2) + c(2.0))).tanh() * c(0.05);
+            if k8 >= 3 {
+                break s0.tanh();
             }
-            (v15 * v15 + c(1.0)).log10()
         };
-        s0 - s1.tanh() - s2 - acc3.cos() - v16
+        'b5: {
+            let v11: Dual64 = x1.tanh().exp_m1();
+            if lt(v11.tanh().cosh(), -c(0.5), margin) {
+                s0 = s0.mul_add(c(0.5), (c(2.5) * (x1.tanh() * c(0.9)).asin()).cos() * c(0.05));
+                break 'b5;
+            }
+            if lt((v[k8].powi(2) + c(1.0)).log(10.0), c(0.0), margin) {
+                break 'b5;
+            }
+        }
+        let mut m12 = c(f64::INFINITY);
+        for &t in v.iter() {
+            let c13 = if le(t / (t * t + c(1.5)) * c(0.75), c(0.5), margin) {
+                v[k8] * t
+            } else {
+                x1.powi(3)
+            };
+            m12 = d_min(c13, m12, margin);
+        }
+        let v14 = v.iter().copied().map(|p| x0 * x1 / ((x1 * c(0.35)).powi(2) + c(1.5)) + p.tanh()).sum::<Dual64>();
+        acc3 -= v[3 - k8].sin();
+        s0.tanh() + s1 * c(0.5) - s2.tanh() - acc3.sin() + v10 * c(0.5) - m12.tanh() + v14.cos() + (x1 + x2 + v[3].tanh().exp())
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2.cos() * c(1.2)).tan().cos() * c(0.9)).asin();
+        let mut s1 = x2.sin();
+        let mut s2 = (x1.tanh() * c(0.9)).acos().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_14_dual((s1 * x1).tanh().exp2().cos(), x0, c(1.5), v, n, margin);
+        let v5 = prog_20_dual(x0, s2, s1, v, n, margin);
+        let mut k6 = 0;
+        while k6 < 5 {
+            k6 += 1;
+            acc3 -= c(0.4) * s1.cos();
+            let v7 = prog_20_dual(s0, d_to_radians(x1).sin(), c(0.75), v, n, margin);
+            if le(s1 * c(0.65), c(0.5), margin) {
+                s1 = (s1 * c(0.75) + (v[n % 4].tanh() * c(1.2)).tan() * c(0.02)).sin();
+                let v5 = (v4 * v4 + c(1.0)).powf(0.5);
+                s1 = s1 * c(0.5) + v5.tanh().tanh() * c(0.05);
+            } else if ge(x1, c(1.0), margin) {
+                s1 *= c(0.75);
+                s1 += c(0.05) * v5.sin().exp().sin();
+                if ge((s1.sin() * c(0.9)).acos() * (v4.tanh() * c(0.5)).ln_1p(), s0.cos(), margin) || k6 > 3 {
+                    let mut k8 = 0;
+                    while k8 < n {
+                        k8 += 1;
+                        if le(s1 * c(std::f64::consts::LN_2) * c(std::f64::consts::FRAC_1_PI), -c(0.5), margin) {
+                            break;
+                        }
+                        if gt(x2.sin().exp_m1(), -c(0.5), margin) {
+                            break;
+                        }
+                        s2 = s2.mul_add(c(0.5), ((s0.powi(2) + c(0.5)).powf(0.3) * (s2.sin() * c(1.2)).tan()).tanh() * c(0.02));
+                    }
+                    s1 = s1.mul_add(c(0.6), (v4 * v4 + c(1.0)).log(10.0).cos() * c(0.75));
+                } else if gt((v4.powi(2) + c(1.0)).ln(), x2, margin) {
+                    s2 = (s2 * c(0.8) + (s1.sin() * c(2.0)).cosh() * c(0.02)).sin();
+                    s1 = s1 * c(0.8) + v[k6 % 4].cos() * c(0.2);
+                }
+            }
+            s2 = s2 * c(0.75) + v7.sin() * c(0.005);
+        }
+        let mut m9: Dual64 = c(1.0);
+        for i in 0..n {
+            let c10: Dual64 = s0 + v[(i * 3) % 4];
+            m9 = d_min(c10, m9, margin);
+        }
+        acc3 += c(0.005) * m9.tanh();
+        s0 = c(0.5) * s0 + c(0.1) * (v4 * c(0.001)).sin();
+        s0.cos() + s1.sin() + s2 - acc3.cos() - v5.cos()
+    }
+
+    pub fn prog_31_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0: Dual64 = prog_23_dual((x2 / c(2.0)).cos(), x1, (x0.tanh() * c(0.9)).acos().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
+        let mut s1: Dual64 = x0.cos().exp2();
+        let mut s2 = (x0.sin() * c(0.9)).atanh();
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc3 -= c(0.25) * ((s0 - s1).tanh() * c(0.9)).asin().tanh();
+            if gt(prog_20_dual(((x1.tanh() * c(1.5)).sinh() - s1 * s2).tanh() * c(2.0), d_to_radians(fi).sin().sin(), s2.powi(3).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin), c(0.0), margin) {
+                break;
+            }
+        }
+        match n {
+            0 | 2 => {
+                acc3 += (x1.cos() * c(0.5)).ln_1p();
+                if lt(s2, (v[n % 4].powi(2) + c(0.5)).cbrt(), margin) {
+                    let v4 = d_min(c(1.5_f64), x1, margin);
+                    s1 = c(0.8) * s1 + c(0.1) * (-(x1 * x1 + c(0.5)).ln()).cos();
+                    s2 = (s2 * c(0.6) + v4.cos() * c(0.4)).sin();
+                } else {
+                    let x2 = (x2 * x2 + c(2.0)).acosh();
+                    let v5 = prog_20_dual(x1, (d_to_radians(x2) * c(20.0)).cos() * c(2.0), s1, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 = (s0 * c(0.5) + v5.tanh() * c(0.005)).sin();
+                }
+                let v6 = d_atan2(x0, x2 * x2 + c(0.5)).cos();
+                acc3 += v6.sin() * c(0.5);
+            }
+            g if g > 3 => {
+                acc3 -= d_abs(x2.cos().exp_m1(), margin).tanh();
+            }
+            _ => {
+                let v7 = prog_20_dual(x0, x2, c(0.25), [v[0], v[1], v[2], v[3]], 6, margin);
+                s2 = (s2 * c(0.5) + (x1.cos() * c(1.2)).tan() * c(0.05)).tanh();
+                acc3 -= v7.sin() * c(0.05);
+            }
+        }
+        let v8 = prog_20_dual(c(2.0), x2, x0, [v[0], v[1], v[2], v[3]], n, margin);
+        let v10 = match n {
+            MODE_A | 2 => (v8 * c(0.25)).sin().powi(2).ln_1p(),
+            3 | 5 => {
+                let x2 = c(SCALE) + x2.cos();
+                let v9 = v[n % 4].sin().mul_add(x0 * x1, (x2.sin() * c(1.2)).tan());
+                d_to_radians(v9)
+            }
+            6 => {
+                for &t in v.iter() {
+                    s2 = c(0.8) * s2 + c(0.4) * (c(SCALE) + (x1 * x1 + c(1.0)).log(10.0)).sin();
+                    s1 *= c(0.6);
+                    s1 += c(0.02) * s1.powi(3).sin();
+                    acc3 += c(0.5) * (s1 + (v8.sin() * c(0.9)).acos()).cos();
+                    s2 = (s2 * c(0.5) + t.cos() * c(0.5)).sin();
+                }
+                ((c(0.8) * v[1]).tanh() * c(1.2)).tan()
+            }
+            _other => {
+                s0 = s0.mul_add(c(0.75), (x1.powi(2) + c(1.0)).powf(0.3).sin() * c(0.2));
+                x0.cos()
+            }
+        };
+        s0 + s1.cos() + s2.cos() - acc3.sin() + v8.tanh() - v10 * c(0.75) - v[n % 4]
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = d_atan2(w0[3], x0 * x0 + c(0.5)).cos() * c(2.0);
+        let mut s2: Dual64 = d_powf(d_log(c(2.0_f64), x0.powi(2) + c(2.0)).powi(2) + c(1.0), d_atan2(w0[1], w0[1] * w0[1] + c(0.5)).tanh());
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v5 = loop {
+            k4 += 1;
+            for _ in 0..3 {
+                s1 = (s1 * c(0.5) + (s1.sin() * c(0.9)).atanh() * c(0.1)).tanh();
+                s2 = c(0.75) * s2 + c(0.05) * ((s2.powi(2) + c(0.5)).cbrt().powi(2) + c(1.0)).log(2.0).cos();
+                s1 *= c(0.8);
+                s1 += c(0.02) * s1.tanh().mul_add(x1, x1 + x2).sin();
+            }
+            acc3 += c(0.25) * x1.cos().exp().sin();
+            if k4 >= 6 || lt((s2.cos().exp_m1().powi(2) + c(2.0)).ln(), -c(1.0), margin) {
+                break c(0.3) * d_min(w0[(k4 + n) % 4], x0, margin);
+            }
+        };
+        let mut m6 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc3 += c(0.25) * s2.cos().cos();
+            for _ in (0..4).rev() {
+                s2 = (s2 * c(0.6) + (fi + s1) * c(0.4)).sin();
+                s1 *= c(0.8);
+                s1 -= c(1.0) * (fi - c(0.5)).cos();
+            }
+            if m6 == 1 && ge(d_hypot(v[k4 % 4], s1, margin), c(1.0), margin) {
+                m6 += 1;
+            }
+            s2 *= c(0.6);
+            s2 -= c(0.02) * (x1.sin() * c(1.2)).tan().tanh();
+        }
+        match m6 {
+            0 | 2 => {
+                let v5 = prog_23_dual(v5, x0 * c(1.2), d_clamp(v[m6 % 4], -c(1.5), c(0.5), margin).tanh(), [v[0], v[1], v[2], v[3]], k4, margin);
+                acc3 -= c(0.005) * v5.sin();
+            }
+            g if g > 3 => {
+                s2 = s2 * c(0.5) + (w0[m6 % 4].tanh() * c(2.0)).sinh().cos() * c(0.05);
+                let v7 = x2.sin() * (x2.tanh() * c(0.9)).acos();
+                s2 = (s2 * c(0.75) + v7.cos() * c(0.02)).tanh();
+            }
+            _ => {
+                s1 = c(0.6) * s1 + c(0.4) * (x1 + c(2.0)).cos();
+            }
+        }
+        let v9 = if ge((s2.sin().exp2().powi(2) + c(1.0)).log2(), v5.sin().cosh(), margin) {
+            acc3 -= (s1 * x1).sin() * c(0.2);
+            (x2.cos() * c(0.9)).asin()
+        } else {
+            let v8 = acc3;
+            v5 * x1 - x2 / (s2.cos() + c(2.0)) + v8.tanh()
+        };
+        let mut k10 = 0;
+        while k10 < 6 {
+            k10 += 1;
+            acc3 -= ((w0[k10 % 4] + x2).tanh() * c(1.2)).tan().sin() * c(0.2);
+            if lt(v9.tanh(), -c(0.25), margin) {
+                let v11 = (x2.cos() * c(1.5)).cosh().atan();
+                let v12 = x0.cos();
+                acc3 += c(0.25) * (v11.tanh() + v12).cos();
+            } else if lt((v9.cos() * c(0.5)).ln_1p(), -c(0.5), margin) && k10 > 5 {
+                let v13 = s2 + s1;
+                s1 *= c(0.5);
+                s1 -= c(0.25) * v13.sin();
+            }
+            acc3 -= c(0.25) * v5.mul_add(s2, x0).cos();
+        }
+        s1 + acc3.cos() + v9.cos() + v[3].sin()
+    }
+
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_23_dual((x1 * x1 + c(1.0)).powf(0.5).tanh() * c(2.0), (v[n % 4].tanh() * c(std::f64::consts::LN_2)).cos(), x1, v, n, margin).sin() * c(2.0);
+        let mut s1 = (x0.cos() * c(1.2)).tan().sin() * c(2.0);
+        let mut s2 = ((c(0.65) - x2).powi(2) + c(1.5)).acosh().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v15 = match n.checked_sub(3) {
+            Some(0) => d_to_radians(c(SCALE) + acc3),
+            Some(k4) if k4 < 1 => {
+                let c5 = c(k4 as f64);
+                s0 = s0 * c(0.75) + (x2.cos() * c(0.9)).acos().tanh() * c(0.1);
+                (x1.tanh() * c(1.5)).sinh() + c5.sin()
+            }
+            Some(k6) => {
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    if gt(s1.tanh().sin(), x1, margin) {
+                        s1 = s1.mul_add(c(0.75), s1.cos() * c(0.25));
+                    } else {
+                        s0 = (s0 * c(0.8) + prog_20_dual(d_copysign(c(1.5_f64), s0, margin).sin(), c(0.25), (v[n % 4] / (s2.sin() + c(2.0))).cos() * c(2.0), v, n, margin) * c(0.005)).tanh();
+                    }
+                    let v11 = if ge(x2 * fi, -c(1.0), margin) && i + k6 < 2 {
+                        (v[i % 4].tanh() * c(0.9)).atanh()
+                    } else {
+                        for j in (0..=i).rev() {
+                            let v8: Dual64 = if le((fi * fi + c(1.0)).log(10.0) + (v[j % 4] - c(1.2)), -c(0.5), margin) {
+                                c(0.65) - (v[j % 4].powi(2) + c(1.0)).sqrt()
+                            } else if gt((x1 * x1 + c(1.0)).cbrt(), c(0.5), margin) {
+                                let v7 = s1.asinh();
+                                d_atan2(v[0] * v[0] + c(1.0), v[1]) + v7.sin()
+                            } else {
+                                s0 = (s0 * c(0.75) + (s0.tanh() * c(0.5)).ln_1p() * c(0.25)).sin();
+                                v[j % 4].sin()
+                            };
+                            if let Some(_) = n.checked_sub(3) {
+                                let v8 = x2.tanh().exp();
+                                s2 = s2.mul_add(c(0.8), (s2 * s2 + c(0.5)).ln().tanh() * c(0.1));
+                                acc3 -= v8.tanh() * c(0.05);
+                            }
+                            acc3 += (x1 * v8).tanh() * c(0.05);
+                        }
+                        let v10 = s1;
+                        (v10 * v10 + c(2.0)).ln() * c(0.75)
+                    };
+                    let v12 = x1.tanh();
+                    s2 *= c(0.8);
+                    s2 -= c(0.2) * x1.sin();
+                    acc3 += (v11.cos() + v12.tanh()).cos() * c(0.25);
+                }
+                let v13 = d_clamp(x2, x0.sin().exp2().sin() - c(1.5), d_max(-c(3.0_f64), x1, margin).sin() + c(1.5), margin);
+                ((d_to_degrees(v13) * c(0.01)).sin() + c(2.0)).cbrt()
+            }
+            None => {
+                let v14 = s1;
+                acc3 += (v[3] - x0).sin();
+                x0.cos().exp2() + v14.tanh()
+            }
+        };
+        let v20 = match n {
+            0 => {
+                let v16 = (x1.sin() * c(0.9)).atanh();
+                (x0.powi(2) + c(1.0)).ln() + v16.cos()
+            }
+            g if g > 1 => {
+                for i in (0..6).rev() {
+                    s1 = (s1 * c(0.75) + ((x2 - s2).powi(2) + c(0.5)).cbrt() * c(0.02)).sin();
+                    let mut m17: Dual64 = -c(0.5);
+                    let mut m18 = c(f64::INFINITY);
+                    for j in 0..=i {
+                        m17 = d_max(m17, s2 * (x2 * v[(j * 3) % 4]), margin);
+                        let c19 = s1 + v[(j * 3) % 4];
+                        m18 = d_min(m18, c19, margin);
+                    }
+                    s1 = s1 * c(0.5) + m17.sin() * c(0.02);
+                    acc3 -= c(0.2) * (v15.tanh() * c(0.9)).atanh();
+                    acc3 += c(0.25) * m18.tanh().sin();
+                }
+                v[n % 4].tanh().exp2().cos().exp()
+            }
+            _other => (d_max(-c(2.0_f64), x0, margin).powi(2) + c(1.0)).log(3.0),
+        };
+        let v21: Dual64 = -x1;
+        let Some(k22) = n.checked_sub(3) else {
+            return x2 * v20
+        };
+        let c23 = c(k22 as f64);
+        let v28 = match (n % 3).checked_sub(1) {
+            Some(k24) => {
+                let c25 = c(k24 as f64);
+                let v26 = (x0.powi(2) + c(1.0)).powi(-1) / ((v20 + c25).powi(2) + c(0.5));
+                (v21.sin() * c(0.9)).acos().asinh() + v26.sin()
+            }
+            None => {
+                let v27 = d_atan2(x0 * v21, (c(2.5) - v21).powi(2) + c(1.0));
+                (v27 * v27 + c(1.0)).recip()
+            }
+        };
+        let mut a29 = [c(0.0); 4];
+        for i in 0..4 {
+            if i % 2 == 0 {
+                a29[i] = c23 / c(3.0);
+            } else {
+                a29[i] = v[i];
+            }
+        }
+        s0 - s1 + s2.sin() + acc3.tanh() - v15 * c(0.75) + v20 - c23 * c(0.5) + v28 * c(1.5) - a29[3] * c(0.5) + v20.cos().exp_m1()
     }
 
     pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[2].mul_add(x0, x2).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut k2 = 0;
-            while k2 < 4 {
-                k2 += 1;
-                match k2 % 2 {
-                    0 => {
-                        let v3 = (x1.tanh() * c(0.9)).acos();
-                        acc1 += c(0.1) * (v[k2 % 4] * t).tanh();
-                        s0 = (s0 * c(0.8) + v3.tanh() * c(0.05)).sin();
-                    }
-                    MODE_B => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v4 = t + x1;
-                        let v5 = d_to_radians(v4);
-                        s0 = s0.mul_add(c(0.6), v5.tanh() * c(1.0));
-                    }
-                }
-                if lt(d_atan2((-fi).powi(2) + c(0.5), x0 + s0), t.cos().exp(), margin) {
-                    s0 = c(0.8) * s0 + c(0.2) * s0.tanh();
-                    if lt((v[0].sin() * c(0.9)).acos(), x0, margin) || k2 == 3 {
-                        return ((v[(k2 + n) % 4] - t).cos() * c(1.2)).tan();
-                    }
-                } else if ge((x0 + c(1.2)) / c(2.0), c(0.5), margin) {
-                    s0 = c(0.6) * s0 + c(0.05) * (t * s0).tanh();
-                    if lt(d_atan2(c(2.0_f64), t), v[(k2 + n) % 4] + s0, margin) {
-                        acc1 -= fi.cos().exp().cos() * c(0.1);
-                        continue 'l0;
-                    }
-                } else {
-                    s0 = c(0.75) * s0 + c(0.02) * (x0.sin() * c(2.0)).cosh().cos();
-                    if ge(x1.sin(), c(0.5), margin) && i % 2 == 0 {
-                        return v[k2 % 4] * v[k2 % 4] * t;
-                    }
-                }
-                let v6 = match k2 % 2 {
-                    0 => (d_max(s0, x2, margin).powi(2) + c(2.0)).acosh(),
-                    MODE_B => x0 / c(3.0),
-                    _ => (x2.cos() + c(2.0)).cbrt(),
-                };
-                s0 = (s0 * c(0.6) + (x2 * c(std::f64::consts::FRAC_1_PI) + (c(SCALE) + x2)) * c(0.25)).sin();
-                s0 = (s0 * c(0.8) + v6.tanh() * c(0.05)).sin();
-            }
-            let mut m7 = x2;
-            for j in 0..i {
-                let fj = c(j as f64);
-                let c8 = fj + c(1.0) + v[j];
-                m7 = d_min(d_max(c8, m7, margin), c(1.5), margin);
-            }
-            s0 = c(0.75) * s0 + c(0.25) * m7.sin().sin();
-            s0 *= c(0.75);
-            s0 -= c(0.25) * x1.tanh();
-            acc1 -= t.tanh() * c(0.5);
-        }
-        if gt(prog_11_dual(x1, x0, (x1 / c(2.0)).cos(), v, 6, margin), c(1.0), margin) || n == 4 {
-            return s0 - v[n % 4];
-        }
-        let mut m9 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if gt(prog_23_dual(((v[m9 % 4].tanh() * c(1.5)).sinh() - x1 * v[m9 % 4]).tanh() * c(2.0), d_to_radians(x0).sin().sin(), x0.powi(3).tanh() * c(2.0), &v, n, margin), c(0.0), margin) {
-                m9 += 1;
-            }
-            s0 = s0 * c(0.75) + (s0 * x0).tanh() * c(0.05);
-            s0 = (s0 * c(0.75) + (fi - s0) * c(0.25)).tanh();
-        }
-        match m9 {
-            0 => {
-                acc1 -= d_hypot(c(0.5_f64), acc1, margin).sin() * c(0.4);
-                let v10 = prog_23_dual((x0.tanh() * c(0.9)).atanh().sin(), acc1.sin(), d_min(c(1.5_f64), v[m9 % 4], margin).tanh() * c(2.0), &v, 2, margin);
-                acc1 += v10.sin() * c(0.005);
-            }
-            g if g > 1 => {
-                s0 = s0.mul_add(c(0.5), x0.cos().exp2().tanh() * c(0.25));
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.5), (s0 / (s0 * s0 + c(1.0))).cos() * c(0.02));
-            }
-        }
-        let v11 = d_atan2(v[3], (x1 * x1 + c(2.0)).ln().powi(2) + c(0.5));
-        let v13 = if lt(v11.tanh().exp(), c(0.0), margin) {
-            let v11 = prog_20_dual(v11.sin().cos() * c(2.0), x0.tanh().tanh(), (x0 * x0 + c(1.0)).log(2.0).sin().sin(), &v, n, margin);
-            prog_20_dual(x2, c(0.75), c(1.2), &v, 5, margin) + v11.sin()
-        } else {
-            let v12 = (acc1.tanh().powi(2) + c(1.0)).sqrt();
-            -v12
-        };
-        let v14 = acc1 - v[m9 % 4];
-        s0 * c(0.5) - v13 - v14.cos()
-    }
-
-    pub fn prog_35_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = x0;
-        let mut s2 = (p.0.asinh().powi(2) + c(0.5)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        for _ in 0..3 {
-            let mut m4 = c(f64::INFINITY);
-            for j in 1..4 {
-                m4 = d_min(d_atan2(v[(j + n) % 4].powi(2) + c(1.0), s1), m4, margin);
-            }
-            acc3 -= (s1.tanh() * c(0.9)).atanh().sin() * c(0.5);
-            s1 = (s1 * c(0.6) + m4.sin() * c(0.1)).sin();
-        }
-        let v7 = match n % 3 {
-            0 => {
-                let v5 = d_powf(c(3.0_f64), (s1 - p.1).sin());
-                w0[0].tanh() + v5.tanh()
-            }
-            1 => x0 - w0[n % 4],
-            PHASE_C => p.0.sin(),
-            _other => {
-                let v6 = w0[n % 4].powi(2);
-                p.1 * p.0 + v6.cos()
-            }
-        };
-        for &t in v {
-            match n % 2 {
-                0 => {
-                    s2 = c(0.75) * s2 + c(0.1) * (t * t + c(0.5)).ln().sin();
-                }
-                _ => {
-                    s2 *= c(0.5);
-                    s2 += c(0.5) * (p.1.powi(2) + c(1.0)).ln().sin();
-                }
-            }
-            let mut m8 = v7.tanh().exp().cos();
-            for j in 0..3 {
-                let c9 = if lt(p.1 - v[j], -c(1.0), margin) {
-                    (s2 - v[j]).mul_add(v[j], v[j].powi(3))
-                } else {
-                    w0[3 - j]
-                };
-                m8 = d_min(c9, m8, margin);
-            }
-            s2 = s2.mul_add(c(0.8), m8.tanh() * c(0.01));
-            acc3 += c(0.5) * ((v7 + p.1).tanh() * c(0.9)).acos().cos();
-            acc3 -= c(0.5) * t.cos();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut k10 = 0;
-            while k10 < n + 1 && le(-x0, -c(0.5), margin) {
-                k10 += 1;
-                let v11 = x0.sin().exp2();
-                acc3 += c(0.05) * x0.cos();
-                s2 = (s2 * c(0.8) + (t - p.0) * c(0.1)).sin();
-                acc3 += c(0.05) * v11.cos().sin();
-            }
-            let v12 = match k10 % 2 {
-                0 => d_atan2(v7 * v7 + c(0.5), p.0),
-                PHASE_B => {
-                    s1 = (s1 * c(0.75) + d_powf(c(0.5_f64), w0[3].tanh()) * c(0.1)).tanh();
-                    c(SCALE) + p.1
-                }
-                _ => {
-                    acc3 += (v7 / c(3.0)).tanh() * c(0.5);
-                    c(0.3) * p.1
-                }
-            };
-            s1 = s1 * c(0.6) + d_atan2(v7.powi(2) + c(1.0), fi).tanh() * c(0.05);
-            s1 = c(0.75) * s1 + c(0.01) * (t.sin() + v12.cos()).sin();
-        }
-        p.1 * c(0.5) - w0[1] + s1 + s2.cos() - acc3.tanh() + v7.tanh()
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.5)).acosh().cos() * c(2.0);
-        let mut s1 = d_abs(v[3], margin);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            if i % 3 == 1 && gt((v[0].sin() * c(2.0)).cosh(), -c(1.0), margin) {
-                return (-s0) - x2.sin().exp2();
-            }
-            let v5 = if lt((v[3].cos().exp_m1().powi(2) + c(2.0)).ln(), -c(1.0), margin) {
-                let v3 = d_max(x2, x0, margin);
-                (v3 * v[i % 4]).tanh()
-            } else {
-                for u in v {
-                    s0 = s0 * c(0.5) + (u.powi(2) + c(1.0)).log(3.0).tanh() * c(0.5);
-                    let v4 = v.iter().map(|&p| c(0.35) - (x1.sin() * c(1.5)).cosh() + p.tanh()).sum::<Dual64>();
-                    s1 = s1.mul_add(c(0.5), v4.cos() * c(0.02));
-                }
-                x0 * fi
-            };
-            s0 = c(0.6) * s0 + c(0.25) * x1.sin().sinh().tanh();
-            acc2 -= c(0.25) * v5.cos();
-        }
-        let v6 = d_abs(x1, margin);
-        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| d_to_degrees((x1 * x1 + c(0.5)).recip()) * c(0.02) + p.cos() + q.sin()).sum::<Dual64>();
-        let v8 = v.iter().fold(v6, |r, &p| r * c(0.75) + c(0.05) * (((v6 * v6 + c(2.0)).acosh().powi(2) + c(2.0)).ln() + p.sin()).tanh());
-        let v9: Dual64 = prog_20_dual(((v8.sin() * c(1.5)).cosh().sin() * c(0.9)).acos().cos() * c(2.0), x0, s1, &v, n, margin);
-        x2 + s0 * c(0.75) + acc2 + v7.tanh() + v9
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = x2 / (v[3] * v[3] + c(1.0));
-        let mut s1 = (x1 / (x2 * x2 + c(1.0))).cos().exp().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if ge(x0.tanh(), (x1 * x1 + c(2.0)).acosh(), margin) || m3 == 23 {
-                m3 += 1;
-            }
-            let v4 = (s1.cos() * c(0.9)).asin();
-            acc2 -= c(0.1) * prog_20_dual(s0, c(0.75), s1, &v, 6, margin).sin();
-            acc2 += c(0.5) * (v4 / (fi.cos() + c(2.0))).tanh();
-        }
-        match m3 {
-            PHASE_A | PHASE_C => {
-                let v5: Dual64 = d_abs(x0, margin);
-                let Some(k7) = (m3 + n).checked_sub(1) else {
-                    let v6 = (d_min(v5, x1, margin).powi(2) + c(0.5)).sqrt();
-                    return ((v6 * v6 + c(1.0)).log10().sin() * c(0.9)).asin()
-                };
-                let c8 = c(k7 as f64);
-                s0 = s0 * c(0.5) + (v5.sin() - c8.cos()).cos() * c(0.5);
-            }
-            PHASE_D if n % 2 == 0 => {
-                acc2 -= x0.sin().exp().tanh();
-            }
-            4 | 6 => {
-                s1 *= c(0.8);
-                s1 += c(0.01) * d_min(x0, s1, margin).sin();
-                s0 *= c(0.6);
-                s0 += c(0.4) * (-v[3]).atan().cos();
-            }
-            _ => {
-                s1 = c(0.6) * s1 + c(0.02) * v[m3 % 4].powi(3).tanh();
-                s0 = (s0 * c(0.75) + s0.powi(2) * c(0.02)).tanh();
-            }
-        }
-        for &t in v.iter() {
-            let v9 = d_to_radians(x0);
-            let v12 = if ge((v9 * v9 + c(1.0)).cbrt(), t, margin) {
-                let v10 = (d_abs(t, margin).powi(2) + c(1.0)).log(2.0);
-                prog_20_dual(v10.sin(), (c(0.5) - v[m3 % 4]).tanh(), t, &v, n, margin)
-            } else {
-                let v11 = s0 - v[2];
-                d_to_degrees(v11) * c(0.01)
-            };
-            let mut k13 = 0;
-            while k13 < n && ge(d_log(t.powi(2) + c(1.0), s1 * s1 + c(2.0)), -c(1.0), margin) {
-                k13 += 1;
-                if lt(t.cos().exp2(), -c(1.0), margin) {
-                    s1 = c(0.6) * s1 + c(0.2) * (s1 * s1).cos();
-                } else if ge((x1.sin() * c(0.9)).atanh(), (x2.cos() * c(1.2)).tan(), margin) {
-                    acc2 -= c(0.05) * v[k13 % 4].powi(3).atan().cos();
-                    acc2 += ((t.cos() * c(0.5)).ln_1p().powi(2) + c(1.5)).acosh() * c(0.05);
-                } else {
-                    s0 = s0 * c(0.8) + d_to_radians(s1) * c(1.0);
-                    acc2 += t.tanh().exp().sin() * c(0.05);
-                }
-                acc2 += c(0.05) * (c(2.0) * (t / (x1 * x1 + c(1.5)))).tanh();
-                acc2 += c(0.05) * ((-s1).tanh() + c(2.0)).cbrt();
-            }
-            acc2 += c(0.5) * s1.tanh();
-            acc2 -= v12.sin() * c(0.05);
-        }
-        let v14 = v[1] * (x0 - v[1]);
-        for _ in (0..3).rev() {
-            acc2 += d_copysign(c(0.5_f64), v14, margin).powi(2);
-            s1 = c(0.5) * s1 + c(0.25) * (s1 - x2).tanh();
-            let v15: Dual64 = if ge((x2.powi(2) + c(1.0)).powi(-1), -c(0.5), margin) || n == 4 {
-                x2 + x1
-            } else if ge(((s1.cos() * c(0.9)).acos().cos() * c(0.9)).atanh(), c(0.5), margin) {
-                x2 + s1
-            } else {
-                x2.tanh().cosh()
-            };
-            acc2 += v15.sin() * c(0.5);
-        }
-        let v16 = match m3 + n {
-            2 => x1.atan(),
-            g if g > 3 => (v14.atan().powi(2) + c(1.0)).ln(),
-            _ => x2.cos().exp2() * (x0.sin() * c(0.9)).atanh(),
-        };
-        let mut a17 = v;
-        a17[0] *= c(1.5);
-        a17[0] += (v[m3 % 4].powi(2) + c(2.0)).ln();
-        s0 * c(0.5) - s1 * c(1.5) + acc2.sin() - v14.sin() - v16.tanh() - a17[2].tanh() + (x0.sin() + c(2.0)).cbrt().powi(3)
-    }
-
-    pub fn prog_38_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = x2;
+        let mut s0 = x0 / c(1.5);
         let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            let fi = c(i as f64);
-            a2[i] = fi.cos().exp();
-        }
-        let mut a3 = v;
-        a3[2] *= c(0.75);
-        a3[1] += acc1.tanh().cosh().powi(3).cos();
-        for (i, &t) in v.iter().enumerate() {
-            let mut m4 = a3[0].cos();
-            for j in 1..4 {
-                let c5 = if j + n < 2 {
-                    x1 / (t * t + c(0.5)) + v[j]
-                } else {
-                    s0 * t
-                };
-                m4 = d_max(m4, c5, margin);
+        let v10 = 'b0: {
+            if gt((v[n % 4].sin() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                break 'b0 (x1.tanh() * c(0.9)).acos();
             }
-            acc1 -= m4.sin() * c(0.5);
-            let v6 = prog_20_dual(x2, x0, (x2.powi(2) + c(2.0)).sqrt().cos(), &v, i, margin);
-            acc1 += c(0.5) * (d_to_degrees(t.sin().exp_m1()) * c(0.01));
-            s0 = (s0 * c(0.5) + v6.cos() * c(0.01)).sin();
-        }
-        let v9 = match n % 2 {
-            PHASE_A if n < 4 => {
-                let x0 = ((x1 * x1 + c(1.0)).recip().powi(2) + c(0.5)).recip();
-                let v7 = a3[n % 4].asinh();
-                prog_11_dual(x1, v7, v7.powi(3).sin(), v, n, margin) + x0.sin()
-            }
-            1 => {
-                let x2: Dual64 = x0 - a2[0] - (a2[3] + x1);
-                let v8 = s0 + x2;
-                acc1 -= ((a3[3].sin() * c(0.5)).ln_1p().powi(2) + c(2.0)).sqrt().cos();
-                x2.cos() + v8.tanh()
-            }
-            _ => {
-                s0 = s0 * c(0.6) + d_hypot(x0, a3[2], margin).tanh() * c(0.1);
-                (x0.sin() * c(0.9)).acos()
-            }
-        };
-        'l3: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v10 = v.iter().zip(a3.iter()).map(|(&p, &q)| x1 * p + q.sin()).sum::<Dual64>();
-            s0 *= c(0.75);
-            s0 += c(0.25) * (v9 * v9 + c(1.0)).log(3.0).tanh();
-            for &u in a2.iter() {
-                if le(v9 * x0, x2, margin) {
-                    s0 = (s0 * c(0.5) + d_max(s0, (v9 * v9 + c(1.0)).log2(), margin) * c(0.25)).tanh();
-                    break 'l3;
+            for (i, &t) in v.iter().enumerate() {
+                let fi = c(i as f64);
+                if gt(d_hypot(c(0.65) * t, (x2.tanh() * c(0.9)).atanh(), margin), -c(1.0), margin) || i % 2 == 0 {
+                    break 'b0 x0 * x1;
                 }
-                let v11 = s0;
-                s0 = c(0.5) * s0 + c(0.1) * ((a3[1].tanh() * c(0.9)).atanh().powi(2) + c(0.5)).sqrt().cos();
-                acc1 += (u.tanh() - v11.sin()).sin() * c(0.1);
-            }
-            if lt(v9, c(1.0), margin) {
-                s0 = c(0.5) * s0 + c(0.1) * ((x0.tanh() * c(0.9)).atanh().powi(2) + c(2.0)).ln().sin();
-                let v12 = (fi.tanh() * c(0.9)).asin();
-                s0 = s0 * c(0.8) + v12.tanh() * c(1.0);
-            } else if le((x0 * x0 + c(2.0)).sqrt(), -c(0.5), margin) {
-                s0 = (s0 * c(0.5) + x0.powi(3) * c(0.02)).tanh();
-                let v13 = fi.cos().exp2();
-                s0 = s0 * c(0.75) + v13.cos() * c(1.0);
-            }
-            s0 = s0 * c(0.75) + v10.sin() * c(0.01);
-        }
-        let v14: Dual64 = x1 / c(3.0);
-        let v15 = prog_23_dual(x2, x0, c(0.75), &v, n, margin);
-        s0.sin() + acc1.sin() + a2[1] + v9.tanh() + v14 * c(0.75) + v15.cos()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4];
-        let mut acc1: Dual64 = c(0.0);
-        match n {
-            1..=2 => {
-                s0 = s0.mul_add(c(0.75), prog_23_dual(c(0.5), x2.asinh().sin(), (s0 * x2).cos() * c(2.0), &v, 0, margin).sin() * c(0.005));
-                s0 = s0 * c(0.5) + (d_max(x0, s0, margin) * x1.powi(2)).tanh() * c(0.02);
-            }
-            MODE_D if n % 2 == 0 => {
-                s0 *= c(0.6);
-                s0 += c(0.05) * (x2.sin() * c(2.0)).sinh().tanh();
-            }
-            4 => {
-                acc1 += prog_20_dual(x0.tanh(), c(2.0), d_abs(x2, margin).sin() * c(2.0), &v, 5, margin).tanh() * c(0.05);
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.5), prog_23_dual(s0, acc1, s0.tanh().tanh() * c(2.0), &v, n, margin).sin() * c(0.005));
-            }
-        }
-        let v2 = 'b0: {
-            if gt((x2.tanh() + c(2.0)).cbrt() - (x1 * x1 + c(1.0)).recip(), v[3], margin) {
-                break 'b0 (x0.cos() * c(0.9)).asin();
-            }
-            (v[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).tanh()
-        };
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if le(s0 * v2, x1, margin) {
-                let v4: Dual64 = x0;
-                let v9: Dual64 = 'b2: {
-                    for &u in v.iter() {
-                        if ge((s0.powi(2) + c(1.0)).log10(), -c(0.5), margin) || k3 % 3 == 1 {
-                            break 'b2 x1.powi(2);
-                        }
-                        if k3 % 2 == 0 && lt(u.atan().sin().exp_m1(), v4, margin) {
-                            acc1 += c(0.1) * (x2 - x0).sin();
-                            s0 *= c(0.6);
-                            s0 -= c(0.4) * (s0.tanh() * c(0.5)).ln_1p();
-                        } else if lt((v[n % 4] * v[n % 4] + c(0.5)).ln().atan(), c(0.0), margin) {
-                            s0 *= c(0.5);
-                            s0 += c(0.25) * (s0 / (s0.tanh() + c(2.0))).cos();
-                            acc1 += c(0.1) * d_max(x2, d_copysign(s0, x1, margin), margin).cos();
-                        } else {
-                            let v5 = (u * u).ln_1p().asinh();
-                            acc1 += v[0].asinh() * c(0.05);
-                            s0 = (s0 * c(0.75) + v5.cos() * c(0.25)).sin();
-                        }
-                        let v7 = if k3 + n < 5 && lt((v4 * v4 + c(2.0)).acosh(), x0.asinh(), margin) {
-                            let v6 = (v2 * s0).tanh().exp2();
-                            v6 * v6
-                        } else if lt((x2.sin() + c(2.0)).cbrt(), -c(0.5), margin) {
-                            let x1: Dual64 = (v2 * v2 + c(1.0)).powi(-2);
-                            u.cos() + x1.cos()
-                        } else {
-                            (x0 / (v4.powi(2) + c(0.5))).sin()
-                        };
-                        s0 = s0.mul_add(c(0.75), x0.cos() * c(0.25));
-                        acc1 -= c(0.1) * v7.cos().sin();
-                    }
-                    let mut k8 = 0;
-                    while k8 < n && lt(v[3].sin(), v[k8 % 4] - v4, margin) {
-                        k8 += 1;
-                        acc1 -= (d_to_radians(v[0]) * c(50.0)).cos() * c(0.05);
-                        if lt((c(SCALE) + x2).cos(), v[(k8 + n) % 4] * s0, margin) {
-                            break 'b2 -x0;
-                        }
-                    }
-                    -x0
-                };
-                acc1 += c(0.4) * (v4.tanh() + v9.sin()).tanh();
-            } else if n == 2 && gt(x0 / c(1.5), -c(0.25), margin) {
-                let v12 = 'b5: {
-                    if ge(s0.asinh(), v2, margin) {
-                        let v10: Dual64 = d_abs(x1, margin);
-                        s0 = (s0 * c(0.75) + v10.sin() * c(0.25)).sin();
-                    }
-                    for j in 0..3 {
-                        let fj = c(j as f64);
-                        let v11 = d_powf(x0 * x0 + c(1.0), fj.tanh());
-                        if ge(v11.cos(), c(0.5), margin) || k3 % 2 == 0 {
-                            break 'b5 x0 * v2;
-                        }
-                        s0 *= c(0.6);
-                        s0 += c(0.4) * d_abs(s0, margin).sin();
-                    }
-                    v[0] + x1
-                };
-                s0 = (s0 * c(0.8) + v12.sin() * c(0.05)).tanh();
-            } else {
-                let v14 = 'b7: {
-                    if gt(s0 * v2 * (x1.powi(2) + c(2.0)).acosh(), (v2.cos() * c(0.9)).atanh(), margin) {
-                        s0 = c(0.75) * s0 + c(0.1) * (v2 + s0).tanh();
-                        break 'b7 s0 * s0.powi(3);
-                    }
-                    if le(x0.tanh().powi(3), -c(0.5), margin) {
-                        s0 = (s0 * c(0.6) + (-(s0.cos() * c(2.0)).cosh()) * c(0.05)).sin();
-                        break 'b7 (x0 * x0 + c(0.5)).sqrt() + x1.sin();
-                    }
-                    let v13 = ((v[k3 % 4] - x0).cos() + c(2.0)).cbrt();
-                    s0.powi(2) + v13.sin()
-                };
-                let v15 = 'b8: {
-                    if le((x1.tanh() * c(1.2)).tan(), v14, margin) {
-                        break 'b8 d_atan2((x0 * x0 + c(1.5)).acosh().powi(2) + c(0.5), x1);
-                    }
-                    x1 * c(std::f64::consts::FRAC_PI_4)
-                };
-                s0 = s0 * c(0.8) + v15.cos() * c(0.01);
-            }
-            s0 = (s0 * c(0.75) + (s0.powi(2) + c(2.0)).acosh().tanh() * c(0.2)).sin();
-            if k3 >= 5 || ge(v[0] * s0, x1 * v2, margin) {
-                break;
-            }
-        }
-        if lt((x2 * x2 + c(1.0)).cbrt(), -c(0.5), margin) || k3 % 2 == 0 {
-            return (x1.cos() * c(0.9)).asin();
-        }
-        x0 * c(1.5) - s0 - acc1.cos() + v2 - (v2 + x0 + x1)
-    }
-
-    pub fn prog_40_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let mut s0 = (v[n % 4] * x0 + (v[1].tanh() * c(0.9)).atanh()).cos() * c(2.0);
-        let mut s1 = (x1.sin() * c(0.9)).atanh();
-        let mut acc2: Dual64 = c(0.0);
-        match n % 4 {
-            0 | PHASE_C => {
-                acc2 -= ((x2 * x2 + c(0.5)).sqrt() - acc2).cos();
-            }
-            3 => {
-                s1 *= c(0.8);
-                s1 += c(0.02) * (s1 - x2).tanh();
-                let v3 = x0.mul_add(s1, acc2);
-                acc2 += c(0.25) * v3.tanh();
-            }
-            _other => {
-                acc2 -= c(0.02) * prog_23_dual(x2, x1, (x2 * x2).ln_1p().sin() * c(2.0), &v, n, margin).sin();
-                let v4 = prog_11_dual(x1.cos().sin(), (s1 * v[n % 4]).tanh(), x1, v, n, margin);
-                s0 = (s0 * c(0.75) + v4.cos() * c(0.005)).sin();
-            }
-        }
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            acc2 += c(0.4) * ((x0.tanh() * c(0.9)).asin() * s0.atan()).tanh();
-            s1 *= c(0.75);
-            s1 += c(0.05) * s0.powi(3).tanh();
-            let mut k5 = 0;
-            while k5 < 5 && le(d_atan2(x2 * x2 + c(0.5), x1), fi.sin(), margin) {
-                k5 += 1;
-                acc2 -= c(0.05) * (s0.tanh() * c(1.2)).tan().tanh();
-                match n % 3 {
-                    0 => {
-                        acc2 += c(0.05) * d_max(x2, s0, margin).cos();
-                        s1 = c(0.5) * s1 + c(0.1) * s1.powi(3).tanh();
-                    }
-                    2 => {
-                        s0 = (s0 * c(0.6) + s1.tanh().exp2() * c(0.25)).sin();
-                        continue 'l0;
-                    }
-                    _ => {
-                        s1 *= c(0.5);
-                        s1 -= c(0.02) * (v[k5 % 4] * s1 * s1.tanh().exp()).tanh();
-                        if lt(x1.cos().exp(), s1, margin) && k5 % 2 == 0 {
-                            let x1 = x1.powi(3);
-                            acc2 -= s0.sin().exp_m1().tanh() * c(0.05);
-                            s0 = (s0 * c(0.75) + x1.cos() * c(0.02)).tanh();
-                        } else if lt(c(SCALE) + (x0 * x0 + c(0.5)).sqrt(), x0 * s1, margin) {
-                            acc2 -= c(0.05) * (v[k5 % 4].tanh() * c(1.2)).tan().sin();
-                        }
-                        s0 = (s0 * c(0.8) + d_powf(c(0.5_f64), x0.tanh()) * c(0.1)).sin();
-                    }
-                }
-                let v6 = v.iter().fold(x1, |r, &z| r * c(0.75) + c(0.05) * ((r / (r.tanh() + c(2.0))).tanh() + z.cos()).cos());
-                s0 = (s0 * c(0.5) + v6.tanh() * c(0.25)).tanh();
-            }
-        }
-        let mut a7 = v;
-        a7[1] *= c(0.75);
-        a7[2] += ((x0 * x0 + c(1.0)).sqrt().sin() * c(1.2)).tan().cos();
-        'l2: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            s0 = s0 * c(0.75) + (v[i % 4] / (s0 * s0 + c(0.5))).cos() * c(0.02);
-            acc2 -= (d_to_degrees((fi.powi(2) + c(1.0)).log2()) * c(0.02)).cos() * c(0.5);
-            for _ in 0..v.len() {
-                if n > 0 && lt(v[n % 4] - a7[2], c(0.5), margin) {
-                    break 'l2;
-                }
-                acc2 += (s1.tanh() * c(0.5)).ln_1p().sin() * c(0.1);
-            }
-        }
-        s0 * c(0.75) - s1.cos() - acc2.sin() + a7[2] * c(0.75)
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x1).tanh() * c(2.0);
-        let mut s1 = (x2 * x0 + s0.sin().exp2()).sin() * c(2.0);
-        let mut s2 = ((v[n % 4].tanh() * c(1.2)).tan().powi(2) + c(1.0)).log10();
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = 'b0: {
-            let mut k4 = 0;
-            while k4 < 6 && ge(x2 * c(1.25) / ((-s1).powi(2) + c(1.0)), x2.asinh(), margin) {
-                k4 += 1;
-                if le(((s2 * x0).powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
-                    acc3 -= d_max(-c(1.5_f64), x1, margin).tanh() * c(0.25);
-                } else {
-                    s0 = (s0 * c(0.5) + (s2 * v[(k4 + n) % 4] + v[(k4 + n) % 4]) * c(0.1)).sin();
-                }
-                if ge(s1 * x1 * v[n % 4], -c(1.0), margin) {
-                    break 'b0 s0.tanh();
-                }
-                acc3 += (v[k4 % 4].tanh() * c(1.2)).tan().tanh() * c(0.25);
-            }
-            if k4 > 3 {
-                acc3 += v[k4 % 4].atan().cos();
-                break 'b0 d_to_radians(acc3.tanh()) * c(50.0);
-            }
-            if le(prog_11_dual(x2.asinh().tanh(), v[k4 % 4].cos().asinh().cos() * c(2.0), v[k4 % 4].cos().tanh() * c(2.0), v, 6, margin), d_to_degrees(x0) * c(0.01), margin) {
-                s1 = s1 * c(0.6) + ((c(0.25) - x1) * x1.tanh().exp()).sin() * c(0.02);
-                break 'b0 (s2 * s2 + c(1.0)).recip();
-            }
-            v[(k4 + n) % 4] * x2
-        };
-        let mut k6 = 0;
-        let v10 = loop {
-            k6 += 1;
-            let v9 = 'b3: {
-                let v7 = (v5.powi(2) + c(1.0)).log(3.0);
-                let v8 = ((v7 * v[k6 % 4]).cos() * c(0.9)).acos();
-                if k6 % 2 == 0 && ge(s2 * v7, c(0.0), margin) {
-                    s0 = (s0 * c(0.75) + (s2 - s0) * c(0.1)).tanh();
-                    break 'b3 v8 + v5 + v5.tanh().exp_m1();
-                }
-                d_to_degrees(v8.tanh().exp2()) * c(0.01)
-            };
-            s2 = (s2 * c(0.75) + (v5.cos() * c(1.2)).tan() * c(0.02)).sin();
-            s1 *= c(0.5);
-            s1 -= c(0.1) * (s1 / (s2 * s2 + c(0.5))).tanh();
-            if k6 >= 6 {
-                break s2.cos().exp();
-            }
-            s1 = c(0.6) * s1 + c(0.02) * v9.cos().tanh();
-        };
-        let mut k11 = 0;
-        while k11 < n + 1 && ge((v5.cos().exp_m1().powi(2) + c(2.0)).acosh(), -c(1.0), margin) {
-            k11 += 1;
-            let v12 = (v10.tanh() * c(0.9)).atanh();
-            let v14: Dual64 = if gt(v[k6 % 4].sin(), s1.tanh(), margin) {
-                let v13 = v12 - x2;
-                d_to_radians(v12) * v13
-            } else {
-                v12.sin()
-            };
-            acc3 += c(0.25) * ((-x1) + v5).cos();
-            acc3 += c(0.25) * v14;
-        }
-        let v16 = 'b5: {
-            let v15 = (x2 * x2 + c(1.0)).powf(0.5);
-            if gt((v[k11 % 4].cos() * c(0.9)).asin(), (v15 * v15 + c(0.5)).recip(), margin) {
-                break 'b5 (v15.tanh().powi(2) + c(1.0)).log(3.0);
-            }
-            (x2 * x2 + c(0.5)).cbrt().powi(2).ln_1p()
-        };
-        s0 * c(0.75) + s1 * c(0.5) + s2 * c(0.25) - acc3.cos() + v5.sin() - v10.tanh() - v16.cos()
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(x1, x1 * x1 + c(0.5)).sin() * c(2.0);
-        let mut s1 = v[3].asinh().atan();
-        let mut s2 = prog_23_dual(d_hypot(x0, s1, margin).sin(), x0, d_abs(x0, margin).cos() * c(2.0), v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if lt(d_min(c(3.0_f64), x2.tanh(), margin), s2, margin) {
-            let v4 = prog_23_dual(s1.atan().sin() * c(2.0), c(1.5), s0, v, n, margin);
-            acc3 += (x2.tanh() * c(0.9)).acos().sin();
-            if n % 2 == 0 {
-                s0 = s0.mul_add(c(0.75), v[n % 4].tanh().exp_m1().cos() * c(0.05));
-            } else {
-                acc3 -= c(0.01) * s2.tanh();
-                s1 = s1.mul_add(c(0.75), (v[3] * v[3] + c(0.5)).recip().atan().cos() * c(0.1));
-            }
-            acc3 -= c(0.005) * v4.sin();
-        } else if le(d_max(x0, acc3, margin), -c(1.0), margin) {
-            s1 = (s1 * c(0.6) + ((s1 * s1 + c(1.0)).log(2.0).powi(2) + c(0.5)).powf(0.3) * c(0.2)).sin();
-            if !(n % 2 == 0 && le((v[n % 4].tanh() * c(0.9)).atanh() + acc3, -c(1.0), margin)) {
-                s1 = (s1 * c(0.6) + (x2 * x2 + c(0.5)).recip() * c(0.2)).tanh();
-                let v5 = v[2];
-                acc3 += v5.sin();
-            } else if lt(prog_20_dual(c(0.5), x2, v[n % 4].cos().exp2().cos() * c(2.0), v, n, margin), x2, margin) {
-                s2 = s2.mul_add(c(0.5), (x1.tanh().exp().sin() * c(0.9)).acos().sin() * c(0.05));
-            } else {
-                let v6 = (x2.powi(2) + c(1.0)).log(2.0);
-                s2 = (s2 * c(0.6) + v6.sin() * c(0.25)).tanh();
-            }
-        } else {
-            acc3 -= v[0].tanh();
-            if gt(d_clamp(d_copysign(c(0.5_f64), acc3, margin), (v[n % 4] + x1).cos() - c(1.5), (acc3 - x2).cos() + c(1.5), margin), c(0.0), margin) {
-                match n.checked_sub(3) {
-                    None => {
-                        acc3 -= prog_20_dual(v[3].cos().cos(), (v[3].cos() * c(0.9)).atanh().sin(), d_to_radians(acc3).tanh().exp().cos(), v, n, margin).cos() * c(0.02);
-                        acc3 += d_copysign(c(2.0_f64), x0, margin).cos();
-                    }
-                    Some(k7) => {
-                        let c8 = c(k7 as f64);
-                        let v9 = d_min(s0, acc3, margin);
-                        s0 = (s0 * c(0.75) + (-d_abs(x1, margin)) * c(0.25)).tanh();
-                        acc3 += (c8.sin() - v9.sin()).cos() * c(0.25);
-                    }
-                }
-                s2 = s2 * c(0.8) + (x1.sin() * c(0.9)).acos().tanh() * c(0.05);
-            } else if lt(d_hypot(c(1.5_f64), v[1], margin).cos().exp_m1(), c(1.0), margin) {
-                s2 = (s2 * c(0.5) + (s1 - v[n % 4]) * c(0.25)).tanh();
-            } else {
-                s2 = (s2 * c(0.75) + (v[n % 4] * v[n % 4] + c(1.0)).powi(-3).tanh() * c(0.02)).sin();
-                s1 *= c(0.8);
-                s1 += c(0.1) * d_hypot(s1, v[0], margin).cos();
-            }
-            let x0: Dual64 = v[n % 4] / (x0 * x0 + c(1.0));
-            s1 = s1.mul_add(c(0.8), x0.tanh() * c(0.05));
-        }
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            let mut k11 = 0;
-            while k11 < n + 1 && ge(s1 - c(0.1), x2, margin) {
-                k11 += 1;
-                let v12 = (x1.sin() * c(0.9)).acos() / ((x1 - x0).powi(2) + c(1.5));
-                acc3 += (v12.tanh().powi(2) + c(1.0)).cbrt() * c(0.02);
-                if le(s2.sin().exp_m1(), c(0.5), margin) {
-                    s1 = (s1 * c(0.5) + s1.powi(3) * c(0.25)).sin();
-                } else if ge((s1.tanh() * c(0.9)).asin() - x2, d_to_degrees(v[k11 % 4]) * c(0.02), margin) {
-                    s0 = s0 * c(0.75) + (x2.powi(2) + c(0.5)).cbrt().sin() * c(0.1);
-                    let v13 = (s1.sin() * c(0.5)).ln_1p() - x2.cos().exp_m1();
-                    acc3 += c(0.02) * v13.sin();
-                } else {
-                    s2 = s2 * c(0.8) + s2.powi(3).tanh().sinh().sin() * c(0.02);
-                    s0 = (s0 * c(0.8) + s0.atan().tanh() * c(0.2)).tanh();
-                }
-            }
-            match k11 % 2 {
-                1 => {
-                    s1 = (s1 * c(0.5) + x2 / (s1.sin() + c(2.0)) * c(0.1)).sin();
-                    acc3 += v[k11 % 4].cos().exp_m1().sin() * c(0.25);
-                }
-                _ => {
-                    s1 = c(0.8) * s1 + c(0.05) * (x1 * s1).cos();
-                }
-            }
-            s0 = s0.mul_add(c(0.5), (v[3] - s2).cos() * c(0.25));
-        }
-        s2 = s2.mul_add(c(0.8), (s2.tanh() + c(2.0)).cbrt().cos() * c(0.01));
-        let v14 = x1.tanh();
-        s1 = s1.mul_add(c(0.8), d_hypot((v14 * v14 + c(1.0)).log2(), x2 / (x2 * x2 + c(0.5)), margin).tanh() * c(0.02));
-        s0 + s1 + s2 + acc3.tanh() - d_atan2(c(3.0_f64), s1)
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2 * x0).sin() * c(1.5)).cosh().tanh() * c(2.0);
-        let mut s1: Dual64 = ((x0 * x0 + c(1.0)).sqrt().powi(2) + c(1.0)).log(10.0);
-        let mut s2 = (x1 * x1 + c(2.0)).acosh().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().copied().map(|p| prog_20_dual(c(1.2), p, c(0.5), &v, n, margin)).sum::<Dual64>();
-        let v5 = v.iter().fold(v4.cos(), |r, &p| r * c(0.5) + c(0.1) * ((x0 * x0 + c(2.0)).acosh() + p.tanh()).sin());
-        for i in 0..6 {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.5) + d_to_degrees(s1) * c(0.02) * c(0.4)).sin();
-            match i % 3 {
-                2 => {
-                    let v6 = c(0.3) * (v5 * v5 + c(1.0)).ln();
-                    let v7 = d_powf(d_powf(c(2.0_f64), v6.cos()).powi(2) + c(1.0), (v[0] + v6).cos());
-                    acc3 += v7.tanh() * c(0.25);
-                }
-                _other => {
-                    let v8: Dual64 = s1.asinh();
-                    for j in (0..=i).rev() {
-                        let fj = c(j as f64);
-                        match i + n {
-                            0..=1 => {
-                                let v9 = v5 * v5;
-                                acc3 -= v9 * c(0.05);
-                            }
-                            MODE_D | 5 => {
-                                let x1 = d_log(c(3.0_f64), v8.powi(2) + c(2.0)).tanh().exp_m1();
-                                acc3 += c(0.05) * (s1 * c(std::f64::consts::FRAC_PI_4)).cos();
-                                s2 = s2.mul_add(c(0.75), x1.tanh().sin() * c(0.05));
-                            }
-                            6 => {
-                                let x0 = fi.cos().exp2();
-                                acc3 += x0.cos().tanh() * c(0.05);
-                            }
-                            _ => {
-                                acc3 += (v4.powi(2) + c(1.0)).log(2.0).tanh() * c(0.05);
-                            }
-                        }
-                        acc3 -= (v8 / c(3.0)).sin() * c(0.05);
-                        match j {
-                            0..=2 => {
-                                s0 = c(0.6) * s0 + c(0.1) * (c(0.65) - (v5.sin() * c(1.5)).cosh()).tanh();
-                            }
-                            g if g > 3 => {
-                                s1 = (s1 * c(0.75) + (s1 * s1).ln_1p() * c(0.25)).tanh();
-                                if le((v5 * v5).cos(), -c(0.25), margin) {
+                match n {
+                    0..=1 => {
+                        s0 = s0 * c(0.75) + v[2].tanh() * c(0.25);
+                        if gt(x1.atan(), x1, margin) {
+                            let x1 = x1;
+                            s0 = c(0.8) * s0 + c(0.2) * d_abs(x1, margin).cos();
+                            match i % 2 {
+                                0 => {
                                     continue;
                                 }
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.75) + (fj.cos() + c(2.0)).cbrt() * c(1.0)).sin();
-                            }
-                        }
-                    }
-                    s2 = (s2 * c(0.8) + v8 * c(0.2)).sin();
-                }
-            }
-        }
-        let v10 = if gt((v[n % 4] * x1).sin().exp2(), c(0.5), margin) {
-            d_atan2((x0.sin() * c(2.0)).sinh(), (x0.tanh() * c(0.9)).atanh().powi(2) + c(1.0))
-        } else if gt(x0.tanh() - (x2.tanh() * c(1.2)).tan(), c(0.5), margin) {
-            v[n % 4].tanh().exp_m1()
-        } else {
-            d_abs(x1 * c(1.25), margin)
-        };
-        if gt(d_hypot(x0, d_to_radians(v10) * c(20.0), margin), -c(1.0), margin) {
-            return d_to_degrees(x2.tanh().exp2()) * c(0.01);
-        }
-        s0 + s1 + s2 + acc3.tanh() + v5.sin()
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh().exp().sin() * c(2.0);
-        let mut s1 = d_min(x2, v[n % 4], margin);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..6 {
-            let fi = c(i as f64);
-            acc2 += c(0.25) * (d_to_radians((x1 * x1 + c(1.0)).recip()) * c(50.0));
-            match i % 2 {
-                MODE_A => {
-                    acc2 += (fi.powi(2) + c(1.0)).log10() * c(0.2);
-                }
-                1 => {
-                    let v3 = x2.atan();
-                    let v4 = prog_20_dual((v3.powi(2) + c(1.0)).powf(0.5).sin() * c(2.0), v3, c(1.5), &v, n, margin);
-                    acc2 -= c(0.05) * v4.cos().cos();
-                }
-                _ => {
-                    acc2 += v[i % 4] / c(2.0) * c(0.25);
-                    if i % 3 == 1 && gt(s1.cos().exp2(), s0, margin) {
-                        acc2 -= c(0.2) * (s0 * s0 + c(1.0)).log(3.0);
-                        s0 = c(0.6) * s0 + c(1.0) * fi.sin();
-                    } else if i > 2 && le(v[(i + n) % 4] - x1, c(1.0), margin) {
-                        acc2 += (x2 * v[i % 4] * (v[i % 4] * v[i % 4] + c(1.0)).log(10.0)).tanh() * c(0.25);
-                    }
-                }
-            }
-            s1 = (s1 * c(0.8) + fi / (s1.cos().cosh().powi(2) + c(1.5)) * c(0.05)).tanh();
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                match k5 {
-                    1 => {
-                        acc2 += c(0.05) * d_log((x0 / c(1.5)).powi(2) + c(1.0), x1.mul_add(s1, v[i % 4]).powi(2) + c(2.0));
-                        s1 = c(0.8) * s1 + c(0.2) * d_clamp(s1, -c(1.5), c(0.5), margin).sin();
-                        if !(k5 > 3 && lt(x1.sin(), c(0.25), margin)) {
-                            s1 = (s1 * c(0.8) + s1 * c(0.2)).sin();
-                            s1 = s1.mul_add(c(0.5), d_to_radians(x2) * c(20.0) * c(1.0));
-                        } else {
-                            s1 = s1 * c(0.75) + v[k5 % 4].powi(2).cos() * c(0.05);
-                            match k5 {
-                                2..=3 => {
-                                    let v6 = s0 - c(0.8);
-                                    s0 = s0.mul_add(c(0.8), v6.tanh() * c(0.2));
-                                }
-                                4 => {
-                                    break;
+                                1 => {
+                                    let v2: Dual64 = (x1 * x1 + c(0.5)).sqrt();
+                                    s0 = c(0.5) * s0 + c(0.5) * v2.sin();
                                 }
                                 _ => {
                                     s0 *= c(0.5);
-                                    s0 += c(0.5) * s0.tanh().tanh();
-                                    s1 *= c(0.75);
-                                    s1 -= c(0.05) * (x0.sin() * c(1.5)).cosh().sin();
+                                    s0 += c(0.1) * x1.tanh().exp().sin();
                                 }
+                            }
+                        } else if gt((t.tanh() * c(0.9)).acos(), c(0.5), margin) {
+                            s0 = (s0 * c(0.6) + (v[i] * v[i]).ln_1p() * c(0.4)).tanh();
+                            let v3 = (fi.powi(2) + c(0.5)).recip();
+                            s0 = s0.mul_add(c(0.6), v3.cos() * c(1.0));
+                        } else {
+                            let x2 = s0.atan();
+                            s0 *= c(0.8);
+                            s0 += c(0.2) * x2.cos().tanh();
+                        }
+                    }
+                    2..=4 => {
+                        'b2: {
+                            if lt(x1.sin() * x1, -c(1.0), margin) {
+                                break 'b0 (v[n % 4] - fi).cos().cosh();
+                            }
+                            if le(v[(i + n) % 4].asinh(), c(0.25), margin) {
+                                break 'b2;
                             }
                         }
                     }
-                    2..=3 => {
-                        let v7 = s0.tanh().exp_m1() - (c(SCALE) + v[k5 % 4]);
-                        let x0 = v7;
-                        acc2 += x0.sin().sin() * c(0.05);
+                    5 => {
+                        let mut k4 = 0;
+                        while k4 < 5 {
+                            k4 += 1;
+                            let v5 = v.iter().copied().map(|p| d_clamp(x0, -c(1.5), c(0.5), margin) + p.sin()).sum::<Dual64>();
+                            let v6 = d_hypot(c(0.5_f64), x1, margin);
+                            s0 *= c(0.75);
+                            s0 -= c(0.25) * (-v6).tanh();
+                            s0 = s0 * c(0.6) + v5.cos().sin() * c(0.05);
+                        }
                     }
                     _ => {
                         s0 *= c(0.75);
-                        s0 -= c(0.01) * (s0.tanh() * c(1.2)).tan().tanh().sinh().tanh();
+                        s0 += c(0.25) * s0.sin().tanh();
                     }
                 }
-                let v8 = v.iter().map(|&p| (p.sin() * c(0.9)).acos()).sum::<Dual64>();
-                if lt(v8 * c(1.2), v[i % 4], margin) {
-                    break 'l0;
-                }
-                s0 = (s0 * c(0.75) + (v8 + s0) * c(0.02)).sin();
+                let v9 = match n % 4 {
+                    0 => {
+                        let v7 = (t * t + c(1.0)).powi(-1);
+                        (x1 * x1).ln_1p().sin() + v7.cos()
+                    }
+                    1..=3 => v[3 - i].powi(2).atan(),
+                    _other => {
+                        let v8 = ((x1 * t).powi(2) + c(0.5)).recip();
+                        s0 *= c(0.5);
+                        s0 += c(0.05) * (v8 / (v[2].sin() + c(2.0))).tanh();
+                        fi.asinh()
+                    }
+                };
+                s0 = (s0 * c(0.8) + v9.sin() * c(0.02)).tanh();
             }
+            prog_23_dual(x2, ((x2.tanh() + c(2.0)).cbrt() - (x2 * x2 + c(1.0)).recip()).sin(), x0 * c(1.2), v, n, margin)
+        };
+        'l4: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = c(0.6) * s0 + c(0.4) * s0.asinh().sin();
+            for j in (0..4).rev() {
+                if gt((x2 * v10).cos().exp2(), v10 * x1, margin) || n == 4 {
+                    continue 'l4;
+                }
+                if lt(s0 / (fi.powi(2) + c(0.5)), -c(0.5), margin) {
+                    continue;
+                }
+                if lt(v10 + v[j], c(0.0), margin) {
+                    s0 = (s0 * c(0.5) + (fi * fi + c(0.5)).ln() * c(1.0)).tanh();
+                } else {
+                    s0 = s0.mul_add(c(0.8), v10.cos() * c(0.2));
+                    let v11 = x2;
+                    acc1 -= c(0.05) * v11.tanh();
+                }
+                acc1 += c(0.05) * (x2 / (v[j] * v[j] + c(1.0))).cos();
+            }
+            let v12 = x2.asinh().powi(2);
+            s0 = s0 * c(0.75) + v12.tanh().cos() * c(0.05);
         }
-        if le(((x1 * x0).powi(2) + c(2.0)).ln(), -c(0.5), margin) {
-            let x2 = (x2.sin() * c(0.9)).acos();
-            let v9 = x2 * x0;
-            acc2 -= c(0.5) * v9.cos();
+        let v14 = if ge((v[2] * v[2] + c(0.5)).sqrt(), -c(0.5), margin) {
+            let v13 = acc1 + v[n % 4] - (v[n % 4] * v[n % 4] + c(0.5)).recip();
+            x1 - v13
+        } else if !(n > 4) {
+            d_max(-c(1.5_f64), x0, margin)
         } else {
-            s1 = (s1 * c(0.75) + acc2 * c(0.005)).sin();
-            acc2 -= (s1 * s1 + c(1.0)).log2() * c(0.5);
-        }
-        match n {
-            0 => {
-                let v10 = v[n % 4].tanh();
-                let v11 = v10 * v10;
-                acc2 -= v11;
-            }
-            g if g > 1 => {
-                s1 *= c(0.8);
-                s1 += c(0.02) * s1.tanh().sinh().sin();
-            }
-            _ => {
-                acc2 -= ((x1 - x0).powi(2) + c(1.0)).powi(-1) * c(0.25);
-                if ge((s0.cos() * c(0.9)).asin(), c(1.0), margin) {
-                    let v12 = x1 / ((-s0).sin() + c(2.0));
-                    acc2 += v12.tanh() * c(0.25);
+            return (x1 * x1 + c(1.0)).ln()
+        };
+        for _ in (0..=n).rev().step_by(2) {
+            'b7: {
+                let v15 = v10 - x2;
+                for j in (0..5).rev() {
+                    if !(j < n) {
+                        break 'b7;
+                    }
+                    if j % 2 == 0 {
+                        s0 = (s0 * c(0.6) + (s0.cos() * c(0.9)).atanh() * c(0.05)).tanh();
+                        continue;
+                    }
+                    s0 = s0.mul_add(c(0.8), (v15 / (v[j % 4].tanh() + c(2.0))).sin() * c(0.02));
                 }
-                s0 = c(0.75) * s0 + c(0.01) * (s0 * s0 + c(2.0)).acosh().cos();
+                acc1 -= c(0.5) * v15.cos().tanh();
+            }
+            let v16 = v.iter().copied().map(|p| x1 + p.cos()).sum::<Dual64>();
+            s0 = s0.mul_add(c(0.75), x0.cos() * c(0.25));
+            acc1 -= c(0.5) * v16.cos().sin();
+        }
+        if le(x1 - c(0.35), (v[n % 4].powi(2) + c(1.0)).cbrt(), margin) {
+            for t in v {
+                for j in 0..n {
+                    if j > 2 {
+                        continue;
+                    }
+                    match n {
+                        PHASE_A if n < 4 => {
+                            s0 = (s0 * c(0.8) + (v14.cos() * c(0.9)).atanh() * c(0.02)).sin();
+                            s0 = s0.mul_add(c(0.6), x2.sin() * c(0.4));
+                        }
+                        g if g > 1 => {
+                            s0 = c(0.5) * s0 + c(1.0) * (t.tanh() + c(2.0)).cbrt().tanh();
+                        }
+                        _ => {
+                            acc1 += c(0.05) * (v14 + c(1.2)).sin();
+                            let v17 = (v[(j + n) % 4].tanh().exp().powi(2) + c(1.0)).recip();
+                            acc1 += v17.tanh() * c(0.05);
+                        }
+                    }
+                    acc1 -= d_log(t.powi(2) + c(1.0), v14 * v14 + c(2.0)).tanh().exp().cos() * c(0.05);
+                }
+                acc1 += (v14.sin() * c(0.9)).atanh().tanh() * c(0.5);
+                s0 = (s0 * c(0.8) + t.tanh() * c(0.2)).sin();
+            }
+            let mut k18 = 0;
+            while k18 < 6 {
+                k18 += 1;
+                let v19 = v10.cos().exp().cos();
+                acc1 += (s0 - v19 + x2 / (v[3].powi(2) + c(1.5))).tanh() * c(0.25);
             }
         }
-        for _ in 0..n {
-            s1 = s1 * c(0.75) + ((x2.sin() * c(0.9)).acos().powi(2) + c(1.0)).sqrt().sin() * c(0.1);
-            let v13 = (s1 - x1) * x2;
-            s1 *= c(0.8);
-            s1 += c(0.02) * v13.sin();
+        let mut a20 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a20[i % 4] += ((fi.powi(2) + c(1.0)).ln().cos() * c(0.9)).atanh().cos() * c(0.5);
+            acc1 -= c(0.25) * (d_abs(v[1], margin).powi(2) + c(0.5)).powf(1.5).tanh();
         }
-        let v14: Dual64 = s1 + d_abs(s0, margin);
-        for i in (0..n).rev() {
+        x2 * c(1.5) + s0.tanh() + acc1.sin() + v10.cos() - v14.tanh() + a20[3] * c(0.25)
+    }
+
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = x2;
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.8) + fi * c(1.0)).tanh();
+            for &u in v.iter() {
+                acc2 += c(0.1) * (v[i % 4].cos() * c(0.9)).acos().tanh();
+                s1 = s1.mul_add(c(0.5), (d_to_degrees(v[i % 4]) * c(0.01)).sin() * c(0.75));
+                if lt(x0, c(1.0), margin) {
+                    s1 = c(0.6) * s1 + c(0.2) * (x1 * c(2.0)).cos();
+                    continue 'l0;
+                }
+                s0 = s0 * c(0.75) + u.sin().cos() * c(0.25);
+            }
+            acc2 -= c(0.5) * (x0 * x0).ln_1p().cos();
+            for j in 0..4 {
+                let fj = c(j as f64);
+                s0 = (s0 * c(0.6) + d_atan2(fj, fj * fj + c(0.5)) * c(1.0)).tanh();
+                if ge((v[j].powi(2) + c(2.0)).acosh(), -c(1.0), margin) {
+                    acc2 += (fj.tanh() * c(0.9)).atanh().cos() * c(0.1);
+                } else {
+                    let v3 = ((x1.powi(2) + c(1.0)).log10().cos() * c(0.9)).acos();
+                    acc2 += v3.cos().sin() * c(0.1);
+                }
+            }
+        }
+        let v4 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.005) * (prog_20_dual((d_min(acc2, v[1], margin) + acc2).sin() * c(2.0), x1, x0.sin().exp2().tanh(), v, n, margin) + p.cos()).cos());
+        s1 = c(0.75) * s1 + c(0.25) * (x1.tanh() * c(0.5)).ln_1p();
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v5 = x2 - c(2.5);
             match i {
-                MODE_A if n > 2 => {
-                    s0 = s0.mul_add(c(0.6), s1 * c(0.4));
+                MODE_A => {
+                    acc2 += s1.tanh().exp2().sin() * c(0.25);
+                    if lt(x1 - fi, d_log(c(0.5_f64), v4.powi(2) + c(2.0)), margin) && i == 4 {
+                        s1 *= c(0.6);
+                        s1 += c(1.0) * fi.tanh().sinh().tanh();
+                        s1 = (s1 * c(0.5) + v5.sin() * c(0.5)).sin();
+                    } else if le(x0 * v5, c(0.5), margin) {
+                        let v6 = d_atan2(x1 * v4, v[(i + n) % 4] * v[(i + n) % 4] + c(1.0));
+                        s0 = (s0 * c(0.5) + (v6.tanh() * c(0.9)).acos().cos().exp2() * c(0.02)).tanh();
+                    }
+                    let v7: Dual64 = x0.sin().cosh();
+                    s0 = (s0 * c(0.6) + v7.sin() * c(0.25)).sin();
                 }
-                MODE_B => {
-                    s1 = c(0.75) * s1 + c(0.02) * d_powf(x1 * x1 + c(1.0), s1.cos()).tanh();
-                    break;
+                1 | 3 => {
+                    s0 = (s0 * c(0.75) + v5 * c(0.25) * (v5.cos() * c(0.9)).acos() * c(0.05)).sin();
+                    acc2 -= c(0.25) * ((x0 * v4).powi(2) + c(0.5)).recip().sin();
                 }
-                g if g > 2 => {
-                    s0 = (s0 * c(0.8) + d_to_degrees(v14) * c(0.01) * c(0.25)).tanh();
-                    s1 = c(0.6) * s1 + c(0.05) * ((v14 * v14 + c(1.0)).powi(-1) - s1).tanh();
+                5 => {
+                    acc2 += c(0.25) * (d_atan2(v4 * v4 + c(0.5), v4) * v4.asinh()).cos();
                 }
                 _other => {
-                    acc2 += (v14 * v14 + c(0.5)).ln().sin() * c(0.25);
-                    acc2 -= c(0.25) * (x0.cos() * c(1.2)).tan().cos();
-                }
-            }
-            let mut m15 = (v14 - s0).cos();
-            for j in 0..n + 1 {
-                let c16 = if lt(v[(j * 3) % 4] * v[(j * 3) % 4], c(0.5), margin) {
-                    v[j % 4] + v[(j * 3) % 4] - (v[(j * 3) % 4] + c(0.25))
-                } else {
-                    x2
-                };
-                m15 = d_min(c16, m15, margin);
-            }
-            acc2 -= c(0.25) * m15.sin();
-            if n % 2 == 0 {
-                let v17 = (v14.tanh() * c(0.5)).ln_1p();
-                s0 = s0 * c(0.6) + x1.sin().exp2().tanh() * c(0.25);
-                acc2 += c(0.25) * v17.tanh().cos();
-            } else if i < 2 {
-                s0 *= c(0.75);
-                s0 += c(0.05) * s0.cos().exp_m1().sin();
-            } else {
-                s1 = (s1 * c(0.6) + (v14.powi(2) + c(1.0)).powi(-2).tanh() * c(0.02)).tanh();
-                if ge(d_powf(c(3.0_f64), x2.tanh()), v[i % 4] + s1, margin) {
-                    let v18 = s1 + c(0.8);
-                    acc2 += c(0.25) * v18.cos();
-                } else if ge((d_atan2(s0 * s0 + c(1.0), m15).tanh() + c(2.0)).cbrt(), c(0.5), margin) && i > 0 {
-                    let v19 = (v[i % 4] * v[i % 4] + c(1.0)).log10();
-                    acc2 += c(0.25) * v19.tanh();
-                } else {
-                    let v14 = x2.sin().sinh();
-                    s0 = c(0.8) * s0 + c(0.1) * v14.cos();
-                }
-                let x1 = -x1;
-                s0 = (s0 * c(0.6) + x1.tanh() * c(0.4)).tanh();
-            }
-        }
-        s0 + s1 * c(0.75) - acc2.tanh() - v14 * c(1.5)
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x1 * c(core::f64::consts::FRAC_1_SQRT_2) - x2.cos().exp_m1()).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().map(|&p| v[1] + v[2] + x0 + p.cos()).sum::<Dual64>();
-        let v3 = v.iter().copied().map(|p| d_powf(c(2.0_f64), (v[2].cos() * c(0.9)).atanh().cos()) + p.sin()).sum::<Dual64>();
-        for _ in 0..3 {
-            let v4 = (v2.sin() * c(1.2)).tan().tanh();
-            acc1 += v3.sin().exp_m1() / c(1.5) * c(0.5);
-            let v5 = x0 + v4;
-            acc1 -= v5.sin().cos() * c(0.25);
-        }
-        let v6 = v.iter().fold(v2.sin(), |r, &p| r * c(0.5) + c(0.1) * (x2.sin().powi(2) + p.tanh()).sin());
-        s0 *= c(0.75);
-        s0 += c(0.25) * (x0 * c(std::f64::consts::LN_2)).tanh();
-        match n {
-            0 => {
-                let v7: Dual64 = prog_20_dual(s0, x2, (v2.powi(2) + c(1.0)).recip().tanh(), v, n, margin);
-                acc1 += c(0.005) * v7.cos();
-            }
-            PHASE_D | 5 => {
-                s0 = c(0.8) * s0 + c(0.02) * (x1.sin() * c(0.9)).atanh().sin();
-            }
-            6 => {
-                s0 = (s0 * c(0.6) + (x2.powi(2) + c(2.0)).acosh() * c(0.1)).sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.75) + (v3 * v3 + c(1.0)).log10() * c(0.01)).sin();
-                if n < 5 {
-                    for i in (0..=n).rev().step_by(2) {
-                        let fi = c(i as f64);
-                        match i {
-                            0 | PHASE_C => {
-                                let v8 = (v[3].sin() * c(1.2)).tan();
-                                let v9 = d_to_degrees(v6) * c(0.01);
-                                s0 = (s0 * c(0.5) + (v8.tanh() - v9) * c(0.05)).tanh();
-                            }
-                            3 => {
-                                acc1 += (-fi).cos() * c(0.5);
-                                if lt((v[i % 4].sin().exp2().tanh() * c(1.2)).tan(), c(1.0), margin) && n + i < 7 {
-                                    return s0 * s0;
-                                }
-                                s0 *= c(0.5);
-                                s0 += c(0.1) * (x1 * v6).sin();
-                            }
-                            4..=5 => {
-                                acc1 += c(0.5) * v6;
-                            }
-                            _other => {
-                                let v10: Dual64 = prog_20_dual(x0 * c(2.0), s0.sin().exp_m1().sin(), x0 * c(2.0), v, 6, margin);
-                                s0 = s0 * c(0.5) + d_max(fi, s0, margin).sin() * c(0.5);
-                                s0 *= c(0.75);
-                                s0 += c(0.005) * v10.sin().tanh();
-                            }
-                        }
-                        if gt((v6.tanh() * c(0.9)).asin(), c(0.0), margin) {
-                            break;
-                        }
-                        s0 = (s0 * c(0.75) + s0.sin().exp() * c(0.05)).sin();
+                    acc2 -= c(0.25) * (v[(i + n) % 4].powi(2) + c(1.0)).recip();
+                    if lt(d_min(x1, v4, margin), c(1.0), margin) || i < n {
+                        s0 = (s0 * c(0.75) + (v5 - v[i % 4]) * c(2.5) * c(0.05)).tanh();
+                        s1 *= c(0.6);
+                        s1 += c(0.1) * (v5.tanh() * c(0.9)).acos().cos();
+                    } else {
+                        s0 = s0.mul_add(c(0.6), (v4 + s0).tanh() * c(0.2));
                     }
-                    let v11 = x0;
-                    acc1 -= v11.cos();
-                } else if n == 0 {
-                    s0 *= c(0.6);
-                    s0 -= c(0.02) * (d_to_degrees(s0) * c(0.01)).cos();
-                    acc1 -= d_abs(v6 + c(0.1), margin) * c(0.2);
                 }
-                s0 = c(0.8) * s0 + c(0.05) * x0.cos().exp().cos();
             }
+            s0 = s0 * c(0.75) + (-s0).sin() * c(0.25);
+            acc2 += c(0.25) * v5.sin();
         }
-        s0 * c(0.25) - acc1.cos() - v3.tanh() + v6 + x2.tanh().exp_m1()
+        s0 - s1 * c(0.75) + acc2.cos() - v4.cos() + (x1.tanh() + c(2.0)).cbrt()
     }
 
-    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = (v[n % 4] / (x0.powi(2) + c(0.5))).tanh() * c(2.0);
-        let mut s1 = x1.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            1..=2 => {
-                let v3 = prog_45_dual(x0, x2.tanh().exp2().cos(), (-x2).sin() * c(2.0), &v, 0, margin);
-                s0 = s0 * c(0.6) + d_clamp(acc2 * v3, (s1.powi(2) + c(1.5)).acosh().sin() - c(1.5), v[3].tanh() + c(1.5), margin).sin() * c(0.2);
-                if le(s1 * acc2, s0, margin) {
-                    acc2 -= x0.sin().exp2().tanh().exp_m1().cos();
-                    s1 = c(0.8) * s1 + c(0.1) * (v[n % 4] + x1).tanh();
-                } else if n > 1 {
-                    s1 = s1.mul_add(c(0.6), ((acc2 * acc2 + c(0.5)).sqrt() + x1).sin() * c(0.05));
-                    s1 *= c(0.6);
-                    s1 -= c(0.25) * (s1 * s1 + c(1.0)).log2().sin();
-                }
-            }
-            PHASE_D | 5 => {
-                s1 = c(0.5) * s1 + c(0.1) * (-acc2);
-                let v4: Dual64 = prog_23_dual(d_copysign(c(2.0_f64), x2, margin).tanh(), v[n % 4].powi(3).cos(), s0, &v, n, margin);
-                s1 = c(0.75) * s1 + c(0.005) * v4.tanh();
-            }
-            6 => {
-                let v5 = prog_11_dual((v[n % 4] - x1).tanh() * c(2.0), (x2.powi(2) + c(1.5)).acosh().tanh(), acc2, v, 1, margin);
-                acc2 += v5.cos() * c(0.005);
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.75), (d_to_degrees(v[3]) * c(0.01)).mul_add(x1.atan(), x0.atan()).cos() * c(0.05));
-                acc2 -= d_copysign(c(1.5_f64), x2, margin);
-            }
-        }
-        let mut a6 = [c(0.0); 4];
-        a6[0] = prog_20_dual(x2, c(0.25), c(1.2), &v, n, margin).tanh();
-        for i in 1..4 {
-            a6[i] = a6[i - 1] * c(0.75) + ((v[i] * v[i] + c(0.5)).recip().sin() * c(0.9)).acos().tanh() * c(0.05);
-        }
-        'l1: for i in (1..=4).step_by(2) {
-            let v7 = d_atan2((-v[(i + n) % 4]).powi(2) + c(1.0), a6[0]);
-            acc2 += (a6[2] * a6[2] + c(1.0)).powi(-3).cos() * c(0.5);
-            let mut k8 = 0;
-            while k8 < 6 && ge(d_to_radians(v7.cos().exp()) * c(50.0), c(1.0), margin) {
-                k8 += 1;
-                s0 = s0.mul_add(c(0.8), (s0.cos() * c(1.5)).sinh().tanh() * c(0.05));
-                if le((v7 * v7 + c(0.5)).recip(), -c(1.0), margin) {
-                    continue 'l1;
-                }
-            }
-            acc2 -= v7.cos().cos();
-        }
-        let v11 = match n {
-            0 | 2 => v[n % 4].tanh().tanh(),
-            3..=5 => {
-                let v9 = x0;
-                prog_20_dual(x2, c(1.5), (-(x2 + v9)).cos() * c(2.0), &v, n, margin)
-            }
-            6 => v[n % 4] + x2,
-            _ => {
-                let v10 = (x2.powi(2) + c(1.0)).recip();
-                v10.cos()
-            }
-        };
-        let mut m12 = x1;
-        for i in (0..3).rev() {
-            m12 = d_min(m12, v11 / (v[i] * v[i] + c(1.5)), margin);
-        }
-        s0 = s0 * c(0.8) + d_abs(-x1, margin).sin() * c(0.2);
-        let mut a13 = [x0.cos(), (x1 * x1 + c(1.0)).log2().sin(), d_min((v[n % 4].powi(2) + c(1.0)).log10(), (x1.cos() * c(0.9)).atanh(), margin), ((v[n % 4].sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log2()];
-        a13 = [a13[0] * c(0.8) + d_to_radians(a13[3]).sin() * c(1.0), a13[3].mul_add(c(0.75), x2.sin() * c(0.25)), a13[0] * c(0.8) + (x0.sin() * c(0.9)).atanh().sin() * c(0.02), (a13[2] * c(0.8) + d_clamp(x1, -c(1.5), c(0.5), margin).tanh() * c(0.2)).tanh()];
-        let Some(k15) = n.checked_sub(1) else {
-            let v14 = x0.tanh();
-            return (a6[n % 4] * a6[n % 4] + c(1.0)).cbrt() + v14.cos()
-        };
-        let c16 = c(k15 as f64);
-        s0.tanh() + s1 + acc2.cos() - a6[3] - v11 * c(0.5) - m12 * c(0.25) + a13[1] * c(0.5) + c16.cos()
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x2 - d_powf(c(0.5_f64), x1.cos())).tanh() * c(2.0);
-        let mut s1 = x1;
-        let mut s2: Dual64 = (x2.tanh().exp().powi(2) + c(1.5)).acosh().sin() * c(2.0);
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x2).tanh() * c(2.0);
+        let mut s1 = (v[2] * v[2]).sin() * c(2.0);
+        let mut s2 = d_powf(c(2.0_f64), (x1.cos() * c(0.9)).asin().cos());
         let mut acc3: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                s2 = c(0.8) * s2 + c(0.2) * (x0 + fj).powi(2).ln_1p().sin();
-                acc3 += c(0.1) * v[n % 4].cos().exp2().tanh();
-                acc3 += (fi / (u.cos() + c(2.0))).sin() * c(0.1);
+        let mut m4 = s0;
+        for i in 1..=3 {
+            let c5 = c(1.5) - v[i];
+            m4 = d_min(c5, m4, margin);
+        }
+        s0 = c(0.6) * s0 + c(0.05) * m4.cos();
+        'l1: for t in v {
+            let v6 = prog_20_dual((m4 + t).tanh(), c(1.5), c(0.5), v, 3, margin);
+            s0 = c(0.6) * s0 + c(0.4) * x2.tanh();
+            for u in v {
+                if lt(s0.cos(), s1 * s2, margin) {
+                    return v6;
+                }
+                if lt(d_copysign((s0.tanh() + c(2.0)).cbrt(), s2.sin(), margin), (x0.cos() * c(0.9)).asin(), margin) {
+                    break;
+                }
+                if lt(u / c(3.0), v6, margin) {
+                    break 'l1;
+                }
+                acc3 += s0.tanh() * c(0.1);
             }
-            if ge(v[2] * (v[i].powi(2) + c(2.0)).ln(), c(0.5), margin) && i > 1 {
+            s1 = s1 * c(0.8) + v6.tanh().tanh() * c(0.005);
+        }
+        let mut k7 = 0;
+        while k7 < 3 {
+            k7 += 1;
+            let v8: Dual64 = s2 + v[k7];
+            if lt(v8.atan(), s1 * x0, margin) {
+                s2 = c(0.5) * s2 + c(0.1) * (v8 + m4).tanh();
+                continue;
+            }
+            match n {
+                MODE_A | 2 => {
+                    acc3 += c(0.5) * (x0 * m4).cos();
+                }
+                g if g > 3 => {
+                    let x0 = -s0.tanh();
+                    s2 = s2.mul_add(c(0.8), x0.sin() * c(0.2));
+                }
+                _ => {
+                    s1 *= c(0.75);
+                    s1 += c(0.005) * prog_20_dual(s0, c(1.2), x2.sin().exp().cos(), v, 2, margin).tanh();
+                    match k7 {
+                        1 => {
+                            continue;
+                        }
+                        g if g > 2 => {
+                            s2 = (s2 * c(0.5) + prog_20_dual(s1, s2.asinh().cos() * c(2.0), ((s1.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).recip().cos(), v, k7, margin) * c(0.005)).tanh();
+                            acc3 -= c(0.5) * ((s0 * s1).powi(2) + c(2.0)).sqrt().sin();
+                        }
+                        _other => {
+                            acc3 -= ((c(SCALE) + v[3 - k7]).sin() * c(0.9)).asin().cos() * c(0.5);
+                        }
+                    }
+                    acc3 += (s1.sin().exp_m1() * v[0].cos().exp_m1()).tanh() * c(0.4);
+                    if le(v[k7] + x2, x0 * x2, margin) {
+                        s0 = s0.mul_add(c(0.6), (s1 * s2).sin().cos() * c(0.1));
+                    } else if ge(((s1 * x0).powi(2) + c(1.0)).log(2.0), -c(0.5), margin) || n < 3 {
+                        acc3 += c(0.5) * m4.sin();
+                    } else {
+                        s2 = (s2 * c(0.6) + (s2.cos() * c(2.0)).cosh() * c(0.05)).tanh();
+                    }
+                }
+            }
+            s1 = s1 * c(0.75) + (s1.cos() / ((s1.sin() + c(2.0)).cbrt().powi(2) + c(0.5))).sin() * c(0.05);
+        }
+        let mut m9 = 0;
+        for i in 0..n {
+            acc3 += c(0.25) * (d_to_radians(s1) * c(20.0) + (c(SCALE) + v[1])).sin();
+            if lt(d_min(s0, x1, margin).sin().exp(), d_atan2(x1, x2.powi(2) + c(0.5)), margin) {
+                m9 += 1;
+            }
+            if ge(m4.cos().exp(), c(0.0), margin) {
                 break;
             }
-            let v4 = -fi;
-            s2 = s2.mul_add(c(0.75), d_clamp(v4, x0.cos() - c(1.5), s2.cos() + c(1.5), margin).sin() * c(0.25));
+            if le(d_log(x1 * x1 + c(1.0), x0 * x0 + c(2.0)), -c(0.5), margin) || n < i {
+                continue;
+            }
         }
-        let v6: Dual64 = if ge(acc3 * v[1], -c(0.5), margin) || n % 3 == 1 {
-            let v5 = d_log(v[2].powi(2) + c(1.0), acc3.powi(2) + c(2.0));
-            d_hypot(d_to_degrees(x0) * c(0.02), (x0 * x0 + c(1.0)).sqrt(), margin) + v5.tanh()
-        } else if gt((x0 + c(1.2)) / c(1.5), c(0.0), margin) {
-            prog_11_dual((acc3 * acc3 + c(2.0)).ln().tanh().sin(), c(0.25), d_max(-c(0.5_f64), (s2 * s2 + c(1.0)).recip(), margin).cos() * c(2.0), v, n, margin)
-        } else {
-            x2.sin().exp2().tanh().cosh()
-        };
-        let mut k7 = 0;
-        while k7 < n {
-            k7 += 1;
-            s1 = (s1 * c(0.6) + d_min(x0, x1, margin) * c(0.4)).tanh();
-            let v8 = v.iter().fold(v6.tanh(), |r, &p| r * c(0.5) + c(0.25) * (s2 + p.cos()).tanh());
-            acc3 -= v8 * c(0.25);
+        match m9 {
+            0..=1 => {
+                s1 = c(0.6) * s1 + c(0.2) * ((x1.cos() * c(0.5)).ln_1p() - d_max(-c(2.0_f64), x2, margin)).sin();
+                let v10 = prog_20_dual(d_log(c(3.0_f64), (x0 + v[m9 % 4]).powi(2) + c(2.0)).tanh(), s0, (v[2].tanh() * c(1.5)).sinh().tanh() * c(2.0), v, k7, margin);
+                s1 = (s1 * c(0.6) + v10.sin() * c(0.005)).sin();
+            }
+            2..=4 => {
+                acc3 += c(0.5) * m4.asinh().cos();
+                s2 *= c(0.75);
+                s2 += c(0.005) * prog_20_dual(s2, s0, x1, v, 4, margin).cos();
+            }
+            g if g > 5 => {
+                s0 = (s0 * c(0.75) + (x2.tanh() + c(2.0)).cbrt() * c(0.75)).tanh();
+                acc3 += ((x0.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log(10.0);
+            }
+            _other => {
+                acc3 += d_to_radians(v[m9 % 4]) * c(20.0);
+                s1 *= c(0.8);
+                s1 += c(0.1) * (x2 * x2 + c(1.0)).log2().cos();
+            }
         }
-        let v9: Dual64 = v6;
-        let v10 = v.iter().map(|&p| c(1.0) + c(0.25) * prog_20_dual((x2 + p).cos(), s2, (p.cos() * c(0.9)).atanh().tanh() * c(2.0), &v, k7, margin).cos()).product::<Dual64>();
-        s0 = (s0 * c(0.8) + (x0.sin() + x0.tanh().exp_m1()) * c(0.05)).sin();
-        s0.tanh() + s1 + acc3.tanh() + v9.tanh() + v10
+        s0.tanh() - s1.tanh() + s2 - acc3.cos() - (x2.tanh() * c(1.2)).tan()
     }
 
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(v[n % 4], x1, margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = x0;
+        for i in 1..=5 {
+            m2 = d_min(m2, c(0.75) - x1 + v[(i + n) % 4].tanh(), margin);
+        }
+        acc1 += m2.tanh();
+        if n == 6 && le((x2.powi(2) + c(1.5)).acosh(), x0, margin) {
+            let m2 = (m2.sin() * c(0.9)).asin();
+            s0 = s0 * c(0.6) + m2.cos().cos() * c(0.05);
+        }
+        let v3 = d_log(d_powf(c(3.0_f64), x2.sin()).powi(2) + c(1.0), d_hypot(v[2], m2, margin).powi(2) + c(2.0));
+        s0 = (s0 * c(0.6) + d_abs(s0, margin) * c(0.4)).sin();
+        let mut m4 = 0;
+        for _ in 0..v.len() {
+            s0 = c(0.5) * s0 + c(0.25) * d_clamp(m2, (s0 / (m2.sin() + c(2.0))).tanh() - c(1.5), s0.cos() + c(1.5), margin).tanh();
+            let v5 = v3.asinh();
+            if !(m4 < 27 && gt(-x1.atan(), v3, margin)) {
+                m4 += 1;
+            }
+            let v6 = (v3 * v3 + c(1.0)).cbrt();
+            acc1 += c(0.5) * (v5.tanh() - v6.tanh()).sin();
+        }
+        match m4 {
+            0 => {
+                let v7 = prog_20_dual(s0, (v3 * v3 + c(2.0)).ln().tanh(), x2, v, n, margin);
+                let mut k8 = 0;
+                while k8 < 6 && le((v7.cos() * c(0.9)).asin(), c(0.5), margin) {
+                    k8 += 1;
+                    acc1 += c(0.25) * (m2.cos() * c(2.0)).sinh().cos();
+                    acc1 -= c(0.25) * (v3 - v[1]).tanh();
+                    for _ in 0..3 {
+                        s0 = (s0 * c(0.8) + (-s0) * c(0.2)).sin();
+                        acc1 -= v7.cos() * c(0.1);
+                    }
+                }
+                acc1 += v7.sin() * c(0.005);
+            }
+            1..=3 => {
+                let v9 = v[(m4 + n) % 4].sin();
+                s0 *= c(0.6);
+                s0 += c(0.4) * v9.sin();
+            }
+            g if g > 4 => {
+                acc1 += c(0.75) * (x2.sin() * c(0.9)).atanh();
+                s0 = s0 * c(0.6) + d_max(x1, v3, margin).tanh() * c(0.02);
+                if le((x2.cos().exp().tanh() * c(0.9)).acos(), c(1.0), margin) {
+                    for t in v {
+                        s0 = c(0.5) * s0 + c(0.5) * x0.sin().cos();
+                        let v10: Dual64 = if le(((t * t + c(1.0)).recip().powi(2) + c(1.0)).powi(-2), -c(0.5), margin) && m4 % 2 == 0 {
+                            d_abs(m2, margin)
+                        } else {
+                            m2.cos().exp2().cos().exp()
+                        };
+                        s0 = s0 * c(0.6) + v10.cos().cos() * c(0.1);
+                    }
+                } else if lt(d_hypot(v[m4 % 4], v[m4 % 4].asinh(), margin), -c(0.5), margin) {
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * (v[n % 4] - x0).tanh();
+                    s0 = s0.mul_add(c(0.6), m2.sin() * c(0.2));
+                }
+            }
+            _other => {
+                s0 = (s0 * c(0.6) + (d_hypot(m2, x2, margin) + x1) * c(0.1)).sin();
+            }
+        }
+        let mut m11 = prog_14_dual(c(2.0), x0, d_max(-c(2.0_f64), x0 + v3, margin).sin() * c(2.0), v, n, margin).tanh();
+        for i in 1..n {
+            m11 = d_max((m2 * m2 + c(2.0)).acosh() + v[i % 4].sin(), m11, margin);
+        }
+        s0 * c(0.75) - acc1.sin() + m11.tanh()
+    }
+
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.sin() + c(2.0)).cbrt();
+        let mut s1: Dual64 = d_min(c(2.0_f64), x0, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let a3 = v.map(|e| e.atan());
+        let mut k4 = 0;
+        while k4 < n + 1 && gt(x1 / (v[k4 % 4] * v[k4 % 4] + c(1.5)), -c(0.25), margin) {
+            k4 += 1;
+            if k4 == 7 && gt(v[k4 % 4], c(0.0), margin) {
+                let v5 = ((s0 + a3[(k4 + n) % 4]).sin() * c(0.9)).acos();
+                s1 = (s1 * c(0.5) + v5.cos() * c(0.1)).sin();
+            } else {
+                s1 = s1 * c(0.75) + s1.sin() * c(0.25);
+                let v6 = (a3[k4 % 4].tanh() * c(0.9)).asin();
+                acc2 += v6.cos() * c(0.25);
+            }
+            if ge(s0 - (-s0), c(0.0), margin) {
+                s0 = s0.mul_add(c(0.75), (s0 * x2).tanh() * c(0.05));
+                if !(k4 < 5) {
+                    let x0 = (x0.tanh() * c(0.9)).asin() - x2 * x0;
+                    s1 = s1 * c(0.8) + x0.tanh().cos() * c(0.02);
+                } else if le(x2.atan(), -c(1.0), margin) {
+                    let v7 = (s1 * s1 + c(1.0)).log10();
+                    s0 = s0 * c(0.5) + (s1 * x0).tanh() * c(0.1);
+                    s0 = (s0 * c(0.6) + v7.sin() * c(0.75)).sin();
+                } else {
+                    let v8 = x0.cos().exp_m1().sin().exp_m1();
+                    acc2 += c(0.25) * v8.tanh();
+                }
+            } else if le((v[0] * v[0] + c(1.0)).recip() * (x1 + v[0]), d_copysign(s1, v[0], margin), margin) {
+                s1 = s1 * c(0.5) + s1.tanh().exp().tanh() * c(0.1);
+            }
+            acc2 += c(0.25) * v[k4 % 4].atan().sin();
+        }
+        let v10 = 'b1: {
+            if gt(d_hypot(x1, s0, margin), c(1.0), margin) {
+                break 'b1 prog_14_dual(x0 * c(2.0), x1, x2, v, n, margin);
+            }
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                if gt((s1.tanh().exp2().tanh() * c(1.5)).cosh(), x2, margin) || n % 2 == 0 {
+                    break 'b1 fi - s1 + (s0 + x1);
+                }
+                let v9 = (x1 * v[(i + n) % 4]).tanh().exp2();
+                s0 = c(0.5) * s0 + c(0.05) * (s0 - v9).tanh();
+            }
+            a3[k4 % 4].tanh()
+        };
+        match k4 {
+            0 => {
+                s0 *= c(0.5);
+                s0 += c(0.5) * d_copysign(d_atan2(c(0.5_f64), x1), acc2 + x2, margin).cos();
+                if ge(a3[k4 % 4] + x0, -c(0.5), margin) {
+                    let v10: Dual64 = v10;
+                    s1 = s1 * c(0.8) + ((x1 * x1 + c(2.0)).acosh() + c(1.2)).sin() * c(0.05);
+                    s1 = (s1 * c(0.6) + v10.cos() * c(0.005)).tanh();
+                }
+            }
+            g if g > 2 => {
+                s1 *= c(0.5);
+                s1 -= c(0.1) * (s1.powi(2) + c(1.0)).log(3.0);
+                if k4 > 1 {
+                    let v11 = 'b3: {
+                        if le((a3[k4 % 4].sin() * c(0.9)).acos(), -c(1.0), margin) {
+                            break 'b3 (s1.cos() * c(0.9)).atanh().sin().exp2();
+                        }
+                        d_powf(s0.tanh().exp2().powi(2) + c(1.0), x1.tanh())
+                    };
+                    s1 = (s1 * c(0.5) + (d_copysign(x0, s1, margin) - c(1.25)) * c(0.5)).tanh();
+                    s0 = c(0.75) * s0 + c(0.01) * v11.cos();
+                } else if ge(v[k4 % 4], -c(0.5), margin) {
+                    s0 = s0.mul_add(c(0.6), v10.sin() * c(0.005));
+                    acc2 += c(0.2) * (a3[k4 % 4].tanh().exp() / ((a3[k4 % 4] * a3[k4 % 4] + c(1.0)).powi(-2).cos() + c(2.0))).cos();
+                } else {
+                    acc2 -= c(0.25) * s0.sin().exp().sin();
+                }
+                s1 = (s1 * c(0.6) + x2 * c(std::f64::consts::LN_2) * c(0.5)).sin();
+            }
+            _ => {
+                let v12 = (a3[0].powi(2) + c(2.0)).acosh() * d_abs(a3[0], margin);
+                s0 = s0 * c(0.8) + d_max(-c(0.5_f64), a3[k4 % 4].cos(), margin) * c(0.2);
+                acc2 -= c(0.75) * v12.cos();
+            }
+        }
+        s0 * c(1.5) - s1 * c(0.75) + acc2.tanh() + a3[0].cos() + v10.tanh() - (x2.powi(2) + c(1.0)).log10()
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
         let mut s0 = v[n % 4];
-        let mut s1 = (c(SCALE) + x1.tanh().exp_m1()).cos() * c(2.0);
+        let mut s1: Dual64 = s0.cos();
+        let mut s2 = (x2 + s0).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v13: Dual64 = if ge(x1 * acc3 + (x0.tanh() * c(0.5)).ln_1p(), (x2 * x2 + c(2.0)).sqrt(), margin) {
+            let v4 = c(1.5) - v[n % 4];
+            s2 - x0 + v4.cos()
+        } else {
+            for &t in v.iter() {
+                s2 = s2 * c(0.5) + s2.cos() * c(0.5);
+                match n {
+                    PHASE_A => {
+                        let v5 = s1.sin().atan();
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * v5.sin();
+                    }
+                    1 | PHASE_D => {
+                        let x2 = v[n % 4] + c(0.8);
+                        let x0 = d_to_radians(t) * c(20.0);
+                        acc3 -= c(0.5) * (x2.cos() - x0).cos();
+                    }
+                    4 => {
+                        s0 = c(0.5) * s0 + c(0.25) * (-(t / (x2.powi(2) + c(1.5)))).tanh();
+                        s2 = (s2 * c(0.5) + s2 * s2 * c(0.1)).sin();
+                    }
+                    _ => {
+                        let v6 = prog_20_dual(d_atan2(c(1.5_f64), t).sin(), s2, s1, v, 3, margin);
+                        let mut k7 = 0;
+                        while k7 < n + 1 && gt(x0.sin(), -c(0.25), margin) {
+                            k7 += 1;
+                            let v8 = v.iter().copied().map(|p| (v[k7 % 4].tanh() * c(0.5)).ln_1p() + p.cos()).sum::<Dual64>();
+                            let [b9, b10, b11, b12] = v;
+                            if ge((v8.powi(2) + c(0.5)).recip(), c(0.0), margin) && k7 % 2 == 0 {
+                                break;
+                            }
+                            s2 *= c(0.5);
+                            s2 += c(0.1) * d_log(b11.powi(2) + c(1.0), b12 * b12 + c(2.0)).sin();
+                            acc3 += c(0.05) * (b9.sin() + b10.tanh()).tanh();
+                        }
+                        s2 = s2.mul_add(c(0.75), v6.tanh() * c(0.005));
+                    }
+                }
+                acc3 += t.cos() * c(0.5);
+            }
+            d_copysign(c(3.0_f64), acc3, margin)
+        };
+        let mut a14 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a14[i % 4] = a14[i % 4] * c(0.75) + (fi.powi(2) + c(1.5)).acosh().sin() * c(0.5);
+            s2 = (s2 * c(0.5) + s2 / c(1.5) * c(0.75)).tanh();
+        }
+        for _ in (1..=5).step_by(2) {
+            s1 = c(0.75) * s1 + c(0.25) * a14[1].cos();
+            a14 = v;
+        }
+        match n {
+            0 => {
+                let v15 = (v13.powi(2) + c(1.0)).log10();
+                s1 = s1.mul_add(c(0.8), v15.tanh().tanh() * c(0.05));
+            }
+            1..=2 => {
+                s0 = s0.mul_add(c(0.5), d_atan2(c(2.0_f64), x1).cos() * c(1.0));
+                s2 = (s2 * c(0.75) + acc3.tanh() * c(0.02)).tanh();
+                if ge((v13.tanh() * c(0.9)).acos(), -c(1.0), margin) {
+                    let v16: Dual64 = 'b4: {
+                        s1 = (s1 * c(0.75) + d_to_radians(a14[n % 4]) * c(0.05)).tanh();
+                        s2 = c(0.8) * s2 + c(0.02) * ((x2 / (x0.powi(2) + c(0.5))).powi(2) + c(1.0)).sqrt().cos();
+                        if lt(d_max(x0.mul_add(v13, x1), x2.atan(), margin), (acc3.tanh() + c(2.0)).cbrt(), margin) {
+                            s0 = (s0 * c(0.5) + (x1.tanh() * c(2.0)).cosh() * c(0.05)).tanh();
+                            break 'b4 d_copysign(d_min(c(2.0_f64), x2, margin), x0 - c(0.8), margin);
+                        }
+                        acc3.sin()
+                    };
+                    acc3 += v16.tanh() * c(0.5);
+                } else if !(n < 2) {
+                    for i in 1..n {
+                        let fi = c(i as f64);
+                        let v17 = v[0].powi(2);
+                        match n % 3 {
+                            0 => {
+                                s0 = (s0 * c(0.5) + (s2 - a14[2]) * c(0.25)).tanh();
+                                if le((v17 * fi).tanh(), c(0.0), margin) {
+                                    break;
+                                }
+                                let v18 = (v13 * v13 + c(1.5)).acosh();
+                                acc3 += v18.tanh().sin() * c(0.4);
+                            }
+                            1 => {
+                                let v19 = ((v[i % 4] - v17).powi(2) + c(1.0)).log(2.0);
+                                acc3 += c(0.25) * (v17 * s1.atan()).cos();
+                                acc3 += v19.cos() * c(0.4);
+                            }
+                            PHASE_C if n < 4 => {
+                                s0 = (s0 * c(0.75) + (v[2] + v17) * c(0.05)).sin();
+                                let v20 = a14[i % 4] * x2;
+                                acc3 -= c(0.4) * v20.cos();
+                            }
+                            _ => {
+                                s2 = s2.mul_add(c(0.75), (x1 * x1 + c(2.0)).acosh().cos() * c(0.1));
+                                acc3 += c(0.4) * x0.cos();
+                                if gt(x1.atan().atan(), v17, margin) {
+                                    acc3 += c(0.4) * (x0 - v[i % 4]).sin().exp().sin();
+                                    continue;
+                                }
+                            }
+                        }
+                        s2 = s2 * c(0.6) + s1.asinh().tanh() * c(0.4);
+                    }
+                } else {
+                    let v21 = s1;
+                    s0 = s0 * c(0.75) + v13.asinh().cos() * c(0.02);
+                    acc3 += v21.tanh() * c(0.01);
+                }
+            }
+            g if g > 3 => {
+                s2 = c(0.75) * s2 + c(0.02) * v13.asinh().cos();
+                acc3 += (v[n % 4].powi(2) + c(1.0)).log(3.0);
+            }
+            _ => {
+                s0 = c(0.75) * s0 + c(0.25) * x2.tanh();
+            }
+        }
+        let v28: Dual64 = if n % 3 == 1 {
+            let v22 = -x2;
+            (v22 * v22 + c(0.5)).recip().tanh().exp_m1()
+        } else {
+            for i in 0..v.len() {
+                match i % 3 {
+                    1 => {
+                        let [_, b23, b24, b25] = a14;
+                        let v13 = b24 / (b25.sin() + c(2.0));
+                        acc3 += (b23.cos() + v13.tanh()).cos() * c(0.5);
+                    }
+                    2 => {
+                        let v26 = prog_20_dual(x0.cos().cos(), (x0 + v13).tanh(), a14[n % 4].tanh(), v, 0, margin);
+                        acc3 += c(0.01) * v26.sin();
+                    }
+                    _ => {
+                        acc3 += (v[i] + x2.tanh().exp_m1()).tanh() * c(0.5);
+                        s2 = s2 * c(0.8) + s0.atan().cos() * c(0.2);
+                    }
+                }
+                s2 = s2 * c(0.8) + s2.tanh().exp_m1().sin() * c(0.05);
+                acc3 += c(0.5) * x0.cos().exp_m1().sin();
+            }
+            let v27 = ((-x2).powi(2) + c(0.5)).sqrt();
+            (v27 * v27 + c(2.0)).sqrt()
+        };
+        let mut a29 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            a29[i] = fi;
+            acc3 += c(0.25) * (d_min(v13, x2, margin).powi(2) + c(1.0)).log10();
+            s2 = (s2 * c(0.8) + t.tanh() * c(0.2)).tanh();
+        }
+        for i in 0..n {
+            let v30 = (v28.powi(2) + c(0.5)).recip() + a29[(i + n) % 4];
+            a29 = [a29[1], a29[2].mul_add(c(0.6), (v30 - s0).cos() * c(0.1)), a29[3] * c(0.5) + v13.tanh() * c(0.5), a29[0] * c(0.6) + v30.cos().exp_m1().cos() * c(0.05)];
+            let v31: Dual64 = d_to_degrees((a29[i % 4].tanh() * c(0.9)).asin()) * c(0.02);
+            acc3 -= c(0.25) * v31.cos();
+        }
+        s0.tanh() + s1.cos() + s2.sin() + acc3.sin() + v13.tanh() - a14[2] + v28 + a29[0] * c(0.25)
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.powi(2) + c(2.0)).sqrt().tanh() * c(2.0);
+        let mut s1 = ((x2 - x0).cos() * c(2.0)).sinh().cos() * c(2.0);
+        let mut s2: Dual64 = d_max(-c(0.5_f64), v[n % 4], margin);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.05) * (-(p * x2)).cos());
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(x1.sin().powi(2).ln_1p(), v4, margin) || i < 4 {
+                continue;
+            }
+            if ge(x0 * x1, c(0.0), margin) {
+                s2 = s2.mul_add(c(0.75), d_atan2(s2.powi(2) + c(0.5), fi).tanh() * c(0.05));
+            } else {
+                s2 *= c(0.5);
+                s2 += c(0.5) * (x2 * x2).ln_1p().sin();
+                if lt((s0 * v[i % 4]).sin(), fi, margin) {
+                    s1 = s1.mul_add(c(0.75), s2.asinh().tanh() * c(0.25));
+                } else if n % 3 == 1 {
+                    let v5 = d_to_radians((v[i % 4].sin() * c(2.0)).cosh());
+                    acc3 += v5.cos().sin() * c(0.25);
+                } else {
+                    let x2: Dual64 = (v[n % 4] / (x2 * x2 + c(1.5))).tanh();
+                    acc3 += x2 * c(0.25);
+                }
+            }
+            let v6 = if le(x0, -c(1.0), margin) {
+                fi - x1
+            } else {
+                (v[i % 4].sin().exp2().tanh() * c(1.5)).sinh()
+            };
+            acc3 += c(0.25) * v6.tanh();
+        }
+        let mut a7 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a7[i] = x2;
+            acc3 += c(0.5) * t.cos();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc3 += c(0.5) * ((v[k8] * v[k8] + c(1.0)).ln().powi(2) + c(1.0)).recip().tanh();
+            let v9 = match k8 {
+                0..=2 => x1 * v4 * c(std::f64::consts::LN_2),
+                3 => d_atan2(x2.powi(2) + c(1.0), x0),
+                _ => x1 - (s1 - x2),
+            };
+            let v13 = match n % 3 {
+                0 | 2 => {
+                    for j in (1..=6).step_by(2) {
+                        let v12: Dual64 = if ge(d_atan2(a7[j % 4] + a7[1], x1 * x1 + c(0.5)), x1, margin) {
+                            let v10 = v4;
+                            (v9.cos().exp().powi(2) + c(1.0)).log2() + v10.tanh()
+                        } else {
+                            let v11 = x2 * s1;
+                            v[n % 4].powi(2) + x1 + v11.cos()
+                        };
+                        acc3 += (x1 * v4).cos() * c(0.2);
+                        if gt((v4 * v4 + c(1.0)).cbrt().tanh(), v12, margin) {
+                            s2 = (s2 * c(0.6) + v9 * c(0.1)).sin();
+                        }
+                    }
+                    c(2.0) - (v4.sin() * c(0.9)).asin()
+                }
+                _ => s2 * x0 / (v[3].tanh().exp_m1().sin() + c(2.0)),
+            };
+            if k8 >= 3 || lt(d_powf(c(2.0_f64), x0.mul_add(v4, s2).sin()), -c(0.5), margin) {
+                break;
+            }
+            acc3 += (v9.sin() + v13.tanh()).cos() * c(0.2);
+        }
+        let v15 = if gt((-x1) + x1, s2, margin) && k8 == 2 {
+            let v14 = (x2.powi(2).powi(2) + c(0.5)).recip();
+            a7[2] / c(4.0) + v14.tanh()
+        } else if le(a7[0].powi(2), v4, margin) {
+            (x2.asinh().powi(2) + c(1.0)).powf(0.5)
+        } else {
+            x0.tanh()
+        };
+        s2 = (s2 * c(0.75) + v15.atan() * c(0.02)).sin();
+        s0 *= c(0.75);
+        s0 -= c(0.25) * x0.cos().sin();
+        s0.cos() + s1 * c(1.5) - s2 - acc3.sin() + v4 * c(0.25)
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).log(3.0);
+        let mut s1 = (s0 + v[n % 4]).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let [b3, b4, b5, b6] = [d_max(-c(1.5_f64), x0 - c(2.5), margin), d_max(s0, x2, margin), x1.mul_add(x2, s1), (x2 * x2 + c(1.0)).log2()];
+        let [b7, b8, _, b9] = [d_min(c(1.5_f64), (acc2 * acc2 + c(0.5)).cbrt(), margin), b4, (d_clamp(b3, -c(1.5), c(0.5), margin).powi(2) + c(2.0)).sqrt(), b6 * s1];
+        let [b10, b11, _, b12] = [x0 * v[n % 4], (b9.powi(2) + c(2.0)).ln(), acc2 + s1, d_hypot(b7, x0, margin)];
+        for i in 0..n {
+            let v13 = d_atan2(b7, b5 * b5 + c(0.5));
+            if le((s0 * s0 + c(1.0)).log10(), -c(0.5), margin) {
+                let v14 = prog_20_dual((b3 + b10).cos(), c(1.5), x2, [v[0], v[1], v[2], v[3]], i, margin);
+                let v15: Dual64 = (x2.powi(2) + c(1.0)).log(2.0);
+                acc2 -= c(0.01) * (v14.tanh() - v15.tanh()).sin();
+            } else {
+                let [b16, _] = [prog_20_dual(d_max(-c(0.5_f64), b11, margin).sin() * c(2.0), s0, b8, [v[0], v[1], v[2], v[3]], 0, margin), x0 + v13];
+                let [b17, b18, _] = [b5 / c(4.0) * d_atan2(b12 * b12 + c(0.5), b12), (x2.sin() * c(0.9)).asin(), d_copysign(b10, b16, margin)];
+                acc2 += (b17.tanh() + b18.sin()).cos() * c(0.2);
+            }
+            acc2 -= (v13.sin() + c(2.0)).cbrt().tanh() * c(0.25);
+        }
+        s0 *= c(0.6);
+        s0 -= c(0.005) * prog_40_dual(b7, s0, (d_max(x1, b8, margin) * d_min(b11, b7, margin)).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh();
+        s1 = s1 * c(0.75) + ((b3.tanh() * c(0.5)).ln_1p().cos() * c(0.9)).asin().cos() * c(0.1);
+        s0 + s1 + acc2 + b5.sin() + b10 - b12
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(v[0], x1, margin);
+        let mut s1 = ((x2 * x0).powi(2) + c(1.0)).recip();
+        let mut s2 = s0.tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_23_dual(v[3].tanh() * c(2.0), d_atan2((x0.powi(2) + c(1.0)).cbrt().powi(2) + c(0.5), s0 * x1).tanh(), s1, v, n, margin);
+        let v5 = prog_40_dual((acc3.powi(2) + c(2.0)).sqrt().tanh() * c(2.0), c(1.2), acc3, v, n, margin);
+        for &t in v.iter() {
+            if ge(v4 * v[3] - c(0.65), c(0.5), margin) {
+                acc3 += c(0.25) * ((s0.tanh() * c(0.9)).asin().sin() * c(0.9)).atanh();
+                continue;
+            }
+            let v6 = prog_20_dual(((v[3].cos() + c(2.0)).cbrt().powi(2) + c(0.5)).powf(0.5).cos() * c(2.0), c(2.0), c(1.2), v, n, margin);
+            s2 = (s2 * c(0.8) + s2.sin().exp() * c(0.05)).tanh();
+            s2 = c(0.6) * s2 + c(0.005) * (t.cos() - v6.cos()).tanh();
+        }
+        'l1: for i in (0..5).rev() {
+            let fi = c(i as f64);
+            match i % 2 {
+                1 => {
+                    acc3 -= ((v5.tanh() * c(0.9)).asin() + (v4.sin() * c(0.9)).asin()).sin() * c(0.4);
+                    break;
+                }
+                _other => {
+                    acc3 += c(0.4) * d_abs(v4 + x1, margin).sin();
+                }
+            }
+            s1 = c(0.8) * s1 + c(0.2) * (x2 * x2 + c(2.0)).sqrt().sin();
+            acc3 += c(0.25) * d_atan2(v5.cos().exp(), v5.cos().exp2().powi(2) + c(0.5)).sin();
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                match i % 3 {
+                    0 | 2 => {
+                        acc3 -= fi.mul_add(v[k7 % 4], x0).cos() * c(0.05);
+                        break 'l1;
+                    }
+                    _other => {
+                        let x1 = s2;
+                        s0 = (s0 * c(0.75) + (x1.sin() * c(0.5)).ln_1p() * c(0.25)).sin();
+                    }
+                }
+                match i {
+                    0..=2 => {
+                        let v5 = (v5.tanh() * c(1.5)).cosh();
+                        let v8 = v[1] + v5 + (v5 - v[1]);
+                        s0 *= c(0.6);
+                        s0 -= c(0.02) * v8.sin().cos();
+                    }
+                    MODE_D => {
+                        let v9 = (v[n % 4].cos() + c(2.0)).cbrt().powi(2).ln_1p();
+                        let v10 = x2 + v9;
+                        s0 = c(0.6) * s0 + c(0.25) * v10.cos();
+                    }
+                    4 => {
+                        s1 = (s1 * c(0.6) + s1 / (s1 * s1 + c(0.5)) * c(0.1)).sin();
+                        acc3 += c(0.05) * (x1 - (x0 - v4)).tanh();
+                    }
+                    _ => {
+                        s2 = (s2 * c(0.5) + (s2.cos() * c(1.5)).cosh() * c(0.1)).sin();
+                        if ge((fi + x0).sin(), -c(0.5), margin) {
+                            continue;
+                        }
+                    }
+                }
+                let v11 = match n {
+                    0..=2 => s0 - x2 + c(2.5),
+                    3 | 5 => {
+                        acc3 += (v[k7 % 4].tanh().exp() - (x2 - s2)).tanh() * c(0.05);
+                        v4.mul_add(s0, v4) - s0
+                    }
+                    6 => s1 * v4,
+                    _ => c(0.8) - s2,
+                };
+                acc3 += c(0.05) * (s2.powi(2) + c(0.5)).recip().sin();
+                s2 = s2 * c(0.8) + v11.tanh().tanh() * c(0.02);
+            }
+        }
+        let v12 = x0.sin().atan();
+        s0 * c(0.75) + s1.cos() + s2 * c(0.25) + acc3.cos() + v4.tanh() + v5.tanh() + v12.tanh() + (v12 * v12 + c(1.0)).sqrt()
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh();
+        let mut s1 = (v[2] * x1).cos() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
         let mut m3 = 0;
         for _ in 0..4 {
@@ -4009,5257 +4011,6021 @@ pub mod random_programs_dual {
             s0 = s0 * c(0.6) + x2.sin().exp2().cos() * c(0.25);
         }
         let c4 = c(m3 as f64);
-        let v6 = if let Some(k5) = n.checked_sub(3) {
-            let x1 = x1.tanh();
-            prog_36_dual(d_hypot(s0, s1, margin).sin() * c(2.0), (v[k5] * x2).cos() * c(2.0), (x0 + x2).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], m3, margin) + x1.cos()
+        let mut a5 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = c4.tanh().exp_m1();
+            s0 = (s0 * c(0.5) + t.tanh() * c(0.5)).tanh();
+        }
+        for _ in 0..n {
+            s1 = s1.mul_add(c(0.75), a5[0].tanh() * c(0.25));
+            a5 = v;
+        }
+        let mut m6 = acc2;
+        for i in 0..=n {
+            let c7 = ((a5[i % 4] * c(2.0)).powi(2) + c(0.5)).recip() + v[i % 4].cos();
+            m6 = d_min(m6, c7, margin);
+        }
+        let mut a8 = [x2, acc2, v[0] / (x1.powi(2) + c(1.0)) + c4, prog_14_dual(x1, s0, (a5[0] * a5[0] + c(0.5)).ln().sin() * c(2.0), v, m3, margin)];
+        s1 = (s1 * c(0.8) + a8[3].cos() * c(0.005)).tanh();
+        a8 = v;
+        let [_, _, b9, b10] = v;
+        acc2 -= acc2.tanh();
+        x0.tanh() + s1 - acc2 + m6 * c(1.5) + a8[2] * c(0.25) - b9 * c(0.75) + b10 * c(1.5)
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x0, margin);
+        let mut s1: Dual64 = x1.sin().exp().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v6 = if let Some(k3) = (n % 4).checked_sub(1) {
+            let c4 = c(k3 as f64);
+            (v[k3] * v[k3] + c(0.5)).ln() + c4.cos()
         } else {
-            prog_11_dual(s0, c(1.5), x2.cos() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin)
+            let v5 = -x2;
+            s0 = (s0 * c(0.5) + (d_copysign(v5, x2, margin).powi(2) + c(1.0)).log10() * c(1.0)).tanh();
+            v[n % 4].tanh()
         };
-        let mut m7 = c(f64::INFINITY);
-        for i in 0..n + 1 {
-            let c8 = match i % 2 {
-                MODE_A => c(1.0) - v6,
-                1 => v[i % 4],
-                _ => c(0.5) - v[i % 4] * x1,
+        let v9 = match (n % 4).checked_sub(1) {
+            Some(k7) if k7 > 0 => (x2 * x2 + c(0.5)).sqrt(),
+            Some(_) => s0 + acc2,
+            None => d_copysign(c(0.5_f64), v6, margin),
+        };
+        match (n % 3).checked_sub(1) {
+            Some(k10) => {
+                let c11 = c(k10 as f64);
+                let v14 = if let Some(k12) = n.checked_sub(2) {
+                    let c13 = c(k12 as f64);
+                    x2.cos().exp() + c13.cos()
+                } else {
+                    (s1.cos().powi(2) + c(1.0)).log(2.0)
+                };
+                s1 = (s1 * c(0.5) + (c(SCALE) + v6) * c(0.25)).tanh();
+                acc2 += c(0.5) * (c11.sin() + v14.tanh()).tanh();
+            }
+            None => {
+                let mut k15 = 0;
+                while k15 < 6 {
+                    k15 += 1;
+                    acc2 -= d_to_radians(x1).sin() * c(0.25);
+                    if lt(v[0] * v6 / ((x2.tanh() * c(0.5)).ln_1p().powi(2) + c(1.5)), c(1.0), margin) {
+                        s1 = s1.mul_add(c(0.75), (s1.cos() * c(1.2)).tan().cos() * c(0.02));
+                    } else if le(s1.sin() + d_powf(c(1.5_f64), v[3].tanh()), -c(0.5), margin) && n % 3 == 1 {
+                        let v6 = v6 - v9;
+                        s1 = s1 * c(0.8) + (s0 + v6).sin() * c(0.05);
+                    } else {
+                        s0 = s0.mul_add(c(0.75), v[n % 4].mul_add(x1, (s0 * s0 + c(0.5)).sqrt()).cos() * c(0.05));
+                        if gt((v6 * v6 + c(1.0)).recip() - (x0 * x0 + c(0.5)).cbrt(), -c(1.0), margin) {
+                            break;
+                        }
+                        s1 = s1 * c(0.75) + x2.tanh().tanh() * c(0.25);
+                    }
+                    let v18 = if le(prog_20_dual(x0, x1, (v[k15 % 4] - v9).cos(), [v[0], v[1], v[2], v[3]], k15, margin), -c(1.0), margin) {
+                        let v16 = (v[2].cos() * c(0.9)).acos();
+                        d_copysign(x0.mul_add(v6, v16), d_atan2(c(1.5_f64), s0), margin)
+                    } else if !(n + k15 < 12 && lt(v6.atan(), c(0.5), margin)) {
+                        let v17 = v9 * (v[3] * v[3] + c(1.0)).cbrt();
+                        s1 = (s1 * c(0.5) + x1 * c(0.5)).tanh();
+                        ((v9 - v17).tanh() + c(2.0)).cbrt()
+                    } else {
+                        v9 / (v[0] * v[0] + c(1.0))
+                    };
+                    s1 *= c(0.8);
+                    s1 += c(0.02) * v18.sin();
+                }
+            }
+        }
+        let mut a19 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a19[i % 4] = a19[i % 4] * c(0.5) + v9.tanh() * c(0.5);
+            s0 = (s0 * c(0.5) + v9.sin().sinh() * c(0.25)).sin();
+        }
+        x2 - s0 * c(1.5) - s1.sin() - acc2 - v6 + v9 + a19[0]
+    }
+
+    pub fn prog_45_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[3] - x1).cos() * c(2.0);
+        let mut s1 = (x2 * x2 + c(1.0)).powi(-1);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = (s0.powi(3).powi(2) + c(0.5)).ln();
+        }
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            acc2 += (a3[n % 4] * s0).sin() * c(0.25);
+            s1 = (s1 * c(0.5) + d_min(s1, x0, margin) * c(0.5)).sin();
+            let mut k4 = 0;
+            while k4 < n + 1 && gt(x0 + c(1.2), c(0.5), margin) {
+                k4 += 1;
+                if le(((s1 * x2).powi(2) + c(1.0)).cbrt(), -c(1.0), margin) {
+                    acc2 += fi.sin() * c(0.02);
+                    continue 'l1;
+                }
+                s0 = (s0 * c(0.5) + s0 * c(0.5)).sin();
+            }
+        }
+        let v5: Dual64 = prog_14_dual(c(2.0), d_atan2(v[n % 4], v[2] * v[2] + c(0.5)).sin(), x0.tanh().exp_m1().sin(), v, n, margin);
+        for i in (0..n).rev() {
+            let v7 = match n {
+                0 | PHASE_C => {
+                    let x1 = v5;
+                    ((x1 * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0)).sqrt()
+                }
+                3 | 5 => (a3[n % 4].tanh() + c(2.0)).cbrt(),
+                _other => {
+                    let v6 = v[(i + n) % 4] * v5;
+                    x1 - s0 + v6.tanh()
+                }
             };
-            m7 = d_min(m7, c8, margin);
+            acc2 -= c(0.25) * (v5 * s1).cos();
+            if ge(v5.sin().sinh() + v[i % 4].sin(), c(0.0), margin) {
+                continue;
+            }
+            acc2 -= c(0.25) * v7.cos();
         }
-        s0 = (s0 * c(0.6) + m7.cos() * c(0.005)).tanh();
-        let v9 = v.iter().fold(prog_23_dual(c4.sin().exp().sin() * c(2.0), x1, c(0.5), v, n, margin).cos(), |r, &p| r * c(0.75) + c(0.02) * (d_min(d_atan2(x2 * x2 + c(0.5), x0), x2.sin(), margin) + p.sin()).tanh());
-        if le(prog_20_dual((d_to_degrees(x1) * c(0.02)).cos(), acc2.cos().sin() * c(2.0), c(1.5), v, m3, margin), v6, margin) {
-            s1 = s1.mul_add(c(0.6), acc2.cos().cosh().sin() * c(1.0));
+        for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            s0 *= c(0.6);
+            s0 -= c(0.4) * v5.tanh();
+            for j in (1..=5).step_by(2) {
+                let v9 = if j % 2 == 0 && lt(x1.sin().exp(), -c(0.5), margin) {
+                    a3[j % 4].sin()
+                } else if ge(s1.mul_add(s1, s1), v[i % 4], margin) {
+                    (x1 * x1).ln_1p()
+                } else {
+                    let v8 = (a3[3] * a3[3]).ln_1p();
+                    s1 * fi + v8.cos()
+                };
+                if le((v9.asinh().powi(2) + c(1.0)).recip(), c(0.25), margin) {
+                    return a3[3];
+                }
+                s1 = (s1 * c(0.8) + s1 * c(0.2)).tanh();
+            }
         }
-        acc2 -= prog_20_dual(c(0.5), s0, x0, v, m3, margin).sin() * c(0.005);
-        s1 + acc2 * c(1.5) - v9
+        acc2 += (x2.tanh() + c(2.0)).cbrt();
+        s0 + s1 * c(1.5) + acc2.tanh() + a3[2].tanh() + v5.tanh() + (x2 * x2 + c(1.0)).log10()
+    }
+
+    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.sin() * c(1.2)).tan().sin() * c(2.0);
+        let mut s1: Dual64 = -x2;
+        let mut s2 = (d_max(x2, s0, margin).powi(2) + c(1.0)).log10();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 5 && lt((x0.tanh() * c(1.2)).tan(), c(0.0), margin) {
+            k4 += 1;
+            let [b5, b6, b7, b8] = v;
+            if ge(prog_20_dual((b6 - b7).sin().sin(), s2.sin().sin() * c(2.0), b7, v, k4, margin), -c(0.5), margin) {
+                s1 = (s1 * c(0.75) + d_powf(v[k4 % 4].powi(2) + c(1.0), s1.cos()) * c(0.02)).sin();
+            } else if le(b8.sin(), c(0.0), margin) {
+                let v9 = prog_20_dual((b7.sin() * c(2.0)).sinh().tanh(), b5, c(0.75), v, k4, margin);
+                s0 = s0.mul_add(c(0.8), v9.cos() * c(0.005));
+            } else {
+                let [b10, b11, _, b12] = v;
+                acc3 -= (b10.tanh() + b11.tanh() + b12.cos()).sin() * c(0.4);
+            }
+            s0 = s0.mul_add(c(0.75), (b5 / (b8.sin() + c(2.0))).sin() * c(0.05));
+        }
+        let [b13, _] = [(acc3 / (v[k4 % 4].tanh() + c(2.0))).asinh(), (x2.powi(2) + c(0.5)).ln()];
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v14: Dual64 = x0 - x1 + x2.mul_add(s0, b13);
+            for &u in v.iter() {
+                let v15 = if lt(d_powf(c(0.5_f64), s0.cos()) * (u - s1), (v14 * v14 + c(1.0)).sqrt(), margin) {
+                    (u.tanh() * c(1.5)).cosh()
+                } else if gt(((x0 - s0).powi(2) + c(1.0)).recip(), c(0.25), margin) {
+                    c(SCALE) + (x0 * x0 + c(1.0)).log(2.0)
+                } else {
+                    d_to_degrees(x0) * c(0.01) + u
+                };
+                let v16 = d_clamp(v15, d_powf(c(1.5_f64), fi.sin()).sin() - c(1.5), v15.tanh() + c(1.5), margin);
+                s1 *= c(0.5);
+                s1 += c(0.1) * (v16 - s1).tanh();
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                let v17 = ((s0 + fj).powi(2) + c(1.0)).log10();
+                let v18 = s1 + s0;
+                acc3 += c(0.05) * (x2.sin() + c(2.0)).cbrt().tanh();
+                s2 = s2.mul_add(c(0.75), (u.cos() + v17.sin() + v18.tanh()).sin() * c(0.05));
+            }
+            s0 = (s0 * c(0.75) + (v[i % 4] + s0) * c(0.1)).sin();
+            acc3 -= c(0.25) * v14.tanh().cos();
+        }
+        for i in 0..6 {
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                let v19 = v.iter().fold(b13, |r, &p| r * c(0.5) + c(0.1) * (b13 * r + p.tanh()).tanh());
+                let v20 = (v19.powi(2) + c(0.5)).sqrt() - v19.tanh().exp_m1();
+                match j % 4 {
+                    0 => {
+                        acc3 -= c(0.05) * ((fj + v19) / c(3.0)).sin();
+                    }
+                    1 | 3 => {
+                        s0 = c(0.8) * s0 + c(0.4) * (s0.powi(2) + c(1.0)).log10().sin();
+                        let x1 = x2 / (x0.cos() + c(2.0));
+                        s0 = (s0 * c(0.8) + x1.sin() * c(0.05)).sin();
+                    }
+                    _ => {
+                        let [_, _, _, b21] = v;
+                        s2 = c(0.5) * s2 + c(0.5) * b21.cos();
+                    }
+                }
+                acc3 += (-b13).sin() * c(0.05);
+                acc3 -= v20.tanh().sin() * c(0.05);
+            }
+            acc3 -= s1.tanh() * c(0.25);
+            if ge(s2.mul_add(b13, s1), (x0.sin() * c(0.9)).asin(), margin) || i > 4 {
+                let v22 = (s2.sin() * c(0.9)).asin();
+                acc3 -= d_copysign(d_min(v[2], x0, margin), v22.atan(), margin).cos() * c(0.25);
+            } else if k4 == 1 && lt(x1 * s0, c(0.0), margin) {
+                s2 = s2.mul_add(c(0.75), d_hypot(s2, x2, margin).cos() * c(0.1));
+            } else {
+                s2 = (s2 * c(0.8) + (-(s2.tanh() * c(0.9)).asin()) * c(0.05)).sin();
+                let v23 = s1 + x0;
+                acc3 -= c(0.25) * v23.sin();
+            }
+        }
+        x0 - s0 * c(1.5) + s1 * c(0.75) - s2 * c(1.5) - acc3.cos() - b13.cos() - (b13.tanh().cosh().powi(2) + c(1.0)).recip()
+    }
+
+    pub fn prog_47_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let (x1, x2) = p;
+        let mut s0 = (x1.sin().cosh() - x0).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [(v[n % 4] * c(0.1)).sin().exp_m1(), d_clamp(acc1, x2.tanh() - c(1.5), x2.tanh() + c(1.5), margin), (v[n % 4].tanh() * c(0.9)).atanh(), prog_14_dual(x0, x1, ((v[2] / (x0 * x0 + c(1.5))).powi(2) + c(0.5)).recip().sin(), v, n, margin)];
+        for i in 0..n {
+            a2 = [a2[2], a2[1].mul_add(c(0.75), (x0 + a2[i % 4]).tanh() * c(0.1)), (a2[2] * c(0.6) + (a2[2] / (a2[i % 4] * a2[i % 4] + c(1.0)) + a2[i % 4]).cos() * c(0.05)).sin(), a2[1]];
+            s0 = (s0 * c(0.8) + x0.cos() * c(0.2)).tanh();
+        }
+        let v4 = if gt((x2 * x2 + c(0.5)).cbrt() * acc1, c(0.25), margin) {
+            acc1 += c(0.005) * prog_40_dual(d_hypot(v[n % 4].cos(), (acc1.tanh() * c(0.9)).atanh(), margin).sin() * c(2.0), (x1 * x2).cos().cos(), ((x2 + x0) * (x0 * x0 + c(1.0)).sqrt()).sin() * c(2.0), v, n, margin).sin();
+            x0 - v[n % 4]
+        } else if !(n % 2 == 0) {
+            let v3 = (a2[n % 4] * c(0.01)).sin();
+            d_clamp(v[n % 4], (x0.powi(2) + c(2.0)).sqrt().sin() - c(1.5), x0.tanh().exp_m1().tanh() + c(1.5), margin) + v3.tanh()
+        } else {
+            v[n % 4].sin()
+        };
+        let mut a5 = v.map(|e| e.tanh());
+        a5 = [(a5[3] * c(0.8) + d_log(a5[n % 4] * a5[n % 4] + c(1.0), a5[n % 4].powi(2) + c(2.0)).powi(2).ln_1p().cos() * c(0.05)).sin(), a5[3] * c(0.8) + x2.sin() * c(0.2), a5[0], a5[1]];
+        'l1: for t in a2 {
+            acc1 += c(0.5) * v4.sin().tanh().exp2().tanh();
+            for _ in (0..6).rev() {
+                acc1 += (-s0).sin().tanh() * c(0.05);
+                if gt((x0 * x0 + c(1.0)).powi(-3), x0, margin) {
+                    break 'l1;
+                }
+            }
+            if lt((a5[1] * a5[1] + c(1.0)).cbrt(), -c(1.0), margin) || n == 0 {
+                continue;
+            }
+            s0 = (s0 * c(0.5) + t.cos() * c(0.5)).tanh();
+        }
+        match n {
+            PHASE_A | PHASE_C => {
+                s0 = (s0 * c(0.75) + (v[n % 4] + x0.tanh().exp()) * c(0.05)).tanh();
+            }
+            3..=4 => {
+                s0 = (s0 * c(0.5) + (v[1] - v4).cos() * c(0.02)).tanh();
+            }
+            5 => {
+                acc1 += (v4.cos() + c(2.0)).cbrt() * c(0.5);
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + x1.sin().sinh().powi(2) * c(0.1)).tanh();
+            }
+        }
+        let mut a6 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a6[i % 4] += fi.sin() * c(0.5);
+        }
+        s0 = (s0 * c(0.75) + a6[1] * c(1.0)).sin();
+        a6 = a5;
+        s0 + acc1 + a2[0].sin() + v4 * c(0.25) - a6[3]
+    }
+
+    pub fn prog_48_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0: Dual64 = (v[n % 4] * v[n % 4] + c(1.0)).log(10.0);
+        let mut s1: Dual64 = d_clamp(x1, x0.tanh() - c(1.5), s0.cos() + c(1.5), margin).cos() * c(2.0);
+        let mut s2: Dual64 = (x0 + x2).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = v;
+        a4[2] *= c(0.75);
+        a4[2] += x1.powi(3).cos();
+        a4 = [a4[3], a4[3] * c(0.5) + s1.cos() * c(0.25), a4[0], (a4[3] * c(0.6) + (v[n % 4] * x1).sin() * c(0.1)).tanh()];
+        if lt((s1 * s1 + c(1.0)).log2(), s1.tanh().exp_m1(), margin) {
+            s2 = (s2 * c(0.5) + x0.atan().powi(2) * c(0.1)).sin();
+            acc3 -= c(0.25) * (a4[n % 4].tanh() * c(0.5)).ln_1p();
+            if n == 6 && ge(x1 - s1, c(1.0), margin) {
+                let v5 = prog_14_dual((s0.cos() - s1).sin() * c(2.0), s2, ((x0 - s0) * c(std::f64::consts::FRAC_PI_4)).cos() * c(2.0), v, n, margin);
+                s2 = c(0.6) * s2 + c(0.005) * v5.sin().cos();
+            } else if le(prog_40_dual(((c(0.75) * x2).powi(2) + c(2.0)).acosh().cos() * c(2.0), ((x1 * x1 + c(2.0)).ln().powi(2) + c(1.0)).log10().sin() * c(2.0), s0, v, n, margin), c(0.5), margin) {
+                s2 = c(0.75) * s2 + c(0.02) * (s2 * s2);
+                s0 = s0.mul_add(c(0.8), x1.tanh().exp().cos() * c(0.05));
+            }
+        } else if gt(prog_40_dual(s2, s2.tanh() * c(2.0), d_clamp((x2.powi(2) + c(1.0)).ln(), -c(1.5), c(0.5), margin).tanh(), v, 3, margin), -c(1.0), margin) {
+            acc3 += c(0.4) * (s1.sin() * c(0.9)).atanh();
+            s2 = s2 * c(0.6) + d_max(acc3, s1, margin).tanh() * c(0.05);
+            if ge(x2.powi(2) / (s1.powi(2) + c(1.0)), (x1.sin() * c(1.5)).sinh(), margin) {
+                s0 = (s0 * c(0.75) + acc3.tanh() * c(0.02)).sin();
+                s2 = s2.mul_add(c(0.5), (x0.sin() * c(1.2)).tan().tanh() * c(0.05));
+            } else {
+                s2 *= c(0.6);
+                s2 += c(0.05) * (a4[0].atan() * s2).tanh();
+            }
+        }
+        let v6 = v.iter().fold(a4[n % 4].cos(), |r, &z| r * c(0.5) + c(0.02) * (a4[n % 4].tanh().exp2() + z.sin()).sin());
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(0.1) * (v6 * x0).cos();
+            acc3 += c(0.25) * (s0 * s0 + c(0.5)).cbrt().tanh();
+            s2 = (s2 * c(0.5) + (x2 * x2 + c(1.0)).ln() * c(0.5)).sin();
+            for &u in a4.iter() {
+                if ge((u.powi(2) + c(0.5)).sqrt() + c(0.75), a4[i % 4], margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.75) * (s1 * s1 + c(1.0)).recip();
+                    let v6 = d_to_degrees(s1) * c(0.02);
+                    acc3 -= c(0.05) * v6.cos().sin();
+                } else if le(s0 / (d_powf(c(0.5_f64), a4[2].cos()).powi(2) + c(0.5)), v[3].sin().exp(), margin) || i == 2 {
+                    acc3 += (x1.cos() + c(2.0)).cbrt().sin().sinh().sin() * c(0.05);
+                }
+                if gt(((a4[i % 4] / (v[i % 4].sin() + c(2.0))).powi(2) + c(0.5)).recip(), c(1.0), margin) {
+                    acc3 += c(0.05) * (a4[i % 4].powi(2) + c(1.0)).log10();
+                    break 'l0;
+                }
+                acc3 -= (s2 * fi).cos().cos() * c(0.05);
+            }
+        }
+        s0 + s2.sin() + acc3.tanh() + v6
     }
 
     pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_23_dual((v[n % 4] * c(2.5)).cos(), (x1.cos().exp2() + d_copysign(c(0.5_f64), x2, margin)).cos() * c(2.0), (x1.powi(2) + c(2.0)).sqrt().cos(), &v, n, margin).sin() * c(2.0);
+        let mut s0: Dual64 = x0.tanh();
         let mut acc1: Dual64 = c(0.0);
-        let v3 = 'b0: {
-            let v2: Dual64 = d_log(x0 * x0 + c(1.0), (x0 - c(1.25)).powi(2) + c(2.0));
-            if le((v[n % 4].cos() * c(1.5)).sinh().tanh().exp(), d_to_radians(acc1), margin) {
-                break 'b0 prog_20_dual(x0, (v2.atan() + (v2.tanh() * c(0.5)).ln_1p()).cos(), c(2.0), &v, n, margin);
-            }
-            d_max(v2, acc1, margin) + d_powf(c(1.5_f64), x1.tanh())
-        };
-        let mut m4 = 0;
-        for _ in (1..=5).step_by(2) {
-            let v5 = v.iter().map(|&p| (p * p + c(1.0)).log(3.0)).sum::<Dual64>();
-            if le(v3 - s0, v[3], margin) || m4 == 16 {
-                m4 += 1;
-            }
-            s0 = (s0 * c(0.5) + (x1.asinh() - d_atan2(s0, v3 * v3 + c(0.5))) * c(0.02)).tanh();
-            s0 = s0 * c(0.75) + v5.tanh() * c(0.05);
-        }
-        match m4 {
-            0 | 2 => {
-                s0 = (s0 * c(0.8) + (d_to_degrees(v[m4 % 4]) * c(0.01) - d_copysign(x1, x0, margin)) * c(0.1)).tanh();
-            }
-            g if g > 3 => {
-                let v6 = x0.sin();
-                acc1 -= v6;
-            }
-            _other => {
-                acc1 += (v[m4 % 4].tanh().sin() * c(1.2)).tan().sin() * c(0.4);
-                if gt(d_to_degrees(acc1) * c(0.02) * (x2 * x2 + c(0.5)).cbrt(), -c(1.0), margin) {
-                    s0 = c(0.8) * s0 + c(0.2) * (v[m4 % 4] * v[m4 % 4] + c(1.0)).ln().cos();
-                    s0 = (s0 * c(0.6) + x1.powi(3) * c(0.02)).tanh();
-                } else {
-                    s0 *= c(0.8);
-                    s0 -= c(0.05) * v[1].tanh().exp_m1().cos();
-                    let v7 = prog_11_dual((acc1 * x2).sin(), acc1, x0, v, n, margin);
-                    acc1 += v7.cos() * c(0.005);
-                }
-                let mut k8 = 0;
-                while k8 < 6 {
-                    k8 += 1;
-                    let v9 = (v3 * v3).tanh().exp2();
-                    acc1 -= d_clamp(v9, v[1].sin() - c(1.5), v[n % 4].cos() + c(1.5), margin).sin() * c(0.25);
-                    if lt(v[2].tanh(), v9, margin) {
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * s0.sin();
-                    }
-                }
-            }
-        }
-        let mut k10 = 0;
-        while k10 < n {
-            k10 += 1;
-            s0 *= c(0.8);
-            s0 -= c(0.02) * (v3.powi(2) + c(2.0)).acosh().cos();
-            let v12 = match k10 % 4 {
-                0 => {
-                    let v11 = d_powf(c(0.5_f64), v[k10 % 4].tanh());
-                    v11.atan() + x0.tanh()
-                }
-                1 => v[2] * (x2 + x0),
-                MODE_C if n > 3 => v3 + x2,
-                _other => {
-                    s0 = (s0 * c(0.8) + v[m4 % 4] * v[k10 % 4] * c(0.05)).sin();
-                    d_max(s0.sin().exp_m1(), x0 * x1, margin)
-                }
-            };
-            acc1 += c(0.25) * v12.tanh();
-        }
-        'l4: for i in 0..6 {
-            let fi = c(i as f64);
-            s0 = c(0.75) * s0 + c(0.1) * (x1 * x1 + c(0.5)).recip().tanh();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                match j % 2 {
-                    MODE_A if n < 4 => {
-                        s0 = s0 * c(0.6) + (c(1.25) * s0).sin() * c(0.25);
-                        acc1 += (v3.tanh() * c(0.9)).asin().cos() * c(0.05);
-                        if !(j > 2) {
-                            let v13 = v[n % 4].sin().exp().cos().exp();
-                            let v14 = d_max(v[3 - j], u, margin);
-                            acc1 += (v13.sin() + v14.tanh()).tanh() * c(0.05);
-                        } else if j > 2 {
-                            acc1 -= c(0.05) * (x2.tanh() + c(2.0)).cbrt().cos();
-                        } else {
-                            let v15 = d_abs(u, margin) + d_clamp(s0, -c(1.0), c(1.5), margin);
-                            acc1 += c(0.05) * v15.cos().sin();
-                        }
-                    }
-                    1 => {
-                        break 'l4;
-                    }
-                    _ => {
-                        acc1 -= c(0.05) * (fj - x0).sin();
-                    }
-                }
-                let v17 = 'b6: {
-                    let v16 = v[0] - s0;
-                    if j % 2 == 0 && ge(x2, c(1.2) - v3, margin) {
-                        s0 = (s0 * c(0.8) + s0.tanh() * c(0.2)).tanh();
-                        break 'b6 d_powf(c(2.0_f64), (v[0].cos() * c(0.9)).asin().tanh());
-                    }
-                    u.tanh() + v16.cos()
-                };
-                s0 = (s0 * c(0.5) + fi * v[j] * c(0.1)).tanh();
-                s0 = c(0.6) * s0 + c(0.1) * (u.tanh() - v17.cos()).sin();
-            }
-            for j in 0..4 {
-                let fj = c(j as f64);
-                let v18 = (v[j] * v[j] + c(1.0)).cbrt();
-                if gt(v[(j + n) % 4] * v18, c(0.0), margin) {
-                    acc1 -= c(0.05) * (fj + v3).cos();
-                    break;
-                }
-                acc1 -= c(0.05) * (s0.powi(2) + c(0.5)).ln().sin();
-            }
-            match i % 3 {
-                MODE_A if n > 3 => {
-                    s0 *= c(0.8);
-                    s0 -= c(0.2) * (v3 * v3 + c(0.5)).sqrt().sin();
-                    s0 = c(0.5) * s0 + c(0.25) * d_powf(c(0.5_f64), s0.cos().sin()).sin();
-                    if gt((x0 * x0 + c(0.5)).sqrt(), c(0.5), margin) || m4 % 2 == 0 {
-                        acc1 -= d_hypot(c(0.5_f64), v3, margin).mul_add((fi * fi + c(1.0)).log10(), s0.sin().exp()).tanh() * c(0.25);
-                        s0 *= c(0.5);
-                        s0 += c(0.1) * d_log(v[(i + n) % 4].powi(2) + c(1.0), v[(i + m4) % 4].powi(2) + c(2.0)).tanh();
-                    } else {
-                        let v19 = s0;
-                        s0 = s0.mul_add(c(0.8), (v3.powi(2) + c(2.0)).sqrt().tanh() * c(0.2));
-                        if le((x1.cos() * c(1.2)).tan() / (x0.mul_add(v19, x1).powi(2) + c(1.0)), v[m4 % 4] * fi, margin) {
-                            s0 = (s0 * c(0.75) + s0.sin().exp() * c(0.05)).tanh();
-                            continue;
-                        }
-                    }
-                }
-                g if g > 1 => {
-                    let v20 = 'b8: {
-                        for u in v {
-                            if lt((v3.sin() + c(2.0)).cbrt().cos().exp_m1(), c(1.0), margin) || n == 5 {
-                                acc1 += c(0.05) * (s0 + v[i % 4]).cos();
-                                break 'b8 (v[3].sin().sin() * c(0.9)).atanh();
-                            }
-                            if le((u.sin().sinh().tanh() * c(0.9)).asin(), c(0.0), margin) || k10 > 2 {
-                                acc1 += fi.cos().exp().sin() * c(0.05);
-                                let x2: Dual64 = fi.mul_add(x2, s0);
-                                acc1 -= x2.tanh().tanh() * c(0.05);
-                            }
-                            acc1 += (v[2] * v[2] + c(2.0)).ln().sin() * c(0.05);
-                        }
-                        s0 = (s0 * c(0.5) + (v[n % 4] * v[n % 4] + c(2.0)).acosh() * c(0.2)).sin();
-                        (d_clamp(x1, x2.sin() - c(1.5), v3.sin() + c(1.5), margin).powi(2) + c(1.0)).powi(-2)
-                    };
-                    acc1 -= c(0.25) * v20.tanh().sin();
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-                }
-            }
-        }
-        s0 = (s0 * c(0.75) + x1 * x0 * c(0.05)).sin();
-        let v21 = v.iter().copied().map(|p| d_clamp(v[(k10 + n) % 4], v[k10 % 4].cos() - c(1.5), p.tanh() + c(1.5), margin)).sum::<Dual64>();
-        s0 * c(0.75) + acc1.tanh() - v3 + v21.cos() + (x1.tanh() * c(0.9)).asin()
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4].sin() * c(1.5)).sinh().cos();
-        let mut s1 = x0.sin();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..4 {
-            a3[i] = v[i];
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if lt(-(x2.tanh() * c(0.9)).asin(), (a3[1].powi(2) + c(1.0)).recip(), margin) {
-                acc2 -= c(0.5) * (x1 + x2).tanh();
-                break;
-            }
-            if lt(((x0.cos() * c(1.5)).cosh().cos() * c(0.9)).atanh(), -c(0.5), margin) {
-                s1 = c(0.6) * s1 + c(0.4) * x0.tanh();
-                s1 = (s1 * c(0.75) + x1 / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)) * c(0.1)).tanh();
-                if gt((t * t + c(1.0)).log10(), v[(i + n) % 4], margin) || i % 2 == 0 {
-                    break;
-                }
-            } else if lt(x1 - c(0.8), t / (t.powi(2) + c(1.0)), margin) {
-                s0 = (s0 * c(0.8) + s0.tanh() * c(0.2)).sin();
-                let x2 = (x2 * x2 + c(1.0)).powf(0.3);
-                acc2 += x2.tanh() * c(0.5);
+        let mut k2 = 0;
+        while k2 < n + 1 && le((x1.powi(2) + c(0.5)).cbrt(), v[(k2 + n) % 4], margin) {
+            k2 += 1;
+            if !(k2 > 0) {
+                s0 = (s0 * c(0.5) + (x2.cos() * c(0.9)).acos() * c(0.2)).sin();
+                acc1 -= s0.cos().exp().sin() * c(0.25);
+            } else if le((x2.cos().exp().powi(2) + c(1.0)).log(2.0), c(0.0), margin) {
+                acc1 += prog_20_dual(((x0.powi(2) + c(0.5)).cbrt() * (x1.sin() * c(1.5)).sinh()).sin() * c(2.0), v[k2 % 4].tanh() * c(2.0), x1, v, 3, margin).cos() * c(0.005);
             } else {
-                let v4 = x2 - (s0 - fi);
-                acc2 += c(0.5) * v4.cos().sin();
+                acc1 += c(0.25) * (-s0.sin().exp()).sin();
+                s0 *= c(0.8);
+                s0 += c(0.02) * ((s0 + x2).tanh() * c(0.9)).asin().sin();
             }
-            s1 = (s1 * c(0.5) + (x0 - s1).sin() * c(0.25)).sin();
-            for j in 0..5 {
-                let fj = c(j as f64);
-                if ge(d_to_degrees(x2) * c(0.01), fi + t, margin) {
-                    continue 'l1;
+            let v3 = match k2 {
+                0 => x1.cos(),
+                1 | 3 => {
+                    s0 = s0 * c(0.5) + (v[n % 4] + x2).tanh() * c(0.25);
+                    x0.powi(2) + d_log(x2.powi(2) + c(1.0), v[k2 % 4] * v[k2 % 4] + c(2.0))
                 }
-                match i {
-                    1 => {
-                        acc2 += fj.sin().cosh().tanh() * c(0.1);
-                        let x1 = fj.cos().exp();
-                        s1 = c(0.6) * s1 + c(1.0) * x1.tanh().cos();
-                    }
-                    2 => {
-                        continue;
-                    }
-                    3 => {
-                        acc2 -= (fj * fj + c(2.0)).sqrt().sin() * c(0.1);
-                        if le((s0 * v[j % 4]).sin().exp(), c(1.0), margin) || i < 3 {
-                            continue 'l1;
-                        }
-                        acc2 -= c(0.1) * (t * t + c(0.5)).cbrt().sin();
-                    }
-                    _other => {
-                        s1 *= c(0.75);
-                        s1 -= c(0.25) * t.sin();
-                    }
-                }
-                s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).ln() * c(0.5)).tanh();
-            }
+                5..=6 => d_log(x1.mul_add(x2, v[k2 % 4]).powi(2) + c(1.0), (v[k2 % 4].powi(2) + c(1.0)).recip().powi(2) + c(2.0)),
+                _ => s0.mul_add(s0, x0),
+            };
+            acc1 -= c(0.25) * (d_min(x0, v3, margin).powi(2) + c(2.0)).ln().sin();
         }
-        let v5 = v.iter().map(|&p| prog_20_dual((d_to_degrees(acc2) * c(0.01)).sin(), (x0.sin().exp().powi(2) + c(1.0)).log(2.0).tanh() * c(2.0), (c(0.8) * x2 / ((p * p + c(1.0)).recip().powi(2) + c(1.5))).tanh() * c(2.0), v, n, margin)).sum::<Dual64>();
-        let v6 = a3.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (r - c(0.75) + p.sin()).tanh());
-        match n {
-            0..=2 => {
-                s1 = (s1 * c(0.6) + (-s0).sin() * c(0.1)).tanh();
+        let v4 = x0.sin() * (x1 * x1 + c(0.5)).ln();
+        let mut m5 = 0;
+        'l1: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            if lt((v[m5 % 4] * v[m5 % 4]).ln_1p(), -c(1.0), margin) {
+                m5 += 1;
             }
-            3..=4 => {
-                s1 = c(0.8) * s1 + c(0.05) * v6.asinh().tanh();
-                acc2 += s0.sin() / ((v[n % 4] * v[n % 4] + c(0.5)).powf(0.5).powi(2) + c(1.5));
+            for j in 0..i {
+                let v6: Dual64 = fi;
+                acc1 += c(0.25) * v[1].powi(3).sin();
+                s0 = c(0.6) * s0 + c(0.1) * (x0 * v[j]).tanh();
+                acc1 -= v6.cos().sin() * c(0.25);
             }
-            5 => {
-                for _ in (0..n).rev() {
-                    s1 = s1.mul_add(c(0.75), (v6.powi(2) + c(2.0)).ln().cos() * c(0.25));
-                    for _ in (0..=n).rev().step_by(2) {
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * v6.atan().tanh();
-                        acc2 += c(0.05) * (v5.sin() * c(0.9)).atanh();
+            acc1 += c(0.05) * prog_20_dual(x1, x2, x0, v, 4, margin).cos();
+            let v9 = if ge(d_atan2(v4.asinh().powi(2) + c(1.0), x1.tanh()), x2, margin) {
+                for j in (0..=i).rev() {
+                    let fj = c(j as f64);
+                    s0 = (s0 * c(0.75) + s0.sin() * c(0.25)).tanh();
+                    acc1 -= c(0.2) * fi.powi(3).tanh();
+                    if gt(x0.sin() / ((fj / (x1.sin() + c(2.0))).powi(2) + c(1.5)), c(0.5), margin) {
+                        s0 = c(0.5) * s0 + c(0.1) * d_powf(x2 * x2 + c(1.0), fi.powi(2).cos()).sin();
+                        continue 'l1;
                     }
-                    let v7 = v5.asinh();
-                    s1 *= c(0.6);
-                    s1 += c(0.4) * v7.tanh().tanh();
                 }
+                let v7 = v[1] - x0;
+                s0 *= c(0.8);
+                s0 -= c(0.05) * x1.powi(2).tanh();
+                (v4.tanh() * c(0.9)).asin().cos().exp_m1() + v7.tanh()
+            } else if ge(x0.sin() / ((d_to_degrees(fi) * c(0.02)).powi(2) + c(1.5)), v4, margin) {
+                d_log((-x1).powi(2) + c(1.0), x1 * x1 + c(2.0))
+            } else {
+                let v8 = (v[k2 % 4].tanh() * c(0.9)).asin();
+                (v[m5 % 4].sin().exp2().sin() * c(1.5)).cosh() + v8.cos()
+            };
+            acc1 += c(0.5) * v9.sin();
+        }
+        match m5 {
+            0 => {
+                let x1 = x2 + v[m5 % 4];
+                s0 = (s0 * c(0.8) + x1.tanh() * c(0.1)).sin();
+            }
+            2 => {
+                s0 = c(0.75) * s0 + c(0.05) * (d_clamp(s0, s0.cos() - c(1.5), v[m5 % 4].tanh() + c(1.5), margin) - x2.cos().exp2()).cos();
+            }
+            4 => {
+                s0 *= c(0.75);
+                s0 -= c(0.25) * x1.asinh().sin();
             }
             _ => {
-                s1 = s1.mul_add(c(0.5), ((x2.powi(2) + c(1.0)).log10() - c(1.25)).sin() * c(1.0));
+                s0 *= c(0.8);
+                s0 += c(0.02) * d_atan2(v4, v[2] * v[2] + c(1.0)).tanh();
+                let v10 = prog_20_dual(c(0.25), s0, x1, v, m5, margin);
+                s0 = (s0 * c(0.75) + v10.sin() * c(0.005)).tanh();
             }
         }
-        s0.cos() - s1 + acc2.cos() - v5.sin() - v6 + d_clamp(x1, -c(1.5), c(1.0), margin).cos()
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            let mut k12 = 0;
+            while k12 < 3 {
+                k12 += 1;
+                let v13 = v.iter().fold(v[k12], |r, &p| r * c(0.5) + c(0.05) * (v[k11].mul_add(v[k11], v[k11]) + p.cos()).tanh());
+                s0 = (s0 * c(0.8) + ((v4.tanh() * c(0.9)).atanh().powi(2) + c(2.0)).sqrt() * c(0.02)).tanh();
+                s0 *= c(0.8);
+                s0 += c(0.1) * (x2 * x2 + c(0.5)).recip().tanh();
+                s0 = s0 * c(0.75) + v13.tanh().cos() * c(0.1);
+            }
+            s0 = c(0.75) * s0 + c(0.1) * (x1 + v[(k12 + m5) % 4]).sin();
+            let [b14, b15, b16, b17] = v;
+            if k11 >= 3 {
+                break;
+            }
+            s0 = s0.mul_add(c(0.8), (b14.tanh() - b15.tanh() - b16.tanh() + b17.sin()).cos() * c(0.05));
+        }
+        let mut m18 = 0;
+        for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            if gt(prog_20_dual((v[3].powi(2) + c(1.0)).log10().sin(), (v4 / (x2.powi(2) + c(1.0))).sin(), x2, v, n, margin), c(0.5), margin) {
+                s0 = s0 * c(0.5) + (fi * fi + c(1.5)).acosh().cos() * c(1.0);
+                break;
+            }
+            match k11 % 2 {
+                0 => {
+                    let [b19, _, _, b20] = v;
+                    s0 = c(0.8) * s0 + c(0.1) * (b19.cos() + b20.tanh()).cos();
+                }
+                _ => {
+                    acc1 -= v[i % 4].powi(2).cos();
+                    if i > 0 && ge((v4.cos().cos() * c(1.2)).tan(), -c(0.5), margin) {
+                        let v21 = v[3] * v4;
+                        acc1 += v21.cos().cos();
+                    } else {
+                        s0 = (s0 * c(0.6) + ((s0.sin() * c(0.9)).atanh() + (s0 + c(2.5))) * c(0.05)).sin();
+                    }
+                }
+            }
+            if gt(((v4.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).ln(), d_to_radians(x2), margin) && m18 % 3 == 1 {
+                m18 += 1;
+            }
+            acc1 += c(0.5) * d_atan2(v4, s0 * s0 + c(0.5)).cos();
+        }
+        match m18 {
+            0 => {
+                let v22 = prog_20_dual(s0, x2, v[m18 % 4].cos().sin() * c(2.0), v, n, margin);
+                s0 = s0 * c(0.8) + v22.cos() * c(0.005);
+            }
+            1..=3 => {
+                let v23 = (-v4).mul_add(x0, v4 - v[(m18 + k2) % 4]);
+                s0 *= c(0.6);
+                s0 += c(0.02) * v23.cos().cos();
+            }
+            4 | 6 => {
+                s0 *= c(0.75);
+                s0 += c(0.25) * (-v[m18 % 4]).tanh();
+                s0 = c(0.8) * s0 + c(0.1) * (s0.powi(2) + c(1.0)).sqrt().sin();
+            }
+            _ => {
+                s0 = c(0.8) * s0 + c(0.05) * d_clamp(v4, x0.cos() - c(1.5), v[k11].cos() + c(1.5), margin).cos();
+            }
+        }
+        x2 * c(1.5) - s0 * c(1.5) + acc1.tanh() - v4 + x2.powi(2)
     }
 
-    pub fn prog_51_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0: Dual64 = x0.cos().sin();
-        let mut s1 = (x1.tanh() * c(1.5)).cosh().cos();
-        let mut s2 = ((x2 * x2 + c(1.0)).log(3.0) - x2 / (v[n % 4] * v[n % 4] + c(0.5))).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = v[i] - x0;
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[0];
+        let mut s1 = x1.atan();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v4 = loop {
+            k3 += 1;
+            s1 = c(0.6) * s1 + c(0.4) * (-s0).tanh();
+            s0 = s0 * c(0.5) + ((x2.tanh() * c(0.9)).acos() * c(0.8)).cos() * c(0.25);
+            if k3 >= 2 || lt((x0 * x0 + c(1.0)).log(2.0) * (s0.sin() * c(0.9)).asin(), -c(0.5), margin) {
+                break s1 + x1 * v[(k3 + n) % 4];
+            }
+        };
+        for &t in v.iter() {
+            if k3 == 1 {
+                return prog_20_dual((s1 / ((x0.sin() * c(1.2)).tan().powi(2) + c(1.0))).sin(), s0, x1, v, k3, margin);
+            }
+            s0 = s0.mul_add(c(0.8), (s1 + x1).sin() * c(0.1));
+            s0 = (s0 * c(0.6) + x0 * c(0.4)).sin();
+            s0 = s0.mul_add(c(0.6), t.sin() * c(0.4));
         }
         let mut k5 = 0;
-        let v11: Dual64 = loop {
+        while k5 < 6 {
             k5 += 1;
-            s1 = (s1 * c(0.75) + a4[k5].sin() * c(0.25)).tanh();
-            for &u in v.iter() {
-                let v6 = d_to_radians(u) * c(20.0) * s2;
-                let v7 = v[k5].sin();
-                let v8 = v7;
-                s0 *= c(0.5);
-                s0 += c(0.1) * (v8.sin() * c(0.9)).atanh().sin();
-                acc3 += c(0.25) * v6.sin();
-            }
-            let v10 = match n {
-                PHASE_A => {
-                    for &u in v.iter() {
-                        s2 = s2 * c(0.5) + ((c(SCALE) + x0).powi(2) + c(1.0)).log2().sin() * c(0.25);
-                        acc3 += c(0.25) * (s1 * c(0.5)).sin();
-                        s1 *= c(0.75);
-                        s1 -= c(0.25) * u.tanh().cos();
-                    }
-                    s0 + s1
-                }
-                PHASE_D => (x0.atan().powi(2) + c(1.0)).log(2.0),
-                4..=5 => {
-                    let v9 = (s0 * x0).cos();
-                    d_to_degrees(v[3] + x0) * c(0.01) + v9.tanh()
-                }
-                _other => {
-                    s2 *= c(0.6);
-                    s2 -= c(0.4) * d_min(c(2.0_f64), s2, margin).sin();
-                    x2 + s2
-                }
-            };
-            if k5 >= 2 || gt(prog_11_dual(s2, c(0.25), c(0.75), v, 4, margin), c(0.5), margin) {
-                break (v10.cos() * c(0.5)).ln_1p();
-            }
-            acc3 -= c(0.75) * v10.tanh().cos();
-        };
-        let v12 = a4.iter().fold(v[k5], |r, &p| r * c(0.5) + c(0.25) * p.tanh().sin());
-        let mut m13 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc3 += c(0.25) * (x0 + fi - x1).tanh();
-            s1 *= c(0.5);
-            s1 += c(0.1) * (fi.mul_add(s1, v11) / c(2.0)).tanh();
-            let v15 = match i {
-                0 => ((v12 * c(std::f64::consts::LN_2)).powi(2) + c(1.0)).log10(),
-                PHASE_B => d_powf(c(1.5_f64), v[i % 4].tanh()),
-                g if g > 3 => (v12 + s2).asinh(),
-                _ => {
-                    let v14 = v[(i + n) % 4].sin();
-                    v12.cos() + v14.tanh()
-                }
-            };
-            if gt((a4[2] * a4[2] + c(0.5)).recip(), v12, margin) {
-                m13 += 1;
-            }
-            s2 = c(0.6) * s2 + c(0.2) * v15.sin();
-        }
-        let c16 = c(m13 as f64);
-        let mut k17 = 0;
-        while k17 < 4 && ge((v11 * v11 + c(0.5)).ln(), -c(0.25), margin) {
-            k17 += 1;
-            if k17 > 0 && lt((v[2].powi(2) + c(0.5)).powf(1.5), v11.mul_add(x2, x2), margin) {
-                break;
-            }
-            let mut m18 = c16.tanh();
-            for j in 0..n {
-                m18 = d_max(m18, x1 * (v[(j + n) % 4] + v12), margin);
-            }
-            acc3 += c(0.5) * m18.cos().cos();
-        }
-        s0 - s1.tanh() - s2.sin() + acc3.sin() + v11.tanh() + v12 + c16.sin()
-    }
-
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = (v[0].cos() * c(1.2)).tan().cos() * c(2.0);
-        let mut s1 = (x2 / (v[n % 4].powi(2) + c(0.5))).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v7 = if let Some(k3) = n.checked_sub(3) {
-            let c4 = c(k3 as f64);
-            let v5 = d_max(s1, x1.cos().exp(), margin);
-            acc2 -= c(0.5) * (s1 * s1 + c(1.0)).recip();
-            s1 + c4.tanh() + v5.tanh()
-        } else {
-            let v6 = prog_20_dual(x0, (x0.powi(2) + c(0.5)).ln().tanh(), x0.tanh().exp().sin(), &v, n, margin);
-            acc2 += c(0.005) * prog_36_dual(s1, x2, c(0.75), v, n, margin).cos();
-            (x1 * x1).ln_1p() + c(0.5) + v6.cos()
-        };
-        if lt(v[3], c(0.5), margin) {
-            return x0 / (v[n % 4] * v[n % 4] + c(0.5));
-        }
-        let v9 = 'b0: {
-            let v8 = x0 / (x1.cos() + c(2.0));
-            if lt(v8, c(1.0), margin) && n % 2 == 0 {
-                break 'b0 x2.sin();
-            }
-            acc2 -= (x0.powi(2) + c(1.0)).recip().powi(3);
-            x0.tanh()
-        };
-        for i in 0..n {
-            let v10: Dual64 = (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)).log(3.0);
-            let v11 = 'b2: {
-                if ge(v9 - c(0.8), -c(1.0), margin) || i == 3 {
-                    break 'b2 d_hypot(x0.sin(), v10, margin);
-                }
-                if lt(c(0.75) - v10, -c(0.5), margin) {
-                    break 'b2 d_max(x1, s1.atan(), margin);
-                }
-                v7.sin()
-            };
-            let mut m12: Dual64 = c(2.5);
-            for j in 0..n {
-                m12 = d_min(m12, v11 / (v11 * v11 + c(1.0)) + v[j % 4], margin);
-            }
-            acc2 += m12.tanh().sin() * c(0.25);
-            acc2 += v11.tanh().tanh() * c(0.25);
-        }
-        let v31 = 'b4: {
-            let mut k13 = 0;
-            while k13 < 6 && le((x2.powi(2) + c(1.0)).log2(), c(0.0), margin) {
-                k13 += 1;
-                match k13 + n {
-                    0..=1 => {
-                        acc2 -= c(0.25) * (v7 * c(std::f64::consts::FRAC_PI_4) / ((v9 + v7).powi(2) + c(1.5))).tanh();
-                        let v9: Dual64 = -(v9 + s1);
-                        s1 = c(0.75) * s1 + c(0.1) * v9.sin();
-                    }
-                    PHASE_C | 4 => {
-                        let v14 = x2.mul_add(s0, x0);
-                        s1 = (s1 * c(0.5) + (s1 - v9) * c(0.25)).tanh();
-                        acc2 += v14.sin() * c(0.25);
-                    }
-                    5 => {
-                        acc2 += ((-v9).powi(2) + c(1.0)).recip() * c(0.25);
-                        if lt(d_to_degrees((s1.cos() * c(2.0)).cosh()) * c(0.02), s1, margin) {
-                            let v15: Dual64 = x1.asinh();
-                            for (j, &u) in v.iter().enumerate() {
-                                let fj = c(j as f64);
-                                let v16 = v7 - (-u);
-                                let v18 = match j {
-                                    PHASE_A => (x0.tanh() * c(0.9)).asin(),
-                                    2 => (x2 * x2 + c(0.5)).sqrt(),
-                                    3 => (v16.cos().powi(2) + c(2.0)).ln(),
-                                    _ => {
-                                        let v17 = d_log(v9.powi(2) + c(1.0), v15.powi(2) + c(2.0));
-                                        d_atan2(v17 * v17 + c(0.5), v[0].asinh())
-                                    }
-                                };
-                                acc2 += c(0.05) * (fj * fj + c(2.0)).sqrt().cos();
-                                acc2 += (v16.cos() + v18.sin()).cos() * c(0.05);
-                            }
-                            acc2 += v15.sin() * c(0.25);
-                        } else {
-                            let v19 = d_log(c(2.0_f64), (v7 / (s0.cos() + c(2.0))).powi(2) + c(2.0));
-                            s1 = (s1 * c(0.6) + v7.cos() * c(0.4)).tanh();
-                            acc2 -= c(0.25) * v19.cos().cos();
-                        }
-                    }
-                    _other => {
-                        s1 = s1.mul_add(c(0.75), (v[k13 % 4] - v9.sin()).sin() * c(0.1));
-                        if !(k13 + n < 6 && le(d_to_radians(x0), (x0.cos() * c(2.0)).cosh(), margin)) {
-                            s0 = (s0 * c(0.75) + d_abs(x1, margin) * c(0.25)).sin();
-                            s1 = (s1 * c(0.75) + v7.sin().cosh() * c(0.2)).sin();
-                            if k13 > 3 {
-                                break;
-                            }
-                        } else if le((d_to_radians(v9).sin() * c(0.9)).acos(), c(1.0), margin) && k13 < 5 {
-                            let v20 = (d_atan2(v7 * v7 + c(1.0), x0).powi(2) + c(0.5)).recip();
-                            let v22 = 'b7: {
-                                let v21 = (x1.sin() * c(1.5)).sinh() + c(0.65);
-                                if ge(x1 / (s1 * s1 + c(1.0)), v[(k13 + n) % 4], margin) {
-                                    s1 = c(0.75) * s1 + c(1.0) * d_to_radians(v9).cos();
-                                    break 'b7 ((v[1] * v7).powi(2) + c(1.0)).recip();
-                                }
-                                x2.cos().exp2() + v21.cos()
-                            };
-                            acc2 += (v20.sin() + v22.sin()).cos() * c(0.25);
-                        } else {
-                            acc2 += ((v7.tanh() * c(0.9)).acos() + (v7.cos() * c(0.9)).acos()).cos() * c(0.25);
-                        }
-                    }
-                }
-                if ge((v[(k13 + n) % 4].sin() * c(0.9)).acos(), -c(0.5), margin) {
-                    break 'b4 (v9.sin() * c(0.9)).atanh() - (x2 * x2 + c(0.5)).recip();
-                }
-                s1 = s1.mul_add(c(0.5), x2.sin() * c(0.5));
-            }
-            let v23: Dual64 = (v9.sin() * c(0.9)).asin() / (x2.powi(2) + c(1.5));
-            if !(n == 2 && gt(d_to_radians(v9.tanh().exp()), c(0.5), margin)) {
-                let v24 = prog_20_dual(v9, s0, (v23.tanh() + c(2.0)).cbrt().cos().exp().tanh() * c(2.0), &v, n, margin);
-                match n.checked_sub(2) {
-                    Some(1 | 2) => {
-                        acc2 += (x1.tanh() * c(0.9)).acos().cos();
-                        acc2 += x0.cos().exp().tanh();
-                    }
-                    Some(k25) if k25 % 2 == 0 => {
-                        let v26 = v7;
-                        s1 *= c(0.6);
-                        s1 += c(0.005) * v26.sin();
-                    }
-                    Some(_) => {
-                        acc2 -= (v9.powi(2) + c(2.0)).acosh().tanh();
-                    }
-                    _ => {
-                        for i in 1..n {
-                            let v28 = v.iter().copied().map(|p| p * v[i % 4]).sum::<Dual64>();
-                            acc2 += v28.cos() * c(0.25);
-                            let v29: Dual64 = (v24.tanh().sinh().cos() * c(2.0)).cosh();
-                            s0 = (s0 * c(0.5) + v29.cos() * c(0.02)).sin();
-                        }
-                        acc2 += x2.atan().sin();
-                    }
-                }
-                s1 *= c(0.5);
-                s1 += c(0.005) * v24.tanh();
-            } else if k13 % 3 == 1 {
-                acc2 += (v9.powi(2) + c(1.0)).ln() * (x2 / (v9 * v9 + c(1.0)));
-                if ge(c(0.3) - (v23 - v9), v23, margin) {
-                    s1 = (s1 * c(0.5) + d_min((v9.cos() * c(0.9)).acos(), d_copysign(c(2.0_f64), s1, margin), margin) * c(0.2)).sin();
-                    acc2 += v[2].tanh().exp().cos();
-                } else {
-                    acc2 -= d_log(c(1.5_f64), (c(1.5) - v[k13 % 4]).powi(2) + c(2.0));
-                    s0 *= c(0.8);
-                    s0 += c(0.02) * ((x2.tanh() * c(0.9)).asin() * v[k13 % 4]).sin();
-                }
-                let v30 = -(v[3].powi(2) + c(0.5)).powf(0.3);
-                s0 = c(0.5) * s0 + c(0.25) * v30.tanh();
-            }
-            v[k13 % 4].cos() + v23.tanh()
-        };
-        let Some(k33) = n.checked_sub(1) else {
-            let v32 = d_min((x1.tanh() * c(1.5)).cosh(), c(0.25) - v9, margin);
-            return (v32.tanh() * c(0.9)).acos()
-        };
-        let c34 = c(k33 as f64);
-        s0 + s1 + acc2.cos() + v7 * c(1.5) - v31.tanh() + c34.tanh() + d_to_degrees(v9) * c(0.02)
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = prog_45_dual(c(1.2), x0, x1, &v, n, margin).tanh() * c(2.0);
-        let mut s1: Dual64 = x2 * c(std::f64::consts::FRAC_PI_4);
-        let mut acc2: Dual64 = c(0.0);
-        s0 = s0 * c(0.75) + acc2.cos() * c(1.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = v[k3].tanh().exp();
-            let v5 = prog_20_dual((v4.powi(2) + c(0.5)).recip().sin().cos() * c(2.0), c(1.5), c(0.5), &v, n, margin);
-            if k3 < n && gt(v4 * c(std::f64::consts::FRAC_PI_4), c(1.0), margin) {
-                s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-                break;
-            }
-            s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
-            if k3 >= 3 {
-                break;
-            }
-            acc2 += v5.cos().tanh() * c(0.01);
-        }
-        let v6 = match k3 {
-            0 => {
-                let x2 = prog_23_dual(x2, x0.cos().exp_m1().atan().sin() * c(2.0), x0, &v, 0, margin);
-                v[2].cos() + x2.tanh()
-            }
-            1..=2 => v[k3].cos().sinh() * d_clamp(v[k3], -c(0.5), c(1.5), margin),
-            PHASE_D if n < 4 => (x0 - x1) * (c(0.8) - v[3 - k3]),
-            _other => (x1.sin() * c(0.5)).ln_1p(),
-        };
-        if k3 == 1 {
-            s0 *= c(0.6);
-            s0 += c(0.01) * prog_20_dual(c(0.5), c(0.5), x2, &v, 5, margin).sin();
-            if gt(d_copysign((x1 * x1 + c(1.0)).log(3.0), d_to_radians(v6), margin), acc2, margin) {
-                acc2 += acc2 * acc2;
+            acc2 += (c(0.25) - v4).sin() * c(0.25);
+            s0 = (s0 * c(0.8) + prog_20_dual((x2 + x1).cos() * c(2.0), s1, x1, v, 5, margin) * c(0.005)).tanh();
+            let v6 = if gt((x0.powi(2) + c(1.5)).acosh(), -c(0.5), margin) || k5 % 2 == 0 {
+                (x0.powi(2) + c(0.5)).ln()
+            } else if gt(v[k5 % 4], (x0.powi(2) + c(0.5)).recip(), margin) {
+                let v4 = d_log(s0.powi(2) + c(1.0), v4.powi(2) + c(2.0));
+                x2.cos() + v4.tanh()
             } else {
-                for _ in (0..=n).rev().step_by(2) {
-                    if gt(v[k3].mul_add(v[k3], x0) * c(core::f64::consts::FRAC_1_SQRT_2), c(1.0), margin) {
-                        s1 = s1 * c(0.75) + s1.cos().exp2().cos() * c(0.1);
-                        s0 = s0 * c(0.75) + ((x1.powi(2) + c(1.0)).log2().powi(2) + c(1.0)).log2().cos() * c(0.1);
-                    } else {
-                        acc2 += x1.tanh().sin() * c(0.5);
-                    }
-                    let v7: Dual64 = x1 - v6;
-                    s1 = s1 * c(0.75) + (x1.powi(2) + c(2.0)).acosh().sin() * c(0.1);
-                    s1 = s1.mul_add(c(0.5), v7.tanh().tanh() * c(0.25));
-                }
-            }
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                acc2 -= (x0.powi(3).powi(2) + c(1.0)).log2().cos() * c(0.2);
-                acc2 -= c(0.25) * v6.asinh().tanh();
-            }
-        } else if le((x0.cos() * c(0.9)).asin(), v6, margin) {
-            s1 = (s1 * c(0.5) + (x1.tanh() * c(0.5)).ln_1p() * c(0.5)).tanh();
-            if k3 > 0 {
-                for _ in 0..6 {
-                    let v9 = v6 + x0;
-                    acc2 += c(0.25) * x0.sin().cos();
-                    s0 = (s0 * c(0.75) + v9.tanh() * c(0.1)).sin();
-                }
-            } else if lt(((x2 / c(3.0)).sin() + c(2.0)).cbrt(), -c(0.5), margin) && k3 + n < 8 {
-                s0 = s0.mul_add(c(0.75), (v[n % 4] * v[n % 4] + c(1.0)).recip().tanh() * c(0.25));
-            } else {
-                let v10 = c(0.25) - v[k3];
-                s1 = (s1 * c(0.8) + (c(1.5) - v10) * c(0.2)).sin();
-            }
+                s1 = c(0.6) * s1 + c(0.25) * (d_to_degrees(s0) * c(0.02)).sin();
+                (s1 * s1 + c(0.5)).ln()
+            };
+            s1 = c(0.5) * s1 + c(0.1) * v6.sin();
         }
-        let mut a11 = [c(0.0); 4];
-        for i in 0..n {
-            a11[i % 4] += s0.tanh() * c(0.5);
-        }
-        a11 = [a11[1], a11[1] * c(0.6) + (c(SCALE) + x0).tanh() * c(0.4), a11[2], a11[2].mul_add(c(0.8), (x2 / (x0.powi(2) + c(1.0))).sin() * c(0.05))];
-        s0 - s1 * c(1.5) + acc2.tanh() - a11[1] * c(0.75)
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (c(SCALE) + (v[3] * v[3] + c(1.0)).sqrt()).sin() * c(2.0);
-        let mut s1 = (x2 * v[3]).sin() * c(2.0);
-        let mut s2 = x0;
-        let mut acc3: Dual64 = c(0.0);
-        let [b4, b5, _, b6] = v;
-        let mut m7 = c(f64::NEG_INFINITY);
-        for i in 0..=n {
-            m7 = d_max(x1 + v[i % 4], m7, margin);
-        }
-        match n % 3 {
-            0..=1 => {
-                let v8 = prog_0_dual((s2.tanh() + c(2.0)).cbrt().cos() * c(2.0), x2, d_clamp(b6, m7.tanh() - c(1.5), x2.sin() + c(1.5), margin).sin(), v, n, margin);
-                s0 = s0.mul_add(c(0.75), (b4 + c(2.0)).cos() * c(0.25));
-                s1 *= c(0.8);
-                s1 += c(0.005) * v8.cos();
-            }
+        let v12 = match n {
+            0..=1 => v4.sin(),
+            g if g > 2 => d_min(x0, x2, margin),
             _ => {
-                acc3 += (c(2.5) * v[1]).tanh();
-                acc3 += (s2 * b4).cos() * c(0.2);
-            }
-        }
-        if ge((b6 * b6 + c(1.0)).powi(-3), c(0.25), margin) {
-            let v9 = prog_11_dual(x1, acc3, x2, v, 0, margin);
-            acc3 += v9.tanh() * c(0.005);
-        } else if n % 2 == 0 {
-            let x0 = x0 * c(std::f64::consts::FRAC_1_PI);
-            acc3 += x0.cos();
-        } else {
-            s1 = (s1 * c(0.8) + (v[n % 4] * v[n % 4] + c(1.0)).recip() * (s0 * b4) * c(0.01)).sin();
-            let v10 = prog_23_dual(x1, b5.tanh().sin().sin(), (s0.sin() * c(0.9)).acos().sin() * c(2.0), &v, 4, margin);
-            acc3 -= v10.sin() * c(0.005);
-        }
-        let mut a11 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a11[i] = (b5.sin().exp().powi(2) + c(1.5)).acosh();
-            s2 = c(0.6) * s2 + c(0.4) * t.cos();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let v12 = (m7 * m7 + c(1.0)).powi(-1);
-            a11 = [a11[3], a11[2].mul_add(c(0.8), x2.powi(2).cos() * c(0.05)), (a11[i % 4].powi(2).powi(2) + c(1.0)).sqrt().cos() * c(0.1), a11[1]];
-            acc3 += c(0.5) * v12.cos();
-        }
-        match (n % 4).checked_sub(1) {
-            None => {
-                let [b13, _, _, _] = a11;
-                s2 *= c(0.8);
-                s2 += c(0.01) * b13.sin();
-            }
-            Some(k14) if k14 > 1 => {
-                let c15 = c(k14 as f64);
-                acc3 += c(0.01) * prog_20_dual(b5, s2, c15, &v, n, margin).tanh();
-                s2 = (s2 * c(0.75) + (b6 * b6 + c(0.5)).recip() * c(0.1)).sin();
-            }
-            Some(k16) => {
-                for i in 0..5 {
+                for i in (0..n).rev() {
                     let fi = c(i as f64);
-                    let mut k17 = 0;
-                    while k17 < 6 {
-                        k17 += 1;
-                        let v21 = if le((x2 / (b6 * b6 + c(1.0))).cos().exp2(), b4, margin) {
-                            let v18 = b5 * v[1] + (x1.tanh() * c(0.9)).acos();
-                            (c(0.75) - v[k17 % 4]).sin().exp() + v18.sin()
-                        } else if ge(x1, c(0.0), margin) {
-                            let v19 = d_atan2(b5, s1 * s1 + c(0.5));
-                            (m7.cos() * c(0.9)).asin().sin() + v19.sin()
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = c(j as f64);
+                        s1 = s1.mul_add(c(0.75), ((c(SCALE) + s1).tanh() * c(0.9)).asin().tanh() * c(0.1));
+                        if lt((v4.powi(2) + c(2.0)).sqrt(), c(1.0), margin) {
+                            s1 = c(0.75) * s1 + c(1.0) * (fj.cos() * c(0.9)).acos().sin();
+                            let v7 = (x0.cos() * c(1.5)).sinh().atan();
+                            s0 = s0.mul_add(c(0.75), v7.sin() * c(0.05));
                         } else {
-                            let v20 = (m7 * m7 + c(0.5)).ln();
-                            x1 * fi.cos() + v20.sin()
-                        };
-                        s2 = c(0.6) * s2 + c(0.05) * (b5 / (v21.powi(2) + c(1.5))).cos();
+                            s1 = s1 * c(0.8) + (x0 - x1).sin() * c(0.1);
+                        }
+                        match i % 2 {
+                            0 => {
+                                let v8 = (fi * fi + c(0.5)).ln().asinh();
+                                s1 = (s1 * c(0.6) + v8.tanh() * c(1.0)).tanh();
+                            }
+                            MODE_B => {
+                                let x2: Dual64 = (x2 * x2 + c(1.0)).recip();
+                                acc2 += c(0.05) * x2.cos().tanh();
+                            }
+                            _ => {
+                                s1 = s1 * c(0.5) + (x2 * x1).sin() * c(0.1);
+                            }
+                        }
                     }
-                    s1 = s1 * c(0.6) + (x1 * x1).ln_1p().tanh() * c(0.4);
+                    if gt(x0 + c(2.0), -c(1.0), margin) {
+                        continue;
+                    }
+                    for j in (0..=i).rev() {
+                        let fj = c(j as f64);
+                        match j {
+                            0 | 2 => {
+                                s0 = (s0 * c(0.6) + v4.tanh() * c(0.4)).tanh();
+                            }
+                            4 => {
+                                let v9 = v[j % 4];
+                                acc2 += c(0.05) * v9.tanh();
+                            }
+                            5 => {
+                                let v10 = s0;
+                                let v11 = (x0.powi(2) + c(0.5)).cbrt();
+                                acc2 += c(0.05) * (v10.tanh() + v11.tanh()).tanh();
+                            }
+                            _ => {
+                                acc2 += ((fj.cos() * c(1.2)).tan().cos() * c(1.2)).tan().tanh() * c(0.05);
+                            }
+                        }
+                        s0 = s0.mul_add(c(0.6), (x2 * x2 + c(1.0)).sqrt().sin() * c(0.4));
+                        s1 = s1.mul_add(c(0.8), (x1 - s1).tanh() * c(0.1));
+                    }
+                    acc2 += c(0.25) * (s1 * s1 + c(1.5)).acosh().sin();
                 }
-                s1 = (s1 * c(0.5) + d_max(a11[3 - k16], b6, margin) * c(0.02)).tanh();
+                d_atan2(c(1.5_f64), v4).asinh()
             }
-        }
-        x1 * c(1.5) - s0 * c(0.25) + s1.cos() + s2.tanh() + acc3.cos() + b5.cos() + m7 * c(0.75) + a11[0] + a11[2]
+        };
+        s1 = (s1 * c(0.5) + d_min(c(3.0_f64), v[(k5 + n) % 4], margin).sin() * c(0.5)).sin();
+        s1 = (s1 * c(0.5) + (x0.powi(2) - s1.powi(2)) * c(0.05)).sin();
+        x2.cos() + s0 * c(1.5) + s1 * c(1.5) - acc2.cos() - v4.tanh() - v12 * c(0.25)
     }
 
-    pub fn prog_55_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 + x2.asinh()).tanh() * c(2.0);
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x2 * v[2]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let [b2, b3, b4, b5] = [(x2 * x2).ln_1p(), d_log((v[3].sin() * c(0.9)).asin().powi(2) + c(1.0), (acc1.powi(2) + c(2.0)).ln().powi(2) + c(2.0)), v[3], x2 + x0];
+        let [b6, b7, b8] = [prog_20_dual((x0 * x0 + c(1.0)).powf(1.5).tanh(), d_max(d_clamp(v[n % 4], acc1.sin() - c(1.5), b4.sin() + c(1.5), margin), b2, margin).tanh() * c(2.0), b5.tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), b3.tanh().cosh(), x0.asinh()];
+        let [b9, b10] = [(v[n % 4].powi(2) + c(2.0)).sqrt(), b7 + x2];
+        let [b11, b12, b13, b14] = [x1, b10 * acc1, d_powf(b9.asinh().powi(2) + c(1.0), (b2.tanh() * c(0.9)).acos().cos()), (x1.cos() * c(1.5)).sinh()];
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            let [b16, b17, b18] = [b7.atan(), prog_20_dual((v[k15 % 4] + b12).cos() * c(2.0), x0, d_hypot(b9, x2, margin).tanh(), [v[0], v[1], v[2], v[3]], 6, margin), (x1.sin().powi(2) + c(1.0)).log(2.0)];
+            let v19 = match k15 {
+                0 => b17.cos(),
+                1 => {
+                    let b11 = b16.tanh();
+                    acc1 += c(0.25) * b4.asinh();
+                    (b18 + b13).sin() + b11.cos()
+                }
+                g if g > 3 => b14.cos().exp2(),
+                _ => {
+                    s0 = (s0 * c(0.8) + b7 * b14 * c(0.05)).sin();
+                    b6 + b16
+                }
+            };
+            acc1 -= c(0.4) * (b6 - d_min(b18, b12, margin)).sin();
+            if k15 >= 5 {
+                break;
+            }
+            acc1 += c(0.005) * (b16.tanh() + b17.sin() - v19.sin()).tanh();
+        }
+        s0.tanh() + acc1 * c(0.75) - b6.cos() + b8.sin() + b11 * c(0.5) + b12 * c(0.75) + b13.tanh() - b14 - b6
+    }
+
+    pub fn prog_52_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_40_dual(v[n % 4].cos(), (x1.sin() - (x1.powi(2) + c(1.0)).log(10.0)).sin() * c(2.0), x1, v, 4, margin).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
         let mut a2 = [c(0.0); N];
         for i in 0..N {
-            a2[i] = d_clamp(x1.cos().sinh(), d_max(x1, v[2], margin).tanh() - c(1.5), s0.tanh() + c(1.5), margin);
-            s0 = s0.mul_add(c(0.6), s0.cos() * c(0.4));
+            let fi = c(i as f64);
+            a2[i] = fi.asinh();
         }
-        let mut a3 = [c(0.0); N];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = x1;
-            s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).powi(-2) * c(0.05)).tanh();
-            s0 = (s0 * c(0.75) + t.cos() * c(0.25)).tanh();
-        }
-        let mut a4 = [c(0.0); N];
-        for i in 0..4 {
-            if lt(v[i] * s0, x0, margin) {
-                a4[i] = d_to_radians(v[i].mul_add(a2[(i + n) % 4], s0)) * c(50.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4 = if gt(d_min(x2, x0, margin), c(1.0), margin) {
+                prog_20_dual(v[(k3 + n) % 4].sin() * c(2.0), s0, x0, v, 0, margin)
+            } else if le(x0 + s0, c(0.5), margin) {
+                s0 = (s0 * c(0.5) + a2[1].tanh().exp2() * c(0.25)).sin();
+                ((x2 + v[k3 % 4]).powi(2) + c(0.5)).cbrt()
             } else {
-                a4[i] = v[i] + s0;
+                let x1 = (x2 / (a2[k3 % 4] * a2[k3 % 4] + c(0.5))).asinh();
+                (a2[k3 % 4] * a2[k3 % 4] + c(0.5)).powf(0.3) + x1.cos()
+            };
+            acc1 -= c(0.25) * (s0.cos() * c(2.0)).cosh().cos();
+            if k3 >= 6 || ge(d_log(x1 * x1 + c(1.0), x0 * x0 + c(2.0)), x2 / (a2[k3 % 4].cos() + c(2.0)), margin) {
+                break;
             }
+            acc1 += v4.sin().tanh() * c(0.02);
         }
-        let mut m5 = a3[2];
-        for i in 0..=3 {
-            m5 = d_min(x2.asinh() + v[i], m5, margin);
-        }
-        let mut m6 = 0;
-        for (i, &t) in a3.iter().enumerate() {
-            let v7 = m5 * a2[i];
-            acc1 -= (a2[3] - v[i]).tanh().tanh() * c(0.5);
-            if gt(x1, c(1.0), margin) {
-                m6 += 1;
-            }
-            s0 = c(0.75) * s0 + c(0.02) * (t.sin() + v7.sin()).sin();
-        }
-        let c8 = c(m6 as f64);
-        match m6 % 4 {
-            0 => {
-                s0 *= c(0.75);
-                s0 += c(0.25) * d_min(x1, c8, margin).cos();
-                acc1 += m5.tanh().exp().sin() * c(0.5);
-                if gt(d_abs(x1, margin), a4[m6 % 4], margin) || m6 < 5 {
-                    s0 *= c(0.75);
-                    s0 -= c(0.25) * d_clamp(v[n % 4], -c(1.0), c(1.5), margin).tanh();
-                    s0 = (s0 * c(0.75) + c8 / (x2 * x2 + c(1.5)) * c(0.1)).sin();
-                } else if !(m6 == 3) {
-                    let v9 = a3[m6 % 4].cos().exp2();
-                    acc1 += (x1 + m5).tanh();
-                    s0 = (s0 * c(0.6) + v9.tanh() * c(0.25)).sin();
-                } else {
-                    s0 *= c(0.75);
-                    s0 -= c(0.02) * ((v[1] + x1).cos() * c(1.5)).cosh().cos();
-                    s0 = (s0 * c(0.6) + (v[m6 % 4] + s0) * c(0.05)).tanh();
+        'l2: for i in 0..5 {
+            let fi = c(i as f64);
+            let v6 = if gt(x2.tanh().tanh().sinh(), -c(0.25), margin) {
+                let v5 = prog_20_dual(x1, c(0.75), s0, v, 0, margin);
+                s0 = (s0 * c(0.5) + a2[n % 4].sin() * c(0.5)).sin();
+                (s0 * s0 + c(1.0)).log(3.0) + v5.cos()
+            } else {
+                x1 / (a2[i % 4].powi(2) + c(0.5))
+            };
+            acc1 -= (-x2).sin() * c(0.4);
+            s0 *= c(0.8);
+            s0 += c(1.0) * (fi.powi(2) + c(2.0)).ln().tanh();
+            for j in 0..i {
+                let fj = c(j as f64);
+                acc1 -= c(0.1) * d_abs(x0 * x0, margin).sin();
+                if i > 1 && lt(a2[i % 4] + x0, -c(1.0), margin) {
+                    s0 = c(0.6) * s0 + c(0.05) * fj.sin().mul_add(c(0.8) * x2, (v[i % 4].cos() * c(0.9)).atanh()).cos();
+                    continue 'l2;
                 }
             }
-            _ => {
-                acc1 += (c8.powi(2) + c(1.0)).log2().sin();
-                s0 = s0 * c(0.5) + v[3].sin().cos() * c(0.5);
-            }
+            s0 = c(0.6) * s0 + c(0.005) * v6.cos().sin();
         }
-        x1 * c(1.5) + v[3].cos() - s0 + acc1.tanh() + a2[0] - a4[0].sin() - m5.sin()
+        let a7 = [((c(1.2) - v[k3 % 4]).powi(2) + c(1.0)).sqrt(), x2.sin(), x2, (x1 / (x0.tanh() + c(2.0))).asinh()];
+        'l4: for i in 0..N {
+            let fi = c(i as f64);
+            let v8 = a7[i].cos() * (fi * s0);
+            acc1 -= c(0.5) * (x1 - a7[i]).tanh();
+            let mut k9 = 0;
+            while k9 < n {
+                k9 += 1;
+                if lt(v8 + a2[(k9 + k3) % 4], c(0.5), margin) && k9 % 2 == 0 {
+                    s0 = s0.mul_add(c(0.5), (s0 * s0).ln_1p().tanh() * c(0.5));
+                    continue 'l4;
+                }
+                s0 = (s0 * c(0.8) + d_clamp(s0, -c(0.5), c(1.5), margin) * c(0.2)).sin();
+                acc1 -= c(0.05) * v[k9 % 4].cos().cos();
+            }
+            acc1 += v8.cos().sin() * c(0.2);
+        }
+        if ge(d_clamp(d_min(c(1.5_f64), x0, margin), -c(1.5), c(1.5), margin), acc1, margin) && k3 == 3 {
+            let v10: Dual64 = a2[k3 % 4] + x2;
+            acc1 += d_to_degrees(x1) * c(0.01);
+            s0 = c(0.75) * s0 + c(0.25) * v10.sin().tanh();
+        } else if k3 > 3 && le(x2.atan(), (a2[k3 % 4].sin() * c(2.0)).cosh(), margin) {
+            let v11 = (a2[1] * a2[1] + c(2.0)).acosh() + (x2.tanh() * c(1.2)).tan();
+            s0 = s0 * c(0.6) + a2[n % 4].cos() * c(1.0);
+            acc1 += v11.tanh() * c(0.4);
+        } else {
+            s0 = (s0 * c(0.6) + x0.tanh().exp_m1() * c(0.1)).tanh();
+            let v12 = (a7[k3 % 4] * a7[k3 % 4] + c(1.0)).log2();
+            acc1 -= c(0.75) * v12.tanh();
+        }
+        s0.tanh() - acc1.tanh() - a7[0] * c(1.5)
     }
 
-    pub fn prog_56_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = ((x0 * x0 + c(1.0)).log2() + x1).tanh() * c(2.0);
-        let mut s1 = x1;
-        let mut s2 = (x2 * x1).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
+    pub fn prog_53_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1 / (x2.powi(2) + c(1.5));
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
         for i in 0..N {
-            a4[i] = ((v[3] * c(core::f64::consts::FRAC_1_SQRT_2)).sin() * c(1.2)).tan();
-            acc3 += ((v[1] - x1).sin() * c(1.2)).tan().cos() * c(0.2);
+            a2[i] = v[(i + n) % 4].sin();
         }
-        let v6 = 'b1: {
-            for i in (1..=6).step_by(2) {
-                s0 *= c(0.6);
-                s0 += c(0.4) * (-x2).tanh().cos();
-                if gt(a4[(i + n) % 4].asinh(), x0, margin) {
-                    break 'b1 prog_20_dual(d_atan2(v[(i + n) % 4] * v[(i + n) % 4] + c(1.0), v[(i + n) % 4].mul_add(v[(i + n) % 4], x2)).sin(), (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)).powf(0.5).cos(), x0, &v, 4, margin);
-                }
-                if le(s0.tanh(), c(0.0), margin) || i < 6 {
-                    break;
+        let v4 = if ge(prog_23_dual(x2, acc1, x0, v, n, margin), acc1, margin) {
+            x0.tanh()
+        } else if ge(prog_40_dual(acc1, c(0.75), x1, v, n, margin), c(0.0), margin) {
+            s0 = c(0.75) * s0 + c(1.0) * (acc1 * s0).cos();
+            prog_40_dual(acc1, (v[n % 4] - (x1 + v[n % 4])).tanh(), ((x1 * x1 + c(0.5)).recip() - acc1).tanh() * c(2.0), v, 4, margin)
+        } else {
+            let v3 = a2[n % 4].tanh().exp();
+            return d_abs(v3, margin)
+        };
+        let mut k5 = 0;
+        'l1: while k5 < n {
+            k5 += 1;
+            if let Some(_) = n.checked_sub(2) {
+                s0 = s0.mul_add(c(0.8), (a2[1] * c(std::f64::consts::FRAC_1_PI) + c(0.35)) * c(0.5));
+                let v7 = ((a2[2] / (v4.powi(2) + c(0.5))).tanh() * c(0.9)).asin();
+                acc1 += c(0.25) * v7.sin();
+            } else {
+                s0 = c(0.6) * s0 + c(0.25) * x1.cos().exp2().tanh();
+                s0 = (s0 * c(0.8) + v4.sin().exp() * c(0.05)).sin();
+                match n + k5 {
+                    0..=2 => {
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * x0.sin();
+                        if ge(d_min(v4, a2[2], margin) * a2[2].sin().exp_m1(), c(0.5), margin) {
+                            return (x2 + v4).sin().exp_m1();
+                        }
+                    }
+                    3 => {
+                        s0 = c(0.6) * s0 + c(0.2) * (x2.powi(2) + c(0.5)).recip().sin();
+                        s0 = s0 * c(0.75) + d_atan2(v[1] * v[1] + c(1.0), a2[0]).sin() * c(0.05);
+                    }
+                    4..=6 => {
+                        s0 = s0 * c(0.5) + (s0.sin() * c(2.0)).sinh().cos() * c(0.05);
+                        continue;
+                    }
+                    _ => {
+                        for j in (0..n).rev() {
+                            match j + n {
+                                0 => {
+                                    acc1 += c(0.05) * (a2[j % 4].cos().exp().powi(2) + c(1.0)).ln().cos();
+                                    let x2 = ((c(2.0) * x2).powi(2) + c(1.5)).acosh();
+                                    s0 = s0 * c(0.6) + x2.tanh() * c(0.02);
+                                }
+                                1..=3 => {
+                                    s0 = (s0 * c(0.6) + s0 * x0 * c(0.1)).sin();
+                                    continue 'l1;
+                                }
+                                4 | 6 => {
+                                    s0 = s0.mul_add(c(0.8), d_atan2(x1, a2[j % 4] * a2[j % 4] + c(1.0)).powi(2).tanh() * c(0.01));
+                                }
+                                _ => {
+                                    s0 = c(0.6) * s0 + c(0.4) * s0.cos();
+                                    if ge((a2[j % 4].tanh() * c(1.5)).cosh().tanh().exp2(), c(1.0), margin) && j + n < 7 {
+                                        continue 'l1;
+                                    }
+                                }
+                            }
+                            acc1 -= (d_powf(c(2.0_f64), x1.cos()) - (x2 + x0)).sin() * c(0.05);
+                        }
+                    }
                 }
             }
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                if le(v[k5 % 4] * s0, c(0.5), margin) {
-                    break 'b1 s0.tanh();
-                }
-                s2 = (s2 * c(0.6) + (a4[0] + x0).mul_add(c(SCALE) + x0, s1 + x2) * c(0.02)).tanh();
-            }
-            for i in (0..4).rev() {
+            s0 = (s0 * c(0.5) + x2.tanh().exp() * c(0.1)).tanh();
+        }
+        acc1 -= d_max(-c(1.5_f64), a2[k5 % 4], margin);
+        let v8: Dual64 = (x1 - v[3]) * (v[k5 % 4] * v[k5 % 4] + c(1.0)).log10();
+        s0 * c(0.5) - acc1.cos() + v4.sin() - v8.tanh() - x1.asinh()
+    }
+
+    pub fn prog_54_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = p.1.powi(2).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_20_dual(d_abs(v[2], margin).cos() * c(2.0), p.0.tanh(), (c(SCALE) + v[2]).cos(), [v[0], v[1], v[2], v[3]], 1, margin);
+        let v9 = if gt(v2, s0, margin) {
+            acc1 += c(0.005) * prog_14_dual(d_min(x0, s0, margin).cos(), (x0.atan() + (x0.cos() + c(2.0)).cbrt()).tanh(), (d_to_radians(x0).powi(2) + c(1.0)).cbrt().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin();
+            d_to_degrees(p.0) * c(0.01)
+        } else if lt((d_clamp(x0, x0.cos() - c(1.5), x0.tanh() + c(1.5), margin).powi(2) + c(1.0)).powi(-1), p.0 / c(4.0), margin) {
+            s0 - v[n % 4]
+        } else {
+            for i in (0..n).rev() {
                 let fi = c(i as f64);
-                if !(n % 3 == 1 && gt(v[n % 4].asinh().sin(), fi.tanh(), margin)) {
-                    break 'b1 ((s2 * s2).ln_1p().sin() * c(0.9)).acos();
-                }
-                s0 *= c(0.75);
-                s0 += c(0.25) * x0.sin();
+                let v3 = fi * c(0.8);
+                let v4 = x0.cos().exp2();
+                let v8 = match n % 3 {
+                    0 => {
+                        let v5 = v3 * v3;
+                        v4 + v5.sin()
+                    }
+                    1 => {
+                        let v6 = p.0.powi(2);
+                        fi / (v[i % 4] * v[i % 4] + c(1.0)) + v6.tanh()
+                    }
+                    MODE_C if n > 2 => {
+                        let v7 = v2;
+                        v7.cos()
+                    }
+                    _ => {
+                        let v4 = ((v[0] * v[0] + c(1.0)).log10().powi(2) + c(0.5)).recip();
+                        (v[1] * v[1] + c(2.0)).acosh() + v4.cos()
+                    }
+                };
+                s0 = (s0 * c(0.5) + (s0 + v2 + (s0 * s0 + c(1.5)).acosh()) * c(0.05)).tanh();
+                s0 = c(0.6) * s0 + c(0.02) * (v3.cos() + v4.sin() + v8.cos()).sin();
             }
-            (x0.powi(2) + c(0.5)).recip()
+            v[3].sin().exp2()
         };
-        if lt(x0, v[0].sin(), margin) {
-            acc3 += c(0.01) * v6.cos();
-        } else if ge(v[n % 4].sin().exp_m1() + c(0.75), d_hypot(x1, x0, margin), margin) {
-            let v7 = 'b5: {
-                if le(a4[0], -c(1.0), margin) {
-                    break 'b5 (s1.sin() * c(0.5)).ln_1p();
-                }
-                if lt(d_copysign(c(0.5_f64), x0, margin), c(0.0), margin) {
-                    break 'b5 d_abs((x0.cos() + c(2.0)).cbrt(), margin);
-                }
-                (d_to_degrees(x0) * c(0.01)).cos()
-            };
-            s1 *= c(0.6);
-            s1 += c(0.05) * v7.cos();
-        }
-        let v8 = 'b6: {
-            if ge(x0 * s2 + x1, v6, margin) {
-                s1 = (s1 * c(0.5) + (s0 * s0 + c(1.0)).log2() / c(1.5) * c(0.05)).tanh();
-                break 'b6 (x0.cos() * c(0.9)).atanh() + s1.tanh();
+        let v12 = match n {
+            MODE_A => d_copysign(c(1.5_f64), p.0, margin).tanh().exp(),
+            MODE_B | 3 => {
+                let v10 = v9.tanh();
+                p.1.sin() + v10.sin()
             }
-            if le((s1.powi(2) + c(1.0)).log10().powi(3), c(0.0), margin) {
-                s0 *= c(0.75);
-                s0 -= c(0.02) * (x1 + a4[n % 4]).tanh();
-                break 'b6 v6;
+            g if g > 4 => (p.0.atan().cos() * c(2.0)).cosh(),
+            _ => {
+                let v11 = v[n % 4] * v9.sin();
+                ((x0 - v[n % 4]).powi(2) + c(1.0)).powi(-1) + v11.sin()
             }
-            d_min(s2, x2.tanh(), margin)
         };
-        let mut m9 = 0;
-        for i in 0..N {
-            if lt(a4[m9 % 4] + x2, c(0.5), margin) {
-                m9 += 1;
-            }
-            acc3 += (v8 - a4[i]).tanh() * c(0.5);
-            match i {
-                1 | 3 => {
-                    s1 = s1.mul_add(c(0.6), (s1.sin() * c(0.9)).atanh().tanh() * c(0.05));
-                    break;
+        let mut k13 = 0;
+        while k13 < 3 && le(v12.tanh().sinh(), c(0.25), margin) {
+            k13 += 1;
+            match k13 {
+                0 | MODE_C => {
+                    acc1 += (p.0 - v9.sin()).cos() * c(0.5);
                 }
                 _ => {
-                    for j in 0..N {
-                        acc3 -= (s1.tanh().exp() - (s2.cos() * c(1.2)).tan()).sin() * c(0.1);
-                        let v11 = match j {
-                            0 | PHASE_C => {
-                                let v10 = d_log(s1.powi(2) + c(1.0), x1.powi(2) + c(2.0)).sin();
-                                v10 * s0
-                            }
-                            3 => s0.tanh(),
-                            _ => d_log(d_powf(s1 * s1 + c(1.0), a4[j].sin()).powi(2) + c(1.0), s1.powi(3).powi(2) + c(2.0)),
-                        };
-                        acc3 += v11.tanh() * c(0.1);
-                    }
-                    acc3 += s1.powi(2) * c(0.5);
+                    acc1 += v9.tanh().cos() * c(0.5);
+                    s0 = s0.mul_add(c(0.5), s0.tanh().tanh() * c(0.5));
                 }
             }
+            let v14 = prog_20_dual(p.1, s0, (p.0.sin() * c(1.2)).tan().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            acc1 += x0.sin() * c(0.5);
+            s0 = c(0.8) * s0 + c(0.005) * v14.sin().tanh();
         }
-        let c12 = c(m9 as f64);
-        if !(n < 5 && le(c12 - d_abs(x2, margin), x1.powi(2), margin)) {
-            return v[(m9 + n) % 4] - a4[1];
-        }
-        'l9: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            acc3 += (c(1.2) - s2).tanh() * c(0.5);
-            s0 = c(0.8) * s0 + c(0.2) * a4[(i + n) % 4].sin();
-            let mut k13 = 0;
-            while k13 < n + 1 {
-                k13 += 1;
-                if gt(d_atan2(v8, v8 * v8 + c(0.5)), c(1.0), margin) {
-                    break 'l9;
-                }
-                let v14: Dual64 = x2.sin().exp() * x0.cos();
-                s2 *= c(0.6);
-                s2 += c(0.02) * v14.cos().sinh().cos();
+        s0 - acc1.cos() + v9 - v12.tanh() + (v9.tanh() * c(0.9)).asin()
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4] * v[n % 4] + c(1.0)).log2().sin();
+        let mut s1 = (x2.powi(2) + c(1.0)).ln() + c(0.1);
+        let mut acc2: Dual64 = c(0.0);
+        let Some(k3) = n.checked_sub(2) else {
+            return d_min(x1 * x1, v[n % 4] / (x0.powi(2) + c(1.0)), margin)
+        };
+        let c4 = c(k3 as f64);
+        match (n % 4).checked_sub(1) {
+            Some(k5) => {
+                let c6 = c(k5 as f64);
+                s0 = s0.mul_add(c(0.5), (c6.mul_add(s0, c6).powi(2) + c(1.0)).log(10.0).sin() * c(0.25));
             }
-            let v17 = match k13 % 4 {
-                0 => (v8.powi(2) + c(0.5)).ln().sin().exp(),
-                PHASE_C if n < 4 => {
-                    let x2: Dual64 = prog_20_dual((x1.powi(2) + c(1.0)).ln().tanh() * c(2.0), x0, fi.tanh().cos() * c(2.0), &v, 2, margin);
-                    s2 *= c(0.5);
-                    s2 += c(0.02) * d_atan2(x0.powi(3), v8.sin().powi(2) + c(1.0)).sin();
-                    (x1.atan().cos() * c(2.0)).cosh() + x2.tanh()
-                }
-                PHASE_D if n % 2 == 0 => {
-                    for _ in 0..n {
-                        let v15 = v8;
-                        if k13 % 2 == 0 {
-                            let v16 = s2 + v15;
-                            s1 = c(0.5) * s1 + c(0.25) * v16.tanh();
-                        } else if le(v15, -c(0.5), margin) {
-                            acc3 += d_max(s1, v6, margin).cos() * c(0.1);
-                            s0 *= c(0.8);
-                            s0 += c(0.05) * s0.sin().exp_m1().sin();
-                        } else {
-                            s1 = s1 * c(0.6) + ((s1.tanh() * c(0.5)).ln_1p().cos() * c(1.2)).tan().cos() * c(0.02);
-                            if ge((v8.sin().sinh().sin() * c(2.0)).cosh(), c(0.5), margin) {
-                                break;
-                            }
-                            acc3 -= c(0.1) * (x0.tanh().exp2().cos() * c(2.0)).cosh().cos();
-                        }
-                        s1 = (s1 * c(0.5) + (s1 + c(0.65) + c(0.8) * x2) * c(0.25)).sin();
-                    }
-                    d_to_degrees(v8 + x0) * c(0.02)
-                }
-                _other => -s0,
-            };
-            acc3 += c(0.05) * v17.sin().tanh();
+            None => {
+                let v7: Dual64 = -(x2.cos() * c(0.9)).acos();
+                acc2 -= (c(1.5) * x1).sin();
+                s1 = s1 * c(0.8) + v7.tanh().cos() * c(0.05);
+            }
         }
-        s0 - s1 + s2.tanh() - acc3.sin() + a4[1] * c(0.25) + v8.tanh() - d_abs(a4[m9 % 4], margin)
+        match k3 {
+            0..=2 => {
+                s0 = s0 * c(0.6) + (x1.powi(2) + c(1.0)).ln().cos() * c(0.4);
+            }
+            g if g > 3 => {
+                if le(d_powf(c(2.0_f64), (x0 + c(0.1)).tanh()), c(0.0), margin) {
+                    s0 = s0.mul_add(c(0.75), c4.mul_add(x0, x2).sin() * c(0.05));
+                    s0 = c(0.75) * s0 + c(0.1) * (x0 / (s0.powi(2) + c(1.0))).cos();
+                } else if let Some(_) = (k3 + n).checked_sub(2) {
+                    let v9: Dual64 = ((s0 + c4).sin() * c(0.9)).acos();
+                    s1 = (s1 * c(0.8) + v9.tanh() * c(0.05)).sin();
+                } else {
+                    let v10 = d_hypot(c4, x0, margin);
+                    s0 = (s0 * c(0.8) + (x2.powi(2) + c(1.0)).log10() * c(0.4)).sin();
+                    acc2 += v10.cos();
+                }
+                s0 = (s0 * c(0.75) + (s0 * s0 + c(0.5)).recip() * c(0.1)).sin();
+            }
+            _ => {
+                s1 = s1.mul_add(c(0.75), acc2.mul_add(s1, c4).tanh() * c(0.05));
+            }
+        }
+        if let Some(k11) = (k3 + n).checked_sub(2) {
+            let c12 = c(k11 as f64);
+            s0 = s0 * c(0.6) + x2.cos() * c(0.4);
+            s1 *= c(0.8);
+            s1 += c(1.0) * (c12.powi(2) + c(2.0)).acosh().tanh();
+        }
+        let a13 = [(x0 * x0 + c(1.0)).log10(), d_copysign(c(0.5_f64), x1, margin) / c(4.0), (acc2.powi(2) + c(0.5)).cbrt().tanh(), (c4 * c4 + c(1.5)).acosh()];
+        s0 * c(0.25) + s1 + a13[0]
+    }
+
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].sin() * c(1.2)).tan().cos() * c(2.0);
+        let mut s1 = ((x0.tanh() * c(0.9)).asin().powi(2) + c(0.5)).cbrt();
+        let mut s2 = (x2 * x2 + c(1.0)).powi(-3).sin().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        if gt((x1.cos() * c(0.9)).acos(), c(0.0), margin) && n % 2 == 0 {
+            let v4 = prog_5_dual(c(1.2), (x1.cos() + c(2.0)).cbrt().sin(), d_max(x1.sin(), x0 * v[n % 4], margin).tanh() * c(2.0), &v, n, margin);
+            acc3 -= x1.tanh().exp_m1().sin();
+            acc3 += c(0.02) * v4.sin();
+        } else {
+            let v5 = (s0.cos() + c(2.0)).cbrt().sin().exp2();
+            let v6 = d_atan2(x1.cos().exp_m1().powi(2) + c(0.5), d_max(x2, x1, margin));
+            s2 = (s2 * c(0.6) + (v5.sin() + v6.cos()) * c(0.02)).tanh();
+        }
+        if lt(prog_20_dual(x2, (v[0].cos() * c(1.2)).tan().tanh() * c(2.0), (x2.sin().exp_m1().sin() * c(0.5)).ln_1p().tanh(), v, n, margin), c(0.5), margin) {
+            return (x1.powi(2) + c(1.0)).log10().sin().cosh();
+        }
+        let mut a7 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a7[i] = s1.cos();
+            s2 = s2 * c(0.8) + t.sin().tanh() * c(0.2);
+        }
+        let mut m8: Dual64 = x0 / (acc3.tanh() + c(2.0));
+        for i in 0..4 {
+            m8 = d_min((a7[3 - i].tanh() * c(1.5)).cosh() + v[(i + n) % 4], m8, margin);
+        }
+        acc3 -= m8.sin() * c(0.05);
+        'l2: for i in 0..5 {
+            s1 = (s1 * c(0.5) + prog_20_dual(s0, s1, x2, v, i, margin) * c(0.005)).sin();
+            for j in (0..n).rev() {
+                if j % 3 == 1 && le(m8.mul_add(v[n % 4], s2).cos().exp_m1(), c(1.0), margin) {
+                    break 'l2;
+                }
+                let v9: Dual64 = d_log(c(1.5_f64), a7[i % 4].cos().exp_m1().powi(2) + c(2.0));
+                s1 = s1.mul_add(c(0.5), (x2.tanh() + c(2.0)).cbrt().tanh() * c(1.0));
+                acc3 += v9.sin() * c(0.05);
+            }
+            if ge(s1, -c(1.0), margin) {
+                break;
+            }
+            let v10 = (m8 * m8 + c(1.0)).recip();
+            acc3 -= c(0.4) * v10.sin().tanh();
+        }
+        s0 = s0 * c(0.6) + d_min(x1.tanh(), (v[3].powi(2) + c(0.5)).sqrt(), margin).tanh() * c(0.4);
+        s0 * c(0.5) + s1.sin() - s2 + acc3.tanh() + a7[2] * c(0.5) + a7[n % 4]
     }
 
     pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = x1 / (x1.tanh() + c(2.0));
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_45_dual(x2, c(0.75), x2.tanh().tanh(), &v, n, margin);
-        let mut m3 = 0;
-        for t in v {
-            let v4 = 'b1: {
-                if le(v[0] * c(std::f64::consts::FRAC_PI_4), x0, margin) {
-                    break 'b1 -v2;
-                }
-                acc1 += (x2.tanh() * c(1.2)).tan().cos() * c(0.4);
-                (v2.powi(2) + c(0.5)).recip()
-            };
-            if lt(s0.tanh().cos().exp2(), c(0.5), margin) {
-                let v5 = v4;
-                acc1 -= v5.cos() * c(0.5);
-            }
-            acc1 -= d_hypot(v4 / (x1.powi(2) + c(0.5)), t.tanh(), margin).tanh() * c(0.25);
-            if le(v2, x2.tanh().exp(), margin) {
-                m3 += 1;
-            }
-        }
-        match m3 {
-            PHASE_B | 3 => {
-                let v14 = 'b2: {
-                    let mut k6 = 0;
-                    while k6 < n + 1 && gt((x0.powi(2) + c(0.5)).recip(), (s0.powi(2) + c(2.0)).ln(), margin) {
-                        k6 += 1;
-                        if le((x2.powi(2) + c(1.0)).ln(), -c(0.5), margin) || k6 < 1 {
-                            let v13 = 'b4: {
-                                let mut k7 = 0;
-                                while k7 < n {
-                                    k7 += 1;
-                                    let v10 = if lt(((x0 + v2).sin() * c(0.9)).acos(), -c(0.5), margin) || k7 == 2 {
-                                        let v8 = v2.atan();
-                                        (v8.tanh() * c(1.2)).tan()
-                                    } else if lt((x1.powi(2) + c(2.0)).ln(), x0, margin) {
-                                        s0 * c(2.5)
-                                    } else {
-                                        let v9 = (c(1.2) * v2).asinh();
-                                        c(SCALE) + d_copysign(x2, v9, margin)
-                                    };
-                                    if k7 % 3 == 1 && le(v10 - c(2.5), x0, margin) {
-                                        s0 = (s0 * c(0.5) + d_to_radians(s0) * c(50.0) * c(0.5)).sin();
-                                        break 'b2 (x0.powi(2) + c(2.0)).acosh();
-                                    }
-                                    match k7 {
-                                        0 => {
-                                            acc1 -= x1 * c(0.75) * c(0.02);
-                                            acc1 += (s0.powi(2) + c(1.0)).recip() * c(0.02);
-                                        }
-                                        PHASE_B => {
-                                            let v11 = (v2.sin().tanh() * c(0.9)).atanh();
-                                            s0 = c(0.6) * s0 + c(0.05) * v11.cos().sin();
-                                        }
-                                        g if g > 2 => {
-                                            s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
-                                        }
-                                        _ => {
-                                            s0 = s0.mul_add(c(0.8), (s0 * s0 + c(1.0)).recip() * c(0.25));
-                                        }
-                                    }
-                                    s0 = c(0.5) * s0 + c(0.1) * v[0].cos().exp_m1().tanh();
-                                }
-                                let v12 = v2.tanh().powi(2).ln_1p();
-                                acc1 -= c(0.25) * v12.atan().sin();
-                                if k7 < 4 {
-                                    break 'b4 x0 - (v2 * v2 + c(1.5)).acosh();
-                                }
-                                (s0.tanh() * c(1.5)).sinh()
-                            };
-                            acc1 += v13.sin().sin() * c(0.25);
-                        }
-                        s0 = (s0 * c(0.6) + (x1.sin() * c(0.9)).atanh() * c(0.05)).sin();
-                        if k6 % 3 == 1 {
-                            break 'b2 (v2.powi(2) + c(1.0)).cbrt().sin().exp2();
-                        }
-                    }
-                    d_atan2((x0.sin() * c(0.9)).acos().powi(2) + c(0.5), (x0.cos() + c(2.0)).cbrt())
-                };
-                let v15 = v14;
-                acc1 += c(0.005) * v15.cos();
-            }
-            4..=5 => {
-                s0 *= c(0.6);
-                s0 += c(0.1) * (x0.cos() * c(0.9)).acos().sin();
-                let v16 = (x2.powi(2) + c(1.5)).acosh();
-                acc1 += v16.sin();
-            }
-            6 => {
-                let v17 = x0.powi(2) * d_abs(x1, margin);
-                let v18 = (x0.tanh() * c(0.9)).atanh().tanh();
-                s0 = c(0.5) * s0 + c(0.02) * (v17.sin() + v18).sin();
-            }
-            _ => {
-                let v19 = x0.tanh().cosh();
-                s0 = (s0 * c(0.8) + v19.sin() * c(0.1)).sin();
-            }
-        }
-        let v21 = if gt((d_to_degrees(x0) * c(0.01)).cos().exp(), -c(0.5), margin) {
-            let v20 = d_copysign(c(3.0_f64), v2, margin);
-            (v20.tanh() + c(2.0)).cbrt()
-        } else {
-            d_clamp(x2, -c(1.0), c(0.5), margin).sin()
-        };
-        let v23 = if le((v21 * x0).tanh(), c(0.5), margin) {
-            let v22 = d_min(v[3].tanh(), x2.atan(), margin);
-            (d_min(x0, v[2], margin).tanh() * c(0.5)).ln_1p() + v22.cos()
-        } else {
-            return d_hypot(x2, v[m3 % 4], margin)
-        };
-        let v24 = v.iter().fold(v23, |r, &p| r * c(0.5) + c(0.05) * (v21.powi(3) + p.cos()).tanh());
-        s0 + acc1.tanh() + v2.tanh() + v24 * c(0.5)
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(x2);
-        let mut s1 = prog_0_dual(s0, x1, c(0.75), v, 5, margin).sin() * c(2.0);
-        let mut s2 = (s0.cos() * c(1.2)).tan().sin() * c(2.0);
+        let mut s0 = prog_5_dual(x1, v[n % 4].tanh(), c(1.2), &v, n, margin).sin() * c(2.0);
+        let mut s1 = d_abs(x2.sin(), margin);
+        let mut s2 = (x0.asinh().powi(2) + c(0.5)).sqrt();
         let mut acc3: Dual64 = c(0.0);
-        s1 = c(0.6) * s1 + c(0.2) * (x1 + v[n % 4].cos()).sin();
-        for _ in 0..v.len() {
+        s1 = s1.mul_add(c(0.6), acc3.cos().powi(2) * c(1.0));
+        if le(((x1.tanh() * c(0.5)).ln_1p().powi(2) + c(2.0)).acosh(), c(1.0), margin) {
+            s0 = c(0.8) * s0 + c(0.05) * s2.cos().exp().tanh();
+        } else if lt(d_hypot(x1 - x0, (x2 * x2 + c(1.0)).powi(-2), margin), c(0.0), margin) {
             s0 *= c(0.75);
-            s0 += c(0.25) * (d_to_radians(x0) * c(50.0)).sin();
-            s0 = s0.mul_add(c(0.5), s0.cos() * c(0.5));
-            s1 = (s1 * c(0.75) + (x1 * x1 + c(0.5)).ln() * c(0.1)).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = (x0 * x0 + c(1.0)).sqrt();
-            let v6 = s2 - v5;
-            s2 *= c(0.75);
-            s2 -= c(0.4) * (d_log(c(1.5_f64), s2.powi(2) + c(2.0)).tanh() * c(0.5)).ln_1p().tanh();
-            s2 = c(0.75) * s2 + c(0.1) * v6.cos().tanh();
-        }
-        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| q.sin().exp_m1() - p.atan()).sum::<Dual64>();
-        'l2: for i in (1..=4).step_by(2) {
-            s2 = s2.mul_add(c(0.6), (s2.asinh() * x2).sin() * c(0.1));
-            let mut k8 = 0;
-            while k8 < 5 {
-                k8 += 1;
-                if !(i % 3 == 1) {
-                    acc3 += c(0.2) * (d_atan2(x2, x2.powi(2) + c(0.5)).powi(2) + c(1.0)).recip();
-                    break 'l2;
-                }
-                let v9 = d_copysign(s1, s0, margin).tanh().cosh();
-                s1 = s1.mul_add(c(0.5), d_hypot(x1 - x0, (s1.sin() * c(0.9)).acos(), margin).cos() * c(0.1));
-                acc3 -= v9.tanh().tanh() * c(0.2);
-            }
-            let v10 = c(SCALE) + (s1.tanh() * c(0.9)).acos();
-            s2 = c(0.75) * s2 + c(0.1) * v10.tanh();
-        }
-        x0.cos() + s0.sin() + s1 + s2.tanh() + acc3 + v7.tanh()
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 - x2).cos();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if gt(x1.asinh(), v[n % 4].cos(), margin) {
-                a2[i] = d_powf(s0.powi(2) + c(0.5), fi.cos()) + v[i] * s0;
+            s0 += c(0.02) * d_powf(c(3.0_f64), s2.tanh().exp_m1().cos()).sin();
+            acc3 += v[2].cos().exp2().sin().exp().tanh();
+            if lt(s2.cos(), c(0.25), margin) {
+                let v4 = prog_20_dual(x1, acc3, c(0.75), v, n, margin);
+                acc3 += v4.sin() * c(0.01);
+            } else if gt((acc3.sin() * c(0.9)).asin(), -c(0.5), margin) {
+                let v5 = prog_55_dual(s2, (s1 * s2).cos() * c(2.0), c(2.0), v, n, margin);
+                let v6 = prog_55_dual(acc3.cos().cosh().asinh().sin() * c(2.0), (x0 * x1).tanh() * c(2.0), x1.tanh().tanh() * c(2.0), v, 2, margin);
+                acc3 += c(0.02) * (v5.sin() + v6.tanh()).sin();
             } else {
-                a2[i] = c(0.35) * x1.cos();
+                let v7: Dual64 = s0;
+                s1 = s1.mul_add(c(0.8), v7.sin() * c(0.005));
             }
-        }
-        if gt(x1 - acc1, -c(1.0), margin) {
-            acc1 -= (v[1].sin() * c(1.2)).tan().tanh() * c(0.4);
-            if gt((x2.powi(2) + c(1.0)).log10(), a2[1], margin) {
-                let v3 = (x2.tanh() * c(1.5)).cosh();
-                for t in a2 {
-                    acc1 -= (s0.tanh() * c(0.9)).acos().sin() * c(0.5);
-                    let v4 = prog_55_dual::<4>((v3.cos() * c(1.5)).sinh().cos() * c(2.0), c(1.2), s0.cos().cosh().cos(), [v[0], v[1], v[2], v[3]], 4, margin);
-                    acc1 -= c(0.5) * d_copysign(x0, t, margin).cos();
-                    acc1 += c(0.005) * v4.tanh().tanh();
-                }
-                acc1 += v3.cos();
-            } else {
-                let v5 = a2[n % 4];
-                acc1 += x2.tanh();
-                s0 = c(0.5) * s0 + c(0.02) * v5.tanh().cos();
-            }
-        } else if lt(v[n % 4].atan(), c(0.5), margin) {
-            for i in (0..3).rev() {
-                let fi = c(i as f64);
-                acc1 += d_atan2(c(1.5_f64), x0).tanh() * c(0.5);
-                match n + i {
-                    MODE_A | 2 => {
-                        let v6: Dual64 = a2[n % 4] * a2[3 - i];
-                        s0 = (s0 * c(0.6) + v6.sin() * c(0.05)).tanh();
-                    }
-                    3 => {
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * a2[3].sin().sin();
-                        acc1 += c(0.5) * (a2[0] + c(0.25)).cos();
-                    }
-                    g if g > 4 => {
-                        s0 = (s0 * c(0.5) + (s0 + v[2]) * c(0.25)).sin();
-                        let mut k7 = 0;
-                        while k7 < n {
-                            k7 += 1;
-                            if lt(a2[k7 % 4].atan(), c(1.0), margin) {
-                                break;
-                            }
-                            let v8 = x2.cos();
-                            match k7 {
-                                0..=1 => {
-                                    s0 = (s0 * c(0.75) + (d_log(s0 * s0 + c(1.0), v8 * v8 + c(2.0)) + (c(SCALE) + x1)) * c(0.05)).sin();
+        } else {
+            s0 = s0 * c(0.75) + (x1 - x0).sin().exp_m1().tanh() * c(0.02);
+            if lt(v[1].mul_add(x1, x2), x2, margin) {
+                acc3 += -x2.asinh();
+                s1 *= c(0.6);
+                s1 += c(0.1) * s2.tanh().exp2().sin().exp_m1().tanh();
+            } else if le(x2 - v[n % 4], c(0.0), margin) {
+                let mut k8 = 0;
+                while k8 < 3 {
+                    k8 += 1;
+                    match k8 {
+                        0..=2 => {
+                            s1 = c(0.6) * s1 + c(0.4) * d_clamp(s1, -c(0.5), c(1.5), margin);
+                        }
+                        3 => {
+                            s0 = s0 * c(0.6) + (s0 * c(2.0)).tanh() * c(0.2);
+                            break;
+                        }
+                        _ => {
+                            acc3 -= c(0.5) * d_max(s0, d_to_radians(x0) * c(20.0), margin).tanh();
+                            match k8 % 3 {
+                                0 => {
                                     continue;
                                 }
-                                3 | 5 => {
-                                    let v9 = (fi - c(0.65)).tanh().exp();
-                                    s0 = s0.mul_add(c(0.5), v9.cos() * c(1.0));
-                                }
-                                6 => {
-                                    acc1 += c(0.05) * (fi.cos() + c(2.0)).cbrt();
-                                    if lt(v8, d_clamp(x0, a2[k7 % 4].tanh() - c(1.5), fi.tanh() + c(1.5), margin), margin) {
-                                        break;
-                                    }
-                                    let v10 = v8.powi(2);
-                                    s0 *= c(0.5);
-                                    s0 += c(0.25) * v10.sin();
+                                2 => {
+                                    let x1 = (x1.cos() * c(0.9)).acos();
+                                    acc3 -= c(0.5) * x1.cos().cos();
                                 }
                                 _ => {
-                                    acc1 += c(0.1) * fi.cos();
-                                    acc1 += c(0.1) * (-v8);
-                                    if ge((v[2].cos() * c(0.9)).atanh(), v[2] + x1, margin) {
-                                        acc1 += c(0.1) * (-(c(SCALE) + a2[k7 % 4])).sin();
-                                        break;
-                                    }
+                                    s1 = s1 * c(0.5) + (s2 + v[n % 4] - s2).tanh() * c(0.1);
                                 }
                             }
-                            s0 = (s0 * c(0.75) + (-(v8 * c(std::f64::consts::LN_2))) * c(0.25)).tanh();
                         }
                     }
-                    _ => {
-                        acc1 += (-x2).sin() * c(0.5);
-                    }
-                }
-                let v11: Dual64 = a2[3];
-                acc1 += v11.sin() * c(0.5);
-            }
-        }
-        if n < 5 {
-            let v12: Dual64 = (x1.powi(2) + c(2.0)).ln();
-            s0 = s0.mul_add(c(0.8), v12.tanh() * c(0.25));
-        } else if lt(v[2].sin(), -c(0.25), margin) {
-            let v13 = v[n % 4].powi(2);
-            s0 = s0 * c(0.6) + d_max(d_atan2(c(2.0_f64), v[2]), s0 + x0, margin).tanh() * c(0.02);
-            s0 = s0.mul_add(c(0.75), v13.sin() * c(0.05));
-        } else {
-            acc1 += (s0 * x0).tanh() * c(0.2);
-            s0 = (s0 * c(0.6) + d_log(s0 * s0 + c(1.0), x1 * x1 + c(2.0)) * c(0.02)).sin();
-        }
-        match n {
-            MODE_A | 2 => {
-                s0 = (s0 * c(0.6) + a2[0] * c(0.01)).tanh();
-                s0 = s0 * c(0.75) + s0.tanh() * c(0.05);
-            }
-            3..=4 => {
-                s0 *= c(0.75);
-                s0 += c(0.1) * (x2.powi(2) + c(1.0)).log2().cos();
-            }
-            5 => {
-                acc1 += c(0.05) * prog_20_dual(s0, c(0.75), x0, v, n, margin).sin();
-            }
-            _ => {
-                s0 = s0 * c(0.6) + a2[0].sin() * c(0.01);
-                let x2 = d_to_radians(s0);
-                acc1 += x2.sin();
-            }
-        }
-        let mut m14 = 0;
-        for &t in v {
-            if gt((x0 * x0 + c(1.0)).powi(-2), -c(0.5), margin) {
-                m14 += 1;
-            }
-            acc1 += d_atan2((t * t + c(0.5)).recip().powi(2) + c(0.5), x0.atan()).cos() * c(0.4);
-            acc1 -= c(0.5) * (a2[0].cos() * c(0.9)).acos().tanh();
-            if le((v[(m14 + n) % 4].sin() * c(0.9)).asin().asinh(), -c(0.25), margin) {
-                let x2 = s0.tanh().exp2();
-                acc1 += x2.sin().sin() * c(0.5);
-            } else if le((x2.tanh() * c(1.2)).tan(), s0, margin) {
-                let v15 = x1.cos().exp();
-                s0 = s0.mul_add(c(0.75), s0.sin().cosh().cos() * c(0.2));
-                acc1 += c(0.5) * v15.sin().sin();
-            }
-        }
-        match m14 {
-            0 => {
-                s0 = (s0 * c(0.75) + ((s0.powi(2) + c(1.0)).log10() - v[m14 % 4].cos().exp()) * c(0.02)).tanh();
-            }
-            4 => {
-                let v16 = s0;
-                s0 = s0.mul_add(c(0.75), v16.tanh().cos() * c(0.01));
-            }
-            g if g > 5 => {
-                for t in a2 {
-                    let mut m17: Dual64 = c(2.5);
-                    for j in 1..4 {
-                        let fj = c(j as f64);
-                        let c18: Dual64 = if !(m14 % 2 == 0) {
-                            fj.tanh() + v[j].cos()
-                        } else {
-                            t.cos().exp() * (s0 * s0 + c(1.0)).recip()
-                        };
-                        m17 = d_min(m17, c18, margin);
-                    }
-                    let v19 = a2[m14 % 4].tanh();
-                    let mut k20 = 0;
-                    while k20 < n + 1 {
-                        k20 += 1;
-                        acc1 -= c(0.05) * d_log(c(2.0_f64), t.powi(2) + c(2.0)).tanh();
-                        let v21 = m17 - v19;
-                        let v22 = (v21 * v21).ln_1p().asinh();
-                        s0 = s0.mul_add(c(0.6), v22.cos().cos() * c(0.05));
-                    }
-                    s0 = s0 * c(0.75) + ((c(1.2) - s0) / ((s0.cos() * c(0.9)).acos().powi(2) + c(1.5))).cos() * c(0.1);
-                    acc1 -= (t.sin() + m17.cos() - v19).tanh() * c(0.5);
-                }
-                acc1 += v[n % 4].sin();
-                if lt(x1.sin().exp(), -c(0.5), margin) && m14 % 2 == 0 {
-                    acc1 += (x0.cos() * c(0.5)).ln_1p();
-                    let v23: Dual64 = prog_20_dual(x0, c(0.25), s0, v, m14, margin);
-                    acc1 += v23.sin() * c(0.005);
-                } else if !(m14 + n < 5 && gt(x1.sin(), c(0.0), margin)) {
-                    s0 = (s0 * c(0.8) + d_log(d_to_radians(v[m14 % 4]).powi(2) + c(1.0), d_copysign(x1, a2[(m14 + n) % 4], margin).powi(2) + c(2.0)) * c(1.0)).tanh();
-                    let v24 = (x1.tanh().exp().cos() * c(0.9)).acos();
-                    acc1 += v24.tanh() * c(0.5);
-                } else {
-                    let v25: Dual64 = (d_to_radians(s0).powi(2) + c(1.0)).powf(0.3);
-                    acc1 += v25.sin();
-                }
-            }
-            _ => {
-                let v26 = d_to_degrees(x0) * c(0.01);
-                s0 = (s0 * c(0.6) + x2 * x2 * c(0.1)).sin();
-                acc1 += v26.cos();
-            }
-        }
-        s0 * c(0.75) + acc1.cos() + a2[2] * c(0.75) - d_min(c(3.0_f64), x0, margin) / ((x0 * c(std::f64::consts::LN_2)).powi(2) + c(0.5))
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x1 * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = (v[n % 4].sin().powi(2) + c(2.0)).sqrt();
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            if ge(prog_55_dual::<4>(x2, c(0.75), (x0 / (v3.powi(2) + c(1.0))).tanh() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], k4, margin), c(0.0), margin) {
-                acc2 += (s1 * s1).sin() * c(0.4);
-                if le(c(SCALE) + s1, v[k4 % 4].tanh(), margin) {
-                    s1 = c(0.8) * s1 + c(0.2) * (s1.tanh() * c(0.5)).ln_1p();
-                    let v5 = (x1.sin() * c(0.9)).asin();
-                    acc2 += c(0.4) * v5.sin();
-                }
-            } else {
-                let v6 = d_hypot(s1, w0[3].tanh(), margin);
-                acc2 += c(0.4) * v6.tanh();
-            }
-            acc2 += (x2.cos() * c(0.9)).atanh().cos() * c(0.4);
-            let v7 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.02) * p.sin().exp().sin().exp_m1().cos());
-            if k4 >= 5 || ge((x2.sin() * c(0.9)).atanh(), v[k4 % 4], margin) {
-                break x2.tanh().atan();
-            }
-            s1 *= c(0.6);
-            s1 += c(0.25) * v7.tanh().tanh();
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            s1 = s1.mul_add(c(0.6), (s1 + d_log(c(3.0_f64), s1.powi(2) + c(2.0))).tanh() * c(0.1));
-            let v10 = (v3 * v3 + c(1.0)).ln();
-            if k9 >= 4 {
-                break;
-            }
-            s1 = (s1 * c(0.8) + v10.cos() * c(0.2)).tanh();
-        }
-        let mut a11 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a11[i] = v3 - x2;
-            s1 = (s1 * c(0.6) + t.tanh() * c(0.4)).tanh();
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            a11 = [a11[2], a11[2], a11[3], a11[2] * c(0.5) + (v3 / (x2 * x2 + c(1.5))).cos() * c(0.25)];
-        }
-        for _ in 0..v.len() {
-            let v12 = x0 + x1;
-            acc2 -= c(0.5) * (v8 * v8 + c(0.5)).sqrt().tanh();
-            let v13 = a11.iter().copied().map(|p| (x1.sin() * c(0.9)).asin() + p.sin()).sum::<Dual64>();
-            s1 = (s1 * c(0.8) + (v12.sin() - v13.cos()) * c(0.01)).tanh();
-        }
-        x0 * c(1.5) - w0[3] + s1 + acc2.tanh() + v3 * c(0.5) + v8.cos() + a11[2] * c(1.5) - v3.sin().exp()
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = d_atan2(x1, v[n % 4] * v[n % 4] + c(0.5)).cos() * c(2.0);
-        let mut s1 = d_max(x2, (x1.tanh() * c(0.9)).asin(), margin);
-        let mut s2 = (x0 - v[0]).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if n % 2 == 0 {
-            return d_abs((v[0] * v[0] + c(1.5)).acosh(), margin);
-        }
-        s2 = s2.mul_add(c(0.6), s2.asinh().sin() * c(0.1));
-        if gt(prog_41_dual(c(1.5), (x1.tanh() * c(1.2)).tan().asinh().cos(), (v[n % 4] * v[n % 4] + c(1.0)).log10().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(0.5), margin) {
-            return s1 - s0;
-        }
-        'l0: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            if ge((s1.tanh() * c(0.9)).atanh(), c(0.5), margin) {
-                let x2 = (x0 + s2).sin();
-                acc3 += ((x0 + v[2]) * s2).cos() * c(0.5);
-                acc3 += x2 * c(0.5);
-            } else if gt((v[i].powi(2) + c(1.0)).recip(), x2, margin) {
-                s2 = s2 * c(0.5) + (x0.powi(2) + c(2.0)).ln().sin() * c(0.5);
-                if !(i == 0) {
-                    continue;
-                }
-            } else {
-                s2 = c(0.5) * s2 + c(0.5) * (v[i] * c(std::f64::consts::LN_2)).tanh();
-            }
-            acc3 += c(0.5) * s1.sin().sinh().atan().cos();
-            for &u in v.iter() {
-                acc3 += (s1 * s0 + v[2].cos()).cos() * c(0.1);
-                match i % 4 {
-                    0 | PHASE_C => {
-                        break 'l0;
-                    }
-                    PHASE_D => {
-                        s2 = s2.mul_add(c(0.75), (fi / (u * u + c(0.5))).asinh().tanh() * c(0.02));
-                        match i {
-                            0 => {
-                                continue;
-                            }
-                            g if g > 1 => {
-                                s0 = (s0 * c(0.75) + s0 * x2 * c(0.05)).sin();
-                                s0 = (s0 * c(0.75) + v[(i + n) % 4] * c(0.25)).sin();
-                            }
-                            _other => {
-                                acc3 += c(0.1) * d_atan2(c(2.0_f64), fi).cos();
-                                let x2 = x2 * c(0.25);
-                                acc3 += x2.tanh().tanh() * c(0.1);
-                            }
-                        }
-                        let x0 = d_atan2((x0.cos() * c(1.5)).sinh().powi(2) + c(0.5), d_log(c(3.0_f64), x0.powi(2) + c(2.0)));
-                        acc3 += c(0.1) * x0.tanh().tanh();
-                    }
-                    _ => {
-                        acc3 += (u.powi(2) + c(0.5)).sqrt().tanh() * c(0.1);
-                    }
-                }
-            }
-        }
-        s1 = (s1 * c(0.8) + (s1.tanh() + c(2.0)).cbrt() * d_atan2(c(1.5_f64), x1) * c(0.01)).tanh();
-        s0 - s1 * c(0.5) - s2.cos() + acc3.tanh()
-    }
-
-    pub fn prog_62_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = d_min(x0, x1, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            a2[i] = ((x1.sin() * c(0.9)).acos().powi(2) + c(1.0)).sqrt();
-        }
-        let [b3, b4, b5, b6] = [prog_0_dual(x1, x0, c(2.0), v, 4, margin), prog_11_dual((x1.sin() * c(0.9)).atanh().cos(), x0, d_max(x2, x0, margin).tanh(), v, 6, margin), (x2 + s0).tanh().exp2(), (acc1 - s0) * s0];
-        let [b7, b8, _] = [(b5 * b5 + c(1.0)).log10(), a2[n % 4].atan(), prog_55_dual::<4>(c(0.25), d_max((x1.sin() * c(0.9)).asin(), d_abs(a2[n % 4], margin), margin).tanh() * c(2.0), c(0.25), v, n, margin)];
-        if gt(c(1.2) - x2, c(0.5), margin) {
-            let v9: Dual64 = prog_55_dual::<4>(c(1.2), (b8.powi(2) + c(1.5)).acosh().tanh() * c(2.0), b6.sin() * c(2.0), v, n, margin);
-            acc1 -= v9.tanh() * c(0.005);
-        }
-        if gt((s0 * a2[3]).tanh().exp2(), d_max(-c(3.0_f64), v[2], margin), margin) {
-            let [b10, _, b11, b12] = v;
-            acc1 += (b10.sin() + b11.sin() + b12.cos()).tanh();
-        }
-        let v13 = a2.iter().map(|&p| c(1.0) + c(0.1) * ((b8.cos() * c(1.2)).tan() + p.sin()).cos()).product::<Dual64>();
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            s0 = c(0.6) * s0 + c(0.4) * b3.cos();
-            match i % 3 {
-                PHASE_B if n % 2 == 0 => {
-                    let mut k14 = 0;
-                    while k14 < n {
-                        k14 += 1;
-                        let [b15, _] = [d_log(c(0.5_f64), b8.tanh().powi(2) + c(2.0)), d_min(b6, v13, margin).powi(2)];
-                        let v16 = ((c(0.1) * fi).powi(2) + c(1.0)).powf(0.5);
-                        s0 *= c(0.8);
-                        s0 += c(0.1) * (s0 * s0 + c(1.0)).cbrt().cos();
-                        acc1 -= c(0.05) * (b15 - v16.cos()).tanh();
-                    }
-                }
-                _ => {
-                    acc1 += c(0.5) * b3.sin();
-                }
-            }
-            acc1 += c(0.5) * (v[n % 4] + v13).cos().cos();
-        }
-        s0.tanh() + acc1.tanh() + b3.cos() + b4.tanh() + b6.tanh() - b7 * c(0.75) - v13.tanh()
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_55_dual::<4>(d_abs((x0.tanh() * c(2.0)).cosh(), margin).tanh(), c(0.5), (x2 - v[1]).sin() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut s1 = d_log(x1.powi(2) + c(1.0), v[2] * v[2] + c(2.0)).tanh() * c(2.0);
-        let mut s2 = d_atan2(v[0], v[0] * v[0] + c(0.5)).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v7 = match (n % 3).checked_sub(1) {
-            Some(0) => d_to_radians(s1),
-            Some(_) => {
-                let v5 = x1.atan();
-                d_powf(c(1.5_f64), (v5 * v5 + c(0.5)).recip().cos())
-            }
-            None => {
-                let v6 = prog_23_dual(x0, d_hypot(acc3, x0.asinh(), margin).tanh(), x1, &v, n, margin);
-                d_copysign(c(1.5_f64), s2, margin) + v6.tanh()
-            }
-        };
-        let mut m8 = s0;
-        for i in 0..n {
-            m8 = d_max(v[(i + n) % 4], m8, margin);
-        }
-        'l1: for i in 0..v.len() {
-            let fi = c(i as f64);
-            if let Some(k9) = n.checked_sub(2) {
-                let c10 = c(k9 as f64);
-                acc3 += c(0.5) * (v7.powi(2) + c(2.0)).acosh().tanh();
-                s2 = s2.mul_add(c(0.75), prog_20_dual(d_clamp(m8, -c(1.5), c(1.5), margin).sin() * c(2.0), s1, (-s2).tanh() * c(2.0), &v, 2, margin).tanh() * c(0.005));
-                if !(i == 1) {
-                    acc3 += ((v[k9 % 4].powi(2) + c(1.5)).acosh() + (fi * fi + c(1.5)).acosh()).sin() * c(0.5);
-                    continue;
-                }
-                acc3 += c(0.5) * c10.cos().tanh();
-            } else {
-                let v11 = prog_55_dual::<4>(v7.tanh().cos(), v7.cos().exp_m1().cos() * c(2.0), x2, v, i, margin);
-                s1 = s1 * c(0.75) + v11.tanh() * c(0.005);
-            }
-            s2 = c(0.6) * s2 + c(0.1) * s0.cos().exp_m1().tanh();
-            for &u in v.iter() {
-                acc3 += (u * u).tanh() * c(0.1);
-                if ge(v7, c(0.0), margin) {
-                    break 'l1;
-                }
-                let Some(k12) = n.checked_sub(2) else {
-                    return v7.cos()
-                };
-                let c13 = c(k12 as f64);
-                s1 = c(0.75) * s1 + c(1.0) * c13.sin();
-            }
-            let mut m14 = (m8 * s1).sin();
-            for j in 0..i {
-                let c15: Dual64 = (v[(j + n) % 4] * v[(j + n) % 4] + c(2.0)).sqrt() + v7 / (m8 * m8 + c(1.5));
-                m14 = d_min(c15, m14, margin);
-            }
-            acc3 += m14.sin().tanh() * c(0.5);
-        }
-        let Some(k17) = (n % 4).checked_sub(1) else {
-            let v16 = v[n % 4].sin().cosh().cos().exp2();
-            return v16.tanh()
-        };
-        let c18 = c(k17 as f64);
-        let v19 = v.iter().zip(v.iter()).map(|(&p, &q)| c18.asinh() + p.tanh() + q.sin()).sum::<Dual64>();
-        s0 = (s0 * c(0.6) + prog_55_dual::<4>(m8, s0, s2, v, 0, margin) * c(0.005)).tanh();
-        s0 + s1 * c(0.75) + acc3.tanh() - v7.sin() - v19.cos()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[1].sin();
-        let mut s1 = (v[n % 4] / (s0 * s0 + c(0.5))).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3: Dual64 = c(1.0);
-        for i in 1..4 {
-            let c4 = match i {
-                0..=1 => c(2.0) * x1 * c(0.75),
-                2 => x1 * x0,
-                _other => v[i],
-            };
-            m3 = d_min(c4, m3, margin);
-            s0 = s0.mul_add(c(0.5), x0.atan().cos() * c(0.5));
-        }
-        s0 = s0 * c(0.8) + m3.cos().cos() * c(0.05);
-        let v5: Dual64 = s1.sin();
-        let Some(k6) = n.checked_sub(3) else {
-            return v[3] * x2
-        };
-        let c7 = c(k6 as f64);
-        let v8 = v.iter().copied().map(|p| (x0.tanh() * c(0.9)).asin() + p.cos()).sum::<Dual64>();
-        if lt(d_copysign(c(0.5_f64), (x2.powi(2) + c(2.0)).acosh(), margin), x2, margin) {
-            return v8.sin();
-        }
-        let v12 = if let Some(k9) = (n % 4).checked_sub(1) {
-            let c10 = c(k9 as f64);
-            let v11 = (c7.sin() * c(0.5)).ln_1p();
-            s1 = s1 * c(0.5) + (v5.tanh() * c(0.5)).ln_1p() * c(0.02);
-            ((c10 * c10 + c(0.5)).recip().tanh() * c(0.9)).acos() + v11.sin()
-        } else {
-            acc2 += (x1 + c(1.2)).tanh();
-            s1 - c7
-        };
-        x1 * c(0.25) + s0.tanh() - s1.tanh() - acc2 + v5.tanh() + v8.cos() - v12.tanh() + ((v5 * v5 + c(1.0)).ln() - d_copysign(c(2.0_f64), s1, margin))
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * x0).cos().sinh();
-        let mut acc1: Dual64 = c(0.0);
-        if le(x1 * (x2.powi(2) + c(0.5)).recip(), x1, margin) {
-            acc1 -= v[n % 4].cos();
-        } else if !(n == 4 && le(prog_23_dual(c(2.0), x0.cos() * c(2.0), (s0 / c(3.0)).tanh(), &v, n, margin), v[n % 4], margin)) {
-            let v2 = (x1 * x1 + c(1.0)).powi(-1);
-            acc1 += c(0.25) * ((x0.sin() * c(0.9)).acos() + v2 * x2).sin();
-        } else {
-            acc1 += (v[n % 4] * x1).tanh();
-            s0 = (s0 * c(0.75) + s0 * s0 * c(0.01)).tanh();
-        }
-        let v3 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.005) * (prog_55_dual::<4>(c(1.2), s0, c(1.5), v, 6, margin) + p.tanh()).cos());
-        let mut a4 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = d_log(c(2.0_f64), v3.powi(2) + c(2.0)) * s0;
-            }
-        }
-        let a5 = a4[0];
-        match n % 4 {
-            0 => {
-                s0 = s0.mul_add(c(0.5), d_clamp(acc1, v3.tanh() - c(1.5), acc1.tanh() + c(1.5), margin).atan().cos() * c(0.05));
-            }
-            MODE_B | 3 => {
-                acc1 -= c(0.005) * prog_20_dual(s0, ((x1 * x1 + c(1.0)).log2() + v[n % 4] / (v[n % 4] * v[n % 4] + c(1.0))).cos() * c(2.0), ((a4[1][1].cos() + c(2.0)).cbrt().powi(2) + c(1.5)).acosh().tanh() * c(2.0), &v, n, margin).tanh();
-                s0 = c(0.75) * s0 + c(0.5) * (x2 * c(0.35)).sin();
-            }
-            _ => {
-                let v6: Dual64 = prog_23_dual(x1, x0, c(0.75), &v, 1, margin);
-                s0 = s0 * c(0.6) + d_min((x2 * x2 + c(1.0)).cbrt(), v3, margin).sin() * c(0.02);
-                s0 = c(0.75) * s0 + c(0.005) * v6.tanh().cos();
-            }
-        }
-        let v9 = if gt((d_to_radians(x1) * c(50.0)).cos().sinh(), c(0.5), margin) {
-            let v7 = (x1.powi(2) + c(1.0)).powi(-2);
-            (-x2) + v7.sin()
-        } else {
-            let x1 = (x1 * x1).ln_1p().powi(3);
-            let v8 = d_log(c(3.0_f64), x1.powi(2) + c(2.0));
-            prog_11_dual(v3, x0, c(0.5), v, n, margin) + v8.tanh()
-        };
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v11 = (x2 * x2 + c(1.0)).log2();
-            if ge(d_atan2(s0.powi(2) + c(0.5), a5[0]) + (a5[0].sin() * c(0.5)).ln_1p(), x2 - s0, margin) || k10 == 2 {
-                return ((v[0] + s0).powi(2) + c(1.0)).powi(-2);
-            }
-            acc1 += a4[0][3 - k10].tanh();
-            if k10 >= 2 {
-                break;
-            }
-            s0 = (s0 * c(0.8) + v11.sin() * c(0.1)).sin();
-        }
-        s0 * c(0.25) - acc1.tanh() + v3 + a4[0][0] * c(0.75) - a5[2].tanh() - v9.tanh() + prog_55_dual::<4>((v3 * v3).ln_1p().sin(), x2.cos(), c(1.2), v, 2, margin)
-    }
-
-    pub fn prog_66_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.atan();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            a2[i] = v[i].powi(3);
-        }
-        let mut m3 = x0;
-        for i in 0..4 {
-            m3 = d_min(prog_55_dual::<4>(d_atan2(c(2.0_f64), a2[i]).cos() * c(2.0), ((v[0] + x2).sin() * c(2.0)).cosh().tanh() * c(2.0), (x1 * x1 + c(1.5)).acosh().cos() * c(2.0), v, i, margin) + v[i], m3, margin);
-        }
-        s0 = c(0.75) * s0 + c(0.005) * m3.cos();
-        let mut m4 = 0;
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let mut k5 = 0;
-            while k5 < n && ge(fi / (s0.sin() + c(2.0)), (x2.tanh() * c(0.9)).atanh(), margin) {
-                k5 += 1;
-                acc1 -= c(0.05) * x2.cos().cosh().sin();
-                if lt((a2[3] * a2[3] + c(2.0)).acosh(), c(1.0), margin) {
-                    break;
-                }
-            }
-            let v6: Dual64 = c(1.2) - v[1].tanh();
-            if ge(x2, v[m4 % 4], margin) {
-                m4 += 1;
-            }
-            s0 = s0.mul_add(c(0.75), (a2[k5 % 4] + v6).tanh() * c(0.1));
-        }
-        match m4 {
-            0 => {
-                let v7 = (a2[m4 % 4] * a2[m4 % 4] + c(1.0)).ln();
-                let x2: Dual64 = a2[m4 % 4] + c(2.0);
-                acc1 += c(0.1) * (v7.cos() + x2.tanh()).tanh();
-            }
-            g if g > 1 => {
-                let v8 = prog_11_dual(c(0.5), (v[m4 % 4] * v[m4 % 4] + c(1.0)).sqrt().sin() * c(2.0), (x2 * x1).cos() * c(2.0), v, n, margin);
-                s0 = (s0 * c(0.8) + x0.sin() * c(0.2)).sin();
-                acc1 += v8.tanh() * c(0.005);
-            }
-            _ => {
-                s0 *= c(0.6);
-                s0 -= c(0.005) * s0.cos();
-            }
-        }
-        'l4: for t in v {
-            acc1 -= (t.cos() * c(1.2)).tan().tanh() * c(0.4);
-            let mut k9 = 0;
-            while k9 < 5 {
-                k9 += 1;
-                let v10: Dual64 = (x2 * x2 + c(1.0)).recip();
-                match n % 4 {
-                    0 => {
-                        s0 = (s0 * c(0.75) + v10.cos() * c(0.25)).sin();
-                        s0 = s0.mul_add(c(0.75), (s0 - v10 + x1).sin() * c(0.05));
-                    }
-                    1..=3 => {
-                        continue 'l4;
-                    }
-                    _ => {
-                        s0 *= c(0.5);
-                        s0 += c(0.2) * (v[(k9 + n) % 4] * v[(k9 + n) % 4] + c(2.0)).acosh().sin();
-                        acc1 += d_atan2(v10.sin().exp_m1(), v10.powi(2) + c(1.0)).cos() * c(0.1);
-                    }
-                }
-                s0 = s0.mul_add(c(0.5), (s0 * s0 + c(0.5)).sqrt().cos() * c(0.5));
-            }
-            acc1 += c(0.5) * ((v[k9 % 4] * v[k9 % 4]).ln_1p().powi(2) + c(0.5)).recip().sin();
-        }
-        let mut k11 = 0;
-        while k11 < 3 && ge(d_log(x0.powi(2) + c(1.0), s0.powi(2) + c(2.0)), x2, margin) {
-            k11 += 1;
-            if k11 < m4 && lt((x1.sin() * c(1.2)).tan(), (m3.tanh() * c(1.2)).tan(), margin) {
-                continue;
-            }
-            acc1 -= c(0.5) * x2.tanh().cos();
-            let v13 = if le((x0.cos() * c(2.0)).cosh() + (x1.tanh() * c(1.2)).tan(), c(1.0), margin) {
-                let v12 = d_to_degrees((x1.sin() * c(0.9)).acos()) * c(0.01);
-                c(1.25) * m3 + v12.cos()
-            } else {
-                ((x2.tanh() * c(0.5)).ln_1p().tanh() * c(2.0)).sinh()
-            };
-            s0 = s0.mul_add(c(0.5), v13.tanh() * c(0.05));
-        }
-        match k11 {
-            1 => {
-                let v14 = v[0].atan();
-                acc1 += c(0.25) * (c(0.3) - a2[3 - k11]).sin();
-                s0 = s0 * c(0.6) + v14.sin().cos() * c(0.4);
-            }
-            2 => {
-                s0 = c(0.6) * s0 + c(0.005) * prog_20_dual((c(SCALE) + x1.sin().exp()).cos() * c(2.0), s0, x1.cos().sin() * c(2.0), &v, m4, margin).cos();
-                let v15 = prog_55_dual::<4>(c(0.5), c(0.5), c(0.5), v, 4, margin);
-                acc1 -= c(0.05) * v15.tanh();
-            }
-            MODE_D => {
-                acc1 += (v[0].powi(2) + c(2.0)).ln().sin();
-                if lt(a2[m4 % 4], c(1.0), margin) {
-                    s0 = s0.mul_add(c(0.5), d_log((x2.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0), (x1 / (x0.tanh() + c(2.0))).powi(2) + c(2.0)).tanh() * c(0.05));
-                } else if ge(x2.powi(2).sin(), x1, margin) || k11 < 3 {
-                    acc1 -= d_max(x0, v[k11], margin).sin();
-                }
-            }
-            _ => {
-                let v16 = prog_20_dual(x2, s0, ((x2.tanh() * c(0.9)).atanh() * c(2.5)).cos(), &v, k11, margin);
-                let m3 = (v[1] - c(1.2)).tanh();
-                acc1 += c(0.005) * (v16.tanh() + m3.sin()).sin();
-            }
-        }
-        let mut k17 = 0;
-        let v18 = loop {
-            k17 += 1;
-            s0 = s0 * c(0.5) + x0.tanh().exp2().cos() * c(0.25);
-            acc1 += (x0 + (v[k17].tanh() * c(1.2)).tan()).sin() * c(0.25);
-            if k17 >= 2 {
-                break (x0.sin() * c(0.9)).atanh();
-            }
-        };
-        x2 + s0 * c(1.5) - acc1.cos() - a2[2].tanh() + v18.sin()
-    }
-
-    pub fn prog_67_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0: Dual64 = (x0 * x0).ln_1p();
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = prog_60_dual(x2, d_max(v[n % 4].sin(), acc1 * x1, margin).cos(), x0, &v, n, margin);
-        let mut a3 = v;
-        a3[0] *= c(1.5);
-        a3[1] += (acc1.tanh() * c(1.5)).cosh().cos();
-        for _ in 1..n {
-            s0 = (s0 * c(0.75) + a3[0].sin() * c(0.25)).tanh();
-            a3 = v;
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v4 = d_min(s0, x1, margin).sin().exp2();
-            let v12 = match i {
-                MODE_A => {
-                    let v5 = d_to_radians(x1).cos();
-                    v5.powi(2).cos().exp2()
-                }
-                MODE_B if n < 4 => {
-                    let v6 = d_max(v2.sin(), (fi.powi(2) + c(1.0)).log(2.0), margin);
-                    d_atan2(a3[3], v6.powi(2) + c(0.5))
-                }
-                g if g > 2 => ((v2.cos() * c(0.9)).asin().sin() * c(2.0)).cosh(),
-                _ => {
-                    for j in 0..n {
-                        acc1 += d_atan2(v2, v2.cos().powi(2) + c(0.5)).tanh() * c(0.05);
-                        match n % 4 {
-                            0 | 2 => {
-                                let v7: Dual64 = (v2.sin().powi(2) + c(1.0)).log10();
-                                s0 = c(0.8) * s0 + c(0.02) * d_log(a3[j % 4] * a3[j % 4] + c(1.0), s0.powi(2) + c(2.0)).tanh();
-                                if ge(v4 / (fi.sin() + c(2.0)), (v7 * v7 + c(0.5)).ln(), margin) {
-                                    acc1 += c(0.05) * ((fi.sin() * c(0.9)).acos() * v7);
-                                    break;
-                                }
-                            }
-                            MODE_D => {
-                                acc1 += c(0.05) * d_atan2(v4.powi(2) + c(1.0), v4).tanh();
-                                match i {
-                                    0..=2 => {
-                                        let v8 = (x1 * x1 + c(1.0)).recip() - c(1.25);
-                                        let v9 = a3[2].mul_add(a3[2], v4);
-                                        s0 = c(0.6) * s0 + c(0.02) * (v8.sin() - v9.cos()).cos();
-                                    }
-                                    4 => {
-                                        break;
-                                    }
-                                    5 => {
-                                        s0 = (s0 * c(0.8) + d_min((x0.sin() * c(1.2)).tan(), s0.tanh().exp2(), margin) * c(0.02)).tanh();
-                                        acc1 += d_powf(c(1.5_f64), s0.cos()) * c(0.02);
-                                        match j % 2 {
-                                            0 => {
-                                                break;
-                                            }
-                                            MODE_B => {
-                                                let v10: Dual64 = (s0 * s0 + c(1.0)).recip();
-                                                s0 = s0.mul_add(c(0.75), v10.sin() * c(0.25));
-                                            }
-                                            _ => {
-                                                s0 = s0 * c(0.5) + (v2.powi(2) + c(2.0)).sqrt().cos() * c(0.5);
-                                            }
-                                        }
-                                    }
-                                    _ => {
-                                        s0 = (s0 * c(0.75) + a3[i % 4].atan() * c(0.25)).sin();
-                                        if le(a3[j % 4] * (v4.powi(2) + c(0.5)).sqrt(), c(1.0), margin) {
-                                            continue;
-                                        }
-                                    }
-                                }
-                                s0 = (s0 * c(0.75) + ((s0.tanh() * c(0.9)).acos() - (s0 * s0 + c(1.0)).log2()) * c(0.05)).sin();
-                            }
-                            _ => {
-                                let v11: Dual64 = v4;
-                                acc1 += c(0.05) * v11.cos();
-                            }
-                        }
-                        s0 *= c(0.75);
-                        s0 += c(1.0) * d_max(-c(0.5_f64), fi, margin).tanh();
-                    }
-                    c(0.75) - (a3[i % 4].sin() * c(1.5)).cosh()
-                }
-            };
-            acc1 -= (v2 * v2 + c(0.5)).sqrt().cos() * c(0.25);
-            s0 = (s0 * c(0.75) + (v4.tanh() - v12.tanh()) * c(0.01)).tanh();
-        }
-        s0 = (s0 * c(0.8) + c(2.0) * d_abs(x2, margin) * c(0.1)).sin();
-        let v13 = ((v[n % 4].sin() * c(1.2)).tan().powi(2) + c(1.0)).log2();
-        s0 + acc1.cos() + v2.tanh() + a3[2] + v13.cos()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log2().tanh() * c(2.0);
-        let mut s1: Dual64 = d_abs(s0, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let [b3, _, _, b4] = v;
-        let [b5, _, b6, b7] = v;
-        let [b8, _] = [x2.sin(), (v[n % 4] * v[n % 4] + c(1.0)).log10()];
-        let [b9, b10, b11, _] = [d_clamp(b6, b8.cos() - c(1.5), b7.tanh() + c(1.5), margin), d_clamp(b3, -c(1.0), c(1.5), margin), (b7 * b7 + c(1.0)).powi(-2), b4 + x1];
-        let mut k12 = 0;
-        let v14 = loop {
-            k12 += 1;
-            s0 = s0 * c(0.6) + b6.tanh() * c(0.4);
-            let v13 = v.iter().fold(prog_20_dual(b6, c(0.25), b5.sin().cos(), &v, n, margin).cos(), |r, &p| r * c(0.5) + c(0.1) * (s1 - b3 + p.sin()).sin());
-            if k12 >= 4 {
-                break (b11.cos() * c(0.9)).asin();
-            }
-            s0 *= c(0.5);
-            s0 += c(0.01) * v13;
-        };
-        s1 = (s1 * c(0.8) + d_abs(acc2, margin) * c(1.0)).sin();
-        acc2 += (b11 + b5).tanh() * c(0.4);
-        x0 * c(0.5) + s0 * c(1.5) + s1.sin() + acc2.tanh() + b9 * c(0.25) + b10 - v14
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[n % 4] / (x0.cos() + c(2.0));
-        let mut s1 = (x2.powi(2) + c(1.0)).powi(-1).cos();
-        let mut s2 = -v[n % 4];
-        let mut acc3: Dual64 = c(0.0);
-        let v4: Dual64 = if le(s2 * x1, c(1.0), margin) {
-            x2.tanh()
-        } else if n == 3 && ge(v[n % 4].asinh().sin(), x2, margin) {
-            (s0.powi(2) + c(1.0)).log2()
-        } else {
-            s0.sin()
-        };
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            let v6 = (x0.sin() * c(0.9)).atanh();
-            let v7 = s1 * v6 - c(0.8);
-            s1 = s1 * c(0.5) + (v7 + x0).cos() * c(0.05);
-        }
-        let v8 = d_copysign(v4, x0, margin) * v4.cos();
-        let v9 = prog_36_dual(c(2.0), c(1.5), (s1 * s1 + c(0.5)).ln().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-        let v11 = match n % 2 {
-            0 => {
-                let v10 = ((-v8).tanh() * c(0.5)).ln_1p();
-                (-s1) + v10.cos()
-            }
-            _other => {
-                for _ in 1..n {
-                    acc3 -= v9.asinh().tanh() * c(0.4);
-                    if gt((s2.tanh() * c(2.0)).sinh() / c(2.0), c(1.0), margin) {
-                        return ((c(SCALE) + v9).tanh() * c(0.9)).acos();
-                    }
-                }
-                prog_23_dual((x1.sin() * c(1.5)).sinh().powi(2).tanh() * c(2.0), s0, v8.cos().sin(), v, 4, margin)
-            }
-        };
-        s0 *= c(0.8);
-        s0 -= c(0.01) * v8.tanh();
-        s2 = c(0.6) * s2 + c(0.1) * v[3].powi(2).tanh();
-        s0 + s2 + acc3 - v9.cos() + v11.cos()
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0).ln_1p();
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = x2.atan();
-        let mut m3 = c(f64::NEG_INFINITY);
-        for i in 0..n + 1 {
-            m2 = d_min((x1.tanh() + c(2.0)).cbrt() + v[(i * 3) % 4], m2, margin);
-            m3 = d_max(m3, v[(i * 3) % 4] + c(0.5) + c(0.25), margin);
-        }
-        acc1 += m2.sin();
-        s0 = c(0.8) * s0 + c(0.2) * m3.tanh();
-        for (i, &t) in v.iter().enumerate() {
-            acc1 += prog_55_dual::<4>(t.tanh().exp().sin(), v[i].tanh() * c(2.0), ((x0 - x1).tanh() + c(2.0)).cbrt().sin(), v, i, margin).cos() * c(0.01);
-            s0 = s0.mul_add(c(0.8), s0.sin().sin() * c(0.2));
-            acc1 += s0.cos() * c(0.5);
-        }
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            let v5 = m2.tanh();
-            acc1 += c(0.5) * (s0.cos().powi(2) + c(1.0)).powi(-3);
-            let v6 = v.iter().fold(v[n % 4], |r, &p| r * c(0.75) + c(0.1) * ((v[k4].powi(2) + c(2.0)).ln() + p.tanh()).tanh());
-            if k4 >= 3 {
-                break (x0.tanh() * c(1.2)).tan();
-            }
-            acc1 -= c(0.5) * (v5 - v6.cos()).tanh();
-        };
-        let v8 = prog_23_dual(((m2.tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).powi(-1).tanh(), c(2.0), v7.cos(), &v, n, margin);
-        let v9 = prog_20_dual(x1.cos().sinh().tanh() * c(2.0), (d_log(v[(k4 + n) % 4].powi(2) + c(1.0), x1 * x1 + c(2.0)).powi(2) + c(1.0)).log2().sin(), (d_to_radians(x1) * x1.cos().exp()).sin() * c(2.0), &v, n, margin);
-        'l3: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            acc1 -= c(0.5) * (m3 / (fi * fi + c(1.0))).tanh();
-            s0 = (s0 * c(0.5) + (m3 * m3 + c(1.0)).sqrt() * c(0.5)).tanh();
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                s0 *= c(0.75);
-                s0 += c(0.1) * v8.sin().exp2().tanh();
-                s0 = c(0.8) * s0 + c(0.05) * v9.tanh().exp().cos();
-                if k10 < 4 {
-                    break 'l3;
-                }
-            }
-        }
-        s0 - acc1.cos() + v8.cos() - v9
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x1, margin);
-        let mut s1: Dual64 = d_abs(x2, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.01) * (((x0 * r).powi(2) + c(0.5)).cbrt() + p.cos()).cos());
-        'l0: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            acc2 += (fi * fi).ln_1p().sin() * c(0.5);
-            s0 = (s0 * c(0.5) + ((v[n % 4] - v3).sin() * c(0.9)).asin() * c(0.1)).tanh();
-            for &u in v.iter() {
-                let v4 = x0.powi(2);
-                if ge(v4.atan(), -c(1.0), margin) {
-                    break 'l0;
-                }
-                s0 = s0 * c(0.75) + u.tanh() * c(0.25);
-            }
-        }
-        let v7 = 'b2: {
-            let len5 = v.len();
-            for i in 0..len5 {
-                let fi = c(i as f64);
-                s1 = s1 * c(0.8) + (v3 + s1).cos() * c(0.1);
-                if i == 1 {
-                    acc2 -= v[3 - i].tanh().exp().cos() * c(0.5);
-                    break 'b2 s1 / (fi.powi(2) + c(0.5));
-                }
-            }
-            let v6 = (v3.cos() * c(2.0)).cosh();
-            x0.tanh() * (x0 * x0 + c(2.0)).acosh() + v6.sin()
-        };
-        if le(v[n % 4] + v3, (s1.cos() * c(0.9)).atanh(), margin) || n > 4 {
-            acc2 += (-v[2]).cos();
-        } else {
-            let v8 = -d_abs(acc2, margin);
-            acc2 -= d_min(v7, s1, margin).cos() * c(0.2);
-            acc2 += c(0.5) * v8.sin();
-        }
-        s0 * c(0.25) - acc2.tanh() - v7
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = (x0 * x0).sin() * c(2.0);
-        let mut s1 = x2.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (acc2 / (p.tanh() + c(2.0))).tanh()).product::<Dual64>();
-        let mut m4 = c(f64::INFINITY);
-        for i in 0..5 {
-            let c5 = (x1.powi(2) + c(1.0)).log10() * c(std::f64::consts::LN_2) + v[i % 4];
-            m4 = d_min(m4, c5, margin);
-        }
-        acc2 += m4.sin();
-        if le(d_copysign(c(2.0_f64), x2, margin), -c(1.0), margin) && n % 2 == 0 {
-            return d_max(v3 / (v[2].tanh() + c(2.0)), x0, margin);
-        }
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            let v7 = x2;
-            match k6 % 3 {
-                0 | PHASE_C => {
-                    let v8 = v7.sin().exp_m1();
-                    acc2 -= c(0.25) * v8.cos().cos();
-                }
-                _ => {
-                    acc2 -= c(0.25) * (s1 * s1 + c(1.0)).log2().cos();
-                    acc2 += (s0.sin() * c(0.9)).acos().tanh() * c(0.25);
-                }
-            }
-            if lt(v7.powi(3), c(0.0), margin) && k6 % 3 == 1 {
-                break;
-            }
-            s0 = (s0 * c(0.5) + v3.sin().exp2() * c(0.25)).sin();
-        }
-        s1 = (s1 * c(0.75) + d_max(x1, s1, margin) * c(0.02)).sin();
-        s0 + s1.tanh() + acc2.tanh() + v3.tanh()
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_23_dual(c(1.2), d_log(x2 * x2 + c(1.0), v[3] * v[3] + c(2.0)).powi(2).ln_1p().cos(), (x1 * x1).cos(), &v, n, margin).cos() * c(2.0);
-        let mut s1 = x0;
-        let mut s2 = x0.asinh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        a4[0] = (v[n % 4] - x2).cos();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.5) + (x0.tanh() * c(std::f64::consts::LN_2)).sin() * c(0.5);
-        }
-        for _ in 0..v.len() {
-            s1 = s1.mul_add(c(0.5), a4[0].cos() * c(0.5));
-            a4 = v;
-        }
-        if gt((x1.powi(2) + c(1.0)).ln(), x0.sin(), margin) {
-            return (v[2] * v[2] + c(2.0)).ln();
-        }
-        if gt(acc3.mul_add(x2, acc3), c(0.0), margin) || n < 3 {
-            return ((v[n % 4].tanh() * c(0.9)).atanh().powi(2) + c(1.5)).acosh();
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s2 *= c(0.75);
-            s2 += c(0.25) * s1.sin().cos();
-            if lt(x0 + a4[3] * x1, c(0.5), margin) {
-                s1 = (s1 * c(0.75) + s1 * (x2.tanh() + c(2.0)).cbrt() * c(0.1)).sin();
-            } else if le(s0 * x0, c(0.0), margin) {
-                let mut k6 = 0;
-                while k6 < n && ge(s1, -c(0.5), margin) {
-                    k6 += 1;
-                    acc3 += (-(s1.sin() * c(1.5)).sinh()).sin() * c(0.1);
-                    if k6 % 2 == 0 {
-                        break;
-                    }
-                }
-            } else {
-                s0 = s0.mul_add(c(0.6), (a4[k5] * d_min(s2, s0, margin)).tanh() * c(0.1));
-                let v7 = (x2 * x2 + c(0.5)).powf(0.5);
-                s0 = (s0 * c(0.8) + v7.tanh() * c(0.05)).tanh();
-            }
-            if le((x1.mul_add(s0, s2).cos() * c(0.9)).acos(), d_powf(x1.powi(2) + c(1.0), s1.tanh()), margin) {
-                s0 = c(0.5) * s0 + c(0.1) * (v[3 - k5].cos() * c(0.9)).atanh().tanh();
-                break;
-            }
-            if k5 >= 3 || ge(-s2.asinh(), d_atan2(c(2.0_f64), s2), margin) {
-                break;
-            }
-        }
-        let a8 = [(x0.powi(2) + c(2.0)).ln(), v[k5].asinh(), (x1.cos() * c(0.9)).atanh() + x0.tanh(), (-x0).tanh()];
-        s0 * c(1.5) + s1.tanh() - s2.sin() + acc3 * c(1.5) + a4[2] + a8[1].sin() - a8[k5].sin().exp2().powi(2).ln_1p()
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_73_dual(c(1.2), x1.mul_add(x2, x0).sin().exp2().sin(), x1, v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 5 {
-            k2 += 1;
-            s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).cbrt() * c(0.25)).tanh();
-            s0 = c(0.6) * s0 + c(0.005) * prog_55_dual::<4>(x2, (x0.powi(2) + c(1.0)).log(3.0).cos() * c(2.0), c(0.5), v, k2, margin).sin();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            acc1 -= d_log(v[k2 % 4] * v[k2 % 4] + c(1.0), v[i % 4].powi(2) + c(2.0)).sin() * c(0.5);
-            acc1 -= c(0.5) * (s0.tanh() * c(0.9)).asin().sin();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc1 -= x1 / c(2.0) * c(0.25);
-            let v8: Dual64 = if ge(v[0].cos(), v[i % 4].powi(2), margin) {
-                for j in 0..n {
-                    let fj = c(j as f64);
-                    s0 = (s0 * c(0.5) + x2.cos() * c(0.5)).tanh();
-                    match i {
-                        PHASE_A => {
-                            acc1 += c(0.05) * (c(0.75) * fj).sin();
-                        }
-                        1 => {
-                            let v3 = d_to_radians(d_atan2(fi.powi(2) + c(1.0), x0));
-                            s0 *= c(0.75);
-                            s0 += c(1.0) * (-v3);
-                        }
-                        3..=4 => {
-                            acc1 -= c(0.05) * (fi.tanh() * c(1.2)).tan().tanh();
-                            if gt(v[2] * fi, c(0.0), margin) {
-                                continue;
-                            }
-                        }
-                        _ => {
-                            let v4 = v[1];
-                            let v5 = d_copysign(c(1.5_f64), v4, margin);
-                            s0 = (s0 * c(0.75) + v5.tanh() * c(1.0)).tanh();
-                        }
-                    }
-                    if ge(s0 / (v[j % 4].powi(2) + c(1.5)), -c(0.5), margin) {
-                        return (-fj).tanh().exp();
-                    }
-                }
-                v[i % 4] / (x2 * x2 + c(1.0))
-            } else if le((x1.sin() * c(0.9)).asin().cos().sinh(), c(0.25), margin) {
-                let v6 = s0.mul_add(x1, x1) * v[i % 4].tanh();
-                x1 + v6.sin()
-            } else {
-                let v7 = (s0.cos().cos() * c(0.9)).asin();
-                (v7.cos() * c(0.9)).asin()
-            };
-            s0 = s0 * c(0.75) + v8.sin() * c(0.02);
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let v10 = v.iter().map(|&p| (p * p + c(1.0)).recip()).sum::<Dual64>();
-            let v11: Dual64 = if ge(x0.cos().exp(), v10, margin) {
-                s0.powi(3) + (x0 - v10)
-            } else {
-                s0.sin().exp2().tanh()
-            };
-            s0 = (s0 * c(0.75) + s0.tanh().exp2() * c(0.1)).sin();
-            if k9 >= 4 {
-                break;
-            }
-            acc1 -= v11.tanh() * c(0.25);
-        }
-        s0 = s0 * c(0.6) + prog_55_dual::<4>(s0, c(2.0), x0, v, k2, margin).tanh() * c(0.005);
-        s0 * c(1.5) + acc1.tanh() + v[2].tanh().exp_m1()
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0 + x1) / ((x0 - x2).cos() + c(2.0))).cos() * c(2.0);
-        let mut s1 = s0.cos();
-        let mut s2 = prog_0_dual(x2.cos().sin(), c(0.25), x1.cos(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v8 = if !(n % 2 == 0 && ge(s0, v[n % 4], margin)) {
-            let v4 = v[n % 4].asinh();
-            prog_55_dual::<4>(x2.atan().tanh(), s2, d_atan2(c(1.5_f64), acc3).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin) + v4.tanh()
-        } else if lt(s2, x0.sin(), margin) {
-            for &t in v.iter() {
-                let mut k5 = 0;
-                while k5 < n {
-                    k5 += 1;
-                    acc3 += (s1.powi(2) + c(2.0)).ln().sin() * c(0.05);
-                    let v6 = (t.powi(2) + c(1.0)).log10();
-                    acc3 -= v6.cos().sinh().tanh() * c(0.05);
-                }
-                s1 = c(0.5) * s1 + c(0.25) * (t + t.cos()).cos();
-            }
-            s2.sin()
-        } else {
-            let v7 = (d_clamp(v[n % 4], -c(1.0), c(1.0), margin).powi(2) + c(0.5)).recip();
-            v7 * v7
-        };
-        let v10 = if let Some(_) = n.checked_sub(1) {
-            s0 = (s0 * c(0.8) + prog_55_dual::<4>((x1.cos() * c(1.2)).tan().tanh(), x0.cos().tanh() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], 4, margin) * c(0.005)).tanh();
-            (x0.tanh() * c(1.2)).tan()
-        } else {
-            v[n % 4].cos().exp2()
-        };
-        if ge(v[2].sin().atan(), acc3, margin) && n % 3 == 1 {
-            return (x2.powi(2) + c(1.0)).sqrt();
-        }
-        let mut k11 = 0;
-        while k11 < n && ge(v10, (s0.sin() * c(1.5)).cosh(), margin) {
-            k11 += 1;
-            s2 = s2 * c(0.5) + (s2.powi(2) + c(1.0)).log(2.0) * c(std::f64::consts::FRAC_1_PI) * c(1.0);
-            if k11 % 3 == 1 && gt(((-x0).tanh() * c(1.2)).tan(), c(0.5), margin) {
-                s2 = s2 * c(0.75) + (c(SCALE) + v[k11 % 4]).sin() * c(0.25);
-                if ge(v8 - (x2 - v[3]), (x0.cos() * c(0.9)).asin(), margin) {
-                    return x0;
-                }
-                let v12 = (s1.tanh().powi(2) + c(1.0)).cbrt();
-                s1 = (s1 * c(0.75) + v12.cos() * c(0.25)).tanh();
-            } else {
-                acc3 += v8.tanh().tanh() * c(0.25);
-                if gt(-x1, x0, margin) {
-                    let v13 = d_abs((v[k11 % 4].cos() * c(0.9)).acos(), margin);
-                    s0 = (s0 * c(0.6) + v13.cos() * c(0.1)).tanh();
-                } else {
-                    acc3 += c(0.25) * ((v[0].powi(2) + c(1.5)).acosh() + s1.tanh()).cos();
-                    s1 = (s1 * c(0.5) + s1 * c(0.5)).tanh();
-                }
-                s2 = s2 * c(0.6) + v[k11 % 4].cos() * c(0.4);
-            }
-        }
-        let mut k14 = 0;
-        loop {
-            k14 += 1;
-            acc3 += ((v8.cos() * c(0.9)).acos().cos() * c(1.2)).tan().tanh() * c(0.2);
-            let v15 = v10.powi(3);
-            if k14 >= 3 || ge((x2 / (x2 * x2 + c(1.0))).cos(), (v10.cos() * c(0.9)).acos(), margin) {
-                break;
-            }
-            s0 = s0 * c(0.5) + v15.sin() * c(0.02);
-        }
-        let a16 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        s0.tanh() + s1 + s2 + acc3.sin() + v8.sin() - v10 * c(0.25) + a16[1] * c(0.25)
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_68_dual(c(0.5), d_clamp(x0, -c(1.0), c(1.5), margin).sin(), (v[n % 4].cos() * c(0.9)).acos().tanh() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut s1 = (x0 - c(2.0)).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 5 && le(s1 * s1, c(0.0), margin) {
-            k3 += 1;
-            let v5 = match k3 % 4 {
-                0 | 2 => {
-                    let x2 = x2;
-                    v[k3 % 4].atan().cos() + x2.cos()
-                }
-                3 => {
-                    let v4 = x1 / (x0 * x0 + c(1.5));
-                    prog_55_dual::<4>((x2 * x2 + c(2.0)).acosh().sin() * c(2.0), s0, v4.cos().exp2().sin(), v, 0, margin)
-                }
-                _ => x2.sin(),
-            };
-            let v6: Dual64 = x1 + s0;
-            let v8 = if k3 > 1 {
-                v[3].sin().exp_m1()
-            } else {
-                for j in (0..=n).rev().step_by(2) {
-                    s0 = s0.mul_add(c(0.6), (s0 * s0).ln_1p().sin() * c(0.4));
-                    if j > 4 && gt(x0.sin() * c(std::f64::consts::FRAC_PI_4), c(0.0), margin) {
-                        continue;
-                    }
-                    s1 = s1.mul_add(c(0.5), x0.asinh().sin() * c(0.5));
-                }
-                let v7 = (v6.powi(2) + c(0.5)).ln();
-                s0.sin().exp_m1() + v7.tanh()
-            };
-            acc2 += c(0.4) * (v6 - x1).tanh();
-            acc2 -= c(0.01) * (v5.tanh() + v8.tanh()).tanh();
-        }
-        for i in 0..4 {
-            let fi = c(i as f64);
-            match k3 + n {
-                0 => {
-                    for j in (0..6).rev() {
-                        let v9 = v.iter().map(|&p| v[j % 4] - c(1.2) + p.cos()).sum::<Dual64>();
-                        acc2 -= fi.tanh() * c(0.05);
-                        acc2 += v9.sin().cos() * c(0.05);
-                    }
-                    acc2 += s0.mul_add(x1, x1).sin() * c(0.5);
-                    if lt(d_log(c(1.5_f64), x2 * x2 + c(2.0)) - (x0 + v[n % 4]), -c(1.0), margin) {
-                        acc2 -= c(0.5) * x0.cos();
-                    } else if i == 0 {
-                        s0 = c(0.6) * s0 + c(0.25) * (s0 / (s0.powi(2) + c(1.5))).cos();
-                        acc2 += (v[3] - v[3 - i]).atan().sin() * c(0.5);
+                    let v9 = if le(s1, v[0].sin().cosh(), margin) {
+                        let x1 = (v[2] * v[2]).powi(2).ln_1p();
+                        prog_20_dual((s0 * s2).sin(), (s0.tanh() * c(0.9)).acos().sin() * c(2.0), (x2 + s0).tanh().exp().tanh() * c(2.0), v, 4, margin) + x1.cos()
                     } else {
-                        acc2 += (s0 - v[(i + n) % 4]).cos().sin() * c(0.5);
-                        acc2 += x1.cos().exp().cos() * c(0.5);
+                        let x1 = (x0 + x1) * s0.mul_add(s0, s1);
+                        prog_55_dual(d_to_radians(s0).sin().exp2().sin() * c(2.0), d_log((x2 - v[3 - k8]).powi(2) + c(1.0), s0.powi(2) + c(2.0)).tanh(), x0.sin().tanh(), v, k8, margin) + x1.cos()
+                    };
+                    let mut m10 = c(f64::NEG_INFINITY);
+                    for j in 0..v.len() {
+                        let c11 = v[j] - x0;
+                        m10 = d_max(m10, c11, margin);
                     }
+                    s1 = s1.mul_add(c(0.6), m10.sin() * c(0.2));
+                    s2 = (s2 * c(0.8) + v9.tanh() * c(0.005)).sin();
                 }
-                2 => {
-                    s0 = (s0 * c(0.6) + (d_powf(x2 * x2 + c(1.0), x1.sin()) + s0 / (x1 * x1 + c(0.5))) * c(0.02)).tanh();
-                    s1 = s1.mul_add(c(0.75), (s1 / (x2 * x2 + c(0.5))).sin() * c(0.02));
-                }
-                3 => {
-                    s0 = s0.mul_add(c(0.5), (fi + x1).cos() * c(0.5));
-                    if gt(d_to_degrees(v[i]) * c(0.01), -c(0.25), margin) {
-                        break;
-                    }
-                    s1 = c(0.75) * s1 + c(0.1) * ((-s1).powi(2) + c(2.0)).acosh().sin();
-                }
-                _ => {
-                    let v10 = x1.atan();
-                    acc2 += v10.tanh() * c(0.5);
-                }
-            }
-            let mut k11 = 0;
-            while k11 < 3 {
-                k11 += 1;
-                if le(x0.sin(), c(0.5), margin) {
-                    acc2 -= c(0.1) * x2.mul_add((s0.powi(2) + c(1.5)).acosh(), d_hypot(x0, x2, margin)).sin();
-                } else {
-                    let v12 = x2.asinh().sin().exp_m1();
-                    s1 = s1.mul_add(c(0.8), (s1 * c(1.5) + (x0.cos() * c(0.9)).atanh()).tanh() * c(0.02));
-                    s0 = (s0 * c(0.6) + v12.sin() * c(0.1)).tanh();
-                }
-                let v13 = x2.cos();
-                s1 = (s1 * c(0.6) + (x2.tanh() * c(0.9)).acos().powi(2) * c(0.02)).tanh();
-                s1 = s1 * c(0.5) + v13.tanh() * c(0.5);
-            }
-            s1 *= c(0.5);
-            s1 += c(0.5) * x2.sin();
-        }
-        let mut k14 = 0;
-        while k14 < 5 {
-            k14 += 1;
-            acc2 += (v[k14 % 4] * v[k14 % 4] + c(0.5)).ln().powi(3).tanh() * c(0.4);
-            s1 = s1 * c(0.6) + (x2 / (x2 * x2 + c(1.5))).cos() * c(0.25);
-        }
-        for i in 0..4 {
-            acc2 += x0.tanh().exp().sin() * c(0.5);
-            acc2 -= c(0.5) * (v[(i + n) % 4].asinh().powi(2) + c(1.0)).recip();
-        }
-        let v15 = if k3 % 3 == 1 && ge(d_powf(v[(k14 + n) % 4].powi(2) + c(1.0), x1.sin()), -c(1.0), margin) {
-            d_min(c(0.5_f64), x2.asinh(), margin)
-        } else if lt(c(SCALE) + v[k14 % 4], s0, margin) || n < 2 {
-            (v[1].sin() * c(1.2)).tan()
-        } else {
-            x2.powi(2)
-        };
-        let v16 = -v15;
-        x2 * c(0.5) - s0 + s1 + acc2.tanh() - v16 * c(0.5)
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x2).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            match n % 3 {
-                MODE_A if n % 2 == 0 => {
-                    s0 = (s0 * c(0.75) + prog_72_dual((v[k2 % 4].powi(2) + c(1.0)).recip().tanh() * c(2.0), x0, c(2.0), [v[0], v[1], v[2], v[3]], 3, margin) * c(0.005)).tanh();
-                }
-                g if g > 1 => {
-                    let v3 = (v[n % 4] * v[n % 4] + c(1.0)).recip();
-                    acc1 += c(0.25) * v3;
-                }
-                _other => {
-                    acc1 -= c(0.2) * (d_log(v[(k2 + n) % 4] * v[(k2 + n) % 4] + c(1.0), v[3].powi(2) + c(2.0)) * d_log(v[(k2 + n) % 4] * v[(k2 + n) % 4] + c(1.0), x1.powi(2) + c(2.0))).tanh();
-                    s0 = (s0 * c(0.5) + d_clamp(x1, x2.cos() - c(1.5), x2.cos() + c(1.5), margin) * c(0.5)).tanh();
-                }
-            }
-            if gt((x0.powi(2) + c(1.0)).log2(), d_max(-c(2.0_f64), x0, margin), margin) {
-                acc1 += (v[k2 % 4] / (x2 * x2 + c(0.5))).sin() * c(0.25);
-                let mut k4 = 0;
-                while k4 < n && gt((x0.powi(2) + c(1.0)).ln(), c(1.0), margin) {
-                    k4 += 1;
-                    acc1 += c(0.05) * (x0 * s0).tanh();
-                    acc1 -= c(0.05) * ((x1.tanh() * c(0.9)).atanh().cos() * c(0.5)).ln_1p();
-                }
-            }
-            s0 = s0 * c(0.5) + s0.tanh() * c(0.5);
-            if k2 >= 6 || gt(v[1], s0.sin().exp_m1(), margin) {
-                break;
-            }
-        }
-        s0 = s0 * c(0.8) + v[0].tanh().exp().sin() * c(0.05);
-        s0 = c(0.6) * s0 + c(0.4) * v[k2 % 4].cos();
-        let v7 = if le(x0.powi(3), x2.atan(), margin) {
-            d_max(-c(0.5_f64), x1, margin)
-        } else if gt((x0.powi(2) + c(0.5)).recip().sin(), d_atan2(v[(k2 + n) % 4], x1 * x1 + c(1.0)), margin) {
-            let v5 = x2.cos().exp2() * v[k2 % 4].cos();
-            v5 * v5
-        } else {
-            let v6 = x1 * v[(k2 + n) % 4];
-            (v[k2 % 4].powi(2) + c(0.5)).sqrt() * d_powf(c(1.5_f64), v6.sin())
-        };
-        'l2: for i in 0..n {
-            let fi = c(i as f64);
-            s0 = s0 * c(0.5) + fi.tanh().exp_m1().tanh() * c(1.0);
-            acc1 += c(0.25) * v[i % 4].cos();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if le((u.tanh() * c(0.9)).asin(), c(0.0), margin) {
-                    acc1 += c(0.05) * (v7.powi(2) + c(1.0)).log10().cos();
-                    break 'l2;
-                }
-                s0 *= c(0.75);
-                s0 -= c(0.1) * (v7 + s0).sin();
-                acc1 -= c(0.05) * (fj / (v7.tanh() + c(2.0)) + v[(j + n) % 4].sin()).cos();
-            }
-            let v8 = s0;
-            acc1 += c(0.25) * v8.tanh().cos();
-        }
-        for _ in 0..n {
-            acc1 += c(0.25) * (x0.cos().cosh() * c(1.25)).cos();
-            acc1 += (x1.cos() * c(0.9)).acos().cos() * c(0.25);
-        }
-        s0.tanh() - acc1.tanh() + v7 * c(0.5)
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin().exp2();
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v5 = loop {
-            k2 += 1;
-            s0 = c(0.5) * s0 + c(1.0) * (v[1].sin() / c(4.0)).cos();
-            if ge(d_atan2((x2 * x2 + c(2.0)).acosh(), x1.atan().powi(2) + c(0.5)), -c(1.0), margin) {
-                let v3: Dual64 = prog_55_dual::<4>(x0, s0, v[2].sin().exp().sin(), [v[0], v[1], v[2], v[3]], k2, margin);
-                acc1 += c(0.01) * v3.sin();
+                acc3 -= x0.tanh().exp_m1().cos();
             } else {
-                let mut k4 = 0;
-                while k4 < 3 {
-                    k4 += 1;
-                    acc1 -= c(0.2) * ((s0.powi(2) + c(1.0)).log(3.0).sin() * c(0.9)).atanh().sin();
-                    acc1 += v[3 - k2].cos().exp2().cos() * c(0.2);
-                }
-                s0 = (s0 * c(0.5) + (x2.cos() * c(0.9)).asin() * c(0.2)).sin();
+                s1 = s1 * c(0.8) + (v[n % 4].sin().cos() * c(0.9)).atanh().sin() * c(0.02);
             }
-            if k2 >= 3 {
-                break d_log((v[3].powi(2) + c(0.5)).ln().powi(2) + c(1.0), x2.tanh().exp2().powi(2) + c(2.0));
-            }
-        };
-        let mut k6 = 0;
-        let v11: Dual64 = loop {
-            k6 += 1;
-            for (j, &u) in v.iter().enumerate() {
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut m12 = prog_55_dual(c(0.25), x2.cos().exp_m1().cos() * c(2.0), (t + fi / (t.sin() + c(2.0))).sin(), v, n, margin).cos();
+            for j in 0..3 {
                 let fj = c(j as f64);
-                match j {
-                    0 | 2 => {
-                        s0 = s0.mul_add(c(0.8), s0.sin() * c(0.2));
-                        if !(j + k6 < 4) {
-                            break;
-                        }
-                        let v7 = u.tanh().exp_m1();
-                        s0 = c(0.5) * s0 + c(0.1) * v7.sin();
-                    }
-                    MODE_D => {
-                        break;
-                    }
-                    _other => {
-                        s0 = (s0 * c(0.6) + (u.sin().exp2() + d_to_radians(v[j])) * c(0.25)).tanh();
-                        let x1 = x1.cos().exp_m1();
-                        acc1 -= c(0.05) * x1.sin().cos();
-                    }
-                }
-                let v9: Dual64 = if !(j % 3 == 1 && gt(x2.asinh(), u, margin)) {
-                    fj * v[3 - j]
-                } else if gt(x1.sin().exp(), c(0.0), margin) {
-                    (v[0].sin().cos() * c(1.2)).tan()
+                let c13 = if le((s1 * c(2.0)).powi(3), -c(0.5), margin) {
+                    v[3 - j] / (c(0.75) * x1 * (c(0.75) * x1) + c(1.0))
                 } else {
-                    let v8 = fj * (v[3 - j] * c(0.65));
-                    v5.tanh() + v8.cos()
+                    v[3 - j] * fj
                 };
-                s0 = c(0.6) * s0 + c(0.05) * (v5.sin() * c(2.0)).sinh().tanh();
-                s0 = (s0 * c(0.75) + v9.sin() * c(0.02)).tanh();
-            }
-            let v10 = match n {
-                1..=2 => v[k6 % 4].sin(),
-                3..=5 => d_log(c(2.0_f64), v[n % 4].powi(2) + c(2.0)),
-                _ => d_atan2((x0 * x0 + c(2.0)).acosh(), (x0 + v[k6 % 4]).powi(2) + c(1.0)),
-            };
-            s0 *= c(0.8);
-            s0 += c(0.1) * (x2 + x1).cos();
-            if k6 >= 6 || ge(d_max(-c(2.0_f64), x2, margin), v[(k6 + n) % 4], margin) {
-                break (s0.cos() * c(0.9)).atanh().powi(2).ln_1p();
-            }
-            s0 *= c(0.75);
-            s0 += c(0.02) * v10.cos().sin();
-        };
-        if lt((v5.cos() * c(0.5)).ln_1p(), -c(0.5), margin) {
-            return v[(k6 + n) % 4].powi(3);
-        }
-        let mut a12 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            let fi = c(i as f64);
-            for j in 0..4 {
-                a12[i][j] = (d_log(fi.powi(2) + c(1.0), x0.powi(2) + c(2.0)).tanh() * c(0.9)).atanh();
-            }
-        }
-        let a13 = a12[0];
-        let v16 = if ge((a12[1][k2] * a12[1][k2] + c(2.0)).sqrt().cos().exp(), c(1.0), margin) && k6 % 2 == 0 {
-            let x0 = (x0.tanh() * c(0.9)).asin();
-            let v14 = d_max(x1, x0, margin);
-            (-(x2.sin() * c(1.5)).sinh()) + v14.tanh()
-        } else if le(x2.sin().exp(), d_min(c(3.0_f64), v[n % 4], margin), margin) {
-            x1 - x0
-        } else {
-            let v15 = d_copysign((x1.sin() * c(0.9)).acos(), (s0 * s0 + c(1.0)).recip(), margin);
-            return d_copysign(v[1], v5, margin) + v15.cos()
-        };
-        s0 = c(0.75) * s0 + c(0.02) * (v5 / (v16.powi(2) + c(1.5))).sin();
-        v[0] * c(0.5) + s0.cos() + acc1.cos() - v11.cos() - a13[1].tanh() - v[n % 4]
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(SCALE) + d_abs(v[n % 4], margin)).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_55_dual::<4>(x0.tanh(), (s0 * c(std::f64::consts::FRAC_1_PI)).cos(), c(1.5), v, n, margin);
-        if n == 1 {
-            return (x1 / (x1 * x1 + c(1.0))).atan();
-        }
-        let mut k3 = 0;
-        while k3 < 4 && ge((x2 * x2 + c(1.0)).log10(), x1, margin) {
-            k3 += 1;
-            acc1 += c(0.5) * v2.sin().cosh().sin();
-            match k3 {
-                1 => {
-                    let v4 = x1.tanh().exp().mul_add(x0 - c(0.1), (x2 * x2 + c(0.5)).sqrt());
-                    acc1 -= v4.tanh().sin() * c(0.4);
-                }
-                g if g > 3 => {
-                    s0 = (s0 * c(0.8) + v[k3 % 4].cos().exp2() * c(0.1)).sin();
-                    s0 = c(0.8) * s0 + c(0.1) * (s0 - v[n % 4]).tanh();
-                }
-                _ => {
-                    acc1 += c(0.5) * (v[k3 % 4] * v[k3 % 4] + c(0.5)).recip().tanh().sin();
-                    acc1 += x0.cos() * c(0.5);
-                }
-            }
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                let v5 = d_log(fj.powi(2) + c(1.0), x1 * x1 + c(2.0));
-                acc1 += c(0.1) * (fj + s0).cos().sin();
-                acc1 -= c(0.1) * v5.tanh();
-            }
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v6: Dual64 = if le(v[3], c(0.0), margin) || k3 % 2 == 0 {
-                (fi.powi(2) + c(0.5)).cbrt()
-            } else if ge(c(0.3) - x2, x2, margin) {
-                (v2.sin() + c(2.0)).cbrt()
-            } else {
-                x1.sin() * v[1]
-            };
-            acc1 += c(0.25) * s0.cos().tanh();
-            s0 = (s0 * c(0.5) + v6.sin() * c(0.1)).tanh();
-        }
-        x1 + x2 - s0 - acc1.cos() - v2.tanh() - x2 * v[0]
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = (x2.sin() + c(2.0)).cbrt();
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = match n {
-            0 => d_atan2(x0 * x0 + c(1.0), s0),
-            1 => d_hypot(v[3].cos().exp(), d_hypot(x0, x1, margin), margin),
-            2..=3 => {
-                s0 = (s0 * c(0.6) + ((s0.powi(2) + c(1.5)).acosh() + x1) * c(0.2)).sin();
-                d_hypot(v[n % 4], x0, margin)
-            }
-            _ => {
-                let v2 = (x1.powi(2) + c(1.0)).log2();
-                prog_41_dual((x0 * x0 + c(1.0)).recip().tanh().cos(), (x1 / (x1.cos() + c(2.0))).sin() * c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], 3, margin) + v2.sin()
-            }
-        };
-        for i in 0..3 {
-            let fi = c(i as f64);
-            let v4: Dual64 = (v3 * v3 + c(2.0)).sqrt().tanh();
-            match i + n {
-                1..=3 => {
-                    s0 = (s0 * c(0.5) + ((-x1) - v[i]) * c(0.25)).tanh();
-                    if gt(d_hypot(v3, v4, margin), -c(0.5), margin) {
-                        continue;
-                    }
-                }
-                g if g > 4 => {
-                    let v5 = prog_72_dual(v4, (v[i].sin().cosh() + (fi * fi + c(1.0)).log(2.0)).tanh(), fi, [v[0], v[1], v[2], v[3]], i, margin);
-                    acc1 += c(0.5) * (s0 / (v[i] * v[i] + c(0.5))).sin();
-                    s0 = c(0.5) * s0 + c(0.005) * v5.sin();
-                }
-                _ => {
-                    for j in 0..i {
-                        acc1 += c(0.25) * (d_clamp(x1, -c(1.0), c(1.5), margin).powi(2) + c(0.5)).sqrt().sin();
-                        acc1 += (v[j] * (x1 * v[j])).sin() * c(0.25);
-                        if ge(v3, v4, margin) {
-                            return d_atan2(fi.powi(2) + c(0.5), x0) + v[n % 4];
-                        }
-                    }
-                    s0 = s0.mul_add(c(0.5), x1.sin().tanh() * c(0.5));
-                }
-            }
-            acc1 -= c(0.5) * (fi * fi + c(1.0)).powi(-2);
-            s0 = s0 * c(0.6) + v4.tanh() * c(0.4);
-        }
-        let mut m6 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v7: Dual64 = fi / (v[i % 4].powi(2) + c(0.5));
-            acc1 += c(0.25) * x1.sin();
-            acc1 += v7.cos() * c(0.25);
-            if ge((-x0).atan(), x2, margin) || n == 6 {
-                m6 += 1;
-            }
-        }
-        let c8 = c(m6 as f64);
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < 5 {
-                k10 += 1;
-                let v11 = ((v[k10 % 4] * v[k10 % 4] + c(1.0)).recip().powi(2) + c(2.0)).acosh();
-                if m6 % 3 == 1 {
-                    s0 *= c(0.5);
-                    s0 -= c(0.5) * d_max(x0, c8, margin).tanh();
+                m12 = d_max(m12, c13, margin);
+                if ge(((v[3].powi(2) + c(0.5)).recip().powi(2) + c(2.0)).acosh(), v[j] + v[n % 4], margin) {
+                    acc3 += c(0.1) * (v[j] + fj * s0).cos();
                     continue;
                 }
-                if gt(v11 * s0, x1, margin) {
-                    let x0: Dual64 = d_max(c8, v3, margin);
-                    s0 = c(0.8) * s0 + c(0.2) * x0.tanh();
-                } else if ge(v[k10 % 4].atan(), v3, margin) {
-                    s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
-                    s0 *= c(0.8);
-                    s0 += c(0.01) * x1.powi(3).sin();
-                } else {
-                    let x0 = ((s0.tanh() * c(0.9)).asin().powi(2) + c(1.0)).log2();
-                    s0 = c(0.5) * s0 + c(0.1) * (x0 - c(0.35)).cos();
-                }
-                s0 *= c(0.6);
-                s0 -= c(0.02) * ((s0 / (c8 * c8 + c(0.5))).sin() * c(0.9)).atanh().cos();
             }
-            let v12 = (v3.cos() * c(0.9)).acos();
-            s0 = (s0 * c(0.5) + x1.sin().exp_m1() * c(0.1)).tanh();
-            if k9 >= 6 || le((v12 * v12 + c(1.0)).log2(), c(1.0), margin) {
-                break (x1.powi(2) + c(2.0)).acosh().tanh();
-            }
-        };
-        'l5: for i in 0..v.len() {
-            let fi = c(i as f64);
-            if le(v[i], x1, margin) && i > 0 {
-                continue;
-            }
-            s0 = c(0.8) * s0 + c(0.2) * v3.cos();
-            for j in 0..n {
-                let fj = c(j as f64);
-                if lt(((fi * v[2]).powi(2) + c(1.0)).ln(), c(0.0), margin) {
-                    break 'l5;
-                }
-                match j % 3 {
-                    PHASE_A if n > 2 => {
-                        let v14 = (c8 * c8 + c(1.0)).recip();
-                        s0 = c(0.6) * s0 + c(1.0) * v14.cos();
-                    }
-                    PHASE_B if n % 2 == 0 => {
-                        let v15 = -x2;
-                        s0 = c(0.6) * s0 + c(1.0) * fj.tanh();
-                        s0 *= c(0.8);
-                        s0 += c(0.2) * v15.tanh();
-                    }
-                    2 => {
-                        let v16 = (v[j % 4] + x2).sin();
-                        acc1 -= v16.cos() * c(0.1) * c(0.75);
-                    }
-                    _other => {
-                        s0 = s0.mul_add(c(0.75), d_log(fi * fi + c(1.0), x1 * x1 + c(2.0)).cos() * c(0.05));
-                        s0 = s0.mul_add(c(0.5), d_log(c(3.0_f64), (-s0).powi(2) + c(2.0)).tanh() * c(0.25));
-                    }
-                }
-                acc1 -= c(0.05) * (x2 - v[i]).sin();
-            }
-        }
-        x1.cos() - v[3].cos() + s0.sin() - acc1.sin() - v3.sin() - c8.tanh() + v13
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x1 + x0).cos() * c(2.0);
-        let mut s2 = x1.mul_add(x2, x2).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().zip(w0.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (d_hypot(w0[n % 4], s1, margin) + d_to_degrees(p) * c(0.01) + q.sin()).cos()).product::<Dual64>();
-        let mut a5 = [v[0], v[1], v[2], v[3]];
-        a5[3] *= c(1.5);
-        a5[2] += v4;
-        let v6 = prog_36_dual((v[1].atan().powi(2) + c(1.0)).log2().sin() * c(2.0), d_max(x1, s2.asinh(), margin).sin(), acc3, [v[0], v[1], v[2], v[3]], 5, margin);
-        for &t in v.iter() {
-            acc3 -= (x1 - v4).cos() * c(0.5);
-            acc3 += prog_72_dual(s1.powi(3).sin() * c(2.0), (t.sin() * c(1.2)).tan().sin() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
-            if gt(v6 * c(std::f64::consts::LN_2), -c(1.0), margin) || n < 4 {
-                s1 = c(0.75) * s1 + c(0.1) * (a5[n % 4] - s1).cos();
-            } else if le(d_min((x0 * x0 + c(1.0)).powf(0.5), s2, margin), x0.cos(), margin) {
-                s2 = c(0.75) * s2 + c(0.05) * (x2 * x1).cos();
-            } else {
-                s2 = (s2 * c(0.6) + (t.tanh() + (a5[n % 4].tanh() * c(1.5)).sinh()) * c(0.05)).tanh();
-            }
-        }
-        s1 * c(0.25) - s2.tanh() + acc3 - a5[1].tanh() + v6.sin()
-    }
-
-    pub fn prog_82_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual(x0, x2, c(0.75), &v, n, margin).sin() * c(2.0);
-        let mut s1 = (x1 * x2).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = v[i].sin().exp();
-            acc2 += (x0.atan().powi(2) + c(1.0)).cbrt().sin() * c(0.5);
-        }
-        let Some(k5) = (n % 3).checked_sub(1) else {
-            let v4 = (acc2.cos() * c(0.9)).asin();
-            return a3[n % 4] + v4.cos()
-        };
-        let c6 = c(k5 as f64);
-        let mut m7: Dual64 = c(0.5);
-        let mut m8 = c6;
-        for i in 0..=3 {
-            m7 = d_max(m7, c6.cos().exp() + a3[(i + n) % 4].tanh(), margin);
-            m8 = d_min(m8, c(1.5) - (x1 - a3[(i + n) % 4]), margin);
-        }
-        s1 = (s1 * c(0.5) + m7.cos() * c(0.1)).tanh();
-        let mut m9 = 0;
-        for i in 0..v.len() {
-            let v10 = prog_72_dual((c6 / c(4.0)).tanh() * c(2.0), x1, x0, v, 3, margin);
-            if gt(a3[2].sin().exp() / (a3[3 - i] * a3[3 - i] + c(0.5)), v10, margin) && n == 0 {
-                continue;
-            }
-            s0 = s0 * c(0.5) + x0.cos().exp_m1().tanh() * c(0.1);
-            if lt(prog_23_dual(m7.sin().exp_m1().sin(), x2, ((x2 + m8).tanh() * c(1.2)).tan().cos(), &v, n, margin), x0, margin) {
-                m9 += 1;
-            }
-        }
-        let c11 = c(m9 as f64);
-        if le(d_hypot(v[m9 % 4], m8, margin), c(0.5), margin) {
-            acc2 += (m8 - (s0.tanh() + c(2.0)).cbrt()).tanh() * c(0.25);
-            let v12 = prog_55_dual::<4>(x2, d_hypot(c11, v[1], margin).tanh(), x1, v, n, margin);
-            s0 = s0.mul_add(c(0.6), v12.sin() * c(0.005));
-        } else {
-            let v13 = m8;
-            s0 *= c(0.8);
-            s0 += c(0.005) * prog_20_dual(d_clamp(v[2] + a3[m9 % 4], -c(1.0), c(0.5), margin).tanh(), c(1.5), c(1.2), &v, m9, margin).tanh();
-            s0 = (s0 * c(0.75) + v13.cos() * c(0.02)).sin();
-        }
-        s0.tanh() + s1 * c(0.5) + acc2.sin() + a3[0] * c(0.5) + c11.cos() + prog_72_dual(x0, (x1.cos() * c(0.9)).atanh().tanh() * c(2.0), c(0.25), v, n, margin)
-    }
-
-    pub fn prog_83_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_20_dual(x1, d_max(x1, (v[n % 4].sin() * c(0.9)).acos(), margin).cos() * c(2.0), d_max(v[n % 4], x0, margin).powi(2).tanh() * c(2.0), &v, 3, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            a2[i] = d_atan2(x0, v[n % 4].powi(2) + c(1.0));
-        }
-        acc1 -= (x2.powi(2) + c(1.0)).sqrt().tanh();
-        'l1: for i in 0..N {
-            s0 = (s0 * c(0.6) + ((a2[2].tanh() * c(0.9)).acos() + a2[n % 4] * c(0.5)) * c(0.1)).tanh();
-            let mut k3 = 0;
-            while k3 < 5 {
-                k3 += 1;
-                let v4 = (a2[n % 4] * a2[n % 4] + c(1.5)).acosh();
-                if k3 == 1 {
-                    break 'l1;
-                }
-                s0 = c(0.5) * s0 + c(0.05) * d_atan2(x0.powi(2) + c(0.5), s0).sin();
-                s0 = (s0 * c(0.75) + v4.sin() * c(0.02)).sin();
-            }
-            acc1 += c(0.02) * prog_55_dual::<4>(x0.atan().sin() * c(2.0), c(0.25), (v[(k3 + i) % 4] * v[(k3 + i) % 4] + c(1.0)).powf(0.3).tanh(), v, k3, margin).sin();
-        }
-        acc1 += c(0.4) * (v[n % 4] * a2[n % 4]).sin();
-        let mut m5 = c(f64::INFINITY);
-        for i in 0..=n {
-            m5 = d_min(m5, a2[(i * 3) % 4] / (c(2.0) * a2[(i * 3) % 4] * (c(2.0) * a2[(i * 3) % 4]) + c(1.0)), margin);
-        }
-        let v6: Dual64 = prog_23_dual(d_log(c(2.0_f64), m5 * m5 + c(2.0)).tanh() * c(2.0), x0, v[n % 4].asinh().sin().tanh(), &v, n, margin);
-        s0.sin() + acc1 * c(0.25) + v6.sin()
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = v[2].asinh();
-        let mut acc2: Dual64 = c(0.0);
-        for &t in w0 {
-            acc2 -= c(0.25) * (t.sin().exp().tanh() * c(0.9)).atanh().sin();
-            acc2 += (x0.sin() * c(1.5)).cosh().sin().exp2().cos() * c(0.5);
-            let v3 = (w0[n % 4].powi(2) + c(1.5)).acosh();
-            s1 = c(0.75) * s1 + c(0.05) * v3.cos().tanh();
-        }
-        let v6 = if le(x1, c(0.5), margin) && n == 6 {
-            let v4 = prog_79_dual(x0, ((x1.tanh() * c(0.9)).atanh().cos() * c(0.9)).acos().cos() * c(2.0), s1, [v[0], v[1], v[2], v[3]], 4, margin);
-            d_hypot(c(0.5_f64), x2, margin) + v4.sin()
-        } else if lt(w0[2], x2, margin) {
-            x0.sin()
-        } else {
-            let x2 = d_log(x2.powi(2) + c(1.0), w0[n % 4].powi(2) + c(2.0)).sin().exp_m1();
-            let v5 = (x0 * c(0.65)).cos();
-            v5 / (x2.powi(2) + c(1.0))
-        };
-        let mut k7 = 0;
-        while k7 < 3 {
-            k7 += 1;
-            let v8 = d_hypot(w0[k7], c(SCALE) + x0, margin);
-            acc2 -= c(0.5) * v6.asinh().cos();
-            let mut m9 = c(f64::INFINITY);
-            let mut m10 = v8.sin().sinh();
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                m9 = d_min(x1 + v[(j + n) % 4] - s1.mul_add(v[(j + n) % 4], v[(j + n) % 4]), m9, margin);
-                let c11 = if j < k7 {
-                    (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)).log2()
-                } else {
-                    (fj.cos() * c(0.5)).ln_1p()
-                };
-                m10 = d_max(m10, c11, margin);
-            }
-            s1 = (s1 * c(0.75) + m10.cos() * c(0.05)).tanh();
-            s1 = (s1 * c(0.75) + m9.cos() * c(0.02)).tanh();
-        }
-        let mut a12 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a12[i] = (w0[0] * w0[0] + c(0.5)).ln();
-            acc2 += t.cos() * c(0.5);
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            s1 = s1 * c(0.5) + prog_55_dual::<4>(x0, x1, v[i % 4].cos(), [v[0], v[1], v[2], v[3]], k7, margin).tanh() * c(0.005);
+            acc3 += (-(x1 * c(std::f64::consts::LN_2))) * c(0.25);
             match i {
                 0 => {
-                    s1 = (s1 * c(0.6) + v6 * s1 * c(0.05)).tanh();
-                    if i < n && ge(d_to_radians(x1), w0[3], margin) {
-                        break;
-                    }
-                }
-                1 => {
-                    let v13 = a12[0];
-                    acc2 += v13.cos().cos() * c(0.25);
-                }
-                g if g > 2 => {
-                    s1 = (s1 * c(0.6) + fi.sin().exp().sin() * c(1.0)).tanh();
-                    if ge(x0 * a12[i % 4], c(0.5), margin) {
-                        let v14 = (v6.tanh() * c(0.9)).atanh();
-                        acc2 -= c(0.25) * v14.cos().tanh();
-                    } else if le(d_min(x0, v6, margin), c(0.0), margin) {
-                        acc2 += c(0.25) * (a12[i % 4] + x1).tanh();
-                        if gt((v6 / (v6.powi(2) + c(1.5))).mul_add(w0[2].tanh().exp(), a12[(i + k7) % 4]), x1, margin) && i % 2 == 0 {
-                            continue;
-                        }
-                        acc2 += c(0.25) * d_to_radians(x1 / (s1 * s1 + c(0.5))).sin();
-                    } else {
-                        acc2 -= w0[i % 4] / c(1.5) * c(0.25);
-                    }
-                    let v15: Dual64 = ((v6 + v[0]).powi(2) + c(2.0)).acosh();
-                    s1 = (s1 * c(0.8) + v15.sin() * c(0.01)).tanh();
-                }
-                _ => {
-                    s1 = (s1 * c(0.6) + (s1.tanh() * c(1.2)).tan() * c(0.02)).sin();
-                    s1 = c(0.5) * s1 + c(0.05) * (v6 * v6 + c(1.5)).acosh().cos();
-                }
-            }
-            let v16 = w0[(i + k7) % 4];
-            acc2 += c(0.25) * v16.tanh();
-        }
-        let mut m17: Dual64 = -c(1.0);
-        for i in 0..n {
-            m17 = d_max(m17, w0[3].powi(3) + v[i % 4], margin);
-        }
-        s1 = (s1 * c(0.6) + m17.tanh() * c(0.02)).tanh();
-        w0[0].sin() + s1 * c(0.25) - acc2.cos() - v6 - a12[0] * c(0.5) - prog_72_dual((-m17).cos() * c(2.0), x0, v6.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
-    }
-
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0 = x0.atan();
-        let mut s1 = v[n % 4].tanh();
-        let mut s2: Dual64 = x1;
-        let mut acc3: Dual64 = c(0.0);
-        if lt(x1 * c(std::f64::consts::LN_2) - (x2 * x2 + c(1.0)).sqrt(), c(0.0), margin) {
-            return (d_to_radians(x1).powi(2) + c(1.0)).cbrt();
-        }
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            a4[i] = (x2 * x2 + c(1.0)).powi(-3);
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.5), (s2.sin() * c(1.5)).sinh().sin() * c(0.1));
-            if ge(a4[(i + n) % 4] * s0, c(0.0), margin) {
-                s2 *= c(0.5);
-                s2 += c(0.5) * (s2 * s2 + c(1.0)).ln().sin();
-                let v5 = prog_72_dual(x1, (v[i % 4] * v[i % 4]).ln_1p().cos() * c(2.0), s0, [v[0], v[1], v[2], v[3]], i, margin);
-                s1 = c(0.8) * s1 + c(0.005) * v5.tanh();
-            } else if gt(s2, c(0.5), margin) && n % 2 == 0 {
-                s1 = s1 * c(0.75) + x0.sin() * c(0.25);
-                s1 = c(0.6) * s1 + c(0.25) * (x1 / (x2 * x2 + c(1.5))).tanh();
-            } else {
-                let v6 = (s2.sin() * c(2.0)).cosh().sin();
-                acc3 += v6.sin() * c(0.25);
-            }
-            let v7 = (fi.powi(2) + c(1.5)).acosh();
-            acc3 += v7.cos() * c(0.25);
-        }
-        for i in (0..=n).rev().step_by(2) {
-            s1 = (s1 * c(0.5) + (c(SCALE) + s2) * c(0.5)).sin();
-            match i % 4 {
-                PHASE_B => {
-                    acc3 -= c(0.5) * a4[i % 4];
+                    let v14: Dual64 = (v[n % 4] * v[n % 4] + c(1.0)).sqrt();
+                    s2 = c(0.5) * s2 + c(0.25) * (x1 + s2).cos();
+                    acc3 += v14.cos() * c(0.5);
                 }
                 2 => {
-                    let v8 = prog_72_dual(s0, a4[i % 4].tanh().exp2().tanh(), (c(SCALE) + s0).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin);
-                    acc3 -= v8.tanh().cos() * c(0.02);
+                    s2 = c(0.75) * s2 + c(0.1) * (-(x0 - v[n % 4])).cos();
                 }
-                PHASE_D => {
-                    break;
-                }
-                _ => {
-                    let x2 = ((a4[n % 4].tanh() * c(0.9)).acos().sin() * c(0.9)).asin();
-                    let x0 = c(SCALE) + x2;
-                    acc3 += x0.tanh().tanh() * c(0.5);
-                }
-            }
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            if ge(s1.atan(), -c(0.5), margin) || i < 5 {
-                let v9: Dual64 = d_max(v[3], fi, margin);
-                let v10 = s1 + s0;
-                s0 = (s0 * c(0.75) + (v9.tanh() + v10.sin()) * c(0.05)).sin();
-            } else {
-                acc3 += (v[3].cos() * c(1.5)).sinh().cos() * c(0.4);
-            }
-            acc3 -= c(0.4) * x1.powi(2).cos();
-            acc3 += c(0.4) * a4[i % 4].cos();
-        }
-        for &t in v.iter() {
-            let v11 = a4[2] + s1;
-            let v12: Dual64 = x0 * t;
-            if n > 5 {
-                break;
-            }
-            s2 = c(0.5) * s2 + c(0.02) * (v11.sin() / ((-v12).powi(2) + c(0.5))).cos();
-        }
-        let [b13, _, b14, b15] = a4;
-        s0 * c(0.25) + s1 + s2 * c(0.25) + acc3.cos() - b13 * c(0.75) + b14 + b15.cos() + (c(1.2) - b13)
-    }
-
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = d_clamp(v[n % 4], -c(1.0), c(1.5), margin).atan();
-        let mut s2 = (x1 - x2).atan();
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = s0;
-        for i in 0..4 {
-            let c5 = if ge(m4, c(0.0), margin) {
-                v[3 - i] / (x0 * x0 + c(1.0))
-            } else {
-                v[3 - i] * c(0.5) - (v[3 - i] + x0)
-            };
-            m4 = d_max(c5, m4, margin);
-        }
-        acc3 += m4.cos();
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (-q) + p.cos()).sum::<Dual64>();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v7 = d_powf(c(1.5_f64), v6.sin()) - t * s1;
-            if i < 1 {
-                break;
-            }
-            for _ in 0..n {
-                s0 *= c(0.5);
-                s0 += c(0.05) * (v7 * c(1.2)).atan().cos();
-                let v8 = x2 + x1;
-                let v9 = if le(v8 + fi, c(1.0), margin) {
-                    ((t * t + c(2.0)).sqrt().powi(2) + c(0.5)).recip()
-                } else if ge(v8 / (x0 * x0 + c(0.5)), v[0] + x1, margin) {
-                    (fi.sin() * c(2.0)).sinh().sin()
-                } else {
-                    x1 - v6 + s2 * s0
-                };
-                acc3 += v9.cos() * c(0.05);
-            }
-            acc3 += c(0.5) * ((s1.sin() * c(1.5)).cosh() * c(2.0)).sin();
-            acc3 += c(0.5) * v7.cos().sin();
-        }
-        let mut k10 = 0;
-        while k10 < 5 {
-            k10 += 1;
-            if ge(x0, (v6.cos() * c(0.9)).asin(), margin) || k10 % 3 == 1 {
-                s2 *= c(0.8);
-                s2 += c(0.005) * prog_72_dual(s1, (c(SCALE) + s2).cos(), (s2.sin() * c(0.9)).atanh().tanh() * c(2.0), v, k10, margin).tanh();
-                for &u in v.iter() {
-                    s2 = (s2 * c(0.5) + (x0 * x0 + c(1.0)).log10() * c(1.0)).sin();
-                    let v11 = x0.powi(3);
-                    if lt(u + v11, c(0.0), margin) {
-                        s0 = (s0 * c(0.8) + (v11 - s0) * c(0.01)).sin();
-                        let x2 = m4 * v[k10 % 4];
-                        acc3 += x2.tanh() * c(0.1);
-                    } else {
-                        let v11 = d_log(c(3.0_f64), v11 * v11 + c(2.0)).asinh();
-                        s2 = (s2 * c(0.5) + v11.cos() * c(0.02)).sin();
-                    }
-                }
-            } else {
-                s0 = (s0 * c(0.5) + v[3] * (s0.sin() + c(2.0)).cbrt() * c(0.2)).tanh();
-            }
-            let v12 = x2 + m4;
-            s2 = s2 * c(0.75) + (v[k10 % 4].powi(2) + c(1.0)).log10().sin().exp().tanh() * c(0.2);
-            s1 *= c(0.5);
-            s1 += c(0.25) * v12.cos();
-        }
-        let mut m13 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt((v6.powi(2) + c(1.0)).log10(), v6, margin) {
-                m13 += 1;
-            }
-            acc3 += c(0.25) * (v6 - s2).atan().sin();
-            match k10 % 3 {
-                0 | 2 => {
-                    s2 = (s2 * c(0.75) + (s2 * s2 + c(1.0)).log(2.0) * c(0.1)).sin();
-                    match n + i {
-                        0 => {
-                            let v14 = v6.sin().exp();
-                            acc3 += v14.sin().cos() * c(0.25);
-                        }
-                        1..=3 => {
-                            continue;
-                        }
-                        4 | 6 => {
-                            s0 = (s0 * c(0.8) + (v[3].cos() + c(2.0)).cbrt() * c(0.5)).sin();
-                            let v15 = v[0] * s1 / c(4.0);
-                            s0 = s0.mul_add(c(0.75), v15.cos().cos() * c(0.25));
-                        }
-                        _ => {
-                            s2 = (s2 * c(0.8) + (c(SCALE) + v[0]) * (x1 / (s2 * s2 + c(1.5))) * c(0.02)).sin();
-                            s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
-                        }
-                    }
-                    for _ in 0..6 {
-                        let v16 = (fi.sin() * c(1.5)).cosh();
-                        s1 = (s1 * c(0.5) + s1.cos() * c(0.5)).tanh();
-                        acc3 += v16.sin().tanh() * c(0.05);
-                    }
-                }
-                _other => {
-                    s1 *= c(0.75);
-                    s1 -= c(0.25) * m4.atan().cos();
-                    if !(n == 0 && le(d_log(x0.powi(2) + c(1.0), s2 * s2 + c(2.0)), -c(1.0), margin)) {
-                        acc3 -= c(0.25) * ((v[i % 4].tanh() * c(0.9)).asin() / (s0.cos().powi(2) + c(1.5)));
-                    } else if gt(s1 * s1, -c(1.0), margin) && i % 3 == 1 {
-                        s0 *= c(0.5);
-                        s0 -= c(0.5) * s0.atan().cos();
-                    } else {
-                        s1 = s1.mul_add(c(0.8), (fi - s1).cos() * c(0.2));
-                        s1 = (s1 * c(0.75) + (x2.powi(2) + c(2.0)).sqrt().asinh() * c(0.25)).sin();
-                    }
-                }
-            }
-        }
-        let c17 = c(m13 as f64);
-        s0 * c(0.5) - s1 * c(0.25) - s2 + acc3.cos() + v6.tanh() + c17.sin() + ((c17.sin() * c(2.0)).cosh() - (v6 - x1))
-    }
-
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = d_abs(x2, margin);
-        let mut s2 = (x0.cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            s0 = c(0.5) * s0 + c(0.5) * v[k4 % 4].tanh().sin();
-            let mut m5: Dual64 = -c(0.5);
-            for j in 0..n {
-                let c6 = match j % 3 {
-                    MODE_A if n % 2 == 0 => x1,
-                    2 => x0 * x1,
-                    _ => x1 / (s0 / (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)) * (s0 / (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0))) + c(0.5)),
-                };
-                m5 = d_max(m5, c6, margin);
-            }
-            s0 = c(0.6) * s0 + c(0.2) * (x1 + s0).cos();
-            if k4 >= 4 || lt(m5 + (v[1].tanh() * c(0.9)).asin(), c(1.0), margin) {
-                break -x2;
-            }
-        };
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v8: Dual64 = if gt(prog_20_dual(c(1.5), s2, (d_to_degrees(s2) * c(0.01)).sin(), v, n, margin), c(0.5), margin) && i > 0 {
-                x0 + fi
-            } else {
-                x0.asinh()
-            };
-            acc3 += prog_72_dual((x1.cos().powi(2) + c(0.5)).powf(1.5).tanh(), s0.sin(), v7, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
-            acc3 -= (d_to_degrees(x0) * c(0.02)).sin() * c(0.4);
-            acc3 += c(0.4) * v8.tanh();
-        }
-        'l3: for i in 0..v.len() {
-            let fi = c(i as f64);
-            s0 = c(0.5) * s0 + c(0.1) * s0.sin().sin().exp().cos();
-            s2 = (s2 * c(0.6) + d_clamp(x0, v7.cos() - c(1.5), s2.cos() + c(1.5), margin) * c(0.4)).tanh();
-            s2 = (s2 * c(0.5) + s2 * c(0.5)).tanh();
-            let mut k9 = 0;
-            while k9 < n && lt(d_log(x1 * x1 + c(1.0), v[0] * v[0] + c(2.0)), c(0.5), margin) {
-                k9 += 1;
-                acc3 -= (s0 + s2).sin() * c(0.05);
-                acc3 += (fi.cos() * c(2.0)).sinh().tanh() * c(0.05);
-                if ge(d_log(v[k9 % 4].powi(2) + c(1.0), s2 * s2 + c(2.0)), c(1.0), margin) {
-                    continue 'l3;
-                }
-            }
-        }
-        acc3 += x1.cos();
-        s1 *= c(0.5);
-        s1 -= c(0.2) * (v7 * v7 + c(2.0)).acosh().sin();
-        if let Some(k10) = (k4 + n).checked_sub(2) {
-            let c11 = c(k10 as f64);
-            let v12 = ((x0 + c11).powi(2) + c(0.5)).powf(0.5);
-            acc3 += v12.cos() * c(0.25);
-        } else if ge(s1 - x2, v[2], margin) {
-            let x2 = s2.cos();
-            s2 = s2.mul_add(c(0.8), (s2.tanh() + x2.atan()).sin() * c(0.02));
-        } else {
-            s1 = s1.mul_add(c(0.5), (s1 - c(2.5)).sin() * c(0.1));
-        }
-        v[0] * c(0.5) + s0 + s1 + s2.sin() + acc3.sin()
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(x1 + v[n % 4], -x1, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let a2 = v.map(|e| e.atan());
-        if lt((x0.powi(2) + c(1.0)).log(3.0), x2.sin(), margin) {
-            s0 = c(0.8) * s0 + c(0.2) * x0.cos();
-        } else if le((s0 - a2[n % 4]).tanh(), x0, margin) {
-            for i in (0..5).rev() {
-                s0 = s0.mul_add(c(0.5), x1.mul_add(s0, v[(i + n) % 4]).sin() * c(0.1));
-                let v3 = s0.mul_add(a2[i % 4], x2).cos().exp2();
-                s0 *= c(0.5);
-                s0 -= c(0.05) * v3.cos().tanh();
-            }
-        } else {
-            let x2 = c(SCALE) + x0;
-            acc1 += ((x2.powi(2) + c(1.0)).powf(0.5).powi(2) + c(1.0)).log10();
-        }
-        let v4 = a2.iter().fold(acc1, |r, &p| r * c(0.75) + c(0.05) * (((r.powi(2) + c(2.0)).ln().tanh() * c(0.9)).atanh() + p.tanh()).tanh());
-        'l1: for &t in v.iter() {
-            acc1 += c(0.5) * (v4.mul_add(v4, x1).powi(2) + c(1.0)).log10().sin();
-            let mut k5 = 0;
-            while k5 < 3 && lt(x0 * t, -c(0.5), margin) {
-                k5 += 1;
-                match k5 % 2 {
-                    0 => {
-                        s0 = s0.mul_add(c(0.5), (s0 * s0).ln_1p().sin() * c(0.5));
-                    }
-                    1 => {
-                        s0 = s0 * c(0.6) + s0.tanh().exp_m1().tanh() * c(0.1);
-                    }
-                    _ => {
-                        let v6 = ((x2 * x2 + c(1.0)).log10().tanh() * c(0.9)).acos();
-                        acc1 -= c(0.1) * v6.tanh();
-                    }
-                }
-                if le(((x1.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
-                    break 'l1;
-                }
-                s0 = (s0 * c(0.75) + x0.powi(2) * c(0.05)).sin();
-            }
-            for j in (0..3).rev() {
-                let v7 = if ge(a2[j] + t - (x2 - t), v4, margin) || n + k5 < 3 {
-                    v4 - (s0.powi(2) + c(1.0)).log(10.0)
-                } else {
-                    return v[1] * x2
-                };
-                acc1 += v7.tanh() * c(0.1);
-            }
-            acc1 += a2[3 - k5].powi(3).cos() * c(0.5);
-            acc1 -= c(0.5) * t.cos();
-        }
-        s0 - acc1.sin() - v4 * c(1.5) - x1 * c(0.25)
-    }
-
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_79_dual(x0, x2, (-(x0 + x2)).tanh(), [v[0], v[1], v[2], v[3]], 5, margin).sin() * c(2.0);
-        let mut s1 = d_hypot(c(3.0_f64), (x1.powi(2) + c(2.0)).acosh(), margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = 'b0: {
-            if n % 2 == 0 {
-                break 'b0 x1.tanh().exp().cos().exp_m1();
-            }
-            if le((d_atan2(c(2.0_f64), x0).powi(2) + c(1.0)).cbrt(), c(1.0), margin) {
-                break 'b0 (v[n % 4].cos() * c(0.9)).atanh() + acc2;
-            }
-            if gt(d_to_degrees(x1) * c(0.02) * (s1 + acc2), -c(1.0), margin) {
-                break 'b0 (v[3] * v[3] + c(0.5)).recip();
-            }
-            (d_to_degrees(x1) * c(0.02)).asinh()
-        };
-        acc2 -= c(0.25) * (-(v3 * v3 + c(1.0)).log2()).tanh();
-        let v5 = if le(((acc2 + x2).tanh() * c(1.5)).cosh(), c(0.5), margin) {
-            x2.powi(2)
-        } else {
-            let v4 = s1 * (x0.cos() * c(0.9)).atanh();
-            v4.asinh()
-        };
-        let mut m6 = d_min(v5, v3, margin).sin();
-        for i in 1..4 {
-            let fi = c(i as f64);
-            m6 = d_min(c(0.25) * (fi / (s0 * s0 + c(1.5))) + v[i], m6, margin);
-        }
-        s1 = s1.mul_add(c(0.75), m6.sin() * c(0.005));
-        s0 = (s0 * c(0.5) + (v[3].tanh() * c(0.9)).atanh() * c(0.1)).sin();
-        s0 + s1 * c(0.5) - d_hypot(c(1.5_f64), v5, margin)
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.mul_add(v[n % 4], x2).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 *= c(0.5);
-        s0 += c(0.02) * d_hypot(c(2.0_f64), s0.cos().cosh(), margin).cos();
-        s0 = s0.mul_add(c(0.75), c(0.35) * x0 * c(0.5));
-        let mut k2 = 0;
-        while k2 < n + 1 && le(x1.cos(), v[0], margin) {
-            k2 += 1;
-            acc1 += c(0.25) * d_clamp(x0, -c(1.0), c(0.5), margin);
-            acc1 -= c(0.25) * (s0 - c(0.5)).sin();
-        }
-        let mut a3 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = t / (x1 * x1 + c(0.5));
-        }
-        for i in (0..=n).rev().step_by(2) {
-            acc1 -= prog_72_dual(x0, (a3[i % 4].asinh().cos() * c(2.0)).sinh().cos() * c(2.0), (a3[i % 4].cos() * c(0.9)).acos().cos().exp_m1().tanh(), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
-            s0 = s0.mul_add(c(0.8), d_powf(c(3.0_f64), s0.tanh()).tanh() * c(0.05));
-            let v4 = prog_72_dual(x2.cos(), s0, x0, [v[0], v[1], v[2], v[3]], 1, margin);
-            s0 = (s0 * c(0.8) + v4.sin() * c(0.005)).sin();
-        }
-        for t in a3 {
-            s0 = s0 * c(0.75) + (t / (a3[2].cos() + c(2.0))).sin() * c(0.05);
-            let v5: Dual64 = if le(v[(k2 + n) % 4] * v[1], c(1.0), margin) {
-                acc1 += (a3[n % 4].cos() * c(0.5)).ln_1p().powi(3);
-                d_hypot(c(1.5_f64), x0.mul_add(x2, v[k2 % 4]), margin)
-            } else {
-                let x0: Dual64 = d_to_radians(t) * c(50.0);
-                ((x1.tanh() * c(0.9)).asin().sin() * c(0.9)).atanh() + x0.tanh()
-            };
-            s0 = (s0 * c(0.8) + v5.cos() * c(0.01)).tanh();
-        }
-        x1 - s0 * c(0.75) + acc1.sin() + a3[3]
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.0)).powf(0.5).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if n == 5 && ge(v[n % 4].cos(), c(0.25), margin) {
-            s0 = s0.mul_add(c(0.75), d_abs(x2, margin).tanh().exp2().sin() * c(0.1));
-            acc1 += x1.asinh();
-        } else {
-            s0 = (s0 * c(0.5) + prog_36_dual(x1, c(2.0), (acc1 * x1).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 2, margin) * c(0.005)).tanh();
-        }
-        s0 = (s0 * c(0.5) + x2.cos().exp() * c(0.1)).tanh();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v2 = d_log(c(1.5_f64), t * t + c(2.0));
-            match n {
-                0 => {
-                    s0 = c(0.5) * s0 + c(0.5) * (s0 * s0 + c(2.0)).sqrt().cos();
-                }
-                g if g > 1 => {
-                    s0 = s0 * c(0.8) + fi.cos() * c(1.0);
-                    if n + i < 7 && le(d_to_degrees((v[n % 4].sin() * c(0.9)).atanh()) * c(0.01), (t.powi(2) + c(2.0)).sqrt(), margin) {
-                        return d_atan2(d_atan2(v[i], v2.powi(2) + c(1.0)).powi(2) + c(1.0), v2.tanh().exp());
+                3 => {
+                    acc3 += (v[2].sin().powi(2) + c(1.5)).acosh().cos() * c(0.5);
+                    if lt(x2 / c(1.5), -c(0.5), margin) {
+                        acc3 -= (-(x0.sin() * c(0.9)).acos()).cos() * c(0.5);
+                        continue;
                     }
                 }
                 _ => {
-                    for &u in v.iter() {
-                        match i + n {
-                            0..=1 => {
-                                s0 = (s0 * c(0.8) + (s0 * s0 + c(1.5)).acosh() * c(0.02)).tanh();
-                                s0 = (s0 * c(0.75) + (u.powi(2) + c(0.5)).cbrt() * c(0.1)).tanh();
-                            }
-                            2..=4 => {
-                                s0 = (s0 * c(0.8) + s0.tanh().cosh().tanh() * c(0.1)).sin();
-                            }
-                            5..=6 => {
-                                let v3 = x0;
-                                let x0 = v3.sin();
-                                s0 = (s0 * c(0.8) + x0.sin() * c(0.2)).tanh();
-                            }
-                            _ => {
-                                s0 = (s0 * c(0.6) + (s0.tanh() * c(1.5)).cosh() * c(0.1)).sin();
-                                match i % 4 {
-                                    0 => {
-                                        let v4 = (x2 * x2 + c(1.0)).recip();
-                                        s0 *= c(0.8);
-                                        s0 -= c(0.02) * v2.mul_add(d_atan2(x0, x0 * x0 + c(1.0)), t).sin();
-                                        s0 = (s0 * c(0.75) + v4 * c(0.25)).sin();
-                                    }
-                                    2 => {
-                                        acc1 += c(0.1) * (x1 * c(std::f64::consts::LN_2)).cos();
-                                        continue;
-                                    }
-                                    _ => {
-                                        acc1 += d_clamp(v2, s0.sin() - c(1.5), u.tanh() + c(1.5), margin).sin() * c(0.1);
-                                    }
-                                }
-                                let x0 = d_to_degrees(u) * c(0.01) + c(0.8);
-                                acc1 -= c(0.1) * x0.tanh().cos();
-                            }
-                        }
-                        s0 = (s0 * c(0.5) + ((x2 + s0).cos() * c(1.2)).tan() * c(0.02)).tanh();
-                        s0 = (s0 * c(0.75) + u.sin() * c(0.25)).tanh();
+                    s1 = s1.mul_add(c(0.8), (t.powi(2) + c(0.5)).recip().tanh() * c(0.1));
+                    if !(i > 1 && gt(v[2] / c(2.0), -c(0.25), margin)) {
+                        s0 = c(0.5) * s0 + c(0.5) * (-x0).tanh();
+                        continue;
                     }
-                    acc1 -= v[i].tanh() * c(0.5);
+                    s0 = c(0.6) * s0 + c(0.1) * (s0 - x0.tanh().sinh()).sin();
                 }
             }
-            acc1 -= c(0.25) * d_powf(v2 * v2 + c(1.0), fi.sin());
+            s2 = c(0.6) * s2 + c(0.005) * m12.sin();
         }
-        let v7 = if n < 3 && gt(s0 * c(std::f64::consts::FRAC_1_PI), (x0 * x0 + c(1.0)).log(10.0), margin) {
-            let x0 = (x0.cos() * c(0.9)).asin().tanh();
-            let v5 = x0;
-            acc1 += c(0.75) * (v5 * x1).tanh();
-            prog_72_dual(x0, (v5.tanh().exp_m1() * (c(0.3) * v5)).sin() * c(2.0), (s0 + x2).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
-        } else {
-            let v6 = d_log(c(0.5_f64), (x1.cos() * c(0.5)).ln_1p().powi(2) + c(2.0));
-            v6.powi(2)
-        };
-        if n == 6 {
-            s0 = (s0 * c(0.5) + (x0 * x0 + c(1.0)).recip() * c(0.75)).tanh();
-            let v7 = prog_72_dual(x0, (x2.cos() * c(0.9)).asin().tanh() * c(2.0), (d_atan2(s0, s0 * s0 + c(1.0)).powi(2) + c(0.5)).ln().tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-            s0 = (s0 * c(0.6) + v7.cos() * c(0.005)).tanh();
-        } else if ge(d_abs(x2, margin) / ((x2.powi(2) + c(1.5)).acosh().powi(2) + c(1.5)), -c(0.25), margin) {
-            s0 = s0.mul_add(c(0.8), x1.sin().exp().cos() * c(0.05));
-        } else {
-            s0 = (s0 * c(0.6) + s0.sin() * c(0.02)).tanh();
-        }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| q * (q.tanh() + c(2.0)).cbrt() + p.sin()).sum::<Dual64>();
-        s0.tanh() + acc1.sin() + v7.tanh() + v8.tanh()
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_45_dual((d_min(c(1.5_f64), x1, margin) + d_log(c(1.5_f64), v[n % 4].powi(2) + c(2.0))).cos() * c(2.0), x0, x2, &v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = v;
-        a2[1] *= c(0.5);
-        a2[3] += prog_73_dual((acc1.tanh().exp() * x2.sin()).tanh() * c(2.0), x1, (v[2].powi(2) + c(2.0)).sqrt().cos(), v, n, margin).sin();
-        if gt((x2.cos().exp2().tanh() * c(0.9)).atanh(), (x2 * x2 + c(0.5)).recip(), margin) {
-            acc1 -= prog_23_dual((c(0.75) - d_hypot(x2, x0, margin)).cos(), x0.cos().exp2().tanh() * c(2.0), v[n % 4].sin().sin() * c(2.0), &v, n, margin).sin() * c(0.02);
-        } else {
-            s0 = c(0.75) * s0 + c(0.02) * ((x0.cos() * c(0.9)).acos() * v[n % 4].atan()).cos();
-        }
-        let mut k3 = 0;
-        let v4: Dual64 = loop {
-            k3 += 1;
-            acc1 += c(0.5) * d_log(c(2.0_f64), x1 * x1 + c(2.0)).mul_add(x2, x2).tanh();
-            if gt((a2[k3 % 4].sin() * c(0.9)).asin().sin().exp2(), -c(1.0), margin) || n % 3 == 1 {
-                s0 *= c(0.75);
-                s0 += c(0.1) * (c(0.35) - s0 + x1).tanh();
-                break (x1 * x1 + c(1.0)).log(10.0);
-            }
-            if gt((x2.powi(2) + c(2.0)).acosh(), (x2.powi(2) + c(1.0)).powi(-1), margin) {
-                return d_hypot(c(1.5_f64), s0, margin);
-            }
-            if k3 >= 4 {
-                break s0;
-            }
-        };
-        'l1: for i in 0..5 {
-            s0 = s0.mul_add(c(0.5), (-(s0.powi(2) + c(2.0)).acosh()).tanh() * c(0.25));
-            s0 = (s0 * c(0.5) + d_clamp(s0, a2[2].tanh() - c(1.5), a2[2].tanh() + c(1.5), margin) * c(0.5)).sin();
-            for u in a2 {
-                if gt(v4, c(0.0), margin) {
-                    continue 'l1;
-                }
-                s0 = s0 * c(0.75) + (a2[i % 4] * a2[i % 4] + c(2.0)).acosh().asinh().cos() * c(0.1);
-                if i < 4 && ge((v[n % 4].powi(2) + c(1.0)).ln() + c(0.3), u, margin) {
-                    s0 = (s0 * c(0.8) + (s0 + x1) * c(0.1)).tanh();
-                } else {
-                    s0 = s0 * c(0.75) + a2[(i + n) % 4].mul_add(s0, v[i % 4]).tanh() * c(0.05);
-                    let v5 = (x0.powi(2) + c(1.0)).log(3.0);
-                    s0 = s0.mul_add(c(0.6), v5.tanh() * c(0.4));
-                }
-            }
-            s0 = (s0 * c(0.8) + s0.cos() * c(0.2)).sin();
-        }
-        s0.tanh() + acc1.sin() + a2[3] * c(1.5) + v4 - (x0 * x0 + c(1.0)).log(2.0)
-    }
-
-    pub fn prog_93_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = (x0.mul_add(x2, x2) + x1).tanh() * c(2.0);
-        let mut s1 = x2.sin().exp2();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < n + 1 && le((x2 + s0).sin().exp(), x0 + s0, margin) {
-            k3 += 1;
-            acc2 += c(0.25) * d_log((v[2] - c(0.5)).powi(2) + c(1.0), (x2 + v[k3 % 4]).powi(2) + c(2.0)).sin();
-            s1 = (s1 * c(0.6) + ((v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(1.5)).acosh() - (x2 - v[(k3 + n) % 4])) * c(0.05)).sin();
-            match k3 {
-                1 | 3 => {
-                    break;
-                }
-                4..=5 => {
-                    s0 = s0.mul_add(c(0.6), d_powf(s0 * s0 + c(1.0), s0.sin()).cos() * c(0.02));
-                    let x2 = d_copysign(s1 + x2, d_max(x2, s1, margin), margin);
-                    s0 = (s0 * c(0.5) + x2.cos() * c(0.25)).tanh();
-                }
-                g if g > 6 => {
-                    acc2 -= c(0.25) * (x1.atan() * s0.sin().sinh()).cos();
-                    if ge(d_powf(c(1.5_f64), s1.tanh()), s0, margin) || n < 4 {
-                        return ((s1.powi(2) + c(1.0)).recip().sin() + c(2.0)).cbrt();
-                    }
-                    let v4 = (d_powf(c(1.5_f64), v[0].tanh()).powi(2) + c(1.0)).ln();
-                    acc2 -= c(0.25) * v4.cos();
-                }
-                _other => {
-                    acc2 -= c(0.25) * s1.sin();
-                    match k3 % 2 {
-                        1 => {
-                            s0 = (s0 * c(0.5) + ((s0.cos() * c(0.9)).atanh().sin() * c(1.5)).sinh() * c(0.02)).tanh();
-                            break;
-                        }
-                        _ => {
-                            s1 = s1.mul_add(c(0.5), d_powf(c(0.5_f64), s1.tanh()).tanh() * c(0.25));
-                        }
-                    }
-                }
-            }
-        }
-        let mut a5 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = c(0.75) * t;
-        }
-        if le(d_min(v[(k3 + n) % 4], d_clamp(v[(k3 + n) % 4], -c(0.5), c(1.0), margin), margin), a5[k3 % 4], margin) {
-            let v6 = (x2 * x2 + c(0.5)).sqrt();
-            acc2 -= v6.tanh();
-        } else {
-            let v7: Dual64 = prog_20_dual(x2, x0 * c(0.75), x1, &a5, n, margin);
-            acc2 += d_to_radians(x2);
-            if gt(x2 / (s0 * s0 + c(1.0)) - x0, c(1.0), margin) {
-                acc2 += v7.tanh() * c(0.1);
-            } else if le((v7 * c(0.5)).sin(), c(0.5), margin) {
-                s0 = s0 * c(0.8) + (c(0.65) * s0).sin() * c(0.02);
-            } else {
-                s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).log(10.0).mul_add(d_max(-c(3.0_f64), s0, margin), x0) * c(0.02)).sin();
-            }
-        }
+        let mut m15 = 0;
         for i in 0..n {
             let fi = c(i as f64);
-            acc2 += fi.sin().exp2().tanh() * c(0.25);
-            if n % 3 == 1 {
-                continue;
-            }
-            let v8 = (a5[2].cos() * c(0.9)).atanh() + (-fi);
-            acc2 += c(0.25) * v8.cos();
-        }
-        let v10 = if gt(v[k3 % 4] * a5[n % 4], v[k3 % 4], margin) {
-            let v9 = x2 * x2;
-            v[1] / c(2.0) + v9.tanh()
-        } else {
-            (x1.sin() * c(0.5)).ln_1p() * (a5[2] - s0)
-        };
-        s0 * c(1.5) - s1 * c(1.5) - acc2.tanh() + v10 * c(0.25)
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.powi(2) + c(1.0)).sqrt().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a2 = [a2[2], a2[1].mul_add(c(0.6), x1.tanh() * c(0.4)), a2[1].mul_add(c(0.5), (x2 * x2).tanh() * c(0.1)), a2[2] * c(0.8) + (v[0] + x0).sin() * c(0.1)];
-            s0 = s0 * c(0.75) + prog_55_dual::<4>(((s0 * s0 + c(1.5)).acosh().cos() * c(0.9)).atanh().sin() * c(2.0), x0, fi.sin().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin).cos() * c(0.005);
-        }
-        let mut a3 = [a2[2], a2[n % 4], acc1.cos(), prog_88_dual(x0, acc1, x1.cos(), [v[0], v[1], v[2], v[3]], n, margin)];
-        a3 = [a3[3].mul_add(c(0.8), x2.tanh().exp().cos().sinh().cos() * c(0.02)), a3[3], a3[1].mul_add(c(0.5), (c(SCALE) + x2).sin() * c(0.5)), a3[2]];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v4 = a3.iter().zip(a2.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((v[i] * v[i] + c(1.0)).log(2.0) + p.tanh() + q.cos()).cos()).product::<Dual64>();
-            if le(a3[2].sin(), c(0.0), margin) {
-                acc1 -= (s0 / (v4.tanh() + c(2.0))).cos() * c(0.5);
-                if i == 3 && le(t, fi, margin) {
-                    acc1 -= ((t + fi).tanh() * c(1.2)).tan().tanh() * c(0.4);
-                } else {
-                    let v5 = a3[3].tanh();
-                    acc1 += v5.cos().sin() * c(0.5);
-                }
-            } else if lt(t, x1.mul_add(t, v4), margin) || i < n {
-                acc1 -= x1.cos().exp_m1().tanh() * c(0.5);
-            } else {
-                s0 = c(0.75) * s0 + c(0.1) * (s0.cos() * c(0.9)).asin().tanh();
-                let v4 = (v4.cos().exp_m1().powi(2) + c(2.0)).ln();
-                s0 = s0 * c(0.5) + v4.cos().tanh() * c(0.1);
-            }
-            s0 = s0.mul_add(c(0.75), (fi.powi(2) + c(0.5)).cbrt().sin() * c(1.0));
-        }
-        let v6 = (x1.cos() * c(0.5)).ln_1p();
-        let v10 = if ge((d_atan2(v6, v6.powi(2) + c(0.5)).powi(2) + c(0.5)).sqrt(), c(0.5), margin) || n < 4 {
-            let v7 = d_abs((x1.sin() * c(0.9)).acos(), margin);
-            ((v7 * v7 + c(0.5)).cbrt().powi(2) + c(1.0)).log2()
-        } else if lt(x2.sin().tanh(), -c(0.5), margin) {
-            let v8 = s0;
-            s0 = s0 * c(0.75) + x1.tanh().exp_m1().tanh() * c(0.05);
-            prog_55_dual::<4>((x2 / (x0.powi(2) + c(1.5)) * v6).sin() * c(2.0), x0, c(1.2), [v[0], v[1], v[2], v[3]], n, margin) + v8.cos()
-        } else {
-            for i in 0..3 {
-                let fi = c(i as f64);
-                if le(fi + s0, -c(0.5), margin) {
-                    acc1 -= c(0.5) * (v[(i + n) % 4] * x2).tanh();
+            s2 = c(0.5) * s2 + c(0.75) * (x0 / ((fi * fi + c(1.0)).ln().powi(2) + c(1.5))).cos();
+            for u in v {
+                let v16 = (u.powi(2) + c(2.0)).sqrt();
+                if lt(d_hypot(c(0.5_f64), x0, margin), v[i % 4], margin) {
                     continue;
                 }
-                match i {
-                    0 | 2 => {
-                        acc1 += c(0.25) * v[3 - i].powi(3).cos().tanh();
-                    }
-                    _ => {
-                        let v9 = fi + a3[i];
-                        s0 = (s0 * c(0.75) + v9 * x1 / (v9.powi(2) + c(1.0)) * c(0.01)).tanh();
-                    }
-                }
-                if n == 2 && gt(s0 * v6, fi, margin) {
-                    s0 = (s0 * c(0.75) + (s0.sin() * c(0.9)).atanh().sin().exp() * c(0.01)).tanh();
-                    continue;
-                }
-                s0 = s0 * c(0.5) + d_log(v6 * v6 + c(1.0), x2.powi(2) + c(2.0)).cos() * c(0.2);
+                let v17 = u.tanh().exp2();
+                acc3 += (v16 + v17.sin().exp()).cos() * c(0.05);
             }
-            v6 - v[n % 4] + v6.tanh()
-        };
-        let mut a11 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        for i in 0..5 {
-            a11 = [c(0.25) * a11[i % 4].sin() + c(0.75) * a11[1], ((a3[i % 4] + v10).tanh() * c(1.5)).cosh().tanh() * c(0.1), a11[0], a11[0]];
-            s0 = c(0.6) * s0 + c(0.05) * d_log(s0.atan().powi(2) + c(1.0), a11[3].sin().exp().powi(2) + c(2.0)).tanh();
-        }
-        s0.tanh() - acc1.tanh() - a3[3].sin() + v10.cos() + a11[2].sin() - (x2.powi(2) + c(0.5)).recip() * x0.tanh().exp()
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 - d_max(x1, x0, margin)).tanh() * c(2.0);
-        let mut s1 = ((x1 - v[n % 4]).powi(2) + c(2.0)).sqrt().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in (1..=4).step_by(2) {
-            for j in (0..6).rev() {
-                let fj = c(j as f64);
-                match i {
-                    0..=2 => {
-                        let v3 = s1;
-                        s1 = s1 * c(0.6) + v3.tanh().tanh() * c(0.4);
-                    }
-                    3 => {
-                        let v4 = fj.cos();
-                        acc2 += (fj * s0).asinh().cos() * c(0.1);
-                        s1 = (s1 * c(0.5) + v4 * c(1.0)).tanh();
-                    }
-                    4 => {
-                        let v5 = x2.powi(3);
-                        s0 *= c(0.75);
-                        s0 -= c(0.25) * s0.tanh().atan().sin();
-                        if gt(v5.sin().cos(), c(0.5), margin) {
-                            let v6 = x1 * s1;
-                            acc2 += x0.asinh().sin() * c(0.1);
-                            s1 *= c(0.75);
-                            s1 += c(0.05) * v6.cos().tanh();
-                        }
-                    }
-                    _ => {
-                        acc2 -= (x2 * x0).sin() * c(0.1);
-                    }
-                }
-                s1 = c(0.6) * s1 + c(0.05) * (x0.sin() * c(0.9)).atanh().tanh();
-                acc2 += c(0.1) * (x2 + s1).tanh().exp_m1().sin();
+            let v18 = v.iter().fold(s1, |r, &p| r * c(0.5) + c(0.2) * (r - p.sin().cosh()).sin());
+            s0 = (s0 * c(0.6) + v18 * c(0.1)).sin();
+            if lt(x1 - (v[1].tanh() * c(0.9)).atanh(), x2 * s1, margin) {
+                m15 += 1;
             }
-            acc2 += (x2 * x2).cos();
         }
-        if le((x1.powi(2) + c(1.0)).log(3.0), c(0.0), margin) {
-            return ((s1 - s0).powi(2) + c(1.0)).ln();
-        }
-        if lt((v[n % 4] * v[n % 4] + c(1.0)).log(3.0), (v[n % 4].sin() * c(0.9)).asin(), margin) {
-            return x1.mul_add(x0, x1);
-        }
-        let v7 = prog_73_dual(s0, (x2 * x2 + c(1.0)).log10().sin() * c(2.0), c(0.25), v, n, margin);
-        s1 - acc2.cos() + v7.tanh() + x0.tanh().exp_m1()
-    }
-
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x2.sin() * c(0.9)).asin().powi(2).cos() * c(2.0);
-        let mut s1: Dual64 = prog_60_dual(x1, d_copysign(s0, v[2], margin).cos() * c(2.0), c(0.75), v, n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n % 4 {
+        match m15 {
             0 => {
-                let x2: Dual64 = prog_73_dual((x0.powi(2) + c(1.0)).log2().cos(), (c(0.65) - x2).sin() * c(2.0), s1, [v[0], v[1], v[2], v[3]], n, margin);
-                s0 = (s0 * c(0.75) + x2.sin() * c(0.005)).sin();
+                acc3 -= (d_copysign(c(0.5_f64), acc3, margin) * (v[(m15 + n) % 4].sin() * c(0.9)).acos()).cos();
             }
             1..=2 => {
-                s0 = (s0 * c(0.8) + s0 * c(0.005)).tanh();
+                let v19 = v[n % 4];
+                acc3 += v19.sin();
             }
-            3 => {
-                s0 = (s0 * c(0.5) + (acc2.tanh() + c(2.0)).cbrt() * c(1.0)).tanh();
+            3..=4 => {
+                s0 = s0.mul_add(c(0.5), (v[m15 % 4].powi(2) + c(1.0)).ln().tanh() * c(0.5));
+                s2 = (s2 * c(0.5) + v[(m15 + n) % 4] * v[(m15 + n) % 4] * c(0.1)).tanh();
             }
             _ => {
-                let v3: Dual64 = prog_11_dual(d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)).sin() * c(2.0), d_atan2((x0 * x0 + c(1.0)).sqrt().powi(2) + c(1.0), x1 + x0).tanh() * c(2.0), (acc2.tanh() * c(0.9)).asin().cos(), [v[0], v[1], v[2], v[3]], n, margin);
-                s1 = s1.mul_add(c(0.5), v3.cos() * c(0.005));
+                acc3 += (v[m15 % 4] * v[m15 % 4] + c(1.0)).log2().cos();
             }
         }
-        let v4 = prog_20_dual((x0.cos() * c(0.9)).atanh().tanh() * c(2.0), x1, c(0.75), v, n, margin);
-        let v5 = v.iter().copied().map(|p| (acc2.cos() * c(1.2)).tan() + x0.asinh() + p.tanh()).sum::<Dual64>();
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            for j in 0..6 {
-                let fj = c(j as f64);
-                s1 = c(0.8) * s1 + c(0.05) * d_log(s1.powi(2) + c(1.0), v4 * v4 + c(2.0)).tanh();
-                match j + n {
-                    0..=2 => {
-                        acc2 -= v5.tanh() * c(0.05);
-                        if le(s1.tanh(), x0, margin) {
-                            s0 = s0 * c(0.6) + x0.cos().tanh() * c(0.4);
-                            let v7 = (v[j % 4] * v[j % 4] + c(1.5)).acosh();
-                            acc2 += v7.sin() * c(0.05);
-                        } else {
-                            acc2 += (s0.powi(2) + c(2.0)).acosh().sin() * c(0.05);
-                            let v8 = d_atan2(v5, s0 * s0 + c(1.0));
-                            acc2 += v8.tanh() * c(0.05);
-                        }
-                        s1 *= c(0.5);
-                        s1 += c(0.5) * d_min(s1, x2, margin).cos();
-                        if lt(d_log(v5.powi(2) + c(1.0), v4 * v4 + c(2.0)), x1, margin) {
-                            let v9 = (v4 * v4 + c(1.0)).recip();
-                            acc2 -= c(0.05) * v9.sin();
-                        } else if k6 < 4 {
-                            s0 = (s0 * c(0.75) + d_atan2(d_max(x1, s0, margin).powi(2) + c(0.5), d_log(s0.powi(2) + c(1.0), v5 * v5 + c(2.0))) * c(0.02)).tanh();
-                        } else {
-                            let v10 = (x1.powi(2) + c(0.5)).cbrt();
-                            s0 = (s0 * c(0.75) + v10.cos() * c(0.1)).tanh();
-                        }
-                    }
-                    3 | 5 => {
-                        acc2 += c(0.05) * (s0.powi(2) + c(0.5)).recip().tanh();
-                        if lt((s0 * s0 + c(1.0)).cbrt().cos(), v5, margin) {
-                            acc2 -= c(0.05) * (s0 + (fj + x1)).tanh();
-                        } else if ge((x0 * x0 + c(1.0)).ln(), -c(1.0), margin) {
-                            s0 *= c(0.5);
-                            s0 -= c(0.1) * (x1.sin().exp() + fj).tanh();
-                            s1 = c(0.6) * s1 + c(0.4) * x0.cos();
-                        } else {
-                            let x0 = fj + x2;
-                            let v11 = d_to_degrees(s1) * c(0.01) + x0;
-                            acc2 -= c(0.05) * v11.sin().sin();
-                        }
-                    }
-                    6 => {
-                        s1 = c(0.5) * s1 + c(0.1) * x0.sin().exp().cos();
-                        s0 = (s0 * c(0.75) + (s0.tanh() * c(0.9)).acos() * c(0.1)).sin();
-                    }
-                    _other => {
-                        s1 = s1.mul_add(c(0.8), (v[n % 4] + fj).tanh() * c(0.2));
-                    }
-                }
-            }
-            acc2 += c(0.25) * v4.tanh().cosh().sin();
-            s0 = s0 * c(0.75) + d_max(d_atan2(c(2.0_f64), v[n % 4]), (x1.tanh() * c(1.2)).tan(), margin).cos() * c(0.02);
-        }
-        let v12 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.1) * ((r * r + c(2.0)).ln() + p.tanh()).cos());
-        let v13 = v.iter().map(|&p| d_abs(x1, margin) + p.cos()).sum::<Dual64>();
-        s0.tanh() + s1 + acc2.sin() + v4 + v5.cos() + v12 - v13.cos()
+        s0 = (s0 * c(0.75) + v[m15 % 4].sin() * c(0.25)).sin();
+        s0 * c(0.5) - s1.tanh() + s2 + acc3.tanh()
     }
 
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1.powi(2) + c(1.0)).recip() * d_atan2(c(0.5_f64), x2)).sin() * c(2.0);
+    pub fn prog_58_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = d_max(x2, v[n % 4], margin).powi(2).cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        s0 = c(0.5) * s0 + c(0.02) * d_atan2(s0.sin().powi(2) + c(0.5), x2).cos();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.6) + d_atan2(t.powi(2) + c(1.0), x0) * c(0.1)).tanh();
-            match i {
-                1 | 3 => {
-                    continue;
-                }
-                _ => {
-                    let v2 = prog_72_dual(t, x2, x0, [v[0], v[1], v[2], v[3]], i, margin);
-                    s0 = s0.mul_add(c(0.6), (x2 * s0).cos().exp2().tanh() * c(0.05));
-                    if le((v[0] * v[0] + c(0.5)).recip(), x2.sin(), margin) || i == 3 {
-                        acc1 += x2.tanh() * c(0.5);
-                        s0 = s0.mul_add(c(0.75), (d_log(x2 * x2 + c(1.0), fi * fi + c(2.0)).powi(2) + c(1.0)).log10() * c(0.25));
-                    } else {
-                        let mut k3 = 0;
-                        while k3 < 3 && gt(c(SCALE) + t.cos(), x1.cos(), margin) {
-                            k3 += 1;
-                            acc1 += (x0 - x0.sin()).tanh() * c(0.1);
-                            if gt(d_atan2(d_atan2(v[3 - k3].powi(2) + c(0.5), v[3 - k3]), d_atan2(c(1.5_f64), x2).powi(2) + c(1.0)), c(1.0), margin) {
-                                s0 = s0.mul_add(c(0.5), v[k3].sin().exp().sin() * c(0.1));
-                                acc1 -= c(0.1) * (x1.tanh() * c(0.9)).atanh().cos();
-                            }
-                            let v4 = (v[i] * v[i] + c(2.0)).ln().sin().exp();
-                            s0 = (s0 * c(0.75) + v4.cos() * c(0.1)).tanh();
-                        }
-                    }
-                    s0 = (s0 * c(0.8) + v2.sin() * c(0.005)).sin();
+        match n % 3 {
+            0 => {
+                let v2 = (x1.cos().sin() * c(0.9)).acos();
+                s0 = (s0 * c(0.75) + d_clamp(s0, d_clamp(x0, x0.sin() - c(1.5), x0.sin() + c(1.5), margin).tanh() - c(1.5), v2.asinh().sin() + c(1.5), margin) * c(0.02)).sin();
+            }
+            1 => {
+                acc1 += (x2 * x2 + c(0.5)).recip().sin().exp().cos() * c(0.75);
+                s0 = c(0.8) * s0 + c(0.005) * prog_20_dual(c(0.5), x0, x1, [v[0], v[1], v[2], v[3]], 3, margin).sin();
+            }
+            2 => {
+                s0 = (s0 * c(0.8) + prog_40_dual(c(1.5), x0, c(0.25), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                if gt(s0 / (x1.sin() + c(2.0)), -c(0.5), margin) || n % 3 == 1 {
+                    let v3 = v[n % 4].tanh();
+                    let v4 = (v3.cos() * c(1.5)).cosh();
+                    acc1 += v4.tanh();
                 }
             }
+            _ => {
+                let v5: Dual64 = prog_20_dual(x0.tanh().tanh() * c(2.0), s0.cos() * c(2.0), c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+                s0 *= c(0.5);
+                s0 += c(0.005) * v5.cos().tanh();
+            }
         }
+        if ge(x1 - x2, acc1.cos(), margin) {
+            return ((x0.cos() * c(0.5)).ln_1p().tanh() + c(2.0)).cbrt();
+        }
+        let v7 = if lt((x0 * x0 + c(1.0)).log2(), acc1, margin) || n < 3 {
+            (x0.cos() * c(1.2)).tan()
+        } else if lt((v[1] * v[1] + c(1.0)).log10() + x0, -c(1.0), margin) {
+            let v6 = v[2] - acc1;
+            v[n % 4].sin().powi(3) + v6.tanh()
+        } else {
+            prog_40_dual(x2.tanh().sin(), x2, v[n % 4].sin().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+        };
+        let len8 = v.len();
+        'l0: for i in 0..len8 {
+            let fi = c(i as f64);
+            for _ in (0..6).rev() {
+                s0 = s0.mul_add(c(0.6), v[n % 4].tanh().sin() * c(0.4));
+                if ge(d_clamp(x0 - v7, -c(1.0), c(1.0), margin), c(0.25), margin) {
+                    s0 = s0 * c(0.6) + ((x0.tanh() * c(0.9)).atanh().powi(2) + c(1.5)).acosh().sin() * c(0.02);
+                    break 'l0;
+                }
+                let v9 = (x1 * x1 + c(0.5)).ln();
+                acc1 += v9.sin() * c(0.05);
+            }
+            match i % 3 {
+                0..=2 => {
+                    s0 = s0.mul_add(c(0.5), (v7 - s0.sin()).tanh() * c(0.25));
+                    let v10 = prog_20_dual(x2, ((x2 - x0).cos() + c(2.0)).cbrt().cos(), c(0.75), [v[0], v[1], v[2], v[3]], i, margin);
+                    s0 = (s0 * c(0.75) + v10.tanh() * c(0.005)).sin();
+                }
+                _ => {
+                    let v11: Dual64 = prog_55_dual(x0, (-x2).cos(), x1.cos() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin);
+                    acc1 += v11.tanh() * c(0.25);
+                }
+            }
+            if i < n && ge(x1.cos().exp(), c(1.0), margin) {
+                acc1 += c(0.5) * v[3 - i].cos().tanh();
+                if ge((x2 + x0).sin().exp(), -c(1.0), margin) {
+                    return v7 + d_log(c(3.0_f64), v7.powi(2) + c(2.0));
+                }
+                s0 = (s0 * c(0.75) + v7 / (v7.powi(2) + c(0.5)) * c(0.01)).tanh();
+            } else if i % 3 == 1 && le(x2.tanh(), -c(0.5), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    acc1 -= fj.atan().sin() * c(0.1);
+                    match j {
+                        0..=2 => {
+                            let v12 = x0.tanh();
+                            s0 = (s0 * c(0.8) + fi * c(1.0)).tanh();
+                            s0 = s0 * c(0.8) + v12 * c(0.2);
+                        }
+                        3 => {
+                            continue 'l0;
+                        }
+                        _other => {
+                            s0 *= c(0.75);
+                            s0 += c(1.0) * fj.asinh().tanh();
+                        }
+                    }
+                    let v13: Dual64 = (v[2] * v[2] + c(1.0)).log(10.0);
+                    acc1 -= c(0.1) * (u.cos() + v13).sin();
+                }
+                let v14 = v[3 - i] - x2;
+                s0 = s0 * c(0.75) + v14.cos().tanh() * c(0.1);
+            } else {
+                acc1 += ((v[i] - v7).cos() * c(0.9)).asin().tanh() * c(0.5);
+                let v15: Dual64 = ((v[0].cos() * c(0.9)).acos().tanh() * c(1.2)).tan();
+                s0 = c(0.5) * s0 + c(0.02) * v15.cos().cos();
+            }
+            acc1 += v[1].cos() * c(0.5);
+        }
+        if le(prog_55_dual(x2, c(1.2), c(1.2), [v[0], v[1], v[2], v[3]], 3, margin), v7, margin) {
+            let v16: Dual64 = ((x0 * v[n % 4]).tanh() * c(0.9)).atanh();
+            s0 = s0.mul_add(c(0.75), v16.sin().cos() * c(0.01));
+        } else {
+            s0 = (s0 * c(0.5) + (v[n % 4].sin() + c(2.0)).cbrt() * c(1.0)).tanh();
+            if ge(v[3].mul_add(v[3], x2) * d_min(x1, x2, margin), -c(1.0), margin) {
+                let v17 = v7;
+                acc1 += d_log(x1 * x1 + c(1.0), x0.powi(2) + c(2.0)).sin();
+                acc1 -= c(0.005) * v17.sin();
+            } else {
+                s0 = s0 * c(0.5) + v[n % 4].cos().exp2().sin() * c(0.25);
+                let v18 = v7;
+                acc1 -= c(0.005) * v18.cos();
+            }
+            s0 *= c(0.8);
+            s0 -= c(1.0) * d_copysign(c(2.0_f64), x1, margin).tanh();
+        }
+        s0 * c(0.25) + acc1.cos() + d_log(x0 * x0 + c(1.0), v[n % 4] * v[n % 4] + c(2.0))
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.atan().powi(2).cos() * c(2.0);
+        let mut s1 = (v[n % 4].tanh().tanh() * c(2.0)).sinh().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let v3 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.01) * (prog_55_dual((x1 - s1).sin() * c(2.0), s0.sin(), s0, v, n, margin) + p.tanh()).tanh());
+            let v4: Dual64 = t.tanh().exp2();
+            acc2 += d_atan2((v[i].cos() * c(1.5)).sinh().powi(2) + c(0.5), d_log(c(3.0_f64), v4.powi(2) + c(2.0))).sin() * c(0.2);
+            acc2 += v3.cos().tanh() * c(0.5);
+        }
+        if le(s1.atan(), -c(0.5), margin) && n % 2 == 0 {
+            return (x0.powi(2) + c(0.5)).recip();
+        }
+        let mut a5 = [c(0.0); 4];
+        for i in 0..4 {
+            a5[i] = (x0.powi(2) + c(0.5)).ln();
+        }
+        let mut k6 = 0;
+        while k6 < 5 {
+            k6 += 1;
+            let v7 = prog_20_dual(s0, ((x1 * a5[(k6 + n) % 4]).cos() * c(0.5)).ln_1p().sin(), c(2.0), v, n, margin);
+            let v8 = a5.iter().zip(v.iter()).map(|(&p, &q)| q * q / ((s1 / (s0.cos() + c(2.0))).powi(2) + c(1.0)) + p.cos()).sum::<Dual64>();
+            let v9 = a5[n % 4];
+            acc2 += c(0.4) * (x0 / (v9.tanh() + c(2.0))).sin();
+            acc2 -= c(0.005) * (v7.tanh() - v8.sin()).tanh();
+        }
+        s0 = s0.mul_add(c(0.8), (s0 + c(0.5)).cos() * c(0.01));
+        s1 = (s1 * c(0.5) + (x0.powi(2) + c(1.0)).log2() * c(0.25)).sin();
+        x1.sin() - s0.cos() - s1.sin() + acc2.sin() + a5[0] * c(0.75)
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].atan();
+        let mut s1 = (x2 * x2 + c(1.0)).recip();
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for _ in (0..n).rev() {
+            let mut m3 = s1;
+            for j in 0..v.len() {
+                m3 = d_min(x1.asinh() + v[j], m3, margin);
+            }
+            s1 = s1.mul_add(c(0.5), m3.tanh() * c(0.25));
+            s0 = c(0.5) * s0 + c(0.25) * (m3.powi(2) + c(1.0)).ln().sin();
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                let v5 = x0.mul_add(x1, s1);
+                if ge(v5 * s1, -c(0.5), margin) {
+                    break 'l0;
+                }
+                s0 = s0.mul_add(c(0.6), (c(0.8) - s1).sin() * c(0.4));
+            }
+        }
+        let v6 = v.iter().fold(acc2, |r, &p| r * c(0.75) + c(0.005) * prog_20_dual(s1, r.powi(2).tanh(), (p + c(1.2)).cos().cos(), v, 1, margin).tanh());
+        if ge(prog_23_dual(c(1.5), ((acc2 * acc2 + c(1.5)).acosh() + x0 / (acc2.cos() + c(2.0))).cos() * c(2.0), c(1.5), v, 0, margin), c(1.0), margin) {
+            let v7: Dual64 = prog_55_dual(x0, d_clamp(x2, -c(1.0), c(0.5), margin).sin() * c(2.0), v[n % 4].tanh() * c(2.0), v, n, margin);
+            s1 = (s1 * c(0.8) + d_atan2(x0, s1.powi(2) + c(1.0)) * c(0.05)).tanh();
+            acc2 -= v7.cos() * c(0.25);
+        } else if gt(d_copysign(v6, v[n % 4], margin), acc2.asinh(), margin) || n == 2 {
+            s0 = c(0.8) * s0 + c(0.05) * (s0 * s0 + c(2.0)).acosh().tanh();
+            s0 = s0.mul_add(c(0.8), d_copysign(v6, v[n % 4], margin).sin() * c(0.01));
+        } else {
+            s1 *= c(0.5);
+            s1 += c(0.1) * (x1 * s1).tanh();
+        }
+        for i in 0..v.len() {
+            let v8: Dual64 = prog_55_dual(c(0.5), x1.powi(2).sin().cos(), s1, v, i, margin);
+            acc2 += c(0.5) * d_powf(c(0.5_f64), s1.atan().cos()).cos();
+            if lt((s0 * s0 + c(1.0)).ln(), x2, margin) {
+                continue;
+            }
+            acc2 -= v8.tanh() * c(0.05);
+        }
+        let mut m9 = (s0 * s0 + c(1.0)).ln();
+        for i in (0..4).rev() {
+            m9 = d_min(m9, v[i] * v6, margin);
+        }
+        x1 * c(0.25) + s1 - acc2.cos() - v6 - m9.sin()
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(0.5)).ln_1p();
+        let mut acc1: Dual64 = c(0.0);
+        if lt(prog_23_dual(acc1, c(2.0), v[n % 4].sin().exp2().tanh(), [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) {
+            s0 = c(0.75) * s0 + c(0.1) * (c(SCALE) + x1 + x2).tanh();
+        } else if lt(x0.cos(), c(0.25), margin) || n == 6 {
+            let v2: Dual64 = (x1 * x1 + c(1.0)).powi(-3);
+            acc1 += c(0.25) * v2.cos();
+        } else {
+            s0 = (s0 * c(0.8) + x1 / (v[n % 4].tanh() + c(2.0)) * c(0.05)).tanh();
+            acc1 += (x0.powi(2) + c(1.0)).sqrt().mul_add(x0.cos().exp(), x2).sin() * c(0.4);
+        }
+        s0 = (s0 * c(0.75) + (x1.tanh().tanh() * c(0.9)).acos() * c(0.1)).sin();
+        let v3 = v.iter().map(|&p| ((d_to_radians(acc1) * c(50.0)).powi(2) + c(0.5)).recip() + p.cos()).sum::<Dual64>();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            s0 = (s0 * c(0.6) + (s0.cos() * c(0.9)).acos().sin().exp_m1() * c(0.05)).tanh();
+            let mut k5 = 0;
+            while k5 < 3 && ge(v[2].tanh(), x0, margin) {
+                k5 += 1;
+                acc1 += c(0.1) * (v3.cos() * c(0.5)).ln_1p().sin();
+                if lt(v3.asinh(), -c(1.0), margin) {
+                    s0 *= c(0.6);
+                    s0 -= c(0.4) * x1.sin();
+                } else {
+                    acc1 += v[2].cos() * c(0.1);
+                }
+                s0 *= c(0.75);
+                s0 -= c(0.25) * x0.atan().tanh();
+            }
+            let mut m6 = c(f64::NEG_INFINITY);
+            for j in 0..n + 1 {
+                let fj = c(j as f64);
+                let c7 = if lt(x1 * fj - (x2 - fj), c(0.0), margin) {
+                    c(0.25) * v[j % 4] * (v[j % 4] * c(2.0))
+                } else {
+                    x0
+                };
+                m6 = d_max(m6, c7, margin);
+            }
+            if k4 >= 5 || le(s0.tanh().exp_m1(), c(0.0), margin) {
+                break;
+            }
+            acc1 -= m6.tanh() * c(0.4);
+        }
+        x0.sin() - s0 + acc1.tanh() - v3.sin()
+    }
+
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(v[n % 4], -c(1.0), c(1.0), margin).sin().cosh();
+        let mut s1 = (x2 * x0).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < n + 1 && lt(s0.sin().exp_m1(), -c(0.5), margin) {
+            k3 += 1;
+            if gt((x1.powi(2) + c(1.0)).recip(), c(0.5), margin) {
+                let v4 = s0;
+                s1 = (s1 * c(0.8) + v4 * c(0.2)).sin();
+            } else if gt(prog_20_dual(c(0.5), (s0 * s0 + c(2.0)).acosh().sin() * c(2.0), x1.cos().sin() * c(2.0), v, n, margin), -c(0.5), margin) {
+                s1 = (s1 * c(0.75) + s1 / (x0.powi(2) + c(1.5)) * c(0.1)).sin();
+            } else {
+                s0 = (s0 * c(0.6) + d_powf(c(1.5_f64), x1.sin()) * c(0.5)).tanh();
+                if ge((v[1].tanh().cos() * c(0.9)).asin(), c(0.5), margin) {
+                    let v5 = prog_55_dual(x0, s0, s0.sin(), v, n, margin);
+                    for &u in v.iter() {
+                        let [b6, _, b7] = [(x1.cos() * c(0.9)).acos(), u * x2 - u.cos(), d_atan2(v[k3 % 4].sin().powi(2) + c(1.0), (s0.sin() * c(1.5)).cosh())];
+                        if ge(v5 + c(1.2), c(0.5), margin) {
+                            break;
+                        }
+                        acc2 += c(0.02) * ((b7 / (v[k3 % 4].powi(2) + c(1.5))).cos() * c(0.9)).atanh();
+                        acc2 -= b6.tanh() * c(0.05);
+                    }
+                    acc2 += c(0.25) * v5.sin();
+                }
+                s0 = c(0.5) * s0 + c(0.25) * ((x2.powi(2) + c(1.0)).log10() - (c(SCALE) + s0)).cos();
+            }
+            if lt((v[2].tanh() * c(0.5)).ln_1p(), c(0.5), margin) {
+                acc2 += v[k3 % 4].tanh().tanh().tanh() * c(0.25);
+                break;
+            }
+            s0 = s0.mul_add(c(0.5), (x1 / (x1 * x1 + c(1.5)) * s1.cos().cosh()).sin() * c(0.1));
+        }
+        match k3 {
+            MODE_A => {
+                let v8 = (x1.cos().tanh() * c(1.2)).tan();
+                s1 = s1.mul_add(c(0.8), v8.tanh() * c(0.02));
+            }
+            1..=2 => {
+                s0 = (s0 * c(0.75) + prog_20_dual(c(2.0), x1, c(0.75), v, n, margin) * c(0.005)).sin();
+            }
+            3 | 5 => {
+                s0 = (s0 * c(0.6) + (x1 * x1 + c(1.0)).log2().tanh() * c(0.25)).tanh();
+                if k3 == 5 {
+                    acc2 += c(0.75) * (c(0.1) * s0);
+                    acc2 += (x1.tanh() * c(1.2)).tan().cos() * c(0.4);
+                } else {
+                    s0 = (s0 * c(0.5) + (v[k3 % 4] * v[k3 % 4] + c(1.5)).acosh() * c(0.1)).sin();
+                }
+            }
+            _ => {
+                let v9 = (x1.cos() + c(2.0)).cbrt();
+                acc2 += v9.tanh();
+            }
+        }
+        let [b10, _, _, _] = v;
+        if lt(prog_55_dual(s0, (b10 - x0).tanh() * c(2.0), b10.mul_add(d_atan2(x0 * x0 + c(0.5), b10), x2 / (x1.powi(2) + c(1.0))).tanh(), v, 0, margin), c(1.0), margin) && n == 3 {
+            s0 = (s0 * c(0.75) + prog_55_dual(d_copysign(c(0.5_f64), s0, margin).cos() * c(2.0), c(0.25), c(2.0), v, n, margin) * c(0.02)).tanh();
+        } else if le(c(SCALE) + (s0.powi(2) + c(2.0)).acosh(), b10, margin) && n == 1 {
+            s0 = s0 * c(0.8) + (d_max(-c(3.0_f64), s0, margin) * c(std::f64::consts::LN_2)).sin() * c(0.01);
+        } else {
+            acc2 += (x0 + c(0.25) - d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0))).cos() * c(0.75);
+            let v11 = prog_20_dual(x2.cos().cos(), c(0.25), b10, v, n, margin);
+            s1 = s1.mul_add(c(0.5), v11.cos().cos() * c(0.005));
+        }
+        s0.tanh() + s1 * c(0.25) + acc2.cos()
+    }
+
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0).ln_1p();
+        let mut s1 = (x2 - c(0.3)).cos() * c(2.0);
+        let mut s2 = (x1 * v[n % 4]).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let Some(k5) = n.checked_sub(1) else {
+            let v4 = (s0.cos() * c(1.2)).tan().cos();
+            return prog_23_dual(c(0.25), x1, s0, [v[0], v[1], v[2], v[3]], n, margin) + v4.sin()
+        };
+        let c6 = c(k5 as f64);
+        let v8 = if ge(x0, c(0.0), margin) {
+            let v7 = c6.atan();
+            d_abs(s2, margin) + v7.sin()
+        } else {
+            v[3].tanh().atan()
+        };
+        let v9 = acc3.tanh();
+        let mut m10 = x2 / (v[k5 % 4].sin() + c(2.0));
+        for i in 0..v.len() {
+            m10 = d_min(m10, v8 + c(1.5) + v[3 - i], margin);
+        }
+        acc3 += c(0.4) * m10.sin();
+        s0 = (s0 * c(0.5) + v9 / (s0 * s0 + c(1.0)) * c(0.05)).sin();
+        s1 = (s1 * c(0.75) + x1.asinh() * c(0.25)).tanh();
+        s2 = s2 * c(0.6) + prog_40_dual((c6.tanh().sin() * c(0.5)).ln_1p().sin() * c(2.0), (x2.tanh().powi(2) + c(0.5)).cbrt().tanh(), x0, [v[0], v[1], v[2], v[3]], 1, margin).tanh() * c(0.005);
+        s0.cos() - s1 - s2 * c(0.25) + acc3 * c(1.5) + v8
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x1 + x2, (x0 * c(std::f64::consts::FRAC_1_PI)).sin() - c(1.5), x1.cos().sin() + c(1.5), margin).tanh() * c(2.0);
+        let mut s1 = d_max(-c(0.5_f64), x2, margin).tanh();
+        let mut s2 = d_abs(v[n % 4], margin);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * prog_20_dual(p, acc3, x0, v, n, margin).tanh()).product::<Dual64>();
         let mut k5 = 0;
         let v6 = loop {
             k5 += 1;
-            s0 = (s0 * c(0.6) + x1.tanh().sinh() * c(0.25)).tanh();
-            if k5 < 1 {
-                break prog_55_dual::<4>(c(2.0), c(1.2), c(0.5), [v[0], v[1], v[2], v[3]], k5, margin);
+            acc3 += c(0.4) * (v4.sin().exp() * (-x2)).tanh();
+            if lt((s2 * s2 + c(1.0)).log(2.0), -c(1.0), margin) && k5 % 3 == 1 {
+                acc3 -= c(0.4) * v4.cos().exp2().tanh();
+                break v4.tanh();
             }
-            if k5 >= 4 || ge((x1.cos().powi(2) + c(0.5)).recip(), x0, margin) {
-                break s0 * v[3];
+            acc3 += x0.tanh().cos() * c(0.4);
+            if k5 >= 5 {
+                break (v4.cos() * c(1.2)).tan();
             }
         };
-        let [b7, _, b8, b9] = [x2 * x0, d_clamp(x0, v[(k5 + n) % 4].cos() - c(1.5), x1.tanh() + c(1.5), margin), v[k5 % 4] - x1, v6];
-        if n % 3 == 1 {
-            return d_to_radians(b9);
+        let mut k7 = 0;
+        while k7 < n + 1 && gt(prog_20_dual(c(1.5), x2, s0, v, 2, margin), -c(1.0), margin) {
+            k7 += 1;
+            if lt((v[k5 % 4] * v[k5 % 4]).ln_1p(), -c(0.5), margin) {
+                let mut k8 = 0;
+                while k8 < 3 && lt(-x1, -c(1.0), margin) {
+                    k8 += 1;
+                    s1 = c(0.5) * s1 + c(0.1) * v6.cos().exp_m1().cos();
+                    acc3 += ((s2.powi(2) + c(1.0)).log(3.0) - v4 * v4).cos() * c(0.05);
+                }
+                let v9 = prog_55_dual((v4.powi(2) + c(1.0)).log10().cos() * c(2.0), (v4 + c(2.0)).sin(), x0, v, 2, margin);
+                s2 = (s2 * c(0.5) + v9.sin() * c(0.02)).tanh();
+            } else {
+                acc3 -= (d_to_degrees(s1) * c(0.02)).cos() * c(0.25);
+            }
+            let v10: Dual64 = if k5 > 4 {
+                acc3 -= c(0.25) * (x1 * x1 + c(1.0)).log(2.0).sin();
+                d_min(c(0.5_f64), x1.cos(), margin)
+            } else {
+                (d_to_radians(x2).powi(2) + c(1.0)).recip()
+            };
+            s0 = s0.mul_add(c(0.5), d_max(v[k5 % 4], s0, margin).cos() * c(0.5));
+            s0 *= c(0.5);
+            s0 -= c(0.5) * v10.tanh().cos();
         }
-        let mut k10 = 0;
-        let v13 = loop {
-            k10 += 1;
-            acc1 += c(0.5) * (x2 / (b8 * b8 + c(1.5)) * (b8.tanh() * c(0.5)).ln_1p()).cos();
-            let mut k11 = 0;
-            while k11 < 6 && lt(d_atan2(c(3.0_f64), b7), c(1.0), margin) {
-                k11 += 1;
-                let v12 = v.iter().fold(b9.tanh(), |r, &p| r * c(0.75) + c(0.05) * (r.tanh().exp() + p.cos()).sin());
-                acc1 += d_to_radians(v12).sin() * c(0.05);
-            }
-            if k10 >= 4 {
-                break c(0.1) * (x1 * x1 + c(0.5)).recip();
-            }
-        };
-        s0.cos() + acc1.cos() + b7 - b8 * c(0.5) + b9.cos() + v13 * c(1.5)
+        acc3 -= (x0.sin() * c(0.9)).acos().cos();
+        if le(((x0.tanh() * c(0.5)).ln_1p().tanh() * c(2.0)).sinh(), s1, margin) {
+            let v11 = v4;
+            s2 = (s2 * c(0.5) + (v6 * c(0.05)).sin() * c(0.02)).sin();
+            acc3 -= v11.tanh() * c(0.1);
+        } else {
+            let v12 = (v4 * c(0.5)).sin();
+            let v13 = prog_55_dual(c(0.5), ((x2.sin() * c(1.5)).cosh() * x0.tanh()).tanh(), (v12 + v[k7 % 4]).tanh(), v, k5, margin);
+            acc3 += c(0.01) * v13.tanh();
+        }
+        for _ in 0..n {
+            s1 = (s1 * c(0.8) + (s0 * s0 + c(1.0)).powi(-1) * c(0.05)).tanh();
+            let v14 = ((s1 * s1 + c(2.0)).acosh().powi(2) + c(1.0)).log2();
+            s0 *= c(0.6);
+            s0 -= c(0.2) * v14.cos();
+        }
+        s0 - s2 - acc3.tanh() + v6 * c(0.75)
     }
 
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let w0 = v;
-        let mut s1 = (w0[n % 4].sin() * c(0.9)).atanh().atan();
-        let mut s2: Dual64 = (x2.cos() * c(0.5)).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        s1 = s1.mul_add(c(0.75), (s2 * s2).ln_1p().atan().tanh() * c(0.25));
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            s2 = (s2 * c(0.8) + ((s2 / (x1.powi(2) + c(1.5))).tanh() * c(0.9)).asin() * c(0.1)).sin();
-            acc3 += c(0.5) * (fi.cos() * c(0.9)).acos().sin();
-            let v4 = x0 * x2;
-            acc3 -= v4.sin().cos() * c(0.5);
-        }
-        if gt(prog_88_dual(s2, d_min(c(2.0_f64), x0, margin).cos(), (x0 * x0 + c(1.0)).log10().cos().exp().sin() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin), x1 / (acc3.sin() + c(2.0)), margin) {
-            return w0[n % 4].cos();
-        }
-        acc3 += s2.tanh().exp().sin() * c(0.25);
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.powi(2).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
         for i in (0..n).rev() {
-            let v5 = s1 * x2;
-            s1 = s1 * c(0.5) + (v[i % 4] * w0[i % 4]).cos() * c(0.1);
-            match i + n {
-                1..=2 => {
-                    acc3 += prog_55_dual::<4>((x0 * x0 + c(2.0)).acosh().cos() * c(2.0), c(0.25), s2, [v[0], v[1], v[2], v[3]], 2, margin).cos() * c(0.01);
+            let fi = c(i as f64);
+            let [b2, b3, b4, _] = v;
+            if lt((fi + x2).powi(2).ln_1p(), b2, margin) || i == 4 {
+                continue;
+            }
+            let mut m5 = c(f64::NEG_INFINITY);
+            for &u in v.iter() {
+                m5 = d_max(m5, x0 + b4 + u, margin);
+            }
+            acc1 -= m5.tanh() * c(0.25);
+            s0 *= c(0.5);
+            s0 -= c(0.25) * (b3.tanh() - b4.sin()).cos();
+        }
+        let [b6, b7] = [s0 + d_atan2(c(0.5_f64), v[3]), x1.mul_add(c(SCALE) + x0, (x0.powi(2) + c(2.0)).ln())];
+        let mut m8 = prog_14_dual(c(0.5), x2, c(1.2), v, 1, margin).sin();
+        let mut m9 = x0;
+        for i in 0..=n {
+            m8 = d_max(m8, d_log(b7 * b7 + c(1.0), b6.powi(2) + c(2.0)) + v[i % 4], margin);
+            m9 = d_min(v[i % 4].mul_add(v[n % 4], v[i % 4]), m9, margin);
+        }
+        'l3: for &t in v.iter() {
+            s0 = s0 * c(0.8) + ((x1.tanh() * c(1.2)).tan().sin() * c(0.9)).acos().sin() * c(0.01);
+            for j in 0..4 {
+                if j < n {
+                    s0 = (s0 * c(0.5) + d_to_degrees(m9) * c(0.01) * c(0.75)).sin();
+                    break 'l3;
                 }
-                g if g > 3 => {
-                    continue;
-                }
-                _ => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = c(j as f64);
-                        let v6 = d_log(w0[j % 4] * w0[j % 4] + c(1.0), x2 * x2 + c(2.0));
-                        match i {
-                            PHASE_A => {
-                                s2 = c(0.5) * s2 + c(0.05) * (s2.sin() - (v6 + s2)).sin();
-                                let v7 = (d_powf(c(0.5_f64), v5.cos()).sin() * c(0.5)).ln_1p();
-                                acc3 += c(0.05) * v7.tanh().sin();
+                s0 = (s0 * c(0.5) + v[1].sin() * c(0.5)).tanh();
+                let v10 = m8 * x0;
+                s0 *= c(0.5);
+                s0 -= c(0.05) * v10.tanh();
+            }
+            let mut k11 = 0;
+            while k11 < 6 {
+                k11 += 1;
+                match k11 % 2 {
+                    MODE_A if n < 4 => {
+                        s0 *= c(0.8);
+                        s0 += c(0.1) * (b6 - (m9.sin() * c(0.5)).ln_1p()).cos();
+                        continue;
+                    }
+                    MODE_B => {
+                        s0 = (s0 * c(0.75) + m8.sin().exp_m1() * c(0.05)).tanh();
+                        s0 *= c(0.5);
+                        s0 += c(0.5) * (-b6).sin();
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.8), (v[0] * t).cos() * c(0.05));
+                        match k11 + n {
+                            0 => {
+                                break 'l3;
                             }
-                            PHASE_B | 3 => {
-                                acc3 -= (v6.sin() + (w0[n % 4].tanh() * c(0.9)).asin()).sin() * c(0.05);
-                                s2 = c(0.8) * s2 + c(0.1) * s2.tanh().sinh().cos();
+                            MODE_B => {
+                                s0 = s0.mul_add(c(0.75), (x1 * m8).tanh() * c(0.02));
+                                if lt((b6 - x2) * x1.tanh(), -c(1.0), margin) {
+                                    s0 = s0 * c(0.6) + (s0.cos() * c(0.9)).asin().cos() * c(0.1);
+                                    continue;
+                                }
+                                let v12 = m8;
+                                acc1 -= v12.cos().tanh() * c(0.05);
                             }
-                            4 => {
-                                let x2 = (d_log(s2.powi(2) + c(1.0), s2.powi(2) + c(2.0)).powi(2) + c(1.0)).log2();
-                                s1 *= c(0.8);
-                                s1 -= c(0.2) * (v[n % 4] / (fj.powi(2) + c(1.0))).tanh();
-                                acc3 += x2.tanh() * c(0.05);
-                            }
-                            _ => {
-                                s1 = c(0.8) * s1 + c(1.0) * d_abs(fj, margin).sin();
-                                s1 = (s1 * c(0.8) + w0[n % 4].sin() * c(0.2)).tanh();
-                                if le(x0, v5.sin().exp(), margin) {
-                                    acc3 += c(0.05) * (v6 + s1.cos().cosh()).cos();
+                            MODE_C if n > 1 => {
+                                acc1 += c(0.05) * (t * s0 * (v[k11 % 4] * v[k11 % 4] + c(1.0)).log10()).sin();
+                                if ge(d_log((s0 + t).powi(2) + c(1.0), (x0.powi(2) + c(1.5)).acosh().powi(2) + c(2.0)), (t * t + c(0.5)).ln(), margin) {
+                                    acc1 += ((v[1].sin() * c(0.9)).acos() * (m8 * m8).ln_1p()).cos() * c(0.05);
                                     continue;
                                 }
                             }
+                            _ => {
+                                s0 *= c(0.5);
+                                s0 += c(0.25) * (x1 + x0).cos();
+                                if le(((m9.sin() * c(0.5)).ln_1p().powi(2) + c(0.5)).recip(), c(0.0), margin) {
+                                    s0 = s0.mul_add(c(0.5), (v[k11 % 4] * m9).cos() * c(0.05));
+                                    continue;
+                                }
+                                let v13 = c(SCALE) + (b7 * b7 + c(1.0)).log(10.0);
+                                s0 *= c(0.8);
+                                s0 += c(0.4) * v13.sin();
+                            }
                         }
-                        acc3 += x1.cos() * c(0.05);
-                        acc3 -= c(0.05) * v6.sin();
+                        s0 = (s0 * c(0.6) + d_powf(c(1.5_f64), x0.cos()) * c(0.5)).sin();
                     }
-                    s1 = s1.mul_add(c(0.75), v5.tanh().exp2().cos() * c(0.05));
                 }
+                let v14 = match k11 % 3 {
+                    1 => m9 / (b6 * b6 + c(1.0)),
+                    MODE_C => d_atan2(c(0.5_f64), b7),
+                    _ => (v[n % 4].powi(2) + c(2.0)).sqrt(),
+                };
+                s0 = (s0 * c(0.8) + (-b6).powi(2).ln_1p() * c(0.2)).tanh();
+                acc1 += c(0.05) * v14.tanh().sin();
             }
-            acc3 -= c(0.25) * v5.tanh().tanh();
-        }
-        if lt(d_to_radians(s2), -w0[1], margin) || n < 1 {
-            let x0 = (v[n % 4].sin() * c(0.9)).acos();
-            s2 *= c(0.6);
-            s2 += c(0.02) * (s2 + x1).tanh();
-            acc3 -= x0.sin();
-        } else if gt(d_to_degrees(x0) * c(0.02), x2 - s2, margin) || n < 5 {
-            for &t in v.iter() {
-                let v8 = t.sin().exp();
-                let v9: Dual64 = d_min(x2, x0, margin);
-                if le(d_powf(s2.cos().powi(2) + c(1.0), v8.cos()), (v9.powi(2) + c(1.0)).log(2.0), margin) {
-                    return s1 * t / (x0.tanh().powi(2) + c(1.0));
-                }
-                acc3 += c(0.5) * (c(1.5) * v8).sin();
+            if le((b6.tanh() + c(2.0)).cbrt(), c(0.25), margin) || k11 == 1 {
+                acc1 += t.sin() * c(0.5);
+                s0 = c(0.8) * s0 + c(0.4) * (d_max(x2, m8, margin).powi(2) + c(1.0)).log10().sin();
+            } else {
+                let v15 = m9 - s0;
+                s0 *= c(0.6);
+                s0 -= c(0.02) * (t - v[k11 % 4] * m9).tanh();
+                s0 *= c(0.6);
+                s0 -= c(0.2) * v15.cos().sin();
             }
-        } else {
-            acc3 += (d_powf(c(2.0_f64), x0.cos()).powi(2) + c(1.0)).recip();
         }
-        s1.cos() + s2 * c(0.5) + acc3.sin()
+        s0 + acc1.tanh() - b6.tanh() + b7.tanh() + m8.tanh() + m9.cos()
     }
 
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x2).sin() * c(2.0);
+        let mut s1: Dual64 = (x0 - v[2]).sin() * c(2.0);
+        let mut s2 = (x1 + c(2.0)).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if le(v[n % 4] * (acc3.powi(2) + c(1.0)).ln(), c(0.5), margin) {
+            let v4 = prog_0_dual((x2.atan().powi(2) + c(0.5)).recip().cos(), s0, x2.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            acc3 += v4.sin() * c(0.005);
+        } else {
+            let x2 = prog_40_dual(x2, x0, s1.cos().asinh().cos(), [v[0], v[1], v[2], v[3]], n, margin);
+            acc3 += s1.sin();
+            acc3 -= x2.cos() * c(0.005);
+        }
+        let v7 = match n {
+            1 => {
+                let v5 = d_hypot(x0.sin().exp(), -x0, margin);
+                v[n % 4] + c(0.75) + v5.cos()
+            }
+            2..=3 => d_max(-c(2.0_f64), x2, margin) + x2,
+            _other => {
+                for _ in (1..=3).step_by(2) {
+                    acc3 -= (x0 - s0).cos().tanh();
+                    let mut m6: Dual64 = -c(2.5);
+                    for j in 0..=n {
+                        m6 = d_max(m6, m6 * c(0.5) + (x2 + v[j % 4]) * c(0.25), margin);
+                    }
+                    acc3 -= m6.cos().sin();
+                }
+                x1 * s0
+            }
+        };
+        if let Some(k8) = n.checked_sub(3) {
+            let c9 = c(k8 as f64);
+            s0 = (s0 * c(0.75) + d_hypot(c(0.5_f64), x1, margin) * c(0.25)).tanh();
+            acc3 += c9.tanh();
+        } else {
+            let v10 = prog_40_dual((x1 * x1 + c(1.0)).log(3.0).atan().cos(), (d_to_degrees(s2) * c(0.02) + s2).cos() * c(2.0), d_clamp(s0, x0.sin() - c(1.5), v7.sin() + c(1.5), margin).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            s0 = s0.mul_add(c(0.8), v10.sin().cos() * c(0.005));
+        }
+        let mut a11 = [c(0.0); 4];
+        for i in 0..4 {
+            if lt(s1 + v7, (s2.powi(2) + c(2.0)).ln(), margin) {
+                a11[i] = v[i] * v7;
+            } else {
+                a11[i] = x2.asinh();
+            }
+        }
+        s1 = s1.mul_add(c(0.6), v7.sin().sin() * c(0.02));
+        s2 = (s2 * c(0.8) + x1 * c(std::f64::consts::FRAC_1_PI) * c(0.5)).tanh();
+        s0.tanh() + s1 * c(0.5) + s2 * c(0.75) + acc3.tanh() - a11[1].sin()
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x1 * x2 - x1.powi(2)).cos() * c(2.0);
+        let mut s1 = d_copysign(x2, v[1].asinh(), margin);
+        let mut s2 = d_hypot(x0, v[n % 4], margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s1 = c(0.8) * s1 + c(0.1) * (s1 * s1 + c(1.0)).recip().powi(2).sin();
+            }
+            1..=2 => {
+                let v4: Dual64 = d_min(c(2.0_f64), x1, margin) / (x2.tanh().powi(2) + c(1.0));
+                let v5: Dual64 = d_abs(acc3, margin);
+                acc3 += (v4.tanh() + v5.tanh()).tanh();
+            }
+            g if g > 3 => {
+                s1 = (s1 * c(0.5) + (c(0.75) - s1) * c(0.5)).tanh();
+                let v6 = prog_40_dual(s2, ((s2.powi(2) + c(0.5)).cbrt() - acc3 * x1).tanh() * c(2.0), (s1 * s2).asinh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+                acc3 += v6.cos() * c(0.005);
+            }
+            _ => {
+                let v7: Dual64 = prog_14_dual(((x1 + x2) * (v[n % 4] / c(1.5))).cos() * c(2.0), x0 * c(0.25), s2.tanh().sin(), [v[0], v[1], v[2], v[3]], 4, margin);
+                acc3 += prog_40_dual((s1.sin().cos() * c(0.9)).atanh().cos(), x0.atan().tanh().cosh().cos() * c(2.0), (s2.cos() * c(1.5)).sinh().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.005);
+                s1 *= c(0.6);
+                s1 += c(0.005) * v7.sin();
+            }
+        }
+        let [_, b8, b9, b10] = *v;
+        'l0: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc3 += c(0.25) * (fi + v[1]).sin();
+            match i + n {
+                1 => {
+                    acc3 += c(0.25) * b9.tanh().exp().sin();
+                    s2 = s2.mul_add(c(0.75), d_atan2(x0, b10.powi(2) + c(0.5)).sin() * c(0.02));
+                }
+                2..=3 => {
+                    acc3 += c(0.25) * b10.cos().exp_m1().sin();
+                    let v11 = ((x0 * x0 + c(2.0)).acosh().sin() * c(0.5)).ln_1p();
+                    acc3 -= c(0.25) * v11.tanh();
+                }
+                4..=5 => {
+                    s2 = (s2 * c(0.5) + b9.sin().exp2() * c(0.25)).tanh();
+                }
+                _ => {
+                    acc3 += (d_to_degrees(x0) * c(0.01) - c(2.0)).tanh() * c(0.25);
+                }
+            }
+            s2 = (s2 * c(0.75) + (v[(i + n) % 4].tanh() * c(1.2)).tan() * c(0.02)).sin();
+            let mut k12 = 0;
+            while k12 < 3 {
+                k12 += 1;
+                s1 *= c(0.8);
+                s1 += c(0.05) * b10.cos().exp().tanh();
+                if k12 > 0 {
+                    continue 'l0;
+                }
+                s0 *= c(0.8);
+                s0 += c(0.05) * d_powf(c(3.0_f64), (b8 - c(0.75)).cos()).sin();
+            }
+        }
+        let mut a13 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a13[i][j] = s2 / (fj.tanh() + c(2.0));
+            }
+        }
+        let a14 = a13[1];
+        let v15 = v.iter().fold(s1, |r, &p| r * c(0.5) + c(0.02) * (a13[0][n % 4] + p.tanh()).sin());
+        s0 * c(0.25) + s2.tanh() - acc3.tanh() + b8.tanh() + b9 - b10 * c(0.75) + a14[2].tanh() + v15 - d_abs((a14[n % 4].powi(2) + c(2.0)).ln(), margin)
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min((x0 * x0 + c(1.0)).log2(), x0 * x2, margin).sin() * c(2.0);
+        let mut s1 = prog_5_dual(s0, c(0.25), c(0.75), &v, n, margin).cos() * c(2.0);
+        let mut s2 = x1.sin().sinh();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().map(|&p| c(1.0) + c(0.25) * (s0 - p).sin()).product::<Dual64>();
+        if lt((s2.powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
+            return (v4.cos() + c(2.0)).cbrt();
+        }
+        let v5 = v.iter().map(|&p| d_log(p * p + c(1.0), x0 * x0 + c(2.0))).sum::<Dual64>();
+        let v8 = if le((d_abs(x0, margin).sin() * c(0.9)).asin(), v4, margin) {
+            let v6 = v5.sin();
+            v6.sin()
+        } else {
+            let v7 = (acc3 * acc3 + c(0.5)).powf(1.5);
+            prog_55_dual(v7, c(0.5), (v7 * v5).cos(), v, n, margin)
+        };
+        for t in v {
+            if n < 4 {
+                let v9 = d_to_degrees(t) * c(0.01) * v4;
+                acc3 -= c(0.5) * prog_55_dual(s0, s1, x0, v, n, margin).tanh();
+                if lt(d_atan2((s2.powi(2) + c(1.0)).recip(), (s2 + v9).powi(2) + c(1.0)), c(0.0), margin) || n == 3 {
+                    for j in (1..=6).step_by(2) {
+                        let v10 = if lt((v8.sin() * c(0.5)).ln_1p(), -c(0.25), margin) {
+                            ((x1.tanh() + c(2.0)).cbrt().sin() + c(2.0)).cbrt()
+                        } else {
+                            acc3 += d_atan2(x0 * x0 + c(0.5), v5).tanh() * c(0.1);
+                            ((s2 * s2 + c(0.5)).recip().sin() * c(1.2)).tan()
+                        };
+                        acc3 += (v10.powi(2) + c(2.0)).ln().tanh() * c(0.1);
+                        let v12 = match j % 3 {
+                            MODE_A => (x0.sin() * c(1.2)).tan(),
+                            MODE_B if n % 2 == 0 => {
+                                let v11 = v9 / (s0 * s0 + c(1.5));
+                                t / (x1.powi(2) + c(1.0)) + v11.cos()
+                            }
+                            _ => t * v5 * c(std::f64::consts::FRAC_1_PI),
+                        };
+                        s0 *= c(0.8);
+                        s0 += c(0.02) * v12.tanh();
+                    }
+                } else {
+                    let v9 = prog_55_dual(x2, s1, c(0.5), v, n, margin);
+                    s0 = s0.mul_add(c(0.5), v9.cos().cos() * c(0.05));
+                }
+            } else if le(((t * x1).powi(2) + c(1.0)).recip(), -c(0.5), margin) {
+                let v4 = x1 / (s0 * s0 + c(0.5));
+                s0 = s0 * c(0.75) + v4.cos() * c(0.02);
+            } else {
+                s2 = s2 * c(0.75) + v8.sin().cosh().cos() * c(0.2);
+                s1 = c(0.8) * s1 + c(0.02) * s1.mul_add(s1, s0).cos();
+            }
+            if lt((v8 * v8 + c(1.0)).log2(), -c(0.5), margin) {
+                return (s2.tanh() * c(1.2)).tan();
+            }
+            if lt(x0, c(0.0), margin) {
+                s0 = (s0 * c(0.8) + (-s0) * c(0.2)).tanh();
+                if n % 3 == 1 && lt(v[3] / c(3.0), -c(0.5), margin) {
+                    break;
+                }
+                let v13 = s0.cos();
+                acc3 -= c(0.5) * v13.tanh();
+            } else {
+                let v14 = (s1.powi(2) + c(0.5)).sqrt();
+                s2 = c(0.8) * s2 + c(0.05) * d_max(d_abs(s2, margin), (v14.tanh() * c(0.9)).acos(), margin).sin();
+            }
+            s1 = (s1 * c(0.6) + (s1 * s1).tanh().exp_m1() * c(0.02)).sin();
+        }
+        let mut k15 = 0;
+        let v18 = loop {
+            k15 += 1;
+            if lt((v8 * v8 + c(0.5)).recip(), -c(1.0), margin) {
+                return (x2 * x2 + c(2.0)).sqrt();
+            }
+            acc3 += x1.cos().tanh() * c(0.25);
+            if k15 > 3 {
+                acc3 += x0.cos() * c(0.25);
+            } else {
+                let v16 = d_max(d_min(c(2.0_f64), s2, margin), s1 * v[k15 % 4], margin);
+                let v17 = v16 / (x0 * x0 + c(0.5));
+                acc3 -= v17.cos() * c(0.25);
+            }
+            if k15 >= 6 || gt(d_atan2(x0.powi(2) + c(1.0), s1), (x2.tanh() * c(0.5)).ln_1p(), margin) {
+                break x0 + c(2.5);
+            }
+        };
+        s0 + s1 + s2.cos() + acc3.tanh() + v8.sin() + v18.sin() - (v18 * v18 + c(0.5)).cbrt()
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].sin().sin().exp().cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().fold(acc1, |r, &p| r * c(0.5) + c(0.005) * (prog_20_dual((v[n % 4].sin() * c(1.5)).cosh().sin(), ((x2.cos() * c(0.9)).atanh() + c(0.35)).tanh(), c(1.2), &v, 1, margin) + p.sin()).sin());
-        let [_, b3, b4, b5] = v;
-        'l0: for _ in 0..5 {
-            acc1 += c(0.4) * (d_min(c(1.5_f64), b3, margin) - b3).cos();
-            acc1 += c(0.4) * v[2].sin().cosh().tanh();
+        let v3 = if lt((x2.tanh().powi(2) + c(1.0)).recip(), x0, margin) {
+            ((x1.tanh() * c(1.2)).tan().cos() * c(0.9)).acos()
+        } else {
+            let v2 = prog_23_dual(x2, x2.cos().sinh().powi(3).cos(), x1.powi(2).tanh(), v, n, margin);
+            s0 *= c(0.6);
+            s0 += c(1.0) * (acc1 - c(0.5)).tanh().exp2().tanh();
+            (x0 + c(0.5)).tanh().exp2() + v2.cos()
+        };
+        if n % 3 == 1 {
+            let x2 = (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
+            s0 = c(0.8) * s0 + c(0.2) * (v[n % 4].cos() * c(0.5)).ln_1p();
+            s0 = c(0.5) * s0 + c(0.5) * x2.cos();
+        }
+        let v6 = if lt(v[n % 4] / (x2.tanh() + c(2.0)), -c(1.0), margin) {
+            let v4 = d_clamp(acc1, -c(0.5), c(1.5), margin);
+            prog_40_dual(x1, acc1, ((v3 * v4).tanh() + c(2.0)).cbrt().cos(), v, n, margin)
+        } else if lt(x1, (v[n % 4] * v[n % 4] + c(1.0)).sqrt(), margin) {
+            let v5 = (s0 * s0 + c(2.0)).acosh();
+            acc1 += c(0.005) * prog_40_dual(x2, c(0.5), acc1, v, n, margin).tanh();
+            x0 + v5.sin()
+        } else {
+            s0 = c(0.6) * s0 + c(0.4) * (v[n % 4] * v[n % 4] + c(1.0)).ln().tanh();
+            (v[1] * v[1] + c(2.0)).acosh()
+        };
+        let v7 = prog_40_dual(s0, x1.sin().tanh(), x2, v, n, margin);
+        let mut m8 = 0;
+        for &t in v.iter() {
+            if gt(x1.mul_add(s0, x1), t, margin) && n < m8 {
+                s0 = s0 * c(0.8) + v3.tanh().exp().atan().tanh() * c(0.05);
+                s0 = s0.mul_add(c(0.6), (v6.powi(2) + c(2.0)).ln().tanh() * c(0.5));
+            } else {
+                s0 = c(0.75) * s0 + c(0.02) * (v[n % 4] / (s0.powi(2) + c(0.5))).sin();
+                s0 = (s0 * c(0.8) + t.tanh().cosh() * c(0.1)).tanh();
+            }
+            if lt((x2 + v6).tanh(), c(0.0), margin) {
+                m8 += 1;
+            }
+            if lt(x0 - c(0.65), c(0.0), margin) && m8 > 18 {
+                break;
+            }
+            s0 = c(0.6) * s0 + c(0.25) * d_abs((s0.powi(2) + c(2.0)).acosh(), margin).tanh();
+        }
+        let c9 = c(m8 as f64);
+        s0 * c(0.25) + acc1 * c(0.25) - v3 * c(0.75) - v6.cos() + v7.sin() + c9.sin()
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (v[2] + c(0.65)).tanh().exp2();
+        let mut s1 = d_to_radians(v[2]) * c(50.0);
+        let mut s2 = (x1.tanh() + c(2.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let v5 = match i {
+                0 => {
+                    for &u in v.iter() {
+                        acc3 += c(0.05) * s1.asinh();
+                        acc3 += c(0.05) * (x0.powi(2) + c(1.0)).log(10.0).cos().exp().sin();
+                        let v4 = u.cos();
+                        s0 = s0 * c(0.6) + v4.sin() * c(0.4);
+                    }
+                    -x2
+                }
+                PHASE_B => (x2.sin() * c(1.2)).tan(),
+                2 => {
+                    for j in 0..4 {
+                        let fj = c(j as f64);
+                        s1 = s1.mul_add(c(0.5), (fj * x0).cos() * c(0.1));
+                        acc3 += x2.sin().sin() * c(0.05);
+                    }
+                    s2.powi(2) + (x0 * x0 + c(1.5)).acosh()
+                }
+                _ => {
+                    let x1 = (x2.sin() * c(1.2)).tan();
+                    x2 / c(2.0) + x1.sin()
+                }
+            };
+            acc3 += (v[i % 4].tanh().cos() * c(2.0)).cosh().cos() * c(0.25);
             let mut k6 = 0;
-            while k6 < n + 1 && gt((c(SCALE) + x2) * c(0.25), c(0.5), margin) {
+            while k6 < 3 {
                 k6 += 1;
-                let v7 = v.iter().map(|&p| b4 * x2 + p.cos()).sum::<Dual64>();
-                if k6 == 7 && gt(x1.tanh() * v[(k6 + n) % 4], v2, margin) {
+                let v7 = v.iter().map(|&p| c(SCALE) + (s1 * s1 + c(0.5)).recip() + p.sin()).sum::<Dual64>();
+                if k6 < n {
                     break 'l0;
                 }
-                acc1 += c(0.05) * b5.cos().atan().tanh();
-                acc1 += v7.tanh().tanh() * c(0.05);
+                s2 = c(0.8) * s2 + c(1.0) * (fi * fi + c(0.5)).sqrt().tanh();
+                acc3 -= c(0.1) * v7.tanh();
             }
+            match i {
+                0 => {
+                    s0 = s0.mul_add(c(0.75), (s0 - x0).sin() * c(0.1));
+                    let v5: Dual64 = d_powf(c(0.5_f64), x2.tanh().exp2().cos());
+                    acc3 += v5.tanh() * c(0.25);
+                }
+                PHASE_B => {
+                    acc3 += c(0.25) * (d_to_degrees(x2 / (v5.powi(2) + c(1.0))) * c(0.01)).sin();
+                    acc3 += (s0.cos() * c(1.2)).tan().cos().sin() * c(0.25);
+                }
+                g if g > 2 => {
+                    let v8 = d_powf(c(2.0_f64), s1.sin());
+                    acc3 += v8.sin() * c(0.25);
+                }
+                _ => {
+                    s1 = (s1 * c(0.6) + (v[(k6 + n) % 4].sin() * c(1.2)).tan() * c(0.02)).tanh();
+                }
+            }
+            s1 = s1.mul_add(c(0.75), v5.sin().tanh() * c(0.02));
+        }
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (p - x1 - v[n % 4] + q.cos()).sin()).product::<Dual64>();
+        let v11 = if le(x2 + c(0.25), c(1.0), margin) {
+            s0 + x0
+        } else {
+            let v10 = d_clamp(v9, v9.cos() - c(1.5), s1.cos() + c(1.5), margin);
+            return d_abs((x1.tanh() * c(1.2)).tan(), margin) + v10.tanh()
+        };
+        'l4: for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            s2 = c(0.75) * s2 + c(0.25) * ((fi + v9).powi(2) + c(2.0)).ln().sin();
+            match i % 4 {
+                1 | 3 => {
+                    let v12 = (v9.cos() * c(0.9)).atanh().sin().cosh();
+                    s0 = c(0.6) * s0 + c(0.05) * v12.sin();
+                }
+                _ => {
+                    let v13: Dual64 = v11.powi(2);
+                    acc3 += (d_to_degrees((s1.cos() * c(0.9)).asin()) * c(0.01)).sin();
+                    match i {
+                        0 => {
+                            acc3 += c(0.4) * (-(v13 + s1)).cos();
+                        }
+                        PHASE_B => {
+                            acc3 += d_atan2(c(3.0_f64), v[0].sin().exp2()).tanh();
+                            continue;
+                        }
+                        2 => {
+                            s0 = s0 * c(0.6) + x1.cos().sin().tanh() * c(0.4);
+                            acc3 -= c(0.5) * (x1.tanh() * c(2.0)).sinh().cos();
+                        }
+                        _ => {
+                            for j in 0..v.len() {
+                                let fj = c(j as f64);
+                                if le(d_hypot((s1 * s1 + c(1.0)).ln(), v13, margin), c(0.0), margin) {
+                                    acc3 += c(0.25) * (v11.cos() + (fj.sin() * c(0.9)).acos()).tanh();
+                                    if lt((x0.cos() * c(1.5)).cosh(), c(0.5), margin) {
+                                        continue 'l4;
+                                    }
+                                    let v14: Dual64 = (fi.sin() * c(1.2)).tan();
+                                    acc3 -= c(0.25) * v14.tanh().cos();
+                                }
+                                s1 = (s1 * c(0.6) + (s1 - v[0]) * c(0.2)).tanh();
+                            }
+                            s2 = (s2 * c(0.8) + d_powf(v[(i + n) % 4].powi(2) + c(1.0), s0.sin()) * c(0.01)).tanh();
+                        }
+                    }
+                    acc3 += c(0.5) * v13.tanh();
+                }
+            }
+        }
+        let mut m15 = 0;
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if ge(v11.tanh(), c(0.0), margin) {
+                m15 += 1;
+            }
+            match i {
+                0 | 2 => {
+                    continue;
+                }
+                3 => {
+                    let v16 = (v9.tanh() * c(1.2)).tan();
+                    s1 = (s1 * c(0.75) + (v[2].cos() * c(1.2)).tan() * c(0.02)).tanh();
+                    acc3 += c(0.4) * v16.cos().cos();
+                }
+                _ => {
+                    for (j, &u) in v.iter().enumerate() {
+                        acc3 += c(0.1) * d_atan2(fi.powi(2) + c(0.5), u).cos();
+                        let v19 = if j + n < 9 {
+                            let v17 = v[1].sin() * v[1];
+                            v9 + v17.tanh()
+                        } else if j % 2 == 0 && lt((-u) + c(0.3), c(1.0), margin) {
+                            v[3] * s2
+                        } else {
+                            let v18 = -v11;
+                            (s1.sin() * c(1.5)).sinh() + v18.cos()
+                        };
+                        acc3 += c(0.1) * v19.sin();
+                    }
+                    acc3 += (x1.powi(2) + c(0.5)).ln().atan().tanh() * c(0.5);
+                }
+            }
+            if gt((s0.tanh() * c(0.9)).acos(), -c(0.5), margin) {
+                acc3 += (v9.cos() * c(0.5)).ln_1p() * c(0.5);
+                let v20: Dual64 = (x0 * x0 + c(1.0)).recip();
+                s1 *= c(0.5);
+                s1 += c(0.75) * v20.tanh();
+            } else {
+                s1 = (s1 * c(0.6) + s2.cos().exp_m1() * (v11 + x0) * c(0.02)).sin();
+            }
+            acc3 += c(0.5) * (x1.tanh() * c(1.5)).cosh().tanh();
+        }
+        match m15 {
+            0 => {
+                s2 = s2.mul_add(c(0.75), (x2.powi(2) + c(1.0)).sqrt().cos() * c(0.25));
+            }
+            1 | 3 => {
+                let mut k21 = 0;
+                while k21 < 4 && lt(d_hypot(c(1.5_f64), (v11.sin() * c(1.5)).cosh(), margin), c(1.0), margin) {
+                    k21 += 1;
+                    if gt(s0 * v11, c(1.0), margin) {
+                        let v22 = c(1.5) - (x2 * x2 + c(2.0)).acosh();
+                        acc3 -= v22.sin() * c(0.5);
+                    }
+                    let v24 = match k21 {
+                        0 => (v9.powi(2) + c(1.0)).powi(-1),
+                        g if g > 1 => {
+                            let v23 = v9.sin();
+                            d_powf(c(1.5_f64), x1.cos()) + v23.sin()
+                        }
+                        _ => c(2.5) - (v11.powi(2) + c(1.0)).ln(),
+                    };
+                    s2 = s2 * c(0.5) + s0.sin() * c(0.5);
+                    acc3 += v24.sin().tanh() * c(0.5);
+                }
+            }
+            4 | 6 => {
+                acc3 += d_copysign(c(0.5_f64), s0, margin) / (x1.cos().powi(2) + c(0.5));
+            }
+            _ => {
+                acc3 -= prog_40_dual((v9 * v9 + c(1.0)).sqrt().tanh() * c(2.0), x0.sin().tanh().exp().sin(), x0 * c(2.0), v, 0, margin).sin() * c(0.005);
+                acc3 -= (c(SCALE) + (v[n % 4].cos() * c(1.5)).cosh()).sin();
+            }
+        }
+        s0 * c(0.75) - s1 * c(0.5) - s2.cos() - acc3.sin() + v9 * c(0.25) + v11 - v9.atan().tanh()
+    }
+
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let w0 = v;
+        let mut s1 = (x2 - v[n % 4]).tanh() * c(2.0);
+        let mut s2: Dual64 = (x0.tanh() * c(1.2)).tan().sin() * c(2.0);
+        let mut s3 = prog_55_dual(s1, x2, (s1 * x0).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 1, margin).tanh() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            s2 = s2 * c(0.8) + x2.sin() * c(0.2);
+            s3 = (s3 * c(0.5) + x1.sin() * c(0.5)).tanh();
+            for j in (0..=i).rev() {
+                acc4 += (w0[i % 4] + x1).cos() * c(0.05);
+                match j {
+                    PHASE_A => {
+                        s1 = s1.mul_add(c(0.6), s1.tanh().exp().sin() * c(0.1));
+                    }
+                    1..=3 => {
+                        let [b5, b6, b7, b8] = *v;
+                        let v9 = (b6.cos() * c(1.5)).cosh();
+                        s1 = (s1 * c(0.6) + (b5.cos() - b7.sin() + b8.cos() - v9.sin()) * c(0.05)).sin();
+                    }
+                    g if g > 4 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s2 = (s2 * c(0.8) + (c(SCALE) + s2.powi(2)) * c(0.05)).tanh();
+                        s2 = (s2 * c(0.6) + fi * s2 * c(0.05)).tanh();
+                    }
+                }
+                s2 = s2.mul_add(c(0.6), (x0 - s2).tanh() * c(0.2));
+            }
+        }
+        let mut k10 = 0;
+        let v12 = loop {
+            k10 += 1;
+            let v11: Dual64 = prog_20_dual(s1.tanh().tanh(), (d_to_radians(x2) * c(50.0) + (v[2] * v[2] + c(1.5)).acosh()).cos() * c(2.0), c(1.5), [v[0], v[1], v[2], v[3]], 3, margin);
+            s1 = c(0.6) * s1 + c(0.25) * (w0[(k10 + n) % 4] / (w0[(k10 + n) % 4].powi(2) + c(1.5))).cos();
+            if k10 >= 5 || gt(prog_55_dual(d_log((x1.sin() + c(2.0)).cbrt().powi(2) + c(1.0), (x0.tanh() * c(0.9)).acos().powi(2) + c(2.0)).tanh(), x0, s3, [v[0], v[1], v[2], v[3]], 4, margin), c(0.5), margin) {
+                break d_powf(v[k10 % 4] * v[k10 % 4] + c(1.0), w0[1].sin());
+            }
+            s1 = s1.mul_add(c(0.75), v11.sin().sin() * c(0.005));
+        };
+        let v13 = prog_55_dual(w0[k10 % 4].cos().sin(), ((x1 * x1 + c(1.0)).log10().cos() * c(2.0)).sinh().sin(), x0.atan().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], k10, margin);
+        'l3: for (i, &t) in w0.iter().enumerate() {
+            s3 *= c(0.75);
+            s3 += c(0.1) * (s1 - s2).cos();
+            for j in (0..6).rev() {
+                let fj = c(j as f64);
+                if j < 2 && gt((v13.cos() * c(0.9)).asin(), -c(0.5), margin) {
+                    s2 = (s2 * c(0.8) + (v12.atan() - (v12.sin() * c(0.9)).acos()) * c(0.05)).sin();
+                    break 'l3;
+                }
+                if lt(s1.cos(), c(0.5), margin) {
+                    acc4 += d_copysign(c(2.0_f64), d_hypot(x0, t, margin), margin).sin() * c(0.05);
+                    match k10 % 4 {
+                        0 => {
+                            continue;
+                        }
+                        1..=3 => {
+                            let [b14, b15, b16, b17] = *v;
+                            let [b18, b19, b20, _] = [d_powf(b17 * b17 + c(1.0), b17.tanh()), b16.atan(), fj + b14, b17.asinh()];
+                            acc4 -= (b15.tanh() - b18.tanh() - b19.tanh() - b20.tanh()).sin() * c(0.05);
+                        }
+                        _ => {
+                            let v21 = (w0[2] * w0[2] + c(1.0)).recip();
+                            s3 = s3 * c(0.75) + (w0[j % 4] / (s3 * s3 + c(1.5))).tanh() * c(0.1);
+                            s2 = s2.mul_add(c(0.75), v21.tanh() * c(0.25));
+                        }
+                    }
+                }
+                acc4 -= ((t.powi(2) + c(2.0)).acosh().powi(2) + c(0.5)).recip().cos() * c(0.05);
+            }
+            for j in (1..=3).step_by(2) {
+                let v22 = d_atan2(v[j], x0 * x0 + c(1.0)).cos().exp2();
+                s2 = s2.mul_add(c(0.6), ((v22 * v22 + c(2.0)).sqrt() + v12.tanh()).tanh() * c(0.05));
+                let v23 = w0.iter().map(|&p| w0[j].mul_add(p.tanh().exp2(), v13)).sum::<Dual64>();
+                s2 *= c(0.75);
+                s2 += c(0.01) * v23.cos();
+            }
+            match i % 2 {
+                0 => {
+                    let [b24, b25, b26, b27] = *w0;
+                    let x2 = -v13;
+                    s1 = (s1 * c(0.6) + (b24.tanh() + b25.sin() - b26.cos() + b27.cos() - x2.cos()) * c(0.05)).tanh();
+                }
+                PHASE_B => {
+                    s3 = c(0.5) * s3 + c(0.05) * (v13 * w0[i]).sin();
+                    if le(v12, c(0.0), margin) && i == 3 {
+                        acc4 -= c(0.5) * d_max(t, x2, margin).cos();
+                    } else if n % 3 == 1 && gt((t * t + c(0.5)).ln().sin().exp_m1(), c(1.0), margin) {
+                        acc4 -= c(0.5) * (v12 + s1).sin();
+                        acc4 += c(0.5) * x2.tanh().exp().tanh();
+                    } else {
+                        let v28 = d_to_degrees(s2) * c(0.01);
+                        s1 = s1 * c(0.8) + (x2.powi(2) + c(1.0)).log10().sin().exp2().sin() * c(0.25);
+                        s3 = c(0.5) * s3 + c(0.75) * v28.cos();
+                    }
+                    let v29 = v12.cos().exp2();
+                    s1 *= c(0.6);
+                    s1 += c(0.25) * v29.cos();
+                }
+                _ => {
+                    s2 = c(0.8) * s2 + c(0.05) * t.sin().exp().sin();
+                }
+            }
+            acc4 -= c(0.5) * t.cos();
+        }
+        acc4 += d_min(x0, w0[k10 % 4], margin).cos();
+        s2 = s2 * c(0.75) + v[k10 % 4].cos() * c(0.25);
+        s1 * c(0.75) - s2 - s3 * c(0.75) - acc4.tanh() - v12.tanh() + v13.tanh() - (v12.powi(2) + c(1.0)).log2()
+    }
+
+    pub fn prog_72_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: Dual64 = d_hypot(x0, v[n % 4], margin).cos() * c(2.0);
+        let mut s1 = p.0.asinh();
+        let mut s2 = (p.1.sin() + c(2.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        let [b4, b5] = [s1 * acc3.asinh(), prog_23_dual(s1, s2, (s1 + p.0 - (p.1.cos() * c(0.9)).acos()).cos() * c(2.0), v, n, margin)];
+        for i in (0..5).rev() {
+            let fi = c(i as f64);
+            if lt(b5 + b4, c(1.0), margin) || i == 2 {
+                s0 = s0.mul_add(c(0.5), (v[i % 4].sin() + c(2.0)).cbrt().sin() * c(1.0));
+                acc3 -= c(0.25) * ((fi - c(0.25)).sin() * c(0.9)).atanh();
+            } else if i == 4 {
+                let b5: Dual64 = b5.tanh().exp();
+                s1 *= c(0.6);
+                s1 += c(0.1) * (s1 * s1).sin();
+                acc3 += b5.cos().sin() * c(0.4);
+            } else {
+                acc3 += p.0.sin() * c(0.4);
+                s2 = (s2 * c(0.75) + (s2 - p.1) * c(0.1)).tanh();
+            }
+            if gt(v[n % 4].cos().exp_m1().sin().exp(), c(1.0), margin) {
+                s0 = (s0 * c(0.75) + prog_20_dual(s0, s1, c(0.75), v, i, margin) * c(0.005)).sin();
+                if lt(s0.tanh().exp_m1(), -c(0.5), margin) {
+                    s1 *= c(0.6);
+                    s1 -= c(0.1) * x0.cos().exp().sin();
+                    match i % 2 {
+                        PHASE_B => {
+                            break;
+                        }
+                        _ => {
+                            s1 = (s1 * c(0.6) + s1 * p.0 * c(0.1)).sin();
+                            if lt(prog_55_dual((p.0 + fi).cos(), c(1.2), ((s0.powi(2) + c(1.0)).sqrt().powi(2) + c(2.0)).acosh().cos() * c(2.0), v, i, margin), -c(0.5), margin) && i > 1 {
+                                acc3 += c(0.4) * (p.1.powi(2) + c(0.5)).sqrt().cos().cosh().cos();
+                                break;
+                            }
+                            s1 *= c(0.8);
+                            s1 += c(0.05) * ((s1.cos() * c(0.9)).atanh() * c(0.75)).sin();
+                        }
+                    }
+                    let [b6, b7] = [fi.mul_add(p.1, s0), s0 * s1 * c(std::f64::consts::FRAC_PI_4)];
+                    s1 = s1 * c(0.6) + (b6.sin() + b7.tanh()).cos() * c(0.05);
+                } else if le(p.1.atan(), fi / (p.1.tanh() + c(2.0)), margin) {
+                    acc3 += d_powf(c(1.5_f64), b4.cos()).sin().tanh() * c(0.4);
+                }
+            } else if ge(b4 * (p.0 * p.1), -c(0.5), margin) {
+                for _ in (0..4).rev() {
+                    s1 = s1.mul_add(c(0.5), ((fi.sin() * c(0.9)).atanh().powi(2) + c(2.0)).ln().cos() * c(1.0));
+                    s0 *= c(0.5);
+                    s0 += c(1.0) * (s0.powi(2) + c(1.0)).log10().sin();
+                    s2 = s2 * c(0.8) + b4 * c(0.2);
+                }
+                acc3 -= (b5.tanh() * c(0.9)).asin().cos() * c(0.4);
+            } else {
+                acc3 -= c(0.4) * (s0.tanh() * c(0.9)).acos().tanh();
+                s1 = (s1 * c(0.8) + (v[n % 4].powi(2) + c(1.0)).ln() * c(0.2)).sin();
+            }
+            acc3 -= (s2 * s0).cos() * c(0.4);
         }
         let mut k8 = 0;
         loop {
             k8 += 1;
-            acc1 += v[0].sin().tanh();
-            let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.tanh() - (q.powi(2) + c(0.5)).cbrt() + p.cos()).sum::<Dual64>();
-            let v10 = ((x0.tanh() * c(1.5)).cosh().cos() * c(0.9)).asin();
-            if k8 >= 2 {
+            let [b9, b10, b11, _] = v;
+            if n % 2 == 0 {
+                for _ in 0..5 {
+                    s0 = s0 * c(0.75) + (b11.tanh() * c(1.5)).sinh().tanh() * c(0.05);
+                    acc3 -= c(0.05) * (b9.cos() * c(0.9)).asin().cos();
+                    let [b12, _, _, b13] = v;
+                    acc3 += c(0.05) * (b12.tanh() + b13.tanh()).cos();
+                }
+            }
+            let [b14, _, _, b15] = v;
+            s2 = s2.mul_add(c(0.5), p.1.mul_add(b11, s0).cos() * c(0.1));
+            if k8 >= 5 || ge(b4 - b14, c(0.5), margin) {
                 break;
             }
-            acc1 += (v9.tanh() + v10.cos()).sin() * c(0.1);
+            s0 = c(0.5) * s0 + c(0.1) * (b9.sin() - b10.tanh() - b15.tanh()).tanh();
         }
-        let mut a11 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a11[i] = (b4.tanh() * c(0.9)).acos().cos();
-            s0 = (s0 * c(0.75) + (x0 * x0 + c(2.0)).ln() * c(0.25)).tanh();
-            s0 = (s0 * c(0.8) + t.tanh() * c(0.2)).sin();
-        }
-        for i in (1..=6).step_by(2) {
-            a11 = [a11[3].mul_add(c(0.75), (x0.cos() * c(1.5)).cosh().sin() * c(0.05)), a11[0].mul_add(c(0.75), (v2.powi(2) + c(1.0)).sqrt().sin() * c(0.25)), a11[3], a11[1] * c(0.75) + (x2 * b5).sin().exp_m1().cos() * c(0.02)];
-            s0 = s0.mul_add(c(0.8), s0.mul_add(a11[i % 4], x2).cos() * c(0.05));
-        }
-        x0 - s0.sin() + acc1.tanh() - v2.cos() + b3.tanh() + b4 * c(0.25) + b5 * c(0.75) - a11[2] * c(1.5)
-    }
-
-    pub fn prog_100_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = p.0.mul_add(v[n % 4], v[n % 4]).cos();
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v5 = loop {
-            k2 += 1;
-            if lt(p.0 + (p.0 * p.0).ln_1p(), c(1.0), margin) {
-                s0 *= c(0.6);
-                s0 -= c(0.4) * p.0.sin();
-                s0 = s0.mul_add(c(0.5), prog_72_dual(((x0 * s0).sin() * c(1.5)).sinh().sin() * c(2.0), (v[k2] + s0 + (x0 + s0)).tanh(), s0.tanh().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 2, margin).tanh() * c(0.005));
-            }
-            if le(((x0.tanh() * c(0.9)).asin().powi(2) + c(1.0)).log10(), c(0.25), margin) {
-                s0 = (s0 * c(0.75) + p.1.tanh() * s0.tanh().cosh() * c(0.05)).sin();
-                if k2 == 1 && lt((v[3].powi(2).powi(2) + c(1.0)).recip(), v[k2], margin) {
-                    break x0.powi(3).sin();
-                }
-                acc1 -= c(0.5) * (s0.tanh().tanh() * c(1.5)).cosh().sin();
-            } else if lt(((-s0).cos() * c(0.9)).asin(), c(0.0), margin) {
-                s0 = (s0 * c(0.75) + p.0.sin().exp_m1() * c(0.05)).tanh();
-                s0 *= c(0.8);
-                s0 += c(0.1) * d_atan2(s0, s0 * s0 + c(1.0)).sin();
+        for i in (0..3).rev() {
+            let fi = c(i as f64);
+            if le(d_to_radians((b5.powi(2) + c(1.0)).ln()), c(0.25), margin) {
+                let v16 = (b5 * b5 + c(2.0)).sqrt();
+                acc3 += v16.sin() * c(0.5);
             } else {
-                acc1 += p.1.cos().cos() * c(0.5);
-                s0 = c(0.5) * s0 + c(0.5) * s0.sin();
-                if gt(v[k2] + v[k2] / (v[2].tanh() + c(2.0)), v[3 - k2], margin) {
-                    let v3 = ((p.0.cos() * c(0.9)).acos().powi(2) + c(1.0)).ln();
-                    s0 = c(0.75) * s0 + c(0.25) * ((s0.cos() * c(0.9)).asin() * c(std::f64::consts::FRAC_1_PI));
-                    s0 *= c(0.8);
-                    s0 -= c(0.05) * v3.cos();
-                } else {
-                    let x0 = (s0 / (v[0] * v[0] + c(1.0))).sin();
-                    let v4 = v[k2].cos().exp_m1();
-                    s0 = (s0 * c(0.8) + (x0 + v4.sin()) * c(0.02)).sin();
-                }
-            }
-            if !(k2 % 3 == 1 && le(prog_55_dual::<4>(p.1, x0, d_atan2(p.1, s0.powi(2) + c(0.5)).cos() * c(2.0), [v[0], v[1], v[2], v[3]], k2, margin), -c(0.5), margin)) {
-                break s0;
-            }
-            acc1 -= p.1.cos() * c(0.5);
-            if k2 >= 3 || le(v[2].tanh(), -c(0.25), margin) {
-                break x0;
-            }
-        };
-        let v6 = p.1.atan();
-        for &t in v {
-            match k2 {
-                0 | 2 => {
-                    acc1 += (v[3 - k2] * t).cos() * c(0.5);
-                }
-                3 => {
-                    acc1 += prog_55_dual::<4>((c(0.65) * v[(k2 + n) % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).tanh(), c(1.2), ((v5.tanh() * c(0.9)).acos().powi(2) + c(2.0)).acosh().tanh(), [v[0], v[1], v[2], v[3]], 0, margin).tanh() * c(0.005);
-                    let v7: Dual64 = (x0.cos().powi(2) + c(1.0)).powf(1.5);
-                    acc1 += c(0.5) * v7.cos().sin();
-                }
-                _ => {
-                    for j in 0..n {
-                        match j {
-                            0 => {
-                                continue;
-                            }
-                            2 | 4 => {
-                                s0 = (s0 * c(0.6) + s0.atan() * c(0.4)).tanh();
-                                s0 *= c(0.6);
-                                s0 += c(0.1) * (p.0 * v6).cos();
-                            }
-                            5 => {
-                                let v8 = (v5.powi(2).tanh() * c(1.5)).sinh();
-                                s0 = (s0 * c(0.5) + (s0 + t) * c(0.25)).tanh();
-                                s0 = (s0 * c(0.6) + v8.cos() * c(0.02)).sin();
-                            }
-                            _ => {
-                                s0 = (s0 * c(0.8) + d_clamp(t, -c(1.5), c(1.5), margin) * c(0.2)).sin();
-                                let v9 = v5 + s0 + (v6 * v6).ln_1p();
-                                acc1 -= c(0.05) * v9.tanh().tanh();
-                            }
-                        }
-                        let v10 = if k2 < n {
-                            (v5 + x0).sin().exp2()
-                        } else {
-                            (t.sin() * c(0.9)).acos()
-                        };
-                        acc1 += (x0 + v5).cos() * c(0.05);
-                        acc1 -= v10.cos().tanh() * c(0.05);
-                    }
-                    s0 = (s0 * c(0.8) + d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)) * c(0.05)).tanh();
-                }
-            }
-            if ge(v6 - d_to_degrees(t) * c(0.01), v[2], margin) || k2 > 2 {
-                return (t * t + c(1.0)).recip().cos();
-            }
-            acc1 += c(0.5) * (s0 - v[0]).cos().exp_m1().sin();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v11: Dual64 = p.0 + v[1];
-            acc1 += c(0.5) * ((v5.cos() * c(0.9)).atanh() + fi.cos().exp2()).tanh();
-            acc1 -= v11.tanh().cos() * c(0.5);
-        }
-        let mut m12: Dual64 = c(2.5);
-        for i in 0..v.len() {
-            m12 = d_min(m12, v6 - v[3 - i] - v6 + v[i], margin);
-            s0 = s0.mul_add(c(0.6), v5.cos() * c(0.4));
-        }
-        s0 = s0.mul_add(c(0.6), m12.sin().cos() * c(0.1));
-        x0 * c(0.75) - s0.tanh() - acc1.sin() + v5 - v6.cos()
-    }
-
-    pub fn prog_101_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x0.atan();
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in 0..v.len() {
-            let v3 = v.iter().map(|&z| c(1.0) + c(0.1) * ((v[m2 % 4].tanh() * c(0.5)).ln_1p() + z.cos()).cos()).product::<Dual64>();
-            let v4 = (p.1 + v3).tanh().exp_m1();
-            acc1 += prog_72_dual((v3 * v3 + c(0.5)).sqrt().sin(), x0, (v4.cos().exp_m1().powi(2) + c(0.5)).sqrt().sin(), v, i, margin).cos() * c(0.005);
-            if le(v[1] - v[(m2 + n) % 4] - v[1], c(1.0), margin) {
-                m2 += 1;
-            }
-        }
-        let c5 = c(m2 as f64);
-        let mut a6 = v;
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] * c(0.75) + (c(1.2) - s0).tanh() * c(0.25);
-        }
-        let [b7, _, b8] = [d_atan2(c5, p.1.powi(2) + c(0.5)), prog_79_dual(s0, (v[m2 % 4] / c(2.0)).cos() * c(2.0), x0, a6, m2, margin), p.0];
-        let [_, b9, b10, _] = a6;
-        s0 = (s0 * c(0.75) + (p.0 * p.0 + c(2.0)).acosh() * c(0.1)).tanh();
-        s0 * c(0.5) - acc1 * c(0.25) + b7.sin() + b8 * c(0.5) + b9 * c(0.25) - b10.cos()
-    }
-
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].sin();
-        let mut s1 = (x1.powi(2) + c(0.5)).sqrt().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = match n {
-            3 => (s1 * s1 + c(2.0)).acosh().cos(),
-            4 => d_log(c(3.0_f64), x2.powi(2) + c(2.0)),
-            6 => {
-                let v3 = x1 - s0;
-                s0 = s0.mul_add(c(0.5), prog_68_dual(v3.tanh() * c(2.0), c(0.25), x2, v, n, margin).tanh() * c(0.005));
-                s1 - x0
-            }
-            _other => {
-                let x0 = acc2 / (x1 * x1 + c(1.5));
-                d_to_radians(s0) * x0.atan()
-            }
-        };
-        let v8 = 'b0: {
-            for (i, &t) in v.iter().enumerate() {
-                let fi = c(i as f64);
-                match n {
-                    MODE_A if n < 4 => {
-                        acc2 += c(0.5) * (v4 / c(2.0) - c(0.8) * x0).tanh();
-                    }
-                    2 => {
-                        let v5 = 'b2: {
-                            if le(((v[3 - i] + fi).tanh() * c(1.2)).tan(), c(0.0), margin) {
-                                break 'b0 d_atan2((x0.powi(2) + c(1.0)).log(3.0).powi(2) + c(0.5), (v[(i + n) % 4] * v[(i + n) % 4] + c(0.5)).recip());
-                            }
-                            if ge(prog_20_dual(s0, x2, c(0.5), &v, n, margin), -c(1.0), margin) {
-                                break 'b2 (x0.powi(2) + c(0.5)).cbrt();
-                            }
-                            (s1.sin() * c(0.9)).atanh().sin()
-                        };
-                        s1 = s1 * c(0.6) + v5.tanh().cos() * c(0.05);
-                    }
-                    g if g > 3 => {
-                        let v6 = v4.tanh();
-                        s1 = c(0.5) * s1 + c(0.5) * v6.cos();
-                    }
-                    _other => {
-                        s1 = c(0.8) * s1 + c(0.02) * x2.mul_add(x2, s1).cos();
-                    }
-                }
-                if n == 4 {
-                    break 'b0 x1 + x2;
-                }
-                acc2 += ((x2 * x2 + c(1.0)).recip() * (fi + s0)).tanh() * c(0.5);
-                s1 = c(0.5) * s1 + c(0.5) * t.sin();
-            }
-            if lt(((x2 + s0).powi(2) + c(2.0)).sqrt(), (v[n % 4] * v[n % 4] + c(2.0)).sqrt(), margin) {
-                let v7 = v[3].cos();
-                s0 *= c(0.6);
-                s0 += c(0.4) * v7.sin();
-            } else if n == 2 && le(-x1, v[n % 4], margin) {
-                s0 *= c(0.8);
-                s0 += c(0.02) * d_log(s0 * s0 + c(1.0), x1.powi(2) + c(2.0)).sin();
-            }
-            c(0.5) * v4
-        };
-        let v10 = 'b3: {
-            let v9: Dual64 = d_hypot(c(0.5_f64), x2.sin(), margin);
-            for &t in v.iter() {
-                acc2 += c(0.5) * x0.cos();
-                if lt((v8.powi(2) + c(1.5)).acosh(), c(0.5), margin) {
-                    break 'b3 (s0.cos() * c(1.5)).cosh();
-                }
-                acc2 -= t.cos().sin() * c(0.5);
-            }
-            if gt(v9 + (s0.powi(2) + c(1.5)).acosh(), -c(1.0), margin) {
-                acc2 += ((d_to_degrees(v8) * c(0.01)).powi(2) + c(0.5)).sqrt().cos();
-                break 'b3 x2.mul_add(v[n % 4], v4);
-            }
-            (v[n % 4].cos() * c(2.0)).cosh() * x0.tanh()
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let v14 = 'b6: {
-                if !(k11 < 3 && lt(v4, x0 * v8, margin)) {
-                    s1 = c(0.6) * s1 + c(0.2) * d_hypot(s1, v10, margin).sin();
-                } else if lt(d_to_radians(v10) * c(20.0) + (c(SCALE) + v10), x2, margin) {
-                    s0 = s0.mul_add(c(0.75), (d_powf(s0 * s0 + c(1.0), s0.cos()).sin() * c(0.9)).acos().cos() * c(0.05));
-                    s1 = c(0.8) * s1 + c(0.2) * s0;
-                } else {
-                    let v12 = (v8 * v8 + c(0.5)).sqrt() * (-v8);
-                    acc2 += c(0.4) * v12.sin();
-                }
-                if le(v8, -c(1.0), margin) {
-                    break 'b6 prog_72_dual(x1.sin().exp_m1().cos() * c(2.0), s1, c(0.75), v, k11, margin);
-                }
-                let v13 = (v10.powi(2) + c(0.5)).sqrt() - v[k11] * x0;
-                x2 + v13.cos()
-            };
-            let mut k15 = 0;
-            while k15 < 6 {
-                k15 += 1;
-                acc2 += (x0 * x0 + c(1.0)).log2().sin().cos() * c(0.1);
-                s1 = s1 * c(0.5) + (s1.powi(2) + c(0.5)).recip().sin() * c(0.25);
-                s1 = (s1 * c(0.6) + v[(k15 + k11) % 4] / ((s1 * s1 + c(1.0)).log(2.0).powi(2) + c(0.5)) * c(0.05)).sin();
-            }
-            match k15 % 2 {
-                MODE_A => {
-                    acc2 += c(0.5) * x0.powi(2).tanh();
-                    if le(v8.cos(), -c(0.5), margin) || k15 < k11 {
-                        let v16 = (s1 * s1).ln_1p();
-                        s1 = s1.mul_add(c(0.75), d_powf(c(0.5_f64), (v16 / (v16.tanh() + c(2.0))).cos()).sin() * c(0.05));
-                    }
-                }
-                1 => {
-                    let v17 = v10 * x1 + v[(k15 + k11) % 4].atan();
-                    acc2 += v17.tanh() * c(0.25);
-                }
-                _ => {
-                    let v18 = s1;
-                    acc2 += v18.sin().cos() * c(0.5);
-                }
-            }
-            s1 = s1 * c(0.5) + (v[k11] + x0).tanh() * c(0.25);
-            if k11 >= 3 || ge(d_hypot(v10, v8, margin).sin().exp(), v8.sin(), margin) {
-                break;
-            }
-            s1 = c(0.5) * s1 + c(0.005) * v14.tanh().tanh();
-        }
-        let v20 = 'b8: {
-            if !(n % 2 == 0 && gt(s1, -c(0.5), margin)) {
-                break 'b8 (x2.tanh() * c(0.9)).atanh();
-            }
-            let v19 = (x0.powi(2) + c(2.0)).acosh().cos();
-            for i in 0..5 {
-                if i % 2 == 0 && ge(v4, v10, margin) {
-                    acc2 -= d_log(c(2.0_f64), (v19 + s0).powi(2) + c(2.0)).tanh() * c(0.4);
-                    break 'b8 (v8 * v8 + c(0.5)).sqrt();
-                }
-                acc2 -= c(0.4) * v19.asinh().powi(2).ln_1p().cos();
-            }
-            (x1.atan().powi(2) + c(1.0)).powf(0.5) + v19.sin()
-        };
-        x0 - acc2.tanh() + v4.sin() + v8 * c(0.5) + v10.tanh() - v20.cos() + v4.asinh() / ((x2 / (x0 * x0 + c(1.0))).powi(2) + c(1.0))
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(x0.sin(), x2, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let [_, b2, b3, b4] = v;
-        let mut k5 = 0;
-        while k5 < 4 && ge(-(b3 * b3 + c(1.0)).ln(), c(1.0), margin) {
-            k5 += 1;
-            acc1 += (b4 + b2).tanh() * c(0.5);
-            if ge(x1.sin(), c(0.25), margin) && k5 > 3 {
-                continue;
-            }
-            let v6 = s0;
-            s0 = s0.mul_add(c(0.6), v6.sin().sin() * c(0.4));
-        }
-        'l1: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            let mut m7: Dual64 = fi.cos();
-            for j in 0..4 {
-                let c8 = (b3 * b3).mul_add(b2, b3) + v[j];
-                m7 = d_max(m7, c8, margin);
-            }
-            s0 = s0.mul_add(c(0.75), m7.sin().sin() * c(0.01));
-            let mut k9 = 0;
-            while k9 < n && ge((b4.sin() * c(2.0)).sinh(), c(0.0), margin) {
-                k9 += 1;
-                acc1 += (d_to_radians(x2) * c(20.0)).powi(2).ln_1p().tanh() * c(0.1);
-                let v10 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.02) * ((b3 + m7).sin() + p.tanh()).sin());
-                acc1 += c(0.1) * v10.tanh().cos();
-            }
-            s0 = s0 * c(0.8) + v[k9 % 4].cos() * c(0.2);
-            for j in (0..n).rev() {
-                match j {
-                    0..=2 => {
-                        let v11 = v[n % 4] - b2;
-                        let b2 = d_to_degrees((b4 * b4).ln_1p()) * c(0.02);
-                        acc1 += c(0.1) * (v11.sin() - b2.cos()).cos();
-                    }
-                    3 => {
-                        s0 = s0 * c(0.6) + (b2.sin() * c(0.9)).asin().cos() * c(0.1);
-                        break 'l1;
-                    }
-                    5 => {
-                        s0 *= c(0.8);
-                        s0 += c(0.02) * b2.mul_add((x1.powi(2) + c(0.5)).sqrt(), s0.atan()).cos();
-                    }
-                    _other => {
-                        let v12 = b2;
-                        acc1 += v12.sin() * c(0.1);
-                    }
-                }
-                s0 = s0 * c(0.5) + (b4 * b4 + c(1.5)).acosh().sin().exp2().cos() * c(0.1);
-                let v13 = v.iter().fold(m7.sin(), |r, &p| r * c(0.75) + c(0.1) * ((-s0.cos()) + p.sin()).sin());
-                acc1 += c(0.1) * v13.tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * fi.atan().sin();
-            let v14 = v.iter().map(|&p| c(1.0) + c(0.1) * ((-(b4.tanh() * c(2.0)).sinh()) + p.tanh()).cos()).product::<Dual64>();
-            s0 = (s0 * c(0.5) + (s0 + b3) * c(0.25)).sin();
-            s0 = (s0 * c(0.5) + (t.tanh() - v14.tanh()) * c(0.05)).sin();
-        }
-        x1.cos() + s0 - acc1.sin() + b2 * c(0.5) + b3 * c(0.5) - b4 * c(0.75)
-    }
-
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[0] * (x0 * x0 + c(1.0)).log10();
-        let mut s1 = (x2.tanh() * c(1.2)).tan().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v8 = loop {
-            k3 += 1;
-            match k3 {
-                0 => {
-                    break (x1.powi(2) + c(0.5)).sqrt();
-                }
-                2 => {
-                    let v4 = prog_72_dual(x2, s1.sin().exp().sin() * c(2.0), c(1.5), [v[0], v[1], v[2], v[3]], k3, margin);
-                    s0 = (s0 * c(0.75) + d_powf((x1.powi(2) + c(1.0)).log2().powi(2) + c(1.0), x1.cos()) * c(0.01)).sin();
-                    s1 = s1.mul_add(c(0.8), v4.sin() * c(0.005));
-                }
-                _ => {
-                    let v5 = (x1.atan().powi(2) + c(1.0)).powi(-1);
-                    s1 *= c(0.6);
-                    s1 += c(0.2) * (x0.tanh() + x0.asinh()).tanh();
-                    acc2 += v5.sin().tanh();
-                }
-            }
-            for j in (0..n).rev() {
-                let fj = c(j as f64);
-                if gt(x0.sin(), c(0.5), margin) {
-                    acc2 += c(0.1) * x0.tanh().exp().sin();
-                    let v6 = s1 - c(0.8);
-                    acc2 += v6.sin().sin() * c(0.1);
-                } else if le(v[j % 4], c(0.5), margin) || j % 2 == 0 {
-                    let v7 = d_max(s1, x2, margin) * x1;
-                    acc2 += c(0.1) * v7.cos();
-                }
-                s0 *= c(0.75);
-                s0 += c(0.02) * d_atan2(x2.powi(2) + c(0.5), x1).sin();
-                if !(j % 3 == 1) {
-                    s0 = c(0.75) * s0 + c(0.02) * (x0.sin() * c(2.0)).sinh().sin();
-                } else if le(x2 / (s0.powi(2) + c(0.5)), -c(1.0), margin) || j % 3 == 1 {
-                    s0 *= c(0.5);
-                    s0 += c(0.1) * (s0 * fj).sin();
-                    if ge(x0.mul_add(x0, x0).cos().exp(), (s0.powi(2) + c(1.0)).recip(), margin) || j % 3 == 1 {
-                        break;
-                    }
-                    s0 *= c(0.5);
-                    s0 += c(0.1) * x1.mul_add(x0, x1).sin();
-                } else {
-                    s1 = (s1 * c(0.5) + ((s0 * s0 + c(1.0)).log10() + d_atan2(s1, s0.powi(2) + c(1.0))) * c(0.1)).sin();
-                }
-            }
-            s1 = (s1 * c(0.5) + (s1.powi(2) + c(1.0)).sqrt() * c(0.5)).tanh();
-            if k3 >= 2 {
-                break (v[k3].tanh() * c(0.9)).acos();
-            }
-        };
-        let v9 = v.iter().map(|&p| prog_72_dual(c(0.25), d_clamp(p, x0.sin() - c(1.5), s1.cos() + c(1.5), margin).tanh(), acc2.sin(), [v[0], v[1], v[2], v[3]], 6, margin)).sum::<Dual64>();
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| v9 + p.tanh() + q.cos()).sum::<Dual64>();
-        let v13 = if !(k3 == 1) {
-            let v11 = v[k3] * c(std::f64::consts::FRAC_PI_4);
-            ((v[0] / c(1.5)).powi(2) + c(1.0)).sqrt() + v11.sin()
-        } else {
-            let v12 = v8;
-            (v12.tanh().powi(2) + c(0.5)).recip()
-        };
-        let v14 = d_min(s0 - c(0.8), v13.mul_add(v8, v[k3]), margin);
-        x1 + v10.sin() - v14.cos() + (d_abs(v13, margin) + d_to_radians(v8) * c(20.0))
-    }
-
-    pub fn prog_105_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].tanh();
-        let mut s1 = prog_5_dual((-(x1 * x1 + c(1.0)).log2()).sin() * c(2.0), x2, s0, &v, n, margin).cos() * c(2.0);
-        let mut s2 = (x0 * x0 + c(2.0)).acosh().tanh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            let fi = c(i as f64);
-            a4[i] = v[i].sin().mul_add(x0.atan(), fi * v[i]);
-            acc3 += (s0 * s0 + c(1.0)).cbrt().tanh() * c(0.5);
-        }
-        if n == 1 {
-            return -x0;
-        }
-        let v5 = 'b1: {
-            if ge(a4[1] - a4[3], c(0.5), margin) {
-                break 'b1 prog_88_dual(s1, s2, (x1.cos() / ((x1.sin() * c(0.9)).atanh().powi(2) + c(1.0))).sin(), v, n, margin);
-            }
-            x0.cos() + x1 / (a4[n % 4].powi(2) + c(1.0))
-        };
-        let mut m6: Dual64 = x0.cos();
-        for i in 0..=3 {
-            let c7 = a4[i] - (v[3 - i] - a4[n % 4]);
-            m6 = d_min(c7, m6, margin);
-        }
-        let v8 = v.iter().fold(s1, |r, &p| r * c(0.5) + c(0.02) * d_atan2(p * p + c(0.5), a4[3]).sin().cos());
-        let mut a9 = [c(0.0); N];
-        for i in 0..4 {
-            if i % 3 == 1 && lt(s0, -c(0.25), margin) {
-                a9[i] = (v5.sin() * c(0.9)).atanh();
-            } else {
-                a9[i] = (v8 * v8 + c(1.0)).log2();
-            }
-        }
-        match (n % 4).checked_sub(1) {
-            None => {
-                let v10 = m6.sin();
-                s0 = (s0 * c(0.8) + ((s1 * c(0.001)).sin() - (x1.powi(2) + c(2.0)).acosh()) * c(0.02)).sin();
-                s2 = (s2 * c(0.6) + v10 * c(0.02)).tanh();
-            }
-            Some(k11) if k11 < 2 => {
-                let c12 = c(k11 as f64);
-                acc3 -= x2.cos();
-                s1 *= c(0.6);
-                s1 -= c(1.0) * c12.cos().cos();
-            }
-            Some(_) => {
-                acc3 -= (x1.cos() * c(0.9)).atanh() * c(0.75);
-            }
-        }
-        s0 * c(0.25) + s1.sin() - s2 * c(0.75) - acc3.tanh() + v5.sin() - m6.tanh() + v8 * c(0.75) - a9[3] * c(0.75)
-    }
-
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = d_log(v[n % 4] * v[n % 4] + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).cos() * c(2.0);
-        let mut s1 = d_max(x1, s0, margin);
-        let mut s2 = (s1.sin() * c(0.9)).asin();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().map(|&p| c(1.0) + c(0.25) * prog_20_dual((x0.cos() * c(0.9)).atanh().sin(), p, acc3, &v, n, margin).cos()).product::<Dual64>();
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc3 -= (x0.powi(2) + c(1.0)).powf(1.5).tanh() * c(0.25);
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                let v6: Dual64 = if lt(fi / (v4 * v4 + c(0.5)), v[2], margin) {
-                    let v5 = v4;
-                    v5.sin()
-                } else if le(d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0)), c(0.0), margin) && j % 3 == 1 {
-                    let v4: Dual64 = (v[j].powi(2) + c(0.5)).recip();
-                    s0 = s0 * c(0.75) + (d_to_degrees(v[(j + n) % 4]) * c(0.01)).cos().exp().cos() * c(0.1);
-                    s1 - v[0] + v4.sin()
-                } else {
-                    v[3 - j] + fj
-                };
-                match j {
-                    1..=2 => {
-                        let v7 = v4 - x2;
-                        acc3 -= c(0.25) * (c(SCALE) + s1).tanh();
-                        acc3 += c(0.25) * v7.sin();
-                    }
-                    3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v8 = c(2.5) - v[j];
-                        s1 = (s1 * c(0.5) + (s1 - v[j]) * c(0.25)).sin();
-                        acc3 += c(0.25) * v8.sin();
-                    }
-                }
-                if !(i == 0 && gt(d_to_degrees(x2 * v[i % 4]) * c(0.01), c(0.5), margin)) {
-                    let v9 = v4 + v6;
-                    acc3 += c(0.25) * v9.cos().tanh();
-                } else if gt((x2.sin() * c(0.5)).ln_1p(), c(0.25), margin) {
-                    let v10 = (v6.tanh() + c(2.0)).cbrt().cos().exp();
-                    s0 = (s0 * c(0.75) + v10.cos() * c(0.05)).tanh();
-                }
-                s2 = (s2 * c(0.75) + fi.cos().exp() * c(1.0)).tanh();
-                acc3 -= c(0.25) * v6.tanh().tanh();
-            }
-            let mut m11 = v4.tanh();
-            for j in 0..4 {
-                let c12 = v[j].mul_add(x2, x1);
-                m11 = d_max(m11, c12, margin);
-                match j % 2 {
-                    0 => {
-                        s2 = c(0.6) * s2 + c(0.4) * v[3].atan().sin();
-                    }
-                    PHASE_B => {
-                        continue;
-                    }
-                    _ => {
-                        acc3 -= c(0.1) * (d_atan2(v[j], s2.powi(2) + c(1.0)).sin() * c(0.9)).asin().tanh();
-                    }
-                }
-            }
-            s1 = c(0.75) * s1 + c(0.05) * m11.sin().sin();
-            if i > 0 {
-                continue;
-            }
-        }
-        let v13 = v[0] * (x2 + v[n % 4]);
-        let v15 = if let Some(_) = n.checked_sub(1) {
-            v13 + c(1.2)
-        } else {
-            d_max(x2, v13, margin)
-        };
-        s0 * c(0.75) - s1 * c(0.75) + s2 - acc3.cos() - v4.sin() - v15.cos() - v15
-    }
-
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(0.5_f64), (x2.sin() * c(0.9)).asin(), margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 -= c(0.25) * (x1.powi(2) + c(0.5)).cbrt().cos();
-            match k2 {
-                2..=3 => {
-                    let v3: Dual64 = (x0 - v[3]).asinh();
-                    acc1 += c(0.25) * v3.tanh();
-                }
-                4 | 6 => {
-                    let x0 = (x0 * x0 + c(1.0)).recip();
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * x0.cos();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.75), x0.cos() * c(0.25));
-                }
-            }
-            acc1 -= v[k2 % 4].cos().sinh() * c(0.25);
-            if k2 >= 6 || le((x1 * x1 + c(1.0)).sqrt(), -c(0.5), margin) {
-                break;
-            }
-        }
-        let v6: Dual64 = match n.checked_sub(3) {
-            None => {
-                let x0 = x1 + x2;
-                s0 *= c(0.6);
-                s0 -= c(0.4) * (v[0].sin() * c(0.5)).ln_1p().cos();
-                d_atan2((x0.powi(2) + c(0.5)).ln().powi(2) + c(1.0), x0.atan())
-            }
-            Some(_) => {
-                let v5 = prog_41_dual(x1, (x0 + v[n % 4]).tanh() * c(2.0), (acc1 * c(1.5)).sin() * c(2.0), v, 1, margin);
-                prog_20_dual(x1, s0, c(0.75), &v, n, margin) + v5.sin()
-            }
-        };
-        for _ in 0..n {
-            acc1 -= c(0.25) * (x1.powi(2) + c(1.0)).powi(-2);
-            let v7 = d_log(x0 * x0 + c(1.0), v6 * v6 + c(2.0));
-            let v8 = v.iter().copied().map(|p| c(1.0) + c(0.1) * ((d_to_degrees(p) * c(0.02)).sin() * c(0.9)).atanh().cos()).product::<Dual64>();
-            s0 *= c(0.8);
-            s0 -= c(0.02) * (v7.tanh() + v8.tanh()).sin();
-        }
-        let v9: Dual64 = prog_55_dual::<4>(x0, x2, c(1.2), v, 3, margin);
-        s0 * c(0.75) + acc1.tanh() - v6 * c(1.5) + v9.cos()
-    }
-
-    pub fn prog_108_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh() * c(1.2)).tan().sin() * c(2.0);
-        let mut s1: Dual64 = (x2.sin() * c(1.5)).sinh().sin() * c(2.0);
-        let mut s2 = x2;
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            let fi = c(i as f64);
-            a4[i] = fi.cos();
-        }
-        let v5 = prog_95_dual(c(1.5), c(0.25), s1, [v[0], v[1], v[2], v[3]], n, margin);
-        let v6 = if ge(d_copysign(acc3, (x0.powi(2) + c(1.0)).log2(), margin), (x1.tanh() * c(1.5)).cosh(), margin) {
-            s2 = (s2 * c(0.75) + x2.asinh() * c(0.25)).sin();
-            (a4[3].powi(2) + c(0.5)).recip()
-        } else {
-            return d_powf(acc3.tanh().exp2().powi(2) + c(1.0), acc3.cos())
-        };
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            let v8 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, v5 + p, margin));
-            s0 = c(0.6) * s0 + c(0.2) * v8.tanh();
-            if k7 >= 4 || le(s1 + v6, c(0.0), margin) {
-                break prog_55_dual::<4>(x1, d_atan2((x2.sin() + c(2.0)).cbrt().powi(2) + c(0.5), v6 + v8).tanh() * c(2.0), ((v5 - v6) * s0.asinh()).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin);
-            }
-        };
-        let mut m10: Dual64 = c(2.5);
-        for i in 1..n {
-            m10 = d_min(a4[i % 4] + v9 - x1 + v[i % 4], m10, margin);
-        }
-        acc3 += c(0.005) * m10.cos();
-        let mut m11: Dual64 = -c(0.5);
-        for i in 0..4 {
-            let fi = c(i as f64);
-            m11 = d_min(m11, (s2 / (v[i] * v[i] + c(1.5))).mul_add(fi - v[i], v9 + v5), margin);
-        }
-        if lt(d_hypot(d_hypot(v6, x2, margin), d_clamp(x2, -c(1.0), c(0.5), margin), margin), c(0.0), margin) || k7 % 2 == 0 {
-            return x1 * c(std::f64::consts::FRAC_PI_4);
-        }
-        s1 = (s1 * c(0.5) + (v[n % 4] * v[n % 4] + c(1.0)).sqrt() * c(0.5)).tanh();
-        s0.sin() + s1 + s2.cos() - acc3 - v5.tanh() + v9.tanh() + m11.tanh() + (v[3].powi(2) + c(1.0)).log(2.0)
-    }
-
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v2 = prog_72_dual(x1.sin().tanh().exp_m1().tanh(), x0, x0.cos(), [v[0], v[1], v[2], v[3]], n, margin);
-            s0 = (s0 * c(0.8) + ((v[i % 4] * x1).tanh() * c(0.9)).acos() * c(0.02)).tanh();
-            let v3 = v.iter().map(|&p| d_atan2(p, fi.powi(2) + c(0.5))).sum::<Dual64>();
-            s0 = (s0 * c(0.75) + (v2.sin() - v3.cos()) * c(0.005)).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 && gt(v[k4 % 4] * x1 + x0.mul_add(x0, x0), (v[k4 % 4].cos() * c(0.9)).asin(), margin) {
-            k4 += 1;
-            let v6 = match k4 {
-                0..=1 => {
-                    let v5 = (x0.sin() * c(0.9)).asin() + x1.tanh().exp();
-                    v[0] + v5.tanh()
-                }
-                g if g > 2 => v[k4 % 4].cos().exp2(),
-                _ => {
-                    let x2 = x1 * (x0 * x0 + c(0.5)).ln();
-                    x2 * x1
-                }
-            };
-            let v7 = (x1 * x1 + c(1.5)).acosh();
-            let v8 = ((s0.powi(2) + c(1.0)).log(10.0).powi(2) + c(2.0)).sqrt();
-            acc1 -= c(0.25) * d_hypot(v8, v[1], margin).sin();
-            acc1 += (v6.tanh() + v7.tanh()).tanh() * c(0.25);
-        }
-        let v9 = prog_72_dual(c(0.25), x2.asinh().tanh(), x0, [v[0], v[1], v[2], v[3]], 5, margin);
-        let mut m10 = c(f64::INFINITY);
-        for i in 0..4 {
-            let c11 = match i {
-                1 => s0 * x1 + (x0 + c(1.0)),
-                2 => x1,
-                3 => x1 / (v[i] * v[i] + c(1.0)) / (v[i] * v[i] + c(1.0)),
-                _ => v[i] + c(1.0) - x0,
-            };
-            m10 = d_min(m10, c11, margin);
-            s0 = c(0.75) * s0 + c(0.005) * prog_72_dual((v9 / (s0 * s0 + c(1.5))).tanh().sin(), d_atan2(c11, x2.powi(2) + c(1.0)).cos().exp().tanh() * c(2.0), v9.cos().tanh().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin).cos();
-        }
-        s0 *= c(0.6);
-        s0 += c(0.005) * m10.sin().sin();
-        let a12 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        x1 * c(1.5) - s0 + acc1.tanh() - v9.tanh() + a12[0] * c(0.25)
-    }
-
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -(x2.tanh() * c(0.9)).atanh();
-        let mut s1 = prog_73_dual(x0.cos() * c(2.0), s0.asinh().sin() * c(2.0), x2, v, n, margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s1 = s1 * c(0.75) + (x1 / c(3.0)).sin() * c(0.75);
-            }
-            g if g > 2 => {
-                let [b3, b4, b5, b6] = v;
-                s1 = (s1 * c(0.75) + (b3.sin() + b4.tanh() - b5.sin() + b6.cos()) * c(0.05)).sin();
-            }
-            _ => {
-                s1 = s1.mul_add(c(0.75), s1 * c(0.005));
-                let [b7, b8, b9, b10] = v;
-                s1 = (s1 * c(0.75) + (b7.sin() + b8.sin() + b9.cos() + b10.cos()) * c(0.05)).sin();
-            }
-        }
-        let [_, b11, b12, b13] = v;
-        let mut m14 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * (d_to_degrees((b13.tanh() * c(1.2)).tan()) * c(0.01)).sin();
-            match i % 3 {
-                MODE_A if n > 3 => {
+                acc3 += (s1.tanh().exp2().sin() * c(0.9)).asin().sin() * c(0.5);
+                if lt(v[i] + b4, x0.tanh().exp(), margin) {
                     continue;
                 }
-                2 => {
-                    let v15 = b13.mul_add(b11, b11);
-                    s1 = s1 * c(0.8) + v15.sin().sin() * c(0.02);
-                }
-                _ => {
-                    for j in 0..4 {
-                        let v17 = if lt(d_min(x1, v[(j + i) % 4], margin), c(1.0), margin) {
-                            let v16 = b11 + fi;
-                            ((b13 * b13 + c(1.0)).log2().sin() * c(0.9)).acos() + v16.sin()
-                        } else if gt(b12 - b11, -c(1.0), margin) {
-                            let x2 = x2 - x1;
-                            x2.sin().cosh()
-                        } else {
-                            s1 + c(2.5)
-                        };
-                        s1 = s1.mul_add(c(0.6), (b12 + s1).tanh().exp2().tanh() * c(0.1));
-                        acc2 += c(0.1) * v17.cos().cos();
-                    }
-                    s0 = (s0 * c(0.5) + (x1.cos() + c(2.0)).cbrt() * c(1.0)).tanh();
-                }
             }
-            let [b18, _, b19, b20] = v;
-            acc2 -= c(0.5) * (b18.sin() - b19.tanh() - b20.tanh()).sin();
-            if !(m14 == 22) {
-                m14 += 1;
+            let v17: Dual64 = b4.asinh();
+            for j in 0..i {
+                acc3 += (p.0 * (v17 * c(0.65))).cos() * c(0.25);
+                s0 = (s0 * c(0.75) + v[j].tanh() * c(0.25)).sin();
+                s0 = c(0.6) * s0 + c(1.0) * (fi.sin() * c(2.0)).sinh().tanh();
             }
+            acc3 += x0.tanh().exp().cos() * c(0.5);
+            s0 = (s0 * c(0.5) + v17.cos() * c(0.5)).tanh();
         }
-        let c21 = c(m14 as f64);
-        let [b22, _, _, _] = v;
-        let mut k23 = 0;
-        let v33: Dual64 = loop {
-            k23 += 1;
-            if le(prog_55_dual::<4>(x0.tanh().exp().sin().exp2().sin(), (b22 * b13).tanh().sin(), x2.tanh().exp().sin(), v, n, margin), (b11.powi(2) + c(0.5)).cbrt(), margin) {
-                s0 = s0 * c(0.75) + (v[k23].tanh() * c(1.5)).cosh().sin() * c(0.05);
-            } else {
-                s1 *= c(0.75);
-                s1 += c(0.05) * ((x1 - b12) * c(2.0)).sin();
+        let v19 = match k8 % 2 {
+            PHASE_A if n < 4 => d_powf(b4.powi(2) + c(1.0), v[1].sin()),
+            1 => p.0 * v[k8 % 4].powi(2),
+            _other => {
+                let v18 = d_atan2(d_min(b4, x0, margin), v[k8 % 4].sin().powi(2) + c(1.0));
+                p.1.tanh().cosh() + v18.sin()
             }
-            let v32 = match k23 {
-                0 => d_atan2(x0.powi(2) + c(0.5), x1) / (x1 * x1 + c(0.5)),
-                1..=3 => x1.atan(),
-                _ => {
-                    for j in 0..5 {
-                        match j {
-                            MODE_A if n % 2 == 0 => {
-                                break;
-                            }
-                            g if g > 1 => {
-                                let [_, b24, b25, b26] = v;
-                                s0 = c(0.75) * s0 + c(0.05) * (b24.sin() - b25.cos() + b26.sin()).sin();
-                            }
-                            _ => {
-                                let v27 = (s1.cos() * c(0.9)).acos();
-                                let v28 = c21 + v[m14 % 4];
-                                s1 = (s1 * c(0.5) + (v27.tanh() + v28.sin()) * c(0.1)).sin();
-                            }
-                        }
-                        match j {
-                            2..=4 => {
-                                break;
-                            }
-                            _ => {
-                                let [_, b29, b30, b31] = v;
-                                s1 = s1.mul_add(c(0.75), (b29.sin() + b30.sin() + b31.sin()).cos() * c(0.05));
-                            }
-                        }
-                        s0 = (s0 * c(0.6) + (s1 - x1) * c(0.2)).sin();
-                    }
-                    s0 *= c(0.8);
-                    s0 += c(0.25) * (s1.powi(2) + c(2.0)).ln().sin();
-                    prog_55_dual::<4>((x1 + c21).tanh(), b22, b11.tanh() * c(2.0), v, k23, margin)
-                }
-            };
-            s0 *= c(0.6);
-            s0 += c(0.2) * (b12 * b12 + c(0.5)).recip().tanh();
-            if k23 >= 3 || le(b11.atan(), c(1.0), margin) {
-                break b22;
-            }
-            acc2 -= c(0.02) * v32.cos();
         };
-        let [b34, b35, b36, b37] = v;
-        x1 + s0 + s1.cos() - acc2.sin() - b11 + b12 * c(0.75) + b13 + c21.sin() + b22 * c(1.5) - v33.sin() + b34 + b35 + b36 + b37 * c(1.5)
+        s0 * c(0.5) - s1 + s2.tanh() + acc3.sin() + b4 * c(0.5) - b5.cos() + v19.cos() + ((-v19).sin() * c(0.5)).ln_1p()
     }
 
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3].powi(3) + x0).cos() * c(2.0);
-        let mut s1 = d_atan2(-x0, x2.tanh().exp_m1().powi(2) + c(0.5)).sin() * c(2.0);
-        let mut s2 = v[1].powi(2).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let [b4, b5, _, b6] = *v;
-        let mut a7 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        a7 = [c(0.1) * (b6 * a7[1]).sin() + c(0.6) * a7[1], a7[2] * c(0.6) + (x1.tanh() * c(1.5)).cosh().cos() * c(0.1), a7[1], a7[1] * c(0.75) + d_hypot(x2 - v[0], v[0], margin).cos() * c(0.05)];
-        let mut a8 = [v[0], v[1], v[2], v[3]];
-        a8[2] *= c(0.5);
-        a8[3] += (c(SCALE) + d_abs(b4, margin)).cos();
-        a8 = [c(0.25) * (b5 * b5 + c(2.0)).ln().cos() + c(0.8) * a8[1], a8[0].mul_add(c(0.5), b6.sin().exp_m1().tanh() * c(0.1)), a8[2], a8[1]];
-        let v10 = match n % 4 {
-            MODE_A | 2 => (v[n % 4].sin() * c(0.9)).asin() * (-x1),
-            MODE_D if n % 2 == 0 => {
-                let v9 = a8[3].sin();
-                v9.cos()
-            }
-            _ => prog_68_dual((a8[n % 4].tanh().powi(2) + c(1.0)).recip().tanh(), (a8[n % 4] * a8[n % 4] + c(1.0)).cbrt().tanh(), b5.cos().sinh().tanh(), [v[0], v[1], v[2], v[3]], n, margin),
-        };
-        let a11 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        let v15 = if let Some(k12) = n.checked_sub(3) {
-            let c13 = c(k12 as f64);
-            for &t in a11.iter() {
-                if le((a8[3].tanh() * c(0.9)).asin(), s2, margin) {
-                    break;
-                }
-                let v14 = c(0.1) * (x1.powi(2) + c(0.5)).recip();
-                s1 = c(0.6) * s1 + c(0.2) * (t - x2).tanh();
-                s1 *= c(0.75);
-                s1 += c(1.0) * v14.sin();
-            }
-            let x2 = prog_20_dual(x0.cos().exp().tanh() * c(2.0), b4, c(0.25), v, n, margin);
-            (x1.powi(2) + c(0.5)).ln() * (b6.powi(2) + c(0.5)).ln() + c13.cos() + x2.cos()
-        } else {
-            (x0.sin() + c(2.0)).cbrt()
-        };
-        s0 = s0.mul_add(c(0.8), d_copysign(acc3, b4, margin).sin() * c(1.0));
-        s2 = s2.mul_add(c(0.8), (acc3.cos() * c(1.5)).cosh().cos() * c(1.0));
-        acc3 += d_abs((b4.powi(2) + c(1.0)).log(2.0), margin).cos();
-        s0.tanh() + s1 * c(1.5) + s2.tanh() - acc3 + a7[1] - a8[1].sin() + v10.tanh() + a11[3].tanh() + v15.tanh() - (x0 - acc3)
-    }
-
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = c(SCALE) + v[n % 4].cos();
-        let mut s1 = (x1 * x1 - x0 / c(2.0)).tanh() * c(2.0);
-        let mut s2 = d_abs(s0, margin);
-        let mut acc3: Dual64 = c(0.0);
-        if gt(prog_55_dual::<4>(x1, c(1.2), s0, v, 4, margin), -c(1.0), margin) {
-            let v4 = s2 / (x0.sin() + c(2.0)) - (x2.sin() + c(2.0)).cbrt();
-            s0 = c(0.8) * s0 + c(0.2) * s2.cos();
-            s0 = (s0 * c(0.75) + v4.sin() * c(0.05)).tanh();
-        } else if gt(((s2 - x2).tanh() * c(0.9)).asin(), -c(0.5), margin) || n % 2 == 0 {
-            let [b5, _, b6, b7] = v;
-            s2 *= c(0.75);
-            s2 += c(0.05) * (s2 * b7 - s2).tanh();
-            acc3 += (b5.tanh() + b6.tanh()).tanh();
-        } else {
-            s2 = s2.mul_add(c(0.75), (v[n % 4] * s2).tanh() * c(0.05));
-            s1 = s1 * c(0.5) + (-x2.powi(2)).sin() * c(0.1);
-        }
-        let v8 = prog_0_dual(x2, acc3, (s2.tanh().exp() * c(0.8)).tanh(), v, n, margin);
-        let v9 = ((x1.tanh() + c(2.0)).cbrt().powi(2) + c(2.0)).ln();
-        for &t in v.iter() {
-            s1 = s1 * c(0.5) + (t.atan().powi(2) + c(1.0)).powf(0.5).tanh() * c(0.25);
-            acc3 += prog_72_dual(c(1.2), s2, v8.tanh(), v, n, margin).sin() * c(0.02);
-        }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| p - (v9 * v9 + c(2.0)).ln() + q.sin()).sum::<Dual64>();
-        let v14 = if let Some(k11) = n.checked_sub(3) {
-            let c12 = c(k11 as f64);
-            let v13 = d_copysign((c12.powi(2) + c(1.5)).acosh(), c12, margin);
-            x1.tanh() + v13.cos()
-        } else {
-            (x1.tanh() + c(2.0)).cbrt()
-        };
-        s0 * c(0.5) + s1.tanh() + acc3 * c(0.25) + v8.cos() - v10.sin() + v14 * c(0.5) + ((x1.sin() * c(0.9)).atanh().powi(2) + c(2.0)).sqrt()
-    }
-
-    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] + x1 + c(0.75)).tanh() * c(2.0);
-        let mut s1 = x2.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        if lt((x0 + v[3]) / ((acc2 * x0).powi(2) + c(1.5)), -c(1.0), margin) {
-            return d_hypot(x1, s0, margin);
-        }
-        let v3: Dual64 = prog_36_dual(d_copysign(v[3], acc2, margin).cos() * c(2.0), c(0.5), s0.sin(), v, n, margin);
-        let v4 = v.iter().map(|&p| d_max(p, x2, margin)).sum::<Dual64>();
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * (t * t + c(0.5)).sqrt().cos();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if le(s0, fj, margin) {
-                    s1 = (s1 * c(0.5) + (t * t + c(1.5)).acosh() * c(0.1)).tanh();
-                    continue 'l0;
-                }
-                acc2 -= c(0.1) * s1.sin().cos();
-                let v5 = v.iter().copied().map(|p| c(1.0) + c(0.25) * d_atan2(u.powi(2) + c(1.0), p).tanh()).product::<Dual64>();
-                acc2 -= c(0.1) * v5.cos().cos();
-            }
-            acc2 += (x1 * x1 + c(1.5)).acosh().cos() * c(0.5);
-            if lt((v[i].tanh() * c(0.9)).acos(), v4, margin) {
-                for &u in v.iter() {
-                    s0 = s0 * c(0.8) + (s1 - v3).sin() * c(0.1);
-                    match i % 2 {
-                        0 => {
-                            s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
-                            if gt(c(0.65) * u, x2, margin) {
-                                continue;
-                            }
-                            s1 = (s1 * c(0.8) + fi.sin() * c(1.0)).tanh();
-                        }
-                        1 => {
-                            let x0 = ((v4 / c(3.0)).powi(2) + c(1.0)).powi(-1);
-                            s1 = (s1 * c(0.8) + s1 * u * c(0.05)).tanh();
-                            s0 = (s0 * c(0.8) + x0.cos() * c(0.1)).tanh();
-                        }
-                        _other => {
-                            s0 = s0.mul_add(c(0.5), (c(0.8) * (u * s1)).sin() * c(0.2));
-                            acc2 += (x1.tanh() * c(1.2)).tan().sin() * c(0.1);
-                        }
-                    }
-                }
-                s0 = (s0 * c(0.5) + (s0 + fi) * c(0.5)).tanh();
-            } else {
-                s1 = s1 * c(0.6) + (x1.cos() * c(1.5)).sinh().tanh() * c(0.1);
-                for j in (0..=i).rev() {
-                    if ge(v3 * v[j] - s1, c(0.0), margin) {
-                        continue;
-                    }
-                    let v6 = v[3].mul_add(fi, v3);
-                    let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (d_hypot(q, v4, margin) + p.sin()).cos()).product::<Dual64>();
-                    acc2 -= (x1.powi(2) + c(2.0)).ln().cos() * c(0.1);
-                    acc2 -= c(0.1) * (v6.tanh() + v7.tanh()).tanh();
-                }
-            }
-        }
-        let v11 = match n.checked_sub(3) {
-            Some(k8) if k8 < 2 => v4 + v[k8] + (v[k8] + v4),
-            Some(k9) => {
-                let c10 = c(k9 as f64);
-                d_to_degrees(c10.cos()) * c(0.02)
-            }
-            None => (x2 * x2 + c(1.0)).ln() * v4.sin().exp_m1(),
-        };
-        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((q.powi(2) + c(2.0)).ln() + p.sin()).cos()).product::<Dual64>();
-        s0.cos() + s1 * c(1.5) - acc2.tanh() + v3.sin() - v4.tanh() + v11.tanh() + v12 + v4.sin().exp()
-    }
-
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = (x1 - c(0.25) + d_to_degrees(x0) * c(0.02)).tanh() * c(2.0);
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_23_dual(x1, c(2.0), c(0.75), v, n, margin).cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        if lt(x1.powi(3), c(0.0), margin) {
-            return acc1.atan();
-        }
-        acc1 += (x1.powi(2) + c(1.0)).log(3.0);
-        let v2 = prog_11_dual(c(1.2), x0, (v[0].tanh() * c(0.9)).asin().sin(), v, n, margin);
+        let v2 = (v[n % 4].tanh() * c(0.9)).atanh();
         let mut k3 = 0;
         let v4 = loop {
             k3 += 1;
-            if !(k3 == 0 && gt(v2.atan(), c(0.0), margin)) {
-                break x2 + x1;
-            }
-            if gt((x2.tanh() * c(0.5)).ln_1p(), -c(0.5), margin) && k3 % 3 == 1 {
-                s0 = (s0 * c(0.5) + (s0.cos() * c(0.9)).acos() * c(0.2)).sin();
-                if le((x0.powi(2) + c(0.5)).recip(), x1 * x2, margin) {
-                    break x0 * v[k3];
-                }
-            }
-            s0 = c(0.8) * s0 + c(0.05) * (s0.sin() * c(1.5)).cosh().sin();
-            if k3 >= 2 || ge((x2.cos() * c(2.0)).cosh(), -c(1.0), margin) {
-                break c(SCALE) + x1;
+            s0 = s0.mul_add(c(0.5), (x1.powi(2) + c(1.0)).sqrt().sin() * c(0.5));
+            s0 = s0 * c(0.6) + (v[3 - k3] * x0).sin() * c(0.1);
+            s0 = c(0.75) * s0 + c(0.05) * s0.sin().exp_m1().tanh();
+            if k3 >= 3 {
+                break (x2.powi(2) + c(1.0)).recip();
             }
         };
-        let mut k5 = 0;
-        while k5 < 5 {
-            k5 += 1;
-            let v6 = match k3 {
-                0 | PHASE_C => x2.sin(),
-                _other => (x2 * x2 + c(2.0)).acosh() + d_atan2(v[k5 % 4], x2.powi(2) + c(0.5)),
-            };
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                acc1 += (v[k5 % 4] * v2).cos() * c(0.05);
-                let v9 = if !(n == 6 && gt(v[k5 % 4].sin(), c(0.5), margin)) {
-                    let v8 = v2;
-                    v8.tanh()
-                } else if lt((v6 * v6 + c(1.0)).log(3.0), x2, margin) {
-                    d_to_degrees(v4) * c(0.01)
-                } else {
-                    (x2.tanh() * c(2.0)).sinh()
-                };
-                acc1 += c(0.05) * v9.asinh().tanh();
+        s0 = (s0 * c(0.8) + (c(1.5) - x0 + c(2.0)) * c(0.2)).sin();
+        let mut m5 = 0;
+        for _ in 1..n {
+            acc1 += d_abs(x2, margin).tanh() * c(0.4);
+            if le(d_powf((s0 * s0 + c(1.0)).log10().powi(2) + c(1.0), v4.cos()), c(0.0), margin) {
+                m5 += 1;
             }
-            acc1 += c(0.4) * v[k5 % 4].sin();
-            s0 = (s0 * c(0.5) + v6.tanh() * c(0.05)).sin();
+            let v6 = (v2.sin().exp_m1().tanh() + c(2.0)).cbrt();
+            acc1 += c(0.4) * v6.cos().tanh();
         }
-        let v10 = v.iter().copied().map(|p| v[k5 % 4].sin().exp2() + p.sin()).sum::<Dual64>();
-        x2 * c(0.5) - s0 * c(0.5) + acc1.sin() - v2.tanh() + v4.sin() + v10.cos()
-    }
-
-    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].cos();
-        let mut s1 = x0.cos().exp_m1();
-        let mut acc2: Dual64 = c(0.0);
-        if gt(x2 * v[2] - x2, x1 * s1, margin) {
-            let mut k3 = 0;
-            while k3 < n + 1 && le((x1.cos().powi(2) + c(1.5)).acosh(), (v[n % 4] * v[n % 4] + c(1.0)).log(2.0), margin) {
-                k3 += 1;
-                if gt(v[k3 % 4].cos(), x0, margin) || k3 < 7 {
-                    let mut k4 = 0;
-                    while k4 < n && gt((x1 * x1 + c(1.0)).log2(), c(0.0), margin) {
-                        k4 += 1;
-                        acc2 += (d_atan2(v[k4 % 4], s1.powi(2) + c(0.5)).cos() * c(0.9)).acos().sin() * c(0.02);
-                        if ge(d_log(c(3.0_f64), s1 * s1 + c(2.0)), c(0.5), margin) {
-                            let v5 = s0;
-                            acc2 += c(0.5) * x2 * c(0.02);
-                            s0 *= c(0.8);
-                            s0 += c(0.2) * v5.cos();
-                        } else {
-                            s0 = s0.mul_add(c(0.8), s0.atan().sin() * c(0.2));
-                            acc2 += (x0 * x0 + c(1.5)).acosh().tanh().exp2().tanh() * c(0.02);
-                        }
-                    }
-                    acc2 += c(0.25) * d_atan2(s0.powi(2) + c(1.0), x2).sin();
-                    match k4 + n {
-                        0 => {
-                            s1 = s1.mul_add(c(0.8), (x0.sin() * c(1.5)).sinh().sin() * c(0.05));
-                            if lt(d_atan2(c(3.0_f64), v[k3 % 4].tanh().exp2()), -c(0.5), margin) {
-                                s0 = c(0.75) * s0 + c(0.25) * s0.tanh().cos();
-                                break;
-                            }
-                        }
+        match m5 {
+            0 => {
+                acc1 += prog_55_dual(c(0.25), s0, x1, v, m5, margin).sin() * c(0.005);
+            }
+            1..=3 => {
+                s0 = s0 * c(0.8) + (v[m5 % 4].tanh().exp_m1().powi(2) + c(2.0)).acosh().sin() * c(0.02);
+                s0 *= c(0.5);
+                s0 -= c(1.0) * d_to_radians(v2);
+            }
+            5 => {
+                s0 = s0.mul_add(c(0.8), (x0 * x2).tanh() * c(0.05));
+            }
+            _ => {
+                let v7 = prog_55_dual(s0, x0.tanh().exp2().tanh(), v[m5 % 4].tanh() * c(2.0), v, n, margin);
+                s0 = (s0 * c(0.5) + v7.tanh() * c(0.005)).tanh();
+            }
+        }
+        match m5 {
+            0 => {
+                acc1 += d_abs((x2.cos() * c(0.9)).asin(), margin).sin();
+                s0 = s0 * c(0.75) + (v2 + x1).sin() * c(0.02);
+            }
+            1 | 3 => {
+                let v8 = v4 * v[1];
+                let v9 = prog_40_dual(v4, (-v4).cos() * c(2.0), (v8 - c(0.3)).tanh(), v, n, margin);
+                acc1 -= c(0.005) * v9.cos();
+            }
+            g if g > 4 => {
+                let mut k10 = 0;
+                while k10 < n && gt(v[3].cos().exp().atan(), -c(0.5), margin) {
+                    k10 += 1;
+                    let v11 = match k10 % 2 {
+                        0 => x0.tanh(),
                         1 => {
-                            s1 = s1.mul_add(c(0.8), s1.sin().exp().tanh().exp_m1().sin() * c(0.02));
+                            let x1 = x1 - x2;
+                            (v4 * v4 + c(1.0)).cbrt() + x1.tanh()
+                        }
+                        _ => v2.atan(),
+                    };
+                    match k10 + k3 {
+                        0 | 2 => {
+                            s0 *= c(0.5);
+                            s0 += c(0.25) * (v4 + v2).sin();
                             continue;
                         }
-                        3..=4 => {
-                            s0 = (s0 * c(0.8) + (s0.sin().cos() * c(2.0)).cosh() * c(0.02)).tanh();
-                            acc2 += c(0.25) * (v[k4 % 4] - v[2]).sin();
+                        3 | 5 => {
+                            s0 = (s0 * c(0.8) + (x0 * x0 + c(1.0)).powf(0.5) * c(0.1)).sin();
+                            let v12 = d_to_radians(v[k10 % 4]) * c(20.0);
+                            acc1 += c(0.4) * v12;
+                        }
+                        6 => {
+                            acc1 -= (x2.sin().powi(2) + c(1.0)).recip() * c(0.25);
+                            let v13 = (x0.cos() * c(1.2)).tan();
+                            acc1 += c(0.25) * v13.cos().sin();
                         }
                         _ => {
-                            acc2 -= c(0.25) * (v[k4 % 4] + x2 * x0).sin();
-                            acc2 += c(0.25) * (x0 / (x1.cos() + c(2.0))).tanh();
+                            s0 = c(0.75) * s0 + c(0.25) * v[2].sin();
+                            s0 = s0 * c(0.6) + (-v[k10 % 4]).cos() * c(0.4);
                         }
                     }
+                    acc1 += v11.tanh().cosh().tanh() * c(0.25);
                 }
-                s0 = (s0 * c(0.8) + ((-s1) + s0 * v[(k3 + n) % 4]) * c(0.05)).sin();
+                let v14 = v2.tanh().exp_m1();
+                s0 = (s0 * c(0.6) + v14.sin() * c(0.02)).sin();
             }
-        } else if le(d_log(c(0.5_f64), x1 * x1 + c(2.0)), -c(0.5), margin) {
-            s0 = c(0.75) * s0 + c(0.01) * (s0 * v[n % 4]).cos().exp().cos();
-        } else {
-            let v6 = d_clamp(d_min(s0, v[2], margin), -c(1.5), c(0.5), margin);
-            let x1: Dual64 = v6.cos();
-            s1 = (s1 * c(0.75) + x1 * c(0.1)).sin();
+            _ => {
+                s0 = c(0.75) * s0 + c(0.05) * (v[m5 % 4] / (v4.powi(2) + c(0.5))).sin();
+            }
         }
-        for (i, &t) in v.iter().enumerate() {
-            if n > 5 && gt(-t, -c(1.0), margin) {
-                let v7 = prog_55_dual::<4>(x2, s0, v[(i + n) % 4].powi(2).sin(), [v[0], v[1], v[2], v[3]], i, margin);
-                let x0: Dual64 = s0 / (x0.powi(2) + c(1.0)) * v[i].tanh();
-                s0 *= c(0.6);
-                s0 += c(0.005) * (v7.cos() + x0).cos();
-            } else {
-                s0 = c(0.6) * s0 + c(0.2) * (x0 + x2).tanh();
-                if lt((x1.tanh() + c(2.0)).cbrt() * v[i].cos().exp(), s1, margin) && i == 1 {
-                    continue;
+        x2 + s0.cos() - acc1.tanh() + v2 * c(0.25) + v4 + (v4 * v4 + c(1.0)).log(2.0)
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.tanh() * c(0.5)).ln_1p();
+        let mut s1 = (x0 * x0 + c(1.0)).log10();
+        let mut s2 = d_to_degrees(x2) * c(0.01);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = (x1.cos() * c(0.9)).asin();
+        let v9 = match n {
+            1 => {
+                let v5 = d_atan2(c(3.0_f64), v[n % 4]);
+                d_hypot(v5, v4, margin)
+            }
+            2 => {
+                let v6 = (v4.powi(2) + c(1.0)).log2();
+                prog_14_dual((v[n % 4] * v[n % 4] + c(1.0)).recip().tanh().cos(), (v[n % 4] / (v[n % 4].cos() + c(2.0))).sin() * c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], 3, margin) + v6.tanh()
+            }
+            3..=5 => d_hypot(s1, v[n % 4], margin),
+            _ => {
+                for &t in v.iter() {
+                    let v7 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.25) * (-p.tanh()).cos());
+                    let v8 = v.iter().fold(s2, |r, &p| r * c(0.75) + c(0.1) * (r.tanh().exp2() + p.tanh()).cos());
+                    s1 = (s1 * c(0.5) + (x2.tanh() * c(0.9)).asin() / ((t / (v7.cos() + c(2.0))).powi(2) + c(0.5)) * c(0.02)).tanh();
+                    acc3 += v8.cos().cos() * c(0.5);
                 }
+                d_min(x0, s1, margin)
             }
-            let v8 = x1.cos().exp_m1();
-            s0 = s0.mul_add(c(0.8), (v8.cos().exp_m1() * v8).tanh() * c(0.01));
-        }
-        let v9 = prog_72_dual(s1, (x1 * x1 + c(2.0)).acosh().sin().exp().sin(), s1.tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-        match n {
-            0 => {
-                let mut k10 = 0;
-                while k10 < n + 1 {
-                    k10 += 1;
-                    s0 = c(0.6) * s0 + c(0.4) * v[(k10 + n) % 4].cos();
-                    let v12 = match k10 % 2 {
-                        0 => {
-                            let v11 = (v9.sin() * c(1.5)).cosh();
-                            d_log(s0.powi(2) + c(1.0), x0.powi(2) + c(2.0)) + v11.cos()
+        };
+        let v10 = ((v[n % 4] + v4).powi(2) + c(2.0)).acosh();
+        let mut k11 = 0;
+        let v15 = loop {
+            k11 += 1;
+            acc3 += prog_55_dual((-(x1 * x1 + c(0.5)).ln()).sin() * c(2.0), (v4.powi(2) + c(1.0)).log(3.0).sin(), x2, [v[0], v[1], v[2], v[3]], 0, margin).tanh() * c(0.2);
+            acc3 += c(0.4) * prog_55_dual(x2, v4, c(1.2), [v[0], v[1], v[2], v[3]], k11, margin).cos();
+            match k11 + n {
+                1 => {
+                    let v12 = prog_55_dual(((-v10).powi(2) + c(1.0)).log2().tanh() * c(2.0), v10.cos().cos(), (c(SCALE) + s1.cos()).tanh(), [v[0], v[1], v[2], v[3]], k11, margin);
+                    acc3 += c(0.2) * v12.cos().sin();
+                }
+                2 | 4 => {
+                    s0 = s0.mul_add(c(0.6), (v4.sin() * c(2.0)).cosh().tanh() * c(0.05));
+                }
+                g if g > 5 => {
+                    acc3 -= d_abs(v10 + v9, margin).tanh() * c(0.4);
+                    match k11 {
+                        0 | 2 => {
+                            let v13 = v10 / (s1 * s1 + c(0.5));
+                            s2 = s2 * c(0.5) + v13.tanh() * c(0.05);
                         }
-                        MODE_B => d_to_radians(v9).atan(),
-                        _ => v9 * s1,
-                    };
-                    let v13 = d_clamp(v[k10 % 4], -c(1.0), c(0.5), margin);
-                    acc2 -= (v12.sin() - v13.tanh()).tanh() * c(0.25);
-                }
-                let mut k14 = 0;
-                while k14 < 5 {
-                    k14 += 1;
-                    let v15 = ((s0.tanh() * c(0.9)).atanh().cos() * c(1.5)).sinh();
-                    s1 = c(0.75) * s1 + c(0.1) * (d_to_degrees(v[0]) * c(0.01) + v[0].tanh()).sin();
-                    acc2 += v15.sin() * c(0.2);
-                }
-            }
-            g if g > 1 => {
-                acc2 += (-x1).tanh();
-                let x1 = x0;
-                acc2 += x1.sin();
-            }
-            _other => {
-                acc2 += x1.tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v17 = if !(i == 1) {
-                let x2 = x2.cos();
-                s0 + x0 + v9 + x2.cos()
-            } else if lt((t.sin() * c(1.2)).tan(), -c(1.0), margin) {
-                let v16 = v9.sin();
-                v16.powi(2) * c(std::f64::consts::LN_2)
-            } else {
-                fi + v9
-            };
-            acc2 += (t.powi(2) + c(1.0)).ln().sin() * c(0.5);
-            match i + n {
-                MODE_A | 2 => {
-                    let v18 = x2;
-                    s1 = s1 * c(0.5) + (t.cos() * c(0.9)).asin().tanh() * c(0.2);
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * v18.tanh();
-                }
-                3..=4 => {
-                    let v19: Dual64 = x0 / (x2 * x2 + c(1.0)) + (x1.sin() * c(0.5)).ln_1p();
-                    s0 *= c(0.5);
-                    s0 += c(0.05) * (v19 - v17).tanh();
-                }
-                6 => {
-                    let v20: Dual64 = (v17.cos() * c(0.9)).atanh();
-                    acc2 += v20.sin() * c(0.2);
+                        g if g > 3 => {
+                            break s0;
+                        }
+                        _other => {
+                            let v14 = v4 + v9;
+                            s0 = s0 * c(0.6) + d_hypot((v4.powi(2) + c(0.5)).ln(), s0, margin).tanh() * c(0.1);
+                            s1 = s1 * c(0.6) + v14.tanh() * c(0.2);
+                        }
+                    }
                 }
                 _ => {
-                    let v21 = x2 + fi;
-                    let v22 = ((s1 * s0).powi(2) + c(1.5)).acosh();
-                    s0 = s0.mul_add(c(0.75), (v21.cos() + v22.sin()).tanh() * c(0.05));
+                    s1 *= c(0.75);
+                    s1 += c(0.05) * (x1 * x1 + c(0.5)).powf(0.5).cos();
+                    s0 *= c(0.5);
+                    s0 -= c(1.0) * (x2.cos() + c(2.0)).cbrt().tanh();
                 }
             }
-            s0 = s0.mul_add(c(0.6), v17.tanh() * c(0.1));
-        }
-        s0 + s1 * c(0.75) - acc2.cos() + v9.sin()
-    }
-
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * (x1.sin() * c(0.9)).acos()).cos() * c(2.0);
-        let mut s1 = d_abs(d_hypot(c(0.5_f64), s0, margin), margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let Some(k3) = (n % 4).checked_sub(1) else {
-            return (x0.cos().exp2().powi(2) + c(1.0)).powf(0.3)
+            if k11 >= 5 || lt((v9 / (v9 * v9 + c(1.5))).asinh(), v10, margin) {
+                break v4 / (x1.cos() + c(2.0));
+            }
         };
-        let c4 = c(k3 as f64);
-        let v5 = (v[k3].powi(2) + c(1.0)).recip();
-        let mut a6 = [c(0.0); 4];
+        let mut a16 = [c(0.0); 4];
         for i in 0..4 {
-            a6[i] = d_clamp(c4, -c(0.5), c(0.5), margin);
-            acc2 += c(0.5) * s0.cos();
+            if ge(v15.powi(2), c(1.0), margin) {
+                a16[i] = (v[k11 % 4] / (v10.sin() + c(2.0))).tanh();
+            } else {
+                a16[i] = (v9.powi(2) + c(1.0)).log(2.0);
+            }
         }
-        let v10 = 'b1: {
-            if lt(c4 / (v5.powi(2) + c(0.5)) + (x1 * x1 + c(1.0)).log10(), c(1.0), margin) {
-                let v7 = a6[1];
-                let v8: Dual64 = prog_68_dual((x2 * v7).cos(), (v7 * v7).tanh(), acc2, [v[0], v[1], v[2], v[3]], n, margin);
-                s1 = c(0.6) * s1 + c(0.005) * v8.tanh().cos();
-            } else if gt(d_max((x2.cos() * c(2.0)).cosh(), x2.tanh(), margin), a6[k3], margin) {
-                let v9 = c4.atan().cos().sinh();
-                acc2 += d_copysign((v9 * v9 + c(1.0)).sqrt(), v9 * v[k3], margin).sin();
-            }
-            if ge(d_hypot(v5, v[k3], margin), -c(0.5), margin) || k3 > 0 {
-                break 'b1 d_abs(v5, margin) * d_to_radians(x0);
-            }
-            v[k3] - x0
-        };
-        s0 *= c(0.6);
-        s0 += c(0.2) * (c4 / (v[k3].cos() + c(2.0))).cos();
-        s0.tanh() + s1.sin() + acc2 * c(0.5) + v10
+        a16 = [a16[0] * c(0.6) + (-d_clamp(v10, -c(1.5), c(0.5), margin)).sin() * c(0.02), a16[1] * c(0.5) + v4.atan().tanh() * c(0.2), prog_55_dual(v4, d_copysign(x1, v9, margin).sin() * c(2.0), d_max(v[k11 % 4], v4, margin).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin).sin() * c(0.02), a16[1]];
+        s0 - s1.sin() - s2 * c(0.5) + acc3.cos() + v15 + a16[2].tanh()
     }
 
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(0.35) - v[n % 4]).cos() * c(2.0);
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[2].cos().exp_m1().cos() * c(0.9)).atanh();
         let mut acc1: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            if ge(((v[(i + n) % 4] - x0).powi(2) + c(1.0)).log10(), -c(0.25), margin) {
+        let v2 = v.iter().fold(prog_5_dual(x1, (x2 - s0).tanh() * c(2.0), c(2.0), &v, n, margin).sin(), |r, &p| r * c(0.5) + c(0.005) * prog_20_dual(d_clamp(p, -c(1.5), c(1.0), margin).tanh() * c(2.0), (-(v[n % 4].cos() * c(0.9)).asin()).sin(), c(1.5), v, n, margin).cos());
+        let v4 = match n {
+            0 => {
+                let v3 = prog_20_dual(x0, x2, v2.cos() * c(2.0), v, n, margin);
+                ((acc1.powi(2) + c(0.5)).recip().cos() * c(2.0)).cosh() + v3.cos()
+            }
+            1..=2 => d_to_degrees(v[n % 4]) * c(0.02),
+            4..=5 => (d_log(x0.powi(2) + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(1.0)).recip(),
+            _ => d_clamp((x0 * x0 + c(1.0)).ln(), -c(1.0), c(1.0), margin),
+        };
+        let mut a5 = v;
+        a5[0] *= c(0.75);
+        a5[2] += d_copysign(x0.sin(), v[1], margin);
+        let mut k6 = 0;
+        while k6 < n {
+            k6 += 1;
+            let v7 = x0 + v[3];
+            let mut k8 = 0;
+            while k8 < n && gt(v4.cos() * c(0.1), v7, margin) {
+                k8 += 1;
+                let v9 = v.iter().map(|&p| s0.atan() + p.tanh()).sum::<Dual64>();
+                let v10 = a5[k8 % 4].cos();
+                acc1 += c(0.05) * (s0 + x2).sin();
+                s0 = s0.mul_add(c(0.6), (v9.cos() + v10.sin()).sin() * c(0.02));
+            }
+            s0 = c(0.75) * s0 + c(0.25) * v4.asinh().sin();
+            s0 *= c(0.75);
+            s0 += c(0.1) * v7.tanh();
+        }
+        let v11 = if k6 > 4 {
+            (v[(k6 + n) % 4] * v[(k6 + n) % 4] + c(1.0)).cbrt()
+        } else {
+            d_to_radians(x0) * c(20.0)
+        };
+        s0 - acc1 + v2 * c(0.25) + v4.tanh() + a5[1].sin() + v11 * c(0.75)
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].tanh() * c(0.9)).atanh();
+        let mut s1 = v[n % 4].sin();
+        let mut s2 = prog_0_dual(c(1.2), (x1 * x1 + c(1.0)).log(10.0).cos() * c(2.0), s0, v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(s2, |r, &p| r * c(0.75) + c(0.005) * (prog_20_dual((r.sin().exp2() * s1.asinh()).cos() * c(2.0), c(0.25), c(2.0), v, 1, margin) + p.cos()).tanh());
+        for i in 0..v.len() {
+            if ge(c(0.65) * (s0 + x0), -c(1.0), margin) {
+                acc3 -= prog_20_dual(x0, (s0.cos() * c(0.9)).asin().sin().sin() * c(2.0), (-x2).atan().cos(), v, n, margin).sin() * c(0.01);
+            } else {
+                s2 = (s2 * c(0.6) + s2 * c(0.4)).tanh();
+            }
+            acc3 -= c(0.5) * (-(s2 * v4)).tanh();
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                acc3 -= (x2.powi(2) + c(1.0)).recip().powi(2).ln_1p().tanh() * c(0.1);
+                match i % 2 {
+                    0 => {
+                        s1 = (s1 * c(0.8) + ((s2 * s2 + c(1.0)).log10().powi(2) + c(1.0)).log(2.0) * c(0.25)).sin();
+                    }
+                    _ => {
+                        acc3 += (s0 - s2).cos() * c(0.1);
+                    }
+                }
+            }
+        }
+        let v6: Dual64 = x2.powi(3);
+        let v8 = match n % 4 {
+            0..=2 => {
+                let v7 = d_abs(v[3], margin).sin().cosh();
+                (d_to_radians(v[n % 4]).powi(2) + c(1.0)).log10() + v7.cos()
+            }
+            _ => {
+                let v6 = v[n % 4];
+                s2 = (s2 * c(0.5) + x0 / (v6.tanh() + c(2.0)) * c(0.1)).sin();
+                (v[n % 4].cos() * c(0.9)).asin().sin().exp()
+            }
+        };
+        for i in (0..n).rev() {
+            let v9 = match i {
+                0 | 2 => x0.tanh(),
+                g if g > 3 => {
+                    s2 = (s2 * c(0.75) + v4.cos() * c(0.25)).sin();
+                    v6.sin()
+                }
+                _other => v[i % 4].atan() + (s0.powi(2) + c(1.0)).sqrt(),
+            };
+            let v10 = ((v6 / c(4.0)).sin() + c(2.0)).cbrt();
+            acc3 += c(0.25) * (s1 * v9).tanh();
+            s0 = (s0 * c(0.5) + v10.tanh() * c(1.0)).sin();
+        }
+        for _ in 0..n {
+            if ge(v8.sin().asinh(), x0, margin) {
+                s1 = s1 * c(0.5) + x0.cos().exp_m1().tanh() * c(0.1);
+                s0 = s0.mul_add(c(0.6), (s0 * s0 + c(1.0)).ln().sin() * c(0.4));
+            } else {
+                s0 = c(0.6) * s0 + c(0.05) * s0.powi(3).tanh();
+                if gt((s1 * s1 + c(2.0)).ln(), c(0.25), margin) {
+                    let v11 = v4 * x0;
+                    let v12 = d_atan2(s0, x1.powi(2) + c(0.5)) - (x2 * x2 + c(2.0)).sqrt();
+                    s2 *= c(0.8);
+                    s2 += c(0.01) * (v11.sin() + v12.cos()).cos();
+                }
+            }
+            let v13: Dual64 = ((v4 + v6).tanh() * c(0.9)).acos();
+            s1 = s1 * c(0.8) + v8.cos() * c(0.2);
+            acc3 += c(0.25) * v13.cos().tanh();
+        }
+        x0 * c(0.75) - s0.cos() + s1 * c(1.5) + s2.tanh() + acc3.cos() - v4 + v6.sin() + v8.tanh()
+    }
+
+    pub fn prog_77_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = prog_14_dual(x2, x0, ((v[3].sin() * c(1.5)).cosh() * v[3]).sin() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s1: Dual64 = x1.tanh().exp_m1();
+        let mut s2 = (s1.powi(2) + c(1.0)).cbrt() * (v[n % 4].cos() * c(0.5)).ln_1p();
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            1 => {
+                let v4 = prog_40_dual(acc3.sin(), acc3, s2, v, n, margin);
+                s0 = c(0.5) * s0 + c(0.05) * ((s2 * s2 + c(1.0)).recip() + d_hypot(c(0.5_f64), s2, margin)).sin();
+                acc3 += c(0.005) * v4.cos();
+            }
+            2 | 4 => {
+                s0 *= c(0.75);
+                s0 += c(0.1) * v[n % 4].cos().exp2().cos();
+            }
+            6 => {
+                let [b5, b6, b7, b8] = v;
+                let v9 = d_copysign(d_to_radians(x1) * c(20.0), d_atan2(b5, b7 * b7 + c(0.5)), margin);
+                acc3 -= (b6.tanh() + b8.tanh() + v9).sin();
+            }
+            _ => {
+                acc3 += c(0.01) * prog_55_dual(x1.sin() * c(2.0), s1, acc3.cos(), v, 3, margin).tanh();
+                if lt(x0.powi(2), v[n % 4], margin) || n < 6 {
+                    acc3 += x1.sin().sinh().asinh();
+                    s2 *= c(0.75);
+                    s2 += c(0.1) * (d_to_degrees(x0.sin().sinh()) * c(0.02)).sin();
+                } else {
+                    s1 = (s1 * c(0.75) + d_atan2(s1 * s1 + c(0.5), s1) * c(0.01)).sin();
+                    let v10 = ((x0.cos() * c(0.9)).atanh().tanh() * c(0.9)).asin();
+                    s2 *= c(0.6);
+                    s2 -= c(0.02) * v10.sin().tanh();
+                }
+                s1 = s1.mul_add(c(0.6), (x0.sin().exp().tanh() * c(0.9)).atanh().cos() * c(0.02));
+            }
+        }
+        for _ in (1..=6).step_by(2) {
+            s0 = (s0 * c(0.75) + prog_20_dual(x0, s0, (s0 + x1).sin() * c(2.0), v, n, margin) * c(0.005)).sin();
+            let v11 = prog_20_dual(s0, c(0.25), c(0.5), v, n, margin);
+            acc3 -= c(0.05) * v11.sin().sin();
+        }
+        let [_, b12, b13, _] = v;
+        let [b14, b15] = [(b13.sin() * c(0.5)).ln_1p(), d_clamp(b12 + x1, -c(1.5), c(1.5), margin)];
+        s0 - s1 * c(0.5) + s2 * c(0.5) + acc3.tanh() - b14.tanh() + b15 - (b14.powi(2) + c(1.0)).recip().sin()
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[0] * v[0]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if n > 0 {
+            return x2.mul_add(x1, x1);
+        }
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.5) + d_atan2(x2, x1.powi(2) + c(0.5)) * c(0.05)).tanh();
+            for u in v {
+                match n % 2 {
+                    0 => {
+                        s0 = (s0 * c(0.8) + s0.tanh() * c(0.2)).tanh();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.8) + v[i % 4] * c(0.35) * c(0.5)).sin();
+                        let v2 = s0.tanh();
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * v2.sin();
+                    }
+                }
+                if n < 6 && gt((-x2) / ((v[(i + n) % 4].sin() * c(1.5)).sinh().powi(2) + c(1.0)), u, margin) {
+                    s0 = (s0 * c(0.8) + x2.powi(2) * c(0.05)).tanh();
+                    break 'l0;
+                }
+                match i {
+                    0..=1 => {
+                        s0 = c(0.5) * s0 + c(1.0) * (d_to_degrees((x0 * x0 + c(1.0)).log(10.0)) * c(0.02)).cos();
+                        s0 = (s0 * c(0.8) + (v[1] + s0) * c(0.1)).tanh();
+                    }
+                    2..=3 => {
+                        break;
+                    }
+                    4 => {
+                        let v3 = x1 / (x0.powi(2) + c(1.5));
+                        s0 = (s0 * c(0.75) + (s0 + v3) * c(0.1)).sin();
+                    }
+                    _ => {
+                        s0 = c(0.6) * s0 + c(0.25) * (s0 * s0 + c(1.0)).cbrt().cos();
+                    }
+                }
+                s0 *= c(0.75);
+                s0 += c(0.1) * (s0.powi(2) + c(0.5)).ln().sin();
+            }
+            let v4 = v.iter().fold(prog_20_dual((x0.sin() * c(0.9)).atanh().cos(), (fi * x0).powi(2).ln_1p().cos(), x0, v, n, margin).tanh(), |r, &p| r * c(0.75) + c(0.1) * (x0 - c(1.25) + p.cos()).cos());
+            s0 = s0 * c(0.5) + (fi * x2).tanh() * c(0.1);
+            s0 = (s0 * c(0.8) + v4 * c(0.005)).sin();
+        }
+        let v5 = (x1.powi(2) + c(1.0)).log2();
+        let v6 = prog_40_dual(s0, (acc1.sin() * c(0.9)).asin().tanh(), (-(v[1] * v[1])).tanh() * c(2.0), v, n, margin);
+        for i in (0..=n).rev().step_by(2) {
+            acc1 -= c(0.5) * (v6 / (x2.sin() + c(2.0))).cos();
+            match n {
+                0..=2 => {
+                    s0 = s0 * c(0.8) + prog_55_dual(v5.sin().sin() * c(2.0), (v[i % 4] * c(std::f64::consts::FRAC_PI_4)).tanh(), ((v5.powi(2) + c(1.0)).sqrt().sin() * c(1.2)).tan().sin() * c(2.0), v, i, margin).sin() * c(0.005);
+                }
+                g if g > 3 => {
+                    s0 = (s0 * c(0.5) + x1.tanh() * c(0.5)).tanh();
+                }
+                _ => {
+                    let v6: Dual64 = v6;
+                    let v7 = d_powf(c(1.5_f64), v6.cos());
+                    s0 = s0.mul_add(c(0.5), v7.cos() * c(0.75));
+                }
+            }
+            acc1 += x0.sin() * c(0.5);
+        }
+        x0.tanh() + x2 + s0.cos() - acc1.tanh() + v5 * c(0.5) + v6.cos()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (w0[n % 4].sin().powi(2) + c(1.0)).log(3.0);
+        let mut s2 = (d_hypot(v[n % 4], s1, margin).powi(2) + c(2.0)).ln().tanh() * c(2.0);
+        let mut s3 = x2;
+        let mut acc4: Dual64 = c(0.0);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s3 = (s3 * c(0.8) + prog_20_dual(c(2.0), x1, (x1.powi(2) + c(1.0)).cbrt().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+            let v6: Dual64 = x1 * x2;
+            if k5 >= 4 || le(v6, c(1.0), margin) {
                 break;
             }
-            if ge(d_atan2(c(0.5_f64), x2), -c(1.0), margin) && i + n < 1 {
-                s0 = (s0 * c(0.5) + d_to_degrees(s0) * c(0.02) * c(0.4)).tanh();
-            } else {
-                acc1 -= (t.tanh() * c(1.5)).cosh().cos() * c(0.5);
+        }
+        acc4 += d_copysign(acc4, x0, margin).powi(3);
+        let v7 = prog_55_dual(s3, (x2 + x1).tanh() * c(2.0), s2, [v[0], v[1], v[2], v[3]], n, margin);
+        let mut a8 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a8[i][j] = v7 - s2;
             }
-            s0 = (s0 * c(0.75) + ((t.sin() * c(1.2)).tan().powi(2) + c(1.0)).sqrt() * c(0.02)).tanh();
         }
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| d_abs(p, margin) + q.tanh()).sum::<Dual64>();
-        let v3 = v[n % 4] / (v2 * v2 + c(1.0));
-        let mut m4 = x1.sin().exp().tanh();
-        for i in 0..v.len() {
-            let c5 = if gt((x0 + c(0.25)) * c(1.5), c(0.5), margin) {
-                x2 + v[i]
-            } else {
-                v3 + c(0.25)
-            };
-            m4 = d_max(m4, c5, margin);
-        }
-        acc1 += m4.sin() * c(0.25);
-        x0.tanh() + x2.sin() - s0 + acc1 * c(0.25) - v3 - (x0.tanh() * c(1.5)).cosh()
+        let v9 = v.iter().copied().map(|p| d_abs((v7.tanh() + c(2.0)).cbrt(), margin) + p.sin()).sum::<Dual64>();
+        s1 = (s1 * c(0.5) + (w0[0].sin() * c(0.9)).acos() * c(0.2)).sin();
+        s2 = (s2 * c(0.5) + d_to_radians(s3) * c(1.0)).tanh();
+        s1 * c(1.5) + s2 * c(0.5) + acc4 - a8[0][2].sin() - v9.sin()
     }
 
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0.cos() * c(0.9)).asin() + (x1 - v[n % 4])).cos() * c(2.0);
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x2.atan();
+        let mut s2 = d_abs(w0[n % 4], margin).powi(2).ln_1p();
+        let mut s3: Dual64 = (x1.cos() * c(0.9)).acos().sin() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let mut m5 = 0;
+        for (i, &t) in w0.iter().enumerate() {
+            match i {
+                MODE_C => {
+                    acc4 -= c(0.02) * prog_20_dual(c(1.5), s1, v[(i + m5) % 4].tanh(), [v[0], v[1], v[2], v[3]], n, margin).cos();
+                    let v6 = (x2 * x2 + c(1.0)).recip();
+                    s1 = s1.mul_add(c(0.6), v6.tanh() * c(0.5));
+                }
+                3 => {
+                    s1 *= c(0.6);
+                    s1 -= c(0.1) * s1.cos().exp_m1().cos();
+                    continue;
+                }
+                _ => {
+                    s1 = c(0.75) * s1 + c(0.005) * prog_20_dual(x0.sin() * c(2.0), x0, c(2.0), [v[0], v[1], v[2], v[3]], 5, margin).cos();
+                }
+            }
+            let mut m7 = c(f64::INFINITY);
+            for j in (0..6).rev() {
+                let fj = c(j as f64);
+                let c8 = if lt(w0[n % 4] + fj, c(1.0), margin) {
+                    s3 / (s3 * s3 + c(1.5))
+                } else {
+                    (c(0.25) - v[(j + n) % 4]) * x0
+                };
+                m7 = d_min(c8, m7, margin);
+            }
+            if ge((v[0] * v[0] + c(0.5)).sqrt(), x0, margin) {
+                break;
+            }
+            s1 = c(0.75) * s1 + c(0.005) * prog_20_dual(s3, c(0.5), m7.tanh().exp_m1().tanh(), [v[0], v[1], v[2], v[3]], n, margin).cos();
+            if lt((s2.sin() * c(1.2)).tan(), v[m5 % 4], margin) {
+                m5 += 1;
+            }
+            s2 = s2 * c(0.5) + t.tanh() * c(0.5);
+        }
+        match m5 {
+            0..=1 => {
+                s1 = s1.mul_add(c(0.5), (s1 * s1 + c(1.0)).log(10.0).sin() * c(0.25));
+                if m5 == 6 && ge(prog_20_dual(x0.cos().exp().sin(), (s2.tanh().powi(2) + c(2.0)).ln().tanh(), acc4, [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) {
+                    s2 = s2.mul_add(c(0.75), d_copysign(c(2.0_f64), x1, margin).cos() * c(1.0));
+                    let v9: Dual64 = prog_55_dual((x1.cos().cos() * c(0.9)).asin().sin() * c(2.0), acc4.sin() * c(2.0), s1, [w0[0], w0[1], w0[2], w0[3]], 6, margin);
+                    s3 = (s3 * c(0.5) + v9.sin() * c(0.005)).sin();
+                } else {
+                    s2 = s2.mul_add(c(0.8), (s2 * s2).tanh() * c(0.01));
+                    s2 = c(0.5) * s2 + c(0.1) * s1.cos();
+                }
+                let v10 = x0 - v[m5 % 4];
+                acc4 += v10.sin();
+            }
+            2..=4 => {
+                s3 = c(0.6) * s3 + c(0.05) * s3.sin();
+            }
+            5 => {
+                acc4 -= x2.atan().sin();
+            }
+            _ => {
+                s2 = s2 * c(0.8) + d_clamp(s2, -c(1.0), c(1.5), margin).cos() * c(0.1);
+                if lt(d_log(x0 * x0 + c(1.0), x0.powi(2) + c(2.0)), -c(0.5), margin) {
+                    s3 = s3.mul_add(c(0.6), (x2 * s3).cos() * c(0.05));
+                    s2 = c(0.8) * s2 + c(0.005) * prog_55_dual(x2, (s2 * x1).tanh(), c(0.75), [v[0], v[1], v[2], v[3]], m5, margin).tanh();
+                } else {
+                    let mut k11 = 0;
+                    while k11 < 4 && lt((x1.sin() * c(0.5)).ln_1p(), s1, margin) {
+                        k11 += 1;
+                        for j in 1..n {
+                            let fj = c(j as f64);
+                            s1 = c(0.6) * s1 + c(0.2) * (x1 - v[j % 4]).sin();
+                            match j % 3 {
+                                0 => {
+                                    s2 = c(0.5) * s2 + c(0.2) * (s3.tanh() * c(0.9)).acos().sin();
+                                    let v12 = fj * v[(j + m5) % 4];
+                                    s1 = s1 * c(0.6) + v12.tanh() * c(0.05);
+                                }
+                                MODE_B => {
+                                    s1 = s1 * c(0.8) + x0.cos().cos() * c(0.2);
+                                }
+                                2 => {
+                                    let v13 = fj * x0 + s1 * x0;
+                                    acc4 -= c(0.1) * d_clamp(v13, -c(1.5), c(0.5), margin).tanh();
+                                    if lt(x2.sin(), s2, margin) {
+                                        return fj + w0[j % 4];
+                                    }
+                                }
+                                _ => {
+                                    let v14 = s2.cos().sinh();
+                                    acc4 += c(0.1) * x2.cos();
+                                    acc4 += v14.sin() * c(0.1);
+                                }
+                            }
+                            let v17: Dual64 = if gt(x1.tanh(), s2.mul_add(v[m5 % 4], x2), margin) {
+                                let x2 = x1;
+                                let v15 = s3.sin();
+                                w0[j % 4] + x2.cos() + v15.cos()
+                            } else {
+                                let v16 = (v[n % 4].cos() * c(0.9)).asin().cos();
+                                d_atan2(v16, x0 * x0 + c(1.0))
+                            };
+                            acc4 -= v17.tanh().cos() * c(0.1);
+                        }
+                        acc4 += ((w0[k11 % 4] + s1).powi(2) + c(1.5)).acosh().sin() * c(0.25);
+                    }
+                    for _ in 0..n {
+                        s2 *= c(0.75);
+                        s2 += c(0.05) * (x1 * x1 + c(1.0)).powi(-1);
+                        let mut k18 = 0;
+                        while k18 < 6 {
+                            k18 += 1;
+                            let v19: Dual64 = x1 + c(1.2);
+                            acc4 += ((-s3).cos() * c(0.9)).acos().cos() * c(0.05);
+                            acc4 -= v19.sin() * c(0.05);
+                        }
+                    }
+                }
+                s1 = s1 * c(0.6) + s1.cos().exp().cos() * c(0.05);
+            }
+        }
+        let v20: Dual64 = (x0 * x0 + c(1.0)).powi(-1);
+        let v21 = w0.iter().fold(acc4.cos(), |r, &p| r * c(0.5) + c(0.02) * ((v20 / (w0[(m5 + n) % 4] * w0[(m5 + n) % 4] + c(0.5))).asinh() + p.cos()).tanh());
+        let v22 = w0.iter().fold(s2, |r, &p| r * c(0.5) + c(0.05) * d_log(c(3.0_f64), s1.mul_add(w0[m5 % 4], p).powi(2) + c(2.0)).sin());
+        s3.tanh() + v21 + v22.cos()
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = v[n % 4].sin().exp_m1();
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            if le((x2.sin() * c(0.9)).acos(), c(1.0), margin) {
-                acc1 += prog_117_dual(((x1 + s0).powi(2) + c(1.0)).ln().cos(), x0, x1, v, n, margin).sin() * c(0.02);
-                let x1 = x1.tanh();
-                s0 = c(0.6) * s0 + c(0.4) * x1.sin().cos();
-            } else {
-                let mut k3 = 0;
-                while k3 < n {
-                    k3 += 1;
-                    match k3 {
-                        0 => {
-                            continue;
+        let v5 = match n {
+            0..=2 => {
+                let v2 = d_atan2((v[n % 4] - s0).powi(2) + c(1.0), (v[2] * v[2] + c(0.5)).cbrt());
+                (-s0) + v2.sin()
+            }
+            4..=5 => {
+                let v3 = x0 * (x2 + x0);
+                s0 = s0.mul_add(c(0.8), (v[1] - v[n % 4]).tanh() * c(0.1));
+                d_copysign(v3, (x1.cos() * c(2.0)).sinh(), margin)
+            }
+            6 => prog_43_dual((acc1 * c(0.8)).sin() * c(2.0), (c(SCALE) + x2.sin().exp_m1()).tanh() * c(2.0), (acc1 / (x0 * x0 + c(1.0))).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
+            _other => {
+                let v4 = d_abs(x2, margin);
+                x0.sin() + v4.cos()
+            }
+        };
+        match n {
+            0 | PHASE_C => {
+                acc1 += prog_79_dual(x2, v[3].atan().sin() * c(2.0), x2.sin().exp().sin() * c(2.0), v, 5, margin).cos() * c(0.005);
+            }
+            3 => {
+                acc1 += (x0.tanh() * c(0.5)).ln_1p();
+                let v6: Dual64 = prog_40_dual((x1.powi(2) + c(0.5)).ln().cos(), (v[0].tanh().exp() + acc1 * s0).cos() * c(2.0), acc1, [v[0], v[1], v[2], v[3]], n, margin);
+                acc1 += c(0.005) * v6.cos();
+            }
+            4 => {
+                let v7 = (x0.cos() * c(1.2)).tan();
+                s0 = s0.mul_add(c(0.5), ((x2.powi(2) + c(1.0)).ln() - x2).tanh() * c(0.25));
+                acc1 += c(0.4) * v7.cos();
+            }
+            _ => {
+                acc1 += (x2.cos() * c(1.5)).sinh().tanh();
+                let v8 = prog_55_dual((v[n % 4] / c(2.0) + (x0 - x1)).tanh() * c(2.0), x1.mul_add((s0 * s0 + c(1.0)).recip(), d_max(x0, s0, margin)).sin(), c(1.5), [v[0], v[1], v[2], v[3]], n, margin);
+                acc1 -= v8.tanh() * c(0.05);
+            }
+        }
+        let v9 = match n % 3 {
+            1 => {
+                s0 = s0.mul_add(c(0.6), x2.sin() * c(0.4));
+                x0 * x1
+            }
+            PHASE_C => {
+                let v5 = x1.asinh();
+                d_max(-c(0.5_f64), d_hypot(c(3.0_f64), x0, margin), margin) + v5.cos()
+            }
+            _ => prog_20_dual(x0, x1, c(1.2), [v[0], v[1], v[2], v[3]], 6, margin),
+        };
+        let v10 = prog_55_dual((s0 * s0 + c(1.0)).recip().cos() * c(2.0), x2, d_log(v[2] * v[2] + c(1.0), s0 * s0 + c(2.0)).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            acc1 -= ((v5.powi(2) + c(2.0)).ln() - v10).cos() * c(0.25);
+            let mut k11 = 0;
+            while k11 < 4 {
+                k11 += 1;
+                if ge(x1.asinh(), -c(0.25), margin) {
+                    break 'l0;
+                }
+                match k11 {
+                    0..=1 => {
+                        let x2 = (d_to_degrees(x1) * c(0.01)).sin().exp();
+                        acc1 += v9.cos() * c(0.05);
+                        acc1 += x2.sin() * c(0.05);
+                    }
+                    2..=4 => {
+                        acc1 -= (x2.sin() * c(0.5)).ln_1p().tanh().sin() * c(0.05);
+                    }
+                    _other => {
+                        acc1 += x0.asinh().cos() * c(0.05);
+                        s0 = s0.mul_add(c(0.8), (v[3].sin() * c(1.2)).tan().cos() * c(0.02));
+                    }
+                }
+                s0 = (s0 * c(0.8) + d_min(v9, x0, margin) * c(0.2)).tanh();
+            }
+            match n {
+                0 => {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * v9.sin();
+                    match k11 % 4 {
+                        0..=1 => {
+                            acc1 -= ((v9.tanh() * c(0.9)).asin() + (v5 + s0)).tanh() * c(0.25);
                         }
                         g if g > 2 => {
-                            acc1 += (x2 * v[k3 % 4]).sin() * c(0.05);
-                            if ge(v[k3 % 4].powi(3), -c(0.5), margin) || k3 + n < 2 {
-                                continue;
-                            }
-                            acc1 -= v[3].sin().tanh() * c(0.05);
+                            break;
                         }
                         _ => {
-                            acc1 += (d_to_radians(x1) * c(20.0)).cos() * c(0.05);
-                            s0 = s0 * c(0.75) + (x1.powi(2) + c(1.0)).ln().tanh() * c(0.25);
+                            acc1 += (x2 * x2).sin() * c(0.25);
+                            acc1 += c(0.25) * (s0.tanh() * c(0.9)).acos().cos();
                         }
                     }
-                    if lt((x2 * x2 + c(1.0)).powi(-2), -c(0.25), margin) || k3 > 4 {
-                        return x0;
-                    }
-                    let v4 = (v[n % 4].sin() * c(0.9)).asin();
-                    s0 = (s0 * c(0.8) + x1 * c(0.2)).sin();
-                    acc1 += c(0.05) * v4.sin();
+                    let v12 = (fi.cos() * c(2.0)).sinh();
+                    acc1 -= v12.tanh() * c(0.25);
                 }
-                acc1 += c(0.005) * prog_55_dual::<4>((x0 * s0).sin() * c(2.0), s0, c(0.5), [v[0], v[1], v[2], v[3]], 4, margin).cos();
+                1..=2 => {
+                    s0 = s0 * c(0.75) + ((x2 / c(2.0)).powi(2) + c(0.5)).recip().sin() * c(0.25);
+                }
+                g if g > 3 => {
+                    s0 = s0.mul_add(c(0.8), (x0 / (x0 * x0 + c(1.5)) * (d_to_degrees(v[k11 % 4]) * c(0.02))).sin() * c(0.02));
+                }
+                _other => {
+                    s0 = (s0 * c(0.6) + (v9.cos() + (fi - v9)) * c(0.2)).tanh();
+                    let v9 = v9 + s0;
+                    acc1 -= v9.tanh().tanh() * c(0.25);
+                }
             }
-            for &u in v.iter() {
-                s0 *= c(0.6);
-                s0 -= c(0.2) * (v[3] - v[k2 % 4]).cos();
-                let v5: Dual64 = x2 - u;
-                s0 = s0 * c(0.6) + v5.tanh().tanh().cos() * c(0.2);
+        }
+        s0.sin() + acc1.tanh() - v5.cos() + v9.sin() + v10.tanh()
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = prog_23_dual(x1, ((x2.cos() * c(0.9)).asin() - (-x1)).cos(), (x2 + w0[n % 4]).cos() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = 'b0: {
+            if le(d_log(c(2.0_f64), w0[3].powi(2) + c(2.0)) / ((x0 * x0).tanh() + c(2.0)), -c(0.5), margin) {
+                s1 = s1.mul_add(c(0.75), x0.atan().sin() * c(0.25));
+                break 'b0 ((x2.powi(2) + c(2.0)).sqrt().powi(2) + c(1.0)).log2();
             }
-            s0 = s0.mul_add(c(0.75), (v[k2 % 4] - x2).sin() * c(0.1));
-            if k2 >= 4 || le(x0.tanh(), c(0.0), margin) {
+            d_hypot(c(0.5_f64), v[n % 4], margin)
+        };
+        'l1: for &t in v.iter() {
+            let v5 = if lt(-(t.sin() * c(2.0)).cosh(), -c(1.0), margin) && n % 2 == 0 {
+                let v4 = x1 - t;
+                t.cos().exp_m1() + v4.tanh()
+            } else {
+                (t.tanh() + c(2.0)).cbrt()
+            };
+            let v6 = prog_55_dual(t, x0.atan().tanh() * c(2.0), c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            s1 = (s1 * c(0.6) + (x1 + s1).tanh() * c(0.2)).sin();
+            let mut k7 = 0;
+            while k7 < n + 1 && le((x2 * x2 + c(0.5)).sqrt(), c(0.5), margin) {
+                k7 += 1;
+                if ge((v3.powi(2) + c(1.0)).powf(0.5), -c(0.5), margin) {
+                    acc2 += c(0.05) * (x2.tanh() * c(0.9)).acos().sin();
+                    break 'l1;
+                }
+                s1 = s1 * c(0.5) + (v6 * v6 + c(1.0)).ln().sin() * c(0.02);
+            }
+            acc2 += c(0.2) * (v5.sin() + v6.tanh()).tanh();
+        }
+        for (i, &t) in w0.iter().enumerate() {
+            let fi = c(i as f64);
+            let v8 = x1 / (s1.cos() + c(2.0));
+            if lt(prog_55_dual((x0.powi(2) + c(1.0)).recip().sin(), (t * v3).tanh(), x2, [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
+                s1 = s1 * c(0.6) + (v8.powi(2) + c(1.0)).cbrt().tanh() * c(0.1);
+                s1 = (s1 * c(0.5) + (s1.sin() * c(1.5)).cosh() * c(0.1)).sin();
+            } else if le((v8.tanh().sinh().powi(2) + c(0.5)).sqrt(), v[3 - i], margin) || i > 2 {
+                s1 = s1 * c(0.8) + (s1 * fi).cos() * c(0.05);
+            }
+            s1 *= c(0.8);
+            s1 += c(0.25) * (x2 * x2 + c(1.0)).recip();
+        }
+        let v9 = if gt(v3 + x1, -c(1.0), margin) || n < 3 {
+            s1.tanh()
+        } else {
+            return x0.cos()
+        };
+        let v11 = 'b4: {
+            let v10 = (x0 * x0 + c(1.5)).acosh().powi(2).ln_1p();
+            for _ in (1..=6).step_by(2) {
+                s1 = (s1 * c(0.8) + ((v10.powi(2) + c(2.0)).acosh() + (s1.sin() * c(0.9)).atanh()) * c(0.02)).tanh();
+                if ge((x1.cos() * c(0.9)).atanh(), v9.cos(), margin) {
+                    break 'b4 x1.tanh().cosh().sin();
+                }
+            }
+            v10 * x2 - c(2.5)
+        };
+        let mut k12 = 0;
+        while k12 < 4 && gt(v9 + c(1.25) + v[k12 % 4].tanh().cosh(), -c(1.0), margin) {
+            k12 += 1;
+            'b7: {
+                let v13: Dual64 = x0.sin();
+                for &u in w0.iter() {
+                    if lt((u * u + c(0.5)).sqrt(), v13, margin) {
+                        break 'b7;
+                    }
+                    s1 = s1 * c(0.75) + (v11 + c(1.2)).tanh() * c(0.25);
+                }
+                if gt(v11, -c(0.5), margin) {
+                    s1 = (s1 * c(0.75) + x2.sin() * c(0.25)).sin();
+                    break 'b7;
+                }
+                acc2 -= v13.sin() * c(0.5);
+            }
+            match k12 {
+                PHASE_A | PHASE_C => {
+                    let v14 = prog_55_dual(x1, s1, v9, [w0[0], w0[1], w0[2], w0[3]], k12, margin);
+                    s1 = s1 * c(0.8) + v11.sin().exp2().cos() * c(0.1);
+                    s1 = s1 * c(0.6) + v14.sin().tanh() * c(0.05);
+                }
+                3 => {
+                    s1 = (s1 * c(0.75) + x2 * x2 * c(0.05)).sin();
+                    s1 = c(0.5) * s1 + c(0.02) * (s1 / c(1.5) * (v[k12 % 4] * v11)).tanh();
+                }
+                4 => {
+                    let v15 = s1;
+                    acc2 += (c(1.2) - v[2]).tanh() * c(0.5);
+                    if ge((s1.sin() * c(0.9)).asin(), -c(0.5), margin) {
+                        continue;
+                    }
+                    acc2 -= v15.tanh().cos() * c(0.5);
+                }
+                _ => {
+                    acc2 -= d_hypot(x0, v3, margin).cos() * c(0.5);
+                    if gt((v11 * v11 + c(1.0)).log(10.0), c(0.5), margin) && k12 == 3 {
+                        acc2 -= ((x1.powi(2) + c(1.0)).cbrt() * x0.sin()).sin() * c(0.5);
+                        acc2 += c(0.5) * (v[2] - v9).tanh().exp_m1().tanh();
+                    } else if k12 < 1 && lt(((v9 - s1).powi(2) + c(1.0)).powf(0.3), v3, margin) {
+                        acc2 -= c(0.5) * (x0 + v[k12 % 4]).cos();
+                    } else {
+                        let v16 = d_copysign(x1, (v3 * v3 + c(2.0)).ln(), margin);
+                        acc2 += v16.sin().tanh() * c(0.5);
+                    }
+                    'b9: {
+                        let v17 = v3.asinh();
+                        let v18 = (v[n % 4].powi(2) + c(1.0)).powf(1.5);
+                        let mut k19 = 0;
+                        while k19 < 3 && le(v17, v9, margin) {
+                            k19 += 1;
+                            if lt(((x0.sin() * c(0.9)).acos().sin() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                                continue;
+                            }
+                            s1 = (s1 * c(0.75) + ((s1.powi(2) + c(0.5)).recip().sin() * c(0.9)).atanh() * c(0.02)).sin();
+                            if le((v18.sin().tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
+                                break 'b9;
+                            }
+                        }
+                        s1 *= c(0.5);
+                        s1 += c(0.02) * (v17.sin() - v18.tanh()).cos();
+                    }
+                }
+            }
+            s1 = c(0.6) * s1 + c(0.4) * w0[k12 % 4].cos();
+        }
+        s1 * c(0.5) - acc2.cos() + v9 * c(1.5) + v11.tanh() - (w0[k12 % 4].cos().powi(2) + c(1.0)).recip()
+    }
+
+    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).log(2.0).cos();
+        let mut acc1: Dual64 = c(0.0);
+        if n == 2 {
+            let v2 = (d_max(x0, x2, margin).sin() * c(1.2)).tan();
+            s0 = s0.mul_add(c(0.75), v2.tanh().cos() * c(0.02));
+        } else {
+            let v3: Dual64 = v[3].cos();
+            acc1 += d_to_degrees(v3) * c(0.01);
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc1 += prog_20_dual((x2 + x1).sin() * c(2.0), (x1 - s0).tanh() * c(2.0), c(2.0), v, n, margin).sin() * c(0.01);
+            acc1 += x0.atan().sin() * c(0.25);
+            if gt(v[(i + n) % 4].cos().tanh(), x1, margin) && i < 1 {
+                let v4 = (x0.cos() * c(0.9)).atanh();
+                s0 = c(0.8) * s0 + c(0.02) * v4.tanh().tanh();
+            } else if lt((v[n % 4] * v[n % 4] + c(1.0)).log10() * x0.mul_add(s0, x2), c(0.0), margin) {
+                let v5 = (x2.sin() * c(0.9)).asin();
+                s0 = c(0.5) * s0 + c(0.2) * v5.cos();
+            } else {
+                let v6: Dual64 = fi.cos();
+                s0 = s0.mul_add(c(0.5), v6.cos().tanh() * c(1.0));
+            }
+        }
+        let mut k7 = 0;
+        while k7 < 5 {
+            k7 += 1;
+            let mut m8: Dual64 = -c(2.5);
+            for j in 0..n + 1 {
+                let c9 = if gt(x2, -c(0.5), margin) {
+                    (x0.powi(2) + c(2.0)).ln() / (x1.powi(2) + c(1.5)) + v[j % 4]
+                } else {
+                    x1.sin() * c(std::f64::consts::FRAC_PI_4)
+                };
+                m8 = d_max(c9, m8, margin);
+            }
+            s0 = s0 * c(0.5) + m8.cos() * c(0.2);
+            s0 *= c(0.5);
+            s0 += c(0.05) * (x1.cos() * c(2.0)).cosh().sin();
+        }
+        let mut a10 = v.map(|e| e.atan());
+        s0 = c(0.75) * s0 + c(0.25) * a10[0].tanh().sin();
+        a10 = v;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            acc1 += c(0.4) * (x1 - s0).sin();
+            s0 = s0.mul_add(c(0.75), a10[2].tanh().tanh() * c(0.25));
+            a10 = v;
+            let v11 = fi * x1;
+            s0 = s0.mul_add(c(0.75), v11.cos().cos() * c(0.05));
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            acc1 += c(0.5) * ((x1 * x1).powi(2) + c(1.0)).ln().cos();
+            acc1 -= a10[3].cos() * c(0.5);
+            if ge(x2.powi(2), x0, margin) {
+                acc1 -= (d_to_radians(v[3 - i]) * c(20.0)).sin() * c(0.5);
+                if lt(prog_55_dual(x2, (d_to_degrees(s0 + x0) * c(0.01)).tanh() * c(2.0), d_atan2((x2 * x2 + c(0.5)).ln(), (-x0).powi(2) + c(1.0)).cos() * c(2.0), v, i, margin), v[2], margin) {
+                    s0 *= c(0.5);
+                    s0 -= c(0.05) * (a10[i].powi(2) + c(2.0)).acosh().cos().exp_m1().cos();
+                    continue;
+                }
+            } else if ge((a10[i].sin() * c(1.2)).tan(), x1.cos(), margin) {
+                s0 = (s0 * c(0.8) + (s0.cos() * c(0.5)).ln_1p() * c(0.2)).sin();
+                s0 = (s0 * c(0.8) + fi.atan() * c(1.0)).sin();
+                if le((d_log(c(3.0_f64), x2 * x2 + c(2.0)).powi(2) + c(1.0)).powi(-2), x1, margin) {
+                    break;
+                }
+            }
+        }
+        x0 - x1 * c(0.25) - x2.tanh() + s0 * c(0.75) + acc1.tanh() + a10[1]
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.cos();
+        let mut s1 = d_abs(s0, margin) / (v[n % 4].cos().exp_m1().powi(2) + c(1.0));
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = prog_79_dual(acc2, x1, x2.cos().cos() * c(2.0), &v, n, margin);
+        if !(n % 3 == 1) {
+            acc2 -= v[n % 4].sin().exp().cos();
+        }
+        let [b4, b5, b6, _] = v;
+        let a7 = v.map(|e| e.sin());
+        let [b8, _, _, _] = a7;
+        let mut k9 = 0;
+        let v10 = loop {
+            k9 += 1;
+            acc2 += b4.sin() * c(0.4);
+            s0 = s0 * c(0.6) + d_hypot(v3, x1, margin).sin() * c(0.2);
+            s0 = (s0 * c(0.5) + (d_log(b5 * b5 + c(1.0), b8 * b8 + c(2.0)).tanh() * c(0.9)).atanh() * c(0.02)).tanh();
+            if k9 >= 5 || gt(b6.tanh() * b6, -c(0.5), margin) {
+                break b5.sin().exp2();
+            }
+        };
+        s1 = c(0.75) * s1 + c(0.25) * (b6 * c(0.8)).cos();
+        s0 - s1.cos() + acc2.sin() + v3 - b4.cos() - b5 * c(0.25) + b8 + v10 + (b8.tanh() * c(1.5)).cosh()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (w0[n % 4] * w0[n % 4] + c(0.5)).cbrt();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < 5 && gt(((x1 * x1).powi(2) + c(1.0)).recip(), x0 * x2, margin) {
+            k3 += 1;
+            let v4: Dual64 = s1 + s1 * x1;
+            if k3 % 2 == 0 && le(v4, -c(0.5), margin) {
+                s1 = s1 * c(0.5) + (x1 * x1 + c(1.0)).recip() * c(0.75);
+                match k3 {
+                    MODE_A if n < 4 => {
+                        s1 *= c(0.75);
+                        s1 += c(1.0) * (x0 / c(4.0)).tanh();
+                        break;
+                    }
+                    g if g > 1 => {
+                        acc2 -= c(0.4) * x1.sin().sin();
+                        let v5 = s1 - c(0.5);
+                        s1 = (s1 * c(0.8) + v5.cos() * c(0.2)).tanh();
+                    }
+                    _ => {
+                        acc2 += x2.sin() * c(0.4);
+                    }
+                }
+            } else if n % 2 == 0 {
+                s1 = s1 * c(0.8) + d_atan2(c(3.0_f64), v[0]).tanh() * c(1.0);
+                match k3 {
+                    0..=2 => {
+                        s1 = (s1 * c(0.8) + prog_20_dual(s1.cos().exp_m1().tanh() * c(2.0), x1, x2, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+                    }
+                    g if g > 3 => {
+                        continue;
+                    }
+                    _ => {
+                        for j in (0..4).rev() {
+                            s1 *= c(0.75);
+                            s1 += c(0.05) * ((s1.cos() * c(0.9)).asin() / (d_log(c(2.0_f64), w0[j] * w0[j] + c(2.0)).tanh() + c(2.0))).sin();
+                            s1 *= c(0.8);
+                            s1 += c(0.05) * s1.tanh().exp().sin();
+                        }
+                        s1 = s1 * c(0.6) + (x2 / ((x2 * x2 + c(1.0)).ln().powi(2) + c(0.5))).cos() * c(0.05);
+                    }
+                }
+            } else {
+                let v6 = x0 + x1;
+                s1 *= c(0.75);
+                s1 -= c(0.02) * (w0[k3 % 4] * (x2.sin() * c(0.9)).asin()).tanh();
+                acc2 += v6.tanh() * c(0.4);
+            }
+            s1 = s1 * c(0.75) + (s1.tanh() * c(0.5)).ln_1p() * c(0.25);
+        }
+        let mut m7 = 0;
+        for _ in (0..n).rev() {
+            if gt(d_to_radians((x2.tanh() * c(0.9)).acos()), x0, margin) {
+                m7 += 1;
+            }
+            acc2 -= (x2.powi(2) + c(2.0)).acosh().tanh() * c(0.25);
+            if le(c(0.1) * x0, c(0.25), margin) {
                 break;
             }
         }
-        let mut k6 = 0;
-        while k6 < n + 1 && gt(d_abs(x2, margin).sin(), c(0.5), margin) {
-            k6 += 1;
-            let v7 = s0 * v[k6 % 4];
-            if k6 == 0 {
-                let v8 = (s0.cos() * c(0.9)).atanh();
-                acc1 += c(0.25) * v8.sin().tanh();
-            } else {
-                let v9 = (x2.cos() * c(0.9)).acos().cos();
-                let v10 = (v7 * v7 + c(2.0)).ln();
-                s0 = c(0.5) * s0 + c(0.1) * (v9 + v10.cos()).cos();
-            }
-            s0 = (s0 * c(0.6) + x0 * c(0.4)).tanh();
-            acc1 += c(0.25) * v7.tanh();
-        }
-        let v13 = match k6 % 3 {
-            0 => {
-                let v11 = d_atan2(x2.powi(2) + c(1.0), x1).tanh().exp_m1();
-                v11.atan().sin().exp2()
-            }
-            1 => {
-                let v12 = (s0 * s0 + c(1.0)).recip();
-                acc1 += (x2 + c(2.0)).powi(2).ln_1p().tanh();
-                d_abs(x1, margin).powi(3) + v12.tanh()
-            }
-            2 => (x2.cos() * c(0.9)).acos().asinh(),
-            _ => {
-                s0 = (s0 * c(0.75) + x0.asinh().asinh() * c(0.25)).sin();
-                x2.cos().tanh()
+        let c8 = c(m7 as f64);
+        let v9 = prog_55_dual((x2.sin() * c(0.9)).asin().sin(), x2, (c8.sin().exp_m1().powi(2) + c(2.0)).sqrt().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 1, margin);
+        let mut k10 = 0;
+        let v15 = 'l3: loop {
+            k10 += 1;
+            let v14 = match m7 {
+                0 | MODE_C => {
+                    for j in (0..5).rev() {
+                        let v11 = v[j % 4].cos().exp_m1();
+                        match m7 {
+                            1 => {
+                                let c8: Dual64 = v9.sin();
+                                s1 *= c(0.5);
+                                s1 += c(0.5) * c8.sin().tanh();
+                            }
+                            2 => {
+                                s1 = (s1 * c(0.6) + d_copysign(c(3.0_f64), s1 + v9, margin) * c(1.0)).sin();
+                            }
+                            MODE_D => {
+                                acc2 += c(0.2) * (x1 - v[j % 4]).sin().exp_m1().cos();
+                            }
+                            _other => {
+                                s1 = s1 * c(0.8) + (s1.tanh() * c(0.9)).acos().cos() * c(0.05);
+                                if le((v9.cos() * c(2.0)).cosh(), -c(1.0), margin) {
+                                    break 'l3 (x1 * x1 + c(1.0)).powi(-1);
+                                }
+                            }
+                        }
+                        acc2 -= (d_to_degrees(x1) * c(0.02)).cos() * c(0.2);
+                        s1 = (s1 * c(0.5) + v11.sin() * c(0.1)).tanh();
+                    }
+                    let v12 = (w0[m7 % 4] + v9).sin().exp();
+                    (x0 + w0[1]).tanh() + v12.cos()
+                }
+                3 | 5 => {
+                    let v13 = (c8 * c8 + c(2.0)).acosh();
+                    (v13.tanh() * c(0.9)).asin()
+                }
+                _other => {
+                    s1 = (s1 * c(0.75) + w0[k10] * c(1.5) * c(0.1)).tanh();
+                    (x2.asinh().powi(2) + c(1.0)).log2()
+                }
+            };
+            acc2 += (x0 + v14).cos().cos() * c(0.4);
+            if k10 >= 2 || lt(x1.cos().tanh().exp(), (v14 * v14).ln_1p(), margin) {
+                break v14 - v[(k10 + m7) % 4];
             }
         };
-        let v14 = (x2.cos() * c(1.5)).sinh();
+        x0.cos() + x1 + s1.sin() + acc2.tanh() + v9.sin() + v15 * c(0.25) - (x2.sin() * c(0.9)).acos()
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(c(1.5_f64), v[n % 4], margin);
+        let mut s1: Dual64 = s0.atan();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            s1 = s1.mul_add(c(0.6), ((x2 / c(3.0)).powi(2) + c(2.0)).sqrt().sin() * c(1.0));
+            let mut m4: Dual64 = -c(0.5);
+            for j in 0..n {
+                m4 = d_max(c(0.65) - x2 + v[(j + n) % 4].tanh(), m4, margin);
+            }
+            s1 *= c(0.5);
+            s1 += c(0.5) * (v[k3 % 4] * v[k3 % 4] + c(1.0)).ln().tanh();
+            if k3 >= 6 || le(m4.cos(), c(0.0), margin) {
+                break x1.cos();
+            }
+        };
+        let mut k6 = 0;
+        let v11 = loop {
+            k6 += 1;
+            let mut m7: Dual64 = -c(1.0);
+            let mut m8: Dual64 = c(0.0);
+            for j in 0..n {
+                let c9: Dual64 = if gt(v[(j + n) % 4], c(0.0), margin) {
+                    c(0.25) * v[(j + n) % 4] * (s1 * v5)
+                } else {
+                    v[(j + n) % 4] * s0
+                };
+                m7 = d_max(c9, m7, margin);
+                m8 = d_min(x2 + v[(j + n) % 4] + x2 * s1, m8, margin);
+            }
+            s1 = c(0.6) * s1 + c(0.1) * m7.cos().sin();
+            s0 = s0 * c(0.8) + m8.cos().cos() * c(0.02);
+            let v10 = d_copysign(s0, x0, margin);
+            if k6 >= 6 || le((s0.cos() * c(1.2)).tan(), -c(0.5), margin) {
+                break x2.cos().exp() - c(0.3);
+            }
+            acc2 -= v10.sin().sin() * c(0.25);
+        };
+        let mut k12 = 0;
+        let v14 = loop {
+            k12 += 1;
+            match k3 {
+                0 => {
+                    acc2 -= (x0 + v5.sin()).sin();
+                    break prog_40_dual((v11.sin() * c(0.9)).acos().cos(), x0.cos() * c(2.0), x1.cos().exp2().atan().tanh() * c(2.0), v, k6, margin);
+                }
+                g if g > 1 => {
+                    acc2 += (v[3] + x2).tanh();
+                    if le((x1.sin() * c(0.9)).atanh(), c(0.0), margin) || k12 % 3 == 1 {
+                        acc2 -= c(0.5) * ((v5 * v5 + c(0.5)).recip() / ((v5 * v5 + c(0.5)).cbrt().powi(2) + c(0.5))).tanh();
+                        if ge((x0 + v11) / (v11.powi(2) + c(1.5)), v11.tanh(), margin) {
+                            s1 = s1 * c(0.75) + (-v11).tanh() * c(0.25);
+                            break (v[(k12 + n) % 4].tanh().powi(2) + c(1.0)).log2();
+                        }
+                    } else {
+                        s1 = (s1 * c(0.8) + (s1 + v11) * c(0.1)).sin();
+                    }
+                }
+                _ => {
+                    let v13 = d_atan2(d_atan2(x1, v11.powi(2) + c(0.5)), (x0 * x0 + c(2.0)).acosh().powi(2) + c(1.0));
+                    acc2 -= d_atan2(x2 * x2 + c(0.5), x2).sin() * c(0.5);
+                    acc2 -= c(0.25) * v13.tanh().sin();
+                }
+            }
+            if k12 % 2 == 0 && gt((v[k12] * v[k12]).ln_1p(), c(1.0), margin) {
+                acc2 += v[k6 % 4].sin();
+            }
+            acc2 += (v5 + x0).sin();
+            if k12 >= 2 || le(s0 + v11, c(1.0), margin) {
+                break v[(k12 + k6) % 4].asinh().sin().exp();
+            }
+        };
+        let mut a15 = [c(0.0); 4];
+        for i in 0..n {
+            a15[i % 4] += d_copysign(v14, v[1], margin).sin() * c(0.25);
+            acc2 += ((x2 * c(1.25)).powi(2) + c(1.0)).ln().cos() * c(0.25);
+        }
+        s1 *= c(0.8);
+        s1 += c(0.005) * a15[1].tanh().tanh();
+        a15 = v;
+        x0 - x1 * c(1.5) - x2.cos() - s1.tanh() - acc2.sin() + v5.tanh() - v11 * c(0.25) + v14.tanh() + a15[2]
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3];
+        let mut s1 = (x2.tanh() * c(0.9)).acos().tanh() * c(2.0);
+        let mut s2 = x1.tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let [b4, b5, b6] = [x0, (acc3.powi(2) + c(1.0)).log2(), (x1 * x1 + c(1.0)).log10()];
+        if lt(d_atan2((x2.tanh() * c(1.5)).sinh(), d_max(b6, acc3, margin).powi(2) + c(1.0)), -c(1.0), margin) {
+            return b4 * b5;
+        }
+        if ge((b5.tanh() * c(1.2)).tan() - b4, c(0.0), margin) {
+            return v[2];
+        }
+        match n {
+            0 => {
+                let v7: Dual64 = d_min(c(1.5_f64), d_copysign(c(0.5_f64), b6, margin), margin);
+                acc3 -= v7.tanh();
+            }
+            1 => {
+                s2 = s2.mul_add(c(0.6), b4.cos().tanh() * c(0.4));
+                if gt(x0 + v[2], s0, margin) {
+                    s2 = (s2 * c(0.6) + (d_min(c(3.0_f64), s2, margin).sin() * c(0.9)).atanh() * c(0.05)).tanh();
+                } else if n % 2 == 0 && le(b6.sin(), c(0.0), margin) {
+                    let v8: Dual64 = prog_20_dual((b6.sin() + c(2.0)).cbrt().tanh().exp().tanh(), d_hypot(acc3, b6, margin).sin() * c(2.0), c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+                    acc3 += (x1 * x1 + c(0.5)).cbrt().cos();
+                    acc3 += v8.cos() * c(0.05);
+                } else {
+                    s1 = c(0.75) * s1 + c(0.25) * b4.tanh();
+                }
+            }
+            g if g > 2 => {
+                s1 = s1 * c(0.6) + (s2 * s1).sin() * c(0.05);
+            }
+            _other => {
+                s1 = (s1 * c(0.8) + b6 * c(0.4)).tanh();
+            }
+        }
+        let mut a9 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = (s2.sin() * c(0.9)).acos();
+            acc3 += (x1 * s0).sin() * c(0.5);
+            acc3 -= t.tanh() * c(0.5);
+        }
+        s0 = (s0 * c(0.8) + a9[n % 4] * c(0.02)).sin();
+        s0 - s1 * c(0.5) - s2.cos() + acc3.cos() + (x2 + b5)
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = d_atan2(x0 * x0 + c(0.5), v[n % 4].powi(2)).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in 0..3 {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.5) + w0[3 - i].cos() * c(0.5)).sin();
+            acc2 -= c(0.5) * prog_55_dual(fi, s1, c(2.0), [v[0], v[1], v[2], v[3]], 1, margin).tanh();
+            let mut k3 = 0;
+            while k3 < 3 && lt(d_log(x1 * x1 + c(1.0), w0[(k3 + n) % 4].powi(2) + c(2.0)), -c(0.5), margin) {
+                k3 += 1;
+                if n % 3 == 1 && ge((w0[k3] * w0[k3] + c(2.0)).acosh(), fi.asinh(), margin) {
+                    break;
+                }
+                match n % 2 {
+                    0 => {
+                        let x0 = d_powf(x2 * x2 + c(1.0), x0.cos());
+                        s1 *= c(0.8);
+                        s1 -= c(0.1) * (s1 + x1).tanh();
+                        s1 = s1 * c(0.6) + x0.sin().sin() * c(0.02);
+                    }
+                    1 => {
+                        acc2 += (x2 * v[2] * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.2);
+                        let v4 = d_log(w0[3].atan().powi(2) + c(1.0), w0[3].powi(2) + c(2.0));
+                        acc2 -= c(0.2) * v4.tanh();
+                    }
+                    _ => {
+                        let v6: Dual64 = 'b2: {
+                            if ge((x2 - w0[1]).asinh(), c(0.0), margin) && n < 2 {
+                                break 'b2 s1 - x2;
+                            }
+                            let v5 = x2.atan();
+                            s1 = s1.mul_add(c(0.5), (-x0).sin() * c(0.5));
+                            (v5.tanh() + c(2.0)).cbrt()
+                        };
+                        s1 = (s1 * c(0.8) + (x0 - v[3]) * v6.sin().exp2() * c(0.01)).tanh();
+                    }
+                }
+                if lt(((c(SCALE) + x0).powi(2) + c(2.0)).ln(), c(0.0), margin) {
+                    acc2 += c(0.2) * d_to_radians(x1.mul_add(v[k3], s1)).tanh();
+                    break 'l0;
+                }
+                acc2 += c(0.2) * (v[k3] * fi).tanh();
+            }
+        }
+        let mut k7 = 0;
+        let v15 = loop {
+            k7 += 1;
+            let v8 = if k7 < 4 {
+                (v[k7 % 4].cos().powi(2) + c(0.5)).ln()
+            } else if gt(((x2 + v[k7 % 4]).powi(2) + c(2.0)).acosh(), (x1.cos() * c(0.9)).atanh(), margin) && k7 == 1 {
+                x2.atan()
+            } else {
+                w0[3].asinh()
+            };
+            let v12 = match k7 % 3 {
+                1 => (x0 * x0 + c(1.0)).recip().cos().exp2(),
+                2 => {
+                    let v9 = x1.sin().cos();
+                    s1 = (s1 * c(0.75) + prog_55_dual(v9, v8.tanh().tanh() * c(2.0), c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.01)).tanh();
+                    (x2.cos() * c(1.2)).tan()
+                }
+                _ => {
+                    for j in (0..5).rev() {
+                        let fj = c(j as f64);
+                        let v10 = x1 * x0;
+                        match j {
+                            1 => {
+                                s1 = (s1 * c(0.8) + s1.mul_add(s1, s1) * c(0.02)).sin();
+                                let v11 = v8;
+                                s1 = c(0.5) * s1 + c(0.25) * v11.cos();
+                            }
+                            _other => {
+                                s1 *= c(0.75);
+                                s1 += c(0.02) * (v10 * v10 + c(0.5)).ln().cos();
+                            }
+                        }
+                        s1 = (s1 * c(0.75) + fj / (v10.cos() + c(2.0)) * c(0.01)).sin();
+                    }
+                    x2 + (x1 + c(1.2))
+                }
+            };
+            match k7 {
+                0 => {
+                    let v13: Dual64 = x1 * (w0[k7 % 4] * w0[k7 % 4]).ln_1p();
+                    s1 = s1.mul_add(c(0.6), v13.cos().tanh() * c(0.1));
+                }
+                2 | 4 => {
+                    break v8 - x2;
+                }
+                5 => {
+                    let v14 = (x2.tanh() * c(0.9)).asin();
+                    'b5: {
+                        if lt(((x2 / (x2.powi(2) + c(1.5))).sin() * c(0.9)).acos(), -c(1.0), margin) || k7 > 4 {
+                            break 'b5;
+                        }
+                    }
+                    acc2 -= c(0.4) * v14.sin().cos();
+                }
+                _other => {
+                    acc2 += c(0.4) * ((w0[k7 % 4].powi(2) + c(0.5)).ln() + s1.sin().exp()).sin();
+                    if gt(d_atan2(d_clamp(v8, x1.sin() - c(1.5), x1.sin() + c(1.5), margin).powi(2) + c(1.0), v8 * c(std::f64::consts::FRAC_PI_4)), (x2.powi(2) + c(1.0)).cbrt(), margin) {
+                        acc2 += c(0.4) * (v[(k7 + n) % 4] * w0[k7 % 4]).cos();
+                    } else if le(x1 + v12, c(0.0), margin) {
+                        s1 = s1 * c(0.75) + (s1.sin().exp2().powi(2) + c(2.0)).acosh().cos() * c(0.05);
+                        s1 = (s1 * c(0.5) + x1.sin() * c(0.5)).sin();
+                    } else {
+                        s1 = c(0.75) * s1 + c(0.05) * s1.powi(2).cos();
+                    }
+                    acc2 -= c(0.4) * w0[k7 % 4].sin();
+                }
+            }
+            s1 = c(0.8) * s1 + c(0.1) * (c(0.3) - v8).cos();
+            if k7 >= 5 {
+                break (v12.cos() * c(0.5)).ln_1p() / (w0[3].tanh().powi(2) + c(0.5));
+            }
+            s1 *= c(0.6);
+            s1 += c(0.02) * v12.tanh();
+        };
+        for i in 0..6 {
+            if k7 > 2 {
+                continue;
+            }
+            let v16 = if gt(((v15 * v15 + c(1.5)).acosh().sin() * c(0.9)).acos(), s1, margin) && i > 1 {
+                x2 * w0[3]
+            } else {
+                w0[n % 4].tanh().exp_m1()
+            };
+            acc2 -= c(0.25) * (x2 / (x2 * x2 + c(1.5)) * x2).sin();
+            s1 = c(0.8) * s1 + c(0.05) * v16.sin().sin();
+        }
+        let v17 = prog_20_dual((x2 * x2 + c(2.0)).ln().cos(), (x0.powi(2) + c(2.0)).acosh().sin().cos() * c(2.0), (x2.powi(2).powi(2) + c(0.5)).cbrt().cos() * c(2.0), [v[0], v[1], v[2], v[3]], k7, margin);
+        if !(k7 == 4 && gt(v17, c(0.5), margin)) {
+            acc2 += d_abs(x1.sin(), margin);
+        } else {
+            let v18 = prog_20_dual(((v15.powi(2) + c(2.0)).sqrt().tanh() * c(0.5)).ln_1p().cos(), d_clamp(x2, v[1].tanh() - c(1.5), x1.tanh() + c(1.5), margin).cos() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], n, margin);
+            s1 *= c(0.75);
+            s1 += c(0.005) * prog_20_dual((s1 * c(0.5)).sin().sin().exp2().sin(), (x0.tanh() * c(1.2)).tan().cos(), s1, [v[0], v[1], v[2], v[3]], k7, margin).cos();
+            acc2 -= v18.tanh() * c(0.005);
+        }
+        let v20 = if gt((x0 * x0 + c(2.0)).sqrt() / ((w0[3] * w0[3]).powi(2) + c(1.0)), c(0.5), margin) {
+            let v19 = v15.atan();
+            (x2.sin() * c(0.9)).atanh() + v19.cos()
+        } else {
+            v15 / (v[3] * v[3] + c(1.5))
+        };
+        s1.tanh() + acc2.sin() + v20.tanh()
+    }
+
+    pub fn prog_89_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = x1.cos().sinh().tanh().exp().sin() * c(2.0);
+        let mut s1 = (s0 + c(0.75)).tanh() * c(2.0);
+        let mut s2 = ((v[n % 4].powi(2) + c(1.0)).log(2.0) + v[n % 4].tanh().exp2()).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = x0 / (x1.powi(2) + c(1.5));
+        }
+        let mut m5: Dual64 = c(1.0);
+        for i in 1..4 {
+            let c6 = prog_20_dual(x0, x2.tanh(), (v[n % 4] * v[n % 4] + c(2.0)).ln().cos() * c(2.0), v, 1, margin) + v[i];
+            m5 = d_min(m5, c6, margin);
+        }
+        s0 = s0 * c(0.75) + m5.sin().sin() * c(0.005);
+        let v7 = if ge(x2 / (x2.powi(2) + c(0.5)), x2, margin) {
+            let x0 = x0;
+            s2 + x0.tanh()
+        } else {
+            x0 - a4[n % 4]
+        };
+        let v17 = match n {
+            PHASE_A => {
+                s0 = c(0.75) * s0 + c(0.01) * d_max(a4[3], v7, margin).tanh().sin();
+                (s0 * s0 + c(0.5)).ln()
+            }
+            PHASE_B | 3 => {
+                let x2 = x2;
+                (acc3.powi(2) + c(0.5)).sqrt() + x2.tanh()
+            }
+            4 | 6 => {
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    match i {
+                        0 => {
+                            let v10 = if let Some(k8) = (i + n).checked_sub(2) {
+                                let v9 = a4[k8 % 4];
+                                ((s1.powi(2) + c(1.5)).acosh().cos() + c(2.0)).cbrt() + v9.tanh()
+                            } else {
+                                v7.tanh()
+                            };
+                            s1 = s1 * c(0.5) + v10.sin().sin() * c(0.2);
+                        }
+                        1 => {
+                            s2 = c(0.6) * s2 + c(0.5) * d_log(c(1.5_f64), s1.powi(2) + c(2.0));
+                        }
+                        PHASE_C => {
+                            let v11 = prog_55_dual(x0, s0, (v[1] + v7).cos(), v, n, margin);
+                            acc3 += c(0.1) * v11.tanh().cos();
+                        }
+                        _ => {
+                            s0 = s0 * c(0.6) + (v7 - fi).sin() * c(0.4);
+                            s1 = c(0.8) * s1 + c(0.2) * (s1.powi(2) + c(0.5)).sqrt().cos();
+                            match i % 2 {
+                                PHASE_A if n > 2 => {
+                                    s1 = s1.mul_add(c(0.6), x2.powi(2).sin() * c(0.1));
+                                }
+                                1 => {
+                                    break;
+                                }
+                                _ => {
+                                    let v12 = prog_55_dual(c(2.0), (x2 - x0).tanh() * c(2.0), a4[i % 4].cos(), v, n, margin);
+                                    acc3 += v12.tanh() * c(0.1);
+                                }
+                            }
+                        }
+                    }
+                    let v14 = 'b3: {
+                        if le((v7.powi(2) + c(1.0)).log10(), c(0.0), margin) && i % 3 == 1 {
+                            break 'b3 d_to_radians(s1) * c(50.0);
+                        }
+                        let v13 = (a4[i % 4].powi(2) + c(0.5)).recip();
+                        for j in (0..=n).rev().step_by(2) {
+                            let fj = c(j as f64);
+                            acc3 += v13.tanh() * c(0.05);
+                            if !(i % 3 == 1 && lt(s0.sin(), c(0.5), margin)) {
+                                s2 = c(0.75) * s2 + c(0.25) * (s2 * s2 + c(2.0)).ln().tanh();
+                            } else {
+                                acc3 += c(0.05) * fj.mul_add(fi.cos(), x1.sin().exp2()).cos();
+                                if ge(d_log(v[j % 4].powi(2) + c(1.0), v7.powi(2) + c(2.0)).mul_add(-s2, s0), -c(0.5), margin) || j < 4 {
+                                    break;
+                                }
+                            }
+                            if !(j < 1 && ge(d_log(x0.powi(2) + c(1.0), fi * fi + c(2.0)), d_abs(fi, margin), margin)) {
+                                break 'b3 (s2 * s2 + c(1.0)).powi(-1);
+                            }
+                        }
+                        (d_abs(v13, margin).cos() * c(1.2)).tan()
+                    };
+                    acc3 += c(0.2) * ((v14 * v14 + c(1.0)).log(3.0) + v[i % 4]).tanh();
+                }
+                prog_20_dual((v7.powi(2) + c(1.0)).log10().asinh().cos() * c(2.0), a4[n % 4].asinh().cos(), x0, v, n, margin)
+            }
+            _ => {
+                for i in 1..n {
+                    if lt(d_atan2(c(3.0_f64), s1), c(1.0), margin) {
+                        s2 = s2 * c(0.8) + s0.atan().tanh() * c(0.2);
+                        match i {
+                            PHASE_B | 3 => {
+                                break;
+                            }
+                            5 => {
+                                s1 = (s1 * c(0.5) + (s1.sin() - (s1 * s1 + c(1.0)).powi(-1)) * c(0.1)).sin();
+                            }
+                            _other => {
+                                let v15 = s0 - a4[i % 4];
+                                s1 = s1 * c(0.8) + v15.cos().cos() * c(0.1);
+                            }
+                        }
+                    } else {
+                        s2 *= c(0.8);
+                        s2 += c(0.2) * s2.cos().atan().tanh();
+                        s2 *= c(0.75);
+                        s2 += c(0.05) * ((v7 / (v[i % 4] * v[i % 4] + c(1.5))).powi(2) + c(2.0)).acosh().tanh();
+                    }
+                    if lt((a4[n % 4].tanh() * c(0.9)).acos(), -c(0.5), margin) {
+                        s0 = s0 * c(0.75) + (s2 / (s0.powi(2) + c(1.0))).cos() * c(0.1);
+                        continue;
+                    }
+                    acc3 += c(0.25) * (s1 * v7).tanh().exp().tanh();
+                }
+                let v16 = (a4[n % 4].powi(2) + c(1.0)).log2().powi(2).ln_1p();
+                (v7 * v7 + c(1.0)).ln().cos() + v16.tanh()
+            }
+        };
+        let v18 = prog_55_dual((v7 * v7 + c(1.0)).log10().cos() * c(2.0), v7.asinh().sin(), s1.sin() * c(2.0), v, n, margin);
+        s0.cos() + s2.sin() - acc3.cos() + a4[0] * c(0.75) + v17.tanh() - v18.sin()
+    }
+
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2];
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| c(1.0) + c(0.25) * (x2.sin() + p.cos()).cos()).product::<Dual64>();
+        s0 = (s0 * c(0.75) + d_max(d_powf(acc1 * acc1 + c(0.5), s0.tanh()), x0, margin) * c(0.1)).sin();
+        let mut m3 = 0;
+        'l0: for i in 0..5 {
+            let fi = c(i as f64);
+            if m3 > 25 && ge((x2.powi(2) + c(2.0)).acosh(), v[m3 % 4].asinh(), margin) {
+                m3 += 1;
+            }
+            if le(((x2.tanh() * c(0.9)).asin().powi(2) + c(1.0)).log(3.0), x1, margin) {
+                acc1 += c(0.4) * (v2.powi(2) / (v2.atan().powi(2) + c(1.0))).tanh();
+                if lt(-x1, (fi.powi(2) + c(1.0)).recip(), margin) {
+                    s0 = s0.mul_add(c(0.75), (-s0.tanh().exp2()).sin() * c(0.1));
+                } else if gt(s0 * v[n % 4], x0 * fi, margin) && m3 == 35 {
+                    let v4 = x2 - v[i % 4];
+                    s0 = c(0.8) * s0 + c(0.2) * d_atan2(x0, fi.powi(2) + c(1.0)).tanh();
+                    if gt(v4 / (v2 * v2 + c(0.5)), fi / (v[i % 4].sin() + c(2.0)), margin) {
+                        break;
+                    }
+                }
+                acc1 += c(0.4) * ((x2.powi(2) + c(2.0)).acosh() - v[i % 4]).cos();
+            } else {
+                acc1 += c(0.4) * fi.tanh().exp2().cos().cos();
+                match i % 3 {
+                    0 => {
+                        continue;
+                    }
+                    1 => {
+                        acc1 += (v2 * v2 + c(1.0)).log(2.0).tanh() * c(0.4);
+                        let v5 = (v[i % 4].powi(2) + c(1.0)).cbrt().tanh();
+                        acc1 -= c(0.4) * v5;
+                    }
+                    2 => {
+                        let mut k6 = 0;
+                        while k6 < 3 && lt(((x0 * x0 + c(1.0)).powi(-1).powi(2) + c(1.0)).powi(-2), v[0], margin) {
+                            k6 += 1;
+                            match k6 % 3 {
+                                2 => {
+                                    continue 'l0;
+                                }
+                                _ => {
+                                    let v7: Dual64 = x2 / (x1 * x1 + c(1.5));
+                                    s0 = s0 * c(0.8) + v7.tanh().tanh() * c(0.1);
+                                }
+                            }
+                            s0 = s0.mul_add(c(0.5), s0.mul_add(v[n % 4], v2).cos() * c(0.1));
+                        }
+                    }
+                    _ => {
+                        s0 = s0 * c(0.8) + (s0 * s0).cos() * c(0.1);
+                    }
+                }
+                let v8 = s0;
+                s0 = (s0 * c(0.6) + v8.tanh() * c(0.4)).sin();
+            }
+            let v9 = v.iter().copied().map(|p| ((x2 - v2).tanh() * c(0.9)).acos() + p.tanh()).sum::<Dual64>();
+            acc1 += c(0.4) * v2.tanh().sin();
+            acc1 += v9.tanh().cos() * c(0.1);
+        }
+        match m3 {
+            0 | MODE_C => {
+                s0 = (s0 * c(0.8) + (x1 + v2 - c(0.25)) * c(0.02)).sin();
+                acc1 += x1.tanh();
+            }
+            3 => {
+                let v10 = v2.sin().sinh();
+                s0 = c(0.8) * s0 + c(0.05) * (c(0.75) - s0).sin();
+                s0 = (s0 * c(0.75) + v10.tanh() * c(0.02)).sin();
+            }
+            g if g > 4 => {
+                s0 = (s0 * c(0.6) + ((v2.powi(2) + c(0.5)).ln() - x2 * c(0.8)) * c(0.05)).tanh();
+                acc1 += d_abs(x0, margin).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + prog_23_dual(x0 * c(0.25), (v2 * x1).tanh() * c(2.0), d_clamp(x2, -c(0.5), c(1.5), margin).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+            }
+        }
+        let mut m11 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if le(x1 * c(std::f64::consts::FRAC_1_PI), x0, margin) && m3 % 3 == 1 {
+                m11 += 1;
+            }
+            s0 = (s0 * c(0.75) + (x1.sin() * c(1.5)).cosh() * c(0.05)).sin();
+            if gt((v[2].tanh() * c(0.9)).atanh(), fi, margin) {
+                acc1 += (x0.sin() * c(1.2)).tan().cos() * c(0.25);
+            } else if m3 < 6 {
+                let v12 = v2;
+                acc1 += v12.tanh() * c(0.25);
+            }
+        }
+        match m11 {
+            0..=2 => {
+                let v13: Dual64 = (x1.tanh().sin() * c(0.9)).acos();
+                s0 = (s0 * c(0.5) + v[m3 % 4] * x0 * c(0.1)).tanh();
+                s0 = s0.mul_add(c(0.6), v13.cos() * c(0.1));
+            }
+            g if g > 4 => {
+                s0 = (s0 * c(0.5) + x1 * c(0.5)).tanh();
+                s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).log(10.0) * c(0.1)).sin();
+            }
+            _other => {
+                let v14: Dual64 = (x0.sin() * c(0.9)).asin() * c(0.5);
+                s0 *= c(0.5);
+                s0 -= c(0.4) * v14;
+            }
+        }
+        s0 = s0 * c(0.8) + v2.tanh() * c(0.05);
+        let mut a15 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a15[i] = (t.powi(2) + c(0.5)).sqrt();
+        }
+        a15 = [a15[2].mul_add(c(0.5), d_to_radians(x0) * c(20.0) * c(1.0)), a15[0], a15[1] * c(0.6) + (x2 * x2).ln_1p().cos() * c(0.4), a15[0].mul_add(c(0.8), x1.tanh() * c(0.2))];
+        s0 * c(1.5) + acc1.sin() - a15[0] + (a15[m11 % 4].cos() * c(0.9)).acos()
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_79_dual(d_max(x1, v[n % 4], margin).cos() * c(2.0), c(0.25), x2, &v, n, margin).tanh() * c(2.0);
+        let mut s1 = (x0.tanh() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            s0 *= c(0.6);
+            s0 += c(0.005) * prog_55_dual(x2, (s0.sin() * c(0.9)).asin().tanh(), (d_atan2(s0 * s0 + c(0.5), s0).powi(2) + c(0.5)).sqrt().cos(), v, k3, margin).cos();
+            s1 = s1.mul_add(c(0.8), s1.mul_add(x2, s0).cos() * c(0.02));
+            if k3 >= 5 || ge(x0.powi(3), -c(0.5), margin) {
+                break;
+            }
+        }
+        let mut a4 = [c(0.0); 4];
+        for i in 0..n {
+            a4[i % 4] += (x2 * x1).tanh() * c(0.25);
+            s0 = (s0 * c(0.8) + (x2 + (c(SCALE) + v[i % 4])) * c(0.1)).sin();
+        }
+        match k3 {
+            0 | 2 => {
+                s0 *= c(0.75);
+                s0 -= c(1.0) * (acc2.powi(2) + c(1.0)).log10();
+                acc2 += c(0.75) * (x1 * a4[2]);
+            }
+            3 | 5 => {
+                s0 = s0.mul_add(c(0.6), (-acc2).sin() * c(0.1));
+                s0 = (s0 * c(0.6) + (acc2.tanh().exp_m1() + x0.sin().exp_m1()) * c(0.02)).tanh();
+            }
+            _ => {
+                acc2 += (-x2).cos();
+            }
+        }
+        let v5 = if le(a4[k3 % 4], a4[(k3 + n) % 4], margin) {
+            x1 + v[k3 % 4]
+        } else if gt(d_clamp(a4[0], x0.tanh() - c(1.5), a4[n % 4].sin() + c(1.5), margin), -c(1.0), margin) || k3 == 1 {
+            x2.powi(2)
+        } else {
+            acc2.cos()
+        };
+        match k3 % 3 {
+            0..=2 => {
+                acc2 += d_max(x2, a4[k3 % 4], margin).cos();
+                acc2 += c(0.25) * (v5.sin() * c(1.5)).sinh().cos();
+            }
+            _ => {
+                s0 *= c(0.8);
+                s0 -= c(0.1) * a4[2].sin();
+                acc2 += v5.tanh().exp().cos() * c(0.25);
+                if !(k3 < 2) {
+                    let v6: Dual64 = prog_20_dual(((x1 * x1 + c(1.0)).cbrt().sin() * c(0.9)).atanh().tanh() * c(2.0), c(1.5), (v[(k3 + n) % 4].sin() * c(1.2)).tan().cos(), v, n, margin);
+                    s0 = s0.mul_add(c(0.6), (x0 * x1).cos() * c(0.1));
+                    acc2 += v6.cos() * c(0.005);
+                } else {
+                    s0 = c(0.5) * s0 + c(0.05) * (x0 - v5).tanh();
+                    s0 = (s0 * c(0.6) + (x2 * x2 + c(2.0)).ln() * c(0.5)).sin();
+                }
+            }
+        }
+        s0 + s1 * c(0.75) - acc2.cos()
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(x1, v[n % 4], margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v8 = loop {
+            k2 += 1;
+            match k2 {
+                0 | 2 => {
+                    acc1 += (v[3 - k2] * v[n % 4]).cos() * c(0.5);
+                }
+                3 => {
+                    acc1 += c(0.5) * x0.sin();
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        let v3 = s0.cos().exp();
+                        acc1 += c(0.1) * (v3 * v3 + c(1.0)).log10().cos();
+                        let v5 = if ge(d_to_degrees(s0) * c(0.01), x1, margin) {
+                            (x2.tanh() * c(1.5)).cosh()
+                        } else if gt(x0.sin().exp(), x2, margin) {
+                            x1 / (v[n % 4].powi(2) + c(1.0))
+                        } else {
+                            let v4 = c(0.25) - x2;
+                            fj.sin().mul_add(v4.mul_add(x1, v4), v4 + v[j % 4])
+                        };
+                        acc1 -= v5.tanh() * c(0.1);
+                    }
+                }
+                _ => {
+                    let v6 = v[k2].cos();
+                    s0 = (s0 * c(0.6) + v6.tanh() * c(0.4)).tanh();
+                }
+            }
+            acc1 -= x2.tanh().sin() * c(0.5);
+            let v7 = x0 + x1;
+            if k2 >= 3 || lt((v7 * v7 + c(2.0)).acosh(), c(1.0), margin) {
+                break s0;
+            }
+        };
+        if gt((-x1).tanh(), -c(0.5), margin) {
+            acc1 += v8.tanh();
+        } else {
+            let v9 = d_copysign(x2, v8 + s0, margin);
+            s0 = (s0 * c(0.6) + v9.tanh() * c(0.4)).sin();
+        }
+        let v11 = if k2 % 2 == 0 {
+            let v10 = prog_40_dual(v8.cos() * c(2.0), (d_to_radians(v[2].tanh()) * c(50.0)).cos(), (v[1].powi(2) + c(1.0)).recip().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 1, margin);
+            s0 *= c(0.5);
+            s0 += c(0.4) * (s0 / (x0.powi(2) + c(1.5)));
+            x0 / (x2 * x2 + c(1.0)) + v10.sin()
+        } else if le(((c(SCALE) + s0).powi(2) + c(1.0)).powi(-2), (x2.cos() + c(2.0)).cbrt(), margin) {
+            x0 + v[k2]
+        } else {
+            d_clamp(s0, -c(0.5), c(1.5), margin)
+        };
+        let len12 = v.len();
+        for i in 0..len12 {
+            let mut k13 = 0;
+            while k13 < 5 && gt(v[i], c(0.0), margin) {
+                k13 += 1;
+                if gt(d_to_degrees(v11) * c(0.02), v8, margin) {
+                    let v14 = (x0 * x0 + c(0.5)).cbrt();
+                    s0 = s0.mul_add(c(0.8), v14.sin().cos() * c(0.05));
+                } else if le(((x0 + v11).powi(2) + c(1.0)).ln(), -c(0.5), margin) {
+                    s0 = (s0 * c(0.6) + s0 * v11 * c(0.05)).sin();
+                    let v15 = d_powf(c(3.0_f64), x2.tanh());
+                    acc1 += v15.cos().sin() * c(0.1);
+                }
+                let v16 = d_powf(c(2.0_f64), (v[k13 % 4] * x2).tanh());
+                acc1 += c(0.1) * v16.tanh();
+            }
+            acc1 += c(0.25) * (x1 / (v[k13 % 4].cos() + c(2.0))).asinh();
+        }
+        if lt(-x0.cos(), v11, margin) && k2 > 0 {
+            return d_clamp(v8 - x0, -c(0.5), c(1.0), margin);
+        }
+        let v19 = match n % 3 {
+            0 => {
+                for i in (0..n).rev() {
+                    let fi = c(i as f64);
+                    let v17 = v.iter().zip(v.iter()).map(|(&p, &q)| (d_to_degrees(q) * c(0.01)).atan() + p.cos()).sum::<Dual64>();
+                    if gt(d_log(v17 * v17 + c(1.0), fi * fi + c(2.0)), -c(1.0), margin) {
+                        s0 = s0.mul_add(c(0.8), d_hypot(x2, s0, margin).sin().cosh().cos() * c(0.05));
+                        let v17 = x2;
+                        acc1 -= v17.cos().cos() * c(0.25);
+                    } else if !(i % 3 == 1 && gt(v[i % 4].tanh().exp2(), -c(0.5), margin)) {
+                        acc1 += (d_to_radians(v17) * c(50.0) + x2).tanh() * c(0.25);
+                        acc1 -= c(0.25) * (s0 + v[3]).tanh().exp_m1().cos();
+                    } else {
+                        acc1 += v17.tanh() * c(0.25);
+                        s0 *= c(0.6);
+                        s0 += c(0.05) * d_hypot(v[i % 4], v[i % 4].mul_add(s0, s0), margin).cos();
+                    }
+                    s0 *= c(0.5);
+                    s0 += c(0.5) * s0.tanh();
+                }
+                d_max(-c(2.0_f64), v8, margin)
+            }
+            MODE_B => {
+                let v11 = (d_min(v8, x0, margin).cos() * c(0.9)).atanh();
+                let v18 = x1.cos();
+                (v11.powi(2) + c(0.5)).sqrt() + v18.tanh()
+            }
+            2 => prog_40_dual(((v[0].powi(2) + c(1.0)).cbrt().tanh() * c(2.0)).cosh().tanh(), x0.cos().cosh().cos() * c(2.0), d_min(x2, v[2], margin).powi(3).sin(), [v[0], v[1], v[2], v[3]], k2, margin),
+            _other => d_hypot(c(1.5_f64), x2, margin),
+        };
+        s0.cos() + acc1.sin() - v19.tanh()
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + v[1]).cos() * c(2.0);
+        let mut s1 = prog_55_dual(x2, (x2 - x0).tanh(), v[n % 4].tanh().exp().tanh().cosh().cos() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s2 = prog_40_dual(((x2 * x0).powi(2) + c(1.0)).log(10.0).cos() * c(2.0), v[n % 4].mul_add(x2, x1).tanh().exp_m1().tanh(), c(0.5), v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v4 = fi.cos().exp();
+            if lt((t * t + c(1.0)).log10(), c(0.0), margin) {
+                acc3 -= (s0 * s0 + c(0.5)).sqrt().cos() * c(0.5);
+            }
+            if ge(s1 / (v4.tanh().sinh().powi(2) + c(1.0)), c(1.0), margin) {
+                break;
+            }
+            acc3 += prog_20_dual((-(v4 + fi)).cos() * c(2.0), ((s0 * s0 + c(2.0)).acosh().powi(2) + c(1.0)).recip().cos(), x1, v, i, margin).sin() * c(0.01);
+        }
+        'l1: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.75) + (s0 * s0 + c(2.0)).acosh() * c(0.1)).tanh();
+            let v5 = if gt(c(0.65) - x1, c(0.5), margin) {
+                d_atan2(s1, x1.powi(2) + c(0.5))
+            } else if ge(x1.tanh(), x2, margin) {
+                (fi * fi + c(1.0)).log2()
+            } else {
+                return v[i % 4].mul_add(fi + s2, v[i % 4].cos())
+            };
+            s1 = (s1 * c(0.5) + s1 * c(0.5)).sin();
+            for u in v {
+                acc3 += d_atan2(c(0.5_f64), fi).sin() * c(0.1);
+                if ge(u.sin().exp(), -c(1.0), margin) && n == 3 {
+                    break 'l1;
+                }
+            }
+            s2 *= c(0.6);
+            s2 += c(0.05) * v5.tanh();
+        }
+        let v11 = 'b3: {
+            if le(((x0.sin() * c(0.9)).acos().cos() * c(2.0)).cosh(), c(1.0), margin) || n > 4 {
+                break 'b3 (v[3] * v[3] + c(1.0)).sqrt();
+            }
+            for i in (1..=5).step_by(2) {
+                let fi = c(i as f64);
+                if lt((x0 / c(4.0)).tanh(), -c(0.5), margin) && i % 3 == 1 {
+                    break 'b3 x2.mul_add(x2, v[n % 4]).asinh();
+                }
+                let v9: Dual64 = if i % 2 == 0 && lt(s2 * x1, s0, margin) {
+                    for _ in 0..5 {
+                        s2 = c(0.8) * s2 + c(0.05) * (s1.powi(2) + c(2.0)).acosh().sin();
+                        s0 = s0 * c(0.5) + (s1 * s0).sin() * c(0.1);
+                    }
+                    let v6 = x1.mul_add(v[2], x0) + s2.cos().exp2();
+                    v6.sin()
+                } else {
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = c(j as f64);
+                        if !(j == 3) {
+                            s0 = s0.mul_add(c(0.5), s2.sin() * c(0.5));
+                            let v7 = v[0].sin().exp() / (fj.cos() + c(2.0));
+                            s2 = s2 * c(0.8) + v7.sin() * c(0.05);
+                        }
+                        s1 *= c(0.8);
+                        s1 -= c(0.01) * d_powf(s1 * s1 + c(1.0), s1.tanh()).cos();
+                        let v8: Dual64 = d_atan2(x1.mul_add(x0, s1), (c(0.5) * x1).powi(2) + c(0.5));
+                        acc3 += c(0.1) * v8.sin();
+                    }
+                    ((fi * fi).ln_1p().powi(2) + c(2.0)).acosh()
+                };
+                let v10 = match i {
+                    1 => v9.asinh().cos(),
+                    3 | 5 => prog_20_dual(c(1.5), ((v9.tanh() * c(0.9)).acos() / (x1.tanh().exp2().powi(2) + c(1.5))).sin(), ((v9.tanh() * c(0.5)).ln_1p().cos() + c(2.0)).cbrt().sin() * c(2.0), v, n, margin),
+                    _ => s1.sin().cosh(),
+                };
+                s2 = (s2 * c(0.75) + s2.tanh().cosh() * c(0.2)).tanh();
+                s1 *= c(0.5);
+                s1 += c(0.005) * (v9.tanh() - v10.sin()).sin();
+            }
+            for i in (0..5).rev() {
+                acc3 += (s0 * x0).sin() * c(0.4);
+                if le(d_powf(x1.powi(2) + c(1.0), s1.tanh()), -c(0.5), margin) && i % 2 == 0 {
+                    break 'b3 (s1 * s1 + c(1.5)).acosh();
+                }
+            }
+            v[3] + c(2.0)
+        };
+        let v18: Dual64 = 'b8: {
+            let v12 = (v[n % 4] * v[n % 4] + c(1.0)).recip().tanh().exp_m1();
+            let mut k13 = 0;
+            while k13 < 4 && gt(prog_55_dual(x2, c(1.5), (v12.cos().exp_m1() - d_to_radians(x0)).tanh(), v, n, margin), -c(0.5), margin) {
+                k13 += 1;
+                let v14 = (v[k13 % 4].atan().tanh() * c(0.9)).atanh();
+                let v17 = match k13 {
+                    MODE_A if n > 3 => {
+                        let v15 = v11;
+                        x2 + v15
+                    }
+                    g if g > 1 => {
+                        let v16 = v14 + x2;
+                        v11.sin().exp2() + v16.sin()
+                    }
+                    _ => s0 * c(0.5),
+                };
+                if !(n > 2 && le(s2.sin().exp() * (v14 * v14 + c(1.0)).recip(), v11 * v[1], margin)) {
+                    break 'b8 v17.cos() * c(1.25);
+                }
+                acc3 += c(0.2) * v17.cos().cos().exp().sin();
+            }
+            prog_20_dual(v12, s2, c(0.75), v, n, margin)
+        };
+        s0 + s1 * c(0.75) + acc3.cos() + v11.tanh() + v18.cos()
+    }
+
+    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x1.cos().exp_m1(), margin);
+        let mut s1: Dual64 = ((x1.cos() * c(0.9)).atanh() + v[3] * v[3]).tanh() * c(2.0);
+        let mut s2 = x0 / (x0.powi(2) + c(1.0));
+        let mut acc3: Dual64 = c(0.0);
+        let a4 = v.map(|e| e.sin());
+        for (i, &t) in a4.iter().enumerate() {
+            let fi = c(i as f64);
+            let v5 = s0.mul_add(x2, fi) * a4[3 - i];
+            s2 = (s2 * c(0.6) + (fi * fi + c(1.0)).log2() / ((d_to_degrees(t) * c(0.01)).powi(2) + c(0.5)) * c(0.1)).sin();
+            s1 = c(0.8) * s1 + c(0.01) * v5.cos();
+        }
+        if ge((d_max(a4[n % 4], acc3, margin).sin() * c(0.9)).acos(), d_atan2(c(0.5_f64), x2), margin) || n % 3 == 1 {
+            acc3 += acc3;
+            s0 = (s0 * c(0.5) + x2.cos() * c(0.5)).tanh();
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            if gt((s2 * s2 + c(2.0)).acosh(), -c(1.0), margin) {
+                return prog_20_dual(x0.cos() * c(2.0), s1, (s0 * s0 + c(1.0)).log(2.0).cos().tanh() * c(2.0), v, n, margin);
+            }
+            s2 = s2.mul_add(c(0.5), (c(2.0) * s2).tanh() * c(0.25));
+        }
+        s0 * c(0.25) + s1 * c(1.5) + s2 - acc3 * c(0.25)
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(x1, d_abs(v[0], margin), margin);
+        let mut s1 = -x2;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().copied().map(|p| c(1.0) + c(0.1) * prog_55_dual(c(0.25), p.cos() * c(2.0), x2, v, n, margin).tanh()).product::<Dual64>();
+        let v4 = v.iter().map(|&p| v[n % 4] + p.cos()).sum::<Dual64>();
+        let v9 = match n.checked_sub(1) {
+            Some(k5) if k5 % 2 == 0 => v[k5 % 4] - v4,
+            Some(k6) => {
+                let c7 = c(k6 as f64);
+                s0 + c7.sin()
+            }
+            None => {
+                let v8 = d_clamp(x0, -c(1.0), c(1.5), margin);
+                x1.tanh() + v8.cos()
+            }
+        };
+        let mut k10 = 0;
+        while k10 < 4 && lt(((s0.sin() * c(0.9)).acos().tanh() * c(2.0)).sinh(), c(0.0), margin) {
+            k10 += 1;
+            let mut m11: Dual64 = c(0.0);
+            for j in 1..n {
+                let c12 = if j % 3 == 1 {
+                    v9 + c(1.0)
+                } else {
+                    c(1.0) - v3
+                };
+                m11 = d_max(m11, c12, margin);
+            }
+            s0 = (s0 * c(0.8) + m11.cos() * c(0.2)).sin();
+            match k10 % 2 {
+                0 => {
+                    s0 = s0.mul_add(c(0.8), (v3.cos() * c(0.9)).acos().tanh() * c(0.05));
+                }
+                1 => {
+                    let v13: Dual64 = prog_55_dual((x0 + d_copysign(c(2.0_f64), v[k10 % 4], margin)).tanh() * c(2.0), c(0.5), x0.asinh().cos(), v, k10, margin);
+                    s1 = c(0.75) * s1 + c(0.02) * v13.sin().tanh();
+                }
+                _ => {
+                    s1 *= c(0.75);
+                    s1 += c(0.25) * (d_to_radians(x0) * c(50.0)).cos();
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * s0.cos();
+                }
+            }
+            acc2 += c(0.5) * m11.sin();
+        }
+        x0 * c(1.5) - s0.cos() + s1 * c(0.75) + acc2 - v3 + v4.sin() + v9.cos() + (s1 * s1).ln_1p() / c(4.0)
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -v[2];
+        let mut s1 = (x0 * x2 + v[n % 4]).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v5: Dual64 = loop {
+            k3 += 1;
+            acc2 -= c(0.5) * d_atan2(x2.powi(2) + c(0.5), x1).sin();
+            let v4 = prog_55_dual(x1, x2, s0.tanh().tanh(), [v[0], v[1], v[2], v[3]], k3, margin);
+            if k3 >= 3 || gt(x2.sin() + v4.cos(), c(0.5), margin) {
+                break x2;
+            }
+        };
+        for _ in 0..3 {
+            s0 = s0 * c(0.8) + (s0 * s0 + c(0.5)).recip().cos() * c(0.1);
+            s0 *= c(0.5);
+            s0 += c(0.1) * (v5 * v[n % 4]).sin();
+        }
+        let v6 = prog_55_dual(x2, c(1.2), c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+        for _ in (1..=5).step_by(2) {
+            acc2 -= (s0 * s0 + c(0.5)).recip().powi(2).cos() * c(0.5);
+            if ge(x1.tanh().exp().sin(), -c(0.25), margin) {
+                break;
+            }
+            s1 = (s1 * c(0.5) + prog_20_dual(x0, (x0 + v5).cos() * c(2.0), ((x1.cos() * c(0.9)).asin() - s0).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin) * c(0.005)).sin();
+        }
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            if ge(d_hypot(v5, v6, margin), -c(1.0), margin) || k7 > 0 {
+                break x1 * v[3].tanh();
+            }
+            s0 = (s0 * c(0.8) + s0.tanh().exp2() * c(0.1)).tanh();
+            if le((x1.sin() * c(0.9)).atanh(), -c(0.5), margin) {
+                break x1.sin();
+            }
+            if k7 >= 6 || gt((v[k7 % 4].sin() * c(1.5)).sinh() + v[(k7 + n) % 4] / (x0 * x0 + c(1.0)), s0, margin) {
+                break (x2 * x2 + c(1.0)).log2() + (-s1);
+            }
+        };
+        x1 - s0.sin() - s1 - acc2.cos() - v5 * c(0.25) + v6.sin() - v8.sin()
+    }
+
+    pub fn prog_97_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let (x1, x2) = p;
+        let mut s0 = d_abs(x1, margin);
+        let mut s1 = v[n % 4].atan();
+        let mut acc2: Dual64 = c(0.0);
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
+            s0 = c(0.75) * s0 + c(0.005) * prog_55_dual((s0 / (x1.sin() + c(2.0)) - x0.asinh()).sin() * c(2.0), s1, (x0 + v[i]).tanh(), v, i, margin).sin();
+            let v3 = (fi.powi(2) + c(0.5)).sqrt();
+            if le(d_hypot(x1, v[i], margin), x0, margin) {
+                acc2 -= c(0.5) * (c(SCALE) + x2).cos().cos();
+            } else if le(x1, (fi * fi + c(1.0)).log(10.0), margin) || i < 1 {
+                acc2 += v3.atan().cos() * c(0.5);
+                match i % 4 {
+                    0..=2 => {
+                        continue;
+                    }
+                    _ => {
+                        let v4 = x2.cos();
+                        s1 = s1 * c(0.5) + v4.sin() * c(0.5);
+                    }
+                }
+                let v5: Dual64 = v[2].cos().exp2();
+                acc2 += v5.sin() * c(0.5);
+            } else {
+                s1 *= c(0.75);
+                s1 += c(0.25) * ((s1 - fi).powi(2) + c(0.5)).sqrt().cos();
+                let x0: Dual64 = d_log(c(1.5_f64), v3 * v3 + c(2.0));
+                acc2 += c(0.5) * x0.tanh();
+            }
+            s1 = (s1 * c(0.8) + v3.cos() * c(1.0)).sin();
+        }
+        let v12 = if n % 2 == 0 && le((s0.sin() * c(1.5)).sinh(), c(0.5), margin) {
+            for i in 0..3 {
+                acc2 += x0.tanh().mul_add(x0.sin(), x2 - v[1]).cos() * c(0.5);
+                let v6 = match i {
+                    0..=1 => prog_55_dual(c(0.5), v[0].atan().cos() * c(2.0), x2, v, 3, margin),
+                    2 => {
+                        acc2 -= d_atan2(x2, s0 * s0 + c(0.5)).mul_add((v[(i + n) % 4].powi(2) + c(1.0)).recip(), x2.cos()).tanh() * c(0.4);
+                        (x1.tanh() * c(0.9)).acos()
+                    }
+                    _ => {
+                        let x2 = prog_55_dual(x2, (x2.sin().sin() * c(1.5)).sinh().sin() * c(2.0), s1, v, n, margin);
+                        c(0.8) - x1 + x2.cos()
+                    }
+                };
+                for j in 1..n {
+                    if lt(v[j % 4] * x0, v6, margin) && i > 1 {
+                        s1 = (s1 * c(0.75) + v[j % 4] * s1 * c(0.05)).sin();
+                        break;
+                    }
+                    let v7 = s0.powi(3);
+                    match n % 3 {
+                        0 | PHASE_C => {
+                            let v8 = (v7.powi(2) + c(1.0)).recip().tanh();
+                            acc2 += v8.cos().sin() * c(0.1);
+                        }
+                        _ => {
+                            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).powf(0.5) * v[j % 4] * c(0.02)).sin();
+                            s1 = s1 * c(0.75) + (s0.sin() * c(0.9)).asin().sin() * c(0.1);
+                        }
+                    }
+                    s1 = s1.mul_add(c(0.5), d_hypot(c(1.5_f64), (v[j % 4] * v[j % 4] + c(1.5)).acosh(), margin).cos() * c(0.1));
+                    acc2 -= c(0.1) * v7.sin();
+                }
+                s0 = c(0.6) * s0 + c(0.005) * v6.cos();
+            }
+            let v9 = -x2;
+            v9 * v9
+        } else if ge(x2 * x2, -c(1.0), margin) {
+            let v10 = v[n % 4] + x0;
+            prog_40_dual(x1.sin() * c(2.0), x1.powi(3).cos(), s0, v, n, margin) + v10.tanh()
+        } else {
+            let v11 = (v[3].powi(3).powi(2) + c(1.0)).recip();
+            return prog_20_dual((x2.sin() * c(1.2)).tan().tanh() * c(2.0), s1, c(1.5), v, n, margin) + v11.sin()
+        };
+        for _ in 1..n {
+            if lt(v[n % 4] + x1.sin().exp2(), x0, margin) && n % 2 == 0 {
+                continue;
+            }
+            let v13 = c(SCALE) + v12.cos();
+            s0 = (s0 * c(0.6) + (v13 + v12) * c(0.2)).tanh();
+        }
+        if gt(prog_55_dual(x0.tanh().tanh() * c(2.0), ((v[n % 4].sin() * c(0.9)).atanh().tanh() * c(0.9)).acos().cos(), x1, v, n, margin), x1 - v[n % 4], margin) && n < 3 {
+            s0 = s0.mul_add(c(0.75), (x1.sin() * c(0.9)).atanh().cos() * c(0.05));
+            if n % 3 == 1 && lt(v[n % 4].powi(2).atan(), -c(1.0), margin) {
+                let v14: Dual64 = v[1].sin().cos();
+                let v12 = v12;
+                s1 = c(0.6) * s1 + c(0.005) * (v14.sin() + v12.tanh()).sin();
+            }
+            s1 = (s1 * c(0.5) + d_abs(d_powf(c(3.0_f64), v[0].cos()), margin) * c(0.1)).sin();
+        } else {
+            s1 = c(0.5) * s1 + c(0.05) * d_log(x1 * x1 + c(1.0), x1.tanh().exp().powi(2) + c(2.0)).sin();
+            let mut k15 = 0;
+            while k15 < n + 1 && ge(v12 + v[n % 4], s1, margin) {
+                k15 += 1;
+                let mut m16 = v12.cos();
+                for j in 0..4 {
+                    m16 = d_max(m16, v[j] + c(1.0), margin);
+                }
+                acc2 += m16.sin() * c(0.25);
+                s1 = (s1 * c(0.75) + d_clamp(s1, -c(1.0), c(0.5), margin) * c(0.25)).sin();
+                if gt((m16.cos() * c(0.5)).ln_1p(), x0, margin) {
+                    for j in (0..n).rev() {
+                        let fj = c(j as f64);
+                        if !(j < n && gt(d_copysign(c(2.0_f64), x2, margin), x1, margin)) {
+                            continue;
+                        }
+                        let v18: Dual64 = if lt(s1 / (fj.sin() + c(2.0)), -c(0.5), margin) || j > 4 {
+                            let v17 = (s0.sin().exp().powi(2) + c(0.5)).cbrt();
+                            d_to_degrees(v17) * c(0.01) + c(0.1)
+                        } else if lt((-s0) * x2.cos(), -c(0.5), margin) {
+                            d_hypot(v[k15 % 4], s1, margin)
+                        } else {
+                            s0 = (s0 * c(0.8) + v[1].sin() * c(0.2)).sin();
+                            fj * v[j % 4]
+                        };
+                        s0 = c(0.6) * s0 + c(1.0) * fj.atan().tanh();
+                        acc2 += c(0.02) * v18.sin();
+                    }
+                } else {
+                    s1 = s1.mul_add(c(0.75), s1 * c(0.25));
+                    acc2 += c(0.25) * d_atan2(c(2.0_f64), (v12.powi(2) + c(2.0)).acosh()).cos();
+                }
+            }
+        }
+        let v19 = c(1.5) - v[n % 4];
+        s0 = s0 * c(0.8) + (x2 * x2 + c(0.5)).sqrt().cos() * c(0.2);
+        s0.sin() + s1 * c(1.5) + acc2.cos() + v12.tanh() - v19 * c(1.5)
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = c(f64::INFINITY);
+        for &t in v.iter() {
+            let c3: Dual64 = if n == 3 {
+                s0 + x0
+            } else {
+                t.mul_add(x0 + t, x2)
+            };
+            m2 = d_min(c3, m2, margin);
+            s0 = (s0 * c(0.8) + t.tanh() * c(0.2)).tanh();
+        }
+        acc1 += c(0.4) * m2.cos();
+        if lt((v[n % 4].powi(2) + c(2.0)).ln(), c(1.0), margin) {
+            acc1 += (-s0).powi(2).ln_1p().cos();
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            match i + n {
+                0 => {
+                    let v4: Dual64 = prog_55_dual(x2, x1, ((s0 + c(0.3)) / (x1.powi(2).powi(2) + c(1.5))).sin(), v, i, margin);
+                    acc1 -= v4.sin() * c(0.05);
+                }
+                MODE_B | MODE_D => {
+                    s0 = s0.mul_add(c(0.75), x0.cos() * c(0.25));
+                    if ge(prog_55_dual(x1.sin() * c(2.0), x1, x1.tanh() * c(2.0), v, i, margin), -c(1.0), margin) {
+                        s0 *= c(0.6);
+                        s0 -= c(0.005) * prog_20_dual((fi.sin().powi(2) + c(1.0)).recip().cos(), d_log(c(3.0_f64), (fi * fi).ln_1p().powi(2) + c(2.0)).tanh(), c(0.25), v, i, margin).tanh();
+                        acc1 += c(0.5) * (s0.sin().powi(2) + c(1.0)).recip();
+                    } else {
+                        let x0 = x0.atan();
+                        s0 = s0.mul_add(c(0.8), (x1 * x2).sin() * c(0.05));
+                        if lt(x0.cos().cosh(), fi, margin) {
+                            return (m2.powi(2) + c(1.0)).log10();
+                        }
+                    }
+                }
+                g if g > 4 => {
+                    let v5: Dual64 = (x1.sin() + c(2.0)).cbrt();
+                    s0 = c(0.5) * s0 + c(1.0) * v5.sin();
+                }
+                _ => {
+                    s0 = c(0.8) * s0 + c(0.01) * x1.powi(3).cos().tanh();
+                    if ge(x0 * x2, -c(0.5), margin) {
+                        s0 = s0.mul_add(c(0.8), (x2.cos().exp2() / (x2.atan().powi(2) + c(1.0))).sin() * c(0.05));
+                    } else {
+                        s0 = (s0 * c(0.5) + s0 * x0 * c(0.1)).sin();
+                        acc1 += (x0.powi(2) + c(1.0)).powi(-1).sin() * c(0.5);
+                        match i {
+                            MODE_A if n > 2 => {
+                                s0 = (s0 * c(0.6) + d_max(s0, d_hypot(c(0.5_f64), x0, margin), margin) * c(0.4)).sin();
+                                break;
+                            }
+                            3 => {
+                                acc1 += c(0.5) * (x1 + x0).cos();
+                                let v6: Dual64 = prog_20_dual(x2, (s0 + v[3]).cos(), s0, v, n, margin);
+                                acc1 -= v6.cos() * c(0.01);
+                            }
+                            _ => {
+                                s0 = s0.mul_add(c(0.6), prog_55_dual(s0, x1, c(0.75), v, n, margin).tanh() * c(0.05));
+                            }
+                        }
+                    }
+                }
+            }
+            if lt((x0.powi(3).powi(2) + c(1.0)).log2(), -c(1.0), margin) && i + n < 6 {
+                let v7: Dual64 = x0 + (-fi);
+                s0 = (s0 * c(0.5) + v7 / (x2 * x2 + c(1.0)) * c(0.1)).sin();
+            } else if ge(v[i].tanh(), c(0.5), margin) {
+                s0 = s0 * c(0.5) + s0.cos().exp_m1().tanh() * c(0.1);
+            } else {
+                for j in (0..=i).rev() {
+                    let v8 = v.iter().fold(fi.cos(), |r, &p| r * c(0.75) + c(0.25) * (c(0.8) - p).sin());
+                    match i {
+                        0 => {
+                            acc1 += c(0.1) * v[j].cos();
+                            s0 = (s0 * c(0.75) + (-s0.sin().exp()) * c(0.05)).sin();
+                        }
+                        g if g > 1 => {
+                            s0 = s0 * c(0.6) + (x0.sin() * c(0.9)).asin().cos() * c(0.1);
+                        }
+                        _ => {
+                            let v9 = d_log(c(1.5_f64), v8 * v8 + c(2.0));
+                            s0 = (s0 * c(0.6) + v9.cos() * c(0.5)).tanh();
+                        }
+                    }
+                    acc1 += c(0.1) * (v8.powi(2) + c(2.0)).sqrt().cos();
+                }
+            }
+            s0 = (s0 * c(0.6) + (s0.powi(2) + c(1.5)).acosh() * c(0.1)).tanh();
+        }
+        let mut a10 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a10[i % 4] = a10[i % 4] * c(0.5) + d_abs(d_hypot(v[n % 4], fi, margin), margin).tanh() * c(0.5);
+            s0 = s0 * c(0.75) + (s0.powi(2) + c(1.0)).powi(-1) * c(0.05);
+        }
+        let a11 = [x0 + x1, (a10[1] * a10[1] + c(2.0)).sqrt().sin().exp(), (a10[n % 4].sin() * c(0.9)).asin().cos(), x2];
+        s0 - acc1.sin() + a11[0] - ((a11[n % 4].powi(2) + c(0.5)).ln().powi(2) + c(0.5)).powf(0.3)
+    }
+
+    pub fn prog_99_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0: Dual64 = (x1 + x0).atan();
+        let mut acc1: Dual64 = c(0.0);
+        if gt((v[n % 4].tanh().exp().powi(2) + c(2.0)).sqrt(), (x2.cos() * c(0.5)).ln_1p(), margin) {
+            return d_hypot(acc1 * s0, x0, margin);
+        }
+        let mut m2 = 0;
+        for &t in v.iter() {
+            if m2 % 3 == 1 && gt(v[(m2 + n) % 4], -c(0.5), margin) {
+                m2 += 1;
+            }
+            let v3 = v.iter().copied().map(|z| (z * z + c(0.5)).ln()).sum::<Dual64>();
+            if ge(t.sin(), v3 / (v3.powi(2) + c(1.5)), margin) || m2 % 2 == 0 {
+                s0 = s0 * c(0.8) + d_log(c(0.5_f64), s0.powi(2) + c(2.0)).sin() * c(0.1);
+                s0 = (s0 * c(0.5) + (v[n % 4].powi(2) + c(1.0)).log2() * c(0.25)).tanh();
+            } else if m2 > 2 {
+                let v4 = d_atan2(x0.powi(2) + c(0.5), v3).sin();
+                let v5 = prog_20_dual(x0, v[(m2 + n) % 4].cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin);
+                s0 = s0.mul_add(c(0.75), (v4.sin() + v5.sin()).tanh() * c(0.005));
+            } else {
+                let v6: Dual64 = (s0.sin() * c(2.0)).sinh();
+                acc1 += c(0.5) * v6.cos();
+            }
+            acc1 -= x1.sin() * c(0.5);
+        }
+        let c7 = c(m2 as f64);
+        let mut m8 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if ge(prog_20_dual(s0, x0, c(0.25), [v[0], v[1], v[2], v[3]], n, margin), -c(0.5), margin) {
+                m8 += 1;
+            }
+            acc1 += c(0.5) * (d_to_degrees((s0.tanh() * c(1.2)).tan()) * c(0.01)).sin();
+            for _ in 0..i {
+                let v9 = x2 * c(std::f64::consts::LN_2);
+                let v10 = v.iter().fold(c7.tanh(), |r, &z| r * c(0.75) + c(0.05) * (((x2 * x0).tanh() * c(0.5)).ln_1p() + z.cos()).tanh());
+                s0 *= c(0.8);
+                s0 += c(0.2) * v10.atan().cos();
+                s0 *= c(0.8);
+                s0 -= c(0.25) * v9.cos();
+            }
+            s0 *= c(0.75);
+            s0 += c(0.25) * (fi + x0).sin();
+        }
+        let c11 = c(m8 as f64);
+        let mut m12 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if ge(v[m12 % 4], c(0.5), margin) {
+                m12 += 1;
+            }
+            let v13 = -c7;
+            if lt((v[1].tanh().exp2().cos() * c(0.9)).atanh(), -c(0.25), margin) {
+                s0 = s0.mul_add(c(0.6), v13.tanh() * c(1.0));
+                continue;
+            }
+            let v14 = s0 * fi;
+            s0 = (s0 * c(0.6) + (-c11.tanh()) * c(1.0)).sin();
+            s0 = (s0 * c(0.75) + (v13.sin() - v14.sin()) * c(0.02)).tanh();
+        }
+        match m12 {
+            0..=1 => {
+                let v15 = prog_40_dual(d_max(v[m12 % 4], x2, margin).cos() * c(2.0), (c11 * c11 + c(1.0)).log10().cos() * c(2.0), x0, [v[0], v[1], v[2], v[3]], 5, margin);
+                let v16 = (x0.tanh() * c(0.9)).acos().sin().exp_m1();
+                acc1 += (v15.tanh() + v16.sin()).sin() * c(0.005);
+            }
+            2..=4 => {
+                let c11 = (c11.powi(2) + c(1.5)).acosh();
+                let v17: Dual64 = c7.atan().cos();
+                acc1 -= (c11.cos() - v17.sin()).cos();
+            }
+            5 => {
+                s0 = s0 * c(0.6) + (d_min(c(0.5_f64), x0, margin) * x1.cos().cosh()).cos() * c(0.1);
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + ((c11 + c7).tanh() * c(0.9)).asin() * c(1.0)).sin();
+                acc1 -= d_hypot((x1.powi(2) + c(1.0)).sqrt(), x0.sin().cosh(), margin).sin();
+            }
+        }
+        s0 + acc1.cos() + c7.sin() - c11.cos()
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[0].tanh();
+        let mut acc1: Dual64 = c(0.0);
+        if n == 2 && le(v[n % 4], x1 + x0, margin) {
+            return s0;
+        }
+        let v2 = if n == 1 {
+            (x2.tanh() * c(2.0)).cosh()
+        } else {
+            x2 + x0 + x0.mul_add(x2, s0)
+        };
+        let v3 = if ge(x1 + v2, -c(1.0), margin) && n < 3 {
+            acc1 + s0
+        } else {
+            prog_95_dual((v[0].powi(2) + c(1.0)).sqrt().cos(), v[0].sin(), x2, v, n, margin)
+        };
+        match n {
+            1 => {
+                acc1 += v[3].powi(3).tanh() * c(0.25);
+                s0 = s0 * c(0.8) + d_atan2(x1, v[n % 4].powi(2) + c(0.5)).cos() * c(0.02);
+            }
+            g if g > 3 => {
+                let v4 = v3;
+                s0 = c(0.5) * s0 + c(0.005) * prog_84_dual((acc1 + x1 / c(3.0)).cos(), (s0 / (s0 * s0 + c(1.0))).tanh() * c(2.0), acc1, v, n, margin).tanh();
+                acc1 -= c(0.02) * v4.cos();
+            }
+            _other => {
+                acc1 -= x0.tanh();
+                if le(x0 / (acc1.powi(2) + c(1.5)), v3, margin) {
+                    s0 = s0 * c(0.8) + s0.tanh() * c(0.005);
+                    acc1 -= c(0.02) * prog_55_dual((v[n % 4].powi(3).powi(2) + c(2.0)).sqrt().sin(), x1, c(0.5), v, n, margin).tanh();
+                } else if lt(d_hypot(s0, v[0], margin).asinh(), c(0.5), margin) {
+                    let v5 = v[n % 4] - x2;
+                    let v2 = (v2 - v[3]).sin();
+                    s0 = (s0 * c(0.6) + (v5.sin() + v2) * c(0.02)).tanh();
+                } else {
+                    acc1 += (v[3].cos() * c(0.9)).acos().asinh().tanh();
+                }
+            }
+        }
+        if lt(((c(1.25) - x1).powi(2) + c(0.5)).recip(), -c(0.5), margin) {
+            return v3;
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc1 += c(0.25) * (c(0.3) * fi).asinh().cos();
+            if gt(v3.cos().cos().exp2(), v[i % 4], margin) {
+                continue;
+            }
+        }
+        s0.sin() + acc1 * c(1.5) + v3.sin()
+    }
+
+    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_atan2(c(1.5_f64), x0).cos() * c(0.5)).ln_1p();
+        let mut s1 = (d_min(v[n % 4], v[1], margin) * (x0 / (x2.powi(2) + c(0.5)))).tanh() * c(2.0);
+        let mut s2 = (x1.sin() * c(0.5)).ln_1p();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().copied().map(|p| prog_55_dual((s2.mul_add(x0, x1).cos() * c(1.5)).cosh().sin(), (p - c(0.35)).asinh().tanh() * c(2.0), ((p - v[n % 4]).powi(2) + c(2.0)).acosh().cos() * c(2.0), v, n, margin)).sum::<Dual64>();
+        let mut k5 = 0;
+        while k5 < n + 1 && lt(prog_20_dual(d_log(s1.powi(2) + c(1.0), v4 * v4 + c(2.0)).cos() * c(2.0), v[k5 % 4].tanh().cos() * c(2.0), c(0.5), v, n, margin), c(0.0), margin) {
+            k5 += 1;
+            let v6 = v.iter().fold(s2, |r, &p| r * c(0.75) + c(0.1) * (v[1] + p.sin()).tanh());
+            s2 = (s2 * c(0.5) + (s2 * s2 + c(2.0)).acosh() * c(0.5)).sin();
+            let v7 = v.iter().copied().map(|p| v4.cos().exp() + p.cos()).sum::<Dual64>();
+            acc3 -= (v6 - v7.tanh()).sin() * c(0.2);
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v9 = if !(k5 % 2 == 0 && le(v[i], s1, margin)) {
+                d_atan2(x2.powi(2) + c(0.5), x2)
+            } else {
+                let v8 = (v4 * v4 + c(0.5)).ln();
+                s2 / (d_atan2(v8.powi(2) + c(1.0), v8).sin() + c(2.0))
+            };
+            let v13 = if lt(((fi + x0).powi(2) + c(2.0)).sqrt(), -c(0.5), margin) {
+                v9.tanh()
+            } else {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    if ge(v[j] - u, -c(0.5), margin) {
+                        break;
+                    }
+                    match i {
+                        0 => {
+                            let v10 = fj.tanh().powi(3);
+                            let v11 = (v4.sin() * c(1.2)).tan();
+                            acc3 += c(0.1) * (v10.tanh() + v11.cos()).cos();
+                        }
+                        1..=2 => {
+                            let v12 = d_hypot(v9 * c(0.1), v9 * c(std::f64::consts::LN_2), margin);
+                            s0 *= c(0.75);
+                            s0 += c(0.25) * (s0 + fi).cos();
+                            acc3 += c(0.1) * v12.sin();
+                        }
+                        3 => {
+                            continue;
+                        }
+                        _ => {
+                            acc3 += (s1.cos() * c(0.9)).acos().cos() * c(0.1);
+                            acc3 += c(0.1) * ((v[(j + n) % 4].sin() * c(0.9)).asin() + (u.powi(2) + c(1.0)).log(2.0)).tanh();
+                        }
+                    }
+                    s2 = c(0.8) * s2 + c(0.02) * (v9 * v9 + c(2.0)).ln().tanh();
+                }
+                d_atan2(c(0.5_f64), v4)
+            };
+            match i % 4 {
+                0 => {
+                    acc3 += x2.cos().exp2().tanh() * c(0.5);
+                    if ge(fi.tanh() * (s0 / (v13.cos() + c(2.0))), v9, margin) {
+                        s1 = s1 * c(0.5) + d_atan2((x2 * x2 + c(1.0)).sqrt().powi(2) + c(0.5), v4).cos() * c(0.05);
+                        continue;
+                    }
+                    let v13 = d_atan2((s2 * s2 + c(0.5)).recip().powi(2) + c(1.0), x2 - v13);
+                    s0 = s0 * c(0.8) + v13.sin().sin() * c(0.01);
+                }
+                1..=3 => {
+                    let x2 = s0.cos();
+                    acc3 += c(0.5) * v4.sin();
+                    if gt((v9 * v9 + c(1.0)).sqrt(), -c(1.0), margin) {
+                        s0 *= c(0.75);
+                        s0 += c(0.05) * (x1.cos() * c(0.9)).atanh().cos();
+                        s2 = s2 * c(0.5) + v4.tanh().exp2().cos() * c(0.25);
+                        if gt(x2, -c(0.5), margin) && i > 2 {
+                            continue;
+                        }
+                    } else if ge(x2.powi(2), -c(0.25), margin) {
+                        let v14 = prog_55_dual(s1, v9.atan().sin(), c(0.75), v, n, margin);
+                        acc3 -= v14.cos().tanh() * c(0.02);
+                    } else {
+                        let v15 = d_log(v13 * v13 + c(1.0), v4 * v4 + c(2.0));
+                        s1 = (s1 * c(0.6) + v15.cos() * c(0.02)).tanh();
+                    }
+                }
+                _ => {
+                    let v16 = v[1] - v13;
+                    s0 = s0 * c(0.5) + v16.sin().sin() * c(0.02);
+                }
+            }
+            s1 = s1.mul_add(c(0.5), v13.atan().tanh() * c(0.02));
+            s0 = (s0 * c(0.8) + v9.tanh() * c(0.01)).tanh();
+        }
+        if lt((x2 * x2 + c(1.0)).powi(-1), c(0.0), margin) {
+            s1 = c(0.75) * s1 + c(0.05) * (x1.powi(2) + c(1.5)).acosh().sin();
+        } else if lt(((v[k5 % 4] / c(4.0)).powi(2) + c(1.0)).recip(), (x1.cos() * c(1.5)).sinh(), margin) && k5 == 4 {
+            acc3 -= d_abs(v[2], margin).cos();
+            let v4 = v[(k5 + n) % 4].asinh();
+            acc3 += v4.tanh();
+        } else {
+            s0 = (s0 * c(0.5) + d_abs(x2.tanh(), margin) * c(0.5)).tanh();
+            for i in (0..=n).rev().step_by(2) {
+                if gt(v4.tanh() - x0, d_atan2(v[i % 4], s0 * s0 + c(0.5)), margin) {
+                    s1 = s1 * c(0.8) + d_atan2(c(3.0_f64), s1).cos() * c(1.0);
+                    break;
+                }
+                let v17 = (v[i % 4].cos() * c(0.9)).asin() * s1.tanh();
+                let [b18, b19, b20, b21] = v;
+                s1 = s1.mul_add(c(0.6), (b18 / (x0 * x0 + c(1.5))).cos() * c(0.25));
+                s0 = s0.mul_add(c(0.75), (v17.sin() - b19.cos() + b20.tanh() + b21.sin()).tanh() * c(0.02));
+            }
+        }
+        let v22 = d_hypot(c(3.0_f64), v[3], margin);
+        let mut a23 = [prog_55_dual(x2, c(2.0), c(2.0), v, 0, margin), x1.sin(), d_copysign(c(1.5_f64), x0, margin), d_to_radians(v22.sin().exp2()) * c(20.0)];
+        a23 = [a23[3], (x1 * x1 + c(1.0)).recip().cos() * c(1.0), a23[3], a23[0] * c(0.5) + (v[n % 4] * v[n % 4] + c(1.0)).sqrt().cos() * c(0.5)];
+        let v26 = if let Some(k24) = (k5 + n).checked_sub(1) {
+            let v25 = d_copysign(x1, v4, margin);
+            a23[k24 % 4].cos() - (v25 * v25 + c(1.0)).recip()
+        } else {
+            -x0
+        };
+        s0.cos() + s1.sin() - s2.sin() - acc3.sin() - v4.cos() - a23[3].tanh() - v26.cos()
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2 + v[n % 4]).powi(2) + c(1.0)).log10();
+        let mut s1 = ((x0.powi(2) + c(1.0)).log(2.0).sin() * c(0.9)).acos().sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let a3 = v.map(|e| e.sin());
+        let mut m4 = x1;
+        for i in 0..n + 1 {
+            m4 = d_min(v[i % 4] * (v[i % 4] * s0), m4, margin);
+        }
+        if lt(((x1 * acc2).powi(2) + c(2.0)).ln(), -c(0.25), margin) {
+            let m4 = m4 * c(std::f64::consts::FRAC_1_PI);
+            let v5 = prog_84_dual(m4, d_hypot(x0, x1, margin).mul_add(a3[n % 4], c(2.5) * x2).cos(), d_max(m4 + x0, d_copysign(x1, acc2, margin), margin).sin() * c(2.0), v, n, margin);
+            s0 = s0 * c(0.6) + v5.cos() * c(0.005);
+        } else {
+            s1 = s1 * c(0.5) + d_atan2(a3[n % 4], x1.atan().powi(2) + c(1.0)).tanh() * c(0.1);
+            s0 = s0 * c(0.6) + v[n % 4].cos().sin() * c(0.4);
+        }
+        match n % 3 {
+            0 => {
+                s1 = (s1 * c(0.75) + ((s1 * s1 + c(0.5)).sqrt().powi(2) + c(1.0)).recip() * c(0.1)).sin();
+                s1 = s1.mul_add(c(0.75), ((c(SCALE) + x0).powi(2) + c(1.0)).powf(0.3).sin() * c(0.1));
+            }
+            1 => {
+                s0 = (s0 * c(0.8) + x1 * c(0.2)).sin();
+                if le(d_hypot(acc2, a3[n % 4], margin), c(1.0), margin) {
+                    acc2 += x1.cos();
+                    s1 = c(0.8) * s1 + c(0.05) * s1.tanh();
+                } else if le(s1.asinh(), c(0.0), margin) {
+                    for i in (0..=n).rev().step_by(2) {
+                        let fi = c(i as f64);
+                        let [b6, _, _, b7] = v;
+                        if le(b6, x1, margin) {
+                            s1 = (s1 * c(0.5) + prog_55_dual(((fi.sin() * c(1.5)).sinh().powi(2) + c(2.0)).sqrt().sin() * c(2.0), (b7.cos() + c(2.0)).cbrt().atan().cos(), c(1.2), v, i, margin) * c(0.05)).sin();
+                            if ge(s1, fi + m4, margin) {
+                                break;
+                            }
+                            s1 = s1.mul_add(c(0.8), (fi.powi(2) + c(1.0)).log2().sin() * c(1.0));
+                            if gt(prog_20_dual(b6, c(0.25), (fi.sin() * c(0.9)).atanh().tanh().exp_m1().sin(), v, i, margin), m4, margin) {
+                                break;
+                            }
+                        } else {
+                            s0 *= c(0.75);
+                            s0 += c(0.02) * m4.mul_add(x1, m4 + s0).sin();
+                        }
+                        let [_, b8, b9, b10] = a3;
+                        acc2 += c(0.5) * b6.atan().cos();
+                        acc2 += c(0.5) * (b7.cos() + b8.cos() + b9.tanh() + b10.tanh()).tanh();
+                    }
+                    let v11 = prog_40_dual(x0, x2.tanh(), (a3[n % 4] + x1).sin() * c(2.0), v, n, margin);
+                    acc2 += c(0.005) * v11.sin();
+                }
+            }
+            2 => {
+                acc2 += d_copysign(v[n % 4], m4, margin).sin();
+            }
+            _other => {
+                let [b12, b13, b14, _] = v;
+                s1 = c(0.75) * s1 + c(0.25) * x0.tanh();
+                s1 = (s1 * c(0.75) + (b12.cos() - b13.cos() + b14.cos()) * c(0.05)).sin();
+            }
+        }
+        s0.sin() + s1 * c(1.5) + acc2.cos() + m4.cos() - x2.cos().exp_m1().sin()
+    }
+
+    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3];
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v4: Dual64 = loop {
+            k2 += 1;
+            acc1 -= c(0.5) * (v[0] / (x2.tanh().tanh() + c(2.0))).cos();
+            acc1 -= c(0.5) * x2.sin().exp().cos();
+            let v3: Dual64 = prog_55_dual(s0.tanh().tanh(), ((x0.powi(2) + c(1.0)).log2() - s0.powi(3)).sin() * c(2.0), x1, v, k2, margin);
+            if k2 >= 3 {
+                break d_atan2(c(0.5_f64), x1.tanh().sinh());
+            }
+            s0 = (s0 * c(0.75) + v3.tanh() * c(0.005)).tanh();
+        };
+        let v6 = if gt((x2.tanh() * c(0.9)).acos(), -c(0.5), margin) {
+            let v5 = prog_14_dual(s0, d_min(x0, s0, margin).cos() * c(2.0), x1, v, n, margin);
+            acc1.asinh() + v5.tanh()
+        } else {
+            (v4.cos() * c(1.2)).tan()
+        };
+        let mut m7 = c(f64::NEG_INFINITY);
+        for i in 1..4 {
+            m7 = d_min(d_max((v[(i + n) % 4] * v[(i + n) % 4] + c(1.5)).acosh() + v[i], m7, margin), c(1.0), margin);
+        }
+        let mut k8 = 0;
+        'l2: loop {
+            k8 += 1;
+            match k8 {
+                0..=1 => {
+                    let v9 = (x0.tanh() * c(0.9)).atanh() * x1;
+                    if let Some(k10) = (k8 + n).checked_sub(2) {
+                        let c11 = c(k10 as f64);
+                        s0 = c(0.8) * s0 + c(0.2) * v4.asinh().cos();
+                        s0 = (s0 * c(0.6) + prog_55_dual(x0, (v6.sin() - c(0.25)).sin() * c(2.0), (s0.sin() * c(2.0)).sinh().sin() * c(2.0), v, 4, margin) * c(0.005)).sin();
+                        acc1 += c11.cos() * c(0.5);
+                    } else if n < 5 && ge(v6 + v[(k8 + n) % 4], -c(0.5), margin) {
+                        s0 = s0.mul_add(c(0.6), prog_55_dual(m7.cos() * c(2.0), v4.cos().exp_m1().sin(), c(0.5), v, k2, margin).cos() * c(0.01));
+                        let v12 = prog_55_dual((-v9).tanh() * c(2.0), v[3].sin().cos(), (v4 / (v6.sin() + c(2.0))).tanh(), v, 4, margin);
+                        acc1 -= c(0.02) * v12.cos();
+                    }
+                    acc1 += v9.cos().sin() * c(0.25);
+                }
+                g if g > 2 => {
+                    s0 = (s0 * c(0.8) + prog_55_dual(x1, d_powf(s0.sin().powi(2) + c(0.5), d_min(c(0.5_f64), x0, margin).cos()).sin(), (x0.powi(2) + c(1.0)).cbrt().tanh(), v, 5, margin) * c(0.005)).sin();
+                }
+                _other => {
+                    let v13 = x1;
+                    let mut k14 = 0;
+                    while k14 < 5 && ge(((x1.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).log2(), -c(0.5), margin) {
+                        k14 += 1;
+                        if let Some(_) = (k2 + n).checked_sub(1) {
+                            s0 = (s0 * c(0.5) + m7.sin().exp() * c(0.1)).sin();
+                        }
+                        let v16 = (v[k14 % 4].sin() * c(0.9)).atanh();
+                        match k14 % 4 {
+                            1 | 3 => {
+                                let [_, b17, b18, b19] = v;
+                                acc1 += c(0.1) * b18.cos().cos();
+                                s0 = (s0 * c(0.75) + (b17.sin() + b19.sin()) * c(0.1)).sin();
+                            }
+                            _other => {
+                                acc1 -= v13.sin().exp().powi(2).ln_1p().tanh() * c(0.1);
+                                match k14 {
+                                    2..=4 => {
+                                        break 'l2;
+                                    }
+                                    _ => {
+                                        let v20 = (x0 * x0 + c(1.0)).log10() - v6;
+                                        acc1 -= v20.cos().sin() * c(0.1);
+                                    }
+                                }
+                                acc1 += ((v4.cos() * c(0.9)).acos().powi(2) + c(2.0)).ln().cos() * c(0.1);
+                            }
+                        }
+                        acc1 += (x1 + c(0.3)).cos() * c(0.1);
+                        s0 = (s0 * c(0.6) + v16.cos() * c(0.05)).sin();
+                    }
+                    s0 = s0 * c(0.6) + v13.sin() * c(0.4);
+                }
+            }
+            if gt(v4.cos().exp(), c(0.0), margin) && k8 == 4 {
+                let v21: Dual64 = (s0.powi(2) + c(1.0)).ln();
+                let v22 = d_clamp(s0 / (v4.powi(2) + c(0.5)), (c(SCALE) + m7).tanh() - c(1.5), (v6.sin() + c(2.0)).cbrt().tanh() + c(1.5), margin);
+                s0 = s0 * c(0.5) + (v21.sin() + v22.sin()).sin() * c(0.05);
+            } else {
+                s0 = s0.mul_add(c(0.75), s0.sin() * c(0.25));
+                let v23 = v6 - x1 + v6.tanh();
+                acc1 += v23.sin() * c(0.5);
+            }
+            acc1 += c(0.5) * ((x0.tanh() * c(1.5)).cosh().tanh() * c(0.5)).ln_1p().cos();
+            if k8 >= 4 || lt(v4 / (m7 * m7 + c(0.5)), x2.atan(), margin) {
+                break;
+            }
+        }
+        let v24 = v.iter().fold(v6.cos(), |r, &p| r * c(0.5) + c(0.05) * (m7 - c(0.35) + p.tanh()).cos());
+        x0.cos() + x1 - s0 * c(0.5) - acc1.sin() - v4.tanh() - v24
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].mul_add(x1 / (v[n % 4].cos() + c(2.0)), v[n % 4]).sin() * c(2.0);
+        let mut s1 = prog_55_dual(c(2.0), c(1.5), (x2 * x2).ln_1p().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut s2 = v[2].sin().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        for _ in (0..n).rev() {
+            acc3 -= c(0.25) * (x0.tanh() + c(2.0)).cbrt().cos();
+            let v4 = x0.sin().exp();
+            acc3 += v4.sin().tanh() * c(0.25);
+        }
+        match n % 3 {
+            1 => {
+                s0 *= c(0.75);
+                s0 += c(0.02) * d_powf(d_max(x2, x1, margin).powi(2) + c(1.0), x2.sin()).cos();
+                let x0 = s2 * c(std::f64::consts::FRAC_1_PI);
+                acc3 += x0 * c(0.5);
+            }
+            2 => {
+                s1 = c(0.6) * s1 + c(0.02) * (s0 * s0 + c(1.0)).recip();
+            }
+            _other => {
+                s2 = (s2 * c(0.8) + (-x0) * c(0.2)).sin();
+                if lt(acc3.atan().asinh(), -c(0.25), margin) {
+                    let v5: Dual64 = prog_84_dual(c(0.25), (x1 + s1).tanh() * c(2.0), x2, [v[0], v[1], v[2], v[3]], n, margin);
+                    acc3 -= c(0.005) * v5.tanh();
+                }
+                let x1 = (x1.cos() * c(0.9)).atanh();
+                acc3 += x1.tanh() * c(0.75);
+            }
+        }
+        let mut a6 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        a6 = [(a6[0] * c(0.6) + x0.powi(3).cos() * c(0.02)).tanh(), (a6[1] * a6[1] + c(2.0)).ln().tanh() * c(1.0), a6[0], a6[3].mul_add(c(0.6), (v[n % 4] * v[n % 4] + c(0.5)).recip().sin() * c(0.2))];
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            acc3 -= (x0 * s1).cos() * c(0.25);
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                if gt(x1, c(1.0), margin) {
+                    break 'l1;
+                }
+                if ge((fi - x0) * c(0.8), x0, margin) {
+                    acc3 += x0.cos().exp_m1().sin() * c(0.05);
+                    continue;
+                }
+                s0 = s0 * c(0.5) + (v[2].powi(2) + c(1.0)).powi(-2) * c(0.05);
+            }
+            let v9 = if ge(s2, c(0.25), margin) {
+                acc3 += c(0.25) * (x0 * a6[(k7 + i) % 4] - (a6[(k7 + i) % 4].powi(2) + c(2.0)).ln()).tanh();
+                x0 + a6[n % 4]
+            } else if gt(s1.powi(3) * fi.atan(), a6[3], margin) {
+                (s0 + v[k7 % 4]).sin()
+            } else {
+                let v8 = v[2].cos().cos();
+                a6[k7 % 4].tanh().cosh() - (v8 * v8 + c(1.0)).log10()
+            };
+            s2 = s2.mul_add(c(0.5), v9.sin().sin() * c(0.25));
+        }
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            a10[i] = (v[i].cos() * c(0.9)).asin();
+            acc3 += a6[0].tanh().tanh() * c(0.5);
+        }
+        a10 = [c(0.25) * x0.sin().exp2().tanh() + c(0.6) * a10[0], a10[2] * c(0.5) + (a10[0] / (a10[0] * a10[0] + c(1.0))).sin() * c(0.1), a10[2], c(1.0) * d_to_radians(a10[2]) + c(0.8) * a10[3]];
+        s0 * c(0.5) + s1.sin() + s2 * c(0.5) + acc3.tanh() - a6[3] * c(0.75) + a10[2].cos() - x2.powi(2).cos()
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_40_dual(x0 * c(1.5), x2, v[n % 4].sin().exp2().tanh() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s1 = (x0 - x1).cos() * c(2.0);
+        let mut s2: Dual64 = c(0.35) * x2.tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 3 && ge((s0.sin().exp2().powi(2) + c(0.5)).recip(), x2.tanh(), margin) {
+            k4 += 1;
+            let v5 = s0 + x1;
+            match k4 % 3 {
+                0..=1 => {
+                    acc3 -= (s1 - c(0.8)).sin() * c(0.5);
+                }
+                2 => {
+                    let v6 = v5 * v5;
+                    s1 = s1.mul_add(c(0.75), v6.sin().tanh() * c(0.01));
+                }
+                _other => {
+                    let x1 = x0.tanh().exp_m1();
+                    acc3 -= (v[1].tanh() * c(0.9)).atanh().cos() * c(0.5);
+                    if le(v[n % 4].tanh().exp_m1(), s1, margin) {
+                        let v7: Dual64 = d_clamp(s2, -c(0.5), c(1.0), margin).powi(2);
+                        s0 *= c(0.6);
+                        s0 -= c(0.1) * v[(k4 + n) % 4].sin().exp().tanh();
+                        acc3 += c(0.5) * v7.tanh();
+                    } else {
+                        let x0 = (x0.tanh() * c(1.5)).sinh();
+                        acc3 += c(0.4) * d_copysign((x2.cos() * c(1.2)).tan(), x0, margin).tanh();
+                    }
+                    s0 *= c(0.5);
+                    s0 += c(0.1) * x1.sin();
+                }
+            }
+            s0 = s0 * c(0.5) + s2.sin() * c(0.5);
+            acc3 += c(0.5) * v5.sin();
+        }
+        s1 = s1.mul_add(c(0.5), (v[k4].sin() * c(0.9)).acos().cos() * c(0.2));
+        let v9 = match n % 4 {
+            0..=1 => d_to_radians(x2 / (x2.powi(2) + c(1.0))) * c(50.0),
+            MODE_C => {
+                let x1 = x1 + v[0];
+                let v8 = (x1 * x1 + c(2.0)).acosh();
+                acc3 += (x2 - x1).cos();
+                v8.asinh()
+            }
+            MODE_D => (v[k4].sin() * c(0.9)).atanh(),
+            _ => x1.sin(),
+        };
+        let v10 = prog_23_dual(s2, d_abs(v9, margin).cos(), (x1.atan().powi(2) + c(1.0)).powi(-1).cos() * c(2.0), v, n, margin);
+        let mut a11 = [((s0 * c(0.001)).sin().sin() * c(0.9)).asin(), v[0].sin().cosh(), (x1.cos() * c(1.5)).sinh(), (x0 * x0 + c(0.5)).sqrt()];
+        a11 = [c(0.02) * d_max(x2, v9, margin).tanh() + c(0.75) * a11[1], a11[1] * c(0.8) + v[k4].tanh().tanh().exp2().sin() * c(0.1), a11[3] * c(0.6) + (a11[n % 4] * a11[n % 4] + c(1.0)).log10() * c(0.05), a11[2]];
+        let v17: Dual64 = 'b1: {
+            for i in (1..=5).step_by(2) {
+                let fi = c(i as f64);
+                if le(v10.cos(), -c(0.25), margin) || i % 3 == 1 {
+                    break 'b1 (a11[2].tanh() * c(0.9)).atanh();
+                }
+                let v12 = (s1.tanh() * c(2.0)).cosh().tanh().exp2();
+                match i % 3 {
+                    0 | 2 => {
+                        acc3 += (v12.tanh() + c(2.0)).cbrt() * c(0.4);
+                        for j in (0..3).rev() {
+                            let fj = c(j as f64);
+                            'b4: {
+                                let v13 = (x1.cos() * c(1.2)).tan();
+                                s0 = s0.mul_add(c(0.5), (s1.tanh().exp2().sin() * c(0.9)).acos().cos() * c(0.1));
+                                if j == 1 && gt(a11[3 - j] / (a11[3 - j].powi(2) + c(1.5)), -c(0.5), margin) {
+                                    break 'b4;
+                                }
+                                acc3 += c(0.2) * v13.tanh();
+                            }
+                            'b5: {
+                                s0 = (s0 * c(0.5) + (s0.sin() + c(2.0)).cbrt() * c(1.0)).tanh();
+                                if ge(s1 + s0 - c(1.2), -c(0.5), margin) {
+                                    break 'b5;
+                                }
+                                if lt(v[j].mul_add(a11[j], fj).cos().exp2(), x1, margin) {
+                                    break 'b5;
+                                }
+                            }
+                            s2 = (s2 * c(0.8) + d_to_degrees(fj) * c(0.01) * c(1.0)).sin();
+                        }
+                    }
+                    _ => {
+                        s1 *= c(0.8);
+                        s1 += c(0.01) * v12.tanh().exp2().cos();
+                        if i % 3 == 1 && gt((v10.cos() * c(0.9)).asin().sin(), c(0.0), margin) {
+                            let v15: Dual64 = 'b6: {
+                                if le(v9.powi(2), c(0.5), margin) || i == 4 {
+                                    break 'b1 (a11[3].tanh() + c(2.0)).cbrt() / (v10.cos() + c(2.0));
+                                }
+                                if le(s0 + c(0.5) + (c(1.25) - v9), c(0.0), margin) {
+                                    break 'b6 d_to_radians(v[i % 4]).asinh();
+                                }
+                                let v14 = v10.sin();
+                                (v12 * v12 + c(1.0)).sqrt() / ((a11[i % 4].cos() * c(0.5)).ln_1p().powi(2) + c(1.0)) + v14.tanh()
+                            };
+                            let v16 = a11[0].cos();
+                            acc3 += c(0.25) * (v15.sin() - v16).tanh();
+                        } else {
+                            let v9 = a11[(i + n) % 4].powi(2);
+                            s1 = (s1 * c(0.8) + v9.cos() * c(0.02)).tanh();
+                        }
+                    }
+                }
+                acc3 += c(0.5) * fi.sin();
+            }
+            if ge(prog_40_dual(((v9 - x1).powi(2) + c(1.0)).log10().tanh() * c(2.0), x1, ((v9 - x1).tanh() + c(2.0)).cbrt().sin(), v, k4, margin), c(0.0), margin) {
+                s1 = c(0.6) * s1 + c(0.4) * (-x0).sin();
+                break 'b1 (v9 * v9 + c(1.0)).log10();
+            }
+            (x0.sin() * c(0.9)).asin()
+        };
+        s1.cos() + s2 + acc3.tanh() + v10.sin() + a11[2] - v17
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(2.0)).sqrt().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v3: Dual64 = loop {
+            k2 += 1;
+            s0 = s0.mul_add(c(0.8), (x1 - (c(SCALE) + x0)).tanh() * c(0.1));
+            s0 = s0 * c(0.6) + s0.cos() * c(0.4);
+            if k2 >= 6 || gt(((v[3] * v[3] + c(1.5)).acosh().sin() * c(0.9)).asin(), -c(1.0), margin) {
+                break prog_20_dual(d_atan2(x2 * x2 + c(1.0), v[n % 4]).sin(), x1, (x0.powi(2) + c(1.0)).cbrt().tanh() * c(2.0), v, n, margin);
+            }
+        };
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = v.iter().map(|&p| v3.sin() + p.sin()).sum::<Dual64>();
+            if !(k4 == 1 && le(v[2] / (x0 * x0 + c(1.0)), c(0.5), margin)) {
+                s0 = s0 * c(0.6) + (x1 + v5).tanh() * c(0.02);
+                if ge(s0 - v[2], c(1.0), margin) {
+                    s0 = c(0.6) * s0 + c(0.1) * x0.tanh().exp_m1().cos();
+                }
+            } else if lt(v5 / c(3.0), v[k4 % 4], margin) && k4 % 2 == 0 {
+                let [_, _, _, b6] = v;
+                s0 = s0.mul_add(c(0.8), (c(1.25) * s0).sin() * c(0.1));
+                s0 = s0 * c(0.8) + b6.sin() * c(0.2);
+            } else {
+                s0 = (s0 * c(0.6) + (x2.powi(2) + c(1.0)).cbrt() * c(0.25)).tanh();
+            }
+            s0 = s0.mul_add(c(0.5), (v[k4 % 4] - s0).tanh() * c(0.25));
+            if k4 >= 4 || gt(x0, c(0.5), margin) {
+                break;
+            }
+        }
+        let v8 = if gt(v[1].atan(), c(1.0), margin) {
+            x2.atan()
+        } else {
+            let v7 = (x1 * x1 + c(1.0)).recip();
+            x1.tanh() + v7.sin()
+        };
+        let [_, b9, b10, _] = v;
+        acc1 -= ((x1 + b9) * x2.sin().exp2()).tanh() * c(0.4);
+        x0.tanh() + s0 - acc1 * c(1.5) - v3.sin() - v8.cos() + b10 - v[k4 % 4].powi(2)
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -x1;
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        a2 = [(a2[n % 4].powi(2) + c(1.0)).powi(-3).tanh() * c(0.1), a2[3], a2[3], c(0.02) * (x0.powi(3).powi(2) + c(0.5)).ln().tanh() + c(0.5) * a2[1]];
+        if !(n % 2 == 0 && gt(x2 - s0, a2[n % 4], margin)) {
+            s0 = (s0 * c(0.75) + s0 * c(0.25) * c(1.0)).sin();
+            let v3: Dual64 = x0.sin();
+            s0 = s0.mul_add(c(0.5), v3.sin() * c(0.5));
+        }
+        let mut m4 = c(f64::NEG_INFINITY);
+        for i in 0..=n {
+            m4 = d_max(prog_55_dual(x2, ((a2[i % 4] + x0).powi(2) + c(1.0)).ln().cos(), c(1.2), [v[0], v[1], v[2], v[3]], i, margin), m4, margin);
+        }
+        acc1 -= c(0.1) * m4.sin();
+        let mut a5 = [v[2], d_hypot((m4 * m4 + c(1.0)).recip(), a2[n % 4], margin), (x2 * x2 + c(0.5)).recip(), acc1.sin().exp_m1()];
+        for i in 1..n {
+            let fi = c(i as f64);
+            let v6: Dual64 = (a5[i % 4].tanh() * c(2.0)).sinh();
+            a5 = [a5[1], (fi.powi(2) + c(1.0)).log(2.0).cos() * c(1.0), a5[2], c(0.05) * (v6 * v6).ln_1p().asinh().cos() + c(0.6) * a5[1]];
+        }
+        if le(a5[n % 4], s0, margin) && n == 5 {
+            return ((acc1 - x0).sin() * c(0.9)).asin();
+        }
+        (acc1.powi(2) + c(1.0)).recip()
+    }
+
+    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1: Dual64 = (d_max(x0, x2, margin) - x0).sin() * c(2.0);
+        let mut s2 = prog_23_dual(s1.sin(), x2, x0, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut s3 = (v[n % 4] / (x1.powi(2) + c(0.5))).tanh() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        match (n % 4).checked_sub(1) {
+            None => {
+                acc4 += (d_to_degrees(x1) * c(0.02)).cos();
+                acc4 += d_copysign(acc4, x2, margin).asinh();
+            }
+            Some(0) => {
+                let v5 = (s3 * s3).ln_1p();
+                acc4 -= v5.tanh() * c(0.25);
+            }
+            Some(k6) => {
+                let c7 = c(k6 as f64);
+                let v8 = prog_40_dual(x0 * c(0.5), s1, x2, [v[0], v[1], v[2], v[3]], n, margin);
+                acc4 -= (c7.cos() + v8.cos()).sin() * c(0.005);
+            }
+        }
+        match (n % 4).checked_sub(1) {
+            Some(k9) => {
+                let c10 = c(k9 as f64);
+                acc4 += c(0.005) * prog_40_dual(x0 * c(1.5), x0 * c(2.0), x0 * c(0.25), [v[0], v[1], v[2], v[3]], 3, margin).sin();
+                if ge(prog_40_dual(x0 * c(1.2), x0, s3, [v[0], v[1], v[2], v[3]], 4, margin), c(1.0), margin) {
+                    let v11 = (x1.powi(2) + c(2.0)).ln();
+                    acc4 += v11.tanh();
+                } else {
+                    s2 = s2.mul_add(c(0.75), ((c10.tanh() * c(2.0)).cosh() - c10.tanh()).sin() * c(1.0));
+                    s3 = s3.mul_add(c(0.75), d_hypot(s1, s3, margin).cos() * c(0.01));
+                }
+                acc4 -= -c10.sin();
+            }
+            None => {
+                acc4 += (x2.sin() * c(0.5)).ln_1p();
+                if ge(s3.sin(), c(0.0), margin) {
+                    s1 *= c(0.75);
+                    s1 += c(0.25) * d_max(-c(3.0_f64), x2, margin).tanh();
+                } else if lt(w0[n % 4], x1, margin) && n == 2 {
+                    for i in 0..v.len() {
+                        let fi = c(i as f64);
+                        acc4 += (v[n % 4].sin().powi(2) + c(1.0)).powf(0.5).sin() * c(0.5);
+                        match i % 4 {
+                            MODE_B => {
+                                acc4 += (fi + x1).cos() * c(0.5);
+                            }
+                            g if g > 2 => {
+                                acc4 += c(0.4) * (s3 * s3).ln_1p();
+                            }
+                            _ => {
+                                acc4 += s2.tanh().exp2().tanh() * c(0.5);
+                                acc4 += c(0.4) * ((x2 * v[n % 4]).tanh() * c(0.9)).acos().cos();
+                            }
+                        }
+                        let v13 = if n > 3 {
+                            d_hypot(v[3], x2, margin)
+                        } else {
+                            let v12 = d_to_radians(s3) * c(50.0);
+                            x1 + v12.cos()
+                        };
+                        acc4 -= v13.sin() * c(0.5);
+                    }
+                    let v14 = d_max(-c(1.5_f64), v[1], margin);
+                    acc4 -= v14.cos();
+                }
+            }
+        }
         let mut k15 = 0;
         loop {
             k15 += 1;
-            acc1 += c(0.4) * (c(SCALE) + v14).cos();
+            acc4 -= x0.powi(3).sin() * c(0.25);
             match k15 {
-                MODE_A | 2 => {
-                    acc1 += c(0.4) * v14.atan().sin();
-                    s0 = c(0.75) * s0 + c(0.02) * d_atan2(v[k15 % 4], v13 * v13 + c(1.0)).cos();
-                    if le((v13.cos() * c(1.2)).tan(), c(0.0), margin) && k15 + k2 < 6 {
-                        let v16 = (v13 + c(2.0)).tanh();
-                        for (j, &u) in v.iter().enumerate() {
-                            let v18 = match j {
-                                MODE_A => {
-                                    let x0 = (v16.powi(2) + c(1.0)).log2();
-                                    let v17 = x0.cos();
-                                    (v17.cos() * c(0.9)).atanh()
-                                }
-                                2 => {
-                                    let x0 = d_atan2(v14.powi(2) + c(0.5), v14);
-                                    v16 / (u * u + c(1.0)) + x0.tanh()
-                                }
-                                3 => {
-                                    let v16 = (u.sin().sin() + c(2.0)).cbrt();
-                                    s0 = (s0 * c(0.75) + ((v[(j + k15) % 4] * v[(j + k15) % 4] + c(1.0)).log(3.0).tanh() * c(1.5)).sinh() * c(0.05)).tanh();
-                                    (v16.powi(3).tanh() * c(0.9)).atanh()
-                                }
-                                _ => v16.sin(),
-                            };
-                            if lt(x1, -c(1.0), margin) {
-                                let v19 = u;
-                                acc1 -= c(0.1) * v19.cos();
-                            } else if lt((x2 * x2 + c(1.0)).sqrt().sin().cosh(), c(1.0), margin) {
-                                let v20 = d_atan2((v[3 - j].powi(2) + c(0.5)).recip().powi(2) + c(1.0), (v16 * v16 + c(1.0)).log(2.0));
-                                s0 = s0.mul_add(c(0.6), v20.cos() * c(0.05));
-                            }
-                            s0 = c(0.8) * s0 + c(0.2) * (x0.powi(2) + c(0.5)).sqrt().cos();
-                            acc1 += c(0.1) * (u.tanh() + v18.tanh()).cos();
+                0 | 2 => {
+                    acc4 += c(0.5) * (s3 * s3 + c(1.5)).acosh().sin();
+                    if ge(x2.sin().cosh(), c(0.5), margin) {
+                        let Some(k17) = n.checked_sub(3) else {
+                            let v16 = s2.sin().sinh();
+                            return (v16.tanh() * c(0.9)).asin()
+                        };
+                        let c18 = c(k17 as f64);
+                        acc4 += c18.tanh() * c(0.5);
+                    } else if lt(s3 * c(2.5), -c(0.5), margin) || k15 > 3 {
+                        acc4 += c(0.5) * (w0[k15 % 4].tanh().exp2().powi(2) + c(2.0)).sqrt().cos();
+                        if lt((x0 * x0 + c(1.0)).sqrt(), x1, margin) || k15 % 2 == 0 {
+                            break;
                         }
-                        acc1 += c(0.4) * v16;
+                        acc4 -= (v[n % 4] / (s2.sin() + c(2.0))).asinh() * c(0.25);
+                        if gt(s3, x0, margin) && k15 % 2 == 0 {
+                            break;
+                        }
                     } else {
-                        acc1 += c(0.4) * (d_to_degrees(v13) * c(0.01)).tanh();
+                        s3 = (s3 * c(0.5) + s3 * c(2.5) * c(0.2)).sin();
+                    }
+                    s2 = s2.mul_add(c(0.6), v[k15 % 4].asinh().powi(2).tanh() * c(0.1));
+                    if !(n == 1 && ge(((s1.powi(2) + c(1.0)).powf(0.5).powi(2) + c(1.0)).sqrt(), (x0.tanh() * c(2.0)).cosh(), margin)) {
+                        acc4 += w0[1].tanh().exp().tanh() * c(0.5);
                     }
                 }
-                g if g > 3 => {
-                    break;
+                3 => {
+                    acc4 += c(0.5) * (w0[n % 4] - c(1.2)).cos();
+                }
+                4 => {
+                    acc4 += c(0.4) * (v[n % 4].sin() * c(1.2)).tan().sin();
                 }
                 _ => {
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * v13.tanh().exp2().cos();
-                    if k15 == 4 && gt((x1.cos() * c(0.9)).asin().sin(), v[k15 % 4], margin) {
-                        let v21 = d_hypot(c(3.0_f64), x1, margin) + (v13.tanh() * c(0.9)).asin();
-                        s0 *= c(0.5);
-                        s0 += c(0.1) * v21.cos().tanh();
+                    acc4 += (x1 - s2 - (v[(k15 + n) % 4].powi(2) + c(2.0)).acosh()).cos() * c(0.5);
+                    if lt(w0[k15 % 4].tanh(), -c(0.5), margin) {
+                        break;
                     }
+                    let v19 = x0 + (s3 + x1);
+                    acc4 += c(0.5) * v19.cos().cos();
                 }
             }
-            if k15 >= 5 || gt(((x0.sin() + c(2.0)).cbrt().tanh() + c(2.0)).cbrt(), s0, margin) {
+            if k15 >= 4 || lt((w0[n % 4].powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
                 break;
             }
         }
-        let v22 = if k15 < 1 {
-            v14 * x0
-        } else {
-            (x0.tanh() * c(1.5)).sinh() * (x2 * x2).ln_1p()
-        };
-        s0.cos() + acc1.sin() - v13.cos() - v14 * c(0.25) + v22.cos() + x1 * c(core::f64::consts::FRAC_1_SQRT_2)
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s1 = c(0.5) * s1 + c(0.5) * s1.tanh();
+            let mut k20 = 0;
+            while k20 < 6 {
+                k20 += 1;
+                let v21 = s2.sin().exp2().tanh().exp();
+                match k20 % 2 {
+                    MODE_B => {
+                        s3 = s3 * c(0.6) + d_clamp(x1.atan(), d_hypot(x0, fi, margin).tanh() - c(1.5), s3.sin().sinh().tanh() + c(1.5), margin).tanh() * c(0.25);
+                    }
+                    _other => {
+                        let x1 = (w0[1] - v[2]) * x1;
+                        acc4 += x1.tanh() * c(0.05);
+                    }
+                }
+                if k20 < 6 && gt(((s3.powi(2) + c(1.0)).recip().cos() * c(1.2)).tan(), c(0.5), margin) {
+                    continue 'l2;
+                }
+                acc4 += (w0[3] + v21 + c(1.5)).cos() * c(0.05);
+            }
+            let v22 = x0 - c(0.1);
+            s1 *= c(0.5);
+            s1 += c(0.5) * v22.sin();
+        }
+        w0[1] * c(0.25) - s1.cos() - s2 - s3 + acc4.cos() + d_hypot((v[2] * v[2] + c(2.0)).ln(), (x1.cos() * c(2.0)).sinh(), margin)
     }
 
-    pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = (x2.sin() * c(0.9)).acos().cos() * c(2.0);
-        let mut s1: Dual64 = prog_114_dual((x0.tanh() * c(2.0)).sinh().tanh(), x2, x0.sin(), v, n, margin).sin() * c(2.0);
-        let mut s2: Dual64 = (c(SCALE) + x1.atan()).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = v.iter().map(|&p| c(1.0) + c(0.25) * ((s1.tanh() * c(1.2)).tan() + p.tanh()).sin()).product::<Dual64>();
-            let v6 = v[k4 % 4].powi(2);
-            for j in 0..6 {
-                let fj = c(j as f64);
-                if gt(v6.cos(), x1, margin) {
-                    break;
-                }
-                if lt(-v5, v[0], margin) {
-                    let x0 = x0.sin().exp();
-                    s1 = (s1 * c(0.8) + x0.asinh() / (s1.asinh().powi(2) + c(1.5)) * c(0.05)).tanh();
-                } else if lt(s1, c(0.5), margin) {
-                    let v7 = d_to_radians(x0) + (s1 - fj);
-                    let v8 = (v7 * v7 + c(0.5)).recip() + c(0.5);
-                    acc3 -= v8.sin().sin() * c(0.05);
-                } else {
-                    s1 = s1.mul_add(c(0.8), (s1 - (c(SCALE) + s1)).tanh() * c(0.1));
-                    s2 = (s2 * c(0.75) + x0.cos() * c(0.25)).tanh();
-                }
-                s0 = (s0 * c(0.8) + x1.mul_add(fj, s0) * c(0.02)).sin();
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] - x0).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            if ge((x2.cos() * c(0.9)).asin(), -c(1.0), margin) {
+                m2 += 1;
             }
-            acc3 -= c(0.25) * (v[k4 % 4].atan().tanh() * c(0.9)).acos().tanh();
-            acc3 -= (v5.tanh() - v6.sin()).cos() * c(0.1);
-        }
-        let mut k9 = 0;
-        while k9 < 3 {
-            k9 += 1;
-            s2 = c(0.8) * s2 + c(0.1) * (v[k4 % 4] + x2).cos();
-            let v11 = if lt(x1 - s0, s1 - s0, margin) {
-                d_min(c(0.5_f64), d_to_radians(s1) * c(20.0), margin)
-            } else {
-                let v10 = v[0] + v[k9];
-                s0 = (s0 * c(0.6) + prog_117_dual(s0.powi(2).sin(), (s2 * v[k9]).cos().cos() * c(2.0), x0, &v, 3, margin) * c(0.005)).tanh();
-                v10.cos()
+            let v3 = match i + n {
+                0 => v[3].sin().exp_m1(),
+                1 => d_min(x2 + x1, v[i % 4].powi(3), margin),
+                3..=5 => {
+                    s0 = c(0.5) * s0 + c(0.25) * (x0 + x2).sin();
+                    x1 / c(1.5) + c(0.8)
+                }
+                _ => (s0.cos() * c(2.0)).cosh(),
             };
-            match k4 % 4 {
-                0 => {
-                    s1 *= c(0.8);
-                    s1 += c(0.05) * (s0.tanh() * c(0.9)).acos().cos();
+            for &u in v {
+                if lt(d_abs((x2.powi(2) + c(2.0)).acosh(), margin), u * u, margin) {
+                    acc1 -= s0.cos().exp().tanh() * c(0.1);
+                } else if i > 0 {
+                    s0 = c(0.8) * s0 + c(0.01) * v3.tanh();
+                    if i % 3 == 1 && lt((x2 + fi).tanh(), x1 / (x1 * x1 + c(0.5)), margin) {
+                        s0 = s0.mul_add(c(0.5), (s0 * c(std::f64::consts::LN_2)).tanh() * c(0.5));
+                        continue 'l0;
+                    }
+                    s0 = (s0 * c(0.8) + (v[i % 4].asinh() + c(0.25)) * c(0.2)).sin();
+                    if m2 > 10 {
+                        acc1 -= (v[i % 4] * v[i % 4] + c(1.0)).log10().tanh() * c(0.1);
+                        break;
+                    }
+                } else {
+                    let v4 = x2.tanh();
+                    s0 = c(0.6) * s0 + c(0.4) * v4.sin().tanh();
                 }
-                g if g > 2 => {
-                    acc3 -= c(0.5) * ((v11 - x0).powi(2) + c(1.0)).log(10.0);
-                }
-                _ => {
-                    s2 = (s2 * c(0.8) + d_to_degrees(s0) * c(0.01) * c(0.25)).sin();
-                    s0 = (s0 * c(0.6) + x0 * c(0.4)).sin();
-                }
+                s0 = (s0 * c(0.6) + (s0 - u * fi) * c(0.05)).sin();
+                s0 = (s0 * c(0.75) + (v3.cos() * c(0.5)).ln_1p() * c(0.02)).tanh();
             }
-            s2 = s2.mul_add(c(0.5), v11.cos().tanh() * c(0.25));
+            s0 = s0.mul_add(c(0.75), x2.tanh() * c(0.25));
+            s0 *= c(0.5);
+            s0 += c(0.02) * v3.sin();
         }
-        let mut m12 = 0;
+        match m2 {
+            1..=3 => {
+                s0 = (s0 * c(0.5) + (s0.cos() + c(2.0)).cbrt() * c(0.05)).tanh();
+            }
+            4 | 6 => {
+                s0 = c(0.8) * s0 + c(0.1) * (d_copysign(x2, x1, margin) - d_to_radians(x2) * c(50.0)).tanh();
+                s0 *= c(0.8);
+                s0 += c(0.05) * x0.sin().exp_m1().asinh().tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + x2 * c(0.4)).tanh();
+                s0 = (s0 * c(0.5) + (x1 * x1 + c(1.0)).cbrt() * c(0.25)).tanh();
+            }
+        }
+        s0 = s0.mul_add(c(0.6), prog_40_dual(s0, x1.sin().tanh(), (x0 + s0).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin).tanh() * c(0.005));
+        let v5 = match m2 {
+            0..=1 => x2.sin().exp2(),
+            2..=4 => ((x1 * x2).cos() * c(0.9)).asin(),
+            5 => (x2 * x2 + c(1.0)).ln(),
+            _other => x0.cos().exp2().tanh().exp2(),
+        };
+        let mut k6 = 0;
+        let v9: Dual64 = loop {
+            k6 += 1;
+            let v7 = prog_20_dual(x1, v5, c(0.75), [v[0], v[1], v[2], v[3]], k6, margin);
+            let v8 = v.iter().fold(v[k6 % 4], |r, &p| r * c(0.5) + c(0.05) * (v[m2 % 4].mul_add(x1, r) + p.cos()).cos());
+            if gt((v8 * v8 + c(1.0)).powi(-1), (v[(k6 + m2) % 4].powi(2) + c(1.0)).log2(), margin) {
+                acc1 += c(0.5) * d_atan2(x0.powi(2), s0.tanh().powi(2) + c(1.0)).sin();
+                break d_to_degrees(x1 * v[(k6 + n) % 4]) * c(0.01);
+            }
+            s0 = c(0.6) * s0 + c(0.2) * (v5 - x2).sin();
+            if k6 >= 4 {
+                break (v8.sin() * c(0.5)).ln_1p();
+            }
+            s0 = s0 * c(0.75) + v7.sin().sin() * c(0.005);
+        };
+        let v10: Dual64 = prog_20_dual(x2.sin().exp().cos().sin() * c(2.0), c(1.2), x0, [v[0], v[1], v[2], v[3]], 4, margin);
+        let v13 = match n % 3 {
+            0 | 2 => {
+                let v11 = d_max(v5, v9, margin).sin();
+                v10 + v11.tanh()
+            }
+            _ => {
+                let v12 = v9.atan();
+                (v[m2 % 4].asinh().cos() * c(0.5)).ln_1p() + v12.tanh()
+            }
+        };
+        s0.sin() - acc1.tanh() + v5.tanh() - v10.sin() + v13.cos()
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 + x2).cos() * c(2.0);
+        let mut s1 = v[n % 4].asinh();
+        let mut s2 = (x1 * x1).cos().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = s2.tanh().exp();
+            acc3 -= c(0.5) * t.sin().sin();
+        }
+        a4 = [(a4[2] * c(0.6) + (x1 * x2).sin() * c(0.1)).sin(), (a4[3] * c(0.8) + (a4[n % 4] * a4[n % 4] + c(1.0)).log10() * c(0.02)).sin(), c(0.05) * (-s1).sin() + c(0.6) * a4[0], a4[3]];
+        let mut a5 = [c(0.0); 4];
         for i in 0..n {
             let fi = c(i as f64);
-            if lt(s0.mul_add(s1, x2), c(1.0), margin) {
-                m12 += 1;
-            }
-            let v13: Dual64 = -d_clamp(s0, x1.tanh() - c(1.5), x2.sin() + c(1.5), margin);
-            acc3 += ((v13 - s0) * fi.cos().sinh()).tanh() * c(0.25);
-            let v14 = d_log(fi.powi(2) + c(1.0), v13.powi(2) + c(2.0));
-            acc3 += v14.sin() * c(0.25);
+            a5[i % 4] = a5[i % 4] * c(0.5) + prog_55_dual((x1 - c(0.1)).tanh().exp2().sin() * c(2.0), c(2.0), (fi.cos().cos() * c(2.0)).sinh().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.02);
+            s2 = c(0.6) * s2 + c(0.4) * (a4[n % 4].powi(2) + c(2.0)).sqrt().tanh();
         }
-        let c15 = c(m12 as f64);
-        'l4: for i in 0..3 {
+        for i in (1..=3).step_by(2) {
             let fi = c(i as f64);
-            s0 = c(0.8) * s0 + c(0.1) * (s2 - s0).cos();
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                if ge(((s0 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.0)).log2(), d_copysign(c15, fi, margin), margin) {
-                    break 'l4;
-                }
-                match j + n {
-                    PHASE_A | 2 => {
-                        s0 = (s0 * c(0.8) + (v[k4 % 4].sin() * c(1.2)).tan() * c(0.02)).sin();
-                    }
-                    3..=4 => {
-                        acc3 -= c(0.2) * x0.cos();
-                    }
-                    5..=6 => {
-                        let v16 = x2.sin().sinh();
-                        acc3 += c(0.2) * d_atan2(v16 * v16 + c(0.5), s1).tanh();
-                    }
-                    _ => {
-                        acc3 += c(0.2) * (s2 * s0).mul_add(x1, s0).sin();
-                        if ge(d_log(s2 * s2 + c(1.0), x0 * x0 + c(2.0)), x2, margin) {
-                            s0 *= c(0.6);
-                            s0 += c(0.2) * (v[j] + v[2]).sin();
-                            acc3 -= (fj.powi(2) + c(1.0)).sqrt().tanh() * c(0.2);
-                        } else if ge(v[0] + c(0.5), c(0.5), margin) {
-                            let x2 = x2.sin().exp_m1();
-                            s0 = (s0 * c(0.75) + (x2 - s0) * c(0.05)).tanh();
-                        }
-                    }
-                }
-                if j == 0 {
-                    s2 = c(0.5) * s2 + c(0.25) * (v[(j + m12) % 4] - s2).sin();
-                } else {
-                    s0 = (s0 * c(0.5) + ((x0 * x0 + c(1.0)).log10().powi(2) + c(1.0)).log2() * c(0.75)).sin();
-                    s0 = (s0 * c(0.8) + (s2 + x2) * c(0.1)).tanh();
-                }
-                acc3 -= c(0.2) * (v[j].sin() * c(0.9)).asin().tanh();
-            }
-            let v17 = s1 / (x1 * x1 + c(1.0));
-            let v18 = ((x0.tanh() * c(0.9)).acos().powi(2) + c(1.5)).acosh();
-            acc3 += (v17.cos() - v18.sin()).sin() * c(0.25);
+            a5 = [a5[1] * c(0.5) + (a5[i].cos() * c(0.9)).asin().cos() * c(0.2), c(0.1) * ((x1 - x2) * (fi * fi + c(1.0)).log10()).tanh() + c(0.75) * a5[2], a5[3], (a5[1] * c(0.8) + ((v[1] - c(0.3)).powi(2) + c(2.0)).ln().cos() * c(0.25)).sin()];
         }
-        let v19 = d_atan2(c(3.0_f64), x2);
-        s0 - s1 - s2.cos() - acc3.cos() + c15.cos() - v19.cos() - d_powf(c15.tanh().powi(2) + c(0.5), (c15.powi(2) + c(0.5)).recip().tanh())
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = d_atan2(x0 * x0 + c(0.5), a5[0]);
+            for &u in a4.iter() {
+                s2 = (s2 * c(0.75) + s1.powi(2) * c(0.05)).sin();
+                if ge(x1 * (s0 * s0 + c(0.5)).sqrt(), v7, margin) {
+                    continue;
+                }
+                s2 *= c(0.8);
+                s2 += c(0.2) * u.cos().tanh();
+            }
+            s2 *= c(0.5);
+            s2 -= c(0.02) * (s2 * s2 + c(1.0)).powf(1.5).tanh();
+            if k6 >= 2 || lt(prog_40_dual((a4[0] / (v7 * v7 + c(1.0))).sin(), s1, s0, [v[0], v[1], v[2], v[3]], k6, margin), c(0.0), margin) {
+                break;
+            }
+        }
+        let v11 = match k6 {
+            0 => {
+                let v8 = x1.cos();
+                v8.sin()
+            }
+            1 => {
+                for _ in 1..n {
+                    let v9 = a5.iter().fold(x0, |r, &p| r * c(0.5) + c(0.2) * (a5[1].cos().exp2() + p.cos()).tanh());
+                    let v10: Dual64 = d_powf(c(3.0_f64), v9.cos());
+                    s2 = s2 * c(0.5) + s2.tanh().exp().tanh() * c(0.1);
+                    acc3 -= v10.cos() * c(0.4);
+                }
+                x1.tanh()
+            }
+            2 => d_powf(c(0.5_f64), v[1].cos()),
+            _ => {
+                s0 = (s0 * c(0.6) + ((x2 * c(0.25)).cos() * c(2.0)).cosh() * c(0.2)).sin();
+                x1.cos().exp_m1()
+            }
+        };
+        s1 = s1 * c(0.75) + d_copysign(v11, a4[k6], margin).tanh() * c(0.05);
+        s0 + s1 * c(0.5) + s2 * c(1.5) - acc3.tanh() - a5[1] + x2.cos()
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[1].tanh().sin();
+        let mut s1 = s0.sin();
+        let mut s2 = s0 - s1;
+        let mut acc3: Dual64 = c(0.0);
+        let Some(k4) = n.checked_sub(2) else {
+            return x2.tanh()
+        };
+        let c5 = c(k4 as f64);
+        let mut a6 = v;
+        for i in 0..n {
+            a6[i % 4] = a6[i % 4] * c(0.5) + (c(0.8) - s0).sin() * c(0.5);
+            s0 = c(0.5) * s0 + c(0.25) * (s0 * s0).sin();
+        }
+        match (k4 + n).checked_sub(3) {
+            Some(k7) if k7 > 0 => {
+                s2 = s2.mul_add(c(0.75), x2.sin().exp_m1().tanh() * c(0.05));
+            }
+            Some(k8) => {
+                s0 = (s0 * c(0.5) + a6[k8 % 4].tanh() * c(0.25)).sin();
+                let v9 = prog_14_dual(d_copysign(c5, s1, margin).cos(), x0 * c(1.5), s0, v, n, margin);
+                s0 = (s0 * c(0.8) + v9.tanh() * c(0.005)).tanh();
+            }
+            None => {
+                s0 = (s0 * c(0.5) + prog_40_dual(s0.sin().exp_m1().tanh() * c(2.0), (x0 * c(0.5)).sin(), x0 * c(2.0), a6, n, margin) * c(0.005)).tanh();
+                if le(prog_40_dual((s2 * x2).cos(), (x0 * c(0.5)).sin(), x2, v, n, margin), c(0.5), margin) {
+                    s2 = s2.mul_add(c(0.75), (x1.powi(2) + c(1.5)).acosh().cos() * c(0.05));
+                    acc3 += (c5.tanh() * c(0.9)).acos().tanh();
+                } else if lt(s0, c(0.5), margin) && k4 % 3 == 1 {
+                    s1 = (s1 * c(0.75) + s1.tanh() * c(0.1)).tanh();
+                } else {
+                    s1 *= c(0.6);
+                    s1 -= c(0.25) * (s2.sin().powi(2) + c(0.5)).cbrt().tanh();
+                    s2 *= c(0.75);
+                    s2 += c(0.1) * (-(x2.powi(2) + c(1.0)).log2()).tanh();
+                }
+            }
+        }
+        let Some(k11) = n.checked_sub(3) else {
+            let v10 = x0 * acc3;
+            return (a6[2].sin() * c(0.9)).asin() / ((x1 + v10).powi(2) + c(1.5))
+        };
+        let c12 = c(k11 as f64);
+        let mut a13 = [c(0.0); 4];
+        for i in 0..n {
+            a13[i % 4] += x1.cos() * c(0.25);
+            s1 = (s1 * c(0.6) + c5 * c(1.0)).sin();
+        }
+        let mut a14 = [c(0.0); 4];
+        a14[0] = d_min(c5, x2, margin).cos();
+        for i in 1..4 {
+            a14[i] = a14[i - 1] * c(0.75) + ((c12 - s2).tanh() * c(1.2)).tan().tanh() * c(0.02);
+        }
+        x0 * c(1.5) + x1 * c(0.5) - s0.tanh() + s1.tanh() + s2 * c(0.75) - acc3 - a6[1] - c12 * c(0.25) + a13[3] * c(0.25) + a14[0].sin()
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.atan();
+        let mut s1: Dual64 = ((x2.cos() * c(2.0)).sinh() / ((x0 - x1).tanh() + c(2.0))).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if ge(((d_to_radians(x0) * c(20.0)).tanh() * c(0.9)).asin(), v[2], margin) {
+            s1 = (s1 * c(0.5) + d_clamp(acc2, -c(1.0), c(1.0), margin).atan() * c(1.0)).sin();
+            s1 = c(0.75) * s1 + c(0.25) * (c(0.75) * s0).cos();
+        } else if ge(((c(0.1) * s0).powi(2) + c(1.0)).ln(), s1, margin) {
+            s0 = s0.mul_add(c(0.8), (s0 * s0 + c(2.0)).sqrt().sin() * c(0.2));
+        } else {
+            s0 = (s0 * c(0.5) + (s0.sin() * c(1.2)).tan() * c(0.05)).tanh();
+            acc2 += (x2 / (s0.sin() + c(2.0))).sin();
+        }
+        for i in 0..6 {
+            let fi = c(i as f64);
+            s1 = s1.mul_add(c(0.75), s1 * c(0.25));
+            let v3 = if ge(x0.cos().exp(), -c(0.5), margin) {
+                prog_55_dual(s0, (s0 * s0 + c(1.0)).sqrt().cos() * c(2.0), s1, v, i, margin)
+            } else {
+                x0.tanh()
+            };
+            let v4 = v.iter().fold(prog_20_dual(x1, c(1.5), x2, v, i, margin).tanh(), |r, &p| r * c(0.5) + c(0.02) * (v3 - fi + p.tanh()).tanh());
+            s1 = c(0.75) * s1 + c(0.005) * v4.tanh();
+        }
+        let v5: Dual64 = prog_40_dual(x2, x1, s1, v, n, margin);
+        'l1: for i in 0..3 {
+            let fi = c(i as f64);
+            let v6: Dual64 = (s1 * s1 + c(2.0)).sqrt();
+            s1 = c(0.75) * s1 + c(0.05) * (v6.sin() * c(0.9)).atanh().cos();
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                if le((s1 + x0).atan(), -c(1.0), margin) {
+                    s1 = s1 * c(0.75) + v5.cos().exp2().cos() * c(0.1);
+                    continue 'l1;
+                }
+                acc2 += d_powf(c(2.0_f64), (v5 - fi).sin()).sin() * c(0.1);
+            }
+        }
+        for i in 0..v.len() {
+            for _ in (0..=i).rev() {
+                let v8 = x0.powi(2) * c(0.25);
+                acc2 += v5.cos().tanh() * c(0.1);
+                acc2 += c(0.1) * v8.powi(2).tanh();
+            }
+            s0 = (s0 * c(0.5) + (s0 * s0 + c(0.5)).sqrt() * c(0.5)).sin();
+        }
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (q.cos().cosh() + p.sin()).tanh()).product::<Dual64>();
+        s0 - s1.tanh() - acc2.tanh() + v5.cos() + v9
+    }
+
+    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_14_dual(x0 * c(0.5), d_abs(x1.sin(), margin).tanh() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
+        let mut s1 = (x2 * x2 + c(1.5)).acosh().sin() * c(2.0);
+        let mut s2 = (v[2].sin() * c(0.9)).acos().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a4[n % 4] = a4[n % 4] + a4[i % 4] * (v[i % 4].sin() * c(0.2));
+            a4[i % 4] = a4[i % 4] + a4[(i + 1) % 4] * ((s0.sin() * c(2.0)).sinh().sin() * c(0.05));
+        }
+        let v5 = a4.iter().map(|&p| c(1.0) + c(0.1) * (p * c(0.001)).sin().sin()).product::<Dual64>();
+        let v6 = a4.iter().zip(a4.iter()).map(|(&p, &q)| acc3.cos() + p.tanh() + q.cos()).sum::<Dual64>();
+        if !(n == 6 && lt(acc3 + v5, -c(0.25), margin)) {
+            let x1 = (acc3 + x1).sin();
+            s2 *= c(0.6);
+            s2 += c(0.4) * d_min(c(0.5_f64), x1, margin);
+        } else {
+            s0 = (s0 * c(0.8) + acc3.powi(3).tanh().exp_m1() * c(1.0)).sin();
+            if ge(x1.atan(), c(1.0), margin) {
+                let x2 = (x0 * x0 + c(1.0)).sqrt();
+                s1 = c(0.8) * s1 + c(0.2) * x2.cos();
+            }
+            s2 = (s2 * c(0.5) + (x1.cos() * c(1.5)).sinh() * c(0.1)).tanh();
+            if ge(d_log((acc3 * acc3 + c(1.0)).sqrt().powi(2) + c(1.0), (x1 * x1 + c(1.0)).sqrt().powi(2) + c(2.0)), -c(0.25), margin) && n == 6 {
+                let v7: Dual64 = c(0.1) * v5;
+                let v8 = prog_40_dual((d_powf(v7 * v7 + c(1.0), v7.tanh()).tanh() * c(0.9)).asin().sin() * c(2.0), x0 * c(0.25), s0, [v[0], v[1], v[2], v[3]], n, margin);
+                s0 = (s0 * c(0.75) + v8.tanh() * c(0.005)).tanh();
+            }
+        }
+        acc3 += c(0.005) * prog_40_dual(s1, (v5.cos() + c(2.0)).cbrt().tanh() * c(2.0), (x0 * c(0.5)).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin).sin();
+        s0.cos() + s2 * c(1.5) - acc3.tanh() - v6.sin()
+    }
+
+    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 - v[n % 4]).cos() * c(2.0);
+        let mut s1 = -s0;
+        let mut s2 = prog_94_dual(x2, (d_min(x0, x1, margin) / (x0.cos() + c(2.0))).sin() * c(2.0), s0, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_95_dual((acc3.powi(2) + c(0.5)).sqrt().tanh(), (d_clamp(x0, s1.cos() - c(1.5), x1.cos() + c(1.5), margin) / (x0.powi(2) + c(1.5))).sin(), ((x2.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)).powi(-3).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+        acc3 += prog_20_dual((s1.sin() * c(0.9)).acos().tanh(), x1, c(0.5), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+        if ge(v[2].tanh(), x1 * c(0.3), margin) {
+            let v5 = prog_55_dual((-(acc3.powi(2) + c(2.0)).ln()).cos(), x2.cos().sin(), (x0 * acc3).cos(), [v[0], v[1], v[2], v[3]], n, margin);
+            s2 *= c(0.75);
+            s2 += c(0.02) * (x1.sin() * c(2.0)).sinh().sin();
+            s2 = s2.mul_add(c(0.6), v5.sin().sin() * c(0.005));
+        } else if ge(d_log(c(3.0_f64), (s1 / (s1.cos() + c(2.0))).powi(2) + c(2.0)), (x2 * x2 + c(1.0)).log10(), margin) || n > 4 {
+            s2 = c(0.75) * s2 + c(0.05) * s1.tanh().tanh();
+            for i in 0..v.len() {
+                let fi = c(i as f64);
+                for &u in v.iter() {
+                    let v6 = if ge((u * u + c(1.0)).log(10.0), -c(0.5), margin) {
+                        v[i] * v[(i + n) % 4]
+                    } else {
+                        v[i] - d_to_degrees(fi) * c(0.02)
+                    };
+                    if gt((u * u + c(0.5)).recip().tanh().cosh(), v4, margin) {
+                        break;
+                    }
+                    if !(i == 0 && lt(s0, (fi * fi + c(2.0)).ln(), margin)) {
+                        acc3 += c(0.1) * v[i].tanh().exp2().sin();
+                        acc3 += c(0.1) * v6.tanh();
+                    } else {
+                        s2 = s2 * c(0.75) + (x1.tanh() * c(1.5)).cosh().tanh() * c(0.05);
+                    }
+                    s2 = s2.mul_add(c(0.6), s2.atan().tanh() * c(0.4));
+                    acc3 += c(0.1) * v6.sin().sin();
+                }
+                acc3 += ((x2 / (s0.cos() + c(2.0))).powi(2) + c(1.5)).acosh().tanh() * c(0.25);
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc3 += c(0.5) * ((t.powi(2) + c(2.0)).ln().sin() * c(0.9)).acos().cos();
+            let v7 = (s0.atan().sin() * c(1.2)).tan();
+            match (i + n).checked_sub(3) {
+                Some(k8) => {
+                    let c9 = c(k8 as f64);
+                    s2 = (s2 * c(0.6) + c9 * x1 / (v4.tanh() + c(2.0)) * c(0.02)).tanh();
+                    acc3 += c(0.4) * v7.cos();
+                    if le(x1 + c9, c(0.5), margin) || n == 3 {
+                        continue;
+                    }
+                }
+                None => {
+                    s2 = (s2 * c(0.6) + (s2 - v7.sin()) * c(0.02)).sin();
+                }
+            }
+        }
+        for i in 0..5 {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.75) + s0.cos() * c(0.65) * c(0.25)).tanh();
+            let mut k10 = 0;
+            while k10 < 3 && gt((v4.tanh().exp().cos() * c(0.9)).asin(), (v4.tanh() + c(2.0)).cbrt(), margin) {
+                k10 += 1;
+                acc3 -= x2.tanh().sinh().sin() * c(0.1);
+                if lt(fi * s0 / ((x0 + x1).powi(2) + c(1.5)), s2.sin(), margin) && k10 < 2 {
+                    s0 = c(0.75) * s0 + c(0.02) * (s1 / (s0.powi(2) + c(0.5))).cos();
+                }
+            }
+            acc3 += c(0.25) * s2.mul_add(v4, x1).tanh();
+        }
+        s1 = c(0.75) * s1 + c(0.005) * prog_55_dual(s1, c(1.5), (v4 * c(0.01)).sin().sin(), [v[0], v[1], v[2], v[3]], n, margin).tanh();
+        s0.cos() + s1.tanh() + s2 + acc3.cos() + x0 * c(std::f64::consts::FRAC_PI_4)
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_79_dual(x2, c(0.75), c(0.5), v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if ge(((s0 * s0 + c(1.0)).powi(-3).tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
+                let mut k2 = 0;
+                while k2 < 5 {
+                    k2 += 1;
+                    if lt(v[i % 4] - fi, c(0.5), margin) {
+                        let v3 = d_to_radians(x0) * c(20.0);
+                        let v4: Dual64 = d_atan2(c(1.5_f64), x0 * c(std::f64::consts::LN_2));
+                        s0 = c(0.6) * s0 + c(0.5) * (v3.tanh() + v4.cos()).sin();
+                    } else if gt((x1.tanh() * c(1.2)).tan(), c(0.0), margin) {
+                        acc1 += (v[(k2 + i) % 4].cos().sin() * c(1.2)).tan().tanh() * c(0.05);
+                    } else {
+                        acc1 -= x0.cos() * c(0.05);
+                        s0 = (s0 * c(0.5) + (v[k2 % 4].tanh().exp2() - x2) * c(0.2)).sin();
+                    }
+                    acc1 += x1.powi(2).tanh() * c(0.05);
+                }
+                s0 = (s0 * c(0.8) + (v[k2 % 4].sin().cos() + c(2.0)).cbrt() * c(0.5)).tanh();
+            } else {
+                let v5 = x2.asinh();
+                s0 = (s0 * c(0.6) + (-v5) * c(0.4)).tanh();
+            }
+            acc1 += (x0.powi(3) / c(4.0)).sin() * c(0.25);
+            for (j, &u) in v.iter().enumerate() {
+                acc1 += c(0.05) * (x1 * x1 + c(1.0)).log(10.0).tanh().cos();
+                if j % 3 == 1 && ge((x1.tanh() * c(0.9)).asin(), -c(1.0), margin) {
+                    s0 *= c(0.6);
+                    s0 -= c(0.02) * ((s0 + x0) * (x1 - s0)).cos();
+                    break 'l0;
+                }
+                s0 = s0.mul_add(c(0.6), s0.mul_add(v[3 - j], s0).sin() * c(0.05));
+                s0 = c(0.75) * s0 + c(0.25) * u.cos().cos();
+            }
+            s0 *= c(0.75);
+            s0 += c(0.1) * (v[(i + n) % 4] + x1).cos();
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            let v7 = v.iter().map(|&p| ((x0 - p).sin() * c(2.0)).sinh()).sum::<Dual64>();
+            let v8: Dual64 = (x2 * x2 + c(1.0)).cbrt() / ((s0.cos() * c(0.9)).atanh().cos() + c(2.0));
+            s0 = (s0 * c(0.6) + x2 * c(0.4)).sin();
+            s0 = (s0 * c(0.75) + (v7.sin() - v8.cos()) * c(0.005)).tanh();
+        }
+        let mut k9 = 0;
+        let v10: Dual64 = loop {
+            k9 += 1;
+            acc1 += s0.powi(2).tanh() * c(0.4);
+            acc1 -= c(0.4) * x0.cos();
+            if gt(x0 * x1 - x1.mul_add(x1, x1), v[1], margin) {
+                for &u in v.iter() {
+                    if ge(((x1.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).powi(-2), s0, margin) {
+                        break;
+                    }
+                    acc1 += c(0.1) * ((x0 * x0 + c(0.5)).ln().cos() * c(0.9)).asin().tanh();
+                    acc1 += u.sin() * c(0.1);
+                }
+            } else if ge((x2.cos() * c(1.2)).tan().atan(), c(1.0), margin) || k9 == 5 {
+                acc1 += c(0.25) * ((s0.tanh() * c(1.2)).tan() + s0).cos();
+                if le((s0 * s0 + c(1.0)).cbrt(), x1 / (v[n % 4].tanh() + c(2.0)), margin) {
+                    acc1 += c(0.25) * (x1.tanh() * c(0.9)).atanh();
+                    s0 = c(0.6) * s0 + c(0.1) * (-s0.cos().exp_m1()).tanh();
+                } else if !(k6 < k9) {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * (s0 * s0 + c(1.0)).log(3.0).cos();
+                }
+                acc1 += c(0.4) * x0.tanh().tanh();
+                if lt(s0.cos().exp(), c(1.0), margin) {
+                    break (x0 * x0 + c(2.0)).sqrt();
+                }
+            }
+            if k9 >= 5 {
+                break (s0.cos() * c(0.9)).acos();
+            }
+        };
+        let v11 = prog_20_dual(x0, (x1 * x1).asinh().sin(), d_atan2(c(1.5_f64), x0).cos(), [v[0], v[1], v[2], v[3]], k9, margin);
+        'l6: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s0 = s0 * c(0.8) + (v10 * s0).tanh() * c(0.02);
+            let mut k12 = 0;
+            while k12 < n {
+                k12 += 1;
+                acc1 -= (v10.atan() + (v11 * v11).ln_1p()).tanh() * c(0.05);
+                if le((s0 * s0 + c(1.0)).log2() + x2 / (x1 * x1 + c(1.5)), c(0.5), margin) && k6 == 0 {
+                    s0 = (s0 * c(0.6) + (x0.sin() * c(0.9)).asin().sin() * c(0.1)).sin();
+                    break 'l6;
+                }
+                let v13 = (s0 + v10).cos();
+                s0 = s0 * c(0.6) + v13.cos() * c(0.2);
+            }
+            if lt(v10.cos().exp_m1().sin(), c(0.5), margin) {
+                continue;
+            }
+            if le(v11, fi, margin) && i % 3 == 1 {
+                s0 = c(0.8) * s0 + c(0.02) * s0.mul_add(s0, s0).tanh();
+                break;
+            }
+        }
+        let v14 = v.iter().fold(acc1.tanh(), |r, &p| r * c(0.5) + c(0.5) * (p * p).ln_1p().sin());
+        s0.sin() - v10.sin() + v11.tanh() - v14 * c(0.5)
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = x2;
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            match n % 2 {
+                1 => {
+                    s1 = (s1 * c(0.8) + s1 * s1 * c(0.05)).tanh();
+                    break;
+                }
+                _ => {
+                    acc2 += w0[1].sin().sin() * c(0.4);
+                    if gt((w0[1] * w0[1] + c(0.5)).sqrt(), x0, margin) {
+                        s1 = c(0.6) * s1 + c(0.02) * s1.mul_add(s1.tanh().exp(), s1).tanh();
+                    }
+                }
+            }
+            acc2 -= (c(0.5) - (x2 - x1)).tanh() * c(0.4);
+            if k3 >= 5 {
+                break;
+            }
+        }
+        if gt(v[1], -c(1.0), margin) {
+            s1 = c(0.5) * s1 + c(0.1) * w0[(k3 + n) % 4].sin().exp_m1().sin();
+            acc2 -= (x2.sin() * c(0.9)).atanh() * c(0.75);
+        } else {
+            s1 *= c(0.8);
+            s1 += c(0.005) * prog_23_dual(d_powf(x1 * x1 + c(1.0), x1.cos()).tanh() * c(2.0), s1, c(1.2), [v[0], v[1], v[2], v[3]], n, margin).sin();
+            let x2 = (w0[k3 % 4] * w0[k3 % 4] + c(2.0)).ln();
+            s1 = (s1 * c(0.6) + x2.sin() * c(0.5)).sin();
+        }
+        let mut m4: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            let c5 = if i == 3 {
+                x2 + v[i % 4] + x1 * v[i % 4]
+            } else {
+                fi / (v[i % 4] * v[i % 4] + c(0.5)) * c(0.75)
+            };
+            m4 = d_max(c5, m4, margin);
+        }
+        s1 = s1.mul_add(c(0.5), m4.sin().sin() * c(0.05));
+        let v7 = match k3 {
+            0..=1 => (v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(0.5)).recip(),
+            2 => s1.sin().exp2(),
+            PHASE_D | 5 => {
+                let v6 = x1.tanh().exp_m1();
+                v[k3 % 4].cos().exp_m1() + v6.tanh()
+            }
+            _ => {
+                let x1: Dual64 = x1.tanh();
+                prog_55_dual(c(0.5), s1, x1.cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+            }
+        };
+        for &t in v.iter() {
+            s1 = s1 * c(0.6) + v[k3 % 4].mul_add(x2, x1).sin() * c(0.05);
+            acc2 += c(0.05) * prog_20_dual(x1, x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin).cos();
+            let v8: Dual64 = ((x0.sin() * c(0.5)).ln_1p().sin() * c(1.2)).tan();
+            s1 *= c(0.5);
+            s1 += c(0.02) * (t.cos() + v8.cos()).tanh();
+        }
+        x0 + x1 + s1 + acc2.cos() + v7.tanh()
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_radians(d_max(x0, x2, margin));
+        let mut acc1: Dual64 = c(0.0);
+        match n % 4 {
+            2 => {
+                let v2 = (x0 * x0).ln_1p();
+                s0 = (s0 * c(0.5) + x1.tanh() * c(0.5)).sin();
+                s0 = (s0 * c(0.75) + v2.cos() * c(0.25)).sin();
+            }
+            3 => {
+                s0 = c(0.5) * s0 + c(1.0) * (acc1 * acc1 + c(0.5)).cbrt();
+                s0 = s0.mul_add(c(0.6), d_hypot(x1, s0, margin).tanh().exp2().tanh() * c(0.2));
+            }
+            _ => {
+                let v3 = d_min((v[3] * v[3] + c(1.0)).recip(), x1.cos(), margin);
+                s0 = (s0 * c(0.5) + v3.cos().exp2() * c(0.25)).sin();
+            }
+        }
+        let v6 = match n {
+            0 | 2 => {
+                let v4 = x1.tanh().exp2();
+                prog_96_dual(x1, (-(v4.sin() * c(0.9)).atanh()).tanh() * c(2.0), v4, v, 3, margin)
+            }
+            3 | 5 => (v[1].sin() * c(0.9)).acos(),
+            6 => {
+                let v5 = v[n % 4] * v[n % 4] - (v[n % 4] * v[n % 4] + c(2.0)).ln();
+                (s0.cos() * c(0.9)).atanh() + v5.sin()
+            }
+            _ => {
+                let x1 = x1 + v[3];
+                (acc1.sin() + c(2.0)).cbrt() + x1.sin()
+            }
+        };
+        for i in 0..4 {
+            s0 = (s0 * c(0.75) + (v[i] - v6) * c(0.1)).tanh();
+            let v7 = prog_20_dual(x1, c(0.75), x2, [v[0], v[1], v[2], v[3]], n, margin);
+            let v8 = (v[i].tanh() * c(0.9)).acos();
+            s0 = c(0.8) * s0 + c(0.005) * (v7.cos() + v8.cos()).sin();
+        }
+        let v9: Dual64 = prog_20_dual(x0, c(0.25), s0, [v[0], v[1], v[2], v[3]], n, margin);
+        acc1 += ((x2.cos() * c(0.9)).asin().cos() * c(0.9)).asin().sin() * c(0.75);
+        acc1 * c(0.5) + v6.cos() - v9.tanh()
+    }
+
+    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_79_dual((x1 + v[n % 4] + x2.sin()).sin() * c(2.0), c(2.0), x1, &v, n, margin).tanh() * c(2.0);
+        let mut s1 = d_powf(c(3.0_f64), x1.sin()).cos() * c(2.0);
+        let mut s2 = x0.cos();
+        let mut acc3: Dual64 = c(0.0);
+        acc3 -= (s1 + s2).cos().exp2().sin() * c(0.25);
+        let v4: Dual64 = d_max(x1, acc3, margin);
+        let mut k5 = 0;
+        let v8: Dual64 = loop {
+            k5 += 1;
+            if le((x2 + s1).tanh().exp(), v4, margin) {
+                break ((x1 + v[k5 % 4]).cos() * c(1.2)).tan();
+            }
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                acc3 -= c(0.05) * (x0 * v4).sin();
+                let v6 = (s2.sin() * c(0.9)).atanh();
+                let v7 = d_max(s2 - v6, fj, margin);
+                acc3 += v7.sin().cos() * c(0.05);
+            }
+            s1 = c(0.6) * s1 + c(0.2) * (v[k5 % 4] - s1).tanh();
+            if k5 >= 6 || gt(s1 + x2, v4, margin) {
+                break (x2 * x2 + c(2.0)).sqrt();
+            }
+        };
+        let [b9, b10, b11, _] = v;
+        for i in 0..n {
+            acc3 += c(0.25) * b9.cos().exp_m1().tanh();
+            s2 = s2 * c(0.5) + (s1.cos() * c(0.9)).acos().sin() * c(0.2);
+            s0 *= c(0.8);
+            s0 += c(0.2) * v[(i + k5) % 4].cos();
+        }
+        let [b12, b13, b14, _] = v;
+        s0 * c(1.5) - s2.sin() + acc3.sin() - v4 + v8 - b9.tanh() - b10.cos() + b11.tanh() + b12 * c(0.75) + b13 * c(0.25) + b14.sin()
+    }
+
+    pub fn prog_119_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(v[3], x1.tanh() - c(1.5), x1.tanh() + c(1.5), margin).powi(2).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = d_abs((x0 * x0 + c(1.0)).powi(-2), margin);
+        }
+        let v3 = prog_95_dual(x0, acc1, c(0.75), v, n, margin);
+        match n {
+            MODE_B | MODE_D => {
+                let v4 = x2.cos();
+                s0 = c(0.8) * s0 + c(0.2) * v4.cos().sin();
+            }
+            4..=5 => {
+                s0 = c(0.75) * s0 + c(0.2) * d_to_radians(v3).asinh().cos();
+            }
+            6 => {
+                let v5 = prog_95_dual(x1, (a2[1] + acc1).sin(), d_log(c(1.5_f64), a2[1].powi(2) + c(2.0)).sin() * c(2.0), v, 2, margin);
+                s0 = (s0 * c(0.5) + a2[n % 4] / c(1.5) * c(0.05)).sin();
+                acc1 += c(0.005) * v5.cos();
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.6), s0.tanh().exp2().tanh() * c(0.05));
+                if le(v[n % 4].tanh().exp(), c(0.0), margin) {
+                    let v6 = prog_40_dual(c(0.25), c(1.5), s0, v, n, margin);
+                    acc1 -= x1.cos();
+                    s0 = s0.mul_add(c(0.6), v6.tanh().cos() * c(0.005));
+                } else if gt(prog_55_dual(x2, d_log(c(3.0_f64), d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(2.0)).cos() * c(2.0), a2[n % 4].asinh().cos().sin(), v, n, margin), -c(1.0), margin) {
+                    acc1 += (x2.sin() * c(0.9)).atanh() * c(0.75);
+                    s0 *= c(0.5);
+                    s0 -= c(0.5) * (x0.powi(2) + c(1.0)).log(3.0).sin();
+                }
+                s0 *= c(0.75);
+                s0 += c(0.01) * (x2 * x2 + c(1.0)).powf(1.5).cos();
+            }
+        }
+        let v7 = v.iter().map(|&p| c(1.0) + c(0.1) * (prog_55_dual((d_log(c(0.5_f64), x0.powi(2) + c(2.0)).sin() * c(0.9)).atanh().tanh() * c(2.0), x0.powi(2).cos(), x2, v, 3, margin) + p.sin()).tanh()).product::<Dual64>();
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            let v11 = match n + i {
+                0 | 2 => {
+                    let v3 = ((v7 * s0).powi(2) + c(1.0)).cbrt();
+                    let v8 = a2[i % 4].cos().exp2();
+                    s0 = c(0.6) * s0 + c(0.1) * (x2 + v3).cos().exp2().cos();
+                    ((v3 * x0).tanh() * c(0.9)).atanh() + v8.sin()
+                }
+                4 => ((v7 + s0).tanh() * c(0.9)).asin(),
+                6 => {
+                    let x0 = v7 + x0;
+                    -x0.powi(2)
+                }
+                _ => {
+                    for &u in v.iter() {
+                        let v9 = v7 / c(2.0) / ((d_to_degrees(v7) * c(0.01)).powi(2) + c(1.0));
+                        let v10 = (s0 * s0 + c(0.5)).recip() - v3.tanh().exp2();
+                        s0 = s0.mul_add(c(0.8), d_max(x0, u * x0, margin).tanh() * c(0.05));
+                        s0 = (s0 * c(0.5) + (v9.tanh() + v10.tanh()) * c(0.1)).tanh();
+                    }
+                    v7.powi(3) * (v7.tanh() + c(2.0)).cbrt()
+                }
+            };
+            acc1 += (x1 * a2[n % 4]).tanh() * c(0.25);
+            let mut k12 = 0;
+            while k12 < 6 && gt((x2.sin() * c(1.2)).tan(), v11, margin) {
+                k12 += 1;
+                acc1 += c(0.05) * d_log((s0.cos() * c(2.0)).cosh().powi(2) + c(1.0), v7 * v7 + c(2.0)).cos();
+                acc1 += v3.cos() * c(0.05);
+                if n > 4 && ge(x2.sin(), fi, margin) {
+                    s0 = c(0.8) * s0 + c(0.2) * d_max(x2, s0, margin).tanh();
+                    break 'l1;
+                }
+            }
+            acc1 -= v11.tanh() * c(0.2);
+        }
+        let v13 = ((x0 / (a2[3].sin() + c(2.0))).tanh() * c(0.5)).ln_1p();
+        let v15: Dual64 = if le(v[0], c(0.0), margin) {
+            (v13 * v13 + c(1.0)).recip()
+        } else if ge(x0 * c(1.2), c(0.5), margin) {
+            let v14 = x2.cos().exp_m1();
+            v[2].tanh().exp2() + v14.sin()
+        } else {
+            d_copysign(v13, v7, margin).sin()
+        };
+        s0.tanh() - acc1.tanh() + v3.sin() + v7.cos() + v13 + v15.cos()
     }
 
     pub const PROGRAMS: [Program; 120] = [
@@ -9353,45 +10119,76 @@ pub mod random_programs_dual {
         },
         Program { name: "prog_9", primal: prog_9, grad: prog_9_grad, value_and_grad: prog_9_value_and_grad, vjp: prog_9_vjp, dual: prog_9_dual, value_and_grad32: None },
         Program { name: "prog_10", primal: prog_10, grad: prog_10_grad, value_and_grad: prog_10_value_and_grad, vjp: prog_10_vjp, dual: prog_10_dual, value_and_grad32: None },
-        Program { name: "prog_11", primal: prog_11, grad: prog_11_grad, value_and_grad: prog_11_value_and_grad, vjp: prog_11_vjp, dual: prog_11_dual, value_and_grad32: None },
-        Program { name: "prog_12", primal: prog_12, grad: prog_12_grad, value_and_grad: prog_12_value_and_grad, vjp: prog_12_vjp, dual: prog_12_dual, value_and_grad32: None },
         Program {
-            name: "prog_13",
-            primal: |x0, x1, x2, v, n| prog_13::<4>(x0, x1, x2, v, n),
+            name: "prog_11",
+            primal: |x0, x1, x2, v, n| prog_11(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_11_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_11_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_11_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_11_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_12",
+            primal: |x0, x1, x2, v, n| prog_12::<f64>(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_13_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_12_grad::<f64>(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_12_value_and_grad::<f64>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_12_vjp::<f64>(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_12_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_12_value_and_grad::<f32>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            }),
+        },
+        Program { name: "prog_13", primal: prog_13, grad: prog_13_grad, value_and_grad: prog_13_value_and_grad, vjp: prog_13_vjp, dual: prog_13_dual, value_and_grad32: None },
+        Program {
+            name: "prog_14",
+            primal: |x0, x1, x2, v, n| prog_14::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_14_grad::<f64>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_13_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_14_value_and_grad::<f64>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_13_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_14_vjp::<f64>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_13_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_14_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program {
-            name: "prog_14",
-            primal: |x0, x1, x2, v, n| prog_14(x0, (x1, x2), v, n),
+            name: "prog_15",
+            primal: |x0, x1, x2, v, n| prog_15::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_14_grad(x0, (x1, x2), v, n);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = prog_15_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_14_value_and_grad(x0, (x1, x2), v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
+                let (y, g) = prog_15_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_14_vjp(x0, (x1, x2), v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = prog_15_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_15_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_15", primal: prog_15, grad: prog_15_grad, value_and_grad: prog_15_value_and_grad, vjp: prog_15_vjp, dual: prog_15_dual, value_and_grad32: None },
         Program {
             name: "prog_16",
             primal: |x0, x1, x2, v, n| prog_16(x0, x1, x2, &v, n),
@@ -9401,527 +10198,584 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_16_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program {
-            name: "prog_17",
-            primal: |x0, x1, x2, v, n| prog_17(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_17_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_17_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_17_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_17_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
+        Program { name: "prog_17", primal: prog_17, grad: prog_17_grad, value_and_grad: prog_17_value_and_grad, vjp: prog_17_vjp, dual: prog_17_dual, value_and_grad32: None },
         Program {
             name: "prog_18",
-            primal: |x0, x1, x2, v, n| prog_18(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_18_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_18_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_18_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_18_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_18::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_18_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_18_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_18_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_18_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program { name: "prog_19", primal: prog_19, grad: prog_19_grad, value_and_grad: prog_19_value_and_grad, vjp: prog_19_vjp, dual: prog_19_dual, value_and_grad32: None },
+        Program { name: "prog_20", primal: prog_20, grad: prog_20_grad, value_and_grad: prog_20_value_and_grad, vjp: prog_20_vjp, dual: prog_20_dual, value_and_grad32: None },
+        Program { name: "prog_21", primal: prog_21, grad: prog_21_grad, value_and_grad: prog_21_value_and_grad, vjp: prog_21_vjp, dual: prog_21_dual, value_and_grad32: None },
         Program {
-            name: "prog_20",
-            primal: |x0, x1, x2, v, n| prog_20::<f64>(x0, x1, x2, &v, n),
+            name: "prog_22",
+            primal: |x0, x1, x2, v, n| prog_22::<4>(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_20_grad::<f64>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_22_grad::<4>(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_20_value_and_grad::<f64>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
+                let (y, g) = prog_22_value_and_grad::<4>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_20_vjp::<f64>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_22_vjp::<4>(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_20_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_20_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program {
-            name: "prog_21",
-            primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_21_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_21_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_21_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_22_dual::<4>(x0, (x1, x2), &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_22", primal: prog_22, grad: prog_22_grad, value_and_grad: prog_22_value_and_grad, vjp: prog_22_vjp, dual: prog_22_dual, value_and_grad32: None },
         Program {
             name: "prog_23",
-            primal: |x0, x1, x2, v, n| prog_23(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_23_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_23_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_23_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_23_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_24", primal: prog_24, grad: prog_24_grad, value_and_grad: prog_24_value_and_grad, vjp: prog_24_vjp, dual: prog_24_dual, value_and_grad32: None },
-        Program { name: "prog_25", primal: prog_25, grad: prog_25_grad, value_and_grad: prog_25_value_and_grad, vjp: prog_25_vjp, dual: prog_25_dual, value_and_grad32: None },
-        Program {
-            name: "prog_26",
-            primal: |x0, x1, x2, v, n| prog_26::<f64>(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_23::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_26_grad::<f64>(x0, x1, x2, &v, n);
+                let g = prog_23_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_23_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_23_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_23_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_23_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_24",
+            primal: |x0, x1, x2, v, n| prog_24(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_24_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_26_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                let (y, g) = prog_24_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_26_vjp::<f64>(x0, x1, x2, &v, n, u);
+                let g = prog_24_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_26_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_26_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            }),
+            dual: |x0, x1, x2, v, n, margin| prog_24_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
+        Program {
+            name: "prog_25",
+            primal: |x0, x1, x2, v, n| prog_25(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_25_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_25_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_25_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_25_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_26", primal: prog_26, grad: prog_26_grad, value_and_grad: prog_26_value_and_grad, vjp: prog_26_vjp, dual: prog_26_dual, value_and_grad32: None },
         Program { name: "prog_27", primal: prog_27, grad: prog_27_grad, value_and_grad: prog_27_value_and_grad, vjp: prog_27_vjp, dual: prog_27_dual, value_and_grad32: None },
         Program { name: "prog_28", primal: prog_28, grad: prog_28_grad, value_and_grad: prog_28_value_and_grad, vjp: prog_28_vjp, dual: prog_28_dual, value_and_grad32: None },
         Program {
             name: "prog_29",
-            primal: |x0, x1, x2, v, n| prog_29(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_29_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_29_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_29_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_29_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
+            primal: |x0, x1, x2, v, n| prog_29::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_29_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_29_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_29_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_29_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_29_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program { name: "prog_30", primal: prog_30, grad: prog_30_grad, value_and_grad: prog_30_value_and_grad, vjp: prog_30_vjp, dual: prog_30_dual, value_and_grad32: None },
         Program {
             name: "prog_31",
-            primal: |x0, x1, x2, v, n| prog_31::<4>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_31(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_31_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_31_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_31_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
+                let (y, g) = prog_31_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_31_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_31_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_31_dual::<4>(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_31_dual(x0, (x1, x2), &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_32", primal: prog_32, grad: prog_32_grad, value_and_grad: prog_32_value_and_grad, vjp: prog_32_vjp, dual: prog_32_dual, value_and_grad32: None },
         Program {
-            name: "prog_33",
-            primal: |x0, x1, x2, v, n| prog_33::<f64>(x0, x1, x2, v, n),
+            name: "prog_32",
+            primal: |x0, x1, x2, v, n| prog_32::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_33_grad::<f64>(x0, x1, x2, v, n);
+                let g = prog_32_grad::<f64>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_33_value_and_grad::<f64>(x0, x1, x2, v, n);
+                let (y, g) = prog_32_value_and_grad::<f64>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_33_vjp::<f64>(x0, x1, x2, v, n, u);
+                let g = prog_32_vjp::<f64>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_33_dual(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_32_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_33_value_and_grad::<f32>(x0, x1, x2, v, n);
+                let (y, g) = prog_32_value_and_grad::<f32>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
-        Program { name: "prog_34", primal: prog_34, grad: prog_34_grad, value_and_grad: prog_34_value_and_grad, vjp: prog_34_vjp, dual: prog_34_dual, value_and_grad32: None },
+        Program { name: "prog_33", primal: prog_33, grad: prog_33_grad, value_and_grad: prog_33_value_and_grad, vjp: prog_33_vjp, dual: prog_33_dual, value_and_grad32: None },
         Program {
-            name: "prog_35",
-            primal: |x0, x1, x2, v, n| prog_35(x0, (x1, x2), &v, n),
+            name: "prog_34",
+            primal: |x0, x1, x2, v, n| prog_34::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_35_grad(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = prog_34_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_35_value_and_grad(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
+                let (y, g) = prog_34_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_35_vjp(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = prog_34_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_35_dual(x0, (x1, x2), &v, n, margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_34_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_34_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
+        Program { name: "prog_35", primal: prog_35, grad: prog_35_grad, value_and_grad: prog_35_value_and_grad, vjp: prog_35_vjp, dual: prog_35_dual, value_and_grad32: None },
         Program { name: "prog_36", primal: prog_36, grad: prog_36_grad, value_and_grad: prog_36_value_and_grad, vjp: prog_36_vjp, dual: prog_36_dual, value_and_grad32: None },
         Program { name: "prog_37", primal: prog_37, grad: prog_37_grad, value_and_grad: prog_37_value_and_grad, vjp: prog_37_vjp, dual: prog_37_dual, value_and_grad32: None },
         Program {
             name: "prog_38",
-            primal: |x0, x1, x2, v, n| prog_38::<4>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_38::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_38_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_38_grad::<f64>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_38_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_38_value_and_grad::<f64>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_38_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_38_vjp::<f64>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_38_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_38_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_38_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program { name: "prog_39", primal: prog_39, grad: prog_39_grad, value_and_grad: prog_39_value_and_grad, vjp: prog_39_vjp, dual: prog_39_dual, value_and_grad32: None },
         Program {
             name: "prog_40",
-            primal: |x0, x1, x2, v, n| prog_40(x0, (x1, x2), v, n),
+            primal: |x0, x1, x2, v, n| prog_40::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_40_grad(x0, (x1, x2), v, n);
-                (g.0, g.1.0, g.1.1, g.2)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_40_value_and_grad(x0, (x1, x2), v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_40_vjp(x0, (x1, x2), v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_40_dual(x0, (x1, x2), v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_41", primal: prog_41, grad: prog_41_grad, value_and_grad: prog_41_value_and_grad, vjp: prog_41_vjp, dual: prog_41_dual, value_and_grad32: None },
-        Program {
-            name: "prog_42",
-            primal: |x0, x1, x2, v, n| prog_42(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_42_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_42_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_42_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_42_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_43", primal: prog_43, grad: prog_43_grad, value_and_grad: prog_43_value_and_grad, vjp: prog_43_vjp, dual: prog_43_dual, value_and_grad32: None },
-        Program { name: "prog_44", primal: prog_44, grad: prog_44_grad, value_and_grad: prog_44_value_and_grad, vjp: prog_44_vjp, dual: prog_44_dual, value_and_grad32: None },
-        Program {
-            name: "prog_45",
-            primal: |x0, x1, x2, v, n| prog_45::<f64>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_45_grad::<f64>(x0, x1, x2, &v, n);
+                let g = prog_40_grad::<f64>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_45_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                let (y, g) = prog_40_value_and_grad::<f64>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_45_vjp::<f64>(x0, x1, x2, &v, n, u);
+                let g = prog_40_vjp::<f64>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_45_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_40_dual(x0, x1, x2, v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_45_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                let (y, g) = prog_40_value_and_grad::<f32>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
-        Program { name: "prog_46", primal: prog_46, grad: prog_46_grad, value_and_grad: prog_46_value_and_grad, vjp: prog_46_vjp, dual: prog_46_dual, value_and_grad32: None },
-        Program { name: "prog_47", primal: prog_47, grad: prog_47_grad, value_and_grad: prog_47_value_and_grad, vjp: prog_47_vjp, dual: prog_47_dual, value_and_grad32: None },
         Program {
-            name: "prog_48",
-            primal: |x0, x1, x2, v, n| prog_48(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_48_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_48_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_48_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_48_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_49", primal: prog_49, grad: prog_49_grad, value_and_grad: prog_49_value_and_grad, vjp: prog_49_vjp, dual: prog_49_dual, value_and_grad32: None },
-        Program {
-            name: "prog_50",
-            primal: |x0, x1, x2, v, n| prog_50(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_50_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_50_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_50_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_50_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_51",
-            primal: |x0, x1, x2, v, n| prog_51::<4>(x0, x1, x2, v, n),
+            name: "prog_41",
+            primal: |x0, x1, x2, v, n| prog_41(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_51_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_51_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_51_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_51_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_52", primal: prog_52, grad: prog_52_grad, value_and_grad: prog_52_value_and_grad, vjp: prog_52_vjp, dual: prog_52_dual, value_and_grad32: None },
-        Program { name: "prog_53", primal: prog_53, grad: prog_53_grad, value_and_grad: prog_53_value_and_grad, vjp: prog_53_vjp, dual: prog_53_dual, value_and_grad32: None },
-        Program { name: "prog_54", primal: prog_54, grad: prog_54_grad, value_and_grad: prog_54_value_and_grad, vjp: prog_54_vjp, dual: prog_54_dual, value_and_grad32: None },
-        Program {
-            name: "prog_55",
-            primal: |x0, x1, x2, v, n| prog_55::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_55_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_55_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_55_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_55_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_56",
-            primal: |x0, x1, x2, v, n| prog_56::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_56_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_56_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_56_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_56_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_57", primal: prog_57, grad: prog_57_grad, value_and_grad: prog_57_value_and_grad, vjp: prog_57_vjp, dual: prog_57_dual, value_and_grad32: None },
-        Program { name: "prog_58", primal: prog_58, grad: prog_58_grad, value_and_grad: prog_58_value_and_grad, vjp: prog_58_vjp, dual: prog_58_dual, value_and_grad32: None },
-        Program {
-            name: "prog_59",
-            primal: |x0, x1, x2, v, n| prog_59(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_59_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_59_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_59_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_59_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_60",
-            primal: |x0, x1, x2, v, n| prog_60(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_60_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_60_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_60_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_60_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_61",
-            primal: |x0, x1, x2, v, n| prog_61(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_61_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_61_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_61_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_62",
-            primal: |x0, x1, x2, v, n| prog_62::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_62_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_62_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_62_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_62_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_63", primal: prog_63, grad: prog_63_grad, value_and_grad: prog_63_value_and_grad, vjp: prog_63_vjp, dual: prog_63_dual, value_and_grad32: None },
-        Program {
-            name: "prog_64",
-            primal: |x0, x1, x2, v, n| prog_64(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_64_grad(x0, x1, x2, &v, n);
+                let g = prog_41_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_64_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_41_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_64_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_41_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_64_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_41_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_65", primal: prog_65, grad: prog_65_grad, value_and_grad: prog_65_value_and_grad, vjp: prog_65_vjp, dual: prog_65_dual, value_and_grad32: None },
+        Program { name: "prog_42", primal: prog_42, grad: prog_42_grad, value_and_grad: prog_42_value_and_grad, vjp: prog_42_vjp, dual: prog_42_dual, value_and_grad32: None },
+        Program { name: "prog_43", primal: prog_43, grad: prog_43_grad, value_and_grad: prog_43_value_and_grad, vjp: prog_43_vjp, dual: prog_43_dual, value_and_grad32: None },
         Program {
-            name: "prog_66",
-            primal: |x0, x1, x2, v, n| prog_66::<4>(x0, x1, x2, v, n),
+            name: "prog_44",
+            primal: |x0, x1, x2, v, n| prog_44(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_44_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_44_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_44_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_44_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_45",
+            primal: |x0, x1, x2, v, n| prog_45::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_66_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_45_grad::<4>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_66_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_45_value_and_grad::<4>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_66_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_45_vjp::<4>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_66_dual::<4>(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_45_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_46", primal: prog_46, grad: prog_46_grad, value_and_grad: prog_46_value_and_grad, vjp: prog_46_vjp, dual: prog_46_dual, value_and_grad32: None },
+        Program {
+            name: "prog_47",
+            primal: |x0, x1, x2, v, n| prog_47(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_47_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_47_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_47_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_47_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_48",
+            primal: |x0, x1, x2, v, n| prog_48::<f64>(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_48_grad::<f64>(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_48_value_and_grad::<f64>(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_48_vjp::<f64>(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_48_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_48_value_and_grad::<f32>(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            }),
+        },
+        Program { name: "prog_49", primal: prog_49, grad: prog_49_grad, value_and_grad: prog_49_value_and_grad, vjp: prog_49_vjp, dual: prog_49_dual, value_and_grad32: None },
+        Program { name: "prog_50", primal: prog_50, grad: prog_50_grad, value_and_grad: prog_50_value_and_grad, vjp: prog_50_vjp, dual: prog_50_dual, value_and_grad32: None },
+        Program {
+            name: "prog_51",
+            primal: |x0, x1, x2, v, n| prog_51(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_51_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_51_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_51_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_51_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_52",
+            primal: |x0, x1, x2, v, n| prog_52::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_52_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_52_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_52_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_52_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_53",
+            primal: |x0, x1, x2, v, n| prog_53::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_53_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_53_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_53_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_53_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_54",
+            primal: |x0, x1, x2, v, n| prog_54(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_54_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_54_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_54_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_54_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_55", primal: prog_55, grad: prog_55_grad, value_and_grad: prog_55_value_and_grad, vjp: prog_55_vjp, dual: prog_55_dual, value_and_grad32: None },
+        Program { name: "prog_56", primal: prog_56, grad: prog_56_grad, value_and_grad: prog_56_value_and_grad, vjp: prog_56_vjp, dual: prog_56_dual, value_and_grad32: None },
+        Program { name: "prog_57", primal: prog_57, grad: prog_57_grad, value_and_grad: prog_57_value_and_grad, vjp: prog_57_vjp, dual: prog_57_dual, value_and_grad32: None },
+        Program {
+            name: "prog_58",
+            primal: |x0, x1, x2, v, n| prog_58(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_58_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_58_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_58_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_58_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_59", primal: prog_59, grad: prog_59_grad, value_and_grad: prog_59_value_and_grad, vjp: prog_59_vjp, dual: prog_59_dual, value_and_grad32: None },
+        Program { name: "prog_60", primal: prog_60, grad: prog_60_grad, value_and_grad: prog_60_value_and_grad, vjp: prog_60_vjp, dual: prog_60_dual, value_and_grad32: None },
+        Program {
+            name: "prog_61",
+            primal: |x0, x1, x2, v, n| prog_61(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_61_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_61_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_61_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_62", primal: prog_62, grad: prog_62_grad, value_and_grad: prog_62_value_and_grad, vjp: prog_62_vjp, dual: prog_62_dual, value_and_grad32: None },
+        Program {
+            name: "prog_63",
+            primal: |x0, x1, x2, v, n| prog_63(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_63_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_63_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_63_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_63_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_64", primal: prog_64, grad: prog_64_grad, value_and_grad: prog_64_value_and_grad, vjp: prog_64_vjp, dual: prog_64_dual, value_and_grad32: None },
+        Program { name: "prog_65", primal: prog_65, grad: prog_65_grad, value_and_grad: prog_65_value_and_grad, vjp: prog_65_vjp, dual: prog_65_dual, value_and_grad32: None },
+        Program {
+            name: "prog_66",
+            primal: |x0, x1, x2, v, n| prog_66(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_66_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_66_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_66_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_66_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_67",
-            primal: |x0, x1, x2, v, n| prog_67(x0, (x1, x2), v, n),
+            primal: |x0, x1, x2, v, n| prog_67::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_67_grad(x0, (x1, x2), v, n);
+                let g = prog_67_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_67_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_67_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_67_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_67_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program { name: "prog_68", primal: prog_68, grad: prog_68_grad, value_and_grad: prog_68_value_and_grad, vjp: prog_68_vjp, dual: prog_68_dual, value_and_grad32: None },
+        Program { name: "prog_69", primal: prog_69, grad: prog_69_grad, value_and_grad: prog_69_value_and_grad, vjp: prog_69_vjp, dual: prog_69_dual, value_and_grad32: None },
+        Program {
+            name: "prog_70",
+            primal: |x0, x1, x2, v, n| prog_70::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_70_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_70_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_70_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_70_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_70_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_71",
+            primal: |x0, x1, x2, v, n| prog_71(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_71_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_71_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_71_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_71_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_72",
+            primal: |x0, x1, x2, v, n| prog_72(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_72_grad(x0, (x1, x2), v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_67_value_and_grad(x0, (x1, x2), v, n);
+                let (y, g) = prog_72_value_and_grad(x0, (x1, x2), v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_67_vjp(x0, (x1, x2), v, n, u);
+                let g = prog_72_vjp(x0, (x1, x2), v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_67_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_72_dual(x0, (x1, x2), v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_68", primal: prog_68, grad: prog_68_grad, value_and_grad: prog_68_value_and_grad, vjp: prog_68_vjp, dual: prog_68_dual, value_and_grad32: None },
-        Program {
-            name: "prog_69",
-            primal: |x0, x1, x2, v, n| prog_69(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_69_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_69_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_69_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_69_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_70", primal: prog_70, grad: prog_70_grad, value_and_grad: prog_70_value_and_grad, vjp: prog_70_vjp, dual: prog_70_dual, value_and_grad32: None },
-        Program {
-            name: "prog_71",
-            primal: |x0, x1, x2, v, n| prog_71::<f64>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_71_grad::<f64>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_71_value_and_grad::<f64>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_71_vjp::<f64>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_71_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_71_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            }),
-        },
-        Program { name: "prog_72", primal: prog_72, grad: prog_72_grad, value_and_grad: prog_72_value_and_grad, vjp: prog_72_vjp, dual: prog_72_dual, value_and_grad32: None },
         Program { name: "prog_73", primal: prog_73, grad: prog_73_grad, value_and_grad: prog_73_value_and_grad, vjp: prog_73_vjp, dual: prog_73_dual, value_and_grad32: None },
-        Program { name: "prog_74", primal: prog_74, grad: prog_74_grad, value_and_grad: prog_74_value_and_grad, vjp: prog_74_vjp, dual: prog_74_dual, value_and_grad32: None },
         Program {
-            name: "prog_75",
-            primal: |x0, x1, x2, v, n| prog_75(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_75_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_75_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_75_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_75_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_74",
+            primal: |x0, x1, x2, v, n| prog_74(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_74_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_74_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_74_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_74_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
+        Program { name: "prog_75", primal: prog_75, grad: prog_75_grad, value_and_grad: prog_75_value_and_grad, vjp: prog_75_vjp, dual: prog_75_dual, value_and_grad32: None },
         Program { name: "prog_76", primal: prog_76, grad: prog_76_grad, value_and_grad: prog_76_value_and_grad, vjp: prog_76_vjp, dual: prog_76_dual, value_and_grad32: None },
         Program {
             name: "prog_77",
-            primal: |x0, x1, x2, v, n| prog_77(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_77(x0, (x1, x2), v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_77_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_77_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_77_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_77_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_77_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_77_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_77_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_77_dual(x0, (x1, x2), v, n, margin),
             value_and_grad32: None,
         },
+        Program { name: "prog_78", primal: prog_78, grad: prog_78_grad, value_and_grad: prog_78_value_and_grad, vjp: prog_78_vjp, dual: prog_78_dual, value_and_grad32: None },
         Program {
-            name: "prog_78",
-            primal: |x0, x1, x2, v, n| prog_78(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_78_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_78_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_78_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_78_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_79",
+            primal: |x0, x1, x2, v, n| prog_79(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_79_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_79_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_79_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_79_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_79", primal: prog_79, grad: prog_79_grad, value_and_grad: prog_79_value_and_grad, vjp: prog_79_vjp, dual: prog_79_dual, value_and_grad32: None },
         Program {
             name: "prog_80",
             primal: |x0, x1, x2, v, n| prog_80(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_80_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_80_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_80_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
+            grad: |x0, x1, x2, v, n| prog_80_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_80_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_80_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_80_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
@@ -9936,192 +10790,135 @@ pub mod random_programs_dual {
         },
         Program {
             name: "prog_82",
-            primal: |x0, x1, x2, v, n| prog_82::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_82_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_82_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_82_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_82_dual::<4>(x0, x1, x2, v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_82(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_82_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_82_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_82_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_82_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program {
-            name: "prog_83",
-            primal: |x0, x1, x2, v, n| prog_83::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_83_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_83_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_83_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_83_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_84",
-            primal: |x0, x1, x2, v, n| prog_84(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_84_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_84_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_84_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_84_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
+        Program { name: "prog_83", primal: prog_83, grad: prog_83_grad, value_and_grad: prog_83_value_and_grad, vjp: prog_83_vjp, dual: prog_83_dual, value_and_grad32: None },
+        Program { name: "prog_84", primal: prog_84, grad: prog_84_grad, value_and_grad: prog_84_value_and_grad, vjp: prog_84_vjp, dual: prog_84_dual, value_and_grad32: None },
         Program {
             name: "prog_85",
             primal: |x0, x1, x2, v, n| prog_85(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_85_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_85_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_85_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
+            grad: |x0, x1, x2, v, n| prog_85_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_85_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_85_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_85_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_86", primal: prog_86, grad: prog_86_grad, value_and_grad: prog_86_value_and_grad, vjp: prog_86_vjp, dual: prog_86_dual, value_and_grad32: None },
+        Program {
+            name: "prog_86",
+            primal: |x0, x1, x2, v, n| prog_86::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_86_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_86_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_86_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_86_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_86_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
         Program {
             name: "prog_87",
             primal: |x0, x1, x2, v, n| prog_87(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_87_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_87_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_87_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_87_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_87_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_87_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_87_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_88",
-            primal: |x0, x1, x2, v, n| prog_88::<f64>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_88_grad::<f64>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_88_value_and_grad::<f64>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_88_vjp::<f64>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_88_value_and_grad::<f32>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
+            primal: |x0, x1, x2, v, n| prog_88(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_88_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_88_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_88_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
         },
         Program {
             name: "prog_89",
-            primal: |x0, x1, x2, v, n| prog_89(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_89::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_89_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_89_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_89_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_89_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_89_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_89_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_89_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_89_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_90",
-            primal: |x0, x1, x2, v, n| prog_90(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_90::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_90_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_90_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_90_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_90_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_90_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_90_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
             dual: |x0, x1, x2, v, n, margin| prog_90_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_91",
-            primal: |x0, x1, x2, v, n| prog_91(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_91_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_91_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_91_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_91_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_92", primal: prog_92, grad: prog_92_grad, value_and_grad: prog_92_value_and_grad, vjp: prog_92_vjp, dual: prog_92_dual, value_and_grad32: None },
-        Program {
-            name: "prog_93",
-            primal: |x0, x1, x2, v, n| prog_93::<f64>(x0, (x1, x2), &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_93_grad::<f64>(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_93_value_and_grad::<f64>(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_93_vjp::<f64>(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_93_dual(x0, (x1, x2), &v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_93_value_and_grad::<f32>(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+                let (y, g) = prog_90_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
             }),
         },
+        Program { name: "prog_91", primal: prog_91, grad: prog_91_grad, value_and_grad: prog_91_value_and_grad, vjp: prog_91_vjp, dual: prog_91_dual, value_and_grad32: None },
         Program {
-            name: "prog_94",
-            primal: |x0, x1, x2, v, n| prog_94(x0, x1, x2, &v, n),
+            name: "prog_92",
+            primal: |x0, x1, x2, v, n| prog_92::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_94_grad(x0, x1, x2, &v, n);
+                let g = prog_92_grad::<f64>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_94_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_92_value_and_grad::<f64>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_94_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_92_vjp::<f64>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_94_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_92_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_92_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            }),
         },
+        Program { name: "prog_93", primal: prog_93, grad: prog_93_grad, value_and_grad: prog_93_value_and_grad, vjp: prog_93_vjp, dual: prog_93_dual, value_and_grad32: None },
+        Program { name: "prog_94", primal: prog_94, grad: prog_94_grad, value_and_grad: prog_94_value_and_grad, vjp: prog_94_vjp, dual: prog_94_dual, value_and_grad32: None },
         Program { name: "prog_95", primal: prog_95, grad: prog_95_grad, value_and_grad: prog_95_value_and_grad, vjp: prog_95_vjp, dual: prog_95_dual, value_and_grad32: None },
         Program {
             name: "prog_96",
@@ -10134,68 +10931,43 @@ pub mod random_programs_dual {
         },
         Program {
             name: "prog_97",
-            primal: |x0, x1, x2, v, n| prog_97(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_97(x0, (x1, x2), v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_97_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_97_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_97_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_97_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_98",
-            primal: |x0, x1, x2, v, n| prog_98(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_98_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_98_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_98_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_98_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_99", primal: prog_99, grad: prog_99_grad, value_and_grad: prog_99_value_and_grad, vjp: prog_99_vjp, dual: prog_99_dual, value_and_grad32: None },
-        Program {
-            name: "prog_100",
-            primal: |x0, x1, x2, v, n| prog_100(x0, (x1, x2), &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_100_grad(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_100_value_and_grad(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_100_vjp(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_100_dual(x0, (x1, x2), &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_101",
-            primal: |x0, x1, x2, v, n| prog_101(x0, (x1, x2), v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_101_grad(x0, (x1, x2), v, n);
+                let g = prog_97_grad(x0, (x1, x2), v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_101_value_and_grad(x0, (x1, x2), v, n);
+                let (y, g) = prog_97_value_and_grad(x0, (x1, x2), v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_101_vjp(x0, (x1, x2), v, n, u);
+                let g = prog_97_vjp(x0, (x1, x2), v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_101_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_97_dual(x0, (x1, x2), v, n, margin),
             value_and_grad32: None,
         },
+        Program { name: "prog_98", primal: prog_98, grad: prog_98_grad, value_and_grad: prog_98_value_and_grad, vjp: prog_98_vjp, dual: prog_98_dual, value_and_grad32: None },
+        Program {
+            name: "prog_99",
+            primal: |x0, x1, x2, v, n| prog_99(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_99_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_99_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_99_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_99_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_100", primal: prog_100, grad: prog_100_grad, value_and_grad: prog_100_value_and_grad, vjp: prog_100_vjp, dual: prog_100_dual, value_and_grad32: None },
+        Program { name: "prog_101", primal: prog_101, grad: prog_101_grad, value_and_grad: prog_101_value_and_grad, vjp: prog_101_vjp, dual: prog_101_dual, value_and_grad32: None },
         Program { name: "prog_102", primal: prog_102, grad: prog_102_grad, value_and_grad: prog_102_value_and_grad, vjp: prog_102_vjp, dual: prog_102_dual, value_and_grad32: None },
         Program { name: "prog_103", primal: prog_103, grad: prog_103_grad, value_and_grad: prog_103_value_and_grad, vjp: prog_103_vjp, dual: prog_103_dual, value_and_grad32: None },
         Program {
@@ -10209,41 +10981,55 @@ pub mod random_programs_dual {
         },
         Program {
             name: "prog_105",
-            primal: |x0, x1, x2, v, n| prog_105::<4>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_105::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_105_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_105_grad::<f64>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_105_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_105_value_and_grad::<f64>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_105_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_105_vjp::<f64>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_105_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_105_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_105_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program { name: "prog_106", primal: prog_106, grad: prog_106_grad, value_and_grad: prog_106_value_and_grad, vjp: prog_106_vjp, dual: prog_106_dual, value_and_grad32: None },
-        Program { name: "prog_107", primal: prog_107, grad: prog_107_grad, value_and_grad: prog_107_value_and_grad, vjp: prog_107_vjp, dual: prog_107_dual, value_and_grad32: None },
+        Program {
+            name: "prog_107",
+            primal: |x0, x1, x2, v, n| prog_107(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_107_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_107_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_107_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_107_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_108",
-            primal: |x0, x1, x2, v, n| prog_108::<4>(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_108::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_108_grad::<4>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_108_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_108_value_and_grad::<4>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_108_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_108_vjp::<4>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_108_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_108_dual::<4>(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_108_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_108_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
         },
         Program {
             name: "prog_109",
@@ -10254,19 +11040,67 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_109_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_110", primal: prog_110, grad: prog_110_grad, value_and_grad: prog_110_value_and_grad, vjp: prog_110_vjp, dual: prog_110_dual, value_and_grad32: None },
         Program {
-            name: "prog_111",
-            primal: |x0, x1, x2, v, n| prog_111(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_111_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_111_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_111_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_111_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_110",
+            primal: |x0, x1, x2, v, n| prog_110(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_110_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_110_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_110_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_110_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
+        Program {
+            name: "prog_111",
+            primal: |x0, x1, x2, v, n| prog_111::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_111_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_111_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_111_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_111_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_111_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
         Program { name: "prog_112", primal: prog_112, grad: prog_112_grad, value_and_grad: prog_112_value_and_grad, vjp: prog_112_vjp, dual: prog_112_dual, value_and_grad32: None },
-        Program { name: "prog_113", primal: prog_113, grad: prog_113_grad, value_and_grad: prog_113_value_and_grad, vjp: prog_113_vjp, dual: prog_113_dual, value_and_grad32: None },
-        Program { name: "prog_114", primal: prog_114, grad: prog_114_grad, value_and_grad: prog_114_value_and_grad, vjp: prog_114_vjp, dual: prog_114_dual, value_and_grad32: None },
+        Program {
+            name: "prog_113",
+            primal: |x0, x1, x2, v, n| prog_113::<f64>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_113_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_113_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_113_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_113_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_113_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            }),
+        },
+        Program {
+            name: "prog_114",
+            primal: |x0, x1, x2, v, n| prog_114(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_114_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_114_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_114_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_114_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_115",
             primal: |x0, x1, x2, v, n| prog_115(x0, x1, x2, &v, n),
@@ -10294,15 +11128,24 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_117_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
+        Program { name: "prog_118", primal: prog_118, grad: prog_118_grad, value_and_grad: prog_118_value_and_grad, vjp: prog_118_vjp, dual: prog_118_dual, value_and_grad32: None },
         Program {
-            name: "prog_118",
-            primal: |x0, x1, x2, v, n| prog_118(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_118_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_118_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_118_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_118_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_119",
+            primal: |x0, x1, x2, v, n| prog_119::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_119_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_119_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_119_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_119_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_119", primal: prog_119, grad: prog_119_grad, value_and_grad: prog_119_value_and_grad, vjp: prog_119_vjp, dual: prog_119_dual, value_and_grad32: None },
     ];
 }

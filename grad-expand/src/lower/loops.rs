@@ -350,9 +350,14 @@ impl Lowerer<'_> {
         let Some(left) = self.flag(&broke(id)) else {
             return value;
         };
-        let broken = self.lookup(&break_value(id)).cloned().unwrap_or_else(unit);
-        if value == Val::Never {
-            return broken;
+        // A block left only by `break 'a;` (a statement, `()`) has no break value.
+        let broken = match self.lookup(&break_value(id)).cloned() {
+            Some(Val::Scalar(v)) if v == placeholder => unit(),
+            Some(val) => val,
+            None => unit(),
+        };
+        if value == Val::Never || value == unit() {
+            return if value == Val::Never { broken } else { value };
         }
         match self.const_bool(left) {
             Some(false) => value,
