@@ -10,8 +10,8 @@
 use crate::diagnostics::Diagnostics;
 use crate::graph::unify;
 use crate::graph::{
-    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, InactiveExpr, Op, Stmt, Ty, ValueId,
-    scalar_args,
+    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, InactiveExpr, Mention, Op, Stmt, Ty,
+    ValueId, scalar_args,
 };
 use crate::rules::{self, Derivative};
 use crate::signature::float_owner;
@@ -155,7 +155,9 @@ fn call_activity(graph: &Graph, args: &[CallArg]) -> (bool, Ty) {
     let mut float = Ty::Float(None);
     for arg in args {
         let (arg_active, ty) = match arg {
-            CallArg::Scalar(id) => (graph.node(*id).active, graph.node(*id).ty.clone()),
+            CallArg::Scalar(id) | CallArg::Borrowed(id) => {
+                (graph.node(*id).active, graph.node(*id).ty.clone())
+            }
             CallArg::Array { array: id, .. } => (
                 graph.array(*id).active,
                 graph.array(*id).ty.scalar().clone(),
@@ -285,6 +287,22 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                     }
                 }
             }
+            Op::Macro {
+                tokens,
+                mentions,
+                value: true,
+            } => {
+                let active = mentions
+                    .iter()
+                    .find(|(_, mention)| mention_active(graph, mention));
+                if let Some((name, _)) = active {
+                    let mac = macro_name(tokens);
+                    diagnostics.error_at(
+                        node.span,
+                        format!("grad cannot differentiate through the macro `{mac}!`, whose value here depends on `{name}`, a value being differentiated: write the expression out without the macro, or compute it in a helper function `h` with a hand-written `h_vjp`"),
+                    );
+                }
+            }
             Op::Cast { value, to } if graph.node(*value).active && node.ty == Ty::Unknown => {
                 let to = quote::quote!(#to).to_string();
                 diagnostics.error_at(
@@ -301,6 +319,28 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
             _ => {}
         }
     }
+}
+
+/// Whether a local a macro mentions holds a value that depends on a differentiated input.
+fn mention_active(graph: &Graph, mention: &Mention) -> bool {
+    match mention {
+        Mention::Scalar(id) => graph.node(*id).active,
+        Mention::Array(id) => graph.array(*id).active,
+        Mention::Tuple(parts) => parts.iter().any(|p| mention_active(graph, p)),
+    }
+}
+
+/// `name` of a macro call's tokens `path::name!(..)`.
+fn macro_name(tokens: &proc_macro2::TokenStream) -> String {
+    let mut name = String::new();
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => name = ident.to_string(),
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '!' => break,
+            _ => {}
+        }
+    }
+    name
 }
 
 fn no_derivative(method: &syn::Ident) -> String {
