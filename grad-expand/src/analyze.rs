@@ -10,8 +10,8 @@
 use crate::diagnostics::Diagnostics;
 use crate::graph::unify;
 use crate::graph::{
-    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, InactiveExpr, Op, Stmt, Ty, ValueId,
-    scalar_args,
+    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, InactiveExpr, Mention, Op, Stmt, Ty,
+    ValueId, scalar_args,
 };
 use crate::rules::{self, Derivative};
 use crate::signature::float_owner;
@@ -75,10 +75,13 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
                         Vec::new()
                     }
                 };
-                for source in sources {
+                for &source in &sources {
                     let (active, ty) = (graph.node(source).active, graph.node(source).ty.clone());
                     changed |= set_array(graph, *array, active, &ty);
                 }
+                // Elements that are constants (`[T::zero(); 4]`) have the array's type.
+                let elem = graph.array(*array).ty.scalar().clone();
+                changed |= type_opaque_operands(graph, &sources, &elem);
             }
             Stmt::ArrayWrite(write) => {
                 let (active, ty) = (
@@ -86,6 +89,8 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
                     graph.node(write.value).ty.clone(),
                 );
                 changed |= set_array(graph, write.array, active, &ty);
+                let elem = graph.array(write.array).ty.scalar().clone();
+                changed |= type_opaque_operands(graph, &[write.value], &elem);
             }
             Stmt::If(branch) => {
                 changed |= propagate(graph, &branch.then_block);
@@ -122,7 +127,8 @@ fn join(graph: &mut Graph, target: ValueId, sources: &[ValueId]) -> bool {
             changed |= set(graph, *source, false, ty.clone());
         }
     }
-    changed
+    // So does a constant that starts a float (`fold(T::zero(), ..)`).
+    changed | type_opaque_operands(graph, sources, &ty)
 }
 
 fn set(graph: &mut Graph, id: ValueId, active: bool, ty: Ty) -> bool {
@@ -167,7 +173,9 @@ fn call_activity(graph: &Graph, args: &[CallArg]) -> (bool, Ty) {
     let mut float = Ty::Float(None);
     for arg in args {
         let (arg_active, ty) = match arg {
-            CallArg::Scalar(id) => (graph.node(*id).active, graph.node(*id).ty.clone()),
+            CallArg::Scalar(id) | CallArg::Borrowed(id) => {
+                (graph.node(*id).active, graph.node(*id).ty.clone())
+            }
             CallArg::Array { array: id, .. } => (
                 graph.array(*id).active,
                 graph.array(*id).ty.scalar().clone(),
@@ -186,7 +194,12 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
     let is_active = |a: &ValueId| graph.node(*a).active;
     let ty_of = |a: &ValueId| graph.node(*a).ty.clone();
     let (active, ty) = match &node.op {
-        Op::Neg(a) => (is_active(a), ty_of(a)),
+        Op::Neg(a) => {
+            let a = *a;
+            let (ty, active) = (unify(&ty_of(&a), &node.ty), is_active(&a));
+            let changed = type_opaque_operands(graph, &[a], &ty);
+            return set(graph, id, active, ty) || changed;
+        }
         Op::ArrayRead { array, .. } => {
             let array = graph.array(*array);
             (array.active, array.ty.scalar().clone())
@@ -194,13 +207,38 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
         Op::Annotated { value, .. } => (is_active(value), node.ty.clone()),
         Op::Binary {
             op: BinaryOp::Other,
+            lhs,
+            rhs,
             ..
-        } => (false, node.ty.clone()),
-        Op::Binary { lhs, rhs, .. } => (
-            is_active(lhs) || is_active(rhs),
-            unify(&ty_of(lhs), &ty_of(rhs)),
-        ),
+        } => {
+            // A comparison's operands have one type too.
+            let (lhs, rhs) = (*lhs, *rhs);
+            let ty = node.ty.clone();
+            let shared = unify(&ty_of(&lhs), &ty_of(&rhs));
+            return type_opaque_operands(graph, &[lhs, rhs], &shared) | set(graph, id, false, ty);
+        }
+        Op::Binary { lhs, rhs, .. } => {
+            let ty = unify(&unify(&ty_of(lhs), &ty_of(rhs)), &node.ty);
+            let (lhs, rhs) = (*lhs, *rhs);
+            let active = is_active(&lhs) || is_active(&rhs);
+            let changed = type_opaque_operands(graph, &[lhs, rhs], &ty);
+            return set(graph, id, active, ty) || changed;
+        }
         Op::Cast { value, .. } => (is_active(value) && node.ty.is_float(), node.ty.clone()),
+        Op::FloatMethod { rule, args, .. } if rule.derivative != Derivative::NotFloat => {
+            let floats: Vec<ValueId> = args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| rule.arg_is_float(*i))
+                .map(|(_, a)| *a)
+                .collect();
+            let ty = floats
+                .iter()
+                .fold(node.ty.clone(), |ty, a| unify(&ty, &ty_of(a)));
+            let active = rule.derivative == Derivative::Pullback && floats.iter().any(is_active);
+            let changed = type_opaque_operands(graph, &floats, &ty);
+            return set(graph, id, active, ty) || changed;
+        }
         Op::FloatMethod { rule, args, .. } => {
             let active = rule.derivative == Derivative::Pullback
                 && args
@@ -297,6 +335,22 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                     }
                 }
             }
+            Op::Macro {
+                tokens,
+                mentions,
+                value: true,
+            } => {
+                let active = mentions
+                    .iter()
+                    .find(|(_, mention)| mention_active(graph, mention));
+                if let Some((name, _)) = active {
+                    let mac = macro_name(tokens);
+                    diagnostics.error_at(
+                        node.span,
+                        format!("grad cannot differentiate through the macro `{mac}!`, whose value here depends on `{name}`, a value being differentiated: write the expression out without the macro, or compute it in a helper function `h` with a hand-written `h_vjp`"),
+                    );
+                }
+            }
             Op::Cast { value, to } if graph.node(*value).active && node.ty == Ty::Unknown => {
                 let to = quote::quote!(#to).to_string();
                 diagnostics.error_at(
@@ -315,9 +369,58 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// Whether a local a macro mentions holds a value that depends on a differentiated input.
+fn mention_active(graph: &Graph, mention: &Mention) -> bool {
+    match mention {
+        Mention::Scalar(id) => graph.node(*id).active,
+        Mention::Array(id) => graph.array(*id).active,
+        Mention::Tuple(parts) => parts.iter().any(|p| mention_active(graph, p)),
+    }
+}
+
+/// `name` of a macro call's tokens `path::name!(..)`.
+fn macro_name(tokens: &proc_macro2::TokenStream) -> String {
+    let mut name = String::new();
+    for token in tokens.clone() {
+        match token {
+            proc_macro2::TokenTree::Ident(ident) => name = ident.to_string(),
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '!' => break,
+            _ => {}
+        }
+    }
+    name
+}
+
 fn no_derivative(method: &syn::Ident) -> String {
     format!(
         "`{method}` has no derivative in grad; the float methods with derivatives are {}. To use `{method}`, call it in a helper function `h` and write `h_vjp` by hand",
         rules::differentiable_names().collect::<Vec<_>>().join(", ")
     )
+}
+
+/// Float arithmetic, comparisons and float methods take operands of one type: a constant call's
+/// result of a type grad cannot see (`lit::<F>(2.0)`, `T::from_f64(c).unwrap()`) that meets a
+/// float is that float, and is spelled so where a placeholder stands for it.
+fn type_opaque_operands(graph: &mut Graph, operands: &[ValueId], ty: &Ty) -> bool {
+    let mut changed = false;
+    if matches!(ty, Ty::Float(Some(_))) {
+        for &operand in operands {
+            // Arithmetic of opaque values is typed through to its own operands on the next
+            // round, so `(lit(13.0) * lit(PI) * t).sin()` types both literals.
+            if let Op::ArrayRead { array, .. } = graph.node(operand).op {
+                // An element read as a float types its array, and so the array's start.
+                changed |= set_array(graph, array, false, ty);
+            }
+            let opaque = match &graph.node(operand).op {
+                Op::Call { .. } | Op::Inactive { .. } | Op::Neg(_) => true,
+                Op::Binary { op, .. } => *op != BinaryOp::Other,
+                Op::FloatMethod { rule, .. } => rule.derivative != Derivative::NotFloat,
+                _ => false,
+            };
+            if opaque && matches!(graph.node(operand).ty, Ty::Unknown | Ty::Float(None)) {
+                changed |= set(graph, operand, false, ty.clone());
+            }
+        }
+    }
+    changed
 }

@@ -716,6 +716,17 @@ impl Companions<'_> {
             })
             .collect();
         let items = &lowered.items;
+        // A float taken by reference (`x: &f64`) is read as the float itself.
+        let derefs: Vec<TokenStream> = self
+            .signature
+            .params
+            .iter()
+            .filter(|p| matches!(p.ty, syn::Type::Reference(_)) && p.class.is_float())
+            .map(|p| {
+                let ident = &p.ident;
+                quote!(let #ident = *#ident;)
+            })
+            .collect();
         let graph = &lowered.graph;
         let param_arrays: HashMap<usize, ArrayId> = graph
             .arrays
@@ -811,6 +822,7 @@ impl Companions<'_> {
                 #mark_used
                 use ::grad::pullback as #rules;
                 #(#items)*
+                #(#derefs)*
                 #(#forward)*
                 #(#backward)*
                 #(#scalar_gradients)*

@@ -5,7 +5,7 @@
 
 use crate::companions::Companions;
 use crate::diagnostics::Diagnostics;
-use crate::{analyze, args, generics, lower, signature, structure, tuple_params};
+use crate::{analyze, args, generics, lower, replay, signature, structure, tuple_params};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
@@ -30,6 +30,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         match lower::lower(&flat_function.block, &signature, &mut diagnostics) {
             Ok(mut lowered) => {
                 analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
+                replay::export(&mut lowered.graph, &mut lowered.body);
                 (Some(lowered), None)
             }
             Err(unfinished) => (None, Some(unfinished)),

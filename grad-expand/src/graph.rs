@@ -11,6 +11,7 @@ pub use crate::rules::BinaryOp;
 use crate::rules::MethodRule;
 pub use crate::types::{FloatTy, Len, Ty, unify};
 use proc_macro2::{Ident, Span, TokenStream};
+use std::collections::{HashMap, HashSet};
 
 /// An array variable. Arrays are not SSA values: generated code keeps each in one mutable
 /// local and writes its elements in place, so filling an array costs what it costs by hand.
@@ -51,6 +52,8 @@ pub enum ArrayInit {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CallArg {
     Scalar(ValueId),
+    /// A float passed by reference, written `&x` (to `g(x: &f64)`).
+    Borrowed(ValueId),
     /// An array, passed as it is or, written `&a`, by reference.
     Array {
         array: ArrayId,
@@ -62,7 +65,7 @@ pub enum CallArg {
 pub fn scalar_args(args: &[CallArg]) -> Vec<ValueId> {
     args.iter()
         .filter_map(|a| match a {
-            CallArg::Scalar(id) => Some(*id),
+            CallArg::Scalar(id) | CallArg::Borrowed(id) => Some(*id),
             CallArg::Array { .. } => None,
         })
         .collect()
@@ -89,9 +92,12 @@ pub enum CallStyle {
 
 #[derive(Clone, Debug)]
 pub enum Op {
-    /// The function's parameter, named by the user's identifier.
+    /// The function's parameter, named by the user's identifier. A float taken by reference
+    /// (`x: &f64`) is read as the float (see `companions.rs`); `by_reference` says where
+    /// the function passes it on as the reference it is.
     Param {
         ident: Ident,
+        by_reference: bool,
     },
     /// A literal or constant path, emitted verbatim where it is used.
     Constant(TokenStream),
@@ -150,6 +156,33 @@ pub enum Op {
         array: ArrayId,
         indices: Vec<ValueId>,
     },
+    /// A macro call as written (`assert!(x > 0.0)`, `println!("{s}")`, `matches!(m, A)`),
+    /// run by the forward sweep where the function runs it, and never again: the locals it
+    /// mentions are bound to their values just before it. An effect (`value` false) runs
+    /// whether or not anything reads it; a macro with a value is a constant.
+    Macro {
+        tokens: TokenStream,
+        mentions: Vec<(Ident, Mention)>,
+        value: bool,
+    },
+}
+
+/// A local a macro mentions, by what the function holds for it there.
+#[derive(Clone, Debug)]
+pub enum Mention {
+    Scalar(ValueId),
+    Array(ArrayId),
+    Tuple(Vec<Mention>),
+}
+
+impl Mention {
+    fn scalars(&self, out: &mut Vec<ValueId>) {
+        match self {
+            Mention::Scalar(id) => out.push(*id),
+            Mention::Array(_) => {}
+            Mention::Tuple(parts) => parts.iter().for_each(|p| p.scalars(out)),
+        }
+    }
 }
 
 /// The non-differentiable expressions the graph keeps, by shape.
@@ -209,6 +242,11 @@ impl Node {
             Op::FloatMethod { args, .. } | Op::Inactive { args, .. } => args.clone(),
             Op::Call { args, .. } => scalar_args(args),
             Op::ArrayRead { indices, .. } => indices.clone(),
+            Op::Macro { mentions, .. } => {
+                let mut out = Vec::new();
+                mentions.iter().for_each(|(_, m)| m.scalars(&mut out));
+                out
+            }
         }
     }
 }
@@ -380,6 +418,12 @@ pub struct Graph {
     pub loop_bodies: Vec<RegionId>,
     /// The enclosing region of each region; the function body has none.
     pub region_parents: Vec<Option<RegionId>>,
+    /// For a constant computed once in a branch (a call, a macro's value, see `replay.rs`):
+    /// the merge that hands its value out of the branch, so that the reverse sweep reads it
+    /// instead of computing it again.
+    pub exports: HashMap<ValueId, ValueId>,
+    /// The merges in `exports`.
+    pub export_merges: HashSet<ValueId>,
 }
 
 impl Graph {

@@ -16,6 +16,7 @@ mod iterators;
 mod lower;
 mod names;
 mod primal;
+mod replay;
 mod reverse;
 mod rules;
 mod signature;

@@ -27,6 +27,7 @@ mod closures;
 mod control;
 mod items;
 mod loops;
+mod macros;
 mod patterns;
 mod scopes;
 
@@ -185,6 +186,7 @@ pub fn lower(
         let id = lowerer.graph.push(Node {
             op: Op::Param {
                 ident: param.ident.clone(),
+                by_reference: matches!(param.ty, Type::Reference(_)) && param.class.is_float(),
             },
             ty: param.class.clone(),
             active: param.differentiable,
@@ -257,7 +259,15 @@ pub fn lower(
             );
             None
         }
-        Val::Never => None,
+        Val::Never => {
+            if lowerer.diagnostics.count() == errors_before {
+                lowerer.diagnostics.error_at(
+                    body.brace_token.span.close(),
+                    "the function never returns a value (it ends in `panic!`, `todo!` or another macro that does not return): give it a float value to differentiate",
+                );
+            }
+            None
+        }
     };
     let body = lowerer
         .blocks
@@ -633,6 +643,10 @@ impl Lowerer<'_> {
             }
             // Lowered when the block began (see `stmts`).
             SynStmt::Item(_) => unit(),
+            SynStmt::Expr(Expr::Macro(mac), Some(_)) => match self.macro_call(&mac.mac, true) {
+                Val::Never => Val::Never,
+                _ => unit(),
+            },
             SynStmt::Expr(expr, semi) => {
                 let val = self.expr(expr);
                 if val == Val::Never || semi.is_none() && is_last {
@@ -642,8 +656,12 @@ impl Lowerer<'_> {
                 }
             }
             SynStmt::Macro(mac) => {
-                self.macro_call(&mac.mac);
-                unit()
+                let value = mac.semi_token.is_none() && is_last;
+                match self.macro_call(&mac.mac, !value) {
+                    Val::Never => Val::Never,
+                    val if value => val,
+                    _ => unit(),
+                }
             }
         }
     }
@@ -847,21 +865,6 @@ impl Lowerer<'_> {
         Val::Scalar(id)
     }
 
-    fn macro_call(&mut self, mac: &syn::Macro) -> Val {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        self.unsupported(
-            mac,
-            format!(
-                "macro calls such as `{name}!` are not supported in a differentiable function: write the expression out, or move the macro into a helper with a hand-written `_vjp`"
-            ),
-        )
-    }
-
     // ----- expressions -----
 
     fn expr(&mut self, expr: &Expr) -> Val {
@@ -901,7 +904,7 @@ impl Lowerer<'_> {
                 let inner = self.scalar(inner, &reference.expr);
                 self.inactive(InactiveExpr::Reference, vec![inner], Ty::Unknown, expr.span())
             }
-            Expr::Macro(mac) => self.macro_call(&mac.mac),
+            Expr::Macro(mac) => self.macro_call(&mac.mac, false),
             Expr::If(e) => self.if_expr(e),
             Expr::Match(e) => self.match_expr(e),
             Expr::ForLoop(e) => self.for_loop(e),

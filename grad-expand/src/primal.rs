@@ -3,13 +3,13 @@
 //! of its own beside this one (see ARCHITECTURE.md).
 
 use crate::graph::{
-    ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, RegionId,
-    Stmt, Ty, ValueId,
+    ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Mention, Op,
+    RegionId, Stmt, Ty, ValueId,
 };
 use crate::graph::{CallArg, scalar_args};
 use crate::names;
 use crate::spell::{
-    RecordsReads, array_name, operand, passed_array, range_tokens, tape_tuple, zero,
+    RecordsReads, array_name, as_written, operand, passed_array, range_tokens, tape_tuple, zero,
 };
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -33,11 +33,19 @@ pub struct Forward<'a> {
     emitted_ifs: HashSet<*const If>,
     emitted_loops: HashSet<usize>,
     pub referenced: BTreeSet<ValueId>,
+    /// How many loops nested in the frame the walk is inside (they run again here).
+    nested_loops: usize,
     /// The frame being emitted: only its own arrays are declared and written here; arrays of
     /// enclosing frames already hold their values.
     frame: RegionId,
     /// Values the frame gets from its loop's tape instead of computing them.
     pub provided: HashSet<ValueId>,
+    /// Whether this is the forward sweep itself (the function body's frame), not the
+    /// recomputation of a reverse frame: only it runs macros, and it computes the constants
+    /// that recomputations take from it (see `replay.rs`).
+    primal: bool,
+    /// The arrays this recomputation reads as arrays (not through values it replays).
+    needed_arrays: HashSet<ArrayId>,
 }
 
 /// `[[value; N]; M]` for an array type.
@@ -70,16 +78,83 @@ impl<'a> Forward<'a> {
             live,
             tapes,
             frame,
+            primal: graph.region_parents[frame.0].is_none(),
+            needed_arrays: HashSet::new(),
             provided: HashSet::new(),
             emitted_ifs: HashSet::new(),
             emitted_loops: HashSet::new(),
             referenced: BTreeSet::new(),
+            nested_loops: 0,
         }
     }
 
     fn owns(&self, array: ArrayId) -> bool {
         self.graph
             .region_within(self.graph.array(array).region, self.frame)
+    }
+
+    /// Where a recomputation takes a constant from instead of computing it again: the
+    /// export that hands it out of its branch (see `replay.rs`). A constant of a loop body
+    /// is on the loop's tape (`provided`); one of a loop nested in this frame has no export
+    /// and is computed again, and so is everything in it: its exports are computed by the
+    /// very run that would read them.
+    fn replayed(&self, id: ValueId) -> Option<ValueId> {
+        if self.primal
+            || self.nested_loops > 0
+            || self.provided.contains(&id)
+            || !crate::replay::must_replay(self.graph, id, self.frame)
+        {
+            return None;
+        }
+        self.graph.exports.get(&id).copied()
+    }
+
+    /// Whether a recomputation leaves out the declaration of an array a constant call
+    /// returned, because it replays every read of it (see `replay::impure_array`).
+    fn skips_array(&self, id: ArrayId) -> bool {
+        !self.primal
+            && crate::replay::impure_array(self.graph, id)
+            && !self.needed_arrays.contains(&id)
+    }
+
+    /// Records the arrays a computed node or array statement reads as arrays.
+    fn needs_arrays_of(&mut self, stmt: &Stmt) {
+        let mut found = Vec::new();
+        let call_arrays = |args: &[CallArg], found: &mut Vec<ArrayId>| {
+            for arg in args {
+                if let CallArg::Array { array, .. } = arg {
+                    found.push(*array);
+                }
+            }
+        };
+        match stmt {
+            Stmt::Node(id) => match &self.graph.node(*id).op {
+                Op::ArrayRead { array, .. } => found.push(*array),
+                Op::Call { args, .. } => call_arrays(args, &mut found),
+                Op::Macro { mentions, .. } => {
+                    fn arrays(mention: &Mention, found: &mut Vec<ArrayId>) {
+                        match mention {
+                            Mention::Array(id) => found.push(*id),
+                            Mention::Scalar(_) => {}
+                            Mention::Tuple(parts) => parts.iter().for_each(|p| arrays(p, found)),
+                        }
+                    }
+                    mentions.iter().for_each(|(_, m)| arrays(m, &mut found));
+                }
+                _ => {}
+            },
+            Stmt::ArrayDecl(id) => match &self.graph.array(*id).init {
+                ArrayInit::Copy(source) | ArrayInit::Row { source, .. } => found.push(*source),
+                ArrayInit::Call { args, .. } => call_arrays(args, &mut found),
+                _ => {}
+            },
+            _ => {}
+        }
+        self.needed_arrays.extend(found);
+    }
+
+    fn is_macro(&self, id: ValueId) -> bool {
+        matches!(self.graph.node(id).op, Op::Macro { .. })
     }
 
     /// The nodes an array statement of this frame reads.
@@ -117,9 +192,19 @@ impl<'a> Forward<'a> {
         for stmt in block.stmts.iter().rev() {
             match stmt {
                 Stmt::Node(id) => {
+                    // The forward sweep runs every macro where the function runs it.
+                    if self.primal && self.is_macro(*id) {
+                        self.live[id.0] = true;
+                    }
                     if self.live[id.0] && !self.provided.contains(id) {
-                        for arg in self.graph.node(*id).args() {
-                            self.live[arg.0] = true;
+                        match self.replayed(*id) {
+                            Some(export) => self.live[export.0] = true,
+                            None => {
+                                for arg in self.graph.node(*id).args() {
+                                    self.live[arg.0] = true;
+                                }
+                                self.needs_arrays_of(stmt);
+                            }
                         }
                         any = true;
                     }
@@ -127,7 +212,9 @@ impl<'a> Forward<'a> {
                 Stmt::If(branch) => {
                     let mut needed = false;
                     for merge in &branch.merges {
-                        if self.live[merge.out.0] {
+                        let computed = !self.provided.contains(&merge.out)
+                            && self.replayed(merge.out).is_none();
+                        if self.live[merge.out.0] && computed {
                             self.live[merge.then_value.0] = true;
                             self.live[merge.else_value.0] = true;
                             needed = true;
@@ -135,13 +222,27 @@ impl<'a> Forward<'a> {
                     }
                     let then_needed = self.liveness(&branch.then_block);
                     let else_needed = self.liveness(&branch.else_block);
+                    // An export taken from further out is bound before the `if`, where the
+                    // branches' own reads of it (just walked) find it.
+                    for merge in &branch.merges {
+                        if let Some(export) = self.replayed(merge.out)
+                            && self.live[merge.out.0]
+                        {
+                            self.live[export.0] = true;
+                            any = true;
+                        }
+                    }
                     if needed || then_needed || else_needed {
                         self.live[branch.cond.0] = true;
                         self.emitted_ifs.insert(&**branch as *const If);
                         any = true;
                     }
                 }
+                Stmt::ArrayDecl(id) if self.skips_array(*id) => {}
                 Stmt::ArrayDecl(_) | Stmt::ArrayWrite(_) => {
+                    if matches!(stmt, Stmt::ArrayDecl(id) if self.owns(*id)) {
+                        self.needs_arrays_of(stmt);
+                    }
                     let args = self.array_stmt_args(stmt);
                     if !args.is_empty() || matches!(stmt, Stmt::ArrayDecl(id) if self.owns(*id)) {
                         for arg in args {
@@ -167,9 +268,13 @@ impl<'a> Forward<'a> {
     fn loop_liveness(&mut self, l: &Loop) -> bool {
         let tape = self.tapes.get(&l.id);
         let recorded = tape.is_some_and(|t| !t.entries.is_empty() || t.counted);
+        let runs_macros = self.primal
+            && l.body
+                .any_nested(&|stmt| matches!(stmt, Stmt::Node(id) if self.is_macro(*id)));
         let needed = l.carried.iter().any(|c| self.live[c.exit.0])
             || recorded
-            || self.writes_own_arrays(&l.body);
+            || self.writes_own_arrays(&l.body)
+            || runs_macros;
         if !needed {
             return false;
         }
@@ -188,7 +293,9 @@ impl<'a> Forward<'a> {
             }
         }
         loop {
+            self.nested_loops += 1;
             self.liveness(&l.body);
+            self.nested_loops -= 1;
             let mut changed = false;
             for carried in &l.carried {
                 if self.live[carried.entry.0] && !self.live[carried.next.0] {
@@ -225,11 +332,50 @@ impl<'a> Forward<'a> {
 
     fn call_arg(&mut self, arg: CallArg) -> TokenStream {
         match arg {
-            CallArg::Scalar(id) => self.arg(id),
+            CallArg::Scalar(id) => {
+                self.referenced.insert(id);
+                as_written(self.graph, id)
+            }
+            CallArg::Borrowed(id) => {
+                let value = self.arg(id);
+                quote!(&#value)
+            }
             CallArg::Array {
                 array,
                 by_reference,
             } => passed_array(self.graph, array, by_reference),
+        }
+    }
+
+    /// The value a macro sees for a local it mentions: a scalar's value (a clone, for a value
+    /// of a type grad cannot see, which may not be `Copy`), an array (a slice or `Vec`
+    /// parameter borrowed as a slice), a tuple of these.
+    fn mention(&mut self, mention: &Mention) -> TokenStream {
+        match mention {
+            Mention::Scalar(id) => {
+                self.referenced.insert(*id);
+                let value = as_written(self.graph, *id);
+                match self.graph.node(*id).ty {
+                    Ty::Float(_) | Ty::Int | Ty::Bool => value,
+                    // A parameter or constant of a type only rustc knows (a `Vec`, a struct)
+                    // is read where it is.
+                    _ if matches!(self.graph.node(*id).op, Op::Constant(_) | Op::Param { .. }) => {
+                        value
+                    }
+                    _ => quote!(::core::clone::Clone::clone(&#value)),
+                }
+            }
+            Mention::Array(id) => {
+                let name = array_name(self.graph, *id);
+                match self.graph.array(*id).ty {
+                    Ty::Slice(_) => quote!(&*#name),
+                    _ => name,
+                }
+            }
+            Mention::Tuple(parts) => {
+                let parts: Vec<TokenStream> = parts.iter().map(|p| self.mention(p)).collect();
+                quote!((#(#parts,)*))
+            }
         }
     }
 
@@ -254,7 +400,7 @@ impl<'a> Forward<'a> {
                     }
                 }
                 Stmt::ArrayDecl(id) => {
-                    if self.owns(*id) {
+                    if self.owns(*id) && !self.skips_array(*id) {
                         out.extend(self.array_decl(*id));
                     }
                 }
@@ -268,6 +414,15 @@ impl<'a> Forward<'a> {
                     }
                 }
                 Stmt::If(branch) => {
+                    for merge in &branch.merges {
+                        if let Some(export) = self.replayed(merge.out)
+                            && self.live[merge.out.0]
+                        {
+                            let name = names::value(merge.out);
+                            let export = self.arg(export);
+                            out.push(quote!(let #name = #export;));
+                        }
+                    }
                     if self.emitted_ifs.contains(&(&**branch as *const If)) {
                         out.push(self.emit_if(branch));
                     }
@@ -342,7 +497,11 @@ impl<'a> Forward<'a> {
         let merges: Vec<_> = branch
             .merges
             .iter()
-            .filter(|m| self.live[m.out.0])
+            .filter(|m| {
+                self.live[m.out.0]
+                    && !self.provided.contains(&m.out)
+                    && self.replayed(m.out).is_none()
+            })
             .collect();
         let cond = self.arg(branch.cond);
         let then_code = self.block(&branch.then_block, false);
@@ -426,7 +585,9 @@ impl<'a> Forward<'a> {
             }
             LoopHeader::Unbounded => (quote_spanned!(span=> loop), TokenStream::new()),
         };
+        self.nested_loops += 1;
         let body = self.block(&l.body, false);
+        self.nested_loops -= 1;
         let nexts: Vec<TokenStream> = kept.iter().map(|k| self.arg(l.carried[*k].next)).collect();
         let stop = l.stop.map(|stop| {
             let stop = self.arg(stop);
@@ -455,6 +616,11 @@ impl<'a> Forward<'a> {
     fn node(&mut self, id: ValueId) -> Option<TokenStream> {
         let node = self.graph.node(id);
         let span = node.span;
+        if let Some(export) = self.replayed(id) {
+            let name = names::value(id);
+            let export = self.arg(export);
+            return Some(quote_spanned!(span=> let #name = #export;));
+        }
         let expr = match &node.op {
             Op::Param { .. }
             | Op::Constant(_)
@@ -507,6 +673,30 @@ impl<'a> Forward<'a> {
             Op::Call { path, args } => {
                 let all: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
                 quote_spanned!(span=> #path(#(#all),*))
+            }
+            Op::Macro {
+                tokens,
+                mentions,
+                value,
+            } => {
+                if !*value && !self.primal {
+                    return None;
+                }
+                let bound: Vec<TokenStream> = mentions
+                    .iter()
+                    .filter_map(|(name, mention)| {
+                        let value = self.mention(mention);
+                        // A parameter read as it is needs no binding.
+                        (*name != value.to_string())
+                            .then(|| quote_spanned!(span=> let #name = #value;))
+                    })
+                    .collect();
+                match (*value, bound.is_empty()) {
+                    (false, true) => return Some(quote_spanned!(span=> #tokens;)),
+                    (false, false) => return Some(quote_spanned!(span=> { #(#bound)* #tokens; })),
+                    (true, true) => tokens.clone(),
+                    (true, false) => quote_spanned!(span=> { #(#bound)* #tokens }),
+                }
             }
             Op::Inactive { template, args } => match template {
                 InactiveExpr::Method { method, turbofish } => {

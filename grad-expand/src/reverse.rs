@@ -24,7 +24,7 @@ use crate::graph::{
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
 use crate::rules::{self, Derivative, Operands, OperatorRule, Reads};
-use crate::spell::{RecordsReads, flat, operand, passed_array, zero, zeros};
+use crate::spell::{RecordsReads, as_written, flat, operand, passed_array, zero, zeros};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -410,6 +410,54 @@ impl<'g> Sweep<'g> {
                 live = liveness(&provided);
             }
         }
+        // The constants of a loop body that its reverse reads (calls, macros' values) come
+        // from the tape, never from running them again (see `replay.rs`). Recording a value
+        // read out of a constant can leave the constant itself unneeded, so the set is found
+        // by repeating; a last step keeps every constant still needed.
+        if body_of.is_some() {
+            let base = provided.clone();
+            let wanted = |live: &[bool]| -> HashSet<ValueId> {
+                (0..live.len())
+                    .map(ValueId)
+                    .filter(|id| {
+                        live[id.0]
+                            && self.graph.node(*id).region == block.region
+                            && crate::replay::must_replay(self.graph, *id, block.region)
+                    })
+                    .collect()
+            };
+            let mut replayed: HashSet<ValueId> = HashSet::new();
+            for _ in 0..4 {
+                let next = wanted(&live);
+                if next == replayed {
+                    break;
+                }
+                replayed = next;
+                provided = base.union(&replayed).copied().collect();
+                live = liveness(&provided);
+            }
+            let missing: Vec<ValueId> = wanted(&live).difference(&replayed).copied().collect();
+            if !missing.is_empty() {
+                provided.extend(missing);
+                live = liveness(&provided);
+            }
+            // A projection of a constant the tape records anyway is computed from it.
+            let redundant: Vec<ValueId> = provided
+                .iter()
+                .copied()
+                .filter(|id| {
+                    !base.contains(id)
+                        && crate::replay::projected(self.graph, *id)
+                            .is_some_and(|source| provided.contains(&source))
+                })
+                .collect();
+            if !redundant.is_empty() {
+                for id in redundant {
+                    provided.remove(&id);
+                }
+                live = liveness(&provided);
+            }
+        }
         // A loop body that records a tape anyway (or can keep one on the stack) records the
         // results of expensive rules its reverse reads, rather than computing them again.
         // (A running maximum keeps no tape: see `Selection`.)
@@ -512,6 +560,7 @@ impl<'g> Sweep<'g> {
             | Op::Length(_)
             | Op::Annotated { .. }
             | Op::Inactive { .. }
+            | Op::Macro { .. }
             | Op::Merge
             | Op::LoopEntry
             | Op::LoopExit
@@ -581,7 +630,14 @@ impl<'g> Sweep<'g> {
 
     fn call_arg(&self, frame: &mut FrameBuilder, arg: CallArg) -> TokenStream {
         match arg {
-            CallArg::Scalar(id) => self.value(frame, id),
+            CallArg::Scalar(id) => {
+                frame.referenced.insert(id);
+                as_written(self.graph, id)
+            }
+            CallArg::Borrowed(id) => {
+                let value = self.value(frame, id);
+                quote!(&#value)
+            }
             CallArg::Array {
                 array,
                 by_reference,
@@ -607,7 +663,9 @@ impl<'g> Sweep<'g> {
             .filter(|a| match a {
                 // A constant array the function does not index (`let l: [f64; 3] = arm.lengths;`)
                 // is a scalar node of array type: it has an entry all the same.
-                CallArg::Scalar(v) => self.graph.node(*v).ty.scalar().is_float(),
+                CallArg::Scalar(v) | CallArg::Borrowed(v) => {
+                    self.graph.node(*v).ty.scalar().is_float()
+                }
                 CallArg::Array { array, .. } => self.graph.array(*array).ty.scalar().is_float(),
             })
             .collect();
@@ -628,7 +686,9 @@ impl<'g> Sweep<'g> {
         };
         for (arg, entry) in float_args.into_iter().zip(entries) {
             match arg {
-                CallArg::Scalar(value) => self.contribute(&mut frame.steps, value, entry),
+                CallArg::Scalar(value) | CallArg::Borrowed(value) => {
+                    self.contribute(&mut frame.steps, value, entry)
+                }
                 CallArg::Array { array, .. } => {
                     if self.array_active(array) {
                         let ty = &self.graph.array(array).ty;

@@ -355,9 +355,10 @@ fn param(
                 class
             }
         }
+        // `x: &f64` is read as the float it refers to; its gradient entry is a float.
         Type::Reference(reference) if float_type(&reference.elem).is_some() => {
-            diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
-            return None;
+            gradient_ty = (*reference.elem).clone();
+            classify(&reference.elem)
         }
         // `Vec<f64>` and `&Vec<f64>` are read as a slice is, and differentiated as one: the
         // gradient is a `Vec` (or the caller's buffer, with `_grad_into`).

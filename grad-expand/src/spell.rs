@@ -10,13 +10,26 @@ use quote::quote;
 /// itself, or the node's local.
 pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
     match &graph.node(id).op {
-        Op::Param { ident } => quote!(#ident),
+        Op::Param { ident, .. } => quote!(#ident),
         Op::Constant(tokens) | Op::Length(tokens) => tokens.clone(),
         Op::Placeholder => zero(graph, id),
         _ => {
             let name = names::value(id);
             quote!(#name)
         }
+    }
+}
+
+/// A value where the function passes it on as written (a call's argument, a local a macro
+/// mentions): a float parameter taken by reference as the reference (`&x`), anything else as
+/// [`operand`] spells it.
+pub fn as_written(graph: &Graph, id: ValueId) -> TokenStream {
+    match &graph.node(id).op {
+        Op::Param {
+            ident,
+            by_reference: true,
+        } => quote!(&#ident),
+        _ => operand(graph, id),
     }
 }
 

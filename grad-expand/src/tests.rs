@@ -111,6 +111,29 @@ fn snapshot_slice_recurrence_on_a_heap_tape() {
 }
 
 #[test]
+fn snapshot_constant_calls_and_macros() {
+    // `lookup` is plain Rust with no `_vjp`; the forward sweep calls it once per use, and the
+    // reverse sweep reads the loop's values from its tape and the branch's from its export.
+    let item = quote! {
+        fn attenuate(x: f64, n: usize) -> f64 {
+            assert!(x > 0.0, "x = {x}");
+            let mut s = x * lookup(n);
+            for i in 0..n {
+                let w = lookup(i);
+                s = (s * w).sin();
+                if i % 2 == 0 {
+                    s = s * lookup(i + 1);
+                    println!("{i}: {s:.3}");
+                }
+            }
+            dbg!(s)
+        }
+    };
+    expect_file!["../snapshots/constant_calls_and_macros.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_whole_array_assignment_in_a_loop() {
     let item = quote! {
         fn integrate(x0: f64, k: f64) -> f64 {

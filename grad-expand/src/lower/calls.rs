@@ -255,6 +255,11 @@ impl Lowerer<'_> {
             let value = if by_reference {
                 match self.expr(arg) {
                     Val::Array(id) => Val::Array(id),
+                    // `g(&x)` of a float passes it to `g(x: &f64)`.
+                    Val::Scalar(inner) if self.node(inner).ty.is_float() => {
+                        args.push(CallArg::Borrowed(inner));
+                        continue;
+                    }
                     Val::Scalar(inner) => self.inactive(
                         InactiveExpr::Reference,
                         vec![inner],

@@ -93,7 +93,7 @@ impl Sweep<'_> {
     fn passes_newer_array(&self, args: &[CallArg], position: usize, region: RegionId) -> bool {
         args.iter().any(|arg| match arg {
             CallArg::Array { array, .. } => self.written_after(*array, position, region),
-            CallArg::Scalar(_) => false,
+            CallArg::Scalar(_) | CallArg::Borrowed(_) => false,
         })
     }
 

@@ -1,8 +1,0 @@
-use grad::differentiable;
-
-#[differentiable]
-fn f(x: &f64) -> f64 {
-    *x * *x
-}
-
-fn main() {}
