@@ -1,7 +1,8 @@
 //! Issue 15's constructs, each against what it replaces: a function generic over num-traits
-//! against the same function written in `f64` and against its hand-written gradient, and an
+//! against the same function written in `f64` and against its hand-written gradient, an
 //! RK4 integrator that assigns its whole state each step against the same integrator written
-//! with element writes, with num-dual's forward mode as a peer.
+//! with element writes, with num-dual's forward mode as a peer, and a smoothness penalty
+//! written with `windows` and a sub-slice against its hand-written gradient.
 //!
 //! Run with `cargo bench --bench idioms`.
 
@@ -62,6 +63,41 @@ fn integrate_by_elements(x0: f64, k: f64, c: f64) -> f64 {
     state[0]
 }
 
+/// A smoothness penalty as regularisers write it: squared first differences over windows of
+/// two, squared second differences of the interior against its neighbours.
+#[differentiable]
+fn smoothness(x: &[f64], lambda: f64) -> f64 {
+    let n = x.len();
+    let first = x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>();
+    let interior = &x[1..n - 1];
+    let mut second = 0.0;
+    for (i, c) in interior.iter().enumerate() {
+        second += (x[i] - 2.0 * c + x[i + 2]).powi(2);
+    }
+    first + lambda * second
+}
+
+/// Its gradient by hand, into a buffer: one pass per term. Returns d/dlambda.
+fn smoothness_by_hand(x: &[f64], lambda: f64, g: &mut [f64]) -> f64 {
+    let n = x.len();
+    g.fill(0.0);
+    for i in 0..n - 1 {
+        let d = 2.0 * (x[i + 1] - x[i]);
+        g[i + 1] += d;
+        g[i] -= d;
+    }
+    let mut dlambda = 0.0;
+    for i in 0..n - 2 {
+        let c = x[i] - 2.0 * x[i + 1] + x[i + 2];
+        dlambda += c * c;
+        let t = 2.0 * lambda * c;
+        g[i] += t;
+        g[i + 1] -= 2.0 * t;
+        g[i + 2] += t;
+    }
+    dlambda
+}
+
 fn check() {
     let p: Vec<f64> = (0..N).map(|i| (i as f64 * 0.37).sin()).collect();
     let hand = bowl_by_hand(&p);
@@ -75,6 +111,17 @@ fn check() {
                 "bowl {name}: {a} vs {b}"
             );
         }
+    }
+    let mut hand = vec![0.0; N];
+    let dlambda = smoothness_by_hand(&p, 0.3, &mut hand);
+    let mut g = vec![0.0; N];
+    let dl = smoothness_grad_into(&p, 0.3, &mut g);
+    assert!((dl - dlambda).abs() <= 1e-12 * dlambda.abs().max(1.0));
+    for (a, b) in g.iter().zip(&hand) {
+        assert!(
+            (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+            "smoothness: {a} vs {b}"
+        );
     }
     let (x0, k, c) = (1.0, 4.0, 0.3);
     let dual = final_position_num_dual(x0, k, c, 200, 0.01);
@@ -101,6 +148,17 @@ fn idioms(cr: &mut Criterion) {
     group.bench_function("grad_num_traits", |b| {
         b.iter(|| bowl_generic_grad(black_box(&p)))
     });
+    group.finish();
+    let mut group = cr.benchmark_group("smoothness_1000");
+    let mut buffer = vec![0.0; N];
+    group.bench_function("primal", |b| b.iter(|| smoothness(black_box(&p), 0.3)));
+    group.bench_function("hand", |b| {
+        b.iter(|| smoothness_by_hand(black_box(&p), 0.3, &mut buffer))
+    });
+    group.bench_function("grad_into", |b| {
+        b.iter(|| smoothness_grad_into(black_box(&p), 0.3, &mut buffer))
+    });
+    group.bench_function("grad", |b| b.iter(|| smoothness_grad(black_box(&p), 0.3)));
     group.finish();
     let (x0, k, c) = (1.0, 4.0, 0.3);
     let mut group = cr.benchmark_group("rk4_200_steps");

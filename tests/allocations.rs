@@ -195,3 +195,43 @@ fn loops_over_const_generic_bounds_never_allocate() {
     assert!(sink.is_finite());
     assert_eq!(count, 0, "the companions allocated {count} times");
 }
+
+/// Sub-slices, windows and reversed folds of an array: views read in place, and counts that
+/// are literals, so the recurrence's tape is on the stack.
+#[differentiable]
+fn array_views(x: [f64; 8], t: f64) -> f64 {
+    let inner = &x[1..7];
+    let rough = x.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>();
+    let poly = inner.iter().rev().fold(0.0, |acc, &a| acc * t + a);
+    let peak = x
+        .iter()
+        .copied()
+        .max_by(|a, b| a.partial_cmp(b).unwrap())
+        .unwrap();
+    rough + poly + peak + x.chunks(3).map(|c| c[0] * c[c.len() - 1]).sum::<f64>()
+}
+
+/// The same idioms on a slice, through the allocation-free form.
+#[differentiable]
+fn slice_views(x: &[f64], k: f64) -> f64 {
+    let inner = &x[1..x.len() - 1];
+    let rough = x.windows(2).map(|w| k * (w[1] - w[0]).powi(2)).sum::<f64>();
+    rough + inner.iter().step_by(2).map(|v| v * v).sum::<f64>()
+}
+
+#[test]
+fn sub_slices_and_windows_never_allocate() {
+    let x: [f64; 8] = std::array::from_fn(|i| (i as f64 * 0.9).sin());
+    let slice = x.to_vec();
+    let mut buffer = vec![0.0; slice.len()];
+    let mut sink = 0.0;
+    let count = allocations_during(|| {
+        for _ in 0..100 {
+            let (g, dt) = array_views_grad(x, 0.5);
+            sink += g[3] + dt;
+            sink += slice_views_grad_into(&slice, 2.0, &mut buffer);
+        }
+    });
+    assert!(sink.is_finite() && buffer.iter().all(|g| g.is_finite()));
+    assert_eq!(count, 0, "the companions allocated {count} times");
+}

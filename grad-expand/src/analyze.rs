@@ -18,7 +18,23 @@ use crate::signature::float_owner;
 
 pub fn analyze(graph: &mut Graph, body: &Block, diagnostics: &mut Diagnostics) {
     while propagate(graph, body) {}
+    settle_views(graph);
     check(graph, diagnostics);
+}
+
+/// A view's elements have its source's float type. (Its activity is its source's, which
+/// every phase reads through `Graph::view_source`.)
+fn settle_views(graph: &mut Graph) {
+    for index in 0..graph.arrays.len() {
+        let source = graph.view_source(ArrayId(index));
+        if source.0 != index {
+            let elem = graph.array(source).ty.scalar().clone();
+            let scalar = scalar_mut(&mut graph.arrays[index].ty);
+            if matches!(scalar, Ty::Float(None) | Ty::Unknown) && elem.is_float() {
+                *scalar = elem;
+            }
+        }
+    }
 }
 
 /// The callees whose `_vjp` the reverse sweep would call: those called with a value being
@@ -66,6 +82,8 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
                         changed |= set_array(graph, *array, active, &ty);
                         Vec::new()
                     }
+                    ArrayInit::Heap { value, .. } => vec![*value],
+                    ArrayInit::View { .. } => Vec::new(),
                     ArrayInit::Copy(source) | ArrayInit::Row { source, .. } => {
                         let (active, ty) = {
                             let source = graph.array(*source);
@@ -161,7 +179,7 @@ fn set_array(graph: &mut Graph, id: ArrayId, active: bool, elem: &Ty) -> bool {
 
 fn scalar_mut(ty: &mut Ty) -> &mut Ty {
     match ty {
-        Ty::Array(elem, _) => scalar_mut(elem),
+        Ty::Array(elem, _) | Ty::Slice(elem) => scalar_mut(elem),
         other => other,
     }
 }
@@ -177,8 +195,8 @@ fn call_activity(graph: &Graph, args: &[CallArg]) -> (bool, Ty) {
                 (graph.node(*id).active, graph.node(*id).ty.clone())
             }
             CallArg::Array { array: id, .. } => (
-                graph.array(*id).active,
-                graph.array(*id).ty.scalar().clone(),
+                graph.array(graph.view_source(*id)).active,
+                graph.array(graph.view_source(*id)).ty.scalar().clone(),
             ),
         };
         active |= arg_active;
@@ -311,6 +329,8 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                     },
                     // The pattern's test reports it, once.
                     InactiveExpr::Binding { .. } => continue,
+                    // An ordering or a length: nothing to differentiate.
+                    InactiveExpr::Compare(_) | InactiveExpr::RowLen(_) => continue,
                     InactiveExpr::Matches(pattern) if crate::graph::pattern_holds_data(pattern) => "grad cannot differentiate through a pattern of data (`Some(t)`, `Lower(i, lo)`) on a value that depends on a differentiated input: keep the float in a local of its own, and what says which case applies in another (a `bool` or an index)".to_owned(),
                     InactiveExpr::Matches(_) => "cannot `match` on a value being differentiated: compare it with `if` (`if x < 1.0 { .. } else { .. }`)".to_owned(),
                 };

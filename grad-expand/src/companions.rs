@@ -9,7 +9,7 @@ use crate::graph::{ArrayId, ArrayInit, FloatTy, Len, Ty, ValueId};
 use crate::graph::{Lowered, Output};
 use crate::names;
 use crate::reverse::{Sweep, render};
-use crate::signature::{Param, Signature, float_vec_element};
+use crate::signature::{self, Param, Signature};
 use crate::spell::{array_name, float_one, float_zero, operand, zeros};
 use crate::tuple_params::TupleParam;
 use proc_macro2::TokenStream;
@@ -22,15 +22,23 @@ fn slice_element(param: &Param) -> Option<TokenStream> {
     if !matches!(param.class, Ty::Slice(_)) {
         return None;
     }
-    match &param.ty {
-        syn::Type::Reference(reference) => match &*reference.elem {
-            syn::Type::Slice(slice) => {
-                let elem = &slice.elem;
-                Some(quote!(#elem))
+    signature::slice_element(&param.ty).map(|elem| quote!(#elem))
+}
+
+/// A zero gradient for a slice parameter: a `Vec` of zeros shaped like its elements (rows
+/// as long as its rows, for a `&[Vec<f64>]`).
+fn slice_zeros(param: &Param) -> TokenStream {
+    let ident = &param.ident;
+    match &param.class {
+        Ty::Slice(elem) => match &**elem {
+            Ty::Array(..) => {
+                let zero = zeros(elem);
+                quote!(::grad::__private::vec_filled(#zero, #ident.len()))
             }
-            _ => float_vec_element(&param.ty).map(|elem| quote!(#elem)),
+            Ty::Slice(_) => quote!(::grad::__private::ragged_zeros(&#ident)),
+            _ => quote!(::grad::__private::vec_zeros(#ident.len())),
         },
-        other => float_vec_element(other).map(|elem| quote!(#elem)),
+        _ => quote!(::grad::__private::vec_zeros(#ident.len())),
     }
 }
 
@@ -304,7 +312,7 @@ impl Companions<'_> {
             .map(|p| names::slice_gradient(&p.ident))
             .collect();
         let elems: Vec<TokenStream> = slices.iter().filter_map(|p| slice_element(p)).collect();
-        let lens: Vec<&proc_macro2::Ident> = slices.iter().map(|p| &p.ident).collect();
+        let zeroed: Vec<TokenStream> = slices.iter().map(|p| slice_zeros(p)).collect();
         let rest = names::rest();
         let others = self
             .signature
@@ -325,7 +333,7 @@ impl Companions<'_> {
             };
             (p, entry)
         }));
-        let allocate = quote!(#(let mut #buffers = ::grad::__private::vec_zeros(#lens.len());)*);
+        let allocate = quote!(#(let mut #buffers = #zeroed;)*);
         let body = |seed: TokenStream, with_value: bool| -> TokenStream {
             if stub {
                 return quote!(::core::unimplemented!());

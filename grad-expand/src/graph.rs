@@ -46,6 +46,24 @@ pub enum ArrayInit {
     Row { source: ArrayId, index: ValueId },
     /// The array a function returns (`softmax(z)`, `matvec(w, x)`).
     Call { path: syn::Path, args: Vec<CallArg> },
+    /// A sub-slice read in place (`&x[a..b]`, a window, a chunk, a row of a `&[Vec<f64>]`):
+    /// element `i` is `source[prefix..][start + i]`. Lowering reads and writes through it to
+    /// `source` itself, so a view has no declaration, no adjoint and no writes of its own;
+    /// only a call it is passed to sees it whole (`&x[start..end]`, and the callee's entry is
+    /// added to the source's adjoint there). `source` is never a view.
+    View {
+        source: ArrayId,
+        /// Indices into `source` before the sliced dimension (a row of a `&[Vec<f64>]`).
+        prefix: Vec<ValueId>,
+        start: ValueId,
+        /// `None`: to the end of the source.
+        end: Option<ValueId>,
+        /// The number of elements, an integer node.
+        len: ValueId,
+    },
+    /// A `Vec` of `len` copies of `value` on the heap: the start of a collected iterator
+    /// (`let y: Vec<f64> = x.iter().map(..).collect();`), whose elements are then written.
+    Heap { value: ValueId, len: ValueId },
 }
 
 /// An argument of a call: a scalar node or a whole array.
@@ -202,6 +220,12 @@ pub enum InactiveExpr {
     /// `value[i][j]..`, on a constant whose type only rustc knows; the indices follow the
     /// value in the arguments.
     Index,
+    /// `p[i].len()`: the length of a row of the array `p` (a `&[Vec<f64>]`), the indices
+    /// in the arguments.
+    RowLen(ArrayId),
+    /// `a.partial_cmp(&b)` or `a.total_cmp(&b)` of floats: an ordering, which only decides
+    /// which way the code goes (`max_by`'s comparator), so it needs no derivative.
+    Compare(Ident),
     /// `match value { pattern => name, _ => unreachable!() }`: a name that a pattern of data
     /// (`Some(t)`, `Constraint::Lower(i, lo)`) binds, read where the pattern is known to
     /// match. A name that is a `const` reads the constant, which is what it matched.
@@ -276,14 +300,16 @@ impl Block {
     pub fn reads(&self, graph: &Graph, out: &mut Vec<ValueId>) {
         for stmt in &self.stmts {
             match stmt {
-                Stmt::Node(id) => out.extend(graph.node(*id).args()),
+                Stmt::Node(id) => out.extend(graph.node_args(*id)),
                 Stmt::ArrayDecl(id) => match &graph.array(*id).init {
                     ArrayInit::Param { .. } | ArrayInit::Copy(_) => {}
                     ArrayInit::Literal(values) => out.extend(values),
                     ArrayInit::Literal2(rows) => out.extend(rows.iter().flatten()),
                     ArrayInit::Repeat { value } => out.push(*value),
                     ArrayInit::Row { index, .. } => out.push(*index),
-                    ArrayInit::Call { args, .. } => out.extend(scalar_args(args)),
+                    ArrayInit::Call { args, .. } => out.extend(graph.call_reads(args)),
+                    ArrayInit::View { .. } => {}
+                    ArrayInit::Heap { value, len } => out.extend([*value, *len]),
                 },
                 Stmt::ArrayWrite(write) => {
                     out.extend(&write.indices);
@@ -427,6 +453,43 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// The array a view reads (itself for any other array).
+    pub fn view_source(&self, id: ArrayId) -> ArrayId {
+        match &self.array(id).init {
+            ArrayInit::View { source, .. } => *source,
+            _ => id,
+        }
+    }
+
+    /// The integer nodes that place a view in its source: its prefix, start and end.
+    pub fn view_indices(&self, id: ArrayId) -> Vec<ValueId> {
+        match &self.array(id).init {
+            ArrayInit::View {
+                prefix, start, end, ..
+            } => prefix.iter().copied().chain([*start]).chain(*end).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The nodes a call's arguments read: its scalars, and where the views it is passed lie.
+    pub fn call_reads(&self, args: &[CallArg]) -> Vec<ValueId> {
+        let mut reads = scalar_args(args);
+        for arg in args {
+            if let CallArg::Array { array, .. } = arg {
+                reads.extend(self.view_indices(*array));
+            }
+        }
+        reads
+    }
+
+    /// The nodes a node reads (`Node::args`), with the bounds of the views a call is passed.
+    pub fn node_args(&self, id: ValueId) -> Vec<ValueId> {
+        match &self.node(id).op {
+            Op::Call { args, .. } => self.call_reads(args),
+            _ => self.node(id).args(),
+        }
+    }
+
     pub fn push(&mut self, node: Node) -> ValueId {
         self.nodes.push(node);
         ValueId(self.nodes.len() - 1)

@@ -25,7 +25,7 @@ impl Names {
 }
 
 /// One step of a chain, innermost first.
-enum Stage<'e> {
+pub(crate) enum Stage<'e> {
     /// `x.iter()`, `x.into_iter()` or `x` itself: the array being walked.
     Source(&'e Expr),
     /// `(a..b)` or `(a..=b)`: the integers being walked.
@@ -35,20 +35,53 @@ enum Stage<'e> {
     Map(&'e Expr),
     /// `.copied()`, `.cloned()`: elements are values here already.
     Identity,
+    // The adaptors that `lower/adaptors.rs` rewrites (the rewrite here does not).
+    Skip(&'e Expr),
+    Take(&'e Expr),
+    Rev,
+    StepBy(&'e Expr),
+    /// `x.windows(k)`: the array and `k`.
+    Windows(&'e Expr, &'e Expr),
+    /// `x.chunks(k)`, whose last chunk may be shorter.
+    Chunks(&'e Expr, &'e Expr),
+    /// `x.chunks_exact(k)`, which leaves out a shorter last chunk.
+    ChunksExact(&'e Expr, &'e Expr),
+}
+
+impl Stage<'_> {
+    /// Whether the index-loop rewrite of this file takes the stage as it is.
+    pub(crate) fn rewritten_here(&self) -> bool {
+        match self {
+            Stage::Source(_) | Stage::Range(_) | Stage::Enumerate | Stage::Map(_) => true,
+            Stage::Identity => true,
+            // A partner that is itself a chain (`zip(x.iter().skip(1))`) is not.
+            Stage::Zip(other) => stages(other).is_none(),
+            _ => false,
+        }
+    }
 }
 
 /// The method calls of a chain, innermost first, ending at its source.
-fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
+pub(crate) fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
     match expr {
         Expr::MethodCall(call) => {
             let method = call.method.to_string();
             let args: Vec<&Expr> = call.args.iter().collect();
             let stage = match (method.as_str(), args.as_slice()) {
                 ("iter" | "into_iter", []) => return Some(vec![Stage::Source(&call.receiver)]),
+                ("windows", [k]) => return Some(vec![Stage::Windows(&call.receiver, k)]),
+                ("chunks", [k]) => return Some(vec![Stage::Chunks(&call.receiver, k)]),
+                ("chunks_exact", [k]) => {
+                    return Some(vec![Stage::ChunksExact(&call.receiver, k)]);
+                }
                 ("zip", [other]) => Stage::Zip(strip_iter(other)),
                 ("enumerate", []) => Stage::Enumerate,
                 ("map", [f]) => Stage::Map(f),
                 ("copied" | "cloned", []) => Stage::Identity,
+                ("skip", [k]) => Stage::Skip(k),
+                ("take", [k]) => Stage::Take(k),
+                ("rev", []) => Stage::Rev,
+                ("step_by", [k]) => Stage::StepBy(k),
                 _ => return None,
             };
             let mut inner = stages(&call.receiver)?;
@@ -66,7 +99,7 @@ fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
 }
 
 /// `y.iter()`, `&y` and `y` all mean the array `y` as a zip partner.
-fn strip_iter(expr: &Expr) -> &Expr {
+pub(crate) fn strip_iter(expr: &Expr) -> &Expr {
     match expr {
         Expr::MethodCall(call)
             if call.args.is_empty() && (call.method == "iter" || call.method == "into_iter") =>
@@ -90,7 +123,7 @@ fn borrowed_variable(expr: &Expr) -> Option<&Expr> {
 }
 
 /// A closure's patterns see values here, not references: `|&v|` binds what `|v|` would.
-fn strip_refs(pat: &Pat) -> Pat {
+pub(crate) fn strip_refs(pat: &Pat) -> Pat {
     match pat {
         Pat::Reference(reference) => strip_refs(&reference.pat),
         Pat::Tuple(tuple) => {
@@ -107,7 +140,7 @@ fn strip_refs(pat: &Pat) -> Pat {
 }
 
 /// Applies a closure or a function path to an element expression.
-fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
+pub(crate) fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
     match f {
         Expr::Closure(closure) if closure.inputs.len() == 1 => {
             let pat = strip_refs(&closure.inputs[0]);
@@ -125,11 +158,16 @@ fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
 
 /// The rewrite of a chain: statements that bind the sources, the loop bound, and the element
 /// of index `i`.
-struct Walk {
-    setup: Vec<syn::Stmt>,
+pub(crate) struct Walk {
+    pub setup: Vec<syn::Stmt>,
     /// The loop's range: `0..x.len()`, or the user's own `a..b`.
-    range: Expr,
-    element: Expr,
+    pub range: Expr,
+    pub element: Expr,
+}
+
+/// The loop variable of rewrite `n`, which a `Walk`'s element reads.
+pub(crate) fn index_ident(n: usize, span: Span) -> syn::Ident {
+    Names { n, span }.ident("i")
 }
 
 fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
@@ -167,6 +205,13 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
     for stage in rest {
         element = match stage {
             Stage::Source(_) | Stage::Range(_) => return None,
+            Stage::Skip(_)
+            | Stage::Take(_)
+            | Stage::Rev
+            | Stage::StepBy(_)
+            | Stage::Windows(..)
+            | Stage::Chunks(..)
+            | Stage::ChunksExact(..) => return None,
             Stage::Zip(other) => {
                 let other = bind(other, &mut setup);
                 parse_quote_spanned!(span=> (#element, #other[#index]))
@@ -185,6 +230,18 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
 
 /// `sum`, `product` and `fold` over an iterator chain, and `map` on an array, as a block.
 pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
+    desugar_consumer(call, n, None)
+}
+
+/// `sum`, `product` and `fold` as a block over `given`, a walk of the chain made elsewhere
+/// (`lower/adaptors.rs`), or over this file's rewrite of the chain when `None`.
+pub(crate) fn desugar_consumer(
+    call: &syn::ExprMethodCall,
+    n: usize,
+    given: Option<Walk>,
+) -> Option<Expr> {
+    let rewrites_here = given.is_none();
+    let given = std::cell::Cell::new(given);
     let span = call.span();
     let names = Names { n, span };
     let index = names.ident("i");
@@ -195,12 +252,14 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
     let accumulate = |start: proc_macro2::TokenStream,
                       step: &dyn Fn(&Expr) -> proc_macro2::TokenStream|
      -> Option<Expr> {
-        let chain = stages(&call.receiver)?;
         let Walk {
             setup,
             range,
             element,
-        } = walk(&chain, &names)?;
+        } = match given.take() {
+            Some(given) => given,
+            None => walk(&stages(&call.receiver)?, &names)?,
+        };
         let step = step(&element);
         reparse(quote_spanned! {span=>
             {
@@ -223,6 +282,8 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             let start = match &call.turbofish {
                 Some(turbofish) => {
                     let ty = turbofish.args.first()?;
+                    // In a function generic over `T`, `sum::<T>()` starts from a `T` too.
+                    let start = crate::generics::literal(start);
                     quote_spanned!(span=> { let start: #ty = #start; start })
                 }
                 None => crate::generics::literal(start),
@@ -247,7 +308,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             )
         }
         // `x.map(f)` on an array (not an iterator): a new array of the same length.
-        ("map", [f]) if stages(&call.receiver).is_none() => {
+        ("map", [f]) if rewrites_here && stages(&call.receiver).is_none() => {
             let Walk {
                 setup,
                 range,
@@ -279,16 +340,31 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
 
 /// `for PAT in ITERATOR { body }` over an array, as a loop over its indices.
 pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
+    desugar_for_over(for_loop, n, None)
+}
+
+/// `for PAT in ..` over `given`, a walk made elsewhere (`lower/adaptors.rs`), or over this
+/// file's rewrite of the iterator when `None`.
+pub(crate) fn desugar_for_over(
+    for_loop: &syn::ExprForLoop,
+    n: usize,
+    given: Option<Walk>,
+) -> Option<Expr> {
     let span = for_loop.span();
     let names = Names { n, span };
-    // `for v in x` and `for v in &x` over an array variable.
-    let chain = stages(&for_loop.expr)
-        .or_else(|| borrowed_variable(&for_loop.expr).map(|x| vec![Stage::Source(x)]))?;
     let Walk {
         setup,
         range,
         element,
-    } = walk(&chain, &names)?;
+    } = match given {
+        Some(given) => given,
+        None => {
+            // `for v in x` and `for v in &x` over an array variable.
+            let chain = stages(&for_loop.expr)
+                .or_else(|| borrowed_variable(&for_loop.expr).map(|x| vec![Stage::Source(x)]))?;
+            walk(&chain, &names)?
+        }
+    };
     let index = names.ident("i");
     let pat = strip_refs(&for_loop.pat);
     let label = &for_loop.label;
@@ -311,9 +387,16 @@ pub fn unsupported_stage(expr: &Expr) -> Option<&syn::Ident> {
         Expr::MethodCall(call) => {
             let known = matches!(
                 (call.method.to_string().as_str(), call.args.len()),
-                ("iter" | "into_iter" | "enumerate" | "copied" | "cloned", 0) | ("zip" | "map", 1)
+                (
+                    "iter" | "into_iter" | "enumerate" | "copied" | "cloned" | "rev",
+                    0
+                ) | ("zip" | "map" | "skip" | "take" | "step_by", 1)
             );
-            if matches!(call.method.to_string().as_str(), "iter" | "into_iter") && known {
+            let source = matches!(
+                (call.method.to_string().as_str(), call.args.len()),
+                ("iter" | "into_iter", 0) | ("windows" | "chunks" | "chunks_exact", 1)
+            );
+            if source {
                 return None;
             }
             unsupported_stage(&call.receiver).or(if known { None } else { Some(&call.method) })

@@ -18,9 +18,12 @@
 //! dispatcher with the scalar expressions (operators, literals, paths, assignment). Each
 //! submodule adds the methods for one kind of syntax: `control` (`if`, `match`, branches and
 //! merges, exit flags), `patterns` (the tests of `match` arms), `loops`, `calls`,
-//! `closures` (closures bound to locals, inlined where they are called), `arrays` and `items`
-//! (`const` and `use` in the body); `scopes` holds the variables in scope.
+//! `closures` (closures bound to locals, inlined where they are called), `arrays`, `slices`
+//! (sub-slices, read in place as views), `adaptors` (iterator adaptors and consumers that
+//! `iterators.rs` does not rewrite) and `items` (`const` and `use` in the body); `scopes` holds
+//! the variables in scope.
 
+mod adaptors;
 mod arrays;
 mod calls;
 mod closures;
@@ -30,6 +33,7 @@ mod loops;
 mod macros;
 mod patterns;
 mod scopes;
+mod slices;
 
 use crate::diagnostics::Diagnostics;
 use crate::graph::{
@@ -713,7 +717,11 @@ impl Lowerer<'_> {
             _ => self.expr(&init.expr),
         };
         // Arrays are values in Rust: `let b = a;` is a copy, which `b`'s writes must not change.
+        // (A slice, a sub-slice or a `Vec` is borrowed or moved instead: the same array.)
         if let (Val::Array(source), true) = (&val, names_a_variable(&init.expr)) {
+            if matches!(self.graph.array(*source).ty, Ty::Slice(_)) {
+                return self.bind_pattern(&local.pat, val, None);
+            }
             let ty = self.graph.array(*source).ty.clone();
             val = Val::Array(self.new_array(ty, ArrayInit::Copy(*source), init.expr.span()));
         }
@@ -900,6 +908,13 @@ impl Lowerer<'_> {
                 // `&|x| ..` and `&f` of a closure `f` call as the closure does.
                 if let Val::Closure(_) = inner {
                     return inner;
+                }
+                // `&x[1..]`, `&a`: an array borrowed is read as the array itself.
+                if let Val::Array(_) = inner {
+                    if reference.mutability.is_none() {
+                        return inner;
+                    }
+                    return self.unsupported(expr, "`&mut` of an array or of a part of one is not supported in a differentiable function: write its elements where they are needed (`a[1 + i] = ..`)");
                 }
                 let inner = self.scalar(inner, &reference.expr);
                 self.inactive(InactiveExpr::Reference, vec![inner], Ty::Unknown, expr.span())

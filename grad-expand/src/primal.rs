@@ -2,11 +2,11 @@
 //! the tapes its loops record for the reverse sweep. Forward mode, when it comes, is a sweep
 //! of its own beside this one (see ARCHITECTURE.md).
 
+use crate::graph::CallArg;
 use crate::graph::{
     ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Mention, Op,
     RegionId, Stmt, Ty, ValueId,
 };
-use crate::graph::{CallArg, scalar_args};
 use crate::names;
 use crate::spell::{
     RecordsReads, array_name, as_written, operand, passed_array, range_tokens, tape_tuple, zero,
@@ -165,8 +165,9 @@ impl<'a> Forward<'a> {
                 ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
                 ArrayInit::Repeat { value } => vec![*value],
                 ArrayInit::Row { index, .. } => vec![*index],
-                ArrayInit::Call { args, .. } => scalar_args(args),
-                ArrayInit::Param { .. } | ArrayInit::Copy(_) => Vec::new(),
+                ArrayInit::Call { args, .. } => self.graph.call_reads(args),
+                ArrayInit::Heap { value, len } => vec![*value, *len],
+                ArrayInit::Param { .. } | ArrayInit::Copy(_) | ArrayInit::View { .. } => Vec::new(),
             },
             Stmt::ArrayWrite(write) if self.owns(write.array) => {
                 write.indices.iter().copied().chain([write.value]).collect()
@@ -200,7 +201,7 @@ impl<'a> Forward<'a> {
                         match self.replayed(*id) {
                             Some(export) => self.live[export.0] = true,
                             None => {
-                                for arg in self.graph.node(*id).args() {
+                                for arg in self.graph.node_args(*id) {
                                     self.live[arg.0] = true;
                                 }
                                 self.needs_arrays_of(stmt);
@@ -343,7 +344,10 @@ impl<'a> Forward<'a> {
             CallArg::Array {
                 array,
                 by_reference,
-            } => passed_array(self.graph, array, by_reference),
+            } => {
+                self.referenced.extend(self.graph.view_indices(array));
+                passed_array(self.graph, array, by_reference)
+            }
         }
     }
 
@@ -487,6 +491,12 @@ impl<'a> Forward<'a> {
             ArrayInit::Call { path, args } => {
                 let args: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
                 quote!(#path(#(#args),*))
+            }
+            // Read in place through its source.
+            ArrayInit::View { .. } => return None,
+            ArrayInit::Heap { value, len } => {
+                let (value, len) = (self.arg(*value), self.arg(*len));
+                quote!(::grad::__private::vec_filled(#value, #len))
             }
         };
         Some(quote_spanned!(span=> let #mutability #name = #init;))
@@ -724,6 +734,16 @@ impl<'a> Forward<'a> {
                     let base = self.receiver(args[0]);
                     let indices = args[1..].iter().map(|a| self.arg(*a));
                     quote_spanned!(span=> #base #([#indices])*)
+                }
+                InactiveExpr::RowLen(array) => {
+                    let array = array_name(self.graph, *array);
+                    let indices = args.iter().map(|a| self.arg(*a));
+                    quote_spanned!(span=> #array #([#indices])* .len())
+                }
+                InactiveExpr::Compare(method) => {
+                    let recv = self.receiver(args[0]);
+                    let other = self.arg(args[1]);
+                    quote_spanned!(span=> #recv.#method(&#other))
                 }
                 InactiveExpr::Binding { pattern, name } => {
                     let a = self.arg(args[0]);

@@ -24,7 +24,7 @@ use crate::graph::{
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
 use crate::rules::{self, Derivative, Operands, OperatorRule, Reads};
-use crate::spell::{RecordsReads, as_written, flat, operand, passed_array, zero, zeros};
+use crate::spell::{RecordsReads, as_written, flat, operand, passed_array, view_part, zero, zeros};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -233,6 +233,14 @@ impl<'g> Sweep<'g> {
                 let entry = |k: usize| names::array_call_entry(id, k);
                 self.reverse_call(span, entry, &path, &args, upstream, frame);
             }
+            // A view has no adjoint of its own (reads go to its source); a heap array's
+            // elements are all written before they are read.
+            ArrayInit::View { .. } => {}
+            ArrayInit::Heap { value, .. } => {
+                let elements = flat(quote!(#adj), &self.graph.array(id).ty, false);
+                let total = quote!(::grad::__private::sum_elements(#elements));
+                self.contribute(&mut frame.steps, *value, total);
+            }
             ArrayInit::Row { source, index } => {
                 if self.array_active(*source) {
                     let source = self.array_adjoint(*source);
@@ -270,6 +278,7 @@ impl<'g> Sweep<'g> {
         // The adjoints of the arrays this block declares start at zero (a vector output's at
         // the upstream gradient), before anything adds to them.
         let mut steps = Vec::new();
+        let mut heap_lens = Vec::new();
         for (index, array) in self.graph.arrays.iter().enumerate() {
             let id = ArrayId(index);
             let in_gradient = self.gradient_places.contains_key(&id);
@@ -278,12 +287,26 @@ impl<'g> Sweep<'g> {
                 let init = if self.output_array == Some(id) {
                     let upstream = names::core_upstream();
                     quote!(#upstream)
-                } else if let (ArrayInit::Param { ident, .. }, Ty::Slice(_)) =
+                } else if let (ArrayInit::Param { ident, .. }, Ty::Slice(elem)) =
                     (&array.init, &array.ty)
                 {
                     // A slice's gradient goes into the caller's buffer, zeroed first.
                     let buffer = names::slice_gradient(ident);
-                    quote!(::grad::__private::slice_adjoint(#buffer, #ident.len()))
+                    match &**elem {
+                        Ty::Array(..) => {
+                            let zero = zeros(elem);
+                            quote!(::grad::__private::slice_adjoint_filled(#buffer, #ident.len(), #zero))
+                        }
+                        // `&[Vec<f64>]`: a buffer of rows as long as the parameter's.
+                        Ty::Slice(_) => quote!(::grad::__private::ragged_adjoint(#buffer, &#ident)),
+                        _ => quote!(::grad::__private::slice_adjoint(#buffer, #ident.len())),
+                    }
+                } else if let (ArrayInit::Heap { len, .. }, Ty::Slice(elem)) =
+                    (&array.init, &array.ty)
+                {
+                    heap_lens.push(*len);
+                    let (zero, len) = (zeros(elem), operand(self.graph, *len));
+                    quote!(::grad::__private::vec_filled(#zero, #len))
                 } else {
                     zeros(&array.ty)
                 };
@@ -293,7 +316,7 @@ impl<'g> Sweep<'g> {
         steps.extend(seeds);
         let mut frame = FrameBuilder {
             steps,
-            referenced: BTreeSet::new(),
+            referenced: heap_lens.into_iter().collect(),
             tapes: HashMap::new(),
             in_place_updates: HashMap::new(),
         };
@@ -641,7 +664,10 @@ impl<'g> Sweep<'g> {
             CallArg::Array {
                 array,
                 by_reference,
-            } => passed_array(self.graph, array, by_reference),
+            } => {
+                frame.referenced.extend(self.graph.view_indices(array));
+                passed_array(self.graph, array, by_reference)
+            }
         }
     }
 
@@ -690,9 +716,14 @@ impl<'g> Sweep<'g> {
                     self.contribute(&mut frame.steps, value, entry)
                 }
                 CallArg::Array { array, .. } => {
-                    if self.array_active(array) {
+                    let source = self.graph.view_source(array);
+                    if self.array_active(source) {
                         let ty = &self.graph.array(array).ty;
-                        let target = flat(self.array_adjoint(array), ty, true);
+                        // A view's entry goes to its part of its source's adjoint.
+                        let adjoint = self.array_adjoint(source);
+                        let part = view_part(self.graph, array);
+                        frame.referenced.extend(self.graph.view_indices(array));
+                        let target = flat(quote!(#adjoint #part), ty, true);
                         let amount = flat(entry, ty, false);
                         frame.steps.push(Step::Code(
                             quote!(::grad::__private::add_elements(#target, #amount);),

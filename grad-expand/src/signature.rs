@@ -199,8 +199,8 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
     }
 }
 
-/// `T` of `Vec<T>` (under any path) or of `&Vec<T>`, when `T` is a float type.
-pub fn float_vec_element(ty: &Type) -> Option<&Type> {
+/// `T` of `Vec<T>` (under any path) or of `&Vec<T>`, whatever `T` is.
+fn vec_element(ty: &Type) -> Option<&Type> {
     let ty = match ty {
         Type::Reference(reference) if reference.mutability.is_none() => &*reference.elem,
         other => other,
@@ -213,12 +213,63 @@ pub fn float_vec_element(ty: &Type) -> Option<&Type> {
         return None;
     };
     match args.args.first() {
-        Some(syn::GenericArgument::Type(elem))
-            if last.ident == "Vec" && float_type(elem).is_some() =>
-        {
+        Some(syn::GenericArgument::Type(elem)) if last.ident == "Vec" && args.args.len() == 1 => {
             Some(elem)
         }
         _ => None,
+    }
+}
+
+/// The element type `E` of a slice parameter `&[E]`, `Vec<E>` or `&Vec<E>` that grad
+/// differentiates: a float, an array of floats (`&[[f64; 3]]`), or a `Vec` of floats (the
+/// rows of a `&[Vec<f64>]`).
+pub fn slice_element(ty: &Type) -> Option<&Type> {
+    let elem = match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => match &*reference.elem {
+            Type::Slice(slice) => &*slice.elem,
+            _ => vec_element(ty)?,
+        },
+        _ => vec_element(ty)?,
+    };
+    element_class(elem).is_some().then_some(elem)
+}
+
+/// `&[[f64; 2]]` for `&[(f64, f64)]` (and `Vec<[f64; 2]>` for `Vec<(f64, f64)>`): a slice of
+/// tuples of one float type, written as the slice of arrays grad differentiates.
+fn tuples_as_arrays(ty: &Type) -> Option<String> {
+    let (elem, vec) = match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => match &*reference.elem {
+            Type::Slice(slice) => (&*slice.elem, None),
+            _ => (vec_element(ty)?, Some("&Vec")),
+        },
+        _ => (vec_element(ty)?, Some("Vec")),
+    };
+    let Type::Tuple(tuple) = elem else {
+        return None;
+    };
+    let floats: Vec<FloatTy> = tuple.elems.iter().map(float_type).collect::<Option<_>>()?;
+    let first = *floats.first()?;
+    if floats.iter().any(|f| *f != first) {
+        return None;
+    }
+    let array = format!("[{}; {}]", first.ident(), floats.len());
+    Some(match vec {
+        None => format!("&[{array}]"),
+        Some(vec) => format!("{vec}<{array}>"),
+    })
+}
+
+/// What a slice parameter's element is, if grad differentiates it.
+fn element_class(elem: &Type) -> Option<Ty> {
+    if let Some(float) = float_type(elem) {
+        return Some(Ty::Float(Some(float)));
+    }
+    match classify(elem) {
+        array @ Ty::Array(..) if array.scalar().is_float() => Some(array),
+        _ => vec_element(elem)
+            .filter(|_| !matches!(elem, Type::Reference(_)))
+            .and_then(float_type)
+            .map(|float| Ty::Slice(Box::new(Ty::Float(Some(float))))),
     }
 }
 
@@ -335,12 +386,14 @@ fn param(
             );
             return None;
         }
-        Type::Reference(reference) if matches!(&*reference.elem, Type::Slice(slice) if float_type(&slice.elem).is_some()) =>
-        {
-            let Type::Slice(slice) = &*reference.elem else {
-                unreachable!("matched above")
-            };
-            Ty::Slice(Box::new(classify(&slice.elem)))
+        // `&[f64]`, `&[[f64; 3]]`, `&[Vec<f64>]`; `Vec<..>` and `&Vec<..>` of the same are read
+        // as a slice is, and differentiated as one: the gradient is a `Vec` (or the caller's
+        // buffer, with `_grad_into`).
+        other if slice_element(other).is_some() => {
+            let elem = slice_element(other).expect("matched above");
+            Ty::Slice(Box::new(
+                element_class(elem).expect("checked by slice_element"),
+            ))
         }
         // A reference to an array is read like the array, without copying it in; its
         // gradient is an array.
@@ -359,12 +412,6 @@ fn param(
         Type::Reference(reference) if float_type(&reference.elem).is_some() => {
             gradient_ty = (*reference.elem).clone();
             classify(&reference.elem)
-        }
-        // `Vec<f64>` and `&Vec<f64>` are read as a slice is, and differentiated as one: the
-        // gradient is a `Vec` (or the caller's buffer, with `_grad_into`).
-        other if float_vec_element(other).is_some() => {
-            let elem = float_vec_element(other).expect("matched above");
-            Ty::Slice(Box::new(classify(elem)))
         }
         // A type grad sees only by name (`origin: Vec3`, `&Vec3`) that the body indexes is
         // read as an array whose shape rustc knows; rustc confirms it is one (the
@@ -541,12 +588,23 @@ fn constant_parameters_hold_no_floats(
         let written = crate::diagnostics::spelled(ty);
         match content(ty) {
             Content::NoFloats => {}
-            Content::Floats => diagnostics.error(
-                ty,
-                format!(
-                    "`{name}` holds floats, but grad cannot differentiate a parameter of type `{written}` yet and would leave it out of the gradient: take its floats as parameters of their own (`f64`, `[f64; N]`, `&[f64]`){keep_constant}"
-                ),
-            ),
+            Content::Floats => {
+                let instead = match tuples_as_arrays(ty) {
+                    Some(arrays) => format!(
+                        "write its tuples as arrays (`{arrays}`, read as `{name}[i][0]` or `let [a, b] = {name}[i];`)"
+                    ),
+                    None => {
+                        "take its floats as parameters of their own (`f64`, `[f64; N]`, `&[f64]`)"
+                            .to_owned()
+                    }
+                };
+                diagnostics.error(
+                    ty,
+                    format!(
+                        "`{name}` holds floats, but grad cannot differentiate a parameter of type `{written}` yet and would leave it out of the gradient: {instead}{keep_constant}"
+                    ),
+                );
+            }
             Content::Unseen(parts) => {
                 for part in parts {
                     let part_written = crate::diagnostics::spelled(&part);

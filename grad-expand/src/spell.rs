@@ -88,7 +88,7 @@ pub fn zeros(ty: &Ty) -> TokenStream {
 pub fn flat(array: TokenStream, ty: &Ty, mutable: bool) -> TokenStream {
     let mut depth = 0;
     let mut current = ty;
-    while let Ty::Array(elem, _) = current {
+    while let Ty::Array(elem, _) | Ty::Slice(elem) = current {
         depth += 1;
         current = elem;
     }
@@ -120,10 +120,58 @@ pub fn array_name(graph: &Graph, id: ArrayId) -> TokenStream {
     }
 }
 
-/// An array as a call argument: its name, borrowed when the call wrote `&a`.
+/// An array as a call argument: its name, borrowed when the call wrote `&a`; a view as the
+/// sub-slice of its source it is (`&x[1..]`).
 pub fn passed_array(graph: &Graph, id: ArrayId, by_reference: bool) -> TokenStream {
+    if let ArrayInit::View { source, .. } = &graph.array(id).init {
+        let source = array_name(graph, *source);
+        let part = view_part(graph, id);
+        // A whole row (`p[i]` of a `&[[f64; 3]]`) is passed as written; a sub-slice is a
+        // reference.
+        return if by_reference || !is_row(graph, id) {
+            quote!(&#source #part)
+        } else {
+            quote!(#source #part)
+        };
+    }
     let name = array_name(graph, id);
     if by_reference { quote!(&#name) } else { name }
+}
+
+/// Where a view lies in its source, as indexing spells it: `[i][a..b]`, `[1..]`. Its nodes
+/// must be recorded as read by whoever spells it (`Graph::view_indices`).
+pub fn view_part(graph: &Graph, id: ArrayId) -> TokenStream {
+    let ArrayInit::View {
+        prefix, start, end, ..
+    } = &graph.array(id).init
+    else {
+        return TokenStream::new();
+    };
+    if is_row(graph, id) {
+        let prefix = prefix.iter().map(|i| operand(graph, *i));
+        return quote!(#([#prefix])*);
+    }
+    let prefix = prefix.iter().map(|i| operand(graph, *i));
+    let start = match &graph.node(*start).op {
+        Op::Constant(tokens) if tokens.to_string() == "0" => TokenStream::new(),
+        _ => operand(graph, *start),
+    };
+    let end = end.map(|end| operand(graph, end));
+    quote!(#([#prefix])* [#start..#end])
+}
+
+/// Whether a view is a whole row of its source (`p[i]`), not a range of one.
+fn is_row(graph: &Graph, id: ArrayId) -> bool {
+    match &graph.array(id).init {
+        ArrayInit::View {
+            prefix, start, end, ..
+        } => {
+            !prefix.is_empty()
+                && end.is_none()
+                && matches!(&graph.node(*start).op, Op::Constant(tokens) if tokens.to_string() == "0")
+        }
+        _ => false,
+    }
 }
 
 /// One tape record: the tuple `(a, b, ...)` of a loop's recorded values, or the pattern that

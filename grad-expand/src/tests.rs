@@ -134,6 +134,29 @@ fn snapshot_constant_calls_and_macros() {
 }
 
 #[test]
+fn snapshot_sub_slice_read_in_place() {
+    let item = quote! {
+        fn interior(x: &[f64], k: f64) -> f64 {
+            let n = x.len();
+            let inner = &x[1..n - 1];
+            k * inner.iter().map(|v| v * v).sum::<f64>()
+        }
+    };
+    expect_file!["../snapshots/sub_slice_read_in_place.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_windows_as_views() {
+    let item = quote! {
+        fn roughness(xs: &[f64]) -> f64 {
+            xs.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>()
+        }
+    };
+    expect_file!["../snapshots/windows_as_views.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_whole_array_assignment_in_a_loop() {
     let item = quote! {
         fn integrate(x0: f64, k: f64) -> f64 {

@@ -283,6 +283,78 @@ pub mod __private {
         Vec(core::marker::PhantomData)
     }
 
+    /// `len` copies of `value`: a collected `Vec` before its elements are written, its
+    /// adjoint, and the gradient of a slice of arrays (`vec_filled([0.0; 3], len)`).
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub fn vec_filled<T: Clone>(value: T, len: usize) -> Vec<T> {
+        alloc::vec![value; len]
+    }
+
+    /// Without `alloc` there is no `Vec` to return: `f_grad_into` is the form to call.
+    #[cfg(not(feature = "alloc"))]
+    #[inline]
+    pub fn vec_filled<T: Clone>(_value: T, _len: usize) -> Vec<T> {
+        Vec(core::marker::PhantomData)
+    }
+
+    /// The adjoint of a parameter that is a slice of arrays (`&[[f64; 3]]`): the caller's
+    /// buffer, checked and zeroed.
+    #[inline]
+    pub fn slice_adjoint_filled<T: Clone>(buffer: &mut [T], len: usize, zero: T) -> &mut [T] {
+        assert_eq!(
+            buffer.len(),
+            len,
+            "a gradient buffer must have the length of its slice parameter"
+        );
+        for element in buffer.iter_mut() {
+            *element = zero.clone();
+        }
+        buffer
+    }
+
+    /// The gradient of a slice of rows (`&[Vec<f64>]`): zero rows as long as the parameter's.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub fn ragged_zeros<T: Zero + Clone, R: AsRef<[T]>>(rows: &[R]) -> Vec<Vec<T>> {
+        rows.iter()
+            .map(|row| vec_zeros(row.as_ref().len()))
+            .collect()
+    }
+
+    /// Without `alloc` there is no `Vec` to return: `f_grad_into` is the form to call.
+    #[cfg(not(feature = "alloc"))]
+    #[inline]
+    pub fn ragged_zeros<T: Zero + Clone, R: AsRef<[T]>>(_rows: &[R]) -> Vec<Vec<T>> {
+        Vec(core::marker::PhantomData)
+    }
+
+    /// The adjoint of a slice of rows (`&[Vec<f64>]`): the caller's buffer of rows, checked
+    /// against the parameter's shape and zeroed.
+    #[inline]
+    pub fn ragged_adjoint<'b, T: Zero, B: AsMut<[T]>, R: AsRef<[T]>>(
+        buffer: &'b mut [B],
+        rows: &[R],
+    ) -> &'b mut [B] {
+        assert_eq!(
+            buffer.len(),
+            rows.len(),
+            "a gradient buffer must have the length of its slice parameter"
+        );
+        for (row, like) in buffer.iter_mut().zip(rows) {
+            let row = row.as_mut();
+            assert_eq!(
+                row.len(),
+                like.as_ref().len(),
+                "each row of a gradient buffer must have the length of its parameter's row"
+            );
+            for element in row.iter_mut() {
+                *element = T::zero();
+            }
+        }
+        buffer
+    }
+
     /// An array, seen through any number of references.
     pub trait Referent {
         type Array: Copy;

@@ -1,8 +1,8 @@
 use grad::differentiable;
 
 #[differentiable]
-fn tail_energy(x: [f64; 4]) -> f64 {
-    x.iter().skip(1).map(|v| v * v).sum::<f64>()
+fn positive_energy(x: [f64; 4]) -> f64 {
+    x.iter().filter(|v| **v > 0.0).map(|v| v * v).sum::<f64>()
 }
 
 #[differentiable]
@@ -11,25 +11,32 @@ fn largest(x: [f64; 4]) -> f64 {
     m.unwrap_or(0.0) * 2.0
 }
 
-#[differentiable]
-fn roughness(xs: &[f64]) -> f64 {
-    xs.windows(2).map(|w| (w[1] - w[0]).powi(2)).sum::<f64>()
+fn by_magnitude(a: &f64, b: &f64) -> std::cmp::Ordering {
+    a.abs().total_cmp(&b.abs())
 }
 
 #[differentiable]
-fn tail_sum(xs: &[f64]) -> f64 {
-    xs[1..].iter().sum::<f64>()
+fn largest_magnitude(xs: &[f64]) -> f64 {
+    xs.iter().copied().max_by(by_magnitude).unwrap()
 }
 
 #[differentiable]
-fn horner(xs: &[f64]) -> f64 {
-    xs.iter().rev().fold(0.0, |acc, &x| acc * 0.5 + x)
+fn product_of_all(xs: &[f64]) -> f64 {
+    xs.iter().copied().reduce(|a, b| a * b).unwrap_or(1.0)
 }
 
 #[differentiable]
-fn doubled_first(xs: &[f64]) -> f64 {
-    let v: Vec<f64> = xs.iter().map(|x| x * 2.0).collect();
-    v[0]
+fn queued(xs: &[f64]) -> f64 {
+    let q = xs.iter().map(|x| x * 2.0).collect::<std::collections::VecDeque<f64>>();
+    q[0]
+}
+
+#[differentiable]
+fn doubled_in_place(xs: [f64; 3]) -> f64 {
+    let mut a = xs;
+    let part = &mut a[1..];
+    part[0] *= 2.0;
+    a[1] + a[2]
 }
 
 fn main() {}

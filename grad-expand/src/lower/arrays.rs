@@ -106,24 +106,14 @@ impl Lowerer<'_> {
     /// `a.len()`, the one method of an array: a constant for an array, read at run time for a
     /// slice.
     pub(super) fn array_method(&mut self, array: ArrayId, call: &syn::ExprMethodCall) -> Val {
+        if call.method == "is_empty" && call.args.is_empty() {
+            let len = self.length_of(array, call.span());
+            let zero = self.constant(quote!(0), Ty::Int, call.span());
+            let token = syn::BinOp::Eq(syn::Token![==](call.span()));
+            return Val::Scalar(self.binary_node(token, len, zero, call.span()));
+        }
         if call.method == "len" && call.args.is_empty() {
-            return match &self.graph.array(array).ty {
-                Ty::Array(_, len) if !len.is_inferred() => {
-                    Val::Scalar(self.constant(len.0.clone(), Ty::Int, call.span()))
-                }
-                // A slice is a parameter, never written, in scope everywhere in generated
-                // code by its own name.
-                _ => {
-                    let name = match &self.graph.array(array).init {
-                        ArrayInit::Param { ident, .. } => quote!(#ident),
-                        _ => {
-                            let local = crate::names::array(array);
-                            quote!(#local)
-                        }
-                    };
-                    self.push(Op::Length(quote!(#name.len())), Ty::Int, call.span())
-                }
-            };
+            return Val::Scalar(self.length_of(array, call.span()));
         }
         self.unsupported(
             &call.method,
@@ -134,12 +124,35 @@ impl Lowerer<'_> {
         )
     }
 
+    /// `a.len()`: a constant for an array, read at run time for a slice, the view's own
+    /// length for a sub-slice.
+    pub(super) fn length_of(&mut self, array: ArrayId, span: Span) -> ValueId {
+        if let Some(len) = self.view_len(array) {
+            return len;
+        }
+        match &self.graph.array(array).ty {
+            Ty::Array(_, len) if !len.is_inferred() => self.constant(len.0.clone(), Ty::Int, span),
+            // A slice is a parameter, never written, in scope everywhere in generated
+            // code by its own name (or a collected `Vec`, by its local's).
+            _ => {
+                let name = match &self.graph.array(array).init {
+                    ArrayInit::Param { ident, .. } => quote!(#ident),
+                    _ => {
+                        let local = crate::names::array(array);
+                        quote!(#local)
+                    }
+                };
+                match self.push(Op::Length(quote!(#name.len())), Ty::Int, span) {
+                    Val::Scalar(id) => id,
+                    _ => unreachable!("push makes a scalar"),
+                }
+            }
+        }
+    }
+
     /// `a[i]`, `w[i][j]` (an element), or `w[i]` of a matrix (a copy of the row).
     pub(super) fn index(&mut self, index: &syn::ExprIndex) -> Val {
         let (base, index_exprs) = index_chain(index);
-        if let Some(range) = index_exprs.iter().find(|e| matches!(e, Expr::Range(_))) {
-            return self.unsupported(range, "sub-slices (`x[1..]`, `&x[a..b]`) are not supported yet: loop over the indices of the part (`for i in 1..x.len() { .. x[i] .. }`)");
-        }
         // `step(state, h)[0]`: a call's result indexed where it is made is an array, of the
         // type the callee's signature gives it.
         let base_val = match base {
@@ -157,6 +170,9 @@ impl Lowerer<'_> {
             // A constant whose type only rustc knows (`origin: Vec3` left out by `wrt`):
             // indexed as written, with no derivative.
             Val::Scalar(id) if matches!(self.node(id).ty, Ty::Other | Ty::Unknown) => {
+                if let Some(range) = index_exprs.iter().find(|e| matches!(e, Expr::Range(_))) {
+                    return self.unsupported(range, "grad cannot see the type of this constant, so it cannot take a part of it: index its elements (`idx[k]` for `k` in `1..idx.len()`)");
+                }
                 let mut args = vec![id];
                 args.extend(index_exprs.iter().map(|e| self.scalar_expr(e)));
                 return self.inactive(InactiveExpr::Index, args, Ty::Unknown, index.span());
@@ -166,7 +182,23 @@ impl Lowerer<'_> {
                 "only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a differentiable function: use an array `[f64; N]`, or take a slice",
             ),
         };
-        let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
+        // `x[1..]`, `p[i][..k]`, `s[2]` of a sub-slice `s`: a view, or a place in its source.
+        let Some((array, indices)) = self.through_views(array, &index_exprs, index.span()) else {
+            return self.poison(index.span());
+        };
+        if indices.is_empty() {
+            return Val::Array(array);
+        }
+        self.read_element(array, indices, index)
+    }
+
+    /// The element (or row) `array[indices]`, of an array that is not a view.
+    fn read_element(
+        &mut self,
+        array: ArrayId,
+        indices: Vec<ValueId>,
+        index: &syn::ExprIndex,
+    ) -> Val {
         let ty = self.graph.array(array).ty.clone();
         let mut elem = &ty;
         for (depth, _) in indices.iter().enumerate() {
@@ -205,6 +237,11 @@ impl Lowerer<'_> {
             }
         }
         match elem {
+            // A row of a slice parameter (`&[[f64; 3]]`), which is never written: read in
+            // place, as a view, instead of copied.
+            Ty::Array(..) if indices.len() == 1 && matches!(ty, Ty::Slice(_)) => {
+                Val::Array(self.row_view(array, indices, index.span()))
+            }
             Ty::Array(..) if indices.len() == 1 => {
                 let init = ArrayInit::Row {
                     source: array,
@@ -213,6 +250,8 @@ impl Lowerer<'_> {
                 Val::Array(self.new_array(elem.clone(), init, index.span()))
             }
             Ty::Array(..) => self.unsupported(index, "index every dimension of this array"),
+            // A row of a `&[Vec<f64>]`: read in place, as a view of the whole row.
+            Ty::Slice(_) => Val::Array(self.row_view(array, indices, index.span())),
             scalar => {
                 // `x[i] * x[i]` reads one value: the same element, read again in the same
                 // block with no write to the array in between, is the same node (and then
@@ -250,13 +289,25 @@ impl Lowerer<'_> {
         {
             return;
         }
-        let Val::Array(array) = self.expr(base) else {
+        let array = match self.expr(base) {
+            Val::Array(array) => array,
+            // Reported where it was made (`let part = &mut a[1..];`).
+            Val::Scalar(id) if self.is_poison(id) => return,
+            _ => {
+                self.diagnostics.error(
+                    base,
+                    "only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a differentiable function: use an array `[f64; N]`, or take a slice",
+                );
+                return;
+            }
+        };
+        if self.graph.view_source(array) != array {
             self.diagnostics.error(
-                base,
-                "only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a differentiable function: use an array `[f64; N]`, or take a slice",
+                place,
+                "a sub-slice cannot be written in a differentiable function: write the elements of the array it is part of (`a[1 + i] = ..` for `&mut a[1..]`)",
             );
             return;
-        };
+        }
         let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
         let depth = array_depth(&self.graph.array(array).ty);
         if indices.len() != depth {

@@ -19,6 +19,9 @@ use syn::spanned::Spanned;
 
 impl Lowerer<'_> {
     pub(super) fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
+        if let Some(val) = self.adaptor_method(call) {
+            return val;
+        }
         if matches!(
             call.method.to_string().as_str(),
             "sum" | "product" | "fold" | "map"
@@ -36,7 +39,7 @@ impl Lowerer<'_> {
         let over_array = iterators::chain_source(&call.receiver)
             .is_some_and(|source| matches!(self.lookup(&source.to_string()), Some(Val::Array(_))));
         if over_array {
-            const SUPPORTED: &str = "write a loop over the indices (`for i in 0..x.len() { .. }`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`";
+            const SUPPORTED: &str = "write a loop over the indices (`for i in 0..x.len() { .. }`); supported are `iter`, `windows`, `chunks`, `chunks_exact`, `zip`, `enumerate`, `map`, `copied`, `cloned`, `skip`, `take`, `rev` and `step_by`, ended by `sum`, `product`, `fold`, `max_by` or `min_by` (then `unwrap`), `count` or `collect`";
             return match iterators::unsupported_stage(&call.receiver) {
                 Some(adaptor) => self.unsupported(
                     adaptor,
@@ -292,9 +295,6 @@ impl Lowerer<'_> {
                     args.push(CallArg::Scalar(id));
                 }
                 Val::Scalar(id) => args.push(CallArg::Scalar(id)),
-                Val::Array(id) if matches!(self.graph.array(id).ty, Ty::Slice(_)) => {
-                    return self.unsupported(arg, "passing a slice to a differentiable call is not supported yet: pass a fixed-size array");
-                }
                 Val::Array(id) => args.push(CallArg::Array {
                     array: id,
                     by_reference,

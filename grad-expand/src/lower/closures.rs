@@ -74,11 +74,12 @@ impl Lowerer<'_> {
                 // array do not reach it. (An array behind a reference cannot be written.)
                 Val::Array(array) if moves => {
                     let source = self.graph.array(array);
+                    // (A sub-slice is a reference, and a `Vec` is moved in, not copied.)
                     let borrowed = match source.init {
                         ArrayInit::Param { index, .. } => {
                             matches!(self.param_types.get(index), Some(Type::Reference(_)))
                         }
-                        _ => false,
+                        _ => matches!(source.ty, Ty::Slice(_)),
                     };
                     if borrowed {
                         val

@@ -22,6 +22,9 @@ impl Lowerer<'_> {
     pub(super) fn for_loop(&mut self, e: &syn::ExprForLoop) -> Val {
         let label = e.label.as_ref().map(|l| l.name.ident.to_string());
         let Some(range) = RangeSyntax::parse(&e.expr) else {
+            if let Some(val) = self.adaptor_for(e) {
+                return val;
+            }
             self.rewrites += 1;
             if let Some(rewritten) = iterators::desugar_for(e, self.rewrites) {
                 return self.expr(&rewritten);

@@ -92,7 +92,9 @@ impl Sweep<'_> {
 
     fn passes_newer_array(&self, args: &[CallArg], position: usize, region: RegionId) -> bool {
         args.iter().any(|arg| match arg {
-            CallArg::Array { array, .. } => self.written_after(*array, position, region),
+            CallArg::Array { array, .. } => {
+                self.written_after(self.graph.view_source(*array), position, region)
+            }
             CallArg::Scalar(_) | CallArg::Borrowed(_) => false,
         })
     }
