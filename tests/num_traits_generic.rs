@@ -288,3 +288,68 @@ fn a_labeled_break_of_a_literal_in_generic_code() {
     assert_eq!(dx, -0.2);
     assert_eq!(dv, [0.0, -0.5, 0.0, 0.0]);
 }
+
+/// The bowl with its constants as parameters, and the published wrapper that passes them on
+/// (argmin's `rosenbrock` calls `rosenbrock_ab` this way): grad reads `T::from_f64(c)
+/// .unwrap()`, `T::zero()` and `T::PI()` as `T`, the generated code says so, and rustc
+/// confirms it.
+#[differentiable]
+fn scaled_ripple_bowl<T>(param: &[T], depth: T, ripple: T, shift: T) -> T
+where
+    T: Float + FromPrimitive + Sum,
+{
+    let n = T::from_usize(param.len()).unwrap();
+    let squares: T = param.iter().map(|x| (*x - shift).powi(2)).sum();
+    let ripples: T = param.iter().map(|x| (ripple * *x).cos()).sum();
+    -depth * (-(squares / n).sqrt()).exp() - (ripples / n).exp()
+}
+
+#[differentiable]
+fn default_ripple_bowl<T>(param: &[T]) -> T
+where
+    T: Float + FromPrimitive + FloatConst + Sum,
+{
+    scaled_ripple_bowl(
+        param,
+        T::from_f64(20.0).unwrap(),
+        T::from(2.0).unwrap() * T::PI(),
+        T::zero(),
+    )
+}
+
+fn default_ripple_bowl_dual(param: &[Dual64]) -> Dual64 {
+    let n = param.len() as f64;
+    let c = 2.0 * core::f64::consts::PI;
+    let squares = param.iter().fold(Dual64::from(0.0), |s, x| s + x.powi(2));
+    let ripples = param
+        .iter()
+        .fold(Dual64::from(0.0), |s, x| s + (*x * c).cos());
+    -((-(squares / n).sqrt()).exp() * 20.0) - (ripples / n).exp()
+}
+
+#[test]
+fn constants_of_the_generic_type_passed_to_a_differentiable_call() {
+    let mut next = xorshift(0x5eed);
+    for _ in 0..5 {
+        let p = random_point(&mut next, 4);
+        let g = default_ripple_bowl_grad(&p);
+        assert_gradient(default_ripple_bowl, &p, &g);
+        for k in 0..p.len() {
+            let seeded: Vec<Dual64> = p
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| Dual64::new(v, if i == k { 1.0 } else { 0.0 }))
+                .collect();
+            let dual = default_ripple_bowl_dual(&seeded).eps;
+            assert!((g[k] - dual).abs() < 1e-12, "{} vs {dual}", g[k]);
+        }
+        let p32: Vec<f32> = p.iter().map(|&v| v as f32).collect();
+        let g32 = default_ripple_bowl_grad(&p32);
+        for (a, b) in g32.iter().zip(&g) {
+            assert!(
+                (<f64 as From<f32>>::from(*a) - b).abs() < 1e-3 * b.abs().max(1.0),
+                "{a} vs {b}"
+            );
+        }
+    }
+}

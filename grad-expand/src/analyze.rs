@@ -222,7 +222,13 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
             let array = graph.array(*array);
             (array.active, array.ty.scalar().clone())
         }
-        Op::Annotated { value, .. } => (is_active(value), node.ty.clone()),
+        Op::Annotated { value, .. } => {
+            // The annotation types the value too, which a reverse frame may record.
+            let (value, ty) = (*value, node.ty.clone());
+            let active = is_active(&value);
+            let changed = type_opaque_operands(graph, &[value], &ty);
+            return set(graph, id, active, ty) || changed;
+        }
         Op::Binary {
             op: BinaryOp::Other,
             lhs,

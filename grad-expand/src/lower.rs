@@ -1315,3 +1315,12 @@ fn element_literal(array: &proc_macro2::TokenStream, ty: &Ty) -> Option<Expr> {
 fn is_let_else(stmt: &SynStmt) -> bool {
     matches!(stmt, SynStmt::Local(local) if local.init.as_ref().is_some_and(|init| init.diverge.is_some()))
 }
+
+/// The expression inside any parentheses (and invisible groups) around it.
+pub(super) fn strip_parens(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(inner) => strip_parens(&inner.expr),
+        Expr::Group(inner) => strip_parens(&inner.expr),
+        other => other,
+    }
+}

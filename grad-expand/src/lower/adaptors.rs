@@ -11,7 +11,7 @@
 //! chunk is a view of its source (`slices.rs`), read in place. Counts over arrays of literal
 //! length are literals, so loops over them keep their tapes on the stack.
 
-use super::{Lowerer, Val};
+use super::{Lowerer, Val, strip_parens};
 use crate::graph::{ArrayInit, CallArg, InactiveExpr, Op, Ty, ValueId};
 use crate::iterators::{self, Stage, Walk};
 use proc_macro2::Span;
@@ -608,14 +608,6 @@ fn apply2(f: &Expr, a: Expr, b: Expr, span: Span) -> Option<Expr> {
         }
         Expr::Paren(inner) => apply2(&inner.expr, a, b, span),
         _ => None,
-    }
-}
-
-fn strip_parens(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Paren(inner) => strip_parens(&inner.expr),
-        Expr::Group(inner) => strip_parens(&inner.expr),
-        other => other,
     }
 }
 

@@ -96,7 +96,26 @@ impl Lowerer<'_> {
             method: call.method.clone(),
             turbofish: call.turbofish.clone(),
         };
-        self.inactive(template, args, ty, call.method.span())
+        let value = self.inactive(template, args, ty, call.method.span());
+        match unwrapped_conversion(call) {
+            Some(owner) => self.typed_as_generic(value, owner, call.span()),
+            None => value,
+        }
+    }
+
+    /// A value grad reads as the function's generic float type `owner` (`T::zero()`,
+    /// `T::from_f64(c).unwrap()`), bound with that type in the generated code
+    /// (`let v: T = ..;`), so that rustc confirms it where the user wrote it.
+    fn typed_as_generic(&mut self, value: Val, owner: &syn::Ident, span: Span) -> Val {
+        let Val::Scalar(id) = value else {
+            return value;
+        };
+        if self.is_poison(id) {
+            return value;
+        }
+        let ty: syn::Type = syn::parse_quote!(#owner);
+        let class = classify(&ty);
+        self.push(Op::Annotated { value: id, ty }, class, span)
     }
 
     /// `x.sin_cos()` is `(x.sin(), x.cos())`, as std computes it.
@@ -203,6 +222,16 @@ impl Lowerer<'_> {
         if float_owner(&path) && is_sin_cos && call.args.len() == 1 {
             let x = self.scalar_expr(&call.args[0]);
             return self.sin_cos(x, call.span(), &expr);
+        }
+        if let Some(owner) = generic_float_owner(&path)
+            && call.args.is_empty()
+            && path
+                .segments
+                .last()
+                .is_some_and(|s| SELF_CONSTRUCTORS.contains(&s.ident.to_string().as_str()))
+        {
+            let value = self.function_call(call, path.clone(), None);
+            return self.typed_as_generic(value, owner, call.span());
         }
         if float_method_path(&path).is_none() {
             return self.function_call(call, path, None);
@@ -359,4 +388,83 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
 /// struct (`graph::constructs_data`), or a float method (`f64::sin`).
 pub(super) fn names_data(path: &syn::Path) -> bool {
     crate::graph::constructs_data(path) || float_method_path(path).is_some()
+}
+
+/// num-traits' constants of a float type, which return `Self` (`T::zero()`, `T::PI()`).
+const SELF_CONSTRUCTORS: &[&str] = &[
+    "zero",
+    "one",
+    "epsilon",
+    "max_value",
+    "min_value",
+    "min_positive_value",
+    "infinity",
+    "neg_infinity",
+    "nan",
+    "neg_zero",
+    "PI",
+    "E",
+    "TAU",
+    "SQRT_2",
+    "LN_2",
+    "LN_10",
+    "LOG2_E",
+    "LOG10_E",
+    "LOG2_10",
+    "LOG10_2",
+    "FRAC_1_PI",
+    "FRAC_2_PI",
+    "FRAC_2_SQRT_PI",
+    "FRAC_1_SQRT_2",
+    "FRAC_PI_2",
+    "FRAC_PI_3",
+    "FRAC_PI_4",
+    "FRAC_PI_6",
+    "FRAC_PI_8",
+];
+
+/// num-traits' conversions into a float type, which return `Option<Self>`.
+const CONVERSIONS: &[&str] = &[
+    "from",
+    "from_f64",
+    "from_f32",
+    "from_usize",
+    "from_isize",
+    "from_u8",
+    "from_u16",
+    "from_u32",
+    "from_u64",
+    "from_u128",
+    "from_i8",
+    "from_i16",
+    "from_i32",
+    "from_i64",
+    "from_i128",
+];
+
+/// `T` of a path `T::name`, when `T` is one of the function's generic float types.
+fn generic_float_owner(path: &syn::Path) -> Option<&syn::Ident> {
+    if path.leading_colon.is_some() || path.segments.len() != 2 {
+        return None;
+    }
+    let owner = &path.segments[0].ident;
+    crate::generics::index_of(&owner.to_string()).map(|_| owner)
+}
+
+/// `T` of `T::from_f64(c).unwrap()` (or `.expect(..)`, any conversion of num-traits).
+fn unwrapped_conversion(call: &syn::ExprMethodCall) -> Option<&syn::Ident> {
+    if !matches!(call.method.to_string().as_str(), "unwrap" | "expect") {
+        return None;
+    }
+    let Expr::Call(conversion) = super::strip_parens(&call.receiver) else {
+        return None;
+    };
+    let Expr::Path(func) = &*conversion.func else {
+        return None;
+    };
+    let name = func.path.segments.last()?.ident.to_string();
+    if func.qself.is_some() || !CONVERSIONS.contains(&name.as_str()) {
+        return None;
+    }
+    generic_float_owner(&func.path)
 }

@@ -15,7 +15,7 @@
 //! used in any other way than called, bound to a name, or passed to an adaptor.
 
 use super::scopes::Scopes;
-use super::{Lowerer, Val};
+use super::{Lowerer, Val, strip_parens};
 use crate::graph::{ArrayInit, Ty};
 use quote::ToTokens;
 use std::rc::Rc;
@@ -275,14 +275,6 @@ impl Lowerer<'_> {
             );
         }
         closure
-    }
-}
-
-fn strip_parens(expr: &Expr) -> &Expr {
-    match expr {
-        Expr::Paren(inner) => strip_parens(&inner.expr),
-        Expr::Group(inner) => strip_parens(&inner.expr),
-        other => other,
     }
 }
 
