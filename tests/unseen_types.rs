@@ -178,3 +178,116 @@ fn aliases_of_integers_stay_constants() {
     assert_eq!(counted_written_out_grad(1.5, [3, 0, 0]), 3.0);
     assert_eq!(counted_by_wrt_grad(1.5, [1, 0, 0]), 1.0);
 }
+
+// Published vector code returns its alias (`-> Vec3`): the body's value shows the shape, and
+// rustc checks the function against the alias.
+
+#[differentiable]
+fn cross(a: Vec3, b: Vec3) -> Vec3 {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+#[differentiable]
+fn scale(a: Vec3, k: f64) -> Vec3 {
+    [a[0] * k, a[1] * k, a[2] * k]
+}
+
+const MU: f64 = 3.986_004_418e5;
+
+/// Two-body gravitational acceleration, as orbital mechanics code writes it.
+#[differentiable]
+fn two_body_accel(r: Vec3) -> Vec3 {
+    let rn = (r[0] * r[0] + r[1] * r[1] + r[2] * r[2]).sqrt();
+    let k = -MU / (rn * rn * rn);
+    [k * r[0], k * r[1], k * r[2]]
+}
+
+type Real = f64;
+
+#[differentiable]
+fn energy(v: f64, m: f64) -> Real {
+    0.5 * m * v * v
+}
+
+type Vec3f = [f32; 3];
+
+/// Nothing in the function names the float type: rustc infers it from the alias.
+#[differentiable]
+fn midpoint(a: Vec3f, b: Vec3f) -> Vec3f {
+    [
+        (a[0] + b[0]) * 0.5,
+        (a[1] + b[1]) * 0.5,
+        (a[2] + b[2]) * 0.5,
+    ]
+}
+
+fn seeded(v: [f64; 3], k: usize) -> [Dual64; 3] {
+    std::array::from_fn(|i| Dual64::new(v[i], if i == k { 1.0 } else { 0.0 }))
+}
+
+#[test]
+fn aliases_as_return_types() {
+    let a = [0.3, -1.2, 0.8];
+    let b = [1.1, 0.4, -0.6];
+    // The Jacobian of a × b against num-dual, column by column.
+    let (ja, jb) = cross_jacobian(a, b);
+    let dual_cross = |a: [Dual64; 3], b: [Dual64; 3]| {
+        [
+            a[1] * b[2] - a[2] * b[1],
+            a[2] * b[0] - a[0] * b[2],
+            a[0] * b[1] - a[1] * b[0],
+        ]
+    };
+    for k in 0..3 {
+        let by_a = dual_cross(seeded(a, k), b.map(Dual64::from_re));
+        let by_b = dual_cross(a.map(Dual64::from_re), seeded(b, k));
+        for i in 0..3 {
+            assert!((ja[i][k] - by_a[i].eps).abs() < 1e-14);
+            assert!((jb[i][k] - by_b[i].eps).abs() < 1e-14);
+        }
+    }
+    // The vjp of scale against the closed form: upstream · k and upstream · a.
+    let u = [0.5, -2.0, 1.5];
+    let (da, dk) = scale_vjp(a, 2.5, u);
+    assert_eq!(da, [0.5 * 2.5, -2.0 * 2.5, 1.5 * 2.5]);
+    assert!((dk - (u[0] * a[0] + u[1] * a[1] + u[2] * a[2])).abs() < 1e-14);
+    // Each row of the two-body Jacobian against finite differences.
+    let r = [1.2, -0.4, 0.3];
+    let j = two_body_accel_jacobian(r);
+    for (i, row) in j.iter().enumerate() {
+        assert_gradient(|p| two_body_accel([p[0], p[1], p[2]])[i], &r, row);
+    }
+    let (dv, dm) = energy_grad(3.0, 2.0);
+    assert_eq!((dv, dm), (6.0, 4.5));
+    let (fa, fb) = midpoint_vjp([1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [1.0, 1.0, 2.0]);
+    assert_eq!(fa, [0.5, 0.5, 1.0]);
+    assert_eq!(fb, [0.5, 0.5, 1.0]);
+}
+
+#[differentiable]
+fn sub(a: Vec3, b: Vec3) -> Vec3 {
+    [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+}
+
+/// What the error for `-> Vec3` of a call's result suggests (tests/ui/
+/// return_alias_of_unknown_shape.rs): the type written out, the call's result returned.
+#[differentiable]
+fn towards(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    sub(b, a)
+}
+
+#[test]
+fn a_call_returned_as_the_functions_array() {
+    let (ja, jb) = towards_jacobian([1.0, 2.0, 3.0], [0.5, -1.0, 4.0]);
+    for i in 0..3 {
+        for k in 0..3 {
+            let identity = if i == k { 1.0 } else { 0.0 };
+            assert_eq!(ja[i][k], -identity);
+            assert_eq!(jb[i][k], identity);
+        }
+    }
+}

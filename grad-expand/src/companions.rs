@@ -273,7 +273,9 @@ impl Companions<'_> {
             core: self.core_path(),
             upstream: names::upstream(),
             attrs: self.inherited_attributes(),
-            one: float_one(self.float()),
+            one: self
+                .float()
+                .map_or_else(|| quote!(::grad::__private::One::one()), float_one),
             init: self.gradient_init(),
             allow: if stub {
                 quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
@@ -433,12 +435,11 @@ impl Companions<'_> {
         }
     }
 
-    /// The float type of the function's result (of its elements, for an array).
-    fn float(&self) -> FloatTy {
-        self.signature
-            .ret
-            .as_ref()
-            .map_or(FloatTy::F64, |(_, float)| *float)
+    /// The float type of the function's result (of its elements, for an array); `None`
+    /// when nothing in the function says it and rustc infers it (`-> Vec3` of floats read
+    /// out of `Vec3` parameters).
+    fn float(&self) -> Option<FloatTy> {
+        self.signature.ret.as_ref().and_then(|(_, float)| *float)
     }
 
     fn return_type(&self) -> &syn::Type {
@@ -479,7 +480,9 @@ impl Companions<'_> {
         } = &setup;
         let grad_ty = self.gradient_type();
         let gradient = names::gradient();
-        let zero = float_zero(self.float());
+        let zero = self
+            .float()
+            .map_or_else(|| quote!(::grad::__private::Zero::zero()), float_zero);
         // The gradient is a local the core fills in place and that is then returned as it
         // is, so it is built in the caller's result (no copy of a large array at the end).
         let gradient_of = |seed: TokenStream| -> TokenStream {

@@ -5,6 +5,7 @@
 
 use crate::companions::Companions;
 use crate::diagnostics::Diagnostics;
+use crate::graph::Ty;
 use crate::{analyze, args, generics, lower, replay, signature, structure, tuple_params};
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -23,7 +24,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut args = args::parse(args, &mut diagnostics);
     // The pipeline sees tuple parameters as their elements; the companions take them whole.
     let (flat_function, tuples) = tuple_params::flatten(&function, &mut args);
-    let signature = signature::analyze(&flat_function, &args, &mut diagnostics);
+    let mut signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
     tuple_params::check_outputs(&signature, &tuples, &mut diagnostics);
     let (mut lowered, mut unfinished) =
@@ -35,6 +36,17 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
             }
             Err(unfinished) => (None, Some(unfinished)),
         };
+    // `-> Vec3`: the body's value says what the name is (rustc checks the function against
+    // it), and the companions are spelled from that.
+    if signature.ret_by_name
+        && let Some(lowered) = &lowered
+    {
+        let class = lowered.output_ty();
+        if let (Some((_, float)), Ty::Float(Some(found))) = (&mut signature.ret, class.scalar()) {
+            *float = Some(*found);
+        }
+        signature.ret_class = class;
+    }
     let companions = Companions {
         tuples: &tuples,
         function: &function,

@@ -543,6 +543,18 @@ pub struct Lowered {
     pub items: Vec<syn::Item>,
 }
 
+impl Lowered {
+    /// The type of the function's value, after analysis: a float, an array of floats or
+    /// (for a tuple) `Ty::Other`.
+    pub fn output_ty(&self) -> Ty {
+        match &self.output {
+            Output::Scalar(id) => self.graph.node(*id).ty.clone(),
+            Output::Array(id) => self.graph.array(*id).ty.clone(),
+            Output::Tuple(_) => Ty::Other,
+        }
+    }
+}
+
 /// The graph of a body that had errors: no code is generated from it, but it still tells
 /// which functions the body calls with differentiated values.
 pub struct Unfinished {

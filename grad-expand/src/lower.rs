@@ -107,6 +107,9 @@ struct Lowerer<'a> {
     local_consts: Vec<(String, Ty)>,
     items: Vec<Item>,
     return_ty: Option<FloatTy>,
+    /// The call that is the function's value (`fn f(..) -> [f64; 3] { g(x) }`), with the
+    /// array type the signature gives it.
+    returned_call: Option<(*const syn::ExprCall, Ty)>,
     /// Parameter `i`'s written type (parameter `i` is node `i`).
     param_types: Vec<Type>,
     /// The latest read of each array element, by array and index values.
@@ -172,7 +175,13 @@ pub fn lower(
         rewrites: 0,
         local_consts: Vec::new(),
         items: Vec::new(),
-        return_ty: signature.ret.as_ref().map(|(_, float)| *float),
+        return_ty: signature.ret.as_ref().and_then(|(_, float)| *float),
+        returned_call: match (body.stmts.last(), &signature.ret_class) {
+            (Some(SynStmt::Expr(Expr::Call(call), None)), ty @ Ty::Array(..)) => {
+                Some((call as *const syn::ExprCall, ty.clone()))
+            }
+            _ => None,
+        },
         param_types: signature.params.iter().map(|p| p.ty.clone()).collect(),
         element_reads: HashMap::new(),
         pure_nodes: HashMap::new(),
@@ -214,6 +223,25 @@ pub fn lower(
     let output = match result {
         // A bad return type was reported already; the body's shape would only repeat it.
         _ if signature.ret.is_none() => None,
+        // A return type grad sees only by name (`-> Vec3`) is what the body's value shows:
+        // a float, or an array whose length grad knows.
+        Val::Scalar(id) if signature.ret_by_name && lowerer.node(id).ty.is_float() => {
+            Some(Output::Scalar(id))
+        }
+        Val::Array(id)
+            if signature.ret_by_name && !lowerer.graph.array(id).ty.has_inferred_len() =>
+        {
+            Some(Output::Array(id))
+        }
+        _ if signature.ret_by_name => {
+            let (ty, _) = signature.ret.as_ref().expect("checked above");
+            let name = crate::diagnostics::spelled(ty);
+            lowerer.diagnostics.error(
+                ty,
+                format!("grad sees only the name `{name}` of the return type, and cannot tell from the function's value whether it is a float or an array of how many floats: write out the type that `{name}` names (`-> [f64; 3]`, `-> f64`)"),
+            );
+            None
+        }
         Val::Scalar(id) if !matches!(signature.ret_class, Ty::Array(..)) => {
             Some(Output::Scalar(id))
         }

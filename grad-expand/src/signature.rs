@@ -14,10 +14,14 @@ pub struct Signature {
     /// Types of constant parameters that grad sees only by name, each with the message rustc
     /// gives if the type holds floats after all (see `grad::__private::Probe`).
     pub probes: Vec<(Type, String)>,
-    /// The return type as written, and its float type; `None` after an error.
-    pub ret: Option<(Type, FloatTy)>,
+    /// The return type as written, and its float type (unknown for a type grad sees only by
+    /// name until the body's value tells it); `None` after an error.
+    pub ret: Option<(Type, Option<FloatTy>)>,
     /// What the function returns: a float, or an array of floats (a vector output).
     pub ret_class: Ty,
+    /// The return type is a name grad cannot see into (`-> Vec3`): the shape of the body's
+    /// value says what it is, and rustc confirms it when it checks the function itself.
+    pub ret_by_name: bool,
     /// Parameters of types grad sees only by name that the body indexes: read as arrays
     /// whose shape rustc knows, each with the type rustc must confirm is an array of floats
     /// and how many dimensions deep the body indexes it.
@@ -86,7 +90,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     let ret = return_type(sig, diagnostics);
     let uses = ArrayUses {
         depths: indexed_names(&function.block),
-        float: ret.as_ref().map(|(_, float)| *float),
+        float: ret.as_ref().and_then(|(_, float)| *float),
     };
     let params = sig
         .inputs
@@ -99,7 +103,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     // A parameter of a type grad sees only by name, left constant by `wrt`, is read as
     // written (indexed by rustc), not as an array of a shape grad assumed.
     for param in params.iter_mut().filter(|p| !p.differentiable) {
-        if has_inferred_len(&param.class) {
+        if param.class.has_inferred_len() {
             param.class = Ty::Other;
         }
     }
@@ -136,6 +140,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         diagnostics.error(&sig.ident, message);
     }
     let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
+    let ret_by_name = ret.as_ref().is_some_and(|(_, float)| float.is_none());
     let arrays_by_use = params
         .iter()
         .filter(|p| p.differentiable)
@@ -153,11 +158,15 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         probes,
         ret,
         ret_class,
+        ret_by_name,
         arrays_by_use,
     }
 }
 
-fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(Type, FloatTy)> {
+fn return_type(
+    sig: &syn::Signature,
+    diagnostics: &mut Diagnostics,
+) -> Option<(Type, Option<FloatTy>)> {
     let (fn_token, ident, inputs) = (&sig.fn_token, &sig.ident, &sig.inputs);
     // Spanned from `fn` to `)`: where the missing `-> f64` belongs.
     let mut parameters = proc_macro2::Group::new(
@@ -186,7 +195,10 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
             },
             _ => tuple_output(ty).and_then(|floats| floats.first().copied()),
         }) {
-            Some(float) => Some(((**ty).clone(), float)),
+            Some(float) => Some(((**ty).clone(), Some(float))),
+            None if seen_only_by_name(ty) && !matches!(**ty, Type::Reference(_)) => {
+                Some(((**ty).clone(), None))
+            }
             None => {
                 let found = quote::quote!(#ty).to_string();
                 diagnostics.error(
@@ -794,13 +806,6 @@ struct ArrayUses {
     depths: HashMap<String, usize>,
     /// The function's float type, the elements' (see `Ty::inferred_array`).
     float: Option<FloatTy>,
-}
-
-fn has_inferred_len(ty: &Ty) -> bool {
-    match ty {
-        Ty::Array(elem, len) => len.is_inferred() || has_inferred_len(elem),
-        _ => false,
-    }
 }
 
 /// How many of an array type's dimensions have lengths rustc infers.

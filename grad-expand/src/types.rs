@@ -50,6 +50,14 @@ impl FloatTy {
 }
 
 impl Ty {
+    /// Whether rustc infers the length of this array or of an array inside it.
+    pub fn has_inferred_len(&self) -> bool {
+        match self {
+            Ty::Array(elem, len) => len.is_inferred() || elem.has_inferred_len(),
+            _ => false,
+        }
+    }
+
     pub fn is_float(&self) -> bool {
         matches!(self, Ty::Float(_))
     }

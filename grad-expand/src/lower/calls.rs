@@ -234,7 +234,12 @@ impl Lowerer<'_> {
             return self.typed_as_generic(value, owner, call.span());
         }
         if float_method_path(&path).is_none() {
-            return self.function_call(call, path, None);
+            let returned = self
+                .returned_call
+                .as_ref()
+                .filter(|(returned, _)| std::ptr::eq(*returned, call))
+                .map(|(_, ty)| ty.clone());
+            return self.function_call(call, path, returned);
         }
         let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();
         if let Some(rule) = float_method_path(&path) {
