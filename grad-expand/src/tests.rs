@@ -147,6 +147,17 @@ fn snapshot_sub_slice_read_in_place() {
 }
 
 #[test]
+fn snapshot_alias_return_type() {
+    // `-> Vec3`: the array literal gives the shape; the float type is left to rustc.
+    let item = quote! {
+        fn sub(a: Vec3, b: Vec3) -> Vec3 {
+            [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+        }
+    };
+    expect_file!["../snapshots/alias_return_type.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_windows_as_views() {
     let item = quote! {
         fn roughness(xs: &[f64]) -> f64 {
