@@ -61,3 +61,23 @@ fn destructuring_in_generic_code() {
     let g32 = matyas_grad(&[0.7f32, -0.2]);
     assert!((g32[0] as f64 - g[0]).abs() < 1e-6);
 }
+
+/// A parameter mapped whole and destructured, as test-function suites rescale their domain.
+#[differentiable]
+fn rescaled(p: [f64; 2]) -> f64 {
+    let [x, y] = p.map(|v| 4.0 * v - 2.0);
+    x * x + y.sin() * x
+}
+
+#[test]
+fn a_parameter_mapped_and_destructured() {
+    for p in [[0.1, 0.7], [0.9, -0.3]] {
+        let g = rescaled_grad(p);
+        let (x, y) = (4.0 * p[0] - 2.0, 4.0 * p[1] - 2.0);
+        let closed = [4.0 * (2.0 * x + y.sin()), 4.0 * y.cos() * x];
+        for k in 0..2 {
+            assert!((g[k] - closed[k]).abs() < 1e-12, "{g:?} vs {closed:?}");
+        }
+        assert_gradient(|v| rescaled([v[0], v[1]]), &p, &g);
+    }
+}
