@@ -194,14 +194,14 @@ fn lit<F: Float>(v: f64) -> F {
 #[differentiable]
 fn eased<F: Float>(t: F) -> F {
     let two = lit::<F>(2.0);
-    two * t * t - lit::<F>(0.5) * t + F::max(t, 0.0)
+    two * t * t - lit::<F>(0.5) * t + F::max(t, 0.0) + lit::<F>(-(3.0 / 4.0)) * t
 }
 
 #[test]
 fn literals_passed_to_functions_keep_their_type() {
     let t: f64 = 0.3;
-    assert!((eased_grad(t) - (4.0 * t - 0.5 + 1.0)).abs() < 1e-15);
-    assert!((eased_grad(0.3f32) - (4.0f32 * 0.3 - 0.5 + 1.0)).abs() < 1e-6);
+    assert!((eased_grad(t) - (4.0 * t - 0.5 + 1.0 - 0.75)).abs() < 1e-15);
+    assert!((eased_grad(0.3f32) - (4.0f32 * 0.3 - 0.5 + 1.0 - 0.75)).abs() < 1e-6);
 }
 
 #[test]

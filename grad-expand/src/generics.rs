@@ -167,25 +167,44 @@ pub fn is_plain_literal(expr: &syn::Expr) -> bool {
     }
 }
 
+/// A value written with literals alone (`4.0 / 11.0`, `-(1.0 + 0.5)`): handed to a function,
+/// it has the type of that function's parameter, like a single literal.
+fn is_literal_expression(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Binary(binary) => {
+            is_literal_expression(&binary.left) && is_literal_expression(&binary.right)
+        }
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        })
+        | syn::Expr::Paren(syn::ExprParen { expr, .. }) => is_literal_expression(expr),
+        other => is_plain_literal(other),
+    }
+}
+
 impl syn::visit_mut::VisitMut for Converter {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::Call(call) = expr {
             if converts_from_f64(call) {
                 return;
             }
-            // A literal handed as it is to a function (`lit::<F>(2.0)`, `lookup(0.5)`) is
-            // what that function's signature says, which the user's code already compiles
-            // against: only a float method (`T::max(x, 0.0)`) takes `T` by grad's rule.
+            // A literal handed as it is to a function (`lit::<F>(2.0)`, `lookup(0.5)`,
+            // `lit::<F>(4.0 / 11.0)`) is what that function's signature says, which the
+            // user's code already compiles against: only a float method (`T::max(x, 0.0)`)
+            // takes `T` by grad's rule.
             if !calls_a_float_method(call) {
                 self.visit_expr_mut(&mut call.func);
                 for arg in call.args.iter_mut() {
-                    if !is_plain_literal(arg) {
+                    if !is_literal_expression(arg) {
                         self.visit_expr_mut(arg);
                     }
                 }
                 return;
             }
         }
+
         if let syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Float(float),
             ..
