@@ -8,6 +8,7 @@ mod common;
 
 use common::assert_gradient;
 use grad::differentiable;
+use num_dual::{Dual64, DualNum};
 
 /// f = ‖Wx‖², the seed's vectorised example.
 #[differentiable]
@@ -740,4 +741,44 @@ fn copies_of_a_reference_against_finite_differences() {
     let (dv, ds) = copies_of_a_reference_grad(&v, s);
     let f = |p: &[f64]| copies_of_a_reference(&[p[0], p[1], p[2]], p[3]);
     assert_gradient(f, &[v[0], v[1], v[2], s], &[dv[0], dv[1], dv[2], ds]);
+}
+
+/// An `if` whose branches give different arrays, as derivative code returns its cases
+/// (argmin's `bukin_n6_derivative`): the elements are merged one by one.
+#[differentiable]
+fn picked(x: f64, y: f64, c: bool) -> [f64; 2] {
+    let base = [x * y, y];
+    let v = if x > 0.5 {
+        [x * x, y.sin()]
+    } else if c {
+        base
+    } else {
+        [0.0, 0.0]
+    };
+    [v[0] + v[1], v[1] * x]
+}
+
+fn picked_dual(x: Dual64, y: Dual64, c: bool) -> [Dual64; 2] {
+    let v = if x.re > 0.5 {
+        [x * x, y.sin()]
+    } else if c {
+        [x * y, y]
+    } else {
+        [Dual64::from_re(0.0), Dual64::from_re(0.0)]
+    };
+    [v[0] + v[1], v[1] * x]
+}
+
+#[test]
+fn branches_that_give_different_arrays() {
+    for (x, y, c) in [(0.9, -0.4, false), (0.2, 1.3, true), (-0.3, 0.7, false)] {
+        let (jx, jy) = picked_jacobian(x, y, c);
+        let dx = picked_dual(Dual64::new(x, 1.0), Dual64::from_re(y), c);
+        let dy = picked_dual(Dual64::from_re(x), Dual64::new(y, 1.0), c);
+        for i in 0..2 {
+            assert!((jx[i] - dx[i].eps).abs() < 1e-14, "{jx:?} vs {dx:?}");
+            assert!((jy[i] - dy[i].eps).abs() < 1e-14, "{jy:?} vs {dy:?}");
+        }
+        assert_eq!(picked(x, y, c)[0], dx[0].re);
+    }
 }

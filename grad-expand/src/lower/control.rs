@@ -8,7 +8,10 @@
 
 use super::patterns::pattern_binding;
 use super::{Lowerer, RETURNED, Val, broke, continued, unit};
-use crate::graph::{Block, If, Merge, Op, RegionId, Stmt, ValueId, pattern_holds_data, unify};
+use crate::graph::{
+    ArrayId, ArrayInit, Block, If, Merge, Op, RegionId, Stmt, Ty, ValueId, pattern_holds_data,
+    unify,
+};
 use proc_macro2::Span;
 use syn::Expr;
 use syn::spanned::Spanned;
@@ -39,8 +42,17 @@ impl Lowerer<'_> {
             stmts: Vec::new(),
         });
         let else_value = else_branch(self);
-        let else_block = self.blocks.pop().expect("the else block is open");
+        let mut else_block = self.blocks.pop().expect("the else block is open");
         let after_else = self.restore(&before);
+        // Two arrays, one from each branch (`if c { [a, b] } else { [d, e] }`): the `if` gives
+        // their elements, merged one by one, as a new array after it.
+        let mut then_block = then_block;
+        let chosen_elements = match (&then_value, &else_value) {
+            (Val::Array(t), Val::Array(e)) if t != e => self
+                .array_elements_in(&mut then_block, *t, span)
+                .zip(self.array_elements_in(&mut else_block, *e, span)),
+            _ => None,
+        };
 
         let mut merges = Vec::new();
         for (depth, scope) in before.iter().enumerate() {
@@ -52,7 +64,26 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let value = self.merge(then_value, else_value, &mut merges, parent, span);
+        let (value, chosen_array) = match chosen_elements {
+            Some(((ty, then_elements), (_, else_elements))) => {
+                let merged = then_elements
+                    .into_iter()
+                    .zip(else_elements)
+                    .map(|(t, e)| {
+                        match self.merge(Val::Scalar(t), Val::Scalar(e), &mut merges, parent, span)
+                        {
+                            Val::Scalar(id) => id,
+                            _ => unreachable!("scalars merge into a scalar"),
+                        }
+                    })
+                    .collect();
+                (Val::Never, Some((ty, merged)))
+            }
+            None => (
+                self.merge(then_value, else_value, &mut merges, parent, span),
+                None,
+            ),
+        };
         self.blocks
             .last_mut()
             .expect("a block is always open")
@@ -64,7 +95,64 @@ impl Lowerer<'_> {
                 merges,
                 span,
             })));
-        value
+        match chosen_array {
+            Some((ty, elements)) => {
+                Val::Array(self.new_array(ty, ArrayInit::Literal(elements), span))
+            }
+            None => value,
+        }
+    }
+
+    /// Reads every element of a one-dimensional array of known length at the end of `block`
+    /// (a branch just lowered), with the array's type; `None` for other arrays.
+    fn array_elements_in(
+        &mut self,
+        block: &mut Block,
+        array: ArrayId,
+        span: Span,
+    ) -> Option<(Ty, Vec<ValueId>)> {
+        let ty = self.graph.array(array).ty.clone();
+        let Ty::Array(elem, len) = &ty else {
+            return None;
+        };
+        let len: usize = len.0.to_string().trim_end_matches("usize").parse().ok()?;
+        if matches!(**elem, Ty::Array(..))
+            || !matches!(
+                self.graph.array(array).init,
+                ArrayInit::Literal(_)
+                    | ArrayInit::Literal2(_)
+                    | ArrayInit::Repeat { .. }
+                    | ArrayInit::Copy(_)
+                    | ArrayInit::Call { .. }
+                    | ArrayInit::Param { .. }
+            )
+        {
+            return None;
+        }
+        let elements = (0..len)
+            .map(|i| {
+                let index = proc_macro2::Literal::usize_unsuffixed(i);
+                let index = self.define(
+                    Op::Constant(quote::quote!(#index)),
+                    Ty::Int,
+                    span,
+                    block.region,
+                );
+                block.stmts.push(Stmt::Node(index));
+                let read = self.define(
+                    Op::ArrayRead {
+                        array,
+                        indices: vec![index],
+                    },
+                    (**elem).clone(),
+                    span,
+                    block.region,
+                );
+                block.stmts.push(Stmt::Node(read));
+                read
+            })
+            .collect();
+        Some((ty, elements))
     }
 
     /// Puts every binding back to its value before a branch and returns the branch's values.
