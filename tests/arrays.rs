@@ -782,3 +782,43 @@ fn branches_that_give_different_arrays() {
         assert_eq!(picked(x, y, c)[0], dx[0].re);
     }
 }
+
+/// A local array filled and updated through `iter_mut()`, as Rust code writes element loops.
+#[differentiable]
+fn filled(x: [f64; 3], k: f64) -> f64 {
+    let mut out = [0.0; 3];
+    for (o, &xi) in out.iter_mut().zip(x.iter()) {
+        *o = k * xi * xi;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        *o += i as f64 * x[i].sin();
+    }
+    for o in out.iter_mut() {
+        *o *= 2.0;
+    }
+    out[0] + out[1] * out[2]
+}
+
+fn filled_dual(x: [Dual64; 3], k: Dual64) -> Dual64 {
+    let out: [Dual64; 3] = std::array::from_fn(|i| (k * x[i] * x[i] + x[i].sin() * i as f64) * 2.0);
+    out[0] + out[1] * out[2]
+}
+
+#[test]
+fn arrays_written_through_iter_mut() {
+    let (x, k) = ([0.4, -1.1, 0.7], 1.3);
+    let (gx, gk) = filled_grad(x, k);
+    for j in 0..3 {
+        let seeded: [Dual64; 3] =
+            std::array::from_fn(|i| Dual64::new(x[i], if i == j { 1.0 } else { 0.0 }));
+        let d = filled_dual(seeded, Dual64::from_re(k));
+        assert!((gx[j] - d.eps).abs() < 1e-13, "{gx:?} vs {}", d.eps);
+    }
+    let d = filled_dual(x.map(Dual64::from_re), Dual64::new(k, 1.0));
+    assert!((gk - d.eps).abs() < 1e-13);
+    assert_gradient(
+        |p| filled([p[0], p[1], p[2]], p[3]),
+        &[x[0], x[1], x[2], k],
+        &[gx[0], gx[1], gx[2], gk],
+    );
+}

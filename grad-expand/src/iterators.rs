@@ -28,6 +28,9 @@ impl Names {
 pub(crate) enum Stage<'e> {
     /// `x.iter()`, `x.into_iter()` or `x` itself: the array being walked.
     Source(&'e Expr),
+    /// `x.iter_mut()` of a local array `x`: its elements as places a `for` body assigns
+    /// through (`*o = ..`).
+    SourceMut(&'e Expr),
     /// `(a..b)` or `(a..=b)`: the integers being walked.
     Range(&'e syn::ExprRange),
     Zip(&'e Expr),
@@ -52,7 +55,11 @@ impl Stage<'_> {
     /// Whether the index-loop rewrite of this file takes the stage as it is.
     pub(crate) fn rewritten_here(&self) -> bool {
         match self {
-            Stage::Source(_) | Stage::Range(_) | Stage::Enumerate | Stage::Map(_) => true,
+            Stage::Source(_)
+            | Stage::SourceMut(_)
+            | Stage::Range(_)
+            | Stage::Enumerate
+            | Stage::Map(_) => true,
             Stage::Identity => true,
             // A partner that is itself a chain (`zip(x.iter().skip(1))`) is not.
             Stage::Zip(other) => stages(other).is_none(),
@@ -69,6 +76,7 @@ pub(crate) fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
             let args: Vec<&Expr> = call.args.iter().collect();
             let stage = match (method.as_str(), args.as_slice()) {
                 ("iter" | "into_iter", []) => return Some(vec![Stage::Source(&call.receiver)]),
+                ("iter_mut", []) => return Some(vec![Stage::SourceMut(&call.receiver)]),
                 ("windows", [k]) => return Some(vec![Stage::Windows(&call.receiver, k)]),
                 ("chunks", [k]) => return Some(vec![Stage::Chunks(&call.receiver, k)]),
                 ("chunks_exact", [k]) => {
@@ -163,6 +171,8 @@ pub(crate) struct Walk {
     /// The loop's range: `0..x.len()`, or the user's own `a..b`.
     pub range: Expr,
     pub element: Expr,
+    /// The element of an `iter_mut()` source (`x[i]`), a place inside `element`.
+    pub place: Option<Expr>,
 }
 
 /// The loop variable of rewrite `n`, which a `Walk`'s element reads.
@@ -188,7 +198,15 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
         parse_quote_spanned!(span=> #name)
     };
     let (first, rest) = stages.split_first()?;
+    let mut place = None;
     let (range, mut element): (Expr, Expr) = match first {
+        // Only a variable is a place to assign through.
+        Stage::SourceMut(Expr::Path(path)) if path.path.get_ident().is_some() => {
+            let element: Expr = parse_quote_spanned!(span=> #path[#index]);
+            place = Some(element.clone());
+            (parse_quote_spanned!(span=> 0..#path.len()), element)
+        }
+        Stage::SourceMut(_) => return None,
         Stage::Source(source) => {
             let source = bind(source, &mut setup);
             (
@@ -204,7 +222,9 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
     };
     for stage in rest {
         element = match stage {
-            Stage::Source(_) | Stage::Range(_) => return None,
+            Stage::Source(_) | Stage::SourceMut(_) | Stage::Range(_) => return None,
+            // A mapped place is no longer one.
+            Stage::Map(_) if place.is_some() => return None,
             Stage::Skip(_)
             | Stage::Take(_)
             | Stage::Rev
@@ -225,6 +245,7 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
         setup,
         range,
         element,
+        place,
     })
 }
 
@@ -252,13 +273,18 @@ pub(crate) fn desugar_consumer(
     let accumulate = |start: proc_macro2::TokenStream,
                       step: &dyn Fn(&Expr) -> proc_macro2::TokenStream|
      -> Option<Expr> {
+        // A sum or fold reads elements; one over `iter_mut()` places is not rewritten.
         let Walk {
             setup,
             range,
             element,
-        } = match given.take() {
+            place: None,
+        } = (match given.take() {
             Some(given) => given,
             None => walk(&stages(&call.receiver)?, &names)?,
+        })
+        else {
+            return None;
         };
         let step = step(&element);
         reparse(quote_spanned! {span=>
@@ -313,6 +339,7 @@ pub(crate) fn desugar_consumer(
                 setup,
                 range,
                 element,
+                ..
             } = walk(&[Stage::Source(&call.receiver)], &names)?;
             let source = match &call.receiver.as_ref() {
                 Expr::Path(path) if path.path.get_ident().is_some() => (*call.receiver).clone(),
@@ -356,6 +383,7 @@ pub(crate) fn desugar_for_over(
         setup,
         range,
         element,
+        place,
     } = match given {
         Some(given) => given,
         None => {
@@ -366,9 +394,24 @@ pub(crate) fn desugar_for_over(
         }
     };
     let index = names.ident("i");
-    let pat = strip_refs(&for_loop.pat);
+    let mut pat = strip_refs(&for_loop.pat);
     let label = &for_loop.label;
-    let body = &for_loop.body.stmts;
+    let mut body = for_loop.body.clone();
+    if let Some(place) = place {
+        // `for o in x.iter_mut() { *o = .. }`: the name of the place is left out of the
+        // pattern, and `*o` in the body is `x[i]`.
+        let name = take_place(&mut pat, &element, &place)?;
+        let mut through = ThroughPlace {
+            name,
+            place,
+            other_use: false,
+        };
+        syn::visit_mut::VisitMut::visit_block_mut(&mut through, &mut body);
+        if through.other_use {
+            return None;
+        }
+    }
+    let body = &body.stmts;
     reparse(quote_spanned! {span=>
         {
             #(#setup)*
@@ -460,4 +503,74 @@ fn consumes(expr: &Expr) -> bool {
 /// made, rather than a panic in the macro.
 fn reparse(tokens: proc_macro2::TokenStream) -> Option<Expr> {
     syn::parse2(tokens).ok()
+}
+
+/// Replaces the part of `pat` that binds `place` within `element` (`o` of `(o, x)` against
+/// `(y[i], x[i])`) with `_`, and gives its name.
+fn take_place(pat: &mut Pat, element: &Expr, place: &Expr) -> Option<syn::Ident> {
+    use quote::ToTokens;
+    if element.to_token_stream().to_string() == place.to_token_stream().to_string() {
+        let Pat::Ident(ident) = &*pat else {
+            return None;
+        };
+        if ident.by_ref.is_some() || ident.subpat.is_some() {
+            return None;
+        }
+        let name = ident.ident.clone();
+        *pat = parse_quote_spanned!(name.span()=> _);
+        return Some(name);
+    }
+    let (Pat::Tuple(tuple), Expr::Tuple(parts)) = (pat, element) else {
+        return None;
+    };
+    if tuple.elems.len() != parts.elems.len() {
+        return None;
+    }
+    let mut found = None;
+    for (sub, part) in tuple.elems.iter_mut().zip(&parts.elems) {
+        if found.is_none() && contains(part, place) {
+            found = Some(take_place(sub, part, place)?);
+        }
+    }
+    found
+}
+
+fn contains(expr: &Expr, place: &Expr) -> bool {
+    use quote::ToTokens;
+    expr.to_token_stream()
+        .to_string()
+        .contains(&place.to_token_stream().to_string())
+}
+
+/// Rewrites `*o` as the place `o` refers to; notes any other use of `o`.
+struct ThroughPlace {
+    name: syn::Ident,
+    place: Expr,
+    other_use: bool,
+}
+
+impl syn::visit_mut::VisitMut for ThroughPlace {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if let Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Deref(_),
+            expr: inner,
+            ..
+        }) = expr
+            && matches!(&**inner, Expr::Path(path) if path.path.is_ident(&self.name))
+        {
+            let place = &self.place;
+            *expr = parse_quote_spanned!(inner.span()=> (#place));
+            return;
+        }
+        if let Expr::Path(path) = expr
+            && path.path.is_ident(&self.name)
+        {
+            self.other_use = true;
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    // A closure or a nested item with its own `o` is left alone.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
 }

@@ -203,6 +203,7 @@ impl Lowerer<'_> {
                         setup: Vec::new(),
                         range: parse_quote_spanned!(span=> 0..#count),
                         element: (seq.element)(&index_expr),
+                        place: None,
                     };
                     match iterators::desugar_consumer(call, n, Some(walk)) {
                         Some(rewritten) => this.expr(&rewritten),
@@ -285,6 +286,7 @@ impl Lowerer<'_> {
             setup: Vec::new(),
             range: parse_quote_spanned!(span=> 0..#count),
             element: (seq.element)(&parse_quote_spanned!(span=> #index)),
+            place: None,
         })
     }
 
@@ -433,6 +435,7 @@ impl Lowerer<'_> {
                 }
                 Stage::Identity => Seq { count, element },
                 Stage::Source(_)
+                | Stage::SourceMut(_)
                 | Stage::Range(_)
                 | Stage::Windows(..)
                 | Stage::Chunks(..)

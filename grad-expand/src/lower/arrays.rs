@@ -115,10 +115,15 @@ impl Lowerer<'_> {
         if call.method == "len" && call.args.is_empty() {
             return Val::Scalar(self.length_of(array, call.span()));
         }
+        let instead = if call.method == "iter_mut" {
+            " (or a `for` loop over `iter_mut()`, assigning through `*o`)"
+        } else {
+            ""
+        };
         self.unsupported(
             &call.method,
             format!(
-                "the array method `{}` is not supported yet: write a loop over the indices",
+                "the array method `{}` is not supported yet here: write a loop over the indices{instead}",
                 call.method
             ),
         )
