@@ -417,3 +417,38 @@ fn f32_infinities_and_nan_match_f64() {
 fn saturating_f32(x: f32) -> f32 {
     x.atan() + x.tanh()
 }
+
+/// `let p;` assigned later, in branches and after them, as numerical code declares its
+/// working variables (statrs's `inv_beta_reg`).
+#[allow(clippy::needless_late_init)]
+#[differentiable]
+fn deferred(a: f64, b: f64, flip: bool) -> f64 {
+    let mut p;
+    let q: f64;
+    if flip {
+        p = b;
+        q = a * a;
+    } else {
+        p = a;
+        q = b.sin();
+    }
+    p = p * q + 1.0;
+    let r;
+    r = p.ln();
+    r * q
+}
+
+#[test]
+fn variables_declared_without_a_value() {
+    for flip in [false, true] {
+        for (a, b) in [(0.7, 1.3), (1.9, 0.4)] {
+            let (ga, gb) = deferred_grad(a, b, flip);
+            common::assert_gradient(|v| deferred(v[0], v[1], flip), &[a, b], &[ga, gb]);
+        }
+    }
+    // Closed form with flip: f = ln(b a² + 1) a², df/da = 2ab a²/(b a² + 1) + 2a ln(b a² + 1).
+    let (a, b) = (0.7_f64, 1.3_f64);
+    let s = b * a * a + 1.0;
+    let (ga, _) = deferred_grad(a, b, true);
+    assert!((ga - (2.0 * a * b * a * a / s + 2.0 * a * s.ln())).abs() < 1e-13);
+}

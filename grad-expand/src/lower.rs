@@ -705,9 +705,26 @@ impl Lowerer<'_> {
             return self.destructure_array(pattern, &init.expr);
         }
         let Some(init) = &local.init else {
+            // `let p;` (or `let p: f64;`), assigned later: Rust sees that every read comes
+            // after an assignment, so until then the name holds a placeholder nobody reads.
+            let (name, ty) = match &local.pat {
+                Pat::Ident(ident) => (Some(ident), Ty::Unknown),
+                Pat::Type(typed) => match &*typed.pat {
+                    Pat::Ident(ident) => (Some(ident), classify(&typed.ty)),
+                    _ => (None, Ty::Unknown),
+                },
+                _ => (None, Ty::Unknown),
+            };
+            if let Some(name) = name.filter(|n| n.by_ref.is_none() && n.subpat.is_none())
+                && !matches!(ty, Ty::Array(..) | Ty::Slice(_))
+            {
+                let placeholder = self.placeholder(ty, local.span());
+                self.bind(name.ident.to_string(), Val::Scalar(placeholder));
+                return;
+            }
             self.diagnostics.error(
                 local,
-                "a `let` without a value is not supported: give the variable its value where it is declared",
+                "a `let` without a value is supported for one variable of a float, integer or `bool` type (`let p;`, `let p: f64;`): give this one its value where it is declared",
             );
             // Bind the names anyway, so later assignments to them add no errors of their own.
             let placeholder = self.poison(local.span());
