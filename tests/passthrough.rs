@@ -653,3 +653,29 @@ fn constants_typed_by_their_use_need_no_default() {
         );
     }
 }
+
+#[differentiable]
+fn damped(x0: f64, x1: f64) -> f64 {
+    x0 * x1.sin()
+}
+
+/// A `&f64` parameter dereferenced into a call that takes a float, directly and through a
+/// local, beside one passed on as the reference it is (found by the generator).
+#[differentiable]
+fn dereferenced(x0: f64, x2: &f64) -> f64 {
+    let y = *x2;
+    damped(x0, *x2) + damped(y, x0) + cube(x2)
+}
+
+#[test]
+fn a_reference_parameter_dereferenced_into_a_call() {
+    for (x0, x2) in [(1.0, 0.5), (-0.3, 1.7)] {
+        let (g0, g2) = dereferenced_grad(x0, &x2);
+        // d/dx0 = sin x2 + x2 cos x0; d/dx2 = x0 cos x2 + sin x0 + 3 x2².
+        let closed0: f64 = x2.sin() + x2 * x0.cos();
+        let closed2: f64 = x0 * x2.cos() + x0.sin() + 3.0 * x2 * x2;
+        assert!((g0 - closed0).abs() < 1e-12, "{g0} vs {closed0}");
+        assert!((g2 - closed2).abs() < 1e-12, "{g2} vs {closed2}");
+        assert_gradient(|v| dereferenced(v[0], &v[1]), &[x0, x2], &[g0, g2]);
+    }
+}

@@ -155,8 +155,10 @@ pub enum Op {
         template: InactiveExpr,
         args: Vec<ValueId>,
     },
-    /// A constant bound with a type (`let c: f32 = 0.1;`): the type must reach the code,
-    /// since the literal alone would be inferred differently.
+    /// A value bound with a type: a constant (`let c: f32 = 0.1;`), whose type must reach
+    /// the code since the literal alone would be inferred differently; a value grad reads as
+    /// a type rustc then confirms (`T::zero()`); the float `*x` of a parameter `x: &f64`.
+    /// Its derivative is the identity.
     Annotated {
         value: ValueId,
         ty: syn::Type,

@@ -1069,6 +1069,34 @@ impl Lowerer<'_> {
             UnOp::Not(_) => Val::Scalar(self.not(operand, span)),
             // In rewritten iterator code, elements are values where the user's closure saw
             // references, so `*v` of a float is the float itself.
+            // `*x` of a parameter `x: &f64` is the float, a value of its own: passed to a call
+            // it is the float, where `x` is passed as the reference.
+            UnOp::Deref(_)
+                if self.node(operand).ty.is_float()
+                    && matches!(
+                        self.node(operand).op,
+                        Op::Param {
+                            by_reference: true,
+                            ..
+                        }
+                    ) =>
+            {
+                let ty = self.node(operand).ty.clone();
+                match &self.param_types[operand.0] {
+                    Type::Reference(reference) => {
+                        let written = (*reference.elem).clone();
+                        self.push(
+                            Op::Annotated {
+                                value: operand,
+                                ty: written,
+                            },
+                            ty,
+                            span,
+                        )
+                    }
+                    _ => Val::Scalar(operand),
+                }
+            }
             UnOp::Deref(_) if self.node(operand).ty.is_float() => Val::Scalar(operand),
             UnOp::Deref(_) => {
                 // `*n` for a parameter `n: &usize` is an integer; elsewhere grad cannot tell.

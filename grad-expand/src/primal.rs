@@ -335,7 +335,7 @@ impl<'a> Forward<'a> {
         match arg {
             CallArg::Scalar(id) => {
                 self.referenced.insert(id);
-                as_written(self.graph, id)
+                operand(self.graph, id)
             }
             CallArg::Borrowed(id) => {
                 let value = self.arg(id);

@@ -24,7 +24,7 @@ use crate::graph::{
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
 use crate::rules::{self, Derivative, Operands, OperatorRule, Reads};
-use crate::spell::{RecordsReads, as_written, flat, operand, passed_array, view_part, zero, zeros};
+use crate::spell::{RecordsReads, flat, operand, passed_array, view_part, zero, zeros};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -581,13 +581,14 @@ impl<'g> Sweep<'g> {
             | Op::Constant(_)
             | Op::Placeholder
             | Op::Length(_)
-            | Op::Annotated { .. }
             | Op::Inactive { .. }
             | Op::Macro { .. }
             | Op::Merge
             | Op::LoopEntry
             | Op::LoopExit
             | Op::LoopCounter => {}
+            // A value bound with its type (`*x` of `x: &f64`) is the value itself.
+            Op::Annotated { value, .. } => self.contribute(&mut frame.steps, *value, quote!(#adj)),
             Op::Neg(a) => {
                 let amount = rules::NEGATION.spell(span, &adj, &Operands::default());
                 self.contribute(&mut frame.steps, *a, amount)
@@ -655,7 +656,7 @@ impl<'g> Sweep<'g> {
         match arg {
             CallArg::Scalar(id) => {
                 frame.referenced.insert(id);
-                as_written(self.graph, id)
+                operand(self.graph, id)
             }
             CallArg::Borrowed(id) => {
                 let value = self.value(frame, id);

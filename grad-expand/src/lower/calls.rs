@@ -282,6 +282,22 @@ impl Lowerer<'_> {
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let scalar_rule = rules::grad_scalar_function(&segments);
         for written in &call.args {
+            // `g(x)` of a parameter `x: &f64` passes the reference as written; `g(*x)` passes
+            // the float.
+            if let Expr::Path(name) = super::strip_parens(written)
+                && let Some(name) = name.path.get_ident()
+                && let Some(Val::Scalar(id)) = self.lookup(&name.to_string()).cloned()
+                && matches!(
+                    self.node(id).op,
+                    Op::Param {
+                        by_reference: true,
+                        ..
+                    }
+                )
+            {
+                args.push(CallArg::Borrowed(id));
+                continue;
+            }
             // `g(&a)` passes an array by reference (to `g(a: &[f64; N])`).
             let (arg, by_reference) = match written {
                 Expr::Reference(reference) if reference.mutability.is_none() => {
