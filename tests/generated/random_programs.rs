@@ -8,3437 +8,2826 @@ pub mod random_programs {
     use grad::differentiable;
 
     #[differentiable]
-    pub fn prog_0(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+    pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::hypot(x2, x1).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 1..n {
+        let mut s0 = x2.atan();
+        let mut s1 = (f64::max(x1, s0) * v[2]).sin() * 2.0;
+        let mut s2 = f64::cos(f64::min(x0.abs(), v[n % 4] / (s0 * s0 + 0.5))) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| q + p * q).sum::<f64>();
+        let mut m5 = 0;
+        for i in (1..=3).step_by(2) {
             let fi = i as f64;
-            acc1 -= 0.4 * (f64::cos(v[2]) - v[2]).cos();
-            for j in (0..4).rev() {
-                s0 *= 0.6;
-                s0 += 0.1 * f64::cos(s0 * v[3 - j]);
-                if x0 * x0 <= 0.0 {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::tanh(s0);
-                    continue 'l0;
+            let v7 = match i {
+                0..=2 => {
+                    let v6 = (v[3].powi(2) + 0.5).atan2(v4);
+                    f64::powi((s2.tanh() + 2.0).cbrt().powi(2) + 1.0, -2) + v6.tanh()
+                }
+                3 => (v4.cos() * 0.9).acos(),
+                _ => {
+                    s2 = (s2 * 0.5 + (v4 * v4 + 0.5).sqrt() * 0.5).tanh();
+                    (f64::tanh(fi) * 0.9).acos()
+                }
+            };
+            let v8 = v4.to_degrees() * 0.01;
+            s1 = (s1 * 0.5 + f64::asinh(s0) * 0.5).tanh();
+            if f64::tanh(s0) >= -0.5 {
+                m5 += 1;
+            }
+            s2 = s2.mul_add(0.6, (f64::sin(v7) - v8.cos()).cos() * 0.02);
+        }
+        match m5 {
+            PHASE_A if n > 3 => {
+                acc3 += x2.max(v[(m5 + n) % 4]).cos();
+                s2 = f64::mul_add(s2, 0.8, f64::cos(3.0_f64.min(f64::recip(f64::powi(v[n % 4], 2) + 0.5))) * 0.1);
+            }
+            g if g > 1 => {
+                acc3 += 0.25 * f64::ln_1p(f64::sin(v4) * 0.5).atan().tanh();
+            }
+            _other => {
+                acc3 += f64::exp(x0.sin()).atan().sin();
+                if m5 % 3 == 1 && (v4 * v4 + 2.0).sqrt() > v[(m5 + n) % 4] {
+                    let v9 = v4.max(*x2);
+                    s1 = (s1 * 0.75 + v9.cos() * 0.01).sin();
                 }
             }
-            let v5 = if i % 2 == 0 && v[i % 4].sin() >= -0.25 {
-                for (j, &u) in v.iter().enumerate() {
-                    let v2 = match j {
-                        PHASE_A => f64::sqrt(x0 * x0 + 2.0),
-                        PHASE_B | PHASE_D => (x0 + u).tanh(),
-                        _other => f64::sin(x0) + x0,
-                    };
-                    s0 = s0.mul_add(0.8, (f64::powi((v[2].powi(2) + 1.0).powi(-3), 2) + 0.5).ln().cos() * 0.01);
-                    let v3 = (f64::tanh(v2) * 0.5).ln_1p();
-                    s0 = s0.mul_add(0.6, (f64::tanh(u) - v3.cos()).cos() * 0.1);
-                }
-                (x0 * x0).tanh()
-            } else {
-                let v4 = ((x0.powi(2) + 1.0).recip().powi(2) + 0.5).recip();
-                return f64::recip(f64::powi(v4, 2) + 0.5) - (SCALE + v4)
-            };
-            match i {
+        }
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            let v11 = (x2.powi(2) + 1.0).powf(f64::tanh(v[m5 % 4]));
+            let v12 = (f64::powi(v4, 2) + 1.0).recip();
+            s2 = f64::mul_add(s2, 0.8, f64::sqrt(v12.powi(2) + 0.5).cos() * 0.25);
+            acc3 -= v11.sin().tanh() * 0.25;
+        }
+        let mut a13 = [0.0; 4];
+        for i in 0..n {
+            a13[i % 4] = a13[i % 4] * 0.75 + s0.sin().tanh() * 0.25;
+            s0 = s0 * 0.5 + f64::sin(x1 + s1) * 0.25;
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            a13 = [f64::cos(f64::exp(s0.cos()).max(f64::tanh(a13[0]).exp())) * 0.25, a13[2].mul_add(0.8, f64::cos(v4).cos() * 0.2), f64::mul_add(a13[1], 0.6, f64::cos(s2.cos().exp2()) * 0.25), 0.1 * (*x2 * *x2 + 0.5).ln().cos() + 0.75 * a13[3]];
+        }
+        let mut a14 = [0.0; 4];
+        for i in 0..n {
+            a14[i % 4] += (x1.cos() * 1.2).tan().sin().sin() * 0.5;
+            s2 = s2 * 0.5 + (x1 * x1 + 1.0).powi(-1) * 0.1;
+        }
+        a14 = [a14[2], a14[3], 0.02 * f64::cos(x0.powi(3)) + 0.6 * a14[1], (a14[0] * 0.75 + (v4 * v4 + 1.0).recip().cos() * 0.02).tanh()];
+        s0 - s1 - s2 - acc3 - a13[1].cos() + a14[1] + v[2].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_1<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T {
+        let mut s0 = x1;
+        let mut s1: T = T::tan(x0.tanh() * T::from_f64(1.2).unwrap()).sin() * 2.0;
+        let mut s2 = x0.tanh();
+        let mut acc3: T = 0.0;
+        for i in (1..=4).step_by(2) {
+            match n + i {
                 0 => {
-                    s0 = f64::mul_add(s0, 0.8, ((s0 + x0).sin() * 2.0).sinh().cos() * 0.01);
+                    acc3 = acc3 + (x1.clamp(-1.5, 1.0).powi(2) + 1.0).log(2.0).sin();
                 }
-                1..=3 => {
-                    let v6 = f64::atan2(x1.powi(2) + 0.5, fi);
-                    let v7: f64 = v5 + v6;
-                    s0 = s0.mul_add(0.5, f64::tanh(v7) * 0.05);
-                }
-                4 => {
-                    s0 = s0 * 0.5 + f64::cos(f64::recip(v[i % 4] * v[i % 4] + 0.5)) * 0.25;
-                    acc1 -= v[i % 4].to_radians() * 20.0 * 0.5;
+                g if g > 1 => {
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s2.powi(2) + 1.0).atan2(s0).cos() * 0.1);
                 }
                 _ => {
-                    acc1 -= 0.25 * (x0.powi(2) + 1.0).powf(f64::tanh(s0)).sin();
-                    s0 = s0.mul_add(0.75, f64::cbrt(v5.cos() + 2.0).tanh() * 0.1);
+                    let v4 = s0;
+                    acc3 = acc3 + T::sin(-x0.cos());
+                    acc3 = acc3 - v4.tanh();
                 }
             }
-            s0 = s0 * 0.5 + f64::sin(v5.tanh()) * 0.1;
-        }
-        let Some(k8) = n.checked_sub(3) else {
-            return x2 * x0 * (v[n % 4].cos() + 2.0).cbrt()
-        };
-        let c9 = k8 as f64;
-        let v10 = (c9 * c9 + 1.0).log2();
-        let v11 = v.iter().fold(v[3 - k8], |r, &p| r * 0.5 + 0.25 * (x0.tanh() + f64::tanh(p)).sin());
-        let a12 = [f64::sinh(f64::cos(v10)), f64::copysign(2.0_f64, v11), v11 / (f64::powi(x0.cos().exp(), 2) + 1.5), x1];
-        let v19 = match k8 + n {
-            PHASE_A => {
-                for i in 0..v.len() {
-                    let v13 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::cos(a12[1].cos() + p.tanh()));
-                    let v14 = a12.iter().copied().map(|p| v11 * (x2.cos() * 0.5).ln_1p() + p.sin()).sum::<f64>();
-                    let v15 = v.iter().map(|&p| v14 + f64::cos(p)).sum::<f64>();
-                    s0 = s0.mul_add(0.8, f64::sin((a12[3 - i].powi(2).powi(2) + 1.0).cbrt()) * 0.01);
-                    s0 *= 0.6;
-                    s0 += 0.005 * f64::tanh(v13.tanh() + f64::tanh(v15));
+            match n {
+                MODE_B if n < 4 => {
+                    s2 = s2 * T::from_f64(0.5).unwrap() + (v[2] - v[3]).cos() * T::from_f64(0.25).unwrap();
+                    let v5 = (T::powi(*x2, 2) + 2.0).acosh() - x2.cos();
+                    acc3 = acc3 + v5.cos();
                 }
-                let v16 = f64::sqrt(v[k8] * v[k8] + 1.0) + (-v10);
-                s0.cos() + v16.sin()
-            }
-            PHASE_C | 4 => (x0.powi(2) + 1.0).log(v11.powi(2) + 2.0).cos(),
-            5 => a12[1] / 2.0,
-            _ => {
-                for i in 0..4 {
-                    let fi = i as f64;
-                    acc1 -= 0.25 * ((a12[i] * c9).cos() * 0.9).atanh().sin();
-                    if x1 < f64::asinh(a12[0]) {
-                        s0 = s0 * 0.8 + f64::exp_m1((s0.to_degrees() * 0.02).sin()).cos() * 0.05;
-                        s0 = (s0 * 0.6 + f64::max(f64::ln(fi.powi(2) + 0.5), s0) * 0.4).sin();
-                        if s0 - x0 - (v11 - x1) < 0.5 {
-                            return x2.tanh().exp2();
-                        }
-                    } else if f64::log(s0.powi(2) + 1.0, 10.0) <= -0.5 {
-                        s0 = 0.5 * s0 + 0.1 * f64::sin((x2 * x2 + 1.5).acosh());
-                        let v17 = v10.sin();
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::tanh(v17);
-                    } else {
-                        acc1 += s0.sin() * 0.5;
-                    }
-                    s0 = (s0 * 0.8 + (f64::tanh(s0 / (s0 * s0 + 1.5)) * 0.9).atanh() * 0.02).tanh();
+                MODE_C => {
+                    let v6 = v[3] + s1;
+                    s2 = s2 * 0.6;
+                    s2 = s2 + 0.2 * T::cos(s2 - s0);
+                    s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::cos(v6.cos());
                 }
-                let v18 = a12[k8].asinh();
-                x0.min(v18)
-            }
-        };
-        let [b20, b21, b22, b23] = a12;
-        f64::tanh(s0) + f64::cos(acc1) - v19 + b20 + b21.cos() + b22 + b23 - (v11.sin() * 1.5).cosh()
-    }
-
-    #[differentiable]
-    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acosh(x0 * x0 + 2.0).cos() * 2.0;
-        let mut s1 = f64::tanh(x1 * f64::cos(x2).exp2()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let Some(k3) = n.checked_sub(1) else {
-            return (acc2 / (x2.sin() + 2.0)).atan2(acc2.powi(2) + 1.0)
-        };
-        let c4 = k3 as f64;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v8 = match (n % 3).checked_sub(1) {
-                Some(0) => {
-                    let v5 = v[i].asinh();
-                    (f64::tanh(v[0]) * 0.9).acos() + v5.tanh()
+                4 => {
+                    let v7 = s1.powi(2);
+                    s2 = T::mul_add(s2, T::from_f64(0.5).unwrap(), (s2 + *x2).sin() * T::from_f64(0.25).unwrap());
+                    acc3 = acc3 + T::tanh(v7);
                 }
-                Some(_) => {
-                    let v7 = f64::recip(s1 * s1 + 1.0);
-                    s1 = (s1 * 0.5 + (s0 - s1) * 0.25).sin();
-                    v[2] + f64::sin(v7)
-                }
-                None => v[i].cos(),
-            };
-            s1 *= 0.75;
-            s1 += 0.25 * fi.hypot(s0).tanh();
-            s1 = s1 * 0.75 + f64::tanh(v8) * 0.05;
-        }
-        for &t in v.iter() {
-            acc2 += 0.5 * (t / (v[1].powi(2) + 1.5)).tanh();
-            s1 = (s1 * 0.5 + (f64::cos(f64::cos(c4)) * 0.5).ln_1p() * 1.0).tanh();
-        }
-        let v9 = prog_0(x1, s0, f64::sin(x0).sinh().tanh(), v, 4);
-        s0 *= 0.8;
-        s0 += 0.2 * (-x2).cos();
-        s0 * 0.25 + s1.tanh() - f64::tanh(acc2) + c4.cos() + f64::cos(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_2<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[0].atan();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::powf(x0 * x0 + 1.0, v[3].sin());
-            s0 = 0.75 * s0 + 0.1 * (x2 + x1).sin();
-        }
-        let v3 = match n % 3 {
-            MODE_A if n > 3 => f64::cos(x0),
-            g if g > 1 => (x1 * x1 + 0.5).ln(),
-            _other => prog_0(f64::exp2(x2.sin()).tanh(), 1.5, acc1, [v[0], v[1], v[2], v[3]], n),
-        };
-        let v4 = f64::ln(a2[n % 4].powi(2) + 0.5).cos();
-        let v5 = a2.iter().fold(f64::cos(v3), |r, &p| r * 0.75 + 0.01 * f64::cos(f64::tanh(p).exp2()));
-        let mut m6 = x2;
-        for i in 0..6 {
-            m6 = f64::max(m6, v5 + v[(i + n) % 4]);
-        }
-        s0 = s0 * 0.6 + m6.tanh() * 0.005;
-        'l2: for i in 0..N {
-            s0 = 0.8 * s0 + 0.05 * f64::sin(v5).exp().cos();
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                s0 = (s0 * 0.75 + f64::cosh(v3.sin() * 2.0) * 0.02).tanh();
-                if v4 * 0.5 > x0 {
-                    break 'l2;
+                _ => {
+                    s1 = T::from_f64(0.5).unwrap() * s1 + 0.1 * T::sin(v[i % 4] * v[i % 4]);
+                    s2 = (s2 * T::from_f64(0.5).unwrap() + s2.sin() * T::from_f64(0.5).unwrap()).tanh();
                 }
             }
-            let v8 = if v5 - s0 >= 0.5 {
-                for _ in 0..v.len() {
-                    acc1 -= x0.sin() * 0.1;
-                    acc1 += (v4 - x2).cos() * 0.1;
-                }
-                (v4 * v4 + 1.0).cbrt() - v5.powi(3)
-            } else {
-                x0.to_degrees() * 0.02
-            };
-            if -f64::powi(m6, 2) < 0.5 {
-                let v9 = (v5 - a2[0]).asinh();
-                s0 = s0 * 0.5 + (v8 * v8 + 1.0).cbrt().sin() * 0.05;
-                s0 = 0.75 * s0 + 0.1 * f64::cos(v9.cos());
-            } else if v4 * x0 <= -1.0 || k7 % 3 == 1 {
-                s0 = (s0 * 0.75 + x1 * v4 * 0.05).tanh();
-                if 1.5 - v8.cos().exp() > 0.0 {
-                    continue;
-                }
-                let v10 = (x0 * x1).powi(2).ln_1p();
-                acc1 += f64::sin(v10) * 0.5;
-            } else {
-                s0 = (s0 * 0.75 + (v8 * v8 + 1.0).cbrt() * 0.02).tanh();
-                s0 = s0 * 0.6 + f64::acosh(a2[(k7 + i) % 4].powi(2) + 2.0).cos() * 0.05;
-            }
+            let v8 = (v[2].powi(2) + 1.0).cbrt() * (T::powi(v[n % 4], 2) + 1.0).log2();
+            s0 = 0.6 * s0 + 0.2 * ((-s1) * 2.0).cos();
+            s0 = (s0 * T::from_f64(0.75).unwrap() + v8.sin() * T::from_f64(0.02).unwrap()).tanh();
         }
-        if f64::exp2(f64::sin(v[n % 4])) > 1.0 {
-            let v11 = v4.abs() / ((x1.powi(2) + 2.0).ln().cos() + 2.0);
-            acc1 += 0.25 * ((f64::tanh(x2) * 0.9).atanh().cos() * 1.5).cosh().cos();
-            s0 = 0.6 * s0 + 0.02 * f64::sin(v11);
-        } else {
-            let v4 = f64::copysign(a2[n % 4], v4);
-            acc1 += 0.25 * f64::cos(v4);
-        }
-        x0 + x1.sin() + s0 * 0.25 + acc1.tanh() + v5 - v3
-    }
-
-    #[differentiable]
-    pub fn prog_3<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::exp(f64::cos(x1)).abs().cos() * 2.0;
-        let mut s1: f64 = f64::mul_add(x2.abs(), (x0 * x0 + 0.5).ln(), x0.abs()).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a3[i] = fi - s0;
-            acc2 += 0.5 * (x2 + x0).sin();
-        }
-        let mut m4 = 0;
-        for t in a3 {
-            let mut m5: f64 = f64::tanh(a3[(m4 + n) % 4]);
-            for j in 0..n + 1 {
-                let fj = j as f64;
-                let c6 = if j % 3 == 1 {
-                    fj + 0.25 + (v[j % 4] - t)
+        for _ in (0..5).rev() {
+            let mut m9: T = 1.0;
+            for j in 0..n {
+                let c10 = if v[1] + v[j % 4] > -T::from_f64(0.5).unwrap() {
+                    s2 + *x2 + v[j % 4]
                 } else {
-                    2.0 * v[(j * 3) % 4]
+                    *x2 * T::from_f64(0.75).unwrap()
                 };
-                m5 = f64::min(m5, c6);
+                m9 = T::min(m9, c10);
             }
-            match m4 % 3 {
-                0 => {
-                    acc2 -= 0.5 * ((m5 + v[m4 % 4]).to_degrees() * 0.02).sin();
-                }
-                PHASE_C => {
-                    acc2 += 0.25 * (s0 / (f64::powi(m5, 2) + 0.5) + (-s1)).tanh();
-                    if v[m4 % 4].tanh() < t {
-                        s0 = 0.75 * s0 + 0.25 * (SCALE + s0).cos();
-                    } else {
-                        s0 = s0 * 0.75 + (s1.sin() * 1.2).tan().cos() * 0.02;
-                        s0 = 0.5 * s0 + 0.5 * x0.sin();
+            acc3 = acc3 + m9.tanh() * T::from_f64(0.4).unwrap();
+            acc3 = acc3 + T::cos((T::powi(s1, 2) + 2.0).ln()) * T::from_f64(0.4).unwrap();
+        }
+        let mut m11 = s2.hypot(v[1]).cos();
+        for i in 1..4 {
+            m11 = T::max(m11, *x2 + s1 + v[(i + n) % 4]);
+        }
+        s0 = (s0 * 0.6 + m11.sin() * 0.01).tanh();
+        'l4: for i in 0..n {
+            s1 = s1 * 0.6 + (x0 * T::cos(*x2).exp2()).sin() * T::from_f64(0.05).unwrap();
+            let mut m12 = T::neg_infinity();
+            for j in 0..=i {
+                let c13 = if (T::from_f64(0.5).unwrap() - v[j % 4]) * (s1 * *x2) >= 0.0 {
+                    v[j % 4] / (v[j % 4] * v[j % 4] + 1.0) + (x1 + 1.0)
+                } else {
+                    v[j % 4]
+                };
+                m12 = m12.max(c13);
+            }
+            s2 = (s2 * T::from_f64(0.5).unwrap() + T::sin(m12) * 0.1).tanh();
+            s1 = T::mul_add(s1, 0.6, s1.cos() * T::from_f64(0.4).unwrap());
+            let mut k14 = 0;
+            while k14 < n + 1 && x1.sin().exp() >= m11 {
+                k14 += 1;
+                let v15: T = m11;
+                s0 = (s0 * 0.6 + v15 * s0 * T::from_f64(0.05).unwrap()).tanh();
+                match n + k14 {
+                    MODE_A => {
+                        s1 = (s1 * 0.6 + (m12 * m12 + T::from_f64(0.5).unwrap()).cbrt() * T::from_f64(0.02).unwrap()).sin();
+                        acc3 = acc3 - T::from_f64(0.02).unwrap() * T::cos(T::powi((m11.cos() + 2.0).cbrt(), 3));
                     }
+                    1..=3 => {
+                        s2 = (s2 * T::from_f64(0.8).unwrap() + T::from_f64(1.5_f64).unwrap().copysign(s2) * 1.0).tanh();
+                        s1 = s1.mul_add(T::from_f64(0.8).unwrap(), (s1 * s1).cos() * T::from_f64(0.05).unwrap());
+                    }
+                    6 => {
+                        s0 = s0 * T::from_f64(0.75).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * T::tanh(s0).exp_m1().tanh();
+                        continue 'l4;
+                    }
+                    _ => {
+                        let v16 = (s1.powi(2) + 1.0).log(2.0).atan();
+                        s2 = s2 * 0.6;
+                        s2 = s2 + T::from_f64(0.25).unwrap() * v16.tanh().tanh();
+                    }
+                }
+            }
+        }
+        if !(n == 5) {
+            return x2.powi(3).abs();
+        }
+        x2.cos() - T::tanh(s0) + s1 * T::from_f64(0.25).unwrap() - s2 * T::from_f64(0.75).unwrap() + acc3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(v[n % 4] * std::f64::consts::FRAC_PI_4, 2) + 0.5).ln();
+        let mut acc1: f64 = 0.0;
+        if !(n % 3 == 1 && x0 * x1 >= 1.0) {
+            s0 = (s0 * 0.6 + (x2.tanh() * 2.0).cosh() * 0.05).sin();
+        } else if f64::copysign(1.5_f64, x2) < x1.sin() {
+            acc1 -= f64::sin(f64::atan(s0));
+            if f64::to_radians(x1) >= x2.atan2(acc1.powi(2) + 0.5) {
+                let [_, b2, b3, b4] = *v;
+                s0 = (s0 * 0.8 + b2.tanh() * 0.2).tanh();
+                s0 = (s0 * 0.5 + (f64::cos(b3) + b4.cos()) * 0.25).sin();
+            } else {
+                let v5 = f64::sqrt((v[n % 4] / (x2.cos() + 2.0)).powi(2) + 0.5);
+                acc1 += v5.cos();
+            }
+        }
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let v7 = match i {
+                0 | 2 => 0.8 * v[n % 4],
+                3..=4 => {
+                    let x2 = f64::asinh(x2);
+                    (fi / (s0.tanh() + 2.0)).atan() + f64::tanh(x2)
+                }
+                5 => f64::cos((v[0] * v[0] + 0.5).recip()),
+                _ => f64::min(v[3], v[n % 4] + s0),
+            };
+            if n < m6 && x0.powi(3) + (x0 - s0) > (s0 * s0 + 1.0).cbrt() {
+                acc1 -= 0.25 * ((x2 + v7).powi(2) + 1.0).recip();
+                break;
+            }
+            let v10 = match i % 2 {
+                0 => {
+                    let v8 = x2 * v[n % 4];
+                    s0 = 0.6 * s0 + 0.1 * v8.sin();
+                    v8.tanh()
                 }
                 _other => {
-                    let v7 = x1 - x0;
-                    s1 = 0.6 * s1 + 0.2 * v7.sin();
+                    let v9 = (v7 / (v[m6 % 4].cos() + 2.0)).min(x0);
+                    acc1 -= 0.25 * f64::sin(fi / 1.5);
+                    -(v9 * v9 + 1.0).cbrt()
                 }
+            };
+            if m6 % 2 == 0 {
+                m6 += 1;
             }
-            let v8 = m5.sin();
-            s0 = (s0 * 0.8 + (f64::powi(s0, 2) + 2.0).ln() * 0.25).sin();
-            s1 = (s1 * 0.75 + (t.cos() - v8.sin()) * 0.05).tanh();
-            if n < 1 && (a3[3] * a3[3] + 1.0).atan2(s1).abs() > s1.atan() {
-                m4 += 1;
-            }
+            s0 = (s0 * 0.75 + f64::acos((v7 / 3.0).tanh() * 0.9) * 0.05).sin();
+            s0 *= 0.6;
+            s0 -= 0.02 * v10.tanh().tanh();
         }
-        let c9 = m4 as f64;
-        'l3: for i in 0..v.len() {
-            let fi = i as f64;
-            if a3[i] + v[n % 4].sin() < 1.0 {
-                let v10 = 2.0_f64.log((x0 - fi).powi(2) + 2.0);
-                acc2 += 0.5 * f64::cos(f64::max(-1.5_f64, fi));
-                s1 = (s1 * 0.75 + f64::cos(v10) * 0.2).sin();
-            } else if i == 0 && (c9 * c9 + 1.0).log(x2 * x2 + 2.0) >= v[i] {
-                s1 = 0.6 * s1 + 1.0 * 1.5_f64.atan2(a3[i] * 1.2).tanh();
-                let v11 = x0.powi(3);
-                acc2 += v11.sin() * 0.25;
-            }
-            if x0 > 1.0 {
-                let v12 = f64::sin(v[i]);
-                s1 *= 0.6;
-                s1 += 0.5 * f64::cos(s1 * std::f64::consts::LN_2);
-                s0 = s0 * 0.5 + v12.sin().tanh() * 0.5;
-            } else {
-                s1 = f64::mul_add(s1, 0.75, s1.sin() * 0.25);
-                match i + n {
-                    PHASE_A | 2 => {
-                        s1 = f64::mul_add(s1, 0.5, (x2 + a3[n % 4]).cos() * 0.25);
-                        s1 = (s1 * 0.6 + c9 * 1.0).tanh();
-                    }
-                    3 => {
-                        continue;
-                    }
-                    4 | 6 => {
-                        let x0 = f64::atan(c9) * (s1 * s1);
-                        let v13 = (s0 * s0 + 0.5).ln().cos();
-                        s0 = s0 * 0.75 + (x0.tanh() + v13.tanh()).cos() * 0.02;
-                    }
-                    _other => {
-                        acc2 += 0.5 * f64::asin((c9 + fi).tanh() * 0.9).sin();
-                        match i {
-                            1 => {
-                                let x2 = x1.cos();
-                                let v14 = (x1 * x1 + 1.0).log2();
-                                s0 = (s0 * 0.8 + (x2.tanh() + v14.tanh()) * 0.05).tanh();
-                            }
-                            2 => {
-                                for u in v {
-                                    match i + n {
-                                        PHASE_B => {
-                                            break;
-                                        }
-                                        3 => {
-                                            s1 *= 0.5;
-                                            s1 -= 0.25 * f64::exp2(v[i].sin()).tanh();
-                                            if x2 * u < x2 - x0 {
-                                                break 'l3;
-                                            }
-                                            s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                                        }
-                                        4..=5 => {
-                                            let v15 = (u * u + 1.0).log10();
-                                            acc2 += 0.1 * f64::tanh(v15);
-                                        }
-                                        _ => {
-                                            s1 = s1 * 0.8 + f64::tanh(s1) * 0.2;
-                                            s1 = 0.6 * s1 + 0.25 * (s1 * s1 + 1.0).log2().cos();
-                                        }
-                                    }
-                                    match i % 2 {
-                                        0 => {
-                                            acc2 += f64::tanh(u) * 0.1;
-                                            s1 *= 0.8;
-                                            s1 += 0.1 * (s1.sin().powi(2) + 0.5).recip().sin();
-                                        }
-                                        _other => {
-                                            let v16 = x2;
-                                            s1 *= 0.5;
-                                            s1 += 0.2 * f64::asin(x0.tanh() * 0.9).tanh();
-                                            acc2 += v16.cos().tanh() * 0.1;
-                                        }
-                                    }
-                                    s0 = (s0 * 0.75 + fi.sin().exp() * 1.0).tanh();
-                                    s0 = (s0 * 0.75 + u.cos() * 0.25).tanh();
-                                }
-                                s0 *= 0.8;
-                                s0 -= 0.2 * (s0 * s0 + 1.0).sqrt().cos();
-                            }
-                            PHASE_D => {
-                                break;
-                            }
-                            _ => {
-                                let v17 = x2 * v[1];
-                                acc2 -= 0.5 * v17.sin().sin();
-                            }
-                        }
-                    }
+        let c11 = m6 as f64;
+        let v14 = if x2.tanh().exp_m1() < acc1 {
+            for _ in 0..v.len() {
+                let mut m12 = f64::INFINITY;
+                for &u in v.iter() {
+                    m12 = (u * u).min(m12);
                 }
+                acc1 += 0.25 * (m12 + c11).max(c11 / (x1 * x1 + 0.5)).sin();
             }
-            s1 = (s1 * 0.8 + (x0 - c9) * 0.2).tanh();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s1 = 0.5 * s1 + 0.1 * f64::asinh(x2 * v[0]).sin();
-            let mut m18 = f64::INFINITY;
-            for j in 0..=i {
-                let c19 = if c9 + a3[j % 4] <= fi || m4 < 3 {
-                    v[j % 4]
-                } else {
-                    x0
-                };
-                m18 = f64::min(c19, m18).max(-2.0);
+            v[m6 % 4].powi(2)
+        } else if m6 == 2 && x2.atan() < -0.5 {
+            for _ in (1..=3).step_by(2) {
+                let mut m13 = f64::log10(c11 * c11 + 1.0);
+                for j in 0..4 {
+                    m13 = (f64::powi(s0, 3) / (v[(j + n) % 4] * v[(j + n) % 4] * (v[(j + n) % 4] * v[(j + n) % 4]) + 0.5)).max(m13);
+                }
+                acc1 += 0.25 * m13.cos().cos();
+                acc1 += ((-s0) / ((f64::tanh(s0) + 2.0).cbrt().powi(2) + 0.5)).cos();
+                s0 = s0.mul_add(0.5, (x0.powi(2) + 1.0).log10().powi(2) * 0.75);
             }
-            acc2 += 0.5 * f64::cos(m18);
-            acc2 += (c9 * s0).tanh() * 0.5;
-        }
-        let v20: f64 = c9 * v[0];
-        let v26 = if f64::exp_m1(f64::tanh(v20)) - x2 >= 1.0 {
-            let v21 = x1.max(a3[m4 % 4]);
-            f64::tanh(v[m4 % 4]).exp_m1() + v21.tanh()
-        } else if a3[2] <= 1.0 {
-            let v22 = a3[0].to_degrees() * 0.01;
-            f64::asinh(v22)
+            f64::max(s0, x2)
         } else {
-            for i in (0..4).rev() {
-                let fi = i as f64;
-                if fi * s0 <= s1.tanh().cosh() && n == 3 {
-                    let v23 = (a3[i].powi(2) + 1.0).log(3.0);
-                    s1 = s1.mul_add(0.5, v23.tanh() * 0.5);
-                } else if -x0 >= 0.0 {
-                    s0 = (s0 * 0.8 + f64::exp_m1(s0.tanh()) * 0.05).sin();
-                    let v24 = x2.cos().exp2() - f64::tanh(a3[0]).cosh();
-                    s0 = (s0 * 0.5 + v24.sin() * 0.1).sin();
-                } else {
-                    acc2 -= (f64::cos(x2).exp2().cos() * 1.2).tan().tanh() * 0.25;
-                    acc2 -= 0.5 * f64::sin(v[i]);
-                }
-                s1 = s1.mul_add(0.8, f64::exp(f64::tanh(f64::log(x0 * x0 + 1.0, s1.powi(2) + 2.0))).sin() * 0.01);
-            }
-            let v25 = v[n % 4].cos();
-            f64::asin(v25.tanh() * 0.9)
+            return 1.25 - x1
         };
-        s0 + s1 * 0.5 + acc2.cos() + v26 * 0.5
+        let v15 = v.iter().map(|&p| (-c11) + p.sin()).sum::<f64>();
+        s0.tanh() + acc1.tanh() - v14.cos() + v15.sin()
     }
 
     #[differentiable]
-    pub fn prog_4<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[n % 4], 2).powi(2) + 0.5).cbrt().sin() * 2.0;
-        let mut s1 = f64::max(x1, x0).min(f64::sin(x1));
-        let mut s2 = prog_0(s1.sin().exp().atan().tanh() * 2.0, 2.0, 1.2, v, 0).sin() * 2.0;
+    pub fn prog_3<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.max(v[n % 4]);
+        let mut s1: f64 = s0;
+        let mut s2 = (x2 + x0 + s0).sin() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = (f64::cbrt(s0 * s0 + 0.5).cos() * 0.9).asin();
+            a4[i] = f64::tanh(v[i]);
+            s1 = (s1 * 0.6 + (s1 - x0) * 0.2).tanh();
         }
-        match n {
-            0 | 2 => {
-                let v5 = (x2.tanh() + 2.0).cbrt();
-                acc3 += v5.sin();
-            }
-            3 | 5 => {
-                s0 = s0 * 0.5 + f64::hypot(acc3, x1).sin() * 0.25;
-                acc3 += ((x2.tanh() + 2.0).cbrt().powi(2) + 1.0).log2().cos();
-            }
-            6 => {
-                acc3 -= f64::cos(a4[n % 4]) * 0.005;
-            }
-            _ => {
-                let v6 = SCALE + f64::sin(x2);
-                acc3 -= (v6 / (v6 * v6 + 1.0)).cos();
-            }
+        let mut k5 = 0;
+        while k5 < 6 && f64::log(3.0_f64, x1.powi(2) + 2.0) < -0.5 {
+            k5 += 1;
+            s0 = f64::mul_add(s0, 0.8, (s1 / (f64::tanh(s0) + 2.0)).sin() * 0.05);
+            let v8 = match k5 {
+                0..=1 => ((x0 - x1).powi(2) + 2.0).sqrt(),
+                2 | 4 => a4[k5 % 4].sin(),
+                5 => {
+                    let v6 = (s1 * s1 + 2.0).ln();
+                    acc3 += f64::sin((a4[k5 % 4] * a4[k5 % 4] + 1.0).log2()) * 0.25;
+                    v6 * v6
+                }
+                _ => {
+                    let v7 = (f64::sin(s0) * 1.5).cosh();
+                    f64::cbrt(f64::sin(a4[n % 4]) + 2.0) - v7
+                }
+            };
+            s2 = 0.6 * s2 + 0.1 * v8.tanh();
         }
-        let mut m7: f64 = -1.0;
+        let [b9, b10, b11, b12] = *v;
+        let v13 = a4.iter().take(2).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v14 = if b9.sin() + (x2.cos() + 2.0).cbrt() < (v13 * v13 + 1.0).atan2(b10) {
+            s0 = (s0 * 0.75 + prog_2(b12, f64::cos(f64::log(f64::powi(s0, 2) + 1.0, acc3 * acc3 + 2.0)).cos(), s0, v, k5) * 0.005).sin();
+            v13.cos().exp() / ((s2 / (x1 * x1 + 1.5)).cos() + 2.0)
+        } else if b12.sin() > -0.5 {
+            f64::tanh(x1)
+        } else {
+            x1.sin()
+        };
+        s0 + s1 + s2 + acc3 * 1.5 - b11 * 0.75 + v14.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::ln_1p(x0 * x0);
+        let mut s2 = (x1 * v[0]).tanh() * 2.0;
+        let mut s3 = -x2;
+        let mut acc4: f64 = 0.0;
+        for i in (1..=3).step_by(2) {
+            s3 = f64::mul_add(s3, 0.75, f64::acosh(s3 * s3 + 2.0).tanh() * 0.1);
+            if prog_2(w0[i].cos(), s2, x0, v, n) < 1.0 {
+                break;
+            }
+            let v5 = prog_2(s2, 0.5, s3, v, i);
+            acc4 -= 0.05 * v5.sin().sin();
+        }
+        let mut k6 = 0;
+        while k6 < 6 && w0[3] * x2 < -1.0 {
+            k6 += 1;
+            acc4 += 0.25 * (x0 / (s1.tanh() + 2.0)).sin();
+            let v7 = f64::asin(s1.tanh() * 0.9) * (x2 + s1);
+            acc4 -= 0.25 * f64::tanh(f64::cos(v7));
+        }
+        let mut a8 = [v[0], v[1], v[2], v[3]];
         for i in 0..n {
-            m7 = f64::max(m7, s1.mul_add(x2 * x2, x1 * 0.25) + v[i % 4]);
+            let fi = i as f64;
+            a8[i % 4] = a8[i % 4] * 0.5 + 2.0_f64.powf((f64::cos(fi) * 1.2).tan().sin()).cos() * 0.5;
         }
-        s2 *= 0.75;
-        s2 -= 0.005 * m7.cos();
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            s2 = 0.6 * s2 + 0.4 * f64::min(x2, x1).sin();
-            if f64::sin(a4[2]) <= 0.0 {
-                s1 = (s1 * 0.5 + f64::atan2(3.0_f64, s1) * 1.0).tanh();
-                match k8 {
-                    0 => {
-                        acc3 += f64::cos((f64::cos(s0) * 0.9).atanh()) * 0.5;
-                        if f64::powf(x1 * x1 + 1.0, 1.5) >= 1.0 {
-                            return s1 + s2 * v[k8 % 4];
-                        }
-                    }
-                    1 | 3 => {
-                        s0 = (s0 * 0.75 + (s0.asinh() - 0.1) * 0.25).tanh();
-                        break;
+        let mut k9 = 0;
+        let v10 = loop {
+            k9 += 1;
+            if !(k6 == 6) {
+                let x2 = f64::ln_1p(x2 * x2);
+                s3 = s3 * 0.6 + f64::sin(x0) * 0.4;
+                match k9 % 2 {
+                    MODE_B => {
+                        break w0[k9 % 4] - s2;
                     }
                     _other => {
-                        let v9 = (x1 * x1 + 2.0).sqrt();
-                        s1 = (s1 * 0.5 + x0.sin() * 0.5).sin();
-                        if f64::exp2(f64::cos(v9)) >= -0.5 {
-                            break;
+                        s2 *= 0.5;
+                        s2 -= 0.25 * f64::exp2(x0.sin()).tanh();
+                        if w0[3] * x2 >= s1 {
+                            acc4 += 0.4 * (x1 / ((f64::tanh(s2) * 0.9).acos().powi(2) + 0.5)).cos();
+                            break x1.tanh().exp_m1();
                         }
                     }
                 }
-                let v10 = f64::powi(s1, 3);
-                acc3 += 0.25 * v10.cos();
-            } else if !(k8 % 3 == 1 && a4[k8 % 4] - s2 > 0.5) {
-                acc3 += (s0 * s0 + 2.0).ln().powi(3).sin() * 0.5;
-                if a4[(k8 + n) % 4] + a4[k8 % 4] >= f64::cosh(s1.cos()) {
-                    break;
-                }
             } else {
-                s0 = (s0 * 0.8 + (m7.powi(2) + 1.0).log(10.0) * 0.4).tanh();
+                s3 *= 0.5;
+                s3 -= 0.5 * (f64::cos(a8[k9 % 4]) * 0.5).ln_1p().cos().sin();
+                acc4 += 0.4 * f64::atan(x0).cos();
             }
-            let v11 = (f64::tanh(x1) * 0.9).atanh() / (f64::cos(x1).exp().powi(2) + 0.5);
-            if k8 >= 4 || s1 > -1.0 {
-                break;
+            if x2.powi(3) <= 0.5 {
+                acc4 += 0.4 * f64::sin(a8[2].asinh());
+                s3 = f64::mul_add(s3, 0.8, w0[k9 % 4].cos() * 0.2);
+                if f64::sin(f64::atan2(s2 * s2 + 0.5, a8[k9 % 4])) >= 0.25 {
+                    s2 = 0.8 * s2 + 0.2 * f64::asinh(x2).cos();
+                    break f64::exp2(v[k6 % 4].tanh()).cos();
+                }
             }
-            s1 = s1 * 0.5 + v11.sin() * 0.02;
-        }
-        let v12 = a4.iter().map(|&p| (v[k8 % 4] * x2).cos() + p.cos()).sum::<f64>();
-        let v13 = f64::ln((2.0 - x0).powi(2) + 1.0);
-        s0 * 0.75 - s1 * 0.75 - s2 - acc3.sin() - v12.sin() - v13 + v13.min(x0)
+            s1 = (s1 * 0.6 + s1.max(x1) * 0.4).sin();
+            if k9 >= 5 || (f64::cos(a8[1] * s1) + 2.0).cbrt() <= x0 {
+                break (f64::sin(v[k9 % 4]) * 0.9).acos().cos();
+            }
+        };
+        w0[2] * 1.5 + s1 - f64::sin(s2) + s3 * 0.25 + f64::sin(acc4) + f64::sin(a8[2]) + v10
     }
 
     #[differentiable]
-    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::asinh(v[n % 4]);
-        let mut s1 = f64::hypot(f64::abs(x1), f64::atan2(1.5_f64, x1)).cos() * 2.0;
-        let mut s2 = s1;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n % 2 {
-            PHASE_A => x0.min(x2),
-            1 => {
-                let v4 = f64::atanh(x2.cos() * 0.9).atan();
-                s0 * acc3 + (acc3.powi(2) + 0.5).cbrt() + v4.tanh()
-            }
-            _ => prog_0(s2, 2.0, (x1 / (s1.cos() + 2.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n),
-        };
-        if s2 * v[n % 4] >= v5 {
-            s0 = s0.mul_add(0.75, (s1 - 0.5).hypot(f64::recip(x2 * x2 + 0.5)).tanh() * 0.05);
-            let v6 = f64::max(-1.5_f64, v[n % 4]);
-            s1 = 0.5 * s1 + 0.5 * v6.tanh().tanh();
-        } else if f64::tanh(x0) - x2.sin() <= s2 && n > 4 {
-            s2 = f64::mul_add(s2, 0.75, f64::asinh(s1).sin() * 0.1);
-        } else {
-            let v7 = f64::abs(x1);
-            acc3 -= f64::sin(v7);
-        }
-        let v9 = if f64::ln_1p(x0 * x0).min(f64::ln_1p(x1.tanh() * 0.5)) <= x0 || n % 2 == 0 {
-            let v8 = f64::powi(v[n % 4], 3);
-            (v8 * v8 + 1.0).log10()
-        } else if (x0.atan().sin() * 1.5).sinh() > 0.0 {
-            x2.to_radians() / (s2.sin() + 2.0)
-        } else {
-            f64::atan(x1 / 3.0)
-        };
-        let v10 = (x0 * x0 + 0.5).recip();
-        let [b11, b12, _, _] = *v;
-        let a13 = [s1 - v10 + 3.0_f64.hypot(x0), ((-b12).powi(2) + 1.0).sqrt(), x0, f64::exp(acc3.tanh()) - 2.0 * b11];
-        s0 * 0.5 - s2 * 1.5 + v9.cos() - a13[1].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 / (x0 * x0 + 1.5);
+    pub fn prog_5<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x1.atan();
         let mut acc1: f64 = 0.0;
-        let v2: f64 = acc1.mul_add(x1, v[n % 4]);
-        match n {
-            0 => {
-                s0 = 0.8 * s0 + 0.02 * (f64::to_degrees(v2) * 0.01 * f64::exp(s0.sin())).tanh();
-            }
-            1 | 3 => {
-                s0 = s0.mul_add(0.8, f64::sin((s0.cos() * 0.9).atanh()) * 0.02);
-                let v2 = (v2.powi(2) + 1.0).log(v2.powi(2) + 2.0);
-                s0 = 0.75 * s0 + 0.05 * v2.cos().cos();
-            }
-            g if g > 4 => {
-                s0 = (s0 * 0.8 + (x1.sin() * 1.5).cosh() * 0.05).tanh();
-                s0 = 0.75 * s0 + 0.25 * f64::sin(f64::abs(s0));
-            }
-            _ => {
-                let v3 = acc1.sin().exp_m1();
-                acc1 -= v3.cos();
-            }
-        }
-        if v[1] - s0 - s0.abs() > -1.0 {
-            return v2.cos() + (v[n % 4] + 2.5);
-        }
-        let mut m4 = 0;
-        for i in 0..5 {
-            let fi = i as f64;
-            let v5 = v.iter().fold(v2, |r, &p| r * 0.5 + 0.25 * f64::sin(p.tanh().sinh()).tanh());
-            if ((s0 - x2).tanh() * 0.9).acos() >= 0.5 {
-                m4 += 1;
-            }
-            s0 = s0.mul_add(0.5, (f64::cos(x1) * 1.2).tan().tanh() * 0.05);
-            let v8 = if fi - v5 < -0.5 {
-                let v6 = x0;
-                s0 = s0 * 0.75 + f64::sin(v6).exp().tanh() * 0.05;
-                (v6.powi(2) + 1.5).acosh()
-            } else {
-                let v7 = (x0.powi(2) + 0.5).recip();
-                x0 + 1.25 + v7.tanh()
-            };
-            s0 = 0.75 * s0 + 0.05 * v8.cos().sin();
-        }
-        let c9 = m4 as f64;
-        if prog_0(((1.5 - acc1).tanh() * 0.9).asin().cos() * 2.0, v2, (v2 * v2 + 1.0).recip().sin() * 2.0, v, n) > 0.5 || n > 4 {
-            acc1 += f64::ln_1p(c9 * c9).tanh();
-        } else if m4 < 2 {
-            s0 = (s0 * 0.5 + (v[n % 4] * x1 + c9.to_degrees() * 0.01) * 0.1).tanh();
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            a10[i] = v[i];
-        }
-        f64::cos(s0) + acc1 * 0.25 + c9.tanh() - a10[2]
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(x1, 2) + 0.5).recip();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 6 && -(x0 + s0) >= x2 {
-            k2 += 1;
-            acc1 += f64::tanh(v[0] * v[0]) * 0.25;
-            let mut k3 = 0;
-            while k3 < 5 {
-                k3 += 1;
-                let v4: f64 = f64::recip(f64::powi((s0.powi(2) + 1.0).log(x2 * x2 + 2.0), 2) + 0.5);
-                match k2 % 4 {
-                    0..=1 => {
-                        s0 = s0.mul_add(0.75, (v4 * x1).cos() * 0.01);
-                        if v[n % 4] / (v4.sin() + 2.0) <= -1.0 {
-                            continue;
-                        }
-                        acc1 += 0.05 * (x0 + v[2] + v[2].asinh()).cos();
-                        if (x0.cos() * 0.9).asin() < v4 {
-                            let v5 = f64::cbrt(s0.tanh() + 2.0).powi(2);
-                            s0 = (s0 * 0.8 + (s0.cos() * 2.0).cosh() * (s0.powi(2) + 0.5).sqrt() * 0.01).sin();
-                            s0 *= 0.75;
-                            s0 += 0.25 * v5.cos().tanh();
-                        } else {
-                            acc1 += 0.05 * (v[n % 4] / (x0.powi(2) + 1.0)).tanh();
-                            let v6: f64 = x2.atan();
-                            s0 = s0 * 0.6 + f64::cos(v6) * 0.4;
-                        }
-                    }
-                    2 => {
-                        s0 = (s0 * 0.6 + v4 * v[k3 % 4] * 0.02).sin();
-                        if x0 / (f64::tanh(x1) + 2.0) > 1.0 {
-                            let v7 = f64::cos(s0 + 0.8).sinh();
-                            acc1 += v7.sin() * 0.05;
-                        } else {
-                            s0 = s0.mul_add(0.6, f64::cosh(x1.cos() * 2.0).sin() * 0.05);
-                            s0 = s0.mul_add(0.75, f64::sin(-s0) * 0.25);
-                        }
-                    }
-                    3 => {
-                        let v8 = x1 * (s0 * s0).ln_1p();
-                        s0 = s0 * 0.5 + v8.cos() * 0.1;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (x1 - s0) * 0.1).tanh();
-                    }
-                }
-                s0 = (s0 * 0.75 + (x2 + v4) * 0.02).tanh();
-            }
-        }
-        let v10 = match k2 + n {
-            3 | 5 => (s0.cos() * 0.9).acos(),
-            7 => {
-                let v9 = (s0.tanh() * 1.5).cosh().min(f64::asin(x0.tanh() * 0.9));
-                -v9
-            }
-            _other => 1.5_f64.copysign(acc1),
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            match k2 {
-                0 => {
-                    s0 *= 0.8;
-                    s0 += 0.05 * (v[k11] * v[3]).tanh();
-                }
-                1..=2 => {
-                    s0 = (s0 * 0.5 + (-(x2 + 1.5)) * 0.5).tanh();
-                    if f64::atan(v[k2 % 4]) <= v10 {
-                        let v12 = f64::ln(f64::powi(f64::copysign(x0, v10), 2) + 2.0);
-                        let v13 = v12 * 1.25;
-                        acc1 -= 0.5 * v13.cos();
-                    } else {
-                        let v14 = f64::log2(x0 * x0 + 1.0);
-                        s0 = (s0 * 0.6 + f64::tanh(v14) * 0.25).tanh();
-                    }
-                    acc1 -= 0.5 * (f64::powi(s0, 2) + 1.0).log(v10 * v10 + 2.0).tanh();
-                }
-                g if g > 3 => {
-                    let v15 = f64::cos(v10.powi(2)).exp2();
-                    let v16 = x2.tanh();
-                    acc1 += 0.4 * (f64::sin(v15) + v16).sin();
-                }
-                _ => {
-                    let v17: f64 = v[0] / (x2.sin() + 2.0);
-                    acc1 += f64::cbrt(v[1].cos() + 2.0).sin().exp().cos() * 0.5;
-                    acc1 += 0.5 * v17.cos();
-                }
-            }
-            if (v[(k11 + n) % 4].tanh() * 0.9).acos() > 0.0 {
-                let v18 = v[(k11 + n) % 4].powi(3);
-                acc1 += f64::copysign(s0, x2).cos() * 0.5;
-                if f64::sin(v[3 - k11]).cosh() < -0.5 {
-                    s0 = s0 * 0.6 + s0.to_radians().tanh() * 1.0;
-                    break;
-                }
-                s0 = (s0 * 0.5 + v18.tanh() * 0.02).sin();
-            } else if v[k2 % 4].tanh().exp2() < (x2 * x2 + 1.0).log(2.0) || n > 5 {
-                s0 = s0 * 0.75 + (-v10).sin() * 0.25;
-                if (x0 * x0 + 1.0).log((x0 * x0).powi(2) + 2.0) <= -1.0 && n % 2 == 0 {
-                    s0 *= 0.75;
-                    s0 += 0.01 * f64::sin(s0.powi(3));
-                    let v19: f64 = v[k11];
-                    acc1 -= 0.5 * f64::cos(v19.sin());
-                } else if x1 / (s0.powi(2) + 1.0) > 1.0 {
-                    s0 = s0.mul_add(0.75, f64::cos((s0.tanh() + 2.0).cbrt() / (f64::powi(f64::tanh(x0), 2) + 1.5)) * 0.25);
-                }
-                acc1 += (v10.tanh() * 0.9).acos().sin().exp_m1().tanh() * 0.5;
-            }
-            let v20 = x0 + v[2];
-            s0 = (s0 * 0.75 + v10.sin().sinh() * 0.1).sin();
-            if k11 >= 3 || f64::tanh(v20) < 0.25 {
-                break;
-            }
-        }
-        let mut a21 = [0.0; 4];
-        for i in 0..n {
-            a21[i % 4] += (x2 * x2 + 1.0).sqrt().powi(3).tanh() * 0.5;
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut k22 = 0;
-            while k22 < 4 && (v10 + s0).tanh() <= a21[k22 % 4] / (t.powi(2) + 1.0) {
-                k22 += 1;
-                if k22 == 1 && f64::sin(v[k22 % 4]).exp() > 0.5 {
-                    s0 = (s0 * 0.8 + a21[3] * s0 * 0.05).tanh();
-                    if (x2 * x2 + 1.0).atan2(x2) > x0 {
-                        acc1 -= x2.min(fi).tanh() * 0.1;
-                    } else if (a21[3].tanh() * 1.2).tan() >= v10 {
-                        acc1 += 0.1 * f64::cbrt(v10.tanh() + 2.0).cos();
-                        if (t.powi(2) + 1.0).recip() < (x2 * x2 + 1.0).log(f64::powi(fi, 2) + 2.0) {
-                            continue;
-                        }
-                    } else {
-                        s0 = s0 * 0.6 + f64::cos(0.25 - s0 * s0) * 0.05;
-                        match i {
-                            0 => {
-                                s0 = 0.5 * s0 + 0.5 * f64::tanh(a21[k11]);
-                            }
-                            3 => {
-                                break;
-                            }
-                            _ => {
-                                s0 = 0.6 * s0 + 0.05 * (f64::sin(s0) * 0.9).atanh().cos();
-                                if (v10 * v10 + 1.0).log2() <= -0.5 {
-                                    s0 *= 0.8;
-                                    s0 -= 0.2 * s0.cos();
-                                    break;
-                                }
-                                let v23 = x2 - v10;
-                                acc1 += 0.1 * v23.sin();
-                            }
-                        }
-                        s0 = s0 * 0.8 + (0.65 * s0).tanh() * 0.25;
-                    }
-                    s0 = s0 * 0.8 + (s0.powi(3) + (x2.sin() * 0.5).ln_1p()).sin() * 0.01;
-                } else if t + v[3 - i] <= -1.0 {
-                    s0 = 0.75 * s0 + 0.05 * f64::tanh(f64::atanh(f64::tanh(x0) * 0.9));
-                } else {
-                    let v24 = f64::log(x2 * x2 + 1.0, 3.0);
-                    s0 = s0.mul_add(0.5, (f64::atan2(1.5_f64, v24).powi(2) + 0.5).atan2(v24 - s0).sin() * 0.05);
-                    if v[0] + fi <= -0.5 {
-                        continue;
-                    }
-                }
-                s0 = 0.5 * s0 + 0.1 * f64::powi(x0, 2).cos();
-                s0 = (s0 * 0.8 + v[n % 4].sin() * s0 * 0.05).tanh();
-            }
-            s0 = 0.75 * s0 + 0.1 * (x2.tanh() * 0.9).asin().sin();
-            let mut k25 = 0;
-            while k25 < 3 {
-                k25 += 1;
-                if t - a21[k25] <= x2 {
-                    s0 = (s0 * 0.5 + (v10 * v10 + 1.0).recip() * 0.75).tanh();
-                    if x0 + v[2] - 1.25 > v10 {
-                        acc1 += 0.1 * (-x2).sin();
-                        break;
-                    }
-                } else if f64::acos((v10 * v10).sin() * 0.9) > t || k25 > 2 {
-                    s0 = (s0 * 0.5 + (v[n % 4].sin() * 0.9).asin() * 0.2).sin();
-                    if 0.35 * v10 >= f64::ln(x0 * x0 + 1.0) {
-                        break;
-                    }
-                } else {
-                    acc1 -= f64::tanh((v[k25].powi(2) + 2.0).acosh()) * 0.1;
-                    if x2.mul_add(x2, v10) < x0 * fi {
-                        let v26 = f64::sin(s0).exp() + (a21[k25] * a21[k25] + 1.0).log(f64::powi(x2, 2) + 2.0);
-                        s0 = s0 * 0.8 + f64::abs(a21[(k25 + k22) % 4]) * 0.2;
-                        acc1 += f64::cos(v26).tanh() * 0.1;
-                    } else if v10 < 0.0 || k25 < 2 {
-                        s0 = (s0 * 0.6 + (s0 + a21[k25]) * 0.2).sin();
-                    } else {
-                        s0 = (s0 * 0.5 + t.cos() * 0.5).tanh();
-                    }
-                }
-                if (f64::powi(v10.asinh(), 2) + 1.0).recip() < 0.0 || k25 == 1 {
-                    continue 'l4;
-                }
-                s0 *= 0.6;
-                s0 += 0.05 * (v[k25] * s0).cos();
-            }
-            let v28 = match k25 % 2 {
-                MODE_A => {
-                    let v27 = v10 * f64::exp2(t.cos());
-                    v[k25] + v27.cos()
-                }
-                1 => (a21[k22 % 4] * a21[k22 % 4] + 0.5).sqrt(),
-                _other => {
-                    let x2 = v10;
-                    f64::recip(t.powi(2) + 0.5) * std::f64::consts::FRAC_PI_4 + f64::sin(x2)
-                }
-            };
-            s0 = s0 * 0.75 + (t.cos() + f64::cos(v28)).sin() * 0.02;
-        }
-        s0 = 0.5 * s0 + 0.25 * x1.hypot(x0).tanh();
-        x2 + v[3] + s0 + acc1.cos() + v10 + a21[0].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_8<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = (x1.sin() * 1.2).tan().sin() * 2.0;
-        let mut s1 = (v[2].sin().cos() * 1.2).tan().cos() * 2.0;
-        let mut acc2: T = 0.0;
-        match n {
-            0 | 2 => {
-                acc2 = acc2 + 0.2 * T::clamp(x1.max(acc2), T::sin(T::ln_1p(s1 * s1)) - 1.5, v[n % 4].atan().sin() + 1.5).tanh();
-            }
-            3 | 5 => {
-                let v3 = T::min(-x1, T::tanh(v[n % 4]).exp2());
-                s0 = s0 * 0.8;
-                s0 = s0 + 0.1 * v3.cos().tanh();
-            }
-            6 => {
-                acc2 = acc2 + T::min(x0, x2).tanh();
-                s0 = (s0 * 0.6 + (T::exp(v[n % 4].cos()) - acc2) * 0.05).sin();
-            }
-            _ => {
-                if (T::powi(x0, 2) + 1.0).atan2(x0) <= x2 {
-                    s1 = 0.8 * s1 + 0.05 * (T::from_f64(SCALE).unwrap() + x0).cos().exp().tanh();
-                } else if let Some(k4) = n.checked_sub(2) {
-                    let c5 = T::from_usize(k4).unwrap();
-                    let v6: T = ((x0 / (x0 * x0 + 1.0)).sin() + 2.0).cbrt();
-                    acc2 = acc2 - (c5.sin() + T::tanh(v6)).sin();
-                } else {
-                    s0 = s0.mul_add(0.5, T::cosh(x2.tanh() * 2.0).tanh() * 0.05);
-                }
-                acc2 = acc2 - T::sin(T::sqrt(x1.sin().exp_m1().powi(2) + 2.0));
-            }
-        }
-        let v9 = if let Some(_) = n.checked_sub(1) {
-            T::sin(x1)
-        } else {
-            let v8 = x2;
-            (v8 * v8).ln_1p()
-        };
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            match i {
-                0 => {
-                    let v10 = v9.sin().atan();
-                    let x2 = -x2;
-                    acc2 = acc2 - 0.25 * (v10.sin() + x2.tanh()).cos();
-                }
-                g if g > 1 => {
-                    s1 = (s1 * 0.5 + T::cbrt(x2.cos() + 2.0) * x2 * 0.2).sin();
-                    if s0 - v9 > 1.0 {
-                        let v11 = T::log2(T::powi(s1, 2).powi(2) + 1.0);
-                        for j in 0..6 {
-                            let v12 = v.iter().fold(0.0, |r, &p| r + (v9 + p.cos()));
-                            acc2 = acc2 - 0.05 * T::sin(v9.sin().exp2());
-                            if x0 * s0 >= s1 {
-                                acc2 = acc2 + 0.05 * (v[j % 4] / (v12.sin() + 2.0)).tanh();
-                                let v13 = T::abs(v11.to_degrees() * 0.02);
-                                s1 = (s1 * 0.8 + T::tanh(v13) * 0.02).sin();
-                            } else {
-                                s1 = (s1 * 0.6 + (v11 - s1) * 0.05).tanh();
-                                if x2 <= 0.0 {
-                                    return T::recip(x0.powi(2).powi(2) + 0.5);
-                                }
-                                s1 = (s1 * 0.75 + T::cbrt(v[j % 4].powi(2) + 0.5).sin() * 0.1).tanh();
-                                if v12 > -1.0 || j % 3 == 1 {
-                                    return v[(j + n) % 4] * v[j % 4];
-                                }
-                            }
-                        }
-                        s1 = s1.mul_add(0.6, v11.tanh() * 0.05);
-                    } else {
-                        acc2 = acc2 + (s1 + v[i % 4]).cos() * 0.25;
-                        acc2 = acc2 + T::mul_add(x0, v[n % 4], fi).tanh() * 0.25;
-                    }
-                    let v14: T = x2 / (x0 * x0 + 1.5);
-                    s0 = (s0 * 0.75 + T::cos(v14) * 0.1).tanh();
-                }
-                _ => {
-                    acc2 = acc2 + 0.25 * (-v[(i + n) % 4]).tanh();
-                }
-            }
-            let v15: T = T::powi(v9, 2);
-            s1 = s1 * 0.6;
-            s1 = s1 + 0.4 * x2.sin();
-            acc2 = acc2 + 0.25 * T::cos(v15);
-        }
-        let v18 = if let Some(k16) = n.checked_sub(2) {
-            let c17 = T::from_usize(k16).unwrap();
-            T::ln(T::powi(c17 - x2, 2) + 1.0)
-        } else {
-            let x2 = x1;
-            x2.powi(3)
-        };
-        let mut m19 = T::recip(x1 * x1 + 0.5);
-        for i in 0..6 {
-            let fi = T::from_usize(i).unwrap();
-            let c20 = if 0.25 * fi > v[(i + n) % 4] {
-                v9 * v[i % 4]
-            } else {
-                (0.25 - x2).powi(3)
-            };
-            m19 = c20.max(m19);
-        }
-        s0 = s0 * 0.6 + m19.tanh() * 0.02;
-        'l3: for &t in v.iter() {
-            s0 = (s0 * 0.6 + (x2 + T::cos(t).exp()) * 0.1).tanh();
-            for _ in 1..n {
-                acc2 = acc2 + 0.1 * (v[2].tanh() * 0.9).atanh().sin().exp2().tanh();
-                acc2 = acc2 - 0.1 * T::sin((x1.powi(2) + 0.5).ln());
-                if T::tanh(v9) < 0.5 {
-                    acc2 = acc2 + ((x0 * 1.5).powi(2) + 2.0).ln().tanh() * 0.1;
-                    break 'l3;
-                }
-            }
-            s0 = (s0 * 0.75 + T::exp_m1(s0.tanh()) * 0.05).tanh();
-        }
-        x0 * 0.5 + x2 * 1.5 + s0 + s1.cos() - acc2.sin() - v9 * 0.25 - v18.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(1.5 * x0);
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = v[n % 4];
-        let mut m3: f64 = 2.5;
-        for i in 1..n {
-            m2 = m2.max(x1 + v[(i * 3) % 4]);
-            m3 = f64::min(v[(i * 3) % 4] / (x0 * x0 + 1.5), m3);
-        }
-        acc1 += f64::cos(m2);
-        s0 = s0.mul_add(0.75, m3.sin() * 0.1);
-        let mut m4 = 0;
-        for &t in v.iter() {
-            let v5 = x2.asinh();
-            acc1 += x2.cos() * 0.5;
-            acc1 += (f64::cos(t) + v5.tanh()).sin() * 0.5;
-            if (m3 * m3 + 1.0).recip() >= x1 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0 => {
-                s0 = (s0 * 0.75 + m2.hypot(acc1) * 0.02).sin();
-            }
-            g if g > 1 => {
-                s0 *= 0.6;
-                s0 += 0.02 * f64::cos((x1 * x1 + 1.0).powi(-3).min(f64::atan(v[0])));
-                s0 = f64::mul_add(s0, 0.6, (s0 * s0 - f64::abs(m2)).tanh() * 0.1);
-            }
-            _ => {
-                let v6: f64 = f64::ln_1p(s0 * s0) * (m2 + x1);
-                s0 = s0 * 0.8 + f64::sin(v6).sin() * 0.02;
-            }
-        }
-        let mut k7 = 0;
-        while k7 < n + 1 {
-            k7 += 1;
-            let mut m8 = x2;
-            for j in 0..v.len() {
-                m8 = m8.max((v[m4 % 4] + x1) * (x1 / (x1.tanh() + 2.0)) + v[j]);
-            }
-            let mut m9 = (m8.to_degrees() * 0.01).tanh();
-            for j in 1..n {
-                m9 = m9.min(m3 + x1 + v[j % 4]);
-            }
-            s0 = s0 * 0.8 + m9.tanh() * 0.02;
-            let v10: f64 = f64::atan2(m9 + v[2], x1 * x1 + 1.0);
-            s0 *= 0.8;
-            s0 += 0.01 * v10.tanh().tanh();
-        }
-        'l5: for t in v {
-            acc1 -= 0.5 * (x2.asinh() + (t * t + 1.0).log10()).sin();
-            let mut k11 = 0;
-            while k11 < 4 && v[1] * core::f64::consts::FRAC_1_SQRT_2 > f64::recip(x1.powi(2) + 0.5) {
-                k11 += 1;
-                match n + m4 {
-                    0 | 2 => {
-                        let v12 = (x1 * x2).tanh().exp_m1();
-                        s0 = f64::mul_add(s0, 0.6, v12.cos() * 0.02);
-                    }
-                    3 | 5 => {
-                        break 'l5;
-                    }
-                    g if g > 6 => {
-                        let v13 = x2 / (f64::powi(x2, 2) + 0.5);
-                        s0 = (s0 * 0.5 + f64::tanh(v13) * 0.05).tanh();
-                    }
-                    _ => {
-                        let v14 = x2;
-                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::tanh(v14));
-                    }
-                }
-                acc1 += 0.1 * f64::tanh(x1 - t + v[k11 % 4]);
-            }
-            let mut k15 = 0;
-            while k15 < 6 {
-                k15 += 1;
-                if m3 * 2.5 <= s0 {
-                    continue;
-                }
-                if x1 - (v[0] - m3) <= -0.5 {
-                    s0 = s0.mul_add(0.75, s0.cos() * 0.25);
-                } else if 3.0_f64.atan2((x2 * x2 + 0.5).recip()) >= (x0 * x0 + 2.0).sqrt() {
-                    s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                    let v16 = f64::to_degrees(2.0_f64.log(x2 * x2 + 2.0)) * 0.01;
-                    s0 *= 0.75;
-                    s0 += 0.4 * v16;
-                } else {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::log10((s0 * s0).powi(2) + 1.0);
-                    let v17 = (x2.cos() * 0.9).asin();
-                    acc1 += 0.05 * v17.sin().sin();
-                }
-                s0 *= 0.8;
-                s0 -= 0.1 * f64::tanh(m3 + s0);
-            }
-        }
-        let mut m18 = f64::atan(x1);
-        for i in 0..4 {
-            m18 = m18.min(x2 - m3 + v[(i + n) % 4]);
-        }
-        acc1 -= m18.cos();
-        let mut k19 = 0;
-        while k19 < n + 1 {
-            k19 += 1;
-            acc1 -= 0.25 * v[k19 % 4].tanh();
-            if x2.clamp(-1.5, 1.0) < m2 {
-                let mut k20 = 0;
-                while k20 < n && v[k20 % 4] / (v[k7 % 4] * v[k7 % 4] + 0.5) >= v[2] {
-                    k20 += 1;
-                    s0 = f64::mul_add(s0, 0.75, f64::tanh((m3.asinh().powi(2) + 0.5).ln()) * 0.1);
-                    acc1 += f64::sin(s0 - (s0.sin() * 1.5).cosh()) * 0.02;
-                }
-            } else {
-                s0 = s0.mul_add(0.5, (v[0] * s0).sin() * 0.1);
-                s0 = (s0 * 0.6 + (m18.atan() + f64::log(s0 * s0 + 1.0, 10.0)) * 0.25).tanh();
-                if m3.tanh() <= x0 * 1.25 {
-                    s0 = 0.8 * s0 + 0.2 * f64::cos(f64::atan(m2));
-                    let v21 = f64::log10(f64::powi(v[k19 % 4], 2) + 1.0).to_radians() * 20.0;
-                    acc1 -= v21;
-                } else {
-                    s0 = 0.8 * s0 + 0.75 * f64::sin(s0 * 0.25);
-                }
-            }
-        }
-        x2 * 0.5 + s0.tanh() + acc1.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.copysign(v[n % 4]);
-        let mut acc1: f64 = 0.0;
-        let v2 = 'b0: {
-            if !(n % 2 == 0 && x2.abs() >= 1.0) {
-                break 'b0 (acc1.tanh() * 0.9).atanh();
-            }
-            (f64::to_degrees(x1) * 0.01).tanh().exp()
-        };
-        let mut m3 = f64::NEG_INFINITY;
-        for i in 1..=5 {
-            m3 = m3.max(0.1 * (-v2) + v[(i * 3) % 4].tanh());
-        }
-        s0 = s0.mul_add(0.8, m3.tanh().sin() * 0.1);
-        let v4 = prog_0((s0 * (x1.tanh() * 0.9).acos()).sin() * 2.0, (s0.powi(2) + 0.5).cbrt().sin() * 2.0, s0, v, n);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if f64::exp_m1(v2.cos()) <= 1.0 {
-                let v6 = (f64::sin(x0) * 0.9).atanh();
-                s0 *= 0.8;
-                s0 += 0.2 * f64::tanh(x1);
-                s0 *= 0.6;
-                s0 -= 0.05 * v6.cos();
-            }
-            let mut m7: f64 = 2.5;
-            for j in 1..n {
-                let c8 = if j % 3 == 1 {
-                    v[j % 4] + x0 / (x1 * x1 + 1.0)
-                } else {
-                    x2
-                };
-                m7 = f64::min(c8, m7);
-            }
-            s0 = s0.mul_add(0.75, m7.sin().cos() * 0.05);
-            if k5 >= 5 {
-                break;
-            }
-        }
-        acc1 += (v[n % 4] * x1).tanh();
-        x0 + s0 + acc1.sin() + v2 * 1.5 - f64::tanh(v4)
-    }
-
-    #[differentiable]
-    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(x2);
-        let mut acc1: f64 = 0.0;
-        let a2 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let v6 = if let Some(k3) = n.checked_sub(3) {
-            let c4 = k3 as f64;
-            let x1 = f64::sqrt(c4.powi(2) + 2.0).cos().exp_m1();
-            let v5 = f64::ln_1p(f64::max(-1.5_f64, s0).powi(2));
-            s0 = (s0 * 0.6 + a2[3 - k3] * 0.4).tanh();
-            prog_0(x0, f64::cos(c4 * x2 / (f64::atan2(c4 * c4 + 1.0, v5).powi(2) + 0.5)), 1.2, a2, 0) + x1.cos()
-        } else {
-            let x2 = f64::sin(x0).exp();
-            x0.max(acc1) + x2.tanh()
-        };
-        let Some(k7) = n.checked_sub(3) else {
-            return f64::exp_m1((x1 + a2[n % 4]).sin())
-        };
-        let c8 = k7 as f64;
-        let mut k9 = 0;
-        while k9 < 6 {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                let v11: f64 = v[k10 % 4] + v[2];
-                if c8.cos().cosh() + (x2 + v[k7]) > 0.5 {
-                    continue;
-                }
-                acc1 += (x1 + x2).cos() * 0.05;
-                s0 *= 0.8;
-                s0 += 0.1 * v11.tanh();
-            }
-            acc1 += 0.25 * f64::sin(c8 * s0);
-        }
-        let mut k12 = 0;
-        let v17: f64 = loop {
-            k12 += 1;
-            let Some(k13) = (k12 + n).checked_sub(2) else {
-                return f64::sin(a2[1])
-            };
-            let c14 = k13 as f64;
-            let v16 = if f64::to_degrees(SCALE + a2[(k13 + k12) % 4]) * 0.01 > x1 {
-                f64::sin(c8)
-            } else {
-                let v15 = f64::log10(f64::powi(a2[3], 2) + 1.0);
-                f64::min(x2, v15.cos().exp())
-            };
-            acc1 -= f64::exp(v16.sin()).asinh().cos();
-            if k12 >= 2 || f64::powi(x1, 2) >= x2 {
-                break v[1] + a2[k13 % 4];
-            }
-            acc1 += f64::sin(c14.sin());
-        };
-        f64::tanh(x1) + s0.tanh() + acc1.cos() - a2[0] + v6.tanh() - f64::sin(c8) + v17 * 0.25 + x1
-    }
-
-    #[differentiable]
-    pub fn prog_12<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
-        let mut s0 = T::exp(v[3].cos()).cos() * T::from_f64(2.0).unwrap();
-        let mut s1 = T::copysign(T::from_f64(2.0_f64).unwrap(), T::tanh(x0).exp2());
-        let mut s2 = (s1 * (p.0 + v[n % 4])).cos() * T::from_f64(2.0).unwrap();
-        let mut acc3: T = T::zero();
-        let v6 = match n {
-            0..=2 => (p.0 + s2).to_radians() * T::from_f64(50.0).unwrap(),
-            MODE_D | 5 => T::from_f64(1.2).unwrap() * T::clamp(s0, -T::one(), T::from_f64(1.5).unwrap()),
-            6 => {
-                let v4 = T::asin(v[1].sin() * T::from_f64(0.9).unwrap());
-                p.1.cos().exp_m1().atan() + v4.tanh()
-            }
-            _other => {
-                let v5 = (T::sin(v[0]) * T::from_f64(0.9).unwrap()).atanh() + (p.1 - s2);
-                (s1 * s1 + T::one()).log10() * v5
-            }
-        };
-        let mut k7 = 0;
-        while k7 < 5 && v6 > -T::one() {
-            k7 += 1;
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * (p.1.cos() * T::from_f64(0.9).unwrap()).atanh().cos();
-            acc3 = acc3 - T::from_f64(0.4).unwrap() * T::cos(s0);
-            if s0.asinh() / (T::atan2(T::from_f64(0.5_f64).unwrap(), s1).powi(2) + T::one()) <= T::from_f64(0.5).unwrap() {
-                let v8 = T::tanh(v[(k7 + n) % 4]);
-                acc3 = acc3 + T::tanh(v8) * T::from_f64(0.4).unwrap();
-            } else if s2 + (v6 + p.0) < -T::one() {
-                let v6: T = -(v6.cos() * T::from_f64(1.5).unwrap()).sinh();
-                acc3 = acc3 + v6.tanh() * T::from_f64(0.4).unwrap();
-            } else {
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::sin(s0).exp2().cos();
-                if -s2 >= T::zero() {
-                    s2 = (s2 * T::from_f64(0.6).unwrap() + s2 * T::from_f64(0.4).unwrap()).sin();
-                    match k7 {
-                        0..=2 => {
-                            s2 = (s2 * T::from_f64(0.6).unwrap() + (T::atan2(T::powi(p.1, 2) + T::one(), s2) - x0) * T::from_f64(0.1).unwrap()).sin();
-                            acc3 = acc3 - T::from_f64(0.4).unwrap() * (v6 - v[k7 % 4]).cos();
-                        }
-                        3 | 5 => {
-                            break;
-                        }
-                        _other => {
-                            let v9: T = -(x0 + s1);
-                            acc3 = acc3 + T::from_f64(0.4).unwrap() * v9.sin().sin();
-                        }
-                    }
-                } else {
-                    for &u in v.iter() {
-                        if n % 3 == 1 {
-                            s2 = s2 * T::from_f64(0.5).unwrap();
-                            s2 = s2 + T::from_f64(0.1).unwrap() * (x0.tanh() * x0).tanh();
-                        } else if s0.sin() > u {
-                            acc3 = acc3 + T::from_f64(0.1).unwrap() * ((T::powi(p.0, 2) + T::one()).powi(-1) / (T::tanh(T::atanh(T::tanh(v[k7 % 4]) * T::from_f64(0.9).unwrap())) + T::from_f64(2.0).unwrap())).sin();
-                        }
-                        s0 = s0 * T::from_f64(0.6).unwrap() + T::abs(v6.to_degrees() * T::from_f64(0.01).unwrap()).tanh() * T::from_f64(0.5).unwrap();
-                        s0 = (s0 * T::from_f64(0.5).unwrap() + T::sin(u) * T::from_f64(0.5).unwrap()).tanh();
-                    }
-                    s0 = s0 * T::from_f64(0.6).unwrap();
-                    s0 = s0 - T::from_f64(0.02).unwrap() * T::tan(s0.sin() * T::from_f64(1.2).unwrap()).tanh();
-                }
-                s0 = (s0 * T::from_f64(0.5).unwrap() + T::exp2(T::sin(v[3] * x0)) * T::from_f64(0.05).unwrap()).sin();
-            }
-        }
-        let v10 = x0.mul_add(p.1, x0);
-        let mut m11 = 0;
-        for _ in (0..4).rev() {
-            let len12 = v.len();
-            for j in 0..len12 {
-                acc3 = acc3 + s1.sin() * T::from_f64(0.1).unwrap();
-                acc3 = acc3 + T::from_f64(0.1).unwrap() * T::tanh(T::atan2(v[3 - j] * v[3 - j] + T::one(), v6));
-            }
-            let mut k13 = 0;
-            while k13 < 5 && T::cos(p.0).exp_m1() < v6 {
-                k13 += 1;
-                acc3 = acc3 + T::cos(v10 - p.1) * T::from_f64(0.1).unwrap();
-                s0 = (s0 * T::from_f64(0.6).unwrap() + (T::cos(T::powi(s0, 2)) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.02).unwrap()).tanh();
-            }
-            if v[(m11 + k7) % 4].tanh().exp().to_radians() * T::from_f64(50.0).unwrap() < T::from_f64(0.5).unwrap() {
-                m11 += 1;
-            }
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * (T::cosh(p.0.cos()).sin() * T::from_f64(2.0).unwrap()).sinh().sin();
-        }
-        match m11 {
-            2 => {
-                let v14 = x0.cos();
-                acc3 = acc3 - T::asinh(v[k7 % 4]);
-                acc3 = acc3 + v14;
-            }
-            g if g > 3 => {
-                acc3 = acc3 - T::from_f64(0.25).unwrap() * T::cos(v10.hypot(v6));
-                s1 = (s1 * T::from_f64(0.8).unwrap() + s1.sin() * T::from_f64(0.02).unwrap()).sin();
-            }
-            _ => {
-                s0 = s0 * T::from_f64(0.6).unwrap();
-                s0 = s0 + T::from_f64(0.05).unwrap() * v10.sin();
-                if v6 + x0 >= x0 || m11 == 0 {
-                    s2 = s2 * T::from_f64(0.8).unwrap() + acc3.tanh() * T::from_f64(0.005).unwrap();
-                } else if v[n % 4] / T::from_f64(4.0).unwrap() < s2 {
-                    let v15 = (T::cos(p.1) * T::from_f64(2.0).unwrap()).sinh();
-                    s2 = T::mul_add(s2, T::from_f64(0.6).unwrap(), (x0 * v15).tanh() * T::from_f64(0.02).unwrap());
-                }
-                s2 = s2 * T::from_f64(0.75).unwrap() + T::log10(s2 * s2 + T::one()) * T::from_f64(0.05).unwrap();
-            }
-        }
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            for &u in v {
-                acc3 = acc3 + T::from_f64(0.1).unwrap() * T::cos(p.0 + v6);
-                let v17 = v10.cos().exp_m1() / T::from_f64(2.0).unwrap();
-                let v18 = T::sqrt(T::powi(p.1.atan(), 2) + T::from_f64(2.0).unwrap());
-                s0 = (s0 * T::from_f64(0.5).unwrap() + (u.cos() - v17 + v18.cos()) * T::from_f64(0.1).unwrap()).tanh();
-            }
-            if v6 + v10.cos() > T::from_f64(0.5_f64).unwrap().atan2(p.0) {
-                return s2.max(x0);
-            }
-            let v19 = (T::cos(p.1) * T::from_f64(2.0).unwrap()).sinh();
-            s0 = (s0 * T::from_f64(0.75).unwrap() + s0 * T::from_f64(0.25).unwrap()).tanh();
-            if k16 >= 3 || (v10.tanh() * T::from_f64(1.2).unwrap()).tan() >= T::zero() {
-                break;
-            }
-            acc3 = acc3 - T::cos(v19).tanh() * T::from_f64(0.5).unwrap();
-        }
-        let mut m20 = 0;
-        for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 - T::from_f64(0.5).unwrap() * T::tanh(T::cosh(T::sin(v10) * T::from_f64(2.0).unwrap()));
-            if v10.sin().exp() > T::one() || m20 < 25 {
-                m20 += 1;
-            }
-            acc3 = acc3 + fi.tanh() * T::from_f64(0.5).unwrap();
-        }
-        let c21 = T::from_usize(m20).unwrap();
-        s0.tanh() - s1.cos() - s2.cos() + T::sin(acc3) + v6 * T::from_f64(1.5).unwrap() + v10.tanh() - c21.cos() - T::log10(p.0.powi(2) + T::one())
-    }
-
-    #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 1.25 - f64::ln_1p(f64::tanh(v[n % 4]) * 0.5);
-        let mut s1: f64 = (v[n % 4] * s0).tanh() * 2.0;
-        let mut s2 = f64::asin(f64::cos(s1 - x1) * 0.9);
-        let mut acc3: f64 = 0.0;
-        match n {
-            2..=3 => {
-                let x1 = prog_5(s0, s2.abs().tanh() * 2.0, f64::sin(f64::exp2(x1.sin())) * 2.0, &v, n);
-                s1 = (s1 * 0.8 + (s0.powi(2) + 1.0).log2() * 0.1).tanh();
-                acc3 += f64::cos(x1) * 0.005;
-            }
-            6 => {
-                s1 *= 0.8;
-                s1 += 0.01 * f64::abs(s2).cos();
-                s0 *= 0.75;
-                s0 -= 0.1 * f64::acosh(v[3] * v[3] + 2.0).cos();
-            }
-            _ => {
-                s0 = s0.mul_add(0.8, f64::sin(s0 + s1 - (x0 + x2)) * 0.02);
-                let v4 = s1.min(x1).max(s1.cos().exp2());
-                s0 = 0.6 * s0 + 0.05 * v4.tanh();
-            }
-        }
-        if f64::cos(s1.cos()) >= -0.25 {
-            acc3 -= f64::tan(f64::sin(x2) * 1.2).tanh() * 0.4;
-            s1 = s1.mul_add(0.6, (f64::atan2(x1, s1.powi(2) + 1.0) / (f64::cos(x1 - s0) + 2.0)).tanh() * 0.02);
-        } else if n == 5 {
-            acc3 += f64::powf((x2 * x2 + 1.0).log10().powi(2) + 0.5, 0.3);
-            if f64::exp2(f64::tanh(x0)) >= s0.mul_add(x0, acc3) {
-                acc3 += f64::tanh(f64::exp(f64::sin(x0)));
-            } else if f64::sin(s0.cos()).cosh() < f64::asinh(v[n % 4]) && n % 2 == 0 {
-                let v5 = v[n % 4].atan();
-                s0 = (s0 * 0.75 + v5.cos() * 0.25).tanh();
-            } else {
-                s1 *= 0.5;
-                s1 += 0.1 * f64::sin(f64::tanh(s1).cosh());
-            }
-        } else {
-            s2 = s2.mul_add(0.5, (s2 + x2).cos() * 0.02);
-            s1 = (s1 * 0.75 + f64::atan(f64::cos(x0)) * 0.25).sin();
-        }
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 -= t.hypot(fi).cos() * 0.5;
-            for j in (0..6).rev() {
-                let v6 = if f64::atan2(x0 * x0 + 1.0, t) >= -0.5 && j < i {
-                    (s1.tanh() * 1.5).sinh()
-                } else {
-                    return f64::acos(x1.sin() * 0.9)
-                };
-                match j {
-                    0 | 2 => {
-                        let v7: f64 = (v6 * v6 + 2.0).acosh();
-                        acc3 += v7.sin() * 0.05;
-                    }
-                    3 | 5 => {
-                        break;
-                    }
-                    _ => {
-                        s1 = s1 * 0.75 + fi.sin() * 1.0;
-                    }
-                }
-                if (x2 * x2).ln_1p() < v6 - s0 && i % 2 == 0 {
-                    s1 = s1.mul_add(0.6, f64::sin(s1).exp_m1().sin() * 0.1);
-                    continue 'l0;
-                }
-                s0 = s0 * 0.8 + s0.cos().sin() * 0.2;
-            }
-            acc3 += (f64::powi(1.5_f64.atan2(x1), 2) + 1.0).log(10.0) * 0.4;
-        }
-        if x0.sin().exp2().atan() >= 0.0 {
-            s2 = (s2 * 0.75 + s2 * 0.02).sin();
-        } else if (s0 * s0 + 1.0).sqrt() <= (s1.powi(2) + 1.0).sqrt() {
-            let x0 = x1.asinh();
-            acc3 += x0.tanh();
-        } else {
-            s2 *= 0.8;
-            s2 -= 0.02 * f64::powf(1.5_f64, f64::tanh(s2)).cos();
-        }
-        let v8 = v.iter().map(|&p| f64::asin(s2.sin() * 0.9).min((x0 * x0 + 2.0).acosh()) + p.cos()).sum::<f64>();
-        s0 + s1.sin() + acc3.tanh() + f64::sin(v8) + f64::to_radians((v[3].powi(2) + 1.0).log(10.0))
-    }
-
-    #[differentiable]
-    pub fn prog_14<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = v[n % 4].powi(3).cos() * 2.0;
-        let mut s1: T = (x2 + v[3]).tanh() * 2.0;
-        let mut acc2: T = 0.0;
-        'b0: {
-            if x0 < T::asinh(x0) {
-                let mut k3 = 0;
-                while k3 < n && x2.tanh() >= 0.25 {
-                    k3 += 1;
-                    'b2: {
-                        for _ in 1..n {
-                            if s1.tanh().exp_m1() < 0.0 {
-                                break 'b2;
-                            }
-                            let v4 = (s0.cos() * 0.9).asin();
-                            s1 = s1 * 0.75;
-                            s1 = s1 + 0.01 * T::cos((T::powi(s1, 2) + 1.0).powi(-2) * x1);
-                            s1 = (s1 * 0.5 + T::sin(v4) * 0.2).sin();
-                        }
-                        if x1 + x1.mul_add(x1, s0) >= x0 {
-                            break 'b2;
-                        }
-                        if (x0.powi(2) + 2.0).acosh() < 1.0 && k3 > 3 {
-                            let x2 = (T::powi(x2, 2) + 1.0).sqrt();
-                            s1 = s1 * 0.75 + T::tanh(s1 * s0.powi(2)) * 0.02;
-                            s1 = 0.6 * s1 + 0.4 * x2.tanh();
-                        }
-                    }
-                    s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
-                }
-            } else if n > 2 {
-                for i in 0..n {
-                    s0 = s0 * 0.6 + (x1 * x1 + 0.5).cbrt().sin() * 0.1;
-                    'b5: {
-                        let mut k5 = 0;
-                        while k5 < 6 {
-                            k5 += 1;
-                            if i + n < 1 && x0 > 1.0 {
-                                break 'b5;
-                            }
-                            s1 = (s1 * 0.75 + (s1 + s0) * 0.1).sin();
-                            acc2 = acc2 + 0.05 * T::cos(T::asinh(x0.mul_add(x2, s1)));
-                        }
-                        if (v[i % 4].cos() * 1.2).tan() >= -1.0 && k5 % 2 == 0 {
-                            s0 = (s0 * 0.75 + (T::cos((x2.powi(2) + 1.0).log(s0 * s0 + 2.0)) + 2.0).cbrt() * 0.1).sin();
-                            break 'b5;
-                        }
-                    }
-                }
-            } else {
-                acc2 = acc2 + (T::from_f64(SCALE).unwrap() + (x1 * x1 + 0.5).recip()).tanh();
-            }
-            let mut k6 = 0;
-            while k6 < 4 && T::tanh(x1.asinh()).exp2() >= x2 {
-                k6 += 1;
-                if (x2 * x2 + 1.0).powi(-1) + T::atan(x1) < 0.5 {
-                    break 'b0;
-                }
-                if T::acos(T::cos((v[k6 % 4] * v[k6 % 4] + 1.0).log(2.0)) * 0.9) <= (v[n % 4] * v[n % 4]).ln_1p() {
-                    s0 = T::mul_add(s0, 0.75, s0.tanh() * 0.25);
-                    if x1.powi(2).copysign((x2.tanh() * 2.0).cosh()) >= x1 {
-                        break;
-                    }
-                } else {
-                    s0 = (s0 * 0.6 + (s0 * s0 + 0.5).ln().tanh().exp() * 0.1).sin();
-                    let v7 = (T::sin(x0 + v[k6 % 4]) * 0.5).ln_1p();
-                    s1 = T::mul_add(s1, 0.5, v7.cos().sin() * 0.25);
-                }
-                s0 = s0 * 0.6;
-                s0 = s0 - 0.1 * T::asinh(s0.tanh().exp()).tanh();
-            }
-            let v8 = x1.to_radians() * 20.0;
-            acc2 = acc2 - v8;
-        }
-        let v9 = v[3] * v[3];
-        let v10 = v.iter().copied().fold(0.0, |r, p| r + x2 * p);
-        for i in 1..n {
-            let fi = T::from_usize(i).unwrap();
-            acc2 = acc2 - 0.4 * s0.sin().cos();
-            s1 = T::mul_add(s1, 0.75, T::cos(v[i % 4] - fi + x0 * v9) * 0.02);
-            s1 = s1.mul_add(0.5, T::powi(s1.tanh().cosh(), 3).tanh() * 0.05);
-        }
-        s0 * 0.5 + s1 - acc2.tanh() + v9 + v10.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_15<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x1 - 0.3) * 2.0;
-        let mut s1 = f64::cos(-x0);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
+        let mut a2 = [0.0; N];
         for i in 0..N {
-            a3[i] = (f64::powi(v[i], 2) + 1.0).log(10.0) * x2;
-            s0 = 0.5 * s0 + 0.25 * (s0 + v[i]).cos();
+            a2[i] = (f64::tanh(x2) * 1.5).cosh() / ((v[2].tanh() * 0.9).asin().powi(2) + 0.5);
         }
         let v5 = match n {
             0 => {
-                acc2 -= x2 * std::f64::consts::FRAC_1_PI;
-                x1.sin()
+                let v3 = acc1;
+                x0 * x2 + f64::to_radians(acc1) + f64::cos(v3)
             }
-            g if g > 3 => {
-                let v4 = prog_5(f64::sin(SCALE + x2) * 2.0, (v[n % 4] / (s0 * s0 + 0.5)).tanh().cos() * 2.0, (v[n % 4] * x2).tanh() * 2.0, &v, n);
-                (acc2.abs().powi(2) + 1.0).powf((s0.tanh() * 0.5).ln_1p().cos()) + v4.tanh()
+            MODE_B | MODE_D => {
+                let v4 = v[n % 4] / (f64::cos(s0) + 2.0);
+                x2.to_radians() * 50.0 * x0 + v4.tanh()
             }
-            _ => {
-                let x1 = f64::ln_1p(a3[n % 4].sin() * 0.5);
-                (f64::powi(x1, 2) + 1.0).log2()
+            6 => {
+                let x1 = f64::tanh(x2).exp();
+                f64::log10(v[2].powi(2) + 1.0) + x1.cos()
             }
+            _ => x2.abs() / (f64::abs(x2).powi(2) + 1.0),
         };
-        let v6: f64 = x0 * 1.2;
-        let v7 = (f64::cos(v6) * 0.5).ln_1p();
-        let mut k8 = 0;
-        'l1: while k8 < 5 && (a3[k8 % 4] * a3[k8 % 4] + 1.0).cbrt() * v5 >= -1.0 {
-            k8 += 1;
-            let v11 = if !(n % 2 == 0) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    match n {
-                        0..=1 => {
-                            s1 = (s1 * 0.5 + (-x0) * 0.5).sin();
-                        }
-                        MODE_D | 5 => {
-                            acc2 -= s0.to_radians();
-                        }
-                        6 => {
-                            let v9 = v7 / (fj.tanh() + 2.0) / 4.0;
-                            s0 = (s0 * 0.8 + v9.tanh() * 0.75).tanh();
-                        }
-                        _ => {
-                            s1 *= 0.5;
-                            s1 -= 1.0 * f64::powi(s1.powi(2) + 1.0, -2).to_radians();
-                        }
-                    }
-                    acc2 += (x1 / (v7.powi(2) + 1.5)).sin() * 0.1;
-                    acc2 += (-(x2.tanh() * 1.2).tan()).tanh() * 0.1;
-                    acc2 += f64::tanh(u) * 0.1;
-                }
-                x2.cos().exp2() * f64::powf(v7.powi(2) + 1.0, v5.tanh())
-            } else {
-                let v10 = v[k8 % 4].sin();
-                s1 - x2 + f64::sin(v10)
-            };
-            for j in (0..=n).rev().step_by(2) {
-                if !(j % 2 == 0 && x0 <= -1.0) {
-                    continue 'l1;
-                }
-                if (v7 + v6) * f64::cos(v6) >= (v6 * v6 + 0.5).sqrt() || k8 + j < 7 {
-                    break;
-                }
-                acc2 += 0.1 * ((v[1] / (x0.powi(2) + 1.5)).powi(2) + 2.0).acosh().tanh();
-            }
-            acc2 += (v7.asinh().to_radians() * 50.0).cos() * 0.4;
-            acc2 -= 0.4 * v11.cos().sin();
-        }
-        let v13 = match k8 % 2 {
-            0 => (v7 * v7).ln_1p(),
-            1 => (x2 * x2 + 0.5).powf(0.5).cos().sinh(),
-            _ => {
-                let v12 = (a3[k8 % 4].cos() * 0.5).ln_1p();
-                f64::copysign(3.0_f64, v5) + v12.tanh()
-            }
-        };
-        'l4: for i in 0..N {
+        for i in 1..n {
             let fi = i as f64;
-            let v16 = if (s1.powi(2) + 0.5).ln() <= v5 - x1 && i < n {
-                s0 *= 0.8;
-                s0 -= 0.2 * (-a3[k8 % 4]).tanh();
-                f64::tan(v[3].cos() * 1.2)
+            if (x1.powi(2) + 1.5).acosh() < a2[n % 4] + v5 {
+                let v5 = -x2;
+                s0 = (s0 * 0.8 + f64::cos(v5) * 0.2).sin();
+            } else if (x0.cos() * 0.9).acos() >= 0.0 {
+                acc1 += 0.4 * v[1].mul_add(v[1], v[1]).tanh();
+                if s0 < -0.5 {
+                    s0 = 0.8 * s0 + 1.0 * 1.5_f64.copysign(fi).sin();
+                } else {
+                    s0 = (s0 * 0.8 + (0.3 - v5) * 0.2).sin();
+                }
+                let v6 = f64::recip((v[i % 4] * v5).powi(2) + 0.5);
+                s0 *= 0.75;
+                s0 -= 0.01 * f64::tanh(v6);
             } else {
-                for j in 0..i {
-                    let fj = j as f64;
-                    s0 = s0 * 0.6 + f64::sin(v13.asinh()) * 0.4;
-                    let v15 = match i + j {
-                        0 => {
-                            s0 = (s0 * 0.5 + (fj + a3[1]) * 0.5).tanh();
-                            f64::powi(x2, 2)
-                        }
-                        g if g > 1 => (a3[1] * a3[1] + 2.0).ln(),
-                        _ => {
-                            let v14 = v[n % 4].tanh();
-                            v7 + f64::tanh(v14)
-                        }
-                    };
-                    acc2 -= v15.sin() * 0.1;
-                }
-                (v13.powi(2) + 0.5).cbrt()
-            };
-            acc2 -= f64::acos(f64::cos(x1 * v7) * 0.9).tanh() * 0.5;
-            let mut k17 = 0;
-            while k17 < 4 {
-                k17 += 1;
-                if f64::log2(v[k8 % 4] * v[k8 % 4] + 1.0) - v7.sin().exp_m1() < v13 {
-                    break 'l4;
-                }
-                if v[k17 % 4] - x2 <= fi && i % 2 == 0 {
-                    acc2 += (v7 * v7 + 1.0).powf(f64::sin(a3[3])).tanh() * 0.1;
-                } else if f64::exp2((v13 * v13 + 0.5).cbrt().cos()) <= (a3[2] * a3[2] + 1.0).log2() {
-                    acc2 += ((f64::tanh(v16) + 2.0).cbrt().tanh() + 2.0).cbrt().sin() * 0.1;
-                    if s1 < -0.5 {
-                        return f64::cos(v6);
-                    }
-                }
-                acc2 -= 0.1 * x0.cos();
+                let x1 = f64::acos((v[i % 4] - x1).cos() * 0.9);
+                acc1 -= 0.25 * x1.cos().exp().cos();
             }
-            s1 *= 0.8;
-            s1 += 0.02 * v16.cos().tanh();
+            let v9 = match n {
+                MODE_B if n < 4 => v5.tanh(),
+                g if g > 3 => {
+                    let v7 = f64::sin(x2);
+                    v[i % 4] + v7.cos()
+                }
+                _ => {
+                    let x2 = x2.mul_add(v[3], x2);
+                    let v8 = x0 * a2[0];
+                    fi.cos() + x2.tanh() + v8.cos()
+                }
+            };
+            s0 = (s0 * 0.8 + (x0.tanh() * 2.0).cosh() * 0.02).sin();
+            s0 = s0 * 0.8 + v9.cos() * 0.01;
         }
-        x2 + v[3] * 0.5 - s0 + s1 * 1.5 + acc2.sin() + f64::cos(a3[3]) + v5 * 1.5 + v7.tanh() + v13 + (a3[k8 % 4].powi(2) + 1.5).acosh()
+        let f10 = |t: f64| acc1 + t * 0.25;
+        let v11 = f10(v[2]) - f10(v[0]) * 0.5 + f64::to_radians(x1) * 50.0 * 0.5;
+        let v12 = if f64::hypot(x0, s0) < 1.0 {
+            SCALE + f64::sin(a2[1])
+        } else {
+            let x1 = v5 / 1.5;
+            f64::abs(a2[n % 4]) + x1.sin()
+        };
+        if v[0].cos().exp2() > s0 {
+            let v13 = v[3].cos().exp();
+            s0 = 0.6 * s0 + 0.1 * v13.tanh();
+        } else {
+            acc1 += 0.25 * (2.0 * v5 + v5.to_radians() * 20.0).cos();
+            let v14 = v12.abs();
+            acc1 -= 0.2 * v14.sin();
+        }
+        let v16 = if f64::log2(v[n % 4] * v[n % 4] + 1.0) > v5 || n > 1 {
+            let v15 = v[n % 4];
+            x0.to_degrees() * 0.01 + f64::tanh(v15)
+        } else {
+            acc1 += x0.abs().max(x0 + 2.0).tanh();
+            f64::log(x1 * x1 + 1.0, 2.0) / (f64::powi((v11.powi(2) + 1.0).log(10.0), 2) + 1.5)
+        };
+        s0 * 1.5 + acc1.tanh() + f64::cos(v11) - f64::tanh(v12) + v16.tanh()
     }
 
     #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = v[0] / 4.0;
-        let mut s2 = (1.25 - x2).cos() * 2.0;
-        let mut s3 = prog_5(f64::sin((f64::powi(s1, 2) + 0.5).cbrt()) * 2.0, 0.5, x2, v, n).sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let v6 = match n % 4 {
-            0..=2 => {
-                let v5 = f64::sqrt(x1 * x1 + 0.5);
-                (x0 + v5) / (x1.tanh().powi(2) + 1.0)
-            }
-            3 => {
-                let x2 = f64::exp_m1(x1.cos());
-                (s1.powi(2) + 1.0).atan2(w0[1]) / (f64::powi(f64::ln(w0[1] * w0[1] + 0.5), 2) + 1.5) + f64::sin(x2)
-            }
-            _other => {
-                let x2 = -f64::powi(acc4, 3);
-                s1 + x2.cos()
-            }
-        };
-        let v7 = w0.iter().zip(v.iter()).map(|(&p, &q)| (x0.powi(2) + 0.5).atan2(q) + f64::tanh(p)).sum::<f64>();
-        let v9 = match n % 2 {
+    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::log(x1.powi(2) + 1.0, 3.0);
+        let mut s1: f64 = f64::abs(x1);
+        let mut acc2: f64 = 0.0;
+        match n % 2 {
             0 => {
-                let v8 = (x0 + 0.25).min((x1 * x1 + 2.0).sqrt());
-                s1.mul_add(s3, acc4).sin() + f64::sin(v8)
+                let v3 = f64::abs(v[1].sin());
+                acc2 += v3.cos();
             }
-            1 => 0.3 - s1,
-            _ => s1.tanh().exp2(),
-        };
-        let mut m10 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            for &u in v.iter() {
-                s1 = f64::mul_add(s1, 0.6, f64::sin(f64::asinh((f64::cos(v7) * 0.9).asin())) * 0.1);
-                s1 = s1 * 0.5 + f64::tanh(x2 - s3) * 0.25;
-                acc4 += u.sin().cos() * 0.05;
-            }
-            if ((v9 * v9 + 2.0).sqrt().powi(2) + 1.0).log(f64::powi(s3.sin().exp2(), 2) + 2.0) < 0.5 && i % 2 == 0 {
-                let v11 = v7 / (v6.sin() + 2.0);
-                acc4 += x0.powi(2).tanh() * 0.25;
-                if 1.25 * f64::cbrt(x2.cos() + 2.0) >= f64::asin(v7.cos() * 0.9) {
-                    acc4 += 0.25 * w0[m10 % 4].powi(3).cos();
-                }
-                acc4 += 0.2 * f64::tanh(v11.sin());
-            } else if f64::acos(x1.cos() * 0.9) >= 0.5 {
-                let v12 = (x0 * x0 + 1.0).log2().atan2(s3 * s3 + 0.5);
-                s3 = (s3 * 0.6 + (fi * fi + 1.0).log10() * 1.0).sin();
-                if (x0.powi(2) + 2.0).ln() <= 0.5 {
-                    s1 = 0.5 * s1 + 0.1 * f64::sin(s1).exp_m1().sin();
-                    break;
-                }
-                acc4 -= 0.25 * v12.sin().tanh();
-            }
-            acc4 -= (1.5 - f64::tanh(v7)).sin() * 0.25;
-            if n > 2 {
-                m10 += 1;
-            }
-        }
-        match m10 {
-            0..=1 => {
-                s3 = s3 * 0.8 + w0[m10 % 4].sin().exp().tanh() * 0.05;
-            }
-            2 => {
-                s1 = s1.mul_add(0.6, f64::sin(f64::acos(x0.cos() * 0.9)) * 0.1);
-                acc4 += f64::cos(v7) * 0.1;
-            }
-            MODE_D | 5 => {
-                s3 = (s3 * 0.5 + x0 * 0.5).sin();
-                s3 = 0.5 * s3 + 0.02 * f64::cos(-v9);
+            1 => {
+                let [_, _, b4, _] = *v;
+                acc2 += f64::tanh(b4);
             }
             _ => {
-                let v7 = s1 - x2;
-                s3 = 0.8 * s3 + 0.02 * f64::log((w0[m10 % 4] / 1.5).powi(2) + 1.0, f64::powi(v6.tanh(), 2) + 2.0).sin();
-                s2 = s2.mul_add(0.75, v7.tanh().cos() * 0.01);
+                s1 = s1.mul_add(0.75, f64::tanh((s1.powi(2) + 2.0).ln()) * 0.25);
             }
         }
-        let mut m13 = f64::INFINITY;
-        for i in 0..v.len() {
-            m13 = (f64::mul_add(s3, x1, x1) + v[3 - i]).min(m13);
+        let v5 = prog_2(0.5, (x0 * 0.8 * v[3]).sin() * 2.0, 1.5, v, n);
+        let a6 = [s0, s1.asinh().max(x2), v[n % 4].tanh(), f64::mul_add(s1, x0, s1) - 3.0_f64.log(x0.powi(2) + 2.0)];
+        if (x0.sin() * 0.9).asin() < -1.0 {
+            acc2 += 0.5 * f64::min(a6[n % 4], acc2).cos();
+        } else if (v[0] + x1) * x2.cos() > 1.0 {
+            s1 = s1.mul_add(0.6, (s1 - a6[n % 4]).cos() * 0.05);
+            s0 = s0.mul_add(0.5, ((-s0) * core::f64::consts::FRAC_1_SQRT_2).cos() * 0.75);
         }
-        s1 = s1 * 0.6 + m13.sin() * 0.005;
-        'l3: for &t in v.iter() {
-            let v14 = (s3 * v6).sin().exp2();
-            s2 = 0.5 * s2 + 0.25 * (t + w0[1]).sin();
-            for &u in v.iter() {
-                if v9.cos() >= 0.5 {
-                    continue 'l3;
+        'l0: for i in 0..3 {
+            s1 = s1.mul_add(0.5, f64::sin(x2) * 0.5);
+            for j in 0..i {
+                match i + j {
+                    0 => {
+                        let v7 = (a6[j] * a6[j] + 1.0).log2();
+                        acc2 += f64::cos(v7) * 0.25;
+                    }
+                    PHASE_B | 3 => {
+                        let v8 = (v5.sin() * 0.9).acos();
+                        acc2 += 0.25 * 0.5_f64.log(s0 * s0 + 2.0).cos();
+                        acc2 -= 0.25 * v8.tanh();
+                    }
+                    _ => {
+                        let x2 = a6[j].sin().cosh();
+                        acc2 -= x2.cos().sin() * 0.25;
+                    }
                 }
-                let v15: f64 = (f64::tanh(x0) * 0.9).asin();
-                if f64::log2((v9 * v9 + 1.0).log2().powi(2) + 1.0) < -0.5 && m10 % 2 == 0 {
-                    s1 = (s1 * 0.6 + u * v[m10 % 4] * 0.1).sin();
-                    break;
+                s1 = (s1 * 0.6 + (v5 - 0.3).cos() * 0.4).sin();
+                if f64::exp_m1(f64::sin((v[3 - j].cos() * 0.5).ln_1p())) < (v[j].cos() * 0.5).ln_1p() && i == 0 {
+                    continue 'l0;
                 }
-                acc4 += 0.1 * f64::sin(u.max(m13));
-                acc4 -= v15.sin().sin() * 0.1;
             }
-            if x2 <= v6 + 0.35 {
-                s2 = s2 * 0.75 + ((v7 - 0.1).to_degrees() * 0.02).cos() * 0.2;
+            let v9 = a6.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[(i + n) % 4].min(x0).to_radians() * 20.0 + p.sin()).sin());
+            acc2 -= v9.cos().tanh() * 0.5;
+        }
+        s0 * 0.5 + f64::tanh(s1) - acc2.cos() + v5 * 0.25 + f64::cos(a6[0])
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cosh(f64::cos(x1) * 1.5).tanh() * 2.0;
+        let mut s1 = f64::cos(s0 + x0) * 2.0;
+        let mut s2: f64 = f64::asin(v[0].sin() * 0.9);
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (f64::clamp(x0, -1.5, 0.5) + p.tanh()).sin());
+        for &t in v.iter() {
+            if ((x2.sin() * 1.5).sinh().tanh() * 0.9).acos() < 0.5 {
+                s1 = 0.5 * s1 + 0.25 * f64::cos(v[2] - s2);
+                let v5: f64 = -(v4 * v4 + 2.0).ln();
+                s2 = s2.mul_add(0.75, v5.tanh().cos() * 0.25);
+            } else {
+                let v6 = f64::ln((s2 + s1).powi(2) + 0.5);
+                s2 = 0.8 * s2 + 0.05 * v6.cos().sin();
+            }
+            acc3 += 0.5 * f64::cos(f64::recip(f64::powi(v4, 2) + 1.0));
+            s1 = 0.5 * s1 + 0.5 * t.sin();
+        }
+        let v9 = match n {
+            0 => v4 * x2,
+            MODE_B | 3 => f64::recip(f64::powi((v4 * v4 + 1.0).log(10.0), 2) + 1.0),
+            4 | 6 => {
+                let v7 = -x2;
+                f64::powi(v4 * v4 + 1.0, -1) + f64::tanh(v7)
+            }
+            _other => {
+                let v8 = (x2.tanh() * 0.9).asin();
+                s2 / (f64::powi(x0, 2) + 1.0) + f64::sin(v8)
+            }
+        };
+        if x2 * (f64::to_radians(v4) * 20.0) <= (x2 * x2 + 2.0).ln() && n % 3 == 1 {
+            return v[0];
+        }
+        let mut a10 = [v[0], v[1], v[2], v[3]];
+        a10[3] *= 0.75;
+        a10[2] += (x2.asinh().powi(2) + 0.5).sqrt();
+        s0 = s0.mul_add(0.8, f64::powi(x2 * x2 + 1.0, -1).tanh() * 0.05);
+        s0.tanh() + s1.tanh() + s2 * 1.5 + acc3 + v9 + a10[0] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_8<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = ((1.5 - x0).sin() + 2.0).cbrt();
+        let mut s1 = f64::tanh(3.0_f64.atan2(s0)) * 2.0;
+        let mut s2 = (s1.sin() * 0.9).atanh();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s1 + x2;
+        }
+        let v8 = match n % 2 {
+            PHASE_A if n > 1 => {
+                let v5 = ((x1.tanh() * 0.9).atanh().powi(2) + 1.0).recip();
+                s2 = 0.5 * s2 + 0.5 * (SCALE + f64::sin(x2)).cos();
+                (a4[2].sin() * 0.9).acos() + v5.sin()
+            }
+            1 => {
+                let x1 = a4[n % 4] / (a4[n % 4] * a4[n % 4] + 0.5);
+                s1.atan2(x2 * x2 + 1.0) + x1.cos()
+            }
+            _ => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    if 3.0_f64.powf(f64::sin(v[0])) < (x2.sin() * 1.2).tan() {
+                        let x0 = f64::sinh(x1.tanh());
+                        acc3 -= 0.5 * x0.cos();
+                    }
+                    acc3 += 0.5 * a4[i].min(f64::tanh(x2).sinh()).sin();
+                    let v7 = if x1.mul_add(x1, s1) >= fi {
+                        let v6 = SCALE + (x0.cos() * 0.9).asin();
+                        s0 / 1.5 + f64::tanh(v6)
+                    } else {
+                        (s2 * s2 + 2.0).sqrt()
+                    };
+                    acc3 += 0.5 * v7.cos().sin();
+                }
+                prog_3::<4>((s2 * s2 + 1.0).log10().abs().tanh(), (a4[n % 4] + v[0]).sin(), f64::sin(s2.hypot(v[0])).sin() * 2.0, &v, n)
+            }
+        };
+        let v10 = if n % 2 == 0 && (a4[3] * a4[3] + 1.0).log(f64::acosh(v[2].powi(2) + 1.5).powi(2) + 2.0) <= -1.0 {
+            let v9 = x2 * f64::cbrt(s2 * s2 + 1.0);
+            f64::acos(f64::cos(f64::acos(f64::sin(v9) * 0.9)) * 0.9)
+        } else {
+            x2.cos()
+        };
+        let a11 = v.map(f64::tanh);
+        let mut a12 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a12[i % 4] = a12[i % 4] * 0.5 + (fi * 0.8).cos() * 0.5;
+        }
+        let mut k13 = 0;
+        while k13 < n {
+            k13 += 1;
+            s0 *= 0.75;
+            s0 -= 0.02 * (v10.mul_add(v10, v10) + v8.asinh()).tanh();
+            if !(k13 < n) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    acc3 += 0.05 * (x1 - fj).sin();
+                    if u.to_degrees() * 0.01 <= -0.25 {
+                        s2 = s2.mul_add(0.75, (u * v10).cos() * 0.02);
+                        debug_assert!(s0.is_finite());
+                    } else if (s2.cos() * 2.0).cosh() < 2.0_f64.atan2(a11[j]) {
+                        let v14 = SCALE + x2;
+                        acc3 += 0.05 * f64::cos(a11[(j + k13) % 4] - f64::log(0.5_f64, u.powi(2) + 2.0));
+                        s2 = s2.mul_add(0.5, f64::cos(v14) * 0.5);
+                    } else {
+                        acc3 -= (s1.tanh().sinh() - (a12[k13 % 4].powi(2) + 1.0).atan2(a12[k13 % 4])).sin() * 0.05;
+                        let v15 = (fj * fj + 0.5).recip();
+                        s2 *= 0.5;
+                        s2 += 1.0 * v15.tanh();
+                    }
+                }
+                acc3 += f64::sin(x1).tanh() * 0.25;
+                if f64::cos(v[(k13 + n) % 4]) / 2.0 >= a11[k13 % 4] || n > 1 {
+                    acc3 += 0.25 * v8.cos();
+                    s0 = s0.mul_add(0.75, f64::cos(v8 * f64::log2(s0 * s0 + 1.0)) * 0.01);
+                }
+            } else if (x1.asinh().powi(2) + 1.0).log(2.0) >= -0.5 || n == 6 {
+                for j in 0..5 {
+                    if !(n < 2 && v[0] / (a12[(j + k13) % 4].sin() + 2.0) <= -1.0) {
+                        let v16 = (x1.powi(2) + 0.5).recip();
+                        let v17 = (v16 * v16).to_degrees() * 0.02;
+                        s2 = s2 * 0.5 + v17.tanh() * 0.05;
+                    } else if (x1.tanh() * 0.9).asin() >= -0.5 {
+                        let v18 = f64::sinh(x1.sin());
+                        s0 = (s0 * 0.75 + x1 * 0.25).tanh();
+                        acc3 -= 0.05 * v18.cos();
+                    } else {
+                        s0 *= 0.8;
+                        s0 += 0.02 * s0.powi(3).sin();
+                        debug_assert!(s1.is_finite());
+                    }
+                    debug_assert!(s1.is_finite());
+                    acc3 -= 0.05 * f64::sin(f64::sin(x1));
+                }
+            }
+            if n == 4 {
                 break;
             }
-            acc4 += 0.5 * v14.tanh();
         }
-        x1 * 1.5 - s1 * 1.5 + s2.cos() - s3 * 0.25 - acc4.cos() - v6.tanh() - v7.sin() - v9 * 0.5
+        let v21: f64 = if let Some(_) = n.checked_sub(3) {
+            let v20 = (f64::powi(f64::exp(x1.cos()), 2) + 1.0).log10();
+            0.5_f64.log(v[n % 4] * v[n % 4] + 2.0) + f64::cos(v20)
+        } else {
+            a11[2] / (v[n % 4].powi(2) + 1.5)
+        };
+        s1 = f64::mul_add(s1, 0.6, f64::sin(x1.atan()) * 0.4);
+        s0 + s1.sin() + s2 * 0.25 - acc3.sin() + f64::tanh(v8) + v10 * 0.5 - a11[3].tanh() + a12[0] - v21 + (a11[(k13 + n) % 4] - x2).cos().sinh()
+    }
+
+    #[differentiable]
+    pub fn prog_9<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (0.5 * v[1]).tanh().sinh();
+        let mut s1: f64 = (x2 + s0).tanh() * 2.0;
+        let mut s2 = x1.cos().exp_m1();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s0.atan() * x0;
+            acc3 += (x1 - 2.0).sin() * 0.5;
+        }
+        match n % 2 {
+            MODE_A => {
+                let v5: f64 = f64::max(acc3, x0);
+                acc3 -= f64::cos(v5);
+            }
+            MODE_B if n < 4 => {
+                let v6 = acc3 + v[2];
+                acc3 -= v6.cos() * 0.75;
+            }
+            _ => {
+                acc3 += (x0 * x0 + 1.0).ln().cos();
+            }
+        }
+        let mut a7 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = i as f64;
+            a7[i % 4] += a7[(i + n) % 4] * ((-fi).tanh() * 0.2);
+        }
+        if 3.0_f64.powf(a7[n % 4].sin()) <= (f64::tanh(x2) * 0.9).asin() {
+            let v8 = (f64::cos(f64::exp2(a4[n % 4].sin())) + 2.0).cbrt();
+            acc3 += 0.5 * v8.cos();
+        } else {
+            s0 = (s0 * 0.5 + f64::atan2(1.5_f64, x2) * 1.0).tanh();
+            acc3 -= f64::tanh(x0).atan().cos();
+        }
+        let mut a9 = [0.0; N];
+        a9[0] = v[1].sin();
+        for i in 1..4 {
+            a9[i] = a9[i - 1] * 0.5 + f64::tanh((v[3 - i] * v[3 - i] + 1.0).log(f64::powi(s2, 2) + 2.0)).sinh().tanh() * 0.05;
+        }
+        'l3: for (i, &t) in a9.iter().enumerate() {
+            let fi = i as f64;
+            acc3 -= 0.5 * 3.0_f64.atan2(t).sin();
+            s0 = s0.mul_add(0.75, a9[n % 4].sin().exp2().sin() * 0.1);
+            let mut k10 = 0;
+            while k10 < 6 {
+                k10 += 1;
+                match k10 {
+                    MODE_A => {
+                        s2 = (s2 * 0.75 + (-x0) * 0.25).sin();
+                        let x1 = f64::log(f64::cos(x1).exp2().powi(2) + 1.0, f64::powi(x1 * x1, 2) + 2.0);
+                        s0 = 0.75 * s0 + 0.02 * f64::cos(f64::tanh(x1));
+                    }
+                    MODE_B | MODE_D => {
+                        let v11 = x0 - (s0 * s0 + 1.0).log10();
+                        acc3 += v11.sin() * 0.05;
+                    }
+                    4..=6 => {
+                        acc3 += 0.05 * (f64::powi(x0, 2) / (f64::powi(t + x0, 2) + 1.0)).sin();
+                        break 'l3;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.8 + x0.sin().exp2() * 0.1).sin();
+                    }
+                }
+                match k10 % 4 {
+                    0..=1 => {
+                        s2 = (s2 * 0.5 + f64::powi(x1 * x1 + 1.0, -2) * s2 * 0.02).tanh();
+                    }
+                    g if g > 2 => {
+                        let x0 = x0 + (x2.tanh() * 0.9).acos();
+                        s1 = (s1 * 0.75 + (0.8 - s1) * 0.25).sin();
+                        acc3 -= f64::sin(x0).sin() * 0.05;
+                    }
+                    _ => {
+                        acc3 += ((v[0] * v[0] + 1.0).atan2(s1) / (fi * fi + 1.5)).cos() * 0.05;
+                    }
+                }
+                acc3 += 0.05 * f64::tanh(a4[k10 % 4]);
+            }
+        }
+        f64::cos(x0) + s0.tanh() + s1 + s2 - acc3.tanh() - a4[2] + a9[2].sin() + f64::tan(v[3].sin() * 1.2)
+    }
+
+    #[differentiable]
+    pub fn prog_10(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = -x0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        a2[0] = f64::ln_1p(v[n % 4].tanh() * 0.5);
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * 0.75 + x1.sin() * 0.25;
+        }
+        let mut m3 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if ((-v[(m3 + n) % 4]).cos() * 2.0).cosh() <= -0.5 {
+                m3 += 1;
+            }
+            let v10 = if f64::exp_m1(x1.cos()) <= v[n % 4].mul_add(*x2, x1) {
+                for j in (0..n).rev() {
+                    let fj = j as f64;
+                    let v4 = f64::ln(a2[2].powi(2) + 1.0);
+                    let v7 = if (v4 * v4 + 2.0).sqrt() < -1.0 || j == 5 {
+                        let v5 = (a2[j % 4] - fi).atan();
+                        f64::abs(fi) + v5.tanh()
+                    } else {
+                        let v6 = x0.mul_add(x0, fj);
+                        v4 + v6.tanh()
+                    };
+                    let v8 = f64::tanh(x1).exp_m1();
+                    s0 *= 0.6;
+                    s0 -= 0.05 * f64::sin(s0 + v7);
+                    s0 = f64::mul_add(s0, 0.75, v8.tanh().sin() * 0.05);
+                }
+                let v9 = x0;
+                f64::cbrt((a2[0] * a2[0] + 0.5).powf(2.5).cos() + 2.0) + f64::cos(v9)
+            } else {
+                0.5 * a2[2]
+            };
+            let v11 = ((x0 * x0 + 2.0).ln().powi(2) + 1.0).powf(0.5);
+            s0 = (s0 * 0.6 + (f64::cos(f64::sin(*x2).exp()) * 0.9).asin() * 0.05).sin();
+            acc1 += f64::sin(f64::cos(v10) + v11.tanh()) * 0.25;
+        }
+        let c12 = m3 as f64;
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 += 0.5 * f64::tanh(f64::cbrt(x1.sin() + 2.0).atan());
+            let mut k13 = 0;
+            while k13 < 6 && (v[1] * s0).sin() >= 0.25 {
+                k13 += 1;
+                acc1 += f64::sin(f64::exp_m1(c12.tanh())) * 0.05;
+                if (f64::atan2(t, f64::powi(a2[m3 % 4], 2) + 0.5).powi(2) + 1.0).log10() > 0.5 {
+                    continue 'l3;
+                }
+            }
+            acc1 += 0.5 * f64::tanh((fi * fi + 0.5).sqrt()).tanh();
+            acc1 += 0.5 * t.tanh();
+        }
+        if *x2 / 1.5 > -0.5 {
+            acc1 -= (c12.abs() / (f64::log2(f64::powi(c12, 2) + 1.0).powi(2) + 0.5)).tanh();
+            s0 = 0.75 * s0 + 0.05 * f64::tanh(x1 - x1 * x1);
+        } else if c12 * x1 <= -0.5 {
+            s0 = s0 * 0.8 + f64::ln_1p(a2[n % 4].cos() * 0.5) * 0.2;
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                s0 = 0.8 * s0 + 0.02 * (s0 + s0 * t).cos();
+                acc1 += (x0 + fi).cos() * 0.5;
+            }
+        }
+        let v14 = a2.iter().map(|&p| ((*x2 + p).powi(2) + 2.0).sqrt()).sum::<f64>();
+        s0 * 0.25 + acc1.sin() + v14.tanh() - f64::min(x0, v14)
+    }
+
+    #[differentiable]
+    pub fn prog_11(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::atanh(x1.sin() * 0.9);
+        let mut s2 = (f64::sinh(x2.cos() * 1.5) - w0[n % 4].min(*x2)).cos() * 2.0;
+        let mut s3 = x0.atan();
+        let mut acc4: f64 = 0.0;
+        let Some(k6) = n.checked_sub(3) else {
+            let v5 = f64::asin(w0[1].cos() * 0.9);
+            return f64::tanh(f64::acos(x2.cos() * 0.9)) + v5.cos()
+        };
+        let c7 = k6 as f64;
+        let mut m8 = f64::cos(v[3 - k6]);
+        for i in 0..=n {
+            m8 = m8.min(f64::atan(c7) + v[(i + n) % 4]);
+        }
+        s3 = s3.mul_add(0.5, m8.tanh() * 0.5);
+        if (s1 * s1 + 1.0).log2().abs() > -1.0 {
+            let v9 = f64::tanh(w0[2]);
+            acc4 -= (acc4.sin() * 2.0).cosh() * acc4;
+            acc4 -= v9.tanh();
+        } else if acc4.mul_add(c7, c7) <= 0.5 {
+            acc4 += f64::sin((*x2 * *x2 + 2.0).ln());
+            let v10: f64 = x0.copysign(s3);
+            acc4 += v10.cos();
+        } else {
+            acc4 += f64::ln_1p(c7.sin() * 0.5);
+        }
+        let v11 = f64::ln(c7 * c7 + 1.0);
+        let v16: f64 = if let Some(k12) = (k6 + n).checked_sub(2) {
+            let c13 = k12 as f64;
+            for _ in 0..5 {
+                let v14 = x1 + w0[n % 4] / (f64::sin(c13) + 2.0);
+                acc4 += (f64::sin(c13) + 2.0).cbrt().tanh() * 0.4;
+                s1 *= 0.6;
+                s1 -= 0.2 * v14.sin();
+            }
+            let v15 = f64::cosh(s3.cos());
+            (w0[(k12 + k6) % 4] - 0.5) * f64::ln_1p(w0[(k12 + k6) % 4] * w0[(k12 + k6) % 4]) + f64::cos(c13) + f64::sin(v15)
+        } else {
+            m8.sin()
+        };
+        let a17 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        s2 = (s2 * 0.5 + v11 / (x0 * x0 + 0.5) * 0.1).sin();
+        s1 * 0.25 + f64::sin(s2) + s3.cos() + f64::tanh(acc4) + v16.sin() - f64::tanh(a17[1])
+    }
+
+    #[differentiable]
+    pub fn prog_12<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::ln((x1 - v[2]).powi(2) + 2.0).sin() * 2.0;
+        let mut acc1: T = 0.0;
+        assert!(n < 100);
+        let m2 = 2 * n + 1;
+        let c3: T = T::from_f64(table(m2)).unwrap();
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            if x1.tanh() <= -0.5 {
+                continue;
+            }
+            let c5: T = T::from_f64(table(i + 1)).unwrap();
+            s0 = 0.5 * s0 + 1.0 * T::cos(fi * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap());
+            s0 = 0.75 * s0 + 1.0 * T::sin(c5);
+            if x1 * x2 > x0 - x1 {
+                m4 += 1;
+            }
+        }
+        let c6 = T::from_usize(m4).unwrap();
+        let m7 = 2 * m4 + 1;
+        let c8: T = T::from_f64(table(m7)).unwrap();
+        acc1 = acc1 + ((c8 * c8 + 0.5).recip().tanh() * 0.9).asin().sin();
+        x0.tanh() + x2 * 1.5 - s0 * 0.25 - acc1 * 0.5 - T::sin(c3) + T::cos(c6)
+    }
+
+    #[differentiable]
+    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x0.powi(2) + 1.0).powf(f64::sin(x1)).sin() * 2.0;
+        let mut s1 = (s0.cos() + 2.0).cbrt();
+        let mut acc2: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            s0 = 0.5 * s0 + 0.1 * (f64::log(s0.powi(2) + 1.0, 2.0).cos() * 0.9).acos().tanh();
+            let len3 = v.len();
+            for j in 0..len3 {
+                if f64::ln((s0.powi(2) + 1.0).sqrt().powi(2) + 2.0) < f64::powi(s1, 3) {
+                    acc2 += (s0 - 1.2).cos() * 0.1;
+                    continue 'l0;
+                }
+                if prog_12(0.5, 0.25, f64::sin(f64::acosh(x0 * x0 + 1.5)), [v[0], v[1], v[2], v[3]], j) < f64::mul_add(x0, x2, t) {
+                    continue 'l0;
+                }
+                s1 = (s1 * 0.8 + f64::cbrt(s1.cos() + 2.0) * x0.tanh().exp2() * 0.05).tanh();
+            }
+            match i {
+                0 | MODE_C => {
+                    s0 = (s0 * 0.75 + f64::cos(x2) * 0.25).sin();
+                    acc2 -= 0.5 * f64::sin(((v[3].powi(2) + 1.5).acosh().powi(2) + 2.0).ln());
+                }
+                3 => {
+                    let v4 = prog_12::<f64>((f64::mul_add(s0, s1, x2) - (s1.tanh() * 0.9).atanh()).sin() * 2.0, v[3].cos().exp2().tanh(), x1, [v[0], v[1], v[2], v[3]], 0);
+                    acc2 += 0.05 * v4.cos().cos();
+                }
+                _ => {
+                    let v5 = prog_12::<f64>(x1, t, x0, [v[0], v[1], v[2], v[3]], i);
+                    s1 = 0.6 * s1 + 0.02 * f64::sin(prog_12((x1 / (f64::cos(v[i].atan()) + 2.0)).cos() * 2.0, (v5 * 0.3).sin(), 0.5, [v[0], v[1], v[2], v[3]], n));
+                }
+            }
+            s1 = 0.6 * s1 + 0.4 * f64::sin(t).cos();
+        }
+        if f64::recip(x2.powi(2) + 0.5) >= 0.0 && n % 3 == 1 {
+            s1 = (s1 * 0.8 + x2.sin() * 0.2).tanh();
+        } else {
+            acc2 += x1 * 0.1;
+            for &t in v.iter() {
+                s1 = 0.75 * s1 + 0.02 * f64::cos((v[n % 4] * v[n % 4] + 0.5).atan2(t));
+                if n == 3 && prog_12(s0, x0.asinh().tanh() * 2.0, t, [v[0], v[1], v[2], v[3]], n) < x2.tanh().exp_m1() {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        let v6 = s0 * u;
+                        if x0 * v6 < -1.0 || n % 3 == 1 {
+                            s1 *= 0.8;
+                            s1 += 0.2 * s1.abs();
+                        }
+                        match j {
+                            0 => {
+                                acc2 -= (fj + x1).cos() * 0.1;
+                                s1 = s1.mul_add(0.75, f64::sin((s1.cos() * 2.0).sinh()) * 0.02);
+                            }
+                            g if g > 2 => {
+                                continue;
+                            }
+                            _ => {
+                                s0 *= 0.5;
+                                s0 += 0.02 * f64::powi(v[2], 3).tanh();
+                            }
+                        }
+                        s0 = s0.mul_add(0.75, (s0.sin() * 0.9).asin().atan().tanh() * 0.1);
+                    }
+                }
+                let v7 = (f64::cos((x2 * x2).ln_1p()) * 0.9).atanh();
+                s0 = 0.75 * s0 + 0.05 * f64::cos(f64::tanh(v7));
+            }
+        }
+        let mut m8: f64 = 1.0;
+        for i in 0..v.len() {
+            m8 = m8.min(m8 * 0.5 + v[(i + n) % 4] * v[n % 4] * 0.1);
+        }
+        acc2 += m8;
+        let v9: f64 = v[n % 4].sin() + f64::powi(v[n % 4], 3);
+        for _ in 0..n {
+            s1 = (s1 * 0.6 + 0.35 * s1 * 1.0).sin();
+            if s1 - v9 < -1.0 {
+                continue;
+            }
+            let v11 = if prog_12::<f64>(x1, s1, f64::tanh(((x1.sin() * 0.5).ln_1p().tanh() * 0.9).atanh()) * 2.0, [v[0], v[1], v[2], v[3]], n) < x2 && n < 1 {
+                acc2 += 0.25 * x0.cos();
+                (x0 * x0 + 0.5).recip()
+            } else {
+                let v10 = f64::ln(f64::powi(f64::tanh(x2).exp(), 2) + 0.5);
+                acc2 += 0.25 * (v10.asinh() - v10.to_radians() * 20.0).sin();
+                f64::exp((s0 / (m8.powi(2) + 1.0)).cos())
+            };
+            s0 = (s0 * 0.6 + v11.cos() * 0.05).tanh();
+        }
+        let v12 = v.iter().map(|&p| prog_12::<f64>(p.powi(2).sin(), s0, x2, [v[0], v[1], v[2], v[3]], n)).sum::<f64>();
+        f64::cos(s1) + acc2.cos() + v9.tanh() + v12.sin() - f64::sqrt(v9.cos().powi(2) + 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_14(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::mul_add((x0.powi(2) + 1.0).ln(), f64::tanh(*x2), x0 * x0).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            s0 = s0 * 0.5 + f64::sin(v[i % 4]) * 0.5;
+            let v3 = if f64::atanh(s0.tanh() * 0.9) < 0.0 {
+                let v2 = (v[i % 4].asinh().powi(2) + 0.5).ln();
+                x1 + f64::cos(fi) + f64::tanh(v2)
+            } else if f64::cos(x1) <= 0.5 {
+                f64::sin(v[3]) - f64::asinh(*x2)
+            } else {
+                return f64::exp(f64::cos(v[i % 4]))
+            };
+            acc1 += 0.25 * v3.sin().sin();
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v6 = match k4 {
+                0 | 2 => x2.cos(),
+                _ => {
+                    let v5 = f64::min(v[3], x0) + v[1];
+                    x1 + v5.cos()
+                }
+            };
+            let [_, _, b7, b8] = v;
+            s0 = 0.8 * s0 + 0.05 * v6.abs().tanh();
+            if k4 >= 2 {
+                break;
+            }
+            s0 = (s0 * 0.6 + (f64::sin(b7) + f64::tanh(b8)) * 0.2).sin();
+        }
+        let [_, b9, _, _] = v;
+        let v10 = x1;
+        s0 * 0.75 - acc1 - b9 - v10
+    }
+
+    #[differentiable]
+    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = ((v[n % 4] * v[n % 4]).ln_1p().powi(2) + 1.0).log(x2 * x2 + 2.0);
+        let mut acc1: f64 = 0.0;
+        if x1 - v[1] < 0.0 {
+            for (i, &t) in v.iter().enumerate() {
+                let v2 = v.iter().fold(v[i], |r, &p| r * 0.75 + 0.02 * (v[i] * v[i] + 1.0).powf(p.cos()).sin());
+                acc1 -= f64::sin(-v[3 - i]) * 0.5;
+                s0 = (s0 * 0.5 + (f64::tanh(t) + v2.sin()) * 0.1).tanh();
+            }
+            for i in (0..n).rev() {
+                acc1 += 0.25 * v[i % 4].sin().sin();
+                let v3 = x0 + x2;
+                acc1 += 0.25 * (x1 / (f64::sin(v[i % 4]) + 2.0)).powi(2).ln_1p().tanh();
+                acc1 += 0.25 * f64::tanh(v3);
+            }
+        } else {
+            s0 *= 0.75;
+            s0 += 0.05 * f64::cos(f64::cbrt(s0.powi(2) + 1.0));
+            let x0 = x0 / (f64::powi(x0, 2) + 0.5);
+            acc1 -= x0.cos() * 0.5;
+        }
+        if !(n < 6 && f64::exp2(f64::max(s0, v[n % 4]).sin()) < 0.0) {
+            s0 = s0 * 0.6 + s0.tanh() * 0.1;
+            let v4 = f64::sqrt(v[2].powi(2) + 2.0).cos().exp_m1();
+            s0 = s0.mul_add(0.5, f64::tanh(v4.tanh()) * 0.1);
+        } else if x0.tanh() < x1 && n == 6 {
+            acc1 -= f64::ln(x1.powi(2) + 0.5).sin();
+        } else {
+            let v5 = prog_3::<4>(x1, x2, s0, v, n);
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                s0 = (s0 * 0.8 + prog_12(s0, x2, x1, [v[0], v[1], v[2], v[3]], 0) * 0.05).tanh();
+                let v7 = prog_12(f64::sin(f64::exp(f64::sin(v5))), x2, f64::cos((f64::acos(f64::tanh(v5) * 0.9).cos() * 0.9).asin()), [v[0], v[1], v[2], v[3]], k6);
+                s0 = 0.5 * s0 + 0.1 * (s0.cos().cosh() + (x2 + s0)).tanh();
+                s0 = (s0 * 0.8 + v7.tanh() * 0.005).tanh();
+            }
+            s0 = 0.75 * s0 + 0.005 * v5.cos();
+        }
+        let v8 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (p + q - 0.8) * 0.5);
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            if k9 == 0 && x0.sin() > 1.2 - v8 {
+                break;
+            }
+            let v10: f64 = ((x1 * x1 + 1.0).log(f64::powi(v8, 2) + 2.0).powi(2) + 1.0).log(f64::powi(f64::asinh(s0), 2) + 2.0);
+            acc1 += f64::tanh(f64::powi(v10.cos(), 2).ln_1p()) * 0.4;
+            if k9 >= 4 || f64::cbrt(s0.tanh().cosh().powi(2) + 0.5) > -0.5 {
+                break;
+            }
+        }
+        let v11 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (v8.atan2(x0 * x0 + 1.0) + p * 0.25 + q * 0.5) * 0.5);
+        if !(k9 + n < 8 && prog_3::<4>(x0, (f64::powi(v11.clamp(v8.sin() - 1.5, v11.tanh() + 1.5), 2) + 0.5).recip().sin() * 2.0, x2, v, n) <= 0.0) {
+            return x1.to_radians() * 20.0;
+        }
+        s0 * 0.25 + f64::tanh(acc1)
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = (v[n % 4] + x1 - 0.65 * v[2]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            for (j, &u) in v.iter().enumerate() {
+                let v2 = v.iter().zip(v.iter()).map(|(&z, &q)| 1.0 + 0.25 * (z + x0 + q.tanh()).cos()).product::<f64>();
+                match j + n {
+                    0 => {
+                        s0 = f64::mul_add(s0, 0.75, fi.clamp(1.5_f64.min(u).tanh() - 1.5, f64::tanh(u).sin() + 1.5).cos() * 0.25);
+                        match j % 3 {
+                            1 => {
+                                acc1 += f64::tanh(f64::powf(f64::powi(x2 + u, 2) + 0.5, 0.3)) * 0.05;
+                            }
+                            2 => {
+                                break;
+                            }
+                            _ => {
+                                s0 *= 0.75;
+                                s0 += 1.0 * f64::cos(f64::atan2(2.0_f64, fi));
+                                let v3 = (f64::powi(x2, 2) + 0.5).ln();
+                                s0 = s0.mul_add(0.6, f64::cos(v3.sin()) * 0.25);
+                            }
+                        }
+                    }
+                    g if g > 1 => {
+                        acc1 += 0.05 * f64::sin(prog_12(x2, 0.5, x0, v, n));
+                        acc1 -= (fi + v2).tanh() * 0.05;
+                    }
+                    _ => {
+                        s0 = f64::mul_add(s0, 0.8, f64::sin((f64::sin(v[1]) * 0.9).atanh()) * 0.02);
+                        acc1 += f64::cos(u / (v[j] * v[j] + 1.0)) * 0.05;
+                    }
+                }
+                acc1 += 0.05 * (x2 * x2 + 0.5).powf(fi.cos()).cos();
+                acc1 += (f64::cos(u) + v2.cos()).sin() * 0.05;
+            }
+            acc1 += (x2.powi(2) + 1.0).sqrt().tanh() * 0.25;
+            acc1 += v[1].tanh() * 0.25;
+        }
+        let mut m4 = s0.cos();
+        for i in 1..4 {
+            m4 = f64::max(v[i] * x0, m4);
+        }
+        s0 *= 0.5;
+        s0 -= 0.05 * m4.tanh().tanh();
+        let v5 = if !(n > 2 && x0 + s0 >= -0.5) {
+            prog_12::<f64>(x1, 0.75, (m4 * m4 + 0.5).ln().cos() * 2.0, v, n)
+        } else if x2 < s0 {
+            f64::cosh(f64::sin((v[n % 4].powi(2) + 1.0).log10()) * 2.0)
+        } else {
+            v[3] - m4
+        };
+        for t in v {
+            let v6: f64 = v5 / (t * t + 1.0);
+            let v7 = s0;
+            acc1 += f64::sin(-v6) * 0.5;
+            s0 = s0.mul_add(0.6, f64::cos(v7.cos()) * 0.4);
+        }
+        x2 * 0.25 + s0 * 1.5 - acc1.sin() - v5.cos()
     }
 
     #[differentiable]
     pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::asinh(f64::sinh(f64::cos(x1) * 2.0));
-        let mut s1 = (x1.tanh() * 0.9).atanh();
-        let mut acc2: f64 = 0.0;
-        let [_, _, _, b3] = v;
-        for t in v {
-            if n < 6 {
-                s1 = s1 * 0.5 + f64::tan(b3.cos() * 1.2).sin() * 0.05;
-                break;
-            }
-            acc2 -= 0.5 * (s0 * t).sin();
-            let mut m4 = f64::NEG_INFINITY;
-            for &u in v.iter() {
-                let c5: f64 = x0 / (x2 * x2 + 1.5) + u;
-                m4 = f64::max(m4, c5);
-            }
-            s1 = s1.mul_add(0.8, f64::cos(m4) * 0.05);
-        }
-        if n > 0 {
-            return b3;
-        }
-        let [b6, b7, _, _] = v;
-        let mut k8 = 0;
-        while k8 < n {
-            k8 += 1;
-            let [b9, b10, b11, b12] = v;
-            if (b3.tanh() * 2.0).sinh() <= 0.0 {
-                break;
-            }
-            let v13 = (f64::acos(x0.tanh() * 0.9).powi(2) + 2.0).acosh();
-            acc2 -= (x1 + x0 - b12).tanh() * 0.25;
-            acc2 += 0.25 * f64::sin(f64::cos(b9) - b10.sin() + b11.sin() + f64::cos(v13));
-        }
-        let mut a14 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a14[i % 4] += fi.sin().tanh() * 0.25;
-            acc2 += 0.25 * f64::tanh(0.5_f64.hypot(x1));
-        }
-        let v20: f64 = 'b4: {
-            let v15 = b7 - x1 - (b3 + x2);
-            if x1.to_degrees() * 0.01 > -0.25 {
-                break 'b4 f64::cos(a14[n % 4] * a14[2]).exp();
-            }
-            let mut k16 = 0;
-            while k16 < 3 {
-                k16 += 1;
-                let [_, b17, b18, b19] = a14;
-                if f64::tanh(f64::tanh(x0)) >= 0.0 {
-                    break 'b4 (f64::acos(x2.cos() * 0.9).powi(2) + 1.0).recip();
-                }
-                acc2 += f64::tanh(a14[3 - k16].clamp(s1.cos() - 1.5, b6.cos() + 1.5).cos().exp()) * 0.5;
-                s1 = s1 * 0.5 + f64::tanh(b17 + b18 + b19) * 0.1;
-            }
-            f64::sinh(f64::sin(b3)).sin() + v15.sin()
-        };
-        s0 = 0.5 * s0 + 1.0 * (a14[2] / (b6.tanh() + 2.0)).tanh();
-        x0 * 0.5 + f64::tanh(s0) + s1 + acc2.cos() + v20 * 1.5 + prog_14(f64::sin((a14[3].cos() * 0.9).atanh()), x2, (b7 + v20).tanh() * 2.0, v, k8)
-    }
-
-    #[differentiable]
-    pub fn prog_18<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acosh(x2 * x2 + 1.5).sin() * 2.0;
+        const PHASE_B: usize = 1;
+        let mut s0 = x0.to_degrees() * 0.01;
         let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a2[i] = f64::mul_add(s0, x1, fi);
-        }
-        let mut a3 = [0.0; N];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = f64::log2(x1 * x1 + 1.0);
-            s0 = s0 * 0.8 + t.tanh() * 0.2;
+        if -x1 < 0.5 && n > 3 {
+            return (f64::powi(x2, 2) + 1.0).powf(1.5);
         }
         let v6 = match n % 3 {
-            0 => {
-                let v4 = (a3[n % 4] - x0) / 1.5;
-                (v[0].cos() * 0.9).atanh() + v4.tanh()
+            0..=1 => {
+                for i in (0..=n).rev().step_by(2) {
+                    acc1 += 0.5 * f64::sqrt((0.65 * v[n % 4]).powi(2) + 0.5).sin();
+                    let v3 = match i % 3 {
+                        0..=2 => v[(i + n) % 4].sin(),
+                        _other => {
+                            let v2 = prog_12(x2, 0.75, x0, v, n);
+                            ((x2 * x0).tanh() * 0.9).atanh() + f64::tanh(v2)
+                        }
+                    };
+                    s0 = f64::mul_add(s0, 0.5, v3.tanh() * 0.02);
+                }
+                let x0 = f64::ln_1p((v[n % 4] + 0.35).sin() * 0.5);
+                (x0.powi(2) + 1.5).acosh()
             }
-            1 => acc1.cos().exp_m1(),
-            MODE_C => {
-                let v5 = x1.max(a3[n % 4]);
-                f64::cosh(x0.tanh() * 1.5).sin() + v5.sin()
+            2 => {
+                let v4 = (f64::sin(x1) * 0.9).atanh();
+                f64::copysign(s0, x2.atan()) + v4.cos()
             }
-            _ => prog_5((x2 * acc1).cos(), s0, f64::cos(x0.clamp(x0.sin() - 1.5, x0.cos() + 1.5)), &v, 5),
+            _ => {
+                let v5 = x0 / (v[n % 4].tanh() + 2.0);
+                f64::min(v[n % 4], v5) * x0
+            }
         };
-        'l2: for i in 0..N {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 -= 0.5 * f64::sin((f64::powi((x1.sin() * 0.5).ln_1p(), 2) + 1.0).recip());
-            for j in 0..N {
-                if f64::tan(x0.cos() * 1.2) - a3[n % 4] < 0.5 {
-                    break;
-                }
-                s0 = s0.mul_add(0.8, a2[1].sin() * 0.2);
-                if x2.sin().cosh().powi(2) < -0.5 && j > 0 {
-                    acc1 += 0.1 * (v6 * x0).tanh();
-                    break 'l2;
-                }
-            }
-            if a2[2] + v6 <= 1.0 || i % 2 == 0 {
-                s0 = (s0 * 0.8 + x1 * 0.2).tanh();
-                let x1 = (f64::powi(f64::mul_add(x2, fi, a3[(i + n) % 4]), 2) + 2.0).ln();
-                s0 = (s0 * 0.5 + x1.cos() * 0.1).tanh();
-            }
+        if !(n > 5 && f64::powi(v[n % 4], 2) < x2.cos()) {
+            return f64::min(3.0_f64, x0).powi(2);
         }
         let mut m7 = 0;
-        for i in 1..n {
+        for i in 0..n {
             let fi = i as f64;
-            if -x0 < x1 {
+            if x2 * x2.cos() <= v6 / (v6 * v6 + 1.0) || n % 3 == 1 {
                 m7 += 1;
             }
-            acc1 += (x1 - v[n % 4]).tanh() * 0.4;
-            match i {
-                0 => {
-                    acc1 += f64::tanh(s0 * v6) * 0.4;
-                }
-                g if g > 2 => {
-                    acc1 -= f64::recip((f64::powi(fi, 2) + 1.0).ln().powi(2) + 0.5).tanh() * 0.4;
-                    if a3[i % 4] >= 0.5 {
-                        acc1 += a2[i % 4].tanh() * 0.4;
-                    }
+            match n % 2 {
+                PHASE_B if n < 4 => {
+                    acc1 -= 0.25 * f64::tanh(x0 * v[0] + f64::cbrt(v6.tanh() + 2.0));
+                    s0 = 0.5 * s0 + 0.1 * f64::sinh(x0.cos() * 1.5).sin();
                 }
                 _ => {
-                    let v8 = f64::asinh(x0);
-                    acc1 -= 0.4 * v8.cos();
+                    acc1 += ((fi + v6) * x1).sin() * 0.25;
+                    if v[i % 4].cos().sin() >= 0.5 || i < m7 {
+                        s0 = (s0 * 0.6 + f64::tanh(s0) * 0.4).tanh();
+                    } else {
+                        s0 = s0.mul_add(0.5, v[n % 4].cos() * 0.5);
+                        acc1 -= 0.25 * (v6 + s0).sin();
+                    }
                 }
             }
+            s0 *= 0.8;
+            s0 += 0.2 * f64::cos(s0);
         }
-        let c9 = m7 as f64;
-        x0 * 0.75 - x1.tanh() + v[3] - s0 + f64::cos(acc1) + a2[3].cos() - a3[1] + v6.tanh() + c9.sin()
+        match m7 {
+            0..=2 => {
+                acc1 += f64::tanh(v6.to_degrees() * 0.02) * 0.4;
+            }
+            3 => {
+                s0 = f64::mul_add(s0, 0.6, v[(m7 + n) % 4].abs().cos() * 0.4);
+            }
+            4 | 6 => {
+                acc1 += (x1 + v6).cos() * 0.4;
+            }
+            _ => {
+                s0 = s0 * 0.6 + x0.copysign(v6).sin() * 0.4;
+                let v8: f64 = s0;
+                s0 = (s0 * 0.8 + v8.tanh() * 0.05).tanh();
+            }
+        }
+        s0 * 0.5 - f64::sin(acc1) + v6.tanh() - 1.5_f64.atan2(v6).cos()
     }
 
     #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5(f64::cos((f64::cos(x0) * 0.5).ln_1p()) * 2.0, x0, x2, &v, n).tanh() * 2.0;
-        let mut s1: f64 = (x1 + 0.75 - x0 * std::f64::consts::FRAC_PI_4).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = (s0.powi(2) + 0.5).atan2(s1);
-            s0 = (s0 * 0.6 + f64::cos(t) * 0.4).sin();
+    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (f64::cos(v[n % 4]).powi(2) + 0.5).recip();
+        let mut s1 = f64::sin(x0).mul_add(-x0, f64::log10(x0 * x0 + 1.0)).tanh() * 2.0;
+        let mut s2 = x1.cos().exp().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < 4 && f64::exp(f64::cos(s2)) >= 0.0 {
+            k4 += 1;
+            s2 = (s2 * 0.8 + (v[n % 4].tanh() * 1.5).cosh() * 0.05).sin();
+            s0 = (s0 * 0.75 + v[(k4 + n) % 4].cos().exp_m1() * 0.05).sin();
         }
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = a3[i] + x2;
-            s1 = s1 * 0.8 + t.sin() * 0.2;
-        }
-        acc2 += (x2.powi(2) + 2.0).sqrt().tanh();
-        'l2: for (i, &t) in a3.iter().enumerate() {
-            let v5 = (x0 * x0 + 1.0).recip();
-            let v6 = f64::ln(t.powi(2) + 2.0) + f64::recip(x2 * x2 + 1.0);
-            s1 = (s1 * 0.75 + 0.75 * v5 * 0.5).sin();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v8 = match n {
-                    0..=1 => ((v6 * v6).powi(2) + 1.0).log(3.0),
-                    g if g > 4 => {
-                        let x2: f64 = a4[3 - j].sin().exp_m1();
-                        x2 - v6
-                    }
-                    _ => {
-                        let v7 = v6 * a4[n % 4];
-                        s1 *= 0.6;
-                        s1 -= 0.2 * f64::tanh(fj / (a4[n % 4] * a4[n % 4] + 1.0));
-                        t - s0 + v7.tanh()
-                    }
-                };
-                if !(j % 2 == 0) {
-                    break 'l2;
-                }
-                acc2 += (a3[j] + v6).cos() * 0.1;
-                acc2 += 0.1 * f64::sin(v8.tanh());
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            let v6 = prog_12::<f64>((x2 - 2.0 + v[0]).tanh() * 2.0, s0, 1.2, [v[0], v[1], v[2], v[3]], 3);
+            let v7 = f64::log10(v[n % 4].powi(2) + 1.0);
+            s1 = 0.5 * s1 + 0.25 * f64::sin(f64::atan(v[k5 % 4] - v[0]));
+            if k5 >= 6 || v7 < v6 {
+                break v[k5 % 4];
             }
-            s1 = 0.5 * s1 + 0.25 * f64::sin(f64::sin(v6));
+        };
+        match k5 % 3 {
+            MODE_B => {
+                acc3 += (x2.sin() * 0.9).asin().cos();
+                for i in 0..6 {
+                    acc3 -= 0.25 * f64::cbrt((v8.powi(2) + 0.5).powf(1.5).sin() + 2.0).tanh();
+                    let v10 = match i % 4 {
+                        0 => {
+                            let v9 = v8 * x1;
+                            f64::ln(v9 * v9 + 1.0).asinh()
+                        }
+                        1 => f64::atan2(s1, v8.powi(2) + 1.0),
+                        2 => x1.hypot(v[k5 % 4]),
+                        _other => ((v[n % 4] + 0.25).powi(2) + 1.0).log10(),
+                    };
+                    s0 = (s0 * 0.6 + s0.sin() * 0.4).sin();
+                    s2 = (s2 * 0.8 + v10.sin() * 0.05).tanh();
+                }
+            }
+            _ => {
+                s1 *= 0.8;
+                s1 -= 0.01 * (s1 * v8).tanh();
+            }
         }
-        s0 + s1 + acc2.cos() - a3[0] * 0.75 - a4[1].sin()
+        for (i, &t) in v.iter().enumerate() {
+            acc3 += 0.5 * f64::tanh(x0 + (v[n % 4] - v8));
+            if (x2.powi(2) + 1.5).acosh() <= (s0 * s0 + 1.0).powi(-1) && i % 3 == 1 {
+                let v11 = t * s2;
+                acc3 -= 0.5 * (s2.powi(2) + 2.0).sqrt().sin();
+                if i < 3 {
+                    return v11.atan();
+                }
+                acc3 += 0.5 * f64::sin(v11);
+            } else {
+                acc3 -= 0.5 * f64::cos(f64::ln_1p(f64::powi(t.hypot(v8), 2)));
+            }
+        }
+        let f12 = |t: f64| f64::abs(v8) - (v8.powi(2) + 2.0).sqrt() + t * 0.5;
+        let v13 = v.iter().map(|&p| f12(p)).sum::<f64>();
+        s1 = s1.mul_add(0.75, (s2.powi(2) + 0.5).recip().cos() * 0.01);
+        let a14 = [v[2].sin() - 1.5, s1.cos().sinh(), (v13.powi(2) + 1.0).log10(), f64::hypot(x2, v[3]) + s1.tanh().exp()];
+        let v15 = v.iter().rev().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        s0 + acc3.sin() + a14[2].sin() - v15
+    }
+
+    #[differentiable]
+    pub fn prog_19(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = f64::cosh(f64::cos(x2) * 2.0).sin() * 2.0;
+        let mut s1 = f64::ln_1p(x0 * x0);
+        let mut s2 = prog_2(0.5, s1, f64::sin(s0 - x1 + x1.tanh().exp_m1()) * 2.0, v, 2).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n && x2 <= (s2.powi(2) + 1.0).sqrt() {
+            k4 += 1;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                let v5: f64 = f64::mul_add(f64::sinh(x2.tanh() * 1.5), (x2 * x2 + 0.5).ln(), (v[j].sin() * 0.9).atanh());
+                acc3 -= 0.05 * (v5 / (fj.sin() + 2.0)).cos();
+                acc3 += u.sin() * 0.05;
+            }
+            let v6 = v.iter().zip(v.iter()).map(|(&z, &q)| (f64::to_radians(q).tanh() * 1.2).tan() + z.cos()).sum::<f64>();
+            if k4 < 3 && s0 >= 1.0 {
+                s0 = (s0 * 0.75 + f64::exp_m1((v6 - x1).cos()) * 0.01).tanh();
+            }
+            acc3 -= v6.atan().cos() * 0.25;
+        }
+        let v9: f64 = if x0 / (v[k4 % 4].cos() + 2.0) <= x2 {
+            f64::ln(v[k4 % 4].powi(2) + 0.5)
+        } else if k4 % 3 == 1 && prog_2(f64::cos(f64::log(x2.powi(2) + 1.0, 2.0)), f64::asin(f64::tanh(x0 + v[n % 4]) * 0.9).sin(), s0, v, 2) >= 0.0 {
+            let v7 = (f64::log2(v[k4 % 4] * v[k4 % 4] + 1.0).powi(2) + 1.0).log10();
+            (f64::powi(v7, 2) + 1.0).sqrt() / (v7.powi(2) + 0.5)
+        } else {
+            let v8 = (v[2] - 1.25) / ((x0 * x0).powi(2) + 1.0);
+            (v8.tanh().sin() * 0.9).asin()
+        };
+        let v11 = match n {
+            1 => {
+                let v10 = prog_3::<4>(s0, 0.75, f64::sin(((x2.cos() * 0.9).asin().sin() * 1.5).sinh()) * 2.0, v, k4);
+                f64::ln(v[3].powi(2).powi(2) + 2.0) + v10.tanh()
+            }
+            3..=4 => f64::atan(v9),
+            5 => {
+                let x2 = v[(k4 + n) % 4];
+                f64::acos(f64::tanh(x2) * 0.9)
+            }
+            _ => f64::cos((v9.cos() + 2.0).cbrt()),
+        };
+        match k4 + n {
+            0..=1 => {
+                let x2 = (x2.powi(2) + 0.5).ln();
+                s1 = (s1 * 0.75 + f64::cos(x2) * 0.1).tanh();
+            }
+            2 | 4 => {
+                s0 *= 0.6;
+                s0 -= 0.005 * prog_2(0.5, 0.5, s0, v, k4).sin();
+            }
+            5 => {
+                let v12 = prog_12((0.8 * x1).tanh(), s2, (-v9).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                s2 = (s2 * 0.6 + v12.tanh() * 0.005).tanh();
+            }
+            _ => {
+                let v13: f64 = f64::asinh(v[n % 4].tanh().exp());
+                let v14 = v[n % 4].tanh();
+                s1 = s1.mul_add(0.5, (v13.sin() - v14.sin()).cos() * 0.1);
+            }
+        }
+        let v15 = prog_12(x0, s0, x1, [v[0], v[1], v[2], v[3]], n);
+        s1.sin() - s2 + acc3 + f64::cos(v9) + v11 + f64::tanh(v15)
     }
 
     #[differentiable]
     pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x1 - x2) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = 'b0: {
-            if x2 + acc1.max(x0) < v[n % 4] * v[n % 4] {
-                break 'b0 x0 * x0;
-            }
-            for i in 0..n {
-                let fi = i as f64;
-                if f64::recip(f64::powi(x2, 2) + 0.5) <= 1.0 {
-                    break 'b0 v[i % 4] + fi;
-                }
-                s0 = s0.mul_add(0.5, f64::cos((v[0] * v[0]).ln_1p()) * 0.5);
-            }
-            v[n % 4] / (acc1.powi(2) + 1.0)
-        };
-        let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * (v2.tanh() - (-acc1) + f64::tanh(p)).tanh());
-        if f64::sin(x2) <= 0.0 {
-            acc1 -= f64::sin(f64::acosh(acc1.tanh().exp2().powi(2) + 2.0));
-            acc1 += (x0 + v3).sin();
-        } else if n == 1 {
-            let v3 = v3.tanh().exp() - s0;
-            let v4 = x0.clamp(acc1.cos() - 1.5, x1.cos() + 1.5);
-            acc1 -= (v3.tanh() + v4.cos()).cos() * 0.2;
-        }
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let mut m6: f64 = (v3.tanh() * 2.0).cosh().sin();
-            for j in 0..3 {
-                m6 = m6.max(0.25 - v[j]);
-            }
-            s0 = f64::mul_add(s0, 0.6, v3.tanh() * 0.4);
-            if k5 >= 2 || f64::hypot(s0, m6) < 0.0 {
-                break x2 - v[1] + m6 / (v2.tanh() + 2.0);
-            }
-        };
-        s0 * 0.75 - acc1 * 0.25 + v3.tanh() - v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5(x0, 0.75, f64::tanh(x2) * 2.0, &v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
+        let mut s0 = x0.min(v[3].sin().exp()).sin() * 2.0;
+        let mut s1 = prog_2(f64::atanh(x1.sin() * 0.9).cos(), x0, x2, &v, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_2(f64::cos(f64::cos(x1)) * 2.0, acc2, 0.25, &v, n);
         match n {
-            0 => {
-                acc1 += f64::sin(x1 + 2.0);
-                let v2 = x2 + acc1 - x0.asinh();
-                s0 = s0.mul_add(0.5, f64::tanh(v2).cos() * 0.1);
+            0..=2 => {
+                s1 *= 0.75;
+                s1 += 0.05 * f64::sin(f64::cos(v[n % 4]).exp_m1()).cosh().tanh();
             }
-            1..=2 => {
-                s0 = 0.8 * s0 + 0.01 * f64::ln(s0 * s0 + 2.0).cos();
-                s0 = s0.mul_add(0.8, f64::tanh(f64::log2(x0.powi(2) + 1.0)) * 0.1);
+            3..=4 => {
+                s1 = s1 * 0.5 + f64::cos(s1) * 0.005;
             }
-            3 => {
-                let v3 = f64::atan2(x1 * x1 + 0.5, x1);
-                s0 = (s0 * 0.8 + f64::cos(v3) * 0.02).sin();
+            6 => {
+                let v4 = -x0;
+                s0 *= 0.5;
+                s0 += 1.0 * (f64::powi(v4, 2) + 1.0).log(10.0);
             }
             _ => {
-                s0 = s0.mul_add(0.6, (-3.0_f64).max(acc1).tanh() * 0.4);
-                acc1 -= x1 * std::f64::consts::LN_2;
+                let v5 = x0.sin();
+                let v6 = prog_6(x0, 1.2, x1, &v, 3);
+                acc2 += (v5 + v6.cos()).sin() * 0.005;
             }
         }
-        if (f64::sin(x1) * 0.9).acos() >= x1.mul_add(v[n % 4], s0) {
-            return f64::powi(x1, 2).abs();
-        }
-        let [b4, b5] = [(s0 * s0 + 0.5).sqrt(), x1 / (f64::tanh(x1) + 2.0)];
-        let [b6, _, b7] = [f64::cosh(b5.cos() * 1.5), SCALE + x1, prog_20(2.0, v[n % 4].cos().tanh(), (f64::powi(-b4, 2) + 0.5).recip().sin() * 2.0, v, n)];
-        for i in 0..4 {
+        for i in 1..n {
             let fi = i as f64;
-            if x0.hypot(f64::acos(b6.cos() * 0.9)) < s0 {
-                return f64::hypot(b7 + x2, b7);
-            }
-            acc1 += 0.25 * (b7.atan2(f64::powi(b7, 2) + 0.5) + x1 / (b7.sin() + 2.0)).tanh();
-            if f64::sin(b5).sin().exp2() > -0.5 {
-                let mut k8 = 0;
-                while k8 < 6 {
-                    k8 += 1;
-                    let v9 = f64::powi(v[k8 % 4] / (f64::tanh(x1) + 2.0), 2);
-                    if !(n < 4) {
-                        let [b10, b11, b12, b13] = v;
-                        acc1 -= 0.05 * f64::cos(b10.cos() + b11.tanh() - b12.cos() + b13.tanh());
-                    } else if !(k8 % 3 == 1 && b7.cos().exp() < 0.0) {
-                        let v14 = v[k8 % 4] - v[2];
-                        acc1 -= v14.sin() * 0.05;
-                    } else {
-                        let [b15, b16, b17, b18] = [fi / (f64::powi(v9, 2) + 1.5) * b4, 3.0_f64.atan2(v[i]), -(v[k8 % 4] * b6), 0.5_f64.powf(x2.cos())];
-                        acc1 += 0.05 * (b15.sin() - b16.cos() - b17.cos() - b18.sin()).cos();
-                    }
-                    acc1 -= 0.05 * f64::sin(v9.atan2(x1 * x1 + 1.0));
-                }
-                acc1 += f64::cos(f64::to_degrees(b6.tanh().exp()) * 0.01) * 0.5;
-            }
-        }
-        let [b19, b20, b21, _] = v;
-        acc1.sin() - b6 - b7.sin() - b19 * 1.5 - b20.sin() + b21
-    }
-
-    #[differentiable]
-    pub fn prog_22<const N: usize>(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x0.atan();
-        let mut s2 = f64::cbrt(f64::powi(w0[n % 4].cos(), 2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a4[i] = v[i] + s1;
-            s2 = 0.8 * s2 + 1.0 * fi.sin();
-        }
-        let v6 = if n % 2 == 0 {
-            prog_0(f64::sin(p.0 * p.0), x0, 0.5, [v[0], v[1], v[2], v[3]], n)
-        } else if s1 - 2.5 > -1.0 {
-            -s1.min(p.1)
-        } else {
-            let x0: f64 = s1.abs();
-            let v5 = w0[n % 4] + s2;
-            p.1.atan() + f64::tanh(x0) + v5.tanh()
-        };
-        let mut a7 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] + a7[i % 4] * (s1.cos().sinh().tanh().sin() * 0.05);
-        }
-        let v8 = v.iter().fold(f64::cos(a4[n % 4]), |r, &z| r * 0.75 + 0.005 * (prog_20(f64::sin(r * p.0), w0[1].sin().tanh(), p.1, [v[0], v[1], v[2], v[3]], n) + z.cos()).sin());
-        let v9 = w0.iter().zip(v.iter()).map(|(&z, &q)| acc3.tanh().exp2() + f64::cos(z) + f64::cos(q)).sum::<f64>();
-        s1 *= 0.8;
-        s1 += 0.01 * f64::tanh(f64::tanh(v8).exp2());
-        acc3 += (x0 - acc3).powi(2).tanh();
-        s1 * 0.5 + f64::cos(s2) + acc3 * 0.75 - v6.cos() - a7[2] * 0.25 + v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_23<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = v[n % 4].asinh();
-        let mut acc1: T = 0.0;
-        let mut m2 = T::ln_1p(x1 * x1);
-        for i in 0..n + 1 {
-            m2 = T::max(x2 / (v[i % 4] * v[i % 4] + 1.5), m2);
-        }
-        s0 = s0 * 0.8 + T::tanh(m2.tanh()) * 0.1;
-        let v4 = 'b1: {
-            if x2 - x2.tanh() <= x0 && n == 6 {
-                break 'b1 v[2] / (T::cos(x0) + 2.0);
-            }
-            if (x1 * x1 + 2.0).acosh() < -x0 {
-                acc1 = acc1 - x2.sin();
-                break 'b1 T::ln_1p(m2.sin() * 0.5);
-            }
-            let v3 = T::acosh(T::powi(x1, 2) + 2.0);
-            v3 * (m2 + v3)
-        };
-        let v10: T = 'b2: {
-            for i in (0..=n).rev().step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                if T::from_f64(SCALE).unwrap() + (T::tanh(m2) * 0.9).acos() < 1.0 {
-                    break 'b2 (v[n % 4].tanh() * 0.9).atanh();
-                }
-                if x0 + x1 >= -1.0 {
-                    'b4: {
-                        if T::asinh(v4) / ((x1.powi(2) + 0.5).ln().powi(2) + 0.5) >= -1.0 {
-                            s0 = s0 * 0.8 + T::cos(T::sin(s0).cosh().mul_add(T::mul_add(s0, s0, s0), x1 / (T::sin(s0) + 2.0))) * 0.01;
-                            acc1 = acc1 + 0.5 * (v[i % 4] - m2).tanh();
-                        }
-                        if v[n % 4] <= 0.5 {
-                            break 'b4;
-                        }
-                    }
-                    s0 = (s0 * 0.8 + (s0 - m2) * 0.1).sin();
-                } else if T::atanh((T::to_radians(s0) * 50.0).tanh() * 0.9) < 0.25 {
-                    s0 = 0.8 * s0 + 1.0 * (T::from_f64(SCALE).unwrap() + fi).cos();
-                    if !(i > 5 && (v4.sin() * 1.5).sinh() < 1.0) {
-                        let v5: T = v4 - x2;
-                        acc1 = acc1 + 0.5 * v5.cos();
-                    } else if ((x1.sin() * 1.5).cosh().powi(2) + 1.5).acosh() < -0.5 {
-                        acc1 = acc1 + 0.25 * T::asinh(x1);
-                        let v6 = T::exp2(x0.tanh());
-                        s0 = s0 * 0.6 + v6.tanh() * 0.25;
-                    } else {
-                        let v7: T = fi;
-                        let v8 = v[i % 4] * v[i % 4];
-                        acc1 = acc1 + 0.5 * (v7.sin() + T::sin(v8)).sin();
-                    }
-                }
-                s0 = 0.75 * s0 + 1.0 * x0.to_radians();
-            }
-            for i in (0..n).rev() {
-                let fi = T::from_usize(i).unwrap();
-                acc1 = acc1 - 0.25 * (v4 + (T::powi(x2, 2) + 1.0).log(10.0)).tanh();
-                if x0.sin() < v[0] - v4 {
-                    s0 = s0 * 0.6;
-                    s0 = s0 + 1.0 * m2.to_radians();
-                    break 'b2 fi.sin().exp_m1();
-                }
-                if m2 * v[i % 4] >= (T::powi(v[n % 4], 2) + 1.0).log2() || i % 3 == 1 {
+            for _ in (0..=i).rev() {
+                if !(i < 3 && ((s1.powi(2) + 1.0).powf(0.3).powi(2) + 1.0).powi(-2) >= -0.25) {
                     break;
                 }
+                s0 = 0.5 * s0 + 1.0 * f64::sin(fi * 0.5);
+                let v7 = 0.5_f64.min(v3);
+                acc2 += 0.05 * v7.tanh();
             }
-            let v9 = v4;
-            0.1 * v9
-        };
-        let mut m11 = x0;
-        for i in (0..n).rev() {
-            let c12 = m2 - v[(i * 3) % 4];
-            m11 = m11.min(c12);
+            let v8 = v[2] * v3;
+            acc2 += f64::tanh(f64::exp_m1(s1.sin().cos())) * 0.4;
+            acc2 += f64::sin(v8).cos() * 0.4;
         }
-        let mut k13 = 0;
-        let v19 = loop {
-            k13 += 1;
-            if k13 > 0 {
-                let v14 = x2;
-                for j in (0..n).rev() {
-                    let fj = T::from_usize(j).unwrap();
-                    let v17 = match j + n {
-                        1..=3 => {
-                            let v15 = v14.sin().exp2();
-                            T::sin(v14) + v15.cos()
-                        }
-                        4 => T::exp_m1(v10.cos()),
-                        5..=7 => {
-                            let x2 = T::sin(s0);
-                            s0 = T::mul_add(s0, 0.5, T::tanh(T::acos(x2.cos() * 0.9)) * 0.2);
-                            T::tan((fj * fj + 0.5).recip().cos() * 1.2)
-                        }
-                        _other => {
-                            let v16 = T::exp(T::tanh(v14));
-                            T::log(T::powi(T::tanh(fj).exp(), 2) + 1.0, T::powi((fj.cos() + 2.0).cbrt(), 2) + 2.0) + v16.tanh()
-                        }
-                    };
-                    let v18: T = 'b9: {
-                        s0 = (s0 * 0.75 + (v[j % 4] + m11) * 0.1).tanh();
-                        if (v10 + v4).to_degrees() * 0.02 > m11 {
-                            break 'b9 v17 - m11;
-                        }
-                        v17.tanh()
-                    };
-                    s0 = (s0 * 0.5 + (T::cos(fj) * 2.0).cosh() * 1.0).tanh();
-                    s0 = 0.5 * s0 + 0.1 * T::sin(v18.cos());
-                }
-                s0 = s0 * 0.5;
-                s0 = s0 + 0.5 * T::cos(v14).sin();
-            } else if (x0.powi(2) + 1.5).acosh() + m2.tanh().exp() >= x0 || k13 > 0 {
-                acc1 = acc1 - (x2 + m11).sin();
-                'b10: {
-                    if (x2 / (v10 * v10 + 1.0)).tanh().exp2() < v10 + m2 {
-                        acc1 = acc1 + v10.sin();
-                        break 'b10;
-                    }
-                    acc1 = acc1 - T::min(x0, v4).cos();
-                }
-            } else {
-                s0 = s0 * 0.5;
-                s0 = s0 + 0.1 * T::sin((v4.sin() * 0.9).acos() - (m11 - m2));
-            }
-            if m11.cos() >= (v10.cos() * 0.9).atanh() {
-                return v[n % 4].mul_add(m2, v[n % 4]);
-            }
-            acc1 = acc1 + T::cos(x0).tanh().cos();
-            if k13 >= 2 || v4 * T::from_f64(std::f64::consts::LN_2).unwrap() >= s0 {
-                break (m2.asinh().powi(2) + 2.0).acosh();
-            }
-        };
-        T::cos(s0) + acc1.cos() - T::sin(v4) - v10.tanh() - m11 * 0.25 - v19 * 0.25
+        let v9 = ((v[n % 4] - x1).powi(2) + 1.0).log10();
+        s0 * 0.25 - s1.cos() + acc2.cos() - v3 - v9 * 0.75
     }
 
     #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * 0.8).clamp(-0.5, 0.5);
-        let mut s1 = f64::tanh(s0).exp().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            if x1.to_radians() * 20.0 - (v[3] + x1) > v[i % 4] {
-                acc2 -= 0.25 * f64::cos(fi.to_degrees() * 0.02);
-                let mut k3 = 0;
-                while k3 < 4 {
-                    k3 += 1;
-                    let v5 = if k3 % 3 == 1 && s0 + s1 - s0.cos().exp2() <= 1.0 {
-                        let x2 = x2.abs().powi(3);
-                        (x0 * x0 + 1.0).ln() + x2.sin()
-                    } else if i % 2 == 0 {
-                        let v4 = v[(k3 + n) % 4].cos().cos().exp();
-                        f64::tanh(x2).exp2() + f64::sin(v4)
-                    } else {
-                        return f64::exp(f64::tanh(f64::atan(x2)))
-                    };
-                    acc2 -= 0.05 * (v5 + v[(k3 + n) % 4]).cos();
-                }
-            }
-            s1 = (s1 * 0.5 + v[3].tanh() * 0.5).tanh();
-            for _ in 0..3 {
-                if (fi - x0).tanh() <= s1 {
-                    break 'l0;
-                }
-                s0 = s0.mul_add(0.6, f64::acos(f64::tanh(x2).cos() * 0.9).tanh() * 0.1);
-                let v6 = f64::powf(s1 * s1 + 0.5, 1.5).tanh().sinh();
-                s1 = (s1 * 0.8 + v6.sin() * 0.01).tanh();
-            }
+    pub fn prog_21(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = p.1 / (p.1.powi(2) + 1.0);
+        let mut s2 = (s1 + x0).cos() * 2.0;
+        let mut s3 = f64::sin(p.0 * w0[n % 4]) * 2.0;
+        let mut acc4: f64 = 0.0;
+        s1 = (s1 * 0.8 + ((s1 * s1 + 1.0).recip() - f64::exp2(f64::sin(p.1))) * 0.05).sin();
+        if n > 2 {
+            return (f64::asin(f64::cos(p.0) * 0.9).cos() * 0.9).acos();
         }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            match k7 {
-                0 => {
-                    acc2 += -s0;
-                    if ((f64::tanh(x0) * 0.9).acos().sin() * 0.5).ln_1p() < 0.25 {
-                        let v8 = prog_20((x0 - 2.0).tanh() * 2.0, f64::tanh(v[k7]), (x1 * s1 * s0).cos(), [v[0], v[1], v[2], v[3]], 6);
-                        s0 = f64::mul_add(s0, 0.5, v8.tanh() * 0.005);
-                    } else if s1 + x2 > s1.asinh() {
-                        s1 = (s1 * 0.5 + (f64::cos(s0) * 0.9).atanh() * 0.1).tanh();
-                        if s0 + x0 <= -0.5 {
-                            break f64::recip(x1.powi(2) + 1.0);
-                        }
-                    } else {
-                        s1 = 0.6 * s1 + 0.005 * prog_20(f64::cos(x1.atan()), s1, f64::sqrt(s1 * s1 + 0.5).cos(), [v[0], v[1], v[2], v[3]], n).tanh();
-                    }
-                    let v9 = prog_20(x1, s0, x2, [v[0], v[1], v[2], v[3]], 3);
-                    s1 = f64::mul_add(s1, 0.8, v9.cos() * 0.005);
-                }
-                MODE_B if n % 2 == 0 => {
-                    s1 *= 0.6;
-                    s1 += 0.05 * f64::cosh(s1.sin() * 2.0).cos();
-                    s0 = s0.mul_add(0.6, f64::cos(f64::to_degrees(f64::exp(x0.sin())) * 0.01) * 0.25);
-                }
-                MODE_C => {
-                    acc2 += 0.05 * prog_20(0.25, 1.2, 2.0, [v[0], v[1], v[2], v[3]], 6).tanh();
-                    let v10 = prog_20(1.5, f64::sin(v[k7]) * 2.0, f64::cos(s0), [v[0], v[1], v[2], v[3]], n);
-                    acc2 -= v10.sin() * 0.02;
-                }
-                _other => {
-                    let x1 = (f64::powi(x0, 2) + 1.0).powf(f64::tanh(s0));
-                    s0 = 0.6 * s0 + 0.25 * (s1.powi(2) + 1.0).log2().tanh();
-                    if k7 > 0 {
-                        s1 = 0.75 * s1 + 0.005 * prog_20(f64::sin(s1 * (s0 * std::f64::consts::FRAC_PI_4)) * 2.0, (f64::sin(x0) * 0.9).acos().atan().sin(), s1, [v[0], v[1], v[2], v[3]], k7).tanh();
-                    }
-                    s0 *= 0.6;
-                    s0 += 0.02 * x1.tanh();
-                }
-            }
-            s1 = 0.8 * s1 + 0.25 * (x2.powi(2) + 2.0).ln().tanh();
-            if k7 >= 2 || x1 >= x0 {
-                break (x0.powi(2) + 1.5).acosh();
-            }
-        };
-        let v13 = match k7 {
-            0..=1 => x0.min(s1),
-            _other => {
-                let x2 = (x0.sin() * 0.9).atanh();
-                let v12 = ((x1 - v11).powi(2) + 0.5).sqrt();
-                acc2 + x2.tanh() + f64::sin(v12)
-            }
-        };
-        let mut m14: f64 = f64::INFINITY;
-        for &t in v.iter() {
-            let c15 = x2 * x2 + 1.0 + t;
-            m14 = c15.min(m14);
+        acc4 += f64::sin(prog_2(s3, f64::recip(s2 * s2 + 1.0).sin(), 1.2, v, n)) * 0.01;
+        let mut k5 = 0;
+        while k5 < n && s1.tanh() < 0.5 {
+            k5 += 1;
+            let v6 = s1;
+            let v7 = v.iter().zip(w0.iter()).map(|(&z, &q)| f64::sin(w0[k5 % 4]).to_degrees() * 0.01 + f64::tanh(z) + q.tanh()).sum::<f64>();
+            acc4 += 0.25 * v6.asinh().cos();
+            acc4 += v7.cos() * 0.25;
         }
-        s0 = 0.5 * s0 + 0.1 * m14.cos();
-        let v16 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-        x1 + x2 - s0 * 0.25 + s1 + acc2.tanh() - v11 * 0.5 + v13.cos() + v16 * 0.5
+        let v8 = v.iter().rev().step_by(2).fold(0.0, |r, &z| r * 0.5 + z.max(s2) * 0.25);
+        let c9: f64 = table(k5 + n);
+        s2 = f64::mul_add(s2, 0.5, f64::log(1.5_f64, f64::powi(c9 / (v8.powi(2) + 1.0), 2) + 2.0) * 0.25);
+        s3 = (s3 * 0.8 + f64::min(f64::powi(s2 * s2 + 1.0, -1), p.0.sin()) * 0.01).tanh();
+        s1 * 1.5 - s3 * 0.75 - acc4 * 0.5 + f64::cos(s1)
     }
 
     #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh((x1.powi(2).powi(2) + 1.0).log(f64::powi(x1, 2) + 2.0)) * 2.0;
-        let mut s1 = prog_20(x1, x2, 0.75, [v[0], v[1], v[2], v[3]], 1).cos() * 2.0;
-        let mut s2: f64 = f64::tanh(v[n % 4].to_degrees() * 0.02) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            let v4 = f64::cos(x0).exp();
-            let v5 = v.iter().map(|&p| x1 + 1.25 + f64::tanh(p)).sum::<f64>();
-            let mut k6 = 0;
-            while k6 < n {
-                k6 += 1;
-                let v7 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(((x0.tanh() * 0.5).ln_1p().powi(2) + 1.0).log(3.0) + p));
-                let v8 = f64::exp2(v7.tanh().tanh());
-                s2 = s2 * 0.75 + f64::cos(f64::max((f64::sin(s0) + 2.0).cbrt(), fi - 0.25)) * 0.75;
-                s0 *= 0.5;
-                s0 += 0.1 * v8.cos().tanh();
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::recip(x1.min(v[n % 4]).powi(2) + 1.0);
+        let mut acc1: f64 = 0.0;
+        let [_, b2, _, _] = v;
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            acc1 += f64::asinh(s0.tanh().exp2()).tanh() * 0.25;
+            if x2 * std::f64::consts::LN_2 <= -0.5 {
+                return prog_12(s0, (-v[k3 % 4]).tanh().exp_m1().sin() * 2.0, 2.0, v, n);
             }
-            s1 = s1 * 0.8 + (-v[k6 % 4]).cos() * 0.2;
-            acc3 += (v4.tanh() - v5.cos()).tanh() * 0.25;
-        }
-        let v9 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * f64::cos((f64::powi(x1, 2) + 1.0).cbrt() + x1.atan() + p.cos()));
-        if x0.asinh().tanh() < 0.0 {
-            'l2: for (i, &t) in v.iter().enumerate() {
-                s1 = 0.8 * s1 + 0.1 * f64::tanh(s0 - v[n % 4]);
-                for &u in v {
-                    s0 = (s0 * 0.8 + x2 * 0.2).tanh();
-                    if i == 1 {
-                        continue 'l2;
-                    }
-                    let v10 = (s2 * s2 + 1.0).recip();
-                    s0 = 0.75 * s0 + 0.1 * (u.cos() - v10.sin()).tanh();
-                }
-                acc3 -= 0.5 * (0.5 * v9).cos();
-                s2 = 0.6 * s2 + 0.4 * t.cos().tanh();
+            let mut m4: f64 = -0.5;
+            for j in 0..5 {
+                let fj = j as f64;
+                m4 = m4.max(((fj + v[j % 4]).powi(2) + 2.0).acosh());
             }
-        } else {
-            let v11: f64 = x2.tanh().exp_m1();
-            s0 *= 0.8;
-            s0 -= 0.05 * v11.sin().cos();
+            s0 = (s0 * 0.8 + m4.tanh() * 0.02).sin();
         }
-        for &t in v.iter() {
-            s1 = (s1 * 0.5 + v9.sin() * 0.5).tanh();
-            s1 = f64::mul_add(s1, 0.6, (s1 * x1).cos() * 0.1);
-            acc3 += 0.5 * f64::tanh(t);
-        }
-        s0 * 0.75 - s1 - s2.sin() + acc3.tanh() - v9
+        let [_, b5, b6, b7] = v;
+        let [b8, b9] = [b6 / (acc1 * acc1 + 0.5), (s0 * s0 + 1.5).acosh()];
+        x0 + x2 + b2 * 1.5 - b5.tanh() + b7.cos() - b8 * 0.25 - b9 * 1.5
     }
 
     #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(((v[1].to_degrees() * 0.02).sin() * 1.2).tan()) * 2.0;
-        let mut s1: f64 = f64::cos(f64::log2(x0 * x0 + 1.0)) * 2.0;
-        let mut s2: f64 = 1.5_f64.powf(x2.cos());
-        let mut acc3: f64 = 0.0;
-        let v7 = match n % 3 {
+    pub fn prog_23(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = f64::acos(v[3].sin() * 0.9).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n % 3 {
+            0 => {
+                s0 = 0.5 * s0 + 0.005 * prog_3::<4>(f64::cos(x2) * 2.0, (acc1 * s0).powi(2).ln_1p().tanh() * 2.0, x0, v, n).sin();
+                s0 = (s0 * 0.8 + f64::cos(v[n % 4]) * 0.2).sin();
+            }
             1 => {
-                let x1 = (f64::powi(x2, 2) + 1.0).recip();
-                let v4 = f64::clamp(x1 + x0, -0.5, 1.0);
-                f64::sqrt(x0 * x0 + 0.5).tanh() + v4.tanh()
+                s0 *= 0.5;
+                s0 += 0.2 * s0;
+                for &t in v.iter() {
+                    s0 = 0.8 * s0 + 0.25 * f64::powf(1.5_f64, (x2 * x2 + 0.5).sqrt().sin()).sin();
+                    s0 = 0.6 * s0 + 0.005 * f64::sin(prog_12((1.5_f64.atan2(t) * (x1 - t)).sin(), 2.0, f64::cos(f64::asin(x1.sin() * 0.9) - s0 * x2) * 2.0, [v[0], v[1], v[2], v[3]], 3));
+                }
             }
             MODE_C => {
-                let v5 = f64::atanh(x1.tanh() * 0.9);
-                (f64::powi(v5 * x2, 2) + 1.0).log2()
+                let v2 = prog_3::<4>(1.5, 2.0, f64::sin(f64::exp_m1(x2.sin())) * 2.0, v, n);
+                let v3 = prog_17(1.2, s0, 0.5, [v[0], v[1], v[2], v[3]], n);
+                acc1 -= f64::sin(v2.sin() + v3.cos()) * 0.005;
             }
-            _other => {
-                let v6 = x2;
-                ((SCALE + v6).sin() * 0.5).ln_1p()
+            _ => {
+                s0 = (s0 * 0.8 + prog_12(1.5, ((x1.sin() * 2.0).cosh() * (x1 * 0.25)).cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], 4) * 0.005).tanh();
+                acc1 += (-x2).cos();
             }
-        };
-        'b0: {
-            let mut k8 = 0;
-            while k8 < 5 {
-                k8 += 1;
-                if v7 < 0.5 {
-                    break 'b0;
-                }
-                let v9: f64 = 'b2: {
-                    if x1 / (x1.powi(2) + 1.0) >= -1.0 {
-                        break 'b2 (v[n % 4].powi(2) + 1.0).ln();
-                    }
-                    if k8 % 2 == 0 && prog_20(x0, (s1.sin() * 0.9).atanh().sin() * 2.0, s2, v, 4) >= -1.0 {
-                        break 'b2 (s2.powi(2) + 0.5).recip();
-                    }
-                    x0.cos()
-                };
-                acc3 -= 0.4 * f64::tanh(3.0_f64.log(f64::powi(x0.to_degrees() * 0.02, 2) + 2.0));
-                acc3 -= 0.4 * f64::sin(v9).cos();
+        }
+        let mut k4 = 0;
+        while k4 < 4 {
+            k4 += 1;
+            let v5 = prog_12::<f64>((1.5_f64.atan2(v[k4 % 4]) + x0).sin() * 2.0, s0, ((-s0).powi(2) + 1.0).powf(0.5).sin(), [v[0], v[1], v[2], v[3]], 1);
+            if k4 > 1 {
+                continue;
             }
-            if x1.sin().exp_m1() <= v7 {
-                break 'b0;
-            }
-            if k8 > 1 && prog_20(2.0, x2, f64::cos(x1.atan()).cos() * 2.0, v, 4) > 1.0 {
-                s0 = (s0 * 0.5 + (f64::cos(x1) * 2.0).cosh() * 0.05).sin();
-                if s0 <= 0.25 || k8 % 3 == 1 {
-                    let v10 = prog_20((v[k8 % 4].abs().sin() * 0.9).acos().sin() * 2.0, f64::tanh(f64::tanh(x0).max(f64::cos(v7))), f64::cos(f64::atan(v[k8 % 4])) * 2.0, v, k8);
-                    s1 = 0.8 * s1 + 0.005 * v10.tanh();
-                } else {
-                    acc3 -= f64::tanh(x0);
-                }
-                acc3 -= 0.25 * s0.tanh().cosh().cos();
-            } else if v7.tanh() <= 0.5 {
-                acc3 += prog_20(s1, x1, 0.25, v, n).tanh() * 0.005;
+            let v6 = if (f64::sin(v[k4 % 4]) * 0.5).ln_1p() > 0.5 {
+                (x1.powi(2) + 1.0).log10()
             } else {
-                let v11: f64 = f64::ln(x0.powi(2) + 1.0);
-                acc3 -= v11.cos();
-            }
-        }
-        'b3: {
-            let v12 = prog_20(f64::cos(f64::log2(x1 * x1 + 1.0)), s0, (f64::powi(x0, 3) + f64::tanh(x1).exp()).sin() * 2.0, v, n);
-            if n == 3 {
-                s1 *= 0.8;
-                s1 -= 0.01 * (s0 * s0 + 1.0).log(2.0).tanh();
-                break 'b3;
-            }
-            s1 *= 0.75;
-            s1 += 0.005 * v12.cos().sin();
-        }
-        if x1 / (x1 * x1 + 1.5) <= f64::exp2(f64::tanh(v[n % 4])) {
-            s0 = (s0 * 0.8 + (x2.powi(2) + 2.0).sqrt() * 0.2).tanh();
-            s1 = 0.6 * s1 + 0.005 * f64::tanh(prog_20(x0, (x2 + x1).sin(), x1, v, 1));
-        } else if f64::acos(v[0].cos() * 0.9) > 0.5 {
-            acc3 += (v[0] - s0).cos() * 0.4;
-        } else {
-            s2 = s2.mul_add(0.6, f64::tanh((x0.sin() * 0.9).atanh().asinh()) * 0.05);
-        }
-        'l4: for &t in v.iter() {
-            let v15 = match n % 2 {
-                0 => {
-                    for j in (1..=5).step_by(2) {
-                        let v13 = v[j % 4].atan2(t.powi(2) + 1.0).sin();
-                        let v14 = if n % 2 == 0 && s2 + x2 >= 0.0 {
-                            (v13 / (v[n % 4] * v[n % 4] + 0.5)).to_radians() * 50.0
-                        } else {
-                            (v[(j + n) % 4].to_degrees() * 0.02).powi(2)
-                        };
-                        s0 *= 0.6;
-                        s0 -= 0.02 * f64::sin(f64::asinh(v14.tanh().exp2()));
-                        acc3 -= 0.1 * v13;
-                    }
-                    (f64::cos(t) * 0.9).asin()
-                }
-                1 => f64::cos(s0),
-                _ => f64::recip(f64::powi(t.to_radians(), 2) + 1.0),
+                -x0
             };
-            s1 = 0.75 * s1 + 0.25 * f64::sin(t);
-            let mut k16 = 0;
-            while k16 < 4 {
-                k16 += 1;
-                match n {
-                    0 => {
-                        acc3 += f64::log(1.5_f64, x2 * x2 + 2.0).tanh() * 0.1;
-                        break 'l4;
-                    }
-                    2 | 4 => {
-                        s2 = (s2 * 0.75 + (x2 * x2 + 1.0).log2() * 0.1).tanh();
-                        match k16 % 3 {
-                            1 => {
-                                s0 = (s0 * 0.75 + (x0 + v[n % 4] + (v7.powi(2) + 2.0).acosh()) * 0.02).tanh();
-                                s1 = s1 * 0.6 + f64::tanh(((-s1).tanh() * 1.5).sinh()) * 0.1;
-                            }
-                            2 => {
-                                break;
-                            }
-                            _other => {
-                                let v18 = 'b7: {
-                                    if (t * t + 0.5).cbrt() * (x1 * x2) >= v15 {
-                                        break 'b7 (s2.sin() * 1.5).sinh();
-                                    }
-                                    if n % 3 == 1 && (f64::tanh(s0) * 1.2).tan() >= v[1] {
-                                        s0 = (s0 * 0.75 + (t + s0) * 0.1).sin();
-                                        let x0 = s0;
-                                        s1 = (s1 * 0.6 + f64::sin(x0) * 0.4).sin();
-                                    } else if !(k16 % 3 == 1 && (v15 * v15 + 1.0).log10() < t) {
-                                        let v17 = v15 / 1.5;
-                                        s2 = (s2 * 0.8 + v17.tanh() * 0.1).tanh();
-                                    } else {
-                                        acc3 += (f64::powi(f64::sin(t).sinh(), 2) + 0.5).powf(f64::tanh(s0.cos())).sin() * 0.1;
-                                        s0 = s0 * 0.75 + (f64::powf(s0.powi(2) + 1.0, 0.3) / ((s0.cos() * 0.9).asin().powi(2) + 1.5)).cos() * 0.1;
-                                    }
-                                    acc3 -= 0.1 * x0.tanh().exp().tanh();
-                                    v[1] / (s1 * s1 + 0.5)
-                                };
-                                s2 = 0.8 * s2 + 0.02 * f64::sin((x2 * x2 + 0.5).ln() + (s2 - v18));
-                            }
-                        }
-                    }
-                    g if g > 5 => {
-                        acc3 += 0.1 * f64::sin(s0);
-                        let x1 = v15;
-                        acc3 += 0.1 * f64::tanh(x1).sin();
-                    }
-                    _ => {
-                        acc3 -= 0.1 * f64::tanh(v15.sin() - (-x0));
-                        s0 = s0.mul_add(0.75, f64::cos(((v[(k16 + n) % 4] * v[(k16 + n) % 4]).ln_1p().cos() * 2.0).cosh()) * 0.02);
-                    }
-                }
-                match k16 {
-                    MODE_A | 2 => {
-                        acc3 += 0.1 * f64::cos(f64::recip(t.powi(2) + 0.5) * v[1]);
-                        if v15 / (s0 * s0 + 0.5) >= -1.0 {
-                            s2 = 0.6 * s2 + 0.4 * s1.cos();
-                            acc3 -= 0.1 * (f64::cosh(v[k16 % 4].sin() * 1.5) * x2).tanh();
-                        } else {
-                            acc3 += 0.05 * (f64::cos(x0) * x2.asinh());
-                            acc3 += (x2.tanh() * 1.2).tan().sin() * 0.1;
-                            match k16 {
-                                MODE_A => {
-                                    s1 = (s1 * 0.5 + f64::sinh(s1.sin().exp2().tanh() * 1.5) * 0.1).sin();
-                                    continue;
-                                }
-                                1..=2 => {
-                                    acc3 += v[1].mul_add(t, v15).sin() * 0.1;
-                                    if !(k16 > 2) {
-                                        continue;
-                                    }
-                                    acc3 += f64::tanh(v15.cos().exp()) * 0.1;
-                                }
-                                3 => {
-                                    s0 = s0 * 0.8 + s0 * 0.2;
-                                }
-                                _other => {
-                                    s1 = s1 * 0.8 + f64::powi(s1 * s1, 3).tanh() * 0.02;
-                                    match k16 % 4 {
-                                        MODE_A => {
-                                            s2 = (s2 * 0.8 + x0.abs() * 0.2).tanh();
-                                        }
-                                        MODE_C => {
-                                            break 'l4;
-                                        }
-                                        MODE_D => {
-                                            acc3 -= (f64::powi((s1 * s1 + 2.0).acosh(), 2) + 1.0).powi(-1).sin() * 0.1;
-                                        }
-                                        _other => {
-                                            s2 = 0.8 * s2 + 0.05 * (v15.to_degrees() * 0.02).tanh();
-                                            acc3 -= f64::cos(((v7.cos() * 0.9).asin().tanh() * 0.9).asin()) * 0.1;
-                                        }
-                                    }
-                                    let v19: f64 = x1 / 4.0;
-                                    acc3 += 0.1 * f64::cos(v19);
-                                }
-                            }
-                        }
-                    }
-                    3 => {
-                        let x2: f64 = s2.abs();
-                        acc3 += x2.cos() * 0.1;
-                    }
-                    4 => {
-                        break;
-                    }
-                    _ => {
-                        acc3 += 0.1 * (f64::powi(f64::exp(v15.cos()), 2) + 1.0).log(s2.sin().powi(2) + 2.0).tanh();
-                    }
-                }
-                s0 = (s0 * 0.6 + (x0 - v15) * 0.1).sin();
-            }
-            s1 = 0.8 * s1 + 0.2 * s1;
-            s0 = f64::mul_add(s0, 0.5, f64::sin(v15).sin() * 0.2);
+            acc1 -= (s0 + 0.3).tanh() * 0.5;
+            acc1 += 0.4 * (v5.sin() + v6.sin()).tanh();
         }
-        s0 - f64::tanh(s1) + f64::cos(s2) + f64::tanh(acc3) + (v7 + 0.75).cos()
+        s0 = 0.8 * s0 + 0.02 * (s0 / (x2 * x2 + 0.5) + (SCALE + x1)).cos();
+        let mut k7 = 0;
+        while k7 < 5 {
+            k7 += 1;
+            if f64::sin(v[(k7 + k4) % 4] - x0) >= v[1] {
+                s0 *= 0.6;
+                s0 -= 0.2 * f64::recip(v[2] * v[2] + 1.0).sin().exp().tanh();
+                break;
+            }
+            acc1 += 0.4 * f64::sin(f64::tanh(s0).exp());
+            acc1 -= 0.4 * f64::hypot(x1, x0).sin().exp().sin();
+        }
+        x0 + s0.sin() + acc1.cos()
     }
 
     #[differentiable]
-    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((v[n % 4].sin() * 1.2).tan()) * 2.0;
-        let mut s1: f64 = prog_14(1.2, 0.25, f64::tanh(x1 + x2) * 2.0, v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 4 && f64::ln(f64::powi(x0, 2) + 1.0) <= -0.5 {
-            k3 += 1;
-            match k3 {
-                MODE_B | 3 => {
-                    continue;
-                }
-                4 => {
-                    let v4 = (f64::cos(x0) * 0.9).atanh();
-                    s0 = (s0 * 0.6 + f64::tanh(v4) * 0.05).sin();
-                }
-                _ => {
-                    let v5: f64 = x1;
-                    s0 = s0.mul_add(0.6, v5.sin().tanh() * 0.4);
-                }
-            }
-            let v6: f64 = (-x1).abs();
-            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-            s1 = s1 * 0.6 + f64::cos(f64::sin(v6)) * 0.4;
-        }
-        let Some(k7) = (k3 + n).checked_sub(3) else {
-            return x2.sin()
-        };
-        let c8 = k7 as f64;
-        let Some(k10) = n.checked_sub(1) else {
-            let v9 = prog_20(x0, s1, f64::acos((c8 + v[(k7 + n) % 4]).sin() * 0.9).cos(), v, n);
-            return (f64::powi(x0, 2) + 1.0).powi(-1) + f64::sin(v9)
-        };
-        let c11 = k10 as f64;
-        let mut k12 = 0;
-        let v16: f64 = loop {
-            k12 += 1;
-            let v15: f64 = if let Some(_) = (n % 4).checked_sub(1) {
-                let v14 = f64::cosh(x0.sin() * 2.0) * v[k7 % 4].max(x0);
-                c11.sin().sin().exp_m1() + f64::sin(v14)
-            } else {
-                (f64::exp(x0.cos()).cos() * 2.0).cosh()
-            };
-            acc2 += f64::powf(1.5_f64, f64::sin(c8)) * 0.2;
-            if n % 2 == 0 && s0.cos().exp() < 1.0 {
-                acc2 -= f64::sin(f64::tan(c11.tanh() * 1.2).cos().exp2()) * 0.25;
-                s0 = f64::mul_add(s0, 0.6, (s0.sin() * s0.cos().exp_m1()).cos() * 0.05);
-            }
-            if k12 >= 6 {
-                break x1;
-            }
-            acc2 -= 0.2 * v15.tanh();
-        };
-        let v19 = if let Some(_) = (k10 + n).checked_sub(1) {
-            let v18 = (f64::tanh(c11) * 0.9).acos();
-            (v[n % 4].powi(2) + 1.0).recip().sin().exp2() + v18.tanh()
-        } else {
-            x1 + c11
-        };
-        let v20 = v.iter().map(|&p| 1.0 + 0.25 * (v16.mul_add(x0, c8) + p.cos()).sin()).product::<f64>();
-        s0.cos() + s1 * 0.5 - acc2.tanh() + v19.cos() + v20 + v20
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin().exp() * core::f64::consts::FRAC_1_SQRT_2;
-        let mut s1 = prog_20(f64::cos(f64::cosh(x1.tanh() * 2.0).cos()), (x2.copysign(x0).powi(2) + 0.5).recip().cos(), 1.5, v, n).sin() * 2.0;
-        let mut s2 = (x1.powi(2) + 1.0).sqrt().sin() * 2.0;
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(f64::exp(x1.cos()), 2) + 2.0).ln().cos() * 2.0;
+        let mut s1 = v[n % 4].sin();
+        let mut s2 = (f64::ln_1p(x0 * x0) - x2.atan()).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        'l0: for i in 0..3 {
-            for j in 0..i {
-                let fj = j as f64;
-                if s1.mul_add(fj, s0) < 0.0 {
-                    continue;
-                }
-                acc3 += 0.25 * ((x1 - 0.5) * 1.2).cos();
-            }
-            s1 = s1.mul_add(0.75, (f64::to_degrees(v[3 - i]) * 0.02).cos() * 0.2);
-            let mut k4 = 0;
-            while k4 < 3 && s1.atan() + s0.sin() >= -0.5 {
-                k4 += 1;
-                acc3 += (s1 + v[n % 4]).asinh().cos() * 0.2;
-                if x2 < 0.5 {
-                    break 'l0;
-                }
-            }
-        }
-        let mut k5 = 0;
+        let mut k4 = 0;
         loop {
-            k5 += 1;
-            let v6 = x2 - s1.atan2(s0.powi(2) + 0.5);
-            acc3 -= f64::tanh((v[k5 % 4] * v[k5 % 4]).ln_1p()) * 0.4;
-            if prog_20(f64::tanh(((f64::to_radians(v6) * 50.0).sin() * 0.5).ln_1p()) * 2.0, x0, 0.25, v, 5) < 0.5 {
-                s2 = (s2 * 0.5 + s0.sin().exp() * 0.1).tanh();
-                acc3 += prog_20(f64::recip(x2 * x2 + 0.5).tanh() * 2.0, s0, x1, v, n).tanh() * 0.01;
-            } else if -x2 <= 1.0 && k5 > 4 {
-                s1 = (s1 * 0.8 + (s1 * s1 + 2.0).sqrt() * 0.2).sin();
-                match k5 % 2 {
-                    0 => {
-                        acc3 += s1.tanh() * 0.4;
-                        s1 = (s1 * 0.5 + s1 / (f64::powi(v6, 2) + 1.5) * 0.05).tanh();
-                    }
-                    1 => {
-                        break;
-                    }
-                    _ => {
-                        acc3 += 0.2 * f64::cos(f64::log(x1 * x1 + 1.0, v6 * v6 + 2.0).max(v6));
-                        if 0.5 - s2.asinh() < x2 {
-                            break;
-                        }
-                    }
-                }
-                acc3 += f64::exp(v[1].tanh()).tanh() * 0.4;
+            k4 += 1;
+            let v5 = if s2 <= f64::cosh(x0.tanh() * 1.5) {
+                (x2 * x2 + 1.0).log2()
+            } else if (v[k4 % 4] * v[k4 % 4] + 1.0).log(2.0) <= x2 + s1 {
+                x2 * 1.2
             } else {
-                let v7 = v6 - s0;
-                acc3 += 0.25 * (v6 + v7).cos();
-            }
-            if k5 >= 5 || v[k5 % 4].cos().exp().sin() >= 0.0 {
+                s1 * s2
+            };
+            s2 = s2 * 0.8 + (x1 / (x0.powi(2) + 1.0)).sin() * 0.05;
+            acc3 -= 0.5 * (s0 - v5).sin();
+            if k4 >= 4 || s1.to_radians() * 50.0 < -0.5 {
                 break;
             }
         }
-        for i in 0..6 {
-            if s2 < -1.0 {
-                continue;
-            }
-            s2 = s2 * 0.5 + f64::sin((s2.cos() * 1.2).tan()) * 0.05;
+        let mut k6 = 0;
+        let v11: f64 = loop {
+            k6 += 1;
+            let v7 = v.iter().copied().map(|p| f64::acos(x0.cos() * 0.9) + p.cos()).sum::<f64>();
             let mut m8: f64 = 0.5;
-            for j in 0..n + 1 {
-                m8 = m8.min(v[i % 4] + 0.25 + v[j % 4]);
+            for j in 1..n {
+                let c9 = if v[3] * 0.5 < v[j % 4] {
+                    x1 - s2
+                } else {
+                    s1.powi(3) * (v[j % 4] + x0)
+                };
+                m8 = m8.max(c9);
+                s1 = (s1 * 0.5 + v[2] / (s1 * s1 + 1.0) * 0.2).tanh();
             }
-            s1 *= 0.6;
-            s1 += 0.2 * f64::cos(m8);
-        }
-        let mut m9: f64 = -0.5;
-        for i in 0..v.len() {
-            m9 = m9.max(x1 + v[i]);
-        }
-        s0 = (s0 * 0.5 + f64::powi(v[(k5 + n) % 4], 2) * 0.1).tanh();
-        s0 * 0.25 + s1 * 0.5 - s2 * 0.75 - acc3.tanh() - m9 - s1
+            s0 = s0 * 0.8 + m8.cos().sin() * 0.01;
+            let v10 = match k6 {
+                1 => {
+                    acc3 += 0.05 * prog_12(0.5_f64.log(f64::powi(s0 + v[k4 % 4], 2) + 2.0).tanh() * 2.0, f64::sin((x0.cos() * 1.2).tan()) * 2.0, 1.5, v, k6).sin();
+                    f64::sin(0.75 * x1)
+                }
+                3..=5 => m8 + v[1] / (x1 * x1 + 1.5),
+                6 => f64::acos(s2.cos() * 0.9),
+                _ => prog_12::<f64>(0.25, 2.0, s0, v, k6),
+            };
+            if k6 >= 6 || v[(k6 + n) % 4].cos().tanh().exp2() >= v7.tanh() {
+                break s0 / 1.5;
+            }
+            acc3 -= v10.tanh() * 0.25;
+        };
+        let mut k12 = 0;
+        let v14 = loop {
+            k12 += 1;
+            acc3 -= 0.4 * f64::tanh(x1).exp_m1().sin();
+            let v13 = if (s1 * s1 + 0.5).powf(0.5) >= v11 {
+                (x2.sin() * 0.5).ln_1p()
+            } else if (x0.tanh() + 2.0).cbrt() >= f64::tanh(v11).exp2() {
+                x1 * v[1]
+            } else {
+                f64::exp_m1(s2.cos())
+            };
+            if (x1 + 0.3).sin().exp() > 0.0 {
+                let v11 = prog_12(f64::cos((f64::log(v11.powi(2) + 1.0, f64::powi(s0, 2) + 2.0).powi(2) + 1.0).log(3.0)) * 2.0, s1, s2, v, k6);
+                s1 = 0.75 * s1 + 0.01 * f64::tanh(v11).sin();
+            }
+            if k12 >= 5 || (v13.powi(2) + 1.0).recip() <= -0.5 {
+                break (s1.tanh() * 1.2).tan();
+            }
+        };
+        let mut a15 = v;
+        a15[1] *= 0.5;
+        a15[1] += x1.max(v11);
+        s0 - s1 + f64::cos(s2) + f64::sin(acc3) - v14.sin() + a15[3]
     }
 
     #[differentiable]
-    pub fn prog_29<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(0.25 - x2) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if v[1] >= -0.5 {
+            return prog_22(2.0, x0, 0.75, v, n);
+        }
+        match n {
+            0 => {
+                s0 = (s0 * 0.5 + s0.min(x1) * 0.25).sin();
+            }
+            g if g > 2 => {
+                let x0 = prog_17(x0, 0.5, x1, v, n);
+                let x2 = f64::asinh(v[n % 4]) + s0.cos();
+                acc1 -= 0.01 * f64::tanh(x0.sin() - f64::cos(x2));
+            }
+            _ => {
+                acc1 -= (f64::sinh(x1.tanh()) - 0.75).cos();
+                acc1 -= (x0 * x0).sin();
+            }
+        }
+        let mut k2 = 0;
+        while k2 < 4 {
+            k2 += 1;
+            let v4 = if (x0.sin() * 0.9).asin() > x0 + x1 {
+                let x1 = x0;
+                x1 + v[3]
+            } else {
+                let v3 = (x2.cos() + 2.0).cbrt().powi(2);
+                v3 * v3 / ((v[n % 4] * x0).powi(2) + 1.5)
+            };
+            if (v4 * 1.2).sin() > 0.25 || k2 % 2 == 0 {
+                s0 = f64::mul_add(s0, 0.6, (-s0) * 0.4);
+                s0 = s0 * 0.75 + (s0 * s0 + 1.0).cbrt().sin() * 0.25;
+                if -v[n % 4] <= -x2 {
+                    s0 = (s0 * 0.8 + (s0 + x2) * 0.1).tanh();
+                    acc1 += 0.5 * (x2 + x0.sin()).cos();
+                } else {
+                    acc1 -= x2.mul_add(v[k2 % 4], v[k2 % 4]).cos() * 0.5;
+                    s0 = s0.mul_add(0.8, f64::atanh(v[k2 % 4].tanh().tanh() * 0.9).tanh() * 0.02);
+                }
+            } else if prog_12((x1 * x1).sin() * 2.0, s0, f64::sin(v[(k2 + n) % 4]), v, n) > v4 {
+                s0 = f64::mul_add(s0, 0.5, f64::sin(v4.tanh()) * 0.05);
+                s0 = (s0 * 0.75 + prog_12((f64::sinh(f64::sin(x2)) * v[0].tanh()).tanh() * 2.0, x1, 1.5, v, k2) * 0.01).tanh();
+            } else {
+                s0 = 0.5 * s0 + 0.1 * f64::tanh(x1).exp().tanh();
+                if k2 == 1 {
+                    break;
+                }
+                s0 = s0 * 0.75 + (s0.cos().powi(2) + 1.5).acosh().tanh() * 0.1;
+                if s0 - v[0] > -0.5 && k2 > 0 {
+                    s0 = s0.mul_add(0.8, prog_12::<f64>(f64::atanh(f64::tanh(s0) * 0.9).asinh().sin() * 2.0, (v[k2 % 4] * v[k2 % 4] + 2.0).acosh().cos() * 2.0, f64::sin((f64::sin(f64::cos(v[k2 % 4])) + 2.0).cbrt()), v, 4).cos() * 0.005);
+                    let v5 = prog_12(x1, f64::sin(f64::ln_1p(f64::cos(v[(k2 + n) % 4] / (x0 * x0 + 1.5)) * 0.5)), s0, v, k2);
+                    acc1 += 0.4 * v5.sin();
+                } else if (x1.copysign(v4).tanh() * 0.9).acos() > v[k2 % 4] {
+                    s0 = 0.5 * s0 + 1.0 * f64::sin((s0.sin() + 2.0).cbrt());
+                    let mut k6 = 0;
+                    while k6 < 4 && v[1] + s0 <= (v4.sin() * 0.9).asin() {
+                        k6 += 1;
+                        let v7 = v.iter().map(|&p| f64::ln(p.powi(2) + 2.0)).sum::<f64>();
+                        acc1 += 0.1 * f64::mul_add(s0, v7, s0).tanh();
+                    }
+                } else {
+                    acc1 += 0.5 * f64::sin(f64::cbrt(v[2] * v[2] + 1.0));
+                }
+            }
+            acc1 += 0.4 * (f64::tanh(s0) * 1.2).tan().cos();
+        }
+        s0 = s0.mul_add(0.75, ((x0.powi(2) + 1.0).recip() + x0.hypot(x1)).sin() * 0.05);
+        let v8 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.05 * f64::cos((p.sin() * 0.9).atanh() + (p * p + 1.0).log(10.0)));
+        let f9 = |t: f64| 3.0_f64.min(x0) / (f64::powi(v[n % 4] + v8, 2) + 1.5) + t * 0.25;
+        let v10 = f9(v[3]) + (-s0) * 0.5;
+        f64::sin(acc1) + v10
+    }
+
+    #[differentiable]
+    pub fn prog_26<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = prog_14(x0 * 2.0, (x0 * x2).tanh() * 2.0, x1, v, n).tanh() * 2.0;
-        let mut s1 = x1.cos().exp_m1().tanh();
-        let mut s2 = T::abs(x0);
-        let mut acc3: T = 0.0;
-        let mut k4 = 0;
-        while k4 < 4 && s1.cos().sin() <= x1 {
-            k4 += 1;
-            acc3 = acc3 + T::asinh(x1).cos().exp().tanh() * T::from_f64(0.5).unwrap();
-            if T::sinh(s0.tanh() * 2.0) * x2 <= x0 && k4 < n {
-                let v5 = v[(k4 + n) % 4] + x2;
-                s0 = s0 * 0.6 + v5.mul_add((s2 * s2 + 1.0).cbrt(), s0.mul_add(s0, v5)).cos() * T::from_f64(0.02).unwrap();
+        let mut s0 = T::tanh(x2);
+        let mut s1 = -s0;
+        let mut acc2: T = T::zero();
+        for &t in v.iter() {
+            let v3 = prog_12::<T>(s0, T::tanh((x0 + x2).cos().exp()), t.cos().exp().sin(), [v[0], v[1], v[2], v[3]], 2);
+            let mut k4 = 0;
+            while k4 < 5 {
+                k4 += 1;
+                s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.05).unwrap() * T::tanh((v[k4 % 4].cos() * T::from_f64(0.9).unwrap()).atanh());
+                s1 = s1 * T::from_f64(0.5).unwrap() + (T::acosh(s1 * s1 + T::from_f64(2.0).unwrap()) + T::from_f64(1.25).unwrap()).sin() * T::from_f64(0.4).unwrap();
+                s1 = s1 * T::from_f64(0.6).unwrap() + T::sin((x0.sin() + T::from_f64(2.0).unwrap()).cbrt().to_radians() * T::from_f64(50.0).unwrap()) * T::one();
+            }
+            if prog_12(T::max(v[n % 4], x1).cos(), T::recip(t * t + T::from_f64(0.5).unwrap()).sin() * T::from_f64(2.0).unwrap(), t, [v[0], v[1], v[2], v[3]], 1) >= T::one() {
+                break;
+            }
+            s1 = (s1 * T::from_f64(0.75).unwrap() + T::to_degrees(v3) * T::from_f64(0.01).unwrap() * T::from_f64(0.01).unwrap()).sin();
+        }
+        for i in (1..=3).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            if !(n > 5 && (x0 * x0 + T::one()).ln() <= -T::one()) {
+                continue;
+            }
+            for &u in v.iter() {
+                acc2 = acc2 + T::from_f64(0.25).unwrap() * T::tanh(v[2]);
+                if (v[3] + x1).to_radians() <= -T::from_f64(0.25).unwrap() {
+                    s1 = T::mul_add(s1, T::from_f64(0.8).unwrap(), (fi.cos() * T::from_f64(0.9).unwrap()).asin().tanh() * T::one());
+                }
+                s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.1).unwrap() * T::tanh(x1 + T::exp(T::cos(x0)));
+                acc2 = acc2 + T::from_f64(0.25).unwrap() * T::sin(u).sin();
+            }
+            if prog_12::<T>(x0, v[(i + n) % 4].cos().exp().tanh(), x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], i) <= T::powi(s0, 2) || i < 2 {
+                let mut k5 = 0;
+                while k5 < 5 {
+                    k5 += 1;
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.05).unwrap() * x1.cos().exp().cos();
+                    s1 = (s1 * T::from_f64(0.8).unwrap() + s1 / (x0.sin() + T::from_f64(2.0).unwrap()) * T::from_f64(0.02).unwrap()).tanh();
+                }
+                s0 = s0 * T::from_f64(0.5).unwrap() + T::tanh(((s0 * x1).powi(2) + T::one()).log(T::from_f64(3.0).unwrap())) * T::from_f64(0.1).unwrap();
+                if T::powf(T::powi((T::powi(x1, 2) + T::from_f64(2.0).unwrap()).sqrt(), 2) + T::one(), fi.sin().tanh()) > T::from_f64(2.5).unwrap() - x0 {
+                    s1 = s1 * T::from_f64(0.75).unwrap();
+                    s1 = s1 - T::from_f64(0.02).unwrap() * (x1 * s1).cos();
+                } else if T::cosh(x0.to_radians().cos() * T::from_f64(1.5).unwrap()) > -T::one() && i == 0 {
+                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::sin(x0 - s1) * T::from_f64(0.25).unwrap());
+                } else {
+                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.02).unwrap() * prog_12(T::sin(v[k5 % 4] - s1), T::cos((T::powi(s1, 2) + T::one()).log10() + T::from_f64(0.35).unwrap()), T::log2(s0.powi(2) + T::one()).tanh(), [v[0], v[1], v[2], v[3]], n).tanh();
+                    s0 = s0 * T::from_f64(0.5).unwrap() + T::tanh(x2) * T::from_f64(0.5).unwrap();
+                }
             } else {
-                'b1: {
-                    for _ in 1..n {
-                        if (x0.sin() * 0.9).acos() / ((s0.cos() * 0.9).acos().powi(2) + 1.0) < 1.0 {
-                            break 'b1;
-                        }
-                        let v6 = T::exp(s0.max(v[k4 % 4]).sin());
-                        acc3 = acc3 + 0.1 * T::tanh(v6.tanh().exp2());
+                let v6 = (x1.cos() * T::from_f64(1.2).unwrap()).tan();
+                s1 = (s1 * T::from_f64(0.8).unwrap() + (-fi) * T::one()).tanh();
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 - T::from_f64(0.02).unwrap() * T::cos(T::cos(v6));
+            }
+            s1 = (s1 * T::from_f64(0.6).unwrap() + s1 * T::from_f64(0.4).unwrap()).tanh();
+        }
+        let mut k7 = 0;
+        while k7 < 6 && v[n % 4] < x2 {
+            k7 += 1;
+            let mut m8 = T::tanh(T::hypot(x0, v[(k7 + n) % 4]));
+            for j in 0..n + 1 {
+                let c9 = T::from_f64(0.25).unwrap() - x0 + v[(j * 3) % 4];
+                m8 = m8.min(c9);
+            }
+            s0 = s0 * T::from_f64(0.8).unwrap() + T::cos(m8) * T::from_f64(0.1).unwrap();
+            let v10 = v.iter().fold(T::infinity(), |r, &p| r.min((v[3] / (v[k7 % 4] * v[k7 % 4] + T::one())).powi(2).ln_1p() + p));
+            s0 = s0 * T::from_f64(0.6).unwrap();
+            s0 = s0 + T::from_f64(0.1).unwrap() * v10.tanh();
+        }
+        acc2 = acc2 - (v[k7 % 4].tanh() * T::from_f64(1.5).unwrap()).sinh().cos();
+        x0 * T::from_f64(1.5).unwrap() - x1.sin() + s0 * T::from_f64(0.5).unwrap() + T::tanh(s1) + acc2.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_27<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = ((x2 * v[n % 4]).powi(2) + T::one()).log2().sin() * T::from_f64(2.0).unwrap();
+        let mut s1 = T::asinh(s0);
+        let mut acc2: T = T::zero();
+        match n {
+            0..=2 => {
+                acc2 = acc2 + x1 * acc2;
+            }
+            3 | 5 => {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + x1 / T::from_f64(3.0).unwrap() * T::from_f64(0.75).unwrap()).sin();
+                if T::mul_add(x0.tanh(), v[n % 4] + T::from_f64(1.2).unwrap(), x2.to_radians()) <= -T::from_f64(0.5).unwrap() {
+                    acc2 = acc2 - (x0 * x0 + T::from_f64(1.5).unwrap()).acosh().tanh();
+                    let x0 = s1.to_radians() * T::from_f64(50.0).unwrap() * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap();
+                    s1 = (s1 * T::from_f64(0.5).unwrap() + x0 * T::from_f64(0.05).unwrap()).tanh();
+                }
+            }
+            6 => {
+                s0 = (s0 * T::from_f64(0.5).unwrap() + T::acos(s0.tanh() * T::from_f64(0.9).unwrap()) * T::from_f64(0.02).unwrap()).sin();
+                if prog_12((-x1.mul_add(x0, s0)).cos() * T::from_f64(2.0).unwrap(), ((T::sin(acc2) * T::from_f64(0.5).unwrap()).ln_1p() + x1 * x0).tanh(), (s1 * s0).cos(), v, n) >= T::from_f64(0.5).unwrap() {
+                    let v3: T = prog_12(T::tanh(T::exp(s0.tanh())), T::tanh((x2 * acc2).abs()) * T::from_f64(2.0).unwrap(), acc2, v, n);
+                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.005).unwrap() * v3.sin();
+                }
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 - T::from_f64(0.01).unwrap() * T::sin((s0 * s0 + T::one()).log(s0.powi(2) + T::from_f64(2.0).unwrap()));
+                if ((x0.sin() * T::from_f64(0.9).unwrap()).acos().cos() * T::from_f64(0.9).unwrap()).acos() < -T::from_f64(0.5).unwrap() && n % 3 == 1 {
+                    let v4 = prog_12::<T>(T::cos(x1 + T::atan2(T::from_f64(1.5_f64).unwrap(), s0)), x2, x0 * T::from_f64(0.25).unwrap(), v, 4);
+                    s0 = s0 * T::from_f64(0.75).unwrap();
+                    s0 = s0 - T::from_f64(0.25).unwrap() * (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).sqrt().tanh();
+                    s0 = (s0 * T::from_f64(0.6).unwrap() + v4.sin() * T::from_f64(0.02).unwrap()).sin();
+                }
+            }
+            _other => {
+                s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.1).unwrap() * (T::powi(x1, 2) + T::from_f64(0.5).unwrap()).ln().sin();
+            }
+        }
+        if n > 0 {
+            acc2 = acc2 + x0.min(s1).tanh() * T::from_f64(0.75).unwrap();
+            let v5 = s1.tanh().hypot(v[1]);
+            s1 = s1.mul_add(T::from_f64(0.75).unwrap(), v5.tanh() * T::from_f64(0.02).unwrap());
+        }
+        if (x1.cos() * T::from_f64(1.2).unwrap()).tan() <= T::zero() && n < 4 {
+            s0 = (s0 * T::from_f64(0.75).unwrap() + T::cosh(v[n % 4].cos() * T::from_f64(1.5).unwrap()) / T::from_f64(2.0).unwrap() * T::from_f64(0.1).unwrap()).tanh();
+            s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.02).unwrap() * (acc2.cos() * T::from_f64(0.9).unwrap()).asin().sin();
+        }
+        let v6: T = s1.sin();
+        'l0: for &t in v.iter() {
+            let mut m7: T = T::one();
+            for j in 1..n {
+                let c8 = t.mul_add(x0, v6) * (x0 * T::from_f64(0.5).unwrap()) + v[(j + n) % 4];
+                m7 = c8.min(m7);
+            }
+            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.25).unwrap() * (T::from_f64(SCALE).unwrap() + t).cos();
+            for &u in v.iter() {
+                if T::hypot(m7 + u, x0) > -T::one() {
+                    s1 = s1 * T::from_f64(0.8).unwrap();
+                    s1 = s1 + T::from_f64(0.1).unwrap() * (s0 + s1).sin();
+                    continue 'l0;
+                }
+                let v11: T = if (x1.cos() * T::from_f64(1.2).unwrap()).tan() <= x0 + v[n % 4] {
+                    let v9 = m7 * v6;
+                    u.sin().sin() + T::sin(v9)
+                } else {
+                    let v10 = T::tanh(v6).exp_m1();
+                    v10.sin()
+                };
+                let v12: T = t;
+                s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.4).unwrap() * (s1.to_radians() * T::from_f64(50.0).unwrap()).tanh();
+                s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.02).unwrap() * T::sin(v11.sin() - v12.tanh());
+            }
+            acc2 = acc2 + T::from_f64(0.4).unwrap() * m7.sin().tanh();
+        }
+        x0 + T::tanh(s0) + s1 - T::cos(acc2) + v6
+    }
+
+    #[differentiable]
+    pub fn prog_28(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let w0 = v;
+        let mut s1 = prog_22(x0, 2.0, x1, [w0[0], w0[1], w0[2], w0[3]], n).sin() * 2.0;
+        let mut s2 = x0.tanh();
+        let mut s3 = (1.25 - 0.5_f64.min(v[3])).cos() * 2.0;
+        let mut acc4: f64 = 0.0;
+        'l0: for (i, &t) in w0.iter().enumerate() {
+            let fi = i as f64;
+            s3 *= 0.8;
+            s3 += 0.05 * (t / ((t + x1).powi(2) + 1.0)).cos();
+            acc4 += 0.25 * f64::cos(SCALE + (x2 * x2 + 0.5).powf(1.5));
+            let mut k5 = 0;
+            while k5 < 5 && prog_12::<f64>(f64::sin((v[3] * v[3] + 1.0).powi(-2)), v[k5 % 4].tanh() * 2.0, x0, [w0[0], w0[1], w0[2], w0[3]], k5) >= -1.0 {
+                k5 += 1;
+                let v6 = (w0[2].cos() + 2.0).cbrt();
+                acc4 += f64::sin(f64::log(v6 * v6 + 1.0, 10.0)) * 0.1;
+                match i {
+                    0..=2 => {
+                        continue 'l0;
                     }
-                    for j in (0..=n).rev().step_by(2) {
-                        if !(j + n < 7) {
-                            break 'b1;
-                        }
-                        let v7 = x0 * T::from_f64(1.2).unwrap();
-                        acc3 = acc3 - x2.atan2(x1.powi(2) + T::from_f64(0.5).unwrap()).cos() * 0.1;
-                        acc3 = acc3 - v7.tanh() * 0.1;
+                    MODE_D if n > 2 => {
+                        acc4 += (v6 * t).tanh() * 0.1;
                     }
-                    s1 = (s1 * T::from_f64(0.8).unwrap() + T::tanh(s1) * 0.2).sin();
+                    _ => {
+                        s3 = (s3 * 0.6 + fi * t * 0.1).sin();
+                        if (w0[k5 % 4] * w0[k5 % 4] + 1.0).recip().mul_add(w0[k5 % 4].min(x0), x0 - v[(k5 + n) % 4]) >= -0.5 {
+                            acc4 += fi.tanh().exp().tanh() * 0.1;
+                            s3 = 0.8 * s3 + 0.05 * (s3.mul_add(s3, x2) * 0.5).sin();
+                        } else {
+                            acc4 += 0.1 * f64::cos((f64::powi(3.0_f64.log(v[(k5 + i) % 4] * v[(k5 + i) % 4] + 2.0), 2) + 1.0).recip());
+                            s1 = f64::mul_add(s1, 0.8, f64::cos(s1.sin().exp2()) * 0.1);
+                        }
+                        s3 = (s3 * 0.6 + f64::log(s3 * s3 + 1.0, 3.0) * 0.4).sin();
+                    }
+                }
+            }
+            s3 = f64::mul_add(s3, 0.75, (s3 * s3).cos() * 0.05);
+        }
+        for i in 0..v.len() {
+            for _ in (0..5).rev() {
+                let v7 = f64::tanh(x1).exp2();
+                acc4 += 0.1 * ((v7 * v7 + 1.0).sqrt().tanh() * 1.5).sinh().sin();
+                let v8 = s3.asinh();
+                s2 *= 0.6;
+                s2 += 0.4 * v8.cos().cos();
+            }
+            let v10 = match i % 4 {
+                0 => {
+                    let x0 = -x2;
+                    s3 = 0.6 * s3 + 0.05 * f64::sin(f64::atanh(f64::sin(s3) * 0.9));
+                    f64::powf(s3 * s3 + 1.0, x0.tanh())
+                }
+                1 => {
+                    let x0 = x1;
+                    let v9 = s2 * w0[1];
+                    (v9.cos() * 1.5).sinh() + x0.cos()
+                }
+                _ => x2.powi(3),
+            };
+            s2 = s2 * 0.8 + f64::sin(s1.to_degrees() * 0.02) * 0.1;
+            acc4 -= 0.25 * v10.tanh().tanh();
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    let x1: f64 = x2.sin();
+                    s2 = (s2 * 0.8 + x1.cos() * 0.2).tanh();
+                }
+                MODE_B => {
+                    let v11: f64 = x2 * x2.cos().exp_m1();
+                    s2 = (s2 * 0.8 + f64::sin(v11) * 0.02).sin();
+                }
+                2..=3 => {
+                    s1 = f64::mul_add(s1, 0.6, (0.1 * x2 + x2.asinh()).cos() * 0.25);
+                }
+                _ => {
+                    let v12 = prog_12(((x2 * x2 + 1.0).log(2.0) / (f64::mul_add(v[1], fi, w0[0]).cos() + 2.0)).tanh(), f64::acosh(f64::powi((f64::cos(x2) * 0.9).acos(), 2) + 2.0).sin() * 2.0, s3, [v[0], v[1], v[2], v[3]], n);
+                    s3 = (s3 * 0.75 + (s2 * s2 + 1.0).powi(-1) * 0.1).sin();
+                    acc4 += v12.sin().cos() * 0.02;
+                }
+            }
+            let v13 = w0.iter().fold(x2, |r, &z| r * 0.5 + 0.25 * z.tanh().exp2().sin());
+            let mut m14 = f64::INFINITY;
+            for j in 1..4 {
+                m14 = v[3 - j].powi(2).min(m14);
+            }
+            acc4 -= m14.tanh() * 0.5;
+            acc4 -= 0.5 * f64::sin(v13.tanh());
+        }
+        if s3 <= -0.5 {
+            s2 = s2 * 0.5 + x2.clamp(-1.5, 1.0).tanh() * 0.5;
+        } else if f64::atanh(x2.sin() * 0.9) > -0.25 {
+            let v15 = s2.abs();
+            s1 = (s1 * 0.75 + x1.max(s2) * 0.01).tanh();
+            if 3.0_f64.atan2(x0) + x2.sin() >= 0.5 {
+                s2 = (s2 * 0.8 + f64::sin((x2 * x2 + 1.5).acosh()) * 0.05).tanh();
+                let v16 = prog_12(v15.cos().sin() * 2.0, (v15 + 0.5).sin() * 2.0, 2.0, [w0[0], w0[1], w0[2], w0[3]], n);
+                s1 = (s1 * 0.8 + f64::sin(v16) * 0.005).tanh();
+            } else {
+                let v17 = w0[n % 4];
+                s1 = f64::mul_add(s1, 0.6, f64::cos(f64::min(v17.to_radians(), (v15 * v15 + 2.0).sqrt())) * 0.02);
+            }
+        }
+        for i in (0..6).rev() {
+            let fi = i as f64;
+            let v18 = 0.3 * s3.powi(3);
+            acc4 -= 0.25 * (v18 * v18 + 1.0).sqrt().sin().cos();
+            if (s3 * s3).ln_1p() < 1.0 || i < 4 {
+                let mut k19 = 0;
+                while k19 < n && fi - x2 > 1.0 {
+                    k19 += 1;
+                    acc4 += s3.atan().tanh() * 0.05;
+                    s2 = s2 * 0.8 + (fi / (s3 * s3 + 0.5)).sin() * 0.02;
+                    if k19 % 2 == 0 {
+                        s1 = s1 * 0.6 + f64::atan2(x1 * x1 + 1.0, s1).cos() * 0.1;
+                    } else if f64::tanh(s1).sinh() >= -0.25 && k19 < 6 {
+                        s1 = s1 * 0.75 + (f64::exp(w0[0].sin()).tanh() * 1.5).cosh().tanh() * 0.02;
+                    }
+                }
+                let x0 = (x1.cos() * 1.2).tan();
+                s2 = (s2 * 0.6 + f64::sin(x0) * 0.02).tanh();
+            } else {
+                acc4 += f64::exp(w0[n % 4].tanh()).cos() * 0.25;
+                s3 = f64::mul_add(s3, 0.8, ((x2.powi(2) + 1.5).acosh() + s3).tanh() * 0.02);
+                if (fi * fi + 0.5).atan2(x0) <= fi {
+                    let v20 = fi + x0;
+                    s1 = 0.75 * s1 + 0.25 * v20.sin().sin();
                 }
             }
         }
-        let mut k8 = 0;
-        let v10 = loop {
-            k8 += 1;
-            if k8 > 0 && (s2.cos() * 0.9).acos() >= -x2 {
-                s2 = s2.mul_add(0.6, (s1.max(s2) - x1 / (T::tanh(s1) + 2.0)).sin() * 0.1);
-                break T::powf(T::from_f64(3.0_f64).unwrap(), (T::to_radians(s2) * 20.0).tanh());
+        let v21 = 0.1 * w0[n % 4].cos().exp2();
+        s1 + f64::sin(s2) + s3 * 1.5 + f64::sin(acc4) - f64::tanh(v21)
+    }
+
+    #[differentiable]
+    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::atanh(f64::cos(x1) * 0.9) + x1.sin().exp()).tanh() * 2.0;
+        let mut s1 = (s0.powi(2) + 1.0).log(10.0);
+        let mut s2: f64 = x0.tanh().sinh().asinh();
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if f64::asinh(f64::cos(x2)) <= v[m4 % 4] {
+                m4 += 1;
             }
-            let v9 = s0.atan();
-            s2 = s2 * T::from_f64(0.75).unwrap() + T::tanh((v9 * v9 + 1.0).ln() + T::log(v9 * v9 + 1.0, s2.powi(2) + 2.0)) * T::from_f64(0.05).unwrap();
-            if k8 >= 3 {
-                break s0.tanh();
-            }
-        };
-        'b5: {
-            let v11: T = T::exp_m1(x1.tanh());
-            if v11.tanh().cosh() < -T::from_f64(0.5).unwrap() {
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (2.5 * T::asin(x1.tanh() * 0.9)).cos() * T::from_f64(0.05).unwrap());
-                break 'b5;
-            }
-            if (v[k8].powi(2) + 1.0).log(T::from_f64(10.0).unwrap()) < 0.0 {
-                break 'b5;
-            }
-        }
-        let mut m12 = T::infinity();
-        for &t in v.iter() {
-            let c13 = if t / (t * t + 1.5) * T::from_f64(0.75).unwrap() <= T::from_f64(0.5).unwrap() {
-                v[k8] * t
-            } else {
-                x1.powi(3)
+            let v6 = 'b1: {
+                let v5 = (s0 * s0 + 1.0).ln().cos().sinh();
+                if f64::asinh(x1) < 0.5 {
+                    s1 = (s1 * 0.8 + x0 * 0.2).tanh();
+                    break 'b1 v[m4 % 4].tanh().exp() + v[m4 % 4];
+                }
+                s0.powi(3) + v5.tanh()
             };
-            m12 = T::min(c13, m12);
+            let v10 = if prog_12(x2, s0, s1, v, i) > 1.0 || i > 2 {
+                for j in 0..v.len() {
+                    let fj = j as f64;
+                    acc3 += (f64::atan(v6).tanh() * 0.5).ln_1p().tanh() * 0.1;
+                    let v7 = if s1 - (fi + v6) > v6 {
+                        f64::tan(f64::sin(fj - fi) * 1.2)
+                    } else {
+                        s2 *= 0.5;
+                        s2 -= 0.1 * prog_12(0.25, 1.2, x0, v, 3).cos();
+                        (fi + s2).asinh()
+                    };
+                    s1 = 0.75 * s1 + 0.01 * prog_12::<f64>((v[j] * s1).cos() * 2.0, x2, x1.sin().powi(2).sin(), v, n).sin();
+                    acc3 -= 0.1 * v7.tanh();
+                }
+                let v8 = v6 * core::f64::consts::FRAC_1_SQRT_2;
+                s2 = (s2 * 0.8 + v8.cos().cosh() * 0.01).sin();
+                f64::powf(s1 * s1 + 0.5, x2.sin())
+            } else if v[2].powi(3).asinh() >= -1.0 {
+                let v9 = s0.hypot(v6);
+                -v9
+            } else {
+                x1.to_radians() * 20.0 - (v6 + x1)
+            };
+            s1 = (s1 * 0.6 + (v[(i + m4) % 4].tanh() * 0.9).acos() * 0.1).sin();
+            acc3 -= 0.25 * v10.cos();
         }
-        let v14 = v.iter().copied().fold(0.0, |r, p| r + (x0 * x1 / (T::powi(x1 * T::from_f64(0.35).unwrap(), 2) + 1.5) + p.tanh()));
-        acc3 = acc3 - v[3 - k8].sin();
-        s0.tanh() + s1 * T::from_f64(0.5).unwrap() - s2.tanh() - acc3.sin() + v10 * T::from_f64(0.5).unwrap() - T::tanh(m12) + v14.cos() + (x1 + x2 + T::tanh(v[3]).exp())
+        match m4 {
+            0 | 2 => {
+                for i in 0..3 {
+                    let fi = i as f64;
+                    let v11: f64 = 'b4: {
+                        if x1 < 1.0 {
+                            break 'b4 (v[m4 % 4] * v[m4 % 4] + 0.5).sqrt();
+                        }
+                        if prog_12(s0, f64::cos(f64::exp(x1.tanh())) * 2.0, 1.5, v, 4) < (v[n % 4].powi(2) + 1.0).log(s0.powi(2) + 2.0) || m4 % 3 == 1 {
+                            s0 = s0.mul_add(0.75, f64::sin(f64::tanh(x2).exp2()) * 0.1);
+                            let x1 = f64::acosh(fi * fi + 1.5) - s0.tanh();
+                            s2 *= 0.6;
+                            s2 += 0.4 * f64::sin(x1);
+                        } else {
+                            s0 = s0.mul_add(0.6, f64::acos(f64::tanh(s2).cos() * 0.9).tanh() * 0.1);
+                        }
+                        if (f64::powi(x0 + x2, 2) + 0.5).ln() > 0.5 {
+                            break 'b4 fi.to_radians() * 50.0;
+                        }
+                        (f64::powi(s0 * v[3 - i], 2) + 2.0).acosh()
+                    };
+                    let v12 = s0.cos() * (s1.to_degrees() * 0.01);
+                    s2 = (s2 * 0.6 + v12.powi(3) * 0.25).tanh();
+                    acc3 -= 0.2 * f64::sin(v11.tanh());
+                }
+            }
+            3..=5 => {
+                let v13 = prog_12((v[1].tanh() * 2.0).sinh().cos(), v[1].sin().tanh() * 2.0, x0, v, 5);
+                s2 = s2 * 0.75 + (f64::tanh(x2) * 2.0).cosh().cos() * 0.02;
+                if (f64::sin((f64::cos(x2) * 1.2).tan()) * 0.9).asin() >= 0.0 {
+                    acc3 += 0.75 * f64::cbrt((v13 * 0.25).sin().sin() + 2.0);
+                    let v14 = f64::asinh(x1);
+                    s1 = (s1 * 0.5 + f64::sin(v14) * 0.5).sin();
+                }
+                acc3 -= 0.05 * v13.sin();
+            }
+            _ => {
+                acc3 += f64::tanh(v[1].powi(3)) * 0.25;
+            }
+        }
+        let v15 = v.iter().copied().map(|p| prog_12::<f64>(1.5, x1, x0, v, m4) + p.sin()).sum::<f64>();
+        let mut m16: f64 = 1.0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let c17: f64 = if i < 2 {
+                v[2] - x1 + v[(i + n) % 4]
+            } else {
+                fi - x0
+            };
+            m16 = m16.min(c17);
+        }
+        s0 *= 0.8;
+        s0 -= 0.05 * f64::cos(f64::cos(m16));
+        'b6: {
+            if -x1 <= x0 {
+                break 'b6;
+            }
+        }
+        let mut m18 = m16.abs().cos();
+        for i in 0..n {
+            m18 = v[i % 4].sin().min(m18).max(-1.5);
+        }
+        s2 = s2.mul_add(0.5, f64::cos(m18) * 0.1);
+        f64::sin(x2) - s0 * 0.5 + s1 + f64::cos(s2) - acc3.tanh() + v15.tanh() - prog_12(0.5, (m18.tanh().exp() + x2.abs()).sin(), x2, v, m4)
     }
 
     #[differentiable]
     pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::tan(x2.cos() * 1.2).cos() * 0.9).asin();
-        let mut s1 = f64::sin(x2);
-        let mut s2 = (x1.tanh() * 0.9).acos().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_14((s1 * x1).tanh().exp2().cos(), x0, 1.5, v, n);
-        let v5 = prog_20(x0, s2, s1, v, n);
-        let mut k6 = 0;
-        while k6 < 5 {
-            k6 += 1;
-            acc3 -= 0.4 * s1.cos();
-            let v7 = prog_20(s0, f64::to_radians(x1).sin(), 0.75, v, n);
-            if s1 * 0.65 <= 0.5 {
-                s1 = (s1 * 0.75 + (f64::tanh(v[n % 4]) * 1.2).tan() * 0.02).sin();
-                let v5 = (v4 * v4 + 1.0).powf(0.5);
-                s1 = s1 * 0.5 + v5.tanh().tanh() * 0.05;
-            } else if x1 >= 1.0 {
-                s1 *= 0.75;
-                s1 += 0.05 * f64::sin(v5.sin().exp());
-                if f64::acos(s1.sin() * 0.9) * f64::ln_1p(f64::tanh(v4) * 0.5) >= s0.cos() || k6 > 3 {
-                    let mut k8 = 0;
-                    while k8 < n {
-                        k8 += 1;
-                        if s1 * std::f64::consts::LN_2 * std::f64::consts::FRAC_1_PI <= -0.5 {
-                            break;
+        let mut s0 = f64::tanh(v[2]);
+        let mut acc1: f64 = 0.0;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    s0 = (s0 * 0.75 + f64::log10(s0 * s0 + 1.0) * (SCALE + v[i % 4]) * 0.1).tanh();
+                    match i {
+                        0 => {
+                            s0 = (s0 * 0.5 + (0.25 - (-x1)) * 0.5).tanh();
+                            let v2 = prog_12(f64::tanh((v[i % 4] * v[i % 4] + 0.5).recip()), 0.25, x0, v, 0);
+                            acc1 += f64::tanh(v2).cos() * 0.25;
                         }
-                        if f64::sin(x2).exp_m1() > -0.5 {
-                            break;
+                        1 | MODE_D => {
+                            let mut k3 = 0;
+                            while k3 < 5 {
+                                k3 += 1;
+                                s0 = s0 * 0.5 + s0.sin().tanh() * 0.5;
+                                if k3 < i && f64::log10(v[2] * v[2] + 1.0).sin() < 0.0 {
+                                    acc1 -= 0.1 * (x1 + s0).sin();
+                                } else {
+                                    acc1 -= 0.1 * (x1.powi(2) + 1.0).recip();
+                                    acc1 -= (fi.tanh() - 0.5) * 0.05;
+                                }
+                                let v4 = prog_12::<f64>(x1, f64::cos(x0 * x2), x0.sin(), v, i);
+                                acc1 -= v4.tanh() * 0.1;
+                            }
                         }
-                        s2 = s2.mul_add(0.5, ((f64::powi(s0, 2) + 0.5).powf(0.3) * (f64::sin(s2) * 1.2).tan()).tanh() * 0.02);
+                        4 | 6 => {
+                            acc1 += (x2 - x0).tanh() * 0.5;
+                            continue;
+                        }
+                        _ => {
+                            acc1 += 0.1 * prog_12(f64::tanh(f64::ln_1p((f64::tanh(s0) * 1.5).sinh().powi(2))), x2, (-x0).sin() * 2.0, v, 1).tanh();
+                        }
                     }
-                    s1 = s1.mul_add(0.6, f64::cos((v4 * v4 + 1.0).log(10.0)) * 0.75);
-                } else if (v4.powi(2) + 1.0).ln() > x2 {
-                    s2 = (s2 * 0.8 + f64::cosh(s1.sin() * 2.0) * 0.02).sin();
-                    s1 = s1 * 0.8 + v[k6 % 4].cos() * 0.2;
+                    s0 = (s0 * 0.8 + (fi + (f64::sin(v[3]) + 2.0).cbrt()) * 0.5).sin();
+                }
+                g if g > 1 => {
+                    s0 = 0.8 * s0 + 0.2 * s0.tanh();
+                    if i == 3 && (v[2] * v[2] + 1.0).atan2(v[i % 4]) <= 0.0 {
+                        return prog_12::<f64>(2.0, f64::cos(x2 / (v[i % 4] * v[i % 4] + 0.5)) * 2.0, 0.25, v, n);
+                    }
+                }
+                _ => {
+                    s0 *= 0.75;
+                    s0 += 0.02 * prog_12(2.0, v[1].cos() * 2.0, x1, v, i).sin();
                 }
             }
-            s2 = s2 * 0.75 + v7.sin() * 0.005;
-        }
-        let mut m9: f64 = 1.0;
-        for i in 0..n {
-            let c10: f64 = s0 + v[(i * 3) % 4];
-            m9 = c10.min(m9);
-        }
-        acc3 += 0.005 * m9.tanh();
-        s0 = 0.5 * s0 + 0.1 * (v4 * 0.001).sin();
-        s0.cos() + f64::sin(s1) + s2 - acc3.cos() - v5.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0: f64 = f64::cos(prog_23((x2 / 2.0).cos(), x1, f64::tanh(f64::acos(x0.tanh() * 0.9)) * 2.0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut s1: f64 = x0.cos().exp2();
-        let mut s2 = (f64::sin(x0) * 0.9).atanh();
-        let mut acc3: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            acc3 -= 0.25 * ((s0 - s1).tanh() * 0.9).asin().tanh();
-            if prog_20(f64::tanh((x1.tanh() * 1.5).sinh() - s1 * s2) * 2.0, f64::sin(f64::to_radians(fi).sin()), s2.powi(3).tanh() * 2.0, [v[0], v[1], v[2], v[3]], i) > 0.0 {
-                break;
+            s0 = s0.mul_add(0.5, (x1 + x0).tanh() * 0.25);
+            let mut k5 = 0;
+            while k5 < n && (x2.sin() * 0.9).atanh() >= 0.5 {
+                k5 += 1;
+                let v6 = f64::sin(s0);
+                if x2 * v6 < 0.0 {
+                    continue 'l0;
+                }
+                s0 = 0.6 * s0 + 0.4 * f64::asinh(v[k5 % 4]).sin();
             }
         }
         match n {
-            0 | 2 => {
-                acc3 += (f64::cos(x1) * 0.5).ln_1p();
-                if s2 < (v[n % 4].powi(2) + 0.5).cbrt() {
-                    let v4 = f64::min(1.5_f64, x1);
-                    s1 = 0.8 * s1 + 0.1 * (-f64::ln(x1 * x1 + 0.5)).cos();
-                    s2 = (s2 * 0.6 + v4.cos() * 0.4).sin();
-                } else {
-                    let x2 = (x2 * x2 + 2.0).acosh();
-                    let v5 = prog_20(x1, f64::cos(x2.to_radians() * 20.0) * 2.0, s1, [v[0], v[1], v[2], v[3]], n);
-                    s0 = (s0 * 0.5 + v5.tanh() * 0.005).sin();
-                }
-                let v6 = f64::atan2(x0, x2 * x2 + 0.5).cos();
-                acc3 += v6.sin() * 0.5;
+            0 => {
+                s0 = s0 * 0.8 + 0.25 * x1 * 0.75;
+                s0 = s0 * 0.5 + (x2 * x2 + 1.0).powi(-1).tanh().exp_m1().cos() * 0.02;
             }
-            g if g > 3 => {
-                acc3 -= f64::abs(x2.cos().exp_m1()).tanh();
+            1 => {
+                s0 = (s0 * 0.5 + (x0 * x0 + 1.0).powi(-2).tanh() * 0.05).tanh();
+                let v7 = s0 * s0.copysign(x1);
+                s0 = s0 * 0.75 + f64::tanh(v7) * 0.1;
+            }
+            2 | 4 => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    acc1 -= 0.5 * (s0 * x0 + (x0 - 0.3)).cos();
+                    for j in 0..i {
+                        s0 = (s0 * 0.6 + (v[(j + i) % 4] - v[(j + n) % 4]) * 0.2).tanh();
+                        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((-q) + p.tanh()).sin()).product::<f64>();
+                        let v10 = if j == 2 {
+                            let x2 = (SCALE + x2).asinh();
+                            v8 * x1 - (v8.cos() + 2.0).cbrt() + f64::sin(x2)
+                        } else if (f64::powi(x1, 2) + 1.0).atan2(x2).atan() >= x2 * fi {
+                            let v9 = s0 - v[j] - x2 / 1.5;
+                            x1 * 0.5 + f64::sin(v9)
+                        } else {
+                            s0.cos()
+                        };
+                        acc1 -= 0.1 * f64::tanh(f64::cos(v8) + v10.cos());
+                    }
+                }
+                let v11 = (f64::powi(x1, 2) + 1.0).sqrt();
+                s0 = s0 * 0.75 + v11.sin() * 0.25;
             }
             _ => {
-                let v7 = prog_20(x0, x2, 0.25, [v[0], v[1], v[2], v[3]], 6);
-                s2 = (s2 * 0.5 + (x1.cos() * 1.2).tan() * 0.05).tanh();
-                acc3 -= v7.sin() * 0.05;
+                s0 = s0 * 0.6 + f64::cos((f64::cos(v[n % 4].tanh()) * 0.9).asin()) * 0.1;
+                if n % 2 == 0 && x1.tanh() > x2 {
+                    let v12 = prog_12(x1, 1.2, f64::cos(v[2].sin()), v, n);
+                    acc1 += prog_12(2.0_f64.log(v12.powi(2) + 2.0).hypot(x0 * x0).sin(), 2.0, x1, v, n).tanh() * 0.05;
+                }
+                acc1 += f64::sqrt(x0 * x0 + 1.0).sin();
             }
         }
-        let v8 = prog_20(2.0, x2, x0, [v[0], v[1], v[2], v[3]], n);
-        let v10 = match n {
-            MODE_A | 2 => (v8 * 0.25).sin().powi(2).ln_1p(),
-            3 | 5 => {
-                let x2 = SCALE + x2.cos();
-                let v9 = v[n % 4].sin().mul_add(x0 * x1, f64::tan(f64::sin(x2) * 1.2));
-                v9.to_radians()
+        let v13 = v.iter().map(|&p| (x2 * x2 + 1.0).log2() + p.sin()).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v14 = f64::atan2(v13 * v13 + 1.0, v13);
+            s0 = (s0 * 0.75 + (f64::powi(f64::powi(x1, 2) + 1.0, -1) + f64::atan2(2.0_f64, t)) * 0.05).sin();
+            if (f64::tanh(x0) * 1.5).cosh() <= x1.sin().exp() || i % 3 == 1 {
+                for j in 0..i {
+                    s0 = 0.5 * s0 + 0.5 * s0.tanh();
+                    let v15 = if v14 - s0 / 1.5 >= f64::cos(v[(j + n) % 4]) || j % 2 == 0 {
+                        s0 = s0 * 0.75 + f64::tanh(fi - v[0]) * 0.25;
+                        f64::recip(x1.powi(2) + 1.0)
+                    } else {
+                        f64::acos(f64::cosh(v[2].tanh() * 1.5).cos() * 0.9)
+                    };
+                    s0 = (s0 * 0.5 + v15.sin() * 0.05).tanh();
+                }
+            } else if s0 > 0.5 || i % 3 == 1 {
+                acc1 += f64::cbrt(f64::tanh(x0) + 2.0) * 0.25;
+            } else {
+                acc1 += 0.5 * f64::asin((x2 + s0).tanh() * 0.9).sin();
+                let v16 = (f64::cos(v14).powi(2) + 2.0).ln();
+                acc1 += 0.25 * v16.sin();
+            }
+            acc1 += 0.25 * f64::cos(v14).tanh();
+        }
+        for i in 1..n {
+            let mut m17 = f64::NEG_INFINITY;
+            for j in 0..=i {
+                m17 = m17.max((-3.0_f64).max(x2) + v[j % 4]);
+            }
+            acc1 += 0.4 * f64::cos(m17.sin());
+            if n > 1 {
+                s0 *= 0.5;
+                s0 += 0.4 * (s0.to_degrees() * 0.02).cos();
+                s0 = s0 * 0.5 + v13.sin().tanh() * 0.5;
+            } else {
+                let v18 = f64::powi(x0 * x0 + 1.0, -3);
+                acc1 -= 0.25 * f64::tanh(v18);
+            }
+        }
+        x0 * 0.5 + s0 * 0.5 + acc1.tanh() - v13.sin() - (x0.clamp(v13.cos() - 1.5, f64::cos(x0) + 1.5) - x1 * v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = ((v[1] * std::f64::consts::LN_2).powi(2) + 0.5).powf(x0.sin()).cos() * 2.0;
+        let mut s1 = ((x0.powi(2) + 1.0).log10().cos() * 0.5).ln_1p();
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            if (fi * fi + 1.0).atan2(x1) >= x2.powi(3) {
+                s1 = s1 * 0.6 + (s0 * s0 + 1.0).ln().sin() * 0.4;
+                acc2 += 0.5 * f64::mul_add(x1, v[2], v[2]).tanh();
+            } else if i == 1 {
+                s1 = (s1 * 0.5 + (x0 * x0 + 2.0).acosh() * 0.2).tanh();
+                if (s0.powi(2) + 1.0).log(x1.powi(2) + 2.0) <= s0 {
+                    let v3 = x1;
+                    acc2 += v3.tanh() * 0.5;
+                } else if i < 2 {
+                    acc2 += ((v[(i + n) % 4] - s0).powi(2) + 0.5).recip().sin() * 0.5;
+                } else {
+                    s1 = 0.5 * s1 + 0.2 * (s1 * 2.5).sin();
+                    s1 = (s1 * 0.75 + ((s0.cos() * 0.9).acos() + (-s1)) * 0.05).tanh();
+                }
+                acc2 += v[i].clamp(-1.5, 1.0) * 0.25;
+            } else {
+                s1 *= 0.5;
+                s1 += 1.0 * (f64::sin(s1) + 2.0).cbrt().tanh();
+                if -x0 > fi {
+                    s0 *= 0.8;
+                    s0 += 0.05 * f64::cos(s1).exp().cos();
+                    s1 = 0.8 * s1 + 0.1 * (SCALE + x0 / (s1 * s1 + 1.5)).sin();
+                    match i {
+                        0 => {
+                            acc2 -= 0.5 * x1.sin().exp_m1().tanh();
+                            continue;
+                        }
+                        1 | 3 => {
+                            s1 = s1.mul_add(0.8, f64::recip(v[3 - i] * v[3 - i] + 0.5).cos() * 0.1);
+                            let x0 = (s1 - x0).to_degrees() * 0.02;
+                            s0 = f64::mul_add(s0, 0.75, x0.sin() * 0.1);
+                        }
+                        _ => {
+                            acc2 += (f64::tanh(v[i]) * 2.0).sinh().tanh() * 0.5;
+                            let v4 = s0 * (fi * fi + 2.0).ln();
+                            acc2 += f64::tanh(v4).sin() * 0.5;
+                        }
+                    }
+                } else if x1 * (x0.powi(2) + 1.0).log2() >= 0.5 {
+                    acc2 -= 0.5 * (f64::powi(x1 * s1, 2) + 1.0).recip();
+                    let x2 = v[i].cos();
+                    s0 *= 0.8;
+                    s0 += 0.2 * x2.cos();
+                }
+            }
+            acc2 += 0.5 * (x1 * x1 + 1.0).ln().cos();
+            let mut k5 = 0;
+            while k5 < 5 && x2.asinh() <= -0.25 {
+                k5 += 1;
+                acc2 -= (x1 + x2).cos() * 0.1;
+                match k5 % 3 {
+                    1 => {
+                        continue 'l0;
+                    }
+                    2 => {
+                        s0 *= 0.6;
+                        s0 += 0.1 * f64::acos(s0.sin() * 0.9).tanh();
+                        s1 = s1 * 0.75 + f64::acosh(v[3] * v[3] + 2.0).sin() * 0.1;
+                    }
+                    _ => {
+                        s1 = s1.mul_add(0.8, f64::cos(f64::exp2(x2.sin()).cos()) * 0.1);
+                    }
+                }
+                let v7 = if ((s0.cos() * 0.9).asin().powi(2) + 1.0).log((x0 / (fi * fi + 1.5)).powi(2) + 2.0) > f64::log(3.0_f64, s0.powi(2) + 2.0) {
+                    f64::powi(s1, 2)
+                } else {
+                    let x1: f64 = fi;
+                    let v6 = s1.mul_add(x1, x0);
+                    f64::asinh(v6) + f64::sqrt(v6 * v6 + 0.5)
+                };
+                acc2 += f64::cos(f64::tanh(v7)) * 0.1;
+            }
+        }
+        let v8 = v.iter().skip(1).copied().fold(0.0, |r, p| r * 0.5 + (x0.hypot(x1.powi(3)) + p * 0.25) * 0.25);
+        let mut k9 = 0;
+        let v14: f64 = loop {
+            k9 += 1;
+            s0 = s0 * 0.8 + f64::tanh(f64::powi(x1, 3)) * 0.01;
+            let mut k10 = 0;
+            while k10 < 4 && s0.cos() > v[2] {
+                k10 += 1;
+                acc2 += f64::sin(s1 - x2) * 0.05;
+                let v12 = if x1 + x2 > -0.5 {
+                    v8 * s0 / 3.0
+                } else if v8 - (v8 - v[n % 4]) > -0.5 {
+                    let v11 = s1 / (f64::cos(v8) + 2.0);
+                    0.1 * v11
+                } else {
+                    s0 *= 0.5;
+                    s0 += 0.1 * f64::sqrt((s0 * s0).powi(2) + 2.0).cos();
+                    (v[k10 % 4].sin() * 0.5).ln_1p()
+                };
+                let v13 = f64::mul_add(v12, v12, v12).to_degrees() * 0.01;
+                acc2 -= 0.05 * f64::cos(v13);
+            }
+            if k9 >= 6 {
+                break f64::ln_1p(s0 * s0) - (0.75 - x2);
+            }
+        };
+        let mut a15 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a15[i % 4] = a15[i % 4] * 0.5 + (v14 - s0).cos() * 0.25;
+            s1 = s1.mul_add(0.5, (v8.cos() * 1.2).tan().atan().cos() * 0.05);
+        }
+        for i in 0..3 {
+            a15 = [f64::tanh(v14 * x1) * 0.1, a15[2], (a15[2] * 0.75 + v[i].cos().exp_m1().tanh() * 0.05).sin(), (a15[1] * 0.6 + f64::tanh(x2 * s0) * 0.1).sin()];
+            acc2 -= 0.5 * ((-a15[(i + k9) % 4]).powi(2) + 1.0).powi(-1).sin();
+        }
+        let v16 = f64::ln_1p(v[k9 % 4].sin() * 0.5);
+        x2 - s0 + s1 + acc2.sin() + v8.cos() + f64::cos(v14) - f64::sin(a15[3]) - v16 * 0.25 - prog_17(v[k9 % 4].sin().asinh().cos() * 2.0, s0, f64::sin(x2.cos()) * 2.0, [v[0], v[1], v[2], v[3]], k9)
+    }
+
+    #[differentiable]
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = prog_27(1.5, x2, (v[0] * x0).cos(), [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut s1 = (x1 * x1).sin() * 2.0;
+        let mut s2 = (s1 * s1 + 0.5).cbrt();
+        let mut acc3: f64 = 0.0;
+        let v4 = f64::atan((v[3] * v[3] + 1.0).sqrt());
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if !(m5 % 3 == 1) {
+                s1 = 0.75 * s1 + 0.25 * s1.sin();
+                for &u in v.iter() {
+                    s2 = s2.mul_add(0.5, (u * x0 / (f64::powi(v4 + x2, 2) + 1.0)).sin() * 0.05);
+                    s0 = (s0 * 0.75 + prog_12(s2, s0, (f64::exp_m1(v[3].tanh()) / (f64::powi(x2, 2) + 0.5)).tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+                }
+            } else if (x0 * x0 + 2.0).sqrt() * f64::sin(t) <= v4.sin().exp_m1() {
+                s0 = (s0 * 0.5 + ((v4.tanh() * 0.9).acos() + x2.asinh()) * 0.1).sin();
+                let v6 = 2.0_f64.powf(f64::sin(s1 / 3.0));
+                acc3 += f64::cos(v6).cos() * 0.5;
+            } else {
+                s1 = f64::mul_add(s1, 0.5, (s1 - v[0]).tanh() * 0.25);
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match j % 2 {
+                    PHASE_B if n % 2 == 0 => {
+                        s0 = 0.8 * s0 + 0.01 * f64::sin(s0.powi(3));
+                        s2 = (s2 * 0.75 + s1 * u * 0.05).tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.75 + (f64::powi(x0, 2) + 1.0).sqrt().tanh() * 0.25).sin();
+                        if 0.8 * u > v4.to_radians() * 20.0 {
+                            acc3 += 0.1 * (f64::powi(v4, 2) + 0.5).powf(t.cos()).sin();
+                            break;
+                        }
+                        let v7 = (t.powi(2) + 1.0).log2();
+                        acc3 -= 0.1 * v7.tanh().cos();
+                    }
+                }
+                let v8 = if f64::cos(t) >= (fj.powi(2) + 1.0).log(s2.powi(2) + 2.0) {
+                    acc3 -= v[3].atan2(fi * fi + 0.5).tanh().exp().cos() * 0.1;
+                    v4.sin().exp() * core::f64::consts::FRAC_1_SQRT_2
+                } else {
+                    (v[m5 % 4] * v[m5 % 4] + 0.5).powf(0.5) + f64::asinh(fj)
+                };
+                let v9: f64 = if (v8 - v4).asinh() <= fi && j > 1 {
+                    s2.sin()
+                } else if (f64::cos(s2) * 2.0).sinh() <= -0.5 {
+                    s1 - t
+                } else {
+                    f64::sin(x1).exp_m1()
+                };
+                s1 = 0.5 * s1 + 0.1 * f64::cos(f64::exp(f64::cos(s1)));
+                s1 *= 0.5;
+                s1 -= 0.1 * f64::sin(v9);
+            }
+            if (x1 - v[m5 % 4]) * f64::atan(v[3]) > 0.0 {
+                m5 += 1;
+            }
+            s0 = s0 * 0.6 + f64::acos(f64::sin(s1) * 0.9).sin() * 0.1;
+            acc3 += 0.5 * t.cos();
+        }
+        match m5 {
+            1 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    let v10 = f64::tanh((fi * fi).ln_1p());
+                    acc3 -= ((f64::sin(v[(i + m5) % 4]) * 0.9).acos() * (-v[n % 4])).tanh() * 0.5;
+                    let v11 = f64::abs(f64::asinh(v10));
+                    acc3 += 0.5 * (t.tanh() + v11).tanh();
+                }
+            }
+            3..=5 => {
+                acc3 += f64::asinh(v4);
+                s1 = (s1 * 0.8 + v4 * v[2].copysign(v[(m5 + n) % 4]) * 0.05).sin();
+                if m5 == 3 && prog_12(x1, s1, s2, [v[0], v[1], v[2], v[3]], m5) < 0.5 {
+                    s1 = s1.mul_add(0.8, f64::tanh(v4.atan()) * 0.2);
+                    s2 = (s2 * 0.5 + f64::sin(v[2]) * 0.5).tanh();
+                } else if f64::exp(f64::sin(x1.cos())) > -1.0 {
+                    acc3 += f64::sin(f64::clamp(x1, -1.5, 1.0) + f64::tanh(v[n % 4]));
+                    s1 = s1 * 0.6 + f64::sin((f64::powi((v4.cos() * 0.9).acos(), 2) + 1.0).ln()) * 0.1;
+                } else {
+                    s0 *= 0.8;
+                    s0 += 0.1 * (v[m5 % 4].powi(2) + 1.0).log2().cos();
+                }
             }
             6 => {
-                for &t in v.iter() {
-                    s2 = 0.8 * s2 + 0.4 * f64::sin(SCALE + (x1 * x1 + 1.0).log(10.0));
-                    s1 *= 0.6;
-                    s1 += 0.02 * f64::powi(s1, 3).sin();
-                    acc3 += 0.5 * (s1 + (v8.sin() * 0.9).acos()).cos();
-                    s2 = (s2 * 0.5 + t.cos() * 0.5).sin();
-                }
-                f64::tan(f64::tanh(0.8 * v[1]) * 1.2)
-            }
-            _other => {
-                s0 = s0.mul_add(0.75, (f64::powi(x1, 2) + 1.0).powf(0.3).sin() * 0.2);
-                x0.cos()
-            }
-        };
-        s0 + s1.cos() + s2.cos() - f64::sin(acc3) + f64::tanh(v8) - v10 * 0.75 - v[n % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_32<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1 = T::atan2(w0[3], x0 * x0 + T::from_f64(0.5).unwrap()).cos() * T::from_f64(2.0).unwrap();
-        let mut s2: T = (T::from_f64(2.0_f64).unwrap().log(x0.powi(2) + T::from_f64(2.0).unwrap()).powi(2) + T::one()).powf(w0[1].atan2(w0[1] * w0[1] + T::from_f64(0.5).unwrap()).tanh());
-        let mut acc3: T = T::zero();
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            for _ in 0..3 {
-                s1 = (s1 * T::from_f64(0.5).unwrap() + (T::sin(s1) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.1).unwrap()).tanh();
-                s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.05).unwrap() * T::log(T::powi((T::powi(s2, 2) + T::from_f64(0.5).unwrap()).cbrt(), 2) + T::one(), T::from_f64(2.0).unwrap()).cos();
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.02).unwrap() * s1.tanh().mul_add(x1, x1 + x2).sin();
-            }
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::sin(x1.cos().exp());
-            if k4 >= 6 || (T::exp_m1(s2.cos()).powi(2) + T::from_f64(2.0).unwrap()).ln() < -T::one() {
-                break T::from_f64(0.3).unwrap() * T::min(w0[(k4 + n) % 4], x0);
-            }
-        };
-        let mut m6 = 0;
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(T::cos(s2));
-            for _ in (0..4).rev() {
-                s2 = (s2 * T::from_f64(0.6).unwrap() + (fi + s1) * T::from_f64(0.4).unwrap()).sin();
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 - T::one() * (fi - T::from_f64(0.5).unwrap()).cos();
-            }
-            if m6 == 1 && v[k4 % 4].hypot(s1) >= T::one() {
-                m6 += 1;
-            }
-            s2 = s2 * T::from_f64(0.6).unwrap();
-            s2 = s2 - T::from_f64(0.02).unwrap() * (x1.sin() * T::from_f64(1.2).unwrap()).tan().tanh();
-        }
-        match m6 {
-            0 | 2 => {
-                let v5 = prog_23::<T>(v5, x0 * T::from_f64(1.2).unwrap(), v[m6 % 4].clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap()).tanh(), [v[0], v[1], v[2], v[3]], k4);
-                acc3 = acc3 - T::from_f64(0.005).unwrap() * v5.sin();
-            }
-            g if g > 3 => {
-                s2 = s2 * T::from_f64(0.5).unwrap() + T::cos(T::sinh(T::tanh(w0[m6 % 4]) * T::from_f64(2.0).unwrap())) * T::from_f64(0.05).unwrap();
-                let v7 = x2.sin() * T::acos(x2.tanh() * T::from_f64(0.9).unwrap());
-                s2 = (s2 * T::from_f64(0.75).unwrap() + v7.cos() * T::from_f64(0.02).unwrap()).tanh();
+                s0 = (s0 * 0.8 + 0.5_f64.min(v4) * 0.2).sin();
             }
             _ => {
-                s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.4).unwrap() * T::cos(x1 + T::from_f64(2.0).unwrap());
+                s0 = f64::mul_add(s0, 0.6, x0.sin().tanh() * 0.4);
             }
         }
-        let v9 = if T::log2(T::powi(s2.sin().exp2(), 2) + T::one()) >= T::sin(v5).cosh() {
-            acc3 = acc3 - (s1 * x1).sin() * T::from_f64(0.2).unwrap();
-            (x2.cos() * T::from_f64(0.9).unwrap()).asin()
-        } else {
-            let v8 = acc3;
-            v5 * x1 - x2 / (s2.cos() + T::from_f64(2.0).unwrap()) + v8.tanh()
+        let mut k12 = 0;
+        let v14 = loop {
+            k12 += 1;
+            s2 = (s2 * 0.6 + x1.atan2(v[n % 4] * v[n % 4] + 1.0).tanh().exp2() * 0.05).tanh();
+            for &u in v {
+                match k12 % 3 {
+                    0..=2 => {
+                        acc3 += f64::cos((v[k12 % 4].cos() * 0.9).atanh()) * 0.1;
+                        s2 *= 0.75;
+                        s2 += 0.75 * (f64::atan(s2) / 3.0);
+                    }
+                    _other => {
+                        let v13 = u.sin();
+                        acc3 += v13.sin() * 0.1;
+                    }
+                }
+                s2 = f64::mul_add(s2, 0.5, (f64::tanh(s2) * 1.2).tan().sin() * 0.05);
+                if (v4 * v4 + 0.5).ln() >= u * u {
+                    return u * v[2];
+                }
+            }
+            if k12 >= 5 {
+                break (f64::powi(s0, 2) + 0.5).powf(f64::sin(v4)) + (s1 - v4);
+            }
         };
-        let mut k10 = 0;
-        while k10 < 6 {
-            k10 += 1;
-            acc3 = acc3 - (T::tanh(w0[k10 % 4] + x2) * T::from_f64(1.2).unwrap()).tan().sin() * T::from_f64(0.2).unwrap();
-            if v9.tanh() < -T::from_f64(0.25).unwrap() {
-                let v11 = (x2.cos() * T::from_f64(1.5).unwrap()).cosh().atan();
-                let v12 = x0.cos();
-                acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(v11.tanh() + v12);
-            } else if T::ln_1p(v9.cos() * T::from_f64(0.5).unwrap()) < -T::from_f64(0.5).unwrap() && k10 > 5 {
-                let v13 = s2 + s1;
-                s1 = s1 * T::from_f64(0.5).unwrap();
-                s1 = s1 - T::from_f64(0.25).unwrap() * v13.sin();
-            }
-            acc3 = acc3 - T::from_f64(0.25).unwrap() * T::cos(T::mul_add(v5, s2, x0));
-        }
-        s1 + T::cos(acc3) + T::cos(v9) + v[3].sin()
+        let v15 = f64::acos(f64::tanh(v4) * 0.9);
+        let a16 = [v15 - x2, x1.clamp(f64::cos(v15.copysign(x1)) - 1.5, f64::cos(f64::powi(v4.powi(2) + 1.0, -2)) + 1.5), f64::tanh(f64::abs(v[3])), ((1.5 * v4).sin() * 1.5).cosh()];
+        s0 + s1 * 1.5 + s2 * 0.75 + acc3.sin() - v14.tanh() + a16[0].cos()
     }
 
     #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_23(f64::tanh(f64::powf(x1 * x1 + 1.0, 0.5)) * 2.0, (v[n % 4].tanh() * std::f64::consts::LN_2).cos(), x1, v, n).sin() * 2.0;
-        let mut s1 = (x0.cos() * 1.2).tan().sin() * 2.0;
-        let mut s2 = f64::cos(f64::acosh(f64::powi(0.65 - x2, 2) + 1.5)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v15 = match n.checked_sub(3) {
-            Some(0) => f64::to_radians(SCALE + acc3),
-            Some(k4) if k4 < 1 => {
-                let c5 = k4 as f64;
-                s0 = s0 * 0.75 + (x2.cos() * 0.9).acos().tanh() * 0.1;
-                (x1.tanh() * 1.5).sinh() + c5.sin()
-            }
-            Some(k6) => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    if s1.tanh().sin() > x1 {
-                        s1 = s1.mul_add(0.75, s1.cos() * 0.25);
-                    } else {
-                        s0 = (s0 * 0.8 + prog_20(1.5_f64.copysign(s0).sin(), 0.25, (v[n % 4] / (s2.sin() + 2.0)).cos() * 2.0, v, n) * 0.005).tanh();
-                    }
-                    let v11 = if x2 * fi >= -1.0 && i + k6 < 2 {
-                        f64::atanh(v[i % 4].tanh() * 0.9)
-                    } else {
-                        for j in (0..=i).rev() {
-                            let v8: f64 = if (fi * fi + 1.0).log(10.0) + (v[j % 4] - 1.2) <= -0.5 {
-                                0.65 - (v[j % 4].powi(2) + 1.0).sqrt()
-                            } else if (x1 * x1 + 1.0).cbrt() > 0.5 {
-                                let v7 = f64::asinh(s1);
-                                (v[0] * v[0] + 1.0).atan2(v[1]) + v7.sin()
-                            } else {
-                                s0 = (s0 * 0.75 + (s0.tanh() * 0.5).ln_1p() * 0.25).sin();
-                                v[j % 4].sin()
-                            };
-                            if let Some(_) = n.checked_sub(3) {
-                                let v8 = f64::exp(x2.tanh());
-                                s2 = s2.mul_add(0.8, f64::ln(s2 * s2 + 0.5).tanh() * 0.1);
-                                acc3 -= v8.tanh() * 0.05;
-                            }
-                            acc3 += f64::tanh(x1 * v8) * 0.05;
-                        }
-                        let v10 = s1;
-                        (v10 * v10 + 2.0).ln() * 0.75
-                    };
-                    let v12 = x1.tanh();
-                    s2 *= 0.8;
-                    s2 -= 0.2 * x1.sin();
-                    acc3 += (f64::cos(v11) + v12.tanh()).cos() * 0.25;
-                }
-                let v13 = f64::clamp(x2, x0.sin().exp2().sin() - 1.5, f64::sin(f64::max(-3.0_f64, x1)) + 1.5);
-                ((v13.to_degrees() * 0.01).sin() + 2.0).cbrt()
-            }
-            None => {
-                let v14 = s1;
-                acc3 += (v[3] - x0).sin();
-                x0.cos().exp2() + v14.tanh()
-            }
-        };
-        let v20 = match n {
-            0 => {
-                let v16 = (x1.sin() * 0.9).atanh();
-                (x0.powi(2) + 1.0).ln() + f64::cos(v16)
-            }
-            g if g > 1 => {
-                for i in (0..6).rev() {
-                    s1 = (s1 * 0.75 + ((x2 - s2).powi(2) + 0.5).cbrt() * 0.02).sin();
-                    let mut m17: f64 = -0.5;
-                    let mut m18 = f64::INFINITY;
-                    for j in 0..=i {
-                        m17 = m17.max(s2 * (x2 * v[(j * 3) % 4]));
-                        let c19 = s1 + v[(j * 3) % 4];
-                        m18 = m18.min(c19);
-                    }
-                    s1 = s1 * 0.5 + m17.sin() * 0.02;
-                    acc3 -= 0.2 * (f64::tanh(v15) * 0.9).atanh();
-                    acc3 += 0.25 * f64::tanh(m18).sin();
-                }
-                f64::cos(f64::exp2(v[n % 4].tanh())).exp()
-            }
-            _other => f64::log((-2.0_f64).max(x0).powi(2) + 1.0, 3.0),
-        };
-        let v21: f64 = -x1;
-        let Some(k22) = n.checked_sub(3) else {
-            return x2 * v20
-        };
-        let c23 = k22 as f64;
-        let v28 = match (n % 3).checked_sub(1) {
-            Some(k24) => {
-                let c25 = k24 as f64;
-                let v26 = f64::powi(f64::powi(x0, 2) + 1.0, -1) / ((v20 + c25).powi(2) + 0.5);
-                f64::asinh((v21.sin() * 0.9).acos()) + v26.sin()
-            }
-            None => {
-                let v27 = (x0 * v21).atan2((2.5 - v21).powi(2) + 1.0);
-                f64::recip(v27 * v27 + 1.0)
-            }
-        };
-        let mut a29 = [0.0; 4];
-        for i in 0..4 {
-            if i % 2 == 0 {
-                a29[i] = c23 / 3.0;
-            } else {
-                a29[i] = v[i];
-            }
-        }
-        s0 - s1 + f64::sin(s2) + acc3.tanh() - v15 * 0.75 + v20 - c23 * 0.5 + v28 * 1.5 - a29[3] * 0.5 + f64::exp_m1(v20.cos())
-    }
-
-    #[differentiable]
-    pub fn prog_34<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_33<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        const PHASE_A: usize = 0;
-        let mut s0 = x0 / T::from_f64(1.5).unwrap();
-        let mut acc1: T = T::zero();
-        let v10 = 'b0: {
-            if (v[n % 4].sin() * T::from_f64(0.5).unwrap()).ln_1p() > -T::from_f64(0.5).unwrap() {
-                break 'b0 T::acos(T::tanh(x1) * T::from_f64(0.9).unwrap());
-            }
-            for (i, &t) in v.iter().enumerate() {
-                let fi = T::from_usize(i).unwrap();
-                if (T::from_f64(0.65).unwrap() * t).hypot((x2.tanh() * T::from_f64(0.9).unwrap()).atanh()) > -T::one() || i % 2 == 0 {
-                    break 'b0 x0 * x1;
-                }
-                match n {
-                    0..=1 => {
-                        s0 = s0 * T::from_f64(0.75).unwrap() + T::tanh(v[2]) * T::from_f64(0.25).unwrap();
-                        if x1.atan() > x1 {
-                            let x1 = x1;
-                            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::cos(x1.abs());
-                            match i % 2 {
-                                0 => {
-                                    continue;
-                                }
-                                1 => {
-                                    let v2: T = T::sqrt(x1 * x1 + T::from_f64(0.5).unwrap());
-                                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * v2.sin();
-                                }
-                                _ => {
-                                    s0 = s0 * T::from_f64(0.5).unwrap();
-                                    s0 = s0 + T::from_f64(0.1).unwrap() * x1.tanh().exp().sin();
-                                }
-                            }
-                        } else if (t.tanh() * T::from_f64(0.9).unwrap()).acos() > T::from_f64(0.5).unwrap() {
-                            s0 = (s0 * T::from_f64(0.6).unwrap() + (v[i] * v[i]).ln_1p() * T::from_f64(0.4).unwrap()).tanh();
-                            let v3 = (fi.powi(2) + T::from_f64(0.5).unwrap()).recip();
-                            s0 = s0.mul_add(T::from_f64(0.6).unwrap(), v3.cos() * T::one());
-                        } else {
-                            let x2 = s0.atan();
-                            s0 = s0 * T::from_f64(0.8).unwrap();
-                            s0 = s0 + T::from_f64(0.2).unwrap() * T::cos(x2).tanh();
-                        }
-                    }
-                    2..=4 => {
-                        'b2: {
-                            if T::sin(x1) * x1 < -T::one() {
-                                break 'b0 T::cosh((v[n % 4] - fi).cos());
-                            }
-                            if T::asinh(v[(i + n) % 4]) <= T::from_f64(0.25).unwrap() {
-                                break 'b2;
-                            }
-                        }
-                    }
-                    5 => {
-                        let mut k4 = 0;
-                        while k4 < 5 {
-                            k4 += 1;
-                            let v5 = v.iter().copied().fold(T::zero(), |r, p| r + (x0.clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap()) + p.sin()));
-                            let v6 = T::hypot(T::from_f64(0.5_f64).unwrap(), x1);
-                            s0 = s0 * T::from_f64(0.75).unwrap();
-                            s0 = s0 - T::from_f64(0.25).unwrap() * T::tanh(-v6);
-                            s0 = s0 * T::from_f64(0.6).unwrap() + v5.cos().sin() * T::from_f64(0.05).unwrap();
-                        }
-                    }
-                    _ => {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.25).unwrap() * T::sin(s0).tanh();
-                    }
-                }
-                let v9 = match n % 4 {
-                    0 => {
-                        let v7 = (t * t + T::one()).powi(-1);
-                        (x1 * x1).ln_1p().sin() + v7.cos()
-                    }
-                    1..=3 => T::powi(v[3 - i], 2).atan(),
-                    _other => {
-                        let v8 = T::recip(T::powi(x1 * t, 2) + T::from_f64(0.5).unwrap());
-                        s0 = s0 * T::from_f64(0.5).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * (v8 / (T::sin(v[2]) + T::from_f64(2.0).unwrap())).tanh();
-                        T::asinh(fi)
-                    }
-                };
-                s0 = (s0 * T::from_f64(0.8).unwrap() + v9.sin() * T::from_f64(0.02).unwrap()).tanh();
-            }
-            prog_23(x2, ((T::tanh(x2) + T::from_f64(2.0).unwrap()).cbrt() - (x2 * x2 + T::one()).recip()).sin(), x0 * T::from_f64(1.2).unwrap(), v, n)
-        };
-        'l4: for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * T::asinh(s0).sin();
-            for j in (0..4).rev() {
-                if T::cos(x2 * v10).exp2() > v10 * x1 || n == 4 {
-                    continue 'l4;
-                }
-                if s0 / (fi.powi(2) + T::from_f64(0.5).unwrap()) < -T::from_f64(0.5).unwrap() {
-                    continue;
-                }
-                if v10 + v[j] < T::zero() {
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + (fi * fi + T::from_f64(0.5).unwrap()).ln() * T::one()).tanh();
-                } else {
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), v10.cos() * T::from_f64(0.2).unwrap());
-                    let v11 = x2;
-                    acc1 = acc1 - T::from_f64(0.05).unwrap() * v11.tanh();
-                }
-                acc1 = acc1 + T::from_f64(0.05).unwrap() * (x2 / (v[j] * v[j] + T::one())).cos();
-            }
-            let v12 = x2.asinh().powi(2);
-            s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(T::tanh(v12)) * T::from_f64(0.05).unwrap();
-        }
-        let v14 = if (v[2] * v[2] + T::from_f64(0.5).unwrap()).sqrt() >= -T::from_f64(0.5).unwrap() {
-            let v13 = acc1 + v[n % 4] - (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).recip();
-            x1 - v13
-        } else if !(n > 4) {
-            (-T::from_f64(1.5_f64).unwrap()).max(x0)
+        let mut s0 = T::asinh(x1.powi(2)).tanh() * 2.0;
+        let mut s1: T = T::from_f64(3.0_f64).unwrap().powf(v[n % 4].sin()).cos() * 2.0;
+        let mut s2 = (x0 * x2).cos() * 2.0;
+        let mut acc3: T = 0.0;
+        let v4 = v.iter().fold(v[1], |r, &p| r * 0.75 + 0.1 * ((r * r + 0.5).sqrt() + T::sin(p)).cos());
+        let v5 = v.iter().zip(v.iter()).fold(0.0, |r, (&p, &q)| r + (T::from_f64(1.5_f64).unwrap().min(v[n % 4]).to_degrees() * 0.02 + p.sin() + q.sin()));
+        let v6: T = if v4 * v4 < 1.0 || n > 1 {
+            let x1 = prog_12(T::atan(T::sin(v5)).cos(), v4, x0 * 0.75, v, 4);
+            prog_12(T::recip(s1 * s1 + 1.0).tanh() * 2.0, s2, (T::atan(s2) * (acc3 / (T::sin(x1) + 2.0))).cos() * 2.0, v, n)
+        } else if n % 3 == 1 && (x0 * x0 + 2.0).ln() >= -0.5 {
+            prog_12(x0.hypot(x1).sin() * 2.0, T::cos((v5 * v5 + 1.0).ln()), v5.cos(), v, n)
         } else {
-            return (x1 * x1 + T::one()).ln()
+            v4.sin()
         };
-        for _ in (0..=n).rev().step_by(2) {
-            'b7: {
-                let v15 = v10 - x2;
-                for j in (0..5).rev() {
-                    if !(j < n) {
-                        break 'b7;
-                    }
-                    if j % 2 == 0 {
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + T::atanh(s0.cos() * T::from_f64(0.9).unwrap()) * T::from_f64(0.05).unwrap()).tanh();
-                        continue;
-                    }
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), (v15 / (v[j % 4].tanh() + T::from_f64(2.0).unwrap())).sin() * T::from_f64(0.02).unwrap());
+        let v7 = prog_12::<T>(x0, s1, x0 * 0.75, v, n);
+        let v8 = v.iter().fold(v7.tanh(), |r, &p| r * 0.5 + 0.02 * ((r * p).powi(2) + 2.0).acosh().sin());
+        let mut m9 = 0;
+        for i in 0..6 {
+            acc3 = acc3 + v6.mul_add(v[n % 4], s2).tanh() * 0.25;
+            if m9 % 2 == 0 && v6 + 1.25 <= 0.5 {
+                m9 += 1;
+            }
+            match i {
+                2 | 4 => {
+                    s0 = (s0 * 0.75 + (T::acos(v6.sin() * 0.9) + 0.3) * 0.1).sin();
                 }
-                acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(v15).tanh();
-            }
-            let v16 = v.iter().copied().fold(T::zero(), |r, p| r + (x1 + p.cos()));
-            s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::cos(x0) * T::from_f64(0.25).unwrap());
-            acc1 = acc1 - T::from_f64(0.5).unwrap() * T::sin(v16.cos());
-        }
-        if x1 - T::from_f64(0.35).unwrap() <= T::cbrt(T::powi(v[n % 4], 2) + T::one()) {
-            for t in v {
-                for j in 0..n {
-                    if j > 2 {
-                        continue;
+                _ => {
+                    s0 = s0 * 0.75;
+                    s0 = s0 + 0.005 * prog_12(s2, T::tanh(T::powi(x2, 3).sin()) * 2.0, x2, v, n).sin();
+                    if m9 < 4 && T::asin(T::cos(v[i % 4]) * 0.9).asinh() >= 0.5 {
+                        let mut k10 = 0;
+                        while k10 < 4 && T::exp_m1(T::sin(v8 - v7)) <= -1.0 {
+                            k10 += 1;
+                            acc3 = acc3 + 0.05 * ((s1.powi(2) + 2.0).ln() / (T::sin(T::ln_1p(v5 * v5)) + 2.0)).cos();
+                            acc3 = acc3 - 0.05 * T::sin(T::from_f64(3.0_f64).unwrap().atan2(s2));
+                        }
+                        s1 = (s1 * 0.6 + (-x2.atan()) * 0.4).tanh();
                     }
-                    match n {
-                        PHASE_A if n < 4 => {
-                            s0 = (s0 * T::from_f64(0.8).unwrap() + (T::cos(v14) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.02).unwrap()).sin();
-                            s0 = s0.mul_add(T::from_f64(0.6).unwrap(), x2.sin() * T::from_f64(0.4).unwrap());
-                        }
-                        g if g > 1 => {
-                            s0 = T::from_f64(0.5).unwrap() * s0 + T::one() * T::tanh((t.tanh() + T::from_f64(2.0).unwrap()).cbrt());
-                        }
-                        _ => {
-                            acc1 = acc1 + T::from_f64(0.05).unwrap() * (v14 + T::from_f64(1.2).unwrap()).sin();
-                            let v17 = T::recip(T::tanh(v[(j + n) % 4]).exp().powi(2) + T::one());
-                            acc1 = acc1 + v17.tanh() * T::from_f64(0.05).unwrap();
-                        }
-                    }
-                    acc1 = acc1 - T::exp((t.powi(2) + T::one()).log(v14 * v14 + T::from_f64(2.0).unwrap()).tanh()).cos() * T::from_f64(0.05).unwrap();
+                    acc3 = acc3 - (T::tanh(x2) * x1).sin() * 0.25;
                 }
-                acc1 = acc1 + T::atanh(v14.sin() * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.5).unwrap();
-                s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(t) * T::from_f64(0.2).unwrap()).sin();
             }
-            let mut k18 = 0;
-            while k18 < 6 {
-                k18 += 1;
-                let v19 = v10.cos().exp().cos();
-                acc1 = acc1 + (s0 - v19 + x2 / (v[3].powi(2) + T::from_f64(1.5).unwrap())).tanh() * T::from_f64(0.25).unwrap();
+            s1 = (s1 * 0.75 + (s1 * s1 + 1.0).powf(1.5) * 0.01).sin();
+        }
+        match m9 {
+            0 => {
+                s0 = (s0 * 0.5 + T::copysign(v[n % 4], x1) * 0.35 * 1.0).tanh();
+                if T::log10(v5 * v5 + 1.0) >= 0.5 {
+                    s2 = s2 * 0.75;
+                    s2 = s2 - 0.25 * T::tanh(x2.asinh());
+                    s0 = s0 * 0.6;
+                    s0 = s0 + 1.0 * v5.to_radians();
+                } else if n < 2 {
+                    acc3 = acc3 - prog_27(v[n % 4].sin().tanh(), x2, (v4.cos() * 0.9).asin().sin() * 2.0, v, m9).cos() * 0.005;
+                }
+            }
+            1 | 3 => {
+                s2 = s2 * 0.75;
+                s2 = s2 + 0.25 * T::cos(x2).tanh();
+            }
+            4 => {
+                s1 = (s1 * 0.8 + (acc3 * 0.01).sin() * 0.01).sin();
+            }
+            _ => {
+                s0 = s0 * 0.6;
+                s0 = s0 + 0.005 * prog_27(v5.abs().asinh().cos() * 2.0, x0, v8, v, 0).tanh();
             }
         }
-        let mut a20 = [T::zero(); 4];
+        s0 * 1.5 + s1 - s2 + acc3.sin() - v5.cos() + v6.tanh() + v8 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let (x1, x2) = p;
+        let mut s0 = x0.to_degrees() * 0.01;
+        let mut s1 = 0.65 * x2;
+        let mut s2 = -x0;
+        let mut acc3: f64 = 0.0;
+        assert!(n < 100);
+        let v5 = match n % 3 {
+            PHASE_A if n % 2 == 0 => s2.abs() - 0.25,
+            1 => {
+                acc3 += (v[0].powi(2) + 1.0).log2().sin();
+                (-x1).min(x1)
+            }
+            2 => {
+                let v4 = acc3.powi(3).tanh();
+                s2.max(x1) + v4.cos()
+            }
+            _ => ((f64::powi(x1, 2) + 2.0).ln().powi(2) + 1.0).log10(),
+        };
+        let mut k6 = 0;
+        let v10: f64 = loop {
+            k6 += 1;
+            s0 = (s0 * 0.8 + (f64::powi(v[k6 % 4] + x1, 2) + 1.0).powi(-1) * 0.01).sin();
+            let v7 = v.iter().fold(prog_12(1.2, f64::tanh(v5.tanh().exp2()), x0, v, k6).cos(), |r, &z| r * 0.5 + 0.1 * (v[k6 % 4] + (x0 * x0 + 1.0).log2() + z.cos()).sin());
+            let m8 = 2 * k6 + 1;
+            let c9: f64 = table(m8);
+            if k6 >= 6 || ((s1.tanh() * 0.9).asin().powi(2) + 0.5).atan2(c9.clamp(-1.0, 1.5)) < -0.5 {
+                break 2.0_f64.log(v7.powi(2) + 2.0);
+            }
+            acc3 += v7.tanh() * 0.25;
+        };
+        let f11 = |t: f64| v[k6 % 4].hypot(v5) + t * 0.25;
+        let v12 = f11(x1) - f11(v[0]) * 1.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if i > 2 {
+                continue;
+            }
+            match k6 {
+                0 | 2 => {
+                    s1 = s1.mul_add(0.5, f64::asinh(v5.to_degrees() * 0.01).sin() * 0.75);
+                    s1 *= 0.6;
+                    s1 += 0.02 * f64::powi(f64::powi(v5, 2) + 1.0, -3);
+                }
+                3..=5 => {
+                    let m13 = 2 * i + 1;
+                    let c14: f64 = table(m13);
+                    let v15 = v12;
+                    acc3 -= (c14 + v15.sin()).cos() * 0.5;
+                }
+                6 => {
+                    s0 = 0.75 * s0 + 0.1 * (x2 + v12).sin();
+                }
+                _ => {
+                    s1 = 0.8 * s1 + 0.2 * v[i % 4].tanh();
+                    if (v10.sin() * 0.9).asin() > 0.5 || i < 6 {
+                        let v16 = ((x0 / (s0.powi(2) + 1.5)).powi(2) + 1.0).log2();
+                        let v17 = (f64::powi(fi, 2) + 0.5).recip();
+                        s2 = 0.5 * s2 + 0.25 * f64::tanh(v16.tanh() + v17.sin());
+                    } else if prog_12(x0, f64::tanh(1.5_f64.powf(v12.tanh())), x1, v, n) > -0.5 && i > 3 {
+                        acc3 += (v5 - v10).sin() * 0.5;
+                    } else {
+                        let v18 = prog_12(((s2 + v10).powi(2) + 2.0).ln().sin(), (s0 - v12).cos() * 2.0, x2, v, n);
+                        acc3 += v18.tanh() * 0.25;
+                    }
+                }
+            }
+            s0 = 0.8 * s0 + 0.02 * f64::cos(prog_12(2.0, 1.2, s0.cos().sin() * 2.0, v, 1));
+        }
+        let mut m19 = v10;
         for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            a20[i % 4] = a20[i % 4] + (T::ln(fi.powi(2) + T::one()).cos() * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.5).unwrap();
-            acc1 = acc1 - T::from_f64(0.25).unwrap() * (T::powi(v[1].abs(), 2) + T::from_f64(0.5).unwrap()).powf(T::from_f64(1.5).unwrap()).tanh();
+            m19 = m19.min(v[(i * 3) % 4] / (v5 * v5 + 1.0));
         }
-        x2 * T::from_f64(1.5).unwrap() + s0.tanh() + acc1.sin() + v10.cos() - T::tanh(v14) + a20[3] * T::from_f64(0.25).unwrap()
+        acc3 -= m19.sin() * 0.05;
+        let v23 = if let Some(k20) = (n % 3).checked_sub(1) {
+            let c21 = k20 as f64;
+            let v22 = (c21.powi(2) + 1.0).log(v12 * v12 + 2.0);
+            x1 - v[k20] + v22.tanh()
+        } else {
+            x0.cos()
+        };
+        s0 * 0.25 + s1 * 0.25 - s2.cos() + acc3.sin() + f64::cos(v12) - v23.tanh()
     }
 
     #[differentiable]
     pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = x2;
+        let mut s0 = (v[n % 4].cos() * 1.2).tan().sin() * 2.0;
+        let mut s1 = f64::cos(x0 * x0) * 2.0;
         let mut acc2: f64 = 0.0;
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            s1 = (s1 * 0.8 + fi * 1.0).tanh();
-            for &u in v.iter() {
-                acc2 += 0.1 * (f64::cos(v[i % 4]) * 0.9).acos().tanh();
-                s1 = s1.mul_add(0.5, f64::sin(v[i % 4].to_degrees() * 0.01) * 0.75);
-                if x0 < 1.0 {
-                    s1 = 0.6 * s1 + 0.2 * (x1 * 2.0).cos();
-                    continue 'l0;
-                }
-                s0 = s0 * 0.75 + u.sin().cos() * 0.25;
-            }
-            acc2 -= 0.5 * (x0 * x0).ln_1p().cos();
-            for j in 0..4 {
-                let fj = j as f64;
-                s0 = (s0 * 0.6 + fj.atan2(fj * fj + 0.5) * 1.0).tanh();
-                if (f64::powi(v[j], 2) + 2.0).acosh() >= -1.0 {
-                    acc2 += f64::cos((fj.tanh() * 0.9).atanh()) * 0.1;
-                } else {
-                    let v3 = (f64::log10(f64::powi(x1, 2) + 1.0).cos() * 0.9).acos();
-                    acc2 += v3.cos().sin() * 0.1;
-                }
+        'b0: {
+            let v3 = f64::recip(f64::clamp(x0, -1.0, 0.5).powi(2) + 0.5);
+            if v3 * x1 <= x1 {
+                s1 = s1 * 0.8 + s1.sin() * 0.02;
+                break 'b0;
             }
         }
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * f64::cos(prog_20((acc2.min(v[1]) + acc2).sin() * 2.0, x1, x0.sin().exp2().tanh(), v, n) + p.cos()));
-        s1 = 0.75 * s1 + 0.25 * f64::ln_1p(f64::tanh(x1) * 0.5);
         for i in 0..n {
             let fi = i as f64;
-            let v5 = x2 - 2.5;
-            match i {
-                MODE_A => {
-                    acc2 += f64::sin(s1.tanh().exp2()) * 0.25;
-                    if x1 - fi < f64::log(0.5_f64, v4.powi(2) + 2.0) && i == 4 {
-                        s1 *= 0.6;
-                        s1 += 1.0 * f64::tanh(fi).sinh().tanh();
-                        s1 = (s1 * 0.5 + v5.sin() * 0.5).sin();
-                    } else if x0 * v5 <= 0.5 {
-                        let v6 = f64::atan2(x1 * v4, v[(i + n) % 4] * v[(i + n) % 4] + 1.0);
-                        s0 = (s0 * 0.5 + (v6.tanh() * 0.9).acos().cos().exp2() * 0.02).tanh();
+            acc2 += f64::sin(x2.atan()) * 0.25;
+            if !(n % 2 == 0 && (s0 * std::f64::consts::LN_2).powi(2) <= s0.mul_add(x1, x1)) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v4 = (fj.powi(2) + 1.0).ln().tanh();
+                    match j % 2 {
+                        0 => {
+                            let v5 = (v4.powi(2) + 2.0).ln();
+                            acc2 -= v5.tanh() * 0.05;
+                        }
+                        1 => {
+                            s0 *= 0.6;
+                            s0 += 0.01 * f64::sin(prog_12(x1, (f64::sin(v4 * s1) * 0.9).atanh().tanh() * 2.0, s0, v, j));
+                            if u - s1 + u * v4 <= (fi * fi + 1.0).log(3.0) {
+                                acc2 += 0.05 * v[n % 4].asinh();
+                                break;
+                            }
+                            s1 = s1.mul_add(0.75, s0.sin().exp2().sin() * 0.1);
+                        }
+                        _ => {
+                            acc2 += (v[3 - j] + fi).sin() * 0.05;
+                        }
                     }
-                    let v7: f64 = x0.sin().cosh();
-                    s0 = (s0 * 0.6 + v7.sin() * 0.25).sin();
+                    let v6 = u.tanh();
+                    s0 = 0.5 * s0 + 0.5 * v6;
+                    s1 = (s1 * 0.75 + v4.cos() * 1.0).tanh();
                 }
-                1 | 3 => {
-                    s0 = (s0 * 0.75 + v5 * 0.25 * (v5.cos() * 0.9).acos() * 0.05).sin();
-                    acc2 -= 0.25 * f64::recip((x0 * v4).powi(2) + 0.5).sin();
-                }
-                5 => {
-                    acc2 += 0.25 * ((v4 * v4 + 0.5).atan2(v4) * f64::asinh(v4)).cos();
-                }
-                _other => {
-                    acc2 -= 0.25 * (f64::powi(v[(i + n) % 4], 2) + 1.0).recip();
-                    if x1.min(v4) < 1.0 || i < n {
-                        s0 = (s0 * 0.75 + (v5 - v[i % 4]) * 2.5 * 0.05).tanh();
+                let v7 = prog_12(x0.sin().sin(), s1, 1.5, v, 4);
+                acc2 -= f64::sin(f64::sin(v7)) * 0.25;
+            } else {
+                acc2 -= 0.25 * f64::cos(-x1);
+            }
+            let v8 = prog_12(fi.atan2(x0 * x0 + 0.5).tanh() * 2.0, v[i % 4].clamp(-1.0, 0.5).cos(), v[1].sin(), v, i);
+            s0 = (s0 * 0.8 + v8.tanh() * 0.005).sin();
+        }
+        let v9 = 'b3: {
+            acc2 += f64::cos(f64::to_radians(x2.hypot(v[1])) * 50.0);
+            if f64::log(3.0_f64, f64::powi(x0, 2) + 2.0) > 0.5 || n > 0 {
+                break 'b3 prog_12::<f64>(x1, f64::sin(-x2), 0.75, v, n);
+            }
+            (x2.powi(2) + 1.0).ln()
+        };
+        let v10 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.01 * prog_12(2.0, 2.0, (v[n % 4].tanh().exp() + v[2] * p).tanh(), v, n).tanh());
+        let mut k11 = 0;
+        while k11 < 3 {
+            k11 += 1;
+            acc2 -= f64::sin(prog_12(x1, (s1 / 4.0).cos(), f64::tanh(0.35 - (v10.sin() * 1.5).cosh()) * 2.0, v, n)) * 0.1;
+            acc2 -= 0.5 * (v10 * s1).cos();
+            s1 = s1.mul_add(0.6, f64::tan((v9 * v9 + 1.0).recip().cos() * 1.2).tanh() * 0.05);
+        }
+        let mut k12 = 0;
+        while k12 < 4 {
+            k12 += 1;
+            match k11 + n {
+                MODE_A | MODE_C => {
+                    let mut k13 = 0;
+                    while k13 < n {
+                        k13 += 1;
+                        let v14 = v.iter().fold(v9.cos(), |r, &p| r * 0.75 + 0.05 * f64::tanh((v9 + v[2]).tanh() + p.sin()));
                         s1 *= 0.6;
-                        s1 += 0.1 * f64::acos(v5.tanh() * 0.9).cos();
-                    } else {
-                        s0 = s0.mul_add(0.6, (v4 + s0).tanh() * 0.2);
+                        s1 += 0.4 * s1.abs().tanh();
+                        s0 = 0.8 * s0 + 0.1 * v14;
                     }
+                    s1 = 0.6 * s1 + 0.4 * f64::cos(v10 + 2.0);
+                }
+                g if g > 3 => {
+                    s1 = (s1 * 0.75 + (f64::exp2(v[(k12 + k11) % 4].cos()) - f64::sin(v10).cosh()) * 0.05).tanh();
+                    acc2 -= (s0 * v9).sin() * 0.4;
+                }
+                _ => {
+                    s0 = s0.mul_add(0.8, (v9.powi(2) + 1.0).log(v9 * v9 + 2.0).cos().sin() * 0.02);
+                    let v15 = v[k12 % 4] * v10 - v10;
+                    s1 = s1.mul_add(0.5, v15.sin() * 0.1);
                 }
             }
-            s0 = s0 * 0.75 + f64::sin(-s0) * 0.25;
-            acc2 += 0.25 * v5.sin();
+            match k12 {
+                1 => {
+                    s1 = s1.mul_add(0.5, f64::sin(f64::log(v9 * v9 + 1.0, x1 * x1 + 2.0).tanh()) * 0.05);
+                    break;
+                }
+                2 | 4 => {
+                    let v16 = v[k11].tanh();
+                    s0 = 0.6 * s0 + 0.4 * v16;
+                }
+                _ => {
+                    let v9 = 2.0_f64.atan2(s1);
+                    acc2 += f64::tanh(v9).tanh() * 0.5;
+                }
+            }
+            acc2 -= 0.5 * f64::acos(v[k11].cos() * 0.9).tanh();
         }
-        s0 - s1 * 0.75 + f64::cos(acc2) - v4.cos() + (x1.tanh() + 2.0).cbrt()
+        let c17: f64 = table(k12 + 1);
+        s0 + s1.cos() + acc2.cos() - v9.sin() + v10.sin() - c17 - x0 / (v9.cos() + 2.0)
     }
 
     #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x2).tanh() * 2.0;
-        let mut s1 = (v[2] * v[2]).sin() * 2.0;
-        let mut s2 = f64::powf(2.0_f64, f64::asin(x1.cos() * 0.9).cos());
+    pub fn prog_36(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0: f64 = x1.clamp(-0.5, 1.5);
+        let mut s1 = x0;
+        let mut s2 = s0.min(x2);
         let mut acc3: f64 = 0.0;
-        let mut m4 = s0;
-        for i in 1..=3 {
-            let c5 = 1.5 - v[i];
-            m4 = c5.min(m4);
-        }
-        s0 = 0.6 * s0 + 0.05 * m4.cos();
-        'l1: for t in v {
-            let v6 = prog_20((m4 + t).tanh(), 1.5, 0.5, v, 3);
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(x2);
-            for u in v {
-                if f64::cos(s0) < s1 * s2 {
-                    return v6;
+        'l0: for &t in v {
+            s2 = s2 * 0.6 + t.sin() * 0.4;
+            for (j, &u) in v.iter().enumerate() {
+                acc3 += f64::tanh(prog_12(s1, (v[j] / (f64::powi(v[j], 2) + 1.5)).cos(), 2.0, [v[0], v[1], v[2], v[3]], 1)) * 0.1;
+                if u + x1 <= 0.5 {
+                    break 'l0;
                 }
-                if f64::cbrt(s0.tanh() + 2.0).copysign(s2.sin()) < (x0.cos() * 0.9).asin() {
-                    break;
-                }
-                if u / 3.0 < v6 {
-                    break 'l1;
-                }
-                acc3 += f64::tanh(s0) * 0.1;
+                let v4 = t + x2 - (s2 - x2);
+                s0 = s0 * 0.5 + f64::cos(v4.tanh()) * 0.1;
             }
-            s1 = s1 * 0.8 + f64::tanh(v6.tanh()) * 0.005;
+            acc3 -= 0.5 * (s0 + t).cos();
         }
-        let mut k7 = 0;
-        while k7 < 3 {
-            k7 += 1;
-            let v8: f64 = s2 + v[k7];
-            if f64::atan(v8) < s1 * x0 {
-                s2 = 0.5 * s2 + 0.1 * (v8 + m4).tanh();
+        let v5: f64 = prog_22(f64::sin((v[n % 4] * v[n % 4] + 1.0).log10() + s1 * std::f64::consts::FRAC_1_PI) * 2.0, 0.25, 2.0, [v[0], v[1], v[2], v[3]], n);
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let m6 = 2 * i + 1;
+            let c7: f64 = table(m6);
+            if s2 <= (x1.sin() * 0.9).atanh() {
+                s0 = s0 * 0.75 + (s1.to_radians() * 50.0).tanh() * 0.25;
                 continue;
             }
-            match n {
-                MODE_A | 2 => {
-                    acc3 += 0.5 * f64::cos(x0 * m4);
-                }
-                g if g > 3 => {
-                    let x0 = -s0.tanh();
-                    s2 = s2.mul_add(0.8, f64::sin(x0) * 0.2);
-                }
-                _ => {
-                    s1 *= 0.75;
-                    s1 += 0.005 * prog_20(s0, 1.2, f64::exp(x2.sin()).cos(), v, 2).tanh();
-                    match k7 {
-                        1 => {
-                            continue;
-                        }
-                        g if g > 2 => {
-                            s2 = (s2 * 0.5 + prog_20(s1, f64::cos(s2.asinh()) * 2.0, f64::recip((s1.cos() * 0.5).ln_1p().powi(2) + 1.0).cos(), v, k7) * 0.005).tanh();
-                            acc3 -= 0.5 * f64::sqrt(f64::powi(s0 * s1, 2) + 2.0).sin();
-                        }
-                        _other => {
-                            acc3 -= (f64::sin(SCALE + v[3 - k7]) * 0.9).asin().cos() * 0.5;
-                        }
+            acc3 -= prog_12::<f64>(x0, f64::sin(c7 + c7 * core::f64::consts::FRAC_1_SQRT_2), f64::cos(f64::powf(x1.cos().powi(2) + 0.5, 0.3)) * 2.0, [v[0], v[1], v[2], v[3]], i).tanh() * 0.5;
+            for &u in v.iter() {
+                let v8 = u;
+                match m6 {
+                    0..=2 => {
+                        continue 'l2;
                     }
-                    acc3 += (s1.sin().exp_m1() * f64::exp_m1(v[0].cos())).tanh() * 0.4;
-                    if v[k7] + x2 <= x0 * x2 {
-                        s0 = f64::mul_add(s0, 0.6, (s1 * s2).sin().cos() * 0.1);
-                    } else if ((s1 * x0).powi(2) + 1.0).log(2.0) >= -0.5 || n < 3 {
-                        acc3 += 0.5 * f64::sin(m4);
-                    } else {
-                        s2 = (s2 * 0.6 + (s2.cos() * 2.0).cosh() * 0.05).tanh();
+                    4 => {
+                        let v9: f64 = prog_12(x2, (v5.powi(2) + 1.0).sqrt().tanh(), v[m6 % 4].tanh(), [v[0], v[1], v[2], v[3]], i);
+                        s1 = (s1 * 0.5 + x1 * v8 * 0.1).tanh();
+                        s0 = s0 * 0.8 + f64::tanh(v9) * 0.02;
+                    }
+                    5..=7 => {
+                        s2 *= 0.5;
+                        s2 += 0.1 * f64::cos(s0.cos().mul_add((s2 * s2 + 2.0).sqrt(), v5));
+                        s0 = s0 * 0.6 + f64::tanh((v8 + v[3]) / (f64::recip(v8.powi(2) + 0.5).tanh() + 2.0)) * 0.02;
+                    }
+                    _ => {
+                        let v5 = v8.to_degrees() * 0.01;
+                        let v10 = f64::log(f64::tanh(v5).powi(2) + 1.0, (v[m6 % 4] * v5).powi(2) + 2.0);
+                        acc3 += 0.1 * f64::cos(v10);
                     }
                 }
-            }
-            s1 = s1 * 0.75 + (s1.cos() / ((s1.sin() + 2.0).cbrt().powi(2) + 0.5)).sin() * 0.05;
-        }
-        let mut m9 = 0;
-        for i in 0..n {
-            acc3 += 0.25 * (s1.to_radians() * 20.0 + (SCALE + v[1])).sin();
-            if s0.min(x1).sin().exp() < x1.atan2(x2.powi(2) + 0.5) {
-                m9 += 1;
-            }
-            if f64::exp(f64::cos(m4)) >= 0.0 {
-                break;
-            }
-            if (x1 * x1 + 1.0).log(x0 * x0 + 2.0) <= -0.5 || n < i {
-                continue;
+                if (v5 * v5 + 1.0).cbrt() <= x2 {
+                    break 'l2;
+                }
+                acc3 += (v[3] - v8).sin() * 0.1;
             }
         }
-        match m9 {
-            0..=1 => {
-                s1 = 0.6 * s1 + 0.2 * ((f64::cos(x1) * 0.5).ln_1p() - (-2.0_f64).max(x2)).sin();
-                let v10 = prog_20(3.0_f64.log((x0 + v[m9 % 4]).powi(2) + 2.0).tanh(), s0, f64::sinh(f64::tanh(v[2]) * 1.5).tanh() * 2.0, v, k7);
-                s1 = (s1 * 0.6 + v10.sin() * 0.005).sin();
-            }
-            2..=4 => {
-                acc3 += 0.5 * m4.asinh().cos();
-                s2 *= 0.75;
-                s2 += 0.005 * prog_20(s2, s0, x1, v, 4).cos();
-            }
-            g if g > 5 => {
-                s0 = (s0 * 0.75 + f64::cbrt(f64::tanh(x2) + 2.0) * 0.75).tanh();
-                acc3 += ((f64::cos(x0) * 0.9).atanh().powi(2) + 1.0).log(10.0);
-            }
-            _other => {
-                acc3 += v[m9 % 4].to_radians() * 20.0;
-                s1 *= 0.8;
-                s1 += 0.1 * (x2 * x2 + 1.0).log2().cos();
-            }
+        let v11 = f64::cos(x0 * 1.2).exp2();
+        let m12 = 2 * n + 1;
+        let c13: f64 = table(m12);
+        let m14 = 2 * m12 + 1;
+        let c15: f64 = table(m14);
+        let mut a16 = [0.0; 4];
+        a16[0] = f64::cbrt(f64::tanh(s1) + 2.0);
+        for i in 1..4 {
+            a16[i] = a16[i - 1] * 0.75 + c15.sin() * 1.0;
         }
-        s0.tanh() - s1.tanh() + s2 - acc3.cos() - (f64::tanh(x2) * 1.2).tan()
+        a16 = [f64::log10(c15.powi(2) + 1.0).tanh() * 1.0, f64::tanh(v[n % 4].asinh()) * 1.0, (a16[0] * 0.6 + f64::log(2.0_f64, f64::powi(f64::clamp(v11, -0.5, 1.5), 2) + 2.0) * 0.2).sin(), a16[0]];
+        s0.sin() + s2 * 0.25 - f64::sin(acc3) - v5.cos() - c13 - a16[2] * 0.5
     }
 
     #[differentiable]
     pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].max(x1);
-        let mut acc1: f64 = 0.0;
-        let mut m2 = x0;
-        for i in 1..=5 {
-            m2 = m2.min(0.75 - x1 + v[(i + n) % 4].tanh());
-        }
-        acc1 += f64::tanh(m2);
-        if n == 6 && f64::acosh(x2.powi(2) + 1.5) <= x0 {
-            let m2 = (m2.sin() * 0.9).asin();
-            s0 = s0 * 0.6 + m2.cos().cos() * 0.05;
-        }
-        let v3 = f64::log(f64::powi(f64::powf(3.0_f64, x2.sin()), 2) + 1.0, v[2].hypot(m2).powi(2) + 2.0);
-        s0 = (s0 * 0.6 + s0.abs() * 0.4).sin();
-        let mut m4 = 0;
-        for _ in 0..v.len() {
-            s0 = 0.5 * s0 + 0.25 * f64::clamp(m2, (s0 / (m2.sin() + 2.0)).tanh() - 1.5, f64::cos(s0) + 1.5).tanh();
-            let v5 = v3.asinh();
-            if !(m4 < 27 && -x1.atan() > v3) {
-                m4 += 1;
-            }
-            let v6 = f64::cbrt(v3 * v3 + 1.0);
-            acc1 += 0.5 * (v5.tanh() - f64::tanh(v6)).sin();
-        }
-        match m4 {
-            0 => {
-                let v7 = prog_20(s0, f64::tanh(f64::ln(v3 * v3 + 2.0)), x2, v, n);
-                let mut k8 = 0;
-                while k8 < 6 && (v7.cos() * 0.9).asin() <= 0.5 {
-                    k8 += 1;
-                    acc1 += 0.25 * f64::cos((f64::cos(m2) * 2.0).sinh());
-                    acc1 -= 0.25 * (v3 - v[1]).tanh();
-                    for _ in 0..3 {
-                        s0 = (s0 * 0.8 + (-s0) * 0.2).sin();
-                        acc1 -= v7.cos() * 0.1;
-                    }
-                }
-                acc1 += v7.sin() * 0.005;
-            }
-            1..=3 => {
-                let v9 = v[(m4 + n) % 4].sin();
+        let mut s0 = f64::ln(x2 * x2 + 1.0);
+        let mut s1 = f64::cos(x0 * x0) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let [b3, b4, b5, b6] = v;
+        let [b7, b8, b9, _] = v;
+        let mut k10 = 0;
+        while k10 < n + 1 {
+            k10 += 1;
+            acc2 -= 0.25 * f64::tanh(prog_12::<f64>((b4.to_degrees() * 0.01).cos().sin(), f64::exp2(x1.sin()).sin() * 2.0, 0.5, v, n));
+            acc2 -= b3.max(x1).cos() * 0.25;
+            if (b9.cos() * 1.5).cosh() > 0.0 {
                 s0 *= 0.6;
-                s0 += 0.4 * v9.sin();
-            }
-            g if g > 4 => {
-                acc1 += 0.75 * f64::atanh(x2.sin() * 0.9);
-                s0 = s0 * 0.6 + f64::tanh(f64::max(x1, v3)) * 0.02;
-                if (f64::cos(x2).exp().tanh() * 0.9).acos() <= 1.0 {
-                    for t in v {
-                        s0 = 0.5 * s0 + 0.5 * x0.sin().cos();
-                        let v10: f64 = if ((t * t + 1.0).recip().powi(2) + 1.0).powi(-2) <= -0.5 && m4 % 2 == 0 {
-                            f64::abs(m2)
-                        } else {
-                            f64::exp2(f64::cos(m2)).cos().exp()
-                        };
-                        s0 = s0 * 0.6 + v10.cos().cos() * 0.1;
-                    }
-                } else if v[m4 % 4].hypot(v[m4 % 4].asinh()) < -0.5 {
-                    s0 *= 0.75;
-                    s0 += 0.1 * (v[n % 4] - x0).tanh();
-                    s0 = s0.mul_add(0.6, m2.sin() * 0.2);
-                }
-            }
-            _other => {
-                s0 = (s0 * 0.6 + (f64::hypot(m2, x2) + x1) * 0.1).sin();
+                s0 += 0.2 * (b5 + b7).cos();
+                s0 = s0.mul_add(0.8, (x0 - s0).sin() * 0.1);
+            } else if v[3] * s0 <= 0.5 || k10 == 1 {
+                let [b11, b12, b13] = [f64::acosh(f64::powi(b6.asinh(), 2) + 2.0), f64::asinh(x1), f64::mul_add(b9, b5, b7)];
+                s0 *= 0.5;
+                s0 += 0.05 * f64::atan2(b13, s0 * s0 + 1.0).sin();
+                acc2 += (b11.tanh() - f64::sin(b12)).tanh() * 0.25;
             }
         }
-        let mut m11 = f64::tanh(prog_14(2.0, x0, (-2.0_f64).max(x0 + v3).sin() * 2.0, v, n));
-        for i in 1..n {
-            m11 = ((m2 * m2 + 2.0).acosh() + f64::sin(v[i % 4])).max(m11);
-        }
-        s0 * 0.75 - acc1.sin() + m11.tanh()
+        let [b14, b15, b16, b17] = v;
+        let [b18, b19, b20, _] = v;
+        s1 = s1.mul_add(0.8, f64::sin(f64::recip(f64::recip(b8 * b8 + 1.0).powi(2) + 0.5)) * 0.1);
+        x1 * 0.75 - s0 + s1 * 0.5 + acc2.tanh() + b3.tanh() - b4 * 0.5 + b5.tanh() - b6 * 0.5 - b7.tanh() + b9 + b14 * 0.75 - b15.sin() + b16.sin() + f64::cos(b17) - b18 * 0.75 - b19.tanh() + b20.sin() - (b6.powi(2) + 1.0).log(10.0)
     }
 
     #[differentiable]
@@ -3446,6574 +2835,6669 @@ pub mod random_programs {
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = (x2.sin() + T::from_f64(2.0).unwrap()).cbrt();
-        let mut s1: T = T::min(T::from_f64(2.0_f64).unwrap(), x0);
-        let mut acc2: T = T::zero();
-        let a3 = v.map(T::atan);
-        let mut k4 = 0;
-        while k4 < n + 1 && x1 / (v[k4 % 4] * v[k4 % 4] + T::from_f64(1.5).unwrap()) > -T::from_f64(0.25).unwrap() {
-            k4 += 1;
-            if k4 == 7 && v[k4 % 4] > T::zero() {
-                let v5 = T::acos((s0 + a3[(k4 + n) % 4]).sin() * T::from_f64(0.9).unwrap());
-                s1 = (s1 * T::from_f64(0.5).unwrap() + v5.cos() * T::from_f64(0.1).unwrap()).sin();
+        let mut s0 = prog_12(x0, x1, x0 * T::from_f64(0.25).unwrap(), v, n).sin() * 2.0;
+        let mut s1: T = -x2;
+        let mut s2 = T::ln_1p(x1.tanh().powi(2));
+        let mut acc3: T = 0.0;
+        let v4: T = prog_12(x0 * T::from_f64(0.5).unwrap(), x2, x0 * 2.0, v, 5);
+        for i in 0..n {
+            if s0.sin().exp() > -T::from_f64(0.5).unwrap() {
+                let v4 = x1.atan();
+                let v5: T = s0.asinh();
+                s0 = T::mul_add(s0, T::from_f64(0.5).unwrap(), (v4.tanh() + v5.sin()).sin() * T::from_f64(0.25).unwrap());
             } else {
-                s1 = s1 * T::from_f64(0.75).unwrap() + s1.sin() * T::from_f64(0.25).unwrap();
-                let v6 = (a3[k4 % 4].tanh() * T::from_f64(0.9).unwrap()).asin();
-                acc2 = acc2 + v6.cos() * T::from_f64(0.25).unwrap();
-            }
-            if s0 - (-s0) >= T::zero() {
-                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (s0 * x2).tanh() * T::from_f64(0.05).unwrap());
-                if !(k4 < 5) {
-                    let x0 = T::asin(T::tanh(x0) * T::from_f64(0.9).unwrap()) - x2 * x0;
-                    s1 = s1 * T::from_f64(0.8).unwrap() + x0.tanh().cos() * T::from_f64(0.02).unwrap();
-                } else if x2.atan() <= -T::one() {
-                    let v7 = (s1 * s1 + T::one()).log10();
-                    s0 = s0 * T::from_f64(0.5).unwrap() + T::tanh(s1 * x0) * T::from_f64(0.1).unwrap();
-                    s0 = (s0 * T::from_f64(0.6).unwrap() + T::sin(v7) * T::from_f64(0.75).unwrap()).sin();
+                acc3 = acc3 - (v4.sin() * 2.0).cosh().tanh() * T::from_f64(0.25).unwrap();
+                if T::asinh(T::ln(v4.powi(2) + 1.0)) <= x2 {
+                    let v6 = prog_12((s1 * s1 + 1.0).recip().cos(), x0 * 2.0, T::sin(x1) * 2.0, v, 4);
+                    s2 = s2 * T::from_f64(0.5).unwrap();
+                    s2 = s2 + 0.1 * s1.tanh().exp().sin();
+                    s1 = s1 * T::from_f64(0.75).unwrap() + v6.tanh() * T::from_f64(0.02).unwrap();
                 } else {
-                    let v8 = x0.cos().exp_m1().sin().exp_m1();
-                    acc2 = acc2 + T::from_f64(0.25).unwrap() * T::tanh(v8);
+                    let v7 = (T::sin(T::recip(x0 * x0 + 1.0)) * 0.9).acos();
+                    let v8: T = T::from_f64(3.0_f64).unwrap().atan2(v7);
+                    s2 = s2 * T::from_f64(0.8).unwrap();
+                    s2 = s2 + T::from_f64(0.75).unwrap() * v8.cos().sin();
                 }
-            } else if (v[0] * v[0] + T::one()).recip() * (x1 + v[0]) <= s1.copysign(v[0]) {
-                s1 = s1 * T::from_f64(0.5).unwrap() + s1.tanh().exp().tanh() * T::from_f64(0.1).unwrap();
+                s2 = s2 * T::from_f64(0.5).unwrap() + T::exp(v[n % 4].tanh()).cos() * 0.1;
+                if (T::powf(T::from_f64(1.5_f64).unwrap(), v[i % 4].sin()).tanh() * T::from_f64(1.2).unwrap()).tan() > s1 {
+                    s0 = s0 * T::from_f64(0.8).unwrap() + T::tanh((s2 * s2 + 2.0).acosh()) * T::from_f64(0.02).unwrap();
+                    break;
+                }
             }
-            acc2 = acc2 + T::from_f64(0.25).unwrap() * T::atan(v[k4 % 4]).sin();
+            acc3 = acc3 + T::sin((T::tanh(v4) * 2.0).cosh()) * T::from_f64(0.25).unwrap();
         }
-        let v10 = 'b1: {
-            if x1.hypot(s0) > T::one() {
-                break 'b1 prog_14(x0 * T::from_f64(2.0).unwrap(), x1, x2, v, n);
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            acc3 = acc3 + x0.cos() * T::from_f64(0.25).unwrap();
+            if k9 > 1 {
+                break;
             }
-            for i in (0..n).rev() {
-                let fi = T::from_usize(i).unwrap();
-                if (T::exp2(s1.tanh()).tanh() * T::from_f64(1.5).unwrap()).cosh() > x2 || n % 2 == 0 {
-                    break 'b1 fi - s1 + (s0 + x1);
-                }
-                let v9 = T::exp2(T::tanh(x1 * v[(i + n) % 4]));
-                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.05).unwrap() * (s0 - v9).tanh();
+            if x1 * v4 >= T::from_f64(0.5).unwrap() {
+                break;
             }
-            a3[k4 % 4].tanh()
-        };
-        match k4 {
-            0 => {
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 + T::from_f64(0.5).unwrap() * T::from_f64(0.5_f64).unwrap().atan2(x1).copysign(acc2 + x2).cos();
-                if a3[k4 % 4] + x0 >= -T::from_f64(0.5).unwrap() {
-                    let v10: T = v10;
-                    s1 = s1 * T::from_f64(0.8).unwrap() + ((x1 * x1 + T::from_f64(2.0).unwrap()).acosh() + T::from_f64(1.2).unwrap()).sin() * T::from_f64(0.05).unwrap();
-                    s1 = (s1 * T::from_f64(0.6).unwrap() + v10.cos() * T::from_f64(0.005).unwrap()).tanh();
-                }
-            }
-            g if g > 2 => {
-                s1 = s1 * T::from_f64(0.5).unwrap();
-                s1 = s1 - T::from_f64(0.1).unwrap() * (s1.powi(2) + T::one()).log(T::from_f64(3.0).unwrap());
-                if k4 > 1 {
-                    let v11 = 'b3: {
-                        if (a3[k4 % 4].sin() * T::from_f64(0.9).unwrap()).acos() <= -T::one() {
-                            break 'b3 (T::cos(s1) * T::from_f64(0.9).unwrap()).atanh().sin().exp2();
-                        }
-                        (s0.tanh().exp2().powi(2) + T::one()).powf(x1.tanh())
-                    };
-                    s1 = (s1 * T::from_f64(0.5).unwrap() + (T::copysign(x0, s1) - T::from_f64(1.25).unwrap()) * T::from_f64(0.5).unwrap()).tanh();
-                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.01).unwrap() * v11.cos();
-                } else if v[k4 % 4] >= -T::from_f64(0.5).unwrap() {
-                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), v10.sin() * T::from_f64(0.005).unwrap());
-                    acc2 = acc2 + T::from_f64(0.2).unwrap() * (a3[k4 % 4].tanh().exp() / (T::cos((a3[k4 % 4] * a3[k4 % 4] + T::one()).powi(-2)) + T::from_f64(2.0).unwrap())).cos();
-                } else {
-                    acc2 = acc2 - T::from_f64(0.25).unwrap() * T::sin(s0).exp().sin();
-                }
-                s1 = (s1 * T::from_f64(0.6).unwrap() + x2 * T::from_f64(std::f64::consts::LN_2).unwrap() * T::from_f64(0.5).unwrap()).sin();
-            }
-            _ => {
-                let v12 = (a3[0].powi(2) + T::from_f64(2.0).unwrap()).acosh() * T::abs(a3[0]);
-                s0 = s0 * T::from_f64(0.8).unwrap() + (-T::from_f64(0.5_f64).unwrap()).max(a3[k4 % 4].cos()) * T::from_f64(0.2).unwrap();
-                acc2 = acc2 - T::from_f64(0.75).unwrap() * v12.cos();
+            if k9 >= 6 || -T::asinh(x2) > T::from_f64(0.25).unwrap() {
+                break;
             }
         }
-        s0 * T::from_f64(1.5).unwrap() - s1 * T::from_f64(0.75).unwrap() + acc2.tanh() + a3[0].cos() + v10.tanh() - (x2.powi(2) + T::one()).log10()
+        let a10 = v.map(T::sin);
+        let v11 = T::sin(a10[2]);
+        let f12 = |t: T| t.powi(2);
+        let v13 = f12(v[2]);
+        s0.cos() - s1 + s2 + acc3.tanh() - v4.tanh() + v11 * T::from_f64(0.5).unwrap() + v13 * T::from_f64(0.5).unwrap() + ((x1 * x1).ln_1p().powi(2) + 1.0).log(T::powi(v11.atan(), 2) + 2.0)
     }
 
     #[differentiable]
     pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = v[n % 4];
-        let mut s1: f64 = s0.cos();
-        let mut s2 = f64::sin(x2 + s0) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v13: f64 = if x1 * acc3 + f64::ln_1p(f64::tanh(x0) * 0.5) >= (x2 * x2 + 2.0).sqrt() {
-            let v4 = 1.5 - v[n % 4];
-            s2 - x0 + v4.cos()
-        } else {
-            for &t in v.iter() {
-                s2 = s2 * 0.5 + s2.cos() * 0.5;
-                match n {
-                    PHASE_A => {
-                        let v5 = f64::atan(s1.sin());
-                        s0 *= 0.6;
-                        s0 += 0.4 * v5.sin();
-                    }
-                    1 | PHASE_D => {
-                        let x2 = v[n % 4] + 0.8;
-                        let x0 = t.to_radians() * 20.0;
-                        acc3 -= 0.5 * (f64::cos(x2) - x0).cos();
-                    }
-                    4 => {
-                        s0 = 0.5 * s0 + 0.25 * (-(t / (f64::powi(x2, 2) + 1.5))).tanh();
-                        s2 = (s2 * 0.5 + s2 * s2 * 0.1).sin();
-                    }
-                    _ => {
-                        let v6 = prog_20(1.5_f64.atan2(t).sin(), s2, s1, v, 3);
-                        let mut k7 = 0;
-                        while k7 < n + 1 && x0.sin() > -0.25 {
-                            k7 += 1;
-                            let v8 = v.iter().copied().map(|p| (v[k7 % 4].tanh() * 0.5).ln_1p() + p.cos()).sum::<f64>();
-                            let [b9, b10, b11, b12] = v;
-                            if (f64::powi(v8, 2) + 0.5).recip() >= 0.0 && k7 % 2 == 0 {
-                                break;
-                            }
-                            s2 *= 0.5;
-                            s2 += 0.1 * f64::sin((b11.powi(2) + 1.0).log(b12 * b12 + 2.0));
-                            acc3 += 0.05 * (f64::sin(b9) + b10.tanh()).tanh();
-                        }
-                        s2 = s2.mul_add(0.75, f64::tanh(v6) * 0.005);
+        let mut s0 = x0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for &t in v.iter() {
+            s0 = f64::mul_add(s0, 0.5, f64::tanh(prog_12(s0.tanh(), x2, (v[0] * x0).sin(), v, n)) * 0.01);
+            if (x1 * x1 + 1.0).recip() <= 0.25 {
+                m2 += 1;
+            }
+            let mut k3 = 0;
+            while k3 < 6 {
+                k3 += 1;
+                let v4 = prog_12(x1, t, (x0 + 0.8).tanh() * 2.0, v, n);
+                let v5 = x2.tanh().exp();
+                s0 = 0.6 * s0 + 0.05 * f64::asinh(v4).sin();
+                acc1 += f64::cos(v5.tanh()) * 0.05;
+            }
+            match k3 % 2 {
+                0 => {
+                    break;
+                }
+                1 => {
+                    acc1 += 0.5 * f64::cos(x1 + f64::exp2(t.sin()));
+                    if (v[2].powi(2) + 1.0).log10() <= s0 {
+                        return f64::mul_add(t, v[0].tanh().exp2(), f64::atan(x0));
                     }
                 }
-                acc3 += f64::cos(t) * 0.5;
+                _other => {
+                    acc1 += ((f64::powi(x1, 2) + 0.5).sqrt() + x2).tanh() * 0.5;
+                }
             }
-            3.0_f64.copysign(acc3)
-        };
-        let mut a14 = v;
+            s0 = (s0 * 0.6 + t.tanh() * 0.4).sin();
+        }
+        match m2 {
+            3..=4 => {
+                let v6 = s0 * s0;
+                let v7 = prog_38(s0, (f64::sin(v6) * 0.9).acos().sin() * 2.0, x1, v, n);
+                acc1 += 0.005 * v7.cos();
+            }
+            5 => {
+                acc1 += (s0 - v[m2 % 4]).sin();
+                s0 = s0.mul_add(0.6, (x0 + s0).sin() * 0.2);
+            }
+            6 => {
+                s0 = s0 * 0.8 + (f64::tanh((x1.tanh() * 0.9).asin()) * 0.9).acos().tanh() * 0.02;
+            }
+            _ => {
+                s0 = (s0 * 0.75 + x0 * x1 * 0.05).sin();
+                acc1 -= x2.asinh();
+            }
+        }
+        'l2: for &t in v.iter() {
+            s0 = f64::mul_add(s0, 0.75, x2.atan2(s0.powi(2) + 0.5).cos() * 0.05);
+            s0 *= 0.6;
+            s0 += 0.2 * (x0 - v[3]).tanh();
+            for &u in v.iter() {
+                match n {
+                    1..=3 => {
+                        continue 'l2;
+                    }
+                    g if g > 4 => {
+                        acc1 += f64::sin((x1.powi(2) + 2.0).sqrt()) * 0.1;
+                    }
+                    _ => {
+                        let v8: f64 = f64::atanh(u.cos() * 0.9).to_degrees() * 0.02;
+                        acc1 += v8.cos().tanh() * 0.1;
+                    }
+                }
+                let v10 = if m2 > 1 && SCALE + u <= -0.5 {
+                    x1 / (x1.sin() + 2.0) / (t.atan().powi(2) + 1.5)
+                } else if v[m2 % 4] + u > 0.5 {
+                    let v9 = x1;
+                    f64::powi(f64::cos(x2).exp_m1(), 2) + v9.cos()
+                } else {
+                    acc1 += 0.1 * f64::asinh(t).sin();
+                    (v[m2 % 4] - t) / (x1.mul_add(x0, v[m2 % 4]).powi(2) + 1.0)
+                };
+                s0 = s0 * 0.75 + (t * t).sin() * 0.05;
+                acc1 += v10.tanh() * 0.1;
+            }
+            acc1 += 0.5 * f64::cos(-(x1.tanh() + 2.0).cbrt());
+            acc1 -= t.cos() * 0.5;
+        }
+        let a11 = v.map(f64::tanh);
+        let v12 = v.iter().map(|&p| prog_12::<f64>(f64::sin(s0.abs()), (SCALE + p).cos() * 2.0, 0.5, v, n)).sum::<f64>();
+        'l4: for i in 0..n {
+            let fi = i as f64;
+            acc1 += ((fi.cos() * 0.9).asin() / (f64::powi(f64::powi(v[m2 % 4], 3), 2) + 1.0)).sin() * 0.25;
+            s0 = s0 * 0.6 + (fi * fi + 0.5).recip().sin() * 1.0;
+            let mut k13 = 0;
+            while k13 < 5 && x2.atan() < 0.0 {
+                k13 += 1;
+                match k13 {
+                    0 => {
+                        s0 = 0.6 * s0 + 0.1 * s0.cos().exp().cos().sin();
+                        if f64::powi(x2, 3) <= 0.5 {
+                            s0 = s0 * 0.75 + (a11[k13 % 4] + a11[n % 4]).tanh() * 0.1;
+                        } else if a11[k13 % 4] < 0.5 {
+                            let x2 = x1 + s0;
+                            s0 = (s0 * 0.6 + x2.cos() * 0.2).tanh();
+                        } else {
+                            let v14 = fi - 0.25;
+                            s0 = (s0 * 0.6 + (f64::recip(fi.powi(2) + 1.0).cos() * 0.9).acos() * 1.0).sin();
+                            if (a11[k13 % 4] * x2).abs() > 1.0 {
+                                continue;
+                            }
+                            s0 = 0.8 * s0 + 1.0 * v14.sin();
+                        }
+                        let v15 = (x1.sin() * 2.0).cosh();
+                        acc1 += v15.cos() * 0.05;
+                    }
+                    g if g > 1 => {
+                        s0 *= 0.75;
+                        s0 += 0.25 * (a11[k13 % 4] * a11[k13 % 4]).ln_1p().sin();
+                        let v16 = f64::hypot(0.5_f64, x2) - v[k13 % 4];
+                        acc1 += 0.05 * v16.sin();
+                    }
+                    _ => {
+                        acc1 += 0.05 * f64::tan(f64::tanh(x1) * 1.2).tanh();
+                        s0 = (s0 * 0.8 + (x2 / 3.0).mul_add((x1 * x1).ln_1p(), a11[k13 % 4]) * 0.05).tanh();
+                    }
+                }
+                if (v[k13 % 4] * v[k13 % 4] + 2.0).ln() >= 0.5 || i > 0 {
+                    s0 = (s0 * 0.5 + f64::tanh(v12) * 0.5).tanh();
+                    break 'l4;
+                }
+                acc1 -= f64::log(x1 * x1 + 1.0, 3.0) * 0.02;
+            }
+            if x1 * x2 < 0.0 || i == 3 {
+                acc1 += 0.25 * f64::tanh(v12.sin());
+                let v17 = (v[k13 % 4] * v[k13 % 4] + 0.5).recip().mul_add(f64::exp(x0.cos()), x2 / (f64::powi(fi, 2) + 1.0));
+                s0 = 0.5 * s0 + 0.02 * f64::tanh(v17).cos();
+            } else if (v12 * v12 + 1.0).log(2.0) * (fi.cos() * 0.9).asin() < f64::powi(x1 * x1 + 1.0, -3) {
+                s0 = s0.mul_add(0.5, (x1 - s0).sin() * 0.25);
+            }
+        }
+        let v18 = (x1 * x1 + 0.5).sqrt();
+        x2 + f64::tanh(s0) + acc1.tanh() - a11[0] * 0.25 + v12.sin() + v18 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x0.sin();
+        let mut acc1: f64 = 0.0;
+        if (f64::powi(x0, 2) + 0.5).sqrt() < -1.0 {
+            let v2 = v[n % 4];
+            acc1 -= ((s0 * x1).powi(2) + 2.0).ln().sin();
+            s0 = (s0 * 0.5 + v2.cos() * 0.5).sin();
+        } else if f64::log10(v[n % 4] * v[n % 4] + 1.0) >= 0.5 {
+            acc1 += (x1.powi(2) + 1.0).log10();
+        } else {
+            s0 *= 0.75;
+            s0 += 0.005 * f64::sin(prog_37((x1.min(x2).cos() * 1.2).tan().tanh(), x2, x1, v, n));
+            acc1 -= (x0.cos() * 1.5).cosh().sin();
+        }
+        let mut a3 = v;
         for i in 0..n {
             let fi = i as f64;
-            a14[i % 4] = a14[i % 4] * 0.75 + f64::sin((f64::powi(fi, 2) + 1.5).acosh()) * 0.5;
-            s2 = (s2 * 0.5 + s2 / 1.5 * 0.75).tanh();
+            a3[i % 4] = a3[i % 4] + a3[(i + 1) % 4] * (f64::atan2(x2 + v[i % 4], f64::powi(x2, 2) + 0.5).cos() * 0.1);
+            s0 = 0.75 * s0 + 0.1 * f64::tanh(f64::atan2(fi, x0 * x0 + 1.0));
         }
-        for _ in (1..=5).step_by(2) {
-            s1 = 0.75 * s1 + 0.25 * a14[1].cos();
-            a14 = v;
-        }
-        match n {
-            0 => {
-                let v15 = (f64::powi(v13, 2) + 1.0).log10();
-                s1 = s1.mul_add(0.8, v15.tanh().tanh() * 0.05);
-            }
-            1..=2 => {
-                s0 = s0.mul_add(0.5, f64::cos(2.0_f64.atan2(x1)) * 1.0);
-                s2 = (s2 * 0.75 + f64::tanh(acc3) * 0.02).tanh();
-                if (v13.tanh() * 0.9).acos() >= -1.0 {
-                    let v16: f64 = 'b4: {
-                        s1 = (s1 * 0.75 + a14[n % 4].to_radians() * 0.05).tanh();
-                        s2 = 0.8 * s2 + 0.02 * (f64::powi(x2 / (x0.powi(2) + 0.5), 2) + 1.0).sqrt().cos();
-                        if x0.mul_add(v13, x1).max(x2.atan()) < (acc3.tanh() + 2.0).cbrt() {
-                            s0 = (s0 * 0.5 + (x1.tanh() * 2.0).cosh() * 0.05).tanh();
-                            break 'b4 2.0_f64.min(x2).copysign(x0 - 0.8);
+        let [b4, b5, b6, _] = v;
+        let mut k7 = 0;
+        let v13 = 'l1: loop {
+            k7 += 1;
+            let v8: f64 = (x2 * x2).ln_1p();
+            let v12 = match n {
+                0 | PHASE_C => SCALE + v8,
+                3 => f64::tanh(b4).exp2(),
+                4 | 6 => {
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        if prog_12(x1, f64::sin(SCALE + b5 * a3[(j + k7) % 4]) * 2.0, 1.2, v, n) <= -0.5 {
+                            s0 = s0 * 0.6 + (f64::to_degrees(b5.sin().cosh()) * 0.02).sin() * 0.25;
+                            s0 = s0 * 0.8 + (f64::sqrt(s0 * s0 + 0.5).powi(2) + 1.0).log(2.0).cos() * 0.1;
+                            if prog_12::<f64>(b6.sin().tanh() * 2.0, (-f64::mul_add(x0, v8, b4)).tanh(), v8.cos(), v, n) < -1.0 {
+                                continue;
+                            }
+                        } else if v8.tanh().sinh().sin().exp() > x0 {
+                            acc1 += 0.1 * f64::sin(b4.sin().cos().cosh());
+                        } else {
+                            s0 *= 0.6;
+                            s0 += 0.25 * f64::exp2(b6.sin()).sin();
+                            let v9 = x2.sin().exp();
+                            acc1 += v9.sin() * 0.1;
                         }
-                        f64::sin(acc3)
-                    };
-                    acc3 += v16.tanh() * 0.5;
-                } else if !(n < 2) {
-                    for i in 1..n {
-                        let fi = i as f64;
-                        let v17 = v[0].powi(2);
-                        match n % 3 {
-                            0 => {
-                                s0 = (s0 * 0.5 + (s2 - a14[2]) * 0.25).tanh();
-                                if (v17 * fi).tanh() <= 0.0 {
-                                    break;
-                                }
-                                let v18 = (v13 * v13 + 1.5).acosh();
-                                acc3 += v18.tanh().sin() * 0.4;
-                            }
-                            1 => {
-                                let v19 = f64::log((v[i % 4] - v17).powi(2) + 1.0, 2.0);
-                                acc3 += 0.25 * f64::cos(v17 * s1.atan());
-                                acc3 += v19.cos() * 0.4;
-                            }
-                            PHASE_C if n < 4 => {
-                                s0 = (s0 * 0.75 + (v[2] + v17) * 0.05).sin();
-                                let v20 = a14[i % 4] * x2;
-                                acc3 -= 0.4 * v20.cos();
-                            }
-                            _ => {
-                                s2 = f64::mul_add(s2, 0.75, (x1 * x1 + 2.0).acosh().cos() * 0.1);
-                                acc3 += 0.4 * x0.cos();
-                                if x1.atan().atan() > v17 {
-                                    acc3 += 0.4 * f64::exp(f64::sin(x0 - v[i % 4])).sin();
+                        match k7 {
+                            0 | 2 => {
+                                s0 = s0.mul_add(0.5, b6.tanh().tanh() * 0.5);
+                                s0 *= 0.6;
+                                s0 -= 1.0 * f64::tanh(f64::exp(fj.tanh()));
+                                if -v8 < s0 {
                                     continue;
                                 }
                             }
+                            PHASE_D => {
+                                let v10: f64 = s0.cos();
+                                let v11 = (b6.cos() * 1.2).tan();
+                                acc1 += (v10.sin() + f64::sin(v11)).cos() * 0.1;
+                            }
+                            4 => {
+                                s0 = (s0 * 0.8 + (f64::cos((b6 * b6 + 1.0).log(s0 * s0 + 2.0)) * 0.9).atanh() * 0.01).tanh();
+                                break 'l1 3.0_f64.atan2(x0) + (fj + a3[2]);
+                            }
+                            _other => {
+                                s0 = s0 * 0.75 + f64::sin(3.0_f64.copysign(b4)) * 1.0;
+                            }
                         }
-                        s2 = s2 * 0.6 + f64::tanh(s1.asinh()) * 0.4;
-                    }
-                } else {
-                    let v21 = s1;
-                    s0 = s0 * 0.75 + f64::cos(f64::asinh(v13)) * 0.02;
-                    acc3 += v21.tanh() * 0.01;
-                }
-            }
-            g if g > 3 => {
-                s2 = 0.75 * s2 + 0.02 * f64::cos(v13.asinh());
-                acc3 += (v[n % 4].powi(2) + 1.0).log(3.0);
-            }
-            _ => {
-                s0 = 0.75 * s0 + 0.25 * x2.tanh();
-            }
-        }
-        let v28: f64 = if n % 3 == 1 {
-            let v22 = -x2;
-            (v22 * v22 + 0.5).recip().tanh().exp_m1()
-        } else {
-            for i in 0..v.len() {
-                match i % 3 {
-                    1 => {
-                        let [_, b23, b24, b25] = a14;
-                        let v13 = b24 / (b25.sin() + 2.0);
-                        acc3 += (b23.cos() + f64::tanh(v13)).cos() * 0.5;
-                    }
-                    2 => {
-                        let v26 = prog_20(f64::cos(x0.cos()), (x0 + v13).tanh(), a14[n % 4].tanh(), v, 0);
-                        acc3 += 0.01 * f64::sin(v26);
-                    }
-                    _ => {
-                        acc3 += f64::tanh(v[i] + f64::exp_m1(f64::tanh(x2))) * 0.5;
-                        s2 = s2 * 0.8 + f64::cos(f64::atan(s0)) * 0.2;
-                    }
-                }
-                s2 = s2 * 0.8 + f64::sin(f64::exp_m1(f64::tanh(s2))) * 0.05;
-                acc3 += 0.5 * f64::cos(x0).exp_m1().sin();
-            }
-            let v27 = f64::sqrt(f64::powi(-x2, 2) + 0.5);
-            (v27 * v27 + 2.0).sqrt()
-        };
-        let mut a29 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            a29[i] = fi;
-            acc3 += 0.25 * (f64::min(v13, x2).powi(2) + 1.0).log10();
-            s2 = (s2 * 0.8 + f64::tanh(t) * 0.2).tanh();
-        }
-        for i in 0..n {
-            let v30 = (f64::powi(v28, 2) + 0.5).recip() + a29[(i + n) % 4];
-            a29 = [a29[1], a29[2].mul_add(0.6, f64::cos(v30 - s0) * 0.1), a29[3] * 0.5 + v13.tanh() * 0.5, a29[0] * 0.6 + v30.cos().exp_m1().cos() * 0.05];
-            let v31: f64 = (a29[i % 4].tanh() * 0.9).asin().to_degrees() * 0.02;
-            acc3 -= 0.25 * v31.cos();
-        }
-        s0.tanh() + f64::cos(s1) + f64::sin(s2) + acc3.sin() + v13.tanh() - a14[2] + v28 + a29[0] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_40<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::tanh(T::sqrt(T::powi(x0, 2) + 2.0)) * 2.0;
-        let mut s1 = T::cos(((x2 - x0).cos() * 2.0).sinh()) * 2.0;
-        let mut s2: T = (-T::from_f64(0.5_f64).unwrap()).max(v[n % 4]);
-        let mut acc3: T = 0.0;
-        let v4 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * (-(p * x2)).cos());
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            if T::powi(T::sin(x1), 2).ln_1p() > v4 || i < 4 {
-                continue;
-            }
-            if x0 * x1 >= 0.0 {
-                s2 = s2.mul_add(0.75, T::tanh(T::atan2(s2.powi(2) + 0.5, fi)) * 0.05);
-            } else {
-                s2 = s2 * 0.5;
-                s2 = s2 + 0.5 * T::sin((x2 * x2).ln_1p());
-                if (s0 * v[i % 4]).sin() < fi {
-                    s1 = T::mul_add(s1, 0.75, T::asinh(s2).tanh() * 0.25);
-                } else if n % 3 == 1 {
-                    let v5 = T::to_radians(T::cosh(T::sin(v[i % 4]) * 2.0));
-                    acc3 = acc3 + T::sin(T::cos(v5)) * 0.25;
-                } else {
-                    let x2: T = (v[n % 4] / (x2 * x2 + 1.5)).tanh();
-                    acc3 = acc3 + x2 * 0.25;
-                }
-            }
-            let v6 = if x0 <= -1.0 {
-                fi - x1
-            } else {
-                (T::exp2(v[i % 4].sin()).tanh() * 1.5).sinh()
-            };
-            acc3 = acc3 + 0.25 * v6.tanh();
-        }
-        let mut a7 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = x2;
-            acc3 = acc3 + 0.5 * t.cos();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            acc3 = acc3 + 0.5 * T::tanh((T::powi(T::ln(v[k8] * v[k8] + 1.0), 2) + 1.0).recip());
-            let v9 = match k8 {
-                0..=2 => x1 * v4 * T::from_f64(std::f64::consts::LN_2).unwrap(),
-                3 => T::atan2(T::powi(x2, 2) + 1.0, x0),
-                _ => x1 - (s1 - x2),
-            };
-            let v13 = match n % 3 {
-                0 | 2 => {
-                    for j in (1..=6).step_by(2) {
-                        let v12: T = if (a7[j % 4] + a7[1]).atan2(x1 * x1 + 0.5) >= x1 {
-                            let v10 = v4;
-                            (T::powi(v9.cos().exp(), 2) + 1.0).log2() + v10.tanh()
-                        } else {
-                            let v11 = x2 * s1;
-                            T::powi(v[n % 4], 2) + x1 + v11.cos()
-                        };
-                        acc3 = acc3 + (x1 * v4).cos() * 0.2;
-                        if (v4 * v4 + 1.0).cbrt().tanh() > v12 {
-                            s2 = (s2 * 0.6 + v9 * 0.1).sin();
-                        }
-                    }
-                    2.0 - (v4.sin() * 0.9).asin()
-                }
-                _ => s2 * x0 / (T::exp_m1(v[3].tanh()).sin() + 2.0),
-            };
-            if k8 >= 3 || T::powf(T::from_f64(2.0_f64).unwrap(), x0.mul_add(v4, s2).sin()) < -0.5 {
-                break;
-            }
-            acc3 = acc3 + (v9.sin() + v13.tanh()).cos() * 0.2;
-        }
-        let v15 = if (-x1) + x1 > s2 && k8 == 2 {
-            let v14 = (x2.powi(2).powi(2) + 0.5).recip();
-            a7[2] / 4.0 + v14.tanh()
-        } else if a7[0].powi(2) <= v4 {
-            (T::powi(x2.asinh(), 2) + 1.0).powf(0.5)
-        } else {
-            x0.tanh()
-        };
-        s2 = (s2 * 0.75 + T::atan(v15) * 0.02).sin();
-        s0 = s0 * 0.75;
-        s0 = s0 - 0.25 * x0.cos().sin();
-        s0.cos() + s1 * 1.5 - s2 - acc3.sin() + v4 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x2.powi(2) + 1.0).log(3.0);
-        let mut s1 = f64::tanh(s0 + v[n % 4]) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let [b3, b4, b5, b6] = [(-1.5_f64).max(x0 - 2.5), s0.max(x2), x1.mul_add(x2, s1), (x2 * x2 + 1.0).log2()];
-        let [b7, b8, _, b9] = [1.5_f64.min((acc2 * acc2 + 0.5).cbrt()), b4, f64::sqrt(f64::clamp(b3, -1.5, 0.5).powi(2) + 2.0), b6 * s1];
-        let [b10, b11, _, b12] = [x0 * v[n % 4], (b9.powi(2) + 2.0).ln(), acc2 + s1, b7.hypot(x0)];
-        for i in 0..n {
-            let v13 = f64::atan2(b7, b5 * b5 + 0.5);
-            if (s0 * s0 + 1.0).log10() <= -0.5 {
-                let v14 = prog_20((b3 + b10).cos(), 1.5, x2, [v[0], v[1], v[2], v[3]], i);
-                let v15: f64 = f64::log(x2.powi(2) + 1.0, 2.0);
-                acc2 -= 0.01 * (v14.tanh() - v15.tanh()).sin();
-            } else {
-                let [b16, _] = [prog_20((-0.5_f64).max(b11).sin() * 2.0, s0, b8, [v[0], v[1], v[2], v[3]], 0), x0 + v13];
-                let [b17, b18, _] = [b5 / 4.0 * (b12 * b12 + 0.5).atan2(b12), (x2.sin() * 0.9).asin(), f64::copysign(b10, b16)];
-                acc2 += (b17.tanh() + b18.sin()).cos() * 0.2;
-            }
-            acc2 -= f64::cbrt(v13.sin() + 2.0).tanh() * 0.25;
-        }
-        s0 *= 0.6;
-        s0 -= 0.005 * prog_40::<f64>(b7, s0, f64::sin(x1.max(b8) * b11.min(b7)) * 2.0, [v[0], v[1], v[2], v[3]], n).tanh();
-        s1 = s1 * 0.75 + f64::cos((f64::cos((b3.tanh() * 0.5).ln_1p()) * 0.9).asin()) * 0.1;
-        s0 + s1 + acc2 + b5.sin() + b10 - b12
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0].min(x1);
-        let mut s1 = ((x2 * x0).powi(2) + 1.0).recip();
-        let mut s2 = s0.tanh();
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_23(f64::tanh(v[3]) * 2.0, (f64::cbrt(x0.powi(2) + 1.0).powi(2) + 0.5).atan2(s0 * x1).tanh(), s1, v, n);
-        let v5 = prog_40(f64::sqrt(acc3.powi(2) + 2.0).tanh() * 2.0, 1.2, acc3, v, n);
-        for &t in v.iter() {
-            if v4 * v[3] - 0.65 >= 0.5 {
-                acc3 += 0.25 * (f64::asin(f64::tanh(s0) * 0.9).sin() * 0.9).atanh();
-                continue;
-            }
-            let v6 = prog_20((f64::powi((v[3].cos() + 2.0).cbrt(), 2) + 0.5).powf(0.5).cos() * 2.0, 2.0, 1.2, v, n);
-            s2 = (s2 * 0.8 + s2.sin().exp() * 0.05).tanh();
-            s2 = 0.6 * s2 + 0.005 * (f64::cos(t) - v6.cos()).tanh();
-        }
-        'l1: for i in (0..5).rev() {
-            let fi = i as f64;
-            match i % 2 {
-                1 => {
-                    acc3 -= ((f64::tanh(v5) * 0.9).asin() + f64::asin(v4.sin() * 0.9)).sin() * 0.4;
-                    break;
-                }
-                _other => {
-                    acc3 += 0.4 * f64::sin((v4 + x1).abs());
-                }
-            }
-            s1 = 0.8 * s1 + 0.2 * f64::sin((x2 * x2 + 2.0).sqrt());
-            acc3 += 0.25 * v5.cos().exp().atan2(f64::powi(v5.cos().exp2(), 2) + 0.5).sin();
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                match i % 3 {
-                    0 | 2 => {
-                        acc3 -= f64::cos(f64::mul_add(fi, v[k7 % 4], x0)) * 0.05;
-                        break 'l1;
-                    }
-                    _other => {
-                        let x1 = s2;
-                        s0 = (s0 * 0.75 + (f64::sin(x1) * 0.5).ln_1p() * 0.25).sin();
-                    }
-                }
-                match i {
-                    0..=2 => {
-                        let v5 = (f64::tanh(v5) * 1.5).cosh();
-                        let v8 = v[1] + v5 + (v5 - v[1]);
-                        s0 *= 0.6;
-                        s0 -= 0.02 * f64::sin(v8).cos();
-                    }
-                    MODE_D => {
-                        let v9 = f64::powi((v[n % 4].cos() + 2.0).cbrt(), 2).ln_1p();
-                        let v10 = x2 + v9;
-                        s0 = 0.6 * s0 + 0.25 * v10.cos();
-                    }
-                    4 => {
-                        s1 = (s1 * 0.6 + s1 / (s1 * s1 + 0.5) * 0.1).sin();
-                        acc3 += 0.05 * (x1 - (x0 - v4)).tanh();
-                    }
-                    _ => {
-                        s2 = (s2 * 0.5 + (s2.cos() * 1.5).cosh() * 0.1).sin();
-                        if (fi + x0).sin() >= -0.5 {
+                        if -a3[(j + n) % 4].tanh() < -0.5 {
+                            s0 = s0 * 0.6 + f64::sin(fj - (x0 + b4)) * 0.2;
                             continue;
                         }
+                        s0 = f64::mul_add(s0, 0.8, f64::mul_add(s0, x2, b4).sin() * 0.02);
                     }
+                    f64::cos(b5)
                 }
-                let v11 = match n {
-                    0..=2 => s0 - x2 + 2.5,
-                    3 | 5 => {
-                        acc3 += (f64::exp(v[k7 % 4].tanh()) - (x2 - s2)).tanh() * 0.05;
-                        v4.mul_add(s0, v4) - s0
-                    }
-                    6 => s1 * v4,
-                    _ => 0.8 - s2,
-                };
-                acc3 += 0.05 * (s2.powi(2) + 0.5).recip().sin();
-                s2 = s2 * 0.8 + f64::tanh(v11).tanh() * 0.02;
+                _other => {
+                    s0 = f64::mul_add(s0, 0.75, v8.cos() * 0.25);
+                    a3[n % 4] * v8.powi(2)
+                }
+            };
+            acc1 += (b6 / (b4.tanh() + 2.0) * 0.25).cos() * 0.5;
+            if k7 >= 4 || v8 * v[1] < -1.0 {
+                break f64::atan2(s0 * s0 + 0.5, b6);
+            }
+            s0 = s0 * 0.8 + f64::sin(v12.sin()) * 0.01;
+        };
+        let mut k14 = 0;
+        while k14 < n + 1 && 1.5_f64.powf(f64::tanh(x0)) >= b4 {
+            k14 += 1;
+            acc1 -= 0.25 * f64::sin(v13 + 1.25);
+            if k14 < 3 {
+                continue;
             }
         }
-        let v12 = x0.sin().atan();
-        s0 * 0.75 + f64::cos(s1) + s2 * 0.25 + acc3.cos() + v4.tanh() + v5.tanh() + f64::tanh(v12) + (v12 * v12 + 1.0).sqrt()
+        for _ in 0..v.len() {
+            s0 = s0 * 0.5 + (x2 / (f64::powi(b5, 2) + 0.5)).tanh() * 0.05;
+            let v15 = (b5.cos() * 1.5).cosh();
+            acc1 += 0.5 * v15.cos();
+        }
+        x2 - s0 + acc1.tanh() - a3[2] * 0.25 - b4 * 0.75 - b5 - b6.sin() + v13.tanh() + (v[k14 % 4] + a3[k14 % 4])
     }
 
     #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x1);
-        let mut s1 = (v[2] * x1).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for _ in 0..4 {
-            if x0.cos() > -0.5 {
-                break;
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(prog_17((x2 / (v[0].powi(2) + 0.5)).cos() * 2.0, x0, f64::tanh(x0).exp().powi(2).tanh() * 2.0, v, n)) * 2.0;
+        let mut s1 = 0.5_f64.powf(f64::sin(x2));
+        let mut s2 = (f64::tanh(s1) * 0.9).atanh();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for i in 0..4 {
+            a4[i] = f64::exp2(v[i].cos());
+        }
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            s2 = s2.mul_add(0.5, f64::powi(a4[n % 4], 3).sin() * 0.02);
+            let v6 = v.iter().copied().map(|p| s0 * x2 + p.sin()).sum::<f64>();
+            let v7 = v.iter().map(|&p| (f64::cos(s2) * 1.2).tan() * 0.8 + f64::sin(p)).sum::<f64>();
+            if k5 >= 2 {
+                break (-s0) - f64::ln(x1.powi(2) + 0.5);
             }
-            if !(m3 < 17) {
-                m3 += 1;
-            }
-            s0 = s0 * 0.6 + f64::exp2(f64::sin(x2)).cos() * 0.25;
-        }
-        let c4 = m3 as f64;
-        let mut a5 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = c4.tanh().exp_m1();
-            s0 = (s0 * 0.5 + f64::tanh(t) * 0.5).tanh();
-        }
-        for _ in 0..n {
-            s1 = s1.mul_add(0.75, a5[0].tanh() * 0.25);
-            a5 = v;
-        }
-        let mut m6 = acc2;
-        for i in 0..=n {
-            let c7 = (f64::powi(a5[i % 4] * 2.0, 2) + 0.5).recip() + v[i % 4].cos();
-            m6 = m6.min(c7);
-        }
-        let mut a8 = [x2, acc2, v[0] / (x1.powi(2) + 1.0) + c4, prog_14(x1, s0, (a5[0] * a5[0] + 0.5).ln().sin() * 2.0, v, m3)];
-        s1 = (s1 * 0.8 + f64::cos(a8[3]) * 0.005).tanh();
-        a8 = v;
-        let [_, _, b9, b10] = v;
-        acc2 -= f64::tanh(acc2);
-        x0.tanh() + s1 - acc2 + m6 * 1.5 + a8[2] * 0.25 - b9 * 0.75 + b10 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut s1: f64 = f64::sin(x1).exp().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v6 = if let Some(k3) = (n % 4).checked_sub(1) {
-            let c4 = k3 as f64;
-            f64::ln(v[k3] * v[k3] + 0.5) + f64::cos(c4)
-        } else {
-            let v5 = -x2;
-            s0 = (s0 * 0.5 + (f64::powi(v5.copysign(x2), 2) + 1.0).log10() * 1.0).tanh();
-            v[n % 4].tanh()
+            acc3 -= f64::cos(f64::sin(v6) - v7.tanh()) * 0.05;
         };
-        let v9 = match (n % 4).checked_sub(1) {
-            Some(k7) if k7 > 0 => (x2 * x2 + 0.5).sqrt(),
-            Some(_) => s0 + acc2,
-            None => 0.5_f64.copysign(v6),
-        };
-        match (n % 3).checked_sub(1) {
-            Some(k10) => {
-                let c11 = k10 as f64;
-                let v14 = if let Some(k12) = n.checked_sub(2) {
-                    let c13 = k12 as f64;
-                    x2.cos().exp() + c13.cos()
-                } else {
-                    f64::log(f64::powi(f64::cos(s1), 2) + 1.0, 2.0)
-                };
-                s1 = (s1 * 0.5 + (SCALE + v6) * 0.25).tanh();
-                acc2 += 0.5 * (c11.sin() + v14.tanh()).tanh();
+        if 2.0_f64.min(v[1]) > a4[k5] / 3.0 && k5 % 3 == 1 {
+            for &t in a4.iter() {
+                let v9: f64 = prog_12(s2, x2, s1, v, k5);
+                acc3 += 0.5 * f64::tanh(f64::cos(x1 / (s2 * s2 + 1.0)).exp());
+                s1 = 0.5 * s1 + 0.1 * f64::sin(t.cos() + v9.sin());
             }
-            None => {
-                let mut k15 = 0;
-                while k15 < 6 {
-                    k15 += 1;
-                    acc2 -= x1.to_radians().sin() * 0.25;
-                    if v[0] * v6 / (f64::powi((f64::tanh(x2) * 0.5).ln_1p(), 2) + 1.5) < 1.0 {
-                        s1 = f64::mul_add(s1, 0.75, (s1.cos() * 1.2).tan().cos() * 0.02);
-                    } else if s1.sin() + f64::powf(1.5_f64, v[3].tanh()) <= -0.5 && n % 3 == 1 {
-                        let v6 = v6 - v9;
-                        s1 = s1 * 0.8 + f64::sin(s0 + v6) * 0.05;
-                    } else {
-                        s0 = f64::mul_add(s0, 0.75, f64::mul_add(v[n % 4], x1, (s0 * s0 + 0.5).sqrt()).cos() * 0.05);
-                        if f64::recip(v6 * v6 + 1.0) - (x0 * x0 + 0.5).cbrt() > -1.0 {
-                            break;
-                        }
-                        s1 = s1 * 0.75 + x2.tanh().tanh() * 0.25;
-                    }
-                    let v18 = if prog_20(x0, x1, (v[k15 % 4] - v9).cos(), [v[0], v[1], v[2], v[3]], k15) <= -1.0 {
-                        let v16 = f64::acos(v[2].cos() * 0.9);
-                        x0.mul_add(v6, v16).copysign(1.5_f64.atan2(s0))
-                    } else if !(n + k15 < 12 && v6.atan() < 0.5) {
-                        let v17 = v9 * (v[3] * v[3] + 1.0).cbrt();
-                        s1 = (s1 * 0.5 + x1 * 0.5).tanh();
-                        ((v9 - v17).tanh() + 2.0).cbrt()
-                    } else {
-                        v9 / (v[0] * v[0] + 1.0)
-                    };
-                    s1 *= 0.8;
-                    s1 += 0.02 * v18.sin();
+            let x2 = v8;
+            s1 = (s1 * 0.5 + x2.sin() * 0.005).tanh();
+        }
+        if (v[k5] * v[k5] + 0.5).ln() < 1.0 {
+            return f64::max(x1, a4[k5]);
+        }
+        let mut m10: f64 = 0.0;
+        for i in 0..5 {
+            let c11 = match i {
+                MODE_A | MODE_C => v8.to_radians() + v[i % 4].tanh(),
+                3 => (v8 * v8).ln_1p(),
+                _other => (f64::cos(x1) + 2.0).cbrt(),
+            };
+            m10 = m10.min(c11);
+        }
+        s2 *= 0.5;
+        s2 += 0.005 * m10.tanh();
+        'l4: for i in 0..5 {
+            acc3 -= 0.4 * f64::cos(v8 / ((x1 + v[(i + n) % 4]).powi(2) + 1.5));
+            let mut k12 = 0;
+            while k12 < 3 {
+                k12 += 1;
+                s2 = s2.mul_add(0.5, f64::atan2(v[0], s2 * s2 + 0.5).sin() * 0.1);
+                if s0 - s1 > 1.0 {
+                    s0 = s0.mul_add(0.6, f64::sin(x1 * m10) * 0.05);
+                    break 'l4;
                 }
             }
+            s2 = (s2 * 0.8 + (x1.clamp(s2.cos() - 1.5, s0.cos() + 1.5) + s2 / (s2.tanh() + 2.0)) * 0.05).sin();
         }
-        let mut a19 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a19[i % 4] = a19[i % 4] * 0.5 + v9.tanh() * 0.5;
-            s0 = (s0 * 0.5 + f64::sinh(v9.sin()) * 0.25).sin();
-        }
-        x2 - s0 * 1.5 - s1.sin() - acc2 - v6 + v9 + a19[0]
+        x1 - s0.cos() - s1.tanh() - s2 + acc3.cos() + f64::tanh(v8)
     }
 
     #[differentiable]
-    pub fn prog_45<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::cos(v[3] - x1) * 2.0;
-        let mut s1 = (x2 * x2 + 1.0).powi(-1);
+    pub fn prog_42<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::asin((x0 - 0.25).sin() * 0.9);
+        let mut s1 = -x2.cos().exp2();
         let mut acc2: f64 = 0.0;
         let mut a3 = [0.0; N];
         for i in 0..N {
-            a3[i] = (s0.powi(3).powi(2) + 0.5).ln();
+            a3[i] = f64::cos(s0 / (s1 * s1 + 1.5));
         }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            acc2 += (a3[n % 4] * s0).sin() * 0.25;
-            s1 = (s1 * 0.5 + f64::min(s1, x0) * 0.5).sin();
-            let mut k4 = 0;
-            while k4 < n + 1 && x0 + 1.2 > 0.5 {
-                k4 += 1;
-                if (f64::powi(s1 * x2, 2) + 1.0).cbrt() <= -1.0 {
-                    acc2 += fi.sin() * 0.02;
-                    continue 'l1;
-                }
-                s0 = (s0 * 0.5 + s0 * 0.5).sin();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc2 += f64::acos(f64::tanh(v[0]) * 0.9).atan2(x2 * x2 + 1.0).tanh() * 0.75;
+            acc2 -= 0.4 * (f64::sinh(f64::tanh(x1) * 2.0).to_degrees() * 0.02).sin();
+            if k4 >= 2 || prog_17(((s1 + x1).cos() * 0.9).atanh().sin() * 2.0, s0.cos().exp2().sin() * 2.0, f64::tanh((s1.tanh() * 0.9).atanh()), v, 6) > 0.0 {
+                break;
             }
         }
-        let v5: f64 = prog_14::<f64>(2.0, f64::atan2(v[n % 4], v[2] * v[2] + 0.5).sin(), f64::exp_m1(x0.tanh()).sin(), v, n);
-        for i in (0..n).rev() {
-            let v7 = match n {
-                0 | PHASE_C => {
-                    let x1 = v5;
-                    ((x1 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).sqrt()
-                }
-                3 | 5 => (f64::tanh(a3[n % 4]) + 2.0).cbrt(),
-                _other => {
-                    let v6 = v[(i + n) % 4] * v5;
-                    x1 - s0 + v6.tanh()
-                }
+        for &t in v.iter() {
+            let v7 = if prog_12::<f64>(2.0, x0, 1.2, v, n) >= t + x1 {
+                let v5 = t + s1 + a3[(k4 + n) % 4];
+                v5.sin()
+            } else {
+                let v6 = f64::tanh(f64::mul_add(x1, v[(k4 + n) % 4], t)).exp();
+                s0 = 0.5 * s0 + 1.0 * (f64::powi((f64::powi(x0, 2) + 2.0).ln(), 2) + 2.0).ln().tanh();
+                (-x1) + f64::cos(v6)
             };
-            acc2 -= 0.25 * (v5 * s1).cos();
-            if v5.sin().sinh() + v[i % 4].sin() >= 0.0 {
-                continue;
-            }
-            acc2 -= 0.25 * f64::cos(v7);
+            let v8 = a3.iter().zip(v.iter()).map(|(&p, &q)| a3[k4] + s1 + p.sin() + q.sin()).sum::<f64>();
+            let v9 = v7 + a3[3 - k4];
+            acc2 += 0.25 * 0.5_f64.hypot(s1).clamp(-1.5, 1.5);
+            acc2 += (f64::sin(v8) + f64::tanh(v9)).sin() * 0.1;
         }
-        for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 -= 0.4 * v5.tanh();
-            for j in (1..=5).step_by(2) {
-                let v9 = if j % 2 == 0 && x1.sin().exp() < -0.5 {
-                    a3[j % 4].sin()
-                } else if s1.mul_add(s1, s1) >= v[i % 4] {
-                    f64::ln_1p(x1 * x1)
-                } else {
-                    let v8 = (a3[3] * a3[3]).ln_1p();
-                    s1 * fi + f64::cos(v8)
-                };
-                if f64::recip(v9.asinh().powi(2) + 1.0) <= 0.25 {
-                    return a3[3];
-                }
-                s1 = (s1 * 0.8 + s1 * 0.2).tanh();
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            acc2 += f64::tanh(a3[k10 % 4].powi(2)).exp_m1().sin() * 0.5;
+            s0 = (s0 * 0.5 + (f64::powi(a3[k10 % 4], 3) - a3[k10 % 4] * x2) * 0.05).tanh();
+            s1 = 0.75 * s1 + 0.25 * a3[0].cos();
+            if k10 >= 4 || (x2 * x2 + 0.5).cbrt() <= 1.0 {
+                break;
             }
         }
-        acc2 += (x2.tanh() + 2.0).cbrt();
-        s0 + s1 * 1.5 + acc2.tanh() + f64::tanh(a3[2]) + f64::tanh(v5) + (x2 * x2 + 1.0).log10()
+        let mut k11 = 0;
+        while k11 < n + 1 && 0.65 - x2 >= s1.asinh() {
+            k11 += 1;
+            acc2 -= 0.2 * f64::sin(prog_12(x0, s1, f64::cos(x0.cos().exp()) * 2.0, v, n));
+            let v12 = a3[1];
+            let v14 = if v12 + s1 >= f64::hypot(v12, x2) {
+                (f64::sin(x1) * 2.0).cosh()
+            } else {
+                let v13 = x1.cos().exp2();
+                prog_12(x1, s0, f64::cos(f64::hypot(v12, v13)), v, n)
+            };
+            s0 = s0.mul_add(0.6, v14.sin() * 0.02);
+        }
+        x1 * 0.75 + f64::tanh(v[0]) + s0 * 0.75 + s1.tanh() + acc2.tanh() - a3[0] * 0.25 + prog_12(a3[3].clamp(f64::sin(a3[3] / (v[k4].cos() + 2.0)) - 1.5, f64::tanh(s0 - x2) + 1.5).tanh() * 2.0, f64::cos(2.0_f64.log(x0.powi(2) + 2.0)), 2.0, v, n)
     }
 
     #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.sin() * 1.2).tan().sin() * 2.0;
-        let mut s1: f64 = -x2;
-        let mut s2 = f64::log10(x2.max(s0).powi(2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 5 && (x0.tanh() * 1.2).tan() < 0.0 {
-            k4 += 1;
-            let [b5, b6, b7, b8] = v;
-            if prog_20((b6 - b7).sin().sin(), s2.sin().sin() * 2.0, b7, v, k4) >= -0.5 {
-                s1 = (s1 * 0.75 + (f64::powi(v[k4 % 4], 2) + 1.0).powf(f64::cos(s1)) * 0.02).sin();
-            } else if f64::sin(b8) <= 0.0 {
-                let v9 = prog_20(f64::tanh((f64::sin(b7) * 2.0).sinh()), b5, 0.75, v, k4);
-                s0 = s0.mul_add(0.8, v9.cos() * 0.005);
-            } else {
-                let [b10, b11, _, b12] = v;
-                acc3 -= f64::sin(b10.tanh() + b11.tanh() + b12.cos()) * 0.4;
-            }
-            s0 = f64::mul_add(s0, 0.75, f64::sin(b5 / (f64::sin(b8) + 2.0)) * 0.05);
-        }
-        let [b13, _] = [f64::asinh(acc3 / (f64::tanh(v[k4 % 4]) + 2.0)), (x2.powi(2) + 0.5).ln()];
+    pub fn prog_43(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::recip(*x2 * *x2 + 0.5);
+        let mut s1 = (v[3] - s0.clamp(-1.0, 1.5)).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        acc2 += f64::tanh(SCALE + x0);
+        let v3: f64 = x1;
+        let v4 = f64::tanh(f64::log(v3 * v3 + 1.0, x1 * x1 + 2.0)).exp();
         for i in 0..n {
             let fi = i as f64;
-            let v14: f64 = x0 - x1 + x2.mul_add(s0, b13);
             for &u in v.iter() {
-                let v15 = if f64::powf(0.5_f64, s0.cos()) * (u - s1) < f64::sqrt(v14 * v14 + 1.0) {
-                    (f64::tanh(u) * 1.5).cosh()
-                } else if f64::recip((x0 - s0).powi(2) + 1.0) > 0.25 {
-                    SCALE + f64::log(x0 * x0 + 1.0, 2.0)
-                } else {
-                    f64::to_degrees(x0) * 0.01 + u
-                };
-                let v16 = v15.clamp(f64::sin(1.5_f64.powf(fi.sin())) - 1.5, v15.tanh() + 1.5);
-                s1 *= 0.5;
-                s1 += 0.1 * (v16 - s1).tanh();
+                acc2 += 0.05 * (v4.powi(2) + 1.0).log10();
+                acc2 += 0.05 * (u * *x2).tanh();
+                acc2 -= s1.cos().exp_m1().sin() * 0.05;
             }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v17 = f64::log10(f64::powi(s0 + fj, 2) + 1.0);
-                let v18 = s1 + s0;
-                acc3 += 0.05 * f64::tanh((x2.sin() + 2.0).cbrt());
-                s2 = f64::mul_add(s2, 0.75, (u.cos() + f64::sin(v17) + v18.tanh()).sin() * 0.05);
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                let v6 = v.iter().fold(f64::sin(v4), |r, &p| r * 0.75 + 0.05 * f64::sin(f64::sin(v[3]).sinh() + p.tanh()));
+                if 0.5 - v6 >= fi * v[(k5 + i) % 4] {
+                    break;
+                }
+                s0 = (s0 * 0.6 + f64::tanh(s0) * *x2 * 0.1).sin();
             }
-            s0 = (s0 * 0.75 + (v[i % 4] + s0) * 0.1).sin();
-            acc3 -= 0.25 * f64::tanh(v14).cos();
+            let v7 = v.iter().map(|&p| 1.0 + 0.1 * ((v4.sin() * 1.5).cosh() + p.tanh()).sin()).product::<f64>();
+            s0 = 0.8 * s0 + 0.05 * ((v7.powi(2) + 1.0).recip() * v3).sin();
         }
-        for i in 0..6 {
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v19 = v.iter().fold(b13, |r, &p| r * 0.5 + 0.1 * (b13 * r + p.tanh()).tanh());
-                let v20 = (v19.powi(2) + 0.5).sqrt() - v19.tanh().exp_m1();
-                match j % 4 {
-                    0 => {
-                        acc3 -= 0.05 * ((fj + v19) / 3.0).sin();
-                    }
-                    1 | 3 => {
-                        s0 = 0.8 * s0 + 0.4 * (s0.powi(2) + 1.0).log10().sin();
-                        let x1 = x2 / (x0.cos() + 2.0);
-                        s0 = (s0 * 0.8 + f64::sin(x1) * 0.05).sin();
+        let v8 = (*x2 * *x2 + 0.5).cbrt();
+        s1 = 0.6 * s1 + 0.1 * f64::atan((f64::cos(x1) * 1.5).cosh()).cos();
+        s0.sin() + f64::cos(s1) - f64::cos(acc2) + v4 - v8
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::ln(x2 * x2 + 0.5);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(prog_12(f64::tanh((f64::sin(v[3]) * 1.5).cosh()), 2.0, x1.atan2(x0.powi(2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 5) + p.tanh())).product::<f64>();
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if s0 * v[k3 % 4].sin().exp2() < v2.to_radians() * 50.0 {
+                match n.checked_sub(2) {
+                    Some(k4) => {
+                        let c5 = k4 as f64;
+                        for (j, &u) in v.iter().enumerate() {
+                            let v8 = match j + k4 {
+                                0 => {
+                                    let v6 = ((-u).powi(2) + 0.5).cbrt();
+                                    f64::asin((v[k3 % 4] + x2).sin() * 0.9) + v6.cos()
+                                }
+                                2..=4 => {
+                                    let v7 = c5 + x1;
+                                    prog_12::<f64>(1.5, x1, u, [v[0], v[1], v[2], v[3]], n) + v7.cos()
+                                }
+                                5..=7 => {
+                                    acc1 += f64::sinh(x1.cos() * 1.5).cos() * 0.05;
+                                    x0.asinh()
+                                }
+                                _ => ((c5.powi(2) + 1.0).log(3.0).tanh() * 0.9).acos(),
+                            };
+                            if u.powi(2) > v[3 - j] {
+                                let v9 = 3.0_f64.log(v8.powi(2) + 2.0);
+                                acc1 -= v2.cos() * 0.05;
+                                acc1 += f64::cos(v9).tanh() * 0.05;
+                            }
+                            s0 = (s0 * 0.8 + f64::asinh(v8) * 0.02).tanh();
+                        }
+                        s0 = 0.5 * s0 + 1.0 * c5.tanh();
                     }
                     _ => {
-                        let [_, _, _, b21] = v;
-                        s2 = 0.5 * s2 + 0.5 * f64::cos(b21);
+                        s0 = s0 * 0.75 + (f64::cosh(s0.tanh() * 1.5).powi(2) + 1.0).ln().cos() * 0.05;
+                        s0 *= 0.75;
+                        s0 -= 0.25 * f64::tanh(v[k3 % 4]);
                     }
                 }
-                acc3 += f64::sin(-b13) * 0.05;
-                acc3 -= f64::sin(v20.tanh()) * 0.05;
-            }
-            acc3 -= s1.tanh() * 0.25;
-            if s2.mul_add(b13, s1) >= (f64::sin(x0) * 0.9).asin() || i > 4 {
-                let v22 = (f64::sin(s2) * 0.9).asin();
-                acc3 -= f64::copysign(v[2].min(x0), v22.atan()).cos() * 0.25;
-            } else if k4 == 1 && x1 * s0 < 0.0 {
-                s2 = s2.mul_add(0.75, s2.hypot(x2).cos() * 0.1);
-            } else {
-                s2 = (s2 * 0.8 + (-(f64::tanh(s2) * 0.9).asin()) * 0.05).sin();
-                let v23 = s1 + x0;
-                acc3 -= 0.25 * v23.sin();
-            }
-        }
-        x0 - s0 * 1.5 + s1 * 0.75 - s2 * 1.5 - f64::cos(acc3) - b13.cos() - f64::recip(b13.tanh().cosh().powi(2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let mut s0 = (f64::cosh(f64::sin(x1)) - x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [(v[n % 4] * 0.1).sin().exp_m1(), f64::clamp(acc1, f64::tanh(x2) - 1.5, f64::tanh(x2) + 1.5), f64::atanh(f64::tanh(v[n % 4]) * 0.9), prog_14::<f64>(x0, x1, f64::recip((v[2] / (x0 * x0 + 1.5)).powi(2) + 0.5).sin(), v, n)];
-        for i in 0..n {
-            a2 = [a2[2], f64::mul_add(a2[1], 0.75, (x0 + a2[i % 4]).tanh() * 0.1), (a2[2] * 0.6 + (a2[2] / (a2[i % 4] * a2[i % 4] + 1.0) + a2[i % 4]).cos() * 0.05).sin(), a2[1]];
-            s0 = (s0 * 0.8 + f64::cos(x0) * 0.2).tanh();
-        }
-        let v4 = if (x2 * x2 + 0.5).cbrt() * acc1 > 0.25 {
-            acc1 += 0.005 * prog_40(v[n % 4].cos().hypot(f64::atanh(acc1.tanh() * 0.9)).sin() * 2.0, (x1 * x2).cos().cos(), f64::sin((x2 + x0) * f64::sqrt(x0 * x0 + 1.0)) * 2.0, v, n).sin();
-            x0 - v[n % 4]
-        } else if !(n % 2 == 0) {
-            let v3 = f64::sin(a2[n % 4] * 0.01);
-            f64::clamp(v[n % 4], f64::sin(f64::sqrt(x0.powi(2) + 2.0)) - 1.5, f64::tanh(f64::exp_m1(x0.tanh())) + 1.5) + v3.tanh()
-        } else {
-            f64::sin(v[n % 4])
-        };
-        let mut a5 = v.map(f64::tanh);
-        a5 = [(a5[3] * 0.8 + f64::ln_1p((a5[n % 4] * a5[n % 4] + 1.0).log(a5[n % 4].powi(2) + 2.0).powi(2)).cos() * 0.05).sin(), a5[3] * 0.8 + x2.sin() * 0.2, a5[0], a5[1]];
-        'l1: for t in a2 {
-            acc1 += 0.5 * f64::tanh(f64::exp2(f64::sin(v4).tanh()));
-            for _ in (0..6).rev() {
-                acc1 += f64::tanh(f64::sin(-s0)) * 0.05;
-                if (x0 * x0 + 1.0).powi(-3) > x0 {
-                    break 'l1;
+                s0 = 0.75 * s0 + 0.01 * f64::cos(prog_12(s0, f64::exp((x0 / (s0 * s0 + 1.5)).cos()).sin(), x2, [v[0], v[1], v[2], v[3]], k3));
+                if x0.cos() >= (s0.cos() * 0.9).asin() {
+                    s0 = s0 * 0.5 + prog_12::<f64>(f64::log2(s0 * s0 + 1.0).tanh(), (s0.powi(2) + 1.0).log2().cos() * 2.0, (s0 * s0).cos(), [v[0], v[1], v[2], v[3]], n).cos() * 0.01;
+                    let mut k10 = 0;
+                    while k10 < n + 1 {
+                        k10 += 1;
+                        if v2 <= -0.25 {
+                            let v11 = 0.5_f64.log(f64::powi(f64::cos(v[(k10 + n) % 4]), 2) + 2.0);
+                            acc1 += (x1 * v11).tanh() * 0.02;
+                        }
+                        match k10 {
+                            1 => {
+                                let v12: f64 = f64::hypot(v2, v[0].abs());
+                                let v13 = (v[(k10 + k3) % 4] * v[(k10 + k3) % 4] + 2.0).sqrt();
+                                acc1 += (v12.tanh() + f64::tanh(v13)).tanh() * 0.02;
+                            }
+                            g if g > 2 => {
+                                acc1 += 0.02 * f64::tanh((v[k10 % 4] * v[k10 % 4]).ln_1p());
+                                continue;
+                            }
+                            _ => {
+                                s0 = s0 * 0.5 + f64::recip(v[0] * v[0] + 0.5).tanh() * 0.25;
+                            }
+                        }
+                        acc1 += 0.02 * (f64::recip(x1 * x1 + 0.5) - (x0.cos() * 1.2).tan()).cos();
+                    }
+                } else {
+                    let v2 = v2 * std::f64::consts::FRAC_PI_4;
+                    s0 *= 0.75;
+                    s0 -= 0.25 * f64::sin(v2);
                 }
+            } else if f64::log10(f64::powi(v[n % 4].abs(), 2) + 1.0) >= s0 {
+                let v14 = v[2].cos().exp();
+                let v15 = f64::cos(v2);
+                s0 *= 0.5;
+                s0 -= 0.1 * (v14.tanh() + v15).tanh();
+            } else {
+                s0 *= 0.5;
+                s0 += 0.5 * (x1 - 0.35).tanh();
             }
-            if f64::cbrt(a5[1] * a5[1] + 1.0) < -1.0 || n == 0 {
-                continue;
+            let v18 = match k3 {
+                MODE_A => {
+                    let v16 = v2;
+                    ((f64::to_degrees(x0) * 0.02).tanh() + 2.0).cbrt() + v16.cos()
+                }
+                1 => v[k3 % 4].tanh().exp2(),
+                2..=4 => {
+                    acc1 -= v[3].sin() * 0.25;
+                    x1 * s0
+                }
+                _other => {
+                    let v17 = (v[1].tanh() * 1.2).tan();
+                    f64::powf(x1.powi(2) + 1.0, 1.5) * 1.2 + v17.tanh()
+                }
+            };
+            s0 = (s0 * 0.5 + (x1 - s0).powi(2) * 0.02).sin();
+            if k3 >= 6 {
+                break;
             }
-            s0 = (s0 * 0.5 + t.cos() * 0.5).tanh();
+            s0 = s0 * 0.8 + f64::sin(v18).tanh() * 0.005;
         }
-        match n {
-            PHASE_A | PHASE_C => {
-                s0 = (s0 * 0.75 + (v[n % 4] + x0.tanh().exp()) * 0.05).tanh();
-            }
-            3..=4 => {
-                s0 = (s0 * 0.5 + (v[1] - v4).cos() * 0.02).tanh();
-            }
-            5 => {
-                acc1 += f64::cbrt(v4.cos() + 2.0) * 0.5;
-            }
-            _ => {
-                s0 = (s0 * 0.6 + x1.sin().sinh().powi(2) * 0.1).tanh();
-            }
-        }
-        let mut a6 = [0.0; 4];
+        let v19 = v[1] * v[1] + f64::abs(v2);
+        let v20 = f64::sqrt(f64::powi(v19, 2) + 1.0);
+        let mut a21 = [0.0; 4];
         for i in 0..n {
             let fi = i as f64;
-            a6[i % 4] += fi.sin() * 0.5;
+            a21[i % 4] += (x2 / (fi * fi + 0.5)).tanh().exp().tanh() * 0.25;
         }
-        s0 = (s0 * 0.75 + a6[1] * 1.0).sin();
-        a6 = a5;
-        s0 + acc1 + f64::sin(a2[0]) + v4 * 0.25 - a6[3]
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            a21 = [(fi.tanh() + x0 / (a21[2].powi(2) + 1.5)).sin() * 0.5, a21[0].mul_add(0.8, f64::tanh(f64::tanh(fi)) * 1.0), a21[0] * 0.8 + f64::cosh(f64::tanh((x2.tanh() * 0.9).acos()) * 1.5).tanh() * 0.02, f64::sin(v20) * 1.0];
+            s0 = s0.mul_add(0.8, f64::cos(((v2 * x0).cos() * 0.9).asin()) * 0.02);
+        }
+        s0 + acc1.tanh() - v20.sin() + f64::sin(a21[1])
     }
 
     #[differentiable]
-    pub fn prog_48<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let (x1, x2) = p;
-        let mut s0: T = (v[n % 4] * v[n % 4] + 1.0).log(T::from_f64(10.0).unwrap());
-        let mut s1: T = T::cos(x1.clamp(T::tanh(x0) - 1.5, s0.cos() + 1.5)) * 2.0;
-        let mut s2: T = (x0 + x2).tanh() * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = v;
-        a4[2] = a4[2] * T::from_f64(0.75).unwrap();
-        a4[2] = a4[2] + T::powi(x1, 3).cos();
-        a4 = [a4[3], a4[3] * T::from_f64(0.5).unwrap() + s1.cos() * T::from_f64(0.25).unwrap(), a4[0], (a4[3] * 0.6 + T::sin(v[n % 4] * x1) * 0.1).tanh()];
-        if (s1 * s1 + 1.0).log2() < s1.tanh().exp_m1() {
-            s2 = (s2 * T::from_f64(0.5).unwrap() + T::powi(x0.atan(), 2) * 0.1).sin();
-            acc3 = acc3 - T::from_f64(0.25).unwrap() * (T::tanh(a4[n % 4]) * T::from_f64(0.5).unwrap()).ln_1p();
-            if n == 6 && x1 - s1 >= 1.0 {
-                let v5 = prog_14(T::sin(T::cos(s0) - s1) * 2.0, s2, ((x0 - s0) * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).cos() * 2.0, v, n);
-                s2 = 0.6 * s2 + 0.005 * T::cos(v5.sin());
-            } else if prog_40(T::cos((T::powi(T::from_f64(0.75).unwrap() * x2, 2) + 2.0).acosh()) * 2.0, T::log10((x1 * x1 + 2.0).ln().powi(2) + 1.0).sin() * 2.0, s0, v, n) <= T::from_f64(0.5).unwrap() {
-                s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.02).unwrap() * (s2 * s2);
-                s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), T::cos(x1.tanh().exp()) * T::from_f64(0.05).unwrap());
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_27(x2, x1.cos() * 2.0, (x0 + (x1 * x1 + 0.5).sqrt()).cos(), v, n).tanh() * 2.0;
+        let mut s1 = (x2.tanh().exp().powi(2) + 1.0).cbrt().sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc2 += f64::tanh((v[3] * v[3] + 1.0).log(3.0));
+            let v4 = (s0 * s0 + 0.5).ln();
+            if k3 >= 2 {
+                break;
             }
-        } else if prog_40(s2, s2.tanh() * 2.0, (T::powi(x2, 2) + 1.0).ln().clamp(-1.5, T::from_f64(0.5).unwrap()).tanh(), v, 3) > -1.0 {
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * (T::sin(s1) * 0.9).atanh();
-            s2 = s2 * 0.6 + T::tanh(T::max(acc3, s1)) * T::from_f64(0.05).unwrap();
-            if T::powi(x2, 2) / (s1.powi(2) + 1.0) >= (x1.sin() * 1.5).sinh() {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + acc3.tanh() * T::from_f64(0.02).unwrap()).sin();
-                s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (x0.sin() * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.05).unwrap());
+            s0 *= 0.5;
+            s0 -= 0.25 * v4.cos().tanh();
+        }
+        for i in 0..n {
+            s0 = (s0 * 0.6 + (f64::powi(f64::sin(x2), 2) + 1.0).log(3.0) * 0.4).sin();
+            if f64::atanh(f64::sin(x1) * 0.9) > v[i % 4] {
+                break;
+            }
+        }
+        acc2 += (SCALE + acc2).tanh();
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            if i > 0 && s1.min(x0) >= 0.0 {
+                a5[i] = s1.cos() * x2;
             } else {
-                s2 = s2 * 0.6;
-                s2 = s2 + T::from_f64(0.05).unwrap() * T::tanh(T::atan(a4[0]) * s2);
+                a5[i] = (v[i] * v[i] + 1.0).log(2.0);
             }
         }
-        let v6 = v.iter().fold(a4[n % 4].cos(), |r, &z| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * T::sin(T::tanh(a4[n % 4]).exp2() + z.sin()));
-        'l0: for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * (v6 * x0).cos();
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * (s0 * s0 + T::from_f64(0.5).unwrap()).cbrt().tanh();
-            s2 = (s2 * T::from_f64(0.5).unwrap() + (x2 * x2 + 1.0).ln() * T::from_f64(0.5).unwrap()).sin();
-            for &u in a4.iter() {
-                if (T::powi(u, 2) + T::from_f64(0.5).unwrap()).sqrt() + T::from_f64(0.75).unwrap() >= a4[i % 4] {
-                    s1 = s1 * T::from_f64(0.5).unwrap();
-                    s1 = s1 + T::from_f64(0.75).unwrap() * T::recip(s1 * s1 + 1.0);
-                    let v6 = s1.to_degrees() * T::from_f64(0.02).unwrap();
-                    acc3 = acc3 - T::from_f64(0.05).unwrap() * v6.cos().sin();
-                } else if s0 / (T::from_f64(0.5_f64).unwrap().powf(T::cos(a4[2])).powi(2) + T::from_f64(0.5).unwrap()) <= T::exp(T::sin(v[3])) || i == 2 {
-                    acc3 = acc3 + T::sin((x1.cos() + 2.0).cbrt()).sinh().sin() * T::from_f64(0.05).unwrap();
+        a5 = [(a5[1] * 0.5 + f64::cos(x1.cos().sinh()) * 0.25).tanh(), a5[0] * 0.5 + f64::sin(x2).exp_m1().cos() * 0.1, a5[0] * 0.8 + f64::sin(f64::copysign(1.5_f64, a5[2])) * 1.0, a5[1]];
+        a5 = [a5[2], a5[2].mul_add(0.8, f64::tanh(v[k3] + x2) * 0.1), 0.4 * f64::cos(x1) + 0.6 * a5[3], f64::mul_add(a5[2], 0.6, acc2.asinh().sin() * 0.1)];
+        let f6 = |t: f64| t - 2.5;
+        let v7 = v.iter().copied().map(f6).sum::<f64>();
+        let v8 = v.iter().cloned().map(f6).sum::<f64>();
+        s1 *= 0.8;
+        s1 += 0.2 * f64::cos(-x1);
+        f64::tanh(s0) + s1 - a5[1] * 0.75 + v7.cos() - v8.cos() - (v7.tanh() * 0.9).asin()
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x1 / (x2.sin() + 2.0);
+        let mut s1 = (x0.cos() * 0.9).acos().tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < n && f64::cos(v[3]).exp() < x1 * x2 {
+            k3 += 1;
+            if 1.5 - (s1 - s0) <= s0 - v[k3 % 4] {
+                return s1.powi(2).sin();
+            }
+            if prog_12((s1 + x2 * x1).cos() * 2.0, x0, 2.0, [v[0], v[1], v[2], v[3]], 0) < 0.0 {
+                s0 = (s0 * 0.6 + s0.hypot(v[3]) * 0.2).tanh();
+                continue;
+            }
+            s0 = f64::mul_add(s0, 0.5, (-s0).cos() * 0.5);
+        }
+        let v4 = v[(k3 + n) % 4];
+        if v4 - 0.75 >= x1 {
+            s0 = s0.mul_add(0.8, s1.cos() * 0.02);
+        } else {
+            let v5: f64 = prog_45(f64::acosh(v4 * v4 + 1.5).cos(), (x1.sin() * 0.9).acos().tanh() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n);
+            acc2 += f64::max(-2.0_f64, acc2).tanh();
+            acc2 -= v5.tanh() * 0.005;
+        }
+        let v6: f64 = if n == 5 {
+            s0 *= 0.75;
+            s0 += 0.02 * s0.sin().exp().cos();
+            (x2.tanh() + 2.0).cbrt()
+        } else {
+            s0 = s0 * 0.5 + (f64::atan2(v[k3 % 4], s0 * s0 + 1.0) - 0.8).sin() * 0.1;
+            f64::exp_m1(3.0_f64.hypot(v4).sin())
+        };
+        let v7 = prog_17((f64::to_degrees(v6 / (v6.powi(2) + 0.5)) * 0.02).tanh() * 2.0, v6, 1.2, [v[0], v[1], v[2], v[3]], n);
+        let v8 = match n % 3 {
+            PHASE_C if n < 4 => 1.5 * v4,
+            _other => {
+                s0 = 0.5 * s0 + 0.25 * f64::sin(f64::sqrt(f64::powi(s0, 2) + 2.0));
+                f64::log10(v6 * v6 + 1.0)
+            }
+        };
+        let v10: f64 = 'b1: {
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                if (v7 * v7 + 0.5).recip() < -0.5 {
+                    s1 = 0.6 * s1 + 0.25 * f64::sinh(x2.sin()).sin();
+                    break 'b1 prog_12(v6, x1, f64::tanh(x2 * s0 / ((s0 * s0 + 1.0).log(v8.powi(2) + 2.0).powi(2) + 1.5)) * 2.0, [v[0], v[1], v[2], v[3]], n);
                 }
-                if T::recip((a4[i % 4] / (v[i % 4].sin() + 2.0)).powi(2) + T::from_f64(0.5).unwrap()) > 1.0 {
-                    acc3 = acc3 + T::from_f64(0.05).unwrap() * T::log10(T::powi(a4[i % 4], 2) + 1.0);
-                    break 'l0;
+                acc2 -= f64::exp2((v4 * v8).cos()).sin() * 0.25;
+            }
+            if f64::cbrt(f64::atan(v[1]).tanh() + 2.0) > -0.5 {
+                break 'b1 (x2.tanh() * 0.5).ln_1p();
+            }
+            v4.sin().exp()
+        };
+        let v11 = v.iter().rev().cloned().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        f64::tanh(s0) - s1.cos() - acc2 - v7.tanh() + v8 * 1.5 + v10.cos() + v11
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = v[1].mul_add(x1, v[n % 4]).sin();
+        let mut s1 = (*x2 * *x2).ln_1p();
+        let mut acc2: f64 = 0.0;
+        let v3 = f64::ln_1p((s0 / (s0.powi(2) + 0.5)).powi(2));
+        let a4 = [acc2, acc2.clamp(f64::cos(v[1]) - 1.5, f64::cos(v3) + 1.5), x0 - f64::sin(x0), x1];
+        let v5 = a4.iter().map(|&p| (s1.cos() * 0.9).atanh() + p.cos()).sum::<f64>();
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc2 += f64::sin(f64::powi(v5 * v5 + 1.0, -1)) * 0.2;
+            for j in 0..5 {
+                let fj = j as f64;
+                match j {
+                    MODE_A => {
+                        s0 = (s0 * 0.8 + v3 * std::f64::consts::LN_2 * 0.25).sin();
+                    }
+                    1..=3 => {
+                        let v3 = (v3.sin() * 0.9).acos() + (v3.sin() * 1.5).sinh();
+                        let v6 = s0.tanh().exp();
+                        s1 = (s1 * 0.8 + (v3.cos() + v6.tanh()) * 0.02).sin();
+                    }
+                    4 => {
+                        let v7 = x0.hypot(v[(j + n) % 4]).sin();
+                        s0 *= 0.75;
+                        s0 -= 0.05 * (s0 * v7);
+                        if j > 2 && s1 * v7.cos() >= 0.0 {
+                            s0 = (s0 * 0.6 + f64::tanh(s0) * 0.4).sin();
+                        } else if !(j + n < 2) {
+                            let x0 = x0.cos().exp();
+                            s1 = s1 * 0.5 + f64::sin(x0.tanh()) * 0.1;
+                        } else {
+                            'b2: {
+                                if j == 0 && x0 * x0 > -1.0 {
+                                    acc2 += 0.1 * f64::tanh(fj * fj);
+                                } else if j > 2 && x0 - s1 > 0.0 {
+                                    let v8 = (f64::powi(v3 + fj, 2) + 1.0).log(f64::exp2(v5.cos()).powi(2) + 2.0);
+                                    s1 = s1 * 0.8 + f64::sin(v8) * 0.02;
+                                } else {
+                                    let v9 = fi;
+                                    acc2 += v9.tanh() * 0.1;
+                                }
+                                s1 = 0.75 * s1 + 0.1 * x1.sin().exp2().tanh();
+                                let v10: f64 = x0 - 2.5 + 0.8;
+                                if !(n < j && s0.copysign(x0).hypot(v10 * 1.25) > -1.0) {
+                                    break 'b2;
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        s0 = s0 * 0.8 + 2.0_f64.log(x1.powi(2) + 2.0) * 0.1;
+                        let Some(k12) = n.checked_sub(3) else {
+                            let v11 = s1.tanh().cosh();
+                            return (s0 + v11) * s1.sin().exp_m1()
+                        };
+                        let c13 = k12 as f64;
+                        acc2 -= 0.1 * c13.cos();
+                    }
                 }
-                acc3 = acc3 - T::cos(s2 * fi).cos() * T::from_f64(0.05).unwrap();
+                if (x1.powi(2) + 0.5).sqrt() > 0.0 || j % 3 == 1 {
+                    return (x1 * *x2).cos();
+                }
+                acc2 += 0.1 * fj.powi(2).sin();
+            }
+            match i % 4 {
+                0 => {
+                    let v14 = v5 * std::f64::consts::LN_2 / ((f64::powi(s1, 2) + 0.5).cbrt().powi(2) + 1.0);
+                    s0 = (s0 * 0.75 + v14.cos() * 0.02).tanh();
+                }
+                MODE_B | 3 => {
+                    acc2 -= 0.5 * (2.5 * fi.asinh()).tanh();
+                    s1 = 0.8 * s1 + 1.0 * fi.tanh();
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.5, f64::sin(fi.mul_add(v[i % 4], fi)) * 0.05);
+                    s1 = s1.mul_add(0.75, f64::tanh(f64::tanh(x1).exp2()) * 0.1);
+                }
             }
         }
-        s0 + s2.sin() + acc3.tanh() + v6
+        let a15 = [(s1 * 0.1).sin(), x0 - 0.65, f64::cbrt((f64::tanh(*x2) * 0.9).atanh().sin() + 2.0), (f64::sin(*x2 + 2.0) * 1.5).sinh()];
+        let v19 = match mode {
+            Mode::Lower(_, _) => f64::copysign(1.5_f64, a15[3]),
+            Mode::Upper(_) => v5.cos(),
+            _ => x2.atan2(x0 * x0 + 0.5),
+        };
+        s0.cos() - f64::tanh(acc2) + f64::cos(v5) - a15[1].sin() - v19.sin() - v5
+    }
+
+    #[differentiable]
+    pub fn prog_48<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = ((v[n % 4] * v[n % 4] + 1.0).log(x1 * x1 + 2.0).tanh() * T::from_f64(0.5).unwrap()).ln_1p();
+        let mut acc1: T = 0.0;
+        let a2 = [(x2 * x2).ln_1p() + T::from_f64(2.0_f64).unwrap().powf(v[n % 4].tanh()), 1.25 * x0, x2 + s0, prog_27(x0, x0 * T::from_f64(0.75).unwrap(), (x0 * T::from_f64(0.5).unwrap()).tanh(), v, n)];
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            let v4 = 'b1: {
+                if prog_12::<T>(x0, (a2[n % 4].cos() + T::sinh(x1.cos() * 2.0)).sin() * 2.0, (a2[n % 4] + x1).cos(), v, k3) <= -1.0 {
+                    break 'b1 (s0.cos() * 0.9).asin();
+                }
+                T::cos((v[n % 4] * v[n % 4] + 2.0).ln()).exp2()
+            };
+            acc1 = acc1 - T::tanh(x0.to_radians()).cos() * T::from_f64(0.25).unwrap();
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 - 0.1 * T::tanh(T::sinh(s0.cos())).exp2().tanh();
+            if k3 >= 6 {
+                break v4.asinh();
+            }
+            acc1 = acc1 - T::from_f64(0.25).unwrap() * T::tanh(v4.cos());
+        };
+        let v8 = 'b2: {
+            for _ in (0..=n).rev().step_by(2) {
+                let v6 = a2.iter().fold(0.0, |r, &p| r + prog_12(p * 1.5, T::acos(p.sin() * 0.9).cos() * 2.0, x0, v, n));
+                if (x2.tanh() * T::from_f64(1.2).unwrap()).tan() / (v[n % 4].powi(2) + 1.5) <= v6 {
+                    break 'b2 T::cos(T::sin(x2));
+                }
+                s0 = (s0 * T::from_f64(0.75).unwrap() + (s0 - v5) * 0.1).sin();
+            }
+            let v7 = T::cbrt(x2 * x2 + T::from_f64(0.5).unwrap());
+            if !(k3 % 3 == 1) {
+                s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::sin(T::copysign((x2.cos() * 0.9).atanh(), (x0.sin() + 2.0).cbrt())) * T::from_f64(0.02).unwrap());
+                break 'b2 T::min(x1.to_radians() * T::from_f64(50.0).unwrap(), T::cos(v[k3 % 4]));
+            }
+            T::min(x0, x1) * (v7.powi(2) + 2.0).acosh()
+        };
+        if (T::asin(T::tanh(x1) * 0.9).powi(2) + T::from_f64(0.5).unwrap()).recip() < x1 && k3 % 3 == 1 {
+            let v11 = 'b4: {
+                let v9 = x1.cos().cos().exp();
+                let v10 = v9;
+                if !(k3 == 0 && v8.copysign(a2[k3 % 4]) < v10 / 2.0) {
+                    acc1 = acc1 + (v10 * v10 + 1.0).log2().sin();
+                    break 'b4 T::sin(v8);
+                }
+                prog_12(s0, v5, x0 * T::from_f64(1.2).unwrap(), v, k3)
+            };
+            acc1 = acc1 - prog_12(T::sin((T::cbrt(x0.cos() + 2.0).cos() * 0.9).asin()), x1, T::exp(x0.sin()).sin(), v, n).sin() * 0.2;
+            s0 = T::from_f64(0.75).unwrap() * s0 + 0.005 * v11.cos().tanh();
+        } else {
+            acc1 = acc1 + 0.2 * ((v8 * v8 + 1.0).log(x1 * x1 + 2.0) + T::from_f64(0.35).unwrap()).tanh();
+        }
+        s0 * T::from_f64(0.5).unwrap() + acc1.tanh() + T::sin(a2[0]) - v5 + (v[k3 % 4].powi(2) + 2.0).acosh()
     }
 
     #[differentiable]
     pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x0.tanh();
+        let mut s0 = f64::tanh(prog_45(x1, v[n % 4].hypot(x2).tanh(), x2, v, n)) * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n + 1 && (f64::powi(x1, 2) + 0.5).cbrt() <= v[(k2 + n) % 4] {
-            k2 += 1;
-            if !(k2 > 0) {
-                s0 = (s0 * 0.5 + (x2.cos() * 0.9).acos() * 0.2).sin();
-                acc1 -= s0.cos().exp().sin() * 0.25;
-            } else if f64::log(f64::cos(x2).exp().powi(2) + 1.0, 2.0) <= 0.0 {
-                acc1 += prog_20(f64::sin((f64::powi(x0, 2) + 0.5).cbrt() * (x1.sin() * 1.5).sinh()) * 2.0, v[k2 % 4].tanh() * 2.0, x1, v, 3).cos() * 0.005;
-            } else {
-                acc1 += 0.25 * f64::sin(-f64::exp(f64::sin(s0)));
-                s0 *= 0.8;
-                s0 += 0.02 * (f64::tanh(s0 + x2) * 0.9).asin().sin();
-            }
-            let v3 = match k2 {
-                0 => f64::cos(x1),
-                1 | 3 => {
-                    s0 = s0 * 0.5 + (v[n % 4] + x2).tanh() * 0.25;
-                    x0.powi(2) + (x2.powi(2) + 1.0).log(v[k2 % 4] * v[k2 % 4] + 2.0)
-                }
-                5..=6 => (x1.mul_add(x2, v[k2 % 4]).powi(2) + 1.0).log((f64::powi(v[k2 % 4], 2) + 1.0).recip().powi(2) + 2.0),
-                _ => s0.mul_add(s0, x0),
-            };
-            acc1 -= 0.25 * f64::ln(x0.min(v3).powi(2) + 2.0).sin();
+        if n > 3 {
+            return prog_45((acc1 - v[1]).cos(), (x0 + x0.sin().cosh()).cos(), 1.5, v, n);
         }
-        let v4 = x0.sin() * (x1 * x1 + 0.5).ln();
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
+            a2[i] = s0.asinh();
+        }
+        let v3 = x2 * std::f64::consts::FRAC_1_PI;
+        let v4: f64 = prog_37(x2, 2.0, (v3.powi(2) + 2.0).ln().tanh(), v, n);
         let mut m5 = 0;
-        'l1: for i in (0..3).rev() {
+        for (i, &t) in a2.iter().enumerate() {
             let fi = i as f64;
-            if (v[m5 % 4] * v[m5 % 4]).ln_1p() < -1.0 {
+            if m5 < 16 && (-1.5_f64).max(a2[n % 4]) / ((a2[n % 4] * a2[m5 % 4]).powi(2) + 1.0) <= -0.5 {
                 m5 += 1;
             }
-            for j in 0..i {
-                let v6: f64 = fi;
-                acc1 += 0.25 * f64::sin(v[1].powi(3));
-                s0 = 0.6 * s0 + 0.1 * (x0 * v[j]).tanh();
-                acc1 -= f64::sin(v6.cos()) * 0.25;
-            }
-            acc1 += 0.05 * prog_20(x1, x2, x0, v, 4).cos();
-            let v9 = if f64::atan2(v4.asinh().powi(2) + 1.0, x1.tanh()) >= x2 {
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    s0 = (s0 * 0.75 + s0.sin() * 0.25).tanh();
-                    acc1 -= 0.2 * f64::tanh(fi.powi(3));
-                    if f64::sin(x0) / ((fj / (x1.sin() + 2.0)).powi(2) + 1.5) > 0.5 {
-                        s0 = 0.5 * s0 + 0.1 * (x2 * x2 + 1.0).powf(fi.powi(2).cos()).sin();
-                        continue 'l1;
-                    }
+            if i < n {
+                acc1 += x1.mul_add(v3, s0).tanh() * 0.5;
+                s0 = f64::mul_add(s0, 0.5, f64::cos(v3 - t).tanh() * 0.25);
+            } else if (x0.powi(2) + 2.0).sqrt() < t {
+                acc1 += 0.5 * (x2 + a2[i]).cos();
+                if t * f64::log(v[i] * v[i] + 1.0, f64::powi(v[1], 2) + 2.0) >= -0.5 {
+                    continue;
                 }
-                let v7 = v[1] - x0;
-                s0 *= 0.8;
-                s0 -= 0.05 * f64::powi(x1, 2).tanh();
-                f64::exp_m1((f64::tanh(v4) * 0.9).asin().cos()) + v7.tanh()
-            } else if x0.sin() / ((f64::to_degrees(fi) * 0.02).powi(2) + 1.5) >= v4 {
-                f64::log((-x1).powi(2) + 1.0, x1 * x1 + 2.0)
             } else {
-                let v8 = (v[k2 % 4].tanh() * 0.9).asin();
-                f64::cosh(v[m5 % 4].sin().exp2().sin() * 1.5) + f64::cos(v8)
-            };
-            acc1 += 0.5 * v9.sin();
-        }
-        match m5 {
-            0 => {
-                let x1 = x2 + v[m5 % 4];
-                s0 = (s0 * 0.8 + x1.tanh() * 0.1).sin();
+                let v6 = v4.sin();
+                s0 = (s0 * 0.5 + v6 * 0.5).tanh();
             }
-            2 => {
-                s0 = 0.75 * s0 + 0.05 * f64::cos(s0.clamp(s0.cos() - 1.5, v[m5 % 4].tanh() + 1.5) - f64::exp2(x2.cos()));
-            }
-            4 => {
-                s0 *= 0.75;
-                s0 -= 0.25 * f64::asinh(x1).sin();
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 += 0.02 * f64::tanh(v4.atan2(v[2] * v[2] + 1.0));
-                let v10 = prog_20(0.25, s0, x1, v, m5);
-                s0 = (s0 * 0.75 + f64::sin(v10) * 0.005).tanh();
-            }
-        }
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let mut k12 = 0;
-            while k12 < 3 {
-                k12 += 1;
-                let v13 = v.iter().fold(v[k12], |r, &p| r * 0.5 + 0.05 * (v[k11].mul_add(v[k11], v[k11]) + p.cos()).tanh());
-                s0 = (s0 * 0.8 + (f64::powi((f64::tanh(v4) * 0.9).atanh(), 2) + 2.0).sqrt() * 0.02).tanh();
-                s0 *= 0.8;
-                s0 += 0.1 * f64::recip(x2 * x2 + 0.5).tanh();
-                s0 = s0 * 0.75 + f64::cos(v13.tanh()) * 0.1;
-            }
-            s0 = 0.75 * s0 + 0.1 * (x1 + v[(k12 + m5) % 4]).sin();
-            let [b14, b15, b16, b17] = v;
-            if k11 >= 3 {
-                break;
-            }
-            s0 = s0.mul_add(0.8, (b14.tanh() - b15.tanh() - b16.tanh() + b17.sin()).cos() * 0.05);
-        }
-        let mut m18 = 0;
-        for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            if prog_20(f64::log10(v[3].powi(2) + 1.0).sin(), (v4 / (f64::powi(x2, 2) + 1.0)).sin(), x2, v, n) > 0.5 {
-                s0 = s0 * 0.5 + (fi * fi + 1.5).acosh().cos() * 1.0;
-                break;
-            }
-            match k11 % 2 {
-                0 => {
-                    let [b19, _, _, b20] = v;
-                    s0 = 0.8 * s0 + 0.1 * (b19.cos() + b20.tanh()).cos();
+            match i % 3 {
+                0..=1 => {
+                    break;
                 }
                 _ => {
-                    acc1 -= v[i % 4].powi(2).cos();
-                    if i > 0 && (f64::cos(f64::cos(v4)) * 1.2).tan() >= -0.5 {
-                        let v21 = v[3] * v4;
-                        acc1 += f64::cos(v21.cos());
-                    } else {
-                        s0 = (s0 * 0.6 + ((s0.sin() * 0.9).atanh() + (s0 + 2.5)) * 0.05).sin();
+                    let v4 = x0 * v[3 - i];
+                    acc1 += f64::cos(f64::max(s0, v4)) * 0.5;
+                    if n == 6 && x2.mul_add(x0, x1) + fi.tanh() <= 0.0 {
+                        return (a2[2].tanh() * 0.9).asin();
                     }
                 }
             }
-            if (f64::ln_1p(f64::cos(v4) * 0.5).powi(2) + 1.0).ln() > x2.to_radians() && m18 % 3 == 1 {
-                m18 += 1;
-            }
-            acc1 += 0.5 * f64::cos(v4.atan2(s0 * s0 + 0.5));
+            s0 = (s0 * 0.8 + v3 / 2.0 * 0.4).tanh();
         }
-        match m18 {
-            0 => {
-                let v22 = prog_20(s0, x2, v[m18 % 4].cos().sin() * 2.0, v, n);
-                s0 = s0 * 0.8 + v22.cos() * 0.005;
+        let c7 = m5 as f64;
+        let v8: f64 = 'b2: {
+            if f64::log(v[m5 % 4] * v[m5 % 4] + 1.0, 3.0) >= x2.tanh() {
+                break 'b2 x0.max(x2);
             }
-            1..=3 => {
-                let v23 = f64::mul_add(-v4, x0, v4 - v[(m18 + k2) % 4]);
-                s0 *= 0.6;
-                s0 += 0.02 * f64::cos(v23).cos();
-            }
-            4 | 6 => {
-                s0 *= 0.75;
-                s0 += 0.25 * f64::tanh(-v[m18 % 4]);
-                s0 = 0.8 * s0 + 0.1 * (s0.powi(2) + 1.0).sqrt().sin();
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.05 * f64::clamp(v4, f64::cos(x0) - 1.5, v[k11].cos() + 1.5).cos();
-            }
-        }
-        x2 * 1.5 - s0 * 1.5 + acc1.tanh() - v4 + x2.powi(2)
+            x0.asinh() + f64::cos(x0)
+        };
+        s0 - acc1.cos() + a2[2] * 0.25 - f64::sin(v4) + c7.cos() - v8.cos() + v8.abs().cos()
     }
 
     #[differentiable]
     pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0];
-        let mut s1 = f64::atan(x1);
+        let mut s0: f64 = (1.2 * v[n % 4]).cos() * 2.0;
+        let mut s1 = f64::ln_1p((SCALE + x0).tanh() * 0.5);
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            s1 = 0.6 * s1 + 0.4 * f64::tanh(-s0);
-            s0 = s0 * 0.5 + ((x2.tanh() * 0.9).acos() * 0.8).cos() * 0.25;
-            if k3 >= 2 || (x0 * x0 + 1.0).log(2.0) * (s0.sin() * 0.9).asin() < -0.5 {
-                break s1 + x1 * v[(k3 + n) % 4];
-            }
-        };
-        for &t in v.iter() {
-            if k3 == 1 {
-                return prog_20(f64::sin(s1 / (f64::powi((x0.sin() * 1.2).tan(), 2) + 1.0)), s0, x1, v, k3);
-            }
-            s0 = s0.mul_add(0.8, (s1 + x1).sin() * 0.1);
-            s0 = (s0 * 0.6 + x0 * 0.4).sin();
-            s0 = s0.mul_add(0.6, t.sin() * 0.4);
-        }
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            acc2 += (0.25 - v4).sin() * 0.25;
-            s0 = (s0 * 0.8 + prog_20((x2 + x1).cos() * 2.0, s1, x1, v, 5) * 0.005).tanh();
-            let v6 = if (x0.powi(2) + 1.5).acosh() > -0.5 || k5 % 2 == 0 {
-                f64::ln(f64::powi(x0, 2) + 0.5)
-            } else if v[k5 % 4] > (f64::powi(x0, 2) + 0.5).recip() {
-                let v4 = f64::log(f64::powi(s0, 2) + 1.0, v4.powi(2) + 2.0);
-                x2.cos() + v4.tanh()
+        if (x2.clamp(x1.tanh() - 1.5, acc2.sin() + 1.5).sin() * 0.5).ln_1p() > -0.5 {
+            let x2 = (f64::powi(x1 - x2, 2) + 0.5).atan2(f64::atan(x2));
+            let v3: f64 = (x2.cos() + 2.0).cbrt();
+            acc2 -= 0.5 * v3.sin();
+        } else if (x1.sin() + 2.0).cbrt() <= 0.5 {
+            let v4 = f64::log2(x2.powi(2) + 1.0);
+            acc2 += f64::sin(v4 / (v4.tanh() + 2.0) - (v[n % 4] * v[n % 4] + 0.5).sqrt()) * 0.5;
+            if n > 4 && (f64::tanh(s1) * 0.9).asin() <= x1 {
+                let x2: f64 = f64::tan(v4.cos() * 1.2) - f64::asin(s1.cos() * 0.9);
+                acc2 += 0.25 * x2.sin();
             } else {
-                s1 = 0.6 * s1 + 0.25 * (s0.to_degrees() * 0.02).sin();
-                f64::ln(s1 * s1 + 0.5)
-            };
-            s1 = 0.5 * s1 + 0.1 * v6.sin();
-        }
-        let v12 = match n {
-            0..=1 => v4.sin(),
-            g if g > 2 => f64::min(x0, x2),
-            _ => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        s1 = s1.mul_add(0.75, ((SCALE + s1).tanh() * 0.9).asin().tanh() * 0.1);
-                        if (v4.powi(2) + 2.0).sqrt() < 1.0 {
-                            s1 = 0.75 * s1 + 1.0 * f64::acos(f64::cos(fj) * 0.9).sin();
-                            let v7 = f64::sinh(x0.cos() * 1.5).atan();
-                            s0 = f64::mul_add(s0, 0.75, f64::sin(v7) * 0.05);
-                        } else {
-                            s1 = s1 * 0.8 + (x0 - x1).sin() * 0.1;
-                        }
-                        match i % 2 {
-                            0 => {
-                                let v8 = (fi * fi + 0.5).ln().asinh();
-                                s1 = (s1 * 0.6 + v8.tanh() * 1.0).tanh();
-                            }
-                            MODE_B => {
-                                let x2: f64 = f64::recip(x2 * x2 + 1.0);
-                                acc2 += 0.05 * x2.cos().tanh();
-                            }
-                            _ => {
-                                s1 = s1 * 0.5 + (x2 * x1).sin() * 0.1;
-                            }
-                        }
-                    }
-                    if x0 + 2.0 > -1.0 {
-                        continue;
-                    }
-                    for j in (0..=i).rev() {
-                        let fj = j as f64;
-                        match j {
-                            0 | 2 => {
-                                s0 = (s0 * 0.6 + f64::tanh(v4) * 0.4).tanh();
-                            }
-                            4 => {
-                                let v9 = v[j % 4];
-                                acc2 += 0.05 * v9.tanh();
-                            }
-                            5 => {
-                                let v10 = s0;
-                                let v11 = f64::cbrt(x0.powi(2) + 0.5);
-                                acc2 += 0.05 * (v10.tanh() + f64::tanh(v11)).tanh();
-                            }
-                            _ => {
-                                acc2 += ((fj.cos() * 1.2).tan().cos() * 1.2).tan().tanh() * 0.05;
-                            }
-                        }
-                        s0 = f64::mul_add(s0, 0.6, (x2 * x2 + 1.0).sqrt().sin() * 0.4);
-                        s1 = s1.mul_add(0.8, (x1 - s1).tanh() * 0.1);
-                    }
-                    acc2 += 0.25 * (s1 * s1 + 1.5).acosh().sin();
-                }
-                1.5_f64.atan2(v4).asinh()
+                s1 = s1 * 0.5 + f64::recip(f64::powi(s1, 2) + 0.5).cos() * 0.25;
+                let v4 = v4.atan();
+                s0 = (s0 * 0.8 + f64::sin(v4) * 0.1).tanh();
             }
-        };
-        s1 = (s1 * 0.5 + f64::sin(3.0_f64.min(v[(k5 + n) % 4])) * 0.5).sin();
-        s1 = (s1 * 0.5 + (x0.powi(2) - f64::powi(s1, 2)) * 0.05).sin();
-        x2.cos() + s0 * 1.5 + s1 * 1.5 - acc2.cos() - f64::tanh(v4) - v12 * 0.25
+        } else {
+            let v5: f64 = prog_45((x2 * x2 + 1.0).cbrt().sin(), s0, (v[3].powi(2) + 1.0).ln().tanh(), v, n);
+            acc2 += v5.tanh() * 0.005;
+        }
+        for &t in v.iter() {
+            if t >= 0.0 {
+                return (v[n % 4].mul_add(x2, x1).powi(2) + 1.0).recip();
+            }
+            let v6 = v.iter().map(|&p| prog_12(x0, 1.5, f64::cos(v[n % 4]) * 2.0, v, n) + p.tanh()).sum::<f64>();
+            s1 = (s1 * 0.6 + f64::to_radians(s1) * 50.0 * 0.4).sin();
+            s1 *= 0.75;
+            s1 += 0.005 * f64::sin(v6.cos());
+        }
+        s0 = (s0 * 0.8 + (-(s0 - v[n % 4])) * 0.05).tanh();
+        match n % 3 {
+            0..=1 => {
+                acc2 -= ((s0.powi(2) + 2.0).acosh().cos() * 0.9).acos().sin() * 0.75;
+            }
+            2 => {
+                for i in (0..5).rev() {
+                    let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| (q.cos() * 1.2).tan().cos().cosh() + f64::sin(p)).sum::<f64>();
+                    if (x2 * x2 + 1.0).recip().tanh().exp2() < x0 {
+                        s1 = s1 * 0.75 + x2.tanh().tanh() * 0.25;
+                        acc2 += v7.sin() * 0.05;
+                        if f64::acos((v[3] * v[3]).tanh() * 0.9) <= x2 {
+                            continue;
+                        }
+                    }
+                    s0 = s0 * 0.75 + prog_12(2.0, x1, s1, v, i).tanh() * 0.05;
+                    acc2 += 0.05 * f64::tanh(v7).cos();
+                }
+            }
+            _other => {
+                acc2 -= (x1 + x0).cos();
+            }
+        }
+        s0.tanh() + s1 - acc2 * 0.5 + (f64::powi(x1, 2) + 2.0).ln()
     }
 
     #[differentiable]
     pub fn prog_51(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = (x2 * v[2]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let [b2, b3, b4, b5] = [f64::ln_1p(x2 * x2), (f64::powi((v[3].sin() * 0.9).asin(), 2) + 1.0).log(f64::powi((acc1.powi(2) + 2.0).ln(), 2) + 2.0), v[3], x2 + x0];
-        let [b6, b7, b8] = [prog_20((x0 * x0 + 1.0).powf(1.5).tanh(), f64::max(v[n % 4].clamp(f64::sin(acc1) - 1.5, b4.sin() + 1.5), b2).tanh() * 2.0, b5.tanh() * 2.0, [v[0], v[1], v[2], v[3]], n), f64::tanh(b3).cosh(), x0.asinh()];
-        let [b9, b10] = [f64::sqrt(v[n % 4].powi(2) + 2.0), b7 + x2];
-        let [b11, b12, b13, b14] = [x1, b10 * acc1, (b9.asinh().powi(2) + 1.0).powf((b2.tanh() * 0.9).acos().cos()), f64::sinh(x1.cos() * 1.5)];
-        let mut k15 = 0;
-        loop {
-            k15 += 1;
-            let [b16, b17, b18] = [b7.atan(), prog_20((v[k15 % 4] + b12).cos() * 2.0, x0, b9.hypot(x2).tanh(), [v[0], v[1], v[2], v[3]], 6), f64::log(f64::powi(x1.sin(), 2) + 1.0, 2.0)];
-            let v19 = match k15 {
-                0 => f64::cos(b17),
-                1 => {
-                    let b11 = b16.tanh();
-                    acc1 += 0.25 * b4.asinh();
-                    (b18 + b13).sin() + f64::cos(b11)
-                }
-                g if g > 3 => b14.cos().exp2(),
-                _ => {
-                    s0 = (s0 * 0.8 + b7 * b14 * 0.05).sin();
-                    b6 + b16
-                }
-            };
-            acc1 -= 0.4 * (b6 - f64::min(b18, b12)).sin();
-            if k15 >= 5 {
-                break;
-            }
-            acc1 += 0.005 * (f64::tanh(b16) + b17.sin() - v19.sin()).tanh();
-        }
-        s0.tanh() + acc1 * 0.75 - b6.cos() + b8.sin() + b11 * 0.5 + b12 * 0.75 + b13.tanh() - b14 - b6
-    }
-
-    #[differentiable]
-    pub fn prog_52<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_40(v[n % 4].cos(), f64::sin(x1.sin() - (x1.powi(2) + 1.0).log(10.0)) * 2.0, x1, v, 4).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a2[i] = f64::asinh(fi);
-        }
+        let mut s0 = f64::ln(v[n % 4] * v[n % 4] + 2.0).sin();
+        let mut s1 = v[0];
+        let mut acc2: f64 = 0.0;
         let mut k3 = 0;
-        loop {
+        while k3 < 4 {
             k3 += 1;
-            let v4 = if x2.min(x0) > 1.0 {
-                prog_20(v[(k3 + n) % 4].sin() * 2.0, s0, x0, v, 0)
-            } else if x0 + s0 <= 0.5 {
-                s0 = (s0 * 0.5 + a2[1].tanh().exp2() * 0.25).sin();
-                (f64::powi(x2 + v[k3 % 4], 2) + 0.5).cbrt()
-            } else {
-                let x1 = f64::asinh(x2 / (a2[k3 % 4] * a2[k3 % 4] + 0.5));
-                (a2[k3 % 4] * a2[k3 % 4] + 0.5).powf(0.3) + x1.cos()
-            };
-            acc1 -= 0.25 * (f64::cos(s0) * 2.0).cosh().cos();
-            if k3 >= 6 || f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0) >= x2 / (a2[k3 % 4].cos() + 2.0) {
-                break;
-            }
-            acc1 += f64::tanh(f64::sin(v4)) * 0.02;
+            acc2 += x0.asinh().cos() * 0.5;
+            acc2 -= 0.5 * x2.cos().exp_m1().tanh();
         }
-        'l2: for i in 0..5 {
-            let fi = i as f64;
-            let v6 = if f64::tanh(f64::tanh(x2)).sinh() > -0.25 {
-                let v5 = prog_20(x1, 0.75, s0, v, 0);
-                s0 = (s0 * 0.5 + a2[n % 4].sin() * 0.5).sin();
-                (s0 * s0 + 1.0).log(3.0) + v5.cos()
-            } else {
-                x1 / (a2[i % 4].powi(2) + 0.5)
-            };
-            acc1 -= (-x2).sin() * 0.4;
-            s0 *= 0.8;
-            s0 += 1.0 * f64::tanh((fi.powi(2) + 2.0).ln());
-            for j in 0..i {
-                let fj = j as f64;
-                acc1 -= 0.1 * f64::abs(x0 * x0).sin();
-                if i > 1 && a2[i % 4] + x0 < -1.0 {
-                    s0 = 0.6 * s0 + 0.05 * f64::cos(fj.sin().mul_add(0.8 * x2, (v[i % 4].cos() * 0.9).atanh()));
-                    continue 'l2;
+        match k3 {
+            0..=1 => {
+                s0 = 0.6 * s0 + 0.4 * f64::cos(x0.abs().cos());
+                acc2 += 0.75 * f64::cos((s0 * s0 + 1.0).log(3.0) - x2.powi(2));
+            }
+            2..=4 => {
+                acc2 -= (2.0 - x2).cos();
+                s1 = s1 * 0.5 + ((s1 + x1) / ((s1.cos() + 2.0).cbrt().powi(2) + 1.5)).cos() * 0.25;
+                if v[k3 % 4].asinh() >= -0.25 && k3 % 2 == 0 {
+                    let mut k4 = 0;
+                    while k4 < 4 {
+                        k4 += 1;
+                        s1 = s1 * 0.8 + (x0.tanh() * 0.5).ln_1p().cos() * 0.2;
+                        if s1.sin() < -0.5 || k3 % 3 == 1 {
+                            let x0 = x0.tanh().exp();
+                            s1 = (s1 * 0.5 + f64::asinh(s1) * 0.5).sin();
+                            s0 = s0 * 0.8 + f64::tanh(f64::sin(x0)) * 0.05;
+                        } else if f64::exp_m1(x1.sin()) > 0.0 {
+                            for &u in v.iter() {
+                                if (v[k4 % 4] + v[n % 4]) * v[1].tanh() > 0.0 && k4 == 3 {
+                                    s0 = (s0 * 0.8 + u.tanh() * 0.2).sin();
+                                    if (x1 * x1 + 1.0).recip() >= v[2] {
+                                        break;
+                                    }
+                                    s0 = s0.mul_add(0.8, ((x2 - v[k4 % 4]).powi(2) + 0.5).atan2(s0).tanh() * 0.01);
+                                }
+                                let v5 = prog_12((v[k3 % 4].powi(3) + f64::asinh(u)).sin() * 2.0, f64::cos(u.mul_add(x1, u).sin()) * 2.0, 1.5, [v[0], v[1], v[2], v[3]], k4);
+                                s0 = s0 * 0.6 + prog_12((s0 + v[2]).cos() * 2.0, x1.sin() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], n).sin() * 0.02;
+                                s1 = (s1 * 0.8 + v5.sin() * 0.005).sin();
+                            }
+                            s1 = s1 * 0.5 + (x2 * s1).cos() * 0.1;
+                        } else {
+                            let v6 = v[n % 4] + x1 + 0.25;
+                            s1 = 0.6 * s1 + 0.2 * v6.cos().sin();
+                        }
+                        let v7 = f64::exp(s0.sin()) * s0.atan();
+                        s1 = 0.8 * s1 + 0.02 * v7.tanh().sin();
+                    }
+                    acc2 += 3.0_f64.hypot(x2).sin();
                 }
             }
-            s0 = 0.6 * s0 + 0.005 * f64::cos(v6).sin();
-        }
-        let a7 = [f64::sqrt((1.2 - v[k3 % 4]).powi(2) + 1.0), x2.sin(), x2, (x1 / (f64::tanh(x0) + 2.0)).asinh()];
-        'l4: for i in 0..N {
-            let fi = i as f64;
-            let v8 = a7[i].cos() * (fi * s0);
-            acc1 -= 0.5 * (x1 - a7[i]).tanh();
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                if v8 + a2[(k9 + k3) % 4] < 0.5 && k9 % 2 == 0 {
-                    s0 = f64::mul_add(s0, 0.5, (s0 * s0).ln_1p().tanh() * 0.5);
-                    continue 'l4;
-                }
-                s0 = (s0 * 0.8 + s0.clamp(-0.5, 1.5) * 0.2).sin();
-                acc1 -= 0.05 * v[k9 % 4].cos().cos();
+            _other => {
+                s1 = s1 * 0.8 + s1.sin() * 0.2;
             }
-            acc1 += f64::cos(v8).sin() * 0.2;
         }
-        if f64::clamp(1.5_f64.min(x0), -1.5, 1.5) >= acc1 && k3 == 3 {
-            let v10: f64 = a2[k3 % 4] + x2;
-            acc1 += x1.to_degrees() * 0.01;
-            s0 = 0.75 * s0 + 0.25 * v10.sin().tanh();
-        } else if k3 > 3 && f64::atan(x2) <= f64::cosh(a2[k3 % 4].sin() * 2.0) {
-            let v11 = (a2[1] * a2[1] + 2.0).acosh() + (x2.tanh() * 1.2).tan();
-            s0 = s0 * 0.6 + a2[n % 4].cos() * 1.0;
-            acc1 += v11.tanh() * 0.4;
-        } else {
-            s0 = (s0 * 0.6 + x0.tanh().exp_m1() * 0.1).tanh();
-            let v12 = (a7[k3 % 4] * a7[k3 % 4] + 1.0).log2();
-            acc1 -= 0.75 * v12.tanh();
+        let v13 = match k3 {
+            0 | 2 => {
+                let v8 = x0;
+                ((x1 * x1 + 0.5).sqrt().cos() * 0.5).ln_1p() + v8.cos()
+            }
+            3 => {
+                for i in (0..6).rev() {
+                    let fi = i as f64;
+                    let v10 = match n + i {
+                        3..=4 => {
+                            let x1: f64 = prog_12(x0, 1.2, (v[i % 4].powi(2) + 1.0).ln().cos() * 2.0, [v[0], v[1], v[2], v[3]], 0);
+                            fi + f64::cos(x1)
+                        }
+                        5 => {
+                            s1 *= 0.75;
+                            s1 += 0.02 * f64::sin(x1.atan2(s0 * s0 + 1.0) * x2);
+                            f64::sin(x0)
+                        }
+                        g if g > 6 => {
+                            let v9 = x2.asinh().sin().exp_m1();
+                            acc2 += 0.25 * (f64::cosh(x1.sin() * 1.5) - f64::tanh(v[i % 4])).sin();
+                            x0 + (x0.sin() * 1.5).cosh() + v9.sin()
+                        }
+                        _ => {
+                            s1 = s1 * 0.6 + ((s1.sin() * 1.5).cosh() + 1.25).sin() * 0.1;
+                            x1.tanh()
+                        }
+                    };
+                    acc2 += f64::acos(f64::atan2(s1, s0 * s0 + 0.5).sin() * 0.9).tanh() * 0.25;
+                    s0 = s0 * 0.75 + s0.powi(2).tanh() * 0.1;
+                    acc2 += f64::cos(f64::sin(v10)) * 0.25;
+                }
+                acc2 -= f64::cos((f64::tanh(v[n % 4]).powi(2) + 0.5).recip());
+                (s0 * s0 + 1.0).recip()
+            }
+            4 => {
+                let v11 = s1.cos().exp();
+                s0 * v11
+            }
+            _other => {
+                let v12 = f64::to_radians(x2) * 50.0;
+                (x1 * x1 + 2.0).acosh() + v12.cos()
+            }
+        };
+        let mut k14 = 0;
+        while k14 < 4 {
+            k14 += 1;
+            let v15 = prog_12::<f64>(2.0, x1, 2.0, [v[0], v[1], v[2], v[3]], k14);
+            let v16: f64 = (v13 + x2) * x0;
+            s1 = s1.mul_add(0.5, f64::exp(v[0].tanh()).tanh() * 0.1);
+            acc2 += (v15.sin() + v16.cos()).cos() * 0.25;
         }
-        s0.tanh() - acc1.tanh() - a7[0] * 1.5
+        for &t in v.iter() {
+            s1 = s1.mul_add(0.8, f64::sinh(f64::tanh(v13)).tanh() * 0.1);
+            s0 = 0.6 * s0 + 0.2 * f64::cos(s0 - v13);
+            acc2 -= t.cos().tanh() * 0.5;
+        }
+        x0.tanh() + f64::sin(x1) + x2 + s0.sin() - s1 * 1.5 + acc2.cos() + v13 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_53<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1 / (f64::powi(x2, 2) + 1.5);
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::sin(v[(i + n) % 4]);
-        }
-        let v4 = if prog_23(x2, acc1, x0, v, n) >= acc1 {
-            x0.tanh()
-        } else if prog_40::<f64>(acc1, 0.75, x1, v, n) >= 0.0 {
-            s0 = 0.75 * s0 + 1.0 * (acc1 * s0).cos();
-            prog_40(acc1, f64::tanh(v[n % 4] - (x1 + v[n % 4])), f64::tanh(f64::recip(x1 * x1 + 0.5) - acc1) * 2.0, v, 4)
-        } else {
-            let v3 = f64::exp(a2[n % 4].tanh());
-            return v3.abs()
-        };
-        let mut k5 = 0;
-        'l1: while k5 < n {
-            k5 += 1;
-            if let Some(_) = n.checked_sub(2) {
-                s0 = f64::mul_add(s0, 0.8, (a2[1] * std::f64::consts::FRAC_1_PI + 0.35) * 0.5);
-                let v7 = ((a2[2] / (v4.powi(2) + 0.5)).tanh() * 0.9).asin();
-                acc1 += 0.25 * v7.sin();
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::cos(x0 + x1) * 2.0;
+        let mut s1 = (s0.sin().exp_m1() + x2 * 0.35).tanh() * 2.0;
+        let mut s2 = f64::sin(prog_22(s1, x2, 0.75, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (f64::atan2(x2 * x2 + 1.0, acc3) + p * 0.5 + q * 0.5) * 0.25);
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            if s0.asinh() < 0.0 {
+                a5[i] = (v[i].tanh() * 0.5).ln_1p();
             } else {
-                s0 = 0.6 * s0 + 0.25 * f64::cos(x1).exp2().tanh();
-                s0 = (s0 * 0.8 + v4.sin().exp() * 0.05).sin();
-                match n + k5 {
-                    0..=2 => {
-                        s0 *= 0.75;
-                        s0 += 0.25 * x0.sin();
-                        if v4.min(a2[2]) * f64::exp_m1(f64::sin(a2[2])) >= 0.5 {
-                            return f64::exp_m1((x2 + v4).sin());
+                a5[i] = v4.tanh();
+            }
+        }
+        let v8 = match n {
+            PHASE_A => {
+                let v6 = prog_37(x2.sin().exp_m1().cos() * 2.0, x0, acc3, a5, n);
+                x0.sin().exp() + f64::cos(v6)
+            }
+            1 => (x2.powi(2) + 1.5).acosh() / (x0.cos() + 2.0),
+            2 | 4 => {
+                let x1: f64 = v4.cos();
+                a5[3] - x1
+            }
+            _ => {
+                let v7 = f64::abs(v[n % 4]);
+                prog_38(x2, (f64::powi((v4 * v4 + 1.0).log(v7.powi(2) + 2.0), 2) + 1.0).recip().sin(), x1, [v[0], v[1], v[2], v[3]], n)
+            }
+        };
+        let v9 = v.iter().step_by(2).copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v11 = if ((x0 / (acc3.powi(2) + 1.5)).tanh() * 0.9).asin() > v9 * v9 {
+            x1 - x0.tanh()
+        } else {
+            let v10 = (f64::powi(f64::powi(acc3, 3), 2) + 0.5).recip();
+            f64::atan2(v4 - v9, v[n % 4].powi(2) + 1.0) + v10.cos()
+        };
+        let v16: f64 = match mode {
+            Mode::Lower(_, _) => f64::tanh(x1),
+            Mode::Upper(hi14) => {
+                f64::powi(hi14.sin().powi(2) + 1.0, -2)
+            }
+            _ => {
+                let v15 = v4.min((f64::cos(v4) + 2.0).cbrt());
+                f64::atanh(a5[n % 4].sin() * 0.9) * (f64::cos(x1) * 0.9).atanh() + v15.sin()
+            }
+        };
+        s0 = s0 * 0.8 + f64::cos(v9) * 0.2;
+        s1 = (s1 * 0.6 + (v9.cos() * 1.2).tan() * 0.02).tanh();
+        s2 = s2 * 0.8 + f64::cos((x2.powi(2) + 1.0).ln()) * 0.2;
+        acc3 -= f64::cos(x2.to_degrees() * 0.01 - 1.5);
+        s0 * 0.75 + s1.tanh() + s2 + f64::sin(acc3) + v4.cos() - a5[1] + v8.cos() - v11.cos() + v16
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = (v[n % 4].cos().exp2() + (x0.cos() + 2.0).cbrt()).tanh() * 2.0;
+        let mut s1 = (x2 - s0).tanh() * 2.0;
+        let mut s2 = f64::tanh((x0 + x2) * 1.2) * 2.0;
+        let mut acc3: f64 = 0.0;
+        for &t in v {
+            acc3 += f64::tanh(t - x0) * 0.5;
+            for &u in v.iter() {
+                match n {
+                    0 | 2 => {
+                        s0 = s0 * 0.6 + (x1 * x1 + 1.0).cbrt().tanh() * 0.25;
+                    }
+                    3..=4 => {
+                        s0 = (s0 * 0.6 + s2 * s1 * 0.1).sin();
+                    }
+                    5 => {
+                        acc3 += 0.1 * u.cos();
+                        let v4 = prog_12(1.5, s0, x0, [v[0], v[1], v[2], v[3]], n);
+                        acc3 += v4.sin().tanh() * 0.1;
+                    }
+                    _ => {
+                        let c5: f64 = table(n);
+                        acc3 -= 0.1 * c5;
+                    }
+                }
+                s1 = f64::mul_add(s1, 0.75, ((u.to_degrees() * 0.01).sin() * 0.9).acos().sin() * 0.2);
+            }
+            match n {
+                0..=1 => {
+                    s1 = (s1 * 0.6 + f64::sin(x0.sin()) * 0.4).tanh();
+                }
+                3 => {
+                    acc3 += ((f64::cos(x1) * 0.9).atanh() + 2.0).sin() * 0.5;
+                }
+                g if g > 4 => {
+                    s2 = s2.mul_add(0.8, (v[n % 4] * s2).sin() * 0.05);
+                    s1 = (s1 * 0.75 + ((s1 + x1).powi(2) + 1.0).log((s1 * s1).ln_1p().powi(2) + 2.0) * 0.02).sin();
+                    if n > 0 {
+                        s0 = (s0 * 0.8 + (f64::atan(s0).powi(2) + 1.0).log(2.0) * 0.1).sin();
+                        if s0.cos().sinh() > 0.25 {
+                            break;
+                        }
+                        s1 *= 0.5;
+                        s1 -= 0.5 * f64::tanh(s1 * 0.75);
+                    } else if prog_12(f64::cos(x1 / (v[3].powi(2) + 1.0)) * 2.0, 0.25, s1, [v[0], v[1], v[2], v[3]], n) >= s1 {
+                        let v6 = (x2 * x2 + 0.5).recip();
+                        acc3 += 0.5 * v6.sin();
+                    } else {
+                        acc3 -= (f64::tanh(x0) * 0.9).atanh() * 0.25;
+                        match n {
+                            0..=2 => {
+                                s2 = (s2 * 0.75 + prog_12(x1, s2, 2.0, [v[0], v[1], v[2], v[3]], n) * 0.05).tanh();
+                            }
+                            g if g > 3 => {
+                                continue;
+                            }
+                            _ => {
+                                s2 = f64::mul_add(s2, 0.5, s1.sin() * 0.5);
+                            }
                         }
                     }
-                    3 => {
-                        s0 = 0.6 * s0 + 0.2 * f64::sin(f64::recip(x2.powi(2) + 0.5));
-                        s0 = s0 * 0.75 + f64::sin((v[1] * v[1] + 1.0).atan2(a2[0])) * 0.05;
+                }
+                _ => {
+                    acc3 -= 0.5 * f64::cos(x1.to_radians() - v[n % 4]);
+                }
+            }
+        }
+        let c7: f64 = table(n);
+        let mut m8 = 0;
+        for i in (1..=3).step_by(2) {
+            match i % 3 {
+                0 | PHASE_C => {
+                    let v9 = x2 * 0.5;
+                    s2 = s2 * 0.5 + (c7.powi(2) + (f64::cos(s2) * 0.9).asin()).tanh() * 0.2;
+                    acc3 += f64::tanh(v9.sin());
+                }
+                _ => {
+                    s1 = 0.5 * s1 + 0.005 * prog_12::<f64>((x0.tanh() * 1.2).tan().tanh() * 2.0, f64::tanh(x2.copysign(s1).atan2(s1 * s1 + 0.5)) * 2.0, s1, [v[0], v[1], v[2], v[3]], n).tanh();
+                    let c10: f64 = table(i + 1);
+                    s1 = (s1 * 0.75 + c10 * 1.0).sin();
+                }
+            }
+            if v[0].asinh() > (s2.cos() + 2.0).cbrt() {
+                m8 += 1;
+            }
+            if prog_12(f64::sin((v[1] * v[1] + 2.0).sqrt()), c7, 0.75, [v[0], v[1], v[2], v[3]], n) > 1.0 {
+                acc3 += (x2 * x2 + 0.5).atan2(c7).sin();
+                if !(i == 0 && (s2 * s2 + 1.0).log10() * (v[3 - i] * v[3 - i] + 1.0).log(s1 * s1 + 2.0) <= x1) {
+                    for _ in 0..n {
+                        s2 = s2 * 0.8 + s2.cos() * 0.2;
+                        acc3 -= 0.1 * (s2 * s2).atan().sin();
+                        s2 = f64::mul_add(s2, 0.8, f64::exp_m1(s2.tanh()).sin() * 0.05);
                     }
-                    4..=6 => {
-                        s0 = s0 * 0.5 + f64::cos((s0.sin() * 2.0).sinh()) * 0.05;
+                    s1 = (s1 * 0.75 + x2 / (f64::tanh(s1) + 2.0) * 0.05).tanh();
+                }
+                s2 *= 0.5;
+                s2 -= 0.02 * (s2.cos() * 1.5).sinh().mul_add(-s2, s1 + s2).sin();
+            }
+            let v11 = v[(i + m8) % 4] - x1;
+            s2 = (s2 * 0.6 + c7.mul_add(v11, v11) / (v[n % 4].cos().tanh() + 2.0) * 0.02).sin();
+        }
+        let c12 = m8 as f64;
+        let mut m13: f64 = 0.5;
+        for i in 0..n {
+            m13 = m13.max(prog_12(x2, f64::tanh(v[n % 4] * c7) * 2.0, x0, [v[0], v[1], v[2], v[3]], 0) + v[i % 4]);
+        }
+        s2 = s2 * 0.5 + m13.cos() * 0.05;
+        x1.tanh() - s0 * 0.75 + f64::sin(s1) + f64::sin(s2) - f64::tanh(acc3) - f64::tanh(c7) - c12.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((v[n % 4].powi(2) + 0.5).ln().powi(2) + 1.0).log2();
+        let mut s1 = (x1 - x2).atan();
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_27(0.5_f64.copysign(x1).tanh().exp_m1().tanh() * 2.0, s0, 1.2, v, 6);
+        let v4: f64 = prog_38(acc2, s1, f64::ln(1.5_f64.atan2(x1).powi(2) + 0.5).sin(), v, n);
+        if n > 1 {
+            s1 = f64::mul_add(s1, 0.8, f64::cos(v[n % 4].tanh().exp()) * 0.05);
+        }
+        let v5: f64 = prog_17(0.25, x0, 0.75, v, n);
+        let mut k6 = 0;
+        while k6 < 5 && x1.powi(2) > 0.0 {
+            k6 += 1;
+            match k6 + n {
+                MODE_A | 2 => {
+                    s1 = f64::mul_add(s1, 0.75, (v3 - v4).cos() * 0.1);
+                    if n > 5 && f64::log(f64::atanh(s0.sin() * 0.9).powi(2) + 1.0, 3.0) > v[n % 4] + x0 {
+                        for &u in v.iter() {
+                            if n < k6 && (s1.tanh() + 2.0).cbrt() < 0.5 {
+                                continue;
+                            }
+                            acc2 += f64::tanh(u) * 0.1;
+                        }
+                        s0 = f64::mul_add(s0, 0.6, f64::log(s1 * s1 + 1.0, f64::ln_1p(v5 * v5).powi(2) + 2.0).tanh() * 0.1);
+                    } else {
+                        s0 *= 0.6;
+                        s0 += 0.02 * f64::tanh((f64::cos(s0) * 1.2).tan());
+                        acc2 -= f64::cos(x0 / (s0.sin().exp().powi(2) + 1.0)) * 0.4;
+                        if x0 * 0.25 <= -0.5 {
+                            break;
+                        }
+                    }
+                    let v7 = f64::acos(v5.tanh() * 0.9);
+                    acc2 -= 0.4 * v7.tanh();
+                }
+                3..=5 => {
+                    s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_12(1.5, x1, f64::mul_add((v5.powi(2) + 0.5).recip(), (s1.sin() * 0.9).acos(), v4).sin() * 2.0, v, k6));
+                    if v3 / (v3.cos() + 2.0) / (v3 * v3 + 1.0) > -1.0 {
+                        s1 = 0.6 * s1 + 0.4 * ((s1 * s1).ln_1p() + 0.5).sin();
                         continue;
                     }
-                    _ => {
-                        for j in (0..n).rev() {
-                            match j + n {
-                                0 => {
-                                    acc1 += 0.05 * (f64::exp(a2[j % 4].cos()).powi(2) + 1.0).ln().cos();
-                                    let x2 = f64::acosh((2.0 * x2).powi(2) + 1.5);
-                                    s0 = s0 * 0.6 + f64::tanh(x2) * 0.02;
-                                }
-                                1..=3 => {
-                                    s0 = (s0 * 0.6 + s0 * x0 * 0.1).sin();
-                                    continue 'l1;
-                                }
-                                4 | 6 => {
-                                    s0 = s0.mul_add(0.8, f64::powi(x1.atan2(a2[j % 4] * a2[j % 4] + 1.0), 2).tanh() * 0.01);
-                                }
-                                _ => {
-                                    s0 = 0.6 * s0 + 0.4 * f64::cos(s0);
-                                    if (a2[j % 4].tanh() * 1.5).cosh().tanh().exp2() >= 1.0 && j + n < 7 {
-                                        continue 'l1;
-                                    }
-                                }
-                            }
-                            acc1 -= f64::sin(2.0_f64.powf(x1.cos()) - (x2 + x0)) * 0.05;
-                        }
-                    }
+                    s0 = s0 * 0.75 + ((s0.powi(2) + 1.0).recip().to_degrees() * 0.01).sin() * 0.5;
                 }
-            }
-            s0 = (s0 * 0.5 + f64::exp(x2.tanh()) * 0.1).tanh();
-        }
-        acc1 -= f64::max(-1.5_f64, a2[k5 % 4]);
-        let v8: f64 = (x1 - v[3]) * (v[k5 % 4] * v[k5 % 4] + 1.0).log10();
-        s0 * 0.5 - acc1.cos() + f64::sin(v4) - v8.tanh() - x1.asinh()
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(p.1, 2).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_20(v[2].abs().cos() * 2.0, p.0.tanh(), f64::cos(SCALE + v[2]), [v[0], v[1], v[2], v[3]], 1);
-        let v9 = if v2 > s0 {
-            acc1 += 0.005 * f64::sin(prog_14(f64::min(x0, s0).cos(), (f64::atan(x0) + f64::cbrt(f64::cos(x0) + 2.0)).tanh(), f64::sin((f64::to_radians(x0).powi(2) + 1.0).cbrt()) * 2.0, [v[0], v[1], v[2], v[3]], n));
-            f64::to_degrees(p.0) * 0.01
-        } else if f64::powi(x0.clamp(x0.cos() - 1.5, x0.tanh() + 1.5).powi(2) + 1.0, -1) < p.0 / 4.0 {
-            s0 - v[n % 4]
-        } else {
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                let v3 = fi * 0.8;
-                let v4 = x0.cos().exp2();
-                let v8 = match n % 3 {
-                    0 => {
-                        let v5 = v3 * v3;
-                        v4 + v5.sin()
-                    }
-                    1 => {
-                        let v6 = p.0.powi(2);
-                        fi / (v[i % 4] * v[i % 4] + 1.0) + v6.tanh()
-                    }
-                    MODE_C if n > 2 => {
-                        let v7 = v2;
-                        v7.cos()
-                    }
-                    _ => {
-                        let v4 = (f64::powi((v[0] * v[0] + 1.0).log10(), 2) + 0.5).recip();
-                        f64::acosh(v[1] * v[1] + 2.0) + f64::cos(v4)
-                    }
-                };
-                s0 = (s0 * 0.5 + (s0 + v2 + f64::acosh(s0 * s0 + 1.5)) * 0.05).tanh();
-                s0 = 0.6 * s0 + 0.02 * (v3.cos() + v4.sin() + v8.cos()).sin();
-            }
-            v[3].sin().exp2()
-        };
-        let v12 = match n {
-            MODE_A => f64::tanh(1.5_f64.copysign(p.0)).exp(),
-            MODE_B | 3 => {
-                let v10 = v9.tanh();
-                f64::sin(p.1) + f64::sin(v10)
-            }
-            g if g > 4 => (f64::cos(f64::atan(p.0)) * 2.0).cosh(),
-            _ => {
-                let v11 = v[n % 4] * v9.sin();
-                f64::powi((x0 - v[n % 4]).powi(2) + 1.0, -1) + v11.sin()
-            }
-        };
-        let mut k13 = 0;
-        while k13 < 3 && v12.tanh().sinh() <= 0.25 {
-            k13 += 1;
-            match k13 {
-                0 | MODE_C => {
-                    acc1 += (p.0 - f64::sin(v9)).cos() * 0.5;
+                6 => {
+                    let v8: f64 = prog_12(s1, f64::cos(f64::log10(v4 * v4 + 1.0)) * 2.0, (v3 * v3 + 1.0).sqrt().tanh().sin(), v, k6);
+                    s1 = (s1 * 0.75 + v8.cos() * 0.02).sin();
                 }
                 _ => {
-                    acc1 += f64::cos(v9.tanh()) * 0.5;
-                    s0 = s0.mul_add(0.5, s0.tanh().tanh() * 0.5);
+                    let x2 = v3.tanh() - f64::sin(x2);
+                    let v9 = prog_12::<f64>(f64::sin(f64::asin(v[k6 % 4].cos() * 0.9)) * 2.0, f64::log((f64::sin(v5) * 0.9).asin().powi(2) + 1.0, 10.0).tanh(), 0.25, v, n);
+                    acc2 += 0.25 * (x2.tanh() - v9.sin()).sin();
                 }
             }
-            let v14 = prog_20(p.1, s0, f64::tan(p.0.sin() * 1.2).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc1 += x0.sin() * 0.5;
-            s0 = 0.8 * s0 + 0.005 * f64::tanh(v14.sin());
+            let v10 = v.iter().map(|&p| f64::exp_m1(v5.cos()) + p.sin()).sum::<f64>();
+            acc2 -= 0.4 * s1.atan().cos();
+            s1 = s1 * 0.8 + f64::cos(v10.cos()) * 0.01;
         }
-        s0 - f64::cos(acc1) + v9 - v12.tanh() + (f64::tanh(v9) * 0.9).asin()
+        s0 + s1 + f64::tanh(acc2) + v3.sin() - v4.cos() + v5.sin() - 1.5_f64.copysign(v[k6 % 4])
     }
 
     #[differentiable]
     pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).log2().sin();
-        let mut s1 = (f64::powi(x2, 2) + 1.0).ln() + 0.1;
-        let mut acc2: f64 = 0.0;
-        let Some(k3) = n.checked_sub(2) else {
-            return (x1 * x1).min(v[n % 4] / (f64::powi(x0, 2) + 1.0))
-        };
-        let c4 = k3 as f64;
-        match (n % 4).checked_sub(1) {
-            Some(k5) => {
-                let c6 = k5 as f64;
-                s0 = s0.mul_add(0.5, (c6.mul_add(s0, c6).powi(2) + 1.0).log(10.0).sin() * 0.25);
-            }
-            None => {
-                let v7: f64 = -(x2.cos() * 0.9).acos();
-                acc2 -= f64::sin(1.5 * x1);
-                s1 = s1 * 0.8 + v7.tanh().cos() * 0.05;
-            }
-        }
-        match k3 {
-            0..=2 => {
-                s0 = s0 * 0.6 + (f64::powi(x1, 2) + 1.0).ln().cos() * 0.4;
-            }
-            g if g > 3 => {
-                if f64::powf(2.0_f64, (x0 + 0.1).tanh()) <= 0.0 {
-                    s0 = f64::mul_add(s0, 0.75, f64::sin(c4.mul_add(x0, x2)) * 0.05);
-                    s0 = 0.75 * s0 + 0.1 * f64::cos(x0 / (s0.powi(2) + 1.0));
-                } else if let Some(_) = (k3 + n).checked_sub(2) {
-                    let v9: f64 = ((s0 + c4).sin() * 0.9).acos();
-                    s1 = (s1 * 0.8 + f64::tanh(v9) * 0.05).sin();
-                } else {
-                    let v10 = f64::hypot(c4, x0);
-                    s0 = (s0 * 0.8 + (f64::powi(x2, 2) + 1.0).log10() * 0.4).sin();
-                    acc2 += f64::cos(v10);
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x2 / (x0.powi(2) + 1.0);
+        let mut s1 = f64::cos(v[n % 4] * s0) * 2.0;
+        let mut s2: f64 = f64::atan(x1 * x0);
+        let mut acc3: f64 = 0.0;
+        let v7 = 'b0: {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                acc3 += (s2.powi(2) + 1.0).ln().cos().cos() * 0.25;
+                for _ in 1..n {
+                    let v4 = f64::tanh(f64::to_degrees(x2) * 0.02);
+                    match i % 3 {
+                        0 => {
+                            s0 = (s0 * 0.75 + fi * 1.0).sin();
+                        }
+                        PHASE_B => {
+                            acc3 -= (v4 * x1).tanh() * 0.05;
+                        }
+                        2 => {
+                            s1 = 0.5 * s1 + 0.02 * prog_12(1.2, v4, (s1 * s1 + 1.0).log(f64::powi(f64::sqrt(x1 * x1 + 0.5), 2) + 2.0).sin() * 2.0, v, 2).tanh();
+                        }
+                        _ => {
+                            acc3 -= f64::atanh(v4.cos() * 0.9).mul_add(v4, (x2.sin() * 2.0).sinh()).cos() * 0.05;
+                        }
+                    }
+                    s0 *= 0.5;
+                    s0 -= 0.25 * f64::exp2(x0.cos()).tanh();
+                    acc3 += v4.tanh() * 0.05;
                 }
-                s0 = (s0 * 0.75 + (s0 * s0 + 0.5).recip() * 0.1).sin();
+                if ((s2 + v[n % 4]).tanh() * 1.2).tan() >= 1.0 {
+                    break 'b0 s1.cos();
+                }
             }
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                let [_, b6, _, _] = v;
+                if k5 == 6 {
+                    break 'b0 x0 - x2;
+                }
+                s1 *= 0.6;
+                s1 += 0.01 * prog_12(x1, b6, f64::tanh(f64::log10(f64::powi(f64::sinh(f64::tanh(s1) * 2.0), 2) + 1.0)) * 2.0, v, k5).cos();
+            }
+            (x2 * x2 + 1.0).log(3.0)
+        };
+        let [b8, b9, b10, b11] = v;
+        for &t in v.iter() {
+            if prog_12::<f64>(f64::tanh(b11) * 2.0, s0, b10, v, n) > 1.0 {
+                acc3 += 0.5 * (f64::cos(v[n % 4]) * 0.9).acos().tanh();
+                break;
+            }
+            match n % 4 {
+                0 | PHASE_C => {
+                    s0 = (s0 * 0.6 + s0.tanh() * 0.4).sin();
+                }
+                PHASE_D => {
+                    acc3 += 2.0_f64.hypot(v7).tanh() * 0.5;
+                    match n {
+                        0..=1 => {
+                            s2 = s2 * 0.6 + t.sin() * 0.4;
+                            for (j, &u) in v.iter().enumerate() {
+                                acc3 += 0.1 * (v[j] * b9).asinh().tanh();
+                                s0 = s0 * 0.5 + u.sin() * 0.5;
+                            }
+                        }
+                        g if g > 2 => {
+                            s2 = 0.6 * s2 + 0.25 * f64::sin((b9.powi(2) + 0.5).ln());
+                            break;
+                        }
+                        _ => {
+                            s1 = 0.5 * s1 + 0.5 * (b10.powi(2) + 2.0).ln().sin();
+                        }
+                    }
+                    acc3 -= 0.25 * f64::tanh(((s1 * t).powi(2) + 1.0).cbrt());
+                }
+                _ => {
+                    acc3 += f64::acos(f64::tanh(b10) * 0.9).sin() * 0.5;
+                    s1 = 0.5 * s1 + 0.1 * (t * v[n % 4]).sin();
+                }
+            }
+            s2 = s2 * 0.6 + (v7 - b11).sin() * 0.2;
+            s0 = (s0 * 0.75 + f64::sin(t) * 0.25).sin();
+        }
+        let v13 = match n % 3 {
+            0 | 2 => {
+                let v12 = 2.0 * x0;
+                s0 = 0.6 * s0 + 0.4 * b11.min(x0).tanh();
+                v[0] + b8 + f64::sin(v12)
+            }
+            _ => (f64::tanh((x2 * x2 + 1.5).acosh()) * 0.9).acos(),
+        };
+        let v14 = f64::cbrt((x2.cos() * 0.9).atanh().powi(2) + 1.0);
+        let v23 = match n {
+            PHASE_A => f64::to_radians(b10 + v7),
+            g if g > 1 => (s2 * s2 + 1.0).log(10.0),
             _ => {
-                s1 = s1.mul_add(0.75, f64::tanh(acc2.mul_add(s1, c4)) * 0.05);
+                for i in 1..n {
+                    let fi = i as f64;
+                    let mut k15 = 0;
+                    while k15 < 6 && b11 < 1.0 {
+                        k15 += 1;
+                        acc3 -= f64::atanh(b9.sin() * 0.9).sin() * 0.05;
+                        let v17 = 'b8: {
+                            s0 = s0.mul_add(0.75, (s2 * 2.5).sin() * 0.1);
+                            let v16 = (v14 * v14 + 2.0).ln();
+                            if !(k15 < 5 && (v7.cos() * 0.9).acos() <= -0.5) {
+                                acc3 += 0.05 * v13.sin();
+                                break 'b8 (v[(k15 + i) % 4].sin() * 0.9).atanh() - (s2 * s2 + 0.5).recip();
+                            }
+                            f64::powi(s2.cos(), 3) + v16.cos()
+                        };
+                        if x2 + f64::hypot(v17, v13) >= x0 * x2 && i < 3 {
+                            break;
+                        }
+                    }
+                    if (f64::tanh(b9) * 0.9).acos() <= 0.5 {
+                        let [b18, _, b19] = [f64::atan2(fi * fi + 1.0, b10), v13, f64::atanh(v14.tanh() * 0.9)];
+                        let v20: f64 = f64::asinh((v7.tanh() * 0.5).ln_1p());
+                        acc3 -= (f64::cos(b18) + b19.sin() + v20).sin() * 0.4;
+                    } else if s2 * s1 >= 0.5 {
+                        s1 *= 0.8;
+                        s1 += 0.02 * f64::atanh(v13.cos() * 0.9).sin();
+                    } else {
+                        s1 = 0.8 * s1 + 0.2 * b8.cos();
+                    }
+                    let v22 = if n < 3 && v13 >= s0 {
+                        fi.to_radians() + (v14 * v14 + 1.0).ln()
+                    } else if b8 - x2 <= -1.0 || n % 3 == 1 {
+                        let v21 = b10.sin().exp().tanh();
+                        acc3 += 0.4 * (s2.asinh().powi(2) + 1.0).ln();
+                        x0.cos() + f64::cos(v21)
+                    } else {
+                        return (b8 - b11) * v13.cos()
+                    };
+                    s2 *= 0.6;
+                    s2 -= 0.02 * (v13.cos() * 1.2).tan().sin();
+                    s0 = f64::mul_add(s0, 0.6, v22.tanh() * 0.1);
+                }
+                b9.cos().exp()
             }
-        }
-        if let Some(k11) = (k3 + n).checked_sub(2) {
-            let c12 = k11 as f64;
-            s0 = s0 * 0.6 + f64::cos(x2) * 0.4;
-            s1 *= 0.8;
-            s1 += 1.0 * f64::acosh(c12.powi(2) + 2.0).tanh();
-        }
-        let a13 = [f64::log10(x0 * x0 + 1.0), 0.5_f64.copysign(x1) / 4.0, f64::cbrt(acc2.powi(2) + 0.5).tanh(), (c4 * c4 + 1.5).acosh()];
-        s0 * 0.25 + s1 + a13[0]
+        };
+        s0 * 0.25 - f64::tanh(s1) + f64::cos(s2) + acc3.tanh() + v7 * 0.75 - b8 + b9 * 1.5 - b10 * 0.75 + b11.sin() - f64::sin(v13) + v14 * 0.25 + v23 - (v14.cos() * 0.9).acos().min((b10.powi(2) + 1.0).powi(-2))
     }
 
     #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].sin() * 1.2).tan().cos() * 2.0;
-        let mut s1 = ((x0.tanh() * 0.9).asin().powi(2) + 0.5).cbrt();
-        let mut s2 = f64::powi(x2 * x2 + 1.0, -3).sin().exp2();
-        let mut acc3: f64 = 0.0;
-        if f64::acos(x1.cos() * 0.9) > 0.0 && n % 2 == 0 {
-            let v4 = prog_5(1.2, f64::sin((f64::cos(x1) + 2.0).cbrt()), x1.sin().max(x0 * v[n % 4]).tanh() * 2.0, &v, n);
-            acc3 -= x1.tanh().exp_m1().sin();
-            acc3 += 0.02 * v4.sin();
-        } else {
-            let v5 = f64::exp2((s0.cos() + 2.0).cbrt().sin());
-            let v6 = (f64::cos(x1).exp_m1().powi(2) + 0.5).atan2(x2.max(x1));
-            s2 = (s2 * 0.6 + (v5.sin() + v6.cos()) * 0.02).tanh();
-        }
-        if prog_20(x2, f64::tanh(f64::tan(v[0].cos() * 1.2)) * 2.0, (f64::sin(x2.sin().exp_m1()) * 0.5).ln_1p().tanh(), v, n) < 0.5 {
-            return f64::sin((f64::powi(x1, 2) + 1.0).log10()).cosh();
-        }
-        let mut a7 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = f64::cos(s1);
-            s2 = s2 * 0.8 + f64::tanh(f64::sin(t)) * 0.2;
-        }
-        let mut m8: f64 = x0 / (acc3.tanh() + 2.0);
-        for i in 0..4 {
-            m8 = ((a7[3 - i].tanh() * 1.5).cosh() + v[(i + n) % 4]).min(m8);
-        }
-        acc3 -= f64::sin(m8) * 0.05;
-        'l2: for i in 0..5 {
-            s1 = (s1 * 0.5 + prog_20(s0, s1, x2, v, i) * 0.005).sin();
-            for j in (0..n).rev() {
-                if j % 3 == 1 && f64::exp_m1(f64::cos(f64::mul_add(m8, v[n % 4], s2))) <= 1.0 {
-                    break 'l2;
-                }
-                let v9: f64 = f64::log(1.5_f64, f64::cos(a7[i % 4]).exp_m1().powi(2) + 2.0);
-                s1 = f64::mul_add(s1, 0.5, (x2.tanh() + 2.0).cbrt().tanh() * 1.0);
-                acc3 += f64::sin(v9) * 0.05;
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh(x0 - 0.5) * 2.0;
+        let mut s2 = (1.5_f64.atan2(w0[n % 4]) - f64::exp(w0[n % 4].tanh())).cos() * 2.0;
+        let mut s3 = f64::cos(f64::exp(f64::cos(f64::log10(x1.powi(2) + 1.0)))) * 2.0;
+        let mut acc4: f64 = 0.0;
+        let v5 = f64::cos(s3);
+        let v16: f64 = match mode {
+            Mode::Upper(hi6) => {
+                let v7 = hi6;
+                f64::powf(hi6.min(x2).powi(2) + 1.0, x2.asinh().sin()) + v7.sin()
             }
-            if s1 >= -1.0 {
+            Mode::Lower(_, lo9) => {
+                for i in 0..5 {
+                    let v10 = v[(i + n) % 4].mul_add(x0, x2).tanh();
+                    match i {
+                        0 => {
+                            for &u in v.iter() {
+                                let v11 = prog_12(v5, v5.tanh().sin(), 0.75, [w0[0], w0[1], w0[2], w0[3]], 6);
+                                s2 = s2 * 0.5 + f64::cos(f64::exp(f64::tanh(v11)).sin()) * 0.02;
+                                acc4 -= f64::cos(u) * 0.1;
+                            }
+                            let [_, b12, b13, b14] = *v;
+                            s3 = 0.5 * s3 + 0.1 * (b12.cos() - b13.sin() - b14.sin()).cos();
+                        }
+                        g if g > 1 => {
+                            continue;
+                        }
+                        _ => {
+                            acc4 += 0.4 * lo9.tanh().exp2().sin();
+                            s2 = s2.mul_add(0.75, f64::tanh((f64::sin(s3) * 0.9).acos()) * 0.1);
+                        }
+                    }
+                    s3 = (s3 * 0.75 + v5.cos() * 0.25).sin();
+                    s3 = s3 * 0.75 + v10 * 0.05;
+                }
+                lo9.powi(3).min(x2 * s3)
+            }
+            Mode::Off => {
+                let v15 = prog_22((s1 + v5).cos() * 2.0, 1.5, 1.5, [v[0], v[1], v[2], v[3]], n);
+                acc4 -= f64::sin(((v[n % 4].powi(2) + 0.5).recip().powi(2) + 0.5).powf(0.5)) * 0.75;
+                f64::powf(v5 * v5 + 1.0, s3.tanh()) + v15.cos()
+            }
+        };
+        match mode {
+            Mode::Lower(_, lo18) => {
+                acc4 += (f64::exp_m1(x1.tanh()) * f64::cbrt(f64::cos(lo18) + 2.0)).sin();
+                s2 *= 0.75;
+                s2 += 0.02 * (s2 * s2 + 0.5).sqrt().asinh().tanh();
+            }
+            Mode::Upper(_) => {
+                let v20 = f64::log(2.0_f64, x1 * x1 + 2.0) * (v5 + x2);
+                let v21 = prog_2(s1, f64::sin(x0 - v20), (acc4 - acc4.sin()).tanh() * 2.0, v, n);
+                acc4 += f64::tanh(v21) * 0.005;
+            }
+            Mode::Off => {
+                for (i, &t) in w0.iter().enumerate() {
+                    s2 = (s2 * 0.8 + prog_12::<f64>(v5, s2, 2.0, [v[0], v[1], v[2], v[3]], n) * 0.05).tanh();
+                    acc4 -= prog_12(s1, 1.5, 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.5;
+                    match i + n {
+                        0..=2 => {
+                            acc4 += (v16.cos() * 0.9).atanh().tanh() * 0.5;
+                            match n {
+                                1 | 3 => {
+                                    s1 *= 0.5;
+                                    s1 += 0.05 * f64::tanh((t.sin() * 2.0).sinh());
+                                    match i {
+                                        0..=2 => {
+                                            break;
+                                        }
+                                        _ => {
+                                            s2 = (s2 * 0.5 + v16 * 0.5).sin();
+                                            s2 *= 0.8;
+                                            s2 += 0.2 * f64::sin(s1.asinh());
+                                        }
+                                    }
+                                    let v22 = prog_12::<f64>(x1, x0, x2, [v[0], v[1], v[2], v[3]], 4);
+                                    acc4 -= v22.tanh().cos() * 0.5;
+                                }
+                                4..=5 => {
+                                    let x0 = (f64::powi(x0, 2) + 1.0).log2().abs();
+                                    acc4 += x0.sin() * 0.5;
+                                }
+                                6 => {
+                                    continue;
+                                }
+                                _ => {
+                                    let v5 = x0.cos() / ((w0[0] * x2).powi(2) + 1.5);
+                                    let mut k23 = 0;
+                                    while k23 < 3 && f64::acosh((s2 * s2 + 1.5).acosh().powi(2) + 2.0) > t + x0 {
+                                        k23 += 1;
+                                        let v24 = v5.tanh().exp_m1();
+                                        acc4 -= (v24 * v24 + 1.0).log10() * 0.25;
+                                        acc4 += (w0[i].tanh() * 3.0_f64.log(s2 * s2 + 2.0)).tanh() * 0.1;
+                                    }
+                                    s1 = (s1 * 0.75 + f64::tanh(v5) * 0.1).sin();
+                                }
+                            }
+                        }
+                        3 => {
+                            let v25 = t.asinh();
+                            let v26: f64 = prog_12(t, (v16 * s1 + (x0 * x0 + 2.0).sqrt()).sin(), v5, [v[0], v[1], v[2], v[3]], i);
+                            s1 = s1 * 0.6 + (v25.cos() + v26.cos()).sin() * 0.005;
+                        }
+                        4 => {
+                            break;
+                        }
+                        _other => {
+                            acc4 -= 0.4 * f64::ln_1p(s2 * s2);
+                            acc4 -= 0.5 * f64::cos(x2.powi(2));
+                        }
+                    }
+                    s1 = (s1 * 0.75 + f64::cos(t) * 0.25).tanh();
+                }
+                s2 = s2 * 0.8 + x2.tanh().tanh() * 0.2;
+            }
+        }
+        match mode {
+            Mode::Lower(_, _) => {
+                s3 = f64::mul_add(s3, 0.75, x0.sin() * 0.25);
+                let v29 = prog_12::<f64>(x2.tanh() * 2.0, x2, x0, [v[0], v[1], v[2], v[3]], n);
+                acc4 += v29.cos() * 0.5;
+            }
+            Mode::Upper(_) => {
+                let v31 = f64::sinh(f64::atan(x2).cos() * 2.0);
+                s1 *= 0.75;
+                s1 += 0.02 * v31.tanh();
+            }
+            Mode::Off => {
+                acc4 += prog_12(f64::sin(x2) * 2.0, s3, (-f64::sqrt(v5 * v5 + 1.0)).tanh(), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005;
+            }
+        }
+        let mut k32 = 0;
+        let v33 = loop {
+            k32 += 1;
+            if v5 > -0.25 || k32 < n {
+                break x1.to_radians();
+            }
+            acc4 += v16.clamp((s1 * s1 + 0.5).recip().cos() - 1.5, f64::tanh(v[k32 % 4] + v16) + 1.5).tanh() * 0.25;
+            acc4 -= 0.25 * (v16.tanh() * 0.5).ln_1p().tanh();
+            if k32 >= 6 || 0.25 - v5 + 0.8 <= 0.5 {
+                break (-v[k32 % 4]) + v[k32 % 4];
+            }
+        };
+        let mut k34 = 0;
+        loop {
+            k34 += 1;
+            let v35 = if (v33.powi(2).powi(2) + 1.0).recip() > 0.0 {
+                (f64::exp(v5.sin()).powi(2) + 1.0).powf(0.5)
+            } else {
+                x2.sin()
+            };
+            let v36 = x1 - v[k34 % 4];
+            s2 = 0.8 * s2 + 0.1 * f64::cos((x1 + s1).atan());
+            if k34 >= 6 || v36.mul_add(s1.tanh(), v16.clamp(-0.5, 0.5)) < v33 {
                 break;
             }
-            let v10 = f64::recip(m8 * m8 + 1.0);
-            acc3 -= 0.4 * v10.sin().tanh();
+            acc4 -= v35.cos() * 0.25;
         }
-        s0 = s0 * 0.6 + f64::min(f64::tanh(x1), (v[3].powi(2) + 0.5).sqrt()).tanh() * 0.4;
-        s0 * 0.5 + f64::sin(s1) - s2 + acc3.tanh() + a7[2] * 0.5 + a7[n % 4]
+        'b6: {
+            if (1.2 * x2).asinh() < 1.0 || k34 == 1 {
+                acc4 += x2.powi(2).abs().cos();
+                break 'b6;
+            }
+            if !(k34 % 2 == 0) {
+                s1 = 0.6 * s1 + 0.1 * f64::exp2(v33.tanh()).sin();
+            } else if (v33.powi(2) + 1.0).recip() < -0.5 {
+                s3 = 0.6 * s3 + 0.1 * ((x0.to_degrees() * 0.02).cos() * 0.9).asin().tanh();
+            } else {
+                acc4 -= 0.5 * (v5.atan() * (w0[k34 % 4] * w0[k34 % 4] + 1.0).sqrt()).sin();
+                let v37 = (s3 * 0.1).sin();
+                acc4 += 0.2 * v37;
+            }
+            let v38 = f64::sin(v5).exp_m1();
+            s1 = s1.mul_add(0.8, v38.sin() * 0.02);
+        }
+        s1 * 0.25 - s2 * 0.5 + s3 * 0.5 + f64::cos(acc4) + v5 + v16.cos() + v33
     }
 
     #[differentiable]
     pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5(x1, v[n % 4].tanh(), 1.2, &v, n).sin() * 2.0;
-        let mut s1 = x2.sin().abs();
-        let mut s2 = (f64::asinh(x0).powi(2) + 0.5).sqrt();
-        let mut acc3: f64 = 0.0;
-        s1 = s1.mul_add(0.6, f64::powi(acc3.cos(), 2) * 1.0);
-        if (f64::powi((x1.tanh() * 0.5).ln_1p(), 2) + 2.0).acosh() <= 1.0 {
-            s0 = 0.8 * s0 + 0.05 * f64::exp(s2.cos()).tanh();
-        } else if (x1 - x0).hypot((x2 * x2 + 1.0).powi(-2)) < 0.0 {
-            s0 *= 0.75;
-            s0 += 0.02 * f64::powf(3.0_f64, f64::cos(f64::tanh(s2).exp_m1())).sin();
-            acc3 += v[2].cos().exp2().sin().exp().tanh();
-            if f64::cos(s2) < 0.25 {
-                let v4 = prog_20(x1, acc3, 0.75, v, n);
-                acc3 += v4.sin() * 0.01;
-            } else if f64::asin(acc3.sin() * 0.9) > -0.5 {
-                let v5 = prog_55(s2, f64::cos(s1 * s2) * 2.0, 2.0, v, n);
-                let v6 = prog_55(acc3.cos().cosh().asinh().sin() * 2.0, f64::tanh(x0 * x1) * 2.0, f64::tanh(f64::tanh(x1)) * 2.0, v, 2);
-                acc3 += 0.02 * (v5.sin() + v6.tanh()).sin();
+        let mut s0 = ((v[3].powi(2) + 0.5).powf(0.5).powi(2) + 1.0).log((v[3] * v[3] + 1.0).cbrt().powi(2) + 2.0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if x0.atan() <= v[i] {
+                a2[i] = (x0 + s0) / (f64::exp_m1(s0.cos()).cos() + 2.0);
             } else {
-                let v7: f64 = s0;
-                s1 = s1.mul_add(0.8, v7.sin() * 0.005);
+                a2[i] = fi + v[i] - fi * v[i];
             }
+        }
+        for &t in a2.iter() {
+            let mut k3 = 0;
+            while k3 < 5 {
+                k3 += 1;
+                if s0 + x2 >= x1 {
+                    acc1 -= f64::tanh(a2[k3 % 4]) * 0.1;
+                } else if f64::atanh(s0.cos() * 0.9) > 0.0 || k3 == 2 {
+                    let v4 = prog_12(x1, f64::sin((s0.cos() * 0.9).atanh()) * 2.0, f64::sin(f64::hypot(x0 + a2[1], x0)), v, n);
+                    s0 = (s0 * 0.8 + s0.atan() * 0.2).tanh();
+                    s0 = s0.mul_add(0.8, f64::cos(v4) * 0.005);
+                } else {
+                    s0 = s0 * 0.8 + (x2 * x2 + 1.0).ln().tanh() * 0.2;
+                    if ((x0 * x1).powi(2) + 1.0).atan2(f64::exp2(x0.sin())) >= -1.0 {
+                        s0 = f64::mul_add(s0, 0.75, prog_12(f64::tanh(x0.cos()) * 2.0, f64::cos(s0) * 2.0, f64::sin((f64::powi(t.sin(), 2) + 0.5).cbrt()) * 2.0, v, k3).sin() * 0.02);
+                        acc1 += 0.1 * (-t).cos();
+                    } else if t <= -1.0 {
+                        s0 = 0.8 * s0 + 0.25 * (f64::cos(s0) * core::f64::consts::FRAC_1_SQRT_2).sin();
+                    } else {
+                        let v5 = f64::sqrt(x0 * x0 + 2.0);
+                        s0 = 0.5 * s0 + 0.5 * v5.cos().cos();
+                    }
+                }
+                let v7 = if (x0.cos() * 0.9).acos() <= t || k3 > 3 {
+                    let v6 = x2.cos();
+                    f64::powf((v6 / (f64::powi(x2, 2) + 1.5)).powi(2) + 0.5, a2[2].sin())
+                } else {
+                    return s0.tanh()
+                };
+                s0 = (s0 * 0.5 + v7 * x1 * 0.02).sin();
+            }
+            let v10 = match k3 {
+                0 | MODE_C => {
+                    let v8 = f64::max((s0.powi(2) + 1.0).powi(-3), (f64::powi(x0, 2) + 1.0).log2());
+                    (t.powi(2) + 0.5).recip() + v8.cos()
+                }
+                g if g > 3 => {
+                    let x2 = (x0 - v[0]).sin();
+                    let v9 = t.sin();
+                    (s0 + x1) * t.tanh() + f64::tanh(x2) + f64::tanh(v9)
+                }
+                _ => {
+                    let x2 = (f64::sin((s0 * s0 + 1.0).atan2(t)) * 0.9).asin();
+                    s0 = 0.6 * s0 + 0.2 * (x0 + t).cos();
+                    (s0 * s0 + 1.0).log(3.0) + x2.tanh()
+                }
+            };
+            let mut k11 = 0;
+            while k11 < 3 && x0.tanh() >= 0.5 {
+                k11 += 1;
+                s0 *= 0.5;
+                s0 += 0.02 * (f64::acosh(x1 * x1 + 2.0) - v10).cos();
+                acc1 -= f64::sin((x0.sin() * 1.2).tan() / (f64::cos(x2) + 2.0)) * 0.1;
+            }
+            s0 = s0.mul_add(0.6, (x1 + a2[k11]).sin() * 0.2);
+            acc1 -= f64::tanh(v10) * 0.25;
+        }
+        let f12 = |t: f64| t.tanh();
+        let v13 = v.iter().cloned().map(f12).sum::<f64>();
+        let f14 = |t: f64| (f64::powi(x2 * t, 2) + 0.5).recip();
+        let v15 = f14(x0);
+        let v16 = prog_12::<f64>(f64::tanh(x2.max(v15)).exp2().sin(), (x0 * x2).tanh() * 2.0, x2, v, 4);
+        x1 * 1.5 - s0.tanh() - acc1.cos() - f64::tanh(a2[0]) + v13 * 1.5 - v16.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(prog_22(f64::recip(v[n % 4].powi(2) + 0.5).sin(), x0, f64::tanh((v[0] * v[0] + 1.0).sqrt()), v, n)) * 2.0;
+        let mut s1 = 2.0_f64.log((f64::to_degrees(x1) * 0.01).powi(2) + 2.0);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] += f64::tanh(x2 / (f64::powi(fi, 2) + 1.5) + 1.2) * 0.25;
+        }
+        a3 = [a3[3] * 0.6 + a3[n % 4].mul_add(x2, x2).tanh() * 0.1, a3[3], 1.0 * acc2 + 0.75 * a3[3], a3[3].mul_add(0.6, f64::tanh(f64::atanh(f64::sin(x0) * 0.9) / ((acc2 * x0).powi(2) + 0.5)) * 0.02)];
+        if a3[3] * a3[3] - 2.0 < 0.0 {
+            s1 *= 0.5;
+            s1 += 0.005 * prog_38((x2 * x2).ln_1p().sin() * 2.0, f64::tanh((x0 * x0).ln_1p()) * 2.0, (a3[3] + acc2).sin() * 2.0, v, n).cos();
+            if !(n % 3 == 1) {
+                s0 = 0.8 * s0 + 0.2 * (x0 - acc2).tanh();
+                let x0 = x2 + acc2;
+                acc2 += x0.tanh();
+            } else if x1.to_degrees() * 0.02 - v[n % 4].asinh() >= -0.5 {
+                acc2 += f64::cos(v[n % 4].tanh().exp2());
+                s0 = 0.6 * s0 + 0.2 * (x2.powi(2) + 1.0).powf(0.5).sin();
+            }
+        } else if n > 4 {
+            s1 = (s1 * 0.5 + f64::ln(x1 * x1 + 0.5) * 0.25).tanh();
+            acc2 -= ((f64::sin(x2) * 0.9).atanh() + f64::max(a3[n % 4], x1)).tanh() * 0.5;
         } else {
-            s0 = s0 * 0.75 + f64::exp_m1((x1 - x0).sin()).tanh() * 0.02;
-            if v[1].mul_add(x1, x2) < x2 {
-                acc3 += -x2.asinh();
-                s1 *= 0.6;
-                s1 += 0.1 * f64::tanh(s2.tanh().exp2().sin().exp_m1());
-            } else if x2 - v[n % 4] <= 0.0 {
-                let mut k8 = 0;
-                while k8 < 3 {
-                    k8 += 1;
-                    match k8 {
-                        0..=2 => {
-                            s1 = 0.6 * s1 + 0.4 * s1.clamp(-0.5, 1.5);
+            let v4 = f64::sqrt(a3[n % 4] * a3[n % 4] + 1.0);
+            s0 *= 0.75;
+            s0 -= 0.1 * (x1 + v4).tanh();
+        }
+        let mut a5 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = f64::atanh(t.tanh() * 0.9);
+        }
+        a5 = [(a5[2] * 0.6 + f64::acosh(2.0_f64.copysign(a5[1]).powi(2) + 1.5).tanh() * 1.0).sin(), 0.02 * f64::hypot(f64::hypot(x1, acc2), (x0.powi(2) + 1.0).powi(-3)).tanh() + 0.6 * a5[0], f64::cos(SCALE + acc2) * 0.1, a5[0]];
+        'l2: for &t in a5.iter() {
+            acc2 -= (a5[0] + a5[n % 4]).sin() * 0.5;
+            acc2 -= 0.5 * (t / (x2.powi(2) + 0.5)).cos();
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                acc2 += 0.05 * a5[k6 % 4].to_radians().cos();
+                s0 = s0.mul_add(0.6, f64::cos(s0 * s0) * 0.1);
+                match n {
+                    0..=2 => {
+                        s1 = f64::mul_add(s1, 0.6, (s1 * x1).tanh() * 0.1);
+                        break 'l2;
+                    }
+                    3 | 5 => {
+                        s1 *= 0.75;
+                        s1 += 0.05 * (s1 * s1 + 0.5).atan2(x0).tanh();
+                        if a3[k6 % 4].asinh() <= 0.0 {
+                            let v7 = x1 + a3[n % 4];
+                            acc2 -= 0.05 * f64::tanh(v7).sin();
+                        } else {
+                            acc2 += 0.05 * f64::atan(a3[k6 % 4]).sin();
+                            if a3[1] - s1 >= 0.5 {
+                                s0 = s0.mul_add(0.6, f64::cos(x0.cos().exp2()) * 0.25);
+                                continue;
+                            }
                         }
-                        3 => {
-                            s0 = s0 * 0.6 + f64::tanh(s0 * 2.0) * 0.2;
-                            break;
+                        let x0 = x0.sin();
+                        acc2 += f64::sin(x0) * 0.05;
+                    }
+                    6 => {
+                        let v8 = s1;
+                        s0 = (s0 * 0.5 + v8.cos() * 0.5).tanh();
+                    }
+                    _ => {
+                        s1 = f64::mul_add(s1, 0.8, ((f64::powi(a3[n % 4], 2) + 1.0).cbrt().powi(2) + 1.0).atan2(s1.powi(2)).tanh() * 0.05);
+                    }
+                }
+            }
+            match k6 % 4 {
+                MODE_A if n % 2 == 0 => {
+                    let v9 = prog_12(x0.sin().sin() * 2.0, x1, f64::recip(f64::exp2(s1.sin()).powi(2) + 0.5).sin(), v, n);
+                    acc2 += 0.5 * s1.tanh();
+                    acc2 += 0.2 * v9.sin();
+                }
+                1..=2 => {
+                    acc2 -= 0.5 * f64::tanh(f64::exp_m1(x2.sin()) - (x1.tanh() * 0.9).acos());
+                }
+                3 => {
+                    acc2 += f64::tanh(f64::cos(f64::sin(s1).cosh())) * 0.5;
+                    s1 = f64::mul_add(s1, 0.5, t.asinh().sin() * 0.5);
+                }
+                _other => {
+                    s1 = s1.mul_add(0.5, f64::tanh(f64::max(-1.5_f64, f64::exp2(t.tanh()))) * 0.25);
+                    if s1.atan2(a5[k6 % 4] * a5[k6 % 4] + 1.0) + x2 >= x2 && k6 == 7 {
+                        s1 = (s1 * 0.75 + ((t / (t * t + 1.0)).cos() * 2.0).cosh() * 0.01).tanh();
+                        s1 = (s1 * 0.75 + (-(s1 / (s0 * s0 + 0.5))) * 0.05).tanh();
+                    } else if s0 <= -0.25 {
+                        s1 = (s1 * 0.75 + f64::sin(x1).exp() * 0.05).sin();
+                        let v10: f64 = (f64::cos(x0) * 1.2).tan() - 2.0;
+                        s1 = s1 * 0.8 + v10.sin() * 0.02;
+                    } else {
+                        s0 = (s0 * 0.6 + prog_12(s0.atan().tanh(), f64::sin(s1), 0.25, v, n) * 0.05).tanh();
+                    }
+                }
+            }
+        }
+        s0.cos() + s1 * 1.5 + acc2.tanh() + a5[0].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_59<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize, mode: Mode) -> T {
+        let mut s0: T = (x1 / (x0 * x0 + 0.5)).cos().sinh();
+        let mut s1: T = T::ln_1p(s0.cos() * 0.5) * 0.25;
+        let mut acc2: T = 0.0;
+        let v7 = match mode {
+            Mode::Lower(k3, _) => v[k3] + 0.65,
+            Mode::Upper(_) => (s0 + x0).sin(),
+            Mode::Off => {
+                let v6 = (s1.sin() * 0.9).asin();
+                *x2 + v6.sin()
+            }
+        };
+        let mut k8 = 0;
+        while k8 < 5 {
+            k8 += 1;
+            if T::ln_1p(T::acosh(v7.powi(2) + 2.0).powi(2)) > v[(k8 + n) % 4] - *x2 {
+                continue;
+            }
+            acc2 = acc2 + s0 * 0.25;
+            let v16: T = match mode {
+                Mode::Lower(_, _) => x1.sin(),
+                Mode::Upper(hi11) => {
+                    let hi11 = T::from_f64(hi11).unwrap();
+                    hi11.tanh().exp()
+                }
+                _ => {
+                    for j in 1..n {
+                        let fj = T::from_usize(j).unwrap();
+                        acc2 = acc2 - T::copysign(T::tan(s1.sin() * 1.2), x0 * 2.5).cos() * 0.05;
+                        match j {
+                            0 => {
+                                continue;
+                            }
+                            1 => {
+                                let v12 = v7.sin();
+                                s1 = s1.mul_add(0.75, v12.cos() * 0.25);
+                            }
+                            g if g > 2 => {
+                                match mode {
+                                    Mode::Lower(_, _) => {
+                                        acc2 = acc2 + T::sin(v7) * 0.05;
+                                    }
+                                    Mode::Upper(hi15) => {
+                                        let hi15 = T::from_f64(hi15).unwrap();
+                                        acc2 = acc2 - ((fj * fj + 0.5).atan2(s0) * (x1 * hi15)).sin() * 0.05;
+                                        s1 = s1 * 0.6;
+                                        s1 = s1 + 0.1 * (T::hypot(s1, x0) / (s1 * s1 + 1.0)).cos();
+                                    }
+                                    Mode::Off => {
+                                        acc2 = acc2 - 0.05 * T::cbrt(x1 * x1 + 0.5).cos();
+                                        s1 = s1 * 0.6 + T::tanh((s1 * s1 + 0.5).sqrt()) * 0.4;
+                                    }
+                                }
+                                s1 = (s1 * 0.6 + fj / (s1 * s1 + 1.5) * 0.2).sin();
+                                if j == 2 {
+                                    break;
+                                }
+                            }
+                            _ => {
+                                acc2 = acc2 + (x1 * x1 + 0.5).atan2(x1).cos() * 0.05;
+                            }
                         }
-                        _ => {
-                            acc3 -= 0.5 * f64::tanh(s0.max(x0.to_radians() * 20.0));
-                            match k8 % 3 {
-                                0 => {
-                                    continue;
-                                }
-                                2 => {
-                                    let x1 = (x1.cos() * 0.9).acos();
-                                    acc3 -= 0.5 * x1.cos().cos();
-                                }
-                                _ => {
-                                    s1 = s1 * 0.5 + (s2 + v[n % 4] - s2).tanh() * 0.1;
-                                }
+                        s1 = (s1 * 0.8 + x1.clamp(s1.sin() - 1.5, T::cos(x1) + 1.5) * 0.2).tanh();
+                    }
+                    T::powi(x1 * x1 + 1.0, -2)
+                }
+            };
+            acc2 = acc2 + T::cos(v16.cos()) * 0.4;
+        }
+        let v20 = match k8 {
+            1..=2 => x0.max(T::min(v[n % 4], v[3])),
+            3 => {
+                let v17 = (v[n % 4] * v[n % 4] + 0.5).recip();
+                x0.tanh().exp2().hypot(v17.atan())
+            }
+            4 => {
+                let v18 = T::abs(s1);
+                acc2 = acc2 - v18 * 0.4;
+                x2.sin()
+            }
+            _ => {
+                for i in 0..n {
+                    let fi = T::from_usize(i).unwrap();
+                    let v19 = v.iter().fold(fi.cos(), |r, &p| r * 0.5 + 0.1 * T::cos(x0 - *x2 + p.cos()));
+                    s0 = (s0 * 0.5 + (v7 - *x2 * *x2) * 0.1).tanh();
+                    s1 = (s1 * 0.75 + (v19 * v19 + 1.0).log2() * 0.1).sin();
+                }
+                let v7 = T::cos(*x2).exp();
+                2.0 - (s1 * s1 + 1.0).powf(0.5) + v7.cos()
+            }
+        };
+        match mode {
+            Mode::Lower(k21, lo22) => {
+                let lo22 = T::from_f64(lo22).unwrap();
+                let v23: T = v[k21] + (T::sin(lo22) * 2.0).sinh();
+                s1 = s1 * 0.6;
+                s1 = s1 + 0.4 * v23.sin();
+            }
+            Mode::Upper(_) => {
+                s1 = 0.5 * s1 + 0.05 * (s1.clamp(-0.5, 0.5) * 1.2);
+            }
+            _ => {
+                s0 = s0 * 0.8 + T::from_f64(0.5_f64).unwrap().powf(x1.sin()).sin() * 0.1;
+                s0 = 0.5 * s0 + 0.25 * (T::powi(x2.sin(), 2) + 1.0).log(2.0);
+                if k8 < 3 {
+                    let mut k25 = 0;
+                    while k25 < n + 1 && T::sin(v20).exp() < 0.0 {
+                        k25 += 1;
+                        let v30 = match mode {
+                            Mode::Lower(_, _) => {
+                                let v28 = T::sqrt((s1 * s1).ln_1p().powi(2) + 1.0);
+                                T::atan((v7.sin() * 0.9).atanh()) + v28.sin()
+                            }
+                            Mode::Upper(_) => {
+                                let v20 = (T::sin(v7) * 0.9).asin();
+                                T::from_f64(SCALE).unwrap() + v[3] + T::tanh(v20)
+                            }
+                            _ => s0 - (T::powi(v[0], 2) + 2.0).ln(),
+                        };
+                        s0 = T::mul_add(s0, 0.5, ((v7.cos() * 0.9).acos() * (s0.cos() * 0.9).atanh()).sin() * 0.02);
+                        let v31 = v30 * x0;
+                        s1 = (s1 * 0.8 + T::tanh(v31) * 0.01).tanh();
+                    }
+                } else if T::log(v20.powi(2) + 1.0, 3.0) >= v[(k8 + n) % 4].sin().exp() || k8 % 3 == 1 {
+                    s1 = s1.mul_add(0.75, T::sin(x1.tanh()) * 0.25);
+                } else {
+                    acc2 = acc2 - T::tanh(((v[0] + 0.5).cos() * 0.9).acos());
+                }
+            }
+        }
+        if T::hypot(T::from_f64(3.0_f64).unwrap(), (T::sin(x0) * 2.0).cosh()) >= 0.5 {
+            let v32 = (v[k8 % 4] * v[0]).tanh().exp_m1();
+            s0 = (s0 * 0.6 + (v20 + 1.5) * 0.02).tanh();
+            s0 = 0.75 * s0 + 0.02 * T::tanh(v32);
+        }
+        match mode {
+            Mode::Lower(k33, lo34) => {
+                let lo34 = T::from_f64(lo34).unwrap();
+                match mode {
+                    Mode::Lower(_, _) => {
+                        s1 = 0.6 * s1 + 1.0 * T::tanh(lo34.cos());
+                    }
+                    Mode::Upper(_) => {
+                        let v38: T = v[3 - k33].to_radians() * 50.0 - v[3 - k33];
+                        acc2 = acc2 + T::tanh((T::tanh(x1).sin() * 0.9).acos());
+                        acc2 = acc2 - v38.sin();
+                    }
+                    Mode::Off => {
+                        let v43 = match mode {
+                            Mode::Upper(_) => T::tan(T::sin(*x2) * 1.2),
+                            Mode::Lower(_, lo41) => {
+                                let lo41 = T::from_f64(lo41).unwrap();
+                                let v42 = (T::sin(v20.max(s0)) + 2.0).cbrt();
+                                s0 = (s0 * 0.5 + lo41.sin().exp() * 1.0).sin();
+                                lo34.atan() + v42.tanh()
+                            }
+                            Mode::Off => (x1 * x1 + 1.0).sqrt(),
+                        };
+                        s1 = s1.mul_add(0.6, T::cos(v20) * 0.02);
+                        s0 = (s0 * 0.5 + v43.tanh() * 0.05).tanh();
+                    }
+                }
+                acc2 = acc2 + T::tanh(v20.copysign(v[n % 4])) * 0.25;
+            }
+            Mode::Upper(_) => {
+                s0 = s0.mul_add(0.5, T::sin((s1.sin() * 1.5).cosh()) * 0.02);
+            }
+            Mode::Off => {
+                let mut k45 = 0;
+                while k45 < 4 && T::powi(v[k45 % 4], 3) > 0.0 {
+                    k45 += 1;
+                    s1 = s1.mul_add(0.75, v7.cos() * 0.25);
+                    for _ in (0..6).rev() {
+                        s1 = 0.6 * s1 + 0.1 * T::cosh(x1.cos() * 1.5).sin();
+                        match mode {
+                            Mode::Lower(_, _) => {
+                                s1 = 0.8 * s1 + 0.1 * (v7 + s0).sin();
+                                s0 = 0.6 * s0 + 0.1 * T::sin(T::tanh(x0).exp_m1());
+                            }
+                            Mode::Upper(_) => {
+                                s1 = 0.6 * s1 + 0.1 * T::sin(T::acos(T::cos(*x2) * 0.9));
+                            }
+                            Mode::Off => {
+                                let x0 = v20;
+                                acc2 = acc2 - T::sin(x0.sin()) * 0.05;
                             }
                         }
                     }
-                    let v9 = if s1 <= f64::sin(v[0]).cosh() {
-                        let x1 = (v[2] * v[2]).powi(2).ln_1p();
-                        prog_20((s0 * s2).sin(), f64::acos(f64::tanh(s0) * 0.9).sin() * 2.0, f64::tanh((x2 + s0).tanh().exp()) * 2.0, v, 4) + x1.cos()
-                    } else {
-                        let x1 = (x0 + x1) * s0.mul_add(s0, s1);
-                        prog_55(f64::exp2(s0.to_radians().sin()).sin() * 2.0, ((x2 - v[3 - k8]).powi(2) + 1.0).log(f64::powi(s0, 2) + 2.0).tanh(), f64::tanh(x0.sin()), v, k8) + x1.cos()
-                    };
-                    let mut m10 = f64::NEG_INFINITY;
-                    for j in 0..v.len() {
-                        let c11 = v[j] - x0;
-                        m10 = f64::max(m10, c11);
-                    }
-                    s1 = f64::mul_add(s1, 0.6, m10.sin() * 0.2);
-                    s2 = (s2 * 0.8 + v9.tanh() * 0.005).sin();
+                    s1 = s1 * 0.75 + T::cos(*x2 * *x2) * 0.05;
                 }
-                acc3 -= f64::cos(x0.tanh().exp_m1());
-            } else {
-                s1 = s1 * 0.8 + (v[n % 4].sin().cos() * 0.9).atanh().sin() * 0.02;
             }
         }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut m12 = prog_55(0.25, x2.cos().exp_m1().cos() * 2.0, f64::sin(t + fi / (t.sin() + 2.0)), v, n).cos();
-            for j in 0..3 {
-                let fj = j as f64;
-                let c13 = if (s1 * 2.0).powi(3) <= -0.5 {
-                    v[3 - j] / (0.75 * x1 * (0.75 * x1) + 1.0)
-                } else {
-                    v[3 - j] * fj
-                };
-                m12 = m12.max(c13);
-                if f64::acosh((f64::powi(v[3], 2) + 0.5).recip().powi(2) + 2.0) >= v[j] + v[n % 4] {
-                    acc3 += 0.1 * (v[j] + fj * s0).cos();
-                    continue;
-                }
-            }
-            acc3 += (-(x1 * std::f64::consts::LN_2)) * 0.25;
-            match i {
-                0 => {
-                    let v14: f64 = f64::sqrt(v[n % 4] * v[n % 4] + 1.0);
-                    s2 = 0.5 * s2 + 0.25 * (x1 + s2).cos();
-                    acc3 += f64::cos(v14) * 0.5;
-                }
-                2 => {
-                    s2 = 0.75 * s2 + 0.1 * (-(x0 - v[n % 4])).cos();
-                }
-                3 => {
-                    acc3 += (v[2].sin().powi(2) + 1.5).acosh().cos() * 0.5;
-                    if x2 / 1.5 < -0.5 {
-                        acc3 -= (-f64::acos(f64::sin(x0) * 0.9)).cos() * 0.5;
-                        continue;
-                    }
-                }
-                _ => {
-                    s1 = s1.mul_add(0.8, (t.powi(2) + 0.5).recip().tanh() * 0.1);
-                    if !(i > 1 && v[2] / 2.0 > -0.25) {
-                        s0 = 0.5 * s0 + 0.5 * f64::tanh(-x0);
-                        continue;
-                    }
-                    s0 = 0.6 * s0 + 0.1 * f64::sin(s0 - x0.tanh().sinh());
-                }
-            }
-            s2 = 0.6 * s2 + 0.005 * m12.sin();
-        }
-        let mut m15 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            s2 = 0.5 * s2 + 0.75 * (x0 / (f64::powi((fi * fi + 1.0).ln(), 2) + 1.5)).cos();
-            for u in v {
-                let v16 = (u.powi(2) + 2.0).sqrt();
-                if 0.5_f64.hypot(x0) < v[i % 4] {
-                    continue;
-                }
-                let v17 = u.tanh().exp2();
-                acc3 += (v16 + v17.sin().exp()).cos() * 0.05;
-            }
-            let v18 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.2 * (r - p.sin().cosh()).sin());
-            s0 = (s0 * 0.6 + v18 * 0.1).sin();
-            if x1 - (v[1].tanh() * 0.9).atanh() < x2 * s1 {
-                m15 += 1;
-            }
-        }
-        match m15 {
-            0 => {
-                acc3 -= f64::cos(f64::copysign(0.5_f64, acc3) * (f64::sin(v[(m15 + n) % 4]) * 0.9).acos());
-            }
-            1..=2 => {
-                let v19 = v[n % 4];
-                acc3 += v19.sin();
-            }
-            3..=4 => {
-                s0 = s0.mul_add(0.5, (v[m15 % 4].powi(2) + 1.0).ln().tanh() * 0.5);
-                s2 = (s2 * 0.5 + v[(m15 + n) % 4] * v[(m15 + n) % 4] * 0.1).tanh();
-            }
-            _ => {
-                acc3 += (v[m15 % 4] * v[m15 % 4] + 1.0).log2().cos();
-            }
-        }
-        s0 = (s0 * 0.75 + f64::sin(v[m15 % 4]) * 0.25).sin();
-        s0 * 0.5 - s1.tanh() + s2 + acc3.tanh()
+        *x2 + v[3] * 0.5 - s0.sin() + s1 - acc2.sin() - v7 - T::tanh(v20) + (-v7)
     }
 
     #[differentiable]
-    pub fn prog_58(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::powi(x2.max(v[n % 4]), 2).cos() * 2.0;
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[0].hypot(v[n % 4]).tanh() * 1.5).cosh().cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        match n % 3 {
-            0 => {
-                let v2 = (f64::sin(x1.cos()) * 0.9).acos();
-                s0 = (s0 * 0.75 + s0.clamp(f64::tanh(f64::clamp(x0, x0.sin() - 1.5, x0.sin() + 1.5)) - 1.5, v2.asinh().sin() + 1.5) * 0.02).sin();
-            }
-            1 => {
-                acc1 += f64::exp(f64::sin((x2 * x2 + 0.5).recip())).cos() * 0.75;
-                s0 = 0.8 * s0 + 0.005 * prog_20(0.5, x0, x1, [v[0], v[1], v[2], v[3]], 3).sin();
-            }
-            2 => {
-                s0 = (s0 * 0.8 + prog_40(1.5, x0, 0.25, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-                if s0 / (x1.sin() + 2.0) > -0.5 || n % 3 == 1 {
-                    let v3 = v[n % 4].tanh();
-                    let v4 = (v3.cos() * 1.5).cosh();
-                    acc1 += f64::tanh(v4);
-                }
-            }
-            _ => {
-                let v5: f64 = prog_20(f64::tanh(x0.tanh()) * 2.0, s0.cos() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], n);
-                s0 *= 0.5;
-                s0 += 0.005 * f64::tanh(v5.cos());
+        let v2 = s0 + x2;
+        let mut m3 = 0;
+        for _ in (0..n).rev() {
+            acc1 += f64::cos(f64::to_degrees(x0.sin().exp()) * 0.01) * 0.25;
+            s0 = (s0 * 0.6 + f64::min(x2, v2) * 0.4).tanh();
+            if prog_38((v2 - x0).sin() * 2.0, (v2.tanh() * 0.9).asin().tanh(), f64::atan2(x2, f64::powi(x1, 2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) > -0.5 {
+                m3 += 1;
             }
         }
-        if x1 - x2 >= acc1.cos() {
-            return ((f64::cos(x0) * 0.5).ln_1p().tanh() + 2.0).cbrt();
-        }
-        let v7 = if (x0 * x0 + 1.0).log2() < acc1 || n < 3 {
-            f64::tan(x0.cos() * 1.2)
-        } else if (v[1] * v[1] + 1.0).log10() + x0 < -1.0 {
-            let v6 = v[2] - acc1;
-            v[n % 4].sin().powi(3) + v6.tanh()
-        } else {
-            prog_40(x2.tanh().sin(), x2, f64::sin(v[n % 4]).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)
-        };
-        let len8 = v.len();
-        'l0: for i in 0..len8 {
-            let fi = i as f64;
-            for _ in (0..6).rev() {
-                s0 = s0.mul_add(0.6, f64::sin(v[n % 4].tanh()) * 0.4);
-                if (x0 - v7).clamp(-1.0, 1.0) >= 0.25 {
-                    s0 = s0 * 0.6 + (f64::powi(f64::atanh(x0.tanh() * 0.9), 2) + 1.5).acosh().sin() * 0.02;
-                    break 'l0;
-                }
-                let v9 = f64::ln(x1 * x1 + 0.5);
-                acc1 += v9.sin() * 0.05;
-            }
-            match i % 3 {
-                0..=2 => {
-                    s0 = s0.mul_add(0.5, (v7 - s0.sin()).tanh() * 0.25);
-                    let v10 = prog_20(x2, ((x2 - x0).cos() + 2.0).cbrt().cos(), 0.75, [v[0], v[1], v[2], v[3]], i);
-                    s0 = (s0 * 0.75 + v10.tanh() * 0.005).sin();
-                }
-                _ => {
-                    let v11: f64 = prog_55(x0, (-x2).cos(), x1.cos() * 2.0, [v[0], v[1], v[2], v[3]], 0);
-                    acc1 += v11.tanh() * 0.25;
-                }
-            }
-            if i < n && x1.cos().exp() >= 1.0 {
-                acc1 += 0.5 * v[3 - i].cos().tanh();
-                if f64::sin(x2 + x0).exp() >= -1.0 {
-                    return v7 + 3.0_f64.log(v7.powi(2) + 2.0);
-                }
-                s0 = (s0 * 0.75 + v7 / (v7.powi(2) + 0.5) * 0.01).tanh();
-            } else if i % 3 == 1 && x2.tanh() <= -0.5 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    acc1 -= f64::atan(fj).sin() * 0.1;
-                    match j {
-                        0..=2 => {
-                            let v12 = x0.tanh();
-                            s0 = (s0 * 0.8 + fi * 1.0).tanh();
-                            s0 = s0 * 0.8 + v12 * 0.2;
-                        }
-                        3 => {
-                            continue 'l0;
-                        }
-                        _other => {
-                            s0 *= 0.75;
-                            s0 += 1.0 * fj.asinh().tanh();
-                        }
+        let c4 = m3 as f64;
+        if m3 % 2 == 0 && x0.cos() < 0.0 {
+            acc1 += (x1 / (v[n % 4].cos() + 2.0) - f64::atan(v2)).tanh() * 0.2;
+            if x0 / (c4.powi(2) + 1.0) > c4.clamp(-1.0, 0.5) {
+                s0 = s0 * 0.6 + (s0.powi(2) + 1.0).recip() * 0.02;
+            } else if n % 2 == 0 {
+                s0 = s0 * 0.5 + (acc1.clamp(x1.cos() - 1.5, v[(m3 + n) % 4].tanh() + 1.5) - f64::acos(f64::sin(x2) * 0.9)).cos() * 0.05;
+                for i in 1..n {
+                    acc1 += f64::sin(f64::acos(f64::cos(v2) * 0.9)) * 0.4;
+                    if f64::cosh(s0.cos()) <= v[(i + m3) % 4] || i == 1 {
+                        s0 *= 0.5;
+                        s0 += 0.2 * (v[n % 4].powi(2) + 0.5).cbrt().cos();
+                        acc1 += f64::sin(prog_12(x0, s0, v2.tanh() * 2.0, [v[0], v[1], v[2], v[3]], i)) * 0.4;
                     }
-                    let v13: f64 = (v[2] * v[2] + 1.0).log(10.0);
-                    acc1 -= 0.1 * (u.cos() + v13).sin();
                 }
-                let v14 = v[3 - i] - x2;
-                s0 = s0 * 0.75 + f64::tanh(v14.cos()) * 0.1;
             } else {
-                acc1 += f64::asin((v[i] - v7).cos() * 0.9).tanh() * 0.5;
-                let v15: f64 = f64::tan((v[0].cos() * 0.9).acos().tanh() * 1.2);
-                s0 = 0.5 * s0 + 0.02 * v15.cos().cos();
+                acc1 += 0.2 * f64::cos(x0 + v2 + (x1.sin() * 0.9).acos());
+                acc1 += prog_27::<f64>(x0, 0.75, x2, [v[0], v[1], v[2], v[3]], 4).cos() * 0.02;
             }
-            acc1 += f64::cos(v[1]) * 0.5;
-        }
-        if prog_55(x2, 1.2, 1.2, [v[0], v[1], v[2], v[3]], 3) <= v7 {
-            let v16: f64 = (f64::tanh(x0 * v[n % 4]) * 0.9).atanh();
-            s0 = s0.mul_add(0.75, f64::cos(v16.sin()) * 0.01);
+        } else if f64::log2(x0 * x0 + 1.0) + 1.5_f64.atan2(x2) > -1.0 {
+            let v5 = prog_38::<f64>(f64::sin(f64::ln(c4 * c4 + 2.0)).sin(), f64::log2(c4 * c4 + 1.0).tanh(), f64::tanh(x1 + s0), [v[0], v[1], v[2], v[3]], n);
+            acc1 -= v5.tanh() * 0.005;
         } else {
-            s0 = (s0 * 0.5 + f64::cbrt(f64::sin(v[n % 4]) + 2.0) * 1.0).tanh();
-            if f64::mul_add(v[3], v[3], x2) * x1.min(x2) >= -1.0 {
-                let v17 = v7;
-                acc1 += f64::log(x1 * x1 + 1.0, x0.powi(2) + 2.0).sin();
-                acc1 -= 0.005 * v17.sin();
-            } else {
-                s0 = s0 * 0.5 + f64::exp2(v[n % 4].cos()).sin() * 0.25;
-                let v18 = v7;
-                acc1 -= 0.005 * v18.cos();
-            }
-            s0 *= 0.8;
-            s0 -= 1.0 * 2.0_f64.copysign(x1).tanh();
-        }
-        s0 * 0.25 + acc1.cos() + (x0 * x0 + 1.0).log(v[n % 4] * v[n % 4] + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(f64::atan(x2), 2).cos() * 2.0;
-        let mut s1 = f64::sinh(f64::tanh(v[n % 4]).tanh() * 2.0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.01 * f64::tanh(prog_55((x1 - s1).sin() * 2.0, s0.sin(), s0, v, n) + p.tanh()));
-            let v4: f64 = t.tanh().exp2();
-            acc2 += ((v[i].cos() * 1.5).sinh().powi(2) + 0.5).atan2(f64::log(3.0_f64, v4.powi(2) + 2.0)).sin() * 0.2;
-            acc2 += f64::tanh(f64::cos(v3)) * 0.5;
-        }
-        if f64::atan(s1) <= -0.5 && n % 2 == 0 {
-            return (f64::powi(x0, 2) + 0.5).recip();
-        }
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            a5[i] = (x0.powi(2) + 0.5).ln();
+            s0 = 0.75 * s0 + 0.25 * f64::cos(x1 * core::f64::consts::FRAC_1_SQRT_2);
         }
         let mut k6 = 0;
-        while k6 < 5 {
+        loop {
             k6 += 1;
-            let v7 = prog_20(s0, f64::sin(((x1 * a5[(k6 + n) % 4]).cos() * 0.5).ln_1p()), 2.0, v, n);
-            let v8 = a5.iter().zip(v.iter()).map(|(&p, &q)| q * q / ((s1 / (s0.cos() + 2.0)).powi(2) + 1.0) + p.cos()).sum::<f64>();
-            let v9 = a5[n % 4];
-            acc2 += 0.4 * (x0 / (v9.tanh() + 2.0)).sin();
-            acc2 -= 0.005 * (v7.tanh() - v8.sin()).tanh();
-        }
-        s0 = f64::mul_add(s0, 0.8, (s0 + 0.5).cos() * 0.01);
-        s1 = (s1 * 0.5 + (f64::powi(x0, 2) + 1.0).log2() * 0.25).sin();
-        f64::sin(x1) - s0.cos() - f64::sin(s1) + f64::sin(acc2) + a5[0] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].atan();
-        let mut s1 = f64::recip(x2 * x2 + 1.0);
-        let mut acc2: f64 = 0.0;
-        'l0: for _ in (0..n).rev() {
-            let mut m3 = s1;
+            let mut m7 = f64::NEG_INFINITY;
             for j in 0..v.len() {
-                m3 = f64::min(x1.asinh() + v[j], m3);
+                let c8 = v2 - c4 + v[j];
+                m7 = f64::max(m7, c8);
             }
-            s1 = s1.mul_add(0.5, f64::tanh(m3) * 0.25);
-            s0 = 0.5 * s0 + 0.25 * f64::ln(f64::powi(m3, 2) + 1.0).sin();
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                let v5 = f64::mul_add(x0, x1, s1);
-                if v5 * s1 >= -0.5 {
-                    break 'l0;
+            s0 = f64::mul_add(s0, 0.6, m7.sin() * 0.2);
+            match k6 {
+                MODE_B => {
+                    let v9 = 'b4: {
+                        for j in 0..5 {
+                            let fj = j as f64;
+                            if f64::log(v2 * v2 + 1.0, c4 * c4 + 2.0) + (SCALE + x2) <= (x1.tanh() * 0.9).atanh() {
+                                s0 *= 0.8;
+                                s0 -= 0.2 * f64::sin(s0.tanh());
+                            }
+                            if (f64::tanh(x2) * 1.5).sinh() > 1.0 {
+                                break;
+                            }
+                            if !(j < 2) {
+                                acc1 += 0.1 * f64::sin(x2);
+                                break 'b4 (fj.hypot(x0).sin() * 0.9).asin();
+                            }
+                            s0 = 0.6 * s0 + 0.4 * f64::cos(x0);
+                        }
+                        s0 = s0.mul_add(0.6, v2.cos() * 0.4);
+                        -c4
+                    };
+                    s0 = s0 * 0.8 + v9.tanh() * 0.05;
                 }
-                s0 = f64::mul_add(s0, 0.6, (0.8 - s1).sin() * 0.4);
+                MODE_C => {
+                    s0 = s0 * 0.75 + f64::sin(x0 / (x0.sin() + 2.0)) * 0.05;
+                    break;
+                }
+                4 => {
+                    let v10 = prog_12(f64::tanh(c4), 2.0, (c4 * c4 + 0.5).recip().cos(), [v[0], v[1], v[2], v[3]], 0);
+                    acc1 += 0.5 * f64::tanh(v10.cos());
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + f64::cosh(f64::tanh(x1) * 2.0) * 0.02).sin();
+                }
+            }
+            if (v2.cos() * 1.5).cosh().tanh() >= -v2 {
+                let m7: f64 = v2.min(m7);
+                s0 *= 0.8;
+                s0 -= 0.1 * (-m7).cos();
+            } else if f64::powi(v[n % 4] * v[n % 4] + 1.0, -3) >= c4.atan() {
+                let v11 = x2.tanh();
+                s0 = s0 * 0.5 + s0.mul_add(f64::atan2(1.5_f64, s0), v2.atan2(f64::powi(s0, 2) + 1.0)).cos() * 0.05;
+                if ((v11.tanh() * 0.9).acos().cos() * 0.9).acos() >= -1.0 {
+                    acc1 += f64::cos((x0 * x0 + 2.0).ln()) * 0.5;
+                    break;
+                }
+            } else {
+                acc1 -= 0.4 * f64::sin(f64::tan(x2.tanh() * 1.2));
+                if ((x1 * x1 + 1.0).powf(0.5).powi(2) + 1.5).acosh() <= -1.0 {
+                    s0 = f64::mul_add(s0, 0.75, f64::tanh(c4) * 1.0);
+                    break;
+                }
+                let x2 = f64::ln_1p(f64::powi(v[m3 % 4].asinh(), 2));
+                s0 *= 0.6;
+                s0 -= 0.4 * f64::sin(x2).tanh();
+            }
+            if k6 >= 4 {
+                break;
             }
         }
-        let v6 = v.iter().fold(acc2, |r, &p| r * 0.75 + 0.005 * f64::tanh(prog_20(s1, r.powi(2).tanh(), (p + 1.2).cos().cos(), v, 1)));
-        if prog_23::<f64>(1.5, f64::cos((acc2 * acc2 + 1.5).acosh() + x0 / (acc2.cos() + 2.0)) * 2.0, 1.5, v, 0) >= 1.0 {
-            let v7: f64 = prog_55(x0, x2.clamp(-1.0, 0.5).sin() * 2.0, v[n % 4].tanh() * 2.0, v, n);
-            s1 = (s1 * 0.8 + x0.atan2(f64::powi(s1, 2) + 1.0) * 0.05).tanh();
-            acc2 -= f64::cos(v7) * 0.25;
-        } else if v6.copysign(v[n % 4]) > acc2.asinh() || n == 2 {
-            s0 = 0.8 * s0 + 0.05 * (s0 * s0 + 2.0).acosh().tanh();
-            s0 = s0.mul_add(0.8, v6.copysign(v[n % 4]).sin() * 0.01);
-        } else {
-            s1 *= 0.5;
-            s1 += 0.1 * f64::tanh(x1 * s1);
-        }
-        for i in 0..v.len() {
-            let v8: f64 = prog_55(0.5, f64::powi(x1, 2).sin().cos(), s1, v, i);
-            acc2 += 0.5 * 0.5_f64.powf(s1.atan().cos()).cos();
-            if f64::ln(s0 * s0 + 1.0) < x2 {
-                continue;
+        let v12: f64 = prog_12::<f64>(1.2, f64::tanh(f64::max(f64::log2(v[(k6 + n) % 4].powi(2) + 1.0), (v2 * v2 + 0.5).sqrt())), x1, [v[0], v[1], v[2], v[3]], n);
+        let v14 = 'b6: {
+            for &t in v {
+                s0 = (s0 * 0.5 + (t - v2) * 0.25).sin();
+                acc1 -= 0.5 * (v12.cos() * 0.9).acos().tanh();
+                if x0.tanh().cos() > 0.0 {
+                    acc1 += c4.cos() * 0.5;
+                    break 'b6 v[k6 % 4] * (-0.5_f64).max(v12);
+                }
             }
-            acc2 -= v8.tanh() * 0.05;
-        }
-        let mut m9 = (s0 * s0 + 1.0).ln();
-        for i in (0..4).rev() {
-            m9 = m9.min(v[i] * v6);
-        }
-        x1 * 0.25 + s1 - f64::cos(acc2) - v6 - m9.sin()
+            let v13 = f64::tanh(c4);
+            x1 + v13
+        };
+        let mut a15 = [v14, 1.5_f64.min(x2).sin(), s0, f64::abs(c4) + x2.copysign(v12)];
+        a15 = [(a15[2] * 0.8 + x2.tanh().sin() * 0.2).sin(), 0.5 * f64::sin(f64::sin(x1)) + 0.5 * a15[0], a15[1] * 0.5 + f64::sin(x1.to_degrees() * 0.02) * 0.4, a15[2]];
+        let v16 = v.iter().step_by(2).map(|&p| f64::sin(a15[3] * 0.02) + p * 0.5).sum::<f64>();
+        acc1.tanh() + f64::sin(v16) + ((c4.cos() * 0.9).asin().tanh() * 1.2).tan()
     }
 
     #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (f64::tanh(x2) * 0.5).ln_1p();
-        let mut acc1: f64 = 0.0;
-        if prog_23::<f64>(acc1, 2.0, v[n % 4].sin().exp2().tanh(), [v[0], v[1], v[2], v[3]], n) < 1.0 {
-            s0 = 0.75 * s0 + 0.1 * (SCALE + x1 + x2).tanh();
-        } else if x0.cos() < 0.25 || n == 6 {
-            let v2: f64 = (x1 * x1 + 1.0).powi(-3);
-            acc1 += 0.25 * f64::cos(v2);
-        } else {
-            s0 = (s0 * 0.8 + x1 / (v[n % 4].tanh() + 2.0) * 0.05).tanh();
-            acc1 += f64::mul_add(f64::sqrt(x0.powi(2) + 1.0), f64::cos(x0).exp(), x2).sin() * 0.4;
+    pub fn prog_61(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (p.0.sin() * 0.9).atanh();
+        let mut s1 = p.1 / (f64::sin(s0) + 2.0);
+        let mut acc2: f64 = 0.0;
+        let a3 = v.map(f64::atan);
+        let mut m4 = 0;
+        for _ in (0..n).rev() {
+            acc2 += (p.0 * p.0 + 1.0).cbrt().cos() * 0.25;
+            let mut k5 = 0;
+            while k5 < n && x0 > a3[k5 % 4] {
+                k5 += 1;
+                let v6 = f64::sqrt(p.1 * p.1 + 0.5);
+                acc2 -= (v6 * v6).sin() * 0.05;
+                match m4 + n {
+                    0 => {
+                        let x0 = (p.1 * p.1).cos();
+                        s1 = (s1 * 0.8 + s1.sin().sin().cosh() * 0.1).sin();
+                        s0 = (s0 * 0.5 + f64::sin(x0) * 0.1).tanh();
+                    }
+                    1..=3 => {
+                        let v7 = (v[(k5 + n) % 4].tanh() * 0.9).asin();
+                        s0 = s0.mul_add(0.6, f64::asin(f64::sin(v7) * 0.9).tanh().exp().cos() * 0.02);
+                    }
+                    4 => {
+                        let v8 = f64::acos(f64::cos(a3[k5 % 4]) * 0.9);
+                        s1 = (s1 * 0.6 + v8.cos() * 0.1).tanh();
+                    }
+                    _ => {
+                        s0 = 0.75 * s0 + 0.02 * (f64::sin(v[k5 % 4]) * 1.2).tan().sin();
+                        if (s1 * s1 + 1.0).log2() > 0.5 || k5 % 3 == 1 {
+                            continue;
+                        }
+                    }
+                }
+            }
+            if (a3[n % 4].powi(2) + 1.0).log2().sin() <= 0.0 {
+                m4 += 1;
+            }
         }
-        s0 = (s0 * 0.75 + f64::acos(x1.tanh().tanh() * 0.9) * 0.1).sin();
-        let v3 = v.iter().map(|&p| (f64::powi(f64::to_radians(acc1) * 50.0, 2) + 0.5).recip() + f64::cos(p)).sum::<f64>();
+        let c9 = m4 as f64;
+        let v10 = v.iter().fold(x0, |r, &z| r * 0.75 + 0.005 * f64::sin(prog_12::<f64>((x0 - z).tanh(), 1.5, (p.1.mul_add(c9, x0).cos() * 0.9).asin().cos(), v, n)));
+        match m4 + n {
+            0 => {
+                s1 = s1.mul_add(0.8, acc2.tanh() * 0.02);
+                if (f64::powi(p.0.sin(), 2) + 0.5).atan2(c9 + x0) > 0.0 {
+                    s1 = (s1 * 0.6 + prog_27::<f64>(x0, s1, p.1, v, m4) * 0.005).tanh();
+                    acc2 -= 0.4 * a3[m4 % 4].mul_add(v10, v10).sin();
+                } else if m4 < 2 && x0 * 2.5 < v10 {
+                    s1 = s1 * 0.6 + f64::sin(s1 + x0) * 0.02;
+                } else {
+                    acc2 -= f64::cos(a3[m4 % 4]);
+                    acc2 += (p.0 * p.0 + 1.0).ln().sin();
+                }
+                let v11 = prog_17(f64::clamp(f64::sinh(c9.sin() * 1.5), f64::atan(a3[2]).tanh() - 1.5, f64::tanh(v10).cos() + 1.5).tanh(), 0.25, 0.5, v, n);
+                acc2 -= 0.005 * f64::tanh(v11);
+            }
+            1 | 3 => {
+                let v12: f64 = prog_12(0.25, (v10.powi(2) + 1.0).atan2(x0).sin(), 1.2, v, m4);
+                acc2 -= v12.sin() * 0.05;
+            }
+            4 | 6 => {
+                acc2 += (v10 * v10 + 0.5).recip().cos() * 0.75;
+                if a3[(m4 + n) % 4].sin().hypot(s0) > s0 {
+                    s0 = (s0 * 0.5 + f64::sqrt(s0 * s0 + 0.5).tanh() * 0.02).sin();
+                    acc2 += f64::sin(x0.cos().atan());
+                } else {
+                    let v13 = f64::log(3.0_f64.atan2(a3[3]).powi(2) + 1.0, 2.0);
+                    s0 = (s0 * 0.75 + (a3[m4 % 4] * a3[m4 % 4] + 1.0).powf(v10.sin()) / (x0.cos().tanh() + 2.0) * 0.01).sin();
+                    acc2 -= v13.sin();
+                }
+            }
+            _ => {
+                let v14 = v10 - 0.65;
+                acc2 += v14.sin();
+            }
+        }
+        match m4 {
+            MODE_A => {
+                s1 = (s1 * 0.5 + f64::sqrt(f64::atan(s1).powi(2) + 1.0) * 0.05).sin();
+                s0 = f64::mul_add(s0, 0.6, s0.asinh() * 0.05);
+            }
+            2 => {
+                acc2 += prog_12::<f64>(0.25, f64::cos(f64::abs(x0)), (p.0.sin() * 0.9).atanh().tanh().cos() * 2.0, v, m4).cos() * 0.1;
+            }
+            g if g > 3 => {
+                acc2 -= 0.5 * a3[m4 % 4];
+                let v15 = prog_12(x0, (c9 * a3[m4 % 4] / 2.0).sin() * 2.0, 0.75, v, m4);
+                s1 = (s1 * 0.8 + f64::cos(v15) * 0.01).tanh();
+            }
+            _other => {
+                let v16 = prog_12::<f64>(((a3[m4 % 4] * a3[m4 % 4] + 1.0).sqrt() - (c9 - p.0)).cos() * 2.0, f64::exp_m1(f64::cos(a3[m4 % 4])).tanh() * 2.0, f64::tanh(a3[m4 % 4].atan2((a3[0] * a3[0] + 0.5).recip().powi(2) + 1.0)) * 2.0, v, n);
+                s1 *= 0.75;
+                s1 += 0.005 * v16.tanh().sin();
+            }
+        }
+        s0 * 0.25 - s1.sin() - acc2.tanh() + a3[1] * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_62<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = x1;
+        let mut acc1: T = 0.0;
+        let c2: T = T::from_f64(table(n + 1)).unwrap();
+        if c2.mul_add(x0, x1) >= T::from_f64(0.5).unwrap() {
+            let v3 = x0;
+            let v4: T = T::sqrt(v3 * v3 + 2.0);
+            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.25).unwrap() * v4.tanh().sin();
+        } else {
+            s0 = 0.6 * s0 + T::from_f64(0.25).unwrap() * T::sin(T::sin(-s0).exp2());
+            if n == 5 {
+                acc1 = acc1 - T::tanh(((acc1 * acc1 + T::from_f64(0.5).unwrap()).ln().cos() * 2.0).cosh());
+            } else {
+                let v5 = T::acos(T::atan(v[3]).sin() * 0.9);
+                acc1 = acc1 + v5.cos();
+            }
+        }
+        let v6 = x0;
+        let mut k7 = 0;
+        while k7 < n + 1 {
+            k7 += 1;
+            acc1 = acc1 + T::from_f64(0.25).unwrap() * v[(k7 + n) % 4].tanh();
+            s0 = (s0 * T::from_f64(0.8).unwrap() + T::mul_add(x1, v6, v6) * T::from_f64(0.02).unwrap()).sin();
+        }
+        x2 * T::from_f64(0.5).unwrap() + v[2] * T::from_f64(0.5).unwrap() + s0.tanh() + acc1 - v6 * T::from_f64(0.5).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_63<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = T::sin((-x1).atan2(v[0] * v[0] + T::one())) * T::from_f64(2.0).unwrap();
+        let mut s1 = x0 / (T::tanh(x1) + T::from_f64(2.0).unwrap());
+        let mut s2 = (x1 * x1 + T::one()).ln();
+        let mut acc3: T = T::zero();
         let mut k4 = 0;
         loop {
             k4 += 1;
-            s0 = (s0 * 0.6 + f64::sin(f64::acos(f64::cos(s0) * 0.9)).exp_m1() * 0.05).tanh();
-            let mut k5 = 0;
-            while k5 < 3 && f64::tanh(v[2]) >= x0 {
-                k5 += 1;
-                acc1 += 0.1 * f64::ln_1p(v3.cos() * 0.5).sin();
-                if f64::asinh(v3) < -1.0 {
-                    s0 *= 0.6;
-                    s0 -= 0.4 * x1.sin();
-                } else {
-                    acc1 += v[2].cos() * 0.1;
+            match n % 2 {
+                1 => {
+                    break;
                 }
-                s0 *= 0.75;
-                s0 -= 0.25 * x0.atan().tanh();
+                _ => {
+                    acc3 = acc3 - T::from_f64(0.4).unwrap() * (v[3] / (x2.sin() + T::from_f64(2.0).unwrap()) - (s0 - s1)).sin();
+                }
             }
-            let mut m6 = f64::NEG_INFINITY;
-            for j in 0..n + 1 {
-                let fj = j as f64;
-                let c7 = if x1 * fj - (x2 - fj) < 0.0 {
-                    0.25 * v[j % 4] * (v[j % 4] * 2.0)
-                } else {
-                    x0
-                };
-                m6 = m6.max(c7);
+            if k4 == 2 && (T::cos(v[k4 % 4]) * T::from_f64(0.9).unwrap()).atanh().cos().exp() < s2 {
+                let mut k5 = 0;
+                while k5 < n && x2.to_degrees() * T::from_f64(0.01).unwrap() <= s1 {
+                    k5 += 1;
+                    let v6 = v.iter().zip(v.iter()).fold(T::zero(), |r, (&p, &q)| r + ((x1.sin() * T::from_f64(0.9).unwrap()).acos() * (p + x1) + q.sin()));
+                    match k5 {
+                        MODE_A if n > 3 => {
+                            let v7 = x0.max(s2);
+                            acc3 = acc3 + v7.tanh().tanh() * T::from_f64(0.05).unwrap();
+                        }
+                        MODE_B | MODE_D => {
+                            s1 = s1 * T::from_f64(0.75).unwrap() + T::tanh((s1.cos() * T::from_f64(1.2).unwrap()).tan()) * T::from_f64(0.02).unwrap();
+                        }
+                        4 | 6 => {
+                            let v8: T = s1 - v[2];
+                            s0 = s0 * T::from_f64(0.75).unwrap() + v8.cos() * T::from_f64(0.1).unwrap();
+                        }
+                        _other => {
+                            let m9 = 2 * k4 + 1;
+                            let c10: T = T::from_f64(table(m9)).unwrap();
+                            s2 = (s2 * T::from_f64(0.6).unwrap() + (T::powi(s1, 2) + T::one()).powf(s2.sin()) * T::from_f64(0.02).unwrap()).sin();
+                            acc3 = acc3 - c10.cos() * T::from_f64(0.05).unwrap();
+                        }
+                    }
+                    s1 = (s1 * T::from_f64(0.5).unwrap() + v[(k5 + k4) % 4] / (s1.tanh().powi(2) + T::one()) * T::from_f64(0.2).unwrap()).tanh();
+                    acc3 = acc3 + T::from_f64(0.05).unwrap() * T::cos(v6).tanh();
+                }
+            } else {
+                s1 = s1 * T::from_f64(0.75).unwrap() + T::cos((s2.cos() * T::from_f64(1.5).unwrap()).sinh()) * T::from_f64(0.05).unwrap();
+                let v11: T = prog_12::<T>(x2, T::cos(s1), x1, [v[0], v[1], v[2], v[3]], k4);
+                acc3 = acc3 + T::from_f64(0.4).unwrap() * T::cos(v11).tanh();
             }
-            if k4 >= 5 || s0.tanh().exp_m1() <= 0.0 {
+            s2 = s2 * T::from_f64(0.8).unwrap() + T::tanh(s2 * s2) * T::from_f64(0.05).unwrap();
+            if k4 >= 5 {
                 break;
             }
-            acc1 -= m6.tanh() * 0.4;
         }
-        x0.sin() - s0 + f64::tanh(acc1) - v3.sin()
+        s2 = s2 * T::from_f64(0.5).unwrap();
+        s2 = s2 + T::from_f64(0.02).unwrap() * T::cos(prog_12(x0 * T::from_f64(2.0).unwrap(), x1, T::log(T::powi(x0 + x2, 2) + T::one(), T::from_f64(3.0).unwrap()).sin(), [v[0], v[1], v[2], v[3]], k4));
+        debug_assert!(x0.is_finite());
+        debug_assert!(x0.is_finite());
+        T::cos(s0) + s1 + s2 * T::from_f64(1.5).unwrap() - acc3.cos()
     }
 
     #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].clamp(-1.0, 1.0).sin().cosh();
-        let mut s1 = f64::tanh(x2 * x0) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n + 1 && s0.sin().exp_m1() < -0.5 {
-            k3 += 1;
-            if (x1.powi(2) + 1.0).recip() > 0.5 {
-                let v4 = s0;
-                s1 = (s1 * 0.8 + v4 * 0.2).sin();
-            } else if prog_20(0.5, f64::acosh(s0 * s0 + 2.0).sin() * 2.0, x1.cos().sin() * 2.0, v, n) > -0.5 {
-                s1 = (s1 * 0.75 + s1 / (f64::powi(x0, 2) + 1.5) * 0.1).sin();
-            } else {
-                s0 = (s0 * 0.6 + f64::powf(1.5_f64, x1.sin()) * 0.5).tanh();
-                if f64::asin(v[1].tanh().cos() * 0.9) >= 0.5 {
-                    let v5 = prog_55(x0, s0, s0.sin(), v, n);
-                    for &u in v.iter() {
-                        let [b6, _, b7] = [(x1.cos() * 0.9).acos(), u * x2 - f64::cos(u), f64::atan2(v[k3 % 4].sin().powi(2) + 1.0, (s0.sin() * 1.5).cosh())];
-                        if v5 + 1.2 >= 0.5 {
+    pub fn prog_64<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-(*x2)).min(x0 + x1).sin() * 2.0;
+        let mut s1 = (x0 + v[1]).tanh() * 2.0;
+        let mut s2 = (f64::powi((f64::tanh(s0) * 0.9).asin(), 2) + 0.5).cbrt();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = 0.5_f64.log(f64::powi(s0, 2) + 2.0).cos().exp2();
+        }
+        let mut a5 = [0.0; N];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = f64::tan(x1.sin() * 1.2);
+            acc3 += t.sin() * 0.5;
+        }
+        if f64::ln(x0 * x0 + 0.5).powi(2) > -1.0 {
+            acc3 += 0.5_f64.atan2(*x2).sin();
+        } else if !(n > 0 && acc3 / 3.0 - x0 <= -1.0) {
+            acc3 += f64::tanh(x0).exp().cos();
+            acc3 -= 1.25 * x0.tanh().sinh();
+        }
+        'l2: for i in 0..N {
+            let fi = i as f64;
+            let mut m6: f64 = -0.5;
+            for j in 1..n {
+                m6 = m6.min(x0 + (a4[j % 4] + v[j % 4]));
+            }
+            acc3 += f64::cos(m6.sin()) * 0.5;
+            match i {
+                0 => {
+                    s2 *= 0.75;
+                    s2 += 0.25 * (-2.0_f64).max(*x2).sin();
+                    acc3 += f64::sin(f64::exp_m1(s2.sin())) * 0.5;
+                    if f64::atan2(s2.asinh().powi(2) + 0.5, a5[i].cos()) >= 1.0 {
+                        continue;
+                    }
+                }
+                g if g > 1 => {
+                    break;
+                }
+                _ => {
+                    acc3 += (a5[3].powi(2) + 1.5).acosh().sin() * 0.5;
+                }
+            }
+            acc3 += a4[3].cos().sin() * 0.5;
+            let mut k7 = 0;
+            while k7 < n + 1 && (x2.to_radians().powi(2) + 0.5).recip() > -0.5 {
+                k7 += 1;
+                if (x1 * x1 + 1.0).powi(-2) <= s0 {
+                    s1 = (s1 * 0.75 + f64::asin(fi.tanh() * 0.9) * 1.0).tanh();
+                    acc3 -= f64::tanh(*x2) * 0.05;
+                } else if (x1.powi(2) + 2.0).acosh() / 2.0 > x1 {
+                    'b5: {
+                        let v8 = x1.max(x0).atan();
+                        if (f64::sin(m6) * 0.9).asin() >= v8 {
+                            s2 = (s2 * 0.5 + *x2 * 0.5).sin();
+                            break 'b5;
+                        }
+                    }
+                    acc3 -= 0.05 * (a5[k7 % 4] / (fi.tanh() + 2.0)).powi(3).tanh();
+                    if !(k7 == 3) {
+                        break;
+                    }
+                } else {
+                    let x0 = m6;
+                    s2 = (s2 * 0.8 + m6.tanh() * 0.05).tanh();
+                    s0 = s0 * 0.6 + f64::cos(x0) * 0.1;
+                }
+                if -m6 <= fi || i % 3 == 1 {
+                    break 'l2;
+                }
+                s0 *= 0.6;
+                s0 += 0.1 * (f64::sin(x0) * 1.5).sinh().sin();
+            }
+        }
+        'l6: for i in 0..v.len() {
+            let fi = i as f64;
+            acc3 += 0.5 * f64::tanh((SCALE + a5[(i + n) % 4]).cos().exp2());
+            for _ in (0..=n).rev().step_by(2) {
+                s1 *= 0.6;
+                s1 += 0.4 * s1.sin();
+                if (s1.powi(2) + 1.0).cbrt() > -1.0 {
+                    break 'l6;
+                }
+            }
+            'b8: {
+                let v9 = a5[3];
+                if x0 + v9 + (v[0] * v[0] + 1.5).acosh() <= (a4[i].powi(2) + 1.0).sqrt() {
+                    s2 *= 0.5;
+                    s2 += 0.5 * (s2 + fi).cos();
+                    break 'b8;
+                }
+                if !(i < n && (f64::tanh(a5[i].cos()) * 0.9).asin() < 0.5) {
+                    break 'b8;
+                }
+            }
+        }
+        let v11 = match n {
+            1 | MODE_D => {
+                for i in 0..n {
+                    acc3 -= (a5[2].sin().exp() + s0).tanh() * 0.25;
+                    match i % 3 {
+                        MODE_A => {
+                            s2 = s2 * 0.6 + f64::sin(a5[i % 4].tanh().exp2()) * 0.25;
                             break;
                         }
-                        acc2 += 0.02 * (f64::cos(b7 / (f64::powi(v[k3 % 4], 2) + 1.5)) * 0.9).atanh();
-                        acc2 -= f64::tanh(b6) * 0.05;
+                        g if g > 1 => {
+                            acc3 -= (x0 / (a4[i % 4] * a4[i % 4] + 1.0)).cos() * 0.25;
+                            s0 = s0.mul_add(0.8, s0 / 2.0 * 0.4);
+                        }
+                        _ => {
+                            acc3 += 0.25 * (a4[n % 4] + 1.2).tanh();
+                        }
                     }
-                    acc2 += 0.25 * v5.sin();
                 }
-                s0 = 0.5 * s0 + 0.25 * f64::cos((x2.powi(2) + 1.0).log10() - (SCALE + s0));
+                ((f64::tanh(v[n % 4]) * 0.5).ln_1p().powi(2) + 1.0).ln()
             }
-            if (v[2].tanh() * 0.5).ln_1p() < 0.5 {
-                acc2 += f64::tanh(v[k3 % 4].tanh().tanh()) * 0.25;
+            4 | 6 => x2.tanh().exp(),
+            _ => {
+                let v10 = f64::asinh(a5[n % 4]);
+                acc3 -= 0.5 * f64::cos(a5[n % 4] / (f64::powi(v[3], 2) + 1.5));
+                a4[n % 4].min(a5[1]) + v10.tanh()
+            }
+        };
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            let mut m13: f64 = f64::sin(v11);
+            for j in 0..4 {
+                let c14 = match j + n {
+                    0 => (a5[j].powi(2) + 1.0).powi(-1),
+                    1 | 3 => (v[(j + n) % 4].sin() * 0.9).atanh(),
+                    4..=6 => a5[(j + n) % 4] * x1,
+                    _ => x0 * a4[n % 4],
+                };
+                m13 = c14.max(m13);
+            }
+            s1 = (s1 * 0.5 + f64::sin(m13) * 0.05).tanh();
+            if x0 * v11 >= v[k12 % 4] {
                 break;
             }
-            s0 = s0.mul_add(0.5, f64::sin(x1 / (x1 * x1 + 1.5) * s1.cos().cosh()) * 0.1);
-        }
-        match k3 {
-            MODE_A => {
-                let v8 = (x1.cos().tanh() * 1.2).tan();
-                s1 = s1.mul_add(0.8, v8.tanh() * 0.02);
-            }
-            1..=2 => {
-                s0 = (s0 * 0.75 + prog_20(2.0, x1, 0.75, v, n) * 0.005).sin();
-            }
-            3 | 5 => {
-                s0 = (s0 * 0.6 + (x1 * x1 + 1.0).log2().tanh() * 0.25).tanh();
-                if k3 == 5 {
-                    acc2 += 0.75 * (0.1 * s0);
-                    acc2 += f64::tan(x1.tanh() * 1.2).cos() * 0.4;
-                } else {
-                    s0 = (s0 * 0.5 + (v[k3 % 4] * v[k3 % 4] + 1.5).acosh() * 0.1).sin();
+            let v18 = match k12 % 2 {
+                MODE_A => {
+                    let v15 = (a4[1].powi(2) + 2.0).ln();
+                    (m13 * m13 + 1.0).log2() + v15.sin()
                 }
-            }
-            _ => {
-                let v9 = (x1.cos() + 2.0).cbrt();
-                acc2 += f64::tanh(v9);
-            }
-        }
-        let [b10, _, _, _] = v;
-        if prog_55(s0, (b10 - x0).tanh() * 2.0, b10.mul_add((x0 * x0 + 0.5).atan2(b10), x2 / (x1.powi(2) + 1.0)).tanh(), v, 0) < 1.0 && n == 3 {
-            s0 = (s0 * 0.75 + prog_55(f64::cos(0.5_f64.copysign(s0)) * 2.0, 0.25, 2.0, v, n) * 0.02).tanh();
-        } else if SCALE + (f64::powi(s0, 2) + 2.0).acosh() <= b10 && n == 1 {
-            s0 = s0 * 0.8 + f64::sin((-3.0_f64).max(s0) * std::f64::consts::LN_2) * 0.01;
-        } else {
-            acc2 += f64::cos(x0 + 0.25 - (x0 * x0 + 1.0).log(x2 * x2 + 2.0)) * 0.75;
-            let v11 = prog_20(x2.cos().cos(), 0.25, b10, v, n);
-            s1 = s1.mul_add(0.5, f64::cos(v11).cos() * 0.005);
-        }
-        f64::tanh(s0) + s1 * 0.25 + acc2.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::ln_1p(x0 * x0);
-        let mut s1 = f64::cos(x2 - 0.3) * 2.0;
-        let mut s2 = (x1 * v[n % 4]).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let Some(k5) = n.checked_sub(1) else {
-            let v4 = f64::cos(f64::tan(f64::cos(s0) * 1.2));
-            return prog_23::<f64>(0.25, x1, s0, [v[0], v[1], v[2], v[3]], n) + f64::sin(v4)
-        };
-        let c6 = k5 as f64;
-        let v8 = if x0 >= 0.0 {
-            let v7 = c6.atan();
-            s2.abs() + v7.sin()
-        } else {
-            v[3].tanh().atan()
-        };
-        let v9 = acc3.tanh();
-        let mut m10 = x2 / (v[k5 % 4].sin() + 2.0);
-        for i in 0..v.len() {
-            m10 = m10.min(v8 + 1.5 + v[3 - i]);
-        }
-        acc3 += 0.4 * m10.sin();
-        s0 = (s0 * 0.5 + v9 / (s0 * s0 + 1.0) * 0.05).sin();
-        s1 = (s1 * 0.75 + f64::asinh(x1) * 0.25).tanh();
-        s2 = s2 * 0.6 + prog_40((c6.tanh().sin() * 0.5).ln_1p().sin() * 2.0, (x2.tanh().powi(2) + 0.5).cbrt().tanh(), x0, [v[0], v[1], v[2], v[3]], 1).tanh() * 0.005;
-        s0.cos() - s1 - s2 * 0.25 + acc3 * 1.5 + v8
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + x2).clamp((x0 * std::f64::consts::FRAC_1_PI).sin() - 1.5, x1.cos().sin() + 1.5).tanh() * 2.0;
-        let mut s1 = f64::max(-0.5_f64, x2).tanh();
-        let mut s2 = v[n % 4].abs();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(prog_20(p, acc3, x0, v, n))).product::<f64>();
-        let mut k5 = 0;
-        let v6 = loop {
-            k5 += 1;
-            acc3 += 0.4 * (f64::exp(v4.sin()) * (-x2)).tanh();
-            if (s2 * s2 + 1.0).log(2.0) < -1.0 && k5 % 3 == 1 {
-                acc3 -= 0.4 * f64::exp2(v4.cos()).tanh();
-                break v4.tanh();
-            }
-            acc3 += x0.tanh().cos() * 0.4;
-            if k5 >= 5 {
-                break f64::tan(v4.cos() * 1.2);
-            }
-        };
-        let mut k7 = 0;
-        while k7 < n + 1 && prog_20(1.5, x2, s0, v, 2) > -1.0 {
-            k7 += 1;
-            if f64::ln_1p(v[k5 % 4] * v[k5 % 4]) < -0.5 {
-                let mut k8 = 0;
-                while k8 < 3 && -x1 < -1.0 {
-                    k8 += 1;
-                    s1 = 0.5 * s1 + 0.1 * f64::cos(v6.cos().exp_m1());
-                    acc3 += ((f64::powi(s2, 2) + 1.0).log(3.0) - v4 * v4).cos() * 0.05;
+                1 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        s0 = 0.8 * s0 + 0.05 * (s1 * u).cos();
+                        let v16 = 'b13: {
+                            if j % 2 == 0 {
+                                break 'b13 fj.tanh();
+                            }
+                            a5[3 - j] * (f64::to_radians(a5[3 - j]) * 50.0)
+                        };
+                        if f64::cbrt(a5[3].cos() + 2.0) >= -0.25 {
+                            s2 = (s2 * 0.75 + v16 * 0.3 * 0.1).sin();
+                            let v17 = m13 + *x2;
+                            s2 = 0.75 * s2 + 0.02 * v17.cos();
+                        } else if !(j < 2) {
+                            acc3 -= 0.05 * (-u).tanh();
+                            if !(j % 2 == 0 && x1.sin().cosh() < x1.to_radians() * 50.0) {
+                                continue;
+                            }
+                            s2 = f64::mul_add(s2, 0.75, (v16 / (v16.powi(2) + 1.5)).cos() * 0.02);
+                        }
+                        acc3 += v16.sin() * 0.05;
+                    }
+                    acc3 -= 0.25 * (a4[3] * x0).tanh();
+                    v11 * a5[2]
                 }
-                let v9 = prog_55((v4.powi(2) + 1.0).log10().cos() * 2.0, f64::sin(v4 + 2.0), x0, v, 2);
-                s2 = (s2 * 0.5 + v9.sin() * 0.02).tanh();
-            } else {
-                acc3 -= (s1.to_degrees() * 0.02).cos() * 0.25;
-            }
-            let v10: f64 = if k5 > 4 {
-                acc3 -= 0.25 * (x1 * x1 + 1.0).log(2.0).sin();
-                0.5_f64.min(x1.cos())
-            } else {
-                (f64::to_radians(x2).powi(2) + 1.0).recip()
+                _ => a5[k12 % 4].sin(),
             };
-            s0 = s0.mul_add(0.5, v[k5 % 4].max(s0).cos() * 0.5);
-            s0 *= 0.5;
-            s0 -= 0.5 * v10.tanh().cos();
+            if k12 >= 6 || x0 < a5[1] {
+                break;
+            }
+            acc3 += 0.25 * f64::sin(v18).cos();
         }
-        acc3 -= (x0.sin() * 0.9).acos().cos();
-        if f64::sinh(f64::tanh((x0.tanh() * 0.5).ln_1p()) * 2.0) <= s1 {
-            let v11 = v4;
-            s2 = (s2 * 0.5 + f64::sin(v6 * 0.05) * 0.02).sin();
-            acc3 -= f64::tanh(v11) * 0.1;
-        } else {
-            let v12 = (v4 * 0.5).sin();
-            let v13 = prog_55(0.5, (f64::cosh(x2.sin() * 1.5) * x0.tanh()).tanh(), f64::tanh(v12 + v[k7 % 4]), v, k5);
-            acc3 += 0.01 * v13.tanh();
-        }
-        for _ in 0..n {
-            s1 = (s1 * 0.8 + f64::powi(s0 * s0 + 1.0, -1) * 0.05).tanh();
-            let v14 = f64::log2((s1 * s1 + 2.0).acosh().powi(2) + 1.0);
-            s0 *= 0.6;
-            s0 -= 0.2 * v14.cos();
-        }
-        s0 - s2 - acc3.tanh() + v6 * 0.75
+        s0 + s1.tanh() + f64::tanh(s2) + f64::tanh(acc3) + a4[3] * 0.25 + a5[0].cos() + v11
     }
 
     #[differentiable]
     pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.powi(2).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let [b2, b3, b4, _] = v;
-            if f64::powi(fi + x2, 2).ln_1p() < b2 || i == 4 {
-                continue;
-            }
-            let mut m5 = f64::NEG_INFINITY;
-            for &u in v.iter() {
-                m5 = f64::max(m5, x0 + b4 + u);
-            }
-            acc1 -= m5.tanh() * 0.25;
-            s0 *= 0.5;
-            s0 -= 0.25 * (b3.tanh() - b4.sin()).cos();
-        }
-        let [b6, b7] = [s0 + f64::atan2(0.5_f64, v[3]), x1.mul_add(SCALE + x0, (x0.powi(2) + 2.0).ln())];
-        let mut m8 = prog_14(0.5, x2, 1.2, v, 1).sin();
-        let mut m9 = x0;
-        for i in 0..=n {
-            m8 = m8.max((b7 * b7 + 1.0).log(b6.powi(2) + 2.0) + v[i % 4]);
-            m9 = v[i % 4].mul_add(v[n % 4], v[i % 4]).min(m9);
-        }
-        'l3: for &t in v.iter() {
-            s0 = s0 * 0.8 + ((f64::tanh(x1) * 1.2).tan().sin() * 0.9).acos().sin() * 0.01;
-            for j in 0..4 {
-                if j < n {
-                    s0 = (s0 * 0.5 + m9.to_degrees() * 0.01 * 0.75).sin();
-                    break 'l3;
-                }
-                s0 = (s0 * 0.5 + v[1].sin() * 0.5).tanh();
-                let v10 = m8 * x0;
-                s0 *= 0.5;
-                s0 -= 0.05 * v10.tanh();
-            }
-            let mut k11 = 0;
-            while k11 < 6 {
-                k11 += 1;
-                match k11 % 2 {
-                    MODE_A if n < 4 => {
-                        s0 *= 0.8;
-                        s0 += 0.1 * f64::cos(b6 - (m9.sin() * 0.5).ln_1p());
-                        continue;
-                    }
-                    MODE_B => {
-                        s0 = (s0 * 0.75 + m8.sin().exp_m1() * 0.05).tanh();
-                        s0 *= 0.5;
-                        s0 += 0.5 * (-b6).sin();
-                    }
-                    _ => {
-                        s0 = f64::mul_add(s0, 0.8, (v[0] * t).cos() * 0.05);
-                        match k11 + n {
-                            0 => {
-                                break 'l3;
-                            }
-                            MODE_B => {
-                                s0 = s0.mul_add(0.75, (x1 * m8).tanh() * 0.02);
-                                if (b6 - x2) * f64::tanh(x1) < -1.0 {
-                                    s0 = s0 * 0.6 + f64::asin(f64::cos(s0) * 0.9).cos() * 0.1;
-                                    continue;
-                                }
-                                let v12 = m8;
-                                acc1 -= v12.cos().tanh() * 0.05;
-                            }
-                            MODE_C if n > 1 => {
-                                acc1 += 0.05 * (t * s0 * (v[k11 % 4] * v[k11 % 4] + 1.0).log10()).sin();
-                                if ((s0 + t).powi(2) + 1.0).log(f64::powi((x0.powi(2) + 1.5).acosh(), 2) + 2.0) >= f64::ln(t * t + 0.5) {
-                                    acc1 += ((v[1].sin() * 0.9).acos() * (m8 * m8).ln_1p()).cos() * 0.05;
-                                    continue;
-                                }
-                            }
-                            _ => {
-                                s0 *= 0.5;
-                                s0 += 0.25 * f64::cos(x1 + x0);
-                                if ((m9.sin() * 0.5).ln_1p().powi(2) + 0.5).recip() <= 0.0 {
-                                    s0 = f64::mul_add(s0, 0.5, (v[k11 % 4] * m9).cos() * 0.05);
-                                    continue;
-                                }
-                                let v13 = SCALE + (b7 * b7 + 1.0).log(10.0);
-                                s0 *= 0.8;
-                                s0 += 0.4 * f64::sin(v13);
-                            }
-                        }
-                        s0 = (s0 * 0.6 + 1.5_f64.powf(x0.cos()) * 0.5).sin();
-                    }
-                }
-                let v14 = match k11 % 3 {
-                    1 => m9 / (b6 * b6 + 1.0),
-                    MODE_C => 0.5_f64.atan2(b7),
-                    _ => (f64::powi(v[n % 4], 2) + 2.0).sqrt(),
-                };
-                s0 = (s0 * 0.8 + (-b6).powi(2).ln_1p() * 0.2).tanh();
-                acc1 += 0.05 * v14.tanh().sin();
-            }
-            if f64::cbrt(b6.tanh() + 2.0) <= 0.25 || k11 == 1 {
-                acc1 += t.sin() * 0.5;
-                s0 = 0.8 * s0 + 0.4 * f64::log10(x2.max(m8).powi(2) + 1.0).sin();
-            } else {
-                let v15 = m9 - s0;
-                s0 *= 0.6;
-                s0 -= 0.02 * (t - v[k11 % 4] * m9).tanh();
-                s0 *= 0.6;
-                s0 -= 0.2 * v15.cos().sin();
-            }
-        }
-        s0 + acc1.tanh() - b6.tanh() + b7.tanh() + f64::tanh(m8) + m9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x0 * x2) * 2.0;
-        let mut s1: f64 = (x0 - v[2]).sin() * 2.0;
-        let mut s2 = (x1 + 2.0).tanh() * 2.0;
+        const PHASE_B: usize = 1;
+        let mut s0 = x2;
+        let mut s1 = (f64::sin(x0 * v[n % 4]) * 0.9).asin();
+        let mut s2 = v[3].to_radians() * 20.0;
         let mut acc3: f64 = 0.0;
-        if v[n % 4] * (acc3.powi(2) + 1.0).ln() <= 0.5 {
-            let v4 = prog_0(f64::cos((x2.atan().powi(2) + 0.5).recip()), s0, x2.sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc3 += v4.sin() * 0.005;
-        } else {
-            let x2 = prog_40(x2, x0, f64::cos(s1.cos().asinh()), [v[0], v[1], v[2], v[3]], n);
-            acc3 += f64::sin(s1);
-            acc3 -= x2.cos() * 0.005;
+        let mut a4 = v.map(f64::sin);
+        for i in 0..n {
+            s2 *= 0.5;
+            s2 += 0.05 * (s2 * s2 + 0.5).powf(f64::sin(x1)).sin();
+            a4 = [a4[1].mul_add(0.5, (-s0).sin() * 0.5), a4[0] * 0.6 + (x2.powi(2) + 1.0).ln().cos() * 0.4, a4[3] * 0.75 + f64::tanh(s2 * a4[i % 4]) * 0.1, a4[2].mul_add(0.6, f64::sin(2.0_f64.copysign(x1)) * 1.0)];
+            acc3 += f64::tanh(x0) * 0.25;
         }
-        let v7 = match n {
-            1 => {
-                let v5 = f64::hypot(f64::sin(x0).exp(), -x0);
-                v[n % 4] + 0.75 + f64::cos(v5)
-            }
-            2..=3 => f64::max(-2.0_f64, x2) + x2,
-            _other => {
-                for _ in (1..=3).step_by(2) {
-                    acc3 -= (x0 - s0).cos().tanh();
-                    let mut m6: f64 = -2.5;
-                    for j in 0..=n {
-                        m6 = m6.max(m6 * 0.5 + (x2 + v[j % 4]) * 0.25);
-                    }
-                    acc3 -= f64::sin(m6.cos());
-                }
-                x1 * s0
-            }
+        let v5 = x1.powi(3);
+        if v5.min(s0).asinh() >= f64::ln(s2.powi(2) + 1.0) && n % 2 == 0 {
+            s1 *= 0.5;
+            s1 += 0.02 * f64::tanh(((x2 + acc3).cos() * 0.9).atanh());
+        } else {
+            s1 *= 0.8;
+            s1 += 0.005 * prog_17((acc3.sin().exp() / (s1.asinh().powi(2) + 1.0)).tanh(), x2, 2.0, v, 3).cos();
+        }
+        let v6: f64 = if v[n % 4] > x2 + v5 {
+            -x2.tanh()
+        } else {
+            -(v5.powi(2) + 0.5).ln()
         };
-        if let Some(k8) = n.checked_sub(3) {
-            let c9 = k8 as f64;
-            s0 = (s0 * 0.75 + 0.5_f64.hypot(x1) * 0.25).tanh();
-            acc3 += c9.tanh();
-        } else {
-            let v10 = prog_40::<f64>(f64::atan((x1 * x1 + 1.0).log(3.0)).cos(), (s2.to_degrees() * 0.02 + s2).cos() * 2.0, f64::clamp(s0, x0.sin() - 1.5, v7.sin() + 1.5).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            s0 = s0.mul_add(0.8, f64::cos(v10.sin()) * 0.005);
-        }
-        let mut a11 = [0.0; 4];
-        for i in 0..4 {
-            if s1 + v7 < (s2.powi(2) + 2.0).ln() {
-                a11[i] = v[i] * v7;
-            } else {
-                a11[i] = f64::asinh(x2);
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            s0 = 0.6 * s0 + 0.1 * f64::exp(x2.tanh()).sin();
+            if k7 == 2 {
+                s1 = (s1 * 0.6 + (v5 * v5 + 1.0).recip() * 0.5).tanh();
+                break;
+            }
+            for _ in 0..n {
+                if -(s2.cos() * 0.9).asin() < -0.5 {
+                    return v6;
+                }
+                s2 = s2.mul_add(0.5, (x0 - s2).sin() * 0.25);
+                let v8 = (v6.powi(2) + 1.0).log(3.0);
+                acc3 += 0.05 * v8.cos().tanh();
+            }
+            if k7 >= 5 || -f64::powi(v6, 2) < 0.5 {
+                break;
             }
         }
-        s1 = s1.mul_add(0.6, v7.sin().sin() * 0.02);
-        s2 = (s2 * 0.8 + x1 * std::f64::consts::FRAC_1_PI * 0.5).tanh();
-        s0.tanh() + s1 * 0.5 + s2 * 0.75 + acc3.tanh() - a11[1].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_67<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0: T = T::cos(x1 * x2 - x1.powi(2)) * 2.0;
-        let mut s1 = x2.copysign(v[1].asinh());
-        let mut s2 = T::tanh(T::hypot(x0, v[n % 4])) * 2.0;
-        let mut acc3: T = 0.0;
-        match n {
+        let v12 = match k7 % 2 {
             0 => {
-                s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::sin((s1 * s1 + 1.0).recip().powi(2));
+                for i in 1..n {
+                    let fi = i as f64;
+                    let v9 = prog_12(1.5_f64.powf(a4[k7 % 4].cos()).tanh() * 2.0, 1.5, x2, v, n);
+                    s2 = s2.mul_add(0.5, f64::sin(prog_12::<f64>(s2, 2.0, f64::exp(s1.tanh()).cos(), v, i)) * 0.02);
+                    acc3 += (f64::cos(fi) + 2.0).cbrt().sin() * 0.4;
+                    acc3 += 0.4 * v9.sin();
+                }
+                prog_22(x1, s0, x0, v, k7)
             }
-            1..=2 => {
-                let v4: T = T::from_f64(2.0_f64).unwrap().min(x1) / (T::tanh(x2).powi(2) + 1.0);
-                let v5: T = acc3.abs();
-                acc3 = acc3 + (v4.tanh() + v5.tanh()).tanh();
-            }
-            g if g > 3 => {
-                s1 = (s1 * T::from_f64(0.5).unwrap() + (T::from_f64(0.75).unwrap() - s1) * T::from_f64(0.5).unwrap()).tanh();
-                let v6 = prog_40::<T>(s2, T::tanh((s2.powi(2) + T::from_f64(0.5).unwrap()).cbrt() - acc3 * x1) * 2.0, (s1 * s2).asinh().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                acc3 = acc3 + v6.cos() * 0.005;
+            PHASE_B => {
+                for i in 0..3 {
+                    acc3 += f64::sin(a4[3 - i].sin().exp()) * 0.5;
+                    acc3 -= 0.75 * (x0 * x0 + 1.0).log10();
+                }
+                let v10 = f64::log(x2.powi(2) + 1.0, 3.0) * (v6 * 0.65);
+                (f64::sin(x2) * 0.9).atanh() + f64::tanh(v10)
             }
             _ => {
-                let v7: T = prog_14(((x1 + x2) * (v[n % 4] / 1.5)).cos() * 2.0, x0 * T::from_f64(0.25).unwrap(), T::sin(s2.tanh()), [v[0], v[1], v[2], v[3]], 4);
-                acc3 = acc3 + prog_40((s1.sin().cos() * 0.9).atanh().cos(), T::atan(x0).tanh().cosh().cos() * 2.0, T::sinh(T::cos(s2) * 1.5).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 0.005;
-                s1 = s1 * 0.6;
-                s1 = s1 + 0.005 * v7.sin();
+                let v11 = (v5.powi(2) + 1.0).sqrt();
+                s0 = s0 * 0.75 + a4[0].sin() * 0.005;
+                v6 + f64::tanh(v11)
             }
-        }
-        let [_, b8, b9, b10] = *v;
-        'l0: for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::sin(fi + v[1]);
-            match i + n {
-                1 => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * T::tanh(b9).exp().sin();
-                    s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), x0.atan2(b10.powi(2) + T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.02).unwrap());
-                }
-                2..=3 => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * b10.cos().exp_m1().sin();
-                    let v11 = T::ln_1p(T::acosh(x0 * x0 + 2.0).sin() * T::from_f64(0.5).unwrap());
-                    acc3 = acc3 - T::from_f64(0.25).unwrap() * T::tanh(v11);
-                }
-                4..=5 => {
-                    s2 = (s2 * T::from_f64(0.5).unwrap() + T::exp2(b9.sin()) * T::from_f64(0.25).unwrap()).tanh();
-                }
-                _ => {
-                    acc3 = acc3 + (x0.to_degrees() * 0.01 - 2.0).tanh() * T::from_f64(0.25).unwrap();
-                }
-            }
-            s2 = (s2 * T::from_f64(0.75).unwrap() + (v[(i + n) % 4].tanh() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).sin();
-            let mut k12 = 0;
-            while k12 < 3 {
-                k12 += 1;
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.05).unwrap() * T::cos(b10).exp().tanh();
-                if k12 > 0 {
-                    continue 'l0;
-                }
-                s0 = s0 * T::from_f64(0.8).unwrap();
-                s0 = s0 + T::from_f64(0.05).unwrap() * T::from_f64(3.0_f64).unwrap().powf((b8 - T::from_f64(0.75).unwrap()).cos()).sin();
-            }
-        }
-        let mut a13 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = T::from_usize(j).unwrap();
-                a13[i][j] = s2 / (fj.tanh() + 2.0);
-            }
-        }
-        let a14 = a13[1];
-        let v15 = v.iter().fold(s1, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * T::sin(a13[0][n % 4] + p.tanh()));
-        s0 * T::from_f64(0.25).unwrap() + T::tanh(s2) - acc3.tanh() + T::tanh(b8) + b9 - b10 * T::from_f64(0.75).unwrap() + a14[2].tanh() + v15 - T::abs(T::ln(T::powi(a14[n % 4], 2) + 2.0))
+        };
+        s0 - s1 + s2 * 1.5 + acc3.sin() - a4[1] * 0.5 + v6.sin() + v12.sin()
     }
 
     #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).log2().min(x0 * x2).sin() * 2.0;
-        let mut s1 = prog_5(s0, 0.25, 0.75, &v, n).cos() * 2.0;
-        let mut s2 = x1.sin().sinh();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| 1.0 + 0.25 * f64::sin(s0 - p)).product::<f64>();
-        if (s2.powi(2) + 1.0).sqrt() < -1.0 {
-            return f64::cbrt(v4.cos() + 2.0);
-        }
-        let v5 = v.iter().map(|&p| (p * p + 1.0).log(x0 * x0 + 2.0)).sum::<f64>();
-        let v8 = if (x0.abs().sin() * 0.9).asin() <= v4 {
-            let v6 = v5.sin();
-            v6.sin()
-        } else {
-            let v7 = f64::powf(acc3 * acc3 + 0.5, 1.5);
-            prog_55(v7, 0.5, (v7 * v5).cos(), v, n)
-        };
-        for t in v {
-            if n < 4 {
-                let v9 = f64::to_degrees(t) * 0.01 * v4;
-                acc3 -= 0.5 * f64::tanh(prog_55(s0, s1, x0, v, n));
-                if f64::atan2(f64::recip(f64::powi(s2, 2) + 1.0), f64::powi(s2 + v9, 2) + 1.0) < 0.0 || n == 3 {
-                    for j in (1..=6).step_by(2) {
-                        let v10 = if (v8.sin() * 0.5).ln_1p() < -0.25 {
-                            (f64::sin(f64::cbrt(f64::tanh(x1) + 2.0)) + 2.0).cbrt()
-                        } else {
-                            acc3 += f64::atan2(x0 * x0 + 0.5, v5).tanh() * 0.1;
-                            ((s2 * s2 + 0.5).recip().sin() * 1.2).tan()
-                        };
-                        acc3 += f64::ln(v10.powi(2) + 2.0).tanh() * 0.1;
-                        let v12 = match j % 3 {
-                            MODE_A => (x0.sin() * 1.2).tan(),
-                            MODE_B if n % 2 == 0 => {
-                                let v11 = v9 / (s0 * s0 + 1.5);
-                                t / (x1.powi(2) + 1.0) + v11.cos()
-                            }
-                            _ => t * v5 * std::f64::consts::FRAC_1_PI,
-                        };
-                        s0 *= 0.8;
-                        s0 += 0.02 * f64::tanh(v12);
-                    }
+    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_45(x1, (v[n % 4] * v[n % 4] + 1.0).powf(1.5).sin() * 2.0, 0.25, v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in 0..v.len() {
+            for j in (0..3).rev() {
+                let fj = j as f64;
+                let v2 = x1.tanh();
+                if v[j].powi(2).to_degrees() * 0.01 > -1.0 && j < i {
+                    s0 = s0.mul_add(0.6, (x2 * x2 + 0.5).atan2(x2).tanh() * 0.05);
+                } else if 1.25 * s0 < 0.5 {
+                    s0 *= 0.5;
+                    s0 -= 0.1 * (x2 * s0).sin();
+                    acc1 += f64::atanh(f64::sin((x0.powi(2) + 2.0).acosh()) * 0.9) * 0.1;
                 } else {
-                    let v9 = prog_55(x2, s1, 0.5, v, n);
-                    s0 = f64::mul_add(s0, 0.5, v9.cos().cos() * 0.05);
+                    s0 = f64::mul_add(s0, 0.6, f64::powi(x0, 2).cos() * 0.1);
+                    s0 = f64::mul_add(s0, 0.75, (v2 - s0).tanh() * 0.1);
+                    if x2 - f64::ln(fj * fj + 2.0) >= 0.0 {
+                        s0 = (s0 * 0.8 + f64::atan(x0) * 0.2).tanh();
+                    }
                 }
-            } else if (f64::powi(t * x1, 2) + 1.0).recip() <= -0.5 {
-                let v4 = x1 / (s0 * s0 + 0.5);
-                s0 = s0 * 0.75 + v4.cos() * 0.02;
-            } else {
-                s2 = s2 * 0.75 + f64::sin(v8).cosh().cos() * 0.2;
-                s1 = 0.8 * s1 + 0.02 * f64::cos(s1.mul_add(s1, s0));
+                acc1 += (v[2] * v[2] + 1.0).recip() * 0.1;
+                s0 = (s0 * 0.75 + v2 * 0.25).sin();
             }
-            if (v8 * v8 + 1.0).log2() < -0.5 {
-                return f64::tan(s2.tanh() * 1.2);
-            }
-            if x0 < 0.0 {
-                s0 = (s0 * 0.8 + (-s0) * 0.2).tanh();
-                if n % 3 == 1 && v[3] / 3.0 < -0.5 {
+            let v3 = x2.sin();
+            s0 = 0.75 * s0 + 0.05 * (s0 * s0).cos();
+            s0 = 0.6 * s0 + 0.4 * v3.sin();
+        }
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * prog_12::<f64>(f64::tanh(f64::powi(p, 2).atan2(x0.powi(2) + 1.0)), (f64::powi(f64::exp_m1(v[n % 4].tanh()), 2) + 1.0).recip().tanh() * 2.0, f64::log(acc1.powi(2) + 1.0, 10.0).tanh().tanh(), v, n).tanh()).product::<f64>();
+        for _ in (1..=3).step_by(2) {
+            acc1 += (s0.powi(2) + 1.0).recip().sin().exp2().cos();
+            s0 = f64::mul_add(s0, 0.8, f64::sin(x0) * 0.2);
+        }
+        let v5 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(p).exp2().tanh()).product::<f64>();
+        'l3: for i in 0..v.len() {
+            let v6 = prog_12::<f64>(v5, (x0 - v5).cos() * 2.0, x1.cos().exp_m1().cos(), v, i);
+            acc1 += 0.5 * (x2 + x0).tanh();
+            let mut k7 = 0;
+            while k7 < n && v4 + v6 >= 1.0 {
+                k7 += 1;
+                if (v4 * v4 + 2.0).ln() < v[k7 % 4].powi(2) {
+                    acc1 -= f64::cos((x2.powi(2) + 1.0).powi(-3).tanh()) * 0.05;
+                    break 'l3;
+                }
+                s0 = s0 * 0.75 + f64::cos(-x2) * 0.25;
+                if !(k7 < 1 && (x2.sin() * 1.2).tan() > -1.0) {
                     break;
                 }
-                let v13 = s0.cos();
-                acc3 -= 0.5 * v13.tanh();
-            } else {
-                let v14 = f64::sqrt(f64::powi(s1, 2) + 0.5);
-                s2 = 0.8 * s2 + 0.05 * f64::abs(s2).max(f64::acos(v14.tanh() * 0.9)).sin();
             }
-            s1 = (s1 * 0.6 + f64::tanh(s1 * s1).exp_m1() * 0.02).sin();
+            s0 = 0.75 * s0 + 0.01 * v6.tanh();
         }
-        let mut k15 = 0;
-        let v18 = loop {
-            k15 += 1;
-            if (v8 * v8 + 0.5).recip() < -1.0 {
-                return f64::sqrt(x2 * x2 + 2.0);
+        let v8 = prog_2(f64::abs(f64::cos(v5)).tanh(), (x2 * x2 + (v5 * v5 + 1.0).log(x1 * x1 + 2.0)).tanh() * 2.0, s0, &v, n);
+        acc1.sin() + v4 * 0.5 + v8 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.cos().exp().tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v4 = match n % 2 {
+            0 => {
+                let v2 = s0.to_radians() * 50.0;
+                x1 + v2.sin()
             }
-            acc3 += f64::tanh(x1.cos()) * 0.25;
-            if k15 > 3 {
-                acc3 += x0.cos() * 0.25;
-            } else {
-                let v16 = 2.0_f64.min(s2).max(s1 * v[k15 % 4]);
-                let v17 = v16 / (x0 * x0 + 0.5);
-                acc3 -= v17.cos() * 0.25;
-            }
-            if k15 >= 6 || (x0.powi(2) + 1.0).atan2(s1) > f64::ln_1p(f64::tanh(x2) * 0.5) {
-                break x0 + 2.5;
+            MODE_B => s0 * x2,
+            _ => {
+                for &t in v.iter() {
+                    match n {
+                        0..=2 => {
+                            s0 = (s0 * 0.5 + s0 * x0 * 0.1).sin();
+                            let x1 = f64::tan(x1.tanh() * 1.2);
+                            s0 = s0 * 0.6 + f64::cos(x1) * 0.02;
+                        }
+                        3 | 5 => {
+                            s0 = f64::mul_add(s0, 0.5, f64::tanh((v[n % 4].tanh() * 1.2).tan()) * 0.05);
+                        }
+                        6 => {
+                            s0 = 0.8 * s0 + 0.5 * f64::cbrt(v[n % 4].cos() + 2.0).sin();
+                            acc1 -= 0.5 * (f64::tanh(x1) * 1.5_f64.copysign(s0)).tanh();
+                        }
+                        _ => {
+                            let v3 = prog_12(v[n % 4].atan2(t.powi(2) + 0.5).cos() * 2.0, x1, f64::cos((x0.tanh() * 2.0).sinh()), v, n);
+                            acc1 -= f64::cos(v3).tanh() * 0.05;
+                        }
+                    }
+                    s0 = s0 * 0.8 + f64::sin(f64::atan2(v[n % 4], x1 * x1 + 0.5)) * 0.02;
+                    acc1 += f64::tanh(t).tanh() * 0.5;
+                }
+                x1.powi(2).min((f64::cos(s0) * 1.5).cosh())
             }
         };
-        s0 + s1 + f64::cos(s2) + acc3.tanh() + v8.sin() + v18.sin() - f64::cbrt(v18 * v18 + 0.5)
+        match n.checked_sub(1) {
+            Some(k5) => {
+                let c6 = k5 as f64;
+                acc1 += (v[k5 % 4] / (x2.sin() + 2.0)).cos();
+                s0 = s0 * 0.5 + (x1 * x1).sin().sin() * 0.1;
+                acc1 += c6.tanh();
+            }
+            None => {
+                s0 = s0 * 0.8 + f64::cos(f64::hypot(x1, x0)) * 0.1;
+                s0 = (s0 * 0.5 + v[n % 4] * 0.5).sin();
+            }
+        }
+        acc1 += 0.2 * (x0 + v4).hypot(f64::ln_1p(x0.sin() * 0.5)).tanh();
+        match n.checked_sub(2) {
+            Some(k7) if k7 % 2 == 0 => {
+                let c8 = k7 as f64;
+                s0 = s0 * 0.75 + (SCALE + (c8 * c8 + 1.0).log(10.0)).tanh() * 1.0;
+                if n % 2 == 0 {
+                    s0 = (s0 * 0.6 + (s0 + 1.5_f64.powf(x0.cos())) * 0.2).sin();
+                } else if x0.to_degrees() * 0.01 >= 0.0 {
+                    let v9: f64 = prog_22(x1, x1.powi(2).cos(), (v[k7 % 4] * c8).cos(), v, n);
+                    s0 = (s0 * 0.75 + v9.tanh() * 0.005).tanh();
+                } else {
+                    acc1 += 0.2 * (v4 + c8).cos();
+                }
+                for &t in v.iter() {
+                    if t / (s0.sin() + 2.0) < x0 {
+                        continue;
+                    }
+                    let v10 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * f64::sin(prog_12(x2, x0, 0.5, v, 0) + p.sin()));
+                    s0 = (s0 * 0.75 + ((s0.tanh() * 0.9).acos() - (s0 * s0 + 1.0).log2()) * 0.05).sin();
+                    acc1 += v10.cos() * 0.5;
+                }
+            }
+            Some(k11) => {
+                let c12 = k11 as f64;
+                if let Some(k13) = n.checked_sub(2) {
+                    let c14 = k13 as f64;
+                    acc1 += f64::cos((f64::tanh(x2) * 2.0).sinh()) * 0.5;
+                    acc1 += f64::cos(c14);
+                }
+                s0 = (s0 * 0.8 + f64::tanh(c12) * 0.8 * 1.0).tanh();
+                if v4.abs() * std::f64::consts::LN_2 >= 1.0 {
+                    s0 = (s0 * 0.75 + f64::log2(v[n % 4] * v[n % 4] + 1.0) * 0.1).tanh();
+                    s0 = s0 * 0.75 + (f64::powi((x0 * x0 + 0.5).sqrt(), 2) + 0.5).ln().tanh() * 0.1;
+                } else if x1.cos().sinh() < 0.0 {
+                    s0 = (s0 * 0.8 + f64::tanh(s0) * 0.02).tanh();
+                    let v15 = v[0] * v[0];
+                    acc1 -= v15.sin();
+                } else {
+                    s0 = (s0 * 0.5 + f64::cos(s0) * 0.05).sin();
+                    acc1 -= f64::cos(v4.min(s0)) * 0.2;
+                }
+            }
+            _ => {
+                acc1 -= x0.max(v[n % 4].min(x2)).cos();
+            }
+        }
+        s0 = s0.mul_add(0.5, s0.clamp(f64::sin(v[n % 4]) - 1.5, f64::sin(s0) + 1.5).tanh() * 0.1);
+        for i in 0..n {
+            s0 *= 0.5;
+            s0 -= 0.05 * s0.atan2(v[2] * v[2] + 0.5).tanh();
+            let v16 = prog_12(1.2, s0, f64::cos(-x1), v, i);
+            s0 = (s0 * 0.75 + v16.sin() * 0.02).sin();
+        }
+        s0 + acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_68<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = (v[1].cos() * T::from_f64(0.9).unwrap()).asin().powi(2).sin() * T::from_f64(2.0).unwrap();
+        let mut s1: T = p.0 / (p.1.cos() + T::from_f64(2.0).unwrap()) / ((T::powi(x0, 2) + T::one()).cbrt().powi(2) + T::one());
+        let mut s2: T = p.1;
+        let mut acc3: T = T::zero();
+        let v4 = s0.atan();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            match k5 % 4 {
+                1 => {
+                    s1 = s1.mul_add(T::from_f64(0.5).unwrap(), T::sin(s0) * T::from_f64(0.5).unwrap());
+                    s2 = s2.mul_add(T::from_f64(0.8).unwrap(), v4.powi(2).cos() * T::from_f64(0.05).unwrap());
+                }
+                g if g > 2 => {
+                    break;
+                }
+                _ => {
+                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * (s1.tanh() * T::from_f64(2.0).unwrap()).cosh().cos();
+                }
+            }
+            if k5 % 3 == 1 {
+                break;
+            }
+            s1 = s1 * T::from_f64(0.8).unwrap() + T::tanh(T::from_f64(0.65).unwrap() - v4) * T::from_f64(0.2).unwrap();
+            if k5 >= 5 {
+                break;
+            }
+        }
+        let v6 = v.iter().fold(v4, |r, &z| r * T::from_f64(0.75).unwrap() + T::from_f64(0.01).unwrap() * (p.1 + v4 + z.tanh()).tanh());
+        let v7 = v.iter().fold(T::zero(), |r, &z| r + prog_12(s0, z * T::from_f64(0.25).unwrap(), (s1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()).cos() * T::from_f64(2.0).unwrap(), v, 4));
+        if T::atan(s0) < T::zero() {
+            acc3 = acc3 + (v6 * v6).ln_1p() * T::from_f64(0.25).unwrap();
+            let v8 = (v[k5 % 4] * v[k5 % 4] + T::from_f64(0.5).unwrap()).sqrt() / (acc3 * acc3 + T::from_f64(1.5).unwrap());
+            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.05).unwrap() * v8.tanh();
+        } else {
+            let v9 = prog_12::<T>(x0 * T::from_f64(2.0).unwrap(), T::asinh(p.0 - v4).sin(), x0, v, 4);
+            acc3 = acc3 - v9.tanh() * T::from_f64(0.02).unwrap();
+        }
+        match n {
+            0 => {
+                let v10: T = prog_38::<T>(T::tanh(T::cbrt(v6 * v6 + T::one())) * T::from_f64(2.0).unwrap(), s0, T::sin(p.0 + s1) * T::from_f64(2.0).unwrap(), v, k5);
+                acc3 = acc3 + T::from_f64(0.005).unwrap() * T::tanh(v10);
+            }
+            1 | 3 => {
+                s1 = (s1 * T::from_f64(0.5).unwrap() + T::hypot(T::from_f64(2.0_f64).unwrap(), v4) * T::from_f64(0.02).unwrap()).tanh();
+                s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.05).unwrap() * ((v4.cos() * T::from_f64(0.5).unwrap()).ln_1p().cos() + T::from_f64(2.0).unwrap()).cbrt().cos();
+            }
+            4 | 6 => {
+                s2 = (s2 * T::from_f64(0.6).unwrap() + (s0.powi(2) + T::from_f64(2.0).unwrap()).ln() * T::from_f64(0.02).unwrap()).sin();
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 + T::from_f64(0.2).unwrap() * x0.tanh();
+            }
+            _ => {
+                acc3 = acc3 + T::from_f64(0.5).unwrap() * (v[0] * (p.0 + x0)).cos();
+            }
+        }
+        s0.cos() - s1 + s2 - acc3 * T::from_f64(0.5).unwrap() - v6 * T::from_f64(0.25).unwrap() - T::tanh(v7) - s0.atan()
     }
 
     #[differentiable]
     pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::sin(v[n % 4].sin()).exp()) * 2.0;
+        let mut s0 = f64::asin(x0.sin() * 0.9).tanh();
         let mut acc1: f64 = 0.0;
-        let v3 = if (f64::powi(x2.tanh(), 2) + 1.0).recip() < x0 {
-            ((f64::tanh(x1) * 1.2).tan().cos() * 0.9).acos()
-        } else {
-            let v2 = prog_23::<f64>(x2, f64::cos(x2.cos().sinh().powi(3)), x1.powi(2).tanh(), v, n);
-            s0 *= 0.6;
-            s0 += 1.0 * f64::tanh(f64::exp2((acc1 - 0.5).tanh()));
-            (x0 + 0.5).tanh().exp2() + v2.cos()
+        let v2 = v.iter().step_by(2).copied().map(|p| f64::cbrt(v[3] * v[3] + 1.0) + p * 0.5).sum::<f64>();
+        let v3 = prog_38(x0, 2.0, 0.75, v, n);
+        let v4 = v.iter().skip(1).copied().map(|p| (x2.powi(2) + 0.5).recip().asinh() + p * 0.25).sum::<f64>();
+        let mut k5 = 0;
+        let v10 = loop {
+            k5 += 1;
+            match n {
+                1 => {
+                    s0 = (s0 * 0.8 + v2.tanh() * 0.2).tanh();
+                    let v6 = f64::cosh(f64::tanh(v4) * 1.5) + f64::to_radians(v[0]);
+                    s0 = s0 * 0.75 + f64::tanh(v6).tanh() * 0.05;
+                }
+                2..=3 => {
+                    acc1 += f64::cos(v[k5 % 4]) * 0.5;
+                    let v7 = f64::sqrt(f64::powi(v3.asinh(), 2) + 2.0);
+                    s0 = 0.5 * s0 + 0.5 * v7.sin().sin();
+                }
+                6 => {
+                    s0 = (s0 * 0.75 + v4 * 0.25).sin();
+                }
+                _ => {
+                    s0 = s0.mul_add(0.6, prog_12(1.5, f64::exp_m1(f64::tanh(x1)).cos() * 2.0, (x1.cos() * 0.9).asin().tanh(), v, k5).sin() * 0.02);
+                }
+            }
+            for _ in 0..n {
+                if v3 <= -1.0 && k5 < n {
+                    s0 = s0 * 0.5 + x1.to_radians() * x1.cos().exp() * 1.0;
+                    continue;
+                }
+                let v8 = v.iter().fold(f64::tanh(v4), |r, &p| r * 0.75 + 0.05 * (x0 / (s0 * s0 + 1.0) + p.tanh()).sin());
+                acc1 += f64::tanh((x2.sin() * 0.9).atanh()) * 0.05;
+                s0 = s0.mul_add(0.6, v8.cos() * 0.2);
+            }
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                acc1 += f64::powi(x1 * x1 + 1.0, -1).cos() * 0.05;
+                acc1 += 0.05 * x0.tanh();
+                acc1 += 0.05 * (x2 * x2 + 1.0).atan2(v4).mul_add((x0.powi(2) + 0.5).ln(), v[k9 % 4] - v4).sin();
+            }
+            s0 = (s0 * 0.5 + f64::cos(x1 * s0).exp() * 0.05).tanh();
+            if k5 >= 4 || x1 * v4 <= 0.5 {
+                break (v3.powi(2) + 1.0).sqrt();
+            }
         };
-        if n % 3 == 1 {
-            let x2 = (x2 * core::f64::consts::FRAC_1_SQRT_2).cos();
-            s0 = 0.8 * s0 + 0.2 * (f64::cos(v[n % 4]) * 0.5).ln_1p();
-            s0 = 0.5 * s0 + 0.5 * x2.cos();
-        }
-        let v6 = if v[n % 4] / (f64::tanh(x2) + 2.0) < -1.0 {
-            let v4 = acc1.clamp(-0.5, 1.5);
-            prog_40(x1, acc1, f64::cbrt((v3 * v4).tanh() + 2.0).cos(), v, n)
-        } else if x1 < (v[n % 4] * v[n % 4] + 1.0).sqrt() {
-            let v5 = f64::acosh(s0 * s0 + 2.0);
-            acc1 += 0.005 * f64::tanh(prog_40::<f64>(x2, 0.5, acc1, v, n));
-            x0 + v5.sin()
-        } else {
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(f64::ln(v[n % 4] * v[n % 4] + 1.0));
-            f64::acosh(v[1] * v[1] + 2.0)
-        };
-        let v7 = prog_40(s0, f64::sin(x1).tanh(), x2, v, n);
-        let mut m8 = 0;
-        for &t in v.iter() {
-            if f64::mul_add(x1, s0, x1) > t && n < m8 {
-                s0 = s0 * 0.8 + f64::atan(f64::exp(f64::tanh(v3))).tanh() * 0.05;
-                s0 = s0.mul_add(0.6, f64::tanh((f64::powi(v6, 2) + 2.0).ln()) * 0.5);
-            } else {
-                s0 = 0.75 * s0 + 0.02 * (v[n % 4] / (s0.powi(2) + 0.5)).sin();
-                s0 = (s0 * 0.8 + f64::cosh(f64::tanh(t)) * 0.1).tanh();
-            }
-            if f64::tanh(x2 + v6) < 0.0 {
-                m8 += 1;
-            }
-            if x0 - 0.65 < 0.0 && m8 > 18 {
-                break;
-            }
-            s0 = 0.6 * s0 + 0.25 * f64::tanh((s0.powi(2) + 2.0).acosh().abs());
-        }
-        let c9 = m8 as f64;
-        s0 * 0.25 + acc1 * 0.25 - v3 * 0.75 - f64::cos(v6) + v7.sin() + f64::sin(c9)
+        x1.sin() - s0 * 0.75 + acc1.sin() + v2.tanh() + v3.tanh() - f64::tanh(v4) + v10.sin()
     }
 
     #[differentiable]
-    pub fn prog_70<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
         const PHASE_B: usize = 1;
-        let mut s0 = (v[2] + T::from_f64(0.65).unwrap()).tanh().exp2();
-        let mut s1 = v[2].to_radians() * T::from_f64(50.0).unwrap();
-        let mut s2 = (x1.tanh() + T::from_f64(2.0).unwrap()).cbrt();
-        let mut acc3: T = T::zero();
-        'l0: for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            let v5 = match i {
-                0 => {
-                    for &u in v.iter() {
-                        acc3 = acc3 + T::from_f64(0.05).unwrap() * T::asinh(s1);
-                        acc3 = acc3 + T::from_f64(0.05).unwrap() * (x0.powi(2) + T::one()).log(T::from_f64(10.0).unwrap()).cos().exp().sin();
-                        let v4 = T::cos(u);
-                        s0 = s0 * T::from_f64(0.6).unwrap() + T::sin(v4) * T::from_f64(0.4).unwrap();
-                    }
-                    -x2
-                }
-                PHASE_B => T::tan(x2.sin() * T::from_f64(1.2).unwrap()),
-                2 => {
-                    for j in 0..4 {
-                        let fj = T::from_usize(j).unwrap();
-                        s1 = s1.mul_add(T::from_f64(0.5).unwrap(), (fj * x0).cos() * T::from_f64(0.1).unwrap());
-                        acc3 = acc3 + T::sin(T::sin(x2)) * T::from_f64(0.05).unwrap();
-                    }
-                    s2.powi(2) + (x0 * x0 + T::from_f64(1.5).unwrap()).acosh()
-                }
-                _ => {
-                    let x1 = T::tan(T::sin(x2) * T::from_f64(1.2).unwrap());
-                    x2 / T::from_f64(2.0).unwrap() + x1.sin()
-                }
-            };
-            acc3 = acc3 + T::cos((v[i % 4].tanh().cos() * T::from_f64(2.0).unwrap()).cosh()) * T::from_f64(0.25).unwrap();
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                let v7 = v.iter().fold(T::zero(), |r, &p| r + (T::from_f64(SCALE).unwrap() + (s1 * s1 + T::from_f64(0.5).unwrap()).recip() + T::sin(p)));
-                if k6 < n {
-                    break 'l0;
-                }
-                s2 = T::from_f64(0.8).unwrap() * s2 + T::one() * T::sqrt(fi * fi + T::from_f64(0.5).unwrap()).tanh();
-                acc3 = acc3 - T::from_f64(0.1).unwrap() * T::tanh(v7);
-            }
-            match i {
-                0 => {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s0 - x0).sin() * T::from_f64(0.1).unwrap());
-                    let v5: T = T::from_f64(0.5_f64).unwrap().powf(T::cos(T::exp2(x2.tanh())));
-                    acc3 = acc3 + T::tanh(v5) * T::from_f64(0.25).unwrap();
-                }
-                PHASE_B => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (T::to_degrees(x2 / (v5.powi(2) + T::one())) * T::from_f64(0.01).unwrap()).sin();
-                    acc3 = acc3 + T::tan(s0.cos() * T::from_f64(1.2).unwrap()).cos().sin() * T::from_f64(0.25).unwrap();
-                }
-                g if g > 2 => {
-                    let v8 = T::from_f64(2.0_f64).unwrap().powf(s1.sin());
-                    acc3 = acc3 + T::sin(v8) * T::from_f64(0.25).unwrap();
-                }
-                _ => {
-                    s1 = (s1 * T::from_f64(0.6).unwrap() + T::tan(T::sin(v[(k6 + n) % 4]) * T::from_f64(1.2).unwrap()) * T::from_f64(0.02).unwrap()).tanh();
-                }
-            }
-            s1 = T::mul_add(s1, T::from_f64(0.75).unwrap(), T::tanh(v5.sin()) * T::from_f64(0.02).unwrap());
-        }
-        let v9 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.25).unwrap() * (p - x1 - v[n % 4] + q.cos()).sin()));
-        let v11 = if x2 + T::from_f64(0.25).unwrap() <= T::one() {
-            s0 + x0
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = (x2 * x2 + 1.0).powf(0.3);
+        let mut acc2: f64 = 0.0;
+        if (w0[n % 4].powi(2) + 1.0).cbrt().atan() > -0.5 && n % 2 == 0 {
+            acc2 -= (x1 * x1).copysign((x0 * x0 + 0.5).atan2(w0[n % 4])).sin();
+            let x1 = (1.2 - x1).cos();
+            s1 = s1 * 0.75 + x1.sin() * 0.25;
         } else {
-            let v10 = v9.clamp(T::cos(v9) - T::from_f64(1.5).unwrap(), T::cos(s1) + T::from_f64(1.5).unwrap());
-            return T::tan(x1.tanh() * T::from_f64(1.2).unwrap()).abs() + T::tanh(v10)
-        };
-        'l4: for i in (1..=3).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.25).unwrap() * T::sin((T::powi(fi + v9, 2) + T::from_f64(2.0).unwrap()).ln());
-            match i % 4 {
-                1 | 3 => {
-                    let v12 = T::atanh(v9.cos() * T::from_f64(0.9).unwrap()).sin().cosh();
-                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(v12);
-                }
-                _ => {
-                    let v13: T = v11.powi(2);
-                    acc3 = acc3 + T::sin(T::to_degrees((T::cos(s1) * T::from_f64(0.9).unwrap()).asin()) * T::from_f64(0.01).unwrap());
-                    match i {
-                        0 => {
-                            acc3 = acc3 + T::from_f64(0.4).unwrap() * (-(v13 + s1)).cos();
-                        }
-                        PHASE_B => {
-                            acc3 = acc3 + T::atan2(T::from_f64(3.0_f64).unwrap(), T::sin(v[0]).exp2()).tanh();
-                            continue;
-                        }
-                        2 => {
-                            s0 = s0 * T::from_f64(0.6).unwrap() + T::tanh(x1.cos().sin()) * T::from_f64(0.4).unwrap();
-                            acc3 = acc3 - T::from_f64(0.5).unwrap() * T::cos((T::tanh(x1) * T::from_f64(2.0).unwrap()).sinh());
-                        }
-                        _ => {
-                            for j in 0..v.len() {
-                                let fj = T::from_usize(j).unwrap();
-                                if T::ln(s1 * s1 + T::one()).hypot(v13) <= T::zero() {
-                                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (T::cos(v11) + (fj.sin() * T::from_f64(0.9).unwrap()).acos()).tanh();
-                                    if (T::cos(x0) * T::from_f64(1.5).unwrap()).cosh() < T::from_f64(0.5).unwrap() {
-                                        continue 'l4;
-                                    }
-                                    let v14: T = (fi.sin() * T::from_f64(1.2).unwrap()).tan();
-                                    acc3 = acc3 - T::from_f64(0.25).unwrap() * T::tanh(v14).cos();
-                                }
-                                s1 = (s1 * T::from_f64(0.6).unwrap() + (s1 - v[0]) * T::from_f64(0.2).unwrap()).tanh();
-                            }
-                            s2 = (s2 * T::from_f64(0.8).unwrap() + (v[(i + n) % 4].powi(2) + T::one()).powf(s0.sin()) * T::from_f64(0.01).unwrap()).tanh();
-                        }
-                    }
-                    acc3 = acc3 + T::from_f64(0.5).unwrap() * v13.tanh();
-                }
-            }
+            let v3 = prog_12::<f64>((f64::to_degrees(x1) * 0.01 * x0).sin(), f64::tanh(x0) * 2.0, acc2, [v[0], v[1], v[2], v[3]], n);
+            s1 = s1 * 0.8 + s1.cos().exp_m1().tanh().exp2().cos() * 0.02;
+            s1 = 0.75 * s1 + 0.01 * v3.sin();
         }
-        let mut m15 = 0;
-        for i in 0..4 {
-            let fi = T::from_usize(i).unwrap();
-            if T::tanh(v11) >= T::zero() {
-                m15 += 1;
-            }
-            match i {
-                0 | 2 => {
-                    continue;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match i + n {
+                PHASE_B => {
+                    s1 = 0.5 * s1 + 0.2 * f64::asin(f64::cos(w0[0]) * 0.9).tanh();
+                    let v4 = 0.8 - w0[i];
+                    s1 = 0.8 * s1 + 0.2 * v4.sin();
                 }
-                3 => {
-                    let v16 = (v9.tanh() * T::from_f64(1.2).unwrap()).tan();
-                    s1 = (s1 * T::from_f64(0.75).unwrap() + (v[2].cos() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).tanh();
-                    acc3 = acc3 + T::from_f64(0.4).unwrap() * T::cos(v16).cos();
+                2 | 4 => {
+                    let v5: f64 = prog_12(x1, 1.5, (t.cos() - f64::tanh(t)).tanh() * 2.0, [w0[0], w0[1], w0[2], w0[3]], 0);
+                    let v6 = f64::exp2(t.cos());
+                    s1 = (s1 * 0.5 + (v5.tanh() + f64::sin(v6)) * 0.02).sin();
                 }
-                _ => {
-                    for (j, &u) in v.iter().enumerate() {
-                        acc3 = acc3 + T::from_f64(0.1).unwrap() * T::cos((T::powi(fi, 2) + T::from_f64(0.5).unwrap()).atan2(u));
-                        let v19 = if j + n < 9 {
-                            let v17 = T::sin(v[1]) * v[1];
-                            v9 + v17.tanh()
-                        } else if j % 2 == 0 && (-u) + T::from_f64(0.3).unwrap() < T::one() {
-                            v[3] * s2
-                        } else {
-                            let v18 = -v11;
-                            T::sinh(T::sin(s1) * T::from_f64(1.5).unwrap()) + T::cos(v18)
-                        };
-                        acc3 = acc3 + T::from_f64(0.1).unwrap() * v19.sin();
-                    }
-                    acc3 = acc3 + T::ln(T::powi(x1, 2) + T::from_f64(0.5).unwrap()).atan().tanh() * T::from_f64(0.5).unwrap();
+                g if g > 5 => {
+                    let v7 = ((f64::sin(t) * 0.9).asin().tanh() + 2.0).cbrt();
+                    acc2 += f64::cos(v7).tanh() * 0.5;
+                }
+                _other => {
+                    let v8 = f64::cbrt(f64::atan2(t, fi * fi + 0.5).powi(2) + 0.5);
+                    s1 = 0.8 * s1 + 0.02 * v8.cos();
                 }
             }
-            if (T::tanh(s0) * T::from_f64(0.9).unwrap()).acos() > -T::from_f64(0.5).unwrap() {
-                acc3 = acc3 + (T::cos(v9) * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.5).unwrap();
-                let v20: T = (x0 * x0 + T::one()).recip();
-                s1 = s1 * T::from_f64(0.5).unwrap();
-                s1 = s1 + T::from_f64(0.75).unwrap() * T::tanh(v20);
-            } else {
-                s1 = (s1 * T::from_f64(0.6).unwrap() + T::exp_m1(s2.cos()) * (v11 + x0) * T::from_f64(0.02).unwrap()).sin();
-            }
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * T::cosh(x1.tanh() * T::from_f64(1.5).unwrap()).tanh();
+            let v10 = match i % 4 {
+                PHASE_A | 2 => {
+                    let x2 = (s1.powi(2) + 1.5).acosh();
+                    let v9 = (x0 * x0 + 1.0).ln();
+                    (f64::cos(w0[i]) * 0.9).acos() + t / (fi * fi + 0.5) + x2.tanh() + f64::tanh(v9)
+                }
+                PHASE_D => t.abs(),
+                _other => (s1.powi(2) + 0.5).ln(),
+            };
+            acc2 -= 0.2 * (fi / (v[3].tanh() + 2.0)).powi(2).tanh();
+            acc2 += f64::tanh(t.sin() + v10.cos()) * 0.5;
         }
-        match m15 {
-            0 => {
-                s2 = s2.mul_add(T::from_f64(0.75).unwrap(), (x2.powi(2) + T::one()).sqrt().cos() * T::from_f64(0.25).unwrap());
-            }
-            1 | 3 => {
-                let mut k21 = 0;
-                while k21 < 4 && T::from_f64(1.5_f64).unwrap().hypot(T::cosh(v11.sin() * T::from_f64(1.5).unwrap())) < T::one() {
-                    k21 += 1;
-                    if s0 * v11 > T::one() {
-                        let v22 = T::from_f64(1.5).unwrap() - (x2 * x2 + T::from_f64(2.0).unwrap()).acosh();
-                        acc3 = acc3 - v22.sin() * T::from_f64(0.5).unwrap();
-                    }
-                    let v24 = match k21 {
-                        0 => (T::powi(v9, 2) + T::one()).powi(-1),
-                        g if g > 1 => {
-                            let v23 = v9.sin();
-                            T::from_f64(1.5_f64).unwrap().powf(x1.cos()) + v23.sin()
-                        }
-                        _ => T::from_f64(2.5).unwrap() - (v11.powi(2) + T::one()).ln(),
-                    };
-                    s2 = s2 * T::from_f64(0.5).unwrap() + s0.sin() * T::from_f64(0.5).unwrap();
-                    acc3 = acc3 + T::sin(v24).tanh() * T::from_f64(0.5).unwrap();
-                }
-            }
-            4 | 6 => {
-                acc3 = acc3 + T::from_f64(0.5_f64).unwrap().copysign(s0) / (x1.cos().powi(2) + T::from_f64(0.5).unwrap());
-            }
-            _ => {
-                acc3 = acc3 - prog_40(T::tanh((v9 * v9 + T::one()).sqrt()) * T::from_f64(2.0).unwrap(), T::sin(T::exp(T::tanh(T::sin(x0)))), x0 * T::from_f64(2.0).unwrap(), v, 0).sin() * T::from_f64(0.005).unwrap();
-                acc3 = acc3 - (T::from_f64(SCALE).unwrap() + (v[n % 4].cos() * T::from_f64(1.5).unwrap()).cosh()).sin();
-            }
-        }
-        s0 * T::from_f64(0.75).unwrap() - s1 * T::from_f64(0.5).unwrap() - s2.cos() - T::sin(acc3) + v9 * T::from_f64(0.25).unwrap() + v11 - T::tanh(v9.atan())
+        let [b11, b12, b13, b14] = [prog_38::<f64>(((SCALE + x2) * (x2.sin() * 0.9).acos()).tanh(), f64::sin((x0.powi(2) + 1.0).log(10.0)), (x2 * x2).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], 0), f64::powi(w0[n % 4], 3), x0, x0];
+        let [b15, b16, b17, b18] = *w0;
+        s1 + acc2.tanh() + b11.cos() + f64::sin(b12) + b13.cos() - b14 * 0.5 + b15.sin() + b16.sin() + f64::sin(b17) + b18.sin() + b12
     }
 
     #[differentiable]
     pub fn prog_71(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
         let w0 = v;
-        let mut s1 = f64::tanh(x2 - v[n % 4]) * 2.0;
-        let mut s2: f64 = f64::tan(f64::tanh(x0) * 1.2).sin() * 2.0;
-        let mut s3 = f64::tanh(prog_55(s1, x2, f64::tanh(s1 * x0) * 2.0, [v[0], v[1], v[2], v[3]], 1)) * 2.0;
+        let mut s1 = (x0 - w0[n % 4] + (x2 + x1)).tanh() * 2.0;
+        let mut s2 = f64::sin((s1.powi(2) + 1.0).atan2(x0)) * 2.0;
+        let mut s3 = x0.asinh();
         let mut acc4: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            s2 = s2 * 0.8 + x2.sin() * 0.2;
-            s3 = (s3 * 0.5 + x1.sin() * 0.5).tanh();
-            for j in (0..=i).rev() {
-                acc4 += (w0[i % 4] + x1).cos() * 0.05;
-                match j {
-                    PHASE_A => {
-                        s1 = s1.mul_add(0.6, s1.tanh().exp().sin() * 0.1);
+        let mut a5 = [0.0; 4];
+        a5[0] = (x0 + s1).tanh();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * 0.5 + f64::cos(f64::cos(v[i].tanh().exp2())) * 0.25;
+        }
+        if prog_3::<4>(s3, 1.5, 1.5, w0, n) < x1.cos() {
+            acc4 += s3 * acc4;
+            if a5[n % 4].atan().clamp(f64::sin(a5[n % 4].cos()) - 1.5, x2.cos().exp().tanh() + 1.5) >= -1.0 {
+                let v8 = f64::recip(x0.tanh().powi(2) + 0.5);
+                s1 = s1 * 0.8 + (x1 * x2).tanh() * 0.05;
+                acc4 -= f64::tanh(v8);
+            } else if acc4 * v[3] >= 0.0 {
+                acc4 += f64::cbrt(f64::tanh(x1 * x0) + 2.0);
+            }
+        } else if let Some(k6) = n.checked_sub(1) {
+            let c7 = k6 as f64;
+            s3 = (s3 * 0.6 + prog_27(((c7.cos() * 0.9).acos().tanh() * 0.9).atanh().sin(), f64::sin(f64::atan2(1.5_f64, w0[k6 % 4])) * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+            s1 *= 0.75;
+            s1 += 0.005 * f64::cos(prog_22((x1.powi(2) + 1.0).ln().sin(), (a5[k6 % 4] - x0).sin(), acc4, [v[0], v[1], v[2], v[3]], n));
+        } else {
+            s3 *= 0.6;
+            s3 += 0.4 * 1.5_f64.min(v[3]).sin();
+            s3 = (s3 * 0.75 + prog_22(x1.atan().cos(), x0, x2, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+        }
+        match n.checked_sub(1) {
+            Some(0) => {
+                let x1 = f64::tanh(x1);
+                s3 = (s3 * 0.6 + x1 * 0.4).tanh();
+            }
+            Some(k9) if k9 % 2 == 0 => {
+                s2 *= 0.6;
+                s2 += 0.05 * f64::sin((s3 * s3 + 1.0).recip());
+            }
+            Some(k10) => {
+                let c11 = k10 as f64;
+                s1 = (s1 * 0.8 + f64::to_radians(v[0]) * 1.0).sin();
+                acc4 += (x2 * a5[2]).sin() * 0.2;
+                acc4 -= c11.cos();
+            }
+            None => {
+                acc4 += 0.02 * prog_12(f64::cos(f64::clamp((acc4 * acc4 + 1.0).sqrt(), -1.5, 1.5)) * 2.0, f64::cos(s1.cos().min((a5[2] * a5[2] + 1.0).log2())), f64::tanh(a5[2].atan()), [v[0], v[1], v[2], v[3]], 1).sin();
+                s2 = 0.6 * s2 + 0.005 * prog_12::<f64>((SCALE + x1).sin(), s2, x0, a5, n).cos();
+            }
+        }
+        let v15 = if let Some(k12) = n.checked_sub(2) {
+            let c13 = k12 as f64;
+            let v14 = c13.tanh().exp2();
+            s3 = 0.8 * s3 + 0.02 * (SCALE + a5[k12 % 4]).sin();
+            a5[2].tanh() + v14.cos()
+        } else {
+            ((x1 * x1 + 0.5).ln().tanh() * 1.2).tan()
+        };
+        s1 * 0.5 - s2.tanh() - s3 + acc4 * 0.75 + a5[0] * 0.25 + v15 + f64::mul_add(x1, x1, x0)
+    }
+
+    #[differentiable]
+    pub fn prog_72<T>(x0: T, x1: T, x2: &T, v: &[T], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0: T = x0;
+        let mut s1 = T::cosh(T::sin(v[0]));
+        let mut acc2: T = 0.0;
+        let [b3, b4] = [v[n % 4], T::from_f64(2.0_f64).unwrap().min(x0)];
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            match k5 + n {
+                0 => {
+                    break;
+                }
+                g if g > 1 => {
+                    let v6 = (T::powi(x0, 2) + 1.0).sqrt();
+                    s1 = (s1 * 0.6 + b4.sin() * 0.4).tanh();
+                    if k5 > 4 {
+                        break;
                     }
-                    1..=3 => {
-                        let [b5, b6, b7, b8] = *v;
-                        let v9 = (b6.cos() * 1.5).cosh();
-                        s1 = (s1 * 0.6 + (f64::cos(b5) - b7.sin() + b8.cos() - v9.sin()) * 0.05).sin();
-                    }
-                    g if g > 4 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s2 = (s2 * 0.8 + (SCALE + f64::powi(s2, 2)) * 0.05).tanh();
-                        s2 = (s2 * 0.6 + fi * s2 * 0.05).tanh();
+                    acc2 = acc2 + T::cos(v6) * 0.4;
+                }
+                _other => {
+                    acc2 = acc2 + 0.4 * (T::from_f64(SCALE).unwrap() + (*x2 + 1.2)).cos();
+                    if (*x2 + v[k5 % 4]) / 4.0 <= 0.0 || n == 6 {
+                        s1 = (s1 * 0.8 + ((x1 * s1).powi(2) + 1.0).log10() * 0.1).sin();
+                        let v7 = b4 / (b4 * b4 + 1.5);
+                        acc2 = acc2 - T::tanh(v7) * 0.4;
+                    } else if v[0].cos() <= b4 * b3 {
+                        s1 = T::mul_add(s1, 0.75, x0.to_radians() * 20.0 * 0.5);
+                        s0 = (s0 * 0.6 + x1 * 0.4).sin();
+                    } else {
+                        s1 = 0.75 * s1 + 0.1 * T::tanh((x1 * x1 + 1.0).ln() / ((-s0).powi(2) + 1.0));
                     }
                 }
-                s2 = s2.mul_add(0.6, (x0 - s2).tanh() * 0.2);
+            }
+            match k5 % 2 {
+                0 => {
+                    acc2 = acc2 - 0.4 * (v[k5 % 4] - x0).sin();
+                    s1 = (s1 * 0.6 + T::atanh(x0.tanh() * 0.9) * 0.05).sin();
+                    if (x0 * x0 + 1.0).log(10.0) < x1 {
+                        s1 = s1 * 0.75 + T::cos(T::mul_add(b4, b3, x0)) * 0.05;
+                    } else if (T::powi(T::atan2(*x2 * *x2 + 1.0, b3), 2) + 1.0).log2() > b3 {
+                        s0 = (s0 * 0.5 + (T::powi(b4, 2) + 1.0).log2() * 0.25).tanh();
+                    }
+                }
+                1 => {
+                    let v8 = T::asin(b3.cos() * 0.9);
+                    s1 = (s1 * 0.75 + v8.cos() * 0.1).tanh();
+                }
+                _ => {
+                    s0 = s0.mul_add(0.6, (b3.cos() * 0.9).asin().sin() * 0.1);
+                    s0 = s0 * 0.5 + x1.tanh().sin() * 0.5;
+                }
+            }
+            if T::powi(T::powi(s0 - b4, 2) + 1.0, -1) >= 0.25 {
+                break;
+            }
+            acc2 = acc2 + x1.clamp(-1.0, 1.0) * 0.4;
+            if k5 >= 5 || (T::powi(s0, 2) + 1.0).log2() < x2.mul_add(b4, *x2) {
+                break;
+            }
+        }
+        let [b9, b10, _] = [T::from_f64(2.0_f64).unwrap().hypot(x0.mul_add(s1, x1)), T::ln(T::powi(x0 - b4, 2) + 2.0), *x2];
+        let mut k11 = 0;
+        while k11 < 4 {
+            k11 += 1;
+            let v14 = match k5 {
+                0 => {
+                    let v12 = b9 / 1.5 - b4;
+                    s1 = s1 * 0.8 + T::tanh(v[(k11 + n) % 4] - v12) * 0.05;
+                    T::ln(v[n % 4].powi(2) + 1.0)
+                }
+                1 => {
+                    let v13 = s1;
+                    v[k11 % 4] - (x1 * x1 + 2.0).acosh() + v13.tanh()
+                }
+                3 | 5 => {
+                    s0 = s0 * 0.6 + T::sin(b9 - 1.25) * 0.4;
+                    (s0 * s0 + 1.0).log10()
+                }
+                _other => (b4 * b4 + 2.0).ln(),
+            };
+            let [b15, b16] = [T::cos(b3).exp(), T::sin(x0).atan2((v[2] / 1.5).powi(2) + 0.5)];
+            if (b9.powi(2) + 0.5).atan2(b15) < T::atanh(x2.cos() * 0.9) {
+                s1 = (s1 * 0.75 + s1 * 0.25).sin();
+                if x0 <= 1.0 {
+                    acc2 = acc2 + 0.5 * (T::powi(T::ln(b10 * b10 + 0.5), 2) + 1.0).log(10.0).sin();
+                } else {
+                    s1 = s1 * 0.75 + T::sin(b16 + v14) * 0.02;
+                    acc2 = acc2 + 0.5 * T::cos(b10);
+                }
+            } else {
+                let v17 = 0.5 * (x1 * v[3]);
+                s1 = T::mul_add(s1, 0.5, T::powi(x0, 3).sin() * 0.02);
+                acc2 = acc2 + 0.5 * T::tanh(v17);
+            }
+            acc2 = acc2 + 0.5 * (s0.cos().exp_m1() + (b4.sin() * 0.9).atanh()).sin();
+            acc2 = acc2 + (T::cos(v14) + b16.cos()).tanh() * 0.4;
+        }
+        T::cos(s0) + s1 + T::tanh(acc2) + b3 - b9.tanh() + T::cos(b10)
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(v[3].asinh(), 2) + 1.0).powf(0.3);
+        let mut s1 = x0 * 0.25;
+        let mut acc2: f64 = 0.0;
+        match n % 4 {
+            0..=1 => {
+                let x1 = x2.sin().sinh();
+                acc2 += x1 * x1;
+            }
+            2 => {
+                let x0 = (s0.tanh().powi(2) + 1.5).acosh();
+                acc2 += x0.sin();
+            }
+            _ => {
+                s1 = f64::mul_add(s1, 0.6, (acc2 * 0.75).cos() * 0.1);
+                if v[n % 4] - acc2 <= 1.0 {
+                    let x0 = v[1].max(x0);
+                    s0 = 0.75 * s0 + 0.25 * x0.tanh();
+                } else if (f64::powi(f64::sqrt(x2.powi(2) + 0.5), 2) + 1.0).log(10.0) < -0.5 {
+                    acc2 += 0.75 * (f64::sin(s1) * 1.2).tan().tanh();
+                    s1 *= 0.5;
+                    s1 += 0.5 * x1.abs().tanh();
+                }
+                let x0: f64 = *x2 * 1.5;
+                acc2 += f64::cos(x0);
+            }
+        }
+        let v3 = *x2 / (x2.powi(2) + 0.5);
+        let v4 = v.iter().map(|&p| 1.0 + 0.25 * f64::tanh((x2.tanh() * 0.9).asin() + f64::cos(p))).product::<f64>();
+        for i in 0..v.len() {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + v4 * 0.2).sin();
+            let v7 = match i + n {
+                MODE_A => {
+                    let x1 = (x0 - fi) * x1;
+                    (f64::tanh(s1) * 0.9).acos() * 1.5_f64.powf(v3.tanh()) + x1.sin()
+                }
+                2..=3 => x1.cos(),
+                4 => {
+                    let v5 = x1;
+                    (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log10() + v5.sin()
+                }
+                _ => {
+                    let v6 = v[3].tanh().exp();
+                    f64::to_degrees(fi) * 0.01 - v6
+                }
+            };
+            s0 = (s0 * 0.75 + (v4 / (x0.cos() + 2.0)).powi(2).ln_1p() * 0.05).sin();
+            s1 = (s1 * 0.5 + v7.sin() * 0.02).sin();
+        }
+        let mut a8 = v.map(f64::atan);
+        a8 = [a8[1] * 0.8 + f64::sin(2.0 * s0) * 0.01, a8[0].mul_add(0.8, v3.sin().cosh().cos() * 0.02), a8[2], a8[1]];
+        x1 * 0.75 + s1 + acc2.cos() - v4 * 0.5 + a8[3]
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::ln(f64::powi(v[1], 2) + 0.5);
+        let mut s1 = (f64::log(x1.powi(2) + 1.0, 2.0) / ((*x2 * *x2 + 2.0).ln().sin() + 2.0)).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let a3 = v.map(f64::cos);
+        for i in 0..n {
+            let fi = i as f64;
+            acc2 -= 0.25 * f64::sin(f64::powi(s0, 2) - x0.min(*x2));
+            let v6 = 'b1: {
+                if 2.5 - (x1.powi(2) + 1.0).ln() >= a3[n % 4] {
+                    let v4: f64 = x2.to_degrees() * 0.01;
+                    acc2 += 0.25 * f64::tanh(v4.tanh());
+                } else if s0 * fi >= s1 * fi {
+                    s1 = 0.6 * s1 + 0.1 * (s1.sin() * 1.5).cosh().tanh();
+                } else {
+                    s1 = (s1 * 0.8 + (*x2 * *x2 + 1.0).log2() * 0.1).tanh();
+                }
+                for j in 0..n {
+                    if !(n % 3 == 1 && f64::hypot(v[(j + n) % 4].sin().exp(), s0.sin()) >= 0.0) {
+                        acc2 -= 0.05 * f64::tanh(x0 * x1);
+                        break 'b1 s0 - v[1];
+                    }
+                    let v5 = (x0 + s0).mul_add(*x2, fi);
+                    acc2 += f64::clamp(f64::tanh(s1), -0.5, 1.0) * 0.05;
+                    acc2 += f64::sin(v5.cos()) * 0.05;
+                }
+                f64::sin(a3[2])
+            };
+            acc2 -= 0.25 * f64::cos(v6.tanh());
+        }
+        let v7: f64 = s0;
+        let v12 = 'b3: {
+            if !(n > 4) {
+                for t in v {
+                    match n {
+                        0..=1 => {
+                            acc2 -= t.to_radians();
+                            s0 = 0.8 * s0 + 0.05 * f64::acosh(v[n % 4].powi(2) + 1.5).tanh();
+                        }
+                        3..=4 => {
+                            s0 = (s0 * 0.8 + (f64::min(x1, *x2) + t) * 0.1).tanh();
+                            acc2 += f64::cos(*x2 * v[0]) * 0.5;
+                        }
+                        g if g > 5 => {
+                            acc2 -= 0.5 * x1.cos();
+                        }
+                        _ => {
+                            let v8 = (s0.cos() * 1.5).cosh();
+                            s0 = 0.75 * s0 + 0.05 * (s0 - v8).sin();
+                        }
+                    }
+                    acc2 += 0.25 * (f64::sin(x0) + 2.0).cbrt();
+                    acc2 += x0.sin() * 0.5;
+                    acc2 -= 0.5 * f64::cos(t).sin();
+                }
+                acc2 -= (a3[n % 4].sin().cos() * 0.5).ln_1p();
+            } else {
+                acc2 += 0.4 * f64::recip((s1 * x0).powi(2) + 1.0);
+                if f64::clamp(-v7, f64::sin(*x2 - x1) - 1.5, x1.sin() + 1.5) < -1.0 && n % 2 == 0 {
+                    for i in 0..6 {
+                        let fi = i as f64;
+                        let v9 = a3[3];
+                        let mut m10: f64 = f64::sin(f64::ln_1p(fi * fi));
+                        for j in (0..3).rev() {
+                            m10 = f64::min(v[j], m10);
+                        }
+                        acc2 += 0.25 * f64::tanh(f64::sin(m10));
+                        s1 = s1 * 0.6 + f64::sin(s1) * 0.4;
+                        s1 = (s1 * 0.6 + f64::sin(v9) * 0.4).sin();
+                    }
+                    s1 *= 0.5;
+                    s1 -= 0.05 * s0.sin().sinh().sin();
+                } else if a3[n % 4].cos() <= *x2 {
+                    acc2 += f64::tanh(x2.tanh().exp2());
+                }
+                let v11 = f64::ln_1p(a3[n % 4].cos().exp().sin() * 0.5);
+                s1 *= 0.75;
+                s1 -= 0.05 * v11;
+            }
+            if -(*x2 * s1) > 1.0 {
+                break 'b3 v7;
+            }
+            f64::hypot(x0 * v[n % 4], s0)
+        };
+        let v13 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.2 * ((-x0) * 0.25 + p.tanh()).tanh());
+        let [b14, _, b15, b16] = v;
+        let v22 = match n.checked_sub(3) {
+            None => {
+                let v17 = (s1.hypot(s0).powi(2) + 1.0).recip();
+                f64::asinh(b16).tanh() + f64::cos(v17)
+            }
+            Some(k18) if k18 < 2 => {
+                let c19 = k18 as f64;
+                let v20 = (v12 - b14).max(c19 + v7);
+                s0 = f64::mul_add(s0, 0.8, f64::cos(f64::sinh(f64::tanh(b16.cos()) * 2.0)) * 0.02);
+                b14.atan() + v20.cos()
+            }
+            Some(_) => (v13 * v13 + 0.5).sqrt(),
+        };
+        let c23: f64 = table(n);
+        s0 - acc2.tanh() - v7 * 0.75 + f64::cos(v12) + v13.tanh() - f64::sin(b14) - b15 * 1.5 - b16.sin() + f64::cos(v22) + c23
+    }
+
+    #[differentiable]
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::cos((v[n % 4] - x0).asinh()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                match mode {
+                    Mode::Upper(_) => {
+                        acc1 += f64::tanh(prog_12((x1 * 1.25).sin() * 2.0, x0, (x1.sin() * 0.9).asin().tanh() * 2.0, v, n)) * 0.1;
+                        if (x2 * x2 + 1.0).powi(-1) - v[n % 4] / (x0.sin() + 2.0) < -0.5 || j == 3 {
+                            s0 *= 0.8;
+                            s0 -= 0.05 * x2.powi(2).tanh();
+                            continue 'l0;
+                        }
+                    }
+                    Mode::Lower(_, lo4) => {
+                        let v9 = match mode {
+                            Mode::Lower(_, _) => f64::tan(f64::tanh((lo4 * lo4 + 1.0).recip()) * 1.2),
+                            Mode::Upper(_) => fi.sin(),
+                            Mode::Off => {
+                                let v8 = prog_12::<f64>(x1, x0, lo4.sin().sin() * 2.0, v, 1);
+                                f64::exp2(f64::cos(fj)) + v8.sin()
+                            }
+                        };
+                        s0 = s0 * 0.5 + (v9 * v9 + 0.5).powf(0.5).tanh() * 0.02;
+                    }
+                    Mode::Off => {
+                        let v14 = match mode {
+                            Mode::Upper(hi10) => {
+                                s0 = (s0 * 0.5 + f64::exp2(x2.sin()) * 0.25).tanh();
+                                hi10.tanh()
+                            }
+                            Mode::Lower(k11, lo12) => {
+                                let v13 = fi * v[k11];
+                                s0 = f64::mul_add(s0, 0.8, f64::cos(f64::cbrt(f64::powi(v[k11], 2) + 0.5)) * 0.05);
+                                f64::sinh(lo12.cos() * 2.0) + (v13 * v13 + 1.0).log(v[k11].powi(2) + 2.0)
+                            }
+                            _ => f64::tanh(x1),
+                        };
+                        s0 = s0 * 0.6 + f64::cos(v14) * 0.02;
+                    }
+                }
+                if (x2.tanh() * 0.5).ln_1p() > f64::atan2(x1, x1 * x1 + 0.5) {
+                    break 'l0;
+                }
+                s0 *= 0.6;
+                s0 += 0.2 * (x2 + x0).sin();
+            }
+            acc1 += fi.sin().sinh() * 0.4;
+        }
+        s0 = 0.6 * s0 + 0.05 * f64::atanh(x2.cos() * 0.9).tanh();
+        match mode {
+            Mode::Lower(k15, lo16) => {
+                let lo16 = lo16 * v[(k15 + n) % 4];
+                acc1 -= lo16.sin();
+            }
+            Mode::Upper(_) => {
+                s0 = (s0 * 0.75 + x1.asinh() * 0.25).sin();
+            }
+            Mode::Off => {
+                for &t in v.iter() {
+                    s0 = s0.mul_add(0.6, prog_12(1.5, f64::atanh(s0.sin() * 0.9).tanh() * 2.0, x0, v, n).tanh() * 0.01);
+                    let v18 = s0 / (f64::tanh(x0) + 2.0);
+                    s0 = s0 * 0.75 + (v18.powi(2) + 1.0).powi(-3) * 0.02;
+                    acc1 += t.sin() * 0.5;
+                }
+                s0 = s0.mul_add(0.75, x1.sin() * 0.25);
+            }
+        }
+        let v19 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.02 * (3.0_f64.atan2(acc1).sin().exp_m1() + p.cos()).sin());
+        let mut k20 = 0;
+        let v21 = loop {
+            k20 += 1;
+            acc1 += 0.4 * (v[k20 % 4].mul_add(s0, v19).powi(2) + 0.5).ln().cos();
+            s0 = (s0 * 0.8 + prog_12::<f64>(x1, x0, x2, v, k20) * 0.05).tanh();
+            if n % 3 == 1 {
+                return x0 * v[k20 % 4];
+            }
+            if k20 >= 5 {
+                break x2.sin();
+            }
+        };
+        let v25 = match mode {
+            Mode::Lower(_, lo23) => {
+                lo23.max(v19) * lo23
+            }
+            Mode::Upper(hi24) => {
+                SCALE + hi24
+            }
+            _ => prog_12(f64::cos(v19 + v21) * 2.0, f64::sin((v21.powi(2) + 0.5).sqrt()) * 2.0, f64::sin(v21 * v[k20 % 4] - f64::atan(x0)) * 2.0, v, n),
+        };
+        s0 * 0.75 + f64::sin(acc1) + v19 - v21 - f64::cos(v25)
+    }
+
+    #[differentiable]
+    pub fn prog_76<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::cos((f64::powi(f64::to_degrees(x1) * 0.02, 2) + 0.5).atan2(f64::sqrt(f64::powi(x1, 2) + 1.0))) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = 0.5 * (x0.to_degrees() * 0.01);
+            s0 *= 0.5;
+            s0 -= 0.1 * (x1 * s0).tanh();
+        }
+        let v4: f64 = if f64::exp(x2.tanh()) >= f64::sin(a2[3]) {
+            f64::acos(acc1.sin() * 0.9)
+        } else {
+            let v3 = acc1 + x2;
+            (x0 / (f64::powi(x0, 2) + 0.5)).cos().exp2() + v3.sin()
+        };
+        if prog_17(f64::abs(v[n % 4]).sin().tanh() * 2.0, x2, 1.5, v, n) > 0.5 {
+            return f64::powi(x2.powi(2) + 1.0, -1);
+        }
+        let a5 = v.map(f64::sin);
+        'l1: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 = (s0 * 0.75 + f64::acosh(s0 * s0 + 2.0) * 0.1).sin();
+            for &u in a2.iter() {
+                match i {
+                    PHASE_A | PHASE_C => {
+                        s0 = s0 * 0.8 + prog_12::<f64>(x0.cos().cos() * 2.0, s0, 0.25, v, i).cos() * 0.02;
+                        s0 = s0.mul_add(0.6, f64::powi((s0.powi(2) + 1.0).powi(-2), 2).ln_1p() * 0.05);
+                        if x1 + a2[i % 4] <= a5[i % 4].max(u) || i % 3 == 1 {
+                            s0 = s0 * 0.6 + prog_12(f64::cos(x2.cos().exp_m1()) * 2.0, u.tanh().exp2().cos() * 2.0, (x2 / (s0 * s0 + 1.5)).sin() * 2.0, v, 0).sin() * 0.02;
+                            let v6 = 'b3: {
+                                s0 = (s0 * 0.6 + v[n % 4].tanh() * 0.4).sin();
+                                s0 = s0.mul_add(0.75, ((x0.tanh() * 0.5).ln_1p().powi(2) + 1.0).recip() * 0.25);
+                                if -v4 <= 1.0 {
+                                    break 'b3 u;
+                                }
+                                f64::atanh(fi.tanh() * 0.9)
+                            };
+                            acc1 += f64::cos(v6) * 0.1;
+                        } else if f64::acosh(v4 * v4 + 2.0) < -1.0 {
+                            acc1 += f64::powf(1.5_f64, s0.tanh()).sin() * 0.1;
+                            acc1 -= f64::acos((u.tanh() * 1.5).sinh().sin() * 0.9).tanh() * 0.1;
+                        } else {
+                            s0 = s0.mul_add(0.5, s0.cos() * 0.5);
+                        }
+                    }
+                    3 | 5 => {
+                        break 'l1;
+                    }
+                    6 => {
+                        acc1 += f64::clamp(a5[i % 4], -1.0, 1.5).cos() * 0.1;
+                        let v7 = f64::ln_1p(x0 * x0);
+                        s0 = 0.8 * s0 + 0.2 * f64::tanh(v7);
+                    }
+                    _other => {
+                        s0 = (s0 * 0.75 + (f64::cos(fi) * 1.5).sinh() * 1.0).sin();
+                    }
+                }
+                s0 = (s0 * 0.75 + (v4 * u + (x1 * x1 + 1.0).powi(-2)) * 0.02).tanh();
+                'b4: {
+                    let v8 = 2.0_f64.atan2(x0);
+                    if v4.cos() / 1.5 > 0.25 || i < 4 {
+                        break 'b4;
+                    }
+                    s0 = 0.5 * s0 + 1.0 * v8.cos();
+                }
+            }
+            let v11 = match i % 4 {
+                0 => (v4 * v4 + 2.0).acosh(),
+                2 => ((x0 * x0 + 1.5).acosh().powi(2) + 1.0).log10(),
+                _other => {
+                    for &u in a2.iter() {
+                        let v9 = v.iter().map(|&p| v4 + p.cos()).sum::<f64>();
+                        s0 *= 0.75;
+                        s0 += 0.1 * f64::ln(x0.powi(2) + 0.5).tanh();
+                        acc1 += 0.1 * f64::cos(u.sin() + v9.cos());
+                    }
+                    let v10 = fi - v4;
+                    v10.cos()
+                }
+            };
+            let mut k12 = 0;
+            while k12 < 3 {
+                k12 += 1;
+                match k12 % 2 {
+                    PHASE_A => {
+                        s0 *= 0.6;
+                        s0 -= 0.4 * x2.sin();
+                    }
+                    PHASE_B => {
+                        let v13 = x2;
+                        let v15 = 'b7: {
+                            let v14 = f64::to_radians(v13);
+                            if (v11.tanh() * 0.9).asin() > v4.atan2(a5[n % 4] * a5[n % 4] + 1.0) && k12 < 1 {
+                                break 'b7 f64::sin((x0 * x0).ln_1p());
+                            }
+                            v14.sin()
+                        };
+                        s0 *= 0.8;
+                        s0 -= 0.2 * f64::cos(v15);
+                    }
+                    _other => {
+                        acc1 += s0.to_radians();
+                        s0 = (s0 * 0.5 + (a5[k12] - x0) * 0.25).tanh();
+                    }
+                }
+                acc1 += v4.sin() * 0.1;
+                acc1 -= 0.1 * (v11 / (v11 * v11 + 1.5)).cos();
+            }
+            s0 = (s0 * 0.6 + v11.sin() * 0.1).tanh();
+        }
+        let v16 = x1 + 0.35 - f64::tanh(v[n % 4]);
+        let v17 = v[2] * std::f64::consts::FRAC_PI_4;
+        x0 - s0.cos() + acc1.sin() + v4 * 0.75 - a5[1] * 0.25 - v16 + v17.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_77<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = (v[n % 4].powi(2) + T::one()).log2().sin() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        let v4: T = if T::to_degrees(x0) * T::from_f64(0.01).unwrap() < T::from_f64(0.5).unwrap() {
+            for &t in v.iter() {
+                acc1 = acc1 - T::tanh(x2).exp().tanh() * T::from_f64(0.5).unwrap();
+                if ((x1.powi(2) + T::from_f64(0.5).unwrap()).recip().powi(2) + T::one()).log((T::sin(t) * T::from_f64(1.5).unwrap()).cosh().powi(2) + T::from_f64(2.0).unwrap()) >= v[0] {
+                    let x2 = T::sin(x2);
+                    s0 = s0 * T::from_f64(0.75).unwrap() + x2.cos().sin() * T::from_f64(0.25).unwrap();
+                }
+            }
+            let v2 = v[n % 4].hypot(x2);
+            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (T::powi(x2.hypot(x0), 2) + T::one()).log(T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.1).unwrap());
+            T::copysign(T::from_f64(0.5_f64).unwrap(), x1).to_degrees() * T::from_f64(0.01).unwrap() + T::sin(v2)
+        } else {
+            let v3 = x1.asinh();
+            T::from_f64(0.75).unwrap() * v3
+        };
+        let f5 = |t: T| T::from_f64(3.0_f64).unwrap().atan2(s0) + t * T::from_f64(0.5).unwrap();
+        let v6 = v.iter().cloned().map(f5).fold(T::zero(), |r, y| r + y);
+        let v7 = f5(x1);
+        for &t in v {
+            acc1 = acc1 - v4 * T::from_f64(0.25).unwrap();
+            acc1 = acc1 - T::from_f64(0.5).unwrap() * (v7 / (v6 * v6 + T::from_f64(1.5).unwrap())).sin();
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * t.cos();
+        }
+        let mut m8 = 0;
+        for &t in v.iter() {
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * (v[3] + x0).cos().sin();
+            if !(m8 < 22) {
+                m8 += 1;
+            }
+            s0 = s0 * T::from_f64(0.5).unwrap();
+            s0 = s0 + T::from_f64(0.1).unwrap() * (x1 * x0).sin();
+            acc1 = acc1 - T::from_f64(0.5).unwrap() * t.sin().tanh();
+        }
+        match m8 {
+            3 => {
+                let v9 = T::tanh(v4).cosh();
+                s0 = (s0 * T::from_f64(0.6).unwrap() + v9.cos() * T::from_f64(0.1).unwrap()).sin();
+            }
+            4 | 6 => {
+                acc1 = acc1 + T::cos(T::from_f64(0.3).unwrap() - v[m8 % 4]);
+            }
+            _ => {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + v4 * x0 * T::from_f64(0.02).unwrap()).sin();
+                let mut k10 = 0;
+                while k10 < 4 {
+                    k10 += 1;
+                    let v11 = (v6.sin() + T::from_f64(2.0).unwrap()).cbrt();
+                    acc1 = acc1 - T::from_f64(0.5).unwrap() * (T::sin(v7) * s0).tanh();
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + T::cos(v11) * T::one()).sin();
+                }
+            }
+        }
+        for &t in v {
+            acc1 = acc1 + T::from_f64(0.4).unwrap() * (T::sin(t) * T::from_f64(1.2).unwrap()).tan().tanh();
+            let mut m12 = T::neg_infinity();
+            for j in (1..=4).step_by(2) {
+                m12 = m12.max(T::sin(x2).exp_m1() + v[j % 4].sin());
+            }
+            s0 = (s0 * T::from_f64(0.75).unwrap() + m12.sin() * T::from_f64(0.05).unwrap()).sin();
+            let v13 = prog_12::<T>(v4.cos().cos() * T::from_f64(2.0).unwrap(), x1, (x2 * v7).sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
+            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.01).unwrap() * T::sin(v13);
+        }
+        let f14 = |t: T| T::to_degrees(t) * T::from_f64(0.01).unwrap();
+        let v15 = f14(x2);
+        let v16 = v.iter().cloned().map(f14).fold(T::zero(), |r, y| r + y);
+        s0 + acc1.tanh() - v4 * T::from_f64(0.25).unwrap() - v6.cos() + v7.tanh() + v15 + T::cos(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_78<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = SCALE + x0;
+        }
+        'b1: {
+            let v3 = a2[n % 4] + x2;
+            for i in 0..N {
+                if i > 2 && x0 >= x1 * v3 {
+                    break 'b1;
+                }
+                let v4 = s0 - x0;
+                if v4 > 0.0 || i > 1 {
+                    s0 = s0.mul_add(0.75, (a2[i].tanh() * 0.9).asin().cos() * 0.1);
+                    continue;
+                }
+                acc1 += 0.5 * f64::mul_add(x0, (x0.tanh() * 0.9).asin(), f64::sqrt(v4 * v4 + 1.0)).tanh();
+            }
+            acc1 -= v3.cos();
+        }
+        let v5 = (x1 * x1 + 1.0).log10() + x0;
+        match n {
+            0..=1 => {
+                acc1 -= 0.2 * (v5.cos() * 0.9).atanh().cos().exp_m1().sin();
+                acc1 -= f64::sin(a2[n % 4] - x0).exp_m1().sin() * 0.5;
+            }
+            g if g > 2 => {
+                let x0 = (-2.0_f64).max(3.0_f64.atan2(s0));
+                s0 = 0.75 * s0 + 0.75 * x0.tanh();
+            }
+            _ => {
+                acc1 -= (v5 * v5 + 1.0).recip().sin();
+                s0 = (s0 * 0.6 + v[n % 4] / (v5 * v5 + 1.0) * 0.1).tanh();
+                if (s0.powi(2) + 0.5).powf(0.3) >= 0.25 {
+                    acc1 -= (a2[n % 4].sin() * 1.2).tan().cos() * 0.4;
+                } else if !(n > 1) {
+                    acc1 -= f64::tanh(x0 * (SCALE + x2)) * 0.75;
+                } else {
+                    s0 = s0.mul_add(0.75, f64::tanh(x2.tanh().exp()) * 0.05);
+                }
+            }
+        }
+        let mut a6 = [0.0; N];
+        for i in 0..n {
+            a6[i % 4] += (a2[2].powi(2) + 0.5).sqrt().cos() * 0.5;
+        }
+        match n.checked_sub(3) {
+            Some(0..=1) => {
+                s0 = f64::mul_add(s0, 0.75, f64::cos(f64::min(a2[1], x1)) * 0.25);
+                s0 = (s0 * 0.6 + x0.hypot(x1) * 0.2).sin();
+            }
+            Some(k7) if k7 % 2 == 0 => {
+                let c8 = k7 as f64;
+                s0 = s0 * 0.5 + (f64::powi(x1, 2) + 1.0).powi(-2).cos() * 0.05;
+                s0 = (s0 * 0.6 + (-x0) * 0.4).tanh();
+                s0 = f64::mul_add(s0, 0.8, c8.cos() * 1.0);
+            }
+            Some(k9) => {
+                let c10 = k9 as f64;
+                acc1 += c10.cos();
+            }
+            None => {
+                let x0: f64 = f64::acos((f64::cos(v5) * 1.5).sinh().cos() * 0.9);
+                s0 *= 0.6;
+                s0 += 0.02 * x0.cos();
+            }
+        }
+        s0.cos() + acc1.tanh() + f64::tanh(v5) - a6[1] * 1.5 - (f64::powi(x0 + s0, 2) + 1.0).log(2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((f64::powi(x2, 2) + 2.0).acosh().hypot(f64::atan(v[n % 4]))) * 2.0;
+        let mut s1 = x0;
+        let mut s2 = (v[3].hypot(x1).powi(2) + 1.5).acosh().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let c4: f64 = table(n);
+        assert!(!s1.is_nan(), "s1 is NaN");
+        let v5 = f64::sinh(f64::tanh(c4) * 2.0);
+        let v8 = if f64::atan(v[n % 4]) + (v5 + x2) >= f64::recip(s1 * s1 + 0.5) {
+            v5.cos().exp_m1() - 0.3
+        } else if prog_22(acc3, (x1 - s1).cos() * 2.0, s1.sin(), v, n) < (acc3.sin() + 2.0).cbrt() {
+            let v6 = f64::max(x0, s0).to_radians() * 50.0;
+            s1 * c4 + v6.sin()
+        } else {
+            for i in 1..n {
+                let fi = i as f64;
+                debug_assert!(x1.is_finite());
+                let v7 = (fi * fi + 0.5).ln();
+                s0 = s0 * 0.5 + (x1 - v7).sin() * 0.5;
+            }
+            v[n % 4] / (acc3 * acc3 + 1.5)
+        };
+        let v9 = (0..n).map(|i| (x1.powi(2) + 1.0).recip() + v[i % 4] * 0.5).sum::<f64>();
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = v[3 - i] + v[i];
+            s0 = 0.6 * s0 + 0.4 * v[3].tanh();
+            s1 *= 0.8;
+            s1 += 0.2 * t.tanh();
+        }
+        s2 = (s2 * 0.5 + prog_38(f64::cos(x2.tanh().exp2()), (acc3 * f64::acos(v8.tanh() * 0.9)).cos(), f64::tanh(a10[n % 4]).cos().tanh(), v, n) * 0.005).sin();
+        acc3 -= (v8.to_radians() * 50.0).cos() * 0.5;
+        s0.cos() - s1 - s2 + acc3 + v9.cos() - (f64::tanh(SCALE + v9) + 2.0).cbrt()
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (v[3].powi(2) + 1.0).log2().sin() * 2.0;
+        let mut s1 = ((x0.cos() * 0.9).acos() / ((v[1] / (x2.powi(2) + 1.5)).cos() + 2.0)).tanh() * 2.0;
+        let mut s2 = f64::to_radians(x1) * 20.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = f64::recip(v[n % 4].powi(2) + 0.5);
+            acc3 += 0.5 * f64::sin(t).tanh();
+        }
+        'l1: for i in 0..3 {
+            let fi = i as f64;
+            s1 *= 0.75;
+            s1 -= 0.1 * (x0 - v[3 - i]).cos();
+            for j in (0..=i).rev() {
+                match j {
+                    0 => {
+                        s1 = (s1 * 0.5 + prog_12::<f64>(f64::cos(s1) * 2.0, 0.5, x1, v, 6) * 0.05).sin();
+                    }
+                    PHASE_B => {
+                        s2 = (s2 * 0.8 + f64::recip(a4[j].powi(2) + 0.5) * 0.1).tanh();
+                        let v5 = s1.powi(2);
+                        s2 = 0.8 * s2 + 0.05 * v5.sin();
+                    }
+                    2 => {
+                        s1 *= 0.5;
+                        s1 += 0.25 * f64::sin(f64::sin(x0) + x2);
+                    }
+                    _other => {
+                        s2 = (s2 * 0.5 + x0.tanh() * 0.5).tanh();
+                        let v6 = prog_12(f64::tanh(v[j].asinh() + v[j]), x2, (a4[3 - j] + f64::atanh(f64::cos(s2) * 0.9)).sin() * 2.0, v, 3);
+                        acc3 += 0.1 * f64::cos(v6);
+                    }
+                }
+                if a4[i] / (a4[i] * a4[i] + 1.0) < -1.0 {
+                    break 'l1;
+                }
+                s2 = s2.mul_add(0.8, (f64::powi(a4[3 - j], 2) + 0.5).cbrt().tanh() * 0.05);
+            }
+            match i {
+                0 => {
+                    s1 = (s1 * 0.8 + prog_78::<4>(x0, s1, f64::sin(f64::ln(a4[n % 4] * a4[n % 4] + 1.0).sin().exp()), v, i) * 0.005).sin();
+                }
+                1 => {
+                    s0 = (s0 * 0.6 + f64::sinh(a4[1].tanh() * 1.5) * 0.1).tanh();
+                    s2 = s2 * 0.6 + f64::cos(3.0_f64.atan2(s1)) * 1.0;
+                    if f64::cbrt(v[3].tanh() + 2.0) > 0.0 {
+                        break;
+                    }
+                }
+                2 => {
+                    s0 = s0.mul_add(0.75, (fi + s1).tanh() * 0.25);
+                }
+                _ => {
+                    let v7 = prog_78::<4>(2.0, x1, 1.2, a4, i);
+                    acc3 += v7.cos().cos() * 0.05;
+                }
+            }
+            s1 = (s1 * 0.75 + ((a4[(i + n) % 4] - s0).sin() * 0.9).atanh() * 0.02).tanh();
+        }
+        let mut m8: f64 = f64::sin(v[n % 4] + a4[1]);
+        for i in 1..=2 {
+            m8 = a4[(i + n) % 4].sin().min(m8);
+        }
+        if (m8 * m8 + 1.0).recip() >= 0.0 {
+            let v9: f64 = prog_2(0.25, x0, s0, &a4, n);
+            let x1 = s2 / 4.0;
+            s2 = 0.6 * s2 + 0.005 * f64::tanh(v9.sin() + x1.cos());
+        } else if !(n == 4 && 1.5_f64.copysign(m8 * s2) >= 0.25) {
+            let v10 = m8 / (f64::sin(s0) + 2.0);
+            acc3 += (x2.powi(2) + 1.0).powi(-1);
+            acc3 += 0.25 * f64::cos(v10);
+        }
+        let mut a11 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a11[i % 4] += a11[3 - i % 4] * (prog_12(fi.sin().exp_m1().sin(), s2, f64::cos((f64::tanh(s1 + fi) * 1.2).tan()), v, n).cos() * 0.2);
+            acc3 -= (s0 * s0 + 1.0).ln().sin() * 0.25;
+        }
+        f64::tanh(s0) + s1 - s2 - f64::tanh(acc3) + f64::tanh(a11[3]) + prog_78::<4>((a11[n % 4] * 0.001).sin().tanh(), x2, s1, v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_81<const N: usize>(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::ln_1p(x1.cos() * 0.5) + v[n % 4]) * 2.0;
+        let mut s1 = ((x2.cos() * 0.9).acos() - f64::sin(s0).exp()).sin() * 2.0;
+        let mut s2 = x0.sin().exp_m1();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = v[i] * *x2;
+            acc3 += s0.cos().sin() * 0.5;
+        }
+        let v6 = if (f64::powf(0.5_f64, a4[n % 4].sin()).powi(2) + 1.5).acosh() < 0.5 || n == 3 {
+            let x0 = f64::ln_1p((x0 * x0 + 2.0).acosh().powi(2));
+            let v5 = (x0 + v[n % 4]).hypot(x0.asinh());
+            v[n % 4].max((v5.tanh() * 0.9).acos())
+        } else if n < 6 {
+            ((x1 * x1 + 0.5).cbrt().tanh() * 1.5).sinh()
+        } else {
+            0.75 - (f64::cos(x1) * 0.5).ln_1p()
+        };
+        for i in (0..=n).rev().step_by(2) {
+            s1 *= 0.8;
+            s1 -= 0.02 * (s1.sin() * 0.9).atanh().sin();
+            acc3 += 0.4 * f64::sin(f64::exp(v6.sin()) * v[i % 4]);
+            if x0 > v[n % 4].mul_add(*x2, *x2) && n % 2 == 0 {
+                continue;
+            }
+        }
+        match n {
+            0 | 2 => {
+                s0 = (s0 * 0.8 + f64::asinh(x1) * 0.2).sin();
+                s0 = (s0 * 0.8 + x0 * (a4[n % 4] * a4[n % 4] + 2.0).sqrt() * 0.01).tanh();
+            }
+            6 => {
+                s1 = 0.5 * s1 + 0.02 * (v6 / 2.0 * *x2).sin();
+            }
+            _other => {
+                let c7: f64 = table(n);
+                let m8 = 2 * n + 1;
+                let c9: f64 = table(m8);
+                acc3 += f64::tanh(c7 - f64::cos(c9));
+            }
+        }
+        let v10 = a4.iter().map(|&p| f64::ln_1p(s1.sin() * 0.5) + f64::sin(p)).sum::<f64>();
+        let v12 = 'b2: {
+            for i in 0..3 {
+                let fi = i as f64;
+                if v10.tanh().exp() <= (f64::powi(s1, 2) + 1.0).recip() {
+                    s1 = (s1 * 0.5 + fi.hypot(s1) * 0.5).sin();
+                    break 'b2 x1;
+                }
+                let v11 = (v6 * v6 + 1.0).atan2(v6);
+                acc3 += 0.5 * f64::acos(x0.sin() * 0.9).sin();
+                s1 = (s1 * 0.8 + f64::cos(v11) * 0.02).sin();
+            }
+            2.0_f64.copysign(s2)
+        };
+        let v13 = a4[..3].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        s2 = 0.5 * s2 + 0.1 * f64::powf(3.0_f64, x2.cos()).cos();
+        s0 * 0.25 - f64::sin(s1) + s2 - f64::cos(acc3) - v6 + v10.cos() + v12.cos() - v13.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_82<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = T::cos(x1);
+        let mut acc1: T = T::zero();
+        let v2 = match n {
+            0 => s0 + T::from_f64(2.0).unwrap(),
+            1..=3 => (v[2].powi(2) + T::from_f64(0.5).unwrap()).cbrt(),
+            4 | 6 => x2 * x0,
+            _other => (v[n % 4] + x2) / (acc1.mul_add(x1, v[n % 4]).powi(2) + T::from_f64(0.5).unwrap()),
+        };
+        if v[n % 4].clamp(-T::from_f64(1.5).unwrap(), T::one()) <= T::zero() {
+            let v2 = (x2 * x2 + T::one()).powf(T::from_f64(0.5).unwrap());
+            acc1 = acc1 + T::cos(v2);
+        } else if x2.powi(3) < -T::one() {
+            s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(x1) * T::from_f64(0.5).unwrap();
+        }
+        let f3 = |t: T| (t.powi(2) + T::from_f64(0.5).unwrap()).ln();
+        let v4 = v.iter().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + f3(p) * T::from_f64(0.5).unwrap());
+        for i in (1..=5).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            for &u in v.iter() {
+                let v5 = v.iter().fold(T::zero(), |r, &p| r + (p.tanh() * T::from_f64(0.9).unwrap()).asin() * x0);
+                match i % 2 {
+                    0 => {
+                        break;
+                    }
+                    MODE_B if n % 2 == 0 => {
+                        s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(s0) * T::from_f64(0.2).unwrap()).sin();
+                        if T::asin(v2.tanh() * T::from_f64(0.9).unwrap()) <= T::zero() {
+                            acc1 = acc1 - T::from_f64(0.1).unwrap() * T::tanh((v2 * v2).ln_1p());
+                            continue;
+                        }
+                    }
+                    _other => {
+                        acc1 = acc1 + T::sin(T::cos(T::atan(x0)).exp()) * T::from_f64(0.1).unwrap();
+                        let x0: T = v[n % 4] * x0;
+                        acc1 = acc1 - x0.cos().cos() * T::from_f64(0.1).unwrap();
+                    }
+                }
+                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::tanh(v2 / (x1.cos() + T::from_f64(2.0).unwrap()));
+                acc1 = acc1 + T::from_f64(0.1).unwrap() * (T::sin(u) + v5.cos()).tanh();
+            }
+            s0 = (s0 * T::from_f64(0.6).unwrap() + prog_12(x1, x2, v4, [v[0], v[1], v[2], v[3]], 4) * T::from_f64(0.1).unwrap()).sin();
+            if !(n == 5) {
+                acc1 = acc1 + prog_12(x0, T::tanh(-v[(i + n) % 4]) * T::from_f64(2.0).unwrap(), x1, [v[0], v[1], v[2], v[3]], i).sin() * T::from_f64(0.5).unwrap();
+                if !(n == 2) {
+                    s0 = (s0 * T::from_f64(0.6).unwrap() + T::tan(s0.tanh() * T::from_f64(1.2).unwrap()) * T::from_f64(0.02).unwrap()).sin();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * (s0 * s0 + T::from_f64(1.5).unwrap()).acosh().cos();
+                } else if (x0 - v2) * T::cos(x1) >= -T::one() {
+                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * T::cos(v[(i + n) % 4]);
+                } else {
+                    acc1 = acc1 + (v[1] / (v[1].sin() + T::from_f64(2.0).unwrap())).sin() * T::from_f64(0.5).unwrap();
+                }
+                s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.25).unwrap() * s0;
+            } else if v2 > x0 && n + i < 6 {
+                let v6 = prog_12(x0, T::tanh(T::asinh(v4)) * T::from_f64(2.0).unwrap(), T::recip((x1 - s0).powi(2) + T::from_f64(0.5).unwrap()).sin(), [v[0], v[1], v[2], v[3]], 6);
+                acc1 = acc1 - x2.sin().exp2().cos() * T::from_f64(0.5).unwrap();
+                acc1 = acc1 - T::sin(v6).cos() * T::from_f64(0.1).unwrap();
+            } else {
+                for _ in 1..n {
+                    let v7 = (v[0] / (fi * fi + T::one())).tanh().sinh();
+                    acc1 = acc1 + (v[2].sin() * T::from_f64(0.9).unwrap()).asin().tanh() * T::from_f64(0.1).unwrap();
+                    acc1 = acc1 + T::asin(T::cos(T::ln_1p(v7 * v7)) * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.1).unwrap();
+                }
+            }
+        }
+        x0 * T::from_f64(0.75).unwrap() - s0.cos() + T::cos(acc1) - v2.cos() + v4 * T::from_f64(1.5).unwrap() - (T::tanh(v4) * T::from_f64(0.9).unwrap()).atanh()
+    }
+
+    #[differentiable]
+    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (v[n % 4] + x0).tanh() * 2.0;
+        let mut s1 = f64::tanh(f64::clamp(x2, f64::cos(x2) - 1.5, v[n % 4].sin() + 1.5)) * 2.0;
+        let mut s2: f64 = prog_2(1.5, f64::sin(v[n % 4]).exp().cos(), 2.0, &v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc3 -= (x1.powi(2) + 1.0).log10().asinh() * 0.75;
+            let v5 = (x1.powi(2) + 1.0).cbrt().cos();
+            if k4 >= 4 {
+                break;
+            }
+            acc3 += 0.5 * v5.cos();
+        }
+        'l1: for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            let mut k6 = 0;
+            while k6 < n + 1 && (-x1).tanh() <= 0.25 {
+                k6 += 1;
+                if (v[n % 4] * x1).powi(2).ln_1p() <= f64::cos(v[k6 % 4]) {
+                    s0 = s0.mul_add(0.6, prog_12(f64::sin(SCALE + s0).tanh() * 2.0, s1, s0.cos(), v, k4).sin() * 0.05);
+                } else {
+                    acc3 += (f64::ln_1p(s1 * s1).powi(2) + 1.0).ln().tanh() * 0.05;
+                    if s0 + x1 < 0.0 || k6 > 0 {
+                        s0 = s0 * 0.5 + v[(k6 + n) % 4].tanh() * 0.5;
+                        s0 = 0.6 * s0 + 0.1 * (s0 / (v[3].cos() + 2.0)).cos();
+                    } else if k6 % 3 == 1 {
+                        acc3 += (s0 + 2.5).sin().sin() * 0.05;
+                        acc3 -= x1.max(x0).sin() * 0.05;
+                    } else {
+                        acc3 += (v[3] * v[3] + 2.0).ln().tanh() * 0.05;
+                    }
+                }
+                if x2 <= s0 {
+                    acc3 -= 0.05 * (fi * 0.3).tanh();
+                    continue;
+                }
+                s1 = s1 * 0.6 + (x0 * x0 + 1.5).acosh().tanh() * 0.1;
+            }
+            acc3 += 0.4 * f64::atanh(x1.sin() * 0.9);
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                if fi - v[k7 % 4] > 0.5 {
+                    acc3 += f64::acos(f64::sin(x2) * 0.9).tanh() * 0.1;
+                    continue 'l1;
+                }
+                acc3 += 0.1 * f64::sin(v[k7 % 4].atan());
+            }
+            if s2.tanh().cos() >= 0.25 {
+                s1 = s1 * 0.6 + (f64::tanh(x2) * 2.0).cosh().tanh() * 0.05;
+            } else if x2 * x2 < 0.5 {
+                acc3 -= 0.1 * f64::cos(prog_12::<f64>(x2, f64::sin(s1 * v[0]), (0.3 * (v[1] * s2)).sin() * 2.0, v, 2));
+                if f64::tanh(x0).exp_m1() >= x1 || i > 1 {
+                    s2 = s2.mul_add(0.8, v[k7 % 4].tanh() * 0.2);
+                    acc3 += 0.4 * (s1.tanh() * 0.9).atanh();
+                } else {
+                    s0 = (s0 * 0.5 + prog_12::<f64>(0.25, 1.5, s2, v, k7) * 0.1).sin();
+                    s0 = (s0 * 0.5 + prog_12::<f64>(2.0, 2.0, f64::tanh(f64::exp_m1(fi.cos())) * 2.0, v, i) * 0.1).sin();
+                }
+                s0 = s0 * 0.8 + f64::tanh((s0 - x1) * f64::recip(x1 * x1 + 0.5)) * 0.01;
+                if (s2 * s2 + 0.5).powf(0.5) >= -1.0 {
+                    acc3 -= x0.cos() * 0.5;
+                    continue;
+                }
+            }
+        }
+        match n {
+            0 => {
+                for i in (0..n).rev() {
+                    let fi = i as f64;
+                    acc3 += 0.25 * (s0 - x1).tanh();
+                    let v8 = (s2.sin() * 2.0).cosh() - (-fi);
+                    s1 = s1 * 0.75 + f64::tanh(v8).tanh() * 0.02;
+                }
+            }
+            PHASE_B => {
+                s1 = f64::mul_add(s1, 0.5, (x0.powi(2) + 1.5).acosh().cos() * 0.1);
+            }
+            2 | 4 => {
+                s0 = (s0 * 0.6 + x2.tanh() * 0.4).tanh();
+            }
+            _ => {
+                let v9 = f64::asin(v[0].copysign(x1).cos() * 0.9);
+                acc3 += f64::cos(f64::to_radians(f64::mul_add(v9, v9, v9)) * 50.0) * 0.5;
+            }
+        }
+        for i in 0..4 {
+            let fi = i as f64;
+            acc3 -= 0.2 * prog_12(x1.sin().exp().cos().sin(), (f64::cbrt(s0.sin() + 2.0).powi(2) + 1.0).log10().tanh(), s0.sin().exp().cos(), v, n).sin();
+            match i % 2 {
+                0 => {
+                    s1 *= 0.75;
+                    s1 += 0.25 * (s1 - 0.8).sin();
+                }
+                _other => {
+                    s0 = s0.mul_add(0.5, f64::cosh(x0.tanh() * 2.0).sin() * 0.05);
+                    if s2 + v[i] <= -0.5 {
+                        let mut k10 = 0;
+                        while k10 < n && (f64::tanh(s1) * 0.5).ln_1p() > 0.0 {
+                            k10 += 1;
+                            acc3 -= 0.05 * f64::sin(x2).cosh().cos();
+                            let v11 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.1 * f64::tanh(((r / (fi * fi + 0.5)).powi(2) + 2.0).ln() + f64::cos(p)));
+                            acc3 += 0.05 * v11.tanh();
+                        }
+                        s1 = (s1 * 0.6 + (s1 * s1).ln_1p() * 0.4).tanh();
+                    } else if f64::atanh((x2.cos() * 0.5).ln_1p().tanh() * 0.9) >= (s1.powi(2) + 1.0).recip() {
+                        s0 *= 0.5;
+                        s0 += 0.1 * (f64::tanh(v[k4 % 4]) * 0.9).atanh().cos();
+                        acc3 -= (v[0].sin() * 0.9).atanh() * 0.25;
+                    }
+                    s2 = (s2 * 0.75 + (f64::powi(fi, 2) + 1.0).cbrt() * 1.0).tanh();
+                }
+            }
+        }
+        s0 = s0.mul_add(0.8, (x2 + x1.tanh().exp2()).cos() * 0.05);
+        s0.tanh() + s1.tanh() - s2 + acc3.sin() + x0.powi(3)
+    }
+
+    #[differentiable]
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::log10(x2.cos().exp_m1().powi(2) + 1.0);
+        let mut s1 = (1.5 * v[3]).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            acc2 += f64::sin(x1 * (x1.powi(2) + 0.5).ln()) * 0.25;
+            acc2 -= f64::acosh(x0 * x0 + 1.5).sin() * 0.25;
+        }
+        if prog_22(1.5, (s1 / (f64::asinh(x0).cos() + 2.0)).cos() * 2.0, 3.0_f64.powf(x0.tanh().cos()).cos(), v, n) > -1.0 {
+            let v4: f64 = x1.atan();
+            s0 = (s0 * 0.8 + v4.tanh() * 0.2).sin();
+        } else if f64::cbrt(x1.powi(2) + 1.0) - (x1 * x1 + 0.5).sqrt() < -1.0 && k3 % 3 == 1 {
+            s1 = 0.75 * s1 + 0.25 * f64::cos(f64::atan(x1));
+        }
+        let v5 = 'b1: {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                acc2 += 0.25 * (SCALE + s1).cos();
+                if prog_12(s1, 1.2, f64::tan(f64::sin(0.5 - s0) * 1.2).tanh() * 2.0, v, 6) >= 0.0 {
+                    break 'b1 s1 / (f64::cos(fi.sin().exp()) + 2.0);
+                }
+                acc2 += 0.25 * f64::tanh((-0.5_f64).max(fi).tanh());
+            }
+            if f64::exp_m1(f64::tanh(v[n % 4])) > -1.0 {
+                break 'b1 s0;
+            }
+            v[2] * s0
+        };
+        let v9 = 'b3: {
+            let mut k6 = 0;
+            while k6 < 4 && prog_78::<4>((x2 * std::f64::consts::FRAC_1_PI).sin() * 2.0, (x0 * x0 + 1.0).powf(x1.sin()).sin() * 2.0, f64::sin(f64::ln(s0 * s0 + 1.0).sin().exp_m1()) * 2.0, v, n) < -0.5 {
+                k6 += 1;
+                if -f64::cos(v5).exp() >= 1.0 {
+                    break 'b3 prog_12::<f64>(1.5, x2, s0.abs().cos(), v, k6);
+                }
+                for u in v {
+                    s0 = s0.mul_add(0.8, f64::cos(f64::recip(v[3] * v[3] + 1.0) + u.mul_add(x2, s0)) * 0.02);
+                    let v7 = f64::ln(x0 * x0 + 0.5).asinh();
+                    acc2 += 0.1 * f64::cos(v7).tanh();
+                }
+                s1 = s1.mul_add(0.8, f64::tan(v5.sin() * 1.2).cos() * 0.02);
+            }
+            let v8 = v5.min(s0);
+            if f64::sin((v8.sin() * 1.5).cosh()) > x2 * s1 {
+                s0 *= 0.8;
+                s0 += 0.005 * f64::sin(prog_17(f64::sin((f64::max(s1, x1).powi(2) + 1.0).log10()), 2.0, x0, v, 3));
+                break 'b3 f64::ln_1p(v[n % 4] * v[n % 4]);
+            }
+            (x2.sin() + 2.0).cbrt()
+        };
+        'b6: {
+            if f64::cbrt(f64::cos(v9) + 2.0).cos() < s1 + x2 {
+                s1 = (s1 * 0.6 + (f64::cos(s1) + v5 / (x0.powi(2) + 1.5)) * 0.02).sin();
+                break 'b6;
+            }
+        }
+        s0 * 0.25 + s1.sin() + f64::sin(acc2)
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[0] - v[n % 4]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = f64::sin(prog_41(x1, f64::cos(f64::asin(f64::cos(v[n % 4]) * 0.9) - (-x1)), (x1 + x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n));
+        for i in 0..=3 {
+            let c3 = x0.powi(2) + v[(i + n) % 4];
+            m2 = m2.min(c3);
+        }
+        match n % 3 {
+            1 => {
+                s0 = 0.5 * s0 + 1.0 * f64::tanh(acc1.powi(2));
+                s0 = (s0 * 0.75 + (x0 - (-x0)) * 0.1).sin();
+            }
+            _ => {
+                let v4 = prog_78::<4>(x0, x1, s0, [v[0], v[1], v[2], v[3]], n);
+                s0 = (s0 * 0.75 + 0.5_f64.powf(acc1.cos()) * 1.0).tanh();
+                s0 = s0 * 0.5 + v4.tanh() * 0.005;
+            }
+        }
+        let mut k5 = 0;
+        let v12: f64 = loop {
+            k5 += 1;
+            let v8 = if k5 > 0 {
+                let v6 = f64::sin(f64::cbrt(v[(k5 + n) % 4] * v[(k5 + n) % 4] + 0.5)).exp2();
+                v[1] + v6.cos()
+            } else {
+                let v7 = s0.cos().exp_m1();
+                s0 = 0.5 * s0 + 0.5 * (s0 + 0.75).tanh();
+                x1.sin().cos().exp_m1() + v7.cos()
+            };
+            if (m2.tanh() * 0.9).atanh() > v[k5] + x0 {
+                let v9 = prog_78::<4>(x0, f64::acosh(v[2].powi(2) + 1.5).tanh() * 2.0, s0, [v[0], v[1], v[2], v[3]], 2);
+                s0 = 0.75 * s0 + 0.005 * v9.tanh().cos();
+            }
+            let mut k10 = 0;
+            while k10 < 5 && prog_12::<f64>(2.0, s0, x0, [v[0], v[1], v[2], v[3]], k10) > 0.0 {
+                k10 += 1;
+                let v11 = f64::log2((v8 + x0).powi(2) + 1.0);
+                s0 = s0 * 0.6 + prog_12(f64::cos(v[k10 % 4] / (f64::mul_add(s0, s0, x1).powi(2) + 1.0)) * 2.0, 0.25, (v8 + m2).sin(), [v[0], v[1], v[2], v[3]], n).sin() * 0.005;
+                s0 = 0.8 * s0 + 0.02 * v11.cos().sin();
+            }
+            acc1 -= (x2 + x0).tanh();
+            if k5 >= 2 || (v8.powi(2) + 1.0).ln().atan2(m2 * m2 + 1.0) < -1.0 {
+                break prog_12::<f64>(x1, 1.2, 0.75, [v[0], v[1], v[2], v[3]], n);
+            }
+        };
+        if x0.clamp(-1.5, 1.5) > -0.5 {
+            s0 = s0 * 0.8 + (f64::powi(x1, 2) + 1.0).ln().cos() * 0.2;
+            s0 = (s0 * 0.6 + v12 * v[3 - k5] * 0.02).tanh();
+        } else if (f64::powi(-v12, 2) + 0.5).recip() < 0.0 {
+            let v13 = prog_78::<4>(acc1.tanh().exp_m1().sin(), x0, 1.5_f64.log(f64::powi(acc1, 2) + 2.0).atan2((x0 + x1).powi(2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], k5);
+            acc1 -= 0.005 * v13.sin();
+        } else {
+            s0 = (s0 * 0.6 + x0 * v[k5] * 0.1).sin();
+        }
+        let mut m14 = v[k5];
+        for i in 1..4 {
+            let c15: f64 = if m2 > v[(i + n) % 4] {
+                0.25 * v[i] * 0.5
+            } else {
+                f64::mul_add(v[i], s0, x2)
+            };
+            m14 = m14.max(c15);
+        }
+        s0 = s0 * 0.5 + m14.tanh().sin() * 0.005;
+        s0 * 0.5 - acc1.cos() + m2.cos() + m2
+    }
+
+    #[differentiable]
+    pub fn prog_86(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 - v[3]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in 0..4 {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.6, f64::exp((x1 + x2).cos()).sin() * 0.05);
+            acc1 -= 0.1 * prog_12::<f64>((f64::sin(v[n % 4] / (f64::sin(x1) + 2.0)) * 0.9).asin().sin(), (x0.atan() + fi).tanh(), f64::cos(0.25 * f64::powf(f64::powi(x0, 2) + 1.0, s0.tanh())), [v[0], v[1], v[2], v[3]], 6).cos();
+            match i + n {
+                0 => {
+                    s0 = (s0 * 0.8 + fi.sin() * 1.0).tanh();
+                    acc1 += 0.2 * f64::exp2((x2 * x2 + 1.0).powf(f64::cos(x1)).tanh()).cos();
+                }
+                MODE_B | 3 => {
+                    s0 = s0 * 0.5 + f64::sin(prog_78::<4>(x1, (1.2 * v[n % 4]).sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+                }
+                4 => {
+                    s0 = (s0 * 0.6 + x2.powi(2) * 0.1).tanh();
+                }
+                _ => {
+                    s0 = s0.mul_add(0.6, (x2 - s0).tanh() * 0.2);
+                    s0 *= 0.6;
+                    s0 -= 0.1 * (x2 / (x1.cos() + 2.0)).tanh();
+                }
+            }
+        }
+        for i in (0..6).rev() {
+            let v3 = if v[3].asinh() < -0.5 && i < 4 {
+                let x0 = s0.powi(3);
+                f64::atan2(3.0_f64, -v[0]) + x0.sin()
+            } else {
+                let v2 = f64::atan(x0);
+                (x2.powi(2) + 1.0).log(10.0) + f64::sin(v2)
+            };
+            if x1 <= f64::asinh(v[i % 4]) && i > 2 {
+                s0 = s0 * 0.75 + f64::sin(f64::cos(v[3])) * 0.25;
+            } else if prog_78::<4>(x2, x0, f64::atanh(f64::cos(v3 * 0.25) * 0.9).tanh(), [v[0], v[1], v[2], v[3]], 5) >= 1.0 {
+                s0 = 0.8 * s0 + 0.02 * f64::cos(1.5_f64.hypot(f64::mul_add(x1, x0, x1)));
+                s0 = (s0 * 0.75 + (s0.cos() * 1.2).tan() * 0.02).sin();
+                if x1.tanh() >= x2 {
+                    continue;
+                }
+            }
+            s0 = (s0 * 0.75 + prog_12::<f64>(f64::sin(s0), x1, s0, [v[0], v[1], v[2], v[3]], i) * 0.02).tanh();
+            acc1 -= 0.25 * v3.tanh();
+        }
+        if 2.0_f64.min(x0) >= 1.0 {
+            s0 = (s0 * 0.8 + (x0.cos() * 0.9).atanh() * 0.02).sin();
+            let v4 = prog_17(x1, x2, f64::sin(s0.atan()), [v[0], v[1], v[2], v[3]], n);
+            s0 *= 0.75;
+            s0 += 0.005 * f64::sin(v4);
+        } else if prog_12((x1 * x1 + 1.0).cbrt().tanh().exp_m1().tanh() * 2.0, f64::cos(x1 - x2), 1.5, [v[0], v[1], v[2], v[3]], 3) < -0.5 && n % 2 == 0 {
+            s0 = (s0 * 0.5 + x0 * 0.5).sin();
+            acc1 += x0.cos() / (f64::tanh(f64::cos(x0)) + 2.0);
+        } else {
+            s0 = (s0 * 0.75 + s0 * s0 * 0.02).tanh();
+            if f64::cos(s0) > -0.25 || n == 1 {
+                for i in 0..3 {
+                    let fi = i as f64;
+                    match i {
+                        0..=2 => {
+                            let v5 = f64::min(1.5_f64.atan2(x2), s0.cos());
+                            acc1 -= f64::sin(f64::cos(v5)) * 0.5;
+                        }
+                        _ => {
+                            let x0 = prog_12(x2, (x0.tanh() * 0.9).asin().tanh() * 2.0, f64::sqrt(f64::powi(fi * fi, 2) + 0.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], i);
+                            acc1 += 0.25 * f64::tanh(x0.cos());
+                        }
+                    }
+                    let v6 = prog_12(x2, s0, fi, [v[0], v[1], v[2], v[3]], 4);
+                    match i {
+                        0 => {
+                            acc1 += f64::sin(v6 + v[i]) * 0.5;
+                        }
+                        _ => {
+                            s0 = s0 * 0.75 + f64::cos((v6.tanh() + 2.0).cbrt()) * 0.2;
+                        }
+                    }
+                    acc1 += prog_12::<f64>((s0 + x1).sin(), 2.0, f64::hypot(2.0_f64, x0.sin().cosh()).cos() * 2.0, [v[0], v[1], v[2], v[3]], i).tanh() * 0.25;
+                }
+            } else {
+                s0 = (s0 * 0.8 + s0.cos().exp() * 0.01).tanh();
+            }
+        }
+        'l3: for i in 0..3 {
+            s0 = 0.75 * s0 + 0.02 * f64::cos(x1 * (x2 - s0));
+            let mut k7 = 0;
+            while k7 < 6 && s0 >= -0.5 {
+                k7 += 1;
+                if i < 1 {
+                    break 'l3;
+                }
+                match k7 {
+                    2 => {
+                        continue;
+                    }
+                    4..=6 => {
+                        s0 *= 0.6;
+                        s0 += 0.25 * s0.cos().sinh().atan().cos();
+                        let v8: f64 = x0.sin().exp2();
+                        s0 = (s0 * 0.6 + v8.sin() * 0.25).sin();
+                    }
+                    _ => {
+                        let v9: f64 = x1.sin();
+                        let v10: f64 = v9.cos().exp2();
+                        s0 = (s0 * 0.8 + v10.tanh() * 0.1).tanh();
+                    }
+                }
+                s0 = (s0 * 0.5 + s0.cos().sinh() * 0.25).sin();
+            }
+        }
+        let v11 = f64::sqrt(x0.powi(2) + 1.0);
+        acc1 += 0.25 * f64::tanh(v[3].powi(3));
+        s0 * 0.75 + acc1.tanh() - v11 * 0.25 + f64::acos((v11 + x2).tanh() * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::sin((x2.powi(2) + 1.0).atan2(x1) / (x0.sin().tanh() + 2.0)) * 2.0;
+        let mut s1 = (f64::exp2(x2.tanh()) * 1.2).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            acc2 += 0.4 * (v[n % 4].cos() * 0.5).ln_1p();
+            match i {
+                0 => {
+                    let v3 = 3.0_f64.atan2(v[i % 4] * std::f64::consts::LN_2);
+                    s1 = 0.5 * s1 + 1.0 * f64::tanh(v3);
+                }
+                g if g > 1 => {
+                    let v4 = prog_12(f64::cos(f64::atan2(fi, s1.powi(2) + 0.5)), f64::sin(s0 + x1), x2, [v[0], v[1], v[2], v[3]], 2);
+                    acc2 -= v4.sin() * 0.1;
+                }
+                _other => {
+                    s1 = 0.8 * s1 + 0.01 * (s1.mul_add(s1, s1).tanh() * 0.9).asin().cos();
+                }
+            }
+        }
+        let v7 = match n % 4 {
+            0..=1 => (v[n % 4].tanh() * 0.9).asin(),
+            PHASE_C => {
+                let v5 = f64::min(x2, x1);
+                s1 = s1.mul_add(0.8, f64::tanh(v[n % 4].tanh().exp()) * 0.05);
+                s0.atan() + v5.sin()
+            }
+            3 => f64::cosh(x2.clamp(v[n % 4].sin() - 1.5, v[n % 4].tanh() + 1.5).tanh() * 1.5),
+            _ => {
+                let v6 = (x1.sin() * 2.0).cosh();
+                f64::exp_m1(v6.tanh())
+            }
+        };
+        let v8 = (v[2] * v[2] + 0.5).recip();
+        match n % 2 {
+            PHASE_A => {
+                let x1 = (x2.cos() * 0.9).atanh() - v8 * v8;
+                let v9: f64 = prog_78::<4>(s1, (v8 + s0).min(x1).tanh(), 2.0, [v[0], v[1], v[2], v[3]], n);
+                acc2 += v9.tanh() * 0.005;
+            }
+            PHASE_B => {
+                s0 = (s0 * 0.8 + f64::exp(x1.sin()) * 0.05).tanh();
+            }
+            _ => {
+                acc2 += f64::cos(f64::exp2(v8.sin()));
+            }
+        }
+        let len10 = v.len();
+        for i in 0..len10 {
+            let fi = i as f64;
+            match n {
+                PHASE_A => {
+                    let v11 = f64::tanh(v7 + v8);
+                    s1 = s1.mul_add(0.5, f64::cos((v11 * v11 + 0.5).atan2(x1).min(x1.to_degrees() * 0.01)) * 0.05);
+                }
+                1..=3 => {
+                    continue;
+                }
+                4 => {
+                    s0 = 0.75 * s0 + 0.75 * f64::cos(f64::cbrt(v[i].tanh() + 2.0));
+                    acc2 += f64::tanh(prog_12(x2, f64::sin(f64::cbrt(f64::cos((v8.powi(2) + 1.0).powf(f64::sin(v[i]))) + 2.0)) * 2.0, f64::tanh(v7.atan().tanh()) * 2.0, [v[0], v[1], v[2], v[3]], i)) * 0.1;
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + f64::exp(f64::cos(s1)) * 0.1).tanh();
+                    let x1 = x1.atan2(v7 * v7 + 0.5);
+                    acc2 += x1.cos().tanh() * 0.5;
+                }
+            }
+            for j in 0..4 {
+                let fj = j as f64;
+                s0 = (s0 * 0.8 + prog_12(v8, f64::tanh(0.5_f64.atan2(x2)).tanh() * 2.0, ((v[3 - j] * fj).sin() * 1.5).cosh().tanh() * 2.0, [v[0], v[1], v[2], v[3]], i) * 0.005).sin();
+                if !(j % 3 == 1 && (s1 / 3.0).sin() < -0.25) {
+                    return v[i] * fj;
+                }
+            }
+            s0 *= 0.8;
+            s0 += 1.0 * f64::cos(f64::powi(fi * fi + 1.0, -1));
+        }
+        let v15 = match n {
+            0 => prog_22(x0, 0.5, v7.atan().tanh() * 2.0, [v[0], v[1], v[2], v[3]], 0),
+            PHASE_B => {
+                let v12 = (f64::sin(v8) * 2.0).cosh();
+                v7.asinh() + v12.tanh()
+            }
+            2..=3 => {
+                let v13 = v8.clamp(v7.tanh() - 1.5, f64::tanh(v7) + 1.5);
+                0.65 - v[n % 4] + v13.sin()
+            }
+            _ => {
+                let v7 = prog_17(s1, 1.2, v8, [v[0], v[1], v[2], v[3]], 1);
+                let v14 = (v[n % 4] * v[n % 4]).ln_1p();
+                prog_12::<f64>(f64::sqrt(f64::powi(x2, 2) + 2.0).sin() * 2.0, v14.cos(), x2, [v[0], v[1], v[2], v[3]], 5) + v7.cos()
+            }
+        };
+        s0.tanh() - f64::sin(s1) - f64::sin(acc2) - v7 * 1.5 + v8 + v15.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[2] + x2).tanh() * 2.0;
+        let mut s1 = f64::tanh(x0);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] += f64::asin(fi.tanh() * 0.9).tanh() * 0.25;
+            s0 = (s0 * 0.75 + f64::exp_m1(s0.cos()) * 0.05).sin();
+        }
+        let v4 = v.chunks(2).map(|ch| f64::atan2(ch[0] * ch[0] + 0.5, ch[0]) + ch[0].mul_add(s0, a3[n % 4])).sum::<f64>();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s1 = (s1 * 0.8 + (s1.cos() * 1.5).sinh() * 0.05).sin();
+            acc2 -= v4.sin() * 0.5;
+            if k5 < n {
+                break;
+            }
+            if k5 >= 4 || x1 <= 1.0 {
+                break;
+            }
+        }
+        'l2: for i in 0..n {
+            acc2 -= (s0 * x1).cos().exp().tanh() * 0.25;
+            acc2 += 0.25 * f64::tanh(((v[n % 4] / (v4 * v4 + 0.5)).sin() * 0.9).acos());
+            for &u in v.iter() {
+                if !(i % 2 == 0) {
+                    continue 'l2;
+                }
+                acc2 -= ((u.sin() * 0.9).atanh() + u.cos()).tanh() * 0.05;
+            }
+        }
+        x1 * 1.5 + s1 + f64::cos(acc2) + f64::tanh(v4)
+    }
+
+    #[differentiable]
+    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_22(x0.cos(), x0, f64::tanh(f64::exp(f64::cos(x0).cos())) * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let c3: f64 = table(n + 1);
+        debug_assert!(x0.is_finite());
+        let mut k4 = 0;
+        while k4 < n + 1 && f64::tan(f64::cos(v[1]) * 1.2) >= 1.0 {
+            k4 += 1;
+            let mut m5: f64 = -0.5;
+            for &u in v.iter() {
+                let c6 = match k4 {
+                    0..=1 => x0 - w0[n % 4],
+                    g if g > 2 => 1.5 * u,
+                    _ => v[k4 % 4].mul_add(v[n % 4], w0[k4 % 4]) - (v[k4 % 4] + x0),
+                };
+                m5 = m5.max(c6);
+                s1 = f64::mul_add(s1, 0.5, u.cos().cos() * 0.5);
+            }
+            s1 = 0.6 * s1 + 0.05 * f64::cos(m5);
+            match k4 % 3 {
+                0 | 2 => {
+                    break;
+                }
+                _ => {
+                    let v7 = c3.mul_add(x2, x2) / (f64::tanh(c3.sin()) + 2.0);
+                    s1 = s1.mul_add(0.8, (x0 * x0 + 1.0).log10().cos() * 0.4);
+                    acc2 += 0.25 * f64::sin(v7);
+                }
+            }
+        }
+        for i in 0..6 {
+            if c3 - w0[i % 4].powi(2) < (v[(i + n) % 4].powi(2) + 2.0).sqrt() {
+                let v8: f64 = x2.sin();
+                acc2 += 0.25 * v8.sin().sin();
+            }
+            let v9 = prog_12(c3, x0, x1, [w0[0], w0[1], w0[2], w0[3]], i);
+            s1 = 0.5 * s1 + 0.2 * f64::tanh((x1.cos() * 0.9).asin());
+            acc2 += 0.25 * f64::tanh(v9).tanh();
+        }
+        assert!(n < 100);
+        x1.sin() + x2 * 0.5 - f64::sin(w0[3]) + s1 * 1.5 + acc2.cos() - c3 + w0[k4 % 4].abs()
+    }
+
+    #[differentiable]
+    pub fn prog_90(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0: f64 = x2.tanh().atan();
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match (n % 4).checked_sub(1) {
+                None => {
+                    s0 *= 0.8;
+                    s0 += 0.2 * f64::cos(t);
+                    if v[3] <= 1.0 {
+                        acc1 -= 0.5 * (x0 * x0 + 1.0).log10();
+                    } else if i > 1 && fi.hypot(x1).asinh() <= -1.0 {
+                        let v2 = (fi.cos() * 2.0).sinh();
+                        s0 = (s0 * 0.6 + v2.cos() * 1.0).sin();
+                    } else {
+                        acc1 += f64::cos(fi / (x0.powi(2) + 1.0)) * 0.5;
+                        if (fi + v[i]) * (x0 / (*x2 * *x2 + 1.5)) <= -1.0 {
+                            continue;
+                        }
+                    }
+                }
+                Some(k3) if k3 > 0 => {
+                    let x1 = x0.asinh();
+                    s0 = (s0 * 0.8 + x1.tanh() * 0.2).sin();
+                }
+                Some(k4) => {
+                    let c5 = k4 as f64;
+                    acc1 += v[2].atan().sin() * 0.5;
+                    if x1 / 2.0 > v[3 - k4] * v[k4] {
+                        continue;
+                    }
+                    s0 *= 0.6;
+                    s0 += 1.0 * c5.cos().tanh();
+                }
+            }
+            acc1 -= f64::asin(f64::tanh(t.cos()) * 0.9).tanh() * 0.5;
+            let mut k6 = 0;
+            while k6 < 4 {
+                k6 += 1;
+                let v7 = v.iter().fold(v[k6 % 4], |r, &p| r * 0.75 + 0.05 * f64::sin(x0 * v[k6 % 4] + f64::sin(p)));
+                if fi * x1 < v7 {
+                    break 'l0;
+                }
+                s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::log((s0 * v7).powi(2) + 1.0, s0 * s0 + 2.0)) * 0.01);
+            }
+            if f64::powi(v[2] * v[2] + 1.0, -1) <= 0.5 {
+                s0 = s0.mul_add(0.8, x0.cos().exp_m1().cos() * 0.05);
+            }
+        }
+        let mut k8 = 0;
+        let v9: f64 = loop {
+            k8 += 1;
+            if !(k8 == 0 && f64::tanh(*x2) <= 0.5) {
+                break f64::cos(v[k8 % 4] * x0);
+            }
+            s0 = 0.75 * s0 + 0.02 * ((v[2].sin() * 1.2).tan() - (v[k8 % 4] + x1)).tanh();
+            if k8 >= 5 || f64::exp(s0.sin()).min(x0 + s0) >= *x2 {
+                break f64::log10(x1.powi(2) + 1.0);
+            }
+        };
+        s0 = s0.mul_add(0.8, f64::log10(v9.powi(2) + 1.0).tanh() * 0.1);
+        let v10 = v.iter().map(|&p| 1.0 + 0.25 * f64::tanh(((x1.powi(2) + 0.5).powf(0.5).powi(2) + 1.0).log(10.0) + p.sin())).product::<f64>();
+        let mut m11 = f64::INFINITY;
+        for &t in v.iter() {
+            let c12 = f64::log(f64::powi((v9.powi(2) + 1.0).powi(-1), 2) + 1.0, 2.0) + t;
+            m11 = c12.min(m11);
+        }
+        s0 = (s0 * 0.75 + f64::sin(m11) * 0.01).tanh();
+        let mut k13 = 0;
+        while k13 < n {
+            k13 += 1;
+            match k13 {
+                0 => {
+                    break;
+                }
+                PHASE_B => {
+                    s0 = 0.6 * s0 + 0.2 * (x1 - v[1]).tanh();
+                    if v[k13 % 4].mul_add(*x2 + v10, x0 + v10) <= -1.0 {
+                        s0 = s0 * 0.5 + x2.tanh() * 0.5;
+                    } else {
+                        let v14 = x1.cos();
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::tanh(v14);
+                    }
+                    acc1 += 0.25 * f64::cos(f64::exp_m1(m11.sin()));
+                }
+                2..=3 => {
+                    s0 = (s0 * 0.8 + (v9 / (f64::powi(x0, 2) + 1.5)).cos() * 0.1).sin();
+                }
+                _ => {
+                    for j in 0..n {
+                        s0 = f64::mul_add(s0, 0.75, (x0 * x0).tanh() * 0.05);
+                        s0 = (s0 * 0.6 + (v[j % 4] + m11) * 0.2).sin();
+                    }
+                }
+            }
+            if *x2 * m11 > 1.0 {
+                s0 = 0.5 * s0 + 0.5 * (m11 * m11 + 1.0).ln().tanh();
+                match mode {
+                    Mode::Lower(_, _) => {
+                        s0 = 0.8 * s0 + 0.25 * f64::sin(f64::powf(1.5_f64, s0.tanh()));
+                        acc1 += m11.abs().sin() * 0.25;
+                    }
+                    Mode::Upper(_) => {
+                        s0 = 0.5 * s0 + 0.5 * f64::atan(x0).sin();
+                        let v19 = f64::to_degrees(m11) * 0.01;
+                        s0 *= 0.5;
+                        s0 += 0.75 * f64::cos(v19.sin());
+                    }
+                    Mode::Off => {
+                        s0 = (s0 * 0.5 + x0.tanh().exp_m1() * 0.1).sin();
+                        s0 = 0.75 * s0 + 0.25 * x2.sin();
+                        match n {
+                            0 | 2 => {
+                                s0 *= 0.8;
+                                s0 += 0.05 * f64::tanh(f64::sinh(v9.cos() * 1.5));
+                            }
+                            g if g > 3 => {
+                                continue;
+                            }
+                            _ => {
+                                s0 = (s0 * 0.6 + f64::cos(m11).exp() * 0.1).sin();
+                                let v20 = v[k13 % 4].asinh().min(v[k13 % 4]);
+                                s0 = s0 * 0.8 + v20.sin().sin() * 0.2;
+                            }
+                        }
+                    }
+                }
+            } else if let Some(k15) = (n % 4).checked_sub(1) {
+                s0 = 0.5 * s0 + 0.5 * f64::tanh(v[n % 4].cos());
+                if (v9 * v9 + 2.0).acosh() > 0.5 {
+                    s0 = (s0 * 0.5 + (v[k15].cos() * 0.9).acos() * 0.2).tanh();
+                    continue;
+                }
+            } else {
+                s0 *= 0.5;
+                s0 += 0.25 * (x1 + x0).cos();
+                let v21 = (v10 + m11) * v[3];
+                s0 = s0 * 0.6 + f64::sin(v21).sin() * 0.02;
+            }
+            s0 *= 0.75;
+            s0 += 0.1 * (v10 + v9).cos();
+        }
+        x0 - s0 * 0.25 + acc1.sin() - v10
+    }
+
+    #[differentiable]
+    pub fn prog_91<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T {
+        const PHASE_B: usize = 1;
+        let mut s0 = x2.tanh();
+        let mut s1 = (x2 * x2 + 1.0).powf(1.5).cos() * 2.0;
+        let mut s2 = T::sin((v[n % 4].clamp(-1.0, 1.5).sin() * 1.2).tan()) * 2.0;
+        let mut acc3: T = 0.0;
+        match mode {
+            Mode::Lower(k4, lo5) => {
+                let lo5 = T::from_f64(lo5).unwrap();
+                let v6 = prog_27(s1, (x0 * 0.5).tanh(), (T::cos(x1) / (s2.asinh().powi(2) + 1.5)).tanh() * 2.0, v, n);
+                match mode {
+                    Mode::Lower(_, _) => {
+                        s2 = 0.5 * s2 + 0.5 * s0.abs().sin();
+                    }
+                    Mode::Upper(hi9) => {
+                        let hi9 = T::from_f64(hi9).unwrap();
+                        let v14: T = match mode {
+                            Mode::Lower(_, _) => v6.cos(),
+                            Mode::Upper(hi12) => {
+                                let hi12 = T::from_f64(hi12).unwrap();
+                                let v13 = s2 / (T::powf(hi12 * hi12 + 0.5, 0.3).powi(2) + 0.5);
+                                T::cos(v13)
+                            }
+                            Mode::Off => hi9.to_radians() * 20.0,
+                        };
+                        acc3 = acc3 - T::sin(hi9);
+                        acc3 = acc3 - v14 * 0.005;
+                    }
+                    Mode::Off => {
+                        acc3 = acc3 + 0.5 * T::tanh(T::mul_add(T::tanh(lo5).exp2(), T::exp(x2.cos()), v[k4]));
+                    }
+                }
+                s2 = s2.mul_add(0.8, v6.tanh().sin() * 0.005);
+            }
+            Mode::Upper(_) => {
+                s1 = s1.mul_add(0.5, x0.cos().exp().tanh() * 0.1);
+                s0 = (s0 * 0.8 + x2 * 0.2).sin();
+                if n > 2 {
+                    s0 = (s0 * 0.8 + (x1 * x1 + 1.0).sqrt() * 0.2).sin();
+                }
+            }
+            _ => {
+                let v16 = prog_38(s0, v[n % 4].tanh().exp_m1().cos(), T::from_f64(3.0_f64).unwrap().log(v[2].atan().powi(2) + 2.0).sin(), v, n);
+                acc3 = acc3 - v16.sin() * 0.005;
+            }
+        }
+        let v17 = match n {
+            0 => x1 * x1,
+            PHASE_B if n > 1 => {
+                acc3 = acc3 + s2.max(v[n % 4]).cos() * 0.2;
+                x0 * x0
+            }
+            3 => T::atanh(T::cos(x1) * 0.9),
+            _ => x1.sin(),
+        };
+        let mut k18 = 0;
+        let v25 = loop {
+            k18 += 1;
+            if s0 > x0 {
+                acc3 = acc3 - prog_12::<T>(x0 * 2.0, x2, T::cos(T::powi(s0, 3)), v, 3).tanh() * 0.2;
+                if prog_12(x0 * 2.0, s1.tanh().tanh() * 2.0, x0, v, k18) < 1.0 {
+                    match mode {
+                        Mode::Lower(_, _) => {
+                            s1 = s1 * 0.6;
+                            s1 = s1 + 0.1 * (2.0 - T::mul_add(s0, x1, v17)).sin();
+                        }
+                        Mode::Upper(_) => {
+                            s0 = (s0 * 0.8 + T::log(T::powi(x1, 2) + 1.0, 3.0) * 0.2).tanh();
+                            s2 = s2 * 0.5;
+                            s2 = s2 - 0.1 * T::atanh(s2.tanh() * 0.9).sin();
+                            if v17 > 1.0 {
+                                break v[0] * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
+                            }
+                        }
+                        Mode::Off => {
+                            let v22 = 0.8 - v17;
+                            s2 = 0.5 * s2 + 0.5 * v22.sin();
+                        }
+                    }
+                    s1 = (s1 * 0.8 + s1 * 0.2).tanh();
+                } else {
+                    let v23: T = (T::tanh(s2) * 0.9).acos();
+                    let v24: T = prog_12(x0, (v17 * v17 + 1.0).sqrt().cos() * 2.0, s1, v, k18);
+                    acc3 = acc3 - 0.25 * (v23.sin() + T::cos(v24)).tanh();
+                }
+                s1 = s1 * 0.5 + T::to_radians(s1 - 0.8) * 1.0;
+            }
+            acc3 = acc3 + 0.25 * (x1 - v17).cos();
+            if k18 >= 6 || s1 >= -0.5 {
+                break x0;
+            }
+        };
+        let mut k26 = 0;
+        loop {
+            k26 += 1;
+            let mut k27 = 0;
+            while k27 < 5 {
+                k27 += 1;
+                s1 = s1 * 0.5;
+                s1 = s1 - 0.1 * T::exp((v[k27 % 4].powi(2) + 1.0).log2().cos()).cos();
+                let v28 = (T::powi(-v25, 2) + 1.5).acosh();
+                let v29 = v28;
+                acc3 = acc3 + 0.05 * v29.cos().cos();
+            }
+            let mut m30 = T::neg_infinity();
+            for _ in 1..=5 {
+                m30 = m30.max(x1);
+            }
+            s1 = (s1 * 0.5 + m30.sin() * 0.5).tanh();
+            if k26 >= 6 || (v25.powi(2) + 0.5).cbrt() <= v17 {
+                break;
+            }
+        }
+        let v31 = prog_12(s0, x1, T::tanh(T::sin(x1)), v, k18);
+        match mode {
+            Mode::Lower(_, lo33) => {
+                let lo33 = T::from_f64(lo33).unwrap();
+                s1 = 0.75 * s1 + 1.0 * (T::cos(lo33).exp_m1().powi(2) + 0.5).ln().cos();
+                acc3 = acc3 + 0.1 * prog_12(x0 * 1.5, (T::powi(v25, 2) + 1.5).acosh().tanh(), x0 * 1.5, v, k18).tanh();
+            }
+            Mode::Upper(hi34) => {
+                let hi34 = T::from_f64(hi34).unwrap();
+                s0 = s0.mul_add(0.6, (hi34 / (v17.cos() + 2.0)).cos() * 0.05);
+                s2 = s2 * 0.75;
+                s2 = s2 + 0.02 * (T::cos(T::exp_m1(v25.tanh())) * 1.5).cosh().cos();
+            }
+            Mode::Off => {
+                s2 = s2 * 0.75;
+                s2 = s2 - 0.005 * prog_12(v17.sin() * 2.0, x0 * 0.25, s2, v, k26).cos();
+                acc3 = acc3 + T::cos(x1 - 0.35);
+            }
+        }
+        x0 * 0.25 - s0 - s1 * 1.5 + s2 * 0.25 + T::sin(acc3) - T::tanh(v17) - v25 - T::cos(v31)
+    }
+
+    #[differentiable]
+    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::max(x1, v[0]) * (v[n % 4] / (v[0] * v[0] + 1.5))) * 2.0;
+        let mut s1 = s0.cos().cosh();
+        let mut s2 = x0.tanh().exp2();
+        let mut acc3: f64 = 0.0;
+        if s0 * s2 <= -1.0 {
+            acc3 += 0.25 * (x0 * x0 + 1.0).powf(x2.cos()).tanh();
+            if (x2 + v[n % 4]) * (x2.cos() * 1.5).cosh() > x1 && n < 3 {
+                let x2 = s1;
+                s0 = (s0 * 0.8 + f64::sin(x2) * 0.02).sin();
+            } else if x0.atan() * f64::mul_add(acc3, x1, v[n % 4]) <= -1.0 {
+                acc3 += 0.4 * (s0.powi(2) + 1.0).log2();
+                s1 = (s1 * 0.5 + f64::ln_1p(acc3 * acc3) * 0.05).tanh();
+            } else {
+                let v4 = x2 / (f64::powi(v[n % 4], 2) + 0.5);
+                s1 = 0.5 * s1 + 0.1 * (f64::powi(s2, 2) + 0.5).recip().sin();
+                s1 *= 0.8;
+                s1 += 0.02 * f64::cos(v4);
+            }
+            acc3 += 0.5 * f64::cosh(f64::cos(x2) * 2.0).tanh();
+        } else if 0.1 * x2 >= acc3 + v[0] && n % 2 == 0 {
+            acc3 += (s1 * s1 + 1.0).log(s2 * s2 + 2.0);
+            if prog_78::<4>(s1, x2, s0, [v[0], v[1], v[2], v[3]], n) > 0.0 || n == 6 {
+                acc3 += x0.max(x1).cos();
+                s2 = 0.75 * s2 + 0.25 * x2.tanh();
+            }
+        } else {
+            acc3 += 0.5_f64.log(x2 * x2 + 2.0).copysign(f64::acosh(x0 * x0 + 2.0));
+            acc3 -= (SCALE + (acc3 + s1)).cos() * 0.2;
+        }
+        let a5 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        let mut m6 = f64::NEG_INFINITY;
+        for i in 0..v.len() {
+            let c7 = if a5[3] + 0.25 > a5[3] {
+                a5[(i + n) % 4] / (a5[(i + n) % 4] * a5[(i + n) % 4] + 1.0)
+            } else {
+                x2.powi(2)
+            };
+            m6 = f64::max(c7, m6);
+        }
+        s0 = (s0 * 0.75 + m6.tanh() * 0.05).sin();
+        let mut m8 = a5[n % 4];
+        for i in 0..4 {
+            m8 = f64::sin(v[i]).exp().max(m8);
+        }
+        acc3 -= m8.cos();
+        match n % 4 {
+            0 => {
+                let v9 = prog_12::<f64>((f64::min(x2, x0) * std::f64::consts::LN_2).sin() * 2.0, f64::sin((v[n % 4].tanh() * 0.5).ln_1p()), f64::tanh(f64::exp2(s2.cos())) * 2.0, [v[0], v[1], v[2], v[3]], 0);
+                let v10 = f64::cbrt(s1.cos() + 2.0);
+                s2 = s2.mul_add(0.6, (v9.tanh() - v10.cos()).cos() * 0.005);
+            }
+            g if g > 1 => {
+                s2 = 0.8 * s2 + 0.02 * (m8 * m8 + 0.5).recip().cos();
+                let v11 = prog_82(x2, x0, f64::cos(f64::min(v[2], f64::powf(s1 * s1 + 1.0, x2.cos()))) * 2.0, &a5, n);
+                acc3 += 0.005 * v11.tanh();
+            }
+            _ => {
+                s2 = (s2 * 0.5 + s2.tanh().exp() * 0.05).sin();
+                let v12 = prog_27(f64::tanh(f64::sqrt((m6 / (m6.powi(2) + 1.0)).powi(2) + 0.5)) * 2.0, x0, x1, [v[0], v[1], v[2], v[3]], n);
+                s2 = (s2 * 0.75 + f64::sin(v12) * 0.005).tanh();
+            }
+        }
+        s0 - s1 - s2 * 0.25 + acc3.cos() + (m6.powi(2) + 1.0).atan2(x2)
+    }
+
+    #[differentiable]
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sinh(f64::tanh(x0));
+        let mut acc1: f64 = 0.0;
+        let v2 = v.windows(2).fold(0.0, |r, w| r * 0.5 + (1.5_f64.log(s0.powi(2) + 2.0) + w[1] * 0.5) * 0.5);
+        let v3 = (0..n).map(|i| v[i % 4] * x1).sum::<f64>();
+        for t in v {
+            match n {
+                0 => {
+                    s0 = s0.mul_add(0.6, s0.powi(3).sin() * 0.05);
+                    if x2.tanh() < -0.5 || n % 3 == 1 {
+                        s0 = f64::mul_add(s0, 0.75, (x0 - v2).tanh() * 0.1);
+                    } else if f64::sqrt(f64::powi(f64::sin(v3), 2) + 2.0) <= 1.0 {
+                        s0 = (s0 * 0.6 + (v[n % 4].tanh() * 1.5).cosh() * 0.1).tanh();
+                    }
+                    let v4 = prog_88(x0, t, x2, v, n);
+                    acc1 -= f64::sin(v4.sin()) * 0.005;
+                }
+                1 | 3 => {
+                    s0 = s0.mul_add(0.75, v[n % 4].sin() * 0.25);
+                    acc1 += f64::atan2(t, t.powi(2) + 1.0).cos() * 0.5;
+                }
+                4 => {
+                    let v5: f64 = prog_78::<4>(1.5, f64::tanh(v[n % 4].powi(3)), x0, v, n);
+                    s0 *= 0.75;
+                    s0 += 0.25 * v3.asinh().tanh();
+                    if prog_12(v3.cos(), f64::cos(x0 + x2), 0.25, v, n) < -1.0 {
+                        s0 = s0.mul_add(0.8, v2.tanh() * 0.2);
+                        let v6 = x1;
+                        s0 *= 0.75;
+                        s0 += 0.25 * v6.sin().cos();
+                    } else if v2 + 0.25 * x1 <= x1 {
+                        s0 *= 0.5;
+                        s0 -= 0.1 * (s0 / ((t + s0).tanh() + 2.0)).cos();
+                        if prog_12(0.25, t.cos().cos(), x0, v, n) > 0.5 {
+                            continue;
+                        }
+                        let v7 = f64::asin(f64::ln_1p(x2 * x2).tanh() * 0.9);
+                        acc1 += 0.5 * v7.tanh().sin();
+                    } else {
+                        for j in 1..n {
+                            acc1 += 0.1 * f64::abs(s0).cos();
+                            let v8 = match n {
+                                2 => f64::tanh(v[(j + n) % 4]) * x2,
+                                3..=4 => ((t - s0).powi(2) + 1.0).log(10.0),
+                                5 => t.cos(),
+                                _other => SCALE + t,
+                            };
+                            acc1 += 0.1 * v8.tanh();
+                        }
+                        let v9 = (x2.sin().powi(2) + 1.5).acosh();
+                        s0 = (s0 * 0.75 + v9.cos() * 0.1).tanh();
+                    }
+                    s0 = s0.mul_add(0.8, v5.tanh() * 0.005);
+                }
+                _other => {
+                    acc1 += 0.5 * f64::atan(v3).cos();
+                    if (f64::tanh(x2) * 2.0).sinh() < -1.0 {
+                        acc1 -= f64::sin(v2) * 0.5;
+                        break;
+                    }
+                    let v10: f64 = prog_12(t, 0.5, 2.0, v, 1);
+                    acc1 -= v10.cos() * 0.5;
+                }
+            }
+            let v11 = if !(n < 1 && prog_12(x2, f64::cos(f64::log2(v2.powi(2) + 1.0)) * 2.0, (s0 / (x0.powi(2) + 1.0)).atan2((x2 - t).powi(2) + 0.5).sin() * 2.0, v, n) > t) {
+                x0.powi(3)
+            } else {
+                s0 / (x2.cos() + 2.0)
+            };
+            s0 *= 0.75;
+            s0 -= 0.005 * prog_12(f64::cos(t).sin() * 2.0, v11.cos(), s0, v, n).cos();
+        }
+        let v12 = (v2.atan().powi(2) + 0.5).sqrt();
+        let v13 = v[0..1].iter().map(|&p| (v12.clamp(v12.tanh() - 1.5, f64::tanh(v[n % 4]) + 1.5).cos() * 0.9).atanh() + p * 0.25).sum::<f64>();
+        x2 + s0 * 0.25 + f64::cos(acc1) - v3.tanh() + v13.sin() - f64::ln(x2 * x2 + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = prog_41((x2 * 0.35).cos(), (x2 * x2 + 1.0).ln().cos(), x0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            s0 *= 0.5;
+            s0 += 0.5 * f64::atan(s0).sin();
+            acc2 += (fi.sin() * 2.0).sinh().cos() * 0.5;
+            s0 *= 0.75;
+            s0 -= 0.02 * f64::tanh((x1.tanh().powi(2) + 1.0).log(f64::powi(s0 * s0, 2) + 2.0));
+        }
+        let mut m3 = f64::INFINITY;
+        for i in 0..=n {
+            let fi = i as f64;
+            m3 = m3.min(v[2] / (x2.powi(2) + 1.5) + v[i % 4]);
+            acc2 -= f64::mul_add(fi, v[3], v[3]).tanh() * 0.25;
+        }
+        acc2 -= m3.cos();
+        s0 = s0.mul_add(0.6, (v[n % 4].sin() * (x2.tanh() * 1.2).tan()).tanh() * 0.02);
+        'l2: for i in (0..n).rev() {
+            let fi = i as f64;
+            for j in 1..n {
+                let v4: f64 = x2.asinh();
+                assert!(j + n < 100, "j out of range");
+                s0 = 0.75 * s0 + 1.0 * f64::tanh(fi);
+                s0 = s0 * 0.6 + f64::sin(v4).tanh() * 0.4;
+            }
+            s0 *= 0.8;
+            s0 -= 0.02 * f64::powi(s0.powi(2) + 1.0, -1).sin();
+            s1 *= 0.5;
+            s1 += 0.25 * f64::sin(f64::recip(s1 * s1 + 0.5));
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                s1 = (s1 * 0.6 + x0.abs() * 0.4).sin();
+                if f64::cos(x1) <= (s1.powi(2) + 0.5).recip() {
+                    break 'l2;
+                }
+                match k5 % 3 {
+                    0..=1 => {
+                        s1 = (s1 * 0.6 + (s1.powi(2) + 1.5).acosh() * 0.1).tanh();
+                        acc2 += s1.max(v[k5 % 4]).tanh() * 0.05;
+                    }
+                    2 => {
+                        let v9: f64 = match mode {
+                            Mode::Lower(_, lo7) => {
+                                lo7 + x1
+                            }
+                            Mode::Upper(hi8) => {
+                                s0 *= 0.6;
+                                s0 -= 0.05 * ((s0 - hi8).sin() * 0.9).atanh().sin();
+                                hi8 * x0
+                            }
+                            Mode::Off => -fi,
+                        };
+                        s0 = (s0 * 0.6 + ((v9 + fi).tanh() * 0.9).atanh() * 0.05).sin();
+                    }
+                    _other => {
+                        let v10: f64 = f64::tanh(fi);
+                        s1 = (s1 * 0.8 + f64::tanh(v10) * 1.0).sin();
+                    }
+                }
+            }
+        }
+        let mut m11: f64 = 0.0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let c12 = match i {
+                0..=2 => s0 / (x0 * 0.75 * (x0 * 0.75) + 1.0),
+                5 => v[(i + n) % 4].mul_add(fi, v[(i + n) % 4]),
+                _ => v[(i + n) % 4] * v[(i + n) % 4] * 0.25,
+            };
+            m11 = f64::min(c12, m11);
+        }
+        acc2 -= f64::tanh(m11) * 0.005;
+        let v13 = 'b6: {
+            if prog_88(x2, 0.5, 0.25, [v[0], v[1], v[2], v[3]], n) <= s0 || n == 4 {
+                break 'b6 x1 - x0;
+            }
+            if prog_12::<f64>((m3 * m3 + 1.0).recip().clamp((m3.tanh() * 1.5).cosh().cos() - 1.5, f64::sin(x0.powi(3)) + 1.5).tanh() * 2.0, 0.25, 1.2, [v[0], v[1], v[2], v[3]], n) > 1.0 {
+                break 'b6 x1;
+            }
+            if n % 3 == 1 && f64::acosh(0.5_f64.min(x0).powi(2) + 1.5) >= 1.0 {
+                break 'b6 prog_12::<f64>(x2, x1, 0.75, [v[0], v[1], v[2], v[3]], 5);
+            }
+            v[n % 4].cos()
+        };
+        f64::sin(s1) - f64::sin(acc2) - v13.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x0.sin() * 2.0).sinh().sin() * 2.0;
+        let mut s1 = (x0 - v[0]).cos() * 2.0;
+        let mut s2 = p.0.atan2(x0 * x0 + 0.5).cos();
+        let mut acc3: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            if (p.1 * p.1 + 2.0).sqrt() <= 1.0 {
+                s2 = (s2 * 0.5 + t * 0.5).sin();
+                break;
+            }
+            s0 = s0 * 0.75 + f64::sin(0.5 - p.0) * 0.25;
+            let mut k4 = 0;
+            while k4 < n && p.1.sin().exp() >= t {
+                k4 += 1;
+                s2 = 0.75 * s2 + 0.25 * t.tanh();
+                if x0 + s0 <= v[(k4 + n) % 4] {
+                    continue 'l0;
+                }
+            }
+            acc3 -= t.tanh().cos() * 0.5;
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v6 = f64::cos(f64::to_radians(v[n % 4]) * 20.0).cosh();
+            if (f64::tanh(v6) * 0.9).acos().cos() <= 0.5 {
+                break;
+            }
+            acc3 += 0.5 * f64::tanh(p.1);
+            if k5 >= 4 || x0 + s0 > -p.0 {
+                break;
+            }
+        }
+        let v7 = if f64::log(p.1.powi(2) + 1.0, v[k5 % 4].powi(2) + 2.0) > x0 && n % 3 == 1 {
+            acc3 += 0.5 * f64::max((v[(k5 + n) % 4] * v[(k5 + n) % 4] + 1.0).log2(), (p.0.cos() * 2.0).sinh()).cos();
+            x0.tanh()
+        } else {
+            p.1 * p.1
+        };
+        let mut k8 = 0;
+        while k8 < n + 1 {
+            k8 += 1;
+            acc3 += s2.to_degrees() * 0.01 * 0.4;
+            acc3 -= prog_12::<f64>(f64::log(f64::hypot(0.5_f64, x0).powi(2) + 1.0, 3.0).cos() * 2.0, x0, 0.75, [v[0], v[1], v[2], v[3]], 5).tanh() * 0.25;
+        }
+        s1 *= 0.6;
+        s1 += 0.02 * f64::ln_1p(f64::sin(s1) * 0.5).powi(2).ln_1p().tanh();
+        s0 - s1 - s2.sin() + acc3.cos() - f64::sin(v7)
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tan(x2.tanh().sin() * 1.2).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if f64::sinh(x0.tanh()) < w0[n % 4] + x0 {
+            return prog_78::<4>(x2, f64::sinh(f64::tanh(acc2) * 2.0).sin() * 2.0, acc2.max(x1).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
+        }
+        let v4 = if f64::sqrt(w0[1] * w0[1] + 2.0) > x1 {
+            (w0[n % 4].powi(2) + 1.5).acosh()
+        } else if f64::cos(x2).powi(3) < -0.5 && n == 1 {
+            let v3 = x1;
+            f64::tanh(x0 + v3)
+        } else {
+            s1 = s1 * 0.75 + f64::asin((-x2).cos() * 0.9).cos() * 0.1;
+            f64::log10(f64::powi(x0.tanh(), 2) + 1.0)
+        };
+        if v4 + v[0] + v4 <= f64::sinh(x2.tanh() * 2.0) || n == 0 {
+            let v5 = v4 - v4.tanh();
+            let mut k6 = 0;
+            while k6 < n && s1.sin() <= v5 {
+                k6 += 1;
+                s1 = s1.mul_add(0.75, s1.tanh().exp().sin() * 0.05);
+                let v8 = if !(k6 == 2 && s1 * 0.5 > 0.25) {
+                    let v7 = 0.75 - v[3];
+                    v7.tanh()
+                } else if f64::cos(x2.sin().exp()) > 0.5 || k6 < 1 {
+                    f64::cos(v4)
+                } else {
+                    let x0 = f64::log(x0 * x0 + 1.0, v[n % 4] * v[n % 4] + 2.0);
+                    x2 + x0.cos()
+                };
+                let v9 = v.iter().fold(prog_12::<f64>(0.5, x2, f64::cos(v8) * 2.0, [v[0], v[1], v[2], v[3]], k6).tanh(), |r, &p| r * 0.5 + 0.05 * (p - v8).sin());
+                acc2 += 0.1 * f64::tanh(v9).sin();
+            }
+            s1 = (s1 * 0.75 + v5.sin() * 0.02).sin();
+        } else {
+            s1 = 0.6 * s1 + 0.02 * f64::atan2(s1, v[n % 4] * v[n % 4] + 1.0).cos();
+            s1 *= 0.5;
+            s1 -= 0.02 * (v4 * s1).tanh();
+        }
+        let mut a10 = [0.0; 4];
+        a10[0] = prog_78::<4>(x1, acc2, f64::cos(f64::asinh(x0)) * 2.0, [v[0], v[1], v[2], v[3]], n).cos();
+        for i in 1..4 {
+            a10[i] = a10[i - 1] * 0.5 + (v[i] / (x2.tanh() + 2.0)).sin() * 0.1;
+        }
+        let v11 = a10.iter().fold(f64::tanh(v4), |r, &p| r * 0.75 + 0.005 * (prog_12::<f64>(x0, (-r).max((r.powi(2) + 0.5).sqrt()).tanh() * 2.0, x1, [v[0], v[1], v[2], v[3]], n) + p.sin()).tanh());
+        let f12 = |t: f64| x2.atan() + t * 0.5;
+        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f12(p) * 0.5);
+        s1.tanh() - v11 - v13
+    }
+
+    #[differentiable]
+    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan(x0);
+        let mut s1 = (x0 * x0).ln_1p();
+        let mut s2 = v[n % 4];
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            acc3 += f64::cos(t * 0.25) * 0.5;
+            if x2 > -1.0 {
+                s2 = 0.75 * s2 + 0.02 * f64::cos(f64::exp_m1((s2 - x1).sin()));
+                s0 = 0.8 * s0 + 0.25 * (t * std::f64::consts::FRAC_PI_4).sin();
+            } else if x0 > (s1 * s1 + 1.0).atan2(v[2]) {
+                let v7 = match n.checked_sub(2) {
+                    Some(0) => {
+                        let v4 = x1.tanh().exp_m1();
+                        s0 = s0 * 0.8 + v4.cos().tanh() * 0.05;
+                        x2 * v4
+                    }
+                    Some(k5) => {
+                        let v6 = v[2] * t;
+                        prog_12::<f64>(f64::tanh(s2), f64::sqrt(v[k5 % 4] * v[k5 % 4] + 1.0).tanh() * 2.0, (f64::recip(t * t + 1.0).sin() * 0.9).asin().tanh(), v, n) + v6.cos()
+                    }
+                    _ => x0.asinh() * x2.cos(),
+                };
+                s2 = s2.mul_add(0.5, ((t.cos() * 2.0).cosh().sin() * 0.9).acos().tanh() * 0.02);
+                acc3 -= v7.cos() * 0.25;
+            } else {
+                acc3 += 0.5 * f64::cos((f64::sin(x1) * 0.9).atanh()).exp2().sin();
+            }
+        }
+        let [b8, b9, _, b10] = v;
+        'l1: for (i, &t) in v.iter().enumerate() {
+            s0 = 0.5 * s0 + 0.25 * f64::tanh((-0.5_f64).max(b9)).exp2().sin();
+            for j in 0..v.len() {
+                let fj = j as f64;
+                let v11 = v.iter().map(|&p| x1 + p.sin()).sum::<f64>();
+                if (x1.powi(2) + 0.5).powf(f64::log10(f64::powi(t, 2) + 1.0).cos()) > (t.sin() * 0.9).atanh() {
+                    s1 = (s1 * 0.5 + (b10 - s1) * 0.25).tanh();
+                    break 'l1;
+                }
+                acc3 += f64::sin((fj.powi(2) + 0.5).cbrt()) * 0.1;
+                s2 = s2.mul_add(0.75, v11.tanh().sin() * 0.02);
+            }
+            let v12 = f64::tanh(x2 + x1).exp_m1();
+            if prog_12((s0 * s0 + 0.5).sqrt().sin(), b10, (b9.cos().exp_m1().powi(2) + 0.5).sqrt().sin(), v, i) < -0.5 {
+                let v13 = prog_78::<4>(b9.atan2(x1 * x1 + 1.0).cos().cos() * 2.0, x1, (b8.cos() / ((x1.powi(2) + 1.0).powi(-2).powi(2) + 0.5)).cos(), v, i);
+                s2 *= 0.6;
+                s2 += 0.005 * f64::cos(v13);
+            } else if x2 * b8 < 0.5 {
+                s2 = (s2 * 0.75 + f64::ln(f64::powi(x2, 2) + 2.0) * 0.25).sin();
+                if prog_78::<4>(s0, t, (x2 - t).cos().tanh(), v, i) > 0.0 {
+                    break;
+                }
+            } else {
+                s2 = 0.8 * s2 + 0.005 * prog_12(v12, x0, (s0 * x1).tanh(), v, 0).tanh();
+                s1 = s1 * 0.5 + f64::cos(prog_12(b9, v12, 0.75, v, 0)) * 0.02;
+            }
+            s2 *= 0.75;
+            s2 += 0.02 * f64::cos(f64::tanh(t) + v12.sin());
+        }
+        let v16 = match n {
+            1..=3 => -b8,
+            g if g > 4 => {
+                let v14 = s1.to_degrees() * 0.01;
+                x1 / (v[n % 4].sin() + 2.0) + v14.tanh()
+            }
+            _ => {
+                let v15 = x2;
+                prog_78::<4>(0.25, b8, (x0.hypot(b8).sin() * 0.9).acos().tanh() * 2.0, v, n) + v15.cos()
+            }
+        };
+        let [_, b17, b18, b19] = v;
+        let [_, b20, _, b21] = v;
+        x1 + f64::cos(x2) + f64::tanh(s0) + s1 * 0.25 + s2.tanh() - acc3.cos() + b8 - b9 * 0.25 + b10 + v16.cos() - b17 + b18 * 0.75 + b19 + b20.sin() - b21.cos() + f64::sin(v[n % 4] + b21)
+    }
+
+    #[differentiable]
+    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atanh(f64::tanh(x0).cos() * 0.9);
+        let mut acc1: f64 = 0.0;
+        let m2 = 2 * n + 1;
+        let c3: f64 = table(m2);
+        let a4 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        assert!(!x1.is_nan(), "x1 is NaN");
+        s0 = s0.mul_add(0.75, (s0.abs().tanh() * 1.5).cosh().tanh() * 0.01);
+        for i in 0..4 {
+            acc1 += x2.cos().tanh() * 0.5;
+            match i + m2 {
+                MODE_A => {
+                    assert!(i + n < 100, "i out of range");
+                }
+                1 => {
+                    acc1 -= c3 * c3 * 0.5;
+                    s0 = s0 * 0.75 + (s0 * s0).tanh() * 0.1;
+                }
+                4..=6 => {
+                    let x2: f64 = (f64::cos(c3) * 1.2).tan();
+                    s0 = s0 * 0.75 + f64::cos(x2) * 1.0;
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + f64::sinh(f64::sin(c3) * 2.0) * 1.0).sin();
+                    let x1 = prog_12::<f64>(((c3.tanh() + 2.0).cbrt().tanh() * 2.0).cosh().tanh(), (x1.cos() * 1.5).cosh().cos() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
+                    s0 = (s0 * 0.6 + x1.cos() * 0.01).sin();
+                }
+            }
+        }
+        f64::cos(x2) + s0 - acc1.sin() + f64::sin(c3) + a4[1] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_99(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = (x1 * x1 + 1.0).recip();
+        let mut s1 = v[n % 4].atan();
+        let mut s2 = (x0.tanh() * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        let sl4 = &v[1..];
+        let v5 = (f64::atan(x1).sin() * 1.2).tan() + sl4[1] * 0.5;
+        let v6 = s2 / (v[n % 4] * v[n % 4] + 0.5);
+        if f64::cos(x2 / 1.5).exp() > -0.5 {
+            acc3 += 0.5 * f64::tanh(v6);
+        } else {
+            acc3 -= f64::tanh(-f64::tanh(x0).exp_m1());
+            s0 = s0 * 0.8 + s0.asinh() * 0.25;
+        }
+        let v7 = v.iter().skip(1).step_by(2).copied().fold(f64::NEG_INFINITY, f64::max);
+        for _ in (0..n).rev() {
+            acc3 += f64::log(1.5_f64, s2.powi(2) + 2.0) * 0.5;
+            s2 = (s2 * 0.6 + f64::atan2(s0, v6 * v6 + 1.0) * 0.05).sin();
+        }
+        s1 = f64::mul_add(s1, 0.5, f64::cos(x0.powi(2)) * 0.1);
+        s0 * 0.5 + s1 * 0.5 - s2 + acc3.cos() - v5.cos() + v6.cos() + v7.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_100<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (v[n % 4] * v[n % 4]).ln_1p();
+        let mut acc1: T = 0.0;
+        if T::sinh(x2.tanh()) * x1 >= 0.0 {
+            let v2 = acc1.powi(2) - (T::cos(v[3]) * 0.5).ln_1p();
+            let v7 = 'b0: {
+                let v3 = (T::powi(x1, 2) + 1.0).atan2(s0) + 1.5;
+                for i in 0..n {
+                    let fi = T::from_usize(i).unwrap();
+                    acc1 = acc1 + (T::to_degrees(v2 * v3) * 0.01).cos() * 0.25;
+                    if (x0.cos() * 2.0).cosh() < T::cbrt(fi * fi + 0.5) {
+                        acc1 = acc1 - 0.25 * v[1].hypot(v3).sin();
+                        break 'b0 (s0 * s0 + 1.0).powf(x2.sin());
+                    }
+                }
+                let mut k4 = 0;
+                while k4 < n + 1 {
+                    k4 += 1;
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = T::from_usize(j).unwrap();
+                        s0 = s0 * 0.5 + T::sin(T::log10(T::powi(s0, 2) + 1.0)) * 1.0;
+                        if x0 <= s0 {
+                            acc1 = acc1 - v2.min(x2).cos() * 0.05;
+                            match j % 4 {
+                                0..=2 => {
+                                    acc1 = acc1 + (x1 + (T::tanh(v[n % 4]) * 0.9).acos()).cos() * 0.05;
+                                    break;
+                                }
+                                _ => {
+                                    s0 = (s0 * 0.5 + (-x2) * 0.5).tanh();
+                                    let v2 = prog_12(x0 * 0.25, x0 * 0.25, T::tanh(T::exp(x1.cos())).exp2().cos() * 2.0, [v[0], v[1], v[2], v[3]], j);
+                                    acc1 = acc1 + 0.05 * T::tanh(v2);
+                                }
+                            }
+                        } else {
+                            let v5 = (fj * fj + 1.0).log10();
+                            s0 = s0.mul_add(0.75, v5.sin() * 1.0);
+                        }
+                        acc1 = acc1 + 0.05 * u.cos();
+                    }
+                    match k4 + n {
+                        0 => {
+                            let x2 = v[k4 % 4] + (T::cos(v2) * 0.9).atanh();
+                            let v6 = v[k4 % 4];
+                            s0 = (s0 * 0.6 + (x2.cos() - T::tanh(v6)) * 0.05).tanh();
+                        }
+                        MODE_B | 3 => {
+                            s0 = (s0 * 0.75 + x0 * 0.25).tanh();
+                        }
+                        4..=6 => {
+                            s0 = s0 * 0.5 + T::exp(T::sin(x0)).tanh() * 0.1;
+                        }
+                        _ => {
+                            s0 = 0.8 * s0 + 0.2 * (-T::cos(s0));
+                        }
+                    }
+                    if T::powi(v2.powi(2) + 1.0, -3).cos().sinh() >= 0.0 {
+                        break 'b0 T::ln_1p(T::sin(x1) * 0.5);
+                    }
+                    s0 = s0 * 0.75;
+                    s0 = s0 - 0.05 * prog_12((s0.cos() / 1.5).sin() * 2.0, x0 * 1.2, x0 * 0.5, [v[0], v[1], v[2], v[3]], 2).cos();
+                }
+                prog_12::<T>(T::sin(x0 * v[1] + (x2.tanh() + 2.0).cbrt()) * 2.0, (x0.cos() * (x0 / 4.0)).sin() * 2.0, v2, [v[0], v[1], v[2], v[3]], n) + v3.cos()
+            };
+            acc1 = acc1 - 0.1 * v7.cos();
+        } else if prog_12(x1, x2, x0 * 1.5, [v[0], v[1], v[2], v[3]], 2) >= s0 {
+            acc1 = acc1 - 0.75 * (T::tanh(1.5 * s0) * 0.5).ln_1p();
+        } else {
+            acc1 = acc1 + prog_12::<T>((v[n % 4] + x2).cos() * 2.0, x2, x1, [v[0], v[1], v[2], v[3]], 1).cos() * 0.25;
+            if s0.cos().exp() < T::exp(x2.cos()) || n < 4 {
+                let mut k8 = 0;
+                while k8 < 4 && (x0 * x0 + 1.0).log2() <= -1.0 {
+                    k8 += 1;
+                    if (T::tanh(s0) * 0.5).ln_1p() <= 0.5 {
+                        let v9 = T::powi(v[k8 % 4], 3);
+                        for j in 0..n {
+                            let fj = T::from_usize(j).unwrap();
+                            acc1 = acc1 + 0.05 * T::tanh(T::abs(v9));
+                            s0 = (s0 * 0.6 + T::tan(fj.sin() * 1.2) * 1.0).tanh();
+                            let v10 = v[j % 4].atan();
+                            s0 = s0 * 0.5;
+                            s0 = s0 - 0.5 * T::sin(v10);
+                        }
+                        s0 = s0 * 0.5;
+                        s0 = s0 + 0.02 * T::cos(v9);
+                    } else if prog_12(T::cos(x1 + v[1]) * 2.0, x0 * 0.25, x0, [v[0], v[1], v[2], v[3]], n) >= 0.0 && k8 > 1 {
+                        acc1 = acc1 - ((T::powi(v[k8 % 4], 2) + 1.0).log2() + x1 * v[k8 % 4]).sin() * 0.5;
+                        if (v[k8 % 4].sin() * 1.2).tan() <= (v[k8 % 4] * v[k8 % 4] + 2.0).acosh() {
+                            return v[2].powi(2);
+                        }
+                    } else {
+                        acc1 = acc1 + x0.mul_add(x2, x0).cos().exp_m1().cos() * 0.25;
+                    }
+                    let v12 = 'b6: {
+                        let v11 = T::sin(s0).exp();
+                        if (v11 * v11 + 1.5).acosh() >= x0 {
+                            s0 = s0 * 0.6;
+                            s0 = s0 + 0.4 * T::tanh(s0);
+                            break 'b6 T::cos(v[3]).to_degrees() * 0.01;
+                        }
+                        T::powi(v[0], 3)
+                    };
+                    acc1 = acc1 + 0.5 * T::cos(x1).exp().tanh();
+                    s0 = 0.6 * s0 + 0.02 * v12.sin();
+                }
+            } else if n % 3 == 1 {
+                s0 = (s0 * 0.75 + T::exp_m1(T::cos(T::log(T::from_f64(3.0_f64).unwrap(), x0.powi(2) + 2.0))) * 0.05).tanh();
+                let v13: T = 0.8 - s0;
+                s0 = s0 * 0.5;
+                s0 = s0 + 0.05 * v13.sin();
+            } else {
+                s0 = 0.75 * s0 + 0.05 * (T::powi(s0, 2) + 1.0).atan2(x1).tanh();
+                'b7: {
+                    if (x1 - x2).hypot(v[3] + x1) <= v[n % 4] {
+                        break 'b7;
+                    }
+                    if s0 - x1 >= 1.0 && n == 0 {
+                        break 'b7;
+                    }
+                }
+            }
+        }
+        let v14 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * (x0.clamp(T::tanh(x2) - 1.5, x1.sin() + 1.5) + T::cos(p)).sin()));
+        let v15 = if !(n == 2 && (v14.powi(2) + 1.0).log2() >= 0.0) {
+            acc1 = acc1 - T::recip(x2 * x2 + 0.5).sin();
+            ((x2 * x2 + 1.5).acosh().powi(2) + 0.5).sqrt()
+        } else if T::from_f64(0.5_f64).unwrap().copysign(acc1) + T::sin(x1) <= 0.0 {
+            T::from_f64(2.0_f64).unwrap().min(v14)
+        } else {
+            x0.to_degrees() * 0.02
+        };
+        let mut m16 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            if T::to_radians(x0) <= v15.tanh() {
+                m16 += 1;
+            }
+            let v17 = 'b9: {
+                if i % 2 == 0 && (v15 * v15 + 1.5).acosh() > -0.5 {
+                    break 'b9 (v[m16 % 4].powi(2) + 0.5).atan2(x0);
+                }
+                s0 = (s0 * 0.6 + s0.atan() * 0.4).sin();
+                v15.cos()
+            };
+            s0 = s0 * 0.5;
+            s0 = s0 + 0.5 * s0.asinh().cos();
+            acc1 = acc1 + (0.8 - v[(i + m16) % 4]).cos() * 0.5;
+            s0 = (s0 * 0.5 + v17.sin() * 0.05).sin();
+        }
+        let c18 = T::from_usize(m16).unwrap();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            acc1 = acc1 + 0.5 * fi.atan().sin();
+            let v19 = v.iter().fold(0.0, |r, &p| r + -(p.tanh() * 2.0).sinh());
+            s0 = (s0 * 0.6 + (v[i] + t) * 0.2).sin();
+            acc1 = acc1 + T::sin(T::tanh(v19)) * 0.1;
+        }
+        let f20 = |t: T| c18.atan2(t.powi(2) + 1.0).tanh();
+        let v21 = v.iter().copied().map(f20).fold(0.0, |r, y| r + y);
+        s0.sin() + T::sin(acc1) + v15 * 0.5 - v21.cos() + v[1].abs()
+    }
+
+    #[differentiable]
+    pub fn prog_101(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(p.0);
+        let mut s1 = prog_12(2.0, 0.25, x0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n % 2 {
+            MODE_A => {
+                let v3 = f64::asin(s0.tanh() * 0.9);
+                s1 = s1.mul_add(0.75, (p.1 * p.1 + 1.0).log(3.0).sin() * 0.25);
+                acc2 += v3.cos();
+            }
+            1 => {
+                s1 = 0.6 * s1 + 0.005 * prog_78::<4>(s0, f64::hypot(s1, p.1).sin() * 2.0, f64::tanh((f64::powi(acc2, 2) + 0.5).ln()), [v[0], v[1], v[2], v[3]], 0).tanh();
+            }
+            _ => {
+                s1 *= 0.75;
+                s1 += 0.25 * f64::cos(v[3]);
+                acc2 += 0.005 * f64::cos(prog_3::<4>(p.1.mul_add(p.1 * p.1, s1.atan()).tanh() * 2.0, acc2, 2.0, v, n));
+            }
+        }
+        let v4 = match n % 2 {
+            1 => x0.abs(),
+            _ => f64::atan2(x0 - v[n % 4], f64::powi(p.1 - v[n % 4], 2) + 0.5),
+        };
+        let v5 = v.iter().copied().map(|z| acc2 + f64::cos(z)).sum::<f64>();
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let v7 = if (v5.powi(2) + 2.0).acosh() > v[i % 4].to_radians() * 50.0 {
+                f64::powi(v4 * core::f64::consts::FRAC_1_SQRT_2, 2)
+            } else {
+                2.0_f64.powf(f64::sin(s0 - x0))
+            };
+            if f64::exp2(f64::tanh(2.0_f64.powf(v5.cos()))) <= 0.0 {
+                s0 *= 0.75;
+                s0 += 0.01 * v7.cos().exp2().powi(2).cos();
+                if i % 2 == 0 {
+                    s1 = s1.mul_add(0.75, f64::recip(s1 * s1 + 0.5).cos() * 0.1);
+                    s0 *= 0.5;
+                    s0 += 0.1 * f64::mul_add(x0, s1, fi).sin();
+                } else if v7 - v4 < 0.0 {
+                    let v4: f64 = v5.tanh();
+                    s1 = (s1 * 0.75 + v4 * 0.25).tanh();
+                } else {
+                    let v7 = v7 + s1;
+                    s0 *= 0.75;
+                    s0 += 0.05 * v7.sin();
+                }
+            } else {
+                let v8 = f64::atan(v4 + x0);
+                s1 = s1 * 0.5 + v8.sin().sin() * 0.25;
+            }
+            if p.1 - 0.8 - (s1.cos() * 0.9).atanh() <= 0.5 {
+                m6 += 1;
+            }
+            acc2 += prog_12::<f64>(f64::tanh((f64::powi((v[(i + n) % 4] * v[(i + n) % 4] + 1.0).powi(-2), 2) + 2.0).ln()) * 2.0, f64::tanh(f64::log(p.1 * p.1 + 1.0, 10.0)) * 2.0, f64::sin(v[1] + v7), [v[0], v[1], v[2], v[3]], i).sin() * 0.1;
+        }
+        match m6 {
+            1..=2 => {
+                acc2 -= 0.05 * f64::sin(v5);
+            }
+            3 | 5 => {
+                let v4 = (x0 * std::f64::consts::FRAC_PI_4).tanh();
+                s1 = 0.8 * s1 + 0.25 * v4;
+            }
+            6 => {
+                acc2 += (v[(m6 + n) % 4] * v[(m6 + n) % 4] + 1.0).log10();
+            }
+            _ => {
+                let v9 = prog_38(p.1, x0, f64::tanh(-v[m6 % 4]), [v[0], v[1], v[2], v[3]], m6);
+                s0 = s0 * 0.8 + ((p.0.sin() * 0.9).acos().powi(2) + 1.0).log(p.0.copysign(v5).powi(2) + 2.0).tanh() * 0.02;
+                s1 = (s1 * 0.8 + f64::sin(v9) * 0.005).tanh();
             }
         }
         let mut k10 = 0;
         let v12 = loop {
             k10 += 1;
-            let v11: f64 = prog_20(f64::tanh(s1).tanh(), (f64::to_radians(x2) * 50.0 + f64::acosh(v[2] * v[2] + 1.5)).cos() * 2.0, 1.5, [v[0], v[1], v[2], v[3]], 3);
-            s1 = 0.6 * s1 + 0.25 * (w0[(k10 + n) % 4] / (f64::powi(w0[(k10 + n) % 4], 2) + 1.5)).cos();
-            if k10 >= 5 || prog_55(f64::tanh(f64::log((f64::sin(x1) + 2.0).cbrt().powi(2) + 1.0, f64::powi(f64::acos(x0.tanh() * 0.9), 2) + 2.0)), x0, s3, [v[0], v[1], v[2], v[3]], 4) > 0.5 {
-                break (v[k10 % 4] * v[k10 % 4] + 1.0).powf(f64::sin(w0[1]));
+            if f64::hypot(f64::cos(v[3]).exp_m1(), p.0.powi(3)) > 0.0 && k10 < 4 {
+                for &u in v {
+                    s1 = (s1 * 0.8 + v5 * 0.2).sin();
+                    let v11: f64 = v5;
+                    s1 = 0.5 * s1 + 0.25 * (u.cos() - f64::cos(v11)).cos();
+                }
+            } else {
+                s0 = s0 * 0.5 + prog_12::<f64>(s1, x0, s0, [v[0], v[1], v[2], v[3]], m6).cos() * 0.1;
             }
-            s1 = s1.mul_add(0.75, f64::sin(v11.sin()) * 0.005);
+            acc2 += 0.4 * x0.sin();
+            if k10 >= 5 || -s1 > -0.25 {
+                break prog_12(1.5, (v[0] * v[0] + 0.5).sqrt().cos() * 2.0, (v[0] + v5).sin().sin(), [v[0], v[1], v[2], v[3]], m6);
+            }
         };
-        let v13 = prog_55(f64::sin(w0[k10 % 4].cos()), ((x1 * x1 + 1.0).log10().cos() * 2.0).sinh().sin(), x0.atan().tanh() * 2.0, [v[0], v[1], v[2], v[3]], k10);
-        'l3: for (i, &t) in w0.iter().enumerate() {
-            s3 *= 0.75;
-            s3 += 0.1 * (s1 - s2).cos();
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                if j < 2 && (v13.cos() * 0.9).asin() > -0.5 {
-                    s2 = (s2 * 0.8 + (v12.atan() - (v12.sin() * 0.9).acos()) * 0.05).sin();
-                    break 'l3;
-                }
-                if f64::cos(s1) < 0.5 {
-                    acc4 += 2.0_f64.copysign(x0.hypot(t)).sin() * 0.05;
-                    match k10 % 4 {
-                        0 => {
-                            continue;
-                        }
-                        1..=3 => {
-                            let [b14, b15, b16, b17] = *v;
-                            let [b18, b19, b20, _] = [f64::powf(b17 * b17 + 1.0, b17.tanh()), b16.atan(), fj + b14, f64::asinh(b17)];
-                            acc4 -= (f64::tanh(b15) - b18.tanh() - b19.tanh() - b20.tanh()).sin() * 0.05;
-                        }
-                        _ => {
-                            let v21 = (w0[2] * w0[2] + 1.0).recip();
-                            s3 = s3 * 0.75 + (w0[j % 4] / (s3 * s3 + 1.5)).tanh() * 0.1;
-                            s2 = s2.mul_add(0.75, f64::tanh(v21) * 0.25);
-                        }
-                    }
-                }
-                acc4 -= f64::recip(f64::acosh(t.powi(2) + 2.0).powi(2) + 0.5).cos() * 0.05;
-            }
-            for j in (1..=3).step_by(2) {
-                let v22 = v[j].atan2(x0 * x0 + 1.0).cos().exp2();
-                s2 = s2.mul_add(0.6, ((v22 * v22 + 2.0).sqrt() + v12.tanh()).tanh() * 0.05);
-                let v23 = w0.iter().map(|&p| w0[j].mul_add(f64::tanh(p).exp2(), v13)).sum::<f64>();
-                s2 *= 0.75;
-                s2 += 0.01 * f64::cos(v23);
-            }
-            match i % 2 {
-                0 => {
-                    let [b24, b25, b26, b27] = *w0;
-                    let x2 = -v13;
-                    s1 = (s1 * 0.6 + (b24.tanh() + b25.sin() - b26.cos() + b27.cos() - x2.cos()) * 0.05).tanh();
-                }
-                PHASE_B => {
-                    s3 = 0.5 * s3 + 0.05 * f64::sin(v13 * w0[i]);
-                    if v12 <= 0.0 && i == 3 {
-                        acc4 -= 0.5 * f64::cos(t.max(x2));
-                    } else if n % 3 == 1 && f64::exp_m1(f64::ln(t * t + 0.5).sin()) > 1.0 {
-                        acc4 -= 0.5 * (v12 + s1).sin();
-                        acc4 += 0.5 * x2.tanh().exp().tanh();
-                    } else {
-                        let v28 = s2.to_degrees() * 0.01;
-                        s1 = s1 * 0.8 + (x2.powi(2) + 1.0).log10().sin().exp2().sin() * 0.25;
-                        s3 = 0.5 * s3 + 0.75 * f64::cos(v28);
-                    }
-                    let v29 = v12.cos().exp2();
-                    s1 *= 0.6;
-                    s1 += 0.25 * f64::cos(v29);
-                }
-                _ => {
-                    s2 = 0.8 * s2 + 0.05 * f64::sin(t.sin().exp());
-                }
-            }
-            acc4 -= 0.5 * f64::cos(t);
-        }
-        acc4 += x0.min(w0[k10 % 4]).cos();
-        s2 = s2 * 0.75 + f64::cos(v[k10 % 4]) * 0.25;
-        s1 * 0.75 - s2 - s3 * 0.75 - f64::tanh(acc4) - f64::tanh(v12) + v13.tanh() - f64::log2(f64::powi(v12, 2) + 1.0)
+        let v13 = match k10 % 2 {
+            MODE_A => f64::sin(x0),
+            _ => v4.min(v4.tanh()),
+        };
+        s0 * 0.5 + s1 * 0.75 + acc2.tanh() + v4 - v5.cos() - v12.sin() + v13 * 1.5 - (f64::powi(p.0, 2) + 1.0).sqrt()
     }
 
     #[differentiable]
-    pub fn prog_72(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = f64::cos(x0.hypot(v[n % 4])) * 2.0;
-        let mut s1 = p.0.asinh();
-        let mut s2 = (p.1.sin() + 2.0).cbrt();
-        let mut acc3: f64 = 0.0;
-        let [b4, b5] = [s1 * acc3.asinh(), prog_23(s1, s2, (s1 + p.0 - (p.1.cos() * 0.9).acos()).cos() * 2.0, v, n)];
-        for i in (0..5).rev() {
-            let fi = i as f64;
-            if b5 + b4 < 1.0 || i == 2 {
-                s0 = s0.mul_add(0.5, f64::sin((v[i % 4].sin() + 2.0).cbrt()) * 1.0);
-                acc3 -= 0.25 * (f64::sin(fi - 0.25) * 0.9).atanh();
-            } else if i == 4 {
-                let b5: f64 = b5.tanh().exp();
-                s1 *= 0.6;
-                s1 += 0.1 * (s1 * s1).sin();
-                acc3 += f64::sin(b5.cos()) * 0.4;
-            } else {
-                acc3 += p.0.sin() * 0.4;
-                s2 = (s2 * 0.75 + (s2 - p.1) * 0.1).tanh();
-            }
-            if f64::exp(v[n % 4].cos().exp_m1().sin()) > 1.0 {
-                s0 = (s0 * 0.75 + prog_20(s0, s1, 0.75, v, i) * 0.005).sin();
-                if f64::exp_m1(s0.tanh()) < -0.5 {
-                    s1 *= 0.6;
-                    s1 -= 0.1 * f64::exp(f64::cos(x0)).sin();
-                    match i % 2 {
-                        PHASE_B => {
-                            break;
-                        }
-                        _ => {
-                            s1 = (s1 * 0.6 + s1 * p.0 * 0.1).sin();
-                            if prog_55((p.0 + fi).cos(), 1.2, f64::acosh((s0.powi(2) + 1.0).sqrt().powi(2) + 2.0).cos() * 2.0, v, i) < -0.5 && i > 1 {
-                                acc3 += 0.4 * f64::cos(f64::cosh((f64::powi(p.1, 2) + 0.5).sqrt().cos()));
-                                break;
-                            }
-                            s1 *= 0.8;
-                            s1 += 0.05 * f64::sin(f64::atanh(s1.cos() * 0.9) * 0.75);
-                        }
-                    }
-                    let [b6, b7] = [fi.mul_add(p.1, s0), s0 * s1 * std::f64::consts::FRAC_PI_4];
-                    s1 = s1 * 0.6 + (b6.sin() + b7.tanh()).cos() * 0.05;
-                } else if p.1.atan() <= fi / (f64::tanh(p.1) + 2.0) {
-                    acc3 += 1.5_f64.powf(b4.cos()).sin().tanh() * 0.4;
-                }
-            } else if b4 * (p.0 * p.1) >= -0.5 {
-                for _ in (0..4).rev() {
-                    s1 = s1.mul_add(0.5, ((fi.sin() * 0.9).atanh().powi(2) + 2.0).ln().cos() * 1.0);
-                    s0 *= 0.5;
-                    s0 += 1.0 * f64::sin((s0.powi(2) + 1.0).log10());
-                    s2 = s2 * 0.8 + b4 * 0.2;
-                }
-                acc3 -= (b5.tanh() * 0.9).asin().cos() * 0.4;
-            } else {
-                acc3 -= 0.4 * (f64::tanh(s0) * 0.9).acos().tanh();
-                s1 = (s1 * 0.8 + (v[n % 4].powi(2) + 1.0).ln() * 0.2).sin();
-            }
-            acc3 -= (s2 * s0).cos() * 0.4;
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let [b9, b10, b11, _] = v;
-            if n % 2 == 0 {
-                for _ in 0..5 {
-                    s0 = s0 * 0.75 + (b11.tanh() * 1.5).sinh().tanh() * 0.05;
-                    acc3 -= 0.05 * f64::asin(f64::cos(b9) * 0.9).cos();
-                    let [b12, _, _, b13] = v;
-                    acc3 += 0.05 * (b12.tanh() + b13.tanh()).cos();
-                }
-            }
-            let [b14, _, _, b15] = v;
-            s2 = s2.mul_add(0.5, f64::cos(p.1.mul_add(b11, s0)) * 0.1);
-            if k8 >= 5 || b4 - b14 >= 0.5 {
-                break;
-            }
-            s0 = 0.5 * s0 + 0.1 * (b9.sin() - b10.tanh() - f64::tanh(b15)).tanh();
-        }
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            if (b5.powi(2) + 1.0).ln().to_radians() <= 0.25 {
-                let v16 = f64::sqrt(b5 * b5 + 2.0);
-                acc3 += f64::sin(v16) * 0.5;
-            } else {
-                acc3 += f64::sin((s1.tanh().exp2().sin() * 0.9).asin()) * 0.5;
-                if v[i] + b4 < x0.tanh().exp() {
-                    continue;
-                }
-            }
-            let v17: f64 = b4.asinh();
-            for j in 0..i {
-                acc3 += (p.0 * (v17 * 0.65)).cos() * 0.25;
-                s0 = (s0 * 0.75 + v[j].tanh() * 0.25).sin();
-                s0 = 0.6 * s0 + 1.0 * (fi.sin() * 2.0).sinh().tanh();
-            }
-            acc3 += f64::cos(f64::tanh(x0).exp()) * 0.5;
-            s0 = (s0 * 0.5 + f64::cos(v17) * 0.5).tanh();
-        }
-        let v19 = match k8 % 2 {
-            PHASE_A if n < 4 => f64::powf(f64::powi(b4, 2) + 1.0, v[1].sin()),
-            1 => p.0 * v[k8 % 4].powi(2),
-            _other => {
-                let v18 = b4.min(x0).atan2(f64::sin(v[k8 % 4]).powi(2) + 1.0);
-                f64::cosh(f64::tanh(p.1)) + v18.sin()
-            }
-        };
-        s0 * 0.5 - s1 + s2.tanh() + acc3.sin() + b4 * 0.5 - f64::cos(b5) + f64::cos(v19) + (f64::sin(-v19) * 0.5).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_23(x1, 2.0, 0.75, v, n).cos() * 2.0;
+    pub fn prog_102<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 + x2).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = (v[n % 4].tanh() * 0.9).atanh();
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            s0 = s0.mul_add(0.5, f64::sqrt(f64::powi(x1, 2) + 1.0).sin() * 0.5);
-            s0 = s0 * 0.6 + f64::sin(v[3 - k3] * x0) * 0.1;
-            s0 = 0.75 * s0 + 0.05 * s0.sin().exp_m1().tanh();
-            if k3 >= 3 {
-                break (x2.powi(2) + 1.0).recip();
-            }
-        };
-        s0 = (s0 * 0.8 + (1.5 - x0 + 2.0) * 0.2).sin();
-        let mut m5 = 0;
-        for _ in 1..n {
-            acc1 += f64::tanh(x2.abs()) * 0.4;
-            if ((s0 * s0 + 1.0).log10().powi(2) + 1.0).powf(v4.cos()) <= 0.0 {
-                m5 += 1;
-            }
-            let v6 = f64::cbrt(v2.sin().exp_m1().tanh() + 2.0);
-            acc1 += 0.4 * f64::tanh(v6.cos());
-        }
-        match m5 {
-            0 => {
-                acc1 += prog_55(0.25, s0, x1, v, m5).sin() * 0.005;
-            }
-            1..=3 => {
-                s0 = s0 * 0.8 + (f64::exp_m1(v[m5 % 4].tanh()).powi(2) + 2.0).acosh().sin() * 0.02;
-                s0 *= 0.5;
-                s0 -= 1.0 * v2.to_radians();
-            }
-            5 => {
-                s0 = f64::mul_add(s0, 0.8, f64::tanh(x0 * x2) * 0.05);
-            }
-            _ => {
-                let v7 = prog_55(s0, x0.tanh().exp2().tanh(), v[m5 % 4].tanh() * 2.0, v, n);
-                s0 = (s0 * 0.5 + v7.tanh() * 0.005).tanh();
-            }
-        }
-        match m5 {
-            0 => {
-                acc1 += f64::abs((x2.cos() * 0.9).asin()).sin();
-                s0 = s0 * 0.75 + (v2 + x1).sin() * 0.02;
-            }
-            1 | 3 => {
-                let v8 = v4 * v[1];
-                let v9 = prog_40(v4, (-v4).cos() * 2.0, (v8 - 0.3).tanh(), v, n);
-                acc1 -= 0.005 * f64::cos(v9);
-            }
-            g if g > 4 => {
-                let mut k10 = 0;
-                while k10 < n && f64::atan(f64::cos(v[3]).exp()) > -0.5 {
-                    k10 += 1;
-                    let v11 = match k10 % 2 {
-                        0 => x0.tanh(),
-                        1 => {
-                            let x1 = x1 - x2;
-                            (v4 * v4 + 1.0).cbrt() + x1.tanh()
-                        }
-                        _ => v2.atan(),
-                    };
-                    match k10 + k3 {
-                        0 | 2 => {
-                            s0 *= 0.5;
-                            s0 += 0.25 * (v4 + v2).sin();
-                            continue;
-                        }
-                        3 | 5 => {
-                            s0 = (s0 * 0.8 + (x0 * x0 + 1.0).powf(0.5) * 0.1).sin();
-                            let v12 = f64::to_radians(v[k10 % 4]) * 20.0;
-                            acc1 += 0.4 * v12;
-                        }
-                        6 => {
-                            acc1 -= f64::recip(x2.sin().powi(2) + 1.0) * 0.25;
-                            let v13 = (f64::cos(x0) * 1.2).tan();
-                            acc1 += 0.25 * v13.cos().sin();
-                        }
-                        _ => {
-                            s0 = 0.75 * s0 + 0.25 * v[2].sin();
-                            s0 = s0 * 0.6 + (-v[k10 % 4]).cos() * 0.4;
-                        }
-                    }
-                    acc1 += f64::tanh(v11.tanh().cosh()) * 0.25;
-                }
-                let v14 = f64::tanh(v2).exp_m1();
-                s0 = (s0 * 0.6 + f64::sin(v14) * 0.02).sin();
-            }
-            _ => {
-                s0 = 0.75 * s0 + 0.05 * f64::sin(v[m5 % 4] / (v4.powi(2) + 0.5));
-            }
-        }
-        x2 + s0.cos() - acc1.tanh() + v2 * 0.25 + v4 + (v4 * v4 + 1.0).log(2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.tanh() * 0.5).ln_1p();
-        let mut s1 = (x0 * x0 + 1.0).log10();
-        let mut s2 = f64::to_degrees(x2) * 0.01;
-        let mut acc3: f64 = 0.0;
-        let v4 = (x1.cos() * 0.9).asin();
-        let v9 = match n {
-            1 => {
-                let v5 = f64::atan2(3.0_f64, v[n % 4]);
-                v5.hypot(v4)
-            }
-            2 => {
-                let v6 = (v4.powi(2) + 1.0).log2();
-                prog_14((v[n % 4] * v[n % 4] + 1.0).recip().tanh().cos(), (v[n % 4] / (v[n % 4].cos() + 2.0)).sin() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], 3) + v6.tanh()
-            }
-            3..=5 => s1.hypot(v[n % 4]),
-            _ => {
-                for &t in v.iter() {
-                    let v7 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.25 * f64::cos(-p.tanh()));
-                    let v8 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.1 * (r.tanh().exp2() + p.tanh()).cos());
-                    s1 = (s1 * 0.5 + (x2.tanh() * 0.9).asin() / ((t / (f64::cos(v7) + 2.0)).powi(2) + 0.5) * 0.02).tanh();
-                    acc3 += v8.cos().cos() * 0.5;
-                }
-                f64::min(x0, s1)
-            }
-        };
-        let v10 = f64::acosh((v[n % 4] + v4).powi(2) + 2.0);
-        let mut k11 = 0;
-        let v15 = loop {
-            k11 += 1;
-            acc3 += prog_55((-(x1 * x1 + 0.5).ln()).sin() * 2.0, (v4.powi(2) + 1.0).log(3.0).sin(), x2, [v[0], v[1], v[2], v[3]], 0).tanh() * 0.2;
-            acc3 += 0.4 * prog_55(x2, v4, 1.2, [v[0], v[1], v[2], v[3]], k11).cos();
-            match k11 + n {
-                1 => {
-                    let v12 = prog_55(f64::tanh(f64::log2(f64::powi(-v10, 2) + 1.0)) * 2.0, f64::cos(v10).cos(), (SCALE + s1.cos()).tanh(), [v[0], v[1], v[2], v[3]], k11);
-                    acc3 += 0.2 * f64::sin(v12.cos());
-                }
-                2 | 4 => {
-                    s0 = s0.mul_add(0.6, f64::cosh(v4.sin() * 2.0).tanh() * 0.05);
-                }
-                g if g > 5 => {
-                    acc3 -= (v10 + v9).abs().tanh() * 0.4;
-                    match k11 {
-                        0 | 2 => {
-                            let v13 = v10 / (s1 * s1 + 0.5);
-                            s2 = s2 * 0.5 + f64::tanh(v13) * 0.05;
-                        }
-                        g if g > 3 => {
-                            break s0;
-                        }
-                        _other => {
-                            let v14 = v4 + v9;
-                            s0 = s0 * 0.6 + f64::ln(v4.powi(2) + 0.5).hypot(s0).tanh() * 0.1;
-                            s1 = s1 * 0.6 + f64::tanh(v14) * 0.2;
-                        }
-                    }
-                }
-                _ => {
-                    s1 *= 0.75;
-                    s1 += 0.05 * f64::cos((x1 * x1 + 0.5).powf(0.5));
-                    s0 *= 0.5;
-                    s0 -= 1.0 * (x2.cos() + 2.0).cbrt().tanh();
-                }
-            }
-            if k11 >= 5 || (v9 / (v9 * v9 + 1.5)).asinh() < v10 {
-                break v4 / (f64::cos(x1) + 2.0);
-            }
-        };
-        let mut a16 = [0.0; 4];
-        for i in 0..4 {
-            if v15.powi(2) >= 1.0 {
-                a16[i] = (v[k11 % 4] / (v10.sin() + 2.0)).tanh();
-            } else {
-                a16[i] = (v9.powi(2) + 1.0).log(2.0);
-            }
-        }
-        a16 = [a16[0] * 0.6 + (-v10.clamp(-1.5, 0.5)).sin() * 0.02, a16[1] * 0.5 + f64::tanh(f64::atan(v4)) * 0.2, prog_55(v4, f64::copysign(x1, v9).sin() * 2.0, f64::sin(v[k11 % 4].max(v4)) * 2.0, [v[0], v[1], v[2], v[3]], 6).sin() * 0.02, a16[1]];
-        s0 - s1.sin() - s2 * 0.5 + acc3.cos() + v15 + a16[2].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2].cos().exp_m1().cos() * 0.9).atanh();
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(prog_5(x1, (x2 - s0).tanh() * 2.0, 2.0, &v, n).sin(), |r, &p| r * 0.5 + 0.005 * f64::cos(prog_20(p.clamp(-1.5, 1.0).tanh() * 2.0, (-(v[n % 4].cos() * 0.9).asin()).sin(), 1.5, v, n)));
-        let v4 = match n {
-            0 => {
-                let v3 = prog_20(x0, x2, v2.cos() * 2.0, v, n);
-                (f64::cos((acc1.powi(2) + 0.5).recip()) * 2.0).cosh() + v3.cos()
-            }
-            1..=2 => f64::to_degrees(v[n % 4]) * 0.02,
-            4..=5 => ((f64::powi(x0, 2) + 1.0).log(x2 * x2 + 2.0).powi(2) + 1.0).recip(),
-            _ => (x0 * x0 + 1.0).ln().clamp(-1.0, 1.0),
-        };
-        let mut a5 = v;
-        a5[0] *= 0.75;
-        a5[2] += x0.sin().copysign(v[1]);
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            let v7 = x0 + v[3];
-            let mut k8 = 0;
-            while k8 < n && f64::cos(v4) * 0.1 > v7 {
-                k8 += 1;
-                let v9 = v.iter().map(|&p| s0.atan() + f64::tanh(p)).sum::<f64>();
-                let v10 = a5[k8 % 4].cos();
-                acc1 += 0.05 * (s0 + x2).sin();
-                s0 = f64::mul_add(s0, 0.6, (v9.cos() + f64::sin(v10)).sin() * 0.02);
-            }
-            s0 = 0.75 * s0 + 0.25 * v4.asinh().sin();
-            s0 *= 0.75;
-            s0 += 0.1 * v7.tanh();
-        }
-        let v11 = if k6 > 4 {
-            f64::cbrt(v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0)
-        } else {
-            x0.to_radians() * 20.0
-        };
-        s0 - acc1 + v2 * 0.25 + f64::tanh(v4) + a5[1].sin() + v11 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(v[n % 4].tanh() * 0.9);
-        let mut s1 = v[n % 4].sin();
-        let mut s2 = prog_0(1.2, (x1 * x1 + 1.0).log(10.0).cos() * 2.0, s0, v, n).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.005 * (prog_20(f64::cos(r.sin().exp2() * s1.asinh()) * 2.0, 0.25, 2.0, v, 1) + p.cos()).tanh());
-        for i in 0..v.len() {
-            if 0.65 * (s0 + x0) >= -1.0 {
-                acc3 -= prog_20(x0, (s0.cos() * 0.9).asin().sin().sin() * 2.0, (-x2).atan().cos(), v, n).sin() * 0.01;
-            } else {
-                s2 = (s2 * 0.6 + s2 * 0.4).tanh();
-            }
-            acc3 -= 0.5 * (-(s2 * v4)).tanh();
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                acc3 -= f64::tanh((x2.powi(2) + 1.0).recip().powi(2).ln_1p()) * 0.1;
-                match i % 2 {
-                    0 => {
-                        s1 = (s1 * 0.8 + ((s2 * s2 + 1.0).log10().powi(2) + 1.0).log(2.0) * 0.25).sin();
-                    }
-                    _ => {
-                        acc3 += f64::cos(s0 - s2) * 0.1;
-                    }
-                }
-            }
-        }
-        let v6: f64 = x2.powi(3);
-        let v8 = match n % 4 {
-            0..=2 => {
-                let v7 = f64::cosh(v[3].abs().sin());
-                (f64::to_radians(v[n % 4]).powi(2) + 1.0).log10() + v7.cos()
-            }
-            _ => {
-                let v6 = v[n % 4];
-                s2 = (s2 * 0.5 + x0 / (f64::tanh(v6) + 2.0) * 0.1).sin();
-                (v[n % 4].cos() * 0.9).asin().sin().exp()
-            }
-        };
-        for i in (0..n).rev() {
-            let v9 = match i {
-                0 | 2 => f64::tanh(x0),
-                g if g > 3 => {
-                    s2 = (s2 * 0.75 + f64::cos(v4) * 0.25).sin();
-                    f64::sin(v6)
-                }
-                _other => v[i % 4].atan() + f64::sqrt(f64::powi(s0, 2) + 1.0),
-            };
-            let v10 = f64::cbrt((v6 / 4.0).sin() + 2.0);
-            acc3 += 0.25 * (s1 * v9).tanh();
-            s0 = (s0 * 0.5 + v10.tanh() * 1.0).sin();
-        }
-        for _ in 0..n {
-            if f64::sin(v8).asinh() >= x0 {
-                s1 = s1 * 0.5 + x0.cos().exp_m1().tanh() * 0.1;
-                s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 1.0).ln().sin() * 0.4);
-            } else {
-                s0 = 0.6 * s0 + 0.05 * s0.powi(3).tanh();
-                if (s1 * s1 + 2.0).ln() > 0.25 {
-                    let v11 = v4 * x0;
-                    let v12 = s0.atan2(x1.powi(2) + 0.5) - (x2 * x2 + 2.0).sqrt();
-                    s2 *= 0.8;
-                    s2 += 0.01 * f64::cos(v11.sin() + f64::cos(v12));
-                }
-            }
-            let v13: f64 = f64::acos((v4 + v6).tanh() * 0.9);
-            s1 = s1 * 0.8 + v8.cos() * 0.2;
-            acc3 += 0.25 * v13.cos().tanh();
-        }
-        x0 * 0.75 - f64::cos(s0) + s1 * 1.5 + s2.tanh() + acc3.cos() - v4 + f64::sin(v6) + v8.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::sin(prog_14::<f64>(x2, x0, f64::sin(f64::cosh(v[3].sin() * 1.5) * v[3]) * 2.0, v, n)) * 2.0;
-        let mut s1: f64 = f64::tanh(x1).exp_m1();
-        let mut s2 = (f64::powi(s1, 2) + 1.0).cbrt() * (f64::cos(v[n % 4]) * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        match n {
-            1 => {
-                let v4 = prog_40::<f64>(f64::sin(acc3), acc3, s2, v, n);
-                s0 = 0.5 * s0 + 0.05 * f64::sin((s2 * s2 + 1.0).recip() + 0.5_f64.hypot(s2));
-                acc3 += 0.005 * f64::cos(v4);
-            }
-            2 | 4 => {
-                s0 *= 0.75;
-                s0 += 0.1 * v[n % 4].cos().exp2().cos();
-            }
-            6 => {
-                let [b5, b6, b7, b8] = v;
-                let v9 = (x1.to_radians() * 20.0).copysign(b5.atan2(b7 * b7 + 0.5));
-                acc3 -= (b6.tanh() + f64::tanh(b8) + v9).sin();
-            }
-            _ => {
-                acc3 += 0.01 * prog_55(f64::sin(x1) * 2.0, s1, acc3.cos(), v, 3).tanh();
-                if x0.powi(2) < v[n % 4] || n < 6 {
-                    acc3 += x1.sin().sinh().asinh();
-                    s2 *= 0.75;
-                    s2 += 0.1 * f64::sin(x0.sin().sinh().to_degrees() * 0.02);
-                } else {
-                    s1 = (s1 * 0.75 + f64::atan2(s1 * s1 + 0.5, s1) * 0.01).sin();
-                    let v10 = ((f64::cos(x0) * 0.9).atanh().tanh() * 0.9).asin();
-                    s2 *= 0.6;
-                    s2 -= 0.02 * v10.sin().tanh();
-                }
-                s1 = s1.mul_add(0.6, f64::atanh(f64::sin(x0).exp().tanh() * 0.9).cos() * 0.02);
-            }
-        }
-        for _ in (1..=6).step_by(2) {
-            s0 = (s0 * 0.75 + prog_20(x0, s0, (s0 + x1).sin() * 2.0, v, n) * 0.005).sin();
-            let v11 = prog_20(s0, 0.25, 0.5, v, n);
-            acc3 -= 0.05 * v11.sin().sin();
-        }
-        let [_, b12, b13, _] = v;
-        let [b14, b15] = [(f64::sin(b13) * 0.5).ln_1p(), f64::clamp(b12 + x1, -1.5, 1.5)];
-        s0 - s1 * 0.5 + s2 * 0.5 + acc3.tanh() - f64::tanh(b14) + b15 - f64::sin(f64::recip(b14.powi(2) + 1.0))
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[0] * v[0]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if n > 0 {
-            return x2.mul_add(x1, x1);
-        }
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            s0 = (s0 * 0.5 + f64::atan2(x2, x1.powi(2) + 0.5) * 0.05).tanh();
-            for u in v {
-                match n % 2 {
-                    0 => {
-                        s0 = (s0 * 0.8 + s0.tanh() * 0.2).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + v[i % 4] * 0.35 * 0.5).sin();
-                        let v2 = s0.tanh();
-                        s0 *= 0.6;
-                        s0 += 0.4 * v2.sin();
-                    }
-                }
-                if n < 6 && (-x2) / (f64::sinh(v[(i + n) % 4].sin() * 1.5).powi(2) + 1.0) > u {
-                    s0 = (s0 * 0.8 + f64::powi(x2, 2) * 0.05).tanh();
-                    break 'l0;
-                }
-                match i {
-                    0..=1 => {
-                        s0 = 0.5 * s0 + 1.0 * (f64::to_degrees((x0 * x0 + 1.0).log(10.0)) * 0.02).cos();
-                        s0 = (s0 * 0.8 + (v[1] + s0) * 0.1).tanh();
-                    }
-                    2..=3 => {
-                        break;
-                    }
-                    4 => {
-                        let v3 = x1 / (x0.powi(2) + 1.5);
-                        s0 = (s0 * 0.75 + (s0 + v3) * 0.1).sin();
-                    }
-                    _ => {
-                        s0 = 0.6 * s0 + 0.25 * (s0 * s0 + 1.0).cbrt().cos();
-                    }
-                }
-                s0 *= 0.75;
-                s0 += 0.1 * f64::sin((s0.powi(2) + 0.5).ln());
-            }
-            let v4 = v.iter().fold(prog_20((x0.sin() * 0.9).atanh().cos(), f64::cos((fi * x0).powi(2).ln_1p()), x0, v, n).tanh(), |r, &p| r * 0.75 + 0.1 * f64::cos(x0 - 1.25 + p.cos()));
-            s0 = s0 * 0.5 + (fi * x2).tanh() * 0.1;
-            s0 = (s0 * 0.8 + v4 * 0.005).sin();
-        }
-        let v5 = f64::log2(f64::powi(x1, 2) + 1.0);
-        let v6 = prog_40::<f64>(s0, (f64::sin(acc1) * 0.9).asin().tanh(), f64::tanh(-(v[1] * v[1])) * 2.0, v, n);
-        for i in (0..=n).rev().step_by(2) {
-            acc1 -= 0.5 * f64::cos(v6 / (f64::sin(x2) + 2.0));
-            match n {
-                0..=2 => {
-                    s0 = s0 * 0.8 + prog_55(v5.sin().sin() * 2.0, (v[i % 4] * std::f64::consts::FRAC_PI_4).tanh(), f64::sin(((f64::powi(v5, 2) + 1.0).sqrt().sin() * 1.2).tan()) * 2.0, v, i).sin() * 0.005;
-                }
-                g if g > 3 => {
-                    s0 = (s0 * 0.5 + f64::tanh(x1) * 0.5).tanh();
-                }
-                _ => {
-                    let v6: f64 = v6;
-                    let v7 = 1.5_f64.powf(f64::cos(v6));
-                    s0 = s0.mul_add(0.5, v7.cos() * 0.75);
-                }
-            }
-            acc1 += f64::sin(x0) * 0.5;
-        }
-        f64::tanh(x0) + x2 + f64::cos(s0) - acc1.tanh() + v5 * 0.5 + v6.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (f64::powi(f64::sin(w0[n % 4]), 2) + 1.0).log(3.0);
-        let mut s2 = (v[n % 4].hypot(s1).powi(2) + 2.0).ln().tanh() * 2.0;
-        let mut s3 = x2;
-        let mut acc4: f64 = 0.0;
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s3 = (s3 * 0.8 + prog_20(2.0, x1, f64::cbrt(x1.powi(2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-            let v6: f64 = x1 * x2;
-            if k5 >= 4 || v6 <= 1.0 {
-                break;
-            }
-        }
-        acc4 += acc4.copysign(x0).powi(3);
-        let v7 = prog_55(s3, f64::tanh(x2 + x1) * 2.0, s2, [v[0], v[1], v[2], v[3]], n);
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = v7 - s2;
-            }
-        }
-        let v9 = v.iter().copied().map(|p| (v7.tanh() + 2.0).cbrt().abs() + f64::sin(p)).sum::<f64>();
-        s1 = (s1 * 0.5 + f64::acos(w0[0].sin() * 0.9) * 0.2).sin();
-        s2 = (s2 * 0.5 + f64::to_radians(s3) * 1.0).tanh();
-        s1 * 1.5 + s2 * 0.5 + acc4 - a8[0][2].sin() - v9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x2.atan();
-        let mut s2 = w0[n % 4].abs().powi(2).ln_1p();
-        let mut s3: f64 = (f64::cos(x1) * 0.9).acos().sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut m5 = 0;
-        for (i, &t) in w0.iter().enumerate() {
-            match i {
-                MODE_C => {
-                    acc4 -= 0.02 * prog_20(1.5, s1, v[(i + m5) % 4].tanh(), [v[0], v[1], v[2], v[3]], n).cos();
-                    let v6 = (x2 * x2 + 1.0).recip();
-                    s1 = s1.mul_add(0.6, v6.tanh() * 0.5);
-                }
-                3 => {
-                    s1 *= 0.6;
-                    s1 -= 0.1 * s1.cos().exp_m1().cos();
-                    continue;
-                }
-                _ => {
-                    s1 = 0.75 * s1 + 0.005 * prog_20(x0.sin() * 2.0, x0, 2.0, [v[0], v[1], v[2], v[3]], 5).cos();
-                }
-            }
-            let mut m7 = f64::INFINITY;
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                let c8 = if w0[n % 4] + fj < 1.0 {
-                    s3 / (s3 * s3 + 1.5)
-                } else {
-                    (0.25 - v[(j + n) % 4]) * x0
-                };
-                m7 = c8.min(m7);
-            }
-            if (v[0] * v[0] + 0.5).sqrt() >= x0 {
-                break;
-            }
-            s1 = 0.75 * s1 + 0.005 * f64::cos(prog_20(s3, 0.5, f64::tanh(f64::exp_m1(m7.tanh())), [v[0], v[1], v[2], v[3]], n));
-            if (s2.sin() * 1.2).tan() < v[m5 % 4] {
-                m5 += 1;
-            }
-            s2 = s2 * 0.5 + t.tanh() * 0.5;
-        }
-        match m5 {
-            0..=1 => {
-                s1 = s1.mul_add(0.5, (s1 * s1 + 1.0).log(10.0).sin() * 0.25);
-                if m5 == 6 && prog_20(x0.cos().exp().sin(), f64::ln(f64::tanh(s2).powi(2) + 2.0).tanh(), acc4, [v[0], v[1], v[2], v[3]], n) >= 1.0 {
-                    s2 = s2.mul_add(0.75, f64::cos(f64::copysign(2.0_f64, x1)) * 1.0);
-                    let v9: f64 = prog_55(f64::sin((x1.cos().cos() * 0.9).asin()) * 2.0, acc4.sin() * 2.0, s1, [w0[0], w0[1], w0[2], w0[3]], 6);
-                    s3 = (s3 * 0.5 + f64::sin(v9) * 0.005).sin();
-                } else {
-                    s2 = s2.mul_add(0.8, (s2 * s2).tanh() * 0.01);
-                    s2 = 0.5 * s2 + 0.1 * f64::cos(s1);
-                }
-                let v10 = x0 - v[m5 % 4];
-                acc4 += v10.sin();
-            }
-            2..=4 => {
-                s3 = 0.6 * s3 + 0.05 * f64::sin(s3);
-            }
-            5 => {
-                acc4 -= x2.atan().sin();
-            }
-            _ => {
-                s2 = s2 * 0.8 + f64::clamp(s2, -1.0, 1.5).cos() * 0.1;
-                if (x0 * x0 + 1.0).log(x0.powi(2) + 2.0) < -0.5 {
-                    s3 = s3.mul_add(0.6, f64::cos(x2 * s3) * 0.05);
-                    s2 = 0.8 * s2 + 0.005 * prog_55(x2, (s2 * x1).tanh(), 0.75, [v[0], v[1], v[2], v[3]], m5).tanh();
-                } else {
-                    let mut k11 = 0;
-                    while k11 < 4 && (x1.sin() * 0.5).ln_1p() < s1 {
-                        k11 += 1;
-                        for j in 1..n {
-                            let fj = j as f64;
-                            s1 = 0.6 * s1 + 0.2 * f64::sin(x1 - v[j % 4]);
-                            match j % 3 {
-                                0 => {
-                                    s2 = 0.5 * s2 + 0.2 * (s3.tanh() * 0.9).acos().sin();
-                                    let v12 = fj * v[(j + m5) % 4];
-                                    s1 = s1 * 0.6 + v12.tanh() * 0.05;
-                                }
-                                MODE_B => {
-                                    s1 = s1 * 0.8 + f64::cos(x0.cos()) * 0.2;
-                                }
-                                2 => {
-                                    let v13 = fj * x0 + s1 * x0;
-                                    acc4 -= 0.1 * f64::clamp(v13, -1.5, 0.5).tanh();
-                                    if x2.sin() < s2 {
-                                        return fj + w0[j % 4];
-                                    }
-                                }
-                                _ => {
-                                    let v14 = s2.cos().sinh();
-                                    acc4 += 0.1 * x2.cos();
-                                    acc4 += v14.sin() * 0.1;
-                                }
-                            }
-                            let v17: f64 = if x1.tanh() > s2.mul_add(v[m5 % 4], x2) {
-                                let x2 = x1;
-                                let v15 = s3.sin();
-                                w0[j % 4] + f64::cos(x2) + f64::cos(v15)
-                            } else {
-                                let v16 = (v[n % 4].cos() * 0.9).asin().cos();
-                                v16.atan2(x0 * x0 + 1.0)
-                            };
-                            acc4 -= v17.tanh().cos() * 0.1;
-                        }
-                        acc4 += ((w0[k11 % 4] + s1).powi(2) + 1.5).acosh().sin() * 0.25;
-                    }
-                    for _ in 0..n {
-                        s2 *= 0.75;
-                        s2 += 0.05 * (x1 * x1 + 1.0).powi(-1);
-                        let mut k18 = 0;
-                        while k18 < 6 {
-                            k18 += 1;
-                            let v19: f64 = x1 + 1.2;
-                            acc4 += f64::cos(((-s3).cos() * 0.9).acos()) * 0.05;
-                            acc4 -= v19.sin() * 0.05;
-                        }
-                    }
-                }
-                s1 = s1 * 0.6 + s1.cos().exp().cos() * 0.05;
-            }
-        }
-        let v20: f64 = (x0 * x0 + 1.0).powi(-1);
-        let v21 = w0.iter().fold(acc4.cos(), |r, &p| r * 0.5 + 0.02 * (f64::asinh(v20 / (w0[(m5 + n) % 4] * w0[(m5 + n) % 4] + 0.5)) + p.cos()).tanh());
-        let v22 = w0.iter().fold(s2, |r, &p| r * 0.5 + 0.05 * f64::log(3.0_f64, s1.mul_add(w0[m5 % 4], p).powi(2) + 2.0).sin());
-        s3.tanh() + v21 + f64::cos(v22)
-    }
-
-    #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = v[n % 4].sin().exp_m1();
-        let mut acc1: f64 = 0.0;
-        let v5 = match n {
-            0..=2 => {
-                let v2 = (f64::powi(v[n % 4] - s0, 2) + 1.0).atan2((v[2] * v[2] + 0.5).cbrt());
-                (-s0) + f64::sin(v2)
-            }
-            4..=5 => {
-                let v3 = x0 * (x2 + x0);
-                s0 = f64::mul_add(s0, 0.8, (v[1] - v[n % 4]).tanh() * 0.1);
-                f64::copysign(v3, f64::sinh(x1.cos() * 2.0))
-            }
-            6 => prog_43((acc1 * 0.8).sin() * 2.0, (SCALE + x2.sin().exp_m1()).tanh() * 2.0, (acc1 / (x0 * x0 + 1.0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n),
-            _other => {
-                let v4 = f64::abs(x2);
-                x0.sin() + v4.cos()
-            }
-        };
-        match n {
-            0 | PHASE_C => {
-                acc1 += prog_79(x2, f64::atan(v[3]).sin() * 2.0, x2.sin().exp().sin() * 2.0, v, 5).cos() * 0.005;
-            }
-            3 => {
-                acc1 += (x0.tanh() * 0.5).ln_1p();
-                let v6: f64 = prog_40((f64::powi(x1, 2) + 0.5).ln().cos(), (f64::exp(v[0].tanh()) + acc1 * s0).cos() * 2.0, acc1, [v[0], v[1], v[2], v[3]], n);
-                acc1 += 0.005 * v6.cos();
-            }
-            4 => {
-                let v7 = f64::tan(f64::cos(x0) * 1.2);
-                s0 = s0.mul_add(0.5, ((x2.powi(2) + 1.0).ln() - x2).tanh() * 0.25);
-                acc1 += 0.4 * f64::cos(v7);
-            }
-            _ => {
-                acc1 += (f64::cos(x2) * 1.5).sinh().tanh();
-                let v8 = prog_55((v[n % 4] / 2.0 + (x0 - x1)).tanh() * 2.0, x1.mul_add(f64::recip(s0 * s0 + 1.0), f64::max(x0, s0)).sin(), 1.5, [v[0], v[1], v[2], v[3]], n);
-                acc1 -= v8.tanh() * 0.05;
-            }
-        }
-        let v9 = match n % 3 {
-            1 => {
-                s0 = s0.mul_add(0.6, x2.sin() * 0.4);
-                x0 * x1
-            }
-            PHASE_C => {
-                let v5 = x1.asinh();
-                (-0.5_f64).max(3.0_f64.hypot(x0)) + v5.cos()
-            }
-            _ => prog_20(x0, x1, 1.2, [v[0], v[1], v[2], v[3]], 6),
-        };
-        let v10 = prog_55(f64::recip(s0 * s0 + 1.0).cos() * 2.0, x2, (v[2] * v[2] + 1.0).log(s0 * s0 + 2.0).sin() * 2.0, [v[0], v[1], v[2], v[3]], 4);
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            acc1 -= ((v5.powi(2) + 2.0).ln() - v10).cos() * 0.25;
-            let mut k11 = 0;
-            while k11 < 4 {
-                k11 += 1;
-                if f64::asinh(x1) >= -0.25 {
-                    break 'l0;
-                }
-                match k11 {
-                    0..=1 => {
-                        let x2 = f64::exp((x1.to_degrees() * 0.01).sin());
-                        acc1 += v9.cos() * 0.05;
-                        acc1 += f64::sin(x2) * 0.05;
-                    }
-                    2..=4 => {
-                        acc1 -= f64::sin(f64::ln_1p(x2.sin() * 0.5).tanh()) * 0.05;
-                    }
-                    _other => {
-                        acc1 += x0.asinh().cos() * 0.05;
-                        s0 = s0.mul_add(0.8, f64::tan(v[3].sin() * 1.2).cos() * 0.02);
-                    }
-                }
-                s0 = (s0 * 0.8 + v9.min(x0) * 0.2).tanh();
-            }
-            match n {
-                0 => {
-                    s0 *= 0.6;
-                    s0 += 0.4 * v9.sin();
-                    match k11 % 4 {
-                        0..=1 => {
-                            acc1 -= ((v9.tanh() * 0.9).asin() + (v5 + s0)).tanh() * 0.25;
-                        }
-                        g if g > 2 => {
-                            break;
-                        }
-                        _ => {
-                            acc1 += f64::sin(x2 * x2) * 0.25;
-                            acc1 += 0.25 * (f64::tanh(s0) * 0.9).acos().cos();
-                        }
-                    }
-                    let v12 = f64::sinh(fi.cos() * 2.0);
-                    acc1 -= v12.tanh() * 0.25;
-                }
-                1..=2 => {
-                    s0 = s0 * 0.75 + f64::sin(((x2 / 2.0).powi(2) + 0.5).recip()) * 0.25;
-                }
-                g if g > 3 => {
-                    s0 = s0.mul_add(0.8, f64::sin(x0 / (x0 * x0 + 1.5) * (v[k11 % 4].to_degrees() * 0.02)) * 0.02);
-                }
-                _other => {
-                    s0 = (s0 * 0.6 + (f64::cos(v9) + (fi - v9)) * 0.2).tanh();
-                    let v9 = v9 + s0;
-                    acc1 -= v9.tanh().tanh() * 0.25;
-                }
-            }
-        }
-        s0.sin() + acc1.tanh() - v5.cos() + v9.sin() + v10.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = prog_23(x1, f64::cos(f64::asin(f64::cos(x2) * 0.9) - (-x1)), (x2 + w0[n % 4]).cos() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = 'b0: {
-            if 2.0_f64.log(f64::powi(w0[3], 2) + 2.0) / (f64::tanh(x0 * x0) + 2.0) <= -0.5 {
-                s1 = s1.mul_add(0.75, f64::sin(x0.atan()) * 0.25);
-                break 'b0 (f64::powi((f64::powi(x2, 2) + 2.0).sqrt(), 2) + 1.0).log2();
-            }
-            0.5_f64.hypot(v[n % 4])
-        };
-        'l1: for &t in v.iter() {
-            let v5 = if -(t.sin() * 2.0).cosh() < -1.0 && n % 2 == 0 {
-                let v4 = x1 - t;
-                t.cos().exp_m1() + v4.tanh()
-            } else {
-                (t.tanh() + 2.0).cbrt()
-            };
-            let v6 = prog_55(t, f64::tanh(f64::atan(x0)) * 2.0, 2.0, [v[0], v[1], v[2], v[3]], n);
-            s1 = (s1 * 0.6 + (x1 + s1).tanh() * 0.2).sin();
-            let mut k7 = 0;
-            while k7 < n + 1 && (x2 * x2 + 0.5).sqrt() <= 0.5 {
-                k7 += 1;
-                if (v3.powi(2) + 1.0).powf(0.5) >= -0.5 {
-                    acc2 += 0.05 * (x2.tanh() * 0.9).acos().sin();
-                    break 'l1;
-                }
-                s1 = s1 * 0.5 + f64::ln(v6 * v6 + 1.0).sin() * 0.02;
-            }
-            acc2 += 0.2 * f64::tanh(f64::sin(v5) + v6.tanh());
-        }
-        for (i, &t) in w0.iter().enumerate() {
-            let fi = i as f64;
-            let v8 = x1 / (s1.cos() + 2.0);
-            if prog_55(f64::recip(x0.powi(2) + 1.0).sin(), (t * v3).tanh(), x2, [v[0], v[1], v[2], v[3]], n) < 0.0 {
-                s1 = s1 * 0.6 + (v8.powi(2) + 1.0).cbrt().tanh() * 0.1;
-                s1 = (s1 * 0.5 + f64::cosh(s1.sin() * 1.5) * 0.1).sin();
-            } else if (f64::powi(v8.tanh().sinh(), 2) + 0.5).sqrt() <= v[3 - i] || i > 2 {
-                s1 = s1 * 0.8 + (s1 * fi).cos() * 0.05;
-            }
-            s1 *= 0.8;
-            s1 += 0.25 * (x2 * x2 + 1.0).recip();
-        }
-        let v9 = if v3 + x1 > -1.0 || n < 3 {
-            s1.tanh()
-        } else {
-            return x0.cos()
-        };
-        let v11 = 'b4: {
-            let v10 = (x0 * x0 + 1.5).acosh().powi(2).ln_1p();
-            for _ in (1..=6).step_by(2) {
-                s1 = (s1 * 0.8 + ((v10.powi(2) + 2.0).acosh() + (f64::sin(s1) * 0.9).atanh()) * 0.02).tanh();
-                if (x1.cos() * 0.9).atanh() >= f64::cos(v9) {
-                    break 'b4 f64::cosh(x1.tanh()).sin();
-                }
-            }
-            v10 * x2 - 2.5
-        };
-        let mut k12 = 0;
-        while k12 < 4 && v9 + 1.25 + f64::cosh(v[k12 % 4].tanh()) > -1.0 {
-            k12 += 1;
-            'b7: {
-                let v13: f64 = f64::sin(x0);
-                for &u in w0.iter() {
-                    if (u * u + 0.5).sqrt() < v13 {
-                        break 'b7;
-                    }
-                    s1 = s1 * 0.75 + (v11 + 1.2).tanh() * 0.25;
-                }
-                if v11 > -0.5 {
-                    s1 = (s1 * 0.75 + f64::sin(x2) * 0.25).sin();
-                    break 'b7;
-                }
-                acc2 -= v13.sin() * 0.5;
-            }
-            match k12 {
-                PHASE_A | PHASE_C => {
-                    let v14 = prog_55(x1, s1, v9, [w0[0], w0[1], w0[2], w0[3]], k12);
-                    s1 = s1 * 0.8 + v11.sin().exp2().cos() * 0.1;
-                    s1 = s1 * 0.6 + f64::sin(v14).tanh() * 0.05;
-                }
-                3 => {
-                    s1 = (s1 * 0.75 + x2 * x2 * 0.05).sin();
-                    s1 = 0.5 * s1 + 0.02 * f64::tanh(s1 / 1.5 * (v[k12 % 4] * v11));
-                }
-                4 => {
-                    let v15 = s1;
-                    acc2 += (1.2 - v[2]).tanh() * 0.5;
-                    if (s1.sin() * 0.9).asin() >= -0.5 {
-                        continue;
-                    }
-                    acc2 -= f64::cos(v15.tanh()) * 0.5;
-                }
-                _ => {
-                    acc2 -= f64::hypot(x0, v3).cos() * 0.5;
-                    if (v11 * v11 + 1.0).log(10.0) > 0.5 && k12 == 3 {
-                        acc2 -= (f64::cbrt(x1.powi(2) + 1.0) * x0.sin()).sin() * 0.5;
-                        acc2 += 0.5 * (v[2] - v9).tanh().exp_m1().tanh();
-                    } else if k12 < 1 && ((v9 - s1).powi(2) + 1.0).powf(0.3) < v3 {
-                        acc2 -= 0.5 * (x0 + v[k12 % 4]).cos();
-                    } else {
-                        let v16 = x1.copysign((v3 * v3 + 2.0).ln());
-                        acc2 += f64::tanh(f64::sin(v16)) * 0.5;
-                    }
-                    'b9: {
-                        let v17 = v3.asinh();
-                        let v18 = f64::powf(f64::powi(v[n % 4], 2) + 1.0, 1.5);
-                        let mut k19 = 0;
-                        while k19 < 3 && v17 <= v9 {
-                            k19 += 1;
-                            if f64::ln_1p((f64::sin(x0) * 0.9).acos().sin() * 0.5) < -0.5 {
-                                continue;
-                            }
-                            s1 = (s1 * 0.75 + ((s1.powi(2) + 0.5).recip().sin() * 0.9).atanh() * 0.02).sin();
-                            if f64::ln_1p(v18.sin().tanh() * 0.5) <= 0.0 {
-                                break 'b9;
-                            }
-                        }
-                        s1 *= 0.5;
-                        s1 += 0.02 * (f64::sin(v17) - f64::tanh(v18)).cos();
-                    }
-                }
-            }
-            s1 = 0.6 * s1 + 0.4 * f64::cos(w0[k12 % 4]);
-        }
-        s1 * 0.5 - f64::cos(acc2) + v9 * 1.5 + v11.tanh() - (w0[k12 % 4].cos().powi(2) + 1.0).recip()
-    }
-
-    #[differentiable]
-    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log(2.0).cos();
-        let mut acc1: f64 = 0.0;
-        if n == 2 {
-            let v2 = (x0.max(x2).sin() * 1.2).tan();
-            s0 = s0.mul_add(0.75, f64::tanh(v2).cos() * 0.02);
-        } else {
-            let v3: f64 = f64::cos(v[3]);
-            acc1 += f64::to_degrees(v3) * 0.01;
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            acc1 += f64::sin(prog_20((x2 + x1).sin() * 2.0, (x1 - s0).tanh() * 2.0, 2.0, v, n)) * 0.01;
-            acc1 += f64::sin(x0.atan()) * 0.25;
-            if f64::cos(v[(i + n) % 4]).tanh() > x1 && i < 1 {
-                let v4 = (x0.cos() * 0.9).atanh();
-                s0 = 0.8 * s0 + 0.02 * f64::tanh(v4.tanh());
-            } else if (v[n % 4] * v[n % 4] + 1.0).log10() * f64::mul_add(x0, s0, x2) < 0.0 {
-                let v5 = (x2.sin() * 0.9).asin();
-                s0 = 0.5 * s0 + 0.2 * f64::cos(v5);
-            } else {
-                let v6: f64 = fi.cos();
-                s0 = s0.mul_add(0.5, v6.cos().tanh() * 1.0);
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 5 {
-            k7 += 1;
-            let mut m8: f64 = -2.5;
-            for j in 0..n + 1 {
-                let c9 = if x2 > -0.5 {
-                    f64::ln(x0.powi(2) + 2.0) / (f64::powi(x1, 2) + 1.5) + v[j % 4]
-                } else {
-                    x1.sin() * std::f64::consts::FRAC_PI_4
-                };
-                m8 = f64::max(c9, m8);
-            }
-            s0 = s0 * 0.5 + m8.cos() * 0.2;
-            s0 *= 0.5;
-            s0 += 0.05 * (f64::cos(x1) * 2.0).cosh().sin();
-        }
-        let mut a10 = v.map(f64::atan);
-        s0 = 0.75 * s0 + 0.25 * a10[0].tanh().sin();
-        a10 = v;
-        for i in 0..5 {
-            let fi = i as f64;
-            acc1 += 0.4 * (x1 - s0).sin();
-            s0 = s0.mul_add(0.75, a10[2].tanh().tanh() * 0.25);
-            a10 = v;
-            let v11 = fi * x1;
-            s0 = s0.mul_add(0.75, f64::cos(v11.cos()) * 0.05);
-        }
-        for i in 0..4 {
-            let fi = i as f64;
-            acc1 += 0.5 * f64::cos(((x1 * x1).powi(2) + 1.0).ln());
-            acc1 -= a10[3].cos() * 0.5;
-            if x2.powi(2) >= x0 {
-                acc1 -= (v[3 - i].to_radians() * 20.0).sin() * 0.5;
-                if prog_55(x2, (f64::to_degrees(s0 + x0) * 0.01).tanh() * 2.0, f64::cos((x2 * x2 + 0.5).ln().atan2(f64::powi(-x0, 2) + 1.0)) * 2.0, v, i) < v[2] {
-                    s0 *= 0.5;
-                    s0 -= 0.05 * f64::exp_m1(f64::acosh(f64::powi(a10[i], 2) + 2.0).cos()).cos();
-                    continue;
-                }
-            } else if f64::tan(f64::sin(a10[i]) * 1.2) >= x1.cos() {
-                s0 = (s0 * 0.8 + (s0.cos() * 0.5).ln_1p() * 0.2).sin();
-                s0 = (s0 * 0.8 + f64::atan(fi) * 1.0).sin();
-                if (f64::log(3.0_f64, x2 * x2 + 2.0).powi(2) + 1.0).powi(-2) <= x1 {
-                    break;
-                }
-            }
-        }
-        x0 - x1 * 0.25 - x2.tanh() + s0 * 0.75 + acc1.tanh() + a10[1]
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x0);
-        let mut s1 = s0.abs() / (v[n % 4].cos().exp_m1().powi(2) + 1.0);
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = prog_79(acc2, x1, x2.cos().cos() * 2.0, &v, n);
-        if !(n % 3 == 1) {
-            acc2 -= v[n % 4].sin().exp().cos();
-        }
-        let [b4, b5, b6, _] = v;
-        let a7 = v.map(f64::sin);
-        let [b8, _, _, _] = a7;
-        let mut k9 = 0;
-        let v10 = loop {
-            k9 += 1;
-            acc2 += b4.sin() * 0.4;
-            s0 = s0 * 0.6 + f64::sin(v3.hypot(x1)) * 0.2;
-            s0 = (s0 * 0.5 + ((b5 * b5 + 1.0).log(b8 * b8 + 2.0).tanh() * 0.9).atanh() * 0.02).tanh();
-            if k9 >= 5 || b6.tanh() * b6 > -0.5 {
-                break b5.sin().exp2();
-            }
-        };
-        s1 = 0.75 * s1 + 0.25 * (b6 * 0.8).cos();
-        s0 - s1.cos() + acc2.sin() + v3 - f64::cos(b4) - b5 * 0.25 + b8 + v10 + f64::cosh(b8.tanh() * 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4] * w0[n % 4] + 0.5).cbrt();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 && ((x1 * x1).powi(2) + 1.0).recip() > x0 * x2 {
-            k3 += 1;
-            let v4: f64 = s1 + s1 * x1;
-            if k3 % 2 == 0 && v4 <= -0.5 {
-                s1 = s1 * 0.5 + f64::recip(x1 * x1 + 1.0) * 0.75;
-                match k3 {
-                    MODE_A if n < 4 => {
-                        s1 *= 0.75;
-                        s1 += 1.0 * (x0 / 4.0).tanh();
-                        break;
-                    }
-                    g if g > 1 => {
-                        acc2 -= 0.4 * f64::sin(x1.sin());
-                        let v5 = s1 - 0.5;
-                        s1 = (s1 * 0.8 + f64::cos(v5) * 0.2).tanh();
-                    }
-                    _ => {
-                        acc2 += x2.sin() * 0.4;
-                    }
-                }
-            } else if n % 2 == 0 {
-                s1 = s1 * 0.8 + f64::atan2(3.0_f64, v[0]).tanh() * 1.0;
-                match k3 {
-                    0..=2 => {
-                        s1 = (s1 * 0.8 + prog_20(f64::cos(s1).exp_m1().tanh() * 2.0, x1, x2, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-                    }
-                    g if g > 3 => {
-                        continue;
-                    }
-                    _ => {
-                        for j in (0..4).rev() {
-                            s1 *= 0.75;
-                            s1 += 0.05 * (f64::asin(s1.cos() * 0.9) / (f64::log(2.0_f64, w0[j] * w0[j] + 2.0).tanh() + 2.0)).sin();
-                            s1 *= 0.8;
-                            s1 += 0.05 * f64::sin(f64::tanh(s1).exp());
-                        }
-                        s1 = s1 * 0.6 + (x2 / ((x2 * x2 + 1.0).ln().powi(2) + 0.5)).cos() * 0.05;
-                    }
-                }
-            } else {
-                let v6 = x0 + x1;
-                s1 *= 0.75;
-                s1 -= 0.02 * f64::tanh(w0[k3 % 4] * (f64::sin(x2) * 0.9).asin());
-                acc2 += v6.tanh() * 0.4;
-            }
-            s1 = s1 * 0.75 + (f64::tanh(s1) * 0.5).ln_1p() * 0.25;
-        }
-        let mut m7 = 0;
-        for _ in (0..n).rev() {
-            if (x2.tanh() * 0.9).acos().to_radians() > x0 {
-                m7 += 1;
-            }
-            acc2 -= f64::acosh(f64::powi(x2, 2) + 2.0).tanh() * 0.25;
-            if 0.1 * x0 <= 0.25 {
-                break;
-            }
-        }
-        let c8 = m7 as f64;
-        let v9 = prog_55((x2.sin() * 0.9).asin().sin(), x2, f64::tanh(f64::sqrt(c8.sin().exp_m1().powi(2) + 2.0)) * 2.0, [v[0], v[1], v[2], v[3]], 1);
-        let mut k10 = 0;
-        let v15 = 'l3: loop {
-            k10 += 1;
-            let v14 = match m7 {
-                0 | MODE_C => {
-                    for j in (0..5).rev() {
-                        let v11 = f64::exp_m1(v[j % 4].cos());
-                        match m7 {
-                            1 => {
-                                let c8: f64 = v9.sin();
-                                s1 *= 0.5;
-                                s1 += 0.5 * f64::tanh(c8.sin());
-                            }
-                            2 => {
-                                s1 = (s1 * 0.6 + f64::copysign(3.0_f64, s1 + v9) * 1.0).sin();
-                            }
-                            MODE_D => {
-                                acc2 += 0.2 * f64::exp_m1(f64::sin(x1 - v[j % 4])).cos();
-                            }
-                            _other => {
-                                s1 = s1 * 0.8 + f64::cos(f64::acos(s1.tanh() * 0.9)) * 0.05;
-                                if (f64::cos(v9) * 2.0).cosh() <= -1.0 {
-                                    break 'l3 (x1 * x1 + 1.0).powi(-1);
-                                }
-                            }
-                        }
-                        acc2 -= f64::cos(x1.to_degrees() * 0.02) * 0.2;
-                        s1 = (s1 * 0.5 + v11.sin() * 0.1).tanh();
-                    }
-                    let v12 = (w0[m7 % 4] + v9).sin().exp();
-                    (x0 + w0[1]).tanh() + v12.cos()
-                }
-                3 | 5 => {
-                    let v13 = f64::acosh(c8 * c8 + 2.0);
-                    f64::asin(v13.tanh() * 0.9)
-                }
-                _other => {
-                    s1 = (s1 * 0.75 + w0[k10] * 1.5 * 0.1).tanh();
-                    (x2.asinh().powi(2) + 1.0).log2()
-                }
-            };
-            acc2 += f64::cos(x0 + v14).cos() * 0.4;
-            if k10 >= 2 || x1.cos().tanh().exp() < (v14 * v14).ln_1p() {
-                break v14 - v[(k10 + m7) % 4];
-            }
-        };
-        f64::cos(x0) + x1 + s1.sin() + acc2.tanh() + f64::sin(v9) + v15 * 0.25 - (x2.sin() * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_86<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::from_f64(1.5_f64).unwrap().copysign(v[n % 4]);
-        let mut s1: T = s0.atan();
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            s1 = T::mul_add(s1, 0.6, T::sqrt((x2 / 3.0).powi(2) + 2.0).sin() * 1.0);
-            let mut m4: T = -0.5;
-            for j in 0..n {
-                m4 = T::max(0.65 - x2 + v[(j + n) % 4].tanh(), m4);
-            }
-            s1 = s1 * 0.5;
-            s1 = s1 + 0.5 * (v[k3 % 4] * v[k3 % 4] + 1.0).ln().tanh();
-            if k3 >= 6 || m4.cos() <= 0.0 {
-                break x1.cos();
-            }
-        };
-        let mut k6 = 0;
-        let v11 = loop {
-            k6 += 1;
-            let mut m7: T = -1.0;
-            let mut m8: T = 0.0;
-            for j in 0..n {
-                let c9: T = if v[(j + n) % 4] > 0.0 {
-                    0.25 * v[(j + n) % 4] * (s1 * v5)
-                } else {
-                    v[(j + n) % 4] * s0
-                };
-                m7 = c9.max(m7);
-                m8 = (x2 + v[(j + n) % 4] + x2 * s1).min(m8);
-            }
-            s1 = 0.6 * s1 + 0.1 * T::cos(m7).sin();
-            s0 = s0 * 0.8 + T::cos(T::cos(m8)) * 0.02;
-            let v10 = T::copysign(s0, x0);
-            if k6 >= 6 || (s0.cos() * 1.2).tan() <= -0.5 {
-                break T::exp(x2.cos()) - 0.3;
-            }
-            acc2 = acc2 - v10.sin().sin() * 0.25;
-        };
-        let mut k12 = 0;
-        let v14 = loop {
-            k12 += 1;
-            match k3 {
-                0 => {
-                    acc2 = acc2 - T::sin(x0 + v5.sin());
-                    break prog_40((v11.sin() * 0.9).acos().cos(), x0.cos() * 2.0, T::tanh(T::atan(T::exp2(x1.cos()))) * 2.0, v, k6);
-                }
-                g if g > 1 => {
-                    acc2 = acc2 + (v[3] + x2).tanh();
-                    if (x1.sin() * 0.9).atanh() <= 0.0 || k12 % 3 == 1 {
-                        acc2 = acc2 - 0.5 * T::tanh((v5 * v5 + 0.5).recip() / (T::powi((v5 * v5 + 0.5).cbrt(), 2) + 0.5));
-                        if (x0 + v11) / (v11.powi(2) + 1.5) >= T::tanh(v11) {
-                            s1 = s1 * 0.75 + T::tanh(-v11) * 0.25;
-                            break (T::tanh(v[(k12 + n) % 4]).powi(2) + 1.0).log2();
-                        }
-                    } else {
-                        s1 = (s1 * 0.8 + (s1 + v11) * 0.1).sin();
-                    }
-                }
-                _ => {
-                    let v13 = T::atan2(x1.atan2(v11.powi(2) + 0.5), T::acosh(x0 * x0 + 2.0).powi(2) + 1.0);
-                    acc2 = acc2 - T::sin(T::atan2(x2 * x2 + 0.5, x2)) * 0.5;
-                    acc2 = acc2 - 0.25 * T::sin(v13.tanh());
-                }
-            }
-            if k12 % 2 == 0 && T::ln_1p(v[k12] * v[k12]) > 1.0 {
-                acc2 = acc2 + v[k6 % 4].sin();
-            }
-            acc2 = acc2 + (v5 + x0).sin();
-            if k12 >= 2 || s0 + v11 <= 1.0 {
-                break v[(k12 + k6) % 4].asinh().sin().exp();
-            }
-        };
-        let mut a15 = [0.0; 4];
-        for i in 0..n {
-            a15[i % 4] = a15[i % 4] + v14.copysign(v[1]).sin() * 0.25;
-            acc2 = acc2 + ((x2 * 1.25).powi(2) + 1.0).ln().cos() * 0.25;
-        }
-        s1 = s1 * 0.8;
-        s1 = s1 + 0.005 * a15[1].tanh().tanh();
-        a15 = v;
-        x0 - x1 * 1.5 - T::cos(x2) - T::tanh(s1) - T::sin(acc2) + v5.tanh() - v11 * 0.25 + T::tanh(v14) + a15[2]
-    }
-
-    #[differentiable]
-    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[3];
-        let mut s1 = f64::acos(f64::tanh(x2) * 0.9).tanh() * 2.0;
-        let mut s2 = f64::tanh(x1);
-        let mut acc3: f64 = 0.0;
-        let [b4, b5, b6] = [x0, f64::log2(f64::powi(acc3, 2) + 1.0), f64::log10(x1 * x1 + 1.0)];
-        if f64::sinh(x2.tanh() * 1.5).atan2(b6.max(acc3).powi(2) + 1.0) < -1.0 {
-            return b4 * b5;
-        }
-        if (b5.tanh() * 1.2).tan() - b4 >= 0.0 {
-            return v[2];
-        }
-        match n {
-            0 => {
-                let v7: f64 = 1.5_f64.min(0.5_f64.copysign(b6));
-                acc3 -= v7.tanh();
-            }
-            1 => {
-                s2 = f64::mul_add(s2, 0.6, f64::tanh(b4.cos()) * 0.4);
-                if x0 + v[2] > s0 {
-                    s2 = (s2 * 0.6 + f64::atanh(3.0_f64.min(s2).sin() * 0.9) * 0.05).tanh();
-                } else if n % 2 == 0 && f64::sin(b6) <= 0.0 {
-                    let v8: f64 = prog_20(f64::cbrt(f64::sin(b6) + 2.0).tanh().exp().tanh(), acc3.hypot(b6).sin() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], n);
-                    acc3 += (x1 * x1 + 0.5).cbrt().cos();
-                    acc3 += v8.cos() * 0.05;
-                } else {
-                    s1 = 0.75 * s1 + 0.25 * b4.tanh();
-                }
-            }
-            g if g > 2 => {
-                s1 = s1 * 0.6 + f64::sin(s2 * s1) * 0.05;
-            }
-            _other => {
-                s1 = (s1 * 0.8 + b6 * 0.4).tanh();
-            }
-        }
-        let mut a9 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a9[i] = (f64::sin(s2) * 0.9).acos();
-            acc3 += f64::sin(x1 * s0) * 0.5;
-            acc3 -= t.tanh() * 0.5;
-        }
-        s0 = (s0 * 0.8 + a9[n % 4] * 0.02).sin();
-        s0 - s1 * 0.5 - f64::cos(s2) + acc3.cos() + (x2 + b5)
-    }
-
-    #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::atan2(x0 * x0 + 0.5, v[n % 4].powi(2)).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..3 {
-            let fi = i as f64;
-            s1 = (s1 * 0.5 + w0[3 - i].cos() * 0.5).sin();
-            acc2 -= 0.5 * prog_55(fi, s1, 2.0, [v[0], v[1], v[2], v[3]], 1).tanh();
-            let mut k3 = 0;
-            while k3 < 3 && (x1 * x1 + 1.0).log(w0[(k3 + n) % 4].powi(2) + 2.0) < -0.5 {
-                k3 += 1;
-                if n % 3 == 1 && (w0[k3] * w0[k3] + 2.0).acosh() >= fi.asinh() {
-                    break;
-                }
-                match n % 2 {
-                    0 => {
-                        let x0 = (x2 * x2 + 1.0).powf(x0.cos());
-                        s1 *= 0.8;
-                        s1 -= 0.1 * (s1 + x1).tanh();
-                        s1 = s1 * 0.6 + f64::sin(x0).sin() * 0.02;
-                    }
-                    1 => {
-                        acc2 += (x2 * v[2] * std::f64::consts::FRAC_PI_4).cos() * 0.2;
-                        let v4 = (f64::powi(w0[3].atan(), 2) + 1.0).log(f64::powi(w0[3], 2) + 2.0);
-                        acc2 -= 0.2 * v4.tanh();
-                    }
-                    _ => {
-                        let v6: f64 = 'b2: {
-                            if f64::asinh(x2 - w0[1]) >= 0.0 && n < 2 {
-                                break 'b2 s1 - x2;
-                            }
-                            let v5 = x2.atan();
-                            s1 = s1.mul_add(0.5, (-x0).sin() * 0.5);
-                            (v5.tanh() + 2.0).cbrt()
-                        };
-                        s1 = (s1 * 0.8 + (x0 - v[3]) * v6.sin().exp2() * 0.01).tanh();
-                    }
-                }
-                if ((SCALE + x0).powi(2) + 2.0).ln() < 0.0 {
-                    acc2 += 0.2 * f64::tanh(f64::mul_add(x1, v[k3], s1).to_radians());
-                    break 'l0;
-                }
-                acc2 += 0.2 * f64::tanh(v[k3] * fi);
-            }
-        }
-        let mut k7 = 0;
-        let v15 = loop {
-            k7 += 1;
-            let v8 = if k7 < 4 {
-                (v[k7 % 4].cos().powi(2) + 0.5).ln()
-            } else if f64::acosh(f64::powi(x2 + v[k7 % 4], 2) + 2.0) > f64::atanh(x1.cos() * 0.9) && k7 == 1 {
-                x2.atan()
-            } else {
-                w0[3].asinh()
-            };
-            let v12 = match k7 % 3 {
-                1 => f64::exp2((x0 * x0 + 1.0).recip().cos()),
-                2 => {
-                    let v9 = x1.sin().cos();
-                    s1 = (s1 * 0.75 + prog_55(v9, f64::tanh(v8).tanh() * 2.0, 2.0, [v[0], v[1], v[2], v[3]], n) * 0.01).tanh();
-                    f64::tan(x2.cos() * 1.2)
-                }
-                _ => {
-                    for j in (0..5).rev() {
-                        let fj = j as f64;
-                        let v10 = x1 * x0;
-                        match j {
-                            1 => {
-                                s1 = (s1 * 0.8 + s1.mul_add(s1, s1) * 0.02).sin();
-                                let v11 = v8;
-                                s1 = 0.5 * s1 + 0.25 * f64::cos(v11);
-                            }
-                            _other => {
-                                s1 *= 0.75;
-                                s1 += 0.02 * f64::cos((v10 * v10 + 0.5).ln());
-                            }
-                        }
-                        s1 = (s1 * 0.75 + fj / (v10.cos() + 2.0) * 0.01).sin();
-                    }
-                    x2 + (x1 + 1.2)
-                }
-            };
-            match k7 {
-                0 => {
-                    let v13: f64 = x1 * (w0[k7 % 4] * w0[k7 % 4]).ln_1p();
-                    s1 = s1.mul_add(0.6, v13.cos().tanh() * 0.1);
-                }
-                2 | 4 => {
-                    break v8 - x2;
-                }
-                5 => {
-                    let v14 = f64::asin(f64::tanh(x2) * 0.9);
-                    'b5: {
-                        if ((x2 / (x2.powi(2) + 1.5)).sin() * 0.9).acos() < -1.0 || k7 > 4 {
-                            break 'b5;
-                        }
-                    }
-                    acc2 -= 0.4 * v14.sin().cos();
-                }
-                _other => {
-                    acc2 += 0.4 * ((w0[k7 % 4].powi(2) + 0.5).ln() + s1.sin().exp()).sin();
-                    if f64::atan2(f64::powi(f64::clamp(v8, x1.sin() - 1.5, f64::sin(x1) + 1.5), 2) + 1.0, v8 * std::f64::consts::FRAC_PI_4) > (f64::powi(x2, 2) + 1.0).cbrt() {
-                        acc2 += 0.4 * (v[(k7 + n) % 4] * w0[k7 % 4]).cos();
-                    } else if x1 + v12 <= 0.0 {
-                        s1 = s1 * 0.75 + f64::cos(f64::acosh(f64::exp2(f64::sin(s1)).powi(2) + 2.0)) * 0.05;
-                        s1 = (s1 * 0.5 + x1.sin() * 0.5).sin();
-                    } else {
-                        s1 = 0.75 * s1 + 0.05 * s1.powi(2).cos();
-                    }
-                    acc2 -= 0.4 * f64::sin(w0[k7 % 4]);
-                }
-            }
-            s1 = 0.8 * s1 + 0.1 * (0.3 - v8).cos();
-            if k7 >= 5 {
-                break (v12.cos() * 0.5).ln_1p() / (w0[3].tanh().powi(2) + 0.5);
-            }
-            s1 *= 0.6;
-            s1 += 0.02 * f64::tanh(v12);
-        };
-        for i in 0..6 {
-            if k7 > 2 {
-                continue;
-            }
-            let v16 = if ((v15 * v15 + 1.5).acosh().sin() * 0.9).acos() > s1 && i > 1 {
-                x2 * w0[3]
-            } else {
-                f64::tanh(w0[n % 4]).exp_m1()
-            };
-            acc2 -= 0.25 * f64::sin(x2 / (x2 * x2 + 1.5) * x2);
-            s1 = 0.8 * s1 + 0.05 * f64::sin(f64::sin(v16));
-        }
-        let v17 = prog_20(f64::cos(f64::ln(x2 * x2 + 2.0)), f64::sin((x0.powi(2) + 2.0).acosh()).cos() * 2.0, (x2.powi(2).powi(2) + 0.5).cbrt().cos() * 2.0, [v[0], v[1], v[2], v[3]], k7);
-        if !(k7 == 4 && v17 > 0.5) {
-            acc2 += f64::sin(x1).abs();
-        } else {
-            let v18 = prog_20(f64::cos(((f64::powi(v15, 2) + 2.0).sqrt().tanh() * 0.5).ln_1p()), x2.clamp(v[1].tanh() - 1.5, x1.tanh() + 1.5).cos() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n);
-            s1 *= 0.75;
-            s1 += 0.005 * f64::cos(prog_20(f64::exp2(f64::sin(s1 * 0.5).sin()).sin(), (x0.tanh() * 1.2).tan().cos(), s1, [v[0], v[1], v[2], v[3]], k7));
-            acc2 -= v18.tanh() * 0.005;
-        }
-        let v20 = if f64::sqrt(x0 * x0 + 2.0) / ((w0[3] * w0[3]).powi(2) + 1.0) > 0.5 {
-            let v19 = f64::atan(v15);
-            (x2.sin() * 0.9).atanh() + f64::cos(v19)
-        } else {
-            v15 / (v[3] * v[3] + 1.5)
-        };
-        f64::tanh(s1) + acc2.sin() + v20.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_89<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::sin(f64::cos(x1).sinh().tanh().exp()) * 2.0;
-        let mut s1 = f64::tanh(s0 + 0.75) * 2.0;
-        let mut s2 = ((v[n % 4].powi(2) + 1.0).log(2.0) + f64::exp2(f64::tanh(v[n % 4]))).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
+        let mut a2 = [0.0; N];
         for i in 0..N {
-            a4[i] = x0 / (x1.powi(2) + 1.5);
+            a2[i] = (v[(i + n) % 4].cos() + 2.0).cbrt();
         }
-        let mut m5: f64 = 1.0;
-        for i in 1..4 {
-            let c6 = prog_20(x0, x2.tanh(), f64::ln(v[n % 4] * v[n % 4] + 2.0).cos() * 2.0, v, 1) + v[i];
-            m5 = f64::min(m5, c6);
-        }
-        s0 = s0 * 0.75 + m5.sin().sin() * 0.005;
-        let v7 = if x2 / (f64::powi(x2, 2) + 0.5) >= x2 {
-            let x0 = x0;
-            s2 + x0.tanh()
-        } else {
-            x0 - a4[n % 4]
-        };
-        let v17 = match n {
-            PHASE_A => {
-                s0 = 0.75 * s0 + 0.01 * f64::tanh(a4[3].max(v7)).sin();
-                f64::ln(s0 * s0 + 0.5)
-            }
-            PHASE_B | 3 => {
-                let x2 = x2;
-                f64::sqrt(acc3.powi(2) + 0.5) + x2.tanh()
-            }
-            4 | 6 => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    match i {
-                        0 => {
-                            let v10 = if let Some(k8) = (i + n).checked_sub(2) {
-                                let v9 = a4[k8 % 4];
-                                (f64::acosh(s1.powi(2) + 1.5).cos() + 2.0).cbrt() + f64::tanh(v9)
-                            } else {
-                                v7.tanh()
-                            };
-                            s1 = s1 * 0.5 + f64::sin(f64::sin(v10)) * 0.2;
-                        }
-                        1 => {
-                            s2 = 0.6 * s2 + 0.5 * 1.5_f64.log(s1.powi(2) + 2.0);
-                        }
-                        PHASE_C => {
-                            let v11 = prog_55(x0, s0, (v[1] + v7).cos(), v, n);
-                            acc3 += 0.1 * f64::tanh(v11).cos();
-                        }
-                        _ => {
-                            s0 = s0 * 0.6 + f64::sin(v7 - fi) * 0.4;
-                            s1 = 0.8 * s1 + 0.2 * (s1.powi(2) + 0.5).sqrt().cos();
-                            match i % 2 {
-                                PHASE_A if n > 2 => {
-                                    s1 = s1.mul_add(0.6, f64::powi(x2, 2).sin() * 0.1);
-                                }
-                                1 => {
-                                    break;
-                                }
-                                _ => {
-                                    let v12 = prog_55(2.0, (x2 - x0).tanh() * 2.0, f64::cos(a4[i % 4]), v, n);
-                                    acc3 += v12.tanh() * 0.1;
-                                }
-                            }
-                        }
-                    }
-                    let v14 = 'b3: {
-                        if (v7.powi(2) + 1.0).log10() <= 0.0 && i % 3 == 1 {
-                            break 'b3 f64::to_radians(s1) * 50.0;
-                        }
-                        let v13 = (a4[i % 4].powi(2) + 0.5).recip();
-                        for j in (0..=n).rev().step_by(2) {
-                            let fj = j as f64;
-                            acc3 += f64::tanh(v13) * 0.05;
-                            if !(i % 3 == 1 && s0.sin() < 0.5) {
-                                s2 = 0.75 * s2 + 0.25 * (s2 * s2 + 2.0).ln().tanh();
-                            } else {
-                                acc3 += 0.05 * fj.mul_add(f64::cos(fi), f64::exp2(x1.sin())).cos();
-                                if f64::mul_add(f64::log(v[j % 4].powi(2) + 1.0, v7.powi(2) + 2.0), -s2, s0) >= -0.5 || j < 4 {
-                                    break;
-                                }
-                            }
-                            if !(j < 1 && (x0.powi(2) + 1.0).log(fi * fi + 2.0) >= fi.abs()) {
-                                break 'b3 f64::powi(s2 * s2 + 1.0, -1);
-                            }
-                        }
-                        (v13.abs().cos() * 1.2).tan()
-                    };
-                    acc3 += 0.2 * ((v14 * v14 + 1.0).log(3.0) + v[i % 4]).tanh();
-                }
-                prog_20(f64::log10(v7.powi(2) + 1.0).asinh().cos() * 2.0, a4[n % 4].asinh().cos(), x0, v, n)
-            }
-            _ => {
-                for i in 1..n {
-                    if f64::atan2(3.0_f64, s1) < 1.0 {
-                        s2 = s2 * 0.8 + f64::tanh(f64::atan(s0)) * 0.2;
-                        match i {
-                            PHASE_B | 3 => {
-                                break;
-                            }
-                            5 => {
-                                s1 = (s1 * 0.5 + (s1.sin() - f64::powi(s1 * s1 + 1.0, -1)) * 0.1).sin();
-                            }
-                            _other => {
-                                let v15 = s0 - a4[i % 4];
-                                s1 = s1 * 0.8 + f64::cos(v15).cos() * 0.1;
-                            }
-                        }
-                    } else {
-                        s2 *= 0.8;
-                        s2 += 0.2 * s2.cos().atan().tanh();
-                        s2 *= 0.75;
-                        s2 += 0.05 * f64::acosh(f64::powi(v7 / (v[i % 4] * v[i % 4] + 1.5), 2) + 2.0).tanh();
-                    }
-                    if (a4[n % 4].tanh() * 0.9).acos() < -0.5 {
-                        s0 = s0 * 0.75 + (s2 / (f64::powi(s0, 2) + 1.0)).cos() * 0.1;
-                        continue;
-                    }
-                    acc3 += 0.25 * f64::tanh((s1 * v7).tanh().exp());
-                }
-                let v16 = f64::powi(f64::log2(a4[n % 4].powi(2) + 1.0), 2).ln_1p();
-                (v7 * v7 + 1.0).ln().cos() + v16.tanh()
-            }
-        };
-        let v18 = prog_55((v7 * v7 + 1.0).log10().cos() * 2.0, v7.asinh().sin(), s1.sin() * 2.0, v, n);
-        s0.cos() + f64::sin(s2) - acc3.cos() + a4[0] * 0.75 + f64::tanh(v17) - f64::sin(v18)
-    }
-
-    #[differentiable]
-    pub fn prog_90<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = v[2];
-        let mut acc1: T = T::zero();
-        let v2 = v.iter().fold(T::one(), |r, &p| r * (T::one() + T::from_f64(0.25).unwrap() * (x2.sin() + p.cos()).cos()));
-        s0 = (s0 * T::from_f64(0.75).unwrap() + T::powf(acc1 * acc1 + T::from_f64(0.5).unwrap(), T::tanh(s0)).max(x0) * T::from_f64(0.1).unwrap()).sin();
-        let mut m3 = 0;
-        'l0: for i in 0..5 {
-            let fi = T::from_usize(i).unwrap();
-            if m3 > 25 && (x2.powi(2) + T::from_f64(2.0).unwrap()).acosh() >= v[m3 % 4].asinh() {
-                m3 += 1;
-            }
-            if (T::powi(T::asin(x2.tanh() * T::from_f64(0.9).unwrap()), 2) + T::one()).log(T::from_f64(3.0).unwrap()) <= x1 {
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * (v2.powi(2) / (v2.atan().powi(2) + T::one())).tanh();
-                if -x1 < (T::powi(fi, 2) + T::one()).recip() {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (-T::exp2(T::tanh(s0))).sin() * T::from_f64(0.1).unwrap());
-                } else if s0 * v[n % 4] > x0 * fi && m3 == 35 {
-                    let v4 = x2 - v[i % 4];
-                    s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::atan2(x0, T::powi(fi, 2) + T::one()).tanh();
-                    if v4 / (v2 * v2 + T::from_f64(0.5).unwrap()) > fi / (T::sin(v[i % 4]) + T::from_f64(2.0).unwrap()) {
-                        break;
-                    }
-                }
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * (T::acosh(x2.powi(2) + T::from_f64(2.0).unwrap()) - v[i % 4]).cos();
-            } else {
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * T::cos(fi.tanh().exp2().cos());
-                match i % 3 {
-                    0 => {
-                        continue;
-                    }
-                    1 => {
-                        acc1 = acc1 + T::tanh(T::log(v2 * v2 + T::one(), T::from_f64(2.0).unwrap())) * T::from_f64(0.4).unwrap();
-                        let v5 = (T::powi(v[i % 4], 2) + T::one()).cbrt().tanh();
-                        acc1 = acc1 - T::from_f64(0.4).unwrap() * v5;
-                    }
-                    2 => {
-                        let mut k6 = 0;
-                        while k6 < 3 && ((x0 * x0 + T::one()).powi(-1).powi(2) + T::one()).powi(-2) < v[0] {
-                            k6 += 1;
-                            match k6 % 3 {
-                                2 => {
-                                    continue 'l0;
-                                }
-                                _ => {
-                                    let v7: T = x2 / (x1 * x1 + T::from_f64(1.5).unwrap());
-                                    s0 = s0 * T::from_f64(0.8).unwrap() + v7.tanh().tanh() * T::from_f64(0.1).unwrap();
-                                }
-                            }
-                            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::mul_add(s0, v[n % 4], v2).cos() * T::from_f64(0.1).unwrap());
-                        }
-                    }
-                    _ => {
-                        s0 = s0 * T::from_f64(0.8).unwrap() + (s0 * s0).cos() * T::from_f64(0.1).unwrap();
-                    }
-                }
-                let v8 = s0;
-                s0 = (s0 * T::from_f64(0.6).unwrap() + v8.tanh() * T::from_f64(0.4).unwrap()).sin();
-            }
-            let v9 = v.iter().copied().fold(T::zero(), |r, p| r + (((x2 - v2).tanh() * T::from_f64(0.9).unwrap()).acos() + p.tanh()));
-            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::sin(T::tanh(v2));
-            acc1 = acc1 + T::cos(v9.tanh()) * T::from_f64(0.1).unwrap();
-        }
-        match m3 {
-            0 | MODE_C => {
-                s0 = (s0 * T::from_f64(0.8).unwrap() + (x1 + v2 - T::from_f64(0.25).unwrap()) * T::from_f64(0.02).unwrap()).sin();
-                acc1 = acc1 + x1.tanh();
-            }
-            3 => {
-                let v10 = v2.sin().sinh();
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * (T::from_f64(0.75).unwrap() - s0).sin();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + T::tanh(v10) * T::from_f64(0.02).unwrap()).sin();
-            }
-            g if g > 4 => {
-                s0 = (s0 * T::from_f64(0.6).unwrap() + (T::ln(v2.powi(2) + T::from_f64(0.5).unwrap()) - x2 * T::from_f64(0.8).unwrap()) * T::from_f64(0.05).unwrap()).tanh();
-                acc1 = acc1 + x0.abs().sin();
-            }
-            _ => {
-                s0 = (s0 * T::from_f64(0.6).unwrap() + prog_23(x0 * T::from_f64(0.25).unwrap(), (v2 * x1).tanh() * T::from_f64(2.0).unwrap(), x2.clamp(-T::from_f64(0.5).unwrap(), T::from_f64(1.5).unwrap()).sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n) * T::from_f64(0.005).unwrap()).sin();
-            }
-        }
-        let mut m11 = 0;
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            if x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() <= x0 && m3 % 3 == 1 {
-                m11 += 1;
-            }
-            s0 = (s0 * T::from_f64(0.75).unwrap() + (x1.sin() * T::from_f64(1.5).unwrap()).cosh() * T::from_f64(0.05).unwrap()).sin();
-            if T::atanh(v[2].tanh() * T::from_f64(0.9).unwrap()) > fi {
-                acc1 = acc1 + T::tan(x0.sin() * T::from_f64(1.2).unwrap()).cos() * T::from_f64(0.25).unwrap();
-            } else if m3 < 6 {
-                let v12 = v2;
-                acc1 = acc1 + v12.tanh() * T::from_f64(0.25).unwrap();
-            }
-        }
-        match m11 {
-            0..=2 => {
-                let v13: T = (x1.tanh().sin() * T::from_f64(0.9).unwrap()).acos();
-                s0 = (s0 * T::from_f64(0.5).unwrap() + v[m3 % 4] * x0 * T::from_f64(0.1).unwrap()).tanh();
-                s0 = s0.mul_add(T::from_f64(0.6).unwrap(), v13.cos() * T::from_f64(0.1).unwrap());
-            }
-            g if g > 4 => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + x1 * T::from_f64(0.5).unwrap()).tanh();
-                s0 = (s0 * T::from_f64(0.8).unwrap() + (s0 * s0 + T::one()).log(T::from_f64(10.0).unwrap()) * T::from_f64(0.1).unwrap()).sin();
-            }
-            _other => {
-                let v14: T = (x0.sin() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.5).unwrap();
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 - T::from_f64(0.4).unwrap() * v14;
-            }
-        }
-        s0 = s0 * T::from_f64(0.8).unwrap() + v2.tanh() * T::from_f64(0.05).unwrap();
-        let mut a15 = [T::zero(); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = (t.powi(2) + T::from_f64(0.5).unwrap()).sqrt();
-        }
-        a15 = [a15[2].mul_add(T::from_f64(0.5).unwrap(), x0.to_radians() * T::from_f64(20.0).unwrap() * T::one()), a15[0], a15[1] * T::from_f64(0.6).unwrap() + T::cos(T::ln_1p(x2 * x2)) * T::from_f64(0.4).unwrap(), T::mul_add(a15[0], T::from_f64(0.8).unwrap(), T::tanh(x1) * T::from_f64(0.2).unwrap())];
-        s0 * T::from_f64(1.5).unwrap() + T::sin(acc1) - a15[0] + (a15[m11 % 4].cos() * T::from_f64(0.9).unwrap()).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(prog_79(f64::max(x1, v[n % 4]).cos() * 2.0, 0.25, x2, &v, n)) * 2.0;
-        let mut s1 = (x0.tanh() * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            s0 *= 0.6;
-            s0 += 0.005 * prog_55(x2, f64::tanh((s0.sin() * 0.9).asin()), ((s0 * s0 + 0.5).atan2(s0).powi(2) + 0.5).sqrt().cos(), v, k3).cos();
-            s1 = s1.mul_add(0.8, s1.mul_add(x2, s0).cos() * 0.02);
-            if k3 >= 5 || x0.powi(3) >= -0.5 {
-                break;
-            }
-        }
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] += (x2 * x1).tanh() * 0.25;
-            s0 = (s0 * 0.8 + (x2 + (SCALE + v[i % 4])) * 0.1).sin();
-        }
-        match k3 {
-            0 | 2 => {
-                s0 *= 0.75;
-                s0 -= 1.0 * (acc2.powi(2) + 1.0).log10();
-                acc2 += 0.75 * (x1 * a4[2]);
-            }
-            3 | 5 => {
-                s0 = s0.mul_add(0.6, (-acc2).sin() * 0.1);
-                s0 = (s0 * 0.6 + (acc2.tanh().exp_m1() + x0.sin().exp_m1()) * 0.02).tanh();
-            }
-            _ => {
-                acc2 += (-x2).cos();
-            }
-        }
-        let v5 = if a4[k3 % 4] <= a4[(k3 + n) % 4] {
-            x1 + v[k3 % 4]
-        } else if f64::clamp(a4[0], f64::tanh(x0) - 1.5, a4[n % 4].sin() + 1.5) > -1.0 || k3 == 1 {
-            x2.powi(2)
-        } else {
-            acc2.cos()
-        };
-        match k3 % 3 {
-            0..=2 => {
-                acc2 += f64::cos(x2.max(a4[k3 % 4]));
-                acc2 += 0.25 * (v5.sin() * 1.5).sinh().cos();
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 -= 0.1 * a4[2].sin();
-                acc2 += f64::cos(f64::exp(f64::tanh(v5))) * 0.25;
-                if !(k3 < 2) {
-                    let v6: f64 = prog_20(f64::atanh(f64::sin((x1 * x1 + 1.0).cbrt()) * 0.9).tanh() * 2.0, 1.5, (f64::sin(v[(k3 + n) % 4]) * 1.2).tan().cos(), v, n);
-                    s0 = s0.mul_add(0.6, f64::cos(x0 * x1) * 0.1);
-                    acc2 += f64::cos(v6) * 0.005;
-                } else {
-                    s0 = 0.5 * s0 + 0.05 * (x0 - v5).tanh();
-                    s0 = (s0 * 0.6 + f64::ln(x2 * x2 + 2.0) * 0.5).sin();
-                }
-            }
-        }
-        s0 + s1 * 0.75 - acc2.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_92<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0 = x1.copysign(v[n % 4]);
-        let mut acc1: T = 0.0;
-        let mut k2 = 0;
-        let v8 = loop {
-            k2 += 1;
-            match k2 {
-                0 | 2 => {
-                    acc1 = acc1 + T::cos(v[3 - k2] * v[n % 4]) * T::from_f64(0.5).unwrap();
-                }
-                3 => {
-                    acc1 = acc1 + T::from_f64(0.5).unwrap() * x0.sin();
-                    for j in 0..n {
-                        let fj = T::from_usize(j).unwrap();
-                        let v3 = s0.cos().exp();
-                        acc1 = acc1 + 0.1 * (v3 * v3 + 1.0).log10().cos();
-                        let v5 = if s0.to_degrees() * 0.01 >= x1 {
-                            (T::tanh(x2) * 1.5).cosh()
-                        } else if T::exp(x0.sin()) > x2 {
-                            x1 / (v[n % 4].powi(2) + 1.0)
-                        } else {
-                            let v4 = T::from_f64(0.25).unwrap() - x2;
-                            T::sin(fj).mul_add(v4.mul_add(x1, v4), v4 + v[j % 4])
-                        };
-                        acc1 = acc1 - v5.tanh() * 0.1;
-                    }
-                }
-                _ => {
-                    let v6 = v[k2].cos();
-                    s0 = (s0 * 0.6 + v6.tanh() * T::from_f64(0.4).unwrap()).tanh();
-                }
-            }
-            acc1 = acc1 - T::sin(x2.tanh()) * T::from_f64(0.5).unwrap();
-            let v7 = x0 + x1;
-            if k2 >= 3 || T::acosh(v7 * v7 + 2.0) < 1.0 {
-                break s0;
-            }
-        };
-        if (-x1).tanh() > -T::from_f64(0.5).unwrap() {
-            acc1 = acc1 + v8.tanh();
-        } else {
-            let v9 = x2.copysign(v8 + s0);
-            s0 = (s0 * 0.6 + v9.tanh() * T::from_f64(0.4).unwrap()).sin();
-        }
-        let v11 = if k2 % 2 == 0 {
-            let v10 = prog_40::<T>(v8.cos() * 2.0, (T::to_radians(T::tanh(v[2])) * T::from_f64(50.0).unwrap()).cos(), T::recip(T::powi(v[1], 2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 1);
-            s0 = s0 * T::from_f64(0.5).unwrap();
-            s0 = s0 + T::from_f64(0.4).unwrap() * (s0 / (x0.powi(2) + 1.5));
-            x0 / (x2 * x2 + 1.0) + v10.sin()
-        } else if T::powi((T::from_f64(SCALE).unwrap() + s0).powi(2) + 1.0, -2) <= T::cbrt(x2.cos() + 2.0) {
-            x0 + v[k2]
-        } else {
-            s0.clamp(-T::from_f64(0.5).unwrap(), 1.5)
-        };
-        let len12 = v.len();
-        for i in 0..len12 {
-            let mut k13 = 0;
-            while k13 < 5 && v[i] > 0.0 {
-                k13 += 1;
-                if T::to_degrees(v11) * T::from_f64(0.02).unwrap() > v8 {
-                    let v14 = (x0 * x0 + T::from_f64(0.5).unwrap()).cbrt();
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), v14.sin().cos() * T::from_f64(0.05).unwrap());
-                } else if ((x0 + v11).powi(2) + 1.0).ln() <= -T::from_f64(0.5).unwrap() {
-                    s0 = (s0 * 0.6 + s0 * v11 * T::from_f64(0.05).unwrap()).sin();
-                    let v15 = T::from_f64(3.0_f64).unwrap().powf(x2.tanh());
-                    acc1 = acc1 + v15.cos().sin() * 0.1;
-                }
-                let v16 = T::from_f64(2.0_f64).unwrap().powf((v[k13 % 4] * x2).tanh());
-                acc1 = acc1 + 0.1 * v16.tanh();
-            }
-            acc1 = acc1 + T::from_f64(0.25).unwrap() * (x1 / (v[k13 % 4].cos() + 2.0)).asinh();
-        }
-        if -T::cos(x0) < v11 && k2 > 0 {
-            return (v8 - x0).clamp(-T::from_f64(0.5).unwrap(), 1.0);
-        }
-        let v19 = match n % 3 {
-            0 => {
-                for i in (0..n).rev() {
-                    let fi = T::from_usize(i).unwrap();
-                    let v17 = v.iter().zip(v.iter()).fold(0.0, |r, (&p, &q)| r + (T::atan(q.to_degrees() * 0.01) + p.cos()));
-                    if (v17 * v17 + 1.0).log(fi * fi + 2.0) > -1.0 {
-                        s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::cos(x2.hypot(s0).sin().cosh()) * T::from_f64(0.05).unwrap());
-                        let v17 = x2;
-                        acc1 = acc1 - T::cos(v17).cos() * T::from_f64(0.25).unwrap();
-                    } else if !(i % 3 == 1 && T::tanh(v[i % 4]).exp2() > -T::from_f64(0.5).unwrap()) {
-                        acc1 = acc1 + T::tanh(v17.to_radians() * T::from_f64(50.0).unwrap() + x2) * T::from_f64(0.25).unwrap();
-                        acc1 = acc1 - T::from_f64(0.25).unwrap() * T::cos(T::tanh(s0 + v[3]).exp_m1());
-                    } else {
-                        acc1 = acc1 + v17.tanh() * T::from_f64(0.25).unwrap();
-                        s0 = s0 * 0.6;
-                        s0 = s0 + T::from_f64(0.05).unwrap() * T::cos(v[i % 4].hypot(v[i % 4].mul_add(s0, s0)));
-                    }
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + T::from_f64(0.5).unwrap() * s0.tanh();
-                }
-                (-T::from_f64(2.0_f64).unwrap()).max(v8)
-            }
-            MODE_B => {
-                let v11 = (T::min(v8, x0).cos() * 0.9).atanh();
-                let v18 = T::cos(x1);
-                (v11.powi(2) + T::from_f64(0.5).unwrap()).sqrt() + v18.tanh()
-            }
-            2 => prog_40(((v[0].powi(2) + 1.0).cbrt().tanh() * 2.0).cosh().tanh(), T::cos(x0.cos().cosh()) * 2.0, x2.min(v[2]).powi(3).sin(), [v[0], v[1], v[2], v[3]], k2),
-            _other => T::from_f64(1.5_f64).unwrap().hypot(x2),
-        };
-        s0.cos() + acc1.sin() - v19.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + v[1]).cos() * 2.0;
-        let mut s1 = f64::sin(prog_55(x2, (x2 - x0).tanh(), f64::cos(f64::cosh(f64::exp(f64::tanh(v[n % 4])).tanh())) * 2.0, v, n)) * 2.0;
-        let mut s2 = prog_40(f64::log((x2 * x0).powi(2) + 1.0, 10.0).cos() * 2.0, f64::mul_add(v[n % 4], x2, x1).tanh().exp_m1().tanh(), 0.5, v, n).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
+        let v3 = v.iter().fold(a2[2], |r, &p| r * 0.5 + 0.02 * ((f64::sinh(r.cos() * 2.0).sin() * 0.9).asin() + f64::sin(p)).cos());
+        let mut m4 = f64::NEG_INFINITY;
+        for i in 0..6 {
             let fi = i as f64;
-            let v4 = f64::exp(fi.cos());
-            if (t * t + 1.0).log10() < 0.0 {
-                acc3 -= (s0 * s0 + 0.5).sqrt().cos() * 0.5;
-            }
-            if s1 / (f64::powi(f64::sinh(v4.tanh()), 2) + 1.0) >= 1.0 {
-                break;
-            }
-            acc3 += prog_20(f64::cos(-(v4 + fi)) * 2.0, f64::cos(f64::recip((s0 * s0 + 2.0).acosh().powi(2) + 1.0)), x1, v, i).sin() * 0.01;
+            m4 = m4.max(1.5 * f64::ln_1p(fi.cos() * 0.5) + v[(i * 3) % 4]);
         }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + (s0 * s0 + 2.0).acosh() * 0.1).tanh();
-            let v5 = if 0.65 - x1 > 0.5 {
-                f64::atan2(s1, x1.powi(2) + 0.5)
-            } else if f64::tanh(x1) >= x2 {
-                (fi * fi + 1.0).log2()
-            } else {
-                return v[i % 4].mul_add(fi + s2, v[i % 4].cos())
-            };
-            s1 = (s1 * 0.5 + s1 * 0.5).sin();
-            for u in v {
-                acc3 += f64::sin(0.5_f64.atan2(fi)) * 0.1;
-                if f64::exp(f64::sin(u)) >= -1.0 && n == 3 {
-                    break 'l1;
-                }
-            }
-            s2 *= 0.6;
-            s2 += 0.05 * v5.tanh();
+        let v5 = v.iter().map(|&p| m4 - v3 + p.cos()).sum::<f64>();
+        let f6 = |t: f64| (x1.sin() * 1.2).tan() + t * 0.25;
+        let v7 = a2.iter().map(|&p| f6(p)).sum::<f64>();
+        let mut m8 = f64::cos(v3);
+        for i in 0..4 {
+            m8 = m8.max(a2[i] + m4 / (v3 * v3 + 0.5));
         }
-        let v11 = 'b3: {
-            if f64::cosh(f64::acos(x0.sin() * 0.9).cos() * 2.0) <= 1.0 || n > 4 {
-                break 'b3 f64::sqrt(v[3] * v[3] + 1.0);
-            }
-            for i in (1..=5).step_by(2) {
-                let fi = i as f64;
-                if (x0 / 4.0).tanh() < -0.5 && i % 3 == 1 {
-                    break 'b3 f64::mul_add(x2, x2, v[n % 4]).asinh();
-                }
-                let v9: f64 = if i % 2 == 0 && s2 * x1 < s0 {
-                    for _ in 0..5 {
-                        s2 = 0.8 * s2 + 0.05 * (s1.powi(2) + 2.0).acosh().sin();
-                        s0 = s0 * 0.5 + (s1 * s0).sin() * 0.1;
-                    }
-                    let v6 = x1.mul_add(v[2], x0) + f64::cos(s2).exp2();
-                    v6.sin()
-                } else {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        if !(j == 3) {
-                            s0 = s0.mul_add(0.5, f64::sin(s2) * 0.5);
-                            let v7 = f64::sin(v[0]).exp() / (fj.cos() + 2.0);
-                            s2 = s2 * 0.8 + v7.sin() * 0.05;
-                        }
-                        s1 *= 0.8;
-                        s1 -= 0.01 * (s1 * s1 + 1.0).powf(f64::tanh(s1)).cos();
-                        let v8: f64 = x1.mul_add(x0, s1).atan2((0.5 * x1).powi(2) + 0.5);
-                        acc3 += 0.1 * v8.sin();
-                    }
-                    f64::acosh(f64::ln_1p(fi * fi).powi(2) + 2.0)
-                };
-                let v10 = match i {
-                    1 => f64::asinh(v9).cos(),
-                    3 | 5 => prog_20(1.5, ((f64::tanh(v9) * 0.9).acos() / (f64::tanh(x1).exp2().powi(2) + 1.5)).sin(), f64::cbrt((f64::tanh(v9) * 0.5).ln_1p().cos() + 2.0).sin() * 2.0, v, n),
-                    _ => s1.sin().cosh(),
-                };
-                s2 = (s2 * 0.75 + f64::cosh(s2.tanh()) * 0.2).tanh();
-                s1 *= 0.5;
-                s1 += 0.005 * f64::sin(v9.tanh() - v10.sin());
-            }
-            for i in (0..5).rev() {
-                acc3 += (s0 * x0).sin() * 0.4;
-                if f64::powf(f64::powi(x1, 2) + 1.0, f64::tanh(s1)) <= -0.5 && i % 2 == 0 {
-                    break 'b3 (s1 * s1 + 1.5).acosh();
-                }
-            }
-            v[3] + 2.0
-        };
-        let v18: f64 = 'b8: {
-            let v12 = f64::exp_m1(f64::recip(v[n % 4] * v[n % 4] + 1.0).tanh());
-            let mut k13 = 0;
-            while k13 < 4 && prog_55(x2, 1.5, (f64::cos(v12).exp_m1() - f64::to_radians(x0)).tanh(), v, n) > -0.5 {
-                k13 += 1;
-                let v14 = f64::atanh(v[k13 % 4].atan().tanh() * 0.9);
-                let v17 = match k13 {
-                    MODE_A if n > 3 => {
-                        let v15 = v11;
-                        x2 + v15
-                    }
-                    g if g > 1 => {
-                        let v16 = v14 + x2;
-                        f64::exp2(v11.sin()) + v16.sin()
-                    }
-                    _ => s0 * 0.5,
-                };
-                if !(n > 2 && f64::sin(s2).exp() * f64::recip(v14 * v14 + 1.0) <= v11 * v[1]) {
-                    break 'b8 f64::cos(v17) * 1.25;
-                }
-                acc3 += 0.2 * v17.cos().cos().exp().sin();
-            }
-            prog_20(v12, s2, 0.75, v, n)
-        };
-        s0 + s1 * 0.75 + f64::cos(acc3) + v11.tanh() + v18.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.cos().exp_m1().abs();
-        let mut s1: f64 = ((x1.cos() * 0.9).atanh() + v[3] * v[3]).tanh() * 2.0;
-        let mut s2 = x0 / (f64::powi(x0, 2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::sin);
-        for (i, &t) in a4.iter().enumerate() {
-            let fi = i as f64;
-            let v5 = s0.mul_add(x2, fi) * a4[3 - i];
-            s2 = (s2 * 0.6 + f64::log2(fi * fi + 1.0) / ((f64::to_degrees(t) * 0.01).powi(2) + 0.5) * 0.1).sin();
-            s1 = 0.8 * s1 + 0.01 * v5.cos();
-        }
-        if (f64::sin(a4[n % 4].max(acc3)) * 0.9).acos() >= f64::atan2(0.5_f64, x2) || n % 3 == 1 {
-            acc3 += acc3;
-            s0 = (s0 * 0.5 + x2.cos() * 0.5).tanh();
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            if (s2 * s2 + 2.0).acosh() > -1.0 {
-                return prog_20(f64::cos(x0) * 2.0, s1, (s0 * s0 + 1.0).log(2.0).cos().tanh() * 2.0, v, n);
-            }
-            s2 = s2.mul_add(0.5, (2.0 * s2).tanh() * 0.25);
-        }
-        s0 * 0.25 + s1 * 1.5 + s2 - acc3 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.copysign(v[0].abs());
-        let mut s1 = -x2;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(prog_55(0.25, p.cos() * 2.0, x2, v, n))).product::<f64>();
-        let v4 = v.iter().map(|&p| v[n % 4] + p.cos()).sum::<f64>();
-        let v9 = match n.checked_sub(1) {
-            Some(k5) if k5 % 2 == 0 => v[k5 % 4] - v4,
-            Some(k6) => {
-                let c7 = k6 as f64;
-                s0 + c7.sin()
-            }
-            None => {
-                let v8 = x0.clamp(-1.0, 1.5);
-                x1.tanh() + v8.cos()
-            }
-        };
-        let mut k10 = 0;
-        while k10 < 4 && (f64::acos(f64::sin(s0) * 0.9).tanh() * 2.0).sinh() < 0.0 {
-            k10 += 1;
-            let mut m11: f64 = 0.0;
-            for j in 1..n {
-                let c12 = if j % 3 == 1 {
-                    v9 + 1.0
-                } else {
-                    1.0 - v3
-                };
-                m11 = m11.max(c12);
-            }
-            s0 = (s0 * 0.8 + f64::cos(m11) * 0.2).sin();
-            match k10 % 2 {
-                0 => {
-                    s0 = s0.mul_add(0.8, f64::tanh((v3.cos() * 0.9).acos()) * 0.05);
-                }
-                1 => {
-                    let v13: f64 = prog_55((x0 + f64::copysign(2.0_f64, v[k10 % 4])).tanh() * 2.0, 0.5, x0.asinh().cos(), v, k10);
-                    s1 = 0.75 * s1 + 0.02 * v13.sin().tanh();
-                }
-                _ => {
-                    s1 *= 0.75;
-                    s1 += 0.25 * f64::cos(f64::to_radians(x0) * 50.0);
-                    s0 *= 0.8;
-                    s0 += 0.2 * s0.cos();
-                }
-            }
-            acc2 += 0.5 * m11.sin();
-        }
-        x0 * 1.5 - f64::cos(s0) + s1 * 0.75 + acc2 - v3 + v4.sin() + v9.cos() + f64::ln_1p(s1 * s1) / 4.0
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = -v[2];
-        let mut s1 = (x0 * x2 + v[n % 4]).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5: f64 = loop {
-            k3 += 1;
-            acc2 -= 0.5 * (x2.powi(2) + 0.5).atan2(x1).sin();
-            let v4 = prog_55(x1, x2, s0.tanh().tanh(), [v[0], v[1], v[2], v[3]], k3);
-            if k3 >= 3 || f64::sin(x2) + v4.cos() > 0.5 {
-                break x2;
-            }
-        };
-        for _ in 0..3 {
-            s0 = s0 * 0.8 + (s0 * s0 + 0.5).recip().cos() * 0.1;
-            s0 *= 0.5;
-            s0 += 0.1 * (v5 * v[n % 4]).sin();
-        }
-        let v6 = prog_55(x2, 1.2, 1.2, [v[0], v[1], v[2], v[3]], n);
-        for _ in (1..=5).step_by(2) {
-            acc2 -= f64::powi(f64::recip(s0 * s0 + 0.5), 2).cos() * 0.5;
-            if x1.tanh().exp().sin() >= -0.25 {
-                break;
-            }
-            s1 = (s1 * 0.5 + prog_20(x0, f64::cos(x0 + v5) * 2.0, f64::cos((f64::cos(x1) * 0.9).asin() - s0) * 2.0, [v[0], v[1], v[2], v[3]], 5) * 0.005).sin();
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if v5.hypot(v6) >= -1.0 || k7 > 0 {
-                break x1 * f64::tanh(v[3]);
-            }
-            s0 = (s0 * 0.8 + f64::exp2(f64::tanh(s0)) * 0.1).tanh();
-            if (f64::sin(x1) * 0.9).atanh() <= -0.5 {
-                break x1.sin();
-            }
-            if k7 >= 6 || f64::sinh(f64::sin(v[k7 % 4]) * 1.5) + v[(k7 + n) % 4] / (x0 * x0 + 1.0) > s0 {
-                break f64::log2(x2 * x2 + 1.0) + (-s1);
-            }
-        };
-        x1 - s0.sin() - s1 - f64::cos(acc2) - v5 * 0.25 + v6.sin() - v8.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_97(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let mut s0 = x1.abs();
-        let mut s1 = v[n % 4].atan();
-        let mut acc2: f64 = 0.0;
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            s0 = 0.75 * s0 + 0.005 * prog_55((s0 / (x1.sin() + 2.0) - x0.asinh()).sin() * 2.0, s1, (x0 + v[i]).tanh(), v, i).sin();
-            let v3 = f64::sqrt(f64::powi(fi, 2) + 0.5);
-            if f64::hypot(x1, v[i]) <= x0 {
-                acc2 -= 0.5 * f64::cos(SCALE + x2).cos();
-            } else if x1 <= (fi * fi + 1.0).log(10.0) || i < 1 {
-                acc2 += f64::cos(v3.atan()) * 0.5;
-                match i % 4 {
-                    0..=2 => {
-                        continue;
-                    }
-                    _ => {
-                        let v4 = f64::cos(x2);
-                        s1 = s1 * 0.5 + v4.sin() * 0.5;
-                    }
-                }
-                let v5: f64 = f64::exp2(v[2].cos());
-                acc2 += v5.sin() * 0.5;
-            } else {
-                s1 *= 0.75;
-                s1 += 0.25 * f64::sqrt((s1 - fi).powi(2) + 0.5).cos();
-                let x0: f64 = 1.5_f64.log(v3 * v3 + 2.0);
-                acc2 += 0.5 * f64::tanh(x0);
-            }
-            s1 = (s1 * 0.8 + v3.cos() * 1.0).sin();
-        }
-        let v12 = if n % 2 == 0 && (s0.sin() * 1.5).sinh() <= 0.5 {
-            for i in 0..3 {
-                acc2 += x0.tanh().mul_add(f64::sin(x0), x2 - v[1]).cos() * 0.5;
-                let v6 = match i {
-                    0..=1 => prog_55(0.5, f64::atan(v[0]).cos() * 2.0, x2, v, 3),
-                    2 => {
-                        acc2 -= f64::tanh(x2.atan2(s0 * s0 + 0.5).mul_add(f64::recip(v[(i + n) % 4].powi(2) + 1.0), f64::cos(x2))) * 0.4;
-                        (x1.tanh() * 0.9).acos()
-                    }
-                    _ => {
-                        let x2 = prog_55(x2, (f64::sin(x2).sin() * 1.5).sinh().sin() * 2.0, s1, v, n);
-                        0.8 - x1 + x2.cos()
-                    }
-                };
-                for j in 1..n {
-                    if v[j % 4] * x0 < v6 && i > 1 {
-                        s1 = (s1 * 0.75 + v[j % 4] * s1 * 0.05).sin();
-                        break;
-                    }
-                    let v7 = s0.powi(3);
-                    match n % 3 {
-                        0 | PHASE_C => {
-                            let v8 = f64::tanh((f64::powi(v7, 2) + 1.0).recip());
-                            acc2 += f64::sin(v8.cos()) * 0.1;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.8 + (s0.powi(2) + 1.0).powf(0.5) * v[j % 4] * 0.02).sin();
-                            s1 = s1 * 0.75 + f64::asin(s0.sin() * 0.9).sin() * 0.1;
-                        }
-                    }
-                    s1 = s1.mul_add(0.5, f64::cos(1.5_f64.hypot((v[j % 4] * v[j % 4] + 1.5).acosh())) * 0.1);
-                    acc2 -= 0.1 * v7.sin();
-                }
-                s0 = 0.6 * s0 + 0.005 * v6.cos();
-            }
-            let v9 = -x2;
-            v9 * v9
-        } else if x2 * x2 >= -1.0 {
-            let v10 = v[n % 4] + x0;
-            prog_40(x1.sin() * 2.0, f64::powi(x1, 3).cos(), s0, v, n) + v10.tanh()
+        acc1 += f64::cos(m8) * 0.25;
+        if let Some(k9) = n.checked_sub(2) {
+            let c10 = k9 as f64;
+            s0 = 0.8 * s0 + 0.02 * f64::sin(v3.cos().exp());
+            acc1 -= f64::tanh(c10);
         } else {
-            let v11 = (f64::powi(f64::powi(v[3], 3), 2) + 1.0).recip();
-            return prog_20(f64::tanh((x2.sin() * 1.2).tan()) * 2.0, s1, 1.5, v, n) + f64::sin(v11)
-        };
-        for _ in 1..n {
-            if v[n % 4] + f64::sin(x1).exp2() < x0 && n % 2 == 0 {
-                continue;
-            }
-            let v13 = SCALE + v12.cos();
-            s0 = (s0 * 0.6 + (v13 + v12) * 0.2).tanh();
+            let v11 = prog_70(s0, x2, x0, &v, n);
+            acc1 += f64::tanh(f64::acos(m4.cos() * 0.9).atan());
+            s0 = (s0 * 0.75 + v11.cos() * 0.005).sin();
         }
-        if prog_55(f64::tanh(x0.tanh()) * 2.0, (f64::tanh(f64::atanh(v[n % 4].sin() * 0.9)) * 0.9).acos().cos(), x1, v, n) > x1 - v[n % 4] && n < 3 {
-            s0 = s0.mul_add(0.75, f64::atanh(x1.sin() * 0.9).cos() * 0.05);
-            if n % 3 == 1 && f64::powi(v[n % 4], 2).atan() < -1.0 {
-                let v14: f64 = f64::cos(v[1].sin());
-                let v12 = v12;
-                s1 = 0.6 * s1 + 0.005 * (f64::sin(v14) + v12.tanh()).sin();
-            }
-            s1 = (s1 * 0.5 + f64::abs(f64::powf(3.0_f64, f64::cos(v[0]))) * 0.1).sin();
-        } else {
-            s1 = 0.5 * s1 + 0.05 * f64::sin((x1 * x1 + 1.0).log(f64::exp(x1.tanh()).powi(2) + 2.0));
-            let mut k15 = 0;
-            while k15 < n + 1 && v12 + v[n % 4] >= s1 {
-                k15 += 1;
-                let mut m16 = v12.cos();
-                for j in 0..4 {
-                    m16 = m16.max(v[j] + 1.0);
-                }
-                acc2 += m16.sin() * 0.25;
-                s1 = (s1 * 0.75 + s1.clamp(-1.0, 0.5) * 0.25).sin();
-                if (m16.cos() * 0.5).ln_1p() > x0 {
-                    for j in (0..n).rev() {
-                        let fj = j as f64;
-                        if !(j < n && 2.0_f64.copysign(x2) > x1) {
-                            continue;
-                        }
-                        let v18: f64 = if s1 / (fj.sin() + 2.0) < -0.5 || j > 4 {
-                            let v17 = (f64::exp(s0.sin()).powi(2) + 0.5).cbrt();
-                            v17.to_degrees() * 0.01 + 0.1
-                        } else if (-s0) * f64::cos(x2) < -0.5 {
-                            f64::hypot(v[k15 % 4], s1)
-                        } else {
-                            s0 = (s0 * 0.8 + f64::sin(v[1]) * 0.2).sin();
-                            fj * v[j % 4]
-                        };
-                        s0 = 0.6 * s0 + 1.0 * f64::tanh(fj.atan());
-                        acc2 += 0.02 * v18.sin();
-                    }
-                } else {
-                    s1 = f64::mul_add(s1, 0.75, s1 * 0.25);
-                    acc2 += 0.25 * f64::cos(f64::atan2(2.0_f64, (f64::powi(v12, 2) + 2.0).acosh()));
-                }
-            }
-        }
-        let v19 = 1.5 - v[n % 4];
-        s0 = s0 * 0.8 + f64::cos((x2 * x2 + 0.5).sqrt()) * 0.2;
-        s0.sin() + s1 * 1.5 + f64::cos(acc2) + v12.tanh() - v19 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = f64::INFINITY;
-        for &t in v.iter() {
-            let c3: f64 = if n == 3 {
-                s0 + x0
-            } else {
-                t.mul_add(x0 + t, x2)
-            };
-            m2 = f64::min(c3, m2);
-            s0 = (s0 * 0.8 + t.tanh() * 0.2).tanh();
-        }
-        acc1 += 0.4 * m2.cos();
-        if (f64::powi(v[n % 4], 2) + 2.0).ln() < 1.0 {
-            acc1 += (-s0).powi(2).ln_1p().cos();
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            match i + n {
-                0 => {
-                    let v4: f64 = prog_55(x2, x1, f64::sin((s0 + 0.3) / (f64::powi(f64::powi(x1, 2), 2) + 1.5)), v, i);
-                    acc1 -= f64::sin(v4) * 0.05;
-                }
-                MODE_B | MODE_D => {
-                    s0 = s0.mul_add(0.75, x0.cos() * 0.25);
-                    if prog_55(x1.sin() * 2.0, x1, x1.tanh() * 2.0, v, i) >= -1.0 {
-                        s0 *= 0.6;
-                        s0 -= 0.005 * prog_20((f64::powi(f64::sin(fi), 2) + 1.0).recip().cos(), f64::log(3.0_f64, (fi * fi).ln_1p().powi(2) + 2.0).tanh(), 0.25, v, i).tanh();
-                        acc1 += 0.5 * (f64::powi(f64::sin(s0), 2) + 1.0).recip();
-                    } else {
-                        let x0 = x0.atan();
-                        s0 = s0.mul_add(0.8, f64::sin(x1 * x2) * 0.05);
-                        if x0.cos().cosh() < fi {
-                            return (m2.powi(2) + 1.0).log10();
-                        }
-                    }
-                }
-                g if g > 4 => {
-                    let v5: f64 = (f64::sin(x1) + 2.0).cbrt();
-                    s0 = 0.5 * s0 + 1.0 * v5.sin();
-                }
-                _ => {
-                    s0 = 0.8 * s0 + 0.01 * x1.powi(3).cos().tanh();
-                    if x0 * x2 >= -0.5 {
-                        s0 = s0.mul_add(0.8, (f64::exp2(f64::cos(x2)) / (x2.atan().powi(2) + 1.0)).sin() * 0.05);
-                    } else {
-                        s0 = (s0 * 0.5 + s0 * x0 * 0.1).sin();
-                        acc1 += f64::powi(x0.powi(2) + 1.0, -1).sin() * 0.5;
-                        match i {
-                            MODE_A if n > 2 => {
-                                s0 = (s0 * 0.6 + f64::max(s0, f64::hypot(0.5_f64, x0)) * 0.4).sin();
-                                break;
-                            }
-                            3 => {
-                                acc1 += 0.5 * (x1 + x0).cos();
-                                let v6: f64 = prog_20(x2, (s0 + v[3]).cos(), s0, v, n);
-                                acc1 -= f64::cos(v6) * 0.01;
-                            }
-                            _ => {
-                                s0 = f64::mul_add(s0, 0.6, prog_55(s0, x1, 0.75, v, n).tanh() * 0.05);
-                            }
-                        }
-                    }
-                }
-            }
-            if (x0.powi(3).powi(2) + 1.0).log2() < -1.0 && i + n < 6 {
-                let v7: f64 = x0 + (-fi);
-                s0 = (s0 * 0.5 + v7 / (x2 * x2 + 1.0) * 0.1).sin();
-            } else if f64::tanh(v[i]) >= 0.5 {
-                s0 = s0 * 0.5 + f64::tanh(f64::exp_m1(s0.cos())) * 0.1;
-            } else {
-                for j in (0..=i).rev() {
-                    let v8 = v.iter().fold(fi.cos(), |r, &p| r * 0.75 + 0.25 * f64::sin(0.8 - p));
-                    match i {
-                        0 => {
-                            acc1 += 0.1 * v[j].cos();
-                            s0 = (s0 * 0.75 + (-s0.sin().exp()) * 0.05).sin();
-                        }
-                        g if g > 1 => {
-                            s0 = s0 * 0.6 + (x0.sin() * 0.9).asin().cos() * 0.1;
-                        }
-                        _ => {
-                            let v9 = f64::log(1.5_f64, v8 * v8 + 2.0);
-                            s0 = (s0 * 0.6 + v9.cos() * 0.5).tanh();
-                        }
-                    }
-                    acc1 += 0.1 * (f64::powi(v8, 2) + 2.0).sqrt().cos();
-                }
-            }
-            s0 = (s0 * 0.6 + (s0.powi(2) + 1.5).acosh() * 0.1).tanh();
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a10[i % 4] = a10[i % 4] * 0.5 + v[n % 4].hypot(fi).abs().tanh() * 0.5;
-            s0 = s0 * 0.75 + (f64::powi(s0, 2) + 1.0).powi(-1) * 0.05;
-        }
-        let a11 = [x0 + x1, f64::sqrt(a10[1] * a10[1] + 2.0).sin().exp(), (a10[n % 4].sin() * 0.9).asin().cos(), x2];
-        s0 - f64::sin(acc1) + a11[0] - (f64::powi((a11[n % 4].powi(2) + 0.5).ln(), 2) + 0.5).powf(0.3)
-    }
-
-    #[differentiable]
-    pub fn prog_99(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0: f64 = (x1 + x0).atan();
-        let mut acc1: f64 = 0.0;
-        if (v[n % 4].tanh().exp().powi(2) + 2.0).sqrt() > (f64::cos(x2) * 0.5).ln_1p() {
-            return (acc1 * s0).hypot(x0);
-        }
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if m2 % 3 == 1 && v[(m2 + n) % 4] > -0.5 {
-                m2 += 1;
-            }
-            let v3 = v.iter().copied().map(|z| f64::ln(z * z + 0.5)).sum::<f64>();
-            if f64::sin(t) >= v3 / (f64::powi(v3, 2) + 1.5) || m2 % 2 == 0 {
-                s0 = s0 * 0.8 + 0.5_f64.log(s0.powi(2) + 2.0).sin() * 0.1;
-                s0 = (s0 * 0.5 + (v[n % 4].powi(2) + 1.0).log2() * 0.25).tanh();
-            } else if m2 > 2 {
-                let v4 = f64::atan2(x0.powi(2) + 0.5, v3).sin();
-                let v5 = prog_20(x0, v[(m2 + n) % 4].cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
-                s0 = s0.mul_add(0.75, (v4.sin() + v5.sin()).tanh() * 0.005);
-            } else {
-                let v6: f64 = (s0.sin() * 2.0).sinh();
-                acc1 += 0.5 * v6.cos();
-            }
-            acc1 -= x1.sin() * 0.5;
-        }
-        let c7 = m2 as f64;
-        let mut m8 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if prog_20(s0, x0, 0.25, [v[0], v[1], v[2], v[3]], n) >= -0.5 {
-                m8 += 1;
-            }
-            acc1 += 0.5 * ((f64::tanh(s0) * 1.2).tan().to_degrees() * 0.01).sin();
-            for _ in 0..i {
-                let v9 = x2 * std::f64::consts::LN_2;
-                let v10 = v.iter().fold(c7.tanh(), |r, &z| r * 0.75 + 0.05 * ((f64::tanh(x2 * x0) * 0.5).ln_1p() + z.cos()).tanh());
-                s0 *= 0.8;
-                s0 += 0.2 * f64::atan(v10).cos();
-                s0 *= 0.8;
-                s0 -= 0.25 * v9.cos();
-            }
-            s0 *= 0.75;
-            s0 += 0.25 * (fi + x0).sin();
-        }
-        let c11 = m8 as f64;
-        let mut m12 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if v[m12 % 4] >= 0.5 {
-                m12 += 1;
-            }
-            let v13 = -c7;
-            if (v[1].tanh().exp2().cos() * 0.9).atanh() < -0.25 {
-                s0 = f64::mul_add(s0, 0.6, v13.tanh() * 1.0);
-                continue;
-            }
-            let v14 = s0 * fi;
-            s0 = (s0 * 0.6 + (-c11.tanh()) * 1.0).sin();
-            s0 = (s0 * 0.75 + (v13.sin() - v14.sin()) * 0.02).tanh();
-        }
-        match m12 {
-            0..=1 => {
-                let v15 = prog_40(f64::cos(f64::max(v[m12 % 4], x2)) * 2.0, f64::log10(c11 * c11 + 1.0).cos() * 2.0, x0, [v[0], v[1], v[2], v[3]], 5);
-                let v16 = f64::exp_m1((x0.tanh() * 0.9).acos().sin());
-                acc1 += f64::sin(f64::tanh(v15) + v16.sin()) * 0.005;
-            }
-            2..=4 => {
-                let c11 = (f64::powi(c11, 2) + 1.5).acosh();
-                let v17: f64 = f64::cos(c7.atan());
-                acc1 -= (c11.cos() - v17.sin()).cos();
-            }
-            5 => {
-                s0 = s0 * 0.6 + (0.5_f64.min(x0) * f64::cosh(f64::cos(x1))).cos() * 0.1;
-            }
-            _ => {
-                s0 = (s0 * 0.5 + (f64::tanh(c11 + c7) * 0.9).asin() * 1.0).sin();
-                acc1 -= (x1.powi(2) + 1.0).sqrt().hypot(x0.sin().cosh()).sin();
-            }
-        }
-        s0 + f64::cos(acc1) + f64::sin(c7) - c11.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[0].tanh();
-        let mut acc1: f64 = 0.0;
-        if n == 2 && v[n % 4] <= x1 + x0 {
-            return s0;
-        }
-        let v2 = if n == 1 {
-            (x2.tanh() * 2.0).cosh()
-        } else {
-            x2 + x0 + x0.mul_add(x2, s0)
-        };
-        let v3 = if x1 + v2 >= -1.0 && n < 3 {
-            acc1 + s0
-        } else {
-            prog_95((v[0].powi(2) + 1.0).sqrt().cos(), v[0].sin(), x2, v, n)
-        };
-        match n {
-            1 => {
-                acc1 += v[3].powi(3).tanh() * 0.25;
-                s0 = s0 * 0.8 + x1.atan2(v[n % 4].powi(2) + 0.5).cos() * 0.02;
-            }
-            g if g > 3 => {
-                let v4 = v3;
-                s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_84((acc1 + x1 / 3.0).cos(), f64::tanh(s0 / (s0 * s0 + 1.0)) * 2.0, acc1, v, n));
-                acc1 -= 0.02 * v4.cos();
-            }
-            _other => {
-                acc1 -= x0.tanh();
-                if x0 / (acc1.powi(2) + 1.5) <= v3 {
-                    s0 = s0 * 0.8 + f64::tanh(s0) * 0.005;
-                    acc1 -= 0.02 * prog_55(f64::sin((v[n % 4].powi(3).powi(2) + 2.0).sqrt()), x1, 0.5, v, n).tanh();
-                } else if s0.hypot(v[0]).asinh() < 0.5 {
-                    let v5 = v[n % 4] - x2;
-                    let v2 = f64::sin(v2 - v[3]);
-                    s0 = (s0 * 0.6 + (v5.sin() + v2) * 0.02).tanh();
-                } else {
-                    acc1 += f64::tanh((v[3].cos() * 0.9).acos().asinh());
-                }
-            }
-        }
-        if f64::recip((1.25 - x1).powi(2) + 0.5) < -0.5 {
-            return v3;
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            acc1 += 0.25 * f64::cos((0.3 * fi).asinh());
-            if v3.cos().cos().exp2() > v[i % 4] {
-                continue;
-            }
-        }
-        f64::sin(s0) + acc1 * 1.5 + v3.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (1.5_f64.atan2(x0).cos() * 0.5).ln_1p();
-        let mut s1 = f64::tanh(f64::min(v[n % 4], v[1]) * (x0 / (x2.powi(2) + 0.5))) * 2.0;
-        let mut s2 = (f64::sin(x1) * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().copied().map(|p| prog_55(f64::sin((s2.mul_add(x0, x1).cos() * 1.5).cosh()), (p - 0.35).asinh().tanh() * 2.0, f64::cos((f64::powi(p - v[n % 4], 2) + 2.0).acosh()) * 2.0, v, n)).sum::<f64>();
-        let mut k5 = 0;
-        while k5 < n + 1 && prog_20(f64::cos(f64::log(f64::powi(s1, 2) + 1.0, v4 * v4 + 2.0)) * 2.0, f64::cos(v[k5 % 4].tanh()) * 2.0, 0.5, v, n) < 0.0 {
-            k5 += 1;
-            let v6 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.1 * f64::tanh(v[1] + p.sin()));
-            s2 = (s2 * 0.5 + f64::acosh(s2 * s2 + 2.0) * 0.5).sin();
-            let v7 = v.iter().copied().map(|p| f64::cos(v4).exp() + f64::cos(p)).sum::<f64>();
-            acc3 -= f64::sin(v6 - v7.tanh()) * 0.2;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v9 = if !(k5 % 2 == 0 && v[i] <= s1) {
-                (f64::powi(x2, 2) + 0.5).atan2(x2)
-            } else {
-                let v8 = (v4 * v4 + 0.5).ln();
-                s2 / (f64::sin((v8.powi(2) + 1.0).atan2(v8)) + 2.0)
-            };
-            let v13 = if (f64::powi(fi + x0, 2) + 2.0).sqrt() < -0.5 {
-                v9.tanh()
-            } else {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if v[j] - u >= -0.5 {
-                        break;
-                    }
-                    match i {
-                        0 => {
-                            let v10 = f64::powi(fj.tanh(), 3);
-                            let v11 = (v4.sin() * 1.2).tan();
-                            acc3 += 0.1 * (f64::tanh(v10) + v11.cos()).cos();
-                        }
-                        1..=2 => {
-                            let v12 = (v9 * 0.1).hypot(v9 * std::f64::consts::LN_2);
-                            s0 *= 0.75;
-                            s0 += 0.25 * (s0 + fi).cos();
-                            acc3 += 0.1 * v12.sin();
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _ => {
-                            acc3 += f64::acos(f64::cos(s1) * 0.9).cos() * 0.1;
-                            acc3 += 0.1 * ((v[(j + n) % 4].sin() * 0.9).asin() + (u.powi(2) + 1.0).log(2.0)).tanh();
-                        }
-                    }
-                    s2 = 0.8 * s2 + 0.02 * f64::tanh(f64::ln(v9 * v9 + 2.0));
-                }
-                0.5_f64.atan2(v4)
-            };
-            match i % 4 {
-                0 => {
-                    acc3 += x2.cos().exp2().tanh() * 0.5;
-                    if f64::tanh(fi) * (s0 / (v13.cos() + 2.0)) >= v9 {
-                        s1 = s1 * 0.5 + f64::atan2((x2 * x2 + 1.0).sqrt().powi(2) + 0.5, v4).cos() * 0.05;
-                        continue;
-                    }
-                    let v13 = ((s2 * s2 + 0.5).recip().powi(2) + 1.0).atan2(x2 - v13);
-                    s0 = s0 * 0.8 + f64::sin(v13).sin() * 0.01;
-                }
-                1..=3 => {
-                    let x2 = s0.cos();
-                    acc3 += 0.5 * v4.sin();
-                    if (v9 * v9 + 1.0).sqrt() > -1.0 {
-                        s0 *= 0.75;
-                        s0 += 0.05 * f64::cos((x1.cos() * 0.9).atanh());
-                        s2 = s2 * 0.5 + f64::tanh(v4).exp2().cos() * 0.25;
-                        if x2 > -0.5 && i > 2 {
-                            continue;
-                        }
-                    } else if f64::powi(x2, 2) >= -0.25 {
-                        let v14 = prog_55(s1, f64::sin(f64::atan(v9)), 0.75, v, n);
-                        acc3 -= v14.cos().tanh() * 0.02;
-                    } else {
-                        let v15 = (v13 * v13 + 1.0).log(v4 * v4 + 2.0);
-                        s1 = (s1 * 0.6 + v15.cos() * 0.02).tanh();
-                    }
-                }
-                _ => {
-                    let v16 = v[1] - v13;
-                    s0 = s0 * 0.5 + f64::sin(f64::sin(v16)) * 0.02;
-                }
-            }
-            s1 = f64::mul_add(s1, 0.5, v13.atan().tanh() * 0.02);
-            s0 = (s0 * 0.8 + v9.tanh() * 0.01).tanh();
-        }
-        if (x2 * x2 + 1.0).powi(-1) < 0.0 {
-            s1 = 0.75 * s1 + 0.05 * f64::sin((x1.powi(2) + 1.5).acosh());
-        } else if f64::recip((v[k5 % 4] / 4.0).powi(2) + 1.0) < f64::sinh(x1.cos() * 1.5) && k5 == 4 {
-            acc3 -= v[2].abs().cos();
-            let v4 = f64::asinh(v[(k5 + n) % 4]);
-            acc3 += v4.tanh();
-        } else {
-            s0 = (s0 * 0.5 + f64::tanh(x2).abs() * 0.5).tanh();
-            for i in (0..=n).rev().step_by(2) {
-                if v4.tanh() - x0 > v[i % 4].atan2(s0 * s0 + 0.5) {
-                    s1 = s1 * 0.8 + f64::cos(3.0_f64.atan2(s1)) * 1.0;
-                    break;
-                }
-                let v17 = (f64::cos(v[i % 4]) * 0.9).asin() * s1.tanh();
-                let [b18, b19, b20, b21] = v;
-                s1 = f64::mul_add(s1, 0.6, (b18 / (x0 * x0 + 1.5)).cos() * 0.25);
-                s0 = s0.mul_add(0.75, (v17.sin() - b19.cos() + b20.tanh() + b21.sin()).tanh() * 0.02);
-            }
-        }
-        let v22 = 3.0_f64.hypot(v[3]);
-        let mut a23 = [prog_55(x2, 2.0, 2.0, v, 0), x1.sin(), 1.5_f64.copysign(x0), f64::exp2(v22.sin()).to_radians() * 20.0];
-        a23 = [a23[3], f64::cos(f64::recip(x1 * x1 + 1.0)) * 1.0, a23[3], a23[0] * 0.5 + f64::cos(f64::sqrt(v[n % 4] * v[n % 4] + 1.0)) * 0.5];
-        let v26 = if let Some(k24) = (k5 + n).checked_sub(1) {
-            let v25 = f64::copysign(x1, v4);
-            f64::cos(a23[k24 % 4]) - (v25 * v25 + 1.0).recip()
-        } else {
-            -x0
-        };
-        f64::cos(s0) + s1.sin() - s2.sin() - acc3.sin() - v4.cos() - a23[3].tanh() - v26.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x2 + v[n % 4]).powi(2) + 1.0).log10();
-        let mut s1 = f64::sin(((f64::powi(x0, 2) + 1.0).log(2.0).sin() * 0.9).acos()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let a3 = v.map(f64::sin);
-        let mut m4 = x1;
-        for i in 0..n + 1 {
-            m4 = (v[i % 4] * (v[i % 4] * s0)).min(m4);
-        }
-        if ((x1 * acc2).powi(2) + 2.0).ln() < -0.25 {
-            let m4 = m4 * std::f64::consts::FRAC_1_PI;
-            let v5 = prog_84(m4, f64::mul_add(f64::hypot(x0, x1), a3[n % 4], 2.5 * x2).cos(), (m4 + x0).max(x1.copysign(acc2)).sin() * 2.0, v, n);
-            s0 = s0 * 0.6 + v5.cos() * 0.005;
-        } else {
-            s1 = s1 * 0.5 + f64::tanh(a3[n % 4].atan2(f64::powi(x1.atan(), 2) + 1.0)) * 0.1;
-            s0 = s0 * 0.6 + f64::cos(v[n % 4]).sin() * 0.4;
-        }
-        match n % 3 {
-            0 => {
-                s1 = (s1 * 0.75 + f64::recip(f64::sqrt(s1 * s1 + 0.5).powi(2) + 1.0) * 0.1).sin();
-                s1 = s1.mul_add(0.75, f64::sin(((SCALE + x0).powi(2) + 1.0).powf(0.3)) * 0.1);
-            }
-            1 => {
-                s0 = (s0 * 0.8 + x1 * 0.2).sin();
-                if f64::hypot(acc2, a3[n % 4]) <= 1.0 {
-                    acc2 += x1.cos();
-                    s1 = 0.8 * s1 + 0.05 * s1.tanh();
-                } else if s1.asinh() <= 0.0 {
-                    for i in (0..=n).rev().step_by(2) {
-                        let fi = i as f64;
-                        let [b6, _, _, b7] = v;
-                        if b6 <= x1 {
-                            s1 = (s1 * 0.5 + prog_55(f64::sqrt(f64::powi(f64::sinh(fi.sin() * 1.5), 2) + 2.0).sin() * 2.0, f64::cbrt(f64::cos(b7) + 2.0).atan().cos(), 1.2, v, i) * 0.05).sin();
-                            if s1 >= fi + m4 {
-                                break;
-                            }
-                            s1 = s1.mul_add(0.8, (f64::powi(fi, 2) + 1.0).log2().sin() * 1.0);
-                            if prog_20(b6, 0.25, f64::exp_m1(f64::tanh((f64::sin(fi) * 0.9).atanh())).sin(), v, i) > m4 {
-                                break;
-                            }
-                        } else {
-                            s0 *= 0.75;
-                            s0 += 0.02 * m4.mul_add(x1, m4 + s0).sin();
-                        }
-                        let [_, b8, b9, b10] = a3;
-                        acc2 += 0.5 * f64::atan(b6).cos();
-                        acc2 += 0.5 * f64::tanh(f64::cos(b7) + b8.cos() + b9.tanh() + b10.tanh());
-                    }
-                    let v11 = prog_40(x0, f64::tanh(x2), f64::sin(a3[n % 4] + x1) * 2.0, v, n);
-                    acc2 += 0.005 * v11.sin();
-                }
-            }
-            2 => {
-                acc2 += f64::sin(v[n % 4].copysign(m4));
-            }
-            _other => {
-                let [b12, b13, b14, _] = v;
-                s1 = 0.75 * s1 + 0.25 * x0.tanh();
-                s1 = (s1 * 0.75 + (b12.cos() - b13.cos() + f64::cos(b14)) * 0.05).sin();
-            }
-        }
-        s0.sin() + s1 * 1.5 + acc2.cos() + m4.cos() - f64::exp_m1(f64::cos(x2)).sin()
+        s0 + acc1 * 0.5 - v5.tanh() + v7.sin()
     }
 
     #[differentiable]
     pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[3];
+        const PHASE_B: usize = 1;
+        let mut s0 = ((v[n % 4] * v[n % 4] + 1.0).ln() - f64::sin(x0)).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4: f64 = loop {
-            k2 += 1;
-            acc1 -= 0.5 * (v[0] / (x2.tanh().tanh() + 2.0)).cos();
-            acc1 -= 0.5 * x2.sin().exp().cos();
-            let v3: f64 = prog_55(s0.tanh().tanh(), f64::sin(f64::log2(x0.powi(2) + 1.0) - s0.powi(3)) * 2.0, x1, v, k2);
-            if k2 >= 3 {
-                break f64::atan2(0.5_f64, x1.tanh().sinh());
+        let v2 = match n {
+            0..=2 => acc1 / (f64::powi(f64::ln_1p(acc1.sin() * 0.5), 2) + 1.5),
+            3 => {
+                let x1 = (x1 * x1 + 1.0).powi(-2);
+                x1.sin()
             }
-            s0 = (s0 * 0.75 + v3.tanh() * 0.005).tanh();
+            4 | 6 => prog_82(1.2, x2, 1.2, &v, 1),
+            _ => 0.5_f64.min(acc1) * acc1.sin(),
         };
-        let v6 = if (x2.tanh() * 0.9).acos() > -0.5 {
-            let v5 = prog_14(s0, x0.min(s0).cos() * 2.0, x1, v, n);
-            acc1.asinh() + v5.tanh()
-        } else {
-            (f64::cos(v4) * 1.2).tan()
-        };
-        let mut m7 = f64::NEG_INFINITY;
-        for i in 1..4 {
-            m7 = f64::max(f64::acosh(v[(i + n) % 4] * v[(i + n) % 4] + 1.5) + v[i], m7).min(1.0);
-        }
-        let mut k8 = 0;
-        'l2: loop {
-            k8 += 1;
-            match k8 {
-                0..=1 => {
-                    let v9 = (f64::tanh(x0) * 0.9).atanh() * x1;
-                    if let Some(k10) = (k8 + n).checked_sub(2) {
-                        let c11 = k10 as f64;
-                        s0 = 0.8 * s0 + 0.2 * v4.asinh().cos();
-                        s0 = (s0 * 0.6 + prog_55(x0, (f64::sin(v6) - 0.25).sin() * 2.0, f64::sin((s0.sin() * 2.0).sinh()) * 2.0, v, 4) * 0.005).sin();
-                        acc1 += c11.cos() * 0.5;
-                    } else if n < 5 && v6 + v[(k8 + n) % 4] >= -0.5 {
-                        s0 = s0.mul_add(0.6, f64::cos(prog_55(m7.cos() * 2.0, f64::cos(v4).exp_m1().sin(), 0.5, v, k2)) * 0.01);
-                        let v12 = prog_55((-v9).tanh() * 2.0, v[3].sin().cos(), (v4 / (v6.sin() + 2.0)).tanh(), v, 4);
-                        acc1 -= 0.02 * v12.cos();
-                    }
-                    acc1 += f64::cos(v9).sin() * 0.25;
-                }
-                g if g > 2 => {
-                    s0 = (s0 * 0.8 + prog_55(x1, (s0.sin().powi(2) + 0.5).powf(0.5_f64.min(x0).cos()).sin(), f64::cbrt(f64::powi(x0, 2) + 1.0).tanh(), v, 5) * 0.005).sin();
-                }
-                _other => {
-                    let v13 = x1;
-                    let mut k14 = 0;
-                    while k14 < 5 && (f64::ln(x1.powi(2) + 2.0).powi(2) + 1.0).log2() >= -0.5 {
-                        k14 += 1;
-                        if let Some(_) = (k2 + n).checked_sub(1) {
-                            s0 = (s0 * 0.5 + f64::sin(m7).exp() * 0.1).sin();
-                        }
-                        let v16 = f64::atanh(v[k14 % 4].sin() * 0.9);
-                        match k14 % 4 {
-                            1 | 3 => {
-                                let [_, b17, b18, b19] = v;
-                                acc1 += 0.1 * b18.cos().cos();
-                                s0 = (s0 * 0.75 + (b17.sin() + f64::sin(b19)) * 0.1).sin();
-                            }
-                            _other => {
-                                acc1 -= f64::ln_1p(f64::exp(f64::sin(v13)).powi(2)).tanh() * 0.1;
-                                match k14 {
-                                    2..=4 => {
-                                        break 'l2;
-                                    }
-                                    _ => {
-                                        let v20 = (x0 * x0 + 1.0).log10() - v6;
-                                        acc1 -= f64::cos(v20).sin() * 0.1;
-                                    }
-                                }
-                                acc1 += f64::ln(f64::powi(f64::acos(v4.cos() * 0.9), 2) + 2.0).cos() * 0.1;
-                            }
-                        }
-                        acc1 += (x1 + 0.3).cos() * 0.1;
-                        s0 = (s0 * 0.6 + f64::cos(v16) * 0.05).sin();
-                    }
-                    s0 = s0 * 0.6 + f64::sin(v13) * 0.4;
-                }
+        let v6 = match n {
+            0 => {
+                acc1 -= f64::cos(x1 * std::f64::consts::LN_2);
+                (f64::cos(x2) * 2.0).sinh()
             }
-            if v4.cos().exp() > 0.0 && k8 == 4 {
-                let v21: f64 = f64::ln(s0.powi(2) + 1.0);
-                let v22 = f64::clamp(s0 / (f64::powi(v4, 2) + 0.5), (SCALE + m7).tanh() - 1.5, (v6.sin() + 2.0).cbrt().tanh() + 1.5);
-                s0 = s0 * 0.5 + (f64::sin(v21) + v22.sin()).sin() * 0.05;
+            1..=3 => {
+                for i in (0..5).rev() {
+                    if (v2.tanh() + 2.0).cbrt() + f64::log2(x2 * x2 + 1.0) <= -0.5 && i == 0 {
+                        acc1 -= 0.4 * f64::cos(x1);
+                        continue;
+                    }
+                    let v3 = v.iter().map(|&p| 1.0 + 0.1 * (prog_12::<f64>(f64::sin(f64::exp_m1(v[n % 4].sin())).exp_m1().cos(), 1.5, 2.0, v, 2) + p.tanh()).cos()).product::<f64>();
+                    s0 *= 0.5;
+                    s0 -= 0.25 * (s0 + x2).tanh();
+                    acc1 += v3.sin() * 0.1;
+                }
+                f64::powi(x1, 3)
+            }
+            g if g > 4 => {
+                let v4 = x2;
+                f64::mul_add(v[2], x1, x2).atan() + f64::sin(v4)
+            }
+            _ => {
+                let v5 = f64::powi(v[n % 4], 2);
+                x1.cos() + v5.sin()
+            }
+        };
+        let v7 = (f64::sin(x2.sin().exp()) * 0.9).asin();
+        let mut m8 = 0;
+        for &t in v.iter() {
+            let v11 = if ((v2 - x1).powi(2) + 0.5).ln() > t {
+                let v9 = v7.sin() * (v7 * t);
+                v9.to_degrees() * 0.02
             } else {
-                s0 = s0.mul_add(0.75, s0.sin() * 0.25);
-                let v23 = v6 - x1 + f64::tanh(v6);
-                acc1 += v23.sin() * 0.5;
+                let x2 = (f64::powi(x2.tanh(), 2) + 0.5).ln();
+                let v10 = v2.atan();
+                ((s0.sin() * 0.5).ln_1p().powi(2) + 1.5).acosh() + f64::tanh(x2) + v10.sin()
+            };
+            if m8 == 13 && v7 + x2 <= 0.0 {
+                m8 += 1;
             }
-            acc1 += 0.5 * (f64::tanh((x0.tanh() * 1.5).cosh()) * 0.5).ln_1p().cos();
-            if k8 >= 4 || v4 / (m7 * m7 + 0.5) < x2.atan() {
-                break;
-            }
+            acc1 -= 0.4 * (v7.hypot(v11) + x2).tanh();
         }
-        let v24 = v.iter().fold(f64::cos(v6), |r, &p| r * 0.5 + 0.05 * (m7 - 0.35 + p.tanh()).cos());
-        x0.cos() + x1 - s0 * 0.5 - acc1.sin() - v4.tanh() - v24
-    }
-
-    #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].mul_add(x1 / (v[n % 4].cos() + 2.0), v[n % 4]).sin() * 2.0;
-        let mut s1 = prog_55(2.0, 1.5, (x2 * x2).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut s2 = f64::sin(v[2]).exp2();
-        let mut acc3: f64 = 0.0;
-        for _ in (0..n).rev() {
-            acc3 -= 0.25 * (f64::tanh(x0) + 2.0).cbrt().cos();
-            let v4 = f64::exp(x0.sin());
-            acc3 += f64::tanh(v4.sin()) * 0.25;
-        }
-        match n % 3 {
-            1 => {
-                s0 *= 0.75;
-                s0 += 0.02 * (f64::powi(x2.max(x1), 2) + 1.0).powf(x2.sin()).cos();
-                let x0 = s2 * std::f64::consts::FRAC_1_PI;
-                acc3 += x0 * 0.5;
+        match m8 {
+            0 => {
+                acc1 += x0.tanh().exp().cos();
             }
-            2 => {
-                s1 = 0.6 * s1 + 0.02 * (s0 * s0 + 1.0).recip();
+            PHASE_B | 3 => {
+                s0 = (s0 * 0.5 + (0.65 - v[m8 % 4]) * 0.5).sin();
+            }
+            g if g > 4 => {
+                acc1 -= f64::cos(x0.to_radians().sin().exp2());
             }
             _other => {
-                s2 = (s2 * 0.8 + (-x0) * 0.2).sin();
-                if f64::asinh(acc3.atan()) < -0.25 {
-                    let v5: f64 = prog_84(0.25, (x1 + s1).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
-                    acc3 -= 0.005 * v5.tanh();
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    s0 = (s0 * 0.5 + (f64::powi(fi, 2) + 0.5).ln() * 1.0).sin();
+                    let mut m12 = (SCALE + v[m8 % 4]).cos();
+                    for j in 0..=i {
+                        let fj = j as f64;
+                        let c13 = if j > 3 {
+                            v6 + 1.0
+                        } else {
+                            v[j % 4] + fj
+                        };
+                        m12 = m12.max(c13);
+                    }
+                    acc1 += 0.5 * m12.tanh().sin();
                 }
-                let x1 = f64::atanh(x1.cos() * 0.9);
-                acc3 += x1.tanh() * 0.75;
             }
         }
-        let mut a6 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        a6 = [(a6[0] * 0.6 + x0.powi(3).cos() * 0.02).tanh(), f64::ln(a6[1] * a6[1] + 2.0).tanh() * 1.0, a6[0], a6[3].mul_add(0.6, (v[n % 4] * v[n % 4] + 0.5).recip().sin() * 0.2)];
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            acc3 -= (x0 * s1).cos() * 0.25;
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if x1 > 1.0 {
-                    break 'l1;
-                }
-                if (fi - x0) * 0.8 >= x0 {
-                    acc3 += f64::cos(x0).exp_m1().sin() * 0.05;
-                    continue;
-                }
-                s0 = s0 * 0.5 + (f64::powi(v[2], 2) + 1.0).powi(-2) * 0.05;
+        let v14 = v7 / (x2 * x2 + 0.5);
+        let v15 = v.iter().copied().map(|p| 1.0 + 0.25 * (p * p + 1.0).powf(0.5).sin().cos()).product::<f64>();
+        s0 + acc1.sin() + f64::tanh(v2) + f64::sin(v6) + v14 * 0.75 + v15.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (x0.sin() * 0.9).asin();
+        let mut s1: f64 = (x1 * s0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = 'b0: {
+            acc2 += 0.4 * f64::atan2(s0 * s0 + 0.5, x2).cos();
+            if n % 3 == 1 {
+                break 'b0 prog_6(acc2, f64::tanh(f64::hypot(s0, v[3])) * 2.0, s1, &v, 2);
             }
-            let v9 = if s2 >= 0.25 {
-                acc3 += 0.25 * (x0 * a6[(k7 + i) % 4] - (a6[(k7 + i) % 4].powi(2) + 2.0).ln()).tanh();
-                x0 + a6[n % 4]
-            } else if f64::powi(s1, 3) * fi.atan() > a6[3] {
-                f64::sin(s0 + v[k7 % 4])
-            } else {
-                let v8 = v[2].cos().cos();
-                f64::tanh(a6[k7 % 4]).cosh() - f64::log10(v8 * v8 + 1.0)
+            f64::tanh(acc2)
+        };
+        let v6 = match n {
+            PHASE_A | 2 => {
+                let v4 = x1;
+                acc2 -= f64::min(3.0_f64, v[n % 4]).sin();
+                f64::asin(f64::abs(v4).tanh() * 0.9)
+            }
+            4 => prog_38(x1.sin().exp_m1().cos() * 2.0, 0.5, f64::acos(x1.tanh() * 0.9).sin(), v, n),
+            5 => acc2.tanh(),
+            _ => {
+                let x0 = f64::acos(v[n % 4].tanh() * 0.9);
+                let v5 = (v[0].cos() * 0.9).acos();
+                f64::powi(acc2, 2) + f64::tanh(x0) + v5.tanh()
+            }
+        };
+        let mut k7 = 0;
+        while k7 < 3 && prog_78::<4>(v[k7].sin() * 2.0, x2, v3.tanh() * 2.0, v, k7) >= -1.0 {
+            k7 += 1;
+            let v8 = 'b2: {
+                if prog_12::<f64>((f64::powi(f64::sin(v3), 2) + 1.0).recip().cos(), f64::log(3.0_f64, (v3 * v3).ln_1p().powi(2) + 2.0).tanh(), 0.25, v, k7) <= v6 {
+                    acc2 += ((s0 - v3).sin() * 1.5).sinh().tanh() * 0.5;
+                    break 'b2 v[k7];
+                }
+                if v[3 - k7] + x2 - f64::mul_add(v3, x2, v3) <= 0.5_f64.atan2(v6) {
+                    break 'b2 f64::ln_1p(f64::cos(x0) * 0.5);
+                }
+                s1 + x0
             };
-            s2 = s2.mul_add(0.5, v9.sin().sin() * 0.25);
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            a10[i] = (v[i].cos() * 0.9).asin();
-            acc3 += a6[0].tanh().tanh() * 0.5;
-        }
-        a10 = [0.25 * f64::tanh(f64::sin(x0).exp2()) + 0.6 * a10[0], a10[2] * 0.5 + (a10[0] / (a10[0] * a10[0] + 1.0)).sin() * 0.1, a10[2], 1.0 * a10[2].to_radians() + 0.8 * a10[3]];
-        s0 * 0.5 + s1.sin() + s2 * 0.5 + f64::tanh(acc3) - a6[3] * 0.75 + a10[2].cos() - f64::powi(x2, 2).cos()
-    }
-
-    #[differentiable]
-    pub fn prog_105<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::sin(prog_40(x0 * 1.5, x2, T::exp2(v[n % 4].sin()).tanh() * 2.0, v, n)) * 2.0;
-        let mut s1 = T::cos(x0 - x1) * 2.0;
-        let mut s2: T = T::from_f64(0.35).unwrap() * x2.tanh();
-        let mut acc3: T = 0.0;
-        let mut k4 = 0;
-        while k4 < 3 && T::recip(T::sin(s0).exp2().powi(2) + T::from_f64(0.5).unwrap()) >= T::tanh(x2) {
-            k4 += 1;
-            let v5 = s0 + x1;
-            match k4 % 3 {
-                0..=1 => {
-                    acc3 = acc3 - T::sin(s1 - T::from_f64(0.8).unwrap()) * T::from_f64(0.5).unwrap();
-                }
-                2 => {
-                    let v6 = v5 * v5;
-                    s1 = s1.mul_add(T::from_f64(0.75).unwrap(), v6.sin().tanh() * 0.01);
-                }
-                _other => {
-                    let x1 = T::tanh(x0).exp_m1();
-                    acc3 = acc3 - T::cos((v[1].tanh() * 0.9).atanh()) * T::from_f64(0.5).unwrap();
-                    if T::exp_m1(v[n % 4].tanh()) <= s1 {
-                        let v7: T = T::powi(s2.clamp(-T::from_f64(0.5).unwrap(), 1.0), 2);
-                        s0 = s0 * 0.6;
-                        s0 = s0 - 0.1 * v[(k4 + n) % 4].sin().exp().tanh();
-                        acc3 = acc3 + T::from_f64(0.5).unwrap() * T::tanh(v7);
-                    } else {
-                        let x0 = (x0.tanh() * 1.5).sinh();
-                        acc3 = acc3 + T::from_f64(0.4).unwrap() * T::copysign((T::cos(x2) * T::from_f64(1.2).unwrap()).tan(), x0).tanh();
-                    }
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + 0.1 * T::sin(x1);
-                }
-            }
-            s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(s2) * T::from_f64(0.5).unwrap();
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * v5.sin();
-        }
-        s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), T::cos((v[k4].sin() * 0.9).acos()) * 0.2);
-        let v9 = match n % 4 {
-            0..=1 => (x2 / (x2.powi(2) + 1.0)).to_radians() * T::from_f64(50.0).unwrap(),
-            MODE_C => {
-                let x1 = x1 + v[0];
-                let v8 = (x1 * x1 + 2.0).acosh();
-                acc3 = acc3 + (x2 - x1).cos();
-                v8.asinh()
-            }
-            MODE_D => (T::sin(v[k4]) * 0.9).atanh(),
-            _ => x1.sin(),
-        };
-        let v10 = prog_23(s2, T::cos(T::abs(v9)), T::powi(T::powi(x1.atan(), 2) + 1.0, -1).cos() * 2.0, v, n);
-        let mut a11 = [T::asin(T::sin((s0 * T::from_f64(0.001).unwrap()).sin()) * 0.9), v[0].sin().cosh(), (x1.cos() * 1.5).sinh(), (x0 * x0 + T::from_f64(0.5).unwrap()).sqrt()];
-        a11 = [T::from_f64(0.02).unwrap() * x2.max(v9).tanh() + T::from_f64(0.75).unwrap() * a11[1], a11[1] * T::from_f64(0.8).unwrap() + T::sin(T::exp2(v[k4].tanh().tanh())) * 0.1, a11[3] * 0.6 + (a11[n % 4] * a11[n % 4] + 1.0).log10() * T::from_f64(0.05).unwrap(), a11[2]];
-        let v17: T = 'b1: {
-            for i in (1..=5).step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                if T::cos(v10) <= -T::from_f64(0.25).unwrap() || i % 3 == 1 {
-                    break 'b1 (T::tanh(a11[2]) * 0.9).atanh();
-                }
-                let v12 = T::exp2(T::tanh(T::cosh(T::tanh(s1) * 2.0)));
-                match i % 3 {
-                    0 | 2 => {
-                        acc3 = acc3 + (v12.tanh() + 2.0).cbrt() * T::from_f64(0.4).unwrap();
-                        for j in (0..3).rev() {
-                            let fj = T::from_usize(j).unwrap();
-                            'b4: {
-                                let v13 = (T::cos(x1) * T::from_f64(1.2).unwrap()).tan();
-                                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s1.tanh().exp2().sin() * 0.9).acos().cos() * 0.1);
-                                if j == 1 && a11[3 - j] / (a11[3 - j].powi(2) + 1.5) > -T::from_f64(0.5).unwrap() {
-                                    break 'b4;
-                                }
-                                acc3 = acc3 + 0.2 * v13.tanh();
-                            }
-                            'b5: {
-                                s0 = (s0 * T::from_f64(0.5).unwrap() + (s0.sin() + 2.0).cbrt() * 1.0).tanh();
-                                if s1 + s0 - T::from_f64(1.2).unwrap() >= -T::from_f64(0.5).unwrap() {
-                                    break 'b5;
-                                }
-                                if T::cos(T::mul_add(v[j], a11[j], fj)).exp2() < x1 {
-                                    break 'b5;
-                                }
-                            }
-                            s2 = (s2 * T::from_f64(0.8).unwrap() + T::to_degrees(fj) * 0.01 * 1.0).sin();
-                        }
-                    }
-                    _ => {
-                        s1 = s1 * T::from_f64(0.8).unwrap();
-                        s1 = s1 + 0.01 * T::exp2(v12.tanh()).cos();
-                        if i % 3 == 1 && (v10.cos() * 0.9).asin().sin() > 0.0 {
-                            let v15: T = 'b6: {
-                                if T::powi(v9, 2) <= T::from_f64(0.5).unwrap() || i == 4 {
-                                    break 'b1 (a11[3].tanh() + 2.0).cbrt() / (T::cos(v10) + 2.0);
-                                }
-                                if s0 + T::from_f64(0.5).unwrap() + (1.25 - v9) <= 0.0 {
-                                    break 'b6 v[i % 4].to_radians().asinh();
-                                }
-                                let v14 = T::sin(v10);
-                                (v12 * v12 + 1.0).sqrt() / ((a11[i % 4].cos() * T::from_f64(0.5).unwrap()).ln_1p().powi(2) + 1.0) + v14.tanh()
-                            };
-                            let v16 = T::cos(a11[0]);
-                            acc3 = acc3 + T::from_f64(0.25).unwrap() * (T::sin(v15) - v16).tanh();
-                        } else {
-                            let v9 = a11[(i + n) % 4].powi(2);
-                            s1 = (s1 * T::from_f64(0.8).unwrap() + v9.cos() * T::from_f64(0.02).unwrap()).tanh();
-                        }
-                    }
-                }
-                acc3 = acc3 + T::from_f64(0.5).unwrap() * fi.sin();
-            }
-            if prog_40::<T>(T::tanh(((v9 - x1).powi(2) + 1.0).log10()) * 2.0, x1, ((v9 - x1).tanh() + 2.0).cbrt().sin(), v, k4) >= 0.0 {
-                s1 = 0.6 * s1 + T::from_f64(0.4).unwrap() * T::sin(-x0);
-                break 'b1 (v9 * v9 + 1.0).log10();
-            }
-            (x0.sin() * 0.9).asin()
-        };
-        s1.cos() + s2 + acc3.tanh() + v10.sin() + a11[2] - v17
-    }
-
-    #[differentiable]
-    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::sqrt(v[n % 4] * v[n % 4] + 2.0)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3: f64 = loop {
-            k2 += 1;
-            s0 = s0.mul_add(0.8, (x1 - (SCALE + x0)).tanh() * 0.1);
-            s0 = s0 * 0.6 + s0.cos() * 0.4;
-            if k2 >= 6 || ((v[3] * v[3] + 1.5).acosh().sin() * 0.9).asin() > -1.0 {
-                break prog_20((x2 * x2 + 1.0).atan2(v[n % 4]).sin(), x1, (x0.powi(2) + 1.0).cbrt().tanh() * 2.0, v, n);
-            }
-        };
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = v.iter().map(|&p| v3.sin() + p.sin()).sum::<f64>();
-            if !(k4 == 1 && v[2] / (x0 * x0 + 1.0) <= 0.5) {
-                s0 = s0 * 0.6 + (x1 + v5).tanh() * 0.02;
-                if s0 - v[2] >= 1.0 {
-                    s0 = 0.6 * s0 + 0.1 * x0.tanh().exp_m1().cos();
-                }
-            } else if v5 / 3.0 < v[k4 % 4] && k4 % 2 == 0 {
-                let [_, _, _, b6] = v;
-                s0 = s0.mul_add(0.8, (1.25 * s0).sin() * 0.1);
-                s0 = s0 * 0.8 + f64::sin(b6) * 0.2;
+            let v9 = if v8.sin().exp2() < v3.tanh().exp_m1() {
+                v8 - x2
             } else {
-                s0 = (s0 * 0.6 + (f64::powi(x2, 2) + 1.0).cbrt() * 0.25).tanh();
+                v3 + x2
+            };
+            if prog_78::<4>(f64::asinh(v[k7]).sin() * 2.0, x0, s1.sin().powi(3).tanh() * 2.0, v, n) >= v[k7] {
+                continue;
             }
-            s0 = s0.mul_add(0.5, (v[k4 % 4] - s0).tanh() * 0.25);
-            if k4 >= 4 || x0 > 0.5 {
-                break;
-            }
+            s0 = (s0 * 0.6 + (s0 - 0.1) * 0.4).tanh();
+            acc2 += v9.sin() * 0.5;
         }
-        let v8 = if v[1].atan() > 1.0 {
-            f64::atan(x2)
-        } else {
-            let v7 = (x1 * x1 + 1.0).recip();
-            x1.tanh() + f64::sin(v7)
-        };
-        let [_, b9, b10, _] = v;
-        acc1 -= f64::tanh((x1 + b9) * x2.sin().exp2()) * 0.4;
-        x0.tanh() + s0 - acc1 * 1.5 - v3.sin() - v8.cos() + b10 - v[k4 % 4].powi(2)
+        let v10 = prog_78::<4>(x2, s0, 0.75, v, k7);
+        let f11 = |t: f64| t.sin() / (t.sin().tanh() + 2.0);
+        let v12 = f11(x1);
+        s1 *= 0.75;
+        s1 -= 0.02 * (v12 * v12 + 0.5).atan2(x0).cos();
+        s1 * 0.5 + acc2.sin() + v3.sin() + v6.cos() + f64::sin(v10) + (v[1] * v[1] + 1.5).acosh()
     }
 
     #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = -x1;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        a2 = [(a2[n % 4].powi(2) + 1.0).powi(-3).tanh() * 0.1, a2[3], a2[3], 0.02 * f64::ln(x0.powi(3).powi(2) + 0.5).tanh() + 0.5 * a2[1]];
-        if !(n % 2 == 0 && x2 - s0 > a2[n % 4]) {
-            s0 = (s0 * 0.75 + s0 * 0.25 * 1.0).sin();
-            let v3: f64 = x0.sin();
-            s0 = f64::mul_add(s0, 0.5, v3.sin() * 0.5);
-        }
-        let mut m4 = f64::NEG_INFINITY;
-        for i in 0..=n {
-            m4 = prog_55(x2, f64::cos((f64::powi(a2[i % 4] + x0, 2) + 1.0).ln()), 1.2, [v[0], v[1], v[2], v[3]], i).max(m4);
-        }
-        acc1 -= 0.1 * m4.sin();
-        let mut a5 = [v[2], (m4 * m4 + 1.0).recip().hypot(a2[n % 4]), f64::recip(x2 * x2 + 0.5), f64::sin(acc1).exp_m1()];
-        for i in 1..n {
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((v[n % 4] / (x0 * x0 + 1.0)).powi(2) + 1.0).recip();
+        let mut s1 = (x1 * x1 + 1.0).powf((SCALE + s0).tanh()).tanh() * 2.0;
+        let mut s2 = (v[n % 4].cos() * 0.9).acos().cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.05 * (x1.hypot(r) + p.sin()).tanh());
+        let v5 = f64::min(v4, x2);
+        for i in (0..=n).rev().step_by(2) {
             let fi = i as f64;
-            let v6: f64 = f64::sinh(a5[i % 4].tanh() * 2.0);
-            a5 = [a5[1], (fi.powi(2) + 1.0).log(2.0).cos() * 1.0, a5[2], 0.05 * f64::ln_1p(v6 * v6).asinh().cos() + 0.6 * a5[1]];
-        }
-        if a5[n % 4] <= s0 && n == 5 {
-            return ((acc1 - x0).sin() * 0.9).asin();
-        }
-        (acc1.powi(2) + 1.0).recip()
-    }
-
-    #[differentiable]
-    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1: T = T::sin(T::max(x0, x2) - x0) * T::from_f64(2.0).unwrap();
-        let mut s2 = prog_23::<T>(s1.sin(), x2, x0, [v[0], v[1], v[2], v[3]], n).sin() * T::from_f64(2.0).unwrap();
-        let mut s3 = (v[n % 4] / (T::powi(x1, 2) + T::from_f64(0.5).unwrap())).tanh() * T::from_f64(2.0).unwrap();
-        let mut acc4: T = T::zero();
-        match (n % 4).checked_sub(1) {
-            None => {
-                acc4 = acc4 + (T::to_degrees(x1) * T::from_f64(0.02).unwrap()).cos();
-                acc4 = acc4 + acc4.copysign(x2).asinh();
-            }
-            Some(0) => {
-                let v5 = (s3 * s3).ln_1p();
-                acc4 = acc4 - v5.tanh() * T::from_f64(0.25).unwrap();
-            }
-            Some(k6) => {
-                let c7 = T::from_usize(k6).unwrap();
-                let v8 = prog_40(x0 * T::from_f64(0.5).unwrap(), s1, x2, [v[0], v[1], v[2], v[3]], n);
-                acc4 = acc4 - (c7.cos() + v8.cos()).sin() * T::from_f64(0.005).unwrap();
-            }
-        }
-        match (n % 4).checked_sub(1) {
-            Some(k9) => {
-                let c10 = T::from_usize(k9).unwrap();
-                acc4 = acc4 + T::from_f64(0.005).unwrap() * prog_40(x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(2.0).unwrap(), x0 * T::from_f64(0.25).unwrap(), [v[0], v[1], v[2], v[3]], 3).sin();
-                if prog_40::<T>(x0 * T::from_f64(1.2).unwrap(), x0, s3, [v[0], v[1], v[2], v[3]], 4) >= T::one() {
-                    let v11 = T::ln(x1.powi(2) + T::from_f64(2.0).unwrap());
-                    acc4 = acc4 + T::tanh(v11);
-                } else {
-                    s2 = s2.mul_add(T::from_f64(0.75).unwrap(), T::sin((c10.tanh() * T::from_f64(2.0).unwrap()).cosh() - T::tanh(c10)) * T::one());
-                    s3 = s3.mul_add(T::from_f64(0.75).unwrap(), s1.hypot(s3).cos() * T::from_f64(0.01).unwrap());
+            match i {
+                0 => {
+                    s1 = (s1 * 0.8 + prog_98(s1, x2, x1, &v, 2) * 0.02).tanh();
+                    s0 = 0.8 * s0 + 0.005 * prog_78::<4>(s1, f64::cosh(s0.tanh() * 2.0).tanh() * 2.0, 0.25, v, n).cos();
                 }
-                acc4 = acc4 - (-c10.sin());
-            }
-            None => {
-                acc4 = acc4 + (x2.sin() * T::from_f64(0.5).unwrap()).ln_1p();
-                if T::sin(s3) >= T::zero() {
-                    s1 = s1 * T::from_f64(0.75).unwrap();
-                    s1 = s1 + T::from_f64(0.25).unwrap() * (-T::from_f64(3.0_f64).unwrap()).max(x2).tanh();
-                } else if w0[n % 4] < x1 && n == 2 {
-                    for i in 0..v.len() {
-                        let fi = T::from_usize(i).unwrap();
-                        acc4 = acc4 + (T::sin(v[n % 4]).powi(2) + T::one()).powf(T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.5).unwrap();
-                        match i % 4 {
-                            MODE_B => {
-                                acc4 = acc4 + (fi + x1).cos() * T::from_f64(0.5).unwrap();
-                            }
-                            g if g > 2 => {
-                                acc4 = acc4 + T::from_f64(0.4).unwrap() * (s3 * s3).ln_1p();
-                            }
-                            _ => {
-                                acc4 = acc4 + T::tanh(s2.tanh().exp2()) * T::from_f64(0.5).unwrap();
-                                acc4 = acc4 + T::from_f64(0.4).unwrap() * ((x2 * v[n % 4]).tanh() * T::from_f64(0.9).unwrap()).acos().cos();
-                            }
-                        }
-                        let v13 = if n > 3 {
-                            v[3].hypot(x2)
-                        } else {
-                            let v12 = s3.to_radians() * T::from_f64(50.0).unwrap();
-                            x1 + T::cos(v12)
-                        };
-                        acc4 = acc4 - v13.sin() * T::from_f64(0.5).unwrap();
-                    }
-                    let v14 = (-T::from_f64(1.5_f64).unwrap()).max(v[1]);
-                    acc4 = acc4 - v14.cos();
-                }
-            }
-        }
-        let mut k15 = 0;
-        loop {
-            k15 += 1;
-            acc4 = acc4 - x0.powi(3).sin() * T::from_f64(0.25).unwrap();
-            match k15 {
-                0 | 2 => {
-                    acc4 = acc4 + T::from_f64(0.5).unwrap() * T::acosh(s3 * s3 + T::from_f64(1.5).unwrap()).sin();
-                    if T::cosh(T::sin(x2)) >= T::from_f64(0.5).unwrap() {
-                        let Some(k17) = n.checked_sub(3) else {
-                            let v16 = T::sinh(s2.sin());
-                            return (T::tanh(v16) * T::from_f64(0.9).unwrap()).asin()
-                        };
-                        let c18 = T::from_usize(k17).unwrap();
-                        acc4 = acc4 + c18.tanh() * T::from_f64(0.5).unwrap();
-                    } else if s3 * T::from_f64(2.5).unwrap() < -T::from_f64(0.5).unwrap() || k15 > 3 {
-                        acc4 = acc4 + T::from_f64(0.5).unwrap() * (w0[k15 % 4].tanh().exp2().powi(2) + T::from_f64(2.0).unwrap()).sqrt().cos();
-                        if T::sqrt(x0 * x0 + T::one()) < x1 || k15 % 2 == 0 {
-                            break;
-                        }
-                        acc4 = acc4 - (v[n % 4] / (T::sin(s2) + T::from_f64(2.0).unwrap())).asinh() * T::from_f64(0.25).unwrap();
-                        if s3 > x0 && k15 % 2 == 0 {
-                            break;
-                        }
-                    } else {
-                        s3 = (s3 * T::from_f64(0.5).unwrap() + s3 * T::from_f64(2.5).unwrap() * T::from_f64(0.2).unwrap()).sin();
-                    }
-                    s2 = s2.mul_add(T::from_f64(0.6).unwrap(), v[k15 % 4].asinh().powi(2).tanh() * T::from_f64(0.1).unwrap());
-                    if !(n == 1 && ((s1.powi(2) + T::one()).powf(T::from_f64(0.5).unwrap()).powi(2) + T::one()).sqrt() >= (T::tanh(x0) * T::from_f64(2.0).unwrap()).cosh()) {
-                        acc4 = acc4 + T::tanh(w0[1]).exp().tanh() * T::from_f64(0.5).unwrap();
-                    }
-                }
-                3 => {
-                    acc4 = acc4 + T::from_f64(0.5).unwrap() * (w0[n % 4] - T::from_f64(1.2).unwrap()).cos();
-                }
-                4 => {
-                    acc4 = acc4 + T::from_f64(0.4).unwrap() * (v[n % 4].sin() * T::from_f64(1.2).unwrap()).tan().sin();
+                g if g > 1 => {
+                    let v6 = (v5.cos() * 2.0).cosh();
+                    s1 = (s1 * 0.6 + v6.sin() * 0.05).tanh();
                 }
                 _ => {
-                    acc4 = acc4 + (x1 - s2 - (v[(k15 + n) % 4].powi(2) + T::from_f64(2.0).unwrap()).acosh()).cos() * T::from_f64(0.5).unwrap();
-                    if w0[k15 % 4].tanh() < -T::from_f64(0.5).unwrap() {
-                        break;
+                    for j in (0..=i).rev() {
+                        let fj = j as f64;
+                        if (s2.powi(2) + 1.0).log2() <= f64::log(s0.powi(2) + 1.0, 10.0) {
+                            break;
+                        }
+                        acc3 -= 0.05 * f64::sin(s1.hypot(fj));
                     }
-                    let v19 = x0 + (s3 + x1);
-                    acc4 = acc4 + T::from_f64(0.5).unwrap() * T::cos(T::cos(v19));
+                    acc3 += (x2 * 1.2).sin().exp().tanh() * 0.5;
+                    if ((v5 * v5).tanh() + 2.0).cbrt() <= -0.25 {
+                        let v4 = prog_12(f64::ln(x0.powi(2) + 1.0).tanh(), v4, x2, v, 2);
+                        s1 *= 0.8;
+                        s1 -= 0.02 * v4.cos();
+                    } else if (v[i % 4].powi(2) + 0.5).ln() < 0.0 {
+                        s2 = s2 * 0.6 + f64::sin(v[i % 4].sin().exp2() * (SCALE + v4)) * 0.05;
+                        let x2 = v[i % 4].atan2(x0.powi(2) + 1.0);
+                        acc3 -= 0.5 * x2.cos();
+                    } else {
+                        s1 = 0.8 * s1 + 0.02 * (x0 * s1 * f64::sin(s1)).tanh();
+                    }
                 }
             }
-            if k15 >= 4 || (T::powi(w0[n % 4], 2) + T::from_f64(2.0).unwrap()).sqrt() < -T::one() {
-                break;
+            for &u in v.iter() {
+                let v7: f64 = u - x2;
+                s2 = s2.mul_add(0.75, (s2 * v7).tanh() * 0.02);
             }
+            s2 *= 0.8;
+            s2 += 0.01 * ((f64::sin(fi) * 2.0).cosh() - v4.powi(3)).cos();
         }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::tanh(s1);
-            let mut k20 = 0;
-            while k20 < 6 {
-                k20 += 1;
-                let v21 = T::exp2(s2.sin()).tanh().exp();
-                match k20 % 2 {
-                    MODE_B => {
-                        s3 = s3 * T::from_f64(0.6).unwrap() + x1.atan().clamp(x0.hypot(fi).tanh() - T::from_f64(1.5).unwrap(), T::sin(s3).sinh().tanh() + T::from_f64(1.5).unwrap()).tanh() * T::from_f64(0.25).unwrap();
-                    }
-                    _other => {
-                        let x1 = (w0[1] - v[2]) * x1;
-                        acc4 = acc4 + x1.tanh() * T::from_f64(0.05).unwrap();
-                    }
-                }
-                if k20 < 6 && ((s3.powi(2) + T::one()).recip().cos() * T::from_f64(1.2).unwrap()).tan() > T::from_f64(0.5).unwrap() {
-                    continue 'l2;
-                }
-                acc4 = acc4 + (w0[3] + v21 + T::from_f64(1.5).unwrap()).cos() * T::from_f64(0.05).unwrap();
+        let v9 = match n {
+            0 => f64::abs(v5),
+            g if g > 2 => {
+                let v8 = prog_98((v[n % 4] * x0).sin() * 2.0, f64::clamp(v4, -0.5, 0.5).sin(), 1.2, &v, n);
+                f64::asinh(x0) + v8.tanh()
             }
-            let v22 = x0 - T::from_f64(0.1).unwrap();
-            s1 = s1 * T::from_f64(0.5).unwrap();
-            s1 = s1 + T::from_f64(0.5).unwrap() * v22.sin();
-        }
-        w0[1] * T::from_f64(0.25).unwrap() - T::cos(s1) - s2 - s3 + acc4.cos() + (v[2] * v[2] + T::from_f64(2.0).unwrap()).ln().hypot((T::cos(x1) * T::from_f64(2.0).unwrap()).sinh())
+            _ => v5.powi(3),
+        };
+        let a10 = v.map(f64::atan);
+        let v11 = a10.iter().map(|&p| 1.0 + 0.25 * prog_12::<f64>(f64::tanh((f64::sin(a10[n % 4]) * 1.2).tan()), f64::sin((f64::hypot(a10[n % 4], p).powi(2) + 2.0).ln()) * 2.0, 0.5, v, 0).sin()).product::<f64>();
+        s0.tanh() + s1 * 1.5 - s2 * 0.75 + acc3.tanh() + v5 * 1.5 + v9.tanh() - v11.sin() + v9.to_radians()
     }
 
     #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] - x0).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            if f64::asin(f64::cos(x2) * 0.9) >= -1.0 {
-                m2 += 1;
-            }
-            let v3 = match i + n {
-                0 => v[3].sin().exp_m1(),
-                1 => (x2 + x1).min(v[i % 4].powi(3)),
-                3..=5 => {
-                    s0 = 0.5 * s0 + 0.25 * (x0 + x2).sin();
-                    x1 / 1.5 + 0.8
-                }
-                _ => (s0.cos() * 2.0).cosh(),
-            };
-            for &u in v {
-                if f64::abs(f64::acosh(x2.powi(2) + 2.0)) < u * u {
-                    acc1 -= s0.cos().exp().tanh() * 0.1;
-                } else if i > 0 {
-                    s0 = 0.8 * s0 + 0.01 * v3.tanh();
-                    if i % 3 == 1 && f64::tanh(x2 + fi) < x1 / (x1 * x1 + 0.5) {
-                        s0 = s0.mul_add(0.5, (s0 * std::f64::consts::LN_2).tanh() * 0.5);
-                        continue 'l0;
-                    }
-                    s0 = (s0 * 0.8 + (v[i % 4].asinh() + 0.25) * 0.2).sin();
-                    if m2 > 10 {
-                        acc1 -= f64::log10(v[i % 4] * v[i % 4] + 1.0).tanh() * 0.1;
-                        break;
-                    }
-                } else {
-                    let v4 = x2.tanh();
-                    s0 = 0.6 * s0 + 0.4 * v4.sin().tanh();
-                }
-                s0 = (s0 * 0.6 + (s0 - u * fi) * 0.05).sin();
-                s0 = (s0 * 0.75 + f64::ln_1p(v3.cos() * 0.5) * 0.02).tanh();
-            }
-            s0 = s0.mul_add(0.75, x2.tanh() * 0.25);
-            s0 *= 0.5;
-            s0 += 0.02 * v3.sin();
-        }
-        match m2 {
-            1..=3 => {
-                s0 = (s0 * 0.5 + (s0.cos() + 2.0).cbrt() * 0.05).tanh();
-            }
-            4 | 6 => {
-                s0 = 0.8 * s0 + 0.1 * f64::tanh(x2.copysign(x1) - x2.to_radians() * 50.0);
-                s0 *= 0.8;
-                s0 += 0.05 * x0.sin().exp_m1().asinh().tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.6 + x2 * 0.4).tanh();
-                s0 = (s0 * 0.5 + f64::cbrt(x1 * x1 + 1.0) * 0.25).tanh();
-            }
-        }
-        s0 = s0.mul_add(0.6, f64::tanh(prog_40::<f64>(s0, x1.sin().tanh(), f64::tanh(x0 + s0) * 2.0, [v[0], v[1], v[2], v[3]], 5)) * 0.005);
-        let v5 = match m2 {
-            0..=1 => x2.sin().exp2(),
-            2..=4 => ((x1 * x2).cos() * 0.9).asin(),
-            5 => (x2 * x2 + 1.0).ln(),
-            _other => f64::exp2(f64::tanh(f64::exp2(x0.cos()))),
-        };
-        let mut k6 = 0;
-        let v9: f64 = loop {
-            k6 += 1;
-            let v7 = prog_20(x1, v5, 0.75, [v[0], v[1], v[2], v[3]], k6);
-            let v8 = v.iter().fold(v[k6 % 4], |r, &p| r * 0.5 + 0.05 * f64::cos(v[m2 % 4].mul_add(x1, r) + p.cos()));
-            if (v8 * v8 + 1.0).powi(-1) > (f64::powi(v[(k6 + m2) % 4], 2) + 1.0).log2() {
-                acc1 += 0.5 * x0.powi(2).atan2(f64::tanh(s0).powi(2) + 1.0).sin();
-                break (x1 * v[(k6 + n) % 4]).to_degrees() * 0.01;
-            }
-            s0 = 0.6 * s0 + 0.2 * f64::sin(v5 - x2);
-            if k6 >= 4 {
-                break (v8.sin() * 0.5).ln_1p();
-            }
-            s0 = s0 * 0.75 + f64::sin(v7).sin() * 0.005;
-        };
-        let v10: f64 = prog_20(f64::sin(f64::exp(f64::sin(x2)).cos()) * 2.0, 1.2, x0, [v[0], v[1], v[2], v[3]], 4);
-        let v13 = match n % 3 {
-            0 | 2 => {
-                let v11 = v5.max(v9).sin();
-                v10 + v11.tanh()
-            }
-            _ => {
-                let v12 = v9.atan();
-                (v[m2 % 4].asinh().cos() * 0.5).ln_1p() + v12.tanh()
-            }
-        };
-        s0.sin() - acc1.tanh() + v5.tanh() - f64::sin(v10) + v13.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x0 + x2) * 2.0;
-        let mut s1 = v[n % 4].asinh();
-        let mut s2 = (x1 * x1).cos().exp2();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = f64::tanh(s2).exp();
-            acc3 -= 0.5 * t.sin().sin();
-        }
-        a4 = [(a4[2] * 0.6 + (x1 * x2).sin() * 0.1).sin(), (a4[3] * 0.8 + (a4[n % 4] * a4[n % 4] + 1.0).log10() * 0.02).sin(), 0.05 * (-s1).sin() + 0.6 * a4[0], a4[3]];
-        let mut a5 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a5[i % 4] = a5[i % 4] * 0.5 + prog_55(f64::exp2((x1 - 0.1).tanh()).sin() * 2.0, 2.0, f64::sin((f64::cos(fi.cos()) * 2.0).sinh()) * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.02;
-            s2 = 0.6 * s2 + 0.4 * f64::sqrt(a4[n % 4].powi(2) + 2.0).tanh();
-        }
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            a5 = [a5[1] * 0.5 + f64::cos((a5[i].cos() * 0.9).asin()) * 0.2, 0.1 * ((x1 - x2) * (fi * fi + 1.0).log10()).tanh() + 0.75 * a5[2], a5[3], (a5[1] * 0.8 + f64::ln(f64::powi(v[1] - 0.3, 2) + 2.0).cos() * 0.25).sin()];
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = (x0 * x0 + 0.5).atan2(a5[0]);
-            for &u in a4.iter() {
-                s2 = (s2 * 0.75 + f64::powi(s1, 2) * 0.05).sin();
-                if x1 * (s0 * s0 + 0.5).sqrt() >= v7 {
-                    continue;
-                }
-                s2 *= 0.8;
-                s2 += 0.2 * u.cos().tanh();
-            }
-            s2 *= 0.5;
-            s2 -= 0.02 * (s2 * s2 + 1.0).powf(1.5).tanh();
-            if k6 >= 2 || prog_40(f64::sin(a4[0] / (v7 * v7 + 1.0)), s1, s0, [v[0], v[1], v[2], v[3]], k6) < 0.0 {
-                break;
-            }
-        }
-        let v11 = match k6 {
-            0 => {
-                let v8 = f64::cos(x1);
-                v8.sin()
-            }
-            1 => {
-                for _ in 1..n {
-                    let v9 = a5.iter().fold(x0, |r, &p| r * 0.5 + 0.2 * f64::tanh(a5[1].cos().exp2() + f64::cos(p)));
-                    let v10: f64 = 3.0_f64.powf(v9.cos());
-                    s2 = s2 * 0.5 + s2.tanh().exp().tanh() * 0.1;
-                    acc3 -= f64::cos(v10) * 0.4;
-                }
-                x1.tanh()
-            }
-            2 => 0.5_f64.powf(v[1].cos()),
-            _ => {
-                s0 = (s0 * 0.6 + ((x2 * 0.25).cos() * 2.0).cosh() * 0.2).sin();
-                f64::cos(x1).exp_m1()
-            }
-        };
-        s1 = s1 * 0.75 + v11.copysign(a4[k6]).tanh() * 0.05;
-        s0 + s1 * 0.5 + s2 * 1.5 - acc3.tanh() - a5[1] + f64::cos(x2)
-    }
-
-    #[differentiable]
-    pub fn prog_111<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_106<T>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = T::tanh(v[1]).sin();
-        let mut s1 = s0.sin();
-        let mut s2 = s0 - s1;
-        let mut acc3: T = 0.0;
-        let Some(k4) = n.checked_sub(2) else {
-            return x2.tanh()
-        };
-        let c5 = T::from_usize(k4).unwrap();
-        let mut a6 = v;
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] * T::from_f64(0.5).unwrap() + (T::from_f64(0.8).unwrap() - s0).sin() * T::from_f64(0.5).unwrap();
-            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * T::sin(s0 * s0);
-        }
-        match (k4 + n).checked_sub(3) {
-            Some(k7) if k7 > 0 => {
-                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), x2.sin().exp_m1().tanh() * T::from_f64(0.05).unwrap());
-            }
-            Some(k8) => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + a6[k8 % 4].tanh() * T::from_f64(0.25).unwrap()).sin();
-                let v9 = prog_14(c5.copysign(s1).cos(), x0 * 1.5, s0, v, n);
-                s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(v9) * 0.005).tanh();
-            }
-            None => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + prog_40(T::exp_m1(s0.sin()).tanh() * 2.0, T::sin(x0 * T::from_f64(0.5).unwrap()), x0 * 2.0, a6, n) * 0.005).tanh();
-                if prog_40((s2 * x2).cos(), (x0 * T::from_f64(0.5).unwrap()).sin(), x2, v, n) <= T::from_f64(0.5).unwrap() {
-                    s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), (x1.powi(2) + 1.5).acosh().cos() * T::from_f64(0.05).unwrap());
-                    acc3 = acc3 + (c5.tanh() * 0.9).acos().tanh();
-                } else if s0 < T::from_f64(0.5).unwrap() && k4 % 3 == 1 {
-                    s1 = (s1 * T::from_f64(0.75).unwrap() + T::tanh(s1) * 0.1).tanh();
-                } else {
-                    s1 = s1 * 0.6;
-                    s1 = s1 - T::from_f64(0.25).unwrap() * (T::sin(s2).powi(2) + T::from_f64(0.5).unwrap()).cbrt().tanh();
-                    s2 = s2 * T::from_f64(0.75).unwrap();
-                    s2 = s2 + 0.1 * (-T::log2(x2.powi(2) + 1.0)).tanh();
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0 = T::cosh(T::cos(x1) * T::from_f64(1.5).unwrap()) * (v[n % 4] * v[n % 4] + T::one()).log(T::from_f64(10.0).unwrap());
+        let mut s1 = T::tanh(T::sin(*x2).cosh() + (x0 * x0 + T::one()).log(T::powi(v[2], 2) + T::from_f64(2.0).unwrap())) * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        s1 = (s1 * T::from_f64(0.5).unwrap() + acc2 / (s1.powi(2) + T::from_f64(0.5).unwrap()) * T::one()).tanh();
+        let v3 = T::exp2(T::cos(x1));
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc2 = acc2 - T::from_f64(0.4).unwrap() * (v[k4 % 4].hypot(x0).powi(2) + T::from_f64(0.5).unwrap()).sqrt().sin();
+            match k4 + n {
+                PHASE_A | 2 => {
+                    acc2 = acc2 + T::from_f64(0.4).unwrap() * (s1 / (v3.powi(2) + T::one()) - v3).sin();
+                }
+                3..=5 => {
+                    s0 = s0 * T::from_f64(0.8).unwrap() + (v3.cos() * T::from_f64(0.9).unwrap()).acos().cos() * T::from_f64(0.05).unwrap();
+                }
+                7 => {
+                    for j in 1..n {
+                        let fj = T::from_usize(j).unwrap();
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + T::exp(v3.tanh()) * T::from_f64(0.1).unwrap()).tanh();
+                        s1 = s1 * T::from_f64(0.5).unwrap() + (T::powi(s1 * s0, 2) + T::one()).cbrt().cos() * T::from_f64(0.1).unwrap();
+                        let v5 = (fj * fj + T::one()).log10() / (T::powi(*x2 * v[1], 2) + T::one());
+                        acc2 = acc2 + v5.tanh().tanh() * T::from_f64(0.05).unwrap();
+                    }
+                    let v6 = x0 - v3.sin();
+                    s1 = s1 * T::from_f64(0.5).unwrap();
+                    s1 = s1 + T::from_f64(0.25).unwrap() * v6.tanh().sin();
+                }
+                _ => {
+                    let v7 = (x1.powi(2) + T::one()).atan2(v3 / T::from_f64(3.0).unwrap());
+                    acc2 = acc2 - v7.sin() * T::from_f64(0.4).unwrap();
                 }
             }
-        }
-        let Some(k11) = n.checked_sub(3) else {
-            let v10 = x0 * acc3;
-            return (a6[2].sin() * 0.9).asin() / (T::powi(x1 + v10, 2) + 1.5)
-        };
-        let c12 = T::from_usize(k11).unwrap();
-        let mut a13 = [0.0; 4];
-        for i in 0..n {
-            a13[i % 4] = a13[i % 4] + x1.cos() * T::from_f64(0.25).unwrap();
-            s1 = (s1 * 0.6 + c5 * 1.0).sin();
-        }
-        let mut a14 = [0.0; 4];
-        a14[0] = T::min(c5, x2).cos();
-        for i in 1..4 {
-            a14[i] = a14[i - 1] * T::from_f64(0.75).unwrap() + T::tanh(T::tan(T::tanh(c12 - s2) * T::from_f64(1.2).unwrap())) * T::from_f64(0.02).unwrap();
-        }
-        x0 * 1.5 + x1 * T::from_f64(0.5).unwrap() - s0.tanh() + s1.tanh() + s2 * T::from_f64(0.75).unwrap() - acc3 - a6[1] - c12 * T::from_f64(0.25).unwrap() + a13[3] * T::from_f64(0.25).unwrap() + a14[0].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(x2);
-        let mut s1: f64 = (f64::sinh(f64::cos(x2) * 2.0) / (f64::tanh(x0 - x1) + 2.0)).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if f64::asin((x0.to_radians() * 20.0).tanh() * 0.9) >= v[2] {
-            s1 = (s1 * 0.5 + acc2.clamp(-1.0, 1.0).atan() * 1.0).sin();
-            s1 = 0.75 * s1 + 0.25 * (0.75 * s0).cos();
-        } else if f64::ln((0.1 * s0).powi(2) + 1.0) >= s1 {
-            s0 = s0.mul_add(0.8, f64::sqrt(s0 * s0 + 2.0).sin() * 0.2);
-        } else {
-            s0 = (s0 * 0.5 + (s0.sin() * 1.2).tan() * 0.05).tanh();
-            acc2 += (x2 / (s0.sin() + 2.0)).sin();
-        }
-        for i in 0..6 {
-            let fi = i as f64;
-            s1 = s1.mul_add(0.75, s1 * 0.25);
-            let v3 = if f64::cos(x0).exp() >= -0.5 {
-                prog_55(s0, f64::cos((s0 * s0 + 1.0).sqrt()) * 2.0, s1, v, i)
-            } else {
-                x0.tanh()
-            };
-            let v4 = v.iter().fold(prog_20(x1, 1.5, x2, v, i).tanh(), |r, &p| r * 0.5 + 0.02 * f64::tanh(v3 - fi + p.tanh()));
-            s1 = 0.75 * s1 + 0.005 * v4.tanh();
-        }
-        let v5: f64 = prog_40(x2, x1, s1, v, n);
-        'l1: for i in 0..3 {
-            let fi = i as f64;
-            let v6: f64 = f64::sqrt(s1 * s1 + 2.0);
-            s1 = 0.75 * s1 + 0.05 * (v6.sin() * 0.9).atanh().cos();
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if (s1 + x0).atan() <= -1.0 {
-                    s1 = s1 * 0.75 + v5.cos().exp2().cos() * 0.1;
-                    continue 'l1;
-                }
-                acc2 += f64::sin(2.0_f64.powf(f64::sin(v5 - fi))) * 0.1;
+            if k4 >= 5 || T::asin(T::cos(x1) * T::from_f64(0.9).unwrap()) > -T::one() {
+                break;
             }
         }
-        for i in 0..v.len() {
-            for _ in (0..=i).rev() {
-                let v8 = x0.powi(2) * 0.25;
-                acc2 += v5.cos().tanh() * 0.1;
-                acc2 += 0.1 * f64::tanh(v8.powi(2));
-            }
-            s0 = (s0 * 0.5 + f64::sqrt(s0 * s0 + 0.5) * 0.5).sin();
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (q.cos().cosh() + f64::sin(p)).tanh()).product::<f64>();
-        s0 - s1.tanh() - acc2.tanh() + v5.cos() + v9
-    }
-
-    #[differentiable]
-    pub fn prog_113<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0 = T::cos(prog_14::<T>(x0 * T::from_f64(0.5).unwrap(), T::tanh(x1.sin().abs()) * 2.0, x1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut s1 = T::acosh(x2 * x2 + 1.5).sin() * 2.0;
-        let mut s2 = T::acos(T::sin(v[2]) * 0.9).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a4[n % 4] = a4[n % 4] + a4[i % 4] * (v[i % 4].sin() * 0.2);
-            a4[i % 4] = a4[i % 4] + a4[(i + 1) % 4] * (T::sin(T::sinh(s0.sin() * 2.0)) * T::from_f64(0.05).unwrap());
-        }
-        let v5 = a4.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * T::sin(p * T::from_f64(0.001).unwrap()).sin()));
-        let v6 = a4.iter().zip(a4.iter()).fold(0.0, |r, (&p, &q)| r + (acc3.cos() + T::tanh(p) + q.cos()));
-        if !(n == 6 && acc3 + v5 < -T::from_f64(0.25).unwrap()) {
-            let x1 = T::sin(acc3 + x1);
-            s2 = s2 * 0.6;
-            s2 = s2 + T::from_f64(0.4).unwrap() * T::from_f64(0.5_f64).unwrap().min(x1);
-        } else {
-            s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(T::powi(acc3, 3)).exp_m1() * 1.0).sin();
-            if x1.atan() >= 1.0 {
-                let x2 = T::sqrt(x0 * x0 + 1.0);
-                s1 = T::from_f64(0.8).unwrap() * s1 + 0.2 * x2.cos();
-            }
-            s2 = (s2 * T::from_f64(0.5).unwrap() + (T::cos(x1) * 1.5).sinh() * 0.1).tanh();
-            if ((acc3 * acc3 + 1.0).sqrt().powi(2) + 1.0).log(T::powi((x1 * x1 + 1.0).sqrt(), 2) + 2.0) >= -T::from_f64(0.25).unwrap() && n == 6 {
-                let v7: T = 0.1 * v5;
-                let v8 = prog_40(((v7 * v7 + 1.0).powf(T::tanh(v7)).tanh() * 0.9).asin().sin() * 2.0, x0 * T::from_f64(0.25).unwrap(), s0, [v[0], v[1], v[2], v[3]], n);
-                s0 = (s0 * T::from_f64(0.75).unwrap() + v8.tanh() * 0.005).tanh();
-            }
-        }
-        acc3 = acc3 + 0.005 * prog_40(s1, (T::cos(v5) + 2.0).cbrt().tanh() * 2.0, (x0 * T::from_f64(0.5).unwrap()).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 0).sin();
-        s0.cos() + s2 * 1.5 - acc3.tanh() - v6.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 - v[n % 4]).cos() * 2.0;
-        let mut s1 = -s0;
-        let mut s2 = f64::sin(prog_94(x2, (x0.min(x1) / (f64::cos(x0) + 2.0)).sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_95((f64::powi(acc3, 2) + 0.5).sqrt().tanh(), f64::sin(x0.clamp(s1.cos() - 1.5, x1.cos() + 1.5) / (x0.powi(2) + 1.5)), f64::powi(f64::powi((f64::powi(x2, 2) + 1.0).sqrt(), 2) + 1.0, -3).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n);
-        acc3 += prog_20(f64::tanh((f64::sin(s1) * 0.9).acos()), x1, 0.5, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
-        if v[2].tanh() >= x1 * 0.3 {
-            let v5 = prog_55(f64::cos(-f64::ln(f64::powi(acc3, 2) + 2.0)), f64::cos(x2).sin(), (x0 * acc3).cos(), [v[0], v[1], v[2], v[3]], n);
-            s2 *= 0.75;
-            s2 += 0.02 * (x1.sin() * 2.0).sinh().sin();
-            s2 = f64::mul_add(s2, 0.6, f64::sin(v5).sin() * 0.005);
-        } else if 3.0_f64.log(f64::powi(s1 / (s1.cos() + 2.0), 2) + 2.0) >= (x2 * x2 + 1.0).log10() || n > 4 {
-            s2 = 0.75 * s2 + 0.05 * f64::tanh(s1.tanh());
-            for i in 0..v.len() {
-                let fi = i as f64;
-                for &u in v.iter() {
-                    let v6 = if (u * u + 1.0).log(10.0) >= -0.5 {
-                        v[i] * v[(i + n) % 4]
-                    } else {
-                        v[i] - fi.to_degrees() * 0.02
-                    };
-                    if (u * u + 0.5).recip().tanh().cosh() > v4 {
+        match k4 {
+            PHASE_A => {
+                let mut k8 = 0;
+                while k8 < n + 1 {
+                    k8 += 1;
+                    if T::acos(T::cos(v3) * T::from_f64(0.9).unwrap()) > T::one() || k4 % 3 == 1 {
                         break;
                     }
-                    if !(i == 0 && s0 < (fi * fi + 2.0).ln()) {
-                        acc3 += 0.1 * f64::exp2(f64::tanh(v[i])).sin();
-                        acc3 += 0.1 * v6.tanh();
-                    } else {
-                        s2 = s2 * 0.75 + (x1.tanh() * 1.5).cosh().tanh() * 0.05;
-                    }
-                    s2 = f64::mul_add(s2, 0.6, f64::atan(s2).tanh() * 0.4);
-                    acc3 += 0.1 * v6.sin().sin();
+                    let v10 = match k8 {
+                        1..=3 => (*x2 * s0).cos(),
+                        4 => s0.tanh(),
+                        5..=6 => {
+                            let v3 = T::asinh(v[(k8 + k4) % 4]);
+                            let v9 = x2.tanh().cosh();
+                            T::tanh(x1).exp_m1().cos().exp_m1() + v3.cos() + T::cos(v9)
+                        }
+                        _ => x2.atan(),
+                    };
+                    let v11 = v.iter().fold(*x2, |r, &p| r * T::from_f64(0.75).unwrap() + T::from_f64(0.05).unwrap() * (*x2 - s0 + T::sin(p)).cos());
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.02).unwrap() * v11.powi(2).sin();
+                    acc2 = acc2 - v10.tanh() * T::from_f64(0.25).unwrap();
                 }
-                acc3 += f64::tanh(((x2 / (s0.cos() + 2.0)).powi(2) + 1.5).acosh()) * 0.25;
+                s1 = s1 * T::from_f64(0.75).unwrap() + (T::from_f64(2.5).unwrap() * v3).abs().tanh() * T::from_f64(0.05).unwrap();
+            }
+            1 | PHASE_D => {
+                s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.1).unwrap() * T::exp_m1(v3.sin()).cos();
+                acc2 = acc2 + x2.asinh();
+            }
+            4 => {
+                let v12 = v3.sin().exp();
+                s1 = (s1 * T::from_f64(0.5).unwrap() + T::ln(v12.powi(2) + T::one()) * T::from_f64(0.1).unwrap()).sin();
+            }
+            _ => {
+                let v13 = v3.max(v3.tanh());
+                s1 = T::mul_add(s1, T::from_f64(0.8).unwrap(), (x1 - v13).cos() * T::from_f64(0.05).unwrap());
             }
         }
-        for (i, &t) in v.iter().enumerate() {
-            acc3 += 0.5 * (f64::sin((t.powi(2) + 2.0).ln()) * 0.9).acos().cos();
-            let v7 = (s0.atan().sin() * 1.2).tan();
-            match (i + n).checked_sub(3) {
-                Some(k8) => {
-                    let c9 = k8 as f64;
-                    s2 = (s2 * 0.6 + c9 * x1 / (f64::tanh(v4) + 2.0) * 0.02).tanh();
-                    acc3 += 0.4 * v7.cos();
-                    if x1 + c9 <= 0.5 || n == 3 {
-                        continue;
-                    }
-                }
-                None => {
-                    s2 = (s2 * 0.6 + (s2 - f64::sin(v7)) * 0.02).sin();
-                }
-            }
-        }
+        s0 * T::from_f64(0.5).unwrap() + T::cos(s1) - acc2.cos() + T::from_f64(0.5_f64).unwrap().log(T::from_f64(2.0_f64).unwrap().min(s1).powi(2) + T::from_f64(2.0).unwrap())
+    }
+
+    #[differentiable]
+    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0: f64 = x0;
+        let mut s1 = prog_45(x1, 0.5, f64::sin(x0.sin()) * 2.0, [v[0], v[1], v[2], v[3]], 3).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = f64::INFINITY;
         for i in 0..5 {
+            m3 = m3.min(x2 * v[i % 4] * 0.25);
+        }
+        acc2 -= m3.tanh();
+        let v4 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+        let mut k5 = 0;
+        while k5 < 6 && v4 + x2 * v4 < -0.5 {
+            k5 += 1;
+            s0 = (s0 * 0.6 + (f64::powi(f64::asinh(x1), 2) + 1.0).log2() * 0.25).sin();
+            if -1.5_f64.hypot(m3) >= s1.asinh() && k5 % 2 == 0 {
+                s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                continue;
+            }
+            acc2 += 0.25 * prog_12::<f64>(v4, 1.2, f64::recip(f64::powi(v4, 2) + 0.5).tanh(), [v[0], v[1], v[2], v[3]], k5).cos();
+        }
+        match k5 + n {
+            PHASE_A | 2 => {
+                for i in (0..n).rev() {
+                    let fi = i as f64;
+                    let v6 = prog_12(s1, v4, (v4 + x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], 6);
+                    s0 = 0.8 * s0 + 0.01 * (v6 / (s0.powi(2) + 1.0)).tanh();
+                    let v7 = fi.atan();
+                    s1 = s1.mul_add(0.6, v7.tanh().tanh() * 1.0);
+                }
+                s1 = (s1 * 0.75 + f64::abs(v4) * 0.25).tanh();
+            }
+            4 | 6 => {
+                s1 = 0.5 * s1 + 0.005 * prog_88(f64::mul_add(v4, v[2], v4).cos().sin() * 2.0, f64::tanh((f64::clamp(v[2], -1.5, 1.5).powi(2) + 0.5).ln()), v[k5 % 4].sin() * 2.0, [v[0], v[1], v[2], v[3]], k5).tanh();
+            }
+            _ => {
+                s1 = 0.8 * s1 + 0.05 * f64::sin((m3.tanh() * 0.9).asin());
+                s0 = s0 * 0.8 + ((-v4).sin() * 1.2).tan().sin() * 0.02;
+            }
+        }
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            s0 = s0.mul_add(0.6, ((x0 - v[3]).powi(2) + 0.5).recip().sin() * 0.1);
+            s0 = (s0 * 0.75 + s0.atan() * 0.25).tanh();
+            if k8 >= 5 {
+                break (x2 * x2 + 1.0).powf(x1.tanh()).to_degrees() * 0.02;
+            }
+        };
+        x2 * 0.25 + s0.cos() + s1 - acc2 - v9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_108(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = f64::tanh(f64::acosh((x2 + 0.35).powi(2) + 1.5)) * 2.0;
+        let mut s1 = f64::ln(s0.powi(2) + 1.0);
+        let mut s2 = (x0.cos() * 0.9).atanh();
+        let mut acc3: f64 = 0.0;
+        match n.checked_sub(1) {
+            None => {
+                s0 = s0.mul_add(0.5, prog_102::<4>(f64::acosh(f64::powi(s0, 2) + 2.0).cos() * 2.0, acc3, f64::sin(((x2 + s0).sin() * 0.9).asin()) * 2.0, v, n).sin() * 0.005);
+                acc3 += prog_22(x1, 1.2, s0, v, 4).sin() * 0.005;
+            }
+            Some(0..=1) => {
+                let v4 = prog_98(x1.sin().tanh().exp().cos() * 2.0, x1, (f64::powi(s1, 2) + 1.0).log(x0.powi(2) + 2.0).cos() * 2.0, &v, n);
+                s0 = s0 * 0.75 + f64::tanh(f64::sqrt(x2.powi(2) + 2.0)) * 0.25;
+                s2 = s2 * 0.8 + f64::sin(v4) * 0.005;
+            }
+            Some(k5) if k5 > 4 => {
+                let c6 = k5 as f64;
+                let v7 = prog_78::<4>(x2, c6.tanh(), 1.2, v, n);
+                acc3 += v7.tanh() * 0.05;
+            }
+            Some(k8) => {
+                let c9 = k8 as f64;
+                acc3 += (v[k8 % 4].tanh() * 1.2).tan().cos() * 0.4;
+                s1 = s1.mul_add(0.75, prog_17(c9.atan().hypot(x2 + v[k8 % 4]).sin(), f64::sin(s1.atan()), acc3.tanh(), v, n).cos() * 0.005);
+            }
+        }
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            a10[i] = x1;
+        }
+        for i in 0..v.len() {
             let fi = i as f64;
-            s0 = (s0 * 0.75 + f64::cos(s0) * 0.65 * 0.25).tanh();
-            let mut k10 = 0;
-            while k10 < 3 && f64::asin(v4.tanh().exp().cos() * 0.9) > (v4.tanh() + 2.0).cbrt() {
-                k10 += 1;
-                acc3 -= x2.tanh().sinh().sin() * 0.1;
-                if fi * s0 / (f64::powi(x0 + x1, 2) + 1.5) < s2.sin() && k10 < 2 {
-                    s0 = 0.75 * s0 + 0.02 * (s1 / (s0.powi(2) + 0.5)).cos();
+            for j in (0..n).rev() {
+                match j % 2 {
+                    0 => {
+                        acc3 += 0.05 * (v[(j + i) % 4] * x1).cos();
+                    }
+                    MODE_B if n > 3 => {
+                        let v11 = f64::tanh(x1);
+                        acc3 += f64::cos(v11) * 0.05;
+                    }
+                    _ => {
+                        let v12: f64 = 'b3: {
+                            s0 = (s0 * 0.8 + (s1.tanh() * 1.5).sinh() * 0.05).tanh();
+                            if s2.sin().exp().cos().sinh() <= -0.25 || j + n < 9 {
+                                s2 *= 0.5;
+                                s2 -= 0.1 * ((x0.powi(2) + 1.5).acosh() - 0.3).sin();
+                            } else if (f64::cos(a10[j % 4]).powi(2) + 1.0).log((f64::to_degrees(x1) * 0.01).powi(2) + 2.0) < -0.25 {
+                                s2 = (s2 * 0.5 + (s2 + 2.5) * 0.5).sin();
+                            }
+                            if fi * x1 < 0.0 {
+                                break 'b3 (a10[(j + n) % 4] + s1).min(fi.to_degrees() * 0.02);
+                            }
+                            s1 + x1
+                        };
+                        acc3 += 0.05 * v12.cos();
+                    }
+                }
+                let v13: f64 = x0 * x2;
+                acc3 -= f64::exp2(x1.cos()).cos() * 0.05;
+                s1 = s1 * 0.6 + v13.sin() * 0.1;
+            }
+            s2 *= 0.5;
+            s2 += 0.02 * f64::powf(x1 * x1 + 1.0, x1.cos()).cos();
+        }
+        let v14 = v.iter().fold(a10[n % 4], |r, &z| r * 0.75 + 0.25 * f64::sin(z));
+        let v15 = a10.iter().map(|&z| z).sum::<f64>();
+        x1 + s0 + s1 - s2 - acc3.tanh() - v14 + v15.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[2] - x0).tanh() * 2.0;
+        let mut s1 = f64::sin(f64::powi(x2, 2)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        acc2 -= f64::cos(x1.copysign(f64::mul_add(x2, x0, s0)));
+        match n % 2 {
+            0 => {
+                for (i, &t) in v.iter().enumerate() {
+                    s1 *= 0.8;
+                    s1 += 0.05 * f64::tanh(x1.tanh().exp());
+                    let mut m3 = prog_78::<4>((t * std::f64::consts::LN_2).sin() * 2.0, t.powi(3).sin() * 2.0, 1.5, v, n).sin();
+                    for j in 0..=i {
+                        m3 = f64::min(m3, (s1.powi(2) + 1.0).log2() - v[j]);
+                    }
+                    acc2 += f64::cos(m3.sin()) * 0.005;
+                    acc2 += 0.5 * f64::tanh(v[2] / (s0.tanh() + 2.0) + x1.sin());
+                }
+                s0 = 0.5 * s0 + 0.75 * (2.0 * (x1 / 3.0)).cos();
+            }
+            PHASE_B if n % 2 == 0 => {
+                let v4: f64 = prog_96(x1, f64::tanh(x0), x0, &v, n);
+                s1 = 0.75 * s1 + 0.005 * f64::cos(v4);
+            }
+            _other => {
+                let v5 = prog_78::<4>(s1, (x2 - v[n % 4]).tanh(), x0, v, n);
+                acc2 += 0.005 * v5.sin();
+            }
+        }
+        let v6 = v.iter().copied().map(|p| p.cos()).sum::<f64>();
+        match n {
+            PHASE_A => {
+                let v7: f64 = v6.clamp(-1.0, 1.5);
+                acc2 += v7.tanh();
+            }
+            1..=2 => {
+                s0 = (s0 * 0.5 + prog_22((0.35 * x2).tanh(), s0, x0, v, 0) * 0.005).tanh();
+                for i in 0..6 {
+                    let fi = i as f64;
+                    let v8 = (v6 * v6 + 1.0).log(x0 * x0 + 2.0).atan();
+                    acc2 -= 0.25 * f64::mul_add(fi, s0, s1).cos();
+                    if i == 4 && v8 + x1 >= 0.0 {
+                        break;
+                    }
                 }
             }
-            acc3 += 0.25 * f64::tanh(f64::mul_add(s2, v4, x1));
+            g if g > 3 => {
+                let v9: f64 = (x1 * v6).to_degrees() * 0.01;
+                s1 = s1 * 0.8 + v9.tanh().tanh() * 0.02;
+            }
+            _ => {
+                s0 *= 0.5;
+                s0 += 0.1 * f64::cos(f64::asin(f64::sin(x0) * 0.9) + f64::exp_m1(f64::cos(x2)));
+                if (v6.tanh() + 2.0).cbrt() >= x0 - v[n % 4] {
+                    s1 = 0.8 * s1 + 0.02 * (x1.cos().exp().powi(2) + 0.5).recip().sin();
+                } else if n == 1 && f64::log(0.5_f64, (x2.tanh() * 1.2).tan().powi(2) + 2.0) > -0.25 {
+                    s0 = s0 * 0.75 + s0 * 0.005;
+                }
+                s1 = 0.8 * s1 + 0.2 * x2.sin();
+            }
         }
-        s1 = 0.75 * s1 + 0.005 * prog_55(s1, 1.5, (v4 * 0.01).sin().sin(), [v[0], v[1], v[2], v[3]], n).tanh();
-        f64::cos(s0) + s1.tanh() + s2 + acc3.cos() + x0 * std::f64::consts::FRAC_PI_4
+        let v10 = prog_12(x1, f64::cos(f64::tanh(v6)), 1.5, v, n);
+        for (i, &t) in v.iter().enumerate() {
+            if n == 6 && f64::sin(t) > 0.0 {
+                break;
+            }
+            let v14 = match n {
+                0 | PHASE_C => {
+                    let v11 = 0.35 - x2;
+                    prog_12::<f64>(0.25, 0.5, (2.5 * x2).cos() * 2.0, v, i) + v11.cos()
+                }
+                g if g > 3 => {
+                    let v12 = x0 * v10;
+                    s0 = (s0 * 0.6 + v12.sin() * 0.02).tanh();
+                    f64::cos(v12 - s1).sinh()
+                }
+                _ => {
+                    let v13 = v10.tanh();
+                    x1.asinh() + v13.tanh()
+                }
+            };
+            acc2 -= f64::tanh(f64::ln(x0.powi(2) + 0.5)) * 0.5;
+            s0 = (s0 * 0.75 + v14.cos() * 0.01).tanh();
+        }
+        s0 * 0.25 - s1 * 1.5 - f64::tanh(acc2) - f64::tanh(v10)
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = v[n % 4].max(x1);
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_79(0.5, f64::cos(x1).exp_m1().tanh().exp().sin(), acc1, [v[0], v[1], v[2], v[3]], 3);
+        let v5: f64 = 'b0: {
+            if -x2 <= -0.5 {
+                acc1 -= 0.75 * f64::sin((x1.mul_add(x0, x0).powi(2) + 1.0).sqrt());
+                acc1 += acc1.copysign(v2).powi(2).ln_1p();
+            } else if f64::copysign(3.0_f64, x0) > x1 {
+                s0 = s0.mul_add(0.5, (x1 + s0).sin() * 0.25);
+                s0 = (s0 * 0.6 + (acc1 * acc1 + 0.5).atan2(x0) * 0.02).sin();
+            }
+            let v3 = (f64::powi(f64::ln_1p(x1 * x1), 2) + 1.0).sqrt();
+            let mut k4 = 0;
+            while k4 < n + 1 && prog_12(x1, f64::asin((x0 * x0 + 1.0).log(v[2] * v[2] + 2.0).sin() * 0.9).sin() * 2.0, (v2 * v3).cos(), [v[0], v[1], v[2], v[3]], n) < -1.0 {
+                k4 += 1;
+                s0 = s0 * 0.6 + s0.sin() * 0.4;
+                if f64::sin(s0 / (f64::powi(x1, 2) + 1.5)) <= v[(k4 + n) % 4] {
+                    break 'b0 f64::cos(f64::tanh(v3));
+                }
+            }
+            f64::hypot(3.0_f64, x1) + f64::sin(v3)
+        };
+        let v7 = 'b2: {
+            if n % 2 == 0 {
+                break 'b2 x2;
+            }
+            let v6 = prog_17(x0, s0.sin(), acc1, [v[0], v[1], v[2], v[3]], n);
+            s0 = s0.mul_add(0.6, f64::cos(f64::powi(x1, 3)) * 0.02);
+            3.0_f64.copysign(v5) / 2.0 + v6.tanh()
+        };
+        'l3: for &t in v {
+            s0 = (s0 * 0.6 + f64::asin((s0 * s0).tanh() * 0.9) * 0.1).tanh();
+            s0 = 0.6 * s0 + 0.1 * f64::cos(f64::recip((t.powi(2) + 0.5).atan2(v7).powi(2) + 1.0));
+            for j in 1..n {
+                s0 = s0 * 0.8 + f64::log2(v2.powi(2) + 1.0).tanh() * 0.1;
+                if j > 1 && -v[j % 4] <= -1.0 {
+                    continue 'l3;
+                }
+            }
+            if prog_12::<f64>(t, 1.2, (v2 / (v5.powi(2) + 1.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 5) <= x1 && n % 3 == 1 {
+                let v8: f64 = x1 - (v[1].sin() * 0.5).ln_1p();
+                s0 *= 0.75;
+                s0 += 0.25 * (t * std::f64::consts::FRAC_PI_4).sin();
+                s0 *= 0.75;
+                s0 -= 0.1 * f64::cos(v8);
+            } else if f64::tanh((x0 * x0 + 1.0).powf(f64::tanh(v[n % 4]))) > 0.25 {
+                acc1 += 0.5 * f64::sin(x0 - (v7 + v[n % 4]));
+            } else {
+                acc1 += 0.4 * f64::cos(x1.sin() * (v[2] - v5));
+                let mut k9 = 0;
+                while k9 < 6 {
+                    k9 += 1;
+                    acc1 -= x2.clamp(-0.5, 1.5).cos() * 0.05;
+                    acc1 += 0.05 * f64::sin(-x2);
+                    let v10 = (v5.powi(2) + 2.0).sqrt();
+                    acc1 += v10.sin().cos() * 0.05;
+                }
+            }
+        }
+        s0 * 0.5 - f64::tanh(acc1) + v2.sin() - v5.cos() + v7 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_111<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::cos(prog_89(x2, v[n % 4].sin(), f64::tanh(((v[2] * v[2] + 2.0).sqrt().powi(2) + 2.0).acosh()) * 2.0, &v, n)) * 2.0;
+        let mut s1 = (x1 - x0 - f64::cosh(x2.cos() * 1.5)).tanh() * 2.0;
+        let mut s2 = f64::min(0.5_f64, (v[n % 4] * v[n % 4] + 2.0).ln());
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::tan(v[i].sin() * 1.2);
+        }
+        let v5: f64 = x2.tanh().asinh();
+        let v6 = v.windows(2).map(|w| w[0]).sum::<f64>();
+        let v7 = v.iter().fold(v5, |r, &p| r * 0.5 + 0.1 * f64::cos(r * x2 + p.cos()));
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            match k8 {
+                PHASE_A => {
+                    let v6 = prog_78::<4>(s0, f64::tanh(a4[n % 4]) * 2.0, 0.25, v, 2);
+                    acc3 += f64::ln(f64::powi(s0, 2) + 2.0).tanh();
+                    s1 = (s1 * 0.6 + v6.sin() * 0.005).sin();
+                }
+                PHASE_B => {
+                    s2 = s2.mul_add(0.8, v5 * 0.2);
+                    if (a4[2] * a4[2] + 0.5).recip().clamp(-0.5, 0.5) >= -0.5 {
+                        acc3 += f64::sinh(s1.sin() * 1.5).sin();
+                    } else if k8 < 2 && v6 * std::f64::consts::FRAC_PI_4 * (v7.powi(2) + 0.5).cbrt() >= a4[(k8 + n) % 4] {
+                        let x0: f64 = 1.25 - (-x0);
+                        acc3 += f64::sin(f64::tanh(x0));
+                    } else {
+                        s2 = (s2 * 0.6 + v[1] / 2.0 * 0.75).sin();
+                    }
+                    s1 *= 0.8;
+                    s1 += 0.05 * (v7.sin() * 0.9).asin().cos();
+                }
+                2 => {
+                    let v9 = prog_98(s0, x2.cos().exp_m1().cos(), 0.75, &v, k8);
+                    acc3 += ((v7 - a4[n % 4]).sin() + 2.0).cbrt().tanh();
+                    s0 = 0.75 * s0 + 0.005 * v9.sin().cos();
+                }
+                _other => {
+                    s2 = (s2 * 0.5 + v6 * 0.5).sin();
+                }
+            }
+            if f64::asin(v6.cos() * 0.9) > -1.0 {
+                break;
+            }
+            acc3 += 0.5 * f64::tanh(prog_12((a4[k8] * a4[k8] + 2.0).sqrt().sin(), 2.0, x2, v, 5));
+            if k8 >= 2 || (v7 * v7 + 0.5).atan2(v5) - v7 <= 1.0 {
+                break;
+            }
+        }
+        let mut m10 = x0;
+        for &t in v.iter() {
+            m10 = m10.max(t + 0.5);
+        }
+        s1 = (s1 * 0.8 + m10.cos() * 0.2).tanh();
+        s0.sin() + s1 * 0.5 - s2.sin() - acc3.tanh() + a4[0] - f64::cos(v6) + f64::sin(v7) - (v7 * v7 + 1.0).log10()
+    }
+
+    #[differentiable]
+    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (f64::sin(x1) * 1.5).cosh() * core::f64::consts::FRAC_1_SQRT_2;
+        let mut s1 = f64::exp(v[n % 4].cos().tanh()).tanh() * 2.0;
+        let mut s2 = f64::atanh(f64::tanh(x1) * 0.9);
+        let mut acc3: f64 = 0.0;
+        s2 = (s2 * 0.8 + f64::sinh(f64::cos(x0) * 1.5) * 0.05).sin();
+        if x2 + x1 * x1 > x0 {
+            let v9: f64 = match mode {
+                Mode::Lower(k4, lo5) => {
+                    for i in (0..3).rev() {
+                        s2 = 0.8 * s2 + 0.1 * f64::sin((s2.powi(2) + 1.0).powf(lo5.cos()));
+                        let v6 = v[(i + k4) % 4] * x1;
+                        acc3 -= f64::cos(v6).cos() * 0.5;
+                    }
+                    let v7 = f64::exp2(f64::cos((lo5 * lo5 + 0.5).sqrt()));
+                    s1 = (s1 * 0.75 + lo5.sin() * 1.0).tanh();
+                    prog_12(0.5, s2, (v7 * v7 + 1.0).log(v7.powi(2) + 2.0).asinh().sin(), v, 2)
+                }
+                Mode::Upper(_) => prog_98(x2, s2, 0.5, &v, n),
+                _ => {
+                    acc3 += (f64::cos(v[n % 4]) * 0.9).acos().cos();
+                    acc3 * std::f64::consts::FRAC_1_PI
+                }
+            };
+            acc3 -= 0.1 * v9.tanh();
+        } else if x0 * x2 <= 0.5 {
+            s1 = s1 * 0.75 + s1 * 0.05;
+        } else {
+            s1 = s1.mul_add(0.5, f64::tanh(f64::asinh(v[n % 4])) * 0.5);
+            let [b10, _, b11, _] = v;
+            acc3 -= f64::tanh(b10.tanh() + f64::sin(b11));
+        }
+        let mut m12 = f64::NEG_INFINITY;
+        for i in (1..=6).step_by(2) {
+            m12 = f64::max(m12, (1.0 - v[(i + n) % 4]) / ((s0 + 1.0) * (s0 + 1.0) + 0.5));
+        }
+        let mut a13 = [0.0; 4];
+        for i in 0..4 {
+            a13[i] = s1.mul_add(v[i] * 0.1, v[i] + m12);
+        }
+        a13 = [(a13[1] * 0.6 + f64::tanh((x2 * x1).sin().exp()) * 0.02).tanh(), f64::powi((m12.powi(2) + 1.0).log10(), 2).ln_1p().cos() * 0.05, a13[1], a13[1].mul_add(0.5, (x0 * v[n % 4]).cos() * 0.1)];
+        s0 = 0.5 * s0 + 0.5 * f64::sqrt((x0 * x0).ln_1p().powi(2) + 0.5).cos();
+        s0.sin() - s1 * 0.5 - s2.tanh() - acc3 * 0.25 + f64::cos(a13[2])
+    }
+
+    #[differentiable]
+    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (w0[n % 4].tanh().exp_m1() - w0[n % 4].cos().exp()).sin() * 2.0;
+        let mut s2 = (x0.cos() * 0.9).atanh();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            for j in 1..n {
+                let fj = j as f64;
+                acc3 += f64::acos((x1 - s2).sin() * 0.9).tanh() * 0.1;
+                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| q / (f64::sin(p) + 2.0)).sum::<f64>();
+                match n % 3 {
+                    1 => {
+                        s1 = s1 * 0.6 + f64::sin(prog_12(s1, s2, 0.75, [v[0], v[1], v[2], v[3]], n)) * 0.1;
+                        let v6 = prog_12(x2, f64::cos(s1), f64::tanh(v[(j + n) % 4] - 1.2) * 2.0, [w0[0], w0[1], w0[2], w0[3]], 4);
+                        s2 = 0.5 * s2 + 0.05 * v6.sin();
+                    }
+                    2 => {
+                        break;
+                    }
+                    _ => {
+                        acc3 -= 0.1 * f64::tanh(v5.sin().cos());
+                        if x2.to_degrees() * 0.02 <= -0.5 {
+                            s2 = 0.6 * s2 + 0.4 * s2.tanh();
+                            continue;
+                        }
+                        let v7 = prog_12(s1, 0.75, (v[j % 4] - fj).sin(), [w0[0], w0[1], w0[2], w0[3]], k4);
+                        acc3 += 0.1 * v7.tanh();
+                    }
+                }
+                s1 = 0.75 * s1 + 0.02 * v5.tanh();
+            }
+            s1 = (s1 * 0.5 + prog_12((f64::powi(s2, 2) + 1.5).acosh().tanh(), f64::sin(SCALE + x1), x0, [w0[0], w0[1], w0[2], w0[3]], 2) * 0.02).tanh();
+            match n {
+                0 => {
+                    break s2;
+                }
+                g if g > 2 => {
+                    s2 = (s2 * 0.75 + f64::log(x0 * x0 + 1.0, v[1] * v[1] + 2.0) * 0.05).tanh();
+                    s2 = s2 * 0.5 + (-(s2.sin() * 0.9).acos()).cos() * 0.2;
+                }
+                _ => {
+                    acc3 -= prog_12(s2, f64::tanh(x2.tanh()), (x2 * x0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 6).cos() * 0.1;
+                    if (x0 * x0).ln_1p() >= 1.0 {
+                        acc3 += (w0[k4] * x0).tanh() * 0.5;
+                        break (x2.powi(2) + 1.0).cbrt();
+                    }
+                }
+            }
+            if k4 >= 3 || f64::powi(s2.clamp(-0.5, 1.0), 2) > 0.0 {
+                break x0.sin().exp().tanh().sinh();
+            }
+        };
+        let v9 = v.iter().fold(v[3], |r, &p| r * 0.5 + 0.005 * (prog_12(x2, s2, (r * r * x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n) + p.sin()).cos());
+        let v11 = if (x2 * x2 + 2.0).sqrt() <= 1.0 {
+            f64::recip(x1 * x1 + 0.5)
+        } else {
+            let v10 = SCALE + v8;
+            f64::sqrt(v10 * v10 + 2.0)
+        };
+        let v13 = if -w0[(k4 + n) % 4] > x0 {
+            (f64::powi(1.5_f64.hypot(v9), 2) + 1.5).acosh()
+        } else {
+            let v12 = v11.asinh();
+            return prog_12((w0[0] * v[(k4 + n) % 4]).sin().exp().sin() * 2.0, x1, s1, [v[0], v[1], v[2], v[3]], k4) + v12.cos()
+        };
+        f64::sin(x1) + s1 * 0.5 - acc3.sin() - v8 - v11 - v13
+    }
+
+    #[differentiable]
+    pub fn prog_114<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::hypot(x2, v[n % 4]).atan();
+        let mut s1 = x0.cos().abs();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a3[i] = x0 + fi;
+        }
+        'l1: for t in v {
+            let mut m4: f64 = -2.5;
+            for j in 0..n {
+                let fj = j as f64;
+                let c5 = if prog_12(f64::sin(x1 / (fj.cos() + 2.0)).exp2().cos(), 2.0, t, v, n) <= -1.0 {
+                    v[(j + n) % 4].sin().cosh()
+                } else {
+                    v[(j + n) % 4]
+                };
+                m4 = m4.max(c5);
+            }
+            acc2 += f64::cos(f64::sin(m4)) * 0.5;
+            acc2 -= f64::sin((x0 - v[n % 4]) / (f64::powi(1.5_f64.log(x2 * x2 + 2.0), 2) + 1.5)) * 0.5;
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                acc2 += 0.05 * (x2 + x0).tanh();
+                match k6 {
+                    0..=1 => {
+                        s0 = 0.6 * s0 + 0.1 * x0.sin().exp_m1().cos();
+                        break 'l1;
+                    }
+                    3..=4 => {
+                        s1 = 0.75 * s1 + 0.1 * x1.atan2(s1 * s1 + 1.0).cos();
+                        s0 = (s0 * 0.6 + (t.cos() * 0.9).acos() * 0.1).tanh();
+                    }
+                    6 => {
+                        s1 = (s1 * 0.5 + (t.cos() * 1.5).cosh() * 0.1).tanh();
+                        acc2 += (a3[0] - s1).min(s1 / (f64::powi(x1, 2) + 0.5)).sin() * 0.05;
+                        if a3[k6 % 4] * s0 > -0.5 {
+                            acc2 -= 0.05 * (t + v[0]).cos().cos();
+                        } else {
+                            s1 *= 0.5;
+                            s1 -= 0.25 * f64::cos(x2).sinh().tanh();
+                        }
+                    }
+                    _ => {
+                        s0 *= 0.8;
+                        s0 -= 0.05 * f64::tanh(f64::exp_m1(x0.tanh()));
+                    }
+                }
+            }
+            for &u in a3.iter() {
+                let v7 = (f64::powi(t + x1, 2) + 0.5).cbrt();
+                acc2 -= 0.1 * (-(v[k6 % 4] * v[k6 % 4] + 0.5).recip()).cos();
+                s1 *= 0.6;
+                s1 += 0.02 * f64::cos(f64::sin(u) + v7.cos());
+            }
+            s1 = (s1 * 0.75 + t.cos() * 0.25).tanh();
+        }
+        let mut a8 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a8[i] = (s0 * s0 + 0.5).atan2(v[i]);
+            acc2 += 0.5 * f64::sin(fi * fi);
+        }
+        let v9 = (0..n).map(|i| x1 + a8[i % 4] * 0.25).sum::<f64>();
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            if v9 + x2 > -1.0 {
+                s0 = (s0 * 0.5 + (-(s1 - s0)) * 0.25).sin();
+                break;
+            }
+            if n % 2 == 0 {
+                break;
+            }
+            if f64::atan((a3[k10 % 4].powi(2) + 1.0).cbrt()) < x1 || n % 3 == 1 {
+                s1 = 0.8 * s1 + 0.2 * s0.sin();
+            }
+            s0 = s0 * 0.75 + prog_12::<f64>(x1, 0.25, x0.tanh() * 2.0, v, 6).sin() * 0.02;
+            if k10 >= 4 || x1.atan() < a8[n % 4] {
+                break;
+            }
+        }
+        let v11 = prog_12(0.25, s1, f64::tanh(v9.to_degrees() * 0.01) * 2.0, v, 0);
+        s0.cos() + acc2.tanh() - a3[2].tanh() + v11.cos()
     }
 
     #[differentiable]
     pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_79(x2, 0.75, 0.5, v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in (0..n).rev() {
-            let fi = i as f64;
-            if (f64::powi(s0 * s0 + 1.0, -3).tanh() * 0.5).ln_1p() >= 0.0 {
-                let mut k2 = 0;
-                while k2 < 5 {
-                    k2 += 1;
-                    if v[i % 4] - fi < 0.5 {
-                        let v3 = f64::to_radians(x0) * 20.0;
-                        let v4: f64 = 1.5_f64.atan2(x0 * std::f64::consts::LN_2);
-                        s0 = 0.6 * s0 + 0.5 * (v3.tanh() + f64::cos(v4)).sin();
-                    } else if (f64::tanh(x1) * 1.2).tan() > 0.0 {
-                        acc1 += f64::tanh((v[(k2 + i) % 4].cos().sin() * 1.2).tan()) * 0.05;
-                    } else {
-                        acc1 -= x0.cos() * 0.05;
-                        s0 = (s0 * 0.5 + (v[k2 % 4].tanh().exp2() - x2) * 0.2).sin();
-                    }
-                    acc1 += f64::tanh(x1.powi(2)) * 0.05;
-                }
-                s0 = (s0 * 0.8 + (v[k2 % 4].sin().cos() + 2.0).cbrt() * 0.5).tanh();
-            } else {
-                let v5 = f64::asinh(x2);
-                s0 = (s0 * 0.6 + (-v5) * 0.4).tanh();
+        let w0 = v;
+        let mut s1 = v[n % 4] / (x0.powi(2) + 1.0);
+        let mut s2 = f64::tanh((x1.cos().exp2().sin() * 0.9).acos()) * 2.0;
+        let mut s3 = ((f64::powi(v[3], 2) + 1.0).log(2.0) - f64::tanh(x2).exp_m1()).tanh() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            if w0[k5 % 4] + (s2 - w0[k5 % 4]) <= 0.5 && n % 3 == 1 {
+                s3 = 0.6 * s3 + 0.05 * f64::cos(x1 / (s3.sin() + 2.0) * f64::atan(x0));
+                s3 = (s3 * 0.5 + f64::tanh(f64::tan(s1.tanh() * 1.2)) * 0.05).tanh();
+            } else if k5 % 3 == 1 && f64::ln(x2.powi(2) + 0.5).cos() <= x0 {
+                acc4 -= 0.5 * prog_98(x1, x0, s2, w0, 2).sin();
             }
-            acc1 += (x0.powi(3) / 4.0).sin() * 0.25;
-            for (j, &u) in v.iter().enumerate() {
-                acc1 += 0.05 * (x1 * x1 + 1.0).log(10.0).tanh().cos();
-                if j % 3 == 1 && f64::asin(x1.tanh() * 0.9) >= -1.0 {
+            let v6 = f64::log2(f64::acosh(v[k5 % 4] * v[k5 % 4] + 1.5).powi(2) + 1.0);
+            acc4 -= 0.5 * f64::tanh(x2).exp2().tanh();
+            if k5 >= 4 || f64::ln(f64::powi(s2, 2) + 2.0) <= 0.5 {
+                break (-0.5_f64).max(s2).tanh();
+            }
+            s3 = f64::mul_add(s3, 0.6, f64::sin(v6).tanh() * 0.05);
+        };
+        let mut a8 = [0.0; 4];
+        for i in 0..4 {
+            a8[i] = (f64::powi(w0[i], 2).powi(2) + 1.0).log10();
+            s2 = (s2 * 0.5 + f64::sin(v7.tanh().exp2()) * 0.25).sin();
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            acc4 += 0.25 * f64::tanh(v7.tanh().to_degrees() * 0.02);
+            a8 = [(a8[0] * 0.5 + ((fi * fi + 1.5).acosh().sin() * 0.9).asin().cos() * 1.0).tanh(), a8[1].mul_add(0.6, f64::sin(a8[0]) * 0.4), a8[2], a8[3]];
+            let v9: f64 = (s3.powi(2) + 1.0).cbrt();
+            s2 = f64::mul_add(s2, 0.75, v9.sin() * 0.1);
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let v10 = v[(i + k5) % 4] + w0[1];
+            a8 = [(a8[2] * 0.6 + f64::sqrt((v10 + s2).powi(2) + 0.5).tanh() * 0.1).sin(), a8[0], a8[0], (v7 * a8[k5 % 4]).sin() * 0.4];
+            let v11 = (f64::powi(a8[(i + k5) % 4], 2) + 0.5).atan2(s2);
+            s2 = 0.8 * s2 + 0.02 * f64::cos(v11.sin());
+        }
+        let v12 = a8.iter().fold(prog_78::<4>(1.5, 0.25, x2, [v[0], v[1], v[2], v[3]], 5).cos(), |r, &p| r * 0.5 + 0.01 * (prog_12(v7, s3, 0.25, [v[0], v[1], v[2], v[3]], 4) + p.sin()).sin());
+        if (s1.sin().powi(2) + 0.5).ln() > 0.5 {
+            s3 = s3 * 0.75 + (x0 * x0 + 1.0).powi(-3) * 0.02;
+            if k5 % 3 == 1 && (x0.powi(2) + 1.5).acosh().sin().exp() < 1.0 {
+                acc4 -= f64::sin(s2 * w0[3]) * 0.2;
+            }
+        } else if ((w0[k5 % 4] * w0[k5 % 4]).ln_1p().cos() * 1.5).sinh() <= v12 {
+            let x2 = (s3.powi(2) + 0.5).recip();
+            s2 = (s2 * 0.8 + 2.0_f64.min(x2) * 0.01).tanh();
+        } else {
+            s1 = 0.8 * s1 + 0.02 * (SCALE + (SCALE + s1)).cos();
+            acc4 += 0.5 * f64::sin(s2 + 2.0);
+            if s2.clamp(-1.0, 1.5).tanh() < 0.0 {
+                s1 = (s1 * 0.8 + prog_17(x2, (s1 * s1).ln_1p().tanh() * 2.0, s2, [v[0], v[1], v[2], v[3]], k5) * 0.005).sin();
+            } else {
+                acc4 += f64::hypot(a8[k5 % 4], v7).cos() * 0.2;
+                acc4 += f64::tanh(f64::log(x0 * x0 + 1.0, x1 * x1 + 2.0));
+            }
+        }
+        w0[3] - s1 + s2 + s3 - acc4.sin() + v12 - f64::acosh((-w0[k5 % 4]).powi(2) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_116<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize, mode: Mode) -> T {
+        let mut s0: T = prog_12::<T>(x0 * 1.5, x1, x0 * 1.2, [v[0], v[1], v[2], v[3]], 2).sin() * 2.0;
+        let mut s1: T = T::sqrt(x2.powi(2) + 1.0).sin() * 2.0;
+        let mut s2 = (v[1] + s1).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        match mode {
+            Mode::Lower(_, _) => {
+                s0 = s0 * 0.6 + T::atan(s1).tanh() * 0.2;
+            }
+            Mode::Upper(hi6) => {
+                let hi6 = T::from_f64(hi6).unwrap();
+                let v7 = hi6.powi(3).sin();
+                s2 = s2 * 0.8;
+                s2 = s2 - 1.0 * T::cos(T::tan(T::sin(v7) * 1.2));
+            }
+            Mode::Off => {
+                let v8: T = prog_12(s0, T::tanh(x1 + v[n % 4]) * 2.0, x2, [v[0], v[1], v[2], v[3]], 1);
+                match mode {
+                    Mode::Lower(_, lo10) => {
+                        let lo10 = T::from_f64(lo10).unwrap();
+                        let v11 = prog_27::<T>((lo10 - v[n % 4]).sin() * 2.0, x0 * 1.5, x0 * 0.25, [v[0], v[1], v[2], v[3]], n);
+                        acc3 = acc3 + 0.02 * v11.cos();
+                    }
+                    Mode::Upper(_) => {
+                        acc3 = acc3 - (x0 * x0 + 1.0).log10();
+                    }
+                    Mode::Off => {
+                        let v13 = prog_27(T::tanh((acc3 * acc3 + 1.5).acosh()), T::cos(v8.tanh().atan()) * 2.0, s0, [v[0], v[1], v[2], v[3]], n);
+                        s0 = (s0 * 0.6 + T::cos(v13) * 0.005).sin();
+                    }
+                }
+                s1 = 0.5 * s1 + 0.02 * v8.sin();
+            }
+        }
+        match mode {
+            Mode::Lower(_, lo15) => {
+                let lo15 = T::from_f64(lo15).unwrap();
+                s0 = (s0 * 0.75 + (1.2 - lo15) * 1.0).sin();
+                let v16 = -x0.sin();
+                s1 = s1 * 0.8 + v16.sin() * 0.2;
+            }
+            Mode::Upper(_) => {
+                s1 = s1 * 0.5 + T::tanh(T::abs(x0).sin().exp2()) * 0.25;
+            }
+            Mode::Off => {
+                acc3 = acc3 + 0.75 * T::cos(s0 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() + (T::cos(x0) + 2.0).cbrt());
+                acc3 = acc3 + 0.02 * T::tanh(prog_12::<T>(T::sin(v[2] / ((s2 * s2 + 1.0).log(3.0).powi(2) + 0.5)), x2.cos(), s1, [v[0], v[1], v[2], v[3]], n));
+            }
+        }
+        if x0 < v[n % 4] {
+            return x1 / (T::powi(acc3, 2) + 1.5);
+        }
+        let mut k18 = 0;
+        while k18 < 6 {
+            k18 += 1;
+            match k18 % 3 {
+                0 => {
+                    acc3 = acc3 - T::sin(x2).exp().sin() * 0.25;
+                    let v23 = match mode {
+                        Mode::Lower(_, _) => x0.cos(),
+                        Mode::Upper(_) => v[0].sin().exp_m1() - (x0.powi(2) + 1.0).sqrt(),
+                        _ => {
+                            let v22 = T::sinh(s0.cos() * 1.5) + x1;
+                            x2 + T::tanh(v22)
+                        }
+                    };
+                    s1 = (s1 * 0.6 + v23.sin() * 0.05).sin();
+                }
+                g if g > 1 => {
+                    let x1 = prog_12((x1.tanh() * 0.9).atanh().tanh(), (s0 + T::sqrt(x1.powi(2) + 0.5)).sin() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
+                    acc3 = acc3 + 0.25 * (T::log(T::from_f64(3.0_f64).unwrap(), v[n % 4] * v[n % 4] + 2.0) + T::ln(T::powi(s2, 2) + 1.0)).sin();
+                    acc3 = acc3 + x1.cos() * 0.1;
+                }
+                _ => {
+                    s2 = s2 * 0.6 + T::tanh(prog_12(s0, x0 * 1.2, x0, [v[0], v[1], v[2], v[3]], n)) * 0.1;
+                    s0 = 0.5 * s0 + 1.0 * (T::cos(x2) + 2.0).cbrt().cos();
+                }
+            }
+            match mode {
+                Mode::Lower(_, lo25) => {
+                    let lo25 = T::from_f64(lo25).unwrap();
+                    for _ in 0..n {
+                        acc3 = acc3 + 0.05 * (lo25.sin().exp() + v[2]).cos();
+                        let v29: T = match mode {
+                            Mode::Upper(_) => T::from_f64(1.5_f64).unwrap().copysign(x0.cos()),
+                            Mode::Lower(_, _) => T::atan(s2),
+                            _ => s0.sin(),
+                        };
+                        s0 = (s0 * 0.5 + v29.tanh() * 0.5).tanh();
+                    }
+                }
+                Mode::Upper(_) => {
+                    s1 = s1 * 0.8 + prog_12(x0 * 2.0, T::tanh(v[k18 % 4]), s1, [v[0], v[1], v[2], v[3]], 2).tanh() * 0.02;
+                    s1 = s1.mul_add(0.5, T::tanh((s1.tanh() * 0.9).asin()) * 0.2);
+                }
+                _ => {
+                    acc3 = acc3 + (-s0).to_degrees() * 0.01 * 0.25;
+                }
+            }
+            let v35: T = match mode {
+                Mode::Upper(_) => {
+                    let v32 = T::cos(v[k18 % 4]);
+                    (s1.cos() + 2.0).cbrt() + v32.cos()
+                }
+                Mode::Lower(_, _) => x0.cos(),
+                _ => s2 * x0,
+            };
+            acc3 = acc3 + T::cos(v35 * x2) * 0.25;
+        }
+        s0 * 0.25 - s1 - s2 + acc3.cos() + prog_12(x0 * 0.5, (1.2 * s1).tanh() * 2.0, (v[0] + v[k18 % 4]).sin(), [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_117<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = v[n % 4].powi(3).clamp(-T::from_f64(1.5).unwrap(), T::one());
+        let mut acc1: T = T::zero();
+        for i in (1..=6).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            let v2: T = x2;
+            match i % 2 {
+                0 => {
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + ((v[0].cos() * T::from_f64(2.0).unwrap()).cosh() - x1 / T::from_f64(2.0).unwrap()) * T::from_f64(0.02).unwrap()).sin();
+                }
+                1 => {
+                    let x1 = v2;
+                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), s0.powi(3).sin() * T::from_f64(0.05).unwrap());
+                    s0 = s0 * T::from_f64(0.8).unwrap();
+                    s0 = s0 + T::from_f64(0.2).unwrap() * x1.sin();
+                }
+                _ => {
+                    s0 = s0 * T::from_f64(0.6).unwrap();
+                    s0 = s0 - T::from_f64(0.4).unwrap() * (fi.powi(2) + T::one()).atan2(x1).tanh();
+                }
+            }
+            s0 = (s0 * T::from_f64(0.75).unwrap() + prog_12::<T>(v[i % 4].cos(), x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(0.5).unwrap(), v, 6) * T::from_f64(0.02).unwrap()).tanh();
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * v2.cos();
+        }
+        let v3 = v.iter().copied().fold(T::zero(), |r, p| r + v[n % 4] * p * T::from_f64(2.0).unwrap());
+        if n < 4 && T::abs(v[n % 4] + s0) <= -T::one() {
+            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.02).unwrap() * T::cos(T::from_f64(SCALE).unwrap() + s0);
+            let v4: T = prog_82(acc1, T::sin(x2.asinh()), T::cos(x2).exp_m1().cos() * T::from_f64(2.0).unwrap(), &v, n);
+            s0 = s0 * T::from_f64(0.8).unwrap();
+            s0 = s0 + T::from_f64(0.005).unwrap() * T::sin(v4);
+        }
+        'l1: for i in (0..n).rev() {
+            if -x1 <= T::zero() {
+                acc1 = acc1 + T::from_f64(0.25).unwrap() * prog_12(x1.sin().exp2().sin(), x2, x1, v, 4).tanh();
+            } else {
+                let v5 = prog_12(x0, s0, x0 * T::from_f64(2.0).unwrap(), v, 0);
+                s0 = s0 * T::from_f64(0.75).unwrap();
+                s0 = s0 - T::from_f64(0.02).unwrap() * T::tanh(v5);
+            }
+            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s0 + T::tan(v3.tanh() * T::from_f64(1.2).unwrap())).sin() * T::from_f64(0.02).unwrap());
+            for j in (0..=i).rev() {
+                if n < j && x1.powi(3) < T::zero() {
+                    continue 'l1;
+                }
+                acc1 = acc1 - T::sin(T::exp_m1(T::sin(x0))) * T::from_f64(0.05).unwrap();
+                s0 = s0 * T::from_f64(0.6).unwrap() + x1.abs().sin() * T::from_f64(0.4).unwrap();
+            }
+        }
+        x0 + T::sin(x1) + x2.tanh() - T::tanh(s0) - acc1.cos() + v3.tanh() + T::tanh(v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (f64::sin(v[n % 4]) * 1.2).tan().cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [v[0], v[1], v[2], v[3]];
+        a2[3] *= 0.75;
+        a2[0] += x0.cos().exp().cos();
+        let a3 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        let v5 = 'b0: {
+            let v4 = x1 - x0 + f64::ln_1p(x2 * x2);
+            if n == 0 {
+                break 'b0 f64::exp(f64::min(v4, x1).sin());
+            }
+            if (-1.5_f64).max(acc1).hypot(s0) >= 0.0 {
+                break 'b0 1.25 - (x1.cos() * 1.5).sinh();
+            }
+            v4.mul_add(v[2], v4)
+        };
+        match mode {
+            Mode::Upper(hi6) => {
+                s0 = s0 * 0.5 + (v5.cos() * 0.5).ln_1p() * 0.02;
+                s0 = f64::mul_add(s0, 0.6, (SCALE + hi6).tanh() * 1.0);
+            }
+            Mode::Lower(k7, _) => {
+                s0 = s0.mul_add(0.5, f64::tanh(x0 * a3[k7]) * 0.1);
+                'b1: {
+                    let v9: f64 = prog_78::<4>(f64::cos(f64::to_radians((v[3 - k7].cos() * 1.2).tan())) * 2.0, x1, acc1, [v[0], v[1], v[2], v[3]], n);
+                    if x0.asinh() < -0.25 {
+                        break 'b1;
+                    }
+                    if !(n == 6) {
+                        break 'b1;
+                    }
+                    acc1 -= 0.05 * v9.tanh();
+                }
+            }
+            _ => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    if !(i == 1 && prog_98((a3[i].tanh() * 0.9).asin().sin(), t.powi(3).sin().cos(), x2, v, n) < a2[3 - i]) {
+                        let v10: f64 = prog_78::<4>(t, f64::sin(f64::cos((f64::tanh(s0) * 1.2).tan())), x2, a3, n);
+                        acc1 -= (x1 * 1.5).tanh() * 0.5;
+                        acc1 -= v10.sin() * 0.005;
+                    } else if prog_12(x1, 2.0, x0, [v[0], v[1], v[2], v[3]], i) > (fi.powi(2) + 1.5).acosh() {
+                        s0 = s0 * 0.75 + f64::tanh(0.5_f64.atan2(v5).powi(2)) * 0.02;
+                    }
                     s0 *= 0.6;
-                    s0 -= 0.02 * f64::cos((s0 + x0) * (x1 - s0));
+                    s0 += 0.02 * prog_12(f64::tanh(s0 / (f64::powi(x2, 2) + 1.0)), 1.5, 2.0, [v[0], v[1], v[2], v[3]], n).tanh();
+                    let v11 = prog_12(v5.sin(), f64::cos(f64::exp_m1((x2.powi(2) + 1.0).log(x1 * x1 + 2.0).tanh())) * 2.0, t, [v[0], v[1], v[2], v[3]], i);
+                    acc1 -= f64::tanh(v11).cos() * 0.05;
+                }
+                'l3: for &t in v {
+                    for &u in v {
+                        acc1 += 0.1 * f64::cos(f64::atan(x2));
+                        acc1 += 0.1 * (v5 * s0).sin().sin();
+                        let v13 = match n % 4 {
+                            PHASE_C => (v5.tanh().powi(2) + 1.0).log(2.0),
+                            3 => {
+                                let v12 = f64::acosh(t.asinh().powi(2) + 2.0);
+                                x2.sin().exp_m1().asinh() + f64::sin(v12)
+                            }
+                            _ => f64::sin(x2),
+                        };
+                        acc1 += 0.1 * (u.sin() + v13.cos()).sin();
+                    }
+                    match n {
+                        1..=2 => {
+                            acc1 += 0.5 * f64::cos(f64::acos(f64::sin(x1.tanh().exp()) * 0.9));
+                        }
+                        g if g > 3 => {
+                            acc1 += 0.05 * f64::sin(prog_12((a2[n % 4].sin() * 2.0).sinh().tanh(), 0.25, t, a3, 4));
+                            s0 = s0 * 0.8 + f64::tanh(((s0.sin() * 1.5).cosh().cos() * 0.9).asin()) * 0.02;
+                        }
+                        _ => {
+                            'b5: {
+                                if 0.25 * a3[n % 4] < 0.5 {
+                                    acc1 -= f64::sin(a2[0].min(x1 - a2[n % 4])) * 0.5;
+                                    acc1 += f64::tanh(x2.min(v5)) * 0.5;
+                                } else if f64::hypot(v5, a2[0]) <= -1.0 {
+                                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).log(t * t + 2.0) * 0.1).sin();
+                                    if a2[n % 4].cos().exp2() <= 0.5 {
+                                        break 'l3;
+                                    }
+                                }
+                                if t + 1.2 < x0 {
+                                    break 'b5;
+                                }
+                            }
+                        }
+                    }
+                    s0 *= 0.6;
+                    s0 -= 0.25 * f64::log2(a3[n % 4] * a3[n % 4] + 1.0).tanh();
+                    acc1 += t.tanh().tanh() * 0.5;
+                }
+            }
+        }
+        let mut m14: f64 = -0.5;
+        for i in 0..4 {
+            m14 = f64::max(m14, x2.mul_add(v[i], a3[i] - s0));
+        }
+        let [b15, _, b16, _] = a2;
+        let f17 = |t: f64| x2 + t;
+        let v18 = a3.iter().map(|&p| f17(p)).sum::<f64>();
+        let v19 = a3.iter().copied().map(f17).sum::<f64>();
+        s0 + acc1.cos() + f64::cos(v5) - f64::tanh(m14) - b15 * 1.5 + b16 * 0.25 + f64::cos(v18) + v19.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = x2;
+        let mut acc1: T = 0.0;
+        let v4 = if (acc1 - v[n % 4]).sin().exp() >= T::from_f64(0.5).unwrap() {
+            let v2 = T::min(T::from_f64(0.5_f64).unwrap(), x1);
+            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * ((T::powi(x0, 2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0) / (v2.tanh().exp_m1().powi(2) + 1.0)).tanh();
+            T::mul_add(v2, v[2], x0)
+        } else {
+            let v3 = T::tanh(acc1 + x2).exp_m1();
+            x1 - v3
+        };
+        let a5 = v.map(T::atan);
+        'l0: for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            s0 = s0 * 0.6 + (-v[3]).tanh() * T::from_f64(0.4).unwrap();
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                if !(k6 == 2) {
                     break 'l0;
                 }
-                s0 = s0.mul_add(0.6, s0.mul_add(v[3 - j], s0).sin() * 0.05);
-                s0 = 0.75 * s0 + 0.25 * u.cos().cos();
+                let v9: T = if fi.cos() * T::atan2(v4 * v4 + T::from_f64(0.5).unwrap(), v4) >= a5[0] + T::from_f64(0.35).unwrap() {
+                    let v7 = (fi.powi(2) + 1.0).powi(-2);
+                    (v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0).log10() + v7.cos()
+                } else {
+                    let v8 = ((v[k6 % 4] + x1).sin() * 1.5).sinh();
+                    T::max(a5[i % 4], x0 * v8)
+                };
+                acc1 = acc1 - T::from_f64(0.05).unwrap() * x0.tanh();
+                s0 = (s0 * T::from_f64(0.8).unwrap() + v9.sin() * 0.01).sin();
             }
-            s0 *= 0.75;
-            s0 += 0.1 * f64::cos(v[(i + n) % 4] + x1);
+            let v10 = v.iter().fold(0.0, |r, &p| r + ((T::sqrt(T::powi(x2, 2) + T::from_f64(0.5).unwrap()).tanh() * 1.5).cosh() + p.sin()));
+            let v11 = T::ln_1p(x0.cos() * T::from_f64(0.5).unwrap());
+            s0 = s0 * T::from_f64(0.8).unwrap();
+            s0 = s0 - 0.01 * T::sin(v10.sin() + T::cos(v11));
         }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            let v7 = v.iter().map(|&p| ((x0 - p).sin() * 2.0).sinh()).sum::<f64>();
-            let v8: f64 = (x2 * x2 + 1.0).cbrt() / (f64::atanh(s0.cos() * 0.9).cos() + 2.0);
-            s0 = (s0 * 0.6 + x2 * 0.4).sin();
-            s0 = (s0 * 0.75 + (f64::sin(v7) - f64::cos(v8)) * 0.005).tanh();
+        if v4.max(x1) <= a5[n % 4] || n % 3 == 1 {
+            return a5[n % 4].atan();
         }
-        let mut k9 = 0;
-        let v10: f64 = loop {
-            k9 += 1;
-            acc1 += f64::tanh(f64::powi(s0, 2)) * 0.4;
-            acc1 -= 0.4 * x0.cos();
-            if x0 * x1 - f64::mul_add(x1, x1, x1) > v[1] {
-                for &u in v.iter() {
-                    if ((x1.powi(2) + 1.0).log10().powi(2) + 1.0).powi(-2) >= s0 {
-                        break;
-                    }
-                    acc1 += 0.1 * (f64::cos((x0 * x0 + 0.5).ln()) * 0.9).asin().tanh();
-                    acc1 += u.sin() * 0.1;
-                }
-            } else if (x2.cos() * 1.2).tan().atan() >= 1.0 || k9 == 5 {
-                acc1 += 0.25 * ((f64::tanh(s0) * 1.2).tan() + s0).cos();
-                if (s0 * s0 + 1.0).cbrt() <= x1 / (f64::tanh(v[n % 4]) + 2.0) {
-                    acc1 += 0.25 * f64::atanh(x1.tanh() * 0.9);
-                    s0 = 0.6 * s0 + 0.1 * (-s0.cos().exp_m1()).tanh();
-                } else if !(k6 < k9) {
-                    s0 *= 0.8;
-                    s0 += 0.2 * f64::log(s0 * s0 + 1.0, 3.0).cos();
-                }
-                acc1 += 0.4 * f64::tanh(f64::tanh(x0));
-                if f64::exp(s0.cos()) < 1.0 {
-                    break (x0 * x0 + 2.0).sqrt();
-                }
+        for i in 1..n {
+            if prog_12::<T>(T::sinh((x2 * x2 + 2.0).acosh().sin()).sin(), (x1 * x1 + 1.5).acosh().tanh(), x2, a5, n) > 1.0 {
+                let v12 = prog_12(T::tanh((x1.powi(2) + 2.0).ln()), T::sin(T::tanh(s0).cosh()) * 2.0, T::exp(T::sin(s0).exp_m1().cos()).sin() * 2.0, v, n);
+                s0 = T::from_f64(0.5).unwrap() * s0 + 0.01 * T::cos(v12.tanh());
             }
-            if k9 >= 5 {
-                break f64::acos(s0.cos() * 0.9);
-            }
-        };
-        let v11 = prog_20(x0, f64::sin((x1 * x1).asinh()), f64::cos(1.5_f64.atan2(x0)), [v[0], v[1], v[2], v[3]], k9);
-        'l6: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 = s0 * 0.8 + (v10 * s0).tanh() * 0.02;
-            let mut k12 = 0;
-            while k12 < n {
-                k12 += 1;
-                acc1 -= f64::tanh(v10.atan() + (v11 * v11).ln_1p()) * 0.05;
-                if (s0 * s0 + 1.0).log2() + x2 / (x1 * x1 + 1.5) <= 0.5 && k6 == 0 {
-                    s0 = (s0 * 0.6 + (x0.sin() * 0.9).asin().sin() * 0.1).sin();
-                    break 'l6;
-                }
-                let v13 = (s0 + v10).cos();
-                s0 = s0 * 0.6 + v13.cos() * 0.2;
-            }
-            if f64::sin(f64::cos(v10).exp_m1()) < 0.5 {
-                continue;
-            }
-            if v11 <= fi && i % 3 == 1 {
-                s0 = 0.8 * s0 + 0.02 * f64::tanh(s0.mul_add(s0, s0));
-                break;
-            }
-        }
-        let v14 = v.iter().fold(acc1.tanh(), |r, &p| r * 0.5 + 0.5 * (p * p).ln_1p().sin());
-        f64::sin(s0) - v10.sin() + v11.tanh() - v14 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = x2;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            match n % 2 {
-                1 => {
-                    s1 = (s1 * 0.8 + s1 * s1 * 0.05).tanh();
-                    break;
+            match i % 3 {
+                2 => {
+                    let v13 = (x0 * x0 + 1.5).acosh() + x0.to_radians();
+                    s0 = s0 * T::from_f64(0.75).unwrap();
+                    s0 = s0 + 0.005 * prog_12(T::tanh(T::recip(a5[n % 4].powi(2) + T::from_f64(0.5).unwrap()) - v13 / (x2 * x2 + T::from_f64(0.5).unwrap())), x2, x0 * 2.0, v, n).tanh();
                 }
                 _ => {
-                    acc2 += w0[1].sin().sin() * 0.4;
-                    if (w0[1] * w0[1] + 0.5).sqrt() > x0 {
-                        s1 = 0.6 * s1 + 0.02 * f64::tanh(f64::mul_add(s1, f64::exp(f64::tanh(s1)), s1));
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), x0 / 4.0 * 1.0);
+                    acc1 = acc1 + T::from_f64(0.4).unwrap() * T::cos(x0 / (T::log(v4 * v4 + 1.0, v[2] * v[2] + 2.0).powi(2) + 1.0));
+                    if i % 3 == 1 && x0.mul_add(v[0], x2) >= a5[i % 4] {
+                        return a5[n % 4] - a5[i % 4].to_degrees() * 0.01;
                     }
                 }
             }
-            acc2 -= (0.5 - (x2 - x1)).tanh() * 0.4;
-            if k3 >= 5 {
-                break;
-            }
+            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::exp2(T::sin(x2.cos().exp_m1())).cos();
         }
-        if v[1] > -1.0 {
-            s1 = 0.5 * s1 + 0.1 * w0[(k3 + n) % 4].sin().exp_m1().sin();
-            acc2 -= (x2.sin() * 0.9).atanh() * 0.75;
-        } else {
-            s1 *= 0.8;
-            s1 += 0.005 * prog_23::<f64>(f64::powf(x1 * x1 + 1.0, x1.cos()).tanh() * 2.0, s1, 1.2, [v[0], v[1], v[2], v[3]], n).sin();
-            let x2 = (w0[k3 % 4] * w0[k3 % 4] + 2.0).ln();
-            s1 = (s1 * 0.6 + x2.sin() * 0.5).sin();
-        }
-        let mut m4: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            let c5 = if i == 3 {
-                x2 + v[i % 4] + x1 * v[i % 4]
-            } else {
-                fi / (v[i % 4] * v[i % 4] + 0.5) * 0.75
-            };
-            m4 = c5.max(m4);
-        }
-        s1 = s1.mul_add(0.5, m4.sin().sin() * 0.05);
-        let v7 = match k3 {
-            0..=1 => (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 0.5).recip(),
-            2 => f64::exp2(f64::sin(s1)),
-            PHASE_D | 5 => {
-                let v6 = f64::tanh(x1).exp_m1();
-                v[k3 % 4].cos().exp_m1() + f64::tanh(v6)
-            }
-            _ => {
-                let x1: f64 = x1.tanh();
-                prog_55(0.5, s1, x1.cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
-            }
-        };
-        for &t in v.iter() {
-            s1 = s1 * 0.6 + v[k3 % 4].mul_add(x2, x1).sin() * 0.05;
-            acc2 += 0.05 * prog_20(x1, x2, 0.75, [v[0], v[1], v[2], v[3]], n).cos();
-            let v8: f64 = (f64::sin((x0.sin() * 0.5).ln_1p()) * 1.2).tan();
-            s1 *= 0.5;
-            s1 += 0.02 * (t.cos() + v8.cos()).tanh();
-        }
-        x0 + x1 + s1 + acc2.cos() + v7.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::to_radians(f64::max(x0, x2));
-        let mut acc1: f64 = 0.0;
-        match n % 4 {
-            2 => {
-                let v2 = f64::ln_1p(x0 * x0);
-                s0 = (s0 * 0.5 + x1.tanh() * 0.5).sin();
-                s0 = (s0 * 0.75 + v2.cos() * 0.25).sin();
-            }
-            3 => {
-                s0 = 0.5 * s0 + 1.0 * f64::cbrt(acc1 * acc1 + 0.5);
-                s0 = f64::mul_add(s0, 0.6, f64::tanh(x1.hypot(s0)).exp2().tanh() * 0.2);
-            }
-            _ => {
-                let v3 = (v[3] * v[3] + 1.0).recip().min(x1.cos());
-                s0 = (s0 * 0.5 + f64::cos(v3).exp2() * 0.25).sin();
-            }
-        }
-        let v6 = match n {
-            0 | 2 => {
-                let v4 = f64::tanh(x1).exp2();
-                prog_96(x1, (-f64::atanh(v4.sin() * 0.9)).tanh() * 2.0, v4, v, 3)
-            }
-            3 | 5 => (f64::sin(v[1]) * 0.9).acos(),
-            6 => {
-                let v5 = v[n % 4] * v[n % 4] - (v[n % 4] * v[n % 4] + 2.0).ln();
-                f64::atanh(f64::cos(s0) * 0.9) + v5.sin()
-            }
-            _ => {
-                let x1 = x1 + v[3];
-                (acc1.sin() + 2.0).cbrt() + x1.sin()
-            }
-        };
-        for i in 0..4 {
-            s0 = (s0 * 0.75 + (v[i] - v6) * 0.1).tanh();
-            let v7 = prog_20(x1, 0.75, x2, [v[0], v[1], v[2], v[3]], n);
-            let v8 = (v[i].tanh() * 0.9).acos();
-            s0 = 0.8 * s0 + 0.005 * (v7.cos() + v8.cos()).sin();
-        }
-        let v9: f64 = prog_20(x0, 0.25, s0, [v[0], v[1], v[2], v[3]], n);
-        acc1 += f64::sin((f64::asin(x2.cos() * 0.9).cos() * 0.9).asin()) * 0.75;
-        acc1 * 0.5 + v6.cos() - v9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_79(f64::sin(x1 + v[n % 4] + x2.sin()) * 2.0, 2.0, x1, &v, n).tanh() * 2.0;
-        let mut s1 = f64::cos(3.0_f64.powf(x1.sin())) * 2.0;
-        let mut s2 = x0.cos();
-        let mut acc3: f64 = 0.0;
-        acc3 -= f64::sin(f64::exp2((s1 + s2).cos())) * 0.25;
-        let v4: f64 = f64::max(x1, acc3);
-        let mut k5 = 0;
-        let v8: f64 = loop {
-            k5 += 1;
-            if f64::tanh(x2 + s1).exp() <= v4 {
-                break (f64::cos(x1 + v[k5 % 4]) * 1.2).tan();
-            }
-            for j in 0..v.len() {
-                let fj = j as f64;
-                acc3 -= 0.05 * (x0 * v4).sin();
-                let v6 = (s2.sin() * 0.9).atanh();
-                let v7 = (s2 - v6).max(fj);
-                acc3 += v7.sin().cos() * 0.05;
-            }
-            s1 = 0.6 * s1 + 0.2 * f64::tanh(v[k5 % 4] - s1);
-            if k5 >= 6 || s1 + x2 > v4 {
-                break (x2 * x2 + 2.0).sqrt();
-            }
-        };
-        let [b9, b10, b11, _] = v;
-        for i in 0..n {
-            acc3 += 0.25 * f64::tanh(b9.cos().exp_m1());
-            s2 = s2 * 0.5 + f64::acos(s1.cos() * 0.9).sin() * 0.2;
-            s0 *= 0.8;
-            s0 += 0.2 * v[(i + k5) % 4].cos();
-        }
-        let [b12, b13, b14, _] = v;
-        s0 * 1.5 - f64::sin(s2) + acc3.sin() - v4 + v8 - f64::tanh(b9) - b10.cos() + b11.tanh() + b12 * 0.75 + b13 * 0.25 + b14.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_119<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[3].clamp(f64::tanh(x1) - 1.5, x1.tanh() + 1.5).powi(2).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::powi(x0 * x0 + 1.0, -2).abs();
-        }
-        let v3 = prog_95(x0, acc1, 0.75, v, n);
-        match n {
-            MODE_B | MODE_D => {
-                let v4 = f64::cos(x2);
-                s0 = 0.8 * s0 + 0.2 * v4.cos().sin();
-            }
-            4..=5 => {
-                s0 = 0.75 * s0 + 0.2 * v3.to_radians().asinh().cos();
-            }
-            6 => {
-                let v5 = prog_95(x1, (a2[1] + acc1).sin(), f64::sin(1.5_f64.log(a2[1].powi(2) + 2.0)) * 2.0, v, 2);
-                s0 = (s0 * 0.5 + a2[n % 4] / 1.5 * 0.05).sin();
-                acc1 += 0.005 * f64::cos(v5);
-            }
-            _ => {
-                s0 = s0.mul_add(0.6, f64::tanh(s0.tanh().exp2()) * 0.05);
-                if f64::tanh(v[n % 4]).exp() <= 0.0 {
-                    let v6 = prog_40(0.25, 1.5, s0, v, n);
-                    acc1 -= f64::cos(x1);
-                    s0 = s0.mul_add(0.6, v6.tanh().cos() * 0.005);
-                } else if prog_55(x2, f64::cos(f64::log(3.0_f64, f64::powi((x0 * x0 + 1.0).log(x2 * x2 + 2.0), 2) + 2.0)) * 2.0, f64::sin(a2[n % 4].asinh().cos()), v, n) > -1.0 {
-                    acc1 += (f64::sin(x2) * 0.9).atanh() * 0.75;
-                    s0 *= 0.5;
-                    s0 -= 0.5 * (f64::powi(x0, 2) + 1.0).log(3.0).sin();
-                }
-                s0 *= 0.75;
-                s0 += 0.01 * f64::powf(x2 * x2 + 1.0, 1.5).cos();
-            }
-        }
-        let v7 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(prog_55((0.5_f64.log(x0.powi(2) + 2.0).sin() * 0.9).atanh().tanh() * 2.0, x0.powi(2).cos(), x2, v, 3) + p.sin())).product::<f64>();
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            let v11 = match n + i {
-                0 | 2 => {
-                    let v3 = (f64::powi(v7 * s0, 2) + 1.0).cbrt();
-                    let v8 = a2[i % 4].cos().exp2();
-                    s0 = 0.6 * s0 + 0.1 * f64::exp2((x2 + v3).cos()).cos();
-                    ((v3 * x0).tanh() * 0.9).atanh() + v8.sin()
-                }
-                4 => (f64::tanh(v7 + s0) * 0.9).asin(),
-                6 => {
-                    let x0 = v7 + x0;
-                    -f64::powi(x0, 2)
-                }
-                _ => {
-                    for &u in v.iter() {
-                        let v9 = v7 / 2.0 / ((v7.to_degrees() * 0.01).powi(2) + 1.0);
-                        let v10 = (s0 * s0 + 0.5).recip() - v3.tanh().exp2();
-                        s0 = f64::mul_add(s0, 0.8, f64::tanh(x0.max(u * x0)) * 0.05);
-                        s0 = (s0 * 0.5 + (f64::tanh(v9) + f64::tanh(v10)) * 0.1).tanh();
-                    }
-                    f64::powi(v7, 3) * f64::cbrt(v7.tanh() + 2.0)
-                }
-            };
-            acc1 += f64::tanh(x1 * a2[n % 4]) * 0.25;
-            let mut k12 = 0;
-            while k12 < 6 && (f64::sin(x2) * 1.2).tan() > v11 {
-                k12 += 1;
-                acc1 += 0.05 * f64::cos(((s0.cos() * 2.0).cosh().powi(2) + 1.0).log(v7 * v7 + 2.0));
-                acc1 += f64::cos(v3) * 0.05;
-                if n > 4 && f64::sin(x2) >= fi {
-                    s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::max(x2, s0));
-                    break 'l1;
-                }
-            }
-            acc1 -= v11.tanh() * 0.2;
-        }
-        let v13 = ((x0 / (a2[3].sin() + 2.0)).tanh() * 0.5).ln_1p();
-        let v15: f64 = if v[0] <= 0.0 {
-            f64::recip(v13 * v13 + 1.0)
-        } else if x0 * 1.2 >= 0.5 {
-            let v14 = f64::exp_m1(x2.cos());
-            v[2].tanh().exp2() + v14.sin()
-        } else {
-            v13.copysign(v7).sin()
-        };
-        s0.tanh() - acc1.tanh() + v3.sin() + v7.cos() + v13 + v15.cos()
+        x0 * 1.5 - s0 + T::cos(acc1)
     }
 
     pub const SCALE: f64 = 0.75;
@@ -10025,4 +9509,23 @@ pub mod random_programs {
     pub const MODE_C: usize = 2;
 
     pub const MODE_D: usize = 3;
+
+    pub fn table(i: usize) -> f64 {
+        [0.5, 0.25, 0.75, 1.0, 0.125, 0.375, 0.625, 0.875][i % 8]
+    }
+
+    #[derive(Clone, Copy)]
+    pub enum Mode {
+        Lower(usize, f64),
+        Upper(f64),
+        Off,
+    }
+
+    pub fn mode_of(n: usize) -> Mode {
+        match n % 3 {
+            0 => Mode::Lower(n % 4, 0.5 - 0.25 * n as f64),
+            1 => Mode::Upper(1.5 - 0.25 * n as f64),
+            _ => Mode::Off,
+        }
+    }
 }
