@@ -143,11 +143,30 @@ fn switches_add_their_constructs() {
     assert!(on.dual.contains("let lo") || on.dual.contains("let hi"));
     // Closures called and passed on, sub-slices and adaptors.
     for group in [
-        &[".map(|&p| f", ".copied().map(f", ".cloned().map(f", "| r * 0.5 + f"][..],
-        &["[1..", "[..", ".skip(", ".take(", ".windows(2)", ".chunks(2)"],
-        &["f64::max)", "f64::min)", ".partial_cmp(b).unwrap()).unwrap()"],
+        &[
+            ".map(|&p| f",
+            ".copied().map(f",
+            ".cloned().map(f",
+            "| r * 0.5 + f",
+        ][..],
+        &[
+            "[1..",
+            "[..",
+            ".skip(",
+            ".take(",
+            ".windows(2)",
+            ".chunks(2)",
+        ],
+        &[
+            "f64::max)",
+            "f64::min)",
+            ".partial_cmp(b).unwrap()).unwrap()",
+        ],
     ] {
-        assert!(group.iter().any(|c| on.functions.contains(c)), "none of {group:?}");
+        assert!(
+            group.iter().any(|c| on.functions.contains(c)),
+            "none of {group:?}"
+        );
     }
     assert!(on.dual.contains("mode_of(n)"));
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
@@ -158,4 +177,3 @@ fn switches_add_their_constructs() {
         assert!(!off.functions.contains(construct), "{construct} while off");
     }
 }
-

@@ -102,7 +102,32 @@
 //!   them too (`prog_3::<f64>(..)`). The table calls them as `prog_K::<f64>`, and their
 //!   `_value_and_grad::<f32>` for a loose check in `f32`. The bound is num-traits' alone (no
 //!   `Default`), and a labeled `break`'s value may start with a plain literal: two grad bugs
-//!   the first runs found, now fixed.
+//!   the first runs found, now fixed;
+//! - local closures: `let f3 = |t: f64| e;` capturing locals and parameters (at the top level),
+//!   called right after (`f3(x0) + f3(v[2]) * 0.5`, arguments within [-2, 2] of slope 1, so a
+//!   call is bounded as the body with `t` of that bound), in an iterator's closure
+//!   (`v.iter().map(|&p| f3(p)).sum::<f64>()`, `fold(0.0, |r, &p| r * 0.5 + f3(p) * 0.25)`) and
+//!   passed by name (`v.iter().copied().map(f3).sum::<f64>()`);
+//! - sub-slices and adaptors at the top level, over `v` or a complete array of four:
+//!   `a[1..].iter()`, `a[1..3].iter()`, `.skip(k)`, `.take(k)`, `.rev()`, `.step_by(2)`,
+//!   `.copied()`, `.cloned()`, `a.windows(2).map(|w| ..)`, `a.chunks(2).map(|ch| ..)`,
+//!   `a.iter().zip(a.iter().skip(1))`, `fold(f64::NEG_INFINITY, f64::max)`,
+//!   `max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap()` (the mirror folds with `d_max`, which
+//!   records the kink), `(0..n).map(|i| ..)` and `let sl3 = &a[1..];` read right away; sums
+//!   over at most four items (six for `0..n`) are bounded as four (six) times an item;
+//! - code that passes through: `let c3: f64 = table(i + n);` of the module's plain `fn
+//!   table(i: usize) -> f64` (no `_vjp`; `c(table(..))` in the mirror), after an integer local
+//!   `let m2 = 2 * n + 1;` now and then, `assert!(n < 100);`, `debug_assert!(s0.is_finite());`
+//!   and `assert!(!s0.is_nan(), ..)`, which only read the value;
+//! - `x2: &f64` parameters, read as `*x2` (`x2.sin()` as a method's receiver); the table passes
+//!   `&x2`, and such a program calls no other (grad passes the reference where an argument is
+//!   `*x2`: FINDINGS.md) and nobody calls it;
+//! - enum modes: a parameter `mode: Mode` of the module's `#[derive(Clone, Copy)] pub enum Mode
+//!   { Lower(usize, f64), Upper(f64), Off }`, matched as a statement or a value (`Mode::Lower(k,
+//!   lo) => .., Mode::Upper(hi) => .., Mode::Off | _ => ..`), the payload constants (`_` where
+//!   unread; the mirror rebinds a float as `let lo = c(lo);`), never a call's bare argument;
+//!   the table calls it with `mode_of(n)` (each of the three modes over `n ∈ 0..=N_MAX`), and
+//!   nobody else calls it.
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
@@ -132,9 +157,11 @@ const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 
 /// `tests/program_batches.rs` use [`Features::DEFAULT`]; the campaign reads overrides from
 /// `GRAD_FUZZ_CONST_PATTERNS`, `GRAD_FUZZ_SLICES`, `GRAD_FUZZ_TUPLES`,
 /// `GRAD_FUZZ_CONST_GENERIC`, `GRAD_FUZZ_ARRAY_PATTERNS`, `GRAD_FUZZ_ARRAY_ASSIGNMENT`,
-/// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS` and `GRAD_FUZZ_NUM_TRAITS`.
+/// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS`, `GRAD_FUZZ_NUM_TRAITS`,
+/// `GRAD_FUZZ_CLOSURES`, `GRAD_FUZZ_SUB_SLICES`, `GRAD_FUZZ_PASSTHROUGH`,
+/// `GRAD_FUZZ_REF_PARAMS` and `GRAD_FUZZ_ENUM_MODES`.
 ///
-/// The last five are percentages of the programs: a program that uses a construct has it at
+/// From `array_patterns` on they are percentages of the programs: a program that uses a construct has it at
 /// one or more of its sites (a top-level segment now and then, more rarely a statement of a
 /// loop or branch body), at least once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -368,10 +395,14 @@ enum IterKind {
     SumOf,
     /// `source.fold(f64::NEG_INFINITY, f64::max)` (`min` from `f64::INFINITY` if not `max`)
     /// of a source of values.
-    FoldPath { max: bool },
+    FoldPath {
+        max: bool,
+    },
     /// `source.max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap()` (`min_by`) of a source of
     /// values; the mirror folds with `d_max`, which records the kink.
-    MaxBy { max: bool },
+    MaxBy {
+        max: bool,
+    },
 }
 
 /// `source.map(|pat| body).sum::<f64>()` and friends.
@@ -502,7 +533,10 @@ enum S {
     },
     /// `debug_assert!(s0.is_finite());` (`assert!(!s0.is_nan(), ..)` if not `debug`) of a
     /// float, which the macro only reads.
-    Check { name: String, debug: bool },
+    Check {
+        name: String,
+        debug: bool,
+    },
     /// Nothing in the program; `let lo = c(lo);` in the mirror (`T::from_f64(lo).unwrap()` in
     /// a generic program) of an `f64` an enum pattern bound.
     Rebind(String),
@@ -5650,7 +5684,10 @@ impl ProgGen<'_> {
     fn combine(a: Gen, op: Op, c: f64, b: Gen) -> Gen {
         Gen {
             expr: bin(op, a.expr, bin(Op::Mul, b.expr, Expr::Lit(c))),
-            bound: bound(a.bound.mag + c * b.bound.mag, a.bound.slope + c * b.bound.slope),
+            bound: bound(
+                a.bound.mag + c * b.bound.mag,
+                a.bound.slope + c * b.bound.slope,
+            ),
             real: a.real + c * b.real,
             reads: [a.reads, b.reads].concat(),
             active: a.active || b.active,
@@ -5698,7 +5735,8 @@ impl ProgGen<'_> {
         let mut unread = Vec::new();
         for p in params {
             let mut found = false;
-            body.expr.visit_names(&mut |name, _| found |= name == p.text);
+            body.expr
+                .visit_names(&mut |name, _| found |= name == p.text);
             if !found {
                 unread.push(p.clone());
             }
@@ -5734,7 +5772,14 @@ impl ProgGen<'_> {
 
     /// `source.map(|pat| body).sum::<f64>()` over at most `count` items, or a `fold` that
     /// halves its accumulator: `let v = ..;`.
-    fn let_reduction(&mut self, source: String, pat: String, body: Gen, count: f64, out: &mut Vec<S>) {
+    fn let_reduction(
+        &mut self,
+        source: String,
+        pat: String,
+        body: Gen,
+        count: f64,
+        out: &mut Vec<S>,
+    ) {
         self.cost += self.multiplier * count * size(&body.expr);
         let (kind, g) = if self.rng.percent(30) {
             let c2 = self.rng.pick(&[0.25, 0.5]);
@@ -5815,7 +5860,11 @@ impl ProgGen<'_> {
                     let (arg, reads) = args[self.rng.below(args.len())].clone();
                     let h = call(&arg, 1.0, &reads);
                     self.cost += self.multiplier * call_cost;
-                    let op = if self.rng.percent(60) { Op::Add } else { Op::Sub };
+                    let op = if self.rng.percent(60) {
+                        Op::Add
+                    } else {
+                        Op::Sub
+                    };
                     let c = self.rng.pick(&[0.5, 1.0]);
                     g = Self::combine(g, op, c, h);
                 }
@@ -5844,7 +5893,11 @@ impl ProgGen<'_> {
                     real: 4.0 * element.real,
                     ..element
                 };
-                let copy = if self.rng.percent(50) { "copied" } else { "cloned" };
+                let copy = if self.rng.percent(50) {
+                    "copied"
+                } else {
+                    "cloned"
+                };
                 let it = Iter {
                     source: format!("{an}.iter().{copy}().map({name})"),
                     kind: IterKind::SumOf,
@@ -5901,7 +5954,11 @@ impl ProgGen<'_> {
                 let (source, values) = self.sub_walk(&an);
                 let p = self.element_leaf(a, pn);
                 let body = self.element_body(&[p]);
-                let pat = if values { pn.to_string() } else { format!("&{pn}") };
+                let pat = if values {
+                    pn.to_string()
+                } else {
+                    format!("&{pn}")
+                };
                 self.let_reduction(source, pat, body, 4.0, out);
             }
             2 => {
@@ -5910,7 +5967,10 @@ impl ProgGen<'_> {
                 } else {
                     (format!("{an}.chunks(2)"), "ch", ["ch[0]", "ch[1]"])
                 };
-                let params = [self.element_leaf(a, names[0]), self.element_leaf(a, names[1])];
+                let params = [
+                    self.element_leaf(a, names[0]),
+                    self.element_leaf(a, names[1]),
+                ];
                 let which = self.rng.below(2);
                 let body = self.element_body(&params[which..which + 1]);
                 self.let_reduction(source, pat.to_string(), body, 3.0, out);
@@ -6106,7 +6166,11 @@ impl ProgGen<'_> {
         if self.rng.percent(30) {
             arms.swap(0, 1);
         }
-        arms.push(if self.rng.percent(25) { Arm::Rest } else { Arm::Off });
+        arms.push(if self.rng.percent(25) {
+            Arm::Rest
+        } else {
+            Arm::Off
+        });
         self.branches += 1;
         let before = self.state();
         let mut joined = None;
@@ -6864,11 +6928,8 @@ impl Reducer {
             }
             match &mut list[i] {
                 S::Let { init, .. } => self.init(init, in_loop),
-                S::Raw(_)
-                | S::Continue(_)
-                | S::Break(_, None)
-                | S::Check { .. }
-                | S::Rebind(_) => {}
+                S::Raw(_) | S::Continue(_) | S::Break(_, None) | S::Check { .. } | S::Rebind(_) => {
+                }
                 S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
                     self.expr(value);
                 }
@@ -6988,11 +7049,9 @@ fn stmts_nodes(list: &[S]) -> usize {
                 },
                 S::Labeled { body, .. } => stmts_nodes(body),
                 S::LetElse { otherwise, .. } => block_nodes(otherwise),
-                S::Raw(_)
-                | S::Continue(_)
-                | S::Break(_, None)
-                | S::Check { .. }
-                | S::Rebind(_) => 0,
+                S::Raw(_) | S::Continue(_) | S::Break(_, None) | S::Check { .. } | S::Rebind(_) => {
+                    0
+                }
                 S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
                     expr_nodes(value)
                 }
