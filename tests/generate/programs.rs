@@ -6129,7 +6129,7 @@ impl ProgGen<'_> {
                         let v = &self.env[k];
                         v.ty == Ty::Float
                             && !v.hidden
-                            && !(in_loop && v.role == Role::Acc)
+                            && (!in_loop || v.role != Role::Acc)
                             && !v.name.contains('.')
                     })
                     .collect();
