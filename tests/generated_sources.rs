@@ -82,6 +82,11 @@ fn switches_add_their_constructs() {
         labeled_blocks: 50,
         option_patterns: 50,
         num_traits: 50,
+        closures: 30,
+        sub_slices: 30,
+        passthrough: 30,
+        ref_params: 20,
+        enum_modes: 20,
     };
     let on = generate::random_programs_with(7, 60, all);
     for construct in [
@@ -110,6 +115,16 @@ fn switches_add_their_constructs() {
         "T::from_f64(",
         "T::from_usize(",
         "-> T",
+        "= |t: f64| ",
+        "(0..n).",
+        "pub fn table(i: usize) -> f64",
+        "= table(",
+        "assert!(",
+        "x2: &f64",
+        "mode: Mode",
+        "Mode::Lower(",
+        "Mode::Upper(",
+        "pub fn mode_of(",
     ] {
         assert!(on.functions.contains(construct), "no {construct}");
     }
@@ -125,9 +140,39 @@ fn switches_add_their_constructs() {
     );
     assert!(on.dual.contains("_dual::<4>("));
     assert!(on.dual.contains("_value_and_grad::<f32>("));
+    assert!(on.dual.contains("let lo") || on.dual.contains("let hi"));
+    // Closures called and passed on, sub-slices and adaptors.
+    for group in [
+        &[
+            ".map(|&p| f",
+            ".copied().map(f",
+            ".cloned().map(f",
+            "| r * 0.5 + f",
+        ][..],
+        &[
+            "[1..",
+            "[..",
+            ".skip(",
+            ".take(",
+            ".windows(2)",
+            ".chunks(2)",
+        ],
+        &[
+            "f64::max)",
+            "f64::min)",
+            ".partial_cmp(b).unwrap()).unwrap()",
+        ],
+    ] {
+        assert!(
+            group.iter().any(|c| on.functions.contains(c)),
+            "none of {group:?}"
+        );
+    }
+    assert!(on.dual.contains("mode_of(n)"));
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
     for construct in [
         "MODE_", "PHASE_", "&[f64]", "p: (", "const N", "_other", "let [", "'b", "Some(", "<T",
+        "|t: ", "table(", "assert!", "&f64", "Mode",
     ] {
         assert!(!off.functions.contains(construct), "{construct} while off");
     }

@@ -54,7 +54,13 @@
 //! `GRAD_FUZZ_LABELED_BLOCKS` (`let y = 'b0: { .. break 'b0 e; .. }`),
 //! `GRAD_FUZZ_OPTION_PATTERNS` (`if let`, `let .. else`, `match` on `n.checked_sub(2)`) and
 //! `GRAD_FUZZ_NUM_TRAITS` (programs generic over `T: num_traits::Float + FromPrimitive`,
-//! checked in `f64` and, loosely, in `f32`), for instance
+//! checked in `f64` and, loosely, in `f32`); and, default 12, `GRAD_FUZZ_CLOSURES` (`let f3 =
+//! |t: f64| e;` called, mapped over and passed as `.map(f3)`), `GRAD_FUZZ_SUB_SLICES`
+//! (`a[1..].iter()`, `.skip(k)`, `.windows(2)`, `.chunks(2)`, `fold(f64::NEG_INFINITY,
+//! f64::max)`, `max_by(..).unwrap()`, `(0..n).map(|i| ..)`), `GRAD_FUZZ_PASSTHROUGH`
+//! (`table(i + n)` of a plain function, `assert!`, `debug_assert!(s0.is_finite())`), and,
+//! default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`) and `GRAD_FUZZ_ENUM_MODES` (`mode: Mode`
+//! matched with its payload, called with `mode_of(n)`), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
@@ -170,6 +176,11 @@ impl Config {
                     Features::DEFAULT.option_patterns,
                 ),
                 num_traits: env_number("GRAD_FUZZ_NUM_TRAITS", Features::DEFAULT.num_traits),
+                closures: env_number("GRAD_FUZZ_CLOSURES", Features::DEFAULT.closures),
+                sub_slices: env_number("GRAD_FUZZ_SUB_SLICES", Features::DEFAULT.sub_slices),
+                passthrough: env_number("GRAD_FUZZ_PASSTHROUGH", Features::DEFAULT.passthrough),
+                ref_params: env_number("GRAD_FUZZ_REF_PARAMS", Features::DEFAULT.ref_params),
+                enum_modes: env_number("GRAD_FUZZ_ENUM_MODES", Features::DEFAULT.enum_modes),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),

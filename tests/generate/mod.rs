@@ -347,6 +347,8 @@ impl Expr {
         match self {
             Expr::Bin(op, ..) => op.precedence(),
             Expr::Neg(_) => 3,
+            // `*x2` of `x2: &f64`.
+            Expr::Var(name) if name.starts_with('*') => 3,
             _ => 4,
         }
     }
@@ -478,9 +480,10 @@ fn render(e: &Expr, mode: Mode) -> String {
         Expr::Method { name, path, args } => match mode {
             Mode::Primal if *path => format!("f64::{name}({})", render_args(args, mode)),
             Mode::Generic(_) if *path => format!("T::{name}({})", render_args(args, mode)),
+            // `x2.sin()` of `x2: &f64`, which the method call dereferences.
             Mode::Primal | Mode::Generic(_) => format!(
                 "{}.{name}({})",
-                wrap(&args[0], args[0].precedence() < 4, mode),
+                receiver(&args[0], mode),
                 render_args(&args[1..], mode)
             ),
             Mode::Dual => render_dual_method(name, args),
@@ -488,7 +491,8 @@ fn render(e: &Expr, mode: Mode) -> String {
         Expr::PowI { base, exp, path } => match mode {
             Mode::Primal if *path => format!("f64::powi({}, {exp})", render(base, mode)),
             Mode::Generic(_) if *path => format!("T::powi({}, {exp})", render(base, mode)),
-            _ => format!("{}.powi({exp})", wrap(base, base.precedence() < 4, mode)),
+            Mode::Primal | Mode::Generic(_) => format!("{}.powi({exp})", receiver(base, mode)),
+            Mode::Dual => format!("{}.powi({exp})", wrap(base, base.precedence() < 4, mode)),
         },
         Expr::Call { name, args } => match mode {
             Mode::Primal | Mode::Generic(_) => format!("{name}({})", render_args(args, mode)),
@@ -503,6 +507,14 @@ fn render(e: &Expr, mode: Mode) -> String {
                 format!("{base}_dual{generics}({}, margin)", render_args(args, mode))
             }
         },
+    }
+}
+
+/// A method's receiver: `x2` of `*x2`, which the call dereferences.
+fn receiver(e: &Expr, mode: Mode) -> String {
+    match e {
+        Expr::Var(name) if name.starts_with('*') => name[1..].to_string(),
+        _ => wrap(e, e.precedence() < 4, mode),
     }
 }
 

@@ -102,7 +102,32 @@
 //!   them too (`prog_3::<f64>(..)`). The table calls them as `prog_K::<f64>`, and their
 //!   `_value_and_grad::<f32>` for a loose check in `f32`. The bound is num-traits' alone (no
 //!   `Default`), and a labeled `break`'s value may start with a plain literal: two grad bugs
-//!   the first runs found, now fixed.
+//!   the first runs found, now fixed;
+//! - local closures: `let f3 = |t: f64| e;` capturing locals and parameters (at the top level),
+//!   called right after (`f3(x0) + f3(v[2]) * 0.5`, arguments within [-2, 2] of slope 1, so a
+//!   call is bounded as the body with `t` of that bound), in an iterator's closure
+//!   (`v.iter().map(|&p| f3(p)).sum::<f64>()`, `fold(0.0, |r, &p| r * 0.5 + f3(p) * 0.25)`) and
+//!   passed by name (`v.iter().copied().map(f3).sum::<f64>()`);
+//! - sub-slices and adaptors at the top level, over `v` or a complete array of four:
+//!   `a[1..].iter()`, `a[1..3].iter()`, `.skip(k)`, `.take(k)`, `.rev()`, `.step_by(2)`,
+//!   `.copied()`, `.cloned()`, `a.windows(2).map(|w| ..)`, `a.chunks(2).map(|ch| ..)`,
+//!   `a.iter().zip(a.iter().skip(1))`, `fold(f64::NEG_INFINITY, f64::max)`,
+//!   `max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap()` (the mirror folds with `d_max`, which
+//!   records the kink), `(0..n).map(|i| ..)` and `let sl3 = &a[1..];` read right away; sums
+//!   over at most four items (six for `0..n`) are bounded as four (six) times an item;
+//! - code that passes through: `let c3: f64 = table(i + n);` of the module's plain `fn
+//!   table(i: usize) -> f64` (no `_vjp`; `c(table(..))` in the mirror), after an integer local
+//!   `let m2 = 2 * n + 1;` now and then, `assert!(n < 100);`, `debug_assert!(s0.is_finite());`
+//!   and `assert!(!s0.is_nan(), ..)`, which only read the value;
+//! - `x2: &f64` parameters, read as `*x2` (`x2.sin()` as a method's receiver); the table passes
+//!   `&x2`, and such a program calls no other (grad passes the reference where an argument is
+//!   `*x2`: FINDINGS.md) and nobody calls it;
+//! - enum modes: a parameter `mode: Mode` of the module's `#[derive(Clone, Copy)] pub enum Mode
+//!   { Lower(usize, f64), Upper(f64), Off }`, matched as a statement or a value (`Mode::Lower(k,
+//!   lo) => .., Mode::Upper(hi) => .., Mode::Off | _ => ..`), the payload constants (`_` where
+//!   unread; the mirror rebinds a float as `let lo = c(lo);`), never a call's bare argument;
+//!   the table calls it with `mode_of(n)` (each of the three modes over `n ∈ 0..=N_MAX`), and
+//!   nobody else calls it.
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
@@ -132,9 +157,11 @@ const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 
 /// `tests/program_batches.rs` use [`Features::DEFAULT`]; the campaign reads overrides from
 /// `GRAD_FUZZ_CONST_PATTERNS`, `GRAD_FUZZ_SLICES`, `GRAD_FUZZ_TUPLES`,
 /// `GRAD_FUZZ_CONST_GENERIC`, `GRAD_FUZZ_ARRAY_PATTERNS`, `GRAD_FUZZ_ARRAY_ASSIGNMENT`,
-/// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS` and `GRAD_FUZZ_NUM_TRAITS`.
+/// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS`, `GRAD_FUZZ_NUM_TRAITS`,
+/// `GRAD_FUZZ_CLOSURES`, `GRAD_FUZZ_SUB_SLICES`, `GRAD_FUZZ_PASSTHROUGH`,
+/// `GRAD_FUZZ_REF_PARAMS` and `GRAD_FUZZ_ENUM_MODES`.
 ///
-/// The last five are percentages of the programs: a program that uses a construct has it at
+/// From `array_patterns` on they are percentages of the programs: a program that uses a construct has it at
 /// one or more of its sites (a top-level segment now and then, more rarely a statement of a
 /// loop or branch body), at least once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,6 +207,28 @@ pub struct Features {
     /// path calls; checked as `prog_K::<f64>` and its companions, and its gradient in `f32`
     /// loosely. They call only generic programs; others call them too.
     pub num_traits: u64,
+    /// Of the programs: local closures, `let f3 = |t: f64| t * 0.5 + e;` (capturing locals and
+    /// parameters), called (`f3(x0) + f3(v[2])`), in an iterator's closure
+    /// (`v.iter().map(|&p| f3(p)).sum::<f64>()`, `fold`) and passed by name (`.map(f3)`).
+    pub closures: u64,
+    /// Of the programs: sub-slices and iterator adaptors, `a[1..].iter()`, `a[1..3].iter()`,
+    /// `let s3 = &a[1..];`, `.skip(k)`, `.take(k)`, `.rev()`, `.step_by(2)`, `.copied()`,
+    /// `.cloned()`, `a.windows(2)`, `a.chunks(2)`, a `zip` with `a.iter().skip(1)`,
+    /// `fold(f64::NEG_INFINITY, f64::max)`, `max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap()`
+    /// and `(0..n).map(|i| ..)`.
+    pub sub_slices: u64,
+    /// Of the programs: code that passes through, calls of the plain `table(i: usize) -> f64`
+    /// (no `_vjp`) with constant arguments (`table(i + n)`), integer locals (`let m3 = 2 * n +
+    /// 1;`), `assert!(n < 100);` and `debug_assert!(s0.is_finite());` reading a float.
+    pub passthrough: u64,
+    /// Of the programs: `x2: &f64` instead of `x2: f64`, read as `*x2` (and `x2.sin()` as a
+    /// method's receiver); its gradient entry is a float. Nobody calls such a program.
+    pub ref_params: u64,
+    /// Of the programs: a parameter `mode: Mode` of the module's `enum Mode { Lower(usize,
+    /// f64), Upper(f64), Off }`, matched (`Mode::Lower(k, lo) => ..`, as statements and values)
+    /// with the payload read as constants; the table passes `mode_of(n)`. Nobody calls such a
+    /// program.
+    pub enum_modes: u64,
 }
 
 impl Features {
@@ -194,6 +243,11 @@ impl Features {
         labeled_blocks: 0,
         option_patterns: 0,
         num_traits: 0,
+        closures: 0,
+        sub_slices: 0,
+        passthrough: 0,
+        ref_params: 0,
+        enum_modes: 0,
     };
 
     /// What the committed programs and the default campaign use.
@@ -207,16 +261,26 @@ impl Features {
         labeled_blocks: 15,
         option_patterns: 15,
         num_traits: 15,
+        closures: 12,
+        sub_slices: 12,
+        passthrough: 12,
+        ref_params: 10,
+        enum_modes: 10,
     };
 }
 
-/// The constructs of the last five switches that one program uses.
+/// The constructs of the switches that one program uses at sites of its body.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Uses {
     patterns: bool,
     assignment: bool,
     blocks: bool,
     options: bool,
+    closures: bool,
+    adaptors: bool,
+    passthrough: bool,
+    /// Takes `mode: Mode` (from [`Shape::mode`]).
+    modes: bool,
 }
 
 /// One of [`Uses`].
@@ -226,13 +290,21 @@ enum Construct {
     Assignment,
     Blocks,
     Options,
+    Closures,
+    Adaptors,
+    Passthrough,
+    Modes,
 }
 
-const CONSTRUCTS: [Construct; 4] = [
+const CONSTRUCTS: [Construct; 8] = [
     Construct::Patterns,
     Construct::Assignment,
     Construct::Blocks,
     Construct::Options,
+    Construct::Closures,
+    Construct::Adaptors,
+    Construct::Passthrough,
+    Construct::Modes,
 ];
 
 impl Uses {
@@ -242,6 +314,10 @@ impl Uses {
             Construct::Assignment => self.assignment,
             Construct::Blocks => self.blocks,
             Construct::Options => self.options,
+            Construct::Closures => self.closures,
+            Construct::Adaptors => self.adaptors,
+            Construct::Passthrough => self.passthrough,
+            Construct::Modes => self.modes,
         }
     }
 }
@@ -274,6 +350,10 @@ pub struct Shape {
     pub generic: bool,
     /// `<T: num_traits::Float + num_traits::FromPrimitive>`, and how it is written.
     pub float_generic: Option<FloatGeneric>,
+    /// `x2: &f64`.
+    pub ref_x2: bool,
+    /// A last parameter `mode: Mode`.
+    pub mode: bool,
 }
 
 /// How a program generic over its float type `T` is written.
@@ -310,6 +390,19 @@ enum IterKind {
     Product,
     /// `fold(init, |r, pat| body)`
     Fold(Expr),
+    /// `source.sum::<f64>()` of a source that maps already (`.map(f3)`); `pat` and `body`
+    /// are unused.
+    SumOf,
+    /// `source.fold(f64::NEG_INFINITY, f64::max)` (`min` from `f64::INFINITY` if not `max`)
+    /// of a source of values.
+    FoldPath {
+        max: bool,
+    },
+    /// `source.max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap()` (`min_by`) of a source of
+    /// values; the mirror folds with `d_max`, which records the kink.
+    MaxBy {
+        max: bool,
+    },
 }
 
 /// `source.map(|pat| body).sum::<f64>()` and friends.
@@ -355,6 +448,12 @@ enum Init {
     Block(Block),
     /// `'b0: { stmts; tail }`, whose statements may `break 'b0 e`.
     Labeled(String, Block),
+    /// `|t: f64| body`, a local closure.
+    Closure(String, Expr),
+    /// `table(arg)` of the module's plain function (`c(..)` in the mirror).
+    Table(String),
+    /// `&a[1..3]`, a sub-slice: the same text in every mode.
+    Slice(String),
 }
 
 /// An array pattern.
@@ -432,6 +531,15 @@ enum S {
         scrutinee: String,
         otherwise: Block,
     },
+    /// `debug_assert!(s0.is_finite());` (`assert!(!s0.is_nan(), ..)` if not `debug`) of a
+    /// float, which the macro only reads.
+    Check {
+        name: String,
+        debug: bool,
+    },
+    /// Nothing in the program; `let lo = c(lo);` in the mirror (`T::from_f64(lo).unwrap()` in
+    /// a generic program) of an `f64` an enum pattern bound.
+    Rebind(String),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -522,6 +630,44 @@ fn render_iter(it: &Iter, mode: Mode) -> String {
             render(init, mode),
             it.pat
         ),
+        (IterKind::SumOf, Mode::Generic(_)) => {
+            format!("{}.fold({}, |r, y| r + y)", it.source, zero(mode))
+        }
+        (IterKind::SumOf, _) => format!("{}.sum::<{ty}>()", it.source),
+        (IterKind::FoldPath { max }, Mode::Primal) => {
+            let (init, method) = extreme_names(*max);
+            format!("{}.fold({init}, f64::{method})", it.source)
+        }
+        (IterKind::MaxBy { max }, Mode::Primal | Mode::Generic(_)) => {
+            let method = if *max { "max_by" } else { "min_by" };
+            format!(
+                "{}.{method}(|a, b| a.partial_cmp(b).unwrap()).unwrap()",
+                it.source
+            )
+        }
+        (IterKind::FoldPath { max } | IterKind::MaxBy { max }, _) => {
+            let (init, method) = extreme_names(*max);
+            let step = Expr::Method {
+                name: method,
+                path: false,
+                args: vec![var("r"), var("y")],
+            };
+            format!(
+                "{}.fold({}, |r, y| {})",
+                it.source,
+                render(&Expr::Const(init.to_string()), mode),
+                render(&step, mode)
+            )
+        }
+    }
+}
+
+/// The start and the method of a running maximum (or minimum).
+fn extreme_names(max: bool) -> (&'static str, &'static str) {
+    if max {
+        ("f64::NEG_INFINITY", "max")
+    } else {
+        ("f64::INFINITY", "min")
     }
 }
 
@@ -604,6 +750,15 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
             let _ = write!(text, "{pad}}}");
             text
         }
+        Init::Closure(param, body) => {
+            format!("|{param}: {}| {}", float_type(mode), render(body, mode))
+        }
+        Init::Table(arg) => match mode {
+            Mode::Primal => format!("table({arg})"),
+            Mode::Dual => format!("c(table({arg}))"),
+            Mode::Generic(_) => format!("T::from_f64(table({arg})).unwrap()"),
+        },
+        Init::Slice(text) => text.clone(),
     }
 }
 
@@ -732,6 +887,28 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
             render_block_value(otherwise, mode, indent + 1, out);
             let _ = writeln!(out, "{pad}}};");
         }
+        S::Check { name, debug } => {
+            // `x2.is_finite()` of `x2: &f64`; the mirror tests the value's real part.
+            let name = name.trim_start_matches('*');
+            let value = match mode {
+                Mode::Dual => format!("{name}.re"),
+                _ => name.to_string(),
+            };
+            if *debug {
+                let _ = writeln!(out, "{pad}debug_assert!({value}.is_finite());");
+            } else {
+                let _ = writeln!(out, "{pad}assert!(!{value}.is_nan(), \"{name} is NaN\");");
+            }
+        }
+        S::Rebind(name) => match mode {
+            Mode::Primal => {}
+            Mode::Dual => {
+                let _ = writeln!(out, "{pad}let {name} = c({name});");
+            }
+            Mode::Generic(_) => {
+                let _ = writeln!(out, "{pad}let {name} = T::from_f64({name}).unwrap();");
+            }
+        },
     }
 }
 
@@ -1004,7 +1181,7 @@ struct ProgGen<'r> {
     consts_used: [bool; 4],
     /// The constructs of issue 15 this program uses, and which of them it has used so far.
     uses: Uses,
-    used: [bool; 4],
+    used: [bool; 8],
     /// The labeled blocks open here, innermost last.
     blocks: Vec<BlockFrame>,
     /// The next loop body must `break` out of the innermost labeled block.
@@ -1015,6 +1192,8 @@ struct ProgGen<'r> {
     state_body: Option<usize>,
     /// A `return` came before: grad takes what follows as inside a branch (see `fits`).
     returned: bool,
+    /// Calls the module's `table`.
+    uses_table: bool,
 }
 
 impl<'r> ProgGen<'r> {
@@ -1031,6 +1210,8 @@ impl<'r> ProgGen<'r> {
         for i in 0..3 {
             let name = if fields && i > 0 {
                 format!("p.{}", i - 1)
+            } else if shape.ref_x2 && i == 2 {
+                "*x2".to_string()
             } else {
                 format!("x{i}")
             };
@@ -1065,7 +1246,8 @@ impl<'r> ProgGen<'r> {
             const_body,
             consts_used: [false; 4],
             uses,
-            used: [false; 4],
+            used: [false; 8],
+            uses_table: false,
             blocks: Vec::new(),
             want_block_break: false,
             want_state: false,
@@ -1562,9 +1744,11 @@ impl<'r> ProgGen<'r> {
         };
         for _ in 0..3 {
             let roll = self.rng.below(100);
+            // Not a float an enum pattern bound, whose type grad cannot tell.
             let small: Vec<&Leaf> = leaves
                 .iter()
                 .filter(|l| l.bound.mag <= 2.0 && !l.text.contains('[') && (l.active || !generic))
+                .filter(|l| !l.reads.iter().any(|&k| self.env[k].bound_by_pattern))
                 .collect();
             if roll < 15 {
                 let c = constant(self.rng.pick(&[0.25, 0.5, 1.2, 1.5, 2.0]));
@@ -2129,7 +2313,11 @@ impl<'r> ProgGen<'r> {
         let candidates: Vec<usize> = (0..start)
             .filter(|&k| {
                 let v = &self.env[k];
-                v.ty == Ty::Float && v.role == Role::Plain && !v.hidden && !v.name.contains('.')
+                v.ty == Ty::Float
+                    && v.role == Role::Plain
+                    && !v.hidden
+                    && !v.name.contains('.')
+                    && !v.name.starts_with('*')
             })
             .collect();
         if candidates.is_empty() {
@@ -4399,6 +4587,11 @@ impl<'r> ProgGen<'r> {
                         && !self.branch_state_arrays().is_empty())
             }
             Construct::Blocks => self.blocks.len() < 2,
+            // Closures and iterator chains at the top level only, where slopes are real ones.
+            Construct::Closures | Construct::Adaptors => {
+                site == Site::Top && !self.in_loop() && self.branches == 0
+            }
+            Construct::Passthrough | Construct::Modes => true,
         }
     }
 
@@ -4440,6 +4633,13 @@ impl<'r> ProgGen<'r> {
                 62..=81 => self.option_match(out, false),
                 _ => self.option_match(out, true),
             },
+            Construct::Closures => self.closure(out),
+            Construct::Adaptors => self.adaptor(out),
+            Construct::Passthrough => self.passthrough(out),
+            Construct::Modes => {
+                let value = self.rng.percent(50);
+                self.mode_match(out, value)
+            }
         }
     }
 
@@ -5472,12 +5672,578 @@ impl<'r> ProgGen<'r> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Closures, sub-slices and adaptors, code that passes through, enum modes.
+
+impl ProgGen<'_> {
+    /// `a op c * b`, with bounds.
+    fn combine(a: Gen, op: Op, c: f64, b: Gen) -> Gen {
+        Gen {
+            expr: bin(op, a.expr, bin(Op::Mul, b.expr, Expr::Lit(c))),
+            bound: bound(
+                a.bound.mag + c * b.bound.mag,
+                a.bound.slope + c * b.bound.slope,
+            ),
+            real: a.real + c * b.real,
+            reads: [a.reads, b.reads].concat(),
+            active: a.active || b.active,
+        }
+    }
+
+    /// `let v = e;` of a generated value.
+    fn let_gen(&mut self, g: &Gen, init: Init, out: &mut Vec<S>) {
+        self.mark_read(&g.reads);
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: false,
+            init,
+        });
+        self.bind_float(name, g);
+    }
+
+    /// The inputs a closure may be called with, each within `[-2, 2]` with slope 1: `x0`,
+    /// `x1` (`p.0`), `*x2`, `v[i]`.
+    fn input_args(&self) -> Vec<(String, Vec<usize>)> {
+        let mut args = Vec::new();
+        for k in 0..3 {
+            let v = &self.env[k];
+            if v.ty == Ty::Float && !v.hidden {
+                args.push((v.name.clone(), vec![k]));
+            }
+        }
+        if !self.env[3].hidden {
+            for i in 0..4 {
+                args.push((format!("v[{i}]"), vec![3]));
+            }
+        }
+        args
+    }
+
+    /// An expression over `params` (the parameters of an iterator's closure, each read at
+    /// least once) and the variables in scope; its reads are marked as nested ones.
+    fn element_body(&mut self, params: &[Leaf]) -> Gen {
+        let mut leaves = params.to_vec();
+        leaves.extend(self.leaves(&[]));
+        let depth = 1 + self.rng.below(2);
+        let mut body = self.expr(depth, &leaves);
+        let mut unread = Vec::new();
+        for p in params {
+            let mut found = false;
+            body.expr
+                .visit_names(&mut |name, _| found |= name == p.text);
+            if !found {
+                unread.push(p.clone());
+            }
+        }
+        for p in unread {
+            let c = self.rng.pick(&[0.25, 0.5]);
+            let leaf = Gen {
+                expr: var(&p.text),
+                bound: p.bound,
+                real: p.bound.slope,
+                reads: p.reads.clone(),
+                active: p.active,
+            };
+            body = Self::combine(body, Op::Add, c, leaf);
+        }
+        self.mark_read(&body.reads);
+        for &k in &body.reads {
+            self.env[k].read_nested = true;
+        }
+        body
+    }
+
+    /// An element of the array `a` named `text`, as a closure's parameter.
+    fn element_leaf(&self, a: usize, text: &str) -> Leaf {
+        Leaf {
+            text: text.to_string(),
+            bound: bound(self.env[a].bound.mag, self.slope_of(a)),
+            reads: vec![a],
+            active: self.env[a].active,
+            preferred: true,
+        }
+    }
+
+    /// `source.map(|pat| body).sum::<f64>()` over at most `count` items, or a `fold` that
+    /// halves its accumulator: `let v = ..;`.
+    fn let_reduction(
+        &mut self,
+        source: String,
+        pat: String,
+        body: Gen,
+        count: f64,
+        out: &mut Vec<S>,
+    ) {
+        self.cost += self.multiplier * count * size(&body.expr);
+        let (kind, g) = if self.rng.percent(30) {
+            let c2 = self.rng.pick(&[0.25, 0.5]);
+            let step = bin(
+                Op::Add,
+                bin(Op::Mul, var("r"), Expr::Lit(0.5)),
+                bin(Op::Mul, body.expr.clone(), Expr::Lit(c2)),
+            );
+            let g = Gen {
+                expr: step,
+                bound: bound(2.0 * c2 * body.bound.mag, 2.0 * c2 * body.bound.slope),
+                real: 2.0 * c2 * body.real,
+                ..body
+            };
+            (IterKind::Fold(Expr::Lit(0.0)), g)
+        } else {
+            let g = Gen {
+                bound: bound(count * body.bound.mag, count * body.bound.slope),
+                real: count * body.real,
+                ..body
+            };
+            (IterKind::Sum, g)
+        };
+        let it = Iter {
+            source,
+            kind,
+            pat,
+            body: g.expr.clone(),
+        };
+        self.let_gen(&g, Init::Iter(it), out);
+    }
+
+    /// `let f3 = |t: f64| e;` capturing the variables in scope, then calls: `f3(x0) +
+    /// f3(v[2]) * 0.5`, `v.iter().map(|&p| f3(p)).sum::<f64>()`, `v.iter().copied().map(f3)
+    /// .sum::<f64>()`, `v.iter().fold(0.0, |r, &p| r * 0.5 + f3(p) * 0.25)`.
+    fn closure(&mut self, out: &mut Vec<S>) {
+        if self.in_loop() {
+            return self.let_expr(out);
+        }
+        let name = self.fresh("f");
+        let t = Leaf {
+            text: "t".to_string(),
+            bound: bound(2.0, 1.0),
+            reads: Vec::new(),
+            active: true,
+            preferred: true,
+        };
+        let body = self.element_body(&[t]);
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: false,
+            init: Init::Closure("t".to_string(), body.expr.clone()),
+        });
+        let call_cost = size(&body.expr) + 1.0;
+        // A call `f3(a)` of an argument within [-2, 2] whose slope is at most `s`.
+        let call = |arg: &str, s: f64, reads: &[usize]| Gen {
+            expr: var(&format!("{name}({arg})")),
+            bound: bound(body.bound.mag, body.bound.slope * s.max(1.0)),
+            real: body.real * s.max(1.0),
+            reads: [body.reads.clone(), reads.to_vec()].concat(),
+            active: true,
+        };
+        let pn = if self.shape.tuple { "z" } else { "p" };
+        for _ in 0..1 + self.rng.below(2) {
+            let arrays: Vec<usize> = self
+                .vectors()
+                .into_iter()
+                .filter(|&k| !self.env[k].hidden && self.env[k].bound.mag <= 2.0)
+                .collect();
+            let form = self.rng.below(4);
+            if form < 2 || arrays.is_empty() {
+                let args = self.input_args();
+                let (arg, reads) = args[self.rng.below(args.len())].clone();
+                let mut g = call(&arg, 1.0, &reads);
+                self.cost += self.multiplier * call_cost;
+                if self.rng.percent(50) {
+                    let (arg, reads) = args[self.rng.below(args.len())].clone();
+                    let h = call(&arg, 1.0, &reads);
+                    self.cost += self.multiplier * call_cost;
+                    let op = if self.rng.percent(60) {
+                        Op::Add
+                    } else {
+                        Op::Sub
+                    };
+                    let c = self.rng.pick(&[0.5, 1.0]);
+                    g = Self::combine(g, op, c, h);
+                }
+                if self.rng.percent(30) {
+                    let e = self.operand(1, &[]);
+                    g = Self::combine(g, Op::Add, 0.5, e);
+                }
+                let init = Init::Expr(g.expr.clone());
+                self.let_gen(&g, init, out);
+                continue;
+            }
+            let a = self.rng.pick(&arrays);
+            let an = self.env[a].name.clone();
+            let s = self.slope_of(a);
+            let element = call(pn, s, &[a]);
+            for &k in &element.reads {
+                self.env[k].read_nested = true;
+            }
+            if form == 2 {
+                self.let_reduction(format!("{an}.iter()"), format!("&{pn}"), element, 4.0, out);
+            } else {
+                // The closure passed by name.
+                self.cost += self.multiplier * 4.0 * call_cost;
+                let g = Gen {
+                    bound: bound(4.0 * element.bound.mag, 4.0 * element.bound.slope),
+                    real: 4.0 * element.real,
+                    ..element
+                };
+                let copy = if self.rng.percent(50) {
+                    "copied"
+                } else {
+                    "cloned"
+                };
+                let it = Iter {
+                    source: format!("{an}.iter().{copy}().map({name})"),
+                    kind: IterKind::SumOf,
+                    pat: String::new(),
+                    body: Expr::Lit(0.0),
+                };
+                self.let_gen(&g, Init::Iter(it), out);
+            }
+        }
+    }
+
+    /// A walk over part of the array `a` (at most 4 elements): its text, and whether it gives
+    /// values (`.copied()`) rather than references.
+    fn sub_walk(&mut self, an: &str) -> (String, bool) {
+        let walk = match self.rng.below(11) {
+            0 => format!("{an}[1..].iter()"),
+            1 => format!("{an}[..3].iter()"),
+            2 => {
+                let lo = self.rng.below(3);
+                let hi = lo + 1 + self.rng.below(4 - lo);
+                format!("{an}[{lo}..{hi}].iter()")
+            }
+            3 => format!("{an}.iter().skip({})", 1 + self.rng.below(2)),
+            4 => format!("{an}.iter().take({})", 1 + self.rng.below(3)),
+            5 => format!("{an}.iter().rev()"),
+            6 => format!("{an}.iter().step_by(2)"),
+            7 => format!("{an}.iter().rev().step_by(2)"),
+            8 => format!("{an}.iter().skip(1).step_by(2)"),
+            9 => format!("{an}[1..].iter().rev()"),
+            _ => format!("{an}.iter().rev().skip(1)"),
+        };
+        match self.rng.below(4) {
+            0 => (format!("{walk}.copied()"), true),
+            1 => (format!("{walk}.cloned()"), true),
+            _ => (walk, false),
+        }
+    }
+
+    /// Sub-slices and iterator adaptors over a complete array of four or the slice `v`.
+    fn adaptor(&mut self, out: &mut Vec<S>) {
+        if self.in_loop() {
+            return self.let_expr(out);
+        }
+        let arrays: Vec<usize> = self
+            .vectors()
+            .into_iter()
+            .filter(|&k| !self.env[k].hidden)
+            .collect();
+        let a = self.rng.pick(&arrays);
+        let an = self.env[a].name.clone();
+        let pn = if self.shape.tuple { "z" } else { "p" };
+        match self.rng.below(8) {
+            0 | 1 => {
+                let (source, values) = self.sub_walk(&an);
+                let p = self.element_leaf(a, pn);
+                let body = self.element_body(&[p]);
+                let pat = if values {
+                    pn.to_string()
+                } else {
+                    format!("&{pn}")
+                };
+                self.let_reduction(source, pat, body, 4.0, out);
+            }
+            2 => {
+                let (source, pat, names) = if self.rng.percent(50) {
+                    (format!("{an}.windows(2)"), "w", ["w[0]", "w[1]"])
+                } else {
+                    (format!("{an}.chunks(2)"), "ch", ["ch[0]", "ch[1]"])
+                };
+                let params = [
+                    self.element_leaf(a, names[0]),
+                    self.element_leaf(a, names[1]),
+                ];
+                let which = self.rng.below(2);
+                let body = self.element_body(&params[which..which + 1]);
+                self.let_reduction(source, pat.to_string(), body, 3.0, out);
+            }
+            3 => {
+                let source = format!("{an}.iter().zip({an}.iter().skip(1))");
+                let params = [self.element_leaf(a, pn), self.element_leaf(a, "q")];
+                let body = self.element_body(&params);
+                self.let_reduction(source, format!("(&{pn}, &q)"), body, 3.0, out);
+            }
+            4 | 5 => {
+                let (walk, values) = self.sub_walk(&an);
+                let source = if values {
+                    walk
+                } else {
+                    format!("{walk}.copied()")
+                };
+                let max = self.rng.percent(50);
+                let kind = if self.rng.percent(50) {
+                    IterKind::FoldPath { max }
+                } else {
+                    IterKind::MaxBy { max }
+                };
+                self.mark_read(&[a]);
+                self.env[a].read_nested = true;
+                self.cost += self.multiplier * 4.0;
+                let g = Gen {
+                    expr: Expr::Lit(0.0),
+                    bound: bound(self.env[a].bound.mag, self.slope_of(a)),
+                    real: self.env[a].bound.slope,
+                    reads: vec![a],
+                    active: self.env[a].active,
+                };
+                let it = Iter {
+                    source,
+                    kind,
+                    pat: String::new(),
+                    body: Expr::Lit(0.0),
+                };
+                self.let_gen(&g, Init::Iter(it), out);
+            }
+            6 => {
+                // `(0..n).map(|i| ..)`, the body reading an element at `i`.
+                self.scopes.push(self.env.len());
+                let start = self.env.len();
+                let mut i = Var::new("i".to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
+                i.max = PROGRAM_N_MAX - 1;
+                i.active = false;
+                i.pending = false;
+                let ik = self.declare(i);
+                let element = Leaf {
+                    text: format!("{an}[i % 4]"),
+                    bound: bound(self.env[a].bound.mag, self.slope_of(a)),
+                    reads: vec![a, ik],
+                    active: self.env[a].active,
+                    preferred: true,
+                };
+                let mut body = self.element_body(&[element]);
+                self.pop_scope();
+                body.reads.retain(|&k| k < start);
+                self.mark_read(&[4]);
+                let count = PROGRAM_N_MAX as f64;
+                self.let_reduction("(0..n)".to_string(), "i".to_string(), body, count, out);
+            }
+            _ => {
+                // `let sl3 = &a[1..];` read right away.
+                let range = self.rng.pick(&["1..", "..3", "1..3", "2..", "..2"]);
+                let name = self.fresh("sl");
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: false,
+                    typed: false,
+                    init: Init::Slice(format!("&{an}[{range}]")),
+                });
+                self.mark_read(&[a]);
+                if self.rng.percent(50) {
+                    let p = self.element_leaf(a, pn);
+                    let body = self.element_body(&[p]);
+                    self.let_reduction(format!("{name}.iter()"), format!("&{pn}"), body, 3.0, out);
+                } else {
+                    let params = [
+                        self.element_leaf(a, &format!("{name}[0]")),
+                        self.element_leaf(a, &format!("{name}[1]")),
+                    ];
+                    let which = self.rng.below(2);
+                    let g = self.element_body(&params[which..which + 1]);
+                    let init = Init::Expr(g.expr.clone());
+                    self.let_gen(&g, init, out);
+                }
+            }
+        }
+    }
+
+    /// Code that passes through: `let c3 = table(i + n);` (after an integer local `let m2 =
+    /// 2 * n + 1;` now and then), `assert!(n < 100);`, `debug_assert!(s0.is_finite());`.
+    fn passthrough(&mut self, out: &mut Vec<S>) {
+        let ints: Vec<usize> = self
+            .ints()
+            .into_iter()
+            .filter(|&k| !self.env[k].bound_by_pattern && !self.env[k].hidden)
+            .collect();
+        match self.rng.below(5) {
+            0..=2 => {
+                let k = if self.rng.percent(60) {
+                    *ints.last().expect("n")
+                } else {
+                    self.rng.pick(&ints)
+                };
+                let (name, max) = (self.env[k].name.clone(), self.env[k].max);
+                self.mark_read(&[k]);
+                let arg = if self.rng.percent(30) {
+                    let m = self.fresh("m");
+                    out.push(S::Raw(format!("let {m} = 2 * {name} + 1;")));
+                    let mk = self.declare_int(m.clone(), 2 * max + 1);
+                    self.env[mk].bound_by_pattern = false;
+                    self.mark_read(&[mk]);
+                    m
+                } else if name != "n" && self.rng.percent(60) {
+                    self.mark_read(&[4]);
+                    format!("{name} + n")
+                } else if self.rng.percent(50) {
+                    format!("{name} + 1")
+                } else {
+                    name
+                };
+                let c = self.fresh("c");
+                // Typed: a call's result may be a differentiable call's argument.
+                out.push(S::Let {
+                    name: c.clone(),
+                    mutable: false,
+                    typed: true,
+                    init: Init::Table(arg),
+                });
+                let mut v = Var::new(c, Ty::Float, Role::Plain, bound(1.0, 0.0));
+                v.active = false;
+                v.lip = 0.0;
+                self.declare(v);
+                self.uses_table = true;
+            }
+            3 => {
+                let k = self.rng.pick(&ints);
+                let name = self.env[k].name.clone();
+                self.mark_read(&[k]);
+                let text = if name == "n" {
+                    "assert!(n < 100);".to_string()
+                } else {
+                    self.mark_read(&[4]);
+                    format!("assert!({name} + n < 100, \"{name} out of range\");")
+                };
+                out.push(S::Raw(text));
+            }
+            _ => {
+                let in_loop = self.in_loop();
+                let floats: Vec<usize> = (0..self.env.len())
+                    .filter(|&k| {
+                        let v = &self.env[k];
+                        v.ty == Ty::Float
+                            && !v.hidden
+                            && (!in_loop || v.role != Role::Acc)
+                            && !v.name.contains('.')
+                    })
+                    .collect();
+                let k = self.rng.pick(&floats);
+                self.mark_read(&[k]);
+                out.push(S::Check {
+                    name: self.env[k].name.clone(),
+                    debug: self.rng.percent(60),
+                });
+            }
+        }
+    }
+
+    /// A constant float an enum pattern binds, at most `mag`.
+    fn declare_const_float(&mut self, name: String, mag: f64) -> usize {
+        let mut v = Var::new(name, Ty::Float, Role::Plain, bound(mag, 0.0));
+        v.active = false;
+        v.lip = 0.0;
+        v.bound_by_pattern = true;
+        self.declare(v)
+    }
+
+    /// `match mode { Mode::Lower(k, lo) => .., Mode::Upper(hi) => .., Mode::Off => .. }`, as a
+    /// statement or a value, the payload read as constants.
+    fn mode_match(&mut self, out: &mut Vec<S>, value: bool) {
+        #[derive(Clone, Copy, PartialEq)]
+        enum Arm {
+            Lower,
+            Upper,
+            Off,
+            Rest,
+        }
+        let mut arms = vec![Arm::Lower, Arm::Upper];
+        if self.rng.percent(30) {
+            arms.swap(0, 1);
+        }
+        arms.push(if self.rng.percent(25) {
+            Arm::Rest
+        } else {
+            Arm::Off
+        });
+        self.branches += 1;
+        let before = self.state();
+        let mut joined = None;
+        let mut stmt_arms = Vec::new();
+        let mut value_arms = Vec::new();
+        let mut gens = Vec::new();
+        for arm in arms {
+            self.restore(&before);
+            self.scopes.push(self.env.len());
+            let int = (arm == Arm::Lower).then(|| {
+                let name = self.fresh("k");
+                self.declare_int(name, 3)
+            });
+            let float = match arm {
+                Arm::Lower => Some(self.fresh("lo")),
+                Arm::Upper => Some(self.fresh("hi")),
+                _ => None,
+            }
+            .map(|name| self.declare_const_float(name, 1.5));
+            let (mut stmts, block) = if value {
+                let (block, g) = self.value_block(false);
+                gens.push(g);
+                (Vec::new(), Some(block))
+            } else {
+                (self.branch_body(), None)
+            };
+            let name_of = |g: &Self, k: Option<usize>| match k {
+                Some(k) if g.env[k].read => g.env[k].name.clone(),
+                _ => "_".to_string(),
+            };
+            let (i, f) = (name_of(self, int), name_of(self, float));
+            let rebind = (f != "_").then(|| S::Rebind(f.clone()));
+            self.pop_scope();
+            let pat = match arm {
+                Arm::Lower => format!("Mode::Lower({i}, {f})"),
+                Arm::Upper => format!("Mode::Upper({f})"),
+                Arm::Off => "Mode::Off".to_string(),
+                Arm::Rest => "_".to_string(),
+            };
+            match block {
+                Some(mut block) => {
+                    block.stmts.splice(0..0, rebind);
+                    value_arms.push((pat, block));
+                }
+                None => {
+                    stmts.splice(0..0, rebind);
+                    stmt_arms.push((pat, stmts));
+                }
+            }
+            Self::join(&mut joined, self.state());
+        }
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        if value {
+            let g = Self::merge(&gens);
+            let name = self.fresh("v");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: self.rng.percent(20),
+                init: Init::Match("mode".to_string(), value_arms),
+            });
+            self.bind_float(name, &g);
+        } else {
+            out.push(S::Match("mode".to_string(), stmt_arms));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The files.
 
 fn params(mode: Mode, shape: Shape) -> String {
     let ty = float_type(mode);
     let xs = if shape.tuple {
         format!("x0: {ty}, p: ({ty}, {ty})")
+    } else if shape.ref_x2 {
+        format!("x0: {ty}, x1: {ty}, x2: &{ty}")
     } else {
         format!("x0: {ty}, x1: {ty}, x2: {ty}")
     };
@@ -5486,7 +6252,8 @@ fn params(mode: Mode, shape: Shape) -> String {
         (true, false) => format!("&[{ty}; 4]"),
         (false, false) => format!("[{ty}; 4]"),
     };
-    format!("{xs}, v: {v}, n: usize")
+    let mode = if shape.mode { ", mode: Mode" } else { "" };
+    format!("{xs}, v: {v}, n: usize{mode}")
 }
 
 /// The bounds of a program generic over its float type: num-traits' alone, which has no
@@ -5649,11 +6416,17 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
                 where_clause: rng.percent(30),
             }
         });
+        let ref_x2 = !tuple && roll(&mut rng, features.ref_params);
+        let mode = roll(&mut rng, features.enum_modes);
         let uses = Uses {
             patterns: roll(&mut rng, features.array_patterns),
             assignment: roll(&mut rng, features.array_assignment),
             blocks: roll(&mut rng, features.labeled_blocks),
             options: roll(&mut rng, features.option_patterns),
+            closures: roll(&mut rng, features.closures),
+            adaptors: roll(&mut rng, features.sub_slices),
+            passthrough: roll(&mut rng, features.passthrough),
+            modes: mode,
         };
         let shape = Shape {
             by_ref: slice || rng.percent(BY_REF_PERCENT),
@@ -5661,10 +6434,13 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             tuple,
             generic,
             float_generic,
+            ref_x2,
+            mode,
         };
         let mut g = ProgGen::new(&mut rng, &callees, shape, features, uses);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
+        let uses_table = g.uses_table;
         uses_scale |= g.uses_scale;
         let module_consts = if g.const_body {
             [false; 4]
@@ -5675,11 +6451,13 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             name: name.clone(),
             shape,
             module_consts,
+            uses_table,
             stmts,
             tail,
         });
-        // A program over a slice or a tuple is not called: grad passes neither on yet.
-        if !slice && !tuple {
+        // A program over a slice or a tuple is not called: grad passes neither on yet. Nor
+        // one taking `x2: &f64` or a `Mode`.
+        if !slice && !tuple && !ref_x2 && !mode {
             let name = if generic {
                 format!("{name}::<4>")
             } else {
@@ -5721,7 +6499,13 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
     for tree in trees {
         let k = &tree.name;
         let shape = tree.shape;
-        if shape.slice || shape.tuple || shape.generic || shape.float_generic.is_some() {
+        if shape.slice
+            || shape.tuple
+            || shape.generic
+            || shape.float_generic.is_some()
+            || shape.ref_x2
+            || shape.mode
+        {
             let _ = writeln!(dual, "{}", table_entry(k, shape));
         } else if shape.by_ref {
             // The table's entries take the array by value.
@@ -5779,9 +6563,42 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
             let _ = writeln!(functions, "\n    pub const {name}: usize = {v};");
         }
     }
+    if trees.iter().any(|t| t.uses_table) {
+        functions.push_str(TABLE_ITEM);
+    }
+    if trees.iter().any(|t| t.shape.mode) {
+        functions.push_str(MODE_ITEMS);
+    }
     functions.push_str("}\n");
     functions
 }
+
+/// The plain function the programs call with constant arguments: no `_vjp`, its calls pass
+/// through.
+const TABLE_ITEM: &str = "
+    pub fn table(i: usize) -> f64 {
+        [0.5, 0.25, 0.75, 1.0, 0.125, 0.375, 0.625, 0.875][i % 8]
+    }
+";
+
+/// The enum with data of the programs that take `mode: Mode`, and the modes the table calls
+/// them with.
+const MODE_ITEMS: &str = "
+    #[derive(Clone, Copy)]
+    pub enum Mode {
+        Lower(usize, f64),
+        Upper(f64),
+        Off,
+    }
+
+    pub fn mode_of(n: usize) -> Mode {
+        match n % 3 {
+            0 => Mode::Lower(n % 4, 0.5 - 0.25 * n as f64),
+            1 => Mode::Upper(1.5 - 0.25 * n as f64),
+            _ => Mode::Off,
+        }
+    }
+";
 
 /// The `PROGRAMS` entry of a program over a slice or a tuple, or const generic: closures
 /// that take the table's arguments, and give its gradient shape (the slice's gradient is a
@@ -5794,11 +6611,14 @@ fn table_entry(k: &str, shape: Shape) -> String {
     };
     let xs = if shape.tuple {
         "x0, (x1, x2)"
+    } else if shape.ref_x2 {
+        "x0, x1, &x2"
     } else {
         "x0, x1, x2"
     };
     let v = if shape.by_ref { "&v" } else { "v" };
-    let args = format!("{xs}, {v}, n");
+    let mode = if shape.mode { ", mode_of(n)" } else { "" };
+    let args = format!("{xs}, {v}, n{mode}");
     let (a, b, c, d) = if shape.tuple {
         ("g.0", "g.1.0", "g.1.1", "g.2")
     } else {
@@ -5875,6 +6695,8 @@ pub struct ProgramTree {
     pub shape: Shape,
     /// The module's `const` items (`MODE_*`, by value) that its patterns name.
     module_consts: [bool; 4],
+    /// Calls the module's plain `table`.
+    uses_table: bool,
     stmts: Vec<S>,
     tail: Expr,
 }
@@ -6046,7 +6868,10 @@ impl Reducer {
             }
             Init::Loop(_, body) => self.stmts(body, true),
             Init::Block(b) | Init::Labeled(_, b) => self.block(b, in_loop),
+            Init::Closure(_, body) => self.expr(body),
             Init::Cast(_)
+            | Init::Table(_)
+            | Init::Slice(_)
             | Init::Zeros
             | Init::ZerosN
             | Init::Matrix(_)
@@ -6060,7 +6885,7 @@ impl Reducer {
     fn stmts(&mut self, list: &mut Vec<S>, in_loop: bool) {
         let mut i = 0;
         while i < list.len() && !self.done() {
-            let keep = matches!(list[i], S::Raw(_)) || (in_loop && breaks(&list[i]));
+            let keep = matches!(list[i], S::Raw(_) | S::Rebind(_)) || (in_loop && breaks(&list[i]));
             if !keep && self.hit() {
                 list.remove(i);
                 return;
@@ -6098,7 +6923,8 @@ impl Reducer {
             }
             match &mut list[i] {
                 S::Let { init, .. } => self.init(init, in_loop),
-                S::Raw(_) | S::Continue(_) | S::Break(_, None) => {}
+                S::Raw(_) | S::Continue(_) | S::Break(_, None) | S::Check { .. } | S::Rebind(_) => {
+                }
                 S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
                     self.expr(value);
                 }
@@ -6218,7 +7044,9 @@ fn stmts_nodes(list: &[S]) -> usize {
                 },
                 S::Labeled { body, .. } => stmts_nodes(body),
                 S::LetElse { otherwise, .. } => block_nodes(otherwise),
-                S::Raw(_) | S::Continue(_) | S::Break(_, None) => 0,
+                S::Raw(_) | S::Continue(_) | S::Break(_, None) | S::Check { .. } | S::Rebind(_) => {
+                    0
+                }
                 S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
                     expr_nodes(value)
                 }
@@ -6301,8 +7129,10 @@ fn visit_exprs(list: &mut [S], f: &mut dyn FnMut(&mut Expr)) {
                 }
                 Init::Loop(_, body) => visit_exprs(body, f),
                 Init::Block(b) | Init::Labeled(_, b) => block(b, f),
+                Init::Closure(_, body) => visit_expr(body, f),
                 _ => {}
             },
+            S::Check { .. } | S::Rebind(_) => {}
             S::LetPat { init, .. } | S::AssignArray { init, .. } => {
                 if let Init::Elements(items) = init {
                     for e in items {

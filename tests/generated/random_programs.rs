@@ -8,10012 +8,9659 @@ pub mod random_programs {
     use grad::differentiable;
 
     #[differentiable]
-    pub fn prog_0(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+    pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::hypot(x2, x1).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            acc1 -= 0.4 * (f64::cos(v[2]) - v[2]).cos();
-            for j in (0..4).rev() {
-                s0 *= 0.6;
-                s0 += 0.1 * f64::cos(s0 * v[3 - j]);
-                if x0 * x0 <= 0.0 {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::tanh(s0);
-                    continue 'l0;
-                }
-            }
-            let v5 = if i % 2 == 0 && v[i % 4].sin() >= -0.25 {
-                for (j, &u) in v.iter().enumerate() {
-                    let v2 = match j {
-                        PHASE_A => f64::sqrt(x0 * x0 + 2.0),
-                        PHASE_B | PHASE_D => (x0 + u).tanh(),
-                        _other => f64::sin(x0) + x0,
-                    };
-                    s0 = s0.mul_add(0.8, (f64::powi((v[2].powi(2) + 1.0).powi(-3), 2) + 0.5).ln().cos() * 0.01);
-                    let v3 = (f64::tanh(v2) * 0.5).ln_1p();
-                    s0 = s0.mul_add(0.6, (f64::tanh(u) - v3.cos()).cos() * 0.1);
-                }
-                (x0 * x0).tanh()
-            } else {
-                let v4 = ((x0.powi(2) + 1.0).recip().powi(2) + 0.5).recip();
-                return f64::recip(f64::powi(v4, 2) + 0.5) - (SCALE + v4)
-            };
-            match i {
-                0 => {
-                    s0 = f64::mul_add(s0, 0.8, ((s0 + x0).sin() * 2.0).sinh().cos() * 0.01);
-                }
-                1..=3 => {
-                    let v6 = f64::atan2(x1.powi(2) + 0.5, fi);
-                    let v7: f64 = v5 + v6;
-                    s0 = s0.mul_add(0.5, f64::tanh(v7) * 0.05);
-                }
-                4 => {
-                    s0 = s0 * 0.5 + f64::cos(f64::recip(v[i % 4] * v[i % 4] + 0.5)) * 0.25;
-                    acc1 -= v[i % 4].to_radians() * 20.0 * 0.5;
-                }
-                _ => {
-                    acc1 -= 0.25 * (x0.powi(2) + 1.0).powf(f64::tanh(s0)).sin();
-                    s0 = s0.mul_add(0.75, f64::cbrt(v5.cos() + 2.0).tanh() * 0.1);
-                }
-            }
-            s0 = s0 * 0.5 + f64::sin(v5.tanh()) * 0.1;
-        }
-        let Some(k8) = n.checked_sub(3) else {
-            return x2 * x0 * (v[n % 4].cos() + 2.0).cbrt()
-        };
-        let c9 = k8 as f64;
-        let v10 = (c9 * c9 + 1.0).log2();
-        let v11 = v.iter().fold(v[3 - k8], |r, &p| r * 0.5 + 0.25 * (x0.tanh() + f64::tanh(p)).sin());
-        let a12 = [f64::sinh(f64::cos(v10)), f64::copysign(2.0_f64, v11), v11 / (f64::powi(x0.cos().exp(), 2) + 1.5), x1];
-        let v19 = match k8 + n {
-            PHASE_A => {
-                for i in 0..v.len() {
-                    let v13 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::cos(a12[1].cos() + p.tanh()));
-                    let v14 = a12.iter().copied().map(|p| v11 * (x2.cos() * 0.5).ln_1p() + p.sin()).sum::<f64>();
-                    let v15 = v.iter().map(|&p| v14 + f64::cos(p)).sum::<f64>();
-                    s0 = s0.mul_add(0.8, f64::sin((a12[3 - i].powi(2).powi(2) + 1.0).cbrt()) * 0.01);
-                    s0 *= 0.6;
-                    s0 += 0.005 * f64::tanh(v13.tanh() + f64::tanh(v15));
-                }
-                let v16 = f64::sqrt(v[k8] * v[k8] + 1.0) + (-v10);
-                s0.cos() + v16.sin()
-            }
-            PHASE_C | 4 => (x0.powi(2) + 1.0).log(v11.powi(2) + 2.0).cos(),
-            5 => a12[1] / 2.0,
-            _ => {
-                for i in 0..4 {
-                    let fi = i as f64;
-                    acc1 -= 0.25 * ((a12[i] * c9).cos() * 0.9).atanh().sin();
-                    if x1 < f64::asinh(a12[0]) {
-                        s0 = s0 * 0.8 + f64::exp_m1((s0.to_degrees() * 0.02).sin()).cos() * 0.05;
-                        s0 = (s0 * 0.6 + f64::max(f64::ln(fi.powi(2) + 0.5), s0) * 0.4).sin();
-                        if s0 - x0 - (v11 - x1) < 0.5 {
-                            return x2.tanh().exp2();
-                        }
-                    } else if f64::log(s0.powi(2) + 1.0, 10.0) <= -0.5 {
-                        s0 = 0.5 * s0 + 0.1 * f64::sin((x2 * x2 + 1.5).acosh());
-                        let v17 = v10.sin();
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::tanh(v17);
-                    } else {
-                        acc1 += s0.sin() * 0.5;
-                    }
-                    s0 = (s0 * 0.8 + (f64::tanh(s0 / (s0 * s0 + 1.5)) * 0.9).atanh() * 0.02).tanh();
-                }
-                let v18 = a12[k8].asinh();
-                x0.min(v18)
-            }
-        };
-        let [b20, b21, b22, b23] = a12;
-        f64::tanh(s0) + f64::cos(acc1) - v19 + b20 + b21.cos() + b22 + b23 - (v11.sin() * 1.5).cosh()
-    }
-
-    #[differentiable]
-    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acosh(x0 * x0 + 2.0).cos() * 2.0;
-        let mut s1 = f64::tanh(x1 * f64::cos(x2).exp2()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let Some(k3) = n.checked_sub(1) else {
-            return (acc2 / (x2.sin() + 2.0)).atan2(acc2.powi(2) + 1.0)
-        };
-        let c4 = k3 as f64;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v8 = match (n % 3).checked_sub(1) {
-                Some(0) => {
-                    let v5 = v[i].asinh();
-                    (f64::tanh(v[0]) * 0.9).acos() + v5.tanh()
-                }
-                Some(_) => {
-                    let v7 = f64::recip(s1 * s1 + 1.0);
-                    s1 = (s1 * 0.5 + (s0 - s1) * 0.25).sin();
-                    v[2] + f64::sin(v7)
-                }
-                None => v[i].cos(),
-            };
-            s1 *= 0.75;
-            s1 += 0.25 * fi.hypot(s0).tanh();
-            s1 = s1 * 0.75 + f64::tanh(v8) * 0.05;
-        }
-        for &t in v.iter() {
-            acc2 += 0.5 * (t / (v[1].powi(2) + 1.5)).tanh();
-            s1 = (s1 * 0.5 + (f64::cos(f64::cos(c4)) * 0.5).ln_1p() * 1.0).tanh();
-        }
-        let v9 = prog_0(x1, s0, f64::sin(x0).sinh().tanh(), v, 4);
-        s0 *= 0.8;
-        s0 += 0.2 * (-x2).cos();
-        s0 * 0.25 + s1.tanh() - f64::tanh(acc2) + c4.cos() + f64::cos(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_2<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[0].atan();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::powf(x0 * x0 + 1.0, v[3].sin());
-            s0 = 0.75 * s0 + 0.1 * (x2 + x1).sin();
-        }
-        let v3 = match n % 3 {
-            MODE_A if n > 3 => f64::cos(x0),
-            g if g > 1 => (x1 * x1 + 0.5).ln(),
-            _other => prog_0(f64::exp2(x2.sin()).tanh(), 1.5, acc1, [v[0], v[1], v[2], v[3]], n),
-        };
-        let v4 = f64::ln(a2[n % 4].powi(2) + 0.5).cos();
-        let v5 = a2.iter().fold(f64::cos(v3), |r, &p| r * 0.75 + 0.01 * f64::cos(f64::tanh(p).exp2()));
-        let mut m6 = x2;
-        for i in 0..6 {
-            m6 = f64::max(m6, v5 + v[(i + n) % 4]);
-        }
-        s0 = s0 * 0.6 + m6.tanh() * 0.005;
-        'l2: for i in 0..N {
-            s0 = 0.8 * s0 + 0.05 * f64::sin(v5).exp().cos();
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                s0 = (s0 * 0.75 + f64::cosh(v3.sin() * 2.0) * 0.02).tanh();
-                if v4 * 0.5 > x0 {
-                    break 'l2;
-                }
-            }
-            let v8 = if v5 - s0 >= 0.5 {
-                for _ in 0..v.len() {
-                    acc1 -= x0.sin() * 0.1;
-                    acc1 += (v4 - x2).cos() * 0.1;
-                }
-                (v4 * v4 + 1.0).cbrt() - v5.powi(3)
-            } else {
-                x0.to_degrees() * 0.02
-            };
-            if -f64::powi(m6, 2) < 0.5 {
-                let v9 = (v5 - a2[0]).asinh();
-                s0 = s0 * 0.5 + (v8 * v8 + 1.0).cbrt().sin() * 0.05;
-                s0 = 0.75 * s0 + 0.1 * f64::cos(v9.cos());
-            } else if v4 * x0 <= -1.0 || k7 % 3 == 1 {
-                s0 = (s0 * 0.75 + x1 * v4 * 0.05).tanh();
-                if 1.5 - v8.cos().exp() > 0.0 {
-                    continue;
-                }
-                let v10 = (x0 * x1).powi(2).ln_1p();
-                acc1 += f64::sin(v10) * 0.5;
-            } else {
-                s0 = (s0 * 0.75 + (v8 * v8 + 1.0).cbrt() * 0.02).tanh();
-                s0 = s0 * 0.6 + f64::acosh(a2[(k7 + i) % 4].powi(2) + 2.0).cos() * 0.05;
-            }
-        }
-        if f64::exp2(f64::sin(v[n % 4])) > 1.0 {
-            let v11 = v4.abs() / ((x1.powi(2) + 2.0).ln().cos() + 2.0);
-            acc1 += 0.25 * ((f64::tanh(x2) * 0.9).atanh().cos() * 1.5).cosh().cos();
-            s0 = 0.6 * s0 + 0.02 * f64::sin(v11);
-        } else {
-            let v4 = f64::copysign(a2[n % 4], v4);
-            acc1 += 0.25 * f64::cos(v4);
-        }
-        x0 + x1.sin() + s0 * 0.25 + acc1.tanh() + v5 - v3
-    }
-
-    #[differentiable]
-    pub fn prog_3<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::exp(f64::cos(x1)).abs().cos() * 2.0;
-        let mut s1: f64 = f64::mul_add(x2.abs(), (x0 * x0 + 0.5).ln(), x0.abs()).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a3[i] = fi - s0;
-            acc2 += 0.5 * (x2 + x0).sin();
-        }
-        let mut m4 = 0;
-        for t in a3 {
-            let mut m5: f64 = f64::tanh(a3[(m4 + n) % 4]);
-            for j in 0..n + 1 {
-                let fj = j as f64;
-                let c6 = if j % 3 == 1 {
-                    fj + 0.25 + (v[j % 4] - t)
-                } else {
-                    2.0 * v[(j * 3) % 4]
-                };
-                m5 = f64::min(m5, c6);
-            }
-            match m4 % 3 {
-                0 => {
-                    acc2 -= 0.5 * ((m5 + v[m4 % 4]).to_degrees() * 0.02).sin();
-                }
-                PHASE_C => {
-                    acc2 += 0.25 * (s0 / (f64::powi(m5, 2) + 0.5) + (-s1)).tanh();
-                    if v[m4 % 4].tanh() < t {
-                        s0 = 0.75 * s0 + 0.25 * (SCALE + s0).cos();
-                    } else {
-                        s0 = s0 * 0.75 + (s1.sin() * 1.2).tan().cos() * 0.02;
-                        s0 = 0.5 * s0 + 0.5 * x0.sin();
-                    }
-                }
-                _other => {
-                    let v7 = x1 - x0;
-                    s1 = 0.6 * s1 + 0.2 * v7.sin();
-                }
-            }
-            let v8 = m5.sin();
-            s0 = (s0 * 0.8 + (f64::powi(s0, 2) + 2.0).ln() * 0.25).sin();
-            s1 = (s1 * 0.75 + (t.cos() - v8.sin()) * 0.05).tanh();
-            if n < 1 && (a3[3] * a3[3] + 1.0).atan2(s1).abs() > s1.atan() {
-                m4 += 1;
-            }
-        }
-        let c9 = m4 as f64;
-        'l3: for i in 0..v.len() {
-            let fi = i as f64;
-            if a3[i] + v[n % 4].sin() < 1.0 {
-                let v10 = 2.0_f64.log((x0 - fi).powi(2) + 2.0);
-                acc2 += 0.5 * f64::cos(f64::max(-1.5_f64, fi));
-                s1 = (s1 * 0.75 + f64::cos(v10) * 0.2).sin();
-            } else if i == 0 && (c9 * c9 + 1.0).log(x2 * x2 + 2.0) >= v[i] {
-                s1 = 0.6 * s1 + 1.0 * 1.5_f64.atan2(a3[i] * 1.2).tanh();
-                let v11 = x0.powi(3);
-                acc2 += v11.sin() * 0.25;
-            }
-            if x0 > 1.0 {
-                let v12 = f64::sin(v[i]);
-                s1 *= 0.6;
-                s1 += 0.5 * f64::cos(s1 * std::f64::consts::LN_2);
-                s0 = s0 * 0.5 + v12.sin().tanh() * 0.5;
-            } else {
-                s1 = f64::mul_add(s1, 0.75, s1.sin() * 0.25);
-                match i + n {
-                    PHASE_A | 2 => {
-                        s1 = f64::mul_add(s1, 0.5, (x2 + a3[n % 4]).cos() * 0.25);
-                        s1 = (s1 * 0.6 + c9 * 1.0).tanh();
-                    }
-                    3 => {
-                        continue;
-                    }
-                    4 | 6 => {
-                        let x0 = f64::atan(c9) * (s1 * s1);
-                        let v13 = (s0 * s0 + 0.5).ln().cos();
-                        s0 = s0 * 0.75 + (x0.tanh() + v13.tanh()).cos() * 0.02;
-                    }
-                    _other => {
-                        acc2 += 0.5 * f64::asin((c9 + fi).tanh() * 0.9).sin();
-                        match i {
-                            1 => {
-                                let x2 = x1.cos();
-                                let v14 = (x1 * x1 + 1.0).log2();
-                                s0 = (s0 * 0.8 + (x2.tanh() + v14.tanh()) * 0.05).tanh();
-                            }
-                            2 => {
-                                for u in v {
-                                    match i + n {
-                                        PHASE_B => {
-                                            break;
-                                        }
-                                        3 => {
-                                            s1 *= 0.5;
-                                            s1 -= 0.25 * f64::exp2(v[i].sin()).tanh();
-                                            if x2 * u < x2 - x0 {
-                                                break 'l3;
-                                            }
-                                            s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                                        }
-                                        4..=5 => {
-                                            let v15 = (u * u + 1.0).log10();
-                                            acc2 += 0.1 * f64::tanh(v15);
-                                        }
-                                        _ => {
-                                            s1 = s1 * 0.8 + f64::tanh(s1) * 0.2;
-                                            s1 = 0.6 * s1 + 0.25 * (s1 * s1 + 1.0).log2().cos();
-                                        }
-                                    }
-                                    match i % 2 {
-                                        0 => {
-                                            acc2 += f64::tanh(u) * 0.1;
-                                            s1 *= 0.8;
-                                            s1 += 0.1 * (s1.sin().powi(2) + 0.5).recip().sin();
-                                        }
-                                        _other => {
-                                            let v16 = x2;
-                                            s1 *= 0.5;
-                                            s1 += 0.2 * f64::asin(x0.tanh() * 0.9).tanh();
-                                            acc2 += v16.cos().tanh() * 0.1;
-                                        }
-                                    }
-                                    s0 = (s0 * 0.75 + fi.sin().exp() * 1.0).tanh();
-                                    s0 = (s0 * 0.75 + u.cos() * 0.25).tanh();
-                                }
-                                s0 *= 0.8;
-                                s0 -= 0.2 * (s0 * s0 + 1.0).sqrt().cos();
-                            }
-                            PHASE_D => {
-                                break;
-                            }
-                            _ => {
-                                let v17 = x2 * v[1];
-                                acc2 -= 0.5 * v17.sin().sin();
-                            }
-                        }
-                    }
-                }
-            }
-            s1 = (s1 * 0.8 + (x0 - c9) * 0.2).tanh();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s1 = 0.5 * s1 + 0.1 * f64::asinh(x2 * v[0]).sin();
-            let mut m18 = f64::INFINITY;
-            for j in 0..=i {
-                let c19 = if c9 + a3[j % 4] <= fi || m4 < 3 {
-                    v[j % 4]
-                } else {
-                    x0
-                };
-                m18 = f64::min(c19, m18).max(-2.0);
-            }
-            acc2 += 0.5 * f64::cos(m18);
-            acc2 += (c9 * s0).tanh() * 0.5;
-        }
-        let v20: f64 = c9 * v[0];
-        let v26 = if f64::exp_m1(f64::tanh(v20)) - x2 >= 1.0 {
-            let v21 = x1.max(a3[m4 % 4]);
-            f64::tanh(v[m4 % 4]).exp_m1() + v21.tanh()
-        } else if a3[2] <= 1.0 {
-            let v22 = a3[0].to_degrees() * 0.01;
-            f64::asinh(v22)
-        } else {
-            for i in (0..4).rev() {
-                let fi = i as f64;
-                if fi * s0 <= s1.tanh().cosh() && n == 3 {
-                    let v23 = (a3[i].powi(2) + 1.0).log(3.0);
-                    s1 = s1.mul_add(0.5, v23.tanh() * 0.5);
-                } else if -x0 >= 0.0 {
-                    s0 = (s0 * 0.8 + f64::exp_m1(s0.tanh()) * 0.05).sin();
-                    let v24 = x2.cos().exp2() - f64::tanh(a3[0]).cosh();
-                    s0 = (s0 * 0.5 + v24.sin() * 0.1).sin();
-                } else {
-                    acc2 -= (f64::cos(x2).exp2().cos() * 1.2).tan().tanh() * 0.25;
-                    acc2 -= 0.5 * f64::sin(v[i]);
-                }
-                s1 = s1.mul_add(0.8, f64::exp(f64::tanh(f64::log(x0 * x0 + 1.0, s1.powi(2) + 2.0))).sin() * 0.01);
-            }
-            let v25 = v[n % 4].cos();
-            f64::asin(v25.tanh() * 0.9)
-        };
-        s0 + s1 * 0.5 + acc2.cos() + v26 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_4<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[n % 4], 2).powi(2) + 0.5).cbrt().sin() * 2.0;
-        let mut s1 = f64::max(x1, x0).min(f64::sin(x1));
-        let mut s2 = prog_0(s1.sin().exp().atan().tanh() * 2.0, 2.0, 1.2, v, 0).sin() * 2.0;
+        let mut s0 = x2.atan();
+        let mut s1 = (f64::max(x1, s0) * v[2]).sin() * 2.0;
+        let mut s2 = f64::cos(f64::min(x0.abs(), v[n % 4] / (s0 * s0 + 0.5))) * 2.0;
         let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = (f64::cbrt(s0 * s0 + 0.5).cos() * 0.9).asin();
-        }
-        match n {
-            0 | 2 => {
-                let v5 = (x2.tanh() + 2.0).cbrt();
-                acc3 += v5.sin();
-            }
-            3 | 5 => {
-                s0 = s0 * 0.5 + f64::hypot(acc3, x1).sin() * 0.25;
-                acc3 += ((x2.tanh() + 2.0).cbrt().powi(2) + 1.0).log2().cos();
-            }
-            6 => {
-                acc3 -= f64::cos(a4[n % 4]) * 0.005;
-            }
-            _ => {
-                let v6 = SCALE + f64::sin(x2);
-                acc3 -= (v6 / (v6 * v6 + 1.0)).cos();
-            }
-        }
-        let mut m7: f64 = -1.0;
-        for i in 0..n {
-            m7 = f64::max(m7, s1.mul_add(x2 * x2, x1 * 0.25) + v[i % 4]);
-        }
-        s2 *= 0.75;
-        s2 -= 0.005 * m7.cos();
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            s2 = 0.6 * s2 + 0.4 * f64::min(x2, x1).sin();
-            if f64::sin(a4[2]) <= 0.0 {
-                s1 = (s1 * 0.5 + f64::atan2(3.0_f64, s1) * 1.0).tanh();
-                match k8 {
-                    0 => {
-                        acc3 += f64::cos((f64::cos(s0) * 0.9).atanh()) * 0.5;
-                        if f64::powf(x1 * x1 + 1.0, 1.5) >= 1.0 {
-                            return s1 + s2 * v[k8 % 4];
-                        }
-                    }
-                    1 | 3 => {
-                        s0 = (s0 * 0.75 + (s0.asinh() - 0.1) * 0.25).tanh();
-                        break;
-                    }
-                    _other => {
-                        let v9 = (x1 * x1 + 2.0).sqrt();
-                        s1 = (s1 * 0.5 + x0.sin() * 0.5).sin();
-                        if f64::exp2(f64::cos(v9)) >= -0.5 {
-                            break;
-                        }
-                    }
-                }
-                let v10 = f64::powi(s1, 3);
-                acc3 += 0.25 * v10.cos();
-            } else if !(k8 % 3 == 1 && a4[k8 % 4] - s2 > 0.5) {
-                acc3 += (s0 * s0 + 2.0).ln().powi(3).sin() * 0.5;
-                if a4[(k8 + n) % 4] + a4[k8 % 4] >= f64::cosh(s1.cos()) {
-                    break;
-                }
-            } else {
-                s0 = (s0 * 0.8 + (m7.powi(2) + 1.0).log(10.0) * 0.4).tanh();
-            }
-            let v11 = (f64::tanh(x1) * 0.9).atanh() / (f64::cos(x1).exp().powi(2) + 0.5);
-            if k8 >= 4 || s1 > -1.0 {
-                break;
-            }
-            s1 = s1 * 0.5 + v11.sin() * 0.02;
-        }
-        let v12 = a4.iter().map(|&p| (v[k8 % 4] * x2).cos() + p.cos()).sum::<f64>();
-        let v13 = f64::ln((2.0 - x0).powi(2) + 1.0);
-        s0 * 0.75 - s1 * 0.75 - s2 - acc3.sin() - v12.sin() - v13 + v13.min(x0)
-    }
-
-    #[differentiable]
-    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = f64::asinh(v[n % 4]);
-        let mut s1 = f64::hypot(f64::abs(x1), f64::atan2(1.5_f64, x1)).cos() * 2.0;
-        let mut s2 = s1;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n % 2 {
-            PHASE_A => x0.min(x2),
-            1 => {
-                let v4 = f64::atanh(x2.cos() * 0.9).atan();
-                s0 * acc3 + (acc3.powi(2) + 0.5).cbrt() + v4.tanh()
-            }
-            _ => prog_0(s2, 2.0, (x1 / (s1.cos() + 2.0)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n),
-        };
-        if s2 * v[n % 4] >= v5 {
-            s0 = s0.mul_add(0.75, (s1 - 0.5).hypot(f64::recip(x2 * x2 + 0.5)).tanh() * 0.05);
-            let v6 = f64::max(-1.5_f64, v[n % 4]);
-            s1 = 0.5 * s1 + 0.5 * v6.tanh().tanh();
-        } else if f64::tanh(x0) - x2.sin() <= s2 && n > 4 {
-            s2 = f64::mul_add(s2, 0.75, f64::asinh(s1).sin() * 0.1);
-        } else {
-            let v7 = f64::abs(x1);
-            acc3 -= f64::sin(v7);
-        }
-        let v9 = if f64::ln_1p(x0 * x0).min(f64::ln_1p(x1.tanh() * 0.5)) <= x0 || n % 2 == 0 {
-            let v8 = f64::powi(v[n % 4], 3);
-            (v8 * v8 + 1.0).log10()
-        } else if (x0.atan().sin() * 1.5).sinh() > 0.0 {
-            x2.to_radians() / (s2.sin() + 2.0)
-        } else {
-            f64::atan(x1 / 3.0)
-        };
-        let v10 = (x0 * x0 + 0.5).recip();
-        let [b11, b12, _, _] = *v;
-        let a13 = [s1 - v10 + 3.0_f64.hypot(x0), ((-b12).powi(2) + 1.0).sqrt(), x0, f64::exp(acc3.tanh()) - 2.0 * b11];
-        s0 * 0.5 - s2 * 1.5 + v9.cos() - a13[1].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 / (x0 * x0 + 1.5);
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = acc1.mul_add(x1, v[n % 4]);
-        match n {
-            0 => {
-                s0 = 0.8 * s0 + 0.02 * (f64::to_degrees(v2) * 0.01 * f64::exp(s0.sin())).tanh();
-            }
-            1 | 3 => {
-                s0 = s0.mul_add(0.8, f64::sin((s0.cos() * 0.9).atanh()) * 0.02);
-                let v2 = (v2.powi(2) + 1.0).log(v2.powi(2) + 2.0);
-                s0 = 0.75 * s0 + 0.05 * v2.cos().cos();
-            }
-            g if g > 4 => {
-                s0 = (s0 * 0.8 + (x1.sin() * 1.5).cosh() * 0.05).tanh();
-                s0 = 0.75 * s0 + 0.25 * f64::sin(f64::abs(s0));
-            }
-            _ => {
-                let v3 = acc1.sin().exp_m1();
-                acc1 -= v3.cos();
-            }
-        }
-        if v[1] - s0 - s0.abs() > -1.0 {
-            return v2.cos() + (v[n % 4] + 2.5);
-        }
-        let mut m4 = 0;
-        for i in 0..5 {
+        let v4 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| q + p * q).sum::<f64>();
+        let mut m5 = 0;
+        for i in (1..=3).step_by(2) {
             let fi = i as f64;
-            let v5 = v.iter().fold(v2, |r, &p| r * 0.5 + 0.25 * f64::sin(p.tanh().sinh()).tanh());
-            if ((s0 - x2).tanh() * 0.9).acos() >= 0.5 {
-                m4 += 1;
-            }
-            s0 = s0.mul_add(0.5, (f64::cos(x1) * 1.2).tan().tanh() * 0.05);
-            let v8 = if fi - v5 < -0.5 {
-                let v6 = x0;
-                s0 = s0 * 0.75 + f64::sin(v6).exp().tanh() * 0.05;
-                (v6.powi(2) + 1.5).acosh()
-            } else {
-                let v7 = (x0.powi(2) + 0.5).recip();
-                x0 + 1.25 + v7.tanh()
-            };
-            s0 = 0.75 * s0 + 0.05 * v8.cos().sin();
-        }
-        let c9 = m4 as f64;
-        if prog_0(((1.5 - acc1).tanh() * 0.9).asin().cos() * 2.0, v2, (v2 * v2 + 1.0).recip().sin() * 2.0, v, n) > 0.5 || n > 4 {
-            acc1 += f64::ln_1p(c9 * c9).tanh();
-        } else if m4 < 2 {
-            s0 = (s0 * 0.5 + (v[n % 4] * x1 + c9.to_degrees() * 0.01) * 0.1).tanh();
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            a10[i] = v[i];
-        }
-        f64::cos(s0) + acc1 * 0.25 + c9.tanh() - a10[2]
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(x1, 2) + 0.5).recip();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 6 && -(x0 + s0) >= x2 {
-            k2 += 1;
-            acc1 += f64::tanh(v[0] * v[0]) * 0.25;
-            let mut k3 = 0;
-            while k3 < 5 {
-                k3 += 1;
-                let v4: f64 = f64::recip(f64::powi((s0.powi(2) + 1.0).log(x2 * x2 + 2.0), 2) + 0.5);
-                match k2 % 4 {
-                    0..=1 => {
-                        s0 = s0.mul_add(0.75, (v4 * x1).cos() * 0.01);
-                        if v[n % 4] / (v4.sin() + 2.0) <= -1.0 {
-                            continue;
-                        }
-                        acc1 += 0.05 * (x0 + v[2] + v[2].asinh()).cos();
-                        if (x0.cos() * 0.9).asin() < v4 {
-                            let v5 = f64::cbrt(s0.tanh() + 2.0).powi(2);
-                            s0 = (s0 * 0.8 + (s0.cos() * 2.0).cosh() * (s0.powi(2) + 0.5).sqrt() * 0.01).sin();
-                            s0 *= 0.75;
-                            s0 += 0.25 * v5.cos().tanh();
-                        } else {
-                            acc1 += 0.05 * (v[n % 4] / (x0.powi(2) + 1.0)).tanh();
-                            let v6: f64 = x2.atan();
-                            s0 = s0 * 0.6 + f64::cos(v6) * 0.4;
-                        }
-                    }
-                    2 => {
-                        s0 = (s0 * 0.6 + v4 * v[k3 % 4] * 0.02).sin();
-                        if x0 / (f64::tanh(x1) + 2.0) > 1.0 {
-                            let v7 = f64::cos(s0 + 0.8).sinh();
-                            acc1 += v7.sin() * 0.05;
-                        } else {
-                            s0 = s0.mul_add(0.6, f64::cosh(x1.cos() * 2.0).sin() * 0.05);
-                            s0 = s0.mul_add(0.75, f64::sin(-s0) * 0.25);
-                        }
-                    }
-                    3 => {
-                        let v8 = x1 * (s0 * s0).ln_1p();
-                        s0 = s0 * 0.5 + v8.cos() * 0.1;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (x1 - s0) * 0.1).tanh();
-                    }
+            let v7 = match i {
+                0..=2 => {
+                    let v6 = (v[3].powi(2) + 0.5).atan2(v4);
+                    f64::powi((s2.tanh() + 2.0).cbrt().powi(2) + 1.0, -2) + v6.tanh()
                 }
-                s0 = (s0 * 0.75 + (x2 + v4) * 0.02).tanh();
-            }
-        }
-        let v10 = match k2 + n {
-            3 | 5 => (s0.cos() * 0.9).acos(),
-            7 => {
-                let v9 = (s0.tanh() * 1.5).cosh().min(f64::asin(x0.tanh() * 0.9));
-                -v9
-            }
-            _other => 1.5_f64.copysign(acc1),
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            match k2 {
-                0 => {
-                    s0 *= 0.8;
-                    s0 += 0.05 * (v[k11] * v[3]).tanh();
-                }
-                1..=2 => {
-                    s0 = (s0 * 0.5 + (-(x2 + 1.5)) * 0.5).tanh();
-                    if f64::atan(v[k2 % 4]) <= v10 {
-                        let v12 = f64::ln(f64::powi(f64::copysign(x0, v10), 2) + 2.0);
-                        let v13 = v12 * 1.25;
-                        acc1 -= 0.5 * v13.cos();
-                    } else {
-                        let v14 = f64::log2(x0 * x0 + 1.0);
-                        s0 = (s0 * 0.6 + f64::tanh(v14) * 0.25).tanh();
-                    }
-                    acc1 -= 0.5 * (f64::powi(s0, 2) + 1.0).log(v10 * v10 + 2.0).tanh();
-                }
-                g if g > 3 => {
-                    let v15 = f64::cos(v10.powi(2)).exp2();
-                    let v16 = x2.tanh();
-                    acc1 += 0.4 * (f64::sin(v15) + v16).sin();
-                }
+                3 => (v4.cos() * 0.9).acos(),
                 _ => {
-                    let v17: f64 = v[0] / (x2.sin() + 2.0);
-                    acc1 += f64::cbrt(v[1].cos() + 2.0).sin().exp().cos() * 0.5;
-                    acc1 += 0.5 * v17.cos();
-                }
-            }
-            if (v[(k11 + n) % 4].tanh() * 0.9).acos() > 0.0 {
-                let v18 = v[(k11 + n) % 4].powi(3);
-                acc1 += f64::copysign(s0, x2).cos() * 0.5;
-                if f64::sin(v[3 - k11]).cosh() < -0.5 {
-                    s0 = s0 * 0.6 + s0.to_radians().tanh() * 1.0;
-                    break;
-                }
-                s0 = (s0 * 0.5 + v18.tanh() * 0.02).sin();
-            } else if v[k2 % 4].tanh().exp2() < (x2 * x2 + 1.0).log(2.0) || n > 5 {
-                s0 = s0 * 0.75 + (-v10).sin() * 0.25;
-                if (x0 * x0 + 1.0).log((x0 * x0).powi(2) + 2.0) <= -1.0 && n % 2 == 0 {
-                    s0 *= 0.75;
-                    s0 += 0.01 * f64::sin(s0.powi(3));
-                    let v19: f64 = v[k11];
-                    acc1 -= 0.5 * f64::cos(v19.sin());
-                } else if x1 / (s0.powi(2) + 1.0) > 1.0 {
-                    s0 = s0.mul_add(0.75, f64::cos((s0.tanh() + 2.0).cbrt() / (f64::powi(f64::tanh(x0), 2) + 1.5)) * 0.25);
-                }
-                acc1 += (v10.tanh() * 0.9).acos().sin().exp_m1().tanh() * 0.5;
-            }
-            let v20 = x0 + v[2];
-            s0 = (s0 * 0.75 + v10.sin().sinh() * 0.1).sin();
-            if k11 >= 3 || f64::tanh(v20) < 0.25 {
-                break;
-            }
-        }
-        let mut a21 = [0.0; 4];
-        for i in 0..n {
-            a21[i % 4] += (x2 * x2 + 1.0).sqrt().powi(3).tanh() * 0.5;
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut k22 = 0;
-            while k22 < 4 && (v10 + s0).tanh() <= a21[k22 % 4] / (t.powi(2) + 1.0) {
-                k22 += 1;
-                if k22 == 1 && f64::sin(v[k22 % 4]).exp() > 0.5 {
-                    s0 = (s0 * 0.8 + a21[3] * s0 * 0.05).tanh();
-                    if (x2 * x2 + 1.0).atan2(x2) > x0 {
-                        acc1 -= x2.min(fi).tanh() * 0.1;
-                    } else if (a21[3].tanh() * 1.2).tan() >= v10 {
-                        acc1 += 0.1 * f64::cbrt(v10.tanh() + 2.0).cos();
-                        if (t.powi(2) + 1.0).recip() < (x2 * x2 + 1.0).log(f64::powi(fi, 2) + 2.0) {
-                            continue;
-                        }
-                    } else {
-                        s0 = s0 * 0.6 + f64::cos(0.25 - s0 * s0) * 0.05;
-                        match i {
-                            0 => {
-                                s0 = 0.5 * s0 + 0.5 * f64::tanh(a21[k11]);
-                            }
-                            3 => {
-                                break;
-                            }
-                            _ => {
-                                s0 = 0.6 * s0 + 0.05 * (f64::sin(s0) * 0.9).atanh().cos();
-                                if (v10 * v10 + 1.0).log2() <= -0.5 {
-                                    s0 *= 0.8;
-                                    s0 -= 0.2 * s0.cos();
-                                    break;
-                                }
-                                let v23 = x2 - v10;
-                                acc1 += 0.1 * v23.sin();
-                            }
-                        }
-                        s0 = s0 * 0.8 + (0.65 * s0).tanh() * 0.25;
-                    }
-                    s0 = s0 * 0.8 + (s0.powi(3) + (x2.sin() * 0.5).ln_1p()).sin() * 0.01;
-                } else if t + v[3 - i] <= -1.0 {
-                    s0 = 0.75 * s0 + 0.05 * f64::tanh(f64::atanh(f64::tanh(x0) * 0.9));
-                } else {
-                    let v24 = f64::log(x2 * x2 + 1.0, 3.0);
-                    s0 = s0.mul_add(0.5, (f64::atan2(1.5_f64, v24).powi(2) + 0.5).atan2(v24 - s0).sin() * 0.05);
-                    if v[0] + fi <= -0.5 {
-                        continue;
-                    }
-                }
-                s0 = 0.5 * s0 + 0.1 * f64::powi(x0, 2).cos();
-                s0 = (s0 * 0.8 + v[n % 4].sin() * s0 * 0.05).tanh();
-            }
-            s0 = 0.75 * s0 + 0.1 * (x2.tanh() * 0.9).asin().sin();
-            let mut k25 = 0;
-            while k25 < 3 {
-                k25 += 1;
-                if t - a21[k25] <= x2 {
-                    s0 = (s0 * 0.5 + (v10 * v10 + 1.0).recip() * 0.75).tanh();
-                    if x0 + v[2] - 1.25 > v10 {
-                        acc1 += 0.1 * (-x2).sin();
-                        break;
-                    }
-                } else if f64::acos((v10 * v10).sin() * 0.9) > t || k25 > 2 {
-                    s0 = (s0 * 0.5 + (v[n % 4].sin() * 0.9).asin() * 0.2).sin();
-                    if 0.35 * v10 >= f64::ln(x0 * x0 + 1.0) {
-                        break;
-                    }
-                } else {
-                    acc1 -= f64::tanh((v[k25].powi(2) + 2.0).acosh()) * 0.1;
-                    if x2.mul_add(x2, v10) < x0 * fi {
-                        let v26 = f64::sin(s0).exp() + (a21[k25] * a21[k25] + 1.0).log(f64::powi(x2, 2) + 2.0);
-                        s0 = s0 * 0.8 + f64::abs(a21[(k25 + k22) % 4]) * 0.2;
-                        acc1 += f64::cos(v26).tanh() * 0.1;
-                    } else if v10 < 0.0 || k25 < 2 {
-                        s0 = (s0 * 0.6 + (s0 + a21[k25]) * 0.2).sin();
-                    } else {
-                        s0 = (s0 * 0.5 + t.cos() * 0.5).tanh();
-                    }
-                }
-                if (f64::powi(v10.asinh(), 2) + 1.0).recip() < 0.0 || k25 == 1 {
-                    continue 'l4;
-                }
-                s0 *= 0.6;
-                s0 += 0.05 * (v[k25] * s0).cos();
-            }
-            let v28 = match k25 % 2 {
-                MODE_A => {
-                    let v27 = v10 * f64::exp2(t.cos());
-                    v[k25] + v27.cos()
-                }
-                1 => (a21[k22 % 4] * a21[k22 % 4] + 0.5).sqrt(),
-                _other => {
-                    let x2 = v10;
-                    f64::recip(t.powi(2) + 0.5) * std::f64::consts::FRAC_PI_4 + f64::sin(x2)
+                    s2 = (s2 * 0.5 + (v4 * v4 + 0.5).sqrt() * 0.5).tanh();
+                    (f64::tanh(fi) * 0.9).acos()
                 }
             };
-            s0 = s0 * 0.75 + (t.cos() + f64::cos(v28)).sin() * 0.02;
-        }
-        s0 = 0.5 * s0 + 0.25 * x1.hypot(x0).tanh();
-        x2 + v[3] + s0 + acc1.cos() + v10 + a21[0].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_8<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = (x1.sin() * 1.2).tan().sin() * 2.0;
-        let mut s1 = (v[2].sin().cos() * 1.2).tan().cos() * 2.0;
-        let mut acc2: T = 0.0;
-        match n {
-            0 | 2 => {
-                acc2 = acc2 + 0.2 * T::clamp(x1.max(acc2), T::sin(T::ln_1p(s1 * s1)) - 1.5, v[n % 4].atan().sin() + 1.5).tanh();
+            let v8 = v4.to_degrees() * 0.01;
+            s1 = (s1 * 0.5 + f64::asinh(s0) * 0.5).tanh();
+            if f64::tanh(s0) >= -0.5 {
+                m5 += 1;
             }
-            3 | 5 => {
-                let v3 = T::min(-x1, T::tanh(v[n % 4]).exp2());
-                s0 = s0 * 0.8;
-                s0 = s0 + 0.1 * v3.cos().tanh();
-            }
-            6 => {
-                acc2 = acc2 + T::min(x0, x2).tanh();
-                s0 = (s0 * 0.6 + (T::exp(v[n % 4].cos()) - acc2) * 0.05).sin();
-            }
-            _ => {
-                if (T::powi(x0, 2) + 1.0).atan2(x0) <= x2 {
-                    s1 = 0.8 * s1 + 0.05 * (T::from_f64(SCALE).unwrap() + x0).cos().exp().tanh();
-                } else if let Some(k4) = n.checked_sub(2) {
-                    let c5 = T::from_usize(k4).unwrap();
-                    let v6: T = ((x0 / (x0 * x0 + 1.0)).sin() + 2.0).cbrt();
-                    acc2 = acc2 - (c5.sin() + T::tanh(v6)).sin();
-                } else {
-                    s0 = s0.mul_add(0.5, T::cosh(x2.tanh() * 2.0).tanh() * 0.05);
-                }
-                acc2 = acc2 - T::sin(T::sqrt(x1.sin().exp_m1().powi(2) + 2.0));
-            }
+            s2 = s2.mul_add(0.6, (f64::sin(v7) - v8.cos()).cos() * 0.02);
         }
-        let v9 = if let Some(_) = n.checked_sub(1) {
-            T::sin(x1)
-        } else {
-            let v8 = x2;
-            (v8 * v8).ln_1p()
-        };
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            match i {
-                0 => {
-                    let v10 = v9.sin().atan();
-                    let x2 = -x2;
-                    acc2 = acc2 - 0.25 * (v10.sin() + x2.tanh()).cos();
-                }
-                g if g > 1 => {
-                    s1 = (s1 * 0.5 + T::cbrt(x2.cos() + 2.0) * x2 * 0.2).sin();
-                    if s0 - v9 > 1.0 {
-                        let v11 = T::log2(T::powi(s1, 2).powi(2) + 1.0);
-                        for j in 0..6 {
-                            let v12 = v.iter().fold(0.0, |r, &p| r + (v9 + p.cos()));
-                            acc2 = acc2 - 0.05 * T::sin(v9.sin().exp2());
-                            if x0 * s0 >= s1 {
-                                acc2 = acc2 + 0.05 * (v[j % 4] / (v12.sin() + 2.0)).tanh();
-                                let v13 = T::abs(v11.to_degrees() * 0.02);
-                                s1 = (s1 * 0.8 + T::tanh(v13) * 0.02).sin();
-                            } else {
-                                s1 = (s1 * 0.6 + (v11 - s1) * 0.05).tanh();
-                                if x2 <= 0.0 {
-                                    return T::recip(x0.powi(2).powi(2) + 0.5);
-                                }
-                                s1 = (s1 * 0.75 + T::cbrt(v[j % 4].powi(2) + 0.5).sin() * 0.1).tanh();
-                                if v12 > -1.0 || j % 3 == 1 {
-                                    return v[(j + n) % 4] * v[j % 4];
-                                }
-                            }
-                        }
-                        s1 = s1.mul_add(0.6, v11.tanh() * 0.05);
-                    } else {
-                        acc2 = acc2 + (s1 + v[i % 4]).cos() * 0.25;
-                        acc2 = acc2 + T::mul_add(x0, v[n % 4], fi).tanh() * 0.25;
-                    }
-                    let v14: T = x2 / (x0 * x0 + 1.5);
-                    s0 = (s0 * 0.75 + T::cos(v14) * 0.1).tanh();
-                }
-                _ => {
-                    acc2 = acc2 + 0.25 * (-v[(i + n) % 4]).tanh();
-                }
-            }
-            let v15: T = T::powi(v9, 2);
-            s1 = s1 * 0.6;
-            s1 = s1 + 0.4 * x2.sin();
-            acc2 = acc2 + 0.25 * T::cos(v15);
-        }
-        let v18 = if let Some(k16) = n.checked_sub(2) {
-            let c17 = T::from_usize(k16).unwrap();
-            T::ln(T::powi(c17 - x2, 2) + 1.0)
-        } else {
-            let x2 = x1;
-            x2.powi(3)
-        };
-        let mut m19 = T::recip(x1 * x1 + 0.5);
-        for i in 0..6 {
-            let fi = T::from_usize(i).unwrap();
-            let c20 = if 0.25 * fi > v[(i + n) % 4] {
-                v9 * v[i % 4]
-            } else {
-                (0.25 - x2).powi(3)
-            };
-            m19 = c20.max(m19);
-        }
-        s0 = s0 * 0.6 + m19.tanh() * 0.02;
-        'l3: for &t in v.iter() {
-            s0 = (s0 * 0.6 + (x2 + T::cos(t).exp()) * 0.1).tanh();
-            for _ in 1..n {
-                acc2 = acc2 + 0.1 * (v[2].tanh() * 0.9).atanh().sin().exp2().tanh();
-                acc2 = acc2 - 0.1 * T::sin((x1.powi(2) + 0.5).ln());
-                if T::tanh(v9) < 0.5 {
-                    acc2 = acc2 + ((x0 * 1.5).powi(2) + 2.0).ln().tanh() * 0.1;
-                    break 'l3;
-                }
-            }
-            s0 = (s0 * 0.75 + T::exp_m1(s0.tanh()) * 0.05).tanh();
-        }
-        x0 * 0.5 + x2 * 1.5 + s0 + s1.cos() - acc2.sin() - v9 * 0.25 - v18.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(1.5 * x0);
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = v[n % 4];
-        let mut m3: f64 = 2.5;
-        for i in 1..n {
-            m2 = m2.max(x1 + v[(i * 3) % 4]);
-            m3 = f64::min(v[(i * 3) % 4] / (x0 * x0 + 1.5), m3);
-        }
-        acc1 += f64::cos(m2);
-        s0 = s0.mul_add(0.75, m3.sin() * 0.1);
-        let mut m4 = 0;
-        for &t in v.iter() {
-            let v5 = x2.asinh();
-            acc1 += x2.cos() * 0.5;
-            acc1 += (f64::cos(t) + v5.tanh()).sin() * 0.5;
-            if (m3 * m3 + 1.0).recip() >= x1 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0 => {
-                s0 = (s0 * 0.75 + m2.hypot(acc1) * 0.02).sin();
+        match m5 {
+            PHASE_A if n > 3 => {
+                acc3 += x2.max(v[(m5 + n) % 4]).cos();
+                s2 = f64::mul_add(s2, 0.8, f64::cos(3.0_f64.min(f64::recip(f64::powi(v[n % 4], 2) + 0.5))) * 0.1);
             }
             g if g > 1 => {
-                s0 *= 0.6;
-                s0 += 0.02 * f64::cos((x1 * x1 + 1.0).powi(-3).min(f64::atan(v[0])));
-                s0 = f64::mul_add(s0, 0.6, (s0 * s0 - f64::abs(m2)).tanh() * 0.1);
-            }
-            _ => {
-                let v6: f64 = f64::ln_1p(s0 * s0) * (m2 + x1);
-                s0 = s0 * 0.8 + f64::sin(v6).sin() * 0.02;
-            }
-        }
-        let mut k7 = 0;
-        while k7 < n + 1 {
-            k7 += 1;
-            let mut m8 = x2;
-            for j in 0..v.len() {
-                m8 = m8.max((v[m4 % 4] + x1) * (x1 / (x1.tanh() + 2.0)) + v[j]);
-            }
-            let mut m9 = (m8.to_degrees() * 0.01).tanh();
-            for j in 1..n {
-                m9 = m9.min(m3 + x1 + v[j % 4]);
-            }
-            s0 = s0 * 0.8 + m9.tanh() * 0.02;
-            let v10: f64 = f64::atan2(m9 + v[2], x1 * x1 + 1.0);
-            s0 *= 0.8;
-            s0 += 0.01 * v10.tanh().tanh();
-        }
-        'l5: for t in v {
-            acc1 -= 0.5 * (x2.asinh() + (t * t + 1.0).log10()).sin();
-            let mut k11 = 0;
-            while k11 < 4 && v[1] * core::f64::consts::FRAC_1_SQRT_2 > f64::recip(x1.powi(2) + 0.5) {
-                k11 += 1;
-                match n + m4 {
-                    0 | 2 => {
-                        let v12 = (x1 * x2).tanh().exp_m1();
-                        s0 = f64::mul_add(s0, 0.6, v12.cos() * 0.02);
-                    }
-                    3 | 5 => {
-                        break 'l5;
-                    }
-                    g if g > 6 => {
-                        let v13 = x2 / (f64::powi(x2, 2) + 0.5);
-                        s0 = (s0 * 0.5 + f64::tanh(v13) * 0.05).tanh();
-                    }
-                    _ => {
-                        let v14 = x2;
-                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::tanh(v14));
-                    }
-                }
-                acc1 += 0.1 * f64::tanh(x1 - t + v[k11 % 4]);
-            }
-            let mut k15 = 0;
-            while k15 < 6 {
-                k15 += 1;
-                if m3 * 2.5 <= s0 {
-                    continue;
-                }
-                if x1 - (v[0] - m3) <= -0.5 {
-                    s0 = s0.mul_add(0.75, s0.cos() * 0.25);
-                } else if 3.0_f64.atan2((x2 * x2 + 0.5).recip()) >= (x0 * x0 + 2.0).sqrt() {
-                    s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                    let v16 = f64::to_degrees(2.0_f64.log(x2 * x2 + 2.0)) * 0.01;
-                    s0 *= 0.75;
-                    s0 += 0.4 * v16;
-                } else {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::log10((s0 * s0).powi(2) + 1.0);
-                    let v17 = (x2.cos() * 0.9).asin();
-                    acc1 += 0.05 * v17.sin().sin();
-                }
-                s0 *= 0.8;
-                s0 -= 0.1 * f64::tanh(m3 + s0);
-            }
-        }
-        let mut m18 = f64::atan(x1);
-        for i in 0..4 {
-            m18 = m18.min(x2 - m3 + v[(i + n) % 4]);
-        }
-        acc1 -= m18.cos();
-        let mut k19 = 0;
-        while k19 < n + 1 {
-            k19 += 1;
-            acc1 -= 0.25 * v[k19 % 4].tanh();
-            if x2.clamp(-1.5, 1.0) < m2 {
-                let mut k20 = 0;
-                while k20 < n && v[k20 % 4] / (v[k7 % 4] * v[k7 % 4] + 0.5) >= v[2] {
-                    k20 += 1;
-                    s0 = f64::mul_add(s0, 0.75, f64::tanh((m3.asinh().powi(2) + 0.5).ln()) * 0.1);
-                    acc1 += f64::sin(s0 - (s0.sin() * 1.5).cosh()) * 0.02;
-                }
-            } else {
-                s0 = s0.mul_add(0.5, (v[0] * s0).sin() * 0.1);
-                s0 = (s0 * 0.6 + (m18.atan() + f64::log(s0 * s0 + 1.0, 10.0)) * 0.25).tanh();
-                if m3.tanh() <= x0 * 1.25 {
-                    s0 = 0.8 * s0 + 0.2 * f64::cos(f64::atan(m2));
-                    let v21 = f64::log10(f64::powi(v[k19 % 4], 2) + 1.0).to_radians() * 20.0;
-                    acc1 -= v21;
-                } else {
-                    s0 = 0.8 * s0 + 0.75 * f64::sin(s0 * 0.25);
-                }
-            }
-        }
-        x2 * 0.5 + s0.tanh() + acc1.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.copysign(v[n % 4]);
-        let mut acc1: f64 = 0.0;
-        let v2 = 'b0: {
-            if !(n % 2 == 0 && x2.abs() >= 1.0) {
-                break 'b0 (acc1.tanh() * 0.9).atanh();
-            }
-            (f64::to_degrees(x1) * 0.01).tanh().exp()
-        };
-        let mut m3 = f64::NEG_INFINITY;
-        for i in 1..=5 {
-            m3 = m3.max(0.1 * (-v2) + v[(i * 3) % 4].tanh());
-        }
-        s0 = s0.mul_add(0.8, m3.tanh().sin() * 0.1);
-        let v4 = prog_0((s0 * (x1.tanh() * 0.9).acos()).sin() * 2.0, (s0.powi(2) + 0.5).cbrt().sin() * 2.0, s0, v, n);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if f64::exp_m1(v2.cos()) <= 1.0 {
-                let v6 = (f64::sin(x0) * 0.9).atanh();
-                s0 *= 0.8;
-                s0 += 0.2 * f64::tanh(x1);
-                s0 *= 0.6;
-                s0 -= 0.05 * v6.cos();
-            }
-            let mut m7: f64 = 2.5;
-            for j in 1..n {
-                let c8 = if j % 3 == 1 {
-                    v[j % 4] + x0 / (x1 * x1 + 1.0)
-                } else {
-                    x2
-                };
-                m7 = f64::min(c8, m7);
-            }
-            s0 = s0.mul_add(0.75, m7.sin().cos() * 0.05);
-            if k5 >= 5 {
-                break;
-            }
-        }
-        acc1 += (v[n % 4] * x1).tanh();
-        x0 + s0 + acc1.sin() + v2 * 1.5 - f64::tanh(v4)
-    }
-
-    #[differentiable]
-    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(x2);
-        let mut acc1: f64 = 0.0;
-        let a2 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let v6 = if let Some(k3) = n.checked_sub(3) {
-            let c4 = k3 as f64;
-            let x1 = f64::sqrt(c4.powi(2) + 2.0).cos().exp_m1();
-            let v5 = f64::ln_1p(f64::max(-1.5_f64, s0).powi(2));
-            s0 = (s0 * 0.6 + a2[3 - k3] * 0.4).tanh();
-            prog_0(x0, f64::cos(c4 * x2 / (f64::atan2(c4 * c4 + 1.0, v5).powi(2) + 0.5)), 1.2, a2, 0) + x1.cos()
-        } else {
-            let x2 = f64::sin(x0).exp();
-            x0.max(acc1) + x2.tanh()
-        };
-        let Some(k7) = n.checked_sub(3) else {
-            return f64::exp_m1((x1 + a2[n % 4]).sin())
-        };
-        let c8 = k7 as f64;
-        let mut k9 = 0;
-        while k9 < 6 {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                let v11: f64 = v[k10 % 4] + v[2];
-                if c8.cos().cosh() + (x2 + v[k7]) > 0.5 {
-                    continue;
-                }
-                acc1 += (x1 + x2).cos() * 0.05;
-                s0 *= 0.8;
-                s0 += 0.1 * v11.tanh();
-            }
-            acc1 += 0.25 * f64::sin(c8 * s0);
-        }
-        let mut k12 = 0;
-        let v17: f64 = loop {
-            k12 += 1;
-            let Some(k13) = (k12 + n).checked_sub(2) else {
-                return f64::sin(a2[1])
-            };
-            let c14 = k13 as f64;
-            let v16 = if f64::to_degrees(SCALE + a2[(k13 + k12) % 4]) * 0.01 > x1 {
-                f64::sin(c8)
-            } else {
-                let v15 = f64::log10(f64::powi(a2[3], 2) + 1.0);
-                f64::min(x2, v15.cos().exp())
-            };
-            acc1 -= f64::exp(v16.sin()).asinh().cos();
-            if k12 >= 2 || f64::powi(x1, 2) >= x2 {
-                break v[1] + a2[k13 % 4];
-            }
-            acc1 += f64::sin(c14.sin());
-        };
-        f64::tanh(x1) + s0.tanh() + acc1.cos() - a2[0] + v6.tanh() - f64::sin(c8) + v17 * 0.25 + x1
-    }
-
-    #[differentiable]
-    pub fn prog_12<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T], n: usize) -> T {
-        let mut s0 = T::exp(v[3].cos()).cos() * T::from_f64(2.0).unwrap();
-        let mut s1 = T::copysign(T::from_f64(2.0_f64).unwrap(), T::tanh(x0).exp2());
-        let mut s2 = (s1 * (p.0 + v[n % 4])).cos() * T::from_f64(2.0).unwrap();
-        let mut acc3: T = T::zero();
-        let v6 = match n {
-            0..=2 => (p.0 + s2).to_radians() * T::from_f64(50.0).unwrap(),
-            MODE_D | 5 => T::from_f64(1.2).unwrap() * T::clamp(s0, -T::one(), T::from_f64(1.5).unwrap()),
-            6 => {
-                let v4 = T::asin(v[1].sin() * T::from_f64(0.9).unwrap());
-                p.1.cos().exp_m1().atan() + v4.tanh()
+                acc3 += 0.25 * f64::ln_1p(f64::sin(v4) * 0.5).atan().tanh();
             }
             _other => {
-                let v5 = (T::sin(v[0]) * T::from_f64(0.9).unwrap()).atanh() + (p.1 - s2);
-                (s1 * s1 + T::one()).log10() * v5
-            }
-        };
-        let mut k7 = 0;
-        while k7 < 5 && v6 > -T::one() {
-            k7 += 1;
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * (p.1.cos() * T::from_f64(0.9).unwrap()).atanh().cos();
-            acc3 = acc3 - T::from_f64(0.4).unwrap() * T::cos(s0);
-            if s0.asinh() / (T::atan2(T::from_f64(0.5_f64).unwrap(), s1).powi(2) + T::one()) <= T::from_f64(0.5).unwrap() {
-                let v8 = T::tanh(v[(k7 + n) % 4]);
-                acc3 = acc3 + T::tanh(v8) * T::from_f64(0.4).unwrap();
-            } else if s2 + (v6 + p.0) < -T::one() {
-                let v6: T = -(v6.cos() * T::from_f64(1.5).unwrap()).sinh();
-                acc3 = acc3 + v6.tanh() * T::from_f64(0.4).unwrap();
-            } else {
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::sin(s0).exp2().cos();
-                if -s2 >= T::zero() {
-                    s2 = (s2 * T::from_f64(0.6).unwrap() + s2 * T::from_f64(0.4).unwrap()).sin();
-                    match k7 {
-                        0..=2 => {
-                            s2 = (s2 * T::from_f64(0.6).unwrap() + (T::atan2(T::powi(p.1, 2) + T::one(), s2) - x0) * T::from_f64(0.1).unwrap()).sin();
-                            acc3 = acc3 - T::from_f64(0.4).unwrap() * (v6 - v[k7 % 4]).cos();
-                        }
-                        3 | 5 => {
-                            break;
-                        }
-                        _other => {
-                            let v9: T = -(x0 + s1);
-                            acc3 = acc3 + T::from_f64(0.4).unwrap() * v9.sin().sin();
-                        }
-                    }
-                } else {
-                    for &u in v.iter() {
-                        if n % 3 == 1 {
-                            s2 = s2 * T::from_f64(0.5).unwrap();
-                            s2 = s2 + T::from_f64(0.1).unwrap() * (x0.tanh() * x0).tanh();
-                        } else if s0.sin() > u {
-                            acc3 = acc3 + T::from_f64(0.1).unwrap() * ((T::powi(p.0, 2) + T::one()).powi(-1) / (T::tanh(T::atanh(T::tanh(v[k7 % 4]) * T::from_f64(0.9).unwrap())) + T::from_f64(2.0).unwrap())).sin();
-                        }
-                        s0 = s0 * T::from_f64(0.6).unwrap() + T::abs(v6.to_degrees() * T::from_f64(0.01).unwrap()).tanh() * T::from_f64(0.5).unwrap();
-                        s0 = (s0 * T::from_f64(0.5).unwrap() + T::sin(u) * T::from_f64(0.5).unwrap()).tanh();
-                    }
-                    s0 = s0 * T::from_f64(0.6).unwrap();
-                    s0 = s0 - T::from_f64(0.02).unwrap() * T::tan(s0.sin() * T::from_f64(1.2).unwrap()).tanh();
+                acc3 += f64::exp(x0.sin()).atan().sin();
+                if m5 % 3 == 1 && (v4 * v4 + 2.0).sqrt() > v[(m5 + n) % 4] {
+                    let v9 = v4.max(*x2);
+                    s1 = (s1 * 0.75 + v9.cos() * 0.01).sin();
                 }
-                s0 = (s0 * T::from_f64(0.5).unwrap() + T::exp2(T::sin(v[3] * x0)) * T::from_f64(0.05).unwrap()).sin();
             }
         }
-        let v10 = x0.mul_add(p.1, x0);
-        let mut m11 = 0;
-        for _ in (0..4).rev() {
-            let len12 = v.len();
-            for j in 0..len12 {
-                acc3 = acc3 + s1.sin() * T::from_f64(0.1).unwrap();
-                acc3 = acc3 + T::from_f64(0.1).unwrap() * T::tanh(T::atan2(v[3 - j] * v[3 - j] + T::one(), v6));
-            }
-            let mut k13 = 0;
-            while k13 < 5 && T::cos(p.0).exp_m1() < v6 {
-                k13 += 1;
-                acc3 = acc3 + T::cos(v10 - p.1) * T::from_f64(0.1).unwrap();
-                s0 = (s0 * T::from_f64(0.6).unwrap() + (T::cos(T::powi(s0, 2)) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.02).unwrap()).tanh();
-            }
-            if v[(m11 + k7) % 4].tanh().exp().to_radians() * T::from_f64(50.0).unwrap() < T::from_f64(0.5).unwrap() {
-                m11 += 1;
-            }
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * (T::cosh(p.0.cos()).sin() * T::from_f64(2.0).unwrap()).sinh().sin();
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            let v11 = (x2.powi(2) + 1.0).powf(f64::tanh(v[m5 % 4]));
+            let v12 = (f64::powi(v4, 2) + 1.0).recip();
+            s2 = f64::mul_add(s2, 0.8, f64::sqrt(v12.powi(2) + 0.5).cos() * 0.25);
+            acc3 -= v11.sin().tanh() * 0.25;
         }
-        match m11 {
-            2 => {
-                let v14 = x0.cos();
-                acc3 = acc3 - T::asinh(v[k7 % 4]);
-                acc3 = acc3 + v14;
-            }
-            g if g > 3 => {
-                acc3 = acc3 - T::from_f64(0.25).unwrap() * T::cos(v10.hypot(v6));
-                s1 = (s1 * T::from_f64(0.8).unwrap() + s1.sin() * T::from_f64(0.02).unwrap()).sin();
-            }
-            _ => {
-                s0 = s0 * T::from_f64(0.6).unwrap();
-                s0 = s0 + T::from_f64(0.05).unwrap() * v10.sin();
-                if v6 + x0 >= x0 || m11 == 0 {
-                    s2 = s2 * T::from_f64(0.8).unwrap() + acc3.tanh() * T::from_f64(0.005).unwrap();
-                } else if v[n % 4] / T::from_f64(4.0).unwrap() < s2 {
-                    let v15 = (T::cos(p.1) * T::from_f64(2.0).unwrap()).sinh();
-                    s2 = T::mul_add(s2, T::from_f64(0.6).unwrap(), (x0 * v15).tanh() * T::from_f64(0.02).unwrap());
-                }
-                s2 = s2 * T::from_f64(0.75).unwrap() + T::log10(s2 * s2 + T::one()) * T::from_f64(0.05).unwrap();
-            }
+        let mut a13 = [0.0; 4];
+        for i in 0..n {
+            a13[i % 4] = a13[i % 4] * 0.75 + s0.sin().tanh() * 0.25;
+            s0 = s0 * 0.5 + f64::sin(x1 + s1) * 0.25;
         }
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            for &u in v {
-                acc3 = acc3 + T::from_f64(0.1).unwrap() * T::cos(p.0 + v6);
-                let v17 = v10.cos().exp_m1() / T::from_f64(2.0).unwrap();
-                let v18 = T::sqrt(T::powi(p.1.atan(), 2) + T::from_f64(2.0).unwrap());
-                s0 = (s0 * T::from_f64(0.5).unwrap() + (u.cos() - v17 + v18.cos()) * T::from_f64(0.1).unwrap()).tanh();
-            }
-            if v6 + v10.cos() > T::from_f64(0.5_f64).unwrap().atan2(p.0) {
-                return s2.max(x0);
-            }
-            let v19 = (T::cos(p.1) * T::from_f64(2.0).unwrap()).sinh();
-            s0 = (s0 * T::from_f64(0.75).unwrap() + s0 * T::from_f64(0.25).unwrap()).tanh();
-            if k16 >= 3 || (v10.tanh() * T::from_f64(1.2).unwrap()).tan() >= T::zero() {
-                break;
-            }
-            acc3 = acc3 - T::cos(v19).tanh() * T::from_f64(0.5).unwrap();
-        }
-        let mut m20 = 0;
-        for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 - T::from_f64(0.5).unwrap() * T::tanh(T::cosh(T::sin(v10) * T::from_f64(2.0).unwrap()));
-            if v10.sin().exp() > T::one() || m20 < 25 {
-                m20 += 1;
-            }
-            acc3 = acc3 + fi.tanh() * T::from_f64(0.5).unwrap();
-        }
-        let c21 = T::from_usize(m20).unwrap();
-        s0.tanh() - s1.cos() - s2.cos() + T::sin(acc3) + v6 * T::from_f64(1.5).unwrap() + v10.tanh() - c21.cos() - T::log10(p.0.powi(2) + T::one())
-    }
-
-    #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 1.25 - f64::ln_1p(f64::tanh(v[n % 4]) * 0.5);
-        let mut s1: f64 = (v[n % 4] * s0).tanh() * 2.0;
-        let mut s2 = f64::asin(f64::cos(s1 - x1) * 0.9);
-        let mut acc3: f64 = 0.0;
-        match n {
-            2..=3 => {
-                let x1 = prog_5(s0, s2.abs().tanh() * 2.0, f64::sin(f64::exp2(x1.sin())) * 2.0, &v, n);
-                s1 = (s1 * 0.8 + (s0.powi(2) + 1.0).log2() * 0.1).tanh();
-                acc3 += f64::cos(x1) * 0.005;
-            }
-            6 => {
-                s1 *= 0.8;
-                s1 += 0.01 * f64::abs(s2).cos();
-                s0 *= 0.75;
-                s0 -= 0.1 * f64::acosh(v[3] * v[3] + 2.0).cos();
-            }
-            _ => {
-                s0 = s0.mul_add(0.8, f64::sin(s0 + s1 - (x0 + x2)) * 0.02);
-                let v4 = s1.min(x1).max(s1.cos().exp2());
-                s0 = 0.6 * s0 + 0.05 * v4.tanh();
-            }
-        }
-        if f64::cos(s1.cos()) >= -0.25 {
-            acc3 -= f64::tan(f64::sin(x2) * 1.2).tanh() * 0.4;
-            s1 = s1.mul_add(0.6, (f64::atan2(x1, s1.powi(2) + 1.0) / (f64::cos(x1 - s0) + 2.0)).tanh() * 0.02);
-        } else if n == 5 {
-            acc3 += f64::powf((x2 * x2 + 1.0).log10().powi(2) + 0.5, 0.3);
-            if f64::exp2(f64::tanh(x0)) >= s0.mul_add(x0, acc3) {
-                acc3 += f64::tanh(f64::exp(f64::sin(x0)));
-            } else if f64::sin(s0.cos()).cosh() < f64::asinh(v[n % 4]) && n % 2 == 0 {
-                let v5 = v[n % 4].atan();
-                s0 = (s0 * 0.75 + v5.cos() * 0.25).tanh();
-            } else {
-                s1 *= 0.5;
-                s1 += 0.1 * f64::sin(f64::tanh(s1).cosh());
-            }
-        } else {
-            s2 = s2.mul_add(0.5, (s2 + x2).cos() * 0.02);
-            s1 = (s1 * 0.75 + f64::atan(f64::cos(x0)) * 0.25).sin();
-        }
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 -= t.hypot(fi).cos() * 0.5;
-            for j in (0..6).rev() {
-                let v6 = if f64::atan2(x0 * x0 + 1.0, t) >= -0.5 && j < i {
-                    (s1.tanh() * 1.5).sinh()
-                } else {
-                    return f64::acos(x1.sin() * 0.9)
-                };
-                match j {
-                    0 | 2 => {
-                        let v7: f64 = (v6 * v6 + 2.0).acosh();
-                        acc3 += v7.sin() * 0.05;
-                    }
-                    3 | 5 => {
-                        break;
-                    }
-                    _ => {
-                        s1 = s1 * 0.75 + fi.sin() * 1.0;
-                    }
-                }
-                if (x2 * x2).ln_1p() < v6 - s0 && i % 2 == 0 {
-                    s1 = s1.mul_add(0.6, f64::sin(s1).exp_m1().sin() * 0.1);
-                    continue 'l0;
-                }
-                s0 = s0 * 0.8 + s0.cos().sin() * 0.2;
-            }
-            acc3 += (f64::powi(1.5_f64.atan2(x1), 2) + 1.0).log(10.0) * 0.4;
-        }
-        if x0.sin().exp2().atan() >= 0.0 {
-            s2 = (s2 * 0.75 + s2 * 0.02).sin();
-        } else if (s0 * s0 + 1.0).sqrt() <= (s1.powi(2) + 1.0).sqrt() {
-            let x0 = x1.asinh();
-            acc3 += x0.tanh();
-        } else {
-            s2 *= 0.8;
-            s2 -= 0.02 * f64::powf(1.5_f64, f64::tanh(s2)).cos();
-        }
-        let v8 = v.iter().map(|&p| f64::asin(s2.sin() * 0.9).min((x0 * x0 + 2.0).acosh()) + p.cos()).sum::<f64>();
-        s0 + s1.sin() + acc3.tanh() + f64::sin(v8) + f64::to_radians((v[3].powi(2) + 1.0).log(10.0))
-    }
-
-    #[differentiable]
-    pub fn prog_14<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = v[n % 4].powi(3).cos() * 2.0;
-        let mut s1: T = (x2 + v[3]).tanh() * 2.0;
-        let mut acc2: T = 0.0;
-        'b0: {
-            if x0 < T::asinh(x0) {
-                let mut k3 = 0;
-                while k3 < n && x2.tanh() >= 0.25 {
-                    k3 += 1;
-                    'b2: {
-                        for _ in 1..n {
-                            if s1.tanh().exp_m1() < 0.0 {
-                                break 'b2;
-                            }
-                            let v4 = (s0.cos() * 0.9).asin();
-                            s1 = s1 * 0.75;
-                            s1 = s1 + 0.01 * T::cos((T::powi(s1, 2) + 1.0).powi(-2) * x1);
-                            s1 = (s1 * 0.5 + T::sin(v4) * 0.2).sin();
-                        }
-                        if x1 + x1.mul_add(x1, s0) >= x0 {
-                            break 'b2;
-                        }
-                        if (x0.powi(2) + 2.0).acosh() < 1.0 && k3 > 3 {
-                            let x2 = (T::powi(x2, 2) + 1.0).sqrt();
-                            s1 = s1 * 0.75 + T::tanh(s1 * s0.powi(2)) * 0.02;
-                            s1 = 0.6 * s1 + 0.4 * x2.tanh();
-                        }
-                    }
-                    s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
-                }
-            } else if n > 2 {
-                for i in 0..n {
-                    s0 = s0 * 0.6 + (x1 * x1 + 0.5).cbrt().sin() * 0.1;
-                    'b5: {
-                        let mut k5 = 0;
-                        while k5 < 6 {
-                            k5 += 1;
-                            if i + n < 1 && x0 > 1.0 {
-                                break 'b5;
-                            }
-                            s1 = (s1 * 0.75 + (s1 + s0) * 0.1).sin();
-                            acc2 = acc2 + 0.05 * T::cos(T::asinh(x0.mul_add(x2, s1)));
-                        }
-                        if (v[i % 4].cos() * 1.2).tan() >= -1.0 && k5 % 2 == 0 {
-                            s0 = (s0 * 0.75 + (T::cos((x2.powi(2) + 1.0).log(s0 * s0 + 2.0)) + 2.0).cbrt() * 0.1).sin();
-                            break 'b5;
-                        }
-                    }
-                }
-            } else {
-                acc2 = acc2 + (T::from_f64(SCALE).unwrap() + (x1 * x1 + 0.5).recip()).tanh();
-            }
-            let mut k6 = 0;
-            while k6 < 4 && T::tanh(x1.asinh()).exp2() >= x2 {
-                k6 += 1;
-                if (x2 * x2 + 1.0).powi(-1) + T::atan(x1) < 0.5 {
-                    break 'b0;
-                }
-                if T::acos(T::cos((v[k6 % 4] * v[k6 % 4] + 1.0).log(2.0)) * 0.9) <= (v[n % 4] * v[n % 4]).ln_1p() {
-                    s0 = T::mul_add(s0, 0.75, s0.tanh() * 0.25);
-                    if x1.powi(2).copysign((x2.tanh() * 2.0).cosh()) >= x1 {
-                        break;
-                    }
-                } else {
-                    s0 = (s0 * 0.6 + (s0 * s0 + 0.5).ln().tanh().exp() * 0.1).sin();
-                    let v7 = (T::sin(x0 + v[k6 % 4]) * 0.5).ln_1p();
-                    s1 = T::mul_add(s1, 0.5, v7.cos().sin() * 0.25);
-                }
-                s0 = s0 * 0.6;
-                s0 = s0 - 0.1 * T::asinh(s0.tanh().exp()).tanh();
-            }
-            let v8 = x1.to_radians() * 20.0;
-            acc2 = acc2 - v8;
-        }
-        let v9 = v[3] * v[3];
-        let v10 = v.iter().copied().fold(0.0, |r, p| r + x2 * p);
-        for i in 1..n {
-            let fi = T::from_usize(i).unwrap();
-            acc2 = acc2 - 0.4 * s0.sin().cos();
-            s1 = T::mul_add(s1, 0.75, T::cos(v[i % 4] - fi + x0 * v9) * 0.02);
-            s1 = s1.mul_add(0.5, T::powi(s1.tanh().cosh(), 3).tanh() * 0.05);
-        }
-        s0 * 0.5 + s1 - acc2.tanh() + v9 + v10.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_15<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x1 - 0.3) * 2.0;
-        let mut s1 = f64::cos(-x0);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = (f64::powi(v[i], 2) + 1.0).log(10.0) * x2;
-            s0 = 0.5 * s0 + 0.25 * (s0 + v[i]).cos();
-        }
-        let v5 = match n {
-            0 => {
-                acc2 -= x2 * std::f64::consts::FRAC_1_PI;
-                x1.sin()
-            }
-            g if g > 3 => {
-                let v4 = prog_5(f64::sin(SCALE + x2) * 2.0, (v[n % 4] / (s0 * s0 + 0.5)).tanh().cos() * 2.0, (v[n % 4] * x2).tanh() * 2.0, &v, n);
-                (acc2.abs().powi(2) + 1.0).powf((s0.tanh() * 0.5).ln_1p().cos()) + v4.tanh()
-            }
-            _ => {
-                let x1 = f64::ln_1p(a3[n % 4].sin() * 0.5);
-                (f64::powi(x1, 2) + 1.0).log2()
-            }
-        };
-        let v6: f64 = x0 * 1.2;
-        let v7 = (f64::cos(v6) * 0.5).ln_1p();
-        let mut k8 = 0;
-        'l1: while k8 < 5 && (a3[k8 % 4] * a3[k8 % 4] + 1.0).cbrt() * v5 >= -1.0 {
-            k8 += 1;
-            let v11 = if !(n % 2 == 0) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    match n {
-                        0..=1 => {
-                            s1 = (s1 * 0.5 + (-x0) * 0.5).sin();
-                        }
-                        MODE_D | 5 => {
-                            acc2 -= s0.to_radians();
-                        }
-                        6 => {
-                            let v9 = v7 / (fj.tanh() + 2.0) / 4.0;
-                            s0 = (s0 * 0.8 + v9.tanh() * 0.75).tanh();
-                        }
-                        _ => {
-                            s1 *= 0.5;
-                            s1 -= 1.0 * f64::powi(s1.powi(2) + 1.0, -2).to_radians();
-                        }
-                    }
-                    acc2 += (x1 / (v7.powi(2) + 1.5)).sin() * 0.1;
-                    acc2 += (-(x2.tanh() * 1.2).tan()).tanh() * 0.1;
-                    acc2 += f64::tanh(u) * 0.1;
-                }
-                x2.cos().exp2() * f64::powf(v7.powi(2) + 1.0, v5.tanh())
-            } else {
-                let v10 = v[k8 % 4].sin();
-                s1 - x2 + f64::sin(v10)
-            };
-            for j in (0..=n).rev().step_by(2) {
-                if !(j % 2 == 0 && x0 <= -1.0) {
-                    continue 'l1;
-                }
-                if (v7 + v6) * f64::cos(v6) >= (v6 * v6 + 0.5).sqrt() || k8 + j < 7 {
-                    break;
-                }
-                acc2 += 0.1 * ((v[1] / (x0.powi(2) + 1.5)).powi(2) + 2.0).acosh().tanh();
-            }
-            acc2 += (v7.asinh().to_radians() * 50.0).cos() * 0.4;
-            acc2 -= 0.4 * v11.cos().sin();
-        }
-        let v13 = match k8 % 2 {
-            0 => (v7 * v7).ln_1p(),
-            1 => (x2 * x2 + 0.5).powf(0.5).cos().sinh(),
-            _ => {
-                let v12 = (a3[k8 % 4].cos() * 0.5).ln_1p();
-                f64::copysign(3.0_f64, v5) + v12.tanh()
-            }
-        };
-        'l4: for i in 0..N {
-            let fi = i as f64;
-            let v16 = if (s1.powi(2) + 0.5).ln() <= v5 - x1 && i < n {
-                s0 *= 0.8;
-                s0 -= 0.2 * (-a3[k8 % 4]).tanh();
-                f64::tan(v[3].cos() * 1.2)
-            } else {
-                for j in 0..i {
-                    let fj = j as f64;
-                    s0 = s0 * 0.6 + f64::sin(v13.asinh()) * 0.4;
-                    let v15 = match i + j {
-                        0 => {
-                            s0 = (s0 * 0.5 + (fj + a3[1]) * 0.5).tanh();
-                            f64::powi(x2, 2)
-                        }
-                        g if g > 1 => (a3[1] * a3[1] + 2.0).ln(),
-                        _ => {
-                            let v14 = v[n % 4].tanh();
-                            v7 + f64::tanh(v14)
-                        }
-                    };
-                    acc2 -= v15.sin() * 0.1;
-                }
-                (v13.powi(2) + 0.5).cbrt()
-            };
-            acc2 -= f64::acos(f64::cos(x1 * v7) * 0.9).tanh() * 0.5;
-            let mut k17 = 0;
-            while k17 < 4 {
-                k17 += 1;
-                if f64::log2(v[k8 % 4] * v[k8 % 4] + 1.0) - v7.sin().exp_m1() < v13 {
-                    break 'l4;
-                }
-                if v[k17 % 4] - x2 <= fi && i % 2 == 0 {
-                    acc2 += (v7 * v7 + 1.0).powf(f64::sin(a3[3])).tanh() * 0.1;
-                } else if f64::exp2((v13 * v13 + 0.5).cbrt().cos()) <= (a3[2] * a3[2] + 1.0).log2() {
-                    acc2 += ((f64::tanh(v16) + 2.0).cbrt().tanh() + 2.0).cbrt().sin() * 0.1;
-                    if s1 < -0.5 {
-                        return f64::cos(v6);
-                    }
-                }
-                acc2 -= 0.1 * x0.cos();
-            }
-            s1 *= 0.8;
-            s1 += 0.02 * v16.cos().tanh();
-        }
-        x2 + v[3] * 0.5 - s0 + s1 * 1.5 + acc2.sin() + f64::cos(a3[3]) + v5 * 1.5 + v7.tanh() + v13 + (a3[k8 % 4].powi(2) + 1.5).acosh()
-    }
-
-    #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = v[0] / 4.0;
-        let mut s2 = (1.25 - x2).cos() * 2.0;
-        let mut s3 = prog_5(f64::sin((f64::powi(s1, 2) + 0.5).cbrt()) * 2.0, 0.5, x2, v, n).sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let v6 = match n % 4 {
-            0..=2 => {
-                let v5 = f64::sqrt(x1 * x1 + 0.5);
-                (x0 + v5) / (x1.tanh().powi(2) + 1.0)
-            }
-            3 => {
-                let x2 = f64::exp_m1(x1.cos());
-                (s1.powi(2) + 1.0).atan2(w0[1]) / (f64::powi(f64::ln(w0[1] * w0[1] + 0.5), 2) + 1.5) + f64::sin(x2)
-            }
-            _other => {
-                let x2 = -f64::powi(acc4, 3);
-                s1 + x2.cos()
-            }
-        };
-        let v7 = w0.iter().zip(v.iter()).map(|(&p, &q)| (x0.powi(2) + 0.5).atan2(q) + f64::tanh(p)).sum::<f64>();
-        let v9 = match n % 2 {
-            0 => {
-                let v8 = (x0 + 0.25).min((x1 * x1 + 2.0).sqrt());
-                s1.mul_add(s3, acc4).sin() + f64::sin(v8)
-            }
-            1 => 0.3 - s1,
-            _ => s1.tanh().exp2(),
-        };
-        let mut m10 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            for &u in v.iter() {
-                s1 = f64::mul_add(s1, 0.6, f64::sin(f64::asinh((f64::cos(v7) * 0.9).asin())) * 0.1);
-                s1 = s1 * 0.5 + f64::tanh(x2 - s3) * 0.25;
-                acc4 += u.sin().cos() * 0.05;
-            }
-            if ((v9 * v9 + 2.0).sqrt().powi(2) + 1.0).log(f64::powi(s3.sin().exp2(), 2) + 2.0) < 0.5 && i % 2 == 0 {
-                let v11 = v7 / (v6.sin() + 2.0);
-                acc4 += x0.powi(2).tanh() * 0.25;
-                if 1.25 * f64::cbrt(x2.cos() + 2.0) >= f64::asin(v7.cos() * 0.9) {
-                    acc4 += 0.25 * w0[m10 % 4].powi(3).cos();
-                }
-                acc4 += 0.2 * f64::tanh(v11.sin());
-            } else if f64::acos(x1.cos() * 0.9) >= 0.5 {
-                let v12 = (x0 * x0 + 1.0).log2().atan2(s3 * s3 + 0.5);
-                s3 = (s3 * 0.6 + (fi * fi + 1.0).log10() * 1.0).sin();
-                if (x0.powi(2) + 2.0).ln() <= 0.5 {
-                    s1 = 0.5 * s1 + 0.1 * f64::sin(s1).exp_m1().sin();
-                    break;
-                }
-                acc4 -= 0.25 * v12.sin().tanh();
-            }
-            acc4 -= (1.5 - f64::tanh(v7)).sin() * 0.25;
-            if n > 2 {
-                m10 += 1;
-            }
-        }
-        match m10 {
-            0..=1 => {
-                s3 = s3 * 0.8 + w0[m10 % 4].sin().exp().tanh() * 0.05;
-            }
-            2 => {
-                s1 = s1.mul_add(0.6, f64::sin(f64::acos(x0.cos() * 0.9)) * 0.1);
-                acc4 += f64::cos(v7) * 0.1;
-            }
-            MODE_D | 5 => {
-                s3 = (s3 * 0.5 + x0 * 0.5).sin();
-                s3 = 0.5 * s3 + 0.02 * f64::cos(-v9);
-            }
-            _ => {
-                let v7 = s1 - x2;
-                s3 = 0.8 * s3 + 0.02 * f64::log((w0[m10 % 4] / 1.5).powi(2) + 1.0, f64::powi(v6.tanh(), 2) + 2.0).sin();
-                s2 = s2.mul_add(0.75, v7.tanh().cos() * 0.01);
-            }
-        }
-        let mut m13 = f64::INFINITY;
-        for i in 0..v.len() {
-            m13 = (f64::mul_add(s3, x1, x1) + v[3 - i]).min(m13);
-        }
-        s1 = s1 * 0.6 + m13.sin() * 0.005;
-        'l3: for &t in v.iter() {
-            let v14 = (s3 * v6).sin().exp2();
-            s2 = 0.5 * s2 + 0.25 * (t + w0[1]).sin();
-            for &u in v.iter() {
-                if v9.cos() >= 0.5 {
-                    continue 'l3;
-                }
-                let v15: f64 = (f64::tanh(x0) * 0.9).asin();
-                if f64::log2((v9 * v9 + 1.0).log2().powi(2) + 1.0) < -0.5 && m10 % 2 == 0 {
-                    s1 = (s1 * 0.6 + u * v[m10 % 4] * 0.1).sin();
-                    break;
-                }
-                acc4 += 0.1 * f64::sin(u.max(m13));
-                acc4 -= v15.sin().sin() * 0.1;
-            }
-            if x2 <= v6 + 0.35 {
-                s2 = s2 * 0.75 + ((v7 - 0.1).to_degrees() * 0.02).cos() * 0.2;
-                break;
-            }
-            acc4 += 0.5 * v14.tanh();
-        }
-        x1 * 1.5 - s1 * 1.5 + s2.cos() - s3 * 0.25 - acc4.cos() - v6.tanh() - v7.sin() - v9 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::asinh(f64::sinh(f64::cos(x1) * 2.0));
-        let mut s1 = (x1.tanh() * 0.9).atanh();
-        let mut acc2: f64 = 0.0;
-        let [_, _, _, b3] = v;
-        for t in v {
-            if n < 6 {
-                s1 = s1 * 0.5 + f64::tan(b3.cos() * 1.2).sin() * 0.05;
-                break;
-            }
-            acc2 -= 0.5 * (s0 * t).sin();
-            let mut m4 = f64::NEG_INFINITY;
-            for &u in v.iter() {
-                let c5: f64 = x0 / (x2 * x2 + 1.5) + u;
-                m4 = f64::max(m4, c5);
-            }
-            s1 = s1.mul_add(0.8, f64::cos(m4) * 0.05);
-        }
-        if n > 0 {
-            return b3;
-        }
-        let [b6, b7, _, _] = v;
-        let mut k8 = 0;
-        while k8 < n {
-            k8 += 1;
-            let [b9, b10, b11, b12] = v;
-            if (b3.tanh() * 2.0).sinh() <= 0.0 {
-                break;
-            }
-            let v13 = (f64::acos(x0.tanh() * 0.9).powi(2) + 2.0).acosh();
-            acc2 -= (x1 + x0 - b12).tanh() * 0.25;
-            acc2 += 0.25 * f64::sin(f64::cos(b9) - b10.sin() + b11.sin() + f64::cos(v13));
+        for _ in (0..=n).rev().step_by(2) {
+            a13 = [f64::cos(f64::exp(s0.cos()).max(f64::tanh(a13[0]).exp())) * 0.25, a13[2].mul_add(0.8, f64::cos(v4).cos() * 0.2), f64::mul_add(a13[1], 0.6, f64::cos(s2.cos().exp2()) * 0.25), 0.1 * (*x2 * *x2 + 0.5).ln().cos() + 0.75 * a13[3]];
         }
         let mut a14 = [0.0; 4];
         for i in 0..n {
-            let fi = i as f64;
-            a14[i % 4] += fi.sin().tanh() * 0.25;
-            acc2 += 0.25 * f64::tanh(0.5_f64.hypot(x1));
+            a14[i % 4] += (x1.cos() * 1.2).tan().sin().sin() * 0.5;
+            s2 = s2 * 0.5 + (x1 * x1 + 1.0).powi(-1) * 0.1;
         }
-        let v20: f64 = 'b4: {
-            let v15 = b7 - x1 - (b3 + x2);
-            if x1.to_degrees() * 0.01 > -0.25 {
-                break 'b4 f64::cos(a14[n % 4] * a14[2]).exp();
-            }
-            let mut k16 = 0;
-            while k16 < 3 {
-                k16 += 1;
-                let [_, b17, b18, b19] = a14;
-                if f64::tanh(f64::tanh(x0)) >= 0.0 {
-                    break 'b4 (f64::acos(x2.cos() * 0.9).powi(2) + 1.0).recip();
-                }
-                acc2 += f64::tanh(a14[3 - k16].clamp(s1.cos() - 1.5, b6.cos() + 1.5).cos().exp()) * 0.5;
-                s1 = s1 * 0.5 + f64::tanh(b17 + b18 + b19) * 0.1;
-            }
-            f64::sinh(f64::sin(b3)).sin() + v15.sin()
-        };
-        s0 = 0.5 * s0 + 1.0 * (a14[2] / (b6.tanh() + 2.0)).tanh();
-        x0 * 0.5 + f64::tanh(s0) + s1 + acc2.cos() + v20 * 1.5 + prog_14(f64::sin((a14[3].cos() * 0.9).atanh()), x2, (b7 + v20).tanh() * 2.0, v, k8)
+        a14 = [a14[2], a14[3], 0.02 * f64::cos(x0.powi(3)) + 0.6 * a14[1], (a14[0] * 0.75 + (v4 * v4 + 1.0).recip().cos() * 0.02).tanh()];
+        s0 - s1 - s2 - acc3 - a13[1].cos() + a14[1] + v[2].cos()
     }
 
     #[differentiable]
-    pub fn prog_18<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acosh(x2 * x2 + 1.5).sin() * 2.0;
+    pub fn prog_1<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T {
+        let mut s0 = x1;
+        let mut s1: T = T::tan(x0.tanh() * T::from_f64(1.2).unwrap()).sin() * 2.0;
+        let mut s2 = x0.tanh();
+        let mut acc3: T = 0.0;
+        for i in (1..=4).step_by(2) {
+            match n + i {
+                0 => {
+                    acc3 = acc3 + (x1.clamp(-1.5, 1.0).powi(2) + 1.0).log(2.0).sin();
+                }
+                g if g > 1 => {
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s2.powi(2) + 1.0).atan2(s0).cos() * 0.1);
+                }
+                _ => {
+                    let v4 = s0;
+                    acc3 = acc3 + T::sin(-x0.cos());
+                    acc3 = acc3 - v4.tanh();
+                }
+            }
+            match n {
+                MODE_B if n < 4 => {
+                    s2 = s2 * T::from_f64(0.5).unwrap() + (v[2] - v[3]).cos() * T::from_f64(0.25).unwrap();
+                    let v5 = (T::powi(*x2, 2) + 2.0).acosh() - x2.cos();
+                    acc3 = acc3 + v5.cos();
+                }
+                MODE_C => {
+                    let v6 = v[3] + s1;
+                    s2 = s2 * 0.6;
+                    s2 = s2 + 0.2 * T::cos(s2 - s0);
+                    s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::cos(v6.cos());
+                }
+                4 => {
+                    let v7 = s1.powi(2);
+                    s2 = T::mul_add(s2, T::from_f64(0.5).unwrap(), (s2 + *x2).sin() * T::from_f64(0.25).unwrap());
+                    acc3 = acc3 + T::tanh(v7);
+                }
+                _ => {
+                    s1 = T::from_f64(0.5).unwrap() * s1 + 0.1 * T::sin(v[i % 4] * v[i % 4]);
+                    s2 = (s2 * T::from_f64(0.5).unwrap() + s2.sin() * T::from_f64(0.5).unwrap()).tanh();
+                }
+            }
+            let v8 = (v[2].powi(2) + 1.0).cbrt() * (T::powi(v[n % 4], 2) + 1.0).log2();
+            s0 = 0.6 * s0 + 0.2 * ((-s1) * 2.0).cos();
+            s0 = (s0 * T::from_f64(0.75).unwrap() + v8.sin() * T::from_f64(0.02).unwrap()).tanh();
+        }
+        for _ in (0..5).rev() {
+            let mut m9: T = 1.0;
+            for j in 0..n {
+                let c10 = if v[1] + v[j % 4] > -T::from_f64(0.5).unwrap() {
+                    s2 + *x2 + v[j % 4]
+                } else {
+                    *x2 * T::from_f64(0.75).unwrap()
+                };
+                m9 = T::min(m9, c10);
+            }
+            acc3 = acc3 + m9.tanh() * T::from_f64(0.4).unwrap();
+            acc3 = acc3 + T::cos((T::powi(s1, 2) + 2.0).ln()) * T::from_f64(0.4).unwrap();
+        }
+        let mut m11 = s2.hypot(v[1]).cos();
+        for i in 1..4 {
+            m11 = T::max(m11, *x2 + s1 + v[(i + n) % 4]);
+        }
+        s0 = (s0 * 0.6 + m11.sin() * 0.01).tanh();
+        'l4: for i in 0..n {
+            s1 = s1 * 0.6 + (x0 * T::cos(*x2).exp2()).sin() * T::from_f64(0.05).unwrap();
+            let mut m12 = T::neg_infinity();
+            for j in 0..=i {
+                let c13 = if (T::from_f64(0.5).unwrap() - v[j % 4]) * (s1 * *x2) >= 0.0 {
+                    v[j % 4] / (v[j % 4] * v[j % 4] + 1.0) + (x1 + 1.0)
+                } else {
+                    v[j % 4]
+                };
+                m12 = m12.max(c13);
+            }
+            s2 = (s2 * T::from_f64(0.5).unwrap() + T::sin(m12) * 0.1).tanh();
+            s1 = T::mul_add(s1, 0.6, s1.cos() * T::from_f64(0.4).unwrap());
+            let mut k14 = 0;
+            while k14 < n + 1 && x1.sin().exp() >= m11 {
+                k14 += 1;
+                let v15: T = m11;
+                s0 = (s0 * 0.6 + v15 * s0 * T::from_f64(0.05).unwrap()).tanh();
+                match n + k14 {
+                    MODE_A => {
+                        s1 = (s1 * 0.6 + (m12 * m12 + T::from_f64(0.5).unwrap()).cbrt() * T::from_f64(0.02).unwrap()).sin();
+                        acc3 = acc3 - T::from_f64(0.02).unwrap() * T::cos(T::powi((m11.cos() + 2.0).cbrt(), 3));
+                    }
+                    1..=3 => {
+                        s2 = (s2 * T::from_f64(0.8).unwrap() + T::from_f64(1.5_f64).unwrap().copysign(s2) * 1.0).tanh();
+                        s1 = s1.mul_add(T::from_f64(0.8).unwrap(), (s1 * s1).cos() * T::from_f64(0.05).unwrap());
+                    }
+                    6 => {
+                        s0 = s0 * T::from_f64(0.75).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * T::tanh(s0).exp_m1().tanh();
+                        continue 'l4;
+                    }
+                    _ => {
+                        let v16 = (s1.powi(2) + 1.0).log(2.0).atan();
+                        s2 = s2 * 0.6;
+                        s2 = s2 + T::from_f64(0.25).unwrap() * v16.tanh().tanh();
+                    }
+                }
+            }
+        }
+        if !(n == 5) {
+            return x2.powi(3).abs();
+        }
+        x2.cos() - T::tanh(s0) + s1 * T::from_f64(0.25).unwrap() - s2 * T::from_f64(0.75).unwrap() + acc3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(v[n % 4] * std::f64::consts::FRAC_PI_4, 2) + 0.5).ln();
+        let mut acc1: f64 = 0.0;
+        if !(n % 3 == 1 && x0 * x1 >= 1.0) {
+            s0 = (s0 * 0.6 + (x2.tanh() * 2.0).cosh() * 0.05).sin();
+        } else if f64::copysign(1.5_f64, x2) < x1.sin() {
+            acc1 -= f64::sin(f64::atan(s0));
+            if f64::to_radians(x1) >= x2.atan2(acc1.powi(2) + 0.5) {
+                let [_, b2, b3, b4] = *v;
+                s0 = (s0 * 0.8 + b2.tanh() * 0.2).tanh();
+                s0 = (s0 * 0.5 + (f64::cos(b3) + b4.cos()) * 0.25).sin();
+            } else {
+                let v5 = f64::sqrt((v[n % 4] / (x2.cos() + 2.0)).powi(2) + 0.5);
+                acc1 += v5.cos();
+            }
+        }
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let v7 = match i {
+                0 | 2 => 0.8 * v[n % 4],
+                3..=4 => {
+                    let x2 = f64::asinh(x2);
+                    (fi / (s0.tanh() + 2.0)).atan() + f64::tanh(x2)
+                }
+                5 => f64::cos((v[0] * v[0] + 0.5).recip()),
+                _ => f64::min(v[3], v[n % 4] + s0),
+            };
+            if n < m6 && x0.powi(3) + (x0 - s0) > (s0 * s0 + 1.0).cbrt() {
+                acc1 -= 0.25 * ((x2 + v7).powi(2) + 1.0).recip();
+                break;
+            }
+            let v10 = match i % 2 {
+                0 => {
+                    let v8 = x2 * v[n % 4];
+                    s0 = 0.6 * s0 + 0.1 * v8.sin();
+                    v8.tanh()
+                }
+                _other => {
+                    let v9 = (v7 / (v[m6 % 4].cos() + 2.0)).min(x0);
+                    acc1 -= 0.25 * f64::sin(fi / 1.5);
+                    -(v9 * v9 + 1.0).cbrt()
+                }
+            };
+            if m6 % 2 == 0 {
+                m6 += 1;
+            }
+            s0 = (s0 * 0.75 + f64::acos((v7 / 3.0).tanh() * 0.9) * 0.05).sin();
+            s0 *= 0.6;
+            s0 -= 0.02 * v10.tanh().tanh();
+        }
+        let c11 = m6 as f64;
+        let v14 = if x2.tanh().exp_m1() < acc1 {
+            for _ in 0..v.len() {
+                let mut m12 = f64::INFINITY;
+                for &u in v.iter() {
+                    m12 = (u * u).min(m12);
+                }
+                acc1 += 0.25 * (m12 + c11).max(c11 / (x1 * x1 + 0.5)).sin();
+            }
+            v[m6 % 4].powi(2)
+        } else if m6 == 2 && x2.atan() < -0.5 {
+            for _ in (1..=3).step_by(2) {
+                let mut m13 = f64::log10(c11 * c11 + 1.0);
+                for j in 0..4 {
+                    m13 = (f64::powi(s0, 3) / (v[(j + n) % 4] * v[(j + n) % 4] * (v[(j + n) % 4] * v[(j + n) % 4]) + 0.5)).max(m13);
+                }
+                acc1 += 0.25 * m13.cos().cos();
+                acc1 += ((-s0) / ((f64::tanh(s0) + 2.0).cbrt().powi(2) + 0.5)).cos();
+                s0 = s0.mul_add(0.5, (x0.powi(2) + 1.0).log10().powi(2) * 0.75);
+            }
+            f64::max(s0, x2)
+        } else {
+            return 1.25 - x1
+        };
+        let v15 = v.iter().map(|&p| (-c11) + p.sin()).sum::<f64>();
+        s0.tanh() + acc1.tanh() - v14.cos() + v15.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_3<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.max(v[n % 4]);
+        let mut s1: f64 = s0;
+        let mut s2 = (x2 + x0 + s0).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::tanh(v[i]);
+            s1 = (s1 * 0.6 + (s1 - x0) * 0.2).tanh();
+        }
+        let mut k5 = 0;
+        while k5 < 6 && f64::log(3.0_f64, x1.powi(2) + 2.0) < -0.5 {
+            k5 += 1;
+            s0 = f64::mul_add(s0, 0.8, (s1 / (f64::tanh(s0) + 2.0)).sin() * 0.05);
+            let v8 = match k5 {
+                0..=1 => ((x0 - x1).powi(2) + 2.0).sqrt(),
+                2 | 4 => a4[k5 % 4].sin(),
+                5 => {
+                    let v6 = (s1 * s1 + 2.0).ln();
+                    acc3 += f64::sin((a4[k5 % 4] * a4[k5 % 4] + 1.0).log2()) * 0.25;
+                    v6 * v6
+                }
+                _ => {
+                    let v7 = (f64::sin(s0) * 1.5).cosh();
+                    f64::cbrt(f64::sin(a4[n % 4]) + 2.0) - v7
+                }
+            };
+            s2 = 0.6 * s2 + 0.1 * v8.tanh();
+        }
+        let [b9, b10, b11, b12] = *v;
+        let v13 = a4.iter().take(2).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v14 = if b9.sin() + (x2.cos() + 2.0).cbrt() < (v13 * v13 + 1.0).atan2(b10) {
+            s0 = (s0 * 0.75 + prog_2(b12, f64::cos(f64::log(f64::powi(s0, 2) + 1.0, acc3 * acc3 + 2.0)).cos(), s0, v, k5) * 0.005).sin();
+            v13.cos().exp() / ((s2 / (x1 * x1 + 1.5)).cos() + 2.0)
+        } else if b12.sin() > -0.5 {
+            f64::tanh(x1)
+        } else {
+            x1.sin()
+        };
+        s0 + s1 + s2 + acc3 * 1.5 - b11 * 0.75 + v14.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::ln_1p(x0 * x0);
+        let mut s2 = (x1 * v[0]).tanh() * 2.0;
+        let mut s3 = -x2;
+        let mut acc4: f64 = 0.0;
+        for i in (1..=3).step_by(2) {
+            s3 = f64::mul_add(s3, 0.75, f64::acosh(s3 * s3 + 2.0).tanh() * 0.1);
+            if prog_2(w0[i].cos(), s2, x0, v, n) < 1.0 {
+                break;
+            }
+            let v5 = prog_2(s2, 0.5, s3, v, i);
+            acc4 -= 0.05 * v5.sin().sin();
+        }
+        let mut k6 = 0;
+        while k6 < 6 && w0[3] * x2 < -1.0 {
+            k6 += 1;
+            acc4 += 0.25 * (x0 / (s1.tanh() + 2.0)).sin();
+            let v7 = f64::asin(s1.tanh() * 0.9) * (x2 + s1);
+            acc4 -= 0.25 * f64::tanh(f64::cos(v7));
+        }
+        let mut a8 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = i as f64;
+            a8[i % 4] = a8[i % 4] * 0.5 + 2.0_f64.powf((f64::cos(fi) * 1.2).tan().sin()).cos() * 0.5;
+        }
+        let mut k9 = 0;
+        let v10 = loop {
+            k9 += 1;
+            if !(k6 == 6) {
+                let x2 = f64::ln_1p(x2 * x2);
+                s3 = s3 * 0.6 + f64::sin(x0) * 0.4;
+                match k9 % 2 {
+                    MODE_B => {
+                        break w0[k9 % 4] - s2;
+                    }
+                    _other => {
+                        s2 *= 0.5;
+                        s2 -= 0.25 * f64::exp2(x0.sin()).tanh();
+                        if w0[3] * x2 >= s1 {
+                            acc4 += 0.4 * (x1 / ((f64::tanh(s2) * 0.9).acos().powi(2) + 0.5)).cos();
+                            break x1.tanh().exp_m1();
+                        }
+                    }
+                }
+            } else {
+                s3 *= 0.5;
+                s3 -= 0.5 * (f64::cos(a8[k9 % 4]) * 0.5).ln_1p().cos().sin();
+                acc4 += 0.4 * f64::atan(x0).cos();
+            }
+            if x2.powi(3) <= 0.5 {
+                acc4 += 0.4 * f64::sin(a8[2].asinh());
+                s3 = f64::mul_add(s3, 0.8, w0[k9 % 4].cos() * 0.2);
+                if f64::sin(f64::atan2(s2 * s2 + 0.5, a8[k9 % 4])) >= 0.25 {
+                    s2 = 0.8 * s2 + 0.2 * f64::asinh(x2).cos();
+                    break f64::exp2(v[k6 % 4].tanh()).cos();
+                }
+            }
+            s1 = (s1 * 0.6 + s1.max(x1) * 0.4).sin();
+            if k9 >= 5 || (f64::cos(a8[1] * s1) + 2.0).cbrt() <= x0 {
+                break (f64::sin(v[k9 % 4]) * 0.9).acos().cos();
+            }
+        };
+        w0[2] * 1.5 + s1 - f64::sin(s2) + s3 * 0.25 + f64::sin(acc4) + f64::sin(a8[2]) + v10
+    }
+
+    #[differentiable]
+    pub fn prog_5<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x1.atan();
         let mut acc1: f64 = 0.0;
         let mut a2 = [0.0; N];
         for i in 0..N {
-            let fi = i as f64;
-            a2[i] = f64::mul_add(s0, x1, fi);
+            a2[i] = (f64::tanh(x2) * 1.5).cosh() / ((v[2].tanh() * 0.9).asin().powi(2) + 0.5);
         }
-        let mut a3 = [0.0; N];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = f64::log2(x1 * x1 + 1.0);
-            s0 = s0 * 0.8 + t.tanh() * 0.2;
-        }
-        let v6 = match n % 3 {
+        let v5 = match n {
             0 => {
-                let v4 = (a3[n % 4] - x0) / 1.5;
-                (v[0].cos() * 0.9).atanh() + v4.tanh()
+                let v3 = acc1;
+                x0 * x2 + f64::to_radians(acc1) + f64::cos(v3)
             }
-            1 => acc1.cos().exp_m1(),
-            MODE_C => {
-                let v5 = x1.max(a3[n % 4]);
-                f64::cosh(x0.tanh() * 1.5).sin() + v5.sin()
+            MODE_B | MODE_D => {
+                let v4 = v[n % 4] / (f64::cos(s0) + 2.0);
+                x2.to_radians() * 50.0 * x0 + v4.tanh()
             }
-            _ => prog_5((x2 * acc1).cos(), s0, f64::cos(x0.clamp(x0.sin() - 1.5, x0.cos() + 1.5)), &v, 5),
+            6 => {
+                let x1 = f64::tanh(x2).exp();
+                f64::log10(v[2].powi(2) + 1.0) + x1.cos()
+            }
+            _ => x2.abs() / (f64::abs(x2).powi(2) + 1.0),
         };
-        'l2: for i in 0..N {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 -= 0.5 * f64::sin((f64::powi((x1.sin() * 0.5).ln_1p(), 2) + 1.0).recip());
-            for j in 0..N {
-                if f64::tan(x0.cos() * 1.2) - a3[n % 4] < 0.5 {
-                    break;
-                }
-                s0 = s0.mul_add(0.8, a2[1].sin() * 0.2);
-                if x2.sin().cosh().powi(2) < -0.5 && j > 0 {
-                    acc1 += 0.1 * (v6 * x0).tanh();
-                    break 'l2;
-                }
-            }
-            if a2[2] + v6 <= 1.0 || i % 2 == 0 {
-                s0 = (s0 * 0.8 + x1 * 0.2).tanh();
-                let x1 = (f64::powi(f64::mul_add(x2, fi, a3[(i + n) % 4]), 2) + 2.0).ln();
-                s0 = (s0 * 0.5 + x1.cos() * 0.1).tanh();
-            }
-        }
-        let mut m7 = 0;
         for i in 1..n {
             let fi = i as f64;
-            if -x0 < x1 {
-                m7 += 1;
-            }
-            acc1 += (x1 - v[n % 4]).tanh() * 0.4;
-            match i {
-                0 => {
-                    acc1 += f64::tanh(s0 * v6) * 0.4;
+            if (x1.powi(2) + 1.5).acosh() < a2[n % 4] + v5 {
+                let v5 = -x2;
+                s0 = (s0 * 0.8 + f64::cos(v5) * 0.2).sin();
+            } else if (x0.cos() * 0.9).acos() >= 0.0 {
+                acc1 += 0.4 * v[1].mul_add(v[1], v[1]).tanh();
+                if s0 < -0.5 {
+                    s0 = 0.8 * s0 + 1.0 * 1.5_f64.copysign(fi).sin();
+                } else {
+                    s0 = (s0 * 0.8 + (0.3 - v5) * 0.2).sin();
                 }
-                g if g > 2 => {
-                    acc1 -= f64::recip((f64::powi(fi, 2) + 1.0).ln().powi(2) + 0.5).tanh() * 0.4;
-                    if a3[i % 4] >= 0.5 {
-                        acc1 += a2[i % 4].tanh() * 0.4;
-                    }
+                let v6 = f64::recip((v[i % 4] * v5).powi(2) + 0.5);
+                s0 *= 0.75;
+                s0 -= 0.01 * f64::tanh(v6);
+            } else {
+                let x1 = f64::acos((v[i % 4] - x1).cos() * 0.9);
+                acc1 -= 0.25 * x1.cos().exp().cos();
+            }
+            let v9 = match n {
+                MODE_B if n < 4 => v5.tanh(),
+                g if g > 3 => {
+                    let v7 = f64::sin(x2);
+                    v[i % 4] + v7.cos()
                 }
                 _ => {
-                    let v8 = f64::asinh(x0);
-                    acc1 -= 0.4 * v8.cos();
+                    let x2 = x2.mul_add(v[3], x2);
+                    let v8 = x0 * a2[0];
+                    fi.cos() + x2.tanh() + v8.cos()
                 }
+            };
+            s0 = (s0 * 0.8 + (x0.tanh() * 2.0).cosh() * 0.02).sin();
+            s0 = s0 * 0.8 + v9.cos() * 0.01;
+        }
+        let f10 = |t: f64| acc1 + t * 0.25;
+        let v11 = f10(v[2]) - f10(v[0]) * 0.5 + f64::to_radians(x1) * 50.0 * 0.5;
+        let v12 = if f64::hypot(x0, s0) < 1.0 {
+            SCALE + f64::sin(a2[1])
+        } else {
+            let x1 = v5 / 1.5;
+            f64::abs(a2[n % 4]) + x1.sin()
+        };
+        if v[0].cos().exp2() > s0 {
+            let v13 = v[3].cos().exp();
+            s0 = 0.6 * s0 + 0.1 * v13.tanh();
+        } else {
+            acc1 += 0.25 * (2.0 * v5 + v5.to_radians() * 20.0).cos();
+            let v14 = v12.abs();
+            acc1 -= 0.2 * v14.sin();
+        }
+        let v16 = if f64::log2(v[n % 4] * v[n % 4] + 1.0) > v5 || n > 1 {
+            let v15 = v[n % 4];
+            x0.to_degrees() * 0.01 + f64::tanh(v15)
+        } else {
+            acc1 += x0.abs().max(x0 + 2.0).tanh();
+            f64::log(x1 * x1 + 1.0, 2.0) / (f64::powi((v11.powi(2) + 1.0).log(10.0), 2) + 1.5)
+        };
+        s0 * 1.5 + acc1.tanh() + f64::cos(v11) - f64::tanh(v12) + v16.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::log(x1.powi(2) + 1.0, 3.0);
+        let mut s1: f64 = f64::abs(x1);
+        let mut acc2: f64 = 0.0;
+        match n % 2 {
+            0 => {
+                let v3 = f64::abs(v[1].sin());
+                acc2 += v3.cos();
+            }
+            1 => {
+                let [_, _, b4, _] = *v;
+                acc2 += f64::tanh(b4);
+            }
+            _ => {
+                s1 = s1.mul_add(0.75, f64::tanh((s1.powi(2) + 2.0).ln()) * 0.25);
             }
         }
-        let c9 = m7 as f64;
-        x0 * 0.75 - x1.tanh() + v[3] - s0 + f64::cos(acc1) + a2[3].cos() - a3[1] + v6.tanh() + c9.sin()
+        let v5 = prog_2(0.5, (x0 * 0.8 * v[3]).sin() * 2.0, 1.5, v, n);
+        let a6 = [s0, s1.asinh().max(x2), v[n % 4].tanh(), f64::mul_add(s1, x0, s1) - 3.0_f64.log(x0.powi(2) + 2.0)];
+        if (x0.sin() * 0.9).asin() < -1.0 {
+            acc2 += 0.5 * f64::min(a6[n % 4], acc2).cos();
+        } else if (v[0] + x1) * x2.cos() > 1.0 {
+            s1 = s1.mul_add(0.6, (s1 - a6[n % 4]).cos() * 0.05);
+            s0 = s0.mul_add(0.5, ((-s0) * core::f64::consts::FRAC_1_SQRT_2).cos() * 0.75);
+        }
+        'l0: for i in 0..3 {
+            s1 = s1.mul_add(0.5, f64::sin(x2) * 0.5);
+            for j in 0..i {
+                match i + j {
+                    0 => {
+                        let v7 = (a6[j] * a6[j] + 1.0).log2();
+                        acc2 += f64::cos(v7) * 0.25;
+                    }
+                    PHASE_B | 3 => {
+                        let v8 = (v5.sin() * 0.9).acos();
+                        acc2 += 0.25 * 0.5_f64.log(s0 * s0 + 2.0).cos();
+                        acc2 -= 0.25 * v8.tanh();
+                    }
+                    _ => {
+                        let x2 = a6[j].sin().cosh();
+                        acc2 -= x2.cos().sin() * 0.25;
+                    }
+                }
+                s1 = (s1 * 0.6 + (v5 - 0.3).cos() * 0.4).sin();
+                if f64::exp_m1(f64::sin((v[3 - j].cos() * 0.5).ln_1p())) < (v[j].cos() * 0.5).ln_1p() && i == 0 {
+                    continue 'l0;
+                }
+            }
+            let v9 = a6.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[(i + n) % 4].min(x0).to_radians() * 20.0 + p.sin()).sin());
+            acc2 -= v9.cos().tanh() * 0.5;
+        }
+        s0 * 0.5 + f64::tanh(s1) - acc2.cos() + v5 * 0.25 + f64::cos(a6[0])
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cosh(f64::cos(x1) * 1.5).tanh() * 2.0;
+        let mut s1 = f64::cos(s0 + x0) * 2.0;
+        let mut s2: f64 = f64::asin(v[0].sin() * 0.9);
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (f64::clamp(x0, -1.5, 0.5) + p.tanh()).sin());
+        for &t in v.iter() {
+            if ((x2.sin() * 1.5).sinh().tanh() * 0.9).acos() < 0.5 {
+                s1 = 0.5 * s1 + 0.25 * f64::cos(v[2] - s2);
+                let v5: f64 = -(v4 * v4 + 2.0).ln();
+                s2 = s2.mul_add(0.75, v5.tanh().cos() * 0.25);
+            } else {
+                let v6 = f64::ln((s2 + s1).powi(2) + 0.5);
+                s2 = 0.8 * s2 + 0.05 * v6.cos().sin();
+            }
+            acc3 += 0.5 * f64::cos(f64::recip(f64::powi(v4, 2) + 1.0));
+            s1 = 0.5 * s1 + 0.5 * t.sin();
+        }
+        let v9 = match n {
+            0 => v4 * x2,
+            MODE_B | 3 => f64::recip(f64::powi((v4 * v4 + 1.0).log(10.0), 2) + 1.0),
+            4 | 6 => {
+                let v7 = -x2;
+                f64::powi(v4 * v4 + 1.0, -1) + f64::tanh(v7)
+            }
+            _other => {
+                let v8 = (x2.tanh() * 0.9).asin();
+                s2 / (f64::powi(x0, 2) + 1.0) + f64::sin(v8)
+            }
+        };
+        if x2 * (f64::to_radians(v4) * 20.0) <= (x2 * x2 + 2.0).ln() && n % 3 == 1 {
+            return v[0];
+        }
+        let mut a10 = [v[0], v[1], v[2], v[3]];
+        a10[3] *= 0.75;
+        a10[2] += (x2.asinh().powi(2) + 0.5).sqrt();
+        s0 = s0.mul_add(0.8, f64::powi(x2 * x2 + 1.0, -1).tanh() * 0.05);
+        s0.tanh() + s1.tanh() + s2 * 1.5 + acc3 + v9 + a10[0] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_8<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = ((1.5 - x0).sin() + 2.0).cbrt();
+        let mut s1 = f64::tanh(3.0_f64.atan2(s0)) * 2.0;
+        let mut s2 = (s1.sin() * 0.9).atanh();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s1 + x2;
+        }
+        let v8 = match n % 2 {
+            PHASE_A if n > 1 => {
+                let v5 = ((x1.tanh() * 0.9).atanh().powi(2) + 1.0).recip();
+                s2 = 0.5 * s2 + 0.5 * (SCALE + f64::sin(x2)).cos();
+                (a4[2].sin() * 0.9).acos() + v5.sin()
+            }
+            1 => {
+                let x1 = a4[n % 4] / (a4[n % 4] * a4[n % 4] + 0.5);
+                s1.atan2(x2 * x2 + 1.0) + x1.cos()
+            }
+            _ => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    if 3.0_f64.powf(f64::sin(v[0])) < (x2.sin() * 1.2).tan() {
+                        let x0 = f64::sinh(x1.tanh());
+                        acc3 -= 0.5 * x0.cos();
+                    }
+                    acc3 += 0.5 * a4[i].min(f64::tanh(x2).sinh()).sin();
+                    let v7 = if x1.mul_add(x1, s1) >= fi {
+                        let v6 = SCALE + (x0.cos() * 0.9).asin();
+                        s0 / 1.5 + f64::tanh(v6)
+                    } else {
+                        (s2 * s2 + 2.0).sqrt()
+                    };
+                    acc3 += 0.5 * v7.cos().sin();
+                }
+                prog_3::<4>((s2 * s2 + 1.0).log10().abs().tanh(), (a4[n % 4] + v[0]).sin(), f64::sin(s2.hypot(v[0])).sin() * 2.0, &v, n)
+            }
+        };
+        let v10 = if n % 2 == 0 && (a4[3] * a4[3] + 1.0).log(f64::acosh(v[2].powi(2) + 1.5).powi(2) + 2.0) <= -1.0 {
+            let v9 = x2 * f64::cbrt(s2 * s2 + 1.0);
+            f64::acos(f64::cos(f64::acos(f64::sin(v9) * 0.9)) * 0.9)
+        } else {
+            x2.cos()
+        };
+        let a11 = v.map(f64::tanh);
+        let mut a12 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a12[i % 4] = a12[i % 4] * 0.5 + (fi * 0.8).cos() * 0.5;
+        }
+        let mut k13 = 0;
+        while k13 < n {
+            k13 += 1;
+            s0 *= 0.75;
+            s0 -= 0.02 * (v10.mul_add(v10, v10) + v8.asinh()).tanh();
+            if !(k13 < n) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    acc3 += 0.05 * (x1 - fj).sin();
+                    if u.to_degrees() * 0.01 <= -0.25 {
+                        s2 = s2.mul_add(0.75, (u * v10).cos() * 0.02);
+                        debug_assert!(s0.is_finite());
+                    } else if (s2.cos() * 2.0).cosh() < 2.0_f64.atan2(a11[j]) {
+                        let v14 = SCALE + x2;
+                        acc3 += 0.05 * f64::cos(a11[(j + k13) % 4] - f64::log(0.5_f64, u.powi(2) + 2.0));
+                        s2 = s2.mul_add(0.5, f64::cos(v14) * 0.5);
+                    } else {
+                        acc3 -= (s1.tanh().sinh() - (a12[k13 % 4].powi(2) + 1.0).atan2(a12[k13 % 4])).sin() * 0.05;
+                        let v15 = (fj * fj + 0.5).recip();
+                        s2 *= 0.5;
+                        s2 += 1.0 * v15.tanh();
+                    }
+                }
+                acc3 += f64::sin(x1).tanh() * 0.25;
+                if f64::cos(v[(k13 + n) % 4]) / 2.0 >= a11[k13 % 4] || n > 1 {
+                    acc3 += 0.25 * v8.cos();
+                    s0 = s0.mul_add(0.75, f64::cos(v8 * f64::log2(s0 * s0 + 1.0)) * 0.01);
+                }
+            } else if (x1.asinh().powi(2) + 1.0).log(2.0) >= -0.5 || n == 6 {
+                for j in 0..5 {
+                    if !(n < 2 && v[0] / (a12[(j + k13) % 4].sin() + 2.0) <= -1.0) {
+                        let v16 = (x1.powi(2) + 0.5).recip();
+                        let v17 = (v16 * v16).to_degrees() * 0.02;
+                        s2 = s2 * 0.5 + v17.tanh() * 0.05;
+                    } else if (x1.tanh() * 0.9).asin() >= -0.5 {
+                        let v18 = f64::sinh(x1.sin());
+                        s0 = (s0 * 0.75 + x1 * 0.25).tanh();
+                        acc3 -= 0.05 * v18.cos();
+                    } else {
+                        s0 *= 0.8;
+                        s0 += 0.02 * s0.powi(3).sin();
+                        debug_assert!(s1.is_finite());
+                    }
+                    debug_assert!(s1.is_finite());
+                    acc3 -= 0.05 * f64::sin(f64::sin(x1));
+                }
+            }
+            if n == 4 {
+                break;
+            }
+        }
+        let v21: f64 = if let Some(_) = n.checked_sub(3) {
+            let v20 = (f64::powi(f64::exp(x1.cos()), 2) + 1.0).log10();
+            0.5_f64.log(v[n % 4] * v[n % 4] + 2.0) + f64::cos(v20)
+        } else {
+            a11[2] / (v[n % 4].powi(2) + 1.5)
+        };
+        s1 = f64::mul_add(s1, 0.6, f64::sin(x1.atan()) * 0.4);
+        s0 + s1.sin() + s2 * 0.25 - acc3.sin() + f64::tanh(v8) + v10 * 0.5 - a11[3].tanh() + a12[0] - v21 + (a11[(k13 + n) % 4] - x2).cos().sinh()
+    }
+
+    #[differentiable]
+    pub fn prog_9<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (0.5 * v[1]).tanh().sinh();
+        let mut s1: f64 = (x2 + s0).tanh() * 2.0;
+        let mut s2 = x1.cos().exp_m1();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s0.atan() * x0;
+            acc3 += (x1 - 2.0).sin() * 0.5;
+        }
+        match n % 2 {
+            MODE_A => {
+                let v5: f64 = f64::max(acc3, x0);
+                acc3 -= f64::cos(v5);
+            }
+            MODE_B if n < 4 => {
+                let v6 = acc3 + v[2];
+                acc3 -= v6.cos() * 0.75;
+            }
+            _ => {
+                acc3 += (x0 * x0 + 1.0).ln().cos();
+            }
+        }
+        let mut a7 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = i as f64;
+            a7[i % 4] += a7[(i + n) % 4] * ((-fi).tanh() * 0.2);
+        }
+        if 3.0_f64.powf(a7[n % 4].sin()) <= (f64::tanh(x2) * 0.9).asin() {
+            let v8 = (f64::cos(f64::exp2(a4[n % 4].sin())) + 2.0).cbrt();
+            acc3 += 0.5 * v8.cos();
+        } else {
+            s0 = (s0 * 0.5 + f64::atan2(1.5_f64, x2) * 1.0).tanh();
+            acc3 -= f64::tanh(x0).atan().cos();
+        }
+        let mut a9 = [0.0; N];
+        a9[0] = v[1].sin();
+        for i in 1..4 {
+            a9[i] = a9[i - 1] * 0.5 + f64::tanh((v[3 - i] * v[3 - i] + 1.0).log(f64::powi(s2, 2) + 2.0)).sinh().tanh() * 0.05;
+        }
+        'l3: for (i, &t) in a9.iter().enumerate() {
+            let fi = i as f64;
+            acc3 -= 0.5 * 3.0_f64.atan2(t).sin();
+            s0 = s0.mul_add(0.75, a9[n % 4].sin().exp2().sin() * 0.1);
+            let mut k10 = 0;
+            while k10 < 6 {
+                k10 += 1;
+                match k10 {
+                    MODE_A => {
+                        s2 = (s2 * 0.75 + (-x0) * 0.25).sin();
+                        let x1 = f64::log(f64::cos(x1).exp2().powi(2) + 1.0, f64::powi(x1 * x1, 2) + 2.0);
+                        s0 = 0.75 * s0 + 0.02 * f64::cos(f64::tanh(x1));
+                    }
+                    MODE_B | MODE_D => {
+                        let v11 = x0 - (s0 * s0 + 1.0).log10();
+                        acc3 += v11.sin() * 0.05;
+                    }
+                    4..=6 => {
+                        acc3 += 0.05 * (f64::powi(x0, 2) / (f64::powi(t + x0, 2) + 1.0)).sin();
+                        break 'l3;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.8 + x0.sin().exp2() * 0.1).sin();
+                    }
+                }
+                match k10 % 4 {
+                    0..=1 => {
+                        s2 = (s2 * 0.5 + f64::powi(x1 * x1 + 1.0, -2) * s2 * 0.02).tanh();
+                    }
+                    g if g > 2 => {
+                        let x0 = x0 + (x2.tanh() * 0.9).acos();
+                        s1 = (s1 * 0.75 + (0.8 - s1) * 0.25).sin();
+                        acc3 -= f64::sin(x0).sin() * 0.05;
+                    }
+                    _ => {
+                        acc3 += ((v[0] * v[0] + 1.0).atan2(s1) / (fi * fi + 1.5)).cos() * 0.05;
+                    }
+                }
+                acc3 += 0.05 * f64::tanh(a4[k10 % 4]);
+            }
+        }
+        f64::cos(x0) + s0.tanh() + s1 + s2 - acc3.tanh() - a4[2] + a9[2].sin() + f64::tan(v[3].sin() * 1.2)
+    }
+
+    #[differentiable]
+    pub fn prog_10(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = -x0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        a2[0] = f64::ln_1p(v[n % 4].tanh() * 0.5);
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * 0.75 + x1.sin() * 0.25;
+        }
+        let mut m3 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if ((-v[(m3 + n) % 4]).cos() * 2.0).cosh() <= -0.5 {
+                m3 += 1;
+            }
+            let v10 = if f64::exp_m1(x1.cos()) <= v[n % 4].mul_add(*x2, x1) {
+                for j in (0..n).rev() {
+                    let fj = j as f64;
+                    let v4 = f64::ln(a2[2].powi(2) + 1.0);
+                    let v7 = if (v4 * v4 + 2.0).sqrt() < -1.0 || j == 5 {
+                        let v5 = (a2[j % 4] - fi).atan();
+                        f64::abs(fi) + v5.tanh()
+                    } else {
+                        let v6 = x0.mul_add(x0, fj);
+                        v4 + v6.tanh()
+                    };
+                    let v8 = f64::tanh(x1).exp_m1();
+                    s0 *= 0.6;
+                    s0 -= 0.05 * f64::sin(s0 + v7);
+                    s0 = f64::mul_add(s0, 0.75, v8.tanh().sin() * 0.05);
+                }
+                let v9 = x0;
+                f64::cbrt((a2[0] * a2[0] + 0.5).powf(2.5).cos() + 2.0) + f64::cos(v9)
+            } else {
+                0.5 * a2[2]
+            };
+            let v11 = ((x0 * x0 + 2.0).ln().powi(2) + 1.0).powf(0.5);
+            s0 = (s0 * 0.6 + (f64::cos(f64::sin(*x2).exp()) * 0.9).asin() * 0.05).sin();
+            acc1 += f64::sin(f64::cos(v10) + v11.tanh()) * 0.25;
+        }
+        let c12 = m3 as f64;
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 += 0.5 * f64::tanh(f64::cbrt(x1.sin() + 2.0).atan());
+            let mut k13 = 0;
+            while k13 < 6 && (v[1] * s0).sin() >= 0.25 {
+                k13 += 1;
+                acc1 += f64::sin(f64::exp_m1(c12.tanh())) * 0.05;
+                if (f64::atan2(t, f64::powi(a2[m3 % 4], 2) + 0.5).powi(2) + 1.0).log10() > 0.5 {
+                    continue 'l3;
+                }
+            }
+            acc1 += 0.5 * f64::tanh((fi * fi + 0.5).sqrt()).tanh();
+            acc1 += 0.5 * t.tanh();
+        }
+        if *x2 / 1.5 > -0.5 {
+            acc1 -= (c12.abs() / (f64::log2(f64::powi(c12, 2) + 1.0).powi(2) + 0.5)).tanh();
+            s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_3::<4>(f64::sin((x0 * x0 + 2.0).acosh()), 1.5, x0, &a2, n));
+        } else if a2[1].atan() < (x0.sin() * 1.2).tan() && m3 < 2 {
+            for &t in v.iter() {
+                s0 = 0.8 * s0 + 0.02 * (x1 + c12 * s0).cos();
+                acc1 += 0.5 * (x1 + *x2).sin();
+                acc1 += 0.5 * t.tanh().tanh();
+            }
+        } else {
+            acc1 -= f64::sin(f64::asin(x1.cos() * 0.9));
+            s0 = s0.mul_add(0.75, f64::tanh(prog_2((s0.powi(2) + 1.0).log(10.0).tanh(), 0.25, (x0 - 0.5).tanh() * 2.0, &a2, 1)) * 0.005);
+        }
+        if v[m3 % 4].copysign(c12).to_radians() <= 0.5 {
+            acc1 += 0.5 * f64::cosh(a2[3].cos() * 2.0).cos();
+        } else {
+            s0 = (s0 * 0.5 + ((s0.sin() + 2.0).cbrt() - f64::cbrt(x2.powi(2) + 1.0)) * 0.25).tanh();
+            s0 = (s0 * 0.6 + s0 * s0 * 0.1).tanh();
+        }
+        x1 + s0 * 0.25 + acc1.tanh() - (x1 * x1).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_11<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_2((x2 * core::f64::consts::FRAC_1_SQRT_2).tanh(), f64::cos(f64::log(x0 * x0 + 1.0, x2.powi(2) + 2.0)) * 2.0, x0.sin().exp().sin() * 2.0, &v, n).cos() * 2.0;
+        let mut s1 = f64::min(x1 * x1, (x0 * x0 + 0.5).sqrt()).cos() * 2.0;
+        let mut s2 = f64::cos(prog_2(f64::sin(3.0_f64.min((f64::tanh(x0) * 1.5).sinh())) * 2.0, f64::tan(v[2].tanh() * 1.2).sin() * 2.0, f64::sin(v[2].mul_add(v[2], v[n % 4]) - v[n % 4]) * 2.0, &v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::tan(x1.cos() * 1.2);
+            acc3 += 0.5 * (-s2).tanh();
+        }
+        if n > 2 {
+            return x1.to_degrees() * 0.01;
+        }
+        let mut m5 = f64::min(v[n % 4], x2);
+        for i in 0..v.len() {
+            let c6: f64 = a4[i].cos();
+            m5 = c6.max(m5);
+        }
+        s1 = s1 * 0.75 + f64::sin(m5).tanh() * 0.02;
+        'l2: for i in 0..N {
+            s1 = (s1 * 0.8 + f64::atan(a4[1]) * 0.2).tanh();
+            for j in (0..=i).rev() {
+                let v7 = f64::cbrt((s2 / (f64::powi(v[2], 2) + 1.5)).sin() + 2.0);
+                acc3 += 0.2 * (0.35 * v7);
+                match j {
+                    1..=2 => {
+                        continue 'l2;
+                    }
+                    3 => {
+                        s2 = s2 * 0.5 + f64::cos(s2 * v[1]) * 0.1;
+                    }
+                    _other => {
+                        s0 = s0 * 0.5 + f64::log2(x0 * x0 + 1.0).sin() * 0.25;
+                    }
+                }
+            }
+            acc3 += 0.5 * x1.sin();
+        }
+        let mut k8 = 0;
+        while k8 < n + 1 {
+            k8 += 1;
+            if f64::tan(m5.tanh() * 1.2) / (f64::log(1.5_f64, s2 * s2 + 2.0).powi(2) + 1.0) < -0.5 {
+                let v9 = f64::mul_add(a4[(k8 + n) % 4], a4[(k8 + n) % 4], s0);
+                acc3 += 0.25 * v9.cos().tanh();
+            } else if f64::sqrt(f64::powi(s1 * x0, 2) + 0.5) > -0.5 {
+                s1 = 0.5 * s1 + 0.5 * (f64::powi(a4[k8 % 4], 2) + 1.0).ln().sin();
+                s0 = (s0 * 0.75 + f64::mul_add(s0, s1, v[k8 % 4]) * 0.05).tanh();
+            }
+            let v10 = v.iter().fold(m5, |r, &p| r * 0.75 + 0.1 * 2.0_f64.powf(p.tanh()).cos());
+            if k8 == 7 {
+                return v10;
+            }
+            acc3 += 0.25 * v10.cos().abs().tanh();
+        }
+        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| (p * p + 1.0).ln() + f64::cos(q)).sum::<f64>();
+        f64::cos(s0) - s1.cos() + s2 * 0.5 + f64::sin(acc3) - a4[1] * 0.5 - v11.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::cos(x2 - v[3]) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.05 * p.atan2(x1 * x1 + 1.0).cos());
+        let v3 = if v2.max(v[n % 4]) < 0.5 {
+            x0.tanh()
+        } else {
+            return f64::min(v[0] + v[n % 4], s0.cos().cosh())
+        };
+        match n % 2 {
+            0 => {
+                let v4 = v2.cos();
+                s0 = f64::mul_add(s0, 0.6, f64::exp_m1(v2.sin()).clamp(-1.5, 1.0).tanh() * 0.05);
+                s0 = 0.5 * s0 + 0.25 * v4.sin();
+            }
+            _ => {
+                acc1 += f64::log(f64::powi(v3, 2) + 1.0, 3.0);
+                s0 = (s0 * 0.75 + (-s0) * 0.1).sin();
+            }
+        }
+        match n {
+            PHASE_A | 2 => {
+                let v5 = prog_6(0.25, x2, 0.75, &v, n);
+                s0 *= 0.8;
+                s0 -= 0.005 * f64::sin(v5);
+            }
+            g if g > 3 => {
+                s0 = 0.8 * s0 + 0.01 * (f64::sin(v2) * 1.2).tan().cos();
+            }
+            _ => {
+                s0 = f64::mul_add(s0, 0.5, (v2 * v2 + 2.0).acosh().cos() * 0.1);
+                s0 = 0.6 * s0 + 0.4 * v3.tanh();
+            }
+        }
+        let v6: f64 = v2;
+        for i in 1..n {
+            let fi = i as f64;
+            let v8 = match i {
+                0 => (v2.sin() * 2.0).cosh(),
+                PHASE_C if n % 2 == 0 => v3.sin(),
+                g if g > 3 => -v6,
+                _ => {
+                    let v7 = (v3 * v3 + 1.0).recip();
+                    2.0_f64.powf(f64::tanh(f64::acos(v7.sin() * 0.9)))
+                }
+            };
+            let v11 = match i % 3 {
+                PHASE_B if n % 2 == 0 => {
+                    let v9 = fi.atan2(v6 * v6 + 0.5);
+                    (v3 * v3 + 1.0).sqrt() + f64::tanh(v9)
+                }
+                _other => {
+                    for &u in v.iter() {
+                        let v10 = if u - s0 >= -0.5 {
+                            v3 * v3
+                        } else {
+                            return v6 + v3
+                        };
+                        acc1 += 0.1 * f64::sin(v2 * 0.1);
+                        s0 = s0 * 0.6 + v10.cos() * 0.2;
+                    }
+                    f64::atan2(2.0_f64, v3.cos())
+                }
+            };
+            acc1 += 0.4 * (s0 + v6).cos();
+            s0 = (s0 * 0.75 + (v8.sin() - v11.sin()) * 0.02).tanh();
+        }
+        s0 + acc1.tanh() - v3 * 0.25 - v6 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin((x0 * x0 + 0.5).atan2(v[0] * v[0])) * 2.0;
+        let mut s1 = f64::sinh((v[n % 4] * v[n % 4] + 2.0).acosh().cos() * 1.5).tanh() * 2.0;
+        let mut s2 = s1;
+        let mut acc3: f64 = 0.0;
+        if n % 3 == 1 {
+            return 2.0 * f64::exp(x1.cos());
+        }
+        'l0: for &t in v {
+            s2 = s2 * 0.6 + (x1 + s2.cos()).cos() * 0.2;
+            s1 *= 0.6;
+            s1 += 0.1 * (t.sin() * 1.5).sinh().sin();
+            let mut k4 = 0;
+            while k4 < 4 && (x2.cos() * 0.9).atanh() >= x0 {
+                k4 += 1;
+                s1 = f64::mul_add(s1, 0.75, f64::sin(x2) * 0.25);
+                match n + k4 {
+                    2 => {
+                        s2 = f64::mul_add(s2, 0.8, f64::cos((s1.powi(2) + 2.0).acosh()) * 0.05);
+                        s2 = (s2 * 0.8 + (x2.cos() * 2.0).sinh().powi(2).ln_1p() * 0.02).sin();
+                    }
+                    3 => {
+                        let v5 = ((x1 / (t * t + 1.0)).cos() * 2.0).cosh();
+                        s2 = s2 * 0.8 + f64::ln((s2 * s2 + 1.0).log2().powi(2) + 0.5).tanh() * 0.05;
+                        acc3 -= v5.tanh().cos() * 0.1;
+                    }
+                    g if g > 5 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        acc3 -= v[k4 % 4].sin() * 0.1;
+                    }
+                }
+                let v6 = v.iter().map(|&p| 1.0 + 0.25 * (f64::tanh(p) - p).cos()).product::<f64>();
+                s0 = (s0 * 0.75 + f64::tanh(v6) * 0.05).tanh();
+            }
+            if s2 + t <= -0.5 {
+                let v7 = x2.tanh().exp2().tanh().exp2();
+                acc3 += v7.tanh().sin() * 0.5;
+            } else {
+                s0 = (s0 * 0.75 + ((s2.powi(2) + 0.5).sqrt() - s2.atan2(s0.powi(2) + 0.5)) * 0.02).tanh();
+            }
+        }
+        let mut m8: f64 = -1.0;
+        for i in 0..n {
+            let c9 = (x2 * x2 + 1.0).cbrt() + v[(i + n) % 4].tanh();
+            m8 = f64::max(m8, c9);
+        }
+        acc3 += f64::cos(m8);
+        for i in 0..4 {
+            let fi = i as f64;
+            if n % 3 == 1 && (f64::powi(fi * x1, 2) + 0.5).sqrt() > x2 {
+                break;
+            }
+            acc3 -= f64::cos(x2 + s2).tanh() * 0.5;
+        }
+        let len10 = v.len();
+        'l4: for i in 0..len10 {
+            let mut m11: f64 = 2.5;
+            for j in 0..v.len() {
+                m11 = f64::min(m11, 1.5 * x1 + v[(j + n) % 4]);
+                if (x2.sin() * 0.9).atanh() < s1.atan() || j > 2 {
+                    break 'l4;
+                }
+            }
+            s0 = 0.75 * s0 + 0.02 * f64::powf(v[3 - i] * v[3 - i] + 1.0, f64::cos(s0)).sin();
+            let mut k12 = 0;
+            while k12 < 5 && f64::atanh(x0.sin() * 0.9) + m11 <= x1 {
+                k12 += 1;
+                if f64::cos(x0) <= 0.5 {
+                    break 'l4;
+                }
+                if f64::log(x2 * x2 + 1.0, 3.0) < 0.5 || n % 2 == 0 {
+                    let v13 = f64::tanh(x0.powi(2));
+                    s1 = (s1 * 0.8 + v13.cos() * 0.05).tanh();
+                }
+                if 0.1 - m8 >= 0.0 {
+                    acc3 += f64::log(0.5_f64, (x2 + x0).powi(2) + 2.0).cos() * 0.1;
+                }
+                s1 *= 0.8;
+                s1 += 0.2 * f64::cos(s1);
+            }
+            let mut m14: f64 = 0.5;
+            for j in 0..n {
+                m14 = f64::min(m11 + m8 + v[(j + n) % 4], m14);
+            }
+            s0 = s0 * 0.75 + m14.tanh().cos() * 0.05;
+            s0 *= 0.5;
+            s0 += 0.2 * f64::sin(m11);
+        }
+        x1.sin() - x2 + s0.cos() + s1.cos() + s2 * 0.5 - acc3.tanh() - m8.sin().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (x1.tanh() * 0.9).acos().cos() * 2.0;
+        let mut s2 = s1.max(x2);
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = (f64::powi(x0, 2) + 1.0).ln();
+        'l0: for i in (0..4).rev() {
+            s2 = s2.mul_add(0.5, x1.powi(3).cos() * 0.02);
+            s2 = s2 * 0.8 + v4.sin() * 0.2;
+            for j in 0..i {
+                let fj = j as f64;
+                let v6 = if x0 + x2 <= 1.0 && j == 0 {
+                    f64::cos(s1).tanh().exp()
+                } else {
+                    let v5 = (SCALE + w0[3 - j]).sin();
+                    ((fj - x0).cos() * 0.9).asin() + v5.sin()
+                };
+                s1 = s1.mul_add(0.8, f64::tanh((s1.powi(2) + 2.0).acosh()) * 0.05);
+                if w0[0] + x1 >= 0.0 {
+                    s1 = 0.75 * s1 + 0.02 * (x0.tanh().exp() + v6.sin()).tanh();
+                    break 'l0;
+                }
+                s2 = (s2 * 0.75 + v6.tanh() * 0.05).sin();
+            }
+        }
+        let mut m7: f64 = -0.5;
+        for i in 0..n {
+            let c8: f64 = s2.mul_add(w0[i % 4], s2) + v[i % 4];
+            m7 = f64::min(m7, c8);
+        }
+        acc3 -= 0.1 * f64::sin(m7);
+        let v9 = prog_12(x0, s1.sin().sin(), x1, [w0[0], w0[1], w0[2], w0[3]], n);
+        let v10 = (0..n).map(|i| v[i % 4] * s1).sum::<f64>();
+        let v11 = (0..n).map(|i| f64::exp_m1((x2 + v4).tanh()) + w0[i % 4] * 0.25).sum::<f64>();
+        let [b12, _, _, b13] = *v;
+        f64::sin(s2) + acc3 * 0.75 - v9.tanh() - v10.cos() + v11.tanh() + b12 * 1.5 - b13
+    }
+
+    #[differentiable]
+    pub fn prog_15<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1: T = (x2 * x2 + 1.0).log(T::powi(x0, 2) + 2.0).cos() * 2.0;
+        let mut s2 = x1;
+        let mut acc3: T = 0.0;
+        for (i, &t) in w0.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            let v4 = ((t.powi(2) + 1.0).sqrt().powi(2) + 2.0).sqrt();
+            let v5 = w0.iter().fold(T::tanh(fi), |r, &p| r * 0.5 + 0.25 * (r + p.tanh()).tanh());
+            acc3 = acc3 - (v5 / (x0.sin() + 2.0)).tanh() * 0.5;
+            s2 = 0.6 * s2 + 0.4 * v4.cos().tanh();
+        }
+        let mut k6 = 0;
+        let v8: T = loop {
+            k6 += 1;
+            s1 = (s1 * 0.75 + s1 * 0.25).tanh();
+            acc3 = acc3 + 0.5 * (1.25 - w0[(k6 + n) % 4] * x2).cos();
+            if k6 < 2 && T::cbrt((T::to_degrees(s2) * 0.01).sin() + 2.0) < w0[2] * 0.8 {
+                acc3 = acc3 + 0.5 * T::sin(x2.sin().exp().powi(2).ln_1p());
+            } else if x1 * w0[3 - k6] / 2.0 >= T::exp_m1(T::tanh(s2)) || k6 == 0 {
+                let v7 = (s2 * s2 + 1.0).recip();
+                acc3 = acc3 - v7 * 0.5;
+            } else {
+                s2 = s2 * 0.5 + T::sin(s2.clamp(T::cos(s2) - 1.5, s2.cos() + 1.5)) * 0.5;
+                if k6 % 2 == 0 {
+                    break T::acosh(s1 * s1 + 1.5);
+                }
+            }
+            if k6 >= 3 || s1 / (x2.powi(2) + 0.5) >= x0 + v[(k6 + n) % 4] {
+                break x2.cos();
+            }
+        };
+        match k6 {
+            0..=2 => {
+                s2 = s2 * 0.6;
+                s2 = s2 + 0.05 * (v[3 - k6].cos() * 0.9).asin().tanh().exp_m1().tanh();
+            }
+            3 => {
+                let v9: T = v[n % 4].cos();
+                let x2 = T::abs(x0);
+                acc3 = acc3 - T::cos(T::tanh(v9) + T::sin(x2));
+            }
+            _other => {
+                let v10 = T::powi(w0[2], 2);
+                acc3 = acc3 + (T::tanh(acc3) + 2.0).cbrt() * 0.4;
+                s1 = s1 * 0.5 + T::sin(T::sin(v10)) * 0.1;
+            }
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            let v11 = x0.cos().exp_m1().atan();
+            acc3 = acc3 + 0.5 * v8.cos();
+            s2 = s2 * 0.5 + T::tanh(v11).tanh() * 0.1;
+        }
+        let f12 = |t: T| T::asin(x1.sin() * 0.9) + t * 0.5;
+        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f12(p) * 0.25);
+        w0[2] * 0.75 - s1 + s2 * 0.75 + acc3.cos() + v8 + v13 * 0.75 - (T::ln(T::powi(v13, 2) + 0.5) + v13)
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4].sin() + 2.0).cbrt();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v3 = loop {
+            k2 += 1;
+            if n % 3 == 1 && x2.hypot(x0) <= x1 {
+                acc1 += (x0 * s0).powi(2).sin() * 0.2;
+            } else {
+                s0 = (s0 * 0.75 + f64::powi(x0, 2) * 0.05).tanh();
+                s0 = (s0 * 0.6 + s0 / (x0.sin().exp2().powi(2) + 1.5) * 0.25).tanh();
+            }
+            acc1 += 0.5 * f64::cos(-s0);
+            if k2 >= 4 || x2 <= x0 {
+                break (s0 * s0 + 1.0).powi(-3);
+            }
+        };
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * (v3.clamp(-1.5, 0.5) + p.sin()).tanh()).product::<f64>();
+        for &t in v.iter() {
+            s0 = (s0 * 0.75 + (f64::atan2(x2.powi(2) + 1.0, x1).sin() * 0.9).asin() * 0.02).sin();
+            if f64::log(v[k2 % 4] * v[k2 % 4] + 1.0, x0 * x0 + 2.0) >= -v3 && k2 % 2 == 0 {
+                break;
+            }
+            let v5: f64 = if s0 / (f64::cos(v3) + 2.0) <= (f64::sin(v4) * 1.5).sinh() {
+                0.25 - f64::acos(f64::cos(t) * 0.9)
+            } else {
+                return (f64::cos(t) * 0.9).atanh().sin()
+            };
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(v5.cos()) * 0.05);
+        }
+        let mut m6 = f64::sin(acc1.hypot(x2));
+        for i in 1..4 {
+            let c7 = f64::mul_add(v4, v4, v3) + v[i];
+            m6 = m6.min(c7);
+            s0 = (s0 * 0.6 + x0.atan() * 0.4).tanh();
+        }
+        s0 = (s0 * 0.5 + f64::tanh(m6) * 0.005).tanh();
+        if k2 == 4 {
+            return x0 + x1;
+        }
+        x0.sin() - f64::tanh(x1) - f64::cos(s0) - v4 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x0.powi(2) + 2.0).acosh().cos().cosh();
+        let mut s1 = f64::sin((x1.cos() * 0.9).acos()) * 2.0;
+        let mut s2 = f64::cos(x2.sin().exp()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5 = if ((-v[n % 4]).sin() * 0.9).acos() < 0.5 {
+            for i in 0..v.len() {
+                let fi = i as f64;
+                acc3 += 0.5 * f64::log10(v[3] * v[3] + 1.0);
+                if f64::exp(f64::tanh(v[i])) < -1.0 {
+                    s2 = (s2 * 0.5 + x1.sin() * 0.5).sin();
+                    break;
+                }
+                acc3 -= fi.asinh().cos() * 0.5;
+            }
+            let v4 = x0;
+            s0 = (s0 * 0.5 + s1.tanh() * 0.05).tanh();
+            (v4 * v4 + 1.0).recip()
+        } else {
+            s0 = f64::mul_add(s0, 0.5, f64::sin(s0 * s0 + f64::recip(s0.powi(2) + 1.0)) * 0.05);
+            v[1].sin()
+        };
+        let [b6, _, b7] = [v5 / (x2.cos() + 2.0), acc3.atan(), v5.min(x0)];
+        let [b8, b9] = [s2 * v[n % 4] + x2, f64::tanh(s2)];
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            a10[i] = (f64::cos(b8) * 1.2).tan() + b7 * b6;
+        }
+        s1 = 0.6 * s1 + 0.2 * b6.sin().sin();
+        s0 * 0.5 + s1 * 0.25 + b7 * 1.5 + f64::cos(b8) - b9 - a10[2].cos() - (b7.sin() * 2.0).cosh() / (f64::tanh(v5) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.tanh();
+        let mut s1 = f64::tanh(v[n % 4].mul_add(x2, x1)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if x0 > f64::cos(s0) || n > 0 {
+            0.1 - acc2
+        } else {
+            x2 - v[n % 4]
+        };
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if v[i] / (x1 * x1 + 1.0) <= 0.0 {
+                s0 = (s0 * 0.75 + s1.cos().exp_m1() * 0.05).sin();
+                acc2 += 0.25 * (t.tanh() * 0.9).atanh();
+            } else if v[i] + v3 > 0.5 || i == 0 {
+                s0 = 0.75 * s0 + 0.2 * (f64::ln_1p(f64::tanh(t) * 0.5).powi(2) + 1.5).acosh().tanh();
+                let x0 = 1.2 * x0;
+                acc2 += f64::cos(x0) * 0.5;
+            } else {
+                let Some(k4) = n.checked_sub(2) else {
+                    return s1 * t
+                };
+                let c5 = k4 as f64;
+                let mut k6 = 0;
+                while k6 < n + 1 {
+                    k6 += 1;
+                    if (x2.tanh() * 0.9).asin() * (x2 + s0) <= s1 {
+                        s1 = (s1 * 0.5 + (f64::sin(s1) + 2.0).cbrt() * 1.0).sin();
+                        s1 *= 0.75;
+                        s1 -= 0.2 * f64::acosh(s0 * s0 + 2.0).cos();
+                    } else if v[2].abs() < t {
+                        let v7: f64 = f64::acos(f64::tanh(x0) * 0.9);
+                        s1 = s1.mul_add(0.8, v7.cos().tanh() * 0.05);
+                    }
+                    s1 *= 0.5;
+                    s1 -= 1.0 * f64::cos(c5.tanh().exp());
+                    let v8 = match n + k6 {
+                        0 => f64::tan(f64::sin(v3) * 1.2) * (x2 * x2 + 1.0).cbrt(),
+                        MODE_B | 3 => SCALE + x1.cos().exp_m1(),
+                        4 => {
+                            acc2 += 0.05 * (x0 * t).sin();
+                            (v3.sin() * 1.2).tan()
+                        }
+                        _other => (x2 * x2 + 1.0).log10(),
+                    };
+                    acc2 += 0.05 * f64::cos(v8.cos());
+                }
+                acc2 += f64::sin(c5.sin()) * 0.5;
+            }
+            if t.sin() / ((SCALE + v[i]).powi(2) + 1.5) <= 0.25 {
+                s0 = (s0 * 0.5 + (s1.powi(2) + 1.0).powf(x1.cos()) * 0.02).sin();
+                s1 = (s1 * 0.6 + f64::cos(s1).exp2() * 0.25).sin();
+            } else if v3 * t + 1.5 >= -1.0 && i % 2 == 0 {
+                acc2 -= 0.5 * f64::cos(v[i] + t);
+                if f64::atan(x1.asinh()) < fi + v3 {
+                    continue;
+                }
+                s1 = 0.8 * s1 + 0.2 * s1.cos();
+                if v[i].cos() >= 0.5 {
+                    let v9 = f64::acos(fi.sin() * 0.9);
+                    s0 = (s0 * 0.75 + v9 * 1.0).sin();
+                } else if x0 * fi > 0.0 {
+                    let v10 = v[i].clamp(-1.0, 1.0);
+                    s0 = s0 * 0.6 + f64::cos(v10) * 0.4;
+                } else {
+                    acc2 += f64::sin(x0) * 0.5;
+                }
+            }
+            s0 = s0 * 0.8 + s0.cos().sin() * 0.2;
+        }
+        let mut m11 = f64::NEG_INFINITY;
+        for i in 0..4 {
+            m11 = m11.max(0.25 * v3 / (v3.mul_add(v3, x2) * v3.mul_add(v3, x2) + 1.0) + v[i]);
+        }
+        s0 = 0.6 * s0 + 0.02 * f64::sin(m11.sin());
+        let mut m12 = 0;
+        for &t in v.iter() {
+            match m12 % 4 {
+                0..=1 => {
+                    if (x1 + m11) * 2.5 < x0.tanh() {
+                        s0 = (s0 * 0.8 + f64::sin(s0) * 0.2).sin();
+                    } else if let Some(k13) = n.checked_sub(2) {
+                        let c14 = k13 as f64;
+                        if let Some(_) = n.checked_sub(3) {
+                            let v16 = (s1 * s1 + 0.5).recip();
+                            acc2 += 0.5 * s0.tanh().sin();
+                            s1 *= 0.6;
+                            s1 -= 0.2 * f64::tanh(v16.cos());
+                        } else {
+                            s0 = s0 * 0.5 + (s0.powi(2) + 1.0).cbrt().sin() * 1.0;
+                            let v17 = v3 * t;
+                            s1 = s1 * 0.6 + f64::cos(v17) * 0.05;
+                        }
+                        acc2 -= 0.5 * c14.cos().cos();
+                    } else {
+                        if let Some(k18) = (n % 3).checked_sub(1) {
+                            let c19 = k18 as f64;
+                            acc2 += f64::atan2(t * t + 1.0, t).cos() * 0.5;
+                            acc2 += c19.cos().sin() * 0.5;
+                        }
+                        let v20 = (v[n % 4] * v[n % 4] + 1.0).recip() + f64::tan(m11.cos() * 1.2);
+                        s1 = (s1 * 0.5 + v20.cos() * 0.05).sin();
+                    }
+                }
+                3 => {
+                    break;
+                }
+                _other => {
+                    s1 = s1 * 0.8 + f64::sin(-(t / (f64::sin(t) + 2.0))) * 0.05;
+                }
+            }
+            let v21 = f64::exp_m1(f64::atanh(v3.tanh() * 0.9).cos());
+            s0 = 0.5 * s0 + 0.5 * x2.cos().tanh();
+            if n > 3 {
+                m12 += 1;
+            }
+            acc2 -= (f64::cos(t) - f64::sin(v21)).cos() * 0.25;
+        }
+        match m12 {
+            MODE_C => {
+                let v22 = (x2 * x2 + 0.5).recip();
+                match (n % 4).checked_sub(1) {
+                    Some(k23) if k23 < 2 => {
+                        acc2 -= 0.25 * v3.powi(2).cos();
+                    }
+                    Some(_) => {
+                        let v25: f64 = f64::atan2(v3 * v3 + 1.0, x1);
+                        s1 *= 0.5;
+                        s1 += 0.05 * v25.sin();
+                    }
+                    None => {
+                        s0 = 0.6 * s0 + 0.02 * f64::powf(0.5_f64, s0.tanh()).sin();
+                    }
+                }
+                s1 = s1 * 0.8 + v22.sin() * 0.1;
+            }
+            3..=4 => {
+                s0 = s0 * 0.6 + f64::cos(v3).sin() * 0.2;
+            }
+            5 => {
+                acc2 -= v3.abs().sin();
+                acc2 += f64::cbrt(x2.cos() + 2.0);
+            }
+            _ => {
+                s0 = (s0 * 0.75 + acc2 * 0.005).tanh();
+                let Some(k26) = (m12 + n).checked_sub(3) else {
+                    return f64::exp2(x0.cos())
+                };
+                let c27 = k26 as f64;
+                acc2 -= c27.cos();
+            }
+        }
+        let mut a28 = [0.0; 4];
+        for i in 0..4 {
+            if !(i % 2 == 0) {
+                a28[i] = x2 * x2;
+            } else {
+                a28[i] = SCALE + v[i];
+            }
+        }
+        let f29 = |t: f64| v3 + t * 0.25;
+        let v30 = f29(v[2]) + f29(x1) * 1.0;
+        s0 - s1 + f64::tanh(acc2) + a28[1] * 0.5 + v30.cos() + (v30.tanh() * 0.9).asin()
     }
 
     #[differentiable]
     pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5(f64::cos((f64::cos(x0) * 0.5).ln_1p()) * 2.0, x0, x2, &v, n).tanh() * 2.0;
-        let mut s1: f64 = (x1 + 0.75 - x0 * std::f64::consts::FRAC_PI_4).cos() * 2.0;
+        let mut s0 = f64::sin(prog_2(f64::sin((f64::cos(x2).powi(2) + 1.0).powi(-2)) * 2.0, x0, f64::sin(-x2), &v, 3)) * 2.0;
+        let mut s1: f64 = f64::atan(f64::atan2(x1 * x1 + 1.0, x1));
         let mut acc2: f64 = 0.0;
         let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = (s0.powi(2) + 0.5).atan2(s1);
-            s0 = (s0 * 0.6 + f64::cos(t) * 0.4).sin();
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] += f64::ln(fi * fi + 0.5).cos() * 0.25;
         }
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = a3[i] + x2;
-            s1 = s1 * 0.8 + t.sin() * 0.2;
+        for i in 0..n {
+            let v4 = f64::cos(s0);
+            a3 = [a3[1], a3[2], a3[0] * 0.8 + (v[(i + n) % 4] * s0 - x1 * v4).tanh() * 0.02, a3[1] * 0.6 + f64::cos(x1.atan2(a3[n % 4].powi(2) + 0.5)) * 0.1];
         }
-        acc2 += (x2.powi(2) + 2.0).sqrt().tanh();
-        'l2: for (i, &t) in a3.iter().enumerate() {
-            let v5 = (x0 * x0 + 1.0).recip();
-            let v6 = f64::ln(t.powi(2) + 2.0) + f64::recip(x2 * x2 + 1.0);
-            s1 = (s1 * 0.75 + 0.75 * v5 * 0.5).sin();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v8 = match n {
-                    0..=1 => ((v6 * v6).powi(2) + 1.0).log(3.0),
-                    g if g > 4 => {
-                        let x2: f64 = a4[3 - j].sin().exp_m1();
-                        x2 - v6
-                    }
-                    _ => {
-                        let v7 = v6 * a4[n % 4];
-                        s1 *= 0.6;
-                        s1 -= 0.2 * f64::tanh(fj / (a4[n % 4] * a4[n % 4] + 1.0));
-                        t - s0 + v7.tanh()
-                    }
-                };
-                if !(j % 2 == 0) {
-                    break 'l2;
+        if n == 1 && v[n % 4].sin() < -0.5 {
+            return v[n % 4].cos().powi(2).ln_1p();
+        }
+        let v5 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(p + x0)).product::<f64>();
+        for &t in v.iter() {
+            let v7 = match n % 4 {
+                0 | MODE_C => (f64::sin(x2) * 1.2).tan(),
+                MODE_D => {
+                    let v6 = f64::exp2(a3[n % 4].cos());
+                    a3[n % 4].tanh().exp() + f64::tanh(v6)
                 }
-                acc2 += (a3[j] + v6).cos() * 0.1;
-                acc2 += 0.1 * f64::sin(v8.tanh());
+                _ => v5.to_radians() * 20.0,
+            };
+            let mut k8 = 0;
+            while k8 < 4 {
+                k8 += 1;
+                s1 = 0.6 * s1 + 0.02 * (v5 + v7 + v5 * v5).sin();
+                s0 = (s0 * 0.8 + t.tanh() * 0.2).tanh();
             }
-            s1 = 0.5 * s1 + 0.25 * f64::sin(f64::sin(v6));
+            acc2 += 0.25 * f64::atanh((a3[k8 % 4] * a3[k8 % 4] + 1.5).acosh().sin() * 0.9);
+            acc2 += (t.sin() + v7.tanh()).sin() * 0.25;
         }
-        s0 + s1 + acc2.cos() - a3[0] * 0.75 - a4[1].sin()
+        s0.sin() + s1 + acc2.tanh() - a3[0].sin() - v5 + v5.cos() * (v5 / (x0.tanh() + 2.0))
     }
 
     #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x1 - x2) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = 'b0: {
-            if x2 + acc1.max(x0) < v[n % 4] * v[n % 4] {
-                break 'b0 x0 * x0;
+    pub fn prog_20<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let (x1, x2) = p;
+        let mut s0 = T::sin(prog_15(T::atan2(T::cosh(x1.sin() * 1.5), T::acosh(x0 * x0 + 1.5).powi(2) + 1.0).tanh(), x0 * 2.0, T::sin(T::recip(T::powi(x2 + x1, 2) + 0.5)), &v, 5)) * 2.0;
+        let mut s1 = s0;
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        while k3 < 5 && T::exp2(x0.tanh()) >= -0.5 {
+            k3 += 1;
+            let mut m4 = T::infinity();
+            for j in 0..n + 1 {
+                m4 = m4.min(v[(j * 3) % 4] - x2).max(-2.0);
             }
-            for i in 0..n {
-                let fi = i as f64;
-                if f64::recip(f64::powi(x2, 2) + 0.5) <= 1.0 {
-                    break 'b0 v[i % 4] + fi;
-                }
-                s0 = s0.mul_add(0.5, f64::cos((v[0] * v[0]).ln_1p()) * 0.5);
+            s0 = s0 * 0.5 + m4.tanh().sin() * 0.25;
+            acc2 = acc2 - 0.4 * T::ln_1p(x2 * x2).sin();
+            if T::sqrt((x0.sin() * 0.9).acos().powi(2) + 1.0) <= -0.5 {
+                continue;
             }
-            v[n % 4] / (acc1.powi(2) + 1.0)
-        };
-        let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * (v2.tanh() - (-acc1) + f64::tanh(p)).tanh());
-        if f64::sin(x2) <= 0.0 {
-            acc1 -= f64::sin(f64::acosh(acc1.tanh().exp2().powi(2) + 2.0));
-            acc1 += (x0 + v3).sin();
-        } else if n == 1 {
-            let v3 = v3.tanh().exp() - s0;
-            let v4 = x0.clamp(acc1.cos() - 1.5, x1.cos() + 1.5);
-            acc1 -= (v3.tanh() + v4.cos()).cos() * 0.2;
         }
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let mut m6: f64 = (v3.tanh() * 2.0).cosh().sin();
-            for j in 0..3 {
-                m6 = m6.max(0.25 - v[j]);
+        let v5 = acc2 / 1.5;
+        let mut m6 = 0;
+        for &t in v.iter() {
+            match n {
+                MODE_A => {
+                    let v7 = v5 * t;
+                    s1 = 0.75 * s1 + 0.05 * T::tanh(t.tanh().exp_m1());
+                    acc2 = acc2 + T::tanh(v7).tanh() * 0.5;
+                }
+                g if g > 1 => {
+                    let v8 = (v[1].cos() * 0.9).acos() + (s0 - x1);
+                    s1 = s1.mul_add(0.8, s1.cos() * 0.2);
+                    acc2 = acc2 + v8.cos() * 0.5;
+                }
+                _ => {
+                    acc2 = acc2 + (t / (x2.powi(2) + 1.0)).sin() * 0.5;
+                }
             }
-            s0 = f64::mul_add(s0, 0.6, v3.tanh() * 0.4);
-            if k5 >= 2 || f64::hypot(s0, m6) < 0.0 {
-                break x2 - v[1] + m6 / (v2.tanh() + 2.0);
+            s0 = s0 * 0.5 + (v[1] - t).tanh() * 0.25;
+            if v5 * v[k3 % 4] >= 1.0 {
+                m6 += 1;
             }
-        };
-        s0 * 0.75 - acc1 * 0.25 + v3.tanh() - v7.cos()
+        }
+        match m6 {
+            0..=2 => {
+                acc2 = acc2 - (v5 + (v5.powi(2) + 2.0).acosh()).cos();
+                s1 = s1 * 0.75 + T::tanh(T::sin((v[0].cos() * 1.2).tan())) * 0.02;
+            }
+            3..=5 => {
+                s1 = 0.8 * s1 + 0.005 * s1.tanh();
+            }
+            6 => {
+                s0 = s0.mul_add(0.5, T::cos(v[m6 % 4]) * 0.5);
+                acc2 = acc2 + T::cos(acc2) * 0.005;
+            }
+            _ => {
+                let [_, b9, b10, _] = v;
+                s0 = s0 * 0.5 + (b9.tanh() + b10.tanh()).sin() * 0.25;
+            }
+        }
+        let mut a11 = v;
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            a11[(i + n) % 4] = a11[(i + n) % 4] + a11[i % 4] * (fi.cos() * 0.2);
+            a11[n % 4] = a11[n % 4] - T::cos(((fi - v[0]).sin() * 0.5).ln_1p()) * 0.1 * a11[i % 4];
+            s1 = s1 * 0.6;
+            s1 = s1 - 0.1 * (s1.sin().tanh() * 0.9).acos().sin();
+        }
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            let mut k12 = 0;
+            while k12 < 3 {
+                k12 += 1;
+                acc2 = acc2 + v5.mul_add(s0, s1).sin() * 0.1;
+                acc2 = acc2 + 0.1 * x2.sin();
+            }
+            let mut m13: T = (fi.cos() * 0.5).ln_1p();
+            for j in 0..4 {
+                let fj = T::from_usize(j).unwrap();
+                let c14 = if m13 < 0.5 {
+                    T::powf(x1 * x1 + 1.0, fj.tanh()) + v[j]
+                } else {
+                    T::from_f64(SCALE).unwrap() + v[j]
+                };
+                m13 = m13.max(c14);
+            }
+            s0 = s0.mul_add(0.75, m13.sin().sin() * 0.05);
+        }
+        s0 * 0.75 + T::tanh(s1) + T::sin(acc2) + v5 * 1.5 - T::cos(a11[1]) + v5
     }
 
     #[differentiable]
     pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5(x0, 0.75, f64::tanh(x2) * 2.0, &v, n).cos() * 2.0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = (x0.sin().exp() * (x2.tanh() * 0.9).atanh()).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        match n {
-            0 => {
-                acc1 += f64::sin(x1 + 2.0);
-                let v2 = x2 + acc1 - x0.asinh();
-                s0 = s0.mul_add(0.5, f64::tanh(v2).cos() * 0.1);
-            }
-            1..=2 => {
-                s0 = 0.8 * s0 + 0.01 * f64::ln(s0 * s0 + 2.0).cos();
-                s0 = s0.mul_add(0.8, f64::tanh(f64::log2(x0.powi(2) + 1.0)) * 0.1);
-            }
-            3 => {
-                let v3 = f64::atan2(x1 * x1 + 0.5, x1);
-                s0 = (s0 * 0.8 + f64::cos(v3) * 0.02).sin();
-            }
-            _ => {
-                s0 = s0.mul_add(0.6, (-3.0_f64).max(acc1).tanh() * 0.4);
-                acc1 -= x1 * std::f64::consts::LN_2;
-            }
-        }
-        if (f64::sin(x1) * 0.9).acos() >= x1.mul_add(v[n % 4], s0) {
-            return f64::powi(x1, 2).abs();
-        }
-        let [b4, b5] = [(s0 * s0 + 0.5).sqrt(), x1 / (f64::tanh(x1) + 2.0)];
-        let [b6, _, b7] = [f64::cosh(b5.cos() * 1.5), SCALE + x1, prog_20(2.0, v[n % 4].cos().tanh(), (f64::powi(-b4, 2) + 0.5).recip().sin() * 2.0, v, n)];
-        for i in 0..4 {
+        let mut m2 = 0;
+        for i in 1..n {
             let fi = i as f64;
-            if x0.hypot(f64::acos(b6.cos() * 0.9)) < s0 {
-                return f64::hypot(b7 + x2, b7);
-            }
-            acc1 += 0.25 * (b7.atan2(f64::powi(b7, 2) + 0.5) + x1 / (b7.sin() + 2.0)).tanh();
-            if f64::sin(b5).sin().exp2() > -0.5 {
-                let mut k8 = 0;
-                while k8 < 6 {
-                    k8 += 1;
-                    let v9 = f64::powi(v[k8 % 4] / (f64::tanh(x1) + 2.0), 2);
-                    if !(n < 4) {
-                        let [b10, b11, b12, b13] = v;
-                        acc1 -= 0.05 * f64::cos(b10.cos() + b11.tanh() - b12.cos() + b13.tanh());
-                    } else if !(k8 % 3 == 1 && b7.cos().exp() < 0.0) {
-                        let v14 = v[k8 % 4] - v[2];
-                        acc1 -= v14.sin() * 0.05;
-                    } else {
-                        let [b15, b16, b17, b18] = [fi / (f64::powi(v9, 2) + 1.5) * b4, 3.0_f64.atan2(v[i]), -(v[k8 % 4] * b6), 0.5_f64.powf(x2.cos())];
-                        acc1 += 0.05 * (b15.sin() - b16.cos() - b17.cos() - b18.sin()).cos();
-                    }
-                    acc1 -= 0.05 * f64::sin(v9.atan2(x1 * x1 + 1.0));
-                }
-                acc1 += f64::cos(f64::to_degrees(b6.tanh().exp()) * 0.01) * 0.5;
-            }
-        }
-        let [b19, b20, b21, _] = v;
-        acc1.sin() - b6 - b7.sin() - b19 * 1.5 - b20.sin() + b21
-    }
-
-    #[differentiable]
-    pub fn prog_22<const N: usize>(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x0.atan();
-        let mut s2 = f64::cbrt(f64::powi(w0[n % 4].cos(), 2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a4[i] = v[i] + s1;
-            s2 = 0.8 * s2 + 1.0 * fi.sin();
-        }
-        let v6 = if n % 2 == 0 {
-            prog_0(f64::sin(p.0 * p.0), x0, 0.5, [v[0], v[1], v[2], v[3]], n)
-        } else if s1 - 2.5 > -1.0 {
-            -s1.min(p.1)
-        } else {
-            let x0: f64 = s1.abs();
-            let v5 = w0[n % 4] + s2;
-            p.1.atan() + f64::tanh(x0) + v5.tanh()
-        };
-        let mut a7 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] + a7[i % 4] * (s1.cos().sinh().tanh().sin() * 0.05);
-        }
-        let v8 = v.iter().fold(f64::cos(a4[n % 4]), |r, &z| r * 0.75 + 0.005 * (prog_20(f64::sin(r * p.0), w0[1].sin().tanh(), p.1, [v[0], v[1], v[2], v[3]], n) + z.cos()).sin());
-        let v9 = w0.iter().zip(v.iter()).map(|(&z, &q)| acc3.tanh().exp2() + f64::cos(z) + f64::cos(q)).sum::<f64>();
-        s1 *= 0.8;
-        s1 += 0.01 * f64::tanh(f64::tanh(v8).exp2());
-        acc3 += (x0 - acc3).powi(2).tanh();
-        s1 * 0.5 + f64::cos(s2) + acc3 * 0.75 - v6.cos() - a7[2] * 0.25 + v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_23<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = v[n % 4].asinh();
-        let mut acc1: T = 0.0;
-        let mut m2 = T::ln_1p(x1 * x1);
-        for i in 0..n + 1 {
-            m2 = T::max(x2 / (v[i % 4] * v[i % 4] + 1.5), m2);
-        }
-        s0 = s0 * 0.8 + T::tanh(m2.tanh()) * 0.1;
-        let v4 = 'b1: {
-            if x2 - x2.tanh() <= x0 && n == 6 {
-                break 'b1 v[2] / (T::cos(x0) + 2.0);
-            }
-            if (x1 * x1 + 2.0).acosh() < -x0 {
-                acc1 = acc1 - x2.sin();
-                break 'b1 T::ln_1p(m2.sin() * 0.5);
-            }
-            let v3 = T::acosh(T::powi(x1, 2) + 2.0);
-            v3 * (m2 + v3)
-        };
-        let v10: T = 'b2: {
-            for i in (0..=n).rev().step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                if T::from_f64(SCALE).unwrap() + (T::tanh(m2) * 0.9).acos() < 1.0 {
-                    break 'b2 (v[n % 4].tanh() * 0.9).atanh();
-                }
-                if x0 + x1 >= -1.0 {
-                    'b4: {
-                        if T::asinh(v4) / ((x1.powi(2) + 0.5).ln().powi(2) + 0.5) >= -1.0 {
-                            s0 = s0 * 0.8 + T::cos(T::sin(s0).cosh().mul_add(T::mul_add(s0, s0, s0), x1 / (T::sin(s0) + 2.0))) * 0.01;
-                            acc1 = acc1 + 0.5 * (v[i % 4] - m2).tanh();
-                        }
-                        if v[n % 4] <= 0.5 {
-                            break 'b4;
-                        }
-                    }
-                    s0 = (s0 * 0.8 + (s0 - m2) * 0.1).sin();
-                } else if T::atanh((T::to_radians(s0) * 50.0).tanh() * 0.9) < 0.25 {
-                    s0 = 0.8 * s0 + 1.0 * (T::from_f64(SCALE).unwrap() + fi).cos();
-                    if !(i > 5 && (v4.sin() * 1.5).sinh() < 1.0) {
-                        let v5: T = v4 - x2;
-                        acc1 = acc1 + 0.5 * v5.cos();
-                    } else if ((x1.sin() * 1.5).cosh().powi(2) + 1.5).acosh() < -0.5 {
-                        acc1 = acc1 + 0.25 * T::asinh(x1);
-                        let v6 = T::exp2(x0.tanh());
-                        s0 = s0 * 0.6 + v6.tanh() * 0.25;
-                    } else {
-                        let v7: T = fi;
-                        let v8 = v[i % 4] * v[i % 4];
-                        acc1 = acc1 + 0.5 * (v7.sin() + T::sin(v8)).sin();
-                    }
-                }
-                s0 = 0.75 * s0 + 1.0 * x0.to_radians();
-            }
-            for i in (0..n).rev() {
-                let fi = T::from_usize(i).unwrap();
-                acc1 = acc1 - 0.25 * (v4 + (T::powi(x2, 2) + 1.0).log(10.0)).tanh();
-                if x0.sin() < v[0] - v4 {
-                    s0 = s0 * 0.6;
-                    s0 = s0 + 1.0 * m2.to_radians();
-                    break 'b2 fi.sin().exp_m1();
-                }
-                if m2 * v[i % 4] >= (T::powi(v[n % 4], 2) + 1.0).log2() || i % 3 == 1 {
+            match i {
+                0 => {
                     break;
                 }
-            }
-            let v9 = v4;
-            0.1 * v9
-        };
-        let mut m11 = x0;
-        for i in (0..n).rev() {
-            let c12 = m2 - v[(i * 3) % 4];
-            m11 = m11.min(c12);
-        }
-        let mut k13 = 0;
-        let v19 = loop {
-            k13 += 1;
-            if k13 > 0 {
-                let v14 = x2;
-                for j in (0..n).rev() {
-                    let fj = T::from_usize(j).unwrap();
-                    let v17 = match j + n {
-                        1..=3 => {
-                            let v15 = v14.sin().exp2();
-                            T::sin(v14) + v15.cos()
+                g if g > 1 => {
+                    let mut k3 = 0;
+                    while k3 < 3 && f64::tanh(x2) <= v[n % 4] / (f64::cos(x1) + 2.0) {
+                        k3 += 1;
+                        let v4 = f64::sin(s0).exp_m1().mul_add(s0, v[0]);
+                        s0 = s0 * 0.6 + f64::sin(f64::asin(v[3 - k3].sin() * 0.9)) * 0.1;
+                        if k3 > 0 && x2 + v4 + x0 >= -1.0 {
+                            s0 = 0.5 * s0 + 0.5 * s0.sin();
+                            s0 = 0.6 * s0 + 0.05 * f64::tanh((s0 * fi).asinh());
+                        } else if i == 0 {
+                            s0 = (s0 * 0.5 + (v[1] + s0) * 0.25).tanh();
+                            s0 = s0 * 0.75 + f64::cos(((s0.powi(2) + 1.5).acosh().powi(2) + 1.0).log(v[(k3 + i) % 4] * v[(k3 + i) % 4] + 2.0)) * 0.02;
+                        } else {
+                            acc1 += 0.1 * f64::sin((x1.powi(2) + 1.0).cbrt().clamp((x0.cos() * 0.9).asin().cos() - 1.5, f64::cos(v[k3] * x1) + 1.5));
+                            acc1 += f64::cos(s0) * 0.1;
                         }
-                        4 => T::exp_m1(v10.cos()),
-                        5..=7 => {
-                            let x2 = T::sin(s0);
-                            s0 = T::mul_add(s0, 0.5, T::tanh(T::acos(x2.cos() * 0.9)) * 0.2);
-                            T::tan((fj * fj + 0.5).recip().cos() * 1.2)
-                        }
-                        _other => {
-                            let v16 = T::exp(T::tanh(v14));
-                            T::log(T::powi(T::tanh(fj).exp(), 2) + 1.0, T::powi((fj.cos() + 2.0).cbrt(), 2) + 2.0) + v16.tanh()
-                        }
-                    };
-                    let v18: T = 'b9: {
-                        s0 = (s0 * 0.75 + (v[j % 4] + m11) * 0.1).tanh();
-                        if (v10 + v4).to_degrees() * 0.02 > m11 {
-                            break 'b9 v17 - m11;
-                        }
-                        v17.tanh()
-                    };
-                    s0 = (s0 * 0.5 + (T::cos(fj) * 2.0).cosh() * 1.0).tanh();
-                    s0 = 0.5 * s0 + 0.1 * T::sin(v18.cos());
-                }
-                s0 = s0 * 0.5;
-                s0 = s0 + 0.5 * T::cos(v14).sin();
-            } else if (x0.powi(2) + 1.5).acosh() + m2.tanh().exp() >= x0 || k13 > 0 {
-                acc1 = acc1 - (x2 + m11).sin();
-                'b10: {
-                    if (x2 / (v10 * v10 + 1.0)).tanh().exp2() < v10 + m2 {
-                        acc1 = acc1 + v10.sin();
-                        break 'b10;
                     }
-                    acc1 = acc1 - T::min(x0, v4).cos();
+                    s0 *= 0.8;
+                    s0 += 0.02 * (fi * x1).tanh();
+                    if !(k3 % 3 == 1) {
+                        continue;
+                    }
                 }
+                _ => {
+                    s0 = s0 * 0.6 + (v[i % 4] + s0).tanh() * 0.2;
+                }
+            }
+            let mut m5 = (v[i % 4] / (v[i % 4] * v[i % 4] + 0.5)).sin();
+            for j in 0..6 {
+                let fj = j as f64;
+                m5 = m5.max(x0 + fj + v[j % 4]);
+            }
+            acc1 += 0.4 * m5.tanh();
+            if !(m2 < n) {
+                m2 += 1;
+            }
+        }
+        let c6 = m2 as f64;
+        let mut m7: f64 = 2.5;
+        for i in 1..n {
+            let c8 = if m7 >= -0.5 {
+                f64::tan(f64::tanh(x1) * 1.2).tanh().exp2() + v[i % 4].tanh()
             } else {
-                s0 = s0 * 0.5;
-                s0 = s0 + 0.1 * T::sin((v4.sin() * 0.9).acos() - (m11 - m2));
-            }
-            if m11.cos() >= (v10.cos() * 0.9).atanh() {
-                return v[n % 4].mul_add(m2, v[n % 4]);
-            }
-            acc1 = acc1 + T::cos(x0).tanh().cos();
-            if k13 >= 2 || v4 * T::from_f64(std::f64::consts::LN_2).unwrap() >= s0 {
-                break (m2.asinh().powi(2) + 2.0).acosh();
-            }
-        };
-        T::cos(s0) + acc1.cos() - T::sin(v4) - v10.tanh() - m11 * 0.25 - v19 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * 0.8).clamp(-0.5, 0.5);
-        let mut s1 = f64::tanh(s0).exp().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            if x1.to_radians() * 20.0 - (v[3] + x1) > v[i % 4] {
-                acc2 -= 0.25 * f64::cos(fi.to_degrees() * 0.02);
-                let mut k3 = 0;
-                while k3 < 4 {
-                    k3 += 1;
-                    let v5 = if k3 % 3 == 1 && s0 + s1 - s0.cos().exp2() <= 1.0 {
-                        let x2 = x2.abs().powi(3);
-                        (x0 * x0 + 1.0).ln() + x2.sin()
-                    } else if i % 2 == 0 {
-                        let v4 = v[(k3 + n) % 4].cos().cos().exp();
-                        f64::tanh(x2).exp2() + f64::sin(v4)
-                    } else {
-                        return f64::exp(f64::tanh(f64::atan(x2)))
-                    };
-                    acc2 -= 0.05 * (v5 + v[(k3 + n) % 4]).cos();
-                }
-            }
-            s1 = (s1 * 0.5 + v[3].tanh() * 0.5).tanh();
-            for _ in 0..3 {
-                if (fi - x0).tanh() <= s1 {
-                    break 'l0;
-                }
-                s0 = s0.mul_add(0.6, f64::acos(f64::tanh(x2).cos() * 0.9).tanh() * 0.1);
-                let v6 = f64::powf(s1 * s1 + 0.5, 1.5).tanh().sinh();
-                s1 = (s1 * 0.8 + v6.sin() * 0.01).tanh();
-            }
+                -f64::cbrt(v[i % 4] * v[i % 4] + 1.0)
+            };
+            m7 = m7.min(c8);
         }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            match k7 {
-                0 => {
-                    acc2 += -s0;
-                    if ((f64::tanh(x0) * 0.9).acos().sin() * 0.5).ln_1p() < 0.25 {
-                        let v8 = prog_20((x0 - 2.0).tanh() * 2.0, f64::tanh(v[k7]), (x1 * s1 * s0).cos(), [v[0], v[1], v[2], v[3]], 6);
-                        s0 = f64::mul_add(s0, 0.5, v8.tanh() * 0.005);
-                    } else if s1 + x2 > s1.asinh() {
-                        s1 = (s1 * 0.5 + (f64::cos(s0) * 0.9).atanh() * 0.1).tanh();
-                        if s0 + x0 <= -0.5 {
-                            break f64::recip(x1.powi(2) + 1.0);
-                        }
-                    } else {
-                        s1 = 0.6 * s1 + 0.005 * prog_20(f64::cos(x1.atan()), s1, f64::sqrt(s1 * s1 + 0.5).cos(), [v[0], v[1], v[2], v[3]], n).tanh();
-                    }
-                    let v9 = prog_20(x1, s0, x2, [v[0], v[1], v[2], v[3]], 3);
-                    s1 = f64::mul_add(s1, 0.8, v9.cos() * 0.005);
+        s0 *= 0.8;
+        s0 -= 0.01 * f64::tanh(m7);
+        let mut k9 = 0;
+        while k9 < 4 && (s0 + v[k9 % 4]).powi(2).ln_1p() <= 0.0 {
+            k9 += 1;
+            if k9 % 3 == 1 && f64::tanh(s0) - f64::atan(s0) < -1.0 {
+                acc1 -= (c6 - x1).tanh() * 0.5;
+                if v[n % 4] * (m7.cos() + 2.0).cbrt() > 0.5 {
+                    s0 *= 0.5;
+                    s0 += 0.1 * (f64::cos(s0 * x2) * 0.5).ln_1p().cos();
+                    continue;
                 }
-                MODE_B if n % 2 == 0 => {
-                    s1 *= 0.6;
-                    s1 += 0.05 * f64::cosh(s1.sin() * 2.0).cos();
-                    s0 = s0.mul_add(0.6, f64::cos(f64::to_degrees(f64::exp(x0.sin())) * 0.01) * 0.25);
-                }
-                MODE_C => {
-                    acc2 += 0.05 * prog_20(0.25, 1.2, 2.0, [v[0], v[1], v[2], v[3]], 6).tanh();
-                    let v10 = prog_20(1.5, f64::sin(v[k7]) * 2.0, f64::cos(s0), [v[0], v[1], v[2], v[3]], n);
-                    acc2 -= v10.sin() * 0.02;
+                let v10 = (m7 * m7 + 2.0).sqrt();
+                acc1 -= 0.5 * v10.tanh();
+            } else if f64::exp(f64::sin(f64::atan(x1))) < -1.0 {
+                let v11 = x1;
+                acc1 += 0.5 * f64::tanh(c6 + c6.tanh().exp());
+                acc1 += v11.sin().cos() * 0.5;
+            }
+            let v12 = v.iter().fold(c6.sin(), |r, &p| r * 0.75 + 0.05 * f64::cos(p * x1));
+            let v13 = SCALE + x2;
+            s0 = f64::mul_add(s0, 0.5, (v12 * v12 + 1.0).cbrt().cos() * 0.75);
+            acc1 += v13.cos().sin() * 0.5;
+        }
+        let mut m14 = 0;
+        for i in 0..5 {
+            if v[i % 4].cos() < 0.0 && n % 2 == 0 {
+                continue;
+            }
+            match i % 3 {
+                0 | PHASE_C => {
+                    s0 = (s0 * 0.5 + (m7 - c6) * 0.5).sin();
                 }
                 _other => {
-                    let x1 = (f64::powi(x0, 2) + 1.0).powf(f64::tanh(s0));
-                    s0 = 0.6 * s0 + 0.25 * (s1.powi(2) + 1.0).log2().tanh();
-                    if k7 > 0 {
-                        s1 = 0.75 * s1 + 0.005 * prog_20(f64::sin(s1 * (s0 * std::f64::consts::FRAC_PI_4)) * 2.0, (f64::sin(x0) * 0.9).acos().atan().sin(), s1, [v[0], v[1], v[2], v[3]], k7).tanh();
+                    let v15: f64 = v[m14 % 4].to_radians();
+                    for _ in 0..i {
+                        let v16 = f64::log(x2.powi(2) + 1.0, 2.0).cos().exp_m1();
+                        acc1 += m7.sin().exp2().tanh() * 0.1;
+                        acc1 += 0.1 * v16.tanh().tanh();
                     }
-                    s0 *= 0.6;
-                    s0 += 0.02 * x1.tanh();
+                    acc1 -= v15;
                 }
             }
-            s1 = 0.8 * s1 + 0.25 * (x2.powi(2) + 2.0).ln().tanh();
-            if k7 >= 2 || x1 >= x0 {
-                break (x0.powi(2) + 1.5).acosh();
+            s0 *= 0.75;
+            s0 += 0.25 * v[i % 4].cos().tanh();
+            if !(m14 > 34) {
+                m14 += 1;
             }
-        };
-        let v13 = match k7 {
-            0..=1 => x0.min(s1),
-            _other => {
-                let x2 = (x0.sin() * 0.9).atanh();
-                let v12 = ((x1 - v11).powi(2) + 0.5).sqrt();
-                acc2 + x2.tanh() + f64::sin(v12)
-            }
-        };
-        let mut m14: f64 = f64::INFINITY;
-        for &t in v.iter() {
-            let c15 = x2 * x2 + 1.0 + t;
-            m14 = c15.min(m14);
         }
-        s0 = 0.5 * s0 + 0.1 * m14.cos();
-        let v16 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-        x1 + x2 - s0 * 0.25 + s1 + acc2.tanh() - v11 * 0.5 + v13.cos() + v16 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh((x1.powi(2).powi(2) + 1.0).log(f64::powi(x1, 2) + 2.0)) * 2.0;
-        let mut s1 = prog_20(x1, x2, 0.75, [v[0], v[1], v[2], v[3]], 1).cos() * 2.0;
-        let mut s2: f64 = f64::tanh(v[n % 4].to_degrees() * 0.02) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..n {
+        match m14 {
+            0..=1 => {
+                acc1 -= f64::sin(SCALE + (x1 * x1 + 2.0).acosh());
+            }
+            g if g > 3 => {
+                let v17 = x1.sin().exp2() - 0.65;
+                s0 = s0 * 0.75 + f64::cos(v17).cos() * 0.1;
+            }
+            _ => {
+                let v18 = x1.powi(2);
+                acc1 += v18.tanh();
+            }
+        }
+        'l7: for i in 0..3 {
             let fi = i as f64;
-            let v4 = f64::cos(x0).exp();
-            let v5 = v.iter().map(|&p| x1 + 1.25 + f64::tanh(p)).sum::<f64>();
-            let mut k6 = 0;
-            while k6 < n {
-                k6 += 1;
-                let v7 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(((x0.tanh() * 0.5).ln_1p().powi(2) + 1.0).log(3.0) + p));
-                let v8 = f64::exp2(v7.tanh().tanh());
-                s2 = s2 * 0.75 + f64::cos(f64::max((f64::sin(s0) + 2.0).cbrt(), fi - 0.25)) * 0.75;
-                s0 *= 0.5;
-                s0 += 0.1 * v8.cos().tanh();
-            }
-            s1 = s1 * 0.8 + (-v[k6 % 4]).cos() * 0.2;
-            acc3 += (v4.tanh() - v5.cos()).tanh() * 0.25;
-        }
-        let v9 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * f64::cos((f64::powi(x1, 2) + 1.0).cbrt() + x1.atan() + p.cos()));
-        if x0.asinh().tanh() < 0.0 {
-            'l2: for (i, &t) in v.iter().enumerate() {
-                s1 = 0.8 * s1 + 0.1 * f64::tanh(s0 - v[n % 4]);
-                for &u in v {
-                    s0 = (s0 * 0.8 + x2 * 0.2).tanh();
-                    if i == 1 {
-                        continue 'l2;
-                    }
-                    let v10 = (s2 * s2 + 1.0).recip();
-                    s0 = 0.75 * s0 + 0.1 * (u.cos() - v10.sin()).tanh();
+            acc1 += (v[i] * v[i] + 1.0).atan2(c6).cos() * 0.5;
+            for _ in 0..i {
+                if x1 + fi * s0 < -1.0 {
+                    break;
                 }
-                acc3 -= 0.5 * (0.5 * v9).cos();
-                s2 = 0.6 * s2 + 0.4 * t.cos().tanh();
+                if f64::cos(x2) > s0 {
+                    break 'l7;
+                }
+                acc1 -= 0.25 * f64::clamp(fi, m7.tanh() - 1.5, c6.sin() + 1.5).cos().cosh().sin();
             }
-        } else {
-            let v11: f64 = x2.tanh().exp_m1();
-            s0 *= 0.8;
-            s0 -= 0.05 * v11.sin().cos();
+            let v19 = if i > 0 && x1 * 0.75 < m7 {
+                f64::log2(f64::powi(v[0], 2) + 1.0).to_degrees() * 0.01
+            } else if (x2 * x2 + 1.0).powi(-3) < x2 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    if x1 - u >= fj || j < 3 {
+                        acc1 -= 0.1 * (u + x1).tanh().exp_m1().sin();
+                        break;
+                    }
+                    if (f64::tanh(x1) * 0.9).acos().sin().exp_m1() <= 0.0 {
+                        continue;
+                    }
+                    acc1 += 0.1 * (c6 + x2).sin();
+                }
+                s0 *= 0.5;
+                s0 -= 1.0 * (m7 / 4.0).cos();
+                f64::sin(x1) + x1 * m7
+            } else {
+                (f64::powi(f64::powf(v[i] * v[i] + 0.5, 1.5), 2) + 1.0).recip()
+            };
+            s0 = 0.6 * s0 + 0.02 * f64::sin(v19.sin().exp2());
         }
-        for &t in v.iter() {
-            s1 = (s1 * 0.5 + v9.sin() * 0.5).tanh();
-            s1 = f64::mul_add(s1, 0.6, (s1 * x1).cos() * 0.1);
-            acc3 += 0.5 * f64::tanh(t);
+        for i in (0..5).rev() {
+            let v22 = match i + n {
+                0 => {
+                    let v20 = f64::cosh(c6.tanh());
+                    f64::clamp(v[(i + n) % 4], v[i % 4].cos() - 1.5, x2.sin() + 1.5) + f64::cos(v20)
+                }
+                PHASE_B | 3 => {
+                    let v21 = f64::exp2(f64::cos(c6));
+                    (v[i % 4].powi(2) + 1.0).log2() + f64::tanh(v21)
+                }
+                4 | 6 => f64::recip(f64::powi(m7, 2) + 1.0),
+                _ => ((v[(i + k9) % 4].to_degrees() * 0.01).sin() * 0.5).ln_1p(),
+            };
+            s0 = s0.mul_add(0.5, (f64::sin(s0.sin().sinh()) * 1.2).tan().tanh() * 0.02);
+            s0 = s0.mul_add(0.6, (-v[1]).tanh() * 0.4);
+            acc1 += 0.4 * f64::tanh(f64::cos(v22));
         }
-        s0 * 0.75 - s1 - s2.sin() + acc3.tanh() - v9
+        v[1].sin() + s0.cos() + acc1.cos() + f64::cos(c6) + v[1]
     }
 
     #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(((v[1].to_degrees() * 0.02).sin() * 1.2).tan()) * 2.0;
-        let mut s1: f64 = f64::cos(f64::log2(x0 * x0 + 1.0)) * 2.0;
-        let mut s2: f64 = 1.5_f64.powf(x2.cos());
-        let mut acc3: f64 = 0.0;
-        let v7 = match n % 3 {
-            1 => {
-                let x1 = (f64::powi(x2, 2) + 1.0).recip();
-                let v4 = f64::clamp(x1 + x0, -0.5, 1.0);
-                f64::sqrt(x0 * x0 + 0.5).tanh() + v4.tanh()
-            }
-            MODE_C => {
-                let v5 = f64::atanh(x1.tanh() * 0.9);
-                (f64::powi(v5 * x2, 2) + 1.0).log2()
-            }
-            _other => {
-                let v6 = x2;
-                ((SCALE + v6).sin() * 0.5).ln_1p()
-            }
-        };
-        'b0: {
-            let mut k8 = 0;
-            while k8 < 5 {
-                k8 += 1;
-                if v7 < 0.5 {
-                    break 'b0;
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::asin(x1.sin() * 0.9);
+        let mut s1 = (v[n % 4] + x0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let [b3, b4, b5, b6] = *v;
+        let v7 = v[1..].iter().map(|&p| b6 * x0 * f64::abs(x2) + p * 0.25).sum::<f64>();
+        let a8 = [f64::tanh(b3), s0.abs(), f64::atan(b5), b4 / (b4 * b4 + 1.5)];
+        let v9 = a8.iter().rev().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v10 = v.windows(2).map(|w| v9 / ((v9 * v9).sin() + 2.0) + w[1] * 0.5).sum::<f64>();
+        'l0: for i in 0..3 {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + prog_15(1.5, (f64::powi(s0, 2) + 1.0).cbrt().cos() * 2.0, b3, v, 5) * 0.005).sin();
+            let mut k11 = 0;
+            while k11 < n {
+                k11 += 1;
+                if !(i < k11 && (x0 * x0 + 1.5).acosh() / (v7.tanh().powi(2) + 1.0) >= f64::to_radians(s0)) {
+                    continue;
                 }
-                let v9: f64 = 'b2: {
-                    if x1 / (x1.powi(2) + 1.0) >= -1.0 {
-                        break 'b2 (v[n % 4].powi(2) + 1.0).ln();
-                    }
-                    if k8 % 2 == 0 && prog_20(x0, (s1.sin() * 0.9).atanh().sin() * 2.0, s2, v, 4) >= -1.0 {
-                        break 'b2 (s2.powi(2) + 0.5).recip();
-                    }
-                    x0.cos()
-                };
-                acc3 -= 0.4 * f64::tanh(3.0_f64.log(f64::powi(x0.to_degrees() * 0.02, 2) + 2.0));
-                acc3 -= 0.4 * f64::sin(v9).cos();
-            }
-            if x1.sin().exp_m1() <= v7 {
-                break 'b0;
-            }
-            if k8 > 1 && prog_20(2.0, x2, f64::cos(x1.atan()).cos() * 2.0, v, 4) > 1.0 {
-                s0 = (s0 * 0.5 + (f64::cos(x1) * 2.0).cosh() * 0.05).sin();
-                if s0 <= 0.25 || k8 % 3 == 1 {
-                    let v10 = prog_20((v[k8 % 4].abs().sin() * 0.9).acos().sin() * 2.0, f64::tanh(f64::tanh(x0).max(f64::cos(v7))), f64::cos(f64::atan(v[k8 % 4])) * 2.0, v, k8);
-                    s1 = 0.8 * s1 + 0.005 * v10.tanh();
-                } else {
-                    acc3 -= f64::tanh(x0);
-                }
-                acc3 -= 0.25 * s0.tanh().cosh().cos();
-            } else if v7.tanh() <= 0.5 {
-                acc3 += prog_20(s1, x1, 0.25, v, n).tanh() * 0.005;
-            } else {
-                let v11: f64 = f64::ln(x0.powi(2) + 1.0);
-                acc3 -= v11.cos();
-            }
-        }
-        'b3: {
-            let v12 = prog_20(f64::cos(f64::log2(x1 * x1 + 1.0)), s0, (f64::powi(x0, 3) + f64::tanh(x1).exp()).sin() * 2.0, v, n);
-            if n == 3 {
-                s1 *= 0.8;
-                s1 -= 0.01 * (s0 * s0 + 1.0).log(2.0).tanh();
-                break 'b3;
-            }
-            s1 *= 0.75;
-            s1 += 0.005 * v12.cos().sin();
-        }
-        if x1 / (x1 * x1 + 1.5) <= f64::exp2(f64::tanh(v[n % 4])) {
-            s0 = (s0 * 0.8 + (x2.powi(2) + 2.0).sqrt() * 0.2).tanh();
-            s1 = 0.6 * s1 + 0.005 * f64::tanh(prog_20(x0, (x2 + x1).sin(), x1, v, 1));
-        } else if f64::acos(v[0].cos() * 0.9) > 0.5 {
-            acc3 += (v[0] - s0).cos() * 0.4;
-        } else {
-            s2 = s2.mul_add(0.6, f64::tanh((x0.sin() * 0.9).atanh().asinh()) * 0.05);
-        }
-        'l4: for &t in v.iter() {
-            let v15 = match n % 2 {
-                0 => {
-                    for j in (1..=5).step_by(2) {
-                        let v13 = v[j % 4].atan2(t.powi(2) + 1.0).sin();
-                        let v14 = if n % 2 == 0 && s2 + x2 >= 0.0 {
-                            (v13 / (v[n % 4] * v[n % 4] + 0.5)).to_radians() * 50.0
-                        } else {
-                            (v[(j + n) % 4].to_degrees() * 0.02).powi(2)
-                        };
-                        s0 *= 0.6;
-                        s0 -= 0.02 * f64::sin(f64::asinh(v14.tanh().exp2()));
-                        acc3 -= 0.1 * v13;
-                    }
-                    (f64::cos(t) * 0.9).asin()
-                }
-                1 => f64::cos(s0),
-                _ => f64::recip(f64::powi(t.to_radians(), 2) + 1.0),
-            };
-            s1 = 0.75 * s1 + 0.25 * f64::sin(t);
-            let mut k16 = 0;
-            while k16 < 4 {
-                k16 += 1;
-                match n {
-                    0 => {
-                        acc3 += f64::log(1.5_f64, x2 * x2 + 2.0).tanh() * 0.1;
-                        break 'l4;
-                    }
-                    2 | 4 => {
-                        s2 = (s2 * 0.75 + (x2 * x2 + 1.0).log2() * 0.1).tanh();
-                        match k16 % 3 {
-                            1 => {
-                                s0 = (s0 * 0.75 + (x0 + v[n % 4] + (v7.powi(2) + 2.0).acosh()) * 0.02).tanh();
-                                s1 = s1 * 0.6 + f64::tanh(((-s1).tanh() * 1.5).sinh()) * 0.1;
-                            }
-                            2 => {
-                                break;
-                            }
-                            _other => {
-                                let v18 = 'b7: {
-                                    if (t * t + 0.5).cbrt() * (x1 * x2) >= v15 {
-                                        break 'b7 (s2.sin() * 1.5).sinh();
-                                    }
-                                    if n % 3 == 1 && (f64::tanh(s0) * 1.2).tan() >= v[1] {
-                                        s0 = (s0 * 0.75 + (t + s0) * 0.1).sin();
-                                        let x0 = s0;
-                                        s1 = (s1 * 0.6 + f64::sin(x0) * 0.4).sin();
-                                    } else if !(k16 % 3 == 1 && (v15 * v15 + 1.0).log10() < t) {
-                                        let v17 = v15 / 1.5;
-                                        s2 = (s2 * 0.8 + v17.tanh() * 0.1).tanh();
-                                    } else {
-                                        acc3 += (f64::powi(f64::sin(t).sinh(), 2) + 0.5).powf(f64::tanh(s0.cos())).sin() * 0.1;
-                                        s0 = s0 * 0.75 + (f64::powf(s0.powi(2) + 1.0, 0.3) / ((s0.cos() * 0.9).asin().powi(2) + 1.5)).cos() * 0.1;
-                                    }
-                                    acc3 -= 0.1 * x0.tanh().exp().tanh();
-                                    v[1] / (s1 * s1 + 0.5)
-                                };
-                                s2 = 0.8 * s2 + 0.02 * f64::sin((x2 * x2 + 0.5).ln() + (s2 - v18));
-                            }
-                        }
-                    }
-                    g if g > 5 => {
-                        acc3 += 0.1 * f64::sin(s0);
-                        let x1 = v15;
-                        acc3 += 0.1 * f64::tanh(x1).sin();
-                    }
-                    _ => {
-                        acc3 -= 0.1 * f64::tanh(v15.sin() - (-x0));
-                        s0 = s0.mul_add(0.75, f64::cos(((v[(k16 + n) % 4] * v[(k16 + n) % 4]).ln_1p().cos() * 2.0).cosh()) * 0.02);
-                    }
-                }
-                match k16 {
-                    MODE_A | 2 => {
-                        acc3 += 0.1 * f64::cos(f64::recip(t.powi(2) + 0.5) * v[1]);
-                        if v15 / (s0 * s0 + 0.5) >= -1.0 {
-                            s2 = 0.6 * s2 + 0.4 * s1.cos();
-                            acc3 -= 0.1 * (f64::cosh(v[k16 % 4].sin() * 1.5) * x2).tanh();
-                        } else {
-                            acc3 += 0.05 * (f64::cos(x0) * x2.asinh());
-                            acc3 += (x2.tanh() * 1.2).tan().sin() * 0.1;
-                            match k16 {
-                                MODE_A => {
-                                    s1 = (s1 * 0.5 + f64::sinh(s1.sin().exp2().tanh() * 1.5) * 0.1).sin();
-                                    continue;
-                                }
-                                1..=2 => {
-                                    acc3 += v[1].mul_add(t, v15).sin() * 0.1;
-                                    if !(k16 > 2) {
-                                        continue;
-                                    }
-                                    acc3 += f64::tanh(v15.cos().exp()) * 0.1;
-                                }
-                                3 => {
-                                    s0 = s0 * 0.8 + s0 * 0.2;
-                                }
-                                _other => {
-                                    s1 = s1 * 0.8 + f64::powi(s1 * s1, 3).tanh() * 0.02;
-                                    match k16 % 4 {
-                                        MODE_A => {
-                                            s2 = (s2 * 0.8 + x0.abs() * 0.2).tanh();
-                                        }
-                                        MODE_C => {
-                                            break 'l4;
-                                        }
-                                        MODE_D => {
-                                            acc3 -= (f64::powi((s1 * s1 + 2.0).acosh(), 2) + 1.0).powi(-1).sin() * 0.1;
-                                        }
-                                        _other => {
-                                            s2 = 0.8 * s2 + 0.05 * (v15.to_degrees() * 0.02).tanh();
-                                            acc3 -= f64::cos(((v7.cos() * 0.9).asin().tanh() * 0.9).asin()) * 0.1;
-                                        }
-                                    }
-                                    let v19: f64 = x1 / 4.0;
-                                    acc3 += 0.1 * f64::cos(v19);
-                                }
-                            }
-                        }
+                match k11 % 4 {
+                    0 | 2 => {
+                        s1 = (s1 * 0.75 + f64::tanh(s1) * 0.25).sin();
                     }
                     3 => {
-                        let x2: f64 = s2.abs();
-                        acc3 += x2.cos() * 0.1;
+                        continue 'l0;
                     }
-                    4 => {
-                        break;
-                    }
-                    _ => {
-                        acc3 += 0.1 * (f64::powi(f64::exp(v15.cos()), 2) + 1.0).log(s2.sin().powi(2) + 2.0).tanh();
-                    }
-                }
-                s0 = (s0 * 0.6 + (x0 - v15) * 0.1).sin();
-            }
-            s1 = 0.8 * s1 + 0.2 * s1;
-            s0 = f64::mul_add(s0, 0.5, f64::sin(v15).sin() * 0.2);
-        }
-        s0 - f64::tanh(s1) + f64::cos(s2) + f64::tanh(acc3) + (v7 + 0.75).cos()
-    }
-
-    #[differentiable]
-    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((v[n % 4].sin() * 1.2).tan()) * 2.0;
-        let mut s1: f64 = prog_14(1.2, 0.25, f64::tanh(x1 + x2) * 2.0, v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 4 && f64::ln(f64::powi(x0, 2) + 1.0) <= -0.5 {
-            k3 += 1;
-            match k3 {
-                MODE_B | 3 => {
-                    continue;
-                }
-                4 => {
-                    let v4 = (f64::cos(x0) * 0.9).atanh();
-                    s0 = (s0 * 0.6 + f64::tanh(v4) * 0.05).sin();
-                }
-                _ => {
-                    let v5: f64 = x1;
-                    s0 = s0.mul_add(0.6, v5.sin().tanh() * 0.4);
-                }
-            }
-            let v6: f64 = (-x1).abs();
-            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-            s1 = s1 * 0.6 + f64::cos(f64::sin(v6)) * 0.4;
-        }
-        let Some(k7) = (k3 + n).checked_sub(3) else {
-            return x2.sin()
-        };
-        let c8 = k7 as f64;
-        let Some(k10) = n.checked_sub(1) else {
-            let v9 = prog_20(x0, s1, f64::acos((c8 + v[(k7 + n) % 4]).sin() * 0.9).cos(), v, n);
-            return (f64::powi(x0, 2) + 1.0).powi(-1) + f64::sin(v9)
-        };
-        let c11 = k10 as f64;
-        let mut k12 = 0;
-        let v16: f64 = loop {
-            k12 += 1;
-            let v15: f64 = if let Some(_) = (n % 4).checked_sub(1) {
-                let v14 = f64::cosh(x0.sin() * 2.0) * v[k7 % 4].max(x0);
-                c11.sin().sin().exp_m1() + f64::sin(v14)
-            } else {
-                (f64::exp(x0.cos()).cos() * 2.0).cosh()
-            };
-            acc2 += f64::powf(1.5_f64, f64::sin(c8)) * 0.2;
-            if n % 2 == 0 && s0.cos().exp() < 1.0 {
-                acc2 -= f64::sin(f64::tan(c11.tanh() * 1.2).cos().exp2()) * 0.25;
-                s0 = f64::mul_add(s0, 0.6, (s0.sin() * s0.cos().exp_m1()).cos() * 0.05);
-            }
-            if k12 >= 6 {
-                break x1;
-            }
-            acc2 -= 0.2 * v15.tanh();
-        };
-        let v19 = if let Some(_) = (k10 + n).checked_sub(1) {
-            let v18 = (f64::tanh(c11) * 0.9).acos();
-            (v[n % 4].powi(2) + 1.0).recip().sin().exp2() + v18.tanh()
-        } else {
-            x1 + c11
-        };
-        let v20 = v.iter().map(|&p| 1.0 + 0.25 * (v16.mul_add(x0, c8) + p.cos()).sin()).product::<f64>();
-        s0.cos() + s1 * 0.5 - acc2.tanh() + v19.cos() + v20 + v20
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin().exp() * core::f64::consts::FRAC_1_SQRT_2;
-        let mut s1 = prog_20(f64::cos(f64::cosh(x1.tanh() * 2.0).cos()), (x2.copysign(x0).powi(2) + 0.5).recip().cos(), 1.5, v, n).sin() * 2.0;
-        let mut s2 = (x1.powi(2) + 1.0).sqrt().sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..3 {
-            for j in 0..i {
-                let fj = j as f64;
-                if s1.mul_add(fj, s0) < 0.0 {
-                    continue;
-                }
-                acc3 += 0.25 * ((x1 - 0.5) * 1.2).cos();
-            }
-            s1 = s1.mul_add(0.75, (f64::to_degrees(v[3 - i]) * 0.02).cos() * 0.2);
-            let mut k4 = 0;
-            while k4 < 3 && s1.atan() + s0.sin() >= -0.5 {
-                k4 += 1;
-                acc3 += (s1 + v[n % 4]).asinh().cos() * 0.2;
-                if x2 < 0.5 {
-                    break 'l0;
-                }
-            }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6 = x2 - s1.atan2(s0.powi(2) + 0.5);
-            acc3 -= f64::tanh((v[k5 % 4] * v[k5 % 4]).ln_1p()) * 0.4;
-            if prog_20(f64::tanh(((f64::to_radians(v6) * 50.0).sin() * 0.5).ln_1p()) * 2.0, x0, 0.25, v, 5) < 0.5 {
-                s2 = (s2 * 0.5 + s0.sin().exp() * 0.1).tanh();
-                acc3 += prog_20(f64::recip(x2 * x2 + 0.5).tanh() * 2.0, s0, x1, v, n).tanh() * 0.01;
-            } else if -x2 <= 1.0 && k5 > 4 {
-                s1 = (s1 * 0.8 + (s1 * s1 + 2.0).sqrt() * 0.2).sin();
-                match k5 % 2 {
-                    0 => {
-                        acc3 += s1.tanh() * 0.4;
-                        s1 = (s1 * 0.5 + s1 / (f64::powi(v6, 2) + 1.5) * 0.05).tanh();
-                    }
-                    1 => {
-                        break;
-                    }
-                    _ => {
-                        acc3 += 0.2 * f64::cos(f64::log(x1 * x1 + 1.0, v6 * v6 + 2.0).max(v6));
-                        if 0.5 - s2.asinh() < x2 {
-                            break;
-                        }
-                    }
-                }
-                acc3 += f64::exp(v[1].tanh()).tanh() * 0.4;
-            } else {
-                let v7 = v6 - s0;
-                acc3 += 0.25 * (v6 + v7).cos();
-            }
-            if k5 >= 5 || v[k5 % 4].cos().exp().sin() >= 0.0 {
-                break;
-            }
-        }
-        for i in 0..6 {
-            if s2 < -1.0 {
-                continue;
-            }
-            s2 = s2 * 0.5 + f64::sin((s2.cos() * 1.2).tan()) * 0.05;
-            let mut m8: f64 = 0.5;
-            for j in 0..n + 1 {
-                m8 = m8.min(v[i % 4] + 0.25 + v[j % 4]);
-            }
-            s1 *= 0.6;
-            s1 += 0.2 * f64::cos(m8);
-        }
-        let mut m9: f64 = -0.5;
-        for i in 0..v.len() {
-            m9 = m9.max(x1 + v[i]);
-        }
-        s0 = (s0 * 0.5 + f64::powi(v[(k5 + n) % 4], 2) * 0.1).tanh();
-        s0 * 0.25 + s1 * 0.5 - s2 * 0.75 - acc3.tanh() - m9 - s1
-    }
-
-    #[differentiable]
-    pub fn prog_29<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = prog_14(x0 * 2.0, (x0 * x2).tanh() * 2.0, x1, v, n).tanh() * 2.0;
-        let mut s1 = x1.cos().exp_m1().tanh();
-        let mut s2 = T::abs(x0);
-        let mut acc3: T = 0.0;
-        let mut k4 = 0;
-        while k4 < 4 && s1.cos().sin() <= x1 {
-            k4 += 1;
-            acc3 = acc3 + T::asinh(x1).cos().exp().tanh() * T::from_f64(0.5).unwrap();
-            if T::sinh(s0.tanh() * 2.0) * x2 <= x0 && k4 < n {
-                let v5 = v[(k4 + n) % 4] + x2;
-                s0 = s0 * 0.6 + v5.mul_add((s2 * s2 + 1.0).cbrt(), s0.mul_add(s0, v5)).cos() * T::from_f64(0.02).unwrap();
-            } else {
-                'b1: {
-                    for _ in 1..n {
-                        if (x0.sin() * 0.9).acos() / ((s0.cos() * 0.9).acos().powi(2) + 1.0) < 1.0 {
-                            break 'b1;
-                        }
-                        let v6 = T::exp(s0.max(v[k4 % 4]).sin());
-                        acc3 = acc3 + 0.1 * T::tanh(v6.tanh().exp2());
-                    }
-                    for j in (0..=n).rev().step_by(2) {
-                        if !(j + n < 7) {
-                            break 'b1;
-                        }
-                        let v7 = x0 * T::from_f64(1.2).unwrap();
-                        acc3 = acc3 - x2.atan2(x1.powi(2) + T::from_f64(0.5).unwrap()).cos() * 0.1;
-                        acc3 = acc3 - v7.tanh() * 0.1;
-                    }
-                    s1 = (s1 * T::from_f64(0.8).unwrap() + T::tanh(s1) * 0.2).sin();
-                }
-            }
-        }
-        let mut k8 = 0;
-        let v10 = loop {
-            k8 += 1;
-            if k8 > 0 && (s2.cos() * 0.9).acos() >= -x2 {
-                s2 = s2.mul_add(0.6, (s1.max(s2) - x1 / (T::tanh(s1) + 2.0)).sin() * 0.1);
-                break T::powf(T::from_f64(3.0_f64).unwrap(), (T::to_radians(s2) * 20.0).tanh());
-            }
-            let v9 = s0.atan();
-            s2 = s2 * T::from_f64(0.75).unwrap() + T::tanh((v9 * v9 + 1.0).ln() + T::log(v9 * v9 + 1.0, s2.powi(2) + 2.0)) * T::from_f64(0.05).unwrap();
-            if k8 >= 3 {
-                break s0.tanh();
-            }
-        };
-        'b5: {
-            let v11: T = T::exp_m1(x1.tanh());
-            if v11.tanh().cosh() < -T::from_f64(0.5).unwrap() {
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (2.5 * T::asin(x1.tanh() * 0.9)).cos() * T::from_f64(0.05).unwrap());
-                break 'b5;
-            }
-            if (v[k8].powi(2) + 1.0).log(T::from_f64(10.0).unwrap()) < 0.0 {
-                break 'b5;
-            }
-        }
-        let mut m12 = T::infinity();
-        for &t in v.iter() {
-            let c13 = if t / (t * t + 1.5) * T::from_f64(0.75).unwrap() <= T::from_f64(0.5).unwrap() {
-                v[k8] * t
-            } else {
-                x1.powi(3)
-            };
-            m12 = T::min(c13, m12);
-        }
-        let v14 = v.iter().copied().fold(0.0, |r, p| r + (x0 * x1 / (T::powi(x1 * T::from_f64(0.35).unwrap(), 2) + 1.5) + p.tanh()));
-        acc3 = acc3 - v[3 - k8].sin();
-        s0.tanh() + s1 * T::from_f64(0.5).unwrap() - s2.tanh() - acc3.sin() + v10 * T::from_f64(0.5).unwrap() - T::tanh(m12) + v14.cos() + (x1 + x2 + T::tanh(v[3]).exp())
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::tan(x2.cos() * 1.2).cos() * 0.9).asin();
-        let mut s1 = f64::sin(x2);
-        let mut s2 = (x1.tanh() * 0.9).acos().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_14((s1 * x1).tanh().exp2().cos(), x0, 1.5, v, n);
-        let v5 = prog_20(x0, s2, s1, v, n);
-        let mut k6 = 0;
-        while k6 < 5 {
-            k6 += 1;
-            acc3 -= 0.4 * s1.cos();
-            let v7 = prog_20(s0, f64::to_radians(x1).sin(), 0.75, v, n);
-            if s1 * 0.65 <= 0.5 {
-                s1 = (s1 * 0.75 + (f64::tanh(v[n % 4]) * 1.2).tan() * 0.02).sin();
-                let v5 = (v4 * v4 + 1.0).powf(0.5);
-                s1 = s1 * 0.5 + v5.tanh().tanh() * 0.05;
-            } else if x1 >= 1.0 {
-                s1 *= 0.75;
-                s1 += 0.05 * f64::sin(v5.sin().exp());
-                if f64::acos(s1.sin() * 0.9) * f64::ln_1p(f64::tanh(v4) * 0.5) >= s0.cos() || k6 > 3 {
-                    let mut k8 = 0;
-                    while k8 < n {
-                        k8 += 1;
-                        if s1 * std::f64::consts::LN_2 * std::f64::consts::FRAC_1_PI <= -0.5 {
-                            break;
-                        }
-                        if f64::sin(x2).exp_m1() > -0.5 {
-                            break;
-                        }
-                        s2 = s2.mul_add(0.5, ((f64::powi(s0, 2) + 0.5).powf(0.3) * (f64::sin(s2) * 1.2).tan()).tanh() * 0.02);
-                    }
-                    s1 = s1.mul_add(0.6, f64::cos((v4 * v4 + 1.0).log(10.0)) * 0.75);
-                } else if (v4.powi(2) + 1.0).ln() > x2 {
-                    s2 = (s2 * 0.8 + f64::cosh(s1.sin() * 2.0) * 0.02).sin();
-                    s1 = s1 * 0.8 + v[k6 % 4].cos() * 0.2;
-                }
-            }
-            s2 = s2 * 0.75 + v7.sin() * 0.005;
-        }
-        let mut m9: f64 = 1.0;
-        for i in 0..n {
-            let c10: f64 = s0 + v[(i * 3) % 4];
-            m9 = c10.min(m9);
-        }
-        acc3 += 0.005 * m9.tanh();
-        s0 = 0.5 * s0 + 0.1 * (v4 * 0.001).sin();
-        s0.cos() + f64::sin(s1) + s2 - acc3.cos() - v5.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0: f64 = f64::cos(prog_23((x2 / 2.0).cos(), x1, f64::tanh(f64::acos(x0.tanh() * 0.9)) * 2.0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut s1: f64 = x0.cos().exp2();
-        let mut s2 = (f64::sin(x0) * 0.9).atanh();
-        let mut acc3: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            acc3 -= 0.25 * ((s0 - s1).tanh() * 0.9).asin().tanh();
-            if prog_20(f64::tanh((x1.tanh() * 1.5).sinh() - s1 * s2) * 2.0, f64::sin(f64::to_radians(fi).sin()), s2.powi(3).tanh() * 2.0, [v[0], v[1], v[2], v[3]], i) > 0.0 {
-                break;
-            }
-        }
-        match n {
-            0 | 2 => {
-                acc3 += (f64::cos(x1) * 0.5).ln_1p();
-                if s2 < (v[n % 4].powi(2) + 0.5).cbrt() {
-                    let v4 = f64::min(1.5_f64, x1);
-                    s1 = 0.8 * s1 + 0.1 * (-f64::ln(x1 * x1 + 0.5)).cos();
-                    s2 = (s2 * 0.6 + v4.cos() * 0.4).sin();
-                } else {
-                    let x2 = (x2 * x2 + 2.0).acosh();
-                    let v5 = prog_20(x1, f64::cos(x2.to_radians() * 20.0) * 2.0, s1, [v[0], v[1], v[2], v[3]], n);
-                    s0 = (s0 * 0.5 + v5.tanh() * 0.005).sin();
-                }
-                let v6 = f64::atan2(x0, x2 * x2 + 0.5).cos();
-                acc3 += v6.sin() * 0.5;
-            }
-            g if g > 3 => {
-                acc3 -= f64::abs(x2.cos().exp_m1()).tanh();
-            }
-            _ => {
-                let v7 = prog_20(x0, x2, 0.25, [v[0], v[1], v[2], v[3]], 6);
-                s2 = (s2 * 0.5 + (x1.cos() * 1.2).tan() * 0.05).tanh();
-                acc3 -= v7.sin() * 0.05;
-            }
-        }
-        let v8 = prog_20(2.0, x2, x0, [v[0], v[1], v[2], v[3]], n);
-        let v10 = match n {
-            MODE_A | 2 => (v8 * 0.25).sin().powi(2).ln_1p(),
-            3 | 5 => {
-                let x2 = SCALE + x2.cos();
-                let v9 = v[n % 4].sin().mul_add(x0 * x1, f64::tan(f64::sin(x2) * 1.2));
-                v9.to_radians()
-            }
-            6 => {
-                for &t in v.iter() {
-                    s2 = 0.8 * s2 + 0.4 * f64::sin(SCALE + (x1 * x1 + 1.0).log(10.0));
-                    s1 *= 0.6;
-                    s1 += 0.02 * f64::powi(s1, 3).sin();
-                    acc3 += 0.5 * (s1 + (v8.sin() * 0.9).acos()).cos();
-                    s2 = (s2 * 0.5 + t.cos() * 0.5).sin();
-                }
-                f64::tan(f64::tanh(0.8 * v[1]) * 1.2)
-            }
-            _other => {
-                s0 = s0.mul_add(0.75, (f64::powi(x1, 2) + 1.0).powf(0.3).sin() * 0.2);
-                x0.cos()
-            }
-        };
-        s0 + s1.cos() + s2.cos() - f64::sin(acc3) + f64::tanh(v8) - v10 * 0.75 - v[n % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_32<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1 = T::atan2(w0[3], x0 * x0 + T::from_f64(0.5).unwrap()).cos() * T::from_f64(2.0).unwrap();
-        let mut s2: T = (T::from_f64(2.0_f64).unwrap().log(x0.powi(2) + T::from_f64(2.0).unwrap()).powi(2) + T::one()).powf(w0[1].atan2(w0[1] * w0[1] + T::from_f64(0.5).unwrap()).tanh());
-        let mut acc3: T = T::zero();
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            for _ in 0..3 {
-                s1 = (s1 * T::from_f64(0.5).unwrap() + (T::sin(s1) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.1).unwrap()).tanh();
-                s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.05).unwrap() * T::log(T::powi((T::powi(s2, 2) + T::from_f64(0.5).unwrap()).cbrt(), 2) + T::one(), T::from_f64(2.0).unwrap()).cos();
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.02).unwrap() * s1.tanh().mul_add(x1, x1 + x2).sin();
-            }
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::sin(x1.cos().exp());
-            if k4 >= 6 || (T::exp_m1(s2.cos()).powi(2) + T::from_f64(2.0).unwrap()).ln() < -T::one() {
-                break T::from_f64(0.3).unwrap() * T::min(w0[(k4 + n) % 4], x0);
-            }
-        };
-        let mut m6 = 0;
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(T::cos(s2));
-            for _ in (0..4).rev() {
-                s2 = (s2 * T::from_f64(0.6).unwrap() + (fi + s1) * T::from_f64(0.4).unwrap()).sin();
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 - T::one() * (fi - T::from_f64(0.5).unwrap()).cos();
-            }
-            if m6 == 1 && v[k4 % 4].hypot(s1) >= T::one() {
-                m6 += 1;
-            }
-            s2 = s2 * T::from_f64(0.6).unwrap();
-            s2 = s2 - T::from_f64(0.02).unwrap() * (x1.sin() * T::from_f64(1.2).unwrap()).tan().tanh();
-        }
-        match m6 {
-            0 | 2 => {
-                let v5 = prog_23::<T>(v5, x0 * T::from_f64(1.2).unwrap(), v[m6 % 4].clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap()).tanh(), [v[0], v[1], v[2], v[3]], k4);
-                acc3 = acc3 - T::from_f64(0.005).unwrap() * v5.sin();
-            }
-            g if g > 3 => {
-                s2 = s2 * T::from_f64(0.5).unwrap() + T::cos(T::sinh(T::tanh(w0[m6 % 4]) * T::from_f64(2.0).unwrap())) * T::from_f64(0.05).unwrap();
-                let v7 = x2.sin() * T::acos(x2.tanh() * T::from_f64(0.9).unwrap());
-                s2 = (s2 * T::from_f64(0.75).unwrap() + v7.cos() * T::from_f64(0.02).unwrap()).tanh();
-            }
-            _ => {
-                s1 = T::from_f64(0.6).unwrap() * s1 + T::from_f64(0.4).unwrap() * T::cos(x1 + T::from_f64(2.0).unwrap());
-            }
-        }
-        let v9 = if T::log2(T::powi(s2.sin().exp2(), 2) + T::one()) >= T::sin(v5).cosh() {
-            acc3 = acc3 - (s1 * x1).sin() * T::from_f64(0.2).unwrap();
-            (x2.cos() * T::from_f64(0.9).unwrap()).asin()
-        } else {
-            let v8 = acc3;
-            v5 * x1 - x2 / (s2.cos() + T::from_f64(2.0).unwrap()) + v8.tanh()
-        };
-        let mut k10 = 0;
-        while k10 < 6 {
-            k10 += 1;
-            acc3 = acc3 - (T::tanh(w0[k10 % 4] + x2) * T::from_f64(1.2).unwrap()).tan().sin() * T::from_f64(0.2).unwrap();
-            if v9.tanh() < -T::from_f64(0.25).unwrap() {
-                let v11 = (x2.cos() * T::from_f64(1.5).unwrap()).cosh().atan();
-                let v12 = x0.cos();
-                acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos(v11.tanh() + v12);
-            } else if T::ln_1p(v9.cos() * T::from_f64(0.5).unwrap()) < -T::from_f64(0.5).unwrap() && k10 > 5 {
-                let v13 = s2 + s1;
-                s1 = s1 * T::from_f64(0.5).unwrap();
-                s1 = s1 - T::from_f64(0.25).unwrap() * v13.sin();
-            }
-            acc3 = acc3 - T::from_f64(0.25).unwrap() * T::cos(T::mul_add(v5, s2, x0));
-        }
-        s1 + T::cos(acc3) + T::cos(v9) + v[3].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_23(f64::tanh(f64::powf(x1 * x1 + 1.0, 0.5)) * 2.0, (v[n % 4].tanh() * std::f64::consts::LN_2).cos(), x1, v, n).sin() * 2.0;
-        let mut s1 = (x0.cos() * 1.2).tan().sin() * 2.0;
-        let mut s2 = f64::cos(f64::acosh(f64::powi(0.65 - x2, 2) + 1.5)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v15 = match n.checked_sub(3) {
-            Some(0) => f64::to_radians(SCALE + acc3),
-            Some(k4) if k4 < 1 => {
-                let c5 = k4 as f64;
-                s0 = s0 * 0.75 + (x2.cos() * 0.9).acos().tanh() * 0.1;
-                (x1.tanh() * 1.5).sinh() + c5.sin()
-            }
-            Some(k6) => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    if s1.tanh().sin() > x1 {
-                        s1 = s1.mul_add(0.75, s1.cos() * 0.25);
-                    } else {
-                        s0 = (s0 * 0.8 + prog_20(1.5_f64.copysign(s0).sin(), 0.25, (v[n % 4] / (s2.sin() + 2.0)).cos() * 2.0, v, n) * 0.005).tanh();
-                    }
-                    let v11 = if x2 * fi >= -1.0 && i + k6 < 2 {
-                        f64::atanh(v[i % 4].tanh() * 0.9)
-                    } else {
-                        for j in (0..=i).rev() {
-                            let v8: f64 = if (fi * fi + 1.0).log(10.0) + (v[j % 4] - 1.2) <= -0.5 {
-                                0.65 - (v[j % 4].powi(2) + 1.0).sqrt()
-                            } else if (x1 * x1 + 1.0).cbrt() > 0.5 {
-                                let v7 = f64::asinh(s1);
-                                (v[0] * v[0] + 1.0).atan2(v[1]) + v7.sin()
-                            } else {
-                                s0 = (s0 * 0.75 + (s0.tanh() * 0.5).ln_1p() * 0.25).sin();
-                                v[j % 4].sin()
-                            };
-                            if let Some(_) = n.checked_sub(3) {
-                                let v8 = f64::exp(x2.tanh());
-                                s2 = s2.mul_add(0.8, f64::ln(s2 * s2 + 0.5).tanh() * 0.1);
-                                acc3 -= v8.tanh() * 0.05;
-                            }
-                            acc3 += f64::tanh(x1 * v8) * 0.05;
-                        }
-                        let v10 = s1;
-                        (v10 * v10 + 2.0).ln() * 0.75
-                    };
-                    let v12 = x1.tanh();
-                    s2 *= 0.8;
-                    s2 -= 0.2 * x1.sin();
-                    acc3 += (f64::cos(v11) + v12.tanh()).cos() * 0.25;
-                }
-                let v13 = f64::clamp(x2, x0.sin().exp2().sin() - 1.5, f64::sin(f64::max(-3.0_f64, x1)) + 1.5);
-                ((v13.to_degrees() * 0.01).sin() + 2.0).cbrt()
-            }
-            None => {
-                let v14 = s1;
-                acc3 += (v[3] - x0).sin();
-                x0.cos().exp2() + v14.tanh()
-            }
-        };
-        let v20 = match n {
-            0 => {
-                let v16 = (x1.sin() * 0.9).atanh();
-                (x0.powi(2) + 1.0).ln() + f64::cos(v16)
-            }
-            g if g > 1 => {
-                for i in (0..6).rev() {
-                    s1 = (s1 * 0.75 + ((x2 - s2).powi(2) + 0.5).cbrt() * 0.02).sin();
-                    let mut m17: f64 = -0.5;
-                    let mut m18 = f64::INFINITY;
-                    for j in 0..=i {
-                        m17 = m17.max(s2 * (x2 * v[(j * 3) % 4]));
-                        let c19 = s1 + v[(j * 3) % 4];
-                        m18 = m18.min(c19);
-                    }
-                    s1 = s1 * 0.5 + m17.sin() * 0.02;
-                    acc3 -= 0.2 * (f64::tanh(v15) * 0.9).atanh();
-                    acc3 += 0.25 * f64::tanh(m18).sin();
-                }
-                f64::cos(f64::exp2(v[n % 4].tanh())).exp()
-            }
-            _other => f64::log((-2.0_f64).max(x0).powi(2) + 1.0, 3.0),
-        };
-        let v21: f64 = -x1;
-        let Some(k22) = n.checked_sub(3) else {
-            return x2 * v20
-        };
-        let c23 = k22 as f64;
-        let v28 = match (n % 3).checked_sub(1) {
-            Some(k24) => {
-                let c25 = k24 as f64;
-                let v26 = f64::powi(f64::powi(x0, 2) + 1.0, -1) / ((v20 + c25).powi(2) + 0.5);
-                f64::asinh((v21.sin() * 0.9).acos()) + v26.sin()
-            }
-            None => {
-                let v27 = (x0 * v21).atan2((2.5 - v21).powi(2) + 1.0);
-                f64::recip(v27 * v27 + 1.0)
-            }
-        };
-        let mut a29 = [0.0; 4];
-        for i in 0..4 {
-            if i % 2 == 0 {
-                a29[i] = c23 / 3.0;
-            } else {
-                a29[i] = v[i];
-            }
-        }
-        s0 - s1 + f64::sin(s2) + acc3.tanh() - v15 * 0.75 + v20 - c23 * 0.5 + v28 * 1.5 - a29[3] * 0.5 + f64::exp_m1(v20.cos())
-    }
-
-    #[differentiable]
-    pub fn prog_34<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_A: usize = 0;
-        let mut s0 = x0 / T::from_f64(1.5).unwrap();
-        let mut acc1: T = T::zero();
-        let v10 = 'b0: {
-            if (v[n % 4].sin() * T::from_f64(0.5).unwrap()).ln_1p() > -T::from_f64(0.5).unwrap() {
-                break 'b0 T::acos(T::tanh(x1) * T::from_f64(0.9).unwrap());
-            }
-            for (i, &t) in v.iter().enumerate() {
-                let fi = T::from_usize(i).unwrap();
-                if (T::from_f64(0.65).unwrap() * t).hypot((x2.tanh() * T::from_f64(0.9).unwrap()).atanh()) > -T::one() || i % 2 == 0 {
-                    break 'b0 x0 * x1;
-                }
-                match n {
-                    0..=1 => {
-                        s0 = s0 * T::from_f64(0.75).unwrap() + T::tanh(v[2]) * T::from_f64(0.25).unwrap();
-                        if x1.atan() > x1 {
-                            let x1 = x1;
-                            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::cos(x1.abs());
-                            match i % 2 {
-                                0 => {
-                                    continue;
-                                }
-                                1 => {
-                                    let v2: T = T::sqrt(x1 * x1 + T::from_f64(0.5).unwrap());
-                                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * v2.sin();
-                                }
-                                _ => {
-                                    s0 = s0 * T::from_f64(0.5).unwrap();
-                                    s0 = s0 + T::from_f64(0.1).unwrap() * x1.tanh().exp().sin();
-                                }
-                            }
-                        } else if (t.tanh() * T::from_f64(0.9).unwrap()).acos() > T::from_f64(0.5).unwrap() {
-                            s0 = (s0 * T::from_f64(0.6).unwrap() + (v[i] * v[i]).ln_1p() * T::from_f64(0.4).unwrap()).tanh();
-                            let v3 = (fi.powi(2) + T::from_f64(0.5).unwrap()).recip();
-                            s0 = s0.mul_add(T::from_f64(0.6).unwrap(), v3.cos() * T::one());
-                        } else {
-                            let x2 = s0.atan();
-                            s0 = s0 * T::from_f64(0.8).unwrap();
-                            s0 = s0 + T::from_f64(0.2).unwrap() * T::cos(x2).tanh();
-                        }
-                    }
-                    2..=4 => {
-                        'b2: {
-                            if T::sin(x1) * x1 < -T::one() {
-                                break 'b0 T::cosh((v[n % 4] - fi).cos());
-                            }
-                            if T::asinh(v[(i + n) % 4]) <= T::from_f64(0.25).unwrap() {
-                                break 'b2;
-                            }
-                        }
-                    }
-                    5 => {
-                        let mut k4 = 0;
-                        while k4 < 5 {
-                            k4 += 1;
-                            let v5 = v.iter().copied().fold(T::zero(), |r, p| r + (x0.clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap()) + p.sin()));
-                            let v6 = T::hypot(T::from_f64(0.5_f64).unwrap(), x1);
-                            s0 = s0 * T::from_f64(0.75).unwrap();
-                            s0 = s0 - T::from_f64(0.25).unwrap() * T::tanh(-v6);
-                            s0 = s0 * T::from_f64(0.6).unwrap() + v5.cos().sin() * T::from_f64(0.05).unwrap();
-                        }
-                    }
-                    _ => {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.25).unwrap() * T::sin(s0).tanh();
-                    }
-                }
-                let v9 = match n % 4 {
-                    0 => {
-                        let v7 = (t * t + T::one()).powi(-1);
-                        (x1 * x1).ln_1p().sin() + v7.cos()
-                    }
-                    1..=3 => T::powi(v[3 - i], 2).atan(),
                     _other => {
-                        let v8 = T::recip(T::powi(x1 * t, 2) + T::from_f64(0.5).unwrap());
-                        s0 = s0 * T::from_f64(0.5).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * (v8 / (T::sin(v[2]) + T::from_f64(2.0).unwrap())).tanh();
-                        T::asinh(fi)
-                    }
-                };
-                s0 = (s0 * T::from_f64(0.8).unwrap() + v9.sin() * T::from_f64(0.02).unwrap()).tanh();
-            }
-            prog_23(x2, ((T::tanh(x2) + T::from_f64(2.0).unwrap()).cbrt() - (x2 * x2 + T::one()).recip()).sin(), x0 * T::from_f64(1.2).unwrap(), v, n)
-        };
-        'l4: for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * T::asinh(s0).sin();
-            for j in (0..4).rev() {
-                if T::cos(x2 * v10).exp2() > v10 * x1 || n == 4 {
-                    continue 'l4;
-                }
-                if s0 / (fi.powi(2) + T::from_f64(0.5).unwrap()) < -T::from_f64(0.5).unwrap() {
-                    continue;
-                }
-                if v10 + v[j] < T::zero() {
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + (fi * fi + T::from_f64(0.5).unwrap()).ln() * T::one()).tanh();
-                } else {
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), v10.cos() * T::from_f64(0.2).unwrap());
-                    let v11 = x2;
-                    acc1 = acc1 - T::from_f64(0.05).unwrap() * v11.tanh();
-                }
-                acc1 = acc1 + T::from_f64(0.05).unwrap() * (x2 / (v[j] * v[j] + T::one())).cos();
-            }
-            let v12 = x2.asinh().powi(2);
-            s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(T::tanh(v12)) * T::from_f64(0.05).unwrap();
-        }
-        let v14 = if (v[2] * v[2] + T::from_f64(0.5).unwrap()).sqrt() >= -T::from_f64(0.5).unwrap() {
-            let v13 = acc1 + v[n % 4] - (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).recip();
-            x1 - v13
-        } else if !(n > 4) {
-            (-T::from_f64(1.5_f64).unwrap()).max(x0)
-        } else {
-            return (x1 * x1 + T::one()).ln()
-        };
-        for _ in (0..=n).rev().step_by(2) {
-            'b7: {
-                let v15 = v10 - x2;
-                for j in (0..5).rev() {
-                    if !(j < n) {
-                        break 'b7;
-                    }
-                    if j % 2 == 0 {
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + T::atanh(s0.cos() * T::from_f64(0.9).unwrap()) * T::from_f64(0.05).unwrap()).tanh();
-                        continue;
-                    }
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), (v15 / (v[j % 4].tanh() + T::from_f64(2.0).unwrap())).sin() * T::from_f64(0.02).unwrap());
-                }
-                acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(v15).tanh();
-            }
-            let v16 = v.iter().copied().fold(T::zero(), |r, p| r + (x1 + p.cos()));
-            s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::cos(x0) * T::from_f64(0.25).unwrap());
-            acc1 = acc1 - T::from_f64(0.5).unwrap() * T::sin(v16.cos());
-        }
-        if x1 - T::from_f64(0.35).unwrap() <= T::cbrt(T::powi(v[n % 4], 2) + T::one()) {
-            for t in v {
-                for j in 0..n {
-                    if j > 2 {
-                        continue;
-                    }
-                    match n {
-                        PHASE_A if n < 4 => {
-                            s0 = (s0 * T::from_f64(0.8).unwrap() + (T::cos(v14) * T::from_f64(0.9).unwrap()).atanh() * T::from_f64(0.02).unwrap()).sin();
-                            s0 = s0.mul_add(T::from_f64(0.6).unwrap(), x2.sin() * T::from_f64(0.4).unwrap());
+                        s0 = f64::mul_add(s0, 0.5, (2.0 - s0).cos() * 0.5);
+                        if f64::asin(v[3].cos() * 0.9) >= -0.5 {
+                            continue 'l0;
                         }
-                        g if g > 1 => {
-                            s0 = T::from_f64(0.5).unwrap() * s0 + T::one() * T::tanh((t.tanh() + T::from_f64(2.0).unwrap()).cbrt());
-                        }
-                        _ => {
-                            acc1 = acc1 + T::from_f64(0.05).unwrap() * (v14 + T::from_f64(1.2).unwrap()).sin();
-                            let v17 = T::recip(T::tanh(v[(j + n) % 4]).exp().powi(2) + T::one());
-                            acc1 = acc1 + v17.tanh() * T::from_f64(0.05).unwrap();
-                        }
-                    }
-                    acc1 = acc1 - T::exp((t.powi(2) + T::one()).log(v14 * v14 + T::from_f64(2.0).unwrap()).tanh()).cos() * T::from_f64(0.05).unwrap();
-                }
-                acc1 = acc1 + T::atanh(v14.sin() * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.5).unwrap();
-                s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(t) * T::from_f64(0.2).unwrap()).sin();
-            }
-            let mut k18 = 0;
-            while k18 < 6 {
-                k18 += 1;
-                let v19 = v10.cos().exp().cos();
-                acc1 = acc1 + (s0 - v19 + x2 / (v[3].powi(2) + T::from_f64(1.5).unwrap())).tanh() * T::from_f64(0.25).unwrap();
-            }
-        }
-        let mut a20 = [T::zero(); 4];
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            a20[i % 4] = a20[i % 4] + (T::ln(fi.powi(2) + T::one()).cos() * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.5).unwrap();
-            acc1 = acc1 - T::from_f64(0.25).unwrap() * (T::powi(v[1].abs(), 2) + T::from_f64(0.5).unwrap()).powf(T::from_f64(1.5).unwrap()).tanh();
-        }
-        x2 * T::from_f64(1.5).unwrap() + s0.tanh() + acc1.sin() + v10.cos() - T::tanh(v14) + a20[3] * T::from_f64(0.25).unwrap()
-    }
-
-    #[differentiable]
-    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = x2;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            s1 = (s1 * 0.8 + fi * 1.0).tanh();
-            for &u in v.iter() {
-                acc2 += 0.1 * (f64::cos(v[i % 4]) * 0.9).acos().tanh();
-                s1 = s1.mul_add(0.5, f64::sin(v[i % 4].to_degrees() * 0.01) * 0.75);
-                if x0 < 1.0 {
-                    s1 = 0.6 * s1 + 0.2 * (x1 * 2.0).cos();
-                    continue 'l0;
-                }
-                s0 = s0 * 0.75 + u.sin().cos() * 0.25;
-            }
-            acc2 -= 0.5 * (x0 * x0).ln_1p().cos();
-            for j in 0..4 {
-                let fj = j as f64;
-                s0 = (s0 * 0.6 + fj.atan2(fj * fj + 0.5) * 1.0).tanh();
-                if (f64::powi(v[j], 2) + 2.0).acosh() >= -1.0 {
-                    acc2 += f64::cos((fj.tanh() * 0.9).atanh()) * 0.1;
-                } else {
-                    let v3 = (f64::log10(f64::powi(x1, 2) + 1.0).cos() * 0.9).acos();
-                    acc2 += v3.cos().sin() * 0.1;
-                }
-            }
-        }
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * f64::cos(prog_20((acc2.min(v[1]) + acc2).sin() * 2.0, x1, x0.sin().exp2().tanh(), v, n) + p.cos()));
-        s1 = 0.75 * s1 + 0.25 * f64::ln_1p(f64::tanh(x1) * 0.5);
-        for i in 0..n {
-            let fi = i as f64;
-            let v5 = x2 - 2.5;
-            match i {
-                MODE_A => {
-                    acc2 += f64::sin(s1.tanh().exp2()) * 0.25;
-                    if x1 - fi < f64::log(0.5_f64, v4.powi(2) + 2.0) && i == 4 {
-                        s1 *= 0.6;
-                        s1 += 1.0 * f64::tanh(fi).sinh().tanh();
-                        s1 = (s1 * 0.5 + v5.sin() * 0.5).sin();
-                    } else if x0 * v5 <= 0.5 {
-                        let v6 = f64::atan2(x1 * v4, v[(i + n) % 4] * v[(i + n) % 4] + 1.0);
-                        s0 = (s0 * 0.5 + (v6.tanh() * 0.9).acos().cos().exp2() * 0.02).tanh();
-                    }
-                    let v7: f64 = x0.sin().cosh();
-                    s0 = (s0 * 0.6 + v7.sin() * 0.25).sin();
-                }
-                1 | 3 => {
-                    s0 = (s0 * 0.75 + v5 * 0.25 * (v5.cos() * 0.9).acos() * 0.05).sin();
-                    acc2 -= 0.25 * f64::recip((x0 * v4).powi(2) + 0.5).sin();
-                }
-                5 => {
-                    acc2 += 0.25 * ((v4 * v4 + 0.5).atan2(v4) * f64::asinh(v4)).cos();
-                }
-                _other => {
-                    acc2 -= 0.25 * (f64::powi(v[(i + n) % 4], 2) + 1.0).recip();
-                    if x1.min(v4) < 1.0 || i < n {
-                        s0 = (s0 * 0.75 + (v5 - v[i % 4]) * 2.5 * 0.05).tanh();
-                        s1 *= 0.6;
-                        s1 += 0.1 * f64::acos(v5.tanh() * 0.9).cos();
-                    } else {
-                        s0 = s0.mul_add(0.6, (v4 + s0).tanh() * 0.2);
-                    }
-                }
-            }
-            s0 = s0 * 0.75 + f64::sin(-s0) * 0.25;
-            acc2 += 0.25 * v5.sin();
-        }
-        s0 - s1 * 0.75 + f64::cos(acc2) - v4.cos() + (x1.tanh() + 2.0).cbrt()
-    }
-
-    #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x2).tanh() * 2.0;
-        let mut s1 = (v[2] * v[2]).sin() * 2.0;
-        let mut s2 = f64::powf(2.0_f64, f64::asin(x1.cos() * 0.9).cos());
-        let mut acc3: f64 = 0.0;
-        let mut m4 = s0;
-        for i in 1..=3 {
-            let c5 = 1.5 - v[i];
-            m4 = c5.min(m4);
-        }
-        s0 = 0.6 * s0 + 0.05 * m4.cos();
-        'l1: for t in v {
-            let v6 = prog_20((m4 + t).tanh(), 1.5, 0.5, v, 3);
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(x2);
-            for u in v {
-                if f64::cos(s0) < s1 * s2 {
-                    return v6;
-                }
-                if f64::cbrt(s0.tanh() + 2.0).copysign(s2.sin()) < (x0.cos() * 0.9).asin() {
-                    break;
-                }
-                if u / 3.0 < v6 {
-                    break 'l1;
-                }
-                acc3 += f64::tanh(s0) * 0.1;
-            }
-            s1 = s1 * 0.8 + f64::tanh(v6.tanh()) * 0.005;
-        }
-        let mut k7 = 0;
-        while k7 < 3 {
-            k7 += 1;
-            let v8: f64 = s2 + v[k7];
-            if f64::atan(v8) < s1 * x0 {
-                s2 = 0.5 * s2 + 0.1 * (v8 + m4).tanh();
-                continue;
-            }
-            match n {
-                MODE_A | 2 => {
-                    acc3 += 0.5 * f64::cos(x0 * m4);
-                }
-                g if g > 3 => {
-                    let x0 = -s0.tanh();
-                    s2 = s2.mul_add(0.8, f64::sin(x0) * 0.2);
-                }
-                _ => {
-                    s1 *= 0.75;
-                    s1 += 0.005 * prog_20(s0, 1.2, f64::exp(x2.sin()).cos(), v, 2).tanh();
-                    match k7 {
-                        1 => {
-                            continue;
-                        }
-                        g if g > 2 => {
-                            s2 = (s2 * 0.5 + prog_20(s1, f64::cos(s2.asinh()) * 2.0, f64::recip((s1.cos() * 0.5).ln_1p().powi(2) + 1.0).cos(), v, k7) * 0.005).tanh();
-                            acc3 -= 0.5 * f64::sqrt(f64::powi(s0 * s1, 2) + 2.0).sin();
-                        }
-                        _other => {
-                            acc3 -= (f64::sin(SCALE + v[3 - k7]) * 0.9).asin().cos() * 0.5;
-                        }
-                    }
-                    acc3 += (s1.sin().exp_m1() * f64::exp_m1(v[0].cos())).tanh() * 0.4;
-                    if v[k7] + x2 <= x0 * x2 {
-                        s0 = f64::mul_add(s0, 0.6, (s1 * s2).sin().cos() * 0.1);
-                    } else if ((s1 * x0).powi(2) + 1.0).log(2.0) >= -0.5 || n < 3 {
-                        acc3 += 0.5 * f64::sin(m4);
-                    } else {
-                        s2 = (s2 * 0.6 + (s2.cos() * 2.0).cosh() * 0.05).tanh();
-                    }
-                }
-            }
-            s1 = s1 * 0.75 + (s1.cos() / ((s1.sin() + 2.0).cbrt().powi(2) + 0.5)).sin() * 0.05;
-        }
-        let mut m9 = 0;
-        for i in 0..n {
-            acc3 += 0.25 * (s1.to_radians() * 20.0 + (SCALE + v[1])).sin();
-            if s0.min(x1).sin().exp() < x1.atan2(x2.powi(2) + 0.5) {
-                m9 += 1;
-            }
-            if f64::exp(f64::cos(m4)) >= 0.0 {
-                break;
-            }
-            if (x1 * x1 + 1.0).log(x0 * x0 + 2.0) <= -0.5 || n < i {
-                continue;
-            }
-        }
-        match m9 {
-            0..=1 => {
-                s1 = 0.6 * s1 + 0.2 * ((f64::cos(x1) * 0.5).ln_1p() - (-2.0_f64).max(x2)).sin();
-                let v10 = prog_20(3.0_f64.log((x0 + v[m9 % 4]).powi(2) + 2.0).tanh(), s0, f64::sinh(f64::tanh(v[2]) * 1.5).tanh() * 2.0, v, k7);
-                s1 = (s1 * 0.6 + v10.sin() * 0.005).sin();
-            }
-            2..=4 => {
-                acc3 += 0.5 * m4.asinh().cos();
-                s2 *= 0.75;
-                s2 += 0.005 * prog_20(s2, s0, x1, v, 4).cos();
-            }
-            g if g > 5 => {
-                s0 = (s0 * 0.75 + f64::cbrt(f64::tanh(x2) + 2.0) * 0.75).tanh();
-                acc3 += ((f64::cos(x0) * 0.9).atanh().powi(2) + 1.0).log(10.0);
-            }
-            _other => {
-                acc3 += v[m9 % 4].to_radians() * 20.0;
-                s1 *= 0.8;
-                s1 += 0.1 * (x2 * x2 + 1.0).log2().cos();
-            }
-        }
-        s0.tanh() - s1.tanh() + s2 - acc3.cos() - (f64::tanh(x2) * 1.2).tan()
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].max(x1);
-        let mut acc1: f64 = 0.0;
-        let mut m2 = x0;
-        for i in 1..=5 {
-            m2 = m2.min(0.75 - x1 + v[(i + n) % 4].tanh());
-        }
-        acc1 += f64::tanh(m2);
-        if n == 6 && f64::acosh(x2.powi(2) + 1.5) <= x0 {
-            let m2 = (m2.sin() * 0.9).asin();
-            s0 = s0 * 0.6 + m2.cos().cos() * 0.05;
-        }
-        let v3 = f64::log(f64::powi(f64::powf(3.0_f64, x2.sin()), 2) + 1.0, v[2].hypot(m2).powi(2) + 2.0);
-        s0 = (s0 * 0.6 + s0.abs() * 0.4).sin();
-        let mut m4 = 0;
-        for _ in 0..v.len() {
-            s0 = 0.5 * s0 + 0.25 * f64::clamp(m2, (s0 / (m2.sin() + 2.0)).tanh() - 1.5, f64::cos(s0) + 1.5).tanh();
-            let v5 = v3.asinh();
-            if !(m4 < 27 && -x1.atan() > v3) {
-                m4 += 1;
-            }
-            let v6 = f64::cbrt(v3 * v3 + 1.0);
-            acc1 += 0.5 * (v5.tanh() - f64::tanh(v6)).sin();
-        }
-        match m4 {
-            0 => {
-                let v7 = prog_20(s0, f64::tanh(f64::ln(v3 * v3 + 2.0)), x2, v, n);
-                let mut k8 = 0;
-                while k8 < 6 && (v7.cos() * 0.9).asin() <= 0.5 {
-                    k8 += 1;
-                    acc1 += 0.25 * f64::cos((f64::cos(m2) * 2.0).sinh());
-                    acc1 -= 0.25 * (v3 - v[1]).tanh();
-                    for _ in 0..3 {
-                        s0 = (s0 * 0.8 + (-s0) * 0.2).sin();
-                        acc1 -= v7.cos() * 0.1;
-                    }
-                }
-                acc1 += v7.sin() * 0.005;
-            }
-            1..=3 => {
-                let v9 = v[(m4 + n) % 4].sin();
-                s0 *= 0.6;
-                s0 += 0.4 * v9.sin();
-            }
-            g if g > 4 => {
-                acc1 += 0.75 * f64::atanh(x2.sin() * 0.9);
-                s0 = s0 * 0.6 + f64::tanh(f64::max(x1, v3)) * 0.02;
-                if (f64::cos(x2).exp().tanh() * 0.9).acos() <= 1.0 {
-                    for t in v {
-                        s0 = 0.5 * s0 + 0.5 * x0.sin().cos();
-                        let v10: f64 = if ((t * t + 1.0).recip().powi(2) + 1.0).powi(-2) <= -0.5 && m4 % 2 == 0 {
-                            f64::abs(m2)
+                        s1 = (s1 * 0.8 + (s1 + b4) * 0.1).tanh();
+                        if s1.to_degrees() * 0.01 > -0.25 {
+                            acc2 -= x0.cos().exp().tanh() * 0.1;
                         } else {
-                            f64::exp2(f64::cos(m2)).cos().exp()
-                        };
-                        s0 = s0 * 0.6 + v10.cos().cos() * 0.1;
-                    }
-                } else if v[m4 % 4].hypot(v[m4 % 4].asinh()) < -0.5 {
-                    s0 *= 0.75;
-                    s0 += 0.1 * (v[n % 4] - x0).tanh();
-                    s0 = s0.mul_add(0.6, m2.sin() * 0.2);
-                }
-            }
-            _other => {
-                s0 = (s0 * 0.6 + (f64::hypot(m2, x2) + x1) * 0.1).sin();
-            }
-        }
-        let mut m11 = f64::tanh(prog_14(2.0, x0, (-2.0_f64).max(x0 + v3).sin() * 2.0, v, n));
-        for i in 1..n {
-            m11 = ((m2 * m2 + 2.0).acosh() + f64::sin(v[i % 4])).max(m11);
-        }
-        s0 * 0.75 - acc1.sin() + m11.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_38<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = (x2.sin() + T::from_f64(2.0).unwrap()).cbrt();
-        let mut s1: T = T::min(T::from_f64(2.0_f64).unwrap(), x0);
-        let mut acc2: T = T::zero();
-        let a3 = v.map(T::atan);
-        let mut k4 = 0;
-        while k4 < n + 1 && x1 / (v[k4 % 4] * v[k4 % 4] + T::from_f64(1.5).unwrap()) > -T::from_f64(0.25).unwrap() {
-            k4 += 1;
-            if k4 == 7 && v[k4 % 4] > T::zero() {
-                let v5 = T::acos((s0 + a3[(k4 + n) % 4]).sin() * T::from_f64(0.9).unwrap());
-                s1 = (s1 * T::from_f64(0.5).unwrap() + v5.cos() * T::from_f64(0.1).unwrap()).sin();
-            } else {
-                s1 = s1 * T::from_f64(0.75).unwrap() + s1.sin() * T::from_f64(0.25).unwrap();
-                let v6 = (a3[k4 % 4].tanh() * T::from_f64(0.9).unwrap()).asin();
-                acc2 = acc2 + v6.cos() * T::from_f64(0.25).unwrap();
-            }
-            if s0 - (-s0) >= T::zero() {
-                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), (s0 * x2).tanh() * T::from_f64(0.05).unwrap());
-                if !(k4 < 5) {
-                    let x0 = T::asin(T::tanh(x0) * T::from_f64(0.9).unwrap()) - x2 * x0;
-                    s1 = s1 * T::from_f64(0.8).unwrap() + x0.tanh().cos() * T::from_f64(0.02).unwrap();
-                } else if x2.atan() <= -T::one() {
-                    let v7 = (s1 * s1 + T::one()).log10();
-                    s0 = s0 * T::from_f64(0.5).unwrap() + T::tanh(s1 * x0) * T::from_f64(0.1).unwrap();
-                    s0 = (s0 * T::from_f64(0.6).unwrap() + T::sin(v7) * T::from_f64(0.75).unwrap()).sin();
-                } else {
-                    let v8 = x0.cos().exp_m1().sin().exp_m1();
-                    acc2 = acc2 + T::from_f64(0.25).unwrap() * T::tanh(v8);
-                }
-            } else if (v[0] * v[0] + T::one()).recip() * (x1 + v[0]) <= s1.copysign(v[0]) {
-                s1 = s1 * T::from_f64(0.5).unwrap() + s1.tanh().exp().tanh() * T::from_f64(0.1).unwrap();
-            }
-            acc2 = acc2 + T::from_f64(0.25).unwrap() * T::atan(v[k4 % 4]).sin();
-        }
-        let v10 = 'b1: {
-            if x1.hypot(s0) > T::one() {
-                break 'b1 prog_14(x0 * T::from_f64(2.0).unwrap(), x1, x2, v, n);
-            }
-            for i in (0..n).rev() {
-                let fi = T::from_usize(i).unwrap();
-                if (T::exp2(s1.tanh()).tanh() * T::from_f64(1.5).unwrap()).cosh() > x2 || n % 2 == 0 {
-                    break 'b1 fi - s1 + (s0 + x1);
-                }
-                let v9 = T::exp2(T::tanh(x1 * v[(i + n) % 4]));
-                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.05).unwrap() * (s0 - v9).tanh();
-            }
-            a3[k4 % 4].tanh()
-        };
-        match k4 {
-            0 => {
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 + T::from_f64(0.5).unwrap() * T::from_f64(0.5_f64).unwrap().atan2(x1).copysign(acc2 + x2).cos();
-                if a3[k4 % 4] + x0 >= -T::from_f64(0.5).unwrap() {
-                    let v10: T = v10;
-                    s1 = s1 * T::from_f64(0.8).unwrap() + ((x1 * x1 + T::from_f64(2.0).unwrap()).acosh() + T::from_f64(1.2).unwrap()).sin() * T::from_f64(0.05).unwrap();
-                    s1 = (s1 * T::from_f64(0.6).unwrap() + v10.cos() * T::from_f64(0.005).unwrap()).tanh();
-                }
-            }
-            g if g > 2 => {
-                s1 = s1 * T::from_f64(0.5).unwrap();
-                s1 = s1 - T::from_f64(0.1).unwrap() * (s1.powi(2) + T::one()).log(T::from_f64(3.0).unwrap());
-                if k4 > 1 {
-                    let v11 = 'b3: {
-                        if (a3[k4 % 4].sin() * T::from_f64(0.9).unwrap()).acos() <= -T::one() {
-                            break 'b3 (T::cos(s1) * T::from_f64(0.9).unwrap()).atanh().sin().exp2();
+                            s1 = (s1 * 0.8 + (f64::tanh(v10) + b6 * s0) * 0.02).tanh();
+                            acc2 += 0.1 * v7.cos().cosh().sin();
                         }
-                        (s0.tanh().exp2().powi(2) + T::one()).powf(x1.tanh())
-                    };
-                    s1 = (s1 * T::from_f64(0.5).unwrap() + (T::copysign(x0, s1) - T::from_f64(1.25).unwrap()) * T::from_f64(0.5).unwrap()).tanh();
-                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.01).unwrap() * v11.cos();
-                } else if v[k4 % 4] >= -T::from_f64(0.5).unwrap() {
-                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), v10.sin() * T::from_f64(0.005).unwrap());
-                    acc2 = acc2 + T::from_f64(0.2).unwrap() * (a3[k4 % 4].tanh().exp() / (T::cos((a3[k4 % 4] * a3[k4 % 4] + T::one()).powi(-2)) + T::from_f64(2.0).unwrap())).cos();
-                } else {
-                    acc2 = acc2 - T::from_f64(0.25).unwrap() * T::sin(s0).exp().sin();
+                    }
                 }
-                s1 = (s1 * T::from_f64(0.6).unwrap() + x2 * T::from_f64(std::f64::consts::LN_2).unwrap() * T::from_f64(0.5).unwrap()).sin();
+                s1 = (s1 * 0.8 + f64::cos(s1) * 0.2).tanh();
             }
-            _ => {
-                let v12 = (a3[0].powi(2) + T::from_f64(2.0).unwrap()).acosh() * T::abs(a3[0]);
-                s0 = s0 * T::from_f64(0.8).unwrap() + (-T::from_f64(0.5_f64).unwrap()).max(a3[k4 % 4].cos()) * T::from_f64(0.2).unwrap();
-                acc2 = acc2 - T::from_f64(0.75).unwrap() * v12.cos();
-            }
-        }
-        s0 * T::from_f64(1.5).unwrap() - s1 * T::from_f64(0.75).unwrap() + acc2.tanh() + a3[0].cos() + v10.tanh() - (x2.powi(2) + T::one()).log10()
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = v[n % 4];
-        let mut s1: f64 = s0.cos();
-        let mut s2 = f64::sin(x2 + s0) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v13: f64 = if x1 * acc3 + f64::ln_1p(f64::tanh(x0) * 0.5) >= (x2 * x2 + 2.0).sqrt() {
-            let v4 = 1.5 - v[n % 4];
-            s2 - x0 + v4.cos()
-        } else {
-            for &t in v.iter() {
-                s2 = s2 * 0.5 + s2.cos() * 0.5;
-                match n {
+            let mut k12 = 0;
+            while k12 < n && v7.asinh() > 1.0 {
+                k12 += 1;
+                acc2 += (v10.powi(2) + 0.5).sqrt().sin() * 0.1;
+                match k12 + k11 {
                     PHASE_A => {
-                        let v5 = f64::atan(s1.sin());
                         s0 *= 0.6;
-                        s0 += 0.4 * v5.sin();
+                        s0 -= 0.4 * f64::cos(s0).cos();
+                        let v13 = f64::asin(s1.cos() * 0.9);
+                        s1 = s1 * 0.5 + f64::tanh(v13.sin()) * 0.2;
                     }
-                    1 | PHASE_D => {
-                        let x2 = v[n % 4] + 0.8;
-                        let x0 = t.to_radians() * 20.0;
-                        acc3 -= 0.5 * (f64::cos(x2) - x0).cos();
-                    }
-                    4 => {
-                        s0 = 0.5 * s0 + 0.25 * (-(t / (f64::powi(x2, 2) + 1.5))).tanh();
-                        s2 = (s2 * 0.5 + s2 * s2 * 0.1).sin();
+                    g if g > 1 => {
+                        s0 = f64::mul_add(s0, 0.75, (fi * fi + 0.5).powf(s0.cos()).cos() * 0.02);
                     }
                     _ => {
-                        let v6 = prog_20(1.5_f64.atan2(t).sin(), s2, s1, v, 3);
-                        let mut k7 = 0;
-                        while k7 < n + 1 && x0.sin() > -0.25 {
-                            k7 += 1;
-                            let v8 = v.iter().copied().map(|p| (v[k7 % 4].tanh() * 0.5).ln_1p() + p.cos()).sum::<f64>();
-                            let [b9, b10, b11, b12] = v;
-                            if (f64::powi(v8, 2) + 0.5).recip() >= 0.0 && k7 % 2 == 0 {
+                        acc2 += 0.1 * a8[(k12 + k11) % 4].mul_add(b3, b3).tanh();
+                        if (v9.sin() * 0.9).asin() > -0.5 {
+                            s1 *= 0.75;
+                            s1 -= 0.05 * f64::sin((b6.tanh() * 0.9).atanh());
+                        } else if k12 < 6 && fi.mul_add(x0, s0) <= -1.0 {
+                            let [b14, b15, _, _] = a8;
+                            acc2 += f64::sin(b14.cos() + b15.sin()) * 0.1;
+                        } else {
+                            s1 = (s1 * 0.5 + (s0 + v10) * 0.25).tanh();
+                        }
+                        s1 = (s1 * 0.75 + f64::sin(s1) * 0.25).tanh();
+                        match i {
+                            1 => {
                                 break;
                             }
-                            s2 *= 0.5;
-                            s2 += 0.1 * f64::sin((b11.powi(2) + 1.0).log(b12 * b12 + 2.0));
-                            acc3 += 0.05 * (f64::sin(b9) + b10.tanh()).tanh();
+                            2 => {
+                                let v16 = (v10.sin() * 0.9).atanh() + b4.atan();
+                                acc2 += f64::sin(v16).sin() * 0.1;
+                            }
+                            _ => {
+                                s1 *= 0.6;
+                                s1 += 0.1 * s0.powi(2).sin();
+                            }
                         }
-                        s2 = s2.mul_add(0.75, f64::tanh(v6) * 0.005);
                     }
                 }
-                acc3 += f64::cos(t) * 0.5;
             }
-            3.0_f64.copysign(acc3)
-        };
-        let mut a14 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a14[i % 4] = a14[i % 4] * 0.75 + f64::sin((f64::powi(fi, 2) + 1.5).acosh()) * 0.5;
-            s2 = (s2 * 0.5 + s2 / 1.5 * 0.75).tanh();
         }
-        for _ in (1..=5).step_by(2) {
-            s1 = 0.75 * s1 + 0.25 * a14[1].cos();
-            a14 = v;
+        s0.sin() + s1 * 0.5 + f64::sin(acc2) + f64::tanh(v7) + v10.cos() - s1
+    }
+
+    #[differentiable]
+    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::log(f64::powi(v[n % 4], 2) + 1.0, x0 * x0 + 2.0).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in 0..5 {
+            let fi = i as f64;
+            let v4 = match i {
+                0 | 2 => {
+                    let v2 = (x1 * x1 + 1.0).atan2(x2);
+                    -(v2.sin() * 0.9).asin()
+                }
+                g if g > 3 => {
+                    let v3 = x1.tanh().sinh();
+                    (x0.sin() * 0.9).atanh() + v3.tanh()
+                }
+                _ => x2 + x1,
+            };
+            s0 = (s0 * 0.8 + x2 * 0.2).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                if v[j] - s0 <= (u.cos() * 0.9).asin() {
+                    break 'l0;
+                }
+                if v[(j + i) % 4] / (v4.cos() + 2.0) <= (x0.sin() * 1.2).tan() && j > 0 {
+                    break;
+                }
+                acc1 += 0.1 * (fi.powi(2) + 2.0).sqrt().cos();
+            }
+            acc1 -= 0.4 * v4.cos().cos();
+        }
+        'b2: {
+            if (s0 * x1).abs() <= v[n % 4] - acc1 {
+                acc1 -= 0.005 * f64::sin(prog_15(x2, f64::acosh(x2 * x2 + 2.0).sin(), 0.75, v, n));
+                break 'b2;
+            }
+            if x1.min(x0) >= x1 {
+                acc1 -= f64::cos(f64::cos(x0));
+                let v5 = v[n % 4] * x2;
+                s0 = (s0 * 0.75 + v5.tanh() * 0.05).tanh();
+            } else if x1 < (acc1.sin() + 2.0).cbrt() {
+                s0 = s0 * 0.5 + (x2 * x2 + 0.5).atan2(x2).sin() * 0.05;
+                if f64::cbrt(v[n % 4] * v[n % 4] + 1.0) < -1.0 {
+                    s0 = s0 * 0.8 + prog_15(2.0, 2.0, (s0.tanh() - 2.5 * v[1]).sin(), v, n).tanh() * 0.005;
+                    acc1 += 0.4 * f64::cos(x0.min(acc1).to_degrees() * 0.01);
+                } else {
+                    acc1 -= f64::sin(f64::log(x1 * x1 + 1.0, 2.0));
+                    let v6 = 'b3: {
+                        if !(n % 3 == 1) {
+                            s0 = (s0 * 0.8 + prog_3::<4>(0.25, f64::sin(x2 + f64::log10(x1 * x1 + 1.0)), x0, v, n) * 0.005).tanh();
+                        } else if n == 6 {
+                            s0 *= 0.6;
+                            s0 += 0.02 * s0.tanh();
+                        }
+                        if (x1 * x1 + 1.0).log(v[n % 4] * v[n % 4] + 2.0) > 1.0 {
+                            break 'b3 x0 + x1 + x0 * x0;
+                        }
+                        x0.asinh()
+                    };
+                    s0 = 0.8 * s0 + 0.02 * v6.tanh();
+                }
+                s0 = (s0 * 0.75 + s0 * 0.02).sin();
+            }
+        }
+        let v7 = 'b4: {
+            s0 = f64::mul_add(s0, 0.75, f64::log(f64::powi(s0, 2) + 1.0, f64::powi(v[0], 2) + 2.0) * 0.02);
+            if f64::atanh(x0.sin() * 0.9) < 0.25 {
+                acc1 += f64::log2(v[n % 4] * v[n % 4] + 1.0).sin();
+                break 'b4 x2 * 0.5 + (f64::powi(x2, 2) + 0.5).cbrt();
+            }
+            (v[3].tanh() + 2.0).cbrt()
+        };
+        let v8 = v.iter().map(|&p| (x2 * x2 + 2.0).ln() + p.tanh()).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v10 = if !(i % 2 == 0) {
+                let v9 = (x1 - v8).sin();
+                v[(i + n) % 4] + v9.cos()
+            } else {
+                t.asinh()
+            };
+            let v13: f64 = if (f64::exp(x2.cos()).powi(2) + 1.0).ln() >= v7 {
+                let x1 = v8.cos().cos();
+                f64::asin((v[(i + n) % 4].cos() * 0.9).acos().sin() * 0.9) + x1.cos()
+            } else if (x0 * x0).ln_1p().powi(2) <= 0.0 {
+                let v11 = x0 - v[i];
+                v8 + f64::tanh(v11)
+            } else {
+                let v12 = v[3];
+                f64::sin(fi).exp_m1() + v12.sin()
+            };
+            acc1 -= 0.5 * (v[i] + x1).sin();
+            s0 = 0.5 * s0 + 0.05 * f64::sin(t.tanh() - v10.tanh() + v13.sin());
+        }
+        s0 * 1.5 + acc1.tanh() + v7 + v8.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (f64::atan2(f64::powi(x1, 2) + 0.5, x2).sin() + 2.0).cbrt();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4 = w0.iter().zip(w0.iter()).map(|(&p, &q)| x2 * x0 + p.cos() + q.tanh()).sum::<f64>();
+            s1 = (s1 * 0.8 + (-v[0]) * 0.2).tanh();
+            if k3 >= 2 {
+                break;
+            }
+            acc2 += 0.1 * v4.tanh();
+        }
+        let v5 = prog_15::<f64>(s1, (w0[2].mul_add(acc2, x0) + x0).sin(), f64::sin(f64::exp(x0.sin())), w0, k3);
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            s1 *= 0.6;
+            s1 += 0.25 * f64::tanh(f64::tanh(v5).sinh());
+            s1 = (s1 * 0.5 + ((x1 * s1).sin() * 0.9).atanh() * 0.02).tanh();
+            let v7: f64 = x1.powi(3);
+            if k6 >= 6 || (f64::powi(s1, 2) + 2.0).ln() - x0.atan() < (s1.powi(2) + 1.0).recip() {
+                break v7.to_degrees() * 0.01;
+            }
+            s1 = s1.mul_add(0.75, f64::sin(f64::sin(v7)) * 0.02);
+        };
+        'b2: {
+            acc2 += 0.75 * (v8 * v8 + 1.0).recip().clamp(w0[k6 % 4].sin().sin() - 1.5, f64::sqrt(f64::powi(acc2, 2) + 1.0).cos() + 1.5).sin();
+            acc2 -= 0.25 * f64::log2(acc2.powi(2) + 1.0);
+            if v5 > -0.5 {
+                s1 = (s1 * 0.6 + f64::log(f64::asin(f64::cos(x1) * 0.9).powi(2) + 1.0, 10.0) * 0.4).sin();
+                break 'b2;
+            }
         }
         match n {
             0 => {
-                let v15 = (f64::powi(v13, 2) + 1.0).log10();
-                s1 = s1.mul_add(0.8, v15.tanh().tanh() * 0.05);
+                let v9: f64 = f64::asinh(x2);
+                acc2 += f64::sin(v9);
+            }
+            1 | MODE_D => {
+                s1 = s1.mul_add(0.8, f64::sin((f64::powi(x0, 2) + 1.0).sqrt()) * 0.2);
+                let v10 = prog_6(f64::sin(s1), x1, 0.75, v, 2);
+                acc2 += 0.005 * v10.sin();
+            }
+            g if g > 4 => {
+                s1 = 0.6 * s1 + 0.5 * ((SCALE + x1).powi(2) + 1.0).recip().tanh();
+                let v8 = w0[k6 % 4].cos() + w0[k6 % 4] * w0[k6 % 4];
+                s1 = 0.5 * s1 + 0.1 * v8.cos().sin();
+            }
+            _ => {
+                acc2 += f64::exp2(v[n % 4].cos()).cos();
+                s1 = s1 * 0.75 + (v[0].cos() * 0.5).ln_1p().sin() * 0.25;
+            }
+        }
+        s1 * 0.25 + acc2.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[2] * x1).cos() * 2.0;
+        let mut s1 = x2 / (s0 * s0 + 1.5);
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                let v3 = f64::acos(f64::exp_m1(x0.tanh()).cos() * 0.9);
+                s1 = (s1 * 0.5 + v3.tanh() * 0.05).sin();
             }
             1..=2 => {
-                s0 = s0.mul_add(0.5, f64::cos(2.0_f64.atan2(x1)) * 1.0);
-                s2 = (s2 * 0.75 + f64::tanh(acc3) * 0.02).tanh();
-                if (v13.tanh() * 0.9).acos() >= -1.0 {
-                    let v16: f64 = 'b4: {
-                        s1 = (s1 * 0.75 + a14[n % 4].to_radians() * 0.05).tanh();
-                        s2 = 0.8 * s2 + 0.02 * (f64::powi(x2 / (x0.powi(2) + 0.5), 2) + 1.0).sqrt().cos();
-                        if x0.mul_add(v13, x1).max(x2.atan()) < (acc3.tanh() + 2.0).cbrt() {
-                            s0 = (s0 * 0.5 + (x1.tanh() * 2.0).cosh() * 0.05).tanh();
-                            break 'b4 2.0_f64.min(x2).copysign(x0 - 0.8);
-                        }
-                        f64::sin(acc3)
-                    };
-                    acc3 += v16.tanh() * 0.5;
-                } else if !(n < 2) {
-                    for i in 1..n {
-                        let fi = i as f64;
-                        let v17 = v[0].powi(2);
-                        match n % 3 {
-                            0 => {
-                                s0 = (s0 * 0.5 + (s2 - a14[2]) * 0.25).tanh();
-                                if (v17 * fi).tanh() <= 0.0 {
-                                    break;
-                                }
-                                let v18 = (v13 * v13 + 1.5).acosh();
-                                acc3 += v18.tanh().sin() * 0.4;
-                            }
-                            1 => {
-                                let v19 = f64::log((v[i % 4] - v17).powi(2) + 1.0, 2.0);
-                                acc3 += 0.25 * f64::cos(v17 * s1.atan());
-                                acc3 += v19.cos() * 0.4;
-                            }
-                            PHASE_C if n < 4 => {
-                                s0 = (s0 * 0.75 + (v[2] + v17) * 0.05).sin();
-                                let v20 = a14[i % 4] * x2;
-                                acc3 -= 0.4 * v20.cos();
-                            }
-                            _ => {
-                                s2 = f64::mul_add(s2, 0.75, (x1 * x1 + 2.0).acosh().cos() * 0.1);
-                                acc3 += 0.4 * x0.cos();
-                                if x1.atan().atan() > v17 {
-                                    acc3 += 0.4 * f64::exp(f64::sin(x0 - v[i % 4])).sin();
-                                    continue;
-                                }
-                            }
-                        }
-                        s2 = s2 * 0.6 + f64::tanh(s1.asinh()) * 0.4;
-                    }
-                } else {
-                    let v21 = s1;
-                    s0 = s0 * 0.75 + f64::cos(f64::asinh(v13)) * 0.02;
-                    acc3 += v21.tanh() * 0.01;
-                }
+                s1 = (s1 * 0.5 + f64::exp2(acc2.cos()) * 1.0).sin();
+                let v4 = x2.powi(3);
+                s1 = (s1 * 0.5 + f64::cos(v4) * 0.02).sin();
             }
-            g if g > 3 => {
-                s2 = 0.75 * s2 + 0.02 * f64::cos(v13.asinh());
-                acc3 += (v[n % 4].powi(2) + 1.0).log(3.0);
+            4..=6 => {
+                s1 *= 0.6;
+                s1 -= 1.0 * f64::exp(f64::sin(acc2)).sin();
             }
             _ => {
-                s0 = 0.75 * s0 + 0.25 * x2.tanh();
-            }
-        }
-        let v28: f64 = if n % 3 == 1 {
-            let v22 = -x2;
-            (v22 * v22 + 0.5).recip().tanh().exp_m1()
-        } else {
-            for i in 0..v.len() {
-                match i % 3 {
-                    1 => {
-                        let [_, b23, b24, b25] = a14;
-                        let v13 = b24 / (b25.sin() + 2.0);
-                        acc3 += (b23.cos() + f64::tanh(v13)).cos() * 0.5;
-                    }
-                    2 => {
-                        let v26 = prog_20(f64::cos(x0.cos()), (x0 + v13).tanh(), a14[n % 4].tanh(), v, 0);
-                        acc3 += 0.01 * f64::sin(v26);
-                    }
-                    _ => {
-                        acc3 += f64::tanh(v[i] + f64::exp_m1(f64::tanh(x2))) * 0.5;
-                        s2 = s2 * 0.8 + f64::cos(f64::atan(s0)) * 0.2;
-                    }
-                }
-                s2 = s2 * 0.8 + f64::sin(f64::exp_m1(f64::tanh(s2))) * 0.05;
-                acc3 += 0.5 * f64::cos(x0).exp_m1().sin();
-            }
-            let v27 = f64::sqrt(f64::powi(-x2, 2) + 0.5);
-            (v27 * v27 + 2.0).sqrt()
-        };
-        let mut a29 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            a29[i] = fi;
-            acc3 += 0.25 * (f64::min(v13, x2).powi(2) + 1.0).log10();
-            s2 = (s2 * 0.8 + f64::tanh(t) * 0.2).tanh();
-        }
-        for i in 0..n {
-            let v30 = (f64::powi(v28, 2) + 0.5).recip() + a29[(i + n) % 4];
-            a29 = [a29[1], a29[2].mul_add(0.6, f64::cos(v30 - s0) * 0.1), a29[3] * 0.5 + v13.tanh() * 0.5, a29[0] * 0.6 + v30.cos().exp_m1().cos() * 0.05];
-            let v31: f64 = (a29[i % 4].tanh() * 0.9).asin().to_degrees() * 0.02;
-            acc3 -= 0.25 * v31.cos();
-        }
-        s0.tanh() + f64::cos(s1) + f64::sin(s2) + acc3.sin() + v13.tanh() - a14[2] + v28 + a29[0] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_40<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::tanh(T::sqrt(T::powi(x0, 2) + 2.0)) * 2.0;
-        let mut s1 = T::cos(((x2 - x0).cos() * 2.0).sinh()) * 2.0;
-        let mut s2: T = (-T::from_f64(0.5_f64).unwrap()).max(v[n % 4]);
-        let mut acc3: T = 0.0;
-        let v4 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * (-(p * x2)).cos());
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            if T::powi(T::sin(x1), 2).ln_1p() > v4 || i < 4 {
-                continue;
-            }
-            if x0 * x1 >= 0.0 {
-                s2 = s2.mul_add(0.75, T::tanh(T::atan2(s2.powi(2) + 0.5, fi)) * 0.05);
-            } else {
-                s2 = s2 * 0.5;
-                s2 = s2 + 0.5 * T::sin((x2 * x2).ln_1p());
-                if (s0 * v[i % 4]).sin() < fi {
-                    s1 = T::mul_add(s1, 0.75, T::asinh(s2).tanh() * 0.25);
-                } else if n % 3 == 1 {
-                    let v5 = T::to_radians(T::cosh(T::sin(v[i % 4]) * 2.0));
-                    acc3 = acc3 + T::sin(T::cos(v5)) * 0.25;
-                } else {
-                    let x2: T = (v[n % 4] / (x2 * x2 + 1.5)).tanh();
-                    acc3 = acc3 + x2 * 0.25;
-                }
-            }
-            let v6 = if x0 <= -1.0 {
-                fi - x1
-            } else {
-                (T::exp2(v[i % 4].sin()).tanh() * 1.5).sinh()
-            };
-            acc3 = acc3 + 0.25 * v6.tanh();
-        }
-        let mut a7 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = x2;
-            acc3 = acc3 + 0.5 * t.cos();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            acc3 = acc3 + 0.5 * T::tanh((T::powi(T::ln(v[k8] * v[k8] + 1.0), 2) + 1.0).recip());
-            let v9 = match k8 {
-                0..=2 => x1 * v4 * T::from_f64(std::f64::consts::LN_2).unwrap(),
-                3 => T::atan2(T::powi(x2, 2) + 1.0, x0),
-                _ => x1 - (s1 - x2),
-            };
-            let v13 = match n % 3 {
-                0 | 2 => {
-                    for j in (1..=6).step_by(2) {
-                        let v12: T = if (a7[j % 4] + a7[1]).atan2(x1 * x1 + 0.5) >= x1 {
-                            let v10 = v4;
-                            (T::powi(v9.cos().exp(), 2) + 1.0).log2() + v10.tanh()
-                        } else {
-                            let v11 = x2 * s1;
-                            T::powi(v[n % 4], 2) + x1 + v11.cos()
-                        };
-                        acc3 = acc3 + (x1 * v4).cos() * 0.2;
-                        if (v4 * v4 + 1.0).cbrt().tanh() > v12 {
-                            s2 = (s2 * 0.6 + v9 * 0.1).sin();
-                        }
-                    }
-                    2.0 - (v4.sin() * 0.9).asin()
-                }
-                _ => s2 * x0 / (T::exp_m1(v[3].tanh()).sin() + 2.0),
-            };
-            if k8 >= 3 || T::powf(T::from_f64(2.0_f64).unwrap(), x0.mul_add(v4, s2).sin()) < -0.5 {
-                break;
-            }
-            acc3 = acc3 + (v9.sin() + v13.tanh()).cos() * 0.2;
-        }
-        let v15 = if (-x1) + x1 > s2 && k8 == 2 {
-            let v14 = (x2.powi(2).powi(2) + 0.5).recip();
-            a7[2] / 4.0 + v14.tanh()
-        } else if a7[0].powi(2) <= v4 {
-            (T::powi(x2.asinh(), 2) + 1.0).powf(0.5)
-        } else {
-            x0.tanh()
-        };
-        s2 = (s2 * 0.75 + T::atan(v15) * 0.02).sin();
-        s0 = s0 * 0.75;
-        s0 = s0 - 0.25 * x0.cos().sin();
-        s0.cos() + s1 * 1.5 - s2 - acc3.sin() + v4 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x2.powi(2) + 1.0).log(3.0);
-        let mut s1 = f64::tanh(s0 + v[n % 4]) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let [b3, b4, b5, b6] = [(-1.5_f64).max(x0 - 2.5), s0.max(x2), x1.mul_add(x2, s1), (x2 * x2 + 1.0).log2()];
-        let [b7, b8, _, b9] = [1.5_f64.min((acc2 * acc2 + 0.5).cbrt()), b4, f64::sqrt(f64::clamp(b3, -1.5, 0.5).powi(2) + 2.0), b6 * s1];
-        let [b10, b11, _, b12] = [x0 * v[n % 4], (b9.powi(2) + 2.0).ln(), acc2 + s1, b7.hypot(x0)];
-        for i in 0..n {
-            let v13 = f64::atan2(b7, b5 * b5 + 0.5);
-            if (s0 * s0 + 1.0).log10() <= -0.5 {
-                let v14 = prog_20((b3 + b10).cos(), 1.5, x2, [v[0], v[1], v[2], v[3]], i);
-                let v15: f64 = f64::log(x2.powi(2) + 1.0, 2.0);
-                acc2 -= 0.01 * (v14.tanh() - v15.tanh()).sin();
-            } else {
-                let [b16, _] = [prog_20((-0.5_f64).max(b11).sin() * 2.0, s0, b8, [v[0], v[1], v[2], v[3]], 0), x0 + v13];
-                let [b17, b18, _] = [b5 / 4.0 * (b12 * b12 + 0.5).atan2(b12), (x2.sin() * 0.9).asin(), f64::copysign(b10, b16)];
-                acc2 += (b17.tanh() + b18.sin()).cos() * 0.2;
-            }
-            acc2 -= f64::cbrt(v13.sin() + 2.0).tanh() * 0.25;
-        }
-        s0 *= 0.6;
-        s0 -= 0.005 * prog_40::<f64>(b7, s0, f64::sin(x1.max(b8) * b11.min(b7)) * 2.0, [v[0], v[1], v[2], v[3]], n).tanh();
-        s1 = s1 * 0.75 + f64::cos((f64::cos((b3.tanh() * 0.5).ln_1p()) * 0.9).asin()) * 0.1;
-        s0 + s1 + acc2 + b5.sin() + b10 - b12
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0].min(x1);
-        let mut s1 = ((x2 * x0).powi(2) + 1.0).recip();
-        let mut s2 = s0.tanh();
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_23(f64::tanh(v[3]) * 2.0, (f64::cbrt(x0.powi(2) + 1.0).powi(2) + 0.5).atan2(s0 * x1).tanh(), s1, v, n);
-        let v5 = prog_40(f64::sqrt(acc3.powi(2) + 2.0).tanh() * 2.0, 1.2, acc3, v, n);
-        for &t in v.iter() {
-            if v4 * v[3] - 0.65 >= 0.5 {
-                acc3 += 0.25 * (f64::asin(f64::tanh(s0) * 0.9).sin() * 0.9).atanh();
-                continue;
-            }
-            let v6 = prog_20((f64::powi((v[3].cos() + 2.0).cbrt(), 2) + 0.5).powf(0.5).cos() * 2.0, 2.0, 1.2, v, n);
-            s2 = (s2 * 0.8 + s2.sin().exp() * 0.05).tanh();
-            s2 = 0.6 * s2 + 0.005 * (f64::cos(t) - v6.cos()).tanh();
-        }
-        'l1: for i in (0..5).rev() {
-            let fi = i as f64;
-            match i % 2 {
-                1 => {
-                    acc3 -= ((f64::tanh(v5) * 0.9).asin() + f64::asin(v4.sin() * 0.9)).sin() * 0.4;
-                    break;
-                }
-                _other => {
-                    acc3 += 0.4 * f64::sin((v4 + x1).abs());
-                }
-            }
-            s1 = 0.8 * s1 + 0.2 * f64::sin((x2 * x2 + 2.0).sqrt());
-            acc3 += 0.25 * v5.cos().exp().atan2(f64::powi(v5.cos().exp2(), 2) + 0.5).sin();
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                match i % 3 {
-                    0 | 2 => {
-                        acc3 -= f64::cos(f64::mul_add(fi, v[k7 % 4], x0)) * 0.05;
-                        break 'l1;
-                    }
-                    _other => {
-                        let x1 = s2;
-                        s0 = (s0 * 0.75 + (f64::sin(x1) * 0.5).ln_1p() * 0.25).sin();
-                    }
-                }
-                match i {
-                    0..=2 => {
-                        let v5 = (f64::tanh(v5) * 1.5).cosh();
-                        let v8 = v[1] + v5 + (v5 - v[1]);
-                        s0 *= 0.6;
-                        s0 -= 0.02 * f64::sin(v8).cos();
-                    }
-                    MODE_D => {
-                        let v9 = f64::powi((v[n % 4].cos() + 2.0).cbrt(), 2).ln_1p();
-                        let v10 = x2 + v9;
-                        s0 = 0.6 * s0 + 0.25 * v10.cos();
-                    }
-                    4 => {
-                        s1 = (s1 * 0.6 + s1 / (s1 * s1 + 0.5) * 0.1).sin();
-                        acc3 += 0.05 * (x1 - (x0 - v4)).tanh();
-                    }
-                    _ => {
-                        s2 = (s2 * 0.5 + (s2.cos() * 1.5).cosh() * 0.1).sin();
-                        if (fi + x0).sin() >= -0.5 {
-                            continue;
-                        }
-                    }
-                }
-                let v11 = match n {
-                    0..=2 => s0 - x2 + 2.5,
-                    3 | 5 => {
-                        acc3 += (f64::exp(v[k7 % 4].tanh()) - (x2 - s2)).tanh() * 0.05;
-                        v4.mul_add(s0, v4) - s0
-                    }
-                    6 => s1 * v4,
-                    _ => 0.8 - s2,
-                };
-                acc3 += 0.05 * (s2.powi(2) + 0.5).recip().sin();
-                s2 = s2 * 0.8 + f64::tanh(v11).tanh() * 0.02;
-            }
-        }
-        let v12 = x0.sin().atan();
-        s0 * 0.75 + f64::cos(s1) + s2 * 0.25 + acc3.cos() + v4.tanh() + v5.tanh() + f64::tanh(v12) + (v12 * v12 + 1.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x1);
-        let mut s1 = (v[2] * x1).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for _ in 0..4 {
-            if x0.cos() > -0.5 {
-                break;
-            }
-            if !(m3 < 17) {
-                m3 += 1;
-            }
-            s0 = s0 * 0.6 + f64::exp2(f64::sin(x2)).cos() * 0.25;
-        }
-        let c4 = m3 as f64;
-        let mut a5 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = c4.tanh().exp_m1();
-            s0 = (s0 * 0.5 + f64::tanh(t) * 0.5).tanh();
-        }
-        for _ in 0..n {
-            s1 = s1.mul_add(0.75, a5[0].tanh() * 0.25);
-            a5 = v;
-        }
-        let mut m6 = acc2;
-        for i in 0..=n {
-            let c7 = (f64::powi(a5[i % 4] * 2.0, 2) + 0.5).recip() + v[i % 4].cos();
-            m6 = m6.min(c7);
-        }
-        let mut a8 = [x2, acc2, v[0] / (x1.powi(2) + 1.0) + c4, prog_14(x1, s0, (a5[0] * a5[0] + 0.5).ln().sin() * 2.0, v, m3)];
-        s1 = (s1 * 0.8 + f64::cos(a8[3]) * 0.005).tanh();
-        a8 = v;
-        let [_, _, b9, b10] = v;
-        acc2 -= f64::tanh(acc2);
-        x0.tanh() + s1 - acc2 + m6 * 1.5 + a8[2] * 0.25 - b9 * 0.75 + b10 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut s1: f64 = f64::sin(x1).exp().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v6 = if let Some(k3) = (n % 4).checked_sub(1) {
-            let c4 = k3 as f64;
-            f64::ln(v[k3] * v[k3] + 0.5) + f64::cos(c4)
-        } else {
-            let v5 = -x2;
-            s0 = (s0 * 0.5 + (f64::powi(v5.copysign(x2), 2) + 1.0).log10() * 1.0).tanh();
-            v[n % 4].tanh()
-        };
-        let v9 = match (n % 4).checked_sub(1) {
-            Some(k7) if k7 > 0 => (x2 * x2 + 0.5).sqrt(),
-            Some(_) => s0 + acc2,
-            None => 0.5_f64.copysign(v6),
-        };
-        match (n % 3).checked_sub(1) {
-            Some(k10) => {
-                let c11 = k10 as f64;
-                let v14 = if let Some(k12) = n.checked_sub(2) {
-                    let c13 = k12 as f64;
-                    x2.cos().exp() + c13.cos()
-                } else {
-                    f64::log(f64::powi(f64::cos(s1), 2) + 1.0, 2.0)
-                };
-                s1 = (s1 * 0.5 + (SCALE + v6) * 0.25).tanh();
-                acc2 += 0.5 * (c11.sin() + v14.tanh()).tanh();
-            }
-            None => {
-                let mut k15 = 0;
-                while k15 < 6 {
-                    k15 += 1;
-                    acc2 -= x1.to_radians().sin() * 0.25;
-                    if v[0] * v6 / (f64::powi((f64::tanh(x2) * 0.5).ln_1p(), 2) + 1.5) < 1.0 {
-                        s1 = f64::mul_add(s1, 0.75, (s1.cos() * 1.2).tan().cos() * 0.02);
-                    } else if s1.sin() + f64::powf(1.5_f64, v[3].tanh()) <= -0.5 && n % 3 == 1 {
-                        let v6 = v6 - v9;
-                        s1 = s1 * 0.8 + f64::sin(s0 + v6) * 0.05;
-                    } else {
-                        s0 = f64::mul_add(s0, 0.75, f64::mul_add(v[n % 4], x1, (s0 * s0 + 0.5).sqrt()).cos() * 0.05);
-                        if f64::recip(v6 * v6 + 1.0) - (x0 * x0 + 0.5).cbrt() > -1.0 {
-                            break;
-                        }
-                        s1 = s1 * 0.75 + x2.tanh().tanh() * 0.25;
-                    }
-                    let v18 = if prog_20(x0, x1, (v[k15 % 4] - v9).cos(), [v[0], v[1], v[2], v[3]], k15) <= -1.0 {
-                        let v16 = f64::acos(v[2].cos() * 0.9);
-                        x0.mul_add(v6, v16).copysign(1.5_f64.atan2(s0))
-                    } else if !(n + k15 < 12 && v6.atan() < 0.5) {
-                        let v17 = v9 * (v[3] * v[3] + 1.0).cbrt();
-                        s1 = (s1 * 0.5 + x1 * 0.5).tanh();
-                        ((v9 - v17).tanh() + 2.0).cbrt()
-                    } else {
-                        v9 / (v[0] * v[0] + 1.0)
-                    };
-                    s1 *= 0.8;
-                    s1 += 0.02 * v18.sin();
-                }
-            }
-        }
-        let mut a19 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a19[i % 4] = a19[i % 4] * 0.5 + v9.tanh() * 0.5;
-            s0 = (s0 * 0.5 + f64::sinh(v9.sin()) * 0.25).sin();
-        }
-        x2 - s0 * 1.5 - s1.sin() - acc2 - v6 + v9 + a19[0]
-    }
-
-    #[differentiable]
-    pub fn prog_45<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::cos(v[3] - x1) * 2.0;
-        let mut s1 = (x2 * x2 + 1.0).powi(-1);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = (s0.powi(3).powi(2) + 0.5).ln();
-        }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            acc2 += (a3[n % 4] * s0).sin() * 0.25;
-            s1 = (s1 * 0.5 + f64::min(s1, x0) * 0.5).sin();
-            let mut k4 = 0;
-            while k4 < n + 1 && x0 + 1.2 > 0.5 {
-                k4 += 1;
-                if (f64::powi(s1 * x2, 2) + 1.0).cbrt() <= -1.0 {
-                    acc2 += fi.sin() * 0.02;
-                    continue 'l1;
-                }
-                s0 = (s0 * 0.5 + s0 * 0.5).sin();
-            }
-        }
-        let v5: f64 = prog_14::<f64>(2.0, f64::atan2(v[n % 4], v[2] * v[2] + 0.5).sin(), f64::exp_m1(x0.tanh()).sin(), v, n);
-        for i in (0..n).rev() {
-            let v7 = match n {
-                0 | PHASE_C => {
-                    let x1 = v5;
-                    ((x1 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).sqrt()
-                }
-                3 | 5 => (f64::tanh(a3[n % 4]) + 2.0).cbrt(),
-                _other => {
-                    let v6 = v[(i + n) % 4] * v5;
-                    x1 - s0 + v6.tanh()
-                }
-            };
-            acc2 -= 0.25 * (v5 * s1).cos();
-            if v5.sin().sinh() + v[i % 4].sin() >= 0.0 {
-                continue;
-            }
-            acc2 -= 0.25 * f64::cos(v7);
-        }
-        for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 -= 0.4 * v5.tanh();
-            for j in (1..=5).step_by(2) {
-                let v9 = if j % 2 == 0 && x1.sin().exp() < -0.5 {
-                    a3[j % 4].sin()
-                } else if s1.mul_add(s1, s1) >= v[i % 4] {
-                    f64::ln_1p(x1 * x1)
-                } else {
-                    let v8 = (a3[3] * a3[3]).ln_1p();
-                    s1 * fi + f64::cos(v8)
-                };
-                if f64::recip(v9.asinh().powi(2) + 1.0) <= 0.25 {
-                    return a3[3];
-                }
-                s1 = (s1 * 0.8 + s1 * 0.2).tanh();
-            }
-        }
-        acc2 += (x2.tanh() + 2.0).cbrt();
-        s0 + s1 * 1.5 + acc2.tanh() + f64::tanh(a3[2]) + f64::tanh(v5) + (x2 * x2 + 1.0).log10()
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.sin() * 1.2).tan().sin() * 2.0;
-        let mut s1: f64 = -x2;
-        let mut s2 = f64::log10(x2.max(s0).powi(2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 5 && (x0.tanh() * 1.2).tan() < 0.0 {
-            k4 += 1;
-            let [b5, b6, b7, b8] = v;
-            if prog_20((b6 - b7).sin().sin(), s2.sin().sin() * 2.0, b7, v, k4) >= -0.5 {
-                s1 = (s1 * 0.75 + (f64::powi(v[k4 % 4], 2) + 1.0).powf(f64::cos(s1)) * 0.02).sin();
-            } else if f64::sin(b8) <= 0.0 {
-                let v9 = prog_20(f64::tanh((f64::sin(b7) * 2.0).sinh()), b5, 0.75, v, k4);
-                s0 = s0.mul_add(0.8, v9.cos() * 0.005);
-            } else {
-                let [b10, b11, _, b12] = v;
-                acc3 -= f64::sin(b10.tanh() + b11.tanh() + b12.cos()) * 0.4;
-            }
-            s0 = f64::mul_add(s0, 0.75, f64::sin(b5 / (f64::sin(b8) + 2.0)) * 0.05);
-        }
-        let [b13, _] = [f64::asinh(acc3 / (f64::tanh(v[k4 % 4]) + 2.0)), (x2.powi(2) + 0.5).ln()];
-        for i in 0..n {
-            let fi = i as f64;
-            let v14: f64 = x0 - x1 + x2.mul_add(s0, b13);
-            for &u in v.iter() {
-                let v15 = if f64::powf(0.5_f64, s0.cos()) * (u - s1) < f64::sqrt(v14 * v14 + 1.0) {
-                    (f64::tanh(u) * 1.5).cosh()
-                } else if f64::recip((x0 - s0).powi(2) + 1.0) > 0.25 {
-                    SCALE + f64::log(x0 * x0 + 1.0, 2.0)
-                } else {
-                    f64::to_degrees(x0) * 0.01 + u
-                };
-                let v16 = v15.clamp(f64::sin(1.5_f64.powf(fi.sin())) - 1.5, v15.tanh() + 1.5);
-                s1 *= 0.5;
-                s1 += 0.1 * (v16 - s1).tanh();
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v17 = f64::log10(f64::powi(s0 + fj, 2) + 1.0);
-                let v18 = s1 + s0;
-                acc3 += 0.05 * f64::tanh((x2.sin() + 2.0).cbrt());
-                s2 = f64::mul_add(s2, 0.75, (u.cos() + f64::sin(v17) + v18.tanh()).sin() * 0.05);
-            }
-            s0 = (s0 * 0.75 + (v[i % 4] + s0) * 0.1).sin();
-            acc3 -= 0.25 * f64::tanh(v14).cos();
-        }
-        for i in 0..6 {
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v19 = v.iter().fold(b13, |r, &p| r * 0.5 + 0.1 * (b13 * r + p.tanh()).tanh());
-                let v20 = (v19.powi(2) + 0.5).sqrt() - v19.tanh().exp_m1();
-                match j % 4 {
-                    0 => {
-                        acc3 -= 0.05 * ((fj + v19) / 3.0).sin();
-                    }
-                    1 | 3 => {
-                        s0 = 0.8 * s0 + 0.4 * (s0.powi(2) + 1.0).log10().sin();
-                        let x1 = x2 / (x0.cos() + 2.0);
-                        s0 = (s0 * 0.8 + f64::sin(x1) * 0.05).sin();
-                    }
-                    _ => {
-                        let [_, _, _, b21] = v;
-                        s2 = 0.5 * s2 + 0.5 * f64::cos(b21);
-                    }
-                }
-                acc3 += f64::sin(-b13) * 0.05;
-                acc3 -= f64::sin(v20.tanh()) * 0.05;
-            }
-            acc3 -= s1.tanh() * 0.25;
-            if s2.mul_add(b13, s1) >= (f64::sin(x0) * 0.9).asin() || i > 4 {
-                let v22 = (f64::sin(s2) * 0.9).asin();
-                acc3 -= f64::copysign(v[2].min(x0), v22.atan()).cos() * 0.25;
-            } else if k4 == 1 && x1 * s0 < 0.0 {
-                s2 = s2.mul_add(0.75, s2.hypot(x2).cos() * 0.1);
-            } else {
-                s2 = (s2 * 0.8 + (-(f64::tanh(s2) * 0.9).asin()) * 0.05).sin();
-                let v23 = s1 + x0;
-                acc3 -= 0.25 * v23.sin();
-            }
-        }
-        x0 - s0 * 1.5 + s1 * 0.75 - s2 * 1.5 - f64::cos(acc3) - b13.cos() - f64::recip(b13.tanh().cosh().powi(2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let mut s0 = (f64::cosh(f64::sin(x1)) - x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [(v[n % 4] * 0.1).sin().exp_m1(), f64::clamp(acc1, f64::tanh(x2) - 1.5, f64::tanh(x2) + 1.5), f64::atanh(f64::tanh(v[n % 4]) * 0.9), prog_14::<f64>(x0, x1, f64::recip((v[2] / (x0 * x0 + 1.5)).powi(2) + 0.5).sin(), v, n)];
-        for i in 0..n {
-            a2 = [a2[2], f64::mul_add(a2[1], 0.75, (x0 + a2[i % 4]).tanh() * 0.1), (a2[2] * 0.6 + (a2[2] / (a2[i % 4] * a2[i % 4] + 1.0) + a2[i % 4]).cos() * 0.05).sin(), a2[1]];
-            s0 = (s0 * 0.8 + f64::cos(x0) * 0.2).tanh();
-        }
-        let v4 = if (x2 * x2 + 0.5).cbrt() * acc1 > 0.25 {
-            acc1 += 0.005 * prog_40(v[n % 4].cos().hypot(f64::atanh(acc1.tanh() * 0.9)).sin() * 2.0, (x1 * x2).cos().cos(), f64::sin((x2 + x0) * f64::sqrt(x0 * x0 + 1.0)) * 2.0, v, n).sin();
-            x0 - v[n % 4]
-        } else if !(n % 2 == 0) {
-            let v3 = f64::sin(a2[n % 4] * 0.01);
-            f64::clamp(v[n % 4], f64::sin(f64::sqrt(x0.powi(2) + 2.0)) - 1.5, f64::tanh(f64::exp_m1(x0.tanh())) + 1.5) + v3.tanh()
-        } else {
-            f64::sin(v[n % 4])
-        };
-        let mut a5 = v.map(f64::tanh);
-        a5 = [(a5[3] * 0.8 + f64::ln_1p((a5[n % 4] * a5[n % 4] + 1.0).log(a5[n % 4].powi(2) + 2.0).powi(2)).cos() * 0.05).sin(), a5[3] * 0.8 + x2.sin() * 0.2, a5[0], a5[1]];
-        'l1: for t in a2 {
-            acc1 += 0.5 * f64::tanh(f64::exp2(f64::sin(v4).tanh()));
-            for _ in (0..6).rev() {
-                acc1 += f64::tanh(f64::sin(-s0)) * 0.05;
-                if (x0 * x0 + 1.0).powi(-3) > x0 {
-                    break 'l1;
-                }
-            }
-            if f64::cbrt(a5[1] * a5[1] + 1.0) < -1.0 || n == 0 {
-                continue;
-            }
-            s0 = (s0 * 0.5 + t.cos() * 0.5).tanh();
-        }
-        match n {
-            PHASE_A | PHASE_C => {
-                s0 = (s0 * 0.75 + (v[n % 4] + x0.tanh().exp()) * 0.05).tanh();
-            }
-            3..=4 => {
-                s0 = (s0 * 0.5 + (v[1] - v4).cos() * 0.02).tanh();
-            }
-            5 => {
-                acc1 += f64::cbrt(v4.cos() + 2.0) * 0.5;
-            }
-            _ => {
-                s0 = (s0 * 0.6 + x1.sin().sinh().powi(2) * 0.1).tanh();
+                let v5 = s0.min(x0);
+                s1 *= 0.75;
+                s1 -= 0.005 * f64::sin(prog_3::<4>(0.5, 1.2, 2.0, &v, 5));
+                acc2 += 0.5 * v5.sin();
             }
         }
         let mut a6 = [0.0; 4];
         for i in 0..n {
+            a6[i % 4] = a6[i % 4] * 0.5 + f64::cos((x0.powi(2) + 2.0).ln() * s1) * 0.1;
+        }
+        'l1: for i in (1..=6).step_by(2) {
             let fi = i as f64;
-            a6[i % 4] += fi.sin() * 0.5;
-        }
-        s0 = (s0 * 0.75 + a6[1] * 1.0).sin();
-        a6 = a5;
-        s0 + acc1 + f64::sin(a2[0]) + v4 * 0.25 - a6[3]
-    }
-
-    #[differentiable]
-    pub fn prog_48<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let (x1, x2) = p;
-        let mut s0: T = (v[n % 4] * v[n % 4] + 1.0).log(T::from_f64(10.0).unwrap());
-        let mut s1: T = T::cos(x1.clamp(T::tanh(x0) - 1.5, s0.cos() + 1.5)) * 2.0;
-        let mut s2: T = (x0 + x2).tanh() * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = v;
-        a4[2] = a4[2] * T::from_f64(0.75).unwrap();
-        a4[2] = a4[2] + T::powi(x1, 3).cos();
-        a4 = [a4[3], a4[3] * T::from_f64(0.5).unwrap() + s1.cos() * T::from_f64(0.25).unwrap(), a4[0], (a4[3] * 0.6 + T::sin(v[n % 4] * x1) * 0.1).tanh()];
-        if (s1 * s1 + 1.0).log2() < s1.tanh().exp_m1() {
-            s2 = (s2 * T::from_f64(0.5).unwrap() + T::powi(x0.atan(), 2) * 0.1).sin();
-            acc3 = acc3 - T::from_f64(0.25).unwrap() * (T::tanh(a4[n % 4]) * T::from_f64(0.5).unwrap()).ln_1p();
-            if n == 6 && x1 - s1 >= 1.0 {
-                let v5 = prog_14(T::sin(T::cos(s0) - s1) * 2.0, s2, ((x0 - s0) * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).cos() * 2.0, v, n);
-                s2 = 0.6 * s2 + 0.005 * T::cos(v5.sin());
-            } else if prog_40(T::cos((T::powi(T::from_f64(0.75).unwrap() * x2, 2) + 2.0).acosh()) * 2.0, T::log10((x1 * x1 + 2.0).ln().powi(2) + 1.0).sin() * 2.0, s0, v, n) <= T::from_f64(0.5).unwrap() {
-                s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.02).unwrap() * (s2 * s2);
-                s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), T::cos(x1.tanh().exp()) * T::from_f64(0.05).unwrap());
-            }
-        } else if prog_40(s2, s2.tanh() * 2.0, (T::powi(x2, 2) + 1.0).ln().clamp(-1.5, T::from_f64(0.5).unwrap()).tanh(), v, 3) > -1.0 {
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * (T::sin(s1) * 0.9).atanh();
-            s2 = s2 * 0.6 + T::tanh(T::max(acc3, s1)) * T::from_f64(0.05).unwrap();
-            if T::powi(x2, 2) / (s1.powi(2) + 1.0) >= (x1.sin() * 1.5).sinh() {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + acc3.tanh() * T::from_f64(0.02).unwrap()).sin();
-                s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (x0.sin() * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.05).unwrap());
-            } else {
-                s2 = s2 * 0.6;
-                s2 = s2 + T::from_f64(0.05).unwrap() * T::tanh(T::atan(a4[0]) * s2);
-            }
-        }
-        let v6 = v.iter().fold(a4[n % 4].cos(), |r, &z| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * T::sin(T::tanh(a4[n % 4]).exp2() + z.sin()));
-        'l0: for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * (v6 * x0).cos();
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * (s0 * s0 + T::from_f64(0.5).unwrap()).cbrt().tanh();
-            s2 = (s2 * T::from_f64(0.5).unwrap() + (x2 * x2 + 1.0).ln() * T::from_f64(0.5).unwrap()).sin();
-            for &u in a4.iter() {
-                if (T::powi(u, 2) + T::from_f64(0.5).unwrap()).sqrt() + T::from_f64(0.75).unwrap() >= a4[i % 4] {
-                    s1 = s1 * T::from_f64(0.5).unwrap();
-                    s1 = s1 + T::from_f64(0.75).unwrap() * T::recip(s1 * s1 + 1.0);
-                    let v6 = s1.to_degrees() * T::from_f64(0.02).unwrap();
-                    acc3 = acc3 - T::from_f64(0.05).unwrap() * v6.cos().sin();
-                } else if s0 / (T::from_f64(0.5_f64).unwrap().powf(T::cos(a4[2])).powi(2) + T::from_f64(0.5).unwrap()) <= T::exp(T::sin(v[3])) || i == 2 {
-                    acc3 = acc3 + T::sin((x1.cos() + 2.0).cbrt()).sinh().sin() * T::from_f64(0.05).unwrap();
-                }
-                if T::recip((a4[i % 4] / (v[i % 4].sin() + 2.0)).powi(2) + T::from_f64(0.5).unwrap()) > 1.0 {
-                    acc3 = acc3 + T::from_f64(0.05).unwrap() * T::log10(T::powi(a4[i % 4], 2) + 1.0);
-                    break 'l0;
-                }
-                acc3 = acc3 - T::cos(s2 * fi).cos() * T::from_f64(0.05).unwrap();
-            }
-        }
-        s0 + s2.sin() + acc3.tanh() + v6
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x0.tanh();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n + 1 && (f64::powi(x1, 2) + 0.5).cbrt() <= v[(k2 + n) % 4] {
-            k2 += 1;
-            if !(k2 > 0) {
-                s0 = (s0 * 0.5 + (x2.cos() * 0.9).acos() * 0.2).sin();
-                acc1 -= s0.cos().exp().sin() * 0.25;
-            } else if f64::log(f64::cos(x2).exp().powi(2) + 1.0, 2.0) <= 0.0 {
-                acc1 += prog_20(f64::sin((f64::powi(x0, 2) + 0.5).cbrt() * (x1.sin() * 1.5).sinh()) * 2.0, v[k2 % 4].tanh() * 2.0, x1, v, 3).cos() * 0.005;
-            } else {
-                acc1 += 0.25 * f64::sin(-f64::exp(f64::sin(s0)));
-                s0 *= 0.8;
-                s0 += 0.02 * (f64::tanh(s0 + x2) * 0.9).asin().sin();
-            }
-            let v3 = match k2 {
-                0 => f64::cos(x1),
-                1 | 3 => {
-                    s0 = s0 * 0.5 + (v[n % 4] + x2).tanh() * 0.25;
-                    x0.powi(2) + (x2.powi(2) + 1.0).log(v[k2 % 4] * v[k2 % 4] + 2.0)
-                }
-                5..=6 => (x1.mul_add(x2, v[k2 % 4]).powi(2) + 1.0).log((f64::powi(v[k2 % 4], 2) + 1.0).recip().powi(2) + 2.0),
-                _ => s0.mul_add(s0, x0),
-            };
-            acc1 -= 0.25 * f64::ln(x0.min(v3).powi(2) + 2.0).sin();
-        }
-        let v4 = x0.sin() * (x1 * x1 + 0.5).ln();
-        let mut m5 = 0;
-        'l1: for i in (0..3).rev() {
-            let fi = i as f64;
-            if (v[m5 % 4] * v[m5 % 4]).ln_1p() < -1.0 {
-                m5 += 1;
-            }
-            for j in 0..i {
-                let v6: f64 = fi;
-                acc1 += 0.25 * f64::sin(v[1].powi(3));
-                s0 = 0.6 * s0 + 0.1 * (x0 * v[j]).tanh();
-                acc1 -= f64::sin(v6.cos()) * 0.25;
-            }
-            acc1 += 0.05 * prog_20(x1, x2, x0, v, 4).cos();
-            let v9 = if f64::atan2(v4.asinh().powi(2) + 1.0, x1.tanh()) >= x2 {
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    s0 = (s0 * 0.75 + s0.sin() * 0.25).tanh();
-                    acc1 -= 0.2 * f64::tanh(fi.powi(3));
-                    if f64::sin(x0) / ((fj / (x1.sin() + 2.0)).powi(2) + 1.5) > 0.5 {
-                        s0 = 0.5 * s0 + 0.1 * (x2 * x2 + 1.0).powf(fi.powi(2).cos()).sin();
-                        continue 'l1;
-                    }
-                }
-                let v7 = v[1] - x0;
-                s0 *= 0.8;
-                s0 -= 0.05 * f64::powi(x1, 2).tanh();
-                f64::exp_m1((f64::tanh(v4) * 0.9).asin().cos()) + v7.tanh()
-            } else if x0.sin() / ((f64::to_degrees(fi) * 0.02).powi(2) + 1.5) >= v4 {
-                f64::log((-x1).powi(2) + 1.0, x1 * x1 + 2.0)
-            } else {
-                let v8 = (v[k2 % 4].tanh() * 0.9).asin();
-                f64::cosh(v[m5 % 4].sin().exp2().sin() * 1.5) + f64::cos(v8)
-            };
-            acc1 += 0.5 * v9.sin();
-        }
-        match m5 {
-            0 => {
-                let x1 = x2 + v[m5 % 4];
-                s0 = (s0 * 0.8 + x1.tanh() * 0.1).sin();
-            }
-            2 => {
-                s0 = 0.75 * s0 + 0.05 * f64::cos(s0.clamp(s0.cos() - 1.5, v[m5 % 4].tanh() + 1.5) - f64::exp2(x2.cos()));
-            }
-            4 => {
-                s0 *= 0.75;
-                s0 -= 0.25 * f64::asinh(x1).sin();
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 += 0.02 * f64::tanh(v4.atan2(v[2] * v[2] + 1.0));
-                let v10 = prog_20(0.25, s0, x1, v, m5);
-                s0 = (s0 * 0.75 + f64::sin(v10) * 0.005).tanh();
-            }
-        }
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let mut k12 = 0;
-            while k12 < 3 {
-                k12 += 1;
-                let v13 = v.iter().fold(v[k12], |r, &p| r * 0.5 + 0.05 * (v[k11].mul_add(v[k11], v[k11]) + p.cos()).tanh());
-                s0 = (s0 * 0.8 + (f64::powi((f64::tanh(v4) * 0.9).atanh(), 2) + 2.0).sqrt() * 0.02).tanh();
-                s0 *= 0.8;
-                s0 += 0.1 * f64::recip(x2 * x2 + 0.5).tanh();
-                s0 = s0 * 0.75 + f64::cos(v13.tanh()) * 0.1;
-            }
-            s0 = 0.75 * s0 + 0.1 * (x1 + v[(k12 + m5) % 4]).sin();
-            let [b14, b15, b16, b17] = v;
-            if k11 >= 3 {
-                break;
-            }
-            s0 = s0.mul_add(0.8, (b14.tanh() - b15.tanh() - b16.tanh() + b17.sin()).cos() * 0.05);
-        }
-        let mut m18 = 0;
-        for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            if prog_20(f64::log10(v[3].powi(2) + 1.0).sin(), (v4 / (f64::powi(x2, 2) + 1.0)).sin(), x2, v, n) > 0.5 {
-                s0 = s0 * 0.5 + (fi * fi + 1.5).acosh().cos() * 1.0;
-                break;
-            }
-            match k11 % 2 {
-                0 => {
-                    let [b19, _, _, b20] = v;
-                    s0 = 0.8 * s0 + 0.1 * (b19.cos() + b20.tanh()).cos();
-                }
-                _ => {
-                    acc1 -= v[i % 4].powi(2).cos();
-                    if i > 0 && (f64::cos(f64::cos(v4)) * 1.2).tan() >= -0.5 {
-                        let v21 = v[3] * v4;
-                        acc1 += f64::cos(v21.cos());
-                    } else {
-                        s0 = (s0 * 0.6 + ((s0.sin() * 0.9).atanh() + (s0 + 2.5)) * 0.05).sin();
-                    }
-                }
-            }
-            if (f64::ln_1p(f64::cos(v4) * 0.5).powi(2) + 1.0).ln() > x2.to_radians() && m18 % 3 == 1 {
-                m18 += 1;
-            }
-            acc1 += 0.5 * f64::cos(v4.atan2(s0 * s0 + 0.5));
-        }
-        match m18 {
-            0 => {
-                let v22 = prog_20(s0, x2, v[m18 % 4].cos().sin() * 2.0, v, n);
-                s0 = s0 * 0.8 + v22.cos() * 0.005;
-            }
-            1..=3 => {
-                let v23 = f64::mul_add(-v4, x0, v4 - v[(m18 + k2) % 4]);
-                s0 *= 0.6;
-                s0 += 0.02 * f64::cos(v23).cos();
-            }
-            4 | 6 => {
-                s0 *= 0.75;
-                s0 += 0.25 * f64::tanh(-v[m18 % 4]);
-                s0 = 0.8 * s0 + 0.1 * (s0.powi(2) + 1.0).sqrt().sin();
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.05 * f64::clamp(v4, f64::cos(x0) - 1.5, v[k11].cos() + 1.5).cos();
-            }
-        }
-        x2 * 1.5 - s0 * 1.5 + acc1.tanh() - v4 + x2.powi(2)
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0];
-        let mut s1 = f64::atan(x1);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            s1 = 0.6 * s1 + 0.4 * f64::tanh(-s0);
-            s0 = s0 * 0.5 + ((x2.tanh() * 0.9).acos() * 0.8).cos() * 0.25;
-            if k3 >= 2 || (x0 * x0 + 1.0).log(2.0) * (s0.sin() * 0.9).asin() < -0.5 {
-                break s1 + x1 * v[(k3 + n) % 4];
-            }
-        };
-        for &t in v.iter() {
-            if k3 == 1 {
-                return prog_20(f64::sin(s1 / (f64::powi((x0.sin() * 1.2).tan(), 2) + 1.0)), s0, x1, v, k3);
-            }
-            s0 = s0.mul_add(0.8, (s1 + x1).sin() * 0.1);
-            s0 = (s0 * 0.6 + x0 * 0.4).sin();
-            s0 = s0.mul_add(0.6, t.sin() * 0.4);
-        }
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            acc2 += (0.25 - v4).sin() * 0.25;
-            s0 = (s0 * 0.8 + prog_20((x2 + x1).cos() * 2.0, s1, x1, v, 5) * 0.005).tanh();
-            let v6 = if (x0.powi(2) + 1.5).acosh() > -0.5 || k5 % 2 == 0 {
-                f64::ln(f64::powi(x0, 2) + 0.5)
-            } else if v[k5 % 4] > (f64::powi(x0, 2) + 0.5).recip() {
-                let v4 = f64::log(f64::powi(s0, 2) + 1.0, v4.powi(2) + 2.0);
-                x2.cos() + v4.tanh()
-            } else {
-                s1 = 0.6 * s1 + 0.25 * (s0.to_degrees() * 0.02).sin();
-                f64::ln(s1 * s1 + 0.5)
-            };
-            s1 = 0.5 * s1 + 0.1 * v6.sin();
-        }
-        let v12 = match n {
-            0..=1 => v4.sin(),
-            g if g > 2 => f64::min(x0, x2),
-            _ => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        s1 = s1.mul_add(0.75, ((SCALE + s1).tanh() * 0.9).asin().tanh() * 0.1);
-                        if (v4.powi(2) + 2.0).sqrt() < 1.0 {
-                            s1 = 0.75 * s1 + 1.0 * f64::acos(f64::cos(fj) * 0.9).sin();
-                            let v7 = f64::sinh(x0.cos() * 1.5).atan();
-                            s0 = f64::mul_add(s0, 0.75, f64::sin(v7) * 0.05);
-                        } else {
-                            s1 = s1 * 0.8 + (x0 - x1).sin() * 0.1;
-                        }
-                        match i % 2 {
-                            0 => {
-                                let v8 = (fi * fi + 0.5).ln().asinh();
-                                s1 = (s1 * 0.6 + v8.tanh() * 1.0).tanh();
-                            }
-                            MODE_B => {
-                                let x2: f64 = f64::recip(x2 * x2 + 1.0);
-                                acc2 += 0.05 * x2.cos().tanh();
-                            }
-                            _ => {
-                                s1 = s1 * 0.5 + (x2 * x1).sin() * 0.1;
-                            }
-                        }
-                    }
-                    if x0 + 2.0 > -1.0 {
-                        continue;
-                    }
-                    for j in (0..=i).rev() {
-                        let fj = j as f64;
-                        match j {
-                            0 | 2 => {
-                                s0 = (s0 * 0.6 + f64::tanh(v4) * 0.4).tanh();
-                            }
-                            4 => {
-                                let v9 = v[j % 4];
-                                acc2 += 0.05 * v9.tanh();
-                            }
-                            5 => {
-                                let v10 = s0;
-                                let v11 = f64::cbrt(x0.powi(2) + 0.5);
-                                acc2 += 0.05 * (v10.tanh() + f64::tanh(v11)).tanh();
-                            }
-                            _ => {
-                                acc2 += ((fj.cos() * 1.2).tan().cos() * 1.2).tan().tanh() * 0.05;
-                            }
-                        }
-                        s0 = f64::mul_add(s0, 0.6, (x2 * x2 + 1.0).sqrt().sin() * 0.4);
-                        s1 = s1.mul_add(0.8, (x1 - s1).tanh() * 0.1);
-                    }
-                    acc2 += 0.25 * (s1 * s1 + 1.5).acosh().sin();
-                }
-                1.5_f64.atan2(v4).asinh()
-            }
-        };
-        s1 = (s1 * 0.5 + f64::sin(3.0_f64.min(v[(k5 + n) % 4])) * 0.5).sin();
-        s1 = (s1 * 0.5 + (x0.powi(2) - f64::powi(s1, 2)) * 0.05).sin();
-        x2.cos() + s0 * 1.5 + s1 * 1.5 - acc2.cos() - f64::tanh(v4) - v12 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = (x2 * v[2]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let [b2, b3, b4, b5] = [f64::ln_1p(x2 * x2), (f64::powi((v[3].sin() * 0.9).asin(), 2) + 1.0).log(f64::powi((acc1.powi(2) + 2.0).ln(), 2) + 2.0), v[3], x2 + x0];
-        let [b6, b7, b8] = [prog_20((x0 * x0 + 1.0).powf(1.5).tanh(), f64::max(v[n % 4].clamp(f64::sin(acc1) - 1.5, b4.sin() + 1.5), b2).tanh() * 2.0, b5.tanh() * 2.0, [v[0], v[1], v[2], v[3]], n), f64::tanh(b3).cosh(), x0.asinh()];
-        let [b9, b10] = [f64::sqrt(v[n % 4].powi(2) + 2.0), b7 + x2];
-        let [b11, b12, b13, b14] = [x1, b10 * acc1, (b9.asinh().powi(2) + 1.0).powf((b2.tanh() * 0.9).acos().cos()), f64::sinh(x1.cos() * 1.5)];
-        let mut k15 = 0;
-        loop {
-            k15 += 1;
-            let [b16, b17, b18] = [b7.atan(), prog_20((v[k15 % 4] + b12).cos() * 2.0, x0, b9.hypot(x2).tanh(), [v[0], v[1], v[2], v[3]], 6), f64::log(f64::powi(x1.sin(), 2) + 1.0, 2.0)];
-            let v19 = match k15 {
-                0 => f64::cos(b17),
-                1 => {
-                    let b11 = b16.tanh();
-                    acc1 += 0.25 * b4.asinh();
-                    (b18 + b13).sin() + f64::cos(b11)
-                }
-                g if g > 3 => b14.cos().exp2(),
-                _ => {
-                    s0 = (s0 * 0.8 + b7 * b14 * 0.05).sin();
-                    b6 + b16
-                }
-            };
-            acc1 -= 0.4 * (b6 - f64::min(b18, b12)).sin();
-            if k15 >= 5 {
-                break;
-            }
-            acc1 += 0.005 * (f64::tanh(b16) + b17.sin() - v19.sin()).tanh();
-        }
-        s0.tanh() + acc1 * 0.75 - b6.cos() + b8.sin() + b11 * 0.5 + b12 * 0.75 + b13.tanh() - b14 - b6
-    }
-
-    #[differentiable]
-    pub fn prog_52<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_40(v[n % 4].cos(), f64::sin(x1.sin() - (x1.powi(2) + 1.0).log(10.0)) * 2.0, x1, v, 4).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a2[i] = f64::asinh(fi);
-        }
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = if x2.min(x0) > 1.0 {
-                prog_20(v[(k3 + n) % 4].sin() * 2.0, s0, x0, v, 0)
-            } else if x0 + s0 <= 0.5 {
-                s0 = (s0 * 0.5 + a2[1].tanh().exp2() * 0.25).sin();
-                (f64::powi(x2 + v[k3 % 4], 2) + 0.5).cbrt()
-            } else {
-                let x1 = f64::asinh(x2 / (a2[k3 % 4] * a2[k3 % 4] + 0.5));
-                (a2[k3 % 4] * a2[k3 % 4] + 0.5).powf(0.3) + x1.cos()
-            };
-            acc1 -= 0.25 * (f64::cos(s0) * 2.0).cosh().cos();
-            if k3 >= 6 || f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0) >= x2 / (a2[k3 % 4].cos() + 2.0) {
-                break;
-            }
-            acc1 += f64::tanh(f64::sin(v4)) * 0.02;
-        }
-        'l2: for i in 0..5 {
-            let fi = i as f64;
-            let v6 = if f64::tanh(f64::tanh(x2)).sinh() > -0.25 {
-                let v5 = prog_20(x1, 0.75, s0, v, 0);
-                s0 = (s0 * 0.5 + a2[n % 4].sin() * 0.5).sin();
-                (s0 * s0 + 1.0).log(3.0) + v5.cos()
-            } else {
-                x1 / (a2[i % 4].powi(2) + 0.5)
-            };
-            acc1 -= (-x2).sin() * 0.4;
-            s0 *= 0.8;
-            s0 += 1.0 * f64::tanh((fi.powi(2) + 2.0).ln());
             for j in 0..i {
                 let fj = j as f64;
-                acc1 -= 0.1 * f64::abs(x0 * x0).sin();
-                if i > 1 && a2[i % 4] + x0 < -1.0 {
-                    s0 = 0.6 * s0 + 0.05 * f64::cos(fj.sin().mul_add(0.8 * x2, (v[i % 4].cos() * 0.9).atanh()));
-                    continue 'l2;
-                }
-            }
-            s0 = 0.6 * s0 + 0.005 * f64::cos(v6).sin();
-        }
-        let a7 = [f64::sqrt((1.2 - v[k3 % 4]).powi(2) + 1.0), x2.sin(), x2, (x1 / (f64::tanh(x0) + 2.0)).asinh()];
-        'l4: for i in 0..N {
-            let fi = i as f64;
-            let v8 = a7[i].cos() * (fi * s0);
-            acc1 -= 0.5 * (x1 - a7[i]).tanh();
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                if v8 + a2[(k9 + k3) % 4] < 0.5 && k9 % 2 == 0 {
-                    s0 = f64::mul_add(s0, 0.5, (s0 * s0).ln_1p().tanh() * 0.5);
-                    continue 'l4;
-                }
-                s0 = (s0 * 0.8 + s0.clamp(-0.5, 1.5) * 0.2).sin();
-                acc1 -= 0.05 * v[k9 % 4].cos().cos();
-            }
-            acc1 += f64::cos(v8).sin() * 0.2;
-        }
-        if f64::clamp(1.5_f64.min(x0), -1.5, 1.5) >= acc1 && k3 == 3 {
-            let v10: f64 = a2[k3 % 4] + x2;
-            acc1 += x1.to_degrees() * 0.01;
-            s0 = 0.75 * s0 + 0.25 * v10.sin().tanh();
-        } else if k3 > 3 && f64::atan(x2) <= f64::cosh(a2[k3 % 4].sin() * 2.0) {
-            let v11 = (a2[1] * a2[1] + 2.0).acosh() + (x2.tanh() * 1.2).tan();
-            s0 = s0 * 0.6 + a2[n % 4].cos() * 1.0;
-            acc1 += v11.tanh() * 0.4;
-        } else {
-            s0 = (s0 * 0.6 + x0.tanh().exp_m1() * 0.1).tanh();
-            let v12 = (a7[k3 % 4] * a7[k3 % 4] + 1.0).log2();
-            acc1 -= 0.75 * v12.tanh();
-        }
-        s0.tanh() - acc1.tanh() - a7[0] * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_53<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1 / (f64::powi(x2, 2) + 1.5);
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::sin(v[(i + n) % 4]);
-        }
-        let v4 = if prog_23(x2, acc1, x0, v, n) >= acc1 {
-            x0.tanh()
-        } else if prog_40::<f64>(acc1, 0.75, x1, v, n) >= 0.0 {
-            s0 = 0.75 * s0 + 1.0 * (acc1 * s0).cos();
-            prog_40(acc1, f64::tanh(v[n % 4] - (x1 + v[n % 4])), f64::tanh(f64::recip(x1 * x1 + 0.5) - acc1) * 2.0, v, 4)
-        } else {
-            let v3 = f64::exp(a2[n % 4].tanh());
-            return v3.abs()
-        };
-        let mut k5 = 0;
-        'l1: while k5 < n {
-            k5 += 1;
-            if let Some(_) = n.checked_sub(2) {
-                s0 = f64::mul_add(s0, 0.8, (a2[1] * std::f64::consts::FRAC_1_PI + 0.35) * 0.5);
-                let v7 = ((a2[2] / (v4.powi(2) + 0.5)).tanh() * 0.9).asin();
-                acc1 += 0.25 * v7.sin();
-            } else {
-                s0 = 0.6 * s0 + 0.25 * f64::cos(x1).exp2().tanh();
-                s0 = (s0 * 0.8 + v4.sin().exp() * 0.05).sin();
-                match n + k5 {
-                    0..=2 => {
-                        s0 *= 0.75;
-                        s0 += 0.25 * x0.sin();
-                        if v4.min(a2[2]) * f64::exp_m1(f64::sin(a2[2])) >= 0.5 {
-                            return f64::exp_m1((x2 + v4).sin());
-                        }
+                if (fj * fj + 0.5).recip() + a6[n % 4] * x2 > 1.0 {
+                    acc2 += 0.1 * f64::cos(x0 * x0);
+                    acc2 -= 0.1 * ((x1 + x2) * f64::hypot(a6[1], v[i % 4])).sin();
+                    if v[(j + n) % 4].sin().atan() <= 0.5 {
+                        break 'l1;
                     }
-                    3 => {
-                        s0 = 0.6 * s0 + 0.2 * f64::sin(f64::recip(x2.powi(2) + 0.5));
-                        s0 = s0 * 0.75 + f64::sin((v[1] * v[1] + 1.0).atan2(a2[0])) * 0.05;
-                    }
-                    4..=6 => {
-                        s0 = s0 * 0.5 + f64::cos((s0.sin() * 2.0).sinh()) * 0.05;
-                        continue;
-                    }
-                    _ => {
-                        for j in (0..n).rev() {
-                            match j + n {
-                                0 => {
-                                    acc1 += 0.05 * (f64::exp(a2[j % 4].cos()).powi(2) + 1.0).ln().cos();
-                                    let x2 = f64::acosh((2.0 * x2).powi(2) + 1.5);
-                                    s0 = s0 * 0.6 + f64::tanh(x2) * 0.02;
-                                }
-                                1..=3 => {
-                                    s0 = (s0 * 0.6 + s0 * x0 * 0.1).sin();
-                                    continue 'l1;
-                                }
-                                4 | 6 => {
-                                    s0 = s0.mul_add(0.8, f64::powi(x1.atan2(a2[j % 4] * a2[j % 4] + 1.0), 2).tanh() * 0.01);
-                                }
-                                _ => {
-                                    s0 = 0.6 * s0 + 0.4 * f64::cos(s0);
-                                    if (a2[j % 4].tanh() * 1.5).cosh().tanh().exp2() >= 1.0 && j + n < 7 {
-                                        continue 'l1;
-                                    }
-                                }
-                            }
-                            acc1 -= f64::sin(2.0_f64.powf(x1.cos()) - (x2 + x0)) * 0.05;
-                        }
-                    }
-                }
-            }
-            s0 = (s0 * 0.5 + f64::exp(x2.tanh()) * 0.1).tanh();
-        }
-        acc1 -= f64::max(-1.5_f64, a2[k5 % 4]);
-        let v8: f64 = (x1 - v[3]) * (v[k5 % 4] * v[k5 % 4] + 1.0).log10();
-        s0 * 0.5 - acc1.cos() + f64::sin(v4) - v8.tanh() - x1.asinh()
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(p.1, 2).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_20(v[2].abs().cos() * 2.0, p.0.tanh(), f64::cos(SCALE + v[2]), [v[0], v[1], v[2], v[3]], 1);
-        let v9 = if v2 > s0 {
-            acc1 += 0.005 * f64::sin(prog_14(f64::min(x0, s0).cos(), (f64::atan(x0) + f64::cbrt(f64::cos(x0) + 2.0)).tanh(), f64::sin((f64::to_radians(x0).powi(2) + 1.0).cbrt()) * 2.0, [v[0], v[1], v[2], v[3]], n));
-            f64::to_degrees(p.0) * 0.01
-        } else if f64::powi(x0.clamp(x0.cos() - 1.5, x0.tanh() + 1.5).powi(2) + 1.0, -1) < p.0 / 4.0 {
-            s0 - v[n % 4]
-        } else {
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                let v3 = fi * 0.8;
-                let v4 = x0.cos().exp2();
-                let v8 = match n % 3 {
-                    0 => {
-                        let v5 = v3 * v3;
-                        v4 + v5.sin()
-                    }
-                    1 => {
-                        let v6 = p.0.powi(2);
-                        fi / (v[i % 4] * v[i % 4] + 1.0) + v6.tanh()
-                    }
-                    MODE_C if n > 2 => {
-                        let v7 = v2;
-                        v7.cos()
-                    }
-                    _ => {
-                        let v4 = (f64::powi((v[0] * v[0] + 1.0).log10(), 2) + 0.5).recip();
-                        f64::acosh(v[1] * v[1] + 2.0) + f64::cos(v4)
-                    }
-                };
-                s0 = (s0 * 0.5 + (s0 + v2 + f64::acosh(s0 * s0 + 1.5)) * 0.05).tanh();
-                s0 = 0.6 * s0 + 0.02 * (v3.cos() + v4.sin() + v8.cos()).sin();
-            }
-            v[3].sin().exp2()
-        };
-        let v12 = match n {
-            MODE_A => f64::tanh(1.5_f64.copysign(p.0)).exp(),
-            MODE_B | 3 => {
-                let v10 = v9.tanh();
-                f64::sin(p.1) + f64::sin(v10)
-            }
-            g if g > 4 => (f64::cos(f64::atan(p.0)) * 2.0).cosh(),
-            _ => {
-                let v11 = v[n % 4] * v9.sin();
-                f64::powi((x0 - v[n % 4]).powi(2) + 1.0, -1) + v11.sin()
-            }
-        };
-        let mut k13 = 0;
-        while k13 < 3 && v12.tanh().sinh() <= 0.25 {
-            k13 += 1;
-            match k13 {
-                0 | MODE_C => {
-                    acc1 += (p.0 - f64::sin(v9)).cos() * 0.5;
-                }
-                _ => {
-                    acc1 += f64::cos(v9.tanh()) * 0.5;
-                    s0 = s0.mul_add(0.5, s0.tanh().tanh() * 0.5);
-                }
-            }
-            let v14 = prog_20(p.1, s0, f64::tan(p.0.sin() * 1.2).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc1 += x0.sin() * 0.5;
-            s0 = 0.8 * s0 + 0.005 * f64::tanh(v14.sin());
-        }
-        s0 - f64::cos(acc1) + v9 - v12.tanh() + (f64::tanh(v9) * 0.9).asin()
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).log2().sin();
-        let mut s1 = (f64::powi(x2, 2) + 1.0).ln() + 0.1;
-        let mut acc2: f64 = 0.0;
-        let Some(k3) = n.checked_sub(2) else {
-            return (x1 * x1).min(v[n % 4] / (f64::powi(x0, 2) + 1.0))
-        };
-        let c4 = k3 as f64;
-        match (n % 4).checked_sub(1) {
-            Some(k5) => {
-                let c6 = k5 as f64;
-                s0 = s0.mul_add(0.5, (c6.mul_add(s0, c6).powi(2) + 1.0).log(10.0).sin() * 0.25);
-            }
-            None => {
-                let v7: f64 = -(x2.cos() * 0.9).acos();
-                acc2 -= f64::sin(1.5 * x1);
-                s1 = s1 * 0.8 + v7.tanh().cos() * 0.05;
-            }
-        }
-        match k3 {
-            0..=2 => {
-                s0 = s0 * 0.6 + (f64::powi(x1, 2) + 1.0).ln().cos() * 0.4;
-            }
-            g if g > 3 => {
-                if f64::powf(2.0_f64, (x0 + 0.1).tanh()) <= 0.0 {
-                    s0 = f64::mul_add(s0, 0.75, f64::sin(c4.mul_add(x0, x2)) * 0.05);
-                    s0 = 0.75 * s0 + 0.1 * f64::cos(x0 / (s0.powi(2) + 1.0));
-                } else if let Some(_) = (k3 + n).checked_sub(2) {
-                    let v9: f64 = ((s0 + c4).sin() * 0.9).acos();
-                    s1 = (s1 * 0.8 + f64::tanh(v9) * 0.05).sin();
+                } else if s0 - 0.25 + (x0 * x0 + 1.0).sqrt() < f64::to_degrees(fj) * 0.01 {
+                    s0 = s0 * 0.8 + f64::cos(f64::acos(f64::tanh(x1) * 0.9)) * 0.05;
                 } else {
-                    let v10 = f64::hypot(c4, x0);
-                    s0 = (s0 * 0.8 + (f64::powi(x2, 2) + 1.0).log10() * 0.4).sin();
-                    acc2 += f64::cos(v10);
+                    acc2 += 0.1 * f64::sin((s1.powi(2) + 1.0).powi(-1).tanh().exp());
+                    s1 *= 0.5;
+                    s1 += 0.75 * f64::recip(f64::powi(x2, 2) + 1.0);
                 }
-                s0 = (s0 * 0.75 + (s0 * s0 + 0.5).recip() * 0.1).sin();
+                s0 = s0.mul_add(0.8, (x1.asinh().powi(2) + 0.5).powf(v[3].cos()).tanh() * 0.01);
+                let v7 = fj * 0.35;
+                acc2 -= 0.1 * f64::tanh(v7).tanh();
             }
-            _ => {
-                s1 = s1.mul_add(0.75, f64::tanh(acc2.mul_add(s1, c4)) * 0.05);
-            }
-        }
-        if let Some(k11) = (k3 + n).checked_sub(2) {
-            let c12 = k11 as f64;
-            s0 = s0 * 0.6 + f64::cos(x2) * 0.4;
-            s1 *= 0.8;
-            s1 += 1.0 * f64::acosh(c12.powi(2) + 2.0).tanh();
-        }
-        let a13 = [f64::log10(x0 * x0 + 1.0), 0.5_f64.copysign(x1) / 4.0, f64::cbrt(acc2.powi(2) + 0.5).tanh(), (c4 * c4 + 1.5).acosh()];
-        s0 * 0.25 + s1 + a13[0]
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].sin() * 1.2).tan().cos() * 2.0;
-        let mut s1 = ((x0.tanh() * 0.9).asin().powi(2) + 0.5).cbrt();
-        let mut s2 = f64::powi(x2 * x2 + 1.0, -3).sin().exp2();
-        let mut acc3: f64 = 0.0;
-        if f64::acos(x1.cos() * 0.9) > 0.0 && n % 2 == 0 {
-            let v4 = prog_5(1.2, f64::sin((f64::cos(x1) + 2.0).cbrt()), x1.sin().max(x0 * v[n % 4]).tanh() * 2.0, &v, n);
-            acc3 -= x1.tanh().exp_m1().sin();
-            acc3 += 0.02 * v4.sin();
-        } else {
-            let v5 = f64::exp2((s0.cos() + 2.0).cbrt().sin());
-            let v6 = (f64::cos(x1).exp_m1().powi(2) + 0.5).atan2(x2.max(x1));
-            s2 = (s2 * 0.6 + (v5.sin() + v6.cos()) * 0.02).tanh();
-        }
-        if prog_20(x2, f64::tanh(f64::tan(v[0].cos() * 1.2)) * 2.0, (f64::sin(x2.sin().exp_m1()) * 0.5).ln_1p().tanh(), v, n) < 0.5 {
-            return f64::sin((f64::powi(x1, 2) + 1.0).log10()).cosh();
-        }
-        let mut a7 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = f64::cos(s1);
-            s2 = s2 * 0.8 + f64::tanh(f64::sin(t)) * 0.2;
-        }
-        let mut m8: f64 = x0 / (acc3.tanh() + 2.0);
-        for i in 0..4 {
-            m8 = ((a7[3 - i].tanh() * 1.5).cosh() + v[(i + n) % 4]).min(m8);
-        }
-        acc3 -= f64::sin(m8) * 0.05;
-        'l2: for i in 0..5 {
-            s1 = (s1 * 0.5 + prog_20(s0, s1, x2, v, i) * 0.005).sin();
-            for j in (0..n).rev() {
-                if j % 3 == 1 && f64::exp_m1(f64::cos(f64::mul_add(m8, v[n % 4], s2))) <= 1.0 {
-                    break 'l2;
-                }
-                let v9: f64 = f64::log(1.5_f64, f64::cos(a7[i % 4]).exp_m1().powi(2) + 2.0);
-                s1 = f64::mul_add(s1, 0.5, (x2.tanh() + 2.0).cbrt().tanh() * 1.0);
-                acc3 += f64::sin(v9) * 0.05;
-            }
-            if s1 >= -1.0 {
-                break;
-            }
-            let v10 = f64::recip(m8 * m8 + 1.0);
-            acc3 -= 0.4 * v10.sin().tanh();
-        }
-        s0 = s0 * 0.6 + f64::min(f64::tanh(x1), (v[3].powi(2) + 0.5).sqrt()).tanh() * 0.4;
-        s0 * 0.5 + f64::sin(s1) - s2 + acc3.tanh() + a7[2] * 0.5 + a7[n % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5(x1, v[n % 4].tanh(), 1.2, &v, n).sin() * 2.0;
-        let mut s1 = x2.sin().abs();
-        let mut s2 = (f64::asinh(x0).powi(2) + 0.5).sqrt();
-        let mut acc3: f64 = 0.0;
-        s1 = s1.mul_add(0.6, f64::powi(acc3.cos(), 2) * 1.0);
-        if (f64::powi((x1.tanh() * 0.5).ln_1p(), 2) + 2.0).acosh() <= 1.0 {
-            s0 = 0.8 * s0 + 0.05 * f64::exp(s2.cos()).tanh();
-        } else if (x1 - x0).hypot((x2 * x2 + 1.0).powi(-2)) < 0.0 {
-            s0 *= 0.75;
-            s0 += 0.02 * f64::powf(3.0_f64, f64::cos(f64::tanh(s2).exp_m1())).sin();
-            acc3 += v[2].cos().exp2().sin().exp().tanh();
-            if f64::cos(s2) < 0.25 {
-                let v4 = prog_20(x1, acc3, 0.75, v, n);
-                acc3 += v4.sin() * 0.01;
-            } else if f64::asin(acc3.sin() * 0.9) > -0.5 {
-                let v5 = prog_55(s2, f64::cos(s1 * s2) * 2.0, 2.0, v, n);
-                let v6 = prog_55(acc3.cos().cosh().asinh().sin() * 2.0, f64::tanh(x0 * x1) * 2.0, f64::tanh(f64::tanh(x1)) * 2.0, v, 2);
-                acc3 += 0.02 * (v5.sin() + v6.tanh()).sin();
-            } else {
-                let v7: f64 = s0;
-                s1 = s1.mul_add(0.8, v7.sin() * 0.005);
-            }
-        } else {
-            s0 = s0 * 0.75 + f64::exp_m1((x1 - x0).sin()).tanh() * 0.02;
-            if v[1].mul_add(x1, x2) < x2 {
-                acc3 += -x2.asinh();
-                s1 *= 0.6;
-                s1 += 0.1 * f64::tanh(s2.tanh().exp2().sin().exp_m1());
-            } else if x2 - v[n % 4] <= 0.0 {
-                let mut k8 = 0;
-                while k8 < 3 {
-                    k8 += 1;
-                    match k8 {
-                        0..=2 => {
-                            s1 = 0.6 * s1 + 0.4 * s1.clamp(-0.5, 1.5);
-                        }
-                        3 => {
-                            s0 = s0 * 0.6 + f64::tanh(s0 * 2.0) * 0.2;
-                            break;
-                        }
-                        _ => {
-                            acc3 -= 0.5 * f64::tanh(s0.max(x0.to_radians() * 20.0));
-                            match k8 % 3 {
-                                0 => {
-                                    continue;
-                                }
-                                2 => {
-                                    let x1 = (x1.cos() * 0.9).acos();
-                                    acc3 -= 0.5 * x1.cos().cos();
-                                }
-                                _ => {
-                                    s1 = s1 * 0.5 + (s2 + v[n % 4] - s2).tanh() * 0.1;
-                                }
-                            }
-                        }
-                    }
-                    let v9 = if s1 <= f64::sin(v[0]).cosh() {
-                        let x1 = (v[2] * v[2]).powi(2).ln_1p();
-                        prog_20((s0 * s2).sin(), f64::acos(f64::tanh(s0) * 0.9).sin() * 2.0, f64::tanh((x2 + s0).tanh().exp()) * 2.0, v, 4) + x1.cos()
-                    } else {
-                        let x1 = (x0 + x1) * s0.mul_add(s0, s1);
-                        prog_55(f64::exp2(s0.to_radians().sin()).sin() * 2.0, ((x2 - v[3 - k8]).powi(2) + 1.0).log(f64::powi(s0, 2) + 2.0).tanh(), f64::tanh(x0.sin()), v, k8) + x1.cos()
-                    };
-                    let mut m10 = f64::NEG_INFINITY;
-                    for j in 0..v.len() {
-                        let c11 = v[j] - x0;
-                        m10 = f64::max(m10, c11);
-                    }
-                    s1 = f64::mul_add(s1, 0.6, m10.sin() * 0.2);
-                    s2 = (s2 * 0.8 + v9.tanh() * 0.005).sin();
-                }
-                acc3 -= f64::cos(x0.tanh().exp_m1());
-            } else {
-                s1 = s1 * 0.8 + (v[n % 4].sin().cos() * 0.9).atanh().sin() * 0.02;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut m12 = prog_55(0.25, x2.cos().exp_m1().cos() * 2.0, f64::sin(t + fi / (t.sin() + 2.0)), v, n).cos();
-            for j in 0..3 {
-                let fj = j as f64;
-                let c13 = if (s1 * 2.0).powi(3) <= -0.5 {
-                    v[3 - j] / (0.75 * x1 * (0.75 * x1) + 1.0)
-                } else {
-                    v[3 - j] * fj
-                };
-                m12 = m12.max(c13);
-                if f64::acosh((f64::powi(v[3], 2) + 0.5).recip().powi(2) + 2.0) >= v[j] + v[n % 4] {
-                    acc3 += 0.1 * (v[j] + fj * s0).cos();
-                    continue;
-                }
-            }
-            acc3 += (-(x1 * std::f64::consts::LN_2)) * 0.25;
-            match i {
-                0 => {
-                    let v14: f64 = f64::sqrt(v[n % 4] * v[n % 4] + 1.0);
-                    s2 = 0.5 * s2 + 0.25 * (x1 + s2).cos();
-                    acc3 += f64::cos(v14) * 0.5;
-                }
-                2 => {
-                    s2 = 0.75 * s2 + 0.1 * (-(x0 - v[n % 4])).cos();
-                }
-                3 => {
-                    acc3 += (v[2].sin().powi(2) + 1.5).acosh().cos() * 0.5;
-                    if x2 / 1.5 < -0.5 {
-                        acc3 -= (-f64::acos(f64::sin(x0) * 0.9)).cos() * 0.5;
-                        continue;
-                    }
-                }
-                _ => {
-                    s1 = s1.mul_add(0.8, (t.powi(2) + 0.5).recip().tanh() * 0.1);
-                    if !(i > 1 && v[2] / 2.0 > -0.25) {
-                        s0 = 0.5 * s0 + 0.5 * f64::tanh(-x0);
-                        continue;
-                    }
-                    s0 = 0.6 * s0 + 0.1 * f64::sin(s0 - x0.tanh().sinh());
-                }
-            }
-            s2 = 0.6 * s2 + 0.005 * m12.sin();
-        }
-        let mut m15 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            s2 = 0.5 * s2 + 0.75 * (x0 / (f64::powi((fi * fi + 1.0).ln(), 2) + 1.5)).cos();
+            s1 = 0.8 * s1 + 0.2 * f64::sin((fi + x1).min(v[(i + n) % 4].to_degrees() * 0.01));
             for u in v {
-                let v16 = (u.powi(2) + 2.0).sqrt();
-                if 0.5_f64.hypot(x0) < v[i % 4] {
-                    continue;
+                if !(i % 3 == 1 && s0 / (s0.tanh() + 2.0) <= -0.5) {
+                    break 'l1;
                 }
-                let v17 = u.tanh().exp2();
-                acc3 += (v16 + v17.sin().exp()).cos() * 0.05;
-            }
-            let v18 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.2 * (r - p.sin().cosh()).sin());
-            s0 = (s0 * 0.6 + v18 * 0.1).sin();
-            if x1 - (v[1].tanh() * 0.9).atanh() < x2 * s1 {
-                m15 += 1;
+                if v[n % 4] - x0 - f64::powf(a6[1] * a6[1] + 0.5, a6[1].cos()) >= x2.cos().exp_m1() {
+                    s0 *= 0.75;
+                    s0 += 0.25 * (u * u + 1.0).sqrt().tanh();
+                    if s0 < 0.5 {
+                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::atan(a6[3]));
+                        let v8 = x1 + 2.5;
+                        s1 = 0.5 * s1 + 0.5 * f64::cos(v8);
+                    }
+                    acc2 -= (u / (s0 * s0 + 1.0)).cos() * 0.1;
+                } else {
+                    let x0 = (f64::cos(u).powi(2) + 1.0).log(3.0);
+                    acc2 -= 0.1 * f64::cos(x0).sin();
+                }
+                if (v[i % 4] * v[i % 4] + 0.5).ln() <= -1.0 {
+                    s1 = (s1 * 0.6 + f64::max(x0, v[1]) * 0.4).sin();
+                    if (x2.tanh() * 1.5).cosh() <= 1.0 || n < i {
+                        continue;
+                    }
+                } else if (x2.asinh().powi(2) + 1.0).ln() <= x0 {
+                    let v9 = f64::log(f64::log(u * u + 1.0, 10.0).powi(2) + 1.0, fi * fi + 2.0);
+                    s1 *= 0.8;
+                    s1 += 0.5 * (v9 * v9 + 0.5).powf(0.3);
+                }
+                acc2 += 0.1 * f64::sin(f64::clamp(f64::cos(fi), (s1.sin() * 0.5).ln_1p().tanh() - 1.5, f64::cos(x0 - x1) + 1.5));
             }
         }
-        match m15 {
-            0 => {
-                acc3 -= f64::cos(f64::copysign(0.5_f64, acc3) * (f64::sin(v[(m15 + n) % 4]) * 0.9).acos());
-            }
-            1..=2 => {
-                let v19 = v[n % 4];
-                acc3 += v19.sin();
-            }
-            3..=4 => {
-                s0 = s0.mul_add(0.5, (v[m15 % 4].powi(2) + 1.0).ln().tanh() * 0.5);
-                s2 = (s2 * 0.5 + v[(m15 + n) % 4] * v[(m15 + n) % 4] * 0.1).tanh();
-            }
-            _ => {
-                acc3 += (v[m15 % 4] * v[m15 % 4] + 1.0).log2().cos();
+        if ((x0 * a6[n % 4]).powi(2) + 0.5).sqrt() > x1 + x2 {
+            s1 = (s1 * 0.6 + (x1 / (f64::powi(s1, 2) + 1.5)).tanh() * 0.05).tanh();
+        } else {
+            s1 = (s1 * 0.5 + (s1 - a6[n % 4]) * 0.05).tanh();
+        }
+        'l4: for i in 0..n {
+            let fi = i as f64;
+            acc2 += 0.25 * (f64::sin(s0) * 1.2).tan().cos();
+            s0 = (s0 * 0.5 + 2.0 * s0 * 0.25).sin();
+            let mut k10 = 0;
+            while k10 < 5 && s0 / (s1 * s1 + 1.5) <= 0.25 {
+                k10 += 1;
+                let v11: f64 = x2;
+                match i {
+                    0 => {
+                        break 'l4;
+                    }
+                    g if g > 1 => {
+                        s0 = (s0 * 0.8 + f64::powi(a6[(k10 + i) % 4], 2) * 0.5).sin();
+                        acc2 -= (v11 - s0).sin() * 0.05;
+                    }
+                    _ => {
+                        s0 *= 0.6;
+                        s0 += 0.4 * f64::cos(a6[i % 4]);
+                        s1 = s1 * 0.6 + (s1.tanh().exp_m1() * (1.2 - v11)).cos() * 0.02;
+                    }
+                }
+                acc2 += 0.05 * f64::sin(fi.sin().exp());
             }
         }
-        s0 = (s0 * 0.75 + f64::sin(v[m15 % 4]) * 0.25).sin();
-        s0 * 0.5 - s1.tanh() + s2 + acc3.tanh()
+        s0.sin() + f64::tanh(s1) + acc2.cos() - acc2
     }
 
     #[differentiable]
-    pub fn prog_58(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::powi(x2.max(v[n % 4]), 2).cos() * 2.0;
+    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (f64::sin(v[n % 4]) * 0.9).asin();
         let mut acc1: f64 = 0.0;
-        match n % 3 {
-            0 => {
-                let v2 = (f64::sin(x1.cos()) * 0.9).acos();
-                s0 = (s0 * 0.75 + s0.clamp(f64::tanh(f64::clamp(x0, x0.sin() - 1.5, x0.sin() + 1.5)) - 1.5, v2.asinh().sin() + 1.5) * 0.02).sin();
-            }
-            1 => {
-                acc1 += f64::exp(f64::sin((x2 * x2 + 0.5).recip())).cos() * 0.75;
-                s0 = 0.8 * s0 + 0.005 * prog_20(0.5, x0, x1, [v[0], v[1], v[2], v[3]], 3).sin();
-            }
-            2 => {
-                s0 = (s0 * 0.8 + prog_40(1.5, x0, 0.25, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-                if s0 / (x1.sin() + 2.0) > -0.5 || n % 3 == 1 {
-                    let v3 = v[n % 4].tanh();
-                    let v4 = (v3.cos() * 1.5).cosh();
-                    acc1 += f64::tanh(v4);
-                }
-            }
-            _ => {
-                let v5: f64 = prog_20(f64::tanh(x0.tanh()) * 2.0, s0.cos() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], n);
-                s0 *= 0.5;
-                s0 += 0.005 * f64::tanh(v5.cos());
-            }
-        }
-        if x1 - x2 >= acc1.cos() {
-            return ((f64::cos(x0) * 0.5).ln_1p().tanh() + 2.0).cbrt();
-        }
-        let v7 = if (x0 * x0 + 1.0).log2() < acc1 || n < 3 {
-            f64::tan(x0.cos() * 1.2)
-        } else if (v[1] * v[1] + 1.0).log10() + x0 < -1.0 {
-            let v6 = v[2] - acc1;
-            v[n % 4].sin().powi(3) + v6.tanh()
-        } else {
-            prog_40(x2.tanh().sin(), x2, f64::sin(v[n % 4]).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)
-        };
-        let len8 = v.len();
-        'l0: for i in 0..len8 {
+        'l0: for i in 0..5 {
             let fi = i as f64;
-            for _ in (0..6).rev() {
-                s0 = s0.mul_add(0.6, f64::sin(v[n % 4].tanh()) * 0.4);
-                if (x0 - v7).clamp(-1.0, 1.0) >= 0.25 {
-                    s0 = s0 * 0.6 + (f64::powi(f64::atanh(x0.tanh() * 0.9), 2) + 1.5).acosh().sin() * 0.02;
-                    break 'l0;
-                }
-                let v9 = f64::ln(x1 * x1 + 0.5);
-                acc1 += v9.sin() * 0.05;
+            let mut m2: f64 = 2.5;
+            for &u in v.iter() {
+                m2 = m2.min(fi * u);
             }
-            match i % 3 {
-                0..=2 => {
-                    s0 = s0.mul_add(0.5, (v7 - s0.sin()).tanh() * 0.25);
-                    let v10 = prog_20(x2, ((x2 - x0).cos() + 2.0).cbrt().cos(), 0.75, [v[0], v[1], v[2], v[3]], i);
-                    s0 = (s0 * 0.75 + v10.tanh() * 0.005).sin();
+            s0 = s0.mul_add(0.6, m2.sin() * 0.1);
+            match i % 2 {
+                0 => {
+                    break;
+                }
+                1 => {
+                    acc1 -= 0.4 * v[i % 4].sin();
+                    acc1 -= f64::cos(f64::recip(x1 * x1 + 0.5)).exp2().cos() * 0.4;
                 }
                 _ => {
-                    let v11: f64 = prog_55(x0, (-x2).cos(), x1.cos() * 2.0, [v[0], v[1], v[2], v[3]], 0);
-                    acc1 += v11.tanh() * 0.25;
+                    s0 = s0.mul_add(0.6, x1.sin() * 0.4);
                 }
             }
-            if i < n && x1.cos().exp() >= 1.0 {
-                acc1 += 0.5 * v[3 - i].cos().tanh();
-                if f64::sin(x2 + x0).exp() >= -1.0 {
-                    return v7 + 3.0_f64.log(v7.powi(2) + 2.0);
+            s0 = (s0 * 0.75 + f64::tanh(s0) * 0.25).sin();
+            for (j, &u) in v.iter().enumerate() {
+                if (f64::powi(x0, 2) + 2.0).sqrt() < 0.0 {
+                    s0 = f64::mul_add(s0, 0.6, x0.tanh() * 0.4);
+                    continue 'l0;
                 }
-                s0 = (s0 * 0.75 + v7 / (v7.powi(2) + 0.5) * 0.01).tanh();
-            } else if i % 3 == 1 && x2.tanh() <= -0.5 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    acc1 -= f64::atan(fj).sin() * 0.1;
-                    match j {
-                        0..=2 => {
-                            let v12 = x0.tanh();
-                            s0 = (s0 * 0.8 + fi * 1.0).tanh();
-                            s0 = s0 * 0.8 + v12 * 0.2;
-                        }
-                        3 => {
-                            continue 'l0;
-                        }
-                        _other => {
-                            s0 *= 0.75;
-                            s0 += 1.0 * fj.asinh().tanh();
-                        }
-                    }
-                    let v13: f64 = (v[2] * v[2] + 1.0).log(10.0);
-                    acc1 -= 0.1 * (u.cos() + v13).sin();
+                acc1 += 0.1 * f64::sin(u).tanh();
+                if u.tanh() > x2 * x2 || j % 2 == 0 {
+                    s0 = (s0 * 0.75 + f64::recip(u * u + 1.0).clamp(-1.0, 0.5) * 0.25).tanh();
+                    break;
                 }
-                let v14 = v[3 - i] - x2;
-                s0 = s0 * 0.75 + f64::tanh(v14.cos()) * 0.1;
-            } else {
-                acc1 += f64::asin((v[i] - v7).cos() * 0.9).tanh() * 0.5;
-                let v15: f64 = f64::tan((v[0].cos() * 0.9).acos().tanh() * 1.2);
-                s0 = 0.5 * s0 + 0.02 * v15.cos().cos();
-            }
-            acc1 += f64::cos(v[1]) * 0.5;
-        }
-        if prog_55(x2, 1.2, 1.2, [v[0], v[1], v[2], v[3]], 3) <= v7 {
-            let v16: f64 = (f64::tanh(x0 * v[n % 4]) * 0.9).atanh();
-            s0 = s0.mul_add(0.75, f64::cos(v16.sin()) * 0.01);
-        } else {
-            s0 = (s0 * 0.5 + f64::cbrt(f64::sin(v[n % 4]) + 2.0) * 1.0).tanh();
-            if f64::mul_add(v[3], v[3], x2) * x1.min(x2) >= -1.0 {
-                let v17 = v7;
-                acc1 += f64::log(x1 * x1 + 1.0, x0.powi(2) + 2.0).sin();
-                acc1 -= 0.005 * v17.sin();
-            } else {
-                s0 = s0 * 0.5 + f64::exp2(v[n % 4].cos()).sin() * 0.25;
-                let v18 = v7;
-                acc1 -= 0.005 * v18.cos();
-            }
-            s0 *= 0.8;
-            s0 -= 1.0 * 2.0_f64.copysign(x1).tanh();
-        }
-        s0 * 0.25 + acc1.cos() + (x0 * x0 + 1.0).log(v[n % 4] * v[n % 4] + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(f64::atan(x2), 2).cos() * 2.0;
-        let mut s1 = f64::sinh(f64::tanh(v[n % 4]).tanh() * 2.0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.01 * f64::tanh(prog_55((x1 - s1).sin() * 2.0, s0.sin(), s0, v, n) + p.tanh()));
-            let v4: f64 = t.tanh().exp2();
-            acc2 += ((v[i].cos() * 1.5).sinh().powi(2) + 0.5).atan2(f64::log(3.0_f64, v4.powi(2) + 2.0)).sin() * 0.2;
-            acc2 += f64::tanh(f64::cos(v3)) * 0.5;
-        }
-        if f64::atan(s1) <= -0.5 && n % 2 == 0 {
-            return (f64::powi(x0, 2) + 0.5).recip();
-        }
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            a5[i] = (x0.powi(2) + 0.5).ln();
-        }
-        let mut k6 = 0;
-        while k6 < 5 {
-            k6 += 1;
-            let v7 = prog_20(s0, f64::sin(((x1 * a5[(k6 + n) % 4]).cos() * 0.5).ln_1p()), 2.0, v, n);
-            let v8 = a5.iter().zip(v.iter()).map(|(&p, &q)| q * q / ((s1 / (s0.cos() + 2.0)).powi(2) + 1.0) + p.cos()).sum::<f64>();
-            let v9 = a5[n % 4];
-            acc2 += 0.4 * (x0 / (v9.tanh() + 2.0)).sin();
-            acc2 -= 0.005 * (v7.tanh() - v8.sin()).tanh();
-        }
-        s0 = f64::mul_add(s0, 0.8, (s0 + 0.5).cos() * 0.01);
-        s1 = (s1 * 0.5 + (f64::powi(x0, 2) + 1.0).log2() * 0.25).sin();
-        f64::sin(x1) - s0.cos() - f64::sin(s1) + f64::sin(acc2) + a5[0] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].atan();
-        let mut s1 = f64::recip(x2 * x2 + 1.0);
-        let mut acc2: f64 = 0.0;
-        'l0: for _ in (0..n).rev() {
-            let mut m3 = s1;
-            for j in 0..v.len() {
-                m3 = f64::min(x1.asinh() + v[j], m3);
-            }
-            s1 = s1.mul_add(0.5, f64::tanh(m3) * 0.25);
-            s0 = 0.5 * s0 + 0.25 * f64::ln(f64::powi(m3, 2) + 1.0).sin();
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                let v5 = f64::mul_add(x0, x1, s1);
-                if v5 * s1 >= -0.5 {
-                    break 'l0;
-                }
-                s0 = f64::mul_add(s0, 0.6, (0.8 - s1).sin() * 0.4);
             }
         }
-        let v6 = v.iter().fold(acc2, |r, &p| r * 0.75 + 0.005 * f64::tanh(prog_20(s1, r.powi(2).tanh(), (p + 1.2).cos().cos(), v, 1)));
-        if prog_23::<f64>(1.5, f64::cos((acc2 * acc2 + 1.5).acosh() + x0 / (acc2.cos() + 2.0)) * 2.0, 1.5, v, 0) >= 1.0 {
-            let v7: f64 = prog_55(x0, x2.clamp(-1.0, 0.5).sin() * 2.0, v[n % 4].tanh() * 2.0, v, n);
-            s1 = (s1 * 0.8 + x0.atan2(f64::powi(s1, 2) + 1.0) * 0.05).tanh();
-            acc2 -= f64::cos(v7) * 0.25;
-        } else if v6.copysign(v[n % 4]) > acc2.asinh() || n == 2 {
-            s0 = 0.8 * s0 + 0.05 * (s0 * s0 + 2.0).acosh().tanh();
-            s0 = s0.mul_add(0.8, v6.copysign(v[n % 4]).sin() * 0.01);
-        } else {
-            s1 *= 0.5;
-            s1 += 0.1 * f64::tanh(x1 * s1);
-        }
-        for i in 0..v.len() {
-            let v8: f64 = prog_55(0.5, f64::powi(x1, 2).sin().cos(), s1, v, i);
-            acc2 += 0.5 * 0.5_f64.powf(s1.atan().cos()).cos();
-            if f64::ln(s0 * s0 + 1.0) < x2 {
-                continue;
+        let v4 = match n {
+            0 => {
+                let v3 = prog_3::<4>(x2, x1.sin() * 2.0, 0.75, &v, n);
+                (acc1 * acc1 + 1.0).recip() + v3.tanh()
             }
-            acc2 -= v8.tanh() * 0.05;
-        }
-        let mut m9 = (s0 * s0 + 1.0).ln();
-        for i in (0..4).rev() {
-            m9 = m9.min(v[i] * v6);
-        }
-        x1 * 0.25 + s1 - f64::cos(acc2) - v6 - m9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (f64::tanh(x2) * 0.5).ln_1p();
-        let mut acc1: f64 = 0.0;
-        if prog_23::<f64>(acc1, 2.0, v[n % 4].sin().exp2().tanh(), [v[0], v[1], v[2], v[3]], n) < 1.0 {
-            s0 = 0.75 * s0 + 0.1 * (SCALE + x1 + x2).tanh();
-        } else if x0.cos() < 0.25 || n == 6 {
-            let v2: f64 = (x1 * x1 + 1.0).powi(-3);
-            acc1 += 0.25 * f64::cos(v2);
-        } else {
-            s0 = (s0 * 0.8 + x1 / (v[n % 4].tanh() + 2.0) * 0.05).tanh();
-            acc1 += f64::mul_add(f64::sqrt(x0.powi(2) + 1.0), f64::cos(x0).exp(), x2).sin() * 0.4;
-        }
-        s0 = (s0 * 0.75 + f64::acos(x1.tanh().tanh() * 0.9) * 0.1).sin();
-        let v3 = v.iter().map(|&p| (f64::powi(f64::to_radians(acc1) * 50.0, 2) + 0.5).recip() + f64::cos(p)).sum::<f64>();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s0 = (s0 * 0.6 + f64::sin(f64::acos(f64::cos(s0) * 0.9)).exp_m1() * 0.05).tanh();
-            let mut k5 = 0;
-            while k5 < 3 && f64::tanh(v[2]) >= x0 {
-                k5 += 1;
-                acc1 += 0.1 * f64::ln_1p(v3.cos() * 0.5).sin();
-                if f64::asinh(v3) < -1.0 {
-                    s0 *= 0.6;
-                    s0 -= 0.4 * x1.sin();
-                } else {
-                    acc1 += v[2].cos() * 0.1;
-                }
-                s0 *= 0.75;
-                s0 -= 0.25 * x0.atan().tanh();
-            }
+            g if g > 4 => x0.hypot(x2.sin().exp2()),
+            _ => f64::powi(x0 * std::f64::consts::FRAC_1_PI, 2),
+        };
+        for i in 1..n {
+            let fi = i as f64;
+            let mut m5: f64 = x1;
             let mut m6 = f64::NEG_INFINITY;
-            for j in 0..n + 1 {
-                let fj = j as f64;
-                let c7 = if x1 * fj - (x2 - fj) < 0.0 {
-                    0.25 * v[j % 4] * (v[j % 4] * 2.0)
+            for j in 0..4 {
+                m5 = (v[j] + v[j] / (fi * fi + 1.0)).min(m5);
+                let c7 = if f64::clamp(x1.cos(), -1.5, 0.5) <= 0.0 || n > 0 {
+                    (fi.cos() * 1.2).tan().to_radians() * 20.0
                 } else {
-                    x0
+                    -x2.mul_add(v[j], x2)
                 };
                 m6 = m6.max(c7);
             }
-            if k4 >= 5 || s0.tanh().exp_m1() <= 0.0 {
-                break;
-            }
-            acc1 -= m6.tanh() * 0.4;
-        }
-        x0.sin() - s0 + f64::tanh(acc1) - v3.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].clamp(-1.0, 1.0).sin().cosh();
-        let mut s1 = f64::tanh(x2 * x0) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n + 1 && s0.sin().exp_m1() < -0.5 {
-            k3 += 1;
-            if (x1.powi(2) + 1.0).recip() > 0.5 {
-                let v4 = s0;
-                s1 = (s1 * 0.8 + v4 * 0.2).sin();
-            } else if prog_20(0.5, f64::acosh(s0 * s0 + 2.0).sin() * 2.0, x1.cos().sin() * 2.0, v, n) > -0.5 {
-                s1 = (s1 * 0.75 + s1 / (f64::powi(x0, 2) + 1.5) * 0.1).sin();
-            } else {
-                s0 = (s0 * 0.6 + f64::powf(1.5_f64, x1.sin()) * 0.5).tanh();
-                if f64::asin(v[1].tanh().cos() * 0.9) >= 0.5 {
-                    let v5 = prog_55(x0, s0, s0.sin(), v, n);
-                    for &u in v.iter() {
-                        let [b6, _, b7] = [(x1.cos() * 0.9).acos(), u * x2 - f64::cos(u), f64::atan2(v[k3 % 4].sin().powi(2) + 1.0, (s0.sin() * 1.5).cosh())];
-                        if v5 + 1.2 >= 0.5 {
-                            break;
-                        }
-                        acc2 += 0.02 * (f64::cos(b7 / (f64::powi(v[k3 % 4], 2) + 1.5)) * 0.9).atanh();
-                        acc2 -= f64::tanh(b6) * 0.05;
-                    }
-                    acc2 += 0.25 * v5.sin();
-                }
-                s0 = 0.5 * s0 + 0.25 * f64::cos((x2.powi(2) + 1.0).log10() - (SCALE + s0));
-            }
-            if (v[2].tanh() * 0.5).ln_1p() < 0.5 {
-                acc2 += f64::tanh(v[k3 % 4].tanh().tanh()) * 0.25;
-                break;
-            }
-            s0 = s0.mul_add(0.5, f64::sin(x1 / (x1 * x1 + 1.5) * s1.cos().cosh()) * 0.1);
-        }
-        match k3 {
-            MODE_A => {
-                let v8 = (x1.cos().tanh() * 1.2).tan();
-                s1 = s1.mul_add(0.8, v8.tanh() * 0.02);
-            }
-            1..=2 => {
-                s0 = (s0 * 0.75 + prog_20(2.0, x1, 0.75, v, n) * 0.005).sin();
-            }
-            3 | 5 => {
-                s0 = (s0 * 0.6 + (x1 * x1 + 1.0).log2().tanh() * 0.25).tanh();
-                if k3 == 5 {
-                    acc2 += 0.75 * (0.1 * s0);
-                    acc2 += f64::tan(x1.tanh() * 1.2).cos() * 0.4;
-                } else {
-                    s0 = (s0 * 0.5 + (v[k3 % 4] * v[k3 % 4] + 1.5).acosh() * 0.1).sin();
-                }
-            }
-            _ => {
-                let v9 = (x1.cos() + 2.0).cbrt();
-                acc2 += f64::tanh(v9);
+            acc1 += 0.4 * f64::cos(m5);
+            acc1 -= f64::tanh(m6.sin()) * 0.4;
+            if i < 4 && f64::ln_1p(f64::tanh((v4 * v4).ln_1p()) * 0.5) <= 0.5 {
+                acc1 += fi.asinh().cos() * 0.4;
+                let v4: f64 = x0.hypot(v[2]).max(m6.sin());
+                s0 = s0.mul_add(0.75, v4.sin() * 0.05);
             }
         }
-        let [b10, _, _, _] = v;
-        if prog_55(s0, (b10 - x0).tanh() * 2.0, b10.mul_add((x0 * x0 + 0.5).atan2(b10), x2 / (x1.powi(2) + 1.0)).tanh(), v, 0) < 1.0 && n == 3 {
-            s0 = (s0 * 0.75 + prog_55(f64::cos(0.5_f64.copysign(s0)) * 2.0, 0.25, 2.0, v, n) * 0.02).tanh();
-        } else if SCALE + (f64::powi(s0, 2) + 2.0).acosh() <= b10 && n == 1 {
-            s0 = s0 * 0.8 + f64::sin((-3.0_f64).max(s0) * std::f64::consts::LN_2) * 0.01;
-        } else {
-            acc2 += f64::cos(x0 + 0.25 - (x0 * x0 + 1.0).log(x2 * x2 + 2.0)) * 0.75;
-            let v11 = prog_20(x2.cos().cos(), 0.25, b10, v, n);
-            s1 = s1.mul_add(0.5, f64::cos(v11).cos() * 0.005);
-        }
-        f64::tanh(s0) + s1 * 0.25 + acc2.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::ln_1p(x0 * x0);
-        let mut s1 = f64::cos(x2 - 0.3) * 2.0;
-        let mut s2 = (x1 * v[n % 4]).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let Some(k5) = n.checked_sub(1) else {
-            let v4 = f64::cos(f64::tan(f64::cos(s0) * 1.2));
-            return prog_23::<f64>(0.25, x1, s0, [v[0], v[1], v[2], v[3]], n) + f64::sin(v4)
-        };
-        let c6 = k5 as f64;
-        let v8 = if x0 >= 0.0 {
-            let v7 = c6.atan();
-            s2.abs() + v7.sin()
-        } else {
-            v[3].tanh().atan()
-        };
-        let v9 = acc3.tanh();
-        let mut m10 = x2 / (v[k5 % 4].sin() + 2.0);
-        for i in 0..v.len() {
-            m10 = m10.min(v8 + 1.5 + v[3 - i]);
-        }
-        acc3 += 0.4 * m10.sin();
-        s0 = (s0 * 0.5 + v9 / (s0 * s0 + 1.0) * 0.05).sin();
-        s1 = (s1 * 0.75 + f64::asinh(x1) * 0.25).tanh();
-        s2 = s2 * 0.6 + prog_40((c6.tanh().sin() * 0.5).ln_1p().sin() * 2.0, (x2.tanh().powi(2) + 0.5).cbrt().tanh(), x0, [v[0], v[1], v[2], v[3]], 1).tanh() * 0.005;
-        s0.cos() - s1 - s2 * 0.25 + acc3 * 1.5 + v8
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + x2).clamp((x0 * std::f64::consts::FRAC_1_PI).sin() - 1.5, x1.cos().sin() + 1.5).tanh() * 2.0;
-        let mut s1 = f64::max(-0.5_f64, x2).tanh();
-        let mut s2 = v[n % 4].abs();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(prog_20(p, acc3, x0, v, n))).product::<f64>();
-        let mut k5 = 0;
-        let v6 = loop {
-            k5 += 1;
-            acc3 += 0.4 * (f64::exp(v4.sin()) * (-x2)).tanh();
-            if (s2 * s2 + 1.0).log(2.0) < -1.0 && k5 % 3 == 1 {
-                acc3 -= 0.4 * f64::exp2(v4.cos()).tanh();
-                break v4.tanh();
-            }
-            acc3 += x0.tanh().cos() * 0.4;
-            if k5 >= 5 {
-                break f64::tan(v4.cos() * 1.2);
-            }
-        };
-        let mut k7 = 0;
-        while k7 < n + 1 && prog_20(1.5, x2, s0, v, 2) > -1.0 {
-            k7 += 1;
-            if f64::ln_1p(v[k5 % 4] * v[k5 % 4]) < -0.5 {
-                let mut k8 = 0;
-                while k8 < 3 && -x1 < -1.0 {
-                    k8 += 1;
-                    s1 = 0.5 * s1 + 0.1 * f64::cos(v6.cos().exp_m1());
-                    acc3 += ((f64::powi(s2, 2) + 1.0).log(3.0) - v4 * v4).cos() * 0.05;
-                }
-                let v9 = prog_55((v4.powi(2) + 1.0).log10().cos() * 2.0, f64::sin(v4 + 2.0), x0, v, 2);
-                s2 = (s2 * 0.5 + v9.sin() * 0.02).tanh();
-            } else {
-                acc3 -= (s1.to_degrees() * 0.02).cos() * 0.25;
-            }
-            let v10: f64 = if k5 > 4 {
-                acc3 -= 0.25 * (x1 * x1 + 1.0).log(2.0).sin();
-                0.5_f64.min(x1.cos())
-            } else {
-                (f64::to_radians(x2).powi(2) + 1.0).recip()
-            };
-            s0 = s0.mul_add(0.5, v[k5 % 4].max(s0).cos() * 0.5);
-            s0 *= 0.5;
-            s0 -= 0.5 * v10.tanh().cos();
-        }
-        acc3 -= (x0.sin() * 0.9).acos().cos();
-        if f64::sinh(f64::tanh((x0.tanh() * 0.5).ln_1p()) * 2.0) <= s1 {
-            let v11 = v4;
-            s2 = (s2 * 0.5 + f64::sin(v6 * 0.05) * 0.02).sin();
-            acc3 -= f64::tanh(v11) * 0.1;
-        } else {
-            let v12 = (v4 * 0.5).sin();
-            let v13 = prog_55(0.5, (f64::cosh(x2.sin() * 1.5) * x0.tanh()).tanh(), f64::tanh(v12 + v[k7 % 4]), v, k5);
-            acc3 += 0.01 * v13.tanh();
-        }
-        for _ in 0..n {
-            s1 = (s1 * 0.8 + f64::powi(s0 * s0 + 1.0, -1) * 0.05).tanh();
-            let v14 = f64::log2((s1 * s1 + 2.0).acosh().powi(2) + 1.0);
-            s0 *= 0.6;
-            s0 -= 0.2 * v14.cos();
-        }
-        s0 - s2 - acc3.tanh() + v6 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.powi(2).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..n).rev() {
+        'l5: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            let [b2, b3, b4, _] = v;
-            if f64::powi(fi + x2, 2).ln_1p() < b2 || i == 4 {
-                continue;
-            }
-            let mut m5 = f64::NEG_INFINITY;
-            for &u in v.iter() {
-                m5 = f64::max(m5, x0 + b4 + u);
-            }
-            acc1 -= m5.tanh() * 0.25;
-            s0 *= 0.5;
-            s0 -= 0.25 * (b3.tanh() - b4.sin()).cos();
-        }
-        let [b6, b7] = [s0 + f64::atan2(0.5_f64, v[3]), x1.mul_add(SCALE + x0, (x0.powi(2) + 2.0).ln())];
-        let mut m8 = prog_14(0.5, x2, 1.2, v, 1).sin();
-        let mut m9 = x0;
-        for i in 0..=n {
-            m8 = m8.max((b7 * b7 + 1.0).log(b6.powi(2) + 2.0) + v[i % 4]);
-            m9 = v[i % 4].mul_add(v[n % 4], v[i % 4]).min(m9);
-        }
-        'l3: for &t in v.iter() {
-            s0 = s0 * 0.8 + ((f64::tanh(x1) * 1.2).tan().sin() * 0.9).acos().sin() * 0.01;
-            for j in 0..4 {
-                if j < n {
-                    s0 = (s0 * 0.5 + m9.to_degrees() * 0.01 * 0.75).sin();
-                    break 'l3;
+            acc1 += x0.tanh() * 0.5;
+            s0 = 0.8 * s0 + 1.0 * f64::asinh(fi).tanh();
+            for _ in 0..4 {
+                let v8 = x1.tanh().exp2() + 0.35;
+                if f64::acos((t - x1).tanh() * 0.9) < (v8 * v8 + 1.0).atan2(s0) {
+                    break 'l5;
                 }
-                s0 = (s0 * 0.5 + v[1].sin() * 0.5).tanh();
-                let v10 = m8 * x0;
-                s0 *= 0.5;
-                s0 -= 0.05 * v10.tanh();
+                acc1 += 0.1 * v4.asinh().tanh();
             }
-            let mut k11 = 0;
-            while k11 < 6 {
-                k11 += 1;
-                match k11 % 2 {
-                    MODE_A if n < 4 => {
-                        s0 *= 0.8;
-                        s0 += 0.1 * f64::cos(b6 - (m9.sin() * 0.5).ln_1p());
-                        continue;
-                    }
-                    MODE_B => {
-                        s0 = (s0 * 0.75 + m8.sin().exp_m1() * 0.05).tanh();
-                        s0 *= 0.5;
-                        s0 += 0.5 * (-b6).sin();
-                    }
-                    _ => {
-                        s0 = f64::mul_add(s0, 0.8, (v[0] * t).cos() * 0.05);
-                        match k11 + n {
-                            0 => {
-                                break 'l3;
-                            }
-                            MODE_B => {
-                                s0 = s0.mul_add(0.75, (x1 * m8).tanh() * 0.02);
-                                if (b6 - x2) * f64::tanh(x1) < -1.0 {
-                                    s0 = s0 * 0.6 + f64::asin(f64::cos(s0) * 0.9).cos() * 0.1;
-                                    continue;
-                                }
-                                let v12 = m8;
-                                acc1 -= v12.cos().tanh() * 0.05;
-                            }
-                            MODE_C if n > 1 => {
-                                acc1 += 0.05 * (t * s0 * (v[k11 % 4] * v[k11 % 4] + 1.0).log10()).sin();
-                                if ((s0 + t).powi(2) + 1.0).log(f64::powi((x0.powi(2) + 1.5).acosh(), 2) + 2.0) >= f64::ln(t * t + 0.5) {
-                                    acc1 += ((v[1].sin() * 0.9).acos() * (m8 * m8).ln_1p()).cos() * 0.05;
-                                    continue;
-                                }
-                            }
-                            _ => {
-                                s0 *= 0.5;
-                                s0 += 0.25 * f64::cos(x1 + x0);
-                                if ((m9.sin() * 0.5).ln_1p().powi(2) + 0.5).recip() <= 0.0 {
-                                    s0 = f64::mul_add(s0, 0.5, (v[k11 % 4] * m9).cos() * 0.05);
-                                    continue;
-                                }
-                                let v13 = SCALE + (b7 * b7 + 1.0).log(10.0);
-                                s0 *= 0.8;
-                                s0 += 0.4 * f64::sin(v13);
-                            }
-                        }
-                        s0 = (s0 * 0.6 + 1.5_f64.powf(x0.cos()) * 0.5).sin();
-                    }
-                }
-                let v14 = match k11 % 3 {
-                    1 => m9 / (b6 * b6 + 1.0),
-                    MODE_C => 0.5_f64.atan2(b7),
-                    _ => (f64::powi(v[n % 4], 2) + 2.0).sqrt(),
-                };
-                s0 = (s0 * 0.8 + (-b6).powi(2).ln_1p() * 0.2).tanh();
-                acc1 += 0.05 * v14.tanh().sin();
-            }
-            if f64::cbrt(b6.tanh() + 2.0) <= 0.25 || k11 == 1 {
-                acc1 += t.sin() * 0.5;
-                s0 = 0.8 * s0 + 0.4 * f64::log10(x2.max(m8).powi(2) + 1.0).sin();
-            } else {
-                let v15 = m9 - s0;
-                s0 *= 0.6;
-                s0 -= 0.02 * (t - v[k11 % 4] * m9).tanh();
-                s0 *= 0.6;
-                s0 -= 0.2 * v15.cos().sin();
-            }
+            s0 = 0.5 * s0 + 0.5 * f64::tanh(t.sin());
         }
-        s0 + acc1.tanh() - b6.tanh() + b7.tanh() + f64::tanh(m8) + m9.cos()
+        f64::tanh(x0) - x1.tanh() - x2.sin() + f64::tanh(s0) + acc1.tanh() - v4 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x0 * x2) * 2.0;
-        let mut s1: f64 = (x0 - v[2]).sin() * 2.0;
-        let mut s2 = (x1 + 2.0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if v[n % 4] * (acc3.powi(2) + 1.0).ln() <= 0.5 {
-            let v4 = prog_0(f64::cos((x2.atan().powi(2) + 0.5).recip()), s0, x2.sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            acc3 += v4.sin() * 0.005;
-        } else {
-            let x2 = prog_40(x2, x0, f64::cos(s1.cos().asinh()), [v[0], v[1], v[2], v[3]], n);
-            acc3 += f64::sin(s1);
-            acc3 -= x2.cos() * 0.005;
+    pub fn prog_27<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (0.1 * x1 - x0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::powi(v[3 - i], 3) + x2;
         }
-        let v7 = match n {
-            1 => {
-                let v5 = f64::hypot(f64::sin(x0).exp(), -x0);
-                v[n % 4] + 0.75 + f64::cos(v5)
-            }
-            2..=3 => f64::max(-2.0_f64, x2) + x2,
-            _other => {
-                for _ in (1..=3).step_by(2) {
-                    acc3 -= (x0 - s0).cos().tanh();
-                    let mut m6: f64 = -2.5;
-                    for j in 0..=n {
-                        m6 = m6.max(m6 * 0.5 + (x2 + v[j % 4]) * 0.25);
-                    }
-                    acc3 -= f64::sin(m6.cos());
-                }
-                x1 * s0
-            }
-        };
-        if let Some(k8) = n.checked_sub(3) {
-            let c9 = k8 as f64;
-            s0 = (s0 * 0.75 + 0.5_f64.hypot(x1) * 0.25).tanh();
-            acc3 += c9.tanh();
-        } else {
-            let v10 = prog_40::<f64>(f64::atan((x1 * x1 + 1.0).log(3.0)).cos(), (s2.to_degrees() * 0.02 + s2).cos() * 2.0, f64::clamp(s0, x0.sin() - 1.5, v7.sin() + 1.5).sin() * 2.0, [v[0], v[1], v[2], v[3]], n);
-            s0 = s0.mul_add(0.8, f64::cos(v10.sin()) * 0.005);
-        }
-        let mut a11 = [0.0; 4];
-        for i in 0..4 {
-            if s1 + v7 < (s2.powi(2) + 2.0).ln() {
-                a11[i] = v[i] * v7;
-            } else {
-                a11[i] = f64::asinh(x2);
-            }
-        }
-        s1 = s1.mul_add(0.6, v7.sin().sin() * 0.02);
-        s2 = (s2 * 0.8 + x1 * std::f64::consts::FRAC_1_PI * 0.5).tanh();
-        s0.tanh() + s1 * 0.5 + s2 * 0.75 + acc3.tanh() - a11[1].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_67<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0: T = T::cos(x1 * x2 - x1.powi(2)) * 2.0;
-        let mut s1 = x2.copysign(v[1].asinh());
-        let mut s2 = T::tanh(T::hypot(x0, v[n % 4])) * 2.0;
-        let mut acc3: T = 0.0;
-        match n {
-            0 => {
-                s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::sin((s1 * s1 + 1.0).recip().powi(2));
-            }
-            1..=2 => {
-                let v4: T = T::from_f64(2.0_f64).unwrap().min(x1) / (T::tanh(x2).powi(2) + 1.0);
-                let v5: T = acc3.abs();
-                acc3 = acc3 + (v4.tanh() + v5.tanh()).tanh();
-            }
-            g if g > 3 => {
-                s1 = (s1 * T::from_f64(0.5).unwrap() + (T::from_f64(0.75).unwrap() - s1) * T::from_f64(0.5).unwrap()).tanh();
-                let v6 = prog_40::<T>(s2, T::tanh((s2.powi(2) + T::from_f64(0.5).unwrap()).cbrt() - acc3 * x1) * 2.0, (s1 * s2).asinh().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
-                acc3 = acc3 + v6.cos() * 0.005;
-            }
-            _ => {
-                let v7: T = prog_14(((x1 + x2) * (v[n % 4] / 1.5)).cos() * 2.0, x0 * T::from_f64(0.25).unwrap(), T::sin(s2.tanh()), [v[0], v[1], v[2], v[3]], 4);
-                acc3 = acc3 + prog_40((s1.sin().cos() * 0.9).atanh().cos(), T::atan(x0).tanh().cosh().cos() * 2.0, T::sinh(T::cos(s2) * 1.5).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 0.005;
-                s1 = s1 * 0.6;
-                s1 = s1 + 0.005 * v7.sin();
-            }
-        }
-        let [_, b8, b9, b10] = *v;
-        'l0: for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            acc3 = acc3 + T::from_f64(0.25).unwrap() * T::sin(fi + v[1]);
-            match i + n {
-                1 => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * T::tanh(b9).exp().sin();
-                    s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), x0.atan2(b10.powi(2) + T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.02).unwrap());
-                }
-                2..=3 => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * b10.cos().exp_m1().sin();
-                    let v11 = T::ln_1p(T::acosh(x0 * x0 + 2.0).sin() * T::from_f64(0.5).unwrap());
-                    acc3 = acc3 - T::from_f64(0.25).unwrap() * T::tanh(v11);
-                }
-                4..=5 => {
-                    s2 = (s2 * T::from_f64(0.5).unwrap() + T::exp2(b9.sin()) * T::from_f64(0.25).unwrap()).tanh();
+        let [b3, b4, _, b5] = [v[3], prog_24(0.5, f64::cos(x2).exp_m1().tanh(), x2, &v, 3), acc1, x0.tanh() / (x1 * x1 + 0.5)];
+        for i in 0..6 {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.6, (b4 * b4 + 1.0).log10() * 0.75);
+            let v7 = match i % 4 {
+                0 => (x2 * x2 + 0.5).sqrt(),
+                g if g > 1 => {
+                    let v6 = 0.75 - b5;
+                    b5 - x0 + v6.sin()
                 }
                 _ => {
-                    acc3 = acc3 + (x0.to_degrees() * 0.01 - 2.0).tanh() * T::from_f64(0.25).unwrap();
+                    let b5 = f64::asinh(x2);
+                    b4.to_degrees() * 0.01 + b5.cos()
+                }
+            };
+            match n {
+                0 => {
+                    s0 = (s0 * 0.8 + (fi * s0 + 0.75) * 0.02).sin();
+                    acc1 -= 0.25 * (x0 - b3).cos();
+                }
+                g if g > 1 => {
+                    s0 = s0.mul_add(0.5, 3.0_f64.min(a2[1]).sin() * 0.5);
+                    s0 = 0.5 * s0 + 0.05 * v7.atan2(b5.powi(2) + 0.5).sin();
+                }
+                _other => {
+                    let b4 = f64::asin((b5 - fi).tanh() * 0.9);
+                    let v8 = s0;
+                    s0 = (s0 * 0.6 + (b4.tanh() - f64::tanh(v8)) * 0.1).sin();
                 }
             }
-            s2 = (s2 * T::from_f64(0.75).unwrap() + (v[(i + n) % 4].tanh() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).sin();
-            let mut k12 = 0;
-            while k12 < 3 {
-                k12 += 1;
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.05).unwrap() * T::cos(b10).exp().tanh();
-                if k12 > 0 {
-                    continue 'l0;
-                }
-                s0 = s0 * T::from_f64(0.8).unwrap();
-                s0 = s0 + T::from_f64(0.05).unwrap() * T::from_f64(3.0_f64).unwrap().powf((b8 - T::from_f64(0.75).unwrap()).cos()).sin();
+            acc1 -= 0.25 * v7.sin().sin();
+        }
+        for (i, &t) in a2.iter().enumerate() {
+            let v9 = b4 + x2;
+            if n < 3 {
+                let b3 = t * v[i];
+                s0 = 0.5 * s0 + 0.02 * b3.sin();
+            } else if x0 / (f64::sin(b4) + 2.0) * (x2 / (f64::sin(b5) + 2.0)) > 0.0 || i % 3 == 1 {
+                s0 = 0.75 * s0 + 0.25 * b3.atan().tanh();
+            }
+            acc1 -= 0.5 * s0.tanh();
+            s0 *= 0.75;
+            s0 += 0.05 * (t.tanh() + f64::tanh(v9)).sin();
+        }
+        let [b10, b11, b12, _] = v;
+        'b3: {
+            if n % 3 == 1 {
+                break 'b3;
             }
         }
-        let mut a13 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = T::from_usize(j).unwrap();
-                a13[i][j] = s2 / (fj.tanh() + 2.0);
-            }
-        }
-        let a14 = a13[1];
-        let v15 = v.iter().fold(s1, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.02).unwrap() * T::sin(a13[0][n % 4] + p.tanh()));
-        s0 * T::from_f64(0.25).unwrap() + T::tanh(s2) - acc3.tanh() + T::tanh(b8) + b9 - b10 * T::from_f64(0.75).unwrap() + a14[2].tanh() + v15 - T::abs(T::ln(T::powi(a14[n % 4], 2) + 2.0))
+        s0 * 0.25 + acc1.tanh() - a2[0].cos() + b3.sin() - b4 - b5 * 0.5 + b10 - b11.tanh() - b12 * 0.5 + (SCALE + b5)
     }
 
     #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).log2().min(x0 * x2).sin() * 2.0;
-        let mut s1 = prog_5(s0, 0.25, 0.75, &v, n).cos() * 2.0;
-        let mut s2 = x1.sin().sinh();
+    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x1 * v[n % 4]).sin() * 2.0;
+        let mut s1 = f64::cos(f64::atan2(s0 + x1, (x2 * std::f64::consts::LN_2).powi(2) + 0.5)) * 2.0;
+        let mut s2: f64 = (x2 * v[n % 4]).tanh().cosh();
         let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| 1.0 + 0.25 * f64::sin(s0 - p)).product::<f64>();
-        if (s2.powi(2) + 1.0).sqrt() < -1.0 {
-            return f64::cbrt(v4.cos() + 2.0);
+        let mut k4 = 0;
+        while k4 < 6 && s2 < s1 {
+            k4 += 1;
+            match k4 % 4 {
+                0 | PHASE_C => {
+                    s2 *= 0.5;
+                    s2 += 0.5 * f64::sin(s2.sin());
+                }
+                3 => {
+                    let v5 = f64::tan(s0.tanh() * 1.2);
+                    s1 = f64::mul_add(s1, 0.6, f64::sin(x1).exp().cos() * 0.1);
+                    acc3 += 0.25 * f64::cos(v5);
+                }
+                _ => {
+                    let v6 = x2;
+                    acc3 += v6.sin().cos() * 0.25;
+                }
+            }
+            let v7 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.1 * (x1 * s0 + f64::sin(p)).cos());
+            acc3 += (v7 / 3.0).powi(2).tanh() * 0.25;
         }
-        let v5 = v.iter().map(|&p| (p * p + 1.0).log(x0 * x0 + 2.0)).sum::<f64>();
-        let v8 = if (x0.abs().sin() * 0.9).asin() <= v4 {
-            let v6 = v5.sin();
-            v6.sin()
-        } else {
-            let v7 = f64::powf(acc3 * acc3 + 0.5, 1.5);
-            prog_55(v7, 0.5, (v7 * v5).cos(), v, n)
+        let mut k8 = 0;
+        let v11: f64 = loop {
+            k8 += 1;
+            let v9 = if f64::cosh(f64::sin(s1).cos() * 1.5) < 1.0 {
+                f64::atanh(f64::tanh(x0) * 0.9)
+            } else {
+                let x2 = s1;
+                (v[1] * v[1] + 1.0).ln() + x2.cos()
+            };
+            match k8 % 2 {
+                0 => {
+                    acc3 += 0.02 * f64::sin(prog_15(0.25, 1.2, 2.0, &v, 6));
+                    let v10 = f64::cos((f64::sin(x1) * 0.9).atanh()).cosh();
+                    acc3 -= 0.5 * f64::sin(f64::cos(v10));
+                }
+                1 => {
+                    break -v9;
+                }
+                _other => {
+                    s1 *= 0.75;
+                    s1 += 0.01 * s0.mul_add(v9, v9).cos();
+                    s2 *= 0.6;
+                    s2 += 0.4 * s1.tanh().tanh();
+                }
+            }
+            s2 = 0.8 * s2 + 0.02 * v9.tanh();
+            if k8 >= 4 || f64::atanh(x0.cos() * 0.9) < 0.5 {
+                break s0;
+            }
         };
-        for t in v {
-            if n < 4 {
-                let v9 = f64::to_degrees(t) * 0.01 * v4;
-                acc3 -= 0.5 * f64::tanh(prog_55(s0, s1, x0, v, n));
-                if f64::atan2(f64::recip(f64::powi(s2, 2) + 1.0), f64::powi(s2 + v9, 2) + 1.0) < 0.0 || n == 3 {
-                    for j in (1..=6).step_by(2) {
-                        let v10 = if (v8.sin() * 0.5).ln_1p() < -0.25 {
-                            (f64::sin(f64::cbrt(f64::tanh(x1) + 2.0)) + 2.0).cbrt()
-                        } else {
-                            acc3 += f64::atan2(x0 * x0 + 0.5, v5).tanh() * 0.1;
-                            ((s2 * s2 + 0.5).recip().sin() * 1.2).tan()
-                        };
-                        acc3 += f64::ln(v10.powi(2) + 2.0).tanh() * 0.1;
-                        let v12 = match j % 3 {
-                            MODE_A => (x0.sin() * 1.2).tan(),
-                            MODE_B if n % 2 == 0 => {
-                                let v11 = v9 / (s0 * s0 + 1.5);
-                                t / (x1.powi(2) + 1.0) + v11.cos()
-                            }
-                            _ => t * v5 * std::f64::consts::FRAC_1_PI,
-                        };
-                        s0 *= 0.8;
-                        s0 += 0.02 * f64::tanh(v12);
-                    }
+        let mut k12 = 0;
+        while k12 < n && (f64::powi((x0 * x0 + 1.5).acosh(), 2) + 1.0).log10() <= 0.5 {
+            k12 += 1;
+            let v13 = f64::recip((v11.powi(2) + 1.0).recip().powi(2) + 0.5);
+            if f64::tanh(v[k4 % 4]) < f64::ln_1p(v13 * v13) {
+                let v14 = v11 * (s1 - v13);
+                acc3 -= v14.sin() * 0.25;
+            } else {
+                acc3 -= 0.25 * f64::asinh(x2).sin();
+                if !(k12 < 2) {
+                    let v15 = (v[2] * v[2]).ln_1p();
+                    acc3 += (x1 - v15).sin() * 0.25;
+                } else if s1 + f64::sin(v[k12 % 4]) <= x2 {
+                    s2 = (s2 * 0.6 + (x2.sin() * 1.2).tan() * 0.02).tanh();
+                    s1 = s1 * 0.75 + (s1.tanh() * 2.0).sinh().tanh() * 0.02;
                 } else {
-                    let v9 = prog_55(x2, s1, 0.5, v, n);
-                    s0 = f64::mul_add(s0, 0.5, v9.cos().cos() * 0.05);
+                    let v16 = f64::sqrt(s0.powi(2) + 0.5).cos();
+                    s2 = (s2 * 0.6 + (f64::cbrt(s2.sin() + 2.0).powi(2) + 0.5).recip() * 0.5).tanh();
+                    acc3 -= v16 * 0.25;
                 }
-            } else if (f64::powi(t * x1, 2) + 1.0).recip() <= -0.5 {
-                let v4 = x1 / (s0 * s0 + 0.5);
-                s0 = s0 * 0.75 + v4.cos() * 0.02;
-            } else {
-                s2 = s2 * 0.75 + f64::sin(v8).cosh().cos() * 0.2;
-                s1 = 0.8 * s1 + 0.02 * f64::cos(s1.mul_add(s1, s0));
+                acc3 -= 0.25 * (v[2] - v11).sin();
             }
-            if (v8 * v8 + 1.0).log2() < -0.5 {
-                return f64::tan(s2.tanh() * 1.2);
-            }
-            if x0 < 0.0 {
-                s0 = (s0 * 0.8 + (-s0) * 0.2).tanh();
-                if n % 3 == 1 && v[3] / 3.0 < -0.5 {
-                    break;
-                }
-                let v13 = s0.cos();
-                acc3 -= 0.5 * v13.tanh();
-            } else {
-                let v14 = f64::sqrt(f64::powi(s1, 2) + 0.5);
-                s2 = 0.8 * s2 + 0.05 * f64::abs(s2).max(f64::acos(v14.tanh() * 0.9)).sin();
-            }
-            s1 = (s1 * 0.6 + f64::tanh(s1 * s1).exp_m1() * 0.02).sin();
+            acc3 -= 0.25 * (x2 * x2 + 1.0).log(s0.powi(2) + 2.0).cos();
         }
-        let mut k15 = 0;
-        let v18 = loop {
-            k15 += 1;
-            if (v8 * v8 + 0.5).recip() < -1.0 {
-                return f64::sqrt(x2 * x2 + 2.0);
-            }
-            acc3 += f64::tanh(x1.cos()) * 0.25;
-            if k15 > 3 {
-                acc3 += x0.cos() * 0.25;
-            } else {
-                let v16 = 2.0_f64.min(s2).max(s1 * v[k15 % 4]);
-                let v17 = v16 / (x0 * x0 + 0.5);
-                acc3 -= v17.cos() * 0.25;
-            }
-            if k15 >= 6 || (x0.powi(2) + 1.0).atan2(s1) > f64::ln_1p(f64::tanh(x2) * 0.5) {
-                break x0 + 2.5;
-            }
-        };
-        s0 + s1 + f64::cos(s2) + acc3.tanh() + v8.sin() + v18.sin() - f64::cbrt(v18 * v18 + 0.5)
+        let v17: f64 = (v[k12 % 4] * x2).powi(2).ln_1p();
+        let v18 = x0.atan();
+        s0 *= 0.75;
+        s0 += 0.02 * x2.powi(3).tanh();
+        s0 - s1 + s2 + acc3.sin() - v11 + f64::tanh(v17) + v18 * 0.75 + 3.0_f64.min(v17)
     }
 
     #[differentiable]
-    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::sin(v[n % 4].sin()).exp()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3 = if (f64::powi(x2.tanh(), 2) + 1.0).recip() < x0 {
-            ((f64::tanh(x1) * 1.2).tan().cos() * 0.9).acos()
-        } else {
-            let v2 = prog_23::<f64>(x2, f64::cos(x2.cos().sinh().powi(3)), x1.powi(2).tanh(), v, n);
-            s0 *= 0.6;
-            s0 += 1.0 * f64::tanh(f64::exp2((acc1 - 0.5).tanh()));
-            (x0 + 0.5).tanh().exp2() + v2.cos()
-        };
-        if n % 3 == 1 {
-            let x2 = (x2 * core::f64::consts::FRAC_1_SQRT_2).cos();
-            s0 = 0.8 * s0 + 0.2 * (f64::cos(v[n % 4]) * 0.5).ln_1p();
-            s0 = 0.5 * s0 + 0.5 * x2.cos();
-        }
-        let v6 = if v[n % 4] / (f64::tanh(x2) + 2.0) < -1.0 {
-            let v4 = acc1.clamp(-0.5, 1.5);
-            prog_40(x1, acc1, f64::cbrt((v3 * v4).tanh() + 2.0).cos(), v, n)
-        } else if x1 < (v[n % 4] * v[n % 4] + 1.0).sqrt() {
-            let v5 = f64::acosh(s0 * s0 + 2.0);
-            acc1 += 0.005 * f64::tanh(prog_40::<f64>(x2, 0.5, acc1, v, n));
-            x0 + v5.sin()
-        } else {
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(f64::ln(v[n % 4] * v[n % 4] + 1.0));
-            f64::acosh(v[1] * v[1] + 2.0)
-        };
-        let v7 = prog_40(s0, f64::sin(x1).tanh(), x2, v, n);
-        let mut m8 = 0;
-        for &t in v.iter() {
-            if f64::mul_add(x1, s0, x1) > t && n < m8 {
-                s0 = s0 * 0.8 + f64::atan(f64::exp(f64::tanh(v3))).tanh() * 0.05;
-                s0 = s0.mul_add(0.6, f64::tanh((f64::powi(v6, 2) + 2.0).ln()) * 0.5);
-            } else {
-                s0 = 0.75 * s0 + 0.02 * (v[n % 4] / (s0.powi(2) + 0.5)).sin();
-                s0 = (s0 * 0.8 + f64::cosh(f64::tanh(t)) * 0.1).tanh();
+    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = -x2;
+        let mut s1 = x0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (0..n).map(|i| (x1.tanh() * 2.0).sinh() + v[i % 4] * 0.25).sum::<f64>();
+        let v4 = (0..n).map(|i| v3.mul_add(acc2, v[i % 4])).sum::<f64>();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            match k5 % 2 {
+                0 => {
+                    acc2 += 0.25 * (v4 / (s1.powi(2) + 1.0)).cos();
+                    if v[n % 4] >= 1.0 {
+                        s0 = (s0 * 0.75 + f64::powi(v[0], 3) * 0.02).sin();
+                        break;
+                    }
+                }
+                1 => {
+                    acc2 -= (-v4).tanh() * 0.25;
+                }
+                _other => {
+                    let x1: f64 = (v3 * v3 + 0.5).recip();
+                    acc2 += (s0.cos() * 1.2).tan().cos() * 0.25;
+                    s0 = (s0 * 0.75 + x1.cos() * 0.1).sin();
+                }
             }
-            if f64::tanh(x2 + v6) < 0.0 {
-                m8 += 1;
-            }
-            if x0 - 0.65 < 0.0 && m8 > 18 {
+            let v9 = match k5 {
+                0..=2 => {
+                    let v6 = x1 * x1;
+                    f64::powi(x0, 2) + v6.cos()
+                }
+                5 => {
+                    let v7 = f64::cos(v4.cos());
+                    s1 + v7
+                }
+                6 => x2 + x1 - v[k5 % 4].cos(),
+                _ => {
+                    let v8 = x0.powi(2).sin().cosh();
+                    s0 + v8.cos()
+                }
+            };
+            s0 = (s0 * 0.75 + x1 * 0.5 * 0.5).tanh();
+            if k5 >= 6 || v9 < 0.5 {
                 break;
             }
-            s0 = 0.6 * s0 + 0.25 * f64::tanh((s0.powi(2) + 2.0).acosh().abs());
         }
-        let c9 = m8 as f64;
-        s0 * 0.25 + acc1 * 0.25 - v3 * 0.75 - f64::cos(v6) + v7.sin() + f64::sin(c9)
+        if v4 + v[1] > 0.0 {
+            for i in (1..=3).step_by(2) {
+                if (f64::powi(s1, 2).tanh() + 2.0).cbrt() < 0.25 && i < 1 {
+                    return (s0.sin() * 1.2).tan();
+                }
+                for u in v {
+                    acc2 += 0.25 * f64::cos((f64::sinh(f64::cos(x1)).tanh() * 0.5).ln_1p());
+                    let v10 = x0 * 0.75;
+                    s1 = s1.mul_add(0.6, (s1.sin() * (SCALE + x2)).tanh() * 0.1);
+                    acc2 -= 0.25 * (u.tanh() - v10.cos()).cos();
+                }
+                s1 = f64::mul_add(s1, 0.5, f64::sin(s1.sin()) * 0.5);
+            }
+        } else if (v[0].tanh() * 1.2).tan() * v[k5 % 4].asinh() <= -1.0 {
+            s0 = (s0 * 0.75 + (v[k5 % 4].min(x1).powi(2) + 1.5).acosh() * 0.05).tanh();
+        } else {
+            let mut k11 = 0;
+            while k11 < n {
+                k11 += 1;
+                if v3 <= 0.5 && k11 % 3 == 1 {
+                    let v12 = (s1.sin() + 2.0).cbrt();
+                    s0 = f64::mul_add(s0, 0.6, f64::cos(v12) * 1.0);
+                } else if (s0.tanh() * 0.9).acos() <= 0.0 {
+                    let v13 = f64::log(f64::powi((v4.cos() * 2.0).sinh(), 2) + 1.0, 3.0);
+                    acc2 += (v[k11 % 4] + v13).cos() * 0.25;
+                } else {
+                    s0 = (s0 * 0.75 + f64::recip(s0 * s0 + 0.5) * 0.1).sin();
+                }
+                let v14 = v.iter().map(|&p| f64::tan(p.sin() * 1.2)).sum::<f64>();
+                acc2 += 0.25 * x0.hypot(s0).tanh();
+                s1 *= 0.75;
+                s1 += 0.005 * v14.cos();
+            }
+        }
+        s0 + s1 * 1.5 - acc2.sin() + (v4 - x1).clamp(f64::tanh((f64::tanh(x2) * 0.9).acos()) - 1.5, v[k5 % 4].sin().cos() + 1.5)
     }
 
     #[differentiable]
-    pub fn prog_70<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::copysign(2.0_f64, x2 - x1);
+        let mut s1: f64 = x1.cos().exp2();
+        let mut s2: f64 = f64::sqrt(v[n % 4] * v[n % 4] + 2.0).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let [b4, b5] = [f64::recip(v[0].cos().powi(2) + 1.0), x0 - x1];
+        let mut m6 = 0;
+        for &t in v {
+            s1 *= 0.8;
+            s1 += 0.05 * f64::tanh((x2 + b4).tanh().exp2());
+            acc3 += t.sin() * 0.5;
+            let v7 = v.iter().fold(b5.cos(), |r, &p| r * 0.5 + 0.1 * f64::cos(x2.hypot(x1) + p.sin()));
+            if !(m6 < n && f64::powi(b4, 2) >= -0.5) {
+                m6 += 1;
+            }
+            s2 = 0.75 * s2 + 0.1 * v7;
+        }
+        match m6 {
+            1 | 3 => {
+                let v8 = (b4.cos() + 2.0).cbrt() / ((x0.powi(2) + 1.0).log10().powi(2) + 1.0);
+                s0 = (s0 * 0.8 + f64::tanh(v8) * 0.25).tanh();
+            }
+            5 => {
+                for &t in v.iter() {
+                    let v9 = x2.tanh();
+                    let v10 = x1.to_degrees() * 0.02;
+                    s0 = (s0 * 0.6 + f64::cbrt(b5.cos().powi(2) + 0.5) * 0.25).tanh();
+                    acc3 += (t.cos() + v9 - v10.tanh()).tanh() * 0.5;
+                }
+            }
+            6 => {
+                s0 = 0.75 * s0 + 0.05 * f64::acos(f64::tanh(s0) * 0.9).sin();
+            }
+            _other => {
+                s1 = s1.mul_add(0.75, (x2 * x0).cos() * 0.05);
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let mut m11: f64 = f64::NEG_INFINITY;
+            for j in 0..4 {
+                let c12: f64 = match j + i {
+                    1 | 3 => b4.max(x2).abs(),
+                    4 | 6 => v[j].powi(2),
+                    _ => f64::hypot(x0, b5),
+                };
+                m11 = m11.max(c12);
+            }
+            acc3 += 0.5 * f64::asinh(x2 + b5).sin();
+            acc3 += 0.5 * (t.cos() - m11.cos()).cos();
+        }
+        if f64::clamp(v[0], -0.5, 0.5) * b4 > 0.5 {
+            acc3 += f64::sin((b4 * b4 + 0.5).cbrt() * (x1 * x2)) * 0.5;
+            if (s2.cos() * 0.9).acos() <= f64::ln(x0 * x0 + 1.0) {
+                s2 = (s2 * 0.8 + x1 * 0.2).tanh();
+            } else if n == 2 {
+                s2 = 0.75 * s2 + 0.05 * (x0 + s2 + b4).sin();
+            } else {
+                s0 = s0 * 0.8 + ((b4 - x2).to_degrees() * 0.02).cos() * 0.1;
+            }
+            s0 = s0.mul_add(0.6, (s0 * s0 + 1.0).powi(-2).min(s2).tanh() * 0.05);
+        }
+        let [b13, b14, b15, b16] = [f64::exp2(b5.cos()), (s2 * s2 + 1.0).powf(1.5), 0.5_f64.atan2(x0 / (x0.cos() + 2.0)), f64::powi(b4, 2)];
+        let [b17, b18, b19, b20] = [v[m6 % 4].tanh().exp() + b13.cos(), b15 / (v[(m6 + n) % 4].powi(2) + 0.5), (b13 * b13 + 0.5).ln(), f64::log10(b13.powi(2) + 1.0)];
+        s0 + s1 * 1.5 + acc3.tanh() - b14.tanh() + b16 - f64::sin(b17) - b18.tanh() - b19 + b20.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_31<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        const PHASE_B: usize = 1;
-        let mut s0 = (v[2] + T::from_f64(0.65).unwrap()).tanh().exp2();
-        let mut s1 = v[2].to_radians() * T::from_f64(50.0).unwrap();
-        let mut s2 = (x1.tanh() + T::from_f64(2.0).unwrap()).cbrt();
-        let mut acc3: T = T::zero();
-        'l0: for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            let v5 = match i {
-                0 => {
-                    for &u in v.iter() {
-                        acc3 = acc3 + T::from_f64(0.05).unwrap() * T::asinh(s1);
-                        acc3 = acc3 + T::from_f64(0.05).unwrap() * (x0.powi(2) + T::one()).log(T::from_f64(10.0).unwrap()).cos().exp().sin();
-                        let v4 = T::cos(u);
-                        s0 = s0 * T::from_f64(0.6).unwrap() + T::sin(v4) * T::from_f64(0.4).unwrap();
-                    }
-                    -x2
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0 = prog_15(x2, T::sin(x1) * 2.0, x0 * 0.5, &v, n).cos() * 2.0;
+        let mut s1 = (x0.powi(2) + 1.0).powi(-1);
+        let mut s2 = T::cos(s1).tanh();
+        let mut acc3: T = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            if !(i == 0 && x1 + t > -0.5) {
+                break;
+            }
+            let v4 = v.iter().fold(0.0, |r, &z| r + ((x0 + z).powi(2) + 1.0).log2());
+            let v7 = match i {
+                0..=1 => {
+                    let x0 = prog_15((x1 + x0).cos() * 2.0, (x0 * 0.5).tanh() * 2.0, s0, &v, i);
+                    T::recip(T::recip(t * t + 0.5).powi(2) + 1.0) + T::cos(x0)
                 }
-                PHASE_B => T::tan(x2.sin() * T::from_f64(1.2).unwrap()),
-                2 => {
-                    for j in 0..4 {
-                        let fj = T::from_usize(j).unwrap();
-                        s1 = s1.mul_add(T::from_f64(0.5).unwrap(), (fj * x0).cos() * T::from_f64(0.1).unwrap());
-                        acc3 = acc3 + T::sin(T::sin(x2)) * T::from_f64(0.05).unwrap();
-                    }
-                    s2.powi(2) + (x0 * x0 + T::from_f64(1.5).unwrap()).acosh()
+                PHASE_C => {
+                    let v5 = ((0.25 * v4).powi(2) + 1.0).ln();
+                    v5 / (T::cos(v5) + 2.0)
                 }
+                PHASE_D if n > 3 => T::sqrt(v4 * v4 + 2.0),
                 _ => {
-                    let x1 = T::tan(T::sin(x2) * T::from_f64(1.2).unwrap());
-                    x2 / T::from_f64(2.0).unwrap() + x1.sin()
+                    let v6 = t;
+                    v6.tanh()
                 }
             };
-            acc3 = acc3 + T::cos((v[i % 4].tanh().cos() * T::from_f64(2.0).unwrap()).cosh()) * T::from_f64(0.25).unwrap();
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                let v7 = v.iter().fold(T::zero(), |r, &p| r + (T::from_f64(SCALE).unwrap() + (s1 * s1 + T::from_f64(0.5).unwrap()).recip() + T::sin(p)));
-                if k6 < n {
-                    break 'l0;
-                }
-                s2 = T::from_f64(0.8).unwrap() * s2 + T::one() * T::sqrt(fi * fi + T::from_f64(0.5).unwrap()).tanh();
-                acc3 = acc3 - T::from_f64(0.1).unwrap() * T::tanh(v7);
-            }
-            match i {
-                0 => {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s0 - x0).sin() * T::from_f64(0.1).unwrap());
-                    let v5: T = T::from_f64(0.5_f64).unwrap().powf(T::cos(T::exp2(x2.tanh())));
-                    acc3 = acc3 + T::tanh(v5) * T::from_f64(0.25).unwrap();
-                }
-                PHASE_B => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (T::to_degrees(x2 / (v5.powi(2) + T::one())) * T::from_f64(0.01).unwrap()).sin();
-                    acc3 = acc3 + T::tan(s0.cos() * T::from_f64(1.2).unwrap()).cos().sin() * T::from_f64(0.25).unwrap();
-                }
-                g if g > 2 => {
-                    let v8 = T::from_f64(2.0_f64).unwrap().powf(s1.sin());
-                    acc3 = acc3 + T::sin(v8) * T::from_f64(0.25).unwrap();
-                }
-                _ => {
-                    s1 = (s1 * T::from_f64(0.6).unwrap() + T::tan(T::sin(v[(k6 + n) % 4]) * T::from_f64(1.2).unwrap()) * T::from_f64(0.02).unwrap()).tanh();
-                }
-            }
-            s1 = T::mul_add(s1, T::from_f64(0.75).unwrap(), T::tanh(v5.sin()) * T::from_f64(0.02).unwrap());
+            acc3 = acc3 - 0.5 * T::recip(v[i] * v[i] + 0.5).tanh();
+            acc3 = acc3 + (v4.sin() + v7.sin()).cos() * 0.005;
         }
-        let v9 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.25).unwrap() * (p - x1 - v[n % 4] + q.cos()).sin()));
-        let v11 = if x2 + T::from_f64(0.25).unwrap() <= T::one() {
-            s0 + x0
-        } else {
-            let v10 = v9.clamp(T::cos(v9) - T::from_f64(1.5).unwrap(), T::cos(s1) + T::from_f64(1.5).unwrap());
-            return T::tan(x1.tanh() * T::from_f64(1.2).unwrap()).abs() + T::tanh(v10)
-        };
-        'l4: for i in (1..=3).step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.25).unwrap() * T::sin((T::powi(fi + v9, 2) + T::from_f64(2.0).unwrap()).ln());
-            match i % 4 {
-                1 | 3 => {
-                    let v12 = T::atanh(v9.cos() * T::from_f64(0.9).unwrap()).sin().cosh();
-                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(v12);
+        'b1: {
+            let mut k8 = 0;
+            while k8 < 5 && T::cosh(v[k8 % 4].tanh() * 2.0) < 0.5 {
+                k8 += 1;
+                let v9 = x2 - x0 - s0.copysign(x1);
+                if (T::cos(x2) * 1.2).tan() > v9 - x2 {
+                    s2 = s2 * 0.75 + T::sin(v[(k8 + n) % 4].sin().exp()) * 0.05;
+                    break 'b1;
                 }
-                _ => {
-                    let v13: T = v11.powi(2);
-                    acc3 = acc3 + T::sin(T::to_degrees((T::cos(s1) * T::from_f64(0.9).unwrap()).asin()) * T::from_f64(0.01).unwrap());
-                    match i {
-                        0 => {
-                            acc3 = acc3 + T::from_f64(0.4).unwrap() * (-(v13 + s1)).cos();
-                        }
-                        PHASE_B => {
-                            acc3 = acc3 + T::atan2(T::from_f64(3.0_f64).unwrap(), T::sin(v[0]).exp2()).tanh();
-                            continue;
-                        }
-                        2 => {
-                            s0 = s0 * T::from_f64(0.6).unwrap() + T::tanh(x1.cos().sin()) * T::from_f64(0.4).unwrap();
-                            acc3 = acc3 - T::from_f64(0.5).unwrap() * T::cos((T::tanh(x1) * T::from_f64(2.0).unwrap()).sinh());
-                        }
-                        _ => {
-                            for j in 0..v.len() {
-                                let fj = T::from_usize(j).unwrap();
-                                if T::ln(s1 * s1 + T::one()).hypot(v13) <= T::zero() {
-                                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (T::cos(v11) + (fj.sin() * T::from_f64(0.9).unwrap()).acos()).tanh();
-                                    if (T::cos(x0) * T::from_f64(1.5).unwrap()).cosh() < T::from_f64(0.5).unwrap() {
-                                        continue 'l4;
-                                    }
-                                    let v14: T = (fi.sin() * T::from_f64(1.2).unwrap()).tan();
-                                    acc3 = acc3 - T::from_f64(0.25).unwrap() * T::tanh(v14).cos();
-                                }
-                                s1 = (s1 * T::from_f64(0.6).unwrap() + (s1 - v[0]) * T::from_f64(0.2).unwrap()).tanh();
-                            }
-                            s2 = (s2 * T::from_f64(0.8).unwrap() + (v[(i + n) % 4].powi(2) + T::one()).powf(s0.sin()) * T::from_f64(0.01).unwrap()).tanh();
-                        }
-                    }
-                    acc3 = acc3 + T::from_f64(0.5).unwrap() * v13.tanh();
-                }
+                acc3 = acc3 + 0.4 * v9.tanh();
             }
         }
-        let mut m15 = 0;
-        for i in 0..4 {
-            let fi = T::from_usize(i).unwrap();
-            if T::tanh(v11) >= T::zero() {
-                m15 += 1;
-            }
-            match i {
-                0 | 2 => {
-                    continue;
-                }
-                3 => {
-                    let v16 = (v9.tanh() * T::from_f64(1.2).unwrap()).tan();
-                    s1 = (s1 * T::from_f64(0.75).unwrap() + (v[2].cos() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).tanh();
-                    acc3 = acc3 + T::from_f64(0.4).unwrap() * T::cos(v16).cos();
-                }
-                _ => {
-                    for (j, &u) in v.iter().enumerate() {
-                        acc3 = acc3 + T::from_f64(0.1).unwrap() * T::cos((T::powi(fi, 2) + T::from_f64(0.5).unwrap()).atan2(u));
-                        let v19 = if j + n < 9 {
-                            let v17 = T::sin(v[1]) * v[1];
-                            v9 + v17.tanh()
-                        } else if j % 2 == 0 && (-u) + T::from_f64(0.3).unwrap() < T::one() {
-                            v[3] * s2
-                        } else {
-                            let v18 = -v11;
-                            T::sinh(T::sin(s1) * T::from_f64(1.5).unwrap()) + T::cos(v18)
-                        };
-                        acc3 = acc3 + T::from_f64(0.1).unwrap() * v19.sin();
-                    }
-                    acc3 = acc3 + T::ln(T::powi(x1, 2) + T::from_f64(0.5).unwrap()).atan().tanh() * T::from_f64(0.5).unwrap();
-                }
-            }
-            if (T::tanh(s0) * T::from_f64(0.9).unwrap()).acos() > -T::from_f64(0.5).unwrap() {
-                acc3 = acc3 + (T::cos(v9) * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.5).unwrap();
-                let v20: T = (x0 * x0 + T::one()).recip();
-                s1 = s1 * T::from_f64(0.5).unwrap();
-                s1 = s1 + T::from_f64(0.75).unwrap() * T::tanh(v20);
-            } else {
-                s1 = (s1 * T::from_f64(0.6).unwrap() + T::exp_m1(s2.cos()) * (v11 + x0) * T::from_f64(0.02).unwrap()).sin();
-            }
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * T::cosh(x1.tanh() * T::from_f64(1.5).unwrap()).tanh();
+        let f10 = |t: T| v[3] - t;
+        let v11 = v.iter().fold(0.0, |r, &z| r + f10(z));
+        let v12 = f10(x2) + f10(v[2]) * 0.5 + T::exp(x0.tanh()) * 0.5;
+        if v[0] >= 0.0 {
+            return prog_15(((T::powi(v12, 2) + 1.0).recip() - x0.clamp(-1.0, 1.0)).cos(), s1, T::cos(v12).cos() * 2.0, &v, 4);
         }
-        match m15 {
-            0 => {
-                s2 = s2.mul_add(T::from_f64(0.75).unwrap(), (x2.powi(2) + T::one()).sqrt().cos() * T::from_f64(0.25).unwrap());
-            }
-            1 | 3 => {
-                let mut k21 = 0;
-                while k21 < 4 && T::from_f64(1.5_f64).unwrap().hypot(T::cosh(v11.sin() * T::from_f64(1.5).unwrap())) < T::one() {
-                    k21 += 1;
-                    if s0 * v11 > T::one() {
-                        let v22 = T::from_f64(1.5).unwrap() - (x2 * x2 + T::from_f64(2.0).unwrap()).acosh();
-                        acc3 = acc3 - v22.sin() * T::from_f64(0.5).unwrap();
-                    }
-                    let v24 = match k21 {
-                        0 => (T::powi(v9, 2) + T::one()).powi(-1),
-                        g if g > 1 => {
-                            let v23 = v9.sin();
-                            T::from_f64(1.5_f64).unwrap().powf(x1.cos()) + v23.sin()
-                        }
-                        _ => T::from_f64(2.5).unwrap() - (v11.powi(2) + T::one()).ln(),
-                    };
-                    s2 = s2 * T::from_f64(0.5).unwrap() + s0.sin() * T::from_f64(0.5).unwrap();
-                    acc3 = acc3 + T::sin(v24).tanh() * T::from_f64(0.5).unwrap();
-                }
-            }
-            4 | 6 => {
-                acc3 = acc3 + T::from_f64(0.5_f64).unwrap().copysign(s0) / (x1.cos().powi(2) + T::from_f64(0.5).unwrap());
-            }
-            _ => {
-                acc3 = acc3 - prog_40(T::tanh((v9 * v9 + T::one()).sqrt()) * T::from_f64(2.0).unwrap(), T::sin(T::exp(T::tanh(T::sin(x0)))), x0 * T::from_f64(2.0).unwrap(), v, 0).sin() * T::from_f64(0.005).unwrap();
-                acc3 = acc3 - (T::from_f64(SCALE).unwrap() + (v[n % 4].cos() * T::from_f64(1.5).unwrap()).cosh()).sin();
-            }
+        if !(n % 2 == 0 && T::abs(v11) < -1.0) {
+            acc3 = acc3 + (v12 - v[n % 4].hypot(v[1])).tanh() * 0.5;
+            acc3 = acc3 + (0.35 * v12).cos();
+        } else if T::sqrt(v12 * v12 + 1.0) > (x0.powi(2) + 1.0).powi(-3) && n == 0 {
+            s0 = (s0 * 0.8 + (x0.atan() - (v[2] + x0)) * 0.05).sin();
         }
-        s0 * T::from_f64(0.75).unwrap() - s1 * T::from_f64(0.5).unwrap() - s2.cos() - T::sin(acc3) + v9 * T::from_f64(0.25).unwrap() + v11 - T::tanh(v9.atan())
+        s2 = (s2 * 0.75 + (v12 - 0.75) * 0.05).tanh();
+        s1 = (s1 * 0.75 + T::sin(v[n % 4]).exp() * 0.05).sin();
+        s0 + s1 - T::tanh(s2) + acc3.tanh()
     }
 
     #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let w0 = v;
-        let mut s1 = f64::tanh(x2 - v[n % 4]) * 2.0;
-        let mut s2: f64 = f64::tan(f64::tanh(x0) * 1.2).sin() * 2.0;
-        let mut s3 = f64::tanh(prog_55(s1, x2, f64::tanh(s1 * x0) * 2.0, [v[0], v[1], v[2], v[3]], 1)) * 2.0;
-        let mut acc4: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            s2 = s2 * 0.8 + x2.sin() * 0.2;
-            s3 = (s3 * 0.5 + x1.sin() * 0.5).tanh();
-            for j in (0..=i).rev() {
-                acc4 += (w0[i % 4] + x1).cos() * 0.05;
-                match j {
-                    PHASE_A => {
-                        s1 = s1.mul_add(0.6, s1.tanh().exp().sin() * 0.1);
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[2].clamp(x2.sin() - 1.5, v[2].cos() + 1.5)) * 2.0;
+        let mut s1 = prog_19((x1 - x0).tanh() * 2.0, 2.0, x1, v, n).sin() * 2.0;
+        let mut s2 = f64::powi(f64::log(s0 * s0 + 1.0, 10.0), 3);
+        let mut acc3: f64 = 0.0;
+        let v4 = (0..n).map(|i| s1 + v[i % 4] * 0.5).sum::<f64>();
+        let a5 = [(x1.sin() * 1.5).cosh(), prog_6(0.5, (x2 + s2).cos() * 2.0, 1.5, &v, n), (x2 * x2 + 1.0).log10(), (s0 * s0 + 1.0).ln()];
+        let v7 = match n {
+            0 => (s0 * s0 + 2.0).sqrt() * f64::sin(x2),
+            1 | 3 => {
+                let v6 = (x0.tanh() * 0.9).acos().tanh().exp2();
+                f64::recip(v6 * v6 + 0.5)
+            }
+            g if g > 5 => (f64::tanh(-v[n % 4]) * 0.9).asin(),
+            _ => {
+                s1 = (s1 * 0.5 + (x2 + s0) * 0.1).tanh();
+                prog_2(s0, 2.0, f64::cos(x0).exp_m1().sin(), &v, n)
+            }
+        };
+        if n == 3 && f64::sin(s2) >= f64::atan2(acc3.powi(2) + 0.5, v[n % 4]) {
+            let v8 = prog_2(s2.asinh().tanh(), f64::cos(acc3).sinh().sin(), s0.tanh().exp_m1().tanh().tanh(), &v, 2);
+            acc3 -= f64::cos(v[n % 4].sin().sinh());
+            s0 = (s0 * 0.5 + v8.tanh() * 0.005).tanh();
+        } else if (v[2] * v[2] + 0.5).powf(0.5) + f64::asinh(s2) < -1.0 {
+            let v9 = x1.powi(2);
+            acc3 -= (acc3.powi(2) + 2.0).acosh().cos();
+            s2 = (s2 * 0.5 + v9.sin() * 0.1).sin();
+        } else {
+            s1 = 0.5 * s1 + 0.2 * (x2.cos() * 0.9).acos().clamp(v[n % 4].cos() - 1.5, x1.sin().sin() + 1.5).tanh();
+            acc3 += s0.tanh();
+        }
+        let v10 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + ch[0].tanh() * 0.5);
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            if f64::atan(x2) + f64::exp_m1(v7.cos()) >= f64::exp(v7.sin()) {
+                acc3 += 0.5 * f64::tanh(s2 + v4);
+                if ((f64::to_radians(s0) * 50.0).sin() * 0.5).ln_1p() >= v10.min(a5[2]) {
+                    let v12 = f64::log2(f64::powi(x1, 2) + 1.0);
+                    acc3 -= f64::cbrt(f64::tanh(v7) + 2.0).tanh() * 0.5;
+                    acc3 -= 0.5 * f64::sin(v12);
+                } else if f64::tan(v4.tanh() * 1.2) < 0.5 {
+                    acc3 += 0.5 * v10.sin().exp2().cos();
+                }
+            } else if s1 * v10 > -0.25 {
+                acc3 += 0.2 * f64::sin(s0 * v4);
+            }
+            s2 = 0.6 * s2 + 0.2 * (a5[k11] - s0).sin();
+            if v4.cos().exp2() <= s2 {
+                break;
+            }
+            if k11 >= 3 {
+                break;
+            }
+        }
+        s0 - s1 - s2.cos() + acc3.tanh() + v4.cos() - f64::sin(a5[3]) - v7 * 0.25 - v10 - (v10.sin() * 0.9).acos() * (v10 * v10).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (x1 + v[n % 4]).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in (0..4).rev() {
+            let v2 = f64::ln_1p(x1.sin() * 0.5);
+            if (f64::powi(v2, 2) + 1.0).powi(-3) <= 0.5 {
+                let v3 = prog_15(f64::sin((*x2 * *x2 + 2.0).ln()) * 2.0, *x2, x1, v, i);
+                acc1 += v3.sin().sin() * 0.01;
+            } else if !(n % 2 == 0) {
+                let v4 = s0 + (x0.sin() * 2.0).sinh();
+                acc1 += v4.sin() * 0.4;
+            } else {
+                let v5 = x2.max(v[n % 4]);
+                s0 = 0.8 * s0 + 0.2 * f64::tanh(v5).cos();
+            }
+            let v6 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.25 * (x1 + p.sin()).tanh());
+            s0 = 0.75 * s0 + 0.5 * f64::log(v2.powi(2) + 1.0, 10.0).tanh();
+            acc1 += 0.5 * v6.cos();
+        }
+        let c7: f64 = table(n + 1);
+        if *x2 - c7 > f64::tanh(x0) || n == 0 {
+            for i in (0..5).rev() {
+                let fi = i as f64;
+                match n + i {
+                    MODE_A => {
+                        let v8: f64 = x0 + s0;
+                        acc1 -= 0.4 * f64::cos(v8);
+                    }
+                    MODE_C | 4 => {
+                        s0 = 0.6 * s0 + 0.1 * f64::exp(s0.sin()).tanh();
+                    }
+                    6 => {
+                        acc1 += 0.4 * f64::tanh(*x2);
+                    }
+                    _ => {
+                        s0 = s0 * 0.6 + f64::sin(f64::cosh(f64::tanh(s0.cos()) * 1.5)) * 0.1;
+                    }
+                }
+                let v13 = if i < n {
+                    for j in (1..=5).step_by(2) {
+                        let v10 = if (s0 * s0 + 0.5).sqrt().sin().exp_m1() >= -1.0 && n % 3 == 1 {
+                            f64::acosh(x1.powi(2) + 1.5)
+                        } else if v[1].powi(3) <= s0 {
+                            x2.cos().min(v[(j + i) % 4] * *x2)
+                        } else {
+                            let c7 = c7.mul_add(c7, c7).to_degrees() * 0.02;
+                            let v9 = c7.cos();
+                            f64::acos(fi.cos() * 0.9).hypot(v9)
+                        };
+                        acc1 += 0.1 * f64::tanh(f64::sin(v10).exp());
+                        s0 = (s0 * 0.5 + (v[n % 4] * v[n % 4] + 1.0).log(2.0).cos().exp2() * 0.25).sin();
+                    }
+                    let v11 = (x0 * x0 + 1.0).atan2(x1);
+                    v11 / 1.5
+                } else if f64::cosh(f64::tanh(x1) * 2.0) > (x1.cos() * 0.9).atanh() {
+                    let v12 = (v[i % 4].sin().exp().powi(2) + 1.0).log(2.0);
+                    s0 *= 0.5;
+                    s0 += 0.05 * f64::sin((f64::tanh(*x2) * 2.0).cosh());
+                    f64::sin(f64::recip(v12 * v12 + 0.5))
+                } else {
+                    ((0.65 - v[i % 4]).powi(2) + 1.0).log(2.0)
+                };
+                match i {
+                    0 => {
+                        acc1 += 0.4 * f64::tanh((c7 * c7 + 2.0).acosh().atan());
                     }
                     1..=3 => {
-                        let [b5, b6, b7, b8] = *v;
-                        let v9 = (b6.cos() * 1.5).cosh();
-                        s1 = (s1 * 0.6 + (f64::cos(b5) - b7.sin() + b8.cos() - v9.sin()) * 0.05).sin();
-                    }
-                    g if g > 4 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s2 = (s2 * 0.8 + (SCALE + f64::powi(s2, 2)) * 0.05).tanh();
-                        s2 = (s2 * 0.6 + fi * s2 * 0.05).tanh();
-                    }
-                }
-                s2 = s2.mul_add(0.6, (x0 - s2).tanh() * 0.2);
-            }
-        }
-        let mut k10 = 0;
-        let v12 = loop {
-            k10 += 1;
-            let v11: f64 = prog_20(f64::tanh(s1).tanh(), (f64::to_radians(x2) * 50.0 + f64::acosh(v[2] * v[2] + 1.5)).cos() * 2.0, 1.5, [v[0], v[1], v[2], v[3]], 3);
-            s1 = 0.6 * s1 + 0.25 * (w0[(k10 + n) % 4] / (f64::powi(w0[(k10 + n) % 4], 2) + 1.5)).cos();
-            if k10 >= 5 || prog_55(f64::tanh(f64::log((f64::sin(x1) + 2.0).cbrt().powi(2) + 1.0, f64::powi(f64::acos(x0.tanh() * 0.9), 2) + 2.0)), x0, s3, [v[0], v[1], v[2], v[3]], 4) > 0.5 {
-                break (v[k10 % 4] * v[k10 % 4] + 1.0).powf(f64::sin(w0[1]));
-            }
-            s1 = s1.mul_add(0.75, f64::sin(v11.sin()) * 0.005);
-        };
-        let v13 = prog_55(f64::sin(w0[k10 % 4].cos()), ((x1 * x1 + 1.0).log10().cos() * 2.0).sinh().sin(), x0.atan().tanh() * 2.0, [v[0], v[1], v[2], v[3]], k10);
-        'l3: for (i, &t) in w0.iter().enumerate() {
-            s3 *= 0.75;
-            s3 += 0.1 * (s1 - s2).cos();
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                if j < 2 && (v13.cos() * 0.9).asin() > -0.5 {
-                    s2 = (s2 * 0.8 + (v12.atan() - (v12.sin() * 0.9).acos()) * 0.05).sin();
-                    break 'l3;
-                }
-                if f64::cos(s1) < 0.5 {
-                    acc4 += 2.0_f64.copysign(x0.hypot(t)).sin() * 0.05;
-                    match k10 % 4 {
-                        0 => {
-                            continue;
-                        }
-                        1..=3 => {
-                            let [b14, b15, b16, b17] = *v;
-                            let [b18, b19, b20, _] = [f64::powf(b17 * b17 + 1.0, b17.tanh()), b16.atan(), fj + b14, f64::asinh(b17)];
-                            acc4 -= (f64::tanh(b15) - b18.tanh() - b19.tanh() - b20.tanh()).sin() * 0.05;
-                        }
-                        _ => {
-                            let v21 = (w0[2] * w0[2] + 1.0).recip();
-                            s3 = s3 * 0.75 + (w0[j % 4] / (s3 * s3 + 1.5)).tanh() * 0.1;
-                            s2 = s2.mul_add(0.75, f64::tanh(v21) * 0.25);
-                        }
-                    }
-                }
-                acc4 -= f64::recip(f64::acosh(t.powi(2) + 2.0).powi(2) + 0.5).cos() * 0.05;
-            }
-            for j in (1..=3).step_by(2) {
-                let v22 = v[j].atan2(x0 * x0 + 1.0).cos().exp2();
-                s2 = s2.mul_add(0.6, ((v22 * v22 + 2.0).sqrt() + v12.tanh()).tanh() * 0.05);
-                let v23 = w0.iter().map(|&p| w0[j].mul_add(f64::tanh(p).exp2(), v13)).sum::<f64>();
-                s2 *= 0.75;
-                s2 += 0.01 * f64::cos(v23);
-            }
-            match i % 2 {
-                0 => {
-                    let [b24, b25, b26, b27] = *w0;
-                    let x2 = -v13;
-                    s1 = (s1 * 0.6 + (b24.tanh() + b25.sin() - b26.cos() + b27.cos() - x2.cos()) * 0.05).tanh();
-                }
-                PHASE_B => {
-                    s3 = 0.5 * s3 + 0.05 * f64::sin(v13 * w0[i]);
-                    if v12 <= 0.0 && i == 3 {
-                        acc4 -= 0.5 * f64::cos(t.max(x2));
-                    } else if n % 3 == 1 && f64::exp_m1(f64::ln(t * t + 0.5).sin()) > 1.0 {
-                        acc4 -= 0.5 * (v12 + s1).sin();
-                        acc4 += 0.5 * x2.tanh().exp().tanh();
-                    } else {
-                        let v28 = s2.to_degrees() * 0.01;
-                        s1 = s1 * 0.8 + (x2.powi(2) + 1.0).log10().sin().exp2().sin() * 0.25;
-                        s3 = 0.5 * s3 + 0.75 * f64::cos(v28);
-                    }
-                    let v29 = v12.cos().exp2();
-                    s1 *= 0.6;
-                    s1 += 0.25 * f64::cos(v29);
-                }
-                _ => {
-                    s2 = 0.8 * s2 + 0.05 * f64::sin(t.sin().exp());
-                }
-            }
-            acc4 -= 0.5 * f64::cos(t);
-        }
-        acc4 += x0.min(w0[k10 % 4]).cos();
-        s2 = s2 * 0.75 + f64::cos(v[k10 % 4]) * 0.25;
-        s1 * 0.75 - s2 - s3 * 0.75 - f64::tanh(acc4) - f64::tanh(v12) + v13.tanh() - f64::log2(f64::powi(v12, 2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = f64::cos(x0.hypot(v[n % 4])) * 2.0;
-        let mut s1 = p.0.asinh();
-        let mut s2 = (p.1.sin() + 2.0).cbrt();
-        let mut acc3: f64 = 0.0;
-        let [b4, b5] = [s1 * acc3.asinh(), prog_23(s1, s2, (s1 + p.0 - (p.1.cos() * 0.9).acos()).cos() * 2.0, v, n)];
-        for i in (0..5).rev() {
-            let fi = i as f64;
-            if b5 + b4 < 1.0 || i == 2 {
-                s0 = s0.mul_add(0.5, f64::sin((v[i % 4].sin() + 2.0).cbrt()) * 1.0);
-                acc3 -= 0.25 * (f64::sin(fi - 0.25) * 0.9).atanh();
-            } else if i == 4 {
-                let b5: f64 = b5.tanh().exp();
-                s1 *= 0.6;
-                s1 += 0.1 * (s1 * s1).sin();
-                acc3 += f64::sin(b5.cos()) * 0.4;
-            } else {
-                acc3 += p.0.sin() * 0.4;
-                s2 = (s2 * 0.75 + (s2 - p.1) * 0.1).tanh();
-            }
-            if f64::exp(v[n % 4].cos().exp_m1().sin()) > 1.0 {
-                s0 = (s0 * 0.75 + prog_20(s0, s1, 0.75, v, i) * 0.005).sin();
-                if f64::exp_m1(s0.tanh()) < -0.5 {
-                    s1 *= 0.6;
-                    s1 -= 0.1 * f64::exp(f64::cos(x0)).sin();
-                    match i % 2 {
-                        PHASE_B => {
-                            break;
-                        }
-                        _ => {
-                            s1 = (s1 * 0.6 + s1 * p.0 * 0.1).sin();
-                            if prog_55((p.0 + fi).cos(), 1.2, f64::acosh((s0.powi(2) + 1.0).sqrt().powi(2) + 2.0).cos() * 2.0, v, i) < -0.5 && i > 1 {
-                                acc3 += 0.4 * f64::cos(f64::cosh((f64::powi(p.1, 2) + 0.5).sqrt().cos()));
-                                break;
-                            }
-                            s1 *= 0.8;
-                            s1 += 0.05 * f64::sin(f64::atanh(s1.cos() * 0.9) * 0.75);
-                        }
-                    }
-                    let [b6, b7] = [fi.mul_add(p.1, s0), s0 * s1 * std::f64::consts::FRAC_PI_4];
-                    s1 = s1 * 0.6 + (b6.sin() + b7.tanh()).cos() * 0.05;
-                } else if p.1.atan() <= fi / (f64::tanh(p.1) + 2.0) {
-                    acc3 += 1.5_f64.powf(b4.cos()).sin().tanh() * 0.4;
-                }
-            } else if b4 * (p.0 * p.1) >= -0.5 {
-                for _ in (0..4).rev() {
-                    s1 = s1.mul_add(0.5, ((fi.sin() * 0.9).atanh().powi(2) + 2.0).ln().cos() * 1.0);
-                    s0 *= 0.5;
-                    s0 += 1.0 * f64::sin((s0.powi(2) + 1.0).log10());
-                    s2 = s2 * 0.8 + b4 * 0.2;
-                }
-                acc3 -= (b5.tanh() * 0.9).asin().cos() * 0.4;
-            } else {
-                acc3 -= 0.4 * (f64::tanh(s0) * 0.9).acos().tanh();
-                s1 = (s1 * 0.8 + (v[n % 4].powi(2) + 1.0).ln() * 0.2).sin();
-            }
-            acc3 -= (s2 * s0).cos() * 0.4;
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let [b9, b10, b11, _] = v;
-            if n % 2 == 0 {
-                for _ in 0..5 {
-                    s0 = s0 * 0.75 + (b11.tanh() * 1.5).sinh().tanh() * 0.05;
-                    acc3 -= 0.05 * f64::asin(f64::cos(b9) * 0.9).cos();
-                    let [b12, _, _, b13] = v;
-                    acc3 += 0.05 * (b12.tanh() + b13.tanh()).cos();
-                }
-            }
-            let [b14, _, _, b15] = v;
-            s2 = s2.mul_add(0.5, f64::cos(p.1.mul_add(b11, s0)) * 0.1);
-            if k8 >= 5 || b4 - b14 >= 0.5 {
-                break;
-            }
-            s0 = 0.5 * s0 + 0.1 * (b9.sin() - b10.tanh() - f64::tanh(b15)).tanh();
-        }
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            if (b5.powi(2) + 1.0).ln().to_radians() <= 0.25 {
-                let v16 = f64::sqrt(b5 * b5 + 2.0);
-                acc3 += f64::sin(v16) * 0.5;
-            } else {
-                acc3 += f64::sin((s1.tanh().exp2().sin() * 0.9).asin()) * 0.5;
-                if v[i] + b4 < x0.tanh().exp() {
-                    continue;
-                }
-            }
-            let v17: f64 = b4.asinh();
-            for j in 0..i {
-                acc3 += (p.0 * (v17 * 0.65)).cos() * 0.25;
-                s0 = (s0 * 0.75 + v[j].tanh() * 0.25).sin();
-                s0 = 0.6 * s0 + 1.0 * (fi.sin() * 2.0).sinh().tanh();
-            }
-            acc3 += f64::cos(f64::tanh(x0).exp()) * 0.5;
-            s0 = (s0 * 0.5 + f64::cos(v17) * 0.5).tanh();
-        }
-        let v19 = match k8 % 2 {
-            PHASE_A if n < 4 => f64::powf(f64::powi(b4, 2) + 1.0, v[1].sin()),
-            1 => p.0 * v[k8 % 4].powi(2),
-            _other => {
-                let v18 = b4.min(x0).atan2(f64::sin(v[k8 % 4]).powi(2) + 1.0);
-                f64::cosh(f64::tanh(p.1)) + v18.sin()
-            }
-        };
-        s0 * 0.5 - s1 + s2.tanh() + acc3.sin() + b4 * 0.5 - f64::cos(b5) + f64::cos(v19) + (f64::sin(-v19) * 0.5).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_23(x1, 2.0, 0.75, v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = (v[n % 4].tanh() * 0.9).atanh();
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            s0 = s0.mul_add(0.5, f64::sqrt(f64::powi(x1, 2) + 1.0).sin() * 0.5);
-            s0 = s0 * 0.6 + f64::sin(v[3 - k3] * x0) * 0.1;
-            s0 = 0.75 * s0 + 0.05 * s0.sin().exp_m1().tanh();
-            if k3 >= 3 {
-                break (x2.powi(2) + 1.0).recip();
-            }
-        };
-        s0 = (s0 * 0.8 + (1.5 - x0 + 2.0) * 0.2).sin();
-        let mut m5 = 0;
-        for _ in 1..n {
-            acc1 += f64::tanh(x2.abs()) * 0.4;
-            if ((s0 * s0 + 1.0).log10().powi(2) + 1.0).powf(v4.cos()) <= 0.0 {
-                m5 += 1;
-            }
-            let v6 = f64::cbrt(v2.sin().exp_m1().tanh() + 2.0);
-            acc1 += 0.4 * f64::tanh(v6.cos());
-        }
-        match m5 {
-            0 => {
-                acc1 += prog_55(0.25, s0, x1, v, m5).sin() * 0.005;
-            }
-            1..=3 => {
-                s0 = s0 * 0.8 + (f64::exp_m1(v[m5 % 4].tanh()).powi(2) + 2.0).acosh().sin() * 0.02;
-                s0 *= 0.5;
-                s0 -= 1.0 * v2.to_radians();
-            }
-            5 => {
-                s0 = f64::mul_add(s0, 0.8, f64::tanh(x0 * x2) * 0.05);
-            }
-            _ => {
-                let v7 = prog_55(s0, x0.tanh().exp2().tanh(), v[m5 % 4].tanh() * 2.0, v, n);
-                s0 = (s0 * 0.5 + v7.tanh() * 0.005).tanh();
-            }
-        }
-        match m5 {
-            0 => {
-                acc1 += f64::abs((x2.cos() * 0.9).asin()).sin();
-                s0 = s0 * 0.75 + (v2 + x1).sin() * 0.02;
-            }
-            1 | 3 => {
-                let v8 = v4 * v[1];
-                let v9 = prog_40(v4, (-v4).cos() * 2.0, (v8 - 0.3).tanh(), v, n);
-                acc1 -= 0.005 * f64::cos(v9);
-            }
-            g if g > 4 => {
-                let mut k10 = 0;
-                while k10 < n && f64::atan(f64::cos(v[3]).exp()) > -0.5 {
-                    k10 += 1;
-                    let v11 = match k10 % 2 {
-                        0 => x0.tanh(),
-                        1 => {
-                            let x1 = x1 - x2;
-                            (v4 * v4 + 1.0).cbrt() + x1.tanh()
-                        }
-                        _ => v2.atan(),
-                    };
-                    match k10 + k3 {
-                        0 | 2 => {
-                            s0 *= 0.5;
-                            s0 += 0.25 * (v4 + v2).sin();
-                            continue;
-                        }
-                        3 | 5 => {
-                            s0 = (s0 * 0.8 + (x0 * x0 + 1.0).powf(0.5) * 0.1).sin();
-                            let v12 = f64::to_radians(v[k10 % 4]) * 20.0;
-                            acc1 += 0.4 * v12;
-                        }
-                        6 => {
-                            acc1 -= f64::recip(x2.sin().powi(2) + 1.0) * 0.25;
-                            let v13 = (f64::cos(x0) * 1.2).tan();
-                            acc1 += 0.25 * v13.cos().sin();
-                        }
-                        _ => {
-                            s0 = 0.75 * s0 + 0.25 * v[2].sin();
-                            s0 = s0 * 0.6 + (-v[k10 % 4]).cos() * 0.4;
-                        }
-                    }
-                    acc1 += f64::tanh(v11.tanh().cosh()) * 0.25;
-                }
-                let v14 = f64::tanh(v2).exp_m1();
-                s0 = (s0 * 0.6 + f64::sin(v14) * 0.02).sin();
-            }
-            _ => {
-                s0 = 0.75 * s0 + 0.05 * f64::sin(v[m5 % 4] / (v4.powi(2) + 0.5));
-            }
-        }
-        x2 + s0.cos() - acc1.tanh() + v2 * 0.25 + v4 + (v4 * v4 + 1.0).log(2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.tanh() * 0.5).ln_1p();
-        let mut s1 = (x0 * x0 + 1.0).log10();
-        let mut s2 = f64::to_degrees(x2) * 0.01;
-        let mut acc3: f64 = 0.0;
-        let v4 = (x1.cos() * 0.9).asin();
-        let v9 = match n {
-            1 => {
-                let v5 = f64::atan2(3.0_f64, v[n % 4]);
-                v5.hypot(v4)
-            }
-            2 => {
-                let v6 = (v4.powi(2) + 1.0).log2();
-                prog_14((v[n % 4] * v[n % 4] + 1.0).recip().tanh().cos(), (v[n % 4] / (v[n % 4].cos() + 2.0)).sin() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], 3) + v6.tanh()
-            }
-            3..=5 => s1.hypot(v[n % 4]),
-            _ => {
-                for &t in v.iter() {
-                    let v7 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.25 * f64::cos(-p.tanh()));
-                    let v8 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.1 * (r.tanh().exp2() + p.tanh()).cos());
-                    s1 = (s1 * 0.5 + (x2.tanh() * 0.9).asin() / ((t / (f64::cos(v7) + 2.0)).powi(2) + 0.5) * 0.02).tanh();
-                    acc3 += v8.cos().cos() * 0.5;
-                }
-                f64::min(x0, s1)
-            }
-        };
-        let v10 = f64::acosh((v[n % 4] + v4).powi(2) + 2.0);
-        let mut k11 = 0;
-        let v15 = loop {
-            k11 += 1;
-            acc3 += prog_55((-(x1 * x1 + 0.5).ln()).sin() * 2.0, (v4.powi(2) + 1.0).log(3.0).sin(), x2, [v[0], v[1], v[2], v[3]], 0).tanh() * 0.2;
-            acc3 += 0.4 * prog_55(x2, v4, 1.2, [v[0], v[1], v[2], v[3]], k11).cos();
-            match k11 + n {
-                1 => {
-                    let v12 = prog_55(f64::tanh(f64::log2(f64::powi(-v10, 2) + 1.0)) * 2.0, f64::cos(v10).cos(), (SCALE + s1.cos()).tanh(), [v[0], v[1], v[2], v[3]], k11);
-                    acc3 += 0.2 * f64::sin(v12.cos());
-                }
-                2 | 4 => {
-                    s0 = s0.mul_add(0.6, f64::cosh(v4.sin() * 2.0).tanh() * 0.05);
-                }
-                g if g > 5 => {
-                    acc3 -= (v10 + v9).abs().tanh() * 0.4;
-                    match k11 {
-                        0 | 2 => {
-                            let v13 = v10 / (s1 * s1 + 0.5);
-                            s2 = s2 * 0.5 + f64::tanh(v13) * 0.05;
-                        }
-                        g if g > 3 => {
-                            break s0;
-                        }
-                        _other => {
-                            let v14 = v4 + v9;
-                            s0 = s0 * 0.6 + f64::ln(v4.powi(2) + 0.5).hypot(s0).tanh() * 0.1;
-                            s1 = s1 * 0.6 + f64::tanh(v14) * 0.2;
-                        }
-                    }
-                }
-                _ => {
-                    s1 *= 0.75;
-                    s1 += 0.05 * f64::cos((x1 * x1 + 0.5).powf(0.5));
-                    s0 *= 0.5;
-                    s0 -= 1.0 * (x2.cos() + 2.0).cbrt().tanh();
-                }
-            }
-            if k11 >= 5 || (v9 / (v9 * v9 + 1.5)).asinh() < v10 {
-                break v4 / (f64::cos(x1) + 2.0);
-            }
-        };
-        let mut a16 = [0.0; 4];
-        for i in 0..4 {
-            if v15.powi(2) >= 1.0 {
-                a16[i] = (v[k11 % 4] / (v10.sin() + 2.0)).tanh();
-            } else {
-                a16[i] = (v9.powi(2) + 1.0).log(2.0);
-            }
-        }
-        a16 = [a16[0] * 0.6 + (-v10.clamp(-1.5, 0.5)).sin() * 0.02, a16[1] * 0.5 + f64::tanh(f64::atan(v4)) * 0.2, prog_55(v4, f64::copysign(x1, v9).sin() * 2.0, f64::sin(v[k11 % 4].max(v4)) * 2.0, [v[0], v[1], v[2], v[3]], 6).sin() * 0.02, a16[1]];
-        s0 - s1.sin() - s2 * 0.5 + acc3.cos() + v15 + a16[2].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2].cos().exp_m1().cos() * 0.9).atanh();
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(prog_5(x1, (x2 - s0).tanh() * 2.0, 2.0, &v, n).sin(), |r, &p| r * 0.5 + 0.005 * f64::cos(prog_20(p.clamp(-1.5, 1.0).tanh() * 2.0, (-(v[n % 4].cos() * 0.9).asin()).sin(), 1.5, v, n)));
-        let v4 = match n {
-            0 => {
-                let v3 = prog_20(x0, x2, v2.cos() * 2.0, v, n);
-                (f64::cos((acc1.powi(2) + 0.5).recip()) * 2.0).cosh() + v3.cos()
-            }
-            1..=2 => f64::to_degrees(v[n % 4]) * 0.02,
-            4..=5 => ((f64::powi(x0, 2) + 1.0).log(x2 * x2 + 2.0).powi(2) + 1.0).recip(),
-            _ => (x0 * x0 + 1.0).ln().clamp(-1.0, 1.0),
-        };
-        let mut a5 = v;
-        a5[0] *= 0.75;
-        a5[2] += x0.sin().copysign(v[1]);
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            let v7 = x0 + v[3];
-            let mut k8 = 0;
-            while k8 < n && f64::cos(v4) * 0.1 > v7 {
-                k8 += 1;
-                let v9 = v.iter().map(|&p| s0.atan() + f64::tanh(p)).sum::<f64>();
-                let v10 = a5[k8 % 4].cos();
-                acc1 += 0.05 * (s0 + x2).sin();
-                s0 = f64::mul_add(s0, 0.6, (v9.cos() + f64::sin(v10)).sin() * 0.02);
-            }
-            s0 = 0.75 * s0 + 0.25 * v4.asinh().sin();
-            s0 *= 0.75;
-            s0 += 0.1 * v7.tanh();
-        }
-        let v11 = if k6 > 4 {
-            f64::cbrt(v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0)
-        } else {
-            x0.to_radians() * 20.0
-        };
-        s0 - acc1 + v2 * 0.25 + f64::tanh(v4) + a5[1].sin() + v11 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(v[n % 4].tanh() * 0.9);
-        let mut s1 = v[n % 4].sin();
-        let mut s2 = prog_0(1.2, (x1 * x1 + 1.0).log(10.0).cos() * 2.0, s0, v, n).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.005 * (prog_20(f64::cos(r.sin().exp2() * s1.asinh()) * 2.0, 0.25, 2.0, v, 1) + p.cos()).tanh());
-        for i in 0..v.len() {
-            if 0.65 * (s0 + x0) >= -1.0 {
-                acc3 -= prog_20(x0, (s0.cos() * 0.9).asin().sin().sin() * 2.0, (-x2).atan().cos(), v, n).sin() * 0.01;
-            } else {
-                s2 = (s2 * 0.6 + s2 * 0.4).tanh();
-            }
-            acc3 -= 0.5 * (-(s2 * v4)).tanh();
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                acc3 -= f64::tanh((x2.powi(2) + 1.0).recip().powi(2).ln_1p()) * 0.1;
-                match i % 2 {
-                    0 => {
-                        s1 = (s1 * 0.8 + ((s2 * s2 + 1.0).log10().powi(2) + 1.0).log(2.0) * 0.25).sin();
-                    }
-                    _ => {
-                        acc3 += f64::cos(s0 - s2) * 0.1;
-                    }
-                }
-            }
-        }
-        let v6: f64 = x2.powi(3);
-        let v8 = match n % 4 {
-            0..=2 => {
-                let v7 = f64::cosh(v[3].abs().sin());
-                (f64::to_radians(v[n % 4]).powi(2) + 1.0).log10() + v7.cos()
-            }
-            _ => {
-                let v6 = v[n % 4];
-                s2 = (s2 * 0.5 + x0 / (f64::tanh(v6) + 2.0) * 0.1).sin();
-                (v[n % 4].cos() * 0.9).asin().sin().exp()
-            }
-        };
-        for i in (0..n).rev() {
-            let v9 = match i {
-                0 | 2 => f64::tanh(x0),
-                g if g > 3 => {
-                    s2 = (s2 * 0.75 + f64::cos(v4) * 0.25).sin();
-                    f64::sin(v6)
-                }
-                _other => v[i % 4].atan() + f64::sqrt(f64::powi(s0, 2) + 1.0),
-            };
-            let v10 = f64::cbrt((v6 / 4.0).sin() + 2.0);
-            acc3 += 0.25 * (s1 * v9).tanh();
-            s0 = (s0 * 0.5 + v10.tanh() * 1.0).sin();
-        }
-        for _ in 0..n {
-            if f64::sin(v8).asinh() >= x0 {
-                s1 = s1 * 0.5 + x0.cos().exp_m1().tanh() * 0.1;
-                s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 1.0).ln().sin() * 0.4);
-            } else {
-                s0 = 0.6 * s0 + 0.05 * s0.powi(3).tanh();
-                if (s1 * s1 + 2.0).ln() > 0.25 {
-                    let v11 = v4 * x0;
-                    let v12 = s0.atan2(x1.powi(2) + 0.5) - (x2 * x2 + 2.0).sqrt();
-                    s2 *= 0.8;
-                    s2 += 0.01 * f64::cos(v11.sin() + f64::cos(v12));
-                }
-            }
-            let v13: f64 = f64::acos((v4 + v6).tanh() * 0.9);
-            s1 = s1 * 0.8 + v8.cos() * 0.2;
-            acc3 += 0.25 * v13.cos().tanh();
-        }
-        x0 * 0.75 - f64::cos(s0) + s1 * 1.5 + s2.tanh() + acc3.cos() - v4 + f64::sin(v6) + v8.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = f64::sin(prog_14::<f64>(x2, x0, f64::sin(f64::cosh(v[3].sin() * 1.5) * v[3]) * 2.0, v, n)) * 2.0;
-        let mut s1: f64 = f64::tanh(x1).exp_m1();
-        let mut s2 = (f64::powi(s1, 2) + 1.0).cbrt() * (f64::cos(v[n % 4]) * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        match n {
-            1 => {
-                let v4 = prog_40::<f64>(f64::sin(acc3), acc3, s2, v, n);
-                s0 = 0.5 * s0 + 0.05 * f64::sin((s2 * s2 + 1.0).recip() + 0.5_f64.hypot(s2));
-                acc3 += 0.005 * f64::cos(v4);
-            }
-            2 | 4 => {
-                s0 *= 0.75;
-                s0 += 0.1 * v[n % 4].cos().exp2().cos();
-            }
-            6 => {
-                let [b5, b6, b7, b8] = v;
-                let v9 = (x1.to_radians() * 20.0).copysign(b5.atan2(b7 * b7 + 0.5));
-                acc3 -= (b6.tanh() + f64::tanh(b8) + v9).sin();
-            }
-            _ => {
-                acc3 += 0.01 * prog_55(f64::sin(x1) * 2.0, s1, acc3.cos(), v, 3).tanh();
-                if x0.powi(2) < v[n % 4] || n < 6 {
-                    acc3 += x1.sin().sinh().asinh();
-                    s2 *= 0.75;
-                    s2 += 0.1 * f64::sin(x0.sin().sinh().to_degrees() * 0.02);
-                } else {
-                    s1 = (s1 * 0.75 + f64::atan2(s1 * s1 + 0.5, s1) * 0.01).sin();
-                    let v10 = ((f64::cos(x0) * 0.9).atanh().tanh() * 0.9).asin();
-                    s2 *= 0.6;
-                    s2 -= 0.02 * v10.sin().tanh();
-                }
-                s1 = s1.mul_add(0.6, f64::atanh(f64::sin(x0).exp().tanh() * 0.9).cos() * 0.02);
-            }
-        }
-        for _ in (1..=6).step_by(2) {
-            s0 = (s0 * 0.75 + prog_20(x0, s0, (s0 + x1).sin() * 2.0, v, n) * 0.005).sin();
-            let v11 = prog_20(s0, 0.25, 0.5, v, n);
-            acc3 -= 0.05 * v11.sin().sin();
-        }
-        let [_, b12, b13, _] = v;
-        let [b14, b15] = [(f64::sin(b13) * 0.5).ln_1p(), f64::clamp(b12 + x1, -1.5, 1.5)];
-        s0 - s1 * 0.5 + s2 * 0.5 + acc3.tanh() - f64::tanh(b14) + b15 - f64::sin(f64::recip(b14.powi(2) + 1.0))
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[0] * v[0]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if n > 0 {
-            return x2.mul_add(x1, x1);
-        }
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            s0 = (s0 * 0.5 + f64::atan2(x2, x1.powi(2) + 0.5) * 0.05).tanh();
-            for u in v {
-                match n % 2 {
-                    0 => {
-                        s0 = (s0 * 0.8 + s0.tanh() * 0.2).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + v[i % 4] * 0.35 * 0.5).sin();
-                        let v2 = s0.tanh();
-                        s0 *= 0.6;
-                        s0 += 0.4 * v2.sin();
-                    }
-                }
-                if n < 6 && (-x2) / (f64::sinh(v[(i + n) % 4].sin() * 1.5).powi(2) + 1.0) > u {
-                    s0 = (s0 * 0.8 + f64::powi(x2, 2) * 0.05).tanh();
-                    break 'l0;
-                }
-                match i {
-                    0..=1 => {
-                        s0 = 0.5 * s0 + 1.0 * (f64::to_degrees((x0 * x0 + 1.0).log(10.0)) * 0.02).cos();
-                        s0 = (s0 * 0.8 + (v[1] + s0) * 0.1).tanh();
-                    }
-                    2..=3 => {
-                        break;
+                        let v14 = v13.to_radians() * 50.0;
+                        s0 = s0.mul_add(0.75, f64::cos(v14).tanh() * 0.02);
                     }
                     4 => {
-                        let v3 = x1 / (x0.powi(2) + 1.5);
-                        s0 = (s0 * 0.75 + (s0 + v3) * 0.1).sin();
+                        let c7 = (v13.asinh().powi(2) + 1.0).log(2.0);
+                        s0 = s0 * 0.75 + c7.sin() * 0.02;
                     }
                     _ => {
-                        s0 = 0.6 * s0 + 0.25 * (s0 * s0 + 1.0).cbrt().cos();
-                    }
-                }
-                s0 *= 0.75;
-                s0 += 0.1 * f64::sin((s0.powi(2) + 0.5).ln());
-            }
-            let v4 = v.iter().fold(prog_20((x0.sin() * 0.9).atanh().cos(), f64::cos((fi * x0).powi(2).ln_1p()), x0, v, n).tanh(), |r, &p| r * 0.75 + 0.1 * f64::cos(x0 - 1.25 + p.cos()));
-            s0 = s0 * 0.5 + (fi * x2).tanh() * 0.1;
-            s0 = (s0 * 0.8 + v4 * 0.005).sin();
-        }
-        let v5 = f64::log2(f64::powi(x1, 2) + 1.0);
-        let v6 = prog_40::<f64>(s0, (f64::sin(acc1) * 0.9).asin().tanh(), f64::tanh(-(v[1] * v[1])) * 2.0, v, n);
-        for i in (0..=n).rev().step_by(2) {
-            acc1 -= 0.5 * f64::cos(v6 / (f64::sin(x2) + 2.0));
-            match n {
-                0..=2 => {
-                    s0 = s0 * 0.8 + prog_55(v5.sin().sin() * 2.0, (v[i % 4] * std::f64::consts::FRAC_PI_4).tanh(), f64::sin(((f64::powi(v5, 2) + 1.0).sqrt().sin() * 1.2).tan()) * 2.0, v, i).sin() * 0.005;
-                }
-                g if g > 3 => {
-                    s0 = (s0 * 0.5 + f64::tanh(x1) * 0.5).tanh();
-                }
-                _ => {
-                    let v6: f64 = v6;
-                    let v7 = 1.5_f64.powf(f64::cos(v6));
-                    s0 = s0.mul_add(0.5, v7.cos() * 0.75);
-                }
-            }
-            acc1 += f64::sin(x0) * 0.5;
-        }
-        f64::tanh(x0) + x2 + f64::cos(s0) - acc1.tanh() + v5 * 0.5 + v6.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (f64::powi(f64::sin(w0[n % 4]), 2) + 1.0).log(3.0);
-        let mut s2 = (v[n % 4].hypot(s1).powi(2) + 2.0).ln().tanh() * 2.0;
-        let mut s3 = x2;
-        let mut acc4: f64 = 0.0;
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s3 = (s3 * 0.8 + prog_20(2.0, x1, f64::cbrt(x1.powi(2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-            let v6: f64 = x1 * x2;
-            if k5 >= 4 || v6 <= 1.0 {
-                break;
-            }
-        }
-        acc4 += acc4.copysign(x0).powi(3);
-        let v7 = prog_55(s3, f64::tanh(x2 + x1) * 2.0, s2, [v[0], v[1], v[2], v[3]], n);
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = v7 - s2;
-            }
-        }
-        let v9 = v.iter().copied().map(|p| (v7.tanh() + 2.0).cbrt().abs() + f64::sin(p)).sum::<f64>();
-        s1 = (s1 * 0.5 + f64::acos(w0[0].sin() * 0.9) * 0.2).sin();
-        s2 = (s2 * 0.5 + f64::to_radians(s3) * 1.0).tanh();
-        s1 * 1.5 + s2 * 0.5 + acc4 - a8[0][2].sin() - v9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x2.atan();
-        let mut s2 = w0[n % 4].abs().powi(2).ln_1p();
-        let mut s3: f64 = (f64::cos(x1) * 0.9).acos().sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut m5 = 0;
-        for (i, &t) in w0.iter().enumerate() {
-            match i {
-                MODE_C => {
-                    acc4 -= 0.02 * prog_20(1.5, s1, v[(i + m5) % 4].tanh(), [v[0], v[1], v[2], v[3]], n).cos();
-                    let v6 = (x2 * x2 + 1.0).recip();
-                    s1 = s1.mul_add(0.6, v6.tanh() * 0.5);
-                }
-                3 => {
-                    s1 *= 0.6;
-                    s1 -= 0.1 * s1.cos().exp_m1().cos();
-                    continue;
-                }
-                _ => {
-                    s1 = 0.75 * s1 + 0.005 * prog_20(x0.sin() * 2.0, x0, 2.0, [v[0], v[1], v[2], v[3]], 5).cos();
-                }
-            }
-            let mut m7 = f64::INFINITY;
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                let c8 = if w0[n % 4] + fj < 1.0 {
-                    s3 / (s3 * s3 + 1.5)
-                } else {
-                    (0.25 - v[(j + n) % 4]) * x0
-                };
-                m7 = c8.min(m7);
-            }
-            if (v[0] * v[0] + 0.5).sqrt() >= x0 {
-                break;
-            }
-            s1 = 0.75 * s1 + 0.005 * f64::cos(prog_20(s3, 0.5, f64::tanh(f64::exp_m1(m7.tanh())), [v[0], v[1], v[2], v[3]], n));
-            if (s2.sin() * 1.2).tan() < v[m5 % 4] {
-                m5 += 1;
-            }
-            s2 = s2 * 0.5 + t.tanh() * 0.5;
-        }
-        match m5 {
-            0..=1 => {
-                s1 = s1.mul_add(0.5, (s1 * s1 + 1.0).log(10.0).sin() * 0.25);
-                if m5 == 6 && prog_20(x0.cos().exp().sin(), f64::ln(f64::tanh(s2).powi(2) + 2.0).tanh(), acc4, [v[0], v[1], v[2], v[3]], n) >= 1.0 {
-                    s2 = s2.mul_add(0.75, f64::cos(f64::copysign(2.0_f64, x1)) * 1.0);
-                    let v9: f64 = prog_55(f64::sin((x1.cos().cos() * 0.9).asin()) * 2.0, acc4.sin() * 2.0, s1, [w0[0], w0[1], w0[2], w0[3]], 6);
-                    s3 = (s3 * 0.5 + f64::sin(v9) * 0.005).sin();
-                } else {
-                    s2 = s2.mul_add(0.8, (s2 * s2).tanh() * 0.01);
-                    s2 = 0.5 * s2 + 0.1 * f64::cos(s1);
-                }
-                let v10 = x0 - v[m5 % 4];
-                acc4 += v10.sin();
-            }
-            2..=4 => {
-                s3 = 0.6 * s3 + 0.05 * f64::sin(s3);
-            }
-            5 => {
-                acc4 -= x2.atan().sin();
-            }
-            _ => {
-                s2 = s2 * 0.8 + f64::clamp(s2, -1.0, 1.5).cos() * 0.1;
-                if (x0 * x0 + 1.0).log(x0.powi(2) + 2.0) < -0.5 {
-                    s3 = s3.mul_add(0.6, f64::cos(x2 * s3) * 0.05);
-                    s2 = 0.8 * s2 + 0.005 * prog_55(x2, (s2 * x1).tanh(), 0.75, [v[0], v[1], v[2], v[3]], m5).tanh();
-                } else {
-                    let mut k11 = 0;
-                    while k11 < 4 && (x1.sin() * 0.5).ln_1p() < s1 {
-                        k11 += 1;
-                        for j in 1..n {
-                            let fj = j as f64;
-                            s1 = 0.6 * s1 + 0.2 * f64::sin(x1 - v[j % 4]);
-                            match j % 3 {
-                                0 => {
-                                    s2 = 0.5 * s2 + 0.2 * (s3.tanh() * 0.9).acos().sin();
-                                    let v12 = fj * v[(j + m5) % 4];
-                                    s1 = s1 * 0.6 + v12.tanh() * 0.05;
+                        for &u in v.iter() {
+                            acc1 += 0.1 * (SCALE + c7).sin();
+                            let v16 = match n % 3 {
+                                MODE_A => 2.0_f64.atan2(v13),
+                                g if g > 1 => {
+                                    let c7 = x0.asinh();
+                                    let v15 = (f64::sin(fi) * 0.9).acos();
+                                    f64::acosh(x1.powi(2) + 2.0) + c7.tanh() + v15.tanh()
                                 }
-                                MODE_B => {
-                                    s1 = s1 * 0.8 + f64::cos(x0.cos()) * 0.2;
-                                }
-                                2 => {
-                                    let v13 = fj * x0 + s1 * x0;
-                                    acc4 -= 0.1 * f64::clamp(v13, -1.5, 0.5).tanh();
-                                    if x2.sin() < s2 {
-                                        return fj + w0[j % 4];
-                                    }
-                                }
-                                _ => {
-                                    let v14 = s2.cos().sinh();
-                                    acc4 += 0.1 * x2.cos();
-                                    acc4 += v14.sin() * 0.1;
-                                }
-                            }
-                            let v17: f64 = if x1.tanh() > s2.mul_add(v[m5 % 4], x2) {
-                                let x2 = x1;
-                                let v15 = s3.sin();
-                                w0[j % 4] + f64::cos(x2) + f64::cos(v15)
-                            } else {
-                                let v16 = (v[n % 4].cos() * 0.9).asin().cos();
-                                v16.atan2(x0 * x0 + 1.0)
+                                _other => f64::sqrt(u * u + 1.0),
                             };
-                            acc4 -= v17.tanh().cos() * 0.1;
-                        }
-                        acc4 += ((w0[k11 % 4] + s1).powi(2) + 1.5).acosh().sin() * 0.25;
-                    }
-                    for _ in 0..n {
-                        s2 *= 0.75;
-                        s2 += 0.05 * (x1 * x1 + 1.0).powi(-1);
-                        let mut k18 = 0;
-                        while k18 < 6 {
-                            k18 += 1;
-                            let v19: f64 = x1 + 1.2;
-                            acc4 += f64::cos(((-s3).cos() * 0.9).acos()) * 0.05;
-                            acc4 -= v19.sin() * 0.05;
+                            acc1 += 0.1 * (u.tanh() + v16.tanh()).tanh();
                         }
                     }
                 }
-                s1 = s1 * 0.6 + s1.cos().exp().cos() * 0.05;
+                acc1 += v13.tanh() * 0.4;
             }
-        }
-        let v20: f64 = (x0 * x0 + 1.0).powi(-1);
-        let v21 = w0.iter().fold(acc4.cos(), |r, &p| r * 0.5 + 0.02 * (f64::asinh(v20 / (w0[(m5 + n) % 4] * w0[(m5 + n) % 4] + 0.5)) + p.cos()).tanh());
-        let v22 = w0.iter().fold(s2, |r, &p| r * 0.5 + 0.05 * f64::log(3.0_f64, s1.mul_add(w0[m5 % 4], p).powi(2) + 2.0).sin());
-        s3.tanh() + v21 + f64::cos(v22)
-    }
-
-    #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = v[n % 4].sin().exp_m1();
-        let mut acc1: f64 = 0.0;
-        let v5 = match n {
-            0..=2 => {
-                let v2 = (f64::powi(v[n % 4] - s0, 2) + 1.0).atan2((v[2] * v[2] + 0.5).cbrt());
-                (-s0) + f64::sin(v2)
-            }
-            4..=5 => {
-                let v3 = x0 * (x2 + x0);
-                s0 = f64::mul_add(s0, 0.8, (v[1] - v[n % 4]).tanh() * 0.1);
-                f64::copysign(v3, f64::sinh(x1.cos() * 2.0))
-            }
-            6 => prog_43((acc1 * 0.8).sin() * 2.0, (SCALE + x2.sin().exp_m1()).tanh() * 2.0, (acc1 / (x0 * x0 + 1.0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n),
-            _other => {
-                let v4 = f64::abs(x2);
-                x0.sin() + v4.cos()
-            }
-        };
-        match n {
-            0 | PHASE_C => {
-                acc1 += prog_79(x2, f64::atan(v[3]).sin() * 2.0, x2.sin().exp().sin() * 2.0, v, 5).cos() * 0.005;
-            }
-            3 => {
-                acc1 += (x0.tanh() * 0.5).ln_1p();
-                let v6: f64 = prog_40((f64::powi(x1, 2) + 0.5).ln().cos(), (f64::exp(v[0].tanh()) + acc1 * s0).cos() * 2.0, acc1, [v[0], v[1], v[2], v[3]], n);
-                acc1 += 0.005 * v6.cos();
-            }
-            4 => {
-                let v7 = f64::tan(f64::cos(x0) * 1.2);
-                s0 = s0.mul_add(0.5, ((x2.powi(2) + 1.0).ln() - x2).tanh() * 0.25);
-                acc1 += 0.4 * f64::cos(v7);
-            }
-            _ => {
-                acc1 += (f64::cos(x2) * 1.5).sinh().tanh();
-                let v8 = prog_55((v[n % 4] / 2.0 + (x0 - x1)).tanh() * 2.0, x1.mul_add(f64::recip(s0 * s0 + 1.0), f64::max(x0, s0)).sin(), 1.5, [v[0], v[1], v[2], v[3]], n);
-                acc1 -= v8.tanh() * 0.05;
-            }
-        }
-        let v9 = match n % 3 {
-            1 => {
-                s0 = s0.mul_add(0.6, x2.sin() * 0.4);
-                x0 * x1
-            }
-            PHASE_C => {
-                let v5 = x1.asinh();
-                (-0.5_f64).max(3.0_f64.hypot(x0)) + v5.cos()
-            }
-            _ => prog_20(x0, x1, 1.2, [v[0], v[1], v[2], v[3]], 6),
-        };
-        let v10 = prog_55(f64::recip(s0 * s0 + 1.0).cos() * 2.0, x2, (v[2] * v[2] + 1.0).log(s0 * s0 + 2.0).sin() * 2.0, [v[0], v[1], v[2], v[3]], 4);
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            acc1 -= ((v5.powi(2) + 2.0).ln() - v10).cos() * 0.25;
-            let mut k11 = 0;
-            while k11 < 4 {
-                k11 += 1;
-                if f64::asinh(x1) >= -0.25 {
-                    break 'l0;
-                }
-                match k11 {
-                    0..=1 => {
-                        let x2 = f64::exp((x1.to_degrees() * 0.01).sin());
-                        acc1 += v9.cos() * 0.05;
-                        acc1 += f64::sin(x2) * 0.05;
-                    }
-                    2..=4 => {
-                        acc1 -= f64::sin(f64::ln_1p(x2.sin() * 0.5).tanh()) * 0.05;
-                    }
-                    _other => {
-                        acc1 += x0.asinh().cos() * 0.05;
-                        s0 = s0.mul_add(0.8, f64::tan(v[3].sin() * 1.2).cos() * 0.02);
-                    }
-                }
-                s0 = (s0 * 0.8 + v9.min(x0) * 0.2).tanh();
-            }
-            match n {
-                0 => {
-                    s0 *= 0.6;
-                    s0 += 0.4 * v9.sin();
-                    match k11 % 4 {
-                        0..=1 => {
-                            acc1 -= ((v9.tanh() * 0.9).asin() + (v5 + s0)).tanh() * 0.25;
-                        }
-                        g if g > 2 => {
-                            break;
-                        }
-                        _ => {
-                            acc1 += f64::sin(x2 * x2) * 0.25;
-                            acc1 += 0.25 * (f64::tanh(s0) * 0.9).acos().cos();
-                        }
-                    }
-                    let v12 = f64::sinh(fi.cos() * 2.0);
-                    acc1 -= v12.tanh() * 0.25;
-                }
-                1..=2 => {
-                    s0 = s0 * 0.75 + f64::sin(((x2 / 2.0).powi(2) + 0.5).recip()) * 0.25;
-                }
-                g if g > 3 => {
-                    s0 = s0.mul_add(0.8, f64::sin(x0 / (x0 * x0 + 1.5) * (v[k11 % 4].to_degrees() * 0.02)) * 0.02);
-                }
-                _other => {
-                    s0 = (s0 * 0.6 + (f64::cos(v9) + (fi - v9)) * 0.2).tanh();
-                    let v9 = v9 + s0;
-                    acc1 -= v9.tanh().tanh() * 0.25;
-                }
-            }
-        }
-        s0.sin() + acc1.tanh() - v5.cos() + v9.sin() + v10.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = prog_23(x1, f64::cos(f64::asin(f64::cos(x2) * 0.9) - (-x1)), (x2 + w0[n % 4]).cos() * 2.0, [w0[0], w0[1], w0[2], w0[3]], n).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = 'b0: {
-            if 2.0_f64.log(f64::powi(w0[3], 2) + 2.0) / (f64::tanh(x0 * x0) + 2.0) <= -0.5 {
-                s1 = s1.mul_add(0.75, f64::sin(x0.atan()) * 0.25);
-                break 'b0 (f64::powi((f64::powi(x2, 2) + 2.0).sqrt(), 2) + 1.0).log2();
-            }
-            0.5_f64.hypot(v[n % 4])
-        };
-        'l1: for &t in v.iter() {
-            let v5 = if -(t.sin() * 2.0).cosh() < -1.0 && n % 2 == 0 {
-                let v4 = x1 - t;
-                t.cos().exp_m1() + v4.tanh()
-            } else {
-                (t.tanh() + 2.0).cbrt()
-            };
-            let v6 = prog_55(t, f64::tanh(f64::atan(x0)) * 2.0, 2.0, [v[0], v[1], v[2], v[3]], n);
-            s1 = (s1 * 0.6 + (x1 + s1).tanh() * 0.2).sin();
-            let mut k7 = 0;
-            while k7 < n + 1 && (x2 * x2 + 0.5).sqrt() <= 0.5 {
-                k7 += 1;
-                if (v3.powi(2) + 1.0).powf(0.5) >= -0.5 {
-                    acc2 += 0.05 * (x2.tanh() * 0.9).acos().sin();
-                    break 'l1;
-                }
-                s1 = s1 * 0.5 + f64::ln(v6 * v6 + 1.0).sin() * 0.02;
-            }
-            acc2 += 0.2 * f64::tanh(f64::sin(v5) + v6.tanh());
-        }
-        for (i, &t) in w0.iter().enumerate() {
-            let fi = i as f64;
-            let v8 = x1 / (s1.cos() + 2.0);
-            if prog_55(f64::recip(x0.powi(2) + 1.0).sin(), (t * v3).tanh(), x2, [v[0], v[1], v[2], v[3]], n) < 0.0 {
-                s1 = s1 * 0.6 + (v8.powi(2) + 1.0).cbrt().tanh() * 0.1;
-                s1 = (s1 * 0.5 + f64::cosh(s1.sin() * 1.5) * 0.1).sin();
-            } else if (f64::powi(v8.tanh().sinh(), 2) + 0.5).sqrt() <= v[3 - i] || i > 2 {
-                s1 = s1 * 0.8 + (s1 * fi).cos() * 0.05;
-            }
-            s1 *= 0.8;
-            s1 += 0.25 * (x2 * x2 + 1.0).recip();
-        }
-        let v9 = if v3 + x1 > -1.0 || n < 3 {
-            s1.tanh()
+            s0 = 0.75 * s0 + 0.02 * (s0 / (s0 * s0 + 1.5)).tanh();
         } else {
-            return x0.cos()
-        };
-        let v11 = 'b4: {
-            let v10 = (x0 * x0 + 1.5).acosh().powi(2).ln_1p();
-            for _ in (1..=6).step_by(2) {
-                s1 = (s1 * 0.8 + ((v10.powi(2) + 2.0).acosh() + (f64::sin(s1) * 0.9).atanh()) * 0.02).tanh();
-                if (x1.cos() * 0.9).atanh() >= f64::cos(v9) {
-                    break 'b4 f64::cosh(x1.tanh()).sin();
-                }
+            s0 = s0.mul_add(0.5, f64::log(1.5_f64, (x0.powi(2) + 1.0).log10().powi(2) + 2.0) * 1.0);
+        }
+        if (x0 * x0).ln_1p() >= acc1 || n % 2 == 0 {
+            return f64::mul_add(v[n % 4], x1, x1);
+        }
+        let mut k17 = 0;
+        while k17 < 5 {
+            k17 += 1;
+            s0 = (s0 * 0.6 + x0.atan() * 0.4).tanh();
+            let v18 = s0 + 0.5;
+            let v19 = (v18 * v18 + 2.0).acosh();
+            s0 = s0 * 0.6 + v19.cos() * 0.1;
+        }
+        match mode {
+            Mode::Lower(_, lo21) => {
+                s0 = s0 * 0.5 + (lo21 / (x0 * x0 + 0.5)).cos() * 0.1;
+                let m22 = 2 * k17 + 1;
+                let c23: f64 = table(m22);
+                acc1 -= c23.tanh();
             }
-            v10 * x2 - 2.5
-        };
-        let mut k12 = 0;
-        while k12 < 4 && v9 + 1.25 + f64::cosh(v[k12 % 4].tanh()) > -1.0 {
-            k12 += 1;
-            'b7: {
-                let v13: f64 = f64::sin(x0);
-                for &u in w0.iter() {
-                    if (u * u + 0.5).sqrt() < v13 {
-                        break 'b7;
-                    }
-                    s1 = s1 * 0.75 + (v11 + 1.2).tanh() * 0.25;
-                }
-                if v11 > -0.5 {
-                    s1 = (s1 * 0.75 + f64::sin(x2) * 0.25).sin();
-                    break 'b7;
-                }
-                acc2 -= v13.sin() * 0.5;
+            Mode::Upper(hi24) => {
+                let c7 = -(*x2 - hi24);
+                let v25 = prog_15(x0, (f64::ln(f64::powi(s0, 2) + 1.0) + s0).tanh() * 2.0, x1, v, 6);
+                s0 *= 0.75;
+                s0 += 0.005 * f64::tanh(c7.tanh() - v25.sin());
             }
-            match k12 {
-                PHASE_A | PHASE_C => {
-                    let v14 = prog_55(x1, s1, v9, [w0[0], w0[1], w0[2], w0[3]], k12);
-                    s1 = s1 * 0.8 + v11.sin().exp2().cos() * 0.1;
-                    s1 = s1 * 0.6 + f64::sin(v14).tanh() * 0.05;
+            Mode::Off => {
+                let c26: f64 = table(n + 1);
+                s0 = (s0 * 0.8 + c26 * 1.0).tanh();
+            }
+        }
+        s0 * 0.25 - acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_15::<f64>((-x1).tanh(), (0.35 * x2).sin(), 0.25, &v, n).sin() * 2.0;
+        let mut s1: f64 = x0.asinh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = t + v[3 - i] + x0;
+            s1 = s1.mul_add(0.5, ((s0 / (s1.cos() + 2.0)).tanh() * 0.9).acos().tanh() * 0.05);
+        }
+        a3 = [a3[2] * 0.8 + f64::cos(prog_6((1.2 * (x1 - a3[n % 4])).tanh() * 2.0, (a3[n % 4] * x0.copysign(a3[n % 4])).cos(), x2, &v, 5)) * 0.005, a3[2], a3[0].mul_add(0.75, acc2.tanh().cos() * 1.0), a3[1].mul_add(0.5, ((acc2 + x1).powi(2) + 1.0).log2().sin() * 0.25)];
+        let mut a4 = v.map(f64::atan);
+        a4 = [a4[1], a4[0], a4[0] * 0.75 + a3[n % 4].cos() * 0.005, (a4[2] * 0.6 + f64::cos(f64::exp2((acc2 + x0).sin())) * 0.25).sin()];
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let v6 = a4[3] * x2;
+            match k5 {
+                0..=2 => {
+                    s1 = f64::mul_add(s1, 0.8, (x2 * s1).tanh() * 0.05);
                 }
                 3 => {
-                    s1 = (s1 * 0.75 + x2 * x2 * 0.05).sin();
-                    s1 = 0.5 * s1 + 0.02 * f64::tanh(s1 / 1.5 * (v[k12 % 4] * v11));
-                }
-                4 => {
-                    let v15 = s1;
-                    acc2 += (1.2 - v[2]).tanh() * 0.5;
-                    if (s1.sin() * 0.9).asin() >= -0.5 {
-                        continue;
+                    s0 = (s0 * 0.8 + (v6 * v6 + 1.0).log(s0.powi(2) + 2.0) * 0.02).sin();
+                    if f64::acos(s1.sin() * 0.9) < x0 {
+                        break v[k5];
                     }
-                    acc2 -= f64::cos(v15.tanh()) * 0.5;
-                }
-                _ => {
-                    acc2 -= f64::hypot(x0, v3).cos() * 0.5;
-                    if (v11 * v11 + 1.0).log(10.0) > 0.5 && k12 == 3 {
-                        acc2 -= (f64::cbrt(x1.powi(2) + 1.0) * x0.sin()).sin() * 0.5;
-                        acc2 += 0.5 * (v[2] - v9).tanh().exp_m1().tanh();
-                    } else if k12 < 1 && ((v9 - s1).powi(2) + 1.0).powf(0.3) < v3 {
-                        acc2 -= 0.5 * (x0 + v[k12 % 4]).cos();
-                    } else {
-                        let v16 = x1.copysign((v3 * v3 + 2.0).ln());
-                        acc2 += f64::tanh(f64::sin(v16)) * 0.5;
-                    }
-                    'b9: {
-                        let v17 = v3.asinh();
-                        let v18 = f64::powf(f64::powi(v[n % 4], 2) + 1.0, 1.5);
-                        let mut k19 = 0;
-                        while k19 < 3 && v17 <= v9 {
-                            k19 += 1;
-                            if f64::ln_1p((f64::sin(x0) * 0.9).acos().sin() * 0.5) < -0.5 {
-                                continue;
-                            }
-                            s1 = (s1 * 0.75 + ((s1.powi(2) + 0.5).recip().sin() * 0.9).atanh() * 0.02).sin();
-                            if f64::ln_1p(v18.sin().tanh() * 0.5) <= 0.0 {
-                                break 'b9;
-                            }
-                        }
-                        s1 *= 0.5;
-                        s1 += 0.02 * (f64::sin(v17) - f64::tanh(v18)).cos();
-                    }
-                }
-            }
-            s1 = 0.6 * s1 + 0.4 * f64::cos(w0[k12 % 4]);
-        }
-        s1 * 0.5 - f64::cos(acc2) + v9 * 1.5 + v11.tanh() - (w0[k12 % 4].cos().powi(2) + 1.0).recip()
-    }
-
-    #[differentiable]
-    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log(2.0).cos();
-        let mut acc1: f64 = 0.0;
-        if n == 2 {
-            let v2 = (x0.max(x2).sin() * 1.2).tan();
-            s0 = s0.mul_add(0.75, f64::tanh(v2).cos() * 0.02);
-        } else {
-            let v3: f64 = f64::cos(v[3]);
-            acc1 += f64::to_degrees(v3) * 0.01;
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            acc1 += f64::sin(prog_20((x2 + x1).sin() * 2.0, (x1 - s0).tanh() * 2.0, 2.0, v, n)) * 0.01;
-            acc1 += f64::sin(x0.atan()) * 0.25;
-            if f64::cos(v[(i + n) % 4]).tanh() > x1 && i < 1 {
-                let v4 = (x0.cos() * 0.9).atanh();
-                s0 = 0.8 * s0 + 0.02 * f64::tanh(v4.tanh());
-            } else if (v[n % 4] * v[n % 4] + 1.0).log10() * f64::mul_add(x0, s0, x2) < 0.0 {
-                let v5 = (x2.sin() * 0.9).asin();
-                s0 = 0.5 * s0 + 0.2 * f64::cos(v5);
-            } else {
-                let v6: f64 = fi.cos();
-                s0 = s0.mul_add(0.5, v6.cos().tanh() * 1.0);
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 5 {
-            k7 += 1;
-            let mut m8: f64 = -2.5;
-            for j in 0..n + 1 {
-                let c9 = if x2 > -0.5 {
-                    f64::ln(x0.powi(2) + 2.0) / (f64::powi(x1, 2) + 1.5) + v[j % 4]
-                } else {
-                    x1.sin() * std::f64::consts::FRAC_PI_4
-                };
-                m8 = f64::max(c9, m8);
-            }
-            s0 = s0 * 0.5 + m8.cos() * 0.2;
-            s0 *= 0.5;
-            s0 += 0.05 * (f64::cos(x1) * 2.0).cosh().sin();
-        }
-        let mut a10 = v.map(f64::atan);
-        s0 = 0.75 * s0 + 0.25 * a10[0].tanh().sin();
-        a10 = v;
-        for i in 0..5 {
-            let fi = i as f64;
-            acc1 += 0.4 * (x1 - s0).sin();
-            s0 = s0.mul_add(0.75, a10[2].tanh().tanh() * 0.25);
-            a10 = v;
-            let v11 = fi * x1;
-            s0 = s0.mul_add(0.75, f64::cos(v11.cos()) * 0.05);
-        }
-        for i in 0..4 {
-            let fi = i as f64;
-            acc1 += 0.5 * f64::cos(((x1 * x1).powi(2) + 1.0).ln());
-            acc1 -= a10[3].cos() * 0.5;
-            if x2.powi(2) >= x0 {
-                acc1 -= (v[3 - i].to_radians() * 20.0).sin() * 0.5;
-                if prog_55(x2, (f64::to_degrees(s0 + x0) * 0.01).tanh() * 2.0, f64::cos((x2 * x2 + 0.5).ln().atan2(f64::powi(-x0, 2) + 1.0)) * 2.0, v, i) < v[2] {
-                    s0 *= 0.5;
-                    s0 -= 0.05 * f64::exp_m1(f64::acosh(f64::powi(a10[i], 2) + 2.0).cos()).cos();
-                    continue;
-                }
-            } else if f64::tan(f64::sin(a10[i]) * 1.2) >= x1.cos() {
-                s0 = (s0 * 0.8 + (s0.cos() * 0.5).ln_1p() * 0.2).sin();
-                s0 = (s0 * 0.8 + f64::atan(fi) * 1.0).sin();
-                if (f64::log(3.0_f64, x2 * x2 + 2.0).powi(2) + 1.0).powi(-2) <= x1 {
-                    break;
-                }
-            }
-        }
-        x0 - x1 * 0.25 - x2.tanh() + s0 * 0.75 + acc1.tanh() + a10[1]
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x0);
-        let mut s1 = s0.abs() / (v[n % 4].cos().exp_m1().powi(2) + 1.0);
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = prog_79(acc2, x1, x2.cos().cos() * 2.0, &v, n);
-        if !(n % 3 == 1) {
-            acc2 -= v[n % 4].sin().exp().cos();
-        }
-        let [b4, b5, b6, _] = v;
-        let a7 = v.map(f64::sin);
-        let [b8, _, _, _] = a7;
-        let mut k9 = 0;
-        let v10 = loop {
-            k9 += 1;
-            acc2 += b4.sin() * 0.4;
-            s0 = s0 * 0.6 + f64::sin(v3.hypot(x1)) * 0.2;
-            s0 = (s0 * 0.5 + ((b5 * b5 + 1.0).log(b8 * b8 + 2.0).tanh() * 0.9).atanh() * 0.02).tanh();
-            if k9 >= 5 || b6.tanh() * b6 > -0.5 {
-                break b5.sin().exp2();
-            }
-        };
-        s1 = 0.75 * s1 + 0.25 * (b6 * 0.8).cos();
-        s0 - s1.cos() + acc2.sin() + v3 - f64::cos(b4) - b5 * 0.25 + b8 + v10 + f64::cosh(b8.tanh() * 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4] * w0[n % 4] + 0.5).cbrt();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 && ((x1 * x1).powi(2) + 1.0).recip() > x0 * x2 {
-            k3 += 1;
-            let v4: f64 = s1 + s1 * x1;
-            if k3 % 2 == 0 && v4 <= -0.5 {
-                s1 = s1 * 0.5 + f64::recip(x1 * x1 + 1.0) * 0.75;
-                match k3 {
-                    MODE_A if n < 4 => {
-                        s1 *= 0.75;
-                        s1 += 1.0 * (x0 / 4.0).tanh();
-                        break;
-                    }
-                    g if g > 1 => {
-                        acc2 -= 0.4 * f64::sin(x1.sin());
-                        let v5 = s1 - 0.5;
-                        s1 = (s1 * 0.8 + f64::cos(v5) * 0.2).tanh();
-                    }
-                    _ => {
-                        acc2 += x2.sin() * 0.4;
-                    }
-                }
-            } else if n % 2 == 0 {
-                s1 = s1 * 0.8 + f64::atan2(3.0_f64, v[0]).tanh() * 1.0;
-                match k3 {
-                    0..=2 => {
-                        s1 = (s1 * 0.8 + prog_20(f64::cos(s1).exp_m1().tanh() * 2.0, x1, x2, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-                    }
-                    g if g > 3 => {
-                        continue;
-                    }
-                    _ => {
-                        for j in (0..4).rev() {
-                            s1 *= 0.75;
-                            s1 += 0.05 * (f64::asin(s1.cos() * 0.9) / (f64::log(2.0_f64, w0[j] * w0[j] + 2.0).tanh() + 2.0)).sin();
-                            s1 *= 0.8;
-                            s1 += 0.05 * f64::sin(f64::tanh(s1).exp());
-                        }
-                        s1 = s1 * 0.6 + (x2 / ((x2 * x2 + 1.0).ln().powi(2) + 0.5)).cos() * 0.05;
-                    }
-                }
-            } else {
-                let v6 = x0 + x1;
-                s1 *= 0.75;
-                s1 -= 0.02 * f64::tanh(w0[k3 % 4] * (f64::sin(x2) * 0.9).asin());
-                acc2 += v6.tanh() * 0.4;
-            }
-            s1 = s1 * 0.75 + (f64::tanh(s1) * 0.5).ln_1p() * 0.25;
-        }
-        let mut m7 = 0;
-        for _ in (0..n).rev() {
-            if (x2.tanh() * 0.9).acos().to_radians() > x0 {
-                m7 += 1;
-            }
-            acc2 -= f64::acosh(f64::powi(x2, 2) + 2.0).tanh() * 0.25;
-            if 0.1 * x0 <= 0.25 {
-                break;
-            }
-        }
-        let c8 = m7 as f64;
-        let v9 = prog_55((x2.sin() * 0.9).asin().sin(), x2, f64::tanh(f64::sqrt(c8.sin().exp_m1().powi(2) + 2.0)) * 2.0, [v[0], v[1], v[2], v[3]], 1);
-        let mut k10 = 0;
-        let v15 = 'l3: loop {
-            k10 += 1;
-            let v14 = match m7 {
-                0 | MODE_C => {
-                    for j in (0..5).rev() {
-                        let v11 = f64::exp_m1(v[j % 4].cos());
-                        match m7 {
-                            1 => {
-                                let c8: f64 = v9.sin();
-                                s1 *= 0.5;
-                                s1 += 0.5 * f64::tanh(c8.sin());
-                            }
-                            2 => {
-                                s1 = (s1 * 0.6 + f64::copysign(3.0_f64, s1 + v9) * 1.0).sin();
-                            }
-                            MODE_D => {
-                                acc2 += 0.2 * f64::exp_m1(f64::sin(x1 - v[j % 4])).cos();
-                            }
-                            _other => {
-                                s1 = s1 * 0.8 + f64::cos(f64::acos(s1.tanh() * 0.9)) * 0.05;
-                                if (f64::cos(v9) * 2.0).cosh() <= -1.0 {
-                                    break 'l3 (x1 * x1 + 1.0).powi(-1);
-                                }
-                            }
-                        }
-                        acc2 -= f64::cos(x1.to_degrees() * 0.02) * 0.2;
-                        s1 = (s1 * 0.5 + v11.sin() * 0.1).tanh();
-                    }
-                    let v12 = (w0[m7 % 4] + v9).sin().exp();
-                    (x0 + w0[1]).tanh() + v12.cos()
-                }
-                3 | 5 => {
-                    let v13 = f64::acosh(c8 * c8 + 2.0);
-                    f64::asin(v13.tanh() * 0.9)
+                    s0 *= 0.8;
+                    s0 += 0.1 * s0.cos().exp2().cos();
                 }
                 _other => {
-                    s1 = (s1 * 0.75 + w0[k10] * 1.5 * 0.1).tanh();
-                    (x2.asinh().powi(2) + 1.0).log2()
+                    s0 *= 0.75;
+                    s0 -= 0.05 * (s0.cos() * 1.5).cosh().sin();
+                    acc2 += 0.5 * s1.mul_add(x1, x0).asinh().tanh();
                 }
-            };
-            acc2 += f64::cos(x0 + v14).cos() * 0.4;
-            if k10 >= 2 || x1.cos().tanh().exp() < (v14 * v14).ln_1p() {
-                break v14 - v[(k10 + m7) % 4];
             }
+            acc2 -= f64::tanh(s0) * 0.5;
+            if k5 >= 3 {
+                break f64::acos(f64::cos(s0) * 0.9);
+            }
+            s1 *= 0.75;
+            s1 -= 0.05 * f64::tanh(f64::cos(v6));
         };
-        f64::cos(x0) + x1 + s1.sin() + acc2.tanh() + f64::sin(v9) + v15 * 0.25 - (x2.sin() * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_86<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::from_f64(1.5_f64).unwrap().copysign(v[n % 4]);
-        let mut s1: T = s0.atan();
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            s1 = T::mul_add(s1, 0.6, T::sqrt((x2 / 3.0).powi(2) + 2.0).sin() * 1.0);
-            let mut m4: T = -0.5;
-            for j in 0..n {
-                m4 = T::max(0.65 - x2 + v[(j + n) % 4].tanh(), m4);
-            }
-            s1 = s1 * 0.5;
-            s1 = s1 + 0.5 * (v[k3 % 4] * v[k3 % 4] + 1.0).ln().tanh();
-            if k3 >= 6 || m4.cos() <= 0.0 {
-                break x1.cos();
-            }
-        };
-        let mut k6 = 0;
-        let v11 = loop {
-            k6 += 1;
-            let mut m7: T = -1.0;
-            let mut m8: T = 0.0;
-            for j in 0..n {
-                let c9: T = if v[(j + n) % 4] > 0.0 {
-                    0.25 * v[(j + n) % 4] * (s1 * v5)
-                } else {
-                    v[(j + n) % 4] * s0
-                };
-                m7 = c9.max(m7);
-                m8 = (x2 + v[(j + n) % 4] + x2 * s1).min(m8);
-            }
-            s1 = 0.6 * s1 + 0.1 * T::cos(m7).sin();
-            s0 = s0 * 0.8 + T::cos(T::cos(m8)) * 0.02;
-            let v10 = T::copysign(s0, x0);
-            if k6 >= 6 || (s0.cos() * 1.2).tan() <= -0.5 {
-                break T::exp(x2.cos()) - 0.3;
-            }
-            acc2 = acc2 - v10.sin().sin() * 0.25;
-        };
-        let mut k12 = 0;
-        let v14 = loop {
-            k12 += 1;
-            match k3 {
-                0 => {
-                    acc2 = acc2 - T::sin(x0 + v5.sin());
-                    break prog_40((v11.sin() * 0.9).acos().cos(), x0.cos() * 2.0, T::tanh(T::atan(T::exp2(x1.cos()))) * 2.0, v, k6);
-                }
-                g if g > 1 => {
-                    acc2 = acc2 + (v[3] + x2).tanh();
-                    if (x1.sin() * 0.9).atanh() <= 0.0 || k12 % 3 == 1 {
-                        acc2 = acc2 - 0.5 * T::tanh((v5 * v5 + 0.5).recip() / (T::powi((v5 * v5 + 0.5).cbrt(), 2) + 0.5));
-                        if (x0 + v11) / (v11.powi(2) + 1.5) >= T::tanh(v11) {
-                            s1 = s1 * 0.75 + T::tanh(-v11) * 0.25;
-                            break (T::tanh(v[(k12 + n) % 4]).powi(2) + 1.0).log2();
-                        }
-                    } else {
-                        s1 = (s1 * 0.8 + (s1 + v11) * 0.1).sin();
-                    }
-                }
-                _ => {
-                    let v13 = T::atan2(x1.atan2(v11.powi(2) + 0.5), T::acosh(x0 * x0 + 2.0).powi(2) + 1.0);
-                    acc2 = acc2 - T::sin(T::atan2(x2 * x2 + 0.5, x2)) * 0.5;
-                    acc2 = acc2 - 0.25 * T::sin(v13.tanh());
-                }
-            }
-            if k12 % 2 == 0 && T::ln_1p(v[k12] * v[k12]) > 1.0 {
-                acc2 = acc2 + v[k6 % 4].sin();
-            }
-            acc2 = acc2 + (v5 + x0).sin();
-            if k12 >= 2 || s0 + v11 <= 1.0 {
-                break v[(k12 + k6) % 4].asinh().sin().exp();
-            }
-        };
-        let mut a15 = [0.0; 4];
-        for i in 0..n {
-            a15[i % 4] = a15[i % 4] + v14.copysign(v[1]).sin() * 0.25;
-            acc2 = acc2 + ((x2 * 1.25).powi(2) + 1.0).ln().cos() * 0.25;
-        }
-        s1 = s1 * 0.8;
-        s1 = s1 + 0.005 * a15[1].tanh().tanh();
-        a15 = v;
-        x0 - x1 * 1.5 - T::cos(x2) - T::tanh(s1) - T::sin(acc2) + v5.tanh() - v11 * 0.25 + T::tanh(v14) + a15[2]
-    }
-
-    #[differentiable]
-    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[3];
-        let mut s1 = f64::acos(f64::tanh(x2) * 0.9).tanh() * 2.0;
-        let mut s2 = f64::tanh(x1);
-        let mut acc3: f64 = 0.0;
-        let [b4, b5, b6] = [x0, f64::log2(f64::powi(acc3, 2) + 1.0), f64::log10(x1 * x1 + 1.0)];
-        if f64::sinh(x2.tanh() * 1.5).atan2(b6.max(acc3).powi(2) + 1.0) < -1.0 {
-            return b4 * b5;
-        }
-        if (b5.tanh() * 1.2).tan() - b4 >= 0.0 {
-            return v[2];
-        }
-        match n {
-            0 => {
-                let v7: f64 = 1.5_f64.min(0.5_f64.copysign(b6));
-                acc3 -= v7.tanh();
-            }
-            1 => {
-                s2 = f64::mul_add(s2, 0.6, f64::tanh(b4.cos()) * 0.4);
-                if x0 + v[2] > s0 {
-                    s2 = (s2 * 0.6 + f64::atanh(3.0_f64.min(s2).sin() * 0.9) * 0.05).tanh();
-                } else if n % 2 == 0 && f64::sin(b6) <= 0.0 {
-                    let v8: f64 = prog_20(f64::cbrt(f64::sin(b6) + 2.0).tanh().exp().tanh(), acc3.hypot(b6).sin() * 2.0, 1.2, [v[0], v[1], v[2], v[3]], n);
-                    acc3 += (x1 * x1 + 0.5).cbrt().cos();
-                    acc3 += v8.cos() * 0.05;
-                } else {
-                    s1 = 0.75 * s1 + 0.25 * b4.tanh();
-                }
-            }
-            g if g > 2 => {
-                s1 = s1 * 0.6 + f64::sin(s2 * s1) * 0.05;
-            }
-            _other => {
-                s1 = (s1 * 0.8 + b6 * 0.4).tanh();
-            }
+        if k5 == 2 {
+            s0 = s0.mul_add(0.6, (0.5_f64.copysign(v[3 - k5]).powi(2) + 1.0).log2() * 1.0);
+            acc2 += f64::ln(x0.tanh().cosh().powi(2) + 0.5);
+        } else if (x2 * x2 + 2.0).acosh() * 2.0_f64.powf(x2.sin()) > v7 {
+            a3 = a4;
+        } else {
+            a3 = [((x2.powi(2) + 0.5).recip() * 1.25).tanh() * 0.4, f64::sin((x2 * x2 + 2.0).sqrt()) * 1.0, f64::tanh(f64::exp2(v[k5].cos())) * 0.5, (x1 + x0).sin() * 0.5];
+            let v8 = x1;
+            acc2 += f64::cos(v8);
         }
         let mut a9 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a9[i] = (f64::sin(s2) * 0.9).acos();
-            acc3 += f64::sin(x1 * s0) * 0.5;
-            acc3 -= t.tanh() * 0.5;
+        for i in 0..n {
+            a9[i % 4] += f64::sin(v7).sin() * 0.5;
+            s1 = (s1 * 0.5 + s1.min(a3[3]) * 0.5).tanh();
         }
-        s0 = (s0 * 0.8 + a9[n % 4] * 0.02).sin();
-        s0 - s1 * 0.5 - f64::cos(s2) + acc3.cos() + (x2 + b5)
+        a9 = [a9[3], (a9[2] * 0.8 + 0.5_f64.min(v[k5]).sin() * 0.2).tanh(), f64::mul_add(a9[3], 0.8, x1.sin() * 0.2), a9[3] * 0.5 + (x2.cos() * 1.2).tan().cos() * 0.05];
+        s0 - s1.cos() - f64::cos(acc2) + a3[1].tanh() - a4[0] * 0.5 + v7 - a9[1] * 0.75
     }
 
     #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::atan2(x0 * x0 + 0.5, v[n % 4].powi(2)).tanh() * 2.0;
+    pub fn prog_35<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = x0 / (x2 * x2 + 1.5);
+        let mut s1 = T::asin(x1.tanh() * 0.9);
+        let mut s2 = (x0 - v[n % 4]).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        let mut a4 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = T::from_usize(i).unwrap();
+            for j in 0..4 {
+                a4[i][j] = T::sin(fi);
+            }
+        }
+        let v5 = T::exp_m1(a4[0][0].sin()).abs();
+        let v6 = T::to_radians(v5);
+        let v7 = v[1..].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v8 = prog_15::<T>(v7, (x0 * 0.25).tanh() * 2.0, x0 * 0.75, &v, n);
+        s0 = s0 * 0.75;
+        s0 = s0 - 0.1 * T::log(T::from_f64(1.5_f64).unwrap(), s0.powi(2) + 2.0).tanh();
+        s1 = 0.8 * s1 + 0.05 * s1.asinh().cos();
+        s2 = s2.mul_add(0.8, (T::tanh(v6) * 0.9).asin().tanh() * 1.0);
+        acc3 = acc3 + 0.2 * T::sin(T::exp_m1((s2 - s0).cos()));
+        s1 * 0.5 - acc3 * 1.5 - v8.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_36<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((x1 - x2).cos().exp()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = x1.asinh();
+            s0 = s0 * 0.6 + f64::log(v[3 - i] * v[3 - i] + 1.0, 10.0) * 0.75;
+        }
+        let mut m3 = x1.clamp(-1.5, 1.5);
+        for i in (1..=5).step_by(2) {
+            m3 = m3.min((a2[3] + 1.5) / (v[i % 4] * x1 * (v[i % 4] * x1) + 1.5) + v[(i + n) % 4]);
+        }
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_15(s0.asinh().sin() * 2.0, 0.25, f64::tan(f64::sin(x0) * 1.2).sin(), v, n) + p.cos() + q.cos()).sum::<f64>();
+        let mut k5 = 0;
+        while k5 < n + 1 && (a2[n % 4].sin() * 0.9).atanh() > -0.25 {
+            k5 += 1;
+            acc1 -= f64::tanh(m3) * 0.25;
+            let v6 = 0.5_f64.powf(f64::tanh(v4)).mul_add(x1.sin(), a2[(k5 + n) % 4] / 3.0);
+            s0 = (s0 * 0.6 + f64::sin(v6) * 0.1).sin();
+        }
+        let v8 = if x0.sin().exp_m1() < -0.5 {
+            s0 = (s0 * 0.75 + prog_3::<4>(f64::cos(x1).sin() * 2.0, f64::cos(v[3] + x0), f64::tanh(m3).exp().tanh().sin(), v, n) * 0.005).sin();
+            f64::powi(a2[k5 % 4] * a2[k5 % 4] + 1.0, -1)
+        } else {
+            let v7 = acc1 / (x1.cos() + 2.0);
+            prog_2(f64::tanh(m3).exp_m1().sin(), f64::max(v7.cos(), f64::sin(m3)).tanh() * 2.0, f64::powi(v[(k5 + n) % 4].cos().exp_m1(), 2).tanh() * 2.0, v, n)
+        };
+        for _ in (1..=3).step_by(2) {
+            acc1 += f64::acos(f64::tanh(x2) * 0.9).sin();
+            let v9 = v.iter().map(|&p| 1.0 + 0.25 * (1.2 - x0 + p.tanh()).tanh()).product::<f64>();
+            acc1 -= f64::tanh(v9);
+        }
+        let v10 = prog_15(x1, x1.sin().exp2().cos(), 0.75, v, n);
+        s0 - acc1.cos() + a2[3] - f64::tanh(v4) - v8.sin() - f64::tanh(v10)
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.max(x0);
+        let mut s1 = ((x1 + x2).tanh() * 0.9).asin();
         let mut acc2: f64 = 0.0;
-        'l0: for i in 0..3 {
+        let v3 = if (s1 * s1 + 0.5).sqrt() < -0.5 {
+            s1 = s1 * 0.8 + f64::tanh(x1).exp2().powi(2).ln_1p().sin() * 0.1;
+            x2 + x1
+        } else {
+            return v[n % 4].asinh()
+        };
+        let mut a4 = v;
+        a4[1] *= 1.5;
+        a4[1] += f64::asin(x2.sin() * 0.9).to_radians() * 50.0;
+        assert!(n < 100);
+        'l0: for i in 0..n {
             let fi = i as f64;
-            s1 = (s1 * 0.5 + w0[3 - i].cos() * 0.5).sin();
-            acc2 -= 0.5 * prog_55(fi, s1, 2.0, [v[0], v[1], v[2], v[3]], 1).tanh();
-            let mut k3 = 0;
-            while k3 < 3 && (x1 * x1 + 1.0).log(w0[(k3 + n) % 4].powi(2) + 2.0) < -0.5 {
-                k3 += 1;
-                if n % 3 == 1 && (w0[k3] * w0[k3] + 2.0).acosh() >= fi.asinh() {
-                    break;
-                }
-                match n % 2 {
+            let v5: f64 = v3.cos();
+            let v6 = v3.to_degrees() * 0.02;
+            s1 = s1.mul_add(0.75, (v5 + v6).tanh() * 0.1);
+            for (j, &u) in a4.iter().enumerate() {
+                let fj = j as f64;
+                let v9 = match j % 2 {
                     0 => {
-                        let x0 = (x2 * x2 + 1.0).powf(x0.cos());
-                        s1 *= 0.8;
-                        s1 -= 0.1 * (s1 + x1).tanh();
-                        s1 = s1 * 0.6 + f64::sin(x0).sin() * 0.02;
+                        let v7 = (u.sin() * 1.5).cosh();
+                        f64::atan(v7)
                     }
-                    1 => {
-                        acc2 += (x2 * v[2] * std::f64::consts::FRAC_PI_4).cos() * 0.2;
-                        let v4 = (f64::powi(w0[3].atan(), 2) + 1.0).log(f64::powi(w0[3], 2) + 2.0);
-                        acc2 -= 0.2 * v4.tanh();
+                    _other => {
+                        let v8 = (a4[(j + i) % 4].powi(2) + 1.0).log10();
+                        acc2 += 0.05 * f64::exp2(v5.cos()).sin();
+                        s0 / (s1 * s1 + 1.0) + f64::cos(v8)
                     }
+                };
+                if (a4[j].powi(2) + 1.0).log(u * u + 2.0).cos() > -0.25 {
+                    continue 'l0;
+                }
+                let v11 = match j {
+                    0 => fi + v9,
+                    1 | 3 => ((v9.sin() * 0.9).asin().powi(2) + 2.0).acosh(),
                     _ => {
-                        let v6: f64 = 'b2: {
-                            if f64::asinh(x2 - w0[1]) >= 0.0 && n < 2 {
-                                break 'b2 s1 - x2;
-                            }
-                            let v5 = x2.atan();
-                            s1 = s1.mul_add(0.5, (-x0).sin() * 0.5);
-                            (v5.tanh() + 2.0).cbrt()
-                        };
-                        s1 = (s1 * 0.8 + (x0 - v[3]) * v6.sin().exp2() * 0.01).tanh();
+                        let v10 = v5 * fj;
+                        s0 = (s0 * 0.5 + s0.atan() * 0.5).sin();
+                        v10 / (v[3 - j].sin() + 2.0) + x1
                     }
-                }
-                if ((SCALE + x0).powi(2) + 2.0).ln() < 0.0 {
-                    acc2 += 0.2 * f64::tanh(f64::mul_add(x1, v[k3], s1).to_radians());
-                    break 'l0;
-                }
-                acc2 += 0.2 * f64::tanh(v[k3] * fi);
+                };
+                s0 = 0.75 * s0 + 0.02 * v11.tanh();
+                acc2 -= 0.05 * f64::cos(f64::sin(v9));
             }
         }
-        let mut k7 = 0;
-        let v15 = loop {
-            k7 += 1;
-            let v8 = if k7 < 4 {
-                (v[k7 % 4].cos().powi(2) + 0.5).ln()
-            } else if f64::acosh(f64::powi(x2 + v[k7 % 4], 2) + 2.0) > f64::atanh(x1.cos() * 0.9) && k7 == 1 {
-                x2.atan()
-            } else {
-                w0[3].asinh()
-            };
-            let v12 = match k7 % 3 {
-                1 => f64::exp2((x0 * x0 + 1.0).recip().cos()),
-                2 => {
-                    let v9 = x1.sin().cos();
-                    s1 = (s1 * 0.75 + prog_55(v9, f64::tanh(v8).tanh() * 2.0, 2.0, [v[0], v[1], v[2], v[3]], n) * 0.01).tanh();
-                    f64::tan(x2.cos() * 1.2)
-                }
-                _ => {
-                    for j in (0..5).rev() {
-                        let fj = j as f64;
-                        let v10 = x1 * x0;
-                        match j {
-                            1 => {
-                                s1 = (s1 * 0.8 + s1.mul_add(s1, s1) * 0.02).sin();
-                                let v11 = v8;
-                                s1 = 0.5 * s1 + 0.25 * f64::cos(v11);
-                            }
-                            _other => {
-                                s1 *= 0.75;
-                                s1 += 0.02 * f64::cos((v10 * v10 + 0.5).ln());
-                            }
-                        }
-                        s1 = (s1 * 0.75 + fj / (v10.cos() + 2.0) * 0.01).sin();
-                    }
-                    x2 + (x1 + 1.2)
-                }
-            };
-            match k7 {
-                0 => {
-                    let v13: f64 = x1 * (w0[k7 % 4] * w0[k7 % 4]).ln_1p();
-                    s1 = s1.mul_add(0.6, v13.cos().tanh() * 0.1);
-                }
-                2 | 4 => {
-                    break v8 - x2;
-                }
-                5 => {
-                    let v14 = f64::asin(f64::tanh(x2) * 0.9);
-                    'b5: {
-                        if ((x2 / (x2.powi(2) + 1.5)).sin() * 0.9).acos() < -1.0 || k7 > 4 {
-                            break 'b5;
-                        }
-                    }
-                    acc2 -= 0.4 * v14.sin().cos();
-                }
-                _other => {
-                    acc2 += 0.4 * ((w0[k7 % 4].powi(2) + 0.5).ln() + s1.sin().exp()).sin();
-                    if f64::atan2(f64::powi(f64::clamp(v8, x1.sin() - 1.5, f64::sin(x1) + 1.5), 2) + 1.0, v8 * std::f64::consts::FRAC_PI_4) > (f64::powi(x2, 2) + 1.0).cbrt() {
-                        acc2 += 0.4 * (v[(k7 + n) % 4] * w0[k7 % 4]).cos();
-                    } else if x1 + v12 <= 0.0 {
-                        s1 = s1 * 0.75 + f64::cos(f64::acosh(f64::exp2(f64::sin(s1)).powi(2) + 2.0)) * 0.05;
-                        s1 = (s1 * 0.5 + x1.sin() * 0.5).sin();
-                    } else {
-                        s1 = 0.75 * s1 + 0.05 * s1.powi(2).cos();
-                    }
-                    acc2 -= 0.4 * f64::sin(w0[k7 % 4]);
-                }
-            }
-            s1 = 0.8 * s1 + 0.1 * (0.3 - v8).cos();
-            if k7 >= 5 {
-                break (v12.cos() * 0.5).ln_1p() / (w0[3].tanh().powi(2) + 0.5);
-            }
-            s1 *= 0.6;
-            s1 += 0.02 * f64::tanh(v12);
-        };
-        for i in 0..6 {
-            if k7 > 2 {
-                continue;
-            }
-            let v16 = if ((v15 * v15 + 1.5).acosh().sin() * 0.9).acos() > s1 && i > 1 {
-                x2 * w0[3]
-            } else {
-                f64::tanh(w0[n % 4]).exp_m1()
-            };
-            acc2 -= 0.25 * f64::sin(x2 / (x2 * x2 + 1.5) * x2);
-            s1 = 0.8 * s1 + 0.05 * f64::sin(f64::sin(v16));
-        }
-        let v17 = prog_20(f64::cos(f64::ln(x2 * x2 + 2.0)), f64::sin((x0.powi(2) + 2.0).acosh()).cos() * 2.0, (x2.powi(2).powi(2) + 0.5).cbrt().cos() * 2.0, [v[0], v[1], v[2], v[3]], k7);
-        if !(k7 == 4 && v17 > 0.5) {
-            acc2 += f64::sin(x1).abs();
-        } else {
-            let v18 = prog_20(f64::cos(((f64::powi(v15, 2) + 2.0).sqrt().tanh() * 0.5).ln_1p()), x2.clamp(v[1].tanh() - 1.5, x1.tanh() + 1.5).cos() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n);
-            s1 *= 0.75;
-            s1 += 0.005 * f64::cos(prog_20(f64::exp2(f64::sin(s1 * 0.5).sin()).sin(), (x0.tanh() * 1.2).tan().cos(), s1, [v[0], v[1], v[2], v[3]], k7));
-            acc2 -= v18.tanh() * 0.005;
-        }
-        let v20 = if f64::sqrt(x0 * x0 + 2.0) / ((w0[3] * w0[3]).powi(2) + 1.0) > 0.5 {
-            let v19 = f64::atan(v15);
-            (x2.sin() * 0.9).atanh() + f64::cos(v19)
-        } else {
-            v15 / (v[3] * v[3] + 1.5)
-        };
-        f64::tanh(s1) + acc2.sin() + v20.tanh()
+        s0 - s1 * 0.75 + acc2 * 0.25 - f64::sin(v3) + a4[0].tanh() + (v[n % 4].tanh() * 1.5).sinh()
     }
 
     #[differentiable]
-    pub fn prog_89<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::sin(f64::cos(x1).sinh().tanh().exp()) * 2.0;
-        let mut s1 = f64::tanh(s0 + 0.75) * 2.0;
-        let mut s2 = ((v[n % 4].powi(2) + 1.0).log(2.0) + f64::exp2(f64::tanh(v[n % 4]))).tanh() * 2.0;
+    pub fn prog_38<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(v[n % 4]);
+        let mut s1 = f64::tanh(v[n % 4]);
+        let mut s2 = (v[n % 4].cos() * 0.9).acos().cos() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = x0 / (x1.powi(2) + 1.5);
+            a4[i] = v[n % 4].tanh();
         }
-        let mut m5: f64 = 1.0;
-        for i in 1..4 {
-            let c6 = prog_20(x0, x2.tanh(), f64::ln(v[n % 4] * v[n % 4] + 2.0).cos() * 2.0, v, 1) + v[i];
-            m5 = f64::min(m5, c6);
+        let mut m5 = s1;
+        for i in 0..=n {
+            let fi = i as f64;
+            m5 = m5.max(f64::acosh(v[(i * 3) % 4] * v[(i * 3) % 4] + 2.0) + (s2 + fi));
+            acc3 += f64::cos((f64::sin(x2) + 2.0).cbrt()) * 0.25;
         }
-        s0 = s0 * 0.75 + m5.sin().sin() * 0.005;
-        let v7 = if x2 / (f64::powi(x2, 2) + 0.5) >= x2 {
-            let x0 = x0;
-            s2 + x0.tanh()
+        s0 = (s0 * 0.5 + f64::sin(m5) * 0.02).tanh();
+        let v6 = prog_35(f64::sin(((x0 * x0).ln_1p().sin() * 1.2).tan()) * 2.0, 1.2, s0, v, n);
+        let mut m7 = 0;
+        for i in (0..6).rev() {
+            let fi = i as f64;
+            let v8 = x2;
+            if (f64::asin(x2.tanh() * 0.9).powi(2) + 1.0).log2() >= 0.5 {
+                m7 += 1;
+            }
+            let v10 = match i {
+                0 => {
+                    acc3 += 0.25 * (v8 + fi + v8).cos();
+                    v8 * x1 + x1
+                }
+                3 | 5 => v[m7 % 4].cos().exp_m1() + v8,
+                _other => {
+                    let v9 = v8.tanh().sin();
+                    f64::sin(f64::exp2(f64::cos(s0))) + v9.cos()
+                }
+            };
+            s2 = s2 * 0.5 + ((s2 * x1).sin() * 0.9).atanh().tanh() * 0.02;
+            s0 = (s0 * 0.6 + v10.sin() * 0.05).sin();
+        }
+        let c11 = m7 as f64;
+        let v12 = prog_29(v6.cos() * 2.0, x2, c11.sin(), v, m7);
+        s1 = s1.mul_add(0.75, a4[3].cos() * 0.25);
+        x1 * 0.25 - s0 * 1.5 - s1 + s2.sin() - acc3 * 0.5 - v12.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_15(x2, (x1.powi(2) + 1.0).sqrt().tanh(), x0.tanh(), &v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3 = if f64::cbrt(v[2] * v[2] + 1.0) > x0.asinh() {
+            acc1 -= 0.005 * prog_29(x2, x0, s0, v, n).cos();
+            prog_37(x0.cos() * 2.0, acc1, ((f64::cos(v[0]) * 1.2).tan() - (x0 * x0 + 1.0).log(2.0)).sin() * 2.0, v, 0)
         } else {
-            x0 - a4[n % 4]
+            let v2 = x2.atan2(x2 * x2 + 1.0);
+            -v2
         };
-        let v17 = match n {
-            PHASE_A => {
-                s0 = 0.75 * s0 + 0.01 * f64::tanh(a4[3].max(v7)).sin();
-                f64::ln(s0 * s0 + 0.5)
+        for i in 0..6 {
+            let v4 = v[i % 4];
+            acc1 -= 0.25 * x2.sin().cos();
+            let v5 = (v3 * v3 + 2.0).sqrt();
+            acc1 += 0.25 * (v4.tanh() + v5.cos()).sin();
+        }
+        let v6 = f64::atan2(x1 * x1 + 1.0, x2).sin().sinh();
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v10 = match k7 % 4 {
+                0..=1 => f64::atanh(f64::acos(f64::cos(x0) * 0.9).tanh() * 0.9),
+                MODE_D if n > 1 => {
+                    let v8 = s0 + v3 + (v3.sin() * 1.2).tan();
+                    v6 + f64::cos(v8)
+                }
+                _ => {
+                    let v9 = -x1;
+                    v3 + v9.tanh()
+                }
+            };
+            let v11: f64 = v[0] * v[0];
+            s0 = (s0 * 0.5 + f64::recip(x1 * x1 + 1.0) * 0.75).tanh();
+            if k7 >= 3 || (x2 * x2 + 1.0).log2() < v10 {
+                break;
             }
-            PHASE_B | 3 => {
-                let x2 = x2;
-                f64::sqrt(acc3.powi(2) + 0.5) + x2.tanh()
+            acc1 += v11.cos() * 0.5;
+        }
+        let v12 = if f64::cos(v6) > 0.0 {
+            s0.cos()
+        } else {
+            (v[n % 4] * v[n % 4] + 1.0).ln()
+        };
+        let v18: f64 = 'b2: {
+            let mut k13 = 0;
+            while k13 < 6 && -v3 <= 0.5 {
+                k13 += 1;
+                acc1 += 0.25 * f64::cos(v3.asinh());
+                if v12 + v3 > s0.asinh() && k13 % 2 == 0 {
+                    break 'b2 (x2 / (v12.powi(2) + 1.0)).mul_add(x0 * x0, s0.cos().exp_m1());
+                }
+                if f64::cbrt((x1 - x0).powi(2) + 0.5) > 0.0 {
+                    let v14 = x2 * std::f64::consts::FRAC_PI_4;
+                    s0 = f64::mul_add(s0, 0.75, (f64::powi((v14.powi(2) + 1.0).recip(), 2) + 1.0).ln().tanh() * 0.4);
+                } else if SCALE + x2 < -0.5 {
+                    let v12 = -v12;
+                    acc1 += v12.tanh().cos() * 0.25;
+                } else {
+                    let v15 = x1;
+                    acc1 -= 0.4 * (v[k13 % 4].tanh().sin() * 0.5).ln_1p();
+                    s0 *= 0.75;
+                    s0 += 0.25 * v15.cos().sin();
+                }
             }
-            4 | 6 => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    match i {
+            if prog_35(1.2, x2, (v[k13 % 4] * x0).cos() * 2.0, v, k7) < 0.5 {
+                break 'b2 v6.cos();
+            }
+            for _ in 0..5 {
+                let mut k16 = 0;
+                while k16 < n && f64::cosh(f64::sin(v[k16 % 4])) / (f64::powi((x0.powi(2) + 1.0).ln(), 2) + 1.0) > 1.0 {
+                    k16 += 1;
+                    acc1 += 0.05 * f64::cos(f64::log(v[3].powi(2) + 1.0, 2.0));
+                    acc1 += v3.tanh().exp().powi(2).sin() * 0.05;
+                    s0 *= 0.5;
+                    s0 += 0.5 * v12.tanh();
+                }
+                let mut m17: f64 = 0.0;
+                for j in (0..n).rev() {
+                    m17 = f64::min(s0 + v[k16 % 4] + v[j % 4], m17);
+                }
+                if f64::recip(x0.powi(2) + 0.5).mul_add((f64::powi(x0, 2) + 2.0).ln(), v3.tanh()) > v6 {
+                    break 'b2 v12.sin();
+                }
+                s0 = (s0 * 0.6 + (f64::recip(f64::powi(x2, 2) + 1.0) + (v6 * v6 + 0.5).atan2(v12)) * 0.05).sin();
+                acc1 += 0.4 * f64::tanh(m17.tanh());
+            }
+            0.5_f64.min(x1)
+        };
+        s0 * 1.5 - acc1.cos() + v3.cos() + v12 - v18.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0: f64 = f64::tanh(v[n % 4].powi(2)) * 2.0;
+        let mut s1 = v[n % 4];
+        let mut acc2: f64 = 0.0;
+        if x2 + s1 > -1.0 {
+            acc2 += s1.tanh();
+            let v3 = prog_34(acc2, x0, f64::log(x1 * x1 + 1.0, f64::powi(f64::abs(v[n % 4]), 2) + 2.0).sin(), v, n);
+            acc2 -= 0.005 * f64::tanh(v3);
+        } else if f64::log(f64::powi(x1.powi(2), 2) + 1.0, x0.min(x1).powi(2) + 2.0) >= s1.abs() {
+            s1 = (s1 * 0.6 + (-x1) * 0.4).sin();
+        }
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            acc2 += (x0 + v[k4 % 4]).sin() * 0.25;
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                let v6 = x0;
+                acc2 -= 0.05 * f64::sin(v6.hypot(s1));
+            }
+        }
+        'l2: for i in (0..3).rev() {
+            for j in 0..n {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        s0 *= 0.5;
+                        s0 += 0.1 * f64::cos(SCALE + (s0.tanh() * 0.9).atanh());
+                        if !(j + n < 6) {
+                            let v7: f64 = x1.sin().exp2();
+                            let v8 = v[k4 % 4] / (v7.tanh() + 2.0);
+                            s0 = s0 * 0.75 + v8.cos() * 0.05;
+                        }
+                        s1 = 0.8 * s1 + 0.05 * s1.mul_add(v[j % 4], s1).sin();
+                    }
+                    1 => {
+                        acc2 -= 0.1 * f64::tanh(fj - x2);
+                        acc2 += x1.tanh() * 0.1;
+                    }
+                    3..=4 => {
+                        let v9: f64 = (x1 * x1 + 1.0).atan2((s0 * s0).ln_1p());
+                        s1 = (s1 * 0.8 + v9.tanh() * 0.05).sin();
+                    }
+                    _ => {
+                        s0 = s0 * 0.5 + f64::exp(s1.tanh()).tanh() * 0.1;
+                        if !(j % 2 == 0 && f64::atan2(x2.powi(2) + 1.0, s0) < 0.0) {
+                            continue;
+                        }
+                        s1 = s1.mul_add(0.6, (x2 + s1).sin() * 0.2);
+                    }
+                }
+                s0 = (s0 * 0.8 + (s0 * s0 + 1.0).powf(fj.sin()) * 0.05).sin();
+            }
+            s0 = (s0 * 0.8 + (s1 + v[n % 4]) * 0.1).tanh();
+            let mut k10 = 0;
+            while k10 < 6 {
+                k10 += 1;
+                match i {
+                    PHASE_A => {
+                        continue 'l2;
+                    }
+                    1 => {
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::sqrt(s0 * s0 + 0.5).tanh();
+                        let v11: f64 = s1.atan();
+                        acc2 += 0.1 * v11.sin();
+                    }
+                    _ => {
+                        let v12 = x0 * (x2.sin() * 0.9).atanh();
+                        acc2 += (f64::sinh(f64::cos(s1) * 1.5).sin() * 0.9).atanh().tanh() * 0.1;
+                        s0 = 0.5 * s0 + 0.02 * v12.sin().tanh();
+                    }
+                }
+                s0 = s0 * 0.75 + f64::cos((f64::tanh(v[k10 % 4].mul_add(s0, x0)) * 0.5).ln_1p()) * 0.05;
+            }
+            let v13 = f64::sin(x1).cosh();
+            acc2 += v13.tanh().sin() * 0.5;
+        }
+        let mut k14 = 0;
+        let v19 = loop {
+            k14 += 1;
+            let v15 = x0.sin();
+            if v[2] * v15 * f64::asin(f64::tanh(s1) * 0.9) >= 0.0 {
+                acc2 -= ((s1 - x1).powi(2) + 1.0).log(s0.mul_add(x1, x1).powi(2) + 2.0).cos() * 0.2;
+                if x1 + x2 > s1 {
+                    s0 = s0 * 0.6 + s0.sin() * 0.4;
+                }
+                acc2 -= (s0.tanh() * 1.2).tan().sin() * 0.4;
+            } else if f64::exp_m1(f64::ln_1p(x2 * x2).tanh()) <= x2 {
+                s0 = (s0 * 0.75 + f64::exp((s0.powi(2) + 1.0).log(s0 * s0 + 2.0).tanh()) * 0.02).sin();
+            } else {
+                acc2 += 0.5 * (v[k14] / (x0 * x0 + 1.0)).sin();
+                if !(k14 < k4) {
+                    s0 = (s0 * 0.6 + (f64::sin(s0) + 2.0).cbrt() * 1.0).tanh();
+                    let v16 = x0.cos().exp().cos();
+                    acc2 += v16.cos() * 0.5;
+                } else if f64::cbrt(v[n % 4] * v[n % 4] + 1.0) > -0.5 {
+                    let v17 = (f64::powi(x1, 2) + 2.0).acosh();
+                    s0 = (s0 * 0.6 + v17.sin() * 0.1).sin();
+                } else {
+                    let v18 = -x1;
+                    s0 *= 0.6;
+                    s0 += 0.4 * (x1 * x1).ln_1p().sin();
+                    s1 = (s1 * 0.6 + v18.cos() * 0.4).tanh();
+                }
+                acc2 += f64::atan2(2.0_f64, s0).cos() * 0.5;
+            }
+            acc2 += (v[3] * s0 + f64::atan(v[3 - k14])).tanh() * 0.5;
+            if k14 >= 3 {
+                break x0.powi(2);
+            }
+        };
+        let a20 = v.map(f64::atan);
+        s0.cos() - s1 + acc2.tanh() - v19 * 0.25 - a20[2].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = ((x2 * x2).ln_1p() + x2.sin().exp()).sin() * 2.0;
+        let mut s1 = (1.25 - x2).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        'l0: while k3 < 5 && f64::mul_add(s1, x0, s1) + (x1.powi(2) + 2.0).acosh() >= x2 {
+            k3 += 1;
+            s1 = (s1 * 0.6 + (s0 * s0 + 0.5).recip() * 0.2).sin();
+            for &u in v.iter() {
+                s0 = s0 * 0.5 + f64::tanh(f64::tanh(s0).exp2()) * 0.25;
+                acc2 += 0.1 * f64::cosh(s1.sin() * 1.5).cos();
+                if f64::acos(f64::cos(u) * 0.9) * f64::sin(x2).exp_m1() < 0.5 {
+                    break 'l0;
+                }
+            }
+            let v4 = f64::clamp(v[k3 % 4], -1.0, 0.5) + x2.cos().cosh();
+            acc2 += 0.4 * f64::tanh(v4);
+        }
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            if (v[k3 % 4].cos() * 0.9).atanh().sin().exp() > -1.0 {
+                break f64::sin(x0);
+            }
+            let v7 = if f64::atan(x1) * (x1 * x1 + 0.5).sqrt() < (x0.sin() * 1.5).sinh() && k5 == 3 {
+                let v6 = (f64::tanh(v[3 - k5]) * 0.9).acos();
+                2.0_f64.powf(v6.tanh())
+            } else {
+                s0 = (s0 * 0.8 + (v[k5].asinh() + s0 * std::f64::consts::FRAC_PI_4) * 0.1).sin();
+                s0 + x1
+            };
+            match k5 % 3 {
+                PHASE_A => {
+                    let x2: f64 = f64::powi(s1.tanh(), 3);
+                    acc2 += v[1].sin() * 0.5;
+                    s1 = (s1 * 0.5 + x2 * 0.1).tanh();
+                }
+                g if g > 1 => {
+                    s1 = (s1 * 0.8 + (s1 + x0) * 0.1).tanh();
+                }
+                _ => {
+                    s1 = 0.75 * s1 + 0.02 * (v7 * v[(k5 + n) % 4]).tanh();
+                    let x2: f64 = f64::recip(x0.powi(2) + 1.0);
+                    s0 = (s0 * 0.6 + x2 * 0.5).sin();
+                }
+            }
+            acc2 -= f64::atanh(v7.sin().cos() * 0.9) * 0.25;
+            if k5 >= 3 || f64::sinh(x1.tanh() * 1.5) >= x2 {
+                break (f64::tanh(x0) * 0.9).acos();
+            }
+        };
+        let v9 = match k5 + k3 {
+            0..=2 => (v[2] * v[2]).ln_1p(),
+            g if g > 3 => f64::cos(x2).exp_m1().cos().cosh(),
+            _ => f64::min(2.0_f64, x0.tanh().exp()),
+        };
+        let mut k10 = 0;
+        while k10 < n && (x1 * x1 + 1.0).atan2(s1) < v9 {
+            k10 += 1;
+            s1 = 0.5 * s1 + 0.5 * v[2].cos();
+            s0 = (s0 * 0.75 + (v8 - x0) * 2.5 * 0.05).tanh();
+            match k10 % 3 {
+                PHASE_A => {
+                    s1 = (s1 * 0.5 + f64::recip(v[k10 % 4].powi(2) + 0.5) * 0.25).sin();
+                }
+                PHASE_C => {
+                    continue;
+                }
+                _ => {
+                    let v11: f64 = f64::asin(x1.sin() * 0.9);
+                    s0 = (s0 * 0.8 + v11.tanh() * 0.05).tanh();
+                }
+            }
+        }
+        x0.tanh() - x1 * 0.5 - v[1] * 0.75 - s0.sin() - s1.cos() + acc2.tanh() + v8 * 0.75 + v9
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[2] * v[2]).sin() * 2.0;
+        let mut s1 = f64::powf(2.0_f64, f64::asin(p.0.cos() * 0.9).cos());
+        let mut s2 = (v[1].copysign(s0) + 0.25 * x0).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < 5 && f64::powi(v[k4 % 4] * v[k4 % 4] + 1.0, -1) >= p.1 {
+            k4 += 1;
+            acc3 += s1.mul_add(p.1, (f64::tanh(p.1) * 0.5).ln_1p()).cos() * 0.4;
+            let v7: f64 = if f64::cos(p.1.to_radians() * 20.0) <= p.1 {
+                for j in 0..n {
+                    let fj = j as f64;
+                    match k4 % 4 {
                         0 => {
-                            let v10 = if let Some(k8) = (i + n).checked_sub(2) {
-                                let v9 = a4[k8 % 4];
-                                (f64::acosh(s1.powi(2) + 1.5).cos() + 2.0).cbrt() + f64::tanh(v9)
-                            } else {
-                                v7.tanh()
-                            };
-                            s1 = s1 * 0.5 + f64::sin(f64::sin(v10)) * 0.2;
+                            s1 = s1.mul_add(0.75, 3.0_f64.powf(v[j % 4].cos()).tanh() * 0.05);
+                            s2 = s2 * 0.6 + f64::tanh(s2).exp2().cos() * 0.25;
                         }
-                        1 => {
-                            s2 = 0.6 * s2 + 0.5 * 1.5_f64.log(s1.powi(2) + 2.0);
-                        }
-                        PHASE_C => {
-                            let v11 = prog_55(x0, s0, (v[1] + v7).cos(), v, n);
-                            acc3 += 0.1 * f64::tanh(v11).cos();
+                        g if g > 1 => {
+                            acc3 += 0.05 * f64::log2(p.1 * p.1 + 1.0).tanh();
+                            s0 = s0.mul_add(0.5, f64::sin((s0.tanh() * 0.9).acos()) * 0.2);
                         }
                         _ => {
-                            s0 = s0 * 0.6 + f64::sin(v7 - fi) * 0.4;
-                            s1 = 0.8 * s1 + 0.2 * (s1.powi(2) + 0.5).sqrt().cos();
-                            match i % 2 {
-                                PHASE_A if n > 2 => {
-                                    s1 = s1.mul_add(0.6, f64::powi(x2, 2).sin() * 0.1);
+                            let v5 = f64::log(f64::powi(v[k4 % 4], 2) + 1.0, p.1 * p.1 + 2.0);
+                            acc3 -= v5.sin() * 0.05;
+                        }
+                    }
+                    s2 = (s2 * 0.8 + (f64::cos(s2) * 0.9).atanh() * 0.02).sin();
+                    acc3 += (fj * p.1 + f64::exp(f64::cos(s1))).sin() * 0.05;
+                }
+                f64::to_degrees(f64::atan2(p.0, p.1.powi(2) + 1.0)) * 0.01
+            } else {
+                let v6 = (f64::sin(p.0) * 0.9).asin();
+                v[k4 % 4].powi(2) + v6.sin()
+            };
+            acc3 += 0.4 * f64::exp(p.1.sin()).cos();
+            acc3 -= 0.4 * f64::sin(v7);
+        }
+        let mut k8 = 0;
+        let v13 = loop {
+            k8 += 1;
+            if f64::exp_m1(f64::tanh((v[k4 % 4].sin() * 0.9).atanh())) <= p.0 {
+                s2 = s2 * 0.8 + (v[k8] - v[2]).cos() * 0.1;
+                if p.1 * (p.1 / (p.1.tanh() + 2.0)) > 1.0 {
+                    let v9 = prog_15(s0, s1, f64::tanh(f64::log(3.0_f64, f64::sqrt(v[k8] * v[k8] + 1.0).powi(2) + 2.0)), &v, n);
+                    acc3 += 0.005 * f64::tanh(v9);
+                } else {
+                    let mut k10 = 0;
+                    while k10 < 5 {
+                        k10 += 1;
+                        acc3 -= 0.2 * f64::tanh((s1 - 0.65).to_radians());
+                        acc3 -= f64::sin(s0.atan2((-p.0).powi(2) + 0.5)) * 0.2;
+                        match k10 % 4 {
+                            0 => {
+                                let v11 = (v[k10 % 4].powi(2) + 1.0).powi(-1);
+                                s2 *= 0.8;
+                                s2 += 0.05 * v11;
+                            }
+                            2 => {
+                                s2 = f64::mul_add(s2, 0.75, v[n % 4].tanh().exp2().tanh() * 0.1);
+                                acc3 += 0.2 * (v[k8] - s1).asinh().cos();
+                            }
+                            _other => {
+                                acc3 += s2.tanh().tanh() * 0.2;
+                            }
+                        }
+                    }
+                    s1 = (s1 * 0.6 + f64::powf(s1.powi(2) + 1.0, s1.tanh()) * 0.02).tanh();
+                }
+            } else {
+                acc3 += (p.1.sin() + 2.0).cbrt().sin();
+            }
+            s2 = s2 * 0.8 + (s1 + s2 - f64::max(s2, p.1)).tanh() * 0.05;
+            let mut m12: f64 = 0.0;
+            for j in 0..=n {
+                m12 = m12.max(v[(j * 3) % 4].cos());
+            }
+            s1 = 0.75 * s1 + 0.25 * m12;
+            if k8 >= 2 {
+                break ((m12 * m12 + 0.5).powf(f64::tanh(s0)).sin() * 0.9).asin();
+            }
+        };
+        let mut m14: f64 = -1.0;
+        for i in 0..n {
+            m14 = (1.5 * (p.0 * 0.25) + v[(i + n) % 4]).max(m14);
+        }
+        acc3 -= m14.cos();
+        let mut m15: f64 = 1.0;
+        for i in 0..4 {
+            let c16 = if i % 2 == 0 {
+                v[i]
+            } else {
+                v[2] / (v[i] * v[i] + 1.0)
+            };
+            m15 = m15.min(c16);
+        }
+        s2 = s2.mul_add(0.8, f64::tanh(m15) * 0.05);
+        p.1.cos() - s0.cos() + s1 * 0.5 - f64::cos(s2) - f64::cos(acc3) - v13
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2.tanh().exp() + x0.atan()).sin() * 2.0;
+        let mut s1 = prog_19(f64::max(x1 / (x0 * x0 + 1.0), s0).tanh() * 2.0, x2, f64::tanh((v[3].powi(2) + 1.0).cbrt()), v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.1 * f64::cos(x2 + r + f64::tanh(p)));
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * (f64::atan2(v3, f64::powi(p, 2) + 0.5) * (x1.powi(2) + 1.0).log10()).sin()).product::<f64>();
+        let v5 = prog_6(f64::sin(x0.abs()), acc2, f64::abs(x1).sin() * 2.0, &v, 5);
+        match n % 2 {
+            0 => {
+                let x2 = x1.asinh();
+                s0 = (s0 * 0.75 + x2.cos() * 0.25).sin();
+            }
+            1 => {
+                let v6 = v4 - x1;
+                let v7 = v6 / 3.0;
+                s0 = s0.mul_add(0.8, v7.sin().tanh() * 0.02);
+            }
+            _ => {
+                let v8 = prog_15(f64::hypot(v3, x0).sin(), x0, f64::tanh(s0.powi(3)) * 2.0, &v, 2);
+                s0 = 0.75 * s0 + 0.005 * v8.cos().sin();
+            }
+        }
+        for _ in 1..n {
+            s1 = s1.mul_add(0.8, (v5.tanh() * f64::log(3.0_f64, f64::powi(x1, 2) + 2.0)).tanh() * 0.05);
+            let v9 = (s0 + s1).atan();
+            s0 = (s0 * 0.75 + s1.clamp(v4.tanh() - 1.5, s0.sin() + 1.5) * 0.25).tanh();
+            acc2 += v9.sin().sin() * 0.4;
+        }
+        let v10 = v.iter().rev().step_by(2).copied().map(|p| x1.tanh() + p.cos().exp2()).sum::<f64>();
+        s0 + s1 * 0.5 - acc2 - v4 * 1.5 - v5.cos() + v10.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(*x2 * *x2) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3: f64 = if f64::abs(v[1]) - (v[1] * v[1] + 1.0).powf(x1.tanh()) <= -1.0 {
+            prog_19(f64::sin((v[2].cos() + 2.0).cbrt()), 0.25, 1.2, [v[0], v[1], v[2], v[3]], n)
+        } else {
+            let v2 = (x0.sin() + 2.0).cbrt().powi(2);
+            0.8 * *x2 + v2.tanh()
+        };
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(x1.cos().exp() + f64::sin(p))).product::<f64>();
+        if n > 0 && prog_37(0.5, *x2, ((x1 - v[n % 4]).tanh() * 1.5).sinh().cos(), [v[0], v[1], v[2], v[3]], 3) < 0.0 {
+            acc1 += f64::ln(*x2 * *x2 + 2.0).powi(3).cos() * 0.5;
+            let v5 = x0.tanh().cosh();
+            acc1 -= f64::tanh(v5);
+        } else if n < 5 && f64::log((v[n % 4].powi(2) + 0.5).ln().powi(2) + 1.0, 10.0) > -0.5 {
+            s0 = (s0 * 0.8 + (*x2 - s0) * 0.02).tanh();
+            let v6 = 0.5_f64.hypot(v4).clamp(-1.5, 1.5);
+            s0 = (s0 * 0.6 + f64::sin(v6) * 0.2).tanh();
+        } else {
+            acc1 -= (v4 - f64::powi(v4 * v4 + 1.0, -2)).cos() * 0.25;
+            s0 = 0.6 * s0 + 1.0 * (v[3] * std::f64::consts::FRAC_1_PI);
+        }
+        if *x2 * s0 < 0.5 {
+            return ((v4 * v4).ln_1p().powi(2) + 2.0).acosh();
+        }
+        for &t in v.iter() {
+            for _ in (0..n).rev() {
+                s0 = (s0 * 0.8 + *x2 * 0.2).tanh();
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| (v4.cos() * 0.9).atanh() - f64::ln_1p(q.cos() * 0.5) + f64::cos(p)).sum::<f64>();
+                acc1 += f64::cos((x1 * x1 + 1.0).powf(f64::sin(x1))) * 0.05;
+                acc1 += v7.sin().tanh() * 0.05;
+            }
+            let v8: f64 = if (x0 + t).tanh() > 0.25 || n > 2 {
+                (v3.cos().exp2().cos() * 0.9).acos()
+            } else if v4 >= x1 || n % 2 == 0 {
+                (x0.tanh() * 1.2).tan()
+            } else {
+                return (v[0] * v[0] + 2.0).acosh()
+            };
+            let v9 = v.iter().copied().map(|p| *x2 + f64::tanh(p)).sum::<f64>();
+            acc1 += 0.5 * v3.sin();
+            s0 = s0 * 0.75 + f64::cos(v8.sin() + v9.tanh()) * 0.01;
+        }
+        x0.cos() + s0.cos() - f64::sin(acc1) + v3.sin() - v4.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::sin(x1 - v[n % 4]) * 2.0;
+        let mut s1: f64 = x1;
+        let mut s2: f64 = 0.5_f64.copysign(v[n % 4]);
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n + 1 && f64::exp_m1(f64::sin(s1)) >= x0 {
+            k4 += 1;
+            let v5 = (f64::powi(-v[k4 % 4], 2) + 1.0).recip();
+            match k4 % 2 {
+                0 => {
+                    let v6 = v5 * v5;
+                    acc3 += v6 * 0.25;
+                }
+                1 => {
+                    s2 = (s2 * 0.8 + (s2 - x2) * 0.1).sin();
+                    if (x2 - v5).cos().sinh() <= v[n % 4] * v[k4 % 4] {
+                        s0 = 0.75 * s0 + 0.25 * f64::sin(s0);
+                    } else if (s0.sin() * 0.9).acos() >= v[k4 % 4] {
+                        acc3 += 0.25 * (s0 - x1).tanh();
+                        match k4 % 4 {
+                            1 => {
+                                let v7 = (SCALE + s1) * v[(k4 + n) % 4];
+                                s1 *= 0.8;
+                                s1 -= 0.02 * f64::cos(v7.sin());
+                            }
+                            2 => {
+                                s2 = s2 * 0.75 + s2.copysign(s1).sin() * 0.25;
+                                continue;
+                            }
+                            PHASE_D => {
+                                let v8: f64 = (x1.sin() * 0.9).acos();
+                                acc3 += v8.tanh() * 0.25;
+                            }
+                            _ => {
+                                s0 = f64::mul_add(s0, 0.6, f64::cbrt(f64::powi(x2.mul_add(s0, s0), 2) + 1.0).cos() * 0.02);
+                            }
+                        }
+                    } else {
+                        s2 = (s2 * 0.6 + f64::ln(f64::powi(-x0, 2) + 1.0) * 0.4).sin();
+                        acc3 += f64::tanh(f64::ln((x2.powi(2) + 0.5).powf(1.5).powi(2) + 2.0)) * 0.25;
+                        if (s1.powi(2) + 0.5).atan2(v[n % 4]) <= x0 {
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    let m9 = 2 * n + 1;
+                    let c10: f64 = table(m9);
+                    let mut k11 = 0;
+                    while k11 < 3 {
+                        k11 += 1;
+                        s0 = 0.8 * s0 + 0.25 * f64::log10(f64::tanh(x2).exp2().powi(2) + 1.0);
+                        if s0.tanh().exp2() >= 1.0 {
+                            break;
+                        }
+                    }
+                    s2 = 0.8 * s2 + 1.0 * c10.tanh();
+                }
+            }
+            s1 = (s1 * 0.5 + f64::to_degrees(v5) * 0.02 * 0.5).sin();
+        }
+        let v12 = if x0 < v[2] || k4 == 6 {
+            f64::mul_add(x1, x2, x1)
+        } else if k4 % 2 == 0 {
+            prog_2(x1, s2.copysign(x2).cos() * 2.0, 1.2, &v, 5)
+        } else {
+            return f64::sinh(f64::cos(x0) * 2.0)
+        };
+        for _ in 0..6 {
+            acc3 += 0.25 * f64::tanh((f64::cos(s1) * 0.9).atanh() * 3.0_f64.log(v12.powi(2) + 2.0));
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                match k13 % 4 {
+                    0 => {
+                        acc3 -= v12.cos() * 0.05;
+                        acc3 += 0.05 * (x0 - v12).tanh();
+                    }
+                    g if g > 1 => {
+                        let x1 = x1.atan2(f64::powi(x1, 2) + 1.0);
+                        acc3 += f64::sin(x1 / 3.0).exp().tanh() * 0.05;
+                    }
+                    _ => {
+                        acc3 -= 0.05 * f64::cos(x2.powi(2));
+                        let c14: f64 = table(k13);
+                        acc3 -= c14.cos().sin() * 0.05;
+                    }
+                }
+                let v15 = match k13 % 3 {
+                    0 => (f64::tanh(v[3]) * 1.5).cosh(),
+                    1 => f64::ln_1p(x0 * x0),
+                    PHASE_C => {
+                        s1 = 0.6 * s1 + 0.1 * f64::sin(s1 * s1);
+                        (v12.powi(2) + 2.0).acosh()
+                    }
+                    _ => 0.5_f64.atan2(v12).cos(),
+                };
+                let v16 = v.iter().copied().map(|p| (x2 * x2 + 1.0).log(10.0) + p.tanh()).sum::<f64>();
+                s2 *= 0.75;
+                s2 += 0.05 * f64::tanh(x0).exp().cos();
+                acc3 += (f64::tanh(v15) - f64::cos(v16)).cos() * 0.05;
+            }
+        }
+        let c17: f64 = table(k4 + 1);
+        for i in (1..=6).step_by(2) {
+            let v18 = (f64::tanh(v[i % 4]) * 0.9).atanh();
+            s1 = (s1 * 0.75 + f64::atan(f64::atan(x1)) * 0.25).sin();
+            s2 *= 0.75;
+            s2 -= 0.05 * f64::tanh(v18);
+        }
+        let m19 = 2 * n + 1;
+        let c20: f64 = table(m19);
+        s0 + s1 + s2.sin() - acc3.cos() - v12.tanh() + c17 * 0.75 + c20
+    }
+
+    #[differentiable]
+    pub fn prog_46<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = (f64::sin(v[3]) * 0.9).atanh();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a2[i] = v[3] + fi;
+            s0 = (s0 * 0.75 + (f64::cos(x1) * 0.9).acos().to_radians() * 1.0).sin();
+        }
+        match n.checked_sub(1) {
+            Some(k3) => {
+                let c4 = k3 as f64;
+                let v5: f64 = prog_24(x2.cos().exp().cos(), acc1, f64::sin(f64::tanh(x0)).exp_m1().cos() * 2.0, &v, n);
+                let x0 = (acc1 * acc1 + 1.0).log10();
+                acc1 -= (c4.tanh() + v5.tanh() - x0).cos() * 0.005;
+            }
+            None => {
+                let v6: f64 = prog_15::<f64>(x2, f64::sin((f64::powi(a2[0], 2) + 2.0).acosh().to_radians() * 50.0) * 2.0, (x1 * x1 + 1.0).atan2(a2[n % 4]).cos() * 2.0, &v, n);
+                let v7 = x0 + v[1];
+                s0 = (s0 * 0.75 + (f64::cos(v6) + v7.tanh()) * 0.005).sin();
+            }
+        }
+        let v8 = x1 / (x1.powi(2) + 1.5) * (x2.tanh() * 1.2).tan();
+        s0 = (s0 * 0.75 + v8 * 0.01).tanh();
+        for i in 0..n {
+            let fi = i as f64;
+            let v12 = match mode {
+                Mode::Lower(_, _) => f64::acosh(f64::exp2(x0.sin()).powi(2) + 2.0),
+                Mode::Upper(_) => a2[i % 4].sin(),
+                Mode::Off => (fi * fi + 1.0).recip(),
+            };
+            acc1 += f64::cos((fi / (s0 * s0 + 1.0)).cos().exp_m1()) * 0.25;
+            acc1 += 0.25 * v12.min(fi).sin();
+        }
+        let v15 = if let Some(_) = n.checked_sub(3) {
+            a2[3] / (a2[3] * a2[3] + 1.5)
+        } else {
+            let v14 = (v[1].powi(2) + 1.0).powf(1.5);
+            x1.tanh() + v14.cos()
+        };
+        let v23 = 'b2: {
+            if n % 2 == 0 && x1.copysign(v15) * (a2[3] * a2[3] + 1.0).log(10.0) < v8 / 4.0 {
+                s0 *= 0.5;
+                s0 -= 0.1 * (v[3].tanh().exp() * 1.25).sin();
+                acc1 -= ((x2 / 1.5).powi(2) + 1.0).log((-x2).powi(2) + 2.0);
+            } else if ((x2 * x1).powi(2) + 1.0).log10() > -0.5 {
+                let mut k16 = 0;
+                while k16 < 6 && (f64::tanh(0.5_f64.log(v8 * v8 + 2.0)) * 1.2).tan() > 1.0 {
+                    k16 += 1;
+                    s0 = s0.mul_add(0.8, s0.atan().cos() * 0.2);
+                    acc1 += 0.25 * f64::tanh((x1 * x1 + 1.0).log(3.0));
+                    let v21 = match k16 {
+                        PHASE_B | PHASE_D => x2 * s0 - (-s0),
+                        5 => {
+                            let v17 = x1 * v8;
+                            v17.atan()
+                        }
+                        _ => {
+                            for u in v {
+                                match k16 {
+                                    0 | PHASE_C => {
+                                        s0 = 0.6 * s0 + 0.1 * (x1.sin().powi(2) + 1.0).log(f64::powi(v[k16 % 4].cos(), 2) + 2.0);
+                                    }
+                                    3..=5 => {
+                                        s0 = s0.mul_add(0.6, (x0 - u).sin() * 0.2);
+                                        acc1 -= 0.05 * f64::tanh(f64::cos(u).exp2());
+                                    }
+                                    6 => {
+                                        s0 = s0 * 0.6 + u.to_radians() * 20.0 * 1.0;
+                                    }
+                                    _ => {
+                                        let v18 = f64::mul_add(u, u, u) - s0.tanh().sinh();
+                                        s0 *= 0.75;
+                                        s0 += 0.02 * (v18 * v18 + 1.0).sqrt().cos();
+                                    }
+                                }
+                                if f64::cos(x0).sinh() > x2 {
+                                    let v19 = f64::atan(u - x1);
+                                    s0 *= 0.75;
+                                    s0 -= 0.1 * v19.cos();
+                                } else {
+                                    s0 = (s0 * 0.5 + u * x1 * 0.1).sin();
+                                    let v20 = u + x0;
+                                    acc1 -= 0.05 * v20.cos();
+                                }
+                                s0 *= 0.6;
+                                s0 += 0.25 * f64::cos(x2).exp2().cos();
+                            }
+                            (v8 * v8 + 2.0).sqrt()
+                        }
+                    };
+                    s0 = s0 * 0.75 + v21.sin() * 0.02;
+                }
+                acc1 += f64::sin(x2 + x1);
+            }
+            if (x0 * x0 + 2.0).acosh() >= x1.asinh() {
+                break 'b2 f64::powf(v[3] * v[3] + 0.5, 0.5);
+            }
+            for i in 0..N {
+                let fi = i as f64;
+                acc1 += s0.mul_add(v8, s0).cos() * 0.5;
+                if v8 / (fi.powi(2) + 0.5) >= fi {
+                    break 'b2 x1.sin().exp();
+                }
+                let v22 = v[n % 4].abs();
+                acc1 -= 0.5 * v22.tanh();
+            }
+            (a2[1] - v[2]) / (f64::powi(x2.tanh(), 2) + 1.0)
+        };
+        f64::tanh(s0) + acc1.sin() - f64::sin(v23)
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::powi(x0, 3).to_radians() * 50.0) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_34(acc1, f64::sin(f64::atanh(f64::cbrt(x1.cos() + 2.0).sin() * 0.9)) * 2.0, *x2, v, 3);
+        acc1 -= f64::exp_m1(f64::sin(v[n % 4]).tanh()).sin();
+        let v3 = *x2;
+        let f4 = |t: f64| (v[0].sin() * 0.9).atanh() + v[0] / (f64::powi(v[0], 2) + 0.5) + t * 0.5;
+        let v5 = v.iter().map(|&p| f4(p)).sum::<f64>();
+        let mut a6 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = v5;
+            s0 = (s0 * 0.6 + t.sin() * 0.4).sin();
+        }
+        s0.tanh() - acc1 * 0.75 - f64::sin(v2) - v3 + v5.sin() + a6[0].sin() + (x1 * x1 + 2.0).sqrt()
+    }
+
+    #[differentiable]
+    pub fn prog_48<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (x2.cos() + 2.0).cbrt();
+        let mut s1 = T::ln(x1 * x1 + T::from_f64(0.5).unwrap());
+        let mut s2: T = prog_15(T::sin(T::atan(v[n % 4])) * 2.0, T::cos(x2 * s1 + x2.clamp(v[n % 4].tanh() - 1.5, x0.sin() + 1.5)) * 2.0, s1, v, n).cos() * 2.0;
+        let mut acc3: T = 0.0;
+        let v4 = v.iter().rev().skip(1).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let mut a5 = [0.0; 4];
+        a5[0] = x2.tanh();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * T::from_f64(0.75).unwrap() + T::tanh(v[i].powi(2)).sin() * T::from_f64(0.05).unwrap();
+        }
+        let v6 = prog_15::<T>(x1, s0, x0 * 1.5, &a5, 5);
+        let v7 = prog_35(x0 * 2.0, T::sin(x0), T::tanh(T::abs(x1.sin())) * 2.0, a5, n);
+        s0 = (s0 * T::from_f64(0.5).unwrap() + v6 * 0.005).tanh();
+        s1 = s1.mul_add(0.6, T::cos((x1.cos() + 2.0).cbrt()) * 1.0);
+        s2 = (s2 * 0.6 + T::sqrt(x2 * x2 + 2.0) * T::from_f64(0.4).unwrap()).sin();
+        acc3 = acc3 + v4 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap();
+        s0 + s1.sin() - s2 * T::from_f64(0.75).unwrap() - acc3.cos() + v7
+    }
+
+    #[differentiable]
+    pub fn prog_49<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1 = T::cos(x1 * (x2 * x2 + 0.5).ln()) * 2.0;
+        let mut s2: T = (x0.asinh().powi(2) + 1.0).log2();
+        let mut acc3: T = 0.0;
+        for i in (0..n).rev() {
+            let fi = T::from_usize(i).unwrap();
+            for j in (0..=n).rev().step_by(2) {
+                let fj = T::from_usize(j).unwrap();
+                match j % 4 {
+                    0..=1 => {
+                        s2 = s2 * 0.75;
+                        s2 = s2 + 0.05 * T::cosh(s2.tanh() * 1.5).tanh();
+                        if s2 - T::asinh(w0[i % 4]) <= 0.0 {
+                            s1 = (s1 * 0.6 + (T::sin(fj) * 1.5).cosh() / (s1 * s1 + 0.5) * 0.05).tanh();
+                        } else if x2 + v[2] >= 1.0 {
+                            let v4 = x0.sin();
+                            s1 = (s1 * 0.6 + (T::tanh(v4) * 0.9).acos() * 0.1).sin();
+                        } else {
+                            s1 = (s1 * 0.8 + T::atan(s1) * 0.2).tanh();
+                        }
+                    }
+                    2 => {
+                        s2 = s2 * 0.8;
+                        s2 = s2 + 0.2 * s2.sin();
+                        if T::ln(T::acosh(w0[(j + n) % 4] * w0[(j + n) % 4] + 2.0).powi(2) + 2.0) >= fi {
+                            continue;
+                        }
+                        let v5 = (s2.tanh() * 0.9).atanh();
+                        s2 = (s2 * 0.75 + v5.cos() * 0.05).sin();
+                    }
+                    3 => {
+                        s1 = s1 * 0.8 + T::powi(s1 * s1 + 1.0, -1).sin() * 0.05;
+                        let v6 = w0[i % 4];
+                        acc3 = acc3 - v6.tanh() * 0.05;
+                    }
+                    _ => {
+                        s2 = s2 * 0.5;
+                        s2 = s2 - 0.02 * T::powi(x0, 3).sin();
+                        s1 = s1.mul_add(0.5, T::cos(fj) * 1.0);
+                    }
+                }
+                let v7 = (x0 * x0 + 2.0).acosh() * (x2 * s1);
+                s2 = s2 * 0.5 + T::tanh(s2 + (s2 * s2 + 0.5).atan2(x1)) * 0.05;
+                s1 = (s1 * 0.5 + v7.sin() * 0.02).tanh();
+            }
+            if v[i % 4] >= 0.5 {
+                return (T::tanh(s1.sin().exp2()) * 1.2).tan();
+            }
+            s1 = T::mul_add(s1, 0.75, (1.2 - w0[2]).tanh() * 0.25);
+        }
+        if T::cos(acc3) > w0[n % 4].asinh() {
+            return prog_15::<T>(x0 * 2.0, T::cos((acc3.sin() + 2.0).cbrt()) * 2.0, v[n % 4].sin().exp_m1().cos(), v, n);
+        }
+        if x0 * s2 < x0 {
+            let [b8, b9, b10, b11] = *w0;
+            s1 = T::mul_add(s1, 0.8, (b8.sin() + T::cos(b9) - T::tanh(b10) + b11.tanh()).cos() * 0.05);
+        } else if (T::tanh(s1) * 0.9).asin() >= 0.0 {
+            let v12: T = prog_15(T::sin(x2 - x0) * 2.0, x0 * 0.5, s2, v, n);
+            s2 = 0.6 * s2 + 0.005 * v12.cos().sin();
+        }
+        let v14 = match n {
+            1 | 3 => w0[n % 4] * (s1 + 1.5),
+            4 => {
+                for &t in w0 {
+                    acc3 = acc3 + 0.5 * T::cos(t).exp_m1().tanh();
+                    match n {
+                        0 | MODE_C => {
+                            acc3 = acc3 + 0.5 * (x2 * x2).ln_1p().tanh();
+                            acc3 = acc3 + T::sin(t.clamp(x2.cos() - 1.5, T::cos(v[0]) + 1.5).min(T::from_f64(2.0_f64).unwrap().log(s2 * s2 + 2.0))) * 0.5;
+                        }
+                        g if g > 4 => {
+                            acc3 = acc3 - 0.5 * (-t).sin();
+                            s1 = s1 * 0.8;
+                            s1 = s1 + 0.05 * (x0 * v[0]).tanh();
+                        }
+                        _other => {
+                            let v13 = v[n % 4] + s2;
+                            acc3 = acc3 + 0.5 * T::sin(v13.tanh());
+                        }
+                    }
+                }
+                T::tanh(x2).cosh() + (w0[n % 4] - x0)
+            }
+            5 => w0[1] * (v[n % 4].powi(2) + 1.5).acosh(),
+            _ => x1.tanh(),
+        };
+        s1.cos() + s2 + acc3.tanh() - T::sin(v14)
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::abs(x0);
+        let mut s1 = (x2 * v[n % 4]).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if n > 2 && 3.0_f64.atan2(s0) < 0.0 {
+            s1 = s1.mul_add(0.5, f64::cos(x1) * 0.5);
+            let v4 = 'b0: {
+                if ((x1 - x0).tanh() + 2.0).cbrt() <= -0.5 {
+                    break 'b0 (x1 * x1 + 1.0).log(s1.atan().powi(2) + 2.0);
+                }
+                if f64::hypot(acc2, x0) > 0.0 {
+                    break 'b0 (0.75 - x2).sin();
+                }
+                let v3 = (-0.5_f64).max((x2 * x2 + 1.0).ln());
+                (-s0) + f64::tanh(v3)
+            };
+            s0 *= 0.8;
+            s0 += 0.01 * v4.sin();
+        } else if (v[n % 4] / (x2 * x2 + 1.5)).tanh().sinh() <= 0.0 {
+            let x1: f64 = (x1 * s0).sin().exp2();
+            s1 *= 0.75;
+            s1 += 0.05 * f64::cos(f64::sin(x1));
+        } else {
+            acc2 -= (x0.tanh() - 2.5).tanh();
+            for _ in 0..3 {
+                let mut m5: f64 = 0.0;
+                for j in 0..5 {
+                    let fj = j as f64;
+                    let c6 = if x1 + fj < -0.5 {
+                        v[(j * 3) % 4] * (f64::cos(v[(j * 3) % 4]) * 0.9).acos()
+                    } else {
+                        x1
+                    };
+                    m5 = f64::min(c6, m5);
+                }
+                let v7 = m5.tanh();
+                s0 = s0 * 0.75 + (x2 * core::f64::consts::FRAC_1_SQRT_2).tanh() * 0.25;
+                s0 = 0.8 * s0 + 0.02 * v7;
+            }
+        }
+        let mut m8 = x1;
+        for i in 1..4 {
+            m8 = m8.max(f64::atan2((v[n % 4] - s0).powi(2) + 0.5, f64::exp2(v[1].cos())) + v[i].tanh());
+        }
+        acc2 -= m8.sin() * 0.05;
+        let mut m9: f64 = 0.5;
+        for i in (0..4).rev() {
+            let c10 = match i {
+                0..=2 => v[i],
+                MODE_D => f64::powf(0.5_f64, m8.sin()),
+                _other => s1,
+            };
+            m9 = m9.min(c10);
+        }
+        acc2 += m9.sin() * 0.02;
+        let f11 = |t: f64| f64::clamp(t, -1.0, 1.0);
+        let v12 = f11(x0) - f11(v[1]) * 1.0;
+        s0.sin() - s1 - acc2 + v12.tanh() + f64::hypot(3.0_f64, v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = prog_37((x2.atan2(f64::powi(x0, 2) + 1.0) * core::f64::consts::FRAC_1_SQRT_2).sin() * 2.0, x0, (-x2).cos() * 2.0, v, 4).sin() * 2.0;
+        let mut s1 = f64::cbrt(x1.sin() + 2.0);
+        let mut s2 = f64::cos((v[2].to_degrees() * 0.02).max(v[2])) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_15(f64::sinh(acc3.tanh()).sin(), s2, (f64::sin(x0.asinh()) * 0.9).asin().cos(), &v, 6);
+        let mut k5 = 0;
+        let v9 = loop {
+            k5 += 1;
+            match k5 + n {
+                0 => {
+                    let v6 = (s1 * s1 + 1.0).recip();
+                    s2 = 0.8 * s2 + 0.25 * f64::sin(v6);
+                }
+                1 | 3 => {
+                    s0 = 0.5 * s0 + 0.5 * (v4 * std::f64::consts::LN_2).cos();
+                }
+                g if g > 4 => {
+                    acc3 += 0.25 * (v4 * v[(k5 + n) % 4]).sin();
+                }
+                _other => {
+                    s2 = s2 * 0.75 + x2.tanh() * 0.25;
+                    s1 = 0.8 * s1 + 0.02 * f64::cos((f64::sin(s1) * 1.2).tan());
+                }
+            }
+            match k5 {
+                0..=2 => {
+                    let v7 = v4;
+                    acc3 += 0.5 * f64::tanh(v7);
+                }
+                3 => {
+                    s0 = f64::mul_add(s0, 0.8, (s0 * x0).tanh() * 0.05);
+                }
+                4 => {
+                    s0 = s0 * 0.8 + s0.sin().cos() * 0.2;
+                    if x0 * (s1 * s1 + 1.0).log2() > v[n % 4] {
+                        break f64::log10(s0 * s0 + 1.0);
+                    }
+                    s2 = s2 * 0.6 + f64::recip(s2 * s2 + 0.5).tanh() * 0.2;
+                }
+                _ => {
+                    for _ in 0..4 {
+                        let v8 = v.iter().copied().map(|p| 1.0 + 0.1 * (s1.tanh().exp2() + p.cos()).tanh()).product::<f64>();
+                        s1 = (s1 * 0.75 + x1.cos() * 0.25).tanh();
+                        acc3 += f64::sin(v8) * 0.1;
+                    }
+                }
+            }
+            acc3 -= 0.5 * (v[k5 % 4] * v[1]).sin();
+            if k5 >= 4 {
+                break v[k5 % 4] - v4;
+            }
+        };
+        let v10 = v.iter().map(|&p| p / (x2.powi(2) + 1.5)).sum::<f64>();
+        let mut m11 = v[k5 % 4].abs();
+        for i in 0..=n {
+            let c12 = match i {
+                0 | PHASE_C => 1.0 - v9 / (v4 * v4 + 1.5),
+                g if g > 3 => v4 + v[i % 4],
+                _other => v10 - v[i % 4] - v10 / (v4 * v4 + 0.5),
+            };
+            m11 = c12.max(m11);
+            s2 *= 0.8;
+            s2 += 0.05 * f64::sin((v9.tanh() * 0.9).acos());
+        }
+        match k5 {
+            0..=2 => {
+                let x1 = (x2 * v10).clamp(-1.0, 1.5);
+                let v13 = prog_15((v10 * v[2]).cos() * 2.0, x0, 0.75, &v, n);
+                s1 *= 0.5;
+                s1 += 0.005 * f64::sin(x1.cos() + v13.tanh());
+            }
+            g if g > 3 => {
+                acc3 += x2.sin();
+            }
+            _ => {
+                s2 = 0.8 * s2 + 0.01 * (v10 * x1).tanh();
+                if k5 < 1 {
+                    let v14 = SCALE + v[3];
+                    acc3 += v14.tanh();
+                }
+                s2 = 0.6 * s2 + 0.05 * (x0 * x0 + 1.0).powi(-2).cos();
+            }
+        }
+        let v15 = prog_15(f64::tanh(x1).exp_m1().cos(), (v[k5 % 4].cos() * 1.5).sinh().sin() * 2.0, x2, &v, 2);
+        s0 * 0.25 - s1 * 0.75 + s2 + f64::sin(acc3) + v4.cos() + v9.cos() - v10.tanh() + m11.tanh() - f64::cos(v15)
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = x0;
+        let mut s1 = x1 * 0.3;
+        let mut acc2: f64 = 0.0;
+        let v3 = 'b0: {
+            if v[n % 4].sin() > -0.5 {
+                acc2 += (f64::sin(x1 + 0.65) * 1.5).sinh().tanh();
+                break 'b0 f64::tanh(s1);
+            }
+            x2 - s1
+        };
+        let len4 = v.len();
+        for i in 0..len4 {
+            let fi = i as f64;
+            let v5 = 'b2: {
+                for &u in v.iter() {
+                    if s0.tanh().exp() - (x0.powi(2) + 2.0).sqrt() <= -0.5 {
+                        break 'b2 fi * s1;
+                    }
+                    s1 = (s1 * 0.8 + u * 0.2).tanh();
+                    if x0 >= 1.0 {
+                        return f64::powi(fi, 2);
+                    }
+                }
+                f64::exp((f64::sin(x2) * 0.9).acos().tanh())
+            };
+            if v5 >= 0.0 || i + n < 7 {
+                s0 = (s0 * 0.6 + f64::exp_m1(s1.cos()) * 0.1).sin();
+            } else if v3 - x2 >= 1.0 {
+                let v6 = (v3 * v3 + 1.5).acosh();
+                s1 = 0.75 * s1 + 0.05 * f64::cos(v6.cos());
+            }
+            s0 = (s0 * 0.8 + v[i] * 0.2).tanh();
+        }
+        let mut k7 = 0;
+        'l4: while k7 < n && s0 * x2 <= -0.5 {
+            k7 += 1;
+            s0 = (s0 * 0.75 + s0.asinh() * 0.25).tanh();
+            let v12 = 'b5: {
+                if (v3.powi(2) + 1.0).sqrt() <= -1.0 {
+                    let v8: f64 = x1.to_radians();
+                    acc2 += v8;
+                } else if (s1.powi(2) + 0.5).ln() > f64::log(x2 * x2 + 1.0, 2.0) && k7 < 4 {
+                    acc2 += f64::sin(-s0) * 0.25;
+                    s0 = s0 * 0.75 + f64::cos((v3.cos() * 0.9).atanh()) * 0.05;
+                    if k7 % 3 == 1 {
+                        let v9 = v[k7 % 4].tanh();
+                        s0 = (s0 * 0.8 + s0.clamp(f64::cos(v9) - 1.5, f64::sin(x1) + 1.5) * 0.2).sin();
+                        if k7 % 3 == 1 && s0.cos() <= -0.5 {
+                            s1 = (s1 * 0.5 + (SCALE + s1) * 0.5).tanh();
+                            continue 'l4;
+                        }
+                    } else if f64::powi(v[n % 4], 2) <= s1 {
+                        let v10 = 'b6: {
+                            s0 = (s0 * 0.8 + v[3].mul_add(s0, s0) * 0.02).tanh();
+                            if v3 < -x1 || k7 == 5 {
+                                break 'b6 s1.powi(2);
+                            }
+                            if x0 <= v[k7 % 4].cos().exp() {
+                                break 'b6 0.75 - x2;
+                            }
+                            v[k7 % 4] * x1
+                        };
+                        s1 = 0.5 * s1 + 0.5 * s1.tanh();
+                        s1 = f64::mul_add(s1, 0.6, v10.tanh() * 0.1);
+                    }
+                } else {
+                    'b7: {
+                        for _ in 0..v.len() {
+                            let v11 = (v3.powi(2) + 2.0).sqrt();
+                            if v[3].cos().cosh() < 0.0 {
+                                break 'b5 x1;
+                            }
+                            acc2 += (v3 * v3 + 0.5).cbrt().cos() * 0.05;
+                            s0 = 0.75 * s0 + 0.25 * f64::cos(v11);
+                        }
+                        if v[0] * x0 >= -1.0 {
+                            break 'b7;
+                        }
+                    }
+                }
+                if k7 % 3 == 1 {
+                    break 'b5 (s0 + v[k7 % 4]).tanh();
+                }
+                f64::max(v3, s0)
+            };
+            acc2 -= 0.25 * f64::tanh(s1 * v12);
+        }
+        let v13 = v3;
+        let v17 = 'b9: {
+            let mut k14 = 0;
+            while k14 < n + 1 {
+                k14 += 1;
+                match k14 + k7 {
+                    0 => {
+                        let v15 = ((x2 * x2 + 1.0).powf(0.5).powi(2) + 0.5).atan2((v3.powi(2) + 2.0).acosh());
+                        s1 = (s1 * 0.6 + (x1 * s1).asinh() * 0.1).tanh();
+                        if x2 / (v[k14 % 4].powi(2) + 1.5) > x1 {
+                            return x2.abs();
+                        }
+                        s0 = s0 * 0.8 + f64::cos(v15).sin() * 0.01;
+                    }
+                    1..=2 => {
+                        acc2 -= f64::sin(x0) * 0.25;
+                        s1 = s1 * 0.8 + (s0 + x2).cos() * 0.1;
+                    }
+                    MODE_D => {
+                        acc2 += 0.25 * (v13 * v13 + 2.0).ln().sin();
+                    }
+                    _ => {
+                        let v16: f64 = v[1].atan();
+                        let x0 = v16 + x2;
+                        acc2 -= 0.25 * f64::tanh(x0).sin();
+                    }
+                }
+                acc2 += f64::sin(v13) * 0.25;
+                if s1.sin() - 1.5 > 0.0 {
+                    s0 *= 0.8;
+                    s0 -= 0.2 * f64::sin(f64::asinh(s0));
+                    break 'b9 -x2;
+                }
+            }
+            f64::cos(v13).exp()
+        };
+        x2 + s0 * 0.5 - s1 * 1.5 + acc2.tanh() - f64::cos(v17) + (x2 - f64::tanh(x2))
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan(x1);
+        let mut acc1: f64 = 0.0;
+        let a2 = [((x2 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).sqrt(), (f64::tanh(x0) + 2.0).cbrt(), prog_2(f64::cos(v[2].cos().exp()), (x2 / (x0 * x0 + 1.0)).sin() * 2.0, (x2.clamp(f64::tanh(v[2]) - 1.5, v[2].cos() + 1.5).sin() * 0.9).acos().tanh() * 2.0, &v, 2), f64::powi(x0, 2)];
+        let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.05 * (v[n % 4] / (f64::cos(p) + 2.0) * x0).tanh());
+        let v4 = a2.iter().fold(acc1, |r, &p| r * 0.75 + 0.005 * ((x0.powi(2) + 1.0).powi(-2) + p.cos()).cos());
+        let v5 = f64::min(s0.cos().sinh(), v[3]);
+        let mut m6 = f64::INFINITY;
+        for i in 0..v.len() {
+            let c7 = v3.powi(2) * (v5 * v4) + v[3 - i];
+            m6 = f64::min(m6, c7);
+        }
+        let m8 = 2 * n + 1;
+        let c9: f64 = table(m8);
+        s0 = (s0 * 0.6 + 3.0_f64.hypot(v[m8 % 4]) * 0.4).tanh();
+        acc1 -= v4 / (x0.powi(2) + 1.0) * 0.75;
+        s0 - f64::sin(acc1) - v3.sin() + v5 * 0.75 - m6.tanh() + c9 * 0.25 + (x1.sin() * 0.5).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = prog_38::<4>(1.5, f64::clamp(x1, -1.0, 1.0).cos(), f64::tanh(v[n % 4]) * 2.0, v, n).tanh() * 2.0;
+        let mut s1 = (f64::tanh(x0) * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_3::<4>(x2, (-f64::log(x2 * x2 + 1.0, 2.0)).sin(), f64::sin(x2.sin().exp_m1()).sin(), &v, 1);
+        let v9 = match n.checked_sub(2) {
+            Some(1 | 2) => {
+                let v4 = f64::atan2(3.0_f64, -s1);
+                v3 + v4.sin()
+            }
+            Some(k5) if k5 < 3 => {
+                let c6 = k5 as f64;
+                c6.sin()
+            }
+            Some(_) => f64::atan2(3.0_f64, f64::sin(x1)),
+            None => {
+                let v8 = v3;
+                x1 + v8.sin()
+            }
+        };
+        for t in v {
+            for j in (0..3).rev() {
+                if v9.cos().exp() >= -1.0 && j < 2 {
+                    let x2: f64 = t + x2;
+                    s1 = (s1 * 0.5 + x2.cos() * 0.25).tanh();
+                } else {
+                    let v16 = match n.checked_sub(3) {
+                        Some(k10) if k10 < 1 => {
+                            let c11 = k10 as f64;
+                            SCALE + v[3 - k10] + f64::cos(c11)
+                        }
+                        Some(k12) => {
+                            let c13 = k12 as f64;
+                            let v14 = t + c13;
+                            f64::asinh(c13) + v14.tanh()
+                        }
+                        _ => {
+                            let v15 = f64::asinh(t / (f64::tanh(t) + 2.0));
+                            x1 + f64::tanh(v15)
+                        }
+                    };
+                    acc2 += v16.tanh() * 0.1;
+                }
+                s0 = s0.mul_add(0.6, s0.sin() * 0.4);
+            }
+            match n {
+                PHASE_A if n % 2 == 0 => {
+                    acc2 += f64::acosh(v9 * v9 + 1.5).sin() * 0.2;
+                    s1 *= 0.5;
+                    s1 -= 0.2 * f64::acosh(f64::powi(x2, 2) + 2.0).tanh();
+                }
+                g if g > 1 => {
+                    acc2 -= 0.5 * (s0 * s0 + 2.0).sqrt().cos();
+                    s0 = s0.mul_add(0.5, f64::exp(x0.tanh()).tanh() * 0.1);
+                }
+                _ => {
+                    s0 *= 0.8;
+                    s0 -= 0.1 * (s0.clamp(v9.cos() - 1.5, t.sin() + 1.5) + v9).tanh();
+                    s0 = s0.mul_add(0.8, (f64::cos(s0) * 1.2).tan().tanh() * 0.02);
+                    if f64::exp(v3.cos()) > 1.0 {
+                        match mode {
+                            Mode::Lower(_, _) => {
+                                acc2 += 0.5 * (x0 - x2).tanh();
+                                s1 = s1.mul_add(0.5, (s1 * s1 + 1.0).log(v3 * v3 + 2.0).sin() * 0.1);
+                            }
+                            Mode::Upper(hi19) => {
+                                for j in (0..n).rev() {
+                                    let fj = j as f64;
+                                    let v20 = (fj.powi(2) + 1.0).sqrt() * (hi19 * hi19);
+                                    acc2 -= f64::cos(s0.mul_add(s0, v3)) * 0.05;
+                                    if v[j % 4].cos() < 0.0 {
+                                        break;
+                                    }
+                                    s1 = s1.mul_add(0.5, v20.cos().sin() * 1.0);
+                                }
+                            }
+                            Mode::Off => {
+                                let mut k21 = 0;
+                                while k21 < 3 {
+                                    k21 += 1;
+                                    let v23 = match k21 {
+                                        PHASE_A | 2 => f64::abs(s1) / (f64::powi(x0 / (x2.powi(2) + 1.5), 2) + 1.5),
+                                        3 => f64::ln(f64::powi(x2.hypot(v9), 2) + 1.0),
+                                        _other => {
+                                            let v22 = v[3];
+                                            acc2 -= 0.1 * (f64::powi(f64::asin(v22.cos() * 0.9), 2) + 1.0).recip();
+                                            (f64::powi((v22 * v22 + 1.0).log(10.0), 2) + 1.0).powi(-2)
+                                        }
+                                    };
+                                    match k21 + n {
+                                        0 | 2 => {
+                                            s1 = (s1 * 0.8 + ((x0 * x0 + 1.0).log(2.0) - (f64::tanh(s1) * 2.0).cosh()) * 0.02).sin();
+                                            s0 = (s0 * 0.8 + (s1.cos().exp_m1().powi(2) + 1.0).sqrt() * 0.05).tanh();
+                                        }
+                                        3 => {
+                                            let x0 = x0 * s0.tanh();
+                                            acc2 -= 0.1 * f64::cos((s1.tanh() * 0.9).asin());
+                                            acc2 -= f64::tanh(x0).tanh() * 0.1;
+                                        }
+                                        4 => {
+                                            acc2 -= 0.1 * (v23 + v9).tanh();
+                                        }
+                                        _ => {
+                                            let x1: f64 = (f64::cos(v[3]).exp2().powi(2) + 2.0).ln();
+                                            s1 = s1 * 0.6 + x1.sin().sin() * 0.4;
+                                        }
+                                    }
+                                    s1 *= 0.5;
+                                    s1 += 0.5 * f64::log10(v23 * v23 + 1.0).cos();
+                                }
+                            }
+                        }
+                        s1 = (s1 * 0.8 + (x0 * x0 + 1.0).log(f64::powi(x1.asinh(), 2) + 2.0) * 0.05).tanh();
+                    } else if (x0 * x0 + 2.0).acosh() + (s0 - 0.35) > (f64::tanh(s1) * 0.9).atanh() || n > 4 {
+                        s1 *= 0.75;
+                        s1 += 0.02 * f64::tanh((v[n % 4] * v[n % 4] + 1.5).acosh() + f64::mul_add(x1, s1, s1));
+                    } else {
+                        let v24 = (f64::powi(s0, 2) + 1.5).acosh() / 2.0;
+                        let v29 = match mode {
+                            Mode::Upper(_) => f64::atan2(s1.powi(2) + 0.5, v24),
+                            Mode::Lower(k26, _) => f64::atan2(3.0_f64, v[3 - k26]),
+                            Mode::Off => {
+                                let v28 = -x1;
+                                v24 + v28.sin()
+                            }
+                        };
+                        s1 = (s1 * 0.5 + (v24.cos() + v29.tanh()) * 0.05).sin();
+                    }
+                }
+            }
+            acc2 -= f64::cos(((v[n % 4] * v[n % 4] + 1.0).log(v3 * v3 + 2.0).powi(2) + 0.5).atan2(v9)) * 0.2;
+            s0 = (s0 * 0.6 + t.tanh() * 0.4).sin();
+        }
+        s1 = s1.mul_add(0.6, (x1 / (v[n % 4] * v[n % 4] + 1.0)).sin() * 0.1);
+        s0 - f64::sin(s1) + acc2.tanh() - v3.tanh() - v9.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_55<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0: T = (T::from_f64(2.0_f64).unwrap().powf(T::cos(x1)) * T::cosh(x1.sin() * T::from_f64(1.5).unwrap())).cos() * T::from_f64(2.0).unwrap();
+        let mut s1: T = (x2 - T::cosh(x0.tanh() * T::from_f64(2.0).unwrap())).tanh() * T::from_f64(2.0).unwrap();
+        let mut s2 = T::tanh((v[n % 4] * v[n % 4] + T::one()).log10() + v[n % 4] * v[n % 4]) * T::from_f64(2.0).unwrap();
+        let mut acc3: T = T::zero();
+        match n.checked_sub(1) {
+            Some(k4) if k4 > 0 => {
+                let c5 = T::from_usize(k4).unwrap();
+                acc3 = acc3 - (c5.asinh() - s2).tanh() * T::from_f64(0.4).unwrap();
+                if x1.powi(3) >= -T::one() {
+                    s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.005).unwrap() * T::cos(prog_15::<T>(acc3, T::powi(acc3, 2).tanh(), x0.copysign(s1).to_radians().tanh(), &v, n));
+                    if let Some(k6) = (k4 + n).checked_sub(2) {
+                        let c7 = T::from_usize(k6).unwrap();
+                        s1 = (s1 * T::from_f64(0.75).unwrap() + v[3] * T::from_f64(0.25).unwrap()).sin();
+                        s2 = (s2 * T::from_f64(0.8).unwrap() + s2 * T::from_f64(0.02).unwrap()).tanh();
+                        acc3 = acc3 + c7.cos();
+                    } else {
+                        let v8 = T::sin(c5);
+                        s2 = s2 * T::from_f64(0.5).unwrap();
+                        s2 = s2 + T::from_f64(0.1).unwrap() * T::tanh(acc3);
+                        acc3 = acc3 + v8;
+                    }
+                }
+                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), T::ln(s2.powi(2) + T::from_f64(2.0).unwrap()).cos() * T::from_f64(0.05).unwrap());
+            }
+            Some(k9) => {
+                let c10 = T::from_usize(k9).unwrap();
+                s0 = s0 * T::from_f64(0.5).unwrap() + T::sinh(T::cos(v[k9 % 4])).tanh() * T::from_f64(0.25).unwrap();
+                s1 = T::from_f64(0.8).unwrap() * s1 + T::one() * T::tanh(c10);
+            }
+            None => {
+                let v11 = v[n % 4];
+                acc3 = acc3 + T::tanh(v11);
+            }
+        }
+        match n {
+            1 | MODE_D => {
+                s2 = s2 * T::from_f64(0.5).unwrap();
+                s2 = s2 - T::from_f64(0.1).unwrap() * acc3.sin();
+                if v[n % 4].cos().exp2() < -T::from_f64(0.5).unwrap() {
+                    let x2 = (x2.cos().exp().powi(2) + T::one()).log10();
+                    s2 = s2 * T::from_f64(0.75).unwrap() + x2.sin() * T::from_f64(0.2).unwrap();
+                } else {
+                    let v12 = acc3 / (T::copysign(T::from_f64(1.5_f64).unwrap(), s0).powi(2) + T::one());
+                    acc3 = acc3 + T::from_f64(0.75).unwrap() * v12.sin();
+                }
+            }
+            4 => {
+                s2 = (s2 * T::from_f64(0.6).unwrap() + T::asin(T::cos(s2).sin() * T::from_f64(0.9).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
+            }
+            6 => {
+                acc3 = acc3 + (x0.cos() * T::from_f64(1.2).unwrap()).tan().tanh().exp2().cos() * T::from_f64(0.25).unwrap();
+                s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.02).unwrap() * T::clamp(acc3, -T::from_f64(1.5).unwrap(), T::one()).tanh();
+            }
+            _ => {
+                s2 = (s2 * T::from_f64(0.5).unwrap() + prog_48((x0 - s0 - s2.powi(2)).cos(), (-acc3).tanh(), x1, &v, n) * T::from_f64(0.005).unwrap()).tanh();
+            }
+        }
+        for &t in v.iter() {
+            let mut k13 = 0;
+            while k13 < n + 1 && -t < t {
+                k13 += 1;
+                acc3 = acc3 + T::from_f64(0.05).unwrap() * (t.powi(2) + T::from_f64(0.5).unwrap()).ln().sin();
+                s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.1).unwrap() * (x1 / (s1 * s1 + T::from_f64(1.5).unwrap())).cos();
+            }
+            let v14 = T::asin(T::powi(t * t + T::one(), -1).tanh() * T::from_f64(0.9).unwrap());
+            s0 = s0 * T::from_f64(0.5).unwrap();
+            s0 = s0 - T::from_f64(0.5).unwrap() * T::log(s0 * s0 + T::one(), T::from_f64(3.0).unwrap());
+            acc3 = acc3 + T::tanh(v14) * T::from_f64(0.4).unwrap();
+        }
+        for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            if v[(i + n) % 4] / (v[(i + n) % 4] * v[(i + n) % 4] + T::from_f64(0.5).unwrap()) <= T::clamp(s1, -T::from_f64(1.5).unwrap(), T::one()) && i < 4 {
+                s0 = s0 * T::from_f64(0.75).unwrap() + (s1 * x2).sin() * T::from_f64(0.05).unwrap();
+                continue;
+            }
+            match n % 4 {
+                0 => {
+                    let v15 = T::cosh((fi.tanh() * T::from_f64(1.2).unwrap()).tan().tanh());
+                    let v16 = v[i % 4] / (v[n % 4].powi(2) + T::from_f64(1.5).unwrap());
+                    s2 = s2 * T::from_f64(0.75).unwrap() + (v15.cos() - v16.tanh()).sin() * T::from_f64(0.1).unwrap();
+                }
+                g if g > 1 => {
+                    s2 = (s2 * T::from_f64(0.8).unwrap() + (T::atan2(T::from_f64(0.5_f64).unwrap(), s2) + T::tanh(x0).sinh()) * T::from_f64(0.05).unwrap()).tanh();
+                }
+                _ => {
+                    acc3 = acc3 + T::from_f64(0.25).unwrap() * s0;
+                    s1 = s1 * T::from_f64(0.75).unwrap();
+                    s1 = s1 - T::from_f64(0.01).unwrap() * T::exp(T::atanh(s1.tanh() * T::from_f64(0.9).unwrap()).cos()).tanh();
+                }
+            }
+            s2 = T::from_f64(0.5).unwrap() * s2 + T::from_f64(0.5).unwrap() * T::sin((v[i % 4] * v[i % 4] + T::one()).sqrt());
+        }
+        s0 * T::from_f64(0.75).unwrap() - s1.cos() + s2.cos() - T::tanh(acc3) - T::cos(T::log2(v[n % 4] * v[n % 4] + T::one()))
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = prog_35(f64::tanh(x1 - v[n % 4]).exp_m1().tanh(), x0, x2, v, n);
+        let mut s1 = (v[2] / (f64::cos(v[n % 4]) + 2.0) - 3.0_f64.log(x1.powi(2) + 2.0)).cos() * 2.0;
+        let mut s2 = prog_35::<f64>(v[n % 4].clamp(-1.5, 1.5).cos() * 2.0, ((s1.powi(2) + 1.0).log2() + (x0.powi(2) + 1.0).ln()).tanh(), (x2 / (x0 * x0 + 1.0)).atan().cos() * 2.0, v, n);
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_19(x2, 1.5, x1, v, n);
+        if x1.mul_add(v[n % 4], x0) > acc3 {
+            return s0;
+        }
+        let mut m5: f64 = -1.0;
+        for i in 0..v.len() {
+            m5 = f64::max(m5 * 0.5 + (v4 - v[i] + s1 * v[i]) * 0.05, m5);
+        }
+        s2 *= 0.5;
+        s2 += 0.005 * m5.sin().tanh();
+        for i in 1..n {
+            let fi = i as f64;
+            let mut m6 = f64::tanh(v4);
+            for j in 0..n {
+                let fj = j as f64;
+                m6 = f64::max(x1 * (fj + 0.5), m6);
+            }
+            s2 = s2 * 0.75 + f64::sin(m6) * 0.02;
+            s0 = 0.5 * s0 + 0.1 * (s0 * x2).cos();
+            let v7 = v.iter().map(|&z| (s0 - fi).tanh() + z.sin()).sum::<f64>();
+            s1 = 0.8 * s1 + 0.02 * v7.cos().sin();
+        }
+        let [_, b8, _, _] = v;
+        let f9 = |t: f64| (x1 * x1 + 0.5).recip().powi(2) + t * 0.25;
+        let v10 = f9(v[0]) + f64::exp2(f64::sin(x0)) * 0.5;
+        let v11 = v.iter().cloned().map(f9).sum::<f64>();
+        acc3 -= (b8 * b8).cos();
+        f64::cos(s0) - s1 + s2 - acc3 - v4.tanh() + v10.cos() + v11.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = v[3].to_radians();
+        let mut acc1: f64 = 0.0;
+        let v2: f64 = prog_35((f64::powi((x1 * x1 + 1.0).log(3.0), 2) + 0.5).cbrt().cos(), 2.0, acc1, [v[0], v[1], v[2], v[3]], n);
+        let mut k3 = 0;
+        'l0: while k3 < n && v2 + x0 >= -0.5 {
+            k3 += 1;
+            for (j, &u) in v.iter().enumerate() {
+                s0 = s0.mul_add(0.5, (f64::to_degrees(x1) * 0.02).tanh() * 0.4);
+                if f64::log10(x2 * x2 + 1.0) > u.cos() {
+                    continue 'l0;
+                }
+                acc1 -= (v[(j + n) % 4] * v[(j + n) % 4] + 0.5).recip().cos() * 0.05;
+            }
+            let v5: f64 = if k3 < 5 {
+                f64::tanh(f64::recip(x1.powi(2) + 1.0)).exp()
+            } else if (v[3].cos() * 0.9).atanh() < -0.25 && k3 == 5 {
+                acc1 += 0.25 * f64::powi(x2 - 0.8, 2).ln_1p().sin();
+                f64::tan(x2.sin() * 1.2)
+            } else {
+                let v4 = f64::sin(v[0].sin().exp2());
+                0.75 - v4
+            };
+            acc1 += 0.25 * f64::cos(v[n % 4].max(f64::atan(v2)));
+            s0 = (s0 * 0.5 + v5.cos() * 0.05).sin();
+        }
+        let mut k6 = 0;
+        let v11: f64 = loop {
+            k6 += 1;
+            match k6 % 3 {
+                0 => {
+                    let v7 = v[n % 4];
+                    s0 = (s0 * 0.5 + f64::cos(v7) * 0.5).tanh();
+                }
+                PHASE_B if n > 3 => {
+                    s0 = 0.75 * s0 + 0.02 * f64::cos(((v[k6 % 4].tanh() * 0.9).acos().tanh() * 0.9).atanh());
+                    s0 *= 0.6;
+                    s0 += 0.2 * (x0 + v[(k6 + n) % 4]).sin();
+                }
+                2 => {
+                    let x2: f64 = x0 + v[n % 4];
+                    s0 = s0 * 0.6 + (v2.powi(3) + (s0.powi(2) + 1.0).recip()).cos() * 0.02;
+                    if f64::sin(v[(k6 + k3) % 4]) > x0 * v[k6 % 4] {
+                        s0 = 0.75 * s0 + 0.25 * x0.tanh().sin();
+                        let v8 = v2 * x2;
+                        s0 *= 0.5;
+                        s0 += 0.05 * v8.tanh().tanh();
+                    } else if f64::max(f64::tan(x2.tanh() * 1.2), v[k6 % 4] * v[k6 % 4]) < x2 && k6 % 2 == 0 {
+                        s0 = f64::mul_add(s0, 0.75, (x0 + x2).tanh() * 0.05);
+                    } else {
+                        s0 *= 0.6;
+                        s0 += 0.2 * x2.asinh().cos();
+                    }
+                }
+                _ => {
+                    s0 = s0 * 0.6 + x0.cos() * 0.4;
+                }
+            }
+            let v10: f64 = if f64::powi(x2, 3) < 0.0 {
+                x0.asinh().mul_add(f64::log2(v2 * v2 + 1.0), f64::mul_add(x1, v2, x1))
+            } else if !(k6 > 0) {
+                let v9 = (x2.sin() * 0.5).ln_1p().tanh();
+                x2.powi(2) + v9.cos()
+            } else {
+                let x1 = x1 * x1;
+                2.0_f64.hypot(s0) + x1.tanh()
+            };
+            acc1 -= v2.tanh() * 0.5;
+            if k6 >= 4 || v[k6 % 4] * x0 <= -1.0 {
+                break (v10.sin() * 0.9).acos();
+            }
+            acc1 += v10.sin() * 0.4;
+        };
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v12 = fi;
+            s0 *= 0.6;
+            s0 += 0.75 * (x1 * x1 + 1.0).log(10.0).sin();
+            for j in 0..6 {
+                s0 = 0.6 * s0 + 0.4 * (-x0).cos();
+                if j == 5 {
+                    acc1 += ((x1 * x1 + 1.0).cbrt() - (f64::tanh(v2) * 0.9).asin()).cos() * 0.05;
+                    break 'l3;
+                }
+            }
+            s0 = s0 * 0.75 + (t.tanh() + v12.cos()).tanh() * 0.25;
+        }
+        let v13 = v.iter().step_by(2).copied().fold(f64::INFINITY, f64::min);
+        x0 - x2 + f64::cos(s0) + f64::sin(acc1) - v2 * 1.5 - v11 * 0.75 + v13 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x0.tanh();
+        let mut s1: f64 = (x2 + v[1]).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (f64::sin(x0) * 2.0).sinh();
+        let f4 = |t: f64| t.tanh();
+        let v5 = f4(x2) + (x1 + v3) * 0.5;
+        let v6 = v.iter().fold(0.0, |r, &p| r * 0.5 + f4(p) * 0.25);
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            acc2 += (v3 * v3 + 0.5).recip().tanh() * 0.5;
+            if v6 > -0.5 {
+                s0 = s0 * 0.5 + f64::tanh((x2.tanh() * 1.2).tan()) * 0.05;
+            } else {
+                s0 = s0 * 0.8 + f64::atan(s0).sin() * 0.2;
+                acc2 += f64::tanh(v3) * 0.5;
+            }
+            let v8 = f64::recip(v5.powi(2) + 0.5);
+            if k7 >= 4 {
+                break (v6 * v6 + 2.0).acosh() / (f64::powi(x2 / (v6 * v6 + 1.0), 2) + 0.5);
+            }
+            s0 *= 0.75;
+            s0 += 0.1 * v8.cos();
+        };
+        let f10 = |t: f64| f64::log(t.powi(2) + 1.0, t * t + 2.0);
+        let v11 = f10(v[0]) + f10(x0) * 1.0;
+        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sin(x2) + p.tanh() + q.tanh()).sum::<f64>();
+        'l1: for i in 0..n {
+            s1 = 0.6 * s1 + 0.1 * f64::sin((s1.cos() * 0.9).acos());
+            s1 = 0.6 * s1 + 0.25 * (f64::powi(s1, 2) + 0.5).ln().tanh();
+            acc2 += 0.25 * (f64::powi((v[i % 4] * v[i % 4] + 0.5).recip(), 2) + 2.0).ln().sin();
+            let mut k13 = 0;
+            while k13 < 6 && v11.tanh() >= x1 + v5 {
+                k13 += 1;
+                let v14 = x1.mul_add(v[k13 % 4], s0);
+                if (f64::tanh(v9) * 0.9).acos() <= 0.5 {
+                    s0 = (s0 * 0.5 + v[k13 % 4].cos().exp2() * 0.25).tanh();
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::cos(v3);
+                } else if -v5 <= -1.0 && k13 % 2 == 0 {
+                    let v15 = v14 + v[k13 % 4];
+                    acc2 += f64::tanh((v12.tanh() * 0.5).ln_1p()) * 0.05;
+                    s1 *= 0.6;
+                    s1 += 0.05 * v15.cos().tanh();
+                } else {
+                    s1 = 0.6 * s1 + 0.4 * v5.sin().cos();
+                    if (v12.sin().tanh() * 0.9).atanh() >= 0.25 {
+                        s1 *= 0.8;
+                        s1 += 0.02 * (f64::tanh(s0 * v3) * 0.5).ln_1p().cos();
+                        s1 = s1 * 0.6 + v6 * v6 * 0.4;
+                    }
+                }
+                if v9 + x1 <= -1.0 {
+                    break 'l1;
+                }
+                acc2 -= 0.05 * v14.hypot(x0).tanh();
+            }
+        }
+        s0 - s1.sin() - f64::cos(acc2) + f64::sin(v5) + v6 * 0.75 - v9 + v11.sin() + f64::cos(v12) - f64::max(-1.5_f64, s0 + v11)
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let w0 = v;
+        let mut s1 = x0.min(x2);
+        let mut s2 = s1.sin();
+        let mut s3 = (x0.tanh().tanh() * 1.2).tan().sin() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let v5 = prog_41(s2, x1, 0.75, [w0[0], w0[1], w0[2], w0[3]], n);
+        for _ in (0..5).rev() {
+            acc4 += f64::asinh(v5.tanh().exp2()) * 0.25;
+            acc4 += 0.4 * (s2.cos() * 0.9).acos().cos();
+        }
+        let mut k6 = 0;
+        while k6 < n && 0.25 - x0 < -1.0 {
+            k6 += 1;
+            s3 = (s3 * 0.8 + (f64::atanh(x2.cos() * 0.9) + v5 / (s3.powi(2) + 1.5)) * 0.02).sin();
+            s2 *= 0.6;
+            s2 -= 0.2 * (x1 + x0).tanh();
+            s1 = s1.mul_add(0.6, (s1 + w0[1]).tanh() * 0.2);
+        }
+        let mut m7 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            match k6 % 3 {
+                MODE_A => {
+                    break;
+                }
+                1 => {
+                    acc4 += w0[k6 % 4].cos() * 0.5;
+                }
+                MODE_C if n < 4 => {
+                    acc4 += 0.5 * s2;
+                    s2 = (s2 * 0.5 + (-f64::cos(x2)) * 0.5).tanh();
+                }
+                _ => {
+                    s3 = s3.mul_add(0.5, f64::cos((s3 * x2).tanh()) * 0.1);
+                }
+            }
+            if -v5 > 0.5 {
+                m7 += 1;
+            }
+            if f64::asinh(v5) > 0.5 {
+                acc4 += 0.5 * f64::exp(f64::cos(s1)).cos();
+                s3 = s3 * 0.6 + s3.cos() * 0.4;
+            } else {
+                let v8 = s3 * (s3 * s3 + 2.0).ln();
+                acc4 += v8.tanh() * 0.5;
+            }
+            match m7 {
+                1 => {
+                    let v9 = x0.sin();
+                    s1 = 0.8 * s1 + 0.02 * f64::cos(f64::powf(v9.powi(2) + 0.5, v9.sin()));
+                    if fi.mul_add(s1, v[n % 4]).asinh() >= 0.5 {
+                        s3 = s3 * 0.6 + (v[i].powi(2) + 2.0).ln().tanh().cos() * 0.5;
+                    } else if !(i < 1 && x1 * 0.25 < -0.5) {
+                        s3 = s3.mul_add(0.5, (v5 / (f64::cos(s3) + 2.0)).cos() * 0.02);
+                    } else {
+                        acc4 -= 0.5 * (s3 - x0).sin();
+                    }
+                }
+                2 => {
+                    acc4 += 0.5 * f64::sin(x0).cos();
+                    let v10 = w0[i] * fi;
+                    s1 = s1 * 0.5 + v10.sin() * 0.1;
+                }
+                4 | 6 => {
+                    let v11 = x0 - v5;
+                    acc4 -= 0.5 * v11.cos().sin();
+                }
+                _ => {
+                    acc4 += 0.5 * (s1 * s3).cos();
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = j as f64;
+                        if i > 2 && fi - x1 < 0.0 {
+                            acc4 += 0.1 * f64::sin(f64::sin(w0[(j + i) % 4]).exp2());
+                        } else {
+                            let v12 = w0[1] / (x2.sin() + 2.0) - x0.mul_add(s1, fj);
+                            let v13: f64 = x0 + 2.0;
+                            s3 = (s3 * 0.8 + (v12.cos() + v13.sin()) * 0.02).tanh();
+                        }
+                        if f64::sinh(f64::cos(s2 + v5) * 2.0) <= 0.0 {
+                            s3 = s3 * 0.5 + (f64::powi(s3, 2) + 1.0).atan2(s2).cos() * 0.1;
+                            if j % 3 == 1 {
+                                continue;
+                            }
+                            s3 = s3.mul_add(0.75, s1.cos() * 0.25);
+                        } else if f64::ln_1p(x2.tanh() * 0.5) > 0.0 {
+                            acc4 += 0.1 * s2.tanh();
+                            match j % 3 {
+                                MODE_A if n % 2 == 0 => {
+                                    let v14 = v5;
+                                    s2 = (s2 * 0.6 + f64::powf(x2.powi(2) + 1.0, v14.tanh()) * 0.02).tanh();
                                 }
                                 1 => {
                                     break;
                                 }
+                                2 => {
+                                    s1 = s1 * 0.75 + (x0.powi(2) + 2.0).acosh().sin() * 0.1;
+                                    s3 *= 0.5;
+                                    s3 -= 1.0 * f64::log10(s3 * s3 + 1.0).sin();
+                                }
                                 _ => {
-                                    let v12 = prog_55(2.0, (x2 - x0).tanh() * 2.0, f64::cos(a4[i % 4]), v, n);
-                                    acc3 += v12.tanh() * 0.1;
+                                    let v15 = s2.tanh();
+                                    acc4 -= v15.sin().tanh() * 0.1;
+                                }
+                            }
+                            s2 = s2.mul_add(0.8, s2 * 0.2);
+                        } else {
+                            let x1 = x1.powi(3);
+                            acc4 += f64::tanh(fj).tanh() * 0.1;
+                            acc4 += 0.1 * f64::cos(x1);
+                        }
+                        match j {
+                            0 => {
+                                s2 = (s2 * 0.6 + x1 * 0.4).tanh();
+                            }
+                            MODE_B | 3 => {
+                                let v16 = fi / (s3 * s3 + 1.5);
+                                acc4 -= 0.1 * f64::cos(v[j % 4] - v16 - v16);
+                            }
+                            g if g > 4 => {
+                                s1 = (s1 * 0.8 + (f64::sin(x2) * 0.9).atanh() * 0.02).sin();
+                            }
+                            _other => {
+                                let v17 = fi * (w0[n % 4] / (x0 * x0 + 1.5));
+                                acc4 += (s1 - 0.65).tanh() * 0.1;
+                                acc4 += v17.cos() * 0.1;
+                            }
+                        }
+                        acc4 += 0.1 * v5.tanh();
+                    }
+                }
+            }
+            s1 = s1 * 0.5 + f64::tanh(f64::cbrt(f64::cos(w0[1]) + 2.0)) * 1.0;
+        }
+        match m7 {
+            MODE_A => {
+                acc4 += ((f64::tanh(x0) * 0.9).asin() + x0.asinh()).sin();
+                for &t in v.iter() {
+                    let v21 = match m7 % 3 {
+                        0..=1 => {
+                            for &u in v.iter() {
+                                let v18 = (u.atan().powi(2) + 0.5).cbrt();
+                                acc4 += f64::cos(f64::log2(s1.powi(2) + 1.0)) * 0.1;
+                                let v19 = v5.cos();
+                                acc4 += 0.1 * (v18.cos() + v19.cos()).sin();
+                            }
+                            let v20 = v5;
+                            (w0[3] * w0[m7 % 4]).tanh().exp2() + v20.cos()
+                        }
+                        _other => f64::cos(v[k6 % 4]),
+                    };
+                    s2 = (s2 * 0.5 + f64::tan((s2.to_radians() * 50.0).cos() * 1.2) * 0.05).tanh();
+                    let v22 = v.iter().copied().map(|z| f64::atanh(f64::cos(v5) * 0.9) * w0[3].cos() + z.cos()).sum::<f64>();
+                    s2 = (s2 * 0.6 + (t.sin() - v21.tanh() - v22.sin()) * 0.01).tanh();
+                }
+            }
+            2..=3 => {
+                acc4 += x1.tanh() / (x1.asinh().tanh() + 2.0);
+            }
+            4..=5 => {
+                let v23 = (f64::sinh(f64::sin(x1)).sin() * 1.2).tan();
+                acc4 -= x0.tanh().exp().powi(2).cos() * 0.25;
+                s3 = (s3 * 0.75 + f64::sin(v23) * 0.01).sin();
+            }
+            _ => {
+                s1 = (s1 * 0.6 + (w0[1] + x2) * core::f64::consts::FRAC_1_SQRT_2 * 0.25).tanh();
+            }
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            for j in (0..3).rev() {
+                let fj = j as f64;
+                let v24 = v.iter().map(|&z| (s3.cos() * 0.9).asin() + f64::tanh(z)).sum::<f64>();
+                s2 = s2.mul_add(0.75, (fj * fj + 1.0).sqrt().sin() * 1.0);
+                s1 = 0.8 * s1 + 0.2 * s3;
+                acc4 += 0.1 * v24.sin();
+            }
+            acc4 += 0.5 * f64::sin((v5.atan().powi(2) + 0.5).ln());
+        }
+        s1.tanh() + s2.sin() - s3 * 0.25 - f64::tanh(acc4) + v5.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh((x1 * x1 + 2.0).acosh());
+        let mut s2 = f64::cos(prog_3::<4>(x0, 2.0, x1, v, 2)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if (x2.sin() + 2.0).cbrt() <= 0.25 {
+            let v4 = w0[2].cos().exp();
+            s1 = f64::mul_add(s1, 0.8, f64::sin(v4) * 0.05);
+        } else if !(n % 2 == 0) {
+            acc3 -= w0[n % 4].tanh();
+            let v5 = prog_35::<f64>(s1.mul_add(v[1], v[1]).tanh(), acc3, 1.2, [v[0], v[1], v[2], v[3]], n);
+            acc3 -= 0.005 * v5.tanh();
+        }
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            acc3 += w0[1].cos() * 0.25;
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                let v7 = w0.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * (f64::sqrt(f64::powi(v[(k6 + n) % 4], 2) + 2.0) + f64::sin(p)).tanh());
+                if 1.5_f64.log(s2.hypot(x2).powi(2) + 2.0) > -0.5 {
+                    continue 'l0;
+                }
+                acc3 += 0.05 * f64::cos(v7);
+            }
+            let v8 = f64::max(w0[k6 % 4], f64::tanh(s2));
+            for j in 0..i {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        acc3 += 0.05 * (s2 - w0[1]).sin();
+                    }
+                    1 => {
+                        let v9 = s1 * (x0 * v8);
+                        s1 = f64::mul_add(s1, 0.6, f64::sinh(f64::sin(v9 / (x2.cos() + 2.0))).sin() * 0.02);
+                    }
+                    g if g > 2 => {
+                        s1 = s1 * 0.75 + (f64::to_radians(v8) * 50.0).tanh() * 0.25;
+                        if j % 2 == 0 && f64::log10(x0.powi(2) + 1.0) <= -0.5 {
+                            acc3 -= 0.05 * f64::acosh(f64::powi(f64::tanh(x1), 2) + 1.5).tanh();
+                        } else if (s2 * s2 + 1.0).recip() > -0.25 {
+                            acc3 += 0.02 * w0[2].asinh();
+                            if (s1 * s1 + 1.0).sqrt() < s1 {
+                                acc3 += fi.hypot(v[j % 4]).cos() * 0.05;
+                                break;
+                            }
+                        }
+                        let v10 = v[k6 % 4];
+                        s1 *= 0.75;
+                        s1 -= 0.25 * f64::tanh(v10).tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.8 + f64::cos(fj) * 1.0).tanh();
+                    }
+                }
+                if v8 * v8 <= -1.0 {
+                    return x1.asinh();
+                }
+                match j + i {
+                    0 => {
+                        let v11 = (x0.cos() * 0.9).acos();
+                        s2 = s2 * 0.6 + (f64::cos(s2) * 0.5).ln_1p() * 0.4;
+                        if fi * v11 <= fj {
+                            s1 = (s1 * 0.5 + f64::cos(x1).exp2() * 0.25).sin();
+                        } else {
+                            s1 = s1 * 0.6 + w0[j % 4].atan().tanh().cos() * 0.4;
+                            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+                        }
+                    }
+                    1 | 3 => {
+                        acc3 += f64::cos(w0[j % 4].tanh()) * 0.05;
+                        acc3 += 0.5_f64.log(f64::powi(fj, 2) + 2.0) * 0.05;
+                    }
+                    4..=5 => {
+                        s1 *= 0.5;
+                        s1 += 0.1 * (x2 * s1).sin();
+                    }
+                    _other => {
+                        s2 = (s2 * 0.6 + s2 * 0.4).tanh();
+                        if (x1 + w0[k6 % 4]) * (s1 * w0[j % 4]) >= (s2 * s2 + 1.0).powf(v[k6 % 4].cos()) || k6 < i {
+                            s2 = (s2 * 0.75 + x0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25).sin();
+                        } else {
+                            s1 = (s1 * 0.75 + (s1.powi(2) + 0.5).ln() * 0.1).sin();
+                            acc3 += 0.05 * f64::tanh(x0).exp().tanh();
+                        }
+                    }
+                }
+                s2 = (s2 * 0.5 + (-x0) * 0.5).tanh();
+            }
+            acc3 += 0.25 * v8.sin();
+        }
+        let v12 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.75 + 0.02 * (f64::min(v[0], f64::tan(f64::cos(x2) * 1.2)) + f64::sin(p)).cos());
+        let v13 = w0.iter().copied().map(|p| 0.5_f64.log(v12 * v12 + 2.0) + p.tanh()).sum::<f64>();
+        s1 * 0.75 + f64::tanh(s2) + acc3.sin() + v13.cos() - (x1.powi(2).tanh() * 0.5).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log(x2.powi(2) + 2.0).tanh() * 2.0;
+        let mut s1 = f64::tanh(x0.powi(2).abs()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for &t in v.iter() {
+            acc2 -= (s1 / (x1.powi(2) + 0.5)).sin() * 0.5;
+            let v3 = v.iter().fold(t, |r, &p| r * 0.75 + 0.2 * (r / 4.0 + p.cos()).sin());
+            acc2 += (x2.asinh() * v3).cos() * 0.5;
+        }
+        let v5: f64 = if s1.min(x1) <= -0.5 {
+            let v4 = ((s1 * s1 + 1.0).log(2.0).cos() + 2.0).cbrt();
+            f64::cos(x2).exp2() + v4.sin()
+        } else {
+            prog_19((x2 + s1).sin(), f64::sin(x0 + x0 * x0), x1, v, n)
+        };
+        let v6 = v.iter().fold(f64::sin(v5), |r, &p| r * 0.75 + 0.25 * p.max(r).tanh().cos());
+        let v7 = if f64::acos(x0.sin() * 0.9) >= 0.0 {
+            (x2 * x2).ln_1p().asinh()
+        } else {
+            (x0 * x0 + 2.0).acosh()
+        };
+        s0 = (s0 * 0.6 + (s0 - v[n % 4]) * 0.02).tanh();
+        s1 = (s1 * 0.8 + (v[0] + x1) * 0.1).tanh();
+        s0.sin() + f64::cos(s1) + acc2 * 0.75 - v6 - v7
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = (x2 + 0.3).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (0..n).map(|i| acc2.clamp(acc2.cos() - 1.5, v[n % 4].tanh() + 1.5) + v[i % 4] * 0.5).sum::<f64>();
+        let mut a4 = v.map(f64::sin);
+        s0 = s0 * 0.75 + f64::tanh(a4[2]) * 0.25;
+        a4 = v;
+        let v5 = v[1..].iter().copied().fold(f64::INFINITY, f64::min);
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7: f64 = prog_29((v3 * v3 + 1.0).recip().sin() * 2.0, s1, (x0 + 0.75).cos(), v, k6);
+            s1 = (s1 * 0.6 + prog_35(x2, 0.75, (f64::tanh(a4[(k6 + n) % 4]) * f64::ln_1p(x2 * x2)).sin(), v, k6) * 0.005).sin();
+            let v8 = f64::powf((x0 * std::f64::consts::LN_2).powi(2) + 1.0, f64::cos(s1).cosh().sin());
+            if k6 >= 2 {
+                break;
+            }
+            acc2 -= 0.005 * f64::cos(v7.tanh() + v8.cos());
+        }
+        x0 - x1 * 0.5 - s0 + s1 + acc2 * 0.25 + f64::tanh(v3) + a4[2] * 0.5 - v5.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2.powi(2) + 1.0).log(f64::powi(x2 - x0, 2) + 2.0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if let Some(k2) = (n % 3).checked_sub(1) {
+            acc1 += f64::powi(x2.tanh(), 3);
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                let v8 = if v[2].sin() * (x1 * x1) > 0.5 {
+                    acc1 -= x2.to_radians();
+                    fi.to_degrees() * 0.02
+                } else {
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        let v5 = if f64::asinh(x2) < x1 {
+                            let v3 = f64::log10(f64::powi((f64::tanh(fi) * 1.5).sinh(), 2) + 1.0);
+                            v3 / ((x0.to_degrees() * 0.01).powi(2) + 0.5)
+                        } else {
+                            let v4 = f64::sin(fi * x1).exp();
+                            s0 = 0.6 * s0 + 0.1 * (x0 * x0 + 1.0).atan2(x1).cos();
+                            x0 - 0.65 + f64::sin(v4)
+                        };
+                        if v5 <= s0 || i > 3 {
+                            let v6 = x1.powi(2);
+                            acc1 += f64::cos(v6) * 0.05;
+                        } else {
+                            s0 = 0.8 * s0 + 0.1 * f64::recip(f64::powi(s0, 2) + 0.5).cos();
+                            s0 *= 0.6;
+                            s0 += 0.2 * f64::cos(f64::log(f64::powi(fj, 2) + 1.0, 10.0).atan2(f64::powi(v[j], 2) + 1.0));
+                        }
+                        match j {
+                            0..=1 => {
+                                s0 = 0.6 * s0 + 0.05 * ((x0 * x0 + 2.0).acosh() - (s0 + v[3])).sin();
+                                s0 = (s0 * 0.5 + (s0 + x2 + f64::acosh(s0 * s0 + 1.5)) * 0.05).tanh();
+                            }
+                            _ => {
+                                s0 = 0.8 * s0 + 1.0 * f64::to_radians(s0 * s0).sin();
+                                acc1 += f64::sin(v[k2] * x1) * 0.05;
+                            }
+                        }
+                        s0 *= 0.75;
+                        s0 += 0.1 * f64::tanh(s0.sin().sinh());
+                    }
+                    let v7 = fi;
+                    s0 = s0.mul_add(0.5, ((x1.cos() * 0.9).acos() + s0).tanh() * 0.1);
+                    (v7.sin().powi(2) + 1.0).log(10.0)
+                };
+                let v9 = v[i % 4];
+                let v12 = if let Some(k10) = (n % 4).checked_sub(1) {
+                    f64::to_radians(v[k10] + v9) * 20.0
+                } else {
+                    let v11 = (s0.tanh() * 1.2).tan();
+                    f64::exp_m1(x2.sin()).tanh() + v11.sin()
+                };
+                acc1 += (x1 + fi).cos() * 0.25;
+                acc1 += (v8.sin() - v9.cos() + v12.sin()).sin() * 0.25;
+            }
+        } else {
+            acc1 += 0.25 * f64::powi(v[n % 4], 3).tanh();
+            let v13 = x2.cos();
+            acc1 -= v13;
+        }
+        if let Some(k14) = (n % 4).checked_sub(1) {
+            let c15 = k14 as f64;
+            let v16 = v[3].sin() - (v[k14] + x0);
+            s0 = (s0 * 0.75 + (x1.asinh() - (x2 - x1)) * 0.05).tanh();
+            acc1 += (f64::cos(c15) - f64::sin(v16)).sin();
+        } else {
+            acc1 -= f64::tanh(v[1].tanh());
+            match n.checked_sub(1) {
+                Some(1 | 2) => {
+                    let mut k17 = 0;
+                    while k17 < n + 1 {
+                        k17 += 1;
+                        if f64::atan(x2.tanh()) <= 0.5 {
+                            acc1 -= 0.25 * f64::exp2((f64::tanh(v[k17 % 4]) * 1.2).tan().cos()).sin();
+                            continue;
+                        }
+                        match k17 + n {
+                            0 | 2 => {
+                                let v18 = (f64::powi(v[3], 2) + 1.0).ln();
+                                s0 = (s0 * 0.6 + v18.sin() * 0.4).sin();
+                            }
+                            3..=4 => {
+                                break;
+                            }
+                            5 | 7 => {
+                                s0 = 0.6 * s0 + 0.1 * ((x1 * x1).ln_1p() / (x0.sin().exp_m1().powi(2) + 1.0)).sin();
+                                acc1 += ((v[3] + s0) * (f64::powi(v[3], 2) + 1.0).sqrt()).cos() * 0.25;
+                                if x2 / (x1 * x1 + 0.5) <= -0.5 {
+                                    continue;
+                                }
+                            }
+                            _ => {
+                                let mut k19 = 0;
+                                while k19 < n + 1 {
+                                    k19 += 1;
+                                    s0 = (s0 * 0.75 + s0 * 0.65 * 0.25).tanh();
+                                    let v22 = match k19 {
+                                        0..=2 => {
+                                            let v20 = x1 / (x2 * x2 + 1.0) / (v[k19 % 4].tanh() + 2.0);
+                                            x1.hypot(v20)
+                                        }
+                                        g if g > 3 => {
+                                            let v21 = (x0.tanh() * 0.9).asin() + v[1] * x1;
+                                            s0.cos().exp_m1() + f64::cos(v21)
+                                        }
+                                        _ => x2.tanh(),
+                                    };
+                                    acc1 -= v22.cos() * 0.02;
                                 }
                             }
                         }
+                        s0 = (s0 * 0.5 + (s0 - x1) * 0.25).sin();
                     }
-                    let v14 = 'b3: {
-                        if (v7.powi(2) + 1.0).log10() <= 0.0 && i % 3 == 1 {
-                            break 'b3 f64::to_radians(s1) * 50.0;
+                    acc1 += ((x1 * x2).powi(2) + 1.0).recip();
+                }
+                Some(k23) => {
+                    let v30 = match n.checked_sub(2) {
+                        None => {
+                            let v24 = (x1.cos() * 0.5).ln_1p();
+                            (x0.powi(2) + 1.0).atan2(v24)
                         }
-                        let v13 = (a4[i % 4].powi(2) + 0.5).recip();
-                        for j in (0..=n).rev().step_by(2) {
-                            let fj = j as f64;
-                            acc3 += f64::tanh(v13) * 0.05;
-                            if !(i % 3 == 1 && s0.sin() < 0.5) {
-                                s2 = 0.75 * s2 + 0.25 * (s2 * s2 + 2.0).ln().tanh();
-                            } else {
-                                acc3 += 0.05 * fj.mul_add(f64::cos(fi), f64::exp2(x1.sin())).cos();
-                                if f64::mul_add(f64::log(v[j % 4].powi(2) + 1.0, v7.powi(2) + 2.0), -s2, s0) >= -0.5 || j < 4 {
+                        Some(0..=1) => (x1 * x1 + 1.0).log2(),
+                        Some(k25) if k25 % 2 == 0 => {
+                            let c26 = k25 as f64;
+                            let x2 = f64::cos(x1).exp();
+                            (x2 * x2).ln_1p() / ((c26 * x2).powi(2) + 1.0)
+                        }
+                        Some(k27) => {
+                            let c28 = k27 as f64;
+                            let v29 = v[k23 % 4] * v[k23 % 4];
+                            x1 / 2.0 + f64::tanh(c28) + v29.sin()
+                        }
+                    };
+                    acc1 -= 0.2 * v30.sin();
+                }
+                None => {
+                    let mut k31 = 0;
+                    while k31 < 3 {
+                        k31 += 1;
+                        acc1 += 0.25 * f64::powi(x2 * x2 + 1.0, -3).tanh();
+                        if x1.atan() <= 0.5 {
+                            break;
+                        }
+                        let v32 = if k31 < 3 {
+                            (v[3].tanh() + 2.0).cbrt()
+                        } else if x2 * x0 < x2 && n < k31 {
+                            f64::sqrt(x1 * x1 + 0.5)
+                        } else {
+                            f64::exp2((x0.cos() + 2.0).cbrt().sin())
+                        };
+                        s0 = (s0 * 0.6 + v32.sin() * 0.4).tanh();
+                    }
+                }
+            }
+        }
+        let v37 = match n.checked_sub(1) {
+            None => (x1.sin() * 0.9).atanh() + f64::cos(v[0]).exp_m1(),
+            Some(k33) if k33 < 3 => {
+                let v34 = f64::abs(x1);
+                1.5_f64.copysign(x2) + v34.cos()
+            }
+            Some(k35) => {
+                let c36 = k35 as f64;
+                f64::acos((-2.0_f64).max(x1).tanh() * 0.9) + c36.sin()
+            }
+        };
+        let v44 = match n.checked_sub(2) {
+            Some(0) => {
+                let v37 = (f64::hypot(v37, v[1]).powi(2) + 1.0).sqrt();
+                let v38 = f64::sqrt(v37 * v37 + 1.0).abs();
+                0.5_f64.hypot(v38.atan())
+            }
+            Some(k39) => {
+                s0 = s0 * 0.6 + f64::sin(v[(k39 + n) % 4] / (s0.tanh() + 2.0)) * 0.02;
+                (v37.powi(2) + 1.0).recip().asinh()
+            }
+            None => {
+                for i in (0..5).rev() {
+                    let fi = i as f64;
+                    for j in (0..=i).rev() {
+                        acc1 -= 0.65 * x2 * 0.05;
+                        s0 = s0.mul_add(0.75, s0.atan().cos() * 0.25);
+                        let v41 = if (v37.powi(2) + 2.0).ln() < -1.0 {
+                            let v40 = f64::powf(v[i % 4] * v[i % 4] + 0.5, 0.5);
+                            v40.sin().exp2()
+                        } else if x0.cos() < v[j % 4] {
+                            fi - 0.75
+                        } else {
+                            let v37: f64 = v37.atan2(f64::powi(-x0, 2) + 1.0);
+                            v[3] + v37
+                        };
+                        s0 = (s0 * 0.75 + v41.cos() * 0.05).sin();
+                    }
+                    let v42 = f64::powi(v[i % 4] - v37, 2).ln_1p();
+                    s0 = 0.5 * s0 + 0.25 * v42.sin().tanh();
+                }
+                let v43 = (f64::cos(x0.hypot(v37)) + 2.0).cbrt();
+                v43 * v43
+            }
+        };
+        let mut m45 = 0;
+        for &t in v.iter() {
+            if -(v44 / (x2.sin() + 2.0)) < 0.5 {
+                m45 += 1;
+            }
+            s0 = 0.5 * s0 + 0.25 * f64::cos(v37 + s0);
+            let v46 = v.iter().map(|&p| 1.0 + 0.1 * (v44 - t + p.tanh()).sin()).product::<f64>();
+            s0 = 0.75 * s0 + 0.1 * v46.tanh();
+        }
+        let c47 = m45 as f64;
+        s0 * 1.5 + acc1.cos() + v44.sin() + c47.cos() - (v44 - v[m45 % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_35(x1.cos(), x0, 0.75, [v[0], v[1], v[2], v[3]], 2);
+        let mut s1: f64 = ((v[0] * v[0] + 0.5).ln() - x0.sin().exp2()).tanh() * 2.0;
+        let mut s2 = f64::tanh(x2).exp_m1().asinh();
+        let mut acc3: f64 = 0.0;
+        let v6 = 'b0: {
+            for i in (1..=4).step_by(2) {
+                acc3 -= f64::cos(f64::acos(f64::tanh(s0) * 0.9));
+                if !(i > 3 && s2 * x1 > 1.0) {
+                    break 'b0 (f64::sin(x2) * 0.9).atanh();
+                }
+                let mut k4 = 0;
+                while k4 < 4 && x1.tanh() >= s0 {
+                    k4 += 1;
+                    acc3 -= x1.cos().tanh() * 0.25;
+                    let v5 = x0 * s2;
+                    s1 *= 0.6;
+                    s1 += 0.02 * f64::powi(s1, 3).cos();
+                    acc3 += 0.25 * v5.sin().cos();
+                }
+            }
+            prog_35(s1.sin() * 2.0, 1.2, x2, [v[0], v[1], v[2], v[3]], n)
+        };
+        let v8 = 'b3: {
+            if n == 4 && (-x0) * 1.5 >= v6 {
+                s1 = 0.5 * s1 + 0.005 * prog_15(s1, s2, x2.asinh().tanh(), v, n).sin();
+            } else if (x2 - x0).tanh().exp2() <= 0.0 || n > 3 {
+                s1 = (s1 * 0.5 + f64::cosh(x0.sin() * 2.0) * 0.05).tanh();
+            } else {
+                let v7 = prog_6(s0, x1.cos().sinh().tanh().exp().cos() * 2.0, f64::sin(f64::log10((x2 / (f64::powi(v[n % 4], 2) + 0.5)).powi(2) + 1.0)) * 2.0, v, n);
+                s0 = s0.mul_add(0.8, x0.sin().exp2().sin() * 0.1);
+                acc3 -= 0.005 * v7.cos();
+            }
+            if v[n % 4] / 2.0 >= 0.0 {
+                break 'b3 v[2] * core::f64::consts::FRAC_1_SQRT_2;
+            }
+            (SCALE + x0).tanh()
+        };
+        if v8.to_degrees() * 0.01 >= -0.25 {
+            s1 = s1 * 0.75 + f64::tanh((x2.sin().exp_m1().tanh() * 1.5).sinh()) * 0.02;
+        } else {
+            s1 = f64::mul_add(s1, 0.75, f64::cos((f64::to_radians(s1).powi(2) + 2.0).acosh()) * 1.0);
+        }
+        let mut k9 = 0;
+        let v10 = loop {
+            k9 += 1;
+            if n < 3 && x2.powi(3) < 0.5 {
+                return v6 - x0;
+            }
+            if !(k9 + n < 4 && v[2].cos() < -0.5) {
+                break 0.25 - s2;
+            }
+            acc3 += f64::sin(v6.mul_add(v8, s2)) * 0.25;
+            if k9 >= 6 || s0 - 0.75 <= -1.0 {
+                break -v[1];
+            }
+        };
+        s2 = 0.6 * s2 + 0.1 * f64::cos(v[3].powi(2));
+        s0.tanh() + s1.cos() + s2 * 0.5 - acc3.sin() - v10.tanh() - f64::recip(v[n % 4] * v[n % 4] + 1.0).cos()
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = ((x1 + v[n % 4]) / (f64::powi(x1.tanh(), 2) + 1.0)).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a2[i] = f64::to_degrees(t.atan()) * 0.01;
+        }
+        let v13 = if let Some(k3) = n.checked_sub(3) {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                if x2 + x1 <= -0.5 {
+                    let v12 = match (k3 + n).checked_sub(2) {
+                        Some(0) => {
+                            let x1 = f64::atan(x1);
+                            let v4 = a2[n % 4] * std::f64::consts::LN_2;
+                            f64::sinh(f64::cos(a2[i % 4]) * 1.5) + f64::tanh(x1) + v4.tanh()
+                        }
+                        Some(k5) if k5 % 2 == 0 => f64::sqrt(a2[2] * a2[2] + 0.5),
+                        Some(k6) => {
+                            let c7 = k6 as f64;
+                            for (j, &u) in v.iter().enumerate() {
+                                s0 = 0.8 * s0 + 1.0 * f64::log(c7 * c7 + 1.0, 3.0).tanh();
+                                s0 *= 0.8;
+                                s0 -= 0.2 * (-x0).cos();
+                                let v10 = match k6 + j {
+                                    0 => {
+                                        let v8 = v[(j + k3) % 4];
+                                        SCALE + v8.tanh()
+                                    }
+                                    1..=2 => v[2].cos(),
+                                    PHASE_D if n < 4 => (x2.sin() * 0.9).asin(),
+                                    _other => {
+                                        let x1 = x2;
+                                        let v9 = a2[j] * u;
+                                        (f64::cos(x1) * 0.9).atanh() + v9.sin()
+                                    }
+                                };
+                                s0 = s0.mul_add(0.6, (f64::cos(u) - f64::tanh(v10)).cos() * 0.02);
+                            }
+                            let v11 = fi;
+                            x0.sin() + f64::tanh(c7) + v11.cos()
+                        }
+                        _ => v[i % 4].tanh(),
+                    };
+                    acc1 += a2[2].tanh() * 0.25;
+                    if !(i == 3) {
+                        acc1 -= 0.25 * (x0 * x0).tanh();
+                        break;
+                    }
+                    s0 = (s0 * 0.5 + v12.sin() * 0.05).sin();
+                } else {
+                    s0 = (s0 * 0.5 + (s0 - v[(i + n) % 4]) * 0.25).tanh();
+                }
+                s0 = s0 * 0.75 + s0.mul_add(x0, x0).sin() * 0.02;
+                if i % 3 == 1 && a2[0] <= 0.5 {
+                    acc1 += 0.25 * (x0.powi(2) + 2.0).sqrt().cos();
+                }
+            }
+            (x0.cos() * 0.9).acos()
+        } else {
+            (x1.sin() * 1.2).tan().copysign(x2.cos())
+        };
+        let v17 = if let Some(k14) = n.checked_sub(2) {
+            let c15 = k14 as f64;
+            prog_35::<f64>((f64::log10(v13.powi(2) + 1.0) - (a2[n % 4] + s0)).cos(), x2, 0.75, v, 2) + c15.tanh()
+        } else {
+            let v16 = x1.hypot(acc1) + x0.atan();
+            f64::tanh(v13) + v16.sin()
+        };
+        let v21 = if let Some(k18) = (n % 4).checked_sub(1) {
+            let c19 = k18 as f64;
+            prog_53(x0, c19, 0.75, v, 0)
+        } else {
+            let v20 = 0.35 - x2;
+            x2.to_degrees() * 0.01 + v20.sin()
+        };
+        x0.tanh() + x2 + s0.sin() + acc1.cos() + a2[3] - v17 + v21.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = T::sin(prog_15(v[3].max(x1).tanh() * 2.0, x0, x1, v, n)) * 2.0;
+        let mut s1: T = prog_35(x0 * 0.25, x1, ((x2 * x2 + 1.0).cbrt().cos() * 2.0).sinh().cos(), [v[0], v[1], v[2], v[3]], 4);
+        let mut acc2: T = 0.0;
+        let v4 = if (v[n % 4].powi(2) + 0.5).sqrt() <= T::cbrt(v[n % 4].tanh() + 2.0) && n == 5 {
+            T::cos(acc2) / (T::cos(acc2).exp().powi(2) + 1.0)
+        } else {
+            let v3 = T::sinh(T::cos(x1) * 2.0);
+            prog_35(s1, T::cos(v3.tanh().cosh() / 2.0), T::tanh(x2 - acc2), [v[0], v[1], v[2], v[3]], n)
+        };
+        let v5 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * (p * p).sin()));
+        let a6 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        let mut k7 = 0;
+        while k7 < 4 {
+            k7 += 1;
+            s1 = (s1 * 0.75 + T::hypot(a6[n % 4] * s1, s1 * v5) * 0.02).sin();
+            let v8 = v.iter().fold(0.0, |r, &p| r + (p.powi(2) + 1.0).cbrt().mul_add(T::cos(s0), s1));
+            let mut m9 = v4;
+            for j in 0..n {
+                m9 = m9.max(m9 * 0.5 + (1.0 - v[j % 4] * 0.75) * 0.5);
+            }
+            acc2 = acc2 + m9.tanh() * 0.5;
+            acc2 = acc2 + 0.2 * T::tanh(v8.tanh());
+        }
+        s0 = (s0 * 0.75 + (T::powi(v[0].to_radians(), 2) + 0.5).ln() * 1.0).tanh();
+        s0 * 0.75 + s1.cos() - acc2 * 0.75 - v4 * 0.75 + v5 * 0.75 - a6[3] * 0.75 + T::recip((x0 * x0).ln_1p().powi(2) + 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_67<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x1, 2) + 1.0).log10();
+        let mut s1 = f64::sin(v[n % 4]);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = x0.sin().exp();
+            s1 = s1.mul_add(0.75, f64::sin((f64::sin(x2) * 0.9).acos() / (x2.tanh().tanh() + 2.0)) * 0.02);
+        }
+        let f4 = |t: f64| t;
+        let v5 = f4(v[3]);
+        let v6 = f4(x0) + f4(v[3]) * 1.0 + f64::cosh(x0.tanh()) * 0.5;
+        for i in 1..n {
+            let fi = i as f64;
+            let v7 = f64::atanh(f64::exp(v5.cos()).cos() * 0.9);
+            let mut k8 = 0;
+            'l2: while k8 < n + 1 && f64::tanh(f64::asinh(v6)) < 0.5 {
+                k8 += 1;
+                acc2 -= 0.05 * (v[k8 % 4] * x2 / ((a3[k8 % 4].cos() + 2.0).cbrt().powi(2) + 1.0)).sin();
+                let v13: f64 = 'b3: {
+                    if k8 > 5 && (v5.cos().cos() * 2.0).cosh() < -0.5 {
+                        s0 *= 0.75;
+                        s0 += 0.25 * x1.clamp(-1.5, 1.0).cos();
+                        if (v6.powi(2) + 0.5).ln().sin() > f64::acos(f64::tanh(fi) * 0.9) {
+                            break 'l2;
+                        }
+                    } else if v[(k8 + i) % 4] + s1 + f64::atan(v7) >= v5 {
+                        let v10 = 'b4: {
+                            let v9 = ((s1 + 2.5).sin() + 2.0).cbrt();
+                            if (v9.sin() * 0.9).atanh() > v9 {
+                                s1 *= 0.75;
+                                s1 += 0.05 * f64::sin(f64::sinh(x0.sin() * 1.5));
+                                break 'b4 (f64::tanh(fi) + 2.0).cbrt();
+                            }
+                            f64::atan(x2)
+                        };
+                        acc2 += 0.05 * f64::sin(f64::tanh(v10));
+                    } else {
+                        let v12 = 'b5: {
+                            if k8 > 1 && ((v[k8 % 4] * v[k8 % 4] + 1.0).powf(1.5).powi(2) + 0.5).sqrt() <= -0.5 {
+                                break 'b5 (f64::powi(a3[0], 2) + 1.0).log10();
+                            }
+                            s1 = (s1 * 0.8 + f64::atan2(0.5_f64, v6) * 0.2).tanh();
+                            if v5 / (s0.cos() + 2.0) <= 1.0 {
+                                let v11 = (x1.powi(2) + 2.0).acosh() - 0.8;
+                                acc2 += f64::sin(s0 / (v11 * v11 + 1.0)) * 0.05;
+                            } else if v6 - f64::exp(s1.tanh()) >= -0.5 {
+                                acc2 += 0.05 * s0.cos().exp2().sin();
+                            }
+                            (v6.tanh() * 0.9).atanh()
+                        };
+                        let x2 = v6 + x2;
+                        s1 = 0.6 * s1 + 0.05 * f64::sin(v12.sin() + x2.cos());
+                    }
+                    s0 = s0.mul_add(0.6, f64::tanh(f64::asinh(v[k8 % 4])) * 0.4);
+                    if v7 <= -0.5 {
+                        break 'b3 f64::sqrt((x1 * fi).powi(2) + 2.0);
+                    }
+                    f64::max(x1, s1 * v[k8 % 4])
+                };
+                s0 = (s0 * 0.5 + f64::powi(s0, 3) * 0.1).tanh();
+                acc2 += v13.sin() * 0.05;
+            }
+            let v15 = if (v7 + fi).sin() < 0.25 {
+                f64::recip(s1 * s1 + 1.0)
+            } else if k8 > 1 && (x2 * x2 + 1.0).log(s0.powi(2) + 2.0) < v6 {
+                (f64::cos(s0) * 0.9).acos() - x0
+            } else {
+                for &u in v.iter() {
+                    acc2 -= 0.1 * f64::sin(f64::ln(f64::powi(x0, 2) + 2.0));
+                    s1 = s1.mul_add(0.6, ((x2 + s1).powi(2) + 1.0).recip() * 0.25);
+                    acc2 -= f64::sinh(a3[(k8 + i) % 4].cos()).atan().cos() * 0.1;
+                    s0 = s0 * 0.75 + f64::cos(u.tanh()) * 0.25;
+                }
+                let v14 = f64::exp_m1(fi.sin());
+                (f64::powi(v7, 2) + 1.0).ln() - 1.5 + v14.tanh()
+            };
+            s1 = (s1 * 0.6 + (x1 + v15) * 0.02).tanh();
+        }
+        let v16 = f64::sin(-v5).exp2();
+        acc2 -= (s1 * s1 + 0.5).ln().atan().cos() * 0.2;
+        x2.cos() + s0.tanh() - f64::tanh(acc2) - a3[3] + v6.tanh() - v16.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (f64::cbrt(p.1.powi(2) + 0.5).powi(2) + 1.0).log2();
+        let mut s1 = (v[2] - v[n % 4] - (-p.1)).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        s1 = (s1 * 0.6 + (s1 + v[0]).clamp(f64::tanh(s1.abs()) - 1.5, f64::cos((acc2.cos() * 1.2).tan()) + 1.5) * 0.05).sin();
+        let mut k3 = 0;
+        while k3 < 3 && (p.1.powi(2) + 1.0).log10() >= 0.5 {
+            k3 += 1;
+            if k3 == 0 && s1.sin().exp_m1() > (p.0.sin() * 0.9).acos() {
+                let v4: f64 = prog_35(p.1, 0.5, 1.5, [v[0], v[1], v[2], v[3]], k3);
+                s1 *= 0.5;
+                s1 += 0.2 * f64::sin(f64::acos(s1.tanh().sin() * 0.9));
+                acc2 += 0.02 * v4.sin().tanh();
+            } else {
+                s0 = (s0 * 0.5 + v[(k3 + n) % 4] * 0.5).sin();
+                s0 = (s0 * 0.6 + (s1.powi(2) + 0.5).powf(v[(k3 + n) % 4].cos()) * 0.02).tanh();
+                if x0 <= 1.0 {
+                    acc2 += f64::sin(f64::sinh((p.1 * x0).sin() * 1.5)) * 0.25;
+                    if (p.0.atan().powi(2) + 1.0).log10() < 0.5 {
+                        return v[2] + s0;
+                    }
+                    s1 = s1.mul_add(0.8, f64::tanh((s0 + 0.5).tanh().exp2()) * 0.1);
+                } else {
+                    acc2 -= f64::sin(prog_15((p.0 * (s0 / (p.0 * p.0 + 0.5))).tanh() * 2.0, s1, 0.75, v, k3)) * 0.005;
+                    match k3 {
+                        MODE_A if n % 2 == 0 => {
+                            acc2 += 0.5 * f64::asinh(v[k3]).sin().cos();
+                            for _ in 0..5 {
+                                acc2 -= 0.1 * ((x0 + p.1).to_degrees() * 0.02).tanh();
+                                acc2 -= 0.1 * (x0 / (f64::tanh(p.0).powi(2) + 0.5)).cos();
+                                if f64::powi(p.1.tanh().exp2(), 3) > 0.0 {
                                     break;
                                 }
                             }
-                            if !(j < 1 && (x0.powi(2) + 1.0).log(fi * fi + 2.0) >= fi.abs()) {
-                                break 'b3 f64::powi(s2 * s2 + 1.0, -1);
-                            }
                         }
-                        (v13.abs().cos() * 1.2).tan()
-                    };
-                    acc3 += 0.2 * ((v14 * v14 + 1.0).log(3.0) + v[i % 4]).tanh();
+                        2 => {
+                            break;
+                        }
+                        MODE_D => {
+                            s0 = s0.mul_add(0.8, f64::exp(f64::sin(s0)).asinh().cos() * 0.05);
+                            acc2 -= (f64::exp(p.1.tanh()) * p.0.sin()).tanh() * 0.5;
+                        }
+                        _ => {
+                            let v5 = -(s0 * p.0);
+                            s0 = f64::mul_add(s0, 0.8, v5.cos() * 0.05);
+                        }
+                    }
+                    s1 = (s1 * 0.75 + f64::hypot(s1, f64::sin(s1)) * 0.1).sin();
                 }
-                prog_20(f64::log10(v7.powi(2) + 1.0).asinh().cos() * 2.0, a4[n % 4].asinh().cos(), x0, v, n)
+            }
+            let v7 = match k3 {
+                0 => {
+                    let x0 = x0.sin();
+                    (x0 * x0 + 1.0).atan2(x0.tanh())
+                }
+                2 => {
+                    let v6 = x0 * s0;
+                    acc2 += 0.5 * f64::tanh(v6 - p.0);
+                    (f64::cos(v6) * 0.5).ln_1p()
+                }
+                MODE_D => {
+                    let x0 = f64::cosh((v[(k3 + n) % 4] - x0).tanh() * 1.5);
+                    f64::asinh(x0)
+                }
+                _other => f64::sinh(f64::cos(s1).cosh().sin() * 2.0),
+            };
+            s1 = (s1 * 0.8 + 0.5_f64.atan2(x0) * 0.2).tanh();
+            acc2 -= v7.sin() * 0.4;
+        }
+        let v14 = match mode {
+            Mode::Upper(hi8) => {
+                ((x0 + hi8).tanh() * 0.9).asin()
+            }
+            Mode::Lower(_, _) => {
+                let v11 = f64::hypot(1.5_f64, p.0);
+                s0.atan() + v11.tanh()
             }
             _ => {
-                for i in 1..n {
-                    if f64::atan2(3.0_f64, s1) < 1.0 {
-                        s2 = s2 * 0.8 + f64::tanh(f64::atan(s0)) * 0.2;
-                        match i {
-                            PHASE_B | 3 => {
-                                break;
-                            }
-                            5 => {
-                                s1 = (s1 * 0.5 + (s1.sin() - f64::powi(s1 * s1 + 1.0, -1)) * 0.1).sin();
-                            }
-                            _other => {
-                                let v15 = s0 - a4[i % 4];
-                                s1 = s1 * 0.8 + f64::cos(v15).cos() * 0.1;
-                            }
+                for i in (0..4).rev() {
+                    let fi = i as f64;
+                    if p.0.asinh() > x0 {
+                        s1 = 0.8 * s1 + 0.1 * (p.0.powi(2) + 1.0).log2().cos();
+                        let v12 = (p.0 * p.0 + 1.0).log(s1 * s1 + 2.0);
+                        acc2 += v12.sin().tanh() * 0.5;
+                    } else if p.0 < 0.5 {
+                        let v13 = v[i] + p.0;
+                        s0 = s0.mul_add(0.5, v13.cos().cos() * 0.25);
+                    } else {
+                        s0 = s0 * 0.5 + s0.cos() * 0.5;
+                    }
+                    if s1 + f64::max(-3.0_f64, fi) <= 0.0 || i % 3 == 1 {
+                        acc2 += p.0.sin().exp2().sin() * 0.5;
+                        s0 = 0.5 * s0 + 0.5 * p.0.tanh().tanh();
+                        if v[n % 4].tanh() < (f64::cos(p.1) * 2.0).cosh() {
+                            continue;
                         }
                     } else {
-                        s2 *= 0.8;
-                        s2 += 0.2 * s2.cos().atan().tanh();
-                        s2 *= 0.75;
-                        s2 += 0.05 * f64::acosh(f64::powi(v7 / (v[i % 4] * v[i % 4] + 1.5), 2) + 2.0).tanh();
+                        s1 = (s1 * 0.75 + fi.tanh().exp_m1() * 1.0).sin();
+                        let x0 = (x0 * x0 + 1.5).acosh() * f64::tanh(s0);
+                        acc2 += 0.5 * f64::tanh(x0.sin());
                     }
-                    if (a4[n % 4].tanh() * 0.9).acos() < -0.5 {
-                        s0 = s0 * 0.75 + (s2 / (f64::powi(s0, 2) + 1.0)).cos() * 0.1;
-                        continue;
-                    }
-                    acc3 += 0.25 * f64::tanh((s1 * v7).tanh().exp());
+                    acc2 -= 0.5 * (p.0.powi(2) + 2.0).acosh().sin();
                 }
-                let v16 = f64::powi(f64::log2(a4[n % 4].powi(2) + 1.0), 2).ln_1p();
-                (v7 * v7 + 1.0).ln().cos() + v16.tanh()
+                p.0 * 0.3
             }
         };
-        let v18 = prog_55((v7 * v7 + 1.0).log10().cos() * 2.0, v7.asinh().sin(), s1.sin() * 2.0, v, n);
-        s0.cos() + f64::sin(s2) - acc3.cos() + a4[0] * 0.75 + f64::tanh(v17) - f64::sin(v18)
+        let mut k15 = 0;
+        while k15 < 6 {
+            k15 += 1;
+            acc2 += p.1.tanh() * 0.25;
+            let v21 = match mode {
+                Mode::Lower(_, lo17) => {
+                    for _ in (0..4).rev() {
+                        s1 = 0.8 * s1 + 0.1 * (s1 + v14).cos();
+                        acc2 -= 0.05 * ((lo17 / (lo17 * lo17 + 1.0)).powi(2) + 0.5).recip().tanh();
+                    }
+                    lo17.atan()
+                }
+                Mode::Upper(_) => {
+                    let v19 = x0 * v14;
+                    v19.min(p.1) + v19
+                }
+                Mode::Off => {
+                    let v20 = f64::atan2(s0.powi(2) + 1.0, p.0);
+                    f64::copysign(1.5_f64, v[0]) + f64::tanh(v20)
+                }
+            };
+            s1 = (s1 * 0.6 + (SCALE + s1) * 0.4).tanh();
+            acc2 += v21.tanh() * 0.25;
+        }
+        match mode {
+            Mode::Lower(_, _) => {
+                s1 = (s1 * 0.6 + (p.0.sin() * 1.2).tan() * 0.02).tanh();
+                acc2 -= f64::tanh(x0 * x0).exp().sin() * 0.25;
+            }
+            Mode::Upper(hi24) => {
+                match mode {
+                    Mode::Lower(_, _) => {
+                        acc2 += (x0.tanh() * 0.5).ln_1p();
+                        let v27 = f64::exp_m1(p.0.tanh()).max((p.0.tanh() * 1.2).tan());
+                        s0 = s0 * 0.8 + f64::tanh(v27.cos()) * 0.02;
+                    }
+                    Mode::Upper(_) => {
+                        s0 = s0.mul_add(0.75, f64::exp(hi24.tanh()).sin() * 1.0);
+                    }
+                    Mode::Off => {
+                        s1 = (s1 * 0.5 + (hi24 * s0).tanh() * 0.1).sin();
+                    }
+                }
+                s0 = (s0 * 0.5 + acc2.to_radians() * 0.05).tanh();
+            }
+            Mode::Off => {
+                let v29 = (s0.cos() * 1.5).sinh().tanh().sinh();
+                s0 = s0 * 0.6 + v29.cos().cos() * 0.02;
+            }
+        }
+        x0.tanh() + p.0 * 0.25 - s0.cos() + s1.tanh() - f64::sin(acc2) - v14 * 1.5
     }
 
     #[differentiable]
-    pub fn prog_90<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = v[2];
-        let mut acc1: T = T::zero();
-        let v2 = v.iter().fold(T::one(), |r, &p| r * (T::one() + T::from_f64(0.25).unwrap() * (x2.sin() + p.cos()).cos()));
-        s0 = (s0 * T::from_f64(0.75).unwrap() + T::powf(acc1 * acc1 + T::from_f64(0.5).unwrap(), T::tanh(s0)).max(x0) * T::from_f64(0.1).unwrap()).sin();
-        let mut m3 = 0;
-        'l0: for i in 0..5 {
+    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let mut s0 = prog_66(T::from_f64(3.0_f64).unwrap().atan2(v[n % 4]).cos() * 2.0, x0 * 2.0, p.0, &v, 1).sin() * 2.0;
+        let mut s1 = prog_35(p.1, T::cos((T::log10(x0 * x0 + 1.0).powi(2) + 1.0).recip()) * 2.0, T::cos(T::sqrt(T::atanh(T::cos(p.1) * 0.9).powi(2) + 2.0)) * 2.0, v, n);
+        let mut s2 = p.1 / 2.0;
+        let mut acc3: T = 0.0;
+        debug_assert!(acc3.is_finite());
+        for i in (0..5).rev() {
             let fi = T::from_usize(i).unwrap();
-            if m3 > 25 && (x2.powi(2) + T::from_f64(2.0).unwrap()).acosh() >= v[m3 % 4].asinh() {
-                m3 += 1;
+            if T::asin((T::from_f64(0.75).unwrap() * s1).sin() * 0.9) >= T::from_f64(0.5).unwrap() || i % 3 == 1 {
+                continue;
             }
-            if (T::powi(T::asin(x2.tanh() * T::from_f64(0.9).unwrap()), 2) + T::one()).log(T::from_f64(3.0).unwrap()) <= x1 {
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * (v2.powi(2) / (v2.atan().powi(2) + T::one())).tanh();
-                if -x1 < (T::powi(fi, 2) + T::one()).recip() {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (-T::exp2(T::tanh(s0))).sin() * T::from_f64(0.1).unwrap());
-                } else if s0 * v[n % 4] > x0 * fi && m3 == 35 {
-                    let v4 = x2 - v[i % 4];
-                    s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::atan2(x0, T::powi(fi, 2) + T::one()).tanh();
-                    if v4 / (v2 * v2 + T::from_f64(0.5).unwrap()) > fi / (T::sin(v[i % 4]) + T::from_f64(2.0).unwrap()) {
-                        break;
-                    }
-                }
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * (T::acosh(x2.powi(2) + T::from_f64(2.0).unwrap()) - v[i % 4]).cos();
-            } else {
-                acc1 = acc1 + T::from_f64(0.4).unwrap() * T::cos(fi.tanh().exp2().cos());
-                match i % 3 {
-                    0 => {
-                        continue;
-                    }
-                    1 => {
-                        acc1 = acc1 + T::tanh(T::log(v2 * v2 + T::one(), T::from_f64(2.0).unwrap())) * T::from_f64(0.4).unwrap();
-                        let v5 = (T::powi(v[i % 4], 2) + T::one()).cbrt().tanh();
-                        acc1 = acc1 - T::from_f64(0.4).unwrap() * v5;
-                    }
-                    2 => {
-                        let mut k6 = 0;
-                        while k6 < 3 && ((x0 * x0 + T::one()).powi(-1).powi(2) + T::one()).powi(-2) < v[0] {
-                            k6 += 1;
-                            match k6 % 3 {
-                                2 => {
-                                    continue 'l0;
-                                }
-                                _ => {
-                                    let v7: T = x2 / (x1 * x1 + T::from_f64(1.5).unwrap());
-                                    s0 = s0 * T::from_f64(0.8).unwrap() + v7.tanh().tanh() * T::from_f64(0.1).unwrap();
-                                }
-                            }
-                            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::mul_add(s0, v[n % 4], v2).cos() * T::from_f64(0.1).unwrap());
-                        }
-                    }
-                    _ => {
-                        s0 = s0 * T::from_f64(0.8).unwrap() + (s0 * s0).cos() * T::from_f64(0.1).unwrap();
-                    }
-                }
-                let v8 = s0;
-                s0 = (s0 * T::from_f64(0.6).unwrap() + v8.tanh() * T::from_f64(0.4).unwrap()).sin();
-            }
-            let v9 = v.iter().copied().fold(T::zero(), |r, p| r + (((x2 - v2).tanh() * T::from_f64(0.9).unwrap()).acos() + p.tanh()));
-            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::sin(T::tanh(v2));
-            acc1 = acc1 + T::cos(v9.tanh()) * T::from_f64(0.1).unwrap();
+            assert!(i + n < 100, "i out of range");
+            s1 = (s1 * T::from_f64(0.75).unwrap() + fi * fi * 1.0).tanh();
         }
-        match m3 {
-            0 | MODE_C => {
-                s0 = (s0 * T::from_f64(0.8).unwrap() + (x1 + v2 - T::from_f64(0.25).unwrap()) * T::from_f64(0.02).unwrap()).sin();
-                acc1 = acc1 + x1.tanh();
-            }
-            3 => {
-                let v10 = v2.sin().sinh();
-                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * (T::from_f64(0.75).unwrap() - s0).sin();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + T::tanh(v10) * T::from_f64(0.02).unwrap()).sin();
-            }
-            g if g > 4 => {
-                s0 = (s0 * T::from_f64(0.6).unwrap() + (T::ln(v2.powi(2) + T::from_f64(0.5).unwrap()) - x2 * T::from_f64(0.8).unwrap()) * T::from_f64(0.05).unwrap()).tanh();
-                acc1 = acc1 + x0.abs().sin();
-            }
-            _ => {
-                s0 = (s0 * T::from_f64(0.6).unwrap() + prog_23(x0 * T::from_f64(0.25).unwrap(), (v2 * x1).tanh() * T::from_f64(2.0).unwrap(), x2.clamp(-T::from_f64(0.5).unwrap(), T::from_f64(1.5).unwrap()).sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n) * T::from_f64(0.005).unwrap()).sin();
-            }
-        }
-        let mut m11 = 0;
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            if x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() <= x0 && m3 % 3 == 1 {
-                m11 += 1;
-            }
-            s0 = (s0 * T::from_f64(0.75).unwrap() + (x1.sin() * T::from_f64(1.5).unwrap()).cosh() * T::from_f64(0.05).unwrap()).sin();
-            if T::atanh(v[2].tanh() * T::from_f64(0.9).unwrap()) > fi {
-                acc1 = acc1 + T::tan(x0.sin() * T::from_f64(1.2).unwrap()).cos() * T::from_f64(0.25).unwrap();
-            } else if m3 < 6 {
-                let v12 = v2;
-                acc1 = acc1 + v12.tanh() * T::from_f64(0.25).unwrap();
-            }
-        }
-        match m11 {
-            0..=2 => {
-                let v13: T = (x1.tanh().sin() * T::from_f64(0.9).unwrap()).acos();
-                s0 = (s0 * T::from_f64(0.5).unwrap() + v[m3 % 4] * x0 * T::from_f64(0.1).unwrap()).tanh();
-                s0 = s0.mul_add(T::from_f64(0.6).unwrap(), v13.cos() * T::from_f64(0.1).unwrap());
-            }
-            g if g > 4 => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + x1 * T::from_f64(0.5).unwrap()).tanh();
-                s0 = (s0 * T::from_f64(0.8).unwrap() + (s0 * s0 + T::one()).log(T::from_f64(10.0).unwrap()) * T::from_f64(0.1).unwrap()).sin();
-            }
-            _other => {
-                let v14: T = (x0.sin() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.5).unwrap();
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 - T::from_f64(0.4).unwrap() * v14;
-            }
-        }
-        s0 = s0 * T::from_f64(0.8).unwrap() + v2.tanh() * T::from_f64(0.05).unwrap();
-        let mut a15 = [T::zero(); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = (t.powi(2) + T::from_f64(0.5).unwrap()).sqrt();
-        }
-        a15 = [a15[2].mul_add(T::from_f64(0.5).unwrap(), x0.to_radians() * T::from_f64(20.0).unwrap() * T::one()), a15[0], a15[1] * T::from_f64(0.6).unwrap() + T::cos(T::ln_1p(x2 * x2)) * T::from_f64(0.4).unwrap(), T::mul_add(a15[0], T::from_f64(0.8).unwrap(), T::tanh(x1) * T::from_f64(0.2).unwrap())];
-        s0 * T::from_f64(1.5).unwrap() + T::sin(acc1) - a15[0] + (a15[m11 % 4].cos() * T::from_f64(0.9).unwrap()).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(prog_79(f64::max(x1, v[n % 4]).cos() * 2.0, 0.25, x2, &v, n)) * 2.0;
-        let mut s1 = (x0.tanh() * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            s0 *= 0.6;
-            s0 += 0.005 * prog_55(x2, f64::tanh((s0.sin() * 0.9).asin()), ((s0 * s0 + 0.5).atan2(s0).powi(2) + 0.5).sqrt().cos(), v, k3).cos();
-            s1 = s1.mul_add(0.8, s1.mul_add(x2, s0).cos() * 0.02);
-            if k3 >= 5 || x0.powi(3) >= -0.5 {
+        debug_assert!(s1.is_finite());
+        for i in 0..v.len() {
+            acc3 = acc3 - T::from_f64(0.5).unwrap() * ((x0 - p.1) / (p.0 * p.0 + 1.5)).tanh();
+            if i < 3 && (s1 * s1 + 1.0).log10() < (s2.sin() * 0.9).atanh() {
                 break;
             }
+            let v4 = v[3 - i] * T::cbrt(s2 * s2 + 1.0);
+            s2 = T::mul_add(s2, T::from_f64(0.5).unwrap(), T::sin(v4) * 0.1);
         }
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] += (x2 * x1).tanh() * 0.25;
-            s0 = (s0 * 0.8 + (x2 + (SCALE + v[i % 4])) * 0.1).sin();
-        }
-        match k3 {
-            0 | 2 => {
-                s0 *= 0.75;
-                s0 -= 1.0 * (acc2.powi(2) + 1.0).log10();
-                acc2 += 0.75 * (x1 * a4[2]);
-            }
-            3 | 5 => {
-                s0 = s0.mul_add(0.6, (-acc2).sin() * 0.1);
-                s0 = (s0 * 0.6 + (acc2.tanh().exp_m1() + x0.sin().exp_m1()) * 0.02).tanh();
-            }
-            _ => {
-                acc2 += (-x2).cos();
-            }
-        }
-        let v5 = if a4[k3 % 4] <= a4[(k3 + n) % 4] {
-            x1 + v[k3 % 4]
-        } else if f64::clamp(a4[0], f64::tanh(x0) - 1.5, a4[n % 4].sin() + 1.5) > -1.0 || k3 == 1 {
-            x2.powi(2)
+        let v5: T = if x0.min(v[n % 4]) >= 1.0 {
+            prog_35(acc3, x0 * T::from_f64(0.75).unwrap(), s0, v, 6)
         } else {
-            acc2.cos()
+            return prog_35(T::tanh(1.25 * p.0) * 2.0, s1, acc3, v, n)
         };
-        match k3 % 3 {
-            0..=2 => {
-                acc2 += f64::cos(x2.max(a4[k3 % 4]));
-                acc2 += 0.25 * (v5.sin() * 1.5).sinh().cos();
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 -= 0.1 * a4[2].sin();
-                acc2 += f64::cos(f64::exp(f64::tanh(v5))) * 0.25;
-                if !(k3 < 2) {
-                    let v6: f64 = prog_20(f64::atanh(f64::sin((x1 * x1 + 1.0).cbrt()) * 0.9).tanh() * 2.0, 1.5, (f64::sin(v[(k3 + n) % 4]) * 1.2).tan().cos(), v, n);
-                    s0 = s0.mul_add(0.6, f64::cos(x0 * x1) * 0.1);
-                    acc2 += f64::cos(v6) * 0.005;
-                } else {
-                    s0 = 0.5 * s0 + 0.05 * (x0 - v5).tanh();
-                    s0 = (s0 * 0.6 + f64::ln(x2 * x2 + 2.0) * 0.5).sin();
-                }
-            }
-        }
-        s0 + s1 * 0.75 - acc2.cos()
+        s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (x0 - p.0).sin() * 0.1);
+        s0.cos() + s2.cos() - v5
     }
 
     #[differentiable]
-    pub fn prog_92<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0 = x1.copysign(v[n % 4]);
-        let mut acc1: T = 0.0;
-        let mut k2 = 0;
-        let v8 = loop {
-            k2 += 1;
-            match k2 {
-                0 | 2 => {
-                    acc1 = acc1 + T::cos(v[3 - k2] * v[n % 4]) * T::from_f64(0.5).unwrap();
-                }
-                3 => {
-                    acc1 = acc1 + T::from_f64(0.5).unwrap() * x0.sin();
-                    for j in 0..n {
-                        let fj = T::from_usize(j).unwrap();
-                        let v3 = s0.cos().exp();
-                        acc1 = acc1 + 0.1 * (v3 * v3 + 1.0).log10().cos();
-                        let v5 = if s0.to_degrees() * 0.01 >= x1 {
-                            (T::tanh(x2) * 1.5).cosh()
-                        } else if T::exp(x0.sin()) > x2 {
-                            x1 / (v[n % 4].powi(2) + 1.0)
-                        } else {
-                            let v4 = T::from_f64(0.25).unwrap() - x2;
-                            T::sin(fj).mul_add(v4.mul_add(x1, v4), v4 + v[j % 4])
-                        };
-                        acc1 = acc1 - v5.tanh() * 0.1;
-                    }
-                }
-                _ => {
-                    let v6 = v[k2].cos();
-                    s0 = (s0 * 0.6 + v6.tanh() * T::from_f64(0.4).unwrap()).tanh();
-                }
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::exp2(f64::tanh(f64::sin(x0)));
+        let mut s1 = f64::sin((s0.clamp(-1.5, 1.0).tanh() * 0.9).acos()) * 2.0;
+        let mut s2 = prog_61(x0, s1, 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if f64::sin(s1.max(x1)).exp2() >= 1.0 {
+            s0 = (s0 * 0.8 + f64::exp(f64::tanh(x2)) * 0.05).tanh();
+            s2 = s2.mul_add(0.5, f64::tanh(f64::to_radians(x0 + s1) * 50.0) * 0.05);
+        }
+        let v6 = if x2.tanh() >= -0.25 {
+            let v4 = (s1.powi(2) + 2.0).ln();
+            (-s0).sin() + v4.tanh()
+        } else if f64::sqrt((v[n % 4] * v[n % 4]).powi(2) + 2.0) <= f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0) {
+            let v5 = x2 - 0.75;
+            (f64::powi(acc3, 2) + 0.5).powf(f64::copysign(v[3], x0).sin()) + v5.tanh()
+        } else {
+            (s1 + x2).min(x0)
+        };
+        let mut a7 = [0.0; 4];
+        a7[0] = acc3.copysign(v6);
+        for i in 1..4 {
+            a7[i] = a7[i - 1] * 0.5 + v[i].sin().cos() * 0.5;
+        }
+        for i in 0..4 {
+            if !(i % 3 == 1) {
+                return f64::ln_1p(a7[(i + n) % 4] * a7[(i + n) % 4]) + 0.5_f64.copysign(a7[(i + n) % 4]);
             }
-            acc1 = acc1 - T::sin(x2.tanh()) * T::from_f64(0.5).unwrap();
-            let v7 = x0 + x1;
-            if k2 >= 3 || T::acosh(v7 * v7 + 2.0) < 1.0 {
+            s1 *= 0.5;
+            s1 += 0.5 * f64::sqrt(x2 * x2 + 0.5).sin();
+        }
+        let v8 = v.iter().fold(f64::tanh(v6), |r, &p| r * 0.5 + 0.5 * p.sin().tanh());
+        acc3 += v[0].sin();
+        s0 - s1 - s2 * 1.5 - acc3 + a7[3] * 1.5 + v8 * 1.5 + (a7[2] + x1)
+    }
+
+    #[differentiable]
+    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_70(x0, 0.75, x1, &v, n).cos() * 2.0;
+        let mut s1 = f64::powi(v[n % 4], 2).cos() * 2.0;
+        let mut s2 = f64::sin(f64::abs(f64::sin(x2).exp())) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5 = 'b0: {
+            let v4 = prog_2(acc3.sin(), f64::tanh(f64::tanh(s1)) * 2.0, 0.5, &v, n);
+            if n < 3 {
+                acc3 += prog_29(1.5, f64::asinh(s2).cos() * 2.0, acc3, v, 0).sin() * 0.005;
+                let x2 = x1.sin().exp().cos();
+                acc3 += x2;
+            } else if prog_15::<f64>(0.25, x1, x0, &v, n) > v[0] {
+                s1 = s1.mul_add(0.5, prog_15((f64::asin(f64::cos(x2) * 0.9) / (v[n % 4].tanh().sinh().powi(2) + 0.5)).cos(), 0.5, (x1 / (s1 * s1 + 1.0)).tanh().tanh() * 2.0, &v, n).cos() * 0.005);
+                s2 *= 0.75;
+                s2 += 0.05 * v[n % 4].powi(2).sin();
+            }
+            if n < 2 {
+                s0 = s0 * 0.5 + (x1 * x1 + 1.0).log10() * 1.0;
+                break 'b0 SCALE + 3.0_f64.copysign(s1);
+            }
+            x0 + f64::tanh(v4)
+        };
+        let a6 = v.map(f64::cos);
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            s2 *= 0.8;
+            s2 -= 0.05 * f64::acos(s0.tanh() * 0.9).cos();
+            if (v5.tanh() * 1.2).tan() <= 1.0 {
+                acc3 += 0.25 * (f64::tanh(a6[k7 % 4]) * f64::tanh(v[k7 % 4]).exp()).cos();
+                s0 = s0 * 0.5 + f64::tanh(v[2].atan() * (s0 * s0)) * 0.05;
+            } else if k7 < 6 {
+                s1 *= 0.8;
+                s1 += 0.1 * (f64::powi(s1, 2) + 1.0).log2().cos();
+                if !(k7 < 5 && v[k7 % 4] * 0.5 <= 0.5) {
+                    break a6[3];
+                }
+                let v8 = (f64::sin(v[n % 4] + s0) * 0.9).atanh();
+                s1 = (s1 * 0.5 + f64::cos(v8) * 0.05).sin();
+            }
+            if k7 >= 6 || 1.2 * s1 < 0.25 {
                 break s0;
             }
         };
-        if (-x1).tanh() > -T::from_f64(0.5).unwrap() {
-            acc1 = acc1 + v8.tanh();
-        } else {
-            let v9 = x2.copysign(v8 + s0);
-            s0 = (s0 * 0.6 + v9.tanh() * T::from_f64(0.4).unwrap()).sin();
-        }
-        let v11 = if k2 % 2 == 0 {
-            let v10 = prog_40::<T>(v8.cos() * 2.0, (T::to_radians(T::tanh(v[2])) * T::from_f64(50.0).unwrap()).cos(), T::recip(T::powi(v[1], 2) + 1.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 1);
-            s0 = s0 * T::from_f64(0.5).unwrap();
-            s0 = s0 + T::from_f64(0.4).unwrap() * (s0 / (x0.powi(2) + 1.5));
-            x0 / (x2 * x2 + 1.0) + v10.sin()
-        } else if T::powi((T::from_f64(SCALE).unwrap() + s0).powi(2) + 1.0, -2) <= T::cbrt(x2.cos() + 2.0) {
-            x0 + v[k2]
-        } else {
-            s0.clamp(-T::from_f64(0.5).unwrap(), 1.5)
-        };
-        let len12 = v.len();
-        for i in 0..len12 {
-            let mut k13 = 0;
-            while k13 < 5 && v[i] > 0.0 {
-                k13 += 1;
-                if T::to_degrees(v11) * T::from_f64(0.02).unwrap() > v8 {
-                    let v14 = (x0 * x0 + T::from_f64(0.5).unwrap()).cbrt();
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), v14.sin().cos() * T::from_f64(0.05).unwrap());
-                } else if ((x0 + v11).powi(2) + 1.0).ln() <= -T::from_f64(0.5).unwrap() {
-                    s0 = (s0 * 0.6 + s0 * v11 * T::from_f64(0.05).unwrap()).sin();
-                    let v15 = T::from_f64(3.0_f64).unwrap().powf(x2.tanh());
-                    acc1 = acc1 + v15.cos().sin() * 0.1;
-                }
-                let v16 = T::from_f64(2.0_f64).unwrap().powf((v[k13 % 4] * x2).tanh());
-                acc1 = acc1 + 0.1 * v16.tanh();
+        let v10 = 'b2: {
+            if f64::powf(x2.powi(2) + 0.5, 0.5) >= -1.0 {
+                break 'b2 (a6[n % 4] * a6[n % 4] + 2.0).acosh();
             }
-            acc1 = acc1 + T::from_f64(0.25).unwrap() * (x1 / (v[k13 % 4].cos() + 2.0)).asinh();
-        }
-        if -T::cos(x0) < v11 && k2 > 0 {
-            return (v8 - x0).clamp(-T::from_f64(0.5).unwrap(), 1.0);
-        }
-        let v19 = match n % 3 {
-            0 => {
-                for i in (0..n).rev() {
-                    let fi = T::from_usize(i).unwrap();
-                    let v17 = v.iter().zip(v.iter()).fold(0.0, |r, (&p, &q)| r + (T::atan(q.to_degrees() * 0.01) + p.cos()));
-                    if (v17 * v17 + 1.0).log(fi * fi + 2.0) > -1.0 {
-                        s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::cos(x2.hypot(s0).sin().cosh()) * T::from_f64(0.05).unwrap());
-                        let v17 = x2;
-                        acc1 = acc1 - T::cos(v17).cos() * T::from_f64(0.25).unwrap();
-                    } else if !(i % 3 == 1 && T::tanh(v[i % 4]).exp2() > -T::from_f64(0.5).unwrap()) {
-                        acc1 = acc1 + T::tanh(v17.to_radians() * T::from_f64(50.0).unwrap() + x2) * T::from_f64(0.25).unwrap();
-                        acc1 = acc1 - T::from_f64(0.25).unwrap() * T::cos(T::tanh(s0 + v[3]).exp_m1());
-                    } else {
-                        acc1 = acc1 + v17.tanh() * T::from_f64(0.25).unwrap();
-                        s0 = s0 * 0.6;
-                        s0 = s0 + T::from_f64(0.05).unwrap() * T::cos(v[i % 4].hypot(v[i % 4].mul_add(s0, s0)));
+            if (v5 * 0.02).sin() >= a6[0] {
+                break 'b2 f64::ln(v[k7 % 4].powi(2) + 2.0).atan();
+            }
+            x1 + f64::to_radians(v[k7 % 4]) * 20.0
+        };
+        let v11 = a6.iter().copied().map(|p| v10.to_degrees() * 0.01 + p.tanh()).sum::<f64>();
+        s0 - s1 - s2 * 0.5 + acc3.sin() - v5 * 0.25 - v9 * 1.5 - f64::sin(v11)
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::asin(x2.clamp(f64::cos(x1) - 1.5, f64::tanh(v[1]) + 1.5).sin() * 0.9);
+        let mut s1 = f64::exp(f64::cos(x0.cos())).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v4 = if !(n == 4 && x1 >= 1.0) {
+            f64::powi((x0.powi(2) + 1.0).log10(), 2)
+        } else {
+            let v3 = prog_53(f64::cos(v[n % 4]).tanh() * 2.0, f64::tanh((v[n % 4].cos() * 0.9).asin().asinh()), (s1 * s1 + 2.0).ln().tanh(), [v[0], v[1], v[2], v[3]], n);
+            f64::atan(x0).cos().sinh() + f64::tanh(v3)
+        };
+        let mut k5 = 0;
+        while k5 < 5 {
+            k5 += 1;
+            match k5 % 3 {
+                PHASE_A if n % 2 == 0 => {
+                    let v4 = v4 * std::f64::consts::FRAC_PI_4;
+                    s0 = 0.5 * s0 + 0.5 * v4.sin().tanh();
+                }
+                1 => {
+                    s1 *= 0.6;
+                    s1 -= 0.2 * (v4 + s0).cos();
+                    continue;
+                }
+                2 => {
+                    for &u in v.iter() {
+                        s0 *= 0.5;
+                        s0 += 0.1 * (u * v4).cos();
+                        if x0 - u < 1.0 {
+                            break;
+                        }
+                        let v6 = x2;
+                        acc2 += 0.1 * v6.sin();
                     }
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + T::from_f64(0.5).unwrap() * s0.tanh();
                 }
-                (-T::from_f64(2.0_f64).unwrap()).max(v8)
+                _other => {
+                    let v7 = f64::sqrt(f64::powi(x2, 2) + 1.0);
+                    let v8 = v[k5 % 4] - v7;
+                    s0 = (s0 * 0.6 + v8.tanh() * 0.2).tanh();
+                }
             }
-            MODE_B => {
-                let v11 = (T::min(v8, x0).cos() * 0.9).atanh();
-                let v18 = T::cos(x1);
-                (v11.powi(2) + T::from_f64(0.5).unwrap()).sqrt() + v18.tanh()
+            if f64::sin(x0) > -0.25 && k5 < 1 {
+                s1 *= 0.75;
+                s1 += 0.25 * s1.sin();
+                acc2 += v4.sin().cos() * 0.4;
+                if k5 % 2 == 0 && 0.5 - x1 <= x2 {
+                    acc2 -= (x0 * s0).tanh() * 0.4;
+                    s1 = (s1 * 0.6 + (v4.sin() * 0.9).asin() / (f64::powi(f64::acosh(s1 * s1 + 1.5), 2) + 1.0) * 0.05).sin();
+                }
+            } else if v4.atan2(v4 * v4 + 1.0) > v[0] {
+                let v9 = x1;
+                acc2 += f64::sin(f64::cos(v9)) * 0.4;
+            } else {
+                let mut k10 = 0;
+                while k10 < 3 {
+                    k10 += 1;
+                    let v11 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+                    acc2 -= 0.1 * x0.cos();
+                    s0 = s0 * 0.8 + f64::sin(v11) * 0.2;
+                }
             }
-            2 => prog_40(((v[0].powi(2) + 1.0).cbrt().tanh() * 2.0).cosh().tanh(), T::cos(x0.cos().cosh()) * 2.0, x2.min(v[2]).powi(3).sin(), [v[0], v[1], v[2], v[3]], k2),
-            _other => T::from_f64(1.5_f64).unwrap().hypot(x2),
+            acc2 += 0.4 * x0.atan().tanh();
+        }
+        match k5 + n {
+            1 => {
+                let mut k12 = 0;
+                while k12 < n + 1 && (v4.sin() + 2.0).cbrt() + f64::cos(v[k5 % 4]) < 0.0 {
+                    k12 += 1;
+                    match k12 {
+                        0 => {
+                            break;
+                        }
+                        1 => {
+                            let v13 = x0.asinh() + v[1];
+                            s1 = s1 * 0.5 + v13.tanh() * 0.25;
+                        }
+                        PHASE_C | 4 => {
+                            acc2 += 0.25 * (v4 - x1).sin();
+                        }
+                        _ => {
+                            let v14 = (v[k12 % 4] * v[k5 % 4]).tanh().exp();
+                            s0 *= 0.5;
+                            s0 += 0.02 * v14.tanh();
+                        }
+                    }
+                    let mut k15 = 0;
+                    while k15 < 6 {
+                        k15 += 1;
+                        acc2 += f64::log(f64::asin(x0.cos() * 0.9).powi(2) + 1.0, v[0].asinh().powi(2) + 2.0).sin() * 0.02;
+                        let v17 = match k15 % 3 {
+                            0..=1 => {
+                                let v16 = x1;
+                                v16 * x2
+                            }
+                            PHASE_C => x1.tanh().exp(),
+                            _other => f64::to_radians(v[1]),
+                        };
+                        acc2 -= v17.tanh().cos() * 0.02;
+                    }
+                    s1 = s1.mul_add(0.75, (s1 - v4).sin() * 0.1);
+                }
+            }
+            g if g > 2 => {
+                let v18 = f64::copysign(2.0_f64, x2).powi(3);
+                s1 = f64::mul_add(s1, 0.8, f64::cos(v18) * 1.0);
+            }
+            _ => {
+                s0 = s0 * 0.6 + f64::sin(-x1) * 0.4;
+            }
+        }
+        match n {
+            1..=3 => {
+                s1 = f64::mul_add(s1, 0.8, f64::tan(f64::cos(x1) * 1.2).sin() * 0.02);
+            }
+            g if g > 4 => {
+                let mut k19 = 0;
+                while k19 < n {
+                    k19 += 1;
+                    for j in (0..n).rev() {
+                        let fj = j as f64;
+                        let v23 = match k19 {
+                            0..=1 => {
+                                let v20 = -f64::tan(x2.tanh() * 1.2);
+                                acc2 -= 0.05 * f64::mul_add(f64::log2(v20.powi(2) + 1.0), f64::to_radians(v4) * 20.0, fj).sin();
+                                fj + v4
+                            }
+                            2..=3 => v4.tanh().exp2(),
+                            4..=6 => {
+                                let x1: f64 = 1.5_f64.powf(s0.cos()).cos();
+                                let v21 = (v4 * v4 + 0.5).recip().powi(2);
+                                v21 * 0.3 + x1.sin()
+                            }
+                            _ => {
+                                let v22 = s0.cos();
+                                v[1] + v22.tanh()
+                            }
+                        };
+                        acc2 += 0.05 * (x1 / (fj * fj + 0.5)).cos().cosh().cos();
+                        s0 = s0 * 0.6 + ((v23.cos() * 0.9).acos() + (x1 - s0)).cos() * 0.05;
+                    }
+                    acc2 += f64::atan2(x2 * x2 + 1.0, v[3]).tanh() * 0.25;
+                }
+                let v24 = x1.tanh().exp_m1();
+                s1 = s1.mul_add(0.6, v24.tanh().tanh() * 0.1);
+            }
+            _ => {
+                s1 *= 0.5;
+                s1 -= 0.5 * (x0 + 0.5).cos();
+            }
+        }
+        let mut k25 = 0;
+        let v27 = loop {
+            k25 += 1;
+            let v26: f64 = (f64::cos(v4) * 1.2).tan();
+            s1 = (s1 * 0.8 + x0 * 0.2).tanh();
+            s1 = s1 * 0.5 + f64::cos(3.0_f64.powf(f64::tanh(v[k25 % 4]).sin())) * 0.1;
+            if k25 >= 4 {
+                break v26;
+            }
+            s1 = s1 * 0.8 + v26.sin() * 0.02;
         };
-        s0.cos() + acc1.sin() - v19.tanh()
+        let v29 = if f64::abs(x0) >= -0.5 || k25 > 3 {
+            let v28 = f64::cosh((v[k25 % 4] * v[k25 % 4] + 1.0).log2().tanh() * 2.0);
+            f64::min(f64::asinh(v28), (f64::powi(v28, 2) + 0.5).ln())
+        } else {
+            return x2 + x1
+        };
+        s0 + s1.sin() - acc2.cos() - v4 + v27 - v29
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0 = x1;
+        let mut s1 = (v[n % 4] - 1.5).powi(2).sin() * 2.0;
+        let mut s2 = x2.tanh();
+        let mut acc3: f64 = 0.0;
+        'l0: for _ in 0..n {
+            if let Some(k4) = (n % 3).checked_sub(1) {
+                let c5 = k4 as f64;
+                let x1 = (f64::powi(f64::to_radians(v[(k4 + n) % 4]) * 20.0, 2) + 0.5).recip();
+                acc3 -= 0.25 * (s0 + v[k4]).cos();
+                if (f64::powi(s2, 2) + 1.0).cbrt() + f64::powf(c5 * c5 + 0.5, c5.cos()) > v[k4] {
+                    let v6 = f64::exp_m1(s2.sin()).to_degrees() * 0.02;
+                    s1 = (s1 * 0.75 + (f64::sin(c5.powi(2)) * 1.5).cosh() * 1.0).sin();
+                    match k4 {
+                        PHASE_A => {
+                            s1 *= 0.75;
+                            s1 += 0.05 * (x0 * x0).cos();
+                            s0 = 0.75 * s0 + 0.25 * f64::cos(f64::asinh(s0));
+                        }
+                        1 => {
+                            s2 = 0.6 * s2 + 0.2 * (s2.sin() + s1).cos();
+                            break;
+                        }
+                        _ => {
+                            let v7 = v6.powi(2);
+                            acc3 += f64::cos(f64::cos(v7)) * 0.25;
+                        }
+                    }
+                    acc3 += v6.tanh() * 0.25;
+                } else if k4 > 0 {
+                    s0 = (s0 * 0.5 + (x0.cos() * 0.9).acos() * 0.2).tanh();
+                    if k4 % 2 == 0 && (x1 * x1 + 1.0).recip() > x0 {
+                        acc3 += 0.25 * x1.copysign(x0.tanh().exp()).sin();
+                        break;
+                    }
+                    s0 = s0 * 0.5 + f64::tanh(f64::exp(s0.tanh())) * 0.1;
+                }
+                acc3 += 0.25 * f64::cos(x1).tanh();
+            } else {
+                let v8 = (f64::tanh(x0) + 2.0).cbrt();
+                let v9 = f64::tan(v8.cos() * 1.2);
+                acc3 += 0.25 * f64::sin(v9);
+            }
+            acc3 += x0.asinh().tanh() * 0.25;
+            s1 = s1 * 0.6 + (s2 - s1).cos() * 0.2;
+            let mut k10 = 0;
+            while k10 < 5 && (s1 * s1).ln_1p() >= 1.0 {
+                k10 += 1;
+                acc3 += ((v[k10 % 4] - x2) * 0.1).sin() * 0.05;
+                if (x1 / (v[k10 % 4] * v[k10 % 4] + 1.0)).sin() > -0.5 {
+                    acc3 += 0.05 * f64::sin(v[n % 4] / (x2 * x2 + 0.5));
+                    break 'l0;
+                }
+            }
+        }
+        let v13 = match n {
+            1 | PHASE_D => {
+                let v11 = (v[n % 4] + s0).atan2((-x2).powi(2) + 1.0);
+                v[n % 4].atan().atan() + v11.sin()
+            }
+            4 => f64::sin(v[n % 4]),
+            5 => {
+                let v12 = f64::asin(x0.sin() * 0.9).tanh();
+                (v12.tanh() * 0.9).atanh()
+            }
+            _other => {
+                acc3 += 0.25 * f64::sin((x0 * x0).atan2((s1 * std::f64::consts::FRAC_1_PI).powi(2) + 0.5));
+                v[n % 4] + s1
+            }
+        };
+        let mut a14 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a14[i] = v13;
+            s0 = (s0 * 0.6 + v13 / (t.powi(2) + 1.5) * 0.1).sin();
+        }
+        a14 = [(a14[0] * 0.6 + (a14[1] - v[n % 4]).tanh() * 0.02).tanh(), a14[3], a14[0].mul_add(0.5, (x0.cos() * 1.5).sinh().tanh() * 0.1), (a14[3] * 0.6 + prog_61(1.2, x1, s1, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005).sin()];
+        let mut a15 = [0.0; 4];
+        for i in 0..4 {
+            if a14[(i + n) % 4] >= 0.5 {
+                a15[i] = (f64::powi(x2, 2) + 1.0).cbrt();
+            } else {
+                a15[i] = f64::cos(v[i]).exp();
+            }
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            if a14[(i + n) % 4] + fi > v13 {
+                s1 = (s1 * 0.5 + s1.atan() * 0.5).tanh();
+                continue;
+            }
+            acc3 += f64::exp(f64::cos(fi)).cos() * 0.25;
+        }
+        if a15[n % 4] > 1.0 {
+            s0 = (s0 * 0.5 + f64::ln_1p(x1.sin().exp2().powi(2)) * 0.25).tanh();
+        }
+        f64::tanh(s0) + s1.cos() + s2 + f64::tanh(acc3) + v13 * 0.5 + a14[2] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_74<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::cos((f64::cos(x0) * 2.0).sinh()) * 2.0;
+        let mut s1 = f64::cos((-0.5_f64).max(s0) - x0) * 2.0;
+        let mut s2 = -x0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = ((v[i] - 0.5).powi(2) + 2.0).sqrt();
+        }
+        let v5 = f64::cos(x1 * x2).exp();
+        let v6 = a4.iter().rev().copied().fold(f64::NEG_INFINITY, f64::max);
+        let sl7 = &v[..2];
+        let v8 = v5.hypot((v6 * v6 + 1.0).log10()) + sl7[1] * 0.5;
+        'l1: for i in 0..v.len() {
+            s0 = s0 * 0.6 + (v[n % 4] + (v8.tanh() * 0.9).atanh()).cos() * 0.05;
+            s1 = (s1 * 0.6 + s1 / (x1.powi(2) + 1.5) * 0.25).tanh();
+            for &u in v.iter() {
+                s0 = 0.8 * s0 + 0.01 * f64::tanh(f64::powf(s1 * s1 + 1.0, u.cos()));
+                match i {
+                    0 | PHASE_C => {
+                        continue 'l1;
+                    }
+                    PHASE_D => {
+                        let v9 = v6 + v8;
+                        acc3 -= 0.1 * f64::cos(v9.sin());
+                    }
+                    _other => {
+                        acc3 += 0.1 * f64::acos((s0 + u).sin() * 0.9).cos();
+                    }
+                }
+            }
+        }
+        s2 *= 0.6;
+        s2 += 0.25 * f64::tanh(f64::sinh(f64::tanh(a4[n % 4])));
+        s0 * 0.25 - s1.tanh() + s2 * 1.5 + acc3 - v8.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::tanh(x1 / (f64::tanh(x2) + 2.0)).exp()) * 2.0;
+        let mut s1 = f64::cbrt((x0 * x0 + 0.5).atan2(x2).powi(2) + 1.0).tanh() * 2.0;
+        let mut s2 = (f64::sin((x0 * x0 + 0.5).cbrt()) * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        let v5 = if v[n % 4].sin() > acc3 {
+            let x2 = f64::atan2((x0 * x0 + 1.0).powi(-1), f64::cbrt(f64::powi(x2, 2) + 0.5).powi(2) + 0.5);
+            f64::min(x2, x0).cos()
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                let v4 = 'b1: {
+                    if !(i < 1 && (f64::powi(t, 2) + 1.5).acosh() + t <= -0.5) {
+                        break 'b1 t + s0;
+                    }
+                    if f64::abs((-1.5_f64).max(v[1])) <= -0.5 {
+                        break 'b1 (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(3.0);
+                    }
+                    if x0 * (x0.powi(2) + 1.0).log10() <= fi {
+                        acc3 += f64::sin((s1.cos() * 1.2).tan()) * 0.4;
+                        break 'b1 prog_74::<4>(x1.sin() * 2.0, x2, s0.cos().tanh() * 2.0, [v[0], v[1], v[2], v[3]], 5);
+                    }
+                    (f64::atan(x2).tanh() * 0.9).acos()
+                };
+                acc3 -= 0.5 * f64::sin(f64::asin(s2.cos().sin() * 0.9));
+                acc3 += 0.005 * f64::cos(v4);
+            }
+            acc3 += f64::powf(1.5_f64, (x2 + x1).sin());
+            (f64::powi(v[n % 4].atan(), 2) + 2.0).acosh()
+        };
+        let v8: f64 = if n > 2 {
+            let v6 = f64::sinh((x2 * x2 + 0.5).sqrt().sin() * 2.0);
+            f64::sin(v6)
+        } else {
+            let v7 = f64::tanh(v[2]).exp_m1() - f64::atan2(1.5_f64, v[2]);
+            acc3 -= 0.2 * (v5 - v7).sin();
+            f64::exp2(f64::cos(v7 * v[n % 4]))
+        };
+        let mut m9 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if n == 4 && s1.powi(2).atan() > v5.tanh() {
+                return 2.0_f64.log((s0 + fi).powi(2) + 2.0);
+            }
+            if m9 % 2 == 0 {
+                m9 += 1;
+            }
+            let v10 = s1.cos().exp();
+            s1 *= 0.5;
+            s1 += 0.1 * f64::tanh(v10.cos());
+        }
+        let c11 = m9 as f64;
+        let mut m12 = 0;
+        for _ in (0..n).rev() {
+            if v8 * v[m12 % 4].atan() >= -1.0 {
+                m12 += 1;
+            }
+            acc3 -= (v5 * v8).sin() * 0.25;
+            if let Some(_) = n.checked_sub(2) {
+                let v14 = s2.powi(2);
+                acc3 += 0.25 * f64::tanh(f64::abs(v14));
+            } else {
+                let Some(k15) = (n % 3).checked_sub(1) else {
+                    return f64::exp2(f64::sin(v[n % 4]))
+                };
+                let c16 = k15 as f64;
+                acc3 -= c16.tanh() * 0.25;
+            }
+        }
+        match m12 {
+            MODE_A => {
+                s1 *= 0.75;
+                s1 += 1.0 * (c11 * c11 + 2.0).acosh().tanh();
+                s2 = (s2 * 0.5 + f64::asinh(v5) * 0.02).tanh();
+            }
+            1 | 3 => {
+                for _ in 0..n {
+                    let v18 = if (s0.cos().powi(2) + 1.0).atan2(f64::atan2(c11 * c11 + 0.5, c11)) > x0 {
+                        let v17 = SCALE + (f64::powi(v5, 2) + 1.0).sqrt();
+                        (v17.cos() * 2.0).sinh()
+                    } else {
+                        acc3 += f64::asinh(x0).cos() * 0.25;
+                        (f64::cos(v5 - s0) * 0.9).atanh()
+                    };
+                    if f64::asinh(v8) <= 0.5 {
+                        continue;
+                    }
+                    s1 *= 0.8;
+                    s1 += 0.2 * (SCALE + (s0 - c11)).cos();
+                    s1 *= 0.8;
+                    s1 += 0.02 * v18.tanh();
+                }
+                s1 = s1.mul_add(0.75, (c11 * x1).tanh().cos() * 0.02);
+            }
+            g if g > 4 => {
+                let v20 = 'b5: {
+                    if m12 < 1 && x1 >= 0.0 {
+                        s1 *= 0.5;
+                        s1 += 0.2 * (x2 * x2 + 0.5).cbrt().atan().cos();
+                    } else if m12 == 1 {
+                        s1 = s1 * 0.6 + f64::sin(f64::asin(v[m9 % 4].sin() * 0.9)) * 0.1;
+                        let v19 = prog_29((s1.clamp(-0.5, 1.0) + (x1 * x1 + 0.5).cbrt()).cos() * 2.0, f64::asinh(s1 / 1.5).tanh(), s2.cos() * 2.0, [v[0], v[1], v[2], v[3]], 1);
+                        acc3 += v19.cos() * 0.005;
+                    }
+                    if 0.35 - v8 <= c11 * x2 {
+                        break 'b5 (x0 * x0 + 1.0).log10();
+                    }
+                    v[m12 % 4].cos()
+                };
+                s2 = (s2 * 0.5 + f64::sinh(v20.tanh() * 2.0) * 0.05).sin();
+            }
+            _ => {
+                let v21: f64 = prog_15(s1, s2, v8, v, 1);
+                s2 = s2 * 0.75 + v21.cos().sin() * 0.005;
+            }
+        }
+        let mut k22 = 0;
+        loop {
+            k22 += 1;
+            let v23 = v[0] * std::f64::consts::FRAC_PI_4;
+            match k22 % 2 {
+                MODE_A => {
+                    s2 *= 0.75;
+                    s2 += 0.25 * (-s2);
+                }
+                _ => {
+                    acc3 -= x1.cos() * 0.5;
+                }
+            }
+            s1 = 0.5 * s1 + 0.5 * f64::cos(v23).atan().cos();
+            if k22 >= 3 || ((v[(k22 + m9) % 4] * x0).powi(2) + 1.0).powf(0.3) >= x1 * c11 {
+                break;
+            }
+        }
+        let f24 = |t: f64| (f64::tanh(t) + 2.0).cbrt().copysign((v[3] * v[3] + 1.5).acosh());
+        let v25 = f24(v[3]);
+        let v26 = v.iter().map(|&p| f24(p)).sum::<f64>();
+        s0 *= 0.6;
+        s0 += 0.4 * f64::cos(x1 + 0.5);
+        s0 + s1 * 1.5 + s2 * 0.5 - acc3.sin() + v5 * 0.5 - v8 + c11.sin() - v25 * 0.5 + f64::tanh(v26)
+    }
+
+    #[differentiable]
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = 3.0_f64.log(x1 * x1 + 2.0);
+        let mut acc1: f64 = 0.0;
+        if s0 * std::f64::consts::FRAC_1_PI <= -0.25 {
+            acc1 += (x0.copysign(v[n % 4]) / (x0 * x0 + 1.0)).cos();
+            s0 = (s0 * 0.75 + (x2 * x2 + 1.0).powi(-3) * 0.02).sin();
+        } else {
+            let v4 = if let Some(k2) = n.checked_sub(2) {
+                let c3 = k2 as f64;
+                f64::ln(f64::powi(acc1, 2) + 0.5) + f64::sin(c3)
+            } else {
+                (v[2].powi(2) + 2.0).ln()
+            };
+            s0 = s0 * 0.5 + v4.sin().sin() * 0.1;
+        }
+        'l0: for i in 0..3 {
+            let fi = i as f64;
+            s0 *= 0.6;
+            s0 += 0.1 * (s0 * v[n % 4]).cos();
+            let mut k5 = 0;
+            while k5 < 3 && 0.25 - x0 - (x0 + fi) > -0.5 {
+                k5 += 1;
+                if f64::ln(f64::powi(v[0] - x2, 2) + 2.0) <= -1.0 {
+                    continue 'l0;
+                }
+                let v6 = f64::exp(fi.cos());
+                acc1 -= (v6 * v6 + 1.0).atan2(f64::acosh(fi.powi(2) + 1.5)).tanh() * 0.2;
+            }
+            acc1 += 0.5 * (x0 - fi).tanh();
+            let v10 = match (n % 3).checked_sub(1) {
+                Some(k7) => {
+                    let c8 = k7 as f64;
+                    c8 + fi + v[k7].cos()
+                }
+                None => {
+                    let v9 = x2;
+                    v9 + x0.sin()
+                }
+            };
+            s0 = 0.5 * s0 + 0.25 * v10.sin().tanh();
+        }
+        if let Some(k11) = n.checked_sub(2) {
+            let c12 = k11 as f64;
+            s0 = s0 * 0.5 + f64::tanh(v[k11 % 4]) * 0.5;
+            s0 = (s0 * 0.6 + c12.tanh() * 1.0).sin();
+        } else {
+            s0 *= 0.6;
+            s0 += 0.2 * v[n % 4].hypot(x2).sin();
+        }
+        let f13 = |t: f64| f64::cos(acc1).exp() + t * 0.5;
+        let v14 = v.iter().fold(0.0, |r, &p| r * 0.5 + f13(p) * 0.5);
+        let f15 = |t: f64| (v[0] * v[0] + 0.5).atan2(x1) + t * 0.5;
+        let v16 = v.iter().copied().map(f15).sum::<f64>();
+        x0 * 0.25 + x2 * 0.75 + s0 + v14.tanh() + v16.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = 3.0_f64.log(f64::powi(x1, 2) + 2.0);
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::sinh((acc1 - x2).tanh() * 1.5);
+        'b0: {
+            if v[n % 4].asinh() > 0.0 {
+                break 'b0;
+            }
+        }
+        let v3 = x0.hypot(v[n % 4]).max(v2.tanh().sinh());
+        'b1: {
+            if !(n == 1) {
+                s0 = (s0 * 0.5 + s0.atan2(v2 * v2 + 0.5) * 0.02).tanh();
+                break 'b1;
+            }
+        }
+        let mut m4 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if v[n % 4] - v3 < -0.5 {
+                m4 += 1;
+            }
+            let v5 = 'b3: {
+                if v3 >= 0.5 {
+                    break 'b3 1.2 * (x1 * fi);
+                }
+                if (s0 + 0.5) / (v2 * v2 + 1.0) > 0.0 || i == 2 {
+                    break 'b3 s0 + x2;
+                }
+                if !(i == 6) {
+                    s0 = (s0 * 0.6 + f64::mul_add(v[i % 4], fi, s0) * 0.05).sin();
+                    break 'b3 x0 / (v[2] * v[2] + 0.5) / ((fi - x2).tanh() + 2.0);
+                }
+                f64::atanh(fi.tanh() * 0.9)
+            };
+            let v10: f64 = if f64::sinh((v2 / (x2 * x2 + 1.5)).cos()) < v3 {
+                let v6 = ((x0 * x0 + 1.0).log(v2.powi(2) + 2.0).powi(2) + 1.0).log2();
+                (v3 / 4.0).cos() + v6.tanh()
+            } else if i == 2 {
+                let x1 = s0 * x1;
+                let v7 = v5;
+                (x1.sin() * 0.9).atanh() + f64::sin(v7)
+            } else {
+                for &u in v.iter() {
+                    let v8 = (x2 * x2 + 1.0).sqrt() - f64::powi(u, 3);
+                    let v9 = fi.tanh();
+                    s0 *= 0.5;
+                    s0 += 0.5 * (x0 * v9).sin();
+                    acc1 -= 0.1 * f64::sin(v8);
+                }
+                ((x0 * v[i % 4]).tanh() * 0.9).asin()
+            };
+            s0 = s0.mul_add(0.8, x1.sin().exp_m1().tanh() * 0.05);
+            acc1 += 0.1 * (v5.sin() + v10.tanh()).tanh();
+        }
+        match m4 {
+            1 => {
+                let v11 = prog_53((x0 + v3).tanh() * 2.0, x2, (x1.sin() * 0.9).acos().cos(), [v[0], v[1], v[2], v[3]], m4);
+                acc1 += v11.tanh() * 0.005;
+            }
+            2 | 4 => {
+                acc1 -= f64::exp(f64::cos(v3)).sin() * 0.25;
+            }
+            5 => {
+                acc1 += f64::sin((v3 * v3 + 1.0).ln()) * 0.5;
+            }
+            _ => {
+                let v12 = f64::to_degrees(x1) * 0.01 - v3;
+                acc1 += 0.5 * f64::cos(v12);
+            }
+        }
+        s0 * 0.5 - f64::tanh(acc1)
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = ((x2 * x2 + 1.5).acosh() + f64::tanh(x0)).cos() * 2.0;
+        let mut s1 = f64::sin(2.0 * x0) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = ((-x1).tanh() * 1.5).cosh();
+        let v4 = f64::atanh(f64::atan2(3.0_f64, s0).sin() * 0.9);
+        let v6 = 'b0: {
+            if f64::to_degrees(x0 - v4) * 0.02 <= -0.5 {
+                acc2 += (x1 * x1 + 2.0).acosh().sin();
+                if n % 3 == 1 {
+                    s0 = s0 * 0.6 + f64::ln(f64::powi(v4, 2) + 1.0).sin() * 0.05;
+                    s1 = s1 * 0.5 + s1.min(x2).tanh() * 0.1;
+                } else if s0 * std::f64::consts::LN_2 <= -0.25 || n == 0 {
+                    acc2 += 0.25 * (v3 * v3 + 1.0).powi(-1);
+                    let mut k5 = 0;
+                    while k5 < 6 {
+                        k5 += 1;
+                        acc2 += (f64::to_degrees(x0) * 0.02).tanh() * 0.25;
+                        acc2 += 0.25 * s1;
+                    }
+                } else {
+                    s1 = s1 * 0.5 + f64::sin(f64::sin(v[3]) * v3) * 0.05;
+                    let x0 = f64::to_radians(x0.cos().exp_m1());
+                    acc2 -= x0.cos();
+                }
+            }
+            acc2 += ((x2.tanh() * 1.5).cosh() * s1.atan()).cos() * 0.25;
+            if f64::ln(v[n % 4] * v[n % 4] + 0.5) < acc2 || n == 3 {
+                break 'b0 f64::exp_m1(f64::cos(s0));
+            }
+            1.5_f64.log(x0 * x0 + 2.0).atan()
+        };
+        let v7 = 'b2: {
+            if s0 / (f64::tanh(v3) + 2.0) < -0.5 {
+                break 'b2 prog_19(f64::sin((v[n % 4] * v[n % 4]).ln_1p() * v[1].atan()) * 2.0, x2, s0, v, n);
+            }
+            prog_41(f64::cos(v3).exp().sin(), (v6.powi(2) + 1.0).log10().sin() * 2.0, 0.5, v, n)
+        };
+        let mut m8 = 0;
+        for i in 1..n {
+            let fi = i as f64;
+            match n % 4 {
+                0..=1 => {
+                    s0 = (s0 * 0.6 + s0.tanh().exp() * 0.1).sin();
+                }
+                PHASE_C => {
+                    let v4: f64 = v[i % 4];
+                    acc2 += 0.4 * v4.sin();
+                }
+                3 => {
+                    s0 = 0.5 * s0 + 0.05 * (x0 + v[i % 4] + v4 / (v7.powi(2) + 0.5)).cos();
+                }
+                _ => {
+                    for j in (0..=i).rev() {
+                        match j {
+                            2..=3 => {
+                                acc2 -= 0.05 * (f64::asinh(s1) * v6.tanh().exp()).sin();
+                                let v9 = v7.sin();
+                                s0 *= 0.8;
+                                s0 += 0.2 * v9.cos();
+                            }
+                            g if g > 4 => {
+                                s1 *= 0.75;
+                                s1 += 0.1 * (s1 + v7).tanh();
+                            }
+                            _ => {
+                                s1 = s1 * 0.8 + (f64::tanh(fi) * 0.9).asin().sin() * 1.0;
+                                let v12 = 'b5: {
+                                    let v10 = v6;
+                                    let v11 = (v10 * v10 + 1.0).powi(-1);
+                                    if j % 2 == 0 {
+                                        acc2 -= f64::cos((f64::powi(v4, 2) + 2.0).acosh()) * 0.05;
+                                        break 'b5 v7;
+                                    }
+                                    x2 / (f64::tanh(v11) + 2.0)
+                                };
+                                acc2 += f64::sin(v12.sin()) * 0.05;
+                            }
+                        }
+                        s0 *= 0.6;
+                        s0 -= 0.05 * (v7.tanh() * 0.9).atanh().sin();
+                    }
+                    acc2 += ((v7 * v7 + 0.5).sqrt().powi(2) + 1.0).log(2.0).tanh() * 0.4;
+                }
+            }
+            let mut m13: f64 = 0.5;
+            if prog_76(v4, v6, s0, v, n) >= 1.0 {
+                m8 += 1;
+            }
+            for j in 0..n {
+                m13 = (v7 + 0.5 + v[(j + n) % 4]).max(m13);
+            }
+            s1 = (s1 * 0.6 + f64::sin(m13) * 0.2).sin();
+        }
+        let c14 = m8 as f64;
+        s0 * 0.25 - s1.sin() + acc2.cos() + f64::cos(v6) - v7.sin() - c14.tanh() - (v6 - c14)
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] / (x0.powi(2) + 1.0) * f64::log2(v[n % 4] * v[n % 4] + 1.0)).sin() * 2.0;
+        let mut s1 = prog_38::<4>((x0 / (p.1.tanh() + 2.0)).sin() * 2.0, f64::cos((p.1.cos() * 0.9).asin() / (p.1.cos().powi(2) + 1.0)) * 2.0, s0, v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = v;
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] + a3[i % 4] * (f64::acos(v[n % 4].cos().sin() * 0.9).tanh() * 0.05);
+            a3[i % 4] += a3[3 - i % 4] * (f64::tanh(p.1.sin().exp2()) * 0.05);
+        }
+        s0 = s0 * 0.8 + f64::asin((p.0 / (v[0] * v[0] + 1.0)).sin() * 0.9).tanh() * 0.02;
+        let v13 = match n {
+            2..=3 => prog_3::<4>(f64::tanh(a3[n % 4].sin().exp_m1() - (acc2.powi(2) + 0.5).recip()) * 2.0, s0, 0.5, &v, n),
+            4 => {
+                let v4 = prog_53((f64::sqrt(acc2 * acc2 + 0.5) + a3[n % 4]).tanh() * 2.0, p.0, acc2, v, 3);
+                acc2 += f64::exp(x0.sin().sin()).sin();
+                f64::sin(v4 * 0.001)
+            }
+            5 => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    for j in (0..4).rev() {
+                        let fj = j as f64;
+                        let v5 = p.0.tanh().powi(3);
+                        let v7: f64 = if j == 0 && f64::ln(f64::ln_1p(s0 * s0).powi(2) + 0.5) <= a3[(j + i) % 4] {
+                            let v6 = fj / (v5.tanh().sinh().powi(2) + 1.5);
+                            v6 * v6
+                        } else if (p.0.sin() * 0.9).asin() >= -1.0 {
+                            x0.asinh()
+                        } else {
+                            ((p.0.powi(2) + 1.0).log10().powi(2) + 0.5).powf((p.0 * p.1).cos())
+                        };
+                        acc2 += v5.cos() * 0.1;
+                        s1 = s1 * 0.6 + f64::sin(f64::sin(v7)) * 0.02;
+                    }
+                    match i + n {
+                        MODE_A | MODE_C => {
+                            s0 = (s0 * 0.6 + f64::tanh(fi).exp_m1() * 1.0).sin();
+                            if p.1.tanh().exp() < -1.0 {
+                                continue;
+                            }
+                            let v8 = a3[1] / (a3[1] * a3[1] + 0.5);
+                            s0 = (s0 * 0.75 + v8.cos() * 0.02).sin();
+                        }
+                        3 => {
+                            let v9: f64 = (a3[i] * a3[i]).tanh();
+                            let v10 = (v9.powi(2) + 0.5).recip();
+                            acc2 += 0.25 * f64::tanh(v10).sin();
+                        }
+                        4 | 6 => {
+                            acc2 -= f64::cos(fi) * 0.5;
+                        }
+                        _ => {
+                            acc2 -= (0.65 * p.0.atan2(f64::powi(p.1, 2) + 0.5)).sin() * 0.5;
+                        }
+                    }
+                    let v11: f64 = if x0 >= 0.0 {
+                        p.0.tanh()
+                    } else {
+                        s1 / (v[3 - i] * v[3 - i] + 1.0)
+                    };
+                    s0 = 0.8 * s0 + 0.02 * (a3[i].sin() * 1.2).tan().sin();
+                    s0 *= 0.5;
+                    s0 += 0.2 * f64::sin(v11).sin();
+                }
+                let v12 = f64::sqrt((p.0 / (a3[n % 4] * a3[n % 4] + 1.0)).powi(2) + 2.0);
+                s1 = s1 * 0.8 + f64::min(p.1, v12).sin() * 0.02;
+                (v12.sin() * 0.9).acos()
+            }
+            _ => {
+                let x0: f64 = acc2;
+                s0 + x0.sin()
+            }
+        };
+        s1 = (s1 * 0.75 + f64::cos(x0).atan() * 0.25).tanh();
+        for _ in 0..n {
+            acc2 -= s1 * 0.25;
+            match n {
+                0 | MODE_C => {
+                    let v14 = p.1 / (f64::tanh((a3[0].powi(2) + 1.0).log(f64::powi(p.1, 2) + 2.0)) + 2.0);
+                    let v15 = (v13 * v13 + 1.0).recip().sin();
+                    s1 *= 0.6;
+                    s1 += 0.02 * (v14.tanh() + v15).cos();
+                }
+                4 | 6 => {
+                    s0 = 0.75 * s0 + 0.25 * f64::cos(p.0);
+                    s1 = (s1 * 0.8 + x0.powi(3) * 0.01).sin();
+                }
+                _ => {
+                    acc2 += 0.2 * (p.1 * 0.75);
+                    acc2 -= 0.25 * f64::tanh(v13).sin();
+                }
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s1 = f64::mul_add(s1, 0.8, (a3[(i + n) % 4].to_degrees() * 0.02).sin() * 0.1);
+            let v16 = v13 - s0;
+            let v18: f64 = if v16.tanh() * f64::atan(p.1) > 1.0 {
+                p.1.sin()
+            } else if a3[0] > p.1 - s1 || i % 3 == 1 {
+                let v17 = f64::powi(0.35 * p.0, 2);
+                s0 = s0.mul_add(0.6, f64::sin(f64::cos(f64::tanh(v16).sinh()).exp()) * 0.02);
+                s1 * v17 - a3[i % 4].cos().sinh()
+            } else {
+                let x0 = -fi;
+                s1 = (s1 * 0.8 + (f64::tanh(s1) * 1.5).sinh() * 0.05).tanh();
+                (x0.powi(2) + 1.0).log(2.0)
+            };
+            s1 = (s1 * 0.8 + v18.sin() * 0.05).sin();
+        }
+        s0 * 0.25 + s1.sin() + f64::sin(acc2) + a3[0] + f64::sin(v13)
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4].tanh().exp().powi(2) + 0.5).ln().tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for t in v {
+            s0 = s0.mul_add(0.6, x2.sin() * 0.4);
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if (x2.tanh() * 1.2).tan() >= t {
+                    break 'l0;
+                }
+                acc1 -= 0.05 * f64::asin(f64::cos(s0) * 0.9).cos();
+            }
+            match n.checked_sub(2) {
+                Some(0..=1) => {
+                    s0 = s0 * 0.75 + f64::atan2(t, t.powi(2) + 1.0).tanh() * 0.05;
+                    acc1 -= (x2.mul_add(s0, s0) * v[1]).sin() * 0.25;
+                }
+                Some(k3) if k3 < 2 => {
+                    let v4 = x0 - x1;
+                    acc1 += f64::sin(v4).sin() * 0.5;
+                }
+                Some(_) => {
+                    s0 = 0.75 * s0 + 0.005 * prog_74::<4>((x1 + x0).cos(), ((f64::cos(x0) * 0.9).asin() / (x1.tanh().powi(2) + 1.5)).cos() * 2.0, f64::tanh(x1), v, 4).sin();
+                    let v6 = f64::asinh(s0 + x2);
+                    acc1 += v6.tanh().tanh() * 0.5;
+                }
+                None => {
+                    s0 = (s0 * 0.75 + f64::exp(f64::tanh(t)) * 0.05).sin();
+                }
+            }
+            acc1 += f64::sin(f64::tanh(t)) * 0.5;
+        }
+        let mut a7 = [0.0; 4];
+        for i in 0..4 {
+            a7[i] = x2.tanh().exp();
+            s0 = (s0 * 0.75 + (f64::cos(x2.sin()) * 1.2).tan() * 0.02).sin();
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            let v8 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::cos((x0.to_degrees() * 0.02).atan() + p.cos()));
+            let mut k9 = 0;
+            while k9 < 3 && (x1.sin() * 2.0).sinh() >= -1.0 {
+                k9 += 1;
+                let v10 = f64::tanh(x0).exp();
+                match k9 % 4 {
+                    0 | 2 => {
+                        acc1 += 2.0_f64.log(f64::powi(v8, 2) + 2.0).sin() * 0.1;
+                    }
+                    3 => {
+                        continue;
+                    }
+                    _other => {
+                        let v8 = f64::acosh(2.0_f64.powf(a7[(k9 + n) % 4].sin()).powi(2) + 1.5);
+                        s0 *= 0.8;
+                        s0 += 0.2 * (fi + x2).cos();
+                        if fi * v10 <= s0 {
+                            break;
+                        }
+                        s0 = (s0 * 0.8 + v8.sin() * 0.02).tanh();
+                    }
+                }
+                s0 *= 0.75;
+                s0 += 0.1 * f64::ln(s0.powi(2) + 0.5).tanh();
+                acc1 += v10.sin() * 0.1;
+            }
+            acc1 += (f64::sin(-v8) * 0.5).ln_1p() * 0.5;
+        }
+        let v12 = 'b5: {
+            let mut k11 = 0;
+            while k11 < n {
+                k11 += 1;
+                s0 = 0.8 * s0 + 0.2 * f64::cos(x0);
+                if k11 < 6 && (x2 * x2 + 1.0).log(x1 * x1 + 2.0) < (x0 * x0 + 0.5).recip() {
+                    break 'b5 v[2] + (v[2].powi(2) + 0.5).ln();
+                }
+            }
+            if s0.clamp(x0.cos() - 1.5, x2.sin() + 1.5) >= -1.0 {
+                break 'b5 (x1 * x1 + 1.0).log(x1.powi(2) + 2.0);
+            }
+            f64::atanh((v[k11 % 4] * std::f64::consts::FRAC_PI_4).sin() * 0.9)
+        };
+        acc1 -= a7[n % 4].cos();
+        if f64::abs(v12) - x1.atan2(x1 * x1 + 0.5) < x2.hypot(a7[n % 4]) {
+            acc1 += (x0.min(x1) * 2.0).sin();
+        } else {
+            let v13: f64 = prog_15(x2, x0.cos().exp2().abs().tanh(), f64::sin(x0.tanh() + (f64::cos(x2) * 1.2).tan()) * 2.0, &v, n);
+            s0 = (s0 * 0.6 + f64::cos(v13) * 0.005).tanh();
+        }
+        s0.cos() - acc1.cos() + f64::powi(x2, 3)
+    }
+
+    #[differentiable]
+    pub fn prog_81<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = -x1;
+        let mut s1: T = (T::powi(v[n % 4], 2).sin() * 0.9).asin();
+        let mut s2 = T::cos(prog_66(s0, T::sin(T::atan2(x0 * x0 + 1.0, x2).min(s0.atan())) * 2.0, x0 * 1.5, &v, n)) * 2.0;
+        let mut acc3: T = 0.0;
+        let mut m4 = 0;
+        for i in 0..5 {
+            let fi = T::from_usize(i).unwrap();
+            if i < 4 && (s0 * s0).ln_1p() / (T::cos(x0).powi(2) + 1.5) > s1 {
+                s1 = s1 * 0.8 + (0.1 - s1).cos() * 0.2;
+                break;
+            }
+            if s0.sin() > x1 {
+                s1 = 0.8 * s1 + 0.2 * (T::from_f64(SCALE).unwrap() + s1).cos();
+            } else if (s1.cos().exp2().powi(2) + 1.0).atan2(T::powf(s0 * s0 + 1.0, 0.5)) >= fi || i > 2 {
+                s2 = s2.mul_add(0.6, (v[i % 4] + s1).cos() * 0.2);
+                let v5 = v[i % 4].atan2(s1.powi(2) + 1.0);
+                s1 = (s1 * 0.6 + v5.tanh() * 0.1).sin();
+            }
+            if m4 > 23 && (x0 * x0 + 0.5).atan2(v[n % 4]) <= -0.5 {
+                m4 += 1;
+            }
+            acc3 = acc3 + (s0 + x0).cos() * 0.4;
+        }
+        let c6 = T::from_usize(m4).unwrap();
+        if prog_15((x0 * 0.5).tanh() * 2.0, T::tanh(x0 * 0.5), s1, &v, m4) > acc3 {
+            return x1 * c6;
+        }
+        let v7 = prog_15(x0.cos().sin(), x0 * 1.2, T::sin(x0 * 0.5), &v, 6);
+        let v8 = prog_35::<T>(v7.sin() * 2.0, (x2 + x1).sin() * 2.0, s1, v, m4);
+        let v9: T = prog_15((x1 * x1 + 1.0).atan2(v[m4 % 4]).tanh() * 2.0, s0, (x0 * 0.5).cos(), &v, n);
+        s0 = (s0 * 0.75 + prog_15((x1 + v[m4 % 4]).tanh(), acc3, x0 * 0.75, &v, n) * 0.005).sin();
+        s0 * 0.75 + s2 - c6.sin() - v8 * 1.5 + v9.cos() + T::powf(T::from_f64(0.5_f64).unwrap(), T::tanh((T::powi(x2, 2) + 1.0).recip()))
+    }
+
+    #[differentiable]
+    pub fn prog_82(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = (x1.abs().sin() * 1.2).tan().sin() * 2.0;
+        let mut s1: f64 = x1.clamp(v[n % 4].cos() - 1.5, v[n % 4].cos() + 1.5).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 5 {
+            k3 += 1;
+            let v7 = 'b1: {
+                let mut k4 = 0;
+                while k4 < 3 && (f64::sin(x1) + 2.0).cbrt() < -0.5 {
+                    k4 += 1;
+                    acc2 += 0.1 * f64::tanh(f64::sqrt(f64::powi(x1, 2) + 1.0));
+                    if x0 - x2 > 1.0 {
+                        break 'b1 v[(k4 + n) % 4] / (f64::tanh(v[(k4 + n) % 4]) + 2.0);
+                    }
+                    let v5: f64 = s0.abs();
+                    acc2 -= v5.cos() * 0.1;
+                }
+                s1 = 0.6 * s1 + 0.1 * f64::sin(f64::asin(f64::tanh(s0) * 0.9));
+                let mut k6 = 0;
+                while k6 < 3 {
+                    k6 += 1;
+                    if (x0.powi(2) + 2.0).acosh() * x2 < -0.5 {
+                        break 'b1 v[k6] * (v[1] * v[k6]);
+                    }
+                    acc2 -= (s1 * s1).cos() * 0.1;
+                }
+                s1.copysign(s0) / ((s0 * x2).powi(2) + 1.5)
+            };
+            match n % 2 {
+                0 => {
+                    acc2 -= ((x2 / 3.0).powi(2) + 1.0).ln();
+                }
+                1 => {
+                    let v8 = prog_76(x0.sin().exp().tanh(), (v7.sin() + 2.0).cbrt().tanh() * 2.0, (x0 + x2).cos() * 2.0, v, 0);
+                    acc2 += ((x0.powi(2) + 1.0).recip() + x1 / 2.0).sin() * 0.4;
+                    s0 = s0.mul_add(0.75, f64::tanh(v8) * 0.005);
+                }
+                _ => {
+                    s0 = (s0 * 0.5 + f64::exp(s0.tanh()) * 0.1).sin();
+                    let v9 = x0.asinh() * 0.5;
+                    s1 *= 0.6;
+                    s1 -= 0.75 * v9.tanh();
+                }
+            }
+            acc2 -= f64::exp2((x1 * v[k3 % 4]).tanh()).cos() * 0.4;
+            acc2 += v7.cos() * 0.25;
+        }
+        let v16: f64 = match mode {
+            Mode::Lower(_, _) => {
+                let v12 = x2.atan();
+                v12 + x0
+            }
+            Mode::Upper(hi13) => {
+                let v14 = f64::abs(hi13);
+                s1 = (s1 * 0.6 + prog_76(s0, x1, 0.75, v, 5) * 0.005).tanh();
+                (x0.cos() * 1.2).tan() + v14.sin()
+            }
+            Mode::Off => {
+                let x2 = ((x2 * x2 + 1.0).recip().powi(2) + 0.5).powf(x2.sin());
+                let v15 = 3.0_f64.copysign(x0);
+                f64::cbrt(v15 * v15 + 0.5) + x2.sin()
+            }
+        };
+        let v17 = if x0 - v16 > (x2 * x2 + 1.0).log2() && k3 % 3 == 1 {
+            acc2 += 0.25 * (-v[k3 % 4]).clamp((s1 + 0.25).tanh() - 1.5, f64::abs(x1).cos() + 1.5).cos();
+            f64::log2(f64::powi(v[1], 2) + 1.0)
+        } else if (v16.powi(2) + 0.5).sqrt().copysign(x0 / (x1 * x1 + 1.0)) >= (s1.tanh() + 2.0).cbrt() {
+            f64::recip(v16 * v16 + 0.5)
+        } else {
+            (SCALE + s0).asinh()
+        };
+        let mut m18 = 0;
+        for _ in 0..v.len() {
+            if v[2] * (v17 / (f64::sin(x1) + 2.0)) > (v[1].powi(2) + 1.0).atan2(v[k3 % 4]) {
+                m18 += 1;
+            }
+            if v17 + x1 <= 1.0 {
+                s0 *= 0.5;
+                s0 += 0.1 * f64::mul_add(s0, s0, x0).sin();
+                s0 = (s0 * 0.8 + f64::powi(x0, 3) * 0.01).tanh();
+            }
+            'b5: {
+                let v19 = x0.sin() - (x2.cos() * 0.9).acos();
+                if s0.powi(3) < -1.0 {
+                    break 'b5;
+                }
+                s1 = (s1 * 0.5 + v19.cos() * 0.1).tanh();
+            }
+            if x1 / (v17.cos() + 2.0) > v[2] {
+                s0 = s0 * 0.75 + (x0.powi(2) + 0.5).sqrt().tanh() * 0.25;
+                continue;
+            }
+            s1 = 0.75 * s1 + 0.01 * f64::tan(s0.tanh() * 1.2).mul_add(f64::to_degrees(s1) * 0.02, 2.0 * x1).sin();
+        }
+        match m18 {
+            0 => {
+                s1 = (s1 * 0.8 + x2.asinh().hypot(s1.to_degrees() * 0.01) * 0.01).sin();
+                let v20: f64 = v[0];
+                s0 *= 0.5;
+                s0 += 0.5 * f64::cos(v20.sin());
+            }
+            1..=3 => {
+                s1 = (s1 * 0.6 + s1 / 2.0 * x2.atan() * 0.02).sin();
+                'b6: {
+                    if !(m18 == 3) {
+                        break 'b6;
+                    }
+                }
+            }
+            g if g > 4 => {
+                acc2 += 0.005 * prog_15(x0, (f64::sin(v16) + x1).cos(), s0, &v, 1).sin();
+                if v17.sin() <= 0.25 {
+                    s1 = s1 * 0.6 + f64::sin(s0).cosh().sin() * 0.02;
+                    s1 = 0.6 * s1 + 0.05 * f64::cos(s1 + v[2]);
+                }
+            }
+            _ => {
+                let [_, _, b21, b22] = v;
+                acc2 -= 0.5 * f64::log10((SCALE + v17).powi(2) + 1.0);
+                s0 = s0 * 0.8 + (b21.sin() - b22.sin()).sin() * 0.1;
+            }
+        }
+        let v23 = v[1..].iter().cloned().map(|z| x1.cos() + z * 0.5).sum::<f64>();
+        s0 * 0.75 - s1.sin() + acc2.cos() - v17 + f64::tanh(v23)
+    }
+
+    #[differentiable]
+    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (f64::ln_1p(x2 * x2).powi(2) + 1.0).log(3.0);
+        let mut s1 = (f64::asin(f64::cos(x2) * 0.9) * x0).tanh() * 2.0;
+        let mut s2 = prog_35::<f64>(x2, f64::cos((f64::powi(f64::hypot(s0, v[n % 4]), 2) + 1.0).log10()), f64::abs(s0).hypot(x1 / (s0.sin() + 2.0)).tanh(), v, n);
+        let mut acc3: f64 = 0.0;
+        s1 = (s1 * 0.6 + s1 * 0.02).tanh();
+        let v4: f64 = prog_3::<4>(1.5, f64::tanh(f64::max(-0.5_f64, s1)) * 2.0, (0.8 - f64::asinh(v[n % 4])).sin(), &v, n);
+        if f64::cos(x1.tanh()) <= f64::sqrt(f64::powi(x0, 2) + 1.0) {
+            return (v[n % 4] / 4.0).min((x1 * x1 + 0.5).recip());
+        }
+        assert!(n < 100);
+        assert!(n < 100);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v8 = match k5 % 4 {
+                1..=3 => {
+                    let v6 = f64::sin(v[k5 % 4]).asinh();
+                    v4.hypot(x0) + v6.sin()
+                }
+                _ => {
+                    let v7 = (v[3].sin() * 0.9).asin();
+                    x2 + v7.tanh()
+                }
+            };
+            if -v[2] >= 1.0 && k5 < 2 {
+                s2 = (s2 * 0.5 + (v[k5 % 4] + x1) * 0.25).tanh();
+                break;
+            }
+            match k5 + n {
+                1 => {
+                    let x1: f64 = f64::ln_1p(v4.sin() * 0.5);
+                    s0 = (s0 * 0.8 + x1 * 0.2).sin();
+                }
+                2..=3 => {
+                    s2 = f64::mul_add(s2, 0.6, v4.sin().exp_m1().tanh() * 0.1);
+                }
+                6 => {
+                    let v9 = v[(k5 + n) % 4];
+                    s1 = s1 * 0.5 + f64::tanh(v[k5 % 4].cos().exp2()) * 0.25;
+                    s1 = 0.6 * s1 + 0.4 * v9.sin();
+                }
+                _ => {
+                    acc3 += s0.powi(3).cos().exp().sin() * 0.25;
+                    if x2.cos().exp_m1().mul_add(f64::max(v[k5 % 4], x2), (v8 * v8 + 1.0).sqrt()) >= 0.0 && n < k5 {
+                        return v4 + s2;
+                    }
+                }
+            }
+            s2 = s2 * 0.6 + (f64::powi(f64::sqrt(s0 * s0 + 0.5), 2) + 1.0).log2().sin() * 0.25;
+            if k5 >= 6 || f64::atan2(x2.powi(2) + 0.5, v4) > x1 + s2 {
+                break;
+            }
+            s2 = f64::mul_add(s2, 0.6, f64::sin(v8) * 0.1);
+        }
+        s1.cos() - s2 + acc3 * 1.5 - f64::sin(v4)
+    }
+
+    #[differentiable]
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[1].atan2(x2 * x2 + 0.5).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = v.map(f64::atan);
+        s0 = (s0 * 0.8 + a2[2].sin() * 0.2).tanh();
+        a2 = v;
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            match n + k3 {
+                0..=1 => {
+                    let v4 = (x0 / (s0 * s0 + 0.5)).tanh();
+                    s0 = s0 * 0.6 + f64::log(a2[(k3 + n) % 4] * a2[(k3 + n) % 4] + 1.0, 2.0).tanh() * 0.25;
+                    match n + k3 {
+                        0 => {
+                            s0 = (s0 * 0.75 + f64::acos(v4.sin() * 0.9) * 0.02).tanh();
+                            s0 = (s0 * 0.8 + f64::asinh(x1) * 0.2).sin();
+                            if f64::exp2(f64::sin(v[k3 % 4])) <= v4 - x0 || n < k3 {
+                                return f64::log10(f64::powi(v[k3 % 4], 2) + 1.0);
+                            }
+                        }
+                        MODE_B | 3 => {
+                            s0 = (s0 * 0.8 + a2[n % 4] * 0.2).tanh();
+                            break;
+                        }
+                        4..=6 => {
+                            acc1 -= (x2 + v4).tanh() * 0.25;
+                            let v5: f64 = a2[k3 % 4] + x2;
+                            acc1 -= 0.25 * v5.tanh().sin();
+                        }
+                        _other => {
+                            for j in (0..n).rev() {
+                                let fj = j as f64;
+                                let v8 = match k3 {
+                                    MODE_B if n > 2 => v[j % 4] / (f64::powi(f64::recip(v[k3 % 4] * v[k3 % 4] + 0.5), 2) + 0.5),
+                                    2 => x1.powi(3),
+                                    g if g > 4 => {
+                                        let v6 = x0.asinh();
+                                        x0 + f64::cos(v6)
+                                    }
+                                    _ => {
+                                        let v7 = (fj.tanh() + 2.0).cbrt().powi(2).ln_1p();
+                                        x1.to_radians() * 50.0 + f64::sin(v7)
+                                    }
+                                };
+                                if x1.max(3.0_f64.powf(v4.sin())) >= 0.5 {
+                                    return v8.tanh().sin();
+                                }
+                                s0 = s0.mul_add(0.8, f64::tanh(x2 * s0).exp2().sin() * 0.02);
+                                s0 *= 0.8;
+                                s0 += 0.01 * v8.cos().sin();
+                            }
+                        }
+                    }
+                    s0 *= 0.5;
+                    s0 += 0.05 * v4.tanh();
+                }
+                MODE_D => {
+                    s0 = (s0 * 0.8 + f64::cos(f64::cos(x1)).exp2() * 0.1).tanh();
+                    let v9 = -x2;
+                    s0 = s0 * 0.75 + v9.cos().cos() * 0.25;
+                }
+                g if g > 4 => {
+                    break;
+                }
+                _ => {
+                    s0 *= 0.8;
+                    s0 += 0.1 * (x0.tanh() - s0).cos();
+                }
+            }
+            if k3 % 3 == 1 {
+                let v10 = (x1 * x1 + 0.5).ln().tanh();
+                s0 = (s0 * 0.8 + f64::cos(v10) * 0.1).tanh();
+            } else if !(k3 == 2 && f64::atan2(x0, a2[n % 4] * a2[n % 4] + 1.0).sin() <= v[(k3 + n) % 4]) {
+                s0 = f64::mul_add(s0, 0.75, f64::cos(1.2 * v[2]) * 0.2);
+                if (x2 + s0).powi(2) >= -0.5 {
+                    s0 = 0.5 * s0 + 0.5 * s0;
+                    if v[0] > 0.0 {
+                        continue;
+                    }
+                    let x1 = a2[k3 % 4];
+                    s0 = s0 * 0.75 + f64::tanh(x1).cos() * 0.25;
+                } else if f64::cosh(f64::sin(x1) * 1.5) > 0.0 || k3 % 2 == 0 {
+                    s0 = s0.mul_add(0.6, f64::asinh(a2[k3 % 4]).cos() * 0.4);
+                }
+                acc1 += f64::sqrt(x1 * x1 + 1.0).cos() * 0.25;
+            }
+            s0 *= 0.8;
+            s0 += 0.2 * v[(k3 + n) % 4].sin();
+        }
+        let mut a11 = [0.0; 4];
+        for i in 0..4 {
+            a11[i] = x0.powi(3);
+        }
+        match k3 {
+            0 => {
+                let v12 = f64::cos(f64::atan(x2)).exp();
+                acc1 += f64::atan2(3.0_f64, x0.to_degrees() * 0.02).sin();
+                s0 = (s0 * 0.6 + f64::cos(v12) * 0.1).tanh();
+            }
+            1 | MODE_D => {
+                s0 = (s0 * 0.8 + x1 / (x1.cos() + 2.0) * f64::acosh(x0 * x0 + 2.0) * 0.01).sin();
+            }
+            5 => {
+                let x0 = f64::powf(1.5_f64.copysign(x1).powi(2) + 1.0, f64::sqrt(x1.powi(2) + 1.0).cos());
+                for i in 0..v.len() {
+                    if i % 2 == 0 {
+                        s0 = s0.mul_add(0.6, (x0 - a2[i]).sin() * 0.2);
+                        s0 = (s0 * 0.6 + (a11[1] * a11[1] + 0.5).recip() * 0.2).sin();
+                    } else if f64::max((s0.tanh() * 0.9).asin(), a2[3]) > -1.0 {
+                        acc1 += 0.4 * f64::cos(x2).sinh();
+                        if x2 * s0 > -1.0 {
+                            return x2.cos().exp_m1();
+                        }
+                        acc1 += (a11[3 - i] * a11[3 - i] + 1.5).acosh().tanh() * 0.25;
+                    }
+                    let mut m13: f64 = 2.5;
+                    for &u in a2.iter() {
+                        m13 = m13.min(u / (x0 * x0 + 1.5));
+                    }
+                    s0 = f64::mul_add(s0, 0.5, m13.sin() * 0.25);
+                    if (a11[3 - i].sin() * 0.9).atanh() > 0.5 && i == 3 {
+                        for j in 0..5 {
+                            let fj = j as f64;
+                            acc1 -= 0.1 * f64::sin(0.35 - x0.mul_add(a2[2], x0));
+                            s0 = s0 * 0.6 + (fj + 0.1 - s0).tanh() * 0.4;
+                            s0 = 0.5 * s0 + 0.5 * f64::tanh(m13 / 2.0);
+                        }
+                        acc1 -= x2.to_radians();
+                    } else if x0 <= x2 || i > 1 {
+                        s0 = (s0 * 0.5 + s0 * std::f64::consts::LN_2 * 0.5).tanh();
+                        let v14 = f64::atanh(x1.tanh() * 0.9) - 2.0;
+                        s0 = (s0 * 0.75 + f64::cos(v14) * 0.05).sin();
+                    } else {
+                        let v15 = x1 + v[3 - i];
+                        for &u in a2.iter() {
+                            s0 = 0.6 * s0 + 0.4 * s0;
+                            let v16 = u;
+                            acc1 += 0.1 * f64::cos(v16);
+                        }
+                        acc1 += f64::tanh(v15) * 0.5;
+                    }
+                }
+                s0 = 0.8 * s0 + 0.05 * f64::sin(x0.cos());
+            }
+            _ => {
+                s0 = 0.6 * s0 + 0.005 * prog_2(1.5, s0, s0.tanh(), &v, n).tanh();
+                if !(k3 == 1) {
+                    acc1 += x1.asinh();
+                    acc1 += prog_74::<4>(x2, 0.5, x0, v, n).cos() * 0.01;
+                } else if f64::ln_1p(v[(k3 + n) % 4].tanh() * 0.5) * (f64::cos(x0) * 0.9).atanh() > 0.0 || k3 < n {
+                    s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
+                }
+                s0 = (s0 * 0.5 + f64::tanh(a11[k3 % 4]) * 0.02).tanh();
+            }
+        }
+        x0 * 0.75 + f64::tanh(x1) + s0 * 0.75 - f64::sin(acc1) + a2[3].cos() - a11[1].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.abs();
+        let mut s1 = f64::tanh(x0);
+        let mut acc2: f64 = 0.0;
+        let v6: f64 = 'b0: {
+            if n == 6 && prog_24((s1.sin() * 1.2).tan().tanh() * 2.0, 3.0_f64.atan2(x1).atan2(v[n % 4].copysign(s0).powi(2) + 0.5).tanh(), 1.5, &v, n) > v[n % 4] {
+                let x1 = (f64::powi((f64::cos(acc2) * 0.9).acos(), 2) + 2.0).sqrt();
+                'b1: {
+                    if prog_74::<4>(2.0, 0.25, x2, v, n) > -1.0 {
+                        let v3 = prog_2(x2, 0.75, s1, &v, n);
+                        s0 = (s0 * 0.8 + (s1 * s1 + 1.5).acosh() * 0.1).sin();
+                        acc2 += 0.05 * v3.tanh();
+                    } else {
+                        let v4 = ((v[n % 4] - x1).tanh() * 1.2).tan();
+                        let v5 = (f64::log(v4 * v4 + 1.0, 2.0).powi(2) + 2.0).ln();
+                        s1 *= 0.75;
+                        s1 -= 0.02 * v5.tanh().sin();
+                    }
+                    s1 = 0.75 * s1 + 0.02 * (acc2 * v[n % 4]).hypot(f64::min(x1, v[n % 4])).sin();
+                    if f64::cosh(x0.tanh() * 1.5) <= x1 {
+                        break 'b1;
+                    }
+                }
+            } else if (x2 - v[n % 4]) * x0 > s1 {
+                acc2 += f64::sin(x0.abs());
+                s0 = (s0 * 0.5 + f64::asin(f64::cos(s0) * 0.9) * 0.2).tanh();
+            }
+            if x1.atan() < v[1].tanh().exp_m1() && n < 6 {
+                break 'b0 prog_35::<f64>(acc2, s1, 0.75, v, n);
+            }
+            v[1] + (acc2 * acc2 + 1.0).log10()
+        };
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            let v8 = x1;
+            s1 = s1 * 0.8 + f64::cos((x1 * x1 + 0.5).sqrt() + (f64::powi(s1, 2) + 1.0).ln()) * 0.1;
+            if k7 >= 3 || v8 < -1.0 {
+                break 2.0_f64.powf(v6.tanh());
+            }
+        };
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if f64::to_degrees(v6) * 0.02 < fi.cos().exp2() && i % 3 == 1 {
+                a10[i] = (f64::powi(v[i], 2) + 0.5).sqrt();
+            } else {
+                a10[i] = f64::powi(x1, 3) + f64::asinh(v[i]);
+            }
+        }
+        'l4: for i in 0..4 {
+            let fi = i as f64;
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                let v11: f64 = 'b6: {
+                    s0 = (s0 * 0.75 + v9 * 0.25).sin();
+                    acc2 += 0.1 * (v9 * x2).sin();
+                    if (v6 * v6 + 2.0).acosh() > 0.5 || j % 2 == 0 {
+                        break 'b6 ((x0 + a10[n % 4]).powi(2) + 0.5).ln();
+                    }
+                    (a10[(j + i) % 4] - fj) * f64::to_radians(x2)
+                };
+                if f64::sin(v11) >= -0.25 {
+                    break;
+                }
+                let v14 = 'b7: {
+                    if x2 * a10[2] < x1 {
+                        s0 = s0.mul_add(0.75, f64::sin(s0).sin() * 0.25);
+                        acc2 += 0.5 * (f64::to_radians(s1) * 20.0);
+                    } else if x2 + 1.2 - f64::asinh(fi) <= v11 {
+                        s0 = 0.6 * s0 + 0.2 * (v9 + s0).tanh();
+                        if (v6.tanh() * 0.9).atanh() * f64::log2(s0 * s0 + 1.0) <= x0.cos().exp2() {
+                            s1 = f64::mul_add(s1, 0.6, (f64::tanh(s1 * v11) * 0.9).asin().cos() * 0.02);
+                            acc2 -= 0.1 * x2.sin();
+                        } else if !(j > 4) {
+                            s0 = (s0 * 0.75 + s0.sin().sinh() * 0.1).tanh();
+                            s0 *= 0.5;
+                            s0 += 0.1 * (f64::tanh(a10[j % 4]) * 0.9).atanh().cos();
+                        } else {
+                            let v12 = f64::tanh(s1);
+                            s0 = s0 * 0.6 + v12.cos() * 0.4;
+                        }
+                        let v13 = (f64::powi(v11 + v[3 - k7], 2) + 0.5).ln();
+                        acc2 -= 0.1 * f64::sin(v13.tanh());
+                    } else {
+                        acc2 += 0.1 * (v9 + fj).cos();
+                    }
+                    if x1 <= (s1 * s1 + 2.0).acosh() {
+                        break 'b7 v[1].powi(2);
+                    }
+                    (s1.tanh() * 2.0).sinh()
+                };
+                s1 = (s1 * 0.75 + s1 * 0.25).tanh();
+                s1 = f64::mul_add(s1, 0.8, v14.tanh() * 0.02);
+            }
+            s0 = f64::mul_add(s0, 0.5, f64::sin((s1.cos() * 0.9).atanh()) * 0.1);
+            let mut k15 = 0;
+            while k15 < n + 1 {
+                k15 += 1;
+                if v6.sin() <= fi {
+                    break 'l4;
+                }
+                'b9: {
+                    if f64::sinh(v9.cos().cos() * 2.0) >= fi {
+                        break 'b9;
+                    }
+                    if v[k15 % 4] * x1 <= 0.5 || k15 == 6 {
+                        break 'b9;
+                    }
+                }
+                s0 = 0.8 * s0 + 0.2 * (s0 * s0 + 1.0).ln();
+            }
+            'b10: {
+                s1 = (s1 * 0.5 + (f64::to_radians(x1) * 50.0).powi(2).ln_1p() * 0.5).tanh();
+                if a10[k15 % 4].asinh() > 1.0 {
+                    break 'b10;
+                }
+            }
+        }
+        s1 = (s1 * 0.6 + x1.asinh() * 0.4).sin();
+        let v16 = 2.0 - x1;
+        s0 + s1 - acc2.tanh() + v6 - v9 * 0.5 - a10[0].tanh() + f64::sin(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_86<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0: T = T::atanh(T::tanh(x1) * 0.9);
+        let mut s1 = (v[n % 4].cos() * 0.9).acos().tanh() * 2.0;
+        let mut s2 = s0;
+        let mut acc3: T = 0.0;
+        let v4 = match n {
+            1..=2 => x0.mul_add(x0, acc3),
+            3..=5 => T::max(acc3, s1).max(T::from_f64(0.5_f64).unwrap().powf(x2.tanh())),
+            6 => {
+                let x2 = x2;
+                s0 / (x0.powi(2) + 1.0) + T::log(x0 * x0 + 1.0, s2.powi(2) + 2.0) + x2.sin()
+            }
+            _other => (s2 + s0).tanh(),
+        };
+        for i in 0..n {
+            let v7 = match i {
+                0 | MODE_C => (T::exp_m1(x0.sin()).sin() * 0.9).asin(),
+                MODE_D => {
+                    let v5 = T::sinh(v4.sin() * 2.0) * x2;
+                    x1.to_degrees() * 0.01 + v5.sin()
+                }
+                4 => {
+                    acc3 = acc3 + (v4 * 0.25).powi(2) * 0.2;
+                    (x0 + v[n % 4]) * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()
+                }
+                _ => {
+                    let v6 = x2.cos();
+                    s2 = s2 * 0.8 + (v6.powi(2) + 0.5).ln() * 0.1;
+                    x0.min(x1)
+                }
+            };
+            let v8 = v.iter().fold(0.0, |r, &p| r + (T::cos(v[i % 4]).sin() + T::cos(p)));
+            s0 = s0 * 0.6;
+            s0 = s0 + 0.2 * (s0 + v4).cos();
+            s1 = s1 * 0.6 + (T::tanh(v7) + T::tanh(v8)).sin() * 0.01;
+        }
+        let v9 = match n % 4 {
+            0 | 2 => T::ln_1p(T::sin(s0 + 1.2) * 0.5),
+            3 => {
+                for _ in 0..6 {
+                    acc3 = acc3 + 0.25 * (v4.tanh() + 2.0).cbrt().sin();
+                    s2 = (s2 * 0.8 + T::tan(T::sin(s1) * 1.2) * 0.02).tanh();
+                }
+                x0.sin() + x2
+            }
+            _ => (T::log10(x0 * x0 + 1.0).powi(2) + 1.0).log((x0.to_degrees() * 0.01).powi(2) + 2.0),
+        };
+        let v11 = match n % 2 {
+            0 => {
+                let v10 = T::ln(x1 * x1 + 1.0);
+                s1 = s1.mul_add(0.75, T::sin(x0).tanh() * 0.25);
+                (s1 + 1.5).to_degrees() * 0.01 + v10.tanh()
+            }
+            MODE_B => x0 / (x2.powi(2) + 1.0),
+            _ => T::sin(v[n % 4]) / (x2.cos() + 2.0),
+        };
+        acc3 = acc3 - (-x2).sin();
+        s0 = s0 * 0.75;
+        s0 = s0 - 0.01 * T::tanh(v9.sin());
+        T::tanh(x0) - s0 - s1 - s2 + acc3.tanh() + v4.sin() + v11 * 1.5 + prog_35(s1, T::tanh(x2), x0 * 1.5, [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].cos();
+        let mut s1 = prog_48(f64::sin(f64::ln_1p(x1.sin() * 0.5).max(v[1])) * 2.0, (x0 / (f64::atan(v[n % 4]).powi(2) + 1.5)).sin() * 2.0, f64::sin(x1).exp_m1().sin(), &v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        s1 = s1 * 0.75 + f64::sin((v[n % 4].tanh() * 2.0).sinh()) * 0.02;
+        let v4 = 'b0: {
+            let v3: f64 = f64::mul_add(x2.atan(), x0, x2);
+            if f64::log(x1 * x1 + 1.0, 10.0) <= 0.25 || n < 4 {
+                break 'b0 v3.asinh() - s0;
+            }
+            s0 + v3.tanh()
+        };
+        let v6 = 'b1: {
+            if prog_35::<f64>(2.0, acc2, s1, v, n) > 0.0 {
+                break 'b1 f64::tanh(v[2]);
+            }
+            if f64::ln(v[n % 4] * v[n % 4] + 0.5) < -0.5 {
+                break 'b1 prog_53(f64::tanh((f64::cos(x1.cos().exp2()) + 2.0).cbrt()) * 2.0, acc2.powi(2).tanh(), x0, v, 3);
+            }
+            let v5 = v4.clamp(-0.5, 0.5);
+            v[n % 4] + v5.sin()
+        };
+        let v9 = if (x0 - 2.5).sin() >= v4 || n % 3 == 1 {
+            let v7 = x1 * acc2;
+            f64::exp_m1(f64::sin(v7))
+        } else if n == 2 && prog_2(x0.cos().cos(), 1.5, x1, &v, n) < -0.5 {
+            prog_74::<4>(1.2, 1.5, s1, v, n)
+        } else {
+            let v8 = (x2.powi(2) + 0.5).sqrt();
+            prog_76(f64::tanh(v8 + s0).exp().tanh() * 2.0, s0, 0.75, v, n)
+        };
+        let mut k10 = 0;
+        while k10 < n + 1 {
+            k10 += 1;
+            acc2 -= 0.25 * (1.2 * v9).tanh();
+            let v12 = 'b3: {
+                if f64::atanh(s1.sin() * 0.9) < -0.5 {
+                    break 'b3 -f64::atan(v9);
+                }
+                let mut k11 = 0;
+                while k11 < n + 1 {
+                    k11 += 1;
+                    acc2 += x2.powi(3).cos() * 0.02;
+                    if f64::atanh(v6.sin().tanh() * 0.9) > 0.25 {
+                        break 'b3 (x2.tanh().exp().powi(2) + 1.0).recip();
+                    }
+                }
+                (s1 * s1 + 1.0).recip()
+            };
+            acc2 += 0.25 * v12.sin();
+        }
+        s0 = s0.mul_add(0.6, (f64::sin(v[k10 % 4]) * 1.2).tan().cos() * 0.02);
+        s0 * 0.25 + f64::tanh(acc2) - v6.sin() - v9.cos() + x0.cos() * (v[1] - v4)
+    }
+
+    #[differentiable]
+    pub fn prog_88(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (*x2 * *x2).cos() * 2.0;
+        let mut s1 = (x0.hypot(v[n % 4]) + (v[n % 4] + x1)).cos() * 2.0;
+        let mut s2 = f64::tanh(v[n % 4] + x1) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = if s1.asinh().cos() < s0 {
+            (f64::tanh(v[n % 4]) * 0.9).atanh()
+        } else {
+            x1.sin()
+        };
+        'l0: for i in (0..6).rev() {
+            let fi = i as f64;
+            let mut m5 = v4;
+            for j in (0..5).rev() {
+                m5 = f64::max((f64::cos(fi) * 0.9).atanh() + f64::tanh(v[j % 4]), m5);
+            }
+            s1 = (s1 * 0.6 + m5.tanh() * 0.4).sin();
+            s2 = (s2 * 0.6 + (s2 * s2).ln_1p() * 0.4).sin();
+            for _ in (0..=i).rev() {
+                s2 = 0.8 * s2 + 0.02 * (f64::sin(*x2) * 1.2).tan().sin();
+                if v[3].to_degrees() * 0.02 > x0 * m5 {
+                    break 'l0;
+                }
+            }
+            acc3 -= 0.25 * f64::cosh(f64::cos(x0)).tanh();
+        }
+        if -f64::recip(*x2 * *x2 + 0.5) < x0.atan() || n == 5 {
+            for &t in v.iter() {
+                acc3 -= (s1 - 0.3).tanh() * 0.5;
+                if (s2 * s2 + 2.0).sqrt() * (0.65 * s2) < 1.0 {
+                    let v6 = x1 * s2;
+                    acc3 += v6.sin() * 0.5;
+                }
+                let v7 = v.iter().map(|&p| v4.powi(3) + p.sin()).sum::<f64>();
+                s1 = (s1 * 0.5 + (t.cos() + f64::cos(v7)) * 0.01).sin();
+            }
+        } else if -v[n % 4] <= v4 {
+            let v8 = f64::sin((v[3] * v[3] + 2.0).acosh()).exp_m1();
+            let v4 = f64::tanh(v4);
+            acc3 -= 0.25 * (f64::cos(v8) - v4.cos()).sin();
+        } else {
+            s2 = s2 * 0.75 + f64::sin(s1 - v4 + f64::cos(x1)) * 0.01;
+            acc3 += 0.005 * f64::tanh(prog_70(x1, s2, (f64::sinh(f64::sin(v[2]) * 2.0).tanh() * 0.9).acos().sin() * 2.0, v, n));
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let v9 = v.iter().map(|&p| p.asinh()).sum::<f64>();
+            let mut m10: f64 = -1.0;
+            for j in 0..=i {
+                let c11 = if i % 2 == 0 {
+                    v[(j + i) % 4].powi(2)
+                } else {
+                    (t - v9) * (v4 / (v[j] * v[j] + 1.5))
+                };
+                m10 = m10.max(c11);
+            }
+            acc3 -= 0.25 * m10.sin().sin();
+            if !(i > 1) {
+                s2 = s2 * 0.6 + f64::ln_1p(v9.sin().tanh() * 0.5) * 0.1;
+            }
+            s2 *= 0.5;
+            s2 += 0.1 * (f64::sin(t) - f64::tanh(v9)).cos();
+        }
+        let mut m12 = 0;
+        for _ in (1..=6).step_by(2) {
+            let v13 = v.iter().fold(v4, |r, &p| r * 0.75 + 0.05 * (f64::acos(x1.tanh() * 0.9) + p.tanh()).cos());
+            let v14 = f64::asin(v[m12 % 4].cos() * 0.9);
+            if !(m12 % 2 == 0 && v4 * x1 < 0.5) {
+                m12 += 1;
+            }
+            acc3 += ((s0.tanh() + 2.0).cbrt().powi(2) + 1.0).cbrt() * 0.4;
+            acc3 += f64::cos(v13.sin() + f64::sin(v14)) * 0.5;
+        }
+        match m12 {
+            0..=1 => {
+                let v4: f64 = 1.5_f64.atan2(s1.cos().exp2());
+                let x1: f64 = (f64::powi(f64::cos(s0), 2) + 0.5).sqrt();
+                acc3 += (f64::sin(v4) + f64::cos(x1)).cos() * 0.25;
+            }
+            2..=4 => {
+                let v15 = -v4;
+                let v16 = prog_2(1.5, v15, (f64::sin(s1) * 0.5).ln_1p().sin(), v, n);
+                acc3 += f64::tanh(v16) * 0.005;
+            }
+            6 => {
+                acc3 += f64::sin((f64::sin(*x2 + s0) * 0.9).acos()) * 0.2;
+            }
+            _ => {
+                s1 = 0.6 * s1 + 0.4 * (-v[(m12 + n) % 4]).sin();
+                let v17 = prog_74::<4>(s1, f64::cos((x0.sin() * 0.9).asin()) * 2.0, x0, [v[0], v[1], v[2], v[3]], m12);
+                acc3 += v17.cos() * 0.005;
+            }
+        }
+        s0 = s0 * 0.6 + (f64::to_radians(0.5_f64.min(v[n % 4])) * 20.0).tanh() * 1.0;
+        s0 * 0.25 - s1 - s2 * 0.5 + acc3.tanh() - f64::cos(v4) - prog_76(x0, 0.5, f64::tanh((v4 * v4 + 0.5).cbrt()), [v[0], v[1], v[2], v[3]], m12)
+    }
+
+    #[differentiable]
+    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2);
+        let mut s1 = 1.5_f64.powf(f64::tanh(v[n % 4]));
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = x1.clamp(f64::sin(f64::to_degrees(x0) * 0.02) - 1.5, (-1.5_f64).max(x1).sin() + 1.5);
+        match (n % 4).checked_sub(1) {
+            None => {
+                let v4 = prog_74::<4>(0.25, 0.5, f64::cos(f64::cos(v[0])), v, n);
+                acc2 += 0.005 * v4.cos();
+            }
+            Some(1 | 2) => {
+                let v3 = s0.mul_add(v3, v3);
+                s0 = s0.mul_add(0.5, f64::cos(v3.sin()) * 0.1);
+            }
+            Some(k5) => {
+                let c6 = k5 as f64;
+                s0 = 0.5 * s0 + 0.5 * f64::cos(v[3 - k5] * std::f64::consts::LN_2);
+                acc2 -= v[3 - k5].sin();
+                s0 = s0 * 0.6 + c6.sin().tanh() * 1.0;
+            }
+        }
+        let v7 = prog_66(f64::tanh(f64::cos(v3)) * 2.0, x2, acc2, &v, 2);
+        let v8 = v[..3].iter().map(|&p| (p * p + 0.5).cbrt()).sum::<f64>();
+        'l0: for i in (0..4).rev() {
+            let fi = i as f64;
+            for j in (0..=i).rev() {
+                acc2 -= 0.1 * f64::cos(v7);
+                acc2 += f64::cos(x0) * 0.1;
+                if f64::ln_1p((x1.cos() * 1.5).cosh().powi(2)) >= -0.5 && j + n < 2 {
+                    continue;
+                }
+            }
+            match n % 4 {
+                0 => {
+                    s0 *= 0.6;
+                    s0 += 1.0 * (s1 / 4.0).sin();
+                    if f64::copysign(v7, v3) <= v8 {
+                        acc2 -= 0.5 * f64::sin((fi.powi(2) + 1.0).log2());
+                    } else if x2 > 0.5 {
+                        s0 = s0 * 0.75 + (s1 - x0).sin() * 0.1;
+                    }
+                }
+                2 => {
+                    acc2 += (-v7).tanh() * 0.5;
+                    if s0 - v7.atan() > x1 || i % 2 == 0 {
+                        let v8: f64 = v[3 - i].to_degrees() * 0.01;
+                        acc2 += v8.sin() * 0.5;
+                    } else if f64::exp2(v7.sin()) * v8 > -0.5 && i % 2 == 0 {
+                        s1 *= 0.5;
+                        s1 += 0.2 * (s1.sin() * 0.9).acos().sin();
+                    } else {
+                        s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                        for j in (0..=i).rev() {
+                            let fj = j as f64;
+                            if f64::powi(x0, 3) - (v7 - 1.2) >= 1.0 {
+                                acc2 -= 0.1 * fj.sin();
+                            } else if s0.sin() <= 0.25 {
+                                s0 = (s0 * 0.5 + (s0 * s0 + 0.5).sqrt() * 0.5).sin();
+                                acc2 += v[i].cos().exp().sin() * 0.1;
+                            } else {
+                                s1 = s1 * 0.75 + f64::atan2(s1.powi(2) + 1.0, x2).cos() * 0.1;
+                            }
+                            acc2 += 0.1 * f64::cos(v8.sin().cosh());
+                        }
+                    }
+                }
+                _other => {
+                    s0 = (s0 * 0.8 + (v3 + f64::atanh(f64::cos(x2) * 0.9)) * 0.02).tanh();
+                }
+            }
+            s1 = s1 * 0.75 + ((v7 * v7 + 1.0).log2().powi(2) + 0.5).cbrt().tanh() * 0.02;
+            for j in 0..i {
+                if f64::cbrt(v[2].tanh() + 2.0) < 0.5 {
+                    s0 = (s0 * 0.75 + f64::cosh(s0.tanh()) * 0.2).tanh();
+                    break;
+                }
+                let v9 = match j {
+                    0 | MODE_C => v3.atan().powi(3),
+                    _other => v8.tanh(),
+                };
+                if -f64::sin(v8) >= v[j] {
+                    continue 'l0;
+                }
+                acc2 += 0.1 * f64::sin(v9 * x1);
+            }
+        }
+        s0 + s1.sin() - acc2.tanh() + f64::sin(v7) - v8.cos() - (v8.clamp(-0.5, 1.5) + v3.cos())
+    }
+
+    #[differentiable]
+    pub fn prog_90<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let mut s0 = v[n % 4].abs();
+        let mut s1 = (p.0 - 0.75).cos() * 2.0;
+        let mut s2 = T::log(T::from_f64(2.0_f64).unwrap(), v[0] * v[0] + 2.0);
+        let mut acc3: T = 0.0;
+        let v6 = if T::log2(T::acosh(v[0] * v[0] + 1.5).powi(2) + 1.0) > -1.0 {
+            for _ in (0..3).rev() {
+                s0 = s0.mul_add(0.75, (T::cos(p.0) * 0.9).asin().cos() * 0.1);
+                s0 = s0 * 0.5;
+                s0 = s0 + 0.2 * (T::sin(v[1]) * 0.9).asin().tanh().tanh();
+                s0 = T::mul_add(s0, 0.5, (-T::acosh(T::powi(s0, 2) + 2.0)).tanh() * 0.2);
+            }
+            let v4 = p.1.hypot(v[n % 4]);
+            ((T::sin(p.1) + 2.0).cbrt().cos() * 0.9).acos() + v4.cos()
+        } else {
+            let v5 = (s2 + p.1) * s2;
+            prog_66::<T>(s2, (v[2].asinh().sin() * 0.9).asin().tanh() * 2.0, x0 * 0.25, &v, n) + v5.cos()
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if k7 % 2 == 0 && s1.powi(2) > x0 {
+                s2 = 0.8 * s2 + 0.2 * s2.tanh().cos();
+            }
+            if v[0].tanh() <= v6 {
+                s2 = s2 * 0.5;
+                s2 = s2 - 0.5 * T::ln_1p(s2.sin() * 0.5);
+                if s1 + s0 >= -1.0 {
+                    break;
+                }
+            } else {
+                s1 = s1 * 0.8 + T::powi(s1 * s1 + 1.0, -2) * 0.02;
+                if T::mul_add(x0, v[0], p.0).asinh() <= -1.0 {
+                    break;
+                }
+                let v8 = prog_35(x0 * 1.2, (T::powi(v[3], 2) + 1.0).powi(-2).sin(), (T::cos(s2).cosh() * s0).cos() * 2.0, v, k7);
+                acc3 = acc3 - 0.005 * T::cos(v8);
+            }
+            s2 = s2 * 0.75;
+            s2 = s2 + 0.1 * (v6 + s2).tanh();
+            if k7 >= 2 {
+                break;
+            }
+        }
+        let mut a9 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = s0.tanh();
+            s0 = (s0 * 0.6 + t.cos() * 0.4).tanh();
+        }
+        s1 = (s1 * 0.75 + (x0.sin() * 0.9).acos() * 0.1).sin();
+        let mut k10 = 0;
+        let v13: T = loop {
+            k10 += 1;
+            s0 = s0 * 0.75 + v[3 - k10].atan().cos() * 0.25;
+            let v12 = if ((-a9[n % 4]).sin() * 2.0).cosh() > -0.5 || k10 < 3 {
+                let v11 = (T::powi(v6, 2) + 1.0).log2();
+                v11.cos()
+            } else {
+                s0.atan()
+            };
+            if k10 >= 3 || T::acos(s0.sin() * 0.9) <= a9[(k10 + k7) % 4] * v6 {
+                break (s2 * s2 + 1.5).acosh() / (T::powf(T::from_f64(1.5_f64).unwrap(), v12.cos()).powi(2) + 1.0);
+            }
+            acc3 = acc3 + 0.5 * v12.cos();
+        };
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            for &u in v.iter() {
+                acc3 = acc3 + (v13 - v6).tanh() * 0.1;
+                let v14 = a9[k7].atan();
+                acc3 = acc3 - 0.1 * (s1.sin() * 0.9).asin().sin();
+                s0 = T::mul_add(s0, 0.5, (u.cos() + v14.tanh()).cos() * 0.25);
+            }
+            if v13.atan().cos().exp() >= fi - s0 && i < n {
+                acc3 = acc3 + 0.5 * t.sin();
+                s1 = 0.5 * s1 + 0.5 * s1.max(v6).sin();
+            } else if (x0.tanh().powi(2) + 1.0).log(3.0) > 0.25 {
+                acc3 = acc3 + 0.5 * T::cos((v[(i + k7) % 4].powi(2) + 2.0).sqrt());
+            } else {
+                for j in (0..=i).rev() {
+                    acc3 = acc3 - (t.powi(2) + 0.5).ln().tanh() * 0.1;
+                    s2 = (s2 * 0.75 + (T::tanh(a9[3 - i]) + 2.0).cbrt() * 0.75).sin();
+                    acc3 = acc3 + T::sqrt(a9[j] * a9[j] + 1.0) * 0.05;
+                }
+            }
+            s0 = s0.mul_add(0.5, (t / (v6.powi(2) + 0.5)).tanh() * 0.05);
+        }
+        let [b15, b16, b17, _] = v;
+        T::sin(s0) - s1 * 0.25 - s2 + acc3.cos() + v6.sin() - a9[3] + v13 * 1.5 + b15 * 1.5 - b16.tanh() - b17.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_91(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tanh(*x2 * x1) * 2.0;
+        let mut s1 = f64::cos(s0 - (v[n % 4] - x0)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = f64::INFINITY;
+        for i in 1..=4 {
+            let fi = i as f64;
+            m3 = m3.min((fi.powi(2) + 1.0).log10() + v[i % 4]).max(-2.0);
+        }
+        s1 = s1 * 0.8 + m3.tanh() * 0.2;
+        let v6 = if m3 < acc2 * acc2 && n > 1 {
+            for i in 0..v.len() {
+                let fi = i as f64;
+                let v4 = s0;
+                s1 = (s1 * 0.6 + f64::exp2(s1.cos()) * 0.25).tanh();
+                for _ in 0..n {
+                    s1 = (s1 * 0.6 + (fi + s1) * s1 * 0.05).sin();
+                    acc2 += (v4.to_degrees() * 0.02).cos() * 0.05;
+                    s1 = (s1 * 0.6 + (s1.sin() * 0.9).acos() * 0.1).sin();
+                }
+                acc2 += f64::sin(f64::tanh(v4)) * 0.5;
+            }
+            *x2 + 0.35
+        } else {
+            let v5 = (m3.sin() * 2.0).sinh();
+            return f64::recip(v5.powi(2) + 1.0)
+        };
+        if (f64::asin(v6.cos() * 0.9).tanh() * 1.2).tan() >= m3 {
+            let v7: f64 = prog_61((m3 * m3 + 2.0).acosh().cos(), f64::sin((v[0].cos() * 0.9).acos()) * 2.0, f64::tanh(v6), [v[0], v[1], v[2], v[3]], n);
+            s0 *= 0.8;
+            s0 += 0.005 * prog_76(*x2, f64::tanh(f64::asin(x1.tanh() * 0.9)), 1.5, [v[0], v[1], v[2], v[3]], 4).sin();
+            acc2 += f64::sin(v7) * 0.005;
+        } else {
+            let m3 = s1.cos();
+            s1 = (s1 * 0.6 + prog_76(x0, s0, f64::cos(v[n % 4]), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+            s1 = 0.8 * s1 + 0.01 * m3;
+        }
+        let mut m8 = 0;
+        for &t in v {
+            acc2 += f64::cos(t) * 0.5;
+            if f64::atan2(s0, v[1].powi(2) + 0.5) > -0.5 {
+                m8 += 1;
+            }
+            if 0.5_f64.atan2(f64::exp2(f64::cos(v6))) <= 1.0 {
+                break;
+            }
+        }
+        match m8 {
+            0..=1 => {
+                s1 *= 0.75;
+                s1 -= 0.02 * f64::log10(f64::powi(s1, 2) + 1.0).sin();
+                let v9: f64 = prog_76(f64::tanh(v[(m8 + n) % 4].powi(2)), 2.0, (x1 + v[(m8 + n) % 4]).sin(), [v[0], v[1], v[2], v[3]], m8);
+                acc2 += 0.01 * f64::tanh(v9);
+            }
+            MODE_C | 4 => {
+                s1 = (s1 * 0.6 + (-s1.tanh()) * 0.02).sin();
+                acc2 -= 0.75 * f64::cos((v[(m8 + n) % 4].cos() * 1.5).sinh().atan2(f64::cbrt(x2.cos() + 2.0).powi(2) + 1.0));
+            }
+            5 => {
+                s1 = s1 * 0.8 + (s0.powi(2) + 1.0).sqrt().cos() * 0.01;
+                s0 = s0 * 0.75 + v[n % 4].sin() * 0.25;
+                if prog_76(s0, ((v[m8 % 4].tanh() + 2.0).cbrt() / (x0.clamp(-1.5, 1.5).cos() + 2.0)).cos(), 1.2, [v[0], v[1], v[2], v[3]], n) < -1.0 {
+                    acc2 -= 0.5 * (s1.cos().tanh() * 0.5).ln_1p();
+                } else {
+                    s1 = s1.mul_add(0.5, f64::tanh(f64::sin(s1).exp_m1()) * 0.02);
+                    acc2 += (*x2 / (x0 * x0 + 0.5)).cos() * 0.5;
+                }
+            }
+            _ => {
+                acc2 -= *x2 / (x0.sin() + 2.0) * core::f64::consts::FRAC_1_SQRT_2;
+                acc2 -= 0.25 * (x0 - s0).cos();
+            }
+        }
+        let v11 = match m8 {
+            1 => {
+                s1 = s1 * 0.75 + x0.powi(3).sin() * 0.02;
+                prog_76(0.25, x0, 0.25, [v[0], v[1], v[2], v[3]], m8)
+            }
+            g if g > 2 => {
+                let v10 = prog_76(s1, 2.0, x0, [v[0], v[1], v[2], v[3]], m8);
+                0.75 * f64::asin(v[m8 % 4].sin() * 0.9) + f64::tanh(v10)
+            }
+            _ => (s1.to_radians() * 20.0).powi(2),
+        };
+        if f64::cbrt(f64::sin(f64::to_radians(v6)) + 2.0) > 0.25 || m8 == 6 {
+            s1 = s1.mul_add(0.5, (s0 - m3).tanh() * 0.02);
+            let v12 = (v[m8 % 4] * v[m8 % 4] + 0.5).ln();
+            s1 = 0.5 * s1 + 0.25 * v12.tanh();
+        }
+        let v16 = if let Some(k13) = n.checked_sub(2) {
+            let c14 = k13 as f64;
+            let v15 = c14.tanh().asinh();
+            f64::sqrt(v15 * v15 + 2.0)
+        } else {
+            s0 = 0.5 * s0 + 0.1 * x0.sin().exp_m1().sin();
+            f64::atan(-v[m8 % 4])
+        };
+        s0.cos() - s1 - acc2.tanh() - f64::cos(v11) - v16 * 0.5 + (v[m8 % 4] + v6)
+    }
+
+    #[differentiable]
+    pub fn prog_92<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1 = p.1.sin();
+        let mut s2 = T::log(w0[3].powi(2) + T::one(), T::from_f64(3.0).unwrap());
+        let mut acc3: T = T::zero();
+        let mut k4 = 0;
+        while k4 < 5 && T::from_f64(2.5).unwrap() - p.1 * w0[k4 % 4] > T::cos(p.0) {
+            k4 += 1;
+            let mut m5 = (p.1 * s2).cos();
+            for j in 0..=3 {
+                let fj = T::from_usize(j).unwrap();
+                m5 = w0[j].mul_add(s1, p.1).mul_add(T::one() - w0[j], p.1.mul_add(w0[j], fj)).max(m5);
+            }
+            acc3 = acc3 + T::from_f64(0.2).unwrap() * m5.tanh();
+            acc3 = acc3 + w0[(k4 + n) % 4].hypot(p.1 * p.1).tanh() * T::from_f64(0.4).unwrap();
+            let v6: T = T::powf(x0 * x0 + T::from_f64(0.5).unwrap(), T::from_f64(0.3).unwrap());
+            acc3 = acc3 + T::from_f64(0.4).unwrap() * v6.sin().tanh();
+        }
+        acc3 = acc3 - p.0 / T::from_f64(1.5).unwrap();
+        for (i, &t) in w0.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            if s1 * fi <= T::one() {
+                acc3 = acc3 + T::from_f64(0.4).unwrap() * (x0.tanh() * T::from_f64(1.2).unwrap()).tan().tanh();
+            } else if T::atan(t).mul_add(x0.sin().exp2(), fi - t) > T::powi(t, 2) {
+                let v7 = s1.tanh();
+                acc3 = acc3 + T::from_f64(0.5).unwrap() * v7;
+            }
+            s1 = (s1 * T::from_f64(0.75).unwrap() + s1 * T::from_f64(0.25).unwrap()).tanh();
+            acc3 = acc3 - T::from_f64(0.5).unwrap() * t.cos();
+        }
+        if T::acosh(T::powi(p.1 + s2, 2) + T::from_f64(2.0).unwrap()) > T::atanh(p.0.cos() * T::from_f64(0.9).unwrap()) && k4 == 1 {
+            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.1).unwrap() * (w0[k4 % 4] * w0[k4 % 4] + T::one()).cbrt().atan().tanh();
+            if T::tanh(s1 + p.0).exp() > -T::from_f64(0.5).unwrap() || k4 < 3 {
+                let v8 = x0.clamp(w0[2].sin() - T::from_f64(1.5).unwrap(), x0.cos() + T::from_f64(1.5).unwrap()).sin();
+                s1 = s1.mul_add(T::from_f64(0.5).unwrap(), T::cos(v8) * T::from_f64(0.5).unwrap());
+            } else {
+                acc3 = acc3 + T::max(p.0, x0).sin();
+            }
+        } else {
+            acc3 = acc3 + prog_66::<T>((x0 / ((T::from_f64(0.8).unwrap() - p.1).cos() + T::from_f64(2.0).unwrap())).sin() * T::from_f64(2.0).unwrap(), T::cos(x0.tanh().sinh()) * T::from_f64(2.0).unwrap(), s2, w0, n).tanh() * T::from_f64(0.005).unwrap();
+            if T::max(-T::from_f64(3.0_f64).unwrap(), x0) >= -T::one() {
+                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * T::sin(s1);
+                let v9 = prog_35(T::cos(T::atanh(s1.tanh() * T::from_f64(0.9).unwrap()).hypot(T::cos(p.0))), p.1, (w0[n % 4].sin() * T::from_f64(0.9).unwrap()).asin().sin(), [v[0], v[1], v[2], v[3]], k4);
+                s2 = (s2 * T::from_f64(0.75).unwrap() + v9.tanh() * T::from_f64(0.005).unwrap()).tanh();
+            } else {
+                acc3 = acc3 + (p.0 * p.0 + T::from_f64(2.0).unwrap()).ln().cos();
+                acc3 = acc3 - T::tanh(p.0).to_degrees() * T::from_f64(0.01).unwrap();
+            }
+            s2 = (s2 * T::from_f64(0.8).unwrap() + x0 * T::from_f64(0.2).unwrap()).sin();
+        }
+        if (s2 * s2).ln_1p() >= T::from_f64(0.5).unwrap() {
+            return (w0[k4 % 4].clamp(-T::from_f64(1.5).unwrap(), T::from_f64(1.5).unwrap()).powi(2) + T::from_f64(1.5).unwrap()).acosh();
+        }
+        if T::copysign((T::cos(x0) * T::from_f64(0.5).unwrap()).ln_1p(), s1 * p.0) >= T::from_f64(0.5).unwrap() {
+            let v10 = T::tanh(x0).exp_m1();
+            s1 = s1 * T::from_f64(0.5).unwrap() + T::to_radians(v10 - T::from_f64(0.8).unwrap()) * T::one();
+        } else if (T::cos(v[1]) * T::from_f64(1.5).unwrap()).sinh() >= T::from_f64(0.5).unwrap() && n % 3 == 1 {
+            acc3 = acc3 + T::sin(x0).exp().cos();
+        } else {
+            s2 = s2 * T::from_f64(0.5).unwrap();
+            s2 = s2 + T::from_f64(0.02).unwrap() * T::tanh(s2);
+            acc3 = acc3 + s1 / (v[(k4 + n) % 4] * v[(k4 + n) % 4] + T::from_f64(0.5).unwrap());
+            if k4 < n {
+                let v11 = v[k4 % 4] / (w0[3] * w0[3] + T::from_f64(1.5).unwrap());
+                acc3 = acc3 + (v11 * v11).tanh();
+            }
+        }
+        s1 * T::from_f64(0.25).unwrap() + T::cos(s2) + acc3.tanh()
     }
 
     #[differentiable]
     pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + v[1]).cos() * 2.0;
-        let mut s1 = f64::sin(prog_55(x2, (x2 - x0).tanh(), f64::cos(f64::cosh(f64::exp(f64::tanh(v[n % 4])).tanh())) * 2.0, v, n)) * 2.0;
-        let mut s2 = prog_40(f64::log((x2 * x0).powi(2) + 1.0, 10.0).cos() * 2.0, f64::mul_add(v[n % 4], x2, x1).tanh().exp_m1().tanh(), 0.5, v, n).tanh() * 2.0;
+        let mut s0 = (v[n % 4] * x1).sin() * 2.0;
+        let mut s1: f64 = prog_35((x2.powi(2) + 2.0).sqrt().cos(), x1, f64::sin(f64::asinh(x0)), v, n);
+        let mut s2: f64 = v[3].sin().mul_add((x1.powi(2) + 1.0).atan2(v[n % 4]), f64::max(x1, v[3])).cos() * 2.0;
         let mut acc3: f64 = 0.0;
         for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            let v4 = f64::exp(fi.cos());
-            if (t * t + 1.0).log10() < 0.0 {
-                acc3 -= (s0 * s0 + 0.5).sqrt().cos() * 0.5;
+            for j in 0..n {
+                let fj = j as f64;
+                if (t.cos() * 1.2).tan() + t.asinh() <= -1.0 {
+                    let v4 = (fj.powi(2) + 1.0).log(2.0);
+                    s1 *= 0.8;
+                    s1 += 1.0 * (v4.powi(2) + 0.5).sqrt().sin();
+                } else if (x0.cos() * 0.9).atanh() >= -0.25 || i > 2 {
+                    acc3 += 0.05 * t.cos().cosh().cos();
+                } else {
+                    s1 = 0.75 * s1 + 0.05 * f64::tanh(s1).exp_m1().tanh();
+                    if f64::to_degrees(v[3 - i]) * 0.01 > 0.5 {
+                        continue;
+                    }
+                }
+                let v5 = v.iter().map(|&p| (f64::tanh(s1 + fj) * 1.2).tan() + p.cos()).sum::<f64>();
+                s2 = (s2 * 0.8 + s1.sin().atan2((fj.cos() * 1.5).cosh().powi(2) + 1.0) * 0.2).tanh();
+                s1 = (s1 * 0.8 + f64::tanh(v5) * 0.005).tanh();
             }
-            if s1 / (f64::powi(f64::sinh(v4.tanh()), 2) + 1.0) >= 1.0 {
-                break;
-            }
-            acc3 += prog_20(f64::cos(-(v4 + fi)) * 2.0, f64::cos(f64::recip((s0 * s0 + 2.0).acosh().powi(2) + 1.0)), x1, v, i).sin() * 0.01;
+            let v6 = t + fi.to_radians() * 50.0;
+            s2 = (s2 * 0.6 + v6 * 0.4).tanh();
         }
-        'l1: for i in (0..=n).rev().step_by(2) {
+        let v7 = prog_35::<f64>(f64::cos(f64::ln(acc3 * acc3 + 1.0).clamp(-1.0, 1.5)), x0, (x2 / 2.0).sin() * 2.0, v, n);
+        if f64::ln_1p(f64::tanh(x1) * 0.5) >= 0.5 {
+            return f64::cbrt(x1.cos() + 2.0);
+        }
+        for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            s0 = (s0 * 0.75 + (s0 * s0 + 2.0).acosh() * 0.1).tanh();
-            let v5 = if 0.65 - x1 > 0.5 {
-                f64::atan2(s1, x1.powi(2) + 0.5)
-            } else if f64::tanh(x1) >= x2 {
-                (fi * fi + 1.0).log2()
+            let v9 = if f64::ln(t * t + 1.0) > v[0] {
+                v7.tanh()
             } else {
-                return v[i % 4].mul_add(fi + s2, v[i % 4].cos())
+                let v8 = fi + x2 - (v[i] * v[i] + 1.0).log(10.0);
+                f64::tanh(v8)
             };
-            s1 = (s1 * 0.5 + s1 * 0.5).sin();
-            for u in v {
-                acc3 += f64::sin(0.5_f64.atan2(fi)) * 0.1;
-                if f64::exp(f64::sin(u)) >= -1.0 && n == 3 {
-                    break 'l1;
-                }
-            }
-            s2 *= 0.6;
-            s2 += 0.05 * v5.tanh();
+            let v10: f64 = (x0 * x0 + 1.0).log2();
+            acc3 += 0.5 * f64::sin(v9.max(s2 + fi));
+            acc3 += 0.5 * v10.sin().cos();
         }
-        let v11 = 'b3: {
-            if f64::cosh(f64::acos(x0.sin() * 0.9).cos() * 2.0) <= 1.0 || n > 4 {
-                break 'b3 f64::sqrt(v[3] * v[3] + 1.0);
+        let v11: f64 = 'b3: {
+            if !(n > 5) {
+                s0 = f64::mul_add(s0, 0.6, f64::sin(f64::acos(x1.cos() * 0.9)) * 0.1);
+                break 'b3 f64::powi((x0 * x0 + 1.0).powi(-2), 2);
             }
-            for i in (1..=5).step_by(2) {
-                let fi = i as f64;
-                if (x0 / 4.0).tanh() < -0.5 && i % 3 == 1 {
-                    break 'b3 f64::mul_add(x2, x2, v[n % 4]).asinh();
-                }
-                let v9: f64 = if i % 2 == 0 && s2 * x1 < s0 {
-                    for _ in 0..5 {
-                        s2 = 0.8 * s2 + 0.05 * (s1.powi(2) + 2.0).acosh().sin();
-                        s0 = s0 * 0.5 + (s1 * s0).sin() * 0.1;
-                    }
-                    let v6 = x1.mul_add(v[2], x0) + f64::cos(s2).exp2();
-                    v6.sin()
-                } else {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        if !(j == 3) {
-                            s0 = s0.mul_add(0.5, f64::sin(s2) * 0.5);
-                            let v7 = f64::sin(v[0]).exp() / (fj.cos() + 2.0);
-                            s2 = s2 * 0.8 + v7.sin() * 0.05;
-                        }
-                        s1 *= 0.8;
-                        s1 -= 0.01 * (s1 * s1 + 1.0).powf(f64::tanh(s1)).cos();
-                        let v8: f64 = x1.mul_add(x0, s1).atan2((0.5 * x1).powi(2) + 0.5);
-                        acc3 += 0.1 * v8.sin();
-                    }
-                    f64::acosh(f64::ln_1p(fi * fi).powi(2) + 2.0)
-                };
-                let v10 = match i {
-                    1 => f64::asinh(v9).cos(),
-                    3 | 5 => prog_20(1.5, ((f64::tanh(v9) * 0.9).acos() / (f64::tanh(x1).exp2().powi(2) + 1.5)).sin(), f64::cbrt((f64::tanh(v9) * 0.5).ln_1p().cos() + 2.0).sin() * 2.0, v, n),
-                    _ => s1.sin().cosh(),
-                };
-                s2 = (s2 * 0.75 + f64::cosh(s2.tanh()) * 0.2).tanh();
-                s1 *= 0.5;
-                s1 += 0.005 * f64::sin(v9.tanh() - v10.sin());
+            if v7 >= 0.5 || n < 3 {
+                s2 = (s2 * 0.8 + prog_15::<f64>(s2, s2.tanh() * 2.0, f64::cos(x0.abs()), &v, n) * 0.005).tanh();
+                break 'b3 prog_35(0.5, x1, f64::sin((x1.tanh() * 0.5).ln_1p()), v, n);
             }
-            for i in (0..5).rev() {
-                acc3 += (s0 * x0).sin() * 0.4;
-                if f64::powf(f64::powi(x1, 2) + 1.0, f64::tanh(s1)) <= -0.5 && i % 2 == 0 {
-                    break 'b3 (s1 * s1 + 1.5).acosh();
-                }
-            }
-            v[3] + 2.0
+            v[n % 4].atan()
         };
-        let v18: f64 = 'b8: {
-            let v12 = f64::exp_m1(f64::recip(v[n % 4] * v[n % 4] + 1.0).tanh());
-            let mut k13 = 0;
-            while k13 < 4 && prog_55(x2, 1.5, (f64::cos(v12).exp_m1() - f64::to_radians(x0)).tanh(), v, n) > -0.5 {
-                k13 += 1;
-                let v14 = f64::atanh(v[k13 % 4].atan().tanh() * 0.9);
-                let v17 = match k13 {
-                    MODE_A if n > 3 => {
-                        let v15 = v11;
-                        x2 + v15
-                    }
-                    g if g > 1 => {
-                        let v16 = v14 + x2;
-                        f64::exp2(v11.sin()) + v16.sin()
-                    }
-                    _ => s0 * 0.5,
-                };
-                if !(n > 2 && f64::sin(s2).exp() * f64::recip(v14 * v14 + 1.0) <= v11 * v[1]) {
-                    break 'b8 f64::cos(v17) * 1.25;
-                }
-                acc3 += 0.2 * v17.cos().cos().exp().sin();
-            }
-            prog_20(v12, s2, 0.75, v, n)
-        };
-        s0 + s1 * 0.75 + f64::cos(acc3) + v11.tanh() + v18.cos()
+        s0 - s1.cos() - s2 * 0.25 - acc3.tanh() - v7 * 0.5 + v11 * 0.25 - (x2.powi(2) + 1.0).log2().min((acc3 * 0.01).sin())
     }
 
     #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.cos().exp_m1().abs();
-        let mut s1: f64 = ((x1.cos() * 0.9).atanh() + v[3] * v[3]).tanh() * 2.0;
-        let mut s2 = x0 / (f64::powi(x0, 2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::sin);
-        for (i, &t) in a4.iter().enumerate() {
-            let fi = i as f64;
-            let v5 = s0.mul_add(x2, fi) * a4[3 - i];
-            s2 = (s2 * 0.6 + f64::log2(fi * fi + 1.0) / ((f64::to_degrees(t) * 0.01).powi(2) + 0.5) * 0.1).sin();
-            s1 = 0.8 * s1 + 0.01 * v5.cos();
+    pub fn prog_94<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0 = (T::from_f64(2.0).unwrap() - v[1] * x2).cos() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        s0 = s0 * T::from_f64(0.5).unwrap() + acc1.tanh().sin() * T::one();
+        if ((x0 * x1).cos() * T::from_f64(0.9).unwrap()).atanh() >= -T::from_f64(0.5).unwrap() {
+            return T::acos(x2.cos() * T::from_f64(0.9).unwrap()).hypot(T::exp2(acc1.cos()));
         }
-        if (f64::sin(a4[n % 4].max(acc3)) * 0.9).acos() >= f64::atan2(0.5_f64, x2) || n % 3 == 1 {
-            acc3 += acc3;
-            s0 = (s0 * 0.5 + x2.cos() * 0.5).tanh();
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            if (s2 * s2 + 2.0).acosh() > -1.0 {
-                return prog_20(f64::cos(x0) * 2.0, s1, (s0 * s0 + 1.0).log(2.0).cos().tanh() * 2.0, v, n);
+        let v4 = match n {
+            1..=2 => acc1.cos(),
+            5 => {
+                let v2 = s0 * x1;
+                acc1 * T::from_f64(0.5_f64).unwrap().hypot(acc1) + v2.cos()
             }
-            s2 = s2.mul_add(0.5, (2.0 * s2).tanh() * 0.25);
-        }
-        s0 * 0.25 + s1 * 1.5 + s2 - acc3 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.copysign(v[0].abs());
-        let mut s1 = -x2;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(prog_55(0.25, p.cos() * 2.0, x2, v, n))).product::<f64>();
-        let v4 = v.iter().map(|&p| v[n % 4] + p.cos()).sum::<f64>();
-        let v9 = match n.checked_sub(1) {
-            Some(k5) if k5 % 2 == 0 => v[k5 % 4] - v4,
-            Some(k6) => {
-                let c7 = k6 as f64;
-                s0 + c7.sin()
-            }
-            None => {
-                let v8 = x0.clamp(-1.0, 1.5);
-                x1.tanh() + v8.cos()
+            6 => x1.asinh(),
+            _ => {
+                for i in 0..v.len() {
+                    let fi = T::from_usize(i).unwrap();
+                    acc1 = acc1 - (v[n % 4] / (v[n % 4].powi(2) + T::one())).cos() * T::from_f64(0.5).unwrap();
+                    for _ in (0..=i).rev() {
+                        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * (s0 / (s0.cos() + T::from_f64(2.0).unwrap())).tanh();
+                        let v3 = v.iter().fold(fi.cos(), |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.5).unwrap() * p.tanh());
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + T::atan2((fi / T::from_f64(3.0).unwrap()).powi(2) + T::one(), s0 / T::from_f64(2.0).unwrap()) * T::from_f64(0.75).unwrap()).tanh();
+                        acc1 = acc1 - T::from_f64(0.1).unwrap() * v3;
+                    }
+                    acc1 = acc1 + fi.sin() * T::from_f64(0.5).unwrap();
+                }
+                (x0 * x0 + T::from_f64(1.5).unwrap()).acosh()
             }
         };
-        let mut k10 = 0;
-        while k10 < 4 && (f64::acos(f64::sin(s0) * 0.9).tanh() * 2.0).sinh() < 0.0 {
-            k10 += 1;
-            let mut m11: f64 = 0.0;
-            for j in 1..n {
-                let c12 = if j % 3 == 1 {
-                    v9 + 1.0
-                } else {
-                    1.0 - v3
-                };
-                m11 = m11.max(c12);
+        'l2: for i in 0..6 {
+            let fi = T::from_usize(i).unwrap();
+            let v5 = x2.max(v4);
+            acc1 = acc1 - (-T::mul_add(v5, s0, v5)).cos() * T::from_f64(0.25).unwrap();
+            for j in (1..=3).step_by(2) {
+                let fj = T::from_usize(j).unwrap();
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::cos(T::from_f64(2.0).unwrap() * T::mul_add(v5, v[1], fj)) * T::from_f64(0.05).unwrap());
+                match j {
+                    MODE_A if n % 2 == 0 => {
+                        acc1 = acc1 + (x0 * x2).tanh() * T::from_f64(0.1).unwrap();
+                    }
+                    1 => {
+                        break 'l2;
+                    }
+                    MODE_C => {
+                        acc1 = acc1 + T::from_f64(0.1).unwrap() * v5.sin();
+                        let v6 = ((fj * fi).powi(2) + T::from_f64(1.5).unwrap()).acosh();
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + v6.sin() * T::one()).sin();
+                    }
+                    _ => {
+                        s0 = s0 * T::from_f64(0.75).unwrap();
+                        s0 = s0 + T::from_f64(0.25).unwrap() * v4.tanh();
+                        let x0 = v[3 - j].tanh();
+                        s0 = (s0 * T::from_f64(0.8).unwrap() + x0.sin() * T::from_f64(0.2).unwrap()).sin();
+                    }
+                }
             }
-            s0 = (s0 * 0.8 + f64::cos(m11) * 0.2).sin();
-            match k10 % 2 {
+        }
+        'l4: for i in (0..n).rev() {
+            let fi = T::from_usize(i).unwrap();
+            s0 = (s0 * T::from_f64(0.5).unwrap() + T::atanh(v[i % 4].cos() * T::from_f64(0.9).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
+            let mut k7 = 0;
+            while k7 < n && (v4.tanh() * T::from_f64(0.5).unwrap()).ln_1p() >= -T::from_f64(0.25).unwrap() {
+                k7 += 1;
+                acc1 = acc1 + T::from_f64(0.05).unwrap() * T::acosh(v[n % 4] * v[n % 4] + T::from_f64(1.5).unwrap()).tanh();
+                acc1 = acc1 + T::cos((T::powi(s0, 2) + T::one()).log(T::from_f64(2.0).unwrap())) * T::from_f64(0.05).unwrap();
+                match k7 % 4 {
+                    0..=2 => {
+                        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * T::sin(T::log2(T::powi(x2, 2) + T::one()));
+                        continue 'l4;
+                    }
+                    _ => {
+                        let v8 = x2 + x0;
+                        acc1 = acc1 - v8.sin() * T::from_f64(0.05).unwrap();
+                    }
+                }
+            }
+            match i {
                 0 => {
-                    s0 = s0.mul_add(0.8, f64::tanh((v3.cos() * 0.9).acos()) * 0.05);
+                    let x1 = x1 + T::from_f64(1.2).unwrap();
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + x1.cos() * T::from_f64(0.5).unwrap()).sin();
                 }
-                1 => {
-                    let v13: f64 = prog_55((x0 + f64::copysign(2.0_f64, v[k10 % 4])).tanh() * 2.0, 0.5, x0.asinh().cos(), v, k10);
-                    s1 = 0.75 * s1 + 0.02 * v13.sin().tanh();
+                1..=3 => {
+                    acc1 = acc1 + T::from_f64(0.25).unwrap() * T::cos((T::tanh(x0.cos().exp2()) * T::from_f64(0.9).unwrap()).atanh());
+                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), s0.clamp(x1.cos() - T::from_f64(1.5).unwrap(), v[3].cos() + T::from_f64(1.5).unwrap()).cos() * T::from_f64(0.2).unwrap());
+                }
+                4 => {
+                    s0 = s0 * T::from_f64(0.75).unwrap() + T::log10(fi.powi(2) + T::one()).cos() * T::one();
+                    let v9 = ((x0 * v[k7 % 4]).powi(2) + T::from_f64(0.5).unwrap()).cbrt();
+                    acc1 = acc1 + T::from_f64(0.2).unwrap() * T::cos(v9);
                 }
                 _ => {
-                    s1 *= 0.75;
-                    s1 += 0.25 * f64::cos(f64::to_radians(x0) * 50.0);
-                    s0 *= 0.8;
-                    s0 += 0.2 * s0.cos();
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + s0 / (s0.clamp(s0.cos() - T::from_f64(1.5).unwrap(), s0.sin() + T::from_f64(1.5).unwrap()).cos() + T::from_f64(2.0).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
+                    acc1 = acc1 + (T::sin(s0) * T::from_f64(1.2).unwrap()).tan().cos() * T::from_f64(0.25).unwrap();
                 }
             }
-            acc2 += 0.5 * m11.sin();
         }
-        x0 * 1.5 - f64::cos(s0) + s1 * 0.75 + acc2 - v3 + v4.sin() + v9.cos() + f64::ln_1p(s1 * s1) / 4.0
+        let mut m10 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            match i % 2 {
+                0 => {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + (v4.cos().sinh().cos() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.01).unwrap()).sin();
+                }
+                1 => {
+                    let v11 = x1.powi(3);
+                    s0 = (s0 * T::from_f64(0.6).unwrap() + v11.sin() * T::from_f64(0.02).unwrap()).sin();
+                }
+                _ => {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + x2.cos() * T::from_f64(0.2).unwrap()).sin();
+                    if v[3].powi(3) < T::from_f64(0.5).unwrap() {
+                        for j in 0..5 {
+                            match j + n {
+                                MODE_A => {
+                                    s0 = s0 * T::from_f64(0.5).unwrap();
+                                    s0 = s0 - T::from_f64(0.1).unwrap() * T::tanh((s0.tanh().powi(2) + T::one()).powi(-2));
+                                }
+                                1..=3 => {
+                                    let v12 = x0 + v4;
+                                    acc1 = acc1 + v12.cos().cos() * T::from_f64(0.1).unwrap();
+                                }
+                                g if g > 4 => {
+                                    acc1 = acc1 - T::from_f64(0.1).unwrap() * T::tanh(s0.atan());
+                                }
+                                _ => {
+                                    let v13 = T::log10((v4 - fi).powi(2) + T::one());
+                                    acc1 = acc1 - T::sin(v13.asinh().min(v13 * x0)) * T::from_f64(0.1).unwrap();
+                                }
+                            }
+                            let v14: T = x2 / (fi * fi + T::from_f64(1.5).unwrap());
+                            acc1 = acc1 - T::from_f64(0.1).unwrap() * (v4 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() * T::from_f64(2.5).unwrap()).sin();
+                            acc1 = acc1 + T::from_f64(0.1).unwrap() * v14.sin();
+                        }
+                    }
+                    let v15 = (v4.sin() * T::from_f64(0.5).unwrap()).ln_1p();
+                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v15 * T::from_f64(0.5).unwrap());
+                }
+            }
+            if T::powi(v4.powi(2) + T::one(), -1) >= T::from_f64(0.5).unwrap() {
+                m10 += 1;
+            }
+            match i {
+                0..=2 => {
+                    break;
+                }
+                g if g > 3 => {
+                    let v16 = T::recip((x2 - x1).powi(2) + T::one());
+                    acc1 = acc1 + v16.cos() * T::from_f64(0.5).unwrap();
+                }
+                _ => {
+                    s0 = T::from_f64(0.8).unwrap() * s0 + T::one() * (fi * T::from_f64(0.25).unwrap()).tanh();
+                    acc1 = acc1 + T::from_f64(0.5).unwrap() * T::tanh(v4.to_degrees() * T::from_f64(0.02).unwrap());
+                }
+            }
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * T::exp(s0.tanh()).tanh();
+        }
+        match m10 {
+            0 => {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + (v4 + x0) * T::from_f64(0.02).unwrap()).sin();
+                acc1 = acc1 + v[2] * T::from_f64(0.35).unwrap();
+                if n % 2 == 0 {
+                    acc1 = acc1 - T::cos(v4) * T::from_f64(0.4).unwrap();
+                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), s0.powi(2).cos() * T::from_f64(0.01).unwrap());
+                } else {
+                    let v17 = T::recip(T::powi(x1, 2) + T::from_f64(0.5).unwrap());
+                    let v18 = v17.min(x2);
+                    acc1 = acc1 + v18.tanh();
+                }
+            }
+            g if g > 1 => {
+                let v19: T = v4.sin();
+                s0 = s0 * T::from_f64(0.75).unwrap();
+                s0 = s0 + T::from_f64(0.02).unwrap() * T::tanh(T::tanh(v19));
+            }
+            _ => {
+                let v20 = T::acosh(v[n % 4] * v[n % 4] + T::from_f64(2.0).unwrap());
+                s0 = s0 * T::from_f64(0.75).unwrap() + v20.tanh() * T::from_f64(0.1).unwrap();
+            }
+        }
+        s0.tanh() + acc1.tanh() + v4
     }
 
     #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = -v[2];
-        let mut s1 = (x0 * x2 + v[n % 4]).tanh() * 2.0;
+    pub fn prog_95<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x0;
+        let mut s1 = (f64::sin(x2) * 0.9).asin();
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5: f64 = loop {
-            k3 += 1;
-            acc2 -= 0.5 * (x2.powi(2) + 0.5).atan2(x1).sin();
-            let v4 = prog_55(x1, x2, s0.tanh().tanh(), [v[0], v[1], v[2], v[3]], k3);
-            if k3 >= 3 || f64::sin(x2) + v4.cos() > 0.5 {
-                break x2;
-            }
-        };
-        for _ in 0..3 {
-            s0 = s0 * 0.8 + (s0 * s0 + 0.5).recip().cos() * 0.1;
-            s0 *= 0.5;
-            s0 += 0.1 * (v5 * v[n % 4]).sin();
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = f64::atan(s0);
         }
-        let v6 = prog_55(x2, 1.2, 1.2, [v[0], v[1], v[2], v[3]], n);
-        for _ in (1..=5).step_by(2) {
-            acc2 -= f64::powi(f64::recip(s0 * s0 + 0.5), 2).cos() * 0.5;
-            if x1.tanh().exp().sin() >= -0.25 {
-                break;
-            }
-            s1 = (s1 * 0.5 + prog_20(x0, f64::cos(x0 + v5) * 2.0, f64::cos((f64::cos(x1) * 0.9).asin() - s0) * 2.0, [v[0], v[1], v[2], v[3]], 5) * 0.005).sin();
+        if f64::sin(v[0] - x2).exp() >= 1.0 {
+            s1 *= 0.8;
+            s1 += 0.005 * f64::cos(prog_61(x1, acc2, x2, [v[0], v[1], v[2], v[3]], 0));
         }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if v5.hypot(v6) >= -1.0 || k7 > 0 {
-                break x1 * f64::tanh(v[3]);
+        if prog_74::<4>(x0, 0.5, 0.25, [v[0], v[1], v[2], v[3]], n) > s1 {
+            s0 = s0 * 0.5 + (acc2 - s0).tanh() * 0.2;
+            let v4 = f64::asinh(x1).clamp(f64::sin(x1.copysign(x0)) - 1.5, f64::max(x1, x2).tanh() + 1.5);
+            acc2 += f64::cos(v4);
+        }
+        s0 = (s0 * 0.75 + (f64::tanh(a3[2]) * 0.9).atanh().tanh() * 0.02).sin();
+        let mut k5 = 0;
+        while k5 < n && f64::tanh(s0) < 0.5 {
+            k5 += 1;
+            if f64::exp_m1(v[k5 % 4].tanh()) > 0.5 || n < 1 {
+                acc2 += f64::tanh(f64::ln(x1 * x1 + 1.0).sin().exp()) * 0.25;
+                if k5 > 3 && (f64::sin(a3[1]) * 0.5).ln_1p() > f64::acosh(f64::powi(x2, 2) + 2.0) {
+                    continue;
+                }
+                s1 = 0.6 * s1 + 0.4 * f64::cos(x0);
+            } else if x1.tanh() <= v[k5 % 4] * core::f64::consts::FRAC_1_SQRT_2 {
+                s1 = s1 * 0.6 + f64::tanh(v[3].hypot(s1)) * 0.2;
+            } else {
+                s0 = 0.75 * s0 + 0.25 * f64::sin(a3[1]);
             }
-            s0 = (s0 * 0.8 + f64::exp2(f64::tanh(s0)) * 0.1).tanh();
-            if (f64::sin(x1) * 0.9).atanh() <= -0.5 {
-                break x1.sin();
-            }
-            if k7 >= 6 || f64::sinh(f64::sin(v[k7 % 4]) * 1.5) + v[(k7 + n) % 4] / (x0 * x0 + 1.0) > s0 {
-                break f64::log2(x2 * x2 + 1.0) + (-s1);
-            }
-        };
-        x1 - s0.sin() - s1 - f64::cos(acc2) - v5 * 0.25 + v6.sin() - v8.sin()
+            s1 *= 0.75;
+            s1 += 0.25 * (v[n % 4].sin() * 0.5).ln_1p();
+        }
+        x1 * 0.25 - s0 - s1.tanh() - acc2
+    }
+
+    #[differentiable]
+    pub fn prog_96<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = prog_48(x1, v[3].mul_add(x0, (f64::powi(v[n % 4], 2) + 1.0).log(10.0)).tanh() * 2.0, (x0 * v[2]).sin(), &v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = (f64::tanh(v[i]) * 0.9).acos().tanh();
+            s1 = (s1 * 0.75 + (x1 * x1 + 2.0).ln() * 0.25).tanh();
+        }
+        let v4 = prog_41(x2, f64::tanh(a3[0] * (a3[0].powi(2) + 1.0).powf(a3[0].tanh())), x1, v, 3);
+        let [b5, _, b6, b7] = [s1 * acc2, prog_41((f64::cos(v[n % 4]) + 2.0).cbrt().tanh(), ((v4 * acc2).cos() * 1.5).sinh().sin(), 1.5, v, n), prog_35(x1.max(a3[n % 4]).sin().tanh() * 2.0, v4.cos() * 2.0, 0.25, v, n), prog_15(2.0, s0, f64::tanh(f64::recip(x2 * x2 + 0.5).max(acc2 * v[n % 4])) * 2.0, &v, 4)];
+        let v8 = (-3.0_f64).max(f64::powf(a3[3] * a3[3] + 1.0, 0.5));
+        if ((v[2] * b5).powi(2) + 2.0).ln() <= -0.5 {
+            s0 = 0.5 * s0 + 0.05 * f64::cos(x0 / (v[n % 4] * v[n % 4] + 0.5));
+            let x0 = acc2 * std::f64::consts::FRAC_1_PI - f64::atan2(0.5_f64, x1);
+            acc2 += f64::sin(x0);
+        }
+        if !(n % 2 == 0) {
+            let v9 = x0.cos();
+            s0 = 0.6 * s0 + 0.4 * f64::sin(f64::tanh(v9));
+        } else if ((acc2 * acc2 + 1.0).recip().powi(2) + 1.0).log(10.0) < 0.0 {
+            s1 = f64::mul_add(s1, 0.6, f64::sin(x1 + b5) * 0.4);
+        }
+        for _ in (0..5).rev() {
+            let [b10, _, b11, b12] = v;
+            let v13 = s1.sin().exp();
+            s1 = (s1 * 0.75 + x0.tanh().exp() * 0.05).tanh();
+            acc2 += (b10.sin() + b11.tanh() - b12.tanh() - v13.sin()).sin() * 0.4;
+        }
+        s0.sin() + s1 * 0.25 - acc2 + b6.sin() + f64::cos(b7) - v8.tanh()
     }
 
     #[differentiable]
     pub fn prog_97(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
+        const PHASE_A: usize = 0;
         let (x1, x2) = p;
-        let mut s0 = x1.abs();
-        let mut s1 = v[n % 4].atan();
+        let mut s0 = prog_70(v[n % 4].sin() * 2.0, x1, 0.75, &v, 4).cos() * 2.0;
+        let mut s1 = (f64::powi(x0, 2) + 1.0).powf(f64::sin(x2)).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        for i in (0..4).rev() {
+        if f64::log2(x0 * x0 + 1.0) <= 0.0 || n > 5 {
+            let v3 = f64::acosh((x1 / (x0.sin() + 2.0)).powi(2) + 2.0);
+            s0 = s0 * 0.6 + (f64::to_radians(acc2) + v3.tanh().exp_m1()).cos() * 0.02;
+        }
+        'l0: for i in 1..n {
             let fi = i as f64;
-            s0 = 0.75 * s0 + 0.005 * prog_55((s0 / (x1.sin() + 2.0) - x0.asinh()).sin() * 2.0, s1, (x0 + v[i]).tanh(), v, i).sin();
-            let v3 = f64::sqrt(f64::powi(fi, 2) + 0.5);
-            if f64::hypot(x1, v[i]) <= x0 {
-                acc2 -= 0.5 * f64::cos(SCALE + x2).cos();
-            } else if x1 <= (fi * fi + 1.0).log(10.0) || i < 1 {
-                acc2 += f64::cos(v3.atan()) * 0.5;
-                match i % 4 {
-                    0..=2 => {
-                        continue;
+            s0 = f64::mul_add(s0, 0.6, fi.tanh().cos() * 1.0);
+            for j in 0..v.len() {
+                let fj = j as f64;
+                match n % 2 {
+                    PHASE_A if n > 1 => {
+                        s0 = s0.mul_add(0.75, (x2 * x2 + 0.5).ln().tanh() * 0.1);
                     }
-                    _ => {
-                        let v4 = f64::cos(x2);
-                        s1 = s1 * 0.5 + v4.sin() * 0.5;
+                    1 => {
+                        break 'l0;
+                    }
+                    _other => {
+                        s1 = 0.75 * s1 + 0.25 * (f64::asin(s1.cos() * 0.9) * std::f64::consts::FRAC_1_PI);
                     }
                 }
-                let v5: f64 = f64::exp2(v[2].cos());
-                acc2 += v5.sin() * 0.5;
-            } else {
-                s1 *= 0.75;
-                s1 += 0.25 * f64::sqrt((s1 - fi).powi(2) + 0.5).cos();
-                let x0: f64 = 1.5_f64.log(v3 * v3 + 2.0);
-                acc2 += 0.5 * f64::tanh(x0);
-            }
-            s1 = (s1 * 0.8 + v3.cos() * 1.0).sin();
-        }
-        let v12 = if n % 2 == 0 && (s0.sin() * 1.5).sinh() <= 0.5 {
-            for i in 0..3 {
-                acc2 += x0.tanh().mul_add(f64::sin(x0), x2 - v[1]).cos() * 0.5;
-                let v6 = match i {
-                    0..=1 => prog_55(0.5, f64::atan(v[0]).cos() * 2.0, x2, v, 3),
-                    2 => {
-                        acc2 -= f64::tanh(x2.atan2(s0 * s0 + 0.5).mul_add(f64::recip(v[(i + n) % 4].powi(2) + 1.0), f64::cos(x2))) * 0.4;
-                        (x1.tanh() * 0.9).acos()
-                    }
-                    _ => {
-                        let x2 = prog_55(x2, (f64::sin(x2).sin() * 1.5).sinh().sin() * 2.0, s1, v, n);
-                        0.8 - x1 + x2.cos()
-                    }
-                };
-                for j in 1..n {
-                    if v[j % 4] * x0 < v6 && i > 1 {
-                        s1 = (s1 * 0.75 + v[j % 4] * s1 * 0.05).sin();
+                s0 *= 0.75;
+                s0 -= 0.02 * f64::tan(x2.tanh() * 1.2).cos();
+                if fj * v[i % 4] <= 1.0 {
+                    let v4: f64 = (x1.powi(2) + 1.0).ln();
+                    s0 = s0.mul_add(0.6, f64::cos(x0 * x1) * 0.1);
+                    acc2 += 0.1 * f64::cos(v4);
+                } else if (x1 - v[j]) * x0.sin().exp() >= fj {
+                    acc2 -= 0.1 * f64::sin(x0 * x0 + (s1.powi(2) + 1.5).acosh());
+                    s1 = 0.8 * s1 + 0.2 * fi.mul_add(fj, s1).cos();
+                } else {
+                    s0 = 0.75 * s0 + 0.02 * f64::atan2(f64::cbrt(f64::sin(x0) + 2.0).powi(2) + 0.5, f64::acosh(x2 * x2 + 2.0)).tanh();
+                    if (v[j] * v[j] + 0.5).recip() > -0.5 {
                         break;
                     }
-                    let v7 = s0.powi(3);
-                    match n % 3 {
-                        0 | PHASE_C => {
-                            let v8 = f64::tanh((f64::powi(v7, 2) + 1.0).recip());
-                            acc2 += f64::sin(v8.cos()) * 0.1;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.8 + (s0.powi(2) + 1.0).powf(0.5) * v[j % 4] * 0.02).sin();
-                            s1 = s1 * 0.75 + f64::asin(s0.sin() * 0.9).sin() * 0.1;
-                        }
-                    }
-                    s1 = s1.mul_add(0.5, f64::cos(1.5_f64.hypot((v[j % 4] * v[j % 4] + 1.5).acosh())) * 0.1);
-                    acc2 -= 0.1 * v7.sin();
+                    s0 = s0.mul_add(0.8, f64::sqrt(s0.tanh().exp().powi(2) + 2.0).cos() * 0.05);
                 }
-                s0 = 0.6 * s0 + 0.005 * v6.cos();
             }
-            let v9 = -x2;
-            v9 * v9
-        } else if x2 * x2 >= -1.0 {
-            let v10 = v[n % 4] + x0;
-            prog_40(x1.sin() * 2.0, f64::powi(x1, 3).cos(), s0, v, n) + v10.tanh()
-        } else {
-            let v11 = (f64::powi(f64::powi(v[3], 3), 2) + 1.0).recip();
-            return prog_20(f64::tanh((x2.sin() * 1.2).tan()) * 2.0, s1, 1.5, v, n) + f64::sin(v11)
+            let v5: f64 = 1.5_f64.log(x2 * x2 + 2.0);
+            s1 = f64::mul_add(s1, 0.75, v5.tanh() * 0.4);
+        }
+        let mut m6 = x0;
+        let mut m7: f64 = f64::NEG_INFINITY;
+        for i in 0..=n {
+            let c8 = 0.5 - x0 + v[(i + n) % 4];
+            m6 = m6.min(c8);
+            m7 = m7.max(x1 * v[3] + v[(i + n) % 4]);
+        }
+        acc2 += m6.sin();
+        s1 = (s1 * 0.75 + m7.cos() * 0.05).tanh();
+        for &t in v.iter() {
+            let v9 = t * t;
+            if n == 3 {
+                break;
+            }
+            s0 = s0 * 0.8 + f64::tanh(v9).tanh() * 0.05;
+        }
+        let v11 = match n {
+            0..=1 => prog_76(x2, x1, f64::tanh((v[0].cos() * 0.5).ln_1p()), v, n),
+            g if g > 2 => {
+                let v10 = (v[n % 4].copysign(acc2).tanh() * 0.9).asin();
+                s1 = s1 * 0.8 + v10.cos().tanh() * 0.05;
+                (x2 * x2 + 1.0).log10()
+            }
+            _ => {
+                let x1 = f64::exp_m1(f64::cos(x1));
+                s1 = s1 * 0.75 + (-x0).cos() * 0.25;
+                prog_76(x2.sin().cos(), f64::cos(x1).cos(), x2, v, n)
+            }
         };
-        for _ in 1..n {
-            if v[n % 4] + f64::sin(x1).exp2() < x0 && n % 2 == 0 {
-                continue;
-            }
-            let v13 = SCALE + v12.cos();
-            s0 = (s0 * 0.6 + (v13 + v12) * 0.2).tanh();
+        let mut a12 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a12[i % 4] += a12[(i + 1) % 4] * (f64::cos(f64::atan(m7)) * 0.05);
+            a12[2] = a12[2] + a12[i % 4] * (fi.atan().cos() * 0.05);
         }
-        if prog_55(f64::tanh(x0.tanh()) * 2.0, (f64::tanh(f64::atanh(v[n % 4].sin() * 0.9)) * 0.9).acos().cos(), x1, v, n) > x1 - v[n % 4] && n < 3 {
-            s0 = s0.mul_add(0.75, f64::atanh(x1.sin() * 0.9).cos() * 0.05);
-            if n % 3 == 1 && f64::powi(v[n % 4], 2).atan() < -1.0 {
-                let v14: f64 = f64::cos(v[1].sin());
-                let v12 = v12;
-                s1 = 0.6 * s1 + 0.005 * (f64::sin(v14) + v12.tanh()).sin();
-            }
-            s1 = (s1 * 0.5 + f64::abs(f64::powf(3.0_f64, f64::cos(v[0]))) * 0.1).sin();
-        } else {
-            s1 = 0.5 * s1 + 0.05 * f64::sin((x1 * x1 + 1.0).log(f64::exp(x1.tanh()).powi(2) + 2.0));
-            let mut k15 = 0;
-            while k15 < n + 1 && v12 + v[n % 4] >= s1 {
-                k15 += 1;
-                let mut m16 = v12.cos();
-                for j in 0..4 {
-                    m16 = m16.max(v[j] + 1.0);
-                }
-                acc2 += m16.sin() * 0.25;
-                s1 = (s1 * 0.75 + s1.clamp(-1.0, 0.5) * 0.25).sin();
-                if (m16.cos() * 0.5).ln_1p() > x0 {
-                    for j in (0..n).rev() {
-                        let fj = j as f64;
-                        if !(j < n && 2.0_f64.copysign(x2) > x1) {
-                            continue;
-                        }
-                        let v18: f64 = if s1 / (fj.sin() + 2.0) < -0.5 || j > 4 {
-                            let v17 = (f64::exp(s0.sin()).powi(2) + 0.5).cbrt();
-                            v17.to_degrees() * 0.01 + 0.1
-                        } else if (-s0) * f64::cos(x2) < -0.5 {
-                            f64::hypot(v[k15 % 4], s1)
-                        } else {
-                            s0 = (s0 * 0.8 + f64::sin(v[1]) * 0.2).sin();
-                            fj * v[j % 4]
-                        };
-                        s0 = 0.6 * s0 + 1.0 * f64::tanh(fj.atan());
-                        acc2 += 0.02 * v18.sin();
-                    }
-                } else {
-                    s1 = f64::mul_add(s1, 0.75, s1 * 0.25);
-                    acc2 += 0.25 * f64::cos(f64::atan2(2.0_f64, (f64::powi(v12, 2) + 2.0).acosh()));
-                }
-            }
-        }
-        let v19 = 1.5 - v[n % 4];
-        s0 = s0 * 0.8 + f64::cos((x2 * x2 + 0.5).sqrt()) * 0.2;
-        s0.sin() + s1 * 1.5 + f64::cos(acc2) + v12.tanh() - v19 * 1.5
+        a12 = [f64::cos(v[n % 4].to_radians() * 50.0) * 1.0, (a12[2] * 0.8 + f64::abs(x1).tanh() * 0.2).sin(), a12[3], a12[1].mul_add(0.5, f64::sin(a12[2]) * 0.05)];
+        s0 * 0.25 - s1 * 0.75 - acc2.tanh() + f64::cos(v11) + a12[0]
     }
 
     #[differentiable]
     pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = f64::INFINITY;
-        for &t in v.iter() {
-            let c3: f64 = if n == 3 {
-                s0 + x0
-            } else {
-                t.mul_add(x0 + t, x2)
-            };
-            m2 = f64::min(c3, m2);
-            s0 = (s0 * 0.8 + t.tanh() * 0.2).tanh();
-        }
-        acc1 += 0.4 * m2.cos();
-        if (f64::powi(v[n % 4], 2) + 2.0).ln() < 1.0 {
-            acc1 += (-s0).powi(2).ln_1p().cos();
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            match i + n {
-                0 => {
-                    let v4: f64 = prog_55(x2, x1, f64::sin((s0 + 0.3) / (f64::powi(f64::powi(x1, 2), 2) + 1.5)), v, i);
-                    acc1 -= f64::sin(v4) * 0.05;
-                }
-                MODE_B | MODE_D => {
-                    s0 = s0.mul_add(0.75, x0.cos() * 0.25);
-                    if prog_55(x1.sin() * 2.0, x1, x1.tanh() * 2.0, v, i) >= -1.0 {
-                        s0 *= 0.6;
-                        s0 -= 0.005 * prog_20((f64::powi(f64::sin(fi), 2) + 1.0).recip().cos(), f64::log(3.0_f64, (fi * fi).ln_1p().powi(2) + 2.0).tanh(), 0.25, v, i).tanh();
-                        acc1 += 0.5 * (f64::powi(f64::sin(s0), 2) + 1.0).recip();
-                    } else {
-                        let x0 = x0.atan();
-                        s0 = s0.mul_add(0.8, f64::sin(x1 * x2) * 0.05);
-                        if x0.cos().cosh() < fi {
-                            return (m2.powi(2) + 1.0).log10();
-                        }
-                    }
-                }
-                g if g > 4 => {
-                    let v5: f64 = (f64::sin(x1) + 2.0).cbrt();
-                    s0 = 0.5 * s0 + 1.0 * v5.sin();
-                }
-                _ => {
-                    s0 = 0.8 * s0 + 0.01 * x1.powi(3).cos().tanh();
-                    if x0 * x2 >= -0.5 {
-                        s0 = s0.mul_add(0.8, (f64::exp2(f64::cos(x2)) / (x2.atan().powi(2) + 1.0)).sin() * 0.05);
-                    } else {
-                        s0 = (s0 * 0.5 + s0 * x0 * 0.1).sin();
-                        acc1 += f64::powi(x0.powi(2) + 1.0, -1).sin() * 0.5;
-                        match i {
-                            MODE_A if n > 2 => {
-                                s0 = (s0 * 0.6 + f64::max(s0, f64::hypot(0.5_f64, x0)) * 0.4).sin();
-                                break;
-                            }
-                            3 => {
-                                acc1 += 0.5 * (x1 + x0).cos();
-                                let v6: f64 = prog_20(x2, (s0 + v[3]).cos(), s0, v, n);
-                                acc1 -= f64::cos(v6) * 0.01;
-                            }
-                            _ => {
-                                s0 = f64::mul_add(s0, 0.6, prog_55(s0, x1, 0.75, v, n).tanh() * 0.05);
-                            }
-                        }
-                    }
-                }
+        let mut s0 = (v[n % 4].tanh() - 1.5).tanh() * 2.0;
+        let mut s1 = f64::sin((s0.sin() * 0.9).atanh()).exp2();
+        let mut s2 = (x2 * x2 + 1.0).powi(-2);
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().take(1).cloned().fold(0.0, |r, p| r * 0.5 + ((x0.powi(2) + 0.5).cbrt() + p * 0.5) * 0.25);
+        let v5 = v[1..2].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        match n % 3 {
+            0 => {
+                s0 = 0.75 * s0 + 0.02 * (v5.max(s0) + v4.sin().exp()).sin();
+                s2 = s2 * 0.8 + (v[2] + 0.8).sin() * 0.2;
             }
-            if (x0.powi(3).powi(2) + 1.0).log2() < -1.0 && i + n < 6 {
-                let v7: f64 = x0 + (-fi);
-                s0 = (s0 * 0.5 + v7 / (x2 * x2 + 1.0) * 0.1).sin();
-            } else if f64::tanh(v[i]) >= 0.5 {
-                s0 = s0 * 0.5 + f64::tanh(f64::exp_m1(s0.cos())) * 0.1;
-            } else {
-                for j in (0..=i).rev() {
-                    let v8 = v.iter().fold(fi.cos(), |r, &p| r * 0.75 + 0.25 * f64::sin(0.8 - p));
-                    match i {
-                        0 => {
-                            acc1 += 0.1 * v[j].cos();
-                            s0 = (s0 * 0.75 + (-s0.sin().exp()) * 0.05).sin();
-                        }
-                        g if g > 1 => {
-                            s0 = s0 * 0.6 + (x0.sin() * 0.9).asin().cos() * 0.1;
-                        }
-                        _ => {
-                            let v9 = f64::log(1.5_f64, v8 * v8 + 2.0);
-                            s0 = (s0 * 0.6 + v9.cos() * 0.5).tanh();
-                        }
-                    }
-                    acc1 += 0.1 * (f64::powi(v8, 2) + 2.0).sqrt().cos();
-                }
-            }
-            s0 = (s0 * 0.6 + (s0.powi(2) + 1.5).acosh() * 0.1).tanh();
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a10[i % 4] = a10[i % 4] * 0.5 + v[n % 4].hypot(fi).abs().tanh() * 0.5;
-            s0 = s0 * 0.75 + (f64::powi(s0, 2) + 1.0).powi(-1) * 0.05;
-        }
-        let a11 = [x0 + x1, f64::sqrt(a10[1] * a10[1] + 2.0).sin().exp(), (a10[n % 4].sin() * 0.9).asin().cos(), x2];
-        s0 - f64::sin(acc1) + a11[0] - (f64::powi((a11[n % 4].powi(2) + 0.5).ln(), 2) + 0.5).powf(0.3)
-    }
-
-    #[differentiable]
-    pub fn prog_99(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0: f64 = (x1 + x0).atan();
-        let mut acc1: f64 = 0.0;
-        if (v[n % 4].tanh().exp().powi(2) + 2.0).sqrt() > (f64::cos(x2) * 0.5).ln_1p() {
-            return (acc1 * s0).hypot(x0);
-        }
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if m2 % 3 == 1 && v[(m2 + n) % 4] > -0.5 {
-                m2 += 1;
-            }
-            let v3 = v.iter().copied().map(|z| f64::ln(z * z + 0.5)).sum::<f64>();
-            if f64::sin(t) >= v3 / (f64::powi(v3, 2) + 1.5) || m2 % 2 == 0 {
-                s0 = s0 * 0.8 + 0.5_f64.log(s0.powi(2) + 2.0).sin() * 0.1;
-                s0 = (s0 * 0.5 + (v[n % 4].powi(2) + 1.0).log2() * 0.25).tanh();
-            } else if m2 > 2 {
-                let v4 = f64::atan2(x0.powi(2) + 0.5, v3).sin();
-                let v5 = prog_20(x0, v[(m2 + n) % 4].cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
-                s0 = s0.mul_add(0.75, (v4.sin() + v5.sin()).tanh() * 0.005);
-            } else {
-                let v6: f64 = (s0.sin() * 2.0).sinh();
-                acc1 += 0.5 * v6.cos();
-            }
-            acc1 -= x1.sin() * 0.5;
-        }
-        let c7 = m2 as f64;
-        let mut m8 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if prog_20(s0, x0, 0.25, [v[0], v[1], v[2], v[3]], n) >= -0.5 {
-                m8 += 1;
-            }
-            acc1 += 0.5 * ((f64::tanh(s0) * 1.2).tan().to_degrees() * 0.01).sin();
-            for _ in 0..i {
-                let v9 = x2 * std::f64::consts::LN_2;
-                let v10 = v.iter().fold(c7.tanh(), |r, &z| r * 0.75 + 0.05 * ((f64::tanh(x2 * x0) * 0.5).ln_1p() + z.cos()).tanh());
-                s0 *= 0.8;
-                s0 += 0.2 * f64::atan(v10).cos();
-                s0 *= 0.8;
-                s0 -= 0.25 * v9.cos();
-            }
-            s0 *= 0.75;
-            s0 += 0.25 * (fi + x0).sin();
-        }
-        let c11 = m8 as f64;
-        let mut m12 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if v[m12 % 4] >= 0.5 {
-                m12 += 1;
-            }
-            let v13 = -c7;
-            if (v[1].tanh().exp2().cos() * 0.9).atanh() < -0.25 {
-                s0 = f64::mul_add(s0, 0.6, v13.tanh() * 1.0);
-                continue;
-            }
-            let v14 = s0 * fi;
-            s0 = (s0 * 0.6 + (-c11.tanh()) * 1.0).sin();
-            s0 = (s0 * 0.75 + (v13.sin() - v14.sin()) * 0.02).tanh();
-        }
-        match m12 {
-            0..=1 => {
-                let v15 = prog_40(f64::cos(f64::max(v[m12 % 4], x2)) * 2.0, f64::log10(c11 * c11 + 1.0).cos() * 2.0, x0, [v[0], v[1], v[2], v[3]], 5);
-                let v16 = f64::exp_m1((x0.tanh() * 0.9).acos().sin());
-                acc1 += f64::sin(f64::tanh(v15) + v16.sin()) * 0.005;
-            }
-            2..=4 => {
-                let c11 = (f64::powi(c11, 2) + 1.5).acosh();
-                let v17: f64 = f64::cos(c7.atan());
-                acc1 -= (c11.cos() - v17.sin()).cos();
-            }
-            5 => {
-                s0 = s0 * 0.6 + (0.5_f64.min(x0) * f64::cosh(f64::cos(x1))).cos() * 0.1;
+            g if g > 1 => {
+                let v6 = v4;
+                acc3 += (f64::cos(v5) + (v5 + v[1])).cos();
+                s1 = s1.mul_add(0.5, f64::tanh(v6) * 0.25);
             }
             _ => {
-                s0 = (s0 * 0.5 + (f64::tanh(c11 + c7) * 0.9).asin() * 1.0).sin();
-                acc1 -= (x1.powi(2) + 1.0).sqrt().hypot(x0.sin().cosh()).sin();
+                s0 = (s0 * 0.75 + prog_66(f64::cos((f64::powi(f64::exp2(s2.sin()), 2) + 2.0).sqrt()) * 2.0, v4, x2, &v, n) * 0.005).sin();
             }
         }
-        s0 + f64::cos(acc1) + f64::sin(c7) - c11.cos()
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            for _ in 0..6 {
+                acc3 += f64::cos(f64::ln(f64::powi(s2, 2) + 2.0)) * 0.05;
+                if (x1 * x1 + 1.0).log(2.0) > 0.0 {
+                    s1 = s1 * 0.8 + f64::tanh((f64::powi(f64::to_degrees(s1) * 0.01, 2) + 2.0).acosh()) * 0.4;
+                } else {
+                    s2 = s2 * 0.6 + x0.sin().exp2().mul_add(s2 + fi, s2).tanh() * 0.02;
+                }
+            }
+            if v[1] - fi < 1.0 {
+                break;
+            }
+            s2 = f64::mul_add(s2, 0.5, v5.sin().exp().cos() * 0.1);
+        }
+        let [b7, _, b8, b9] = v;
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            if b8 / (x2.sin() + 2.0) * (x1 * x1 + 1.0).log(v[2] * v[2] + 2.0) > -1.0 {
+                a10[i] = s0;
+            } else {
+                a10[i] = b7 + b9;
+            }
+        }
+        for _ in 0..v.len() {
+            a10 = [0.75 * f64::log(1.5_f64, x2 * x2 + 2.0) + 0.5 * a10[0], f64::mul_add(a10[0], 0.8, f64::tanh(f64::exp2(v5.tanh())) * 0.1), x1.sin() * 1.0, (a10[2] * 0.75 + b8.sin().sinh().tanh() * 0.1).tanh()];
+        }
+        x1.tanh() - s0 * 0.5 - s1 * 0.5 + s2 - acc3 - v5 + b7 + b8.sin() + b9 + a10[0].tanh()
     }
 
     #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[0].tanh();
-        let mut acc1: f64 = 0.0;
-        if n == 2 && v[n % 4] <= x1 + x0 {
-            return s0;
-        }
-        let v2 = if n == 1 {
-            (x2.tanh() * 2.0).cosh()
-        } else {
-            x2 + x0 + x0.mul_add(x2, s0)
-        };
-        let v3 = if x1 + v2 >= -1.0 && n < 3 {
-            acc1 + s0
-        } else {
-            prog_95((v[0].powi(2) + 1.0).sqrt().cos(), v[0].sin(), x2, v, n)
-        };
+    pub fn prog_99<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T {
+        let w0 = v;
+        let mut s1: T = w0[n % 4];
+        let mut acc2: T = 0.0;
         match n {
-            1 => {
-                acc1 += v[3].powi(3).tanh() * 0.25;
-                s0 = s0 * 0.8 + x1.atan2(v[n % 4].powi(2) + 0.5).cos() * 0.02;
+            0..=1 => {
+                acc2 = acc2 + 0.01 * prog_35::<T>(p.1, (p.1 * p.1 + 2.0).sqrt().tanh(), x0 * 1.5, [v[0], v[1], v[2], v[3]], n).sin();
+                acc2 = acc2 + p.1.cos();
             }
-            g if g > 3 => {
-                let v4 = v3;
-                s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_84((acc1 + x1 / 3.0).cos(), f64::tanh(s0 / (s0 * s0 + 1.0)) * 2.0, acc1, v, n));
-                acc1 -= 0.02 * v4.cos();
+            3 | 5 => {
+                acc2 = acc2 + p.0.cos();
             }
-            _other => {
-                acc1 -= x0.tanh();
-                if x0 / (acc1.powi(2) + 1.5) <= v3 {
-                    s0 = s0 * 0.8 + f64::tanh(s0) * 0.005;
-                    acc1 -= 0.02 * prog_55(f64::sin((v[n % 4].powi(3).powi(2) + 2.0).sqrt()), x1, 0.5, v, n).tanh();
-                } else if s0.hypot(v[0]).asinh() < 0.5 {
-                    let v5 = v[n % 4] - x2;
-                    let v2 = f64::sin(v2 - v[3]);
-                    s0 = (s0 * 0.6 + (v5.sin() + v2) * 0.02).tanh();
-                } else {
-                    acc1 += f64::tanh((v[3].cos() * 0.9).acos().asinh());
+            _ => {
+                let v3 = prog_48((x0 * (s1 + v[n % 4])).tanh() * 2.0, x0, x0 * 1.2, v, n);
+                s1 = (s1 * 0.75 + prog_35::<T>(T::ln(acc2.powi(2) + 1.0).cos() * 2.0, (v[n % 4].sin() * 0.9).atanh().tanh() * 2.0, p.1, [v[0], v[1], v[2], v[3]], 6) * 0.005).sin();
+                s1 = s1 * 0.6;
+                s1 = s1 - 0.005 * T::cos(v3);
+            }
+        }
+        let mut m4: T = -0.5;
+        for i in 0..5 {
+            let c5 = if i % 3 == 1 {
+                x0 * p.1
+            } else {
+                (s1 + x0) * 1.5
+            };
+            m4 = m4.max(c5);
+        }
+        s1 = (s1 * 0.8 + T::cos(m4) * 0.005).tanh();
+        let mut k6 = 0;
+        let v10 = loop {
+            k6 += 1;
+            if (w0[n % 4] * w0[n % 4] + 1.0).recip() > -0.5 {
+                s1 = 0.5 * s1 + 0.05 * T::acos(p.1.cos().exp().sin() * 0.9).tanh();
+                s1 = s1 * 0.6 + x0.cos() * 0.4;
+            } else if p.1 * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap() + T::tan(p.0.sin() * 1.2) < x0 {
+                s1 = s1 * 0.6;
+                s1 = s1 + 0.4 * T::cos(s1);
+            } else {
+                let v8 = 'b2: {
+                    s1 = 0.8 * s1 + 0.1 * T::cos((T::powi(s1, 2) + 1.0).atan2(p.0));
+                    for j in 0..n {
+                        if p.0 < 0.0 || j < 4 {
+                            break 'b2 T::to_radians(p.1) * 20.0;
+                        }
+                        acc2 = acc2 - 0.1 * T::cos(T::asin(T::cos((T::powi(v[0], 2) + 2.0).sqrt()) * 0.9));
+                    }
+                    if T::ln(p.1.powi(2) + 0.5) >= -1.0 {
+                        acc2 = acc2 + T::tanh(v[1] * x0 / 1.5) * 0.5;
+                        s1 = (s1 * 0.6 + T::sinh(s1.tanh()) * 0.25).sin();
+                    } else {
+                        let v7 = T::tanh(m4);
+                        s1 = s1.mul_add(0.75, v7 * 0.25);
+                    }
+                    w0[2].tanh()
+                };
+                acc2 = acc2 + T::cos(v8.cos()) * 0.5;
+            }
+            let v9 = m4;
+            s1 = 0.5 * s1 + 0.75 * T::cos(T::from_f64(1.5_f64).unwrap().log(v9 * v9 + 2.0));
+            if k6 >= 3 {
+                break (T::cbrt(p.0 * p.0 + 0.5).sin() * 2.0).cosh();
+            }
+        };
+        let v12 = 'b4: {
+            if !(k6 < 3 && p.0 < x0 * p.1) {
+                s1 = s1 * 0.75 + T::exp_m1(x0.cos()).sin() * 0.05;
+            } else if T::recip(acc2 * acc2 + 1.0) < 0.5 {
+                let v11 = s1;
+                let x0 = w0[3 - k6] + v10;
+                acc2 = acc2 - T::cos(v11.cos() + T::cos(x0)) * 0.005;
+            } else {
+                'b5: {
+                    if T::abs(v10) > T::asinh(p.0) {
+                        break 'b5;
+                    }
+                    if prog_15((x0 - v[k6]).atan().tanh() * 2.0, x0 * 2.0, T::acos(v[3 - k6].tanh() * 0.9).sin() * 2.0, w0, n) >= 1.0 {
+                        break 'b5;
+                    }
                 }
             }
-        }
-        if f64::recip((1.25 - x1).powi(2) + 0.5) < -0.5 {
-            return v3;
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            acc1 += 0.25 * f64::cos((0.3 * fi).asinh());
-            if v3.cos().cos().exp2() > v[i % 4] {
-                continue;
+            if v10.abs().to_degrees() * 0.01 > p.0 {
+                break 'b4 T::atan((p.0 * p.0 + 0.5).ln());
             }
+            if (v[2] * v[2] + 0.5).recip() > 1.0 {
+                break 'b4 acc2;
+            }
+            (x0 * x0 + 1.5).acosh()
+        };
+        let mut m13 = (v[3 - k6].tanh() * 0.9).atanh();
+        for i in 0..v.len() {
+            let c14 = if n % 2 == 0 {
+                v12 * v[(i + n) % 4]
+            } else {
+                v[(i + n) % 4] * 0.75
+            };
+            m13 = m13.max(c14).min(2.0);
         }
-        f64::sin(s0) + acc1 * 1.5 + v3.sin()
+        acc2 = acc2 - m13.sin() * 0.02;
+        'l7: for _ in 0..v.len() {
+            acc2 = acc2 + 0.4 * (T::powi(T::ln_1p(p.0.sin() * 0.5), 2) + 1.0).sqrt();
+            s1 = s1.mul_add(0.5, T::ln(s1 * s1 + 1.0).sin() * 0.5);
+            let mut k15 = 0;
+            while k15 < n && v[k15 % 4].sin() >= -0.5 {
+                k15 += 1;
+                acc2 = acc2 + 0.05 * (x0 * x0 + 1.0).log2().sin();
+                if v12 > p.1 {
+                    continue;
+                }
+                match n {
+                    0 => {
+                        s1 = (s1 * 0.8 + m4.sin().cosh() * 0.1).tanh();
+                    }
+                    2 | 4 => {
+                        let m4 = T::sqrt((m4 - x0).powi(2) + 2.0);
+                        s1 = (s1 * 0.6 + T::cos(m4) * 0.2).tanh();
+                    }
+                    6 => {
+                        break 'l7;
+                    }
+                    _ => {
+                        acc2 = acc2 + 0.05 * T::cbrt(T::tanh(m13) + 2.0).sin().exp().tanh();
+                        match k15 + k6 {
+                            0 => {
+                                continue;
+                            }
+                            g if g > 1 => {
+                                s1 = (s1 * 0.6 + s1 * 0.4).sin();
+                                let v16 = T::atanh(v12.cos() * 0.9) + T::exp(T::tanh(w0[(k15 + n) % 4]));
+                                acc2 = acc2 + v16.cos().sin() * 0.05;
+                            }
+                            _ => {
+                                s1 = (s1 * 0.6 + v12.min(s1) * 0.4).tanh();
+                            }
+                        }
+                    }
+                }
+            }
+            let v17: T = m4;
+            acc2 = acc2 - 0.5 * v17.tanh();
+        }
+        s1 - acc2.sin() - v12.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = prog_35(f64::atan2((x2.cos() * 1.5).sinh().powi(2) + 1.0, x1 * x0).sin(), f64::cos(x2.asinh() * v[n % 4].asinh()), x1, [v[0], v[1], v[2], v[3]], n);
+        let mut s1 = (v[n % 4] - 1.2).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v6: f64 = loop {
+            k3 += 1;
+            s0 = (s0 * 0.75 + (s1 + s0) * 0.1).sin();
+            let mut k4 = 0;
+            while k4 < 3 {
+                k4 += 1;
+                acc2 += ((-x1) - s0).cos() * 0.25;
+                let v5 = f64::cbrt(s0.cos() + 2.0);
+                if v[1] / (v5 * v5 + 0.5) >= -0.5 {
+                    break;
+                }
+            }
+            if k3 >= 2 || x1 >= -1.0 {
+                break prog_74::<4>(f64::tanh(x0.min(x1)).cos(), (s0 * s0 + 1.0).log(10.0).cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], k3);
+            }
+        };
+        let [b7, b8, _] = [SCALE + v[n % 4], -(x0 * core::f64::consts::FRAC_1_SQRT_2), f64::exp_m1(f64::cos(f64::log(3.0_f64, x2.powi(2) + 2.0)))];
+        for i in 0..3 {
+            let fi = i as f64;
+            if prog_74::<4>(f64::sin(b7.tanh() * std::f64::consts::FRAC_PI_4) * 2.0, f64::tanh(b7) * 2.0, x1, [v[0], v[1], v[2], v[3]], k3) <= 0.0 {
+                acc2 += 0.5 * (fi / (f64::powi(v6, 2) + 1.0)).tanh();
+                match i {
+                    0 => {
+                        acc2 -= 0.5 * f64::exp2(f64::sin(v[3])).tanh();
+                    }
+                    1 => {
+                        break;
+                    }
+                    2 => {
+                        let v9 = ((b8.powi(2) + 1.0).log2().cos() * 1.5).cosh();
+                        acc2 += 0.5 * f64::cos(v9);
+                    }
+                    _other => {
+                        let v10 = SCALE + b8;
+                        s0 = f64::mul_add(s0, 0.6, f64::cos((s0.sin() * 0.9).atanh()) * 0.05);
+                        s0 = s0.mul_add(0.6, f64::cos(v10.sin()) * 0.4);
+                    }
+                }
+                acc2 += f64::sin((f64::sin(s0.tanh()) * 0.5).ln_1p()) * 0.5;
+            } else {
+                s1 = s1.mul_add(0.5, 0.5_f64.copysign(x0) * 1.0);
+                let v11 = f64::powi((f64::powi(b8, 2) + 1.0).powi(-2), 2).ln_1p();
+                s0 = 0.6 * s0 + 0.05 * v11;
+            }
+            let v12 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.05 * f64::cos(r.sin().exp() + p.sin()));
+            s0 *= 0.5;
+            s0 += 0.5 * f64::sin(x0.asinh());
+            acc2 -= f64::cos(v12) * 0.5;
+        }
+        let [b13, b14, b15] = [f64::powf(2.0_f64, f64::sin(v[k3])) / ((b7 * b7 + 1.0).log10().powi(2) + 1.5), prog_76(2.0, x1, v[1].sin() * 2.0, [v[0], v[1], v[2], v[3]], k3), (f64::cos(x1) * 1.2).tan()];
+        if f64::to_radians(b15) > 0.25 {
+            s1 = (s1 * 0.6 + f64::asinh(b13) * 0.25).sin();
+        } else {
+            s1 *= 0.75;
+            s1 -= 0.05 * (b13 * b8).sin();
+            let b15 = f64::tanh(x2);
+            acc2 -= f64::sin(b15);
+        }
+        let v17 = 'b3: {
+            if prog_35::<f64>(b8.hypot(x1).cos(), f64::sin((b8.powi(2) + 0.5).sqrt()) * 2.0, x2, [v[0], v[1], v[2], v[3]], n) <= -1.0 {
+                break 'b3 f64::acosh(f64::powi(b8, 2) + 1.5).max((x0 * x0 + 1.0).log10());
+            }
+            let v16 = x1;
+            f64::tanh(v16.cos().exp())
+        };
+        let v18 = v[..3].iter().cloned().fold(0.0, |r, p| r * 0.5 + (f64::cosh(x1.tanh()).tanh() + p * 0.5) * 0.5);
+        s0.cos() - s1 * 1.5 - acc2.tanh() - f64::tanh(v6) + f64::tanh(b14) - v17 * 1.5 - v18
     }
 
     #[differentiable]
     pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (1.5_f64.atan2(x0).cos() * 0.5).ln_1p();
-        let mut s1 = f64::tanh(f64::min(v[n % 4], v[1]) * (x0 / (x2.powi(2) + 0.5))) * 2.0;
-        let mut s2 = (f64::sin(x1) * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().copied().map(|p| prog_55(f64::sin((s2.mul_add(x0, x1).cos() * 1.5).cosh()), (p - 0.35).asinh().tanh() * 2.0, f64::cos((f64::powi(p - v[n % 4], 2) + 2.0).acosh()) * 2.0, v, n)).sum::<f64>();
-        let mut k5 = 0;
-        while k5 < n + 1 && prog_20(f64::cos(f64::log(f64::powi(s1, 2) + 1.0, v4 * v4 + 2.0)) * 2.0, f64::cos(v[k5 % 4].tanh()) * 2.0, 0.5, v, n) < 0.0 {
-            k5 += 1;
-            let v6 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.1 * f64::tanh(v[1] + p.sin()));
-            s2 = (s2 * 0.5 + f64::acosh(s2 * s2 + 2.0) * 0.5).sin();
-            let v7 = v.iter().copied().map(|p| f64::cos(v4).exp() + f64::cos(p)).sum::<f64>();
-            acc3 -= f64::sin(v6 - v7.tanh()) * 0.2;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v9 = if !(k5 % 2 == 0 && v[i] <= s1) {
-                (f64::powi(x2, 2) + 0.5).atan2(x2)
-            } else {
-                let v8 = (v4 * v4 + 0.5).ln();
-                s2 / (f64::sin((v8.powi(2) + 1.0).atan2(v8)) + 2.0)
-            };
-            let v13 = if (f64::powi(fi + x0, 2) + 2.0).sqrt() < -0.5 {
-                v9.tanh()
-            } else {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if v[j] - u >= -0.5 {
-                        break;
-                    }
-                    match i {
-                        0 => {
-                            let v10 = f64::powi(fj.tanh(), 3);
-                            let v11 = (v4.sin() * 1.2).tan();
-                            acc3 += 0.1 * (f64::tanh(v10) + v11.cos()).cos();
-                        }
-                        1..=2 => {
-                            let v12 = (v9 * 0.1).hypot(v9 * std::f64::consts::LN_2);
-                            s0 *= 0.75;
-                            s0 += 0.25 * (s0 + fi).cos();
-                            acc3 += 0.1 * v12.sin();
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _ => {
-                            acc3 += f64::acos(f64::cos(s1) * 0.9).cos() * 0.1;
-                            acc3 += 0.1 * ((v[(j + n) % 4].sin() * 0.9).asin() + (u.powi(2) + 1.0).log(2.0)).tanh();
-                        }
-                    }
-                    s2 = 0.8 * s2 + 0.02 * f64::tanh(f64::ln(v9 * v9 + 2.0));
-                }
-                0.5_f64.atan2(v4)
-            };
-            match i % 4 {
+        let mut s0 = v[n % 4].atan();
+        let mut s1 = prog_34((x1 + x2).cos(), 2.0, 1.5, v, 1).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let sl3 = &v[..2];
+        let v4 = f64::atan((sl3[0].sin() * 0.9).atanh());
+        let v6 = if s0 >= -1.0 {
+            let v5 = x0.tanh();
+            v4 + v4 / (v4.sin() + 2.0) + v5.sin()
+        } else {
+            return f64::max(v4, x0) * x1.cos()
+        };
+        let v7 = v.iter().fold(f64::tanh(v6), |r, &p| r * 0.75 + 0.02 * (((r.tanh() * 1.5).cosh().powi(2) + 1.0).log2() + p.tanh()).tanh());
+        let v8 = v.iter().skip(2).cloned().map(|p| v4.sin().exp() + p * 0.25).sum::<f64>();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            match i {
                 0 => {
-                    acc3 += x2.cos().exp2().tanh() * 0.5;
-                    if f64::tanh(fi) * (s0 / (v13.cos() + 2.0)) >= v9 {
-                        s1 = s1 * 0.5 + f64::atan2((x2 * x2 + 1.0).sqrt().powi(2) + 0.5, v4).cos() * 0.05;
-                        continue;
-                    }
-                    let v13 = ((s2 * s2 + 0.5).recip().powi(2) + 1.0).atan2(x2 - v13);
-                    s0 = s0 * 0.8 + f64::sin(v13).sin() * 0.01;
+                    s1 = 0.5 * s1 + 0.1 * (x0 / (f64::sin(s0) + 2.0)).sin();
+                    let v9 = s0.atan().tanh().cosh();
+                    acc2 += 0.5 * f64::sin(v9).sin();
                 }
-                1..=3 => {
-                    let x2 = s0.cos();
-                    acc3 += 0.5 * v4.sin();
-                    if (v9 * v9 + 1.0).sqrt() > -1.0 {
-                        s0 *= 0.75;
-                        s0 += 0.05 * f64::cos((x1.cos() * 0.9).atanh());
-                        s2 = s2 * 0.5 + f64::tanh(v4).exp2().cos() * 0.25;
-                        if x2 > -0.5 && i > 2 {
-                            continue;
-                        }
-                    } else if f64::powi(x2, 2) >= -0.25 {
-                        let v14 = prog_55(s1, f64::sin(f64::atan(v9)), 0.75, v, n);
-                        acc3 -= v14.cos().tanh() * 0.02;
-                    } else {
-                        let v15 = (v13 * v13 + 1.0).log(v4 * v4 + 2.0);
-                        s1 = (s1 * 0.6 + v15.cos() * 0.02).tanh();
-                    }
+                g if g > 1 => {
+                    s0 = s0.mul_add(0.5, f64::sin(f64::atan(t - v7)) * 0.25);
                 }
                 _ => {
-                    let v16 = v[1] - v13;
-                    s0 = s0 * 0.5 + f64::sin(f64::sin(v16)) * 0.02;
+                    s1 = (s1 * 0.8 + x2.hypot(s1) * 0.1).tanh();
                 }
             }
-            s1 = f64::mul_add(s1, 0.5, v13.atan().tanh() * 0.02);
-            s0 = (s0 * 0.8 + v9.tanh() * 0.01).tanh();
-        }
-        if (x2 * x2 + 1.0).powi(-1) < 0.0 {
-            s1 = 0.75 * s1 + 0.05 * f64::sin((x1.powi(2) + 1.5).acosh());
-        } else if f64::recip((v[k5 % 4] / 4.0).powi(2) + 1.0) < f64::sinh(x1.cos() * 1.5) && k5 == 4 {
-            acc3 -= v[2].abs().cos();
-            let v4 = f64::asinh(v[(k5 + n) % 4]);
-            acc3 += v4.tanh();
-        } else {
-            s0 = (s0 * 0.5 + f64::tanh(x2).abs() * 0.5).tanh();
-            for i in (0..=n).rev().step_by(2) {
-                if v4.tanh() - x0 > v[i % 4].atan2(s0 * s0 + 0.5) {
-                    s1 = s1 * 0.8 + f64::cos(3.0_f64.atan2(s1)) * 1.0;
-                    break;
+            s0 = s0.mul_add(0.8, f64::tanh(f64::mul_add(f64::exp2(f64::tanh(t)), s1.cos(), v8)) * 0.02);
+            for j in 0..i {
+                if v4 - x1 < x1 || j % 2 == 0 {
+                    break 'l0;
                 }
-                let v17 = (f64::cos(v[i % 4]) * 0.9).asin() * s1.tanh();
-                let [b18, b19, b20, b21] = v;
-                s1 = f64::mul_add(s1, 0.6, (b18 / (x0 * x0 + 1.5)).cos() * 0.25);
-                s0 = s0.mul_add(0.75, (v17.sin() - b19.cos() + b20.tanh() + b21.sin()).tanh() * 0.02);
+                acc2 += (v7 + t).sin() * 0.1;
+                acc2 -= 0.1 * v6.atan().powi(3).tanh();
             }
         }
-        let v22 = 3.0_f64.hypot(v[3]);
-        let mut a23 = [prog_55(x2, 2.0, 2.0, v, 0), x1.sin(), 1.5_f64.copysign(x0), f64::exp2(v22.sin()).to_radians() * 20.0];
-        a23 = [a23[3], f64::cos(f64::recip(x1 * x1 + 1.0)) * 1.0, a23[3], a23[0] * 0.5 + f64::cos(f64::sqrt(v[n % 4] * v[n % 4] + 1.0)) * 0.5];
-        let v26 = if let Some(k24) = (k5 + n).checked_sub(1) {
-            let v25 = f64::copysign(x1, v4);
-            f64::cos(a23[k24 % 4]) - (v25 * v25 + 1.0).recip()
-        } else {
-            -x0
-        };
-        f64::cos(s0) + s1.sin() - s2.sin() - acc3.sin() - v4.cos() - a23[3].tanh() - v26.cos()
+        match n % 2 {
+            0 => {
+                let v10 = 1.5_f64.min(v7).to_radians();
+                acc2 -= v10.sin().exp_m1().cos();
+            }
+            1 => {
+                acc2 += 0.2 * (v7 / (x1.sin() + 2.0));
+                if (f64::powi(f64::tanh(x0), 2) + 1.0).ln() <= 0.5 || n == 1 {
+                    s1 = f64::mul_add(s1, 0.5, (x0 * x0 + 1.0).log(10.0) / ((f64::cos(v4) * 1.5).cosh().powi(2) + 1.0) * 0.05);
+                } else if f64::cosh(x1.tanh() * 1.5) <= -0.5 {
+                    s0 = 0.6 * s0 + 0.005 * v8.cos();
+                } else {
+                    s0 *= 0.5;
+                    s0 += 0.02 * f64::powi(x2, 3).sin();
+                    s0 = 0.75 * s0 + 0.005 * prog_76((x1 * x1 + 2.0).ln().cos() * 2.0, f64::tanh(-x0), f64::tanh((f64::powi(f64::sin(x1), 2) + 2.0).ln()) * 2.0, v, n).cos();
+                }
+            }
+            _ => {
+                for i in 0..5 {
+                    let v11 = f64::recip(v7 * v7 + 1.0);
+                    if ((v11 * v[i % 4]).powi(2) + 1.0).log(10.0) > 0.5 {
+                        return (v6.sin() * 0.9).acos();
+                    }
+                    acc2 -= 0.4 * (v7 - v[i % 4]).atan2((v8.sin() * 0.9).acos().powi(2) + 1.0).tanh();
+                }
+            }
+        }
+        s0.tanh() + s1 + acc2.cos() - v7 - f64::cos(v8)
     }
 
     #[differentiable]
     pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x2 + v[n % 4]).powi(2) + 1.0).log10();
-        let mut s1 = f64::sin(((f64::powi(x0, 2) + 1.0).log(2.0).sin() * 0.9).acos()) * 2.0;
+        let mut s0 = (v[n % 4].cos() + 2.0).cbrt();
+        let mut s1: f64 = f64::sin(v[n % 4]);
         let mut acc2: f64 = 0.0;
-        let a3 = v.map(f64::sin);
-        let mut m4 = x1;
-        for i in 0..n + 1 {
-            m4 = (v[i % 4] * (v[i % 4] * s0)).min(m4);
-        }
-        if ((x1 * acc2).powi(2) + 2.0).ln() < -0.25 {
-            let m4 = m4 * std::f64::consts::FRAC_1_PI;
-            let v5 = prog_84(m4, f64::mul_add(f64::hypot(x0, x1), a3[n % 4], 2.5 * x2).cos(), (m4 + x0).max(x1.copysign(acc2)).sin() * 2.0, v, n);
-            s0 = s0 * 0.6 + v5.cos() * 0.005;
-        } else {
-            s1 = s1 * 0.5 + f64::tanh(a3[n % 4].atan2(f64::powi(x1.atan(), 2) + 1.0)) * 0.1;
-            s0 = s0 * 0.6 + f64::cos(v[n % 4]).sin() * 0.4;
-        }
-        match n % 3 {
-            0 => {
-                s1 = (s1 * 0.75 + f64::recip(f64::sqrt(s1 * s1 + 0.5).powi(2) + 1.0) * 0.1).sin();
-                s1 = s1.mul_add(0.75, f64::sin(((SCALE + x0).powi(2) + 1.0).powf(0.3)) * 0.1);
+        match n {
+            MODE_A => {
+                acc2 -= (s1 - x0).cos();
             }
-            1 => {
-                s0 = (s0 * 0.8 + x1 * 0.2).sin();
-                if f64::hypot(acc2, a3[n % 4]) <= 1.0 {
-                    acc2 += x1.cos();
-                    s1 = 0.8 * s1 + 0.05 * s1.tanh();
-                } else if s1.asinh() <= 0.0 {
-                    for i in (0..=n).rev().step_by(2) {
-                        let fi = i as f64;
-                        let [b6, _, _, b7] = v;
-                        if b6 <= x1 {
-                            s1 = (s1 * 0.5 + prog_55(f64::sqrt(f64::powi(f64::sinh(fi.sin() * 1.5), 2) + 2.0).sin() * 2.0, f64::cbrt(f64::cos(b7) + 2.0).atan().cos(), 1.2, v, i) * 0.05).sin();
-                            if s1 >= fi + m4 {
-                                break;
-                            }
-                            s1 = s1.mul_add(0.8, (f64::powi(fi, 2) + 1.0).log2().sin() * 1.0);
-                            if prog_20(b6, 0.25, f64::exp_m1(f64::tanh((f64::sin(fi) * 0.9).atanh())).sin(), v, i) > m4 {
-                                break;
-                            }
-                        } else {
-                            s0 *= 0.75;
-                            s0 += 0.02 * m4.mul_add(x1, m4 + s0).sin();
+            1 | 3 => {
+                s0 = (s0 * 0.75 + x0.hypot((acc2.tanh() + 2.0).cbrt()) * 0.1).tanh();
+            }
+            g if g > 4 => {
+                let mut k3 = 0;
+                while k3 < n + 1 {
+                    k3 += 1;
+                    let v4 = (f64::powi(x2, 2).powi(2) + 1.0).log2();
+                    let v6 = match k3 % 3 {
+                        MODE_A => {
+                            let x0 = f64::atan2(f64::cosh(x1.tanh()), x1 * x1 + 0.5);
+                            x2 + x0.sin()
                         }
-                        let [_, b8, b9, b10] = a3;
-                        acc2 += 0.5 * f64::atan(b6).cos();
-                        acc2 += 0.5 * f64::tanh(f64::cos(b7) + b8.cos() + b9.tanh() + b10.tanh());
-                    }
-                    let v11 = prog_40(x0, f64::tanh(x2), f64::sin(a3[n % 4] + x1) * 2.0, v, n);
-                    acc2 += 0.005 * v11.sin();
+                        1 => v4.cos(),
+                        2 => {
+                            let v5 = f64::asin(f64::cos(x2 + x0) * 0.9);
+                            f64::acos((x0 * x0).ln_1p().cos() * 0.9) + v5.tanh()
+                        }
+                        _ => x1 * x0,
+                    };
+                    s0 = s0 * 0.6 + f64::tanh(s1.mul_add(v4, x0)) * 0.02;
+                    s1 *= 0.6;
+                    s1 += 0.05 * f64::tanh(v6).cos();
                 }
+                s0 = (s0 * 0.5 + prog_19(0.5, s1.tanh().exp2().sin() * 2.0, x1.sin() * 2.0, v, n) * 0.005).sin();
             }
-            2 => {
-                acc2 += f64::sin(v[n % 4].copysign(m4));
-            }
-            _other => {
-                let [b12, b13, b14, _] = v;
-                s1 = 0.75 * s1 + 0.25 * x0.tanh();
-                s1 = (s1 * 0.75 + (b12.cos() - b13.cos() + f64::cos(b14)) * 0.05).sin();
+            _ => {
+                s1 = s1.mul_add(0.8, prog_53(x1, (x2.powi(2) + 2.0).sqrt().cos() * 2.0, 1.5, v, n).sin() * 0.005);
+                s0 *= 0.75;
+                s0 += 0.02 * (x0 * f64::exp(v[0].tanh())).cos();
             }
         }
-        s0.sin() + s1 * 1.5 + acc2.cos() + m4.cos() - f64::exp_m1(f64::cos(x2)).sin()
+        if n == 3 && acc2.cos() <= v[n % 4] {
+            return f64::asinh(x1);
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v10 = match i + n {
+                0..=2 => {
+                    let v7 = fi.mul_add(x1, x2);
+                    2.0_f64.atan2(x2) + v7.tanh()
+                }
+                5..=6 => {
+                    let v8 = f64::cbrt(f64::sin((x0 * x0 + 1.0).log10()) + 2.0);
+                    (2.5 - s1).powi(2) + v8.tanh()
+                }
+                7 => {
+                    let v9 = f64::log10(fi * fi + 1.0);
+                    (s1.powi(2) + 0.5).cbrt() + f64::cos(v9)
+                }
+                _other => f64::cbrt(x2 * x2 + 1.0),
+            };
+            s0 *= 0.5;
+            s0 -= 0.25 * (x1 + x2).tanh();
+            acc2 += v10.sin() * 0.5;
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 = f64::mul_add(s0, 0.8, (x1 * x1 + 1.0).powi(-2) * (v[i % 4].tanh() * 0.5).ln_1p() * 0.02);
+            if f64::tan(x0.tanh() * 1.2) >= x2 {
+                let v11 = v[i % 4].cos();
+                s0 = (s0 * 0.8 + (fi - s0) * 0.2).sin();
+                acc2 += v11.sin() * 0.5;
+            } else if v[i % 4].to_radians() <= -0.25 {
+                s0 = 0.6 * s0 + 0.4 * s0.cos();
+            }
+            let mut k12 = 0;
+            while k12 < n {
+                k12 += 1;
+                s0 *= 0.8;
+                s0 += 0.05 * f64::tanh(x0.tanh().mul_add(fi.sin().exp(), x0 - 0.25));
+                s0 = (s0 * 0.5 + s0 * 0.5).tanh();
+            }
+        }
+        let v14 = match n % 3 {
+            0 | 2 => {
+                let v13 = (f64::sin(x1) * 0.9).asin().min(x1.atan());
+                ((2.0 - x1).sin() * 0.9).asin() + f64::tanh(v13)
+            }
+            _ => v[3] * x2,
+        };
+        x0 * 0.25 + x1 * 0.25 + x2 - s0.cos() + s1 + acc2.tanh() + v14 + (x1 + 1.2)
     }
 
     #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[3];
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4: f64 = loop {
-            k2 += 1;
-            acc1 -= 0.5 * (v[0] / (x2.tanh().tanh() + 2.0)).cos();
-            acc1 -= 0.5 * x2.sin().exp().cos();
-            let v3: f64 = prog_55(s0.tanh().tanh(), f64::sin(f64::log2(x0.powi(2) + 1.0) - s0.powi(3)) * 2.0, x1, v, k2);
-            if k2 >= 3 {
-                break f64::atan2(0.5_f64, x1.tanh().sinh());
+    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x1.atan().cos().exp2();
+        let mut s1 = (v[n % 4].max(x0) - x0.abs()).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        acc2 -= f64::cos(prog_76(x2, (f64::recip(f64::powi(x2, 2) + 1.0) + f64::sin(x2).exp_m1()).tanh() * 2.0, x2.atan().sin() * 2.0, [v[0], v[1], v[2], v[3]], 6)) * 0.01;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let mut m4 = f64::INFINITY;
+            for j in 0..=n {
+                let fj = j as f64;
+                m4 = m4.min(v[j % 4].powi(2) - fj);
             }
-            s0 = (s0 * 0.75 + v3.tanh() * 0.005).tanh();
-        };
-        let v6 = if (x2.tanh() * 0.9).acos() > -0.5 {
-            let v5 = prog_14(s0, x0.min(s0).cos() * 2.0, x1, v, n);
-            acc1.asinh() + v5.tanh()
-        } else {
-            (f64::cos(v4) * 1.2).tan()
-        };
-        let mut m7 = f64::NEG_INFINITY;
-        for i in 1..4 {
-            m7 = f64::max(f64::acosh(v[(i + n) % 4] * v[(i + n) % 4] + 1.5) + v[i], m7).min(1.0);
-        }
-        let mut k8 = 0;
-        'l2: loop {
-            k8 += 1;
-            match k8 {
-                0..=1 => {
-                    let v9 = (f64::tanh(x0) * 0.9).atanh() * x1;
-                    if let Some(k10) = (k8 + n).checked_sub(2) {
-                        let c11 = k10 as f64;
-                        s0 = 0.8 * s0 + 0.2 * v4.asinh().cos();
-                        s0 = (s0 * 0.6 + prog_55(x0, (f64::sin(v6) - 0.25).sin() * 2.0, f64::sin((s0.sin() * 2.0).sinh()) * 2.0, v, 4) * 0.005).sin();
-                        acc1 += c11.cos() * 0.5;
-                    } else if n < 5 && v6 + v[(k8 + n) % 4] >= -0.5 {
-                        s0 = s0.mul_add(0.6, f64::cos(prog_55(m7.cos() * 2.0, f64::cos(v4).exp_m1().sin(), 0.5, v, k2)) * 0.01);
-                        let v12 = prog_55((-v9).tanh() * 2.0, v[3].sin().cos(), (v4 / (v6.sin() + 2.0)).tanh(), v, 4);
-                        acc1 -= 0.02 * v12.cos();
-                    }
-                    acc1 += f64::cos(v9).sin() * 0.25;
-                }
-                g if g > 2 => {
-                    s0 = (s0 * 0.8 + prog_55(x1, (s0.sin().powi(2) + 0.5).powf(0.5_f64.min(x0).cos()).sin(), f64::cbrt(f64::powi(x0, 2) + 1.0).tanh(), v, 5) * 0.005).sin();
-                }
-                _other => {
-                    let v13 = x1;
-                    let mut k14 = 0;
-                    while k14 < 5 && (f64::ln(x1.powi(2) + 2.0).powi(2) + 1.0).log2() >= -0.5 {
-                        k14 += 1;
-                        if let Some(_) = (k2 + n).checked_sub(1) {
-                            s0 = (s0 * 0.5 + f64::sin(m7).exp() * 0.1).sin();
-                        }
-                        let v16 = f64::atanh(v[k14 % 4].sin() * 0.9);
-                        match k14 % 4 {
-                            1 | 3 => {
-                                let [_, b17, b18, b19] = v;
-                                acc1 += 0.1 * b18.cos().cos();
-                                s0 = (s0 * 0.75 + (b17.sin() + f64::sin(b19)) * 0.1).sin();
-                            }
-                            _other => {
-                                acc1 -= f64::ln_1p(f64::exp(f64::sin(v13)).powi(2)).tanh() * 0.1;
-                                match k14 {
-                                    2..=4 => {
-                                        break 'l2;
-                                    }
-                                    _ => {
-                                        let v20 = (x0 * x0 + 1.0).log10() - v6;
-                                        acc1 -= f64::cos(v20).sin() * 0.1;
-                                    }
-                                }
-                                acc1 += f64::ln(f64::powi(f64::acos(v4.cos() * 0.9), 2) + 2.0).cos() * 0.1;
-                            }
-                        }
-                        acc1 += (x1 + 0.3).cos() * 0.1;
-                        s0 = (s0 * 0.6 + f64::cos(v16) * 0.05).sin();
-                    }
-                    s0 = s0 * 0.6 + f64::sin(v13) * 0.4;
-                }
-            }
-            if v4.cos().exp() > 0.0 && k8 == 4 {
-                let v21: f64 = f64::ln(s0.powi(2) + 1.0);
-                let v22 = f64::clamp(s0 / (f64::powi(v4, 2) + 0.5), (SCALE + m7).tanh() - 1.5, (v6.sin() + 2.0).cbrt().tanh() + 1.5);
-                s0 = s0 * 0.5 + (f64::sin(v21) + v22.sin()).sin() * 0.05;
-            } else {
-                s0 = s0.mul_add(0.75, s0.sin() * 0.25);
-                let v23 = v6 - x1 + f64::tanh(v6);
-                acc1 += v23.sin() * 0.5;
-            }
-            acc1 += 0.5 * (f64::tanh((x0.tanh() * 1.5).cosh()) * 0.5).ln_1p().cos();
-            if k8 >= 4 || v4 / (m7 * m7 + 0.5) < x2.atan() {
+            acc2 += f64::sin(m4).tanh();
+            s1 = s1.mul_add(0.8, f64::sin(x0).exp2().sin() * 0.1);
+            if k3 >= 2 || (x2 + m4).cos() < m4 {
                 break;
             }
         }
-        let v24 = v.iter().fold(f64::cos(v6), |r, &p| r * 0.5 + 0.05 * (m7 - 0.35 + p.tanh()).cos());
-        x0.cos() + x1 - s0 * 0.5 - acc1.sin() - v4.tanh() - v24
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v6 = v.iter().map(|&p| f64::atan(s1) + p.cos()).sum::<f64>();
+            let v7 = v.iter().fold(f64::INFINITY, |r, &p| r.min(v6.tanh().min((f64::tanh(x1) * 0.9).acos()) + p));
+            s1 *= 0.6;
+            s1 -= 0.4 * f64::sin(SCALE + s1);
+            if k5 >= 3 || v7 <= -v7 {
+                break;
+            }
+        }
+        let mut m8 = prog_74::<4>(s0, (f64::acos(s0.tanh() * 0.9) * (f64::powi(v[1], 2) + 1.0).ln()).cos(), f64::recip(f64::powi(acc2, 2) + 0.5).max(s0).sin() * 2.0, [v[0], v[1], v[2], v[3]], 6).cos();
+        let mut m9 = f64::tanh(prog_53((f64::sin(s1).powi(2) + 1.0).log(3.0).cos() * 2.0, x0, f64::atan2(x2, f64::powi(x2, 2) + 0.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], k5));
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let c10 = match i % 4 {
+                0..=1 => x1,
+                2 => f64::mul_add(v[3 - i], s1, fi),
+                _ => v[3 - i],
+            };
+            m8 = c10.min(m8);
+            m9 = m9.max(v[2] + v[3 - i]);
+        }
+        s0 = (s0 * 0.75 + m8.tanh() * 0.005).tanh();
+        s0 = s0.mul_add(0.8, m9.tanh() * 0.005);
+        let mut a11 = [v[0], v[1], v[2], v[3]];
+        a11[2] *= 0.75;
+        a11[0] += (x0.powi(2) + 1.0).recip();
+        for i in 1..n {
+            a11 = [a11[1].mul_add(0.8, (m9 * m9).ln_1p().sin() * 0.2), (a11[2] * 0.6 + f64::tanh(v[1].sin()) * 0.4).tanh(), (a11[1] * 0.5 + f64::cos(v[i % 4].cos().cosh()) * 0.4).sin(), a11[0] * 0.6 + m9.cos() * 0.4];
+        }
+        s0 - a11[3]
     }
 
     #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].mul_add(x1 / (v[n % 4].cos() + 2.0), v[n % 4]).sin() * 2.0;
-        let mut s1 = prog_55(2.0, 1.5, (x2 * x2).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut s2 = f64::sin(v[2]).exp2();
-        let mut acc3: f64 = 0.0;
-        for _ in (0..n).rev() {
-            acc3 -= 0.25 * (f64::tanh(x0) + 2.0).cbrt().cos();
-            let v4 = f64::exp(x0.sin());
-            acc3 += f64::tanh(v4.sin()) * 0.25;
-        }
-        match n % 3 {
-            1 => {
-                s0 *= 0.75;
-                s0 += 0.02 * (f64::powi(x2.max(x1), 2) + 1.0).powf(x2.sin()).cos();
-                let x0 = s2 * std::f64::consts::FRAC_1_PI;
-                acc3 += x0 * 0.5;
-            }
-            2 => {
-                s1 = 0.6 * s1 + 0.02 * (s0 * s0 + 1.0).recip();
-            }
-            _other => {
-                s2 = (s2 * 0.8 + (-x0) * 0.2).sin();
-                if f64::asinh(acc3.atan()) < -0.25 {
-                    let v5: f64 = prog_84(0.25, (x1 + s1).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
-                    acc3 -= 0.005 * v5.tanh();
-                }
-                let x1 = f64::atanh(x1.cos() * 0.9);
-                acc3 += x1.tanh() * 0.75;
-            }
-        }
-        let mut a6 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        a6 = [(a6[0] * 0.6 + x0.powi(3).cos() * 0.02).tanh(), f64::ln(a6[1] * a6[1] + 2.0).tanh() * 1.0, a6[0], a6[3].mul_add(0.6, (v[n % 4] * v[n % 4] + 0.5).recip().sin() * 0.2)];
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            acc3 -= (x0 * s1).cos() * 0.25;
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if x1 > 1.0 {
-                    break 'l1;
-                }
-                if (fi - x0) * 0.8 >= x0 {
-                    acc3 += f64::cos(x0).exp_m1().sin() * 0.05;
+    pub fn prog_104(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = p.1;
+        let mut s1 = f64::sin(prog_76(f64::tanh(-2.0_f64.min(v[2])), 1.5, 0.5, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            s0 = (s0 * 0.75 + p.1 * 0.25).sin();
+            if t < 0.0 {
+                s0 *= 0.8;
+                s0 -= 0.01 * ((s0 - x0).tanh() * 2.0).sinh().tanh();
+                s0 = s0 * 0.6 + f64::cos((s0 / (s0 * s0 + 1.0)).atan()) * 0.1;
+                if f64::tan(p.0.sin() * 1.2).cos() <= 0.0 {
                     continue;
                 }
-                s0 = s0 * 0.5 + (f64::powi(v[2], 2) + 1.0).powi(-2) * 0.05;
-            }
-            let v9 = if s2 >= 0.25 {
-                acc3 += 0.25 * (x0 * a6[(k7 + i) % 4] - (a6[(k7 + i) % 4].powi(2) + 2.0).ln()).tanh();
-                x0 + a6[n % 4]
-            } else if f64::powi(s1, 3) * fi.atan() > a6[3] {
-                f64::sin(s0 + v[k7 % 4])
+            } else if i < n {
+                s0 = (s0 * 0.75 + f64::tanh(t) * 0.25).tanh();
+                if n % 3 == 1 {
+                    s0 = (s0 * 0.75 + f64::cosh(f64::tanh(p.0) * 2.0) * 0.02).sin();
+                    let v3 = prog_74::<4>((t - s0).cos().exp_m1().cos() * 2.0, s1, 0.25, v, i);
+                    s1 *= 0.6;
+                    s1 -= 0.005 * v3.tanh();
+                } else {
+                    acc2 += 0.5 * (x0 / (x0 * x0 + 1.0)).tanh();
+                }
+                s0 = (s0 * 0.8 + s0.cos().exp2() * 0.1).tanh();
             } else {
-                let v8 = v[2].cos().cos();
-                f64::tanh(a6[k7 % 4]).cosh() - f64::log10(v8 * v8 + 1.0)
+                s0 = f64::mul_add(s0, 0.8, (f64::sin(p.0.cos()) * 0.9).asin().sin() * 0.05);
+                acc2 -= 0.5 * (p.0 * std::f64::consts::FRAC_PI_4).tanh();
+            }
+            if i > 1 {
+                break;
+            }
+        }
+        s1 = s1.mul_add(0.8, (p.0.tanh() * 0.9).asin().powi(3).cos() * 0.01);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v7 = if !(k4 > 3) {
+                let v5 = (x0.powi(2) + 2.0).acosh().sin();
+                v5.tanh() + (p.0 - v5)
+            } else if (s0.powi(2) + 1.0).atan2(x0) < 0.0 {
+                let v6 = f64::abs(p.0).powi(3);
+                v[n % 4] + s0 + f64::cos(v6)
+            } else {
+                let x0 = (x0 / (f64::cos(x0) + 2.0)).sin();
+                v[k4 % 4] / (x0 * x0 + 0.5)
             };
-            s2 = s2.mul_add(0.5, v9.sin().sin() * 0.25);
+            match k4 + n {
+                1 => {
+                    s0 *= 0.8;
+                    s0 += 0.02 * f64::cbrt(v[2] * v[2] + 0.5).sin().exp_m1().sin();
+                    if f64::clamp(v[2], f64::tanh(v7) - 1.5, f64::cos(v7) + 1.5) + f64::sin(s1) < 0.5 {
+                        s0 = (s0 * 0.8 + (s0 - v[k4 % 4]) * 0.1).sin();
+                        break;
+                    }
+                    s0 = (s0 * 0.6 + x0.cos().exp_m1() * 0.1).tanh();
+                }
+                2 | 4 => {
+                    let v8 = SCALE + v7.to_radians();
+                    s0 = (s0 * 0.6 + v8 * 1.0).tanh();
+                }
+                5 => {
+                    acc2 -= 0.2 * (v7.powi(2) + 1.0).log10();
+                    if -s0 > f64::sinh(s1.cos()) && k4 < 2 {
+                        break;
+                    }
+                }
+                _other => {
+                    let x0 = f64::cbrt(f64::copysign(v7, p.1).cos() + 2.0);
+                    let mut k9 = 0;
+                    while k9 < 6 {
+                        k9 += 1;
+                        acc2 += 0.05 * (f64::sin(v[2]) * 0.5).ln_1p();
+                        s0 = (s0 * 0.75 + x0.asinh() * 0.05).sin();
+                        s0 = f64::mul_add(s0, 0.6, f64::tan(v[k4 % 4].cos() * 1.2).sin() * 0.02);
+                    }
+                    s1 = (s1 * 0.5 + x0.cos() * 0.1).sin();
+                }
+            }
+            if s0 >= s1 + p.1 {
+                return v[0].cos().copysign(f64::ln_1p(s0.tanh() * 0.5));
+            }
+            acc2 += 0.25 * ((s1 * s1 + 1.0).sqrt().sin() * 0.9).acos().sin();
+            if k4 >= 6 || p.1 + p.0 < (v7.powi(2) + 2.0).sqrt() {
+                break;
+            }
         }
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            a10[i] = (v[i].cos() * 0.9).asin();
-            acc3 += a6[0].tanh().tanh() * 0.5;
+        match (k4 + n).checked_sub(2) {
+            Some(k10) if k10 > 3 => {
+                let c11 = k10 as f64;
+                let v12 = ((f64::tanh(c11) * 0.9).atanh().cos() * 1.2).tan();
+                let x0 = v12 * x0 * f64::sin(v12);
+                s1 = (s1 * 0.5 + x0.cos() * 0.1).sin();
+            }
+            Some(k13) => {
+                s0 *= 0.75;
+                s0 += 0.1 * (x0.tanh() * 0.9).asin().tanh();
+                if prog_35(x0, f64::sin((p.1 * p.1 + 1.0).sqrt()) * 2.0, p.0, v, n) > -1.0 {
+                    let v14 = prog_76(p.1, f64::tanh(s0) * 2.0, (f64::sin(p.1).powi(2) + 1.0).recip().tanh() * 2.0, v, 1);
+                    s1 = (s1 * 0.75 + f64::tanh(v14) * 0.005).sin();
+                } else if -(v[(k13 + k4) % 4] - 0.35) < 0.0 {
+                    let v15: f64 = f64::ln(x0 * x0 + 2.0);
+                    acc2 += v15.cos();
+                }
+            }
+            None => {
+                s1 = f64::mul_add(s1, 0.6, f64::mul_add(p.0, x0, x0).cos() * 0.05);
+            }
         }
-        a10 = [0.25 * f64::tanh(f64::sin(x0).exp2()) + 0.6 * a10[0], a10[2] * 0.5 + (a10[0] / (a10[0] * a10[0] + 1.0)).sin() * 0.1, a10[2], 1.0 * a10[2].to_radians() + 0.8 * a10[3]];
-        s0 * 0.5 + s1.sin() + s2 * 0.5 + f64::tanh(acc3) - a6[3] * 0.75 + a10[2].cos() - f64::powi(x2, 2).cos()
+        f64::sin(s0) + s1 + acc2.tanh()
     }
 
     #[differentiable]
-    pub fn prog_105<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = T::sin(prog_40(x0 * 1.5, x2, T::exp2(v[n % 4].sin()).tanh() * 2.0, v, n)) * 2.0;
-        let mut s1 = T::cos(x0 - x1) * 2.0;
-        let mut s2: T = T::from_f64(0.35).unwrap() * x2.tanh();
-        let mut acc3: T = 0.0;
-        let mut k4 = 0;
-        while k4 < 3 && T::recip(T::sin(s0).exp2().powi(2) + T::from_f64(0.5).unwrap()) >= T::tanh(x2) {
-            k4 += 1;
-            let v5 = s0 + x1;
-            match k4 % 3 {
-                0..=1 => {
-                    acc3 = acc3 - T::sin(s1 - T::from_f64(0.8).unwrap()) * T::from_f64(0.5).unwrap();
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(prog_70(f64::asin(f64::cos(x1) * 0.9).cos(), 0.5, 0.5, &v, 0)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        'l0: while k2 < 6 {
+            k2 += 1;
+            let v4 = if k2 % 3 == 1 {
+                let v3 = (f64::powi(x0.tanh(), 2) + 1.0).powi(-1);
+                s0 = (s0 * 0.75 + x1 * 0.25).sin();
+                (f64::mul_add(x2, x0, x0).sin() * 0.9).asin() + v3.tanh()
+            } else {
+                acc1 -= ((x2 * 0.75).powi(2) + 1.0).ln().sin() * 0.25;
+                (x1.tanh().exp2().cos() * 0.9).atanh()
+            };
+            if 1.5_f64.atan2(f64::exp_m1(v[3].tanh())) < f64::mul_add(x0, x0, v[k2 % 4]) {
+                break;
+            }
+            let v7 = 'b1: {
+                let v5 = v[k2 % 4].tanh();
+                if f64::tanh(f64::exp(v5.tanh())) <= s0 {
+                    acc1 += 0.25 * (x2.tanh() * 0.9).acos().sin();
+                } else if v4 <= 0.5 {
+                    acc1 += 0.25 * (v[2] - s0).tanh();
                 }
-                2 => {
-                    let v6 = v5 * v5;
-                    s1 = s1.mul_add(T::from_f64(0.75).unwrap(), v6.sin().tanh() * 0.01);
-                }
-                _other => {
-                    let x1 = T::tanh(x0).exp_m1();
-                    acc3 = acc3 - T::cos((v[1].tanh() * 0.9).atanh()) * T::from_f64(0.5).unwrap();
-                    if T::exp_m1(v[n % 4].tanh()) <= s1 {
-                        let v7: T = T::powi(s2.clamp(-T::from_f64(0.5).unwrap(), 1.0), 2);
-                        s0 = s0 * 0.6;
-                        s0 = s0 - 0.1 * v[(k4 + n) % 4].sin().exp().tanh();
-                        acc3 = acc3 + T::from_f64(0.5).unwrap() * T::tanh(v7);
+                if k2 < 1 && v5.atan() > 0.0 {
+                    s0 = (s0 * 0.75 + v5 * s0 * 0.05).sin();
+                    if !(n == 3) {
+                        let v6 = 0.5 * x1;
+                        s0 = 0.8 * s0 + 0.4 * v6.tanh();
+                    } else if v5.cos() < x1 || k2 == 2 {
+                        acc1 += 0.2 * f64::tanh(f64::cosh(v4.tanh()) * x2.sin());
                     } else {
-                        let x0 = (x0.tanh() * 1.5).sinh();
-                        acc3 = acc3 + T::from_f64(0.4).unwrap() * T::copysign((T::cos(x2) * T::from_f64(1.2).unwrap()).tan(), x0).tanh();
+                        s0 = (s0 * 0.8 + (s0.sin() * 0.9).acos().asinh() * 0.05).tanh();
                     }
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + 0.1 * T::sin(x1);
+                    acc1 += ((x2 - v4) * 0.8).sin() * 0.25;
+                    if (x1.cos() * 1.2).tan() <= -1.0 || k2 > 3 {
+                        continue 'l0;
+                    }
                 }
-            }
-            s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(s2) * T::from_f64(0.5).unwrap();
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * v5.sin();
+                if x2 + v[k2 % 4] <= v[1] {
+                    break 'b1 x2 + v[k2 % 4].to_degrees() * 0.02;
+                }
+                v4 - v[3]
+            };
+            acc1 -= x0.cos().sin() * 0.25;
+            acc1 += f64::tanh(f64::sin(v4) + v7.cos()) * 0.1;
         }
-        s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), T::cos((v[k4].sin() * 0.9).acos()) * 0.2);
-        let v9 = match n % 4 {
-            0..=1 => (x2 / (x2.powi(2) + 1.0)).to_radians() * T::from_f64(50.0).unwrap(),
-            MODE_C => {
-                let x1 = x1 + v[0];
-                let v8 = (x1 * x1 + 2.0).acosh();
-                acc3 = acc3 + (x2 - x1).cos();
-                v8.asinh()
-            }
-            MODE_D => (T::sin(v[k4]) * 0.9).atanh(),
-            _ => x1.sin(),
-        };
-        let v10 = prog_23(s2, T::cos(T::abs(v9)), T::powi(T::powi(x1.atan(), 2) + 1.0, -1).cos() * 2.0, v, n);
-        let mut a11 = [T::asin(T::sin((s0 * T::from_f64(0.001).unwrap()).sin()) * 0.9), v[0].sin().cosh(), (x1.cos() * 1.5).sinh(), (x0 * x0 + T::from_f64(0.5).unwrap()).sqrt()];
-        a11 = [T::from_f64(0.02).unwrap() * x2.max(v9).tanh() + T::from_f64(0.75).unwrap() * a11[1], a11[1] * T::from_f64(0.8).unwrap() + T::sin(T::exp2(v[k4].tanh().tanh())) * 0.1, a11[3] * 0.6 + (a11[n % 4] * a11[n % 4] + 1.0).log10() * T::from_f64(0.05).unwrap(), a11[2]];
-        let v17: T = 'b1: {
-            for i in (1..=5).step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                if T::cos(v10) <= -T::from_f64(0.25).unwrap() || i % 3 == 1 {
-                    break 'b1 (T::tanh(a11[2]) * 0.9).atanh();
+        let v19 = 'b2: {
+            for i in 0..n {
+                let fi = i as f64;
+                if (x2 + x1).to_radians() * 50.0 > f64::cosh(x0.tanh() * 1.5) {
+                    break 'b2 f64::powf(1.5_f64, f64::cos(s0));
                 }
-                let v12 = T::exp2(T::tanh(T::cosh(T::tanh(s1) * 2.0)));
-                match i % 3 {
-                    0 | 2 => {
-                        acc3 = acc3 + (v12.tanh() + 2.0).cbrt() * T::from_f64(0.4).unwrap();
-                        for j in (0..3).rev() {
-                            let fj = T::from_usize(j).unwrap();
-                            'b4: {
-                                let v13 = (T::cos(x1) * T::from_f64(1.2).unwrap()).tan();
-                                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s1.tanh().exp2().sin() * 0.9).acos().cos() * 0.1);
-                                if j == 1 && a11[3 - j] / (a11[3 - j].powi(2) + 1.5) > -T::from_f64(0.5).unwrap() {
-                                    break 'b4;
+                acc1 += s0.atan2(x0.powi(2) + 0.5).sin() * 0.25;
+                match i {
+                    1 => {
+                        s0 *= 0.75;
+                        s0 += 0.02 * (x2.cos() * 1.2).tan().cos();
+                        if i % 3 == 1 {
+                            s0 = s0 * 0.5 + f64::log2(f64::powi(s0.clamp(-1.0, 1.0), 2) + 1.0) * 0.25;
+                            match i % 3 {
+                                MODE_B => {
+                                    s0 = (s0 * 0.6 + (s0.powi(2) + 0.5).recip() * 0.2).tanh();
+                                    break;
                                 }
-                                acc3 = acc3 + 0.2 * v13.tanh();
+                                2 => {
+                                    s0 = 0.8 * s0 + 0.02 * (s0 / (s0.powi(2) + 1.0) + s0.mul_add(s0, x2)).sin();
+                                    s0 *= 0.8;
+                                    s0 += 0.2 * f64::cos(v[i % 4]);
+                                    if (v[k2 % 4].cos() * 0.9).asin() < -0.5 {
+                                        acc1 += (x0.sin() * 0.9).asin().tanh() * 0.25;
+                                        break;
+                                    }
+                                }
+                                _ => {
+                                    acc1 += 0.25 * x1.tanh();
+                                }
                             }
-                            'b5: {
-                                s0 = (s0 * T::from_f64(0.5).unwrap() + (s0.sin() + 2.0).cbrt() * 1.0).tanh();
-                                if s1 + s0 - T::from_f64(1.2).unwrap() >= -T::from_f64(0.5).unwrap() {
-                                    break 'b5;
-                                }
-                                if T::cos(T::mul_add(v[j], a11[j], fj)).exp2() < x1 {
-                                    break 'b5;
-                                }
-                            }
-                            s2 = (s2 * T::from_f64(0.8).unwrap() + T::to_degrees(fj) * 0.01 * 1.0).sin();
-                        }
-                    }
-                    _ => {
-                        s1 = s1 * T::from_f64(0.8).unwrap();
-                        s1 = s1 + 0.01 * T::exp2(v12.tanh()).cos();
-                        if i % 3 == 1 && (v10.cos() * 0.9).asin().sin() > 0.0 {
-                            let v15: T = 'b6: {
-                                if T::powi(v9, 2) <= T::from_f64(0.5).unwrap() || i == 4 {
-                                    break 'b1 (a11[3].tanh() + 2.0).cbrt() / (T::cos(v10) + 2.0);
-                                }
-                                if s0 + T::from_f64(0.5).unwrap() + (1.25 - v9) <= 0.0 {
-                                    break 'b6 v[i % 4].to_radians().asinh();
-                                }
-                                let v14 = T::sin(v10);
-                                (v12 * v12 + 1.0).sqrt() / ((a11[i % 4].cos() * T::from_f64(0.5).unwrap()).ln_1p().powi(2) + 1.0) + v14.tanh()
-                            };
-                            let v16 = T::cos(a11[0]);
-                            acc3 = acc3 + T::from_f64(0.25).unwrap() * (T::sin(v15) - v16).tanh();
                         } else {
-                            let v9 = a11[(i + n) % 4].powi(2);
-                            s1 = (s1 * T::from_f64(0.8).unwrap() + v9.cos() * T::from_f64(0.02).unwrap()).tanh();
+                            s0 = (s0 * 0.75 + (s0 + x1) * 0.1).sin();
+                        }
+                    }
+                    2..=3 => {
+                        s0 = 0.6 * s0 + 0.2 * f64::tanh((f64::cos(s0).exp_m1().powi(2) + 1.0).recip());
+                        if f64::to_degrees(s0) * 0.02 < -0.5 && n > 5 {
+                            let v8 = (-3.0_f64).max(x2 + fi);
+                            let v9 = s0;
+                            acc1 += (v8.tanh() - f64::sin(v9)).sin() * 0.25;
+                        }
+                    }
+                    4 => {
+                        let v10: f64 = f64::atan(fi);
+                        for u in v {
+                            s0 = (s0 * 0.6 + (u.sin().exp_m1() - x1 * x1) * 0.05).sin();
+                            let v13 = match i % 3 {
+                                0..=1 => {
+                                    let v10 = ((x1 - v[n % 4]).powi(2) + 2.0).ln();
+                                    s0 = s0 * 0.6 + f64::cos(f64::asin(s0.sin() * 0.9)) * 0.1;
+                                    f64::atan2(3.0_f64, s0 + v10)
+                                }
+                                2 => {
+                                    let v11 = (v10.powi(2) + 1.0).recip();
+                                    f64::powi((x0.powi(2) + 1.0).recip().powi(2) + 1.0, -2) + v11.sin()
+                                }
+                                _ => {
+                                    let v12 = (f64::powi(fi, 2) + 2.0).ln();
+                                    f64::abs(v[1]) + f64::tanh(v12)
+                                }
+                            };
+                            s0 = (s0 * 0.8 + (v13 + v10) * 0.05).sin();
+                        }
+                        s0 = s0.mul_add(0.75, v10.cos() * 1.0);
+                    }
+                    _other => {
+                        s0 *= 0.5;
+                        s0 -= 0.1 * f64::atanh(s0.cos() * 0.9).tanh();
+                        let mut k14 = 0;
+                        while k14 < 4 {
+                            k14 += 1;
+                            let v15 = x0;
+                            let v17 = 'b6: {
+                                let v16 = x2 / 4.0;
+                                if x0.cos().cosh() < v16 {
+                                    s0 = (s0 * 0.8 + fi.atan() * 1.0).sin();
+                                    break 'b6 f64::ln(f64::exp2(f64::sin(v15)).powi(2) + 0.5);
+                                }
+                                if k14 % 2 == 0 && v15 >= 1.0 {
+                                    break 'b6 (s0.tanh() + 2.0).cbrt();
+                                }
+                                ((v[k14 % 4].sin() * 1.5).cosh().powi(2) + 1.0).ln()
+                            };
+                            acc1 += (v17.tanh() * v17).tanh() * 0.05;
                         }
                     }
                 }
-                acc3 = acc3 + T::from_f64(0.5).unwrap() * fi.sin();
             }
-            if prog_40::<T>(T::tanh(((v9 - x1).powi(2) + 1.0).log10()) * 2.0, x1, ((v9 - x1).tanh() + 2.0).cbrt().sin(), v, k4) >= 0.0 {
-                s1 = 0.6 * s1 + T::from_f64(0.4).unwrap() * T::sin(-x0);
-                break 'b1 (v9 * v9 + 1.0).log10();
+            let v18 = f64::exp2(f64::cos(f64::tan(x0.tanh() * 1.2)));
+            if (v18 * v18).ln_1p().clamp(v18.tanh().sin() - 1.5, f64::sin(v18.to_radians() * 20.0) + 1.5) <= 0.0 {
+                s0 = f64::mul_add(s0, 0.75, (v[n % 4] * x2).sin() * 0.05);
+                break 'b2 (v18 * v18 + 2.0).ln();
             }
-            (x0.sin() * 0.9).asin()
+            v[k2 % 4] + x0
         };
-        s1.cos() + s2 + acc3.tanh() + v10.sin() + a11[2] - v17
+        s0 *= 0.5;
+        s0 += 0.25 * f64::cos(v[2] + x2);
+        let a20 = v.map(f64::sin);
+        s0 * 0.25 + f64::cos(acc1) - v19 * 0.25 + a20[2].tanh()
     }
 
     #[differentiable]
     pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::sqrt(v[n % 4] * v[n % 4] + 2.0)) * 2.0;
+        let mut s0 = (v[n % 4] + x0).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3: f64 = loop {
-            k2 += 1;
-            s0 = s0.mul_add(0.8, (x1 - (SCALE + x0)).tanh() * 0.1);
-            s0 = s0 * 0.6 + s0.cos() * 0.4;
-            if k2 >= 6 || ((v[3] * v[3] + 1.5).acosh().sin() * 0.9).asin() > -1.0 {
-                break prog_20((x2 * x2 + 1.0).atan2(v[n % 4]).sin(), x1, (x0.powi(2) + 1.0).cbrt().tanh() * 2.0, v, n);
-            }
-        };
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = v.iter().map(|&p| v3.sin() + p.sin()).sum::<f64>();
-            if !(k4 == 1 && v[2] / (x0 * x0 + 1.0) <= 0.5) {
-                s0 = s0 * 0.6 + (x1 + v5).tanh() * 0.02;
-                if s0 - v[2] >= 1.0 {
-                    s0 = 0.6 * s0 + 0.1 * x0.tanh().exp_m1().cos();
-                }
-            } else if v5 / 3.0 < v[k4 % 4] && k4 % 2 == 0 {
-                let [_, _, _, b6] = v;
-                s0 = s0.mul_add(0.8, (1.25 * s0).sin() * 0.1);
-                s0 = s0 * 0.8 + f64::sin(b6) * 0.2;
-            } else {
-                s0 = (s0 * 0.6 + (f64::powi(x2, 2) + 1.0).cbrt() * 0.25).tanh();
-            }
-            s0 = s0.mul_add(0.5, (v[k4 % 4] - s0).tanh() * 0.25);
-            if k4 >= 4 || x0 > 0.5 {
+        let mut m2: f64 = 2.5;
+        for i in 0..v.len() {
+            if i % 2 == 0 {
                 break;
             }
+            let c3 = f64::mul_add(v[i], x1, x1);
+            m2 = f64::min(m2, c3);
         }
-        let v8 = if v[1].atan() > 1.0 {
-            f64::atan(x2)
-        } else {
-            let v7 = (x1 * x1 + 1.0).recip();
-            x1.tanh() + f64::sin(v7)
+        'b1: {
+            let v4: f64 = s0 * s0;
+            s0 = s0.mul_add(0.5, x2.powi(3).cos() * 0.02);
+            let v5 = (-2.0_f64).max(f64::max(v[n % 4], v4));
+            if n % 2 == 0 {
+                s0 = (s0 * 0.5 + v[n % 4].atan() * 0.5).tanh();
+                break 'b1;
+            }
+            s0 = 0.75 * s0 + 0.01 * f64::sin(v5);
+        }
+        let v6 = 'b2: {
+            if m2.tanh() > -0.25 {
+                break 'b2 0.65 * x1;
+            }
+            x1.cos().exp2()
         };
-        let [_, b9, b10, _] = v;
-        acc1 -= f64::tanh((x1 + b9) * x2.sin().exp2()) * 0.4;
-        x0.tanh() + s0 - acc1 * 1.5 - v3.sin() - v8.cos() + b10 - v[k4 % 4].powi(2)
-    }
-
-    #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = -x1;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        a2 = [(a2[n % 4].powi(2) + 1.0).powi(-3).tanh() * 0.1, a2[3], a2[3], 0.02 * f64::ln(x0.powi(3).powi(2) + 0.5).tanh() + 0.5 * a2[1]];
-        if !(n % 2 == 0 && x2 - s0 > a2[n % 4]) {
-            s0 = (s0 * 0.75 + s0 * 0.25 * 1.0).sin();
-            let v3: f64 = x0.sin();
-            s0 = f64::mul_add(s0, 0.5, v3.sin() * 0.5);
-        }
-        let mut m4 = f64::NEG_INFINITY;
-        for i in 0..=n {
-            m4 = prog_55(x2, f64::cos((f64::powi(a2[i % 4] + x0, 2) + 1.0).ln()), 1.2, [v[0], v[1], v[2], v[3]], i).max(m4);
-        }
-        acc1 -= 0.1 * m4.sin();
-        let mut a5 = [v[2], (m4 * m4 + 1.0).recip().hypot(a2[n % 4]), f64::recip(x2 * x2 + 0.5), f64::sin(acc1).exp_m1()];
         for i in 1..n {
-            let fi = i as f64;
-            let v6: f64 = f64::sinh(a5[i % 4].tanh() * 2.0);
-            a5 = [a5[1], (fi.powi(2) + 1.0).log(2.0).cos() * 1.0, a5[2], 0.05 * f64::ln_1p(v6 * v6).asinh().cos() + 0.6 * a5[1]];
+            let v7 = f64::exp_m1(s0.cos());
+            let mut m8 = prog_76((f64::tanh(m2.sin()) * 0.5).ln_1p().cos(), f64::sin((f64::tanh(m2) * 1.2).tan()), (f64::powi(v[i % 4], 2) + 1.0).powf(1.5).tanh() * 2.0, v, 6).sin();
+            for j in 0..n + 1 {
+                m8 = (v6 * v[3] + v[j % 4]).min(m8);
+            }
+            s0 = s0 * 0.5 + m8.cos() * 0.005;
+            for _ in 0..n {
+                s0 *= 0.75;
+                s0 += 0.25 * (s0.sin() * 0.5).ln_1p();
+                let v9 = v7 * x2;
+                let v10 = v9;
+                acc1 += v10.cos().sin() * 0.05;
+            }
+            acc1 -= v7.sin().sin() * 0.4;
         }
-        if a5[n % 4] <= s0 && n == 5 {
-            return ((acc1 - x0).sin() * 0.9).asin();
+        'b6: {
+            for (i, &t) in v.iter().enumerate() {
+                if s0.mul_add(v[3 - i], t).atan2(f64::powi((t.powi(2) + 2.0).sqrt(), 2) + 1.0) < t {
+                    break 'b6;
+                }
+                let v11: f64 = v[0] / (v6 * v6 + 1.5);
+                acc1 += (f64::cos(v[2]) * 0.9).asin() / ((v11 + x0).powi(2) + 1.5) * 0.4;
+            }
+            if ((v6 / (x2.cos() + 2.0)).powi(2) + 1.0).log((v[3] * v[3] + 2.0).acosh().powi(2) + 2.0) < x0 {
+                break 'b6;
+            }
         }
-        (acc1.powi(2) + 1.0).recip()
+        let mut m12 = v6;
+        for &t in v.iter() {
+            m12 = m12.max(0.75 * t);
+        }
+        acc1 -= m12.tanh();
+        s0 * 0.75 - f64::tanh(acc1)
     }
 
     #[differentiable]
-    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1: T = T::sin(T::max(x0, x2) - x0) * T::from_f64(2.0).unwrap();
-        let mut s2 = prog_23::<T>(s1.sin(), x2, x0, [v[0], v[1], v[2], v[3]], n).sin() * T::from_f64(2.0).unwrap();
-        let mut s3 = (v[n % 4] / (T::powi(x1, 2) + T::from_f64(0.5).unwrap())).tanh() * T::from_f64(2.0).unwrap();
-        let mut acc4: T = T::zero();
-        match (n % 4).checked_sub(1) {
-            None => {
-                acc4 = acc4 + (T::to_degrees(x1) * T::from_f64(0.02).unwrap()).cos();
-                acc4 = acc4 + acc4.copysign(x2).asinh();
+    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((x2 * x2 + 2.0).acosh() / (x2.max(x0).sin() + 2.0)) * 2.0;
+        let mut s1 = f64::sinh(x0.abs().cos() * 1.5).cos() * 2.0;
+        let mut s2 = v[1];
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_61(1.5, f64::acos(3.0_f64.copysign(x2).sin() * 0.9).cos() * 2.0, x2, v, n);
+        'l0: for _ in (0..5).rev() {
+            let mut k5 = 0;
+            while k5 < n + 1 && (x1 * x1 + 1.0).powi(-2) < v[3].tanh().exp() {
+                k5 += 1;
+                s0 = 0.5 * s0 + 0.05 * (f64::powi(v4, 2) + 0.5).cbrt().tanh();
+                acc3 += 0.05 * x0.tanh();
+                s2 = (s2 * 0.5 + s2 * 0.5).sin();
             }
-            Some(0) => {
-                let v5 = (s3 * s3).ln_1p();
-                acc4 = acc4 - v5.tanh() * T::from_f64(0.25).unwrap();
-            }
-            Some(k6) => {
-                let c7 = T::from_usize(k6).unwrap();
-                let v8 = prog_40(x0 * T::from_f64(0.5).unwrap(), s1, x2, [v[0], v[1], v[2], v[3]], n);
-                acc4 = acc4 - (c7.cos() + v8.cos()).sin() * T::from_f64(0.005).unwrap();
-            }
-        }
-        match (n % 4).checked_sub(1) {
-            Some(k9) => {
-                let c10 = T::from_usize(k9).unwrap();
-                acc4 = acc4 + T::from_f64(0.005).unwrap() * prog_40(x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(2.0).unwrap(), x0 * T::from_f64(0.25).unwrap(), [v[0], v[1], v[2], v[3]], 3).sin();
-                if prog_40::<T>(x0 * T::from_f64(1.2).unwrap(), x0, s3, [v[0], v[1], v[2], v[3]], 4) >= T::one() {
-                    let v11 = T::ln(x1.powi(2) + T::from_f64(2.0).unwrap());
-                    acc4 = acc4 + T::tanh(v11);
-                } else {
-                    s2 = s2.mul_add(T::from_f64(0.75).unwrap(), T::sin((c10.tanh() * T::from_f64(2.0).unwrap()).cosh() - T::tanh(c10)) * T::one());
-                    s3 = s3.mul_add(T::from_f64(0.75).unwrap(), s1.hypot(s3).cos() * T::from_f64(0.01).unwrap());
-                }
-                acc4 = acc4 - (-c10.sin());
-            }
-            None => {
-                acc4 = acc4 + (x2.sin() * T::from_f64(0.5).unwrap()).ln_1p();
-                if T::sin(s3) >= T::zero() {
-                    s1 = s1 * T::from_f64(0.75).unwrap();
-                    s1 = s1 + T::from_f64(0.25).unwrap() * (-T::from_f64(3.0_f64).unwrap()).max(x2).tanh();
-                } else if w0[n % 4] < x1 && n == 2 {
-                    for i in 0..v.len() {
-                        let fi = T::from_usize(i).unwrap();
-                        acc4 = acc4 + (T::sin(v[n % 4]).powi(2) + T::one()).powf(T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.5).unwrap();
-                        match i % 4 {
-                            MODE_B => {
-                                acc4 = acc4 + (fi + x1).cos() * T::from_f64(0.5).unwrap();
-                            }
-                            g if g > 2 => {
-                                acc4 = acc4 + T::from_f64(0.4).unwrap() * (s3 * s3).ln_1p();
-                            }
-                            _ => {
-                                acc4 = acc4 + T::tanh(s2.tanh().exp2()) * T::from_f64(0.5).unwrap();
-                                acc4 = acc4 + T::from_f64(0.4).unwrap() * ((x2 * v[n % 4]).tanh() * T::from_f64(0.9).unwrap()).acos().cos();
-                            }
-                        }
-                        let v13 = if n > 3 {
-                            v[3].hypot(x2)
-                        } else {
-                            let v12 = s3.to_radians() * T::from_f64(50.0).unwrap();
-                            x1 + T::cos(v12)
-                        };
-                        acc4 = acc4 - v13.sin() * T::from_f64(0.5).unwrap();
-                    }
-                    let v14 = (-T::from_f64(1.5_f64).unwrap()).max(v[1]);
-                    acc4 = acc4 - v14.cos();
-                }
-            }
-        }
-        let mut k15 = 0;
-        loop {
-            k15 += 1;
-            acc4 = acc4 - x0.powi(3).sin() * T::from_f64(0.25).unwrap();
-            match k15 {
-                0 | 2 => {
-                    acc4 = acc4 + T::from_f64(0.5).unwrap() * T::acosh(s3 * s3 + T::from_f64(1.5).unwrap()).sin();
-                    if T::cosh(T::sin(x2)) >= T::from_f64(0.5).unwrap() {
-                        let Some(k17) = n.checked_sub(3) else {
-                            let v16 = T::sinh(s2.sin());
-                            return (T::tanh(v16) * T::from_f64(0.9).unwrap()).asin()
-                        };
-                        let c18 = T::from_usize(k17).unwrap();
-                        acc4 = acc4 + c18.tanh() * T::from_f64(0.5).unwrap();
-                    } else if s3 * T::from_f64(2.5).unwrap() < -T::from_f64(0.5).unwrap() || k15 > 3 {
-                        acc4 = acc4 + T::from_f64(0.5).unwrap() * (w0[k15 % 4].tanh().exp2().powi(2) + T::from_f64(2.0).unwrap()).sqrt().cos();
-                        if T::sqrt(x0 * x0 + T::one()) < x1 || k15 % 2 == 0 {
-                            break;
-                        }
-                        acc4 = acc4 - (v[n % 4] / (T::sin(s2) + T::from_f64(2.0).unwrap())).asinh() * T::from_f64(0.25).unwrap();
-                        if s3 > x0 && k15 % 2 == 0 {
-                            break;
-                        }
-                    } else {
-                        s3 = (s3 * T::from_f64(0.5).unwrap() + s3 * T::from_f64(2.5).unwrap() * T::from_f64(0.2).unwrap()).sin();
-                    }
-                    s2 = s2.mul_add(T::from_f64(0.6).unwrap(), v[k15 % 4].asinh().powi(2).tanh() * T::from_f64(0.1).unwrap());
-                    if !(n == 1 && ((s1.powi(2) + T::one()).powf(T::from_f64(0.5).unwrap()).powi(2) + T::one()).sqrt() >= (T::tanh(x0) * T::from_f64(2.0).unwrap()).cosh()) {
-                        acc4 = acc4 + T::tanh(w0[1]).exp().tanh() * T::from_f64(0.5).unwrap();
-                    }
-                }
-                3 => {
-                    acc4 = acc4 + T::from_f64(0.5).unwrap() * (w0[n % 4] - T::from_f64(1.2).unwrap()).cos();
-                }
-                4 => {
-                    acc4 = acc4 + T::from_f64(0.4).unwrap() * (v[n % 4].sin() * T::from_f64(1.2).unwrap()).tan().sin();
+            let v7 = match k5 {
+                0 => f64::tanh(x1),
+                g if g > 1 => {
+                    s1 = (s1 * 0.5 + f64::cos(s2) * 0.5).tanh();
+                    v[0] / (s0 * s0 + 0.5)
                 }
                 _ => {
-                    acc4 = acc4 + (x1 - s2 - (v[(k15 + n) % 4].powi(2) + T::from_f64(2.0).unwrap()).acosh()).cos() * T::from_f64(0.5).unwrap();
-                    if w0[k15 % 4].tanh() < -T::from_f64(0.5).unwrap() {
-                        break;
-                    }
-                    let v19 = x0 + (s3 + x1);
-                    acc4 = acc4 + T::from_f64(0.5).unwrap() * T::cos(T::cos(v19));
+                    let v6 = f64::asin(x1.sin() * 0.9) * x0.clamp(-1.5, 1.0);
+                    s1 / (s2 * s2 + 1.5) + v6.tanh()
                 }
-            }
-            if k15 >= 4 || (T::powi(w0[n % 4], 2) + T::from_f64(2.0).unwrap()).sqrt() < -T::one() {
-                break;
-            }
-        }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::tanh(s1);
-            let mut k20 = 0;
-            while k20 < 6 {
-                k20 += 1;
-                let v21 = T::exp2(s2.sin()).tanh().exp();
-                match k20 % 2 {
-                    MODE_B => {
-                        s3 = s3 * T::from_f64(0.6).unwrap() + x1.atan().clamp(x0.hypot(fi).tanh() - T::from_f64(1.5).unwrap(), T::sin(s3).sinh().tanh() + T::from_f64(1.5).unwrap()).tanh() * T::from_f64(0.25).unwrap();
+            };
+            s1 = s1.mul_add(0.8, f64::cbrt((s1.tanh() + 2.0).cbrt().powi(2) + 0.5).sin() * 0.25);
+            for j in 0..6 {
+                let fj = j as f64;
+                match j {
+                    0..=1 => {
+                        s2 = 0.5 * s2 + 0.5 * x1.sin();
+                        break 'l0;
+                    }
+                    2..=3 => {
+                        s2 = (s2 * 0.75 + f64::atanh(v4.cos() * 0.9) * 0.05).sin();
+                    }
+                    g if g > 4 => {
+                        let v8 = v4;
+                        acc3 += v8.tanh() * 0.05;
                     }
                     _other => {
-                        let x1 = (w0[1] - v[2]) * x1;
-                        acc4 = acc4 + x1.tanh() * T::from_f64(0.05).unwrap();
+                        let v9: f64 = ((f64::to_degrees(v[1]) * 0.01).sin() * 1.2).tan();
+                        s1 = (s1 * 0.5 + f64::exp_m1(v7.tanh()) * 0.02).sin();
+                        s1 *= 0.5;
+                        s1 -= 0.05 * f64::sin(v9);
                     }
                 }
-                if k20 < 6 && ((s3.powi(2) + T::one()).recip().cos() * T::from_f64(1.2).unwrap()).tan() > T::from_f64(0.5).unwrap() {
-                    continue 'l2;
-                }
-                acc4 = acc4 + (w0[3] + v21 + T::from_f64(1.5).unwrap()).cos() * T::from_f64(0.05).unwrap();
-            }
-            let v22 = x0 - T::from_f64(0.1).unwrap();
-            s1 = s1 * T::from_f64(0.5).unwrap();
-            s1 = s1 + T::from_f64(0.5).unwrap() * v22.sin();
-        }
-        w0[1] * T::from_f64(0.25).unwrap() - T::cos(s1) - s2 - s3 + acc4.cos() + (v[2] * v[2] + T::from_f64(2.0).unwrap()).ln().hypot((T::cos(x1) * T::from_f64(2.0).unwrap()).sinh())
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] - x0).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            if f64::asin(f64::cos(x2) * 0.9) >= -1.0 {
-                m2 += 1;
-            }
-            let v3 = match i + n {
-                0 => v[3].sin().exp_m1(),
-                1 => (x2 + x1).min(v[i % 4].powi(3)),
-                3..=5 => {
-                    s0 = 0.5 * s0 + 0.25 * (x0 + x2).sin();
-                    x1 / 1.5 + 0.8
-                }
-                _ => (s0.cos() * 2.0).cosh(),
-            };
-            for &u in v {
-                if f64::abs(f64::acosh(x2.powi(2) + 2.0)) < u * u {
-                    acc1 -= s0.cos().exp().tanh() * 0.1;
-                } else if i > 0 {
-                    s0 = 0.8 * s0 + 0.01 * v3.tanh();
-                    if i % 3 == 1 && f64::tanh(x2 + fi) < x1 / (x1 * x1 + 0.5) {
-                        s0 = s0.mul_add(0.5, (s0 * std::f64::consts::LN_2).tanh() * 0.5);
-                        continue 'l0;
-                    }
-                    s0 = (s0 * 0.8 + (v[i % 4].asinh() + 0.25) * 0.2).sin();
-                    if m2 > 10 {
-                        acc1 -= f64::log10(v[i % 4] * v[i % 4] + 1.0).tanh() * 0.1;
-                        break;
-                    }
+                let v11: f64 = if (v4 * v4 + 1.0).atan2(x0).tanh() <= -0.25 {
+                    x1.sin().exp_m1().sin()
+                } else if f64::cos(x1) <= -0.5 {
+                    (v[k5 % 4].tanh() * 1.2).tan()
                 } else {
-                    let v4 = x2.tanh();
-                    s0 = 0.6 * s0 + 0.4 * v4.sin().tanh();
+                    let v10 = fj.to_radians() * 20.0 - s2.tanh();
+                    v7 * x1 + v10.sin()
+                };
+                s0 = (s0 * 0.5 + s0 * 0.5 * 1.0).sin();
+                s1 = s1 * 0.6 + v11.cos() * 0.02;
+            }
+            acc3 -= v7.cos().sin() * 0.4;
+        }
+        let v12 = v.iter().map(|&p| v[n % 4] * x1 * p.atan()).sum::<f64>();
+        match n {
+            1 => {
+                s0 *= 0.6;
+                s0 -= 0.4 * f64::cos(x0);
+                s0 *= 0.6;
+                s0 += 0.25 * f64::hypot(x2.atan(), (v[1].powi(2) + 1.0).log10()).tanh();
+            }
+            2 | 4 => {
+                let x0 = v[n % 4].powi(3) / (f64::cos(x0.asinh()) + 2.0);
+                acc3 -= x0.cos() * 0.2;
+            }
+            5 => {
+                s2 = (s2 * 0.8 + v4 * 0.005).sin();
+                if 0.5_f64.min(v[0].tanh()) >= 0.0 {
+                    s2 *= 0.6;
+                    s2 -= 0.1 * f64::cos(x1).exp_m1().sin();
+                    s0 = (s0 * 0.8 + f64::copysign(1.5_f64, x1) * 1.0).sin();
+                } else if x1 + v[n % 4] >= -1.0 {
+                    acc3 += (f64::acosh(v[3].powi(2) + 1.5).powi(2) + 1.0).ln().cos();
+                    s0 = s0.mul_add(0.75, f64::sin((x1.powi(2) + 0.5).powf(1.5)) * 0.01);
                 }
-                s0 = (s0 * 0.6 + (s0 - u * fi) * 0.05).sin();
-                s0 = (s0 * 0.75 + f64::ln_1p(v3.cos() * 0.5) * 0.02).tanh();
-            }
-            s0 = s0.mul_add(0.75, x2.tanh() * 0.25);
-            s0 *= 0.5;
-            s0 += 0.02 * v3.sin();
-        }
-        match m2 {
-            1..=3 => {
-                s0 = (s0 * 0.5 + (s0.cos() + 2.0).cbrt() * 0.05).tanh();
-            }
-            4 | 6 => {
-                s0 = 0.8 * s0 + 0.1 * f64::tanh(x2.copysign(x1) - x2.to_radians() * 50.0);
-                s0 *= 0.8;
-                s0 += 0.05 * x0.sin().exp_m1().asinh().tanh();
             }
             _ => {
-                s0 = (s0 * 0.6 + x2 * 0.4).tanh();
-                s0 = (s0 * 0.5 + f64::cbrt(x1 * x1 + 1.0) * 0.25).tanh();
+                let v13 = f64::sin(-v[n % 4]).exp_m1();
+                s2 = s2 * 0.8 + f64::sin(v13).cos() * 0.05;
             }
         }
-        s0 = s0.mul_add(0.6, f64::tanh(prog_40::<f64>(s0, x1.sin().tanh(), f64::tanh(x0 + s0) * 2.0, [v[0], v[1], v[2], v[3]], 5)) * 0.005);
-        let v5 = match m2 {
-            0..=1 => x2.sin().exp2(),
-            2..=4 => ((x1 * x2).cos() * 0.9).asin(),
-            5 => (x2 * x2 + 1.0).ln(),
-            _other => f64::exp2(f64::tanh(f64::exp2(x0.cos()))),
-        };
-        let mut k6 = 0;
-        let v9: f64 = loop {
-            k6 += 1;
-            let v7 = prog_20(x1, v5, 0.75, [v[0], v[1], v[2], v[3]], k6);
-            let v8 = v.iter().fold(v[k6 % 4], |r, &p| r * 0.5 + 0.05 * f64::cos(v[m2 % 4].mul_add(x1, r) + p.cos()));
-            if (v8 * v8 + 1.0).powi(-1) > (f64::powi(v[(k6 + m2) % 4], 2) + 1.0).log2() {
-                acc1 += 0.5 * x0.powi(2).atan2(f64::tanh(s0).powi(2) + 1.0).sin();
-                break (x1 * v[(k6 + n) % 4]).to_degrees() * 0.01;
+        let v14 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin((x1 * x1 + 2.0).ln() + p.sin())).product::<f64>();
+        if (f64::powi(x1, 2) + 0.5).ln() < -1.0 {
+            let v15 = (v[n % 4] * v[n % 4] + 1.0).log(x1 * x1 + 2.0).asinh();
+            acc3 += v15.sin();
+        } else if (v[n % 4] * v[n % 4] + 1.0).log10().copysign((v14.cos() * 0.9).atanh()) > -0.5 && n < 2 {
+            s0 = s0 * 0.6 + (f64::asin(x0.tanh() * 0.9).tanh() * 0.9).atanh().sin() * 0.02;
+            if v12 > v4 {
+                let v16 = f64::powi(v14 * x2, 2);
+                acc3 += v16.sin() * 0.2;
+            } else {
+                acc3 += f64::cos(f64::hypot(f64::recip(v[n % 4] * v[n % 4] + 1.0), x2.tanh().exp_m1()));
             }
-            s0 = 0.6 * s0 + 0.2 * f64::sin(v5 - x2);
-            if k6 >= 4 {
-                break (v8.sin() * 0.5).ln_1p();
-            }
-            s0 = s0 * 0.75 + f64::sin(v7).sin() * 0.005;
-        };
-        let v10: f64 = prog_20(f64::sin(f64::exp(f64::sin(x2)).cos()) * 2.0, 1.2, x0, [v[0], v[1], v[2], v[3]], 4);
-        let v13 = match n % 3 {
-            0 | 2 => {
-                let v11 = v5.max(v9).sin();
-                v10 + v11.tanh()
-            }
-            _ => {
-                let v12 = v9.atan();
-                (v[m2 % 4].asinh().cos() * 0.5).ln_1p() + v12.tanh()
-            }
-        };
-        s0.sin() - acc1.tanh() + v5.tanh() - f64::sin(v10) + v13.cos()
+        }
+        s0.tanh() - s1 * 0.5 + s2 + acc3.tanh() + v4.tanh() - f64::cos(v12) - v14 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x0 + x2) * 2.0;
-        let mut s1 = v[n % 4].asinh();
-        let mut s2 = (x1 * x1).cos().exp2();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = f64::tanh(s2).exp();
-            acc3 -= 0.5 * t.sin().sin();
+    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = 0.5_f64.hypot(v[n % 4]).cos() * 2.0;
+        let mut s1 = x2.powi(3).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = 2.0_f64.hypot(x0).to_radians() * 20.0;
+        let f4 = |t: f64| acc2 + x1 + t * 0.5;
+        let v5 = f4(v[3]);
+        if v3.powi(3) <= x0 {
+            let v6 = f64::tanh(v5 - 0.65);
+            s1 *= 0.5;
+            s1 += 0.25 * v6;
+        } else if v5.clamp(-0.5, 0.5) >= 0.25 {
+            acc2 += v3.to_radians() * 50.0;
+            let v7 = acc2.clamp(v3.cos() - 1.5, v[n % 4].tanh() + 1.5);
+            s1 = (s1 * 0.6 + v7.sin() * 0.4).sin();
         }
-        a4 = [(a4[2] * 0.6 + (x1 * x2).sin() * 0.1).sin(), (a4[3] * 0.8 + (a4[n % 4] * a4[n % 4] + 1.0).log10() * 0.02).sin(), 0.05 * (-s1).sin() + 0.6 * a4[0], a4[3]];
-        let mut a5 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a5[i % 4] = a5[i % 4] * 0.5 + prog_55(f64::exp2((x1 - 0.1).tanh()).sin() * 2.0, 2.0, f64::sin((f64::cos(fi.cos()) * 2.0).sinh()) * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.02;
-            s2 = 0.6 * s2 + 0.4 * f64::sqrt(a4[n % 4].powi(2) + 2.0).tanh();
-        }
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            a5 = [a5[1] * 0.5 + f64::cos((a5[i].cos() * 0.9).asin()) * 0.2, 0.1 * ((x1 - x2) * (fi * fi + 1.0).log10()).tanh() + 0.75 * a5[2], a5[3], (a5[1] * 0.8 + f64::ln(f64::powi(v[1] - 0.3, 2) + 2.0).cos() * 0.25).sin()];
-        }
-        let mut k6 = 0;
+        let mut k8 = 0;
         loop {
-            k6 += 1;
-            let v7 = (x0 * x0 + 0.5).atan2(a5[0]);
-            for &u in a4.iter() {
-                s2 = (s2 * 0.75 + f64::powi(s1, 2) * 0.05).sin();
-                if x1 * (s0 * s0 + 0.5).sqrt() >= v7 {
-                    continue;
-                }
-                s2 *= 0.8;
-                s2 += 0.2 * u.cos().tanh();
+            k8 += 1;
+            if k8 < 2 && -v[(k8 + n) % 4] >= x1 {
+                break;
             }
-            s2 *= 0.5;
-            s2 -= 0.02 * (s2 * s2 + 1.0).powf(1.5).tanh();
-            if k6 >= 2 || prog_40(f64::sin(a4[0] / (v7 * v7 + 1.0)), s1, s0, [v[0], v[1], v[2], v[3]], k6) < 0.0 {
+            s0 = s0 * 0.75 + (s0.cos() * 1.2).tan().cos() * 0.02;
+            if k8 >= 5 {
                 break;
             }
         }
-        let v11 = match k6 {
-            0 => {
-                let v8 = f64::cos(x1);
-                v8.sin()
-            }
-            1 => {
-                for _ in 1..n {
-                    let v9 = a5.iter().fold(x0, |r, &p| r * 0.5 + 0.2 * f64::tanh(a5[1].cos().exp2() + f64::cos(p)));
-                    let v10: f64 = 3.0_f64.powf(v9.cos());
-                    s2 = s2 * 0.5 + s2.tanh().exp().tanh() * 0.1;
-                    acc3 -= f64::cos(v10) * 0.4;
-                }
-                x1.tanh()
-            }
-            2 => 0.5_f64.powf(v[1].cos()),
-            _ => {
-                s0 = (s0 * 0.6 + ((x2 * 0.25).cos() * 2.0).cosh() * 0.2).sin();
-                f64::cos(x1).exp_m1()
-            }
-        };
-        s1 = s1 * 0.75 + v11.copysign(a4[k6]).tanh() * 0.05;
-        s0 + s1 * 0.5 + s2 * 1.5 - acc3.tanh() - a5[1] + f64::cos(x2)
+        let f9 = |t: f64| x1.sin() - 0.25 + t * 0.25;
+        let v10 = f9(v[3]) + f9(x2) * 1.0;
+        let v11 = f64::min(v5, s1).sin();
+        s0.sin() + f64::tanh(v10) - f64::sin(v11) - (v10.powi(2) + 1.0).cbrt()
     }
 
     #[differentiable]
-    pub fn prog_111<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = T::tanh(v[1]).sin();
-        let mut s1 = s0.sin();
-        let mut s2 = s0 - s1;
-        let mut acc3: T = 0.0;
-        let Some(k4) = n.checked_sub(2) else {
-            return x2.tanh()
-        };
-        let c5 = T::from_usize(k4).unwrap();
-        let mut a6 = v;
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] * T::from_f64(0.5).unwrap() + (T::from_f64(0.8).unwrap() - s0).sin() * T::from_f64(0.5).unwrap();
-            s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * T::sin(s0 * s0);
-        }
-        match (k4 + n).checked_sub(3) {
-            Some(k7) if k7 > 0 => {
-                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), x2.sin().exp_m1().tanh() * T::from_f64(0.05).unwrap());
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::copysign(1.5_f64, f64::acos(x2.sin() * 0.9));
+        let mut s1 = (x1 - x0).cos() * 2.0;
+        let mut s2: f64 = f64::sin(prog_83(s0, f64::tanh(v[n % 4].tanh()), x1, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n {
+            PHASE_A => {
+                s1 = (s1 * 0.8 + f64::ln_1p(s1.sin() * 0.5) * 0.05).tanh();
             }
-            Some(k8) => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + a6[k8 % 4].tanh() * T::from_f64(0.25).unwrap()).sin();
-                let v9 = prog_14(c5.copysign(s1).cos(), x0 * 1.5, s0, v, n);
-                s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(v9) * 0.005).tanh();
+            1 | PHASE_D => {
+                acc3 -= acc3 / (x0.powi(2) + 1.5);
             }
-            None => {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + prog_40(T::exp_m1(s0.sin()).tanh() * 2.0, T::sin(x0 * T::from_f64(0.5).unwrap()), x0 * 2.0, a6, n) * 0.005).tanh();
-                if prog_40((s2 * x2).cos(), (x0 * T::from_f64(0.5).unwrap()).sin(), x2, v, n) <= T::from_f64(0.5).unwrap() {
-                    s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), (x1.powi(2) + 1.5).acosh().cos() * T::from_f64(0.05).unwrap());
-                    acc3 = acc3 + (c5.tanh() * 0.9).acos().tanh();
-                } else if s0 < T::from_f64(0.5).unwrap() && k4 % 3 == 1 {
-                    s1 = (s1 * T::from_f64(0.75).unwrap() + T::tanh(s1) * 0.1).tanh();
-                } else {
-                    s1 = s1 * 0.6;
-                    s1 = s1 - T::from_f64(0.25).unwrap() * (T::sin(s2).powi(2) + T::from_f64(0.5).unwrap()).cbrt().tanh();
-                    s2 = s2 * T::from_f64(0.75).unwrap();
-                    s2 = s2 + 0.1 * (-T::log2(x2.powi(2) + 1.0)).tanh();
+            5 => {
+                let x1 = f64::acosh(f64::powi(x1, 2) + 1.5);
+                s0 *= 0.5;
+                s0 += 0.05 * (x1 * s0 + acc3.powi(2)).tanh();
+            }
+            _ => {
+                acc3 -= (v[1] * v[1] + 1.0).log(2.0).tanh();
+                for (i, &t) in v.iter().enumerate() {
+                    s0 = (s0 * 0.6 + s1 * 0.4).sin();
+                    acc3 += 0.25 * (s2.tanh() * 0.9).atanh();
+                    acc3 += 0.5 * (v[(i + n) % 4] * x0).tanh();
+                    acc3 -= 0.5 * t.tanh();
                 }
             }
         }
-        let Some(k11) = n.checked_sub(3) else {
-            let v10 = x0 * acc3;
-            return (a6[2].sin() * 0.9).asin() / (T::powi(x1 + v10, 2) + 1.5)
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v5 = match i + n {
+                1 => {
+                    let v4 = t.sin();
+                    x2.mul_add(v4, fi)
+                }
+                g if g > 2 => (f64::sin(s0) * 1.5).cosh(),
+                _ => s2.max(t + s0),
+            };
+            let v6 = ((f64::sin(v5) * 0.9).asin().powi(2) + 1.5).acosh();
+            let v7 = v.iter().map(|&p| x2 / (f64::powi(p, 2) + 1.5)).sum::<f64>();
+            s0 = (s0 * 0.5 + (t.cos() * 0.9).asin() * 0.2).sin();
+            acc3 += 0.1 * f64::cos(v6.cos() + f64::cos(v7));
+        }
+        let [b8, b9, b10, _] = v;
+        for i in 0..3 {
+            acc3 += f64::tanh(s1).powi(2).ln_1p().sin() * 0.5;
+            'b3: {
+                if f64::powi(b9, 2) <= (s2.powi(2) + 1.5).acosh() || i % 3 == 1 {
+                    break 'b3;
+                }
+                for j in 0..n {
+                    if j % 3 == 1 {
+                        break 'b3;
+                    }
+                    acc3 -= 0.1 * x0.sin().tanh();
+                }
+                if n + i < 8 && x2 >= -1.0 {
+                    break 'b3;
+                }
+            }
+            let mut m11: f64 = -1.0;
+            for &u in v.iter() {
+                m11 = m11.max(b10 - u);
+            }
+            s0 = (s0 * 0.5 + f64::cos(m11) * 0.25).tanh();
+        }
+        let mut m12: f64 = -0.5;
+        for i in 0..=n {
+            m12 = f64::min(v[i % 4] + b8 + b9, m12);
+        }
+        s1 = (s1 * 0.75 + f64::tanh(m12) * 0.05).sin();
+        let v13 = if n % 3 == 1 {
+            let b10 = b9 - b10;
+            f64::asin(v[0].cos() * 0.9) + b10.cos()
+        } else {
+            s1 = (s1 * 0.5 + f64::sinh(f64::cos(x0) * 1.5).copysign(m12.abs()) * 0.1).sin();
+            (b8 * b8 + 0.5).ln()
         };
-        let c12 = T::from_usize(k11).unwrap();
-        let mut a13 = [0.0; 4];
-        for i in 0..n {
-            a13[i % 4] = a13[i % 4] + x1.cos() * T::from_f64(0.25).unwrap();
-            s1 = (s1 * 0.6 + c5 * 1.0).sin();
+        match n.checked_sub(2) {
+            Some(k14) if k14 < 1 => {
+                let c15 = k14 as f64;
+                let v16: f64 = b9 * c15;
+                s1 *= 0.75;
+                s1 += 0.02 * (f64::powi((b9.powi(2) + 2.0).acosh(), 2) + 1.0).powf(c15.sin()).cos();
+                if k14 % 3 == 1 && f64::log10(b8 * b8 + 1.0) + b10.to_radians() * 50.0 < b10 + m12 {
+                    s0 = (s0 * 0.8 + (-c15) * 1.0).sin();
+                } else {
+                    let v19 = 'b7: {
+                        if (v16 + v13).min(b9 / (v16.sin() + 2.0)) <= 1.0 {
+                            break 'b7 (m12.tanh() * 0.9).atanh();
+                        }
+                        let v17 = f64::abs(x1);
+                        for i in (0..4).rev() {
+                            if m12.sin() >= f64::cos(v17) && i < 1 {
+                                s1 = s1.mul_add(0.8, (s1 * s1 + 1.0).sqrt().cos() * 0.2);
+                                break 'b7 f64::acos(v[(i + k14) % 4].asinh().sin() * 0.9);
+                            }
+                            let v18: f64 = (f64::atan(b8).powi(2) + 0.5).recip();
+                            s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                            s0 = (s0 * 0.8 + v18.sin() * 0.1).sin();
+                        }
+                        (f64::to_degrees(x0) * 0.01).sin().exp2() + v17.cos()
+                    };
+                    acc3 += 0.25 * v19.cos();
+                }
+                acc3 += f64::tanh(v16);
+            }
+            Some(k20) => {
+                let c21 = k20 as f64;
+                s2 = s2.mul_add(0.75, ((v[k20 % 4] * v[k20 % 4] + 1.0).log2() * 0.1).tanh() * 1.0);
+                let v27 = match (n % 4).checked_sub(1) {
+                    Some(0) => {
+                        let v22 = prog_35((v[1] + x0 * v[(k20 + n) % 4]).cos() * 2.0, 1.2, 1.2, v, n);
+                        f64::log(3.0_f64, c21 * c21 + 2.0) + f64::cos(v22)
+                    }
+                    Some(k23) if k23 > 0 => {
+                        for &t in v.iter() {
+                            let Some(k24) = n.checked_sub(2) else {
+                                return f64::atan(b8).tanh().exp_m1()
+                            };
+                            let c25 = k24 as f64;
+                            acc3 += (c21 * c21 + 1.0).log10().cos() * 0.5;
+                            acc3 += c25.sin().cosh().cos() * 0.5;
+                            acc3 += 0.5 * t.sin().sin();
+                        }
+                        v[3 - k23] - b8
+                    }
+                    Some(_) => prog_35::<f64>(f64::sin(((b9.to_radians() * 20.0).powi(2) + 1.0).log10()), f64::atan(b10 / 1.5).sin() * 2.0, b8, v, n),
+                    None => f64::log2(c21.clamp(b10.cos() - 1.5, c21.sin() + 1.5).powi(2) + 1.0),
+                };
+                s1 = (s1 * 0.75 + (c21.cos() + v27.tanh()) * 0.005).sin();
+            }
+            None => {
+                s0 *= 0.5;
+                s0 += 0.1 * f64::cos(v13);
+            }
         }
-        let mut a14 = [0.0; 4];
-        a14[0] = T::min(c5, x2).cos();
-        for i in 1..4 {
-            a14[i] = a14[i - 1] * T::from_f64(0.75).unwrap() + T::tanh(T::tan(T::tanh(c12 - s2) * T::from_f64(1.2).unwrap())) * T::from_f64(0.02).unwrap();
+        s0.cos() + s1 * 0.5 + s2.cos() - f64::tanh(acc3) - b8.sin() - b9 * 0.75 + b10 * 0.75 + v13
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[1].sin();
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            s0 *= 0.75;
+            s0 += 0.4 * f64::sin(s0.to_degrees() * 0.01);
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                let v3 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * f64::cos((x0 / (f64::powi(x2, 2) + 0.5)).atan() + p.tanh()));
+                acc1 -= f64::sin(((x2 * x2 + 1.0).log(10.0).sin() * 1.2).tan()) * 0.05;
+                if f64::powi(t, 2) < -0.5 || n < 2 {
+                    s0 = 0.6 * s0 + 0.05 * f64::tanh(v3 * f64::min(v3, v[0]));
+                    continue 'l0;
+                }
+                s0 *= 0.6;
+                s0 += 0.25 * v3.cos();
+            }
+            let [b4, _, _, b5] = v;
+            let mut m6: f64 = 1.0;
+            for _ in 0..n {
+                m6 = f64::min(m6, s0 * (x1 / (x0 * x0 + 1.0)));
+            }
+            acc1 += m6.cos().tanh() * 0.5;
+            s0 = (s0 * 0.5 + (f64::cos(t) - f64::tanh(b4) - f64::tanh(b5)) * 0.1).sin();
         }
-        x0 * 1.5 + x1 * T::from_f64(0.5).unwrap() - s0.tanh() + s1.tanh() + s2 * T::from_f64(0.75).unwrap() - acc3 - a6[1] - c12 * T::from_f64(0.25).unwrap() + a13[3] * T::from_f64(0.25).unwrap() + a14[0].sin()
+        let v8 = 'b3: {
+            if x2.asinh() > x2 {
+                s0 = 0.75 * s0 + 0.25 * f64::copysign(x1, s0).cos();
+                break 'b3 v[n % 4] + x0 + v[n % 4];
+            }
+            let v7 = x1 + x0;
+            if v7.tanh() <= 0.5 {
+                s0 = (s0 * 0.8 + prog_41(x0, s0, x2, v, n) * 0.005).tanh();
+                break 'b3 (f64::sin(x2) * 1.5).cosh();
+            }
+            x2 - x0
+        };
+        let v9 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| q / (x2 * x2 + 1.0) + p * 0.5).sum::<f64>();
+        let v10 = 'b4: {
+            if f64::copysign(x2, v[n % 4]).asinh() <= 0.5 {
+                break 'b4 x2.tanh();
+            }
+            v8.sin()
+        };
+        let m11 = 2 * n + 1;
+        let c12: f64 = table(m11);
+        s0.cos() + acc1 + f64::tanh(v8) + v9.cos() + v10 - c12 + f64::hypot((f64::cos(v[m11 % 4]) * 0.9).atanh(), v10 / (v10 * v10 + 1.5))
+    }
+
+    #[differentiable]
+    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = (f64::powi(v[2], 2) + 0.5).ln();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 5 && x1 / (x2.tanh() + 2.0) <= 0.5 {
+            k2 += 1;
+            if prog_76((x0 * x0 + 1.0).sqrt().hypot(x1.max(x0)).tanh(), (x1.cos() * 1.2).tan().sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], k2) < 0.5 && k2 < 3 {
+                break;
+            }
+            for j in (1..=3).step_by(2) {
+                let fj = j as f64;
+                if (s0 * s0 + 1.0).powi(-2) - f64::cos(fj) >= x1 || k2 + j < 4 {
+                    let x0: f64 = (f64::acos(x0.cos() * 0.9).powi(2) + 1.5).acosh();
+                    acc1 += f64::tanh(x0) * 0.2;
+                } else {
+                    let v3 = v[j] * f64::powi(f64::powi(s0, 2) + 1.0, -1);
+                    acc1 += 0.2 * f64::cos(v3);
+                }
+                let v4 = if f64::tanh(v[0]).exp() <= 0.5 {
+                    s0 + f64::cosh(x0.tanh() * 2.0)
+                } else {
+                    SCALE + v[j]
+                };
+                acc1 += 0.2 * v4.asinh().sin();
+            }
+            acc1 += x0.powi(2).sin() * 0.4;
+        }
+        if k2 < 3 && (x2 * x2 + 1.0).log(3.0) < x1 * v[k2 % 4] {
+            s0 = 0.5 * s0 + 0.5 * (s0 / 2.0);
+            s0 = f64::mul_add(s0, 0.6, f64::cos(v[3]) * 0.4);
+            if k2 < 1 {
+                acc1 -= f64::sin(x0);
+                s0 = s0 * 0.75 + f64::tanh(prog_76(x0, f64::cos(s0.tanh().exp_m1()), x1, [v[0], v[1], v[2], v[3]], 0)) * 0.005;
+            }
+        }
+        let a5 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        let v6 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| f64::exp2(x0.cos()) + p * 0.25 + q * 0.5).sum::<f64>();
+        match n {
+            0..=2 => {
+                let v7 = v6.atan();
+                let v8: f64 = 1.5_f64.copysign((v7.sin() * 0.5).ln_1p());
+                acc1 += v8.cos();
+            }
+            3..=5 => {
+                let v9 = f64::sinh(f64::tanh((x1 * x1 + 1.0).log(3.0)) * 1.5);
+                acc1 += v9.tanh();
+            }
+            6 => {
+                s0 = s0 * 0.8 + x0.cos() * 0.2;
+                s0 = 0.8 * s0 + 0.05 * f64::sin(a5[n % 4] / (x1 * x1 + 1.0));
+            }
+            _other => {
+                acc1 += 0.005 * prog_35::<f64>(f64::cosh(a5[k2 % 4].tanh().tanh() * 1.5).sin(), v[k2 % 4].sin() * 2.0, (v6.powi(2) + 1.0).log2().sin() * 2.0, [v[0], v[1], v[2], v[3]], k2).sin();
+            }
+        }
+        s0.cos() + acc1.cos() + a5[2] * 0.5 + v6.sin()
     }
 
     #[differentiable]
     pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(x2);
-        let mut s1: f64 = (f64::sinh(f64::cos(x2) * 2.0) / (f64::tanh(x0 - x1) + 2.0)).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if f64::asin((x0.to_radians() * 20.0).tanh() * 0.9) >= v[2] {
-            s1 = (s1 * 0.5 + acc2.clamp(-1.0, 1.0).atan() * 1.0).sin();
-            s1 = 0.75 * s1 + 0.25 * (0.75 * s0).cos();
-        } else if f64::ln((0.1 * s0).powi(2) + 1.0) >= s1 {
-            s0 = s0.mul_add(0.8, f64::sqrt(s0 * s0 + 2.0).sin() * 0.2);
-        } else {
-            s0 = (s0 * 0.5 + (s0.sin() * 1.2).tan() * 0.05).tanh();
-            acc2 += (x2 / (s0.sin() + 2.0)).sin();
-        }
-        for i in 0..6 {
+        let mut s0 = (x2 * x2).to_radians() * 20.0;
+        let mut s1 = (s0 * s0 + 1.0).powi(-1);
+        let mut s2 = (s1.powi(2) + 1.0).recip() - s1 / (f64::powi(s1, 2) + 1.5);
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(v[1], |r, &p| r * 0.75 + 0.005 * (prog_76(s2, x2.cos() * 2.0, (-x1).hypot(s1.tanh()).cos() * 2.0, v, 4) + p.cos()).tanh());
+        let [_, _, b5, b6] = v;
+        let [_, b7, b8, b9] = v;
+        for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            s1 = s1.mul_add(0.75, s1 * 0.25);
-            let v3 = if f64::cos(x0).exp() >= -0.5 {
-                prog_55(s0, f64::cos((s0 * s0 + 1.0).sqrt()) * 2.0, s1, v, i)
-            } else {
-                x0.tanh()
-            };
-            let v4 = v.iter().fold(prog_20(x1, 1.5, x2, v, i).tanh(), |r, &p| r * 0.5 + 0.02 * f64::tanh(v3 - fi + p.tanh()));
-            s1 = 0.75 * s1 + 0.005 * v4.tanh();
-        }
-        let v5: f64 = prog_40(x2, x1, s1, v, n);
-        'l1: for i in 0..3 {
-            let fi = i as f64;
-            let v6: f64 = f64::sqrt(s1 * s1 + 2.0);
-            s1 = 0.75 * s1 + 0.05 * (v6.sin() * 0.9).atanh().cos();
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if (s1 + x0).atan() <= -1.0 {
-                    s1 = s1 * 0.75 + v5.cos().exp2().cos() * 0.1;
-                    continue 'l1;
+            let v10 = prog_76(x2, x0, ((x2 / (x1.powi(2) + 1.5)).sin() * 0.9).acos().cos() * 2.0, v, n);
+            match i % 2 {
+                MODE_A => {
+                    let [b11, b12, _, b13] = [(b8.sin() * 1.5).sinh(), -b7, f64::acos(s0.tanh() * 0.9) + f64::acosh(s1 * s1 + 1.5), f64::cos((s2 * s2 + 1.0).atan2(v[(i + n) % 4]))];
+                    acc3 += (b11.tanh() - f64::sin(b12) - b13).sin() * 0.5;
                 }
-                acc2 += f64::sin(2.0_f64.powf(f64::sin(v5 - fi))) * 0.1;
+                1 => {
+                    acc3 += f64::sin(-(x0 - s1)) * 0.5;
+                    if i % 3 == 1 {
+                        s2 = 0.75 * s2 + 0.1 * (f64::log(2.0_f64, v[(i + n) % 4] * v[(i + n) % 4] + 2.0) * (v[1] * v[1] + 1.0).recip()).cos();
+                    } else if s2 - v4 - b9.min(s1) <= -0.5 {
+                        let v14: f64 = (b9.powi(2).tanh() + 2.0).cbrt();
+                        acc3 -= f64::cos(f64::cos(v14)) * 0.5;
+                    } else {
+                        let [b15, b16] = [(fi.atan2(b9.powi(2) + 1.0).powi(2) + 2.0).ln(), v[n % 4] - b6];
+                        s0 = s0 * 0.75 + (b15.tanh() - b16.cos()).sin() * 0.05;
+                    }
+                }
+                _ => {
+                    acc3 += f64::tanh(f64::atanh((b7.powi(2) + 1.5).acosh().cos() * 0.9)) * 0.2;
+                    acc3 += 0.5 * f64::tanh(b8 / (x1 * x1 + 1.0));
+                }
+            }
+            s1 = f64::mul_add(s1, 0.6, (v4 * 0.3).powi(2).ln_1p().tanh() * 1.0);
+            s2 = (s2 * 0.8 + (f64::tanh(t) + f64::sin(v10)) * 0.005).tanh();
+        }
+        let [b17, _, b18, b19] = v;
+        let [b20, _, _, b21] = v;
+        x0 * 1.5 - f64::cos(s0) + s1 + s2 + acc3.sin() - v4 + b5 * 0.25 + b6 * 0.5 - f64::sin(b7) + b8 - b9 * 0.5 - b17.tanh() + b18.cos() + b19.cos() + b20.cos() + b21 - (x0 - b8)
+    }
+
+    #[differentiable]
+    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.cos().exp_m1();
+        let mut acc1: f64 = 0.0;
+        let v2: f64 = if f64::hypot(x1, v[n % 4] * v[n % 4]) >= -1.0 && n == 2 {
+            prog_53(f64::tanh((-x2) + x0.tanh()) * 2.0, f64::tanh((x0 * x0).hypot(x0.min(v[n % 4]))) * 2.0, x0.sin().exp_m1().sin() * 2.0, v, n)
+        } else {
+            x1 * x0
+        };
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            let [b3, _, b4] = [f64::cos(fi), f64::cos(v2).tanh(), v[(i + n) % 4] + x0];
+            s0 = s0.mul_add(0.5, (x1 - b3).tanh() * 0.5);
+            let mut k5 = 0;
+            while k5 < n && f64::atan2(b4, fi * fi + 0.5) > -0.5 {
+                k5 += 1;
+                if f64::recip(v[k5 % 4].powi(2) + 1.0) >= x1 * b3 {
+                    continue 'l0;
+                }
+                let v6 = match k5 {
+                    0..=1 => fi.tanh().sinh(),
+                    g if g > 2 => {
+                        let x1 = b3;
+                        s0 = 0.5 * s0 + 0.5 * x0.sin();
+                        x1.powi(2)
+                    }
+                    _other => b4.sin().exp() * 0.25,
+                };
+                if f64::exp(f64::tanh(-v[k5 % 4])) < 1.0 {
+                    let [_, b7, b8, b9] = v;
+                    s0 = 0.8 * s0 + 0.05 * (b7.tanh() + b8.tanh() - b9.tanh()).tanh();
+                }
+                s0 = s0 * 0.6 + v2.cos() * 0.4;
+                acc1 += 0.05 * v6.sin().cos();
+            }
+            s0 = (s0 * 0.6 + f64::cos(b4) * 0.2).sin();
+        }
+        for _ in 0..4 {
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                let [b10, _, b11, _] = v;
+                let v12 = (fj * fj).ln_1p();
+                s0 = 0.6 * s0 + 0.4 * f64::cos(f64::asinh(b10));
+                s0 = 0.8 * s0 + 0.1 * (f64::tanh(u) - b11.cos() - v12.sin()).sin();
+            }
+            let mut m13: f64 = -2.5;
+            for j in 1..n {
+                m13 = m13.max(v2 + 0.25 + v[j % 4]);
+            }
+            s0 = 0.75 * s0 + 0.1 * f64::cos(m13);
+        }
+        let v14 = v[1..].iter().copied().fold(f64::INFINITY, f64::min);
+        let v15 = (x0.powi(3).tanh() + 2.0).cbrt();
+        let [_, _, _, b16] = v;
+        s0.tanh() + acc1 * 0.25 + v2.sin() + v14 + f64::sin(v15) + b16.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 0.5).recip();
+        let mut s1 = v[n % 4].cos();
+        let mut acc2: f64 = 0.0;
+        if x1.powi(2) >= 1.0 {
+            return s1 / (x0 * x0 + 1.5) + f64::atan(x2);
+        }
+        let a3 = [acc2.abs(), x0.cos().abs(), (-v[1]) - v[3], s1 / (f64::powi(x2, 2) + 1.5) / ((f64::tanh(v[n % 4]) + 2.0).cbrt().powi(2) + 1.5)];
+        'l0: for i in (0..5).rev() {
+            let fi = i as f64;
+            s0 = 0.8 * s0 + 0.1 * f64::log2(f64::powi(fi + s0, 2) + 1.0).tanh();
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                if f64::exp(s0.cos()) * (x1 / (v[k4 % 4].cos() + 2.0)) < f64::exp(v[k4 % 4].sin()) && k4 % 3 == 1 {
+                    break 'l0;
+                }
+                acc2 += 0.05 * s1;
+                let v5 = v.iter().copied().map(|p| (f64::tanh(x0) * 0.9).asin() + p.cos()).sum::<f64>();
+                s0 *= 0.75;
+                s0 += 0.02 * v5.sin();
+            }
+            if a3[k4 % 4].cos().exp() - (x0 - 2.5) <= 0.0 {
+                acc2 += f64::sin((f64::powi(s0, 2) + 1.0).sqrt() + fi * s1) * 0.4;
+                continue;
+            }
+            acc2 += (fi * fi + 1.0).log(3.0).sin() * 0.4;
+        }
+        let mut a6 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = x2 + v[n % 4];
+            acc2 -= t.cos() * 0.5;
+        }
+        s1 = (s1 * 0.8 + f64::asinh(s1.powi(3)) * 0.02).sin();
+        s0 * 0.25 + s1.tanh() + acc2.tanh() - a3[3] + a6[0].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = x2.mul_add(v[0], v[0]).hypot((v[0] * v[0]).ln_1p()).cos() * 2.0;
+        let mut s1 = x0.tanh();
+        let mut s2: f64 = f64::cbrt(f64::sin(x0) + 2.0);
+        let mut acc3: f64 = 0.0;
+        let v13 = match n % 4 {
+            0 => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    let v8 = match mode {
+                        Mode::Upper(_) => (f64::powi(fi - v[i], 2) + 1.0).log(10.0),
+                        Mode::Lower(k5, _) => {
+                            let v7 = v[3 - k5];
+                            2.5 - x1 + v7.sin()
+                        }
+                        _ => s1.tanh(),
+                    };
+                    let mut k9 = 0;
+                    while k9 < 4 && (s1.powi(2) + 1.0).powf(v8.cos()) <= -1.0 {
+                        k9 += 1;
+                        let v10 = if s0 + v8 < x1 {
+                            (f64::powi(f64::cosh(s1.cos() * 2.0), 2) + 0.5).ln()
+                        } else if s2 > 0.25 || k9 == 3 {
+                            s1 / (v8.powi(2) + 1.0) + f64::hypot(3.0_f64, s0)
+                        } else {
+                            return f64::exp(x1.tanh())
+                        };
+                        let v11 = 0.8 * x0;
+                        acc3 -= 0.1 * f64::cos(f64::recip(s1 * s1 + 0.5));
+                        s1 = (s1 * 0.75 + (v10.tanh() + v11.sin()) * 0.02).tanh();
+                    }
+                    acc3 -= v8.cos() * 0.5;
+                }
+                f64::atan(v[n % 4])
+            }
+            g if g > 1 => f64::cos(s2),
+            _ => {
+                let v12 = f64::cbrt(x1 * x1 + 0.5);
+                s0.hypot(v12)
+            }
+        };
+        let v17 = match mode {
+            Mode::Upper(hi14) => {
+                acc3 += f64::cos(hi14) * (hi14 * hi14 + 1.0).powi(-3);
+                f64::sin(x1 / (x1.powi(2) + 0.5)).exp()
+            }
+            Mode::Lower(_, lo16) => {
+                (lo16 * x1).sin().cosh()
+            }
+            Mode::Off => f64::max(s0, x1),
+        };
+        let v20 = if prog_74::<4>(s2, f64::tanh((v[n % 4] * v[n % 4] + 1.0).recip()) * 2.0, x0, [v[0], v[1], v[2], v[3]], 2) >= -1.0 {
+            for i in 1..n {
+                let mut m18: f64 = 0.0;
+                for j in 0..6 {
+                    m18 = f64::max(v[j % 4].powi(2) * 2.0, m18);
+                }
+                acc3 += 0.4 * m18.tanh();
+                acc3 += (f64::sin(v13) * 1.5).sinh().tanh() * 0.4;
+                if v17 + v[(i + n) % 4] <= 1.0 || i > 3 {
+                    continue;
+                }
+            }
+            let v19 = v[n % 4].asinh();
+            f64::acos(x1.cos() * 0.9) + v19.tanh()
+        } else {
+            f64::atan2(x0, x2 * x2 + 0.5)
+        };
+        match mode {
+            Mode::Lower(_, lo22) => {
+                s0 = f64::mul_add(s0, 0.6, (f64::tan(v[3].cos() * 1.2) * (s2 / 3.0)).tanh() * 0.02);
+                let v23 = f64::abs(lo22);
+                acc3 += v23.cos();
+            }
+            Mode::Upper(hi24) => {
+                s2 = s2.mul_add(0.8, (-v20).cos() * 0.02);
+                if !(n == 0) {
+                    let v31 = match mode {
+                        Mode::Lower(_, _) => {
+                            let v27 = prog_29(s2, f64::sin(hi24.asinh()), (f64::tanh(x2) * 0.9).asin().sin(), [v[0], v[1], v[2], v[3]], 3);
+                            (-v17) + v27.cos()
+                        }
+                        Mode::Upper(_) => {
+                            let v29 = f64::tanh(hi24);
+                            v29 * v17 / (f64::powi(v29, 2) + 1.5)
+                        }
+                        _ => {
+                            let v30 = v13 + x2;
+                            acc3 += (s1 + 0.35) * 0.25;
+                            v30.hypot(hi24)
+                        }
+                    };
+                    let v32 = 2.0_f64.min(v17).copysign(x2);
+                    acc3 -= 0.005 * (f64::tanh(v31) + v32.tanh()).cos();
+                } else {
+                    s0 = 0.6 * s0 + 0.02 * f64::tanh(f64::min((-0.5_f64).max(x2), hi24 - s2));
+                    let v33 = prog_53(x0, s0, x0.sin(), [v[0], v[1], v[2], v[3]], 2);
+                    acc3 += v33.cos() * 0.005;
+                }
+            }
+            Mode::Off => {
+                let v34 = v17.to_radians() * 50.0 + v20;
+                let x0 = v13.atan();
+                s2 *= 0.6;
+                s2 -= 0.01 * (f64::sin(v34) - f64::cos(x0)).cos();
             }
         }
         for i in 0..v.len() {
-            for _ in (0..=i).rev() {
-                let v8 = x0.powi(2) * 0.25;
-                acc2 += v5.cos().tanh() * 0.1;
-                acc2 += 0.1 * f64::tanh(v8.powi(2));
-            }
-            s0 = (s0 * 0.5 + f64::sqrt(s0 * s0 + 0.5) * 0.5).sin();
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (q.cos().cosh() + f64::sin(p)).tanh()).product::<f64>();
-        s0 - s1.tanh() - acc2.tanh() + v5.cos() + v9
-    }
-
-    #[differentiable]
-    pub fn prog_113<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0 = T::cos(prog_14::<T>(x0 * T::from_f64(0.5).unwrap(), T::tanh(x1.sin().abs()) * 2.0, x1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut s1 = T::acosh(x2 * x2 + 1.5).sin() * 2.0;
-        let mut s2 = T::acos(T::sin(v[2]) * 0.9).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a4[n % 4] = a4[n % 4] + a4[i % 4] * (v[i % 4].sin() * 0.2);
-            a4[i % 4] = a4[i % 4] + a4[(i + 1) % 4] * (T::sin(T::sinh(s0.sin() * 2.0)) * T::from_f64(0.05).unwrap());
-        }
-        let v5 = a4.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * T::sin(p * T::from_f64(0.001).unwrap()).sin()));
-        let v6 = a4.iter().zip(a4.iter()).fold(0.0, |r, (&p, &q)| r + (acc3.cos() + T::tanh(p) + q.cos()));
-        if !(n == 6 && acc3 + v5 < -T::from_f64(0.25).unwrap()) {
-            let x1 = T::sin(acc3 + x1);
-            s2 = s2 * 0.6;
-            s2 = s2 + T::from_f64(0.4).unwrap() * T::from_f64(0.5_f64).unwrap().min(x1);
-        } else {
-            s0 = (s0 * T::from_f64(0.8).unwrap() + T::tanh(T::powi(acc3, 3)).exp_m1() * 1.0).sin();
-            if x1.atan() >= 1.0 {
-                let x2 = T::sqrt(x0 * x0 + 1.0);
-                s1 = T::from_f64(0.8).unwrap() * s1 + 0.2 * x2.cos();
-            }
-            s2 = (s2 * T::from_f64(0.5).unwrap() + (T::cos(x1) * 1.5).sinh() * 0.1).tanh();
-            if ((acc3 * acc3 + 1.0).sqrt().powi(2) + 1.0).log(T::powi((x1 * x1 + 1.0).sqrt(), 2) + 2.0) >= -T::from_f64(0.25).unwrap() && n == 6 {
-                let v7: T = 0.1 * v5;
-                let v8 = prog_40(((v7 * v7 + 1.0).powf(T::tanh(v7)).tanh() * 0.9).asin().sin() * 2.0, x0 * T::from_f64(0.25).unwrap(), s0, [v[0], v[1], v[2], v[3]], n);
-                s0 = (s0 * T::from_f64(0.75).unwrap() + v8.tanh() * 0.005).tanh();
-            }
-        }
-        acc3 = acc3 + 0.005 * prog_40(s1, (T::cos(v5) + 2.0).cbrt().tanh() * 2.0, (x0 * T::from_f64(0.5).unwrap()).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 0).sin();
-        s0.cos() + s2 * 1.5 - acc3.tanh() - v6.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 - v[n % 4]).cos() * 2.0;
-        let mut s1 = -s0;
-        let mut s2 = f64::sin(prog_94(x2, (x0.min(x1) / (f64::cos(x0) + 2.0)).sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_95((f64::powi(acc3, 2) + 0.5).sqrt().tanh(), f64::sin(x0.clamp(s1.cos() - 1.5, x1.cos() + 1.5) / (x0.powi(2) + 1.5)), f64::powi(f64::powi((f64::powi(x2, 2) + 1.0).sqrt(), 2) + 1.0, -3).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n);
-        acc3 += prog_20(f64::tanh((f64::sin(s1) * 0.9).acos()), x1, 0.5, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
-        if v[2].tanh() >= x1 * 0.3 {
-            let v5 = prog_55(f64::cos(-f64::ln(f64::powi(acc3, 2) + 2.0)), f64::cos(x2).sin(), (x0 * acc3).cos(), [v[0], v[1], v[2], v[3]], n);
-            s2 *= 0.75;
-            s2 += 0.02 * (x1.sin() * 2.0).sinh().sin();
-            s2 = f64::mul_add(s2, 0.6, f64::sin(v5).sin() * 0.005);
-        } else if 3.0_f64.log(f64::powi(s1 / (s1.cos() + 2.0), 2) + 2.0) >= (x2 * x2 + 1.0).log10() || n > 4 {
-            s2 = 0.75 * s2 + 0.05 * f64::tanh(s1.tanh());
-            for i in 0..v.len() {
-                let fi = i as f64;
-                for &u in v.iter() {
-                    let v6 = if (u * u + 1.0).log(10.0) >= -0.5 {
-                        v[i] * v[(i + n) % 4]
-                    } else {
-                        v[i] - fi.to_degrees() * 0.02
-                    };
-                    if (u * u + 0.5).recip().tanh().cosh() > v4 {
-                        break;
-                    }
-                    if !(i == 0 && s0 < (fi * fi + 2.0).ln()) {
-                        acc3 += 0.1 * f64::exp2(f64::tanh(v[i])).sin();
-                        acc3 += 0.1 * v6.tanh();
-                    } else {
-                        s2 = s2 * 0.75 + (x1.tanh() * 1.5).cosh().tanh() * 0.05;
-                    }
-                    s2 = f64::mul_add(s2, 0.6, f64::atan(s2).tanh() * 0.4);
-                    acc3 += 0.1 * v6.sin().sin();
-                }
-                acc3 += f64::tanh(((x2 / (s0.cos() + 2.0)).powi(2) + 1.5).acosh()) * 0.25;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc3 += 0.5 * (f64::sin((t.powi(2) + 2.0).ln()) * 0.9).acos().cos();
-            let v7 = (s0.atan().sin() * 1.2).tan();
-            match (i + n).checked_sub(3) {
-                Some(k8) => {
-                    let c9 = k8 as f64;
-                    s2 = (s2 * 0.6 + c9 * x1 / (f64::tanh(v4) + 2.0) * 0.02).tanh();
-                    acc3 += 0.4 * v7.cos();
-                    if x1 + c9 <= 0.5 || n == 3 {
-                        continue;
-                    }
-                }
-                None => {
-                    s2 = (s2 * 0.6 + (s2 - f64::sin(v7)) * 0.02).sin();
-                }
-            }
-        }
-        for i in 0..5 {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + f64::cos(s0) * 0.65 * 0.25).tanh();
-            let mut k10 = 0;
-            while k10 < 3 && f64::asin(v4.tanh().exp().cos() * 0.9) > (v4.tanh() + 2.0).cbrt() {
-                k10 += 1;
-                acc3 -= x2.tanh().sinh().sin() * 0.1;
-                if fi * s0 / (f64::powi(x0 + x1, 2) + 1.5) < s2.sin() && k10 < 2 {
-                    s0 = 0.75 * s0 + 0.02 * (s1 / (s0.powi(2) + 0.5)).cos();
-                }
-            }
-            acc3 += 0.25 * f64::tanh(f64::mul_add(s2, v4, x1));
-        }
-        s1 = 0.75 * s1 + 0.005 * prog_55(s1, 1.5, (v4 * 0.01).sin().sin(), [v[0], v[1], v[2], v[3]], n).tanh();
-        f64::cos(s0) + s1.tanh() + s2 + acc3.cos() + x0 * std::f64::consts::FRAC_PI_4
-    }
-
-    #[differentiable]
-    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_79(x2, 0.75, 0.5, v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in (0..n).rev() {
-            let fi = i as f64;
-            if (f64::powi(s0 * s0 + 1.0, -3).tanh() * 0.5).ln_1p() >= 0.0 {
-                let mut k2 = 0;
-                while k2 < 5 {
-                    k2 += 1;
-                    if v[i % 4] - fi < 0.5 {
-                        let v3 = f64::to_radians(x0) * 20.0;
-                        let v4: f64 = 1.5_f64.atan2(x0 * std::f64::consts::LN_2);
-                        s0 = 0.6 * s0 + 0.5 * (v3.tanh() + f64::cos(v4)).sin();
-                    } else if (f64::tanh(x1) * 1.2).tan() > 0.0 {
-                        acc1 += f64::tanh((v[(k2 + i) % 4].cos().sin() * 1.2).tan()) * 0.05;
-                    } else {
-                        acc1 -= x0.cos() * 0.05;
-                        s0 = (s0 * 0.5 + (v[k2 % 4].tanh().exp2() - x2) * 0.2).sin();
-                    }
-                    acc1 += f64::tanh(x1.powi(2)) * 0.05;
-                }
-                s0 = (s0 * 0.8 + (v[k2 % 4].sin().cos() + 2.0).cbrt() * 0.5).tanh();
-            } else {
-                let v5 = f64::asinh(x2);
-                s0 = (s0 * 0.6 + (-v5) * 0.4).tanh();
-            }
-            acc1 += (x0.powi(3) / 4.0).sin() * 0.25;
-            for (j, &u) in v.iter().enumerate() {
-                acc1 += 0.05 * (x1 * x1 + 1.0).log(10.0).tanh().cos();
-                if j % 3 == 1 && f64::asin(x1.tanh() * 0.9) >= -1.0 {
-                    s0 *= 0.6;
-                    s0 -= 0.02 * f64::cos((s0 + x0) * (x1 - s0));
-                    break 'l0;
-                }
-                s0 = s0.mul_add(0.6, s0.mul_add(v[3 - j], s0).sin() * 0.05);
-                s0 = 0.75 * s0 + 0.25 * u.cos().cos();
-            }
-            s0 *= 0.75;
-            s0 += 0.1 * f64::cos(v[(i + n) % 4] + x1);
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            let v7 = v.iter().map(|&p| ((x0 - p).sin() * 2.0).sinh()).sum::<f64>();
-            let v8: f64 = (x2 * x2 + 1.0).cbrt() / (f64::atanh(s0.cos() * 0.9).cos() + 2.0);
-            s0 = (s0 * 0.6 + x2 * 0.4).sin();
-            s0 = (s0 * 0.75 + (f64::sin(v7) - f64::cos(v8)) * 0.005).tanh();
-        }
-        let mut k9 = 0;
-        let v10: f64 = loop {
-            k9 += 1;
-            acc1 += f64::tanh(f64::powi(s0, 2)) * 0.4;
-            acc1 -= 0.4 * x0.cos();
-            if x0 * x1 - f64::mul_add(x1, x1, x1) > v[1] {
-                for &u in v.iter() {
-                    if ((x1.powi(2) + 1.0).log10().powi(2) + 1.0).powi(-2) >= s0 {
-                        break;
-                    }
-                    acc1 += 0.1 * (f64::cos((x0 * x0 + 0.5).ln()) * 0.9).asin().tanh();
-                    acc1 += u.sin() * 0.1;
-                }
-            } else if (x2.cos() * 1.2).tan().atan() >= 1.0 || k9 == 5 {
-                acc1 += 0.25 * ((f64::tanh(s0) * 1.2).tan() + s0).cos();
-                if (s0 * s0 + 1.0).cbrt() <= x1 / (f64::tanh(v[n % 4]) + 2.0) {
-                    acc1 += 0.25 * f64::atanh(x1.tanh() * 0.9);
-                    s0 = 0.6 * s0 + 0.1 * (-s0.cos().exp_m1()).tanh();
-                } else if !(k6 < k9) {
-                    s0 *= 0.8;
-                    s0 += 0.2 * f64::log(s0 * s0 + 1.0, 3.0).cos();
-                }
-                acc1 += 0.4 * f64::tanh(f64::tanh(x0));
-                if f64::exp(s0.cos()) < 1.0 {
-                    break (x0 * x0 + 2.0).sqrt();
-                }
-            }
-            if k9 >= 5 {
-                break f64::acos(s0.cos() * 0.9);
-            }
-        };
-        let v11 = prog_20(x0, f64::sin((x1 * x1).asinh()), f64::cos(1.5_f64.atan2(x0)), [v[0], v[1], v[2], v[3]], k9);
-        'l6: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 = s0 * 0.8 + (v10 * s0).tanh() * 0.02;
-            let mut k12 = 0;
-            while k12 < n {
-                k12 += 1;
-                acc1 -= f64::tanh(v10.atan() + (v11 * v11).ln_1p()) * 0.05;
-                if (s0 * s0 + 1.0).log2() + x2 / (x1 * x1 + 1.5) <= 0.5 && k6 == 0 {
-                    s0 = (s0 * 0.6 + (x0.sin() * 0.9).asin().sin() * 0.1).sin();
-                    break 'l6;
-                }
-                let v13 = (s0 + v10).cos();
-                s0 = s0 * 0.6 + v13.cos() * 0.2;
-            }
-            if f64::sin(f64::cos(v10).exp_m1()) < 0.5 {
+            if v[i] - v[i] * v17 <= 1.0 {
                 continue;
             }
-            if v11 <= fi && i % 3 == 1 {
-                s0 = 0.8 * s0 + 0.02 * f64::tanh(s0.mul_add(s0, s0));
-                break;
-            }
+            let v35 = ((v[n % 4] * v[n % 4]).powi(2) + 1.0).log10();
+            acc3 -= f64::atan2(f64::exp2(f64::tanh(s1)).powi(2) + 1.0, f64::atan(x1)).sin() * 0.5;
+            s1 = (s1 * 0.8 + f64::cos(v35) * 0.1).tanh();
         }
-        let v14 = v.iter().fold(acc1.tanh(), |r, &p| r * 0.5 + 0.5 * (p * p).ln_1p().sin());
-        f64::sin(s0) - v10.sin() + v11.tanh() - v14 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = x2;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            match n % 2 {
-                1 => {
-                    s1 = (s1 * 0.8 + s1 * s1 * 0.05).tanh();
-                    break;
-                }
-                _ => {
-                    acc2 += w0[1].sin().sin() * 0.4;
-                    if (w0[1] * w0[1] + 0.5).sqrt() > x0 {
-                        s1 = 0.6 * s1 + 0.02 * f64::tanh(f64::mul_add(s1, f64::exp(f64::tanh(s1)), s1));
-                    }
-                }
-            }
-            acc2 -= (0.5 - (x2 - x1)).tanh() * 0.4;
-            if k3 >= 5 {
-                break;
-            }
-        }
-        if v[1] > -1.0 {
-            s1 = 0.5 * s1 + 0.1 * w0[(k3 + n) % 4].sin().exp_m1().sin();
-            acc2 -= (x2.sin() * 0.9).atanh() * 0.75;
-        } else {
-            s1 *= 0.8;
-            s1 += 0.005 * prog_23::<f64>(f64::powf(x1 * x1 + 1.0, x1.cos()).tanh() * 2.0, s1, 1.2, [v[0], v[1], v[2], v[3]], n).sin();
-            let x2 = (w0[k3 % 4] * w0[k3 % 4] + 2.0).ln();
-            s1 = (s1 * 0.6 + x2.sin() * 0.5).sin();
-        }
-        let mut m4: f64 = 0.0;
-        for i in 0..n {
+        for i in 1..n {
             let fi = i as f64;
-            let c5 = if i == 3 {
-                x2 + v[i % 4] + x1 * v[i % 4]
-            } else {
-                fi / (v[i % 4] * v[i % 4] + 0.5) * 0.75
-            };
-            m4 = c5.max(m4);
-        }
-        s1 = s1.mul_add(0.5, m4.sin().sin() * 0.05);
-        let v7 = match k3 {
-            0..=1 => (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 0.5).recip(),
-            2 => f64::exp2(f64::sin(s1)),
-            PHASE_D | 5 => {
-                let v6 = f64::tanh(x1).exp_m1();
-                v[k3 % 4].cos().exp_m1() + f64::tanh(v6)
+            if !(i < 3) {
+                for &u in v.iter() {
+                    let v36 = (x1.tanh() * 0.9).acos();
+                    s2 = s2.mul_add(0.6, (v36 * v36).cos() * 0.02);
+                    s1 = (s1 * 0.5 + fi * 1.0).sin();
+                    acc3 += 0.1 * f64::cos(u.sin());
+                }
+                s1 = s1.mul_add(0.8, s2 * 0.2);
+            } else if s2.copysign(v[i % 4]) < (f64::sin(x0) + 2.0).cbrt() {
+                let x2 = f64::log(v17 * v17 + 1.0, v[i % 4].powi(2) + 2.0);
+                s2 = (s2 * 0.5 + (v13 + s2) * 0.25).sin();
+                if (v20 * v20 + 1.0).cbrt() < -1.0 {
+                    acc3 -= (x2 * x2 + 2.0).acosh().sin() * 0.2;
+                    continue;
+                }
+                s2 = s2.mul_add(0.5, x2.tanh().tanh() * 0.1);
             }
-            _ => {
-                let x1: f64 = x1.tanh();
-                prog_55(0.5, s1, x1.cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
-            }
-        };
-        for &t in v.iter() {
-            s1 = s1 * 0.6 + v[k3 % 4].mul_add(x2, x1).sin() * 0.05;
-            acc2 += 0.05 * prog_20(x1, x2, 0.75, [v[0], v[1], v[2], v[3]], n).cos();
-            let v8: f64 = (f64::sin((x0.sin() * 0.5).ln_1p()) * 1.2).tan();
-            s1 *= 0.5;
-            s1 += 0.02 * (t.cos() + v8.cos()).tanh();
+            let v37 = (v[0].tanh() * 1.5).cosh();
+            s2 = 0.75 * s2 + 0.05 * v37.atan().cos().sin();
         }
-        x0 + x1 + s1 + acc2.cos() + v7.tanh()
+        s0.sin() + s1 + s2.tanh() + acc3.sin() + v13 + v17.tanh() + v20.cos()
     }
 
     #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::to_radians(f64::max(x0, x2));
-        let mut acc1: f64 = 0.0;
-        match n % 4 {
-            2 => {
-                let v2 = f64::ln_1p(x0 * x0);
-                s0 = (s0 * 0.5 + x1.tanh() * 0.5).sin();
-                s0 = (s0 * 0.75 + v2.cos() * 0.25).sin();
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (v[n % 4] + x2).tanh().exp_m1();
+        let mut s1 = (x0.tanh().powi(2) + 1.0).log(2.0);
+        let mut s2 = f64::sin(x1 * 2.5) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if x0 + s1 < -1.0 {
+            return acc3.cos();
+        }
+        let v4: f64 = -x2;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            s1 = f64::mul_add(s1, 0.8, f64::cos(v4.hypot(fi)) * 0.2);
+            for j in (0..n).rev() {
+                if v[n % 4].sin() >= 0.5 && n < j {
+                    continue 'l0;
+                }
+                acc3 -= (f64::cos(v[2]) * 0.5).ln_1p() * 0.1;
+                s1 = (s1 * 0.5 + v[n % 4].sin().exp() * 0.1).tanh();
             }
-            3 => {
-                s0 = 0.5 * s0 + 1.0 * f64::cbrt(acc1 * acc1 + 0.5);
-                s0 = f64::mul_add(s0, 0.6, f64::tanh(x1.hypot(s0)).exp2().tanh() * 0.2);
+            acc3 -= 0.5 * f64::cos(x1 * x2);
+        }
+        let mut m5 = 0.25 * v4;
+        for &t in v.iter() {
+            m5 = m5.min(f64::atan(x2) + t);
+        }
+        s1 *= 0.5;
+        s1 += 0.25 * m5.sin();
+        let v6: f64 = prog_61(f64::asin(f64::atan(v[2]).tanh() * 0.9).sin(), s2, f64::tanh(m5), [v[0], v[1], v[2], v[3]], n);
+        let [b7, b8, _, _] = *v;
+        match mode {
+            Mode::Upper(_) => {
+                s0 = s0.mul_add(0.5, f64::cosh(m5.sin()).cos() * 0.2);
+                let v10 = prog_35((f64::cos(b7) * 0.9).atanh().cos() * 2.0, b8, s1, [v[0], v[1], v[2], v[3]], 6);
+                acc3 += f64::cos(v10) * 0.005;
             }
-            _ => {
-                let v3 = (v[3] * v[3] + 1.0).recip().min(x1.cos());
-                s0 = (s0 * 0.5 + f64::cos(v3).exp2() * 0.25).sin();
+            Mode::Lower(_, _) => {
+                s2 = (s2 * 0.5 + f64::tanh(m5).exp_m1() * s1 * 0.05).tanh();
+            }
+            Mode::Off => {
+                for &t in v {
+                    s1 = 0.8 * s1 + 0.02 * (f64::cos(b8) * 1.2).tan().cos();
+                    let v13 = (t * t + 1.0).log10() * t;
+                    acc3 += 0.5 * f64::tanh(f64::ln_1p(x1 * x1));
+                    acc3 -= 0.5 * v13.sin();
+                }
             }
         }
-        let v6 = match n {
-            0 | 2 => {
-                let v4 = f64::tanh(x1).exp2();
-                prog_96(x1, (-f64::atanh(v4.sin() * 0.9)).tanh() * 2.0, v4, v, 3)
-            }
-            3 | 5 => (f64::sin(v[1]) * 0.9).acos(),
-            6 => {
-                let v5 = v[n % 4] * v[n % 4] - (v[n % 4] * v[n % 4] + 2.0).ln();
-                f64::atanh(f64::cos(s0) * 0.9) + v5.sin()
-            }
-            _ => {
-                let x1 = x1 + v[3];
-                (acc1.sin() + 2.0).cbrt() + x1.sin()
-            }
-        };
-        for i in 0..4 {
-            s0 = (s0 * 0.75 + (v[i] - v6) * 0.1).tanh();
-            let v7 = prog_20(x1, 0.75, x2, [v[0], v[1], v[2], v[3]], n);
-            let v8 = (v[i].tanh() * 0.9).acos();
-            s0 = 0.8 * s0 + 0.005 * (v7.cos() + v8.cos()).sin();
+        s0.cos() + s1 - s2 + f64::sin(acc3) + v6.tanh() + b7 + b8 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan2(x2, v[n % 4].powi(2) + 1.0).cos() * 2.0;
+        let mut s1 = f64::cos(f64::mul_add(x2 + x0, f64::cos(x1).exp2(), x0)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v3 = v.iter().fold(fi.sin(), |r, &p| r * 0.75 + 0.02 * f64::clamp(f64::cbrt(f64::tanh(fi) + 2.0), f64::sin((f64::cos(r) * 1.2).tan()) - 1.5, f64::cos(f64::sin(p)) + 1.5).tanh());
+            let v7 = if f64::mul_add(v3, v[(i + n) % 4], s0).sin() >= fi {
+                let x1 = s1.powi(3);
+                let v4 = (t.powi(2) + 1.0).sqrt();
+                v[2] + v3 + f64::cos(x1) + v4.tanh()
+            } else if fi.tanh().exp2() * t >= 0.5 {
+                for j in 0..n {
+                    let fj = j as f64;
+                    if ((x0 - t).powi(2) + 1.0).recip() >= t / (fj.powi(2) + 0.5) {
+                        acc2 -= (s1 * fi.asinh()).tanh() * 0.05;
+                        break;
+                    }
+                    let v5 = fj * t;
+                    acc2 += (f64::recip(v5.powi(2) + 1.0) + (v5 + v[i])).cos() * 0.05;
+                }
+                let v6 = v[n % 4] * v[n % 4];
+                (x0 * x0 + 1.0).log(2.0).sin() + v6.cos()
+            } else {
+                s0 = 0.8 * s0 + 0.1 * 0.5_f64.log(s1 * s1 + 2.0);
+                x0 * x0
+            };
+            s0 = s0 * 0.75 + f64::cosh(f64::tanh(fi)).sin() * 1.0;
+            acc2 -= v7.sin().tanh() * 0.25;
         }
-        let v9: f64 = prog_20(x0, 0.25, s0, [v[0], v[1], v[2], v[3]], n);
-        acc1 += f64::sin((f64::asin(x2.cos() * 0.9).cos() * 0.9).asin()) * 0.75;
-        acc1 * 0.5 + v6.cos() - v9.tanh()
+        'l2: for i in (0..6).rev() {
+            let fi = i as f64;
+            acc2 -= f64::sin(x0 * x0) * 0.25;
+            let mut k8 = 0;
+            while k8 < 4 {
+                k8 += 1;
+                let v9 = f64::acos(f64::cos(s1) * 0.9);
+                if (f64::tanh(s1 + v9) * 0.9).asin() < 1.0 {
+                    continue 'l2;
+                }
+                s1 *= 0.75;
+                s1 += 1.0 * f64::asinh(fi).cos();
+            }
+            s1 = 0.8 * s1 + 0.1 * f64::sin(s0 - v[0]);
+        }
+        let mut a10 = v;
+        a10[1] *= 0.5;
+        a10[0] += f64::cosh(x2.tanh() * 1.5).tanh();
+        for _ in 0..5 {
+            s0 = (s0 * 0.8 + f64::tan(a10[3].cos() * 1.2) * 0.02).sin();
+            a10 = v;
+        }
+        let v11 = v.iter().zip(a10.iter()).map(|(&p, &q)| p * x0 - f64::sinh(f64::tanh(p) * 1.5) + q.tanh()).sum::<f64>();
+        for _ in 0..5 {
+            acc2 += 0.4 * f64::sqrt(f64::powi(x2, 2) + 1.0).tanh();
+            acc2 -= f64::recip(f64::log(s0 * s0 + 1.0, 3.0).powi(2) + 0.5).sin() * 0.4;
+            let v12 = a10.iter().copied().map(|p| s0.cos().sinh() + p.tanh()).sum::<f64>();
+            acc2 += v12.sin() * 0.25;
+        }
+        let mut a13 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a13[i][j] = v[j].powi(3);
+            }
+        }
+        s0.cos() + s1.sin() + acc2.sin() + v11.sin() + a13[0][3].tanh() + (x2 * x2 + 0.5).recip()
     }
 
     #[differentiable]
     pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_79(f64::sin(x1 + v[n % 4] + x2.sin()) * 2.0, 2.0, x1, &v, n).tanh() * 2.0;
-        let mut s1 = f64::cos(3.0_f64.powf(x1.sin())) * 2.0;
-        let mut s2 = x0.cos();
-        let mut acc3: f64 = 0.0;
-        acc3 -= f64::sin(f64::exp2((s1 + s2).cos())) * 0.25;
-        let v4: f64 = f64::max(x1, acc3);
-        let mut k5 = 0;
-        let v8: f64 = loop {
-            k5 += 1;
-            if f64::tanh(x2 + s1).exp() <= v4 {
-                break (f64::cos(x1 + v[k5 % 4]) * 1.2).tan();
+        let mut s0 = x2 / (f64::sin(x2) + 2.0);
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for &t in v.iter() {
+            if f64::cbrt(x2 * x2 + 1.0) <= x2 || m2 > 15 {
+                m2 += 1;
             }
-            for j in 0..v.len() {
-                let fj = j as f64;
-                acc3 -= 0.05 * (x0 * v4).sin();
-                let v6 = (s2.sin() * 0.9).atanh();
-                let v7 = (s2 - v6).max(fj);
-                acc3 += v7.sin().cos() * 0.05;
+            if t * v[2].tanh().exp_m1() < -0.5 || n < 4 {
+                s0 = s0.mul_add(0.75, f64::sin((x1 * x1 + 1.0).ln() * (s0 * s0)) * 0.02);
+                if !(n % 2 == 0 && v[n % 4] > 1.0) {
+                    acc1 -= 0.5 * (t * t + 0.5).atan2(x2).sin();
+                } else {
+                    let v3: f64 = prog_15((x0 * x0 + 0.5).atan2(x0).tanh() * 2.0, x2, t, &v, n);
+                    s0 = 0.5 * s0 + 0.005 * f64::sin(f64::sin(v3));
+                }
+            } else if (x2 * x2 + 1.0).powf(x0.cos()) + (f64::sin(x1) * 0.5).ln_1p() <= 0.0 {
+                s0 = (s0 * 0.5 + s0.tanh() * 0.5).sin();
+            } else {
+                let v4: f64 = (s0 - x1).tanh();
+                s0 = s0 * 0.8 + f64::cos((v[2].tanh() * 0.5).ln_1p()) * 0.2;
+                s0 = 0.8 * s0 + 0.1 * v4.tanh();
             }
-            s1 = 0.6 * s1 + 0.2 * f64::tanh(v[k5 % 4] - s1);
-            if k5 >= 6 || s1 + x2 > v4 {
-                break (x2 * x2 + 2.0).sqrt();
+            s0 = (s0 * 0.8 + s0 / (t.cos() + 2.0) * v[m2 % 4] * 0.02).sin();
+        }
+        match m2 {
+            0..=1 => {
+                let v5 = prog_76(s0, (v[(m2 + n) % 4].powi(2) + 1.5).acosh().sin(), x2, v, m2);
+                s0 = s0 * 0.5 + v5.tanh().cos() * 0.005;
+            }
+            g if g > 3 => {
+                s0 *= 0.75;
+                s0 += 0.25 * x2.min(x0).tanh();
+            }
+            _ => {
+                s0 = (s0 * 0.6 + f64::sin(x0).exp2() * 0.25).tanh();
+            }
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            if f64::acos(f64::tanh(x0) * 0.9) - (v[3 - k6] + x1) < 0.0 {
+                break f64::sinh(x1.tanh() * 1.5);
+            }
+            if x1 <= 0.5 {
+                s0 = s0.mul_add(0.75, f64::ln_1p(x1 * x1).cos() * 0.25);
+            } else {
+                let v7 = ((x1 + s0).powi(2) + 0.5).recip();
+                for _ in 1..n {
+                    s0 = f64::mul_add(s0, 0.8, f64::cos(v7 / 1.5) * 0.05);
+                    if f64::atan(s0 * x1) > f64::cos(x1) {
+                        continue;
+                    }
+                    s0 *= 0.8;
+                    s0 += 0.05 * f64::cos(x1 / (s0 * s0 + 1.5)).exp_m1().tanh();
+                }
+                acc1 += v7.tanh();
+            }
+            acc1 += f64::sin(prog_74::<4>(x0, (x2.sin() * 0.9).asin().hypot(x2.cos()).tanh() * 2.0, f64::mul_add((v[3 - k6].powi(2) + 1.0).recip(), f64::acosh(x1 * x1 + 2.0), x0 / (x2 * x2 + 1.0)).sin(), v, 0)) * 0.005;
+            if k6 >= 2 || (1.2 - v[n % 4]).asinh() >= 0.0 {
+                break x2.cos();
             }
         };
-        let [b9, b10, b11, _] = v;
-        for i in 0..n {
-            acc3 += 0.25 * f64::tanh(b9.cos().exp_m1());
-            s2 = s2 * 0.5 + f64::acos(s1.cos() * 0.9).sin() * 0.2;
-            s0 *= 0.8;
-            s0 += 0.2 * v[(i + k5) % 4].cos();
+        for &t in v.iter() {
+            s0 *= 0.6;
+            s0 += 0.5 * f64::sin(f64::ln(x0.powi(2) + 2.0));
+            let v9 = v.iter().map(|&p| ((t * x1).powi(2) + 1.0).sqrt() + f64::sin(p)).sum::<f64>();
+            s0 = (s0 * 0.6 + s0.mul_add(t, v[m2 % 4]) * 0.05).tanh();
+            s0 = (s0 * 0.75 + f64::tanh(v9) * 0.01).sin();
         }
-        let [b12, b13, b14, _] = v;
-        s0 * 1.5 - f64::sin(s2) + acc3.sin() - v4 + v8 - f64::tanh(b9) - b10.cos() + b11.tanh() + b12 * 0.75 + b13 * 0.25 + b14.sin()
+        let mut a10 = [0.0; 4];
+        a10[0] = f64::sin((v[k6].cos() * 0.9).acos());
+        for i in 1..4 {
+            a10[i] = a10[i - 1] * 0.75 + (x0 - v[i]).tanh() * 0.1;
+        }
+        x0 * 0.25 - x1 * 0.25 - s0 * 1.5 + acc1.sin() - v8 * 1.5 - a10[2] * 0.25
     }
 
     #[differentiable]
-    pub fn prog_119<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[3].clamp(f64::tanh(x1) - 1.5, x1.tanh() + 1.5).powi(2).sin() * 2.0;
+    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = prog_66::<f64>(x1, 0.75, x2, v, n).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::powi(x0 * x0 + 1.0, -2).abs();
-        }
-        let v3 = prog_95(x0, acc1, 0.75, v, n);
-        match n {
-            MODE_B | MODE_D => {
-                let v4 = f64::cos(x2);
-                s0 = 0.8 * s0 + 0.2 * v4.cos().sin();
+        let v2 = v[n % 4].atan2(x0 * x0 + 1.0) - acc1;
+        let v3 = prog_53(x0, acc1, x2, [v[0], v[1], v[2], v[3]], n);
+        match mode {
+            Mode::Upper(hi4) => {
+                let x2 = prog_76((-hi4.abs()).cos() * 2.0, 1.5, x2, [v[0], v[1], v[2], v[3]], n);
+                s0 = s0.mul_add(0.75, f64::sin(x2.sin()) * 0.005);
             }
-            4..=5 => {
-                s0 = 0.75 * s0 + 0.2 * v3.to_radians().asinh().cos();
+            Mode::Lower(k5, _) => {
+                acc1 += (v[k5].to_degrees() * 0.02).sin();
             }
-            6 => {
-                let v5 = prog_95(x1, (a2[1] + acc1).sin(), f64::sin(1.5_f64.log(a2[1].powi(2) + 2.0)) * 2.0, v, 2);
-                s0 = (s0 * 0.5 + a2[n % 4] / 1.5 * 0.05).sin();
-                acc1 += 0.005 * f64::cos(v5);
-            }
-            _ => {
-                s0 = s0.mul_add(0.6, f64::tanh(s0.tanh().exp2()) * 0.05);
-                if f64::tanh(v[n % 4]).exp() <= 0.0 {
-                    let v6 = prog_40(0.25, 1.5, s0, v, n);
-                    acc1 -= f64::cos(x1);
-                    s0 = s0.mul_add(0.6, v6.tanh().cos() * 0.005);
-                } else if prog_55(x2, f64::cos(f64::log(3.0_f64, f64::powi((x0 * x0 + 1.0).log(x2 * x2 + 2.0), 2) + 2.0)) * 2.0, f64::sin(a2[n % 4].asinh().cos()), v, n) > -1.0 {
-                    acc1 += (f64::sin(x2) * 0.9).atanh() * 0.75;
-                    s0 *= 0.5;
-                    s0 -= 0.5 * (f64::powi(x0, 2) + 1.0).log(3.0).sin();
-                }
-                s0 *= 0.75;
-                s0 += 0.01 * f64::powf(x2 * x2 + 1.0, 1.5).cos();
-            }
-        }
-        let v7 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(prog_55((0.5_f64.log(x0.powi(2) + 2.0).sin() * 0.9).atanh().tanh() * 2.0, x0.powi(2).cos(), x2, v, 3) + p.sin())).product::<f64>();
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            let v11 = match n + i {
-                0 | 2 => {
-                    let v3 = (f64::powi(v7 * s0, 2) + 1.0).cbrt();
-                    let v8 = a2[i % 4].cos().exp2();
-                    s0 = 0.6 * s0 + 0.1 * f64::exp2((x2 + v3).cos()).cos();
-                    ((v3 * x0).tanh() * 0.9).atanh() + v8.sin()
-                }
-                4 => (f64::tanh(v7 + s0) * 0.9).asin(),
-                6 => {
-                    let x0 = v7 + x0;
-                    -f64::powi(x0, 2)
-                }
-                _ => {
-                    for &u in v.iter() {
-                        let v9 = v7 / 2.0 / ((v7.to_degrees() * 0.01).powi(2) + 1.0);
-                        let v10 = (s0 * s0 + 0.5).recip() - v3.tanh().exp2();
-                        s0 = f64::mul_add(s0, 0.8, f64::tanh(x0.max(u * x0)) * 0.05);
-                        s0 = (s0 * 0.5 + (f64::tanh(v9) + f64::tanh(v10)) * 0.1).tanh();
+            Mode::Off => {
+                s0 = (s0 * 0.5 + (x2.cos() * 1.2).tan() * 0.05).sin();
+                let v11 = match mode {
+                    Mode::Upper(hi7) => {
+                        let v8 = prog_15(0.5, 0.5, 0.5, v, 4);
+                        (f64::powi(acc1 + hi7, 2) + 1.0).atan2(v[2]) + v8.sin()
                     }
-                    f64::powi(v7, 3) * f64::cbrt(v7.tanh() + 2.0)
-                }
-            };
-            acc1 += f64::tanh(x1 * a2[n % 4]) * 0.25;
-            let mut k12 = 0;
-            while k12 < 6 && (f64::sin(x2) * 1.2).tan() > v11 {
-                k12 += 1;
-                acc1 += 0.05 * f64::cos(((s0.cos() * 2.0).cosh().powi(2) + 1.0).log(v7 * v7 + 2.0));
-                acc1 += f64::cos(v3) * 0.05;
-                if n > 4 && f64::sin(x2) >= fi {
-                    s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::max(x2, s0));
-                    break 'l1;
-                }
+                    Mode::Lower(_, lo10) => {
+                        f64::max(lo10, f64::log(1.5_f64, lo10 * lo10 + 2.0))
+                    }
+                    Mode::Off => ((x0 - x2).tanh() + 2.0).cbrt(),
+                };
+                acc1 += 0.02 * v11.tanh();
             }
-            acc1 -= v11.tanh() * 0.2;
         }
-        let v13 = ((x0 / (a2[3].sin() + 2.0)).tanh() * 0.5).ln_1p();
-        let v15: f64 = if v[0] <= 0.0 {
-            f64::recip(v13 * v13 + 1.0)
-        } else if x0 * 1.2 >= 0.5 {
-            let v14 = f64::exp_m1(x2.cos());
-            v[2].tanh().exp2() + v14.sin()
-        } else {
-            v13.copysign(v7).sin()
-        };
-        s0.tanh() - acc1.tanh() + v3.sin() + v7.cos() + v13 + v15.cos()
+        let mut a12 = [0.0; 4];
+        for i in 0..4 {
+            a12[i] = f64::cos(v[3]).cos();
+        }
+        s0 - acc1 * 0.5 + f64::tanh(v2) + v3.tanh() + a12[3] * 0.75 + f64::asinh(v2)
     }
 
     pub const SCALE: f64 = 0.75;
@@ -10025,4 +9672,23 @@ pub mod random_programs {
     pub const MODE_C: usize = 2;
 
     pub const MODE_D: usize = 3;
+
+    pub fn table(i: usize) -> f64 {
+        [0.5, 0.25, 0.75, 1.0, 0.125, 0.375, 0.625, 0.875][i % 8]
+    }
+
+    #[derive(Clone, Copy)]
+    pub enum Mode {
+        Lower(usize, f64),
+        Upper(f64),
+        Off,
+    }
+
+    pub fn mode_of(n: usize) -> Mode {
+        match n % 3 {
+            0 => Mode::Lower(n % 4, 0.5 - 0.25 * n as f64),
+            1 => Mode::Upper(1.5 - 0.25 * n as f64),
+            _ => Mode::Off,
+        }
+    }
 }
