@@ -8,23 +8,9 @@
 
 mod common;
 
-use common::{assert_gradient, xorshift};
+use common::{assert_gradient, dual_gradient, xorshift};
 use grad::differentiable;
 use num_dual::{Dual64, DualNum};
-
-/// The gradient of `f` by forward-mode dual numbers, one sweep per coordinate.
-fn dual_gradient(f: impl Fn(&[Dual64]) -> Dual64, x: &[f64]) -> Vec<f64> {
-    (0..x.len())
-        .map(|i| {
-            let seeded: Vec<Dual64> = x
-                .iter()
-                .enumerate()
-                .map(|(j, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 }))
-                .collect();
-            f(&seeded).eps
-        })
-        .collect()
-}
 
 /// Checks `analytic` against finite differences of `f` and against dual numbers through
 /// `mirror`, and the mirror's value against `f`'s.

@@ -37,3 +37,17 @@ pub fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
         state
     }
 }
+
+/// The gradient of `f` by forward-mode dual numbers (num-dual), one sweep per coordinate.
+pub fn dual_gradient(f: impl Fn(&[num_dual::Dual64]) -> num_dual::Dual64, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let seeded: Vec<num_dual::Dual64> = x
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| num_dual::Dual64::new(v, if i == j { 1.0 } else { 0.0 }))
+                .collect();
+            f(&seeded).eps
+        })
+        .collect()
+}
