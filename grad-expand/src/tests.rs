@@ -158,6 +158,23 @@ fn snapshot_alias_return_type() {
 }
 
 #[test]
+fn snapshot_iter_mut_and_branches_of_arrays() {
+    // `iter_mut()` loops are element writes; the `if` of two arrays merges element by element.
+    let item = quote! {
+        fn shaped(x: [f64; 2], eps: f64) -> [f64; 2] {
+            let mut out = [0.0; 2];
+            for (o, &xi) in out.iter_mut().zip(x.iter()) {
+                *o = xi * xi;
+            }
+            let d = out[0] + out[1];
+            if d <= eps { [0.0, 0.0] } else { [out[0] / d, out[1] / d] }
+        }
+    };
+    expect_file!["../snapshots/iter_mut_and_branches_of_arrays.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_windows_as_views() {
     let item = quote! {
         fn roughness(xs: &[f64]) -> f64 {
