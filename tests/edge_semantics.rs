@@ -452,3 +452,25 @@ fn variables_declared_without_a_value() {
     let (ga, _) = deferred_grad(a, b, true);
     assert!((ga - (2.0 * a * b * a * a / s + 2.0 * a * s.ln())).abs() < 1e-13);
 }
+
+/// `(a..b).contains(&x)` and `(a..=b).contains(&x)`, as numerical code tests a domain.
+#[differentiable]
+fn clipped_inside(x: f64, k: f64) -> f64 {
+    if (0.0..=1.0).contains(&x) {
+        k * x * x
+    } else if (1.0..2.0).contains(&x) {
+        k * x
+    } else {
+        k
+    }
+}
+
+#[test]
+fn ranges_tested_with_contains() {
+    // Inside [0, 1]: (2kx, x²); inside [1, 2): (k, x); elsewhere (0, 1).
+    assert_eq!(clipped_inside_grad(0.5, 3.0), (3.0, 0.25));
+    assert_eq!(clipped_inside_grad(1.0, 3.0), (6.0, 1.0));
+    assert_eq!(clipped_inside_grad(1.5, 3.0), (3.0, 1.5));
+    assert_eq!(clipped_inside_grad(2.0, 3.0), (0.0, 1.0));
+    assert_eq!(clipped_inside_grad(-0.5, 3.0), (0.0, 1.0));
+}

@@ -19,6 +19,9 @@ use syn::spanned::Spanned;
 
 impl Lowerer<'_> {
     pub(super) fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
+        if let Some(tested) = range_contains(call) {
+            return self.expr(&tested);
+        }
         if let Some(val) = self.adaptor_method(call) {
             return val;
         }
@@ -488,4 +491,30 @@ fn unwrapped_conversion(call: &syn::ExprMethodCall) -> Option<&syn::Ident> {
         return None;
     }
     generic_float_owner(&func.path)
+}
+
+/// `(a..b).contains(&x)` as the comparisons it makes, `{ let v = x; a <= v && v < b }`
+/// (`v <= b` for `a..=b`): a range is otherwise only the range of a `for` loop.
+fn range_contains(call: &syn::ExprMethodCall) -> Option<Expr> {
+    if call.method != "contains" || call.args.len() != 1 {
+        return None;
+    }
+    let Expr::Range(range) = super::strip_parens(&call.receiver) else {
+        return None;
+    };
+    let (start, end) = (range.start.as_ref()?, range.end.as_ref()?);
+    let value = match &call.args[0] {
+        Expr::Reference(reference) if reference.mutability.is_none() => &*reference.expr,
+        other => other,
+    };
+    let span = call.method.span();
+    let tested = quote::format_ident!("__grad_contained", span = span);
+    let upper = match range.limits {
+        syn::RangeLimits::HalfOpen(_) => quote::quote_spanned!(span=> #tested < #end),
+        syn::RangeLimits::Closed(_) => quote::quote_spanned!(span=> #tested <= #end),
+    };
+    syn::parse2(quote::quote_spanned! {span=>
+        { let #tested = #value; #start <= #tested && #upper }
+    })
+    .ok()
 }
