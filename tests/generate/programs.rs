@@ -6584,6 +6584,8 @@ const TABLE_ITEM: &str = "
 /// The enum with data of the programs that take `mode: Mode`, and the modes the table calls
 /// them with.
 const MODE_ITEMS: &str = "
+    // A batch whose patterns all write a payload as `_` never reads it.
+    #[allow(dead_code)]
     #[derive(Clone, Copy)]
     pub enum Mode {
         Lower(usize, f64),

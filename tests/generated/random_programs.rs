@@ -9677,6 +9677,8 @@ pub mod random_programs {
         [0.5, 0.25, 0.75, 1.0, 0.125, 0.375, 0.625, 0.875][i % 8]
     }
 
+    // A batch whose patterns all write a payload as `_` never reads it.
+    #[allow(dead_code)]
     #[derive(Clone, Copy)]
     pub enum Mode {
         Lower(usize, f64),
