@@ -191,7 +191,7 @@ fn call_activity(graph: &Graph, args: &[CallArg]) -> (bool, Ty) {
     let mut float = Ty::Float(None);
     for arg in args {
         let (arg_active, ty) = match arg {
-            CallArg::Scalar(id) | CallArg::Borrowed(id) => {
+            CallArg::Scalar(id) | CallArg::Borrowed(id) | CallArg::Receiver(id) => {
                 (graph.node(*id).active, graph.node(*id).ty.clone())
             }
             CallArg::Array { array: id, .. } => (
@@ -307,10 +307,10 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                         "cannot differentiate through `{method}`: it is not a float method with a derivative"
                     ),
                     InactiveExpr::Field(_) => match &graph.node(args[0]).op {
-                        Op::Call { path, .. } => {
+                        Op::Call { path, args: call_args } => {
                             // Once per call, at the call, however many fields are read.
                             if tuple_calls.insert(args[0]) {
-                                let callee = crate::diagnostics::spelled(path);
+                                let callee = crate::graph::callee_as_written(path, call_args);
                                 diagnostics.error_at(graph.node(args[0]).span, format!("`{callee}` returns a tuple, and calls whose result is a tuple are not differentiated yet: give each element a function of its own that returns one float, or write the callee's body here"));
                             }
                             continue;
@@ -323,10 +323,10 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                     }
                     InactiveExpr::Not => "`!` cannot apply to a value being differentiated".to_owned(),
                     InactiveExpr::Index => match &graph.node(args[0]).op {
-                        Op::Call { path, .. } => {
+                        Op::Call { path, args: call_args } => {
                             // Once per call, at the call, however many elements are read.
                             if tuple_calls.insert(args[0]) {
-                                let callee = crate::diagnostics::spelled(path);
+                                let callee = crate::graph::callee_as_written(path, call_args);
                                 diagnostics.error_at(graph.node(args[0]).span, format!("grad cannot see the type `{callee}` returns, and its result is indexed: give the binding the callee's array type (`let v: [f64; 3] = {callee}(..);`)"));
                             }
                             continue;

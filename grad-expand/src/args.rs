@@ -39,7 +39,11 @@ impl Parse for ParsedArgs {
             if key == "wrt" {
                 let content;
                 parenthesized!(content in input);
-                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                // `parse_any`: `wrt(self)` gets grad's own message, not syn's "expected identifier".
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated_with(
+                    &content,
+                    syn::ext::IdentExt::parse_any,
+                )?;
                 if args.wrt.is_some() {
                     errors.push(syn::Error::new_spanned(&key, "`wrt` is given twice"));
                 }

@@ -113,6 +113,9 @@ pub struct Companions<'a> {
     pub signature: &'a Signature,
     /// Output `i` depends on input `i` alone: the Jacobian is diagonal.
     pub elementwise: bool,
+    /// The function is a method or an associated function: the companions and the core are
+    /// too, and reach each other through `Self::`.
+    pub in_impl: bool,
 }
 
 impl Companions<'_> {
@@ -150,10 +153,7 @@ impl Companions<'_> {
                     Some(quote!(#ident: #ty))
                 }
                 Some(_) => None,
-                None => {
-                    let (ident, ty) = (&p.ident, &p.ty);
-                    Some(quote!(#ident: #ty))
-                }
+                None => Some(p.declaration(false)),
             })
             .collect()
     }
@@ -428,10 +428,11 @@ impl Companions<'_> {
                 syn::GenericParam::Lifetime(_) => None,
             })
             .collect();
+        let owner = self.in_impl.then(|| quote!(Self::));
         if generics.is_empty() {
-            quote!(#core)
+            quote!(#owner #core)
         } else {
-            quote!(#core::<#(#generics),*>)
+            quote!(#owner #core::<#(#generics),*>)
         }
     }
 
@@ -710,10 +711,7 @@ impl Companions<'_> {
         let generics = &sig.generics;
         let where_clause = &sig.generics.where_clause;
         let core = names::core(&sig.ident);
-        let params = self.signature.params.iter().map(|p| {
-            let (ident, ty) = (&p.ident, &p.ty);
-            quote!(#ident: #ty)
-        });
+        let params = self.signature.params.iter().map(|p| p.declaration(true));
         let ret = self.return_type();
         let grad_ty = self.core_gradient_type();
         let upstream = names::core_upstream();
@@ -815,10 +813,11 @@ impl Companions<'_> {
                 syn::GenericParam::Lifetime(_) => None,
             })
             .collect();
+        let owner = self.in_impl.then(|| quote!(Self::));
         let mark_used = if parameters.is_empty() {
-            quote!(let _ = #name;)
+            quote!(let _ = #owner #name;)
         } else {
-            quote!(let _ = #name::<#(#parameters),*>;)
+            quote!(let _ = #owner #name::<#(#parameters),*>;)
         };
         let mut readable: Vec<proc_macro2::Ident> = self
             .signature

@@ -6,19 +6,73 @@
 use crate::companions::Companions;
 use crate::diagnostics::Diagnostics;
 use crate::graph::Ty;
-use crate::{analyze, args, generics, lower, replay, signature, structure, tuple_params};
+use crate::{analyze, args, blocks, generics, lower, replay, signature, structure, tuple_params};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
 
 pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
-    let mut function = match syn::parse2::<syn::ItemFn>(item.clone()) {
-        Ok(function) => function,
-        Err(_) => return not_a_function(item),
+    if let Ok(function) = syn::parse2::<syn::ItemFn>(item.clone()) {
+        let context = Context {
+            in_impl: function.sig.receiver().is_some(),
+            ..Context::default()
+        };
+        return self::function(args, function, &context).into_tokens();
+    }
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Impl(block)) => blocks::impl_block(args, block, &[]),
+        Ok(syn::Item::Mod(module)) if module.content.is_some() => blocks::module(args, module),
+        _ => not_a_function(item),
+    }
+}
+
+/// Where a function sits, as its expansion needs to know.
+#[derive(Default)]
+pub struct Context<'a> {
+    /// A method or associated function: `const _` items cannot go beside it, and the
+    /// companions reach the core through `Self::`.
+    pub in_impl: bool,
+    /// The generics of the enclosing impl block (`impl<T: Float> Model<T>`).
+    pub impl_generics: Option<&'a syn::Generics>,
+    /// The functions of the enclosing `#[differentiable]` module or impl block that it left
+    /// as written, as their callers name them (`h`, `Self::h`), each with what to say of a
+    /// call of it with a differentiated value: it has no derivative, said now rather than
+    /// by rustc.
+    pub left_as_written: &'a [(String, String)],
+}
+
+/// A function as the attribute emits it, and what it adds beside it.
+pub struct Expansion {
+    pub function: TokenStream,
+    pub companions: TokenStream,
+}
+
+impl Expansion {
+    pub fn into_tokens(self) -> TokenStream {
+        let Expansion {
+            function,
+            companions,
+        } = self;
+        quote!(#function #companions)
+    }
+}
+
+pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context) -> Expansion {
+    let _generics = match context.impl_generics {
+        Some(outer) => {
+            let mut both = outer.clone();
+            both.params
+                .extend(function.sig.generics.params.iter().cloned());
+            if let Some(clause) = &function.sig.generics.where_clause {
+                both.make_where_clause()
+                    .predicates
+                    .extend(clause.predicates.iter().cloned());
+            }
+            generics::enter(&both)
+        }
+        None => generics::enter(&function.sig.generics),
     };
-    let _generics = generics::enter(&function.sig.generics);
-    // `const _` items are not allowed in an `impl` block, where a method already is an error.
-    let in_impl = function.sig.receiver().is_some();
+    let in_impl = context.in_impl;
     generics::convert_literals(&mut function);
     let mut diagnostics = Diagnostics::default();
     let mut args = args::parse(args, &mut diagnostics);
@@ -52,6 +106,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         function: &function,
         signature: &signature,
         elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),
+        in_impl,
     };
     // The reverse sweep runs whenever the body lowered, so that its errors come in the same
     // build as every other phase's.
@@ -81,21 +136,37 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    if !context.left_as_written.is_empty() {
+        let graph = match (&mut lowered, &mut unfinished) {
+            (Some(lowered), _) => Some((&mut lowered.graph, &lowered.body)),
+            (_, Some(unfinished)) => Some((&mut unfinished.graph, &unfinished.body)),
+            (None, None) => None,
+        };
+        if let Some((graph, body)) = graph {
+            for callee in analyze::differentiated_callees(graph, body) {
+                blocks::check_callee(&callee, context.left_as_written, &mut diagnostics);
+            }
+        }
+    }
     let probes = if in_impl {
         TokenStream::new()
     } else {
         probes(&signature)
     };
-    match (diagnostics.into_result(), core) {
+    let companions = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
             let wrappers = companions.wrappers(false);
-            quote!(#function #probes #core #wrappers)
+            quote!(#probes #core #wrappers)
         }
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true));
-            quote!(#function #probes #errors #callee_checks #stubs)
+            quote!(#probes #errors #callee_checks #stubs)
         }
+    };
+    Expansion {
+        function: quote!(#function),
+        companions,
     }
 }
 

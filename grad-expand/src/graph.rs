@@ -69,6 +69,10 @@ pub enum ArrayInit {
 /// An argument of a call: a scalar node or a whole array.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CallArg {
+    /// The `self` of a method call (`self.helper(x)`), always the first argument: the call
+    /// is spelled as a method call (`self.helper_vjp(x, ..)`), so that rustc borrows or
+    /// copies `self` as the callee takes it. Constant: it has no entry.
+    Receiver(ValueId),
     Scalar(ValueId),
     /// A float passed by reference, written `&x` (to `g(x: &f64)`).
     Borrowed(ValueId),
@@ -79,11 +83,19 @@ pub enum CallArg {
     },
 }
 
+/// A callee as the user wrote it, for messages: `g`, `fns::g`, or `self.g` for a method.
+pub fn callee_as_written(path: &syn::Path, args: &[CallArg]) -> String {
+    match (args.first(), path.segments.last()) {
+        (Some(CallArg::Receiver(_)), Some(method)) => format!("self.{}", method.ident),
+        _ => crate::diagnostics::spelled(path),
+    }
+}
+
 /// The scalar nodes among a call's arguments.
 pub fn scalar_args(args: &[CallArg]) -> Vec<ValueId> {
     args.iter()
         .filter_map(|a| match a {
-            CallArg::Scalar(id) | CallArg::Borrowed(id) => Some(*id),
+            CallArg::Scalar(id) | CallArg::Borrowed(id) | CallArg::Receiver(id) => Some(*id),
             CallArg::Array { .. } => None,
         })
         .collect()

@@ -5,6 +5,7 @@
 
 mod analyze;
 mod args;
+mod blocks;
 mod companions;
 mod diagnostics;
 mod expand;

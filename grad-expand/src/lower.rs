@@ -109,7 +109,9 @@ struct Lowerer<'a> {
     return_ty: Option<FloatTy>,
     /// The call that is the function's value (`fn f(..) -> [f64; 3] { g(x) }`), with the
     /// array type the signature gives it.
-    returned_call: Option<(*const syn::ExprCall, Ty)>,
+    /// The call (a `syn::ExprCall` or, `self.step(x)`, a `syn::ExprMethodCall`) that the
+    /// body ends with, when the function returns an array: it returns that array.
+    returned_call: Option<(*const (), Ty)>,
     /// Parameter `i`'s written type (parameter `i` is node `i`).
     param_types: Vec<Type>,
     /// The latest read of each array element, by array and index values.
@@ -178,7 +180,10 @@ pub fn lower(
         return_ty: signature.ret.as_ref().and_then(|(_, float)| *float),
         returned_call: match (body.stmts.last(), &signature.ret_class) {
             (Some(SynStmt::Expr(Expr::Call(call), None)), ty @ Ty::Array(..)) => {
-                Some((call as *const syn::ExprCall, ty.clone()))
+                Some(((call as *const syn::ExprCall).cast(), ty.clone()))
+            }
+            (Some(SynStmt::Expr(Expr::MethodCall(call), None)), ty @ Ty::Array(..)) => {
+                Some(((call as *const syn::ExprMethodCall).cast(), ty.clone()))
             }
             _ => None,
         },
@@ -746,7 +751,7 @@ impl Lowerer<'_> {
         // `let k1 = f(state);` with `k1[i]` read later: the call returns an array, whose type
         // rustc knows from `f`'s signature (`[x; _]` in generated code).
         let annotation = annotation.or_else(|| match (&local.pat, &*init.expr) {
-            (Pat::Ident(ident), Expr::Call(_)) => self
+            (Pat::Ident(ident), Expr::Call(_) | Expr::MethodCall(_)) => self
                 .indexed_names
                 .get(&ident.ident.to_string())
                 .map(|depth| Ty::inferred_array(*depth, self.return_ty)),
@@ -755,9 +760,15 @@ impl Lowerer<'_> {
         let mut val = match (&*init.expr, annotation) {
             (Expr::Call(call), Some(ty @ Ty::Array(..))) => match &*call.func {
                 Expr::Path(path) if self.calls_a_function(path) => {
-                    self.function_call(call, path.path.clone(), Some(ty))
+                    self.function_call(call, path.path.clone(), Some(ty), None)
                 }
                 _ => self.expr(&init.expr),
+            },
+            (Expr::MethodCall(call), Some(ty @ Ty::Array(..))) => match self.self_call(call) {
+                Some((as_call, path, this)) => {
+                    self.function_call(&as_call, path, Some(ty), Some(this))
+                }
+                None => self.expr(&init.expr),
             },
             _ => self.expr(&init.expr),
         };
@@ -1209,23 +1220,33 @@ impl Lowerer<'_> {
             );
             return;
         }
+        // `state = step(state, h)`: the callee's reverse needs `state` as it was at the call,
+        // which the assignment then overwrites. Passing it as its elements
+        // (`[state[0], state[1]]`) lets a loop's tape record them.
+        let spread = |mut call: syn::ExprCall| {
+            for arg in call.args.iter_mut() {
+                if assign_target(arg).as_ref() == Some(name)
+                    && let Some(elements) = element_literal(&quote::quote!(#name), &ty)
+                {
+                    *arg = elements;
+                }
+            }
+            call
+        };
         let source = match value {
             Expr::Call(call) => match &*call.func {
                 Expr::Path(path) if self.calls_a_function(path) => {
-                    // `state = step(state, h)`: the callee's reverse needs `state` as it was
-                    // at the call, which the assignment then overwrites. Passing it as its
-                    // elements (`[state[0], state[1]]`) lets a loop's tape record them.
-                    let mut call = call.clone();
-                    for arg in call.args.iter_mut() {
-                        if assign_target(arg).as_ref() == Some(name)
-                            && let Some(elements) = element_literal(&quote::quote!(#name), &ty)
-                        {
-                            *arg = elements;
-                        }
-                    }
-                    self.function_call(&call, path.path.clone(), Some(ty.clone()))
+                    let call = spread(call.clone());
+                    self.function_call(&call, path.path.clone(), Some(ty.clone()), None)
                 }
                 _ => self.expr(value),
+            },
+            Expr::MethodCall(call) => match self.self_call(call) {
+                Some((as_call, path, this)) => {
+                    let call = spread(as_call);
+                    self.function_call(&call, path, Some(ty.clone()), Some(this))
+                }
+                None => self.expr(value),
             },
             _ => self.expr(value),
         };

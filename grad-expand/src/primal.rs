@@ -333,7 +333,7 @@ impl<'a> Forward<'a> {
 
     fn call_arg(&mut self, arg: CallArg) -> TokenStream {
         match arg {
-            CallArg::Scalar(id) => {
+            CallArg::Scalar(id) | CallArg::Receiver(id) => {
                 self.referenced.insert(id);
                 operand(self.graph, id)
             }
@@ -489,8 +489,8 @@ impl<'a> Forward<'a> {
                 quote!(#source[#index])
             }
             ArrayInit::Call { path, args } => {
-                let args: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
-                quote!(#path(#(#args),*))
+                let spelled: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
+                crate::spell::call(path, args, spelled, span)
             }
             // Read in place through its source.
             ArrayInit::View { .. } => return None,
@@ -681,8 +681,8 @@ impl<'a> Forward<'a> {
                 }
             },
             Op::Call { path, args } => {
-                let all: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
-                quote_spanned!(span=> #path(#(#all),*))
+                let spelled: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
+                crate::spell::call(path, args, spelled, span)
             }
             Op::Macro {
                 tokens,

@@ -654,7 +654,7 @@ impl<'g> Sweep<'g> {
 
     fn call_arg(&self, frame: &mut FrameBuilder, arg: CallArg) -> TokenStream {
         match arg {
-            CallArg::Scalar(id) => {
+            CallArg::Scalar(id) | CallArg::Receiver(id) => {
                 frame.referenced.insert(id);
                 operand(self.graph, id)
             }
@@ -694,14 +694,16 @@ impl<'g> Sweep<'g> {
                     self.graph.node(*v).ty.scalar().is_float()
                 }
                 CallArg::Array { array, .. } => self.graph.array(*array).ty.scalar().is_float(),
+                CallArg::Receiver(_) => false,
             })
             .collect();
-        let inputs: Vec<TokenStream> = args.iter().map(|a| self.call_arg(frame, *a)).collect();
+        let mut inputs: Vec<TokenStream> = args.iter().map(|a| self.call_arg(frame, *a)).collect();
+        inputs.push(upstream);
+        let vjp_call = crate::spell::call(&vjp, args, inputs, span);
         // The `Entries` traits turn a `_vjp` that returns the wrong number of entries into an
         // error that says so, at the call.
         let check = quote::format_ident!("Entries{}", float_args.len().max(1), span = span);
-        let call =
-            quote_spanned!(span=> ::grad::__private::#check::entries(#vjp(#(#inputs,)* #upstream)));
+        let call = quote_spanned!(span=> ::grad::__private::#check::entries(#vjp_call));
         let entries: Vec<TokenStream> = if float_args.len() == 1 {
             vec![call]
         } else {
@@ -716,6 +718,8 @@ impl<'g> Sweep<'g> {
                 CallArg::Scalar(value) | CallArg::Borrowed(value) => {
                     self.contribute(&mut frame.steps, value, entry)
                 }
+                // Filtered out above: a receiver has no entry.
+                CallArg::Receiver(_) => {}
                 CallArg::Array { array, .. } => {
                     let source = self.graph.view_source(array);
                     if self.array_active(source) {

@@ -37,6 +37,29 @@ pub struct Param {
     pub gradient_ty: Type,
     pub class: Ty,
     pub differentiable: bool,
+    /// `self`, as written (`&self`, `self: Box<Self>`): a constant input.
+    pub receiver: Option<syn::Receiver>,
+}
+
+impl Param {
+    /// The parameter as a companion (`mutable: false`) or the core declares it: `x: f64`,
+    /// or the receiver as the user wrote it, without a `mut` the companion does not need.
+    pub fn declaration(&self, mutable: bool) -> proc_macro2::TokenStream {
+        match &self.receiver {
+            Some(receiver) => {
+                let mut receiver = receiver.clone();
+                receiver.attrs.clear();
+                if !mutable {
+                    receiver.mutability = None;
+                }
+                quote::quote!(#receiver)
+            }
+            None => {
+                let (ident, ty) = (&self.ident, &self.ty);
+                quote::quote!(#ident: #ty)
+            }
+        }
+    }
 }
 
 impl Signature {
@@ -211,6 +234,45 @@ fn return_type(
     }
 }
 
+/// Why a function of a `#[differentiable]` module or impl block is left as written (it
+/// returns something other than a float, an array or a tuple of them, or takes no float),
+/// or `None` for one that grad differentiates. A type seen only by name does not count (the
+/// attribute on the function itself says to read it by its use): `by_name` says so.
+pub fn left_as_written(sig: &syn::Signature) -> Option<LeftAsWritten> {
+    let mut scratch = Diagnostics::default();
+    let returned = return_type(sig, &mut scratch);
+    if !matches!(returned, Some((_, Some(_)))) || scratch.has_errors() {
+        let spelled = match &sig.output {
+            ReturnType::Default => "()".to_string(),
+            ReturnType::Type(_, ty) => crate::diagnostics::spelled(ty),
+        };
+        return Some(LeftAsWritten {
+            why: format!("it returns `{spelled}`"),
+            by_name: matches!(returned, Some((_, None))),
+        });
+    }
+    let mut by_name = false;
+    for input in &sig.inputs {
+        if let FnArg::Typed(typed) = input {
+            match content(&typed.ty) {
+                Content::Floats => return None,
+                Content::Unseen(_) => by_name = true,
+                Content::NoFloats => {}
+            }
+        }
+    }
+    Some(LeftAsWritten {
+        why: "it takes no float".to_string(),
+        by_name,
+    })
+}
+
+pub struct LeftAsWritten {
+    pub why: String,
+    /// What stops it is a type grad sees only by name.
+    pub by_name: bool,
+}
+
 /// `T` of `Vec<T>` (under any path) or of `&Vec<T>`, whatever `T` is.
 fn vec_element(ty: &Type) -> Option<&Type> {
     let ty = match ty {
@@ -370,9 +432,17 @@ fn param(
 ) -> Option<Param> {
     let indexed = &uses.depths;
     let typed = match input {
+        // `self` is a constant input, whatever its fields hold: the gradient is with
+        // respect to the method's other parameters.
         FnArg::Receiver(receiver) => {
-            diagnostics.error(receiver, "#[differentiable] does not support methods with `self`: write a free function that takes the fields it needs");
-            return None;
+            return Some(Param {
+                ident: Ident::new("self", receiver.self_token.span),
+                ty: (*receiver.ty).clone(),
+                gradient_ty: (*receiver.ty).clone(),
+                class: Ty::Other,
+                differentiable: false,
+                receiver: Some(receiver.clone()),
+            });
         }
         FnArg::Typed(typed) => typed,
     };
@@ -456,6 +526,7 @@ fn param(
         gradient_ty,
         class,
         differentiable: false,
+        receiver: None,
     })
 }
 
@@ -472,6 +543,10 @@ fn select_differentiable(params: &mut [Param], args: &Args, diagnostics: &mut Di
             continue;
         }
         match params.iter_mut().find(|p| p.ident == *name) {
+            Some(param) if param.ident == "self" => diagnostics.error(
+                name,
+                "`self` cannot be differentiated yet: a method's gradient is with respect to its other parameters; to differentiate a field, take it as a parameter (`fn f(&self, k: f64)`, called as `self.f(self.k)`)",
+            ),
             None => diagnostics.error(name, format!("`wrt` names `{name}`, which is not a parameter of this function")),
             Some(param) if !param.class.is_differentiable() => diagnostics.error(
                 name,
@@ -595,7 +670,10 @@ fn constant_parameters_hold_no_floats(
         .map(|ty| ty.ident.to_string())
         .collect();
     let mut probes = Vec::new();
-    for param in params.iter().filter(|p| !p.differentiable) {
+    for param in params
+        .iter()
+        .filter(|p| !p.differentiable && p.ident != "self")
+    {
         let (name, ty) = (&param.ident, &param.ty);
         let written = crate::diagnostics::spelled(ty);
         match content(ty) {

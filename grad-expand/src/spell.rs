@@ -109,6 +109,25 @@ pub fn flat(array: TokenStream, ty: &Ty, mutable: bool) -> TokenStream {
 
 /// How generated code names an array: a parameter that is never written by its own name,
 /// anything else by its local.
+/// A call of `path` with its arguments spelled: `g(a, b)`, or, when the first is the
+/// receiver (`CallArg::Receiver`), the method call `self.g(b)`, where rustc borrows or copies
+/// the receiver as the method takes it (`path` is then `Self::g`).
+pub fn call(
+    path: &syn::Path,
+    args: &[crate::graph::CallArg],
+    spelled: Vec<TokenStream>,
+    span: proc_macro2::Span,
+) -> TokenStream {
+    if let (Some(crate::graph::CallArg::Receiver(_)), Some(method)) =
+        (args.first(), path.segments.last())
+    {
+        let receiver = &spelled[0];
+        let rest = &spelled[1..];
+        return quote::quote_spanned!(span=> #receiver.#method(#(#rest),*));
+    }
+    quote::quote_spanned!(span=> #path(#(#spelled),*))
+}
+
 pub fn array_name(graph: &Graph, id: ArrayId) -> TokenStream {
     let array = graph.array(id);
     match &array.init {

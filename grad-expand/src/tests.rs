@@ -554,3 +554,26 @@ fn two_elementwise_inputs_get_the_full_jacobian() {
     let expanded = expand_pretty(quote!(), item);
     assert!(!expanded.contains("[1.0_f64; 4]"), "{expanded}");
 }
+
+#[test]
+fn snapshot_impl_block_with_methods() {
+    // An impl block: the float methods get cores and companions of their own in the same
+    // impl (`self` a constant input), `self.x(..)` is derived through `self.x_vjp(..)`, and
+    // `new` is left as written.
+    let item = quote! {
+        impl Arm {
+            pub fn new(l1: f64, l2: f64) -> Self {
+                Arm { l1, l2 }
+            }
+            pub fn x(&self, q1: f64, q2: f64) -> f64 {
+                self.l1 * q1.cos() + self.l2 * (q1 + q2).cos()
+            }
+            pub fn cost(&self, q1: f64, q2: f64, target: f64) -> f64 {
+                let d = self.x(q1, q2) - target;
+                d * d
+            }
+        }
+    };
+    expect_file!["../snapshots/impl_block_with_methods.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}

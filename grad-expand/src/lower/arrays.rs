@@ -164,9 +164,16 @@ impl Lowerer<'_> {
             Expr::Call(call) => match &*call.func {
                 Expr::Path(path) if self.calls_a_function(path) => {
                     let ty = Ty::inferred_array(index_exprs.len(), self.return_ty);
-                    self.function_call(call, path.path.clone(), Some(ty))
+                    self.function_call(call, path.path.clone(), Some(ty), None)
                 }
                 _ => self.expr(base),
+            },
+            Expr::MethodCall(call) => match self.self_call(call) {
+                Some((as_call, path, this)) => {
+                    let ty = Ty::inferred_array(index_exprs.len(), self.return_ty);
+                    self.function_call(&as_call, path, Some(ty), Some(this))
+                }
+                None => self.expr(base),
             },
             _ => self.expr(base),
         };

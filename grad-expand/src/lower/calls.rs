@@ -57,6 +57,16 @@ impl Lowerer<'_> {
                 }
             };
         }
+        if let Some((as_call, path, this)) = self.self_call(call) {
+            let returned = self
+                .returned_call
+                .as_ref()
+                .filter(|(returned, _)| {
+                    std::ptr::eq(*returned, (call as *const syn::ExprMethodCall).cast())
+                })
+                .map(|(_, ty)| ty.clone());
+            return self.function_call(&as_call, path, returned, Some(this));
+        }
         let receiver = self.expr(&call.receiver);
         if let Val::Array(array) = receiver {
             return self.array_method(array, call);
@@ -104,6 +114,37 @@ impl Lowerer<'_> {
             Some(owner) => self.typed_as_generic(value, owner, call.span()),
             None => value,
         }
+    }
+
+    /// `self.helper(x)` in a method, as the call `Self::helper(x)` with the receiver's node:
+    /// derived through `self.helper_vjp(x, ..)`, since the companions of a method are
+    /// methods. `None` for any other method call.
+    pub(super) fn self_call(
+        &self,
+        call: &syn::ExprMethodCall,
+    ) -> Option<(syn::ExprCall, syn::Path, ValueId)> {
+        let Expr::Path(receiver) = super::strip_parens(&call.receiver) else {
+            return None;
+        };
+        if !receiver.path.is_ident("self") {
+            return None;
+        }
+        let Some(Val::Scalar(this)) = self.lookup("self").cloned() else {
+            return None;
+        };
+        let (method, turbofish) = (&call.method, &call.turbofish);
+        let path: syn::Path = syn::parse_quote_spanned!(method.span()=> Self::#method #turbofish);
+        let as_call = syn::ExprCall {
+            attrs: Vec::new(),
+            func: Box::new(Expr::Path(syn::ExprPath {
+                attrs: Vec::new(),
+                qself: None,
+                path: path.clone(),
+            })),
+            paren_token: call.paren_token,
+            args: call.args.clone(),
+        };
+        Some((as_call, path, this))
     }
 
     /// A value grad reads as the function's generic float type `owner` (`T::zero()`,
@@ -233,16 +274,18 @@ impl Lowerer<'_> {
                 .last()
                 .is_some_and(|s| SELF_CONSTRUCTORS.contains(&s.ident.to_string().as_str()))
         {
-            let value = self.function_call(call, path.clone(), None);
+            let value = self.function_call(call, path.clone(), None, None);
             return self.typed_as_generic(value, owner, call.span());
         }
         if float_method_path(&path).is_none() {
             let returned = self
                 .returned_call
                 .as_ref()
-                .filter(|(returned, _)| std::ptr::eq(*returned, call))
+                .filter(|(returned, _)| {
+                    std::ptr::eq(*returned, (call as *const syn::ExprCall).cast())
+                })
                 .map(|(_, ty)| ty.clone());
-            return self.function_call(call, path, returned);
+            return self.function_call(call, path, returned, None);
         }
         let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();
         if let Some(rule) = float_method_path(&path) {
@@ -260,7 +303,7 @@ impl Lowerer<'_> {
                 &expr,
             );
         }
-        self.function_call(call, path, None)
+        self.function_call(call, path, None, None)
     }
 
     /// A call of a function with a `_vjp`. It returns an array when the binding says so
@@ -270,6 +313,7 @@ impl Lowerer<'_> {
         call: &syn::ExprCall,
         path: syn::Path,
         expected: Option<Ty>,
+        receiver: Option<ValueId>,
     ) -> Val {
         // `use fns::h;` in the body, then `h(x)`: the derivative is `fns::h_vjp`, which the
         // `use` did not bring in (a module-level `h_vjp` would be another function's).
@@ -280,7 +324,7 @@ impl Lowerer<'_> {
             Some(full) => full.clone(),
             None => path,
         };
-        let mut args = Vec::new();
+        let mut args: Vec<CallArg> = receiver.map(CallArg::Receiver).into_iter().collect();
         // `grad::sigmoid(x)` of a float: a rule whose derivative reuses the output.
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let scalar_rule = rules::grad_scalar_function(&segments);

@@ -95,7 +95,7 @@ impl Sweep<'_> {
             CallArg::Array { array, .. } => {
                 self.written_after(self.graph.view_source(*array), position, region)
             }
-            CallArg::Scalar(_) | CallArg::Borrowed(_) => false,
+            CallArg::Scalar(_) | CallArg::Borrowed(_) | CallArg::Receiver(_) => false,
         })
     }
 
