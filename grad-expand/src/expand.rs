@@ -228,7 +228,7 @@ fn not_a_function(item: TokenStream) -> TokenStream {
             syn::Error::new_spanned(
                 head_tokens(&item),
                 format!(
-                    "#[differentiable] applies to functions, not to {what}: put it on a `fn` with a body"
+                    "#[differentiable] applies to functions, impl blocks and inline modules, not to {what}: put it on a `fn` with a body"
                 ),
             )
         }

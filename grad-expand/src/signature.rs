@@ -49,7 +49,8 @@ impl Param {
             Some(receiver) => {
                 let mut receiver = receiver.clone();
                 receiver.attrs.clear();
-                if !mutable {
+                // `mut self`, not the `mut` of `&mut self`.
+                if !mutable && receiver.reference.is_none() && receiver.colon_token.is_none() {
                     receiver.mutability = None;
                 }
                 quote::quote!(#receiver)
