@@ -421,3 +421,84 @@ fn a_helper_over_an_alias_is_differentiated_with_its_own_attribute() {
         }
     }
 }
+
+// ----- calls that return tuples -----
+
+/// Polar to Cartesian coordinates, a tuple of floats.
+#[differentiable]
+fn polar(r: f64, t: f64) -> (f64, f64) {
+    (r * t.cos(), r * t.sin())
+}
+
+/// Destructured calls of a function returning a tuple, one with an unused element, one in a
+/// loop; and a call of constants only whose tuple holds an integer, passed through.
+#[differentiable]
+fn spiral_cost(r: f64, t: f64, px: f64, n: usize) -> f64 {
+    let (x, y) = polar(r, t);
+    let (_, y2) = polar(2.0 * r, t + 0.5);
+    let mut total = (x - px).powi(2) + y * y + y2;
+    let (count, weight) = split(n);
+    for k in 0..count {
+        let (a, b): (f64, f64) = polar(r + 0.1 * k as f64, t * weight);
+        total += a * b;
+    }
+    let typed: (f64, f64) = polar(r, 0.5 * t);
+    total + typed.0 * typed.1
+}
+
+fn split(n: usize) -> (usize, f64) {
+    (n, 0.5)
+}
+
+fn spiral_mirror<D: DualNum<f64> + Copy>(r: D, t: D, px: D, n: usize) -> D {
+    let polar = |r: D, t: D| (r * t.cos(), r * t.sin());
+    let (x, y) = polar(r, t);
+    let (_, y2) = polar(r * 2.0, t + 0.5);
+    let mut total = (x - px).powi(2) + y * y + y2;
+    for k in 0..n {
+        let (a, b) = polar(r + 0.1 * k as f64, t * 0.5);
+        total += a * b;
+    }
+    let typed = polar(r, t * 0.5);
+    total + typed.0 * typed.1
+}
+
+impl Arm {
+    /// A method returning a tuple, destructured by another method.
+    #[differentiable]
+    pub fn reach(&self, q1: f64, q2: f64) -> (f64, f64) {
+        (self.x(q1, q2), self.y(q1, q2))
+    }
+
+    #[differentiable]
+    pub fn reach_distance(&self, q1: f64, q2: f64, tx: f64, ty: f64) -> f64 {
+        let (x, y) = self.reach(q1, q2);
+        ((x - tx).powi(2) + (y - ty).powi(2)).sqrt()
+    }
+}
+
+#[test]
+fn calls_returning_tuples_are_differentiated_when_destructured() {
+    let mut next = xorshift(0x7091e);
+    for n in 0..4 {
+        let p = random_point(&mut next, 3, -2.0, 2.0);
+        let (dr, dt, dpx) = spiral_cost_grad(p[0], p[1], p[2], n);
+        check(
+            |p| spiral_cost(p[0], p[1], p[2], n),
+            |p| spiral_mirror(p[0], p[1], p[2], n),
+            &p,
+            &[dr, dt, dpx],
+        );
+    }
+    let arm = Arm::new(1.0, 0.6);
+    for _ in 0..10 {
+        let p = random_point(&mut next, 4, -1.5, 1.5);
+        let (d1, d2, dx, dy) = arm.reach_distance_grad(p[0], p[1], p[2], p[3]);
+        check(
+            |p| arm.reach_distance(p[0], p[1], p[2], p[3]),
+            |p| reach_mirror(arm, p[0], p[1], [p[2], p[3]]).sqrt(),
+            &p,
+            &[d1, d2, dx, dy],
+        );
+    }
+}

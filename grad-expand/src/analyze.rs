@@ -58,7 +58,7 @@ pub fn differentiated_callees(graph: &mut Graph, body: &Block) -> Vec<syn::Path>
         }
     }
     for array in &graph.arrays {
-        if let ArrayInit::Call { path, args } = &array.init {
+        if let ArrayInit::Call { path, args, .. } = &array.init {
             add(path, call_activity(graph, args).0);
         }
     }
@@ -311,7 +311,7 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                             // Once per call, at the call, however many fields are read.
                             if tuple_calls.insert(args[0]) {
                                 let callee = crate::graph::callee_as_written(path, call_args);
-                                diagnostics.error_at(graph.node(args[0]).span, format!("`{callee}` returns a tuple, and calls whose result is a tuple are not differentiated yet: give each element a function of its own that returns one float, or write the callee's body here"));
+                                diagnostics.error_at(graph.node(args[0]).span, format!("`{callee}` returns a tuple, whose fields grad differentiates when a `let` destructures the call or gives its type: write `let (a, b) = {callee}(..);` or `let p: (f64, f64) = {callee}(..);`"));
                             }
                             continue;
                         }

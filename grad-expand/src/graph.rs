@@ -44,8 +44,14 @@ pub enum ArrayInit {
     Copy(ArrayId),
     /// `w[i]` of a matrix `w`.
     Row { source: ArrayId, index: ValueId },
-    /// The array a function returns (`softmax(z)`, `matvec(w, x)`).
-    Call { path: syn::Path, args: Vec<CallArg> },
+    /// The array a function returns (`softmax(z)`, `matvec(w, x)`), or, `tuple`, the tuple of
+    /// floats it returns (`let (a, b) = g(x);`), held as an array of them: the call's value
+    /// is spread into one (`[t.0, t.1]`) and its `_vjp` takes a tuple upstream.
+    Call {
+        path: syn::Path,
+        args: Vec<CallArg>,
+        tuple: bool,
+    },
     /// A sub-slice read in place (`&x[a..b]`, a window, a chunk, a row of a `&[Vec<f64>]`):
     /// element `i` is `source[prefix..][start + i]`. Lowering reads and writes through it to
     /// `source` itself, so a view has no declaration, no adjoint and no writes of its own;
@@ -81,6 +87,14 @@ pub enum CallArg {
         array: ArrayId,
         by_reference: bool,
     },
+}
+
+/// The number of elements of a call's tuple, held as an array of that length.
+pub fn tuple_len(ty: &Ty) -> usize {
+    match ty {
+        Ty::Array(_, len) => len.0.to_string().parse().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// A callee as the user wrote it, for messages: `g`, `fns::g`, or `self.g` for a method.

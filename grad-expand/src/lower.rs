@@ -744,6 +744,9 @@ impl Lowerer<'_> {
             );
             return;
         }
+        if self.destructure_tuple_call(&local.pat, &init.expr) {
+            return;
+        }
         let annotation = match &local.pat {
             Pat::Type(typed) => Some(classify(&typed.ty)),
             _ => None,
@@ -831,6 +834,117 @@ impl Lowerer<'_> {
                 }
             }
         }
+    }
+
+    /// `let (a, b) = g(x);` of a call with a float argument: the callee returns a tuple of
+    /// floats, held as an array of them (`ArrayInit::Call` with `tuple`), whose elements the
+    /// names read. A call of constants only (`let (i, w) = split(k);`) passes through as
+    /// written instead, whatever its tuple holds. False when this is not such a `let`.
+    fn destructure_tuple_call(&mut self, pattern: &Pat, value: &Expr) -> bool {
+        // `let p: (f64, f64) = g(x);`: the type says the call's value is a tuple of floats,
+        // whose fields `p.0`, `p.1` are read as the names of a pattern would be.
+        let typed_tuple = match pattern {
+            Pat::Type(typed) => match (&*typed.pat, crate::signature::tuple_output(&typed.ty)) {
+                (Pat::Ident(ident), Some(floats))
+                    if ident.by_ref.is_none() && ident.subpat.is_none() =>
+                {
+                    Some((ident.ident.clone(), floats.len()))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let pattern = match pattern {
+            Pat::Type(typed) => &*typed.pat,
+            other => other,
+        };
+        let len = match (pattern, &typed_tuple) {
+            (_, Some((_, len))) => *len,
+            (Pat::Tuple(tuple), None)
+                if !tuple.elems.is_empty()
+                    && !tuple.elems.iter().any(|p| matches!(p, Pat::Rest(_))) =>
+            {
+                tuple.elems.len()
+            }
+            _ => return false,
+        };
+        let takes_floats =
+            |lowerer: &Self, args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>| {
+                args.to_token_stream().into_iter().any(|token| {
+                    let proc_macro2::TokenTree::Ident(name) = token else {
+                        return false;
+                    };
+                    match lowerer.lookup(&name.to_string()) {
+                        Some(Val::Scalar(id)) => lowerer.node(*id).ty.is_float(),
+                        Some(Val::Array(id)) => lowerer.graph.array(*id).ty.scalar().is_float(),
+                        _ => false,
+                    }
+                })
+            };
+        let ty = Ty::Array(
+            Box::new(Ty::Float(self.return_ty)),
+            crate::types::Len(proc_macro2::Literal::usize_unsuffixed(len).to_token_stream()),
+        );
+        let val = match super::lower::strip_parens(value) {
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(path)
+                    if self.calls_a_function(path) && takes_floats(self, &call.args) =>
+                {
+                    self.function_call(call, path.path.clone(), Some(ty), None)
+                }
+                _ => return false,
+            },
+            Expr::MethodCall(call) if takes_floats(self, &call.args) => {
+                match self.self_call(call) {
+                    Some((as_call, path, this)) => {
+                        self.function_call(&as_call, path, Some(ty), Some(this))
+                    }
+                    None => return false,
+                }
+            }
+            _ => return false,
+        };
+        let array = match val {
+            Val::Array(array) => array,
+            // An argument in error: the names are bound to placeholders.
+            other => {
+                self.bind_pattern(pattern, other, None);
+                return true;
+            }
+        };
+        if let ArrayInit::Call { tuple, .. } = &mut self.graph.arrays[array.0].init {
+            *tuple = true;
+        }
+        self.rewrites += 1;
+        let name = quote::format_ident!("__grad_tuple{}", self.rewrites);
+        self.bind(name.to_string(), Val::Array(array));
+        if let Some((binding, len)) = typed_tuple {
+            let span = binding.span();
+            let fields = (0..len)
+                .map(|k| {
+                    let index = syn::Index::from(k);
+                    let read: Expr = syn::parse_quote_spanned!(span=> #name[#index]);
+                    self.expr(&read)
+                })
+                .collect();
+            self.bind(binding.to_string(), Val::Tuple(fields));
+            return true;
+        }
+        let Pat::Tuple(tuple) = pattern else {
+            return true;
+        };
+        for (k, element) in tuple.elems.iter().enumerate() {
+            if matches!(element, Pat::Wild(_)) {
+                continue;
+            }
+            let index = syn::Index::from(k);
+            if let SynStmt::Local(read) =
+                syn::parse_quote_spanned!(element.span()=> let #element = #name[#index];)
+            {
+                self.local(&read);
+            }
+        }
+        true
     }
 
     fn bind_pattern(&mut self, pat: &Pat, val: Val, annotation: Option<&Type>) {

@@ -12,6 +12,11 @@ fn hidden(name: String) -> Ident {
     Ident::new(&name, Span::mixed_site())
 }
 
+/// The tuple a call returns, before it is spread into an array.
+pub fn returned_tuple() -> Ident {
+    hidden("__tuple".to_string())
+}
+
 /// The forward-sweep value of a node.
 pub fn value(id: ValueId) -> Ident {
     hidden(format!("__v{}", id.0))

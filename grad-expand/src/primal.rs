@@ -488,9 +488,16 @@ impl<'a> Forward<'a> {
                 let index = self.arg(*index);
                 quote!(#source[#index])
             }
-            ArrayInit::Call { path, args } => {
+            ArrayInit::Call { path, args, tuple } => {
                 let spelled: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
-                crate::spell::call(path, args, spelled, span)
+                let call = crate::spell::call(path, args, spelled, span);
+                if *tuple {
+                    let returned = names::returned_tuple();
+                    let elements = (0..crate::graph::tuple_len(&array.ty)).map(syn::Index::from);
+                    quote!({ let #returned = #call; [#(#returned.#elements),*] })
+                } else {
+                    call
+                }
             }
             // Read in place through its source.
             ArrayInit::View { .. } => return None,

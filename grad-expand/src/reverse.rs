@@ -226,8 +226,14 @@ impl<'g> Sweep<'g> {
                     ));
                 }
             }
-            ArrayInit::Call { path, args } => {
-                let upstream = quote!(#adj);
+            ArrayInit::Call { path, args, tuple } => {
+                let upstream = if *tuple {
+                    let elements = (0..crate::graph::tuple_len(&self.graph.array(id).ty))
+                        .map(proc_macro2::Literal::usize_unsuffixed);
+                    quote!((#(#adj[#elements],)*))
+                } else {
+                    quote!(#adj)
+                };
                 let (path, args) = (path.clone(), args.clone());
                 let span = self.graph.array(id).span;
                 let entry = |k: usize| names::array_call_entry(id, k);

@@ -258,7 +258,7 @@ fn a_non_function_item_is_kept_with_an_error() {
         struct S;
     );
     let expanded = differentiable(quote!(), item).to_string();
-    expect![[r##"struct S ; :: core :: compile_error ! { "#[differentiable] applies to functions, not to a struct: put it on a `fn` with a body" }"##]]
+    expect![[r##"struct S ; :: core :: compile_error ! { "#[differentiable] applies to functions, impl blocks and inline modules, not to a struct: put it on a `fn` with a body" }"##]]
         .assert_eq(&expanded);
 }
 
@@ -575,5 +575,19 @@ fn snapshot_impl_block_with_methods() {
         }
     };
     expect_file!["../snapshots/impl_block_with_methods.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_tuple_returned_by_a_call() {
+    // `let (x, y) = polar(r, t);`: the tuple is spread into an array, and `polar_vjp` takes
+    // the elements' adjoints as a tuple.
+    let item = quote! {
+        fn cost(r: f64, t: f64, px: f64) -> f64 {
+            let (x, y) = polar(r, t);
+            (x - px) * (x - px) + y * y
+        }
+    };
+    expect_file!["../snapshots/tuple_returned_by_a_call.rs"]
         .assert_eq(&expand_pretty(quote!(), item));
 }

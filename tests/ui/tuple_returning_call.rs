@@ -7,13 +7,21 @@ fn pair(x: f64) -> (f64, f64) {
 
 #[differentiable]
 fn use_pair(x: f64) -> f64 {
+    let p = pair(x);
+    p.0 + p.1
+}
+
+// The two fixes the message names.
+#[differentiable]
+fn use_pair_destructured(x: f64) -> f64 {
+    let (a, b) = pair(x);
+    a + b
+}
+
+#[differentiable]
+fn use_pair_typed(x: f64) -> f64 {
     let p: (f64, f64) = pair(x);
     p.0 + p.1
 }
 
-#[differentiable]
-fn use_pair2(x: f64) -> f64 {
-    let (a, b) = pair(x);
-    a + b
-}
 fn main() {}

@@ -413,7 +413,11 @@ impl Lowerer<'_> {
             .or_else(|| self.helper_result(&path, &args));
         match array_ty {
             Some(ty) => {
-                let init = ArrayInit::Call { path, args };
+                let init = ArrayInit::Call {
+                    path,
+                    args,
+                    tuple: false,
+                };
                 Val::Array(self.new_array(ty, init, call.span()))
             }
             None => self.push(Op::Call { path, args }, Ty::Unknown, call.span()),
