@@ -502,3 +502,21 @@ fn calls_returning_tuples_are_differentiated_when_destructured() {
         );
     }
 }
+
+fn pick(w: f64, k: usize) -> (usize, f64) {
+    (k % 2, w * 0.5)
+}
+
+/// `w` is a constant (left out by `wrt`): the call of constants passes through as written,
+/// whatever its tuple holds.
+#[differentiable(wrt(x))]
+fn picked(x: f64, w: f64, k: usize) -> f64 {
+    let (i, half) = pick(w, k);
+    x * half + i as f64
+}
+
+#[test]
+fn a_tuple_call_of_constants_passes_through() {
+    assert_eq!(picked_grad(3.0, 1.5, 3), 0.75);
+    assert_eq!(picked(3.0, 1.5, 3), 3.25);
+}

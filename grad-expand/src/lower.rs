@@ -870,16 +870,30 @@ impl Lowerer<'_> {
         };
         let takes_floats =
             |lowerer: &Self, args: &syn::punctuated::Punctuated<Expr, syn::Token![,]>| {
-                args.to_token_stream().into_iter().any(|token| {
-                    let proc_macro2::TokenTree::Ident(name) = token else {
-                        return false;
-                    };
-                    match lowerer.lookup(&name.to_string()) {
-                        Some(Val::Scalar(id)) => lowerer.node(*id).ty.is_float(),
-                        Some(Val::Array(id)) => lowerer.graph.array(*id).ty.scalar().is_float(),
+                fn mentions(lowerer: &Lowerer, tokens: proc_macro2::TokenStream) -> bool {
+                    tokens.into_iter().any(|token| match token {
+                        proc_macro2::TokenTree::Group(group) => mentions(lowerer, group.stream()),
+                        // A parameter left out by `wrt` is a constant: such a call passes through.
+                        proc_macro2::TokenTree::Ident(name) => {
+                            match lowerer.lookup(&name.to_string()) {
+                                Some(Val::Scalar(id)) => {
+                                    let node = lowerer.node(*id);
+                                    node.ty.is_float()
+                                        && (node.active || !matches!(node.op, Op::Param { .. }))
+                                }
+                                Some(Val::Array(id)) => {
+                                    let array = lowerer.graph.array(*id);
+                                    array.ty.scalar().is_float()
+                                        && (array.active
+                                            || !matches!(array.init, ArrayInit::Param { .. }))
+                                }
+                                _ => false,
+                            }
+                        }
                         _ => false,
-                    }
-                })
+                    })
+                }
+                mentions(lowerer, args.to_token_stream())
             };
         let ty = Ty::Array(
             Box::new(Ty::Float(self.return_ty)),
