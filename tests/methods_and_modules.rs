@@ -520,3 +520,92 @@ fn a_tuple_call_of_constants_passes_through() {
     assert_eq!(picked_grad(3.0, 1.5, 3), 0.75);
     assert_eq!(picked(3.0, 1.5, 3), 3.25);
 }
+
+// ----- helpers that take closures, inlined where the closure is known -----
+
+#[differentiable]
+pub mod sim {
+    /// One classical Runge-Kutta step of `s' = f(s)`: generic over the closure, so it is
+    /// inlined at each call, with the caller's closure.
+    pub fn rk4<F: Fn([f64; 2]) -> [f64; 2]>(f: F, s: [f64; 2], h: f64) -> [f64; 2] {
+        let k1 = f(s);
+        let k2 = f([s[0] + 0.5 * h * k1[0], s[1] + 0.5 * h * k1[1]]);
+        let k3 = f([s[0] + 0.5 * h * k2[0], s[1] + 0.5 * h * k2[1]]);
+        let k4 = f([s[0] + h * k3[0], s[1] + h * k3[1]]);
+        [
+            s[0] + h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0]),
+            s[1] + h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1]),
+        ]
+    }
+
+    /// The trapezoid rule, with the integrand as `impl Fn`.
+    pub fn trapezoid(f: impl Fn(f64) -> f64, a: f64, b: f64, n: usize) -> f64 {
+        let h = (b - a) / n as f64;
+        let mut total = 0.5 * (f(a) + f(b));
+        for i in 1..n {
+            total += f(a + i as f64 * h);
+        }
+        total * h
+    }
+
+    /// A damped oscillator integrated with `rk4`, its closure capturing `k` and `c`.
+    pub fn final_position(k: f64, c: f64, x0: f64, steps: usize) -> f64 {
+        let mut state = [x0, 0.0];
+        for _ in 0..steps {
+            state = rk4(|s| [s[1], -k * s[0] - c * s[1]], state, 0.05);
+        }
+        state[0]
+    }
+
+    pub fn area(w: f64, b: f64) -> f64 {
+        trapezoid(|x| (w * x).sin(), 0.0, b, 50)
+    }
+}
+
+fn final_position_mirror<D: DualNum<f64> + Copy>(k: D, c: D, x0: D, steps: usize) -> D {
+    let f = |s: [D; 2]| [s[1], -k * s[0] - c * s[1]];
+    let h = 0.05;
+    let mut s = [x0, D::zero()];
+    for _ in 0..steps {
+        let k1 = f(s);
+        let k2 = f([s[0] + k1[0] * (0.5 * h), s[1] + k1[1] * (0.5 * h)]);
+        let k3 = f([s[0] + k2[0] * (0.5 * h), s[1] + k2[1] * (0.5 * h)]);
+        let k4 = f([s[0] + k3[0] * h, s[1] + k3[1] * h]);
+        s = [
+            s[0] + (k1[0] + k2[0] * 2.0 + k3[0] * 2.0 + k4[0]) * (h / 6.0),
+            s[1] + (k1[1] + k2[1] * 2.0 + k3[1] * 2.0 + k4[1]) * (h / 6.0),
+        ];
+    }
+    s[0]
+}
+
+fn area_mirror<D: DualNum<f64> + Copy>(w: D, b: D) -> D {
+    let h = b / 50.0;
+    let mut total = ((w * 0.0).sin() + (w * b).sin()) * 0.5;
+    for i in 1..50 {
+        total += (w * (h * i as f64)).sin();
+    }
+    total * h
+}
+
+#[test]
+fn helpers_taking_closures_are_inlined_where_the_closure_is_known() {
+    let mut next = xorshift(0x4c4);
+    for _ in 0..10 {
+        let p = random_point(&mut next, 3, 0.2, 2.0);
+        let (dk, dc, dx0) = sim::final_position_grad(p[0], p[1], p[2], 40);
+        check(
+            |p| sim::final_position(p[0], p[1], p[2], 40),
+            |p| final_position_mirror(p[0], p[1], p[2], 40),
+            &p,
+            &[dk, dc, dx0],
+        );
+        let (dw, db) = sim::area_grad(p[0], p[1]);
+        check(
+            |p| sim::area(p[0], p[1]),
+            |p| area_mirror(p[0], p[1]),
+            &p[..2],
+            &[dw, db],
+        );
+    }
+}

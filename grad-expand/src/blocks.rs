@@ -63,10 +63,26 @@ pub fn module(args: TokenStream, mut module: syn::ItemMod) -> TokenStream {
     let Some((_, items)) = module.content.take() else {
         return module.into_token_stream();
     };
+    // Functions that take closures are inlined where they are called, and left as written.
+    let helpers: Vec<syn::ItemFn> = items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Fn(function)
+                if !has_own_attribute(&function.attrs)
+                    && signature::takes_closures(&function.sig) =>
+            {
+                Some(function.clone())
+            }
+            _ => None,
+        })
+        .collect();
     let left: Vec<(String, String)> = items
         .iter()
         .filter_map(|item| match item {
-            syn::Item::Fn(function) if !has_own_attribute(&function.attrs) => {
+            syn::Item::Fn(function)
+                if !has_own_attribute(&function.attrs)
+                    && !signature::takes_closures(&function.sig) =>
+            {
                 left_as_written(&function.sig, None).map(|left| {
                     let name = function.sig.ident.to_string();
                     let advice = advice(&name, "the module", &left);
@@ -81,19 +97,23 @@ pub fn module(args: TokenStream, mut module: syn::ItemMod) -> TokenStream {
         .map(|item| match item {
             syn::Item::Fn(mut function) => {
                 let own = take_own_attribute(&mut function.attrs);
-                if own.is_none() && left_as_written(&function.sig, None).is_some() {
+                if own.is_none()
+                    && (signature::takes_closures(&function.sig)
+                        || left_as_written(&function.sig, None).is_some())
+                {
                     return function.into_token_stream();
                 }
                 let context = Context {
                     in_impl: false,
                     impl_generics: None,
                     left_as_written: &left,
+                    helpers: &helpers,
                 };
                 expand::function(own.unwrap_or_default(), function, &context).into_tokens()
             }
             syn::Item::Impl(mut block) => {
                 let own = take_own_attribute(&mut block.attrs);
-                impl_block(own.unwrap_or_default(), block, &left)
+                impl_block(own.unwrap_or_default(), block, &left, &helpers)
             }
             syn::Item::Mod(mut inner) if inner.content.is_some() => {
                 let own = take_own_attribute(&mut inner.attrs);
@@ -137,6 +157,7 @@ pub fn impl_block(
     args: TokenStream,
     mut block: syn::ItemImpl,
     module_left: &[(String, String)],
+    helpers: &[syn::ItemFn],
 ) -> TokenStream {
     let errors = no_arguments(&args, "an impl block");
     let items = std::mem::take(&mut block.items);
@@ -174,6 +195,7 @@ pub fn impl_block(
             in_impl: true,
             impl_generics: Some(&block.generics),
             left_as_written: &left,
+            helpers,
         };
         let mut expansion = expand::function(own.unwrap_or_default(), function, &context);
         if in_trait {

@@ -20,7 +20,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         return self::function(args, function, &context).into_tokens();
     }
     match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Impl(block)) => blocks::impl_block(args, block, &[]),
+        Ok(syn::Item::Impl(block)) => blocks::impl_block(args, block, &[], &[]),
         Ok(syn::Item::Mod(module)) if module.content.is_some() => blocks::module(args, module),
         _ => not_a_function(item),
     }
@@ -39,6 +39,9 @@ pub struct Context<'a> {
     /// call of it with a differentiated value: it has no derivative, said now rather than
     /// by rustc.
     pub left_as_written: &'a [(String, String)],
+    /// The functions of the enclosing `#[differentiable]` module that take closures
+    /// (`fn rk4<F: Fn([f64; 2]) -> [f64; 2]>(f: F, ..)`), inlined where they are called.
+    pub helpers: &'a [syn::ItemFn],
 }
 
 /// A function as the attribute emits it, and what it adds beside it.
@@ -81,15 +84,19 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     let mut signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
     tuple_params::check_outputs(&signature, &tuples, &mut diagnostics);
-    let (mut lowered, mut unfinished) =
-        match lower::lower(&flat_function.block, &signature, &mut diagnostics) {
-            Ok(mut lowered) => {
-                analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
-                replay::export(&mut lowered.graph, &mut lowered.body);
-                (Some(lowered), None)
-            }
-            Err(unfinished) => (None, Some(unfinished)),
-        };
+    let (mut lowered, mut unfinished) = match lower::lower(
+        &flat_function.block,
+        &signature,
+        context.helpers,
+        &mut diagnostics,
+    ) {
+        Ok(mut lowered) => {
+            analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
+            replay::export(&mut lowered.graph, &mut lowered.body);
+            (Some(lowered), None)
+        }
+        Err(unfinished) => (None, Some(unfinished)),
+    };
     // `-> Vec3`: the body's value says what the name is (rustc checks the function against
     // it), and the companions are spelled from that.
     if signature.ret_by_name

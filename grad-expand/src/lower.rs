@@ -96,6 +96,9 @@ fn break_value(id: usize) -> String {
 }
 
 struct Lowerer<'a> {
+    /// Functions of the enclosing `#[differentiable]` module that take closures, inlined
+    /// where they are called (`closures::helper_call`).
+    helpers: &'a [syn::ItemFn],
     graph: Graph,
     scopes: Scopes<Val>,
     /// The blocks being built, innermost last.
@@ -107,10 +110,9 @@ struct Lowerer<'a> {
     local_consts: Vec<(String, Ty)>,
     items: Vec<Item>,
     return_ty: Option<FloatTy>,
-    /// The call that is the function's value (`fn f(..) -> [f64; 3] { g(x) }`), with the
-    /// array type the signature gives it.
     /// The call (a `syn::ExprCall` or, `self.step(x)`, a `syn::ExprMethodCall`) that the
-    /// body ends with, when the function returns an array: it returns that array.
+    /// body ends with (`fn f(..) -> [f64; 3] { g(x) }`), when the function returns an array:
+    /// it returns the array type the signature gives.
     returned_call: Option<(*const (), Ty)>,
     /// Parameter `i`'s written type (parameter `i` is node `i`).
     param_types: Vec<Type>,
@@ -161,11 +163,13 @@ fn pure_op(op: &Op) -> Option<PureOp> {
 pub fn lower(
     body: &syn::Block,
     signature: &Signature,
+    helpers: &[syn::ItemFn],
     diagnostics: &mut Diagnostics,
 ) -> Result<Lowered, Box<Unfinished>> {
     let mut graph = Graph::default();
     let region = graph.new_region(None);
     let mut lowerer = Lowerer {
+        helpers,
         graph,
         scopes: Scopes::new(),
         blocks: vec![Block {

@@ -894,3 +894,74 @@ fn inferred_depth(ty: &Ty) -> usize {
         _ => 0,
     }
 }
+
+/// The type parameters of `sig` bounded by `Fn`, `FnMut` or `FnOnce`.
+pub fn closure_type_params(sig: &syn::Signature) -> Vec<syn::Ident> {
+    let is_fn_bound = |bound: &syn::TypeParamBound| match bound {
+        syn::TypeParamBound::Trait(t) => t
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Fn" || s.ident == "FnMut" || s.ident == "FnOnce"),
+        _ => false,
+    };
+    let mut names: Vec<syn::Ident> = sig
+        .generics
+        .type_params()
+        .filter(|p| p.bounds.iter().any(is_fn_bound))
+        .map(|p| p.ident.clone())
+        .collect();
+    if let Some(clause) = &sig.generics.where_clause {
+        for predicate in &clause.predicates {
+            if let syn::WherePredicate::Type(typed) = predicate
+                && typed.bounds.iter().any(is_fn_bound)
+                && let syn::Type::Path(path) = &typed.bounded_ty
+                && let Some(ident) = path.path.get_ident()
+            {
+                names.push(ident.clone());
+            }
+        }
+    }
+    names
+}
+
+/// `F` of a closure type parameter, `impl Fn(..)`, `&dyn Fn(..)`, or a reference to one.
+pub fn is_closure_type(ty: &syn::Type, closure_types: &[syn::Ident]) -> bool {
+    let is_fn = |bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>| {
+        bounds.iter().any(|bound| match bound {
+            syn::TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Fn" || s.ident == "FnMut" || s.ident == "FnOnce"),
+            _ => false,
+        })
+    };
+    match ty {
+        syn::Type::Path(path) => path
+            .path
+            .get_ident()
+            .is_some_and(|ident| closure_types.contains(ident)),
+        syn::Type::ImplTrait(imp) => is_fn(&imp.bounds),
+        syn::Type::TraitObject(object) => is_fn(&object.bounds),
+        syn::Type::Reference(reference) => is_closure_type(&reference.elem, closure_types),
+        syn::Type::Paren(inner) => is_closure_type(&inner.elem, closure_types),
+        _ => false,
+    }
+}
+
+/// Whether a function takes a closure, so that grad inlines it where it is called instead
+/// of differentiating it on its own; only one whose other type parameters are none (its
+/// body is lowered in its caller, where they mean nothing).
+pub fn takes_closures(sig: &syn::Signature) -> bool {
+    let closure_types = closure_type_params(sig);
+    let other_type_params = sig
+        .generics
+        .type_params()
+        .any(|p| !closure_types.contains(&p.ident));
+    !other_type_params
+        && sig.receiver().is_none()
+        && sig.inputs.iter().any(|input| {
+            matches!(input, syn::FnArg::Typed(typed) if is_closure_type(&typed.ty, &closure_types))
+        })
+}

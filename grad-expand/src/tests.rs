@@ -591,3 +591,25 @@ fn snapshot_tuple_returned_by_a_call() {
     expect_file!["../snapshots/tuple_returned_by_a_call.rs"]
         .assert_eq(&expand_pretty(quote!(), item));
 }
+
+#[test]
+fn snapshot_module_with_a_closure_helper() {
+    // A module: `euler` takes a closure, so it is left as written and inlined where it is
+    // called, with the caller's closure; `position` gets companions.
+    let item = quote! {
+        mod sim {
+            pub fn euler<F: Fn(f64) -> f64>(f: F, x: f64, h: f64) -> f64 {
+                x + h * f(x)
+            }
+            pub fn position(k: f64, x0: f64) -> f64 {
+                let mut x = x0;
+                for _ in 0..3 {
+                    x = euler(|s| -k * s, x, 0.1);
+                }
+                x
+            }
+        }
+    };
+    expect_file!["../snapshots/module_with_a_closure_helper.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}

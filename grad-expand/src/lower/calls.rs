@@ -315,6 +315,11 @@ impl Lowerer<'_> {
         expected: Option<Ty>,
         receiver: Option<ValueId>,
     ) -> Val {
+        if receiver.is_none()
+            && let Some(inlined) = self.helper_call(call)
+        {
+            return inlined;
+        }
         // `use fns::h;` in the body, then `h(x)`: the derivative is `fns::h_vjp`, which the
         // `use` did not bring in (a module-level `h_vjp` would be another function's).
         let path = match path

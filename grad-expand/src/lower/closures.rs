@@ -27,7 +27,7 @@ use syn::{Expr, Pat, ReturnType, Type};
 pub(super) const NOT_A_VALUE: &str = "a closure can only be called (`f(x)`), bound to a name (`let f = |x| ..;`) or passed to the iterator adaptors grad rewrites (`.map(f)`, `.fold(init, f)`) in a differentiable function: call it where its value is needed, in a loop of your own where a method would have called it";
 
 /// The error for a closure passed to a function.
-pub(super) const PASSED_TO_A_FUNCTION: &str = "a closure cannot be passed to a function in a differentiable function: grad differentiates a call through the callee's `_vjp`, which cannot see the closure; write the callee's loop in this function and call the closure there (`for k in 0..n { s += f(t[k]); }`)";
+pub(super) const PASSED_TO_A_FUNCTION: &str = "a closure cannot be passed to a function in a differentiable function: grad differentiates a call through the callee's `_vjp`, which cannot see the closure; write the callee's loop in this function and call the closure there (`for k in 0..n { s += f(t[k]); }`), or put both functions in a `#[differentiable] mod`, which inlines a function that takes a closure where it is called";
 
 /// The closures of the body and the calls being inlined.
 #[derive(Default)]
@@ -151,13 +151,44 @@ impl Lowerer<'_> {
             },
             _ => return None,
         };
+        Some(self.inline_closure(index, call))
+    }
+
+    /// `rk4(|s| [s[1], -k * s[0]], state, h)` of a function `rk4<F: Fn(..)>` of the enclosing
+    /// `#[differentiable]` module that takes a closure: its body, inlined as a closure's
+    /// would be, where the closure it is given is known. It captures nothing: a fn item sees
+    /// no local of its caller. `None` if the callee is no such function.
+    pub(super) fn helper_call(&mut self, call: &syn::ExprCall) -> Option<Val> {
+        let Expr::Path(path) = strip_parens(&call.func) else {
+            return None;
+        };
+        let name = path.path.get_ident()?;
+        if path.qself.is_some() || self.lookup(&name.to_string()).is_some() {
+            return None;
+        }
+        let helper = self.helpers.iter().find(|h| h.sig.ident == *name)?;
+        let closure = helper_as_closure(helper);
+        if self.returns_in_body(&closure) {
+            return Some(self.poison(call.span()));
+        }
+        self.closures.defined.push(LocalClosure {
+            closure: Rc::new(closure),
+            captures: Vec::new(),
+            failed: false,
+        });
+        let index = self.closures.defined.len() - 1;
+        Some(self.inline_closure(index, call))
+    }
+
+    /// The body of closure `index`, lowered with its parameters bound to `call`'s arguments.
+    fn inline_closure(&mut self, index: usize, call: &syn::ExprCall) -> Val {
         let LocalClosure {
             closure,
             captures,
             failed,
         } = self.closures.defined[index].clone();
         if failed {
-            return Some(self.poison(call.span()));
+            return self.poison(call.span());
         }
         if call.args.len() != closure.inputs.len() {
             let message = format!(
@@ -165,21 +196,21 @@ impl Lowerer<'_> {
                 closure.inputs.len(),
                 call.args.len()
             );
-            return Some(self.unsupported(call, message));
+            return self.unsupported(call, message);
         }
         // Arguments are evaluated where the call is, in order, before the body runs.
         let mut args = Vec::new();
         for arg in &call.args {
             let val = match strip_parens(arg) {
                 Expr::Reference(reference) if reference.mutability.is_some() => {
-                    return Some(self.unsupported(arg, "passing `&mut` to a closure is not supported in a differentiable function: return the new value from the closure and assign it where it is called (`y = f(y);`)"));
+                    return self.unsupported(arg, "passing `&mut` to a closure is not supported in a differentiable function: return the new value from the closure and assign it where it is called (`y = f(y);`)");
                 }
                 // Elements are values here, as in the iterator rewrite: `&v` passes `v`.
                 Expr::Reference(reference) => self.expr(&reference.expr),
                 other => self.expr(other),
             };
             if val == Val::Never {
-                return Some(Val::Never);
+                return Val::Never;
             }
             args.push(val);
         }
@@ -206,7 +237,7 @@ impl Lowerer<'_> {
         if self.diagnostics.count() > errors_before {
             self.closures.defined[index].failed = true;
         }
-        Some(value)
+        value
     }
 
     /// A closure's parameter: `x`, `x: f64`, `&x`, `(a, b)`, `&(a, b): &(f64, f64)`, with
@@ -354,4 +385,22 @@ impl<'ast> Visit<'ast> for BodyScan {
 
     // Items in the body are not closures' business: their names are their own.
     fn visit_item(&mut self, _: &'ast syn::Item) {}
+}
+
+/// A function that takes closures, as the closure `|f, s: [f64; 2], h: f64| -> [f64; 2] { .. }`
+/// its call inlines: a parameter whose type is a closure's (`F`, `impl Fn(..)`) is untyped.
+fn helper_as_closure(helper: &syn::ItemFn) -> syn::ExprClosure {
+    let closure_types = crate::signature::closure_type_params(&helper.sig);
+    let inputs = helper.sig.inputs.iter().filter_map(|input| match input {
+        syn::FnArg::Typed(typed)
+            if crate::signature::is_closure_type(&typed.ty, &closure_types) =>
+        {
+            Some((*typed.pat).clone())
+        }
+        syn::FnArg::Typed(typed) => Some(Pat::Type(typed.clone())),
+        syn::FnArg::Receiver(_) => None,
+    });
+    let output = &helper.sig.output;
+    let body = &helper.block;
+    syn::parse_quote_spanned!(helper.sig.ident.span()=> |#(#inputs),*| #output #body)
 }
