@@ -4,5 +4,5 @@
 // Generated code names this crate `::grad`, which must resolve inside the crate too.
 extern crate self as grad;
 
-pub use grad_macro::differentiable;
+pub use grad_macro::{Differentiable, differentiable};
 pub use grad_runtime::*;

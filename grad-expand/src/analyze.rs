@@ -249,6 +249,8 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
             return set(graph, id, active, ty) || changed;
         }
         Op::Cast { value, .. } => (is_active(value) && node.ty.is_float(), node.ty.clone()),
+        // A struct's field is differentiated once its use shows it is a float.
+        Op::Field { param, .. } => (is_active(param) && node.ty.is_float(), node.ty.clone()),
         Op::FloatMethod { rule, args, .. } if rule.derivative != Derivative::NotFloat => {
             let floats: Vec<ValueId> = args
                 .iter()
@@ -291,9 +293,39 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
     set(graph, id, active, ty)
 }
 
+/// A struct parameter differentiated field by field reaches its gradient only through its
+/// fields: a call that takes it whole (or, `self.g(..)`, as its receiver) would drop what the
+/// callee reads of it, so it is an error.
+fn whole_structs(graph: &Graph, diagnostics: &mut Diagnostics) {
+    let is_struct = |id: &ValueId| {
+        let node = graph.node(*id);
+        matches!(node.op, Op::Param { .. }) && node.active && node.ty == Ty::Other
+    };
+    let mut report = |args: &[CallArg], span: proc_macro2::Span| {
+        for arg in args {
+            match arg {
+                CallArg::Receiver(id) if is_struct(id) => diagnostics.error_at(span, "a method differentiated with respect to `self` cannot call another method of `self` yet: pass the fields the callee reads as arguments (`self.g(self.k, x)`, with `fn g(&self, k: f64, x: f64)`)"),
+                CallArg::Scalar(id) | CallArg::Borrowed(id) if is_struct(id) => diagnostics.error_at(span, "a struct differentiated field by field cannot be passed whole to a call yet: pass the fields the callee reads (`g(p.w, p.b)`)"),
+                _ => {}
+            }
+        }
+    };
+    for node in &graph.nodes {
+        if let Op::Call { args, .. } = &node.op {
+            report(args, node.span);
+        }
+    }
+    for array in &graph.arrays {
+        if let ArrayInit::Call { args, .. } = &array.init {
+            report(args, array.span);
+        }
+    }
+}
+
 /// The errors that depend on activity: a differentiated value flowing where it cannot be
 /// differentiated.
 fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
+    whole_structs(graph, diagnostics);
     let mut tuple_calls = std::collections::HashSet::new();
     for node in &graph.nodes {
         match &node.op {
@@ -438,7 +470,7 @@ fn type_opaque_operands(graph: &mut Graph, operands: &[ValueId], ty: &Ty) -> boo
                 changed |= set_array(graph, array, false, ty);
             }
             let opaque = match &graph.node(operand).op {
-                Op::Call { .. } | Op::Inactive { .. } | Op::Neg(_) => true,
+                Op::Call { .. } | Op::Inactive { .. } | Op::Neg(_) | Op::Field { .. } => true,
                 Op::Binary { op, .. } => *op != BinaryOp::Other,
                 Op::FloatMethod { rule, .. } => rule.derivative != Derivative::NotFloat,
                 _ => false,

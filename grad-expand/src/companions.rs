@@ -247,7 +247,15 @@ impl Companions<'_> {
             .signature
             .differentiable()
             .filter(|p| slice_element(p).is_none())
-            .map(|p| zeros(&p.class))
+            .map(|p| {
+                if p.is_struct() {
+                    // A struct's gradient starts as the struct with its floats zero.
+                    let (access, ty) = (self.access(p), &p.gradient_ty);
+                    quote!(<#ty as ::grad::Differentiable>::zeros_like(&#access))
+                } else {
+                    zeros(&p.class)
+                }
+            })
             .collect();
         one_or_tuple(&zeros)
     }
@@ -741,8 +749,10 @@ impl Companions<'_> {
             .arrays
             .iter()
             .enumerate()
-            .filter_map(|(id, array)| match array.init {
-                ArrayInit::Param { index, .. } => Some((index, ArrayId(id))),
+            .filter_map(|(id, array)| match &array.init {
+                ArrayInit::Param { index, field, .. } if field.is_empty() => {
+                    Some((*index, ArrayId(id)))
+                }
                 _ => None,
             })
             .collect();
@@ -764,12 +774,32 @@ impl Companions<'_> {
                 quote!((*#gradient).#k)
             }
         };
-        let gradient_places: HashMap<ArrayId, TokenStream> = entries
+        let mut gradient_places: HashMap<ArrayId, TokenStream> = entries
             .iter()
             .enumerate()
             .filter_map(|(k, (i, _))| param_arrays.get(i).map(|array| (*array, place(k))))
             .collect();
+        // A struct's array fields, `p.w`, have their adjoints in the same field of its entry.
+        let struct_entries: HashMap<usize, usize> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, p))| p.is_struct())
+            .map(|(k, (i, _))| (*i, k))
+            .collect();
+        for (id, array) in graph.arrays.iter().enumerate() {
+            if let ArrayInit::Param { index, field, .. } = &array.init
+                && !field.is_empty()
+                && let Some(k) = struct_entries.get(index)
+            {
+                let place = place(*k);
+                gradient_places.insert(ArrayId(id), quote!(#place #(.#field)*));
+            }
+        }
         let mut sweep = Sweep::new(graph, gradient_places);
+        sweep.struct_places = struct_entries
+            .iter()
+            .map(|(i, k)| (ValueId(*i), place(*k)))
+            .collect();
         let frame = sweep.function(&lowered.body, lowered.output.clone());
         if let Some(mut error) = sweep.errors.pop() {
             for other in sweep.errors.drain(..) {

@@ -33,7 +33,13 @@ pub struct Array {
 #[derive(Clone, Debug)]
 pub enum ArrayInit {
     /// A parameter, named by the user's identifier; `index` is the parameter's position.
-    Param { ident: Ident, index: usize },
+    /// With a `field` path, the array field `p.w` of a struct parameter `p` (its gradient
+    /// entry's field of the same path holds its adjoint); never written.
+    Param {
+        ident: Ident,
+        index: usize,
+        field: Vec<syn::Member>,
+    },
     /// `[a, b, c]`
     Literal(Vec<ValueId>),
     /// `[[a, b], [c, d]]`
@@ -142,6 +148,13 @@ pub enum Op {
     Param {
         ident: Ident,
         by_reference: bool,
+    },
+    /// A float field of a differentiated struct parameter (`p.b`, `self.inner.k`): `param`
+    /// is the parameter's node, `path` the fields. Its adjoint is added to the same field of
+    /// the parameter's gradient entry.
+    Field {
+        param: ValueId,
+        path: Vec<syn::Member>,
     },
     /// A literal or constant path, emitted verbatim where it is used.
     Constant(TokenStream),
@@ -288,7 +301,7 @@ impl Node {
             | Op::LoopEntry
             | Op::LoopExit
             | Op::LoopCounter => Vec::new(),
-            Op::Neg(a) | Op::Annotated { value: a, .. } => vec![*a],
+            Op::Neg(a) | Op::Annotated { value: a, .. } | Op::Field { param: a, .. } => vec![*a],
             Op::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
             Op::Cast { value, .. } => vec![*value],
             Op::FloatMethod { args, .. } | Op::Inactive { args, .. } => args.clone(),

@@ -7,6 +7,7 @@ mod analyze;
 mod args;
 mod blocks;
 mod companions;
+mod derive;
 mod diagnostics;
 mod expand;
 mod fold;
@@ -29,4 +30,5 @@ mod types;
 #[cfg(test)]
 mod tests;
 
+pub use derive::derive_differentiable;
 pub use expand::differentiable;

@@ -96,6 +96,9 @@ fn break_value(id: usize) -> String {
 }
 
 struct Lowerer<'a> {
+    /// The array fields of differentiated struct parameters that the body indexes
+    /// (`p.w[i]`), by root and path (`p.w`), each an array parameter of its own.
+    struct_arrays: HashMap<String, ArrayId>,
     /// Functions of the enclosing `#[differentiable]` module that take closures, inlined
     /// where they are called (`closures::helper_call`).
     helpers: &'a [syn::ItemFn],
@@ -169,6 +172,7 @@ pub fn lower(
     let mut graph = Graph::default();
     let region = graph.new_region(None);
     let mut lowerer = Lowerer {
+        struct_arrays: HashMap::new(),
         helpers,
         graph,
         scopes: Scopes::new(),
@@ -219,12 +223,36 @@ pub fn lower(
             let init = ArrayInit::Param {
                 ident: param.ident.clone(),
                 index,
+                field: Vec::new(),
             };
             let array = lowerer.new_array(param.class.clone(), init, param.ident.span());
             lowerer.graph.arrays[array.0].active = param.differentiable;
             lowerer.bind(param.ident.to_string(), Val::Array(array));
         } else {
             lowerer.bind(param.ident.to_string(), Val::Scalar(id));
+        }
+    }
+    // The array fields of struct parameters, with the depth the body indexes them to.
+    for (index, param) in signature.params.iter().enumerate() {
+        if !param.is_struct() {
+            continue;
+        }
+        let mut scan = IndexedFields {
+            root: param.ident.to_string(),
+            found: Vec::new(),
+        };
+        syn::visit::Visit::visit_block(&mut scan, body);
+        for (path, depth) in scan.found {
+            let key = field_key(&param.ident.to_string(), &path);
+            let ty = Ty::inferred_array(depth, lowerer.return_ty);
+            let init = ArrayInit::Param {
+                ident: param.ident.clone(),
+                index,
+                field: path,
+            };
+            let array = lowerer.new_array(ty, init, param.ident.span());
+            lowerer.graph.arrays[array.0].active = true;
+            lowerer.struct_arrays.insert(key, array);
         }
     }
     let errors_before = lowerer.diagnostics.count();
@@ -1480,7 +1508,40 @@ impl Lowerer<'_> {
         )
     }
 
+    /// `p.a.b` of a differentiated struct parameter `p`: an array field the body indexes
+    /// (an array parameter of its own), or any other field, a node whose type its use says
+    /// (a float's adjoint goes to the same field of `p`'s gradient entry; an integer or
+    /// other constant is read as written). `None` for any other expression.
+    fn struct_field(&mut self, expr: &Expr) -> Option<Val> {
+        let mut path = Vec::new();
+        let mut current = strip_parens(expr);
+        while let Expr::Field(field) = current {
+            path.push(field.member.clone());
+            current = strip_parens(&field.base);
+        }
+        path.reverse();
+        let Expr::Path(root) = current else {
+            return None;
+        };
+        let name = root.path.get_ident()?.to_string();
+        let Some(Val::Scalar(param)) = self.lookup(&name).cloned() else {
+            return None;
+        };
+        let node = self.node(param);
+        let is_struct = matches!(node.op, Op::Param { .. }) && node.active && node.ty == Ty::Other;
+        if path.is_empty() || !is_struct {
+            return None;
+        }
+        if let Some(array) = self.struct_arrays.get(&field_key(&name, &path)) {
+            return Some(Val::Array(*array));
+        }
+        Some(self.push(Op::Field { param, path }, Ty::Unknown, expr.span()))
+    }
+
     fn field(&mut self, field: &syn::ExprField) -> Val {
+        if let Some(val) = self.struct_field(&Expr::Field(field.clone())) {
+            return val;
+        }
         let base = self.expr(&field.base);
         match (base, &field.member) {
             (Val::Tuple(elements), syn::Member::Unnamed(index)) => {
@@ -1548,5 +1609,43 @@ pub(super) fn strip_parens(expr: &Expr) -> &Expr {
         Expr::Paren(inner) => strip_parens(&inner.expr),
         Expr::Group(inner) => strip_parens(&inner.expr),
         other => other,
+    }
+}
+
+/// The key of a struct parameter's field: `p.w`, `self.inner.k`.
+fn field_key(root: &str, path: &[syn::Member]) -> String {
+    let mut key = root.to_string();
+    for member in path {
+        key.push('.');
+        key.push_str(&member.to_token_stream().to_string());
+    }
+    key
+}
+
+/// The fields of the struct parameter `root` that the body indexes (`p.w[i][j]`), each with
+/// the most indices it is read with.
+struct IndexedFields {
+    root: String,
+    found: Vec<(Vec<syn::Member>, usize)>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for IndexedFields {
+    fn visit_expr_index(&mut self, index: &'ast syn::ExprIndex) {
+        let (base, indices) = arrays::index_chain(index);
+        let mut path = Vec::new();
+        let mut current = strip_parens(base);
+        while let Expr::Field(field) = current {
+            path.push(field.member.clone());
+            current = strip_parens(&field.base);
+        }
+        path.reverse();
+        let rooted = matches!(current, Expr::Path(root) if root.path.is_ident(&self.root));
+        if rooted && !path.is_empty() {
+            match self.found.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, depth)) => *depth = (*depth).max(indices.len()),
+                None => self.found.push((path, indices.len())),
+            }
+        }
+        syn::visit::visit_expr_index(self, index);
     }
 }

@@ -651,6 +651,10 @@ impl<'a> Forward<'a> {
                 let a = self.arg(*a);
                 quote_spanned!(span=> -#a)
             }
+            Op::Field { param, path } => {
+                let param = self.arg(*param);
+                quote_spanned!(span=> #param #(.#path)*)
+            }
             Op::ArrayRead { array, indices } => {
                 let name = array_name(self.graph, *array);
                 let indices: Vec<_> = indices.iter().map(|i| self.arg(*i)).collect();

@@ -91,6 +91,9 @@ pub struct Sweep<'g> {
     /// Where the adjoints of differentiated array parameters live: their entries of the
     /// gradient the core was handed (zeroed by its caller), not locals.
     gradient_places: HashMap<ArrayId, TokenStream>,
+    /// Where the gradient entry of each differentiated struct parameter lives, by the
+    /// parameter's node: a float field's adjoint is added to the same field there.
+    pub struct_places: HashMap<ValueId, TokenStream>,
     pub has_adjoint: Vec<bool>,
     /// A vector output's array, whose adjoint starts as the upstream gradient.
     output_array: Option<ArrayId>,
@@ -112,6 +115,7 @@ impl<'g> Sweep<'g> {
         Sweep {
             graph,
             gradient_places,
+            struct_places: HashMap::new(),
             has_adjoint: vec![false; graph.nodes.len()],
             output_array: None,
             selecting: HashSet::new(),
@@ -595,6 +599,13 @@ impl<'g> Sweep<'g> {
             | Op::LoopCounter => {}
             // A value bound with its type (`*x` of `x: &f64`) is the value itself.
             Op::Annotated { value, .. } => self.contribute(&mut frame.steps, *value, quote!(#adj)),
+            Op::Field { param, path } => {
+                if let Some(place) = self.struct_places.get(param) {
+                    frame.steps.push(Step::Code(
+                        quote_spanned!(span=> #place #(.#path)* += #adj;),
+                    ));
+                }
+            }
             Op::Neg(a) => {
                 let amount = rules::NEGATION.spell(span, &adj, &Operands::default());
                 self.contribute(&mut frame.steps, *a, amount)

@@ -164,6 +164,15 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         diagnostics.error(&sig.ident, message);
     }
     let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
+    if let Some((ty, _)) = &ret
+        && !ret_class.is_float()
+        && let Some(param) = params.iter().find(|p| p.is_struct())
+    {
+        diagnostics.error(
+            ty,
+            format!("a function differentiated with respect to the struct `{}` must return one float for now: return the output you differentiate, or take the struct's fields as parameters", param.ident),
+        );
+    }
     let ret_by_name = ret.as_ref().is_some_and(|(_, float)| float.is_none());
     let arrays_by_use = params
         .iter()
@@ -232,6 +241,26 @@ fn return_type(
                 None
             }
         },
+    }
+}
+
+/// `S`, `&S`, `Self`, `&Self`, `module::S<T>`: a type that may be a struct deriving
+/// `grad::Differentiable`.
+fn names_a_struct(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            names_a_struct(&reference.elem)
+        }
+        Type::Path(path) => path.qself.is_none(),
+        Type::Paren(inner) => names_a_struct(&inner.elem),
+        _ => false,
+    }
+}
+
+impl Param {
+    /// A struct parameter (or `self`) being differentiated field by field.
+    pub fn is_struct(&self) -> bool {
+        self.differentiable && self.class == Ty::Other
     }
 }
 
@@ -544,10 +573,15 @@ fn select_differentiable(params: &mut [Param], args: &Args, diagnostics: &mut Di
             continue;
         }
         match params.iter_mut().find(|p| p.ident == *name) {
-            Some(param) if param.ident == "self" => diagnostics.error(
-                name,
-                "`self` cannot be differentiated yet: a method's gradient is with respect to its other parameters; to differentiate a field, take it as a parameter (`fn f(&self, k: f64)`, called as `self.f(self.k)`)",
-            ),
+            // A struct (or `self`): differentiated field by field, its gradient entry a value
+            // of the same type; rustc checks that it derives `grad::Differentiable`.
+            Some(param) if param.class == Ty::Other && names_a_struct(&param.ty) => {
+                param.differentiable = true;
+                param.gradient_ty = match &param.ty {
+                    Type::Reference(reference) => (*reference.elem).clone(),
+                    other => other.clone(),
+                };
+            }
             None => diagnostics.error(name, format!("`wrt` names `{name}`, which is not a parameter of this function")),
             Some(param) if !param.class.is_differentiable() => diagnostics.error(
                 name,
@@ -711,8 +745,19 @@ fn constant_parameters_hold_no_floats(
                             ),
                         );
                     } else {
+                        // A struct deriving `grad::Differentiable` is differentiated when named.
+                        let as_struct = if names_a_struct(ty) {
+                            let mut wrt: Vec<String> = differentiated.clone();
+                            wrt.insert(0, name.to_string());
+                            format!(
+                                "; if `{part_written}` is a struct deriving `grad::Differentiable`, differentiate `{name}` field by field by naming it: `#[differentiable(wrt({}))]`",
+                                wrt.join(", ")
+                            )
+                        } else {
+                            String::new()
+                        };
                         let message = format!(
-                            "`{name}` holds floats, but grad sees only the name `{part_written}` and would leave `{name}` out of the gradient: write out in the signature the float or array type that `{part_written}` names{keep_constant}"
+                            "`{name}` holds floats, but grad sees only the name `{part_written}` and would leave `{name}` out of the gradient: write out in the signature the float or array type that `{part_written}` names{as_struct}{keep_constant}"
                         );
                         probes.push((part, message));
                     }

@@ -131,7 +131,7 @@ pub fn call(
 pub fn array_name(graph: &Graph, id: ArrayId) -> TokenStream {
     let array = graph.array(id);
     match &array.init {
-        ArrayInit::Param { ident, .. } if !array.written => quote!(#ident),
+        ArrayInit::Param { ident, field, .. } if !array.written => quote!(#ident #(.#field)*),
         _ => {
             let name = names::array(id);
             quote!(#name)

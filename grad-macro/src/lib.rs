@@ -11,3 +11,11 @@ use proc_macro::TokenStream;
 pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     grad_expand::differentiable(args.into(), item.into()).into()
 }
+
+/// Makes a struct a differentiable input: a parameter of its type named in `wrt(..)` (or
+/// `self`, in `wrt(self, ..)`) gets a gradient entry of the same type, holding the partials in
+/// its float fields. See the `grad` crate.
+#[proc_macro_derive(Differentiable)]
+pub fn derive_differentiable(item: TokenStream) -> TokenStream {
+    grad_expand::derive_differentiable(item.into()).into()
+}

@@ -47,6 +47,7 @@ mod elementwise;
 mod float;
 mod float_content;
 pub mod pullback;
+mod structs;
 mod vector;
 
 #[cfg(feature = "alloc")]
@@ -58,6 +59,7 @@ pub use check::*;
 pub use elementwise::Elementwise;
 pub use float::Float;
 pub use num_traits;
+pub use structs::Differentiable;
 pub use vector::*;
 
 #[cfg(test)]
@@ -67,6 +69,7 @@ mod test_util;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::float_content::{FloatContent, Opaque, Probe};
+    pub use crate::structs::{CopyField, FieldOf, ZeroField};
 
     #[cfg(feature = "alloc")]
     pub use alloc::vec::Vec;

@@ -141,7 +141,7 @@ impl Lowerer<'_> {
             // code by its own name (or a collected `Vec`, by its local's).
             _ => {
                 let name = match &self.graph.array(array).init {
-                    ArrayInit::Param { ident, .. } => quote!(#ident),
+                    ArrayInit::Param { ident, field, .. } => quote!(#ident #(.#field)*),
                     _ => {
                         let local = crate::names::array(array);
                         quote!(#local)
@@ -175,7 +175,10 @@ impl Lowerer<'_> {
                 }
                 None => self.expr(base),
             },
-            _ => self.expr(base),
+            _ => match self.struct_field(base) {
+                Some(Val::Array(array)) => Val::Array(array),
+                _ => self.expr(base),
+            },
         };
         let array = match base_val {
             Val::Array(array) => array,
@@ -349,7 +352,7 @@ impl Lowerer<'_> {
 }
 
 /// `w[i][j]` as `w` and `[i, j]`.
-fn index_chain(index: &syn::ExprIndex) -> (&Expr, Vec<&Expr>) {
+pub(super) fn index_chain(index: &syn::ExprIndex) -> (&Expr, Vec<&Expr>) {
     let mut indices = vec![&*index.index];
     let mut base = &*index.expr;
     loop {

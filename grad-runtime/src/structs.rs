@@ -1,0 +1,71 @@
+//! Structs as differentiable inputs: a parameter whose type derives [`Differentiable`] has a
+//! gradient entry of the same type, holding the partials in its float fields (the pytree rule
+//! of JAX), and its other fields as the input had them.
+
+use core::marker::PhantomData;
+
+/// A value whose floats can be differentiated: `#[derive(grad::Differentiable)]` on a struct
+/// whose fields are floats, arrays of them, other such structs, or constants.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is differentiated field by field, so it must derive `grad::Differentiable`",
+    label = "a parameter named in `wrt(..)`, of a type that does not derive `grad::Differentiable`",
+    note = "add `#[derive(grad::Differentiable)]` to the struct, or leave the parameter out of `wrt(..)` to keep it constant"
+)]
+pub trait Differentiable: Sized {
+    /// The same value with every float it holds zero, and every other field as it is: where a
+    /// gradient of this type starts.
+    fn zeros_like(&self) -> Self;
+}
+
+impl Differentiable for f64 {
+    fn zeros_like(&self) -> Self {
+        0.0
+    }
+}
+
+impl Differentiable for f32 {
+    fn zeros_like(&self) -> Self {
+        0.0
+    }
+}
+
+impl<T: Differentiable, const N: usize> Differentiable for [T; N] {
+    fn zeros_like(&self) -> Self {
+        core::array::from_fn(|i| self[i].zeros_like())
+    }
+}
+
+impl<T> Differentiable for PhantomData<T> {
+    fn zeros_like(&self) -> Self {
+        PhantomData
+    }
+}
+
+/// A field of a derived struct, as the derive's generated code asks what it holds: a field
+/// whose type is [`Differentiable`] starts at zero, any other is a constant, copied. The
+/// choice is rustc's (the inherent-impl-first rule of method resolution, on a concrete type).
+pub struct FieldOf<'a, T>(pub &'a T);
+
+/// A field that holds floats: zero.
+pub trait ZeroField<T> {
+    /// The field's zero.
+    fn zero_or_copy(&self) -> T;
+}
+
+impl<T: Differentiable> ZeroField<T> for FieldOf<'_, T> {
+    fn zero_or_copy(&self) -> T {
+        self.0.zeros_like()
+    }
+}
+
+/// A constant field: a copy.
+pub trait CopyField<T> {
+    /// The field as it is.
+    fn zero_or_copy(&self) -> T;
+}
+
+impl<T: Clone> CopyField<T> for &FieldOf<'_, T> {
+    fn zero_or_copy(&self) -> T {
+        self.0.clone()
+    }
+}
