@@ -48,7 +48,11 @@ pub fn derive_differentiable(item: TokenStream) -> TokenStream {
                 }
             };
             let ty = &field.ty;
-            let value = if mentions_any(ty, &type_params) {
+            let value = if let Some((zero, param)) = generic_zero(ty, &type_params) {
+                // `k: T`, `w: [[T; 3]; 2]` of a float type parameter: its zero, whatever `T`.
+                bounds.push(quote_spanned!(ty.span()=> #param: ::grad::num_traits::Zero));
+                zero
+            } else if mentions_any(ty, &type_params) {
                 bounds.push(quote_spanned!(ty.span()=> #ty: ::grad::Differentiable));
                 quote_spanned!(ty.span()=> ::grad::Differentiable::zeros_like(&self.#member))
             } else {
@@ -62,7 +66,14 @@ pub fn derive_differentiable(item: TokenStream) -> TokenStream {
     let mut predicates: Vec<TokenStream> = where_clause
         .map(|w| w.predicates.iter().map(|p| quote!(#p)).collect())
         .unwrap_or_default();
-    predicates.extend(bounds);
+    for bound in bounds {
+        if !predicates
+            .iter()
+            .any(|p| p.to_string() == bound.to_string())
+        {
+            predicates.push(bound);
+        }
+    }
     quote! {
         impl #impl_generics ::grad::Differentiable for #name #ty_generics where #(#predicates,)* {
             fn zeros_like(&self) -> Self {
@@ -74,6 +85,26 @@ pub fn derive_differentiable(item: TokenStream) -> TokenStream {
         impl #impl_generics ::grad::__private::FloatContent for #name #ty_generics #where_clause {
             const HOLDS_FLOATS: bool = true;
         }
+    }
+}
+
+/// The zero of a type parameter `T`, or of arrays of it (`[[T; 3]; 2]`), and `T`.
+fn generic_zero<'a>(
+    ty: &syn::Type,
+    params: &[&'a syn::Ident],
+) -> Option<(TokenStream, &'a syn::Ident)> {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => {
+            let ident = path.path.get_ident()?;
+            let param = params.iter().find(|p| **p == ident)?;
+            Some((quote!(<#param as ::grad::num_traits::Zero>::zero()), *param))
+        }
+        syn::Type::Array(array) => {
+            let (zero, param) = generic_zero(&array.elem, params)?;
+            Some((quote!(::core::array::from_fn(|_| #zero)), param))
+        }
+        syn::Type::Paren(inner) => generic_zero(&inner.elem, params),
+        _ => None,
     }
 }
 

@@ -602,7 +602,7 @@ impl<'g> Sweep<'g> {
             Op::Field { param, path } => {
                 if let Some(place) = self.struct_places.get(param) {
                     frame.steps.push(Step::Code(
-                        quote_spanned!(span=> #place #(.#path)* += #adj;),
+                        quote_spanned!(span=> #place #(.#path)* = #place #(.#path)* + #adj;),
                     ));
                 }
             }

@@ -613,3 +613,33 @@ fn snapshot_module_with_a_closure_helper() {
     expect_file!["../snapshots/module_with_a_closure_helper.rs"]
         .assert_eq(&expand_pretty(quote!(), item));
 }
+
+#[test]
+fn snapshot_struct_parameter() {
+    // `p` named in `wrt`: its float field `p.b` and its indexed array field `p.w` are
+    // differentiated, their adjoints added to the same fields of `p`'s gradient entry, which
+    // starts as `zeros_like(&p)`; `p.n` is read as written.
+    let item = quote! {
+        fn neuron(p: &Params, x: [f64; 2]) -> f64 {
+            let z = p.w[0] * x[0] + p.w[1] * x[1] + p.b;
+            z.tanh() * p.n as f64
+        }
+    };
+    expect_file!["../snapshots/struct_parameter.rs"]
+        .assert_eq(&expand_pretty(quote!(wrt(p, x)), item));
+}
+
+#[test]
+fn snapshot_derive_differentiable() {
+    let item = quote! {
+        struct Params<T> {
+            w: [T; 2],
+            b: T,
+            n: usize,
+            inner: Inner,
+        }
+    };
+    let output = crate::derive::derive_differentiable(item);
+    let pretty = prettyplease::unparse(&syn::parse2::<syn::File>(output).expect("items"));
+    expect_file!["../snapshots/derive_differentiable.rs"].assert_eq(&pretty);
+}

@@ -1,0 +1,249 @@
+//! Structs as differentiable inputs (issue 16): a parameter whose type derives
+//! `grad::Differentiable`, named in `wrt(..)` (or `self`, in `wrt(self, ..)`), is
+//! differentiated field by field, and its gradient entry is a value of the same struct
+//! holding the partials (its constant fields as the input had them). Each gradient is
+//! checked against central finite differences of every float field and against num-dual
+//! through a DualNum-generic copy of the function.
+
+// Index loops are how the functions under test are written.
+#![allow(clippy::needless_range_loop)]
+
+mod common;
+
+use common::xorshift;
+use grad::{Differentiable, differentiable};
+use num_dual::{Dual64, DualNum};
+
+/// A dense layer's parameters, with a constant field.
+#[derive(Clone, Debug, PartialEq, Differentiable)]
+pub struct Layer {
+    pub w: [[f64; 3]; 2],
+    pub b: [f64; 2],
+    pub scale: f64,
+    pub repeats: usize,
+}
+
+impl Layer {
+    /// The floats, in field order, and a layer rebuilt from them.
+    fn flat(&self) -> Vec<f64> {
+        let mut out: Vec<f64> = self.w.iter().flatten().copied().collect();
+        out.extend(self.b);
+        out.push(self.scale);
+        out
+    }
+
+    fn from_flat(&self, v: &[f64]) -> Layer {
+        Layer {
+            w: [[v[0], v[1], v[2]], [v[3], v[4], v[5]]],
+            b: [v[6], v[7]],
+            scale: v[8],
+            repeats: self.repeats,
+        }
+    }
+}
+
+#[differentiable(wrt(p, x))]
+fn layer_loss(p: &Layer, x: [f64; 3]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..2 {
+        let mut z = p.b[i];
+        for j in 0..3 {
+            z += p.w[i][j] * x[j];
+        }
+        total += p.scale * z.tanh() * p.repeats as f64;
+    }
+    total
+}
+
+fn layer_mirror<D: DualNum<f64> + Copy>(v: &[D], x: [D; 3], repeats: usize) -> D {
+    let mut total = D::zero();
+    for i in 0..2 {
+        let mut z = v[6 + i];
+        for j in 0..3 {
+            z += v[3 * i + j] * x[j];
+        }
+        total += v[8] * z.tanh() * repeats as f64;
+    }
+    total
+}
+
+/// Central differences of `f` in each of `v`'s coordinates.
+fn central(f: impl Fn(&[f64]) -> f64, v: &[f64]) -> Vec<f64> {
+    (0..v.len())
+        .map(|i| {
+            let h = 1e-6 * v[i].abs().max(1.0);
+            let (mut plus, mut minus) = (v.to_vec(), v.to_vec());
+            plus[i] += h;
+            minus[i] -= h;
+            (f(&plus) - f(&minus)) / (2.0 * h)
+        })
+        .collect()
+}
+
+/// The gradient by dual numbers, one coordinate at a time.
+fn dual(f: impl Fn(&[Dual64]) -> Dual64, v: &[f64]) -> Vec<f64> {
+    (0..v.len())
+        .map(|i| {
+            let seeded: Vec<Dual64> = v
+                .iter()
+                .enumerate()
+                .map(|(j, &a)| Dual64::new(a, if i == j { 1.0 } else { 0.0 }))
+                .collect();
+            f(&seeded).eps
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_close(analytic: &[f64], reference: &[f64], tolerance: f64, what: &str) {
+    for (i, (a, r)) in analytic.iter().zip(reference).enumerate() {
+        assert!(
+            (a - r).abs() <= tolerance * r.abs().max(1.0),
+            "{what} coordinate {i}: analytic {a} vs {r}"
+        );
+    }
+}
+
+fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
+        .collect()
+}
+
+#[test]
+fn a_struct_parameter_gets_a_gradient_of_its_own_type() {
+    let mut next = xorshift(0x57a0c7);
+    for repeats in 1..4 {
+        let v = random(&mut next, 12);
+        let p = Layer {
+            w: [[0.0; 3]; 2],
+            b: [0.0; 2],
+            scale: 0.0,
+            repeats,
+        }
+        .from_flat(&v);
+        let x = [v[9], v[10], v[11]];
+        let (gp, gx) = layer_loss_grad(&p, x);
+        // The constant field is as the input had it.
+        assert_eq!(gp.repeats, repeats);
+        let mut analytic = gp.flat();
+        analytic.extend(gx);
+        let f = |all: &[f64]| layer_loss(&p.from_flat(all), [all[9], all[10], all[11]]);
+        assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
+        let mirror = |all: &[Dual64]| layer_mirror(&all[..9], [all[9], all[10], all[11]], repeats);
+        assert_close(&analytic, &dual(mirror, &v), 1e-12, "dual numbers");
+        let (value, (gp2, gx2)) = layer_loss_value_and_grad(&p, x);
+        assert_eq!(value, layer_loss(&p, x));
+        assert_eq!((gp2, gx2), (gp.clone(), gx));
+        let (gp3, _) = layer_loss_vjp(&p, x, 2.0);
+        assert_eq!(gp3.scale, 2.0 * gp.scale);
+    }
+}
+
+// ----- `self` in `wrt`, nested structs, a struct taken by value -----
+
+#[derive(Clone, Copy, Debug, Differentiable)]
+pub struct Inner {
+    pub k: f64,
+    pub tag: u8,
+}
+
+#[derive(Clone, Copy, Debug, Differentiable)]
+pub struct Model {
+    pub w: f64,
+    pub b: f64,
+    pub inner: Inner,
+}
+
+impl Model {
+    #[differentiable(wrt(self, x))]
+    pub fn predict(&self, x: f64) -> f64 {
+        (self.w * x + self.b).tanh() * self.inner.k
+    }
+}
+
+#[differentiable(wrt(m, x))]
+fn by_value(m: Model, x: f64) -> f64 {
+    m.w * x * x + m.inner.k.sin() * m.b
+}
+
+fn predict_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (w, b, k, x) = (v[0], v[1], v[2], v[3]);
+    (w * x + b).tanh() * k
+}
+
+fn by_value_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (w, b, k, x) = (v[0], v[1], v[2], v[3]);
+    w * x * x + k.sin() * b
+}
+
+#[test]
+fn self_and_nested_structs_are_differentiated_when_named() {
+    let mut next = xorshift(0x5e1f);
+    for _ in 0..20 {
+        let v = random(&mut next, 4);
+        let m = Model {
+            w: v[0],
+            b: v[1],
+            inner: Inner { k: v[2], tag: 7 },
+        };
+        let rebuild = |a: &[f64]| Model {
+            w: a[0],
+            b: a[1],
+            inner: Inner { k: a[2], tag: 7 },
+        };
+        let (gm, gx) = m.predict_grad(v[3]);
+        assert_eq!(gm.inner.tag, 7);
+        let analytic = [gm.w, gm.b, gm.inner.k, gx];
+        let f = |a: &[f64]| rebuild(a).predict(a[3]);
+        assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
+        assert_close(&analytic, &dual(predict_mirror, &v), 1e-12, "dual numbers");
+
+        let (gm, gx) = by_value_grad(m, v[3]);
+        let analytic = [gm.w, gm.b, gm.inner.k, gx];
+        let f = |a: &[f64]| by_value(rebuild(a), a[3]);
+        assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
+        assert_close(&analytic, &dual(by_value_mirror, &v), 1e-12, "dual numbers");
+    }
+}
+
+// ----- a generic struct -----
+
+#[derive(Clone, Copy, Debug, Differentiable)]
+pub struct Spring<T> {
+    pub k: T,
+    pub rest: T,
+    pub anchor: [T; 2],
+}
+
+#[differentiable(wrt(s, x))]
+fn spring_energy<T: num_traits::Float>(s: &Spring<T>, x: T) -> T {
+    let stretch = x - s.rest - s.anchor[1];
+    T::from(0.5).unwrap() * s.k * stretch * stretch + s.anchor[0]
+}
+
+#[test]
+fn a_generic_struct_in_a_generic_function() {
+    let s = Spring {
+        k: 3.0,
+        rest: 1.0,
+        anchor: [0.25, 0.5],
+    };
+    let (gs, gx) = spring_energy_grad(&s, 3.0);
+    // E = k (x - r - a1)^2 / 2 + a0, with x - r - a1 = 1.5: dE/dk = 1.125, dE/dr = dE/da1 =
+    // -k 1.5, dE/da0 = 1, dE/dx = k 1.5.
+    assert_eq!(
+        (gs.k, gs.rest, gs.anchor, gx),
+        (1.125, -4.5, [1.0, -4.5], 4.5)
+    );
+    let single = Spring {
+        k: 3.0_f32,
+        rest: 1.0_f32,
+        anchor: [0.25, 0.5],
+    };
+    let (gs, gx) = spring_energy_grad(&single, 3.0_f32);
+    assert_eq!(
+        (gs.k, gs.rest, gs.anchor, gx),
+        (1.125, -4.5, [1.0, -4.5], 4.5)
+    );
+}
