@@ -933,6 +933,13 @@ impl Lowerer<'_> {
         );
         let val = match super::lower::strip_parens(value) {
             Expr::Call(call) => match &*call.func {
+                // `f64::sin_cos(x)`, `T::sin_cos(x)`: a float method's pair, not a tuple call.
+                Expr::Path(path)
+                    if crate::signature::float_owner(&path.path)
+                        || calls::generic_float_owner(&path.path).is_some() =>
+                {
+                    return false;
+                }
                 Expr::Path(path)
                     if self.calls_a_function(path) && takes_floats(self, &call.args) =>
                 {

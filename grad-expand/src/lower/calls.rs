@@ -520,7 +520,7 @@ const CONVERSIONS: &[&str] = &[
 ];
 
 /// `T` of a path `T::name`, when `T` is one of the function's generic float types.
-fn generic_float_owner(path: &syn::Path) -> Option<&syn::Ident> {
+pub(super) fn generic_float_owner(path: &syn::Path) -> Option<&syn::Ident> {
     if path.leading_colon.is_some() || path.segments.len() != 2 {
         return None;
     }
