@@ -232,13 +232,39 @@ impl Companions<'_> {
     }
 
     fn core_gradient_type(&self) -> TokenStream {
-        let types: Vec<&syn::Type> = self
+        let types: Vec<TokenStream> = self
             .signature
             .differentiable()
             .filter(|p| slice_element(p).is_none())
-            .map(|p| &p.gradient_ty)
+            .map(|p| p.core_gradient_type())
             .collect();
         one_or_tuple(&types)
+    }
+
+    /// The core's gradient `flat` as the public companions return it: a nalgebra entry as
+    /// its parameter's type, then grouped (`regroup`).
+    fn public_gradient(&self, flat: TokenStream) -> TokenStream {
+        let entries: Vec<&Param> = self
+            .signature
+            .differentiable()
+            .filter(|p| slice_element(p).is_none())
+            .collect();
+        if entries.iter().all(|p| p.linalg.is_none()) {
+            return self.regroup(flat);
+        }
+        let names: Vec<proc_macro2::Ident> =
+            (0..entries.len()).map(names::gradient_entry).collect();
+        let pattern = one_or_tuple(&names);
+        let converted: Vec<TokenStream> = entries
+            .iter()
+            .zip(&names)
+            .map(|(p, name)| match &p.linalg {
+                Some(linalg) => crate::linalg::from_array(linalg, quote!(#name)),
+                None => quote!(#name),
+            })
+            .collect();
+        let result = one_or_tuple(&converted);
+        self.regroup(quote!({ let #pattern = #flat; #result }))
     }
 
     /// The zero gradient a companion hands the core to accumulate into.
@@ -275,7 +301,10 @@ impl Companions<'_> {
                 .signature
                 .params
                 .iter()
-                .map(|p| self.access(p))
+                .map(|p| match &p.linalg {
+                    Some(linalg) => crate::linalg::to_array(linalg, self.access(p)),
+                    None => self.access(p),
+                })
                 .collect(),
             ret,
             core: self.core_path(),
@@ -496,22 +525,23 @@ impl Companions<'_> {
         // is, so it is built in the caller's result (no copy of a large array at the end).
         let gradient_of = |seed: TokenStream| -> TokenStream {
             let filled = quote!({ let mut #gradient = #init; #core(#(#args,)* #seed, &mut #gradient); #gradient });
-            self.regroup(filled)
+            self.public_gradient(filled)
         };
+        let converted = self.signature.params.iter().any(|p| p.linalg.is_some());
         let (grad_body, value_and_grad_body, vjp_body) = if stub {
             let stub = quote!(::core::unimplemented!());
             (stub.clone(), stub.clone(), stub)
         } else {
             (
                 gradient_of(one.clone()),
-                if self.tuples.is_empty() {
+                if self.tuples.is_empty() && !converted {
                     quote! {
                         let mut #gradient = (#zero, #init);
                         #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
                         #gradient
                     }
                 } else {
-                    let regrouped = self.regroup(quote!(#gradient));
+                    let regrouped = self.public_gradient(quote!(#gradient));
                     let value = names::function_value();
                     quote! {
                         let mut #gradient = #init;

@@ -15,6 +15,7 @@ mod generics;
 mod graph;
 mod ids;
 mod iterators;
+mod linalg;
 mod lower;
 mod names;
 mod primal;

@@ -20,8 +20,8 @@
 //! merges, exit flags), `patterns` (the tests of `match` arms), `loops`, `calls`,
 //! `closures` (closures bound to locals, inlined where they are called), `arrays`, `slices`
 //! (sub-slices, read in place as views), `adaptors` (iterator adaptors and consumers that
-//! `iterators.rs` does not rewrite) and `items` (`const` and `use` in the body); `scopes` holds
-//! the variables in scope.
+//! `iterators.rs` does not rewrite), `items` (`const` and `use` in the body) and `linalg`
+//! (nalgebra's operators, constructors and methods); `scopes` holds the variables in scope.
 
 mod adaptors;
 mod arrays;
@@ -29,6 +29,7 @@ mod calls;
 mod closures;
 mod control;
 mod items;
+mod linalg;
 mod loops;
 mod macros;
 mod patterns;
@@ -1224,6 +1225,9 @@ impl Lowerer<'_> {
 
     fn unary(&mut self, unary: &syn::ExprUnary) -> Val {
         let operand = self.expr(&unary.expr);
+        if let (UnOp::Neg(_), Val::Array(array)) = (unary.op, &operand) {
+            return self.linalg_negation(*array, unary.span());
+        }
         if let (UnOp::Deref(_), Val::Array(source)) = (unary.op, &operand) {
             // `*w` of an array taken by reference is a copy of the array.
             let ty = self.graph.array(*source).ty.clone();
@@ -1330,7 +1334,21 @@ impl Lowerer<'_> {
             self.assign(&binary.left, Val::Scalar(val));
             return unit();
         }
-        let lhs = self.scalar_expr(&binary.left);
+        let left = self.expr(&binary.left);
+        if !matches!(binary.op, BinOp::And(_) | BinOp::Or(_)) {
+            let right = self.expr(&binary.right);
+            let arithmetic = matches!(
+                binary.op,
+                BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_)
+            );
+            if arithmetic && (matches!(left, Val::Array(_)) || matches!(right, Val::Array(_))) {
+                return self.linalg_binary(binary, left, right);
+            }
+            let lhs = self.scalar(left, &binary.left);
+            let rhs = self.scalar(right, &binary.right);
+            return Val::Scalar(self.binary_node(binary.op, lhs, rhs, span));
+        }
+        let lhs = self.scalar(left, &binary.left);
         match binary.op {
             // `a && b` evaluates `b` only when `a` holds: lowering it as an `if` keeps that.
             BinOp::And(_) | BinOp::Or(_) => {
@@ -1558,7 +1576,13 @@ impl Lowerer<'_> {
                 }
             }
             (Val::Tuple(_), _) => self.unsupported(field, "a tuple has no named fields"),
-            (Val::Array(_), _) => self.unsupported(field, "an array has no fields"),
+            (Val::Array(array), _) => match self.linalg_field(array, field) {
+                Some(val) => val,
+                None => self.unsupported(
+                    field,
+                    "an array has no fields (a nalgebra vector's are `x`, `y`, `z` and `w`)",
+                ),
+            },
             (Val::Closure(_), _) => self.unsupported(field, closures::NOT_A_VALUE),
             (Val::Never, _) => Val::Never,
             (Val::Scalar(base), member) => self.inactive(

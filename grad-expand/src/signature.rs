@@ -39,25 +39,56 @@ pub struct Param {
     pub differentiable: bool,
     /// `self`, as written (`&self`, `self: Box<Self>`): a constant input.
     pub receiver: Option<syn::Receiver>,
+    /// A nalgebra vector, matrix or point: an array to the pipeline, converted by the
+    /// companions.
+    pub linalg: Option<crate::linalg::Linalg>,
 }
 
 impl Param {
-    /// The parameter as a companion (`mutable: false`) or the core declares it: `x: f64`,
-    /// or the receiver as the user wrote it, without a `mut` the companion does not need.
-    pub fn declaration(&self, mutable: bool) -> proc_macro2::TokenStream {
+    /// The parameter as the core (`core`) or a companion declares it: `x: f64` (a nalgebra
+    /// value's array in the core), or the receiver as the user wrote it, without a `mut` the
+    /// companion does not need.
+    pub fn declaration(&self, core: bool) -> proc_macro2::TokenStream {
         match &self.receiver {
             Some(receiver) => {
                 let mut receiver = receiver.clone();
                 receiver.attrs.clear();
                 // `mut self`, not the `mut` of `&mut self`.
-                if !mutable && receiver.reference.is_none() && receiver.colon_token.is_none() {
+                if !core && receiver.reference.is_none() && receiver.colon_token.is_none() {
                     receiver.mutability = None;
                 }
                 quote::quote!(#receiver)
             }
+            None if core => {
+                let ident = &self.ident;
+                let ty = self.core_type();
+                quote::quote!(#ident: #ty)
+            }
             None => {
                 let (ident, ty) = (&self.ident, &self.ty);
                 quote::quote!(#ident: #ty)
+            }
+        }
+    }
+
+    /// The type the core takes: the parameter's own, or a nalgebra value's array.
+    pub fn core_type(&self) -> proc_macro2::TokenStream {
+        match &self.linalg {
+            Some(linalg) => crate::linalg::array_type(&self.class, &linalg.elem),
+            None => {
+                let ty = &self.ty;
+                quote::quote!(#ty)
+            }
+        }
+    }
+
+    /// The type of its entry in the core's gradient: a nalgebra value's is its array.
+    pub fn core_gradient_type(&self) -> proc_macro2::TokenStream {
+        match &self.linalg {
+            Some(linalg) => crate::linalg::array_type(&self.class, &linalg.elem),
+            None => {
+                let ty = &self.gradient_ty;
+                quote::quote!(#ty)
             }
         }
     }
@@ -166,6 +197,17 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
     if let Some((ty, _)) = &ret
         && !ret_class.is_float()
+        && params
+            .iter()
+            .any(|p| p.linalg.is_some() && p.differentiable)
+    {
+        diagnostics.error(
+            ty,
+            "a function differentiated with respect to a nalgebra value must return one float for now: return the output you differentiate, or take arrays (`[f64; 3]`) instead",
+        );
+    }
+    if let Some((ty, _)) = &ret
+        && !ret_class.is_float()
         && let Some(param) = params.iter().find(|p| p.is_struct())
     {
         diagnostics.error(
@@ -214,6 +256,10 @@ fn return_type(
                 signature_head,
                 "a #[differentiable] function must return `f64` or `f32`, and this one returns `()`",
             );
+            None
+        }
+        ReturnType::Type(_, ty) if crate::linalg::classify(ty).is_some() => {
+            diagnostics.error(ty, "a #[differentiable] function cannot return a nalgebra value yet: return a float, or the elements as an array (`[v.x, v.y, v.z]`)");
             None
         }
         ReturnType::Type(_, ty) if matches!(classify(ty), Ty::Array(elem, _) if matches!(*elem, Ty::Array(..))) =>
@@ -472,6 +518,7 @@ fn param(
                 class: Ty::Other,
                 differentiable: false,
                 receiver: Some(receiver.clone()),
+                linalg: None,
             });
         }
         FnArg::Typed(typed) => typed,
@@ -485,6 +532,21 @@ fn param(
         }
     };
     let ty = (*typed.ty).clone();
+    if let Some((linalg, class)) = crate::linalg::classify(&ty) {
+        let gradient_ty = match &ty {
+            Type::Reference(reference) => (*reference.elem).clone(),
+            other => other.clone(),
+        };
+        return Some(Param {
+            ident,
+            ty,
+            gradient_ty,
+            class,
+            differentiable: false,
+            receiver: None,
+            linalg: Some(linalg),
+        });
+    }
     let mut gradient_ty = ty.clone();
     let class = match &ty {
         Type::Reference(reference) if reference.mutability.is_some() => {
@@ -557,6 +619,7 @@ fn param(
         class,
         differentiable: false,
         receiver: None,
+        linalg: None,
     })
 }
 

@@ -643,3 +643,16 @@ fn snapshot_derive_differentiable() {
     let pretty = prettyplease::unparse(&syn::parse2::<syn::File>(output).expect("items"));
     expect_file!["../snapshots/derive_differentiable.rs"].assert_eq(&pretty);
 }
+
+#[test]
+fn snapshot_nalgebra_parameters() {
+    // nalgebra values are arrays to the core (a matrix its rows); the companions convert the
+    // parameters in and the gradient entries out.
+    let item = quote! {
+        fn quad(m: &Matrix2<f64>, v: Vector2<f64>) -> f64 {
+            let w = m * v;
+            v.dot(&w) + w.norm()
+        }
+    };
+    expect_file!["../snapshots/nalgebra_parameters.rs"].assert_eq(&expand_pretty(quote!(), item));
+}

@@ -46,6 +46,8 @@ mod activations;
 mod elementwise;
 mod float;
 mod float_content;
+#[cfg(feature = "nalgebra")]
+mod linalg;
 pub mod pullback;
 mod structs;
 mod vector;
@@ -58,6 +60,8 @@ pub use activations::*;
 pub use check::*;
 pub use elementwise::Elementwise;
 pub use float::Float;
+#[cfg(feature = "nalgebra")]
+pub use nalgebra;
 pub use num_traits;
 pub use structs::Differentiable;
 pub use vector::*;
@@ -70,6 +74,12 @@ mod test_util;
 pub mod __private {
     pub use crate::float_content::{FloatContent, Opaque, Probe};
     pub use crate::structs::{CopyField, FieldOf, ZeroField};
+
+    /// Conversions between nalgebra's types and the arrays generated code computes on.
+    #[cfg(feature = "nalgebra")]
+    pub mod linalg {
+        pub use crate::linalg::*;
+    }
 
     #[cfg(feature = "alloc")]
     pub use alloc::vec::Vec;

@@ -106,6 +106,9 @@ impl Lowerer<'_> {
     /// `a.len()`, the one method of an array: a constant for an array, read at run time for a
     /// slice.
     pub(super) fn array_method(&mut self, array: ArrayId, call: &syn::ExprMethodCall) -> Val {
+        if let Some(val) = self.linalg_method(array, call) {
+            return val;
+        }
         if call.method == "is_empty" && call.args.is_empty() {
             let len = self.length_of(array, call.span());
             let zero = self.constant(quote!(0), Ty::Int, call.span());
@@ -158,6 +161,14 @@ impl Lowerer<'_> {
     /// `a[i]`, `w[i][j]` (an element), or `w[i]` of a matrix (a copy of the row).
     pub(super) fn index(&mut self, index: &syn::ExprIndex) -> Val {
         let (base, index_exprs) = index_chain(index);
+        // `m[(i, j)]` of a nalgebra matrix: row `i`, column `j`.
+        let index_exprs: Vec<&Expr> = index_exprs
+            .into_iter()
+            .flat_map(|e| match e {
+                Expr::Tuple(pair) if pair.elems.len() == 2 => pair.elems.iter().collect(),
+                other => vec![other],
+            })
+            .collect();
         // `step(state, h)[0]`: a call's result indexed where it is made is an array, of the
         // type the callee's signature gives it.
         let base_val = match base {

@@ -39,8 +39,10 @@ impl Lowerer<'_> {
         }
         // An iteration over an array that no rewrite took: name the method at fault. (Chains
         // over constants of other types pass through as written.)
-        let over_array = iterators::chain_source(&call.receiver)
-            .is_some_and(|source| matches!(self.lookup(&source.to_string()), Some(Val::Array(_))));
+        let over_array = !super::linalg::is_linalg_chain(&call.receiver)
+            && iterators::chain_source(&call.receiver).is_some_and(|source| {
+                matches!(self.lookup(&source.to_string()), Some(Val::Array(_)))
+            });
         if over_array {
             const SUPPORTED: &str = "write a loop over the indices (`for i in 0..x.len() { .. }`); supported are `iter`, `windows`, `chunks`, `chunks_exact`, `zip`, `enumerate`, `map`, `copied`, `cloned`, `skip`, `take`, `rev` and `step_by`, ended by `sum`, `product`, `fold`, `max_by` or `min_by` (then `unwrap`), `count` or `collect`";
             return match iterators::unsupported_stage(&call.receiver) {
@@ -175,7 +177,7 @@ impl Lowerer<'_> {
         Val::Tuple(parts)
     }
 
-    fn float_method(
+    pub(super) fn float_method(
         &mut self,
         rule: &'static rules::MethodRule,
         method: syn::Ident,
@@ -218,6 +220,9 @@ impl Lowerer<'_> {
     pub(super) fn call(&mut self, call: &syn::ExprCall) -> Val {
         if let Some(inlined) = self.closure_call(call) {
             return inlined;
+        }
+        if let Some(value) = self.linalg_constructor(call) {
+            return value;
         }
         let expr = Expr::Call(call.clone());
         // `<T as Float>::from_f64(2.0)` and the macro's own converted literal

@@ -228,7 +228,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn int_constant(&mut self, value: u128, span: Span) -> ValueId {
+    pub(super) fn int_constant(&mut self, value: u128, span: Span) -> ValueId {
         let literal = proc_macro2::Literal::u128_unsuffixed(value);
         self.constant(literal.to_token_stream(), Ty::Int, span)
     }
