@@ -163,6 +163,12 @@ impl Lowerer<'_> {
                     ),
                 }
             }
+            // An operand in error was reported where it is.
+            (Val::Array(_), Val::Scalar(s)) | (Val::Scalar(s), Val::Array(_))
+                if self.is_poison(s) =>
+            {
+                Val::Scalar(s)
+            }
             (Val::Array(a), Val::Scalar(s)) => self.scaled(binary, a, s, false),
             (Val::Scalar(s), Val::Array(a)) => self.scaled(binary, a, s, true),
             (Val::Never, _) | (_, Val::Never) => Val::Never,

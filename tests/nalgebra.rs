@@ -1,0 +1,242 @@
+//! nalgebra's fixed-size vectors, matrices and points as parameters and locals (issue 16,
+//! feature `nalgebra`): each gradient entry has its parameter's nalgebra type, and is checked
+//! against central finite differences and against num-dual through a copy of the function
+//! written on plain arrays of dual numbers.
+
+mod common;
+
+use common::xorshift;
+use grad::differentiable;
+use grad::nalgebra::{Matrix2x3, Matrix3, Point3, SVector, Vector2, Vector3};
+use num_dual::{Dual64, DualNum};
+
+fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
+        .collect()
+}
+
+fn central(f: impl Fn(&[f64]) -> f64, v: &[f64]) -> Vec<f64> {
+    (0..v.len())
+        .map(|i| {
+            let h = 1e-6 * v[i].abs().max(1.0);
+            let (mut plus, mut minus) = (v.to_vec(), v.to_vec());
+            plus[i] += h;
+            minus[i] -= h;
+            (f(&plus) - f(&minus)) / (2.0 * h)
+        })
+        .collect()
+}
+
+fn dual(f: impl Fn(&[Dual64]) -> Dual64, v: &[f64]) -> Vec<f64> {
+    (0..v.len())
+        .map(|i| {
+            let seeded: Vec<Dual64> = v
+                .iter()
+                .enumerate()
+                .map(|(j, &a)| Dual64::new(a, if i == j { 1.0 } else { 0.0 }))
+                .collect();
+            f(&seeded).eps
+        })
+        .collect()
+}
+
+#[track_caller]
+fn check(
+    analytic: &[f64],
+    f: impl Fn(&[f64]) -> f64,
+    mirror: impl Fn(&[Dual64]) -> Dual64,
+    v: &[f64],
+) {
+    for (what, reference, tolerance) in [
+        ("finite differences", central(&f, v), 1e-6),
+        ("dual numbers", dual(&mirror, v), 1e-12),
+    ] {
+        for (i, (a, r)) in analytic.iter().zip(&reference).enumerate() {
+            assert!(
+                (a - r).abs() <= tolerance * r.abs().max(1.0),
+                "{what}, coordinate {i} at {v:?}: analytic {a} vs {r}"
+            );
+        }
+    }
+}
+
+// ----- forward kinematics of a planar three-joint arm -----
+
+/// The squared distance from the arm's tip to a target: joint angles accumulate along the
+/// chain, each link adds its length along the current direction.
+#[differentiable]
+fn reach_cost(q: Vector3<f64>, lengths: Vector3<f64>, target: Vector2<f64>) -> f64 {
+    let mut tip = Vector2::new(0.0, 0.0);
+    let mut angle = 0.0;
+    for i in 0..3 {
+        angle += q[i];
+        tip = tip + Vector2::new(angle.cos(), angle.sin()) * lengths[i];
+    }
+    let d = tip - target;
+    d.norm_squared()
+}
+
+fn reach_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (mut x, mut y, mut angle) = (D::zero(), D::zero(), D::zero());
+    for i in 0..3 {
+        angle += v[i];
+        x += angle.cos() * v[3 + i];
+        y += angle.sin() * v[3 + i];
+    }
+    (x - v[6]).powi(2) + (y - v[7]).powi(2)
+}
+
+#[test]
+fn forward_kinematics_in_nalgebra() {
+    let mut next = xorshift(0x4a1b);
+    for _ in 0..20 {
+        let v = random(&mut next, 8);
+        let q = Vector3::new(v[0], v[1], v[2]);
+        let lengths = Vector3::new(v[3], v[4], v[5]);
+        let target = Vector2::new(v[6], v[7]);
+        let (dq, dl, dt): (Vector3<f64>, Vector3<f64>, Vector2<f64>) =
+            reach_cost_grad(q, lengths, target);
+        let analytic: Vec<f64> = dq
+            .iter()
+            .chain(dl.iter())
+            .chain(dt.iter())
+            .copied()
+            .collect();
+        let f = |a: &[f64]| {
+            reach_cost(
+                Vector3::new(a[0], a[1], a[2]),
+                Vector3::new(a[3], a[4], a[5]),
+                Vector2::new(a[6], a[7]),
+            )
+        };
+        check(&analytic, f, reach_mirror, &v);
+    }
+}
+
+// ----- matrices, by reference, and the vector methods -----
+
+#[differentiable]
+fn mixed(m: &Matrix3<f64>, v: Vector3<f64>, p: Point3<f64>) -> f64 {
+    let w = m * v;
+    let gram = m.transpose() * m;
+    let unit = w.normalize();
+    let i3: Matrix3<f64> = Matrix3::identity();
+    v.dot(&w) + gram[(0, 1)] + unit.x + v.cross(&w).norm() - (-v).sum()
+        + (i3 * v).component_mul(&w).sum()
+        + p.x * p.z
+        - (w / 2.0).magnitude_squared()
+}
+
+fn mixed_mirror<D: DualNum<f64> + Copy>(a: &[D]) -> D {
+    let m = |i: usize, j: usize| a[3 * i + j];
+    let v = [a[9], a[10], a[11]];
+    let p = [a[12], a[13], a[14]];
+    let w: Vec<D> = (0..3)
+        .map(|i| m(i, 0) * v[0] + m(i, 1) * v[1] + m(i, 2) * v[2])
+        .collect();
+    let gram01 = m(0, 0) * m(0, 1) + m(1, 0) * m(1, 1) + m(2, 0) * m(2, 1);
+    let norm_w = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]).sqrt();
+    let cross = [
+        v[1] * w[2] - v[2] * w[1],
+        v[2] * w[0] - v[0] * w[2],
+        v[0] * w[1] - v[1] * w[0],
+    ];
+    let dot = v[0] * w[0] + v[1] * w[1] + v[2] * w[2];
+    let cross_norm = (cross[0] * cross[0] + cross[1] * cross[1] + cross[2] * cross[2]).sqrt();
+    let sum_neg = -v[0] - v[1] - v[2];
+    let half = (w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) * 0.25;
+    dot + gram01 + w[0] / norm_w + cross_norm - sum_neg + dot + p[0] * p[2] - half
+}
+
+#[test]
+fn matrices_points_and_vector_methods() {
+    let mut next = xorshift(0x3a7);
+    for _ in 0..20 {
+        let a = random(&mut next, 15);
+        let m = Matrix3::from_row_slice(&a[..9]);
+        let v = Vector3::new(a[9], a[10], a[11]);
+        let p = Point3::new(a[12], a[13], a[14]);
+        let (dm, dv, dp): (Matrix3<f64>, Vector3<f64>, Point3<f64>) = mixed_grad(&m, v, p);
+        let mut analytic: Vec<f64> = (0..3)
+            .flat_map(|i| (0..3).map(move |j| (i, j)))
+            .map(|(i, j)| dm[(i, j)])
+            .collect();
+        analytic.extend(dv.iter());
+        analytic.extend(dp.coords.iter());
+        let f = |a: &[f64]| {
+            mixed(
+                &Matrix3::from_row_slice(&a[..9]),
+                Vector3::new(a[9], a[10], a[11]),
+                Point3::new(a[12], a[13], a[14]),
+            )
+        };
+        check(&analytic, f, mixed_mirror, &a);
+    }
+}
+
+// ----- rectangular matrices and `SVector` -----
+
+#[differentiable]
+fn projection(a: Matrix2x3<f64>, x: SVector<f64, 3>, weights: Vector2<f64>) -> f64 {
+    let y = a * x;
+    weights.dot(&y) + (a * a.transpose())[(1, 0)]
+}
+
+#[test]
+fn rectangular_matrices() {
+    let a = Matrix2x3::new(1.0, 2.0, 3.0, 4.0, 5.0, 6.0);
+    let x = SVector::<f64, 3>::new(0.5, -1.0, 2.0);
+    let weights = Vector2::new(3.0, -2.0);
+    let (da, dx, dw) = projection_grad(a, x, weights);
+    // d/da_ij of w.(a x) = w_i x_j; of (a a^T)_10 = sum_k a_1k a_0k: a_1j for row 0, a_0j
+    // for row 1.
+    for i in 0..2 {
+        for j in 0..3 {
+            let other = if i == 0 { a[(1, j)] } else { a[(0, j)] };
+            assert_eq!(da[(i, j)], weights[i] * x[j] + other);
+        }
+    }
+    assert_eq!(dx, a.transpose() * weights);
+    assert_eq!(dw, a * x);
+}
+
+// ----- the spatial arm of `examples/arm_nalgebra.rs` -----
+
+#[differentiable]
+fn spatial_reach(q: Vector3<f64>, lengths: Vector3<f64>, target: Vector3<f64>) -> f64 {
+    let (c0, s0) = (q.x.cos(), q.x.sin());
+    let (c1, s1) = (q.y.cos(), q.y.sin());
+    let (c2, s2) = (q.z.cos(), q.z.sin());
+    let base = Matrix3::new(c0, -s0, 0.0, s0, c0, 0.0, 0.0, 0.0, 1.0);
+    let shoulder = Matrix3::new(c1, 0.0, s1, 0.0, 1.0, 0.0, -s1, 0.0, c1);
+    let elbow = Matrix3::new(c2, 0.0, s2, 0.0, 1.0, 0.0, -s2, 0.0, c2);
+    let upper = Vector3::new(lengths.y, 0.0, 0.0);
+    let fore = Vector3::new(lengths.z, 0.0, 0.0);
+    let tip = Vector3::new(0.0, 0.0, lengths.x) + base * (shoulder * (upper + elbow * fore));
+    (tip - target).norm_squared()
+}
+
+#[test]
+fn a_spatial_arm_of_rotation_matrices() {
+    let mut next = xorshift(0x5a7);
+    for _ in 0..20 {
+        let v = random(&mut next, 9);
+        let vec3 = |a: &[f64], k: usize| Vector3::new(a[k], a[k + 1], a[k + 2]);
+        let (dq, dl, dt) = spatial_reach_grad(vec3(&v, 0), vec3(&v, 3), vec3(&v, 6));
+        let analytic: Vec<f64> = dq
+            .iter()
+            .chain(dl.iter())
+            .chain(dt.iter())
+            .copied()
+            .collect();
+        let f = |a: &[f64]| spatial_reach(vec3(a, 0), vec3(a, 3), vec3(a, 6));
+        let numeric = central(f, &v);
+        for (i, (a, n)) in analytic.iter().zip(&numeric).enumerate() {
+            assert!(
+                (a - n).abs() <= 1e-6 * n.abs().max(1.0),
+                "coordinate {i}: {a} vs {n}"
+            );
+        }
+    }
+}
