@@ -71,7 +71,7 @@ fn reach_cost(q: Vector3<f64>, lengths: Vector3<f64>, target: Vector2<f64>) -> f
     let mut angle = 0.0;
     for i in 0..3 {
         angle += q[i];
-        tip = tip + Vector2::new(angle.cos(), angle.sin()) * lengths[i];
+        tip += Vector2::new(angle.cos(), angle.sin()) * lengths[i];
     }
     let d = tip - target;
     d.norm_squared()

@@ -1326,6 +1326,20 @@ impl Lowerer<'_> {
             _ => None,
         };
         let span = binary.span();
+        // `tip += step` of a nalgebra value: `tip = tip + (step)`, a whole-array assignment.
+        if let Some(token) = compound
+            && let Expr::Path(place) = &*binary.left
+            && let Some(name) = place.path.get_ident()
+            && matches!(self.lookup(&name.to_string()), Some(Val::Array(_)))
+            && matches!(
+                token,
+                BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_)
+            )
+        {
+            let right = &binary.right;
+            let assignment: Expr = syn::parse_quote_spanned!(span=> #name = #name #token (#right));
+            return self.expr(&assignment);
+        }
         if let Some(token) = compound {
             // For primitive types Rust evaluates the right side of `a += b` before reading `a`.
             let rhs = self.scalar_expr(&binary.right);
