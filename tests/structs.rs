@@ -32,7 +32,7 @@ impl Layer {
         out
     }
 
-    fn from_flat(&self, v: &[f64]) -> Layer {
+    fn with_floats(&self, v: &[f64]) -> Layer {
         Layer {
             w: [[v[0], v[1], v[2]], [v[3], v[4], v[5]]],
             b: [v[6], v[7]],
@@ -121,14 +121,14 @@ fn a_struct_parameter_gets_a_gradient_of_its_own_type() {
             scale: 0.0,
             repeats,
         }
-        .from_flat(&v);
+        .with_floats(&v);
         let x = [v[9], v[10], v[11]];
         let (gp, gx) = layer_loss_grad(&p, x);
         // The constant field is as the input had it.
         assert_eq!(gp.repeats, repeats);
         let mut analytic = gp.flat();
         analytic.extend(gx);
-        let f = |all: &[f64]| layer_loss(&p.from_flat(all), [all[9], all[10], all[11]]);
+        let f = |all: &[f64]| layer_loss(&p.with_floats(all), [all[9], all[10], all[11]]);
         assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
         let mirror = |all: &[Dual64]| layer_mirror(&all[..9], [all[9], all[10], all[11]], repeats);
         assert_close(&analytic, &dual(mirror, &v), 1e-12, "dual numbers");
