@@ -7,26 +7,9 @@
 
 mod common;
 
-use common::{assert_gradient, dual_gradient, xorshift};
+use common::{assert_gradient, assert_gradient_and_dual as check, xorshift};
 use grad::differentiable;
-use num_dual::{Dual64, DualNum};
-
-#[track_caller]
-fn check(
-    f: impl Fn(&[f64]) -> f64,
-    mirror: impl Fn(&[Dual64]) -> Dual64,
-    x: &[f64],
-    analytic: &[f64],
-) {
-    assert_gradient(&f, x, analytic);
-    let dual = dual_gradient(&mirror, x);
-    for (i, (a, d)) in analytic.iter().zip(&dual).enumerate() {
-        assert!(
-            (a - d).abs() <= 1e-12 * d.abs().max(1.0),
-            "coordinate {i} at {x:?}: analytic {a} vs dual {d}"
-        );
-    }
-}
+use num_dual::DualNum;
 
 fn random_point(next: &mut impl FnMut() -> u64, n: usize, low: f64, high: f64) -> Vec<f64> {
     (0..n)

@@ -5,60 +5,15 @@
 
 mod common;
 
-use common::xorshift;
+use common::{assert_gradient, assert_gradient_and_dual as check, xorshift};
 use grad::differentiable;
 use grad::nalgebra::{Matrix2x3, Matrix3, Point3, SVector, Vector2, Vector3};
-use num_dual::{Dual64, DualNum};
+use num_dual::DualNum;
 
 fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
         .collect()
-}
-
-fn central(f: impl Fn(&[f64]) -> f64, v: &[f64]) -> Vec<f64> {
-    (0..v.len())
-        .map(|i| {
-            let h = 1e-6 * v[i].abs().max(1.0);
-            let (mut plus, mut minus) = (v.to_vec(), v.to_vec());
-            plus[i] += h;
-            minus[i] -= h;
-            (f(&plus) - f(&minus)) / (2.0 * h)
-        })
-        .collect()
-}
-
-fn dual(f: impl Fn(&[Dual64]) -> Dual64, v: &[f64]) -> Vec<f64> {
-    (0..v.len())
-        .map(|i| {
-            let seeded: Vec<Dual64> = v
-                .iter()
-                .enumerate()
-                .map(|(j, &a)| Dual64::new(a, if i == j { 1.0 } else { 0.0 }))
-                .collect();
-            f(&seeded).eps
-        })
-        .collect()
-}
-
-#[track_caller]
-fn check(
-    analytic: &[f64],
-    f: impl Fn(&[f64]) -> f64,
-    mirror: impl Fn(&[Dual64]) -> Dual64,
-    v: &[f64],
-) {
-    for (what, reference, tolerance) in [
-        ("finite differences", central(&f, v), 1e-6),
-        ("dual numbers", dual(&mirror, v), 1e-12),
-    ] {
-        for (i, (a, r)) in analytic.iter().zip(&reference).enumerate() {
-            assert!(
-                (a - r).abs() <= tolerance * r.abs().max(1.0),
-                "{what}, coordinate {i} at {v:?}: analytic {a} vs {r}"
-            );
-        }
-    }
 }
 
 // ----- forward kinematics of a planar three-joint arm -----
@@ -110,7 +65,7 @@ fn forward_kinematics_in_nalgebra() {
                 Vector2::new(a[6], a[7]),
             )
         };
-        check(&analytic, f, reach_mirror, &v);
+        check(f, reach_mirror, &v, &analytic);
     }
 }
 
@@ -171,7 +126,7 @@ fn matrices_points_and_vector_methods() {
                 Point3::new(a[12], a[13], a[14]),
             )
         };
-        check(&analytic, f, mixed_mirror, &a);
+        check(f, mixed_mirror, &a, &analytic);
     }
 }
 
@@ -231,12 +186,6 @@ fn a_spatial_arm_of_rotation_matrices() {
             .copied()
             .collect();
         let f = |a: &[f64]| spatial_reach(vec3(a, 0), vec3(a, 3), vec3(a, 6));
-        let numeric = central(f, &v);
-        for (i, (a, n)) in analytic.iter().zip(&numeric).enumerate() {
-            assert!(
-                (a - n).abs() <= 1e-6 * n.abs().max(1.0),
-                "coordinate {i}: {a} vs {n}"
-            );
-        }
+        assert_gradient(f, &v, &analytic);
     }
 }

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::xorshift;
+use common::{assert_gradient_and_dual, xorshift};
 use grad::{Differentiable, differentiable};
 use num_dual::{Dual64, DualNum};
 
@@ -67,43 +67,6 @@ fn layer_mirror<D: DualNum<f64> + Copy>(v: &[D], x: [D; 3], repeats: usize) -> D
     total
 }
 
-/// Central differences of `f` in each of `v`'s coordinates.
-fn central(f: impl Fn(&[f64]) -> f64, v: &[f64]) -> Vec<f64> {
-    (0..v.len())
-        .map(|i| {
-            let h = 1e-6 * v[i].abs().max(1.0);
-            let (mut plus, mut minus) = (v.to_vec(), v.to_vec());
-            plus[i] += h;
-            minus[i] -= h;
-            (f(&plus) - f(&minus)) / (2.0 * h)
-        })
-        .collect()
-}
-
-/// The gradient by dual numbers, one coordinate at a time.
-fn dual(f: impl Fn(&[Dual64]) -> Dual64, v: &[f64]) -> Vec<f64> {
-    (0..v.len())
-        .map(|i| {
-            let seeded: Vec<Dual64> = v
-                .iter()
-                .enumerate()
-                .map(|(j, &a)| Dual64::new(a, if i == j { 1.0 } else { 0.0 }))
-                .collect();
-            f(&seeded).eps
-        })
-        .collect()
-}
-
-#[track_caller]
-fn assert_close(analytic: &[f64], reference: &[f64], tolerance: f64, what: &str) {
-    for (i, (a, r)) in analytic.iter().zip(reference).enumerate() {
-        assert!(
-            (a - r).abs() <= tolerance * r.abs().max(1.0),
-            "{what} coordinate {i}: analytic {a} vs {r}"
-        );
-    }
-}
-
 fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
     (0..n)
         .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
@@ -129,9 +92,8 @@ fn a_struct_parameter_gets_a_gradient_of_its_own_type() {
         let mut analytic = gp.flat();
         analytic.extend(gx);
         let f = |all: &[f64]| layer_loss(&p.with_floats(all), [all[9], all[10], all[11]]);
-        assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
         let mirror = |all: &[Dual64]| layer_mirror(&all[..9], [all[9], all[10], all[11]], repeats);
-        assert_close(&analytic, &dual(mirror, &v), 1e-12, "dual numbers");
+        assert_gradient_and_dual(f, mirror, &v, &analytic);
         let (value, (gp2, gx2)) = layer_loss_value_and_grad(&p, x);
         assert_eq!(value, layer_loss(&p, x));
         assert_eq!((gp2, gx2), (gp.clone(), gx));
@@ -196,14 +158,12 @@ fn self_and_nested_structs_are_differentiated_when_named() {
         assert_eq!(gm.inner.tag, 7);
         let analytic = [gm.w, gm.b, gm.inner.k, gx];
         let f = |a: &[f64]| rebuild(a).predict(a[3]);
-        assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
-        assert_close(&analytic, &dual(predict_mirror, &v), 1e-12, "dual numbers");
+        assert_gradient_and_dual(f, predict_mirror, &v, &analytic);
 
         let (gm, gx) = by_value_grad(m, v[3]);
         let analytic = [gm.w, gm.b, gm.inner.k, gx];
         let f = |a: &[f64]| by_value(rebuild(a), a[3]);
-        assert_close(&analytic, &central(f, &v), 1e-6, "finite differences");
-        assert_close(&analytic, &dual(by_value_mirror, &v), 1e-12, "dual numbers");
+        assert_gradient_and_dual(f, by_value_mirror, &v, &analytic);
     }
 }
 

@@ -1552,23 +1552,14 @@ impl Lowerer<'_> {
     /// (a float's adjoint goes to the same field of `p`'s gradient entry; an integer or
     /// other constant is read as written). `None` for any other expression.
     fn struct_field(&mut self, expr: &Expr) -> Option<Val> {
-        let mut path = Vec::new();
-        let mut current = strip_parens(expr);
-        while let Expr::Field(field) = current {
-            path.push(field.member.clone());
-            current = strip_parens(&field.base);
-        }
-        path.reverse();
-        let Expr::Path(root) = current else {
-            return None;
-        };
-        let name = root.path.get_ident()?.to_string();
+        let (root, path) = field_chain(expr)?;
+        let name = root.to_string();
         let Some(Val::Scalar(param)) = self.lookup(&name).cloned() else {
             return None;
         };
         let node = self.node(param);
         let is_struct = matches!(node.op, Op::Param { .. }) && node.active && node.ty == Ty::Other;
-        if path.is_empty() || !is_struct {
+        if !is_struct {
             return None;
         }
         if let Some(array) = self.struct_arrays.get(&field_key(&name, &path)) {
@@ -1657,6 +1648,22 @@ pub(super) fn strip_parens(expr: &Expr) -> &Expr {
     }
 }
 
+/// `p.a.b`: the name it starts from and the fields, outermost last; `None` for anything but
+/// fields of a name.
+fn field_chain(expr: &Expr) -> Option<(&syn::Ident, Vec<syn::Member>)> {
+    let mut path = Vec::new();
+    let mut current = strip_parens(expr);
+    while let Expr::Field(field) = current {
+        path.push(field.member.clone());
+        current = strip_parens(&field.base);
+    }
+    path.reverse();
+    match current {
+        Expr::Path(root) if !path.is_empty() => Some((root.path.get_ident()?, path)),
+        _ => None,
+    }
+}
+
 /// The key of a struct parameter's field: `p.w`, `self.inner.k`.
 fn field_key(root: &str, path: &[syn::Member]) -> String {
     let mut key = root.to_string();
@@ -1677,15 +1684,9 @@ struct IndexedFields {
 impl<'ast> syn::visit::Visit<'ast> for IndexedFields {
     fn visit_expr_index(&mut self, index: &'ast syn::ExprIndex) {
         let (base, indices) = arrays::index_chain(index);
-        let mut path = Vec::new();
-        let mut current = strip_parens(base);
-        while let Expr::Field(field) = current {
-            path.push(field.member.clone());
-            current = strip_parens(&field.base);
-        }
-        path.reverse();
-        let rooted = matches!(current, Expr::Path(root) if root.path.is_ident(&self.root));
-        if rooted && !path.is_empty() {
+        if let Some((root, path)) = field_chain(base)
+            && *root == self.root
+        {
             match self.found.iter_mut().find(|(p, _)| *p == path) {
                 Some((_, depth)) => *depth = (*depth).max(indices.len()),
                 None => self.found.push((path, indices.len())),

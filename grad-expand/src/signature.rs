@@ -73,23 +73,19 @@ impl Param {
 
     /// The type the core takes: the parameter's own, or a nalgebra value's array.
     pub fn core_type(&self) -> proc_macro2::TokenStream {
-        match &self.linalg {
-            Some(linalg) => crate::linalg::array_type(&self.class, &linalg.elem),
-            None => {
-                let ty = &self.ty;
-                quote::quote!(#ty)
-            }
-        }
+        self.as_array_or(&self.ty)
     }
 
     /// The type of its entry in the core's gradient: a nalgebra value's is its array.
     pub fn core_gradient_type(&self) -> proc_macro2::TokenStream {
+        self.as_array_or(&self.gradient_ty)
+    }
+
+    /// A nalgebra value's array type, or `ty` for any other parameter.
+    fn as_array_or(&self, ty: &Type) -> proc_macro2::TokenStream {
         match &self.linalg {
             Some(linalg) => crate::linalg::array_type(&self.class, &linalg.elem),
-            None => {
-                let ty = &self.gradient_ty;
-                quote::quote!(#ty)
-            }
+            None => quote::quote!(#ty),
         }
     }
 }

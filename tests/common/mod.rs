@@ -51,3 +51,22 @@ pub fn dual_gradient(f: impl Fn(&[num_dual::Dual64]) -> num_dual::Dual64, x: &[f
         })
         .collect()
 }
+
+/// Asserts that `analytic` matches central finite differences of `f` (relative 1e-6) and
+/// dual numbers through `mirror`, a copy of `f` generic over num-dual (1e-12).
+#[track_caller]
+pub fn assert_gradient_and_dual(
+    f: impl Fn(&[f64]) -> f64,
+    mirror: impl Fn(&[num_dual::Dual64]) -> num_dual::Dual64,
+    x: &[f64],
+    analytic: &[f64],
+) {
+    assert_gradient(&f, x, analytic);
+    let dual = dual_gradient(&mirror, x);
+    for (i, (a, d)) in analytic.iter().zip(&dual).enumerate() {
+        assert!(
+            (a - d).abs() <= 1e-12 * d.abs().max(1.0),
+            "coordinate {i} at {x:?}: analytic {a} vs dual {d}"
+        );
+    }
+}

@@ -60,13 +60,7 @@ impl Lowerer<'_> {
             };
         }
         if let Some((as_call, path, this)) = self.self_call(call) {
-            let returned = self
-                .returned_call
-                .as_ref()
-                .filter(|(returned, _)| {
-                    std::ptr::eq(*returned, (call as *const syn::ExprMethodCall).cast())
-                })
-                .map(|(_, ty)| ty.clone());
+            let returned = self.returned_type((call as *const syn::ExprMethodCall).cast());
             return self.function_call(&as_call, path, returned, Some(this));
         }
         let receiver = self.expr(&call.receiver);
@@ -116,6 +110,14 @@ impl Lowerer<'_> {
             Some(owner) => self.typed_as_generic(value, owner, call.span()),
             None => value,
         }
+    }
+
+    /// The array type the signature gives the call at `call`, when the body ends with it.
+    fn returned_type(&self, call: *const ()) -> Option<Ty> {
+        self.returned_call
+            .as_ref()
+            .filter(|(returned, _)| std::ptr::eq(*returned, call))
+            .map(|(_, ty)| ty.clone())
     }
 
     /// `self.helper(x)` in a method, as the call `Self::helper(x)` with the receiver's node:
@@ -283,13 +285,7 @@ impl Lowerer<'_> {
             return self.typed_as_generic(value, owner, call.span());
         }
         if float_method_path(&path).is_none() {
-            let returned = self
-                .returned_call
-                .as_ref()
-                .filter(|(returned, _)| {
-                    std::ptr::eq(*returned, (call as *const syn::ExprCall).cast())
-                })
-                .map(|(_, ty)| ty.clone());
+            let returned = self.returned_type((call as *const syn::ExprCall).cast());
             return self.function_call(call, path, returned, None);
         }
         let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();

@@ -96,6 +96,26 @@ impl Lowerer<'_> {
         self.binary_node(token, a, b, span)
     }
 
+    /// `a op b` element by element, of two values of one shape.
+    fn elementwise(
+        &mut self,
+        op: char,
+        a: ArrayId,
+        b: ArrayId,
+        shape: &[usize],
+        span: Span,
+    ) -> Val {
+        let elem = self.element_ty(a);
+        let xs = self.elements(a, shape, span);
+        let ys = self.elements(b, shape, span);
+        let values = xs
+            .into_iter()
+            .zip(ys)
+            .map(|(x, y)| self.arithmetic(op, x, y, span))
+            .collect();
+        self.linalg_value(shape, values, elem, span)
+    }
+
     /// `sum_k a_k * b_k`.
     fn sum_of_products(&mut self, pairs: Vec<(ValueId, ValueId)>, span: Span) -> ValueId {
         let mut total: Option<ValueId> = None;
@@ -123,14 +143,7 @@ impl Lowerer<'_> {
                 match (&binary.op, sa.as_slice(), sb.as_slice()) {
                     (BinOp::Add(_) | BinOp::Sub(_), _, _) if sa == sb => {
                         let op = if matches!(binary.op, BinOp::Add(_)) { '+' } else { '-' };
-                        let xs = self.elements(a, &sa, span);
-                        let ys = self.elements(b, &sb, span);
-                        let values = xs
-                            .into_iter()
-                            .zip(ys)
-                            .map(|(x, y)| self.arithmetic(op, x, y, span))
-                            .collect();
-                        self.linalg_value(&sa, values, elem, span)
+                        self.elementwise(op, a, b, &sa, span)
                     }
                     // A matrix times a vector or a matrix.
                     (BinOp::Mul(_), [rows, inner], rest) if rest.first() == Some(inner) => {
@@ -381,14 +394,7 @@ impl Lowerer<'_> {
             "component_mul" | "component_div" if call.args.len() == 1 => {
                 let b = other(self)?;
                 let op = if method == "component_mul" { '*' } else { '/' };
-                let xs = self.elements(array, &shape, span);
-                let ys = self.elements(b, &shape, span);
-                let values = xs
-                    .into_iter()
-                    .zip(ys)
-                    .map(|(x, y)| self.arithmetic(op, x, y, span))
-                    .collect();
-                self.linalg_value(&shape, values, elem, span)
+                self.elementwise(op, array, b, &shape, span)
             }
             "cross" if call.args.len() == 1 && shape == [3] => {
                 let b = other(self)?;
