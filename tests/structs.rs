@@ -207,3 +207,33 @@ fn a_generic_struct_in_a_generic_function() {
         (1.125, -4.5, [1.0, -4.5], 4.5)
     );
 }
+
+// ----- fields read whole, as the compile-time check asks -----
+
+#[derive(Clone, Debug, Differentiable)]
+pub struct Weights {
+    pub w: [f64; 3],
+    pub k: f64,
+    pub count: usize,
+}
+
+/// Fields read into typed locals, an array field also iterated, an integer field cast.
+#[differentiable(wrt(p, x))]
+fn weighted(p: &Weights, x: f64) -> f64 {
+    let w: [f64; 3] = p.w;
+    let k: f64 = p.k;
+    w.iter().sum::<f64>() * x * p.count as f64 + w[0] * k * x + p.w[1]
+}
+
+#[test]
+fn fields_read_whole_through_typed_locals() {
+    let p = Weights {
+        w: [1.0, 2.0, 3.0],
+        k: 0.5,
+        count: 2,
+    };
+    let (dp, dx) = weighted_grad(&p, 2.0);
+    // d/dw_i = 2 x (+ k x for w0, + 1 for w1); d/dk = w0 x; d/dx = 2 sum(w) + w0 k.
+    assert_eq!(dp.w, [4.0 + 1.0, 4.0 + 1.0, 4.0]);
+    assert_eq!((dp.k, dp.count, dx), (2.0, 2, 12.0 + 0.5));
+}

@@ -775,6 +775,22 @@ impl Companions<'_> {
             })
             .collect();
         let graph = &lowered.graph;
+        // A field of a differentiated struct that grad reads as a constant (its use did not
+        // show a float) must hold no floats: rustc checks it.
+        let constant_fields: Vec<TokenStream> = graph
+            .nodes
+            .iter()
+            .filter(|node| !node.active)
+            .filter_map(|node| match &node.op {
+                crate::graph::Op::Field { param, path } if graph.node(*param).active => {
+                    // Spanned where the field is read, the parameter's name included.
+                    let name = operand(graph, *param).to_string();
+                    let param = proc_macro2::Ident::new(&name, node.span);
+                    Some(quote::quote_spanned!(node.span=> ::grad::__private::constant_field(&#param #(.#path)*);))
+                }
+                _ => None,
+            })
+            .collect();
         let param_arrays: HashMap<usize, ArrayId> = graph
             .arrays
             .iter()
@@ -893,6 +909,7 @@ impl Companions<'_> {
                 use ::grad::pullback as #rules;
                 #(#items)*
                 #(#derefs)*
+                #(#constant_fields)*
                 #(#forward)*
                 #(#backward)*
                 #(#scalar_gradients)*

@@ -243,9 +243,9 @@ pub fn lower(
             found: Vec::new(),
         };
         syn::visit::Visit::visit_block(&mut scan, body);
-        for (path, depth) in scan.found {
+        for (path, depth, written) in scan.found {
             let key = field_key(&param.ident.to_string(), &path);
-            let ty = Ty::inferred_array(depth, lowerer.return_ty);
+            let ty = written.unwrap_or_else(|| Ty::inferred_array(depth, lowerer.return_ty));
             let init = ArrayInit::Param {
                 ident: param.ident.clone(),
                 index,
@@ -1674,24 +1674,55 @@ fn field_key(root: &str, path: &[syn::Member]) -> String {
     key
 }
 
-/// The fields of the struct parameter `root` that the body indexes (`p.w[i][j]`), each with
-/// the most indices it is read with.
+/// The array fields of the struct parameter `root`: those the body indexes (`p.w[i][j]`),
+/// each with the most indices it is read with, and those it binds with an array type
+/// (`let w: [f64; 3] = p.w;`), with that type.
 struct IndexedFields {
     root: String,
-    found: Vec<(Vec<syn::Member>, usize)>,
+    found: Vec<(Vec<syn::Member>, usize, Option<Ty>)>,
+}
+
+impl IndexedFields {
+    fn add(&mut self, path: Vec<syn::Member>, depth: usize, written: Option<Ty>) {
+        match self.found.iter_mut().find(|(p, _, _)| *p == path) {
+            Some((_, d, w)) => {
+                *d = (*d).max(depth);
+                if w.is_none() {
+                    *w = written;
+                }
+            }
+            None => self.found.push((path, depth, written)),
+        }
+    }
 }
 
 impl<'ast> syn::visit::Visit<'ast> for IndexedFields {
+    fn visit_local(&mut self, local: &'ast syn::Local) {
+        if let (Pat::Type(typed), Some(init)) = (&local.pat, &local.init)
+            && let ty @ Ty::Array(..) = crate::signature::classify(&typed.ty)
+            && let Some((root, path)) = field_chain(&init.expr)
+            && *root == self.root
+        {
+            let depth = array_depth(&ty);
+            self.add(path, depth, Some(ty));
+        }
+        syn::visit::visit_local(self, local);
+    }
+
     fn visit_expr_index(&mut self, index: &'ast syn::ExprIndex) {
         let (base, indices) = arrays::index_chain(index);
         if let Some((root, path)) = field_chain(base)
             && *root == self.root
         {
-            match self.found.iter_mut().find(|(p, _)| *p == path) {
-                Some((_, depth)) => *depth = (*depth).max(indices.len()),
-                None => self.found.push((path, indices.len())),
-            }
+            self.add(path, indices.len(), None);
         }
         syn::visit::visit_expr_index(self, index);
+    }
+}
+
+fn array_depth(ty: &Ty) -> usize {
+    match ty {
+        Ty::Array(inner, _) => 1 + array_depth(inner),
+        _ => 0,
     }
 }

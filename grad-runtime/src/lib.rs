@@ -63,7 +63,7 @@ pub use float::Float;
 #[cfg(feature = "nalgebra")]
 pub use nalgebra;
 pub use num_traits;
-pub use structs::Differentiable;
+pub use structs::{ConstantField, Differentiable};
 pub use vector::*;
 
 #[cfg(test)]
@@ -73,7 +73,7 @@ mod test_util;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::float_content::{FloatContent, Opaque, Probe};
-    pub use crate::structs::{CopyField, FieldOf, ZeroField};
+    pub use crate::structs::{CopyField, FieldOf, ZeroField, constant_field};
 
     /// Conversions between nalgebra's types and the arrays generated code computes on.
     #[cfg(feature = "nalgebra")]

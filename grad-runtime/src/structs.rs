@@ -69,3 +69,56 @@ impl<T: Clone> CopyField<T> for &FieldOf<'_, T> {
         self.0.clone()
     }
 }
+
+/// A type that holds no floats: a field of a differentiated struct that grad reads as a
+/// constant (an integer count, a flag) must be one, which generated code checks, so that a
+/// float field read where grad cannot see that it is a float is a compile error rather than a
+/// gradient left out. Implement it for a type of your own that holds no floats (an enum of
+/// modes) to read such a field as a constant.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` may hold floats, but grad reads this field of a differentiated struct as a constant",
+    label = "read as a constant",
+    note = "index an array field where you read it (`p.w[i]`), or read the field into a typed local first (`let k: f64 = p.k;`, `let w: [f64; 3] = p.w;`); for a type that holds no floats, implement `grad::ConstantField` for it"
+)]
+pub trait ConstantField {}
+
+macro_rules! constant_fields {
+    ($($ty:ty),*) => {
+        $(impl ConstantField for $ty {})*
+    };
+}
+
+constant_fields!(
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    bool,
+    char,
+    str,
+    ()
+);
+
+impl<T: ConstantField + ?Sized> ConstantField for &T {}
+impl<T: ConstantField, const N: usize> ConstantField for [T; N] {}
+impl<T: ConstantField> ConstantField for [T] {}
+impl<T: ConstantField> ConstantField for Option<T> {}
+impl<T> ConstantField for PhantomData<T> {}
+
+#[cfg(feature = "alloc")]
+impl<T: ConstantField> ConstantField for alloc::vec::Vec<T> {}
+
+#[cfg(feature = "alloc")]
+impl ConstantField for alloc::string::String {}
+
+/// Checks, at compile time, that a field read as a constant holds no floats.
+#[inline(always)]
+pub fn constant_field<T: ConstantField + ?Sized>(_: &T) {}
