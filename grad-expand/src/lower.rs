@@ -97,6 +97,9 @@ fn break_value(id: usize) -> String {
 }
 
 struct Lowerer<'a> {
+    /// nalgebra matrices, held as their rows: nalgebra reads them by `(row, column)` and
+    /// iterates them column by column, so a row index or an iteration of one is refused.
+    linalg_matrices: std::collections::HashSet<ArrayId>,
     /// The array fields of differentiated struct parameters that the body indexes
     /// (`p.w[i]`), by root and path (`p.w`), each an array parameter of its own.
     struct_arrays: HashMap<String, ArrayId>,
@@ -173,6 +176,7 @@ pub fn lower(
     let mut graph = Graph::default();
     let region = graph.new_region(None);
     let mut lowerer = Lowerer {
+        linalg_matrices: std::collections::HashSet::new(),
         struct_arrays: HashMap::new(),
         helpers,
         graph,
@@ -228,6 +232,13 @@ pub fn lower(
             };
             let array = lowerer.new_array(param.class.clone(), init, param.ident.span());
             lowerer.graph.arrays[array.0].active = param.differentiable;
+            if param
+                .linalg
+                .as_ref()
+                .is_some_and(|l| l.kind == crate::linalg::Kind::Matrix)
+            {
+                lowerer.linalg_matrices.insert(array);
+            }
             lowerer.bind(param.ident.to_string(), Val::Array(array));
         } else {
             lowerer.bind(param.ident.to_string(), Val::Scalar(id));

@@ -17,4 +17,11 @@ fn outer(v: Vector3<f64>) -> f64 {
     w[(0, 0)]
 }
 
+// nalgebra indexes a matrix column by column and its `len` counts every element: grad holds
+// a matrix as rows, so it refuses to read one other than by `(row, column)`.
+#[differentiable]
+fn linear_index(m: grad::nalgebra::Matrix2<f64>) -> f64 {
+    m[1] * m.len() as f64
+}
+
 fn main() {}

@@ -109,6 +109,10 @@ impl Lowerer<'_> {
         if let Some(val) = self.linalg_method(array, call) {
             return val;
         }
+        let what = format!("`{}`", call.method);
+        if let Some(val) = self.misread_matrix(array, &call.method, &what) {
+            return val;
+        }
         if call.method == "is_empty" && call.args.is_empty() {
             let len = self.length_of(array, call.span());
             let zero = self.constant(quote!(0), Ty::Int, call.span());
@@ -209,6 +213,11 @@ impl Lowerer<'_> {
             ),
         };
         // `x[1..]`, `p[i][..k]`, `s[2]` of a sub-slice `s`: a view, or a place in its source.
+        if index_exprs.len() == 1
+            && let Some(val) = self.misread_matrix(array, index, "a single index")
+        {
+            return val;
+        }
         let Some((array, indices)) = self.through_views(array, &index_exprs, index.span()) else {
             return self.poison(index.span());
         };

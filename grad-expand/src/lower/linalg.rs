@@ -67,7 +67,28 @@ impl Lowerer<'_> {
             }
             _ => return self.poison(span),
         };
-        Val::Array(self.new_array(ty, init, span))
+        let array = self.new_array(ty, init, span);
+        if shape.len() == 2 {
+            self.linalg_matrices.insert(array);
+        }
+        Val::Array(array)
+    }
+
+    /// A use of a nalgebra matrix that would read it otherwise than by `(row, column)`: a
+    /// single index (nalgebra's is column by column), `len`, an iteration. It is reported.
+    pub(super) fn misread_matrix(
+        &mut self,
+        array: ArrayId,
+        at: impl quote::ToTokens,
+        what: &str,
+    ) -> Option<Val> {
+        if !self.linalg_matrices.contains(&array) {
+            return None;
+        }
+        let message = format!(
+            "{what} of a nalgebra matrix is not supported: read its elements as `m[(i, j)]`, row `i`, column `j`"
+        );
+        Some(self.unsupported(at, message))
     }
 
     /// Every element, row by row.
