@@ -237,3 +237,45 @@ fn fields_read_whole_through_typed_locals() {
     assert_eq!(dp.w, [4.0 + 1.0, 4.0 + 1.0, 4.0]);
     assert_eq!((dp.k, dp.count, dx), (2.0, 2, 12.0 + 0.5));
 }
+
+// ----- fields passed on to calls -----
+
+#[differentiable]
+fn scaled_sine(a: f64, b: f64) -> f64 {
+    a * b.sin()
+}
+
+#[differentiable]
+fn dot3(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// A float field passed to a differentiable call as it is, an array field through a typed
+/// local.
+#[differentiable(wrt(p, x))]
+fn passed_on(p: &Weights, x: f64) -> f64 {
+    let w: [f64; 3] = p.w;
+    scaled_sine(p.k, x) + dot3(w, [x, x * x, 1.0])
+}
+
+fn passed_on_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (w, k, x) = ([v[0], v[1], v[2]], v[3], v[4]);
+    k * x.sin() + w[0] * x + w[1] * x * x + w[2]
+}
+
+#[test]
+fn fields_passed_on_to_calls() {
+    let mut next = xorshift(0xf1e1d);
+    for _ in 0..20 {
+        let v = random(&mut next, 5);
+        let rebuild = |a: &[f64]| Weights {
+            w: [a[0], a[1], a[2]],
+            k: a[3],
+            count: 1,
+        };
+        let (dp, dx) = passed_on_grad(&rebuild(&v), v[4]);
+        let analytic = [dp.w[0], dp.w[1], dp.w[2], dp.k, dx];
+        let f = |a: &[f64]| passed_on(&rebuild(a), a[4]);
+        assert_gradient_and_dual(f, passed_on_mirror, &v, &analytic);
+    }
+}

@@ -78,7 +78,9 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
                     ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
                     ArrayInit::Repeat { value } => vec![*value],
                     ArrayInit::Call { args, .. } => {
-                        let (active, ty) = call_activity(graph, args);
+                        let args = args.clone();
+                        changed |= fields_passed_as_floats(graph, &args);
+                        let (active, ty) = call_activity(graph, &args);
                         changed |= set_array(graph, *array, active, &ty);
                         Vec::new()
                     }
@@ -282,15 +284,37 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
             (active, ty)
         }
         Op::Call { args, .. } => {
+            let args = args.clone();
+            let typed = fields_passed_as_floats(graph, &args);
             // A call with a differentiated argument is a differentiable function: it returns
             // a float, taken to be the type of its first float argument.
-            let (active, float) = call_activity(graph, args);
+            let (active, float) = call_activity(graph, &args);
+            let node = graph.node(id);
             let ty = if active { float } else { node.ty.clone() };
-            (active, ty)
+            return set(graph, id, active, ty) || typed;
         }
         _ => return false,
     };
     set(graph, id, active, ty)
+}
+
+/// A field of a differentiated struct passed to a call (`g(p.b, x)`) is read as a float,
+/// whose entry the callee's `_vjp` returns: if it is not one, the generated call does not
+/// compile (the entry's type, or the `Entries` count, disagrees), never a silent constant.
+fn fields_passed_as_floats(graph: &mut Graph, args: &[CallArg]) -> bool {
+    let fields: Vec<ValueId> = scalar_args(args)
+        .into_iter()
+        .filter(|a| {
+            let node = graph.node(*a);
+            node.ty == Ty::Unknown
+                && matches!(node.op, Op::Field { param, .. } if graph.node(param).active)
+        })
+        .collect();
+    let mut changed = false;
+    for field in fields {
+        changed |= set(graph, field, true, Ty::Float(None));
+    }
+    changed
 }
 
 /// A struct parameter differentiated field by field reaches its gradient only through its
