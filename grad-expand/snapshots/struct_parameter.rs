@@ -24,6 +24,7 @@ fn __neuron_value_and_vjp(
 ) -> f64 {
     let _ = neuron;
     use ::grad::pullback as __rules;
+    ::grad::__private::constant_field(&p.n);
     let __v5 = p.w[0];
     let __v7 = x[0];
     let __v10 = p.w[1];
