@@ -189,3 +189,46 @@ fn a_spatial_arm_of_rotation_matrices() {
         assert_gradient(f, &v, &analytic);
     }
 }
+
+// ----- a nalgebra vector output: its Jacobian is a matrix -----
+
+/// The tip of the spatial arm, a vector output.
+#[differentiable]
+fn tip(q: Vector3<f64>, reach: f64) -> Vector3<f64> {
+    let (c0, s0) = (q.x.cos(), q.x.sin());
+    let (c1, s1) = (q.y.cos(), q.y.sin());
+    let (c2, s2) = (q.z.cos(), q.z.sin());
+    let base = Matrix3::new(c0, -s0, 0.0, s0, c0, 0.0, 0.0, 0.0, 1.0);
+    let shoulder = Matrix3::new(c1, 0.0, s1, 0.0, 1.0, 0.0, -s1, 0.0, c1);
+    let elbow = Matrix3::new(c2, 0.0, s2, 0.0, 1.0, 0.0, -s2, 0.0, c2);
+    let upper = Vector3::new(1.0, 0.0, 0.0);
+    let fore = Vector3::new(reach, 0.0, 0.0);
+    Vector3::new(0.0, 0.0, 0.5) + base * (shoulder * (upper + elbow * fore))
+}
+
+#[test]
+fn the_jacobian_of_a_vector_output_is_a_matrix() {
+    let mut next = xorshift(0x71b);
+    for _ in 0..20 {
+        let v = random(&mut next, 5);
+        let q = Vector3::new(v[0], v[1], v[2]);
+        let reach = 0.5 + v[3].abs();
+        let (jq, jr): (Matrix3<f64>, Vector3<f64>) = tip_jacobian(q, reach);
+        // Column j of J against central differences in q_j and in the reach.
+        for j in 0..3 {
+            let h = 1e-6;
+            let (mut a, mut b) = (q, q);
+            a[j] += h;
+            b[j] -= h;
+            let column = (tip(a, reach) - tip(b, reach)) / (2.0 * h);
+            assert!((jq.column(j) - column).norm() < 1e-8, "column {j}");
+        }
+        let dr = (tip(q, reach + 1e-6) - tip(q, reach - 1e-6)) / 2e-6;
+        assert!((jr - dr).norm() < 1e-8);
+        // The vjp is the transposed Jacobian times the upstream vector.
+        let u = Vector3::new(v[4], 1.0, -0.5);
+        let (gq, gr) = tip_vjp(q, reach, u);
+        assert!((gq - jq.transpose() * u).norm() < 1e-12);
+        assert!((gr - jr.dot(&u)).abs() < 1e-12);
+    }
+}

@@ -489,6 +489,15 @@ impl Companions<'_> {
             .0
     }
 
+    /// The type the core returns: the function's own, or a nalgebra vector's array.
+    fn core_return_type(&self) -> TokenStream {
+        let ret = self.return_type();
+        match &self.signature.ret_linalg {
+            Some(linalg) => crate::linalg::array_type(&self.signature.ret_class, &linalg.elem),
+            None => quote!(#ret),
+        }
+    }
+
     /// `#[cfg]` attributes follow the function onto its companions; nothing else does
     /// (a copied `#[no_mangle]` or `#[test]` would be wrong).
     fn inherited_attributes(&self) -> Vec<&syn::Attribute> {
@@ -549,7 +558,10 @@ impl Companions<'_> {
                         (#value, #regrouped)
                     }
                 },
-                gradient_of(quote!(#upstream)),
+                match &self.signature.ret_linalg {
+                    Some(linalg) => gradient_of(crate::linalg::to_array(linalg, quote!(#upstream))),
+                    None => gradient_of(quote!(#upstream)),
+                },
             )
         };
         let mut wrt: Vec<String> = Vec::new();
@@ -642,6 +654,77 @@ impl Companions<'_> {
                     .map(|e| quote!([#e; #outputs]))
                     .collect::<Vec<_>>(),
             );
+            let jacobian_body = if stub {
+                quote!(::core::unimplemented!())
+            } else {
+                quote!(#(#calls)* #result)
+            };
+            return vector_companions(jacobian_ty, jacobian_body);
+        }
+        if let (Some(out), Ty::Array(_, Len(outputs))) =
+            (&self.signature.ret_linalg, &self.signature.ret_class)
+        {
+            // A nalgebra vector output: one vjp per output, unrolled (nalgebra's sizes are
+            // small); the Jacobian in a nalgebra vector parameter is a matrix, in a float a
+            // vector, and in any other parameter an array of its gradient entries.
+            let count: usize = outputs.to_string().parse().unwrap_or(0);
+            let outputs = proc_macro2::Literal::usize_unsuffixed(count);
+            let elem = &out.elem;
+            let core_ret = self.core_return_type();
+            let entries: Vec<&Param> = self.signature.differentiable().collect();
+            let mut calls = Vec::new();
+            let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
+            for k in 0..count {
+                let seed = names::upstream();
+                let index = proc_macro2::Literal::usize_unsuffixed(k);
+                let names_k: Vec<proc_macro2::Ident> = (0..entries.len())
+                    .map(|p| {
+                        quote::format_ident!(
+                            "__row{}_{}",
+                            p,
+                            k,
+                            span = proc_macro2::Span::mixed_site()
+                        )
+                    })
+                    .collect();
+                let pattern = one_or_tuple(&names_k);
+                let row = gradient_of(quote!(#seed));
+                let zero = zeros(&self.signature.ret_class);
+                calls.push(quote! {
+                    let #pattern = {
+                        let mut #seed: #core_ret = #zero;
+                        #seed[#index] = #one;
+                        #row
+                    };
+                });
+                for (p, n) in names_k.into_iter().enumerate() {
+                    columns[p].push(n);
+                }
+            }
+            let (types, results): (Vec<TokenStream>, Vec<TokenStream>) = entries
+                .iter()
+                .zip(&columns)
+                .map(|(p, rows)| match (&p.linalg, &p.class) {
+                    (Some(linalg), Ty::Array(_, Len(n)))
+                        if linalg.kind != crate::linalg::Kind::Matrix =>
+                    {
+                        (
+                            quote!(::grad::nalgebra::SMatrix<#elem, #outputs, #n>),
+                            quote!(::grad::__private::linalg::jacobian_of_vectors([#(#rows),*])),
+                        )
+                    }
+                    (None, class) if class.is_float() => (
+                        quote!(::grad::nalgebra::SVector<#elem, #outputs>),
+                        quote!(::grad::__private::linalg::array_to_vector([#(#rows),*])),
+                    ),
+                    _ => {
+                        let entry = &p.gradient_ty;
+                        (quote!([#entry; #outputs]), quote!([#(#rows),*]))
+                    }
+                })
+                .unzip();
+            let jacobian_ty = one_or_tuple(&types);
+            let result = one_or_tuple(&results);
             let jacobian_body = if stub {
                 quote!(::core::unimplemented!())
             } else {
@@ -750,7 +833,7 @@ impl Companions<'_> {
         let where_clause = &sig.generics.where_clause;
         let core = names::core(&sig.ident);
         let params = self.signature.params.iter().map(|p| p.declaration(true));
-        let ret = self.return_type();
+        let ret = self.core_return_type();
         let grad_ty = self.core_gradient_type();
         let upstream = names::core_upstream();
         let buffers: Vec<TokenStream> = self

@@ -22,6 +22,8 @@ pub struct Signature {
     /// The return type is a name grad cannot see into (`-> Vec3`): the shape of the body's
     /// value says what it is, and rustc confirms it when it checks the function itself.
     pub ret_by_name: bool,
+    /// A nalgebra vector or point result: an array to the core, converted by the companions.
+    pub ret_linalg: Option<crate::linalg::Linalg>,
     /// Parameters of types grad sees only by name that the body indexes: read as arrays
     /// whose shape rustc knows, each with the type rustc must confirm is an array of floats
     /// and how many dimensions deep the body indexes it.
@@ -190,9 +192,15 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         };
         diagnostics.error(&sig.ident, message);
     }
-    let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
+    let ret_linalg = ret.as_ref().and_then(|(ty, _)| crate::linalg::classify(ty));
+    let ret_class = match &ret_linalg {
+        Some((_, shape)) => shape.clone(),
+        None => ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty)),
+    };
+    let ret_linalg = ret_linalg.map(|(linalg, _)| linalg);
     if let Some((ty, _)) = &ret
         && !ret_class.is_float()
+        && ret_linalg.is_none()
         && params
             .iter()
             .any(|p| p.linalg.is_some() && p.differentiable)
@@ -229,6 +237,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         probes,
         ret,
         ret_class,
+        ret_linalg,
         ret_by_name,
         arrays_by_use,
     }
@@ -254,9 +263,16 @@ fn return_type(
             );
             None
         }
-        ReturnType::Type(_, ty) if crate::linalg::classify(ty).is_some() => {
-            diagnostics.error(ty, "a #[differentiable] function cannot return a nalgebra value yet: return a float, or the elements as an array (`[v.x, v.y, v.z]`)");
-            None
+        // A nalgebra vector or point: a vector output.
+        ReturnType::Type(_, ty) if let Some((linalg, shape)) = crate::linalg::classify(ty) => {
+            match (linalg.kind, shape.scalar()) {
+                (crate::linalg::Kind::Matrix, _) => {
+                    diagnostics.error(ty, "a #[differentiable] function cannot return a nalgebra matrix yet: return a float, a vector, or the elements as an array");
+                    None
+                }
+                (_, Ty::Float(float)) => Some(((**ty).clone(), *float)),
+                _ => None,
+            }
         }
         ReturnType::Type(_, ty) if matches!(classify(ty), Ty::Array(elem, _) if matches!(*elem, Ty::Array(..))) =>
         {

@@ -656,3 +656,17 @@ fn snapshot_nalgebra_parameters() {
     };
     expect_file!["../snapshots/nalgebra_parameters.rs"].assert_eq(&expand_pretty(quote!(), item));
 }
+
+#[test]
+fn snapshot_nalgebra_vector_output() {
+    // A nalgebra vector output: the core returns an array; `f_vjp` converts the upstream
+    // vector, and `f_jacobian` unrolls one vjp per output into a matrix.
+    let item = quote! {
+        fn rotate(v: Vector2<f64>, angle: f64) -> Vector2<f64> {
+            let (c, s) = (angle.cos(), angle.sin());
+            Matrix2::new(c, -s, s, c) * v
+        }
+    };
+    expect_file!["../snapshots/nalgebra_vector_output.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}

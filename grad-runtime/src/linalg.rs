@@ -38,3 +38,10 @@ pub fn point_to_array<T: Scalar + Copy, const D: usize>(p: &Point<T, D>) -> [T; 
 pub fn array_to_point<T: Scalar + Copy, const D: usize>(a: [T; D]) -> Point<T, D> {
     Point::from(array_to_vector(a))
 }
+
+/// The Jacobian whose row `i` is the gradient (a vector) of output `i`.
+pub fn jacobian_of_vectors<T: Scalar + Copy, const M: usize, const N: usize>(
+    rows: [SMatrix<T, N, 1>; M],
+) -> SMatrix<T, M, N> {
+    SMatrix::from_fn(|i, j| rows[i][j])
+}

@@ -1,9 +1,9 @@
 use grad::differentiable;
-use grad::nalgebra::Vector3;
+use grad::nalgebra::{Matrix3, Vector3};
 
 #[differentiable]
-fn scaled(v: Vector3<f64>, k: f64) -> Vector3<f64> {
-    v * k
+fn scaled(m: Matrix3<f64>, k: f64) -> Matrix3<f64> {
+    m * k
 }
 
 #[differentiable]
