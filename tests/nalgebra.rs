@@ -135,7 +135,8 @@ fn matrices_points_and_vector_methods() {
 #[differentiable]
 fn projection(a: Matrix2x3<f64>, x: SVector<f64, 3>, weights: Vector2<f64>) -> f64 {
     let y = a * x;
-    weights.dot(&y) + (a * a.transpose())[(1, 0)]
+    let shear = Matrix2x3::from_row_slice(&[1.0, 0.0, 0.0, 0.0, 1.0, x[2]]);
+    weights.dot(&y) + (a * a.transpose())[(1, 0)] + shear[(1, 2)] - x[2]
 }
 
 #[test]

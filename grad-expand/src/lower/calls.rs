@@ -321,6 +321,12 @@ impl Lowerer<'_> {
         {
             return inlined;
         }
+        // `let m = Matrix3::new(..);` with `m[(i, j)]` read later comes here with an array type.
+        if receiver.is_none()
+            && let Some(value) = self.linalg_constructor(call)
+        {
+            return value;
+        }
         // `use fns::h;` in the body, then `h(x)`: the derivative is `fns::h_vjp`, which the
         // `use` did not bring in (a module-level `h_vjp` would be another function's).
         let path = match path

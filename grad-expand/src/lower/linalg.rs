@@ -278,7 +278,8 @@ impl Lowerer<'_> {
     }
 
     /// `Vector3::new(a, b, c)`, `Matrix2::new(a, b, c, d)` (row by row), `Point3::new(..)`,
-    /// `Vector3::zeros()`, `Matrix3::identity()`; `None` for any other call.
+    /// `Matrix2::from_row_slice(&[a, b, c, d])`, `Vector3::zeros()`, `Matrix3::identity()`;
+    /// `None` for any other call.
     pub(super) fn linalg_constructor(&mut self, call: &syn::ExprCall) -> Option<Val> {
         let Expr::Path(path) = super::strip_parens(&call.func) else {
             return None;
@@ -289,7 +290,10 @@ impl Lowerer<'_> {
             return None;
         }
         let constructor = segments[n - 1].ident.to_string();
-        if !matches!(constructor.as_str(), "new" | "zeros" | "identity") {
+        if !matches!(
+            constructor.as_str(),
+            "new" | "zeros" | "identity" | "from_row_slice"
+        ) {
             return None;
         }
         // `Vector3::new`, `Vector3::<f64>::new`, `nalgebra::Matrix3::new`.
@@ -315,6 +319,28 @@ impl Lowerer<'_> {
             "new" => {
                 let message = format!("`{}::new` takes {count} values here", owner.ident);
                 return Some(self.unsupported(call, message));
+            }
+            // `Matrix2::from_row_slice(&[a, b, c, d])` of a slice written out.
+            "from_row_slice" => {
+                let [arg] = call.args.iter().collect::<Vec<_>>()[..] else {
+                    return None;
+                };
+                let literal = match super::strip_parens(arg) {
+                    Expr::Reference(reference) => super::strip_parens(&reference.expr),
+                    other => other,
+                };
+                match literal {
+                    Expr::Array(values) if values.elems.len() == count => {
+                        values.elems.iter().map(|a| self.scalar_expr(a)).collect()
+                    }
+                    _ => {
+                        let message = format!(
+                            "grad reads `{}::from_row_slice` of a slice written out, of {count} values (`&[a, b, ..]`)",
+                            owner.ident
+                        );
+                        return Some(self.unsupported(call, message));
+                    }
+                }
             }
             _ if !call.args.is_empty() || linalg.kind == crate::linalg::Kind::Point => return None,
             _ => {
