@@ -279,3 +279,58 @@ fn fields_passed_on_to_calls() {
         assert_gradient_and_dual(f, passed_on_mirror, &v, &analytic);
     }
 }
+
+// ----- a struct result: a vector output -----
+
+#[derive(Clone, Copy, Debug, PartialEq, Differentiable)]
+pub struct Polar {
+    pub r: f64,
+    pub theta: f64,
+    pub quadrant: u8,
+}
+
+/// Cartesian to polar coordinates, as a struct with a constant field.
+#[differentiable]
+fn to_polar(x: f64, y: f64) -> Polar {
+    let r = (x * x + y * y).sqrt();
+    let quadrant = if x >= 0.0 { 1 } else { 2 };
+    Polar {
+        r,
+        theta: y.atan2(x),
+        quadrant,
+    }
+}
+
+#[test]
+fn a_struct_result_is_a_vector_output() {
+    let mut next = xorshift(0x9017a);
+    for _ in 0..20 {
+        let v = random(&mut next, 2);
+        let (x, y) = (v[0] + 0.1, v[1]);
+        let (jx, jy) = to_polar_jacobian(x, y);
+        // Rows in field order (r, theta), against finite differences and dual numbers.
+        let r_of = |a: &[f64]| to_polar(a[0], a[1]).r;
+        let theta_of = |a: &[f64]| to_polar(a[0], a[1]).theta;
+        assert_gradient_and_dual(
+            r_of,
+            |a: &[Dual64]| (a[0] * a[0] + a[1] * a[1]).sqrt(),
+            &[x, y],
+            &[jx[0], jy[0]],
+        );
+        assert_gradient_and_dual(
+            theta_of,
+            |a: &[Dual64]| a[1].atan2(a[0]),
+            &[x, y],
+            &[jx[1], jy[1]],
+        );
+        // The vjp with a struct upstream: the upstream's fields weigh the rows.
+        let upstream = Polar {
+            r: 2.0,
+            theta: -0.5,
+            quadrant: 0,
+        };
+        let (gx, gy) = to_polar_vjp(x, y, upstream);
+        assert!((gx - (2.0 * jx[0] - 0.5 * jx[1])).abs() < 1e-12);
+        assert!((gy - (2.0 * jy[0] - 0.5 * jy[1])).abs() < 1e-12);
+    }
+}

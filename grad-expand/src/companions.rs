@@ -116,6 +116,9 @@ pub struct Companions<'a> {
     /// The function is a method or an associated function: the companions and the core are
     /// too, and reach each other through `Self::`.
     pub in_impl: bool,
+    /// A struct the function returns (`-> Point`, ending in `Point { x: a, y: b }`): its
+    /// float fields, each with the one of its type, which seed the Jacobian's rows.
+    pub struct_output: Option<Vec<(syn::Member, TokenStream)>>,
 }
 
 impl Companions<'_> {
@@ -489,6 +492,43 @@ impl Companions<'_> {
             .0
     }
 
+    /// A call of the user's function with the companion's parameters: `f(x, y)`,
+    /// `f::<T>(x)`, `self.f(x)`, `Self::f(x)`.
+    fn call_of_the_function(&self) -> TokenStream {
+        let sig = &self.function.sig;
+        let name = &sig.ident;
+        let args: Vec<TokenStream> = sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                syn::FnArg::Typed(typed) => match &*typed.pat {
+                    syn::Pat::Ident(ident) => {
+                        let ident = &ident.ident;
+                        Some(quote!(#ident))
+                    }
+                    _ => None,
+                },
+                syn::FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let generics: Vec<&proc_macro2::Ident> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                syn::GenericParam::Type(ty) => Some(&ty.ident),
+                syn::GenericParam::Const(constant) => Some(&constant.ident),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let turbofish = (!generics.is_empty()).then(|| quote!(::<#(#generics),*>));
+        match (sig.receiver(), self.in_impl) {
+            (Some(_), _) => quote!(self.#name #turbofish(#(#args),*)),
+            (None, true) => quote!(Self::#name #turbofish(#(#args),*)),
+            (None, false) => quote!(#name #turbofish(#(#args),*)),
+        }
+    }
+
     /// The type the core returns: the function's own, or a nalgebra vector's array.
     fn core_return_type(&self) -> TokenStream {
         let ret = self.return_type();
@@ -611,6 +651,59 @@ impl Companions<'_> {
             );
             quote!(#vjp #jacobian)
         };
+        if let Some(fields) = &self.struct_output {
+            // A struct output: one vjp per float field, seeded with the struct's zeros (from
+            // the function's value) and a one in that field.
+            let entries: Vec<&syn::Type> = self
+                .signature
+                .differentiable()
+                .map(|p| &p.gradient_ty)
+                .collect();
+            let value = names::function_value();
+            let seed = names::upstream();
+            let mut calls = Vec::new();
+            let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
+            for (k, (member, field_one)) in fields.iter().enumerate() {
+                let names_k: Vec<proc_macro2::Ident> = (0..entries.len())
+                    .map(|p| {
+                        quote::format_ident!(
+                            "__row{}_{}",
+                            p,
+                            k,
+                            span = proc_macro2::Span::mixed_site()
+                        )
+                    })
+                    .collect();
+                let pattern = one_or_tuple(&names_k);
+                let row = gradient_of(quote!(#seed));
+                calls.push(quote! {
+                    let #pattern = {
+                        let mut #seed = <#ret as ::grad::Differentiable>::zeros_like(&#value);
+                        #seed.#member = #field_one;
+                        #row
+                    };
+                });
+                for (p, n) in names_k.into_iter().enumerate() {
+                    columns[p].push(n);
+                }
+            }
+            let outputs = fields.len();
+            let rows: Vec<TokenStream> = columns.iter().map(|c| quote!([#(#c),*])).collect();
+            let result = one_or_tuple(&rows);
+            let jacobian_ty = one_or_tuple(
+                &entries
+                    .iter()
+                    .map(|e| quote!([#e; #outputs]))
+                    .collect::<Vec<_>>(),
+            );
+            let call = self.call_of_the_function();
+            let jacobian_body = if stub {
+                quote!(::core::unimplemented!())
+            } else {
+                quote!(let #value = #call; #(#calls)* #result)
+            };
+            return vector_companions(jacobian_ty, jacobian_body);
+        }
         if let Some(floats) = crate::signature::tuple_output(ret) {
             // A tuple output: the Jacobian's rows come from one vjp per output, unrolled.
             let entries: Vec<&syn::Type> = self
@@ -944,6 +1037,14 @@ impl Companions<'_> {
             Output::Tuple(values) => {
                 let values = values.iter().map(|v| operand(graph, *v));
                 quote!((#(#values,)*))
+            }
+            Output::Struct {
+                path,
+                members,
+                values,
+            } => {
+                let values = values.iter().map(|v| operand(graph, *v));
+                quote!(#path { #(#members: #values,)* })
             }
         };
         // Array adjoints were built in place; scalar parameters' adjoints are stored at the

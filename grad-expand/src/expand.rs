@@ -114,6 +114,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         signature: &signature,
         elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),
         in_impl,
+        struct_output: lowered.as_ref().and_then(struct_output),
     };
     // The reverse sweep runs whenever the body lowered, so that its errors come in the same
     // build as every other phase's.
@@ -175,6 +176,27 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         function: quote!(#function),
         companions,
     }
+}
+
+/// The float fields of a struct the function returns, each with the one of its type.
+fn struct_output(lowered: &crate::graph::Lowered) -> Option<Vec<(syn::Member, TokenStream)>> {
+    let crate::graph::Output::Struct {
+        members, values, ..
+    } = &lowered.output
+    else {
+        return None;
+    };
+    Some(
+        members
+            .iter()
+            .zip(values)
+            .filter_map(|(member, value)| match lowered.graph.node(*value).ty {
+                Ty::Float(Some(float)) => Some((member.clone(), crate::spell::float_one(float))),
+                Ty::Float(None) => Some((member.clone(), quote!(::grad::__private::One::one()))),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// One compile-time question to rustc per constant parameter type that grad sees only by

@@ -573,6 +573,13 @@ pub enum Output {
     Array(ArrayId),
     /// A tuple of floats: a vector output.
     Tuple(Vec<ValueId>),
+    /// A struct literal of floats, `Point { x: a, y: b }`, the function's value: a vector
+    /// output whose upstream is a value of the struct.
+    Struct {
+        path: syn::Path,
+        members: Vec<syn::Member>,
+        values: Vec<ValueId>,
+    },
 }
 
 /// What lowering produces: the graph of the body, its structured statements and its output.
@@ -591,7 +598,7 @@ impl Lowered {
         match &self.output {
             Output::Scalar(id) => self.graph.node(*id).ty.clone(),
             Output::Array(id) => self.graph.array(*id).ty.clone(),
-            Output::Tuple(_) => Ty::Other,
+            Output::Tuple(_) | Output::Struct { .. } => Ty::Other,
         }
     }
 }

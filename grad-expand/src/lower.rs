@@ -121,6 +121,11 @@ struct Lowerer<'a> {
     /// body ends with (`fn f(..) -> [f64; 3] { g(x) }`), when the function returns an array:
     /// it returns the array type the signature gives.
     returned_call: Option<(*const (), Ty)>,
+    /// The struct literal the body ends with, when the return type is a name grad cannot
+    /// see into (`-> Point`): the function's value, a vector output.
+    returned_struct: Option<*const syn::ExprStruct>,
+    /// That literal's path and fields, once lowered.
+    output_struct: Option<(syn::Path, Vec<syn::Member>)>,
     /// Parameter `i`'s written type (parameter `i` is node `i`).
     param_types: Vec<Type>,
     /// The latest read of each array element, by array and index values.
@@ -191,6 +196,13 @@ pub fn lower(
         local_consts: Vec::new(),
         items: Vec::new(),
         return_ty: signature.ret.as_ref().and_then(|(_, float)| *float),
+        returned_struct: match body.stmts.last() {
+            Some(SynStmt::Expr(Expr::Struct(literal), None)) if signature.ret_by_name => {
+                Some(literal as *const syn::ExprStruct)
+            }
+            _ => None,
+        },
+        output_struct: None,
         returned_call: match (body.stmts.last(), &signature.ret_class) {
             (Some(SynStmt::Expr(Expr::Call(call), None)), ty @ Ty::Array(..)) => {
                 Some(((call as *const syn::ExprCall).cast(), ty.clone()))
@@ -282,6 +294,23 @@ pub fn lower(
         {
             Some(Output::Array(id))
         }
+        Val::Tuple(elements) if signature.ret_by_name && lowerer.output_struct.is_some() => {
+            let (path, members) = lowerer.output_struct.take().expect("checked above");
+            let values = elements
+                .iter()
+                .filter_map(|e| match e {
+                    Val::Scalar(id) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            Some(Output::Struct {
+                path,
+                members,
+                values,
+            })
+        }
+        // The body's own error says why its value has no shape.
+        _ if signature.ret_by_name && lowerer.diagnostics.count() > errors_before => None,
         _ if signature.ret_by_name => {
             let (ty, _) = signature.ret.as_ref().expect("checked above");
             let name = crate::diagnostics::spelled(ty);
@@ -1178,7 +1207,10 @@ impl Lowerer<'_> {
             Expr::Array(e) => self.array_literal(e),
             Expr::Repeat(e) => self.array_repeat(e),
             Expr::Range(e) => self.unsupported(e, "ranges are supported only as the range of a `for` loop"),
-            Expr::Struct(e) => self.unsupported(e, "struct literals are not supported in a differentiable function: pass the floats as parameters"),
+            Expr::Struct(e) if self.returned_struct == Some(e as *const syn::ExprStruct) => {
+                self.struct_output(e)
+            }
+            Expr::Struct(e) => self.unsupported(e, "a struct literal is supported as the function's value only (`-> Point` ending in `Point { x: a, y: b }`): pass the floats as parameters, or build the struct at the end"),
             Expr::Let(e) => self.unsupported(e, "`if let` is not supported in a differentiable function: compare values with `==`, `<`, ... or use `match` on an integer"),
             other => self.unsupported(other, "this expression is not supported in a differentiable function"),
         }
@@ -1556,6 +1588,31 @@ impl Lowerer<'_> {
             target,
             cast.span(),
         )
+    }
+
+    /// `Point { x: a, y: b }` as the function's value: its fields' values, as a tuple, and
+    /// the literal's path and fields for the output.
+    fn struct_output(&mut self, literal: &syn::ExprStruct) -> Val {
+        if let Some(rest) = &literal.rest {
+            return self.unsupported(
+                rest,
+                "`..` in the struct the function returns is not supported: write every field",
+            );
+        }
+        let mut members = Vec::new();
+        let mut values = Vec::new();
+        for field in &literal.fields {
+            let value = self.expr(&field.expr);
+            match value {
+                Val::Scalar(_) => {}
+                Val::Never => return Val::Never,
+                _ => return self.unsupported(&field.expr, "each field of the struct the function returns must be one float or a constant: arrays and tuples in it are not supported yet"),
+            }
+            members.push(field.member.clone());
+            values.push(value);
+        }
+        self.output_struct = Some((literal.path.clone(), members));
+        Val::Tuple(values)
     }
 
     /// `p.a.b` of a differentiated struct parameter `p`: an array field the body indexes

@@ -135,7 +135,7 @@ impl<'g> Sweep<'g> {
         body.reads(self.graph, &mut reads);
         match &output {
             Output::Scalar(value) => reads.push(*value),
-            Output::Tuple(values) => reads.extend(values),
+            Output::Tuple(values) | Output::Struct { values, .. } => reads.extend(values),
             Output::Array(_) => {}
         }
         self.read_counts = vec![0; self.graph.nodes.len()];
@@ -157,6 +157,14 @@ impl<'g> Sweep<'g> {
                 for (k, value) in values.iter().enumerate() {
                     let k = syn::Index::from(k);
                     self.contribute(&mut steps, *value, quote!(#upstream.#k));
+                }
+                self.frame(body, steps, &values, None)
+            }
+            Output::Struct {
+                members, values, ..
+            } => {
+                for (member, value) in members.iter().zip(&values) {
+                    self.contribute(&mut steps, *value, quote!(#upstream.#member));
                 }
                 self.frame(body, steps, &values, None)
             }

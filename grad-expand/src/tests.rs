@@ -670,3 +670,15 @@ fn snapshot_nalgebra_vector_output() {
     expect_file!["../snapshots/nalgebra_vector_output.rs"]
         .assert_eq(&expand_pretty(quote!(), item));
 }
+
+#[test]
+fn snapshot_struct_result() {
+    // `-> Polar` ending in a struct literal: a vector output whose upstream is a `Polar`;
+    // the Jacobian seeds one float field at a time, from the function's value.
+    let item = quote! {
+        fn to_polar(x: f64, y: f64) -> Polar {
+            Polar { r: (x * x + y * y).sqrt(), theta: y.atan2(x), quadrant: 1 }
+        }
+    };
+    expect_file!["../snapshots/struct_result.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
