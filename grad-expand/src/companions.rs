@@ -687,7 +687,7 @@ impl Companions<'_> {
                     columns[p].push(n);
                 }
             }
-            let outputs = fields.len();
+            let outputs = proc_macro2::Literal::usize_unsuffixed(fields.len());
             let rows: Vec<TokenStream> = columns.iter().map(|c| quote!([#(#c),*])).collect();
             let result = one_or_tuple(&rows);
             let jacobian_ty = one_or_tuple(
