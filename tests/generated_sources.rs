@@ -87,6 +87,7 @@ fn switches_add_their_constructs() {
         passthrough: 30,
         ref_params: 20,
         enum_modes: 20,
+        methods: 30,
     };
     let on = generate::random_programs_with(7, 60, all);
     for construct in [
@@ -125,6 +126,20 @@ fn switches_add_their_constructs() {
         "Mode::Lower(",
         "Mode::Upper(",
         "pub fn mode_of(",
+        "impl Params {",
+        "(&self, x0: f64",
+        "(self, x0: f64",
+        "self.k",
+        "self.scale",
+        "self.n",
+        "self.prog_",
+        "Self::prog_",
+        "Params::prog_",
+        "let prm: &Params = &PARAMS;",
+        "(prm, ",
+        "    #[differentiable]\n    impl Params {",
+        "    impl Params {\n        #[differentiable]\n        pub fn",
+        "pub const PARAMS: Params",
     ] {
         assert!(on.functions.contains(construct), "no {construct}");
     }
@@ -169,10 +184,20 @@ fn switches_add_their_constructs() {
         );
     }
     assert!(on.dual.contains("mode_of(n)"));
+    // Methods: called on `PARAMS`, mirrored with the struct as a constant.
+    for construct in [
+        "PARAMS.prog_",
+        "_dual(PARAMS, ",
+        "this: Params",
+        "c(this.",
+        ", margin)",
+    ] {
+        assert!(on.dual.contains(construct), "no {construct} in the mirrors");
+    }
     let off = generate::random_programs_with(7, 30, generate::Features::NONE);
     for construct in [
         "MODE_", "PHASE_", "&[f64]", "p: (", "const N", "_other", "let [", "'b", "Some(", "<T",
-        "|t: ", "table(", "assert!", "&f64", "Mode",
+        "|t: ", "table(", "assert!", "&f64", "Mode", "Params", "self",
     ] {
         assert!(!off.functions.contains(construct), "{construct} while off");
     }

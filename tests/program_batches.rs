@@ -58,9 +58,15 @@
 //! |t: f64| e;` called, mapped over and passed as `.map(f3)`), `GRAD_FUZZ_SUB_SLICES`
 //! (`a[1..].iter()`, `.skip(k)`, `.windows(2)`, `.chunks(2)`, `fold(f64::NEG_INFINITY,
 //! f64::max)`, `max_by(..).unwrap()`, `(0..n).map(|i| ..)`), `GRAD_FUZZ_PASSTHROUGH`
-//! (`table(i + n)` of a plain function, `assert!`, `debug_assert!(s0.is_finite())`), and,
-//! default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`) and `GRAD_FUZZ_ENUM_MODES` (`mode: Mode`
-//! matched with its payload, called with `mode_of(n)`), for instance
+//! (`table(i + n)` of a plain function, `assert!`, `debug_assert!(s0.is_finite())`) and
+//! `GRAD_FUZZ_METHODS` (programs written as methods `prog_K(&self, ..)`, `prog_K(self, ..)`
+//! or associated functions of a constant `struct Params`, in `#[differentiable] impl Params`
+//! blocks or with the attribute on each method, reading `self.k`, `self.scale` and `self.n`,
+//! calling `self.prog_J(..)`, `Self::prog_J(..)` and free programs, called by free programs
+//! as `Params::prog_J(..)` and `Params::prog_J(prm, ..)`, and by the table as
+//! `PARAMS.prog_K(..)`),
+//! and, default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`) and `GRAD_FUZZ_ENUM_MODES` (`mode:
+//! Mode` matched with its payload, called with `mode_of(n)`), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
@@ -181,6 +187,7 @@ impl Config {
                 passthrough: env_number("GRAD_FUZZ_PASSTHROUGH", Features::DEFAULT.passthrough),
                 ref_params: env_number("GRAD_FUZZ_REF_PARAMS", Features::DEFAULT.ref_params),
                 enum_modes: env_number("GRAD_FUZZ_ENUM_MODES", Features::DEFAULT.enum_modes),
+                methods: env_number("GRAD_FUZZ_METHODS", Features::DEFAULT.methods),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
@@ -357,12 +364,12 @@ fn render_piece(cfg: &Config, trees: &[ProgramTree]) -> Piece {
             if !trees.iter().any(|t| t.name == name) {
                 continue;
             }
-            // From the attribute above, if any.
-            let at = if i > 0 && lines[i - 1].trim() == "#[differentiable]" {
-                i - 1
-            } else {
-                i
-            };
+            // From the attribute above, if any; a method that opens an impl block from the
+            // block's first line (errors of the whole block are its).
+            let mut at = i;
+            while at > 0 && ["#[differentiable]", "impl Params {"].contains(&lines[at - 1].trim()) {
+                at -= 1;
+            }
             marks.push((first + at, part, Some(name)));
         }
         text.push_str(source);

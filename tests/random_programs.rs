@@ -9,8 +9,10 @@
 //! running maxima and minima (`m = m.max(e)` over a range, which grad reverses without a tape,
 //! and near misses that it tapes), calls of earlier programs inside loops and branches, and
 //! the switches of `Features::DEFAULT` (slices, tuple parameters, const generics, `const`
-//! patterns, array patterns, whole-array assignment, labeled blocks, `Option` patterns, and
-//! programs generic over `T: num_traits::Float`, called as `prog_K::<f64>`).
+//! patterns, array patterns, whole-array assignment, labeled blocks, `Option` patterns,
+//! programs generic over `T: num_traits::Float`, called as `prog_K::<f64>`, and programs
+//! written as methods and associated functions of a constant `struct Params` in impl blocks,
+//! called as `PARAMS.prog_K(..)` and `Params::prog_K(..)`).
 //! `random_programs_dual.rs` holds a mirror of each over `num_dual::Dual64` with the same
 //! control flow, which also measures how close a point is to a kink or to flipping a float
 //! comparison. Every program is checked at 32 points `(x0, x1, x2) ∈ [-2, 2]^3`,

@@ -458,6 +458,16 @@ fn wrap(e: &Expr, parens: bool, mode: Mode) -> String {
 
 fn render(e: &Expr, mode: Mode) -> String {
     match e {
+        // A method's float field `self.k`, a constant: the mirror's `c(this.k)` (the mirror
+        // takes the struct as `this`; `write_dual` spells `self.` as `this.`).
+        Expr::Var(name) if name.starts_with("self.") => match mode {
+            Mode::Primal => name.clone(),
+            Mode::Dual => format!("c({name})"),
+            Mode::Generic(_) => format!("T::from_f64({name}).unwrap()"),
+        },
+        // The typed local `prm: &Params` a method is called with outside the impl: the
+        // mirror passes the constant itself.
+        Expr::Var(name) if mode == Mode::Dual && name == "prm" => "PARAMS".to_string(),
         Expr::Var(name) => name.clone(),
         Expr::Field(name, index) => format!("{name}.{index}"),
         Expr::Lit(value) => match mode {
@@ -504,7 +514,23 @@ fn render(e: &Expr, mode: Mode) -> String {
                     "::<T>" | "::<f64>" => "",
                     other => other,
                 };
-                format!("{base}_dual{generics}({}, margin)", render_args(args, mode))
+                // A method's call `self.prog_3(..)` has the mirror `prog_3_dual(this, ..)`;
+                // `Self::prog_3(..)` and `Params::prog_3(..)` (of an associated function, or
+                // of a method with the struct first) the mirror `prog_3_dual(..)`.
+                let (base, this) = match base.strip_prefix("self.") {
+                    Some(base) => (base, "this, "),
+                    None => (
+                        ["Self::", "Params::"]
+                            .iter()
+                            .find_map(|p| base.strip_prefix(p))
+                            .unwrap_or(base),
+                        "",
+                    ),
+                };
+                format!(
+                    "{base}_dual{generics}({this}{}, margin)",
+                    render_args(args, mode)
+                )
             }
         },
     }

@@ -127,13 +127,36 @@
 //!   lo) => .., Mode::Upper(hi) => .., Mode::Off | _ => ..`), the payload constants (`_` where
 //!   unread; the mirror rebinds a float as `let lo = c(lo);`), never a call's bare argument;
 //!   the table calls it with `mode_of(n)` (each of the three modes over `n ∈ 0..=N_MAX`), and
-//!   nobody else calls it.
+//!   nobody else calls it;
+//! - methods (issue 16): the module's constant `#[derive(Clone, Copy)] pub struct Params {
+//!   pub k: f64, pub scale: f64, pub n: usize }` and `pub const PARAMS: Params`, and impl
+//!   blocks holding programs of any of the shapes above written as `pub fn prog_K(&self, x0:
+//!   f64, ..)`, `self` by value now and then, or as associated functions `pub fn prog_K(x0:
+//!   f64, ..)`. A method joins the block of the method before it or opens its own (each block
+//!   where its first method would be); most blocks are `#[differentiable] impl Params { .. }`,
+//!   whose methods carry no attribute of their own, and a quarter a plain `impl Params` whose
+//!   methods each carry `#[differentiable]` (no associated function: it needs the attribute on
+//!   its block). A method reads `self.k` and `self.scale` as float constants in its
+//!   expressions (`T::from_f64(self.k).unwrap()` in a generic one; never a call's bare
+//!   argument, whose type grad cannot see) and `self.n` as an integer (`0..self.n + 2`,
+//!   indices, conditions, `match` scrutinees). Calls: a method calls earlier methods as
+//!   `self.prog_J(..)` (`self.prog_J::<4>(..)`, `self.prog_J::<T>(..)`); methods and
+//!   associated functions call associated functions as `Self::prog_J(..)` (or
+//!   `Params::prog_J(..)`), free programs as `Params::prog_J(..)`; free programs and
+//!   associated functions call methods taking `&self` as `Params::prog_J(prm, ..)` of a typed
+//!   local `let prm: &Params = &PARAMS;`, and methods taking `self` by value not at all.
+//!   grad differentiates method-call syntax on `self` only (`PARAMS.prog_J(..)` is refused,
+//!   "an array cannot be used here" at its array argument), and cannot tell `&PARAMS`, or a
+//!   local `p: Params`, from a float as a call's argument (FINDINGS.md). The table calls
+//!   `PARAMS.prog_K(..)` (`Params::prog_K(..)`) and its companions; the mirror is the free
+//!   `prog_K_dual(this: Params, ..)` (without `this` for an associated function) reading
+//!   `c(this.k)` and calling `prog_J_dual(this, ..)` (`prog_J_dual(PARAMS, ..)` for `prm`).
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Lits, Mode, Op, Rng, SCALE_ITEM, bin,
-    header, inverse_square_slope, render, same,
+    header, inverse_square_slope, literal, render, same,
 };
 use std::fmt::Write as _;
 
@@ -159,7 +182,7 @@ const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 
 /// `GRAD_FUZZ_CONST_GENERIC`, `GRAD_FUZZ_ARRAY_PATTERNS`, `GRAD_FUZZ_ARRAY_ASSIGNMENT`,
 /// `GRAD_FUZZ_LABELED_BLOCKS`, `GRAD_FUZZ_OPTION_PATTERNS`, `GRAD_FUZZ_NUM_TRAITS`,
 /// `GRAD_FUZZ_CLOSURES`, `GRAD_FUZZ_SUB_SLICES`, `GRAD_FUZZ_PASSTHROUGH`,
-/// `GRAD_FUZZ_REF_PARAMS` and `GRAD_FUZZ_ENUM_MODES`.
+/// `GRAD_FUZZ_REF_PARAMS`, `GRAD_FUZZ_ENUM_MODES` and `GRAD_FUZZ_METHODS`.
 ///
 /// From `array_patterns` on they are percentages of the programs: a program that uses a construct has it at
 /// one or more of its sites (a top-level segment now and then, more rarely a statement of a
@@ -229,6 +252,21 @@ pub struct Features {
     /// with the payload read as constants; the table passes `mode_of(n)`. Nobody calls such a
     /// program.
     pub enum_modes: u64,
+    /// Of the programs: methods of the module's constant struct `#[derive(Clone, Copy)] pub
+    /// struct Params { pub k: f64, pub scale: f64, pub n: usize }` (`pub const PARAMS:
+    /// Params`), in `#[differentiable] impl Params { .. }` blocks (one or more methods each,
+    /// which carry no attribute of their own) or, a quarter of the blocks, plain `impl Params`
+    /// blocks whose methods each carry `#[differentiable]`: `pub fn prog_K(&self, x0: f64, ..)
+    /// -> f64`, a fifth of them `self` by value and 15% associated functions `pub fn
+    /// prog_K(x0: f64, ..)`. Methods read `self.k` and `self.scale` as float constants
+    /// (`T::from_f64(self.k).unwrap()` in a generic one) and `self.n` as an integer (ranges
+    /// `0..self.n + 2`, indices, conditions), and call earlier methods as `self.prog_J(..)`
+    /// (`self.prog_J::<4>(..)`, `self.prog_J::<T>(..)`); associated functions are called as
+    /// `Self::prog_J(..)` or `Params::prog_J(..)`, and methods taking `&self` from free
+    /// programs and associated functions as `Params::prog_J(prm, ..)` of `let prm: &Params =
+    /// &PARAMS;` (see the module's documentation). The table calls `PARAMS.prog_K(..)`
+    /// (`Params::prog_K(..)`), and the mirror is the free `prog_K_dual(this: Params, ..)`.
+    pub methods: u64,
 }
 
 impl Features {
@@ -248,6 +286,7 @@ impl Features {
         passthrough: 0,
         ref_params: 0,
         enum_modes: 0,
+        methods: 0,
     };
 
     /// What the committed programs and the default campaign use.
@@ -266,6 +305,7 @@ impl Features {
         passthrough: 12,
         ref_params: 10,
         enum_modes: 10,
+        methods: 12,
     };
 }
 
@@ -333,6 +373,10 @@ enum Site {
 /// `array.get(..)` on a constant array, an `Option` source of the option patterns: grad reports
 /// "the array method `get` is not supported yet" (a grad limitation; see the report of issue 15).
 const OPTION_FROM_GET: bool = false;
+/// `*v` of an array behind a reference as the argument of a program taking `[f64; 4]`, beside
+/// `[v[0], v[1], v[2], v[3]]`: the expansion passes the reference, E0308 "expected `[f64; 4]`,
+/// found `&[f64; 4]`", also of a copy `let w = *v;` passed on (a grad bug: FINDINGS.md).
+const DEREF_ARRAY_ARGS: bool = false;
 /// A labeled block as a statement, `'b0: { if c { break 'b0; } .. }`, beside labeled blocks as
 /// values (grad rejected statements until the first runs found it).
 const LABELED_STATEMENTS: bool = true;
@@ -354,7 +398,76 @@ pub struct Shape {
     pub ref_x2: bool,
     /// A last parameter `mode: Mode`.
     pub mode: bool,
+    /// A method of the module's `Params`.
+    pub method: Option<Method>,
 }
+
+/// A program written as a method (or an associated function) of the module's `Params`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Method {
+    pub receiver: Receiver,
+    /// Opens an impl block of its own rather than joining the one of the method before it.
+    pub new_impl: bool,
+    /// The block it opens is a plain `impl Params` whose methods each carry
+    /// `#[differentiable]`, rather than a `#[differentiable] impl Params` (never for an
+    /// associated function, which needs the attribute on its block).
+    pub attribute_each: bool,
+}
+
+/// How a method takes `self`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receiver {
+    /// `&self`.
+    Ref,
+    /// `self` (`Params` is `Copy`).
+    Value,
+    /// No `self`: an associated function, called as `Self::prog_K(..)` in the impl and
+    /// `Params::prog_K(..)` outside it.
+    Assoc,
+}
+
+impl Method {
+    /// Takes `self`, and may read its fields.
+    fn has_self(self) -> bool {
+        self.receiver != Receiver::Assoc
+    }
+}
+
+/// The typed local through which a free program or an associated function calls a method
+/// that takes `&self`: `let prm: &Params = &PARAMS;` (grad cannot tell the type of `&PARAMS`
+/// as a call's argument), then `Params::prog_J(prm, ..)`.
+const PARAMS_LOCAL: &str = "prm";
+
+/// The module's constant struct, and the instance the table calls the methods on (with the
+/// values of [`SELF_FLOATS`] and [`SELF_N`]).
+fn params_items() -> String {
+    let [(_, k), (_, scale)] = SELF_FLOATS;
+    format!(
+        "
+    // A batch whose methods read no `self.n` (or no `self.k`) never reads it.
+    #[allow(dead_code)]
+    #[derive(Clone, Copy)]
+    pub struct Params {{
+        pub k: f64,
+        pub scale: f64,
+        pub n: usize,
+    }}
+
+    pub const PARAMS: Params = Params {{
+        k: {},
+        scale: {},
+        n: {SELF_N},
+    }};
+",
+        literal(k),
+        literal(scale)
+    )
+}
+
+/// `PARAMS.n`, the value of `self.n` in the methods.
+const SELF_N: usize = 2;
+/// `PARAMS.k` and `PARAMS.scale`, the float fields the methods read as constants.
+const SELF_FLOATS: [(&str, f64); 2] = [("self.k", 0.75), ("self.scale", 0.5)];
 
 /// How a program generic over its float type `T` is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1114,6 +1227,8 @@ struct Callee {
     by_ref: bool,
     /// Generic over its float type.
     float_generic: bool,
+    /// A method or an associated function of `Params`.
+    method: Option<Receiver>,
 }
 
 fn bound(mag: f64, slope: f64) -> Bound {
@@ -1226,6 +1341,17 @@ impl<'r> ProgGen<'r> {
         n.max = PROGRAM_N_MAX;
         n.active = false;
         env.push(n);
+        // A method reads `self.n`, an integer grad cannot see the type of (so no argument of
+        // a call, as a pattern's binding).
+        if shape.method.is_some_and(Method::has_self) {
+            let mut m = Var::new("self.n".to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
+            m.max = SELF_N;
+            m.active = false;
+            m.pending = false;
+            m.read = true;
+            m.bound_by_pattern = true;
+            env.push(m);
+        }
         ProgGen {
             rng,
             callees,
@@ -1258,6 +1384,11 @@ impl<'r> ProgGen<'r> {
 
     fn in_loop(&self) -> bool {
         !self.loops.is_empty()
+    }
+
+    /// A method that takes `self`, and may read its fields.
+    fn has_self(&self) -> bool {
+        self.shape.method.is_some_and(Method::has_self)
     }
 
     fn fresh(&mut self, prefix: &str) -> String {
@@ -1560,6 +1691,20 @@ impl<'r> ProgGen<'r> {
                 _ => {}
             }
         }
+        // A method's constant fields, now and then.
+        if self.has_self() {
+            for (text, value) in SELF_FLOATS {
+                if self.rng.percent(40) {
+                    leaves.push(Leaf {
+                        text: text.to_string(),
+                        bound: bound(value, 0.0),
+                        reads: Vec::new(),
+                        active: false,
+                        preferred: false,
+                    });
+                }
+            }
+        }
         let count = 1 + self.rng.below(3);
         for _ in 0..count {
             let a = self.rng.pick(&arrays);
@@ -1693,6 +1838,10 @@ impl<'r> ProgGen<'r> {
         let candidates: Vec<usize> = (0..self.callees.len())
             .filter(|&j| self.callees[j].cost * self.multiplier <= 0.4 * room)
             .filter(|&j| !generic || self.callees[j].float_generic)
+            // A method taking `self` by value is called through `self` only (a free program
+            // would pass a `Params`, which grad cannot tell from a float even in a typed
+            // local).
+            .filter(|&j| self.callees[j].method != Some(Receiver::Value) || self.has_self())
             .collect();
         if candidates.is_empty() {
             return None;
@@ -1748,6 +1897,8 @@ impl<'r> ProgGen<'r> {
             let small: Vec<&Leaf> = leaves
                 .iter()
                 .filter(|l| l.bound.mag <= 2.0 && !l.text.contains('[') && (l.active || !generic))
+                // Nor a field of `self`, whose type grad cannot see either.
+                .filter(|l| !l.text.starts_with("self."))
                 .filter(|l| !l.reads.iter().any(|&k| self.env[k].bound_by_pattern))
                 .collect();
             if roll < 15 {
@@ -1832,6 +1983,9 @@ impl<'r> ProgGen<'r> {
         let arg = match (callee.by_ref, self.env[a].reference) {
             (true, true) | (false, false) => an,
             (true, false) => format!("&{an}"),
+            (false, true) if DEREF_ARRAY_ARGS && !self.env[a].slice && self.rng.percent(50) => {
+                format!("*{an}")
+            }
             (false, true) => format!("[{an}[0], {an}[1], {an}[2], {an}[3]]"),
         };
         args.push(var(&arg));
@@ -1857,6 +2011,25 @@ impl<'r> ProgGen<'r> {
             format!("{}::<{ty}>", callee.name)
         } else {
             callee.name.clone()
+        };
+        // A method: `self.prog_J(..)` in a method, elsewhere `Params::prog_J(prm, ..)` (or
+        // `Self::prog_J(prm, ..)` in an associated function); an associated function:
+        // `Self::prog_J(..)` in the impl, `Params::prog_J(..)` outside it.
+        let in_impl = self.shape.method.is_some();
+        let name = match callee.method {
+            None => name,
+            Some(Receiver::Ref | Receiver::Value) if self.has_self() => format!("self.{name}"),
+            Some(receiver) => {
+                if receiver != Receiver::Assoc {
+                    args.insert(0, var(PARAMS_LOCAL));
+                }
+                let ty = if in_impl && self.rng.percent(70) {
+                    "Self"
+                } else {
+                    "Params"
+                };
+                format!("{ty}::{name}")
+            }
         };
         Some(Gen {
             expr: Expr::Call { name, args },
@@ -3026,6 +3199,10 @@ impl<'r> ProgGen<'r> {
         if self.shape.generic && self.rng.percent(30) {
             return ("0..N".to_string(), 3, 4);
         }
+        // A method's `self.n`.
+        if self.has_self() && self.rng.percent(15) {
+            return ("0..self.n + 2".to_string(), SELF_N + 1, SELF_N + 2);
+        }
         match self.rng.below(10) {
             0 | 1 => (format!("0..{l}"), l - 1, l),
             2 | 3 => {
@@ -3632,6 +3809,9 @@ impl<'r> ProgGen<'r> {
                     (format!("0..{name}"), max - 1, max, false)
                 };
             }
+        }
+        if self.has_self() && self.rng.percent(10) {
+            return ("0..self.n + 2".to_string(), SELF_N + 1, SELF_N + 2, true);
         }
         let l = 3 + self.rng.below(4);
         match self.rng.below(12) {
@@ -6252,8 +6432,16 @@ fn params(mode: Mode, shape: Shape) -> String {
         (true, false) => format!("&[{ty}; 4]"),
         (false, false) => format!("[{ty}; 4]"),
     };
-    let mode = if shape.mode { ", mode: Mode" } else { "" };
-    format!("{xs}, v: {v}, n: usize{mode}")
+    let mode_param = if shape.mode { ", mode: Mode" } else { "" };
+    // A method's receiver; its mirror takes the struct as a constant (`_this` where unread:
+    // see `write_dual`).
+    let receiver = match (shape.method.map(|m| m.receiver), mode) {
+        (None | Some(Receiver::Assoc), _) => "",
+        (Some(_), Mode::Dual) => "this: Params, ",
+        (Some(Receiver::Value), _) => "self, ",
+        (Some(Receiver::Ref), _) => "&self, ",
+    };
+    format!("{receiver}{xs}, v: {v}, n: usize{mode_param}")
 }
 
 /// The bounds of a program generic over its float type: num-traits' alone, which has no
@@ -6271,10 +6459,13 @@ fn generics(shape: Shape) -> String {
     }
 }
 
-/// The `where` clause of a program generic over its float type, if it has one.
-fn where_clause(shape: Shape) -> String {
+/// The `where` clause of a program generic over its float type, if it has one, for a
+/// signature indented by `pad`.
+fn where_clause(shape: Shape, pad: &str) -> String {
     match shape.float_generic {
-        Some(f) if f.where_clause => format!("\n    where\n        T: {FLOAT_BOUNDS},\n   "),
+        Some(f) if f.where_clause => {
+            format!("\n{pad}where\n{pad}    T: {FLOAT_BOUNDS},\n{}", &pad[1..])
+        }
         _ => String::new(),
     }
 }
@@ -6418,6 +6609,18 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
         });
         let ref_x2 = !tuple && roll(&mut rng, features.ref_params);
         let mode = roll(&mut rng, features.enum_modes);
+        let method = roll(&mut rng, features.methods).then(|| {
+            let receiver = match rng.below(100) {
+                0..15 => Receiver::Assoc,
+                15..35 => Receiver::Value,
+                _ => Receiver::Ref,
+            };
+            Method {
+                receiver,
+                new_impl: rng.percent(40),
+                attribute_each: receiver != Receiver::Assoc && rng.percent(25),
+            }
+        });
         let uses = Uses {
             patterns: roll(&mut rng, features.array_patterns),
             assignment: roll(&mut rng, features.array_assignment),
@@ -6436,6 +6639,7 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
             float_generic,
             ref_x2,
             mode,
+            method,
         };
         let mut g = ProgGen::new(&mut rng, &callees, shape, features, uses);
         let (stmts, tail, result) = g.program();
@@ -6469,6 +6673,7 @@ fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTre
                 cost,
                 by_ref: shape.by_ref,
                 float_generic: float_generic.is_some(),
+                method: method.map(|m| m.receiver),
             });
         }
     }
@@ -6505,6 +6710,7 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
             || shape.float_generic.is_some()
             || shape.ref_x2
             || shape.mode
+            || shape.method.is_some()
         {
             let _ = writeln!(dual, "{}", table_entry(k, shape));
         } else if shape.by_ref {
@@ -6536,13 +6742,18 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
 /// module `random_programs_plain`, without the attribute), every literal of a program generic
 /// over its float type a `T` already: an error there is the generator's.
 pub fn render_plain_functions(what: &str, trees: &[ProgramTree], scale: bool) -> String {
-    render_functions(what, trees, scale, true)
+    let text = render_functions(what, trees, scale, true)
         .replace(
             "pub mod random_programs {",
             "#[allow(dead_code)]\npub mod random_programs_plain {",
         )
-        .replace("    #[differentiable]\n", "")
-        .replace("    use grad::differentiable;\n", "")
+        .replace("    use grad::differentiable;\n", "");
+    let mut plain = String::new();
+    for line in text.lines().filter(|l| l.trim() != "#[differentiable]") {
+        plain.push_str(line);
+        plain.push('\n');
+    }
+    plain
 }
 
 /// The module `random_programs` of the functions `trees`.
@@ -6551,8 +6762,36 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
     functions.push_str("#[rustfmt::skip]\n");
     functions.push_str(ALLOWS);
     functions.push_str("pub mod random_programs {\n    use grad::differentiable;\n");
+    // The methods in impl blocks, each where its first method would be: a method joins the
+    // block of the method before it unless it opens one of its own (or it is an associated
+    // function and the block's methods carry the attribute each).
+    let mut blocks: Vec<(bool, Vec<&ProgramTree>)> = Vec::new();
     for tree in trees {
-        write_function(&mut functions, tree, plain);
+        let Some(m) = tree.shape.method else {
+            continue;
+        };
+        match blocks.last_mut() {
+            // An associated function needs the attribute on its block.
+            Some((each, block)) if !m.new_impl && (m.has_self() || !*each) => block.push(tree),
+            _ => blocks.push((m.attribute_each, vec![tree])),
+        }
+    }
+    for tree in trees {
+        if tree.shape.method.is_none() {
+            write_function(&mut functions, tree, plain, 1, true);
+            continue;
+        }
+        let Some((each, block)) = blocks.iter().find(|(_, b)| b[0].name == tree.name) else {
+            continue;
+        };
+        if !each {
+            functions.push_str("\n    #[differentiable]");
+        }
+        functions.push_str("\n    impl Params {");
+        for method in block {
+            write_function(&mut functions, method, plain, 2, *each);
+        }
+        functions.push_str("    }\n");
     }
     if scale {
         let _ = write!(functions, "{SCALE_ITEM}");
@@ -6568,6 +6807,9 @@ fn render_functions(what: &str, trees: &[ProgramTree], scale: bool, plain: bool)
     }
     if trees.iter().any(|t| t.shape.mode) {
         functions.push_str(MODE_ITEMS);
+    }
+    if trees.iter().any(|t| t.shape.method.is_some()) {
+        functions.push_str(&params_items());
     }
     functions.push_str("}\n");
     functions
@@ -6602,10 +6844,15 @@ const MODE_ITEMS: &str = "
     }
 ";
 
-/// The `PROGRAMS` entry of a program over a slice or a tuple, or const generic: closures
-/// that take the table's arguments, and give its gradient shape (the slice's gradient is a
-/// `Vec`, the tuple's a tuple).
+/// The `PROGRAMS` entry of a program over a slice or a tuple, or const generic, or a method:
+/// closures that take the table's arguments, and give its gradient shape (the slice's gradient
+/// is a `Vec`, the tuple's a tuple); a method is called on `PARAMS`, its mirror with `PARAMS`.
 fn table_entry(k: &str, shape: Shape) -> String {
+    let (on, this) = match shape.method.map(|m| m.receiver) {
+        None => ("", ""),
+        Some(Receiver::Assoc) => ("Params::", ""),
+        Some(_) => ("PARAMS.", "PARAMS, "),
+    };
     let g = match (shape.generic, shape.float_generic) {
         (true, _) => "::<4>",
         (false, Some(_)) => "::<f64>",
@@ -6635,36 +6882,56 @@ fn table_entry(k: &str, shape: Shape) -> String {
     // A program generic over its float type, differentiated in `f32` too.
     let value_and_grad32 = if shape.float_generic.is_some() {
         format!(
-            "Some(|x0, x1, x2, v, n| {{\n                let (y, g) = {k}_value_and_grad::<f32>({args});\n                (y, {gradient})\n            }})"
+            "Some(|x0, x1, x2, v, n| {{\n                let (y, g) = {on}{k}_value_and_grad::<f32>({args});\n                (y, {gradient})\n            }})"
         )
     } else {
         "None".to_string()
     };
     format!(
         "        Program {{\n            name: \"{k}\",\n            \
-         primal: |x0, x1, x2, v, n| {k}{g}({args}),\n            \
-         grad: |x0, x1, x2, v, n| {{\n                let g = {k}_grad{g}({args});\n                {gradient}\n            }},\n            \
-         value_and_grad: |x0, x1, x2, v, n| {{\n                let (y, g) = {k}_value_and_grad{g}({args});\n                (y, {gradient})\n            }},\n            \
-         vjp: |x0, x1, x2, v, n, u| {{\n                let g = {k}_vjp{g}({args}, u);\n                {gradient}\n            }},\n            \
-         dual: |x0, x1, x2, v, n, margin| {k}_dual{dg}({args}, margin),\n            \
+         primal: |x0, x1, x2, v, n| {on}{k}{g}({args}),\n            \
+         grad: |x0, x1, x2, v, n| {{\n                let g = {on}{k}_grad{g}({args});\n                {gradient}\n            }},\n            \
+         value_and_grad: |x0, x1, x2, v, n| {{\n                let (y, g) = {on}{k}_value_and_grad{g}({args});\n                (y, {gradient})\n            }},\n            \
+         vjp: |x0, x1, x2, v, n, u| {{\n                let g = {on}{k}_vjp{g}({args}, u);\n                {gradient}\n            }},\n            \
+         dual: |x0, x1, x2, v, n, margin| {k}_dual{dg}({this}{args}, margin),\n            \
          value_and_grad32: {value_and_grad32},\n        }},",
         dg = if shape.generic { "::<4>" } else { "" },
     )
 }
 
-fn write_function(functions: &mut String, tree: &ProgramTree, plain: bool) {
+/// A program at `indent` (1 in the module, 2 in an impl block), with `#[differentiable]` if
+/// `attribute` (not in a block that carries it).
+fn write_function(
+    functions: &mut String,
+    tree: &ProgramTree,
+    plain: bool,
+    indent: usize,
+    attribute: bool,
+) {
     let (name, stmts, tail) = (&tree.name, &tree.stmts, &tree.tail);
     let mode = primal_mode(tree.shape, plain);
+    let pad = "    ".repeat(indent);
+    let mut body = String::new();
+    render_stmts(stmts, mode, indent + 1, &mut body);
+    let _ = writeln!(body, "{pad}    {}\n{pad}}}", render(tail, mode));
+    let attribute = if attribute {
+        format!("{pad}#[differentiable]\n")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         functions,
-        "\n    #[differentiable]\n    pub fn {name}{}({}) -> {}{} {{",
+        "\n{attribute}{pad}pub fn {name}{}({}) -> {}{} {{",
         generics(tree.shape),
         params(mode, tree.shape),
         float_type(mode),
-        where_clause(tree.shape)
+        where_clause(tree.shape, &pad)
     );
-    render_stmts(stmts, mode, 2, functions);
-    let _ = writeln!(functions, "        {}\n    }}", render(tail, mode));
+    // The typed local through which it calls methods that take `&self`.
+    if body.contains(&format!("({PARAMS_LOCAL}, ")) {
+        let _ = writeln!(functions, "{pad}    let {PARAMS_LOCAL}: &Params = &PARAMS;");
+    }
+    functions.push_str(&body);
 }
 
 fn write_dual(dual: &mut String, tree: &ProgramTree) {
@@ -6672,16 +6939,21 @@ fn write_dual(dual: &mut String, tree: &ProgramTree) {
     let mut body = String::new();
     render_stmts(stmts, Mode::Dual, 2, &mut body);
     let _ = writeln!(body, "        {}\n    }}", render(tail, Mode::Dual));
+    // A method's integer conditions and ranges read `self.n`, the mirror's `this.n`.
+    let body = body.replace("self.", "this.");
     let margin = if body.contains("margin") {
         "margin"
     } else {
         "_margin"
     };
+    let mut params = params(Mode::Dual, tree.shape);
+    if !body.contains("this") {
+        params = params.replace("this: Params", "_this: Params");
+    }
     let _ = writeln!(
         dual,
-        "\n    pub fn {name}_dual{}({}, {margin}: &Cell<f64>) -> Dual64 {{",
+        "\n    pub fn {name}_dual{}({params}, {margin}: &Cell<f64>) -> Dual64 {{",
         dual_generics(tree.shape),
-        params(Mode::Dual, tree.shape)
     );
     dual.push_str(&body);
 }
@@ -6739,8 +7011,14 @@ impl Reducer {
             Expr::Bin(_, a, b) => vec![(**a).clone(), (**b).clone()],
             Expr::Method { args, .. } => args.clone(),
             Expr::PowI { base, .. } => vec![(**base).clone()],
-            // The float arguments; the array and the count are not floats.
-            Expr::Call { args, .. } => args.iter().take(3).cloned().collect(),
+            // The float arguments; the array and the count are not floats, nor the struct
+            // `prm` a method is called with.
+            Expr::Call { args, .. } => args
+                .iter()
+                .filter(|a| !matches!(a, Expr::Var(name) if name == PARAMS_LOCAL))
+                .take(3)
+                .cloned()
+                .collect(),
         };
         if self.hit() {
             *e = Expr::Lit(0.5);
@@ -7179,8 +7457,14 @@ impl ProgramTree {
         let mut copy = self.clone();
         let mut note = |e: &mut Expr| {
             if let Expr::Call { name, .. } = e {
-                // `prog_3::<4>` calls `prog_3`.
-                let name = name.split("::<").next().unwrap_or_default().to_string();
+                // `prog_3::<4>`, `self.prog_3`, `Self::prog_3` and `Params::prog_3` call
+                // `prog_3`.
+                let name = name.split("::<").next().unwrap_or_default();
+                let name = ["self.", "Self::", "Params::"]
+                    .iter()
+                    .find_map(|p| name.strip_prefix(p))
+                    .unwrap_or(name)
+                    .to_string();
                 if !names.contains(&name) {
                     names.push(name);
                 }

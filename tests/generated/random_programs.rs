@@ -8,9659 +8,9420 @@ pub mod random_programs {
     use grad::differentiable;
 
     #[differentiable]
-    pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = x2.atan();
-        let mut s1 = (f64::max(x1, s0) * v[2]).sin() * 2.0;
-        let mut s2 = f64::cos(f64::min(x0.abs(), v[n % 4] / (s0 * s0 + 0.5))) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| q + p * q).sum::<f64>();
-        let mut m5 = 0;
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let v7 = match i {
-                0..=2 => {
-                    let v6 = (v[3].powi(2) + 0.5).atan2(v4);
-                    f64::powi((s2.tanh() + 2.0).cbrt().powi(2) + 1.0, -2) + v6.tanh()
-                }
-                3 => (v4.cos() * 0.9).acos(),
-                _ => {
-                    s2 = (s2 * 0.5 + (v4 * v4 + 0.5).sqrt() * 0.5).tanh();
-                    (f64::tanh(fi) * 0.9).acos()
-                }
-            };
-            let v8 = v4.to_degrees() * 0.01;
-            s1 = (s1 * 0.5 + f64::asinh(s0) * 0.5).tanh();
-            if f64::tanh(s0) >= -0.5 {
-                m5 += 1;
-            }
-            s2 = s2.mul_add(0.6, (f64::sin(v7) - v8.cos()).cos() * 0.02);
-        }
-        match m5 {
-            PHASE_A if n > 3 => {
-                acc3 += x2.max(v[(m5 + n) % 4]).cos();
-                s2 = f64::mul_add(s2, 0.8, f64::cos(3.0_f64.min(f64::recip(f64::powi(v[n % 4], 2) + 0.5))) * 0.1);
-            }
-            g if g > 1 => {
-                acc3 += 0.25 * f64::ln_1p(f64::sin(v4) * 0.5).atan().tanh();
-            }
-            _other => {
-                acc3 += f64::exp(x0.sin()).atan().sin();
-                if m5 % 3 == 1 && (v4 * v4 + 2.0).sqrt() > v[(m5 + n) % 4] {
-                    let v9 = v4.max(*x2);
-                    s1 = (s1 * 0.75 + v9.cos() * 0.01).sin();
-                }
-            }
-        }
-        let mut k10 = 0;
-        while k10 < n {
-            k10 += 1;
-            let v11 = (x2.powi(2) + 1.0).powf(f64::tanh(v[m5 % 4]));
-            let v12 = (f64::powi(v4, 2) + 1.0).recip();
-            s2 = f64::mul_add(s2, 0.8, f64::sqrt(v12.powi(2) + 0.5).cos() * 0.25);
-            acc3 -= v11.sin().tanh() * 0.25;
-        }
-        let mut a13 = [0.0; 4];
-        for i in 0..n {
-            a13[i % 4] = a13[i % 4] * 0.75 + s0.sin().tanh() * 0.25;
-            s0 = s0 * 0.5 + f64::sin(x1 + s1) * 0.25;
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            a13 = [f64::cos(f64::exp(s0.cos()).max(f64::tanh(a13[0]).exp())) * 0.25, a13[2].mul_add(0.8, f64::cos(v4).cos() * 0.2), f64::mul_add(a13[1], 0.6, f64::cos(s2.cos().exp2()) * 0.25), 0.1 * (*x2 * *x2 + 0.5).ln().cos() + 0.75 * a13[3]];
-        }
-        let mut a14 = [0.0; 4];
-        for i in 0..n {
-            a14[i % 4] += (x1.cos() * 1.2).tan().sin().sin() * 0.5;
-            s2 = s2 * 0.5 + (x1 * x1 + 1.0).powi(-1) * 0.1;
-        }
-        a14 = [a14[2], a14[3], 0.02 * f64::cos(x0.powi(3)) + 0.6 * a14[1], (a14[0] * 0.75 + (v4 * v4 + 1.0).recip().cos() * 0.02).tanh()];
-        s0 - s1 - s2 - acc3 - a13[1].cos() + a14[1] + v[2].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_1<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T {
-        let mut s0 = x1;
-        let mut s1: T = T::tan(x0.tanh() * T::from_f64(1.2).unwrap()).sin() * 2.0;
-        let mut s2 = x0.tanh();
-        let mut acc3: T = 0.0;
-        for i in (1..=4).step_by(2) {
-            match n + i {
-                0 => {
-                    acc3 = acc3 + (x1.clamp(-1.5, 1.0).powi(2) + 1.0).log(2.0).sin();
-                }
-                g if g > 1 => {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (s2.powi(2) + 1.0).atan2(s0).cos() * 0.1);
-                }
-                _ => {
-                    let v4 = s0;
-                    acc3 = acc3 + T::sin(-x0.cos());
-                    acc3 = acc3 - v4.tanh();
-                }
-            }
-            match n {
-                MODE_B if n < 4 => {
-                    s2 = s2 * T::from_f64(0.5).unwrap() + (v[2] - v[3]).cos() * T::from_f64(0.25).unwrap();
-                    let v5 = (T::powi(*x2, 2) + 2.0).acosh() - x2.cos();
-                    acc3 = acc3 + v5.cos();
-                }
-                MODE_C => {
-                    let v6 = v[3] + s1;
-                    s2 = s2 * 0.6;
-                    s2 = s2 + 0.2 * T::cos(s2 - s0);
-                    s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::cos(v6.cos());
-                }
-                4 => {
-                    let v7 = s1.powi(2);
-                    s2 = T::mul_add(s2, T::from_f64(0.5).unwrap(), (s2 + *x2).sin() * T::from_f64(0.25).unwrap());
-                    acc3 = acc3 + T::tanh(v7);
-                }
-                _ => {
-                    s1 = T::from_f64(0.5).unwrap() * s1 + 0.1 * T::sin(v[i % 4] * v[i % 4]);
-                    s2 = (s2 * T::from_f64(0.5).unwrap() + s2.sin() * T::from_f64(0.5).unwrap()).tanh();
-                }
-            }
-            let v8 = (v[2].powi(2) + 1.0).cbrt() * (T::powi(v[n % 4], 2) + 1.0).log2();
-            s0 = 0.6 * s0 + 0.2 * ((-s1) * 2.0).cos();
-            s0 = (s0 * T::from_f64(0.75).unwrap() + v8.sin() * T::from_f64(0.02).unwrap()).tanh();
-        }
-        for _ in (0..5).rev() {
-            let mut m9: T = 1.0;
-            for j in 0..n {
-                let c10 = if v[1] + v[j % 4] > -T::from_f64(0.5).unwrap() {
-                    s2 + *x2 + v[j % 4]
-                } else {
-                    *x2 * T::from_f64(0.75).unwrap()
-                };
-                m9 = T::min(m9, c10);
-            }
-            acc3 = acc3 + m9.tanh() * T::from_f64(0.4).unwrap();
-            acc3 = acc3 + T::cos((T::powi(s1, 2) + 2.0).ln()) * T::from_f64(0.4).unwrap();
-        }
-        let mut m11 = s2.hypot(v[1]).cos();
-        for i in 1..4 {
-            m11 = T::max(m11, *x2 + s1 + v[(i + n) % 4]);
-        }
-        s0 = (s0 * 0.6 + m11.sin() * 0.01).tanh();
-        'l4: for i in 0..n {
-            s1 = s1 * 0.6 + (x0 * T::cos(*x2).exp2()).sin() * T::from_f64(0.05).unwrap();
-            let mut m12 = T::neg_infinity();
-            for j in 0..=i {
-                let c13 = if (T::from_f64(0.5).unwrap() - v[j % 4]) * (s1 * *x2) >= 0.0 {
-                    v[j % 4] / (v[j % 4] * v[j % 4] + 1.0) + (x1 + 1.0)
-                } else {
-                    v[j % 4]
-                };
-                m12 = m12.max(c13);
-            }
-            s2 = (s2 * T::from_f64(0.5).unwrap() + T::sin(m12) * 0.1).tanh();
-            s1 = T::mul_add(s1, 0.6, s1.cos() * T::from_f64(0.4).unwrap());
-            let mut k14 = 0;
-            while k14 < n + 1 && x1.sin().exp() >= m11 {
-                k14 += 1;
-                let v15: T = m11;
-                s0 = (s0 * 0.6 + v15 * s0 * T::from_f64(0.05).unwrap()).tanh();
-                match n + k14 {
-                    MODE_A => {
-                        s1 = (s1 * 0.6 + (m12 * m12 + T::from_f64(0.5).unwrap()).cbrt() * T::from_f64(0.02).unwrap()).sin();
-                        acc3 = acc3 - T::from_f64(0.02).unwrap() * T::cos(T::powi((m11.cos() + 2.0).cbrt(), 3));
-                    }
-                    1..=3 => {
-                        s2 = (s2 * T::from_f64(0.8).unwrap() + T::from_f64(1.5_f64).unwrap().copysign(s2) * 1.0).tanh();
-                        s1 = s1.mul_add(T::from_f64(0.8).unwrap(), (s1 * s1).cos() * T::from_f64(0.05).unwrap());
-                    }
-                    6 => {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * T::tanh(s0).exp_m1().tanh();
-                        continue 'l4;
-                    }
-                    _ => {
-                        let v16 = (s1.powi(2) + 1.0).log(2.0).atan();
-                        s2 = s2 * 0.6;
-                        s2 = s2 + T::from_f64(0.25).unwrap() * v16.tanh().tanh();
-                    }
-                }
-            }
-        }
-        if !(n == 5) {
-            return x2.powi(3).abs();
-        }
-        x2.cos() - T::tanh(s0) + s1 * T::from_f64(0.25).unwrap() - s2 * T::from_f64(0.75).unwrap() + acc3.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[n % 4] * std::f64::consts::FRAC_PI_4, 2) + 0.5).ln();
+    pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::hypot(*x2, x0).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        if !(n % 3 == 1 && x0 * x1 >= 1.0) {
-            s0 = (s0 * 0.6 + (x2.tanh() * 2.0).cosh() * 0.05).sin();
-        } else if f64::copysign(1.5_f64, x2) < x1.sin() {
-            acc1 -= f64::sin(f64::atan(s0));
-            if f64::to_radians(x1) >= x2.atan2(acc1.powi(2) + 0.5) {
-                let [_, b2, b3, b4] = *v;
-                s0 = (s0 * 0.8 + b2.tanh() * 0.2).tanh();
-                s0 = (s0 * 0.5 + (f64::cos(b3) + b4.cos()) * 0.25).sin();
-            } else {
-                let v5 = f64::sqrt((v[n % 4] / (x2.cos() + 2.0)).powi(2) + 0.5);
-                acc1 += v5.cos();
-            }
+        let mut m2: f64 = -0.5;
+        for i in 0..6 {
+            m2 = f64::mul_add(v[(i + n) % 4], v[i % 4], x1).min(m2);
         }
-        let mut m6 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            let v7 = match i {
-                0 | 2 => 0.8 * v[n % 4],
-                3..=4 => {
-                    let x2 = f64::asinh(x2);
-                    (fi / (s0.tanh() + 2.0)).atan() + f64::tanh(x2)
-                }
-                5 => f64::cos((v[0] * v[0] + 0.5).recip()),
-                _ => f64::min(v[3], v[n % 4] + s0),
+        s0 = f64::mul_add(s0, 0.6, f64::cos(f64::cos(m2)) * 0.05);
+        let mut k3 = 0;
+        let v12 = loop {
+            k3 += 1;
+            let [b4, _, b5] = [v[k3 % 4] * v[k3 % 4], f64::sin(m2.tanh().exp()).exp(), x1];
+            let v6 = match k3 {
+                MODE_A => x2.copysign(b5),
+                MODE_B | MODE_D => x0 - 0.65,
+                4 => s0 + b5,
+                _ => 2.0_f64.hypot(v[0]),
             };
-            if n < m6 && x0.powi(3) + (x0 - s0) > (s0 * s0 + 1.0).cbrt() {
-                acc1 -= 0.25 * ((x2 + v7).powi(2) + 1.0).recip();
-                break;
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                let [b8, b9, b10, b11] = *v;
+                acc1 += f64::log2(f64::powi(b9.sin(), 2) + 1.0).cos() * 0.05;
+                s0 = f64::mul_add(s0, 0.5, (b8.sin() - b10.cos() + f64::tanh(b11)).sin() * 0.1);
             }
-            let v10 = match i % 2 {
-                0 => {
-                    let v8 = x2 * v[n % 4];
-                    s0 = 0.6 * s0 + 0.1 * v8.sin();
-                    v8.tanh()
-                }
-                _other => {
-                    let v9 = (v7 / (v[m6 % 4].cos() + 2.0)).min(x0);
-                    acc1 -= 0.25 * f64::sin(fi / 1.5);
-                    -(v9 * v9 + 1.0).cbrt()
-                }
-            };
-            if m6 % 2 == 0 {
-                m6 += 1;
+            s0 = f64::mul_add(s0, 0.8, (x0 * m2).sin() * 0.02);
+            if k3 >= 6 || v6 < 0.0 {
+                break x1.tanh();
             }
-            s0 = (s0 * 0.75 + f64::acos((v7 / 3.0).tanh() * 0.9) * 0.05).sin();
+            s0 *= 0.8;
+            s0 += 0.02 * (b4.cos() - b5.tanh()).cos();
+        };
+        if x1 <= 0.5 || k3 < 1 {
+            return f64::recip(f64::powi(v[k3 % 4], 2) + 0.5);
+        }
+        if v12 <= f64::asin(v[k3 % 4].tanh() * 0.9) {
+            acc1 += (x0 * x0 + 1.0).sqrt().tanh();
+        } else if SCALE + *x2 < 0.5 {
+            acc1 -= v12 / (v12 * v12 + 1.5) - 0.75;
+        } else {
             s0 *= 0.6;
-            s0 -= 0.02 * v10.tanh().tanh();
+            s0 -= 0.02 * f64::acosh(s0 * s0 + 2.0).sin();
         }
-        let c11 = m6 as f64;
-        let v14 = if x2.tanh().exp_m1() < acc1 {
-            for _ in 0..v.len() {
-                let mut m12 = f64::INFINITY;
-                for &u in v.iter() {
-                    m12 = (u * u).min(m12);
-                }
-                acc1 += 0.25 * (m12 + c11).max(c11 / (x1 * x1 + 0.5)).sin();
-            }
-            v[m6 % 4].powi(2)
-        } else if m6 == 2 && x2.atan() < -0.5 {
-            for _ in (1..=3).step_by(2) {
-                let mut m13 = f64::log10(c11 * c11 + 1.0);
-                for j in 0..4 {
-                    m13 = (f64::powi(s0, 3) / (v[(j + n) % 4] * v[(j + n) % 4] * (v[(j + n) % 4] * v[(j + n) % 4]) + 0.5)).max(m13);
-                }
-                acc1 += 0.25 * m13.cos().cos();
-                acc1 += ((-s0) / ((f64::tanh(s0) + 2.0).cbrt().powi(2) + 0.5)).cos();
-                s0 = s0.mul_add(0.5, (x0.powi(2) + 1.0).log10().powi(2) * 0.75);
-            }
-            f64::max(s0, x2)
-        } else {
-            return 1.25 - x1
-        };
-        let v15 = v.iter().map(|&p| (-c11) + p.sin()).sum::<f64>();
-        s0.tanh() + acc1.tanh() - v14.cos() + v15.sin()
+        let f13 = |t: f64| t.cos().max(s0);
+        let v14 = v.iter().cloned().map(f13).sum::<f64>();
+        acc1 + v14
     }
 
     #[differentiable]
-    pub fn prog_3<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.max(v[n % 4]);
-        let mut s1: f64 = s0;
-        let mut s2 = (x2 + x0 + s0).sin() * 2.0;
+    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::clamp(v[n % 4], v[n % 4].cos() - 1.5, f64::cos(x0) + 1.5).tanh() * 2.0;
+        let mut s1 = ((f64::cos(x1) * 0.9).asin() + x2 * x0).cos() * 2.0;
+        let mut s2 = f64::asinh(x1);
         let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = f64::tanh(v[i]);
-            s1 = (s1 * 0.6 + (s1 - x0) * 0.2).tanh();
+        let v4 = f64::powf(3.0_f64, v[n % 4].max(v[3]).sin());
+        let f5 = |t: f64| (x1 * x1 + 0.5).atan2(s0) + t * 0.5;
+        let v6 = v.iter().cloned().map(f5).sum::<f64>();
+        for _ in 0..3 {
+            acc3 -= 0.25 * (f64::exp2(f64::cos(s1)) / ((x0.cos() * 1.2).tan().powi(2) + 1.0)).tanh();
+            acc3 -= 0.5 * (x1 * x1 + 1.0).log2().tanh();
         }
-        let mut k5 = 0;
-        while k5 < 6 && f64::log(3.0_f64, x1.powi(2) + 2.0) < -0.5 {
-            k5 += 1;
-            s0 = f64::mul_add(s0, 0.8, (s1 / (f64::tanh(s0) + 2.0)).sin() * 0.05);
-            let v8 = match k5 {
-                0..=1 => ((x0 - x1).powi(2) + 2.0).sqrt(),
-                2 | 4 => a4[k5 % 4].sin(),
-                5 => {
-                    let v6 = (s1 * s1 + 2.0).ln();
-                    acc3 += f64::sin((a4[k5 % 4] * a4[k5 % 4] + 1.0).log2()) * 0.25;
-                    v6 * v6
-                }
-                _ => {
-                    let v7 = (f64::sin(s0) * 1.5).cosh();
-                    f64::cbrt(f64::sin(a4[n % 4]) + 2.0) - v7
-                }
-            };
-            s2 = 0.6 * s2 + 0.1 * v8.tanh();
-        }
-        let [b9, b10, b11, b12] = *v;
-        let v13 = a4.iter().take(2).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v14 = if b9.sin() + (x2.cos() + 2.0).cbrt() < (v13 * v13 + 1.0).atan2(b10) {
-            s0 = (s0 * 0.75 + prog_2(b12, f64::cos(f64::log(f64::powi(s0, 2) + 1.0, acc3 * acc3 + 2.0)).cos(), s0, v, k5) * 0.005).sin();
-            v13.cos().exp() / ((s2 / (x1 * x1 + 1.5)).cos() + 2.0)
-        } else if b12.sin() > -0.5 {
-            f64::tanh(x1)
-        } else {
-            x1.sin()
-        };
-        s0 + s1 + s2 + acc3 * 1.5 - b11 * 0.75 + v14.sin()
+        let a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let f8 = |t: f64| f64::sqrt(v4 * v4 + 0.5) + t * 0.5;
+        let v9 = v.iter().map(|&p| f8(p)).sum::<f64>();
+        let v10 = f8(v[1]);
+        s0 = 0.75 * s0 + 0.01 * f64::clamp(v9.sin(), x0.tanh().cos() - 1.5, f64::tanh(v10.asinh()) + 1.5).cos();
+        s1 = (s1 * 0.5 + f64::sqrt((f64::tanh(x0) * 0.5).ln_1p().powi(2) + 0.5) * 0.5).sin();
+        s2 = s2 * 0.75 + (f64::sqrt(v4 * v4 + 0.5) + x1.cos()).tanh() * 0.05;
+        s0.cos() + s1 * 1.5 - s2.cos() + acc3 - f64::sin(v6) - f64::tanh(a7[1]) + f64::tan((-x1).cos() * 1.2)
     }
 
     #[differentiable]
-    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::ln_1p(x0 * x0);
-        let mut s2 = (x1 * v[0]).tanh() * 2.0;
-        let mut s3 = -x2;
-        let mut acc4: f64 = 0.0;
-        for i in (1..=3).step_by(2) {
-            s3 = f64::mul_add(s3, 0.75, f64::acosh(s3 * s3 + 2.0).tanh() * 0.1);
-            if prog_2(w0[i].cos(), s2, x0, v, n) < 1.0 {
-                break;
-            }
-            let v5 = prog_2(s2, 0.5, s3, v, i);
-            acc4 -= 0.05 * v5.sin().sin();
-        }
-        let mut k6 = 0;
-        while k6 < 6 && w0[3] * x2 < -1.0 {
-            k6 += 1;
-            acc4 += 0.25 * (x0 / (s1.tanh() + 2.0)).sin();
-            let v7 = f64::asin(s1.tanh() * 0.9) * (x2 + s1);
-            acc4 -= 0.25 * f64::tanh(f64::cos(v7));
-        }
-        let mut a8 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = i as f64;
-            a8[i % 4] = a8[i % 4] * 0.5 + 2.0_f64.powf((f64::cos(fi) * 1.2).tan().sin()).cos() * 0.5;
-        }
-        let mut k9 = 0;
-        let v10 = loop {
-            k9 += 1;
-            if !(k6 == 6) {
-                let x2 = f64::ln_1p(x2 * x2);
-                s3 = s3 * 0.6 + f64::sin(x0) * 0.4;
-                match k9 % 2 {
-                    MODE_B => {
-                        break w0[k9 % 4] - s2;
-                    }
-                    _other => {
-                        s2 *= 0.5;
-                        s2 -= 0.25 * f64::exp2(x0.sin()).tanh();
-                        if w0[3] * x2 >= s1 {
-                            acc4 += 0.4 * (x1 / ((f64::tanh(s2) * 0.9).acos().powi(2) + 0.5)).cos();
-                            break x1.tanh().exp_m1();
-                        }
-                    }
-                }
-            } else {
-                s3 *= 0.5;
-                s3 -= 0.5 * (f64::cos(a8[k9 % 4]) * 0.5).ln_1p().cos().sin();
-                acc4 += 0.4 * f64::atan(x0).cos();
-            }
-            if x2.powi(3) <= 0.5 {
-                acc4 += 0.4 * f64::sin(a8[2].asinh());
-                s3 = f64::mul_add(s3, 0.8, w0[k9 % 4].cos() * 0.2);
-                if f64::sin(f64::atan2(s2 * s2 + 0.5, a8[k9 % 4])) >= 0.25 {
-                    s2 = 0.8 * s2 + 0.2 * f64::asinh(x2).cos();
-                    break f64::exp2(v[k6 % 4].tanh()).cos();
-                }
-            }
-            s1 = (s1 * 0.6 + s1.max(x1) * 0.4).sin();
-            if k9 >= 5 || (f64::cos(a8[1] * s1) + 2.0).cbrt() <= x0 {
-                break (f64::sin(v[k9 % 4]) * 0.9).acos().cos();
-            }
-        };
-        w0[2] * 1.5 + s1 - f64::sin(s2) + s3 * 0.25 + f64::sin(acc4) + f64::sin(a8[2]) + v10
-    }
-
-    #[differentiable]
-    pub fn prog_5<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x1.atan();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = (f64::tanh(x2) * 1.5).cosh() / ((v[2].tanh() * 0.9).asin().powi(2) + 0.5);
-        }
-        let v5 = match n {
-            0 => {
-                let v3 = acc1;
-                x0 * x2 + f64::to_radians(acc1) + f64::cos(v3)
-            }
-            MODE_B | MODE_D => {
-                let v4 = v[n % 4] / (f64::cos(s0) + 2.0);
-                x2.to_radians() * 50.0 * x0 + v4.tanh()
-            }
-            6 => {
-                let x1 = f64::tanh(x2).exp();
-                f64::log10(v[2].powi(2) + 1.0) + x1.cos()
-            }
-            _ => x2.abs() / (f64::abs(x2).powi(2) + 1.0),
-        };
-        for i in 1..n {
-            let fi = i as f64;
-            if (x1.powi(2) + 1.5).acosh() < a2[n % 4] + v5 {
-                let v5 = -x2;
-                s0 = (s0 * 0.8 + f64::cos(v5) * 0.2).sin();
-            } else if (x0.cos() * 0.9).acos() >= 0.0 {
-                acc1 += 0.4 * v[1].mul_add(v[1], v[1]).tanh();
-                if s0 < -0.5 {
-                    s0 = 0.8 * s0 + 1.0 * 1.5_f64.copysign(fi).sin();
-                } else {
-                    s0 = (s0 * 0.8 + (0.3 - v5) * 0.2).sin();
-                }
-                let v6 = f64::recip((v[i % 4] * v5).powi(2) + 0.5);
-                s0 *= 0.75;
-                s0 -= 0.01 * f64::tanh(v6);
-            } else {
-                let x1 = f64::acos((v[i % 4] - x1).cos() * 0.9);
-                acc1 -= 0.25 * x1.cos().exp().cos();
-            }
-            let v9 = match n {
-                MODE_B if n < 4 => v5.tanh(),
-                g if g > 3 => {
-                    let v7 = f64::sin(x2);
-                    v[i % 4] + v7.cos()
-                }
-                _ => {
-                    let x2 = x2.mul_add(v[3], x2);
-                    let v8 = x0 * a2[0];
-                    fi.cos() + x2.tanh() + v8.cos()
-                }
-            };
-            s0 = (s0 * 0.8 + (x0.tanh() * 2.0).cosh() * 0.02).sin();
-            s0 = s0 * 0.8 + v9.cos() * 0.01;
-        }
-        let f10 = |t: f64| acc1 + t * 0.25;
-        let v11 = f10(v[2]) - f10(v[0]) * 0.5 + f64::to_radians(x1) * 50.0 * 0.5;
-        let v12 = if f64::hypot(x0, s0) < 1.0 {
-            SCALE + f64::sin(a2[1])
-        } else {
-            let x1 = v5 / 1.5;
-            f64::abs(a2[n % 4]) + x1.sin()
-        };
-        if v[0].cos().exp2() > s0 {
-            let v13 = v[3].cos().exp();
-            s0 = 0.6 * s0 + 0.1 * v13.tanh();
-        } else {
-            acc1 += 0.25 * (2.0 * v5 + v5.to_radians() * 20.0).cos();
-            let v14 = v12.abs();
-            acc1 -= 0.2 * v14.sin();
-        }
-        let v16 = if f64::log2(v[n % 4] * v[n % 4] + 1.0) > v5 || n > 1 {
-            let v15 = v[n % 4];
-            x0.to_degrees() * 0.01 + f64::tanh(v15)
-        } else {
-            acc1 += x0.abs().max(x0 + 2.0).tanh();
-            f64::log(x1 * x1 + 1.0, 2.0) / (f64::powi((v11.powi(2) + 1.0).log(10.0), 2) + 1.5)
-        };
-        s0 * 1.5 + acc1.tanh() + f64::cos(v11) - f64::tanh(v12) + v16.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = f64::log(x1.powi(2) + 1.0, 3.0);
-        let mut s1: f64 = f64::abs(x1);
+    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = (v[3] * v[3] + 0.5).sqrt().sin();
+        let mut s1 = x1.powi(3).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                let v3 = f64::abs(v[1].sin());
-                acc2 += v3.cos();
-            }
-            1 => {
-                let [_, _, b4, _] = *v;
-                acc2 += f64::tanh(b4);
-            }
-            _ => {
-                s1 = s1.mul_add(0.75, f64::tanh((s1.powi(2) + 2.0).ln()) * 0.25);
-            }
-        }
-        let v5 = prog_2(0.5, (x0 * 0.8 * v[3]).sin() * 2.0, 1.5, v, n);
-        let a6 = [s0, s1.asinh().max(x2), v[n % 4].tanh(), f64::mul_add(s1, x0, s1) - 3.0_f64.log(x0.powi(2) + 2.0)];
-        if (x0.sin() * 0.9).asin() < -1.0 {
-            acc2 += 0.5 * f64::min(a6[n % 4], acc2).cos();
-        } else if (v[0] + x1) * x2.cos() > 1.0 {
-            s1 = s1.mul_add(0.6, (s1 - a6[n % 4]).cos() * 0.05);
-            s0 = s0.mul_add(0.5, ((-s0) * core::f64::consts::FRAC_1_SQRT_2).cos() * 0.75);
-        }
-        'l0: for i in 0..3 {
-            s1 = s1.mul_add(0.5, f64::sin(x2) * 0.5);
-            for j in 0..i {
-                match i + j {
-                    0 => {
-                        let v7 = (a6[j] * a6[j] + 1.0).log2();
-                        acc2 += f64::cos(v7) * 0.25;
-                    }
-                    PHASE_B | 3 => {
-                        let v8 = (v5.sin() * 0.9).acos();
-                        acc2 += 0.25 * 0.5_f64.log(s0 * s0 + 2.0).cos();
-                        acc2 -= 0.25 * v8.tanh();
-                    }
-                    _ => {
-                        let x2 = a6[j].sin().cosh();
-                        acc2 -= x2.cos().sin() * 0.25;
-                    }
-                }
-                s1 = (s1 * 0.6 + (v5 - 0.3).cos() * 0.4).sin();
-                if f64::exp_m1(f64::sin((v[3 - j].cos() * 0.5).ln_1p())) < (v[j].cos() * 0.5).ln_1p() && i == 0 {
-                    continue 'l0;
-                }
-            }
-            let v9 = a6.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[(i + n) % 4].min(x0).to_radians() * 20.0 + p.sin()).sin());
-            acc2 -= v9.cos().tanh() * 0.5;
-        }
-        s0 * 0.5 + f64::tanh(s1) - acc2.cos() + v5 * 0.25 + f64::cos(a6[0])
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::cosh(f64::cos(x1) * 1.5).tanh() * 2.0;
-        let mut s1 = f64::cos(s0 + x0) * 2.0;
-        let mut s2: f64 = f64::asin(v[0].sin() * 0.9);
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (f64::clamp(x0, -1.5, 0.5) + p.tanh()).sin());
-        for &t in v.iter() {
-            if ((x2.sin() * 1.5).sinh().tanh() * 0.9).acos() < 0.5 {
-                s1 = 0.5 * s1 + 0.25 * f64::cos(v[2] - s2);
-                let v5: f64 = -(v4 * v4 + 2.0).ln();
-                s2 = s2.mul_add(0.75, v5.tanh().cos() * 0.25);
-            } else {
-                let v6 = f64::ln((s2 + s1).powi(2) + 0.5);
-                s2 = 0.8 * s2 + 0.05 * v6.cos().sin();
-            }
-            acc3 += 0.5 * f64::cos(f64::recip(f64::powi(v4, 2) + 1.0));
-            s1 = 0.5 * s1 + 0.5 * t.sin();
-        }
-        let v9 = match n {
-            0 => v4 * x2,
-            MODE_B | 3 => f64::recip(f64::powi((v4 * v4 + 1.0).log(10.0), 2) + 1.0),
-            4 | 6 => {
-                let v7 = -x2;
-                f64::powi(v4 * v4 + 1.0, -1) + f64::tanh(v7)
-            }
-            _other => {
-                let v8 = (x2.tanh() * 0.9).asin();
-                s2 / (f64::powi(x0, 2) + 1.0) + f64::sin(v8)
-            }
-        };
-        if x2 * (f64::to_radians(v4) * 20.0) <= (x2 * x2 + 2.0).ln() && n % 3 == 1 {
-            return v[0];
-        }
-        let mut a10 = [v[0], v[1], v[2], v[3]];
-        a10[3] *= 0.75;
-        a10[2] += (x2.asinh().powi(2) + 0.5).sqrt();
-        s0 = s0.mul_add(0.8, f64::powi(x2 * x2 + 1.0, -1).tanh() * 0.05);
-        s0.tanh() + s1.tanh() + s2 * 1.5 + acc3 + v9 + a10[0] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_8<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = ((1.5 - x0).sin() + 2.0).cbrt();
-        let mut s1 = f64::tanh(3.0_f64.atan2(s0)) * 2.0;
-        let mut s2 = (s1.sin() * 0.9).atanh();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = s1 + x2;
-        }
-        let v8 = match n % 2 {
-            PHASE_A if n > 1 => {
-                let v5 = ((x1.tanh() * 0.9).atanh().powi(2) + 1.0).recip();
-                s2 = 0.5 * s2 + 0.5 * (SCALE + f64::sin(x2)).cos();
-                (a4[2].sin() * 0.9).acos() + v5.sin()
-            }
-            1 => {
-                let x1 = a4[n % 4] / (a4[n % 4] * a4[n % 4] + 0.5);
-                s1.atan2(x2 * x2 + 1.0) + x1.cos()
-            }
-            _ => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    if 3.0_f64.powf(f64::sin(v[0])) < (x2.sin() * 1.2).tan() {
-                        let x0 = f64::sinh(x1.tanh());
-                        acc3 -= 0.5 * x0.cos();
-                    }
-                    acc3 += 0.5 * a4[i].min(f64::tanh(x2).sinh()).sin();
-                    let v7 = if x1.mul_add(x1, s1) >= fi {
-                        let v6 = SCALE + (x0.cos() * 0.9).asin();
-                        s0 / 1.5 + f64::tanh(v6)
-                    } else {
-                        (s2 * s2 + 2.0).sqrt()
-                    };
-                    acc3 += 0.5 * v7.cos().sin();
-                }
-                prog_3::<4>((s2 * s2 + 1.0).log10().abs().tanh(), (a4[n % 4] + v[0]).sin(), f64::sin(s2.hypot(v[0])).sin() * 2.0, &v, n)
-            }
-        };
-        let v10 = if n % 2 == 0 && (a4[3] * a4[3] + 1.0).log(f64::acosh(v[2].powi(2) + 1.5).powi(2) + 2.0) <= -1.0 {
-            let v9 = x2 * f64::cbrt(s2 * s2 + 1.0);
-            f64::acos(f64::cos(f64::acos(f64::sin(v9) * 0.9)) * 0.9)
-        } else {
-            x2.cos()
-        };
-        let a11 = v.map(f64::tanh);
-        let mut a12 = v;
-        for i in 0..n {
+        'l0: for i in (1..=4).step_by(2) {
             let fi = i as f64;
-            a12[i % 4] = a12[i % 4] * 0.5 + (fi * 0.8).cos() * 0.5;
-        }
-        let mut k13 = 0;
-        while k13 < n {
-            k13 += 1;
-            s0 *= 0.75;
-            s0 -= 0.02 * (v10.mul_add(v10, v10) + v8.asinh()).tanh();
-            if !(k13 < n) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    acc3 += 0.05 * (x1 - fj).sin();
-                    if u.to_degrees() * 0.01 <= -0.25 {
-                        s2 = s2.mul_add(0.75, (u * v10).cos() * 0.02);
-                        debug_assert!(s0.is_finite());
-                    } else if (s2.cos() * 2.0).cosh() < 2.0_f64.atan2(a11[j]) {
-                        let v14 = SCALE + x2;
-                        acc3 += 0.05 * f64::cos(a11[(j + k13) % 4] - f64::log(0.5_f64, u.powi(2) + 2.0));
-                        s2 = s2.mul_add(0.5, f64::cos(v14) * 0.5);
-                    } else {
-                        acc3 -= (s1.tanh().sinh() - (a12[k13 % 4].powi(2) + 1.0).atan2(a12[k13 % 4])).sin() * 0.05;
-                        let v15 = (fj * fj + 0.5).recip();
-                        s2 *= 0.5;
-                        s2 += 1.0 * v15.tanh();
-                    }
+            let v3 = prog_1(x2, s0, s1, &v, i);
+            acc2 -= f64::sin(prog_1(x1, x2, f64::cos((x1 / (s1.tanh() + 2.0)).asinh()) * 2.0, &v, 6)) * 0.005;
+            for (j, &u) in v.iter().enumerate() {
+                acc2 += prog_1(x0, f64::sin(f64::acos(fi.tanh() * 0.9)) * 2.0, v[3 - j].cos().sin(), &v, 0).tanh() * 0.005;
+                if x2 / (s1.sin() + 2.0) / ((fi * fi + 0.5).ln().powi(2) + 1.5) >= 0.25 {
+                    continue;
                 }
-                acc3 += f64::sin(x1).tanh() * 0.25;
-                if f64::cos(v[(k13 + n) % 4]) / 2.0 >= a11[k13 % 4] || n > 1 {
-                    acc3 += 0.25 * v8.cos();
-                    s0 = s0.mul_add(0.75, f64::cos(v8 * f64::log2(s0 * s0 + 1.0)) * 0.01);
-                }
-            } else if (x1.asinh().powi(2) + 1.0).log(2.0) >= -0.5 || n == 6 {
-                for j in 0..5 {
-                    if !(n < 2 && v[0] / (a12[(j + k13) % 4].sin() + 2.0) <= -1.0) {
-                        let v16 = (x1.powi(2) + 0.5).recip();
-                        let v17 = (v16 * v16).to_degrees() * 0.02;
-                        s2 = s2 * 0.5 + v17.tanh() * 0.05;
-                    } else if (x1.tanh() * 0.9).asin() >= -0.5 {
-                        let v18 = f64::sinh(x1.sin());
-                        s0 = (s0 * 0.75 + x1 * 0.25).tanh();
-                        acc3 -= 0.05 * v18.cos();
-                    } else {
-                        s0 *= 0.8;
-                        s0 += 0.02 * s0.powi(3).sin();
-                        debug_assert!(s1.is_finite());
-                    }
-                    debug_assert!(s1.is_finite());
-                    acc3 -= 0.05 * f64::sin(f64::sin(x1));
-                }
-            }
-            if n == 4 {
-                break;
-            }
-        }
-        let v21: f64 = if let Some(_) = n.checked_sub(3) {
-            let v20 = (f64::powi(f64::exp(x1.cos()), 2) + 1.0).log10();
-            0.5_f64.log(v[n % 4] * v[n % 4] + 2.0) + f64::cos(v20)
-        } else {
-            a11[2] / (v[n % 4].powi(2) + 1.5)
-        };
-        s1 = f64::mul_add(s1, 0.6, f64::sin(x1.atan()) * 0.4);
-        s0 + s1.sin() + s2 * 0.25 - acc3.sin() + f64::tanh(v8) + v10 * 0.5 - a11[3].tanh() + a12[0] - v21 + (a11[(k13 + n) % 4] - x2).cos().sinh()
-    }
-
-    #[differentiable]
-    pub fn prog_9<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (0.5 * v[1]).tanh().sinh();
-        let mut s1: f64 = (x2 + s0).tanh() * 2.0;
-        let mut s2 = x1.cos().exp_m1();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = s0.atan() * x0;
-            acc3 += (x1 - 2.0).sin() * 0.5;
-        }
-        match n % 2 {
-            MODE_A => {
-                let v5: f64 = f64::max(acc3, x0);
-                acc3 -= f64::cos(v5);
-            }
-            MODE_B if n < 4 => {
-                let v6 = acc3 + v[2];
-                acc3 -= v6.cos() * 0.75;
-            }
-            _ => {
-                acc3 += (x0 * x0 + 1.0).ln().cos();
-            }
-        }
-        let mut a7 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = i as f64;
-            a7[i % 4] += a7[(i + n) % 4] * ((-fi).tanh() * 0.2);
-        }
-        if 3.0_f64.powf(a7[n % 4].sin()) <= (f64::tanh(x2) * 0.9).asin() {
-            let v8 = (f64::cos(f64::exp2(a4[n % 4].sin())) + 2.0).cbrt();
-            acc3 += 0.5 * v8.cos();
-        } else {
-            s0 = (s0 * 0.5 + f64::atan2(1.5_f64, x2) * 1.0).tanh();
-            acc3 -= f64::tanh(x0).atan().cos();
-        }
-        let mut a9 = [0.0; N];
-        a9[0] = v[1].sin();
-        for i in 1..4 {
-            a9[i] = a9[i - 1] * 0.5 + f64::tanh((v[3 - i] * v[3 - i] + 1.0).log(f64::powi(s2, 2) + 2.0)).sinh().tanh() * 0.05;
-        }
-        'l3: for (i, &t) in a9.iter().enumerate() {
-            let fi = i as f64;
-            acc3 -= 0.5 * 3.0_f64.atan2(t).sin();
-            s0 = s0.mul_add(0.75, a9[n % 4].sin().exp2().sin() * 0.1);
-            let mut k10 = 0;
-            while k10 < 6 {
-                k10 += 1;
-                match k10 {
-                    MODE_A => {
-                        s2 = (s2 * 0.75 + (-x0) * 0.25).sin();
-                        let x1 = f64::log(f64::cos(x1).exp2().powi(2) + 1.0, f64::powi(x1 * x1, 2) + 2.0);
-                        s0 = 0.75 * s0 + 0.02 * f64::cos(f64::tanh(x1));
-                    }
-                    MODE_B | MODE_D => {
-                        let v11 = x0 - (s0 * s0 + 1.0).log10();
-                        acc3 += v11.sin() * 0.05;
-                    }
-                    4..=6 => {
-                        acc3 += 0.05 * (f64::powi(x0, 2) / (f64::powi(t + x0, 2) + 1.0)).sin();
-                        break 'l3;
-                    }
-                    _other => {
-                        s0 = (s0 * 0.8 + x0.sin().exp2() * 0.1).sin();
-                    }
-                }
-                match k10 % 4 {
-                    0..=1 => {
-                        s2 = (s2 * 0.5 + f64::powi(x1 * x1 + 1.0, -2) * s2 * 0.02).tanh();
-                    }
-                    g if g > 2 => {
-                        let x0 = x0 + (x2.tanh() * 0.9).acos();
-                        s1 = (s1 * 0.75 + (0.8 - s1) * 0.25).sin();
-                        acc3 -= f64::sin(x0).sin() * 0.05;
-                    }
-                    _ => {
-                        acc3 += ((v[0] * v[0] + 1.0).atan2(s1) / (fi * fi + 1.5)).cos() * 0.05;
-                    }
-                }
-                acc3 += 0.05 * f64::tanh(a4[k10 % 4]);
-            }
-        }
-        f64::cos(x0) + s0.tanh() + s1 + s2 - acc3.tanh() - a4[2] + a9[2].sin() + f64::tan(v[3].sin() * 1.2)
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = -x0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        a2[0] = f64::ln_1p(v[n % 4].tanh() * 0.5);
-        for i in 1..4 {
-            a2[i] = a2[i - 1] * 0.75 + x1.sin() * 0.25;
-        }
-        let mut m3 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if ((-v[(m3 + n) % 4]).cos() * 2.0).cosh() <= -0.5 {
-                m3 += 1;
-            }
-            let v10 = if f64::exp_m1(x1.cos()) <= v[n % 4].mul_add(*x2, x1) {
-                for j in (0..n).rev() {
-                    let fj = j as f64;
-                    let v4 = f64::ln(a2[2].powi(2) + 1.0);
-                    let v7 = if (v4 * v4 + 2.0).sqrt() < -1.0 || j == 5 {
-                        let v5 = (a2[j % 4] - fi).atan();
-                        f64::abs(fi) + v5.tanh()
-                    } else {
-                        let v6 = x0.mul_add(x0, fj);
-                        v4 + v6.tanh()
-                    };
-                    let v8 = f64::tanh(x1).exp_m1();
-                    s0 *= 0.6;
-                    s0 -= 0.05 * f64::sin(s0 + v7);
-                    s0 = f64::mul_add(s0, 0.75, v8.tanh().sin() * 0.05);
-                }
-                let v9 = x0;
-                f64::cbrt((a2[0] * a2[0] + 0.5).powf(2.5).cos() + 2.0) + f64::cos(v9)
-            } else {
-                0.5 * a2[2]
-            };
-            let v11 = ((x0 * x0 + 2.0).ln().powi(2) + 1.0).powf(0.5);
-            s0 = (s0 * 0.6 + (f64::cos(f64::sin(*x2).exp()) * 0.9).asin() * 0.05).sin();
-            acc1 += f64::sin(f64::cos(v10) + v11.tanh()) * 0.25;
-        }
-        let c12 = m3 as f64;
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += 0.5 * f64::tanh(f64::cbrt(x1.sin() + 2.0).atan());
-            let mut k13 = 0;
-            while k13 < 6 && (v[1] * s0).sin() >= 0.25 {
-                k13 += 1;
-                acc1 += f64::sin(f64::exp_m1(c12.tanh())) * 0.05;
-                if (f64::atan2(t, f64::powi(a2[m3 % 4], 2) + 0.5).powi(2) + 1.0).log10() > 0.5 {
-                    continue 'l3;
-                }
-            }
-            acc1 += 0.5 * f64::tanh((fi * fi + 0.5).sqrt()).tanh();
-            acc1 += 0.5 * t.tanh();
-        }
-        if *x2 / 1.5 > -0.5 {
-            acc1 -= (c12.abs() / (f64::log2(f64::powi(c12, 2) + 1.0).powi(2) + 0.5)).tanh();
-            s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_3::<4>(f64::sin((x0 * x0 + 2.0).acosh()), 1.5, x0, &a2, n));
-        } else if a2[1].atan() < (x0.sin() * 1.2).tan() && m3 < 2 {
-            for &t in v.iter() {
-                s0 = 0.8 * s0 + 0.02 * (x1 + c12 * s0).cos();
-                acc1 += 0.5 * (x1 + *x2).sin();
-                acc1 += 0.5 * t.tanh().tanh();
-            }
-        } else {
-            acc1 -= f64::sin(f64::asin(x1.cos() * 0.9));
-            s0 = s0.mul_add(0.75, f64::tanh(prog_2((s0.powi(2) + 1.0).log(10.0).tanh(), 0.25, (x0 - 0.5).tanh() * 2.0, &a2, 1)) * 0.005);
-        }
-        if v[m3 % 4].copysign(c12).to_radians() <= 0.5 {
-            acc1 += 0.5 * f64::cosh(a2[3].cos() * 2.0).cos();
-        } else {
-            s0 = (s0 * 0.5 + ((s0.sin() + 2.0).cbrt() - f64::cbrt(x2.powi(2) + 1.0)) * 0.25).tanh();
-            s0 = (s0 * 0.6 + s0 * s0 * 0.1).tanh();
-        }
-        x1 + s0 * 0.25 + acc1.tanh() - (x1 * x1).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_11<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_2((x2 * core::f64::consts::FRAC_1_SQRT_2).tanh(), f64::cos(f64::log(x0 * x0 + 1.0, x2.powi(2) + 2.0)) * 2.0, x0.sin().exp().sin() * 2.0, &v, n).cos() * 2.0;
-        let mut s1 = f64::min(x1 * x1, (x0 * x0 + 0.5).sqrt()).cos() * 2.0;
-        let mut s2 = f64::cos(prog_2(f64::sin(3.0_f64.min((f64::tanh(x0) * 1.5).sinh())) * 2.0, f64::tan(v[2].tanh() * 1.2).sin() * 2.0, f64::sin(v[2].mul_add(v[2], v[n % 4]) - v[n % 4]) * 2.0, &v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = f64::tan(x1.cos() * 1.2);
-            acc3 += 0.5 * (-s2).tanh();
-        }
-        if n > 2 {
-            return x1.to_degrees() * 0.01;
-        }
-        let mut m5 = f64::min(v[n % 4], x2);
-        for i in 0..v.len() {
-            let c6: f64 = a4[i].cos();
-            m5 = c6.max(m5);
-        }
-        s1 = s1 * 0.75 + f64::sin(m5).tanh() * 0.02;
-        'l2: for i in 0..N {
-            s1 = (s1 * 0.8 + f64::atan(a4[1]) * 0.2).tanh();
-            for j in (0..=i).rev() {
-                let v7 = f64::cbrt((s2 / (f64::powi(v[2], 2) + 1.5)).sin() + 2.0);
-                acc3 += 0.2 * (0.35 * v7);
                 match j {
-                    1..=2 => {
-                        continue 'l2;
-                    }
-                    3 => {
-                        s2 = s2 * 0.5 + f64::cos(s2 * v[1]) * 0.1;
-                    }
-                    _other => {
-                        s0 = s0 * 0.5 + f64::log2(x0 * x0 + 1.0).sin() * 0.25;
-                    }
-                }
-            }
-            acc3 += 0.5 * x1.sin();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            if f64::tan(m5.tanh() * 1.2) / (f64::log(1.5_f64, s2 * s2 + 2.0).powi(2) + 1.0) < -0.5 {
-                let v9 = f64::mul_add(a4[(k8 + n) % 4], a4[(k8 + n) % 4], s0);
-                acc3 += 0.25 * v9.cos().tanh();
-            } else if f64::sqrt(f64::powi(s1 * x0, 2) + 0.5) > -0.5 {
-                s1 = 0.5 * s1 + 0.5 * (f64::powi(a4[k8 % 4], 2) + 1.0).ln().sin();
-                s0 = (s0 * 0.75 + f64::mul_add(s0, s1, v[k8 % 4]) * 0.05).tanh();
-            }
-            let v10 = v.iter().fold(m5, |r, &p| r * 0.75 + 0.1 * 2.0_f64.powf(p.tanh()).cos());
-            if k8 == 7 {
-                return v10;
-            }
-            acc3 += 0.25 * v10.cos().abs().tanh();
-        }
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| (p * p + 1.0).ln() + f64::cos(q)).sum::<f64>();
-        f64::cos(s0) - s1.cos() + s2 * 0.5 + f64::sin(acc3) - a4[1] * 0.5 - v11.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::cos(x2 - v[3]) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.05 * p.atan2(x1 * x1 + 1.0).cos());
-        let v3 = if v2.max(v[n % 4]) < 0.5 {
-            x0.tanh()
-        } else {
-            return f64::min(v[0] + v[n % 4], s0.cos().cosh())
-        };
-        match n % 2 {
-            0 => {
-                let v4 = v2.cos();
-                s0 = f64::mul_add(s0, 0.6, f64::exp_m1(v2.sin()).clamp(-1.5, 1.0).tanh() * 0.05);
-                s0 = 0.5 * s0 + 0.25 * v4.sin();
-            }
-            _ => {
-                acc1 += f64::log(f64::powi(v3, 2) + 1.0, 3.0);
-                s0 = (s0 * 0.75 + (-s0) * 0.1).sin();
-            }
-        }
-        match n {
-            PHASE_A | 2 => {
-                let v5 = prog_6(0.25, x2, 0.75, &v, n);
-                s0 *= 0.8;
-                s0 -= 0.005 * f64::sin(v5);
-            }
-            g if g > 3 => {
-                s0 = 0.8 * s0 + 0.01 * (f64::sin(v2) * 1.2).tan().cos();
-            }
-            _ => {
-                s0 = f64::mul_add(s0, 0.5, (v2 * v2 + 2.0).acosh().cos() * 0.1);
-                s0 = 0.6 * s0 + 0.4 * v3.tanh();
-            }
-        }
-        let v6: f64 = v2;
-        for i in 1..n {
-            let fi = i as f64;
-            let v8 = match i {
-                0 => (v2.sin() * 2.0).cosh(),
-                PHASE_C if n % 2 == 0 => v3.sin(),
-                g if g > 3 => -v6,
-                _ => {
-                    let v7 = (v3 * v3 + 1.0).recip();
-                    2.0_f64.powf(f64::tanh(f64::acos(v7.sin() * 0.9)))
-                }
-            };
-            let v11 = match i % 3 {
-                PHASE_B if n % 2 == 0 => {
-                    let v9 = fi.atan2(v6 * v6 + 0.5);
-                    (v3 * v3 + 1.0).sqrt() + f64::tanh(v9)
-                }
-                _other => {
-                    for &u in v.iter() {
-                        let v10 = if u - s0 >= -0.5 {
-                            v3 * v3
-                        } else {
-                            return v6 + v3
-                        };
-                        acc1 += 0.1 * f64::sin(v2 * 0.1);
-                        s0 = s0 * 0.6 + v10.cos() * 0.2;
-                    }
-                    f64::atan2(2.0_f64, v3.cos())
-                }
-            };
-            acc1 += 0.4 * (s0 + v6).cos();
-            s0 = (s0 * 0.75 + (v8.sin() - v11.sin()) * 0.02).tanh();
-        }
-        s0 + acc1.tanh() - v3 * 0.25 - v6 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin((x0 * x0 + 0.5).atan2(v[0] * v[0])) * 2.0;
-        let mut s1 = f64::sinh((v[n % 4] * v[n % 4] + 2.0).acosh().cos() * 1.5).tanh() * 2.0;
-        let mut s2 = s1;
-        let mut acc3: f64 = 0.0;
-        if n % 3 == 1 {
-            return 2.0 * f64::exp(x1.cos());
-        }
-        'l0: for &t in v {
-            s2 = s2 * 0.6 + (x1 + s2.cos()).cos() * 0.2;
-            s1 *= 0.6;
-            s1 += 0.1 * (t.sin() * 1.5).sinh().sin();
-            let mut k4 = 0;
-            while k4 < 4 && (x2.cos() * 0.9).atanh() >= x0 {
-                k4 += 1;
-                s1 = f64::mul_add(s1, 0.75, f64::sin(x2) * 0.25);
-                match n + k4 {
-                    2 => {
-                        s2 = f64::mul_add(s2, 0.8, f64::cos((s1.powi(2) + 2.0).acosh()) * 0.05);
-                        s2 = (s2 * 0.8 + (x2.cos() * 2.0).sinh().powi(2).ln_1p() * 0.02).sin();
-                    }
-                    3 => {
-                        let v5 = ((x1 / (t * t + 1.0)).cos() * 2.0).cosh();
-                        s2 = s2 * 0.8 + f64::ln((s2 * s2 + 1.0).log2().powi(2) + 0.5).tanh() * 0.05;
-                        acc3 -= v5.tanh().cos() * 0.1;
-                    }
-                    g if g > 5 => {
+                    0 | 2 => {
                         break 'l0;
                     }
                     _ => {
-                        acc3 -= v[k4 % 4].sin() * 0.1;
+                        acc2 += ((v[(j + i) % 4] + x1) * f64::cos(u)).sin() * 0.25;
+                        let x1 = SCALE + fi;
+                        acc2 -= x1.sin().cos() * 0.25;
                     }
                 }
-                let v6 = v.iter().map(|&p| 1.0 + 0.25 * (f64::tanh(p) - p).cos()).product::<f64>();
-                s0 = (s0 * 0.75 + f64::tanh(v6) * 0.05).tanh();
             }
-            if s2 + t <= -0.5 {
-                let v7 = x2.tanh().exp2().tanh().exp2();
-                acc3 += v7.tanh().sin() * 0.5;
-            } else {
-                s0 = (s0 * 0.75 + ((s2.powi(2) + 0.5).sqrt() - s2.atan2(s0.powi(2) + 0.5)) * 0.02).tanh();
-            }
+            s1 = s1.mul_add(0.6, f64::tanh(f64::sin(v3)) * 0.005);
         }
-        let mut m8: f64 = -1.0;
+        let mut m4: f64 = -2.5;
         for i in 0..n {
-            let c9 = (x2 * x2 + 1.0).cbrt() + v[(i + n) % 4].tanh();
-            m8 = f64::max(m8, c9);
-        }
-        acc3 += f64::cos(m8);
-        for i in 0..4 {
             let fi = i as f64;
-            if n % 3 == 1 && (f64::powi(fi * x1, 2) + 0.5).sqrt() > x2 {
-                break;
-            }
-            acc3 -= f64::cos(x2 + s2).tanh() * 0.5;
+            let c5 = match i + n {
+                0 | 2 => v[i % 4] * 0.75 * fi.mul_add(v[n % 4], v[n % 4]),
+                PHASE_D | 5 => v[i % 4] * x2,
+                7 => x2.powi(2),
+                _ => fi.mul_add(x0, x2) / (v[i % 4] * v[i % 4] + 1.5),
+            };
+            m4 = f64::max(m4, c5);
         }
-        let len10 = v.len();
-        'l4: for i in 0..len10 {
-            let mut m11: f64 = 2.5;
-            for j in 0..v.len() {
-                m11 = f64::min(m11, 1.5 * x1 + v[(j + n) % 4]);
-                if (x2.sin() * 0.9).atanh() < s1.atan() || j > 2 {
-                    break 'l4;
-                }
-            }
-            s0 = 0.75 * s0 + 0.02 * f64::powf(v[3 - i] * v[3 - i] + 1.0, f64::cos(s0)).sin();
-            let mut k12 = 0;
-            while k12 < 5 && f64::atanh(x0.sin() * 0.9) + m11 <= x1 {
-                k12 += 1;
-                if f64::cos(x0) <= 0.5 {
-                    break 'l4;
-                }
-                if f64::log(x2 * x2 + 1.0, 3.0) < 0.5 || n % 2 == 0 {
-                    let v13 = f64::tanh(x0.powi(2));
-                    s1 = (s1 * 0.8 + v13.cos() * 0.05).tanh();
-                }
-                if 0.1 - m8 >= 0.0 {
-                    acc3 += f64::log(0.5_f64, (x2 + x0).powi(2) + 2.0).cos() * 0.1;
-                }
-                s1 *= 0.8;
-                s1 += 0.2 * f64::cos(s1);
-            }
-            let mut m14: f64 = 0.5;
-            for j in 0..n {
-                m14 = f64::min(m11 + m8 + v[(j + n) % 4], m14);
-            }
-            s0 = s0 * 0.75 + m14.tanh().cos() * 0.05;
-            s0 *= 0.5;
-            s0 += 0.2 * f64::sin(m11);
-        }
-        x1.sin() - x2 + s0.cos() + s1.cos() + s2 * 0.5 - acc3.tanh() - m8.sin().exp2()
-    }
-
-    #[differentiable]
-    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (x1.tanh() * 0.9).acos().cos() * 2.0;
-        let mut s2 = s1.max(x2);
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = (f64::powi(x0, 2) + 1.0).ln();
-        'l0: for i in (0..4).rev() {
-            s2 = s2.mul_add(0.5, x1.powi(3).cos() * 0.02);
-            s2 = s2 * 0.8 + v4.sin() * 0.2;
-            for j in 0..i {
-                let fj = j as f64;
-                let v6 = if x0 + x2 <= 1.0 && j == 0 {
-                    f64::cos(s1).tanh().exp()
-                } else {
-                    let v5 = (SCALE + w0[3 - j]).sin();
-                    ((fj - x0).cos() * 0.9).asin() + v5.sin()
-                };
-                s1 = s1.mul_add(0.8, f64::tanh((s1.powi(2) + 2.0).acosh()) * 0.05);
-                if w0[0] + x1 >= 0.0 {
-                    s1 = 0.75 * s1 + 0.02 * (x0.tanh().exp() + v6.sin()).tanh();
-                    break 'l0;
-                }
-                s2 = (s2 * 0.75 + v6.tanh() * 0.05).sin();
-            }
-        }
-        let mut m7: f64 = -0.5;
-        for i in 0..n {
-            let c8: f64 = s2.mul_add(w0[i % 4], s2) + v[i % 4];
-            m7 = f64::min(m7, c8);
-        }
-        acc3 -= 0.1 * f64::sin(m7);
-        let v9 = prog_12(x0, s1.sin().sin(), x1, [w0[0], w0[1], w0[2], w0[3]], n);
-        let v10 = (0..n).map(|i| v[i % 4] * s1).sum::<f64>();
-        let v11 = (0..n).map(|i| f64::exp_m1((x2 + v4).tanh()) + w0[i % 4] * 0.25).sum::<f64>();
-        let [b12, _, _, b13] = *v;
-        f64::sin(s2) + acc3 * 0.75 - v9.tanh() - v10.cos() + v11.tanh() + b12 * 1.5 - b13
-    }
-
-    #[differentiable]
-    pub fn prog_15<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1: T = (x2 * x2 + 1.0).log(T::powi(x0, 2) + 2.0).cos() * 2.0;
-        let mut s2 = x1;
-        let mut acc3: T = 0.0;
-        for (i, &t) in w0.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            let v4 = ((t.powi(2) + 1.0).sqrt().powi(2) + 2.0).sqrt();
-            let v5 = w0.iter().fold(T::tanh(fi), |r, &p| r * 0.5 + 0.25 * (r + p.tanh()).tanh());
-            acc3 = acc3 - (v5 / (x0.sin() + 2.0)).tanh() * 0.5;
-            s2 = 0.6 * s2 + 0.4 * v4.cos().tanh();
-        }
-        let mut k6 = 0;
-        let v8: T = loop {
-            k6 += 1;
-            s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-            acc3 = acc3 + 0.5 * (1.25 - w0[(k6 + n) % 4] * x2).cos();
-            if k6 < 2 && T::cbrt((T::to_degrees(s2) * 0.01).sin() + 2.0) < w0[2] * 0.8 {
-                acc3 = acc3 + 0.5 * T::sin(x2.sin().exp().powi(2).ln_1p());
-            } else if x1 * w0[3 - k6] / 2.0 >= T::exp_m1(T::tanh(s2)) || k6 == 0 {
-                let v7 = (s2 * s2 + 1.0).recip();
-                acc3 = acc3 - v7 * 0.5;
+        s1 = s1.mul_add(0.75, m4.tanh().cos() * 0.01);
+        for i in (0..=n).rev().step_by(2) {
+            let v7 = if prog_1(1.5, x2, (x2 - (x1 + x2)).tanh(), &v, n) >= s1 {
+                let v6 = (x0.powi(2) + 1.0).powi(-3);
+                v6 + s1.tanh()
             } else {
-                s2 = s2 * 0.5 + T::sin(s2.clamp(T::cos(s2) - 1.5, s2.cos() + 1.5)) * 0.5;
-                if k6 % 2 == 0 {
-                    break T::acosh(s1 * s1 + 1.5);
+                (v[i % 4] - s1) * x0
+            };
+            s0 = s0.mul_add(0.75, s0 * s0 * 0.1);
+            let v9 = match i {
+                0 => (v7.cos() + 2.0).cbrt(),
+                1 => {
+                    let v8 = prog_1((s1 * s1 + 1.0).powi(-3).cos(), (m4 * m4 + 1.0).log2().sin().sin() * 2.0, 1.2, &v, 2);
+                    x2 * s1 + f64::cos(s1) + v8.sin()
+                }
+                2..=4 => {
+                    s0 *= 0.8;
+                    s0 -= 0.05 * (v[2].cos() * 0.9).asin().tanh();
+                    (x2 * x2 + 1.0).log(10.0) - v7
+                }
+                _ => {
+                    let x2 = v7.atan();
+                    f64::min(1.5_f64, s0 * s1) + x2.cos()
+                }
+            };
+            acc2 += (v7.tanh() - v9.sin()).cos() * 0.005;
+        }
+        let mut m10 = 0;
+        for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            acc2 += f64::sin(f64::powi(x0, 3)) * 0.25;
+            let v11: f64 = f64::tanh(x2 * x2);
+            if m10 == 3 && prog_1(f64::cos(x2 + f64::sqrt(x0.powi(2) + 1.0)), x2, s1, &v, n) <= x0 {
+                m10 += 1;
+            }
+            for j in 0..4 {
+                let fj = j as f64;
+                acc2 -= 0.25 * (s1 - fi).sin();
+                if j < 2 {
+                    let v12: f64 = fi;
+                    s0 *= 0.75;
+                    s0 += 1.0 * f64::tanh(v12);
+                } else if v11 <= fi + x0 {
+                    acc2 += 0.25 * s1.mul_add(x2, x0).cos();
+                    if x1 / (fj.cos() + 2.0) > s1 || j < 2 {
+                        acc2 -= s1.sin() * 0.25;
+                    } else if x1 - v11 > -1.0 {
+                        s1 = 0.6 * s1 + 0.1 * s1.cos().exp().sin();
+                    }
+                    acc2 -= v11.sin().sin() * 0.25;
+                } else {
+                    acc2 += 0.25 * f64::cos((x1.tanh() * 0.9).atanh());
+                    s1 *= 0.6;
+                    s1 += 0.2 * f64::tanh(x1 + v[3 - i]);
+                    if v[n % 4] / ((fj.cos() * 2.0).cosh().sin() + 2.0) >= -0.5 && j > 1 {
+                        continue;
+                    }
                 }
             }
-            if k6 >= 3 || s1 / (x2.powi(2) + 0.5) >= x0 + v[(k6 + n) % 4] {
-                break x2.cos();
-            }
-        };
-        match k6 {
+            s0 = (s0 * 0.8 + f64::sin(v11) * 0.05).tanh();
+        }
+        match m10 {
             0..=2 => {
-                s2 = s2 * 0.6;
-                s2 = s2 + 0.05 * (v[3 - k6].cos() * 0.9).asin().tanh().exp_m1().tanh();
+                let v13 = prog_1(f64::hypot(f64::max(x0, x2), x0 + v[3]).tanh() * 2.0, 0.5, s1, &v, m10);
+                acc2 -= v13.tanh() * 0.005;
             }
-            3 => {
-                let v9: T = v[n % 4].cos();
-                let x2 = T::abs(x0);
-                acc3 = acc3 - T::cos(T::tanh(v9) + T::sin(x2));
+            5 => {
+                acc2 += f64::atan2((x1.tanh() * 0.9).asin(), f64::powi((x0.sin() + 2.0).cbrt(), 2) + 1.0).cos();
+                s0 = (s0 * 0.75 + v[m10 % 4] * x2 * 0.05).sin();
+            }
+            6 => {
+                acc2 -= f64::tanh(SCALE + x1);
             }
             _other => {
-                let v10 = T::powi(w0[2], 2);
-                acc3 = acc3 + (T::tanh(acc3) + 2.0).cbrt() * 0.4;
-                s1 = s1 * 0.5 + T::sin(T::sin(v10)) * 0.1;
+                let v14 = (v[n % 4] + x2).tanh().exp_m1();
+                acc2 += 0.5 * v14.sin();
             }
         }
-        for _ in (0..=n).rev().step_by(2) {
-            let v11 = x0.cos().exp_m1().atan();
-            acc3 = acc3 + 0.5 * v8.cos();
-            s2 = s2 * 0.5 + T::tanh(v11).tanh() * 0.1;
-        }
-        let f12 = |t: T| T::asin(x1.sin() * 0.9) + t * 0.5;
-        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f12(p) * 0.25);
-        w0[2] * 0.75 - s1 + s2 * 0.75 + acc3.cos() + v8 + v13 * 0.75 - (T::ln(T::powi(v13, 2) + 0.5) + v13)
+        let v16 = if f64::tanh(x2) <= x0 {
+            let x2 = (x2.cos() * 0.9).acos();
+            ((x2 + v[n % 4]).cos() * 0.9).acos()
+        } else if (v[m10 % 4].sin().exp_m1().powi(2) + 2.0).ln() >= (x2.powi(2) + 0.5).atan2(x1) {
+            f64::atanh(x1.tanh() * 0.9) - 0.35
+        } else {
+            let v15 = ((v[0] + v[m10 % 4]).cos() * 1.2).tan();
+            f64::tanh(x2) + v15.cos()
+        };
+        let mut a17 = v.map(f64::cos);
+        a17 = [a17[2].mul_add(0.6, f64::powi(a17[3] * a17[3] + 1.0, -2) * 0.05), a17[0], (a17[3] * 0.8 + v16.abs().cos() * 0.01).tanh(), 0.05 * f64::sin(v[2]).exp_m1().cos() + 0.75 * a17[0]];
+        s0 * 0.25 + s1.cos() + acc2.tanh() + a17[1].sin()
     }
 
     #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4].sin() + 2.0).cbrt();
+    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0 + 1.0).log((v[3] * x1).powi(2) + 2.0).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            if n % 3 == 1 && x2.hypot(x0) <= x1 {
-                acc1 += (x0 * s0).powi(2).sin() * 0.2;
+        s0 = (s0 * 0.6 + prog_1(x2, 0.5, x0, &v, n) * 0.005).tanh();
+        let v2: f64 = prog_1(f64::tanh((v[1] * v[1] + 1.0).log2()), f64::cos(s0 / (x1 * x1 + 1.0)) * 2.0, x0, &v, n);
+        let v3: f64 = prog_1(acc1, s0, f64::cos(f64::clamp(x0, -1.0, 0.5)) * 2.0, &v, n);
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            s0 = 0.5 * s0 + 0.25 * f64::tanh(s0 - v2).sin();
+            if f64::log(3.0_f64, v3.powi(2) + 2.0) < -0.5 {
+                let v5: f64 = prog_1(0.5, f64::log10(v[k4 % 4].mul_add(x0, x2).powi(2) + 1.0).sin(), ((v2.powi(2) + 1.0).ln().powi(2) + 1.0).log(3.0).sin() * 2.0, &v, k4);
+                s0 *= 0.75;
+                s0 -= 0.005 * v5.tanh().cos();
+            } else if s0 * v3 <= -1.0 {
+                acc1 -= 0.25 * (x0.cos().exp2().sin() * 0.9).acos().tanh();
+                if prog_1(f64::tanh((v[k4 % 4].powi(2) + 1.0).cbrt()) * 2.0, x1, 1.2, &v, k4) < -1.0 || k4 == 3 {
+                    acc1 += (x1.tanh() * 0.5).ln_1p() * 0.4;
+                } else if x1 + x0 <= -1.0 && k4 % 3 == 1 {
+                    let v6 = v3;
+                    acc1 -= f64::cos(v6).tanh() * 0.25;
+                }
             } else {
-                s0 = (s0 * 0.75 + f64::powi(x0, 2) * 0.05).tanh();
-                s0 = (s0 * 0.6 + s0 / (x0.sin().exp2().powi(2) + 1.5) * 0.25).tanh();
+                let v7 = (v[k4 % 4] * v[k4 % 4] + 1.0).recip();
+                s0 = (s0 * 0.5 + s0.max(v7) * 0.5).tanh();
+                if v2 / (v[3].cos() + 2.0) < s0 {
+                    s0 = (s0 * 0.8 + v[k4 % 4].cos().exp_m1() * 0.05).tanh();
+                }
             }
-            acc1 += 0.5 * f64::cos(-s0);
-            if k2 >= 4 || x2 <= x0 {
-                break (s0 * s0 + 1.0).powi(-3);
+            let v8 = s0 * std::f64::consts::LN_2 - v[k4 % 4].asinh();
+            acc1 -= f64::cos(f64::cos(v8)) * 0.25;
+        }
+        match k4 {
+            1 => {
+                let x1 = v[n % 4].sin().exp2() - 2.0_f64.min(v[n % 4]);
+                let v9 = prog_1(s0, acc1.cos(), x2, &v, 4);
+                s0 = (s0 * 0.6 + (x1.cos() - v9.cos()) * 0.005).tanh();
             }
+            MODE_C if n % 2 == 0 => {
+                acc1 += f64::sin((x2.sin().powi(2) + 1.0).powf(1.5)) * 0.75;
+            }
+            3 => {
+                let v3 = v2;
+                acc1 += 0.005 * v3.tanh();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + 2.0_f64.hypot(x1) * 0.5).tanh();
+            }
+        }
+        f64::sin(s0) + acc1.tanh() - v2.cos() - v3.cos() + 0.75 * v[(k4 + n) % 4]
+    }
+
+    #[differentiable]
+    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = v[2];
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..n {
+            a2[i % 4] += (x1 - s0).tanh() * 0.25;
+        }
+        a2 = [1.0 * (a2[n % 4] * a2[n % 4] + 1.0).cbrt().sin().tanh() + 0.6 * a2[3], f64::cbrt(x0.cos() + 2.0).sin() * 1.0, 0.4 * ((a2[2] * a2[2] + 1.0).log(10.0) * x2).sin() + 0.6 * a2[2], f64::mul_add(a2[3], 0.5, (x1 * x1 / (f64::cos((a2[n % 4] * a2[n % 4] + 2.0).sqrt()) + 2.0)).sin() * 0.05)];
+        'l1: for i in 0..v.len() {
+            acc1 += f64::sin((v[i] * v[i] + 1.0).sqrt()) * 0.5;
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                if (f64::recip(x1 * x1 + 1.0).powi(2) + 1.5).acosh() < 0.0 {
+                    s0 = (s0 * 0.6 + f64::exp_m1(f64::cos(x0)) / ((x2.cos() * 0.9).atanh().powi(2) + 1.0) * 0.02).tanh();
+                    continue 'l1;
+                }
+                let v4 = x2 - s0;
+                match (n % 3).checked_sub(1) {
+                    None => {
+                        let v5 = v4.sin().to_degrees() * 0.02;
+                        s0 *= 0.6;
+                        s0 += 0.1 * f64::tanh(v5);
+                    }
+                    Some(_) => {
+                        match (k3 + n).checked_sub(2) {
+                            None => {
+                                let v9 = match (n % 4).checked_sub(1) {
+                                    Some(_) => (v4 * x2).asinh(),
+                                    None => {
+                                        let v8 = (s0.sin() * 0.9).acos().cos();
+                                        s0 = s0.mul_add(0.6, s0.cos().tanh() * 0.4);
+                                        s0 + x1 + v8.cos()
+                                    }
+                                };
+                                let v13 = if let Some(k10) = (n % 4).checked_sub(1) {
+                                    let c11 = k10 as f64;
+                                    f64::asin(f64::atan2(s0, c11.powi(2) + 1.0).tanh() * 0.9)
+                                } else {
+                                    let v12 = f64::asin((v[0] - s0).cos() * 0.9);
+                                    v4 / 2.0 + f64::tanh(v12)
+                                };
+                                acc1 -= (f64::cos(v9) + v13.cos()).tanh() * 0.05;
+                            }
+                            Some(k14) if k14 % 2 == 0 => {
+                                let c15 = k14 as f64;
+                                s0 = (s0 * 0.6 + (f64::powi(x0 * std::f64::consts::LN_2, 2) + 0.5).recip() * 0.25).tanh();
+                                acc1 -= c15.cos() * 0.05;
+                            }
+                            Some(k16) => {
+                                let v17 = (f64::powi(a2[2], 2) + 1.5).acosh() - (a2[k16 % 4] * a2[k16 % 4] + 1.0).powf(1.5);
+                                s0 = 0.75 * s0 + 0.02 * f64::tanh(v17.tanh());
+                            }
+                        }
+                    }
+                }
+                s0 = s0.mul_add(0.6, (x0.to_radians().powi(2) + 0.5).ln() * 1.0);
+                s0 = 0.8 * s0 + 0.1 * f64::tanh(v4);
+            }
+            let v18 = f64::atanh(f64::tanh(s0 * a2[2]) * 0.9);
+            s0 = s0.mul_add(0.5, v18.sin().tanh() * 0.02);
+        }
+        let Some(k20) = n.checked_sub(2) else {
+            let v19 = (f64::sin((a2[n % 4].sin() * 1.5).cosh()) * 1.5).sinh();
+            return f64::sqrt(v[3] * v[3] + 0.5) + v19.cos()
         };
-        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * (v3.clamp(-1.5, 0.5) + p.sin()).tanh()).product::<f64>();
-        for &t in v.iter() {
-            s0 = (s0 * 0.75 + (f64::atan2(x2.powi(2) + 1.0, x1).sin() * 0.9).asin() * 0.02).sin();
-            if f64::log(v[k2 % 4] * v[k2 % 4] + 1.0, x0 * x0 + 2.0) >= -v3 && k2 % 2 == 0 {
+        let c21 = k20 as f64;
+        let mut k22 = 0;
+        loop {
+            k22 += 1;
+            let Some(k23) = (n % 3).checked_sub(1) else {
+                return c21 / (f64::cos(x2) + 2.0)
+            };
+            let c24 = k23 as f64;
+            s0 *= 0.75;
+            s0 += 1.0 * c21.sin().sin();
+            match k23 {
+                MODE_A => {
+                    let c21 = a2[1];
+                    let v25: f64 = x0 * c24;
+                    s0 = 0.5 * s0 + 0.25 * (c21.sin() + f64::tanh(v25)).sin();
+                }
+                1 => {
+                    s0 = s0.mul_add(0.8, f64::exp(f64::tanh(f64::log(v[k23] * v[k23] + 1.0, c24.powi(2) + 2.0))).sin() * 0.05);
+                    s0 = 0.6 * s0 + 0.4 * f64::cos(a2[0]).tanh();
+                }
+                _ => {
+                    for &u in v.iter() {
+                        acc1 -= 0.05 * f64::cos(a2[k23] / (a2[k23] * a2[k23] + 1.0));
+                        acc1 -= (s0.tanh().sin() * 1.5).sinh().sin() * 0.05;
+                        s0 *= 0.75;
+                        s0 += 0.5 * (s0 * s0 + 1.0).log(10.0).cos();
+                        acc1 += 0.05 * f64::tanh(f64::tanh(u));
+                    }
+                }
+            }
+            if k22 >= 6 || s0 + v[k20 % 4] >= -0.5 {
                 break;
             }
-            let v5: f64 = if s0 / (f64::cos(v3) + 2.0) <= (f64::sin(v4) * 1.5).sinh() {
-                0.25 - f64::acos(f64::cos(t) * 0.9)
+            s0 = s0 * 0.8 + c24.cos() * 1.0;
+        }
+        let mut k26 = 0;
+        let v31 = loop {
+            k26 += 1;
+            let v27 = (x0 * x0 + 1.5).acosh().cos();
+            if let Some(_) = n.checked_sub(3) {
+                for &u in v.iter() {
+                    let v29 = v27.powi(2);
+                    let v30 = (c21 * c21 + 2.0).acosh();
+                    s0 *= 0.6;
+                    s0 += 0.5 * f64::tanh(0.75 * u);
+                    acc1 -= 0.1 * (v29 + f64::tanh(v30)).tanh();
+                }
             } else {
-                return (f64::cos(t) * 0.9).atanh().sin()
-            };
-            s0 = f64::mul_add(s0, 0.8, f64::tanh(v5.cos()) * 0.05);
-        }
-        let mut m6 = f64::sin(acc1.hypot(x2));
-        for i in 1..4 {
-            let c7 = f64::mul_add(v4, v4, v3) + v[i];
-            m6 = m6.min(c7);
-            s0 = (s0 * 0.6 + x0.atan() * 0.4).tanh();
-        }
-        s0 = (s0 * 0.5 + f64::tanh(m6) * 0.005).tanh();
-        if k2 == 4 {
-            return x0 + x1;
-        }
-        x0.sin() - f64::tanh(x1) - f64::cos(s0) - v4 * 0.25
+                let x1: f64 = x2 * a2[k26];
+                acc1 += 0.5 * x1.sin();
+            }
+            s0 = (s0 * 0.6 + a2[1].sin() * 0.4).tanh();
+            if k26 >= 3 || (x0 * x0 + 1.0).powi(-3) < (s0.cos() * 2.0).sinh() {
+                break x0 + v27;
+            }
+            s0 *= 0.6;
+            s0 += 0.1 * v27.sin();
+        };
+        s0.cos() - acc1.sin() + a2[0] * 0.75 + c21.sin() + f64::tanh(v31) + v31
     }
 
     #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x0.powi(2) + 2.0).acosh().cos().cosh();
-        let mut s1 = f64::sin((x1.cos() * 0.9).acos()) * 2.0;
-        let mut s2 = f64::cos(x2.sin().exp()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = if ((-v[n % 4]).sin() * 0.9).acos() < 0.5 {
-            for i in 0..v.len() {
-                let fi = i as f64;
-                acc3 += 0.5 * f64::log10(v[3] * v[3] + 1.0);
-                if f64::exp(f64::tanh(v[i])) < -1.0 {
-                    s2 = (s2 * 0.5 + x1.sin() * 0.5).sin();
+    pub fn prog_5<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0: T = T::cos(x0 + v[1] * v[n % 4]) * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        acc1 = acc1 + x1.cos();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            match i + n {
+                MODE_B if n > 3 => {
+                    s0 = (s0 * T::from_f64(0.6).unwrap() + ((-x1) + x2.max(x0)) * T::from_f64(0.2).unwrap()).tanh();
+                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::tanh((x2.powi(2) + T::one()).log2() + (x2 * x2 + T::from_f64(2.0).unwrap()).ln());
+                }
+                2..=4 => {
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), t.tanh().exp().sin() * T::from_f64(0.05).unwrap());
+                    let v2: T = -x2;
+                    s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::sin(v2).tanh();
+                }
+                5 => {
+                    let v3 = t.abs();
+                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), (x1.to_degrees() * T::from_f64(0.01).unwrap()).cos() * T::from_f64(0.5).unwrap());
+                    acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(v3).sin();
+                }
+                _ => {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + T::powi(x1, 2) * T::from_f64(0.05).unwrap()).sin();
+                    if !(i == 1 && v[n % 4] >= t / (T::cos(fi) + T::from_f64(2.0).unwrap())) {
+                        s0 = s0 * T::from_f64(0.75).unwrap();
+                        s0 = s0 + T::from_f64(0.05).unwrap() * v[1].mul_add(t, s0).asinh().tanh();
+                        continue;
+                    }
+                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), s0.sin().exp().cos() * T::from_f64(0.1).unwrap());
+                }
+            }
+            for j in 0..i {
+                let fj = T::from_usize(j).unwrap();
+                acc1 = acc1 + T::from_f64(0.1).unwrap() * ((v[(j + i) % 4] * v[(j + i) % 4] + T::from_f64(2.0).unwrap()).ln() / (T::powi((fj * fj + T::from_f64(0.5).unwrap()).recip(), 2) + T::from_f64(0.5).unwrap())).sin();
+                acc1 = acc1 - (x2 * (T::from_f64(1.25).unwrap() - t)).tanh() * T::from_f64(0.1).unwrap();
+            }
+            s0 = (s0 * T::from_f64(0.5).unwrap() + T::asin(x0.cos() * T::from_f64(0.9).unwrap()).sin() * T::from_f64(0.2).unwrap()).sin();
+            s0 = s0 * T::from_f64(0.5).unwrap();
+            s0 = s0 - T::from_f64(0.5).unwrap() * T::tanh(T::sin(t));
+        }
+        let v4: T = x0 * x2;
+        'l2: for t in v {
+            let v5 = (v4 * v4 + T::from_f64(2.0).unwrap()).sqrt();
+            if t.atan2(t.powi(2) + T::from_f64(0.5).unwrap()) >= (x1.cos() + T::from_f64(2.0).unwrap()).cbrt() && n % 3 == 1 {
+                acc1 = acc1 + T::tanh(x0 * T::from_f64(0.75).unwrap()) * T::from_f64(0.5).unwrap();
+                break;
+            }
+            s0 = s0 * T::from_f64(0.8).unwrap();
+            s0 = s0 + T::from_f64(0.1).unwrap() * T::log2(v5.powi(2) + T::one()).cos();
+            for j in (1..=5).step_by(2) {
+                let v6 = (v[3].cos() * T::from_f64(1.2).unwrap()).tan();
+                match j {
+                    1..=3 => {
+                        acc1 = acc1 + T::from_f64(0.1).unwrap() * (v6 + T::from_f64(2.5).unwrap()).cos();
+                        break 'l2;
+                    }
+                    5 => {
+                        acc1 = acc1 - T::from_f64(0.1).unwrap() * T::sin(v6.atan());
+                    }
+                    _ => {
+                        let v7 = v6 + v[j % 4];
+                        s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.02).unwrap() * v7.cos().tanh();
+                    }
+                }
+                acc1 = acc1 - (x2 - x0).cos() * T::from_f64(0.1).unwrap();
+            }
+        }
+        let v8 = (T::powi(T::sin(v4), 2) + T::one()).ln();
+        s0 - acc1.sin() - v8 * T::from_f64(1.5).unwrap() - x0 * v8
+    }
+
+    #[differentiable]
+    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atanh(x0.tanh() * 0.9);
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v4: f64 = loop {
+            k2 += 1;
+            acc1 += f64::cos(x0) * 0.25;
+            if x2.tanh() < f64::powi(x0, 2) {
+                let v3 = v[n % 4].cos().cosh();
+                s0 = s0 * 0.75 + f64::cos(f64::hypot(0.5_f64, v[(k2 + n) % 4])) * 0.25;
+                acc1 -= 0.25 * f64::cos(v3.sin());
+            }
+            if k2 >= 6 || f64::powi(v[k2 % 4], 2).tanh().exp_m1() < f64::recip(x1 * x1 + 1.0) {
+                break x1.powi(2).atan();
+            }
+        };
+        let a5 = v.map(f64::sin);
+        let v6 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * (prog_1(1.5, x1, f64::tanh(v[k2 % 4]), &a5, n) + f64::tanh(p)).tanh());
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let [_, b8, b9, _] = a5;
+            if ((b8 / (b8 * b8 + 1.5)).powi(2) + 2.0).acosh() < -1.0 {
+                s0 = (s0 * 0.8 + 3.0_f64.hypot(v[1]) * 0.2).tanh();
+                if !(k7 % 2 == 0 && -x0.cos() > 0.25) {
+                    s0 = f64::mul_add(s0, 0.6, f64::cos(f64::exp(b8.tanh()) - 2.0 * x2) * 0.05);
+                    s0 = (s0 * 0.75 + f64::acosh(v6 * v6 + 2.0) * 0.1).sin();
+                    if v4 > 0.5 {
+                        s0 *= 0.5;
+                        s0 += 0.2 * f64::acos(x2.tanh() * 0.9).tanh();
+                        break;
+                    }
+                } else if k7 % 2 == 0 {
+                    let v10 = s0.atan();
+                    acc1 -= 0.005 * prog_1((f64::sin(v10) * 0.9).asin().sin(), b9, (b8 * b9).sin() * 2.0, &a5, k7).tanh();
+                } else {
+                    acc1 -= 0.4 * (-x2).tanh();
+                }
+                acc1 += f64::cos(x2.cos()) * 0.4;
+                if f64::cos(v6 * b9) >= -0.25 {
                     break;
                 }
-                acc3 -= fi.asinh().cos() * 0.5;
+            } else if (f64::sin(s0) * 1.5).sinh() < -0.5 || k7 < 2 {
+                let v11 = prog_1(b8, x0, (v6.tanh() + 2.0).cbrt().tanh(), &v, k7);
+                acc1 -= 0.4 * (b8 - b9).sin();
+                s0 = s0.mul_add(0.5, f64::tanh(v11) * 0.005);
             }
-            let v4 = x0;
-            s0 = (s0 * 0.5 + s1.tanh() * 0.05).tanh();
-            (v4 * v4 + 1.0).recip()
-        } else {
-            s0 = f64::mul_add(s0, 0.5, f64::sin(s0 * s0 + f64::recip(s0.powi(2) + 1.0)) * 0.05);
-            v[1].sin()
-        };
-        let [b6, _, b7] = [v5 / (x2.cos() + 2.0), acc3.atan(), v5.min(x0)];
-        let [b8, b9] = [s2 * v[n % 4] + x2, f64::tanh(s2)];
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            a10[i] = (f64::cos(b8) * 1.2).tan() + b7 * b6;
+            s0 = s0.mul_add(0.8, (-v4).tanh() * 0.2);
+            if k7 >= 5 {
+                break;
+            }
+            acc1 -= b9.cos() * 0.4;
         }
-        s1 = 0.6 * s1 + 0.2 * b6.sin().sin();
-        s0 * 0.5 + s1 * 0.25 + b7 * 1.5 + f64::cos(b8) - b9 - a10[2].cos() - (b7.sin() * 2.0).cosh() / (f64::tanh(v5) + 2.0)
+        let [b12, _, _, b13] = a5;
+        let v15 = match (n % 3).checked_sub(1) {
+            Some(_) => (v4.sin() * 0.9).acos(),
+            _ => v[(k7 + k2) % 4].tanh().exp2(),
+        };
+        x2 * 0.25 - f64::cos(s0) - acc1.sin() + v4 * 0.75 + v6 - b12 * 0.25 - b13.tanh() + f64::tanh(v15)
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = ((1.5 - x0).sin() + 2.0).cbrt();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = (x0.powi(2) + 1.0).powf(1.5);
+            if n == 4 && prog_1((v[3] / 4.0).sin() * 2.0, 0.25, (v[(k2 + n) % 4] * v[(k2 + n) % 4]).ln_1p().cos().cos(), v, k2) < x2 - 2.5 {
+                s0 *= 0.5;
+                s0 += 0.02 * v[3].max(v3).cos();
+            } else {
+                let v4: f64 = prog_1(f64::cosh((v[k2 % 4] * v[k2 % 4] + 0.5).ln().tanh() * 2.0).cos(), s0, (v3 / (x1 * x1 + 1.5)).cos(), v, k2);
+                let v5 = prog_1((s0 * s0 + 0.5).recip().sin() * 2.0, (v[k2 % 4] * v[k2 % 4] + 0.5).recip().cos() * 2.0, (1.5 * s0).cos() * 2.0, v, k2);
+                acc1 += 0.005 * (v4.sin() + f64::cos(v5)).sin();
+            }
+            s0 = (s0 * 0.8 + v[n % 4] * 0.2).tanh();
+            if k2 >= 5 || f64::tanh(v3) <= -0.5 {
+                break;
+            }
+        }
+        let v6 = v.iter().copied().map(|p| 1.0 + 0.25 * prog_1((x1 + s0).sin(), f64::mul_add(p, v[1], x1).cos() * 2.0, acc1, v, 5).sin()).product::<f64>();
+        let v7 = match n % 3 {
+            0..=2 => prog_1(s0, (f64::cos(v[k2 % 4]) + 2.0).cbrt().powi(3).tanh(), acc1, v, 1),
+            _ => (x2.cos() * 2.0).cosh(),
+        };
+        let mut a8 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        a8 = [f64::sin(f64::hypot(0.5_f64, s0)) * 1.0, a8[0] * 0.6 + f64::sqrt(v[2].powi(2) + 1.0).sin() * 0.4, a8[2], a8[1] * 0.6 + (a8[k2 % 4] * x2 + f64::sin(a8[k2 % 4])).sin() * 0.05];
+        let sl9 = &a8[1..3];
+        let v10 = f64::powf(f64::powi(f64::ln(sl9[1].powi(2) + 1.0), 2) + 0.5, f64::atan2(sl9[1], sl9[1] * sl9[1] + 1.0).cos());
+        v6 + v7.cos() + v10
+    }
+
+    #[differentiable]
+    pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[3] * v[3]).ln_1p();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 3 {
+            k2 += 1;
+            if s0 - x0 <= f64::cbrt(x2 * x2 + 0.5) {
+                acc1 -= 0.5 * (f64::cos(x1) + (x2 - v[3 - k2])).sin();
+            } else if !(n > 5) {
+                s0 *= 0.6;
+                s0 -= 1.0 * (x1 / 3.0).cos();
+                if (f64::sin(x1) * 0.9).acos() <= -1.0 {
+                    acc1 += prog_1((-(2.0 - v[n % 4])).cos(), (x0 * v[n % 4]).sin() * 2.0, f64::cos(f64::exp_m1(s0.tanh())), &v, k2).sin() * 0.005;
+                } else {
+                    s0 = f64::mul_add(s0, 0.75, s0.tanh() * 0.25);
+                    match k2 {
+                        0 => {
+                            break;
+                        }
+                        g if g > 1 => {
+                            s0 = (s0 * 0.5 + x0 * x1 * 0.1).sin();
+                        }
+                        _ => {
+                            let v3 = (x2.powi(2) + 1.0).cbrt();
+                            acc1 += 0.5 * v3.cos().tanh();
+                        }
+                    }
+                    let c4: f64 = table(k2 + n);
+                    s0 = (s0 * 0.75 + c4.tanh() * 1.0).tanh();
+                }
+                s0 = s0.mul_add(0.75, f64::tanh(s0 - x1) * 0.1);
+                match n {
+                    MODE_A if n > 1 => {
+                        continue;
+                    }
+                    g if g > 1 => {
+                        acc1 -= 0.5 * (x1 * s0).cos();
+                        s0 = (s0 * 0.75 + (v[3 - k2] - s0) * 0.1).sin();
+                    }
+                    _ => {
+                        let v5: f64 = prog_1(x0.tanh().cos(), (v[3 - k2] + x1).sin(), x1, &v, n);
+                        s0 = (s0 * 0.8 + f64::cos(s0).exp() * 0.05).sin();
+                        s0 = 0.6 * s0 + 0.005 * v5.tanh().cos();
+                    }
+                }
+            } else {
+                let x2 = ((v[3 - k2] * v[k2]).sin() * 0.9).asin();
+                acc1 += 0.25 * x0.atan2(x2 * x2 + 1.0).cos();
+            }
+            assert!(!s0.is_nan(), "s0 is NaN");
+            s0 = (s0 * 0.75 + s0.tanh().exp() * 0.05).tanh();
+        }
+        let mut a6 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a6[i % 4] += prog_1(s0.mul_add(x1, x0).sin(), f64::sin(fi.atan2(f64::cbrt(fi * fi + 1.0).powi(2) + 1.0)) * 2.0, x2, &v, k2).cos() * 0.5;
+        }
+        for (i, &t) in a6.iter().enumerate() {
+            let fi = i as f64;
+            s0 = (s0 * 0.75 + f64::sin(x1).exp2() * 0.1).sin();
+            acc1 -= 0.25 * f64::mul_add(t.mul_add(fi, fi), s0, fi).cos();
+            if s0 * s0 - s0.cos().exp_m1() < (fi * fi + 1.0).log10() {
+                continue;
+            }
+        }
+        let v7 = a6.iter().zip(a6.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (f64::exp2(f64::cos(x0 * x1)) + p * 0.25 + q * 0.5) * 0.5);
+        if f64::sin(x2) / 4.0 > 0.5 {
+            s0 *= 0.8;
+            s0 += 0.005 * f64::cos(prog_5::<f64>(1.5, 1.2, (x1.abs().powi(2) + 0.5).ln().sin() * 2.0, v, 0));
+            if prog_1(x0, f64::cos(3.0_f64.min(v[k2])) * 2.0, f64::cos(f64::recip(v[k2] * v[k2] + 0.5)) * 2.0, &a6, 2) > 0.0 || k2 % 3 == 1 {
+                acc1 -= ((SCALE + x2) / (f64::min(x1, x2).sin() + 2.0)).sin();
+            }
+        }
+        s0 - acc1.cos() + v7
+    }
+
+    #[differentiable]
+    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_5::<f64>((x2.cos() * 0.9).asin().cos() * 2.0, (f64::tan(x0.sin() * 1.2) * 2.0).tanh() * 2.0, f64::cos((f64::tanh(x1) * 0.9).atanh()) * 2.0, [v[0], v[1], v[2], v[3]], 0).tanh() * 2.0;
+        let mut s1 = f64::atan2(x1, x0.powi(2) + 1.0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for _ in (1..=6).step_by(2) {
+            s0 = f64::mul_add(s0, 0.6, (s0.powi(2) + 0.5).recip().tanh() * 0.2);
+            acc2 += 0.5 * f64::sin((s0 - x1).atan());
+            if x1 * x0 > -v[m3 % 4] {
+                m3 += 1;
+            }
+        }
+        match m3 {
+            MODE_A => {
+                let v4 = prog_1(1.5, f64::hypot(1.5_f64, f64::powf(v[n % 4] * v[n % 4] + 1.0, x1.sin())).tanh(), x1, v, n);
+                let v5 = f64::tanh((f64::tanh(x1) * 0.9).acos()).cosh();
+                acc2 -= (v4.cos() - f64::sin(v5)).cos() * 0.005;
+            }
+            MODE_B => {
+                acc2 += x1.atan().sin();
+            }
+            g if g > 2 => {
+                s0 = (s0 * 0.75 + (x2 * x2 + 0.5).ln() * 0.1).sin();
+            }
+            _ => {
+                s1 = (s1 * 0.5 + (v[m3 % 4] * v[m3 % 4] + 1.0).powf(1.5) * 0.02).tanh();
+                s1 = (s1 * 0.75 + x2.powi(2) * 0.05).sin();
+            }
+        }
+        let mut k6 = 0;
+        while k6 < n && prog_1(s0, f64::tanh((v[2] - x1).tanh()) * 2.0, 0.75, v, m3) >= 0.0 {
+            k6 += 1;
+            let v7 = (v[k6 % 4] * v[k6 % 4] + 1.0).recip();
+            if k6 == 5 {
+                let mut k8 = 0;
+                while k8 < n + 1 {
+                    k8 += 1;
+                    match k8 % 4 {
+                        0 => {
+                            s1 = f64::mul_add(s1, 0.8, (x1 * v[k6 % 4]).sin() * 0.05);
+                        }
+                        g if g > 2 => {
+                            s0 = 0.75 * s0 + 0.2 * (s1 / (s0 * s0 + 1.5));
+                        }
+                        _ => {
+                            s0 = s0 * 0.8 + f64::tanh(v[2] - s0) * 0.1;
+                            match k6 % 3 {
+                                0 | 2 => {
+                                    acc2 += 0.02 * f64::cos((x1 * x1 + 1.0).atan2(x2) / (v7.atan().powi(2) + 0.5));
+                                    break;
+                                }
+                                _ => {
+                                    acc2 += 0.02 * f64::tan(f64::cos(v7) * 1.2).tanh();
+                                }
+                            }
+                        }
+                    }
+                    if f64::min(v7, x1).cos() < 0.25 {
+                        s0 = (s0 * 0.8 + (-x2) * 0.2).tanh();
+                        let v9 = x1;
+                        acc2 += 0.02 * v9.tanh();
+                    }
+                    let v11 = if f64::ln(x1 * x1 + 1.0) >= -0.5 {
+                        let v10 = s1 + v7;
+                        s1 = (s1 * 0.6 + v10 * v7 * 0.1).tanh();
+                        v10 * x1
+                    } else {
+                        (f64::sin(x1) * 0.5).ln_1p()
+                    };
+                    s1 *= 0.8;
+                    s1 -= 0.01 * ((x0 * x0 + 1.0).log(v11 * v11 + 2.0).powi(2) + 0.5).ln().cos();
+                }
+                s1 = (s1 * 0.5 + (v[3] + x2) * 0.25).tanh();
+                if (v[0] * v[0] + 2.0).acosh().atan() >= v7 || k8 + m3 < 3 {
+                    return (x2.tanh() * 1.2).tan();
+                }
+            } else {
+                let v12 = (x0.cos() * 1.2).tan();
+                acc2 += 0.25 * (-v7).sin();
+                acc2 += 0.25 * v12.tanh().sin();
+            }
+            acc2 += 0.25 * (x2 * x2 + 0.5).recip().cos();
+        }
+        let v13 = v.iter().copied().map(|p| f64::copysign(v[k6 % 4], x1) + p.tanh()).sum::<f64>();
+        acc2 += f64::abs(v13.cos()) * 0.5;
+        s0 - s1 + acc2.cos() + s0
+    }
+
+    #[differentiable]
+    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x2;
+        let mut s1 = v[n % 4].atan();
+        let mut s2 = x1.cos().cosh();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            s0 = 0.8 * s0 + 0.05 * (s0.clamp(-0.5, 0.5) * (s0.powi(2) + 1.0).cbrt());
+            s1 = s1 * 0.75 + f64::sin(f64::max(-3.0_f64, x0)) * 0.25;
+            acc3 += 0.2 * (f64::powi(s1, 2) * (s0.sin() * 0.9).atanh()).sin();
+        }
+        match (k4 + n).checked_sub(2) {
+            Some(1 | 2) => {
+                s2 = s2 * 0.5 + x2.cos() * 0.5;
+                let x2: f64 = f64::tanh((x0 * x0 + 0.5).sqrt());
+                s2 = s2.mul_add(0.8, x2.cos().tanh() * 0.2);
+            }
+            Some(k5) if k5 > 4 => {
+                let c6 = k5 as f64;
+                s1 = 0.75 * s1 + 0.005 * prog_5::<f64>(s0, f64::tanh(x1).sin() * 2.0, s1, v, n).tanh();
+                s1 = s1 * 0.6 + c6.sin().sin() * 1.0;
+            }
+            Some(k7) => {
+                let c8 = k7 as f64;
+                s2 = (s2 * 0.6 + (0.8 - x1 + x1) * 0.2).sin();
+                acc3 -= f64::tanh(c8);
+            }
+            None => {
+                let v9 = x0.sin().exp() - f64::min(x0, v[2]);
+                let v10 = prog_1(v9.clamp(v[k4 % 4].sin() - 1.5, v9.tanh() + 1.5).sin() * 2.0, (f64::asinh(v[k4 % 4]).to_radians() * 50.0).sin(), x0, &v, n);
+                acc3 += v10.tanh() * 0.005;
+            }
+        }
+        'l1: for _ in (0..=n).rev().step_by(2) {
+            acc3 += 0.5 * (s1 + f64::atan2(s2, s1.powi(2) + 0.5)).sin();
+            let mut k11 = 0;
+            while k11 < 3 && (x0 * x0 + 1.0).sqrt() < v[3 - k11] {
+                k11 += 1;
+                if v[k11].cos() > -0.25 {
+                    break 'l1;
+                }
+                s2 = s2.mul_add(0.75, f64::cos(x2.mul_add(v[k11], s0)) * 0.05);
+                s0 = (s0 * 0.75 + f64::tanh(x1) * 0.25).tanh();
+            }
+            acc3 += 0.5 * x0.sin();
+        }
+        let mut k12 = 0;
+        while k12 < 4 {
+            k12 += 1;
+            match k12 % 2 {
+                MODE_A => {
+                    s0 *= 0.75;
+                    s0 += 0.25 * f64::cos((s2.powi(2) + 1.0).cbrt());
+                }
+                1 => {
+                    s0 = (s0 * 0.8 + f64::tanh(s1).exp() * 0.05).tanh();
+                    s2 = 0.5 * s2 + 0.1 * f64::tanh(x0 * x0);
+                }
+                _ => {
+                    acc3 += (x1 * s2).cos() * 0.5;
+                    s2 = s2 * 0.6 + f64::sin(f64::mul_add(v[0], x0, v[0])) * 0.05;
+                }
+            }
+            for &u in v.iter() {
+                s0 = s0.mul_add(0.8, (s1 * s2).sin() * 0.05);
+                if x0.sin() <= u {
+                    s0 = s0.mul_add(0.6, s0.tanh().cos() * 0.4);
+                    s1 = 0.6 * s1 + 0.25 * f64::tanh(s1.to_degrees() * 0.02);
+                } else {
+                    s1 = (s1 * 0.6 + s1 * s1 * 0.1).tanh();
+                }
+                let v13 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (u + p.cos()).sin());
+                acc3 += 0.1 * v13.tanh();
+            }
+            let v14 = (x2.powi(2) + 1.0).log10();
+            acc3 += 0.5 * f64::cos(((f64::sin(x1) + 2.0).cbrt().powi(2) + 2.0).acosh());
+            acc3 -= 0.5 * v14;
+        }
+        x0 + s0 - s1.sin() + s2.tanh() + acc3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::max(-1.5_f64, v[n % 4].tanh().exp())) * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            let v2 = prog_1(2.0, x0, s0, &v, n);
+            if f64::tan(v[i % 4].tanh() * 1.2) >= 1.0 {
+                let x1: f64 = prog_1(x2, x1, 0.75, &v, 6);
+                let v2 = (f64::tanh(x2) * 0.9).acos();
+                acc1 += 0.005 * f64::sin(x1.tanh() + f64::sin(v2));
+            }
+            if x1 + 2.5 < 0.0 {
+                let v3 = f64::exp_m1(f64::tanh(f64::log(s0.powi(2) + 1.0, f64::powi(x2, 2) + 2.0)));
+                'b1: {
+                    if f64::log(2.0_f64, v[n % 4].mul_add(v[i % 4], v[n % 4]).powi(2) + 2.0) <= 0.25 {
+                        s0 = (s0 * 0.75 + s0.cos().exp2() * 0.1).tanh();
+                        break 'b1;
+                    }
+                    if (s0 * s0 + 2.0).ln().sin().exp2() > 1.0 {
+                        let v6 = 'b2: {
+                            for j in (0..=i).rev() {
+                                let fj = j as f64;
+                                if v3 < 0.5 {
+                                    break 'b2 (v2 * 0.02).sin();
+                                }
+                                let v4: f64 = fj / ((v3 * 0.5).powi(2) + 1.5);
+                                acc1 += 0.05 * (fj * fj + 1.0).cbrt().sin();
+                                acc1 -= 0.05 * f64::cos(v4).sin();
+                            }
+                            for j in (0..6).rev() {
+                                let v5 = (f64::sin(x0) * 0.9).asin();
+                                if j < 1 {
+                                    s0 = (s0 * 0.6 + (-v5) * 0.1).tanh();
+                                    break 'b1;
+                                }
+                                if f64::recip(f64::powi(v3, 2) + 1.0) <= 0.0 {
+                                    s0 = (s0 * 0.6 + v5 * 0.1).sin();
+                                    s0 = 0.5 * s0 + 1.0 * f64::cos((s0.tanh() + 2.0).cbrt());
+                                } else if (v5 * v5 + 1.0).sqrt() < v2 {
+                                    acc1 += f64::sin(s0 - x2 + f64::log(x1 * x1 + 1.0, 3.0)) * 0.05;
+                                } else {
+                                    acc1 += f64::cos(x2) * 0.05;
+                                }
+                                s0 = 0.5 * s0 + 0.5 * s0.atan().cos();
+                            }
+                            if x2.cos() < -0.25 {
+                                break 'b1;
+                            }
+                            v3.cos()
+                        };
+                        acc1 += v6.sin().cos() * 0.25;
+                    } else if v3.tanh() < x2 || i % 2 == 0 {
+                        acc1 -= 0.25 * f64::atan2(SCALE + x0, f64::powi(x1.tanh(), 2) + 1.0).cos();
+                        s0 = s0.mul_add(0.6, (fi - 0.35).cos() * 1.0);
+                    }
+                }
+                s0 *= 0.75;
+                s0 -= 0.02 * f64::tanh(v3);
+            } else {
+                let v7 = v[1].cos();
+                acc1 += 0.25 * v7;
+            }
+            s0 = (s0 * 0.75 + v[i % 4].powi(3) * 0.02).sin();
+            acc1 -= 0.005 * v2.tanh().sin();
+        }
+        let mut k8 = 0;
+        while k8 < 3 && v[k8] - x0 > 0.5 {
+            k8 += 1;
+            let v9 = v.iter().map(|&p| x2 + f64::cos(p)).sum::<f64>();
+            acc1 += 0.25 * (f64::cos(v9).powi(2) + 1.0).log2().tanh();
+        }
+        let v12 = 'b6: {
+            if (f64::tanh(x2).powi(2) + 1.0).recip() >= (v[2] * v[2] + 2.0).sqrt() {
+                break 'b6 prog_1(x0, x1, (x0 * x0 + 1.5).acosh().cos() * 2.0, &v, k8);
+            }
+            if v[3].sin().exp2() > x1 {
+                break 'b6 (x2.powi(2) + 0.5).sqrt();
+            }
+            for i in 0..v.len() {
+                let fi = i as f64;
+                if v[i] > -0.5 || n > 3 {
+                    s0 = s0.mul_add(0.5, (x2 + x0).sin() * 0.25);
+                    break 'b6 f64::acosh(x1 * x1 + 1.5);
+                }
+                if f64::acosh(f64::cos(x2).powi(2) + 1.5) > (s0 * s0 + 1.0).powf(x0.tanh()) {
+                    let v10 = (f64::cos(x0) * 1.2).tan();
+                    s0 *= 0.75;
+                    s0 += 0.02 * f64::cos(v10).sin();
+                } else if s0 * x0 > -1.0 {
+                    let v11 = x1.to_radians() * 50.0;
+                    s0 = 0.5 * s0 + 0.5 * v11.sin();
+                } else {
+                    acc1 -= (fi * fi + 0.5).cbrt().sin() * 0.5;
+                    s0 = (s0 * 0.75 + f64::sinh(v[i].tanh() * 2.0) * 0.02).tanh();
+                    if x1.mul_add(v[i], x1) > fi {
+                        acc1 += f64::sin(f64::cbrt(f64::tanh(s0) + 2.0)).exp().sin() * 0.5;
+                        match i {
+                            0..=1 => {
+                                break;
+                            }
+                            3 => {
+                                s0 = s0 * 0.75 + f64::tanh(v[k8]).exp_m1().tanh() * 0.05;
+                            }
+                            _ => {
+                                acc1 -= (x1.tanh() * 0.9).atanh().min(x1).sin() * 0.5;
+                                s0 = s0 * 0.6 + s0.cos() * 0.4;
+                            }
+                        }
+                        acc1 -= f64::tanh((x1.cos().powi(2) + 0.5).sqrt()) * 0.5;
+                    } else {
+                        acc1 += (v[0] * x2).tanh() * 0.5;
+                    }
+                }
+                acc1 += (f64::powi(v[3 - k8], 2) + 1.0).powi(-1).abs() * 0.5;
+            }
+            f64::acosh(x1.powi(2) + 1.5)
+        };
+        let v14: f64 = if !(k8 == 0) {
+            let v12 = x0;
+            f64::powi(v12, 2) - v12
+        } else {
+            let v13 = (x0 / (f64::powi(x2, 2) + 0.5)).tanh();
+            f64::tanh(v13) - (f64::powi(v13, 2) + 1.0).log(v13.powi(2) + 2.0)
+        };
+        let v15 = v[k8].sin().exp();
+        let v17 = if v14.copysign(v[3 - k8]) >= -1.0 {
+            let v16 = v15.cos();
+            v16 / (v16 * v16 + 0.5)
+        } else {
+            (v15.tanh() * 0.9).asin()
+        };
+        let v18 = (0..n).fold(0.0, |r, i| r * 0.5 + (f64::tanh(x0) + v[i % 4] * 0.5) * 0.25);
+        s0 + acc1.tanh() + v12.cos() - v17 * 0.75 - v18 - x0.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_12<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x1 - x0).cos() * 0.9).asin();
+        let mut s1 = (f64::ln(x1 * x1 + 0.5) / (x2.powi(2) + 0.5)).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = f64::ln_1p((s0 + x1).tanh() * 0.5);
+        }
+        let v5 = match n {
+            0 => f64::cbrt(a3[3] * a3[3] + 0.5).atan(),
+            1..=3 => {
+                let v4 = (0.75 - acc2) * a3[n % 4];
+                -(v4 * acc2)
+            }
+            4 => f64::abs(s1).abs(),
+            _ => s1.sin() + 0.5,
+        };
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            match k6 % 3 {
+                0 => {
+                    s1 *= 0.75;
+                    s1 += 0.25 * f64::cos(0.8 - x1);
+                    s0 = 0.6 * s0 + 0.5 * (x1 * x1 + 1.0).recip();
+                }
+                2 => {
+                    s1 = 0.5 * s1 + 0.25 * f64::tanh(s1 - s0);
+                }
+                _ => {
+                    acc2 += prog_1(1.5, f64::atan2(a3[k6 % 4], a3[k6 % 4] * a3[k6 % 4] + 1.0).tanh() * 2.0, 2.0, &v, 3).cos() * 0.005;
+                    let v7 = prog_1(v5.cos() * 2.0, x2, f64::sin(v[k6 % 4] / ((v5 + x1).powi(2) + 1.5)) * 2.0, &v, 5);
+                    acc2 += f64::tanh(v7.cos()) * 0.005;
+                }
+            }
+            acc2 += 0.4 * f64::cos((f64::powi(v[n % 4], 2) + 0.5).cbrt());
+            if k6 >= 5 || v[0].tanh().cosh().tanh() >= -0.25 {
+                break;
+            }
+        }
+        let v8 = a3.iter().zip(a3.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + ((q * q + 1.0).log10() + p * 0.5) * 0.5);
+        let a9 = v.map(f64::tanh);
+        let mut m10 = 0;
+        for i in 0..n {
+            acc2 -= 0.25 * (1.25 * v5).tanh();
+            if v5 * s0 >= v8 {
+                m10 += 1;
+            }
+            if i % 2 == 0 && v8.clamp(f64::cos(v8) - 1.5, v8.cos() + 1.5) > v8 {
+                break;
+            }
+        }
+        match m10 {
+            0 | 2 => {
+                s1 = (s1 * 0.5 + (v8 * v8 + 1.0).recip() * 0.02).sin();
+            }
+            g if g > 3 => {
+                s0 = 0.75 * s0 + 0.25 * f64::atan(x1).sin();
+            }
+            _other => {
+                s1 = s1.mul_add(0.75, v8.powi(3) * 0.01);
+                acc2 += prog_5(a9[m10 % 4].asinh().hypot(a9[m10 % 4] - v5).tanh() * 2.0, f64::tanh((f64::sin(x0) * 0.5).ln_1p()), v8, v, k6).cos() * 0.005;
+            }
+        }
+        if let Some(k11) = (m10 + n).checked_sub(2) {
+            let c12 = k11 as f64;
+            s1 = s1 * 0.8 + (a9[k11 % 4] * s1).tanh() * 0.01;
+            s0 = f64::mul_add(s0, 0.6, prog_1(1.2, s0, f64::sin(x0.sin().atan()), &v, m10).cos() * 0.005);
+            s1 = 0.75 * s1 + 1.0 * c12.cos();
+        } else if !(k6 % 2 == 0 && v5.clamp(-1.0, 1.0) > v8) {
+            let v13: f64 = prog_1(x1, f64::cos(a9[n % 4].sin().exp()), 0.75, &v, m10);
+            s0 = s0.mul_add(0.6, f64::cos(v13) * 0.005);
+        } else {
+            s0 = 0.8 * s0 + 0.1 * f64::tanh(x2.hypot(x0));
+        }
+        s0 - s1 - acc2.cos() + v5.tanh() - v8.tanh() - a9[2] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2.clamp(-1.5, 1.5) - 0.8).sin() * 2.0;
+        let mut s1 = f64::max((s0 * s0 + 0.5).ln(), x1.mul_add(x0, x0)).tanh() * 2.0;
+        let mut s2 = 0.5 * 2.0_f64.atan2(s0);
+        let mut acc3: f64 = 0.0;
+        let [b4, b5, _, _] = *v;
+        let mut m6 = f64::sin(x0).exp2();
+        for i in 0..4 {
+            let c7 = if m6 < -0.5 {
+                f64::powi(x1 / (b5 * b5 + 1.5), 2) + v[3 - i]
+            } else {
+                1.5 - s1 + v[3 - i]
+            };
+            m6 = c7.min(m6);
+        }
+        s0 = s0.mul_add(0.6, f64::tanh(m6) * 0.02);
+        let v8 = v.iter().map(|&p| prog_1(b4, x0, p, v, n)).sum::<f64>();
+        let [b9, b10, _, _] = *v;
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            acc3 += 0.25 * (f64::powi((v[0].sin() * 1.5).cosh(), 2) + 1.5).acosh().tanh();
+            s1 = s1.mul_add(0.8, (-x2).tanh() * 0.2);
+            acc3 += (-b4).sin() * 0.25;
+            if k11 >= 6 || b5 * b5 / (f64::cos(0.65 * b10) + 2.0) <= 0.5 {
+                break (s0.powi(2) + 1.0).log(b5 * b5 + 2.0).max(b9.abs());
+            }
+        };
+        s2 = 0.8 * s2 + 0.005 * prog_5(b5, b9, v12, [v[0], v[1], v[2], v[3]], n).sin();
+        s0.sin() + s1.sin() - s2 * 0.25 - f64::cos(acc3) + f64::tanh(v8) - b10 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::ln_1p((v[n % 4] + 0.35).sin() * 0.5);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::atanh(x2.tanh() * 0.9).tanh() + p));
+        for i in 0..n {
+            if (x0.powi(2) + 1.0).powf(f64::tanh(x0.copysign(v2))) <= 0.5 {
+                acc1 -= (v2 * v2 + 1.5).acosh().sin() * 0.25;
+                s0 = (s0 * 0.6 + (-x2) * 0.4).sin();
+            } else {
+                acc1 += 0.25 * f64::cos(s0).exp_m1().cos();
+                s0 = s0 * 0.5 + (v[i % 4] + (x1 * x1 + 0.5).ln()).tanh() * 0.2;
+            }
+            s0 = (s0 * 0.8 + x0.powi(2) * 0.05).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                acc1 += (u / (v[(j + n) % 4] * v[(j + n) % 4] + 0.5)).hypot(u).sin() * 0.05;
+                acc1 -= (x1.powi(2) + 1.0).log2().cos() * 0.05;
+                acc1 += x0.cos().exp2().sin() * 0.05;
+            }
+        }
+        let mut k3 = 0;
+        while k3 < 4 && f64::asin((v2 * s0).sin() * 0.9) < -0.5 {
+            k3 += 1;
+            s0 = s0.mul_add(0.5, f64::tanh(f64::log2(s0.powi(2) + 1.0)) * 0.25);
+            s0 = (s0 * 0.75 + (f64::powi(x0.powi(2), 2) + 2.0).ln() * 0.05).tanh();
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            s0 = s0 * 0.8 + s0.tanh() * 0.2;
+            let v5 = (v2.sin() * 1.2).tan() + x2 * v[k4];
+            let v6 = f64::tanh(x2);
+            if k4 >= 3 {
+                break;
+            }
+            s0 = f64::mul_add(s0, 0.5, (v5.sin() + v6).tanh() * 0.02);
+        }
+        f64::tanh(x0) - x1 + s0 - acc1.sin() + v2 - f64::powf(f64::powi(f64::ln_1p(x0 * x0), 2) + 0.5, 0.3)
+    }
+
+    #[differentiable]
+    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::atan(x2).max(v[n % 4]);
+        let mut s1: f64 = (f64::sin(s0) * 2.0).sinh().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] * 0.5 + prog_1(x1, (0.25 - x0).cos(), f64::atanh(x1.sin() * 0.9).sin(), v, 3).tanh() * 0.005;
+        }
+        'l1: for (i, &t) in a3.iter().enumerate() {
+            match i % 2 {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    let v4 = (f64::cos(t) * 0.9).acos().tanh();
+                    let v5: f64 = prog_1(s1, s0, v[n % 4].cos().sin() * 2.0, &a3, n);
+                    s1 *= 0.8;
+                    s1 -= 0.005 * (v4 + f64::cos(v5)).tanh();
+                }
+                _ => {
+                    acc2 += prog_1(x2, (x1 * x1 + 1.0).powf(0.3).cos() * 2.0, 0.75, v, i).tanh() * 0.005;
+                    s1 = s1 * 0.75 + f64::tanh(f64::sin(a3[2]).sinh()) * 0.1;
+                    if s1.max(s0) / ((x0 + s0).powi(2) + 1.5) > 0.0 || i > 0 {
+                        break;
+                    }
+                }
+            }
+            let mut m6: f64 = (x1 * x1 + 1.0).log(t * t + 2.0).cos();
+            for j in 1..4 {
+                if i < 3 {
+                    continue 'l1;
+                }
+                let c7 = if j < 2 {
+                    v[3 - j]
+                } else {
+                    x0
+                };
+                m6 = f64::max(m6, c7);
+            }
+            acc2 -= 0.5 * m6.tanh();
+        }
+        let mut a8 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a8[i][j] = s1 * x1;
+            }
+        }
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            if k9 % 2 == 0 && ((-x0).powi(2) + 1.0).recip() > -0.5 {
+                acc2 += (x1.powi(2) + 0.5).powf(1.5).tanh() * 0.25;
+                if a3[k9 % 4].mul_add(x0, a3[k9 % 4]) >= 0.5 {
+                    s1 = 0.5 * s1 + 0.005 * f64::cos(prog_1(f64::min(a8[0][2], a3[0]).max(a3[k9 % 4] + a8[0][2]).tanh() * 2.0, 0.25, x1, v, k9));
+                } else if prog_1(x0, x1.tanh() * 2.0, x1, v, k9) <= 0.5 || k9 % 3 == 1 {
+                    for &u in a3.iter() {
+                        let v11 = match n % 4 {
+                            0..=2 => {
+                                let v10 = ((u.powi(2) + 1.0).atan2(u).cos() * 0.9).atanh();
+                                (v10.powi(2) + 1.0).sqrt()
+                            }
+                            PHASE_D if n < 4 => {
+                                let x2 = f64::asinh(x1).sin();
+                                ((u * u).tanh() * 0.9).acos() + f64::sin(x2)
+                            }
+                            _ => {
+                                let x1: f64 = f64::powi(x0, 2);
+                                x1.sin() / ((SCALE + s0).powi(2) + 1.5)
+                            }
+                        };
+                        let v12 = v.iter().fold(u, |r, &p| r * 0.5 + 0.1 * f64::cos((f64::sin(r.cos()) * 0.9).acos() + p.cos()));
+                        acc2 += f64::cos((f64::sin(x1.sin()) * 0.9).asin()) * 0.1;
+                        s0 = s0.mul_add(0.75, f64::cos(v11.tanh() - v12) * 0.02);
+                    }
+                    s1 = 0.8 * s1 + 0.2 * a8[1][3].tanh();
+                }
+            } else if (x1.powi(2) + 1.5).acosh() <= s1 {
+                s0 = s0.mul_add(0.6, s0.cos() * 0.4);
+            } else {
+                acc2 -= (a3[2] * a3[2] + 2.0).acosh() * 0.25;
+            }
+            s0 = (s0 * 0.8 + v[2] * 0.2).sin();
+            acc2 -= f64::exp(x2.cos()).sin() * 0.5;
+            if k9 >= 4 {
+                break (f64::tanh(a3[k9 % 4]) * 0.9).acos();
+            }
+        };
+        s0 = 0.75 * s0 + 0.05 * (x1 * v[k9 % 4]).tanh();
+        let v14 = a3.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(x1 * x1 + 1.0) + p.sin() + q.tanh()).sum::<f64>();
+        x0.sin() - s0 + s1 * 0.25 + f64::tanh(acc2) - a8[0][0].cos() + v13 + v14.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tan(f64::tanh(x2) * 1.2).sin() * 2.0;
+        let mut s1 = prog_1(2.0, x0, (x0 - 0.35).tanh(), v, 0).tanh() * 2.0;
+        let mut s2 = f64::acosh(x0.powi(2) + 1.5).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n {
+            MODE_A | 2 => {
+                acc3 += f64::log(v[n % 4] * v[n % 4] + 1.0, x1.powi(2) + 2.0).sin();
+                let v4: f64 = prog_1(1.5, s1, 0.5, v, 6);
+                acc3 += 0.005 * v4.tanh();
+            }
+            MODE_D | 5 => {
+                let [b5, b6, b7, _] = *v;
+                acc3 += (b5.sin() + f64::cos(b6) + b7.sin()).tanh();
+            }
+            6 => {
+                s0 = s0 * 0.75 + (x1 * x1 + 0.5).cbrt().sin() * 0.1;
+            }
+            _ => {
+                s2 = f64::mul_add(s2, 0.5, (x1.clamp(x2.cos() - 1.5, f64::sin(x0) + 1.5).powi(2) + 0.5).sqrt().sin() * 0.5);
+            }
+        }
+        let mut a8 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a8[i][j] = f64::recip(f64::exp(f64::tanh(x1)).powi(2) + 1.0);
+            }
+            s0 *= 0.8;
+            s0 -= 0.25 * f64::powf(1.5_f64, f64::tanh(x1)).cos();
+        }
+        let a9 = a8[1];
+        let mut m10 = f64::NEG_INFINITY;
+        for i in 0..4 {
+            m10 = f64::max(a8[0][i] - a9[0] + a9[i], m10);
+            s2 = 0.6 * s2 + 0.2 * f64::min(s2 + x2, f64::cbrt(x1.sin() + 2.0)).cos();
+        }
+        acc3 += f64::sin(m10) * 0.75;
+        let [[b11, b12, b13, _], r14] = a8;
+        let [b15, _, b16, b17] = a9;
+        let [b18, b19, b20] = [f64::acosh(f64::powi(b17.cos().exp(), 2) + 2.0), f64::log10((b13 * x2).powi(2) + 1.0), (b13 * b13 + 1.0).sqrt() - r14[n % 4]];
+        s1 = 0.75 * s1 + 0.02 * f64::atanh(b19.tanh() * 0.9).sin();
+        x1 - s0 * 0.5 + s1 + s2.tanh() + acc3.sin() + b11.sin() + b12 * 0.75 + f64::cos(b15) + b16.cos() + f64::sin(b18) + b20 * 0.75 + prog_1(x1, b13, 2.0, v, 0)
+    }
+
+    #[differentiable]
+    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(x1.mul_add(v[n % 4], x1)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
+            a2[i] = (x1 * x1 + 2.0).acosh();
+            acc1 += 0.5 * v[i].cos();
+        }
+        for _ in 0..n {
+            a2 = [a2[0] * 0.5 + (s0 * x2.powi(2)).cos() * 0.02, (x0.to_radians() * 50.0).cos() * 1.0, (a2[0] * 0.6 + (x2 * x2 + 2.0).sqrt().tanh() * 0.4).tanh(), 0.5 * f64::cbrt(x2.cos() + 2.0).tanh() + 0.8 * a2[1]];
+        }
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            if (a2[(k3 + n) % 4].powi(2) + 1.0).powi(-3) < -0.25 {
+                acc1 += (x2.cos() * 0.9).asin().tanh() * 0.5;
+            } else {
+                s0 = 0.6 * s0 + 0.4 * (0.1 - s0).tanh();
+            }
+            let v4: f64 = (v[k3 % 4].tanh() + 2.0).cbrt();
+            s0 = s0 * 0.5 + f64::tanh(x2 / (v[n % 4].sin() + 2.0)) * 0.1;
+            if k3 >= 4 || (f64::cos((x2.powi(2) + 1.0).log(v4 * v4 + 2.0)) + 2.0).cbrt() > v4.tanh() {
+                break x0 - 0.1;
+            }
+        };
+        let v6 = (0..n).fold(0.0, |r, i| r * 0.5 + ((f64::max(v5, x0).powi(2) + 1.0).powf(f64::cos(v5.atan())) + v[i % 4] * 0.5) * 0.5);
+        for i in 0..n {
+            if 1.5 * f64::acos(f64::tanh(v[0]) * 0.9) <= x2.powi(3) {
+                acc1 -= 0.25 * f64::cos((v6 * x1).cos());
+                if !(i > 3) {
+                    s0 = (s0 * 0.75 + s0.powi(2) * 0.05).sin();
+                    s0 = s0 * 0.8 + a2[i % 4].tanh() * 0.2;
+                } else {
+                    let v7: f64 = prog_1(x2, 0.75, 1.2, &v, 5);
+                    acc1 += 0.25 * (f64::log(x1.powi(2) + 1.0, v6 * v6 + 2.0) * a2[(i + k3) % 4].clamp(a2[1].cos() - 1.5, x2.tanh() + 1.5)).tanh();
+                    s0 *= 0.75;
+                    s0 += 0.005 * v7.sin();
+                }
+            }
+            acc1 += s0.sin() * 0.25;
+        }
+        x2 - f64::tanh(s0) + f64::sin(acc1) - f64::cos(a2[1]) - f64::cos(v6) + f64::tanh(x1).exp2()
     }
 
     #[differentiable]
     pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.tanh();
-        let mut s1 = f64::tanh(v[n % 4].mul_add(x2, x1)) * 2.0;
+        let mut s0 = f64::recip(v[n % 4] * v[n % 4] + 0.5);
+        let mut s1 = x1.sin() * 0.5;
         let mut acc2: f64 = 0.0;
-        let v3 = if x0 > f64::cos(s0) || n > 0 {
-            0.1 - acc2
-        } else {
-            x2 - v[n % 4]
-        };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if v[i] / (x1 * x1 + 1.0) <= 0.0 {
-                s0 = (s0 * 0.75 + s1.cos().exp_m1() * 0.05).sin();
-                acc2 += 0.25 * (t.tanh() * 0.9).atanh();
-            } else if v[i] + v3 > 0.5 || i == 0 {
-                s0 = 0.75 * s0 + 0.2 * (f64::ln_1p(f64::tanh(t) * 0.5).powi(2) + 1.5).acosh().tanh();
-                let x0 = 1.2 * x0;
-                acc2 += f64::cos(x0) * 0.5;
-            } else {
-                let Some(k4) = n.checked_sub(2) else {
-                    return s1 * t
-                };
-                let c5 = k4 as f64;
-                let mut k6 = 0;
-                while k6 < n + 1 {
-                    k6 += 1;
-                    if (x2.tanh() * 0.9).asin() * (x2 + s0) <= s1 {
-                        s1 = (s1 * 0.5 + (f64::sin(s1) + 2.0).cbrt() * 1.0).sin();
-                        s1 *= 0.75;
-                        s1 -= 0.2 * f64::acosh(s0 * s0 + 2.0).cos();
-                    } else if v[2].abs() < t {
-                        let v7: f64 = f64::acos(f64::tanh(x0) * 0.9);
-                        s1 = s1.mul_add(0.8, v7.cos().tanh() * 0.05);
+        if !(n < 3) {
+            let v3 = x2.tanh();
+            'l0: for i in 0..n {
+                let fi = i as f64;
+                for j in 1..n {
+                    if !(j == 5) {
+                        return f64::cbrt(x0.sin() + 2.0) * f64::recip(s1 * s1 + 1.0);
                     }
-                    s1 *= 0.5;
-                    s1 -= 1.0 * f64::cos(c5.tanh().exp());
-                    let v8 = match n + k6 {
-                        0 => f64::tan(f64::sin(v3) * 1.2) * (x2 * x2 + 1.0).cbrt(),
-                        MODE_B | 3 => SCALE + x1.cos().exp_m1(),
-                        4 => {
-                            acc2 += 0.05 * (x0 * t).sin();
-                            (v3.sin() * 1.2).tan()
+                    if j == 2 {
+                        break 'l0;
+                    }
+                    acc2 += x0.sin() * 0.05;
+                }
+                if v3 * x0 >= x0 {
+                    return (fi.tanh() * 1.5).cosh();
+                }
+                match i {
+                    0 => {
+                        s0 = s0 * 0.75 + f64::tanh(s0.powi(3)) * 0.02;
+                        if i % 3 == 1 && x0 * v[0] >= v[n % 4] {
+                            break;
                         }
-                        _other => (x2 * x2 + 1.0).log10(),
-                    };
-                    acc2 += 0.05 * f64::cos(v8.cos());
+                        s0 = s0.mul_add(0.8, (s0.cos() * 0.9).acos().cos() * 0.05);
+                    }
+                    g if g > 1 => {
+                        let v4 = (s1 * s1 + 0.5).recip();
+                        let v5 = prog_1(v[i % 4].max(s1).sin(), (x1 * x1 + 0.5).powf(1.5).tanh() * 2.0, (1.2 * (-v4)).cos() * 2.0, &v, i);
+                        acc2 -= v5.sin() * 0.005;
+                    }
+                    _ => {
+                        acc2 += x1.tanh() * 0.25;
+                        acc2 += 0.25 * f64::sin((f64::cos(v[n % 4]) * 0.9).asin());
+                    }
                 }
-                acc2 += f64::sin(c5.sin()) * 0.5;
+                s1 = 0.6 * s1 + 0.4 * x1.sin().tanh();
             }
-            if t.sin() / ((SCALE + v[i]).powi(2) + 1.5) <= 0.25 {
-                s0 = (s0 * 0.5 + (s1.powi(2) + 1.0).powf(x1.cos()) * 0.02).sin();
-                s1 = (s1 * 0.6 + f64::cos(s1).exp2() * 0.25).sin();
-            } else if v3 * t + 1.5 >= -1.0 && i % 2 == 0 {
-                acc2 -= 0.5 * f64::cos(v[i] + t);
-                if f64::atan(x1.asinh()) < fi + v3 {
-                    continue;
-                }
-                s1 = 0.8 * s1 + 0.2 * s1.cos();
-                if v[i].cos() >= 0.5 {
-                    let v9 = f64::acos(fi.sin() * 0.9);
-                    s0 = (s0 * 0.75 + v9 * 1.0).sin();
-                } else if x0 * fi > 0.0 {
-                    let v10 = v[i].clamp(-1.0, 1.0);
-                    s0 = s0 * 0.6 + f64::cos(v10) * 0.4;
-                } else {
-                    acc2 += f64::sin(x0) * 0.5;
-                }
-            }
-            s0 = s0 * 0.8 + s0.cos().sin() * 0.2;
+            s0 = (s0 * 0.6 + f64::sin(v3) * 0.4).sin();
         }
-        let mut m11 = f64::NEG_INFINITY;
-        for i in 0..4 {
-            m11 = m11.max(0.25 * v3 / (v3.mul_add(v3, x2) * v3.mul_add(v3, x2) + 1.0) + v[i]);
+        if n < 1 {
+            acc2 -= prog_1((s1.sin() * 1.5).cosh().cos(), (x2 - 2.0).tanh() * 2.0, x0, &v, 6).sin() * 0.005;
         }
-        s0 = 0.6 * s0 + 0.02 * f64::sin(m11.sin());
-        let mut m12 = 0;
-        for &t in v.iter() {
-            match m12 % 4 {
+        let mut k6 = 0;
+        while k6 < 6 {
+            k6 += 1;
+            acc2 += f64::tanh(x1 - x0) * 0.25;
+            match k6 {
                 0..=1 => {
-                    if (x1 + m11) * 2.5 < x0.tanh() {
-                        s0 = (s0 * 0.8 + f64::sin(s0) * 0.2).sin();
-                    } else if let Some(k13) = n.checked_sub(2) {
-                        let c14 = k13 as f64;
-                        if let Some(_) = n.checked_sub(3) {
-                            let v16 = (s1 * s1 + 0.5).recip();
-                            acc2 += 0.5 * s0.tanh().sin();
-                            s1 *= 0.6;
-                            s1 -= 0.2 * f64::tanh(v16.cos());
-                        } else {
-                            s0 = s0 * 0.5 + (s0.powi(2) + 1.0).cbrt().sin() * 1.0;
-                            let v17 = v3 * t;
-                            s1 = s1 * 0.6 + f64::cos(v17) * 0.05;
-                        }
-                        acc2 -= 0.5 * c14.cos().cos();
+                    let v7 = (x1.sin() * 0.9).acos() * s1;
+                    acc2 += v7.tanh() * 0.25;
+                }
+                MODE_D | 5 => {
+                    let mut k8 = 0;
+                    while k8 < n + 1 && f64::acos(v[k8 % 4].sin() * 0.9) < 1.0 {
+                        k8 += 1;
+                        s1 = (s1 * 0.75 + (v[k6 % 4] * v[k6 % 4] + 1.0).log(2.0) * 0.1).sin();
+                        s0 = (s0 * 0.75 + f64::atanh(s0.mul_add(x2, v[0]).cos() * 0.9) * 0.01).tanh();
+                    }
+                    s1 = f64::mul_add(s1, 0.5, s1 * 0.5);
+                    if 0.35 - x2 < 1.0 {
+                        acc2 -= x2.sin() * 0.25;
+                        s0 = 0.6 * s0 + 0.2 * f64::powi(s0, 2).cos();
+                    } else if f64::log10(x0 * x0 + 1.0) > -0.5 || k8 % 2 == 0 {
+                        let v9 = (f64::exp2(f64::sin(s1)).tanh() + 2.0).cbrt();
+                        acc2 += f64::cos(v9) * 0.25;
                     } else {
-                        if let Some(k18) = (n % 3).checked_sub(1) {
-                            let c19 = k18 as f64;
-                            acc2 += f64::atan2(t * t + 1.0, t).cos() * 0.5;
-                            acc2 += c19.cos().sin() * 0.5;
-                        }
-                        let v20 = (v[n % 4] * v[n % 4] + 1.0).recip() + f64::tan(m11.cos() * 1.2);
-                        s1 = (s1 * 0.5 + v20.cos() * 0.05).sin();
+                        s0 = s0.mul_add(0.6, x1.tanh() * 0.4);
                     }
                 }
-                3 => {
-                    break;
+                6 => {
+                    acc2 -= (x0 - x0 / (f64::cos(v[k6 % 4]) + 2.0)).sin() * 0.25;
+                    let [b10, b11, b12, _] = v;
+                    s0 = (s0 * 0.8 + (b10.tanh() + b11.sin() + b12.cos()) * 0.05).sin();
                 }
-                _other => {
-                    s1 = s1 * 0.8 + f64::sin(-(t / (f64::sin(t) + 2.0))) * 0.05;
+                _ => {
+                    let v13: f64 = f64::powf(s0.powi(2) + 1.0, f64::sin(v[n % 4]));
+                    s0 = s0 * 0.75 + (v13 - v[(k6 + n) % 4]).tanh() * 0.05;
                 }
-            }
-            let v21 = f64::exp_m1(f64::atanh(v3.tanh() * 0.9).cos());
-            s0 = 0.5 * s0 + 0.5 * x2.cos().tanh();
-            if n > 3 {
-                m12 += 1;
-            }
-            acc2 -= (f64::cos(t) - f64::sin(v21)).cos() * 0.25;
-        }
-        match m12 {
-            MODE_C => {
-                let v22 = (x2 * x2 + 0.5).recip();
-                match (n % 4).checked_sub(1) {
-                    Some(k23) if k23 < 2 => {
-                        acc2 -= 0.25 * v3.powi(2).cos();
-                    }
-                    Some(_) => {
-                        let v25: f64 = f64::atan2(v3 * v3 + 1.0, x1);
-                        s1 *= 0.5;
-                        s1 += 0.05 * v25.sin();
-                    }
-                    None => {
-                        s0 = 0.6 * s0 + 0.02 * f64::powf(0.5_f64, s0.tanh()).sin();
-                    }
-                }
-                s1 = s1 * 0.8 + v22.sin() * 0.1;
-            }
-            3..=4 => {
-                s0 = s0 * 0.6 + f64::cos(v3).sin() * 0.2;
-            }
-            5 => {
-                acc2 -= v3.abs().sin();
-                acc2 += f64::cbrt(x2.cos() + 2.0);
-            }
-            _ => {
-                s0 = (s0 * 0.75 + acc2 * 0.005).tanh();
-                let Some(k26) = (m12 + n).checked_sub(3) else {
-                    return f64::exp2(x0.cos())
-                };
-                let c27 = k26 as f64;
-                acc2 -= c27.cos();
             }
         }
-        let mut a28 = [0.0; 4];
-        for i in 0..4 {
-            if !(i % 2 == 0) {
-                a28[i] = x2 * x2;
-            } else {
-                a28[i] = SCALE + v[i];
-            }
-        }
-        let f29 = |t: f64| v3 + t * 0.25;
-        let v30 = f29(v[2]) + f29(x1) * 1.0;
-        s0 - s1 + f64::tanh(acc2) + a28[1] * 0.5 + v30.cos() + (v30.tanh() * 0.9).asin()
+        let v14 = prog_16(s0, x2.tanh().sin() * 2.0, f64::sin(x0.atan().asinh()) * 2.0, &v, n);
+        let Some(k15) = (n % 3).checked_sub(1) else {
+            return f64::tanh(v[1])
+        };
+        let c16 = k15 as f64;
+        s1 * 0.5 + f64::sin(acc2) - f64::sin(v14) - c16 * 0.25
     }
 
     #[differentiable]
     pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(prog_2(f64::sin((f64::cos(x2).powi(2) + 1.0).powi(-2)) * 2.0, x0, f64::sin(-x2), &v, 3)) * 2.0;
-        let mut s1: f64 = f64::atan(f64::atan2(x1 * x1 + 1.0, x1));
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a3[i % 4] += f64::ln(fi * fi + 0.5).cos() * 0.25;
-        }
-        for i in 0..n {
-            let v4 = f64::cos(s0);
-            a3 = [a3[1], a3[2], a3[0] * 0.8 + (v[(i + n) % 4] * s0 - x1 * v4).tanh() * 0.02, a3[1] * 0.6 + f64::cos(x1.atan2(a3[n % 4].powi(2) + 0.5)) * 0.1];
-        }
-        if n == 1 && v[n % 4].sin() < -0.5 {
-            return v[n % 4].cos().powi(2).ln_1p();
-        }
-        let v5 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(p + x0)).product::<f64>();
-        for &t in v.iter() {
-            let v7 = match n % 4 {
-                0 | MODE_C => (f64::sin(x2) * 1.2).tan(),
-                MODE_D => {
-                    let v6 = f64::exp2(a3[n % 4].cos());
-                    a3[n % 4].tanh().exp() + f64::tanh(v6)
-                }
-                _ => v5.to_radians() * 20.0,
-            };
-            let mut k8 = 0;
-            while k8 < 4 {
-                k8 += 1;
-                s1 = 0.6 * s1 + 0.02 * (v5 + v7 + v5 * v5).sin();
-                s0 = (s0 * 0.8 + t.tanh() * 0.2).tanh();
-            }
-            acc2 += 0.25 * f64::atanh((a3[k8 % 4] * a3[k8 % 4] + 1.5).acosh().sin() * 0.9);
-            acc2 += (t.sin() + v7.tanh()).sin() * 0.25;
-        }
-        s0.sin() + s1 + acc2.tanh() - a3[0].sin() - v5 + v5.cos() * (v5 / (x0.tanh() + 2.0))
-    }
-
-    #[differentiable]
-    pub fn prog_20<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let (x1, x2) = p;
-        let mut s0 = T::sin(prog_15(T::atan2(T::cosh(x1.sin() * 1.5), T::acosh(x0 * x0 + 1.5).powi(2) + 1.0).tanh(), x0 * 2.0, T::sin(T::recip(T::powi(x2 + x1, 2) + 0.5)), &v, 5)) * 2.0;
-        let mut s1 = s0;
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 && T::exp2(x0.tanh()) >= -0.5 {
-            k3 += 1;
-            let mut m4 = T::infinity();
-            for j in 0..n + 1 {
-                m4 = m4.min(v[(j * 3) % 4] - x2).max(-2.0);
-            }
-            s0 = s0 * 0.5 + m4.tanh().sin() * 0.25;
-            acc2 = acc2 - 0.4 * T::ln_1p(x2 * x2).sin();
-            if T::sqrt((x0.sin() * 0.9).acos().powi(2) + 1.0) <= -0.5 {
-                continue;
-            }
-        }
-        let v5 = acc2 / 1.5;
-        let mut m6 = 0;
-        for &t in v.iter() {
-            match n {
-                MODE_A => {
-                    let v7 = v5 * t;
-                    s1 = 0.75 * s1 + 0.05 * T::tanh(t.tanh().exp_m1());
-                    acc2 = acc2 + T::tanh(v7).tanh() * 0.5;
-                }
-                g if g > 1 => {
-                    let v8 = (v[1].cos() * 0.9).acos() + (s0 - x1);
-                    s1 = s1.mul_add(0.8, s1.cos() * 0.2);
-                    acc2 = acc2 + v8.cos() * 0.5;
-                }
-                _ => {
-                    acc2 = acc2 + (t / (x2.powi(2) + 1.0)).sin() * 0.5;
-                }
-            }
-            s0 = s0 * 0.5 + (v[1] - t).tanh() * 0.25;
-            if v5 * v[k3 % 4] >= 1.0 {
-                m6 += 1;
-            }
-        }
-        match m6 {
-            0..=2 => {
-                acc2 = acc2 - (v5 + (v5.powi(2) + 2.0).acosh()).cos();
-                s1 = s1 * 0.75 + T::tanh(T::sin((v[0].cos() * 1.2).tan())) * 0.02;
-            }
-            3..=5 => {
-                s1 = 0.8 * s1 + 0.005 * s1.tanh();
-            }
-            6 => {
-                s0 = s0.mul_add(0.5, T::cos(v[m6 % 4]) * 0.5);
-                acc2 = acc2 + T::cos(acc2) * 0.005;
-            }
-            _ => {
-                let [_, b9, b10, _] = v;
-                s0 = s0 * 0.5 + (b9.tanh() + b10.tanh()).sin() * 0.25;
-            }
-        }
-        let mut a11 = v;
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            a11[(i + n) % 4] = a11[(i + n) % 4] + a11[i % 4] * (fi.cos() * 0.2);
-            a11[n % 4] = a11[n % 4] - T::cos(((fi - v[0]).sin() * 0.5).ln_1p()) * 0.1 * a11[i % 4];
-            s1 = s1 * 0.6;
-            s1 = s1 - 0.1 * (s1.sin().tanh() * 0.9).acos().sin();
-        }
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            let mut k12 = 0;
-            while k12 < 3 {
-                k12 += 1;
-                acc2 = acc2 + v5.mul_add(s0, s1).sin() * 0.1;
-                acc2 = acc2 + 0.1 * x2.sin();
-            }
-            let mut m13: T = (fi.cos() * 0.5).ln_1p();
-            for j in 0..4 {
-                let fj = T::from_usize(j).unwrap();
-                let c14 = if m13 < 0.5 {
-                    T::powf(x1 * x1 + 1.0, fj.tanh()) + v[j]
-                } else {
-                    T::from_f64(SCALE).unwrap() + v[j]
-                };
-                m13 = m13.max(c14);
-            }
-            s0 = s0.mul_add(0.75, m13.sin().sin() * 0.05);
-        }
-        s0 * 0.75 + T::tanh(s1) + T::sin(acc2) + v5 * 1.5 - T::cos(a11[1]) + v5
-    }
-
-    #[differentiable]
-    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = (x0.sin().exp() * (x2.tanh() * 0.9).atanh()).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 1..n {
-            let fi = i as f64;
-            match i {
-                0 => {
-                    break;
-                }
-                g if g > 1 => {
-                    let mut k3 = 0;
-                    while k3 < 3 && f64::tanh(x2) <= v[n % 4] / (f64::cos(x1) + 2.0) {
-                        k3 += 1;
-                        let v4 = f64::sin(s0).exp_m1().mul_add(s0, v[0]);
-                        s0 = s0 * 0.6 + f64::sin(f64::asin(v[3 - k3].sin() * 0.9)) * 0.1;
-                        if k3 > 0 && x2 + v4 + x0 >= -1.0 {
-                            s0 = 0.5 * s0 + 0.5 * s0.sin();
-                            s0 = 0.6 * s0 + 0.05 * f64::tanh((s0 * fi).asinh());
-                        } else if i == 0 {
-                            s0 = (s0 * 0.5 + (v[1] + s0) * 0.25).tanh();
-                            s0 = s0 * 0.75 + f64::cos(((s0.powi(2) + 1.5).acosh().powi(2) + 1.0).log(v[(k3 + i) % 4] * v[(k3 + i) % 4] + 2.0)) * 0.02;
-                        } else {
-                            acc1 += 0.1 * f64::sin((x1.powi(2) + 1.0).cbrt().clamp((x0.cos() * 0.9).asin().cos() - 1.5, f64::cos(v[k3] * x1) + 1.5));
-                            acc1 += f64::cos(s0) * 0.1;
-                        }
-                    }
-                    s0 *= 0.8;
-                    s0 += 0.02 * (fi * x1).tanh();
-                    if !(k3 % 3 == 1) {
-                        continue;
-                    }
-                }
-                _ => {
-                    s0 = s0 * 0.6 + (v[i % 4] + s0).tanh() * 0.2;
-                }
-            }
-            let mut m5 = (v[i % 4] / (v[i % 4] * v[i % 4] + 0.5)).sin();
-            for j in 0..6 {
-                let fj = j as f64;
-                m5 = m5.max(x0 + fj + v[j % 4]);
-            }
-            acc1 += 0.4 * m5.tanh();
-            if !(m2 < n) {
-                m2 += 1;
-            }
-        }
-        let c6 = m2 as f64;
-        let mut m7: f64 = 2.5;
-        for i in 1..n {
-            let c8 = if m7 >= -0.5 {
-                f64::tan(f64::tanh(x1) * 1.2).tanh().exp2() + v[i % 4].tanh()
-            } else {
-                -f64::cbrt(v[i % 4] * v[i % 4] + 1.0)
-            };
-            m7 = m7.min(c8);
-        }
-        s0 *= 0.8;
-        s0 -= 0.01 * f64::tanh(m7);
-        let mut k9 = 0;
-        while k9 < 4 && (s0 + v[k9 % 4]).powi(2).ln_1p() <= 0.0 {
-            k9 += 1;
-            if k9 % 3 == 1 && f64::tanh(s0) - f64::atan(s0) < -1.0 {
-                acc1 -= (c6 - x1).tanh() * 0.5;
-                if v[n % 4] * (m7.cos() + 2.0).cbrt() > 0.5 {
-                    s0 *= 0.5;
-                    s0 += 0.1 * (f64::cos(s0 * x2) * 0.5).ln_1p().cos();
-                    continue;
-                }
-                let v10 = (m7 * m7 + 2.0).sqrt();
-                acc1 -= 0.5 * v10.tanh();
-            } else if f64::exp(f64::sin(f64::atan(x1))) < -1.0 {
-                let v11 = x1;
-                acc1 += 0.5 * f64::tanh(c6 + c6.tanh().exp());
-                acc1 += v11.sin().cos() * 0.5;
-            }
-            let v12 = v.iter().fold(c6.sin(), |r, &p| r * 0.75 + 0.05 * f64::cos(p * x1));
-            let v13 = SCALE + x2;
-            s0 = f64::mul_add(s0, 0.5, (v12 * v12 + 1.0).cbrt().cos() * 0.75);
-            acc1 += v13.cos().sin() * 0.5;
-        }
-        let mut m14 = 0;
-        for i in 0..5 {
-            if v[i % 4].cos() < 0.0 && n % 2 == 0 {
-                continue;
-            }
-            match i % 3 {
-                0 | PHASE_C => {
-                    s0 = (s0 * 0.5 + (m7 - c6) * 0.5).sin();
-                }
-                _other => {
-                    let v15: f64 = v[m14 % 4].to_radians();
-                    for _ in 0..i {
-                        let v16 = f64::log(x2.powi(2) + 1.0, 2.0).cos().exp_m1();
-                        acc1 += m7.sin().exp2().tanh() * 0.1;
-                        acc1 += 0.1 * v16.tanh().tanh();
-                    }
-                    acc1 -= v15;
-                }
-            }
-            s0 *= 0.75;
-            s0 += 0.25 * v[i % 4].cos().tanh();
-            if !(m14 > 34) {
-                m14 += 1;
-            }
-        }
-        match m14 {
-            0..=1 => {
-                acc1 -= f64::sin(SCALE + (x1 * x1 + 2.0).acosh());
-            }
-            g if g > 3 => {
-                let v17 = x1.sin().exp2() - 0.65;
-                s0 = s0 * 0.75 + f64::cos(v17).cos() * 0.1;
-            }
-            _ => {
-                let v18 = x1.powi(2);
-                acc1 += v18.tanh();
-            }
-        }
-        'l7: for i in 0..3 {
-            let fi = i as f64;
-            acc1 += (v[i] * v[i] + 1.0).atan2(c6).cos() * 0.5;
-            for _ in 0..i {
-                if x1 + fi * s0 < -1.0 {
-                    break;
-                }
-                if f64::cos(x2) > s0 {
-                    break 'l7;
-                }
-                acc1 -= 0.25 * f64::clamp(fi, m7.tanh() - 1.5, c6.sin() + 1.5).cos().cosh().sin();
-            }
-            let v19 = if i > 0 && x1 * 0.75 < m7 {
-                f64::log2(f64::powi(v[0], 2) + 1.0).to_degrees() * 0.01
-            } else if (x2 * x2 + 1.0).powi(-3) < x2 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if x1 - u >= fj || j < 3 {
-                        acc1 -= 0.1 * (u + x1).tanh().exp_m1().sin();
-                        break;
-                    }
-                    if (f64::tanh(x1) * 0.9).acos().sin().exp_m1() <= 0.0 {
-                        continue;
-                    }
-                    acc1 += 0.1 * (c6 + x2).sin();
-                }
-                s0 *= 0.5;
-                s0 -= 1.0 * (m7 / 4.0).cos();
-                f64::sin(x1) + x1 * m7
-            } else {
-                (f64::powi(f64::powf(v[i] * v[i] + 0.5, 1.5), 2) + 1.0).recip()
-            };
-            s0 = 0.6 * s0 + 0.02 * f64::sin(v19.sin().exp2());
-        }
-        for i in (0..5).rev() {
-            let v22 = match i + n {
-                0 => {
-                    let v20 = f64::cosh(c6.tanh());
-                    f64::clamp(v[(i + n) % 4], v[i % 4].cos() - 1.5, x2.sin() + 1.5) + f64::cos(v20)
-                }
-                PHASE_B | 3 => {
-                    let v21 = f64::exp2(f64::cos(c6));
-                    (v[i % 4].powi(2) + 1.0).log2() + f64::tanh(v21)
-                }
-                4 | 6 => f64::recip(f64::powi(m7, 2) + 1.0),
-                _ => ((v[(i + k9) % 4].to_degrees() * 0.01).sin() * 0.5).ln_1p(),
-            };
-            s0 = s0.mul_add(0.5, (f64::sin(s0.sin().sinh()) * 1.2).tan().tanh() * 0.02);
-            s0 = s0.mul_add(0.6, (-v[1]).tanh() * 0.4);
-            acc1 += 0.4 * f64::tanh(f64::cos(v22));
-        }
-        v[1].sin() + s0.cos() + acc1.cos() + f64::cos(c6) + v[1]
-    }
-
-    #[differentiable]
-    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
-        let mut s0 = f64::asin(x1.sin() * 0.9);
-        let mut s1 = (v[n % 4] + x0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let [b3, b4, b5, b6] = *v;
-        let v7 = v[1..].iter().map(|&p| b6 * x0 * f64::abs(x2) + p * 0.25).sum::<f64>();
-        let a8 = [f64::tanh(b3), s0.abs(), f64::atan(b5), b4 / (b4 * b4 + 1.5)];
-        let v9 = a8.iter().rev().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v10 = v.windows(2).map(|w| v9 / ((v9 * v9).sin() + 2.0) + w[1] * 0.5).sum::<f64>();
-        'l0: for i in 0..3 {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + prog_15(1.5, (f64::powi(s0, 2) + 1.0).cbrt().cos() * 2.0, b3, v, 5) * 0.005).sin();
-            let mut k11 = 0;
-            while k11 < n {
-                k11 += 1;
-                if !(i < k11 && (x0 * x0 + 1.5).acosh() / (v7.tanh().powi(2) + 1.0) >= f64::to_radians(s0)) {
-                    continue;
-                }
-                match k11 % 4 {
-                    0 | 2 => {
-                        s1 = (s1 * 0.75 + f64::tanh(s1) * 0.25).sin();
-                    }
-                    3 => {
-                        continue 'l0;
-                    }
-                    _other => {
-                        s0 = f64::mul_add(s0, 0.5, (2.0 - s0).cos() * 0.5);
-                        if f64::asin(v[3].cos() * 0.9) >= -0.5 {
-                            continue 'l0;
-                        }
-                        s1 = (s1 * 0.8 + (s1 + b4) * 0.1).tanh();
-                        if s1.to_degrees() * 0.01 > -0.25 {
-                            acc2 -= x0.cos().exp().tanh() * 0.1;
-                        } else {
-                            s1 = (s1 * 0.8 + (f64::tanh(v10) + b6 * s0) * 0.02).tanh();
-                            acc2 += 0.1 * v7.cos().cosh().sin();
-                        }
-                    }
-                }
-                s1 = (s1 * 0.8 + f64::cos(s1) * 0.2).tanh();
-            }
-            let mut k12 = 0;
-            while k12 < n && v7.asinh() > 1.0 {
-                k12 += 1;
-                acc2 += (v10.powi(2) + 0.5).sqrt().sin() * 0.1;
-                match k12 + k11 {
-                    PHASE_A => {
-                        s0 *= 0.6;
-                        s0 -= 0.4 * f64::cos(s0).cos();
-                        let v13 = f64::asin(s1.cos() * 0.9);
-                        s1 = s1 * 0.5 + f64::tanh(v13.sin()) * 0.2;
-                    }
-                    g if g > 1 => {
-                        s0 = f64::mul_add(s0, 0.75, (fi * fi + 0.5).powf(s0.cos()).cos() * 0.02);
-                    }
-                    _ => {
-                        acc2 += 0.1 * a8[(k12 + k11) % 4].mul_add(b3, b3).tanh();
-                        if (v9.sin() * 0.9).asin() > -0.5 {
-                            s1 *= 0.75;
-                            s1 -= 0.05 * f64::sin((b6.tanh() * 0.9).atanh());
-                        } else if k12 < 6 && fi.mul_add(x0, s0) <= -1.0 {
-                            let [b14, b15, _, _] = a8;
-                            acc2 += f64::sin(b14.cos() + b15.sin()) * 0.1;
-                        } else {
-                            s1 = (s1 * 0.5 + (s0 + v10) * 0.25).tanh();
-                        }
-                        s1 = (s1 * 0.75 + f64::sin(s1) * 0.25).tanh();
-                        match i {
-                            1 => {
-                                break;
-                            }
-                            2 => {
-                                let v16 = (v10.sin() * 0.9).atanh() + b4.atan();
-                                acc2 += f64::sin(v16).sin() * 0.1;
-                            }
-                            _ => {
-                                s1 *= 0.6;
-                                s1 += 0.1 * s0.powi(2).sin();
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        s0.sin() + s1 * 0.5 + f64::sin(acc2) + f64::tanh(v7) + v10.cos() - s1
-    }
-
-    #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::log(f64::powi(v[n % 4], 2) + 1.0, x0 * x0 + 2.0).tanh() * 2.0;
+        const PHASE_B: usize = 1;
+        let mut s0 = x2 * std::f64::consts::LN_2;
         let mut acc1: f64 = 0.0;
-        'l0: for i in 0..5 {
-            let fi = i as f64;
-            let v4 = match i {
-                0 | 2 => {
-                    let v2 = (x1 * x1 + 1.0).atan2(x2);
-                    -(v2.sin() * 0.9).asin()
-                }
-                g if g > 3 => {
-                    let v3 = x1.tanh().sinh();
-                    (x0.sin() * 0.9).atanh() + v3.tanh()
-                }
-                _ => x2 + x1,
-            };
-            s0 = (s0 * 0.8 + x2 * 0.2).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                if v[j] - s0 <= (u.cos() * 0.9).asin() {
-                    break 'l0;
-                }
-                if v[(j + i) % 4] / (v4.cos() + 2.0) <= (x0.sin() * 1.2).tan() && j > 0 {
-                    break;
-                }
-                acc1 += 0.1 * (fi.powi(2) + 2.0).sqrt().cos();
+        acc1 -= (v[n % 4] * v[n % 4]).ln_1p().tanh();
+        match n {
+            PHASE_A if n > 3 => {
+                let v2 = s0 * x0 * 0.3;
+                acc1 += v2.sin();
             }
-            acc1 -= 0.4 * v4.cos().cos();
-        }
-        'b2: {
-            if (s0 * x1).abs() <= v[n % 4] - acc1 {
-                acc1 -= 0.005 * f64::sin(prog_15(x2, f64::acosh(x2 * x2 + 2.0).sin(), 0.75, v, n));
-                break 'b2;
-            }
-            if x1.min(x0) >= x1 {
-                acc1 -= f64::cos(f64::cos(x0));
-                let v5 = v[n % 4] * x2;
-                s0 = (s0 * 0.75 + v5.tanh() * 0.05).tanh();
-            } else if x1 < (acc1.sin() + 2.0).cbrt() {
-                s0 = s0 * 0.5 + (x2 * x2 + 0.5).atan2(x2).sin() * 0.05;
-                if f64::cbrt(v[n % 4] * v[n % 4] + 1.0) < -1.0 {
-                    s0 = s0 * 0.8 + prog_15(2.0, 2.0, (s0.tanh() - 2.5 * v[1]).sin(), v, n).tanh() * 0.005;
-                    acc1 += 0.4 * f64::cos(x0.min(acc1).to_degrees() * 0.01);
-                } else {
-                    acc1 -= f64::sin(f64::log(x1 * x1 + 1.0, 2.0));
-                    let v6 = 'b3: {
-                        if !(n % 3 == 1) {
-                            s0 = (s0 * 0.8 + prog_3::<4>(0.25, f64::sin(x2 + f64::log10(x1 * x1 + 1.0)), x0, v, n) * 0.005).tanh();
-                        } else if n == 6 {
-                            s0 *= 0.6;
-                            s0 += 0.02 * s0.tanh();
-                        }
-                        if (x1 * x1 + 1.0).log(v[n % 4] * v[n % 4] + 2.0) > 1.0 {
-                            break 'b3 x0 + x1 + x0 * x0;
-                        }
-                        x0.asinh()
-                    };
-                    s0 = 0.8 * s0 + 0.02 * v6.tanh();
+            PHASE_B | 3 => {
+                for &t in v.iter() {
+                    if prog_1(f64::sin(x0).exp2().tanh() * 2.0, t.sin().exp().cos() * 2.0, (s0 + (x0 * x0 + 1.0).log10()).cos(), &v, n) >= x1 * t {
+                        let v3: f64 = f64::atanh(x0.cos() * 0.9) + (s0.cos() * 1.2).tan();
+                        s0 = f64::mul_add(s0, 0.8, (0.5_f64.min(s0) * f64::tanh(s0).exp()).sin() * 0.02);
+                        s0 = 0.8 * s0 + 0.01 * f64::sin(f64::sin(v3));
+                    } else if n % 3 == 1 {
+                        acc1 += prog_1(f64::recip(f64::powi(s0, 2) + 0.5).tanh() * 2.0, f64::cos(f64::sinh(x0.cos() * 2.0).tanh().exp2()), (x0.tanh() * 0.9).acos().tanh() * 2.0, &v, 5).cos() * 0.005;
+                    } else {
+                        let x0 = (x0.cos() + 2.0).cbrt() - f64::asin(t.sin() * 0.9);
+                        s0 = 0.6 * s0 + 0.1 * f64::tanh(f64::cos(x0.to_degrees() * 0.01).sinh());
+                    }
+                    let v4 = -s0;
+                    let mut m5: f64 = -0.5;
+                    for j in 0..n {
+                        m5 = (v4.tanh().exp() + v[(j * 3) % 4]).max(m5);
+                    }
+                    acc1 += f64::cos(m5).cos() * 0.5;
+                    s0 = s0.mul_add(0.5, f64::tanh(v4) * 0.5);
                 }
-                s0 = (s0 * 0.75 + s0 * 0.02).sin();
+                s0 = (s0 * 0.6 + ((-s0).sin() * 0.9).atanh() * 0.05).tanh();
+            }
+            4..=5 => {
+                let v6 = prog_16(s0, x1.max(v[0]).cos() * 2.0, f64::sin((x1.max(v[n % 4]).sin() * 0.5).ln_1p()) * 2.0, &v, 6);
+                s0 = 0.75 * s0 + 0.005 * v6.tanh();
+            }
+            _other => {
+                let v7 = prog_16((x1 + x0 - x0.tanh()).tanh() * 2.0, 2.0, s0, &v, n);
+                s0 = f64::mul_add(s0, 0.5, f64::atan2(3.0_f64, x0).cos() * 1.0);
+                s0 *= 0.6;
+                s0 += 0.005 * f64::cos(v7);
             }
         }
-        let v7 = 'b4: {
-            s0 = f64::mul_add(s0, 0.75, f64::log(f64::powi(s0, 2) + 1.0, f64::powi(v[0], 2) + 2.0) * 0.02);
-            if f64::atanh(x0.sin() * 0.9) < 0.25 {
-                acc1 += f64::log2(v[n % 4] * v[n % 4] + 1.0).sin();
-                break 'b4 x2 * 0.5 + (f64::powi(x2, 2) + 0.5).cbrt();
+        if 0.5_f64.min(x0) >= -1.0 {
+            return x1 * x0;
+        }
+        let v11 = match n {
+            PHASE_B | 3 => x2.tanh().exp2(),
+            6 => f64::atan(x1),
+            _ => {
+                for (i, &t) in v.iter().enumerate() {
+                    for j in (0..=i).rev() {
+                        let fj = j as f64;
+                        if (v[3 - j].powi(2) + 1.0).atan2(t) / (f64::powi(f64::ln(x1 * x1 + 0.5), 2) + 1.5) <= fj {
+                            continue;
+                        }
+                        let c8: f64 = table(j + n);
+                        s0 = (s0 * 0.8 + (f64::cos(s0) * 0.9).acos() * 0.05).sin();
+                        s0 = (s0 * 0.6 + c8 * 1.0).sin();
+                    }
+                    let m9 = 2 * i + 1;
+                    let c10: f64 = table(m9);
+                    acc1 += (x2 * s0).mul_add(x1, x2 / (x2 * x2 + 0.5)).tanh() * 0.25;
+                    acc1 += (t.sin() - c10).sin() * 0.5;
+                }
+                acc1 += 0.005 * prog_1(f64::cos(x1.cos().exp2()) * 2.0, (f64::asinh(x0) + x1.abs()).sin() * 2.0, (x1 * x1 + 1.0).cbrt().sin() * 2.0, &v, n).cos();
+                x0.sin().exp() / ((SCALE + v[2]).tanh() + 2.0)
             }
-            (v[3].tanh() + 2.0).cbrt()
         };
-        let v8 = v.iter().map(|&p| (x2 * x2 + 2.0).ln() + p.tanh()).sum::<f64>();
-        for (i, &t) in v.iter().enumerate() {
+        'l4: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            let v10 = if !(i % 2 == 0) {
-                let v9 = (x1 - v8).sin();
-                v[(i + n) % 4] + v9.cos()
-            } else {
-                t.asinh()
+            s0 = (s0 * 0.5 + (s0.to_radians() - f64::cbrt(v11 * v11 + 1.0)) * 0.25).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                let v12 = v.iter().copied().map(|p| x2.cos().exp_m1().cos().exp() + f64::sin(p)).sum::<f64>();
+                if (v11 + v[(j + i) % 4]).atan() < -0.5 {
+                    continue 'l4;
+                }
+                acc1 += (fj.mul_add(fi, v11) - x2 * fj).tanh() * 0.1;
+                acc1 -= 0.1 * (f64::cos(u) + f64::sin(v12)).cos();
+            }
+            let mut m13 = f64::NEG_INFINITY;
+            for j in 0..=3 {
+                m13 = f64::max(m13, (x1.powi(2) + 1.0).log(3.0) + f64::cos(v[j]));
+            }
+            acc1 += 0.5 * m13.tanh();
+            let v15 = match n % 2 {
+                0 => {
+                    let v14 = (x1.cos() * 1.5).cosh();
+                    f64::asinh(v14)
+                }
+                1 => f64::sin(t).exp_m1(),
+                _ => v[(i + n) % 4] + v11,
             };
-            let v13: f64 = if (f64::exp(x2.cos()).powi(2) + 1.0).ln() >= v7 {
-                let x1 = v8.cos().cos();
-                f64::asin((v[(i + n) % 4].cos() * 0.9).acos().sin() * 0.9) + x1.cos()
-            } else if (x0 * x0).ln_1p().powi(2) <= 0.0 {
-                let v11 = x0 - v[i];
-                v8 + f64::tanh(v11)
-            } else {
-                let v12 = v[3];
-                f64::sin(fi).exp_m1() + v12.sin()
-            };
-            acc1 -= 0.5 * (v[i] + x1).sin();
-            s0 = 0.5 * s0 + 0.05 * f64::sin(t.tanh() - v10.tanh() + v13.sin());
+            acc1 += (t.tanh() + f64::tanh(v15)).cos() * 0.5;
         }
-        s0 * 1.5 + acc1.tanh() + v7 + v8.tanh()
+        x1 - f64::sin(s0) - acc1.tanh() - v11.cos() - f64::acos(f64::cos(v11) * 0.9)
     }
 
     #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (f64::atan2(f64::powi(x1, 2) + 0.5, x2).sin() + 2.0).cbrt();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = w0.iter().zip(w0.iter()).map(|(&p, &q)| x2 * x0 + p.cos() + q.tanh()).sum::<f64>();
-            s1 = (s1 * 0.8 + (-v[0]) * 0.2).tanh();
-            if k3 >= 2 {
-                break;
-            }
-            acc2 += 0.1 * v4.tanh();
-        }
-        let v5 = prog_15::<f64>(s1, (w0[2].mul_add(acc2, x0) + x0).sin(), f64::sin(f64::exp(x0.sin())), w0, k3);
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            s1 *= 0.6;
-            s1 += 0.25 * f64::tanh(f64::tanh(v5).sinh());
-            s1 = (s1 * 0.5 + ((x1 * s1).sin() * 0.9).atanh() * 0.02).tanh();
-            let v7: f64 = x1.powi(3);
-            if k6 >= 6 || (f64::powi(s1, 2) + 2.0).ln() - x0.atan() < (s1.powi(2) + 1.0).recip() {
-                break v7.to_degrees() * 0.01;
-            }
-            s1 = s1.mul_add(0.75, f64::sin(f64::sin(v7)) * 0.02);
-        };
-        'b2: {
-            acc2 += 0.75 * (v8 * v8 + 1.0).recip().clamp(w0[k6 % 4].sin().sin() - 1.5, f64::sqrt(f64::powi(acc2, 2) + 1.0).cos() + 1.5).sin();
-            acc2 -= 0.25 * f64::log2(acc2.powi(2) + 1.0);
-            if v5 > -0.5 {
-                s1 = (s1 * 0.6 + f64::log(f64::asin(f64::cos(x1) * 0.9).powi(2) + 1.0, 10.0) * 0.4).sin();
-                break 'b2;
-            }
-        }
+    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x0.sin() * 1.5).cosh().sin().exp_m1();
+        let mut acc1: f64 = 0.0;
         match n {
             0 => {
-                let v9: f64 = f64::asinh(x2);
-                acc2 += f64::sin(v9);
+                s0 = (s0 * 0.5 + x1 * std::f64::consts::FRAC_PI_4 * 0.5).tanh();
+                acc1 += (x2 * v[n % 4] / ((x1.sin() * 0.9).acos().tanh() + 2.0)).tanh() * 0.25;
             }
-            1 | MODE_D => {
-                s1 = s1.mul_add(0.8, f64::sin((f64::powi(x0, 2) + 1.0).sqrt()) * 0.2);
-                let v10 = prog_6(f64::sin(s1), x1, 0.75, v, 2);
-                acc2 += 0.005 * v10.sin();
+            1 | 3 => {
+                acc1 -= (x2 - (f64::cos(x2) * 0.9).asin()).cos();
             }
-            g if g > 4 => {
-                s1 = 0.6 * s1 + 0.5 * ((SCALE + x1).powi(2) + 1.0).recip().tanh();
-                let v8 = w0[k6 % 4].cos() + w0[k6 % 4] * w0[k6 % 4];
-                s1 = 0.5 * s1 + 0.1 * v8.cos().sin();
+            4 | 6 => {
+                s0 = s0.mul_add(0.75, (f64::cos(acc1).exp().powi(2) + 0.5).sqrt().cos() * 0.01);
             }
             _ => {
-                acc2 += f64::exp2(v[n % 4].cos()).cos();
-                s1 = s1 * 0.75 + (v[0].cos() * 0.5).ln_1p().sin() * 0.25;
+                s0 = s0.mul_add(0.5, f64::cos(f64::powi(x2 * x2 + 1.0, -3)) * 0.02);
+                if v[n % 4] <= 1.0 {
+                    s0 *= 0.5;
+                    s0 -= 0.5 * (SCALE + x0).tanh();
+                } else {
+                    s0 *= 0.5;
+                    s0 += 1.0 * (x1.powi(2) + 1.0).log10();
+                    for (i, &t) in v.iter().enumerate() {
+                        let fi = i as f64;
+                        for &u in v.iter() {
+                            acc1 -= 0.05 * ((t / (t * t + 1.5)).sin() + 2.0).cbrt();
+                            s0 = 0.6 * s0 + 0.25 * v[3 - i].tanh().exp2().cos();
+                            if u + v[(i + n) % 4] <= 2.5 * v[i] {
+                                continue;
+                            }
+                        }
+                        if x2 * (t * v[i]) >= x1 {
+                            acc1 += 0.5 * fi.tanh();
+                        } else if (fi * t).abs() <= 1.0 {
+                            acc1 -= 0.5 * f64::tanh(x1.sin());
+                            let v2: f64 = f64::powi(v[n % 4], 3);
+                            s0 = (s0 * 0.6 + f64::cos(v2) * 0.02).sin();
+                        }
+                        acc1 += f64::exp_m1(fi.cos()).tanh() * 0.5;
+                    }
+                }
+                acc1 += 0.2 * (x1.powi(2) + 1.0).log(x1 * x1 + 2.0).powi(2).cos();
             }
         }
-        s1 * 0.25 + acc2.sin()
+        acc1 += f64::sin(x2.cos().exp2());
+        s0 = (s0 * 0.8 + (x1 + v[n % 4]) * 0.1).sin();
+        'l2: for (i, &t) in v.iter().enumerate() {
+            acc1 += 0.5 * f64::exp2(t.tanh().exp().cos()).sin();
+            for &u in v.iter() {
+                if i % 2 == 0 && s0.atan2(f64::log2(u * u + 1.0).powi(2) + 1.0) >= 0.0 {
+                    continue;
+                }
+                match i % 3 {
+                    0..=1 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        let x0 = u / 4.0;
+                        s0 = f64::mul_add(s0, 0.6, x0.sin() * 1.0);
+                    }
+                }
+                s0 = (s0 * 0.5 + f64::atan(s0) * 0.5).sin();
+            }
+            match i {
+                MODE_A if n % 2 == 0 => {
+                    let [b3, b4] = [t / (v[n % 4] * v[n % 4] + 0.5), x0];
+                    acc1 -= 0.5 * (f64::cos(b3) - b4.sin()).cos();
+                }
+                1 | 3 => {
+                    continue;
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + v[i] * 0.4).sin();
+                }
+            }
+            acc1 += (x0.cos() + 2.0).cbrt().powi(2).tanh() * 0.5;
+        }
+        s0 * 0.75 + acc1.cos() - f64::sin(x1).exp()
+    }
+
+    #[differentiable]
+    pub fn prog_21(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = x0.tanh() * std::f64::consts::FRAC_1_PI;
+        let mut s1 = (v[n % 4] * x2).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (-v[0]).cos();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = v.iter().fold(v3, |r, &z| r * 0.75 + 0.2 * f64::cos((s0.to_radians().powi(2) + 0.5).sqrt() + z.sin()));
+            if v[k4 % 4] + (v5.powi(2) + 1.0).powi(-1) <= -1.0 && k4 == 2 {
+                let x1: f64 = x2 + s1;
+                s1 = 0.5 * s1 + 0.5 * (0.5 - x0.tanh()).sin();
+                acc2 += 0.25 * x1.cos();
+            } else if x1 + x0.powi(3) > -0.5 {
+                s0 = (s0 * 0.8 + f64::cos(s0) * 0.2).tanh();
+                if k4 + n < 10 {
+                    acc2 -= 0.4 * (v3.tanh() * 0.5).ln_1p();
+                    break;
+                }
+            } else {
+                acc2 -= 0.25 * (v[k4 % 4] * s0).cos();
+            }
+            acc2 += 0.005 * prog_1(x0, f64::cos(-x1) * 2.0, x1, &v, n).cos();
+            if k4 >= 6 || prog_1((s1.sin() * 0.9).atanh().sin(), s0, 0.75, &v, n) >= -0.5 {
+                break;
+            }
+        }
+        let mut a6 = v;
+        for i in 0..n {
+            a6[i % 4] = a6[2] * (f64::cos(f64::acosh(v3 * v3 + 1.5) / (x0.sin() + 2.0)) * 0.2) + a6[i % 4];
+        }
+        a6 = [(x0 + v3).tanh() * 0.5, a6[0], 0.2 * f64::hypot(0.5_f64, x1).atan().sin() + 0.8 * a6[1], a6[2]];
+        for (i, &t) in a6.iter().enumerate() {
+            let fi = i as f64;
+            match i % 3 {
+                0 => {
+                    s0 = s0.mul_add(0.5, t.cos() * 0.5);
+                    let v7 = prog_1(f64::cos((s0 * s0 + 1.0).ln()) * 2.0, s0, 0.25, &v, n);
+                    s0 = s0.mul_add(0.5, v7.cos() * 0.005);
+                }
+                MODE_B => {
+                    s0 = 0.75 * s0 + 0.25 * f64::clamp(x0, a6[i].tanh() - 1.5, x0.sin() + 1.5).sin();
+                    s1 = s1 * 0.8 + f64::cos(f64::exp_m1(fi.sin())) * 1.0;
+                }
+                2 => {
+                    let x1 = prog_1(s0, v3, s0.sin(), &v, 6);
+                    s0 = (s0 * 0.6 + x1.tanh() * 0.005).sin();
+                }
+                _ => {
+                    acc2 += 0.5 * f64::sin(a6[i].tanh());
+                    if 0.25 * (v3.sin() * 0.9).acos() >= v[n % 4] && i % 3 == 1 {
+                        s0 = s0 * 0.75 + f64::sin(x0) * 0.25;
+                        break;
+                    }
+                    acc2 += 0.5 * ((t.sin() * 0.9).atanh() + (t - s0)).tanh();
+                }
+            }
+            let v8 = f64::tanh(fi) + s0;
+            if !(i % 3 == 1 && v8 > x0 * t) {
+                let x1 = v8;
+                let v9 = f64::sqrt(f64::tanh(v3).exp().powi(2) + 1.0);
+                acc2 += f64::sin(x1.tanh() - v9.cos()) * 0.5;
+            } else if f64::cosh(a6[k4 % 4].sin() * 2.0) >= -1.0 {
+                let v10 = (f64::ln(x0.powi(2) + 0.5).powi(2) + 0.5).recip();
+                s0 = (s0 * 0.75 + v10.tanh() * 0.05).tanh();
+            } else {
+                acc2 += 0.5 * ((v[3 - i] * v[3 - i] + 1.0).log(10.0) - (v[i].powi(2) + 1.0).cbrt()).tanh();
+            }
+            acc2 -= x1.asinh().sin() * 0.5;
+        }
+        s0.sin() + f64::tanh(s1) - acc2.cos() + a6[0].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_22(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = (x2 * x2 + 2.0).sqrt().to_degrees() * 0.01;
+        let mut s1: f64 = f64::cos(f64::clamp(v[2], -0.5, 1.0).min(v[n % 4] * v[n % 4])) * 2.0;
+        let mut s2 = -x1;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter()).map(|(&z, &q)| prog_1(f64::tanh(f64::atan(x2.tanh())), 2.0, q.cos(), v, n) + z.cos()).sum::<f64>();
+        if prog_5::<f64>(f64::cos((x0 + s1).cos()), f64::cos(x1 * std::f64::consts::FRAC_PI_4), s2, [v[0], v[1], v[2], v[3]], n) >= SCALE + acc3 {
+            acc3 += 0.005 * v4.sin();
+            let v4 = (x2.powi(2) + 1.0).log(v[3] * v[3] + 2.0);
+            acc3 -= f64::cos(v4);
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if (f64::cos(v4) * 0.9).acos() <= 0.0 {
+                break;
+            }
+            acc3 += (x1.sin() * 0.9).atanh() * 0.5;
+            s2 = s2 * 0.5 + f64::tanh(((s0 * s2).powi(2) + 1.0).log(3.0)) * 0.1;
+            if k5 >= 2 || f64::powf(f64::powi((f64::powi(s0, 2) + 2.0).sqrt(), 2) + 1.0, s0.sin().tanh()) > 2.5 - v[3] {
+                break;
+            }
+        }
+        let mut k6 = 0;
+        while k6 < 6 {
+            k6 += 1;
+            let v7 = v4.cos();
+            match k6 {
+                0 | 2 => {
+                    s2 *= 0.8;
+                    s2 += 0.1 * (s2.cos() + x0).tanh();
+                    if f64::sin(v7).exp2().sin() < f64::log2(x0 * x0 + 1.0) {
+                        continue;
+                    }
+                }
+                g if g > 3 => {
+                    let v8: f64 = prog_1(f64::cos(s0.min(v7)) * 2.0, x2, (0.5 * v7 - v7 * 0.8).sin(), v, 1);
+                    s2 = s2 * 0.75 + v8.cos() * 0.005;
+                }
+                _ => {
+                    let x1 = x0 + v7;
+                    let v9 = f64::cos(x0.cos().exp2()).exp_m1();
+                    acc3 -= 0.25 * (x1.tanh() - v9.cos()).tanh();
+                }
+            }
+            s2 = s2 * 0.5 + f64::cos(x0.asinh()) * 0.5;
+        }
+        let mut m10 = 0;
+        for &t in v {
+            for &u in v.iter() {
+                let v11 = (v[(m10 + k6) % 4].atan2(t * t + 0.5).tanh() * 0.9).asin();
+                s2 = s2 * 0.8 + s2.sin() * 0.2;
+                let v12: f64 = ((s2 * s2).ln_1p().powi(2) + 0.5).powf(v4.to_radians().sin());
+                s0 = s0 * 0.75 + (u.tanh() + v11.tanh() + f64::sin(v12)).tanh() * 0.005;
+            }
+            if m10 % 3 == 1 {
+                m10 += 1;
+            }
+            acc3 += x1.asinh().cos() * 0.5;
+            s2 = s2 * 0.8 + f64::cos(t).tanh() * 0.2;
+        }
+        let c13 = m10 as f64;
+        let v14 = if (v[m10 % 4] * v[m10 % 4] + 0.5).powf(2.0_f64.min(c13).tanh()) > 0.0 {
+            v[2].sin()
+        } else if x2.to_radians() - v[m10 % 4].to_radians() * 50.0 <= -0.5 {
+            v[m10 % 4].abs()
+        } else {
+            s0 = (s0 * 0.6 + (s0 * 0.001).sin().powi(2) * 0.05).sin();
+            f64::cos(x2 + c13).exp()
+        };
+        let f15 = |t: f64| (v[m10 % 4] * v[m10 % 4] + 2.0).ln() + t * 0.25;
+        let v16 = f15(v[0]) + s2 * 0.5;
+        let v17 = f15(x2) + f15(x2) * 0.5;
+        s1 = (s1 * 0.75 + (v17.cos() * 0.9).atanh() * 0.02).tanh();
+        s0 + s1 * 0.25 - acc3.cos() + v4.sin() + v14.tanh() + v16 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_23<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = (v[2] * v[2] + 1.0).atan2(x2).cos() * 2.0;
+        let mut s2 = f64::asin(x1.powi(2).tanh() * 0.9);
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = x0 + v[i];
+        }
+        let mut k5 = 0;
+        while k5 < n + 1 {
+            k5 += 1;
+            match k5 + n {
+                0 => {
+                    let v6: f64 = prog_1(x0, x0.sin() * 2.0, w0[1].cos(), w0, n);
+                    acc3 -= f64::cos(v6) * 0.005;
+                }
+                MODE_B | 3 => {
+                    let v7 = prog_1((s1.cos() * 1.2).tan().cos() * 2.0, x2, (s1.sin() * 0.9).asin().asinh().sin(), v, n);
+                    acc3 += v7.cos().tanh() * 0.005;
+                }
+                4..=6 => {
+                    break;
+                }
+                _ => {
+                    let x2 = x2.cos() + v[k5 % 4] * x2;
+                    s1 = 0.5 * s1 + 0.1 * x2.cos().sin();
+                }
+            }
+            if x0 / 4.0 > 0.5 {
+                'b2: {
+                    s2 = (s2 * 0.5 + a4[k5 % 4] * s2 * 0.05).tanh();
+                    if k5 == 4 {
+                        break 'b2;
+                    }
+                }
+            } else {
+                s1 = s1 * 0.8 + x2.tanh() * 0.2;
+            }
+            s2 = 0.8 * s2 + 0.2 * (w0[(k5 + n) % 4] * w0[(k5 + n) % 4] + 0.5).sqrt().cos();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s2 = (s2 * 0.6 + (s2 + a4[k8 % 4]) * 0.2).tanh();
+            let mut k9 = 0;
+            while k9 < 6 {
+                k9 += 1;
+                let v10 = (x0 / (x2 * x2 + 1.5)).powi(3);
+                s2 = 0.6 * s2 + 0.02 * f64::sin((v10 * v10 + 1.0).powf(0.5));
+            }
+            if k9 < n && s2 * w0[2] < x2 {
+                let v11 = 2.0_f64.log(f64::powi(s1 * x0, 2) + 2.0);
+                let x0 = x0 / (v11.cos() + 2.0);
+                acc3 += x0.sin() * 0.25;
+            } else if f64::cosh(s1.sin() * 1.5) >= s2 {
+                acc3 -= 0.25 * s1.sin();
+                match k9 {
+                    0 => {
+                        s2 = 0.8 * s2 + 0.02 * f64::tanh(f64::asinh(f64::powi(s2, 3)));
+                        s2 = (s2 * 0.6 + (s2 + x0) * 0.2).tanh();
+                    }
+                    2..=4 => {
+                        s1 *= 0.5;
+                        s1 += 0.25 * (x0 + s1).tanh();
+                        break;
+                    }
+                    5 => {
+                        let v12 = x1 * x0;
+                        acc3 -= 0.25 * v12.tanh().cos();
+                    }
+                    _ => {
+                        s2 *= 0.5;
+                        s2 += 0.5 * f64::tanh(s2.atan());
+                        s2 = (s2 * 0.6 + (s2 + s1) * 0.2).tanh();
+                        if f64::tanh(x2) > 0.5 && k9 % 2 == 0 {
+                            s1 = 0.75 * s1 + 0.05 * (a4[k9 % 4] + s1 * w0[k9 % 4]).cos();
+                            break;
+                        }
+                    }
+                }
+                let v13 = x2 / (x0.cos() + 2.0);
+                s1 = s1.mul_add(0.75, f64::cos(v13.tanh()) * 0.05);
+            }
+            if k8 >= 6 || x2 >= -0.5 {
+                break;
+            }
+        }
+        let v18: f64 = match mode {
+            Mode::Upper(hi14) => {
+                f64::exp_m1(hi14.tanh())
+            }
+            Mode::Lower(_, lo16) => {
+                f64::atan2(x0, (x0 + lo16).powi(2) + 1.0)
+            }
+            _ => {
+                let v17 = (f64::cos(x2) * 0.9).asin();
+                f64::to_degrees(x0.tanh()) * 0.02 + f64::sin(v17)
+            }
+        };
+        'b5: {
+            acc3 -= (x0 * x1).sin();
+            if f64::exp((v18 - x2).cos()) <= x0 && k8 + k5 < 1 {
+                break 'b5;
+            }
+            for _ in (1..=6).step_by(2) {
+                let v19 = f64::cbrt(v18.powi(2) + 0.5);
+                if k5 % 3 == 1 && SCALE + v19 <= 0.5 {
+                    break 'b5;
+                }
+                s2 = s2.mul_add(0.75, a4[3].tanh() * 0.25);
+            }
+        }
+        w0[2] * 1.5 - s1 * 1.5 + s2 * 0.5 + acc3.cos() - a4[0]
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_13(x1, f64::cos(f64::tan(x2.sin() * 1.2).hypot(x0 * std::f64::consts::LN_2)), 2.0, &v, n).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v4 = loop {
+            k2 += 1;
+            if v[0] - x1 < 0.0 && k2 == 2 {
+                break prog_1(f64::tanh(s0), f64::cos(x1.tanh()) * 2.0, x2, &v, n);
+            }
+            acc1 -= 0.005 * prog_1((x2.tanh() * 1.5).cosh().tanh().cos() * 2.0, 0.25, f64::sin((f64::cos(x1) * 1.2).tan() - v[k2]) * 2.0, &v, n).sin();
+            let mut m3 = f64::sinh(x2.tanh());
+            for j in 1..4 {
+                m3 = v[j].max(m3);
+            }
+            s0 = 0.5 * s0 + 0.25 * m3.tanh().sin();
+            if k2 >= 2 || f64::recip(s0 * s0 + 1.0) <= 0.0 {
+                break f64::cos(v[3 - k2]).exp_m1();
+            }
+        };
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            if v4 >= v[(i + n) % 4] {
+                a5[i] = f64::mul_add(v[3 - i], v[i], v[i]).atan();
+            } else {
+                a5[i] = v[i] + x2;
+            }
+        }
+        for _ in 0..n {
+            acc1 += 0.25 * f64::sin(v4);
+            s0 = (s0 * 0.6 + a5[3].cos() * 0.4).tanh();
+            a5 = v;
+        }
+        for _ in 0..6 {
+            a5 = [a5[2], a5[0], f64::cos(a5[0] + v4) * 0.5, a5[0]];
+        }
+        let mut k6 = 0;
+        while k6 < 4 && 3.0_f64.min(SCALE + a5[k2]) >= v4 + a5[k6 % 4] {
+            k6 += 1;
+            acc1 += f64::recip((x1 * std::f64::consts::FRAC_PI_4).powi(2) + 1.0).tanh() * 0.5;
+            if s0 / (v4 * v4 + 1.5) - s0.mul_add(a5[k6 % 4], s0) > 0.5 {
+                s0 = s0.mul_add(0.6, prog_1((v4.powi(2) + 0.5).sqrt().tanh() * 2.0, f64::tanh(f64::cosh(s0.tanh() * 1.5) - v4) * 2.0, f64::tanh(f64::ln(a5[(k6 + n) % 4] * a5[(k6 + n) % 4] + 2.0)) * 2.0, &v, k2).sin() * 0.005);
+                s0 *= 0.6;
+                s0 += 0.4 * f64::cos(x1);
+            } else if x2.powi(2) > 1.0 {
+                let v7 = f64::cosh(v[3 - k2].mul_add(x0, x1).tanh());
+                s0 = (s0 * 0.75 + v7.tanh() * 0.02).tanh();
+            } else {
+                let v8 = x1.asinh();
+                acc1 -= 0.5 * v8.sin().tanh();
+            }
+        }
+        match k6 {
+            0 | 2 => {
+                for i in 1..n {
+                    match i {
+                        0..=1 => {
+                            s0 = (s0 * 0.5 + f64::ln(v[(i + n) % 4].powi(2) + 0.5) * 0.25).sin();
+                        }
+                        g if g > 2 => {
+                            let v9 = a5[k2].cos();
+                            s0 *= 0.5;
+                            s0 += 0.2 * (x0.sin() * 0.9).acos().tanh();
+                            s0 = 0.5 * s0 + 0.5 * v9;
+                        }
+                        _ => {
+                            s0 = s0 * 0.6 + f64::sin(a5[3].atan2(f64::powi(a5[3], 2) + 0.5) * f64::ln_1p(f64::sin(a5[1]) * 0.5)) * 0.02;
+                            if s0 > v4 {
+                                break;
+                            }
+                            let v10 = f64::atanh(x2.sin() * 0.9);
+                            acc1 += v10.sin() * 0.4;
+                        }
+                    }
+                    if f64::atanh(x0.cos() * 0.9) <= -0.25 || i == 0 {
+                        break;
+                    }
+                    acc1 += f64::cos(f64::exp(v[0].sin())) * 0.4;
+                }
+            }
+            3 => {
+                acc1 -= f64::exp(f64::sin(x0)).tanh();
+                if prog_1((x2.to_degrees() * 0.01).tanh(), f64::exp_m1(x2.tanh()).sin() * 2.0, x2, &v, n) > 0.0 || k2 % 3 == 1 {
+                    s0 = s0 * 0.75 + (x1 * x1 + 1.0).recip() * 0.25;
+                } else if k6 % 2 == 0 {
+                    acc1 += (x1.abs().sin() + 2.0).cbrt();
+                } else {
+                    acc1 -= f64::sin(v[k2]);
+                    acc1 += (f64::cosh(v[k6 % 4].cos() * 1.5).powi(2) + 1.0).log2().cos() * 0.75;
+                }
+                s0 = 0.75 * s0 + 0.1 * ((-x1) + x0).sin();
+            }
+            4 => {
+                s0 = s0.mul_add(0.6, (f64::tanh((x0.powi(2) + 1.0).cbrt()) * 2.0).sinh().cos() * 0.02);
+            }
+            _ => {
+                acc1 += 0.25 * (f64::powi(x2 * x2 + 1.0, -3).to_radians() * 50.0);
+            }
+        }
+        s0 + acc1.tanh() - v4.tanh() - a5[1].sin()
     }
 
     #[differentiable]
     pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2] * x1).cos() * 2.0;
-        let mut s1 = x2 / (s0 * s0 + 1.5);
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                let v3 = f64::acos(f64::exp_m1(x0.tanh()).cos() * 0.9);
-                s1 = (s1 * 0.5 + v3.tanh() * 0.05).sin();
-            }
-            1..=2 => {
-                s1 = (s1 * 0.5 + f64::exp2(acc2.cos()) * 1.0).sin();
-                let v4 = x2.powi(3);
-                s1 = (s1 * 0.5 + f64::cos(v4) * 0.02).sin();
-            }
-            4..=6 => {
-                s1 *= 0.6;
-                s1 -= 1.0 * f64::exp(f64::sin(acc2)).sin();
-            }
-            _ => {
-                let v5 = s0.min(x0);
-                s1 *= 0.75;
-                s1 -= 0.005 * f64::sin(prog_3::<4>(0.5, 1.2, 2.0, &v, 5));
-                acc2 += 0.5 * v5.sin();
-            }
-        }
-        let mut a6 = [0.0; 4];
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] * 0.5 + f64::cos((x0.powi(2) + 2.0).ln() * s1) * 0.1;
-        }
-        'l1: for i in (1..=6).step_by(2) {
+        let mut s0 = f64::cos(prog_17(f64::cbrt(f64::powi((x2 * x2).ln_1p(), 2) + 1.0).sin(), x1, 1.5, v, n)) * 2.0;
+        let mut s1 = f64::sin(x1);
+        let mut s2 = f64::sin(s1 + x1) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = prog_1(s1, acc3, ((x0.sin() * 0.9).acos() - (x0 - s1)).tanh(), &v, n);
+        acc3 += f64::sin(x2 + acc3);
+        for i in (0..6).rev() {
             let fi = i as f64;
-            for j in 0..i {
-                let fj = j as f64;
-                if (fj * fj + 0.5).recip() + a6[n % 4] * x2 > 1.0 {
-                    acc2 += 0.1 * f64::cos(x0 * x0);
-                    acc2 -= 0.1 * ((x1 + x2) * f64::hypot(a6[1], v[i % 4])).sin();
-                    if v[(j + n) % 4].sin().atan() <= 0.5 {
-                        break 'l1;
-                    }
-                } else if s0 - 0.25 + (x0 * x0 + 1.0).sqrt() < f64::to_degrees(fj) * 0.01 {
-                    s0 = s0 * 0.8 + f64::cos(f64::acos(f64::tanh(x1) * 0.9)) * 0.05;
-                } else {
-                    acc2 += 0.1 * f64::sin((s1.powi(2) + 1.0).powi(-1).tanh().exp());
-                    s1 *= 0.5;
-                    s1 += 0.75 * f64::recip(f64::powi(x2, 2) + 1.0);
-                }
-                s0 = s0.mul_add(0.8, (x1.asinh().powi(2) + 0.5).powf(v[3].cos()).tanh() * 0.01);
-                let v7 = fj * 0.35;
-                acc2 -= 0.1 * f64::tanh(v7).tanh();
+            if i == 4 && s2 < v[i % 4] / (v4 * v4 + 1.5) {
+                s1 = s1 * 0.5 + prog_1(x2, s2, f64::tanh((s1.powi(2) + 2.0).sqrt()), &v, n).cos() * 0.005;
+                break;
             }
-            s1 = 0.8 * s1 + 0.2 * f64::sin((fi + x1).min(v[(i + n) % 4].to_degrees() * 0.01));
-            for u in v {
-                if !(i % 3 == 1 && s0 / (s0.tanh() + 2.0) <= -0.5) {
-                    break 'l1;
+            match n + i {
+                0 | 2 => {
+                    let v5 = x0.cos().exp_m1();
+                    s0 = (s0 * 0.75 + v5.tanh() * 0.05).tanh();
                 }
-                if v[n % 4] - x0 - f64::powf(a6[1] * a6[1] + 0.5, a6[1].cos()) >= x2.cos().exp_m1() {
-                    s0 *= 0.75;
-                    s0 += 0.25 * (u * u + 1.0).sqrt().tanh();
-                    if s0 < 0.5 {
-                        s0 = 0.8 * s0 + 0.2 * f64::tanh(f64::atan(a6[3]));
-                        let v8 = x1 + 2.5;
-                        s1 = 0.5 * s1 + 0.5 * f64::cos(v8);
+                4 | 6 => {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        acc3 += 0.05 * (fi * fi + 1.0).powi(-3).tanh();
+                        let v6 = match j % 3 {
+                            1 => {
+                                let v4: f64 = fj * 0.8;
+                                (s1.sin() * 1.5).sinh() + f64::tanh(v4)
+                            }
+                            2 => (s2 + x1).powi(2),
+                            _ => 3.0_f64.powf(fi.cos()),
+                        };
+                        let v7 = 0.75 - v6.atan();
+                        acc3 -= 0.05 * v7.tanh();
                     }
-                    acc2 -= (u / (s0 * s0 + 1.0)).cos() * 0.1;
-                } else {
-                    let x0 = (f64::cos(u).powi(2) + 1.0).log(3.0);
-                    acc2 -= 0.1 * f64::cos(x0).sin();
+                    s2 *= 0.6;
+                    s2 += 0.1 * f64::tanh(s2 * v[0]);
                 }
-                if (v[i % 4] * v[i % 4] + 0.5).ln() <= -1.0 {
-                    s1 = (s1 * 0.6 + f64::max(x0, v[1]) * 0.4).sin();
-                    if (x2.tanh() * 1.5).cosh() <= 1.0 || n < i {
-                        continue;
-                    }
-                } else if (x2.asinh().powi(2) + 1.0).ln() <= x0 {
-                    let v9 = f64::log(f64::log(u * u + 1.0, 10.0).powi(2) + 1.0, fi * fi + 2.0);
-                    s1 *= 0.8;
-                    s1 += 0.5 * (v9 * v9 + 0.5).powf(0.3);
+                _ => {
+                    let [_, b8, b9, b10] = v;
+                    s2 = (s2 * 0.6 + (b8.cos() - b9.cos() + b10.tanh()) * 0.1).tanh();
                 }
-                acc2 += 0.1 * f64::sin(f64::clamp(f64::cos(fi), (s1.sin() * 0.5).ln_1p().tanh() - 1.5, f64::cos(x0 - x1) + 1.5));
             }
+            acc3 -= 0.25 * (x1 * s2).sin();
         }
-        if ((x0 * a6[n % 4]).powi(2) + 0.5).sqrt() > x1 + x2 {
-            s1 = (s1 * 0.6 + (x1 / (f64::powi(s1, 2) + 1.5)).tanh() * 0.05).tanh();
-        } else {
-            s1 = (s1 * 0.5 + (s1 - a6[n % 4]) * 0.05).tanh();
-        }
-        'l4: for i in 0..n {
-            let fi = i as f64;
-            acc2 += 0.25 * (f64::sin(s0) * 1.2).tan().cos();
-            s0 = (s0 * 0.5 + 2.0 * s0 * 0.25).sin();
-            let mut k10 = 0;
-            while k10 < 5 && s0 / (s1 * s1 + 1.5) <= 0.25 {
-                k10 += 1;
-                let v11: f64 = x2;
-                match i {
-                    0 => {
-                        break 'l4;
+        let [b11, b12, b13] = [(x0 * std::f64::consts::LN_2).sin().exp2(), (x0.cos() * 0.9).asin(), (f64::powi(x0 - x1, 2) + 0.5).sqrt()];
+        let mut k14 = 0;
+        let v19 = loop {
+            k14 += 1;
+            if (x2 - b12).tanh() > b11 || n == 6 {
+                for (j, &u) in v.iter().enumerate() {
+                    if x1.sin() < v[2] {
+                        s1 = s1.mul_add(0.8, (f64::sinh(s1.tanh()) + v[k14 % 4]).sin() * 0.05);
+                    } else if (f64::sin(b13) * 0.9).atanh() < v[2] && j > 1 {
+                        s0 = 0.5 * s0 + 0.5 * b12.cos();
+                        match n % 3 {
+                            0..=2 => {
+                                break;
+                            }
+                            _ => {
+                                acc3 += (s0.powi(2) + 1.5).acosh().sin() * 0.1;
+                                let v15 = v[k14 % 4];
+                                s1 *= 0.6;
+                                s1 += 0.4 * v15.tanh();
+                            }
+                        }
+                        s1 = f64::mul_add(s1, 0.5, f64::cos(-b12) * 0.5);
+                    } else {
+                        s2 = s2 * 0.8 + f64::sin(b11 / 3.0) * 0.5;
                     }
-                    g if g > 1 => {
-                        s0 = (s0 * 0.8 + f64::powi(a6[(k10 + i) % 4], 2) * 0.5).sin();
-                        acc2 -= (v11 - s0).sin() * 0.05;
-                    }
-                    _ => {
-                        s0 *= 0.6;
-                        s0 += 0.4 * f64::cos(a6[i % 4]);
-                        s1 = s1 * 0.6 + (s1.tanh().exp_m1() * (1.2 - v11)).cos() * 0.02;
+                    acc3 -= f64::atan2(f64::powi(u, 2) + 1.0, b11).tanh() * 0.1;
+                    if (b13 * b13).ln_1p() - v[n % 4] / (f64::powi(b13, 2) + 1.0) <= -1.0 || n == 1 {
+                        s0 = (s0 * 0.8 + u / (s0.tanh() + 2.0) * 0.05).tanh();
+                        break;
                     }
                 }
-                acc2 += 0.05 * f64::sin(fi.sin().exp());
+            } else if k14 == 1 {
+                acc3 += (b13 * b13).cos() * 0.4;
+            } else {
+                let b13: f64 = x1;
+                let v16: f64 = f64::cosh(b13.sin() * 2.0);
+                s2 = 0.5 * s2 + 0.05 * v16.tanh();
             }
-        }
-        s0.sin() + f64::tanh(s1) + acc2.cos() - acc2
+            let Some(k17) = (n % 3).checked_sub(1) else {
+                return s1.cos()
+            };
+            let c18 = k17 as f64;
+            acc3 += v4.cos().exp_m1().tanh() * 0.5;
+            if k14 >= 4 || b11.tanh().exp() > -1.0 {
+                break b13.tanh();
+            }
+            s0 = f64::mul_add(s0, 0.8, f64::sin(c18).cos() * 1.0);
+        };
+        s0.sin() + s1 - s2 - acc3.cos() - v4.tanh() + b11 * 1.5 - b12 * 0.5 - f64::cos(b13) - v19 - f64::hypot(3.0_f64, (f64::powi(b12, 2) + 1.0).log(2.0))
     }
 
     #[differentiable]
     pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::sin(v[n % 4]) * 0.9).asin();
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 0..5 {
-            let fi = i as f64;
-            let mut m2: f64 = 2.5;
-            for &u in v.iter() {
-                m2 = m2.min(fi * u);
-            }
-            s0 = s0.mul_add(0.6, m2.sin() * 0.1);
-            match i % 2 {
-                0 => {
-                    break;
-                }
-                1 => {
-                    acc1 -= 0.4 * v[i % 4].sin();
-                    acc1 -= f64::cos(f64::recip(x1 * x1 + 0.5)).exp2().cos() * 0.4;
-                }
-                _ => {
-                    s0 = s0.mul_add(0.6, x1.sin() * 0.4);
-                }
-            }
-            s0 = (s0 * 0.75 + f64::tanh(s0) * 0.25).sin();
-            for (j, &u) in v.iter().enumerate() {
-                if (f64::powi(x0, 2) + 2.0).sqrt() < 0.0 {
-                    s0 = f64::mul_add(s0, 0.6, x0.tanh() * 0.4);
+        let mut s0 = (x2 * x1).sin() * 2.0;
+        let mut s1 = f64::sin(x0 * s0);
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 6 {
+            k3 += 1;
+            let v4 = prog_1(x0, 1.5, 0.25, &v, n);
+            let v5 = (x0 * x0 + 0.5).ln();
+            acc2 -= 0.25 * f64::recip(f64::powi((x0.sin() * 0.9).acos(), 2) + 0.5).tanh();
+            acc2 += 0.005 * (v4.tanh() + v5.tanh()).sin();
+        }
+        let f6 = |t: f64| v[(k3 + n) % 4] - v[2] + t * 0.5;
+        let v7 = v.iter().fold(0.0, |r, &p| r * 0.5 + f6(p) * 0.25);
+        let f8 = |t: f64| 0.1 - v[k3 % 4] + t * 0.5;
+        let v9 = v.iter().map(|&p| f8(p)).sum::<f64>();
+        let f10 = |t: f64| f64::sqrt(t * t + 0.5);
+        let v11 = f10(x2) + f10(v[3]) * 1.0;
+        let v12 = v.iter().fold(0.0, |r, &p| r * 0.5 + f10(p) * 0.5);
+        s0 = (s0 * 0.6 + v[1].hypot(v9) * 0.05).sin();
+        s1 = s1 * 0.5 + v7.sin().tanh() * 0.4;
+        s0.sin() - s1.cos() + acc2 + v11.sin() + v12.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_27<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = prog_5(T::sin(T::from_f64(2.0_f64).unwrap().atan2(v[0].mul_add(x0, x0))) * T::from_f64(2.0).unwrap(), x2.atan2(v[0] * v[0] + T::one()).cos() * T::from_f64(2.0).unwrap(), (v[0] - x2).tanh() * T::from_f64(2.0).unwrap(), v, n).cos() * T::from_f64(2.0).unwrap();
+        let mut s1 = s0;
+        let mut acc2: T = T::zero();
+        let v3 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.25).unwrap() * T::cos(x1 + p.tanh() + T::tanh(q))));
+        'l0: for i in 0..n {
+            acc2 = acc2 + T::from_f64(0.25).unwrap() * T::cos(T::acosh(v3 * v3 + T::from_f64(1.5).unwrap()));
+            let mut k4 = 0;
+            while k4 < 6 && x1 * x1 >= T::one() {
+                k4 += 1;
+                if (s1.sin() * T::from_f64(0.9).unwrap()).acos() < T::one() {
                     continue 'l0;
                 }
-                acc1 += 0.1 * f64::sin(u).tanh();
-                if u.tanh() > x2 * x2 || j % 2 == 0 {
-                    s0 = (s0 * 0.75 + f64::recip(u * u + 1.0).clamp(-1.0, 0.5) * 0.25).tanh();
-                    break;
-                }
+                s1 = s1 * T::from_f64(0.5).unwrap() + T::sin(v[3] * x2) * T::from_f64(0.1).unwrap();
+                s0 = (s0 * T::from_f64(0.75).unwrap() + (x2 - T::from_f64(0.25).unwrap()) * T::from_f64(0.25).unwrap()).sin();
             }
+            let v5 = v[i % 4] / (v[k4 % 4].sin() + T::from_f64(2.0).unwrap());
+            acc2 = acc2 + T::cos(v5).cos() * T::from_f64(0.25).unwrap();
         }
-        let v4 = match n {
-            0 => {
-                let v3 = prog_3::<4>(x2, x1.sin() * 2.0, 0.75, &v, n);
-                (acc1 * acc1 + 1.0).recip() + v3.tanh()
-            }
-            g if g > 4 => x0.hypot(x2.sin().exp2()),
-            _ => f64::powi(x0 * std::f64::consts::FRAC_1_PI, 2),
-        };
-        for i in 1..n {
-            let fi = i as f64;
-            let mut m5: f64 = x1;
-            let mut m6 = f64::NEG_INFINITY;
+        let mut m6: T = -T::from_f64(2.5).unwrap();
+        for _ in (1..=3).step_by(2) {
+            m6 = m6.max(s0 + v3);
+        }
+        if prog_5(x2, x0 * T::from_f64(0.25).unwrap(), s0, v, 4) < m6 || n < 4 {
+            let m6 = T::asin(T::cos(T::log10(v3.powi(2) + T::one())) * T::from_f64(0.9).unwrap());
+            s1 = s1 * T::from_f64(0.5).unwrap() + T::sin(m6) * T::from_f64(0.05).unwrap();
+        } else {
+            s1 = s1 * T::from_f64(0.8).unwrap() + v3.sin() * T::from_f64(0.02).unwrap();
+        }
+        acc2 = acc2 - prog_5(s0, T::acosh(T::powi(-v3, 2) + T::from_f64(2.0).unwrap()).cos(), v[n % 4].tanh(), v, n).sin() * T::from_f64(0.005).unwrap();
+        for i in (1..=3).step_by(2) {
             for j in 0..4 {
-                m5 = (v[j] + v[j] / (fi * fi + 1.0)).min(m5);
-                let c7 = if f64::clamp(x1.cos(), -1.5, 0.5) <= 0.0 || n > 0 {
-                    (fi.cos() * 1.2).tan().to_radians() * 20.0
-                } else {
-                    -x2.mul_add(v[j], x2)
-                };
-                m6 = m6.max(c7);
+                s1 = (s1 * T::from_f64(0.8).unwrap() + (s1 + m6 + T::from_f64(0.35).unwrap()) * T::from_f64(0.1).unwrap()).sin();
+                acc2 = acc2 + T::from_f64(0.3).unwrap() * v[j] * T::from_f64(0.4).unwrap();
             }
-            acc1 += 0.4 * f64::cos(m5);
-            acc1 -= f64::tanh(m6.sin()) * 0.4;
-            if i < 4 && f64::ln_1p(f64::tanh((v4 * v4).ln_1p()) * 0.5) <= 0.5 {
-                acc1 += fi.asinh().cos() * 0.4;
-                let v4: f64 = x0.hypot(v[2]).max(m6.sin());
-                s0 = s0.mul_add(0.75, v4.sin() * 0.05);
-            }
-        }
-        'l5: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += x0.tanh() * 0.5;
-            s0 = 0.8 * s0 + 1.0 * f64::asinh(fi).tanh();
-            for _ in 0..4 {
-                let v8 = x1.tanh().exp2() + 0.35;
-                if f64::acos((t - x1).tanh() * 0.9) < (v8 * v8 + 1.0).atan2(s0) {
-                    break 'l5;
-                }
-                acc1 += 0.1 * v4.asinh().tanh();
-            }
-            s0 = 0.5 * s0 + 0.5 * f64::tanh(t.sin());
-        }
-        f64::tanh(x0) - x1.tanh() - x2.sin() + f64::tanh(s0) + acc1.tanh() - v4 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_27<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (0.1 * x1 - x0).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::powi(v[3 - i], 3) + x2;
-        }
-        let [b3, b4, _, b5] = [v[3], prog_24(0.5, f64::cos(x2).exp_m1().tanh(), x2, &v, 3), acc1, x0.tanh() / (x1 * x1 + 0.5)];
-        for i in 0..6 {
-            let fi = i as f64;
-            s0 = s0.mul_add(0.6, (b4 * b4 + 1.0).log10() * 0.75);
-            let v7 = match i % 4 {
-                0 => (x2 * x2 + 0.5).sqrt(),
-                g if g > 1 => {
-                    let v6 = 0.75 - b5;
-                    b5 - x0 + v6.sin()
-                }
-                _ => {
-                    let b5 = f64::asinh(x2);
-                    b4.to_degrees() * 0.01 + b5.cos()
-                }
-            };
-            match n {
-                0 => {
-                    s0 = (s0 * 0.8 + (fi * s0 + 0.75) * 0.02).sin();
-                    acc1 -= 0.25 * (x0 - b3).cos();
-                }
-                g if g > 1 => {
-                    s0 = s0.mul_add(0.5, 3.0_f64.min(a2[1]).sin() * 0.5);
-                    s0 = 0.5 * s0 + 0.05 * v7.atan2(b5.powi(2) + 0.5).sin();
-                }
-                _other => {
-                    let b4 = f64::asin((b5 - fi).tanh() * 0.9);
-                    let v8 = s0;
-                    s0 = (s0 * 0.6 + (b4.tanh() - f64::tanh(v8)) * 0.1).sin();
-                }
-            }
-            acc1 -= 0.25 * v7.sin().sin();
-        }
-        for (i, &t) in a2.iter().enumerate() {
-            let v9 = b4 + x2;
-            if n < 3 {
-                let b3 = t * v[i];
-                s0 = 0.5 * s0 + 0.02 * b3.sin();
-            } else if x0 / (f64::sin(b4) + 2.0) * (x2 / (f64::sin(b5) + 2.0)) > 0.0 || i % 3 == 1 {
-                s0 = 0.75 * s0 + 0.25 * b3.atan().tanh();
-            }
-            acc1 -= 0.5 * s0.tanh();
-            s0 *= 0.75;
-            s0 += 0.05 * (t.tanh() + f64::tanh(v9)).sin();
-        }
-        let [b10, b11, b12, _] = v;
-        'b3: {
-            if n % 3 == 1 {
-                break 'b3;
-            }
-        }
-        s0 * 0.25 + acc1.tanh() - a2[0].cos() + b3.sin() - b4 - b5 * 0.5 + b10 - b11.tanh() - b12 * 0.5 + (SCALE + b5)
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = (x1 * v[n % 4]).sin() * 2.0;
-        let mut s1 = f64::cos(f64::atan2(s0 + x1, (x2 * std::f64::consts::LN_2).powi(2) + 0.5)) * 2.0;
-        let mut s2: f64 = (x2 * v[n % 4]).tanh().cosh();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 6 && s2 < s1 {
-            k4 += 1;
-            match k4 % 4 {
-                0 | PHASE_C => {
-                    s2 *= 0.5;
-                    s2 += 0.5 * f64::sin(s2.sin());
-                }
-                3 => {
-                    let v5 = f64::tan(s0.tanh() * 1.2);
-                    s1 = f64::mul_add(s1, 0.6, f64::sin(x1).exp().cos() * 0.1);
-                    acc3 += 0.25 * f64::cos(v5);
-                }
-                _ => {
-                    let v6 = x2;
-                    acc3 += v6.sin().cos() * 0.25;
-                }
-            }
-            let v7 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.1 * (x1 * s0 + f64::sin(p)).cos());
-            acc3 += (v7 / 3.0).powi(2).tanh() * 0.25;
-        }
-        let mut k8 = 0;
-        let v11: f64 = loop {
-            k8 += 1;
-            let v9 = if f64::cosh(f64::sin(s1).cos() * 1.5) < 1.0 {
-                f64::atanh(f64::tanh(x0) * 0.9)
-            } else {
-                let x2 = s1;
-                (v[1] * v[1] + 1.0).ln() + x2.cos()
-            };
-            match k8 % 2 {
-                0 => {
-                    acc3 += 0.02 * f64::sin(prog_15(0.25, 1.2, 2.0, &v, 6));
-                    let v10 = f64::cos((f64::sin(x1) * 0.9).atanh()).cosh();
-                    acc3 -= 0.5 * f64::sin(f64::cos(v10));
-                }
+            s1 = s1.mul_add(T::from_f64(0.8).unwrap(), x1.cos() * T::from_f64(0.2).unwrap());
+            let v7 = match i + n {
+                0 => (x1.sin() + T::from_f64(2.0).unwrap()).cbrt(),
                 1 => {
-                    break -v9;
+                    let m6 = T::cosh((m6.tanh() * T::from_f64(0.5).unwrap()).ln_1p().tanh());
+                    T::sin(m6.powi(3))
                 }
-                _other => {
-                    s1 *= 0.75;
-                    s1 += 0.01 * s0.mul_add(v9, v9).cos();
-                    s2 *= 0.6;
-                    s2 += 0.4 * s1.tanh().tanh();
-                }
-            }
-            s2 = 0.8 * s2 + 0.02 * v9.tanh();
-            if k8 >= 4 || f64::atanh(x0.cos() * 0.9) < 0.5 {
-                break s0;
-            }
-        };
-        let mut k12 = 0;
-        while k12 < n && (f64::powi((x0 * x0 + 1.5).acosh(), 2) + 1.0).log10() <= 0.5 {
-            k12 += 1;
-            let v13 = f64::recip((v11.powi(2) + 1.0).recip().powi(2) + 0.5);
-            if f64::tanh(v[k4 % 4]) < f64::ln_1p(v13 * v13) {
-                let v14 = v11 * (s1 - v13);
-                acc3 -= v14.sin() * 0.25;
-            } else {
-                acc3 -= 0.25 * f64::asinh(x2).sin();
-                if !(k12 < 2) {
-                    let v15 = (v[2] * v[2]).ln_1p();
-                    acc3 += (x1 - v15).sin() * 0.25;
-                } else if s1 + f64::sin(v[k12 % 4]) <= x2 {
-                    s2 = (s2 * 0.6 + (x2.sin() * 1.2).tan() * 0.02).tanh();
-                    s1 = s1 * 0.75 + (s1.tanh() * 2.0).sinh().tanh() * 0.02;
-                } else {
-                    let v16 = f64::sqrt(s0.powi(2) + 0.5).cos();
-                    s2 = (s2 * 0.6 + (f64::cbrt(s2.sin() + 2.0).powi(2) + 0.5).recip() * 0.5).tanh();
-                    acc3 -= v16 * 0.25;
-                }
-                acc3 -= 0.25 * (v[2] - v11).sin();
-            }
-            acc3 -= 0.25 * (x2 * x2 + 1.0).log(s0.powi(2) + 2.0).cos();
+                g if g > 2 => x1.abs() / ((x1 * m6).cos() + T::from_f64(2.0).unwrap()),
+                _ => v[i] - x1,
+            };
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 + T::from_f64(0.01).unwrap() * T::tanh(v7.cos());
         }
-        let v17: f64 = (v[k12 % 4] * x2).powi(2).ln_1p();
-        let v18 = x0.atan();
-        s0 *= 0.75;
-        s0 += 0.02 * x2.powi(3).tanh();
-        s0 - s1 + s2 + acc3.sin() - v11 + f64::tanh(v17) + v18 * 0.75 + 3.0_f64.min(v17)
+        s0 * T::from_f64(0.5).unwrap() - s1 - acc2.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_28<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        const PHASE_B: usize = 1;
+        let mut s0 = T::sqrt(x2 * x2 + 1.0).sin() * 2.0;
+        let mut acc1: T = 0.0;
+        let mut m2 = 0;
+        for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            s0 = s0.mul_add(0.5, T::cos((x1 * x1 + 1.0).sqrt() * (s0 + v[3 - i])) * 0.05);
+            let v3 = v[3 - i] * x0;
+            if (T::powi(v3, 2) + 1.0).atan2(v3).atan() <= v[m2 % 4] && i % 3 == 1 {
+                s0 = s0.mul_add(0.8, (s0 * s0).tanh() * 0.05);
+            } else if v3 < x0 || i % 2 == 0 {
+                s0 = 0.75 * s0 + 0.25 * s0.cos();
+                if x2 / (s0 * s0 + 1.5) + v[i] * v3 > -0.5 {
+                    let v4: T = x0 * fi;
+                    acc1 = acc1 - 0.5 * v4.cos().tanh();
+                } else {
+                    acc1 = acc1 + 0.5 * T::tanh(x1);
+                    let v5 = v[3 - i].powi(3);
+                    acc1 = acc1 - T::cos(v5.cos()) * 0.25;
+                }
+                s0 = s0 * 0.8;
+                s0 = s0 + 0.1 * (x0.to_degrees() * 0.02).tanh();
+                if i % 2 == 0 {
+                    s0 = (s0 * 0.8 + (v[0].powi(2) + 2.0).ln() * 0.25).tanh();
+                } else if (x2.tanh() * 0.9).acos() >= T::acos(x0.sin() * 0.9) {
+                    acc1 = acc1 + (x1.powi(2) + 1.0).log2().tanh().tanh() * 0.5;
+                    let v6 = fi * x2;
+                    acc1 = acc1 - T::cos(v6.sin()) * 0.5;
+                } else {
+                    let v7 = T::mul_add(v3, x1, s0) - 1.25;
+                    let v8: T = v7 + v[0];
+                    s0 = 0.5 * s0 + 0.02 * v8.sin();
+                }
+            } else {
+                s0 = (s0 * 0.8 + fi.tanh() * 1.0).tanh();
+                if m2 + i < 37 && x0 + fi > 1.0 {
+                    let v9: T = T::atan2(T::from_f64(3.0_f64).unwrap(), (T::sin(fi) * 2.0).sinh());
+                    for &u in v.iter() {
+                        let v10 = v.iter().fold(0.0, |r, &p| r + (T::recip(T::log10(v[2].powi(2) + 1.0).powi(2) + 1.0) + p.tanh()));
+                        s0 = T::mul_add(s0, 0.5, T::mul_add(v9, s0, v9).tanh() * 0.1);
+                        s0 = s0 * 0.8 + (u.tanh() + v10.cos()).sin() * 0.02;
+                    }
+                    s0 = (s0 * 0.75 + v9.sin() * 1.0).tanh();
+                } else if i == 2 {
+                    s0 = 0.6 * s0 + 0.2 * (x0 + T::ln_1p(v[1] * v[1])).cos();
+                } else {
+                    acc1 = acc1 + x1.sin() * 0.5;
+                    s0 = (s0 * 0.8 + s0.powi(2) * 0.05).tanh();
+                }
+                s0 = 0.75 * s0 + 0.05 * v3.sin();
+            }
+            if m2 == 13 {
+                m2 += 1;
+            }
+        }
+        let c11 = T::from_usize(m2).unwrap();
+        'l2: for _ in (0..4).rev() {
+            let v12 = v.iter().zip(v.iter()).fold(0.0, |r, (&p, &q)| r + ((x1 * x1 + 1.0).ln() + T::sin(p) + q.cos()));
+            s0 = 0.8 * s0 + 0.2 * v[3].tanh();
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                match k13 {
+                    PHASE_B if n > 3 => {
+                        s0 = (s0 * 0.6 + s0.cos() * 0.4).tanh();
+                        acc1 = acc1 + 0.05 * T::cosh(T::sin(x0)).tanh();
+                    }
+                    2 | 4 => {
+                        break 'l2;
+                    }
+                    5 => {
+                        s0 = s0 * 0.5 + s0.sin().tanh() * 0.5;
+                        acc1 = acc1 + x0.sin() * 0.05;
+                    }
+                    _other => {
+                        let v12 = v12.cos() * x2.sin();
+                        acc1 = acc1 + c11.sin().sin() * 0.05;
+                        s0 = s0 * 0.5;
+                        s0 = s0 + 0.02 * v12;
+                    }
+                }
+                let v14 = (v[(k13 + m2) % 4] + x1) * v[(k13 + m2) % 4].cos();
+                acc1 = acc1 + 0.05 * (c11 - 0.5).tanh();
+                acc1 = acc1 + 0.05 * v14.tanh();
+            }
+            s0 = s0.mul_add(0.6, T::tanh(v12).tanh() * 0.02);
+        }
+        let mut m15 = T::neg_infinity();
+        for i in 1..4 {
+            m15 = ((0.5 - x0) * x1.mul_add(x0, x1) + v[i]).max(m15);
+        }
+        if x1 / (x1.cos() + 2.0) <= m15 {
+            s0 = (s0 * 0.8 + prog_5(T::cos(-v[m2 % 4]).sin() * 2.0, T::cos(x1) * 2.0, T::sin((T::sin(x0) * 2.0).cosh()), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+            s0 = s0.mul_add(0.5, T::tanh(s0 - v[m2 % 4] - (s0.cos() + 2.0).cbrt()) * 0.02);
+        } else if !(m2 < 4) {
+            s0 = s0.mul_add(0.8, T::sin(c11 + x1) * 0.2);
+        } else {
+            let c11 = T::clamp(c11, -1.5, 0.5);
+            s0 = s0.mul_add(0.8, (v[m2 % 4] - s0).cos() * 0.02);
+            s0 = s0.mul_add(0.6, c11.sin().sin() * 1.0);
+        }
+        let mut m16 = 0;
+        for &t in v {
+            acc1 = acc1 + T::tanh((c11.tanh() * 1.2).tan()) * 0.5;
+            if T::cos(x0.hypot(x1)) <= (x1.sin() * 0.9).acos() {
+                m16 += 1;
+            }
+            if (s0 * s0 + 0.5).cbrt() * T::sin(c11) <= -0.5 {
+                let v17: T = (-T::from_f64(1.5_f64).unwrap()).max(t);
+                s0 = (s0 * 0.8 + (T::cos(x0) * 0.9).atanh() * 0.02).tanh();
+                if v[(m16 + m2) % 4].sin().exp_m1() >= 0.0 {
+                    let v18 = -x0;
+                    acc1 = acc1 + T::tanh(v18) * 0.5;
+                } else if x0 - v17 - T::exp(T::sin(v[1])) > -0.5 {
+                    s0 = s0.mul_add(0.5, x1.abs().tanh() * 0.5);
+                    let v19 = (T::cos(v[m16 % 4]) * 0.9).atanh();
+                    acc1 = acc1 + T::cos(v19.tanh()) * 0.5;
+                }
+                acc1 = acc1 - T::sin(v17.cos()) * 0.5;
+            } else {
+                acc1 = acc1 - 0.5 * T::powf(T::from_f64(0.5_f64).unwrap(), T::cos(t)).sin();
+            }
+        }
+        let c20 = T::from_usize(m16).unwrap();
+        T::cos(x0) - v[3] * 0.25 - s0.sin() - acc1.tanh() + T::sin(c11) + c20.cos()
     }
 
     #[differentiable]
     pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -x2;
-        let mut s1 = x0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (0..n).map(|i| (x1.tanh() * 2.0).sinh() + v[i % 4] * 0.25).sum::<f64>();
-        let v4 = (0..n).map(|i| v3.mul_add(acc2, v[i % 4])).sum::<f64>();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            match k5 % 2 {
-                0 => {
-                    acc2 += 0.25 * (v4 / (s1.powi(2) + 1.0)).cos();
-                    if v[n % 4] >= 1.0 {
-                        s0 = (s0 * 0.75 + f64::powi(v[0], 3) * 0.02).sin();
+        let mut s0 = (x0 * x0).cos() * 2.0;
+        let mut s1 = x2.sin();
+        let mut s2 = v[n % 4].sin();
+        let mut acc3: f64 = 0.0;
+        let [b4, b5, _, _] = v;
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            let v8 = if i == 2 {
+                x0 + s0
+            } else if b4 * s0 > -1.0 {
+                let v6 = x1.to_degrees() * 0.01;
+                (v6 * v6 + 1.0).powf(2.5) + f64::exp2(v[i].sin())
+            } else {
+                let v7 = prog_16(f64::log10(fi.powi(2) + 1.0).cos(), f64::sin(f64::tanh(s1).exp_m1().tanh().exp2()) * 2.0, 0.5, &v, n);
+                f64::recip(b4 * b4 + 0.5) + v7.sin()
+            };
+            s2 = 0.6 * s2 + 0.005 * prog_1(x0, ((s2.tanh() * 0.9).acos().to_degrees() * 0.02).cos(), f64::cos((f64::cos(b4).powi(2) + 1.0).log2()) * 2.0, &v, 6).cos();
+            for j in 0..n {
+                if b5.tanh().cos() >= -0.5 && j % 2 == 0 {
+                    break 'l0;
+                }
+                if f64::sqrt(x1 * x1 + 0.5) / (x1 * x1 + 1.5) < -0.5 {
+                    s2 = (s2 * 0.6 + ((s2 * s2 + 1.0).log2().powi(2) + 0.5).sqrt() * 0.25).sin();
+                    if (3.0_f64.powf(x2.cos()).powi(2) + 2.0).acosh() >= x1.asinh() {
+                        s2 = 0.6 * s2 + 0.4 * f64::cos(s2);
                         break;
                     }
-                }
-                1 => {
-                    acc2 -= (-v4).tanh() * 0.25;
-                }
-                _other => {
-                    let x1: f64 = (v3 * v3 + 0.5).recip();
-                    acc2 += (s0.cos() * 1.2).tan().cos() * 0.25;
-                    s0 = (s0 * 0.75 + x1.cos() * 0.1).sin();
-                }
-            }
-            let v9 = match k5 {
-                0..=2 => {
-                    let v6 = x1 * x1;
-                    f64::powi(x0, 2) + v6.cos()
-                }
-                5 => {
-                    let v7 = f64::cos(v4.cos());
-                    s1 + v7
-                }
-                6 => x2 + x1 - v[k5 % 4].cos(),
-                _ => {
-                    let v8 = x0.powi(2).sin().cosh();
-                    s0 + v8.cos()
-                }
-            };
-            s0 = (s0 * 0.75 + x1 * 0.5 * 0.5).tanh();
-            if k5 >= 6 || v9 < 0.5 {
-                break;
-            }
-        }
-        if v4 + v[1] > 0.0 {
-            for i in (1..=3).step_by(2) {
-                if (f64::powi(s1, 2).tanh() + 2.0).cbrt() < 0.25 && i < 1 {
-                    return (s0.sin() * 1.2).tan();
-                }
-                for u in v {
-                    acc2 += 0.25 * f64::cos((f64::sinh(f64::cos(x1)).tanh() * 0.5).ln_1p());
-                    let v10 = x0 * 0.75;
-                    s1 = s1.mul_add(0.6, (s1.sin() * (SCALE + x2)).tanh() * 0.1);
-                    acc2 -= 0.25 * (u.tanh() - v10.cos()).cos();
-                }
-                s1 = f64::mul_add(s1, 0.5, f64::sin(s1.sin()) * 0.5);
-            }
-        } else if (v[0].tanh() * 1.2).tan() * v[k5 % 4].asinh() <= -1.0 {
-            s0 = (s0 * 0.75 + (v[k5 % 4].min(x1).powi(2) + 1.5).acosh() * 0.05).tanh();
-        } else {
-            let mut k11 = 0;
-            while k11 < n {
-                k11 += 1;
-                if v3 <= 0.5 && k11 % 3 == 1 {
-                    let v12 = (s1.sin() + 2.0).cbrt();
-                    s0 = f64::mul_add(s0, 0.6, f64::cos(v12) * 1.0);
-                } else if (s0.tanh() * 0.9).acos() <= 0.0 {
-                    let v13 = f64::log(f64::powi((v4.cos() * 2.0).sinh(), 2) + 1.0, 3.0);
-                    acc2 += (v[k11 % 4] + v13).cos() * 0.25;
                 } else {
-                    s0 = (s0 * 0.75 + f64::recip(s0 * s0 + 0.5) * 0.1).sin();
+                    s2 = (s2 * 0.5 + (b4 * b4 + 1.0).ln() * 0.5).sin();
                 }
-                let v14 = v.iter().map(|&p| f64::tan(p.sin() * 1.2)).sum::<f64>();
-                acc2 += 0.25 * x0.hypot(s0).tanh();
-                s1 *= 0.75;
-                s1 += 0.005 * v14.cos();
+                let v9 = v.iter().map(|&p| f64::exp(s0.tanh()) + p).sum::<f64>();
+                s2 *= 0.6;
+                s2 += 0.1 * f64::atan((f64::sin(x1) * 0.9).asin()).tanh();
+                acc3 += v9.sin() * 0.1;
             }
+            s2 *= 0.75;
+            s2 += 0.005 * v8.tanh().cos();
         }
-        s0 + s1 * 1.5 - acc2.sin() + (v4 - x1).clamp(f64::tanh((f64::tanh(x2) * 0.9).acos()) - 1.5, v[k5 % 4].sin().cos() + 1.5)
+        for _ in (0..3).rev() {
+            s0 = (s0 * 0.8 + (s0 + s1) * 0.1).sin();
+            s2 = s2 * 0.75 + f64::asinh(s0).sin() * 0.25;
+            s1 = (s1 * 0.75 + s1 / (v[0].powi(2) + 1.0) * 0.1).sin();
+        }
+        let [_, _, b10, _] = v;
+        let [b11, _, _, b12] = v;
+        x1.cos() + s0.sin() + f64::sin(s1) + s2 * 1.5 - acc3 * 1.5 + b4 * 0.5 + b5 * 0.25 - b10 * 0.25 - b11 * 0.25 + b12 * 0.75 - b11
     }
 
     #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::copysign(2.0_f64, x2 - x1);
-        let mut s1: f64 = x1.cos().exp2();
-        let mut s2: f64 = f64::sqrt(v[n % 4] * v[n % 4] + 2.0).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let [b4, b5] = [f64::recip(v[0].cos().powi(2) + 1.0), x0 - x1];
-        let mut m6 = 0;
-        for &t in v {
-            s1 *= 0.8;
-            s1 += 0.05 * f64::tanh((x2 + b4).tanh().exp2());
-            acc3 += t.sin() * 0.5;
-            let v7 = v.iter().fold(b5.cos(), |r, &p| r * 0.5 + 0.1 * f64::cos(x2.hypot(x1) + p.sin()));
-            if !(m6 < n && f64::powi(b4, 2) >= -0.5) {
-                m6 += 1;
-            }
-            s2 = 0.75 * s2 + 0.1 * v7;
-        }
-        match m6 {
-            1 | 3 => {
-                let v8 = (b4.cos() + 2.0).cbrt() / ((x0.powi(2) + 1.0).log10().powi(2) + 1.0);
-                s0 = (s0 * 0.8 + f64::tanh(v8) * 0.25).tanh();
-            }
-            5 => {
-                for &t in v.iter() {
-                    let v9 = x2.tanh();
-                    let v10 = x1.to_degrees() * 0.02;
-                    s0 = (s0 * 0.6 + f64::cbrt(b5.cos().powi(2) + 0.5) * 0.25).tanh();
-                    acc3 += (t.cos() + v9 - v10.tanh()).tanh() * 0.5;
+    impl Params {
+        pub fn prog_30(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+            let mut s0 = f64::acos(f64::cos(v[1]) * 0.9).tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let mut a2 = [0.0; 4];
+            for i in 0..4 {
+                if x0 + s0 >= -0.5 {
+                    a2[i] = f64::atanh(x1.tanh() * 0.9);
+                } else {
+                    a2[i] = v[i].cos();
                 }
             }
-            6 => {
-                s0 = 0.75 * s0 + 0.05 * f64::acos(f64::tanh(s0) * 0.9).sin();
+            let mut a3 = [f64::sin((x2.sin() * 1.2).tan()), f64::min(x0, x1).cos(), (x0.sin() * 0.5).ln_1p(), f64::to_degrees(v[n % 4] * std::f64::consts::FRAC_1_PI) * 0.02];
+            for i in (1..=6).step_by(2) {
+                acc1 -= 0.5 * f64::atanh((x1 * x1 + 1.0).cbrt().tanh() * 0.9).cos();
+                a3 = [(a3[0] * 0.5 + prog_1((a2[i % 4] + x0).tanh(), x0, s0, &v, n).tanh() * 0.005).tanh(), a3[2] * 0.75 + f64::tanh(x0.to_degrees() * 0.01) * 0.4, a3[1].mul_add(0.75, (0.25 * (f64::cos(s0) * 0.5).ln_1p()).sin() * 1.0), 0.4 * (-a2[i % 4]).cos() + 0.6 * a3[2]];
             }
-            _other => {
-                s1 = s1.mul_add(0.75, (x2 * x0).cos() * 0.05);
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let mut m11: f64 = f64::NEG_INFINITY;
-            for j in 0..4 {
-                let c12: f64 = match j + i {
-                    1 | 3 => b4.max(x2).abs(),
-                    4 | 6 => v[j].powi(2),
-                    _ => f64::hypot(x0, b5),
+            let mut k4 = 0;
+            let v7 = loop {
+                k4 += 1;
+                let v5 = match k4 {
+                    0 => prog_1(((a2[k4 % 4].powi(2) + 1.0).recip() * (f64::tanh(x0) * 0.9).atanh()).sin(), x0, 0.25, &v, n),
+                    1..=3 => {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = j as f64;
+                            s0 = (s0 * 0.6 + ((a2[3] * s0).powi(2) + 1.0).log2() * 0.05).tanh();
+                            acc1 += 0.05 * f64::tanh((u + fj).powi(2).ln_1p());
+                        }
+                        ((x2 + x0).cos() * 2.0).sinh()
+                    }
+                    4 => self.scale.tanh(),
+                    _other => -self.scale,
                 };
-                m11 = m11.max(c12);
-            }
-            acc3 += 0.5 * f64::asinh(x2 + b5).sin();
-            acc3 += 0.5 * (t.cos() - m11.cos()).cos();
-        }
-        if f64::clamp(v[0], -0.5, 0.5) * b4 > 0.5 {
-            acc3 += f64::sin((b4 * b4 + 0.5).cbrt() * (x1 * x2)) * 0.5;
-            if (s2.cos() * 0.9).acos() <= f64::ln(x0 * x0 + 1.0) {
-                s2 = (s2 * 0.8 + x1 * 0.2).tanh();
-            } else if n == 2 {
-                s2 = 0.75 * s2 + 0.05 * (x0 + s2 + b4).sin();
-            } else {
-                s0 = s0 * 0.8 + ((b4 - x2).to_degrees() * 0.02).cos() * 0.1;
-            }
-            s0 = s0.mul_add(0.6, (s0 * s0 + 1.0).powi(-2).min(s2).tanh() * 0.05);
-        }
-        let [b13, b14, b15, b16] = [f64::exp2(b5.cos()), (s2 * s2 + 1.0).powf(1.5), 0.5_f64.atan2(x0 / (x0.cos() + 2.0)), f64::powi(b4, 2)];
-        let [b17, b18, b19, b20] = [v[m6 % 4].tanh().exp() + b13.cos(), b15 / (v[(m6 + n) % 4].powi(2) + 0.5), (b13 * b13 + 0.5).ln(), f64::log10(b13.powi(2) + 1.0)];
-        s0 + s1 * 1.5 + acc3.tanh() - b14.tanh() + b16 - f64::sin(b17) - b18.tanh() - b19 + b20.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_31<T>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let (x1, x2) = p;
-        let mut s0 = prog_15(x2, T::sin(x1) * 2.0, x0 * 0.5, &v, n).cos() * 2.0;
-        let mut s1 = (x0.powi(2) + 1.0).powi(-1);
-        let mut s2 = T::cos(s1).tanh();
-        let mut acc3: T = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            if !(i == 0 && x1 + t > -0.5) {
-                break;
-            }
-            let v4 = v.iter().fold(0.0, |r, &z| r + ((x0 + z).powi(2) + 1.0).log2());
-            let v7 = match i {
-                0..=1 => {
-                    let x0 = prog_15((x1 + x0).cos() * 2.0, (x0 * 0.5).tanh() * 2.0, s0, &v, i);
-                    T::recip(T::recip(t * t + 0.5).powi(2) + 1.0) + T::cos(x0)
+                let v6 = a2.iter().zip(a3.iter()).map(|(&p, &q)| 1.0 + 0.1 * (f64::cbrt(x0.cos() + 2.0) + f64::tanh(p) + q.tanh()).sin()).product::<f64>();
+                acc1 += 0.005 * f64::tanh(prog_1((v6 * v6).tanh() * 2.0, 1.2, (x0 * v6).sin(), &v, k4));
+                if k4 >= 6 {
+                    break -v[self.n];
                 }
-                PHASE_C => {
-                    let v5 = ((0.25 * v4).powi(2) + 1.0).ln();
-                    v5 / (T::cos(v5) + 2.0)
-                }
-                PHASE_D if n > 3 => T::sqrt(v4 * v4 + 2.0),
+                acc1 += 0.005 * v5.tanh();
+            };
+            s0 = s0 * 0.6 + f64::tanh(prog_1((v7.powi(3) + f64::exp(x2.cos())).tanh() * 2.0, f64::sin(v7.tanh()), f64::hypot(s0, x1).sin().cos() * 2.0, &v, k4)) * 0.005;
+            let v12 = match mode {
+                Mode::Lower(_, _) => x2.asinh().mul_add((x0 * x0 + 1.5).acosh(), x0.to_degrees() * 0.01),
+                Mode::Upper(_) => prog_1(x1.sin(), x2, f64::cos(a2[3 - self.n]).asinh().sin(), &v, n),
                 _ => {
-                    let v6 = t;
-                    v6.tanh()
+                    let v11 = a3[1].atan();
+                    a2[3].max(v11 - 1.5)
                 }
             };
-            acc3 = acc3 - 0.5 * T::recip(v[i] * v[i] + 0.5).tanh();
-            acc3 = acc3 + (v4.sin() + v7.sin()).cos() * 0.005;
+            s0 - acc1.cos() + f64::tanh(a2[0]) - a3[1] * 0.5 + v12.sin()
         }
-        'b1: {
-            let mut k8 = 0;
-            while k8 < 5 && T::cosh(v[k8 % 4].tanh() * 2.0) < 0.5 {
-                k8 += 1;
-                let v9 = x2 - x0 - s0.copysign(x1);
-                if (T::cos(x2) * 1.2).tan() > v9 - x2 {
-                    s2 = s2 * 0.75 + T::sin(v[(k8 + n) % 4].sin().exp()) * 0.05;
-                    break 'b1;
+
+        pub fn prog_35(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x0;
+            let mut acc1: f64 = 0.0;
+            let v2 = v.iter().fold(prog_1(x0, (v[(self.n + n) % 4] + s0).sin(), s0, &v, n).tanh(), |r, &p| r * 0.75 + 0.1 * (f64::ln_1p(x1 * x1) + p.cos()).tanh());
+            if self.n < n {
+                s0 = s0 * 0.8 + prog_5((x1 + x2).sin() * 2.0, x0, f64::tanh(self.scale * acc1) * 2.0, v, n).cos() * 0.005;
+            } else if self.n == 2 && x1 <= (x0 * x0 + 1.0).log(2.0) {
+                let v3 = prog_16(f64::tanh(f64::acosh(v[3 - self.n].sin().powi(2) + 1.5)), (x2 + self.k).tanh(), 1.5, &v, n);
+                for i in 0..n {
+                    let fi = i as f64;
+                    let v4 = v3;
+                    s0 = (s0 * 0.5 + prog_1((fi + 0.3).cos() * 2.0, ((v2 * x2).sin() + 2.0).cbrt().sin() * 2.0, x1, &v, 4) * 0.005).sin();
+                    s0 = s0 * 0.6 + v4.cos() * 0.4;
                 }
-                acc3 = acc3 + 0.4 * v9.tanh();
+                s0 = (s0 * 0.8 + v3.tanh() * 0.005).tanh();
+            } else {
+                s0 = s0 * 0.75 + x2.clamp(-1.5, 1.0).cos() * 0.25;
+                s0 = (s0 * 0.5 + (x2 * x2 + 1.0).cbrt() * 0.25).sin();
             }
+            let v5 = f64::hypot(x0, f64::max(x0, v[2]));
+            let mut k6 = 0;
+            loop {
+                k6 += 1;
+                if ((v[3] + x0).sin() + 2.0).cbrt() < 0.25 {
+                    return v2 - x0;
+                }
+                let v7: f64 = 0.5_f64.atan2(v5);
+                let v8 = v.iter().map(|&p| v7 * p).sum::<f64>();
+                acc1 += (v2 * v2 + 0.5).powf(0.3).cos();
+                if k6 >= 2 || (v[2] - s0) * std::f64::consts::LN_2 >= v8 * self.k {
+                    break;
+                }
+            }
+            let v9 = (0..n).map(|i| x2.abs() - v5 * v[i % 4]).sum::<f64>();
+            s0 * 0.5 + acc1 + v2 - v9.tanh() - (-x0)
         }
-        let f10 = |t: T| v[3] - t;
-        let v11 = v.iter().fold(0.0, |r, &z| r + f10(z));
-        let v12 = f10(x2) + f10(v[2]) * 0.5 + T::exp(x0.tanh()) * 0.5;
-        if v[0] >= 0.0 {
-            return prog_15(((T::powi(v12, 2) + 1.0).recip() - x0.clamp(-1.0, 1.0)).cos(), s1, T::cos(v12).cos() * 2.0, &v, 4);
-        }
-        if !(n % 2 == 0 && T::abs(v11) < -1.0) {
-            acc3 = acc3 + (v12 - v[n % 4].hypot(v[1])).tanh() * 0.5;
-            acc3 = acc3 + (0.35 * v12).cos();
-        } else if T::sqrt(v12 * v12 + 1.0) > (x0.powi(2) + 1.0).powi(-3) && n == 0 {
-            s0 = (s0 * 0.8 + (x0.atan() - (v[2] + x0)) * 0.05).sin();
-        }
-        s2 = (s2 * 0.75 + (v12 - 0.75) * 0.05).tanh();
-        s1 = (s1 * 0.75 + T::sin(v[n % 4]).exp() * 0.05).sin();
-        s0 + s1 - T::tanh(s2) + acc3.tanh()
     }
 
     #[differentiable]
-    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[2].clamp(x2.sin() - 1.5, v[2].cos() + 1.5)) * 2.0;
-        let mut s1 = prog_19((x1 - x0).tanh() * 2.0, 2.0, x1, v, n).sin() * 2.0;
-        let mut s2 = f64::powi(f64::log(s0 * s0 + 1.0, 10.0), 3);
-        let mut acc3: f64 = 0.0;
-        let v4 = (0..n).map(|i| s1 + v[i % 4] * 0.5).sum::<f64>();
-        let a5 = [(x1.sin() * 1.5).cosh(), prog_6(0.5, (x2 + s2).cos() * 2.0, 1.5, &v, n), (x2 * x2 + 1.0).log10(), (s0 * s0 + 1.0).ln()];
-        let v7 = match n {
-            0 => (s0 * s0 + 2.0).sqrt() * f64::sin(x2),
-            1 | 3 => {
-                let v6 = (x0.tanh() * 0.9).acos().tanh().exp2();
-                f64::recip(v6 * v6 + 0.5)
-            }
-            g if g > 5 => (f64::tanh(-v[n % 4]) * 0.9).asin(),
-            _ => {
-                s1 = (s1 * 0.5 + (x2 + s0) * 0.1).tanh();
-                prog_2(s0, 2.0, f64::cos(x0).exp_m1().sin(), &v, n)
-            }
-        };
-        if n == 3 && f64::sin(s2) >= f64::atan2(acc3.powi(2) + 0.5, v[n % 4]) {
-            let v8 = prog_2(s2.asinh().tanh(), f64::cos(acc3).sinh().sin(), s0.tanh().exp_m1().tanh().tanh(), &v, 2);
-            acc3 -= f64::cos(v[n % 4].sin().sinh());
-            s0 = (s0 * 0.5 + v8.tanh() * 0.005).tanh();
-        } else if (v[2] * v[2] + 0.5).powf(0.5) + f64::asinh(s2) < -1.0 {
-            let v9 = x1.powi(2);
-            acc3 -= (acc3.powi(2) + 2.0).acosh().cos();
-            s2 = (s2 * 0.5 + v9.sin() * 0.1).sin();
-        } else {
-            s1 = 0.5 * s1 + 0.2 * (x2.cos() * 0.9).acos().clamp(v[n % 4].cos() - 1.5, x1.sin().sin() + 1.5).tanh();
-            acc3 += s0.tanh();
-        }
-        let v10 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + ch[0].tanh() * 0.5);
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            if f64::atan(x2) + f64::exp_m1(v7.cos()) >= f64::exp(v7.sin()) {
-                acc3 += 0.5 * f64::tanh(s2 + v4);
-                if ((f64::to_radians(s0) * 50.0).sin() * 0.5).ln_1p() >= v10.min(a5[2]) {
-                    let v12 = f64::log2(f64::powi(x1, 2) + 1.0);
-                    acc3 -= f64::cbrt(f64::tanh(v7) + 2.0).tanh() * 0.5;
-                    acc3 -= 0.5 * f64::sin(v12);
-                } else if f64::tan(v4.tanh() * 1.2) < 0.5 {
-                    acc3 += 0.5 * v10.sin().exp2().cos();
-                }
-            } else if s1 * v10 > -0.25 {
-                acc3 += 0.2 * f64::sin(s0 * v4);
-            }
-            s2 = 0.6 * s2 + 0.2 * (a5[k11] - s0).sin();
-            if v4.cos().exp2() <= s2 {
-                break;
-            }
-            if k11 >= 3 {
-                break;
-            }
-        }
-        s0 - s1 - s2.cos() + acc3.tanh() + v4.cos() - f64::sin(a5[3]) - v7 * 0.25 - v10 - (v10.sin() * 0.9).acos() * (v10 * v10).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
         let mut s0 = (x1 + v[n % 4]).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        for i in (0..4).rev() {
-            let v2 = f64::ln_1p(x1.sin() * 0.5);
-            if (f64::powi(v2, 2) + 1.0).powi(-3) <= 0.5 {
-                let v3 = prog_15(f64::sin((*x2 * *x2 + 2.0).ln()) * 2.0, *x2, x1, v, i);
-                acc1 += v3.sin().sin() * 0.01;
-            } else if !(n % 2 == 0) {
-                let v4 = s0 + (x0.sin() * 2.0).sinh();
-                acc1 += v4.sin() * 0.4;
-            } else {
-                let v5 = x2.max(v[n % 4]);
-                s0 = 0.8 * s0 + 0.2 * f64::tanh(v5).cos();
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            s0 = (s0 * 0.75 + (f64::atan2(v[k2] * v[k2] + 1.0, x2) - v[(k2 + n) % 4] * core::f64::consts::FRAC_1_SQRT_2) * 0.05).tanh();
+            assert!(n < 100);
+            if k2 >= 2 {
+                break;
             }
-            let v6 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.25 * (x1 + p.sin()).tanh());
-            s0 = 0.75 * s0 + 0.5 * f64::log(v2.powi(2) + 1.0, 10.0).tanh();
-            acc1 += 0.5 * v6.cos();
         }
-        let c7: f64 = table(n + 1);
-        if *x2 - c7 > f64::tanh(x0) || n == 0 {
-            for i in (0..5).rev() {
-                let fi = i as f64;
-                match n + i {
-                    MODE_A => {
-                        let v8: f64 = x0 + s0;
-                        acc1 -= 0.4 * f64::cos(v8);
+        'l1: for &t in v.iter() {
+            s0 = (s0 * 0.75 + (f64::sin(v[k2]) * 0.9).acos() * (t / (x1 * x1 + 1.5)) * 0.02).sin();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                let v4 = v[k2] / (f64::powi(x0 + v[k3 % 4], 2) + 0.5);
+                if (f64::ln(x2 * x2 + 1.0).tanh() * 0.9).acos() < -1.0 {
+                    break 'l1;
+                }
+                s0 = s0.mul_add(0.75, (v[k3 % 4] + v4).cos() * 0.02);
+            }
+            let mut k5 = 0;
+            while k5 < n + 1 && s0 - 0.25 < v[k5 % 4] {
+                k5 += 1;
+                match k5 {
+                    0 | MODE_C => {
+                        let c6: f64 = table(k5 + n);
+                        s0 = f64::mul_add(s0, 0.8, s0.tanh().exp2().sin() * 0.1);
+                        s0 = s0.mul_add(0.8, f64::sin(c6) * 1.0);
                     }
-                    MODE_C | 4 => {
-                        s0 = 0.6 * s0 + 0.1 * f64::exp(s0.sin()).tanh();
+                    3..=4 => {
+                        s0 = 0.6 * s0 + 0.25 * f64::cos(f64::ln(x0.powi(2) + 0.5));
+                        let v7 = f64::log2(x2 * x2 + 1.0);
+                        s0 = (s0 * 0.75 + f64::tanh(v7) * 0.1).sin();
                     }
                     6 => {
-                        acc1 += 0.4 * f64::tanh(*x2);
+                        s0 = s0 * 0.5 + ((x2.tanh() * 0.9).asin() - f64::sin(x2).exp2()).tanh() * 0.1;
                     }
-                    _ => {
-                        s0 = s0 * 0.6 + f64::sin(f64::cosh(f64::tanh(s0.cos()) * 1.5)) * 0.1;
-                    }
-                }
-                let v13 = if i < n {
-                    for j in (1..=5).step_by(2) {
-                        let v10 = if (s0 * s0 + 0.5).sqrt().sin().exp_m1() >= -1.0 && n % 3 == 1 {
-                            f64::acosh(x1.powi(2) + 1.5)
-                        } else if v[1].powi(3) <= s0 {
-                            x2.cos().min(v[(j + i) % 4] * *x2)
-                        } else {
-                            let c7 = c7.mul_add(c7, c7).to_degrees() * 0.02;
-                            let v9 = c7.cos();
-                            f64::acos(fi.cos() * 0.9).hypot(v9)
-                        };
-                        acc1 += 0.1 * f64::tanh(f64::sin(v10).exp());
-                        s0 = (s0 * 0.5 + (v[n % 4] * v[n % 4] + 1.0).log(2.0).cos().exp2() * 0.25).sin();
-                    }
-                    let v11 = (x0 * x0 + 1.0).atan2(x1);
-                    v11 / 1.5
-                } else if f64::cosh(f64::tanh(x1) * 2.0) > (x1.cos() * 0.9).atanh() {
-                    let v12 = (v[i % 4].sin().exp().powi(2) + 1.0).log(2.0);
-                    s0 *= 0.5;
-                    s0 += 0.05 * f64::sin((f64::tanh(*x2) * 2.0).cosh());
-                    f64::sin(f64::recip(v12 * v12 + 0.5))
-                } else {
-                    ((0.65 - v[i % 4]).powi(2) + 1.0).log(2.0)
-                };
-                match i {
-                    0 => {
-                        acc1 += 0.4 * f64::tanh((c7 * c7 + 2.0).acosh().atan());
-                    }
-                    1..=3 => {
-                        let v14 = v13.to_radians() * 50.0;
-                        s0 = s0.mul_add(0.75, f64::cos(v14).tanh() * 0.02);
-                    }
-                    4 => {
-                        let c7 = (v13.asinh().powi(2) + 1.0).log(2.0);
-                        s0 = s0 * 0.75 + c7.sin() * 0.02;
-                    }
-                    _ => {
-                        for &u in v.iter() {
-                            acc1 += 0.1 * (SCALE + c7).sin();
-                            let v16 = match n % 3 {
-                                MODE_A => 2.0_f64.atan2(v13),
-                                g if g > 1 => {
-                                    let c7 = x0.asinh();
-                                    let v15 = (f64::sin(fi) * 0.9).acos();
-                                    f64::acosh(x1.powi(2) + 2.0) + c7.tanh() + v15.tanh()
-                                }
-                                _other => f64::sqrt(u * u + 1.0),
-                            };
-                            acc1 += 0.1 * (u.tanh() + v16.tanh()).tanh();
-                        }
+                    _other => {
+                        s0 = 0.5 * s0 + 0.2 * (t.sin() * 0.9).asin().tanh().sin();
+                        s0 = f64::mul_add(s0, 0.75, (f64::to_degrees(x0 + s0) * 0.02).tanh() * 0.1);
                     }
                 }
-                acc1 += v13.tanh() * 0.4;
+                if (x0 - x2) / (x1.atan().powi(2) + 0.5) <= 1.0 {
+                    continue;
+                }
+                s0 = (s0 * 0.5 + f64::exp2(f64::cos(x2)) * 0.25).tanh();
             }
-            s0 = 0.75 * s0 + 0.02 * (s0 / (s0 * s0 + 1.5)).tanh();
+            acc1 -= 0.4 * (x0.asinh() * std::f64::consts::FRAC_PI_4);
+        }
+        assert!(k2 + n < 100, "k2 out of range");
+        if f64::tanh(x0).exp() <= (x2.cos() * 1.5).sinh() {
+            let v8 = -v[n % 4];
+            acc1 += v8.clamp(f64::cos(v8) - 1.5, v8.cos() + 1.5).tanh();
+        } else if x1 - (x1 * x1 + 1.0).log(x2 * x2 + 2.0) < 0.5 {
+            acc1 += 0.25 * x2.powi(3).cos();
         } else {
-            s0 = s0.mul_add(0.5, f64::log(1.5_f64, (x0.powi(2) + 1.0).log10().powi(2) + 2.0) * 1.0);
+            let x2 = 0.5_f64.min(x2);
+            acc1 += x2.cos();
         }
-        if (x0 * x0).ln_1p() >= acc1 || n % 2 == 0 {
-            return f64::mul_add(v[n % 4], x1, x1);
-        }
-        let mut k17 = 0;
-        while k17 < 5 {
-            k17 += 1;
-            s0 = (s0 * 0.6 + x0.atan() * 0.4).tanh();
-            let v18 = s0 + 0.5;
-            let v19 = (v18 * v18 + 2.0).acosh();
-            s0 = s0 * 0.6 + v19.cos() * 0.1;
-        }
-        match mode {
-            Mode::Lower(_, lo21) => {
-                s0 = s0 * 0.5 + (lo21 / (x0 * x0 + 0.5)).cos() * 0.1;
-                let m22 = 2 * k17 + 1;
-                let c23: f64 = table(m22);
-                acc1 -= c23.tanh();
+        'l4: for &t in v {
+            match k2 {
+                0..=1 => {
+                    s0 = (s0 * 0.75 + ((f64::powi(t, 2) + 2.0).sqrt() + f64::max(v[(k2 + n) % 4], v[k2])) * 0.1).tanh();
+                    if x2 + (x1 + s0) > 0.0 && k2 % 3 == 1 {
+                        let v9 = (s0 * s0 + 0.5).cbrt() + (x2 - x0);
+                        acc1 -= f64::tanh(f64::cos(v9)) * 0.5;
+                    } else if f64::cbrt(s0.powi(2) + 1.0) >= -0.5 || k2 == 2 {
+                        let v10 = x2 - t;
+                        acc1 -= f64::tanh(v10) * 0.5;
+                    } else {
+                        s0 = s0 * 0.75 + (s0 - t).tanh() * 0.1;
+                    }
+                }
+                MODE_C => {
+                    let v11 = t + s0;
+                    s0 = (s0 * 0.75 + s0.sin() * 0.25).sin();
+                    acc1 += 0.5 * v11.cos();
+                }
+                _ => {
+                    s0 = 0.75 * s0 + 0.02 * f64::sin(((f64::powi(t, 2) + 2.0).acosh().cos() * 1.5).sinh());
+                }
             }
-            Mode::Upper(hi24) => {
-                let c7 = -(*x2 - hi24);
-                let v25 = prog_15(x0, (f64::ln(f64::powi(s0, 2) + 1.0) + s0).tanh() * 2.0, x1, v, 6);
-                s0 *= 0.75;
-                s0 += 0.005 * f64::tanh(c7.tanh() - v25.sin());
-            }
-            Mode::Off => {
-                let c26: f64 = table(n + 1);
-                s0 = (s0 * 0.8 + c26 * 1.0).tanh();
+            acc1 -= f64::cos(t.sin().exp()) * 0.5;
+            for _ in (1..=6).step_by(2) {
+                if f64::cos(x0).exp2() < 0.5 {
+                    continue 'l4;
+                }
+                s0 = 0.5 * s0 + 0.2 * (f64::cos(s0) * 0.9).acos().sin();
             }
         }
-        s0 * 0.25 - acc1.sin()
+        s0.tanh() + acc1.cos()
     }
 
     #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_15::<f64>((-x1).tanh(), (0.35 * x2).sin(), 0.25, &v, n).sin() * 2.0;
-        let mut s1: f64 = x0.asinh();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = ((x1 + x0).sin() * 0.9).acos().cos() * 2.0;
+        let mut s2 = f64::sin(x2).cosh();
+        let mut acc3: f64 = 0.0;
+        let mut m4 = f64::INFINITY;
+        for i in (1..=6).step_by(2) {
+            m4 = f64::min(w0[(i + n) % 4] * v[i % 4] + (w0[i % 4] + 0.5), m4);
+        }
+        s2 = (s2 * 0.75 + f64::sin(m4) * 0.05).sin();
+        let mut a5 = [0.0; 4];
         for (i, &t) in v.iter().enumerate() {
-            a3[i] = t + v[3 - i] + x0;
-            s1 = s1.mul_add(0.5, ((s0 / (s1.cos() + 2.0)).tanh() * 0.9).acos().tanh() * 0.05);
+            a5[i] = 0.8 * t;
         }
-        a3 = [a3[2] * 0.8 + f64::cos(prog_6((1.2 * (x1 - a3[n % 4])).tanh() * 2.0, (a3[n % 4] * x0.copysign(a3[n % 4])).cos(), x2, &v, 5)) * 0.005, a3[2], a3[0].mul_add(0.75, acc2.tanh().cos() * 1.0), a3[1].mul_add(0.5, ((acc2 + x1).powi(2) + 1.0).log2().sin() * 0.25)];
-        let mut a4 = v.map(f64::atan);
-        a4 = [a4[1], a4[0], a4[0] * 0.75 + a3[n % 4].cos() * 0.005, (a4[2] * 0.6 + f64::cos(f64::exp2((acc2 + x0).sin())) * 0.25).sin()];
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let v6 = a4[3] * x2;
-            match k5 {
-                0..=2 => {
-                    s1 = f64::mul_add(s1, 0.8, (x2 * s1).tanh() * 0.05);
-                }
-                3 => {
-                    s0 = (s0 * 0.8 + (v6 * v6 + 1.0).log(s0.powi(2) + 2.0) * 0.02).sin();
-                    if f64::acos(s1.sin() * 0.9) < x0 {
-                        break v[k5];
-                    }
-                    s0 *= 0.8;
-                    s0 += 0.1 * s0.cos().exp2().cos();
-                }
-                _other => {
-                    s0 *= 0.75;
-                    s0 -= 0.05 * (s0.cos() * 1.5).cosh().sin();
-                    acc2 += 0.5 * s1.mul_add(x1, x0).asinh().tanh();
-                }
-            }
-            acc2 -= f64::tanh(s0) * 0.5;
-            if k5 >= 3 {
-                break f64::acos(f64::cos(s0) * 0.9);
-            }
-            s1 *= 0.75;
-            s1 -= 0.05 * f64::tanh(f64::cos(v6));
-        };
-        if k5 == 2 {
-            s0 = s0.mul_add(0.6, (0.5_f64.copysign(v[3 - k5]).powi(2) + 1.0).log2() * 1.0);
-            acc2 += f64::ln(x0.tanh().cosh().powi(2) + 0.5);
-        } else if (x2 * x2 + 2.0).acosh() * 2.0_f64.powf(x2.sin()) > v7 {
-            a3 = a4;
+        for i in (1..=6).step_by(2) {
+            a5 = [(a5[1] * 0.8 + f64::recip(a5[i % 4] * a5[i % 4] + 1.0) * 0.25).sin(), 0.1 * f64::powi(x2, 2).cos() + 0.5 * a5[1], a5[3] * 0.6 + w0[i % 4].sin().cosh().sin() * 0.25, a5[1]];
+        }
+        let v6 = a5.iter().map(|&p| 1.0 + 0.1 * (acc3 + f64::tanh(p)).tanh()).product::<f64>();
+        let v8 = if prog_26(s2, 1.5, (v6 + w0[3]).tanh(), [v[0], v[1], v[2], v[3]], n) > 0.0 {
+            let v7 = prog_5::<f64>(f64::sin(0.65 - v[n % 4]), x2, (x2 + a5[3]).cos(), [v[0], v[1], v[2], v[3]], n);
+            acc3 -= 0.005 * f64::sin(prog_5(s2, 3.0_f64.copysign(x1.asinh()).sin(), 0.75, [v[0], v[1], v[2], v[3]], n));
+            x0.sin() + v7.cos()
+        } else if n > 1 {
+            let x0 = f64::powf(3.0_f64, x0.cos());
+            s2 + x0
         } else {
-            a3 = [((x2.powi(2) + 0.5).recip() * 1.25).tanh() * 0.4, f64::sin((x2 * x2 + 2.0).sqrt()) * 1.0, f64::tanh(f64::exp2(v[k5].cos())) * 0.5, (x1 + x0).sin() * 0.5];
-            let v8 = x1;
-            acc2 += f64::cos(v8);
-        }
-        let mut a9 = [0.0; 4];
-        for i in 0..n {
-            a9[i % 4] += f64::sin(v7).sin() * 0.5;
-            s1 = (s1 * 0.5 + s1.min(a3[3]) * 0.5).tanh();
-        }
-        a9 = [a9[3], (a9[2] * 0.8 + 0.5_f64.min(v[k5]).sin() * 0.2).tanh(), f64::mul_add(a9[3], 0.8, x1.sin() * 0.2), a9[3] * 0.5 + (x2.cos() * 1.2).tan().cos() * 0.05];
-        s0 - s1.cos() - f64::cos(acc2) + a3[1].tanh() - a4[0] * 0.5 + v7 - a9[1] * 0.75
+            f64::ln(x1 * x1 + 0.5)
+        };
+        let v9 = prog_1(v6, x0, (x0.powi(2) + 2.0).acosh().sin().sin() * 2.0, v, n);
+        let v13 = if let Some(k10) = n.checked_sub(2) {
+            let c11 = k10 as f64;
+            v[(k10 + n) % 4].tanh().exp2() + c11.sin()
+        } else {
+            let v12 = f64::atanh(f64::log2(x2 * x2 + 1.0).tanh() * 0.9);
+            prog_1(f64::log2(v12.powi(2) + 1.0).cos() * 2.0, v6, x2, v, n)
+        };
+        s1 = s1 * 0.8 + x2.clamp(-0.5, 0.5).sin() * 0.2;
+        s1 - acc3 + v8 * 0.5 + f64::tanh(v9) - v13.cos() - f64::asin(f64::cos(s2) * 0.9)
     }
 
     #[differentiable]
-    pub fn prog_35<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = x0 / (x2 * x2 + 1.5);
-        let mut s1 = T::asin(x1.tanh() * 0.9);
-        let mut s2 = (x0 - v[n % 4]).sin() * 2.0;
-        let mut acc3: T = 0.0;
-        let mut a4 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            let fi = T::from_usize(i).unwrap();
-            for j in 0..4 {
-                a4[i][j] = T::sin(fi);
+    pub fn prog_33(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[3] + 0.65 - (v[3] * v[3]).ln_1p()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = v.iter().fold(*x2, |r, &p| r * 0.75 + 0.05 * (p * x1).tanh());
+            if f64::log2(x0 * x0 + 1.0) * x0.cos().exp() > 1.0 {
+                break;
+            }
+            match k2 % 3 {
+                0 | 2 => {
+                    break;
+                }
+                _ => {
+                    let v4 = v3 + x1;
+                    s0 = f64::mul_add(s0, 0.8, f64::sin(v4).tanh() * 0.05);
+                }
+            }
+            acc1 += 0.5 * s0.cos().cosh().tanh();
+            if k2 >= 4 {
+                break;
             }
         }
-        let v5 = T::exp_m1(a4[0][0].sin()).abs();
-        let v6 = T::to_radians(v5);
-        let v7 = v[1..].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v8 = prog_15::<T>(v7, (x0 * 0.25).tanh() * 2.0, x0 * 0.75, &v, n);
-        s0 = s0 * 0.75;
-        s0 = s0 - 0.1 * T::log(T::from_f64(1.5_f64).unwrap(), s0.powi(2) + 2.0).tanh();
-        s1 = 0.8 * s1 + 0.05 * s1.asinh().cos();
-        s2 = s2.mul_add(0.8, (T::tanh(v6) * 0.9).asin().tanh() * 1.0);
-        acc3 = acc3 + 0.2 * T::sin(T::exp_m1((s2 - s0).cos()));
-        s1 * 0.5 - acc3 * 1.5 - v8.tanh()
+        let mut m5 = 0;
+        for &t in v {
+            for &u in v.iter() {
+                let v7 = if 0.35 * v[m5 % 4] > 0.0 {
+                    let x0 = s0 - v[0];
+                    x0.asinh() - x0.sin().exp_m1()
+                } else if (u - v[k2 % 4]) * u > t {
+                    let v6 = f64::mul_add(v[m5 % 4], x1, x1).sin();
+                    f64::log2((t * t + 1.0).log2().powi(2) + 1.0) + v6.tanh()
+                } else {
+                    ((v[(m5 + k2) % 4] * v[(m5 + k2) % 4] + 1.0).ln().powi(2) + 1.0).ln()
+                };
+                if t + u >= x1 && m5 % 2 == 0 {
+                    break;
+                }
+                let v8 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p + t));
+                acc1 -= (s0 - *x2).cos() * 0.1;
+                acc1 += 0.1 * (v7.cos() + v8.sin()).cos();
+            }
+            let v9 = x0 + v[0];
+            if (v[2] * v[2] + 1.0).ln() < x0 {
+                m5 += 1;
+            }
+            s0 = s0.mul_add(0.8, v[3].atan2(t.powi(2) + 1.0).tanh() * 0.05);
+            s0 = s0 * 0.5 + v9.tanh().cos() * 0.25;
+        }
+        match m5 {
+            0 => {
+                s0 = s0 * 0.6 + (x1 * s0).tanh() * 0.02;
+                s0 = s0 * 0.8 + f64::sin(s0.cos().exp()) * 0.02;
+            }
+            1..=2 => {
+                acc1 -= f64::tanh(x0);
+            }
+            3..=4 => {
+                acc1 += x2.to_degrees() * 0.01;
+                acc1 += (x1 + x0).cos();
+            }
+            _ => {
+                let v10 = f64::exp_m1(x2.cos());
+                s0 *= 0.6;
+                s0 += 0.005 * prog_5(x1.abs().asinh().cos() * 2.0, x1, x0, [v[0], v[1], v[2], v[3]], 0).tanh();
+                acc1 += f64::cos(v10);
+            }
+        }
+        let v11: f64 = prog_5::<f64>(f64::tanh((x1.sin().exp().cos() * 0.9).acos()) * 2.0, x2.sin() * 2.0, (f64::to_degrees(x0 * x0) * 0.01).cos(), [v[0], v[1], v[2], v[3]], n);
+        if v11 > -1.0 {
+            return (f64::sin(v[m5 % 4]) * 0.9).asin();
+        }
+        let mut a12 = [0.0; 4];
+        a12[0] = s0 * v[k2 % 4];
+        for i in 1..4 {
+            let fi = i as f64;
+            a12[i] = a12[i - 1] * 0.5 + (fi / (v[i].powi(2) + 1.0)).tanh() * 0.25;
+        }
+        assert!(!v11.is_nan(), "v11 is NaN");
+        acc1.tanh() - a12[3].tanh()
     }
 
     #[differentiable]
-    pub fn prog_36<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin((x1 - x2).cos().exp()) * 2.0;
+    pub fn prog_34<const N: usize>(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (f64::sin(x0) * 1.2).tan().cos() * 2.0;
         let mut acc1: f64 = 0.0;
         let mut a2 = [0.0; N];
         for i in 0..N {
-            a2[i] = x1.asinh();
-            s0 = s0 * 0.6 + f64::log(v[3 - i] * v[3 - i] + 1.0, 10.0) * 0.75;
+            a2[i] = x1 / 2.0;
         }
-        let mut m3 = x1.clamp(-1.5, 1.5);
-        for i in (1..=5).step_by(2) {
-            m3 = m3.min((a2[3] + 1.5) / (v[i % 4] * x1 * (v[i % 4] * x1) + 1.5) + v[(i + n) % 4]);
-        }
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_15(s0.asinh().sin() * 2.0, 0.25, f64::tan(f64::sin(x0) * 1.2).sin(), v, n) + p.cos() + q.cos()).sum::<f64>();
-        let mut k5 = 0;
-        while k5 < n + 1 && (a2[n % 4].sin() * 0.9).atanh() > -0.25 {
-            k5 += 1;
-            acc1 -= f64::tanh(m3) * 0.25;
-            let v6 = 0.5_f64.powf(f64::tanh(v4)).mul_add(x1.sin(), a2[(k5 + n) % 4] / 3.0);
-            s0 = (s0 * 0.6 + f64::sin(v6) * 0.1).sin();
-        }
-        let v8 = if x0.sin().exp_m1() < -0.5 {
-            s0 = (s0 * 0.75 + prog_3::<4>(f64::cos(x1).sin() * 2.0, f64::cos(v[3] + x0), f64::tanh(m3).exp().tanh().sin(), v, n) * 0.005).sin();
-            f64::powi(a2[k5 % 4] * a2[k5 % 4] + 1.0, -1)
-        } else {
-            let v7 = acc1 / (x1.cos() + 2.0);
-            prog_2(f64::tanh(m3).exp_m1().sin(), f64::max(v7.cos(), f64::sin(m3)).tanh() * 2.0, f64::powi(v[(k5 + n) % 4].cos().exp_m1(), 2).tanh() * 2.0, v, n)
-        };
-        for _ in (1..=3).step_by(2) {
-            acc1 += f64::acos(f64::tanh(x2) * 0.9).sin();
-            let v9 = v.iter().map(|&p| 1.0 + 0.25 * (1.2 - x0 + p.tanh()).tanh()).product::<f64>();
-            acc1 -= f64::tanh(v9);
-        }
-        let v10 = prog_15(x1, x1.sin().exp2().cos(), 0.75, v, n);
-        s0 - acc1.cos() + a2[3] - f64::tanh(v4) - v8.sin() - f64::tanh(v10)
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.max(x0);
-        let mut s1 = ((x1 + x2).tanh() * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let v3 = if (s1 * s1 + 0.5).sqrt() < -0.5 {
-            s1 = s1 * 0.8 + f64::tanh(x1).exp2().powi(2).ln_1p().sin() * 0.1;
-            x2 + x1
-        } else {
-            return v[n % 4].asinh()
-        };
-        let mut a4 = v;
-        a4[1] *= 1.5;
-        a4[1] += f64::asin(x2.sin() * 0.9).to_radians() * 50.0;
-        assert!(n < 100);
-        'l0: for i in 0..n {
+        for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            let v5: f64 = v3.cos();
-            let v6 = v3.to_degrees() * 0.02;
-            s1 = s1.mul_add(0.75, (v5 + v6).tanh() * 0.1);
-            for (j, &u) in a4.iter().enumerate() {
+            match n + i {
+                1..=3 => {
+                    acc1 += 0.5 * x1.sin().tanh();
+                    if f64::exp(v[(i + n) % 4].mul_add(fi, v[(i + n) % 4]).cos()) >= 0.0 && i % 2 == 0 {
+                        s0 = (s0 * 0.75 + (s0 + v[i] + (f64::sin(a2[3 - i]) * 1.2).tan()) * 0.02).tanh();
+                        break;
+                    }
+                }
+                g if g > 5 => {
+                    acc1 -= 0.5 * (t.tanh() * 0.9).asin().sin();
+                    for &u in v.iter() {
+                        if i < n {
+                            acc1 -= 0.1 * (f64::atan2(a2[n % 4].powi(2) + 1.0, x0).powi(2) + 1.0).atan2((fi.cos() * 0.9).atanh()).cos();
+                            continue;
+                        }
+                        let v3 = f64::ln_1p(u * u);
+                        acc1 -= f64::sinh(fi.cos() * 2.0).sin() * 0.1;
+                        s0 = (s0 * 0.8 + v3.cos() * 0.2).tanh();
+                    }
+                }
+                _ => {
+                    let v4 = x1.tanh().cos();
+                    for &u in v.iter() {
+                        let v5 = f64::asin(v4.sin() * 0.9);
+                        let v6 = x0.tanh();
+                        let v7 = v.iter().fold(u, |r, &p| r * 0.5 + 0.5 * f64::cos(p.max(r)));
+                        s0 = 0.6 * s0 + 0.1 * v5.cos();
+                        s0 = s0.mul_add(0.8, (v6 + v7.sin()).tanh() * 0.05);
+                    }
+                    s0 *= 0.75;
+                    s0 += 0.25 * v4;
+                }
+            }
+            for (j, &u) in a2.iter().enumerate() {
                 let fj = j as f64;
-                let v9 = match j % 2 {
-                    0 => {
-                        let v7 = (u.sin() * 1.5).cosh();
-                        f64::atan(v7)
+                if a2[2] + x2.asinh() < v[3 - j] {
+                    acc1 += f64::cos(f64::ln(t.powi(2) + 2.0)) * 0.1;
+                    if i > 1 && x0.sin() < 0.25 {
+                        return -(u + x1);
                     }
-                    _other => {
-                        let v8 = (a4[(j + i) % 4].powi(2) + 1.0).log10();
-                        acc2 += 0.05 * f64::exp2(v5.cos()).sin();
-                        s0 / (s1 * s1 + 1.0) + f64::cos(v8)
+                    s0 = (s0 * 0.75 + f64::acos(x2.cos() * 0.9) * 0.1).sin();
+                    if (u.cos() + 2.0).cbrt() > 0.25 && j % 2 == 0 {
+                        return x0 * x0 * fj;
                     }
-                };
-                if (a4[j].powi(2) + 1.0).log(u * u + 2.0).cos() > -0.25 {
-                    continue 'l0;
+                } else {
+                    s0 = (s0 * 0.6 + *x2 * s0 * 0.1).sin();
+                    s0 = 0.5 * s0 + 0.2 * (u.tanh() * 0.9).asin().tanh();
                 }
-                let v11 = match j {
-                    0 => fi + v9,
-                    1 | 3 => ((v9.sin() * 0.9).asin().powi(2) + 2.0).acosh(),
-                    _ => {
-                        let v10 = v5 * fj;
-                        s0 = (s0 * 0.5 + s0.atan() * 0.5).sin();
-                        v10 / (v[3 - j].sin() + 2.0) + x1
+                let v8 = (x1 / (x0 * x0 + 1.0)).mul_add(t, f64::sqrt(t.powi(2) + 2.0));
+                s0 = s0.mul_add(0.75, f64::tanh(f64::sin(a2[1])) * 0.25);
+                s0 = f64::mul_add(s0, 0.5, v8.tanh().sin() * 0.05);
+            }
+            if f64::exp_m1(t.cos()) - a2[(i + n) % 4].sin() <= 0.0 {
+                return v[i] * x1;
+            }
+            s0 = (s0 * 0.8 + f64::exp2(f64::cos(x0)) * 0.1).tanh();
+        }
+        let len9 = v.len();
+        for i in 0..len9 {
+            let fi = i as f64;
+            match i {
+                0..=1 => {
+                    acc1 += (x0 + a2[2]).sin() * 0.5;
+                }
+                2 => {
+                    let x1 = x0 + *x2;
+                    s0 = s0.mul_add(0.6, f64::cos(x1) * 0.2);
+                }
+                MODE_D => {
+                    let mut k10 = 0;
+                    while k10 < 5 && a2[i].powi(3) >= 0.5 {
+                        k10 += 1;
+                        let v11 = f64::tan(f64::sin(*x2) * 1.2).asinh();
+                        let v14 = match k10 {
+                            0..=1 => {
+                                let v12 = 1.5_f64.copysign(x0);
+                                v[3 - i] * x1 + f64::cos(v12)
+                            }
+                            2 => {
+                                let v13 = v11.abs();
+                                s0 + a2[k10 % 4] + v13.cos()
+                            }
+                            3 | 5 => x1 * x1.tanh(),
+                            _ => v11.sin().exp2(),
+                        };
+                        s0 = s0.mul_add(0.5, f64::cos(f64::copysign(3.0_f64, fi)) * 1.0);
+                        s0 = s0 * 0.8 + (v11.sin() - v14.cos()).tanh() * 0.005;
                     }
-                };
-                s0 = 0.75 * s0 + 0.02 * v11.tanh();
-                acc2 -= 0.05 * f64::cos(f64::sin(v9));
+                }
+                _ => {
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::tanh(f64::sin(s0));
+                }
+            }
+            let v15 = (x1 * x1 + 1.5).acosh().sin().cosh();
+            if f64::atanh(f64::cos(*x2) * 0.9) > 0.5 {
+                continue;
+            }
+            acc1 += 0.5 * f64::sin(fi / 3.0);
+            acc1 += 0.5 * v15.sin();
+        }
+        if x0 - 0.25 <= 1.0 && n > 0 {
+            return (2.5 * v[0]).abs();
+        }
+        let mut k16 = 0;
+        while k16 < n && f64::sin(0.25 - a2[k16 % 4]).exp_m1() >= (v[n % 4].tanh() * 1.5).sinh() {
+            k16 += 1;
+            acc1 += 0.25 * x2.atan2(*x2 * *x2 + 0.5).tanh();
+            let mut m17 = f64::tanh((x1 * x1 + 0.5).atan2(v[0]));
+            for j in 0..n + 1 {
+                m17 = (a2[k16 % 4] * a2[k16 % 4] + (v[(j + n) % 4] - *x2)).max(m17).min(2.0);
+            }
+            s0 = 0.75 * s0 + 0.02 * m17.sin();
+        }
+        let mut k18 = 0;
+        loop {
+            k18 += 1;
+            if a2[0] < (*x2 * *x2 + 0.5).ln() {
+                acc1 += (s0.sin() * 1.5).cosh().sin();
+                break;
+            }
+            let mut k19 = 0;
+            while k19 < n && v[0] - x1 >= 0.0 {
+                k19 += 1;
+                if k19 == 4 && (v[2] * 0.35).sin().exp2() <= a2[k19 % 4] + x1 {
+                    acc1 += (x1 / (f64::tanh(x0) + 2.0)).tanh() * 0.1;
+                    if k16 > 2 && x1.sin() <= 0.0 {
+                        s0 = 0.75 * s0 + 0.25 * (SCALE + s0).tanh();
+                        s0 = (s0 * 0.8 + f64::exp_m1(s0.cos()) * 0.05).tanh();
+                    } else if x0.cos().cosh() < 0.5 {
+                        let v20 = x1 / (f64::cos(x0) + 2.0);
+                        acc1 += f64::sin((s0 * s0 + 1.0).ln()) * 0.1;
+                        acc1 -= v20.sin() * 0.1;
+                    }
+                } else if s0 / 2.0 >= 0.5 {
+                    let v21 = 0.35 - x1 + *x2 / (x1.powi(2) + 0.5);
+                    s0 = f64::mul_add(s0, 0.75, v21.tanh() * 0.02);
+                }
+                acc1 += 0.1 * ((x0 + a2[k19 % 4]).sin() * 1.2).tan().cos();
+                s0 = 0.6 * s0 + 0.05 * f64::mul_add(s0, v[k19 % 4], s0).tanh();
+            }
+            acc1 += f64::tanh((x1.powi(2) + 1.5).acosh());
+            if k18 >= 2 || x2.cos() > v[k19 % 4].mul_add(v[k19 % 4], a2[1]) {
+                break;
             }
         }
-        s0 - s1 * 0.75 + acc2 * 0.25 - f64::sin(v3) + a4[0].tanh() + (v[n % 4].tanh() * 1.5).sinh()
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v23: f64 = if f64::sinh(t.sin() * 1.5) > t {
+                s0 *= 0.8;
+                s0 += 0.02 * f64::tanh(f64::min(x2.atan2(t.powi(2) + 0.5), v[1] + s0));
+                a2[i].cos()
+            } else if (a2[i].tanh() * 1.2).tan() * core::f64::consts::FRAC_1_SQRT_2 > v[i] * 0.25 && i > 1 {
+                x1.sin()
+            } else {
+                let v22 = f64::sinh((x1 + *x2).sin() * 1.5);
+                f64::asinh(v22)
+            };
+            for &u in v.iter() {
+                let v24: f64 = f64::atan(s0);
+                let v25 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(u - fi.cos() + p));
+                s0 = s0 * 0.6 + f64::tanh((t.tanh() * 1.5).sinh()) * 0.1;
+                acc1 += (v24.cos() + v25.cos()).sin() * 0.1;
+            }
+            if v[2] > f64::tanh(v23) {
+                acc1 += 0.5 * f64::powf(0.5_f64, (x1 * s0).cos()).sin();
+                break;
+            }
+            s0 = s0 * 0.75 + (v[n % 4] / (s0 * s0 + 1.5)).cos() * 0.1;
+        }
+        x1 + *x2 * 0.75 + f64::cos(v[2]) + s0 + f64::tanh(acc1) + a2[0]
     }
 
     #[differentiable]
-    pub fn prog_38<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(v[n % 4]);
-        let mut s1 = f64::tanh(v[n % 4]);
-        let mut s2 = (v[n % 4].cos() * 0.9).acos().cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = v[n % 4].tanh();
-        }
-        let mut m5 = s1;
-        for i in 0..=n {
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = w0[n % 4];
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            m5 = m5.max(f64::acosh(v[(i * 3) % 4] * v[(i * 3) % 4] + 2.0) + (s2 + fi));
-            acc3 += f64::cos((f64::sin(x2) + 2.0).cbrt()) * 0.25;
-        }
-        s0 = (s0 * 0.5 + f64::sin(m5) * 0.02).tanh();
-        let v6 = prog_35(f64::sin(((x0 * x0).ln_1p().sin() * 1.2).tan()) * 2.0, 1.2, s0, v, n);
-        let mut m7 = 0;
-        for i in (0..6).rev() {
-            let fi = i as f64;
-            let v8 = x2;
-            if (f64::asin(x2.tanh() * 0.9).powi(2) + 1.0).log2() >= 0.5 {
-                m7 += 1;
+            let mut m3: f64 = -0.5;
+            for j in 0..i {
+                let c4 = s1 / (w0[j] * w0[j] + 1.5) * (w0[3] * w0[j]);
+                m3 = m3.max(c4);
             }
-            let v10 = match i {
-                0 => {
-                    acc3 += 0.25 * (v8 + fi + v8).cos();
-                    v8 * x1 + x1
-                }
-                3 | 5 => v[m7 % 4].cos().exp_m1() + v8,
-                _other => {
-                    let v9 = v8.tanh().sin();
-                    f64::sin(f64::exp2(f64::cos(s0))) + v9.cos()
-                }
-            };
-            s2 = s2 * 0.5 + ((s2 * x1).sin() * 0.9).atanh().tanh() * 0.02;
-            s0 = (s0 * 0.6 + v10.sin() * 0.05).sin();
+            s1 = 0.6 * s1 + 0.02 * f64::tanh(m3.sin());
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                s1 = (s1 * 0.6 + (t + v[k5 % 4]) * 0.2).tanh();
+                let v6 = fi.tanh().exp();
+                let v7 = f64::to_degrees(t.sin().exp_m1()) * 0.01;
+                s1 = (s1 * 0.5 + (v6.sin() + v7) * 0.25).sin();
+            }
+            acc2 += t.tanh() * 0.5;
         }
-        let c11 = m7 as f64;
-        let v12 = prog_29(v6.cos() * 2.0, x2, c11.sin(), v, m7);
-        s1 = s1.mul_add(0.75, a4[3].cos() * 0.25);
-        x1 * 0.25 - s0 * 1.5 - s1 + s2.sin() - acc3 * 0.5 - v12.tanh()
+        if n % 3 == 1 && f64::recip(f64::recip(x1 * x1 + 1.0).powi(2) + 0.5) >= -x2 {
+            let v8: f64 = f64::sin(x0.powi(2));
+            let v9 = prog_26((SCALE + v8).sin().cos(), f64::cos(f64::sin(v8)), x1, [v[0], v[1], v[2], v[3]], n);
+            s1 *= 0.8;
+            s1 -= 0.005 * v9.sin().tanh();
+        } else if prog_5(x2, s1, (acc2.tanh().sin() * 0.5).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], n) < -1.0 {
+            acc2 += f64::sin(x2);
+            s1 = (s1 * 0.5 + prog_5((f64::cos(w0[n % 4]) * 2.0).cosh().sin() * 2.0, acc2.abs().tanh(), (x2 + x0 + f64::mul_add(v[n % 4], v[n % 4], v[n % 4])).tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+        } else {
+            let x2 = x0.atan() * (x1.powi(2) + 1.5).acosh();
+            acc2 += x2.tanh() * 0.4;
+        }
+        for &t in w0 {
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                acc2 += 0.1 * f64::recip(fj * fj + 1.0).sin();
+                s1 = (s1 * 0.6 + (s1 * s1 + 1.0).cbrt() * 0.5).tanh();
+                match j + n {
+                    0..=2 => {
+                        continue;
+                    }
+                    g if g > 4 => {
+                        s1 = s1.mul_add(0.75, f64::cos((x2.tanh() * 0.9).asin()) * 0.1);
+                        s1 = (s1 * 0.75 + x2 * 0.25).tanh();
+                    }
+                    _ => {
+                        s1 *= 0.5;
+                        s1 += 0.5 * f64::tanh(s1.sin());
+                    }
+                }
+            }
+            s1 *= 0.75;
+            s1 += 0.05 * f64::tanh(3.0_f64.powf(f64::tanh(w0[n % 4])));
+            s1 *= 0.75;
+            s1 += 0.25 * t.sin();
+        }
+        let mut k10 = 0;
+        let v17 = loop {
+            k10 += 1;
+            let v13 = if (x1.sin().powi(2) + 0.5).recip() >= 0.0 {
+                let v11 = s1 * 0.1;
+                s1 = (s1 * 0.6 + prog_1(0.25, x0, s1.asinh().tanh(), v, 6) * 0.005).sin();
+                f64::powi(v11 * x1, 3)
+            } else {
+                let v12 = (x1 * x1 + 1.0).powf(0.3);
+                v12 + 1.2
+            };
+            acc2 += f64::tanh(v[n % 4] * v13) * 0.75;
+            let v16 = if v13 * x1 >= 1.0 {
+                for &u in v.iter() {
+                    s1 *= 0.5;
+                    s1 -= 0.25 * f64::cos((x1 * x1 + 0.5).ln());
+                    acc2 -= (v[k10] * u).cos() * 0.25;
+                    let v14 = v.iter().map(|&p| p.asinh()).sum::<f64>();
+                    acc2 += v14.tanh().cos() * 0.25;
+                }
+                v13.cos()
+            } else if (f64::tanh(x1).exp_m1().powi(2) + 0.5).ln() < v[2] - s1 {
+                for _ in 0..5 {
+                    acc2 -= f64::acos(s1.tanh() * 0.9).sin() * 0.2;
+                    s1 = s1.mul_add(0.6, 0.5_f64.log(x1.powi(2) + 2.0).tanh() * 0.25);
+                }
+                (v[3 - k10] * v[3 - k10] + 1.0).log(f64::powi(w0[3 - k10], 2) + 2.0).asinh()
+            } else {
+                for j in 0..3 {
+                    let fj = j as f64;
+                    let v15 = w0[3].cos().exp();
+                    s1 = 0.5 * s1 + 0.2 * f64::tanh(v13 - x1);
+                    if (x2 * x2 + 1.0).powi(-3) < -0.5 {
+                        s1 = (s1 * 0.6 + (f64::sin(f64::recip(v15 * v15 + 1.0)) * 0.9).asin() * 0.1).sin();
+                        let v15 = (v15 * v15 + 0.5).recip().atan();
+                        acc2 += v15.cos() * 0.25;
+                    } else if (f64::tanh(v15) * 0.9).atanh() <= -0.5 || k10 > 0 {
+                        let v15: f64 = v15 * v13;
+                        acc2 -= v15.tanh() * 0.25;
+                    } else {
+                        s1 = (s1 * 0.5 + (x1 + 1.5) * 0.5).tanh();
+                        acc2 -= f64::tanh((v15 * v15 + 1.0).atan2(fj)) * 0.25;
+                    }
+                }
+                s1 = s1.mul_add(0.5, (x1 / (v13 * v13 + 1.0)).sin() * 0.1);
+                f64::cbrt((v[(k10 + n) % 4] / (x2.powi(2) + 1.0)).powi(2) + 0.5)
+            };
+            if k10 >= 2 {
+                break ((v16 * v16 + 0.5).sqrt().tanh() * 1.5).sinh();
+            }
+            acc2 += 0.75 * f64::sin(v16);
+        };
+        let a18 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v19 = v17;
+        s1 - f64::tanh(acc2) - a18[3].sin() - v19 * 1.5 + (s1 * s1 + 0.5).sqrt()
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::exp_m1(f64::tanh(x1));
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            if ((x0 * x0).powi(2) + 0.5).sqrt() > -1.0 {
+                acc1 += prog_1(x2, (t / (v[n % 4] * v[n % 4] + 0.5)).cos().tanh() * 2.0, 0.5, v, n).sin() * 0.005;
+                let v2 = v[n % 4].hypot(x2);
+                s0 = 0.8 * s0 + 0.1 * f64::sin(v2.sin());
+            } else if !(n == 2 && x0 + t < 0.5) {
+                let v3: f64 = prog_1((0.8 * (v[2] / (x2 * x2 + 0.5))).sin(), 1.2, (f64::sin(x2) * 2.0).cosh().tanh(), v, n);
+                acc1 += 0.005 * f64::tanh(v3);
+            }
+            acc1 += f64::sin(f64::tanh(x2).exp().atan2(f64::powf(x0.powi(2) + 1.0, 0.5).powi(2) + 0.5)) * 0.25;
+            for j in (0..n).rev() {
+                let v4 = (f64::powi(v[n % 4].mul_add(x0, v[n % 4]), 2) + 1.0).log10();
+                match j % 3 {
+                    MODE_A => {
+                        s0 = 0.5 * s0 + 0.2 * f64::asinh(v4).tanh();
+                        s0 = s0 * 0.8 + (t * s0).asinh().cos() * 0.05;
+                    }
+                    1 => {
+                        let v5: f64 = t.atan();
+                        acc1 += v5.sin().sin() * 0.05;
+                    }
+                    2 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.6, f64::acosh(x1 * x1 + 1.5).tanh() * 0.1);
+                        s0 = s0 * 0.6 + (s0 * s0 + 1.0).log(v[2].powi(2) + 2.0).sin() * 0.1;
+                    }
+                }
+                let v6 = -t;
+                s0 = 0.5 * s0 + 0.25 * (2.0_f64.powf(t.cos()) - 0.5).cos();
+                s0 = (s0 * 0.6 + (f64::sin(v4) - f64::cos(v6)) * 0.1).tanh();
+            }
+            acc1 += prog_1(f64::tanh(x1 / (v[3].powi(2) + 1.5) - 0.5) * 2.0, t, x1, v, 1).cos() * 0.005;
+        }
+        if prog_1(s0, (-v[1]).tanh(), (v[n % 4].tanh() * 0.5).ln_1p().cos(), v, 0) > -0.5 {
+            return x0.asinh() / (v[n % 4].min(x0).powi(2) + 1.0);
+        }
+        let v9 = 'b2: {
+            if n < 5 {
+                s0 = 0.8 * s0 + 0.005 * prog_1(x1, x2, (2.0 * v[n % 4]).cos(), v, n).sin();
+                if x0.to_degrees() * 0.02 - (x1 + s0) >= 0.5 {
+                    let x1 = (x1 * x1).ln_1p() * std::f64::consts::LN_2;
+                    let v7 = 1.25 - v[n % 4];
+                    acc1 += (x1.tanh() + v7.sin()).cos();
+                } else if n > 4 {
+                    acc1 += s0 * 0.25;
+                }
+            } else if x2.cos() <= -0.5 {
+                let v8 = prog_1(f64::atan2(x0.tanh().exp2().powi(2) + 0.5, x0).tanh(), (s0 / (x2 * x2 + 1.5)).sin() * 2.0, (x0 * x0 + 1.0).log(x0 * x0 + 2.0).cos(), v, n);
+                acc1 += 0.005 * f64::tanh(v8);
+            } else {
+                acc1 += 0.005 * prog_1(x2, x0, 0.75, v, n).sin();
+            }
+            if f64::cbrt(f64::atanh(v[n % 4].tanh() * 0.9).sin() + 2.0) < -0.5 {
+                break 'b2 f64::cosh(f64::sin(x1) * 2.0);
+            }
+            x2.atan()
+        };
+        let v10 = v.iter().map(|&p| v9 + p.cos()).sum::<f64>();
+        let mut k11 = 0;
+        let v15 = loop {
+            k11 += 1;
+            s0 = (s0 * 0.75 + v10.abs() * 0.25).sin();
+            let mut k12 = 0;
+            while k12 < 4 {
+                k12 += 1;
+                'b5: {
+                    if v[k12 % 4].sin().exp2() <= -1.0 || k12 > 2 {
+                        break 'b5;
+                    }
+                    let v13 = v[(k12 + n) % 4] + 0.25;
+                    acc1 += v13.cos() * 0.1;
+                }
+                let v14 = x2.atan() * v10.atan();
+                s0 = (s0 * 0.6 + (s0.powi(2) + 2.0).acosh() * 0.25).tanh();
+                s0 *= 0.5;
+                s0 -= 0.1 * v14.cos();
+            }
+            if k11 >= 4 || f64::cos(s0) >= x2 + 2.5 {
+                break 0.1 * s0;
+            }
+        };
+        let mut k16 = 0;
+        loop {
+            k16 += 1;
+            let mut m17 = (v15.cos() * 1.2).tan().tanh();
+            for j in 1..=4 {
+                let c18 = match j {
+                    1..=2 => (x1 * x1 + 1.0).log(3.0).abs(),
+                    3 => s0.to_degrees() * 0.02,
+                    4 => v[(j + n) % 4],
+                    _ => (x0.sin() * 0.9).asin(),
+                };
+                m17 = m17.max(c18);
+            }
+            s0 = (s0 * 0.6 + m17.sin() * 0.02).sin();
+            s0 *= 0.8;
+            s0 += 0.05 * f64::tanh((v[n % 4] * v[n % 4] + 2.0).acosh());
+            if k16 >= 5 || (f64::tanh(v15) * 0.9).acos() < 0.0 {
+                break;
+            }
+        }
+        f64::tanh(s0) + acc1.tanh() + v10.sin() + v15 * 0.25 + v15
+    }
+
+    #[differentiable]
+    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4].tanh() * 0.9).asin().asinh();
+        let mut s1 = prog_17(x1, f64::cos(v[2] * v[2] / (f64::tanh(x1 * x1) + 2.0)), (SCALE + x1).sin(), v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a3[i][j] = x2 / (x2 * x2 + 1.5);
+            }
+        }
+        let a4 = a3[1];
+        'l2: for &t in a4.iter() {
+            acc2 -= 0.5 * (x0 - s1).tanh();
+            acc2 += 0.5 * ((-x2) * std::f64::consts::FRAC_1_PI).sin();
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if f64::cos(s0) * (x1.cos() * 0.9).asin() <= x2.powi(2) && k5 % 3 == 1 {
+                    break 'l2;
+                }
+                let v6 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * ((r * r + 0.5).atan2(a4[n % 4]) / (f64::powi((t * t + 1.0).sqrt(), 2) + 0.5) + f64::sin(p)).sin());
+                let v7 = (a3[1][k5 % 4] * a3[1][k5 % 4] + 1.5).acosh();
+                acc2 += f64::exp_m1(f64::sin(s1).cosh().tanh()).sin() * 0.05;
+                s0 = f64::mul_add(s0, 0.75, (f64::tanh(v6) - v7.cos()).cos() * 0.05);
+            }
+            s1 = s1 * 0.6 + f64::sin(x1) * 0.4;
+            s0 = s0 * 0.6 + t.sin().tanh() * 0.4;
+        }
+        match n {
+            MODE_A => {
+                acc2 += 0.75 * f64::sinh(a3[1][n % 4].tanh() * 1.5).sin();
+                s0 = 0.8 * s0 + 0.1 * (1.5 * x2).asinh().cos();
+            }
+            2..=4 => {
+                let v8 = prog_1(x1, (SCALE + a3[0][n % 4]).sin(), x2.atan().tanh() * 2.0, &v, n);
+                let [b9, b10, b11] = [-a3[0][2], x2.asinh(), f64::clamp(x0, -0.5, 0.5)];
+                acc2 -= f64::tanh(v8.cos() + b9.sin() + b10.cos() - b11) * 0.005;
+            }
+            5 => {
+                let v12 = 3.0_f64.atan2(v[n % 4]).tanh();
+                s0 = (s0 * 0.5 + (x2 * x2 + 1.0).ln() * 0.5).sin();
+                acc2 -= f64::sin(v12);
+            }
+            _ => {
+                acc2 -= f64::cos(-x2);
+            }
+        }
+        let [_, b13, b14, _] = a4;
+        f64::sin(x0) + s0 + s1.cos() - acc2.cos() - a3[0][0] * 0.25 + b13.sin() + b14 * 0.5 + (x1 * x1 + 0.5).sqrt()
     }
 
     #[differentiable]
     pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_15(x2, (x1.powi(2) + 1.0).sqrt().tanh(), x0.tanh(), &v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3 = if f64::cbrt(v[2] * v[2] + 1.0) > x0.asinh() {
-            acc1 -= 0.005 * prog_29(x2, x0, s0, v, n).cos();
-            prog_37(x0.cos() * 2.0, acc1, ((f64::cos(v[0]) * 1.2).tan() - (x0 * x0 + 1.0).log(2.0)).sin() * 2.0, v, 0)
-        } else {
-            let v2 = x2.atan2(x2 * x2 + 1.0);
-            -v2
-        };
-        for i in 0..6 {
-            let v4 = v[i % 4];
-            acc1 -= 0.25 * x2.sin().cos();
-            let v5 = (v3 * v3 + 2.0).sqrt();
-            acc1 += 0.25 * (v4.tanh() + v5.cos()).sin();
-        }
-        let v6 = f64::atan2(x1 * x1 + 1.0, x2).sin().sinh();
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v10 = match k7 % 4 {
-                0..=1 => f64::atanh(f64::acos(f64::cos(x0) * 0.9).tanh() * 0.9),
-                MODE_D if n > 1 => {
-                    let v8 = s0 + v3 + (v3.sin() * 1.2).tan();
-                    v6 + f64::cos(v8)
+        let mut s0 = f64::tanh(f64::exp(f64::tanh((x1.powi(2) + 1.5).acosh()))) * 2.0;
+        let mut s1 = f64::max(2.0_f64.log(x0 * x0 + 2.0), x1 - v[2]).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (0..n).fold(0.0, |r, i| r * 0.5 + (x2 * acc2 + v[i % 4] * 0.25) * 0.25);
+        let v4 = v3 + x0;
+        let v5 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (p.atan().min(p * x2) + q * 0.25) * 0.25);
+        let mut m6 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if v5 / (x0.sin() + 2.0) > f64::sinh(v4.tanh()) {
+                acc2 += 0.5 * (v[(i + m6) % 4] * x1).cos();
+                let [b7, b8, b9] = [(fi * fi).sin(), prog_1(x1, 0.75, x2, &v, 2), (s1.cos() * 1.2).tan()];
+                acc2 += 0.005 * f64::sin(b7 - b8.cos() - f64::cos(b9));
+            } else {
+                for j in 0..i {
+                    let v11: f64 = if x1.tanh().cosh() > -1.0 && j > 0 {
+                        let v5 = v5.cos() / ((v5.sin() + 2.0).cbrt().powi(2) + 0.5);
+                        (f64::powi(v5.powi(2), 2) + 1.0).log2()
+                    } else {
+                        let v10 = (v[(j + n) % 4].cos() * 0.5).ln_1p().asinh();
+                        (f64::powi(s1.asinh(), 2) + 1.0).powf(0.3) + f64::cos(v10)
+                    };
+                    let v14 = match j {
+                        0 | MODE_C => {
+                            let v12 = x1;
+                            3.0_f64.log((s1 + 1.25).powi(2) + 2.0) + f64::cos(v12)
+                        }
+                        _ => {
+                            let v13 = x0.cos() * v4;
+                            (v4 * v4 + 0.5).recip() + v13.tanh()
+                        }
+                    };
+                    match i {
+                        MODE_B | 3 => {
+                            s1 = (s1 * 0.6 + f64::atanh(v4.sin() * 0.9) * 0.05).tanh();
+                        }
+                        _ => {
+                            let v15 = 2.0_f64.atan2(v11);
+                            s1 = (s1 * 0.75 + v15.cos() * 0.05).sin();
+                        }
+                    }
+                    s1 = 0.75 * s1 + 0.01 * f64::tanh(v5 - v11);
+                    s0 = (s0 * 0.6 + v14.tanh() * 0.05).sin();
                 }
-                _ => {
-                    let v9 = -x1;
-                    v3 + v9.tanh()
-                }
-            };
-            let v11: f64 = v[0] * v[0];
-            s0 = (s0 * 0.5 + f64::recip(x1 * x1 + 1.0) * 0.75).tanh();
-            if k7 >= 3 || (x2 * x2 + 1.0).log2() < v10 {
+            }
+            if ((v5 * v5 + 1.0).log10().powi(2) + 1.0).log(3.0) >= 0.5 {
+                m6 += 1;
+            }
+            if f64::powi(s1, 3) < -1.0 {
+                s1 = 0.75 * s1 + 0.25 * f64::max(x1, s1).tanh();
+                let [_, b16, b17, b18] = v;
+                acc2 += (b16.cos() + f64::cos(b17) - b18.tanh()).cos() * 0.5;
+            }
+            if (v5 * v5 + 1.0).log10() <= 0.0 {
                 break;
             }
-            acc1 += v11.cos() * 0.5;
+            acc2 += f64::cbrt(v5.powi(2) + 1.0).cos() * 0.5;
         }
-        let v12 = if f64::cos(v6) > 0.0 {
-            s0.cos()
-        } else {
-            (v[n % 4] * v[n % 4] + 1.0).ln()
-        };
-        let v18: f64 = 'b2: {
-            let mut k13 = 0;
-            while k13 < 6 && -v3 <= 0.5 {
-                k13 += 1;
-                acc1 += 0.25 * f64::cos(v3.asinh());
-                if v12 + v3 > s0.asinh() && k13 % 2 == 0 {
-                    break 'b2 (x2 / (v12.powi(2) + 1.0)).mul_add(x0 * x0, s0.cos().exp_m1());
-                }
-                if f64::cbrt((x1 - x0).powi(2) + 0.5) > 0.0 {
-                    let v14 = x2 * std::f64::consts::FRAC_PI_4;
-                    s0 = f64::mul_add(s0, 0.75, (f64::powi((v14.powi(2) + 1.0).recip(), 2) + 1.0).ln().tanh() * 0.4);
-                } else if SCALE + x2 < -0.5 {
-                    let v12 = -v12;
-                    acc1 += v12.tanh().cos() * 0.25;
-                } else {
-                    let v15 = x1;
-                    acc1 -= 0.4 * (v[k13 % 4].tanh().sin() * 0.5).ln_1p();
-                    s0 *= 0.75;
-                    s0 += 0.25 * v15.cos().sin();
-                }
-            }
-            if prog_35(1.2, x2, (v[k13 % 4] * x0).cos() * 2.0, v, k7) < 0.5 {
-                break 'b2 v6.cos();
-            }
-            for _ in 0..5 {
-                let mut k16 = 0;
-                while k16 < n && f64::cosh(f64::sin(v[k16 % 4])) / (f64::powi((x0.powi(2) + 1.0).ln(), 2) + 1.0) > 1.0 {
-                    k16 += 1;
-                    acc1 += 0.05 * f64::cos(f64::log(v[3].powi(2) + 1.0, 2.0));
-                    acc1 += v3.tanh().exp().powi(2).sin() * 0.05;
-                    s0 *= 0.5;
-                    s0 += 0.5 * v12.tanh();
-                }
-                let mut m17: f64 = 0.0;
-                for j in (0..n).rev() {
-                    m17 = f64::min(s0 + v[k16 % 4] + v[j % 4], m17);
-                }
-                if f64::recip(x0.powi(2) + 0.5).mul_add((f64::powi(x0, 2) + 2.0).ln(), v3.tanh()) > v6 {
-                    break 'b2 v12.sin();
-                }
-                s0 = (s0 * 0.6 + (f64::recip(f64::powi(x2, 2) + 1.0) + (v6 * v6 + 0.5).atan2(v12)) * 0.05).sin();
-                acc1 += 0.4 * f64::tanh(m17.tanh());
-            }
-            0.5_f64.min(x1)
-        };
-        s0 * 1.5 - acc1.cos() + v3.cos() + v12 - v18.cos()
+        let c19 = m6 as f64;
+        let sl20 = &v[..2];
+        let v21 = -(2.5 * sl20[1]);
+        for _ in (0..3).rev() {
+            let [b22, _, b23, b24] = v;
+            acc2 -= 0.5 * f64::ln(c19 * c19 + 0.5).cos();
+            s0 *= 0.8;
+            s0 -= 0.02 * f64::tanh((f64::sin(v4) * 0.9).atanh());
+            s0 = 0.8 * s0 + 0.05 * (f64::tanh(b22) + b23.cos() + b24.sin()).sin();
+        }
+        s0 + f64::tanh(s1) + acc2.sin() + v4.cos() - v5 + c19.cos() + f64::tanh(v21)
     }
 
     #[differentiable]
     pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0: f64 = f64::tanh(v[n % 4].powi(2)) * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        if x2 + s1 > -1.0 {
-            acc2 += s1.tanh();
-            let v3 = prog_34(acc2, x0, f64::log(x1 * x1 + 1.0, f64::powi(f64::abs(v[n % 4]), 2) + 2.0).sin(), v, n);
-            acc2 -= 0.005 * f64::tanh(v3);
-        } else if f64::log(f64::powi(x1.powi(2), 2) + 1.0, x0.min(x1).powi(2) + 2.0) >= s1.abs() {
-            s1 = (s1 * 0.6 + (-x1) * 0.4).sin();
-        }
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            acc2 += (x0 + v[k4 % 4]).sin() * 0.25;
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                let v6 = x0;
-                acc2 -= 0.05 * f64::sin(v6.hypot(s1));
-            }
-        }
-        'l2: for i in (0..3).rev() {
-            for j in 0..n {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        s0 *= 0.5;
-                        s0 += 0.1 * f64::cos(SCALE + (s0.tanh() * 0.9).atanh());
-                        if !(j + n < 6) {
-                            let v7: f64 = x1.sin().exp2();
-                            let v8 = v[k4 % 4] / (v7.tanh() + 2.0);
-                            s0 = s0 * 0.75 + v8.cos() * 0.05;
-                        }
-                        s1 = 0.8 * s1 + 0.05 * s1.mul_add(v[j % 4], s1).sin();
-                    }
-                    1 => {
-                        acc2 -= 0.1 * f64::tanh(fj - x2);
-                        acc2 += x1.tanh() * 0.1;
-                    }
-                    3..=4 => {
-                        let v9: f64 = (x1 * x1 + 1.0).atan2((s0 * s0).ln_1p());
-                        s1 = (s1 * 0.8 + v9.tanh() * 0.05).sin();
-                    }
-                    _ => {
-                        s0 = s0 * 0.5 + f64::exp(s1.tanh()).tanh() * 0.1;
-                        if !(j % 2 == 0 && f64::atan2(x2.powi(2) + 1.0, s0) < 0.0) {
-                            continue;
-                        }
-                        s1 = s1.mul_add(0.6, (x2 + s1).sin() * 0.2);
+        let mut s0 = v[2].to_degrees() * 0.01;
+        let mut acc1: f64 = 0.0;
+        let v2: f64 = prog_1(1.5, x1, 0.75, &v, n);
+        let mut k3 = 0;
+        let v7 = loop {
+            k3 += 1;
+            s0 = 0.6 * s0 + 0.4 * v2.asinh().cos();
+            match k3 + n {
+                MODE_A | 2 => {
+                    break f64::cos(v2) + v[1];
+                }
+                3..=5 => {
+                    s0 = s0.mul_add(0.8, (x2.tanh() * 1.2).tan().cos() * 0.02);
+                }
+                6 => {
+                    let v4 = ((SCALE + x2).cos() * 0.5).ln_1p();
+                    acc1 -= 0.4 * v4;
+                }
+                _ => {
+                    s0 = s0 * 0.8 + (f64::acos(f64::tanh(x0) * 0.9) + x0).tanh() * 0.05;
+                    acc1 -= 0.2 * x1.asinh();
+                    if prog_1(f64::sin((v[2].cos() + 2.0).cbrt()), 0.25, 1.2, &v, n) <= v[k3 % 4] {
+                        let v5 = v2;
+                        let v6 = prog_1(0.5, x0, (v[2] - x2).tanh(), &v, n);
+                        acc1 += f64::cos(v5.sin() - f64::tanh(v6)) * 0.005;
+                    } else if f64::powi(x1, 2) <= x0 {
+                        s0 = 0.8 * s0 + 0.1 * s0.tanh().exp2().tanh();
+                        s0 = s0.mul_add(0.6, f64::cos(x2.to_degrees() * 0.02) * 0.25);
+                    } else {
+                        s0 *= 0.6;
+                        s0 += 0.05 * f64::tanh(((x1 / (x1.tanh() + 2.0)).powi(2) + 1.0).log((v2 / 1.5).powi(2) + 2.0));
                     }
                 }
-                s0 = (s0 * 0.8 + (s0 * s0 + 1.0).powf(fj.sin()) * 0.05).sin();
             }
-            s0 = (s0 * 0.8 + (s1 + v[n % 4]) * 0.1).tanh();
-            let mut k10 = 0;
-            while k10 < 6 {
-                k10 += 1;
-                match i {
-                    PHASE_A => {
-                        continue 'l2;
-                    }
-                    1 => {
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::sqrt(s0 * s0 + 0.5).tanh();
-                        let v11: f64 = s1.atan();
-                        acc2 += 0.1 * v11.sin();
-                    }
-                    _ => {
-                        let v12 = x0 * (x2.sin() * 0.9).atanh();
-                        acc2 += (f64::sinh(f64::cos(s1) * 1.5).sin() * 0.9).atanh().tanh() * 0.1;
-                        s0 = 0.5 * s0 + 0.02 * v12.sin().tanh();
-                    }
-                }
-                s0 = s0 * 0.75 + f64::cos((f64::tanh(v[k10 % 4].mul_add(s0, x0)) * 0.5).ln_1p()) * 0.05;
+            if x0 * x0 < (x2 * x2 + 1.0).atan2(v2) {
+                break prog_1(x0, s0, 0.75, &v, k3);
             }
-            let v13 = f64::sin(x1).cosh();
-            acc2 += v13.tanh().sin() * 0.5;
-        }
-        let mut k14 = 0;
-        let v19 = loop {
-            k14 += 1;
-            let v15 = x0.sin();
-            if v[2] * v15 * f64::asin(f64::tanh(s1) * 0.9) >= 0.0 {
-                acc2 -= ((s1 - x1).powi(2) + 1.0).log(s0.mul_add(x1, x1).powi(2) + 2.0).cos() * 0.2;
-                if x1 + x2 > s1 {
-                    s0 = s0 * 0.6 + s0.sin() * 0.4;
-                }
-                acc2 -= (s0.tanh() * 1.2).tan().sin() * 0.4;
-            } else if f64::exp_m1(f64::ln_1p(x2 * x2).tanh()) <= x2 {
-                s0 = (s0 * 0.75 + f64::exp((s0.powi(2) + 1.0).log(s0 * s0 + 2.0).tanh()) * 0.02).sin();
-            } else {
-                acc2 += 0.5 * (v[k14] / (x0 * x0 + 1.0)).sin();
-                if !(k14 < k4) {
-                    s0 = (s0 * 0.6 + (f64::sin(s0) + 2.0).cbrt() * 1.0).tanh();
-                    let v16 = x0.cos().exp().cos();
-                    acc2 += v16.cos() * 0.5;
-                } else if f64::cbrt(v[n % 4] * v[n % 4] + 1.0) > -0.5 {
-                    let v17 = (f64::powi(x1, 2) + 2.0).acosh();
-                    s0 = (s0 * 0.6 + v17.sin() * 0.1).sin();
-                } else {
-                    let v18 = -x1;
-                    s0 *= 0.6;
-                    s0 += 0.4 * (x1 * x1).ln_1p().sin();
-                    s1 = (s1 * 0.6 + v18.cos() * 0.4).tanh();
-                }
-                acc2 += f64::atan2(2.0_f64, s0).cos() * 0.5;
-            }
-            acc2 += (v[3] * s0 + f64::atan(v[3 - k14])).tanh() * 0.5;
-            if k14 >= 3 {
-                break x0.powi(2);
+            if k3 >= 6 || f64::cos(x0).exp() <= 0.0 {
+                break x2 + v[k3 % 4];
             }
         };
-        let a20 = v.map(f64::atan);
-        s0.cos() - s1 + acc2.tanh() - v19 * 0.25 - a20[2].sin()
+        debug_assert!(x1.is_finite());
+        debug_assert!(v7.is_finite());
+        let mut a8 = [0.0; 4];
+        for i in 0..4 {
+            a8[i] = v2 - f64::powi(x2 * x2 + 1.0, -2);
+        }
+        a8 = [a8[3] * 0.6 + (f64::log(2.0_f64, x0.powi(2) + 2.0).sin() * 0.9).atanh().cos() * 0.05, a8[1], a8[0], (x1 + x2).hypot((x2.sin() * 2.0).cosh()).sin() * 0.1];
+        s0 * 0.5 + f64::sin(acc1) + f64::cos(v2) - a8[0].tanh()
     }
 
     #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = ((x2 * x2).ln_1p() + x2.sin().exp()).sin() * 2.0;
-        let mut s1 = (1.25 - x2).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        'l0: while k3 < 5 && f64::mul_add(s1, x0, s1) + (x1.powi(2) + 2.0).acosh() >= x2 {
-            k3 += 1;
-            s1 = (s1 * 0.6 + (s0 * s0 + 0.5).recip() * 0.2).sin();
-            for &u in v.iter() {
-                s0 = s0 * 0.5 + f64::tanh(f64::tanh(s0).exp2()) * 0.25;
-                acc2 += 0.1 * f64::cosh(s1.sin() * 1.5).cos();
-                if f64::acos(f64::cos(u) * 0.9) * f64::sin(x2).exp_m1() < 0.5 {
-                    break 'l0;
+    pub fn prog_41<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T {
+        const PHASE_B: usize = 1;
+        let mut s0 = prog_5(x0.tanh().tanh() * T::from_f64(2.0).unwrap(), x1.tanh().exp_m1().sin(), x0, v, 4).sin() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        let v8 = match mode {
+            Mode::Lower(_, _) => {
+                let v4 = (T::tanh(x2) * T::from_f64(0.9).unwrap()).acos();
+                (T::sin(v4) * T::from_f64(1.5).unwrap()).cosh()
+            }
+            Mode::Upper(_) => {
+                let v6 = v[3] + (v[3].powi(2) + T::one()).log10();
+                T::from_f64(2.0_f64).unwrap().copysign((v[0] * v[0] + T::from_f64(2.0).unwrap()).acosh()) + T::sin(v6)
+            }
+            Mode::Off => {
+                let v7 = (T::exp2(T::cos(x1)).sin() * T::from_f64(1.2).unwrap()).tan();
+                (x0.sin() + T::from_f64(2.0).unwrap()).cbrt() + T::tanh(v7)
+            }
+        };
+        let v24 = match n % 4 {
+            2 => x2 * x0,
+            3 => {
+                for i in 0..v.len() {
+                    let fi = T::from_usize(i).unwrap();
+                    let v9 = v[3] - v8 - x0.sin();
+                    match i % 2 {
+                        0 => {
+                            continue;
+                        }
+                        PHASE_B => {
+                            s0 = s0 * T::from_f64(0.75).unwrap() + (s0 + v9).cos() * T::from_f64(0.05).unwrap();
+                        }
+                        _ => {
+                            let v15 = match mode {
+                                Mode::Upper(_) => {
+                                    let v11 = T::log(v9 * v9 + T::one(), fi * fi + T::from_f64(2.0).unwrap());
+                                    acc1 = acc1 - v11.sin() * T::from_f64(0.5).unwrap();
+                                    T::sin(x2).exp()
+                                }
+                                Mode::Lower(_, lo13) => {
+                                    let lo13 = T::from_f64(lo13).unwrap();
+                                    for _ in 0..i {
+                                        if v8 <= x2.cos() {
+                                            break;
+                                        }
+                                        acc1 = acc1 + lo13 * T::from_f64(0.1).unwrap();
+                                    }
+                                    (x0.cos() * T::from_f64(2.0).unwrap()).sinh()
+                                }
+                                _ => {
+                                    let v14 = x1.sin().exp();
+                                    s0 = s0 * T::from_f64(0.5).unwrap();
+                                    s0 = s0 + T::from_f64(0.02).unwrap() * ((v14 * fi).sin() * T::from_f64(0.9).unwrap()).acos().cos();
+                                    T::atanh(T::cos(x0).exp2().sin() * T::from_f64(0.9).unwrap())
+                                }
+                            };
+                            let v21 = match mode {
+                                Mode::Lower(_, _) => x2.cos(),
+                                Mode::Upper(hi18) => {
+                                    let hi18 = T::from_f64(hi18).unwrap();
+                                    let v19 = v9.to_degrees() * T::from_f64(0.01).unwrap() - T::cbrt(hi18.powi(2) + T::from_f64(0.5).unwrap());
+                                    T::copysign(s0, hi18) + v19.sin()
+                                }
+                                Mode::Off => {
+                                    let v20 = T::cosh((fi * fi + T::from_f64(1.5).unwrap()).acosh().cos() * T::from_f64(1.5).unwrap());
+                                    T::log(v20 * v20 + T::one(), T::from_f64(3.0).unwrap())
+                                }
+                            };
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + (v15.cos() - v21.cos()) * T::from_f64(0.02).unwrap()).tanh();
+                        }
+                    }
+                    acc1 = acc1 + (v9 + s0).tanh() * T::from_f64(0.5).unwrap();
                 }
+                let v22 = x2.cos().abs();
+                x2.sin() + v22.tanh()
             }
-            let v4 = f64::clamp(v[k3 % 4], -1.0, 0.5) + x2.cos().cosh();
-            acc2 += 0.4 * f64::tanh(v4);
-        }
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            if (v[k3 % 4].cos() * 0.9).atanh().sin().exp() > -1.0 {
-                break f64::sin(x0);
+            _other => {
+                for &t in v.iter() {
+                    let v23 = s0 * t.sin().exp2();
+                    acc1 = acc1 + v[n % 4].to_radians();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::cos(v23);
+                }
+                T::from_f64(2.0_f64).unwrap().hypot(v[1])
             }
-            let v7 = if f64::atan(x1) * (x1 * x1 + 0.5).sqrt() < (x0.sin() * 1.5).sinh() && k5 == 3 {
-                let v6 = (f64::tanh(v[3 - k5]) * 0.9).acos();
-                2.0_f64.powf(v6.tanh())
+        };
+        for i in (1..=5).step_by(2) {
+            s0 = s0 * T::from_f64(0.5).unwrap() + ((x2 - v8).powi(2) + T::one()).log10().cos() * T::from_f64(0.5).unwrap();
+            if i == 0 && (v8 * v8 + T::one()).log2() > -T::from_f64(0.5).unwrap() {
+                acc1 = acc1 - T::from_f64(0.5).unwrap() * T::tanh(v24);
             } else {
-                s0 = (s0 * 0.8 + (v[k5].asinh() + s0 * std::f64::consts::FRAC_PI_4) * 0.1).sin();
-                s0 + x1
-            };
-            match k5 % 3 {
+                let v25 = v8.asinh();
+                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * v25.tanh();
+            }
+        }
+        let v29 = match mode {
+            Mode::Upper(hi26) => {
+                let hi26 = T::from_f64(hi26).unwrap();
+                v8.hypot(hi26)
+            }
+            Mode::Lower(_, _) => v24 - T::acos(v[1].tanh() * T::from_f64(0.9).unwrap()),
+            _ => (-x2) - T::asinh(v8),
+        };
+        if v8 - v24 < T::zero() {
+            let v30: T = prog_5::<T>(T::exp2(T::mul_add(x2, v[n % 4], v24).sin()).cos() * T::from_f64(2.0).unwrap(), (v24 / (x2.atan().sin() + T::from_f64(2.0).unwrap())).sin(), x0, v, n);
+            let v31 = T::cbrt(T::tanh(v29) + T::from_f64(2.0).unwrap());
+            acc1 = acc1 + T::from_f64(0.005).unwrap() * T::tanh(v30.cos() + T::tanh(v31));
+        } else {
+            acc1 = acc1 + (x2 - v29).tanh() * T::from_f64(0.25).unwrap();
+            let v32: T = prog_5(x0, (v29 - T::from_f64(0.5).unwrap()).cos(), T::cos(v8.min(x0)), v, n);
+            acc1 = acc1 + T::from_f64(0.005).unwrap() * T::sin(v32);
+        }
+        s0 * T::from_f64(0.25).unwrap() - acc1.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (f64::cosh(x1.cos() * 1.5).cos() * 1.5).sinh().cos() * 2.0;
+        let mut s1 = (v[n % 4].powi(2) + 2.0).acosh().cos() * 2.0;
+        let mut s2 = f64::min(x2, x0);
+        let mut acc3: f64 = 0.0;
+        let c4: f64 = table(n + 1);
+        let v5 = f64::powf(c4.powi(2) + 0.5, c4.cos());
+        'l0: for &t in v.iter() {
+            let v6 = v[0] * x1 * (x1 / 3.0);
+            s0 = (s0 * 0.5 + v[2].cos() * 0.5).sin();
+            let mut k7 = 0;
+            while k7 < 5 {
+                k7 += 1;
+                if (f64::tanh(v[k7 % 4]) * 0.9).atanh() > 0.25 {
+                    continue 'l0;
+                }
+                let v8: f64 = f64::atan(f64::atan(x1));
+                let v11 = match k7 + n {
+                    0 => 2.5 * v8,
+                    PHASE_B => {
+                        let v9 = v6 - v5;
+                        (-t).cos() + v9.cos()
+                    }
+                    g if g > 3 => {
+                        let v10 = v6 - 0.1;
+                        (c4 + s1).tanh() + v10.cos()
+                    }
+                    _other => (t.powi(2) + 1.0).recip(),
+                };
+                s1 = s1 * 0.75 + (v11.tanh() * 0.9).asin().tanh() * 0.02;
+                s2 = (s2 * 0.6 + f64::cos(v8) * 0.4).tanh();
+            }
+            s2 = (s2 * 0.8 + (t.sin() + f64::tanh(v6)) * 0.02).tanh();
+        }
+        if prog_5((acc3.powi(2) + 1.0).log(v5 * v5 + 2.0).cos(), 1.5, v5.max(x0).cos() * 2.0, v, n) >= 0.5 {
+            s2 = (s2 * 0.8 + v[n % 4].sin() * 0.2).sin();
+        } else {
+            let v12 = c4 - v[2];
+            s1 = s1 * 0.6 + f64::sin(v12.clamp(-0.5, 0.5)) * 0.4;
+        }
+        acc3 += f64::sin(f64::sqrt(f64::powi(v[n % 4], 2) + 1.0));
+        s0 + s1.tanh() - s2 - acc3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_43<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(prog_13(x2, 0.75, x1, &v, n)) * 2.0;
+        let mut s1 = prog_1(x1, s0, 0.75, &v, n).cos() * 2.0;
+        let mut s2 = x0.cos().sinh();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = v[i];
+        }
+        let v7 = match n {
+            MODE_A | 2 => {
+                for &t in v.iter() {
+                    for _ in 0..N {
+                        let v5 = t * t;
+                        acc3 += 0.1 * f64::tanh(v[1] * (v[1] * s2));
+                        acc3 -= v5.sin().cos() * 0.1;
+                    }
+                    if prog_1(t, s1, s0, &v, n) <= 1.0 {
+                        break;
+                    }
+                    if f64::min(x0, s2) <= f64::log(a4[n % 4] * a4[n % 4] + 1.0, 3.0) {
+                        continue;
+                    }
+                    s0 = 0.75 * s0 + 0.5 * f64::log10(s0.powi(2) + 1.0);
+                }
+                let v6 = a4[n % 4].cos().exp();
+                3.0_f64.log(f64::powi((a4[n % 4].tanh() * 0.5).ln_1p(), 2) + 2.0) + v6.sin()
+            }
+            g if g > 3 => v[n % 4].max(a4[1]),
+            _other => a4[n % 4] * a4[n % 4],
+        };
+        'l3: for i in 0..N {
+            if i == 0 && f64::exp(s0.tanh()) * 0.8 < 1.0 {
+                acc3 += 0.5 * f64::tanh((a4[3] * a4[3] + 1.0).log(2.0));
+                break;
+            }
+            s1 = s1.mul_add(0.8, (s0.powi(2) + 2.0).ln().sin() * 0.25);
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                if (f64::powi(f64::sin(x1), 2) + 1.0).log(3.0) > -0.25 || i < 2 {
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::tanh(s0).tanh();
+                    break 'l3;
+                }
+                if (x0.sin().powi(2) + 1.0).log(f64::powi(s2.cos(), 2) + 2.0) > -0.5 {
+                    continue 'l3;
+                }
+                s2 = s2.mul_add(0.6, (s2 - v7).sin() * 0.2);
+            }
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            if v7 * x1 < s0 {
+                break;
+            }
+            if !(n % 3 == 1 && f64::mul_add(a4[3], v7, x1) - (f64::tanh(x0) * 0.9).atanh() < x2 * fi) {
+                break;
+            }
+            s2 = 0.5 * s2 + 0.5 * f64::sqrt(s2 * s2 + 0.5).cos();
+        }
+        let v9 = v7 * x2;
+        s0 * 0.25 + s1.tanh() - f64::cos(s2) - acc3.tanh() + f64::sin(v9)
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = prog_1((x1.tanh() * 1.2).tan().tanh() * 2.0, f64::cos(f64::tan(x2.tanh() * 1.2)), f64::log10(x1.powi(2) + 1.0).cos() * 2.0, v, n).tanh() * 2.0;
+        let mut s1: f64 = f64::sin(-f64::sqrt(x0 * x0 + 2.0)) * 2.0;
+        let mut s2: f64 = x1.to_radians() * 50.0;
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = v[n % 4].atan();
+        let v5: f64 = prog_13(acc3, (v[1] / (v4.tanh() + 2.0) - v4).tanh(), 0.5, v, n);
+        let mut k6 = 0;
+        while k6 < n && x0.cos().powi(3) < v5 {
+            k6 += 1;
+            acc3 += (s0.cos() * 0.9).acos().sin() * 0.25;
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                if x2 >= x1 && j > 4 {
+                    s1 = 0.6 * s1 + 0.05 * f64::mul_add(v4, fj, v[(j + n) % 4]).tanh();
+                    if (-x0) - (s2.sin() * 0.9).atanh() > -0.5 && j < 1 {
+                        return f64::asinh(s1).mul_add(-v5, x0);
+                    }
+                }
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x2 + p + f64::cos(q)).sum::<f64>();
+                s0 = 0.75 * s0 + 0.02 * f64::max(v7, v4).cos();
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            match i + k6 {
                 PHASE_A => {
-                    let x2: f64 = f64::powi(s1.tanh(), 3);
-                    acc2 += v[1].sin() * 0.5;
-                    s1 = (s1 * 0.5 + x2 * 0.1).tanh();
+                    let v8 = prog_1(v4, 1.2, v5.tanh().cos() * 2.0, v, k6);
+                    acc3 += f64::cos(v8).tanh() * 0.005;
                 }
                 g if g > 1 => {
-                    s1 = (s1 * 0.8 + (s1 + x0) * 0.1).tanh();
-                }
-                _ => {
-                    s1 = 0.75 * s1 + 0.02 * (v7 * v[(k5 + n) % 4]).tanh();
-                    let x2: f64 = f64::recip(x0.powi(2) + 1.0);
-                    s0 = (s0 * 0.6 + x2 * 0.5).sin();
-                }
-            }
-            acc2 -= f64::atanh(v7.sin().cos() * 0.9) * 0.25;
-            if k5 >= 3 || f64::sinh(x1.tanh() * 1.5) >= x2 {
-                break (f64::tanh(x0) * 0.9).acos();
-            }
-        };
-        let v9 = match k5 + k3 {
-            0..=2 => (v[2] * v[2]).ln_1p(),
-            g if g > 3 => f64::cos(x2).exp_m1().cos().cosh(),
-            _ => f64::min(2.0_f64, x0.tanh().exp()),
-        };
-        let mut k10 = 0;
-        while k10 < n && (x1 * x1 + 1.0).atan2(s1) < v9 {
-            k10 += 1;
-            s1 = 0.5 * s1 + 0.5 * v[2].cos();
-            s0 = (s0 * 0.75 + (v8 - x0) * 2.5 * 0.05).tanh();
-            match k10 % 3 {
-                PHASE_A => {
-                    s1 = (s1 * 0.5 + f64::recip(v[k10 % 4].powi(2) + 0.5) * 0.25).sin();
-                }
-                PHASE_C => {
-                    continue;
-                }
-                _ => {
-                    let v11: f64 = f64::asin(x1.sin() * 0.9);
-                    s0 = (s0 * 0.8 + v11.tanh() * 0.05).tanh();
-                }
-            }
-        }
-        x0.tanh() - x1 * 0.5 - v[1] * 0.75 - s0.sin() - s1.cos() + acc2.tanh() + v8 * 0.75 + v9
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2] * v[2]).sin() * 2.0;
-        let mut s1 = f64::powf(2.0_f64, f64::asin(p.0.cos() * 0.9).cos());
-        let mut s2 = (v[1].copysign(s0) + 0.25 * x0).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 5 && f64::powi(v[k4 % 4] * v[k4 % 4] + 1.0, -1) >= p.1 {
-            k4 += 1;
-            acc3 += s1.mul_add(p.1, (f64::tanh(p.1) * 0.5).ln_1p()).cos() * 0.4;
-            let v7: f64 = if f64::cos(p.1.to_radians() * 20.0) <= p.1 {
-                for j in 0..n {
-                    let fj = j as f64;
-                    match k4 % 4 {
-                        0 => {
-                            s1 = s1.mul_add(0.75, 3.0_f64.powf(v[j % 4].cos()).tanh() * 0.05);
-                            s2 = s2 * 0.6 + f64::tanh(s2).exp2().cos() * 0.25;
-                        }
-                        g if g > 1 => {
-                            acc3 += 0.05 * f64::log2(p.1 * p.1 + 1.0).tanh();
-                            s0 = s0.mul_add(0.5, f64::sin((s0.tanh() * 0.9).acos()) * 0.2);
-                        }
-                        _ => {
-                            let v5 = f64::log(f64::powi(v[k4 % 4], 2) + 1.0, p.1 * p.1 + 2.0);
-                            acc3 -= v5.sin() * 0.05;
-                        }
-                    }
-                    s2 = (s2 * 0.8 + (f64::cos(s2) * 0.9).atanh() * 0.02).sin();
-                    acc3 += (fj * p.1 + f64::exp(f64::cos(s1))).sin() * 0.05;
-                }
-                f64::to_degrees(f64::atan2(p.0, p.1.powi(2) + 1.0)) * 0.01
-            } else {
-                let v6 = (f64::sin(p.0) * 0.9).asin();
-                v[k4 % 4].powi(2) + v6.sin()
-            };
-            acc3 += 0.4 * f64::exp(p.1.sin()).cos();
-            acc3 -= 0.4 * f64::sin(v7);
-        }
-        let mut k8 = 0;
-        let v13 = loop {
-            k8 += 1;
-            if f64::exp_m1(f64::tanh((v[k4 % 4].sin() * 0.9).atanh())) <= p.0 {
-                s2 = s2 * 0.8 + (v[k8] - v[2]).cos() * 0.1;
-                if p.1 * (p.1 / (p.1.tanh() + 2.0)) > 1.0 {
-                    let v9 = prog_15(s0, s1, f64::tanh(f64::log(3.0_f64, f64::sqrt(v[k8] * v[k8] + 1.0).powi(2) + 2.0)), &v, n);
-                    acc3 += 0.005 * f64::tanh(v9);
-                } else {
-                    let mut k10 = 0;
-                    while k10 < 5 {
-                        k10 += 1;
-                        acc3 -= 0.2 * f64::tanh((s1 - 0.65).to_radians());
-                        acc3 -= f64::sin(s0.atan2((-p.0).powi(2) + 0.5)) * 0.2;
-                        match k10 % 4 {
-                            0 => {
-                                let v11 = (v[k10 % 4].powi(2) + 1.0).powi(-1);
-                                s2 *= 0.8;
-                                s2 += 0.05 * v11;
-                            }
-                            2 => {
-                                s2 = f64::mul_add(s2, 0.75, v[n % 4].tanh().exp2().tanh() * 0.1);
-                                acc3 += 0.2 * (v[k8] - s1).asinh().cos();
-                            }
-                            _other => {
-                                acc3 += s2.tanh().tanh() * 0.2;
-                            }
-                        }
-                    }
-                    s1 = (s1 * 0.6 + f64::powf(s1.powi(2) + 1.0, s1.tanh()) * 0.02).tanh();
-                }
-            } else {
-                acc3 += (p.1.sin() + 2.0).cbrt().sin();
-            }
-            s2 = s2 * 0.8 + (s1 + s2 - f64::max(s2, p.1)).tanh() * 0.05;
-            let mut m12: f64 = 0.0;
-            for j in 0..=n {
-                m12 = m12.max(v[(j * 3) % 4].cos());
-            }
-            s1 = 0.75 * s1 + 0.25 * m12;
-            if k8 >= 2 {
-                break ((m12 * m12 + 0.5).powf(f64::tanh(s0)).sin() * 0.9).asin();
-            }
-        };
-        let mut m14: f64 = -1.0;
-        for i in 0..n {
-            m14 = (1.5 * (p.0 * 0.25) + v[(i + n) % 4]).max(m14);
-        }
-        acc3 -= m14.cos();
-        let mut m15: f64 = 1.0;
-        for i in 0..4 {
-            let c16 = if i % 2 == 0 {
-                v[i]
-            } else {
-                v[2] / (v[i] * v[i] + 1.0)
-            };
-            m15 = m15.min(c16);
-        }
-        s2 = s2.mul_add(0.8, f64::tanh(m15) * 0.05);
-        p.1.cos() - s0.cos() + s1 * 0.5 - f64::cos(s2) - f64::cos(acc3) - v13
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.tanh().exp() + x0.atan()).sin() * 2.0;
-        let mut s1 = prog_19(f64::max(x1 / (x0 * x0 + 1.0), s0).tanh() * 2.0, x2, f64::tanh((v[3].powi(2) + 1.0).cbrt()), v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.1 * f64::cos(x2 + r + f64::tanh(p)));
-        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * (f64::atan2(v3, f64::powi(p, 2) + 0.5) * (x1.powi(2) + 1.0).log10()).sin()).product::<f64>();
-        let v5 = prog_6(f64::sin(x0.abs()), acc2, f64::abs(x1).sin() * 2.0, &v, 5);
-        match n % 2 {
-            0 => {
-                let x2 = x1.asinh();
-                s0 = (s0 * 0.75 + x2.cos() * 0.25).sin();
-            }
-            1 => {
-                let v6 = v4 - x1;
-                let v7 = v6 / 3.0;
-                s0 = s0.mul_add(0.8, v7.sin().tanh() * 0.02);
-            }
-            _ => {
-                let v8 = prog_15(f64::hypot(v3, x0).sin(), x0, f64::tanh(s0.powi(3)) * 2.0, &v, 2);
-                s0 = 0.75 * s0 + 0.005 * v8.cos().sin();
-            }
-        }
-        for _ in 1..n {
-            s1 = s1.mul_add(0.8, (v5.tanh() * f64::log(3.0_f64, f64::powi(x1, 2) + 2.0)).tanh() * 0.05);
-            let v9 = (s0 + s1).atan();
-            s0 = (s0 * 0.75 + s1.clamp(v4.tanh() - 1.5, s0.sin() + 1.5) * 0.25).tanh();
-            acc2 += v9.sin().sin() * 0.4;
-        }
-        let v10 = v.iter().rev().step_by(2).copied().map(|p| x1.tanh() + p.cos().exp2()).sum::<f64>();
-        s0 + s1 * 0.5 - acc2 - v4 * 1.5 - v5.cos() + v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(*x2 * *x2) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3: f64 = if f64::abs(v[1]) - (v[1] * v[1] + 1.0).powf(x1.tanh()) <= -1.0 {
-            prog_19(f64::sin((v[2].cos() + 2.0).cbrt()), 0.25, 1.2, [v[0], v[1], v[2], v[3]], n)
-        } else {
-            let v2 = (x0.sin() + 2.0).cbrt().powi(2);
-            0.8 * *x2 + v2.tanh()
-        };
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(x1.cos().exp() + f64::sin(p))).product::<f64>();
-        if n > 0 && prog_37(0.5, *x2, ((x1 - v[n % 4]).tanh() * 1.5).sinh().cos(), [v[0], v[1], v[2], v[3]], 3) < 0.0 {
-            acc1 += f64::ln(*x2 * *x2 + 2.0).powi(3).cos() * 0.5;
-            let v5 = x0.tanh().cosh();
-            acc1 -= f64::tanh(v5);
-        } else if n < 5 && f64::log((v[n % 4].powi(2) + 0.5).ln().powi(2) + 1.0, 10.0) > -0.5 {
-            s0 = (s0 * 0.8 + (*x2 - s0) * 0.02).tanh();
-            let v6 = 0.5_f64.hypot(v4).clamp(-1.5, 1.5);
-            s0 = (s0 * 0.6 + f64::sin(v6) * 0.2).tanh();
-        } else {
-            acc1 -= (v4 - f64::powi(v4 * v4 + 1.0, -2)).cos() * 0.25;
-            s0 = 0.6 * s0 + 1.0 * (v[3] * std::f64::consts::FRAC_1_PI);
-        }
-        if *x2 * s0 < 0.5 {
-            return ((v4 * v4).ln_1p().powi(2) + 2.0).acosh();
-        }
-        for &t in v.iter() {
-            for _ in (0..n).rev() {
-                s0 = (s0 * 0.8 + *x2 * 0.2).tanh();
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| (v4.cos() * 0.9).atanh() - f64::ln_1p(q.cos() * 0.5) + f64::cos(p)).sum::<f64>();
-                acc1 += f64::cos((x1 * x1 + 1.0).powf(f64::sin(x1))) * 0.05;
-                acc1 += v7.sin().tanh() * 0.05;
-            }
-            let v8: f64 = if (x0 + t).tanh() > 0.25 || n > 2 {
-                (v3.cos().exp2().cos() * 0.9).acos()
-            } else if v4 >= x1 || n % 2 == 0 {
-                (x0.tanh() * 1.2).tan()
-            } else {
-                return (v[0] * v[0] + 2.0).acosh()
-            };
-            let v9 = v.iter().copied().map(|p| *x2 + f64::tanh(p)).sum::<f64>();
-            acc1 += 0.5 * v3.sin();
-            s0 = s0 * 0.75 + f64::cos(v8.sin() + v9.tanh()) * 0.01;
-        }
-        x0.cos() + s0.cos() - f64::sin(acc1) + v3.sin() - v4.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::sin(x1 - v[n % 4]) * 2.0;
-        let mut s1: f64 = x1;
-        let mut s2: f64 = 0.5_f64.copysign(v[n % 4]);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n + 1 && f64::exp_m1(f64::sin(s1)) >= x0 {
-            k4 += 1;
-            let v5 = (f64::powi(-v[k4 % 4], 2) + 1.0).recip();
-            match k4 % 2 {
-                0 => {
-                    let v6 = v5 * v5;
-                    acc3 += v6 * 0.25;
-                }
-                1 => {
-                    s2 = (s2 * 0.8 + (s2 - x2) * 0.1).sin();
-                    if (x2 - v5).cos().sinh() <= v[n % 4] * v[k4 % 4] {
-                        s0 = 0.75 * s0 + 0.25 * f64::sin(s0);
-                    } else if (s0.sin() * 0.9).acos() >= v[k4 % 4] {
-                        acc3 += 0.25 * (s0 - x1).tanh();
-                        match k4 % 4 {
-                            1 => {
-                                let v7 = (SCALE + s1) * v[(k4 + n) % 4];
-                                s1 *= 0.8;
-                                s1 -= 0.02 * f64::cos(v7.sin());
-                            }
-                            2 => {
-                                s2 = s2 * 0.75 + s2.copysign(s1).sin() * 0.25;
-                                continue;
-                            }
-                            PHASE_D => {
-                                let v8: f64 = (x1.sin() * 0.9).acos();
-                                acc3 += v8.tanh() * 0.25;
-                            }
-                            _ => {
-                                s0 = f64::mul_add(s0, 0.6, f64::cbrt(f64::powi(x2.mul_add(s0, s0), 2) + 1.0).cos() * 0.02);
-                            }
-                        }
-                    } else {
-                        s2 = (s2 * 0.6 + f64::ln(f64::powi(-x0, 2) + 1.0) * 0.4).sin();
-                        acc3 += f64::tanh(f64::ln((x2.powi(2) + 0.5).powf(1.5).powi(2) + 2.0)) * 0.25;
-                        if (s1.powi(2) + 0.5).atan2(v[n % 4]) <= x0 {
-                            continue;
-                        }
-                    }
-                }
-                _ => {
-                    let m9 = 2 * n + 1;
-                    let c10: f64 = table(m9);
-                    let mut k11 = 0;
-                    while k11 < 3 {
-                        k11 += 1;
-                        s0 = 0.8 * s0 + 0.25 * f64::log10(f64::tanh(x2).exp2().powi(2) + 1.0);
-                        if s0.tanh().exp2() >= 1.0 {
-                            break;
-                        }
-                    }
-                    s2 = 0.8 * s2 + 1.0 * c10.tanh();
-                }
-            }
-            s1 = (s1 * 0.5 + f64::to_degrees(v5) * 0.02 * 0.5).sin();
-        }
-        let v12 = if x0 < v[2] || k4 == 6 {
-            f64::mul_add(x1, x2, x1)
-        } else if k4 % 2 == 0 {
-            prog_2(x1, s2.copysign(x2).cos() * 2.0, 1.2, &v, 5)
-        } else {
-            return f64::sinh(f64::cos(x0) * 2.0)
-        };
-        for _ in 0..6 {
-            acc3 += 0.25 * f64::tanh((f64::cos(s1) * 0.9).atanh() * 3.0_f64.log(v12.powi(2) + 2.0));
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                match k13 % 4 {
-                    0 => {
-                        acc3 -= v12.cos() * 0.05;
-                        acc3 += 0.05 * (x0 - v12).tanh();
-                    }
-                    g if g > 1 => {
-                        let x1 = x1.atan2(f64::powi(x1, 2) + 1.0);
-                        acc3 += f64::sin(x1 / 3.0).exp().tanh() * 0.05;
-                    }
-                    _ => {
-                        acc3 -= 0.05 * f64::cos(x2.powi(2));
-                        let c14: f64 = table(k13);
-                        acc3 -= c14.cos().sin() * 0.05;
-                    }
-                }
-                let v15 = match k13 % 3 {
-                    0 => (f64::tanh(v[3]) * 1.5).cosh(),
-                    1 => f64::ln_1p(x0 * x0),
-                    PHASE_C => {
-                        s1 = 0.6 * s1 + 0.1 * f64::sin(s1 * s1);
-                        (v12.powi(2) + 2.0).acosh()
-                    }
-                    _ => 0.5_f64.atan2(v12).cos(),
-                };
-                let v16 = v.iter().copied().map(|p| (x2 * x2 + 1.0).log(10.0) + p.tanh()).sum::<f64>();
-                s2 *= 0.75;
-                s2 += 0.05 * f64::tanh(x0).exp().cos();
-                acc3 += (f64::tanh(v15) - f64::cos(v16)).cos() * 0.05;
-            }
-        }
-        let c17: f64 = table(k4 + 1);
-        for i in (1..=6).step_by(2) {
-            let v18 = (f64::tanh(v[i % 4]) * 0.9).atanh();
-            s1 = (s1 * 0.75 + f64::atan(f64::atan(x1)) * 0.25).sin();
-            s2 *= 0.75;
-            s2 -= 0.05 * f64::tanh(v18);
-        }
-        let m19 = 2 * n + 1;
-        let c20: f64 = table(m19);
-        s0 + s1 + s2.sin() - acc3.cos() - v12.tanh() + c17 * 0.75 + c20
-    }
-
-    #[differentiable]
-    pub fn prog_46<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (f64::sin(v[3]) * 0.9).atanh();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            let fi = i as f64;
-            a2[i] = v[3] + fi;
-            s0 = (s0 * 0.75 + (f64::cos(x1) * 0.9).acos().to_radians() * 1.0).sin();
-        }
-        match n.checked_sub(1) {
-            Some(k3) => {
-                let c4 = k3 as f64;
-                let v5: f64 = prog_24(x2.cos().exp().cos(), acc1, f64::sin(f64::tanh(x0)).exp_m1().cos() * 2.0, &v, n);
-                let x0 = (acc1 * acc1 + 1.0).log10();
-                acc1 -= (c4.tanh() + v5.tanh() - x0).cos() * 0.005;
-            }
-            None => {
-                let v6: f64 = prog_15::<f64>(x2, f64::sin((f64::powi(a2[0], 2) + 2.0).acosh().to_radians() * 50.0) * 2.0, (x1 * x1 + 1.0).atan2(a2[n % 4]).cos() * 2.0, &v, n);
-                let v7 = x0 + v[1];
-                s0 = (s0 * 0.75 + (f64::cos(v6) + v7.tanh()) * 0.005).sin();
-            }
-        }
-        let v8 = x1 / (x1.powi(2) + 1.5) * (x2.tanh() * 1.2).tan();
-        s0 = (s0 * 0.75 + v8 * 0.01).tanh();
-        for i in 0..n {
-            let fi = i as f64;
-            let v12 = match mode {
-                Mode::Lower(_, _) => f64::acosh(f64::exp2(x0.sin()).powi(2) + 2.0),
-                Mode::Upper(_) => a2[i % 4].sin(),
-                Mode::Off => (fi * fi + 1.0).recip(),
-            };
-            acc1 += f64::cos((fi / (s0 * s0 + 1.0)).cos().exp_m1()) * 0.25;
-            acc1 += 0.25 * v12.min(fi).sin();
-        }
-        let v15 = if let Some(_) = n.checked_sub(3) {
-            a2[3] / (a2[3] * a2[3] + 1.5)
-        } else {
-            let v14 = (v[1].powi(2) + 1.0).powf(1.5);
-            x1.tanh() + v14.cos()
-        };
-        let v23 = 'b2: {
-            if n % 2 == 0 && x1.copysign(v15) * (a2[3] * a2[3] + 1.0).log(10.0) < v8 / 4.0 {
-                s0 *= 0.5;
-                s0 -= 0.1 * (v[3].tanh().exp() * 1.25).sin();
-                acc1 -= ((x2 / 1.5).powi(2) + 1.0).log((-x2).powi(2) + 2.0);
-            } else if ((x2 * x1).powi(2) + 1.0).log10() > -0.5 {
-                let mut k16 = 0;
-                while k16 < 6 && (f64::tanh(0.5_f64.log(v8 * v8 + 2.0)) * 1.2).tan() > 1.0 {
-                    k16 += 1;
-                    s0 = s0.mul_add(0.8, s0.atan().cos() * 0.2);
-                    acc1 += 0.25 * f64::tanh((x1 * x1 + 1.0).log(3.0));
-                    let v21 = match k16 {
-                        PHASE_B | PHASE_D => x2 * s0 - (-s0),
-                        5 => {
-                            let v17 = x1 * v8;
-                            v17.atan()
-                        }
-                        _ => {
-                            for u in v {
-                                match k16 {
-                                    0 | PHASE_C => {
-                                        s0 = 0.6 * s0 + 0.1 * (x1.sin().powi(2) + 1.0).log(f64::powi(v[k16 % 4].cos(), 2) + 2.0);
-                                    }
-                                    3..=5 => {
-                                        s0 = s0.mul_add(0.6, (x0 - u).sin() * 0.2);
-                                        acc1 -= 0.05 * f64::tanh(f64::cos(u).exp2());
-                                    }
-                                    6 => {
-                                        s0 = s0 * 0.6 + u.to_radians() * 20.0 * 1.0;
-                                    }
-                                    _ => {
-                                        let v18 = f64::mul_add(u, u, u) - s0.tanh().sinh();
-                                        s0 *= 0.75;
-                                        s0 += 0.02 * (v18 * v18 + 1.0).sqrt().cos();
-                                    }
-                                }
-                                if f64::cos(x0).sinh() > x2 {
-                                    let v19 = f64::atan(u - x1);
-                                    s0 *= 0.75;
-                                    s0 -= 0.1 * v19.cos();
-                                } else {
-                                    s0 = (s0 * 0.5 + u * x1 * 0.1).sin();
-                                    let v20 = u + x0;
-                                    acc1 -= 0.05 * v20.cos();
-                                }
-                                s0 *= 0.6;
-                                s0 += 0.25 * f64::cos(x2).exp2().cos();
-                            }
-                            (v8 * v8 + 2.0).sqrt()
-                        }
-                    };
-                    s0 = s0 * 0.75 + v21.sin() * 0.02;
-                }
-                acc1 += f64::sin(x2 + x1);
-            }
-            if (x0 * x0 + 2.0).acosh() >= x1.asinh() {
-                break 'b2 f64::powf(v[3] * v[3] + 0.5, 0.5);
-            }
-            for i in 0..N {
-                let fi = i as f64;
-                acc1 += s0.mul_add(v8, s0).cos() * 0.5;
-                if v8 / (fi.powi(2) + 0.5) >= fi {
-                    break 'b2 x1.sin().exp();
-                }
-                let v22 = v[n % 4].abs();
-                acc1 -= 0.5 * v22.tanh();
-            }
-            (a2[1] - v[2]) / (f64::powi(x2.tanh(), 2) + 1.0)
-        };
-        f64::tanh(s0) + acc1.sin() - f64::sin(v23)
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(f64::powi(x0, 3).to_radians() * 50.0) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_34(acc1, f64::sin(f64::atanh(f64::cbrt(x1.cos() + 2.0).sin() * 0.9)) * 2.0, *x2, v, 3);
-        acc1 -= f64::exp_m1(f64::sin(v[n % 4]).tanh()).sin();
-        let v3 = *x2;
-        let f4 = |t: f64| (v[0].sin() * 0.9).atanh() + v[0] / (f64::powi(v[0], 2) + 0.5) + t * 0.5;
-        let v5 = v.iter().map(|&p| f4(p)).sum::<f64>();
-        let mut a6 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = v5;
-            s0 = (s0 * 0.6 + t.sin() * 0.4).sin();
-        }
-        s0.tanh() - acc1 * 0.75 - f64::sin(v2) - v3 + v5.sin() + a6[0].sin() + (x1 * x1 + 2.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_48<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = (x2.cos() + 2.0).cbrt();
-        let mut s1 = T::ln(x1 * x1 + T::from_f64(0.5).unwrap());
-        let mut s2: T = prog_15(T::sin(T::atan(v[n % 4])) * 2.0, T::cos(x2 * s1 + x2.clamp(v[n % 4].tanh() - 1.5, x0.sin() + 1.5)) * 2.0, s1, v, n).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        let v4 = v.iter().rev().skip(1).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let mut a5 = [0.0; 4];
-        a5[0] = x2.tanh();
-        for i in 1..4 {
-            a5[i] = a5[i - 1] * T::from_f64(0.75).unwrap() + T::tanh(v[i].powi(2)).sin() * T::from_f64(0.05).unwrap();
-        }
-        let v6 = prog_15::<T>(x1, s0, x0 * 1.5, &a5, 5);
-        let v7 = prog_35(x0 * 2.0, T::sin(x0), T::tanh(T::abs(x1.sin())) * 2.0, a5, n);
-        s0 = (s0 * T::from_f64(0.5).unwrap() + v6 * 0.005).tanh();
-        s1 = s1.mul_add(0.6, T::cos((x1.cos() + 2.0).cbrt()) * 1.0);
-        s2 = (s2 * 0.6 + T::sqrt(x2 * x2 + 2.0) * T::from_f64(0.4).unwrap()).sin();
-        acc3 = acc3 + v4 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap();
-        s0 + s1.sin() - s2 * T::from_f64(0.75).unwrap() - acc3.cos() + v7
-    }
-
-    #[differentiable]
-    pub fn prog_49<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1 = T::cos(x1 * (x2 * x2 + 0.5).ln()) * 2.0;
-        let mut s2: T = (x0.asinh().powi(2) + 1.0).log2();
-        let mut acc3: T = 0.0;
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            for j in (0..=n).rev().step_by(2) {
-                let fj = T::from_usize(j).unwrap();
-                match j % 4 {
-                    0..=1 => {
-                        s2 = s2 * 0.75;
-                        s2 = s2 + 0.05 * T::cosh(s2.tanh() * 1.5).tanh();
-                        if s2 - T::asinh(w0[i % 4]) <= 0.0 {
-                            s1 = (s1 * 0.6 + (T::sin(fj) * 1.5).cosh() / (s1 * s1 + 0.5) * 0.05).tanh();
-                        } else if x2 + v[2] >= 1.0 {
-                            let v4 = x0.sin();
-                            s1 = (s1 * 0.6 + (T::tanh(v4) * 0.9).acos() * 0.1).sin();
-                        } else {
-                            s1 = (s1 * 0.8 + T::atan(s1) * 0.2).tanh();
-                        }
-                    }
-                    2 => {
-                        s2 = s2 * 0.8;
-                        s2 = s2 + 0.2 * s2.sin();
-                        if T::ln(T::acosh(w0[(j + n) % 4] * w0[(j + n) % 4] + 2.0).powi(2) + 2.0) >= fi {
-                            continue;
-                        }
-                        let v5 = (s2.tanh() * 0.9).atanh();
-                        s2 = (s2 * 0.75 + v5.cos() * 0.05).sin();
-                    }
-                    3 => {
-                        s1 = s1 * 0.8 + T::powi(s1 * s1 + 1.0, -1).sin() * 0.05;
-                        let v6 = w0[i % 4];
-                        acc3 = acc3 - v6.tanh() * 0.05;
-                    }
-                    _ => {
-                        s2 = s2 * 0.5;
-                        s2 = s2 - 0.02 * T::powi(x0, 3).sin();
-                        s1 = s1.mul_add(0.5, T::cos(fj) * 1.0);
-                    }
-                }
-                let v7 = (x0 * x0 + 2.0).acosh() * (x2 * s1);
-                s2 = s2 * 0.5 + T::tanh(s2 + (s2 * s2 + 0.5).atan2(x1)) * 0.05;
-                s1 = (s1 * 0.5 + v7.sin() * 0.02).tanh();
-            }
-            if v[i % 4] >= 0.5 {
-                return (T::tanh(s1.sin().exp2()) * 1.2).tan();
-            }
-            s1 = T::mul_add(s1, 0.75, (1.2 - w0[2]).tanh() * 0.25);
-        }
-        if T::cos(acc3) > w0[n % 4].asinh() {
-            return prog_15::<T>(x0 * 2.0, T::cos((acc3.sin() + 2.0).cbrt()) * 2.0, v[n % 4].sin().exp_m1().cos(), v, n);
-        }
-        if x0 * s2 < x0 {
-            let [b8, b9, b10, b11] = *w0;
-            s1 = T::mul_add(s1, 0.8, (b8.sin() + T::cos(b9) - T::tanh(b10) + b11.tanh()).cos() * 0.05);
-        } else if (T::tanh(s1) * 0.9).asin() >= 0.0 {
-            let v12: T = prog_15(T::sin(x2 - x0) * 2.0, x0 * 0.5, s2, v, n);
-            s2 = 0.6 * s2 + 0.005 * v12.cos().sin();
-        }
-        let v14 = match n {
-            1 | 3 => w0[n % 4] * (s1 + 1.5),
-            4 => {
-                for &t in w0 {
-                    acc3 = acc3 + 0.5 * T::cos(t).exp_m1().tanh();
-                    match n {
-                        0 | MODE_C => {
-                            acc3 = acc3 + 0.5 * (x2 * x2).ln_1p().tanh();
-                            acc3 = acc3 + T::sin(t.clamp(x2.cos() - 1.5, T::cos(v[0]) + 1.5).min(T::from_f64(2.0_f64).unwrap().log(s2 * s2 + 2.0))) * 0.5;
-                        }
-                        g if g > 4 => {
-                            acc3 = acc3 - 0.5 * (-t).sin();
-                            s1 = s1 * 0.8;
-                            s1 = s1 + 0.05 * (x0 * v[0]).tanh();
-                        }
-                        _other => {
-                            let v13 = v[n % 4] + s2;
-                            acc3 = acc3 + 0.5 * T::sin(v13.tanh());
-                        }
-                    }
-                }
-                T::tanh(x2).cosh() + (w0[n % 4] - x0)
-            }
-            5 => w0[1] * (v[n % 4].powi(2) + 1.5).acosh(),
-            _ => x1.tanh(),
-        };
-        s1.cos() + s2 + acc3.tanh() - T::sin(v14)
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::abs(x0);
-        let mut s1 = (x2 * v[n % 4]).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if n > 2 && 3.0_f64.atan2(s0) < 0.0 {
-            s1 = s1.mul_add(0.5, f64::cos(x1) * 0.5);
-            let v4 = 'b0: {
-                if ((x1 - x0).tanh() + 2.0).cbrt() <= -0.5 {
-                    break 'b0 (x1 * x1 + 1.0).log(s1.atan().powi(2) + 2.0);
-                }
-                if f64::hypot(acc2, x0) > 0.0 {
-                    break 'b0 (0.75 - x2).sin();
-                }
-                let v3 = (-0.5_f64).max((x2 * x2 + 1.0).ln());
-                (-s0) + f64::tanh(v3)
-            };
-            s0 *= 0.8;
-            s0 += 0.01 * v4.sin();
-        } else if (v[n % 4] / (x2 * x2 + 1.5)).tanh().sinh() <= 0.0 {
-            let x1: f64 = (x1 * s0).sin().exp2();
-            s1 *= 0.75;
-            s1 += 0.05 * f64::cos(f64::sin(x1));
-        } else {
-            acc2 -= (x0.tanh() - 2.5).tanh();
-            for _ in 0..3 {
-                let mut m5: f64 = 0.0;
-                for j in 0..5 {
-                    let fj = j as f64;
-                    let c6 = if x1 + fj < -0.5 {
-                        v[(j * 3) % 4] * (f64::cos(v[(j * 3) % 4]) * 0.9).acos()
-                    } else {
-                        x1
-                    };
-                    m5 = f64::min(c6, m5);
-                }
-                let v7 = m5.tanh();
-                s0 = s0 * 0.75 + (x2 * core::f64::consts::FRAC_1_SQRT_2).tanh() * 0.25;
-                s0 = 0.8 * s0 + 0.02 * v7;
-            }
-        }
-        let mut m8 = x1;
-        for i in 1..4 {
-            m8 = m8.max(f64::atan2((v[n % 4] - s0).powi(2) + 0.5, f64::exp2(v[1].cos())) + v[i].tanh());
-        }
-        acc2 -= m8.sin() * 0.05;
-        let mut m9: f64 = 0.5;
-        for i in (0..4).rev() {
-            let c10 = match i {
-                0..=2 => v[i],
-                MODE_D => f64::powf(0.5_f64, m8.sin()),
-                _other => s1,
-            };
-            m9 = m9.min(c10);
-        }
-        acc2 += m9.sin() * 0.02;
-        let f11 = |t: f64| f64::clamp(t, -1.0, 1.0);
-        let v12 = f11(x0) - f11(v[1]) * 1.0;
-        s0.sin() - s1 - acc2 + v12.tanh() + f64::hypot(3.0_f64, v[n % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = prog_37((x2.atan2(f64::powi(x0, 2) + 1.0) * core::f64::consts::FRAC_1_SQRT_2).sin() * 2.0, x0, (-x2).cos() * 2.0, v, 4).sin() * 2.0;
-        let mut s1 = f64::cbrt(x1.sin() + 2.0);
-        let mut s2 = f64::cos((v[2].to_degrees() * 0.02).max(v[2])) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_15(f64::sinh(acc3.tanh()).sin(), s2, (f64::sin(x0.asinh()) * 0.9).asin().cos(), &v, 6);
-        let mut k5 = 0;
-        let v9 = loop {
-            k5 += 1;
-            match k5 + n {
-                0 => {
-                    let v6 = (s1 * s1 + 1.0).recip();
-                    s2 = 0.8 * s2 + 0.25 * f64::sin(v6);
-                }
-                1 | 3 => {
-                    s0 = 0.5 * s0 + 0.5 * (v4 * std::f64::consts::LN_2).cos();
-                }
-                g if g > 4 => {
-                    acc3 += 0.25 * (v4 * v[(k5 + n) % 4]).sin();
+                    let v9 = (f64::sin(x2) * 0.9).asin();
+                    acc3 += 0.5 * f64::abs(v5.sin()).cos();
+                    s1 = (s1 * 0.6 + v9.sin() * 0.1).sin();
                 }
                 _other => {
-                    s2 = s2 * 0.75 + x2.tanh() * 0.25;
-                    s1 = 0.8 * s1 + 0.02 * f64::cos((f64::sin(s1) * 1.2).tan());
-                }
-            }
-            match k5 {
-                0..=2 => {
-                    let v7 = v4;
-                    acc3 += 0.5 * f64::tanh(v7);
-                }
-                3 => {
-                    s0 = f64::mul_add(s0, 0.8, (s0 * x0).tanh() * 0.05);
-                }
-                4 => {
-                    s0 = s0 * 0.8 + s0.sin().cos() * 0.2;
-                    if x0 * (s1 * s1 + 1.0).log2() > v[n % 4] {
-                        break f64::log10(s0 * s0 + 1.0);
+                    acc3 += (v5 * v5 + 0.5).atan2(v5).sin() * 0.25;
+                    if f64::ln(f64::powi(v4 - x0, 2) + 0.5) <= (s1 * s1 + 1.0).cbrt() {
+                        s2 = s2 * 0.8 + f64::ln(s2 * s2 + 0.5).sin() * 0.1;
+                        continue;
                     }
-                    s2 = s2 * 0.6 + f64::recip(s2 * s2 + 0.5).tanh() * 0.2;
-                }
-                _ => {
-                    for _ in 0..4 {
-                        let v8 = v.iter().copied().map(|p| 1.0 + 0.1 * (s1.tanh().exp2() + p.cos()).tanh()).product::<f64>();
-                        s1 = (s1 * 0.75 + x1.cos() * 0.25).tanh();
-                        acc3 += f64::sin(v8) * 0.1;
-                    }
+                    acc3 += 0.25 * s1.powi(3).cos();
                 }
             }
-            acc3 -= 0.5 * (v[k5 % 4] * v[1]).sin();
-            if k5 >= 4 {
-                break v[k5 % 4] - v4;
+            let v10 = v[k6 % 4].sin().exp();
+            acc3 += 0.5 * f64::abs(s1).sin();
+            s2 = s2 * 0.6 + v10.tanh() * 0.1;
+        }
+        let v11 = 'b3: {
+            if (f64::cos(v4) * 0.9).asin() <= 1.0 {
+                break 'b3 (x1 * x2).atan2(v4.cos().exp_m1().powi(2) + 0.5);
             }
+            if (-3.0_f64).max(v4).to_degrees() * 0.02 >= v5 {
+                break 'b3 x1 * v4 + 0.5_f64.hypot(x1);
+            }
+            if x0 * v[k6 % 4] + (x0 + v[k6 % 4]) < 1.0 {
+                break 'b3 v[k6 % 4];
+            }
+            f64::recip(x0.powi(2) + 1.0) * 3.0_f64.powf(x0.cos())
         };
-        let v10 = v.iter().map(|&p| p / (x2.powi(2) + 1.5)).sum::<f64>();
-        let mut m11 = v[k5 % 4].abs();
-        for i in 0..=n {
-            let c12 = match i {
-                0 | PHASE_C => 1.0 - v9 / (v4 * v4 + 1.5),
-                g if g > 3 => v4 + v[i % 4],
-                _other => v10 - v[i % 4] - v10 / (v4 * v4 + 0.5),
-            };
-            m11 = c12.max(m11);
-            s2 *= 0.8;
-            s2 += 0.05 * f64::sin((v9.tanh() * 0.9).acos());
-        }
-        match k5 {
-            0..=2 => {
-                let x1 = (x2 * v10).clamp(-1.0, 1.5);
-                let v13 = prog_15((v10 * v[2]).cos() * 2.0, x0, 0.75, &v, n);
-                s1 *= 0.5;
-                s1 += 0.005 * f64::sin(x1.cos() + v13.tanh());
+        let v12 = v.iter().step_by(2).copied().fold(f64::NEG_INFINITY, f64::max);
+        let v16: f64 = match mode {
+            Mode::Upper(_) => (x1 * x1 + 1.0).atan2(v12),
+            Mode::Lower(_, lo15) => {
+                prog_1(s1, f64::sin(lo15).cos() * 2.0, f64::tanh(-v[n % 4]) * 2.0, v, n)
             }
-            g if g > 3 => {
-                acc3 += x2.sin();
-            }
-            _ => {
-                s2 = 0.8 * s2 + 0.01 * (v10 * x1).tanh();
-                if k5 < 1 {
-                    let v14 = SCALE + v[3];
-                    acc3 += v14.tanh();
-                }
-                s2 = 0.6 * s2 + 0.05 * (x0 * x0 + 1.0).powi(-2).cos();
-            }
-        }
-        let v15 = prog_15(f64::tanh(x1).exp_m1().cos(), (v[k5 % 4].cos() * 1.5).sinh().sin() * 2.0, x2, &v, 2);
-        s0 * 0.25 - s1 * 0.75 + s2 + f64::sin(acc3) + v4.cos() + v9.cos() - v10.tanh() + m11.tanh() - f64::cos(v15)
+            Mode::Off => v[n % 4].cos(),
+        };
+        f64::tanh(s0) - s1 + s2 + f64::sin(acc3) - v5.cos() + f64::tanh(v11) - v12 - v16.cos()
     }
 
     #[differentiable]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = x0;
-        let mut s1 = x1 * 0.3;
-        let mut acc2: f64 = 0.0;
-        let v3 = 'b0: {
-            if v[n % 4].sin() > -0.5 {
-                acc2 += (f64::sin(x1 + 0.65) * 1.5).sinh().tanh();
-                break 'b0 f64::tanh(s1);
-            }
-            x2 - s1
-        };
-        let len4 = v.len();
-        for i in 0..len4 {
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x1 * x0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            let v5 = 'b2: {
-                for &u in v.iter() {
-                    if s0.tanh().exp() - (x0.powi(2) + 2.0).sqrt() <= -0.5 {
-                        break 'b2 fi * s1;
+            acc1 += 0.5 * (s0.powi(2) + 0.5).ln().sin();
+            let mut k2 = 0;
+            while k2 < n + 1 && f64::acosh(f64::powi(v[1], 2) + 1.5) < -0.5 {
+                k2 += 1;
+                match k2 + i {
+                    1..=3 => {
+                        let v3: f64 = (v[0].cos() * 0.9).atanh();
+                        s0 = (s0 * 0.5 + v3.tanh() * 0.1).tanh();
                     }
-                    s1 = (s1 * 0.8 + u * 0.2).tanh();
-                    if x0 >= 1.0 {
-                        return f64::powi(fi, 2);
-                    }
-                }
-                f64::exp((f64::sin(x2) * 0.9).acos().tanh())
-            };
-            if v5 >= 0.0 || i + n < 7 {
-                s0 = (s0 * 0.6 + f64::exp_m1(s1.cos()) * 0.1).sin();
-            } else if v3 - x2 >= 1.0 {
-                let v6 = (v3 * v3 + 1.5).acosh();
-                s1 = 0.75 * s1 + 0.05 * f64::cos(v6.cos());
-            }
-            s0 = (s0 * 0.8 + v[i] * 0.2).tanh();
-        }
-        let mut k7 = 0;
-        'l4: while k7 < n && s0 * x2 <= -0.5 {
-            k7 += 1;
-            s0 = (s0 * 0.75 + s0.asinh() * 0.25).tanh();
-            let v12 = 'b5: {
-                if (v3.powi(2) + 1.0).sqrt() <= -1.0 {
-                    let v8: f64 = x1.to_radians();
-                    acc2 += v8;
-                } else if (s1.powi(2) + 0.5).ln() > f64::log(x2 * x2 + 1.0, 2.0) && k7 < 4 {
-                    acc2 += f64::sin(-s0) * 0.25;
-                    s0 = s0 * 0.75 + f64::cos((v3.cos() * 0.9).atanh()) * 0.05;
-                    if k7 % 3 == 1 {
-                        let v9 = v[k7 % 4].tanh();
-                        s0 = (s0 * 0.8 + s0.clamp(f64::cos(v9) - 1.5, f64::sin(x1) + 1.5) * 0.2).sin();
-                        if k7 % 3 == 1 && s0.cos() <= -0.5 {
-                            s1 = (s1 * 0.5 + (SCALE + s1) * 0.5).tanh();
-                            continue 'l4;
-                        }
-                    } else if f64::powi(v[n % 4], 2) <= s1 {
-                        let v10 = 'b6: {
-                            s0 = (s0 * 0.8 + v[3].mul_add(s0, s0) * 0.02).tanh();
-                            if v3 < -x1 || k7 == 5 {
-                                break 'b6 s1.powi(2);
-                            }
-                            if x0 <= v[k7 % 4].cos().exp() {
-                                break 'b6 0.75 - x2;
-                            }
-                            v[k7 % 4] * x1
-                        };
-                        s1 = 0.5 * s1 + 0.5 * s1.tanh();
-                        s1 = f64::mul_add(s1, 0.6, v10.tanh() * 0.1);
-                    }
-                } else {
-                    'b7: {
-                        for _ in 0..v.len() {
-                            let v11 = (v3.powi(2) + 2.0).sqrt();
-                            if v[3].cos().cosh() < 0.0 {
-                                break 'b5 x1;
-                            }
-                            acc2 += (v3 * v3 + 0.5).cbrt().cos() * 0.05;
-                            s0 = 0.75 * s0 + 0.25 * f64::cos(v11);
-                        }
-                        if v[0] * x0 >= -1.0 {
-                            break 'b7;
+                    4..=5 => {
+                        s0 = (s0 * 0.75 + f64::powi(s0, 2) * 0.05).tanh();
+                        if t / (t.tanh() + 2.0) - fi * x1 < 0.0 {
+                            return x2 * x2;
                         }
                     }
-                }
-                if k7 % 3 == 1 {
-                    break 'b5 (s0 + v[k7 % 4]).tanh();
-                }
-                f64::max(v3, s0)
-            };
-            acc2 -= 0.25 * f64::tanh(s1 * v12);
-        }
-        let v13 = v3;
-        let v17 = 'b9: {
-            let mut k14 = 0;
-            while k14 < n + 1 {
-                k14 += 1;
-                match k14 + k7 {
-                    0 => {
-                        let v15 = ((x2 * x2 + 1.0).powf(0.5).powi(2) + 0.5).atan2((v3.powi(2) + 2.0).acosh());
-                        s1 = (s1 * 0.6 + (x1 * s1).asinh() * 0.1).tanh();
-                        if x2 / (v[k14 % 4].powi(2) + 1.5) > x1 {
-                            return x2.abs();
-                        }
-                        s0 = s0 * 0.8 + f64::cos(v15).sin() * 0.01;
-                    }
-                    1..=2 => {
-                        acc2 -= f64::sin(x0) * 0.25;
-                        s1 = s1 * 0.8 + (s0 + x2).cos() * 0.1;
-                    }
-                    MODE_D => {
-                        acc2 += 0.25 * (v13 * v13 + 2.0).ln().sin();
+                    6 => {
+                        break 'l0;
                     }
                     _ => {
-                        let v16: f64 = v[1].atan();
-                        let x0 = v16 + x2;
-                        acc2 -= 0.25 * f64::tanh(x0).sin();
+                        let x2 = (t * t + 1.0).log10();
+                        acc1 += 0.05 * fi.sin().tanh();
+                        s0 = (s0 * 0.8 + f64::cos(x2) * 0.4).sin();
                     }
                 }
-                acc2 += f64::sin(v13) * 0.25;
-                if s1.sin() - 1.5 > 0.0 {
-                    s0 *= 0.8;
-                    s0 -= 0.2 * f64::sin(f64::asinh(s0));
-                    break 'b9 -x2;
+                if k2 + i < 5 && f64::exp_m1(f64::sin(s0)).tanh().exp_m1() <= (x1 * x1 + 1.0).powf(0.3) {
+                    s0 = (s0 * 0.75 + x2 * t * 0.05).tanh();
+                } else if s0 * s0 * x2 <= fi.asinh() {
+                    let v4 = t;
+                    s0 = s0 * 0.5 + f64::sin(v4.tanh()) * 0.5;
+                } else {
+                    assert!(!x2.is_nan(), "x2 is NaN");
+                }
+                let v5 = v.iter().map(|&p| v[3 - i] + f64::sin(p)).sum::<f64>();
+                acc1 -= f64::tanh(f64::atan(f64::atanh(s0.cos() * 0.9))) * 0.05;
+                s0 = s0.mul_add(0.8, v5.cos() * 0.02);
+            }
+            let v6 = (x1 / (t * t + 0.5)).sin();
+            s0 = (s0 * 0.5 + v6.sin() * 0.05).sin();
+        }
+        let f7 = |t: f64| x2 + t * 0.5;
+        let v8 = v.iter().map(|&p| f7(p)).sum::<f64>();
+        s0 = 0.75 * s0 + 0.02 * f64::log(3.0_f64, v8.powi(2) + 2.0).tanh();
+        let v9 = v.iter().map(|&p| f64::asin(f64::tanh(p / (v[3].powi(2) + 0.5)) * 0.9)).sum::<f64>();
+        let v10 = v[2..4].iter().copied().fold(f64::INFINITY, f64::min);
+        s0 * 0.25 + acc1.sin() + f64::sin(v9) - v10.tanh() + f64::cos(v8 + x2).exp()
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_46<const N: usize>(self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            let mut s0 = f64::powi(2.0_f64.log(v[self.n].powi(2) + 2.0), 3);
+            let mut s1 = ((x0 * x0 + 0.5).ln() - x2).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut a3 = [0.0; N];
+            for i in 0..N {
+                a3[i] = f64::ln(x2 * x2 + 2.0);
+                s1 = s1 * 0.5 + x1.cos() * 0.5;
+            }
+            let mut k4 = 0;
+            while k4 < n + 1 && -a3[(k4 + n) % 4] > 0.5 {
+                k4 += 1;
+                let v5 = v.iter().fold(f64::INFINITY, |r, &p| r.min(s1 + p));
+                let v8 = if v5 < -0.5 {
+                    let v6 = (x2 / (f64::powi(x1, 2) + 0.5)).abs();
+                    v6.tanh().exp()
+                } else {
+                    let v7 = (v[(k4 + self.n) % 4] / (x0.powi(2) + 1.5)).tanh();
+                    s1 *= 0.6;
+                    s1 += 0.2 * f64::sin(v[k4 % 4] - a3[self.n]);
+                    f64::tanh(s0).exp2() + v7.sin()
+                };
+                for j in (1..=3).step_by(2) {
+                    let fj = j as f64;
+                    if x1 * a3[3 - j] + f64::recip(fj * fj + 0.5) <= 1.0 {
+                        s0 = s0.mul_add(0.8, f64::tanh((f64::tanh(s0) * 0.9).atanh()) * 0.02);
+                        if x2.tanh() < -0.5 && j % 2 == 0 {
+                            s1 = s1 * 0.6 + self.scale.sin() * 1.0;
+                        } else if v8 < 1.0 {
+                            s1 = 0.5 * s1 + 0.5 * f64::tanh(s1);
+                            if f64::max(x0, v8) <= -0.5 && k4 == 5 {
+                                break;
+                            }
+                            s1 = s1.mul_add(0.8, f64::sin(self.scale - s1.clamp(-0.5, 1.5)) * 0.2);
+                        }
+                    } else if s1 / 1.5 >= x0 {
+                        let v9: f64 = f64::atan(v5.tanh().exp());
+                        let v10 = x1.sin().asinh();
+                        acc2 -= (v9.tanh() + v10.tanh()).sin() * 0.1;
+                    } else {
+                        s1 = s1 * 0.6 + (s1.powi(2) + 1.0).atan2(x1).sin() * 0.1;
+                        acc2 += 0.1 * x0.powi(2).tanh();
+                    }
+                    let v12 = if f64::cbrt(v8.sin() + 2.0) < -0.5 {
+                        let v11 = (f64::tanh(v[j]) * 1.5).sinh();
+                        (v11 * v11 + 1.0).recip()
+                    } else {
+                        f64::sqrt(s1 * s1 + 0.5)
+                    };
+                    if n % 2 == 0 {
+                        return 2.0_f64.atan2(v[2]).mul_add(v5.atan(), f64::asin(v5.cos() * 0.9));
+                    }
+                    s0 = s0.mul_add(0.75, (fj * s1).cos() * 0.05);
+                    s1 = s1.mul_add(0.6, v12.sin().cos() * 0.1);
+                }
+                s1 = 0.75 * s1 + 0.01 * v8.cos().tanh();
+            }
+            let mut m13 = 0;
+            let len14 = v.len();
+            for _ in 0..len14 {
+                if (f64::sin(x2) * 1.5).sinh() > -0.5 {
+                    m13 += 1;
+                }
+                acc2 -= f64::recip(x1 * x1 + 1.0) * 0.5;
+                s0 = (s0 * 0.8 + f64::sqrt(f64::powi(s0, 2) + 1.0) * 0.2).tanh();
+                acc2 += f64::atanh(f64::sin((s0 * s0 + 0.5).atan2(self.scale)) * 0.9).cos() * 0.4;
+            }
+            match m13 {
+                0..=1 => {
+                    let v15: f64 = f64::acos(x1.tanh() * 0.9) * x1.cos().cosh();
+                    s0 = s0 * 0.8 + x2.sin().mul_add(a3[3].min(v15), x0).tanh() * 0.01;
+                }
+                g if g > 2 => {
+                    s0 = (s0 * 0.6 + x1.cos() * 0.4).tanh();
+                }
+                _other => {
+                    s1 = (s1 * 0.5 + f64::tanh(x2) * 0.5).sin();
+                    if 2.0 - a3[(m13 + self.n) % 4] > 1.0 {
+                        s1 = (s1 * 0.8 + (a3[3].sin() * 0.9).asin() * 0.1).tanh();
+                        s0 = 0.5 * s0 + 0.05 * f64::sin(s0);
+                    } else {
+                        let v16: f64 = prog_5::<f64>(x1, s0, x0, [v[0], v[1], v[2], v[3]], m13);
+                        s0 = 0.75 * s0 + 0.02 * (s0 * x0).tanh();
+                        s1 *= 0.6;
+                        s1 += 0.005 * v16.tanh().tanh();
+                    }
+                    let v17 = prog_5(2.0_f64.copysign(x1).cos() * 2.0, x1.cos().tanh().exp().cos(), ((s0 / (x1 * x1 + 1.0)).sin() * 0.9).asin().cos(), [v[0], v[1], v[2], v[3]], m13);
+                    acc2 += v17.cos() * 0.005;
                 }
             }
-            f64::cos(v13).exp()
+            match m13 + k4 {
+                1 | 3 => {
+                    s1 = s1.mul_add(0.75, s1.cos().mul_add((x1 * x1 + 1.5).acosh(), x0.copysign(acc2)).tanh() * 0.01);
+                    s0 *= 0.75;
+                    s0 += 0.1 * ((self.scale * self.scale + 1.0).log2() * (s1 * s1 + 0.5).sqrt()).cos();
+                }
+                4 => {
+                    for &t in v {
+                        s1 *= 0.6;
+                        s1 += 0.1 * f64::exp_m1(x2.tanh()).tanh();
+                        if t + a3[m13 % 4] < v[n % 4].powi(2) {
+                            return f64::sin(s1).exp();
+                        }
+                        match self.n {
+                            MODE_A | 2 => {
+                                s1 = (s1 * 0.8 + x2 * std::f64::consts::FRAC_1_PI * 0.5).tanh();
+                            }
+                            _ => {
+                                acc2 -= 0.4 * (x1.to_degrees() * 0.01);
+                                for j in 0..v.len() {
+                                    if !(j == 2) {
+                                        s0 = s0 * 0.6 + (s0 - x1).powi(2).ln_1p().tanh() * 0.2;
+                                    } else {
+                                        acc2 += f64::cos(self.scale).sin() * 0.1;
+                                        let v18 = x0 - x2;
+                                        s0 *= 0.5;
+                                        s0 += 0.25 * v18.sin();
+                                    }
+                                    if f64::mul_add(0.25 - x0, f64::log10(x1 * x1 + 1.0), f64::exp_m1(self.k.cos())) > s0 {
+                                        s0 = (s0 * 0.5 + s0.min(self.k) * 0.5).sin();
+                                    } else {
+                                        let v19 = 0.5_f64.log(a3[(j + m13) % 4].powi(2) + 2.0) + 2.5;
+                                        acc2 += v19.tanh().sin() * 0.1;
+                                    }
+                                    s1 *= 0.5;
+                                    s1 += 0.5 * (self.scale / (s1 * s1 + 0.5)).tanh();
+                                }
+                            }
+                        }
+                    }
+                }
+                g if g > 6 => {
+                    acc2 += a3[m13 % 4].abs().tanh();
+                    if m13 + n < 3 && f64::powf(f64::ln_1p(x0 * x0).powi(2) + 0.5, 1.5) <= 0.5 {
+                        s0 = (s0 * 0.8 + (v[m13 % 4].tanh() * 0.9).asin() * 0.05).tanh();
+                        s0 = s0.mul_add(0.5, f64::sin(a3[(m13 + n) % 4].powi(3)) * 0.05);
+                    } else {
+                        acc2 += (v[m13 % 4].sin() * 0.5).ln_1p();
+                    }
+                    acc2 += (s0 + a3[k4 % 4]).tanh();
+                }
+                _ => {
+                    acc2 -= (a3[m13 % 4] + x0).tanh();
+                    if m13 < 5 {
+                        s0 = s0.mul_add(0.75, s1.abs() * 0.05);
+                        s0 = 0.5 * s0 + 0.25 * (s0 + self.k).tanh();
+                    } else {
+                        let mut k20 = 0;
+                        while k20 < 4 {
+                            k20 += 1;
+                            s0 = (s0 * 0.6 + (f64::mul_add(s0, s0, s0) + f64::exp_m1(v[0].cos())) * 0.05).sin();
+                            match k20 {
+                                0 | 2 => {
+                                    s0 = s0.mul_add(0.5, f64::sin(f64::asinh(x1)) * 0.5);
+                                }
+                                3 => {
+                                    let v21 = f64::powf(f64::powi(self.scale, 2) + 1.0, x0.sin()).atan();
+                                    let v22 = s1 * x1;
+                                    acc2 -= (v21.cos() + v22.sin()).cos() * 0.5;
+                                }
+                                4 => {
+                                    acc2 += (f64::sin(s1) * 1.5).sinh().cos() * 0.5;
+                                    s0 = 0.5 * s0 + 0.1 * f64::sin(s1).exp().cos();
+                                }
+                                _ => {
+                                    acc2 += f64::cos((self.scale / (s1.powi(2) + 1.5)).sin()) * 0.5;
+                                }
+                            }
+                            acc2 += (-s1) * 0.5;
+                        }
+                    }
+                    let v23 = (s1.powi(2) + 0.5).ln();
+                    acc2 += 0.5 * f64::cos(v23);
+                }
+            }
+            for &t in v.iter() {
+                s1 = (s1 * 0.75 + (a3[3].powi(3).cos() * 0.9).asin() * 0.01).tanh();
+                match m13 % 3 {
+                    0 | 2 => {
+                        let v24 = (s0 * s0 + 1.5).acosh();
+                        acc2 += 0.5 * v24.cos();
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + (s0 * t + s0.cos().exp()) * 0.02).sin();
+                        s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log(f64::powi(s1, 2) + 2.0) * 0.1).tanh();
+                    }
+                }
+                acc2 += 0.5 * f64::cos((t.powi(2) + 2.0).ln());
+            }
+            let v25 = a3[2] - a3[k4 % 4] - (s0 + x0);
+            let f26 = |t: f64| v25.atan() / ((-v25).powi(2) + 1.0) + t * 0.5;
+            let v27 = v.iter().copied().map(f26).sum::<f64>();
+            s1 * 0.75 - f64::tanh(acc2) + f64::cos(v27) - f64::powf(1.5_f64, v[m13 % 4].tanh()) / ((v[m13 % 4] * v[m13 % 4] + 1.0).ln().powi(2) + 0.5)
+        }
+
+        pub fn prog_50(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::tanh(prog_26((x0.powi(2) + 0.5).ln().tanh(), f64::exp(v[self.n].tanh()).sin(), 0.25, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+            let mut acc1: f64 = 0.0;
+            let mut a2 = [v[0], v[1], v[2], v[3]];
+            for i in 0..n {
+                a2[i % 4] = a2[i % 4] * 0.75 + f64::sin((v[i % 4] * v[i % 4] + 1.0).ln()) * 0.25;
+                s0 = (s0 * 0.8 + (s0 * s0 + 1.0).ln() * 0.2).sin();
+            }
+            if !(self.n % 2 == 0 && f64::mul_add(self.scale, x0, x0) - x1.atan2(x2.powi(2) + 0.5) >= x0.cos()) {
+                return (a2[2].tanh() * 0.9).atanh();
+            }
+            let mut m3 = 0;
+            for (i, &t) in v.iter().enumerate() {
+                for _ in 0..self.n + 2 {
+                    acc1 -= f64::cos(a2[m3 % 4].to_degrees() * 0.02) * 0.1;
+                    s0 = (s0 * 0.5 + f64::asin(v[self.n].cos() * 0.9).cos() * 0.2).tanh();
+                    s0 = (s0 * 0.8 + (f64::powi(x2, 2) + 1.0).log10() * 0.4).tanh();
+                }
+                if v[m3 % 4].atan2((a2[1] - x0).powi(2) + 0.5) >= 1.0 {
+                    m3 += 1;
+                }
+                s0 = (s0 * 0.5 + prog_1(x2, f64::powi(t - 0.8, 2).ln_1p().sin() * 2.0, (-v[n % 4]).cos(), v, 5) * 0.005).tanh();
+                let v5 = if x0.tanh().exp_m1() >= 0.5 {
+                    f64::sin(a2[0] * t)
+                } else {
+                    let v4 = a2[3].to_radians() * 20.0;
+                    prog_1(f64::tanh(s0 / (v4.powi(2) + 1.5)) * 2.0, (v4.cos() * 1.5).sinh().tanh().cos() * 2.0, 1.2, v, i)
+                };
+                s0 = 0.5 * s0 + 0.005 * f64::sin(v5).cos();
+            }
+            let c6 = m3 as f64;
+            match self.n {
+                0 | 2 => {
+                    s0 = s0 * 0.6 + (c6 * c6 + 2.0).acosh().cos() * 1.0;
+                }
+                _other => {
+                    s0 = f64::mul_add(s0, 0.8, prog_1(acc1, f64::sqrt(x1 * x1 + 0.5).tanh(), f64::sin(self.k * a2[(m3 + self.n) % 4]), v, m3).cos() * 0.005);
+                    acc1 += 0.5 * (x2.sin() * 2.0).sinh().clamp(-1.0, 0.5);
+                }
+            }
+            let mut k7 = 0;
+            let v12 = loop {
+                k7 += 1;
+                if !(n == 2 && f64::tan(x1.sin() * 1.2) < v[self.n]) {
+                    let v8 = c6.to_degrees() * 0.01;
+                    acc1 += 0.25 * v8.tanh();
+                } else if self.scale - x2 >= -1.0 {
+                    let v9 = c6 * x0 / (f64::powi((c6 * c6 + 1.0).log10(), 2) + 1.0);
+                    s0 = s0 * 0.75 + f64::sin(v[k7 % 4].cos()) * 0.25;
+                    if f64::asin(f64::tanh(x2) * 0.9) > 1.0 {
+                        acc1 -= f64::min(a2[k7 % 4], x0).cos() * 0.25;
+                        break v[(k7 + n) % 4];
+                    }
+                    s0 = s0 * 0.75 + v9.tanh().tanh() * 0.02;
+                }
+                let v10 = v.iter().copied().map(|p| (s0 + a2[3]).to_degrees() * 0.01 + p.tanh()).sum::<f64>();
+                let mut m11 = x0;
+                for j in 0..n {
+                    m11 = (s0 * a2[2] + a2[2] + v[(j + n) % 4]).max(m11);
+                }
+                s0 = s0.mul_add(0.6, (v10 + 1.25).cos().exp2().tanh() * 0.02);
+                if k7 >= 6 || x1 * m11 < 0.0 {
+                    break x2 / (c6 * c6 + 1.0);
+                }
+            };
+            for i in 1..n {
+                let fi = i as f64;
+                let v13 = a2.iter().copied().map(|p| (v12.sin().exp_m1().cos() * 0.9).atanh() + f64::tanh(p)).sum::<f64>();
+                for j in 0..5 {
+                    s0 *= 0.75;
+                    s0 += 0.05 * (v[j % 4] * v[j % 4] + 1.0).ln().tanh().exp_m1().tanh();
+                    s0 = (s0 * 0.75 + s0.hypot(c6) * 0.25).sin();
+                }
+                s0 = 0.6 * s0 + 1.0 * f64::recip(fi.powi(2) + 0.5).tanh();
+                acc1 += f64::tanh(v13.tanh()) * 0.05;
+            }
+            s0.sin() + acc1.tanh() - a2[1].tanh() + f64::tanh(c6) + v12 * 0.75
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.sin();
+        let mut s1 = prog_5::<f64>((f64::powi(f64::atan(v[n % 4]), 2) + 0.5).sqrt().tanh(), s0, (v[n % 4] * (v[2] * v[2] + 1.0).recip()).tanh(), [v[0], v[1], v[2], v[3]], 6).tanh() * 2.0;
+        let mut s2 = f64::cos(x1.cos().exp()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = acc3 * x0;
+        let mut m5: f64 = -1.0;
+        for i in 0..n {
+            let c6 = match i % 4 {
+                0..=2 => v[i % 4] * 0.75,
+                _ => v[i % 4] * 1.5,
+            };
+            m5 = c6.max(m5);
+        }
+        s1 = s1.mul_add(0.6, f64::cos(m5) * 0.25);
+        if (x1.sin() + 2.0).cbrt() < 0.0 {
+            return (x2 * x2 + 1.0).recip();
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = v.iter().fold(prog_1((x2.powi(2) + 1.0).log10().abs().tanh() * 2.0, f64::ln(f64::powi(v4.powi(2), 2) + 2.0).cos() * 2.0, f64::ln_1p(x2.cos() * 0.5).sin() * 2.0, v, k7).sin(), |r, &p| r * 0.5 + 0.02 * (m5 * m5 - v[(k7 + n) % 4] * v[(k7 + n) % 4] + p.cos()).cos());
+            if !(n < 5) {
+                s1 *= 0.6;
+                s1 += 0.4 * s1.abs().cos();
+                break;
+            }
+            let v9 = prog_1(((s0 * s0 + 1.0).ln() * (m5 * v[n % 4])).sin(), 0.25, x0, v, k7);
+            s1 *= 0.8;
+            s1 += 0.005 * prog_1(x0, s1, 0.75, v, k7).sin();
+            if k7 >= 3 || v[k7].to_degrees() * 0.01 < m5 {
+                break;
+            }
+            s2 = s2.mul_add(0.5, (v8 - v9.cos()).tanh() * 0.005);
+        }
+        if x0 >= 0.5 {
+            acc3 -= (x2.tanh() * 0.9).acos().cos();
+            if x2 >= s2 && k7 < 1 {
+                acc3 += (f64::tanh(v4 * x1) * 0.9).atanh();
+                acc3 -= f64::sin(x2);
+            } else if -v4 <= 0.25 {
+                acc3 -= (SCALE + v[k7].cos().cosh()).sin();
+            } else {
+                let v10 = x2.clamp(m5.sin() - 1.5, v[n % 4].cos() + 1.5).tanh();
+                let m5: f64 = f64::asin(f64::sin(m5) * 0.9);
+                s2 = 0.75 * s2 + 0.05 * (v10 + m5.tanh()).cos();
+            }
+        } else {
+            'l2: for &t in v.iter() {
+                if v[n % 4].atan() < s2 {
+                    return f64::asinh(t);
+                }
+                let v15 = match n % 2 {
+                    0 => prog_1(f64::sin((s1 * s1 + 0.5).cbrt() - t), (x0 + x2).cos() * 2.0, t, v, k7),
+                    1 => {
+                        let x2 = x2 * v4;
+                        let v11 = m5.sin().exp_m1() * 1.2;
+                        f64::cbrt(v11.atan2(t * t + 1.0).powi(2) + 1.0) + x2.tanh()
+                    }
+                    _ => {
+                        for j in (0..=n).rev().step_by(2) {
+                            let fj = j as f64;
+                            if f64::asin(f64::tanh(v[(j + n) % 4]) * 0.9) < fj {
+                                break 'l2;
+                            }
+                            let v14 = if f64::exp(f64::sin(x2)) < (x0.powi(2) + 1.0).log2() {
+                                let v12 = v4.asinh();
+                                2.5 * s1 + v12.cos()
+                            } else if (x2.powi(2) + 1.0).recip() > 0.25 {
+                                let v13 = f64::clamp(t, -1.0, 1.0);
+                                f64::sinh((v4 * v4 + 1.0).cbrt().tanh() * 1.5) + v13.sin()
+                            } else {
+                                return f64::cos(s0)
+                            };
+                            s2 = s2.mul_add(0.5, f64::powi(f64::powi(v[3], 2) + 1.0, -3) * 0.02);
+                            acc3 += 0.1 * f64::tanh(v14);
+                        }
+                        s2.sin()
+                    }
+                };
+                acc3 -= 0.5 * (s0 * x1).sin();
+                acc3 += (f64::tanh(t) + v15.sin()).sin() * 0.005;
+            }
+        }
+        s0 = s0 * 0.5 + f64::hypot(f64::exp_m1(m5.tanh()), (v[k7] * v[k7] + 1.0).powi(-1)).tanh() * 0.05;
+        x2 - f64::tanh(s0) + s1 * 0.5 - s2.tanh() + acc3.sin() - v4 * 1.5 + 0.5 * f64::exp(x2.sin())
+    }
+
+    #[differentiable]
+    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1 = ((x2 * x2 + 1.5).acosh().tanh() * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let v3 = x0.tanh();
+        let v9 = match mode {
+            Mode::Upper(hi4) => {
+                let v5 = prog_5(acc2, x1, (s1 + hi4).sin() * 2.0, [v[0], v[1], v[2], v[3]], 0);
+                (s1.clamp(-1.0, 1.5).tanh() * 0.9).acos() + v5.cos()
+            }
+            Mode::Lower(k6, _) => {
+                let v8 = acc2 * w0[k6];
+                acc2.hypot(v3) + f64::tanh(v8)
+            }
+            Mode::Off => f64::mul_add(v3, x1, x0).sin().exp(),
         };
-        x2 + s0 * 0.5 - s1 * 1.5 + acc2.tanh() - f64::cos(v17) + (x2 - f64::tanh(x2))
+        let mut m10: f64 = 0.0;
+        for i in 0..n {
+            m10 = v[i % 4].mul_add(v3, v[i % 4]).min(m10);
+        }
+        let mut k11 = 0;
+        'l1: loop {
+            k11 += 1;
+            if f64::to_radians(m10) * 50.0 <= -1.0 {
+                for j in (0..6).rev() {
+                    let fj = j as f64;
+                    if f64::log(f64::log10(x0 * x0 + 1.0).powi(2) + 1.0, 10.0) > -0.25 {
+                        break 'l1;
+                    }
+                    match k11 {
+                        0 => {
+                            match mode {
+                                Mode::Upper(hi12) => {
+                                    s1 = f64::mul_add(s1, 0.5, f64::cos(hi12 - v3) * 0.5);
+                                    let hi12 = fj.tanh().exp_m1();
+                                    s1 = (s1 * 0.8 + f64::sin(hi12) * 1.0).sin();
+                                }
+                                Mode::Lower(_, lo14) => {
+                                    s1 = s1.mul_add(0.8, (f64::powi(lo14, 2) + 2.0).sqrt().tanh() * 1.0);
+                                    if f64::atan((x1 * x1 + 2.0).acosh()) < -1.0 {
+                                        break;
+                                    }
+                                }
+                                _ => {
+                                    s1 = (s1 * 0.8 + (v9 * v9 + 1.0).log10() * 0.4).tanh();
+                                    let v15 = m10 - v9;
+                                    s1 = 0.5 * s1 + 0.25 * f64::tanh(v15);
+                                }
+                            }
+                            acc2 += 0.1 * f64::tanh((v3.sin() + 2.0).cbrt());
+                        }
+                        1 => {
+                            s1 = f64::mul_add(s1, 0.8, f64::tanh(w0[j % 4] * w0[j % 4] * 0.35) * 0.1);
+                            continue;
+                        }
+                        2 => {
+                            s1 = f64::mul_add(s1, 0.6, (f64::sinh(v3.sin()).tanh() * 0.9).asin().cos() * 0.1);
+                        }
+                        _ => {
+                            s1 = (s1 * 0.6 + f64::tanh(v[j % 4]).exp() * 0.1).sin();
+                        }
+                    }
+                    match k11 {
+                        0 | 2 => {
+                            let v16 = s1 + v3;
+                            acc2 += 0.1 * v16.cos().cos();
+                        }
+                        3 => {
+                            continue;
+                        }
+                        _ => {
+                            let v17 = (f64::cos(w0[j % 4]) * 1.5).cosh();
+                            s1 = 0.5 * s1 + 0.1 * f64::sin(f64::exp(s1.cos()) / (f64::powi(0.3 * v3, 2) + 1.0));
+                            match j {
+                                MODE_C if n < 4 => {
+                                    s1 *= 0.5;
+                                    s1 -= 1.0 * f64::cos(fj);
+                                }
+                                4 => {
+                                    s1 *= 0.75;
+                                    s1 += 0.02 * f64::tanh((f64::sin(v17) * 0.9).asin());
+                                    break;
+                                }
+                                5 => {
+                                    s1 = 0.8 * s1 + 0.2 * v3.abs().sin();
+                                    s1 = (s1 * 0.6 + f64::powf(v17 * v17 + 0.5, 0.3) * 0.05).tanh();
+                                    if x1 * (m10.powi(2) + 1.0).atan2(fj) <= 0.0 {
+                                        continue;
+                                    }
+                                }
+                                _ => {
+                                    s1 = (s1 * 0.6 + v3.atan() * 0.4).sin();
+                                    acc2 -= v[(j + n) % 4].cos() * 0.1;
+                                }
+                            }
+                            acc2 += v17.sin().cos() * 0.1;
+                        }
+                    }
+                    acc2 -= x2.cos() * 0.1;
+                }
+            } else {
+                acc2 += v[2] / (f64::atanh(f64::sin(v[2]) * 0.9).powi(2) + 1.5) * 0.5;
+                s1 *= 0.5;
+                s1 += 1.0 * f64::log10(s1 * s1 + 1.0).cos();
+            }
+            acc2 -= 0.5 * f64::max(x1.asinh(), x1 - w0[k11]).sin();
+            let v22 = match mode {
+                Mode::Upper(hi18) => {
+                    let v3 = f64::sqrt(hi18.powi(2) + 1.0);
+                    let v19 = f64::exp(v[(k11 + n) % 4].sin());
+                    f64::cbrt(f64::mul_add(x1, v19, v9).tanh() + 2.0) + v3.sin()
+                }
+                Mode::Lower(_, lo21) => {
+                    (x2.powi(2) + 0.5).powf(lo21.sin())
+                }
+                _ => {
+                    s1 = (s1 * 0.5 + 2.0_f64.hypot((v9 * v9 + 2.0).ln()) * 0.5).sin();
+                    f64::to_degrees(f64::sinh(v3.sin() * 1.5)) * 0.01
+                }
+            };
+            if k11 >= 3 {
+                break;
+            }
+            acc2 += f64::sin(v22).cos() * 0.25;
+        }
+        let v25: f64 = if (-3.0_f64).max(x1) <= 0.0 && k11 == 0 {
+            let v23 = w0[k11].tanh() + m10;
+            w0[(k11 + n) % 4].cos().min((x2 * x2 + 2.0).ln()) + v23.sin()
+        } else if m10.clamp(-1.5, 1.0) * std::f64::consts::LN_2 > (f64::sin(w0[k11]) * 1.2).tan() {
+            f64::acos(f64::recip(v3.powi(2) + 0.5).tanh() * 0.9)
+        } else {
+            let v24 = m10;
+            f64::exp2(x2.tanh()) + v24.tanh()
+        };
+        s1.cos() + acc2.sin() + v3 + v9.tanh() + v25
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((f64::tanh(x1) * 0.9).acos()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < n && f64::sinh(s0.sin() * 2.0) < f64::powi(x2 * x2 + 1.0, -3) {
+            k2 += 1;
+            let v3 = (v[(k2 + n) % 4] * v[(k2 + n) % 4] + 0.5).recip().cos().exp_m1();
+            for j in (0..6).rev() {
+                if s0.tanh().exp_m1() > -0.5 {
+                    s0 = s0.mul_add(0.6, (-v[1]).tanh() * 0.4);
+                }
+                let v7 = match j % 4 {
+                    0..=1 => {
+                        let v4 = (f64::powi(v3 / (f64::powi(x0, 2) + 1.0), 2) + 0.5).ln();
+                        f64::ln(f64::powi(-v[3], 2) + 0.5) + v4.cos()
+                    }
+                    MODE_C => v[j % 4] * x1,
+                    MODE_D => {
+                        let v5 = ((v[2] / (v[2] * v[2] + 1.0)).powi(2) + 1.0).log2();
+                        x2.cos().asinh() + f64::tanh(v5)
+                    }
+                    _other => {
+                        let x2 = (x1.tanh() * 2.0).sinh();
+                        let v6 = x0 + x2;
+                        x1 + 0.75 + v6.sin()
+                    }
+                };
+                acc1 += f64::atan(v7 * 0.8).tanh() * 0.05;
+            }
+            match n {
+                1..=3 => {
+                    s0 *= 0.6;
+                    s0 += 0.05 * (x2 - v3).cos();
+                }
+                g if g > 4 => {
+                    break;
+                }
+                _ => {
+                    let c8: f64 = table(k2 + n);
+                    acc1 += c8.sin() * 0.25;
+                }
+            }
+            s0 *= 0.8;
+            s0 += 0.005 * f64::cos(prog_1(x2.mul_add(v3, v3).tanh(), s0, f64::tanh((v[1].cos().tanh() * 0.9).asin()) * 2.0, v, 5));
+        }
+        'l2: for &t in v {
+            s0 = (s0 * 0.5 + v[k2 % 4].atan() * 0.5).tanh();
+            for j in 0..6 {
+                let fj = j as f64;
+                acc1 += s0.cos() * 0.05;
+                s0 = 0.8 * s0 + 1.0 * (fj * fj + 1.0).powi(-2);
+                match j {
+                    0 => {
+                        s0 = s0.mul_add(0.5, f64::sin(fj) * 1.0);
+                    }
+                    1 | 3 => {
+                        acc1 -= 0.05 * f64::asin(f64::powi(x0 * x0 + 1.0, -1).tanh() * 0.9).cos();
+                        if f64::log(x2 * x2 + 1.0, 3.0) <= -0.5 {
+                            let m9 = 2 * j + 1;
+                            let c10: f64 = table(m9);
+                            s0 = (s0 * 0.5 + f64::tanh(c10) * 1.0).tanh();
+                        } else if t > 0.0 {
+                            s0 = s0.mul_add(0.75, f64::cos(x2 * 0.5).cos() * 0.5);
+                            acc1 -= 0.05 * ((t + x0).cos() * 0.9).asin().tanh();
+                        }
+                        acc1 += t.powi(2).cos() * 0.05;
+                    }
+                    4 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        acc1 -= 0.05 * t.cos().cosh().sin();
+                        acc1 -= 0.05 * (t / (x0.powi(2) + 1.5)).cos();
+                    }
+                }
+            }
+            let mut k11 = 0;
+            while k11 < 5 {
+                k11 += 1;
+                if x2.mul_add(t, x0) <= t || k11 == 2 {
+                    let v12 = 0.5_f64.powf(f64::cos(x0));
+                    let v13 = (v12.cos() * 0.5).ln_1p();
+                    acc1 -= 0.1 * v13.cos();
+                } else if (v[k11 % 4].sin() * 0.9).atanh() > 0.0 {
+                    let v14 = x1;
+                    let v15 = (f64::powi(v14, 2) + 1.5).acosh() / (x0.sin() + 2.0);
+                    acc1 += 0.1 * f64::cos(v15.tanh());
+                } else {
+                    acc1 -= (f64::powi(x1 - v[k11 % 4], 2) + 2.0).acosh().tanh() * 0.1;
+                    assert!(!x2.is_nan(), "x2 is NaN");
+                }
+                if f64::atanh(f64::tanh(v[k2 % 4]) * 0.9) >= f64::asinh(v[k11 % 4]) && k2 % 3 == 1 {
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::cos(s0 - 0.8);
+                    acc1 += 0.1 * f64::sin(t.atan() * (x1 - v[1]));
+                    if (v[k11 % 4].sin() * 2.0).cosh() / (s0.powi(2) + 1.5) >= 1.0 {
+                        s0 = s0 * 0.5 + (v[0] / (f64::powi(s0 * x0, 2) + 1.5)).sin() * 0.05;
+                    } else if n < 3 && (f64::powi((x2.cos() * 0.9).acos(), 2) + 1.0).log10() >= 0.0 {
+                        let c16: f64 = table(k11 + n);
+                        acc1 -= 0.1 * c16;
+                    }
+                } else if f64::acosh(x1 * x1 + 1.5) < 1.0 || k11 % 2 == 0 {
+                    acc1 -= 0.1 * s0.tanh();
+                    s0 = 0.5 * s0 + 0.25 * (f64::asinh(x1).powi(2) + 0.5).ln();
+                }
+                s0 = (s0 * 0.75 + s0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25).tanh();
+            }
+            acc1 += f64::sin(t.sin()) * 0.5;
+        }
+        let v17 = v.iter().fold(acc1.tanh(), |r, &p| r * 0.75 + 0.05 * (f64::max(v[k2 % 4], f64::exp(r.cos())) + f64::cos(p)).sin());
+        acc1 += v[k2 % 4].sin();
+        x0 * 1.5 + f64::cos(x2) + f64::sin(s0) + acc1.tanh() - v17 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_51<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (x2 + (v[n % 4] - v[2])).tanh() * 2.0;
+        let mut s1 = (T::atanh(x0.sin() * 0.9).powi(2) + 1.0).atan2((x1.sin() * 2.0).cosh()).tanh() * 2.0;
+        let mut s2 = (x0.cos() * 0.9).acos().mul_add(v[n % 4].tanh(), x1 * x2).sin() * 2.0;
+        let mut acc3: T = 0.0;
+        let [b4, _, b5, _] = v;
+        let v6 = v[1..].iter().rev().cloned().fold(T::infinity(), |r, y| r.min(y));
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            s1 = s1.mul_add(T::from_f64(0.5).unwrap(), prog_5::<T>(x0, x0 * T::from_f64(0.75).unwrap(), x2, v, 4).sin() * 0.005);
+            s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (v6.powi(2) + 2.0).acosh().tanh() * 0.1);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = T::from_usize(j).unwrap();
+                if b5.to_radians() * (T::tanh(s1) * 0.9).acos() <= T::from_f64(0.25).unwrap() {
+                    acc3 = acc3 - T::tanh(b4.clamp(b5.cos() - 1.5, T::cos(b4) + 1.5)) * T::from_f64(0.25).unwrap();
+                    break;
+                }
+                let v8: T = T::from_f64(0.75).unwrap() * fj;
+                s2 = s2 * T::from_f64(0.8).unwrap() + T::sin((b4.powi(2) + 1.0).log2()) * 0.1;
+                acc3 = acc3 + (u.sin() - T::tanh(v8)).cos() * T::from_f64(0.25).unwrap();
+            }
+            if k7 >= 2 {
+                break x0 * b4;
+            }
+        };
+        let mut a10 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a10[i][j] = T::asinh((b5.tanh() * T::from_f64(0.5).unwrap()).ln_1p());
+            }
+            acc3 = acc3 + (s1 / (v9 * v9 + 1.5) * (b5 + v9)).tanh() * T::from_f64(0.25).unwrap();
+        }
+        let a11 = a10[0];
+        let mut a12 = v;
+        a12[0] = a12[0] * 1.5;
+        a12[0] = a12[0] + T::acos(v6.tanh() * 0.9).cos();
+        for _ in (0..n).rev() {
+            a12 = [a12[1], (a12[0] * 0.6 + T::ln(s2 * s2 + 1.0).tanh() * T::from_f64(0.4).unwrap()).sin(), a12[3] * T::from_f64(0.75).unwrap() + T::powf(a10[0][3 - k7] * a10[0][3 - k7] + 1.0, 1.5).tanh() * 0.1, a12[3].mul_add(T::from_f64(0.8).unwrap(), T::sin(v9 / 4.0) * T::from_f64(0.75).unwrap())];
+        }
+        s0 * T::from_f64(0.25).unwrap() + s1 * T::from_f64(0.5).unwrap() - s2 * T::from_f64(0.75).unwrap() + acc3.sin() + b4 - b5 * T::from_f64(0.75).unwrap() - v9 * T::from_f64(0.25).unwrap() - a10[0][3] + a11[0] * T::from_f64(0.75).unwrap() - a12[2] * 1.5
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_52<T: num_traits::Float + num_traits::FromPrimitive>(self, x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+            let mut s0 = T::from_f64(self.scale).unwrap() / (v[0].cos() + T::from_f64(2.0).unwrap());
+            let mut s1 = (T::from_f64(0.35).unwrap() * x2).to_radians();
+            let mut s2 = ((s1.cos() * T::from_f64(1.2).unwrap()).tan() / (T::powi(T::exp(T::cos(x1)), 2) + T::one())).tanh() * T::from_f64(2.0).unwrap();
+            let mut acc3: T = T::zero();
+            for _ in 0..v.len() {
+                acc3 = acc3 - T::cos(s2 - T::from_f64(0.35).unwrap()) * T::from_f64(0.5).unwrap();
+                let v4 = (x0 * x0 + T::from_f64(0.5).unwrap()).sqrt();
+                acc3 = acc3 - T::from_f64(0.5).unwrap() * T::tanh(v4).cos();
+            }
+            'l1: for i in (0..=n).rev().step_by(2) {
+                let fi = T::from_usize(i).unwrap();
+                for j in 0..self.n + 2 {
+                    let v7 = if (x0 * x0 + T::one()).log(T::from_f64(2.0).unwrap()) * (fi.sin() * T::from_f64(0.9).unwrap()).asin() < -T::from_f64(0.5).unwrap() {
+                        let v5 = fi * v[2] / T::from_f64(2.0).unwrap();
+                        v5 + s0
+                    } else if (x0 * x0).ln_1p() * (s1 / (fi * fi + T::from_f64(0.5).unwrap())) < (T::powi(v[j], 2) + T::one()).log(T::from_f64(2.0).unwrap()) {
+                        let v6 = s1 * x2;
+                        s2 + v6
+                    } else {
+                        T::cos(T::acos(fi.tanh() * T::from_f64(0.9).unwrap()))
+                    };
+                    if T::from_f64(1.5_f64).unwrap().min(v7) > -T::one() {
+                        let v8 = s1 - (T::powi(x2, 2) + T::from_f64(0.5).unwrap()).recip();
+                        acc3 = acc3 + T::tanh(v8) * T::from_f64(0.1).unwrap();
+                    } else if (x0 * v7).cos() < T::from_f64(0.25).unwrap() {
+                        let v9 = fi.to_degrees() * T::from_f64(0.01).unwrap();
+                        let v10 = T::recip((T::cos(v9) * T::from_f64(1.2).unwrap()).tan().powi(2) + T::from_f64(0.5).unwrap());
+                        acc3 = acc3 + T::from_f64(0.1).unwrap() * v10.cos();
+                    }
+                    s1 = (s1 * T::from_f64(0.5).unwrap() + T::cos(s1).exp() * T::from_f64(0.1).unwrap()).sin();
+                }
+                acc3 = acc3 + T::from_f64(0.5).unwrap() * (x0 * x0).cos().cos();
+                for &u in v.iter() {
+                    let v13 = if (T::sin(u) * T::from_f64(0.9).unwrap()).asin() > T::from_f64(self.k).unwrap() {
+                        let v11 = T::sqrt(T::powi(x1.tanh(), 2) + T::one());
+                        -(v11 + u)
+                    } else {
+                        let v12 = x2;
+                        v12.tanh()
+                    };
+                    if n % 3 == 1 && x1 - T::from_f64(0.75).unwrap() * T::from_f64(self.scale).unwrap() >= -T::one() {
+                        continue 'l1;
+                    }
+                    s0 = s0 * T::from_f64(0.5).unwrap();
+                    s0 = s0 + T::from_f64(0.25).unwrap() * (x0 * x0 + T::from_f64(0.5).unwrap()).ln().asinh().cos();
+                    s0 = s0 * T::from_f64(0.6).unwrap() + T::tanh(v13) * T::from_f64(0.2).unwrap();
+                }
+            }
+            s2 = s2 * T::from_f64(0.8).unwrap() + (x1 + T::cos(x0)).tanh() * T::from_f64(0.1).unwrap();
+            match self.n {
+                MODE_B => {
+                    s1 = T::from_f64(0.5).unwrap() * s1 + T::one() * T::cos(T::from_f64(self.k).unwrap());
+                }
+                2 => {
+                    let mut k14 = 0;
+                    while k14 < 4 && v[(k14 + n) % 4] * x2 > x2 {
+                        k14 += 1;
+                        acc3 = acc3 + T::cos(T::from_f64(self.scale).unwrap().cos() * (v[3] * v[3]).ln_1p()) * T::from_f64(0.5).unwrap();
+                        let v15 = if self.n == 2 {
+                            (T::tanh(x1) * T::from_f64(0.9).unwrap()).acos().atan()
+                        } else if (T::cos(x1) * T::from_f64(2.0).unwrap()).cosh() > T::one() {
+                            T::cos(v[k14 % 4]).exp_m1() + T::cbrt(v[self.n].powi(2) + T::from_f64(0.5).unwrap())
+                        } else {
+                            return x0.sin()
+                        };
+                        acc3 = acc3 + T::from_f64(0.5).unwrap() * T::tanh(v15).sin();
+                    }
+                }
+                _ => {
+                    let x1 = prog_5(x0 * T::from_f64(1.5).unwrap(), x1, x2, v, n);
+                    s2 = s2.mul_add(T::from_f64(0.6).unwrap(), T::sin(x1.sin()) * T::from_f64(0.005).unwrap());
+                }
+            }
+            let v16 = s0.min(x0.cos());
+            s1.sin() + s2 * T::from_f64(1.5).unwrap() + acc3.sin() + v16
+        }
+
+        pub fn prog_66(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::sin(v[3] * x0) * 2.0;
+            let mut s1 = x1.cos().exp2();
+            let mut s2 = f64::tanh(prog_16(1.5, s1, f64::tanh((x2 * x2 + 1.0).log2()), &v, n)) * 2.0;
+            let mut acc3: f64 = 0.0;
+            let v5 = if !(self.n == 0 && v[3 - self.n].atan() >= 0.0) {
+                let v4 = f64::log2(f64::clamp(s0, -1.5, 1.5).powi(2) + 1.0);
+                (f64::powi(v4, 2) + 0.5).ln()
+            } else if f64::cos(v[self.n]) >= -0.5 {
+                s0 = (s0 * 0.75 + prog_16(x1, s0.cos().cos() * 2.0, f64::tanh(s0), &v, n) * 0.005).sin();
+                v[self.n].tanh()
+            } else {
+                return f64::ln_1p(x2 * x2) * x1
+            };
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                acc3 -= s2.sin().cosh().tanh().tanh() * 0.25;
+                let mut m7: f64 = -1.0;
+                for j in 0..=3 {
+                    m7 = f64::max(m7, m7 * 0.5 + (f64::powi(v5, 2) + v[j]) * 0.1);
+                }
+                s1 = (s1 * 0.8 + m7.tanh() * 0.25).sin();
+            }
+            let mut m8 = 0;
+            for &t in v.iter() {
+                if m8 % 2 == 0 {
+                    acc3 += 0.5 * f64::tanh(f64::powi(s0, 3) + v[3].abs());
+                    s2 *= 0.8;
+                    s2 -= 0.2 * (f64::tanh(x1) * 0.5).ln_1p().cos();
+                } else {
+                    let v9 = prog_1(x0, f64::cos(f64::exp_m1(s1.sin()).to_degrees() * 0.02) * 2.0, f64::sin((f64::powi(v5, 2) + 1.0).log10()) * 2.0, &v, k6);
+                    s2 = s2.mul_add(0.8, s1.powi(2).cos() * 0.05);
+                    acc3 += 0.005 * v9.tanh().cos();
+                }
+                acc3 += (t * t + 0.5).ln().sin() * 0.5;
+                if v[m8 % 4].asinh().sin() >= v5 {
+                    m8 += 1;
+                }
+            }
+            match m8 {
+                0..=2 => {
+                    s2 = 0.8 * s2 + 0.1 * f64::sinh(f64::cos(v[m8 % 4])).tanh();
+                    let v10 = (f64::sin(x0) * 0.9).atanh();
+                    s2 = 0.6 * s2 + 0.05 * v10.sin();
+                }
+                g if g > 3 => {
+                    s0 = s0 * 0.8 + ((x2 * x2 + 0.5).recip().powi(2) + 0.5).ln().tanh() * 0.05;
+                    s2 = s2.mul_add(0.75, f64::cos(f64::sinh(v[m8 % 4].mul_add(v[m8 % 4], x1).cos())) * 0.02);
+                }
+                _ => {
+                    acc3 += f64::cbrt(v5 * v5 + 1.0) * 0.25;
+                }
+            }
+            let v11 = if x0 < -1.0 || m8 == 2 {
+                x0 - v5
+            } else {
+                ((v5.cos() * 0.5).ln_1p().cos() + 2.0).cbrt()
+            };
+            let mut a12 = v;
+            a12[0] *= 0.5;
+            a12[3] += f64::tanh(v[self.n]);
+            let a13 = v.map(f64::tanh);
+            s0.cos() + f64::sin(s1) - s2 + acc3.sin() - v11 * 0.25 - a12[1].sin() + a13[1] * 0.5 + ((x0.sin() * 2.0).sinh() + x0.powi(2))
+        }
+
+        pub fn prog_70<const N: usize>(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+            let mut s0 = f64::log10(v[0].powi(2) + 1.0);
+            let mut s1 = f64::tanh(prog_58(f64::ln(p.0 * p.0 + 0.5).cos(), p.0, p.1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+            let mut s2 = f64::recip(p.1.powi(2) + 0.5);
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                a4[i] = x0.to_radians();
+            }
+            let mut a5 = [0.0; N];
+            for i in 0..n {
+                let fi = i as f64;
+                a5[i % 4] = a5[i % 4] * 0.5 + (fi + s2 + s1 / (fi.powi(2) + 0.5)).tanh() * 0.1;
+                s1 = s1.mul_add(0.75, f64::tanh(s1 + a4[i % 4]) * 0.1);
+            }
+            let mut a6 = [0.0; N];
+            for i in 0..n {
+                a6[i % 4] += f64::cos(p.1 * a5[0]) * 0.5;
+            }
+            let v7 = a5.iter().map(|&z| (a4[n % 4] / (f64::sin(s2) + 2.0)).atan2(x0.tanh().powi(2) + 1.0) + f64::sin(z)).sum::<f64>();
+            let mut a8 = [v[0], v[1], v[2], v[3]];
+            for i in 0..n {
+                a8[i % 4] = a8[i % 4] * 0.5 + f64::sin(v7) * 0.5;
+                acc3 += 0.4 * s0;
+            }
+            let v9 = v.iter().fold(prog_58(((p.1 * p.1 + 1.0).log10() - f64::clamp(v[n % 4], -0.5, 1.5)).sin(), (v[n % 4].cos().sinh().tanh() + 2.0).cbrt().cos(), p.0.atan().copysign(f64::cosh(v[n % 4].cos() * 1.5)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).cos(), |r, &z| r * 0.5 + 0.5 * f64::tanh(z.atan()));
+            s0 = s0 * 0.8 + (s0 * 0.05).sin() * 0.01;
+            s2 = s2.mul_add(0.5, (f64::powi(x0.to_degrees() * 0.02, 2) + 1.0).recip() * 0.5);
+            s0 - s1 * 0.25 + s2 + acc3 + a6[0].sin() - v7.cos() + a8[0] * 0.75 + v9.cos()
+        }
+
+        pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            let mut s0 = f64::max(-1.5_f64, f64::sqrt(x0.powi(2) + 0.5)).sin() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let v3 = match n % 2 {
+                0 => x1 * v[n % 4] - x0,
+                1 => {
+                    let v2 = prog_58((SCALE + acc1.cos()).tanh(), 0.25, x2, [v[0], v[1], v[2], v[3]], n);
+                    v[1].atan() + v2.tanh()
+                }
+                _other => f64::sqrt(f64::powi((v[n % 4] * v[n % 4] + 0.5).sqrt(), 2) + 1.0),
+            };
+            match n {
+                0 => {
+                    s0 = (s0 * 0.75 + x2.powi(2) * 0.05).sin();
+                }
+                g if g > 1 => {
+                    acc1 -= x0.sin();
+                }
+                _ => {
+                    s0 = s0 * 0.75 + (s0 + x0).cos() * 0.05;
+                    s0 = s0 * 0.8 + (f64::powi(x2.cos(), 2) + 2.0).ln().tanh() * 0.25;
+                }
+            }
+            match n % 4 {
+                0 | 2 => {
+                    let x1 = prog_58((f64::powi((v3.powi(2) + 1.0).log10(), 2) + 1.0).recip().sin() * 2.0, s0, 0.75, [v[0], v[1], v[2], v[3]], n);
+                    s0 = (s0 * 0.75 + (v[n % 4].powi(2) + 1.0).sqrt() * 0.25).tanh();
+                    acc1 += f64::sin(x1) * 0.02;
+                }
+                3 => {
+                    acc1 += (acc1 + f64::ln_1p(acc1 * acc1)).tanh() * 0.5;
+                }
+                _ => {
+                    acc1 -= (x0 * x1).cos();
+                    let v4 = (x2.tanh().tanh() * 2.0).cosh();
+                    s0 *= 0.75;
+                    s0 += 0.02 * v4.sin().tanh();
+                }
+            }
+            let v5 = s0 - x1;
+            let mut k6 = 0;
+            let v8 = loop {
+                k6 += 1;
+                if f64::exp2(v3.cos()).mul_add(v5 - 0.35, f64::sinh(f64::tanh(v5) * 2.0)) <= 1.0 && k6 % 3 == 1 {
+                    break 3.0_f64.copysign(x2).sin().exp();
+                }
+                let v7 = ((x1 * x2).cos() * 0.9).acos();
+                acc1 += f64::cos(v7.to_radians() * 50.0) * 0.5;
+                if k6 >= 4 || x2.powi(2) < 1.0 {
+                    break f64::tanh(x1);
+                }
+            };
+            match n % 3 {
+                1 => {
+                    s0 = f64::mul_add(s0, 0.75, x1.powi(2).cos() * 0.05);
+                    let v3 = (f64::powi(v8, 2) + 0.5).atan2((v8 * v8 + 1.0).recip());
+                    s0 = s0 * 0.75 + f64::tanh(f64::tanh(v3)) * 0.02;
+                }
+                2 => {
+                    let v9 = (acc1 * acc1 + 1.0).log10();
+                    acc1 += 0.25 * v9.cos();
+                }
+                _other => {
+                    s0 = 0.75 * s0 + 0.05 * (v8.to_radians() - (v5 + x2)).sin();
+                    acc1 += 0.4 * f64::cos(s0.tanh().exp2());
+                }
+            }
+            x2 * 0.25 + s0 * 0.5 + f64::tanh(acc1) - v3.sin() - v5.sin() + f64::cos(v8) - f64::tanh(x2).exp_m1()
+        }
     }
 
     #[differentiable]
     pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(x1);
+        let mut s0 = prog_39(x2, x0.cos() * 2.0, 0.5, v, 5).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let a2 = [((x2 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).sqrt(), (f64::tanh(x0) + 2.0).cbrt(), prog_2(f64::cos(v[2].cos().exp()), (x2 / (x0 * x0 + 1.0)).sin() * 2.0, (x2.clamp(f64::tanh(v[2]) - 1.5, v[2].cos() + 1.5).sin() * 0.9).acos().tanh() * 2.0, &v, 2), f64::powi(x0, 2)];
-        let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.05 * (v[n % 4] / (f64::cos(p) + 2.0) * x0).tanh());
-        let v4 = a2.iter().fold(acc1, |r, &p| r * 0.75 + 0.005 * ((x0.powi(2) + 1.0).powi(-2) + p.cos()).cos());
-        let v5 = f64::min(s0.cos().sinh(), v[3]);
-        let mut m6 = f64::INFINITY;
-        for i in 0..v.len() {
-            let c7 = v3.powi(2) * (v5 * v4) + v[3 - i];
-            m6 = f64::min(m6, c7);
-        }
-        let m8 = 2 * n + 1;
-        let c9: f64 = table(m8);
-        s0 = (s0 * 0.6 + 3.0_f64.hypot(v[m8 % 4]) * 0.4).tanh();
-        acc1 -= v4 / (x0.powi(2) + 1.0) * 0.75;
-        s0 - f64::sin(acc1) - v3.sin() + v5 * 0.75 - m6.tanh() + c9 * 0.25 + (x1.sin() * 0.5).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_38::<4>(1.5, f64::clamp(x1, -1.0, 1.0).cos(), f64::tanh(v[n % 4]) * 2.0, v, n).tanh() * 2.0;
-        let mut s1 = (f64::tanh(x0) * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_3::<4>(x2, (-f64::log(x2 * x2 + 1.0, 2.0)).sin(), f64::sin(x2.sin().exp_m1()).sin(), &v, 1);
-        let v9 = match n.checked_sub(2) {
-            Some(1 | 2) => {
-                let v4 = f64::atan2(3.0_f64, -s1);
-                v3 + v4.sin()
-            }
-            Some(k5) if k5 < 3 => {
-                let c6 = k5 as f64;
-                c6.sin()
-            }
-            Some(_) => f64::atan2(3.0_f64, f64::sin(x1)),
-            None => {
-                let v8 = v3;
-                x1 + v8.sin()
-            }
-        };
-        for t in v {
-            for j in (0..3).rev() {
-                if v9.cos().exp() >= -1.0 && j < 2 {
-                    let x2: f64 = t + x2;
-                    s1 = (s1 * 0.5 + x2.cos() * 0.25).tanh();
-                } else {
-                    let v16 = match n.checked_sub(3) {
-                        Some(k10) if k10 < 1 => {
-                            let c11 = k10 as f64;
-                            SCALE + v[3 - k10] + f64::cos(c11)
-                        }
-                        Some(k12) => {
-                            let c13 = k12 as f64;
-                            let v14 = t + c13;
-                            f64::asinh(c13) + v14.tanh()
-                        }
-                        _ => {
-                            let v15 = f64::asinh(t / (f64::tanh(t) + 2.0));
-                            x1 + f64::tanh(v15)
-                        }
-                    };
-                    acc2 += v16.tanh() * 0.1;
-                }
-                s0 = s0.mul_add(0.6, s0.sin() * 0.4);
-            }
-            match n {
-                PHASE_A if n % 2 == 0 => {
-                    acc2 += f64::acosh(v9 * v9 + 1.5).sin() * 0.2;
-                    s1 *= 0.5;
-                    s1 -= 0.2 * f64::acosh(f64::powi(x2, 2) + 2.0).tanh();
-                }
-                g if g > 1 => {
-                    acc2 -= 0.5 * (s0 * s0 + 2.0).sqrt().cos();
-                    s0 = s0.mul_add(0.5, f64::exp(x0.tanh()).tanh() * 0.1);
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 -= 0.1 * (s0.clamp(v9.cos() - 1.5, t.sin() + 1.5) + v9).tanh();
-                    s0 = s0.mul_add(0.8, (f64::cos(s0) * 1.2).tan().tanh() * 0.02);
-                    if f64::exp(v3.cos()) > 1.0 {
-                        match mode {
-                            Mode::Lower(_, _) => {
-                                acc2 += 0.5 * (x0 - x2).tanh();
-                                s1 = s1.mul_add(0.5, (s1 * s1 + 1.0).log(v3 * v3 + 2.0).sin() * 0.1);
-                            }
-                            Mode::Upper(hi19) => {
-                                for j in (0..n).rev() {
-                                    let fj = j as f64;
-                                    let v20 = (fj.powi(2) + 1.0).sqrt() * (hi19 * hi19);
-                                    acc2 -= f64::cos(s0.mul_add(s0, v3)) * 0.05;
-                                    if v[j % 4].cos() < 0.0 {
-                                        break;
-                                    }
-                                    s1 = s1.mul_add(0.5, v20.cos().sin() * 1.0);
-                                }
-                            }
-                            Mode::Off => {
-                                let mut k21 = 0;
-                                while k21 < 3 {
-                                    k21 += 1;
-                                    let v23 = match k21 {
-                                        PHASE_A | 2 => f64::abs(s1) / (f64::powi(x0 / (x2.powi(2) + 1.5), 2) + 1.5),
-                                        3 => f64::ln(f64::powi(x2.hypot(v9), 2) + 1.0),
-                                        _other => {
-                                            let v22 = v[3];
-                                            acc2 -= 0.1 * (f64::powi(f64::asin(v22.cos() * 0.9), 2) + 1.0).recip();
-                                            (f64::powi((v22 * v22 + 1.0).log(10.0), 2) + 1.0).powi(-2)
-                                        }
-                                    };
-                                    match k21 + n {
-                                        0 | 2 => {
-                                            s1 = (s1 * 0.8 + ((x0 * x0 + 1.0).log(2.0) - (f64::tanh(s1) * 2.0).cosh()) * 0.02).sin();
-                                            s0 = (s0 * 0.8 + (s1.cos().exp_m1().powi(2) + 1.0).sqrt() * 0.05).tanh();
-                                        }
-                                        3 => {
-                                            let x0 = x0 * s0.tanh();
-                                            acc2 -= 0.1 * f64::cos((s1.tanh() * 0.9).asin());
-                                            acc2 -= f64::tanh(x0).tanh() * 0.1;
-                                        }
-                                        4 => {
-                                            acc2 -= 0.1 * (v23 + v9).tanh();
-                                        }
-                                        _ => {
-                                            let x1: f64 = (f64::cos(v[3]).exp2().powi(2) + 2.0).ln();
-                                            s1 = s1 * 0.6 + x1.sin().sin() * 0.4;
-                                        }
-                                    }
-                                    s1 *= 0.5;
-                                    s1 += 0.5 * f64::log10(v23 * v23 + 1.0).cos();
-                                }
-                            }
-                        }
-                        s1 = (s1 * 0.8 + (x0 * x0 + 1.0).log(f64::powi(x1.asinh(), 2) + 2.0) * 0.05).tanh();
-                    } else if (x0 * x0 + 2.0).acosh() + (s0 - 0.35) > (f64::tanh(s1) * 0.9).atanh() || n > 4 {
-                        s1 *= 0.75;
-                        s1 += 0.02 * f64::tanh((v[n % 4] * v[n % 4] + 1.5).acosh() + f64::mul_add(x1, s1, s1));
-                    } else {
-                        let v24 = (f64::powi(s0, 2) + 1.5).acosh() / 2.0;
-                        let v29 = match mode {
-                            Mode::Upper(_) => f64::atan2(s1.powi(2) + 0.5, v24),
-                            Mode::Lower(k26, _) => f64::atan2(3.0_f64, v[3 - k26]),
-                            Mode::Off => {
-                                let v28 = -x1;
-                                v24 + v28.sin()
-                            }
-                        };
-                        s1 = (s1 * 0.5 + (v24.cos() + v29.tanh()) * 0.05).sin();
-                    }
-                }
-            }
-            acc2 -= f64::cos(((v[n % 4] * v[n % 4] + 1.0).log(v3 * v3 + 2.0).powi(2) + 0.5).atan2(v9)) * 0.2;
-            s0 = (s0 * 0.6 + t.tanh() * 0.4).sin();
-        }
-        s1 = s1.mul_add(0.6, (x1 / (v[n % 4] * v[n % 4] + 1.0)).sin() * 0.1);
-        s0 - f64::sin(s1) + acc2.tanh() - v3.tanh() - v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_55<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0: T = (T::from_f64(2.0_f64).unwrap().powf(T::cos(x1)) * T::cosh(x1.sin() * T::from_f64(1.5).unwrap())).cos() * T::from_f64(2.0).unwrap();
-        let mut s1: T = (x2 - T::cosh(x0.tanh() * T::from_f64(2.0).unwrap())).tanh() * T::from_f64(2.0).unwrap();
-        let mut s2 = T::tanh((v[n % 4] * v[n % 4] + T::one()).log10() + v[n % 4] * v[n % 4]) * T::from_f64(2.0).unwrap();
-        let mut acc3: T = T::zero();
-        match n.checked_sub(1) {
-            Some(k4) if k4 > 0 => {
-                let c5 = T::from_usize(k4).unwrap();
-                acc3 = acc3 - (c5.asinh() - s2).tanh() * T::from_f64(0.4).unwrap();
-                if x1.powi(3) >= -T::one() {
-                    s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.005).unwrap() * T::cos(prog_15::<T>(acc3, T::powi(acc3, 2).tanh(), x0.copysign(s1).to_radians().tanh(), &v, n));
-                    if let Some(k6) = (k4 + n).checked_sub(2) {
-                        let c7 = T::from_usize(k6).unwrap();
-                        s1 = (s1 * T::from_f64(0.75).unwrap() + v[3] * T::from_f64(0.25).unwrap()).sin();
-                        s2 = (s2 * T::from_f64(0.8).unwrap() + s2 * T::from_f64(0.02).unwrap()).tanh();
-                        acc3 = acc3 + c7.cos();
-                    } else {
-                        let v8 = T::sin(c5);
-                        s2 = s2 * T::from_f64(0.5).unwrap();
-                        s2 = s2 + T::from_f64(0.1).unwrap() * T::tanh(acc3);
-                        acc3 = acc3 + v8;
-                    }
-                }
-                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), T::ln(s2.powi(2) + T::from_f64(2.0).unwrap()).cos() * T::from_f64(0.05).unwrap());
-            }
-            Some(k9) => {
-                let c10 = T::from_usize(k9).unwrap();
-                s0 = s0 * T::from_f64(0.5).unwrap() + T::sinh(T::cos(v[k9 % 4])).tanh() * T::from_f64(0.25).unwrap();
-                s1 = T::from_f64(0.8).unwrap() * s1 + T::one() * T::tanh(c10);
-            }
-            None => {
-                let v11 = v[n % 4];
-                acc3 = acc3 + T::tanh(v11);
-            }
-        }
         match n {
-            1 | MODE_D => {
-                s2 = s2 * T::from_f64(0.5).unwrap();
-                s2 = s2 - T::from_f64(0.1).unwrap() * acc3.sin();
-                if v[n % 4].cos().exp2() < -T::from_f64(0.5).unwrap() {
-                    let x2 = (x2.cos().exp().powi(2) + T::one()).log10();
-                    s2 = s2 * T::from_f64(0.75).unwrap() + x2.sin() * T::from_f64(0.2).unwrap();
-                } else {
-                    let v12 = acc3 / (T::copysign(T::from_f64(1.5_f64).unwrap(), s0).powi(2) + T::one());
-                    acc3 = acc3 + T::from_f64(0.75).unwrap() * v12.sin();
-                }
+            0 | 2 => {
+                s0 = (s0 * 0.6 + x1.sin() * 0.4).sin();
             }
-            4 => {
-                s2 = (s2 * T::from_f64(0.6).unwrap() + T::asin(T::cos(s2).sin() * T::from_f64(0.9).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
+            3 => {
+                acc1 += f64::tanh((f64::sin(x1.abs()) * 0.9).asin());
             }
-            6 => {
-                acc3 = acc3 + (x0.cos() * T::from_f64(1.2).unwrap()).tan().tanh().exp2().cos() * T::from_f64(0.25).unwrap();
-                s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.02).unwrap() * T::clamp(acc3, -T::from_f64(1.5).unwrap(), T::one()).tanh();
+            5 => {
+                let v2 = -f64::powi(x1, 2);
+                acc1 += v2.cos();
             }
             _ => {
-                s2 = (s2 * T::from_f64(0.5).unwrap() + prog_48((x0 - s0 - s2.powi(2)).cos(), (-acc3).tanh(), x1, &v, n) * T::from_f64(0.005).unwrap()).tanh();
+                let v3 = x1.tanh().sinh();
+                s0 *= 0.6;
+                s0 += 0.25 * f64::sin(v3);
             }
         }
-        for &t in v.iter() {
-            let mut k13 = 0;
-            while k13 < n + 1 && -t < t {
-                k13 += 1;
-                acc3 = acc3 + T::from_f64(0.05).unwrap() * (t.powi(2) + T::from_f64(0.5).unwrap()).ln().sin();
-                s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.1).unwrap() * (x1 / (s1 * s1 + T::from_f64(1.5).unwrap())).cos();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            s0 = s0 * 0.6 + f64::tanh(f64::to_degrees(v[1]) * 0.02) * 0.25;
+            let v5 = v.iter().map(|&p| x0.powi(3) + p.tanh()).sum::<f64>();
+            if k4 >= 5 {
+                break;
             }
-            let v14 = T::asin(T::powi(t * t + T::one(), -1).tanh() * T::from_f64(0.9).unwrap());
-            s0 = s0 * T::from_f64(0.5).unwrap();
-            s0 = s0 - T::from_f64(0.5).unwrap() * T::log(s0 * s0 + T::one(), T::from_f64(3.0).unwrap());
-            acc3 = acc3 + T::tanh(v14) * T::from_f64(0.4).unwrap();
+            acc1 += 0.05 * v5.cos().tanh();
         }
-        for i in 1..n {
-            let fi = T::from_usize(i).unwrap();
-            if v[(i + n) % 4] / (v[(i + n) % 4] * v[(i + n) % 4] + T::from_f64(0.5).unwrap()) <= T::clamp(s1, -T::from_f64(1.5).unwrap(), T::one()) && i < 4 {
-                s0 = s0 * T::from_f64(0.75).unwrap() + (s1 * x2).sin() * T::from_f64(0.05).unwrap();
-                continue;
-            }
-            match n % 4 {
-                0 => {
-                    let v15 = T::cosh((fi.tanh() * T::from_f64(1.2).unwrap()).tan().tanh());
-                    let v16 = v[i % 4] / (v[n % 4].powi(2) + T::from_f64(1.5).unwrap());
-                    s2 = s2 * T::from_f64(0.75).unwrap() + (v15.cos() - v16.tanh()).sin() * T::from_f64(0.1).unwrap();
-                }
-                g if g > 1 => {
-                    s2 = (s2 * T::from_f64(0.8).unwrap() + (T::atan2(T::from_f64(0.5_f64).unwrap(), s2) + T::tanh(x0).sinh()) * T::from_f64(0.05).unwrap()).tanh();
-                }
-                _ => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * s0;
-                    s1 = s1 * T::from_f64(0.75).unwrap();
-                    s1 = s1 - T::from_f64(0.01).unwrap() * T::exp(T::atanh(s1.tanh() * T::from_f64(0.9).unwrap()).cos()).tanh();
-                }
-            }
-            s2 = T::from_f64(0.5).unwrap() * s2 + T::from_f64(0.5).unwrap() * T::sin((v[i % 4] * v[i % 4] + T::one()).sqrt());
-        }
-        s0 * T::from_f64(0.75).unwrap() - s1.cos() + s2.cos() - T::tanh(acc3) - T::cos(T::log2(v[n % 4] * v[n % 4] + T::one()))
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = prog_35(f64::tanh(x1 - v[n % 4]).exp_m1().tanh(), x0, x2, v, n);
-        let mut s1 = (v[2] / (f64::cos(v[n % 4]) + 2.0) - 3.0_f64.log(x1.powi(2) + 2.0)).cos() * 2.0;
-        let mut s2 = prog_35::<f64>(v[n % 4].clamp(-1.5, 1.5).cos() * 2.0, ((s1.powi(2) + 1.0).log2() + (x0.powi(2) + 1.0).ln()).tanh(), (x2 / (x0 * x0 + 1.0)).atan().cos() * 2.0, v, n);
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_19(x2, 1.5, x1, v, n);
-        if x1.mul_add(v[n % 4], x0) > acc3 {
-            return s0;
-        }
-        let mut m5: f64 = -1.0;
-        for i in 0..v.len() {
-            m5 = f64::max(m5 * 0.5 + (v4 - v[i] + s1 * v[i]) * 0.05, m5);
-        }
-        s2 *= 0.5;
-        s2 += 0.005 * m5.sin().tanh();
-        for i in 1..n {
-            let fi = i as f64;
-            let mut m6 = f64::tanh(v4);
-            for j in 0..n {
-                let fj = j as f64;
-                m6 = f64::max(x1 * (fj + 0.5), m6);
-            }
-            s2 = s2 * 0.75 + f64::sin(m6) * 0.02;
-            s0 = 0.5 * s0 + 0.1 * (s0 * x2).cos();
-            let v7 = v.iter().map(|&z| (s0 - fi).tanh() + z.sin()).sum::<f64>();
-            s1 = 0.8 * s1 + 0.02 * v7.cos().sin();
-        }
-        let [_, b8, _, _] = v;
-        let f9 = |t: f64| (x1 * x1 + 0.5).recip().powi(2) + t * 0.25;
-        let v10 = f9(v[0]) + f64::exp2(f64::sin(x0)) * 0.5;
-        let v11 = v.iter().cloned().map(f9).sum::<f64>();
-        acc3 -= (b8 * b8).cos();
-        f64::cos(s0) - s1 + s2 - acc3 - v4.tanh() + v10.cos() + v11.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = v[3].to_radians();
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_35((f64::powi((x1 * x1 + 1.0).log(3.0), 2) + 0.5).cbrt().cos(), 2.0, acc1, [v[0], v[1], v[2], v[3]], n);
-        let mut k3 = 0;
-        'l0: while k3 < n && v2 + x0 >= -0.5 {
-            k3 += 1;
-            for (j, &u) in v.iter().enumerate() {
-                s0 = s0.mul_add(0.5, (f64::to_degrees(x1) * 0.02).tanh() * 0.4);
-                if f64::log10(x2 * x2 + 1.0) > u.cos() {
-                    continue 'l0;
-                }
-                acc1 -= (v[(j + n) % 4] * v[(j + n) % 4] + 0.5).recip().cos() * 0.05;
-            }
-            let v5: f64 = if k3 < 5 {
-                f64::tanh(f64::recip(x1.powi(2) + 1.0)).exp()
-            } else if (v[3].cos() * 0.9).atanh() < -0.25 && k3 == 5 {
-                acc1 += 0.25 * f64::powi(x2 - 0.8, 2).ln_1p().sin();
-                f64::tan(x2.sin() * 1.2)
+        let v6 = (f64::sin(x2) * 0.5).ln_1p();
+        if f64::to_radians(x0) * 50.0 < -0.5 || n == 1 {
+            s0 = (s0 * 0.8 + (0.25 - f64::asinh(v6)) * 0.2).tanh();
+            s0 = (s0 * 0.6 + s0.to_radians() * 0.25).sin();
+            if x1.tanh() >= x0 {
+                let v7 = prog_26(f64::sin(v6 + x0), 1.5, x0, v, k4);
+                acc1 += ((-x0) + f64::powf(1.5_f64, v6.sin())).tanh();
+                s0 = s0 * 0.8 + f64::tanh(v7).tanh() * 0.005;
+            } else if (f64::cos(x0) * 0.9).asin() <= 1.0 {
+                let v8 = x2 * v[k4 % 4];
+                acc1 += (x2.powi(2) + 0.5).powf(0.5).sin();
+                acc1 -= f64::tanh(v8);
             } else {
-                let v4 = f64::sin(v[0].sin().exp2());
-                0.75 - v4
-            };
-            acc1 += 0.25 * f64::cos(v[n % 4].max(f64::atan(v2)));
-            s0 = (s0 * 0.5 + v5.cos() * 0.05).sin();
-        }
-        let mut k6 = 0;
-        let v11: f64 = loop {
-            k6 += 1;
-            match k6 % 3 {
-                0 => {
-                    let v7 = v[n % 4];
-                    s0 = (s0 * 0.5 + f64::cos(v7) * 0.5).tanh();
-                }
-                PHASE_B if n > 3 => {
-                    s0 = 0.75 * s0 + 0.02 * f64::cos(((v[k6 % 4].tanh() * 0.9).acos().tanh() * 0.9).atanh());
-                    s0 *= 0.6;
-                    s0 += 0.2 * (x0 + v[(k6 + n) % 4]).sin();
-                }
-                2 => {
-                    let x2: f64 = x0 + v[n % 4];
-                    s0 = s0 * 0.6 + (v2.powi(3) + (s0.powi(2) + 1.0).recip()).cos() * 0.02;
-                    if f64::sin(v[(k6 + k3) % 4]) > x0 * v[k6 % 4] {
-                        s0 = 0.75 * s0 + 0.25 * x0.tanh().sin();
-                        let v8 = v2 * x2;
-                        s0 *= 0.5;
-                        s0 += 0.05 * v8.tanh().tanh();
-                    } else if f64::max(f64::tan(x2.tanh() * 1.2), v[k6 % 4] * v[k6 % 4]) < x2 && k6 % 2 == 0 {
-                        s0 = f64::mul_add(s0, 0.75, (x0 + x2).tanh() * 0.05);
-                    } else {
-                        s0 *= 0.6;
-                        s0 += 0.2 * x2.asinh().cos();
-                    }
-                }
-                _ => {
-                    s0 = s0 * 0.6 + x0.cos() * 0.4;
-                }
+                let x2 = 0.35 - x2;
+                acc1 += f64::tanh(x2);
             }
-            let v10: f64 = if f64::powi(x2, 3) < 0.0 {
-                x0.asinh().mul_add(f64::log2(v2 * v2 + 1.0), f64::mul_add(x1, v2, x1))
-            } else if !(k6 > 0) {
-                let v9 = (x2.sin() * 0.5).ln_1p().tanh();
-                x2.powi(2) + v9.cos()
-            } else {
-                let x1 = x1 * x1;
-                2.0_f64.hypot(s0) + x1.tanh()
-            };
-            acc1 -= v2.tanh() * 0.5;
-            if k6 >= 4 || v[k6 % 4] * x0 <= -1.0 {
-                break (v10.sin() * 0.9).acos();
-            }
-            acc1 += v10.sin() * 0.4;
-        };
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v12 = fi;
+        } else if !(k4 == 0) {
             s0 *= 0.6;
-            s0 += 0.75 * (x1 * x1 + 1.0).log(10.0).sin();
-            for j in 0..6 {
-                s0 = 0.6 * s0 + 0.4 * (-x0).cos();
-                if j == 5 {
-                    acc1 += ((x1 * x1 + 1.0).cbrt() - (f64::tanh(v2) * 0.9).asin()).cos() * 0.05;
-                    break 'l3;
-                }
+            s0 += 0.1 * (f64::sin(v6) * 0.9).asin().cos();
+            if 3.0_f64.atan2((f64::cos(x2) * 0.9).asin()) <= -0.5 {
+                s0 = 0.8 * s0 + 0.05 * f64::cos(f64::sin(x1).exp());
+            } else if (f64::powi(x2.tanh(), 2) + 2.0).sqrt() > v6.tanh() {
+                s0 = s0 * 0.75 + s0.to_degrees() * 0.01 * 0.02;
+            } else {
+                acc1 += 0.2 * f64::mul_add(v[0], v6, s0).sin();
             }
-            s0 = s0 * 0.75 + (t.tanh() + v12.cos()).tanh() * 0.25;
+            let v9 = x2.cos();
+            acc1 -= v9.cos();
         }
-        let v13 = v.iter().step_by(2).copied().fold(f64::INFINITY, f64::min);
-        x0 - x2 + f64::cos(s0) + f64::sin(acc1) - v2 * 1.5 - v11 * 0.75 + v13 * 0.75
+        s0 * 1.5 + acc1.tanh() - v6 * 0.5 - prog_16(1.5, 2.0, f64::cosh(v6.sin()).tanh().sin(), &v, k4)
     }
 
     #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x0.tanh();
-        let mut s1: f64 = (x2 + v[1]).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (f64::sin(x0) * 2.0).sinh();
-        let f4 = |t: f64| t.tanh();
-        let v5 = f4(x2) + (x1 + v3) * 0.5;
-        let v6 = v.iter().fold(0.0, |r, &p| r * 0.5 + f4(p) * 0.25);
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            acc2 += (v3 * v3 + 0.5).recip().tanh() * 0.5;
-            if v6 > -0.5 {
-                s0 = s0 * 0.5 + f64::tanh((x2.tanh() * 1.2).tan()) * 0.05;
-            } else {
-                s0 = s0 * 0.8 + f64::atan(s0).sin() * 0.2;
-                acc2 += f64::tanh(v3) * 0.5;
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].tanh().exp2();
+        let mut s1 = f64::sin(f64::sinh(x1.sin() * 1.5)) * 2.0;
+        let mut s2 = (v[n % 4] + 0.75).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n {
+            MODE_A => {
+                s1 *= 0.6;
+                s1 += 0.4 * f64::recip(s0 * s0 + 1.0).cos();
             }
-            let v8 = f64::recip(v5.powi(2) + 0.5);
-            if k7 >= 4 {
-                break (v6 * v6 + 2.0).acosh() / (f64::powi(x2 / (v6 * v6 + 1.0), 2) + 0.5);
-            }
-            s0 *= 0.75;
-            s0 += 0.1 * v8.cos();
-        };
-        let f10 = |t: f64| f64::log(t.powi(2) + 1.0, t * t + 2.0);
-        let v11 = f10(v[0]) + f10(x0) * 1.0;
-        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sin(x2) + p.tanh() + q.tanh()).sum::<f64>();
-        'l1: for i in 0..n {
-            s1 = 0.6 * s1 + 0.1 * f64::sin((s1.cos() * 0.9).acos());
-            s1 = 0.6 * s1 + 0.25 * (f64::powi(s1, 2) + 0.5).ln().tanh();
-            acc2 += 0.25 * (f64::powi((v[i % 4] * v[i % 4] + 0.5).recip(), 2) + 2.0).ln().sin();
-            let mut k13 = 0;
-            while k13 < 6 && v11.tanh() >= x1 + v5 {
-                k13 += 1;
-                let v14 = x1.mul_add(v[k13 % 4], s0);
-                if (f64::tanh(v9) * 0.9).acos() <= 0.5 {
-                    s0 = (s0 * 0.5 + v[k13 % 4].cos().exp2() * 0.25).tanh();
-                    s0 *= 0.5;
-                    s0 += 0.5 * f64::cos(v3);
-                } else if -v5 <= -1.0 && k13 % 2 == 0 {
-                    let v15 = v14 + v[k13 % 4];
-                    acc2 += f64::tanh((v12.tanh() * 0.5).ln_1p()) * 0.05;
-                    s1 *= 0.6;
-                    s1 += 0.05 * v15.cos().tanh();
-                } else {
-                    s1 = 0.6 * s1 + 0.4 * v5.sin().cos();
-                    if (v12.sin().tanh() * 0.9).atanh() >= 0.25 {
-                        s1 *= 0.8;
-                        s1 += 0.02 * (f64::tanh(s0 * v3) * 0.5).ln_1p().cos();
-                        s1 = s1 * 0.6 + v6 * v6 * 0.4;
-                    }
-                }
-                if v9 + x1 <= -1.0 {
-                    break 'l1;
-                }
-                acc2 -= 0.05 * v14.hypot(x0).tanh();
-            }
-        }
-        s0 - s1.sin() - f64::cos(acc2) + f64::sin(v5) + v6 * 0.75 - v9 + v11.sin() + f64::cos(v12) - f64::max(-1.5_f64, s0 + v11)
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let w0 = v;
-        let mut s1 = x0.min(x2);
-        let mut s2 = s1.sin();
-        let mut s3 = (x0.tanh().tanh() * 1.2).tan().sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let v5 = prog_41(s2, x1, 0.75, [w0[0], w0[1], w0[2], w0[3]], n);
-        for _ in (0..5).rev() {
-            acc4 += f64::asinh(v5.tanh().exp2()) * 0.25;
-            acc4 += 0.4 * (s2.cos() * 0.9).acos().cos();
-        }
-        let mut k6 = 0;
-        while k6 < n && 0.25 - x0 < -1.0 {
-            k6 += 1;
-            s3 = (s3 * 0.8 + (f64::atanh(x2.cos() * 0.9) + v5 / (s3.powi(2) + 1.5)) * 0.02).sin();
-            s2 *= 0.6;
-            s2 -= 0.2 * (x1 + x0).tanh();
-            s1 = s1.mul_add(0.6, (s1 + w0[1]).tanh() * 0.2);
-        }
-        let mut m7 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            match k6 % 3 {
-                MODE_A => {
-                    break;
-                }
-                1 => {
-                    acc4 += w0[k6 % 4].cos() * 0.5;
-                }
-                MODE_C if n < 4 => {
-                    acc4 += 0.5 * s2;
-                    s2 = (s2 * 0.5 + (-f64::cos(x2)) * 0.5).tanh();
-                }
-                _ => {
-                    s3 = s3.mul_add(0.5, f64::cos((s3 * x2).tanh()) * 0.1);
-                }
-            }
-            if -v5 > 0.5 {
-                m7 += 1;
-            }
-            if f64::asinh(v5) > 0.5 {
-                acc4 += 0.5 * f64::exp(f64::cos(s1)).cos();
-                s3 = s3 * 0.6 + s3.cos() * 0.4;
-            } else {
-                let v8 = s3 * (s3 * s3 + 2.0).ln();
-                acc4 += v8.tanh() * 0.5;
-            }
-            match m7 {
-                1 => {
-                    let v9 = x0.sin();
-                    s1 = 0.8 * s1 + 0.02 * f64::cos(f64::powf(v9.powi(2) + 0.5, v9.sin()));
-                    if fi.mul_add(s1, v[n % 4]).asinh() >= 0.5 {
-                        s3 = s3 * 0.6 + (v[i].powi(2) + 2.0).ln().tanh().cos() * 0.5;
-                    } else if !(i < 1 && x1 * 0.25 < -0.5) {
-                        s3 = s3.mul_add(0.5, (v5 / (f64::cos(s3) + 2.0)).cos() * 0.02);
+            g if g > 1 => {
+                for i in 0..5 {
+                    acc3 += 0.4 * (f64::sin(x2) * 1.5).sinh().cos();
+                    if !(i == 4) {
+                        s2 = s2 * 0.8 + (s2 * s2 + 0.5).atan2(x2).sin() * 0.02;
+                    } else if x0.atan() >= s1 {
+                        let x1 = f64::atan(x1.tanh().exp2());
+                        s2 = 0.8 * s2 + 0.1 * f64::sin(x1);
                     } else {
-                        acc4 -= 0.5 * (s3 - x0).sin();
+                        acc3 += f64::atan(s0).cos() * 0.4;
+                        s0 = s0 * 0.5 + (x1.cos() + f64::log10(x1 * x1 + 1.0)).cos() * 0.25;
                     }
+                    let v5 = if n % 2 == 0 {
+                        f64::mul_add(x0, x1, x0) - f64::cos(x0)
+                    } else if (x0.cos() * 0.9).asin().sin() <= -0.5 || i == 0 {
+                        1.5 * (x0.powi(2) + 0.5).ln()
+                    } else {
+                        let v4 = x0;
+                        acc3 += f64::sin(v4).exp_m1().cos() * 0.4;
+                        v4.atan()
+                    };
+                    acc3 += v5.cos() * 0.4;
                 }
-                2 => {
-                    acc4 += 0.5 * f64::sin(x0).cos();
-                    let v10 = w0[i] * fi;
-                    s1 = s1 * 0.5 + v10.sin() * 0.1;
-                }
-                4 | 6 => {
-                    let v11 = x0 - v5;
-                    acc4 -= 0.5 * v11.cos().sin();
-                }
-                _ => {
-                    acc4 += 0.5 * (s1 * s3).cos();
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        if i > 2 && fi - x1 < 0.0 {
-                            acc4 += 0.1 * f64::sin(f64::sin(w0[(j + i) % 4]).exp2());
-                        } else {
-                            let v12 = w0[1] / (x2.sin() + 2.0) - x0.mul_add(s1, fj);
-                            let v13: f64 = x0 + 2.0;
-                            s3 = (s3 * 0.8 + (v12.cos() + v13.sin()) * 0.02).tanh();
-                        }
-                        if f64::sinh(f64::cos(s2 + v5) * 2.0) <= 0.0 {
-                            s3 = s3 * 0.5 + (f64::powi(s3, 2) + 1.0).atan2(s2).cos() * 0.1;
-                            if j % 3 == 1 {
-                                continue;
-                            }
-                            s3 = s3.mul_add(0.75, s1.cos() * 0.25);
-                        } else if f64::ln_1p(x2.tanh() * 0.5) > 0.0 {
-                            acc4 += 0.1 * s2.tanh();
-                            match j % 3 {
-                                MODE_A if n % 2 == 0 => {
-                                    let v14 = v5;
-                                    s2 = (s2 * 0.6 + f64::powf(x2.powi(2) + 1.0, v14.tanh()) * 0.02).tanh();
-                                }
-                                1 => {
-                                    break;
-                                }
-                                2 => {
-                                    s1 = s1 * 0.75 + (x0.powi(2) + 2.0).acosh().sin() * 0.1;
-                                    s3 *= 0.5;
-                                    s3 -= 1.0 * f64::log10(s3 * s3 + 1.0).sin();
+                let v6 = x2;
+                acc3 += f64::tanh(v6);
+            }
+            _other => {
+                for i in 0..3 {
+                    let fi = i as f64;
+                    s1 = (s1 * 0.8 + x0 / (v[1].sin() + 2.0) * 0.05).sin();
+                    acc3 -= f64::tanh(v[0] / (f64::tanh(s1) + 2.0)) * 0.5;
+                    if f64::atan(v[n % 4] * x2) < 0.5 {
+                        s1 *= 0.75;
+                        s1 -= 1.0 * f64::tanh(f64::to_radians(v[3 - i]));
+                        for j in (0..=i).rev() {
+                            let fj = j as f64;
+                            let v7 = x0;
+                            match j {
+                                0 | 2 => {
+                                    let v8 = fi;
+                                    s1 = s1.mul_add(0.6, (f64::mul_add(s0, v8, s1).to_radians() * 50.0).sin() * 0.1);
                                 }
                                 _ => {
-                                    let v15 = s2.tanh();
-                                    acc4 -= v15.sin().tanh() * 0.1;
+                                    s2 = s2 * 0.75 + f64::sin(f64::powf(v[j].tanh().cosh().powi(2) + 0.5, 1.5)) * 0.02;
+                                    s1 = s1 * 0.8 + (v7 * v7 + 1.0).ln().tanh() * 0.2;
                                 }
                             }
-                            s2 = s2.mul_add(0.8, s2 * 0.2);
-                        } else {
-                            let x1 = x1.powi(3);
-                            acc4 += f64::tanh(fj).tanh() * 0.1;
-                            acc4 += 0.1 * f64::cos(x1);
+                            s2 = (s2 * 0.6 + v7 * fj * 0.2).tanh();
                         }
-                        match j {
-                            0 => {
-                                s2 = (s2 * 0.6 + x1 * 0.4).tanh();
-                            }
-                            MODE_B | 3 => {
-                                let v16 = fi / (s3 * s3 + 1.5);
-                                acc4 -= 0.1 * f64::cos(v[j % 4] - v16 - v16);
-                            }
-                            g if g > 4 => {
-                                s1 = (s1 * 0.8 + (f64::sin(x2) * 0.9).atanh() * 0.02).sin();
-                            }
-                            _other => {
-                                let v17 = fi * (w0[n % 4] / (x0 * x0 + 1.5));
-                                acc4 += (s1 - 0.65).tanh() * 0.1;
-                                acc4 += v17.cos() * 0.1;
-                            }
-                        }
-                        acc4 += 0.1 * v5.tanh();
+                    } else {
+                        acc3 += v[i].tanh().cos() * 0.5;
                     }
                 }
-            }
-            s1 = s1 * 0.5 + f64::tanh(f64::cbrt(f64::cos(w0[1]) + 2.0)) * 1.0;
-        }
-        match m7 {
-            MODE_A => {
-                acc4 += ((f64::tanh(x0) * 0.9).asin() + x0.asinh()).sin();
-                for &t in v.iter() {
-                    let v21 = match m7 % 3 {
-                        0..=1 => {
-                            for &u in v.iter() {
-                                let v18 = (u.atan().powi(2) + 0.5).cbrt();
-                                acc4 += f64::cos(f64::log2(s1.powi(2) + 1.0)) * 0.1;
-                                let v19 = v5.cos();
-                                acc4 += 0.1 * (v18.cos() + v19.cos()).sin();
-                            }
-                            let v20 = v5;
-                            (w0[3] * w0[m7 % 4]).tanh().exp2() + v20.cos()
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    let v12 = if !(n < i) {
+                        for j in (0..=i).rev() {
+                            let v10 = if f64::ln(x2 * x2 + 2.0) * (x0.powi(2) + 1.0).powf(fi.cos()) >= 1.0 {
+                                f64::sin(v[0])
+                            } else {
+                                let v9 = v[j].atan();
+                                f64::powf((v9 * v9).ln_1p().powi(2) + 0.5, f64::cos(f64::recip(f64::powi(s0, 2) + 1.0)))
+                            };
+                            acc3 -= (SCALE + v10).max((s0 * s0 + 1.0).powf(0.5)).cos() * 0.1;
+                            s0 = 0.75 * s0 + 0.05 * f64::tanh(s0 * s0);
                         }
-                        _other => f64::cos(v[k6 % 4]),
+                        prog_1(x2, (v[i].powi(2) + 2.0).sqrt().sin() * 2.0, x1, &v, i)
+                    } else if (x1.powi(2) + 1.0).powi(-3) < 0.25 {
+                        let v11 = s0 - x1;
+                        x2 * s0 + v11.tanh()
+                    } else {
+                        v[0] - fi
                     };
-                    s2 = (s2 * 0.5 + f64::tan((s2.to_radians() * 50.0).cos() * 1.2) * 0.05).tanh();
-                    let v22 = v.iter().copied().map(|z| f64::atanh(f64::cos(v5) * 0.9) * w0[3].cos() + z.cos()).sum::<f64>();
-                    s2 = (s2 * 0.6 + (t.sin() - v21.tanh() - v22.sin()) * 0.01).tanh();
+                    if x0 + (x0.cos() * 2.0).sinh() > x2 - x1 {
+                        continue;
+                    }
+                    s0 = 0.5 * s0 + 0.05 * ((s0 * core::f64::consts::FRAC_1_SQRT_2).sin() * 1.2).tan().tanh();
+                    acc3 -= v12.tanh().cos() * 0.005;
                 }
             }
-            2..=3 => {
-                acc4 += x1.tanh() / (x1.asinh().tanh() + 2.0);
-            }
-            4..=5 => {
-                let v23 = (f64::sinh(f64::sin(x1)).sin() * 1.2).tan();
-                acc4 -= x0.tanh().exp().powi(2).cos() * 0.25;
-                s3 = (s3 * 0.75 + f64::sin(v23) * 0.01).sin();
-            }
-            _ => {
-                s1 = (s1 * 0.6 + (w0[1] + x2) * core::f64::consts::FRAC_1_SQRT_2 * 0.25).tanh();
-            }
         }
-        for _ in (0..=n).rev().step_by(2) {
-            for j in (0..3).rev() {
+        let mut k13 = 0;
+        let v17 = loop {
+            k13 += 1;
+            match k13 {
+                1 => {
+                    s0 = 0.75 * s0 + 0.005 * prog_1(1.2, (-x2).tanh(), s2, &v, 4).cos();
+                    if k13 == 1 {
+                        break x2;
+                    }
+                }
+                MODE_C => {
+                    acc3 += prog_1((x2 * x2 + 1.0).atan2(x0.mul_add(x2, s0)).sin(), f64::powf(x0 * x0 + 1.0, 0.5).cos(), s0, &v, 4).cos() * 0.005;
+                }
+                _ => {
+                    let v14 = (x2.powi(2) + 1.0).atan2(x1);
+                    let v15: f64 = prog_1(x2, 0.75, f64::recip(f64::powi(v14 - x0, 2) + 0.5).tanh(), &v, k13);
+                    acc3 += 0.005 * v15.sin().cos();
+                }
+            }
+            s0 = 0.8 * s0 + 0.2 * v[k13].cos();
+            let mut m16 = x0;
+            for j in 0..=n {
                 let fj = j as f64;
-                let v24 = v.iter().map(|&z| (s3.cos() * 0.9).asin() + f64::tanh(z)).sum::<f64>();
-                s2 = s2.mul_add(0.75, (fj * fj + 1.0).sqrt().sin() * 1.0);
-                s1 = 0.8 * s1 + 0.2 * s3;
-                acc4 += 0.1 * v24.sin();
+                m16 = m16.min(((v[2] - v[(j * 3) % 4]).sin() * 0.9).acos());
+                s2 = s2 * 0.8 + f64::tanh((-v[0]) - s2.mul_add(s2, fj)) * 0.02;
             }
-            acc4 += 0.5 * f64::sin((v5.atan().powi(2) + 0.5).ln());
+            s1 = (s1 * 0.8 + f64::cos(m16) * 0.02).tanh();
+            if k13 >= 2 || v[3] > s0 / (v[(k13 + n) % 4] * v[(k13 + n) % 4] + 1.0) {
+                break x2.cos() + (s2.powi(2) + 1.0).log10();
+            }
+        };
+        'l7: for &t in v.iter() {
+            s1 = s1 * 0.5 + (x0 * v17).sin() * 0.1;
+            let mut k18 = 0;
+            while k18 < n + 1 {
+                k18 += 1;
+                match k18 {
+                    0 => {
+                        break 'l7;
+                    }
+                    1 => {
+                        acc3 -= f64::tanh(f64::sinh(f64::sin(s1)) - f64::atan2(s0, x2 * x2 + 0.5)) * 0.05;
+                        if ((t.powi(2) + 1.0).log10().cos() * 0.9).atanh() < (x0 * x0 + 0.5).recip() {
+                            s1 = 0.6 * s1 + 0.5 * f64::cos(s1 * 0.8);
+                            break;
+                        }
+                        acc3 += 0.05 * v[k18 % 4].sin();
+                    }
+                    MODE_C => {
+                        let v19 = f64::exp_m1(f64::sin(v[k18 % 4]));
+                        acc3 -= f64::tanh(f64::tanh(v19)) * 0.05;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.75 + (x2 * x2).ln_1p() * 0.25).tanh();
+                        s0 = (s0 * 0.5 + f64::exp((s0 + x1).tanh()) * 0.05).sin();
+                    }
+                }
+                s2 = 0.6 * s2 + 0.4 * f64::cos(x2);
+            }
+            let v20 = t / (x2.powi(2) + 1.0);
+            s0 = (s0 * 0.75 + v20.sin() * 0.1).tanh();
         }
-        s1.tanh() + s2.sin() - s3 * 0.25 - f64::tanh(acc4) + v5.sin()
+        let mut m21 = 0;
+        for i in 0..n {
+            s1 = (s1 * 0.6 + x1 * 0.4).sin();
+            if f64::cos(x2).exp2() >= v17 {
+                m21 += 1;
+            }
+            if (x1 * x1 + 1.0).recip().mul_add(s1, v[i % 4] + x2) > 0.0 {
+                s2 *= 0.75;
+                s2 -= 0.05 * f64::exp(f64::sin(v17)).tanh();
+                continue;
+            }
+            if f64::powf((v17 / (f64::powi(s0, 2) + 1.5)).powi(2) + 0.5, v17.tanh()) <= s2 {
+                let v22: f64 = (x0.powi(2) + 0.5).cbrt();
+                s0 = 0.8 * s0 + 0.05 * f64::cos(v22);
+            }
+        }
+        let c23 = m21 as f64;
+        if v[2].asinh() >= x2.hypot(x0) {
+            s2 = f64::mul_add(s2, 0.8, s2.cos() * 0.02);
+        } else if v17.sin().hypot(f64::max(v[m21 % 4], v17)) >= 1.0 && n > 4 {
+            let v24 = c23.mul_add(x1, c23);
+            let v25 = v[m21 % 4] + s1;
+            s0 = s0.mul_add(0.8, (v24.sin() + f64::sin(v25)).cos() * 0.01);
+        }
+        let mut k26 = 0;
+        let v29 = loop {
+            k26 += 1;
+            let v28 = if n < 4 {
+                s0 = 0.5 * s0 + 1.0 * f64::cbrt(f64::cos(v17) + 2.0).cos();
+                x0.cos()
+            } else {
+                let v27 = c23.clamp(v17.sin() - 1.5, f64::cos(c23) + 1.5);
+                (x0.cos() * 0.9).acos() - (0.35 - v27)
+            };
+            s1 *= 0.8;
+            s1 += 0.05 * f64::exp_m1(f64::tanh(s1)).tanh();
+            if 2.5 * v28.cos() > f64::tan(c23.cos() * 1.2) {
+                acc3 += (v[(k26 + n) % 4] + s2).abs().cos() * 0.5;
+                break s0 / (s2 * s2 + 1.5);
+            }
+            if k26 >= 4 || x1 / 4.0 > -0.25 {
+                break x0 * s0;
+            }
+        };
+        f64::sin(s0) - f64::cos(s1) + s2 - acc3.sin() + v17 * 0.25 + f64::sin(c23) - v29 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::tanh((x1 * x1 + 2.0).acosh());
-        let mut s2 = f64::cos(prog_3::<4>(x0, 2.0, x1, v, 2)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        if (x2.sin() + 2.0).cbrt() <= 0.25 {
-            let v4 = w0[2].cos().exp();
-            s1 = f64::mul_add(s1, 0.8, f64::sin(v4) * 0.05);
-        } else if !(n % 2 == 0) {
-            acc3 -= w0[n % 4].tanh();
-            let v5 = prog_35::<f64>(s1.mul_add(v[1], v[1]).tanh(), acc3, 1.2, [v[0], v[1], v[2], v[3]], n);
-            acc3 -= 0.005 * v5.tanh();
-        }
+    pub fn prog_55(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: f64 = f64::max(x0, p.1);
+        let mut s1 = f64::powf(2.0_f64, p.0.sin());
+        let mut acc2: f64 = 0.0;
         'l0: for i in 0..n {
             let fi = i as f64;
-            acc3 += w0[1].cos() * 0.25;
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                let v7 = w0.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * (f64::sqrt(f64::powi(v[(k6 + n) % 4], 2) + 2.0) + f64::sin(p)).tanh());
-                if 1.5_f64.log(s2.hypot(x2).powi(2) + 2.0) > -0.5 {
-                    continue 'l0;
-                }
-                acc3 += 0.05 * f64::cos(v7);
-            }
-            let v8 = f64::max(w0[k6 % 4], f64::tanh(s2));
-            for j in 0..i {
+            acc2 += (v[i % 4] + p.0).cos() * 0.25;
+            let v3 = if f64::asin(p.0.tanh() * 0.9) < -1.0 || i % 3 == 1 {
+                (p.0 * p.0 + 1.0).sqrt()
+            } else {
+                let x0 = s1.powi(2) - fi.tanh();
+                x0.sin()
+            };
+            acc2 += 0.25 * (x0 * v3).tanh();
+            for j in (1..=5).step_by(2) {
                 let fj = j as f64;
                 match j {
                     0 => {
-                        acc3 += 0.05 * (s2 - w0[1]).sin();
+                        acc2 += 0.1 * (1.5_f64.log(v3 * v3 + 2.0) / (f64::tanh(-x0) + 2.0));
+                        s0 = 0.5 * s0 + 0.5 * f64::sin(s0);
                     }
-                    1 => {
-                        let v9 = s1 * (x0 * v8);
-                        s1 = f64::mul_add(s1, 0.6, f64::sinh(f64::sin(v9 / (x2.cos() + 2.0))).sin() * 0.02);
+                    PHASE_B => {
+                        acc2 += 0.1 * f64::cos(f64::tan(f64::tanh(f64::sin(p.1)) * 1.2));
+                        if f64::cos(f64::sin(s0).exp_m1()) <= -0.25 {
+                            continue;
+                        }
+                        acc2 += 0.1 * p.1.tanh().exp().cos();
                     }
                     g if g > 2 => {
-                        s1 = s1 * 0.75 + (f64::to_radians(v8) * 50.0).tanh() * 0.25;
-                        if j % 2 == 0 && f64::log10(x0.powi(2) + 1.0) <= -0.5 {
-                            acc3 -= 0.05 * f64::acosh(f64::powi(f64::tanh(x1), 2) + 1.5).tanh();
-                        } else if (s2 * s2 + 1.0).recip() > -0.25 {
-                            acc3 += 0.02 * w0[2].asinh();
-                            if (s1 * s1 + 1.0).sqrt() < s1 {
-                                acc3 += fi.hypot(v[j % 4]).cos() * 0.05;
-                                break;
-                            }
-                        }
-                        let v10 = v[k6 % 4];
-                        s1 *= 0.75;
-                        s1 -= 0.25 * f64::tanh(v10).tanh();
+                        break 'l0;
                     }
                     _ => {
-                        s1 = (s1 * 0.8 + f64::cos(fj) * 1.0).tanh();
+                        s1 = (s1 * 0.6 + (f64::tanh(v[(j + n) % 4]) * 1.2).tan() * 0.02).tanh();
                     }
                 }
-                if v8 * v8 <= -1.0 {
-                    return x1.asinh();
-                }
-                match j + i {
-                    0 => {
-                        let v11 = (x0.cos() * 0.9).acos();
-                        s2 = s2 * 0.6 + (f64::cos(s2) * 0.5).ln_1p() * 0.4;
-                        if fi * v11 <= fj {
-                            s1 = (s1 * 0.5 + f64::cos(x1).exp2() * 0.25).sin();
-                        } else {
-                            s1 = s1 * 0.6 + w0[j % 4].atan().tanh().cos() * 0.4;
-                            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+                let v8: f64 = match mode {
+                    Mode::Lower(_, _) => (s0.sin() * 0.9).asin() / (f64::tanh(v[n % 4]).powi(2) + 1.5),
+                    Mode::Upper(hi6) => {
+                        let v7 = hi6 + s0;
+                        f64::cos(fj.to_degrees() * 0.01) + f64::tanh(v7)
+                    }
+                    Mode::Off => fi * (p.0 + x0),
+                };
+                s1 = s1 * 0.8 + (v3 - s0).sin() * 0.02;
+                s0 = s0 * 0.8 + f64::tanh(v8.cos()) * 0.02;
+            }
+        }
+        let mut k9 = 0;
+        while k9 < 5 {
+            k9 += 1;
+            if f64::ln_1p(f64::acosh(v[k9 % 4].powi(2) + 2.0).powi(2)) < v[(k9 + n) % 4] - p.1 {
+                break;
+            }
+            let v12 = if v[3] <= -1.0 {
+                f64::asin(s1.tanh() * 0.9)
+            } else if !(n % 3 == 1) {
+                let v10 = s0;
+                v[0] * std::f64::consts::FRAC_PI_4 + v10.sin()
+            } else {
+                let v11 = p.1.mul_add(x0, p.0).max(v[k9 % 4].tanh().exp2());
+                ((-v11).powi(2) + 2.0).ln()
+            };
+            if f64::cos(s0.tanh()).exp2() < 0.5 {
+                let v13 = v12;
+                acc2 -= v13.cos() * 0.4;
+            }
+            acc2 += 0.4 * f64::sin(-f64::log(f64::powi(v12, 2) + 1.0, 3.0));
+        }
+        let v22 = match mode {
+            Mode::Lower(_, _) => s0.cos().exp2(),
+            Mode::Upper(hi16) => {
+                let v17 = s1 / ((hi16 * hi16).powi(2) + 1.5);
+                v17.max(s0) / (f64::clamp(hi16, v[k9 % 4].cos() - 1.5, x0.cos() + 1.5).cos() + 2.0)
+            }
+            Mode::Off => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    let v20 = match i + k9 {
+                        PHASE_A | 2 => {
+                            let v18 = x0 * v[(i + k9) % 4];
+                            (p.1 * fi).tanh() + f64::tanh(v18)
                         }
+                        4 => v[k9 % 4] / (v[k9 % 4].powi(2) + 1.0),
+                        5 => {
+                            let v19 = (p.0.cos() * 0.9).asin();
+                            f64::log(f64::powi(v[0], 2) + 1.0, s0 * s0 + 2.0) + v[(i + k9) % 4] + v19.tanh()
+                        }
+                        _ => {
+                            let x0: f64 = v[0] * x0;
+                            x0 - 2.5
+                        }
+                    };
+                    if v[2] / (f64::powi(s1 / (v[2] * v[2] + 1.0), 2) + 1.0) >= p.0 {
+                        break;
                     }
-                    1 | 3 => {
-                        acc3 += f64::cos(w0[j % 4].tanh()) * 0.05;
-                        acc3 += 0.5_f64.log(f64::powi(fj, 2) + 2.0) * 0.05;
+                    acc2 += f64::acos(f64::tanh(3.0_f64.atan2(fi)) * 0.9).tanh() * 0.5;
+                    s1 = (s1 * 0.5 + f64::cos(v20) * 0.05).sin();
+                }
+                let v21 = 0.5_f64.copysign(v[k9 % 4]) / 4.0;
+                prog_5(0.5, v21, p.0, v, n)
+            }
+        };
+        let mut a23 = [0.0; 4];
+        a23[0] = (v[k9 % 4] * v[k9 % 4]).sin();
+        for i in 1..4 {
+            a23[i] = a23[i - 1] * 0.5 + (s0.sin() * 1.2).tan().cos() * 0.05;
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            s1 = 0.5 * s1 + 0.02 * f64::atan2(a23[i % 4] * p.0, f64::powi(f64::cos(s1).exp_m1(), 2) + 0.5).tanh();
+            a23 = v;
+            acc2 += (f64::tanh(fi) * 2.0).sinh().cos() * 0.4;
+        }
+        s0 - s1 * 0.75 - f64::sin(acc2) - v22.cos() - a23[1].cos() + (p.0 + p.1).abs()
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::tan(f64::tanh(x0) * 1.2).sin() * 2.0;
+        let mut s1 = (*x2 * *x2 + 1.0).log(*x2 * *x2 + 2.0).tanh();
+        let mut s2 = v[1];
+        let mut acc3: f64 = 0.0;
+        let v6 = if f64::log((acc3 * acc3).ln_1p().powi(2) + 1.0, (f64::sin(x1) * 1.5).sinh().powi(2) + 2.0) > *x2 || n % 2 == 0 {
+            let v4 = (x1.tanh() * 0.9).acos();
+            v4 * v4
+        } else {
+            let v5 = s2 * x1;
+            prog_16(1.2, 1.2, (-2.0_f64).max(v5).tanh(), &v, n)
+        };
+        let mut m7: f64 = f64::NEG_INFINITY;
+        for i in 0..=n {
+            m7 = m7.max(v[i % 4] / (v6 * v6 + 0.5));
+        }
+        s2 *= 0.5;
+        s2 += 0.005 * m7.sin().cos();
+        let v9 = if n < 1 && (f64::cosh(x0.cos()).cos() * 0.9).asin() > v[n % 4] {
+            v6.tanh()
+        } else if f64::mul_add((*x2 * *x2).ln_1p(), acc3.sin().exp(), *x2) > -0.5 && n > 0 {
+            f64::atan2(1.5_f64, acc3).clamp((acc3.tanh() + 2.0).cbrt().cos() - 1.5, x0.clamp(-1.0, 0.5).cos() + 1.5)
+        } else {
+            let v8 = f64::sin(v6 * 0.001);
+            2.0_f64.atan2(v8)
+        };
+        let v10 = prog_5::<f64>(x0, s2, acc3.tanh().exp2().sin() * 2.0, v, n);
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            if m7.sin() > v10 {
+                break;
+            }
+            if (f64::cos(v6) * 2.0).cosh() >= v[(k11 + n) % 4] {
+                acc3 += 0.5 * f64::cbrt((v[k11] + v9).cos() + 2.0).cos();
+                s2 = (s2 * 0.8 + x0 * 0.2).sin();
+            } else if !(n % 3 == 1 && (x0 * v9).cos().cosh() <= (x2.tanh() * 0.5).ln_1p()) {
+                s0 *= 0.75;
+                s0 += 0.25 * (s0.to_radians() * 50.0).sin();
+                if let Some(k12) = (n % 3).checked_sub(1) {
+                    let c13 = k12 as f64;
+                    let v14 = c13.to_degrees() * 0.02;
+                    s1 = s1 * 0.8 + f64::exp(x2.cos()).cos() * 0.05;
+                    s2 = s2 * 0.8 + f64::cos(v14) * 1.0;
+                } else {
+                    acc3 += 0.5 * f64::ln_1p(x1.tanh() * 0.5).cos();
+                    acc3 += 0.5 * v10.sin();
+                }
+            } else {
+                for _ in (0..=n).rev().step_by(2) {
+                    if m7 >= 0.0 {
+                        let v18 = if let Some(k15) = n.checked_sub(2) {
+                            let c16 = k15 as f64;
+                            let v17 = x1;
+                            0.5_f64.log(x2.asinh().powi(2) + 2.0) + c16.sin() + v17.sin()
+                        } else {
+                            (f64::powi(f64::atan2(m7 * m7 + 0.5, v10), 2) + 1.0).recip()
+                        };
+                        let v19 = v18.tanh().exp2();
+                        acc3 -= v19.cos() * 0.1;
+                    } else {
+                        s1 = s1 * 0.75 + s1 * 0.25;
+                        s0 = (s0 * 0.6 + (s0 / (x1.tanh() + 2.0)).powi(2).ln_1p() * 0.1).tanh();
                     }
-                    4..=5 => {
-                        s1 *= 0.5;
-                        s1 += 0.1 * (x2 * s1).sin();
+                    acc3 += f64::log2((-v10).powi(2) + 1.0).tanh() * 0.1;
+                    let v20 = v.iter().map(|&p| f64::exp2(s0.sin()) - 1.2 + p.sin()).sum::<f64>();
+                    acc3 += 0.1 * v20.tanh().tanh();
+                }
+            }
+            let v21: f64 = prog_1(x0, s0, *x2, &v, 4);
+            s2 = s2 * 0.6 + (s2.powi(2) + 0.5).powf(0.3).tanh() * 0.05;
+            if k11 >= 3 || f64::sinh(v10.cos()).cos().exp2() <= 1.0 {
+                break;
+            }
+            s0 = (s0 * 0.5 + v21.sin() * 0.005).sin();
+        }
+        let v22 = (v9 * 0.001).sin();
+        s0 * 0.75 + s1 * 0.25 + s2.sin() + acc3.sin() - v6.sin() - v10.sin() - v22 * 0.75 + (f64::powi(x0, 2) + 0.5).ln().clamp(-1.0, 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::recip(x2.powi(2) + 0.5);
+        let mut s1 = f64::sin(v[0].atan()).exp().tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let [b3, b4, b5] = [x1, f64::cosh(f64::cos(x0) * 2.0), f64::sqrt(acc2.powi(2) + 1.0)];
+        let v6 = b3;
+        for _ in (0..n).rev() {
+            s1 = 0.6 * s1 + 0.25 * (-f64::log2(v[1] * v[1] + 1.0)).sin();
+            s0 = (s0 * 0.8 + prog_1(b5, 2.0, v6.tanh() * 2.0, v, n) * 0.005).sin();
+        }
+        'b1: {
+            for &t in v.iter() {
+                if (v6.sin() * 1.2).tan() - (v6 - v[n % 4]) <= f64::mul_add(b5, t, b5) {
+                    acc2 += 0.5 * f64::cos(v6.sin());
+                    break 'b1;
+                }
+                acc2 -= 0.5 * f64::sin(((b4 + x1).powi(2) + 0.5).ln());
+                let mut k7 = 0;
+                while k7 < n + 1 {
+                    k7 += 1;
+                    let v8 = f64::exp((0.1 - s0).cos());
+                    s0 *= 0.8;
+                    s0 -= 0.05 * f64::sin(v8.tanh());
+                    s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log2() * 0.25).sin();
+                }
+            }
+            let mut k9 = 0;
+            while k9 < n && b5 * v6 < -0.5 {
+                k9 += 1;
+                if !(k9 < 1) {
+                    break 'b1;
+                }
+                let v11 = if prog_1(f64::cos((b4 * b4 + 2.0).acosh()) * 2.0, s1, s0, v, n) >= 0.5 {
+                    let b4 = (-b4).asinh();
+                    v[n % 4] - v6 + b4.cos()
+                } else {
+                    let v10 = prog_1(0.5, f64::cos(s1 + x1 - s1), b3.cos(), v, 0);
+                    f64::mul_add(b3 * x0, x2 * std::f64::consts::LN_2, x2) + v10.sin()
+                };
+                if -(v[n % 4].tanh() * 1.5).sinh() < 1.0 {
+                    let v19: f64 = 'b5: {
+                        for j in (0..=n).rev().step_by(2) {
+                            let fj = j as f64;
+                            if v11 > 0.5 || j % 2 == 0 {
+                                s1 = s1 * 0.6 + (2.0 - x1).sin() * 0.4;
+                                break 'b5 f64::tanh(x1 * x2);
+                            }
+                            match j % 4 {
+                                0 => {
+                                    let [b12, b13, b14, b15] = [x1, v[2], (x2.sin() * 0.9).atanh(), x1];
+                                    let v16 = f64::ln(b14.powi(2) + 2.0);
+                                    acc2 -= 0.05 * (f64::sin(b12) - b13.cos() + b15.tanh() - v16.sin()).cos();
+                                }
+                                MODE_B => {
+                                    let v17 = x0.sin();
+                                    acc2 += 0.05 * v17.sin();
+                                }
+                                g if g > 2 => {
+                                    acc2 += 0.05 * (fj + s0).max(f64::tan(s1.sin() * 1.2)).tanh();
+                                    let v18 = v[2] * (s1 * b4);
+                                    s0 = s0.mul_add(0.75, v18.tanh().tanh() * 0.01);
+                                }
+                                _ => {
+                                    acc2 += 0.05 * (fj.tanh() * 0.9).atanh();
+                                }
+                            }
+                            acc2 -= 0.05 * f64::tanh((s0 * s0 + 1.0).ln());
+                        }
+                        f64::sin(v11)
+                    };
+                    s0 = 0.6 * s0 + 0.4 * b4.atan().tanh();
+                    s1 = (s1 * 0.75 + v19 * 0.005).tanh();
+                }
+                s0 = (s0 * 0.6 + 0.5_f64.hypot(x0) * 0.4).sin();
+                s1 *= 0.8;
+                s1 += 0.005 * v11.cos();
+            }
+            acc2 += (v[3] * v[3] + 2.0).acosh().tanh();
+        }
+        let v20 = v[3].cos();
+        let v22 = if v[n % 4].max(v6).sin().exp() >= v[n % 4] {
+            f64::hypot(x1, b5) * (b3 * b3 + 0.5).ln()
+        } else {
+            let v21 = b5 - b4;
+            return f64::atan2(v[n % 4], (v20 * v6).powi(2) + 1.0) + v21.sin()
+        };
+        s0 * 1.5 + s1.sin() + acc2.cos() + b4 * 0.25 - v20.sin() + v22.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(x2);
+        let mut acc1: f64 = 0.0;
+        let v2 = if v[n % 4] <= 0.0 {
+            f64::asin(acc1.sin() * 0.9)
+        } else {
+            return (s0.tanh().powi(2) + 0.5).ln()
+        };
+        for i in 0..n {
+            let fi = i as f64;
+            if n % 2 == 0 {
+                acc1 -= f64::tanh((x1.sin() * 0.9).asin().min((x1 * x1 + 1.0).log2())) * 0.25;
+            } else {
+                let mut k3 = 0;
+                while k3 < n + 1 {
+                    k3 += 1;
+                    s0 = (s0 * 0.75 + f64::log(1.5_f64, fi * fi + 2.0) * 1.0).sin();
+                    if v[k3 % 4] + 1.25 <= x0 {
+                        continue;
+                    }
+                    if k3 < i {
+                        s0 *= 0.5;
+                        s0 += 0.1 * f64::tanh(x1 * s0);
+                        let v4 = f64::exp2(x1.tanh());
+                        s0 = (s0 * 0.5 + v4.cos() * 0.25).sin();
+                    }
+                }
+                s0 = (s0 * 0.5 + v2.asinh() * 0.5).sin();
+            }
+            if f64::tan(f64::sin(x1) * 1.2) < x1 {
+                s0 = (s0 * 0.5 + (s0.tanh() * 0.9).asin() * 0.2).tanh();
+            } else if let Some(k5) = n.checked_sub(3) {
+                let c6 = k5 as f64;
+                s0 = s0 * 0.6 + x1.cos().exp_m1().sin() * 0.1;
+                s0 = s0.mul_add(0.5, x0.sin().tanh().cos() * 0.5);
+                if (c6.powi(2) + 0.5).atan2(x2) <= 0.0 {
+                    return f64::sinh(f64::tanh(x1));
+                }
+            }
+            s0 = 0.75 * s0 + 0.1 * f64::sin(v[i % 4] + x1);
+        }
+        let v9 = match (n % 4).checked_sub(1) {
+            Some(0) => f64::atanh((x0.to_degrees() * 0.02).cos() * 0.9),
+            Some(_) => {
+                let v8 = acc1.tanh();
+                (x2.sin() * 0.9).atanh() + v8.tanh()
+            }
+            None => x2.cos(),
+        };
+        s0 = 0.75 * s0 + 0.1 * s0.cos().exp2().cos();
+        x0 * 0.75 - x1 * 1.5 + f64::tanh(s0) - acc1.sin() + v2 + v9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x1 * x1).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < n + 1 && f64::powi(f64::max(x2, v[k2 % 4]), 3) > -0.5 {
+            k2 += 1;
+            if f64::cosh(x0.tanh()) < x2 {
+                acc1 += 0.25 * (v[(k2 + n) % 4] - x1).sin();
+                continue;
+            }
+            let v3 = f64::to_radians(x1);
+            s0 *= 0.6;
+            s0 += 1.0 * (SCALE + v3);
+        }
+        let Some(k5) = n.checked_sub(1) else {
+            let v4 = prog_17(acc1, (x2.min(x1) * (v[(k2 + n) % 4].powi(2) + 1.0).sqrt()).sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
+            return (acc1.powi(2) + 1.0).log(acc1 * acc1 + 2.0) + f64::cos(v4)
+        };
+        let c6 = k5 as f64;
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = if x2.tanh() > 0.25 {
+                v[0] + x2
+            } else {
+                v[k7].sin() * v[k7]
+            };
+            acc1 -= f64::sin(prog_1(f64::sin(c6 + x1 + 1.25), f64::asinh(c6 * v8).sin() * 2.0, c6.cos(), v, k7)) * 0.005;
+            if k7 >= 2 || prog_1(2.0, f64::cosh(v[k7].sin()).tanh() * 2.0, f64::sin(s0 * v8) * 2.0, v, k7) < 0.5 {
+                break;
+            }
+        }
+        let mut m9 = f64::tanh(x2);
+        for &t in v.iter() {
+            let c10 = x0 + t;
+            m9 = m9.max(c10);
+        }
+        acc1 += m9.tanh();
+        let v11 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| p + q).sum::<f64>();
+        x0.sin() + s0 * 0.5 + acc1.cos() + c6.tanh() + v11.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = (f64::hypot(2.0_f64, x1) * (f64::sin(*x2) * 0.9).asin()).sin() * 2.0;
+        let mut s2 = prog_5::<f64>(v[n % 4].powi(3).cos() * 2.0, x1, x0.tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+        let mut s3 = (v[n % 4] / (w0[n % 4] * w0[n % 4] + 0.5)).sin() * 2.0;
+        let mut acc4: f64 = 0.0;
+        debug_assert!(s1.is_finite());
+        let v5 = v[..3].iter().map(|&p| x1.atan() + p * 0.25).sum::<f64>();
+        for &t in v {
+            s2 = s2 * 0.75 + (w0[3] * s2).sin() * 0.05;
+            if t.to_degrees() * 0.01 < v5 {
+                let v6 = prog_1(1.2, x1, s2, v, n);
+                acc4 += prog_1(s3, 1.2, f64::to_radians(w0[0]).tanh() * 2.0, w0, n).sin() * 0.005;
+                match n {
+                    0..=1 => {
+                        s2 = f64::mul_add(s2, 0.8, f64::exp(f64::tanh(f64::powi(v[0], 2))).cos() * 0.01);
+                        s3 = 0.8 * s3 + 0.2 * w0[0].tanh();
+                    }
+                    PHASE_D | 5 => {
+                        break;
+                    }
+                    6 => {
+                        s2 = s2.mul_add(0.8, s2.cos() * 0.2);
                     }
                     _other => {
-                        s2 = (s2 * 0.6 + s2 * 0.4).tanh();
-                        if (x1 + w0[k6 % 4]) * (s1 * w0[j % 4]) >= (s2 * s2 + 1.0).powf(v[k6 % 4].cos()) || k6 < i {
-                            s2 = (s2 * 0.75 + x0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25).sin();
-                        } else {
-                            s1 = (s1 * 0.75 + (s1.powi(2) + 0.5).ln() * 0.1).sin();
-                            acc3 += 0.05 * f64::tanh(x0).exp().tanh();
-                        }
+                        s2 = s2 * 0.8 + (t * x1).cos() * 0.05;
+                        let v7: f64 = prog_1(x0, f64::powi(f64::recip(w0[1] * w0[1] + 1.0), 2).tanh() * 2.0, v6.tanh(), v, n);
+                        s1 = s1 * 0.8 + v7.cos().sin() * 0.005;
                     }
                 }
-                s2 = (s2 * 0.5 + (-x0) * 0.5).tanh();
+                s2 = (s2 * 0.6 + v6.sin() * 0.005).sin();
+            } else {
+                s1 *= 0.8;
+                s1 += 0.01 * f64::cos((s3 - x1) / ((f64::cos(s3) * 0.9).asin().tanh() + 2.0));
             }
-            acc3 += 0.25 * v8.sin();
+            let c8: f64 = table(n + 1);
+            acc4 += c8.tanh() * 0.5;
         }
-        let v12 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.75 + 0.02 * (f64::min(v[0], f64::tan(f64::cos(x2) * 1.2)) + f64::sin(p)).cos());
-        let v13 = w0.iter().copied().map(|p| 0.5_f64.log(v12 * v12 + 2.0) + p.tanh()).sum::<f64>();
-        s1 * 0.75 + f64::tanh(s2) + acc3.sin() + v13.cos() - (x1.powi(2).tanh() * 0.5).ln_1p()
+        if n % 3 == 1 && v5.asinh() >= -0.5 {
+            let v9 = prog_1(1.5, x1, (f64::powf(0.5_f64, x2.sin()) - (*x2 - 0.75)).sin() * 2.0, v, n);
+            acc4 += f64::sin(v9) * 0.005;
+        } else if w0[n % 4].atan() <= 0.0 {
+            let v10 = v5;
+            acc4 += v10.tanh() * 0.75;
+        } else {
+            s2 = 0.8 * s2 + 0.1 * (v[n % 4] * v[n % 4] + 0.5).ln().tanh();
+        }
+        let v15 = match mode {
+            Mode::Upper(hi11) => {
+                f64::acos(f64::atan(hi11).sin() * 0.9)
+            }
+            Mode::Lower(_, lo13) => {
+                ((lo13 / (lo13 * lo13 + 0.5)).powi(2) + 1.0).powi(-2)
+            }
+            Mode::Off => {
+                let v14 = f64::log10(v[3] * v[3] + 1.0);
+                ((v[n % 4] * v14).powi(2) + 0.5).ln()
+            }
+        };
+        s1 + s2 - f64::tanh(s3) + acc4 * 0.5 - v15 * 1.5 + f64::sin(v15)
     }
 
     #[differentiable]
     pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log(x2.powi(2) + 2.0).tanh() * 2.0;
-        let mut s1 = f64::tanh(x0.powi(2).abs()) * 2.0;
+        let mut s0 = prog_1(f64::sin((x0 * x0 + 1.0).ln()) * 2.0, x2, x0, &v, 3).sin() * 2.0;
+        let mut s1 = x1;
         let mut acc2: f64 = 0.0;
-        for &t in v.iter() {
-            acc2 -= (s1 / (x1.powi(2) + 0.5)).sin() * 0.5;
-            let v3 = v.iter().fold(t, |r, &p| r * 0.75 + 0.2 * (r / 4.0 + p.cos()).sin());
-            acc2 += (x2.asinh() * v3).cos() * 0.5;
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] = a3[i % 4] * 0.75 + f64::cos(prog_1(fi.sin(), (x2.powi(2) + 0.5).ln().tanh(), (fi * fi + 1.0).ln().sin() * 2.0, &v, 2)) * 0.005;
+            s1 = (s1 * 0.75 + f64::ln(x2 * x2 + 0.5) * 0.1).sin();
         }
-        let v5: f64 = if s1.min(x1) <= -0.5 {
-            let v4 = ((s1 * s1 + 1.0).log(2.0).cos() + 2.0).cbrt();
-            f64::cos(x2).exp2() + v4.sin()
-        } else {
-            prog_19((x2 + s1).sin(), f64::sin(x0 + x0 * x0), x1, v, n)
-        };
-        let v6 = v.iter().fold(f64::sin(v5), |r, &p| r * 0.75 + 0.25 * p.max(r).tanh().cos());
-        let v7 = if f64::acos(x0.sin() * 0.9) >= 0.0 {
-            (x2 * x2).ln_1p().asinh()
-        } else {
-            (x0 * x0 + 2.0).acosh()
-        };
-        s0 = (s0 * 0.6 + (s0 - v[n % 4]) * 0.02).tanh();
-        s1 = (s1 * 0.8 + (v[0] + x1) * 0.1).tanh();
-        s0.sin() + f64::cos(s1) + acc2 * 0.75 - v6 - v7
+        for i in (0..5).rev() {
+            a3 = [a3[3].mul_add(0.8, (f64::tanh(a3[(i + n) % 4]) * 0.5).ln_1p().cos() * 0.2), f64::tanh((x2 * x2 + 1.0).powi(-3)) * 0.05, a3[2], 0.4 * x1.tanh() + 0.6 * a3[0]];
+            let v4 = s1 / (a3[(i + n) % 4].tanh() + 2.0) / ((a3[(i + n) % 4] - x1).powi(2) + 1.5);
+            s1 = s1 * 0.8 + v4.sin() * 0.05;
+        }
+        a3 = [acc2.max(x1).sin() * 1.0, a3[1], a3[2].mul_add(0.75, f64::sin(x2) * 0.25), a3[2] * 0.5 + prog_58((acc2.tanh().powi(2) + 1.0).recip().cos() * 2.0, f64::exp_m1(x1.cos()).cos(), x2, v, 4).sin() * 0.005];
+        let mut a5 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a5[i][j] = 0.8 * f64::log(f64::powi(v[j], 2) + 1.0, 2.0);
+            }
+            acc2 += 0.75 * (-a3[i]);
+        }
+        let a6 = a5[0];
+        if a5[0][n % 4] * a5[0][n % 4] >= -0.5 {
+            acc2 += f64::cos(a6[n % 4]);
+            s0 = 0.75 * s0 + 0.005 * f64::tanh(prog_5(x0, ((s0 * 0.01).sin() - 0.8).tanh(), x1, v, 3));
+        }
+        f64::cos(s0) + f64::tanh(s1) + f64::cos(acc2) - a3[0].cos() + a6[3].sin() + (a6[n % 4] * a6[n % 4] + 2.0).acosh()
     }
 
     #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = (x2 + 0.3).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (0..n).map(|i| acc2.clamp(acc2.cos() - 1.5, v[n % 4].tanh() + 1.5) + v[i % 4] * 0.5).sum::<f64>();
-        let mut a4 = v.map(f64::sin);
-        s0 = s0 * 0.75 + f64::tanh(a4[2]) * 0.25;
-        a4 = v;
-        let v5 = v[1..].iter().copied().fold(f64::INFINITY, f64::min);
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7: f64 = prog_29((v3 * v3 + 1.0).recip().sin() * 2.0, s1, (x0 + 0.75).cos(), v, k6);
-            s1 = (s1 * 0.6 + prog_35(x2, 0.75, (f64::tanh(a4[(k6 + n) % 4]) * f64::ln_1p(x2 * x2)).sin(), v, k6) * 0.005).sin();
-            let v8 = f64::powf((x0 * std::f64::consts::LN_2).powi(2) + 1.0, f64::cos(s1).cosh().sin());
-            if k6 >= 2 {
-                break;
-            }
-            acc2 -= 0.005 * f64::cos(v7.tanh() + v8.cos());
-        }
-        x0 - x1 * 0.5 - s0 + s1 + acc2 * 0.25 + f64::tanh(v3) + a4[2] * 0.5 - v5.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.powi(2) + 1.0).log(f64::powi(x2 - x0, 2) + 2.0).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if let Some(k2) = (n % 3).checked_sub(1) {
-            acc1 += f64::powi(x2.tanh(), 3);
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                let v8 = if v[2].sin() * (x1 * x1) > 0.5 {
-                    acc1 -= x2.to_radians();
-                    fi.to_degrees() * 0.02
-                } else {
-                    for j in 0..v.len() {
-                        let fj = j as f64;
-                        let v5 = if f64::asinh(x2) < x1 {
-                            let v3 = f64::log10(f64::powi((f64::tanh(fi) * 1.5).sinh(), 2) + 1.0);
-                            v3 / ((x0.to_degrees() * 0.01).powi(2) + 0.5)
-                        } else {
-                            let v4 = f64::sin(fi * x1).exp();
-                            s0 = 0.6 * s0 + 0.1 * (x0 * x0 + 1.0).atan2(x1).cos();
-                            x0 - 0.65 + f64::sin(v4)
-                        };
-                        if v5 <= s0 || i > 3 {
-                            let v6 = x1.powi(2);
-                            acc1 += f64::cos(v6) * 0.05;
-                        } else {
-                            s0 = 0.8 * s0 + 0.1 * f64::recip(f64::powi(s0, 2) + 0.5).cos();
-                            s0 *= 0.6;
-                            s0 += 0.2 * f64::cos(f64::log(f64::powi(fj, 2) + 1.0, 10.0).atan2(f64::powi(v[j], 2) + 1.0));
-                        }
-                        match j {
-                            0..=1 => {
-                                s0 = 0.6 * s0 + 0.05 * ((x0 * x0 + 2.0).acosh() - (s0 + v[3])).sin();
-                                s0 = (s0 * 0.5 + (s0 + x2 + f64::acosh(s0 * s0 + 1.5)) * 0.05).tanh();
-                            }
-                            _ => {
-                                s0 = 0.8 * s0 + 1.0 * f64::to_radians(s0 * s0).sin();
-                                acc1 += f64::sin(v[k2] * x1) * 0.05;
-                            }
-                        }
-                        s0 *= 0.75;
-                        s0 += 0.1 * f64::tanh(s0.sin().sinh());
+    pub fn prog_62(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos((x2.cos() * 2.0).sinh()) * 2.0;
+        let mut s1 = f64::tanh((x0 * x0 + 1.5).acosh()) * 2.0;
+        let mut s2 = f64::cos(prog_16((x2.powi(2) + 1.0).log(2.0).sin() * 2.0, f64::cos(0.5_f64.atan2(x1)) * 2.0, x0, &v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            acc3 += 0.005 * f64::tanh(prog_1(x1, s1.atan().tanh(), (f64::asin(v[n % 4].tanh() * 0.9) * 0.8).tanh() * 2.0, &v, 0));
+            acc3 += f64::log(f64::exp(x0.cos()).powi(2) + 1.0, 3.0).tanh() * 0.5;
+            if (x2.tanh() * 1.5).cosh() + 0.5 > (x2.sin() * 1.5).sinh() {
+                let mut k5 = 0;
+                while k5 < 4 && (f64::sin((f64::tanh(s0) * 0.9).asin()) * 0.5).ln_1p() > f64::tanh(*x2) {
+                    k5 += 1;
+                    let v6 = -s2;
+                    let v7 = (f64::cos(v[0]) * 1.2).tan();
+                    if v6.clamp(-1.5, 1.5) >= -0.25 && k5 < 1 {
+                        acc3 += f64::sin(v7.atan2(f64::powi(x1, 2) + 1.0)) * 0.1;
                     }
-                    let v7 = fi;
-                    s0 = s0.mul_add(0.5, ((x1.cos() * 0.9).acos() + s0).tanh() * 0.1);
-                    (v7.sin().powi(2) + 1.0).log(10.0)
-                };
-                let v9 = v[i % 4];
-                let v12 = if let Some(k10) = (n % 4).checked_sub(1) {
-                    f64::to_radians(v[k10] + v9) * 20.0
-                } else {
-                    let v11 = (s0.tanh() * 1.2).tan();
-                    f64::exp_m1(x2.sin()).tanh() + v11.sin()
-                };
-                acc1 += (x1 + fi).cos() * 0.25;
-                acc1 += (v8.sin() - v9.cos() + v12.sin()).sin() * 0.25;
-            }
-        } else {
-            acc1 += 0.25 * f64::powi(v[n % 4], 3).tanh();
-            let v13 = x2.cos();
-            acc1 -= v13;
-        }
-        if let Some(k14) = (n % 4).checked_sub(1) {
-            let c15 = k14 as f64;
-            let v16 = v[3].sin() - (v[k14] + x0);
-            s0 = (s0 * 0.75 + (x1.asinh() - (x2 - x1)) * 0.05).tanh();
-            acc1 += (f64::cos(c15) - f64::sin(v16)).sin();
-        } else {
-            acc1 -= f64::tanh(v[1].tanh());
-            match n.checked_sub(1) {
-                Some(1 | 2) => {
-                    let mut k17 = 0;
-                    while k17 < n + 1 {
-                        k17 += 1;
-                        if f64::atan(x2.tanh()) <= 0.5 {
-                            acc1 -= 0.25 * f64::exp2((f64::tanh(v[k17 % 4]) * 1.2).tan().cos()).sin();
-                            continue;
-                        }
-                        match k17 + n {
-                            0 | 2 => {
-                                let v18 = (f64::powi(v[3], 2) + 1.0).ln();
-                                s0 = (s0 * 0.6 + v18.sin() * 0.4).sin();
-                            }
-                            3..=4 => {
-                                break;
-                            }
-                            5 | 7 => {
-                                s0 = 0.6 * s0 + 0.1 * ((x1 * x1).ln_1p() / (x0.sin().exp_m1().powi(2) + 1.0)).sin();
-                                acc1 += ((v[3] + s0) * (f64::powi(v[3], 2) + 1.0).sqrt()).cos() * 0.25;
-                                if x2 / (x1 * x1 + 0.5) <= -0.5 {
-                                    continue;
-                                }
-                            }
-                            _ => {
-                                let mut k19 = 0;
-                                while k19 < n + 1 {
-                                    k19 += 1;
-                                    s0 = (s0 * 0.75 + s0 * 0.65 * 0.25).tanh();
-                                    let v22 = match k19 {
-                                        0..=2 => {
-                                            let v20 = x1 / (x2 * x2 + 1.0) / (v[k19 % 4].tanh() + 2.0);
-                                            x1.hypot(v20)
-                                        }
-                                        g if g > 3 => {
-                                            let v21 = (x0.tanh() * 0.9).asin() + v[1] * x1;
-                                            s0.cos().exp_m1() + f64::cos(v21)
-                                        }
-                                        _ => x2.tanh(),
-                                    };
-                                    acc1 -= v22.cos() * 0.02;
-                                }
-                            }
-                        }
-                        s0 = (s0 * 0.5 + (s0 - x1) * 0.25).sin();
+                    acc3 -= f64::cos(f64::acosh(x0 * x0 + 1.5).sin().exp()) * 0.1;
+                    acc3 += 0.1 * v7.tanh();
+                }
+                for u in v {
+                    if (f64::sin(s0 * u) * 0.9).acos() < f64::cos(s0).sinh() {
+                        s1 = 0.6 * s1 + 0.1 * f64::tanh(u.cos().exp_m1());
+                        acc3 += (f64::atan(x0) + 0.8).tanh() * 0.1;
                     }
-                    acc1 += ((x1 * x2).powi(2) + 1.0).recip();
-                }
-                Some(k23) => {
-                    let v30 = match n.checked_sub(2) {
-                        None => {
-                            let v24 = (x1.cos() * 0.5).ln_1p();
-                            (x0.powi(2) + 1.0).atan2(v24)
-                        }
-                        Some(0..=1) => (x1 * x1 + 1.0).log2(),
-                        Some(k25) if k25 % 2 == 0 => {
-                            let c26 = k25 as f64;
-                            let x2 = f64::cos(x1).exp();
-                            (x2 * x2).ln_1p() / ((c26 * x2).powi(2) + 1.0)
-                        }
-                        Some(k27) => {
-                            let c28 = k27 as f64;
-                            let v29 = v[k23 % 4] * v[k23 % 4];
-                            x1 / 2.0 + f64::tanh(c28) + v29.sin()
-                        }
-                    };
-                    acc1 -= 0.2 * v30.sin();
-                }
-                None => {
-                    let mut k31 = 0;
-                    while k31 < 3 {
-                        k31 += 1;
-                        acc1 += 0.25 * f64::powi(x2 * x2 + 1.0, -3).tanh();
-                        if x1.atan() <= 0.5 {
+                    match n % 2 {
+                        MODE_B => {
                             break;
                         }
-                        let v32 = if k31 < 3 {
-                            (v[3].tanh() + 2.0).cbrt()
-                        } else if x2 * x0 < x2 && n < k31 {
-                            f64::sqrt(x1 * x1 + 0.5)
-                        } else {
-                            f64::exp2((x0.cos() + 2.0).cbrt().sin())
-                        };
-                        s0 = (s0 * 0.6 + v32.sin() * 0.4).tanh();
+                        _other => {
+                            s2 = s2 * 0.75 + f64::ln_1p(s2.cos() * 0.5) * 0.25;
+                        }
                     }
+                    s0 = (s0 * 0.8 + s0 * x0 * 0.05).tanh();
+                }
+            } else if n == 4 {
+                acc3 -= f64::sqrt(*x2 * *x2 + 2.0).cos() * 0.5;
+            } else {
+                acc3 += f64::tanh(prog_1(2.0, x1.sin() * 2.0, f64::tanh((s0.sin() * 0.9).atanh().powi(2).ln_1p()) * 2.0, &v, n)) * 0.005;
+                if s0 * s0 + x0 * s1 < 1.0 {
+                    break (x1.tanh() * 0.9).asin() - 0.3;
                 }
             }
-        }
-        let v37 = match n.checked_sub(1) {
-            None => (x1.sin() * 0.9).atanh() + f64::cos(v[0]).exp_m1(),
-            Some(k33) if k33 < 3 => {
-                let v34 = f64::abs(x1);
-                1.5_f64.copysign(x2) + v34.cos()
-            }
-            Some(k35) => {
-                let c36 = k35 as f64;
-                f64::acos((-2.0_f64).max(x1).tanh() * 0.9) + c36.sin()
+            if k4 >= 4 || (v[k4 % 4] * 2.0).sin().exp() >= s2 {
+                break v[k4 % 4] * (x0 * core::f64::consts::FRAC_1_SQRT_2);
             }
         };
-        let v44 = match n.checked_sub(2) {
-            Some(0) => {
-                let v37 = (f64::hypot(v37, v[1]).powi(2) + 1.0).sqrt();
-                let v38 = f64::sqrt(v37 * v37 + 1.0).abs();
-                0.5_f64.hypot(v38.atan())
+        let v9 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * prog_1(f64::cos((p.tanh() * 2.0).sinh()) * 2.0, 0.25, x0, &v, 6).tanh());
+        if (f64::powi(x1, 2) + 0.5).recip() > x0.cos() {
+            return v8.tanh();
+        }
+        let mut m10 = f64::INFINITY;
+        for i in 1..=2 {
+            let fi = i as f64;
+            let c11 = fi / (v9 * v9 + 1.0) - x0 * v[i];
+            m10 = f64::min(m10, c11);
+        }
+        s1 = (s1 * 0.75 + m10.tanh() * 0.005).tanh();
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            if v8 + x0 >= v9 && n == 1 {
+                break;
             }
-            Some(k39) => {
-                s0 = s0 * 0.6 + f64::sin(v[(k39 + n) % 4] / (s0.tanh() + 2.0)) * 0.02;
-                (v37.powi(2) + 1.0).recip().asinh()
-            }
-            None => {
-                for i in (0..5).rev() {
-                    let fi = i as f64;
-                    for j in (0..=i).rev() {
-                        acc1 -= 0.65 * x2 * 0.05;
-                        s0 = s0.mul_add(0.75, s0.atan().cos() * 0.25);
-                        let v41 = if (v37.powi(2) + 2.0).ln() < -1.0 {
-                            let v40 = f64::powf(v[i % 4] * v[i % 4] + 0.5, 0.5);
-                            v40.sin().exp2()
-                        } else if x0.cos() < v[j % 4] {
-                            fi - 0.75
-                        } else {
-                            let v37: f64 = v37.atan2(f64::powi(-x0, 2) + 1.0);
-                            v[3] + v37
-                        };
-                        s0 = (s0 * 0.75 + v41.cos() * 0.05).sin();
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                match k13 % 4 {
+                    MODE_A | 2 => {
+                        acc3 -= 0.05 * (s0 - v9).sin().cosh().tanh();
+                        match k13 {
+                            MODE_A => {
+                                continue;
+                            }
+                            g if g > 2 => {
+                                acc3 += x2.tanh() * 0.05;
+                                s0 = s0 * 0.5 + f64::sin((*x2 + s0) * (s0 / (s1 * s1 + 1.0))) * 0.02;
+                            }
+                            _other => {
+                                s0 = s0.mul_add(0.8, s0 / 2.0 * 0.4);
+                                s0 = (s0 * 0.8 + (f64::acosh(f64::powi(v[0], 2) + 2.0).powi(2) + 2.0).acosh() * 0.02).tanh();
+                            }
+                        }
+                        s0 = (s0 * 0.75 + s0 / (s0.tanh() + 2.0) * 0.05).sin();
                     }
-                    let v42 = f64::powi(v[i % 4] - v37, 2).ln_1p();
-                    s0 = 0.5 * s0 + 0.25 * v42.sin().tanh();
+                    _ => {
+                        acc3 -= (v9 + v[2]).cos() * 0.05;
+                        s2 = f64::mul_add(s2, 0.6, f64::cos((f64::sin(v[0]) * 2.0).sinh()) * 0.05);
+                        if v8.asinh() > -1.0 {
+                            s0 *= 0.5;
+                            s0 -= 0.25 * f64::log2((s0 * s0 + 1.0).cbrt().powi(2) + 1.0).tanh();
+                            s0 = 0.5 * s0 + 0.25 * f64::cos((v[k13 % 4].powi(2) + 1.0).log10() - (SCALE + x0));
+                        } else if k13 % 2 == 0 {
+                            let v14 = f64::cos(*x2);
+                            let v15: f64 = (v14 * v14 + 0.5).ln() + (s1.cos() * 0.9).acos();
+                            acc3 -= f64::sin(v15.sin()) * 0.05;
+                        }
+                    }
                 }
-                let v43 = (f64::cos(x0.hypot(v37)) + 2.0).cbrt();
-                v43 * v43
+                acc3 += f64::powi(s2, 2).sin() * 0.05;
+                let v16 = v.iter().map(|&p| f64::exp(f64::cos(v8)) + p.cos()).sum::<f64>();
+                s0 = s0.mul_add(0.75, v16.tanh() * 0.01);
             }
-        };
-        let mut m45 = 0;
-        for &t in v.iter() {
-            if -(v44 / (x2.sin() + 2.0)) < 0.5 {
-                m45 += 1;
+            let v17: f64 = v[k13 % 4];
+            acc3 += 0.25 * (v17.powi(2) + 2.0).ln().cos();
+            if k12 >= 6 || s0.sin().exp() < 0.5 {
+                break;
             }
-            s0 = 0.5 * s0 + 0.25 * f64::cos(v37 + s0);
-            let v46 = v.iter().map(|&p| 1.0 + 0.1 * (v44 - t + p.tanh()).sin()).product::<f64>();
-            s0 = 0.75 * s0 + 0.1 * v46.tanh();
         }
-        let c47 = m45 as f64;
-        s0 * 1.5 + acc1.cos() + v44.sin() + c47.cos() - (v44 - v[m45 % 4])
+        s2 = (s2 * 0.75 + (v8.tanh() * 0.9).atanh() * 0.01).tanh();
+        s0 + s1.sin() + s2 - acc3.tanh() - v9 * 0.5 + (x1.copysign(v9).powi(2) + 1.0).log2()
     }
 
     #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_35(x1.cos(), x0, 0.75, [v[0], v[1], v[2], v[3]], 2);
-        let mut s1: f64 = ((v[0] * v[0] + 0.5).ln() - x0.sin().exp2()).tanh() * 2.0;
-        let mut s2 = f64::tanh(x2).exp_m1().asinh();
-        let mut acc3: f64 = 0.0;
-        let v6 = 'b0: {
-            for i in (1..=4).step_by(2) {
-                acc3 -= f64::cos(f64::acos(f64::tanh(s0) * 0.9));
-                if !(i > 3 && s2 * x1 > 1.0) {
-                    break 'b0 (f64::sin(x2) * 0.9).atanh();
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x2) * (x0.to_degrees() * 0.01);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (prog_1(acc1, x0, 0.75, v, n) + f64::cos(p) + q.sin()).sin()).product::<f64>();
+        acc1 -= f64::log(acc1 * acc1 + 1.0, 2.0);
+        if n < 4 && v[n % 4] > -0.5 {
+            let v3 = (x2 * x2 + 1.0).log2() / (x1 * x1 + 0.5);
+            s0 = 0.75 * s0 + 0.02 * v3.sin();
+        } else if prog_5(x1.sin().sin() * 2.0, (-1.5_f64).max(0.5_f64.copysign(x1)).cos(), x2, [v[0], v[1], v[2], v[3]], n) < 0.5 && n == 2 {
+            for i in 1..n {
+                let fi = i as f64;
+                if f64::max(x2, v2 + 0.25) > 0.5 {
+                    for &u in v {
+                        if v[1].to_radians() * 20.0 <= 0.0 {
+                            acc1 -= 0.1 * f64::powi(v2, 2).cos();
+                        } else if n == 1 {
+                            s0 = s0 * 0.5 + (fi + 1.2).tanh() * 1.0;
+                        } else {
+                            acc1 -= 0.1 * f64::sin(v[i % 4]);
+                            s0 = 0.6 * s0 + 0.02 * f64::cos(u.powi(3));
+                        }
+                        acc1 -= (u * u).sin() * 0.1;
+                    }
+                    acc1 += 0.75 * ((f64::sin(s0) + 2.0).cbrt().to_radians() * 20.0);
+                } else {
+                    let x2 = (x2.asinh().sin() * 2.0).cosh();
+                    acc1 += 0.4 * x2.cos().tanh();
                 }
-                let mut k4 = 0;
-                while k4 < 4 && x1.tanh() >= s0 {
-                    k4 += 1;
-                    acc3 -= x1.cos().tanh() * 0.25;
-                    let v5 = x0 * s2;
-                    s1 *= 0.6;
-                    s1 += 0.02 * f64::powi(s1, 3).cos();
-                    acc3 += 0.25 * v5.sin().cos();
-                }
+                acc1 += f64::log(f64::powi(x2.cos().exp2(), 2) + 1.0, 3.0) * 0.25;
+                acc1 += f64::cosh(f64::tanh(x0) * 1.5).sin() * 0.4;
             }
-            prog_35(s1.sin() * 2.0, 1.2, x2, [v[0], v[1], v[2], v[3]], n)
-        };
-        let v8 = 'b3: {
-            if n == 4 && (-x0) * 1.5 >= v6 {
-                s1 = 0.5 * s1 + 0.005 * prog_15(s1, s2, x2.asinh().tanh(), v, n).sin();
-            } else if (x2 - x0).tanh().exp2() <= 0.0 || n > 3 {
-                s1 = (s1 * 0.5 + f64::cosh(x0.sin() * 2.0) * 0.05).tanh();
-            } else {
-                let v7 = prog_6(s0, x1.cos().sinh().tanh().exp().cos() * 2.0, f64::sin(f64::log10((x2 / (f64::powi(v[n % 4], 2) + 0.5)).powi(2) + 1.0)) * 2.0, v, n);
-                s0 = s0.mul_add(0.8, x0.sin().exp2().sin() * 0.1);
-                acc3 -= 0.005 * v7.cos();
-            }
-            if v[n % 4] / 2.0 >= 0.0 {
-                break 'b3 v[2] * core::f64::consts::FRAC_1_SQRT_2;
-            }
-            (SCALE + x0).tanh()
-        };
-        if v8.to_degrees() * 0.01 >= -0.25 {
-            s1 = s1 * 0.75 + f64::tanh((x2.sin().exp_m1().tanh() * 1.5).sinh()) * 0.02;
         } else {
-            s1 = f64::mul_add(s1, 0.75, f64::cos((f64::to_radians(s1).powi(2) + 2.0).acosh()) * 1.0);
+            acc1 -= v[n % 4].tanh().clamp(f64::sin(x2) - 1.5, x1.cos().cosh().tanh() + 1.5).cos();
+            s0 = (s0 * 0.6 + s0 * 0.005).tanh();
         }
-        let mut k9 = 0;
-        let v10 = loop {
-            k9 += 1;
-            if n < 3 && x2.powi(3) < 0.5 {
-                return v6 - x0;
+        let mut k4 = 0;
+        while k4 < 4 {
+            k4 += 1;
+            let v5: f64 = 1.2 - v2.tanh();
+            s0 = 0.75 * s0 + 0.25 * v5.sin();
+        }
+        s0 + acc1.sin() + v2.tanh() + ((v[n % 4] + 2.0).sin() * 0.9).atanh()
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = (v[1].sin() * 0.9).atanh();
+        let mut s1 = 1.5_f64.powf((x2 + v[n % 4]).cos());
+        let mut acc2: f64 = 0.0;
+        let v9 = match n % 3 {
+            0 => {
+                let v3 = prog_13(acc2, 2.0, f64::exp(x2.tanh()).cos(), &v, n);
+                x0 + v3.sin()
             }
-            if !(k9 + n < 4 && v[2].cos() < -0.5) {
-                break 0.25 - s2;
+            1 => x1 * s0,
+            2 => {
+                let v4 = acc2.min(x0);
+                s0 + f64::sin(v4)
             }
-            acc3 += f64::sin(v6.mul_add(v8, s2)) * 0.25;
-            if k9 >= 6 || s0 - 0.75 <= -1.0 {
-                break -v[1];
+            _ => {
+                for _ in 0..n {
+                    let v5 = v.iter().copied().map(|p| x0 + p.sin()).sum::<f64>();
+                    acc2 += 0.25 * (v5 + v[n % 4]).tanh();
+                    match n % 4 {
+                        1..=2 => {
+                            s0 = (s0 * 0.5 + (s0 - 0.75) * 0.5).tanh();
+                        }
+                        3 => {
+                            let v6 = prog_1(1.2, x1, 0.75, &v, 6);
+                            s0 = (s0 * 0.6 + f64::tanh(v6) * 0.005).sin();
+                        }
+                        _other => {
+                            let v7 = x1 / (f64::sin(x1) + 2.0);
+                            let v8 = f64::exp2(s0.cos()).sin().exp_m1();
+                            acc2 -= (v7.cos() + v8.cos()).cos() * 0.25;
+                        }
+                    }
+                }
+                f64::acosh(x1.atan().powi(2) + 2.0)
             }
         };
-        s2 = 0.6 * s2 + 0.1 * f64::cos(v[3].powi(2));
-        s0.tanh() + s1.cos() + s2 * 0.5 - acc3.sin() - v10.tanh() - f64::recip(v[n % 4] * v[n % 4] + 1.0).cos()
+        let mut k10 = 0;
+        while k10 < 5 && prog_1(s0, (s1.cos() * 0.9).acos().sin(), x0, &v, 5) <= -1.0 {
+            k10 += 1;
+            if k10 == 5 {
+                acc2 -= x2.mul_add(x0, x1).cos() * 0.4;
+                if f64::ln_1p(x0.sin() * 0.5) > 0.5 {
+                    s1 = s1.mul_add(0.6, x2.tanh() * 0.4);
+                    let x2 = f64::sinh(f64::sin(x2 / (v9 * v9 + 1.0)));
+                    s0 = (s0 * 0.5 + x2.sin() * 0.1).sin();
+                } else if s0 / (x1 * x1 + 0.5) <= 1.0 && n > 5 {
+                    let x0 = ((x0 - v9).powi(2) + 2.0).sqrt();
+                    s1 *= 0.75;
+                    s1 -= 0.02 * (x0 * v[k10 % 4]).cos();
+                } else {
+                    let v11: f64 = (v[1].sin() * 0.9).acos();
+                    acc2 += 0.4 * v11.tanh();
+                }
+            } else {
+                let v12 = x1;
+                s1 = (s1 * 0.5 + f64::exp(v9.sin()) * 0.1).sin();
+                s1 = (s1 * 0.5 + f64::sin(v12) * 0.5).tanh();
+            }
+            match k10 % 2 {
+                0 => {
+                    let v13 = v9.asinh();
+                    s1 *= 0.5;
+                    s1 += 0.5 * v13.sin().cos();
+                }
+                _ => {
+                    acc2 += 0.4 * f64::sin(x0 - (x1 - v[k10 % 4]));
+                    acc2 += (s1 * s1 + 1.0).recip() * 0.4;
+                }
+            }
+            s0 = (s0 * 0.75 + (s0 + 0.25) / ((v9.powi(2) + 1.0).sqrt().powi(2) + 1.0) * 0.1).sin();
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v15 = if 3.0_f64.log(f64::powi(v9, 2) + 2.0) > f64::exp(f64::sin(v[2])) {
+                (v[3].tanh() + 2.0).cbrt()
+            } else {
+                let v14 = x1;
+                f64::exp_m1(fi.tanh()) + f64::sin(v14)
+            };
+            if n == 6 {
+                s1 = (s1 * 0.6 + (f64::log(s1 * s1 + 1.0, 10.0).powi(2) + 0.5).sqrt() * 0.75).tanh();
+                if f64::cosh(f64::cos(x0)).sin().exp2() <= v9 / (v15 * v15 + 1.5) {
+                    continue;
+                }
+                s0 = 0.75 * s0 + 0.1 * f64::acos(x0.cos() * 0.9).tanh();
+                if x1 * x1 <= -1.0 {
+                    let v16: f64 = v9;
+                    s0 = s0 * 0.5 + f64::tanh(v16.sin()) * 0.5;
+                } else {
+                    let v17 = (s0 * s0 + 0.5).ln();
+                    s1 *= 0.75;
+                    s1 -= 0.1 * v17.tanh();
+                }
+            } else if x2.mul_add(SCALE + v[2], (v15.powi(2) + 2.0).ln()) > 1.0 {
+                let v18: f64 = v15;
+                s1 = s1.mul_add(0.5, f64::tanh(v18).cos() * 0.5);
+            }
+            s1 = s1 * 0.8 + (v[i % 4] * v[i % 4] + 2.0).ln().cos() * 0.25;
+        }
+        let v19 = x0.mul_add(x0, x0);
+        let v20 = match k10 {
+            0 => prog_1(f64::log2(v19 * v19 + 1.0).sin(), x1, s0, &v, n),
+            PHASE_B => ((x2 + x1).powi(2) + 1.0).log2(),
+            PHASE_D | 5 => f64::sqrt(x0.cos().exp2().powi(2) + 1.0),
+            _other => (x1 * x1 + 1.0).sqrt(),
+        };
+        x1 - s0 + s1 * 0.25 + acc2.cos() + v9 + v19.sin() - v20.cos()
     }
 
     #[differentiable]
     pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = ((x1 + v[n % 4]) / (f64::powi(x1.tanh(), 2) + 1.0)).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a2[i] = f64::to_degrees(t.atan()) * 0.01;
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = x2.sin().exp2();
+        let mut s1 = prog_58(0.5, x2, 1.5, v, 0).cos() * 2.0;
+        let mut s2 = f64::cbrt((x0.sin() * 0.5).ln_1p().tanh() + 2.0);
+        let mut acc3: f64 = 0.0;
+        acc3 += 0.25 * (s1.powi(2) + 1.0).log10();
+        if v[n % 4] * x1 >= -0.5 {
+            acc3 += (s2 * x1).tanh();
+            if n > 1 && x2 - f64::sin(v[n % 4]) <= x1 {
+                acc3 += (f64::tanh(x1) * (x1 + v[0])).sin() * 0.5;
+                s0 = s0 * 0.5 + x1.to_radians() / (f64::log10(s0.powi(2) + 1.0).powi(2) + 1.0) * 1.0;
+            }
+        } else {
+            acc3 -= f64::asin(v[1].sin() * 0.9).tanh();
         }
-        let v13 = if let Some(k3) = n.checked_sub(3) {
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                if x2 + x1 <= -0.5 {
-                    let v12 = match (k3 + n).checked_sub(2) {
-                        Some(0) => {
-                            let x1 = f64::atan(x1);
-                            let v4 = a2[n % 4] * std::f64::consts::LN_2;
-                            f64::sinh(f64::cos(a2[i % 4]) * 1.5) + f64::tanh(x1) + v4.tanh()
-                        }
-                        Some(k5) if k5 % 2 == 0 => f64::sqrt(a2[2] * a2[2] + 0.5),
-                        Some(k6) => {
-                            let c7 = k6 as f64;
-                            for (j, &u) in v.iter().enumerate() {
-                                s0 = 0.8 * s0 + 1.0 * f64::log(c7 * c7 + 1.0, 3.0).tanh();
-                                s0 *= 0.8;
-                                s0 -= 0.2 * (-x0).cos();
-                                let v10 = match k6 + j {
-                                    0 => {
-                                        let v8 = v[(j + k3) % 4];
-                                        SCALE + v8.tanh()
-                                    }
-                                    1..=2 => v[2].cos(),
-                                    PHASE_D if n < 4 => (x2.sin() * 0.9).asin(),
-                                    _other => {
-                                        let x1 = x2;
-                                        let v9 = a2[j] * u;
-                                        (f64::cos(x1) * 0.9).atanh() + v9.sin()
-                                    }
-                                };
-                                s0 = s0.mul_add(0.6, (f64::cos(u) - f64::tanh(v10)).cos() * 0.02);
+        let f4 = |t: f64| f64::sqrt(s2 * s2 + 2.0) + t * 0.5;
+        let v5 = f4(x0) + (v[0] - s2) * 0.5;
+        match n % 3 {
+            PHASE_A => {
+                s1 = s1.mul_add(0.75, f64::tanh(v5 + x1 - x1.to_radians() * 20.0) * 0.05);
+            }
+            1 => {
+                s2 = s2.mul_add(0.6, (s2 * s2).ln_1p().cos() * 1.0);
+            }
+            PHASE_C if n < 4 => {
+                acc3 += 0.5 * ((x1 * x0).powi(2) + 0.5).recip().tanh();
+            }
+            _ => {
+                let v6 = prog_5(s1, 0.75, s2, v, n);
+                let mut k7 = 0;
+                while k7 < 4 {
+                    k7 += 1;
+                    if v6 <= v5 || k7 % 3 == 1 {
+                        acc3 -= 0.5 * (-(s1 / (s0 * s0 + 1.0))).sin();
+                        acc3 += ((-s0) * v5).cos() * 0.5;
+                    } else if (f64::cosh(s2.sin()).tanh() * 1.2).tan() >= f64::max(x1, x0) {
+                        acc3 += 0.005 * f64::cos(prog_1(s0, (x1.to_degrees() * 0.01).sin().exp_m1().sin() * 2.0, s1, &v, 6));
+                    } else {
+                        let v8 = v[n % 4];
+                        s1 = (s1 * 0.6 + (v8 - x0).cos() * 0.2).sin();
+                        match k7 % 2 {
+                            0 => {
+                                let v9 = prog_1(0.5, (s0.tanh() * 0.5).ln_1p().cos().tanh() * 2.0, s1, &v, k7);
+                                s1 = 0.75 * s1 + 0.005 * v9.sin();
                             }
-                            let v11 = fi;
-                            x0.sin() + f64::tanh(c7) + v11.cos()
+                            1 => {
+                                break;
+                            }
+                            _ => {
+                                s1 = s1.mul_add(0.5, (s1 * s1).sin() * 0.1);
+                            }
                         }
-                        _ => v[i % 4].tanh(),
-                    };
-                    acc1 += a2[2].tanh() * 0.25;
-                    if !(i == 3) {
-                        acc1 -= 0.25 * (x0 * x0).tanh();
-                        break;
                     }
-                    s0 = (s0 * 0.5 + v12.sin() * 0.05).sin();
-                } else {
-                    s0 = (s0 * 0.5 + (s0 - v[(i + n) % 4]) * 0.25).tanh();
+                    acc3 += 0.5 * f64::cos(f64::atan2(3.0_f64, v[k7 % 4]));
+                    acc3 -= 0.5 * (v6 * v6 + 1.0).log10().tanh();
                 }
-                s0 = s0 * 0.75 + s0.mul_add(x0, x0).sin() * 0.02;
-                if i % 3 == 1 && a2[0] <= 0.5 {
-                    acc1 += 0.25 * (x0.powi(2) + 2.0).sqrt().cos();
-                }
+                acc3 += 0.005 * v6.cos();
             }
-            (x0.cos() * 0.9).acos()
-        } else {
-            (x1.sin() * 1.2).tan().copysign(x2.cos())
-        };
-        let v17 = if let Some(k14) = n.checked_sub(2) {
-            let c15 = k14 as f64;
-            prog_35::<f64>((f64::log10(v13.powi(2) + 1.0) - (a2[n % 4] + s0)).cos(), x2, 0.75, v, 2) + c15.tanh()
-        } else {
-            let v16 = x1.hypot(acc1) + x0.atan();
-            f64::tanh(v13) + v16.sin()
-        };
-        let v21 = if let Some(k18) = (n % 4).checked_sub(1) {
-            let c19 = k18 as f64;
-            prog_53(x0, c19, 0.75, v, 0)
-        } else {
-            let v20 = 0.35 - x2;
-            x2.to_degrees() * 0.01 + v20.sin()
-        };
-        x0.tanh() + x2 + s0.sin() + acc1.cos() + a2[3] - v17 + v21.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = T::sin(prog_15(v[3].max(x1).tanh() * 2.0, x0, x1, v, n)) * 2.0;
-        let mut s1: T = prog_35(x0 * 0.25, x1, ((x2 * x2 + 1.0).cbrt().cos() * 2.0).sinh().cos(), [v[0], v[1], v[2], v[3]], 4);
-        let mut acc2: T = 0.0;
-        let v4 = if (v[n % 4].powi(2) + 0.5).sqrt() <= T::cbrt(v[n % 4].tanh() + 2.0) && n == 5 {
-            T::cos(acc2) / (T::cos(acc2).exp().powi(2) + 1.0)
-        } else {
-            let v3 = T::sinh(T::cos(x1) * 2.0);
-            prog_35(s1, T::cos(v3.tanh().cosh() / 2.0), T::tanh(x2 - acc2), [v[0], v[1], v[2], v[3]], n)
-        };
-        let v5 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * (p * p).sin()));
-        let a6 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        let mut k7 = 0;
-        while k7 < 4 {
-            k7 += 1;
-            s1 = (s1 * 0.75 + T::hypot(a6[n % 4] * s1, s1 * v5) * 0.02).sin();
-            let v8 = v.iter().fold(0.0, |r, &p| r + (p.powi(2) + 1.0).cbrt().mul_add(T::cos(s0), s1));
-            let mut m9 = v4;
-            for j in 0..n {
-                m9 = m9.max(m9 * 0.5 + (1.0 - v[j % 4] * 0.75) * 0.5);
-            }
-            acc2 = acc2 + m9.tanh() * 0.5;
-            acc2 = acc2 + 0.2 * T::tanh(v8.tanh());
         }
-        s0 = (s0 * 0.75 + (T::powi(v[0].to_radians(), 2) + 0.5).ln() * 1.0).tanh();
-        s0 * 0.75 + s1.cos() - acc2 * 0.75 - v4 * 0.75 + v5 * 0.75 - a6[3] * 0.75 + T::recip((x0 * x0).ln_1p().powi(2) + 0.5)
+        let mut a10 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a10[i % 4] += f64::powi(fi * fi + 1.0, -2).tanh() * 0.5;
+        }
+        s0 * 1.5 + s1.sin() - s2.tanh() + acc3.tanh() + v5.tanh() + a10[1].tanh() + f64::powi(a10[n % 4], 3)
     }
 
     #[differentiable]
     pub fn prog_67<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(x1, 2) + 1.0).log10();
-        let mut s1 = f64::sin(v[n % 4]);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = x0.sin().exp();
-            s1 = s1.mul_add(0.75, f64::sin((f64::sin(x2) * 0.9).acos() / (x2.tanh().tanh() + 2.0)) * 0.02);
-        }
-        let f4 = |t: f64| t;
-        let v5 = f4(v[3]);
-        let v6 = f4(x0) + f4(v[3]) * 1.0 + f64::cosh(x0.tanh()) * 0.5;
-        for i in 1..n {
-            let fi = i as f64;
-            let v7 = f64::atanh(f64::exp(v5.cos()).cos() * 0.9);
-            let mut k8 = 0;
-            'l2: while k8 < n + 1 && f64::tanh(f64::asinh(v6)) < 0.5 {
-                k8 += 1;
-                acc2 -= 0.05 * (v[k8 % 4] * x2 / ((a3[k8 % 4].cos() + 2.0).cbrt().powi(2) + 1.0)).sin();
-                let v13: f64 = 'b3: {
-                    if k8 > 5 && (v5.cos().cos() * 2.0).cosh() < -0.5 {
-                        s0 *= 0.75;
-                        s0 += 0.25 * x1.clamp(-1.5, 1.0).cos();
-                        if (v6.powi(2) + 0.5).ln().sin() > f64::acos(f64::tanh(fi) * 0.9) {
-                            break 'l2;
-                        }
-                    } else if v[(k8 + i) % 4] + s1 + f64::atan(v7) >= v5 {
-                        let v10 = 'b4: {
-                            let v9 = ((s1 + 2.5).sin() + 2.0).cbrt();
-                            if (v9.sin() * 0.9).atanh() > v9 {
-                                s1 *= 0.75;
-                                s1 += 0.05 * f64::sin(f64::sinh(x0.sin() * 1.5));
-                                break 'b4 (f64::tanh(fi) + 2.0).cbrt();
-                            }
-                            f64::atan(x2)
-                        };
-                        acc2 += 0.05 * f64::sin(f64::tanh(v10));
-                    } else {
-                        let v12 = 'b5: {
-                            if k8 > 1 && ((v[k8 % 4] * v[k8 % 4] + 1.0).powf(1.5).powi(2) + 0.5).sqrt() <= -0.5 {
-                                break 'b5 (f64::powi(a3[0], 2) + 1.0).log10();
-                            }
-                            s1 = (s1 * 0.8 + f64::atan2(0.5_f64, v6) * 0.2).tanh();
-                            if v5 / (s0.cos() + 2.0) <= 1.0 {
-                                let v11 = (x1.powi(2) + 2.0).acosh() - 0.8;
-                                acc2 += f64::sin(s0 / (v11 * v11 + 1.0)) * 0.05;
-                            } else if v6 - f64::exp(s1.tanh()) >= -0.5 {
-                                acc2 += 0.05 * s0.cos().exp2().sin();
-                            }
-                            (v6.tanh() * 0.9).atanh()
-                        };
-                        let x2 = v6 + x2;
-                        s1 = 0.6 * s1 + 0.05 * f64::sin(v12.sin() + x2.cos());
-                    }
-                    s0 = s0.mul_add(0.6, f64::tanh(f64::asinh(v[k8 % 4])) * 0.4);
-                    if v7 <= -0.5 {
-                        break 'b3 f64::sqrt((x1 * fi).powi(2) + 2.0);
-                    }
-                    f64::max(x1, s1 * v[k8 % 4])
-                };
-                s0 = (s0 * 0.5 + f64::powi(s0, 3) * 0.1).tanh();
-                acc2 += v13.sin() * 0.05;
-            }
-            let v15 = if (v7 + fi).sin() < 0.25 {
-                f64::recip(s1 * s1 + 1.0)
-            } else if k8 > 1 && (x2 * x2 + 1.0).log(s0.powi(2) + 2.0) < v6 {
-                (f64::cos(s0) * 0.9).acos() - x0
-            } else {
-                for &u in v.iter() {
-                    acc2 -= 0.1 * f64::sin(f64::ln(f64::powi(x0, 2) + 2.0));
-                    s1 = s1.mul_add(0.6, ((x2 + s1).powi(2) + 1.0).recip() * 0.25);
-                    acc2 -= f64::sinh(a3[(k8 + i) % 4].cos()).atan().cos() * 0.1;
-                    s0 = s0 * 0.75 + f64::cos(u.tanh()) * 0.25;
-                }
-                let v14 = f64::exp_m1(fi.sin());
-                (f64::powi(v7, 2) + 1.0).ln() - 1.5 + v14.tanh()
-            };
-            s1 = (s1 * 0.6 + (x1 + v15) * 0.02).tanh();
-        }
-        let v16 = f64::sin(-v5).exp2();
-        acc2 -= (s1 * s1 + 0.5).ln().atan().cos() * 0.2;
-        x2.cos() + s0.tanh() - f64::tanh(acc2) - a3[3] + v6.tanh() - v16.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (f64::cbrt(p.1.powi(2) + 0.5).powi(2) + 1.0).log2();
-        let mut s1 = (v[2] - v[n % 4] - (-p.1)).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        s1 = (s1 * 0.6 + (s1 + v[0]).clamp(f64::tanh(s1.abs()) - 1.5, f64::cos((acc2.cos() * 1.2).tan()) + 1.5) * 0.05).sin();
-        let mut k3 = 0;
-        while k3 < 3 && (p.1.powi(2) + 1.0).log10() >= 0.5 {
-            k3 += 1;
-            if k3 == 0 && s1.sin().exp_m1() > (p.0.sin() * 0.9).acos() {
-                let v4: f64 = prog_35(p.1, 0.5, 1.5, [v[0], v[1], v[2], v[3]], k3);
-                s1 *= 0.5;
-                s1 += 0.2 * f64::sin(f64::acos(s1.tanh().sin() * 0.9));
-                acc2 += 0.02 * v4.sin().tanh();
-            } else {
-                s0 = (s0 * 0.5 + v[(k3 + n) % 4] * 0.5).sin();
-                s0 = (s0 * 0.6 + (s1.powi(2) + 0.5).powf(v[(k3 + n) % 4].cos()) * 0.02).tanh();
-                if x0 <= 1.0 {
-                    acc2 += f64::sin(f64::sinh((p.1 * x0).sin() * 1.5)) * 0.25;
-                    if (p.0.atan().powi(2) + 1.0).log10() < 0.5 {
-                        return v[2] + s0;
-                    }
-                    s1 = s1.mul_add(0.8, f64::tanh((s0 + 0.5).tanh().exp2()) * 0.1);
-                } else {
-                    acc2 -= f64::sin(prog_15((p.0 * (s0 / (p.0 * p.0 + 0.5))).tanh() * 2.0, s1, 0.75, v, k3)) * 0.005;
-                    match k3 {
-                        MODE_A if n % 2 == 0 => {
-                            acc2 += 0.5 * f64::asinh(v[k3]).sin().cos();
-                            for _ in 0..5 {
-                                acc2 -= 0.1 * ((x0 + p.1).to_degrees() * 0.02).tanh();
-                                acc2 -= 0.1 * (x0 / (f64::tanh(p.0).powi(2) + 0.5)).cos();
-                                if f64::powi(p.1.tanh().exp2(), 3) > 0.0 {
-                                    break;
-                                }
-                            }
-                        }
-                        2 => {
-                            break;
-                        }
-                        MODE_D => {
-                            s0 = s0.mul_add(0.8, f64::exp(f64::sin(s0)).asinh().cos() * 0.05);
-                            acc2 -= (f64::exp(p.1.tanh()) * p.0.sin()).tanh() * 0.5;
-                        }
-                        _ => {
-                            let v5 = -(s0 * p.0);
-                            s0 = f64::mul_add(s0, 0.8, v5.cos() * 0.05);
-                        }
-                    }
-                    s1 = (s1 * 0.75 + f64::hypot(s1, f64::sin(s1)) * 0.1).sin();
-                }
-            }
-            let v7 = match k3 {
-                0 => {
-                    let x0 = x0.sin();
-                    (x0 * x0 + 1.0).atan2(x0.tanh())
-                }
-                2 => {
-                    let v6 = x0 * s0;
-                    acc2 += 0.5 * f64::tanh(v6 - p.0);
-                    (f64::cos(v6) * 0.5).ln_1p()
-                }
-                MODE_D => {
-                    let x0 = f64::cosh((v[(k3 + n) % 4] - x0).tanh() * 1.5);
-                    f64::asinh(x0)
-                }
-                _other => f64::sinh(f64::cos(s1).cosh().sin() * 2.0),
-            };
-            s1 = (s1 * 0.8 + 0.5_f64.atan2(x0) * 0.2).tanh();
-            acc2 -= v7.sin() * 0.4;
-        }
-        let v14 = match mode {
-            Mode::Upper(hi8) => {
-                ((x0 + hi8).tanh() * 0.9).asin()
-            }
-            Mode::Lower(_, _) => {
-                let v11 = f64::hypot(1.5_f64, p.0);
-                s0.atan() + v11.tanh()
-            }
-            _ => {
-                for i in (0..4).rev() {
-                    let fi = i as f64;
-                    if p.0.asinh() > x0 {
-                        s1 = 0.8 * s1 + 0.1 * (p.0.powi(2) + 1.0).log2().cos();
-                        let v12 = (p.0 * p.0 + 1.0).log(s1 * s1 + 2.0);
-                        acc2 += v12.sin().tanh() * 0.5;
-                    } else if p.0 < 0.5 {
-                        let v13 = v[i] + p.0;
-                        s0 = s0.mul_add(0.5, v13.cos().cos() * 0.25);
-                    } else {
-                        s0 = s0 * 0.5 + s0.cos() * 0.5;
-                    }
-                    if s1 + f64::max(-3.0_f64, fi) <= 0.0 || i % 3 == 1 {
-                        acc2 += p.0.sin().exp2().sin() * 0.5;
-                        s0 = 0.5 * s0 + 0.5 * p.0.tanh().tanh();
-                        if v[n % 4].tanh() < (f64::cos(p.1) * 2.0).cosh() {
-                            continue;
-                        }
-                    } else {
-                        s1 = (s1 * 0.75 + fi.tanh().exp_m1() * 1.0).sin();
-                        let x0 = (x0 * x0 + 1.5).acosh() * f64::tanh(s0);
-                        acc2 += 0.5 * f64::tanh(x0.sin());
-                    }
-                    acc2 -= 0.5 * (p.0.powi(2) + 2.0).acosh().sin();
-                }
-                p.0 * 0.3
-            }
-        };
-        let mut k15 = 0;
-        while k15 < 6 {
-            k15 += 1;
-            acc2 += p.1.tanh() * 0.25;
-            let v21 = match mode {
-                Mode::Lower(_, lo17) => {
-                    for _ in (0..4).rev() {
-                        s1 = 0.8 * s1 + 0.1 * (s1 + v14).cos();
-                        acc2 -= 0.05 * ((lo17 / (lo17 * lo17 + 1.0)).powi(2) + 0.5).recip().tanh();
-                    }
-                    lo17.atan()
-                }
-                Mode::Upper(_) => {
-                    let v19 = x0 * v14;
-                    v19.min(p.1) + v19
-                }
-                Mode::Off => {
-                    let v20 = f64::atan2(s0.powi(2) + 1.0, p.0);
-                    f64::copysign(1.5_f64, v[0]) + f64::tanh(v20)
-                }
-            };
-            s1 = (s1 * 0.6 + (SCALE + s1) * 0.4).tanh();
-            acc2 += v21.tanh() * 0.25;
-        }
-        match mode {
-            Mode::Lower(_, _) => {
-                s1 = (s1 * 0.6 + (p.0.sin() * 1.2).tan() * 0.02).tanh();
-                acc2 -= f64::tanh(x0 * x0).exp().sin() * 0.25;
-            }
-            Mode::Upper(hi24) => {
-                match mode {
-                    Mode::Lower(_, _) => {
-                        acc2 += (x0.tanh() * 0.5).ln_1p();
-                        let v27 = f64::exp_m1(p.0.tanh()).max((p.0.tanh() * 1.2).tan());
-                        s0 = s0 * 0.8 + f64::tanh(v27.cos()) * 0.02;
-                    }
-                    Mode::Upper(_) => {
-                        s0 = s0.mul_add(0.75, f64::exp(hi24.tanh()).sin() * 1.0);
-                    }
-                    Mode::Off => {
-                        s1 = (s1 * 0.5 + (hi24 * s0).tanh() * 0.1).sin();
-                    }
-                }
-                s0 = (s0 * 0.5 + acc2.to_radians() * 0.05).tanh();
-            }
-            Mode::Off => {
-                let v29 = (s0.cos() * 1.5).sinh().tanh().sinh();
-                s0 = s0 * 0.6 + v29.cos().cos() * 0.02;
-            }
-        }
-        x0.tanh() + p.0 * 0.25 - s0.cos() + s1.tanh() - f64::sin(acc2) - v14 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
-        let mut s0 = prog_66(T::from_f64(3.0_f64).unwrap().atan2(v[n % 4]).cos() * 2.0, x0 * 2.0, p.0, &v, 1).sin() * 2.0;
-        let mut s1 = prog_35(p.1, T::cos((T::log10(x0 * x0 + 1.0).powi(2) + 1.0).recip()) * 2.0, T::cos(T::sqrt(T::atanh(T::cos(p.1) * 0.9).powi(2) + 2.0)) * 2.0, v, n);
-        let mut s2 = p.1 / 2.0;
-        let mut acc3: T = 0.0;
-        debug_assert!(acc3.is_finite());
-        for i in (0..5).rev() {
-            let fi = T::from_usize(i).unwrap();
-            if T::asin((T::from_f64(0.75).unwrap() * s1).sin() * 0.9) >= T::from_f64(0.5).unwrap() || i % 3 == 1 {
-                continue;
-            }
-            assert!(i + n < 100, "i out of range");
-            s1 = (s1 * T::from_f64(0.75).unwrap() + fi * fi * 1.0).tanh();
-        }
-        debug_assert!(s1.is_finite());
-        for i in 0..v.len() {
-            acc3 = acc3 - T::from_f64(0.5).unwrap() * ((x0 - p.1) / (p.0 * p.0 + 1.5)).tanh();
-            if i < 3 && (s1 * s1 + 1.0).log10() < (s2.sin() * 0.9).atanh() {
-                break;
-            }
-            let v4 = v[3 - i] * T::cbrt(s2 * s2 + 1.0);
-            s2 = T::mul_add(s2, T::from_f64(0.5).unwrap(), T::sin(v4) * 0.1);
-        }
-        let v5: T = if x0.min(v[n % 4]) >= 1.0 {
-            prog_35(acc3, x0 * T::from_f64(0.75).unwrap(), s0, v, 6)
-        } else {
-            return prog_35(T::tanh(1.25 * p.0) * 2.0, s1, acc3, v, n)
-        };
-        s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (x0 - p.0).sin() * 0.1);
-        s0.cos() + s2.cos() - v5
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::exp2(f64::tanh(f64::sin(x0)));
-        let mut s1 = f64::sin((s0.clamp(-1.5, 1.0).tanh() * 0.9).acos()) * 2.0;
-        let mut s2 = prog_61(x0, s1, 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if f64::sin(s1.max(x1)).exp2() >= 1.0 {
-            s0 = (s0 * 0.8 + f64::exp(f64::tanh(x2)) * 0.05).tanh();
-            s2 = s2.mul_add(0.5, f64::tanh(f64::to_radians(x0 + s1) * 50.0) * 0.05);
-        }
-        let v6 = if x2.tanh() >= -0.25 {
-            let v4 = (s1.powi(2) + 2.0).ln();
-            (-s0).sin() + v4.tanh()
-        } else if f64::sqrt((v[n % 4] * v[n % 4]).powi(2) + 2.0) <= f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0) {
-            let v5 = x2 - 0.75;
-            (f64::powi(acc3, 2) + 0.5).powf(f64::copysign(v[3], x0).sin()) + v5.tanh()
-        } else {
-            (s1 + x2).min(x0)
-        };
-        let mut a7 = [0.0; 4];
-        a7[0] = acc3.copysign(v6);
-        for i in 1..4 {
-            a7[i] = a7[i - 1] * 0.5 + v[i].sin().cos() * 0.5;
-        }
-        for i in 0..4 {
-            if !(i % 3 == 1) {
-                return f64::ln_1p(a7[(i + n) % 4] * a7[(i + n) % 4]) + 0.5_f64.copysign(a7[(i + n) % 4]);
-            }
-            s1 *= 0.5;
-            s1 += 0.5 * f64::sqrt(x2 * x2 + 0.5).sin();
-        }
-        let v8 = v.iter().fold(f64::tanh(v6), |r, &p| r * 0.5 + 0.5 * p.sin().tanh());
-        acc3 += v[0].sin();
-        s0 - s1 - s2 * 1.5 - acc3 + a7[3] * 1.5 + v8 * 1.5 + (a7[2] + x1)
-    }
-
-    #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_70(x0, 0.75, x1, &v, n).cos() * 2.0;
-        let mut s1 = f64::powi(v[n % 4], 2).cos() * 2.0;
-        let mut s2 = f64::sin(f64::abs(f64::sin(x2).exp())) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = 'b0: {
-            let v4 = prog_2(acc3.sin(), f64::tanh(f64::tanh(s1)) * 2.0, 0.5, &v, n);
-            if n < 3 {
-                acc3 += prog_29(1.5, f64::asinh(s2).cos() * 2.0, acc3, v, 0).sin() * 0.005;
-                let x2 = x1.sin().exp().cos();
-                acc3 += x2;
-            } else if prog_15::<f64>(0.25, x1, x0, &v, n) > v[0] {
-                s1 = s1.mul_add(0.5, prog_15((f64::asin(f64::cos(x2) * 0.9) / (v[n % 4].tanh().sinh().powi(2) + 0.5)).cos(), 0.5, (x1 / (s1 * s1 + 1.0)).tanh().tanh() * 2.0, &v, n).cos() * 0.005);
-                s2 *= 0.75;
-                s2 += 0.05 * v[n % 4].powi(2).sin();
-            }
-            if n < 2 {
-                s0 = s0 * 0.5 + (x1 * x1 + 1.0).log10() * 1.0;
-                break 'b0 SCALE + 3.0_f64.copysign(s1);
-            }
-            x0 + f64::tanh(v4)
-        };
-        let a6 = v.map(f64::cos);
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            s2 *= 0.8;
-            s2 -= 0.05 * f64::acos(s0.tanh() * 0.9).cos();
-            if (v5.tanh() * 1.2).tan() <= 1.0 {
-                acc3 += 0.25 * (f64::tanh(a6[k7 % 4]) * f64::tanh(v[k7 % 4]).exp()).cos();
-                s0 = s0 * 0.5 + f64::tanh(v[2].atan() * (s0 * s0)) * 0.05;
-            } else if k7 < 6 {
-                s1 *= 0.8;
-                s1 += 0.1 * (f64::powi(s1, 2) + 1.0).log2().cos();
-                if !(k7 < 5 && v[k7 % 4] * 0.5 <= 0.5) {
-                    break a6[3];
-                }
-                let v8 = (f64::sin(v[n % 4] + s0) * 0.9).atanh();
-                s1 = (s1 * 0.5 + f64::cos(v8) * 0.05).sin();
-            }
-            if k7 >= 6 || 1.2 * s1 < 0.25 {
-                break s0;
-            }
-        };
-        let v10 = 'b2: {
-            if f64::powf(x2.powi(2) + 0.5, 0.5) >= -1.0 {
-                break 'b2 (a6[n % 4] * a6[n % 4] + 2.0).acosh();
-            }
-            if (v5 * 0.02).sin() >= a6[0] {
-                break 'b2 f64::ln(v[k7 % 4].powi(2) + 2.0).atan();
-            }
-            x1 + f64::to_radians(v[k7 % 4]) * 20.0
-        };
-        let v11 = a6.iter().copied().map(|p| v10.to_degrees() * 0.01 + p.tanh()).sum::<f64>();
-        s0 - s1 - s2 * 0.5 + acc3.sin() - v5 * 0.25 - v9 * 1.5 - f64::sin(v11)
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::asin(x2.clamp(f64::cos(x1) - 1.5, f64::tanh(v[1]) + 1.5).sin() * 0.9);
-        let mut s1 = f64::exp(f64::cos(x0.cos())).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v4 = if !(n == 4 && x1 >= 1.0) {
-            f64::powi((x0.powi(2) + 1.0).log10(), 2)
-        } else {
-            let v3 = prog_53(f64::cos(v[n % 4]).tanh() * 2.0, f64::tanh((v[n % 4].cos() * 0.9).asin().asinh()), (s1 * s1 + 2.0).ln().tanh(), [v[0], v[1], v[2], v[3]], n);
-            f64::atan(x0).cos().sinh() + f64::tanh(v3)
-        };
-        let mut k5 = 0;
-        while k5 < 5 {
-            k5 += 1;
-            match k5 % 3 {
-                PHASE_A if n % 2 == 0 => {
-                    let v4 = v4 * std::f64::consts::FRAC_PI_4;
-                    s0 = 0.5 * s0 + 0.5 * v4.sin().tanh();
-                }
-                1 => {
-                    s1 *= 0.6;
-                    s1 -= 0.2 * (v4 + s0).cos();
-                    continue;
-                }
-                2 => {
-                    for &u in v.iter() {
-                        s0 *= 0.5;
-                        s0 += 0.1 * (u * v4).cos();
-                        if x0 - u < 1.0 {
-                            break;
-                        }
-                        let v6 = x2;
-                        acc2 += 0.1 * v6.sin();
-                    }
-                }
-                _other => {
-                    let v7 = f64::sqrt(f64::powi(x2, 2) + 1.0);
-                    let v8 = v[k5 % 4] - v7;
-                    s0 = (s0 * 0.6 + v8.tanh() * 0.2).tanh();
-                }
-            }
-            if f64::sin(x0) > -0.25 && k5 < 1 {
-                s1 *= 0.75;
-                s1 += 0.25 * s1.sin();
-                acc2 += v4.sin().cos() * 0.4;
-                if k5 % 2 == 0 && 0.5 - x1 <= x2 {
-                    acc2 -= (x0 * s0).tanh() * 0.4;
-                    s1 = (s1 * 0.6 + (v4.sin() * 0.9).asin() / (f64::powi(f64::acosh(s1 * s1 + 1.5), 2) + 1.0) * 0.05).sin();
-                }
-            } else if v4.atan2(v4 * v4 + 1.0) > v[0] {
-                let v9 = x1;
-                acc2 += f64::sin(f64::cos(v9)) * 0.4;
-            } else {
-                let mut k10 = 0;
-                while k10 < 3 {
-                    k10 += 1;
-                    let v11 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
-                    acc2 -= 0.1 * x0.cos();
-                    s0 = s0 * 0.8 + f64::sin(v11) * 0.2;
-                }
-            }
-            acc2 += 0.4 * x0.atan().tanh();
-        }
-        match k5 + n {
-            1 => {
-                let mut k12 = 0;
-                while k12 < n + 1 && (v4.sin() + 2.0).cbrt() + f64::cos(v[k5 % 4]) < 0.0 {
-                    k12 += 1;
-                    match k12 {
-                        0 => {
-                            break;
-                        }
-                        1 => {
-                            let v13 = x0.asinh() + v[1];
-                            s1 = s1 * 0.5 + v13.tanh() * 0.25;
-                        }
-                        PHASE_C | 4 => {
-                            acc2 += 0.25 * (v4 - x1).sin();
-                        }
-                        _ => {
-                            let v14 = (v[k12 % 4] * v[k5 % 4]).tanh().exp();
-                            s0 *= 0.5;
-                            s0 += 0.02 * v14.tanh();
-                        }
-                    }
-                    let mut k15 = 0;
-                    while k15 < 6 {
-                        k15 += 1;
-                        acc2 += f64::log(f64::asin(x0.cos() * 0.9).powi(2) + 1.0, v[0].asinh().powi(2) + 2.0).sin() * 0.02;
-                        let v17 = match k15 % 3 {
-                            0..=1 => {
-                                let v16 = x1;
-                                v16 * x2
-                            }
-                            PHASE_C => x1.tanh().exp(),
-                            _other => f64::to_radians(v[1]),
-                        };
-                        acc2 -= v17.tanh().cos() * 0.02;
-                    }
-                    s1 = s1.mul_add(0.75, (s1 - v4).sin() * 0.1);
-                }
-            }
-            g if g > 2 => {
-                let v18 = f64::copysign(2.0_f64, x2).powi(3);
-                s1 = f64::mul_add(s1, 0.8, f64::cos(v18) * 1.0);
-            }
-            _ => {
-                s0 = s0 * 0.6 + f64::sin(-x1) * 0.4;
-            }
-        }
-        match n {
-            1..=3 => {
-                s1 = f64::mul_add(s1, 0.8, f64::tan(f64::cos(x1) * 1.2).sin() * 0.02);
-            }
-            g if g > 4 => {
-                let mut k19 = 0;
-                while k19 < n {
-                    k19 += 1;
-                    for j in (0..n).rev() {
-                        let fj = j as f64;
-                        let v23 = match k19 {
-                            0..=1 => {
-                                let v20 = -f64::tan(x2.tanh() * 1.2);
-                                acc2 -= 0.05 * f64::mul_add(f64::log2(v20.powi(2) + 1.0), f64::to_radians(v4) * 20.0, fj).sin();
-                                fj + v4
-                            }
-                            2..=3 => v4.tanh().exp2(),
-                            4..=6 => {
-                                let x1: f64 = 1.5_f64.powf(s0.cos()).cos();
-                                let v21 = (v4 * v4 + 0.5).recip().powi(2);
-                                v21 * 0.3 + x1.sin()
-                            }
-                            _ => {
-                                let v22 = s0.cos();
-                                v[1] + v22.tanh()
-                            }
-                        };
-                        acc2 += 0.05 * (x1 / (fj * fj + 0.5)).cos().cosh().cos();
-                        s0 = s0 * 0.6 + ((v23.cos() * 0.9).acos() + (x1 - s0)).cos() * 0.05;
-                    }
-                    acc2 += f64::atan2(x2 * x2 + 1.0, v[3]).tanh() * 0.25;
-                }
-                let v24 = x1.tanh().exp_m1();
-                s1 = s1.mul_add(0.6, v24.tanh().tanh() * 0.1);
-            }
-            _ => {
-                s1 *= 0.5;
-                s1 -= 0.5 * (x0 + 0.5).cos();
-            }
-        }
-        let mut k25 = 0;
-        let v27 = loop {
-            k25 += 1;
-            let v26: f64 = (f64::cos(v4) * 1.2).tan();
-            s1 = (s1 * 0.8 + x0 * 0.2).tanh();
-            s1 = s1 * 0.5 + f64::cos(3.0_f64.powf(f64::tanh(v[k25 % 4]).sin())) * 0.1;
-            if k25 >= 4 {
-                break v26;
-            }
-            s1 = s1 * 0.8 + v26.sin() * 0.02;
-        };
-        let v29 = if f64::abs(x0) >= -0.5 || k25 > 3 {
-            let v28 = f64::cosh((v[k25 % 4] * v[k25 % 4] + 1.0).log2().tanh() * 2.0);
-            f64::min(f64::asinh(v28), (f64::powi(v28, 2) + 0.5).ln())
-        } else {
-            return x2 + x1
-        };
-        s0 + s1.sin() - acc2.cos() - v4 + v27 - v29
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = x1;
-        let mut s1 = (v[n % 4] - 1.5).powi(2).sin() * 2.0;
-        let mut s2 = x2.tanh();
-        let mut acc3: f64 = 0.0;
-        'l0: for _ in 0..n {
-            if let Some(k4) = (n % 3).checked_sub(1) {
-                let c5 = k4 as f64;
-                let x1 = (f64::powi(f64::to_radians(v[(k4 + n) % 4]) * 20.0, 2) + 0.5).recip();
-                acc3 -= 0.25 * (s0 + v[k4]).cos();
-                if (f64::powi(s2, 2) + 1.0).cbrt() + f64::powf(c5 * c5 + 0.5, c5.cos()) > v[k4] {
-                    let v6 = f64::exp_m1(s2.sin()).to_degrees() * 0.02;
-                    s1 = (s1 * 0.75 + (f64::sin(c5.powi(2)) * 1.5).cosh() * 1.0).sin();
-                    match k4 {
-                        PHASE_A => {
-                            s1 *= 0.75;
-                            s1 += 0.05 * (x0 * x0).cos();
-                            s0 = 0.75 * s0 + 0.25 * f64::cos(f64::asinh(s0));
-                        }
-                        1 => {
-                            s2 = 0.6 * s2 + 0.2 * (s2.sin() + s1).cos();
-                            break;
-                        }
-                        _ => {
-                            let v7 = v6.powi(2);
-                            acc3 += f64::cos(f64::cos(v7)) * 0.25;
-                        }
-                    }
-                    acc3 += v6.tanh() * 0.25;
-                } else if k4 > 0 {
-                    s0 = (s0 * 0.5 + (x0.cos() * 0.9).acos() * 0.2).tanh();
-                    if k4 % 2 == 0 && (x1 * x1 + 1.0).recip() > x0 {
-                        acc3 += 0.25 * x1.copysign(x0.tanh().exp()).sin();
-                        break;
-                    }
-                    s0 = s0 * 0.5 + f64::tanh(f64::exp(s0.tanh())) * 0.1;
-                }
-                acc3 += 0.25 * f64::cos(x1).tanh();
-            } else {
-                let v8 = (f64::tanh(x0) + 2.0).cbrt();
-                let v9 = f64::tan(v8.cos() * 1.2);
-                acc3 += 0.25 * f64::sin(v9);
-            }
-            acc3 += x0.asinh().tanh() * 0.25;
-            s1 = s1 * 0.6 + (s2 - s1).cos() * 0.2;
-            let mut k10 = 0;
-            while k10 < 5 && (s1 * s1).ln_1p() >= 1.0 {
-                k10 += 1;
-                acc3 += ((v[k10 % 4] - x2) * 0.1).sin() * 0.05;
-                if (x1 / (v[k10 % 4] * v[k10 % 4] + 1.0)).sin() > -0.5 {
-                    acc3 += 0.05 * f64::sin(v[n % 4] / (x2 * x2 + 0.5));
-                    break 'l0;
-                }
-            }
-        }
-        let v13 = match n {
-            1 | PHASE_D => {
-                let v11 = (v[n % 4] + s0).atan2((-x2).powi(2) + 1.0);
-                v[n % 4].atan().atan() + v11.sin()
-            }
-            4 => f64::sin(v[n % 4]),
-            5 => {
-                let v12 = f64::asin(x0.sin() * 0.9).tanh();
-                (v12.tanh() * 0.9).atanh()
-            }
-            _other => {
-                acc3 += 0.25 * f64::sin((x0 * x0).atan2((s1 * std::f64::consts::FRAC_1_PI).powi(2) + 0.5));
-                v[n % 4] + s1
-            }
-        };
-        let mut a14 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a14[i] = v13;
-            s0 = (s0 * 0.6 + v13 / (t.powi(2) + 1.5) * 0.1).sin();
-        }
-        a14 = [(a14[0] * 0.6 + (a14[1] - v[n % 4]).tanh() * 0.02).tanh(), a14[3], a14[0].mul_add(0.5, (x0.cos() * 1.5).sinh().tanh() * 0.1), (a14[3] * 0.6 + prog_61(1.2, x1, s1, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005).sin()];
-        let mut a15 = [0.0; 4];
-        for i in 0..4 {
-            if a14[(i + n) % 4] >= 0.5 {
-                a15[i] = (f64::powi(x2, 2) + 1.0).cbrt();
-            } else {
-                a15[i] = f64::cos(v[i]).exp();
-            }
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            if a14[(i + n) % 4] + fi > v13 {
-                s1 = (s1 * 0.5 + s1.atan() * 0.5).tanh();
-                continue;
-            }
-            acc3 += f64::exp(f64::cos(fi)).cos() * 0.25;
-        }
-        if a15[n % 4] > 1.0 {
-            s0 = (s0 * 0.5 + f64::ln_1p(x1.sin().exp2().powi(2)) * 0.25).tanh();
-        }
-        f64::tanh(s0) + s1.cos() + s2 + f64::tanh(acc3) + v13 * 0.5 + a14[2] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_74<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::cos((f64::cos(x0) * 2.0).sinh()) * 2.0;
-        let mut s1 = f64::cos((-0.5_f64).max(s0) - x0) * 2.0;
-        let mut s2 = -x0;
+        let mut s0 = v[0].mul_add(x2, x1).sin() * 2.0;
+        let mut s1 = s0;
+        let mut s2 = x0.tanh().clamp(-0.5, 0.5);
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = ((v[i] - 0.5).powi(2) + 2.0).sqrt();
+            a4[i] = (s1.tanh() * 0.9).atanh();
         }
-        let v5 = f64::cos(x1 * x2).exp();
-        let v6 = a4.iter().rev().copied().fold(f64::NEG_INFINITY, f64::max);
-        let sl7 = &v[..2];
-        let v8 = v5.hypot((v6 * v6 + 1.0).log10()) + sl7[1] * 0.5;
-        'l1: for i in 0..v.len() {
-            s0 = s0 * 0.6 + (v[n % 4] + (v8.tanh() * 0.9).atanh()).cos() * 0.05;
-            s1 = (s1 * 0.6 + s1 / (x1.powi(2) + 1.5) * 0.25).tanh();
-            for &u in v.iter() {
-                s0 = 0.8 * s0 + 0.01 * f64::tanh(f64::powf(s1 * s1 + 1.0, u.cos()));
-                match i {
-                    0 | PHASE_C => {
-                        continue 'l1;
-                    }
-                    PHASE_D => {
-                        let v9 = v6 + v8;
-                        acc3 -= 0.1 * f64::cos(v9.sin());
-                    }
-                    _other => {
-                        acc3 += 0.1 * f64::acos((s0 + u).sin() * 0.9).cos();
-                    }
+        if x1 - (x2.tanh() * 1.5).cosh() <= 0.0 {
+            return a4[n % 4];
+        }
+        'l1: for i in 1..n {
+            let fi = i as f64;
+            if (s0 * s0 + 1.0).sqrt() + a4[(i + n) % 4] < 1.0 || n > 1 {
+                s1 = (s1 * 0.75 + (x0.tanh() * 1.2).tan() * 0.02).sin();
+                break;
+            }
+            acc3 += 0.4 * (fi - x2).cos();
+            for (j, &u) in a4.iter().enumerate() {
+                let v5 = match j {
+                    0..=1 => u + a4[(j + i) % 4],
+                    g if g > 2 => f64::log10(s0.powi(2) + 1.0) * (fi * u),
+                    _ => 0.8 * s2,
+                };
+                if u.to_radians() * u.cos().exp() <= 0.25 && j % 3 == 1 {
+                    continue 'l1;
                 }
+                s2 = s2 * 0.6 + (fi / (fi * fi + 1.0)).tanh() * 1.0;
+                s1 = (s1 * 0.6 + f64::sin(v5) * 0.05).tanh();
             }
         }
-        s2 *= 0.6;
-        s2 += 0.25 * f64::tanh(f64::sinh(f64::tanh(a4[n % 4])));
-        s0 * 0.25 - s1.tanh() + s2 * 1.5 + acc3 - v8.sin()
+        let v9 = if (acc3.atan().powi(2) + 1.0).powi(-1) <= f64::sin(a4[n % 4] * 0.25) {
+            for i in (0..n).rev() {
+                let v6 = (s0 * s0 + 1.0).recip() / (x1 * x1 + 1.0);
+                match i {
+                    MODE_A | MODE_C => {
+                        s1 = 0.6 * s1 + 0.1 * (s1 - v6).sin();
+                        let v7 = s2 * 0.75;
+                        acc3 += 0.25 * v7.cos();
+                    }
+                    3 | 5 => {
+                        acc3 += v6.to_radians();
+                        s2 = (s2 * 0.8 + s2.sin() * 0.2).tanh();
+                    }
+                    _ => {
+                        s1 *= 0.75;
+                        s1 += 0.25 * (SCALE + s1).cos();
+                    }
+                }
+                acc3 += 0.25 * x2.cos();
+                acc3 += v6 * 0.25;
+            }
+            acc3 += x0.powi(2).cos();
+            prog_16(s1, (v[n % 4].powi(2) + 1.0).powf(1.5).sin(), x1, &v, n)
+        } else {
+            let v8 = f64::asin(f64::sin(x1) * 0.9);
+            0.5_f64.min(v8)
+        };
+        let v13 = match n {
+            0 | 2 => {
+                let v10 = v9;
+                s0 *= 0.5;
+                s0 -= 0.1 * (f64::powi((x2 * x2 + 2.0).acosh(), 2) + 0.5).ln().tanh();
+                (f64::cos(x2) * 0.9).atanh() + v10.tanh()
+            }
+            3 => {
+                let v11 = s2 / 4.0;
+                x0.max(v11)
+            }
+            5 => {
+                let v12 = f64::tanh(x0).abs();
+                v12.cos()
+            }
+            _ => f64::log(2.0_f64, f64::acos(v[n % 4].sin() * 0.9).powi(2) + 2.0),
+        };
+        'l4: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 *= 0.6;
+            s0 -= 0.5 * f64::log(f64::powi(t / (v13 * v13 + 1.5), 2) + 1.0, 10.0);
+            for j in (0..=i).rev() {
+                if ((v9 * v9 + 1.0).log2().cos() * 0.9).acos() < s1 {
+                    break 'l4;
+                }
+                if j % 3 == 1 && f64::acos(x0.sin() * 0.9) <= 0.5 {
+                    s2 *= 0.5;
+                    s2 += 0.25 * (-f64::ln(f64::powi(s2, 2) + 0.5)).cos();
+                    s1 = 0.5 * s1 + 0.5 * f64::sin(s2.cos());
+                } else if (v9 * v9 + 1.0).recip() - f64::recip(t.powi(2) + 0.5) > s1.mul_add(fi, v13) || j > 1 {
+                    acc3 += 0.1 * f64::tanh(f64::powi(s1, 3));
+                    s1 = s1 * 0.6 + (f64::powi(s1, 2) + 0.5).recip().cos() * 0.2;
+                }
+                s0 = 0.75 * s0 + 0.1 * f64::sin(f64::exp2(f64::cos(s0)));
+            }
+            acc3 -= 0.005 * f64::tanh(prog_1(s0, x0, 0.75, &v, n));
+            acc3 += 0.5 * ((t.powi(2) + 2.0).acosh().powi(2) + 0.5).cbrt().sin();
+        }
+        s0.sin() - s1 * 0.75 + s2.sin() - f64::sin(acc3) - f64::sin(v9) - v13.sin() - f64::exp_m1(f64::tanh(x1))
     }
 
     #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::tanh(x1 / (f64::tanh(x2) + 2.0)).exp()) * 2.0;
-        let mut s1 = f64::cbrt((x0 * x0 + 0.5).atan2(x2).powi(2) + 1.0).tanh() * 2.0;
-        let mut s2 = (f64::sin((x0 * x0 + 0.5).cbrt()) * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        let v5 = if v[n % 4].sin() > acc3 {
-            let x2 = f64::atan2((x0 * x0 + 1.0).powi(-1), f64::cbrt(f64::powi(x2, 2) + 0.5).powi(2) + 0.5);
-            f64::min(x2, x0).cos()
-        } else {
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                let v4 = 'b1: {
-                    if !(i < 1 && (f64::powi(t, 2) + 1.5).acosh() + t <= -0.5) {
-                        break 'b1 t + s0;
-                    }
-                    if f64::abs((-1.5_f64).max(v[1])) <= -0.5 {
-                        break 'b1 (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(3.0);
-                    }
-                    if x0 * (x0.powi(2) + 1.0).log10() <= fi {
-                        acc3 += f64::sin((s1.cos() * 1.2).tan()) * 0.4;
-                        break 'b1 prog_74::<4>(x1.sin() * 2.0, x2, s0.cos().tanh() * 2.0, [v[0], v[1], v[2], v[3]], 5);
-                    }
-                    (f64::atan(x2).tanh() * 0.9).acos()
-                };
-                acc3 -= 0.5 * f64::sin(f64::asin(s2.cos().sin() * 0.9));
-                acc3 += 0.005 * f64::cos(v4);
-            }
-            acc3 += f64::powf(1.5_f64, (x2 + x1).sin());
-            (f64::powi(v[n % 4].atan(), 2) + 2.0).acosh()
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_26(0.25, x0.sin().tanh(), x1, [v[0], v[1], v[2], v[3]], 5).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let a2 = [((acc1.sin() * 0.9).atanh().sin() * 1.2).tan(), prog_1((acc1.tanh() + f64::copysign(x1, x2)).tanh(), 0.5, x2, v, n), x0.atan(), f64::atan(acc1)];
+        let v3 = match n {
+            1..=3 => v[n % 4] - 1.2 - (x2 * x2 + 0.5).recip(),
+            4 | 6 => f64::tanh(f64::sin(s0 * 0.1)),
+            _ => prog_26(1.5_f64.min(x2).sin() * 2.0, f64::min(x0.powi(3), f64::exp(x0.sin())).tanh(), f64::tanh((acc1 * acc1 + 1.0).powf(0.3)) * 2.0, [v[0], v[1], v[2], v[3]], n),
         };
-        let v8: f64 = if n > 2 {
-            let v6 = f64::sinh((x2 * x2 + 0.5).sqrt().sin() * 2.0);
-            f64::sin(v6)
+        let v5 = if f64::sin(a2[0] * 0.02) <= -0.25 && n == 5 {
+            let v4 = f64::acos(x0.sin() * 0.9);
+            SCALE + v4
+        } else if x1.tanh().exp2() > 1.0 || n % 3 == 1 {
+            s0 = 0.5 * s0 + 0.5 * x0.sin().cos();
+            f64::sqrt((v[2] + 0.75).powi(2) + 1.0)
         } else {
-            let v7 = f64::tanh(v[2]).exp_m1() - f64::atan2(1.5_f64, v[2]);
-            acc3 -= 0.2 * (v5 - v7).sin();
-            f64::exp2(f64::cos(v7 * v[n % 4]))
+            s0 = s0.mul_add(0.8, f64::sin((acc1.tanh() * 0.9).acos()) * 1.0);
+            1.5_f64.atan2(x0)
         };
-        let mut m9 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if n == 4 && s1.powi(2).atan() > v5.tanh() {
-                return 2.0_f64.log((s0 + fi).powi(2) + 2.0);
+        let v6 = (x1 + v[n % 4]) * x1.tanh();
+        let v8 = 'b0: {
+            let v7 = f64::exp2(f64::tanh(x0 - acc1));
+            s0 = s0.mul_add(0.5, x2.cos().tanh() * 0.5);
+            if n < 3 && (x2 * x2 + 2.0).acosh() * v5.cos() < v7 {
+                break 'b0 s0 / 4.0 / (v7.cos().powi(2) + 0.5);
             }
-            if m9 % 2 == 0 {
-                m9 += 1;
-            }
-            let v10 = s1.cos().exp();
-            s1 *= 0.5;
-            s1 += 0.1 * f64::tanh(v10.cos());
+            (acc1 + x1).cos().exp()
+        };
+        for _ in 0..n {
+            s0 = s0.mul_add(0.5, f64::tanh((x2.cos() * 1.5).sinh().hypot(1.5_f64.powf(x0.cos()))) * 0.1);
+            let v9 = v.iter().map(|&p| (-f64::tan(v8.tanh() * 1.2)) + p.sin()).sum::<f64>();
+            acc1 -= 0.25 * f64::cos(a2[1]);
+            s0 = (s0 * 0.75 + v9.tanh() * 0.005).sin();
         }
-        let c11 = m9 as f64;
-        let mut m12 = 0;
-        for _ in (0..n).rev() {
-            if v8 * v[m12 % 4].atan() >= -1.0 {
-                m12 += 1;
+        s0 + acc1 + v3.sin() + v6 + v8 * 0.25 + ((x1.cos() * 0.9).asin().powi(2) + 1.5).acosh()
+    }
+
+    #[differentiable]
+    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (x0 + x2).copysign(x2 + x1).cos() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        if !(n > 4 && x2.min(x1).max(acc1) < s0) {
+            s0 = s0 * T::from_f64(0.8).unwrap() + (acc1 * x0).atan().sin() * T::one();
+        } else if n % 2 == 0 {
+            s0 = s0 * T::from_f64(0.5).unwrap();
+            s0 = s0 + T::from_f64(0.005).unwrap() * prog_5(T::tanh(T::cosh(T::sin(x0) * T::from_f64(1.5).unwrap())), x1, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], n).sin();
+            if T::cbrt(T::sin(x2) + T::from_f64(2.0).unwrap()) >= T::from_f64(0.25).unwrap() && n == 5 {
+                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * (x2 + x1).cos();
             }
-            acc3 -= (v5 * v8).sin() * 0.25;
-            if let Some(_) = n.checked_sub(2) {
-                let v14 = s2.powi(2);
-                acc3 += 0.25 * f64::tanh(f64::abs(v14));
-            } else {
-                let Some(k15) = (n % 3).checked_sub(1) else {
-                    return f64::exp2(f64::sin(v[n % 4]))
-                };
-                let c16 = k15 as f64;
-                acc3 -= c16.tanh() * 0.25;
-            }
-        }
-        match m12 {
-            MODE_A => {
-                s1 *= 0.75;
-                s1 += 1.0 * (c11 * c11 + 2.0).acosh().tanh();
-                s2 = (s2 * 0.5 + f64::asinh(v5) * 0.02).tanh();
-            }
-            1 | 3 => {
-                for _ in 0..n {
-                    let v18 = if (s0.cos().powi(2) + 1.0).atan2(f64::atan2(c11 * c11 + 0.5, c11)) > x0 {
-                        let v17 = SCALE + (f64::powi(v5, 2) + 1.0).sqrt();
-                        (v17.cos() * 2.0).sinh()
-                    } else {
-                        acc3 += f64::asinh(x0).cos() * 0.25;
-                        (f64::cos(v5 - s0) * 0.9).atanh()
-                    };
-                    if f64::asinh(v8) <= 0.5 {
-                        continue;
-                    }
-                    s1 *= 0.8;
-                    s1 += 0.2 * (SCALE + (s0 - c11)).cos();
-                    s1 *= 0.8;
-                    s1 += 0.02 * v18.tanh();
+            acc1 = acc1 - acc1.tanh();
+        } else {
+            let mut k2 = 0;
+            'l0: while k2 < 4 && s0.mul_add(x2, v[0]) >= x2 {
+                k2 += 1;
+                s0 = s0 * T::from_f64(0.75).unwrap() + T::sin(T::mul_add(s0, s0, s0)) * T::from_f64(0.05).unwrap();
+                if x0 <= -T::one() {
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + v[(k2 + n) % 4].asinh() * T::from_f64(0.25).unwrap()).tanh();
                 }
-                s1 = s1.mul_add(0.75, (c11 * x1).tanh().cos() * 0.02);
-            }
-            g if g > 4 => {
-                let v20 = 'b5: {
-                    if m12 < 1 && x1 >= 0.0 {
-                        s1 *= 0.5;
-                        s1 += 0.2 * (x2 * x2 + 0.5).cbrt().atan().cos();
-                    } else if m12 == 1 {
-                        s1 = s1 * 0.6 + f64::sin(f64::asin(v[m9 % 4].sin() * 0.9)) * 0.1;
-                        let v19 = prog_29((s1.clamp(-0.5, 1.0) + (x1 * x1 + 0.5).cbrt()).cos() * 2.0, f64::asinh(s1 / 1.5).tanh(), s2.cos() * 2.0, [v[0], v[1], v[2], v[3]], 1);
-                        acc3 += v19.cos() * 0.005;
+                match k2 {
+                    0 => {
+                        acc1 = acc1 - x0.cos() * T::from_f64(0.5).unwrap();
+                        s0 = s0 * T::from_f64(0.8).unwrap() + T::tanh(v[(k2 + n) % 4] - s0) * T::from_f64(0.1).unwrap();
                     }
-                    if 0.35 - v8 <= c11 * x2 {
-                        break 'b5 (x0 * x0 + 1.0).log10();
+                    1 => {
+                        let v3: T = (s0 * s0 + T::from_f64(0.5).unwrap()).recip();
+                        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * v3.cos().tanh();
                     }
-                    v[m12 % 4].cos()
-                };
-                s2 = (s2 * 0.5 + f64::sinh(v20.tanh() * 2.0) * 0.05).sin();
-            }
-            _ => {
-                let v21: f64 = prog_15(s1, s2, v8, v, 1);
-                s2 = s2 * 0.75 + v21.cos().sin() * 0.005;
+                    3 => {
+                        let v4 = (T::tanh(T::powi(x0, 3)) * T::from_f64(0.5).unwrap()).ln_1p();
+                        s0 = s0 * T::from_f64(0.6).unwrap();
+                        s0 = s0 + T::from_f64(0.02).unwrap() * v4;
+                    }
+                    _other => {
+                        for j in 1..n {
+                            let fj = T::from_usize(j).unwrap();
+                            if ((x0.to_degrees() * T::from_f64(0.01).unwrap()).sin() * T::from_f64(1.2).unwrap()).tan() < v[j % 4] + fj {
+                                acc1 = acc1 + T::from_f64(0.1).unwrap() * T::powi((fj * fj + T::one()).log(T::from_f64(3.0).unwrap()).powi(2) + T::one(), -2);
+                            }
+                            if T::atan(x0).asinh() > -T::from_f64(0.25).unwrap() {
+                                return T::from_f64(1.5).unwrap() * v[j % 4].powi(2);
+                            }
+                            if T::tanh(x1 * x2).exp_m1() > -T::one() {
+                                break 'l0;
+                            }
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + fj * T::one()).sin();
+                        }
+                    }
+                }
             }
         }
-        let mut k22 = 0;
-        loop {
-            k22 += 1;
-            let v23 = v[0] * std::f64::consts::FRAC_PI_4;
-            match k22 % 2 {
-                MODE_A => {
-                    s2 *= 0.75;
-                    s2 += 0.25 * (-s2);
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            match i % 4 {
+                0 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = T::from_usize(j).unwrap();
+                        match j % 3 {
+                            0..=2 => {
+                                let v6: T = -t;
+                                s0 = s0.mul_add(T::from_f64(0.6).unwrap(), T::tanh(v6).cos() * T::from_f64(0.4).unwrap());
+                            }
+                            _ => {
+                                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), ((t * t + T::from_f64(0.5).unwrap()).recip() / (s0 * s0 + T::from_f64(1.5).unwrap())).sin() * T::from_f64(0.1).unwrap());
+                                s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::sin(u).sinh().sin() * T::from_f64(0.1).unwrap());
+                            }
+                        }
+                        acc1 = acc1 + T::from_f64(0.1).unwrap() * fj.cos();
+                        if x2.tanh().atan() <= u {
+                            acc1 = acc1 + T::from_f64(0.1).unwrap() * (fi * (fi - x0)).cos();
+                        } else {
+                            acc1 = acc1 + T::tanh((T::acos(u.tanh() * T::from_f64(0.9).unwrap()).powi(2) + T::one()).recip()) * T::from_f64(0.1).unwrap();
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + (fj.tanh() * T::from_f64(0.9).unwrap()).acos().abs() * T::one()).tanh();
+                        }
+                    }
+                }
+                1..=3 => {
+                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), x1.sin() * T::from_f64(0.4).unwrap());
                 }
                 _ => {
-                    acc3 -= x1.cos() * 0.5;
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + x0 / (t * t + T::from_f64(1.5).unwrap()) * T::from_f64(0.25).unwrap()).tanh();
                 }
             }
-            s1 = 0.5 * s1 + 0.5 * f64::cos(v23).atan().cos();
-            if k22 >= 3 || ((v[(k22 + m9) % 4] * x0).powi(2) + 1.0).powf(0.3) >= x1 * c11 {
+            if v[n % 4] < T::atan2(t, T::powi(v[(i + n) % 4], 2) + T::from_f64(0.5).unwrap()) {
+                s0 = (s0 * T::from_f64(0.8).unwrap() + fi.cos().exp2() * T::one()).sin();
+            } else {
+                let mut k7 = 0;
+                while k7 < n + 1 && (x0.cos() * T::from_f64(0.9).unwrap()).acos() <= -T::one() {
+                    k7 += 1;
+                    let v9: T = if (t.tanh() * T::from_f64(0.9).unwrap()).acos() <= x0.atan() {
+                        let v8 = T::acosh(x2 * x2 + T::from_f64(1.5).unwrap());
+                        v8.tanh()
+                    } else {
+                        return T::ln(T::powi((x0 * x0 + T::one()).sqrt(), 2) + T::from_f64(2.0).unwrap())
+                    };
+                    s0 = s0 * T::from_f64(0.5).unwrap() + T::sqrt(x0.powi(2) + T::from_f64(2.0).unwrap()).sin() * T::from_f64(0.5).unwrap();
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::from_f64(2.0_f64).unwrap().log(x0 * x0 + T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.2).unwrap());
+                    acc1 = acc1 - T::from_f64(0.05).unwrap() * v9.sin();
+                }
+                let v10 = T::from_f64(SCALE).unwrap() + fi;
+                s0 = (s0 * T::from_f64(0.5).unwrap() + v10.sin() * T::one()).sin();
+            }
+            if i + m5 < 39 && ((t + x2).cos() * T::from_f64(1.5).unwrap()).cosh() < -T::one() {
+                break;
+            }
+            if x2.sin().exp_m1() <= -T::from_f64(0.5).unwrap() {
+                m5 += 1;
+            }
+            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::tanh(x2 * x0);
+        }
+        let c11 = T::from_usize(m5).unwrap();
+        let mut k12 = 0;
+        while k12 < n {
+            k12 += 1;
+            acc1 = acc1 + T::from_f64(0.25).unwrap() * T::tanh(c11 - v[2].powi(2));
+            let v14: T = if T::cos(x1) > T::zero() {
+                c11 - x0 + T::exp(x0.cos())
+            } else if -x2 >= T::from_f64(0.5).unwrap() {
+                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * (-v[k12 % 4]).cos();
+                (x1 * x1 + T::from_f64(2.0).unwrap()).acosh()
+            } else {
+                let v13 = x1 - v[k12 % 4];
+                v[k12 % 4] + x0 + (T::cos(v13) * T::from_f64(0.9).unwrap()).atanh()
+            };
+            s0 = (s0 * T::from_f64(0.8).unwrap() + T::powi(s0 * s0 + T::one(), -3) * T::from_f64(0.02).unwrap()).sin();
+            acc1 = acc1 - T::from_f64(0.25).unwrap() * v14.cos();
+        }
+        'l6: for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            if ((t + s0).powi(2) + T::one()).log10() <= -T::from_f64(0.5).unwrap() {
+                s0 = s0 * T::from_f64(0.75).unwrap();
+                s0 = s0 + T::from_f64(0.05).unwrap() * T::tanh(x0 * x1);
+                break;
+            }
+            s0 = (s0 * T::from_f64(0.8).unwrap() + (v[i] + c11) * T::from_f64(0.2).unwrap()).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                if T::to_radians(u) * T::from_f64(50.0).unwrap() <= T::from_f64(0.5).unwrap() || j == 0 {
+                    break 'l6;
+                }
+                let v16 = match m5 {
+                    0 => T::powi(fi.powi(2) + T::one(), -1),
+                    g if g > 1 => t.sin(),
+                    _ => {
+                        let x1 = v[j];
+                        let v15 = x1.cos().atan();
+                        ((-v15).powi(2) + T::one()).atan2((v[n % 4] * v[n % 4] + T::one()).log(x2.powi(2) + T::from_f64(2.0).unwrap()))
+                    }
+                };
+                acc1 = acc1 + T::from_f64(0.1).unwrap() * x0.sin();
+                s0 = s0 * T::from_f64(0.5).unwrap() + v16.sin() * T::from_f64(0.05).unwrap();
+            }
+        }
+        let mut a17 = [[T::zero(); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a17[i][j] = v[(j + i) % 4].tanh();
+            }
+            s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(T::atan(c11 * s0)) * T::from_f64(0.02).unwrap();
+        }
+        'l10: for _ in (0..=n).rev().step_by(2) {
+            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.1).unwrap() * (a17[1][n % 4] - x1).sin();
+            s0 = (s0 * T::from_f64(0.8).unwrap() + T::sin(c11) * T::one()).tanh();
+            let mut k18 = 0;
+            while k18 < n && T::atan(v[3]) <= -T::one() {
+                k18 += 1;
+                if T::sqrt(v[2] * v[2] + T::from_f64(2.0).unwrap()) > T::one() {
+                    continue 'l10;
+                }
+                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.5).unwrap() * (s0 * T::from_f64(0.75).unwrap());
+            }
+            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::acos(v[k18 % 4].cos() * T::from_f64(0.9).unwrap()).mul_add(-v[k18 % 4], s0 - c11).tanh();
+        }
+        v[0] * T::from_f64(0.75).unwrap() + s0 * T::from_f64(1.5).unwrap() + acc1.tanh() + c11.cos() - a17[0][3] * T::from_f64(1.5).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_58(x1, f64::sin(f64::asin(v[n % 4].atan().sin() * 0.9)) * 2.0, (f64::sqrt(v[n % 4] * v[n % 4] + 0.5) + x2).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            if x2.powi(3) <= 0.5 && n % 2 == 0 {
+                break;
+            }
+            s0 = (s0 * 0.8 + s0.cos() * 0.2).tanh();
+            let mut k3 = 0;
+            while k3 < 5 && v[k3 % 4].atan() >= 0.5 {
+                k3 += 1;
+                if n + k2 < 8 && (v[1] * v[1] + 0.5).sqrt() > x0 {
+                    let v4 = x1.powi(3);
+                    let v5 = SCALE + x1 / (x2 * x2 + 1.0);
+                    acc1 += (v4.sin() + v5.sin()).cos() * 0.2;
+                } else {
+                    s0 = s0.mul_add(0.75, v[k3 % 4].powi(3).tanh() * 0.02);
+                }
+                acc1 -= 0.2 * ((x2 - 0.65).to_degrees() * 0.02).sin();
+                acc1 += 0.2 * (v[(k3 + k2) % 4] + f64::powf(1.5_f64, f64::cos(x0))).sin();
+            }
+            if k2 >= 2 || x1.cos().exp() <= -1.0 {
                 break;
             }
         }
-        let f24 = |t: f64| (f64::tanh(t) + 2.0).cbrt().copysign((v[3] * v[3] + 1.5).acosh());
-        let v25 = f24(v[3]);
-        let v26 = v.iter().map(|&p| f24(p)).sum::<f64>();
-        s0 *= 0.6;
-        s0 += 0.4 * f64::cos(x1 + 0.5);
-        s0 + s1 * 1.5 + s2 * 0.5 - acc3.sin() + v5 * 0.5 - v8 + c11.sin() - v25 * 0.5 + f64::tanh(v26)
+        acc1 += 0.75 * x0.mul_add(v[3 - k2], x0).sin();
+        s0 = (s0 * 0.5 + prog_1(1.2, 1.2, x2, v, 5) * 0.005).tanh();
+        let v6: f64 = x2;
+        let mut a7 = [f64::exp2(f64::cos(x1)), (x1 * x1 + 0.5).powf(0.5).cos().exp_m1(), f64::to_degrees(v6) * 0.01, x2 * core::f64::consts::FRAC_1_SQRT_2];
+        a7 = [f64::sinh(f64::sin(v6.to_degrees() * 0.01) * 1.5).sin() * 0.4, a7[1], f64::sin(x2.mul_add(v6, a7[(k2 + n) % 4])) * 0.05, a7[3]];
+        let f8 = |t: f64| a7[1].abs() + t * 0.25;
+        let v9 = v.iter().copied().map(f8).sum::<f64>();
+        let v10 = f8(v[2]) - f8(v[0]) * 1.0;
+        s0.cos() - f64::sin(acc1) - v9.cos() - v10.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(prog_16(x1, f64::atanh(v[n % 4].tanh() * 0.9).tanh() * 2.0, x0, &v, 5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a2[i][j] = x2 - v[j];
+            }
+            s0 = s0 * 0.75 + (x2 / (v[2].powi(2) + 1.0)).cos() * 0.1;
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 -= f64::cos(f64::asinh(a2[1][k3]));
+            let v5 = if n < 1 && -x2 < 0.0 {
+                let x2 = v[3 - k3];
+                a2[0][1].cos().exp2() + x2.cos()
+            } else if a2[1][k3].sin() < f64::sqrt(v[3] * v[3] + 2.0) && k3 == 1 {
+                let x2 = x2.sin().powi(2).ln_1p();
+                (x2 + s0).mul_add(-a2[1][3], x0.tanh().cosh())
+            } else {
+                let v4 = f64::exp(x0.cos().exp_m1().sin());
+                prog_1(x0, s0, 0.75, &v, k3) + f64::tanh(v4)
+            };
+            acc1 -= s0.powi(2).sin();
+            if k3 >= 2 {
+                break;
+            }
+            s0 = (s0 * 0.6 + v5.cos() * 0.005).tanh();
+        }
+        'l3: for i in (0..5).rev() {
+            let fi = i as f64;
+            s0 = 0.75 * s0 + 0.25 * fi.max(x2.asinh()).cos();
+            acc1 += 0.4 * (f64::sqrt(fi.powi(2) + 2.0) * s0).cos();
+            let mut k6 = 0;
+            while k6 < n + 1 && a2[1][1] + x1 - f64::powf(x2 * x2 + 1.0, 0.5) >= -1.0 {
+                k6 += 1;
+                if k6 % 2 == 0 {
+                    continue 'l3;
+                }
+                s0 = 0.8 * s0 + 1.0 * f64::sin((fi.cos() * 0.9).asin());
+                s0 *= 0.8;
+                s0 += 0.2 * s0.cos();
+            }
+        }
+        match k3 {
+            0 => {
+                s0 = (s0 * 0.8 + (x2.sin() * 0.9).atanh() * 0.02).tanh();
+            }
+            g if g > 1 => {
+                let x1: f64 = a2[0][0] * x1;
+                let v7 = prog_5(x2, 0.75, f64::tanh(acc1), v, n);
+                s0 = f64::mul_add(s0, 0.5, (x1.tanh() - v7.cos()).tanh() * 0.005);
+            }
+            _ => {
+                s0 = s0 * 0.6 + f64::sin(a2[0][3] - x2) * 0.1;
+                if f64::cos(a2[0][k3]).exp_m1().tanh() <= (v[3 - k3] * v[3 - k3] + 0.5).sqrt() {
+                    s0 = (s0 * 0.8 + x1.powi(2) * 0.05).sin();
+                    for t in v {
+                        acc1 += ((t - x1) / ((a2[0][k3] * x1).powi(2) + 1.5)).sin() * 0.4;
+                        let v8 = prog_1(x2, x1, (SCALE + x0).cos(), &v, k3);
+                        acc1 += f64::sin(f64::powf(v[3 - k3].powi(2) + 1.0, x0.sin())) * 0.25;
+                        acc1 += 0.005 * f64::cos(v8.cos());
+                    }
+                } else {
+                    s0 = s0.mul_add(0.8, (x2.powi(2) + 1.0).log10() * 0.4);
+                    s0 = (s0 * 0.6 + f64::exp(f64::cos(x1)) * 0.1).tanh();
+                }
+                let x0 = v[k3] * (x0 * x1);
+                s0 = 0.5 * s0 + 0.02 * x0.cos().sin();
+            }
+        }
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            let v11 = if f64::ln_1p(a2[1][2].tanh() * 0.5) > (a2[0][1] * a2[0][1] + 1.0).sqrt() {
+                let v10 = x2.sin().exp2();
+                s0 *= 0.8;
+                s0 += 0.01 * (x2.powi(3) + v10).tanh();
+                f64::cos(f64::exp(a2[0][k9 % 4].sin()))
+            } else {
+                f64::exp_m1(x0.tanh())
+            };
+            let v12 = v.iter().map(|&p| 1.0 + 0.1 * (v11.powi(2) + p.tanh()).tanh()).product::<f64>();
+            s0 = 0.8 * s0 + 0.05 * (f64::cos(v[k9 % 4]).exp_m1() - (x0.powi(2) + 1.0).sqrt()).tanh();
+            if k9 >= 6 || (f64::cos(v12) * 0.9).asin() / (v12.tanh().powi(2) + 1.5) > 0.0 {
+                break a2[1][0].sin();
+            }
+        };
+        let a14 = v.map(f64::tanh);
+        s0 * 0.25 + f64::cos(acc1) + f64::sin(a2[0][0]) + v13 * 0.5 - a14[0] * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_73<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: T = T::hypot(x0, v[2]).cos() * 2.0;
+        let mut s1 = x2.sin();
+        let mut s2 = -s0;
+        let mut acc3: T = 0.0;
+        let v4 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * (x1.copysign(s0) + p.cos()).tanh()));
+        let v5 = v.iter().fold(0.0, |r, &p| r + (T::exp2(s2.tanh()) + p.cos()));
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            for _ in (0..5).rev() {
+                acc3 = acc3 + 0.1 * s2.copysign(fi).tanh();
+                acc3 = acc3 + T::sqrt(x0 * x0 + T::from_f64(0.5).unwrap()).sin() * 0.1;
+                acc3 = acc3 - T::cosh(T::sin(x2) * 2.0).tanh() * 0.1;
+            }
+            if i > 1 && v5 <= t.cos().cosh() {
+                let v6 = (v4 * v4 + 2.0).acosh();
+                let v7 = v6.atan2(v6 * v6 + 1.0);
+                acc3 = acc3 - T::cos(v7) * T::from_f64(0.5).unwrap();
+            } else if !(i < 2) {
+                acc3 = acc3 + t.asinh().cos() * T::from_f64(0.5).unwrap();
+                if (v4.cos() * 0.9).atanh() > -T::from_f64(0.25).unwrap() || i % 2 == 0 {
+                    break;
+                }
+            } else {
+                let v8 = -(v4 * T::from_f64(std::f64::consts::LN_2).unwrap());
+                s2 = (s2 * T::from_f64(0.8).unwrap() + v8.sin() * T::from_f64(0.25).unwrap()).sin();
+            }
+            let v13 = if T::atanh(T::sin(v[i]) * 0.9) >= T::from_f64(0.25).unwrap() {
+                for j in 0..n {
+                    let fj = T::from_usize(j).unwrap();
+                    match j % 2 {
+                        PHASE_A => {
+                            s1 = s1.mul_add(T::from_f64(0.8).unwrap(), T::cos((s1.sin() * 0.9).atanh()) * T::from_f64(0.02).unwrap());
+                        }
+                        PHASE_B => {
+                            let v9 = s2 - T::cos(x0);
+                            s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::tanh(v9).cos();
+                        }
+                        _other => {
+                            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.25).unwrap() * s2.sin();
+                            if ((fj - v5).tanh() * 0.9).asin() <= T::atan2(x0 * x0 + 1.0, v5) {
+                                s0 = (s0 * T::from_f64(0.8).unwrap() + (s0.sin() * 1.5).sinh() * T::from_f64(0.05).unwrap()).sin();
+                                continue;
+                            }
+                            s2 = s2 * T::from_f64(0.8).unwrap();
+                            s2 = s2 + 0.1 * (s2.powi(2) + 1.0).cbrt().tanh();
+                        }
+                    }
+                    s0 = s0 * 0.6 + ((x1.powi(2) + 1.0).sqrt().powi(2) + 1.0).atan2((s0 * s0 + 1.0).powf(T::tanh(s2))).sin() * T::from_f64(0.02).unwrap();
+                    let v11 = match j % 2 {
+                        PHASE_A => {
+                            let x2: T = T::sin(x2.atan2(s1 * s1 + 1.0));
+                            0.65 - s1.asinh() + x2.cos()
+                        }
+                        1 => 2.5 - x0,
+                        _ => {
+                            let v10 = T::sin(s1) * T::from_f64(0.5).unwrap();
+                            s2 * x1 + v10.cos()
+                        }
+                    };
+                    s2 = (s2 * T::from_f64(0.8).unwrap() + v11.sin() * T::from_f64(0.02).unwrap()).sin();
+                }
+                T::sin(v[3 - i].to_degrees() * T::from_f64(0.02).unwrap()).exp_m1()
+            } else if x1.sin() <= T::from_f64(0.25).unwrap() {
+                T::tanh(x1).exp_m1()
+            } else {
+                let v12 = ((v[i].powi(2) + 1.0).recip().powi(2) + 1.0).log(2.0);
+                (v12.cos() * T::from_f64(0.5).unwrap()).ln_1p() / (v12 * v12 + 1.5)
+            };
+            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), T::sin(v13).tanh() * 0.1);
+        }
+        let v15 = 'b3: {
+            let v14 = T::asin(T::tanh(v4) * 0.9).to_degrees() * 0.01;
+            if (v14 / (x1 * x1 + T::from_f64(0.5).unwrap())).powi(2).ln_1p() < -T::from_f64(0.5).unwrap() {
+                s0 = (s0 * T::from_f64(0.5).unwrap() + T::ln_1p(T::recip(x1 * x1 + T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.5).unwrap()) * T::from_f64(0.25).unwrap()).sin();
+                break 'b3 (x1 * x1 + 1.0).recip();
+            }
+            prog_5((x0.powi(2) + 1.0).recip().sin() * 2.0, (s0 + T::from_f64(0.8).unwrap()).atan2(v[n % 4] * v[n % 4] + 1.0).sin(), x0 * 2.0, v, n)
+        };
+        let v18 = 'b4: {
+            for i in 0..v.len() {
+                let fi = T::from_usize(i).unwrap();
+                if i % 2 == 0 {
+                    break 'b4 (v5 + 2.5).abs();
+                }
+                if T::powf(x2 * x2 + 1.0, T::cos(x1)) >= v15.clamp(fi.tanh() - 1.5, T::sin(v15) + 1.5) {
+                    s2 = s2.mul_add(T::from_f64(0.8).unwrap(), T::sin(v5) * 0.2);
+                } else {
+                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.75).unwrap() * (x2 / 3.0).cos();
+                    let v16 = v5.atan();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * T::tanh(v16.tanh());
+                }
+                s2 = (s2 * T::from_f64(0.75).unwrap() + v[i].asinh() * T::from_f64(0.25).unwrap()).tanh();
+            }
+            let v17 = x2.powi(2);
+            if v5 >= T::from_f64(0.5).unwrap() || n == 5 {
+                break 'b4 v17 + x2;
+            }
+            v17.abs()
+        };
+        s0 * T::from_f64(0.75).unwrap() - s1.tanh() + s2.sin() - acc3.cos() - v15.tanh() + T::sin(v18)
+    }
+
+    #[differentiable]
+    pub fn prog_74<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = prog_5(x1, x0 * 0.25, (x2 / 1.5).cos(), [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut s1: T = v[3].abs();
+        let mut acc2: T = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            let fi = T::from_usize(i).unwrap();
+            if v[(i + n) % 4] * fi <= -1.0 {
+                a3[i] = x0;
+            } else {
+                a3[i] = T::exp(v[i].tanh());
+            }
+        }
+        let v4 = T::atan(T::atanh(T::tanh(a3[2]) * 0.9));
+        let v5 = v.iter().fold(0.0, |r, &p| r + (T::asin(x1.cos() * 0.9) + p.sin()));
+        if !(n == 0 && v5 * acc2 > 0.0) {
+            acc2 = acc2 - (acc2.atan().powi(2) + 1.0).log10();
+        } else {
+            s0 = s0 * 0.5 + T::sin((v4 * v4 + 0.5).sqrt()) * 0.02;
+        }
+        let a6 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        s1 = s1.mul_add(0.5, (v[n % 4] + x2 - (v4 * v4 + 2.0).ln()).tanh() * 0.02);
+        s0 + s1 + acc2 - a6[0].cos()
     }
 
     #[differentiable]
     pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = 3.0_f64.log(x1 * x1 + 2.0);
-        let mut acc1: f64 = 0.0;
-        if s0 * std::f64::consts::FRAC_1_PI <= -0.25 {
-            acc1 += (x0.copysign(v[n % 4]) / (x0 * x0 + 1.0)).cos();
-            s0 = (s0 * 0.75 + (x2 * x2 + 1.0).powi(-3) * 0.02).sin();
+        let mut s0 = f64::abs(x2.sin());
+        let mut s1 = f64::log(v[1] * v[1] + 1.0, x1 * x1 + 2.0).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if x0 - s0 > s1 / (s1 * s1 + 1.0) {
+            f64::mul_add(s0, s1, x0)
+        } else if (x1 * x1 + 1.0).log2() <= -x0 {
+            x0 * s1.cos()
         } else {
-            let v4 = if let Some(k2) = n.checked_sub(2) {
-                let c3 = k2 as f64;
-                f64::ln(f64::powi(acc1, 2) + 0.5) + f64::sin(c3)
-            } else {
-                (v[2].powi(2) + 2.0).ln()
-            };
-            s0 = s0 * 0.5 + v4.sin().sin() * 0.1;
+            (f64::powi(f64::max(x0, x2), 2) + 0.5).atan2(acc2)
+        };
+        let v4 = v.iter().rev().fold(0.0, |r, &p| r * 0.5 + f64::tanh(p) * 0.25);
+        let mut m5 = f64::NEG_INFINITY;
+        for i in 0..n + 1 {
+            let c6 = v4.mul_add(v4, v3) + v[i % 4];
+            m5 = m5.max(c6);
         }
-        'l0: for i in 0..3 {
+        s1 = f64::mul_add(s1, 0.6, f64::sin(m5.cos()) * 0.01);
+        if n % 2 == 0 {
+            return (v4.powi(2) + 0.5).ln();
+        }
+        for i in (1..=3).step_by(2) {
             let fi = i as f64;
-            s0 *= 0.6;
-            s0 += 0.1 * (s0 * v[n % 4]).cos();
-            let mut k5 = 0;
-            while k5 < 3 && 0.25 - x0 - (x0 + fi) > -0.5 {
-                k5 += 1;
-                if f64::ln(f64::powi(v[0] - x2, 2) + 2.0) <= -1.0 {
-                    continue 'l0;
+            let v8 = if prog_74::<f64>(0.25, ((x1.cos() * 0.9).acos() / ((-x1).powi(2) + 1.0)).tanh() * 2.0, 1.5, &v, n) < f64::atan2(v3 * v3 + 0.5, x1) && i < 2 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v7 = if u + (v[1].tanh() * 0.9).acos() <= 0.5 {
+                        fj * v4
+                    } else if f64::mul_add((v4.powi(2) + 0.5).ln(), x1 - v4, u) >= x2 {
+                        -v3
+                    } else {
+                        v[j] * fj
+                    };
+                    acc2 -= f64::tanh((v7.powi(2) + 1.0).recip().powi(2).ln_1p()) * 0.25;
                 }
-                let v6 = f64::exp(fi.cos());
-                acc1 -= (v6 * v6 + 1.0).atan2(f64::acosh(fi.powi(2) + 1.5)).tanh() * 0.2;
-            }
-            acc1 += 0.5 * (x0 - fi).tanh();
-            let v10 = match (n % 3).checked_sub(1) {
-                Some(k7) => {
-                    let c8 = k7 as f64;
-                    c8 + fi + v[k7].cos()
-                }
-                None => {
-                    let v9 = x2;
-                    v9 + x0.sin()
-                }
+                fi.cos() + 0.5
+            } else {
+                return m5.tanh()
             };
-            s0 = 0.5 * s0 + 0.25 * v10.sin().tanh();
+            s1 = 0.8 * s1 + 0.2 * (v8 + s1 + v8.cos()).sin();
+            let v9 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.05 * f64::exp((p / (v4.powi(2) + 1.0)).sin()).sin());
+            s1 = s1.mul_add(0.5, f64::tanh(v9).tanh() * 0.2);
         }
-        if let Some(k11) = n.checked_sub(2) {
-            let c12 = k11 as f64;
-            s0 = s0 * 0.5 + f64::tanh(v[k11 % 4]) * 0.5;
-            s0 = (s0 * 0.6 + c12.tanh() * 1.0).sin();
-        } else {
-            s0 *= 0.6;
-            s0 += 0.2 * v[n % 4].hypot(x2).sin();
-        }
-        let f13 = |t: f64| f64::cos(acc1).exp() + t * 0.5;
-        let v14 = v.iter().fold(0.0, |r, &p| r * 0.5 + f13(p) * 0.5);
-        let f15 = |t: f64| (v[0] * v[0] + 0.5).atan2(x1) + t * 0.5;
-        let v16 = v.iter().copied().map(f15).sum::<f64>();
-        x0 * 0.25 + x2 * 0.75 + s0 + v14.tanh() + v16.sin()
+        let [b10, b11, b12, b13] = [f64::powi(v4, 2).to_radians() * 50.0, f64::tanh(v[0].tanh()).exp_m1(), f64::asinh(v3), (f64::cos(x2).powi(2) + 1.0).cbrt()];
+        s0 = 0.75 * s0 + 0.05 * (b11 + b10).cos();
+        s0 * 0.25 + s1 - acc2 * 0.5 + b12.cos() - b13
     }
 
     #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = 3.0_f64.log(f64::powi(x1, 2) + 2.0);
-        let mut acc1: f64 = 0.0;
-        let v2 = f64::sinh((acc1 - x2).tanh() * 1.5);
-        'b0: {
-            if v[n % 4].asinh() > 0.0 {
-                break 'b0;
-            }
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::ln_1p((x1 + x2).cos() * 0.5);
+        let mut s1 = (x2 + 1.5).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if !(n > 0) {
+            s0 = (s0 * 0.75 + (f64::tanh(v[n % 4]) * 0.9).atanh() * 0.05).tanh();
         }
-        let v3 = x0.hypot(v[n % 4]).max(v2.tanh().sinh());
-        'b1: {
-            if !(n == 1) {
-                s0 = (s0 * 0.5 + s0.atan2(v2 * v2 + 0.5) * 0.02).tanh();
-                break 'b1;
-            }
-        }
-        let mut m4 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if v[n % 4] - v3 < -0.5 {
-                m4 += 1;
-            }
-            let v5 = 'b3: {
-                if v3 >= 0.5 {
-                    break 'b3 1.2 * (x1 * fi);
-                }
-                if (s0 + 0.5) / (v2 * v2 + 1.0) > 0.0 || i == 2 {
-                    break 'b3 s0 + x2;
-                }
-                if !(i == 6) {
-                    s0 = (s0 * 0.6 + f64::mul_add(v[i % 4], fi, s0) * 0.05).sin();
-                    break 'b3 x0 / (v[2] * v[2] + 0.5) / ((fi - x2).tanh() + 2.0);
-                }
-                f64::atanh(fi.tanh() * 0.9)
-            };
-            let v10: f64 = if f64::sinh((v2 / (x2 * x2 + 1.5)).cos()) < v3 {
-                let v6 = ((x0 * x0 + 1.0).log(v2.powi(2) + 2.0).powi(2) + 1.0).log2();
-                (v3 / 4.0).cos() + v6.tanh()
-            } else if i == 2 {
-                let x1 = s0 * x1;
-                let v7 = v5;
-                (x1.sin() * 0.9).atanh() + f64::sin(v7)
-            } else {
-                for &u in v.iter() {
-                    let v8 = (x2 * x2 + 1.0).sqrt() - f64::powi(u, 3);
-                    let v9 = fi.tanh();
-                    s0 *= 0.5;
-                    s0 += 0.5 * (x0 * v9).sin();
-                    acc1 -= 0.1 * f64::sin(v8);
-                }
-                ((x0 * v[i % 4]).tanh() * 0.9).asin()
-            };
-            s0 = s0.mul_add(0.8, x1.sin().exp_m1().tanh() * 0.05);
-            acc1 += 0.1 * (v5.sin() + v10.tanh()).tanh();
-        }
-        match m4 {
+        let v3 = v.iter().rev().skip(1).copied().fold(f64::NEG_INFINITY, f64::max);
+        let v4 = (0..n).map(|i| v3 / (acc2 * acc2 + 1.5) + v[i % 4] * 0.25).sum::<f64>();
+        let v11 = match n {
             1 => {
-                let v11 = prog_53((x0 + v3).tanh() * 2.0, x2, (x1.sin() * 0.9).acos().cos(), [v[0], v[1], v[2], v[3]], m4);
-                acc1 += v11.tanh() * 0.005;
+                let v5 = x0.asinh();
+                (-v3) + v5.cos()
             }
-            2 | 4 => {
-                acc1 -= f64::exp(f64::cos(v3)).sin() * 0.25;
+            3 => {
+                let v6 = prog_42(v3.sin().exp_m1().sin(), acc2, f64::cos((f64::tanh(x2 + x0) * 1.2).tan()), v, n);
+                (f64::recip(v[1] * v[1] + 0.5).powi(2) + 2.0).ln() + v6.tanh()
             }
-            5 => {
-                acc1 += f64::sin((v3 * v3 + 1.0).ln()) * 0.5;
+            4 => {
+                for i in 0..3 {
+                    let fi = i as f64;
+                    let v9 = match i {
+                        0 | MODE_C => {
+                            let v7 = s0.atan2(v[n % 4].powi(2) + 0.5) - (s0 * s0 + 2.0).sqrt();
+                            (v7 + x1).tanh()
+                        }
+                        _ => {
+                            let x2 = fi.powi(3);
+                            let v8 = (f64::powi(x1.sin().exp_m1(), 2) + 0.5).sqrt();
+                            f64::cbrt(s0 * s0 + 1.0) + x2.tanh() + v8.sin()
+                        }
+                    };
+                    if !(i == 1) {
+                        break;
+                    }
+                    s1 *= 0.6;
+                    s1 += 0.02 * f64::sin(s1 - v9);
+                }
+                (s1 * s1 + 1.0).log2()
             }
-            _ => {
-                let v12 = f64::to_degrees(x1) * 0.01 - v3;
-                acc1 += 0.5 * f64::cos(v12);
+            _other => {
+                let v10 = v[n % 4].cos();
+                v4 + v10.tanh()
             }
+        };
+        'l1: for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            s1 = (s1 * 0.8 + s0 * 0.2).sin();
+            let mut k12 = 0;
+            while k12 < n + 1 && (f64::sin(v11) + 2.0).cbrt() <= s1.atan2(v[1].powi(2) + 1.0) {
+                k12 += 1;
+                if v4 <= -0.5 || n > 4 {
+                    acc2 += (x0.cos() * 0.9).atanh().sin() * 0.05;
+                    break 'l1;
+                }
+                s0 = s0 * 0.6 + f64::tanh(f64::copysign(v4, fi)) * 0.4;
+                s0 = 0.5 * s0 + 0.25 * f64::sin(s1 - v4);
+            }
+            s0 *= 0.5;
+            s0 += 0.005 * prog_1(f64::cos(fi) * 2.0, (x1 - s0).tanh(), x0, &v, n).sin();
         }
-        s0 * 0.5 - f64::tanh(acc1)
+        x0 + s0.sin() - s1.tanh() - acc2 - v4.sin() + v11.sin()
     }
 
     #[differentiable]
     pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = ((x2 * x2 + 1.5).acosh() + f64::tanh(x0)).cos() * 2.0;
-        let mut s1 = f64::sin(2.0 * x0) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = ((-x1).tanh() * 1.5).cosh();
-        let v4 = f64::atanh(f64::atan2(3.0_f64, s0).sin() * 0.9);
-        let v6 = 'b0: {
-            if f64::to_degrees(x0 - v4) * 0.02 <= -0.5 {
-                acc2 += (x1 * x1 + 2.0).acosh().sin();
-                if n % 3 == 1 {
-                    s0 = s0 * 0.6 + f64::ln(f64::powi(v4, 2) + 1.0).sin() * 0.05;
-                    s1 = s1 * 0.5 + s1.min(x2).tanh() * 0.1;
-                } else if s0 * std::f64::consts::LN_2 <= -0.25 || n == 0 {
-                    acc2 += 0.25 * (v3 * v3 + 1.0).powi(-1);
-                    let mut k5 = 0;
-                    while k5 < 6 {
-                        k5 += 1;
-                        acc2 += (f64::to_degrees(x0) * 0.02).tanh() * 0.25;
-                        acc2 += 0.25 * s1;
-                    }
-                } else {
-                    s1 = s1 * 0.5 + f64::sin(f64::sin(v[3]) * v3) * 0.05;
-                    let x0 = f64::to_radians(x0.cos().exp_m1());
-                    acc2 -= x0.cos();
-                }
-            }
-            acc2 += ((x2.tanh() * 1.5).cosh() * s1.atan()).cos() * 0.25;
-            if f64::ln(v[n % 4] * v[n % 4] + 0.5) < acc2 || n == 3 {
-                break 'b0 f64::exp_m1(f64::cos(s0));
-            }
-            1.5_f64.log(x0 * x0 + 2.0).atan()
+        let mut s0 = (v[3] + x0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3: f64 = if f64::acos(x1.sin() * 0.9).min(f64::abs(x2)) <= 0.0 {
+            let x2 = ((x0 * x2).powi(2) + 1.0).log(10.0);
+            x2 * s0
+        } else if -x0 >= -1.0 || n > 2 {
+            let v2 = f64::min(acc1, v[n % 4]) * (v[n % 4] * x2);
+            v2 / (s0 * s0 + 1.5)
+        } else {
+            x2 - v[n % 4]
         };
-        let v7 = 'b2: {
-            if s0 / (f64::tanh(v3) + 2.0) < -0.5 {
-                break 'b2 prog_19(f64::sin((v[n % 4] * v[n % 4]).ln_1p() * v[1].atan()) * 2.0, x2, s0, v, n);
-            }
-            prog_41(f64::cos(v3).exp().sin(), (v6.powi(2) + 1.0).log10().sin() * 2.0, 0.5, v, n)
-        };
-        let mut m8 = 0;
-        for i in 1..n {
-            let fi = i as f64;
-            match n % 4 {
-                0..=1 => {
-                    s0 = (s0 * 0.6 + s0.tanh().exp() * 0.1).sin();
-                }
-                PHASE_C => {
-                    let v4: f64 = v[i % 4];
-                    acc2 += 0.4 * v4.sin();
-                }
-                3 => {
-                    s0 = 0.5 * s0 + 0.05 * (x0 + v[i % 4] + v4 / (v7.powi(2) + 0.5)).cos();
-                }
-                _ => {
-                    for j in (0..=i).rev() {
-                        match j {
-                            2..=3 => {
-                                acc2 -= 0.05 * (f64::asinh(s1) * v6.tanh().exp()).sin();
-                                let v9 = v7.sin();
-                                s0 *= 0.8;
-                                s0 += 0.2 * v9.cos();
-                            }
-                            g if g > 4 => {
-                                s1 *= 0.75;
-                                s1 += 0.1 * (s1 + v7).tanh();
-                            }
-                            _ => {
-                                s1 = s1 * 0.8 + (f64::tanh(fi) * 0.9).asin().sin() * 1.0;
-                                let v12 = 'b5: {
-                                    let v10 = v6;
-                                    let v11 = (v10 * v10 + 1.0).powi(-1);
-                                    if j % 2 == 0 {
-                                        acc2 -= f64::cos((f64::powi(v4, 2) + 2.0).acosh()) * 0.05;
-                                        break 'b5 v7;
-                                    }
-                                    x2 / (f64::tanh(v11) + 2.0)
-                                };
-                                acc2 += f64::sin(v12.sin()) * 0.05;
-                            }
-                        }
-                        s0 *= 0.6;
-                        s0 -= 0.05 * (v7.tanh() * 0.9).atanh().sin();
-                    }
-                    acc2 += ((v7 * v7 + 0.5).sqrt().powi(2) + 1.0).log(2.0).tanh() * 0.4;
-                }
-            }
-            let mut m13: f64 = 0.5;
-            if prog_76(v4, v6, s0, v, n) >= 1.0 {
-                m8 += 1;
-            }
-            for j in 0..n {
-                m13 = (v7 + 0.5 + v[(j + n) % 4]).max(m13);
-            }
-            s1 = (s1 * 0.6 + f64::sin(m13) * 0.2).sin();
-        }
-        let c14 = m8 as f64;
-        s0 * 0.25 - s1.sin() + acc2.cos() + f64::cos(v6) - v7.sin() - c14.tanh() - (v6 - c14)
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] / (x0.powi(2) + 1.0) * f64::log2(v[n % 4] * v[n % 4] + 1.0)).sin() * 2.0;
-        let mut s1 = prog_38::<4>((x0 / (p.1.tanh() + 2.0)).sin() * 2.0, f64::cos((p.1.cos() * 0.9).asin() / (p.1.cos().powi(2) + 1.0)) * 2.0, s0, v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = v;
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] + a3[i % 4] * (f64::acos(v[n % 4].cos().sin() * 0.9).tanh() * 0.05);
-            a3[i % 4] += a3[3 - i % 4] * (f64::tanh(p.1.sin().exp2()) * 0.05);
-        }
-        s0 = s0 * 0.8 + f64::asin((p.0 / (v[0] * v[0] + 1.0)).sin() * 0.9).tanh() * 0.02;
-        let v13 = match n {
-            2..=3 => prog_3::<4>(f64::tanh(a3[n % 4].sin().exp_m1() - (acc2.powi(2) + 0.5).recip()) * 2.0, s0, 0.5, &v, n),
-            4 => {
-                let v4 = prog_53((f64::sqrt(acc2 * acc2 + 0.5) + a3[n % 4]).tanh() * 2.0, p.0, acc2, v, 3);
-                acc2 += f64::exp(x0.sin().sin()).sin();
-                f64::sin(v4 * 0.001)
-            }
-            5 => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    for j in (0..4).rev() {
-                        let fj = j as f64;
-                        let v5 = p.0.tanh().powi(3);
-                        let v7: f64 = if j == 0 && f64::ln(f64::ln_1p(s0 * s0).powi(2) + 0.5) <= a3[(j + i) % 4] {
-                            let v6 = fj / (v5.tanh().sinh().powi(2) + 1.5);
-                            v6 * v6
-                        } else if (p.0.sin() * 0.9).asin() >= -1.0 {
-                            x0.asinh()
-                        } else {
-                            ((p.0.powi(2) + 1.0).log10().powi(2) + 0.5).powf((p.0 * p.1).cos())
-                        };
-                        acc2 += v5.cos() * 0.1;
-                        s1 = s1 * 0.6 + f64::sin(f64::sin(v7)) * 0.02;
-                    }
-                    match i + n {
-                        MODE_A | MODE_C => {
-                            s0 = (s0 * 0.6 + f64::tanh(fi).exp_m1() * 1.0).sin();
-                            if p.1.tanh().exp() < -1.0 {
-                                continue;
-                            }
-                            let v8 = a3[1] / (a3[1] * a3[1] + 0.5);
-                            s0 = (s0 * 0.75 + v8.cos() * 0.02).sin();
-                        }
-                        3 => {
-                            let v9: f64 = (a3[i] * a3[i]).tanh();
-                            let v10 = (v9.powi(2) + 0.5).recip();
-                            acc2 += 0.25 * f64::tanh(v10).sin();
-                        }
-                        4 | 6 => {
-                            acc2 -= f64::cos(fi) * 0.5;
-                        }
-                        _ => {
-                            acc2 -= (0.65 * p.0.atan2(f64::powi(p.1, 2) + 0.5)).sin() * 0.5;
-                        }
-                    }
-                    let v11: f64 = if x0 >= 0.0 {
-                        p.0.tanh()
-                    } else {
-                        s1 / (v[3 - i] * v[3 - i] + 1.0)
-                    };
-                    s0 = 0.8 * s0 + 0.02 * (a3[i].sin() * 1.2).tan().sin();
-                    s0 *= 0.5;
-                    s0 += 0.2 * f64::sin(v11).sin();
-                }
-                let v12 = f64::sqrt((p.0 / (a3[n % 4] * a3[n % 4] + 1.0)).powi(2) + 2.0);
-                s1 = s1 * 0.8 + f64::min(p.1, v12).sin() * 0.02;
-                (v12.sin() * 0.9).acos()
-            }
-            _ => {
-                let x0: f64 = acc2;
-                s0 + x0.sin()
-            }
-        };
-        s1 = (s1 * 0.75 + f64::cos(x0).atan() * 0.25).tanh();
-        for _ in 0..n {
-            acc2 -= s1 * 0.25;
-            match n {
-                0 | MODE_C => {
-                    let v14 = p.1 / (f64::tanh((a3[0].powi(2) + 1.0).log(f64::powi(p.1, 2) + 2.0)) + 2.0);
-                    let v15 = (v13 * v13 + 1.0).recip().sin();
-                    s1 *= 0.6;
-                    s1 += 0.02 * (v14.tanh() + v15).cos();
-                }
-                4 | 6 => {
-                    s0 = 0.75 * s0 + 0.25 * f64::cos(p.0);
-                    s1 = (s1 * 0.8 + x0.powi(3) * 0.01).sin();
-                }
-                _ => {
-                    acc2 += 0.2 * (p.1 * 0.75);
-                    acc2 -= 0.25 * f64::tanh(v13).sin();
-                }
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s1 = f64::mul_add(s1, 0.8, (a3[(i + n) % 4].to_degrees() * 0.02).sin() * 0.1);
-            let v16 = v13 - s0;
-            let v18: f64 = if v16.tanh() * f64::atan(p.1) > 1.0 {
-                p.1.sin()
-            } else if a3[0] > p.1 - s1 || i % 3 == 1 {
-                let v17 = f64::powi(0.35 * p.0, 2);
-                s0 = s0.mul_add(0.6, f64::sin(f64::cos(f64::tanh(v16).sinh()).exp()) * 0.02);
-                s1 * v17 - a3[i % 4].cos().sinh()
+        let mut m4 = f64::NEG_INFINITY;
+        for &t in v.iter() {
+            let c5 = if v[n % 4] + v3 * x2 < 0.5 {
+                t / (t * t * (t * t) + 1.0)
             } else {
-                let x0 = -fi;
-                s1 = (s1 * 0.8 + (f64::tanh(s1) * 1.5).sinh() * 0.05).tanh();
-                (x0.powi(2) + 1.0).log(2.0)
+                f64::mul_add(x1, t, v[2])
             };
-            s1 = (s1 * 0.8 + v18.sin() * 0.05).sin();
+            m4 = m4.max(c5);
         }
-        s0 * 0.25 + s1.sin() + f64::sin(acc2) + a3[0] + f64::sin(v13)
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].tanh().exp().powi(2) + 0.5).ln().tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for t in v {
-            s0 = s0.mul_add(0.6, x2.sin() * 0.4);
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if (x2.tanh() * 1.2).tan() >= t {
-                    break 'l0;
-                }
-                acc1 -= 0.05 * f64::asin(f64::cos(s0) * 0.9).cos();
+        s0 = 0.75 * s0 + 0.02 * m4.tanh().cos();
+        let mut a6 = v;
+        a6[2] *= 0.5;
+        a6[0] += acc1 * x0 * v3.cos();
+        let v7 = a6.iter().copied().map(|p| v3.clamp(acc1.tanh() - 1.5, f64::cos(p) + 1.5).max(x2)).sum::<f64>();
+        let v9 = match n {
+            1 => {
+                s0 = f64::mul_add(s0, 0.75, x0.tanh() * 0.25);
+                v[n % 4].tanh().tanh().sinh()
             }
-            match n.checked_sub(2) {
-                Some(0..=1) => {
-                    s0 = s0 * 0.75 + f64::atan2(t, t.powi(2) + 1.0).tanh() * 0.05;
-                    acc1 -= (x2.mul_add(s0, s0) * v[1]).sin() * 0.25;
-                }
-                Some(k3) if k3 < 2 => {
-                    let v4 = x0 - x1;
-                    acc1 += f64::sin(v4).sin() * 0.5;
-                }
-                Some(_) => {
-                    s0 = 0.75 * s0 + 0.005 * prog_74::<4>((x1 + x0).cos(), ((f64::cos(x0) * 0.9).asin() / (x1.tanh().powi(2) + 1.5)).cos() * 2.0, f64::tanh(x1), v, 4).sin();
-                    let v6 = f64::asinh(s0 + x2);
-                    acc1 += v6.tanh().tanh() * 0.5;
-                }
-                None => {
-                    s0 = (s0 * 0.75 + f64::exp(f64::tanh(t)) * 0.05).sin();
-                }
+            g if g > 2 => {
+                let v8 = (v[n % 4].cos() * 0.9).acos();
+                (m4 * m4 + 1.0).ln() + v8.tanh()
             }
-            acc1 += f64::sin(f64::tanh(t)) * 0.5;
-        }
-        let mut a7 = [0.0; 4];
-        for i in 0..4 {
-            a7[i] = x2.tanh().exp();
-            s0 = (s0 * 0.75 + (f64::cos(x2.sin()) * 1.2).tan() * 0.02).sin();
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            let v8 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::cos((x0.to_degrees() * 0.02).atan() + p.cos()));
-            let mut k9 = 0;
-            while k9 < 3 && (x1.sin() * 2.0).sinh() >= -1.0 {
-                k9 += 1;
-                let v10 = f64::tanh(x0).exp();
-                match k9 % 4 {
-                    0 | 2 => {
-                        acc1 += 2.0_f64.log(f64::powi(v8, 2) + 2.0).sin() * 0.1;
-                    }
-                    3 => {
-                        continue;
-                    }
-                    _other => {
-                        let v8 = f64::acosh(2.0_f64.powf(a7[(k9 + n) % 4].sin()).powi(2) + 1.5);
-                        s0 *= 0.8;
-                        s0 += 0.2 * (fi + x2).cos();
-                        if fi * v10 <= s0 {
-                            break;
-                        }
-                        s0 = (s0 * 0.8 + v8.sin() * 0.02).tanh();
-                    }
-                }
-                s0 *= 0.75;
-                s0 += 0.1 * f64::ln(s0.powi(2) + 0.5).tanh();
-                acc1 += v10.sin() * 0.1;
-            }
-            acc1 += (f64::sin(-v8) * 0.5).ln_1p() * 0.5;
-        }
-        let v12 = 'b5: {
-            let mut k11 = 0;
-            while k11 < n {
-                k11 += 1;
-                s0 = 0.8 * s0 + 0.2 * f64::cos(x0);
-                if k11 < 6 && (x2 * x2 + 1.0).log(x1 * x1 + 2.0) < (x0 * x0 + 0.5).recip() {
-                    break 'b5 v[2] + (v[2].powi(2) + 0.5).ln();
-                }
-            }
-            if s0.clamp(x0.cos() - 1.5, x2.sin() + 1.5) >= -1.0 {
-                break 'b5 (x1 * x1 + 1.0).log(x1.powi(2) + 2.0);
-            }
-            f64::atanh((v[k11 % 4] * std::f64::consts::FRAC_PI_4).sin() * 0.9)
+            _ => (f64::powi(f64::clamp(v[2], -0.5, 1.0), 2) + 1.0).ln(),
         };
-        acc1 -= a7[n % 4].cos();
-        if f64::abs(v12) - x1.atan2(x1 * x1 + 0.5) < x2.hypot(a7[n % 4]) {
-            acc1 += (x0.min(x1) * 2.0).sin();
-        } else {
-            let v13: f64 = prog_15(x2, x0.cos().exp2().abs().tanh(), f64::sin(x0.tanh() + (f64::cos(x2) * 1.2).tan()) * 2.0, &v, n);
-            s0 = (s0 * 0.6 + f64::cos(v13) * 0.005).tanh();
-        }
-        s0.cos() - acc1.cos() + f64::powi(x2, 3)
+        let v10 = (v9.clamp(-1.5, 1.0).powi(2) + 1.0).log10();
+        acc1 += f64::cos(x2);
+        s0 + acc1 * 1.5 + f64::sin(v7) - v10 - v9 / (v10 * v10 + 1.0)
     }
 
     #[differentiable]
-    pub fn prog_81<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = -x1;
-        let mut s1: T = (T::powi(v[n % 4], 2).sin() * 0.9).asin();
-        let mut s2 = T::cos(prog_66(s0, T::sin(T::atan2(x0 * x0 + 1.0, x2).min(s0.atan())) * 2.0, x0 * 1.5, &v, n)) * 2.0;
-        let mut acc3: T = 0.0;
-        let mut m4 = 0;
-        for i in 0..5 {
-            let fi = T::from_usize(i).unwrap();
-            if i < 4 && (s0 * s0).ln_1p() / (T::cos(x0).powi(2) + 1.5) > s1 {
-                s1 = s1 * 0.8 + (0.1 - s1).cos() * 0.2;
-                break;
-            }
-            if s0.sin() > x1 {
-                s1 = 0.8 * s1 + 0.2 * (T::from_f64(SCALE).unwrap() + s1).cos();
-            } else if (s1.cos().exp2().powi(2) + 1.0).atan2(T::powf(s0 * s0 + 1.0, 0.5)) >= fi || i > 2 {
-                s2 = s2.mul_add(0.6, (v[i % 4] + s1).cos() * 0.2);
-                let v5 = v[i % 4].atan2(s1.powi(2) + 1.0);
-                s1 = (s1 * 0.6 + v5.tanh() * 0.1).sin();
-            }
-            if m4 > 23 && (x0 * x0 + 0.5).atan2(v[n % 4]) <= -0.5 {
-                m4 += 1;
-            }
-            acc3 = acc3 + (s0 + x0).cos() * 0.4;
-        }
-        let c6 = T::from_usize(m4).unwrap();
-        if prog_15((x0 * 0.5).tanh() * 2.0, T::tanh(x0 * 0.5), s1, &v, m4) > acc3 {
-            return x1 * c6;
-        }
-        let v7 = prog_15(x0.cos().sin(), x0 * 1.2, T::sin(x0 * 0.5), &v, 6);
-        let v8 = prog_35::<T>(v7.sin() * 2.0, (x2 + x1).sin() * 2.0, s1, v, m4);
-        let v9: T = prog_15((x1 * x1 + 1.0).atan2(v[m4 % 4]).tanh() * 2.0, s0, (x0 * 0.5).cos(), &v, n);
-        s0 = (s0 * 0.75 + prog_15((x1 + v[m4 % 4]).tanh(), acc3, x0 * 0.75, &v, n) * 0.005).sin();
-        s0 * 0.75 + s2 - c6.sin() - v8 * 1.5 + v9.cos() + T::powf(T::from_f64(0.5_f64).unwrap(), T::tanh((T::powi(x2, 2) + 1.0).recip()))
-    }
-
-    #[differentiable]
-    pub fn prog_82(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = (x1.abs().sin() * 1.2).tan().sin() * 2.0;
-        let mut s1: f64 = x1.clamp(v[n % 4].cos() - 1.5, v[n % 4].cos() + 1.5).cos() * 2.0;
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = prog_5((v[n % 4] + x0).cos() * 2.0, f64::tanh(x0.atan()), f64::tanh((-2.0_f64).max(v[n % 4])), v, n).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 5 {
-            k3 += 1;
-            let v7 = 'b1: {
-                let mut k4 = 0;
-                while k4 < 3 && (f64::sin(x1) + 2.0).cbrt() < -0.5 {
-                    k4 += 1;
-                    acc2 += 0.1 * f64::tanh(f64::sqrt(f64::powi(x1, 2) + 1.0));
-                    if x0 - x2 > 1.0 {
-                        break 'b1 v[(k4 + n) % 4] / (f64::tanh(v[(k4 + n) % 4]) + 2.0);
-                    }
-                    let v5: f64 = s0.abs();
-                    acc2 -= v5.cos() * 0.1;
-                }
-                s1 = 0.6 * s1 + 0.1 * f64::sin(f64::asin(f64::tanh(s0) * 0.9));
-                let mut k6 = 0;
-                while k6 < 3 {
-                    k6 += 1;
-                    if (x0.powi(2) + 2.0).acosh() * x2 < -0.5 {
-                        break 'b1 v[k6] * (v[1] * v[k6]);
-                    }
-                    acc2 -= (s1 * s1).cos() * 0.1;
-                }
-                s1.copysign(s0) / ((s0 * x2).powi(2) + 1.5)
-            };
-            match n % 2 {
-                0 => {
-                    acc2 -= ((x2 / 3.0).powi(2) + 1.0).ln();
-                }
-                1 => {
-                    let v8 = prog_76(x0.sin().exp().tanh(), (v7.sin() + 2.0).cbrt().tanh() * 2.0, (x0 + x2).cos() * 2.0, v, 0);
-                    acc2 += ((x0.powi(2) + 1.0).recip() + x1 / 2.0).sin() * 0.4;
-                    s0 = s0.mul_add(0.75, f64::tanh(v8) * 0.005);
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + f64::exp(s0.tanh()) * 0.1).sin();
-                    let v9 = x0.asinh() * 0.5;
-                    s1 *= 0.6;
-                    s1 -= 0.75 * v9.tanh();
-                }
-            }
-            acc2 -= f64::exp2((x1 * v[k3 % 4]).tanh()).cos() * 0.4;
-            acc2 += v7.cos() * 0.25;
-        }
-        let v16: f64 = match mode {
-            Mode::Lower(_, _) => {
-                let v12 = x2.atan();
-                v12 + x0
-            }
-            Mode::Upper(hi13) => {
-                let v14 = f64::abs(hi13);
-                s1 = (s1 * 0.6 + prog_76(s0, x1, 0.75, v, 5) * 0.005).tanh();
-                (x0.cos() * 1.2).tan() + v14.sin()
-            }
-            Mode::Off => {
-                let x2 = ((x2 * x2 + 1.0).recip().powi(2) + 0.5).powf(x2.sin());
-                let v15 = 3.0_f64.copysign(x0);
-                f64::cbrt(v15 * v15 + 0.5) + x2.sin()
-            }
+        let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * f64::cos(x1 - 1.25 + p.cos()));
+        let Some(k4) = n.checked_sub(1) else {
+            return x0.cos()
         };
-        let v17 = if x0 - v16 > (x2 * x2 + 1.0).log2() && k3 % 3 == 1 {
-            acc2 += 0.25 * (-v[k3 % 4]).clamp((s1 + 0.25).tanh() - 1.5, f64::abs(x1).cos() + 1.5).cos();
-            f64::log2(f64::powi(v[1], 2) + 1.0)
-        } else if (v16.powi(2) + 0.5).sqrt().copysign(x0 / (x1 * x1 + 1.0)) >= (s1.tanh() + 2.0).cbrt() {
-            f64::recip(v16 * v16 + 0.5)
-        } else {
-            (SCALE + s0).asinh()
-        };
-        let mut m18 = 0;
-        for _ in 0..v.len() {
-            if v[2] * (v17 / (f64::sin(x1) + 2.0)) > (v[1].powi(2) + 1.0).atan2(v[k3 % 4]) {
-                m18 += 1;
-            }
-            if v17 + x1 <= 1.0 {
-                s0 *= 0.5;
-                s0 += 0.1 * f64::mul_add(s0, s0, x0).sin();
-                s0 = (s0 * 0.8 + f64::powi(x0, 3) * 0.01).tanh();
-            }
-            'b5: {
-                let v19 = x0.sin() - (x2.cos() * 0.9).acos();
-                if s0.powi(3) < -1.0 {
-                    break 'b5;
-                }
-                s1 = (s1 * 0.5 + v19.cos() * 0.1).tanh();
-            }
-            if x1 / (v17.cos() + 2.0) > v[2] {
-                s0 = s0 * 0.75 + (x0.powi(2) + 0.5).sqrt().tanh() * 0.25;
-                continue;
-            }
-            s1 = 0.75 * s1 + 0.01 * f64::tan(s0.tanh() * 1.2).mul_add(f64::to_degrees(s1) * 0.02, 2.0 * x1).sin();
-        }
-        match m18 {
-            0 => {
-                s1 = (s1 * 0.8 + x2.asinh().hypot(s1.to_degrees() * 0.01) * 0.01).sin();
-                let v20: f64 = v[0];
-                s0 *= 0.5;
-                s0 += 0.5 * f64::cos(v20.sin());
-            }
-            1..=3 => {
-                s1 = (s1 * 0.6 + s1 / 2.0 * x2.atan() * 0.02).sin();
-                'b6: {
-                    if !(m18 == 3) {
-                        break 'b6;
-                    }
-                }
-            }
-            g if g > 4 => {
-                acc2 += 0.005 * prog_15(x0, (f64::sin(v16) + x1).cos(), s0, &v, 1).sin();
-                if v17.sin() <= 0.25 {
-                    s1 = s1 * 0.6 + f64::sin(s0).cosh().sin() * 0.02;
-                    s1 = 0.6 * s1 + 0.05 * f64::cos(s1 + v[2]);
-                }
+        let c5 = k4 as f64;
+        let v7 = match k4 % 3 {
+            0..=1 => 3.0_f64.hypot(c5),
+            2 => {
+                acc2 += v3.tanh();
+                f64::acos(acc2.tanh() * 0.9)
             }
             _ => {
-                let [_, _, b21, b22] = v;
-                acc2 -= 0.5 * f64::log10((SCALE + v17).powi(2) + 1.0);
-                s0 = s0 * 0.8 + (b21.sin() - b22.sin()).sin() * 0.1;
-            }
-        }
-        let v23 = v[1..].iter().cloned().map(|z| x1.cos() + z * 0.5).sum::<f64>();
-        s0 * 0.75 - s1.sin() + acc2.cos() - v17 + f64::tanh(v23)
-    }
-
-    #[differentiable]
-    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::ln_1p(x2 * x2).powi(2) + 1.0).log(3.0);
-        let mut s1 = (f64::asin(f64::cos(x2) * 0.9) * x0).tanh() * 2.0;
-        let mut s2 = prog_35::<f64>(x2, f64::cos((f64::powi(f64::hypot(s0, v[n % 4]), 2) + 1.0).log10()), f64::abs(s0).hypot(x1 / (s0.sin() + 2.0)).tanh(), v, n);
-        let mut acc3: f64 = 0.0;
-        s1 = (s1 * 0.6 + s1 * 0.02).tanh();
-        let v4: f64 = prog_3::<4>(1.5, f64::tanh(f64::max(-0.5_f64, s1)) * 2.0, (0.8 - f64::asinh(v[n % 4])).sin(), &v, n);
-        if f64::cos(x1.tanh()) <= f64::sqrt(f64::powi(x0, 2) + 1.0) {
-            return (v[n % 4] / 4.0).min((x1 * x1 + 0.5).recip());
-        }
-        assert!(n < 100);
-        assert!(n < 100);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v8 = match k5 % 4 {
-                1..=3 => {
-                    let v6 = f64::sin(v[k5 % 4]).asinh();
-                    v4.hypot(x0) + v6.sin()
-                }
-                _ => {
-                    let v7 = (v[3].sin() * 0.9).asin();
-                    x2 + v7.tanh()
-                }
-            };
-            if -v[2] >= 1.0 && k5 < 2 {
-                s2 = (s2 * 0.5 + (v[k5 % 4] + x1) * 0.25).tanh();
-                break;
-            }
-            match k5 + n {
-                1 => {
-                    let x1: f64 = f64::ln_1p(v4.sin() * 0.5);
-                    s0 = (s0 * 0.8 + x1 * 0.2).sin();
-                }
-                2..=3 => {
-                    s2 = f64::mul_add(s2, 0.6, v4.sin().exp_m1().tanh() * 0.1);
-                }
-                6 => {
-                    let v9 = v[(k5 + n) % 4];
-                    s1 = s1 * 0.5 + f64::tanh(v[k5 % 4].cos().exp2()) * 0.25;
-                    s1 = 0.6 * s1 + 0.4 * v9.sin();
-                }
-                _ => {
-                    acc3 += s0.powi(3).cos().exp().sin() * 0.25;
-                    if x2.cos().exp_m1().mul_add(f64::max(v[k5 % 4], x2), (v8 * v8 + 1.0).sqrt()) >= 0.0 && n < k5 {
-                        return v4 + s2;
+                for i in (0..n).rev() {
+                    let fi = i as f64;
+                    acc2 -= 0.25 * (s0 - c5 + v3).tanh();
+                    if i == 4 && (v3.asinh().powi(2) + 1.0).ln() > (v[i % 4].sin() * 0.9).acos() {
+                        let v6 = (v[i % 4].tanh() * 0.9).atanh();
+                        acc2 += f64::cos(v6).cos() * 0.25;
                     }
+                    acc2 += f64::sin((f64::tanh(fi) * 1.2).tan()).tanh() * 0.25;
                 }
+                f64::exp(f64::tanh(x1))
             }
-            s2 = s2 * 0.6 + (f64::powi(f64::sqrt(s0 * s0 + 0.5), 2) + 1.0).log2().sin() * 0.25;
-            if k5 >= 6 || f64::atan2(x2.powi(2) + 0.5, v4) > x1 + s2 {
-                break;
+        };
+        let mut k8 = 0;
+        let v13 = loop {
+            k8 += 1;
+            if !(n == 5) {
+                let v11 = f64::tanh(v3 - x2).exp();
+                acc2 -= 0.4 * f64::tanh(v11.sin());
+            } else if let Some(_) = n.checked_sub(2) {
+                s0 = 0.5 * s0 + 0.1 * (s0 * s0 + 1.5).acosh().cos();
+                if (f64::sin(x0 / (f64::tanh(v7) + 2.0)) * 0.9).asin() < 1.0 {
+                    break prog_1(x0, 0.25, f64::cbrt(v3.tanh() + 2.0).tanh() * 2.0, &v, n);
+                }
+                let v10: f64 = f64::sin(c5 * x1);
+                s1 = (s1 * 0.6 + v10.tanh() * 0.05).tanh();
             }
-            s2 = f64::mul_add(s2, 0.6, f64::sin(v8) * 0.1);
-        }
-        s1.cos() - s2 + acc3 * 1.5 - f64::sin(v4)
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[1].atan2(x2 * x2 + 0.5).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = v.map(f64::atan);
-        s0 = (s0 * 0.8 + a2[2].sin() * 0.2).tanh();
-        a2 = v;
-        let mut k3 = 0;
-        while k3 < n + 1 {
-            k3 += 1;
-            match n + k3 {
-                0..=1 => {
-                    let v4 = (x0 / (s0 * s0 + 0.5)).tanh();
-                    s0 = s0 * 0.6 + f64::log(a2[(k3 + n) % 4] * a2[(k3 + n) % 4] + 1.0, 2.0).tanh() * 0.25;
-                    match n + k3 {
-                        0 => {
-                            s0 = (s0 * 0.75 + f64::acos(v4.sin() * 0.9) * 0.02).tanh();
-                            s0 = (s0 * 0.8 + f64::asinh(x1) * 0.2).sin();
-                            if f64::exp2(f64::sin(v[k3 % 4])) <= v4 - x0 || n < k3 {
-                                return f64::log10(f64::powi(v[k3 % 4], 2) + 1.0);
-                            }
-                        }
-                        MODE_B | 3 => {
-                            s0 = (s0 * 0.8 + a2[n % 4] * 0.2).tanh();
-                            break;
-                        }
-                        4..=6 => {
-                            acc1 -= (x2 + v4).tanh() * 0.25;
-                            let v5: f64 = a2[k3 % 4] + x2;
-                            acc1 -= 0.25 * v5.tanh().sin();
-                        }
-                        _other => {
-                            for j in (0..n).rev() {
-                                let fj = j as f64;
-                                let v8 = match k3 {
-                                    MODE_B if n > 2 => v[j % 4] / (f64::powi(f64::recip(v[k3 % 4] * v[k3 % 4] + 0.5), 2) + 0.5),
-                                    2 => x1.powi(3),
-                                    g if g > 4 => {
-                                        let v6 = x0.asinh();
-                                        x0 + f64::cos(v6)
-                                    }
-                                    _ => {
-                                        let v7 = (fj.tanh() + 2.0).cbrt().powi(2).ln_1p();
-                                        x1.to_radians() * 50.0 + f64::sin(v7)
-                                    }
-                                };
-                                if x1.max(3.0_f64.powf(v4.sin())) >= 0.5 {
-                                    return v8.tanh().sin();
-                                }
-                                s0 = s0.mul_add(0.8, f64::tanh(x2 * s0).exp2().sin() * 0.02);
-                                s0 *= 0.8;
-                                s0 += 0.01 * v8.cos().sin();
-                            }
-                        }
-                    }
-                    s0 *= 0.5;
-                    s0 += 0.05 * v4.tanh();
-                }
-                MODE_D => {
-                    s0 = (s0 * 0.8 + f64::cos(f64::cos(x1)).exp2() * 0.1).tanh();
-                    let v9 = -x2;
-                    s0 = s0 * 0.75 + v9.cos().cos() * 0.25;
-                }
-                g if g > 4 => {
-                    break;
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 += 0.1 * (x0.tanh() - s0).cos();
-                }
-            }
-            if k3 % 3 == 1 {
-                let v10 = (x1 * x1 + 0.5).ln().tanh();
-                s0 = (s0 * 0.8 + f64::cos(v10) * 0.1).tanh();
-            } else if !(k3 == 2 && f64::atan2(x0, a2[n % 4] * a2[n % 4] + 1.0).sin() <= v[(k3 + n) % 4]) {
-                s0 = f64::mul_add(s0, 0.75, f64::cos(1.2 * v[2]) * 0.2);
-                if (x2 + s0).powi(2) >= -0.5 {
-                    s0 = 0.5 * s0 + 0.5 * s0;
-                    if v[0] > 0.0 {
-                        continue;
-                    }
-                    let x1 = a2[k3 % 4];
-                    s0 = s0 * 0.75 + f64::tanh(x1).cos() * 0.25;
-                } else if f64::cosh(f64::sin(x1) * 1.5) > 0.0 || k3 % 2 == 0 {
-                    s0 = s0.mul_add(0.6, f64::asinh(a2[k3 % 4]).cos() * 0.4);
-                }
-                acc1 += f64::sqrt(x1 * x1 + 1.0).cos() * 0.25;
+            let v12 = v.iter().map(|&p| f64::recip(v3.cos().powi(2) + 0.5) + p.cos()).sum::<f64>();
+            s1 = 0.75 * s1 + 0.25 * v7.sin().sin();
+            if k8 >= 5 || (v3.powi(2).tanh() * 0.9).asin() > (x0.sin() * 1.5).sinh() {
+                break c5.asinh() - (c5 * c5 + 1.0).log(x2.powi(2) + 2.0);
             }
             s0 *= 0.8;
-            s0 += 0.2 * v[(k3 + n) % 4].sin();
+            s0 += 0.01 * v12.cos().sin();
+        };
+        s0 + s1 - f64::tanh(acc2) + v3 * 0.75 + c5.cos() - v7.sin() + v13.sin() + prog_5(x2, x0, x1, v, k8)
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4] * x0).sin() * 2.0;
+        let mut s1 = x2.tanh();
+        let mut s2: f64 = x1;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc3 += 0.75 * (x1.powi(2) + 1.0).log10().asinh();
+            let v5 = v[k4 % 4].cos().exp_m1();
+            if k4 >= 4 || f64::sin(v5).exp_m1() > 0.1 - x1 {
+                break;
+            }
         }
-        let mut a11 = [0.0; 4];
-        for i in 0..4 {
-            a11[i] = x0.powi(3);
-        }
-        match k3 {
+        match k4 {
             0 => {
-                let v12 = f64::cos(f64::atan(x2)).exp();
-                acc1 += f64::atan2(3.0_f64, x0.to_degrees() * 0.02).sin();
-                s0 = (s0 * 0.6 + f64::cos(v12) * 0.1).tanh();
+                s2 = s2 * 0.5 + (s1.cos() * 0.9).acos().tanh() * 0.02;
             }
-            1 | MODE_D => {
-                s0 = (s0 * 0.8 + x1 / (x1.cos() + 2.0) * f64::acosh(x0 * x0 + 2.0) * 0.01).sin();
+            1..=3 => {
+                acc3 += (acc3 - 0.8).cos();
+                s2 = 0.6 * s2 + 0.1 * f64::sin(x1).exp().cos();
             }
-            5 => {
-                let x0 = f64::powf(1.5_f64.copysign(x1).powi(2) + 1.0, f64::sqrt(x1.powi(2) + 1.0).cos());
-                for i in 0..v.len() {
-                    if i % 2 == 0 {
-                        s0 = s0.mul_add(0.6, (x0 - a2[i]).sin() * 0.2);
-                        s0 = (s0 * 0.6 + (a11[1] * a11[1] + 0.5).recip() * 0.2).sin();
-                    } else if f64::max((s0.tanh() * 0.9).asin(), a2[3]) > -1.0 {
-                        acc1 += 0.4 * f64::cos(x2).sinh();
-                        if x2 * s0 > -1.0 {
-                            return x2.cos().exp_m1();
-                        }
-                        acc1 += (a11[3 - i] * a11[3 - i] + 1.5).acosh().tanh() * 0.25;
-                    }
-                    let mut m13: f64 = 2.5;
-                    for &u in a2.iter() {
-                        m13 = m13.min(u / (x0 * x0 + 1.5));
-                    }
-                    s0 = f64::mul_add(s0, 0.5, m13.sin() * 0.25);
-                    if (a11[3 - i].sin() * 0.9).atanh() > 0.5 && i == 3 {
-                        for j in 0..5 {
-                            let fj = j as f64;
-                            acc1 -= 0.1 * f64::sin(0.35 - x0.mul_add(a2[2], x0));
-                            s0 = s0 * 0.6 + (fj + 0.1 - s0).tanh() * 0.4;
-                            s0 = 0.5 * s0 + 0.5 * f64::tanh(m13 / 2.0);
-                        }
-                        acc1 -= x2.to_radians();
-                    } else if x0 <= x2 || i > 1 {
-                        s0 = (s0 * 0.5 + s0 * std::f64::consts::LN_2 * 0.5).tanh();
-                        let v14 = f64::atanh(x1.tanh() * 0.9) - 2.0;
-                        s0 = (s0 * 0.75 + f64::cos(v14) * 0.05).sin();
-                    } else {
-                        let v15 = x1 + v[3 - i];
-                        for &u in a2.iter() {
-                            s0 = 0.6 * s0 + 0.4 * s0;
-                            let v16 = u;
-                            acc1 += 0.1 * f64::cos(v16);
-                        }
-                        acc1 += f64::tanh(v15) * 0.5;
-                    }
-                }
-                s0 = 0.8 * s0 + 0.05 * f64::sin(x0.cos());
+            4 => {
+                s0 = 0.6 * s0 + 0.4 * f64::cos((*x2 * *x2).ln_1p());
+                let v6 = v[1].cos();
+                s1 = s1 * 0.5 + v6.tanh() * 0.5;
             }
             _ => {
-                s0 = 0.6 * s0 + 0.005 * prog_2(1.5, s0, s0.tanh(), &v, n).tanh();
-                if !(k3 == 1) {
-                    acc1 += x1.asinh();
-                    acc1 += prog_74::<4>(x2, 0.5, x0, v, n).cos() * 0.01;
-                } else if f64::ln_1p(v[(k3 + n) % 4].tanh() * 0.5) * (f64::cos(x0) * 0.9).atanh() > 0.0 || k3 < n {
-                    s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
-                }
-                s0 = (s0 * 0.5 + f64::tanh(a11[k3 % 4]) * 0.02).tanh();
+                s0 *= 0.6;
+                s0 -= 0.4 * x0.atan().sin();
             }
         }
-        x0 * 0.75 + f64::tanh(x1) + s0 * 0.75 - f64::sin(acc1) + a2[3].cos() - a11[1].sin()
+        let mut k7 = 0;
+        while k7 < n && prog_78((x1 * x1 + 2.0).acosh().tanh() * 2.0, 0.25, (*x2 / 4.0).tanh() * 2.0, v, k4) <= 2.0_f64.atan2(v[0]) {
+            k7 += 1;
+            let v9 = if *x2 >= 0.5 {
+                x1 * x0
+            } else if (f64::tanh(s2) + 2.0).cbrt() * 0.8 > -0.25 || n == 5 {
+                let v8 = x0 - s0 + f64::atanh(s2.cos() * 0.9);
+                (f64::log(v8 * v8 + 1.0, 2.0).powi(2) + 2.0).ln()
+            } else {
+                (s1.cos() + 2.0).cbrt()
+            };
+            s0 = (s0 * 0.8 + f64::min(f64::cos(v9), s0.tanh()) * 0.02).sin();
+        }
+        let mut m10: f64 = -1.0;
+        let mut m11: f64 = 0.5;
+        for i in 0..4 {
+            let c12 = (s1 - 0.35) * v[(i + n) % 4].sin().exp();
+            m10 = m10.max(c12);
+            let c13 = if prog_78((SCALE + x0 - v[k7 % 4]).tanh(), f64::sin(v[i] / (s1.tanh().exp_m1().powi(2) + 1.5)), f64::tanh(v[k7 % 4] - x1), v, n) < s0 || k7 < 4 {
+                s0
+            } else {
+                SCALE + v[(i + n) % 4]
+            };
+            m11 = c13.min(m11);
+        }
+        s0 = s0.mul_add(0.8, f64::cos(f64::cos(m10)) * 0.005);
+        s2 = (s2 * 0.8 + m11.sin() * 0.02).sin();
+        let mut k14 = 0;
+        let v16 = loop {
+            k14 += 1;
+            acc3 -= 0.005 * prog_1(f64::sin(f64::tanh(x1.powi(3))) * 2.0, (v[n % 4] + s0 + x0).tanh(), f64::sin((v[n % 4] * v[n % 4] + 0.5).sqrt()), &v, 1).sin();
+            let mut m15: f64 = 0.5;
+            for j in 1..=4 {
+                m15 = m15.max(m15 * 0.5 + (v[j % 4] - x0) * 0.25);
+            }
+            if k14 >= 6 {
+                break f64::exp_m1(s2.cos());
+            }
+            acc3 -= m15.tanh().tanh() * 0.25;
+        };
+        s0 * 1.5 + s1 * 0.75 - s2 * 0.5 + acc3.tanh() - v16 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_81(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::asin(f64::tanh(v[2]) * 0.9);
+        let mut acc1: f64 = 0.0;
+        let [b2, b3, _, _] = [x2.hypot(x0), (x2.powi(2) + 1.5).acosh(), x1, ((acc1 + 0.25).powi(2) + 1.5).acosh()];
+        let [b4, b5, b6, b7] = [b2.sin().exp_m1(), prog_78(x1, s0, v[2].hypot(b3).sin(), [v[0], v[1], v[2], v[3]], 1), prog_5(f64::tanh(v[0] + x0), 0.5, x1, [v[0], v[1], v[2], v[3]], n), acc1.sin().exp()];
+        let v8 = prog_42(((acc1 / (acc1 * acc1 + 1.0)).cos() * 1.2).tan().sin(), b4, x0, [v[0], v[1], v[2], v[3]], n);
+        let a9 = [(v[n % 4] * v[n % 4] + 0.5).cbrt().max(x1.tanh()), f64::cosh(b3.sin()) + b3, f64::sin(b7).tanh(), ((b2.powi(2) + 2.0).acosh().cos() * 0.9).acos()];
+        s0 = (s0 * 0.5 + f64::log2(b4.powi(2) + 1.0) * 0.05).tanh();
+        acc1 += (x1 / (f64::max(b7, x1).sin() + 2.0)).cos();
+        s0 * 0.5 + acc1 + b5.tanh() + b6.sin() - v8.cos() + a9[1].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_82<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].asinh();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = (x2.sin() * 1.2).tan();
+        }
+        match n % 2 {
+            1 => {
+                acc1 += x0.clamp(v[n % 4].tanh() - 1.5, x1.sin() + 1.5).sin();
+            }
+            _ => {
+                let v3 = x2.copysign(s0);
+                s0 = s0.mul_add(0.6, f64::tanh(v3).cos() * 0.4);
+            }
+        }
+        'l1: for _ in 1..n {
+            let v4 = x1.powi(3);
+            s0 = (s0 * 0.75 + x2 * 0.25).tanh();
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                s0 = s0 * 0.6 + v4.sin().cosh().cos() * 0.02;
+                let v6: f64 = x0 - s0;
+                if k5 % 3 == 1 && v6.sin() > s0 {
+                    continue 'l1;
+                }
+            }
+            acc1 -= v4.sin().sin() * 0.25;
+        }
+        let mut k7 = 0;
+        while k7 < 4 {
+            k7 += 1;
+            acc1 += f64::ln(x2.powi(2) + 2.0).cos() * 0.5;
+            if f64::cosh(f64::tanh(a2[n % 4])) <= 0.5 {
+                continue;
+            }
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            acc1 += prog_78(1.2, f64::tanh(v[k7 % 4] * a2[i % 4] * (v[k7 % 4].cos() * 0.9).asin()) * 2.0, 1.2, v, 3).cos() * 0.005;
+            if (x1 * x1 + 1.0).log(x1 * x1 + 2.0).to_radians() <= 2.0_f64.powf(fi.tanh()) || i == 0 {
+                s0 = (s0 * 0.75 + x1 * x2 * 0.05).tanh();
+                break;
+            }
+            acc1 += 0.25 * f64::tanh(x0 / (f64::powi(x2, 2) + 1.5));
+        }
+        'l5: for i in 0..5 {
+            let v8 = (f64::sin(x2) * 0.5).ln_1p();
+            acc1 -= 0.4 * f64::powf(f64::powi(s0, 2) + 1.0, 1.5).tanh();
+            acc1 += prog_1((v8.to_degrees() * 0.01).sin() * 2.0, x2, 0.75, &v, i).sin() * 0.005;
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                let v10 = x1 / (s0.sin() + 2.0);
+                if f64::ln_1p(x0 * x0) / (v10 * v10 + 1.5) >= x0 {
+                    continue 'l5;
+                }
+                s0 = 0.8 * s0 + 0.25 * f64::recip(x2 * x2 + 1.0);
+            }
+        }
+        x0 + x1.tanh() + x2.tanh() - s0 * 0.75 - acc1.sin() - a2[1]
+    }
+
+    #[differentiable]
+    pub fn prog_83(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0 = ((x2.powi(2) + 2.0).ln() + x2).cos() * 2.0;
+        let mut s1 = (x1.tanh() + 2.0).cbrt().to_degrees() * 0.02;
+        let mut acc2: f64 = 0.0;
+        if -v[n % 4] > s0.powi(2) {
+            let v3 = f64::copysign(0.5_f64, x1).mul_add(x2, f64::powi(s0, 2));
+            s1 = (s1 * 0.6 + v3.cos() * 0.02).tanh();
+        } else if n % 2 == 0 {
+            s1 = (s1 * 0.8 + s1.cos() * 0.25).tanh();
+            s0 = (s0 * 0.6 + (s0 * s0 + 0.5).ln() * 0.05).tanh();
+        } else {
+            s1 = s1 * 0.8 + (s1.powi(2) + 0.5).ln() * 0.25;
+        }
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            acc2 += 0.25 * f64::tanh(x2).exp().tanh();
+            for &u in v.iter() {
+                match i {
+                    0 => {
+                        s1 = (s1 * 0.6 + ((s1.tanh() * 1.2).tan().powi(2) + 1.0).log10() * 0.1).tanh();
+                    }
+                    1 => {
+                        s1 = (s1 * 0.8 + f64::asin(u.tanh() * 0.9) * 0.05).tanh();
+                        if x0 >= SCALE + x0 {
+                            s0 = s0.mul_add(0.75, s0.tanh().exp_m1().cos() * 0.05);
+                        } else if (x2.tanh() * 0.9).acos() + f64::exp_m1(x0.tanh()) < -0.5 {
+                            s0 *= 0.75;
+                            s0 += 0.05 * f64::tanh(f64::acos(f64::cos((x2.tanh() * 0.9).asin()) * 0.9));
+                            acc2 += f64::atan2(x2.tanh().exp_m1(), f64::powi((x0 * x0 + 0.5).sqrt(), 2) + 1.0).tanh() * 0.05;
+                        }
+                        let x1 = u + 1.2;
+                        s1 *= 0.6;
+                        s1 += 0.4 * f64::sin(x1).sin();
+                    }
+                    2 => {
+                        let x0 = (f64::powi(x0, 2) + 1.0).powf(f64::tanh(u));
+                        s1 = 0.75 * s1 + 0.02 * f64::sin(x0);
+                    }
+                    _ => {
+                        let v4 = f64::tan(x0.tanh() * 1.2);
+                        acc2 -= v4.cos() * 0.05;
+                    }
+                }
+                let v5 = v.iter().map(|&z| f64::log2(x2.powi(2) + 1.0).tanh() + f64::tanh(z)).sum::<f64>();
+                match n {
+                    MODE_A => {
+                        acc2 += f64::tanh(v[n % 4].powi(2)) * 0.05;
+                        continue 'l0;
+                    }
+                    2..=4 => {
+                        let x1 = (x0.tanh() + 2.0).cbrt();
+                        s0 = f64::mul_add(s0, 0.75, x1.sin() * 0.75);
+                    }
+                    6 => {
+                        acc2 += 0.05 * (v5 + u).sin();
+                    }
+                    _ => {
+                        let v6 = (f64::tanh(s1).powi(2) + 1.0).powi(-3);
+                        acc2 -= 0.05 * f64::cos(f64::tanh(v6));
+                    }
+                }
+                s0 = 0.8 * s0 + 0.2 * x2.atan().cos();
+                acc2 += 0.05 * f64::sin(u.cos() - v5.cos());
+            }
+            let v8 = match i + n {
+                0..=2 => fi.max(x0),
+                g if g > 3 => {
+                    let v7 = s0.sin().exp2();
+                    (v7.cos() * 1.2).tan()
+                }
+                _ => x0.cos().sinh(),
+            };
+            acc2 += 0.25 * f64::cos(v8).sin();
+        }
+        let v9 = x1;
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            acc2 += f64::tanh(prog_78((v[n % 4] * v[n % 4] + 0.5).sqrt().sin(), f64::tanh((x0 * x0 + 0.5).ln() + v9) * 2.0, 0.5, v, 2)) * 0.005;
+            let v12 = if (s1.tanh() * 0.5).ln_1p() < x2 {
+                let v11 = -v9;
+                (f64::tanh(s0).sin() * 1.5).cosh() + v11.tanh()
+            } else {
+                (s1.tanh() * 1.2).tan().sin()
+            };
+            match k10 % 2 {
+                0 => {
+                    s0 = s0.mul_add(0.5, f64::sin((v9 * v9).ln_1p()) * 0.5);
+                }
+                1 => {
+                    s0 = s0.mul_add(0.75, f64::sin(x2).exp().sin() * 0.05);
+                }
+                _ => {
+                    let v13 = (v12.tanh().powi(2) + 2.0).ln();
+                    s1 = s1 * 0.75 + v13.cos().sin() * 0.02;
+                }
+            }
+            if k10 >= 3 {
+                break;
+            }
+            s0 = s0 * 0.75 + v12.tanh().sin() * 0.02;
+        }
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            let v16: f64 = if ((v9 * 1.25).powi(2) + 1.0).powi(-1) <= v[1] || k14 == 5 {
+                s0.powi(2).min(s0)
+            } else {
+                let v15 = x0 + v9;
+                f64::sqrt(s1.asinh().powi(2) + 2.0) + v15.tanh()
+            };
+            let v17 = if -s1.to_radians() >= v[(k14 + n) % 4].tanh().exp() && k10 % 3 == 1 {
+                s0 = (s0 * 0.6 + s0 * 2.0 * 0.2).sin();
+                f64::log10(s0 * s0 + 1.0)
+            } else {
+                s0 *= 0.5;
+                s0 += 0.05 * v16.cos();
+                f64::sin(x2)
+            };
+            s1 *= 0.5;
+            s1 -= 0.5 * f64::tanh(s1.sin());
+            if k14 >= 6 {
+                break;
+            }
+            s0 = (s0 * 0.8 + (v16.sin() + v17.cos()) * 0.02).tanh();
+        }
+        x0 * 0.25 + s0 - s1 * 1.5 + acc2.sin() + v9
+    }
+
+    #[differentiable]
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 + x0).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = (acc1 * acc1 + 1.0).recip();
+        let v3 = x1;
+        acc1 -= f64::cos((acc1.sin() * 2.0).cosh());
+        'l0: for i in 0..5 {
+            let fi = i as f64;
+            let v4 = -v[i % 4];
+            s0 = (s0 * 0.5 + (s0 * s0 + 1.0).log(s0 * s0 + 2.0) * 0.1).sin();
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                if v4 < fi {
+                    s0 = 0.8 * s0 + 0.1 * f64::tanh(s0 - v2);
+                    break;
+                }
+                if !(k5 % 3 == 1) {
+                    break 'l0;
+                }
+                s0 = s0 * 0.8 + f64::tanh(v4 + v3) * 0.1;
+            }
+            s0 *= 0.5;
+            s0 += 0.5 * v4.cos().tanh();
+        }
+        let [b6, b7, b8, _] = *v;
+        let v13 = match n.checked_sub(3) {
+            None => {
+                let v9 = f64::clamp(v3.cos().exp(), (b6 / (b8.sin() + 2.0)).cos() - 1.5, (f64::cos(v[n % 4]) * 0.9).asin().sin() + 1.5);
+                s0 *= 0.6;
+                s0 += 0.1 * (s0 * v2).tanh();
+                (b7 * b7).ln_1p().atan() + v9.tanh()
+            }
+            Some(k10) => {
+                let c11 = k10 as f64;
+                let v12 = (b6 * b6 + 1.0).powf(v2.tanh());
+                acc1 -= 2.0_f64.hypot(f64::cos(v12).cosh()).tanh() * 0.75;
+                prog_78(b8, (1.2 * v[n % 4]).sin() * 2.0, v3, [v[0], v[1], v[2], v[3]], n) + f64::tanh(c11)
+            }
+        };
+        s0 * 0.75 + acc1 * 1.5 + b7 + v13.cos() - (SCALE + v3)
     }
 
     #[differentiable]
     pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.abs();
-        let mut s1 = f64::tanh(x0);
+        let mut s0 = v[n % 4].max(x2);
+        let mut s1 = (f64::cos(s0) * 0.9).asin();
         let mut acc2: f64 = 0.0;
-        let v6: f64 = 'b0: {
-            if n == 6 && prog_24((s1.sin() * 1.2).tan().tanh() * 2.0, 3.0_f64.atan2(x1).atan2(v[n % 4].copysign(s0).powi(2) + 0.5).tanh(), 1.5, &v, n) > v[n % 4] {
-                let x1 = (f64::powi((f64::cos(acc2) * 0.9).acos(), 2) + 2.0).sqrt();
-                'b1: {
-                    if prog_74::<4>(2.0, 0.25, x2, v, n) > -1.0 {
-                        let v3 = prog_2(x2, 0.75, s1, &v, n);
-                        s0 = (s0 * 0.8 + (s1 * s1 + 1.5).acosh() * 0.1).sin();
-                        acc2 += 0.05 * v3.tanh();
-                    } else {
-                        let v4 = ((v[n % 4] - x1).tanh() * 1.2).tan();
-                        let v5 = (f64::log(v4 * v4 + 1.0, 2.0).powi(2) + 2.0).ln();
-                        s1 *= 0.75;
-                        s1 -= 0.02 * v5.tanh().sin();
-                    }
-                    s1 = 0.75 * s1 + 0.02 * (acc2 * v[n % 4]).hypot(f64::min(x1, v[n % 4])).sin();
-                    if f64::cosh(x0.tanh() * 1.5) <= x1 {
-                        break 'b1;
-                    }
-                }
-            } else if (x2 - v[n % 4]) * x0 > s1 {
-                acc2 += f64::sin(x0.abs());
-                s0 = (s0 * 0.5 + f64::asin(f64::cos(s0) * 0.9) * 0.2).tanh();
-            }
-            if x1.atan() < v[1].tanh().exp_m1() && n < 6 {
-                break 'b0 prog_35::<f64>(acc2, s1, 0.75, v, n);
-            }
-            v[1] + (acc2 * acc2 + 1.0).log10()
-        };
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            let v8 = x1;
-            s1 = s1 * 0.8 + f64::cos((x1 * x1 + 0.5).sqrt() + (f64::powi(s1, 2) + 1.0).ln()) * 0.1;
-            if k7 >= 3 || v8 < -1.0 {
-                break 2.0_f64.powf(v6.tanh());
-            }
-        };
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
+        for i in (0..6).rev() {
             let fi = i as f64;
-            if f64::to_degrees(v6) * 0.02 < fi.cos().exp2() && i % 3 == 1 {
-                a10[i] = (f64::powi(v[i], 2) + 0.5).sqrt();
+            let v3 = prog_78(s0, x2, (x1 * x1).sin() * 2.0, v, i);
+            if x0 * x0 >= f64::sin(x0) {
+                acc2 -= 0.4 * (f64::to_radians(s0) * 20.0);
+                let v4 = f64::cos((f64::cos(v[i % 4]) * 1.5).cosh());
+                s0 *= 0.8;
+                s0 += 0.05 * v4;
             } else {
-                a10[i] = f64::powi(x1, 3) + f64::asinh(v[i]);
+                acc2 += fi.cos() * 0.25;
             }
+            acc2 += f64::atanh(s1.tanh() * 0.9).cos() * 0.25;
+            s1 = 0.6 * s1 + 0.005 * v3.cos().tanh();
         }
-        'l4: for i in 0..4 {
+        for i in (0..n).rev() {
             let fi = i as f64;
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                let v11: f64 = 'b6: {
-                    s0 = (s0 * 0.75 + v9 * 0.25).sin();
-                    acc2 += 0.1 * (v9 * x2).sin();
-                    if (v6 * v6 + 2.0).acosh() > 0.5 || j % 2 == 0 {
-                        break 'b6 ((x0 + a10[n % 4]).powi(2) + 0.5).ln();
-                    }
-                    (a10[(j + i) % 4] - fj) * f64::to_radians(x2)
-                };
-                if f64::sin(v11) >= -0.25 {
-                    break;
-                }
-                let v14 = 'b7: {
-                    if x2 * a10[2] < x1 {
-                        s0 = s0.mul_add(0.75, f64::sin(s0).sin() * 0.25);
-                        acc2 += 0.5 * (f64::to_radians(s1) * 20.0);
-                    } else if x2 + 1.2 - f64::asinh(fi) <= v11 {
-                        s0 = 0.6 * s0 + 0.2 * (v9 + s0).tanh();
-                        if (v6.tanh() * 0.9).atanh() * f64::log2(s0 * s0 + 1.0) <= x0.cos().exp2() {
-                            s1 = f64::mul_add(s1, 0.6, (f64::tanh(s1 * v11) * 0.9).asin().cos() * 0.02);
-                            acc2 -= 0.1 * x2.sin();
-                        } else if !(j > 4) {
-                            s0 = (s0 * 0.75 + s0.sin().sinh() * 0.1).tanh();
-                            s0 *= 0.5;
-                            s0 += 0.1 * (f64::tanh(a10[j % 4]) * 0.9).atanh().cos();
-                        } else {
-                            let v12 = f64::tanh(s1);
-                            s0 = s0 * 0.6 + v12.cos() * 0.4;
-                        }
-                        let v13 = (f64::powi(v11 + v[3 - k7], 2) + 0.5).ln();
-                        acc2 -= 0.1 * f64::sin(v13.tanh());
-                    } else {
-                        acc2 += 0.1 * (v9 + fj).cos();
-                    }
-                    if x1 <= (s1 * s1 + 2.0).acosh() {
-                        break 'b7 v[1].powi(2);
-                    }
-                    (s1.tanh() * 2.0).sinh()
-                };
-                s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-                s1 = f64::mul_add(s1, 0.8, v14.tanh() * 0.02);
-            }
-            s0 = f64::mul_add(s0, 0.5, f64::sin((s1.cos() * 0.9).atanh()) * 0.1);
-            let mut k15 = 0;
-            while k15 < n + 1 {
-                k15 += 1;
-                if v6.sin() <= fi {
-                    break 'l4;
-                }
-                'b9: {
-                    if f64::sinh(v9.cos().cos() * 2.0) >= fi {
-                        break 'b9;
-                    }
-                    if v[k15 % 4] * x1 <= 0.5 || k15 == 6 {
-                        break 'b9;
-                    }
-                }
-                s0 = 0.8 * s0 + 0.2 * (s0 * s0 + 1.0).ln();
-            }
-            'b10: {
-                s1 = (s1 * 0.5 + (f64::to_radians(x1) * 50.0).powi(2).ln_1p() * 0.5).tanh();
-                if a10[k15 % 4].asinh() > 1.0 {
-                    break 'b10;
-                }
-            }
+            let v5 = s1.atan2(fi.powi(2) + 1.0);
+            acc2 += prog_1(f64::sin(x1), s1, 0.75, &v, i).sin() * 0.005;
+            acc2 -= 0.25 * v5.tanh();
         }
-        s1 = (s1 * 0.6 + x1.asinh() * 0.4).sin();
-        let v16 = 2.0 - x1;
-        s0 + s1 - acc2.tanh() + v6 - v9 * 0.5 - a10[0].tanh() + f64::sin(v16)
-    }
-
-    #[differentiable]
-    pub fn prog_86<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0: T = T::atanh(T::tanh(x1) * 0.9);
-        let mut s1 = (v[n % 4].cos() * 0.9).acos().tanh() * 2.0;
-        let mut s2 = s0;
-        let mut acc3: T = 0.0;
-        let v4 = match n {
-            1..=2 => x0.mul_add(x0, acc3),
-            3..=5 => T::max(acc3, s1).max(T::from_f64(0.5_f64).unwrap().powf(x2.tanh())),
-            6 => {
-                let x2 = x2;
-                s0 / (x0.powi(2) + 1.0) + T::log(x0 * x0 + 1.0, s2.powi(2) + 2.0) + x2.sin()
-            }
-            _other => (s2 + s0).tanh(),
-        };
-        for i in 0..n {
-            let v7 = match i {
-                0 | MODE_C => (T::exp_m1(x0.sin()).sin() * 0.9).asin(),
-                MODE_D => {
-                    let v5 = T::sinh(v4.sin() * 2.0) * x2;
-                    x1.to_degrees() * 0.01 + v5.sin()
-                }
-                4 => {
-                    acc3 = acc3 + (v4 * 0.25).powi(2) * 0.2;
-                    (x0 + v[n % 4]) * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()
-                }
-                _ => {
-                    let v6 = x2.cos();
-                    s2 = s2 * 0.8 + (v6.powi(2) + 0.5).ln() * 0.1;
-                    x0.min(x1)
-                }
-            };
-            let v8 = v.iter().fold(0.0, |r, &p| r + (T::cos(v[i % 4]).sin() + T::cos(p)));
-            s0 = s0 * 0.6;
-            s0 = s0 + 0.2 * (s0 + v4).cos();
-            s1 = s1 * 0.6 + (T::tanh(v7) + T::tanh(v8)).sin() * 0.01;
-        }
-        let v9 = match n % 4 {
-            0 | 2 => T::ln_1p(T::sin(s0 + 1.2) * 0.5),
+        let v8 = match n {
+            0 => prog_5::<f64>(2.0, x0, 0.75, v, 5),
             3 => {
-                for _ in 0..6 {
-                    acc3 = acc3 + 0.25 * (v4.tanh() + 2.0).cbrt().sin();
-                    s2 = (s2 * 0.8 + T::tan(T::sin(s1) * 1.2) * 0.02).tanh();
-                }
-                x0.sin() + x2
+                let v6 = (x1.copysign(acc2).powi(2) + 2.0).acosh();
+                x1.cos().exp_m1() + v6.tanh()
             }
-            _ => (T::log10(x0 * x0 + 1.0).powi(2) + 1.0).log((x0.to_degrees() * 0.01).powi(2) + 2.0),
+            4..=5 => 0.3 - v[1],
+            _other => {
+                let v7 = prog_84((f64::powi(x0.asinh(), 2) + 0.5).recip().sin() * 2.0, x2, 1.5, &v, 3);
+                prog_84(f64::cos(-f64::cos(x2)), x1, 0.25, &v, n) + v7.cos()
+            }
         };
-        let v11 = match n % 2 {
-            0 => {
-                let v10 = T::ln(x1 * x1 + 1.0);
-                s1 = s1.mul_add(0.75, T::sin(x0).tanh() * 0.25);
-                (s1 + 1.5).to_degrees() * 0.01 + v10.tanh()
-            }
-            MODE_B => x0 / (x2.powi(2) + 1.0),
-            _ => T::sin(v[n % 4]) / (x2.cos() + 2.0),
+        let Some(k10) = (n % 4).checked_sub(1) else {
+            let v9 = (x0.sin() * 2.0).cosh();
+            return x1.powi(3) + v9.cos()
         };
-        acc3 = acc3 - (-x2).sin();
-        s0 = s0 * 0.75;
-        s0 = s0 - 0.01 * T::tanh(v9.sin());
-        T::tanh(x0) - s0 - s1 - s2 + acc3.tanh() + v4.sin() + v11 * 1.5 + prog_35(s1, T::tanh(x2), x0 * 1.5, [v[0], v[1], v[2], v[3]], n)
-    }
-
-    #[differentiable]
-    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].cos();
-        let mut s1 = prog_48(f64::sin(f64::ln_1p(x1.sin() * 0.5).max(v[1])) * 2.0, (x0 / (f64::atan(v[n % 4]).powi(2) + 1.5)).sin() * 2.0, f64::sin(x1).exp_m1().sin(), &v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        s1 = s1 * 0.75 + f64::sin((v[n % 4].tanh() * 2.0).sinh()) * 0.02;
-        let v4 = 'b0: {
-            let v3: f64 = f64::mul_add(x2.atan(), x0, x2);
-            if f64::log(x1 * x1 + 1.0, 10.0) <= 0.25 || n < 4 {
-                break 'b0 v3.asinh() - s0;
-            }
-            s0 + v3.tanh()
-        };
-        let v6 = 'b1: {
-            if prog_35::<f64>(2.0, acc2, s1, v, n) > 0.0 {
-                break 'b1 f64::tanh(v[2]);
-            }
-            if f64::ln(v[n % 4] * v[n % 4] + 0.5) < -0.5 {
-                break 'b1 prog_53(f64::tanh((f64::cos(x1.cos().exp2()) + 2.0).cbrt()) * 2.0, acc2.powi(2).tanh(), x0, v, 3);
-            }
-            let v5 = v4.clamp(-0.5, 0.5);
-            v[n % 4] + v5.sin()
-        };
-        let v9 = if (x0 - 2.5).sin() >= v4 || n % 3 == 1 {
-            let v7 = x1 * acc2;
-            f64::exp_m1(f64::sin(v7))
-        } else if n == 2 && prog_2(x0.cos().cos(), 1.5, x1, &v, n) < -0.5 {
-            prog_74::<4>(1.2, 1.5, s1, v, n)
-        } else {
-            let v8 = (x2.powi(2) + 0.5).sqrt();
-            prog_76(f64::tanh(v8 + s0).exp().tanh() * 2.0, s0, 0.75, v, n)
-        };
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            acc2 -= 0.25 * (1.2 * v9).tanh();
-            let v12 = 'b3: {
-                if f64::atanh(s1.sin() * 0.9) < -0.5 {
-                    break 'b3 -f64::atan(v9);
-                }
-                let mut k11 = 0;
-                while k11 < n + 1 {
-                    k11 += 1;
-                    acc2 += x2.powi(3).cos() * 0.02;
-                    if f64::atanh(v6.sin().tanh() * 0.9) > 0.25 {
-                        break 'b3 (x2.tanh().exp().powi(2) + 1.0).recip();
-                    }
-                }
-                (s1 * s1 + 1.0).recip()
-            };
-            acc2 += 0.25 * v12.sin();
-        }
-        s0 = s0.mul_add(0.6, (f64::sin(v[k10 % 4]) * 1.2).tan().cos() * 0.02);
-        s0 * 0.25 + f64::tanh(acc2) - v6.sin() - v9.cos() + x0.cos() * (v[1] - v4)
-    }
-
-    #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (*x2 * *x2).cos() * 2.0;
-        let mut s1 = (x0.hypot(v[n % 4]) + (v[n % 4] + x1)).cos() * 2.0;
-        let mut s2 = f64::tanh(v[n % 4] + x1) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = if s1.asinh().cos() < s0 {
-            (f64::tanh(v[n % 4]) * 0.9).atanh()
-        } else {
-            x1.sin()
-        };
-        'l0: for i in (0..6).rev() {
-            let fi = i as f64;
-            let mut m5 = v4;
-            for j in (0..5).rev() {
-                m5 = f64::max((f64::cos(fi) * 0.9).atanh() + f64::tanh(v[j % 4]), m5);
-            }
-            s1 = (s1 * 0.6 + m5.tanh() * 0.4).sin();
-            s2 = (s2 * 0.6 + (s2 * s2).ln_1p() * 0.4).sin();
-            for _ in (0..=i).rev() {
-                s2 = 0.8 * s2 + 0.02 * (f64::sin(*x2) * 1.2).tan().sin();
-                if v[3].to_degrees() * 0.02 > x0 * m5 {
-                    break 'l0;
-                }
-            }
-            acc3 -= 0.25 * f64::cosh(f64::cos(x0)).tanh();
-        }
-        if -f64::recip(*x2 * *x2 + 0.5) < x0.atan() || n == 5 {
-            for &t in v.iter() {
-                acc3 -= (s1 - 0.3).tanh() * 0.5;
-                if (s2 * s2 + 2.0).sqrt() * (0.65 * s2) < 1.0 {
-                    let v6 = x1 * s2;
-                    acc3 += v6.sin() * 0.5;
-                }
-                let v7 = v.iter().map(|&p| v4.powi(3) + p.sin()).sum::<f64>();
-                s1 = (s1 * 0.5 + (t.cos() + f64::cos(v7)) * 0.01).sin();
-            }
-        } else if -v[n % 4] <= v4 {
-            let v8 = f64::sin((v[3] * v[3] + 2.0).acosh()).exp_m1();
-            let v4 = f64::tanh(v4);
-            acc3 -= 0.25 * (f64::cos(v8) - v4.cos()).sin();
-        } else {
-            s2 = s2 * 0.75 + f64::sin(s1 - v4 + f64::cos(x1)) * 0.01;
-            acc3 += 0.005 * f64::tanh(prog_70(x1, s2, (f64::sinh(f64::sin(v[2]) * 2.0).tanh() * 0.9).acos().sin() * 2.0, v, n));
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let v9 = v.iter().map(|&p| p.asinh()).sum::<f64>();
-            let mut m10: f64 = -1.0;
-            for j in 0..=i {
-                let c11 = if i % 2 == 0 {
-                    v[(j + i) % 4].powi(2)
+        let c11 = k10 as f64;
+        if !(k10 == 1 && f64::sqrt(x0 * x0 + 2.0) < 1.0) {
+            s0 = s0.mul_add(0.5, f64::cos(prog_1(s1, 1.2, f64::tanh(x0), &v, n)) * 0.005);
+        } else if x1.cos() >= x0 {
+            s0 = (s0 * 0.5 + f64::log10(v[n % 4] * v[n % 4] + 1.0) * 1.0).tanh();
+            s1 = s1 * 0.8 + f64::tanh(1.5_f64.powf(f64::cos(s1))) * 0.1;
+            if (c11 * c11 + 0.5).powf(f64::sin(x1)) / ((x1 * x1 + 1.0).recip().powi(2) + 1.5) < 0.5 {
+                s1 = s1.mul_add(0.8, s0 / 1.5 * 0.05);
+            } else if x1 >= 0.5 {
+                let v14 = if let Some(_) = (n % 4).checked_sub(1) {
+                    let v13 = (s0.powi(2) + 0.5).recip();
+                    v13.sin()
                 } else {
-                    (t - v9) * (v4 / (v[j] * v[j] + 1.5))
+                    f64::asinh(x1)
                 };
-                m10 = m10.max(c11);
+                s0 = (s0 * 0.8 + v14.sin() * 0.02).sin();
+            } else {
+                s1 = (s1 * 0.6 + (-x2) * 0.4).tanh();
+                s0 = 0.75 * s0 + 0.02 * f64::powi(s0 * s0 + 1.0, -1);
             }
-            acc3 -= 0.25 * m10.sin().sin();
-            if !(i > 1) {
-                s2 = s2 * 0.6 + f64::ln_1p(v9.sin().tanh() * 0.5) * 0.1;
+        } else {
+            s0 = (s0 * 0.8 + c11 * core::f64::consts::FRAC_1_SQRT_2 * 1.0).sin();
+            if x0 / 2.0 < s0 - c11 || k10 > 0 {
+                s1 = s1 * 0.8 + (s1.powi(2) + 1.0).log(2.0).tanh() * 0.1;
+            } else if !(k10 == 1 && (f64::tanh(s1) * 0.9).atanh() > -0.5) {
+                s1 = 0.6 * s1 + 0.005 * prog_78(f64::atan2(x0 * x0 + 1.0, s0).tanh(), x1, 2.0, v, 2).tanh();
+                let v15 = (v[1] * v[1]).ln_1p();
+                acc2 += v15.cos();
             }
-            s2 *= 0.5;
-            s2 += 0.1 * (f64::sin(t) - f64::tanh(v9)).cos();
+            s0 = (s0 * 0.6 + (v[3 - k10].cos() * 1.2).tan() * 0.02).sin();
         }
-        let mut m12 = 0;
-        for _ in (1..=6).step_by(2) {
-            let v13 = v.iter().fold(v4, |r, &p| r * 0.75 + 0.05 * (f64::acos(x1.tanh() * 0.9) + p.tanh()).cos());
-            let v14 = f64::asin(v[m12 % 4].cos() * 0.9);
-            if !(m12 % 2 == 0 && v4 * x1 < 0.5) {
-                m12 += 1;
-            }
-            acc3 += ((s0.tanh() + 2.0).cbrt().powi(2) + 1.0).cbrt() * 0.4;
-            acc3 += f64::cos(v13.sin() + f64::sin(v14)) * 0.5;
-        }
-        match m12 {
-            0..=1 => {
-                let v4: f64 = 1.5_f64.atan2(s1.cos().exp2());
-                let x1: f64 = (f64::powi(f64::cos(s0), 2) + 0.5).sqrt();
-                acc3 += (f64::sin(v4) + f64::cos(x1)).cos() * 0.25;
-            }
-            2..=4 => {
-                let v15 = -v4;
-                let v16 = prog_2(1.5, v15, (f64::sin(s1) * 0.5).ln_1p().sin(), v, n);
-                acc3 += f64::tanh(v16) * 0.005;
-            }
-            6 => {
-                acc3 += f64::sin((f64::sin(*x2 + s0) * 0.9).acos()) * 0.2;
-            }
-            _ => {
-                s1 = 0.6 * s1 + 0.4 * (-v[(m12 + n) % 4]).sin();
-                let v17 = prog_74::<4>(s1, f64::cos((x0.sin() * 0.9).asin()) * 2.0, x0, [v[0], v[1], v[2], v[3]], m12);
-                acc3 += v17.cos() * 0.005;
-            }
-        }
-        s0 = s0 * 0.6 + (f64::to_radians(0.5_f64.min(v[n % 4])) * 20.0).tanh() * 1.0;
-        s0 * 0.25 - s1 - s2 * 0.5 + acc3.tanh() - f64::cos(v4) - prog_76(x0, 0.5, f64::tanh((v4 * v4 + 0.5).cbrt()), [v[0], v[1], v[2], v[3]], m12)
+        x1.cos() + s0 * 0.25 + s1.cos() - f64::sin(acc2) + v8.tanh() + c11.cos()
     }
 
     #[differentiable]
-    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2);
-        let mut s1 = 1.5_f64.powf(f64::tanh(v[n % 4]));
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = x1.clamp(f64::sin(f64::to_degrees(x0) * 0.02) - 1.5, (-1.5_f64).max(x1).sin() + 1.5);
-        match (n % 4).checked_sub(1) {
-            None => {
-                let v4 = prog_74::<4>(0.25, 0.5, f64::cos(f64::cos(v[0])), v, n);
-                acc2 += 0.005 * v4.cos();
+    impl Params {
+        pub fn prog_86(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+            let mut s0 = self.k.cos();
+            let mut acc1: f64 = 0.0;
+            if self.n % 2 == 0 {
+                acc1 -= f64::tanh(x1);
             }
-            Some(1 | 2) => {
-                let v3 = s0.mul_add(v3, v3);
-                s0 = s0.mul_add(0.5, f64::cos(v3.sin()) * 0.1);
-            }
-            Some(k5) => {
-                let c6 = k5 as f64;
-                s0 = 0.5 * s0 + 0.5 * f64::cos(v[3 - k5] * std::f64::consts::LN_2);
-                acc2 -= v[3 - k5].sin();
-                s0 = s0 * 0.6 + c6.sin().tanh() * 1.0;
-            }
-        }
-        let v7 = prog_66(f64::tanh(f64::cos(v3)) * 2.0, x2, acc2, &v, 2);
-        let v8 = v[..3].iter().map(|&p| (p * p + 0.5).cbrt()).sum::<f64>();
-        'l0: for i in (0..4).rev() {
-            let fi = i as f64;
-            for j in (0..=i).rev() {
-                acc2 -= 0.1 * f64::cos(v7);
-                acc2 += f64::cos(x0) * 0.1;
-                if f64::ln_1p((x1.cos() * 1.5).cosh().powi(2)) >= -0.5 && j + n < 2 {
-                    continue;
-                }
-            }
-            match n % 4 {
-                0 => {
-                    s0 *= 0.6;
-                    s0 += 1.0 * (s1 / 4.0).sin();
-                    if f64::copysign(v7, v3) <= v8 {
-                        acc2 -= 0.5 * f64::sin((fi.powi(2) + 1.0).log2());
-                    } else if x2 > 0.5 {
-                        s0 = s0 * 0.75 + (s1 - x0).sin() * 0.1;
-                    }
-                }
-                2 => {
-                    acc2 += (-v7).tanh() * 0.5;
-                    if s0 - v7.atan() > x1 || i % 2 == 0 {
-                        let v8: f64 = v[3 - i].to_degrees() * 0.01;
-                        acc2 += v8.sin() * 0.5;
-                    } else if f64::exp2(v7.sin()) * v8 > -0.5 && i % 2 == 0 {
-                        s1 *= 0.5;
-                        s1 += 0.2 * (s1.sin() * 0.9).acos().sin();
+            match mode {
+                Mode::Upper(hi2) => {
+                    let v6: f64 = if let Some(k3) = (self.n + n).checked_sub(3) {
+                        let c4 = k3 as f64;
+                        let v5 = self.scale - hi2;
+                        (self.scale * self.scale + 1.0).log(f64::copysign(x0, v5).powi(2) + 2.0) + f64::tanh(c4)
                     } else {
-                        s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                        for j in (0..=i).rev() {
-                            let fj = j as f64;
-                            if f64::powi(x0, 3) - (v7 - 1.2) >= 1.0 {
-                                acc2 -= 0.1 * fj.sin();
-                            } else if s0.sin() <= 0.25 {
-                                s0 = (s0 * 0.5 + (s0 * s0 + 0.5).sqrt() * 0.5).sin();
-                                acc2 += v[i].cos().exp().sin() * 0.1;
-                            } else {
-                                s1 = s1 * 0.75 + f64::atan2(s1.powi(2) + 1.0, x2).cos() * 0.1;
-                            }
-                            acc2 += 0.1 * f64::cos(v8.sin().cosh());
-                        }
-                    }
-                }
-                _other => {
-                    s0 = (s0 * 0.8 + (v3 + f64::atanh(f64::cos(x2) * 0.9)) * 0.02).tanh();
-                }
-            }
-            s1 = s1 * 0.75 + ((v7 * v7 + 1.0).log2().powi(2) + 0.5).cbrt().tanh() * 0.02;
-            for j in 0..i {
-                if f64::cbrt(v[2].tanh() + 2.0) < 0.5 {
-                    s0 = (s0 * 0.75 + f64::cosh(s0.tanh()) * 0.2).tanh();
-                    break;
-                }
-                let v9 = match j {
-                    0 | MODE_C => v3.atan().powi(3),
-                    _other => v8.tanh(),
-                };
-                if -f64::sin(v8) >= v[j] {
-                    continue 'l0;
-                }
-                acc2 += 0.1 * f64::sin(v9 * x1);
-            }
-        }
-        s0 + s1.sin() - acc2.tanh() + f64::sin(v7) - v8.cos() - (v8.clamp(-0.5, 1.5) + v3.cos())
-    }
-
-    #[differentiable]
-    pub fn prog_90<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
-        let mut s0 = v[n % 4].abs();
-        let mut s1 = (p.0 - 0.75).cos() * 2.0;
-        let mut s2 = T::log(T::from_f64(2.0_f64).unwrap(), v[0] * v[0] + 2.0);
-        let mut acc3: T = 0.0;
-        let v6 = if T::log2(T::acosh(v[0] * v[0] + 1.5).powi(2) + 1.0) > -1.0 {
-            for _ in (0..3).rev() {
-                s0 = s0.mul_add(0.75, (T::cos(p.0) * 0.9).asin().cos() * 0.1);
-                s0 = s0 * 0.5;
-                s0 = s0 + 0.2 * (T::sin(v[1]) * 0.9).asin().tanh().tanh();
-                s0 = T::mul_add(s0, 0.5, (-T::acosh(T::powi(s0, 2) + 2.0)).tanh() * 0.2);
-            }
-            let v4 = p.1.hypot(v[n % 4]);
-            ((T::sin(p.1) + 2.0).cbrt().cos() * 0.9).acos() + v4.cos()
-        } else {
-            let v5 = (s2 + p.1) * s2;
-            prog_66::<T>(s2, (v[2].asinh().sin() * 0.9).asin().tanh() * 2.0, x0 * 0.25, &v, n) + v5.cos()
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            if k7 % 2 == 0 && s1.powi(2) > x0 {
-                s2 = 0.8 * s2 + 0.2 * s2.tanh().cos();
-            }
-            if v[0].tanh() <= v6 {
-                s2 = s2 * 0.5;
-                s2 = s2 - 0.5 * T::ln_1p(s2.sin() * 0.5);
-                if s1 + s0 >= -1.0 {
-                    break;
-                }
-            } else {
-                s1 = s1 * 0.8 + T::powi(s1 * s1 + 1.0, -2) * 0.02;
-                if T::mul_add(x0, v[0], p.0).asinh() <= -1.0 {
-                    break;
-                }
-                let v8 = prog_35(x0 * 1.2, (T::powi(v[3], 2) + 1.0).powi(-2).sin(), (T::cos(s2).cosh() * s0).cos() * 2.0, v, k7);
-                acc3 = acc3 - 0.005 * T::cos(v8);
-            }
-            s2 = s2 * 0.75;
-            s2 = s2 + 0.1 * (v6 + s2).tanh();
-            if k7 >= 2 {
-                break;
-            }
-        }
-        let mut a9 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a9[i] = s0.tanh();
-            s0 = (s0 * 0.6 + t.cos() * 0.4).tanh();
-        }
-        s1 = (s1 * 0.75 + (x0.sin() * 0.9).acos() * 0.1).sin();
-        let mut k10 = 0;
-        let v13: T = loop {
-            k10 += 1;
-            s0 = s0 * 0.75 + v[3 - k10].atan().cos() * 0.25;
-            let v12 = if ((-a9[n % 4]).sin() * 2.0).cosh() > -0.5 || k10 < 3 {
-                let v11 = (T::powi(v6, 2) + 1.0).log2();
-                v11.cos()
-            } else {
-                s0.atan()
-            };
-            if k10 >= 3 || T::acos(s0.sin() * 0.9) <= a9[(k10 + k7) % 4] * v6 {
-                break (s2 * s2 + 1.5).acosh() / (T::powf(T::from_f64(1.5_f64).unwrap(), v12.cos()).powi(2) + 1.0);
-            }
-            acc3 = acc3 + 0.5 * v12.cos();
-        };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            for &u in v.iter() {
-                acc3 = acc3 + (v13 - v6).tanh() * 0.1;
-                let v14 = a9[k7].atan();
-                acc3 = acc3 - 0.1 * (s1.sin() * 0.9).asin().sin();
-                s0 = T::mul_add(s0, 0.5, (u.cos() + v14.tanh()).cos() * 0.25);
-            }
-            if v13.atan().cos().exp() >= fi - s0 && i < n {
-                acc3 = acc3 + 0.5 * t.sin();
-                s1 = 0.5 * s1 + 0.5 * s1.max(v6).sin();
-            } else if (x0.tanh().powi(2) + 1.0).log(3.0) > 0.25 {
-                acc3 = acc3 + 0.5 * T::cos((v[(i + k7) % 4].powi(2) + 2.0).sqrt());
-            } else {
-                for j in (0..=i).rev() {
-                    acc3 = acc3 - (t.powi(2) + 0.5).ln().tanh() * 0.1;
-                    s2 = (s2 * 0.75 + (T::tanh(a9[3 - i]) + 2.0).cbrt() * 0.75).sin();
-                    acc3 = acc3 + T::sqrt(a9[j] * a9[j] + 1.0) * 0.05;
-                }
-            }
-            s0 = s0.mul_add(0.5, (t / (v6.powi(2) + 0.5)).tanh() * 0.05);
-        }
-        let [b15, b16, b17, _] = v;
-        T::sin(s0) - s1 * 0.25 - s2 + acc3.cos() + v6.sin() - a9[3] + v13 * 1.5 + b15 * 1.5 - b16.tanh() - b17.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(*x2 * x1) * 2.0;
-        let mut s1 = f64::cos(s0 - (v[n % 4] - x0)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = f64::INFINITY;
-        for i in 1..=4 {
-            let fi = i as f64;
-            m3 = m3.min((fi.powi(2) + 1.0).log10() + v[i % 4]).max(-2.0);
-        }
-        s1 = s1 * 0.8 + m3.tanh() * 0.2;
-        let v6 = if m3 < acc2 * acc2 && n > 1 {
-            for i in 0..v.len() {
-                let fi = i as f64;
-                let v4 = s0;
-                s1 = (s1 * 0.6 + f64::exp2(s1.cos()) * 0.25).tanh();
-                for _ in 0..n {
-                    s1 = (s1 * 0.6 + (fi + s1) * s1 * 0.05).sin();
-                    acc2 += (v4.to_degrees() * 0.02).cos() * 0.05;
-                    s1 = (s1 * 0.6 + (s1.sin() * 0.9).acos() * 0.1).sin();
-                }
-                acc2 += f64::sin(f64::tanh(v4)) * 0.5;
-            }
-            *x2 + 0.35
-        } else {
-            let v5 = (m3.sin() * 2.0).sinh();
-            return f64::recip(v5.powi(2) + 1.0)
-        };
-        if (f64::asin(v6.cos() * 0.9).tanh() * 1.2).tan() >= m3 {
-            let v7: f64 = prog_61((m3 * m3 + 2.0).acosh().cos(), f64::sin((v[0].cos() * 0.9).acos()) * 2.0, f64::tanh(v6), [v[0], v[1], v[2], v[3]], n);
-            s0 *= 0.8;
-            s0 += 0.005 * prog_76(*x2, f64::tanh(f64::asin(x1.tanh() * 0.9)), 1.5, [v[0], v[1], v[2], v[3]], 4).sin();
-            acc2 += f64::sin(v7) * 0.005;
-        } else {
-            let m3 = s1.cos();
-            s1 = (s1 * 0.6 + prog_76(x0, s0, f64::cos(v[n % 4]), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-            s1 = 0.8 * s1 + 0.01 * m3;
-        }
-        let mut m8 = 0;
-        for &t in v {
-            acc2 += f64::cos(t) * 0.5;
-            if f64::atan2(s0, v[1].powi(2) + 0.5) > -0.5 {
-                m8 += 1;
-            }
-            if 0.5_f64.atan2(f64::exp2(f64::cos(v6))) <= 1.0 {
-                break;
-            }
-        }
-        match m8 {
-            0..=1 => {
-                s1 *= 0.75;
-                s1 -= 0.02 * f64::log10(f64::powi(s1, 2) + 1.0).sin();
-                let v9: f64 = prog_76(f64::tanh(v[(m8 + n) % 4].powi(2)), 2.0, (x1 + v[(m8 + n) % 4]).sin(), [v[0], v[1], v[2], v[3]], m8);
-                acc2 += 0.01 * f64::tanh(v9);
-            }
-            MODE_C | 4 => {
-                s1 = (s1 * 0.6 + (-s1.tanh()) * 0.02).sin();
-                acc2 -= 0.75 * f64::cos((v[(m8 + n) % 4].cos() * 1.5).sinh().atan2(f64::cbrt(x2.cos() + 2.0).powi(2) + 1.0));
-            }
-            5 => {
-                s1 = s1 * 0.8 + (s0.powi(2) + 1.0).sqrt().cos() * 0.01;
-                s0 = s0 * 0.75 + v[n % 4].sin() * 0.25;
-                if prog_76(s0, ((v[m8 % 4].tanh() + 2.0).cbrt() / (x0.clamp(-1.5, 1.5).cos() + 2.0)).cos(), 1.2, [v[0], v[1], v[2], v[3]], n) < -1.0 {
-                    acc2 -= 0.5 * (s1.cos().tanh() * 0.5).ln_1p();
-                } else {
-                    s1 = s1.mul_add(0.5, f64::tanh(f64::sin(s1).exp_m1()) * 0.02);
-                    acc2 += (*x2 / (x0 * x0 + 0.5)).cos() * 0.5;
-                }
-            }
-            _ => {
-                acc2 -= *x2 / (x0.sin() + 2.0) * core::f64::consts::FRAC_1_SQRT_2;
-                acc2 -= 0.25 * (x0 - s0).cos();
-            }
-        }
-        let v11 = match m8 {
-            1 => {
-                s1 = s1 * 0.75 + x0.powi(3).sin() * 0.02;
-                prog_76(0.25, x0, 0.25, [v[0], v[1], v[2], v[3]], m8)
-            }
-            g if g > 2 => {
-                let v10 = prog_76(s1, 2.0, x0, [v[0], v[1], v[2], v[3]], m8);
-                0.75 * f64::asin(v[m8 % 4].sin() * 0.9) + f64::tanh(v10)
-            }
-            _ => (s1.to_radians() * 20.0).powi(2),
-        };
-        if f64::cbrt(f64::sin(f64::to_radians(v6)) + 2.0) > 0.25 || m8 == 6 {
-            s1 = s1.mul_add(0.5, (s0 - m3).tanh() * 0.02);
-            let v12 = (v[m8 % 4] * v[m8 % 4] + 0.5).ln();
-            s1 = 0.5 * s1 + 0.25 * v12.tanh();
-        }
-        let v16 = if let Some(k13) = n.checked_sub(2) {
-            let c14 = k13 as f64;
-            let v15 = c14.tanh().asinh();
-            f64::sqrt(v15 * v15 + 2.0)
-        } else {
-            s0 = 0.5 * s0 + 0.1 * x0.sin().exp_m1().sin();
-            f64::atan(-v[m8 % 4])
-        };
-        s0.cos() - s1 - acc2.tanh() - f64::cos(v11) - v16 * 0.5 + (v[m8 % 4] + v6)
-    }
-
-    #[differentiable]
-    pub fn prog_92<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1 = p.1.sin();
-        let mut s2 = T::log(w0[3].powi(2) + T::one(), T::from_f64(3.0).unwrap());
-        let mut acc3: T = T::zero();
-        let mut k4 = 0;
-        while k4 < 5 && T::from_f64(2.5).unwrap() - p.1 * w0[k4 % 4] > T::cos(p.0) {
-            k4 += 1;
-            let mut m5 = (p.1 * s2).cos();
-            for j in 0..=3 {
-                let fj = T::from_usize(j).unwrap();
-                m5 = w0[j].mul_add(s1, p.1).mul_add(T::one() - w0[j], p.1.mul_add(w0[j], fj)).max(m5);
-            }
-            acc3 = acc3 + T::from_f64(0.2).unwrap() * m5.tanh();
-            acc3 = acc3 + w0[(k4 + n) % 4].hypot(p.1 * p.1).tanh() * T::from_f64(0.4).unwrap();
-            let v6: T = T::powf(x0 * x0 + T::from_f64(0.5).unwrap(), T::from_f64(0.3).unwrap());
-            acc3 = acc3 + T::from_f64(0.4).unwrap() * v6.sin().tanh();
-        }
-        acc3 = acc3 - p.0 / T::from_f64(1.5).unwrap();
-        for (i, &t) in w0.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            if s1 * fi <= T::one() {
-                acc3 = acc3 + T::from_f64(0.4).unwrap() * (x0.tanh() * T::from_f64(1.2).unwrap()).tan().tanh();
-            } else if T::atan(t).mul_add(x0.sin().exp2(), fi - t) > T::powi(t, 2) {
-                let v7 = s1.tanh();
-                acc3 = acc3 + T::from_f64(0.5).unwrap() * v7;
-            }
-            s1 = (s1 * T::from_f64(0.75).unwrap() + s1 * T::from_f64(0.25).unwrap()).tanh();
-            acc3 = acc3 - T::from_f64(0.5).unwrap() * t.cos();
-        }
-        if T::acosh(T::powi(p.1 + s2, 2) + T::from_f64(2.0).unwrap()) > T::atanh(p.0.cos() * T::from_f64(0.9).unwrap()) && k4 == 1 {
-            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.1).unwrap() * (w0[k4 % 4] * w0[k4 % 4] + T::one()).cbrt().atan().tanh();
-            if T::tanh(s1 + p.0).exp() > -T::from_f64(0.5).unwrap() || k4 < 3 {
-                let v8 = x0.clamp(w0[2].sin() - T::from_f64(1.5).unwrap(), x0.cos() + T::from_f64(1.5).unwrap()).sin();
-                s1 = s1.mul_add(T::from_f64(0.5).unwrap(), T::cos(v8) * T::from_f64(0.5).unwrap());
-            } else {
-                acc3 = acc3 + T::max(p.0, x0).sin();
-            }
-        } else {
-            acc3 = acc3 + prog_66::<T>((x0 / ((T::from_f64(0.8).unwrap() - p.1).cos() + T::from_f64(2.0).unwrap())).sin() * T::from_f64(2.0).unwrap(), T::cos(x0.tanh().sinh()) * T::from_f64(2.0).unwrap(), s2, w0, n).tanh() * T::from_f64(0.005).unwrap();
-            if T::max(-T::from_f64(3.0_f64).unwrap(), x0) >= -T::one() {
-                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * T::sin(s1);
-                let v9 = prog_35(T::cos(T::atanh(s1.tanh() * T::from_f64(0.9).unwrap()).hypot(T::cos(p.0))), p.1, (w0[n % 4].sin() * T::from_f64(0.9).unwrap()).asin().sin(), [v[0], v[1], v[2], v[3]], k4);
-                s2 = (s2 * T::from_f64(0.75).unwrap() + v9.tanh() * T::from_f64(0.005).unwrap()).tanh();
-            } else {
-                acc3 = acc3 + (p.0 * p.0 + T::from_f64(2.0).unwrap()).ln().cos();
-                acc3 = acc3 - T::tanh(p.0).to_degrees() * T::from_f64(0.01).unwrap();
-            }
-            s2 = (s2 * T::from_f64(0.8).unwrap() + x0 * T::from_f64(0.2).unwrap()).sin();
-        }
-        if (s2 * s2).ln_1p() >= T::from_f64(0.5).unwrap() {
-            return (w0[k4 % 4].clamp(-T::from_f64(1.5).unwrap(), T::from_f64(1.5).unwrap()).powi(2) + T::from_f64(1.5).unwrap()).acosh();
-        }
-        if T::copysign((T::cos(x0) * T::from_f64(0.5).unwrap()).ln_1p(), s1 * p.0) >= T::from_f64(0.5).unwrap() {
-            let v10 = T::tanh(x0).exp_m1();
-            s1 = s1 * T::from_f64(0.5).unwrap() + T::to_radians(v10 - T::from_f64(0.8).unwrap()) * T::one();
-        } else if (T::cos(v[1]) * T::from_f64(1.5).unwrap()).sinh() >= T::from_f64(0.5).unwrap() && n % 3 == 1 {
-            acc3 = acc3 + T::sin(x0).exp().cos();
-        } else {
-            s2 = s2 * T::from_f64(0.5).unwrap();
-            s2 = s2 + T::from_f64(0.02).unwrap() * T::tanh(s2);
-            acc3 = acc3 + s1 / (v[(k4 + n) % 4] * v[(k4 + n) % 4] + T::from_f64(0.5).unwrap());
-            if k4 < n {
-                let v11 = v[k4 % 4] / (w0[3] * w0[3] + T::from_f64(1.5).unwrap());
-                acc3 = acc3 + (v11 * v11).tanh();
-            }
-        }
-        s1 * T::from_f64(0.25).unwrap() + T::cos(s2) + acc3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * x1).sin() * 2.0;
-        let mut s1: f64 = prog_35((x2.powi(2) + 2.0).sqrt().cos(), x1, f64::sin(f64::asinh(x0)), v, n);
-        let mut s2: f64 = v[3].sin().mul_add((x1.powi(2) + 1.0).atan2(v[n % 4]), f64::max(x1, v[3])).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            for j in 0..n {
-                let fj = j as f64;
-                if (t.cos() * 1.2).tan() + t.asinh() <= -1.0 {
-                    let v4 = (fj.powi(2) + 1.0).log(2.0);
-                    s1 *= 0.8;
-                    s1 += 1.0 * (v4.powi(2) + 0.5).sqrt().sin();
-                } else if (x0.cos() * 0.9).atanh() >= -0.25 || i > 2 {
-                    acc3 += 0.05 * t.cos().cosh().cos();
-                } else {
-                    s1 = 0.75 * s1 + 0.05 * f64::tanh(s1).exp_m1().tanh();
-                    if f64::to_degrees(v[3 - i]) * 0.01 > 0.5 {
-                        continue;
-                    }
-                }
-                let v5 = v.iter().map(|&p| (f64::tanh(s1 + fj) * 1.2).tan() + p.cos()).sum::<f64>();
-                s2 = (s2 * 0.8 + s1.sin().atan2((fj.cos() * 1.5).cosh().powi(2) + 1.0) * 0.2).tanh();
-                s1 = (s1 * 0.8 + f64::tanh(v5) * 0.005).tanh();
-            }
-            let v6 = t + fi.to_radians() * 50.0;
-            s2 = (s2 * 0.6 + v6 * 0.4).tanh();
-        }
-        let v7 = prog_35::<f64>(f64::cos(f64::ln(acc3 * acc3 + 1.0).clamp(-1.0, 1.5)), x0, (x2 / 2.0).sin() * 2.0, v, n);
-        if f64::ln_1p(f64::tanh(x1) * 0.5) >= 0.5 {
-            return f64::cbrt(x1.cos() + 2.0);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v9 = if f64::ln(t * t + 1.0) > v[0] {
-                v7.tanh()
-            } else {
-                let v8 = fi + x2 - (v[i] * v[i] + 1.0).log(10.0);
-                f64::tanh(v8)
-            };
-            let v10: f64 = (x0 * x0 + 1.0).log2();
-            acc3 += 0.5 * f64::sin(v9.max(s2 + fi));
-            acc3 += 0.5 * v10.sin().cos();
-        }
-        let v11: f64 = 'b3: {
-            if !(n > 5) {
-                s0 = f64::mul_add(s0, 0.6, f64::sin(f64::acos(x1.cos() * 0.9)) * 0.1);
-                break 'b3 f64::powi((x0 * x0 + 1.0).powi(-2), 2);
-            }
-            if v7 >= 0.5 || n < 3 {
-                s2 = (s2 * 0.8 + prog_15::<f64>(s2, s2.tanh() * 2.0, f64::cos(x0.abs()), &v, n) * 0.005).tanh();
-                break 'b3 prog_35(0.5, x1, f64::sin((x1.tanh() * 0.5).ln_1p()), v, n);
-            }
-            v[n % 4].atan()
-        };
-        s0 - s1.cos() - s2 * 0.25 - acc3.tanh() - v7 * 0.5 + v11 * 0.25 - (x2.powi(2) + 1.0).log2().min((acc3 * 0.01).sin())
-    }
-
-    #[differentiable]
-    pub fn prog_94<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
-        let mut s0 = (T::from_f64(2.0).unwrap() - v[1] * x2).cos() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        s0 = s0 * T::from_f64(0.5).unwrap() + acc1.tanh().sin() * T::one();
-        if ((x0 * x1).cos() * T::from_f64(0.9).unwrap()).atanh() >= -T::from_f64(0.5).unwrap() {
-            return T::acos(x2.cos() * T::from_f64(0.9).unwrap()).hypot(T::exp2(acc1.cos()));
-        }
-        let v4 = match n {
-            1..=2 => acc1.cos(),
-            5 => {
-                let v2 = s0 * x1;
-                acc1 * T::from_f64(0.5_f64).unwrap().hypot(acc1) + v2.cos()
-            }
-            6 => x1.asinh(),
-            _ => {
-                for i in 0..v.len() {
-                    let fi = T::from_usize(i).unwrap();
-                    acc1 = acc1 - (v[n % 4] / (v[n % 4].powi(2) + T::one())).cos() * T::from_f64(0.5).unwrap();
-                    for _ in (0..=i).rev() {
-                        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * (s0 / (s0.cos() + T::from_f64(2.0).unwrap())).tanh();
-                        let v3 = v.iter().fold(fi.cos(), |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.5).unwrap() * p.tanh());
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + T::atan2((fi / T::from_f64(3.0).unwrap()).powi(2) + T::one(), s0 / T::from_f64(2.0).unwrap()) * T::from_f64(0.75).unwrap()).tanh();
-                        acc1 = acc1 - T::from_f64(0.1).unwrap() * v3;
-                    }
-                    acc1 = acc1 + fi.sin() * T::from_f64(0.5).unwrap();
-                }
-                (x0 * x0 + T::from_f64(1.5).unwrap()).acosh()
-            }
-        };
-        'l2: for i in 0..6 {
-            let fi = T::from_usize(i).unwrap();
-            let v5 = x2.max(v4);
-            acc1 = acc1 - (-T::mul_add(v5, s0, v5)).cos() * T::from_f64(0.25).unwrap();
-            for j in (1..=3).step_by(2) {
-                let fj = T::from_usize(j).unwrap();
-                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), T::cos(T::from_f64(2.0).unwrap() * T::mul_add(v5, v[1], fj)) * T::from_f64(0.05).unwrap());
-                match j {
-                    MODE_A if n % 2 == 0 => {
-                        acc1 = acc1 + (x0 * x2).tanh() * T::from_f64(0.1).unwrap();
-                    }
-                    1 => {
-                        break 'l2;
-                    }
-                    MODE_C => {
-                        acc1 = acc1 + T::from_f64(0.1).unwrap() * v5.sin();
-                        let v6 = ((fj * fi).powi(2) + T::from_f64(1.5).unwrap()).acosh();
-                        s0 = (s0 * T::from_f64(0.6).unwrap() + v6.sin() * T::one()).sin();
-                    }
-                    _ => {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.25).unwrap() * v4.tanh();
-                        let x0 = v[3 - j].tanh();
-                        s0 = (s0 * T::from_f64(0.8).unwrap() + x0.sin() * T::from_f64(0.2).unwrap()).sin();
-                    }
-                }
-            }
-        }
-        'l4: for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            s0 = (s0 * T::from_f64(0.5).unwrap() + T::atanh(v[i % 4].cos() * T::from_f64(0.9).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
-            let mut k7 = 0;
-            while k7 < n && (v4.tanh() * T::from_f64(0.5).unwrap()).ln_1p() >= -T::from_f64(0.25).unwrap() {
-                k7 += 1;
-                acc1 = acc1 + T::from_f64(0.05).unwrap() * T::acosh(v[n % 4] * v[n % 4] + T::from_f64(1.5).unwrap()).tanh();
-                acc1 = acc1 + T::cos((T::powi(s0, 2) + T::one()).log(T::from_f64(2.0).unwrap())) * T::from_f64(0.05).unwrap();
-                match k7 % 4 {
-                    0..=2 => {
-                        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * T::sin(T::log2(T::powi(x2, 2) + T::one()));
-                        continue 'l4;
-                    }
-                    _ => {
-                        let v8 = x2 + x0;
-                        acc1 = acc1 - v8.sin() * T::from_f64(0.05).unwrap();
-                    }
-                }
-            }
-            match i {
-                0 => {
-                    let x1 = x1 + T::from_f64(1.2).unwrap();
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + x1.cos() * T::from_f64(0.5).unwrap()).sin();
-                }
-                1..=3 => {
-                    acc1 = acc1 + T::from_f64(0.25).unwrap() * T::cos((T::tanh(x0.cos().exp2()) * T::from_f64(0.9).unwrap()).atanh());
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), s0.clamp(x1.cos() - T::from_f64(1.5).unwrap(), v[3].cos() + T::from_f64(1.5).unwrap()).cos() * T::from_f64(0.2).unwrap());
-                }
-                4 => {
-                    s0 = s0 * T::from_f64(0.75).unwrap() + T::log10(fi.powi(2) + T::one()).cos() * T::one();
-                    let v9 = ((x0 * v[k7 % 4]).powi(2) + T::from_f64(0.5).unwrap()).cbrt();
-                    acc1 = acc1 + T::from_f64(0.2).unwrap() * T::cos(v9);
-                }
-                _ => {
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + s0 / (s0.clamp(s0.cos() - T::from_f64(1.5).unwrap(), s0.sin() + T::from_f64(1.5).unwrap()).cos() + T::from_f64(2.0).unwrap()) * T::from_f64(0.1).unwrap()).tanh();
-                    acc1 = acc1 + (T::sin(s0) * T::from_f64(1.2).unwrap()).tan().cos() * T::from_f64(0.25).unwrap();
-                }
-            }
-        }
-        let mut m10 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            match i % 2 {
-                0 => {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + (v4.cos().sinh().cos() * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.01).unwrap()).sin();
-                }
-                1 => {
-                    let v11 = x1.powi(3);
-                    s0 = (s0 * T::from_f64(0.6).unwrap() + v11.sin() * T::from_f64(0.02).unwrap()).sin();
-                }
-                _ => {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + x2.cos() * T::from_f64(0.2).unwrap()).sin();
-                    if v[3].powi(3) < T::from_f64(0.5).unwrap() {
-                        for j in 0..5 {
-                            match j + n {
-                                MODE_A => {
-                                    s0 = s0 * T::from_f64(0.5).unwrap();
-                                    s0 = s0 - T::from_f64(0.1).unwrap() * T::tanh((s0.tanh().powi(2) + T::one()).powi(-2));
-                                }
-                                1..=3 => {
-                                    let v12 = x0 + v4;
-                                    acc1 = acc1 + v12.cos().cos() * T::from_f64(0.1).unwrap();
-                                }
-                                g if g > 4 => {
-                                    acc1 = acc1 - T::from_f64(0.1).unwrap() * T::tanh(s0.atan());
-                                }
-                                _ => {
-                                    let v13 = T::log10((v4 - fi).powi(2) + T::one());
-                                    acc1 = acc1 - T::sin(v13.asinh().min(v13 * x0)) * T::from_f64(0.1).unwrap();
-                                }
-                            }
-                            let v14: T = x2 / (fi * fi + T::from_f64(1.5).unwrap());
-                            acc1 = acc1 - T::from_f64(0.1).unwrap() * (v4 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() * T::from_f64(2.5).unwrap()).sin();
-                            acc1 = acc1 + T::from_f64(0.1).unwrap() * v14.sin();
-                        }
-                    }
-                    let v15 = (v4.sin() * T::from_f64(0.5).unwrap()).ln_1p();
-                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v15 * T::from_f64(0.5).unwrap());
-                }
-            }
-            if T::powi(v4.powi(2) + T::one(), -1) >= T::from_f64(0.5).unwrap() {
-                m10 += 1;
-            }
-            match i {
-                0..=2 => {
-                    break;
-                }
-                g if g > 3 => {
-                    let v16 = T::recip((x2 - x1).powi(2) + T::one());
-                    acc1 = acc1 + v16.cos() * T::from_f64(0.5).unwrap();
-                }
-                _ => {
-                    s0 = T::from_f64(0.8).unwrap() * s0 + T::one() * (fi * T::from_f64(0.25).unwrap()).tanh();
-                    acc1 = acc1 + T::from_f64(0.5).unwrap() * T::tanh(v4.to_degrees() * T::from_f64(0.02).unwrap());
-                }
-            }
-            acc1 = acc1 + T::from_f64(0.5).unwrap() * T::exp(s0.tanh()).tanh();
-        }
-        match m10 {
-            0 => {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + (v4 + x0) * T::from_f64(0.02).unwrap()).sin();
-                acc1 = acc1 + v[2] * T::from_f64(0.35).unwrap();
-                if n % 2 == 0 {
-                    acc1 = acc1 - T::cos(v4) * T::from_f64(0.4).unwrap();
-                    s0 = s0.mul_add(T::from_f64(0.8).unwrap(), s0.powi(2).cos() * T::from_f64(0.01).unwrap());
-                } else {
-                    let v17 = T::recip(T::powi(x1, 2) + T::from_f64(0.5).unwrap());
-                    let v18 = v17.min(x2);
-                    acc1 = acc1 + v18.tanh();
-                }
-            }
-            g if g > 1 => {
-                let v19: T = v4.sin();
-                s0 = s0 * T::from_f64(0.75).unwrap();
-                s0 = s0 + T::from_f64(0.02).unwrap() * T::tanh(T::tanh(v19));
-            }
-            _ => {
-                let v20 = T::acosh(v[n % 4] * v[n % 4] + T::from_f64(2.0).unwrap());
-                s0 = s0 * T::from_f64(0.75).unwrap() + v20.tanh() * T::from_f64(0.1).unwrap();
-            }
-        }
-        s0.tanh() + acc1.tanh() + v4
-    }
-
-    #[differentiable]
-    pub fn prog_95<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = (f64::sin(x2) * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = f64::atan(s0);
-        }
-        if f64::sin(v[0] - x2).exp() >= 1.0 {
-            s1 *= 0.8;
-            s1 += 0.005 * f64::cos(prog_61(x1, acc2, x2, [v[0], v[1], v[2], v[3]], 0));
-        }
-        if prog_74::<4>(x0, 0.5, 0.25, [v[0], v[1], v[2], v[3]], n) > s1 {
-            s0 = s0 * 0.5 + (acc2 - s0).tanh() * 0.2;
-            let v4 = f64::asinh(x1).clamp(f64::sin(x1.copysign(x0)) - 1.5, f64::max(x1, x2).tanh() + 1.5);
-            acc2 += f64::cos(v4);
-        }
-        s0 = (s0 * 0.75 + (f64::tanh(a3[2]) * 0.9).atanh().tanh() * 0.02).sin();
-        let mut k5 = 0;
-        while k5 < n && f64::tanh(s0) < 0.5 {
-            k5 += 1;
-            if f64::exp_m1(v[k5 % 4].tanh()) > 0.5 || n < 1 {
-                acc2 += f64::tanh(f64::ln(x1 * x1 + 1.0).sin().exp()) * 0.25;
-                if k5 > 3 && (f64::sin(a3[1]) * 0.5).ln_1p() > f64::acosh(f64::powi(x2, 2) + 2.0) {
-                    continue;
-                }
-                s1 = 0.6 * s1 + 0.4 * f64::cos(x0);
-            } else if x1.tanh() <= v[k5 % 4] * core::f64::consts::FRAC_1_SQRT_2 {
-                s1 = s1 * 0.6 + f64::tanh(v[3].hypot(s1)) * 0.2;
-            } else {
-                s0 = 0.75 * s0 + 0.25 * f64::sin(a3[1]);
-            }
-            s1 *= 0.75;
-            s1 += 0.25 * (v[n % 4].sin() * 0.5).ln_1p();
-        }
-        x1 * 0.25 - s0 - s1.tanh() - acc2
-    }
-
-    #[differentiable]
-    pub fn prog_96<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = prog_48(x1, v[3].mul_add(x0, (f64::powi(v[n % 4], 2) + 1.0).log(10.0)).tanh() * 2.0, (x0 * v[2]).sin(), &v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = (f64::tanh(v[i]) * 0.9).acos().tanh();
-            s1 = (s1 * 0.75 + (x1 * x1 + 2.0).ln() * 0.25).tanh();
-        }
-        let v4 = prog_41(x2, f64::tanh(a3[0] * (a3[0].powi(2) + 1.0).powf(a3[0].tanh())), x1, v, 3);
-        let [b5, _, b6, b7] = [s1 * acc2, prog_41((f64::cos(v[n % 4]) + 2.0).cbrt().tanh(), ((v4 * acc2).cos() * 1.5).sinh().sin(), 1.5, v, n), prog_35(x1.max(a3[n % 4]).sin().tanh() * 2.0, v4.cos() * 2.0, 0.25, v, n), prog_15(2.0, s0, f64::tanh(f64::recip(x2 * x2 + 0.5).max(acc2 * v[n % 4])) * 2.0, &v, 4)];
-        let v8 = (-3.0_f64).max(f64::powf(a3[3] * a3[3] + 1.0, 0.5));
-        if ((v[2] * b5).powi(2) + 2.0).ln() <= -0.5 {
-            s0 = 0.5 * s0 + 0.05 * f64::cos(x0 / (v[n % 4] * v[n % 4] + 0.5));
-            let x0 = acc2 * std::f64::consts::FRAC_1_PI - f64::atan2(0.5_f64, x1);
-            acc2 += f64::sin(x0);
-        }
-        if !(n % 2 == 0) {
-            let v9 = x0.cos();
-            s0 = 0.6 * s0 + 0.4 * f64::sin(f64::tanh(v9));
-        } else if ((acc2 * acc2 + 1.0).recip().powi(2) + 1.0).log(10.0) < 0.0 {
-            s1 = f64::mul_add(s1, 0.6, f64::sin(x1 + b5) * 0.4);
-        }
-        for _ in (0..5).rev() {
-            let [b10, _, b11, b12] = v;
-            let v13 = s1.sin().exp();
-            s1 = (s1 * 0.75 + x0.tanh().exp() * 0.05).tanh();
-            acc2 += (b10.sin() + b11.tanh() - b12.tanh() - v13.sin()).sin() * 0.4;
-        }
-        s0.sin() + s1 * 0.25 - acc2 + b6.sin() + f64::cos(b7) - v8.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_97(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        let (x1, x2) = p;
-        let mut s0 = prog_70(v[n % 4].sin() * 2.0, x1, 0.75, &v, 4).cos() * 2.0;
-        let mut s1 = (f64::powi(x0, 2) + 1.0).powf(f64::sin(x2)).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if f64::log2(x0 * x0 + 1.0) <= 0.0 || n > 5 {
-            let v3 = f64::acosh((x1 / (x0.sin() + 2.0)).powi(2) + 2.0);
-            s0 = s0 * 0.6 + (f64::to_radians(acc2) + v3.tanh().exp_m1()).cos() * 0.02;
-        }
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            s0 = f64::mul_add(s0, 0.6, fi.tanh().cos() * 1.0);
-            for j in 0..v.len() {
-                let fj = j as f64;
-                match n % 2 {
-                    PHASE_A if n > 1 => {
-                        s0 = s0.mul_add(0.75, (x2 * x2 + 0.5).ln().tanh() * 0.1);
-                    }
-                    1 => {
-                        break 'l0;
-                    }
-                    _other => {
-                        s1 = 0.75 * s1 + 0.25 * (f64::asin(s1.cos() * 0.9) * std::f64::consts::FRAC_1_PI);
-                    }
-                }
-                s0 *= 0.75;
-                s0 -= 0.02 * f64::tan(x2.tanh() * 1.2).cos();
-                if fj * v[i % 4] <= 1.0 {
-                    let v4: f64 = (x1.powi(2) + 1.0).ln();
-                    s0 = s0.mul_add(0.6, f64::cos(x0 * x1) * 0.1);
-                    acc2 += 0.1 * f64::cos(v4);
-                } else if (x1 - v[j]) * x0.sin().exp() >= fj {
-                    acc2 -= 0.1 * f64::sin(x0 * x0 + (s1.powi(2) + 1.5).acosh());
-                    s1 = 0.8 * s1 + 0.2 * fi.mul_add(fj, s1).cos();
-                } else {
-                    s0 = 0.75 * s0 + 0.02 * f64::atan2(f64::cbrt(f64::sin(x0) + 2.0).powi(2) + 0.5, f64::acosh(x2 * x2 + 2.0)).tanh();
-                    if (v[j] * v[j] + 0.5).recip() > -0.5 {
-                        break;
-                    }
-                    s0 = s0.mul_add(0.8, f64::sqrt(s0.tanh().exp().powi(2) + 2.0).cos() * 0.05);
-                }
-            }
-            let v5: f64 = 1.5_f64.log(x2 * x2 + 2.0);
-            s1 = f64::mul_add(s1, 0.75, v5.tanh() * 0.4);
-        }
-        let mut m6 = x0;
-        let mut m7: f64 = f64::NEG_INFINITY;
-        for i in 0..=n {
-            let c8 = 0.5 - x0 + v[(i + n) % 4];
-            m6 = m6.min(c8);
-            m7 = m7.max(x1 * v[3] + v[(i + n) % 4]);
-        }
-        acc2 += m6.sin();
-        s1 = (s1 * 0.75 + m7.cos() * 0.05).tanh();
-        for &t in v.iter() {
-            let v9 = t * t;
-            if n == 3 {
-                break;
-            }
-            s0 = s0 * 0.8 + f64::tanh(v9).tanh() * 0.05;
-        }
-        let v11 = match n {
-            0..=1 => prog_76(x2, x1, f64::tanh((v[0].cos() * 0.5).ln_1p()), v, n),
-            g if g > 2 => {
-                let v10 = (v[n % 4].copysign(acc2).tanh() * 0.9).asin();
-                s1 = s1 * 0.8 + v10.cos().tanh() * 0.05;
-                (x2 * x2 + 1.0).log10()
-            }
-            _ => {
-                let x1 = f64::exp_m1(f64::cos(x1));
-                s1 = s1 * 0.75 + (-x0).cos() * 0.25;
-                prog_76(x2.sin().cos(), f64::cos(x1).cos(), x2, v, n)
-            }
-        };
-        let mut a12 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a12[i % 4] += a12[(i + 1) % 4] * (f64::cos(f64::atan(m7)) * 0.05);
-            a12[2] = a12[2] + a12[i % 4] * (fi.atan().cos() * 0.05);
-        }
-        a12 = [f64::cos(v[n % 4].to_radians() * 50.0) * 1.0, (a12[2] * 0.8 + f64::abs(x1).tanh() * 0.2).sin(), a12[3], a12[1].mul_add(0.5, f64::sin(a12[2]) * 0.05)];
-        s0 * 0.25 - s1 * 0.75 - acc2.tanh() + f64::cos(v11) + a12[0]
-    }
-
-    #[differentiable]
-    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].tanh() - 1.5).tanh() * 2.0;
-        let mut s1 = f64::sin((s0.sin() * 0.9).atanh()).exp2();
-        let mut s2 = (x2 * x2 + 1.0).powi(-2);
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().take(1).cloned().fold(0.0, |r, p| r * 0.5 + ((x0.powi(2) + 0.5).cbrt() + p * 0.5) * 0.25);
-        let v5 = v[1..2].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        match n % 3 {
-            0 => {
-                s0 = 0.75 * s0 + 0.02 * (v5.max(s0) + v4.sin().exp()).sin();
-                s2 = s2 * 0.8 + (v[2] + 0.8).sin() * 0.2;
-            }
-            g if g > 1 => {
-                let v6 = v4;
-                acc3 += (f64::cos(v5) + (v5 + v[1])).cos();
-                s1 = s1.mul_add(0.5, f64::tanh(v6) * 0.25);
-            }
-            _ => {
-                s0 = (s0 * 0.75 + prog_66(f64::cos((f64::powi(f64::exp2(s2.sin()), 2) + 2.0).sqrt()) * 2.0, v4, x2, &v, n) * 0.005).sin();
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            for _ in 0..6 {
-                acc3 += f64::cos(f64::ln(f64::powi(s2, 2) + 2.0)) * 0.05;
-                if (x1 * x1 + 1.0).log(2.0) > 0.0 {
-                    s1 = s1 * 0.8 + f64::tanh((f64::powi(f64::to_degrees(s1) * 0.01, 2) + 2.0).acosh()) * 0.4;
-                } else {
-                    s2 = s2 * 0.6 + x0.sin().exp2().mul_add(s2 + fi, s2).tanh() * 0.02;
-                }
-            }
-            if v[1] - fi < 1.0 {
-                break;
-            }
-            s2 = f64::mul_add(s2, 0.5, v5.sin().exp().cos() * 0.1);
-        }
-        let [b7, _, b8, b9] = v;
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            if b8 / (x2.sin() + 2.0) * (x1 * x1 + 1.0).log(v[2] * v[2] + 2.0) > -1.0 {
-                a10[i] = s0;
-            } else {
-                a10[i] = b7 + b9;
-            }
-        }
-        for _ in 0..v.len() {
-            a10 = [0.75 * f64::log(1.5_f64, x2 * x2 + 2.0) + 0.5 * a10[0], f64::mul_add(a10[0], 0.8, f64::tanh(f64::exp2(v5.tanh())) * 0.1), x1.sin() * 1.0, (a10[2] * 0.75 + b8.sin().sinh().tanh() * 0.1).tanh()];
-        }
-        x1.tanh() - s0 * 0.5 - s1 * 0.5 + s2 - acc3 - v5 + b7 + b8.sin() + b9 + a10[0].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_99<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T {
-        let w0 = v;
-        let mut s1: T = w0[n % 4];
-        let mut acc2: T = 0.0;
-        match n {
-            0..=1 => {
-                acc2 = acc2 + 0.01 * prog_35::<T>(p.1, (p.1 * p.1 + 2.0).sqrt().tanh(), x0 * 1.5, [v[0], v[1], v[2], v[3]], n).sin();
-                acc2 = acc2 + p.1.cos();
-            }
-            3 | 5 => {
-                acc2 = acc2 + p.0.cos();
-            }
-            _ => {
-                let v3 = prog_48((x0 * (s1 + v[n % 4])).tanh() * 2.0, x0, x0 * 1.2, v, n);
-                s1 = (s1 * 0.75 + prog_35::<T>(T::ln(acc2.powi(2) + 1.0).cos() * 2.0, (v[n % 4].sin() * 0.9).atanh().tanh() * 2.0, p.1, [v[0], v[1], v[2], v[3]], 6) * 0.005).sin();
-                s1 = s1 * 0.6;
-                s1 = s1 - 0.005 * T::cos(v3);
-            }
-        }
-        let mut m4: T = -0.5;
-        for i in 0..5 {
-            let c5 = if i % 3 == 1 {
-                x0 * p.1
-            } else {
-                (s1 + x0) * 1.5
-            };
-            m4 = m4.max(c5);
-        }
-        s1 = (s1 * 0.8 + T::cos(m4) * 0.005).tanh();
-        let mut k6 = 0;
-        let v10 = loop {
-            k6 += 1;
-            if (w0[n % 4] * w0[n % 4] + 1.0).recip() > -0.5 {
-                s1 = 0.5 * s1 + 0.05 * T::acos(p.1.cos().exp().sin() * 0.9).tanh();
-                s1 = s1 * 0.6 + x0.cos() * 0.4;
-            } else if p.1 * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap() + T::tan(p.0.sin() * 1.2) < x0 {
-                s1 = s1 * 0.6;
-                s1 = s1 + 0.4 * T::cos(s1);
-            } else {
-                let v8 = 'b2: {
-                    s1 = 0.8 * s1 + 0.1 * T::cos((T::powi(s1, 2) + 1.0).atan2(p.0));
-                    for j in 0..n {
-                        if p.0 < 0.0 || j < 4 {
-                            break 'b2 T::to_radians(p.1) * 20.0;
-                        }
-                        acc2 = acc2 - 0.1 * T::cos(T::asin(T::cos((T::powi(v[0], 2) + 2.0).sqrt()) * 0.9));
-                    }
-                    if T::ln(p.1.powi(2) + 0.5) >= -1.0 {
-                        acc2 = acc2 + T::tanh(v[1] * x0 / 1.5) * 0.5;
-                        s1 = (s1 * 0.6 + T::sinh(s1.tanh()) * 0.25).sin();
-                    } else {
-                        let v7 = T::tanh(m4);
-                        s1 = s1.mul_add(0.75, v7 * 0.25);
-                    }
-                    w0[2].tanh()
-                };
-                acc2 = acc2 + T::cos(v8.cos()) * 0.5;
-            }
-            let v9 = m4;
-            s1 = 0.5 * s1 + 0.75 * T::cos(T::from_f64(1.5_f64).unwrap().log(v9 * v9 + 2.0));
-            if k6 >= 3 {
-                break (T::cbrt(p.0 * p.0 + 0.5).sin() * 2.0).cosh();
-            }
-        };
-        let v12 = 'b4: {
-            if !(k6 < 3 && p.0 < x0 * p.1) {
-                s1 = s1 * 0.75 + T::exp_m1(x0.cos()).sin() * 0.05;
-            } else if T::recip(acc2 * acc2 + 1.0) < 0.5 {
-                let v11 = s1;
-                let x0 = w0[3 - k6] + v10;
-                acc2 = acc2 - T::cos(v11.cos() + T::cos(x0)) * 0.005;
-            } else {
-                'b5: {
-                    if T::abs(v10) > T::asinh(p.0) {
-                        break 'b5;
-                    }
-                    if prog_15((x0 - v[k6]).atan().tanh() * 2.0, x0 * 2.0, T::acos(v[3 - k6].tanh() * 0.9).sin() * 2.0, w0, n) >= 1.0 {
-                        break 'b5;
-                    }
-                }
-            }
-            if v10.abs().to_degrees() * 0.01 > p.0 {
-                break 'b4 T::atan((p.0 * p.0 + 0.5).ln());
-            }
-            if (v[2] * v[2] + 0.5).recip() > 1.0 {
-                break 'b4 acc2;
-            }
-            (x0 * x0 + 1.5).acosh()
-        };
-        let mut m13 = (v[3 - k6].tanh() * 0.9).atanh();
-        for i in 0..v.len() {
-            let c14 = if n % 2 == 0 {
-                v12 * v[(i + n) % 4]
-            } else {
-                v[(i + n) % 4] * 0.75
-            };
-            m13 = m13.max(c14).min(2.0);
-        }
-        acc2 = acc2 - m13.sin() * 0.02;
-        'l7: for _ in 0..v.len() {
-            acc2 = acc2 + 0.4 * (T::powi(T::ln_1p(p.0.sin() * 0.5), 2) + 1.0).sqrt();
-            s1 = s1.mul_add(0.5, T::ln(s1 * s1 + 1.0).sin() * 0.5);
-            let mut k15 = 0;
-            while k15 < n && v[k15 % 4].sin() >= -0.5 {
-                k15 += 1;
-                acc2 = acc2 + 0.05 * (x0 * x0 + 1.0).log2().sin();
-                if v12 > p.1 {
-                    continue;
-                }
-                match n {
-                    0 => {
-                        s1 = (s1 * 0.8 + m4.sin().cosh() * 0.1).tanh();
-                    }
-                    2 | 4 => {
-                        let m4 = T::sqrt((m4 - x0).powi(2) + 2.0);
-                        s1 = (s1 * 0.6 + T::cos(m4) * 0.2).tanh();
-                    }
-                    6 => {
-                        break 'l7;
-                    }
-                    _ => {
-                        acc2 = acc2 + 0.05 * T::cbrt(T::tanh(m13) + 2.0).sin().exp().tanh();
-                        match k15 + k6 {
-                            0 => {
-                                continue;
-                            }
-                            g if g > 1 => {
-                                s1 = (s1 * 0.6 + s1 * 0.4).sin();
-                                let v16 = T::atanh(v12.cos() * 0.9) + T::exp(T::tanh(w0[(k15 + n) % 4]));
-                                acc2 = acc2 + v16.cos().sin() * 0.05;
-                            }
-                            _ => {
-                                s1 = (s1 * 0.6 + v12.min(s1) * 0.4).tanh();
-                            }
-                        }
-                    }
-                }
-            }
-            let v17: T = m4;
-            acc2 = acc2 - 0.5 * v17.tanh();
-        }
-        s1 - acc2.sin() - v12.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = prog_35(f64::atan2((x2.cos() * 1.5).sinh().powi(2) + 1.0, x1 * x0).sin(), f64::cos(x2.asinh() * v[n % 4].asinh()), x1, [v[0], v[1], v[2], v[3]], n);
-        let mut s1 = (v[n % 4] - 1.2).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v6: f64 = loop {
-            k3 += 1;
-            s0 = (s0 * 0.75 + (s1 + s0) * 0.1).sin();
-            let mut k4 = 0;
-            while k4 < 3 {
-                k4 += 1;
-                acc2 += ((-x1) - s0).cos() * 0.25;
-                let v5 = f64::cbrt(s0.cos() + 2.0);
-                if v[1] / (v5 * v5 + 0.5) >= -0.5 {
-                    break;
-                }
-            }
-            if k3 >= 2 || x1 >= -1.0 {
-                break prog_74::<4>(f64::tanh(x0.min(x1)).cos(), (s0 * s0 + 1.0).log(10.0).cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], k3);
-            }
-        };
-        let [b7, b8, _] = [SCALE + v[n % 4], -(x0 * core::f64::consts::FRAC_1_SQRT_2), f64::exp_m1(f64::cos(f64::log(3.0_f64, x2.powi(2) + 2.0)))];
-        for i in 0..3 {
-            let fi = i as f64;
-            if prog_74::<4>(f64::sin(b7.tanh() * std::f64::consts::FRAC_PI_4) * 2.0, f64::tanh(b7) * 2.0, x1, [v[0], v[1], v[2], v[3]], k3) <= 0.0 {
-                acc2 += 0.5 * (fi / (f64::powi(v6, 2) + 1.0)).tanh();
-                match i {
-                    0 => {
-                        acc2 -= 0.5 * f64::exp2(f64::sin(v[3])).tanh();
-                    }
-                    1 => {
-                        break;
-                    }
-                    2 => {
-                        let v9 = ((b8.powi(2) + 1.0).log2().cos() * 1.5).cosh();
-                        acc2 += 0.5 * f64::cos(v9);
-                    }
-                    _other => {
-                        let v10 = SCALE + b8;
-                        s0 = f64::mul_add(s0, 0.6, f64::cos((s0.sin() * 0.9).atanh()) * 0.05);
-                        s0 = s0.mul_add(0.6, f64::cos(v10.sin()) * 0.4);
-                    }
-                }
-                acc2 += f64::sin((f64::sin(s0.tanh()) * 0.5).ln_1p()) * 0.5;
-            } else {
-                s1 = s1.mul_add(0.5, 0.5_f64.copysign(x0) * 1.0);
-                let v11 = f64::powi((f64::powi(b8, 2) + 1.0).powi(-2), 2).ln_1p();
-                s0 = 0.6 * s0 + 0.05 * v11;
-            }
-            let v12 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.05 * f64::cos(r.sin().exp() + p.sin()));
-            s0 *= 0.5;
-            s0 += 0.5 * f64::sin(x0.asinh());
-            acc2 -= f64::cos(v12) * 0.5;
-        }
-        let [b13, b14, b15] = [f64::powf(2.0_f64, f64::sin(v[k3])) / ((b7 * b7 + 1.0).log10().powi(2) + 1.5), prog_76(2.0, x1, v[1].sin() * 2.0, [v[0], v[1], v[2], v[3]], k3), (f64::cos(x1) * 1.2).tan()];
-        if f64::to_radians(b15) > 0.25 {
-            s1 = (s1 * 0.6 + f64::asinh(b13) * 0.25).sin();
-        } else {
-            s1 *= 0.75;
-            s1 -= 0.05 * (b13 * b8).sin();
-            let b15 = f64::tanh(x2);
-            acc2 -= f64::sin(b15);
-        }
-        let v17 = 'b3: {
-            if prog_35::<f64>(b8.hypot(x1).cos(), f64::sin((b8.powi(2) + 0.5).sqrt()) * 2.0, x2, [v[0], v[1], v[2], v[3]], n) <= -1.0 {
-                break 'b3 f64::acosh(f64::powi(b8, 2) + 1.5).max((x0 * x0 + 1.0).log10());
-            }
-            let v16 = x1;
-            f64::tanh(v16.cos().exp())
-        };
-        let v18 = v[..3].iter().cloned().fold(0.0, |r, p| r * 0.5 + (f64::cosh(x1.tanh()).tanh() + p * 0.5) * 0.5);
-        s0.cos() - s1 * 1.5 - acc2.tanh() - f64::tanh(v6) + f64::tanh(b14) - v17 * 1.5 - v18
-    }
-
-    #[differentiable]
-    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].atan();
-        let mut s1 = prog_34((x1 + x2).cos(), 2.0, 1.5, v, 1).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let sl3 = &v[..2];
-        let v4 = f64::atan((sl3[0].sin() * 0.9).atanh());
-        let v6 = if s0 >= -1.0 {
-            let v5 = x0.tanh();
-            v4 + v4 / (v4.sin() + 2.0) + v5.sin()
-        } else {
-            return f64::max(v4, x0) * x1.cos()
-        };
-        let v7 = v.iter().fold(f64::tanh(v6), |r, &p| r * 0.75 + 0.02 * (((r.tanh() * 1.5).cosh().powi(2) + 1.0).log2() + p.tanh()).tanh());
-        let v8 = v.iter().skip(2).cloned().map(|p| v4.sin().exp() + p * 0.25).sum::<f64>();
-        'l0: for (i, &t) in v.iter().enumerate() {
-            match i {
-                0 => {
-                    s1 = 0.5 * s1 + 0.1 * (x0 / (f64::sin(s0) + 2.0)).sin();
-                    let v9 = s0.atan().tanh().cosh();
-                    acc2 += 0.5 * f64::sin(v9).sin();
-                }
-                g if g > 1 => {
-                    s0 = s0.mul_add(0.5, f64::sin(f64::atan(t - v7)) * 0.25);
-                }
-                _ => {
-                    s1 = (s1 * 0.8 + x2.hypot(s1) * 0.1).tanh();
-                }
-            }
-            s0 = s0.mul_add(0.8, f64::tanh(f64::mul_add(f64::exp2(f64::tanh(t)), s1.cos(), v8)) * 0.02);
-            for j in 0..i {
-                if v4 - x1 < x1 || j % 2 == 0 {
-                    break 'l0;
-                }
-                acc2 += (v7 + t).sin() * 0.1;
-                acc2 -= 0.1 * v6.atan().powi(3).tanh();
-            }
-        }
-        match n % 2 {
-            0 => {
-                let v10 = 1.5_f64.min(v7).to_radians();
-                acc2 -= v10.sin().exp_m1().cos();
-            }
-            1 => {
-                acc2 += 0.2 * (v7 / (x1.sin() + 2.0));
-                if (f64::powi(f64::tanh(x0), 2) + 1.0).ln() <= 0.5 || n == 1 {
-                    s1 = f64::mul_add(s1, 0.5, (x0 * x0 + 1.0).log(10.0) / ((f64::cos(v4) * 1.5).cosh().powi(2) + 1.0) * 0.05);
-                } else if f64::cosh(x1.tanh() * 1.5) <= -0.5 {
-                    s0 = 0.6 * s0 + 0.005 * v8.cos();
-                } else {
-                    s0 *= 0.5;
-                    s0 += 0.02 * f64::powi(x2, 3).sin();
-                    s0 = 0.75 * s0 + 0.005 * prog_76((x1 * x1 + 2.0).ln().cos() * 2.0, f64::tanh(-x0), f64::tanh((f64::powi(f64::sin(x1), 2) + 2.0).ln()) * 2.0, v, n).cos();
-                }
-            }
-            _ => {
-                for i in 0..5 {
-                    let v11 = f64::recip(v7 * v7 + 1.0);
-                    if ((v11 * v[i % 4]).powi(2) + 1.0).log(10.0) > 0.5 {
-                        return (v6.sin() * 0.9).acos();
-                    }
-                    acc2 -= 0.4 * (v7 - v[i % 4]).atan2((v8.sin() * 0.9).acos().powi(2) + 1.0).tanh();
-                }
-            }
-        }
-        s0.tanh() + s1 + acc2.cos() - v7 - f64::cos(v8)
-    }
-
-    #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].cos() + 2.0).cbrt();
-        let mut s1: f64 = f64::sin(v[n % 4]);
-        let mut acc2: f64 = 0.0;
-        match n {
-            MODE_A => {
-                acc2 -= (s1 - x0).cos();
-            }
-            1 | 3 => {
-                s0 = (s0 * 0.75 + x0.hypot((acc2.tanh() + 2.0).cbrt()) * 0.1).tanh();
-            }
-            g if g > 4 => {
-                let mut k3 = 0;
-                while k3 < n + 1 {
-                    k3 += 1;
-                    let v4 = (f64::powi(x2, 2).powi(2) + 1.0).log2();
-                    let v6 = match k3 % 3 {
-                        MODE_A => {
-                            let x0 = f64::atan2(f64::cosh(x1.tanh()), x1 * x1 + 0.5);
-                            x2 + x0.sin()
-                        }
-                        1 => v4.cos(),
-                        2 => {
-                            let v5 = f64::asin(f64::cos(x2 + x0) * 0.9);
-                            f64::acos((x0 * x0).ln_1p().cos() * 0.9) + v5.tanh()
-                        }
-                        _ => x1 * x0,
+                        -v[0].hypot(x2)
                     };
-                    s0 = s0 * 0.6 + f64::tanh(s1.mul_add(v4, x0)) * 0.02;
-                    s1 *= 0.6;
-                    s1 += 0.05 * f64::tanh(v6).cos();
+                    acc1 -= v6.sin();
                 }
-                s0 = (s0 * 0.5 + prog_19(0.5, s1.tanh().exp2().sin() * 2.0, x1.sin() * 2.0, v, n) * 0.005).sin();
-            }
-            _ => {
-                s1 = s1.mul_add(0.8, prog_53(x1, (x2.powi(2) + 2.0).sqrt().cos() * 2.0, 1.5, v, n).sin() * 0.005);
-                s0 *= 0.75;
-                s0 += 0.02 * (x0 * f64::exp(v[0].tanh())).cos();
-            }
-        }
-        if n == 3 && acc2.cos() <= v[n % 4] {
-            return f64::asinh(x1);
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v10 = match i + n {
-                0..=2 => {
-                    let v7 = fi.mul_add(x1, x2);
-                    2.0_f64.atan2(x2) + v7.tanh()
+                Mode::Lower(_, _) => {
+                    acc1 += (x0 * v[0]).sin();
                 }
-                5..=6 => {
-                    let v8 = f64::cbrt(f64::sin((x0 * x0 + 1.0).log10()) + 2.0);
-                    (2.5 - s1).powi(2) + v8.tanh()
+                Mode::Off => {
+                    s0 = 0.75 * s0 + 0.005 * f64::tanh(prog_78(x2, s0, x2.asinh().powi(2).cos(), v, n));
+                    let v9 = prog_39(0.5, x2, 2.0, v, n);
+                    s0 = 0.8 * s0 + 0.005 * f64::sin(v9);
                 }
-                7 => {
-                    let v9 = f64::log10(fi * fi + 1.0);
-                    (s1.powi(2) + 0.5).cbrt() + f64::cos(v9)
-                }
-                _other => f64::cbrt(x2 * x2 + 1.0),
-            };
-            s0 *= 0.5;
-            s0 -= 0.25 * (x1 + x2).tanh();
-            acc2 += v10.sin() * 0.5;
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 = f64::mul_add(s0, 0.8, (x1 * x1 + 1.0).powi(-2) * (v[i % 4].tanh() * 0.5).ln_1p() * 0.02);
-            if f64::tan(x0.tanh() * 1.2) >= x2 {
-                let v11 = v[i % 4].cos();
-                s0 = (s0 * 0.8 + (fi - s0) * 0.2).sin();
-                acc2 += v11.sin() * 0.5;
-            } else if v[i % 4].to_radians() <= -0.25 {
-                s0 = 0.6 * s0 + 0.4 * s0.cos();
             }
-            let mut k12 = 0;
-            while k12 < n {
-                k12 += 1;
-                s0 *= 0.8;
-                s0 += 0.05 * f64::tanh(x0.tanh().mul_add(fi.sin().exp(), x0 - 0.25));
-                s0 = (s0 * 0.5 + s0 * 0.5).tanh();
-            }
-        }
-        let v14 = match n % 3 {
-            0 | 2 => {
-                let v13 = (f64::sin(x1) * 0.9).asin().min(x1.atan());
-                ((2.0 - x1).sin() * 0.9).asin() + f64::tanh(v13)
-            }
-            _ => v[3] * x2,
-        };
-        x0 * 0.25 + x1 * 0.25 + x2 - s0.cos() + s1 + acc2.tanh() + v14 + (x1 + 1.2)
-    }
-
-    #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = x1.atan().cos().exp2();
-        let mut s1 = (v[n % 4].max(x0) - x0.abs()).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        acc2 -= f64::cos(prog_76(x2, (f64::recip(f64::powi(x2, 2) + 1.0) + f64::sin(x2).exp_m1()).tanh() * 2.0, x2.atan().sin() * 2.0, [v[0], v[1], v[2], v[3]], 6)) * 0.01;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let mut m4 = f64::INFINITY;
-            for j in 0..=n {
-                let fj = j as f64;
-                m4 = m4.min(v[j % 4].powi(2) - fj);
-            }
-            acc2 += f64::sin(m4).tanh();
-            s1 = s1.mul_add(0.8, f64::sin(x0).exp2().sin() * 0.1);
-            if k3 >= 2 || (x2 + m4).cos() < m4 {
-                break;
-            }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6 = v.iter().map(|&p| f64::atan(s1) + p.cos()).sum::<f64>();
-            let v7 = v.iter().fold(f64::INFINITY, |r, &p| r.min(v6.tanh().min((f64::tanh(x1) * 0.9).acos()) + p));
-            s1 *= 0.6;
-            s1 -= 0.4 * f64::sin(SCALE + s1);
-            if k5 >= 3 || v7 <= -v7 {
-                break;
-            }
-        }
-        let mut m8 = prog_74::<4>(s0, (f64::acos(s0.tanh() * 0.9) * (f64::powi(v[1], 2) + 1.0).ln()).cos(), f64::recip(f64::powi(acc2, 2) + 0.5).max(s0).sin() * 2.0, [v[0], v[1], v[2], v[3]], 6).cos();
-        let mut m9 = f64::tanh(prog_53((f64::sin(s1).powi(2) + 1.0).log(3.0).cos() * 2.0, x0, f64::atan2(x2, f64::powi(x2, 2) + 0.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], k5));
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let c10 = match i % 4 {
-                0..=1 => x1,
-                2 => f64::mul_add(v[3 - i], s1, fi),
-                _ => v[3 - i],
-            };
-            m8 = c10.min(m8);
-            m9 = m9.max(v[2] + v[3 - i]);
-        }
-        s0 = (s0 * 0.75 + m8.tanh() * 0.005).tanh();
-        s0 = s0.mul_add(0.8, m9.tanh() * 0.005);
-        let mut a11 = [v[0], v[1], v[2], v[3]];
-        a11[2] *= 0.75;
-        a11[0] += (x0.powi(2) + 1.0).recip();
-        for i in 1..n {
-            a11 = [a11[1].mul_add(0.8, (m9 * m9).ln_1p().sin() * 0.2), (a11[2] * 0.6 + f64::tanh(v[1].sin()) * 0.4).tanh(), (a11[1] * 0.5 + f64::cos(v[i % 4].cos().cosh()) * 0.4).sin(), a11[0] * 0.6 + m9.cos() * 0.4];
-        }
-        s0 - a11[3]
-    }
-
-    #[differentiable]
-    pub fn prog_104(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = p.1;
-        let mut s1 = f64::sin(prog_76(f64::tanh(-2.0_f64.min(v[2])), 1.5, 0.5, v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            s0 = (s0 * 0.75 + p.1 * 0.25).sin();
-            if t < 0.0 {
-                s0 *= 0.8;
-                s0 -= 0.01 * ((s0 - x0).tanh() * 2.0).sinh().tanh();
-                s0 = s0 * 0.6 + f64::cos((s0 / (s0 * s0 + 1.0)).atan()) * 0.1;
-                if f64::tan(p.0.sin() * 1.2).cos() <= 0.0 {
-                    continue;
-                }
-            } else if i < n {
-                s0 = (s0 * 0.75 + f64::tanh(t) * 0.25).tanh();
-                if n % 3 == 1 {
-                    s0 = (s0 * 0.75 + f64::cosh(f64::tanh(p.0) * 2.0) * 0.02).sin();
-                    let v3 = prog_74::<4>((t - s0).cos().exp_m1().cos() * 2.0, s1, 0.25, v, i);
-                    s1 *= 0.6;
-                    s1 -= 0.005 * v3.tanh();
-                } else {
-                    acc2 += 0.5 * (x0 / (x0 * x0 + 1.0)).tanh();
-                }
-                s0 = (s0 * 0.8 + s0.cos().exp2() * 0.1).tanh();
+            let v11 = if f64::tanh(s0).exp_m1() >= 1.0 {
+                -x1
+            } else if (-v[n % 4]) / (v[0].sin().cos() + 2.0) < x1 {
+                let v10 = (x0.sin() * 0.9).acos();
+                (x0 * x0 + 0.5).recip() + f64::sin(v10)
             } else {
-                s0 = f64::mul_add(s0, 0.8, (f64::sin(p.0.cos()) * 0.9).asin().sin() * 0.05);
-                acc2 -= 0.5 * (p.0 * std::f64::consts::FRAC_PI_4).tanh();
-            }
-            if i > 1 {
-                break;
-            }
-        }
-        s1 = s1.mul_add(0.8, (p.0.tanh() * 0.9).asin().powi(3).cos() * 0.01);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v7 = if !(k4 > 3) {
-                let v5 = (x0.powi(2) + 2.0).acosh().sin();
-                v5.tanh() + (p.0 - v5)
-            } else if (s0.powi(2) + 1.0).atan2(x0) < 0.0 {
-                let v6 = f64::abs(p.0).powi(3);
-                v[n % 4] + s0 + f64::cos(v6)
+                prog_1(1.5, x0, x1, &v, n)
+            };
+            let v15 = if let Some(k12) = n.checked_sub(2) {
+                let c13 = k12 as f64;
+                let v14 = (f64::sqrt(x0.powi(2) + 2.0).tanh() * 0.9).atanh();
+                (v[k12 % 4] * v[k12 % 4] + 2.0).sqrt() + c13.tanh() + f64::cos(v14)
             } else {
-                let x0 = (x0 / (f64::cos(x0) + 2.0)).sin();
-                v[k4 % 4] / (x0 * x0 + 0.5)
+                (f64::cos(self.k).exp2().powi(2) + 1.0).sqrt()
             };
-            match k4 + n {
-                1 => {
-                    s0 *= 0.8;
-                    s0 += 0.02 * f64::cbrt(v[2] * v[2] + 0.5).sin().exp_m1().sin();
-                    if f64::clamp(v[2], f64::tanh(v7) - 1.5, f64::cos(v7) + 1.5) + f64::sin(s1) < 0.5 {
-                        s0 = (s0 * 0.8 + (s0 - v[k4 % 4]) * 0.1).sin();
-                        break;
-                    }
-                    s0 = (s0 * 0.6 + x0.cos().exp_m1() * 0.1).tanh();
+            let mut m16 = 0;
+            for (i, &t) in v.iter().enumerate() {
+                let v17 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::sin(x0 * std::f64::consts::FRAC_1_PI * std::f64::consts::LN_2 + p.tanh())).product::<f64>();
+                if i == 3 {
+                    acc1 -= f64::tanh(v[i]) * 0.5;
+                } else if prog_1(t, (v[m16 % 4] * std::f64::consts::FRAC_1_PI).sin(), v[m16 % 4].tanh(), &v, 5) >= 0.5 {
+                    s0 = s0.mul_add(0.5, f64::cos(-x1) * 0.5);
+                    s0 = 0.75 * s0 + 0.25 * f64::cos(f64::cbrt(v17.tanh() + 2.0));
                 }
-                2 | 4 => {
-                    let v8 = SCALE + v7.to_radians();
-                    s0 = (s0 * 0.6 + v8 * 1.0).tanh();
+                acc1 += f64::recip(v[i] * v[i] + 1.0).sin() * 0.5;
+                s0 *= 0.5;
+                if (v[m16 % 4] / (x2 * x2 + 0.5)).tanh().exp() < 0.0 && m16 > 3 {
+                    m16 += 1;
                 }
-                5 => {
-                    acc2 -= 0.2 * (v7.powi(2) + 1.0).log10();
-                    if -s0 > f64::sinh(s1.cos()) && k4 < 2 {
-                        break;
-                    }
-                }
-                _other => {
-                    let x0 = f64::cbrt(f64::copysign(v7, p.1).cos() + 2.0);
-                    let mut k9 = 0;
-                    while k9 < 6 {
-                        k9 += 1;
-                        acc2 += 0.05 * (f64::sin(v[2]) * 0.5).ln_1p();
-                        s0 = (s0 * 0.75 + x0.asinh() * 0.05).sin();
-                        s0 = f64::mul_add(s0, 0.6, f64::tan(v[k4 % 4].cos() * 1.2).sin() * 0.02);
-                    }
-                    s1 = (s1 * 0.5 + x0.cos() * 0.1).sin();
-                }
+                s0 += 0.1 * (t.sin() - v17.cos()).cos();
             }
-            if s0 >= s1 + p.1 {
-                return v[0].cos().copysign(f64::ln_1p(s0.tanh() * 0.5));
-            }
-            acc2 += 0.25 * ((s1 * s1 + 1.0).sqrt().sin() * 0.9).acos().sin();
-            if k4 >= 6 || p.1 + p.0 < (v7.powi(2) + 2.0).sqrt() {
-                break;
-            }
-        }
-        match (k4 + n).checked_sub(2) {
-            Some(k10) if k10 > 3 => {
-                let c11 = k10 as f64;
-                let v12 = ((f64::tanh(c11) * 0.9).atanh().cos() * 1.2).tan();
-                let x0 = v12 * x0 * f64::sin(v12);
-                s1 = (s1 * 0.5 + x0.cos() * 0.1).sin();
-            }
-            Some(k13) => {
-                s0 *= 0.75;
-                s0 += 0.1 * (x0.tanh() * 0.9).asin().tanh();
-                if prog_35(x0, f64::sin((p.1 * p.1 + 1.0).sqrt()) * 2.0, p.0, v, n) > -1.0 {
-                    let v14 = prog_76(p.1, f64::tanh(s0) * 2.0, (f64::sin(p.1).powi(2) + 1.0).recip().tanh() * 2.0, v, 1);
-                    s1 = (s1 * 0.75 + f64::tanh(v14) * 0.005).sin();
-                } else if -(v[(k13 + k4) % 4] - 0.35) < 0.0 {
-                    let v15: f64 = f64::ln(x0 * x0 + 2.0);
-                    acc2 += v15.cos();
+            match m16 {
+                0..=1 => {
+                    let v22 = match mode {
+                        Mode::Upper(hi18) => {
+                            let v19 = (hi18.powi(2) + 1.0).recip();
+                            3.0_f64.copysign((v[2].sin() * 1.2).tan()) + v19.cos()
+                        }
+                        Mode::Lower(k20, _) => f64::mul_add(v[3 - k20], v15, v[(k20 + self.n) % 4]) + f64::tanh(x0),
+                        Mode::Off => (v[m16 % 4] * v[m16 % 4]).ln_1p().atan2(f64::powi((x0.sin() * 0.9).asin(), 2) + 0.5),
+                    };
+                    s0 = s0 * 0.75 + v22.sin().sin() * 0.01;
                 }
-            }
-            None => {
-                s1 = f64::mul_add(s1, 0.6, f64::mul_add(p.0, x0, x0).cos() * 0.05);
-            }
-        }
-        f64::sin(s0) + s1 + acc2.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_70(f64::asin(f64::cos(x1) * 0.9).cos(), 0.5, 0.5, &v, 0)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        'l0: while k2 < 6 {
-            k2 += 1;
-            let v4 = if k2 % 3 == 1 {
-                let v3 = (f64::powi(x0.tanh(), 2) + 1.0).powi(-1);
-                s0 = (s0 * 0.75 + x1 * 0.25).sin();
-                (f64::mul_add(x2, x0, x0).sin() * 0.9).asin() + v3.tanh()
-            } else {
-                acc1 -= ((x2 * 0.75).powi(2) + 1.0).ln().sin() * 0.25;
-                (x1.tanh().exp2().cos() * 0.9).atanh()
-            };
-            if 1.5_f64.atan2(f64::exp_m1(v[3].tanh())) < f64::mul_add(x0, x0, v[k2 % 4]) {
-                break;
-            }
-            let v7 = 'b1: {
-                let v5 = v[k2 % 4].tanh();
-                if f64::tanh(f64::exp(v5.tanh())) <= s0 {
-                    acc1 += 0.25 * (x2.tanh() * 0.9).acos().sin();
-                } else if v4 <= 0.5 {
-                    acc1 += 0.25 * (v[2] - s0).tanh();
+                MODE_D | 5 => {
+                    acc1 -= (v[m16 % 4] * v[m16 % 4] + 1.0).ln().cos();
+                    let v23 = v15;
+                    s0 = f64::mul_add(s0, 0.75, f64::sin(f64::sin(v23)) * 0.02);
                 }
-                if k2 < 1 && v5.atan() > 0.0 {
-                    s0 = (s0 * 0.75 + v5 * s0 * 0.05).sin();
-                    if !(n == 3) {
-                        let v6 = 0.5 * x1;
-                        s0 = 0.8 * s0 + 0.4 * v6.tanh();
-                    } else if v5.cos() < x1 || k2 == 2 {
-                        acc1 += 0.2 * f64::tanh(f64::cosh(v4.tanh()) * x2.sin());
-                    } else {
-                        s0 = (s0 * 0.8 + (s0.sin() * 0.9).acos().asinh() * 0.05).tanh();
-                    }
-                    acc1 += ((x2 - v4) * 0.8).sin() * 0.25;
-                    if (x1.cos() * 1.2).tan() <= -1.0 || k2 > 3 {
-                        continue 'l0;
-                    }
-                }
-                if x2 + v[k2 % 4] <= v[1] {
-                    break 'b1 x2 + v[k2 % 4].to_degrees() * 0.02;
-                }
-                v4 - v[3]
-            };
-            acc1 -= x0.cos().sin() * 0.25;
-            acc1 += f64::tanh(f64::sin(v4) + v7.cos()) * 0.1;
-        }
-        let v19 = 'b2: {
-            for i in 0..n {
-                let fi = i as f64;
-                if (x2 + x1).to_radians() * 50.0 > f64::cosh(x0.tanh() * 1.5) {
-                    break 'b2 f64::powf(1.5_f64, f64::cos(s0));
-                }
-                acc1 += s0.atan2(x0.powi(2) + 0.5).sin() * 0.25;
-                match i {
-                    1 => {
-                        s0 *= 0.75;
-                        s0 += 0.02 * (x2.cos() * 1.2).tan().cos();
-                        if i % 3 == 1 {
-                            s0 = s0 * 0.5 + f64::log2(f64::powi(s0.clamp(-1.0, 1.0), 2) + 1.0) * 0.25;
-                            match i % 3 {
-                                MODE_B => {
-                                    s0 = (s0 * 0.6 + (s0.powi(2) + 0.5).recip() * 0.2).tanh();
-                                    break;
+                6 => {
+                    let v24 = f64::min(x0, v[m16 % 4]);
+                    acc1 += 0.35 * v[1];
+                    if prog_16(0.25, 2.0, f64::cosh(x0.sin()).sin(), &v, m16) > v24.tanh() {
+                        for t in v {
+                            let [b25, _, b26, b27] = v;
+                            let v30 = if b27.cos().exp() >= -0.5 {
+                                for (j, &u) in v.iter().enumerate() {
+                                    let fj = j as f64;
+                                    match j % 4 {
+                                        0 | 2 => {
+                                            s0 = (s0 * 0.5 + x0.cos() * 0.5).tanh();
+                                            s0 *= 0.75;
+                                            s0 -= 0.25 * x2.sin();
+                                        }
+                                        _ => {
+                                            s0 = (s0 * 0.8 + (b26 + b25) * 0.1).tanh();
+                                        }
+                                    }
+                                    s0 = s0 * 0.75 + f64::tanh(f64::mul_add(b26, s0, fj)) * 0.05;
+                                    acc1 += 0.1 * (x1 + t).sin();
+                                    s0 = s0 * 0.6 + f64::sin(u) * 0.4;
                                 }
-                                2 => {
-                                    s0 = 0.8 * s0 + 0.02 * (s0 / (s0.powi(2) + 1.0) + s0.mul_add(s0, x2)).sin();
-                                    s0 *= 0.8;
-                                    s0 += 0.2 * f64::cos(v[i % 4]);
-                                    if (v[k2 % 4].cos() * 0.9).asin() < -0.5 {
-                                        acc1 += (x0.sin() * 0.9).asin().tanh() * 0.25;
-                                        break;
+                                let v28 = v24 * s0;
+                                f64::tanh(v24) + f64::cos(v28)
+                            } else {
+                                let v29 = ((b26 / (f64::powi(v15, 2) + 1.5)).sin() * 0.9).acos();
+                                (t * t + 1.0).powi(-1) + v29.sin()
+                            };
+                            match self.n {
+                                0 | 2 => {
+                                    s0 = 0.8 * s0 + 0.01 * f64::sin(f64::cosh(v30.tanh()) - (v15 * v15 + 1.0).powf(0.3));
+                                    acc1 += 0.5 * (-s0);
+                                }
+                                _other => {
+                                    acc1 -= 0.5 * (b27 - v30).cos();
+                                    let mut k31 = 0;
+                                    while k31 < n + 1 && b25.tanh() >= v15.atan() {
+                                        k31 += 1;
+                                        acc1 -= 0.05 * (f64::to_radians(self.k) * 50.0 + v11.clamp(-1.5, 0.5)).sin();
+                                        let v32 = v.iter().zip(v.iter()).map(|(&p, &q)| p - x0 + q.cos()).sum::<f64>();
+                                        acc1 += v32.cos().sin() * 0.05;
                                     }
                                 }
-                                _ => {
-                                    acc1 += 0.25 * x1.tanh();
-                                }
                             }
-                        } else {
-                            s0 = (s0 * 0.75 + (s0 + x1) * 0.1).sin();
+                            acc1 -= 0.5 * (x1 / (f64::sin(b26) + 2.0)).tanh();
+                            acc1 += (t.tanh() + b25.sin()).tanh() * 0.5;
                         }
-                    }
-                    2..=3 => {
-                        s0 = 0.6 * s0 + 0.2 * f64::tanh((f64::cos(s0).exp_m1().powi(2) + 1.0).recip());
-                        if f64::to_degrees(s0) * 0.02 < -0.5 && n > 5 {
-                            let v8 = (-3.0_f64).max(x2 + fi);
-                            let v9 = s0;
-                            acc1 += (v8.tanh() - f64::sin(v9)).sin() * 0.25;
-                        }
-                    }
-                    4 => {
-                        let v10: f64 = f64::atan(fi);
-                        for u in v {
-                            s0 = (s0 * 0.6 + (u.sin().exp_m1() - x1 * x1) * 0.05).sin();
-                            let v13 = match i % 3 {
-                                0..=1 => {
-                                    let v10 = ((x1 - v[n % 4]).powi(2) + 2.0).ln();
-                                    s0 = s0 * 0.6 + f64::cos(f64::asin(s0.sin() * 0.9)) * 0.1;
-                                    f64::atan2(3.0_f64, s0 + v10)
-                                }
-                                2 => {
-                                    let v11 = (v10.powi(2) + 1.0).recip();
-                                    f64::powi((x0.powi(2) + 1.0).recip().powi(2) + 1.0, -2) + v11.sin()
-                                }
-                                _ => {
-                                    let v12 = (f64::powi(fi, 2) + 2.0).ln();
-                                    f64::abs(v[1]) + f64::tanh(v12)
-                                }
-                            };
-                            s0 = (s0 * 0.8 + (v13 + v10) * 0.05).sin();
-                        }
-                        s0 = s0.mul_add(0.75, v10.cos() * 1.0);
-                    }
-                    _other => {
-                        s0 *= 0.5;
-                        s0 -= 0.1 * f64::atanh(s0.cos() * 0.9).tanh();
-                        let mut k14 = 0;
-                        while k14 < 4 {
-                            k14 += 1;
-                            let v15 = x0;
-                            let v17 = 'b6: {
-                                let v16 = x2 / 4.0;
-                                if x0.cos().cosh() < v16 {
-                                    s0 = (s0 * 0.8 + fi.atan() * 1.0).sin();
-                                    break 'b6 f64::ln(f64::exp2(f64::sin(v15)).powi(2) + 0.5);
-                                }
-                                if k14 % 2 == 0 && v15 >= 1.0 {
-                                    break 'b6 (s0.tanh() + 2.0).cbrt();
-                                }
-                                ((v[k14 % 4].sin() * 1.5).cosh().powi(2) + 1.0).ln()
-                            };
-                            acc1 += (v17.tanh() * v17).tanh() * 0.05;
-                        }
+                    } else if m16 == 3 && x0.sin().exp() - (v24.tanh() * 0.9).acos() <= 0.5 {
+                        let v33 = v24;
+                        s0 *= 0.6;
+                        s0 += 0.4 * v33.cos();
                     }
                 }
+                _other => {
+                    s0 = (s0 * 0.75 + (-1.5_f64).max(x1) * 0.25).sin();
+                    s0 = s0 * 0.75 + (f64::sin(x0.sin().exp()) * 0.9).acos().tanh() * 0.02;
+                }
             }
-            let v18 = f64::exp2(f64::cos(f64::tan(x0.tanh() * 1.2)));
-            if (v18 * v18).ln_1p().clamp(v18.tanh().sin() - 1.5, f64::sin(v18.to_radians() * 20.0) + 1.5) <= 0.0 {
-                s0 = f64::mul_add(s0, 0.75, (v[n % 4] * x2).sin() * 0.05);
-                break 'b2 (v18 * v18 + 2.0).ln();
-            }
-            v[k2 % 4] + x0
-        };
-        s0 *= 0.5;
-        s0 += 0.25 * f64::cos(v[2] + x2);
-        let a20 = v.map(f64::sin);
-        s0 * 0.25 + f64::cos(acc1) - v19 * 0.25 + a20[2].tanh()
+            x0 - x2 * 0.75 + v[2].sin() + s0.tanh() + acc1.tanh() + f64::sin(v11) + v15.sin()
+        }
     }
 
     #[differentiable]
-    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] + x0).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = 2.5;
-        for i in 0..v.len() {
-            if i % 2 == 0 {
-                break;
-            }
-            let c3 = f64::mul_add(v[i], x1, x1);
-            m2 = f64::min(m2, c3);
-        }
-        'b1: {
-            let v4: f64 = s0 * s0;
-            s0 = s0.mul_add(0.5, x2.powi(3).cos() * 0.02);
-            let v5 = (-2.0_f64).max(f64::max(v[n % 4], v4));
-            if n % 2 == 0 {
-                s0 = (s0 * 0.5 + v[n % 4].atan() * 0.5).tanh();
-                break 'b1;
-            }
-            s0 = 0.75 * s0 + 0.01 * f64::sin(v5);
-        }
-        let v6 = 'b2: {
-            if m2.tanh() > -0.25 {
-                break 'b2 0.65 * x1;
-            }
-            x1.cos().exp2()
-        };
-        for i in 1..n {
-            let v7 = f64::exp_m1(s0.cos());
-            let mut m8 = prog_76((f64::tanh(m2.sin()) * 0.5).ln_1p().cos(), f64::sin((f64::tanh(m2) * 1.2).tan()), (f64::powi(v[i % 4], 2) + 1.0).powf(1.5).tanh() * 2.0, v, 6).sin();
-            for j in 0..n + 1 {
-                m8 = (v6 * v[3] + v[j % 4]).min(m8);
-            }
-            s0 = s0 * 0.5 + m8.cos() * 0.005;
-            for _ in 0..n {
-                s0 *= 0.75;
-                s0 += 0.25 * (s0.sin() * 0.5).ln_1p();
-                let v9 = v7 * x2;
-                let v10 = v9;
-                acc1 += v10.cos().sin() * 0.05;
-            }
-            acc1 -= v7.sin().sin() * 0.4;
-        }
-        'b6: {
-            for (i, &t) in v.iter().enumerate() {
-                if s0.mul_add(v[3 - i], t).atan2(f64::powi((t.powi(2) + 2.0).sqrt(), 2) + 1.0) < t {
-                    break 'b6;
+    impl Params {
+        pub fn prog_87(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::log(f64::atan2(x1, x0 * x0 + 0.5).powi(2) + 1.0, 3.0).cos() * 2.0;
+            let mut acc1: f64 = 0.0;
+            let mut k2 = 0;
+            let v4 = loop {
+                k2 += 1;
+                s0 = s0 * 0.6 + f64::cos(f64::cos(x0)) * 0.4;
+                s0 = (s0 * 0.8 + x2 * x2 * 0.05).sin();
+                let v3 = prog_1((v[k2] * v[k2] + 1.0).log2().tanh() * 2.0, x0, v[k2].to_radians().cos(), &v, 1);
+                if k2 >= 3 {
+                    break f64::powf(3.0_f64, f64::sin(x2)).sin().exp();
                 }
-                let v11: f64 = v[0] / (v6 * v6 + 1.5);
-                acc1 += (f64::cos(v[2]) * 0.9).asin() / ((v11 + x0).powi(2) + 1.5) * 0.4;
+                s0 *= 0.6;
+                s0 += 0.005 * v3.cos();
+            };
+            let v5 = if ((v4 * v4).ln_1p().powi(2) + 1.0).log2() > x0 {
+                s0 = 0.75 * s0 + 0.005 * prog_84(x1, f64::tanh(v[3 - k2] + s0 - acc1 * v[n % 4]), (v[k2].cos() * 0.9).asin().cos(), &v, k2).cos();
+                f64::tanh((f64::powi(acc1, 2) + 0.5).sqrt())
+            } else if v[k2] > -0.5 && self.n == 1 {
+                x2 + acc1
+            } else {
+                acc1 - x2 + x2
+            };
+            let mut m6 = 0;
+            for &t in v.iter() {
+                s0 = 0.6 * s0 + 0.1 * f64::cos(s0.tanh().exp());
+                acc1 += 0.5 * f64::cos((self.k / (v5 * v5 + 0.5)).tanh());
+                acc1 += t.sin() * 0.5;
+                if (x2.powi(2) + 2.0).ln() >= 0.5 || m6 % 2 == 0 {
+                    m6 += 1;
+                }
             }
-            if ((v6 / (x2.cos() + 2.0)).powi(2) + 1.0).log((v[3] * v[3] + 2.0).acosh().powi(2) + 2.0) < x0 {
-                break 'b6;
-            }
-        }
-        let mut m12 = v6;
-        for &t in v.iter() {
-            m12 = m12.max(0.75 * t);
-        }
-        acc1 -= m12.tanh();
-        s0 * 0.75 - f64::tanh(acc1)
-    }
-
-    #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin((x2 * x2 + 2.0).acosh() / (x2.max(x0).sin() + 2.0)) * 2.0;
-        let mut s1 = f64::sinh(x0.abs().cos() * 1.5).cos() * 2.0;
-        let mut s2 = v[1];
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_61(1.5, f64::acos(3.0_f64.copysign(x2).sin() * 0.9).cos() * 2.0, x2, v, n);
-        'l0: for _ in (0..5).rev() {
-            let mut k5 = 0;
-            while k5 < n + 1 && (x1 * x1 + 1.0).powi(-2) < v[3].tanh().exp() {
-                k5 += 1;
-                s0 = 0.5 * s0 + 0.05 * (f64::powi(v4, 2) + 0.5).cbrt().tanh();
-                acc3 += 0.05 * x0.tanh();
-                s2 = (s2 * 0.5 + s2 * 0.5).sin();
-            }
-            let v7 = match k5 {
-                0 => f64::tanh(x1),
-                g if g > 1 => {
-                    s1 = (s1 * 0.5 + f64::cos(s2) * 0.5).tanh();
-                    v[0] / (s0 * s0 + 0.5)
+            match m6 {
+                0 => {
+                    s0 = (s0 * 0.8 + (-x2) * 0.2).sin();
+                }
+                2..=4 => {
+                    s0 = s0 * 0.5 + f64::sin(f64::atan(v[m6 % 4].copysign(v5))) * 0.5;
+                }
+                g if g > 5 => {
+                    s0 = f64::mul_add(s0, 0.75, (acc1.powi(2) + 1.0).recip().sin() * 0.05);
+                    let v7 = prog_5(s0, (v5 * v5 + 1.0).log10().sin() * 2.0, f64::tanh(x2), v, m6);
+                    s0 = s0.mul_add(0.75, v7.sin() * 0.005);
                 }
                 _ => {
-                    let v6 = f64::asin(x1.sin() * 0.9) * x0.clamp(-1.5, 1.0);
-                    s1 / (s2 * s2 + 1.5) + v6.tanh()
+                    acc1 += f64::cos(x2);
+                    let v8 = prog_78(s0, x2, 1.5, v, 5);
+                    s0 = s0 * 0.6 + f64::sin(v8).cos() * 0.005;
                 }
-            };
-            s1 = s1.mul_add(0.8, f64::cbrt((s1.tanh() + 2.0).cbrt().powi(2) + 0.5).sin() * 0.25);
-            for j in 0..6 {
-                let fj = j as f64;
-                match j {
-                    0..=1 => {
-                        s2 = 0.5 * s2 + 0.5 * x1.sin();
-                        break 'l0;
-                    }
-                    2..=3 => {
-                        s2 = (s2 * 0.75 + f64::atanh(v4.cos() * 0.9) * 0.05).sin();
+            }
+            let mut m9 = 0;
+            for i in 1..n {
+                let fi = i as f64;
+                if f64::log(v5 * v5 + 1.0, x2.powi(2) + 2.0) <= 0.0 {
+                    m9 += 1;
+                }
+                let v10 = s0;
+                match i + m9 {
+                    1..=3 => {
+                        acc1 += 0.4 * f64::sin((f64::cos(v5) * 0.9).atanh());
                     }
                     g if g > 4 => {
-                        let v8 = v4;
-                        acc3 += v8.tanh() * 0.05;
+                        acc1 += f64::atanh(f64::cos(fi) * 0.9).sin() * 0.4;
                     }
-                    _other => {
-                        let v9: f64 = ((f64::to_degrees(v[1]) * 0.01).sin() * 1.2).tan();
-                        s1 = (s1 * 0.5 + f64::exp_m1(v7.tanh()) * 0.02).sin();
-                        s1 *= 0.5;
-                        s1 -= 0.05 * f64::sin(v9);
+                    _ => {
+                        s0 = (s0 * 0.5 + f64::exp(f64::sin(v[2])) * 0.1).tanh();
                     }
                 }
-                let v11: f64 = if (v4 * v4 + 1.0).atan2(x0).tanh() <= -0.25 {
-                    x1.sin().exp_m1().sin()
-                } else if f64::cos(x1) <= -0.5 {
-                    (v[k5 % 4].tanh() * 1.2).tan()
-                } else {
-                    let v10 = fj.to_radians() * 20.0 - s2.tanh();
-                    v7 * x1 + v10.sin()
-                };
-                s0 = (s0 * 0.5 + s0 * 0.5 * 1.0).sin();
-                s1 = s1 * 0.6 + v11.cos() * 0.02;
+                let v11 = (v4 + 1.25) / (v10 * v10 + 1.0);
+                acc1 += 0.4 * v4.tanh().exp().sin();
+                s0 *= 0.8;
+                s0 += 0.05 * v11.tanh();
             }
-            acc3 -= v7.cos().sin() * 0.4;
+            let c12 = m9 as f64;
+            x2 + s0.cos() + f64::sin(acc1) - v5.tanh() - c12.cos()
         }
-        let v12 = v.iter().map(|&p| v[n % 4] * x1 * p.atan()).sum::<f64>();
+
+        pub fn prog_90(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = v[3 - self.n].clamp(-0.5, 1.5) + 0.25;
+            let mut s1 = x0.sin();
+            let mut acc2: f64 = 0.0;
+            match self.n {
+                0..=1 => {
+                    let v3 = (x0.sin() * 0.9).atanh();
+                    acc2 += 0.75 * v3.cos();
+                }
+                _other => {
+                    acc2 += 0.75 * (x1 + f64::powi(*x2 * *x2 + 1.0, -1)).tanh();
+                    let mut k4 = 0;
+                    while k4 < n + 1 {
+                        k4 += 1;
+                        for _ in 1..n {
+                            let v5 = f64::asin(f64::cos(*x2) * 0.9);
+                            acc2 += 0.1 * (f64::ln(*x2 * *x2 + 0.5).powi(2) + 1.0).log(10.0);
+                            s1 = s1 * 0.6 + f64::sin((x0 * x0 + 2.0).sqrt()) * 0.4;
+                            s1 *= 0.6;
+                            s1 += 0.1 * v5.cos();
+                        }
+                        let mut m6 = prog_1((s1.cos() * 1.2).tan().sin(), s0, f64::sin(self.scale.tanh().powi(3)), &v, n).sin();
+                        for &u in v.iter() {
+                            let c7 = u;
+                            m6 = m6.max(c7);
+                        }
+                        acc2 += 0.25 * f64::cos(f64::asin(v[2].cos() * 0.9).sin().exp_m1());
+                        s1 = (s1 * 0.75 + m6.cos() * 0.005).sin();
+                    }
+                }
+            }
+            let v8 = v.iter().map(|&p| 1.0 + 0.25 * f64::tanh(f64::sin(p))).product::<f64>();
+            let mut k9 = 0;
+            loop {
+                k9 += 1;
+                s1 = f64::mul_add(s1, 0.75, f64::asin(v8.cos() * 0.9).sin() * 0.1);
+                if self.n % 3 == 1 {
+                    s0 *= 0.5;
+                    s0 += 0.5 * x2.tanh().cos();
+                    break;
+                }
+                if k9 >= 4 {
+                    break;
+                }
+            }
+            'l4: for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                let v12 = if i + n < 1 {
+                    x1 - fi
+                } else if v8.cos().cosh() < 0.0 || i == 5 {
+                    acc2 -= 0.5 * (v8 * v8 + 1.0).log(s1 * s1 + 2.0).sin();
+                    x2.mul_add(fi, x1)
+                } else {
+                    for j in (0..=i).rev() {
+                        if f64::cos(*x2).sinh() > 0.0 && j % 3 == 1 {
+                            return s0.atan2(x1 * x1 + 0.5);
+                        }
+                        let v10: f64 = x1.tanh().exp2();
+                        s1 = s1.mul_add(0.75, (f64::powi(v10 + s1, 2) + 1.0).log10() * 0.2);
+                    }
+                    let v11 = (f64::tanh(x0.tanh()) * 0.9).atanh();
+                    x1.tanh().exp2() + v11.tanh()
+                };
+                acc2 += (v[i % 4].sin() * 0.5).ln_1p() * 0.5;
+                for j in 0..n {
+                    let fj = j as f64;
+                    if (f64::powi((v8.cos() * 0.9).acos(), 2) + 0.5).sqrt() >= fj - v12 {
+                        continue;
+                    }
+                    match n {
+                        0 => {
+                            let v13 = (x2.tanh() * 0.9).asin();
+                            s0 = 0.5 * s0 + 0.5 * v8.sin();
+                            acc2 -= v13.cos() * 0.05;
+                        }
+                        g if g > 1 => {
+                            break 'l4;
+                        }
+                        _ => {
+                            acc2 += 0.05 * (s0 + 1.25).tanh();
+                            if v8.tanh() < -0.5 {
+                                continue;
+                            }
+                        }
+                    }
+                    s1 *= 0.75;
+                    s1 += 0.05 * f64::tanh(x2.sin().exp());
+                }
+                for j in (0..n).rev() {
+                    if j % 2 == 0 {
+                        break;
+                    }
+                    let v14 = (v8 / (x1 * x1 + 0.5)).max(v[1] * v8);
+                    let v20 = match n.checked_sub(2) {
+                        Some(1 | 2) => (f64::powi(f64::tan(v[i % 4].sin() * 1.2), 2) + 0.5).sqrt(),
+                        Some(k15) if k15 % 2 == 0 => {
+                            let c16 = k15 as f64;
+                            f64::atan(x1 + x0) + f64::sin(c16)
+                        }
+                        Some(_) => {
+                            let v18 = (v12 * v12 + 1.0).ln();
+                            f64::exp(x1.cos()) + v18.sin()
+                        }
+                        None => {
+                            let v19 = (f64::sin(*x2) * 0.9).asin() - v8;
+                            v[j % 4].sin().sinh() + v19.tanh()
+                        }
+                    };
+                    s1 = s1.mul_add(0.6, s1 * 0.4);
+                    s0 = 0.8 * s0 + 0.01 * (v14.sin() + v20.cos()).tanh();
+                }
+                acc2 += v12.tanh().cos() * 0.5;
+            }
+            let [b21, b22, _, b23] = v;
+            x1 + *x2 + f64::tanh(s0) - s1 - acc2.tanh() + v8.cos() + b21 - b22 + b23 * 1.5 + f64::sqrt(f64::atan2(b22, x1.powi(2) + 0.5).powi(2) + 2.0)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_88<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = T::acos(T::tanh(v[n % 4]) * 0.9).tanh() * 2.0;
+        let mut s1 = T::tanh(x0);
+        let mut s2 = (T::powi(T::exp(T::tanh(s1)), 2) + T::from_f64(0.5).unwrap()).recip();
+        let mut acc3: T = 0.0;
+        for t in v {
+            let v4 = v.iter().fold(x2, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.05).unwrap() * T::sin((T::powi(T::tanh(x2).exp2(), 2) + 1.0).powi(-1) + p.cos()));
+            let v5 = T::atan2(x1 * x1 + T::from_f64(0.5).unwrap(), x1).sin().cosh();
+            s2 = s2 * 0.6;
+            s2 = s2 - T::from_f64(0.02).unwrap() * ((v4 * x0).cos() * 0.9).asin().cos();
+            s1 = s1 * T::from_f64(0.8).unwrap();
+            s1 = s1 + T::from_f64(0.02).unwrap() * (T::cos(t) + T::tanh(v5)).tanh();
+        }
         match n {
             1 => {
-                s0 *= 0.6;
-                s0 -= 0.4 * f64::cos(x0);
-                s0 *= 0.6;
-                s0 += 0.25 * f64::hypot(x2.atan(), (v[1].powi(2) + 1.0).log10()).tanh();
+                acc3 = acc3 + T::from_f64(1.5_f64).unwrap().log(v[n % 4] * v[n % 4] + 2.0);
+                s1 = s1.mul_add(T::from_f64(0.8).unwrap(), (T::sin(T::tanh(acc3).exp()) + 2.0).cbrt().cos() * T::from_f64(0.25).unwrap());
+                if x2 <= -T::from_f64(0.5).unwrap() {
+                    let v6: T = prog_74::<T>(T::acos(T::tanh(x2) * 0.9).cos(), x2, T::atanh(x1.cos() * 0.9).tanh() * 2.0, &v, n);
+                    s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), T::sinh((s1 - s0).sin()).tanh() * 0.01);
+                    acc3 = acc3 - 0.005 * v6.sin();
+                } else if x1 - s0 < x0.copysign(s2) && n % 2 == 0 {
+                    s1 = s1 * T::from_f64(0.8).unwrap() + T::cos(s1.cos().exp_m1() - T::from_f64(0.25).unwrap()) * 0.01;
+                    let v7 = prog_74::<T>(s2, x0 * 2.0, x2, &v, n);
+                    s2 = (s2 * T::from_f64(0.5).unwrap() + v7.cos() * 0.005).tanh();
+                } else {
+                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (acc3 * s0);
+                    debug_assert!(x0.is_finite());
+                }
             }
             2 | 4 => {
-                let x0 = v[n % 4].powi(3) / (f64::cos(x0.asinh()) + 2.0);
-                acc3 -= x0.cos() * 0.2;
+                acc3 = acc3 - (2.5 - x1).sin();
+                if T::from_f64(SCALE).unwrap() + s2 / (x2.sin() + 2.0) > -1.0 && n % 2 == 0 {
+                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * ((T::powi(s0, 2) + T::from_f64(0.5).unwrap()).recip().powi(2) + T::from_f64(0.5).unwrap()).ln().cos();
+                } else {
+                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::tanh(s1 + s0) * T::from_f64(0.02).unwrap());
+                    acc3 = acc3 + T::from_f64(0.25).unwrap() * acc3.tanh();
+                }
+                s1 = (s1 * T::from_f64(0.75).unwrap() + (T::cos(s1) * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.05).unwrap()).sin();
             }
             5 => {
-                s2 = (s2 * 0.8 + v4 * 0.005).sin();
-                if 0.5_f64.min(v[0].tanh()) >= 0.0 {
-                    s2 *= 0.6;
-                    s2 -= 0.1 * f64::cos(x1).exp_m1().sin();
-                    s0 = (s0 * 0.8 + f64::copysign(1.5_f64, x1) * 1.0).sin();
-                } else if x1 + v[n % 4] >= -1.0 {
-                    acc3 += (f64::acosh(v[3].powi(2) + 1.5).powi(2) + 1.0).ln().cos();
-                    s0 = s0.mul_add(0.75, f64::sin((x1.powi(2) + 0.5).powf(1.5)) * 0.01);
-                }
+                s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * T::sin((T::powi((x1.tanh() * 0.9).acos(), 2) + 1.0).log2());
+                s1 = (s1 * 0.6 + (x2 - 1.5 + s2) * T::from_f64(0.05).unwrap()).sin();
             }
             _ => {
-                let v13 = f64::sin(-v[n % 4]).exp_m1();
-                s2 = s2 * 0.8 + f64::sin(v13).cos() * 0.05;
+                s2 = s2 * 0.6;
+                s2 = s2 + T::from_f64(0.05).unwrap() * s2.tanh().tanh();
             }
         }
-        let v14 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin((x1 * x1 + 2.0).ln() + p.sin())).product::<f64>();
-        if (f64::powi(x1, 2) + 0.5).ln() < -1.0 {
-            let v15 = (v[n % 4] * v[n % 4] + 1.0).log(x1 * x1 + 2.0).asinh();
-            acc3 += v15.sin();
-        } else if (v[n % 4] * v[n % 4] + 1.0).log10().copysign((v14.cos() * 0.9).atanh()) > -0.5 && n < 2 {
-            s0 = s0 * 0.6 + (f64::asin(x0.tanh() * 0.9).tanh() * 0.9).atanh().sin() * 0.02;
-            if v12 > v4 {
-                let v16 = f64::powi(v14 * x2, 2);
-                acc3 += v16.sin() * 0.2;
-            } else {
-                acc3 += f64::cos(f64::hypot(f64::recip(v[n % 4] * v[n % 4] + 1.0), x2.tanh().exp_m1()));
-            }
+        if T::sqrt(x2 * x2 + 2.0).tanh() >= 0.0 {
+            s1 = (s1 * T::from_f64(0.5).unwrap() + prog_5(v[2].asinh().sin(), x1, T::powi(x1, 3).tanh(), v, n) * 0.005).sin();
+        } else {
+            acc3 = acc3 + (T::from_f64(SCALE).unwrap() + x0).cos();
+            acc3 = acc3 + T::tanh(x2);
         }
-        s0.tanh() - s1 * 0.5 + s2 + acc3.tanh() + v4.tanh() - f64::cos(v12) - v14 * 0.25
+        acc3 = acc3 + (T::cos(v[n % 4]) * 1.5).sinh().cos();
+        let m8 = 2 * n + 1;
+        let c9: T = T::from_f64(table(m8)).unwrap();
+        x1 * T::from_f64(0.25).unwrap() - s0 + s1.cos() + s2 * T::from_f64(0.5).unwrap() + acc3.tanh() - c9 * 1.5 + T::log(x1.powi(2) + 1.0, 3.0)
     }
 
     #[differentiable]
-    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.hypot(v[n % 4]).cos() * 2.0;
-        let mut s1 = x2.powi(3).cos() * 2.0;
+    pub fn prog_89<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::cos(x1).exp() * f64::acosh(x0 * x0 + 2.0)).sin() * 2.0;
+        let mut s1 = f64::exp2(x2.tanh());
         let mut acc2: f64 = 0.0;
-        let v3 = 2.0_f64.hypot(x0).to_radians() * 20.0;
-        let f4 = |t: f64| acc2 + x1 + t * 0.5;
-        let v5 = f4(v[3]);
-        if v3.powi(3) <= x0 {
-            let v6 = f64::tanh(v5 - 0.65);
-            s1 *= 0.5;
-            s1 += 0.25 * v6;
-        } else if v5.clamp(-0.5, 0.5) >= 0.25 {
-            acc2 += v3.to_radians() * 50.0;
-            let v7 = acc2.clamp(v3.cos() - 1.5, v[n % 4].tanh() + 1.5);
-            s1 = (s1 * 0.6 + v7.sin() * 0.4).sin();
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = x1 + v[n % 4] + x1.asinh();
+            s1 = (s1 * 0.75 + s0.sin().exp() * 0.05).tanh();
         }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            if k8 < 2 && -v[(k8 + n) % 4] >= x1 {
-                break;
-            }
-            s0 = s0 * 0.75 + (s0.cos() * 1.2).tan().cos() * 0.02;
-            if k8 >= 5 {
-                break;
+        let mut a4 = [0.0; N];
+        for i in 0..4 {
+            if f64::atan(a3[1]) <= x0 {
+                a4[i] = (x0 - v[i]) * v[i];
+            } else {
+                a4[i] = f64::cos((v[i] * v[i] + 1.0).powi(-3));
             }
         }
-        let f9 = |t: f64| x1.sin() - 0.25 + t * 0.25;
-        let v10 = f9(v[3]) + f9(x2) * 1.0;
-        let v11 = f64::min(v5, s1).sin();
-        s0.sin() + f64::tanh(v10) - f64::sin(v11) - (v10.powi(2) + 1.0).cbrt()
+        let f5 = |t: f64| acc2.clamp(v[n % 4].sin() - 1.5, f64::tanh(v[n % 4]) + 1.5) + t * 0.25;
+        let v6 = f5(v[2]);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v7 = prog_78(v6.cos(), x2, s0, [v[0], v[1], v[2], v[3]], i);
+            acc2 -= 0.5 * a3[0].hypot(x2).sin();
+            let v8 = prog_1(x0, f64::tanh((f64::powf(fi.powi(2) + 1.0, 0.3).tanh() * 0.9).asin()) * 2.0, s0, v, i);
+            s0 = (s0 * 0.5 + (v7.sin() + v8.tanh()) * 0.005).sin();
+        }
+        let f9 = |t: f64| (-(x1 * x2)) + t * 0.25;
+        let v10 = v.iter().map(|&p| f9(p)).sum::<f64>();
+        let v11 = v.iter().cloned().map(f9).sum::<f64>();
+        if v11.sin() > x1 {
+            return x0 - x1;
+        }
+        let v12 = prog_1((f64::copysign(v[n % 4], v6) + f64::tanh(v10)).sin(), x1, x2, v, n);
+        s0 * 0.75 + s1.tanh() + acc2 + a3[3].sin() + f64::tanh(a4[3]) + v12.cos()
+    }
+
+    impl Params {
+        #[differentiable]
+        pub fn prog_91(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_B: usize = 1;
+            const PHASE_D: usize = 3;
+            let mut s0 = ((f64::powi(x1, 2) + 2.0).acosh() + v[self.n]).tanh() * 2.0;
+            let mut s1 = f64::atan(x0);
+            let mut s2: f64 = (f64::cos(v[self.n]).exp2() + s0.atan()).tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let v5 = match self.n {
+                PHASE_A if n % 2 == 0 => f64::clamp(x0, x2.sin() - 1.5, x2.cos() + 1.5),
+                1 => prog_1(x2.cos().sin().sin() * 2.0, x0.tanh(), acc3, &v, 1),
+                2 => {
+                    let x1 = prog_16((x1 - self.k).tanh() * 2.0, (s1 * f64::sqrt(acc3.powi(2) + 0.5)).tanh(), x1.sin().exp_m1().tanh(), &v, n);
+                    let v4 = f64::cbrt(x2 * x2 + 1.0);
+                    f64::max(-2.0_f64, s2 + acc3) + x1.cos() + v4.cos()
+                }
+                _ => prog_42(f64::tanh(x1 * core::f64::consts::FRAC_1_SQRT_2), x1, 0.75, v, n),
+            };
+            let v6 = v.iter().map(|&p| f64::clamp((p.cos() * 1.5).sinh(), -1.0, 1.5)).sum::<f64>();
+            let v7 = v.iter().fold(v6.cos(), |r, &p| r * 0.75 + 0.1 * f64::sin(f64::clamp(x2, r.tanh() - 1.5, f64::sin(r) + 1.5).asinh() + p.cos()));
+            'b0: {
+                if n % 2 == 0 {
+                    s1 = (s1 * 0.8 + prog_5(s0.cos().sin().sin() * 2.0, acc3, 2.0, v, n) * 0.005).sin();
+                    break 'b0;
+                }
+            }
+            'b1: {
+                for i in 1..n {
+                    let fi = i as f64;
+                    let v8 = s2 - v[i % 4];
+                    if v[0] > 1.0 {
+                        break 'b1;
+                    }
+                    let v13 = if f64::asin(f64::cos(v7) * 0.9).atan() >= s2 {
+                        for j in (1..=3).step_by(2) {
+                            acc3 -= 0.2 * f64::cos((f64::sqrt(v[j] * v[j] + 0.5).powi(2) + 0.5).sqrt());
+                            if x1.tanh() >= v[(j + i) % 4] || self.n > 0 {
+                                acc3 += 0.2 * f64::cos(v5).exp_m1().sin();
+                                if j < 3 && -f64::mul_add(v8, x2, v8) < x0 {
+                                    break;
+                                }
+                                let v9: f64 = f64::sqrt((fi.sin() * 0.9).asin().powi(2) + 1.0);
+                                acc3 += v9.sin() * 0.2;
+                            } else if ((v7.cos() * 0.9).acos().powi(2) + 1.0).log(2.0) < x0 || self.n == 2 {
+                                let v10 = v8 + v[j];
+                                let v11 = x2 * v10 / (self.k.sin().cos() + 2.0);
+                                acc3 += 0.2 * v11.tanh();
+                            } else {
+                                s2 = (s2 * 0.5 + f64::log10(v5.powi(2) + 1.0) * 1.0).sin();
+                            }
+                            acc3 += f64::sin(v6.cos().copysign((v[j].tanh() * 0.9).acos())) * 0.2;
+                        }
+                        let v12 = ((s1.tanh() * 0.9).acos().sin() * 1.5).cosh();
+                        acc3 += 0.4 * f64::sin(v5.asinh());
+                        (v8 * v8 + 1.5).acosh() + v12.sin()
+                    } else if (x1 * x1 + 1.0).log(3.0).sin() <= 0.25 {
+                        s2 = (s2 * 0.5 + f64::asin(f64::sin(s2) * 0.9) * 0.2).sin();
+                        v5.clamp(s2.cos() - 1.5, v8.cos() + 1.5)
+                    } else {
+                        (-fi).atan2((v8 * 0.75).powi(2) + 0.5)
+                    };
+                    s2 = 0.5 * s2 + 0.05 * f64::powf(v7 * v7 + 0.5, 0.5).mul_add(x2.tanh(), x2 * x0).sin();
+                    acc3 += 0.1 * f64::cos(v13);
+                }
+            }
+            'l4: for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                s2 = s2.mul_add(0.5, v7 * 0.5);
+                for j in 1..n {
+                    if j > 0 {
+                        break 'l4;
+                    }
+                    if f64::tan(x2.sin() * 1.2) >= v5 || j % 3 == 1 {
+                        acc3 += 0.1 * self.k.tanh().sinh().sin();
+                    } else if (t * t).ln_1p() >= 0.0 {
+                        s2 = 0.5 * s2 + 0.25 * (x1 - s0).cos();
+                        acc3 -= self.k.powi(2).cos() * 0.1;
+                    } else {
+                        s1 = s1 * 0.6 + (s2 + s1).sin() * 0.2;
+                        acc3 -= s1.clamp(-1.5, 1.5) * 0.1;
+                    }
+                    let v14 = match j + self.n {
+                        0 => t / (t * t + 1.5),
+                        PHASE_B => f64::acos(f64::sin(f64::acos(t.tanh() * 0.9)) * 0.9),
+                        PHASE_D if n < 4 => {
+                            acc3 += 0.1 * f64::tanh(((SCALE + x0).cos() * 0.5).ln_1p());
+                            -f64::exp2(f64::tanh(t))
+                        }
+                        _ => (f64::powi(s0, 2) + 1.0).powi(-1).atan(),
+                    };
+                    s2 *= 0.75;
+                    s2 += 0.1 * (v6 + s2).cos();
+                    s1 = s1 * 0.5 + v14.sin() * 0.1;
+                }
+                acc3 += 0.5 * f64::asinh(f64::atan2(fi, f64::powi(x1, 2) + 1.0)).cos();
+                acc3 += 0.5 * f64::cos(t).cos();
+            }
+            let [b15, b16, b17, b18] = v;
+            s0 = (s0 * 0.5 + v[self.n] / (f64::sin(b15) + 2.0) * 0.1).tanh();
+            f64::tanh(s0) + s1 * 1.5 - s2 + acc3.cos() - v5.cos() + v7 + b16.sin() + b17 * 0.5 - b18.cos()
+        }
+
+        #[differentiable]
+        pub fn prog_97(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_C: usize = 2;
+            const PHASE_D: usize = 3;
+            let mut s0 = f64::tan(f64::cos(x2) * 1.2).tanh() * 2.0;
+            let mut s1 = f64::max(f64::ln(v[(self.n + n) % 4].powi(2) + 2.0), x2.to_radians() * 50.0);
+            let mut s2 = x1.cos();
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [[0.0; 4]; 2];
+            for i in 0..2 {
+                for j in 0..4 {
+                    a4[i][j] = self.k * x0;
+                }
+            }
+            assert!(n < 100);
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                if s1.sin().exp2() > -1.0 {
+                    s0 *= 0.6;
+                    s0 += 0.005 * f64::tanh(prog_84(x1, f64::tanh(((s0 * s0 + 1.0).log10().powi(2) + 0.5).recip()) * 2.0, x1.cos() * 2.0, &v, i));
+                }
+                match i {
+                    PHASE_A | PHASE_C => {
+                        break;
+                    }
+                    PHASE_D => {
+                        let v5 = x0.atan2(fi.powi(2) + 1.0);
+                        s0 = s0.mul_add(0.6, f64::cos(v5) * 0.4);
+                    }
+                    _ => {
+                        s1 *= 0.5;
+                        s1 += 0.4 * x0.tanh().cosh().sin();
+                        if t < -0.5 {
+                            let v6 = (f64::tanh(s2).powi(2) + 1.0).powi(-2);
+                            s0 *= 0.5;
+                            s0 += 0.5 * f64::tanh((x0 * x0).ln_1p());
+                            s0 = s0.mul_add(0.5, f64::tanh(v6) * 0.1);
+                        }
+                        s0 = (s0 * 0.8 + (x0 - v[1]) * 0.1).sin();
+                        if x1 >= 1.0 {
+                            continue;
+                        }
+                    }
+                }
+                acc3 += (f64::tanh(a4[1][i]).sinh() + t / (f64::sin(x1) + 2.0)).cos() * 0.5;
+            }
+            let mut k7 = 0;
+            loop {
+                k7 += 1;
+                let v8 = prog_1(a4[1][0].powi(3).sin(), s2, 1.5, &v, k7);
+                let c9: f64 = table(k7 + n);
+                let mut k10 = 0;
+                while k10 < n {
+                    k10 += 1;
+                    acc3 -= f64::tanh(x0.sin()) * 0.05;
+                    match self.n + k7 {
+                        0..=1 => {
+                            acc3 -= 0.05 * f64::sin(SCALE + (self.k.sin() * 0.9).atanh());
+                        }
+                        g if g > 2 => {
+                            let c11: f64 = table(k7 + n);
+                            s1 = 0.75 * s1 + 1.0 * c9.tanh().cos();
+                            acc3 -= 0.05 * f64::sin(f64::cos(c11));
+                        }
+                        _ => {
+                            s0 = s0 * 0.5 + f64::hypot(self.scale, s0).cos() * 0.5;
+                            if f64::powi(x1 / (c9 * c9 + 1.0), 3) >= 0.0 {
+                                continue;
+                            }
+                        }
+                    }
+                    acc3 -= 0.05 * f64::cos(x2 - v[k10 % 4]);
+                }
+                s1 = s1 * 0.8 + prog_1(x2, x0, s2, &v, k10).tanh() * 0.005;
+                if k7 >= 4 || x1.sin().exp2() > c9 {
+                    break;
+                }
+                s1 = s1.mul_add(0.6, v8.tanh() * 0.005);
+            }
+            let v12 = prog_78(f64::cos(x0 + x2), f64::cos(x1.sin().exp_m1()) * 2.0, f64::exp2(f64::tanh(f64::cbrt(x0.powi(2) + 0.5))).tanh(), v, n);
+            s2 *= 0.5;
+            s2 -= 0.02 * (-acc3).cos();
+            s0 * 0.5 - s1 * 0.25 + s2 * 0.5 - f64::tanh(a4[0][0]) + v12.sin()
+        }
+
+        #[differentiable]
+        pub fn prog_106(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+            let mut s0 = f64::sqrt(x2 * x2 + 1.0).sin() * 2.0;
+            let mut s1 = v[self.n].asinh();
+            let mut s2 = f64::asinh(f64::exp_m1(s0.cos()));
+            let mut acc3: f64 = 0.0;
+            let v4 = match n {
+                1..=3 => f64::exp(s0.cos()),
+                4 => x0 * 0.25,
+                6 => (f64::cos((f64::powi(x0, 2) + 1.0).log(f64::powi(acc3, 2) + 2.0)) + 2.0).cbrt(),
+                _ => f64::sinh((x1 - acc3).tanh()),
+            };
+            'l0: for _ in 0..v.len() {
+                let v5: f64 = x1 * x2;
+                s2 = s2.mul_add(0.8, (v4 * v5).tanh() * 0.01);
+                for j in 0..self.n + 2 {
+                    let fj = j as f64;
+                    if (f64::log(s1 * s1 + 1.0, x1 * x1 + 2.0).powi(2) + 2.0).acosh() <= 1.0 {
+                        break 'l0;
+                    }
+                    acc3 -= 0.1 * f64::sin((fj.powi(2) + 1.0).log10());
+                    s1 = 0.75 * s1 + 0.1 * f64::log2((-s0).powi(2) + 1.0).tanh();
+                }
+            }
+            let mut a6 = [0.0; 4];
+            for i in 0..n {
+                a6[i % 4] = a6[i % 4] * 0.5 + x1.tanh().exp_m1().cos() * 0.1;
+                acc3 += ((x0.tanh() * 0.9).atanh() + f64::atan(v4)).sin() * 0.25;
+            }
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                s1 = s1 * 0.5 + prog_78(0.25, f64::tanh(f64::cos(x2)), x0, a6, n).sin() * 0.005;
+                let [b8, b9, b10, b11] = [x0.tanh().exp() + v[k7 % 4] * x1, (x0 * x0 + 1.0).log(a6[k7 % 4] * a6[k7 % 4] + 2.0), a6[k7 % 4].cos().exp2(), 0.35 * s1 - v4];
+                s1 = (s1 * 0.6 + (f64::sin(b8) + b9.sin() + f64::cos(b10) + f64::tanh(b11)) * 0.02).sin();
+            }
+            let v17 = match mode {
+                Mode::Lower(_, _) => {
+                    let v14 = v4 + x0.cos();
+                    (-x1) + f64::sin(v14)
+                }
+                Mode::Upper(_) => f64::sin(v4).exp_m1(),
+                Mode::Off => {
+                    for &t in v {
+                        s2 = s2 * 0.75 + prog_1(f64::log10(s2 * s2 + 1.0).sin(), 1.5, s1, &a6, k7).sin() * 0.005;
+                        let v16 = a6.iter().map(|&p| a6[3].atan() + p.cos()).sum::<f64>();
+                        s0 = s0.mul_add(0.8, (f64::tanh(t) + f64::tanh(v16)).tanh() * 0.02);
+                    }
+                    v4.to_radians().hypot(a6[2])
+                }
+            };
+            f64::tanh(x0) - f64::tanh(x1) - s0.cos() + s1 * 0.25 - s2.sin() + acc3.cos() + a6[2] - f64::sin(v17)
+        }
+
+        #[differentiable]
+        pub fn prog_108(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_D: usize = 3;
+            let mut s0: f64 = f64::sinh(f64::cos(v[self.n].asinh()));
+            let mut s1 = (x2 * x2).cos() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut k3 = 0;
+            while k3 < 3 {
+                k3 += 1;
+                let v5 = if k3 < 2 {
+                    f64::tanh(self.k)
+                } else {
+                    let v4 = ((s0 * x1).powi(2) + 1.0).recip();
+                    prog_78(v4.tanh().tanh(), f64::sin(s1), (0.5 * v4 - 2.0).sin(), [v[0], v[1], v[2], v[3]], k3)
+                };
+                match self.n + n {
+                    PHASE_A => {
+                        s0 = s0.mul_add(0.8, s0.cos() * 0.2);
+                    }
+                    1..=3 => {
+                        s1 = s1 * 0.8 + x1 * 0.1 / ((x1 + x0).powi(2) + 1.5) * 0.75;
+                        acc2 += (x1 * x1 + 1.0).log2().cos() * 0.5;
+                    }
+                    g if g > 4 => {
+                        let v6 = prog_1(x2, (x0 * x0 + 1.0).log(2.0).cos() * 2.0, f64::acos(v[(k3 + self.n) % 4].tanh() * 0.9).tanh(), v, n);
+                        s0 = (s0 * 0.75 + (x1.atan().tanh() * 1.2).tan() * 0.02).sin();
+                        s0 = (s0 * 0.8 + v6.tanh() * 0.005).sin();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.6 + (f64::powi((x1 * x1 + 1.0).atan2(s1), 2) + 1.0).sqrt() * 0.1).sin();
+                        let v7 = f64::cos(x1).exp2();
+                        s1 = s1 * 0.5 + f64::cos(v7) * 0.25;
+                    }
+                }
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    s1 = (s1 * 0.75 + fj.atan() * 1.0).tanh();
+                    if !(j % 3 == 1) {
+                        break;
+                    }
+                    match n % 4 {
+                        0 | 2 => {
+                            s0 = (s0 * 0.6 + self.scale * 1.0).sin();
+                        }
+                        PHASE_D => {
+                            let v8 = x0.cos();
+                            s1 *= 0.5;
+                            s1 += 0.5 * v8.cos();
+                        }
+                        _ => {
+                            let v9 = fj * v[3 - j];
+                            s0 = (s0 * 0.8 + v5 * 0.005).sin();
+                            s0 = s0.mul_add(0.8, v9.sin() * 0.05);
+                        }
+                    }
+                    acc2 += 0.1 * f64::sin(u);
+                }
+                s0 = (s0 * 0.6 + s0.atan() * 0.4).sin();
+                acc2 -= v5.sin() * 0.005;
+            }
+            for i in 0..4 {
+                let fi = i as f64;
+                let v12 = if self.n == 1 && f64::ln((x0 + x1).powi(2) + 1.0) >= -1.0 {
+                    f64::ln_1p(x1 * x1)
+                } else {
+                    for j in 0..i {
+                        let fj = j as f64;
+                        let v10 = (self.k * self.k + 1.0).powf(f64::sin(s1));
+                        acc2 -= 0.1 * f64::tanh(f64::atan2((fj * fj + 0.5).ln(), v10 * v10 + 1.0));
+                        let v11 = v[3 - j];
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::sin(v11);
+                    }
+                    let x0 = (x0.powi(2) + 0.5).powf(0.3).cos().exp_m1();
+                    s0 + x0.sin()
+                };
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    s0 *= 0.75;
+                    s0 += 0.05 * f64::sin((f64::sin(s0) * 0.9).atanh() * self.k);
+                    let v13 = v.iter().map(|&p| fi + f64::cosh(f64::tanh(fj)) + p.tanh()).sum::<f64>();
+                    let v14 = u + fi;
+                    s1 = (s1 * 0.75 + (f64::tanh(v13) - v14.cos()) * 0.05).tanh();
+                }
+                s0 = s0.mul_add(0.5, f64::acosh((self.k + v[2]).powi(2) + 1.5).cos() * 0.1);
+                acc2 += 0.5 * v12.sin().tanh();
+            }
+            let mut k15 = 0;
+            let v16 = loop {
+                k15 += 1;
+                if f64::powi(s1.clamp(-0.5, 1.0), 2) > 0.0 {
+                    s1 = (s1 * 0.5 + prog_84(s1, f64::tanh(v[(k15 + k3) % 4].tanh() - v[(k15 + k3) % 4].cos()) * 2.0, f64::cos((v[(k15 + k3) % 4] * v[(k15 + k3) % 4] + 2.0).sqrt()), v, 1) * 0.005).tanh();
+                    acc2 -= f64::sin(x2 + s1);
+                    if x1 * std::f64::consts::FRAC_PI_4 <= -1.0 {
+                        s0 *= 0.75;
+                        s0 += 0.25 * v[k15].asinh().cos();
+                    }
+                }
+                acc2 -= f64::sin((x0 * x0 + 0.5).cbrt());
+                s0 = 0.8 * s0 + 1.0 * self.scale.tanh();
+                if k15 >= 2 || (f64::cos(x1) * 0.9).atanh() <= v[(k15 + k3) % 4] {
+                    break self.k;
+                }
+            };
+            for i in 1..n {
+                let fi = i as f64;
+                if (f64::cos(x0) * 0.5).ln_1p() >= 0.25 && i < 4 {
+                    let v17 = v16.asinh();
+                    acc2 += 0.4 * v17.sin();
+                } else {
+                    let v18 = v16.max(x2).cos().exp2();
+                    for j in 0..n {
+                        let fj = j as f64;
+                        match k15 {
+                            0 | 2 => {
+                                s1 = (s1 * 0.8 + 2.0_f64.min(s1) * 0.2).tanh();
+                                acc2 -= 0.05 * ((fi + x1) * 0.8).sin();
+                            }
+                            _ => {
+                                let v19 = (f64::powi((x1 * x1 + 1.0).recip(), 2) + 1.0).atan2(fj * x1);
+                                s1 = s1 * 0.8 + v19.cos().cos() * 0.02;
+                            }
+                        }
+                        acc2 -= 0.05 * (0.25 * self.scale.atan()).tanh();
+                    }
+                    s0 *= 0.75;
+                    s0 += 0.1 * f64::cos(v18.tanh());
+                }
+                let v20 = (self.k - fi) / (f64::powi(1.5_f64.log(x2 * x2 + 2.0), 2) + 1.5);
+                acc2 += f64::atanh(fi.sin() * 0.9).cos() * 0.4;
+                s0 = f64::mul_add(s0, 0.8, v20.tanh() * 0.1);
+            }
+            if f64::exp_m1((x1 + v16).sin()) <= s0 {
+                s0 = (s0 * 0.8 + x0.hypot(self.scale) * 0.2).tanh();
+                s0 = (s0 * 0.5 + prog_1(s0.sin(), s1, x2, v, n) * 0.005).sin();
+            } else if (v[(k15 + n) % 4] * x0).cos() > 0.25 {
+                let v21 = f64::asinh((f64::tanh(self.k) * 1.5).sinh());
+                s1 = s1 * 0.5 + v21.tanh() * 1.0;
+            }
+            let mut k22 = 0;
+            let v24 = loop {
+                k22 += 1;
+                match k22 {
+                    0 => {
+                        acc2 -= (f64::powi((s0 * s0 + 1.0).ln(), 2) + 0.5).ln();
+                        let v23 = f64::exp2(v[3 - k22].tanh());
+                        s0 = (s0 * 0.5 + v23.sin() * 0.25).tanh();
+                    }
+                    2 => {
+                        let x1 = (x1 * x1 + 0.5).recip();
+                        acc2 += x1.sin().cos();
+                    }
+                    _other => {
+                        acc2 += f64::cos((f64::powi(x2, 2) + 2.0).ln());
+                        if x1 + 0.25 <= v16 && k15 == 2 {
+                            s0 = s0 * 0.8 + self.k * self.k * 1.0;
+                            break s1.sin().exp2().atan2((v[(k22 + k3) % 4] + v[k22]).powi(2) + 1.0);
+                        }
+                    }
+                }
+                acc2 += x0.tanh().tanh();
+                s1 *= 0.5;
+                s1 -= 1.0 * f64::cos((s1 * s1 + 1.0).log10());
+                if k22 >= 2 || v16.sin() < -0.5 {
+                    break (v[2] * v[2] + 1.0).log(x2.powi(2) + 2.0);
+                }
+            };
+            s0 - s1 * 0.25 + acc2.sin() + v24 * 0.5
+        }
+
+        #[differentiable]
+        pub fn prog_113(&self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = v[n % 4].powi(3).cos() * 2.0;
+            let mut s1 = f64::sinh(x0.tanh());
+            let mut s2 = x0.abs().mul_add(x1 - *x2, f64::exp(f64::tanh(self.k))).tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            if f64::max(*x2, v[n % 4]) <= -1.0 {
+                let v4 = ((acc3 - x0).tanh() * 0.9).asin();
+                s1 = s1 * 0.8 + f64::tanh(v4) * 0.05;
+            } else if *x2 + x1 < (self.scale * self.scale + 1.0).log10() || self.n % 2 == 0 {
+                s2 *= 0.8;
+                s2 -= 1.0 * self.scale.sin().tanh();
+                s0 *= 0.6;
+                s0 += 0.05 * f64::sin(v[self.n] * *x2 + x0);
+            } else {
+                acc3 -= f64::cos(prog_89::<4>(f64::sin((s0 * s0 + 0.5).sqrt()), 0.25, (*x2 * v[1]).sin(), v, n)) * 0.005;
+                acc3 -= f64::tanh(f64::acosh(x2.powi(2) + 1.5));
+                if x0.sin().exp_m1().asinh() < s1 + v[0] && self.n % 3 == 1 {
+                    s0 *= 0.75;
+                    s0 += 0.005 * prog_5(s0, x2.tanh().tanh(), x0, [v[0], v[1], v[2], v[3]], n).tanh();
+                } else if f64::cbrt(s0 * s0 + 1.0) >= x1 {
+                    s2 = s2 * 0.75 + f64::cos((f64::asin(f64::cos(v[n % 4]) * 0.9).powi(2) + 1.0).powf(f64::atan2(self.scale.powi(2) + 0.5, x1).tanh())) * 0.01;
+                    let x1 = x1 * x1;
+                    s0 *= 0.75;
+                    s0 -= 0.05 * x1.tanh();
+                } else {
+                    let v5 = prog_1(2.0, f64::asin(f64::atan(v[self.n]).tanh() * 0.9).sin(), s2, v, 2);
+                    s0 = s0.mul_add(0.75, f64::cos(x0.min(s0)) * 0.02);
+                    s2 = (s2 * 0.6 + v5.sin() * 0.005).sin();
+                }
+            }
+            'l0: for i in 0..n {
+                let fi = i as f64;
+                acc3 += (-(s2 * *x2)).cos() * 0.25;
+                for j in (0..3).rev() {
+                    let v6 = if j == 1 && x0 * fi > -0.5 {
+                        (f64::tanh(fi) * 2.0).cosh()
+                    } else if j == 0 {
+                        f64::atan2((f64::cos(x0) + 2.0).cbrt(), f64::powi(s1 - x0, 2) + 0.5)
+                    } else {
+                        f64::ln_1p(fi.cos() * 0.5)
+                    };
+                    if !(j == 1) {
+                        s2 = 0.8 * s2 + 1.0 * f64::tanh(fi);
+                        continue 'l0;
+                    }
+                    let v7 = -(v6.powi(2) + 2.0).ln();
+                    s1 *= 0.8;
+                    s1 += 0.1 * 2.0_f64.log(s0 * s0 + 2.0);
+                    s1 = f64::mul_add(s1, 0.75, v7.cos() * 0.02);
+                }
+                match i + n {
+                    0 | 2 => {
+                        break;
+                    }
+                    3..=4 => {
+                        let [b8, b9, _, b10] = *v;
+                        acc3 += f64::tanh(b8.tanh() + b9.sin() + f64::sin(b10)) * 0.25;
+                    }
+                    5 | 7 => {
+                        s0 = s0 * 0.5 + f64::cos(((s0.to_degrees() * 0.02).tanh() * 1.2).tan()) * 0.02;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + (*x2 * s0).cos().exp_m1() * 0.02).sin();
+                        if s2 - x1 > *x2 || i < 4 {
+                            break;
+                        }
+                        acc3 += 0.25 * (s1 * s1 + x1).tanh();
+                    }
+                }
+            }
+            if x2.powi(2).sin().exp_m1() > acc3 {
+                return f64::ln_1p(x1.tanh() * 0.5);
+            }
+            let v11 = prog_1(f64::tanh(x0.sin().exp()), f64::tanh(x1.cos().exp2().powi(2).ln_1p()), f64::tanh(s1) * 2.0, v, n);
+            s0 - f64::cos(s2) - f64::tanh(v11)
+        }
+
+        #[differentiable]
+        pub fn prog_114(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = prog_39(f64::sqrt(f64::powi(v[self.n], 2) + 0.5).cos() * 2.0, (v[2] + v[(self.n + n) % 4].abs()).tanh(), 1.2, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            if self.n == 2 && x2 * x2 > -1.0 {
+                return (x1.tanh() * 0.9).asin();
+            }
+            'l0: for i in 0..v.len() {
+                let fi = i as f64;
+                if x0.powi(2) <= fi {
+                    s0 *= 0.75;
+                    s0 -= 0.05 * (x1.sin() + (v[i] - v[self.n])).sin();
+                    acc1 -= (x0.tanh() * 0.9).atanh().sin() * 0.5;
+                }
+                if f64::acosh(x1.powi(2) + 1.5) > 1.0 {
+                    let v2 = (v[(i + self.n) % 4] * v[(i + self.n) % 4] + 0.5).powf(0.3);
+                    acc1 += v2.sin() * 0.5;
+                } else if i < 3 && x2 * fi - x2.asinh() > f64::cos(fi).exp2() {
+                    let v3: f64 = prog_78(x1, (fi * x2).sin(), s0, [v[0], v[1], v[2], v[3]], n);
+                    acc1 += 0.5 * (f64::tanh(fi.cos()) * 0.9).acos().tanh();
+                    acc1 += v3.sin() * 0.005;
+                } else {
+                    let x2 = f64::ln_1p(x2.sin() * 0.5) - 0.1;
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::tanh(f64::cos(x2));
+                }
+                s0 *= 0.8;
+                s0 += 0.2 * (SCALE + v[self.n]).tanh();
+                let mut k4 = 0;
+                while k4 < n + 1 {
+                    k4 += 1;
+                    s0 = s0.mul_add(0.75, (self.scale * self.scale + 1.0).cbrt().tanh() * 1.0);
+                    if x1 >= self.k {
+                        s0 = 0.5 * s0 + 0.2 * (f64::sin(x0) * 0.9).acos().atan().tanh();
+                        s0 = f64::mul_add(s0, 0.75, x1.cos() * 0.25);
+                        match n % 4 {
+                            1..=2 => {
+                                s0 = s0.mul_add(0.8, ((s0 + v[k4 % 4]).powi(2) + 2.0).ln().sin() * 0.1);
+                                break 'l0;
+                            }
+                            MODE_D => {
+                                s0 = f64::mul_add(s0, 0.75, f64::sin((fi * fi + 0.5).atan2(x2).atan()) * 0.1);
+                                if x2.atan2(v[k4 % 4] * v[k4 % 4] + 1.0) >= v[0] || i < 1 {
+                                    return x1.hypot(s0);
+                                }
+                            }
+                            _other => {
+                                s0 = 0.6 * s0 + 0.25 * (x1.powi(2) + 1.0).log2().tanh();
+                            }
+                        }
+                    } else {
+                        acc1 += 0.02 * (f64::cbrt(x0.tanh() + 2.0) / ((fi / (s0 * s0 + 1.0)).powi(2) + 1.0));
+                    }
+                    match self.n {
+                        0 | 2 => {
+                            break 'l0;
+                        }
+                        _ => {
+                            s0 = (s0 * 0.8 + f64::hypot(x1, s0) * 0.1).sin();
+                            if s0.to_degrees() * 0.01 >= x2 {
+                                s0 = (s0 * 0.6 + x2.sin().exp2() * 0.25).tanh();
+                                s0 = s0.mul_add(0.8, 0.1 * x2 * 1.0);
+                            } else if !(self.n % 2 == 0) {
+                                s0 = 0.8 * s0 + 0.05 * f64::min((s0.tanh() * 0.9).acos(), 3.0_f64.log(v[(k4 + n) % 4] * v[(k4 + n) % 4] + 2.0)).sin();
+                                if (s0 * s0 + 0.5).sqrt() > -0.5 {
+                                    break 'l0;
+                                }
+                                let v5 = f64::sin(f64::mul_add(x2, x2, v[k4 % 4])).exp();
+                                acc1 += v5.cos().tanh() * 0.05;
+                            } else {
+                                acc1 += 0.05 * f64::sinh(x0.tanh() * 1.5).tanh();
+                                let x1 = (x1.sin() * 0.9).asin() / (f64::log10(x1 * x1 + 1.0).powi(2) + 0.5);
+                                s0 = s0.mul_add(0.5, x1.cos() * 0.05);
+                            }
+                            acc1 += 0.05 * (v[n % 4].tanh() - x0).tanh();
+                        }
+                    }
+                }
+            }
+            let v7: f64 = if x2.atan() < x1 {
+                let v6 = x0.hypot(x2);
+                f64::sqrt(x0 * x0 + 1.0) + v6.sin()
+            } else if self.scale + x0 > s0 {
+                f64::tan(f64::tanh(v[3 - self.n]) * 1.2)
+            } else {
+                (-v[(self.n + n) % 4]) - (v[(self.n + n) % 4] * v[(self.n + n) % 4] + 2.0).acosh()
+            };
+            let v10 = if f64::clamp(x0, v7.cos() - 1.5, v7.sin() + 1.5) + v[3] / (x0 * x0 + 0.5) < 1.0 {
+                let v8 = self.k;
+                v8.tanh() - 0.8
+            } else if self.n % 3 == 1 {
+                let v7: f64 = f64::acos(x0.sin() * 0.9);
+                (f64::sin(x1 - v7) * 0.9).asin()
+            } else {
+                let v9 = (x1.tanh() + 2.0).cbrt();
+                v9.tanh().exp().cos()
+            };
+            s0 + acc1.sin() + v10.tanh()
+        }
     }
 
     #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::copysign(1.5_f64, f64::acos(x2.sin() * 0.9));
-        let mut s1 = (x1 - x0).cos() * 2.0;
-        let mut s2: f64 = f64::sin(prog_83(s0, f64::tanh(v[n % 4].tanh()), x1, v, n)) * 2.0;
+    pub fn prog_92(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = p.0.min(v[n % 4]).sin();
+        let mut s1 = p.1.cos();
+        let mut s2 = f64::abs(x0);
         let mut acc3: f64 = 0.0;
-        match n {
-            PHASE_A => {
-                s1 = (s1 * 0.8 + f64::ln_1p(s1.sin() * 0.5) * 0.05).tanh();
+        let v5 = match n {
+            MODE_A if n < 4 => {
+                let x0 = f64::tanh(x0);
+                let v4 = f64::cosh((f64::powi(s2, 2) + 1.0).powf(f64::cos(x0)).cos());
+                v[0] * s2 + v4.cos()
             }
-            1 | PHASE_D => {
-                acc3 -= acc3 / (x0.powi(2) + 1.5);
+            1 => p.1.cos(),
+            MODE_C | 4 => {
+                let x0 = prog_39(s0, p.1, p.0, v, n);
+                v[1].powi(2) - (v[n % 4].powi(2) + 0.5).recip() + x0.cos()
+            }
+            _ => prog_5::<f64>(p.1, v[0].abs().sin(), p.0, v, n),
+        };
+        match n {
+            0..=2 => {
+                s2 = (s2 * 0.5 + s2 * 0.5).tanh();
             }
             5 => {
-                let x1 = f64::acosh(f64::powi(x1, 2) + 1.5);
-                s0 *= 0.5;
-                s0 += 0.05 * (x1 * s0 + acc3.powi(2)).tanh();
+                acc3 += (s2.cos() + f64::powf(f64::powi(x0, 2) + 0.5, 0.3)).cos();
+                s2 = (s2 * 0.75 + p.1 * 0.25).sin();
+            }
+            6 => {
+                for i in 0..5 {
+                    let fi = i as f64;
+                    acc3 -= (p.0.powi(2) + 0.5).atan2(v[i % 4]).sin() * 0.4;
+                    'b1: {
+                        if (f64::powi((v5.sin() * 0.9).atanh(), 2) + 1.0).log(10.0) >= v[i % 4] {
+                            let v6 = f64::exp(f64::atan(fi).tanh());
+                            let v7 = (fi * fi + 1.0).powf(0.5).cos().exp();
+                            acc3 += 0.4 * f64::cos(v6.tanh() + v7.tanh());
+                        } else {
+                            acc3 += f64::tanh(fi) * 0.4;
+                            let x0 = prog_1(p.0, p.1, (p.1 * s1).tanh(), &v, n);
+                            s1 = s1 * 0.8 + f64::sin(x0) * 0.005;
+                        }
+                        if i > 2 && s2 < 0.5 {
+                            acc3 -= 0.4 * f64::sin(v[i % 4].tanh().exp2().powi(2).ln_1p());
+                            break 'b1;
+                        }
+                        let v8: f64 = s2 - s1;
+                        s0 = (s0 * 0.75 + v8.tanh() * 0.1).tanh();
+                    }
+                    let v9 = v[i % 4].tanh();
+                    acc3 -= v9 * 0.4;
+                }
             }
             _ => {
-                acc3 -= (v[1] * v[1] + 1.0).log(2.0).tanh();
-                for (i, &t) in v.iter().enumerate() {
-                    s0 = (s0 * 0.6 + s1 * 0.4).sin();
-                    acc3 += 0.25 * (s2.tanh() * 0.9).atanh();
-                    acc3 += 0.5 * (v[(i + n) % 4] * x0).tanh();
-                    acc3 -= 0.5 * t.tanh();
+                acc3 += v5.tanh() * 0.02;
+                s0 = 0.75 * s0 + 0.1 * f64::acosh(v[n % 4] * v[n % 4] + 2.0).sin();
+            }
+        }
+        'b2: {
+            if 0.5_f64.hypot(x0 * p.1) < -0.5 {
+                let x0 = p.0 * v[1] * 2.0_f64.min(v[1]);
+                'b3: {
+                    if f64::atan(f64::cos(x0)) > -0.5 {
+                        break 'b3;
+                    }
                 }
+            } else {
+                let v10 = p.1.sin().exp();
+                s0 *= 0.5;
+                s0 += 0.1 * v10.sin();
+            }
+            if v5 <= -0.5 {
+                break 'b2;
+            }
+        }
+        let a11 = v.map(f64::tanh);
+        for i in 0..3 {
+            let v12 = a11.iter().map(|&z| z.mul_add(z, (f64::powi(v[3 - i], 2) + 1.0).log(10.0))).sum::<f64>();
+            match n {
+                0..=2 => {
+                    let v13 = 'b5: {
+                        if f64::tanh(v12) >= 0.25 {
+                            s0 = s0.mul_add(0.5, (f64::sqrt(s0 * s0 + 1.0).powi(2) + 2.0).ln().tanh() * 0.5);
+                            break 'b5 (s1.powi(2) + 1.0).powf(f64::log(a11[i] * a11[i] + 1.0, 10.0).cos());
+                        }
+                        if i == 2 {
+                            s0 = (s0 * 0.6 + prog_1(s2, (f64::cos(a11[2]) * 0.5).ln_1p().sin() * 2.0, s0.tanh() * 2.0, &v, n) * 0.005).tanh();
+                            break 'b5 -p.1;
+                        }
+                        if f64::cbrt(f64::tanh(p.0) + 2.0) / ((p.1.to_degrees() * 0.01).powi(2) + 0.5) <= -0.5 {
+                            s1 *= 0.5;
+                            s1 += 0.1 * f64::sinh(s1.cos() * 1.5).tanh();
+                        }
+                        s1.tanh()
+                    };
+                    s2 = 0.75 * s2 + 0.05 * f64::cos(v13);
+                }
+                3 => {
+                    let v14 = f64::log(f64::hypot(0.5_f64, v[3 - i]).powi(2) + 1.0, 3.0);
+                    acc3 += v14.sin() * 0.5;
+                }
+                4 => {
+                    acc3 -= f64::sin((p.0 / (v[n % 4] * v[n % 4] + 0.5)).powi(2).ln_1p()) * 0.5;
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + (s0.cos().exp() + (v12 + s1)) * 0.02).sin();
+                    s1 = (s1 * 0.8 + f64::asin(s1.sin() * 0.9) * 0.05).sin();
+                }
+            }
+            let v15: f64 = (f64::log(v12 * v12 + 1.0, 10.0).tanh() * 0.9).asin();
+            acc3 += 0.5 * f64::tanh(p.0 + p.1);
+            s0 = f64::mul_add(s0, 0.5, f64::sin(f64::tanh(v15)) * 0.02);
+        }
+        s0 + s1 * 0.5 + s2 * 0.5 - acc3.sin() - a11[1]
+    }
+
+    #[differentiable]
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (v[0].sin() * 0.9).acos().tanh() * 2.0;
+        let mut s1 = (v[n % 4] - v[1]).to_radians() * 20.0;
+        let mut s2 = v[0].abs();
+        let mut acc3: f64 = 0.0;
+        s2 = 0.75 * s2 + 0.25 * f64::sin((x1 + acc3).copysign(f64::powf(x2.powi(2) + 1.0, s2.sin())));
+        let mut k4 = 0;
+        while k4 < n && x0.mul_add(v[k4 % 4], (v[k4 % 4] * v[k4 % 4] + 1.0).log(2.0)) <= 0.5 {
+            k4 += 1;
+            let v5 = s0.cos().exp().tanh();
+            s0 = s0.mul_add(0.6, (v[2].powi(2) + 0.5).sqrt().cos() * 0.4);
+            acc3 += 0.25 * v5.sin();
+        }
+        for &t in v.iter() {
+            let v6: f64 = f64::to_radians(s1);
+            if prog_1(s1, s2, t, &v, k4) > -0.5 {
+                let v7 = prog_78(f64::sin(x2 + s1 - s1.to_degrees() * 0.02) * 2.0, s0.tanh().exp().cos().exp().sin(), 0.25, v, k4);
+                s0 = (s0 * 0.75 + s0 * t * 0.05).tanh();
+                acc3 += f64::sin(f64::sin(v7)) * 0.005;
+            }
+            let v8 = prog_78(t.atan2(x1.powi(2) + 0.5).cos(), f64::sin(x0).sin() * 2.0, f64::sin(-f64::ln(f64::powi(v6, 2) + 1.0)) * 2.0, v, 5);
+            s0 = s0 * 0.5 + f64::cosh(f64::tanh(s2) * 1.5).sin() * 0.1;
+            acc3 -= 0.005 * v8.tanh();
+        }
+        match mode {
+            Mode::Lower(_, lo10) => {
+                let v11 = prog_84((lo10.clamp(-1.5, 1.0) - v[0]).tanh() * 2.0, (x0 - 0.65).sin() * 2.0, lo10.powi(2).tanh(), &v, n);
+                s0 *= 0.6;
+                s0 += 0.05 * s0.tanh();
+                acc3 -= v11.tanh() * 0.005;
+            }
+            Mode::Upper(hi12) => {
+                let v21 = match mode {
+                    Mode::Upper(hi13) => {
+                        let x2 = prog_78(s2, 1.2, (f64::mul_add(v[k4 % 4], v[1], hi12).powi(2) + 2.0).ln().sin(), v, k4);
+                        hi13 * x0 * (-hi12) + f64::cos(x2)
+                    }
+                    Mode::Lower(_, _) => 0.65 * x2,
+                    Mode::Off => {
+                        for i in 0..6 {
+                            let fi = i as f64;
+                            match mode {
+                                Mode::Lower(k16, _) => {
+                                    let lo17 = v[k16].sin().asinh();
+                                    acc3 -= f64::tanh(lo17.sin()) * 0.25;
+                                }
+                                Mode::Upper(hi18) => {
+                                    s1 = s1 * 0.75 + (hi18 + x1).tanh() * 0.25;
+                                }
+                                Mode::Off => {
+                                    let v19 = s0 + fi;
+                                    s0 = 0.5 * s0 + 0.5 * v19.tanh();
+                                }
+                            }
+                            acc3 -= 0.25 * f64::cos(f64::exp2(s1.tanh()));
+                        }
+                        let v20 = f64::hypot(s2, v[1]);
+                        prog_1((v[k4 % 4] * v[(k4 + n) % 4]).tanh() * 2.0, v20.sin() * 2.0, f64::sqrt((f64::cos(s0) * 0.5).ln_1p().powi(2) + 0.5).sin(), &v, n)
+                    }
+                };
+                let v22 = hi12.cos().exp_m1();
+                s0 = s0 * 0.5 + (v21.cos() - f64::cos(v22)).cos() * 0.005;
+            }
+            _ => {
+                s0 = s0.mul_add(0.6, f64::sin(f64::hypot(x0 * std::f64::consts::LN_2, f64::tanh(s1).exp())) * 0.02);
+            }
+        }
+        x0.tanh() + s0 * 1.5 + f64::tanh(s1) + s2.tanh() - acc3.tanh() + prog_1(s2, x1.sin().min(x1.cos().cosh()).cos() * 2.0, (-(f64::cos(x0) * 1.2).tan()).tanh(), &v, k4)
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos((x2.sin() * 2.0).cosh()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if (f64::tanh(1.5 - v[n % 4]) + 2.0).cbrt() < 0.25 {
+            let v2 = acc1 - x1;
+            acc1 += f64::tanh(v[2].cos().exp());
+            if (x0 * x0 + 2.0).sqrt().sin() >= 0.0 {
+                acc1 -= (v[2] * v2).tanh();
+                let v3 = x2.max(acc1);
+                acc1 -= f64::cos(v3) * 0.5;
+            } else if f64::to_radians(f64::tanh(x1)) * 50.0 <= x0 {
+                acc1 -= f64::log(0.5_f64, (s0 / (f64::powi(v[3], 2) + 1.5)).powi(2) + 2.0) * 0.25;
+                for &t in v.iter() {
+                    if t.tanh() - 1.5 <= 0.0 || n == 1 {
+                        acc1 -= 0.5 * f64::cos(v2 + t / (v2.cos() + 2.0));
+                        if x2.cos() >= v[n % 4] - x1 {
+                            return v2 * s0;
+                        }
+                        s0 = 0.8 * s0 + 0.1 * f64::sin(v2 + s0);
+                    } else if (s0.cos() * 0.9).atanh() < v2 {
+                        let v4 = 2.5 - x0;
+                        s0 = s0.mul_add(0.75, f64::sin(f64::sin(v4)) * 0.25);
+                    } else {
+                        acc1 += (f64::ln(v2 * v2 + 0.5).tanh() * 0.5).ln_1p().tanh() * 0.5;
+                    }
+                    match n {
+                        0 => {
+                            s0 = (s0 * 0.8 + f64::ln(x0 * x0 + 0.5) * 0.1).tanh();
+                            let v5 = prog_78(f64::sin(s0), f64::cos(f64::powi(x1 * x1 + 1.0, -3)) * 2.0, s0, [v[0], v[1], v[2], v[3]], 0);
+                            s0 = (s0 * 0.6 + v5.cos() * 0.005).sin();
+                        }
+                        g if g > 1 => {
+                            for j in (1..=3).step_by(2) {
+                                let fj = j as f64;
+                                let v6 = prog_1(0.25, s0, 0.75, v, n);
+                                let v7 = v.iter().fold(f64::tanh(v6), |r, &p| r * 0.75 + 0.1 * ((f64::powi(t, 2) + 1.0).log2() + p.tanh()).sin());
+                                let v8 = fj;
+                                s0 = 0.6 * s0 + 0.25 * f64::tanh(x1).sinh().sin();
+                                acc1 += 0.005 * (f64::tanh(v7) - f64::sin(v8)).tanh();
+                            }
+                            let v9 = prog_78(1.2, x2, f64::tanh(x1 + x0), [v[0], v[1], v[2], v[3]], n);
+                            acc1 += 0.005 * v9.tanh().sin();
+                        }
+                        _ => {
+                            s0 = f64::mul_add(s0, 0.5, (s0 / (x0.sin() + 2.0)).sin() * 0.1);
+                            let v10 = prog_1(f64::tanh(v2) * 2.0, (v2 * v2 + 1.0).log10().tanh(), f64::exp_m1(t.cos()).sin() * 2.0, v, n);
+                            acc1 += v10.cos() * 0.005;
+                        }
+                    }
+                    acc1 += 0.5 * f64::tanh((v[1] + v[2]) * f64::to_radians(t));
+                }
+            }
+            acc1 += v2.sin();
+        } else if x1 <= 0.0 {
+            let x2 = f64::atan2(1.5_f64, x2);
+            s0 = 0.8 * s0 + 0.005 * f64::cos(prog_1(x0, s0, 0.75, v, 0));
+            s0 = (s0 * 0.75 + x2.cos() * 0.75).tanh();
+        } else {
+            s0 = 0.5 * s0 + 0.1 * f64::cos((x2.sin() * 0.9).atanh());
+            s0 *= 0.8;
+            s0 += 0.02 * (s0 * std::f64::consts::FRAC_1_PI);
+        }
+        'b2: {
+            if !(n % 3 == 1) {
+                break 'b2;
+            }
+        }
+        let v13 = if let Some(k11) = n.checked_sub(1) {
+            let c12 = k11 as f64;
+            f64::log(x1 * x1 + 1.0, 10.0) + c12.cos()
+        } else {
+            f64::abs(x0)
+        };
+        let v16 = if let Some(k14) = (n % 3).checked_sub(1) {
+            let c15 = k14 as f64;
+            prog_78(x0, f64::abs(c15).clamp(-1.5, 1.5).cos(), v13, [v[0], v[1], v[2], v[3]], n)
+        } else {
+            -x2
+        };
+        for i in 0..4 {
+            let fi = i as f64;
+            let v20 = match i % 3 {
+                0 => {
+                    let v17 = (x0 * x0).sin().exp2();
+                    f64::exp2(x2.tanh()) + v17.sin()
+                }
+                1 => {
+                    let v18 = fi;
+                    x2 + f64::cos(v18)
+                }
+                2 => (fi + v[1]).atan2(s0.clamp(-1.0, 1.0).powi(2) + 1.0),
+                _ => {
+                    let v19 = (s0 + v16) * std::f64::consts::FRAC_PI_4;
+                    v[(i + n) % 4] + v19.cos()
+                }
+            };
+            if f64::cos(x1) < 0.5 {
+                s0 = f64::mul_add(s0, 0.8, s0 * 0.2);
+            } else if !(n % 3 == 1 && s0 * (v[0] / (v[i] * v[i] + 1.5)) < f64::asin(v16.tanh() * 0.9)) {
+                let v21 = v13.powi(3);
+                s0 = s0.mul_add(0.75, v21.tanh().cos() * 0.02);
+            }
+            acc1 += f64::sin(f64::cos(v13)) * 0.5;
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(v20.cos()) * 0.02);
+        }
+        x0 + s0 * 0.25 + acc1.sin() + v13 - v16.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let w0 = v;
+        let mut s1 = f64::powi(x2, 3).sin() * 2.0;
+        let mut s2 = v[n % 4].sin();
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            s1 = s1 * 0.6 + w0[n % 4].cos() * 0.4;
+            s2 *= 0.8;
+            s2 += 0.25 * f64::cos(w0[2].to_degrees() * 0.01);
+            acc3 -= t.tanh() * 0.5;
+        }
+        match n % 3 {
+            PHASE_B => {
+                s2 = (s2 * 0.5 + f64::atan2(x2, acc3 * acc3 + 0.5) * 0.05).tanh();
+                if (x0 + acc3).to_radians() >= w0[n % 4].tanh() {
+                    acc3 += 0.2 * (f64::powi(x1 * x1 + 1.0, -3) + x1 / (f64::powi(w0[n % 4], 2) + 0.5)).tanh();
+                    s1 = (s1 * 0.75 + (0.5_f64.atan2(w0[n % 4]) + (x2 * x2 + 1.0).ln()) * 0.1).sin();
+                } else if f64::exp_m1(x1.sin()) > 0.0 {
+                    let v4 = s1;
+                    acc3 -= v4 * 0.2;
+                }
+                s2 = (s2 * 0.6 + f64::cos(s2) * 0.02).tanh();
+            }
+            2 => {
+                let v5: f64 = (f64::sin(f64::exp2(f64::sin(w0[n % 4]))) * 0.9).atanh();
+                s2 = (s2 * 0.5 + (v5 + 1.2) * 0.05).sin();
+            }
+            _ => {
+                s2 = (s2 * 0.75 + f64::abs(x0) * 0.25).sin();
+                acc3 += 0.005 * prog_74::<f64>(s1, x1, f64::cos(v[n % 4].clamp(-1.5, 1.5)) * 2.0, v, 4).tanh();
+            }
+        }
+        if v[3] - s1 < (x0 * x0 + 1.0).atan2(v[n % 4]) {
+            s1 *= 0.5;
+            s1 += 1.0 * f64::log10(x1 * x1 + 1.0);
+            let x2 = s2 / (s2 * s2 + 1.0) * x2.cos().exp2();
+            acc3 += x2.cos() * 0.25;
+        } else if !(n == 5) {
+            let v6 = prog_84(s1, w0[n % 4].atan().tanh(), (x2 + w0[n % 4] - x1).cos() * 2.0, v, 4);
+            s1 = s1.mul_add(0.8, f64::sin(v6.tanh()) * 0.005);
+        }
+        for i in 0..3 {
+            let fi = i as f64;
+            for j in 0..5 {
+                let fj = j as f64;
+                acc3 += x1.tanh() * 0.1;
+                let v7 = if x2.sin() >= fj {
+                    f64::cos(x1)
+                } else if j > 1 && v[n % 4] + w0[j % 4] + w0[j % 4] / (f64::tanh(v[3 - i]) + 2.0) <= 0.0 {
+                    x1.sin()
+                } else {
+                    s2 = (s2 * 0.5 + (s1 + x0) * 0.25).tanh();
+                    (x2 * x2 + 1.0).powi(-3)
+                };
+                s1 = (s1 * 0.6 + f64::sin(v7) * 0.02).sin();
+            }
+            let v8 = w0.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (s2.asinh() + p.cos() + q.cos()).sin()).product::<f64>();
+            acc3 += prog_78(f64::sin(f64::ln_1p(x2 * x2)), fi.cos().exp_m1().tanh(), x1.tanh().tanh(), [v[0], v[1], v[2], v[3]], i).tanh() * 0.01;
+            acc3 += v8.cos() * 0.5;
+        }
+        x1.cos() - w0[1] * 0.25 + s1 + f64::tanh(s2) + acc3.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = (x1 * x1 + 0.5).ln();
+        let mut s1 = f64::ln(f64::powf(x1 * x1 + 1.0, f64::tanh(v[1])).powi(2) + 0.5).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let f3 = |t: f64| (s0 * s0 + 1.5).acosh() + t * 0.25;
+        let v4 = f3(v[1]) - f3(v[3]) * 0.5;
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let v6 = prog_84(f64::sin(x2 + 0.1) * 2.0, ((x0 + x1) * 0.3).tanh() * 2.0, v4.cos().tanh(), &v, 5);
+            acc2 -= 0.005 * prog_1(s0, f64::cos(((s0 * s0 + 2.0).acosh().powi(2) + 2.0).sqrt()), f64::sin((f64::ln_1p(s1 * s1).cos() * 0.9).asin()), &v, k5).cos();
+            if k5 >= 3 || v6 < -0.5 {
+                break x0.to_degrees() * 0.01;
+            }
+        };
+        'l1: for i in 0..5 {
+            let fi = i as f64;
+            acc2 -= 0.4 * f64::hypot(v4, v7).cos();
+            let mut k8 = 0;
+            while k8 < 6 && x0 > -1.0 {
+                k8 += 1;
+                acc2 += 0.02 * (f64::tanh(x2) * 0.9).atanh();
+                if k8 % 3 == 1 && x1 - v4 + (fi - v[k8 % 4]) > 0.0 {
+                    break 'l1;
+                }
+            }
+            let v9 = match k8 % 2 {
+                0 => f64::cos(s1),
+                PHASE_B => {
+                    let v7 = f64::cos(x0);
+                    x1.sin() + v7.tanh()
+                }
+                _ => x0.powi(3),
+            };
+            acc2 += f64::tanh(v9).sin() * 0.25;
+        }
+        let f10 = |t: f64| f64::max(v[1], v[k5].cos()) + t * 0.5;
+        let v11 = f10(v[2]) + f10(v[1]) * 1.0 + f64::cos(x1).exp_m1() * 0.5;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let mut m12 = f64::INFINITY;
+            for j in (0..5).rev() {
+                m12 = m12.min(1.5 - v4 + v[j % 4]);
+            }
+            acc2 += 0.5 * f64::sin(m12);
+            if v11 - x2 <= v[k5] && n > 2 {
+                acc2 += 0.5 * fi.cos();
+            } else if m12 - s1 >= s1 || i % 2 == 0 {
+                let v13 = v[i] * s1;
+                s0 = (s0 * 0.5 + f64::ln_1p((s1.to_radians() * 20.0).powi(2)) * 1.0).sin();
+                if v13 + (s1.tanh() * 1.5).cosh() >= 0.0 {
+                    s1 = (s1 * 0.8 + v13 * 0.05).tanh();
+                    s0 = f64::mul_add(s0, 0.6, f64::cos((v4.sin() * 0.9).atanh()) * 0.05);
+                } else if k5 + i < 4 {
+                    s1 = s1.mul_add(0.6, f64::atan(x1.sin()).sin() * 0.4);
+                }
+            }
+            if x0 < -1.0 {
+                s0 = s0.mul_add(0.8, f64::sin(f64::asinh(v4)) * 0.2);
+                if !(n > 1 && (v7.powi(2) + 1.0).log10() < 0.0) {
+                    for j in 0..i {
+                        let v14 = x0.cos();
+                        acc2 += 0.1 * (1.5 - x2).cos();
+                        let v16 = match j {
+                            PHASE_A | 2 => f64::hypot(f64::acosh(v11 * v11 + 1.5), v14 / (v14 * v14 + 1.0)),
+                            _ => {
+                                let v15 = (m12 * m12 + 0.5).recip();
+                                (v15.sin() * 0.9).asin()
+                            }
+                        };
+                        s1 = (s1 * 0.5 + (v14 - f64::sin(v16)) * 0.02).tanh();
+                    }
+                }
+                for j in 0..n {
+                    let v17 = x0 + 0.65 * s1;
+                    match j {
+                        0..=2 => {
+                            break;
+                        }
+                        3..=5 => {
+                            let v18: f64 = (x2.tanh() * 0.5).ln_1p();
+                            s0 = s0.mul_add(0.5, f64::powi(v18, 3) * 0.25);
+                            if f64::tanh(f64::cosh(v17.cos() * 2.0)) >= -0.5 || k5 + n < 4 {
+                                continue;
+                            }
+                        }
+                        _ => {
+                            acc2 += f64::tanh(x1.tanh().exp_m1()) * 0.05;
+                        }
+                    }
+                    acc2 += f64::sin(f64::cos(x1).exp()) * 0.05;
+                    acc2 += f64::sin(v17.sin()) * 0.05;
+                }
+            } else if s0 + v4 > 0.0 || i % 2 == 0 {
+                s0 = s0 * 0.6 + f64::cos(s0) * 0.4;
+                s1 = s1.mul_add(0.75, f64::sin(s1 / (x1.powi(2) + 0.5)) * 0.02);
+            }
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s1 = s1.mul_add(0.6, ((f64::sin(x2) * 0.9).asin() * x2).cos() * 0.05);
+            acc2 += f64::recip(v4 * v4 + 0.5).tanh() * 0.5;
+            acc2 -= 0.4 * f64::tanh(f64::tan(v11.tanh() * 1.2) - 0.75);
+        }
+        x0 * 1.5 + x2 * 0.5 - f64::cos(s0) - s1 * 0.25 + f64::tanh(acc2) - v4.cos() - v7 - v11.tanh() - v[n % 4] * v4
+    }
+
+    #[differentiable]
+    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = prog_78(x0, (x1 * x1).tanh() * 2.0, f64::to_radians(x2.mul_add(x1, x2)).tanh() * 2.0, v, 0).sin() * 2.0;
+        let mut s1 = v[2] / (v[2].tanh() + 2.0) / (x2.atan2(x0 * x0 + 0.5).powi(2) + 1.5);
+        let mut s2 = f64::tanh(prog_26(x0, (x1 + x0 - v[n % 4]).tanh(), f64::tanh(s1.cos()), v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v8 = match mode {
+            Mode::Lower(k4, lo5) => {
+                f64::copysign(f64::powi(lo5, 3), acc3 - v[k4])
+            }
+            Mode::Upper(hi6) => {
+                let v7 = x0.powi(2);
+                f64::sinh(hi6.sin()) + v7.tanh()
+            }
+            Mode::Off => x2 + acc3,
+        };
+        let mut m9 = 0;
+        for _ in 0..v.len() {
+            acc3 += v8.cos() * 0.5;
+            if f64::tanh(x0) + 0.1 >= 0.0 {
+                m9 += 1;
+            }
+            acc3 += 0.02 * prog_78(s0, f64::tanh(x2.to_radians()), 2.0, v, 1).cos();
+        }
+        let c10 = m9 as f64;
+        let v13 = match m9 {
+            PHASE_A => ((x0.tanh() * 0.9).acos().powi(2) + 1.0).cbrt(),
+            g if g > 1 => {
+                let v11 = prog_78(s0, 0.5, s2, v, m9);
+                c10 + v11.cos()
+            }
+            _ => {
+                let v12 = c10 - v8;
+                s2 *= 0.75;
+                s2 += 0.05 * c10.min(v12).tanh();
+                prog_78(c10.sin().sin() * 2.0, s2, 1.5, v, n)
+            }
+        };
+        if v[n % 4] * v8 > v[3].to_degrees() * 0.02 || m9 % 2 == 0 {
+            s0 = 0.8 * s0 + 0.2 * (-x0).cos();
+            let v14 = prog_16(x1.copysign(c10).sin() * 2.0, 0.25, s1, &v, n);
+            acc3 += f64::cos(v14) * 0.005;
+        } else {
+            acc3 += f64::sin(c10);
+            s1 = 0.75 * s1 + 0.01 * f64::atan2(f64::exp_m1(f64::tanh(x2)), f64::powi((v8.powi(2) + 1.0).powf(0.3), 2) + 1.0).cos();
+        }
+        let v19 = match mode {
+            Mode::Upper(hi15) => {
+                hi15 * (f64::sin(hi15) * 0.5).ln_1p()
+            }
+            Mode::Lower(_, lo17) => {
+                let v18 = f64::ln_1p(lo17 * lo17).cos().exp();
+                s2 = 0.5 * s2 + 0.02 * (v18 * v8).sin();
+                prog_78(x0, v[1].max(lo17).tanh(), f64::cbrt(f64::sin((v18 * v18 + 1.0).log10()) + 2.0).cos(), v, m9)
+            }
+            _ => {
+                acc3 += x1.powi(3).tanh() * 0.25;
+                c10.cos().exp_m1()
+            }
+        };
+        s0 * 0.25 + s1 + s2 - acc3 - v13.cos() - f64::tanh(v19) + (x0 + 0.3)
+    }
+
+    #[differentiable]
+    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = f64::ln_1p(v[2].sin() * 0.5);
+        let mut acc1: f64 = 0.0;
+        let v2 = s0.atan();
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            a3[i % 4] += f64::cos(v[1]) * 0.5;
+        }
+        let v4 = a3.iter().copied().map(|p| 1.0 + 0.25 * prog_84((p * (x2.powi(2) + 1.0).log2()).tanh() * 2.0, 0.5, s0, &a3, n).cos()).product::<f64>();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc1 -= (x1 - v4 + v4 / 4.0).sin() * 0.25;
+            let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| v2.sin() + p.tanh() + f64::cos(q)).sum::<f64>();
+            if k5 >= 6 || v6.sin() + (-v4) < f64::atanh(x0.tanh() * 0.9) {
+                break;
+            }
+        }
+        match k5 {
+            0 => {
+                s0 = s0 * 0.6 + (x1.asinh() + x0.sin()).cos() * 0.2;
+                s0 = (s0 * 0.75 + (f64::min(1.5_f64, v2).powi(2) + 1.0).recip() * 0.25).sin();
+            }
+            PHASE_C | 4 => {
+                acc1 += f64::tanh((SCALE + a3[(k5 + n) % 4]).powi(3)) * 0.4;
+                s0 = (s0 * 0.75 + s0 * 0.005).sin();
+            }
+            6 => {
+                s0 = s0 * 0.75 + x1.abs().cos() * 0.25;
+                acc1 -= 0.75 * f64::sin((v[0].atan2(v2.powi(2) + 0.5).powi(2) + 1.0).sqrt());
+            }
+            _other => {
+                s0 = 0.75 * s0 + 0.1 * ((x1 * x1 + 2.0).sqrt().sin() * 0.9).asin().sin();
+            }
+        }
+        acc1 += (f64::ln_1p(f64::tanh(x1) * 0.5) + (x1.cos() * 1.2).tan()).tanh() * 0.25;
+        x0.sin() + s0 + f64::tanh(acc1) + v2 * 0.25 - v4 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_100(x0: f64, p: (f64, f64), v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::clamp(p.0, -1.5, 1.0).abs();
+        let mut s1 = (v[n % 4].cos() + 2.0).cbrt();
+        let mut s2 = (s1 * s1 + 1.0).log(3.0);
+        let mut acc3: f64 = 0.0;
+        let v4 = f64::abs(v[3].clamp(s2.tanh() - 1.5, x0.tanh() + 1.5));
+        match mode {
+            Mode::Upper(_) => {
+                s0 *= 0.8;
+                s0 -= 0.1 * f64::sin((acc3.tanh() * 0.9).acos() / (s0 * s0 + 1.5));
+            }
+            Mode::Lower(_, lo7) => {
+                let v8 = prog_42(s2, p.1, (p.1 * lo7).tanh(), [v[0], v[1], v[2], v[3]], 6);
+                let lo7 = v4 + lo7;
+                acc3 += (v8.tanh() - lo7.sin()).cos() * 0.02;
+            }
+            Mode::Off => {
+                let mut k9 = 0;
+                while k9 < n {
+                    k9 += 1;
+                    let v11 = match k9 + n {
+                        0 => v4 / (f64::powi(x0, 2) + 0.5),
+                        1..=3 => {
+                            acc3 += p.1.tanh().exp2().tanh() * 0.25;
+                            ((x0 + v[n % 4]).sin() * 1.2).tan()
+                        }
+                        4..=6 => {
+                            s2 = 0.5 * s2 + 0.25 * (p.0 * 2.0).tanh();
+                            p.1.max(v[k9 % 4])
+                        }
+                        _ => {
+                            let v4 = (p.1.powi(2) + 0.5).recip();
+                            let v10 = prog_78(f64::log(2.0_f64, x0 * x0 + 2.0).tanh() * 2.0, 1.5, s0, [v[0], v[1], v[2], v[3]], k9);
+                            f64::sin(f64::tan(f64::tanh(p.1) * 1.2)) + v4.tanh() + f64::tanh(v10)
+                        }
+                    };
+                    let v12 = p.0.copysign(s0);
+                    if (v4.cos().powi(2) + 1.0).log(2.0) < -0.5 {
+                        acc3 += 0.25 * (v[k9 % 4] * v[k9 % 4] + 1.0).powi(-1).asinh();
+                        break;
+                    }
+                    s1 = 0.6 * s1 + 0.4 * s2.sin();
+                    acc3 += 0.01 * (v11.cos() - v12.cos()).cos();
+                }
+                s0 = (s0 * 0.8 + p.1.tanh() * 0.2).tanh();
             }
         }
         for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            let v5 = match i + n {
-                1 => {
-                    let v4 = t.sin();
-                    x2.mul_add(v4, fi)
-                }
-                g if g > 2 => (f64::sin(s0) * 1.5).cosh(),
-                _ => s2.max(t + s0),
-            };
-            let v6 = ((f64::sin(v5) * 0.9).asin().powi(2) + 1.5).acosh();
-            let v7 = v.iter().map(|&p| x2 / (f64::powi(p, 2) + 1.5)).sum::<f64>();
-            s0 = (s0 * 0.5 + (t.cos() * 0.9).asin() * 0.2).sin();
-            acc3 += 0.1 * f64::cos(v6.cos() + f64::cos(v7));
-        }
-        let [b8, b9, b10, _] = v;
-        for i in 0..3 {
-            acc3 += f64::tanh(s1).powi(2).ln_1p().sin() * 0.5;
-            'b3: {
-                if f64::powi(b9, 2) <= (s2.powi(2) + 1.5).acosh() || i % 3 == 1 {
-                    break 'b3;
-                }
-                for j in 0..n {
-                    if j % 3 == 1 {
-                        break 'b3;
-                    }
-                    acc3 -= 0.1 * x0.sin().tanh();
-                }
-                if n + i < 8 && x2 >= -1.0 {
-                    break 'b3;
-                }
-            }
-            let mut m11: f64 = -1.0;
-            for &u in v.iter() {
-                m11 = m11.max(b10 - u);
-            }
-            s0 = (s0 * 0.5 + f64::cos(m11) * 0.25).tanh();
-        }
-        let mut m12: f64 = -0.5;
-        for i in 0..=n {
-            m12 = f64::min(v[i % 4] + b8 + b9, m12);
-        }
-        s1 = (s1 * 0.75 + f64::tanh(m12) * 0.05).sin();
-        let v13 = if n % 3 == 1 {
-            let b10 = b9 - b10;
-            f64::asin(v[0].cos() * 0.9) + b10.cos()
-        } else {
-            s1 = (s1 * 0.5 + f64::sinh(f64::cos(x0) * 1.5).copysign(m12.abs()) * 0.1).sin();
-            (b8 * b8 + 0.5).ln()
-        };
-        match n.checked_sub(2) {
-            Some(k14) if k14 < 1 => {
-                let c15 = k14 as f64;
-                let v16: f64 = b9 * c15;
-                s1 *= 0.75;
-                s1 += 0.02 * (f64::powi((b9.powi(2) + 2.0).acosh(), 2) + 1.0).powf(c15.sin()).cos();
-                if k14 % 3 == 1 && f64::log10(b8 * b8 + 1.0) + b10.to_radians() * 50.0 < b10 + m12 {
-                    s0 = (s0 * 0.8 + (-c15) * 1.0).sin();
+            let mut k13 = 0;
+            while k13 < 6 && f64::exp2(f64::cos(s2)) >= f64::max(-1.5_f64, p.1) {
+                k13 += 1;
+                if f64::asin(f64::cos(s2) * 0.9).sin() <= x0 && k13 % 3 == 1 {
+                    let v14 = t / 2.0;
+                    let v15 = (f64::sin(v14).powi(2) + 1.0).recip();
+                    s2 = (s2 * 0.5 + v15 * 1.0).sin();
                 } else {
-                    let v19 = 'b7: {
-                        if (v16 + v13).min(b9 / (v16.sin() + 2.0)) <= 1.0 {
-                            break 'b7 (m12.tanh() * 0.9).atanh();
-                        }
-                        let v17 = f64::abs(x1);
-                        for i in (0..4).rev() {
-                            if m12.sin() >= f64::cos(v17) && i < 1 {
-                                s1 = s1.mul_add(0.8, (s1 * s1 + 1.0).sqrt().cos() * 0.2);
-                                break 'b7 f64::acos(v[(i + k14) % 4].asinh().sin() * 0.9);
-                            }
-                            let v18: f64 = (f64::atan(b8).powi(2) + 0.5).recip();
-                            s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                            s0 = (s0 * 0.8 + v18.sin() * 0.1).sin();
-                        }
-                        (f64::to_degrees(x0) * 0.01).sin().exp2() + v17.cos()
-                    };
-                    acc3 += 0.25 * v19.cos();
+                    acc3 -= (v4.sin() + (SCALE + p.0)).sin() * 0.05;
+                    if f64::tan(t.sin() * 1.2).cos() <= 0.0 {
+                        acc3 += p.1.tanh().sin() * 0.05;
+                        let v16 = p.0 - s1;
+                        s2 = 0.6 * s2 + 0.2 * f64::cos(v16).cos();
+                    } else {
+                        let v17 = f64::sin(fi).atan();
+                        s1 *= 0.5;
+                        s1 -= 1.0 * f64::cos(v17);
+                    }
+                    s1 = (s1 * 0.6 + (f64::cos(s1).cosh().powi(2) + 1.5).acosh() * 0.1).sin();
                 }
-                acc3 += f64::tanh(v16);
-            }
-            Some(k20) => {
-                let c21 = k20 as f64;
-                s2 = s2.mul_add(0.75, ((v[k20 % 4] * v[k20 % 4] + 1.0).log2() * 0.1).tanh() * 1.0);
-                let v27 = match (n % 4).checked_sub(1) {
-                    Some(0) => {
-                        let v22 = prog_35((v[1] + x0 * v[(k20 + n) % 4]).cos() * 2.0, 1.2, 1.2, v, n);
-                        f64::log(3.0_f64, c21 * c21 + 2.0) + f64::cos(v22)
-                    }
-                    Some(k23) if k23 > 0 => {
-                        for &t in v.iter() {
-                            let Some(k24) = n.checked_sub(2) else {
-                                return f64::atan(b8).tanh().exp_m1()
-                            };
-                            let c25 = k24 as f64;
-                            acc3 += (c21 * c21 + 1.0).log10().cos() * 0.5;
-                            acc3 += c25.sin().cosh().cos() * 0.5;
-                            acc3 += 0.5 * t.sin().sin();
-                        }
-                        v[3 - k23] - b8
-                    }
-                    Some(_) => prog_35::<f64>(f64::sin(((b9.to_radians() * 20.0).powi(2) + 1.0).log10()), f64::atan(b10 / 1.5).sin() * 2.0, b8, v, n),
-                    None => f64::log2(c21.clamp(b10.cos() - 1.5, c21.sin() + 1.5).powi(2) + 1.0),
-                };
-                s1 = (s1 * 0.75 + (c21.cos() + v27.tanh()) * 0.005).sin();
-            }
-            None => {
+                if (v4 + p.0).atan() < -0.5 || k13 % 2 == 0 {
+                    break;
+                }
                 s0 *= 0.5;
-                s0 += 0.1 * f64::cos(v13);
+                s0 -= 0.5 * f64::sin(x0).cos();
             }
-        }
-        s0.cos() + s1 * 0.5 + s2.cos() - f64::tanh(acc3) - b8.sin() - b9 * 0.75 + b10 * 0.75 + v13
-    }
-
-    #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[1].sin();
-        let mut acc1: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            s0 *= 0.75;
-            s0 += 0.4 * f64::sin(s0.to_degrees() * 0.01);
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                let v3 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * f64::cos((x0 / (f64::powi(x2, 2) + 0.5)).atan() + p.tanh()));
-                acc1 -= f64::sin(((x2 * x2 + 1.0).log(10.0).sin() * 1.2).tan()) * 0.05;
-                if f64::powi(t, 2) < -0.5 || n < 2 {
-                    s0 = 0.6 * s0 + 0.05 * f64::tanh(v3 * f64::min(v3, v[0]));
-                    continue 'l0;
-                }
-                s0 *= 0.6;
-                s0 += 0.25 * v3.cos();
-            }
-            let [b4, _, _, b5] = v;
-            let mut m6: f64 = 1.0;
-            for _ in 0..n {
-                m6 = f64::min(m6, s0 * (x1 / (x0 * x0 + 1.0)));
-            }
-            acc1 += m6.cos().tanh() * 0.5;
-            s0 = (s0 * 0.5 + (f64::cos(t) - f64::tanh(b4) - f64::tanh(b5)) * 0.1).sin();
-        }
-        let v8 = 'b3: {
-            if x2.asinh() > x2 {
-                s0 = 0.75 * s0 + 0.25 * f64::copysign(x1, s0).cos();
-                break 'b3 v[n % 4] + x0 + v[n % 4];
-            }
-            let v7 = x1 + x0;
-            if v7.tanh() <= 0.5 {
-                s0 = (s0 * 0.8 + prog_41(x0, s0, x2, v, n) * 0.005).tanh();
-                break 'b3 (f64::sin(x2) * 1.5).cosh();
-            }
-            x2 - x0
-        };
-        let v9 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| q / (x2 * x2 + 1.0) + p * 0.5).sum::<f64>();
-        let v10 = 'b4: {
-            if f64::copysign(x2, v[n % 4]).asinh() <= 0.5 {
-                break 'b4 x2.tanh();
-            }
-            v8.sin()
-        };
-        let m11 = 2 * n + 1;
-        let c12: f64 = table(m11);
-        s0.cos() + acc1 + f64::tanh(v8) + v9.cos() + v10 - c12 + f64::hypot((f64::cos(v[m11 % 4]) * 0.9).atanh(), v10 / (v10 * v10 + 1.5))
-    }
-
-    #[differentiable]
-    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = (f64::powi(v[2], 2) + 0.5).ln();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 5 && x1 / (x2.tanh() + 2.0) <= 0.5 {
-            k2 += 1;
-            if prog_76((x0 * x0 + 1.0).sqrt().hypot(x1.max(x0)).tanh(), (x1.cos() * 1.2).tan().sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], k2) < 0.5 && k2 < 3 {
+            let v18 = (t + 1.5).asinh();
+            if f64::cbrt(x0 * x0 + 1.0) > 1.0 {
                 break;
             }
-            for j in (1..=3).step_by(2) {
-                let fj = j as f64;
-                if (s0 * s0 + 1.0).powi(-2) - f64::cos(fj) >= x1 || k2 + j < 4 {
-                    let x0: f64 = (f64::acos(x0.cos() * 0.9).powi(2) + 1.5).acosh();
-                    acc1 += f64::tanh(x0) * 0.2;
-                } else {
-                    let v3 = v[j] * f64::powi(f64::powi(s0, 2) + 1.0, -1);
-                    acc1 += 0.2 * f64::cos(v3);
+            acc3 -= p.1.sin() * 0.5;
+            acc3 += v18.tanh() * 0.5;
+        }
+        match mode {
+            Mode::Lower(_, _) => {
+                let v21 = p.1.tanh();
+                s2 = (s2 * 0.8 + prog_78(p.0, s0, 0.75, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+                acc3 += v21;
+            }
+            Mode::Upper(_) => {
+                s0 = f64::mul_add(s0, 0.5, (v4 + p.1).sin() * 0.25);
+                s1 = 0.6 * s1 + 0.25 * (x0 + f64::atan2(1.5_f64, s1)).tanh();
+            }
+            Mode::Off => {
+                s0 = s0 * 0.8 + (v4.asinh().cos() * 0.9).acos().sin() * 0.05;
+            }
+        }
+        p.1 * 1.5 - s0 - s1 + s2 * 0.5 + acc3.cos() + v4 * 0.25 - s0 / (s2 * s2 + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_101<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = f64::cos(prog_16(f64::exp(x1.sin().exp2().tanh()).sin() * 2.0, 1.5, f64::cos(f64::acos(f64::sin(w0[n % 4]) * 0.9).asinh()), v, n)) * 2.0;
+        let mut s2 = ((x1.cos() * 2.0).cosh() - 1.2).sin() * 2.0;
+        let mut s3 = f64::atan(x0);
+        let mut acc4: f64 = 0.0;
+        let mut a5 = [0.0; N];
+        for i in 0..N {
+            a5[i] = f64::sqrt(x2 * x2 + 2.0);
+        }
+        let mut m6: f64 = f64::INFINITY;
+        for i in 0..n + 1 {
+            m6 = f64::min(w0[i % 4] / (x2 * x2 + 0.5) + a5[i % 4], m6);
+        }
+        s3 *= 0.6;
+        s3 += 0.05 * m6.cos();
+        let mut m7 = f64::INFINITY;
+        for i in 0..v.len() {
+            let c8 = x2.mul_add(x2 + 1.5, w0[3 - i]);
+            m7 = c8.min(m7);
+            acc4 += 0.005 * prog_78(x1, x0, (x1 - x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], i).sin();
+        }
+        acc4 += 0.5 * f64::sin(m7);
+        let v10 = match n {
+            0 => x2 + 0.1,
+            g if g > 1 => {
+                s3 = s3.mul_add(0.6, ((m6 * m6 + 1.0).recip().powi(2) + 0.5).ln() * 0.05);
+                a5[n % 4].atan() + a5[n % 4] * a5[n % 4]
+            }
+            _ => {
+                let v9 = a5[n % 4].cos() + (a5[n % 4] - x1);
+                f64::sin(v9).sinh().tanh().exp2()
+            }
+        };
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc4 += f64::sin(prog_1(t, x0, t.cos().cos() * 2.0, v, 6)) * 0.005;
+            let mut k11 = 0;
+            while k11 < n {
+                k11 += 1;
+                s2 = s2.mul_add(0.75, f64::tanh(f64::max((f64::powi(x2, 2) + 0.5).atan2(fi), x2)) * 0.05);
+                match k11 {
+                    0 => {
+                        s1 = s1 * 0.5 + (a5[k11 % 4].tanh().cos() * 0.9).asin().sin() * 0.2;
+                    }
+                    PHASE_C | 4 => {
+                        acc4 += 0.05 * (x2 + v10).sin();
+                    }
+                    5 => {
+                        continue 'l3;
+                    }
+                    _ => {
+                        s2 = (s2 * 0.5 + f64::sin(v10) * 0.5).sin();
+                        if (-m7) / 3.0 > 0.0 {
+                            break;
+                        }
+                        s1 = (s1 * 0.75 + (f64::powi(m7, 2) + 0.5).recip() * 0.1).tanh();
+                    }
                 }
-                let v4 = if f64::tanh(v[0]).exp() <= 0.5 {
-                    s0 + f64::cosh(x0.tanh() * 2.0)
-                } else {
-                    SCALE + v[j]
-                };
-                acc1 += 0.2 * v4.asinh().sin();
+                acc4 -= v10.sin() * 0.05;
             }
-            acc1 += x0.powi(2).sin() * 0.4;
+            let v12 = v.iter().zip(w0.iter()).map(|(&p, &q)| (q.cos() * 1.5).cosh() * (p / 2.0)).sum::<f64>();
+            s1 = s1.mul_add(0.8, f64::sin(v12).tanh() * 0.01);
         }
-        if k2 < 3 && (x2 * x2 + 1.0).log(3.0) < x1 * v[k2 % 4] {
-            s0 = 0.5 * s0 + 0.5 * (s0 / 2.0);
-            s0 = f64::mul_add(s0, 0.6, f64::cos(v[3]) * 0.4);
-            if k2 < 1 {
-                acc1 -= f64::sin(x0);
-                s0 = s0 * 0.75 + f64::tanh(prog_76(x0, f64::cos(s0.tanh().exp_m1()), x1, [v[0], v[1], v[2], v[3]], 0)) * 0.005;
+        x2 - s1 * 0.5 + s2 + s3 - acc4.sin() - a5[1] * 0.75 + v10.sin() + f64::cbrt(f64::sin(v[n % 4] / (a5[n % 4] * a5[n % 4] + 0.5)) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_102(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let (x1, x2) = p;
+        let mut s0: f64 = (x1.abs() + x1.sin()).sin() * 2.0;
+        let mut s1 = 0.5_f64.powf(f64::tanh(f64::log(0.5_f64, x1.powi(2) + 2.0)));
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().step_by(2).map(|&z| f64::tanh(s1) + z * 0.5).sum::<f64>();
+        let v4: f64 = (x2.tanh() * 0.9).atanh();
+        let v5 = (0..n).map(|i| f64::ln(x0.powi(2) + 1.0) - (v[i % 4] - x0)).sum::<f64>();
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            if f64::exp(f64::sin(v5)) < v[n % 4] {
+                return f64::asin(s1.cos() * 0.9);
             }
+            let mut m7: f64 = v3.tanh();
+            for j in 1..=4 {
+                m7 = (v4 * 2.0 + v[(j + n) % 4]).max(m7);
+            }
+            acc2 += f64::cos(f64::sin(m7)) * 0.5;
+            let v8: f64 = v5;
+            if k6 >= 4 || x1.tanh() <= 0.5 {
+                break;
+            }
+            acc2 += v8.cos() * 0.5;
         }
-        let a5 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        let v6 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| f64::exp2(x0.cos()) + p * 0.25 + q * 0.5).sum::<f64>();
+        s0 = f64::mul_add(s0, 0.6, f64::cos(prog_39(f64::cos(f64::log10(v5 * v5 + 1.0)).cos() * 2.0, x0, x2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
+        s1 = (s1 * 0.6 + f64::sin(s0) * 0.02).tanh();
+        s1.sin() + acc2 - f64::sin(v3) - v4 - (v4.cos().exp2() - 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (SCALE + x2 * x0).tanh() * 2.0;
+        let mut s1 = f64::to_radians(x1) * 20.0;
+        let mut s2 = v[0].tanh();
+        let mut acc3: f64 = 0.0;
+        let Some(k5) = n.checked_sub(3) else {
+            let v4 = s1 + x1;
+            return v4 + (-v4)
+        };
+        let c6 = k5 as f64;
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            acc3 -= 0.005 * prog_84((x0.powi(2) + 0.5).atan2(x0).tanh() * 2.0, s0.tanh().abs().tanh(), f64::sin(c6.sin()), &v, 6).cos();
+            let v11 = if let Some(_) = (n % 3).checked_sub(1) {
+                let v9 = v[1].hypot(x0 / (c6.sin() + 2.0));
+                prog_1((SCALE + c6 * v9).tanh() * 2.0, f64::tanh((s2.cos() * 0.9).atanh()) * 2.0, (s1 * s1 + 1.0).powi(-3).cos() * 2.0, &v, k7)
+            } else {
+                let v10 = ((v[k5] * v[k5] + 0.5).recip().powi(2) + 1.5).acosh();
+                s0 = 0.75 * s0 + 0.02 * f64::exp2(f64::cos(v10 - s0)).cos();
+                s1.cos()
+            };
+            if k7 >= 4 || x1.powi(3) <= s2 - x2 {
+                break;
+            }
+            s0 = 0.6 * s0 + 0.005 * v11.tanh();
+        }
+        let mut k12 = 0;
+        let v24 = 'l1: loop {
+            k12 += 1;
+            for j in 0..3 {
+                let fj = j as f64;
+                let v13: f64 = 0.25 - (f64::tanh(c6) + 2.0).cbrt();
+                match (n % 4).checked_sub(1) {
+                    Some(k14) => {
+                        let c15 = k14 as f64;
+                        s2 = (s2 * 0.75 + x0 * 0.5 * 0.5).tanh();
+                        s2 = s2.mul_add(0.5, f64::cos(v[(k14 + k7) % 4] * c15.atan()) * 0.25);
+                    }
+                    _ => {
+                        s2 = 0.8 * s2 + 0.02 * (v[3 - j] / (s2.powi(2) + 1.0) + s2.mul_add(v13, x2)).sin();
+                        match j {
+                            MODE_A if n % 2 == 0 => {
+                                s1 *= 0.6;
+                                s1 += 1.0 * f64::tanh((s1.tanh() + 2.0).cbrt());
+                                acc3 -= f64::log(s2.powi(2) + 1.0, v[3 - j] * v[3 - j] + 2.0).cos() * 0.1;
+                            }
+                            1 => {
+                                acc3 -= ((f64::powi(c6, 2) + 1.5).acosh() - (v13.sin() * 0.9).acos()).sin() * 0.1;
+                                break 'l1 f64::acosh(fj * fj + 2.0);
+                            }
+                            MODE_C => {
+                                let x1: f64 = (x1.sin() * 0.9).acos();
+                                let v16 = f64::asinh(x1);
+                                s0 = f64::mul_add(s0, 0.6, v16.cos().cos() * 0.1);
+                            }
+                            _ => {
+                                s0 = s0 * 0.6 + f64::tanh(f64::tanh(f64::to_degrees(s0) * 0.02).exp()) * 0.1;
+                                acc3 += fj.sin() * 0.1;
+                            }
+                        }
+                        s0 *= 0.8;
+                        s0 -= 0.2 * 3.0_f64.hypot(s0 + v13).cos();
+                    }
+                }
+                acc3 += 0.1 * f64::sin(f64::atan2(2.0_f64, s0)).exp().sin();
+                acc3 -= v13.tanh() * 0.1;
+            }
+            let v21 = if let Some(_) = (n % 4).checked_sub(1) {
+                let v18 = s2.sin().exp_m1();
+                c6.atan() + v18.cos()
+            } else {
+                for &u in v.iter() {
+                    s0 = 0.6 * s0 + 0.02 * (s0.cos() * 1.2).tan().cos();
+                    match (k5 + n).checked_sub(2) {
+                        Some(k19) if k19 > 0 => {
+                            s0 = s0.mul_add(0.8, (x1.powi(2) + 1.0).powf(c6.sin()).tanh() * 0.05);
+                            let x2 = ((u + x0).tanh() * 1.2).tan();
+                            acc3 += 0.1 * x2.cos().sin();
+                        }
+                        Some(_) => {
+                            s2 = s2.mul_add(0.5, f64::tanh(SCALE + s2) * 0.5);
+                            let x2 = f64::atan(s2) + s0;
+                            s1 = 0.75 * s1 + 0.1 * f64::cos(x2).sin();
+                        }
+                        None => {
+                            s2 *= 0.6;
+                            s2 += 1.0 * (u.to_radians() * 20.0);
+                        }
+                    }
+                    s1 *= 0.6;
+                    s1 += 0.4 * u.sin().tanh();
+                }
+                s0.atan()
+            };
+            for &u in v.iter() {
+                let v22 = v.iter().copied().map(|p| f64::cos(s1).exp() + f64::cos(p)).sum::<f64>();
+                let v23 = u * v21;
+                s0 = s0 * 0.8 + (c6 * v21).cos() * 0.02;
+                s0 = f64::mul_add(s0, 0.6, f64::sin(f64::tanh(v22) - v23.cos()) * 0.01);
+            }
+            s0 = s0.mul_add(0.5, f64::tanh(f64::log10(s1 * s1 + 1.0)) * 1.0);
+            if k12 >= 4 || c6 * v21 < (s0.powi(2) + 1.0).ln() {
+                break v21 / (f64::tanh(f64::sin(s1).exp()) + 2.0);
+            }
+        };
+        let v26 = if (x2.cos() * 0.9).asin().cos() >= 0.0 || k7 == 2 {
+            c6.mul_add(x2, c6)
+        } else {
+            let v25 = SCALE + (c6 + 0.75);
+            (0.25 * v25).cos().exp2()
+        };
+        let v27 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::powi(q, 3) + p.cos()).sum::<f64>();
+        let v28 = if n % 2 == 0 {
+            v26.tanh()
+        } else {
+            -(x1 * v26)
+        };
+        s0 - s1 + s2.cos() + f64::cos(acc3) - v24.cos() - v27.cos() + v28.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_104<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0: T = T::cos(T::clamp(T::powi(x2, 2), x1.hypot(x0).cos() - 1.5, T::tanh(T::acos(T::cos(x2) * 0.9)) + 1.5)) * 2.0;
+        let mut s1 = (x0 * s0 - v[n % 4]).cos() * 2.0;
+        let mut s2 = T::min(T::from_f64(2.0_f64).unwrap(), s0.to_radians() * 20.0);
+        let mut acc3: T = 0.0;
         match n {
-            0..=2 => {
-                let v7 = v6.atan();
-                let v8: f64 = 1.5_f64.copysign((v7.sin() * 0.5).ln_1p());
-                acc1 += v8.cos();
+            0 => {
+                let v4 = x0.sin();
+                let v8 = if let Some(k5) = (n % 4).checked_sub(1) {
+                    let c6 = T::from_usize(k5).unwrap();
+                    s2 = (s2 * 0.8 + v[k5] * 0.2).sin();
+                    s0 + x2 + c6.sin()
+                } else {
+                    let v7 = T::from_f64(2.0_f64).unwrap().atan2((T::powi(v4, 2) + 1.0).powi(-1));
+                    T::sqrt(v[n % 4] * v[n % 4] + 2.0) + v7.sin()
+                };
+                acc3 = acc3 - (v4 - T::cos(v8)).tanh() * 0.4;
             }
-            3..=5 => {
-                let v9 = f64::sinh(f64::tanh((x1 * x1 + 1.0).log(3.0)) * 1.5);
-                acc1 += v9.tanh();
+            1 | 3 => {
+                s0 = (s0 * 0.8 + s2 * 0.05).tanh();
             }
-            6 => {
-                s0 = s0 * 0.8 + x0.cos() * 0.2;
-                s0 = 0.8 * s0 + 0.05 * f64::sin(a5[n % 4] / (x1 * x1 + 1.0));
+            4..=5 => {
+                if let Some(_) = (n % 4).checked_sub(1) {
+                    acc3 = acc3 + T::sin(x0);
+                    s1 = (s1 * 0.6 + (x1 + s0) * 0.05).tanh();
+                } else {
+                    acc3 = acc3 + 0.005 * prog_5(s1, x0 * 2.0, x0, [v[0], v[1], v[2], v[3]], n).cos();
+                    let v10 = T::atanh(x1.cos() * 0.9);
+                    s2 = s2.mul_add(0.75, T::cos(v10.cos()) * 0.05);
+                }
             }
             _other => {
-                acc1 += 0.005 * prog_35::<f64>(f64::cosh(a5[k2 % 4].tanh().tanh() * 1.5).sin(), v[k2 % 4].sin() * 2.0, (v6.powi(2) + 1.0).log2().sin() * 2.0, [v[0], v[1], v[2], v[3]], k2).sin();
+                s0 = 0.75 * s0 + 0.005 * prog_5(x0 * 0.5, x1, T::recip(x1 * x1 + 1.0).sin().sin(), [v[0], v[1], v[2], v[3]], n).tanh();
+                acc3 = acc3 + x0.tanh();
             }
         }
-        s0.cos() + acc1.cos() + a5[2] * 0.5 + v6.sin()
+        let Some(k11) = n.checked_sub(3) else {
+            return T::cos(s0)
+        };
+        let c12 = T::from_usize(k11).unwrap();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            if T::mul_add(s0, x2, c12) <= -0.5 {
+                return T::cos(fi.atan());
+            }
+            let mut m13 = T::infinity();
+            for &u in v.iter() {
+                let c14 = if i < 1 {
+                    v[i] * u
+                } else {
+                    u.powi(2)
+                };
+                m13 = m13.min(c14);
+            }
+            s1 = (s1 * 0.6 + T::log(T::from_f64(0.5_f64).unwrap(), c12 * c12 + 2.0) * 1.0).tanh();
+            s0 = (s0 * 0.5 + (T::tanh(t) - T::tanh(m13)) * 0.1).sin();
+        }
+        let mut m15: T = 0.5;
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            m15 = (fi + c12 + v[i % 4]).min(m15);
+        }
+        s0 + s1 + s2.cos() - acc3 - c12.sin() - T::sin(m15) + x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_105<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        let mut s0: T = T::asin(T::sin(v[3]) * 0.9);
+        let mut s1 = x1.copysign(v[n % 4]);
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        while k3 < 3 && x0 > 1.0 {
+            k3 += 1;
+            let v4 = x2 * x2 - T::recip(v[2] * v[2] + 1.0);
+            if (T::powi(s0, 2) + 1.0).recip() - s1 <= -1.0 {
+                s1 = s1 * 0.8;
+                s1 = s1 + 0.02 * v4.cos();
+                continue;
+            }
+            acc2 = acc2 + 0.5 * T::sin((x2 - s0).asinh());
+            s1 = s1 * 0.75 + v4.sin().tanh() * 0.05;
+        }
+        'l1: for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            let mut k5 = 0;
+            while k5 < n + 1 && T::cos(s1).exp2() >= s1 + v[3] {
+                k5 += 1;
+                let Some(k7) = n.checked_sub(3) else {
+                    let v6 = -(T::powi(v[k5 % 4], 2) + 0.5).cbrt();
+                    return fi.atan() + v6.cos()
+                };
+                let c8 = T::from_usize(k7).unwrap();
+                s1 = (s1 * 0.6 + (T::powi(x1, 2) + 2.0).ln() * 0.5).tanh();
+                acc2 = acc2 + s1.tanh() * 0.05;
+                s0 = s0 * 0.6;
+                s0 = s0 + 1.0 * c8.cos();
+            }
+            s0 = 0.6 * s0 + 0.25 * (x1.powi(2) + 1.0).log2().tanh();
+            s0 = s0 * 0.8 + T::cos(T::from_f64(3.0_f64).unwrap().atan2(x0)) * 1.0;
+            let mut k9 = 0;
+            while k9 < n && T::asin(x2.sin() * 0.9) * s1.clamp(-1.5, 1.0) >= x0 / (s0.cos() + 2.0) {
+                k9 += 1;
+                if v[k9 % 4].tanh() + (x2 - 0.65) > -0.5 {
+                    break 'l1;
+                }
+                let v14: T = match (i + n).checked_sub(2) {
+                    Some(0..=1) => {
+                        let v10 = (fi + v[2]) * s0.tanh();
+                        ((0.3 - v10).powi(2) + 1.0).recip()
+                    }
+                    Some(k11) if k11 > 6 => {
+                        let v12 = T::recip(s0.powi(2) + 1.0).cos();
+                        (v[1] * v[1] + 1.0).cbrt() - 0.25 + T::tanh(v12)
+                    }
+                    Some(_) => x2 + s1,
+                    None => T::acos((x2 + 0.75).tanh() * 0.9),
+                };
+                acc2 = acc2 + T::tanh(T::atan2(fi.powi(2) + 1.0, v[k9 % 4])) * 0.05;
+                acc2 = acc2 + T::tanh(T::tanh(v14)) * 0.05;
+            }
+        }
+        let v16 = if T::exp_m1(T::from_f64(3.0_f64).unwrap().powf(x2.cos()).cos()) > 1.0 {
+            let v15 = 0.35 - v[(k3 + n) % 4];
+            prog_5::<T>(x0 * 0.25, x0 * 0.5, (2.5 * x1).cos() * 2.0, [v[0], v[1], v[2], v[3]], k3) + v15.cos()
+        } else {
+            v[k3].powi(3)
+        };
+        let v17 = v.iter().fold(0.0, |r, &p| r + ((s1.powi(2) + 0.5).sqrt() - x0.to_radians() + p.sin()));
+        let a18 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        let v19 = (T::sin(s1) * 0.9).asin();
+        s0.cos() + acc2.sin() - T::cos(v16) + v17.sin() + a18[3].cos() + T::tanh(v19) + T::mul_add(v19, x0, v19)
+    }
+
+    #[differentiable]
+    pub fn prog_107<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0: T = -v[n % 4];
+        let mut acc1: T = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            s0 = (s0 * 0.6 + (fi * fi + 2.0).acosh() * 1.0).tanh();
+            if i == 2 {
+                let mut k2 = 0;
+                while k2 < n + 1 && x1.tanh() > -0.5 {
+                    k2 += 1;
+                    s0 = 0.75 * s0 + 0.25 * T::cos(T::atan(x1));
+                    let v3 = (x2.tanh() * 0.5).ln_1p();
+                    let v4 = T::sin(fi);
+                    s0 = T::mul_add(s0, 0.6, (v3 - v4).cos() * 0.4);
+                }
+            } else if x0 > 0.5 {
+                s0 = 0.5 * s0 + 0.5 * s0.cos().sin();
+                acc1 = acc1 + T::sin(T::exp(x2.sin())) * 0.5;
+            }
+            let mut k5 = 0;
+            while k5 < 6 && (T::cos(x2 * v[2]) * 0.9).atanh() > 0.5 {
+                k5 += 1;
+                let v6 = x1.cos();
+                match k5 % 4 {
+                    MODE_C if n % 2 == 0 => {
+                        let v7: T = v6 / (x1 * x1 + 1.5) + T::cosh(v6.cos() * 1.5);
+                        s0 = s0 * 0.75 + T::tanh(v7).cos() * 0.05;
+                    }
+                    _ => {
+                        acc1 = acc1 + (x1 + x2).sin() * 0.05;
+                        let v8 = x0 * x0;
+                        s0 = s0.mul_add(0.75, v8.sin().sin() * 0.05);
+                    }
+                }
+                if (v[n % 4].sin() + 2.0).cbrt() > 0.25 {
+                    s0 = s0 * 0.75 + T::cos(v6 - x0) * 0.1;
+                    let v9: T = -(x1 * x1 + 1.0).log(2.0);
+                    acc1 = acc1 + 0.05 * v9.tanh();
+                } else {
+                    let v10 = v[k5 % 4];
+                    s0 = 0.5 * s0 + 0.5 * T::sin(v10);
+                }
+                acc1 = acc1 + (s0 - fi).cos() * 0.05;
+                acc1 = acc1 + v6 * 0.05;
+            }
+        }
+        let mut a11 = [0.0; 4];
+        for i in 0..4 {
+            if x0 >= x1.asinh() || n == 2 {
+                a11[i] = (v[i] * v[i]).ln_1p() * T::sqrt(v[3] * v[3] + 2.0);
+            } else {
+                a11[i] = x2.cos();
+            }
+        }
+        for _ in (0..n).rev() {
+            a11 = [0.5 * x1.sin() + 0.5 * a11[3], a11[3], a11[1] * 0.8 + T::tanh((x0 + x2) / (x2.atan().sin() + 2.0)) * 0.02, T::cbrt(a11[2] * a11[2] + 1.0).cos() * 0.25];
+            acc1 = acc1 - 0.25 * v[3].tanh().tanh();
+        }
+        let mut k12 = 0;
+        let v15 = loop {
+            k12 += 1;
+            s0 = s0 * 0.5 + T::cos(-(s0.tanh() * 0.9).atanh()) * 0.1;
+            acc1 = acc1 + 0.5 * (x1 * x0).tanh();
+            match n {
+                0 => {
+                    s0 = T::mul_add(s0, 0.8, (x0.mul_add(x2, x2).powi(2) + 2.0).ln().cos() * 0.05);
+                    let v13 = (T::powi(a11[k12], 2) + 0.5).recip();
+                    s0 = 0.5 * s0 + 0.25 * T::sin(v13).sin();
+                }
+                MODE_D | 5 => {
+                    let x1: T = (v[k12].powi(2) + 0.5).ln();
+                    let v14 = T::exp(T::sin(v[k12])) + x1 * x2;
+                    acc1 = acc1 - 0.5 * T::sin(T::cos(v14));
+                }
+                6 => {
+                    acc1 = acc1 + 0.5 * T::cos(x2);
+                }
+                _ => {
+                    s0 = 0.5 * s0 + 0.05 * (s0.sin() * 2.0).sinh().cos();
+                    if T::log2(v[k12] * v[k12] + 1.0) * (a11[3] + x2) <= x1 {
+                        return T::clamp(T::atan(v[k12]), -1.0, 0.5);
+                    }
+                    s0 = (s0 * 0.6 + x1 * 0.4).tanh();
+                }
+            }
+            if k12 >= 3 || (s0 * s0 + 1.0).log(3.0) < 0.0 {
+                break x1 + v[k12];
+            }
+        };
+        'l6: for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            acc1 = acc1 + 0.25 * x2.cos();
+            let mut k16 = 0;
+            while k16 < 6 {
+                k16 += 1;
+                acc1 = acc1 + (v[(k16 + k12) % 4] - 0.35).tanh() * 0.05;
+                if ((x1 / (v[k16 % 4].powi(2) + 0.5)).powi(2) + 2.0).sqrt() >= fi {
+                    break 'l6;
+                }
+            }
+            let v17: T = -v[k16 % 4];
+            match k12 + i {
+                0 => {
+                    s0 = (s0 * 0.75 + (v17 * v17).ln_1p() * 0.25).tanh();
+                }
+                1 | 3 => {
+                    s0 = (s0 * 0.8 + x1.cos() * 0.2).sin();
+                }
+                5 => {
+                    let v18 = v17.clamp(-0.5, 0.5);
+                    acc1 = acc1 - T::exp_m1(x0.cos()).tanh() * 0.25;
+                    s0 = T::mul_add(s0, 0.8, v18.sin() * 0.2);
+                }
+                _ => {
+                    s0 = 0.8 * s0 + 0.1 * ((v17 + x1).tanh() * 0.5).ln_1p().cos();
+                }
+            }
+            s0 = (s0 * 0.8 + v17.cos() * 0.2).sin();
+        }
+        x0 + x1 * 1.5 + x2 * 0.25 + T::sin(s0) + T::tanh(acc1) - T::cos(a11[0]) + v15 - a11[n % 4] / (x2.powi(2) + 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_109<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_78(x2, f64::sin(x2.mul_add(x2, v[n % 4])), x0, v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = x0.powi(2) * (s0 * s0 + 1.0).log10();
+            s0 = s0 * 0.75 + (x2 - v[i]).cos() * 0.1;
+        }
+        let mut m3 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = s0 * 0.8 + x1.cos() * 0.2;
+            if (a2[m3 % 4].powi(2) + 1.0).log(10.0) > 0.5 && m3 % 3 == 1 {
+                m3 += 1;
+            }
+            if i + m3 < 13 {
+                let v4 = v[m3 % 4] * v[m3 % 4];
+                acc1 += v4.tanh() * 0.25;
+            } else {
+                for j in (0..=i).rev() {
+                    let fj = j as f64;
+                    if x0 >= a2[j % 4] {
+                        acc1 -= fj.max(x0).tanh() * 0.05;
+                        let v5 = s0.cos();
+                        s0 = s0.mul_add(0.6, v5.tanh() * 0.4);
+                    } else {
+                        let v6 = f64::min(x0, x2);
+                        s0 = s0 * 0.8 + v6.sin() * 0.2;
+                    }
+                    if (s0.powi(2) + 2.0).acosh() <= 1.0 || m3 % 2 == 0 {
+                        acc1 -= x1.cos() * 0.05;
+                    }
+                    let v7: f64 = (fi.tanh() * 0.5).ln_1p().hypot(fj - fi);
+                    acc1 -= 0.05 * (v7.powi(2) + 1.5).acosh().cos();
+                }
+                acc1 += 0.25 * (v[i % 4].tanh() * 0.9).atanh().tanh();
+            }
+            let v8 = f64::log2(fi * fi + 1.0);
+            acc1 -= 0.25 * v8.cos();
+        }
+        let c9 = m3 as f64;
+        let v14 = if f64::recip(f64::atan(x1).powi(2) + 0.5) <= 1.0 {
+            for i in 0..N {
+                let fi = i as f64;
+                if x1 - a2[0] < x0 - x1 {
+                    s0 = f64::mul_add(s0, 0.6, (c9 + x1).sin() * 0.4);
+                    s0 = (s0 * 0.5 + x2 * c9 * 0.05).tanh();
+                } else {
+                    let v10 = prog_1(f64::cos((c9.tanh() * 0.5).ln_1p()) * 2.0, (fi.powi(2) + 1.0).cbrt().tanh() * 2.0, f64::tanh((-fi) + c9.tanh()) * 2.0, &v, 3);
+                    acc1 -= v10.cos() * 0.005;
+                }
+                let v11 = f64::powi(x2.powi(2) + 1.0, -2) / (x2.sin().exp().tanh() + 2.0);
+                acc1 -= f64::cos(v11 + a2[3 - i]) * 0.25;
+            }
+            let v12 = x0.tanh().exp_m1();
+            (v12 * v12 + 0.5).cbrt().hypot(x1 * v12)
+        } else if (f64::sin(x1 / (c9.sin() + 2.0)) * 1.5).cosh() >= 0.0 {
+            let v13 = (f64::tan(x0.cos() * 1.2).cos() * 0.5).ln_1p();
+            f64::tanh(c9) + f64::cos(v13)
+        } else {
+            let x1 = f64::acosh(x1.cos().powi(2) + 1.5);
+            x1 * c9
+        };
+        let mut m15: f64 = 1.0;
+        for i in 0..5 {
+            m15 = m15.min(v14 / (a2[m3 % 4] * a2[m3 % 4] + 1.0) * 1.5 + v[i % 4]);
+        }
+        s0 = s0.mul_add(0.6, m15.tanh() * 0.005);
+        s0 = (s0 * 0.5 + v[m3 % 4].cos() * 0.5).sin();
+        s0 * 0.25 - acc1.sin() - a2[2] * 0.25 + c9.cos() - f64::tanh(v14)
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::min(0.5 - x0, f64::recip(v[n % 4] * v[n % 4] + 1.0)).cos() * 2.0;
+        let mut s1 = f64::cos((f64::tanh(x0.abs()) * 0.9).acos()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [v[0], v[1], v[2], v[3]];
+        a3[2] *= 0.75;
+        a3[0] += f64::cos(f64::sqrt((x0 + s0).powi(2) + 0.5));
+        for _ in (0..=n).rev().step_by(2) {
+            a3 = [a3[0], a3[3] * 0.8 + 3.0_f64.powf(x2.tanh()).cos() * 0.05, a3[2] * 0.8 + (x1 * x1).ln_1p().tanh() * 0.2, (a3[0] * 0.6 + f64::sin(x1) * 0.4).tanh()];
+            acc2 += f64::tanh(f64::log(x1 * x1 + 1.0, 3.0)) * 0.5;
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            s0 *= 0.6;
+            s0 += 0.5 * f64::sin((f64::powi(f64::log(1.5_f64, a3[1].powi(2) + 2.0), 2) + 1.5).acosh());
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                let v4 = (x2.atan2(x2 * x2 + 0.5).sin() * 0.9).asin();
+                match j + i {
+                    2 => {
+                        s0 = s0 * 0.8 + (fj + v4).sin() * 0.01;
+                        continue;
+                    }
+                    4 | 6 => {
+                        acc2 += 0.1 * (f64::log10(v4 * v4 + 1.0) / (f64::sin(f64::exp(f64::cos(fi))) + 2.0));
+                        let v5 = 2.0_f64.atan2(x1) * x1.cos();
+                        s1 = (s1 * 0.8 + v5.sin() * 0.05).sin();
+                    }
+                    7 => {
+                        acc2 -= f64::tanh(f64::tanh(x0.tanh()).exp()) * 0.05;
+                        acc2 -= a3[n % 4].cos() * 0.05;
+                    }
+                    _other => {
+                        let v6 = f64::ln(x0 * x0 + 2.0);
+                        acc2 += f64::cos(v6.sin()) * 0.05;
+                    }
+                }
+                if j % 2 == 0 {
+                    break 'l1;
+                }
+                s1 = (s1 * 0.5 + f64::log2((v[j % 4] * v[j % 4] + 1.0).log10().powi(2) + 1.0) * 0.75).sin();
+                acc2 += v4.cos() * 0.05;
+            }
+            s0 = s0.mul_add(0.6, x1.cos().exp().tanh() * 0.1);
+        }
+        let v7: f64 = s1;
+        let mut a8 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
+        for i in (0..=n).rev().step_by(2) {
+            a8 = [0.2 * (a8[i % 4] + x1).sin() + 0.6 * a8[0], a8[2], a8[3] * 0.75 + f64::sin(s0 / (x0.powi(2) + 1.5)) * 0.1, (a8[1] * 0.8 + prog_78(f64::sin(x0).sin() * 2.0, (x0 - 2.5).sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], n).sin() * 0.005).sin()];
+            acc2 += (x1 * s1).sin() * 0.5;
+        }
+        f64::cos(x1) - x2 - s0 * 0.25 - f64::cos(acc2) + a3[2] * 0.75 + v7.sin() + a8[2] * 0.75 + v7
+    }
+
+    #[differentiable]
+    pub fn prog_111<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = (x2 * x0).sin() * 2.0;
+        let mut s1 = T::tanh(v[1]).exp2();
+        let mut acc2: T = 0.0;
+        let mut m3: T = T::from_f64(0.5_f64).unwrap().min(x1);
+        for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            m3 = v[i % 4].max(m3);
+            acc2 = acc2 - T::from_f64(0.4).unwrap() * (v[2] + x1 + fi.mul_add(s1, x0)).tanh();
+        }
+        acc2 = acc2 + m3.tanh();
+        let mut a4 = [0.0; 4];
+        a4[0] = (s0.powi(2) + 1.0).sqrt().tanh();
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * T::from_f64(0.5).unwrap() + (-v[i].sin()).cos() * T::from_f64(0.5).unwrap();
+        }
+        for i in 0..v.len() {
+            a4 = [a4[0], a4[1], (a4[1] * 0.6 + (a4[(i + n) % 4].cos() * T::from_f64(0.5).unwrap()).ln_1p().cos() * T::from_f64(0.4).unwrap()).sin(), a4[3]];
+        }
+        let [b5, _, b6, _] = a4;
+        let [b7, b8, _] = [prog_5(T::sin((x0.cos() * 0.9).acos()).exp().sin() * 2.0, m3, x2.abs().tanh(), [v[0], v[1], v[2], v[3]], 2), T::clamp(b5, T::cos(a4[n % 4]) - 1.5, m3.sin() + 1.5) - 0.1, prog_5(x0 * T::from_f64(1.2).unwrap(), x2, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], 5)];
+        let mut a9 = [(x1 * b6).min(-b8), b5 + x0, b5.max(m3), T::log2(b5 * b5 + 1.0)];
+        for _ in (1..=3).step_by(2) {
+            let [b10, b11, b12, b13] = a9;
+            a9 = [a9[3] * T::from_f64(0.75).unwrap() + a4[1].cos().tanh().exp2().tanh() * 0.1, T::mul_add(a9[2], T::from_f64(0.5).unwrap(), T::sin(b10) * T::from_f64(0.5).unwrap()), a9[1], (a9[1] * T::from_f64(0.8).unwrap() + (b6 * b6 + 1.5).acosh().sin() * 0.1).sin()];
+            acc2 = acc2 + T::hypot(b12, s1).tanh();
+            acc2 = acc2 - (b11.cos() - T::cos(b13)).tanh();
+        }
+        if !(n % 3 == 1 && x2.cos() <= T::from_f64(0.25).unwrap()) {
+            s1 = T::from_f64(0.75).unwrap() * s1 + 0.1 * T::sin(v[n % 4].cos().exp2().atan());
+        } else if let Some(_) = n.checked_sub(2) {
+            let [_, _, b15, b16] = a4;
+            let v17 = -x0.powi(3);
+            acc2 = acc2 - (b15 + b16.sin() - v17.cos()).tanh() * 0.005;
+        } else {
+            s0 = (s0 * T::from_f64(0.5).unwrap() + (x0 * x0 + 2.0).ln() * T::from_f64(0.5).unwrap()).tanh();
+            s0 = s0 * T::from_f64(0.5).unwrap() + b5 * T::from_f64(0.05).unwrap();
+            if !(n == 5 && T::copysign(T::from_f64(3.0_f64).unwrap(), b7) > -T::from_f64(0.5).unwrap()) {
+                let v18 = prog_5::<T>(b5, T::tanh((a9[n % 4] * T::from_f64(0.02).unwrap()).sin()) * 2.0, x0 * 2.0, [v[0], v[1], v[2], v[3]], n);
+                acc2 = acc2 + (x1 * b6).cos() * 0.2;
+                acc2 = acc2 - v18.sin() * 0.005;
+            }
+        }
+        s0 + s1 * 1.5 - T::tanh(acc2) - b7.sin() - a9[1] * T::from_f64(0.5).unwrap()
     }
 
     #[differentiable]
     pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2).to_radians() * 20.0;
-        let mut s1 = (s0 * s0 + 1.0).powi(-1);
-        let mut s2 = (s1.powi(2) + 1.0).recip() - s1 / (f64::powi(s1, 2) + 1.5);
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(v[1], |r, &p| r * 0.75 + 0.005 * (prog_76(s2, x2.cos() * 2.0, (-x1).hypot(s1.tanh()).cos() * 2.0, v, 4) + p.cos()).tanh());
-        let [_, _, b5, b6] = v;
-        let [_, b7, b8, b9] = v;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v10 = prog_76(x2, x0, ((x2 / (x1.powi(2) + 1.5)).sin() * 0.9).acos().cos() * 2.0, v, n);
-            match i % 2 {
-                MODE_A => {
-                    let [b11, b12, _, b13] = [(b8.sin() * 1.5).sinh(), -b7, f64::acos(s0.tanh() * 0.9) + f64::acosh(s1 * s1 + 1.5), f64::cos((s2 * s2 + 1.0).atan2(v[(i + n) % 4]))];
-                    acc3 += (b11.tanh() - f64::sin(b12) - b13).sin() * 0.5;
+        let mut s0: f64 = x0;
+        let mut s1 = f64::sinh(x2.tanh());
+        let mut acc2: f64 = 0.0;
+        let f3 = |t: f64| ((x1 * 0.8).sin() * 1.2).tan() + t * 0.5;
+        let v4 = f3(x0);
+        let v5 = f3(x1) + f3(v[1]) * 1.0 + (0.25 - v[n % 4]) * 0.5;
+        for &t in v.iter() {
+            if n % 2 == 0 && (SCALE + v5) / 4.0 >= -1.0 {
+                for _ in 1..n {
+                    let v6 = -v4;
+                    s0 = (s0 * 0.5 + ((x2 * x2).ln_1p() + v6) * 0.25).sin();
+                    s1 = s1.mul_add(0.5, f64::cos(x2) * 0.5);
                 }
+            } else if (s1.powi(2) + 1.0).log2() >= -0.5 {
+                let mut k7 = 0;
+                while k7 < n + 1 {
+                    k7 += 1;
+                    s0 = (s0 * 0.5 + t * x1 * (s1 * s1 + 1.0).sqrt() * 0.02).tanh();
+                    s0 = (s0 * 0.6 + 3.0_f64.atan2(s0) * 1.0).tanh();
+                    s0 = s0.mul_add(0.75, f64::recip(f64::powi(x1, 2) + 1.0).cos() * 0.25);
+                }
+                let x2 = f64::acosh(f64::cosh(f64::cos(v4) * 1.5).powi(2) + 2.0);
+                s0 *= 0.75;
+                s0 -= 0.02 * x2.sin().sin();
+            } else {
+                s0 = 0.6 * s0 + 0.005 * prog_78(f64::cos(t * x0 - (v4 - x2)), t, f64::atan(v4).cos(), v, n).cos();
+            }
+            s1 = (s1 * 0.75 + v4 * 0.25).sin();
+            acc2 += f64::tan(t.sin() * 1.2).sin() * 0.4;
+        }
+        let f8 = |t: f64| acc2 / 3.0 + t * 0.25;
+        let v9 = v.iter().cloned().map(f8).sum::<f64>();
+        let v10 = v.iter().fold(0.0, |r, &p| r * 0.5 + f8(p) * 0.5);
+        let f11 = |t: f64| f64::asinh(v5) + t * 0.5;
+        let v12 = f11(x2) + f11(v[2]) * 0.5 + prog_84(2.0, 1.2, x1, &v, 3) * 0.5;
+        let v13 = f11(x2);
+        let v15 = 'b3: {
+            if f64::cosh(x2.sin() * 1.5) < 0.0 {
+                'b4: {
+                    let v14 = prog_16(v10.atan().cos(), acc2, (v[n % 4] + s0).sin(), &v, 4);
+                    if (s0.powi(2) + 1.0).recip().copysign(v13 + v[n % 4]) <= -0.25 || n % 2 == 0 {
+                        break 'b4;
+                    }
+                    acc2 += f64::cos(v14) * 0.005;
+                }
+            }
+            if (v10.cos() * 1.5).sinh().atan() >= 0.5 {
+                break 'b3 f64::powi(-v[2], 3);
+            }
+            f64::tanh(v[2].sin().exp_m1()).exp_m1()
+        };
+        s0 * 1.5 + s1 + acc2 * 0.25 - v4.sin() + f64::sin(v9) - v12.sin() + f64::sin(v13) + v15.sin() + f64::cos(x0).atan()
+    }
+
+    #[differentiable]
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.powi(2) + 1.0).log(3.0);
+        let mut s1 = s0.abs().asinh();
+        let mut acc2: f64 = 0.0;
+        if s1.to_degrees() * 0.02 <= 0.25 {
+            s0 = (s0 * 0.75 + (x1 * x1 + 1.0).log(3.0) * 0.25).sin();
+            s0 = f64::mul_add(s0, 0.8, (x0.sin() * 2.0).sinh().tanh() * 0.02);
+        } else if n == 1 {
+            acc2 += f64::cos(x2 - v[3]);
+            let v3 = prog_58(0.5, x2, x1.min(s1).sin().exp().sin() * 2.0, v, 5);
+            s0 = (s0 * 0.8 + v3.sin() * 0.005).sin();
+        }
+        if (v[n % 4] * v[n % 4] + 1.0).ln() <= f64::tanh(x1).exp_m1() {
+            return (f64::powi(x2 + 0.25, 2) + 1.0).cbrt();
+        }
+        for i in 0..n {
+            acc2 += (f64::sin(x0) * 2.0).sinh().sin() * 0.25;
+            match i % 4 {
                 1 => {
-                    acc3 += f64::sin(-(x0 - s1)) * 0.5;
-                    if i % 3 == 1 {
-                        s2 = 0.75 * s2 + 0.1 * (f64::log(2.0_f64, v[(i + n) % 4] * v[(i + n) % 4] + 2.0) * (v[1] * v[1] + 1.0).recip()).cos();
-                    } else if s2 - v4 - b9.min(s1) <= -0.5 {
-                        let v14: f64 = (b9.powi(2).tanh() + 2.0).cbrt();
-                        acc3 -= f64::cos(f64::cos(v14)) * 0.5;
-                    } else {
-                        let [b15, b16] = [(fi.atan2(b9.powi(2) + 1.0).powi(2) + 2.0).ln(), v[n % 4] - b6];
-                        s0 = s0 * 0.75 + (b15.tanh() - b16.cos()).sin() * 0.05;
+                    let v4 = x2 * x2;
+                    s0 = (s0 * 0.6 + v4.cos() * 0.1).tanh();
+                }
+                g if g > 2 => {
+                    s1 = (s1 * 0.6 + x0.tanh().exp().cos().exp2() * 0.1).sin();
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + x2 * 0.4).sin();
+                    s0 = (s0 * 0.8 + prog_1(x1, f64::tanh(s0.sin().exp_m1() / (x2 * x2 + 1.0)) * 2.0, f64::sin((s0.tanh() * 1.2).tan()), &v, 3) * 0.005).sin();
+                }
+            }
+            s0 = (s0 * 0.6 + prog_78((f64::exp(s0.sin()) * s0).sin(), s1.sin().sin() * 2.0, f64::powf(f64::powi(s0, 2) + 1.0, f64::cos(s0)).cos(), v, i) * 0.005).sin();
+        }
+        let v5 = v.iter().map(|&p| 1.0 + 0.1 * (p - x1).tanh()).product::<f64>();
+        if f64::recip(v5 * v5 + 1.0).min((v5 * v5).ln_1p()) < -0.25 || n > 1 {
+            return prog_84(1.5, s0.sin() * 2.0, f64::tanh((f64::sin(f64::tanh(x2)) * 2.0).cosh()), &v, n);
+        }
+        let v7 = match n {
+            0..=1 => (x0 * x0 + 0.5).recip(),
+            g if g > 3 => x2 / (x2 * x2 + 0.5) + x2.min(x0),
+            _ => {
+                let v6 = f64::max(x2 + acc2, (x2 * x2 + 1.0).powf(1.5));
+                prog_78(x2, 2.0, 1.2, v, n) + v6.sin()
+            }
+        };
+        let m8 = 2 * n + 1;
+        let c9: f64 = table(m8);
+        x2.sin() - s0 + acc2 * 0.25 - v7.cos() + c9 * 0.75 + v5
+    }
+
+    #[differentiable]
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-f64::log(x0 * x0 + 1.0, v[n % 4].powi(2) + 2.0)).tanh() * 2.0;
+        let mut s1 = x0 * f64::recip(s0.powi(2) + 1.0);
+        let mut s2 = (x1 * x1 + 0.5).cbrt() / 3.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] += ((-s2).powi(2) + 0.5).powf(0.5).tanh() * 0.5;
+        }
+        s0 *= 0.8;
+        s0 += 0.005 * prog_42(acc3, f64::exp((f64::tanh(acc3) * 2.0).cosh().cos()).cos() * 2.0, 0.5, v, n).cos();
+        for &t in a4.iter() {
+            let v5 = f64::cos(s1) * (x0 * x0 + 1.0).atan2(x2);
+            match n {
+                0..=1 => {
+                    acc3 += f64::cos(-(f64::powi(v5, 2) + 0.5).powf(0.3)) * 0.2;
+                    let v6: f64 = prog_1(x0, 1.2, f64::hypot(f64::tanh(x0).exp(), x1.mul_add(x0, x1)).cos() * 2.0, &v, n);
+                    acc3 += f64::sin(v6.cos()) * 0.005;
+                }
+                g if g > 2 => {
+                    s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::exp(f64::sin(v[n % 4])));
+                    if f64::mul_add(a4[1], s1, s1) > 1.0 {
+                        acc3 -= (s1.sin() + 2.0).cbrt().tanh().exp2().sin() * 0.5;
+                    } else if n % 3 == 1 && prog_78(s1, (f64::powi(v5, 2) + 1.0).log2().cos() * 2.0, 2.0, v, 5) > 0.5 {
+                        s1 = (s1 * 0.75 + (-s1) * 0.25).tanh();
                     }
                 }
                 _ => {
-                    acc3 += f64::tanh(f64::atanh((b7.powi(2) + 1.5).acosh().cos() * 0.9)) * 0.2;
-                    acc3 += 0.5 * f64::tanh(b8 / (x1 * x1 + 1.0));
+                    let v5 = (x0 - v5) * f64::asinh(x2);
+                    acc3 -= 0.25 * v5.sin();
                 }
             }
-            s1 = f64::mul_add(s1, 0.6, (v4 * 0.3).powi(2).ln_1p().tanh() * 1.0);
-            s2 = (s2 * 0.8 + (f64::tanh(t) + f64::sin(v10)) * 0.005).tanh();
+            s0 = 0.8 * s0 + 0.05 * (t.sin() * 0.9).asin().cos();
+            s0 = s0 * 0.6 + v5.tanh().tanh() * 0.05;
         }
-        let [b17, _, b18, b19] = v;
-        let [b20, _, _, b21] = v;
-        x0 * 1.5 - f64::cos(s0) + s1 + s2 + acc3.sin() - v4 + b5 * 0.25 + b6 * 0.5 - f64::sin(b7) + b8 - b9 * 0.5 - b17.tanh() + b18.cos() + b19.cos() + b20.cos() + b21 - (x0 - b8)
-    }
-
-    #[differentiable]
-    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.cos().exp_m1();
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = if f64::hypot(x1, v[n % 4] * v[n % 4]) >= -1.0 && n == 2 {
-            prog_53(f64::tanh((-x2) + x0.tanh()) * 2.0, f64::tanh((x0 * x0).hypot(x0.min(v[n % 4]))) * 2.0, x0.sin().exp_m1().sin() * 2.0, v, n)
-        } else {
-            x1 * x0
+        let v7 = match n % 2 {
+            0 => s0.cos(),
+            1 => f64::log10(x0.powi(2) + 1.0),
+            _ => 0.5_f64.copysign(x2),
         };
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            let [b3, _, b4] = [f64::cos(fi), f64::cos(v2).tanh(), v[(i + n) % 4] + x0];
-            s0 = s0.mul_add(0.5, (x1 - b3).tanh() * 0.5);
-            let mut k5 = 0;
-            while k5 < n && f64::atan2(b4, fi * fi + 0.5) > -0.5 {
-                k5 += 1;
-                if f64::recip(v[k5 % 4].powi(2) + 1.0) >= x1 * b3 {
-                    continue 'l0;
-                }
-                let v6 = match k5 {
-                    0..=1 => fi.tanh().sinh(),
-                    g if g > 2 => {
-                        let x1 = b3;
-                        s0 = 0.5 * s0 + 0.5 * x0.sin();
-                        x1.powi(2)
-                    }
-                    _other => b4.sin().exp() * 0.25,
-                };
-                if f64::exp(f64::tanh(-v[k5 % 4])) < 1.0 {
-                    let [_, b7, b8, b9] = v;
-                    s0 = 0.8 * s0 + 0.05 * (b7.tanh() + b8.tanh() - b9.tanh()).tanh();
-                }
-                s0 = s0 * 0.6 + v2.cos() * 0.4;
-                acc1 += 0.05 * v6.sin().cos();
-            }
-            s0 = (s0 * 0.6 + f64::cos(b4) * 0.2).sin();
-        }
-        for _ in 0..4 {
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let [b10, _, b11, _] = v;
-                let v12 = (fj * fj).ln_1p();
-                s0 = 0.6 * s0 + 0.4 * f64::cos(f64::asinh(b10));
-                s0 = 0.8 * s0 + 0.1 * (f64::tanh(u) - b11.cos() - v12.sin()).sin();
-            }
-            let mut m13: f64 = -2.5;
-            for j in 1..n {
-                m13 = m13.max(v2 + 0.25 + v[j % 4]);
-            }
-            s0 = 0.75 * s0 + 0.1 * f64::cos(m13);
-        }
-        let v14 = v[1..].iter().copied().fold(f64::INFINITY, f64::min);
-        let v15 = (x0.powi(3).tanh() + 2.0).cbrt();
-        let [_, _, _, b16] = v;
-        s0.tanh() + acc1 * 0.25 + v2.sin() + v14 + f64::sin(v15) + b16.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 0.5).recip();
-        let mut s1 = v[n % 4].cos();
-        let mut acc2: f64 = 0.0;
-        if x1.powi(2) >= 1.0 {
-            return s1 / (x0 * x0 + 1.5) + f64::atan(x2);
-        }
-        let a3 = [acc2.abs(), x0.cos().abs(), (-v[1]) - v[3], s1 / (f64::powi(x2, 2) + 1.5) / ((f64::tanh(v[n % 4]) + 2.0).cbrt().powi(2) + 1.5)];
-        'l0: for i in (0..5).rev() {
-            let fi = i as f64;
-            s0 = 0.8 * s0 + 0.1 * f64::log2(f64::powi(fi + s0, 2) + 1.0).tanh();
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                if f64::exp(s0.cos()) * (x1 / (v[k4 % 4].cos() + 2.0)) < f64::exp(v[k4 % 4].sin()) && k4 % 3 == 1 {
-                    break 'l0;
-                }
-                acc2 += 0.05 * s1;
-                let v5 = v.iter().copied().map(|p| (f64::tanh(x0) * 0.9).asin() + p.cos()).sum::<f64>();
-                s0 *= 0.75;
-                s0 += 0.02 * v5.sin();
-            }
-            if a3[k4 % 4].cos().exp() - (x0 - 2.5) <= 0.0 {
-                acc2 += f64::sin((f64::powi(s0, 2) + 1.0).sqrt() + fi * s1) * 0.4;
-                continue;
-            }
-            acc2 += (fi * fi + 1.0).log(3.0).sin() * 0.4;
-        }
-        let mut a6 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = x2 + v[n % 4];
-            acc2 -= t.cos() * 0.5;
-        }
-        s1 = (s1 * 0.8 + f64::asinh(s1.powi(3)) * 0.02).sin();
-        s0 * 0.25 + s1.tanh() + acc2.tanh() - a3[3] + a6[0].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-        let mut s0 = x2.mul_add(v[0], v[0]).hypot((v[0] * v[0]).ln_1p()).cos() * 2.0;
-        let mut s1 = x0.tanh();
-        let mut s2: f64 = f64::cbrt(f64::sin(x0) + 2.0);
-        let mut acc3: f64 = 0.0;
-        let v13 = match n % 4 {
-            0 => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    let v8 = match mode {
-                        Mode::Upper(_) => (f64::powi(fi - v[i], 2) + 1.0).log(10.0),
-                        Mode::Lower(k5, _) => {
-                            let v7 = v[3 - k5];
-                            2.5 - x1 + v7.sin()
-                        }
-                        _ => s1.tanh(),
-                    };
-                    let mut k9 = 0;
-                    while k9 < 4 && (s1.powi(2) + 1.0).powf(v8.cos()) <= -1.0 {
-                        k9 += 1;
-                        let v10 = if s0 + v8 < x1 {
-                            (f64::powi(f64::cosh(s1.cos() * 2.0), 2) + 0.5).ln()
-                        } else if s2 > 0.25 || k9 == 3 {
-                            s1 / (v8.powi(2) + 1.0) + f64::hypot(3.0_f64, s0)
-                        } else {
-                            return f64::exp(x1.tanh())
-                        };
-                        let v11 = 0.8 * x0;
-                        acc3 -= 0.1 * f64::cos(f64::recip(s1 * s1 + 0.5));
-                        s1 = (s1 * 0.75 + (v10.tanh() + v11.sin()) * 0.02).tanh();
-                    }
-                    acc3 -= v8.cos() * 0.5;
-                }
-                f64::atan(v[n % 4])
-            }
-            g if g > 1 => f64::cos(s2),
-            _ => {
-                let v12 = f64::cbrt(x1 * x1 + 0.5);
-                s0.hypot(v12)
-            }
-        };
-        let v17 = match mode {
-            Mode::Upper(hi14) => {
-                acc3 += f64::cos(hi14) * (hi14 * hi14 + 1.0).powi(-3);
-                f64::sin(x1 / (x1.powi(2) + 0.5)).exp()
-            }
-            Mode::Lower(_, lo16) => {
-                (lo16 * x1).sin().cosh()
-            }
-            Mode::Off => f64::max(s0, x1),
-        };
-        let v20 = if prog_74::<4>(s2, f64::tanh((v[n % 4] * v[n % 4] + 1.0).recip()) * 2.0, x0, [v[0], v[1], v[2], v[3]], 2) >= -1.0 {
-            for i in 1..n {
-                let mut m18: f64 = 0.0;
-                for j in 0..6 {
-                    m18 = f64::max(v[j % 4].powi(2) * 2.0, m18);
-                }
-                acc3 += 0.4 * m18.tanh();
-                acc3 += (f64::sin(v13) * 1.5).sinh().tanh() * 0.4;
-                if v17 + v[(i + n) % 4] <= 1.0 || i > 3 {
-                    continue;
-                }
-            }
-            let v19 = v[n % 4].asinh();
-            f64::acos(x1.cos() * 0.9) + v19.tanh()
-        } else {
-            f64::atan2(x0, x2 * x2 + 0.5)
-        };
-        match mode {
-            Mode::Lower(_, lo22) => {
-                s0 = f64::mul_add(s0, 0.6, (f64::tan(v[3].cos() * 1.2) * (s2 / 3.0)).tanh() * 0.02);
-                let v23 = f64::abs(lo22);
-                acc3 += v23.cos();
-            }
-            Mode::Upper(hi24) => {
-                s2 = s2.mul_add(0.8, (-v20).cos() * 0.02);
-                if !(n == 0) {
-                    let v31 = match mode {
-                        Mode::Lower(_, _) => {
-                            let v27 = prog_29(s2, f64::sin(hi24.asinh()), (f64::tanh(x2) * 0.9).asin().sin(), [v[0], v[1], v[2], v[3]], 3);
-                            (-v17) + v27.cos()
-                        }
-                        Mode::Upper(_) => {
-                            let v29 = f64::tanh(hi24);
-                            v29 * v17 / (f64::powi(v29, 2) + 1.5)
-                        }
-                        _ => {
-                            let v30 = v13 + x2;
-                            acc3 += (s1 + 0.35) * 0.25;
-                            v30.hypot(hi24)
-                        }
-                    };
-                    let v32 = 2.0_f64.min(v17).copysign(x2);
-                    acc3 -= 0.005 * (f64::tanh(v31) + v32.tanh()).cos();
-                } else {
-                    s0 = 0.6 * s0 + 0.02 * f64::tanh(f64::min((-0.5_f64).max(x2), hi24 - s2));
-                    let v33 = prog_53(x0, s0, x0.sin(), [v[0], v[1], v[2], v[3]], 2);
-                    acc3 += v33.cos() * 0.005;
-                }
-            }
-            Mode::Off => {
-                let v34 = v17.to_radians() * 50.0 + v20;
-                let x0 = v13.atan();
-                s2 *= 0.6;
-                s2 -= 0.01 * (f64::sin(v34) - f64::cos(x0)).cos();
-            }
-        }
-        for i in 0..v.len() {
-            if v[i] - v[i] * v17 <= 1.0 {
-                continue;
-            }
-            let v35 = ((v[n % 4] * v[n % 4]).powi(2) + 1.0).log10();
-            acc3 -= f64::atan2(f64::exp2(f64::tanh(s1)).powi(2) + 1.0, f64::atan(x1)).sin() * 0.5;
-            s1 = (s1 * 0.8 + f64::cos(v35) * 0.1).tanh();
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            if !(i < 3) {
-                for &u in v.iter() {
-                    let v36 = (x1.tanh() * 0.9).acos();
-                    s2 = s2.mul_add(0.6, (v36 * v36).cos() * 0.02);
-                    s1 = (s1 * 0.5 + fi * 1.0).sin();
-                    acc3 += 0.1 * f64::cos(u.sin());
-                }
-                s1 = s1.mul_add(0.8, s2 * 0.2);
-            } else if s2.copysign(v[i % 4]) < (f64::sin(x0) + 2.0).cbrt() {
-                let x2 = f64::log(v17 * v17 + 1.0, v[i % 4].powi(2) + 2.0);
-                s2 = (s2 * 0.5 + (v13 + s2) * 0.25).sin();
-                if (v20 * v20 + 1.0).cbrt() < -1.0 {
-                    acc3 -= (x2 * x2 + 2.0).acosh().sin() * 0.2;
-                    continue;
-                }
-                s2 = s2.mul_add(0.5, x2.tanh().tanh() * 0.1);
-            }
-            let v37 = (v[0].tanh() * 1.5).cosh();
-            s2 = 0.75 * s2 + 0.05 * v37.atan().cos().sin();
-        }
-        s0.sin() + s1 + s2.tanh() + acc3.sin() + v13 + v17.tanh() + v20.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (v[n % 4] + x2).tanh().exp_m1();
-        let mut s1 = (x0.tanh().powi(2) + 1.0).log(2.0);
-        let mut s2 = f64::sin(x1 * 2.5) * 2.0;
-        let mut acc3: f64 = 0.0;
-        if x0 + s1 < -1.0 {
-            return acc3.cos();
-        }
-        let v4: f64 = -x2;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            s1 = f64::mul_add(s1, 0.8, f64::cos(v4.hypot(fi)) * 0.2);
-            for j in (0..n).rev() {
-                if v[n % 4].sin() >= 0.5 && n < j {
-                    continue 'l0;
-                }
-                acc3 -= (f64::cos(v[2]) * 0.5).ln_1p() * 0.1;
-                s1 = (s1 * 0.5 + v[n % 4].sin().exp() * 0.1).tanh();
-            }
-            acc3 -= 0.5 * f64::cos(x1 * x2);
-        }
-        let mut m5 = 0.25 * v4;
-        for &t in v.iter() {
-            m5 = m5.min(f64::atan(x2) + t);
-        }
-        s1 *= 0.5;
-        s1 += 0.25 * m5.sin();
-        let v6: f64 = prog_61(f64::asin(f64::atan(v[2]).tanh() * 0.9).sin(), s2, f64::tanh(m5), [v[0], v[1], v[2], v[3]], n);
-        let [b7, b8, _, _] = *v;
-        match mode {
-            Mode::Upper(_) => {
-                s0 = s0.mul_add(0.5, f64::cosh(m5.sin()).cos() * 0.2);
-                let v10 = prog_35((f64::cos(b7) * 0.9).atanh().cos() * 2.0, b8, s1, [v[0], v[1], v[2], v[3]], 6);
-                acc3 += f64::cos(v10) * 0.005;
-            }
-            Mode::Lower(_, _) => {
-                s2 = (s2 * 0.5 + f64::tanh(m5).exp_m1() * s1 * 0.05).tanh();
-            }
-            Mode::Off => {
-                for &t in v {
-                    s1 = 0.8 * s1 + 0.02 * (f64::cos(b8) * 1.2).tan().cos();
-                    let v13 = (t * t + 1.0).log10() * t;
-                    acc3 += 0.5 * f64::tanh(f64::ln_1p(x1 * x1));
-                    acc3 -= 0.5 * v13.sin();
-                }
-            }
-        }
-        s0.cos() + s1 - s2 + f64::sin(acc3) + v6.tanh() + b7 + b8 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan2(x2, v[n % 4].powi(2) + 1.0).cos() * 2.0;
-        let mut s1 = f64::cos(f64::mul_add(x2 + x0, f64::cos(x1).exp2(), x0)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v3 = v.iter().fold(fi.sin(), |r, &p| r * 0.75 + 0.02 * f64::clamp(f64::cbrt(f64::tanh(fi) + 2.0), f64::sin((f64::cos(r) * 1.2).tan()) - 1.5, f64::cos(f64::sin(p)) + 1.5).tanh());
-            let v7 = if f64::mul_add(v3, v[(i + n) % 4], s0).sin() >= fi {
-                let x1 = s1.powi(3);
-                let v4 = (t.powi(2) + 1.0).sqrt();
-                v[2] + v3 + f64::cos(x1) + v4.tanh()
-            } else if fi.tanh().exp2() * t >= 0.5 {
-                for j in 0..n {
-                    let fj = j as f64;
-                    if ((x0 - t).powi(2) + 1.0).recip() >= t / (fj.powi(2) + 0.5) {
-                        acc2 -= (s1 * fi.asinh()).tanh() * 0.05;
-                        break;
-                    }
-                    let v5 = fj * t;
-                    acc2 += (f64::recip(v5.powi(2) + 1.0) + (v5 + v[i])).cos() * 0.05;
-                }
-                let v6 = v[n % 4] * v[n % 4];
-                (x0 * x0 + 1.0).log(2.0).sin() + v6.cos()
-            } else {
-                s0 = 0.8 * s0 + 0.1 * 0.5_f64.log(s1 * s1 + 2.0);
-                x0 * x0
-            };
-            s0 = s0 * 0.75 + f64::cosh(f64::tanh(fi)).sin() * 1.0;
-            acc2 -= v7.sin().tanh() * 0.25;
-        }
-        'l2: for i in (0..6).rev() {
-            let fi = i as f64;
-            acc2 -= f64::sin(x0 * x0) * 0.25;
-            let mut k8 = 0;
-            while k8 < 4 {
-                k8 += 1;
-                let v9 = f64::acos(f64::cos(s1) * 0.9);
-                if (f64::tanh(s1 + v9) * 0.9).asin() < 1.0 {
-                    continue 'l2;
-                }
-                s1 *= 0.75;
-                s1 += 1.0 * f64::asinh(fi).cos();
-            }
-            s1 = 0.8 * s1 + 0.1 * f64::sin(s0 - v[0]);
-        }
-        let mut a10 = v;
-        a10[1] *= 0.5;
-        a10[0] += f64::cosh(x2.tanh() * 1.5).tanh();
-        for _ in 0..5 {
-            s0 = (s0 * 0.8 + f64::tan(a10[3].cos() * 1.2) * 0.02).sin();
-            a10 = v;
-        }
-        let v11 = v.iter().zip(a10.iter()).map(|(&p, &q)| p * x0 - f64::sinh(f64::tanh(p) * 1.5) + q.tanh()).sum::<f64>();
-        for _ in 0..5 {
-            acc2 += 0.4 * f64::sqrt(f64::powi(x2, 2) + 1.0).tanh();
-            acc2 -= f64::recip(f64::log(s0 * s0 + 1.0, 3.0).powi(2) + 0.5).sin() * 0.4;
-            let v12 = a10.iter().copied().map(|p| s0.cos().sinh() + p.tanh()).sum::<f64>();
-            acc2 += v12.sin() * 0.25;
-        }
-        let mut a13 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a13[i][j] = v[j].powi(3);
-            }
-        }
-        s0.cos() + s1.sin() + acc2.sin() + v11.sin() + a13[0][3].tanh() + (x2 * x2 + 0.5).recip()
-    }
-
-    #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 / (f64::sin(x2) + 2.0);
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if f64::cbrt(x2 * x2 + 1.0) <= x2 || m2 > 15 {
-                m2 += 1;
-            }
-            if t * v[2].tanh().exp_m1() < -0.5 || n < 4 {
-                s0 = s0.mul_add(0.75, f64::sin((x1 * x1 + 1.0).ln() * (s0 * s0)) * 0.02);
-                if !(n % 2 == 0 && v[n % 4] > 1.0) {
-                    acc1 -= 0.5 * (t * t + 0.5).atan2(x2).sin();
-                } else {
-                    let v3: f64 = prog_15((x0 * x0 + 0.5).atan2(x0).tanh() * 2.0, x2, t, &v, n);
-                    s0 = 0.5 * s0 + 0.005 * f64::sin(f64::sin(v3));
-                }
-            } else if (x2 * x2 + 1.0).powf(x0.cos()) + (f64::sin(x1) * 0.5).ln_1p() <= 0.0 {
-                s0 = (s0 * 0.5 + s0.tanh() * 0.5).sin();
-            } else {
-                let v4: f64 = (s0 - x1).tanh();
-                s0 = s0 * 0.8 + f64::cos((v[2].tanh() * 0.5).ln_1p()) * 0.2;
-                s0 = 0.8 * s0 + 0.1 * v4.tanh();
-            }
-            s0 = (s0 * 0.8 + s0 / (t.cos() + 2.0) * v[m2 % 4] * 0.02).sin();
-        }
-        match m2 {
-            0..=1 => {
-                let v5 = prog_76(s0, (v[(m2 + n) % 4].powi(2) + 1.5).acosh().sin(), x2, v, m2);
-                s0 = s0 * 0.5 + v5.tanh().cos() * 0.005;
-            }
-            g if g > 3 => {
-                s0 *= 0.75;
-                s0 += 0.25 * x2.min(x0).tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.6 + f64::sin(x0).exp2() * 0.25).tanh();
-            }
-        }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            if f64::acos(f64::tanh(x0) * 0.9) - (v[3 - k6] + x1) < 0.0 {
-                break f64::sinh(x1.tanh() * 1.5);
-            }
-            if x1 <= 0.5 {
-                s0 = s0.mul_add(0.75, f64::ln_1p(x1 * x1).cos() * 0.25);
-            } else {
-                let v7 = ((x1 + s0).powi(2) + 0.5).recip();
-                for _ in 1..n {
-                    s0 = f64::mul_add(s0, 0.8, f64::cos(v7 / 1.5) * 0.05);
-                    if f64::atan(s0 * x1) > f64::cos(x1) {
-                        continue;
-                    }
-                    s0 *= 0.8;
-                    s0 += 0.05 * f64::cos(x1 / (s0 * s0 + 1.5)).exp_m1().tanh();
-                }
-                acc1 += v7.tanh();
-            }
-            acc1 += f64::sin(prog_74::<4>(x0, (x2.sin() * 0.9).asin().hypot(x2.cos()).tanh() * 2.0, f64::mul_add((v[3 - k6].powi(2) + 1.0).recip(), f64::acosh(x1 * x1 + 2.0), x0 / (x2 * x2 + 1.0)).sin(), v, 0)) * 0.005;
-            if k6 >= 2 || (1.2 - v[n % 4]).asinh() >= 0.0 {
-                break x2.cos();
-            }
-        };
-        for &t in v.iter() {
-            s0 *= 0.6;
-            s0 += 0.5 * f64::sin(f64::ln(x0.powi(2) + 2.0));
-            let v9 = v.iter().map(|&p| ((t * x1).powi(2) + 1.0).sqrt() + f64::sin(p)).sum::<f64>();
-            s0 = (s0 * 0.6 + s0.mul_add(t, v[m2 % 4]) * 0.05).tanh();
-            s0 = (s0 * 0.75 + f64::tanh(v9) * 0.01).sin();
-        }
-        let mut a10 = [0.0; 4];
-        a10[0] = f64::sin((v[k6].cos() * 0.9).acos());
-        for i in 1..4 {
-            a10[i] = a10[i - 1] * 0.75 + (x0 - v[i]).tanh() * 0.1;
-        }
-        x0 * 0.25 - x1 * 0.25 - s0 * 1.5 + acc1.sin() - v8 * 1.5 - a10[2] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = prog_66::<f64>(x1, 0.75, x2, v, n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v[n % 4].atan2(x0 * x0 + 1.0) - acc1;
-        let v3 = prog_53(x0, acc1, x2, [v[0], v[1], v[2], v[3]], n);
-        match mode {
-            Mode::Upper(hi4) => {
-                let x2 = prog_76((-hi4.abs()).cos() * 2.0, 1.5, x2, [v[0], v[1], v[2], v[3]], n);
-                s0 = s0.mul_add(0.75, f64::sin(x2.sin()) * 0.005);
-            }
-            Mode::Lower(k5, _) => {
-                acc1 += (v[k5].to_degrees() * 0.02).sin();
-            }
-            Mode::Off => {
-                s0 = (s0 * 0.5 + (x2.cos() * 1.2).tan() * 0.05).sin();
-                let v11 = match mode {
-                    Mode::Upper(hi7) => {
-                        let v8 = prog_15(0.5, 0.5, 0.5, v, 4);
-                        (f64::powi(acc1 + hi7, 2) + 1.0).atan2(v[2]) + v8.sin()
-                    }
-                    Mode::Lower(_, lo10) => {
-                        f64::max(lo10, f64::log(1.5_f64, lo10 * lo10 + 2.0))
-                    }
-                    Mode::Off => ((x0 - x2).tanh() + 2.0).cbrt(),
-                };
-                acc1 += 0.02 * v11.tanh();
-            }
-        }
-        let mut a12 = [0.0; 4];
+        let mut a8 = [0.0; 4];
         for i in 0..4 {
-            a12[i] = f64::cos(v[3]).cos();
+            if a4[i] * x2 > v7 {
+                a8[i] = x0 + x2;
+            } else {
+                a8[i] = (f64::sin(v[i]) * 1.2).tan();
+            }
         }
-        s0 - acc1 * 0.5 + f64::tanh(v2) + v3.tanh() + a12[3] * 0.75 + f64::asinh(v2)
+        for i in (0..n).rev() {
+            a8 = [0.4 * (v7.powi(2) + 2.0).acosh().tanh() + 0.5 * a8[2], a8[3], a8[2], (a8[0] * 0.6 + (s2 + a4[i % 4]).sin() * 0.2).sin()];
+        }
+        let mut a9 = v.map(f64::sin);
+        for _ in (1..=6).step_by(2) {
+            s1 *= 0.5;
+            s1 += 0.5 * f64::tanh(a9[2]);
+            a9 = v;
+        }
+        s2 = 0.6 * s2 + 0.4 * x0.sin();
+        x2.sin() - f64::cos(s0) + s1 * 0.5 + s2 - acc3 + a4[0] * 0.75 + v7 + a8[0].sin() + f64::sin(a9[3]) - a8[n % 4]
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = (x2 * x2 + 1.0).log(2.0).cos() * 2.0;
+        let mut s1 = prog_5(x2, s0, ((s0 * s0 + 1.0).log2() / (x2.hypot(x0).powi(2) + 0.5)).sin(), [v[0], v[1], v[2], v[3]], 0).tanh() * 2.0;
+        let mut s2 = f64::tanh(x0.tanh().exp()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = f64::NEG_INFINITY;
+        for i in 0..4 {
+            let c5: f64 = v[(i + n) % 4].atan();
+            m4 = c5.max(m4);
+        }
+        acc3 -= m4.cos();
+        let mut a6 = [0.0; 4];
+        for i in 0..4 {
+            if x1 >= -0.5 {
+                a6[i] = (v[i].powi(2) + 1.0).powi(-1);
+            } else {
+                a6[i] = (f64::powi(v[i], 2) + 1.0).powi(-2);
+            }
+        }
+        a6 = [0.1 * (x0 - acc3).sin() + 0.8 * a6[2], a6[2] * 0.8 + (acc3 - x1).tanh() * 0.1, 0.05 * f64::exp(x0.sin()).tanh() + 0.8 * a6[3], a6[1] * 0.75 + (x1.powi(2) + 1.0).log10().tanh() * 0.5];
+        let mut k7 = 0;
+        while k7 < 6 {
+            k7 += 1;
+            if !(k7 % 3 == 1 && (x2 * x2 + 1.0).recip() < -0.5) {
+                return m4 * (x0.powi(2) + 0.5).ln();
+            }
+            s0 *= 0.5;
+            s0 += 1.0 * (m4.tanh() + 2.0).cbrt().sin();
+        }
+        let mut m8: f64 = 2.5;
+        for i in 0..3 {
+            let fi = i as f64;
+            let c9 = match i + k7 {
+                1 | PHASE_D => v[3 - i] + 0.5,
+                g if g > 4 => 0.25 * x1 * (v[3 - i] + x0),
+                _ => 1.5 - (s2 + 1.5),
+            };
+            m8 = m8.min(c9);
+            s1 = s1.mul_add(0.5, (x1 / (fi.tanh() + 2.0)).cos() * 0.5);
+        }
+        if let Some(_) = n.checked_sub(3) {
+            s0 = s0 * 0.8 + (f64::sin(x0).exp2().cos() * 0.9).atanh().tanh() * 0.02;
+        }
+        let v18 = match mode {
+            Mode::Upper(_) => f64::atan2(3.0_f64, v[3]) / (f64::atanh(m4.tanh() * 0.9).powi(2) + 1.0),
+            Mode::Lower(_, lo13) => {
+                (f64::cos(lo13.asinh()) * 0.9).acos()
+            }
+            Mode::Off => {
+                let len14 = v.len();
+                for _ in 0..len14 {
+                    acc3 += 0.5 * s1.tanh().cos();
+                    let mut m15: f64 = 0.5;
+                    for j in 0..n {
+                        let c16 = match j % 3 {
+                            0 => 0.25 * v[(j + n) % 4],
+                            1 => m8 - v[(j + n) % 4],
+                            2 => m8 * 0.5 / (s1 / (v[(j + n) % 4] * v[(j + n) % 4] + 0.5) * (s1 / (v[(j + n) % 4] * v[(j + n) % 4] + 0.5)) + 1.5),
+                            _ => m8 * v[0],
+                        };
+                        m15 = c16.min(m15);
+                    }
+                    acc3 += m15.sin().tanh() * 0.5;
+                }
+                let v17 = x2.cos();
+                acc3 -= f64::sin((v17.tanh() * 0.9).acos());
+                f64::ln_1p(v17.tanh() * 0.5)
+            }
+        };
+        s2 = (s2 * 0.8 + (m4 + 2.5).cos() * 0.2).tanh();
+        s0 * 0.5 - s1 + s2 * 1.5 + f64::sin(acc3) + a6[2] * 0.75 - m8.sin() + v18 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 0.5_f64.hypot(x1).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        assert!(n < 100);
+        let mut k2 = 0;
+        while k2 < n {
+            k2 += 1;
+            s0 *= 0.75;
+            s0 += 0.1 * (x1 - v[k2 % 4]).sin();
+            acc1 -= f64::tanh(x0) * 0.25;
+        }
+        let v3: f64 = f64::min(*x2, v[k2 % 4]) + f64::cos(x0);
+        let v4 = (f64::powi(v3, 2) + 1.5).acosh();
+        for (i, &t) in v.iter().enumerate() {
+            s0 *= 0.75;
+            s0 += 0.02 * f64::cos((t.powi(2) + 0.5).atan2(v4));
+            let v5 = (v4 * v4 + 1.0).recip();
+            let mut m6 = t;
+            for j in 0..=i {
+                m6 = m6.max(x2.mul_add(v5, v[3 - j]));
+            }
+            s0 = (s0 * 0.75 + (v5.cos() + m6.tanh()) * 0.05).tanh();
+        }
+        let v7 = 'b3: {
+            if (acc1.cos() * 2.0).cosh() <= -0.5 {
+                break 'b3 f64::ln(v[k2 % 4].powi(2) + 1.0);
+            }
+            if f64::max(v4, x0).clamp(-1.0, 1.0) > -0.25 {
+                s0 = (s0 * 0.75 + prog_39(x0.cos().exp().sin() * 2.0, f64::tanh(f64::sinh(x2.tanh() * 1.5)) * 2.0, x1, v, n) * 0.005).tanh();
+                break 'b3 prog_58(s0, f64::sin(f64::sqrt(x2.powi(2) + 0.5)), v[2].tanh().exp().sin() * 2.0, v, n);
+            }
+            if 0.35 - *x2 < 1.0 {
+                break 'b3 x2.asinh();
+            }
+            s0.atan().copysign(x1.clamp(-0.5, 1.5))
+        };
+        s0.tanh() - v4.tanh() - f64::sin(v7) + f64::abs(v4)
+    }
+
+    #[differentiable]
+    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 0.3 * x1;
+        let mut s1 = x0.cos().exp_m1().sin();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < n {
+            k3 += 1;
+            acc2 += 0.005 * prog_1(2.0, (f64::powi(x2, 3) + x1).cos(), s1, &v, n).sin();
+            if (f64::powi(v[n % 4], 2) + 1.0).log2() * f64::tanh(s1).exp_m1() > 0.5 {
+                continue;
+            }
+        }
+        let mut a4 = [(v[k3 % 4] * v[k3 % 4] + 1.0).log(x1.powi(2) + 2.0), f64::sin((x2 * x2 + 0.5).atan2(x2)).cosh(), v[k3 % 4].sin(), x0];
+        for i in (0..5).rev() {
+            acc2 += 0.4 * (x2 * x2).ln_1p().sin();
+            a4 = [a4[2], a4[3], (a4[3] * 0.8 + f64::ln_1p(x1 * x1).cos() * 0.2).tanh(), f64::tanh(x0 * v[i % 4] * (x1.powi(2) + 1.0).recip()) * 0.1];
+        }
+        let mut m5 = f64::INFINITY;
+        for i in 0..4 {
+            m5 = m5.min(x1 / (x1 * x1 + 0.5) + v[3 - i]).max(-1.0);
+        }
+        acc2 += m5.sin() * 0.5;
+        for _ in (0..=n).rev().step_by(2) {
+            a4 = [a4[2], (a4[3] * 0.5 + f64::cos((f64::tanh(x0) * 0.9).atanh()) * 0.1).tanh(), f64::atanh(v[0].tanh().cos() * 0.9).sin() * 0.2, (a4[1] * 0.6 + x2.sin() * 0.4).sin()];
+            s0 = s0 * 0.75 + (s0.cos() * 0.9).atanh().asinh().tanh() * 0.05;
+        }
+        let v7 = match n {
+            0 => -x2.cos().cosh(),
+            1 => {
+                acc2 += a4[k3 % 4].atan().sin() * 0.5;
+                f64::cos(v[0])
+            }
+            2..=4 => f64::min(x1, s0).clamp(-0.5, 1.0),
+            _ => {
+                let v6 = s0 - x0 + a4[2];
+                (f64::powi(v6.atan(), 2) + 2.0).sqrt()
+            }
+        };
+        s1 = s1 * 0.8 + f64::cos(f64::exp((s1.powi(2) + 1.0).cbrt().tanh())) * 0.01;
+        s0.cos() - s1 * 0.75 + acc2 - a4[3] + v7.cos() + (a4[2].powi(2) + 1.0).ln()
     }
 
     pub const SCALE: f64 = 0.75;
@@ -9693,4 +9454,19 @@ pub mod random_programs {
             _ => Mode::Off,
         }
     }
+
+    // A batch whose methods read no `self.n` (or no `self.k`) never reads it.
+    #[allow(dead_code)]
+    #[derive(Clone, Copy)]
+    pub struct Params {
+        pub k: f64,
+        pub scale: f64,
+        pub n: usize,
+    }
+
+    pub const PARAMS: Params = Params {
+        k: 0.75,
+        scale: 0.5,
+        n: 2,
+    };
 }
