@@ -679,3 +679,27 @@ fn a_reference_parameter_dereferenced_into_a_call() {
         assert_gradient(|v| dereferenced(v[0], &v[1]), &[x0, x2], &[g0, g2]);
     }
 }
+
+#[differentiable]
+fn weighted_sine(x0: f64, v: [f64; 4], n: usize) -> f64 {
+    x0 * v[n % 4].sin()
+}
+
+/// `*v` of an array taken by reference, passed to a call that takes the array, directly and
+/// through a copy.
+#[differentiable]
+fn dereferenced_array(x0: f64, v: &[f64; 4], n: usize) -> f64 {
+    let w = *v;
+    weighted_sine(x0, *v, n) + weighted_sine(x0, w, n + 1) * w[2]
+}
+
+#[test]
+fn a_dereferenced_array_parameter_passed_on() {
+    let v = [0.3, -0.7, 1.1, 0.5];
+    let (dx, dv) = dereferenced_array_grad(0.8, &v, 1);
+    // f = x sin(v1) + x sin(v2) v2.
+    assert!((dx - (v[1].sin() + v[2].sin() * v[2])).abs() < 1e-15);
+    assert!((dv[1] - 0.8 * v[1].cos()).abs() < 1e-15);
+    assert!((dv[2] - 0.8 * (v[2].cos() * v[2] + v[2].sin())).abs() < 1e-15);
+    assert_eq!((dv[0], dv[3]), (0.0, 0.0));
+}

@@ -238,6 +238,20 @@ fn probes(signature: &signature::Signature) -> TokenStream {
 /// only beside the macro's own errors (no core is generated then), so that a callee without
 /// a derivative is reported in the same build, not in the next one.
 fn callee_checks(callees: &[syn::Path]) -> TokenStream {
+    // `use` imports functions of modules, not a type's associated functions
+    // (`Params::assoc_vjp`): those are found by rustc in the next build instead. Types are
+    // told apart by Rust's naming convention.
+    let callees: Vec<&syn::Path> = callees
+        .iter()
+        .filter(|path| {
+            let n = path.segments.len();
+            n < 2
+                || !path.segments[n - 2]
+                    .ident
+                    .to_string()
+                    .starts_with(|c: char| c.is_uppercase())
+        })
+        .collect();
     if callees.is_empty() {
         return TokenStream::new();
     }

@@ -491,6 +491,9 @@ pub struct Graph {
     pub exports: HashMap<ValueId, ValueId>,
     /// The merges in `exports`.
     pub export_merges: HashSet<ValueId>,
+    /// Copies made by `*v` of an array taken by reference: the array's elements, where a
+    /// copy `let w = v;` is the reference again.
+    pub dereferenced: HashSet<ArrayId>,
 }
 
 impl Graph {

@@ -1277,7 +1277,9 @@ impl Lowerer<'_> {
             if let Ty::Slice(_) = ty {
                 return self.unsupported(unary, "a slice cannot be copied into an array in a differentiable function: index it, or take a fixed-size array `&[f64; N]`");
             }
-            return Val::Array(self.new_array(ty, ArrayInit::Copy(*source), unary.span()));
+            let copy = self.new_array(ty, ArrayInit::Copy(*source), unary.span());
+            self.graph.dereferenced.insert(copy);
+            return Val::Array(copy);
         }
         let operand = self.scalar(operand, &unary.expr);
         let span = unary.span();

@@ -482,6 +482,11 @@ impl<'a> Forward<'a> {
                 let source = array_name(self.graph, *source);
                 quote!(::grad::__private::copy_of(&#source))
             }
+            // `*v` of an array: the elements, whether `v` is the array or a reference to it.
+            ArrayInit::Copy(source) if self.graph.dereferenced.contains(&id) => {
+                let source = array_name(self.graph, *source);
+                quote!(::grad::__private::copy_of(&#source))
+            }
             ArrayInit::Copy(source) => array_name(self.graph, *source),
             ArrayInit::Row { source, index } => {
                 let source = array_name(self.graph, *source);

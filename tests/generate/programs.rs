@@ -374,9 +374,9 @@ enum Site {
 /// "the array method `get` is not supported yet" (a grad limitation; see the report of issue 15).
 const OPTION_FROM_GET: bool = false;
 /// `*v` of an array behind a reference as the argument of a program taking `[f64; 4]`, beside
-/// `[v[0], v[1], v[2], v[3]]`: the expansion passes the reference, E0308 "expected `[f64; 4]`,
-/// found `&[f64; 4]`", also of a copy `let w = *v;` passed on (a grad bug: FINDINGS.md).
-const DEREF_ARRAY_ARGS: bool = false;
+/// `[v[0], v[1], v[2], v[3]]` (the expansion passed the reference until this found it:
+/// FINDINGS.md).
+const DEREF_ARRAY_ARGS: bool = true;
 /// A labeled block as a statement, `'b0: { if c { break 'b0; } .. }`, beside labeled blocks as
 /// values (grad rejected statements until the first runs found it).
 const LABELED_STATEMENTS: bool = true;

@@ -637,8575 +637,8966 @@ pub mod random_programs {
 
     #[differentiable]
     pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5::<f64>((x2.cos() * 0.9).asin().cos() * 2.0, (f64::tan(x0.sin() * 1.2) * 2.0).tanh() * 2.0, f64::cos((f64::tanh(x1) * 0.9).atanh()) * 2.0, [v[0], v[1], v[2], v[3]], 0).tanh() * 2.0;
-        let mut s1 = f64::atan2(x1, x0.powi(2) + 1.0).cos() * 2.0;
+        let mut s0 = prog_5((x2.cos() * 0.9).asin().cos() * 2.0, (f64::tan(x0.sin() * 1.2) * 2.0).tanh() * 2.0, f64::cos((f64::tanh(x1) * 0.9).atanh()) * 2.0, *v, 2).cos() * 2.0;
+        let mut s1 = v[n % 4].abs();
         let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for _ in (1..=6).step_by(2) {
-            s0 = f64::mul_add(s0, 0.6, (s0.powi(2) + 0.5).recip().tanh() * 0.2);
-            acc2 += 0.5 * f64::sin((s0 - x1).atan());
-            if x1 * x0 > -v[m3 % 4] {
-                m3 += 1;
+        let mut k3 = 0;
+        let v7 = loop {
+            k3 += 1;
+            let v4 = prog_1(0.25, (s0 + x1).cos() * 2.0, x2, v, k3);
+            let v5: f64 = f64::powf(f64::powi(s1 / 3.0, 2) + 1.0, x2.asinh().tanh());
+            let v6 = prog_1(f64::tanh(f64::cos(s1.asinh()).exp2()) * 2.0, v5, 2.0, v, 6);
+            acc2 += (-(v5 - x2)).tanh() * 0.25;
+            if k3 >= 6 || v[k3 % 4].clamp(-1.5, 1.5) / (f64::powi(-v5, 2) + 1.5) < 0.5 {
+                break f64::atanh(f64::tanh(x1) * 0.9).sin();
             }
+            s0 = 0.5 * s0 + 0.005 * (v4.sin() - f64::cos(v6)).cos();
+        };
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s0 = s0 * 0.6 + f64::tanh(v[k8 % 4]) * 0.4;
+            let v9 = v.iter().map(|&p| p.tanh().exp()).sum::<f64>();
+            if k8 >= 4 {
+                break;
+            }
+            s0 = 0.8 * s0 + 0.01 * v9.cos().sin();
         }
-        match m3 {
-            MODE_A => {
-                let v4 = prog_1(1.5, f64::hypot(1.5_f64, f64::powf(v[n % 4] * v[n % 4] + 1.0, x1.sin())).tanh(), x1, v, n);
-                let v5 = f64::tanh((f64::tanh(x1) * 0.9).acos()).cosh();
-                acc2 -= (v4.cos() - f64::sin(v5)).cos() * 0.005;
-            }
-            MODE_B => {
-                acc2 += x1.atan().sin();
-            }
-            g if g > 2 => {
-                s0 = (s0 * 0.75 + (x2 * x2 + 0.5).ln() * 0.1).sin();
-            }
-            _ => {
-                s1 = (s1 * 0.5 + (v[m3 % 4] * v[m3 % 4] + 1.0).powf(1.5) * 0.02).tanh();
-                s1 = (s1 * 0.75 + x2.powi(2) * 0.05).sin();
-            }
+        for _ in 0..3 {
+            acc2 += 0.5 * f64::sin(f64::exp_m1(v7.sin()));
+            acc2 -= f64::tanh(f64::tan(f64::tanh(v7) * 1.2)) * 0.4;
         }
-        let mut k6 = 0;
-        while k6 < n && prog_1(s0, f64::tanh((v[2] - x1).tanh()) * 2.0, 0.75, v, m3) >= 0.0 {
-            k6 += 1;
-            let v7 = (v[k6 % 4] * v[k6 % 4] + 1.0).recip();
-            if k6 == 5 {
-                let mut k8 = 0;
-                while k8 < n + 1 {
-                    k8 += 1;
-                    match k8 % 4 {
-                        0 => {
-                            s1 = f64::mul_add(s1, 0.8, (x1 * v[k6 % 4]).sin() * 0.05);
-                        }
-                        g if g > 2 => {
-                            s0 = 0.75 * s0 + 0.2 * (s1 / (s0 * s0 + 1.5));
-                        }
-                        _ => {
-                            s0 = s0 * 0.8 + f64::tanh(v[2] - s0) * 0.1;
-                            match k6 % 3 {
-                                0 | 2 => {
-                                    acc2 += 0.02 * f64::cos((x1 * x1 + 1.0).atan2(x2) / (v7.atan().powi(2) + 0.5));
-                                    break;
-                                }
-                                _ => {
-                                    acc2 += 0.02 * f64::tan(f64::cos(v7) * 1.2).tanh();
-                                }
-                            }
-                        }
-                    }
-                    if f64::min(v7, x1).cos() < 0.25 {
-                        s0 = (s0 * 0.8 + (-x2) * 0.2).tanh();
-                        let v9 = x1;
-                        acc2 += 0.02 * v9.tanh();
-                    }
-                    let v11 = if f64::ln(x1 * x1 + 1.0) >= -0.5 {
-                        let v10 = s1 + v7;
-                        s1 = (s1 * 0.6 + v10 * v7 * 0.1).tanh();
-                        v10 * x1
-                    } else {
-                        (f64::sin(x1) * 0.5).ln_1p()
-                    };
-                    s1 *= 0.8;
-                    s1 -= 0.01 * ((x0 * x0 + 1.0).log(v11 * v11 + 2.0).powi(2) + 0.5).ln().cos();
+        'l3: for &t in v.iter() {
+            s1 = 0.6 * s1 + 0.005 * prog_1(t, f64::log(f64::cos(v7).exp2().powi(2) + 1.0, f64::powi(s0 * s1, 2) + 2.0).sin(), ((x1 + x0).tanh() * 0.9).atanh().tanh(), v, k8).tanh();
+            let mut k10 = 0;
+            while k10 < n && x0 >= -0.5 {
+                k10 += 1;
+                let v11 = v.iter().map(|&p| f64::max(s1, x2).cos() + f64::cos(p)).sum::<f64>();
+                if s1 * v[k10 % 4] >= v11 {
+                    s1 = s1.mul_add(0.75, f64::cos((s0 + v11) / 2.0) * 0.05);
+                    break 'l3;
                 }
-                s1 = (s1 * 0.5 + (v[3] + x2) * 0.25).tanh();
-                if (v[0] * v[0] + 2.0).acosh().atan() >= v7 || k8 + m3 < 3 {
-                    return (x2.tanh() * 1.2).tan();
-                }
-            } else {
-                let v12 = (x0.cos() * 1.2).tan();
-                acc2 += 0.25 * (-v7).sin();
-                acc2 += 0.25 * v12.tanh().sin();
+                let v12 = s1;
+                acc2 -= 0.05 * (x2.powi(2) + 1.0).powf(f64::tanh(x0)).cos();
+                acc2 += 0.05 * f64::tanh(v12.tanh());
             }
-            acc2 += 0.25 * (x2 * x2 + 0.5).recip().cos();
+            let v13 = SCALE + s1;
+            acc2 -= v13.sin().tanh() * 0.5;
         }
-        let v13 = v.iter().copied().map(|p| f64::copysign(v[k6 % 4], x1) + p.tanh()).sum::<f64>();
-        acc2 += f64::abs(v13.cos()) * 0.5;
-        s0 - s1 + acc2.cos() + s0
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s1 = s1 * 0.8 + (s1 * fi).cos() * 0.05;
+            if !(i % 2 == 0 && f64::tan(f64::cos(t) * 1.2) > v7) {
+                let v14 = ((s1.tanh() * 0.9).asin().powi(2) + 1.5).acosh();
+                s0 = (s0 * 0.75 + v14.tanh() * 0.02).sin();
+            }
+            if 2.0_f64.atan2(f64::powf(x0 * x0 + 1.0, 0.5)) < (s1 * s1 + 1.0).powi(-3) {
+                acc2 += x2.atan().tanh() * 0.5;
+                let x2 = f64::acos(x1.cos() * 0.9).to_radians() * 20.0;
+                s1 = 0.6 * s1 + 0.5 * f64::cos(x2);
+            }
+        }
+        s0 * 1.5 + s1.sin() - acc2.cos() + v7.sin()
     }
 
     #[differentiable]
     pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2;
-        let mut s1 = v[n % 4].atan();
-        let mut s2 = x1.cos().cosh();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            s0 = 0.8 * s0 + 0.05 * (s0.clamp(-0.5, 0.5) * (s0.powi(2) + 1.0).cbrt());
-            s1 = s1 * 0.75 + f64::sin(f64::max(-3.0_f64, x0)) * 0.25;
-            acc3 += 0.2 * (f64::powi(s1, 2) * (s0.sin() * 0.9).atanh()).sin();
-        }
-        match (k4 + n).checked_sub(2) {
-            Some(1 | 2) => {
-                s2 = s2 * 0.5 + x2.cos() * 0.5;
-                let x2: f64 = f64::tanh((x0 * x0 + 0.5).sqrt());
-                s2 = s2.mul_add(0.8, x2.cos().tanh() * 0.2);
-            }
-            Some(k5) if k5 > 4 => {
-                let c6 = k5 as f64;
-                s1 = 0.75 * s1 + 0.005 * prog_5::<f64>(s0, f64::tanh(x1).sin() * 2.0, s1, v, n).tanh();
-                s1 = s1 * 0.6 + c6.sin().sin() * 1.0;
-            }
-            Some(k7) => {
-                let c8 = k7 as f64;
-                s2 = (s2 * 0.6 + (0.8 - x1 + x1) * 0.2).sin();
-                acc3 -= f64::tanh(c8);
-            }
-            None => {
-                let v9 = x0.sin().exp() - f64::min(x0, v[2]);
-                let v10 = prog_1(v9.clamp(v[k4 % 4].sin() - 1.5, v9.tanh() + 1.5).sin() * 2.0, (f64::asinh(v[k4 % 4]).to_radians() * 50.0).sin(), x0, &v, n);
-                acc3 += v10.tanh() * 0.005;
-            }
-        }
-        'l1: for _ in (0..=n).rev().step_by(2) {
-            acc3 += 0.5 * (s1 + f64::atan2(s2, s1.powi(2) + 0.5)).sin();
-            let mut k11 = 0;
-            while k11 < 3 && (x0 * x0 + 1.0).sqrt() < v[3 - k11] {
-                k11 += 1;
-                if v[k11].cos() > -0.25 {
-                    break 'l1;
-                }
-                s2 = s2.mul_add(0.75, f64::cos(x2.mul_add(v[k11], s0)) * 0.05);
-                s0 = (s0 * 0.75 + f64::tanh(x1) * 0.25).tanh();
-            }
-            acc3 += 0.5 * x0.sin();
-        }
-        let mut k12 = 0;
-        while k12 < 4 {
-            k12 += 1;
-            match k12 % 2 {
-                MODE_A => {
-                    s0 *= 0.75;
-                    s0 += 0.25 * f64::cos((s2.powi(2) + 1.0).cbrt());
-                }
-                1 => {
-                    s0 = (s0 * 0.8 + f64::tanh(s1).exp() * 0.05).tanh();
-                    s2 = 0.5 * s2 + 0.1 * f64::tanh(x0 * x0);
-                }
-                _ => {
-                    acc3 += (x1 * s2).cos() * 0.5;
-                    s2 = s2 * 0.6 + f64::sin(f64::mul_add(v[0], x0, v[0])) * 0.05;
-                }
-            }
-            for &u in v.iter() {
-                s0 = s0.mul_add(0.8, (s1 * s2).sin() * 0.05);
-                if x0.sin() <= u {
-                    s0 = s0.mul_add(0.6, s0.tanh().cos() * 0.4);
-                    s1 = 0.6 * s1 + 0.25 * f64::tanh(s1.to_degrees() * 0.02);
-                } else {
-                    s1 = (s1 * 0.6 + s1 * s1 * 0.1).tanh();
-                }
-                let v13 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (u + p.cos()).sin());
-                acc3 += 0.1 * v13.tanh();
-            }
-            let v14 = (x2.powi(2) + 1.0).log10();
-            acc3 += 0.5 * f64::cos(((f64::sin(x1) + 2.0).cbrt().powi(2) + 2.0).acosh());
-            acc3 -= 0.5 * v14;
-        }
-        x0 + s0 - s1.sin() + s2.tanh() + acc3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::max(-1.5_f64, v[n % 4].tanh().exp())) * 2.0;
+        let mut s0 = ((v[3] * v[3]).ln_1p() * 2.0).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            let v2 = prog_1(2.0, x0, s0, &v, n);
-            if f64::tan(v[i % 4].tanh() * 1.2) >= 1.0 {
-                let x1: f64 = prog_1(x2, x1, 0.75, &v, 6);
-                let v2 = (f64::tanh(x2) * 0.9).acos();
-                acc1 += 0.005 * f64::sin(x1.tanh() + f64::sin(v2));
-            }
-            if x1 + 2.5 < 0.0 {
-                let v3 = f64::exp_m1(f64::tanh(f64::log(s0.powi(2) + 1.0, f64::powi(x2, 2) + 2.0)));
-                'b1: {
-                    if f64::log(2.0_f64, v[n % 4].mul_add(v[i % 4], v[n % 4]).powi(2) + 2.0) <= 0.25 {
-                        s0 = (s0 * 0.75 + s0.cos().exp2() * 0.1).tanh();
-                        break 'b1;
-                    }
-                    if (s0 * s0 + 2.0).ln().sin().exp2() > 1.0 {
-                        let v6 = 'b2: {
-                            for j in (0..=i).rev() {
-                                let fj = j as f64;
-                                if v3 < 0.5 {
-                                    break 'b2 (v2 * 0.02).sin();
-                                }
-                                let v4: f64 = fj / ((v3 * 0.5).powi(2) + 1.5);
-                                acc1 += 0.05 * (fj * fj + 1.0).cbrt().sin();
-                                acc1 -= 0.05 * f64::cos(v4).sin();
-                            }
-                            for j in (0..6).rev() {
-                                let v5 = (f64::sin(x0) * 0.9).asin();
-                                if j < 1 {
-                                    s0 = (s0 * 0.6 + (-v5) * 0.1).tanh();
-                                    break 'b1;
-                                }
-                                if f64::recip(f64::powi(v3, 2) + 1.0) <= 0.0 {
-                                    s0 = (s0 * 0.6 + v5 * 0.1).sin();
-                                    s0 = 0.5 * s0 + 1.0 * f64::cos((s0.tanh() + 2.0).cbrt());
-                                } else if (v5 * v5 + 1.0).sqrt() < v2 {
-                                    acc1 += f64::sin(s0 - x2 + f64::log(x1 * x1 + 1.0, 3.0)) * 0.05;
-                                } else {
-                                    acc1 += f64::cos(x2) * 0.05;
-                                }
-                                s0 = 0.5 * s0 + 0.5 * s0.atan().cos();
-                            }
-                            if x2.cos() < -0.25 {
-                                break 'b1;
-                            }
-                            v3.cos()
-                        };
-                        acc1 += v6.sin().cos() * 0.25;
-                    } else if v3.tanh() < x2 || i % 2 == 0 {
-                        acc1 -= 0.25 * f64::atan2(SCALE + x0, f64::powi(x1.tanh(), 2) + 1.0).cos();
-                        s0 = s0.mul_add(0.6, (fi - 0.35).cos() * 1.0);
-                    }
-                }
-                s0 *= 0.75;
-                s0 -= 0.02 * f64::tanh(v3);
-            } else {
-                let v7 = v[1].cos();
-                acc1 += 0.25 * v7;
-            }
-            s0 = (s0 * 0.75 + v[i % 4].powi(3) * 0.02).sin();
-            acc1 -= 0.005 * v2.tanh().sin();
-        }
-        let mut k8 = 0;
-        while k8 < 3 && v[k8] - x0 > 0.5 {
-            k8 += 1;
-            let v9 = v.iter().map(|&p| x2 + f64::cos(p)).sum::<f64>();
-            acc1 += 0.25 * (f64::cos(v9).powi(2) + 1.0).log2().tanh();
-        }
-        let v12 = 'b6: {
-            if (f64::tanh(x2).powi(2) + 1.0).recip() >= (v[2] * v[2] + 2.0).sqrt() {
-                break 'b6 prog_1(x0, x1, (x0 * x0 + 1.5).acosh().cos() * 2.0, &v, k8);
-            }
-            if v[3].sin().exp2() > x1 {
-                break 'b6 (x2.powi(2) + 0.5).sqrt();
-            }
-            for i in 0..v.len() {
-                let fi = i as f64;
-                if v[i] > -0.5 || n > 3 {
-                    s0 = s0.mul_add(0.5, (x2 + x0).sin() * 0.25);
-                    break 'b6 f64::acosh(x1 * x1 + 1.5);
-                }
-                if f64::acosh(f64::cos(x2).powi(2) + 1.5) > (s0 * s0 + 1.0).powf(x0.tanh()) {
-                    let v10 = (f64::cos(x0) * 1.2).tan();
-                    s0 *= 0.75;
-                    s0 += 0.02 * f64::cos(v10).sin();
-                } else if s0 * x0 > -1.0 {
-                    let v11 = x1.to_radians() * 50.0;
-                    s0 = 0.5 * s0 + 0.5 * v11.sin();
-                } else {
-                    acc1 -= (fi * fi + 0.5).cbrt().sin() * 0.5;
-                    s0 = (s0 * 0.75 + f64::sinh(v[i].tanh() * 2.0) * 0.02).tanh();
-                    if x1.mul_add(v[i], x1) > fi {
-                        acc1 += f64::sin(f64::cbrt(f64::tanh(s0) + 2.0)).exp().sin() * 0.5;
-                        match i {
-                            0..=1 => {
-                                break;
-                            }
-                            3 => {
-                                s0 = s0 * 0.75 + f64::tanh(v[k8]).exp_m1().tanh() * 0.05;
-                            }
-                            _ => {
-                                acc1 -= (x1.tanh() * 0.9).atanh().min(x1).sin() * 0.5;
-                                s0 = s0 * 0.6 + s0.cos() * 0.4;
-                            }
-                        }
-                        acc1 -= f64::tanh((x1.cos().powi(2) + 0.5).sqrt()) * 0.5;
+        let v3 = if 2.0_f64.powf(x0.sin()).cos() >= s0 {
+            let x1 = x2 * x1;
+            prog_1(v[n % 4].cos() * 2.0, x0, (x1 + x2).sin() * 2.0, &v, n)
+        } else if (v[2] * v[2] + 1.0).recip() <= v[n % 4] && n > 3 {
+            (x1 * x1 + 1.5).acosh() + x2
+        } else {
+            let v2 = -x2.copysign(v[n % 4]);
+            s0 = (s0 * 0.75 + f64::powi(acc1 * acc1 + 1.0, -2) * 1.0).tanh();
+            (f64::powi((acc1 * acc1 + 0.5).sqrt(), 2) + 1.5).acosh() + v2.cos()
+        };
+        let v5 = match n % 2 {
+            0 => x2.tanh(),
+            1 => {
+                for i in 1..n {
+                    acc1 += v3.cos().cosh().cos() * 0.4;
+                    s0 *= 0.8;
+                    s0 -= 0.05 * (x1 * x1 + 1.0).powi(-1);
+                    if f64::cos(v[i % 4] * core::f64::consts::FRAC_1_SQRT_2).exp() <= 0.5 {
+                        s0 = s0.mul_add(0.6, (s0 / (s0.powi(2) + 1.0)).cos() * 0.2);
+                        acc1 += 0.4 * f64::cos(f64::ln_1p(v[n % 4] * v[n % 4]));
                     } else {
-                        acc1 += (v[0] * x2).tanh() * 0.5;
+                        s0 *= 0.6;
+                        s0 -= 0.4 * v[i % 4].sin();
+                        s0 = 0.6 * s0 + 0.1 * v[(i + n) % 4].sin().exp().sin();
                     }
                 }
-                acc1 += (f64::powi(v[3 - k8], 2) + 1.0).powi(-1).abs() * 0.5;
+                let v4 = v[0].min(v[n % 4]);
+                ((v[n % 4].tanh() * 1.5).cosh().sin() * 0.9).atanh() + f64::sin(v4)
             }
-            f64::acosh(x1.powi(2) + 1.5)
+            _ => f64::exp_m1(f64::cos((x2 * x2 + 0.5).recip())),
         };
-        let v14: f64 = if !(k8 == 0) {
-            let v12 = x0;
-            f64::powi(v12, 2) - v12
-        } else {
-            let v13 = (x0 / (f64::powi(x2, 2) + 0.5)).tanh();
-            f64::tanh(v13) - (f64::powi(v13, 2) + 1.0).log(v13.powi(2) + 2.0)
-        };
-        let v15 = v[k8].sin().exp();
-        let v17 = if v14.copysign(v[3 - k8]) >= -1.0 {
-            let v16 = v15.cos();
-            v16 / (v16 * v16 + 0.5)
-        } else {
-            (v15.tanh() * 0.9).asin()
-        };
-        let v18 = (0..n).fold(0.0, |r, i| r * 0.5 + (f64::tanh(x0) + v[i % 4] * 0.5) * 0.25);
-        s0 + acc1.tanh() + v12.cos() - v17 * 0.75 - v18 - x0.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_12<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x1 - x0).cos() * 0.9).asin();
-        let mut s1 = (f64::ln(x1 * x1 + 0.5) / (x2.powi(2) + 0.5)).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = f64::ln_1p((s0 + x1).tanh() * 0.5);
-        }
-        let v5 = match n {
-            0 => f64::cbrt(a3[3] * a3[3] + 0.5).atan(),
-            1..=3 => {
-                let v4 = (0.75 - acc2) * a3[n % 4];
-                -(v4 * acc2)
-            }
-            4 => f64::abs(s1).abs(),
-            _ => s1.sin() + 0.5,
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            match k6 % 3 {
-                0 => {
-                    s1 *= 0.75;
-                    s1 += 0.25 * f64::cos(0.8 - x1);
-                    s0 = 0.6 * s0 + 0.5 * (x1 * x1 + 1.0).recip();
-                }
-                2 => {
-                    s1 = 0.5 * s1 + 0.25 * f64::tanh(s1 - s0);
-                }
-                _ => {
-                    acc2 += prog_1(1.5, f64::atan2(a3[k6 % 4], a3[k6 % 4] * a3[k6 % 4] + 1.0).tanh() * 2.0, 2.0, &v, 3).cos() * 0.005;
-                    let v7 = prog_1(v5.cos() * 2.0, x2, f64::sin(v[k6 % 4] / ((v5 + x1).powi(2) + 1.5)) * 2.0, &v, 5);
-                    acc2 += f64::tanh(v7.cos()) * 0.005;
-                }
-            }
-            acc2 += 0.4 * f64::cos((f64::powi(v[n % 4], 2) + 0.5).cbrt());
-            if k6 >= 5 || v[0].tanh().cosh().tanh() >= -0.25 {
-                break;
-            }
-        }
-        let v8 = a3.iter().zip(a3.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + ((q * q + 1.0).log10() + p * 0.5) * 0.5);
-        let a9 = v.map(f64::tanh);
-        let mut m10 = 0;
-        for i in 0..n {
-            acc2 -= 0.25 * (1.25 * v5).tanh();
-            if v5 * s0 >= v8 {
-                m10 += 1;
-            }
-            if i % 2 == 0 && v8.clamp(f64::cos(v8) - 1.5, v8.cos() + 1.5) > v8 {
-                break;
-            }
-        }
-        match m10 {
-            0 | 2 => {
-                s1 = (s1 * 0.5 + (v8 * v8 + 1.0).recip() * 0.02).sin();
-            }
-            g if g > 3 => {
-                s0 = 0.75 * s0 + 0.25 * f64::atan(x1).sin();
-            }
-            _other => {
-                s1 = s1.mul_add(0.75, v8.powi(3) * 0.01);
-                acc2 += prog_5(a9[m10 % 4].asinh().hypot(a9[m10 % 4] - v5).tanh() * 2.0, f64::tanh((f64::sin(x0) * 0.5).ln_1p()), v8, v, k6).cos() * 0.005;
-            }
-        }
-        if let Some(k11) = (m10 + n).checked_sub(2) {
-            let c12 = k11 as f64;
-            s1 = s1 * 0.8 + (a9[k11 % 4] * s1).tanh() * 0.01;
-            s0 = f64::mul_add(s0, 0.6, prog_1(1.2, s0, f64::sin(x0.sin().atan()), &v, m10).cos() * 0.005);
-            s1 = 0.75 * s1 + 1.0 * c12.cos();
-        } else if !(k6 % 2 == 0 && v5.clamp(-1.0, 1.0) > v8) {
-            let v13: f64 = prog_1(x1, f64::cos(a9[n % 4].sin().exp()), 0.75, &v, m10);
-            s0 = s0.mul_add(0.6, f64::cos(v13) * 0.005);
-        } else {
-            s0 = 0.8 * s0 + 0.1 * f64::tanh(x2.hypot(x0));
-        }
-        s0 - s1 - acc2.cos() + v5.tanh() - v8.tanh() - a9[2] * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.clamp(-1.5, 1.5) - 0.8).sin() * 2.0;
-        let mut s1 = f64::max((s0 * s0 + 0.5).ln(), x1.mul_add(x0, x0)).tanh() * 2.0;
-        let mut s2 = 0.5 * 2.0_f64.atan2(s0);
-        let mut acc3: f64 = 0.0;
-        let [b4, b5, _, _] = *v;
-        let mut m6 = f64::sin(x0).exp2();
-        for i in 0..4 {
-            let c7 = if m6 < -0.5 {
-                f64::powi(x1 / (b5 * b5 + 1.5), 2) + v[3 - i]
-            } else {
-                1.5 - s1 + v[3 - i]
-            };
-            m6 = c7.min(m6);
-        }
-        s0 = s0.mul_add(0.6, f64::tanh(m6) * 0.02);
-        let v8 = v.iter().map(|&p| prog_1(b4, x0, p, v, n)).sum::<f64>();
-        let [b9, b10, _, _] = *v;
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            acc3 += 0.25 * (f64::powi((v[0].sin() * 1.5).cosh(), 2) + 1.5).acosh().tanh();
-            s1 = s1.mul_add(0.8, (-x2).tanh() * 0.2);
-            acc3 += (-b4).sin() * 0.25;
-            if k11 >= 6 || b5 * b5 / (f64::cos(0.65 * b10) + 2.0) <= 0.5 {
-                break (s0.powi(2) + 1.0).log(b5 * b5 + 2.0).max(b9.abs());
-            }
-        };
-        s2 = 0.8 * s2 + 0.005 * prog_5(b5, b9, v12, [v[0], v[1], v[2], v[3]], n).sin();
-        s0.sin() + s1.sin() - s2 * 0.25 - f64::cos(acc3) + f64::tanh(v8) - b10 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::ln_1p((v[n % 4] + 0.35).sin() * 0.5);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(f64::INFINITY, |r, &p| r.min(f64::atanh(x2.tanh() * 0.9).tanh() + p));
-        for i in 0..n {
-            if (x0.powi(2) + 1.0).powf(f64::tanh(x0.copysign(v2))) <= 0.5 {
-                acc1 -= (v2 * v2 + 1.5).acosh().sin() * 0.25;
-                s0 = (s0 * 0.6 + (-x2) * 0.4).sin();
-            } else {
-                acc1 += 0.25 * f64::cos(s0).exp_m1().cos();
-                s0 = s0 * 0.5 + (v[i % 4] + (x1 * x1 + 0.5).ln()).tanh() * 0.2;
-            }
-            s0 = (s0 * 0.8 + x0.powi(2) * 0.05).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                acc1 += (u / (v[(j + n) % 4] * v[(j + n) % 4] + 0.5)).hypot(u).sin() * 0.05;
-                acc1 -= (x1.powi(2) + 1.0).log2().cos() * 0.05;
-                acc1 += x0.cos().exp2().sin() * 0.05;
-            }
-        }
-        let mut k3 = 0;
-        while k3 < 4 && f64::asin((v2 * s0).sin() * 0.9) < -0.5 {
-            k3 += 1;
-            s0 = s0.mul_add(0.5, f64::tanh(f64::log2(s0.powi(2) + 1.0)) * 0.25);
-            s0 = (s0 * 0.75 + (f64::powi(x0.powi(2), 2) + 2.0).ln() * 0.05).tanh();
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s0 = s0 * 0.8 + s0.tanh() * 0.2;
-            let v5 = (v2.sin() * 1.2).tan() + x2 * v[k4];
-            let v6 = f64::tanh(x2);
-            if k4 >= 3 {
-                break;
-            }
-            s0 = f64::mul_add(s0, 0.5, (v5.sin() + v6).tanh() * 0.02);
-        }
-        f64::tanh(x0) - x1 + s0 - acc1.sin() + v2 - f64::powf(f64::powi(f64::ln_1p(x0 * x0), 2) + 0.5, 0.3)
-    }
-
-    #[differentiable]
-    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::atan(x2).max(v[n % 4]);
-        let mut s1: f64 = (f64::sin(s0) * 2.0).sinh().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] * 0.5 + prog_1(x1, (0.25 - x0).cos(), f64::atanh(x1.sin() * 0.9).sin(), v, 3).tanh() * 0.005;
-        }
-        'l1: for (i, &t) in a3.iter().enumerate() {
-            match i % 2 {
-                0 => {
-                    continue;
-                }
-                1 => {
-                    let v4 = (f64::cos(t) * 0.9).acos().tanh();
-                    let v5: f64 = prog_1(s1, s0, v[n % 4].cos().sin() * 2.0, &a3, n);
-                    s1 *= 0.8;
-                    s1 -= 0.005 * (v4 + f64::cos(v5)).tanh();
-                }
-                _ => {
-                    acc2 += prog_1(x2, (x1 * x1 + 1.0).powf(0.3).cos() * 2.0, 0.75, v, i).tanh() * 0.005;
-                    s1 = s1 * 0.75 + f64::tanh(f64::sin(a3[2]).sinh()) * 0.1;
-                    if s1.max(s0) / ((x0 + s0).powi(2) + 1.5) > 0.0 || i > 0 {
-                        break;
-                    }
-                }
-            }
-            let mut m6: f64 = (x1 * x1 + 1.0).log(t * t + 2.0).cos();
-            for j in 1..4 {
-                if i < 3 {
+        'l1: for i in 0..6 {
+            let fi = i as f64;
+            acc1 -= prog_1((f64::cos(v5) * 0.9).atanh().tanh() * 2.0, f64::cos(v3.abs() - 0.1) * 2.0, x1, &v, 4).sin() * 0.005;
+            for j in 0..i {
+                let fj = j as f64;
+                s0 = 0.6 * s0 + 0.1 * 3.0_f64.powf(f64::cos(s0)).asinh().tanh();
+                s0 = 0.8 * s0 + 0.1 * (s0 * s0);
+                if x0 - fj <= fi {
                     continue 'l1;
                 }
-                let c7 = if j < 2 {
-                    v[3 - j]
-                } else {
-                    x0
-                };
-                m6 = f64::max(m6, c7);
             }
-            acc2 -= 0.5 * m6.tanh();
-        }
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = s1 * x1;
-            }
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            if k9 % 2 == 0 && ((-x0).powi(2) + 1.0).recip() > -0.5 {
-                acc2 += (x1.powi(2) + 0.5).powf(1.5).tanh() * 0.25;
-                if a3[k9 % 4].mul_add(x0, a3[k9 % 4]) >= 0.5 {
-                    s1 = 0.5 * s1 + 0.005 * f64::cos(prog_1(f64::min(a8[0][2], a3[0]).max(a3[k9 % 4] + a8[0][2]).tanh() * 2.0, 0.25, x1, v, k9));
-                } else if prog_1(x0, x1.tanh() * 2.0, x1, v, k9) <= 0.5 || k9 % 3 == 1 {
-                    for &u in a3.iter() {
-                        let v11 = match n % 4 {
-                            0..=2 => {
-                                let v10 = ((u.powi(2) + 1.0).atan2(u).cos() * 0.9).atanh();
-                                (v10.powi(2) + 1.0).sqrt()
-                            }
-                            PHASE_D if n < 4 => {
-                                let x2 = f64::asinh(x1).sin();
-                                ((u * u).tanh() * 0.9).acos() + f64::sin(x2)
-                            }
-                            _ => {
-                                let x1: f64 = f64::powi(x0, 2);
-                                x1.sin() / ((SCALE + s0).powi(2) + 1.5)
-                            }
-                        };
-                        let v12 = v.iter().fold(u, |r, &p| r * 0.5 + 0.1 * f64::cos((f64::sin(r.cos()) * 0.9).acos() + p.cos()));
-                        acc2 += f64::cos((f64::sin(x1.sin()) * 0.9).asin()) * 0.1;
-                        s0 = s0.mul_add(0.75, f64::cos(v11.tanh() - v12) * 0.02);
-                    }
-                    s1 = 0.8 * s1 + 0.2 * a8[1][3].tanh();
-                }
-            } else if (x1.powi(2) + 1.5).acosh() <= s1 {
-                s0 = s0.mul_add(0.6, s0.cos() * 0.4);
-            } else {
-                acc2 -= (a3[2] * a3[2] + 2.0).acosh() * 0.25;
-            }
-            s0 = (s0 * 0.8 + v[2] * 0.2).sin();
-            acc2 -= f64::exp(x2.cos()).sin() * 0.5;
-            if k9 >= 4 {
-                break (f64::tanh(a3[k9 % 4]) * 0.9).acos();
-            }
-        };
-        s0 = 0.75 * s0 + 0.05 * (x1 * v[k9 % 4]).tanh();
-        let v14 = a3.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(x1 * x1 + 1.0) + p.sin() + q.tanh()).sum::<f64>();
-        x0.sin() - s0 + s1 * 0.25 + f64::tanh(acc2) - a8[0][0].cos() + v13 + v14.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tan(f64::tanh(x2) * 1.2).sin() * 2.0;
-        let mut s1 = prog_1(2.0, x0, (x0 - 0.35).tanh(), v, 0).tanh() * 2.0;
-        let mut s2 = f64::acosh(x0.powi(2) + 1.5).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match n {
-            MODE_A | 2 => {
-                acc3 += f64::log(v[n % 4] * v[n % 4] + 1.0, x1.powi(2) + 2.0).sin();
-                let v4: f64 = prog_1(1.5, s1, 0.5, v, 6);
-                acc3 += 0.005 * v4.tanh();
-            }
-            MODE_D | 5 => {
-                let [b5, b6, b7, _] = *v;
-                acc3 += (b5.sin() + f64::cos(b6) + b7.sin()).tanh();
-            }
-            6 => {
-                s0 = s0 * 0.75 + (x1 * x1 + 0.5).cbrt().sin() * 0.1;
-            }
-            _ => {
-                s2 = f64::mul_add(s2, 0.5, (x1.clamp(x2.cos() - 1.5, f64::sin(x0) + 1.5).powi(2) + 0.5).sqrt().sin() * 0.5);
-            }
-        }
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = f64::recip(f64::exp(f64::tanh(x1)).powi(2) + 1.0);
-            }
-            s0 *= 0.8;
-            s0 -= 0.25 * f64::powf(1.5_f64, f64::tanh(x1)).cos();
-        }
-        let a9 = a8[1];
-        let mut m10 = f64::NEG_INFINITY;
-        for i in 0..4 {
-            m10 = f64::max(a8[0][i] - a9[0] + a9[i], m10);
-            s2 = 0.6 * s2 + 0.2 * f64::min(s2 + x2, f64::cbrt(x1.sin() + 2.0)).cos();
-        }
-        acc3 += f64::sin(m10) * 0.75;
-        let [[b11, b12, b13, _], r14] = a8;
-        let [b15, _, b16, b17] = a9;
-        let [b18, b19, b20] = [f64::acosh(f64::powi(b17.cos().exp(), 2) + 2.0), f64::log10((b13 * x2).powi(2) + 1.0), (b13 * b13 + 1.0).sqrt() - r14[n % 4]];
-        s1 = 0.75 * s1 + 0.02 * f64::atanh(b19.tanh() * 0.9).sin();
-        x1 - s0 * 0.5 + s1 + s2.tanh() + acc3.sin() + b11.sin() + b12 * 0.75 + f64::cos(b15) + b16.cos() + f64::sin(b18) + b20 * 0.75 + prog_1(x1, b13, 2.0, v, 0)
-    }
-
-    #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x1.mul_add(v[n % 4], x1)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..4 {
-            a2[i] = (x1 * x1 + 2.0).acosh();
-            acc1 += 0.5 * v[i].cos();
-        }
-        for _ in 0..n {
-            a2 = [a2[0] * 0.5 + (s0 * x2.powi(2)).cos() * 0.02, (x0.to_radians() * 50.0).cos() * 1.0, (a2[0] * 0.6 + (x2 * x2 + 2.0).sqrt().tanh() * 0.4).tanh(), 0.5 * f64::cbrt(x2.cos() + 2.0).tanh() + 0.8 * a2[1]];
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if (a2[(k3 + n) % 4].powi(2) + 1.0).powi(-3) < -0.25 {
-                acc1 += (x2.cos() * 0.9).asin().tanh() * 0.5;
-            } else {
-                s0 = 0.6 * s0 + 0.4 * (0.1 - s0).tanh();
-            }
-            let v4: f64 = (v[k3 % 4].tanh() + 2.0).cbrt();
-            s0 = s0 * 0.5 + f64::tanh(x2 / (v[n % 4].sin() + 2.0)) * 0.1;
-            if k3 >= 4 || (f64::cos((x2.powi(2) + 1.0).log(v4 * v4 + 2.0)) + 2.0).cbrt() > v4.tanh() {
-                break x0 - 0.1;
-            }
-        };
-        let v6 = (0..n).fold(0.0, |r, i| r * 0.5 + ((f64::max(v5, x0).powi(2) + 1.0).powf(f64::cos(v5.atan())) + v[i % 4] * 0.5) * 0.5);
-        for i in 0..n {
-            if 1.5 * f64::acos(f64::tanh(v[0]) * 0.9) <= x2.powi(3) {
-                acc1 -= 0.25 * f64::cos((v6 * x1).cos());
-                if !(i > 3) {
-                    s0 = (s0 * 0.75 + s0.powi(2) * 0.05).sin();
-                    s0 = s0 * 0.8 + a2[i % 4].tanh() * 0.2;
-                } else {
-                    let v7: f64 = prog_1(x2, 0.75, 1.2, &v, 5);
-                    acc1 += 0.25 * (f64::log(x1.powi(2) + 1.0, v6 * v6 + 2.0) * a2[(i + k3) % 4].clamp(a2[1].cos() - 1.5, x2.tanh() + 1.5)).tanh();
-                    s0 *= 0.75;
-                    s0 += 0.005 * v7.sin();
-                }
-            }
-            acc1 += s0.sin() * 0.25;
-        }
-        x2 - f64::tanh(s0) + f64::sin(acc1) - f64::cos(a2[1]) - f64::cos(v6) + f64::tanh(x1).exp2()
-    }
-
-    #[differentiable]
-    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(v[n % 4] * v[n % 4] + 0.5);
-        let mut s1 = x1.sin() * 0.5;
-        let mut acc2: f64 = 0.0;
-        if !(n < 3) {
-            let v3 = x2.tanh();
-            'l0: for i in 0..n {
-                let fi = i as f64;
-                for j in 1..n {
-                    if !(j == 5) {
-                        return f64::cbrt(x0.sin() + 2.0) * f64::recip(s1 * s1 + 1.0);
-                    }
-                    if j == 2 {
-                        break 'l0;
-                    }
-                    acc2 += x0.sin() * 0.05;
-                }
-                if v3 * x0 >= x0 {
-                    return (fi.tanh() * 1.5).cosh();
-                }
-                match i {
-                    0 => {
-                        s0 = s0 * 0.75 + f64::tanh(s0.powi(3)) * 0.02;
-                        if i % 3 == 1 && x0 * v[0] >= v[n % 4] {
-                            break;
-                        }
-                        s0 = s0.mul_add(0.8, (s0.cos() * 0.9).acos().cos() * 0.05);
-                    }
-                    g if g > 1 => {
-                        let v4 = (s1 * s1 + 0.5).recip();
-                        let v5 = prog_1(v[i % 4].max(s1).sin(), (x1 * x1 + 0.5).powf(1.5).tanh() * 2.0, (1.2 * (-v4)).cos() * 2.0, &v, i);
-                        acc2 -= v5.sin() * 0.005;
-                    }
-                    _ => {
-                        acc2 += x1.tanh() * 0.25;
-                        acc2 += 0.25 * f64::sin((f64::cos(v[n % 4]) * 0.9).asin());
-                    }
-                }
-                s1 = 0.6 * s1 + 0.4 * x1.sin().tanh();
-            }
-            s0 = (s0 * 0.6 + f64::sin(v3) * 0.4).sin();
-        }
-        if n < 1 {
-            acc2 -= prog_1((s1.sin() * 1.5).cosh().cos(), (x2 - 2.0).tanh() * 2.0, x0, &v, 6).sin() * 0.005;
-        }
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            acc2 += f64::tanh(x1 - x0) * 0.25;
-            match k6 {
-                0..=1 => {
-                    let v7 = (x1.sin() * 0.9).acos() * s1;
-                    acc2 += v7.tanh() * 0.25;
-                }
-                MODE_D | 5 => {
-                    let mut k8 = 0;
-                    while k8 < n + 1 && f64::acos(v[k8 % 4].sin() * 0.9) < 1.0 {
-                        k8 += 1;
-                        s1 = (s1 * 0.75 + (v[k6 % 4] * v[k6 % 4] + 1.0).log(2.0) * 0.1).sin();
-                        s0 = (s0 * 0.75 + f64::atanh(s0.mul_add(x2, v[0]).cos() * 0.9) * 0.01).tanh();
-                    }
-                    s1 = f64::mul_add(s1, 0.5, s1 * 0.5);
-                    if 0.35 - x2 < 1.0 {
-                        acc2 -= x2.sin() * 0.25;
-                        s0 = 0.6 * s0 + 0.2 * f64::powi(s0, 2).cos();
-                    } else if f64::log10(x0 * x0 + 1.0) > -0.5 || k8 % 2 == 0 {
-                        let v9 = (f64::exp2(f64::sin(s1)).tanh() + 2.0).cbrt();
-                        acc2 += f64::cos(v9) * 0.25;
-                    } else {
-                        s0 = s0.mul_add(0.6, x1.tanh() * 0.4);
-                    }
-                }
-                6 => {
-                    acc2 -= (x0 - x0 / (f64::cos(v[k6 % 4]) + 2.0)).sin() * 0.25;
-                    let [b10, b11, b12, _] = v;
-                    s0 = (s0 * 0.8 + (b10.tanh() + b11.sin() + b12.cos()) * 0.05).sin();
-                }
-                _ => {
-                    let v13: f64 = f64::powf(s0.powi(2) + 1.0, f64::sin(v[n % 4]));
-                    s0 = s0 * 0.75 + (v13 - v[(k6 + n) % 4]).tanh() * 0.05;
-                }
-            }
-        }
-        let v14 = prog_16(s0, x2.tanh().sin() * 2.0, f64::sin(x0.atan().asinh()) * 2.0, &v, n);
-        let Some(k15) = (n % 3).checked_sub(1) else {
-            return f64::tanh(v[1])
-        };
-        let c16 = k15 as f64;
-        s1 * 0.5 + f64::sin(acc2) - f64::sin(v14) - c16 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = x2 * std::f64::consts::LN_2;
-        let mut acc1: f64 = 0.0;
-        acc1 -= (v[n % 4] * v[n % 4]).ln_1p().tanh();
-        match n {
-            PHASE_A if n > 3 => {
-                let v2 = s0 * x0 * 0.3;
-                acc1 += v2.sin();
-            }
-            PHASE_B | 3 => {
-                for &t in v.iter() {
-                    if prog_1(f64::sin(x0).exp2().tanh() * 2.0, t.sin().exp().cos() * 2.0, (s0 + (x0 * x0 + 1.0).log10()).cos(), &v, n) >= x1 * t {
-                        let v3: f64 = f64::atanh(x0.cos() * 0.9) + (s0.cos() * 1.2).tan();
-                        s0 = f64::mul_add(s0, 0.8, (0.5_f64.min(s0) * f64::tanh(s0).exp()).sin() * 0.02);
-                        s0 = 0.8 * s0 + 0.01 * f64::sin(f64::sin(v3));
-                    } else if n % 3 == 1 {
-                        acc1 += prog_1(f64::recip(f64::powi(s0, 2) + 0.5).tanh() * 2.0, f64::cos(f64::sinh(x0.cos() * 2.0).tanh().exp2()), (x0.tanh() * 0.9).acos().tanh() * 2.0, &v, 5).cos() * 0.005;
-                    } else {
-                        let x0 = (x0.cos() + 2.0).cbrt() - f64::asin(t.sin() * 0.9);
-                        s0 = 0.6 * s0 + 0.1 * f64::tanh(f64::cos(x0.to_degrees() * 0.01).sinh());
-                    }
-                    let v4 = -s0;
-                    let mut m5: f64 = -0.5;
-                    for j in 0..n {
-                        m5 = (v4.tanh().exp() + v[(j * 3) % 4]).max(m5);
-                    }
-                    acc1 += f64::cos(m5).cos() * 0.5;
-                    s0 = s0.mul_add(0.5, f64::tanh(v4) * 0.5);
-                }
-                s0 = (s0 * 0.6 + ((-s0).sin() * 0.9).atanh() * 0.05).tanh();
-            }
-            4..=5 => {
-                let v6 = prog_16(s0, x1.max(v[0]).cos() * 2.0, f64::sin((x1.max(v[n % 4]).sin() * 0.5).ln_1p()) * 2.0, &v, 6);
-                s0 = 0.75 * s0 + 0.005 * v6.tanh();
-            }
-            _other => {
-                let v7 = prog_16((x1 + x0 - x0.tanh()).tanh() * 2.0, 2.0, s0, &v, n);
-                s0 = f64::mul_add(s0, 0.5, f64::atan2(3.0_f64, x0).cos() * 1.0);
-                s0 *= 0.6;
-                s0 += 0.005 * f64::cos(v7);
-            }
-        }
-        if 0.5_f64.min(x0) >= -1.0 {
-            return x1 * x0;
-        }
-        let v11 = match n {
-            PHASE_B | 3 => x2.tanh().exp2(),
-            6 => f64::atan(x1),
-            _ => {
-                for (i, &t) in v.iter().enumerate() {
-                    for j in (0..=i).rev() {
-                        let fj = j as f64;
-                        if (v[3 - j].powi(2) + 1.0).atan2(t) / (f64::powi(f64::ln(x1 * x1 + 0.5), 2) + 1.5) <= fj {
-                            continue;
-                        }
-                        let c8: f64 = table(j + n);
-                        s0 = (s0 * 0.8 + (f64::cos(s0) * 0.9).acos() * 0.05).sin();
-                        s0 = (s0 * 0.6 + c8 * 1.0).sin();
-                    }
-                    let m9 = 2 * i + 1;
-                    let c10: f64 = table(m9);
-                    acc1 += (x2 * s0).mul_add(x1, x2 / (x2 * x2 + 0.5)).tanh() * 0.25;
-                    acc1 += (t.sin() - c10).sin() * 0.5;
-                }
-                acc1 += 0.005 * prog_1(f64::cos(x1.cos().exp2()) * 2.0, (f64::asinh(x0) + x1.abs()).sin() * 2.0, (x1 * x1 + 1.0).cbrt().sin() * 2.0, &v, n).cos();
-                x0.sin().exp() / ((SCALE + v[2]).tanh() + 2.0)
-            }
-        };
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = (s0 * 0.5 + (s0.to_radians() - f64::cbrt(v11 * v11 + 1.0)) * 0.25).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v12 = v.iter().copied().map(|p| x2.cos().exp_m1().cos().exp() + f64::sin(p)).sum::<f64>();
-                if (v11 + v[(j + i) % 4]).atan() < -0.5 {
-                    continue 'l4;
-                }
-                acc1 += (fj.mul_add(fi, v11) - x2 * fj).tanh() * 0.1;
-                acc1 -= 0.1 * (f64::cos(u) + f64::sin(v12)).cos();
-            }
-            let mut m13 = f64::NEG_INFINITY;
-            for j in 0..=3 {
-                m13 = f64::max(m13, (x1.powi(2) + 1.0).log(3.0) + f64::cos(v[j]));
-            }
-            acc1 += 0.5 * m13.tanh();
-            let v15 = match n % 2 {
-                0 => {
-                    let v14 = (x1.cos() * 1.5).cosh();
-                    f64::asinh(v14)
-                }
-                1 => f64::sin(t).exp_m1(),
-                _ => v[(i + n) % 4] + v11,
-            };
-            acc1 += (t.tanh() + f64::tanh(v15)).cos() * 0.5;
-        }
-        x1 - f64::sin(s0) - acc1.tanh() - v11.cos() - f64::acos(f64::cos(v11) * 0.9)
-    }
-
-    #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x0.sin() * 1.5).cosh().sin().exp_m1();
-        let mut acc1: f64 = 0.0;
-        match n {
-            0 => {
-                s0 = (s0 * 0.5 + x1 * std::f64::consts::FRAC_PI_4 * 0.5).tanh();
-                acc1 += (x2 * v[n % 4] / ((x1.sin() * 0.9).acos().tanh() + 2.0)).tanh() * 0.25;
-            }
-            1 | 3 => {
-                acc1 -= (x2 - (f64::cos(x2) * 0.9).asin()).cos();
-            }
-            4 | 6 => {
-                s0 = s0.mul_add(0.75, (f64::cos(acc1).exp().powi(2) + 0.5).sqrt().cos() * 0.01);
-            }
-            _ => {
-                s0 = s0.mul_add(0.5, f64::cos(f64::powi(x2 * x2 + 1.0, -3)) * 0.02);
-                if v[n % 4] <= 1.0 {
-                    s0 *= 0.5;
-                    s0 -= 0.5 * (SCALE + x0).tanh();
-                } else {
-                    s0 *= 0.5;
-                    s0 += 1.0 * (x1.powi(2) + 1.0).log10();
-                    for (i, &t) in v.iter().enumerate() {
-                        let fi = i as f64;
-                        for &u in v.iter() {
-                            acc1 -= 0.05 * ((t / (t * t + 1.5)).sin() + 2.0).cbrt();
-                            s0 = 0.6 * s0 + 0.25 * v[3 - i].tanh().exp2().cos();
-                            if u + v[(i + n) % 4] <= 2.5 * v[i] {
-                                continue;
-                            }
-                        }
-                        if x2 * (t * v[i]) >= x1 {
-                            acc1 += 0.5 * fi.tanh();
-                        } else if (fi * t).abs() <= 1.0 {
-                            acc1 -= 0.5 * f64::tanh(x1.sin());
-                            let v2: f64 = f64::powi(v[n % 4], 3);
-                            s0 = (s0 * 0.6 + f64::cos(v2) * 0.02).sin();
-                        }
-                        acc1 += f64::exp_m1(fi.cos()).tanh() * 0.5;
-                    }
-                }
-                acc1 += 0.2 * (x1.powi(2) + 1.0).log(x1 * x1 + 2.0).powi(2).cos();
-            }
-        }
-        acc1 += f64::sin(x2.cos().exp2());
-        s0 = (s0 * 0.8 + (x1 + v[n % 4]) * 0.1).sin();
-        'l2: for (i, &t) in v.iter().enumerate() {
-            acc1 += 0.5 * f64::exp2(t.tanh().exp().cos()).sin();
-            for &u in v.iter() {
-                if i % 2 == 0 && s0.atan2(f64::log2(u * u + 1.0).powi(2) + 1.0) >= 0.0 {
-                    continue;
-                }
-                match i % 3 {
-                    0..=1 => {
-                        break 'l2;
-                    }
-                    _ => {
-                        let x0 = u / 4.0;
-                        s0 = f64::mul_add(s0, 0.6, x0.sin() * 1.0);
-                    }
-                }
-                s0 = (s0 * 0.5 + f64::atan(s0) * 0.5).sin();
-            }
-            match i {
-                MODE_A if n % 2 == 0 => {
-                    let [b3, b4] = [t / (v[n % 4] * v[n % 4] + 0.5), x0];
-                    acc1 -= 0.5 * (f64::cos(b3) - b4.sin()).cos();
-                }
-                1 | 3 => {
-                    continue;
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + v[i] * 0.4).sin();
-                }
-            }
-            acc1 += (x0.cos() + 2.0).cbrt().powi(2).tanh() * 0.5;
-        }
-        s0 * 0.75 + acc1.cos() - f64::sin(x1).exp()
-    }
-
-    #[differentiable]
-    pub fn prog_21(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = x0.tanh() * std::f64::consts::FRAC_1_PI;
-        let mut s1 = (v[n % 4] * x2).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (-v[0]).cos();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = v.iter().fold(v3, |r, &z| r * 0.75 + 0.2 * f64::cos((s0.to_radians().powi(2) + 0.5).sqrt() + z.sin()));
-            if v[k4 % 4] + (v5.powi(2) + 1.0).powi(-1) <= -1.0 && k4 == 2 {
-                let x1: f64 = x2 + s1;
-                s1 = 0.5 * s1 + 0.5 * (0.5 - x0.tanh()).sin();
-                acc2 += 0.25 * x1.cos();
-            } else if x1 + x0.powi(3) > -0.5 {
-                s0 = (s0 * 0.8 + f64::cos(s0) * 0.2).tanh();
-                if k4 + n < 10 {
-                    acc2 -= 0.4 * (v3.tanh() * 0.5).ln_1p();
+            if x0 * fi - f64::powi(v5 * v5 + 1.0, -2) <= s0 {
+                let v6 = f64::exp2(f64::cos(s0));
+                acc1 += v6.sin() * 0.25;
+            } else if (x1.sin().powi(2) + 1.0).atan2(fi) <= x1 {
+                s0 *= 0.75;
+                s0 += 0.25 * v5.tanh().sin();
+                if f64::powi(x2, 2).tanh() > f64::log10(f64::powi(v5, 2) + 1.0) {
                     break;
                 }
+                let [_, b7, b8, b9] = v;
+                acc1 += (b7.tanh() - b8.cos() + b9.sin()).sin() * 0.25;
+            }
+            let v10 = if f64::powf(f64::abs(v[n % 4]).powi(2) + 1.0, x0.copysign(fi).tanh()) >= -1.0 {
+                v[n % 4] + v3
+            } else if (x2.powi(2) + 1.0).log2() < 0.5 {
+                let x2 = prog_1(((v5 * v5 + 0.5).sqrt().powi(2) + 1.0).cbrt().sin(), x0, f64::powi(x0, 3).tanh() * 2.0, &v, 2);
+                x0.hypot(v[n % 4]) + x2.cos()
             } else {
-                acc2 -= 0.25 * (v[k4 % 4] * s0).cos();
-            }
-            acc2 += 0.005 * prog_1(x0, f64::cos(-x1) * 2.0, x1, &v, n).cos();
-            if k4 >= 6 || prog_1((s1.sin() * 0.9).atanh().sin(), s0, 0.75, &v, n) >= -0.5 {
-                break;
-            }
+                v5 / (x0.powi(2) + 1.5)
+            };
+            s0 = (s0 * 0.6 + v10.tanh() * 0.005).sin();
         }
-        let mut a6 = v;
-        for i in 0..n {
-            a6[i % 4] = a6[2] * (f64::cos(f64::acosh(v3 * v3 + 1.5) / (x0.sin() + 2.0)) * 0.2) + a6[i % 4];
-        }
-        a6 = [(x0 + v3).tanh() * 0.5, a6[0], 0.2 * f64::hypot(0.5_f64, x1).atan().sin() + 0.8 * a6[1], a6[2]];
-        for (i, &t) in a6.iter().enumerate() {
-            let fi = i as f64;
-            match i % 3 {
-                0 => {
-                    s0 = s0.mul_add(0.5, t.cos() * 0.5);
-                    let v7 = prog_1(f64::cos((s0 * s0 + 1.0).ln()) * 2.0, s0, 0.25, &v, n);
-                    s0 = s0.mul_add(0.5, v7.cos() * 0.005);
-                }
-                MODE_B => {
-                    s0 = 0.75 * s0 + 0.25 * f64::clamp(x0, a6[i].tanh() - 1.5, x0.sin() + 1.5).sin();
-                    s1 = s1 * 0.8 + f64::cos(f64::exp_m1(fi.sin())) * 1.0;
-                }
-                2 => {
-                    let x1 = prog_1(s0, v3, s0.sin(), &v, 6);
-                    s0 = (s0 * 0.6 + x1.tanh() * 0.005).sin();
+        let [b11, _, b12, _] = v;
+        let mut m13 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let v16 = match i % 2 {
+                MODE_A if n < 4 => {
+                    let v14 = 0.5 - v3;
+                    f64::tanh(v3) + v14.cos()
                 }
                 _ => {
-                    acc2 += 0.5 * f64::sin(a6[i].tanh());
-                    if 0.25 * (v3.sin() * 0.9).acos() >= v[n % 4] && i % 3 == 1 {
-                        s0 = s0 * 0.75 + f64::sin(x0) * 0.25;
-                        break;
+                    let v15 = 3.0_f64.powf(v[2].sin());
+                    f64::exp(s0.sin()) / ((x0.cos() + 2.0).cbrt().powi(2) + 1.5) + f64::tanh(v15)
+                }
+            };
+            let v17: f64 = f64::exp_m1(s0.tanh());
+            let v18: f64 = prog_1(v17.sin(), f64::sin(x1.tanh().exp() - b11.atan2(v3.powi(2) + 1.0)), f64::abs(SCALE + v3).sin(), &v, 1);
+            if v[2].hypot(b12) >= x0 {
+                m13 += 1;
+            }
+            s0 = (s0 * 0.8 + v16.cos() * 0.02).sin();
+            s0 *= 0.5;
+            s0 += 0.005 * f64::cos(f64::cos(v18));
+        }
+        match m13 {
+            1 => {
+                acc1 -= x1.cos().exp_m1().tanh();
+            }
+            g if g > 2 => {
+                let x1: f64 = f64::log(b11.powi(2) + 1.0, f64::powi(b11, 2) + 2.0);
+                s0 = s0.mul_add(0.6, f64::ln(f64::powi(b12 - v5, 2) + 1.0).sin() * 0.02);
+                acc1 -= x1.sin();
+            }
+            _ => {
+                s0 = 0.8 * s0 + 0.02 * b11.atan().atan2((1.5 - x0).powi(2) + 1.0).cos();
+                for i in 0..n {
+                    match i % 4 {
+                        0..=2 => {
+                            s0 = (s0 * 0.8 + b12 * x1 * 0.05).tanh();
+                        }
+                        _ => {
+                            s0 = (s0 * 0.5 + s0 * 0.5).sin();
+                            s0 = (s0 * 0.6 + s0 * 0.4).sin();
+                        }
                     }
-                    acc2 += 0.5 * ((t.sin() * 0.9).atanh() + (t - s0)).tanh();
+                    s0 = (s0 * 0.75 + s0.sin().exp_m1() * 0.05).sin();
+                    acc1 += 0.25 * f64::cos((f64::log(v3.powi(2) + 1.0, 2.0).cos() * 0.9).acos());
                 }
             }
-            let v8 = f64::tanh(fi) + s0;
-            if !(i % 3 == 1 && v8 > x0 * t) {
-                let x1 = v8;
-                let v9 = f64::sqrt(f64::tanh(v3).exp().powi(2) + 1.0);
-                acc2 += f64::sin(x1.tanh() - v9.cos()) * 0.5;
-            } else if f64::cosh(a6[k4 % 4].sin() * 2.0) >= -1.0 {
-                let v10 = (f64::ln(x0.powi(2) + 0.5).powi(2) + 0.5).recip();
-                s0 = (s0 * 0.75 + v10.tanh() * 0.05).tanh();
-            } else {
-                acc2 += 0.5 * ((v[3 - i] * v[3 - i] + 1.0).log(10.0) - (v[i].powi(2) + 1.0).cbrt()).tanh();
-            }
-            acc2 -= x1.asinh().sin() * 0.5;
         }
-        s0.sin() + f64::tanh(s1) - acc2.cos() + a6[0].cos()
+        let v19 = v[1..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        x1 - s0 - f64::tanh(acc1) + f64::tanh(v3) + v5 * 0.5 + b11 - b12 - v19.cos() + f64::min(b11, x2) / 4.0
     }
 
     #[differentiable]
-    pub fn prog_22(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+    impl Params {
+        pub fn prog_11(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = self.scale.abs();
+            let mut s1 = (x2 + 1.5).tanh() * 2.0;
+            let mut s2 = prog_5(0.5, 0.25, f64::sin(f64::acosh(s0 * s0 + 1.5)), v, n).cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let c4: f64 = table(n);
+            let c5: f64 = table(n);
+            let mut k6 = 0;
+            while k6 < 6 && (x0 - c4) * f64::sqrt(x1 * x1 + 1.0) <= -0.5 {
+                k6 += 1;
+                let v7 = x1.atan();
+                s1 = (s1 * 0.75 + f64::cos(s1) * 0.25).sin();
+                acc3 += f64::sin(v7) * 0.25;
+            }
+            if (f64::to_radians(v[n % 4]).sin() * 2.0).sinh() < 3.0_f64.log(c4 * c4 + 2.0) || n == 3 {
+                s0 = 0.75 * s0 + 0.25 * x1.cos().tanh();
+            } else {
+                s1 = s1.mul_add(0.8, (acc3 * acc3 + 1.0).recip() * 0.2);
+                let v8: f64 = prog_5(x2, 0.75, 2.0, v, 3);
+                acc3 += 0.05 * v8.sin();
+            }
+            let v9 = match self.n {
+                0 | MODE_C => {
+                    let x2 = (f64::max(x2, c5).powi(2) + 1.0).cbrt();
+                    s0 = 0.6 * s0 + 0.25 * f64::tanh(x2);
+                    x0.mul_add(self.scale, x1)
+                }
+                _other => (f64::powi(x1 - x0, 2) + 1.0).recip(),
+            };
+            let c10: f64 = table(k6 + n);
+            s2 = 0.8 * s2 + 0.02 * (x0.atan2(v[self.n].powi(2) + 0.5) + 0.75).sin();
+            s0 * 0.25 - s1.sin() - s2 * 0.5 + acc3 * 0.25 + c5.tanh() - v9 * 0.75 + c10
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
         let (x1, x2) = p;
-        let mut s0 = (x2 * x2 + 2.0).sqrt().to_degrees() * 0.01;
-        let mut s1: f64 = f64::cos(f64::clamp(v[2], -0.5, 1.0).min(v[n % 4] * v[n % 4])) * 2.0;
-        let mut s2 = -x1;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().zip(v.iter()).map(|(&z, &q)| prog_1(f64::tanh(f64::atan(x2.tanh())), 2.0, q.cos(), v, n) + z.cos()).sum::<f64>();
-        if prog_5::<f64>(f64::cos((x0 + s1).cos()), f64::cos(x1 * std::f64::consts::FRAC_PI_4), s2, [v[0], v[1], v[2], v[3]], n) >= SCALE + acc3 {
-            acc3 += 0.005 * v4.sin();
-            let v4 = (x2.powi(2) + 1.0).log(v[3] * v[3] + 2.0);
-            acc3 -= f64::cos(v4);
+        let mut s0 = x1.tanh();
+        let mut acc1: f64 = 0.0;
+        let mut m2 = f64::INFINITY;
+        for i in 0..v.len() {
+            m2 = m2.min(x0 - v[1] + v[i]);
         }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if (f64::cos(v4) * 0.9).acos() <= 0.0 {
-                break;
+        let mut a3 = v;
+        a3[1] *= 0.75;
+        a3[3] += x0.cos().exp2();
+        let f4 = |t: f64| (m2.powi(2) + 1.0).atan2(t) + x0;
+        let v5 = v.iter().copied().map(f4).sum::<f64>();
+        let f6 = |t: f64| x2 + t * 0.25;
+        let v7 = v.iter().fold(0.0, |r, &z| r * 0.5 + f6(z) * 0.5);
+        'l1: for i in 0..4 {
+            let fi = i as f64;
+            acc1 += f64::tanh(fi.cos().exp_m1()) * 0.5;
+            let mut k8 = 0;
+            while k8 < 6 {
+                k8 += 1;
+                if !(n > 3 && 0.8 * m2 <= -1.0) {
+                    continue;
+                }
+                if !(k8 > 4 && (fi - v7) * f64::sin(a3[k8 % 4]).exp() > -0.5) {
+                    continue 'l1;
+                }
+                s0 = 0.75 * s0 + 0.25 * x0.cos();
             }
-            acc3 += (x1.sin() * 0.9).atanh() * 0.5;
-            s2 = s2 * 0.5 + f64::tanh(((s0 * s2).powi(2) + 1.0).log(3.0)) * 0.1;
-            if k5 >= 2 || f64::powf(f64::powi((f64::powi(s0, 2) + 2.0).sqrt(), 2) + 1.0, s0.sin().tanh()) > 2.5 - v[3] {
-                break;
+            if prog_1(x2, x1, x0, &v, 2) <= 0.5 {
+                acc1 += ((f64::cos(v7) * 0.9).atanh().powi(2) + 1.0).log10() * 0.75;
+                if prog_1(2.0, f64::sin((f64::powi(s0, 2) + 2.0).ln().sin()), f64::tanh(f64::asinh(x2).to_degrees() * 0.01) * 2.0, &v, 0) >= 1.0 {
+                    let v9 = prog_1(v[k8 % 4].tanh().cos(), f64::sin(v5) * 2.0, (f64::tanh(a3[(k8 + n) % 4]) * 0.9).acos().sin(), &v, 1);
+                    s0 = s0.mul_add(0.8, f64::cos(v9.cos()) * 0.005);
+                } else {
+                    s0 = s0.mul_add(0.75, a3[(k8 + i) % 4].cos() * 0.25);
+                    acc1 += 0.5 * v[k8 % 4].sin();
+                }
+            } else if v5.asinh() - v5.to_radians() * 20.0 >= v5.atan() {
+                acc1 += 0.5 * (f64::cos(v7) * 0.9).acos().sin();
+            } else {
+                s0 = s0.mul_add(0.5, prog_1(0.25, (s0 * 0.8 * 1.5).cos() * 2.0, x1, &v, i).sin() * 0.005);
             }
+            let mut m10 = f64::tanh(v5 * 0.5);
+            let mut m11 = f64::INFINITY;
+            for j in 0..4 {
+                let c12 = match j % 3 {
+                    0 => f64::mul_add(v[j], a3[(j + n) % 4] + v[j], fi),
+                    g if g > 1 => v7 - v[j],
+                    _other => 0.5 - (v[j] + 0.25),
+                };
+                m10 = c12.max(m10);
+                let c13 = match n % 4 {
+                    0..=2 => f64::cbrt(v7 * v7 + 1.0).cos().exp(),
+                    3 => f64::tanh(c12),
+                    _ => ((v[1] / (v[j].tanh() + 2.0)).tanh() * 1.5).cosh(),
+                };
+                m11 = m11.min(c13);
+            }
+            acc1 -= f64::tanh(m10.cos()) * 0.4;
+            acc1 -= m11.tanh().tanh() * 0.4;
         }
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            let v7 = v4.cos();
-            match k6 {
-                0 | 2 => {
-                    s2 *= 0.8;
-                    s2 += 0.1 * (s2.cos() + x0).tanh();
-                    if f64::sin(v7).exp2().sin() < f64::log2(x0 * x0 + 1.0) {
-                        continue;
+        let [_, _, b14, b15] = v;
+        let v21 = match mode {
+            Mode::Lower(_, _) => {
+                let v18 = b15.sin();
+                b15 - a3[1] + v18.sin()
+            }
+            Mode::Upper(_) => {
+                let v20 = b14.atan();
+                3.0_f64.powf((v7 + v20).tanh())
+            }
+            Mode::Off => {
+                s0 = 0.75 * s0 + 0.05 * f64::exp(v7.cos()).cos();
+                f64::sqrt((b15 * a3[n % 4]).powi(2) + 2.0)
+            }
+        };
+        s0.cos() + acc1.tanh() + a3[2] + f64::cos(v5) + f64::tanh(v7) + b14.sin() + b15.cos() + f64::cos(v21)
+    }
+
+    impl Params {
+        #[differentiable]
+        pub fn prog_13<const N: usize>(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::sin(self.scale - v[(self.n + n) % 4]) * 2.0;
+            let mut acc1: f64 = 0.0;
+            let mut a2 = [0.0; N];
+            for i in 0..N {
+                a2[i] = x0.to_degrees() * 0.01;
+            }
+            let [_, b3, b4, b5] = v;
+            let v6 = f64::cos(s0);
+            let mut k7 = 0;
+            loop {
+                k7 += 1;
+                let [b8, b9, b10, _] = v;
+                let v11: f64 = -b8;
+                let mut m12 = f64::INFINITY;
+                for j in 0..3 {
+                    let c13 = if b9 >= x0 {
+                        f64::log(2.0_f64, v6 * v6 + 2.0)
+                    } else {
+                        v[j] / (b5 * b5 + 1.0)
+                    };
+                    m12 = f64::min(c13, m12);
+                }
+                s0 = (s0 * 0.6 + m12.sin() * 0.1).sin();
+                if k7 >= 2 || b9.cos() > (b3.powi(2) + 1.0).recip() {
+                    break;
+                }
+                acc1 += f64::tanh(b10.cos() - v11.sin());
+            }
+            let [b14, b15, b16, b17] = [prog_1(((a2[k7] * a2[k7] + 2.0).acosh() * x1.powi(2)).sin(), v6.copysign(b3).tanh(), f64::sin((f64::powi(f64::tanh(x1), 2) + 1.0).powi(-3)) * 2.0, &v, n), (f64::powi(f64::sqrt(a2[k7].powi(2) + 0.5), 2) + 1.0).powf(b5.max(*x2).sin()), prog_1(b5, 0.25, b4, &v, k7), (-3.0_f64).max(x0) + v6.min(acc1)];
+            'l3: for i in 0..N {
+                let fi = i as f64;
+                let v19 = if SCALE + b17.sin() > 0.5 {
+                    f64::cos(b4).cosh()
+                } else if b15 / (b3 * b3 + 1.5) * f64::tanh(b16) < -1.0 {
+                    x1.powi(3)
+                } else {
+                    let v18 = f64::atan2(b14 * b14 + 1.0, b5);
+                    s0 *= 0.5;
+                    s0 += 0.1 * (f64::sin(f64::to_radians(b15) * 50.0) * 1.5).cosh().sin();
+                    f64::atan2(1.5_f64, s0.sin().exp_m1()) + f64::tanh(v18)
+                };
+                acc1 += f64::cos(f64::atan(b17)) * 0.5;
+                let mut k20 = 0;
+                while k20 < 6 && (b5.powi(2) + 1.5).acosh() < -0.5 {
+                    k20 += 1;
+                    let v21 = a2.iter().copied().map(|p| (f64::acosh(b14 * b14 + 1.5).powi(2) + 1.0).recip() + p.tanh()).sum::<f64>();
+                    acc1 -= 0.05 * f64::sin(v21);
+                    match k20 {
+                        0..=1 => {
+                            s0 = 0.5 * s0 + 1.0 * self.scale.cos().cos();
+                            let v22 = b15.asinh() * 0.3;
+                            acc1 -= v22.cos() * 0.05;
+                        }
+                        2 | 4 => {
+                            let [b23, _, b24, b25] = v;
+                            s0 = (s0 * 0.6 + (0.25 - b3) * 0.4).tanh();
+                            acc1 += (b23.sin() - b24.tanh() - b25.cos()).cos() * 0.05;
+                        }
+                        5 => {
+                            continue 'l3;
+                        }
+                        _other => {
+                            let v26: f64 = SCALE + fi;
+                            s0 = s0 * 0.75 + v26.sin() * 1.0;
+                        }
                     }
                 }
-                g if g > 3 => {
-                    let v8: f64 = prog_1(f64::cos(s0.min(v7)) * 2.0, x2, (0.5 * v7 - v7 * 0.8).sin(), v, 1);
-                    s2 = s2 * 0.75 + v8.cos() * 0.005;
-                }
-                _ => {
-                    let x1 = x0 + v7;
-                    let v9 = f64::cos(x0.cos().exp2()).exp_m1();
-                    acc3 -= 0.25 * (x1.tanh() - v9.cos()).tanh();
-                }
+                acc1 += b4.tanh() * 0.5;
+                s0 = (s0 * 0.8 + f64::sin(v19) * 0.01).sin();
             }
-            s2 = s2 * 0.5 + f64::cos(x0.asinh()) * 0.5;
+            let c27: f64 = table(k7 + n);
+            s0 + acc1.sin() - f64::cos(b14) + b15 * 0.5 - b16.cos() + f64::sin(b17) - c27.tanh()
         }
-        let mut m10 = 0;
-        for &t in v {
-            for &u in v.iter() {
-                let v11 = (v[(m10 + k6) % 4].atan2(t * t + 0.5).tanh() * 0.9).asin();
-                s2 = s2 * 0.8 + s2.sin() * 0.2;
-                let v12: f64 = ((s2 * s2).ln_1p().powi(2) + 0.5).powf(v4.to_radians().sin());
-                s0 = s0 * 0.75 + (u.tanh() + v11.tanh() + f64::sin(v12)).tanh() * 0.005;
-            }
-            if m10 % 3 == 1 {
-                m10 += 1;
-            }
-            acc3 += x1.asinh().cos() * 0.5;
-            s2 = s2 * 0.8 + f64::cos(t).tanh() * 0.2;
-        }
-        let c13 = m10 as f64;
-        let v14 = if (v[m10 % 4] * v[m10 % 4] + 0.5).powf(2.0_f64.min(c13).tanh()) > 0.0 {
-            v[2].sin()
-        } else if x2.to_radians() - v[m10 % 4].to_radians() * 50.0 <= -0.5 {
-            v[m10 % 4].abs()
-        } else {
-            s0 = (s0 * 0.6 + (s0 * 0.001).sin().powi(2) * 0.05).sin();
-            f64::cos(x2 + c13).exp()
-        };
-        let f15 = |t: f64| (v[m10 % 4] * v[m10 % 4] + 2.0).ln() + t * 0.25;
-        let v16 = f15(v[0]) + s2 * 0.5;
-        let v17 = f15(x2) + f15(x2) * 0.5;
-        s1 = (s1 * 0.75 + (v17.cos() * 0.9).atanh() * 0.02).tanh();
-        s0 + s1 * 0.25 - acc3.cos() + v4.sin() + v14.tanh() + v16 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_23<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1 = (v[2] * v[2] + 1.0).atan2(x2).cos() * 2.0;
-        let mut s2 = f64::asin(x1.powi(2).tanh() * 0.9);
+    impl Params {
+        pub fn prog_14(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (x2.powi(2) + 0.5).cbrt();
+            let mut acc1: f64 = 0.0;
+            if prog_1(0.5, s0, f64::max(x0, acc1 + v[2]).tanh() * 2.0, &v, n) < x1 {
+                s0 = f64::mul_add(s0, 0.75, s0.powi(3).cos() * 0.01);
+            } else {
+                s0 = f64::mul_add(s0, 0.75, f64::sin(f64::sin(f64::abs(v[3])).exp()) * 0.05);
+            }
+            let v9 = if prog_1(s0, f64::sin((acc1 * acc1).ln_1p()) * 2.0, f64::cos((self.k.cos() * 0.9).atanh()), &v, 4) > 0.0 {
+                let x0 = f64::sqrt(f64::mul_add(x0, v[self.n], x0).powi(2) + 1.0);
+                let v2 = f64::atan2(x0, f64::powi(x1, 2) + 0.5).hypot(v[n % 4].asinh());
+                f64::max(x2, s0) + v2.cos()
+            } else {
+                for &t in v.iter() {
+                    let mut k3 = 0;
+                    while k3 < n {
+                        k3 += 1;
+                        let v4 = (x0.cos().exp().sin() * 1.5).cosh();
+                        let v5 = f64::copysign(0.5_f64, x2);
+                        s0 = (s0 * 0.75 + (t.cos() * 0.9).atanh().abs() * 0.05).sin();
+                        acc1 -= 0.05 * f64::tanh(v4.tanh() - f64::tanh(v5));
+                    }
+                    let [b6, _, _, b7] = v;
+                    if v[k3 % 4].cos() >= 0.5 {
+                        s0 = 0.8 * s0 + 0.2 * f64::sin(f64::atan2(0.5_f64, s0));
+                    } else if f64::max(x2, v[k3 % 4]).hypot(b7 + t) < b6 {
+                        acc1 -= 0.5 * f64::cos(x0.min(v[k3 % 4]));
+                        if x1.sin().exp2() >= 1.0 {
+                            break;
+                        }
+                    } else {
+                        s0 = 0.75 * s0 + 1.0 * f64::tanh(self.scale);
+                        s0 = s0.mul_add(0.6, (s0 * self.k).sin() * 0.5);
+                    }
+                    acc1 += 0.005 * f64::sin(prog_1(f64::sin(b7 * b6) * 2.0, t, x2, &v, n));
+                }
+                let v8 = v[1].atan();
+                x1 + self.k - v8 * std::f64::consts::LN_2
+            };
+            let [b10, b11, b12, _] = v;
+            let [b13, _, _, b14] = v;
+            let v26 = match self.n {
+                1 => {
+                    for _ in 0..n {
+                        let [_, b15, b16, b17] = v;
+                        let mut k18 = 0;
+                        while k18 < 3 && (b13.sin() * 0.9).acos() * 0.5 <= f64::ln(b10.powi(2) + 0.5) {
+                            k18 += 1;
+                            let v19 = f64::cos(x2.sin().exp2()).exp2();
+                            if n > 2 {
+                                let [b20, b21, b22, _] = v;
+                                acc1 += 0.1 * b15.abs().cos();
+                                s0 = (s0 * 0.5 + (b20.tanh() + f64::cos(b21) + f64::cos(b22)) * 0.1).tanh();
+                            }
+                            s0 = s0 * 0.6 + (b10 * b10 + 1.0).ln().sin() * 0.4;
+                            acc1 -= 0.1 * v19.sin().tanh();
+                        }
+                        let v24 = match k18 % 2 {
+                            MODE_A if n % 2 == 0 => (f64::powi(f64::asin(b15.sin() * 0.9), 2) + 0.5).sqrt(),
+                            1 => (f64::cos(b14 / (b15.sin() + 2.0)) * 0.9).asin(),
+                            _ => {
+                                let v23 = b17 - b12;
+                                f64::powf(3.0_f64, x2.sin().cos()) + v23.cos()
+                            }
+                        };
+                        s0 = (s0 * 0.5 + (b17 + 2.5) / (f64::powi(f64::log(b17 * b17 + 1.0, 10.0), 2) + 0.5) * 0.05).tanh();
+                        acc1 -= (b15.tanh() - f64::tanh(b16) + f64::tanh(v24)).cos() * 0.25;
+                    }
+                    let v25 = 0.5_f64.min(x0);
+                    prog_1(f64::tanh((x2.atan().powi(2) + 1.0).powi(-3)), 0.25, (s0.sin() / (f64::powi((b12 * b12 + 1.0).ln(), 2) + 1.0)).cos() * 2.0, &v, n) + f64::sin(v25)
+                }
+                2 => self.scale - b10,
+                _ => self.scale.copysign(b14.sin()),
+            };
+            let mut a27 = [0.0; 4];
+            a27[0] = (b12.to_degrees() * 0.02).sin();
+            for i in 1..4 {
+                a27[i] = a27[i - 1] * 0.5 + f64::sin(f64::powf(1.5_f64, f64::cos((v[i] * v[i] + 1.0).recip()))) * 1.0;
+            }
+            s0 + acc1.tanh() + v9 - b10.tanh() + b11 * 0.5 - b13 + b14 - v26.tanh() - f64::sin(a27[0]) - f64::powf(b10.powi(2) + 0.5, self.scale.sin())
+        }
+
+        pub fn prog_22(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = -x0.sin();
+            let mut acc1: f64 = 0.0;
+            let a2 = v.map(f64::tanh);
+            let v3 = prog_1(x1, f64::sin(a2[n % 4] * a2[n % 4]), f64::sin(x0.mul_add(a2[n % 4], v[(self.n + n) % 4])), &v, n);
+            let mut a4 = [v[3 - self.n], x2, x0.to_radians(), self.prog_11(1.5, s0, f64::cos(x1.powi(3)), v, n)];
+            a4 = [a4[1], x2.tanh().tanh() * 1.0, a4[3], 0.5 * f64::sin(x0.sin()).sin() + 0.5 * a4[1]];
+            for i in 0..3 {
+                let fi = i as f64;
+                acc1 -= 0.4 * (fi.tanh() * 0.9).atanh();
+                a4 = [f64::exp2(a4[i].cos()).tanh() * 0.5, a4[2], a4[0].mul_add(0.6, f64::sin(prog_1(f64::asinh(v3).sin().sin() * 2.0, x2, x0.sin() * 2.0, &v, n)) * 0.005), a4[0]];
+            }
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                acc1 -= 0.5 * (SCALE + t).sin();
+                let mut m5: f64 = 1.0;
+                for j in 0..=i {
+                    let c6 = if self.n < 2 {
+                        0.25 - x0
+                    } else {
+                        v[3 - j] + fi
+                    };
+                    m5 = m5.min(c6);
+                }
+                s0 *= 0.6;
+                s0 += 0.4 * f64::cos(m5.cos());
+                if 3.0_f64.powf(f64::sin(v3)) > -1.0 {
+                    s0 = s0 * 0.75 + f64::sin(x2 / (a4[3 - self.n] * a4[3 - self.n] + 1.0)) * 0.1;
+                    continue;
+                }
+            }
+            s0 * 1.5 - acc1 * 0.75 + v3.cos() - f64::tanh(a4[0]) - (x2 + 0.5 + x0)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 1.5).acosh().sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 6 {
+            k2 += 1;
+            s0 = f64::mul_add(s0, 0.6, ((f64::cos(s0) * 1.2).tan() + x0 * x0).tanh() * 0.02);
+            if f64::log10(x1 * x1 + 1.0) > f64::tanh(s0) {
+                s0 = (s0 * 0.8 + (f64::sin(f64::ln_1p(x0 * x0)) * 1.5).cosh() * 0.05).tanh();
+            }
+            s0 = s0 * 0.6 + (x1 / (x1 * x1 + 1.0)).tanh() * 0.1;
+        }
+        if k2 > 4 && f64::tanh(s0) <= -0.5 {
+            return (x1 / (x1 * x1 + 0.5)).cos();
+        }
+        let mut k3 = 0;
+        while k3 < 4 && x2 + v[n % 4] <= -0.5 {
+            k3 += 1;
+            acc1 -= (v[k3 % 4] * v[k3 % 4] + 1.0).powi(-3).tanh() * 0.25;
+            s0 = s0 * 0.8 + (-x1).cos() * 0.2;
+            if (v[n % 4].tanh() * 1.2).tan() >= 0.0 {
+                match n.checked_sub(3) {
+                    None => {
+                        acc1 -= 0.5 * f64::cos((x0.cos() * 0.9).asin());
+                    }
+                    Some(k4) => {
+                        let c5 = k4 as f64;
+                        let v6: f64 = f64::tanh(v[k4]).cos().exp_m1();
+                        let x2 = x2.sin();
+                        acc1 += (c5.tanh() + v6.sin() - x2.cos()).cos() * 0.5;
+                    }
+                }
+                s0 = s0 * 0.6 + f64::tanh(x0.cos()) * 0.4;
+            } else if !(k3 == 3) {
+                let mut k7 = 0;
+                while k7 < 4 {
+                    k7 += 1;
+                    s0 = 0.6 * s0 + 0.1 * f64::sin((f64::sin(v[n % 4]) * 0.9).asin());
+                    let v8 = v[k7 % 4] * s0;
+                    match n.checked_sub(2) {
+                        Some(0) => {
+                            acc1 -= x0.atan().sin() * 0.1;
+                        }
+                        Some(k9) => {
+                            let c10 = k9 as f64;
+                            s0 *= 0.8;
+                            s0 -= 0.2 * f64::cos(1.5_f64.hypot(s0));
+                            s0 = (s0 * 0.8 + (v8.tanh() * 0.9).atanh() * 0.01).sin();
+                            acc1 += 0.1 * c10.cos();
+                        }
+                        _ => {
+                            let v13 = if let Some(_) = n.checked_sub(2) {
+                                x0.sin().exp2() + v[1] * core::f64::consts::FRAC_1_SQRT_2
+                            } else {
+                                let v12 = x0.atan().cos().exp2();
+                                x1 + v12.sin()
+                            };
+                            acc1 -= v13.tanh().sin() * 0.1;
+                        }
+                    }
+                    s0 = 0.5 * s0 + 0.1 * v8.sin().sin();
+                }
+            }
+        }
+        match n.checked_sub(2) {
+            Some(1 | 2) => {
+                s0 = (s0 * 0.8 + ((x0 + v[(k3 + n) % 4]).powi(2) + 0.5).atan2(0.25 - x1) * 0.01).tanh();
+                if f64::log(1.5_f64, x0.powi(2) + 2.0) * (v[0] * v[0] + 0.5).cbrt() > x2 && n < 3 {
+                    acc1 += 0.05 * f64::cos(prog_5(x2, x0, 1.2, [v[0], v[1], v[2], v[3]], n));
+                    let v14: f64 = f64::sin(v[n % 4]) * (v[n % 4].to_degrees() * 0.02);
+                    acc1 += v14.sin();
+                } else if x1 * v[k3 % 4] > 0.0 {
+                    s0 = (s0 * 0.6 + (x1 + s0) * 0.05).sin();
+                } else {
+                    s0 = s0.mul_add(0.75, f64::cos(x0.atan()) * 0.25);
+                }
+            }
+            Some(k15) => {
+                let c16 = k15 as f64;
+                match (n % 4).checked_sub(1) {
+                    None => {
+                        s0 = (s0 * 0.75 + c16.mul_add(v[1], c16).tanh().exp() * 0.02).sin();
+                        s0 = (s0 * 0.75 + f64::log(f64::powi(f64::asinh(x1), 2) + 1.0, 2.0) * 0.1).sin();
+                    }
+                    Some(k17) if k17 % 2 == 0 => {
+                        let c18 = k17 as f64;
+                        let x0 = 1.5_f64.copysign(c18) + (2.5 - v[0]);
+                        acc1 += x0.sin();
+                    }
+                    Some(k19) => {
+                        let c20 = k19 as f64;
+                        acc1 -= f64::exp(c20.cos()).sin();
+                        s0 = (s0 * 0.6 + v[k19] * 0.4).tanh();
+                    }
+                }
+                let v21 = v[k3 % 4].tanh().exp() * c16;
+                s0 = 0.75 * s0 + 0.02 * v21.cos();
+            }
+            None => {
+                let v22 = x1.hypot(x2);
+                s0 = s0.mul_add(0.8, v22.clamp(x0.sin() - 1.5, f64::cos(v[3]) + 1.5).tanh() * 0.1);
+            }
+        }
+        x0 * 0.5 + x1.sin() + s0.sin() + acc1.cos() - f64::cos(x1.min(x0)).cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = 1.5_f64.log(f64::powi(x2.max(v[n % 4]), 2) + 2.0);
+        let mut s1 = f64::cos(x0.max(x2 + x0)) * 2.0;
+        let mut s2 = 0.5_f64.log(x0 * x0 + 2.0);
+        let mut acc3: f64 = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let mut m4 = f64::NEG_INFINITY;
+            let mut m5 = f64::exp(v[n % 4].cos()).tanh();
+            for j in 0..n + 1 {
+                m4 = f64::max(s2 * s0 + v[(j * 3) % 4], m4);
+                m5 = m5.min(f64::mul_add(x1, fi, x1) * 0.5 + v[(j * 3) % 4]);
+            }
+            acc3 += 0.5 * f64::sin(m4).cos();
+            s2 = 0.75 * s2 + 0.05 * f64::tanh(m5).tanh();
+            acc3 += 0.5 * v[i % 4].tanh();
+        }
+        let v12 = match mode {
+            Mode::Lower(_, lo7) => {
+                for _ in 0..n {
+                    let v8 = (lo7 * lo7 + 1.0).powf(f64::tanh(x2));
+                    s1 = s1.mul_add(0.5, f64::cbrt(s1.sin() + 2.0).cos() * 1.0);
+                    acc3 += f64::cos(v8.sin()) * 0.25;
+                }
+                lo7 * s0
+            }
+            Mode::Upper(hi9) => {
+                let v10 = x1;
+                hi9 + v10.tanh()
+            }
+            Mode::Off => {
+                let v11 = x0 + 2.0;
+                s0 - s1 + f64::cos(v11)
+            }
+        };
+        let mut m13 = f64::to_radians(s2) * 20.0;
+        for i in 0..v.len() {
+            m13 = f64::max(m13, v12 / (v12 * v12 + 1.5) + v[i]);
+        }
+        acc3 -= 0.2 * f64::cos(m13);
+        match mode {
+            Mode::Upper(hi14) => {
+                acc3 += (x1 * x1 + 1.0).log(3.0);
+                s2 = s2 * 0.5 + f64::cos(hi14.abs() + hi14) * 1.0;
+            }
+            Mode::Lower(k15, lo16) => {
+                for i in (1..=4).step_by(2) {
+                    let v18 = if i + k15 < 2 && 0.5_f64.atan2((v12.cos() * 0.9).asin()) > lo16.powi(3) {
+                        s0 = (s0 * 0.5 + s1.cos() * 0.5).tanh();
+                        f64::exp2(x1.powi(2).sin())
+                    } else {
+                        let v17 = x0.asinh();
+                        s0 + v17.cos()
+                    };
+                    match mode {
+                        Mode::Lower(k19, lo20) => {
+                            let v21: f64 = prog_1(v18, 0.75, x0, &v, i);
+                            acc3 += (v[k19] / (lo20.tanh() + 2.0)).sin().exp().cos();
+                            s1 = (s1 * 0.75 + v21.tanh() * 0.005).sin();
+                        }
+                        Mode::Upper(_) => {
+                            acc3 -= f64::cosh(f64::ln_1p(m13 * m13).cos() * 1.5).sin();
+                            s0 *= 0.5;
+                            s0 -= 0.005 * prog_1((v18 - x1).cos() * 2.0, x2, 0.75, &v, n).tanh();
+                        }
+                        _ => {
+                            s0 = 0.8 * s0 + 0.2 * f64::tanh(0.8 - x1);
+                            s2 *= 0.8;
+                            s2 += 0.02 * f64::tanh(v18 - 0.1);
+                        }
+                    }
+                    let v23 = (f64::max(v18, x1).cos() * 0.9).asin();
+                    acc3 -= f64::sin(prog_1(v18, x2.abs().tanh() * 2.0, s1, &v, n)) * 0.005;
+                    acc3 -= 0.25 * v23.cos().cos();
+                }
+            }
+            _ => {
+                acc3 += 0.4 * f64::clamp(v12 - x2, -0.5, 1.0);
+                if n > 4 {
+                    match mode {
+                        Mode::Lower(_, lo25) => {
+                            acc3 += x1.powi(2).copysign(lo25.abs()).sin();
+                            let lo25 = lo25 + x2 - (lo25 - v[n % 4]);
+                            acc3 -= f64::cos(lo25);
+                        }
+                        Mode::Upper(hi26) => {
+                            acc3 += (x1.tanh() + 2.0).cbrt();
+                            let v27 = prog_1(hi26.asinh().tanh() * 2.0, 1.5, x2, &v, n);
+                            s0 = s0 * 0.8 + f64::cos(v27) * 0.005;
+                        }
+                        Mode::Off => {
+                            let mut k28 = 0;
+                            while k28 < n {
+                                k28 += 1;
+                                let v29 = (m13.sin() * 1.2).tan();
+                                let v30 = (s2 * s2 + 1.0).powi(-1);
+                                acc3 -= 0.25 * v12.sin().cos();
+                                acc3 += (f64::cos(v29) + v30).sin() * 0.25;
+                            }
+                        }
+                    }
+                    s0 = (s0 * 0.5 + f64::asinh(f64::min(s0, x1)) * 0.02).tanh();
+                }
+                s0 *= 0.5;
+                s0 -= 0.02 * f64::sin(s2);
+                if !(n == 4 && x1 / (f64::powi(v[n % 4], 2) + 0.5) * std::f64::consts::LN_2 > -0.5) {
+                    s1 *= 0.75;
+                    s1 -= 0.005 * prog_5((-x2).cos().tanh() * 2.0, s0, 0.75, v, n).tanh();
+                    s0 = f64::mul_add(s0, 0.75, (x0 - 0.5).cos().exp().cos() * 0.05);
+                }
+            }
+        }
+        x1 * 0.75 + s0 + s1 + s2 * 0.75 + acc3.cos() + v12.cos() + prog_1(f64::min(2.0_f64, f64::sqrt(v[0].powi(2) + 0.5)).sin(), 1.5, x2, &v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_17<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = (f64::exp(s0.cos()) * v[n % 4]).tanh() * 2.0;
+        let mut s2 = (f64::sin(x1) + x1 / 1.5).sin() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = x0 + v[i];
+            a4[i] = v[i].atan();
         }
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            match k5 + n {
-                0 => {
-                    let v6: f64 = prog_1(x0, x0.sin() * 2.0, w0[1].cos(), w0, n);
-                    acc3 -= f64::cos(v6) * 0.005;
-                }
-                MODE_B | 3 => {
-                    let v7 = prog_1((s1.cos() * 1.2).tan().cos() * 2.0, x2, (s1.sin() * 0.9).asin().asinh().sin(), v, n);
-                    acc3 += v7.cos().tanh() * 0.005;
-                }
-                4..=6 => {
-                    break;
-                }
-                _ => {
-                    let x2 = x2.cos() + v[k5 % 4] * x2;
-                    s1 = 0.5 * s1 + 0.1 * x2.cos().sin();
-                }
+        match n % 3 {
+            0..=2 => {
+                s0 = (s0 * 0.6 + f64::ln_1p(a4[n % 4] * a4[n % 4]) * 0.4).sin();
             }
-            if x0 / 4.0 > 0.5 {
-                'b2: {
-                    s2 = (s2 * 0.5 + a4[k5 % 4] * s2 * 0.05).tanh();
-                    if k5 == 4 {
-                        break 'b2;
-                    }
-                }
-            } else {
-                s1 = s1 * 0.8 + x2.tanh() * 0.2;
+            _ => {
+                let v5 = prog_5(x1, x2, f64::exp((x0 / (x0.powi(2) + 0.5)).cos()).cos(), v, n);
+                s0 = (s0 * 0.5 + prog_1(f64::atan(x1.asinh()).sin(), x2, s0, &v, 2) * 0.005).tanh();
+                s0 = s0 * 0.5 + f64::cos(v5) * 0.005;
             }
-            s2 = 0.8 * s2 + 0.2 * (w0[(k5 + n) % 4] * w0[(k5 + n) % 4] + 0.5).sqrt().cos();
         }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            s2 = (s2 * 0.6 + (s2 + a4[k8 % 4]) * 0.2).tanh();
-            let mut k9 = 0;
-            while k9 < 6 {
-                k9 += 1;
-                let v10 = (x0 / (x2 * x2 + 1.5)).powi(3);
-                s2 = 0.6 * s2 + 0.02 * f64::sin((v10 * v10 + 1.0).powf(0.5));
+        let v6 = a4.iter().map(|&p| prog_1((x2.copysign(p) * p.mul_add(x0, x1)).cos(), s2, acc3, &v, n)).sum::<f64>();
+        let mut a7 = [0.0; N];
+        a7[0] = f64::sin(prog_1(s2, (s2 + v[n % 4].cos()).sin() * 2.0, 1.5, &v, n));
+        for i in 1..4 {
+            let fi = i as f64;
+            a7[i] = a7[i - 1] * 0.75 + (f64::powi(v[i], 2) + f64::cos(fi).exp()).tanh() * 0.05;
+        }
+        let v8 = prog_1(2.0, s2, 0.75, &v, n);
+        s1 *= 0.6;
+        s1 -= 0.1 * f64::cos((v[n % 4] * v[n % 4]).ln_1p() + x1 / (x2.tanh() + 2.0));
+        s2 = 0.8 * s2 + 0.1 * f64::sin(f64::atan2(x2.abs().powi(2) + 1.0, acc3.cos()));
+        acc3 -= x0.sin();
+        s0 * 0.25 + s1.sin() + s2 * 1.5 - acc3 + f64::cos(v6) - a7[0].sin() - v8.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_18(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = (x0 * *x2).tanh() * 2.0;
+        let mut s1 = (s0.tanh() * 0.5).ln_1p();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = v.map(f64::tanh);
+        a3 = [f64::tanh(a3[n % 4]).sin() * 1.0, a3[1] * 0.8 + 2.0_f64.atan2(x1).sin() * 0.75, a3[0].mul_add(0.5, f64::cos(a3[n % 4] * a3[n % 4]) * 0.1), a3[2]];
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] += f64::sin((a3[i % 4].powi(2) + 0.5).atan2(x1)) * 0.5;
+        }
+        s1 = 0.8 * s1 + 0.005 * a4[2].cos();
+        a4 = v;
+        let v10 = match mode {
+            Mode::Lower(_, _) => ((acc2 + a3[2]).powi(2) + 2.0).acosh(),
+            Mode::Upper(hi7) => {
+                let v8 = Params::prog_11(prm, *x2, f64::cos(a4[n % 4] * hi7) * 2.0, s1, v, n);
+                (f64::tanh(x1) * 0.5).ln_1p() + v8.cos()
             }
-            if k9 < n && s2 * w0[2] < x2 {
-                let v11 = 2.0_f64.log(f64::powi(s1 * x0, 2) + 2.0);
-                let x0 = x0 / (v11.cos() + 2.0);
-                acc3 += x0.sin() * 0.25;
-            } else if f64::cosh(s1.sin() * 1.5) >= s2 {
-                acc3 -= 0.25 * s1.sin();
-                match k9 {
-                    0 => {
-                        s2 = 0.8 * s2 + 0.02 * f64::tanh(f64::asinh(f64::powi(s2, 3)));
-                        s2 = (s2 * 0.6 + (s2 + x0) * 0.2).tanh();
+            Mode::Off => {
+                let v9 = x2.sin() + (acc2 - 1.5);
+                prog_5(s0, *x2, 0.25, v, n) + f64::tanh(v9)
+            }
+        };
+        if (v[n % 4] * v[n % 4]).ln_1p() <= 1.0 && n % 2 == 0 {
+            let v11: f64 = (acc2.sin() + 2.0).cbrt();
+            let mut k12 = 0;
+            while k12 < n + 1 && (f64::powi(v[k12 % 4] * 0.35, 2) + 1.0).log(10.0) > 0.5 {
+                k12 += 1;
+                match mode {
+                    Mode::Upper(hi13) => {
+                        let mut k14 = 0;
+                        while k14 < n + 1 && (hi13 * *x2).to_radians() <= f64::cosh(v[0].cos() * 1.5) {
+                            k14 += 1;
+                            let v19: f64 = match mode {
+                                Mode::Lower(k15, lo16) => {
+                                    let v17 = v11;
+                                    s0 = s0 * 0.6 + (v17 + a4[k15]).tanh() * 0.2;
+                                    f64::sinh(lo16.sin())
+                                }
+                                Mode::Upper(hi18) => {
+                                    3.0_f64.log(f64::powi(hi18, 2) + 2.0) - x1
+                                }
+                                Mode::Off => {
+                                    s0 = s0.mul_add(0.6, a3[k14 % 4].sin().cos() * 0.4);
+                                    f64::tanh(a4[k14 % 4]).hypot(v10)
+                                }
+                            };
+                            let v20 = if (f64::powi(2.5 - v10, 2) + 1.0).log2() <= 0.5 {
+                                (a4[2] * a4[2] + 0.5).cbrt() / (f64::powi((s1 * s1 + 1.5).acosh(), 2) + 0.5)
+                            } else {
+                                let hi13 = a3[k14 % 4];
+                                -hi13
+                            };
+                            s1 = s1 * 0.6 + (v11 - a3[3]).sin() * 0.2;
+                            s1 = s1 * 0.8 + (v19.cos() + f64::cos(v20)).sin() * 0.02;
+                        }
                     }
-                    2..=4 => {
-                        s1 *= 0.5;
-                        s1 += 0.25 * (x0 + s1).tanh();
-                        break;
-                    }
-                    5 => {
-                        let v12 = x1 * x0;
-                        acc3 -= 0.25 * v12.tanh().cos();
+                    Mode::Lower(_, lo22) => {
+                        let v27: f64 = match mode {
+                            Mode::Lower(_, _) => 0.5_f64.min(a3[0]) - f64::log(s0.powi(2) + 1.0, a3[0] * a3[0] + 2.0),
+                            Mode::Upper(hi25) => {
+                                let v26 = hi25;
+                                s0 = (s0 * 0.5 + v26 * 1.0).tanh();
+                                (f64::exp_m1(v10.cos()).powi(2) + 1.0).powi(-2)
+                            }
+                            Mode::Off => x1 + lo22,
+                        };
+                        let v28 = f64::atan2((s1.powi(2) + 2.0).ln(), f64::powi(s0.sin().exp(), 2) + 1.0);
+                        s0 = (s0 * 0.8 + (v27.tanh() + v28.sin()) * 0.005).sin();
                     }
                     _ => {
-                        s2 *= 0.5;
-                        s2 += 0.5 * f64::tanh(s2.atan());
-                        s2 = (s2 * 0.6 + (s2 + s1) * 0.2).tanh();
-                        if f64::tanh(x2) > 0.5 && k9 % 2 == 0 {
-                            s1 = 0.75 * s1 + 0.05 * (a4[k9 % 4] + s1 * w0[k9 % 4]).cos();
+                        s1 = (s1 * 0.8 + (f64::powi(a4[k12 % 4], 2) + 1.0).sqrt() * 0.2).tanh();
+                    }
+                }
+                if v11 + a3[(k12 + n) % 4].tanh().exp() <= -0.5 {
+                    s0 = (s0 * 0.8 + ((x0 * x0 + 0.5).recip() + s1.sin().exp_m1()) * 0.02).tanh();
+                    if (s1.sin() * 0.9).asin() <= 0.0 {
+                        break;
+                    }
+                    let x0 = f64::asinh(s1).powi(2);
+                    acc2 -= x0 * 0.25;
+                } else if v[k12 % 4].cos() < 0.0 && n % 2 == 0 {
+                    s1 *= 0.75;
+                    s1 += 0.02 * ((v11 - s0) * v11).cos();
+                    let v29: f64 = (x2.cos() * 2.0).cosh();
+                    s1 = (s1 * 0.5 + v29.tanh() * 0.05).tanh();
+                } else {
+                    let v10 = x1 + v10 - 0.5;
+                    s0 = (s0 * 0.8 + v10.tanh() * 0.1).tanh();
+                }
+                s0 = (s0 * 0.8 + 1.5_f64.min(a4[k12 % 4]) * 0.2).tanh();
+            }
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(v11) * 1.0);
+        } else if f64::max(-0.5_f64, *x2) > (v10 * 0.01).sin() {
+            s1 = f64::mul_add(s1, 0.6, (v[1] * v[1] + 0.5).powf(1.5).tanh() * 0.02);
+            let v35 = match mode {
+                Mode::Lower(_, lo31) => {
+                    let v32 = f64::clamp(*x2, -1.5, 1.5);
+                    acc2 -= lo31.asinh();
+                    v[n % 4].cos() / 1.5 + v32.sin()
+                }
+                Mode::Upper(_) => x1.abs(),
+                Mode::Off => {
+                    let v34 = f64::min(2.0_f64, x1);
+                    f64::asinh(v34).max(v34)
+                }
+            };
+            acc2 += f64::sin(v35);
+        } else {
+            s1 = 0.5 * s1 + 0.25 * f64::cos(f64::exp2(f64::sin(x0)));
+            let x1 = x1.tanh().exp2();
+            s0 = 0.75 * s0 + 0.1 * x1.sin();
+        }
+        let v37 = if x2.tanh().powi(2).ln_1p() > 0.5 {
+            (x2.tanh().sin() * 0.5).ln_1p()
+        } else if x1.powi(3) <= v10 && n == 4 {
+            let v36 = (x2.sin() * 2.0).sinh();
+            2.0_f64.min(v36).tanh().exp2()
+        } else {
+            SCALE + *x2
+        };
+        s0.sin() + s1 + acc2 + a3[3] + a4[0] * 0.5 + v10.sin() - v37
+    }
+
+    #[differentiable]
+    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::sin(v[2]);
+        let mut acc1: f64 = 0.0;
+        for _ in 0..5 {
+            acc1 += (f64::sin(x0) - s0.sin()).cos() * 0.4;
+            if f64::exp2(f64::tanh((x2.tanh() * 0.9).asin())) < 1.0 {
+                continue;
+            }
+        }
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = x1.cos().exp2();
+            let v4 = match k2 % 2 {
+                1 => f64::cos(x2),
+                _other => {
+                    for &u in v.iter() {
+                        s0 = 0.8 * s0 + 0.2 * (x0 * x0 + 1.0).sqrt().cos();
+                        s0 = (s0 * 0.75 + (f64::powi(x2, 2) + 1.0).powf(v3.tanh()) * 0.01).tanh();
+                        acc1 -= f64::cos(f64::sin(u)) * 0.05;
+                    }
+                    let x1: f64 = f64::tan(f64::cos(x2.cos()) * 1.2);
+                    x0.cos().exp_m1() + x1.sin()
+                }
+            };
+            s0 = f64::mul_add(s0, 0.75, v3.cos().exp_m1().cos() * 0.05);
+            if k2 >= 6 || (f64::sin((x2 * x2 + 1.0).ln()) * 1.2).tan() >= -1.0 {
+                break;
+            }
+            s0 = (s0 * 0.75 + v4.cos() * 0.02).sin();
+        }
+        let a5 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        'l3: for &t in v.iter() {
+            s0 = s0 * 0.5 + f64::tanh(s0.max(t)) * 0.5;
+            let mut k6 = 0;
+            while k6 < 5 && s0.asinh() * (t.tanh() * 2.0).sinh() > 1.0 {
+                k6 += 1;
+                s0 = f64::mul_add(s0, 0.8, (x0 + v[2]).sin() * 0.1);
+                if a5[k6 % 4].sin() + x1.sin() > 0.5 || k6 < 2 {
+                    continue 'l3;
+                }
+            }
+            for j in 0..3 {
+                s0 = 0.5 * s0 + 0.1 * f64::atan2(s0, v[j].powi(2) + 1.0).sin();
+                if t.asinh() + f64::cos(t) > 1.0 {
+                    continue;
+                }
+            }
+        }
+        let v7 = a5.iter().map(|&p| x1 - a5[2] + p.tanh()).sum::<f64>();
+        match n {
+            0 => {
+                let v8: f64 = prog_5::<f64>(x1, f64::clamp(x2 * 0.5, f64::tanh(x2.sin()) - 1.5, (s0 * s0 + 2.0).ln().cos() + 1.5).sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], 6);
+                acc1 += 0.02 * v8.tanh();
+            }
+            1 | PHASE_D => {
+                s0 *= 0.75;
+                s0 -= 0.02 * f64::cos(f64::powi(v[n % 4], 3).clamp(-1.5, 1.0));
+            }
+            4 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let mut m9: f64 = f64::min(a5[0], x0);
+                    for j in 0..=n {
+                        let fj = j as f64;
+                        let c10 = if j > 1 {
+                            fj.tanh()
+                        } else {
+                            f64::cos(t).exp_m1().cos()
+                        };
+                        m9 = c10.max(m9);
+                    }
+                    s0 = (s0 * 0.8 + m9.tanh() * 0.05).sin();
+                    acc1 += 0.5 * (x2 + a5[3 - i]).cos();
+                    acc1 += 0.5 * t.sin();
+                }
+            }
+            _other => {
+                s0 = s0.mul_add(0.6, f64::cos(0.5_f64.copysign(x2.min(v7))) * 1.0);
+            }
+        }
+        x0 * 0.75 - x2 + s0 * 0.5 + acc1.cos() - v7.sin() - prog_5((v7.sin() * 0.5).ln_1p().asinh().tanh() * 2.0, f64::tanh(f64::asin(x2.sin().exp_m1().cos() * 0.9)), f64::cos(v7 - a5[k2 % 4]), [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_20<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0: T = T::from_f64(3.0_f64).unwrap().log(x0 * x0 + T::from_f64(2.0).unwrap());
+        let mut s1 = s0;
+        let mut s2 = (x2.sin() * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(2.0).unwrap();
+        let mut acc3: T = T::zero();
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            if prog_5::<T>((T::powf(v[m4 % 4].powi(2) + T::one(), T::from_f64(1.5).unwrap()).powi(2) + T::from_f64(2.0).unwrap()).ln().sin(), s0.max(x0).sin() * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.5).unwrap(), [v[0], v[1], v[2], v[3]], n) > (s0 * s0 + T::one()).powi(-2) {
+                m4 += 1;
+            }
+            for _ in 1..n {
+                let v5 = v[n % 4];
+                let v6: T = if (*x2 / (s2.powi(2) + T::one())).asinh() <= T::atanh(fi.sin() * T::from_f64(0.9).unwrap()) {
+                    acc3 = acc3 - T::from_f64(0.1).unwrap() * ((v5.cos() * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::from_f64(2.0).unwrap()).ln().tanh();
+                    (T::powi((s2.sin() * T::from_f64(0.5).unwrap()).ln_1p(), 2) + T::one()).recip()
+                } else if v5.to_degrees() * T::from_f64(0.01).unwrap() <= T::from_f64(0.25).unwrap() {
+                    T::tanh(x1)
+                } else {
+                    (T::sin(x1) * T::from_f64(0.9).unwrap()).atanh() * v5
+                };
+                acc3 = acc3 + T::cbrt(s2.sin() + T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.1).unwrap();
+                s2 = s2 * T::from_f64(0.6).unwrap() + T::sin(v6.cos()) * T::from_f64(0.02).unwrap();
+            }
+            if i % 3 == 1 && *x2 <= T::zero() {
+                s2 = (s2 * T::from_f64(0.8).unwrap() + (*x2 + s2) * T::from_f64(0.1).unwrap()).tanh();
+                if T::from_f64(0.1).unwrap() - (v[m4 % 4] - s0) >= T::one() {
+                    acc3 = acc3 + T::tanh(T::from_f64(0.3).unwrap() - x1) * T::from_f64(0.5).unwrap();
+                    acc3 = acc3 + T::from_f64(0.5).unwrap() * (v[3] * s0).sin();
+                } else {
+                    s0 = s0 * T::from_f64(0.6).unwrap();
+                    s0 = s0 + T::from_f64(0.1).unwrap() * T::exp(s2.tanh()).sin();
+                }
+                let v7 = x0 + *x2;
+                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), T::sin(v7.cos()) * T::from_f64(0.1).unwrap());
+            } else {
+                let v8: T = (v[i] * v[i]).ln_1p();
+                acc3 = acc3 + T::from_f64(0.5).unwrap() * T::tanh(v8.tanh());
+            }
+            let mut k9 = 0;
+            while k9 < n + 1 && T::sin(x1) <= T::from_f64(0.25).unwrap() {
+                k9 += 1;
+                acc3 = acc3 + T::from_f64(0.05).unwrap() * v[(k9 + n) % 4].cos().exp2().sin();
+                acc3 = acc3 - T::cos(fi.to_degrees() * T::from_f64(0.01).unwrap()) * T::from_f64(0.05).unwrap();
+            }
+            s2 = s2.mul_add(T::from_f64(0.8).unwrap(), T::cos(x0).cos() * T::from_f64(0.2).unwrap());
+        }
+        let c10 = T::from_usize(m4).unwrap();
+        let mut k11 = 0;
+        let v13 = loop {
+            k11 += 1;
+            acc3 = acc3 + T::tanh(v[2]);
+            let v12 = c10.tanh() - T::from_f64(2.5).unwrap() * *x2;
+            s1 = s1 * T::from_f64(0.8).unwrap() + (v[3 - k11].powi(2) + T::one()).log10() * T::from_f64(0.4).unwrap();
+            if k11 >= 2 || T::exp2(v12.cos()) <= T::zero() {
+                break T::from_f64(1.5_f64).unwrap().powf((x1 / T::from_f64(2.0).unwrap()).cos());
+            }
+        };
+        let v14 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.1).unwrap() * (s2 - p + q.sin()).cos()));
+        match k11 {
+            PHASE_A if n > 3 => {
+                let v15 = c10.cos();
+                acc3 = acc3 - (v15 * v15 + T::from_f64(0.5).unwrap()).cbrt();
+            }
+            PHASE_B => {
+                let v16 = prog_5(*x2, (x0 + v13).cos(), x1, [v[0], v[1], v[2], v[3]], n);
+                let mut k17 = 0;
+                while k17 < n && (s1.tanh() * T::from_f64(0.9).unwrap()).acos() > T::one() {
+                    k17 += 1;
+                    s2 = (s2 * T::from_f64(0.6).unwrap() + v13.tanh() * T::from_f64(0.4).unwrap()).tanh();
+                    s2 = (s2 * T::from_f64(0.8).unwrap() + (s0.cos() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.05).unwrap()).sin();
+                    let v20 = match k17 + m4 {
+                        1 => {
+                            let x1 = (x0.atan2(v14 * v14 + T::one()).cos() * T::from_f64(0.9).unwrap()).atanh();
+                            let v18 = T::from_f64(1.5_f64).unwrap().log(s1.powi(2) + T::from_f64(2.0).unwrap());
+                            s2 = T::from_f64(0.75).unwrap() * s2 + T::one() * T::copysign(c10, v14).sin();
+                            x1.tanh().exp2() + *x2 + v18.sin()
+                        }
+                        3 => x1 / T::from_f64(4.0).unwrap(),
+                        5 | 7 => {
+                            let v19 = x1 - v13;
+                            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), T::sin(x1 - v16) * T::from_f64(0.25).unwrap());
+                            T::cosh(c10.sin()).tanh() + T::tanh(v19)
+                        }
+                        _ => (c10 * c10 + T::from_f64(0.5).unwrap()).atan2(v16),
+                    };
+                    s2 = s2 * T::from_f64(0.8).unwrap();
+                    s2 = s2 + T::from_f64(0.01).unwrap() * v20.sin();
+                }
+                acc3 = acc3 + T::from_f64(0.02).unwrap() * T::cos(v16);
+            }
+            PHASE_C => {
+                let v21 = (T::sin((x1.tanh() * T::from_f64(1.2).unwrap()).tan()) * T::from_f64(0.5).unwrap()).ln_1p();
+                let v22: T = (*x2 * v13).cos();
+                acc3 = acc3 + T::from_f64(0.25).unwrap() * (v21.sin() + v22).cos();
+            }
+            _ => {
+                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * T::abs(x1).powi(2).tanh();
+                if k11 < 2 {
+                    s2 = (s2 * T::from_f64(0.5).unwrap() + (T::asin(c10.tanh() * T::from_f64(0.9).unwrap()) - x1.cos().exp_m1()) * T::from_f64(0.1).unwrap()).sin();
+                } else {
+                    s1 = s1 * T::from_f64(0.6).unwrap() + (T::cos(v[k11]) * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(0.1).unwrap();
+                    for _ in (0..=n).rev().step_by(2) {
+                        let v23 = T::asinh(x1 * *x2);
+                        if x0 + v13 > v[3] {
+                            continue;
+                        }
+                        let v24: T = v23.tanh().exp();
+                        acc3 = acc3 + v23.tanh() * T::from_f64(0.5).unwrap();
+                        s2 = s2 * T::from_f64(0.5).unwrap() + v24.tanh().tanh() * T::from_f64(0.02).unwrap();
+                    }
+                }
+                let v25 = T::cosh((c10 + v14).cos());
+                s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(v25.tanh());
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            let v26 = if (x1.tanh() * T::from_f64(1.2).unwrap()).tan() > T::from_f64(0.5).unwrap() {
+                (T::powi(T::hypot(v14, fi), 2) + T::from_f64(2.0).unwrap()).acosh()
+            } else {
+                T::tanh(v14).exp2()
+            };
+            acc3 = acc3 + T::from_f64(0.5).unwrap() * T::atan2(x0, T::powi(v[3 - k11], 2) + T::from_f64(0.5).unwrap()).cos();
+            let mut m27 = T::infinity();
+            for j in 0..=i {
+                let c28 = if T::from_f64(1.5).unwrap() - fi < -T::from_f64(0.5).unwrap() {
+                    x2.powi(2) * v13 + v[j % 4]
+                } else {
+                    s2
+                };
+                m27 = c28.min(m27);
+            }
+            s1 = s1 * T::from_f64(0.8).unwrap();
+            s1 = s1 - T::from_f64(0.01).unwrap() * (v26.tanh() - m27.sin()).cos();
+        }
+        match k11 {
+            0 => {
+                s2 = T::from_f64(0.8).unwrap() * s2 + T::from_f64(0.25).unwrap() * T::acosh(v13 * v13 + T::from_f64(2.0).unwrap()).tanh();
+            }
+            1 => {
+                let x0 = (T::tanh((v13.powi(2) + T::one()).log10()) + T::from_f64(2.0).unwrap()).cbrt();
+                acc3 = acc3 - (T::ln(v14 * v14 + T::from_f64(2.0).unwrap()) + (-v14)).sin() * T::from_f64(0.5).unwrap();
+                acc3 = acc3 - T::sin(x0);
+            }
+            2 => {
+                acc3 = acc3 + x1.cos().exp2().tanh();
+                s0 = s0 * T::from_f64(0.5).unwrap();
+                s0 = s0 - T::from_f64(0.5).unwrap() * T::tanh(v[k11].abs());
+            }
+            _ => {
+                let v29 = v[0].sin();
+                s2 = (s2 * T::from_f64(0.5).unwrap() + T::from_f64(3.0_f64).unwrap().hypot(c10) * T::one()).tanh();
+                acc3 = acc3 + v29.tanh();
+            }
+        }
+        x1.cos() - s0 - s1.cos() + s2 + acc3.cos() - T::sin(c10) + v13 - v14 * T::from_f64(1.5).unwrap() + T::ln_1p((v13 / (x0 * x0 + T::from_f64(0.5).unwrap())).powi(2))
+    }
+
+    #[differentiable]
+    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::sin(v[n % 4] + x2) * 2.0;
+        let mut s1 = f64::sin(s0.tanh().sinh() - (-x0)) * 2.0;
+        let mut s2 = prog_1((x1.tanh() * 2.0).cosh().sin() * 2.0, s1, x2.sin() * 2.0, v, n).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let mut m5 = f64::sin(f64::tan(f64::sin(fi) * 1.2));
+            if m4 < 13 {
+                m4 += 1;
+            }
+            for j in 0..5 {
+                let c6 = match i {
+                    0 => v[(j * 3) % 4].powi(3),
+                    PHASE_C | 4 => v[(j * 3) % 4] + s1,
+                    _ => 1.5 * (v[(j * 3) % 4] * 2.0),
+                };
+                m5 = m5.min(c6);
+                acc3 += f64::log10((f64::powi(v[0], 2) + 2.0).acosh().powi(2) + 1.0) * 0.05;
+            }
+            if !(n < 4) {
+                s2 *= 0.6;
+                s2 += 0.2 * (s2 + (s2 * s2 + 2.0).ln()).sin();
+            } else if m5.to_radians() >= f64::atan2(fi, s1.powi(2) + 0.5) {
+                acc3 += 0.25 * ((s2 + v[i % 4]) * x1).tanh();
+            }
+            s0 = f64::mul_add(s0, 0.6, f64::cos((fi.sin() * 0.9).asin()) * 1.0);
+            s1 *= 0.6;
+            s1 += 0.02 * m5.cos().tanh();
+        }
+        let c7 = m4 as f64;
+        let mut m8 = 0;
+        for &t in v.iter() {
+            if (x0.powi(2) + 1.0).powi(-1) + f64::atan(x1) <= f64::log2(s1.powi(2) + 1.0) {
+                break;
+            }
+            if prog_1(f64::tanh((s2.tanh().tanh() * 1.5).sinh()), x1, 0.75, v, m4) > x0 {
+                m8 += 1;
+            }
+            s0 = s0 * 0.75 + prog_1(t, 0.5, 1.5, v, 3).sin() * 0.005;
+        }
+        let c9 = m8 as f64;
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v12 = if s0.min(c7) <= 0.5 || m8 > 1 {
+                for j in 0..5 {
+                    let fj = j as f64;
+                    match j + n {
+                        0 => {
+                            acc3 += (c9.tanh() + (v[m8 % 4] + fj)).cos() * 0.1;
+                            acc3 += f64::sin(v[1].tanh().to_degrees() * 0.01) * 0.1;
+                        }
+                        1 => {
+                            acc3 += 0.1 * (c9 - s0).sin();
+                        }
+                        3..=4 => {
                             break;
+                        }
+                        _ => {
+                            s2 *= 0.8;
+                            s2 -= 1.0 * f64::sin(fj).exp2().tanh();
+                        }
+                    }
+                    acc3 -= 0.1 * f64::tanh(f64::asinh(c9).sin().exp_m1());
+                    let v11 = (f64::powi(x2, 2) + 1.0).log2();
+                    s1 = s1.mul_add(0.8, v11.cos() * 0.1);
+                }
+                prog_1(s1.sin().cos().sin() * 2.0, 0.25, f64::sin(x0.powi(3)) * 2.0, v, m4)
+            } else if f64::atanh(s2.cos() * 0.9) >= 0.25 {
+                f64::sin(v[0])
+            } else {
+                prog_1((f64::cos(s1).powi(2) + 1.0).atan2(c9 - x0).cos() * 2.0, x0, s1.tanh().tanh(), v, m8)
+            };
+            s1 = f64::mul_add(s1, 0.6, f64::tanh((c9.sin() * 2.0).cosh()) * 1.0);
+            let v15 = match k10 % 4 {
+                0 => v[(k10 + n) % 4].atan2(f64::powi(v[m4 % 4], 2) + 0.5).sin(),
+                g if g > 1 => {
+                    let c9 = f64::sinh(f64::tanh(v[2].sin()));
+                    let v13 = f64::log2(x0 * x0 + 1.0);
+                    (x0 * x0 + 2.0).acosh() + f64::cos(c9) + f64::sin(v13)
+                }
+                _other => {
+                    let v14 = v12;
+                    (v14 * 0.001).sin() + s2 / (f64::powi(s1, 2) + 1.5)
+                }
+            };
+            if k10 >= 4 {
+                break;
+            }
+            acc3 += (v12.cos() + v15.sin()).sin() * 0.005;
+        }
+        let mut k16 = 0;
+        while k16 < 6 {
+            k16 += 1;
+            acc3 += 0.25 * f64::cos((x2.powi(2) + 1.5).acosh());
+            acc3 += 0.25 * (c9.cos() * 1.2).tan().cos();
+            let v17 = 2.0 * c7;
+            s1 = f64::mul_add(s1, 0.75, v17.tanh().sin() * 1.0);
+        }
+        let mut k18 = 0;
+        while k18 < 4 && v[3] - x0 <= c9 {
+            k18 += 1;
+            s2 = 0.6 * s2 + 0.5 * f64::sin(f64::ln(x0 * x0 + 2.0));
+            if f64::acos(x0.sin() * 0.9).cos() > x0 {
+                break;
+            }
+            acc3 -= 0.5 * (c7.powi(2) + 0.5).recip().mul_add(-x1, c7).sin();
+        }
+        let v19 = c7 * v[2];
+        s0.tanh() - s1 * 0.5 + s2.sin() + f64::tanh(acc3) - c9.cos() - f64::sin(v19) - ((v[(k18 + m8) % 4] * c9).powi(2) + 0.5).recip()
+    }
+
+    #[differentiable]
+    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.cos() + 2.0).cbrt();
+        let mut s1 = f64::cos((f64::tanh(v[n % 4]) * 1.2).tan()) * 2.0;
+        let mut s2 = prog_5((x0 + x2).cos() * 2.0, f64::sin(x2).exp2().sin() * 2.0, s1, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 -= 0.1 * f64::tanh(s0.tanh().sinh());
+            s2 = (s2 * 0.6 + f64::asinh(v[0]) * 0.4).tanh();
+            for j in 1..n {
+                acc3 -= f64::cos(fi * std::f64::consts::FRAC_PI_4) * 0.1;
+                match j % 3 {
+                    0..=1 => {
+                        break 'l0;
+                    }
+                    2 => {
+                        s2 = (s2 * 0.5 + f64::exp(x1.cos()) * 0.1).sin();
+                        if x1 + 0.5 - (s2 - fi) >= x1.atan() || j == 5 {
+                            let v4 = (s1 * s1 + 1.0).cbrt().sin();
+                            acc3 += f64::sin(v4) * 0.1;
+                        } else {
+                            s2 = s2.mul_add(0.75, (s2.sin() * 1.2).tan().sin().sin() * 0.02);
+                        }
+                    }
+                    _ => {
+                        s1 = (s1 * 0.8 + (f64::asinh(s1) - s1) * 0.1).sin();
+                        match j % 2 {
+                            0 => {
+                                acc3 += 0.1 * f64::sin(x0.cos().exp2());
+                                continue;
+                            }
+                            _ => {
+                                acc3 += (v[j % 4] + fi).tanh() * 0.1;
+                            }
                         }
                     }
                 }
-                let v13 = x2 / (x0.cos() + 2.0);
-                s1 = s1.mul_add(0.75, f64::cos(v13.tanh()) * 0.05);
             }
-            if k8 >= 6 || x2 >= -0.5 {
-                break;
+            for _ in 0..v.len() {
+                if i == 5 && s0.sin() - 0.5 > -0.5 {
+                    let v5: f64 = ((x2 * s2).powi(2) + 1.0).powf(0.5);
+                    s1 = (s1 * 0.75 + f64::sin(v5) * 0.01).sin();
+                } else if n > 0 {
+                    let v6 = x0.cos().exp_m1();
+                    s1 = (s1 * 0.6 + (f64::asinh(x0).powi(2) + 2.0).acosh() * 0.2).tanh();
+                    s2 = (s2 * 0.75 + v6.cos() * 0.05).tanh();
+                } else {
+                    s1 = (s1 * 0.75 + x1 * s1 * 0.05).sin();
+                    acc3 += 0.1 * (s2 * x0).sin();
+                }
+                if (s1 - x2).powi(2) <= x2 - fi {
+                    continue 'l0;
+                }
+                s0 = 0.6 * s0 + 0.1 * (f64::tanh(s0) * 0.9).asin().cos();
             }
         }
-        let v18: f64 = match mode {
-            Mode::Upper(hi14) => {
-                f64::exp_m1(hi14.tanh())
+        let mut k7 = 0;
+        let v11 = loop {
+            k7 += 1;
+            for _ in (0..n).rev() {
+                s1 = 0.8 * s1 + 0.01 * (f64::powf(s1 * s1 + 0.5, 1.5).to_degrees() * 0.02).sin();
+                acc3 -= 0.05 * f64::asinh(v[0]).mul_add(x0, x1.to_radians() * 20.0).tanh();
             }
-            Mode::Lower(_, lo16) => {
-                f64::atan2(x0, (x0 + lo16).powi(2) + 1.0)
+            let mut m8: f64 = 0.5;
+            for j in 0..=n {
+                let fj = j as f64;
+                let c9 = match j {
+                    MODE_A => (fj.powi(2) + 0.5).ln(),
+                    1 | 3 => fj.to_radians(),
+                    4..=6 => s0 * std::f64::consts::LN_2,
+                    _ => f64::atan(v[(j + n) % 4]),
+                };
+                m8 = m8.max(c9);
             }
-            _ => {
-                let v17 = (f64::cos(x2) * 0.9).asin();
-                f64::to_degrees(x0.tanh()) * 0.02 + f64::sin(v17)
+            acc3 -= m8.tanh() * 0.4;
+            let mut k10 = 0;
+            while k10 < 3 {
+                k10 += 1;
+                s2 = 0.6 * s2 + 0.2 * (s2 + v[k7 % 4]).tanh();
+                acc3 += (s2 + v[k10]).sin() * 0.1;
+                acc3 += (f64::exp(s0.tanh()).powi(2) + 1.0).log(10.0) * 0.1;
+            }
+            if k7 >= 5 || s0.mul_add(x0, x1) < m8 {
+                break v[k7 % 4].atan() - (s1 * s1 + 1.0).log10();
             }
         };
-        'b5: {
-            acc3 -= (x0 * x1).sin();
-            if f64::exp((v18 - x2).cos()) <= x0 && k8 + k5 < 1 {
-                break 'b5;
-            }
-            for _ in (1..=6).step_by(2) {
-                let v19 = f64::cbrt(v18.powi(2) + 0.5);
-                if k5 % 3 == 1 && SCALE + v19 <= 0.5 {
-                    break 'b5;
-                }
-                s2 = s2.mul_add(0.75, a4[3].tanh() * 0.25);
+        let mut a12 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a12[i][j] = v[j];
             }
         }
-        w0[2] * 1.5 - s1 * 1.5 + s2 * 0.5 + acc3.cos() - a4[0]
+        let mut m13 = 0;
+        for i in (1..=3).step_by(2) {
+            let v14 = (s0 + v11).asinh();
+            if prog_1(x1, f64::sin(((f64::tanh(a12[0][3 - i]) * 0.9).acos().sin() * 0.5).ln_1p()) * 2.0, 0.5, v, n) <= 0.0 {
+                continue;
+            }
+            if v11.to_degrees() * 0.02 >= -1.0 {
+                m13 += 1;
+            }
+            acc3 += f64::asinh((v14 * v14 + 2.0).sqrt()).tanh();
+        }
+        match m13 {
+            0..=1 => {
+                s1 = (s1 * 0.8 + f64::copysign(x2, s1) * 0.2).tanh();
+                s2 = (s2 * 0.75 + x2.copysign(s0).min((s1 * 0.001).sin()) * 0.05).tanh();
+                if x1 < 0.0 {
+                    s0 = (s0 * 0.75 + 0.5_f64.atan2(x2) * 0.25).sin();
+                    let v15 = prog_1((1.2 * (f64::powi(x2, 2) + 1.0).powf(1.5)).cos() * 2.0, x0, s2, v, n);
+                    acc3 += f64::sin(v15) * 0.005;
+                } else {
+                    acc3 += 0.005 * prog_1(0.25, 1.2, 2.0, v, 6).tanh();
+                    let v16 = prog_1(1.5, f64::sin(a12[0][n % 4]) * 2.0, f64::cos(x0), v, n);
+                    acc3 += 0.005 * v16.sin();
+                }
+            }
+            MODE_C | 4 => {
+                s1 *= 0.75;
+                s1 += 0.02 * ((a12[1][m13 % 4].sin() * 0.9).asin() / (a12[1][m13 % 4] * a12[1][m13 % 4] + 0.5)).tanh();
+                for i in 1..n {
+                    let fi = i as f64;
+                    let v17 = f64::cosh(v11.cos());
+                    if f64::exp2((v17 * fi).sin()) >= v11 {
+                        acc3 += (f64::powi(v11, 2) + 2.0).sqrt().cos() * 0.4;
+                    }
+                    acc3 += 0.4 * (s0.sin() * 2.0).sinh().max(s0.cos()).tanh();
+                }
+            }
+            6 => {
+                acc3 += (f64::tanh(v[m13 % 4]).powi(2) + 1.0).powf(f64::sin(x0).exp2().tanh()).tanh();
+                s0 *= 0.75;
+                s0 -= 0.05 * ((a12[0][(m13 + n) % 4] / (x1.powi(2) + 1.5)).cos() * 0.9).asin().sin();
+            }
+            _other => {
+                s2 *= 0.5;
+                s2 += 0.2 * f64::acos(a12[1][k7 % 4].sin() * 0.9).sin();
+            }
+        }
+        s0 + s1 * 0.25 + s2.cos() + f64::tanh(acc3) - v11 * 0.5 - a12[0][2].sin() + v11
     }
 
     #[differentiable]
     pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_13(x1, f64::cos(f64::tan(x2.sin() * 1.2).hypot(x0 * std::f64::consts::LN_2)), 2.0, &v, n).cos() * 2.0;
+        let prm: &Params = &PARAMS;
+        let mut s0 = (x2 + x1).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            if v[0] - x1 < 0.0 && k2 == 2 {
-                break prog_1(f64::tanh(s0), f64::cos(x1.tanh()) * 2.0, x2, &v, n);
-            }
-            acc1 -= 0.005 * prog_1((x2.tanh() * 1.5).cosh().tanh().cos() * 2.0, 0.25, f64::sin((f64::cos(x1) * 1.2).tan() - v[k2]) * 2.0, &v, n).sin();
-            let mut m3 = f64::sinh(x2.tanh());
-            for j in 1..4 {
-                m3 = v[j].max(m3);
-            }
-            s0 = 0.5 * s0 + 0.25 * m3.tanh().sin();
-            if k2 >= 2 || f64::recip(s0 * s0 + 1.0) <= 0.0 {
-                break f64::cos(v[3 - k2]).exp_m1();
-            }
-        };
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            if v4 >= v[(i + n) % 4] {
-                a5[i] = f64::mul_add(v[3 - i], v[i], v[i]).atan();
-            } else {
-                a5[i] = v[i] + x2;
-            }
-        }
-        for _ in 0..n {
-            acc1 += 0.25 * f64::sin(v4);
-            s0 = (s0 * 0.6 + a5[3].cos() * 0.4).tanh();
-            a5 = v;
-        }
-        for _ in 0..6 {
-            a5 = [a5[2], a5[0], f64::cos(a5[0] + v4) * 0.5, a5[0]];
-        }
-        let mut k6 = 0;
-        while k6 < 4 && 3.0_f64.min(SCALE + a5[k2]) >= v4 + a5[k6 % 4] {
-            k6 += 1;
-            acc1 += f64::recip((x1 * std::f64::consts::FRAC_PI_4).powi(2) + 1.0).tanh() * 0.5;
-            if s0 / (v4 * v4 + 1.5) - s0.mul_add(a5[k6 % 4], s0) > 0.5 {
-                s0 = s0.mul_add(0.6, prog_1((v4.powi(2) + 0.5).sqrt().tanh() * 2.0, f64::tanh(f64::cosh(s0.tanh() * 1.5) - v4) * 2.0, f64::tanh(f64::ln(a5[(k6 + n) % 4] * a5[(k6 + n) % 4] + 2.0)) * 2.0, &v, k2).sin() * 0.005);
-                s0 *= 0.6;
-                s0 += 0.4 * f64::cos(x1);
-            } else if x2.powi(2) > 1.0 {
-                let v7 = f64::cosh(v[3 - k2].mul_add(x0, x1).tanh());
-                s0 = (s0 * 0.75 + v7.tanh() * 0.02).tanh();
-            } else {
-                let v8 = x1.asinh();
-                acc1 -= 0.5 * v8.sin().tanh();
-            }
-        }
-        match k6 {
-            0 | 2 => {
-                for i in 1..n {
-                    match i {
-                        0..=1 => {
-                            s0 = (s0 * 0.5 + f64::ln(v[(i + n) % 4].powi(2) + 0.5) * 0.25).sin();
-                        }
-                        g if g > 2 => {
-                            let v9 = a5[k2].cos();
-                            s0 *= 0.5;
-                            s0 += 0.2 * (x0.sin() * 0.9).acos().tanh();
-                            s0 = 0.5 * s0 + 0.5 * v9;
-                        }
-                        _ => {
-                            s0 = s0 * 0.6 + f64::sin(a5[3].atan2(f64::powi(a5[3], 2) + 0.5) * f64::ln_1p(f64::sin(a5[1]) * 0.5)) * 0.02;
-                            if s0 > v4 {
-                                break;
-                            }
-                            let v10 = f64::atanh(x2.sin() * 0.9);
-                            acc1 += v10.sin() * 0.4;
-                        }
-                    }
-                    if f64::atanh(x0.cos() * 0.9) <= -0.25 || i == 0 {
-                        break;
-                    }
-                    acc1 += f64::cos(f64::exp(v[0].sin())) * 0.4;
-                }
-            }
-            3 => {
-                acc1 -= f64::exp(f64::sin(x0)).tanh();
-                if prog_1((x2.to_degrees() * 0.01).tanh(), f64::exp_m1(x2.tanh()).sin() * 2.0, x2, &v, n) > 0.0 || k2 % 3 == 1 {
-                    s0 = s0 * 0.75 + (x1 * x1 + 1.0).recip() * 0.25;
-                } else if k6 % 2 == 0 {
-                    acc1 += (x1.abs().sin() + 2.0).cbrt();
-                } else {
-                    acc1 -= f64::sin(v[k2]);
-                    acc1 += (f64::cosh(v[k6 % 4].cos() * 1.5).powi(2) + 1.0).log2().cos() * 0.75;
-                }
-                s0 = 0.75 * s0 + 0.1 * ((-x1) + x0).sin();
-            }
-            4 => {
-                s0 = s0.mul_add(0.6, (f64::tanh((x0.powi(2) + 1.0).cbrt()) * 2.0).sinh().cos() * 0.02);
-            }
-            _ => {
-                acc1 += 0.25 * (f64::powi(x2 * x2 + 1.0, -3).to_radians() * 50.0);
-            }
-        }
-        s0 + acc1.tanh() - v4.tanh() - a5[1].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_17(f64::cbrt(f64::powi((x2 * x2).ln_1p(), 2) + 1.0).sin(), x1, 1.5, v, n)) * 2.0;
-        let mut s1 = f64::sin(x1);
-        let mut s2 = f64::sin(s1 + x1) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = prog_1(s1, acc3, ((x0.sin() * 0.9).acos() - (x0 - s1)).tanh(), &v, n);
-        acc3 += f64::sin(x2 + acc3);
-        for i in (0..6).rev() {
+        let mut m2: f64 = -2.5;
+        for i in 0..n {
             let fi = i as f64;
-            if i == 4 && s2 < v[i % 4] / (v4 * v4 + 1.5) {
-                s1 = s1 * 0.5 + prog_1(x2, s2, f64::tanh((s1.powi(2) + 2.0).sqrt()), &v, n).cos() * 0.005;
-                break;
-            }
-            match n + i {
-                0 | 2 => {
-                    let v5 = x0.cos().exp_m1();
-                    s0 = (s0 * 0.75 + v5.tanh() * 0.05).tanh();
-                }
-                4 | 6 => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        acc3 += 0.05 * (fi * fi + 1.0).powi(-3).tanh();
-                        let v6 = match j % 3 {
-                            1 => {
-                                let v4: f64 = fj * 0.8;
-                                (s1.sin() * 1.5).sinh() + f64::tanh(v4)
-                            }
-                            2 => (s2 + x1).powi(2),
-                            _ => 3.0_f64.powf(fi.cos()),
-                        };
-                        let v7 = 0.75 - v6.atan();
-                        acc3 -= 0.05 * v7.tanh();
-                    }
-                    s2 *= 0.6;
-                    s2 += 0.1 * f64::tanh(s2 * v[0]);
-                }
-                _ => {
-                    let [_, b8, b9, b10] = v;
-                    s2 = (s2 * 0.6 + (b8.cos() - b9.cos() + b10.tanh()) * 0.1).tanh();
-                }
-            }
-            acc3 -= 0.25 * (x1 * s2).sin();
+            m2 = (v[i % 4] * fi).max(m2);
         }
-        let [b11, b12, b13] = [(x0 * std::f64::consts::LN_2).sin().exp2(), (x0.cos() * 0.9).asin(), (f64::powi(x0 - x1, 2) + 0.5).sqrt()];
-        let mut k14 = 0;
-        let v19 = loop {
-            k14 += 1;
-            if (x2 - b12).tanh() > b11 || n == 6 {
-                for (j, &u) in v.iter().enumerate() {
-                    if x1.sin() < v[2] {
-                        s1 = s1.mul_add(0.8, (f64::sinh(s1.tanh()) + v[k14 % 4]).sin() * 0.05);
-                    } else if (f64::sin(b13) * 0.9).atanh() < v[2] && j > 1 {
-                        s0 = 0.5 * s0 + 0.5 * b12.cos();
-                        match n % 3 {
-                            0..=2 => {
-                                break;
-                            }
-                            _ => {
-                                acc3 += (s0.powi(2) + 1.5).acosh().sin() * 0.1;
-                                let v15 = v[k14 % 4];
-                                s1 *= 0.6;
-                                s1 += 0.4 * v15.tanh();
-                            }
-                        }
-                        s1 = f64::mul_add(s1, 0.5, f64::cos(-b12) * 0.5);
-                    } else {
-                        s2 = s2 * 0.8 + f64::sin(b11 / 3.0) * 0.5;
-                    }
-                    acc3 -= f64::atan2(f64::powi(u, 2) + 1.0, b11).tanh() * 0.1;
-                    if (b13 * b13).ln_1p() - v[n % 4] / (f64::powi(b13, 2) + 1.0) <= -1.0 || n == 1 {
-                        s0 = (s0 * 0.8 + u / (s0.tanh() + 2.0) * 0.05).tanh();
-                        break;
-                    }
-                }
-            } else if k14 == 1 {
-                acc3 += (b13 * b13).cos() * 0.4;
+        s0 = s0.mul_add(0.8, m2.cos().cos() * 0.02);
+        if !(n % 3 == 1) {
+            let v3: f64 = Params::prog_11(prm, 1.5, s0, (x2.powi(2) + 1.0).log(x0.powi(2) + 2.0).tanh(), v, n);
+            acc1 += 0.005 * f64::cos(v3);
+        }
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            s0 = s0 * 0.75 + f64::sin(prog_1(x2, f64::cbrt(v[k4 % 4].sin() + 2.0).tanh() * 2.0, x0, &v, k4)) * 0.005;
+            let v6 = if x2.sin().sinh() >= s0 {
+                let v5 = f64::exp2(m2.asinh().sin());
+                x2 + (1.25 - x1) + v5.tanh()
             } else {
-                let b13: f64 = x1;
-                let v16: f64 = f64::cosh(b13.sin() * 2.0);
-                s2 = 0.5 * s2 + 0.05 * v16.tanh();
-            }
-            let Some(k17) = (n % 3).checked_sub(1) else {
-                return s1.cos()
+                (x2.cos() * 0.9).acos().cos().sinh()
             };
-            let c18 = k17 as f64;
-            acc3 += v4.cos().exp_m1().tanh() * 0.5;
-            if k14 >= 4 || b11.tanh().exp() > -1.0 {
-                break b13.tanh();
+            let v8 = if k4 == 4 && prog_1(m2.hypot(s0).sin(), x0, x2, &v, k4) >= v6 {
+                -f64::atan(m2)
+            } else {
+                let v7 = x1.atan();
+                s0 = 0.8 * s0 + 0.05 * f64::asin(x0.sin() * 0.9).cos();
+                f64::ln_1p(s0.sin() * 0.5) + v7.sin()
+            };
+            if k4 >= 4 || v8.cos() >= (f64::powi(s0, 2) + 2.0).acosh() {
+                break x1 / (x1.powi(2) + 1.0);
             }
-            s0 = f64::mul_add(s0, 0.8, f64::sin(c18).cos() * 1.0);
         };
-        s0.sin() + s1 - s2 - acc3.cos() - v4.tanh() + b11 * 1.5 - b12 * 0.5 - f64::cos(b13) - v19 - f64::hypot(3.0_f64, (f64::powi(b12, 2) + 1.0).log(2.0))
-    }
-
-    #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x1).sin() * 2.0;
-        let mut s1 = f64::sin(x0 * s0);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            let v4 = prog_1(x0, 1.5, 0.25, &v, n);
-            let v5 = (x0 * x0 + 0.5).ln();
-            acc2 -= 0.25 * f64::recip(f64::powi((x0.sin() * 0.9).acos(), 2) + 0.5).tanh();
-            acc2 += 0.005 * (v4.tanh() + v5.tanh()).sin();
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if x0.mul_add(fi, v9) < -1.0 || i % 2 == 0 {
+                continue;
+            }
+            if n % 3 == 1 && x2 >= -1.0 {
+                continue;
+            }
+            acc1 += (v[i].sin() * 0.9).atanh() * 0.25;
         }
-        let f6 = |t: f64| v[(k3 + n) % 4] - v[2] + t * 0.5;
-        let v7 = v.iter().fold(0.0, |r, &p| r * 0.5 + f6(p) * 0.25);
-        let f8 = |t: f64| 0.1 - v[k3 % 4] + t * 0.5;
-        let v9 = v.iter().map(|&p| f8(p)).sum::<f64>();
-        let f10 = |t: f64| f64::sqrt(t * t + 0.5);
-        let v11 = f10(x2) + f10(v[3]) * 1.0;
-        let v12 = v.iter().fold(0.0, |r, &p| r * 0.5 + f10(p) * 0.5);
-        s0 = (s0 * 0.6 + v[1].hypot(v9) * 0.05).sin();
-        s1 = s1 * 0.5 + v7.sin().tanh() * 0.4;
-        s0.sin() - s1.cos() + acc2 + v11.sin() + v12.tanh()
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if t / (t * t + 1.5) <= 0.25 {
+                let v10 = f64::cos(v[0].to_radians() * 50.0);
+                s0 = f64::mul_add(s0, 0.5, (fi.sin() * 0.5).ln_1p() * 1.0);
+                acc1 += v10.cos() * 0.5;
+            } else if v9 > -0.5 && n > 4 {
+                s0 = 0.6 * s0 + 0.4 * f64::tanh(x0).tanh();
+                acc1 += ((v[0] * v[0] + 1.0).cbrt() - v[0].sin()).cos() * 0.5;
+            } else {
+                s0 = (s0 * 0.6 + ((f64::powi(v[n % 4], 2) + 1.0).log2().powi(2) + 1.0).log(10.0) * 0.5).tanh();
+                let v11 = f64::tan(x0.tanh() * 1.2);
+                s0 = s0.mul_add(0.8, v11.sin().sin() * 0.02);
+            }
+            let v12 = if k4 < 4 {
+                s0 = (s0 * 0.6 + (SCALE + (x1 * x1 + 1.0).recip()) * 0.5).tanh();
+                x0 - 2.0
+            } else if v[(i + n) % 4] / (x0.powi(2) + 1.0) >= -1.0 {
+                v9.cos() * (v[i] * v[i]).ln_1p()
+            } else {
+                v9.tanh()
+            };
+            if v12 > 0.0 {
+                s0 = 0.5 * s0 + 0.25 * f64::tanh(2.0_f64.powf(s0.cos()));
+                s0 = s0 * 0.8 + v9.cos().exp_m1().abs().cos() * 0.05;
+            } else if v9.sin() <= -0.5 {
+                s0 = s0 * 0.5 + 3.0_f64.min(s0).tanh() * 0.5;
+            } else {
+                acc1 += f64::tanh(v12) * 0.5;
+                let v9 = (v[3 - i] + fi) / ((x2 * x2 + 1.0).log2().powi(2) + 0.5);
+                acc1 -= 0.25 * f64::tanh(v9).sin();
+            }
+            acc1 -= (f64::tanh(x1) * 1.5).cosh().tanh() * 0.5;
+        }
+        x0 * 0.25 + v[1] * 0.25 - s0 - f64::cos(acc1) - f64::tanh(v9) - v9.mul_add(x1, x1)
     }
 
     #[differentiable]
-    pub fn prog_27<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_25<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = prog_5(T::sin(T::from_f64(2.0_f64).unwrap().atan2(v[0].mul_add(x0, x0))) * T::from_f64(2.0).unwrap(), x2.atan2(v[0] * v[0] + T::one()).cos() * T::from_f64(2.0).unwrap(), (v[0] - x2).tanh() * T::from_f64(2.0).unwrap(), v, n).cos() * T::from_f64(2.0).unwrap();
-        let mut s1 = s0;
-        let mut acc2: T = T::zero();
-        let v3 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.25).unwrap() * T::cos(x1 + p.tanh() + T::tanh(q))));
-        'l0: for i in 0..n {
-            acc2 = acc2 + T::from_f64(0.25).unwrap() * T::cos(T::acosh(v3 * v3 + T::from_f64(1.5).unwrap()));
-            let mut k4 = 0;
-            while k4 < 6 && x1 * x1 >= T::one() {
-                k4 += 1;
-                if (s1.sin() * T::from_f64(0.9).unwrap()).acos() < T::one() {
-                    continue 'l0;
-                }
-                s1 = s1 * T::from_f64(0.5).unwrap() + T::sin(v[3] * x2) * T::from_f64(0.1).unwrap();
-                s0 = (s0 * T::from_f64(0.75).unwrap() + (x2 - T::from_f64(0.25).unwrap()) * T::from_f64(0.25).unwrap()).sin();
-            }
-            let v5 = v[i % 4] / (v[k4 % 4].sin() + T::from_f64(2.0).unwrap());
-            acc2 = acc2 + T::cos(v5).cos() * T::from_f64(0.25).unwrap();
-        }
-        let mut m6: T = -T::from_f64(2.5).unwrap();
-        for _ in (1..=3).step_by(2) {
-            m6 = m6.max(s0 + v3);
-        }
-        if prog_5(x2, x0 * T::from_f64(0.25).unwrap(), s0, v, 4) < m6 || n < 4 {
-            let m6 = T::asin(T::cos(T::log10(v3.powi(2) + T::one())) * T::from_f64(0.9).unwrap());
-            s1 = s1 * T::from_f64(0.5).unwrap() + T::sin(m6) * T::from_f64(0.05).unwrap();
+        const PHASE_A: usize = 0;
+        let w0 = v;
+        let mut s1 = (T::powi(x2 + x0, 2) + 2.0).acosh().cos() * 2.0;
+        let mut acc2: T = 0.0;
+        let v3 = if -x1 >= x1 {
+            prog_5(x1, ((acc2 * acc2 + 2.0).ln() + w0[n % 4].atan()).sin(), w0[n % 4].atan().cos() * 2.0, *v, n)
         } else {
-            s1 = s1 * T::from_f64(0.8).unwrap() + v3.sin() * T::from_f64(0.02).unwrap();
-        }
-        acc2 = acc2 - prog_5(s0, T::acosh(T::powi(-v3, 2) + T::from_f64(2.0).unwrap()).cos(), v[n % 4].tanh(), v, n).sin() * T::from_f64(0.005).unwrap();
-        for i in (1..=3).step_by(2) {
-            for j in 0..4 {
-                s1 = (s1 * T::from_f64(0.8).unwrap() + (s1 + m6 + T::from_f64(0.35).unwrap()) * T::from_f64(0.1).unwrap()).sin();
-                acc2 = acc2 + T::from_f64(0.3).unwrap() * v[j] * T::from_f64(0.4).unwrap();
-            }
-            s1 = s1.mul_add(T::from_f64(0.8).unwrap(), x1.cos() * T::from_f64(0.2).unwrap());
-            let v7 = match i + n {
-                0 => (x1.sin() + T::from_f64(2.0).unwrap()).cbrt(),
-                1 => {
-                    let m6 = T::cosh((m6.tanh() * T::from_f64(0.5).unwrap()).ln_1p().tanh());
-                    T::sin(m6.powi(3))
-                }
-                g if g > 2 => x1.abs() / ((x1 * m6).cos() + T::from_f64(2.0).unwrap()),
-                _ => v[i] - x1,
+            T::recip(T::powi(x2, 2) + 1.0)
+        };
+        let mut a4 = [v[0], v[1], v[2], v[3]];
+        a4[3] = a4[3] * 0.75;
+        a4[0] = a4[0] + (w0[1] * w0[1]).cos();
+        let v5 = a4.iter().fold(prog_5(x2, x1, x0 * 0.25, [w0[0], w0[1], w0[2], w0[3]], 1).cos(), |r, &p| r * 0.75 + 0.02 * T::cos(x1 + T::ln_1p(x0 * x0) + p.cos()));
+        let mut k6 = 0;
+        while k6 < n && w0[3] + x1 + T::acosh(T::powi(v3, 2) + 2.0) < -0.5 {
+            k6 += 1;
+            s1 = 0.6 * s1 + 1.0 * (s1.sin() + 2.0).cbrt().cos();
+            let v7 = match k6 % 3 {
+                PHASE_A => a4[3] * v5,
+                _ => w0[k6 % 4] - (v5 * v5 + 1.0).ln(),
             };
-            s0 = s0 * T::from_f64(0.75).unwrap();
-            s0 = s0 + T::from_f64(0.01).unwrap() * T::tanh(v7.cos());
+            acc2 = acc2 - 0.25 * (v7 + v[k6 % 4]).sin();
         }
-        s0 * T::from_f64(0.5).unwrap() - s1 - acc2.sin()
+        for _ in 0..3 {
+            for &u in a4.iter() {
+                let v8 = v5.hypot(v3);
+                s1 = (s1 * 0.6 + (v[2].sin() * 0.9).atanh() * 0.05).sin();
+                s1 = (s1 * 0.6 + (T::sin(u) - v8.tanh()) * 0.1).tanh();
+            }
+            let v9 = T::acosh(v5.powi(2) + 1.5);
+            acc2 = acc2 + T::cosh(T::tanh(v3) * 1.5).tanh() * 0.5;
+            acc2 = acc2 + v9.cos() * 0.5;
+        }
+        s1 + acc2.tanh() - v3.cos() + v5 * 0.5
     }
 
     #[differentiable]
-    pub fn prog_28<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        const PHASE_B: usize = 1;
-        let mut s0 = T::sqrt(x2 * x2 + 1.0).sin() * 2.0;
-        let mut acc1: T = 0.0;
-        let mut m2 = 0;
-        for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            s0 = s0.mul_add(0.5, T::cos((x1 * x1 + 1.0).sqrt() * (s0 + v[3 - i])) * 0.05);
-            let v3 = v[3 - i] * x0;
-            if (T::powi(v3, 2) + 1.0).atan2(v3).atan() <= v[m2 % 4] && i % 3 == 1 {
-                s0 = s0.mul_add(0.8, (s0 * s0).tanh() * 0.05);
-            } else if v3 < x0 || i % 2 == 0 {
-                s0 = 0.75 * s0 + 0.25 * s0.cos();
-                if x2 / (s0 * s0 + 1.5) + v[i] * v3 > -0.5 {
-                    let v4: T = x0 * fi;
-                    acc1 = acc1 - 0.5 * v4.cos().tanh();
-                } else {
-                    acc1 = acc1 + 0.5 * T::tanh(x1);
-                    let v5 = v[3 - i].powi(3);
-                    acc1 = acc1 - T::cos(v5.cos()) * 0.25;
-                }
-                s0 = s0 * 0.8;
-                s0 = s0 + 0.1 * (x0.to_degrees() * 0.02).tanh();
-                if i % 2 == 0 {
-                    s0 = (s0 * 0.8 + (v[0].powi(2) + 2.0).ln() * 0.25).tanh();
-                } else if (x2.tanh() * 0.9).acos() >= T::acos(x0.sin() * 0.9) {
-                    acc1 = acc1 + (x1.powi(2) + 1.0).log2().tanh().tanh() * 0.5;
-                    let v6 = fi * x2;
-                    acc1 = acc1 - T::cos(v6.sin()) * 0.5;
-                } else {
-                    let v7 = T::mul_add(v3, x1, s0) - 1.25;
-                    let v8: T = v7 + v[0];
-                    s0 = 0.5 * s0 + 0.02 * v8.sin();
-                }
-            } else {
-                s0 = (s0 * 0.8 + fi.tanh() * 1.0).tanh();
-                if m2 + i < 37 && x0 + fi > 1.0 {
-                    let v9: T = T::atan2(T::from_f64(3.0_f64).unwrap(), (T::sin(fi) * 2.0).sinh());
-                    for &u in v.iter() {
-                        let v10 = v.iter().fold(0.0, |r, &p| r + (T::recip(T::log10(v[2].powi(2) + 1.0).powi(2) + 1.0) + p.tanh()));
-                        s0 = T::mul_add(s0, 0.5, T::mul_add(v9, s0, v9).tanh() * 0.1);
-                        s0 = s0 * 0.8 + (u.tanh() + v10.cos()).sin() * 0.02;
-                    }
-                    s0 = (s0 * 0.75 + v9.sin() * 1.0).tanh();
-                } else if i == 2 {
-                    s0 = 0.6 * s0 + 0.2 * (x0 + T::ln_1p(v[1] * v[1])).cos();
-                } else {
-                    acc1 = acc1 + x1.sin() * 0.5;
-                    s0 = (s0 * 0.8 + s0.powi(2) * 0.05).tanh();
-                }
-                s0 = 0.75 * s0 + 0.05 * v3.sin();
-            }
-            if m2 == 13 {
-                m2 += 1;
-            }
-        }
-        let c11 = T::from_usize(m2).unwrap();
-        'l2: for _ in (0..4).rev() {
-            let v12 = v.iter().zip(v.iter()).fold(0.0, |r, (&p, &q)| r + ((x1 * x1 + 1.0).ln() + T::sin(p) + q.cos()));
-            s0 = 0.8 * s0 + 0.2 * v[3].tanh();
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                match k13 {
-                    PHASE_B if n > 3 => {
-                        s0 = (s0 * 0.6 + s0.cos() * 0.4).tanh();
-                        acc1 = acc1 + 0.05 * T::cosh(T::sin(x0)).tanh();
-                    }
-                    2 | 4 => {
-                        break 'l2;
-                    }
-                    5 => {
-                        s0 = s0 * 0.5 + s0.sin().tanh() * 0.5;
-                        acc1 = acc1 + x0.sin() * 0.05;
-                    }
-                    _other => {
-                        let v12 = v12.cos() * x2.sin();
-                        acc1 = acc1 + c11.sin().sin() * 0.05;
-                        s0 = s0 * 0.5;
-                        s0 = s0 + 0.02 * v12;
-                    }
-                }
-                let v14 = (v[(k13 + m2) % 4] + x1) * v[(k13 + m2) % 4].cos();
-                acc1 = acc1 + 0.05 * (c11 - 0.5).tanh();
-                acc1 = acc1 + 0.05 * v14.tanh();
-            }
-            s0 = s0.mul_add(0.6, T::tanh(v12).tanh() * 0.02);
-        }
-        let mut m15 = T::neg_infinity();
-        for i in 1..4 {
-            m15 = ((0.5 - x0) * x1.mul_add(x0, x1) + v[i]).max(m15);
-        }
-        if x1 / (x1.cos() + 2.0) <= m15 {
-            s0 = (s0 * 0.8 + prog_5(T::cos(-v[m2 % 4]).sin() * 2.0, T::cos(x1) * 2.0, T::sin((T::sin(x0) * 2.0).cosh()), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-            s0 = s0.mul_add(0.5, T::tanh(s0 - v[m2 % 4] - (s0.cos() + 2.0).cbrt()) * 0.02);
-        } else if !(m2 < 4) {
-            s0 = s0.mul_add(0.8, T::sin(c11 + x1) * 0.2);
-        } else {
-            let c11 = T::clamp(c11, -1.5, 0.5);
-            s0 = s0.mul_add(0.8, (v[m2 % 4] - s0).cos() * 0.02);
-            s0 = s0.mul_add(0.6, c11.sin().sin() * 1.0);
-        }
-        let mut m16 = 0;
-        for &t in v {
-            acc1 = acc1 + T::tanh((c11.tanh() * 1.2).tan()) * 0.5;
-            if T::cos(x0.hypot(x1)) <= (x1.sin() * 0.9).acos() {
-                m16 += 1;
-            }
-            if (s0 * s0 + 0.5).cbrt() * T::sin(c11) <= -0.5 {
-                let v17: T = (-T::from_f64(1.5_f64).unwrap()).max(t);
-                s0 = (s0 * 0.8 + (T::cos(x0) * 0.9).atanh() * 0.02).tanh();
-                if v[(m16 + m2) % 4].sin().exp_m1() >= 0.0 {
-                    let v18 = -x0;
-                    acc1 = acc1 + T::tanh(v18) * 0.5;
-                } else if x0 - v17 - T::exp(T::sin(v[1])) > -0.5 {
-                    s0 = s0.mul_add(0.5, x1.abs().tanh() * 0.5);
-                    let v19 = (T::cos(v[m16 % 4]) * 0.9).atanh();
-                    acc1 = acc1 + T::cos(v19.tanh()) * 0.5;
-                }
-                acc1 = acc1 - T::sin(v17.cos()) * 0.5;
-            } else {
-                acc1 = acc1 - 0.5 * T::powf(T::from_f64(0.5_f64).unwrap(), T::cos(t)).sin();
-            }
-        }
-        let c20 = T::from_usize(m16).unwrap();
-        T::cos(x0) - v[3] * 0.25 - s0.sin() - acc1.tanh() + T::sin(c11) + c20.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0).cos() * 2.0;
-        let mut s1 = x2.sin();
-        let mut s2 = v[n % 4].sin();
+    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = prog_5(f64::clamp(v[n % 4] * x1, -1.0, 1.0).tanh(), x1, x2.sin() * 2.0, v, n).tanh() * 2.0;
+        let mut s1 = f64::sinh(v[2].tanh() * 2.0).cos() * 2.0;
+        let mut s2 = x1.cos();
         let mut acc3: f64 = 0.0;
-        let [b4, b5, _, _] = v;
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let v8 = if i == 2 {
-                x0 + s0
-            } else if b4 * s0 > -1.0 {
-                let v6 = x1.to_degrees() * 0.01;
-                (v6 * v6 + 1.0).powf(2.5) + f64::exp2(v[i].sin())
-            } else {
-                let v7 = prog_16(f64::log10(fi.powi(2) + 1.0).cos(), f64::sin(f64::tanh(s1).exp_m1().tanh().exp2()) * 2.0, 0.5, &v, n);
-                f64::recip(b4 * b4 + 0.5) + v7.sin()
-            };
-            s2 = 0.6 * s2 + 0.005 * prog_1(x0, ((s2.tanh() * 0.9).acos().to_degrees() * 0.02).cos(), f64::cos((f64::cos(b4).powi(2) + 1.0).log2()) * 2.0, &v, 6).cos();
-            for j in 0..n {
-                if b5.tanh().cos() >= -0.5 && j % 2 == 0 {
-                    break 'l0;
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (p * p + 1.0).atan2(p) - f64::max(-3.0_f64, x1) + q.sin()).sum::<f64>();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            for j in (0..n).rev() {
+                let fj = j as f64;
+                acc3 += (x0 * x0 + 2.0).sqrt().sin() * 0.1;
+                acc3 -= s2 * 0.1;
+                let v9: f64 = if 1.5 - x2 < x0 && k5 < 1 {
+                    let v6 = s0.atan();
+                    f64::sinh(f64::tanh(s1) * 1.5) + f64::cosh(v6.cos() * 1.5)
+                } else if f64::asinh(x2) < 0.5 {
+                    let v7 = v4.asinh();
+                    v7 * 2.5 + v[1].powi(2)
+                } else {
+                    let v8 = (f64::tanh(v4).exp_m1().tanh() * 0.9).acos();
+                    return fj.sin().cosh() + v8.cos()
+                };
+                acc3 -= 0.1 * f64::cos(v9.sin());
+            }
+            let v10 = x2;
+            acc3 -= (s2 + v10).cos();
+            if k5 >= 2 {
+                break;
+            }
+        }
+        let [b11, b12, b13, b14] = [f64::exp(x0.sin()), v[2] + x2, (v[k5] * v[k5] + 2.0).acosh(), v[k5] - v[1]];
+        let v15 = prog_1(f64::sin(b12.atan() * b12.sin()), f64::min(x0.tanh().exp(), f64::exp2(b12.cos())).tanh(), x1, &v, 6);
+        let [b16, b17] = [b14.tanh().cos(), ((-b12).cos() * 1.2).tan()];
+        let mut a18 = [0.0; 4];
+        for i in 0..n {
+            a18[i % 4] += (b11 / (f64::cos(b11) + 2.0)).tanh() * 0.25;
+            acc3 += b16.powi(2).cos() * 0.25;
+        }
+        let v22 = match mode {
+            Mode::Lower(_, _) => b16.tanh(),
+            Mode::Upper(hi21) => {
+                for _ in (0..=n).rev().step_by(2) {
+                    acc3 += (a18[3 - k5].tanh() * 0.9).atanh() * 0.25;
+                    s2 = s2 * 0.6 + f64::cos(b13) * 0.4;
+                    acc3 += x2.cos().sin() * 0.5;
                 }
-                if f64::sqrt(x1 * x1 + 0.5) / (x1 * x1 + 1.5) < -0.5 {
-                    s2 = (s2 * 0.6 + ((s2 * s2 + 1.0).log2().powi(2) + 0.5).sqrt() * 0.25).sin();
-                    if (3.0_f64.powf(x2.cos()).powi(2) + 2.0).acosh() >= x1.asinh() {
-                        s2 = 0.6 * s2 + 0.4 * f64::cos(s2);
+                prog_5::<f64>(f64::sin(b11).tanh(), (hi21 / (v[3 - k5].tanh() + 2.0)).sin() * 2.0, f64::log2((b14.tanh() * 0.9).asin().powi(2) + 1.0).cos(), v, k5)
+            }
+            Mode::Off => SCALE + (SCALE + x0),
+        };
+        s0 = f64::mul_add(s0, 0.6, (x1 * x1 + 1.0).sqrt().cos() * 0.4);
+        s1 = s1.mul_add(0.75, (b17.tanh() * 0.5).ln_1p() * 0.01);
+        s0 - s1 * 0.5 + s2.tanh() + acc3.cos() + v4.cos() + b11 * 0.5 + b13.sin() + v15.tanh() - b16 - f64::sin(a18[3]) + f64::cos(v22) + 1.5 * x1
+    }
+
+    impl Params {
+        #[differentiable]
+        pub fn prog_27<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::atan2(x2, v[n % 4] * v[n % 4] + 1.0).tanh() * 2.0;
+            let mut s1 = prog_1(x2, 0.75, s0.max(self.k).sin() * 2.0, v, n).sin() * 2.0;
+            let mut s2 = x0;
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                let fi = i as f64;
+                a4[i] = f64::tanh(fi * x1).exp2();
+            }
+            if x1 + a4[self.n] > x1 || self.n % 2 == 0 {
+                acc3 -= 0.005 * prog_5(((x0 * x0 + 0.5).recip() - (x1.cos() * 1.2).tan()).cos(), s2, f64::cos(a4[(self.n + n) % 4]).sin() * 2.0, *v, 4).sin();
+                s2 = (s2 * 0.6 + (self.scale.powi(2) + 1.0).ln() * 1.0).tanh();
+            } else if let Some(k5) = n.checked_sub(1) {
+                acc3 += f64::tanh(x1);
+                s1 *= 0.8;
+                s1 -= 0.005 * prog_5::<f64>((a4[(k5 + n) % 4] * a4[(k5 + n) % 4] + 1.0).ln().cos(), f64::cos(a4[k5 % 4] - x2) * 2.0, s1, [v[0], v[1], v[2], v[3]], n).cos();
+            } else {
+                let v6 = (f64::powi(v[self.n].cos().exp(), 2) + 1.0).log(3.0);
+                s0 = (s0 * 0.75 + f64::acos(f64::cos(v6) * 0.9) * 0.02).sin();
+            }
+            if a4[n % 4] / (x1.powi(2) + 1.5) < (f64::tanh(x1) * 0.9).asin() || self.n > 0 {
+                let v7 = x0.powi(3);
+                s0 = s0 * 0.6 + (v7 / 1.5).sin() * 0.05;
+            } else {
+                acc3 -= (x0.sin() * 0.5).ln_1p();
+            }
+            'l1: for _ in (0..=n).rev().step_by(2) {
+                acc3 -= f64::tanh((f64::sin(s2).powi(2) + 1.0).log10()) * 0.5;
+                let mut k8 = 0;
+                while k8 < 6 && self.k * v[3] > -0.5 {
+                    k8 += 1;
+                    if self.n % 2 == 0 && (x2.powi(2) + 1.0).atan2(s0) > -1.0 {
+                        break 'l1;
+                    }
+                    acc3 -= f64::log2(f64::powi(x1, 2) + 1.0).cos() * 0.05;
+                    s0 = (s0 * 0.5 + (v[k8 % 4] * v[k8 % 4] + 0.5).sqrt() * 0.5).tanh();
+                }
+                s2 *= 0.6;
+                s2 -= 0.4 * s2.sin();
+            }
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                let v10 = -f64::sin(s2);
+                if x1 * v10 < 1.0 {
+                    acc3 += a4[self.n] * self.scale * 0.5;
+                    break;
+                }
+                let Some(k12) = n.checked_sub(1) else {
+                    let v11 = (v10 * v[3 - k9]).cos();
+                    return (v11 * v11 + 1.0).cbrt()
+                };
+                let c13 = k12 as f64;
+                s2 = 0.8 * s2 + 0.05 * f64::powf(x0 * x0 + 1.0, f64::tanh(c13)).cos();
+            }
+            s0 * 0.75 + f64::cos(s1) + s2 * 1.5 + acc3.tanh()
+        }
+
+        #[differentiable]
+        pub fn prog_36(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_D: usize = 3;
+            let mut s0 = (v[3 - self.n] * v[3 - self.n]).cos() * 2.0;
+            let mut acc1: f64 = 0.0;
+            for _ in 0..6 {
+                for j in (0..n).rev() {
+                    let fj = j as f64;
+                    if (f64::cos(x1) * 0.9).acos() >= -0.5 && j == 1 {
+                        acc1 += f64::sin(x2) * 0.05;
+                    } else if j % 2 == 0 {
+                        s0 = s0.mul_add(0.8, (-x2) * std::f64::consts::FRAC_1_PI * 0.5);
+                        if (f64::sqrt(x2 * x2 + 0.5).powi(2) + 1.0).log(2.0) <= -1.0 || j < 1 {
+                            return self.k * x1;
+                        }
+                    }
+                    match j {
+                        0 | 2 => {
+                            s0 = f64::mul_add(s0, 0.6, s0.sin() * 0.4);
+                            let v2: f64 = (x2 * x2 + 1.0).sqrt();
+                            s0 = s0.mul_add(0.75, f64::sin(v2) * 0.25);
+                        }
+                        PHASE_D | 5 => {
+                            s0 = (s0 * 0.6 + (f64::tanh(x2) * 0.9).atanh().atan() * 0.05).sin();
+                        }
+                        _ => {
+                            let v3 = x2 / (x2.tanh() + 2.0);
+                            s0 = f64::mul_add(s0, 0.6, (v3 * v3 + 1.0).log(self.scale * self.scale + 2.0).sin() * 0.05);
+                        }
+                    }
+                    s0 = 0.6 * s0 + 1.0 * f64::tanh(fj);
+                }
+                s0 = s0 * 0.5 + f64::cos(v[3] / (x2.atan().tanh() + 2.0)) * 0.1;
+                let mut m4 = f64::INFINITY;
+                for j in 0..6 {
+                    let c5 = if !(j < 3 && f64::cbrt((1.5 * x0).powi(2) + 1.0) >= f64::tan(v[j % 4].sin() * 1.2)) {
+                        x1 / (f64::powi(v[(j * 3) % 4], 2) + 1.5)
+                    } else {
+                        (x1 * x1 + 1.0).log2()
+                    };
+                    m4 = c5.min(m4);
+                }
+                acc1 += f64::sin(m4.cos()) * 0.25;
+            }
+            let mut m6 = v[1];
+            for i in 1..=4 {
+                let c7: f64 = match self.n {
+                    0 | 2 => (x1 + x2) / (self.k * v[i % 4] * (self.k * v[i % 4]) + 1.0),
+                    _ => x2 + v[i % 4] + v[i % 4],
+                };
+                m6 = m6.min(c7);
+            }
+            let v8: f64 = if f64::tanh(x2).exp() <= x1 && n > 1 {
+                f64::cbrt(s0 * s0 + 1.0)
+            } else if x0 >= -1.0 {
+                self.scale / (m6 * m6 + 1.0) * s0.max(m6)
+            } else {
+                m6 / (v[3 - self.n].powi(2) + 1.0)
+            };
+            let mut k9 = 0;
+            loop {
+                k9 += 1;
+                acc1 -= 0.005 * prog_1(f64::sin(0.1 - x0) * 2.0, (self.scale * 0.1).cos(), x1, &v, k9).sin();
+                let v10 = prog_35(x0, (m6 * x1).tanh() * 2.0, f64::log(x1.sin().powi(2) + 1.0, 2.0).cos(), v, 2);
+                if k9 >= 4 || (f64::powi((f64::sin(v[k9 % 4]) * 0.9).acos(), 2) + 0.5).sqrt() < (v[k9 % 4].powi(2) + 1.0).log(3.0) {
+                    break;
+                }
+                s0 *= 0.75;
+                s0 -= 0.005 * v10.tanh();
+            }
+            match n.checked_sub(1) {
+                Some(0..=1) => {
+                    let v11: f64 = (f64::powi((m6.cos() * 1.5).cosh(), 2) + 1.0).ln();
+                    let v8 = x0.max(v[0]) - v8;
+                    s0 = (s0 * 0.75 + (v11.cos() - f64::cos(v8)) * 0.005).tanh();
+                }
+                Some(k12) if k12 % 2 == 0 => {
+                    acc1 -= 0.25 * f64::cos(v8 - v[k12 % 4]);
+                }
+                Some(k13) => {
+                    let c14 = k13 as f64;
+                    acc1 += x0.sin();
+                    acc1 += c14.cos();
+                }
+                None => {
+                    acc1 += f64::tanh(f64::ln(v[1] * v[1] + 0.5));
+                    if v8.to_radians() * 20.0 + x0 < v[k9 % 4] {
+                        if let Some(k15) = n.checked_sub(2) {
+                            let c16 = k15 as f64;
+                            s0 = s0.mul_add(0.75, f64::sqrt(x0 * x0 + 0.5).cos() * 0.25);
+                            s0 = s0.mul_add(0.5, (s0 * s0 + 2.0).acosh().tanh() * 0.05);
+                            s0 = s0 * 0.75 + f64::sin(c16).cos() * 1.0;
+                        } else {
+                            let v17: f64 = x2.cos().tanh().exp2();
+                            let v8 = prog_35(f64::cos(f64::clamp(v17, -1.5, 1.0)), x1, (m6 - v[self.n]).cos().tanh(), v, n);
+                            s0 = (s0 * 0.5 + v8.sin() * 0.005).tanh();
+                        }
+                        let x0 = (m6 * m6 + 0.5).sqrt();
+                        acc1 += x0.tanh();
+                    }
+                }
+            }
+            x0 * 0.5 + s0.cos() - acc1.tanh() + m6.cos() - v8.cos() + v[k9 % 4].tanh().exp()
+        }
+
+        #[differentiable]
+        pub fn prog_49(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_B: usize = 1;
+            const PHASE_C: usize = 2;
+            let mut s0 = f64::sin(v[self.n]).exp().clamp((self.k.sin() * 0.9).acos().sin() - 1.5, f64::sin(self.k * std::f64::consts::FRAC_1_PI) + 1.5).tanh() * 2.0;
+            let mut s1 = f64::sin(f64::powi(v[self.n] / (f64::sin(x2) + 2.0), 2)) * 2.0;
+            let mut acc2: f64 = 0.0;
+            if x0.atan2(f64::powi(f64::ln(x2 * x2 + 1.0), 2) + 0.5) <= x1 {
+                let v3 = 0.5_f64.atan2(x2) * (x2 * x2 + 1.0).log10();
+                s1 = (s1 * 0.5 + v3.tanh() * 0.2).sin();
+            } else if f64::exp2(s1.cos()) <= -1.0 {
+                acc2 -= (SCALE + f64::cbrt(v[self.n].tanh() + 2.0)).cos();
+                let v4: f64 = prog_1(2.0, 0.5, 0.25, v, n);
+                s0 *= 0.6;
+                s0 -= 0.005 * f64::cos(v4.tanh());
+            }
+            let mut m5 = 0;
+            for i in 0..3 {
+                let fi = i as f64;
+                if (v[m5 % 4] * v[m5 % 4] + 1.0).log(10.0) >= 0.5 {
+                    m5 += 1;
+                }
+                let v8 = match self.n {
+                    0 => {
+                        let x2 = x2.cos().cosh();
+                        acc2 += f64::ln_1p(v[3] * v[3]).sin() * 0.5;
+                        prog_40(fi, x1, x0, *v, i) + x2.sin()
+                    }
+                    PHASE_B => {
+                        let v6 = x0 * x2;
+                        (x0.cos() * 0.9).acos() + v6.tanh()
+                    }
+                    _ => {
+                        let v7 = (f64::powi(s1, 2) + 1.0).log(fi.powi(2) + 2.0);
+                        f64::sin(v7)
+                    }
+                };
+                s0 = (s0 * 0.8 + v8 / (v[m5 % 4] * v[m5 % 4] + 1.5) * 0.01).tanh();
+            }
+            let c9 = m5 as f64;
+            'l1: for i in 0..n {
+                if self.scale - s1 > -0.5 {
+                    s1 = s1 * 0.5 + f64::tanh((x0 * x0 + 1.0).atan2(s1)) * 0.1;
+                    continue;
+                }
+                let v11 = match i % 3 {
+                    0 | 2 => ((f64::to_radians(s1) * 20.0).powi(2) + 2.0).acosh(),
+                    _ => {
+                        let x1 = (f64::cos(x1) * 0.9).acos();
+                        let v10 = f64::exp(c9.cos()) / (f64::powi(0.3 * x1, 2) + 1.0);
+                        s1 *= 0.5;
+                        s1 -= 0.25 * (f64::powi(f64::asin(s1.cos() * 0.9), 2) + 1.0).recip();
+                        f64::cbrt(v[(i + self.n) % 4] * v[(i + self.n) % 4] + 0.5) + v10.sin()
+                    }
+                };
+                acc2 += 0.25 * c9.tanh().exp().cos();
+                let mut k12 = 0;
+                while k12 < n {
+                    k12 += 1;
+                    let v13 = ((self.k * x0).powi(2) + 1.0).log10();
+                    let v14: f64 = ((x1.powi(2) + 2.0).acosh().powi(2) + 0.5).recip();
+                    if v13 / (v11 * v11 + 1.5) - (v13 - v14) < 0.0 && k12 < 6 {
+                        s0 = s0 * 0.5 + v14.sin() * 0.1;
+                        continue 'l1;
+                    }
+                    s0 = (s0 * 0.8 + (s0 * s0 + 1.0).ln() * 0.2).tanh();
+                }
+                s1 = f64::mul_add(s1, 0.5, f64::tanh(v11.cos()) * 0.1);
+            }
+            let mut k15 = 0;
+            let v20 = loop {
+                k15 += 1;
+                let v16 = v[(k15 + n) % 4] / (f64::atanh(f64::sin(s0) * 0.9).powi(2) + 1.5);
+                let v17 = v.iter().fold(c9.tanh(), |r, &p| r * 0.5 + 0.05 * f64::tanh(f64::atan2(p * p + 0.5, (f64::powi(x0, 2) + 1.0).log(3.0))));
+                let v19 = match self.n {
+                    1 => v17 / (v17.powi(2) + 1.0),
+                    PHASE_C if n > 2 => {
+                        let v18 = v17.tanh();
+                        acc2 -= 0.25 * (v16 * v16 + 1.0).powf(0.3);
+                        f64::sqrt(v18 * v18 + 2.0) + (s1.tanh() * 1.2).tan()
+                    }
+                    _ => v[k15 % 4].cos(),
+                };
+                s0 = (s0 * 0.6 + (f64::powi(v16 + x2, 2) + 1.0).log2() * 0.05).sin();
+                if k15 >= 5 || v19 / 1.5 >= 1.0 {
+                    break (x0.cos() + 2.0).cbrt();
+                }
+                acc2 += 0.4 * v17;
+            };
+            acc2 += f64::sin(f64::powi((f64::powi(v20, 2) + 1.0).log(x2.powi(2) + 2.0), 2)) * 0.5;
+            s0.cos() - s1 + f64::sin(acc2) + c9.sin()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-(x1 * v[1])).tanh() * 2.0;
+        let mut s1: f64 = f64::asinh(x2);
+        let mut s2 = prog_1(1.2, x0, 0.75, &v, 1).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for i in 0..5 {
+            let fi = i as f64;
+            let v5 = fi;
+            if !(m4 == 12) {
+                m4 += 1;
+            }
+            acc3 -= f64::cos(s1 * s0).exp().cos() * 0.4;
+            s2 = s2.mul_add(0.6, f64::sin(f64::cos(v5)) * 1.0);
+        }
+        let c6 = m4 as f64;
+        let mut k7 = 0;
+        while k7 < n {
+            k7 += 1;
+            match m4 {
+                0 => {
+                    continue;
+                }
+                MODE_B | MODE_D => {
+                    acc3 += 0.25 * (x2 * x1).sin();
+                    if m4 + n < 7 && x0.tanh() > -0.5 {
+                        s2 = s2 * 0.5 + f64::cos((c6.powi(2) + 1.0).atan2(x0)) * 0.5;
+                    } else if s0.asinh() > 0.25 {
+                        acc3 -= (-(x1.powi(2) + 1.0).log(x1.powi(2) + 2.0)).cos() * 0.25;
+                    } else {
+                        s0 = s0 * 0.75 + f64::sin(v[3].to_degrees() * 0.02) * 0.2;
+                        if (v[1] * v[1] + 0.5).powf(0.5) + f64::asinh(s0) < -1.0 {
+                            break;
+                        }
+                    }
+                    s1 = 0.5 * s1 + 0.2 * f64::acosh(v[0] * v[0] + 2.0).cos();
+                }
+                4..=6 => {
+                    let c6 = prog_1(x0, f64::sin(x0.tanh().exp2() - s0) * 2.0, 0.75, &v, k7);
+                    s1 = (s1 * 0.8 + (f64::powi(f64::exp(s1.tanh()), 2) + 2.0).acosh() * 0.02).tanh();
+                    if 2.0_f64.log(x2.cos().powi(2) + 2.0) > 0.25 {
+                        break;
+                    }
+                    acc3 += f64::sin(c6.cos()) * 0.005;
+                }
+                _ => {
+                    acc3 -= f64::sin((f64::powi(f64::log(c6 * c6 + 1.0, v[k7 % 4].powi(2) + 2.0), 2) + 1.0).sqrt()) * 0.25;
+                }
+            }
+            let v8 = (x1 * x1 + 1.5).acosh() / (x0.tanh().cosh().powi(2) + 1.5);
+            acc3 += f64::sin(v8.atan().atan()) * 0.25;
+        }
+        let mut m9 = 0;
+        'l2: for i in (0..n).rev() {
+            let fi = i as f64;
+            let v17 = match i {
+                MODE_B if n % 2 == 0 => {
+                    let v10 = f64::tanh(x1);
+                    v10 * s2
+                }
+                MODE_C | 4 => {
+                    let v11 = s1;
+                    f64::log2(f64::powi(fi, 2) + 1.0) + f64::tanh(v11)
+                }
+                5 => {
+                    for j in (0..=i).rev() {
+                        let fj = j as f64;
+                        let v12 = v.iter().fold(f64::cos(c6), |r, &p| r * 0.5 + 0.25 * (r - c6 + f64::cos(p)).cos());
+                        let m13 = 2 * j + 1;
+                        let c14: f64 = table(m13);
+                        if f64::log10(f64::powi(v[2], 2) + 1.0) + (c14.sin() * 0.9).atanh() >= fi / (v12 * v12 + 1.5) {
+                            debug_assert!(s2.is_finite());
+                            acc3 += 0.05 * (v12 + fi).tanh();
+                        } else if v[m13 % 4] >= fj * x2 || m13 % 3 == 1 {
+                            s1 = (s1 * 0.5 + f64::exp2(f64::cos(s0)) * 0.25).tanh();
+                            s0 = (s0 * 0.8 + f64::ln(s0 * s0 + 2.0) * 0.25).tanh();
+                            if !(m4 > 4) {
+                                continue 'l2;
+                            }
+                        } else {
+                            let v15 = f64::acos(f64::exp(s2.tanh()).tanh() * 0.9);
+                            let x2: f64 = 0.8 * v15;
+                            s2 = (s2 * 0.75 + x2.sin() * 0.05).tanh();
+                        }
+                        s1 = (s1 * 0.5 + (f64::cos(s1) * 0.9).atanh().tanh() * 0.1).tanh();
+                    }
+                    let x0 = c6 - (f64::powi(x0, 2) + 1.0).log(3.0);
+                    let v16 = x0.asinh();
+                    (f64::powi(0.5 * x1, 2) + 0.5).recip() + v16.sin()
+                }
+                _ => fi.cos(),
+            };
+            if x2 > c6 && m9 % 2 == 0 {
+                m9 += 1;
+            }
+            s0 = (s0 * 0.75 + v17 / (s2.powi(2) + 0.5) * 0.01).sin();
+        }
+        let c18 = m9 as f64;
+        let v19 = v.iter().copied().map(|p| f64::exp_m1(f64::cos(c18)) + p.sin()).sum::<f64>();
+        s0.tanh() - s1 * 1.5 + s2.sin() + acc3.cos() + c6.sin() + f64::sin(v19)
+    }
+
+    #[differentiable]
+    pub fn prog_29(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let (x1, x2) = p;
+        let w0 = v;
+        let mut s1 = prog_5(x0, 0.5, (w0[2].cos() + 2.0).cbrt().sin() * 2.0, *w0, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v5 = if (acc2.powi(2) + 1.0).powf(x2.sin()) > -0.5 {
+            for i in 0..n {
+                let fi = i as f64;
+                if i % 3 == 1 {
+                    continue;
+                }
+                if i % 3 == 1 && prog_1(x0, f64::sin(w0[i % 4]) * 2.0, 1.5, w0, n) > x1 {
+                    acc2 += (s1 + x0 + (w0[0].sin() + 2.0).cbrt()).sin() * 0.25;
+                    acc2 -= v[i % 4].cos() * 0.25;
+                    if x0.tanh() <= 0.25 {
                         break;
                     }
                 } else {
-                    s2 = (s2 * 0.5 + (b4 * b4 + 1.0).ln() * 0.5).sin();
+                    acc2 -= f64::tanh(prog_1(x0, 2.0, 0.75, v, n)) * 0.005;
+                    s1 = (s1 * 0.8 + w0[n % 4] * 0.2).sin();
                 }
-                let v9 = v.iter().map(|&p| f64::exp(s0.tanh()) + p).sum::<f64>();
-                s2 *= 0.6;
-                s2 += 0.1 * f64::atan((f64::sin(x1) * 0.9).asin()).tanh();
-                acc3 += v9.sin() * 0.1;
+                if f64::ln_1p(v[(i + n) % 4].cos() * 0.5).min(x1) <= 1.0 {
+                    s1 = s1 * 0.5 + f64::cos(s1).cos() * 0.5;
+                    continue;
+                }
+                s1 = s1 * 0.75 + (x1 + fi * x2).tanh() * 0.02;
             }
-            s2 *= 0.75;
-            s2 += 0.005 * v8.tanh().cos();
+            let v3 = x0.sin();
+            f64::abs(x1) + v3.tanh()
+        } else if x0.clamp(-1.0, 1.5).powi(2) < 1.0 {
+            s1.sin()
+        } else {
+            let v4 = w0[n % 4].atan2(x1.powi(2) + 1.0);
+            v4.tanh()
+        };
+        let v12 = match n {
+            PHASE_A | PHASE_C => {
+                let v6 = 1.5_f64.min(x2) + v5.to_radians();
+                prog_1((f64::hypot(1.5_f64, x0).cos() * 2.0).cosh().tanh() * 2.0, s1, x1, v, n) + v6.sin()
+            }
+            3 => {
+                for (i, &t) in w0.iter().enumerate() {
+                    acc2 += (f64::tan(t.sin() * 1.2).powi(2) + 1.0).recip() * 0.5;
+                    let v8 = if x1.tanh() > -0.5 && i == 1 {
+                        v5.mul_add(s1, v5)
+                    } else {
+                        let v7 = (s1 * s1 + 1.0).log(w0[i] * w0[i] + 2.0);
+                        (v7 * v7 + 1.0).ln()
+                    };
+                    match i % 2 {
+                        0 => {
+                            let v9 = s1 + v8;
+                            s1 = (s1 * 0.8 + f64::atan(SCALE + v9) * 0.02).sin();
+                        }
+                        1 => {
+                            s1 = 0.8 * s1 + 0.02 * v8.cos();
+                            s1 = f64::mul_add(s1, 0.6, f64::sin(s1.powi(3)) * 0.02);
+                        }
+                        _ => {
+                            acc2 += 0.5 * f64::sin(SCALE + (0.25 - v5));
+                            if (v8 + s1).sin().exp2() >= 0.5 || i % 3 == 1 {
+                                return (x0 * x0 + 1.0).log2() + f64::log2(t * t + 1.0);
+                            }
+                            let v10 = s1 - 1.25;
+                            acc2 -= 0.5 * v10.cos().cos();
+                        }
+                    }
+                }
+                prog_1(x2, x1.cos(), 0.75, v, 5)
+            }
+            5 => {
+                acc2 += x0.atan().cos();
+                f64::tanh(x1)
+            }
+            _ => {
+                let x0 = (w0[n % 4] * w0[n % 4] + 1.0).log10() * f64::cos(x1);
+                let v11 = x0.cos();
+                (f64::to_degrees(v11) * 0.02).max(v11 * v11)
+            }
+        };
+        if f64::powf(f64::abs(x0).powi(2) + 1.0, w0[1].tanh()) < -1.0 || n % 3 == 1 {
+            s1 *= 0.5;
+            s1 += 0.005 * prog_1(0.5, (v[n % 4] - 0.65).mul_add(0.35 * x2, SCALE + x2).cos() * 2.0, x0, v, n).sin();
+            s1 = (s1 * 0.5 + (0.75 - x1) * 0.5).tanh();
+        } else {
+            s1 = s1 * 0.8 + v[n % 4].atan().cos() * 0.2;
+            let x1 = x1 + w0[n % 4] + f64::log(x1 * x1 + 1.0, 10.0);
+            s1 = 0.8 * s1 + 0.05 * f64::tanh(x1);
         }
-        for _ in (0..3).rev() {
-            s0 = (s0 * 0.8 + (s0 + s1) * 0.1).sin();
-            s2 = s2 * 0.75 + f64::asinh(s0).sin() * 0.25;
-            s1 = (s1 * 0.75 + s1 / (v[0].powi(2) + 1.0) * 0.1).sin();
+        let mut m13: f64 = 0.0;
+        for i in 0..5 {
+            let c14 = if ((v[(i + n) % 4] / 1.5).cos() * 0.9).atanh() >= v12 {
+                s1 - x0 + f64::cos(v[(i * 3) % 4])
+            } else {
+                v5
+            };
+            m13 = m13.max(c14);
         }
-        let [_, _, b10, _] = v;
-        let [b11, _, _, b12] = v;
-        x1.cos() + s0.sin() + f64::sin(s1) + s2 * 1.5 - acc3 * 1.5 + b4 * 0.5 + b5 * 0.25 - b10 * 0.25 - b11 * 0.25 + b12 * 0.75 - b11
+        s1 - f64::cos(acc2) + v5 * 0.25 + v12.tanh() + m13 * 0.25 + v[2].tanh().exp()
     }
 
     #[differentiable]
-    impl Params {
-        pub fn prog_30(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-            let mut s0 = f64::acos(f64::cos(v[1]) * 0.9).tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let mut a2 = [0.0; 4];
-            for i in 0..4 {
-                if x0 + s0 >= -0.5 {
-                    a2[i] = f64::atanh(x1.tanh() * 0.9);
-                } else {
-                    a2[i] = v[i].cos();
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = 0.5_f64.powf(f64::cos(v[2]));
+        let mut acc1: f64 = 0.0;
+        s0 *= 0.75;
+        s0 += 0.25 * (-x2).tanh();
+        let mut k2 = 0;
+        while k2 < 5 && (x1 * x1 + 1.0).log(s0.powi(2) + 2.0) >= x1 / (x1 * x1 + 1.0) {
+            k2 += 1;
+            match k2 + n {
+                0 => {
+                    acc1 -= 0.4 * f64::hypot(x2, s0).tanh();
+                    s0 = (s0 * 0.5 + x2.tanh() * 0.5).tanh();
                 }
-            }
-            let mut a3 = [f64::sin((x2.sin() * 1.2).tan()), f64::min(x0, x1).cos(), (x0.sin() * 0.5).ln_1p(), f64::to_degrees(v[n % 4] * std::f64::consts::FRAC_1_PI) * 0.02];
-            for i in (1..=6).step_by(2) {
-                acc1 -= 0.5 * f64::atanh((x1 * x1 + 1.0).cbrt().tanh() * 0.9).cos();
-                a3 = [(a3[0] * 0.5 + prog_1((a2[i % 4] + x0).tanh(), x0, s0, &v, n).tanh() * 0.005).tanh(), a3[2] * 0.75 + f64::tanh(x0.to_degrees() * 0.01) * 0.4, a3[1].mul_add(0.75, (0.25 * (f64::cos(s0) * 0.5).ln_1p()).sin() * 1.0), 0.4 * (-a2[i % 4]).cos() + 0.6 * a3[2]];
-            }
-            let mut k4 = 0;
-            let v7 = loop {
-                k4 += 1;
-                let v5 = match k4 {
-                    0 => prog_1(((a2[k4 % 4].powi(2) + 1.0).recip() * (f64::tanh(x0) * 0.9).atanh()).sin(), x0, 0.25, &v, n),
-                    1..=3 => {
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = j as f64;
-                            s0 = (s0 * 0.6 + ((a2[3] * s0).powi(2) + 1.0).log2() * 0.05).tanh();
-                            acc1 += 0.05 * f64::tanh((u + fj).powi(2).ln_1p());
-                        }
-                        ((x2 + x0).cos() * 2.0).sinh()
-                    }
-                    4 => self.scale.tanh(),
-                    _other => -self.scale,
-                };
-                let v6 = a2.iter().zip(a3.iter()).map(|(&p, &q)| 1.0 + 0.1 * (f64::cbrt(x0.cos() + 2.0) + f64::tanh(p) + q.tanh()).sin()).product::<f64>();
-                acc1 += 0.005 * f64::tanh(prog_1((v6 * v6).tanh() * 2.0, 1.2, (x0 * v6).sin(), &v, k4));
-                if k4 >= 6 {
-                    break -v[self.n];
+                1..=2 => {
+                    let x0 = f64::tan((v[(k2 + n) % 4].powi(2) + 0.5).ln().cos() * 1.2);
+                    acc1 += 0.25 * x0.tanh();
                 }
-                acc1 += 0.005 * v5.tanh();
-            };
-            s0 = s0 * 0.6 + f64::tanh(prog_1((v7.powi(3) + f64::exp(x2.cos())).tanh() * 2.0, f64::sin(v7.tanh()), f64::hypot(s0, x1).sin().cos() * 2.0, &v, k4)) * 0.005;
-            let v12 = match mode {
-                Mode::Lower(_, _) => x2.asinh().mul_add((x0 * x0 + 1.5).acosh(), x0.to_degrees() * 0.01),
-                Mode::Upper(_) => prog_1(x1.sin(), x2, f64::cos(a2[3 - self.n]).asinh().sin(), &v, n),
+                3..=5 => {
+                    s0 = 0.5 * s0 + 0.005 * prog_1(f64::cos(1.5 * x1).tanh() * 2.0, 0.5, f64::sin(f64::hypot(x0, x2.copysign(x1))) * 2.0, &v, n).sin();
+                }
                 _ => {
-                    let v11 = a3[1].atan();
-                    a2[3].max(v11 - 1.5)
+                    s0 = s0 * 0.5 + (s0 + x0).tanh() * 0.25;
+                    s0 *= 0.8;
+                    s0 -= 0.1 * f64::cos(x2 - s0);
+                    if f64::atan(x2.cos()) > x0.tanh().cosh() {
+                        continue;
+                    }
                 }
-            };
-            s0 - acc1.cos() + f64::tanh(a2[0]) - a3[1] * 0.5 + v12.sin()
-        }
-
-        pub fn prog_35(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = x0;
-            let mut acc1: f64 = 0.0;
-            let v2 = v.iter().fold(prog_1(x0, (v[(self.n + n) % 4] + s0).sin(), s0, &v, n).tanh(), |r, &p| r * 0.75 + 0.1 * (f64::ln_1p(x1 * x1) + p.cos()).tanh());
-            if self.n < n {
-                s0 = s0 * 0.8 + prog_5((x1 + x2).sin() * 2.0, x0, f64::tanh(self.scale * acc1) * 2.0, v, n).cos() * 0.005;
-            } else if self.n == 2 && x1 <= (x0 * x0 + 1.0).log(2.0) {
-                let v3 = prog_16(f64::tanh(f64::acosh(v[3 - self.n].sin().powi(2) + 1.5)), (x2 + self.k).tanh(), 1.5, &v, n);
-                for i in 0..n {
-                    let fi = i as f64;
-                    let v4 = v3;
-                    s0 = (s0 * 0.5 + prog_1((fi + 0.3).cos() * 2.0, ((v2 * x2).sin() + 2.0).cbrt().sin() * 2.0, x1, &v, 4) * 0.005).sin();
-                    s0 = s0 * 0.6 + v4.cos() * 0.4;
-                }
-                s0 = (s0 * 0.8 + v3.tanh() * 0.005).tanh();
+            }
+            if !(k2 % 2 == 0 && x0 / (x0.tanh() + 2.0) * (x0 + 0.8) >= -1.0) {
+                acc1 -= (x1 * std::f64::consts::LN_2).sin() * 0.4;
+            } else if (x1.cos() * 1.2).tan() > 0.5 {
+                s0 = f64::mul_add(s0, 0.5, ((f64::powi(s0, 2) + 2.0).ln().powi(2) + 1.0).log10().tanh() * 1.0);
+                let v3 = prog_1(s0, x1, f64::sin(x1.sin()) * 2.0, &v, n);
+                s0 = (s0 * 0.75 + v3.sin() * 0.005).tanh();
             } else {
-                s0 = s0 * 0.75 + x2.clamp(-1.5, 1.0).cos() * 0.25;
-                s0 = (s0 * 0.5 + (x2 * x2 + 1.0).cbrt() * 0.25).sin();
+                s0 = s0 * 0.6 + prog_1(f64::sin(f64::powi(f64::recip(f64::powi(s0, 2) + 1.0), 3)), x1, x0, &v, 4).cos() * 0.005;
             }
-            let v5 = f64::hypot(x0, f64::max(x0, v[2]));
-            let mut k6 = 0;
-            loop {
-                k6 += 1;
-                if ((v[3] + x0).sin() + 2.0).cbrt() < 0.25 {
-                    return v2 - x0;
-                }
-                let v7: f64 = 0.5_f64.atan2(v5);
-                let v8 = v.iter().map(|&p| v7 * p).sum::<f64>();
-                acc1 += (v2 * v2 + 0.5).powf(0.3).cos();
-                if k6 >= 2 || (v[2] - s0) * std::f64::consts::LN_2 >= v8 * self.k {
-                    break;
-                }
-            }
-            let v9 = (0..n).map(|i| x2.abs() - v5 * v[i % 4]).sum::<f64>();
-            s0 * 0.5 + acc1 + v2 - v9.tanh() - (-x0)
+            s0 *= 0.8;
+            s0 += 0.1 * (s0 - v[k2 % 4]).cos();
         }
+        let mut m4 = x1.atan2(x1 * x1 + 0.5).sin();
+        for &t in v.iter() {
+            let c5 = if n % 3 == 1 {
+                (f64::atan2(x2.powi(2) + 1.0, x0).powi(2) + 1.0).atan2((x1.cos() * 0.9).atanh()) + t.tanh()
+            } else {
+                (x0.powi(2) + 1.0).powf(1.5)
+            };
+            m4 = m4.min(c5);
+        }
+        s0 = f64::mul_add(s0, 0.5, m4.sin().sin() * 0.02);
+        match n {
+            2..=4 => {
+                acc1 += 0.25 * f64::tanh(0.75 * s0 * (x2 * x0));
+            }
+            5 => {
+                acc1 += 0.25 * m4.cos();
+                s0 = f64::mul_add(s0, 0.5, f64::cos((x0.sin() * 0.9).acos()) * 0.2);
+            }
+            _ => {
+                s0 = s0.mul_add(0.75, f64::cos(s0 * x1) * 0.05);
+                let mut k6 = 0;
+                while k6 < n && (f64::cos(0.65 * x0) * 1.2).tan() > 0.5 {
+                    k6 += 1;
+                    let v8 = match n % 3 {
+                        0..=1 => {
+                            let v7 = -v[(k6 + k2) % 4];
+                            (v7 * v7 + 2.0).sqrt() * v7
+                        }
+                        2 => x2 * std::f64::consts::FRAC_PI_4 * x2,
+                        _ => -x1,
+                    };
+                    s0 = f64::mul_add(s0, 0.5, (s0 / (v8 * v8 + 1.0)).sin() * 0.1);
+                    let v9 = x0.atan2(v[0] * v[0] + 0.5);
+                    acc1 -= 0.25 * f64::sin(v9.tanh());
+                }
+            }
+        }
+        'l3: for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + f64::asinh(s0) * 0.2).sin();
+            for j in 1..n {
+                let fj = j as f64;
+                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::asin(m4.tanh().tanh() * 0.9) + f64::tanh(p) + f64::tanh(q)).sum::<f64>();
+                match k2 % 3 {
+                    0..=2 => {
+                        let v11 = (x1.powi(2) + 1.0).log10() * (v10 - fi);
+                        s0 = s0 * 0.5 + v11.tanh() * 0.02;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.6 + fi.cos() * 1.0).sin();
+                        let v12 = fi - v10;
+                        acc1 += f64::tanh(v12).sin() * 0.05;
+                    }
+                }
+                if f64::asin((fi / (v[n % 4] * v[n % 4] + 0.5)).sin() * 0.9) > -0.5 {
+                    s0 = 0.6 * s0 + 1.0 * f64::tanh(fj);
+                    break 'l3;
+                }
+                s0 = 0.5 * s0 + 0.2 * f64::cbrt(f64::powi(x0, 2) + 0.5).sin();
+            }
+            let v13 = v[i % 4].atan();
+            s0 = f64::mul_add(s0, 0.8, v13.tanh() * 0.2);
+        }
+        x0.sin() - s0 + acc1.cos() + f64::acosh(v[n % 4] * v[n % 4] + 1.5)
     }
 
     #[differentiable]
     pub fn prog_31(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x1 + v[n % 4]).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::sin(x2).exp_m1().max(x1);
+        let mut s1 = x1;
+        let mut s2 = (x1 * s1).max(s1 + v[2]).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if prog_5::<f64>(x2.sin(), (x0.cos() * 1.2).tan().cos() * 2.0, acc3, [v[0], v[1], v[2], v[3]], n) >= 0.5 {
+            acc3 += (v[n % 4] * v[n % 4] + 0.5).ln().tanh();
+            acc3 += (x1 * x1 + 1.0).sqrt().sin();
+        } else {
+            s0 = (s0 * 0.75 + s2.atan() * 0.02).tanh();
+        }
+        let mut k4 = 0;
+        'l0: while k4 < n && f64::powf(1.5_f64, x1.cos()) > 0.5 {
+            k4 += 1;
+            match k4 {
+                0..=1 => {
+                    s2 = (s2 * 0.8 + f64::cosh(x0.cos() * 1.5) * 0.05).tanh();
+                    if v[n % 4] * f64::abs(x0) <= f64::tanh(x2).exp2() {
+                        break;
+                    }
+                    s1 = s1 * 0.75 + f64::powi(x2, 3).cos() * 0.02;
+                    if (v[3].sin() * 0.9).atanh() >= 0.0 {
+                        s1 = s1.mul_add(0.75, (s1 + f64::atan2(x2, v[k4 % 4] * v[k4 % 4] + 0.5)).cos() * 0.02);
+                        continue;
+                    }
+                }
+                2 | 4 => {
+                    let x0 = s1.clamp(s0.cos() - 1.5, s1.sin() + 1.5);
+                    s1 = 0.75 * s1 + 0.25 * f64::sin(x0);
+                }
+                g if g > 5 => {
+                    acc3 += 0.25 * f64::sin(f64::log(v[3] * v[3] + 1.0, 3.0));
+                }
+                _ => {
+                    let v5 = f64::cos(x2);
+                    acc3 += 0.25 * f64::tanh(v5.cos());
+                }
+            }
+            let v9 = match k4 % 3 {
+                0 => x1.atan(),
+                1 => {
+                    let v6 = s0 - s1;
+                    (v6.sin() * 2.0).cosh()
+                }
+                2 => {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        acc3 -= (x2 + s1).tanh() * 0.05;
+                        if f64::sinh(fj.tanh() * 1.5).atan2((s2 * x2).powi(2) + 1.0) >= -1.0 {
+                            continue 'l0;
+                        }
+                        let v7 = match j + k4 {
+                            0 | PHASE_C => f64::tanh(x1) + f64::to_radians(v[3]) * 50.0,
+                            5 | 7 => {
+                                let x0 = (x0 * x0 + 2.0).sqrt() * std::f64::consts::LN_2;
+                                f64::to_degrees(x0) * 0.02 - 0.3
+                            }
+                            _ => {
+                                s0 = (s0 * 0.75 + s0 * x1 * 0.05).tanh();
+                                x2 * x1
+                            }
+                        };
+                        acc3 -= 0.05 * v7.sin().tanh();
+                    }
+                    (x0.tanh() * 0.9).asin()
+                }
+                _other => {
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        if !(k4 == 1 && (s0.tanh() * 0.5).ln_1p() <= 0.0) {
+                            let v8 = f64::sinh(v[j].cos() * 2.0);
+                            s2 = (s2 * 0.6 + v8.cos() * 0.05).sin();
+                        } else {
+                            s1 = (s1 * 0.6 + s2.powi(3) * 0.02).sin();
+                            acc3 += fj.max(x2).cos() * 0.05;
+                        }
+                        s0 *= 0.75;
+                        s0 -= 0.25 * f64::sin(f64::atan(s0));
+                        acc3 += 0.05 * v[k4 % 4].sin().exp_m1().tanh();
+                    }
+                    x1.powi(3).sin().exp2()
+                }
+            };
+            s1 = s1.mul_add(0.5, f64::tanh(((s1.powi(2) + 1.0).log(f64::powi(s1, 2) + 2.0).cos() + 2.0).cbrt()) * 0.25);
+            s2 = (s2 * 0.5 + v9.cos() * 0.02).sin();
+        }
+        let mut k10 = 0;
         loop {
-            k2 += 1;
-            s0 = (s0 * 0.75 + (f64::atan2(v[k2] * v[k2] + 1.0, x2) - v[(k2 + n) % 4] * core::f64::consts::FRAC_1_SQRT_2) * 0.05).tanh();
-            assert!(n < 100);
-            if k2 >= 2 {
+            k10 += 1;
+            let v13 = match k10 % 2 {
+                0 => {
+                    let v11 = (v[(k10 + k4) % 4].tanh().exp2().powi(2) + 2.0).ln();
+                    3.0_f64.atan2(v11)
+                }
+                PHASE_B => s2 / (x2 * x2 + 1.0),
+                _ => {
+                    let v12 = f64::sin(s0 * s0);
+                    v[k10 % 4].atan() - x2.asinh() + f64::tanh(v12)
+                }
+            };
+            if !(k4 % 2 == 0) {
+                break;
+            }
+            s0 = s0.mul_add(0.5, v13.tanh() * 0.1);
+            if k10 >= 5 || f64::log(2.0_f64, f64::powi(v13.asinh(), 2) + 2.0) < 0.5 {
                 break;
             }
         }
-        'l1: for &t in v.iter() {
-            s0 = (s0 * 0.75 + (f64::sin(v[k2]) * 0.9).acos() * (t / (x1 * x1 + 1.5)) * 0.02).sin();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                let v4 = v[k2] / (f64::powi(x0 + v[k3 % 4], 2) + 0.5);
-                if (f64::ln(x2 * x2 + 1.0).tanh() * 0.9).acos() < -1.0 {
-                    break 'l1;
-                }
-                s0 = s0.mul_add(0.75, (v[k3 % 4] + v4).cos() * 0.02);
-            }
-            let mut k5 = 0;
-            while k5 < n + 1 && s0 - 0.25 < v[k5 % 4] {
-                k5 += 1;
-                match k5 {
-                    0 | MODE_C => {
-                        let c6: f64 = table(k5 + n);
-                        s0 = f64::mul_add(s0, 0.8, s0.tanh().exp2().sin() * 0.1);
-                        s0 = s0.mul_add(0.8, f64::sin(c6) * 1.0);
-                    }
-                    3..=4 => {
-                        s0 = 0.6 * s0 + 0.25 * f64::cos(f64::ln(x0.powi(2) + 0.5));
-                        let v7 = f64::log2(x2 * x2 + 1.0);
-                        s0 = (s0 * 0.75 + f64::tanh(v7) * 0.1).sin();
-                    }
-                    6 => {
-                        s0 = s0 * 0.5 + ((x2.tanh() * 0.9).asin() - f64::sin(x2).exp2()).tanh() * 0.1;
-                    }
-                    _other => {
-                        s0 = 0.5 * s0 + 0.2 * (t.sin() * 0.9).asin().tanh().sin();
-                        s0 = f64::mul_add(s0, 0.75, (f64::to_degrees(x0 + s0) * 0.02).tanh() * 0.1);
-                    }
-                }
-                if (x0 - x2) / (x1.atan().powi(2) + 0.5) <= 1.0 {
-                    continue;
-                }
-                s0 = (s0 * 0.5 + f64::exp2(f64::cos(x2)) * 0.25).tanh();
-            }
-            acc1 -= 0.4 * (x0.asinh() * std::f64::consts::FRAC_PI_4);
-        }
-        assert!(k2 + n < 100, "k2 out of range");
-        if f64::tanh(x0).exp() <= (x2.cos() * 1.5).sinh() {
-            let v8 = -v[n % 4];
-            acc1 += v8.clamp(f64::cos(v8) - 1.5, v8.cos() + 1.5).tanh();
-        } else if x1 - (x1 * x1 + 1.0).log(x2 * x2 + 2.0) < 0.5 {
-            acc1 += 0.25 * x2.powi(3).cos();
+        if s0.tanh() > -0.25 {
+            s1 = (s1 * 0.75 + f64::log10(v[k4 % 4] * v[k4 % 4] + 1.0) * 0.5).tanh();
+        } else if s0.sin() >= -0.25 {
+            s1 = (s1 * 0.6 + s1.tanh() * 0.05).sin();
         } else {
-            let x2 = 0.5_f64.min(x2);
-            acc1 += x2.cos();
+            acc3 += 0.4 * f64::tanh((s1.sin() * 0.9).acos());
+            s2 = (s2 * 0.5 + s0 * 0.35 * 0.1).tanh();
         }
-        'l4: for &t in v {
-            match k2 {
-                0..=1 => {
-                    s0 = (s0 * 0.75 + ((f64::powi(t, 2) + 2.0).sqrt() + f64::max(v[(k2 + n) % 4], v[k2])) * 0.1).tanh();
-                    if x2 + (x1 + s0) > 0.0 && k2 % 3 == 1 {
-                        let v9 = (s0 * s0 + 0.5).cbrt() + (x2 - x0);
-                        acc1 -= f64::tanh(f64::cos(v9)) * 0.5;
-                    } else if f64::cbrt(s0.powi(2) + 1.0) >= -0.5 || k2 == 2 {
-                        let v10 = x2 - t;
-                        acc1 -= f64::tanh(v10) * 0.5;
-                    } else {
-                        s0 = s0 * 0.75 + (s0 - t).tanh() * 0.1;
-                    }
-                }
-                MODE_C => {
-                    let v11 = t + s0;
-                    s0 = (s0 * 0.75 + s0.sin() * 0.25).sin();
-                    acc1 += 0.5 * v11.cos();
-                }
-                _ => {
-                    s0 = 0.75 * s0 + 0.02 * f64::sin(((f64::powi(t, 2) + 2.0).acosh().cos() * 1.5).sinh());
-                }
-            }
-            acc1 -= f64::cos(t.sin().exp()) * 0.5;
-            for _ in (1..=6).step_by(2) {
-                if f64::cos(x0).exp2() < 0.5 {
-                    continue 'l4;
-                }
-                s0 = 0.5 * s0 + 0.2 * (f64::cos(s0) * 0.9).acos().sin();
-            }
-        }
-        s0.tanh() + acc1.cos()
+        s1 * 1.5 - s2 + acc3.cos()
     }
 
     #[differentiable]
     pub fn prog_32(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
         let w0 = v;
-        let mut s1 = ((x1 + x0).sin() * 0.9).acos().cos() * 2.0;
-        let mut s2 = f64::sin(x2).cosh();
+        let mut s1 = f64::max(x0, -x2);
+        let mut s2 = (x1.hypot(x2) * w0[n % 4]).tanh() * 2.0;
         let mut acc3: f64 = 0.0;
-        let mut m4 = f64::INFINITY;
-        for i in (1..=6).step_by(2) {
-            m4 = f64::min(w0[(i + n) % 4] * v[i % 4] + (w0[i % 4] + 0.5), m4);
-        }
-        s2 = (s2 * 0.75 + f64::sin(m4) * 0.05).sin();
-        let mut a5 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = 0.8 * t;
-        }
-        for i in (1..=6).step_by(2) {
-            a5 = [(a5[1] * 0.8 + f64::recip(a5[i % 4] * a5[i % 4] + 1.0) * 0.25).sin(), 0.1 * f64::powi(x2, 2).cos() + 0.5 * a5[1], a5[3] * 0.6 + w0[i % 4].sin().cosh().sin() * 0.25, a5[1]];
-        }
-        let v6 = a5.iter().map(|&p| 1.0 + 0.1 * (acc3 + f64::tanh(p)).tanh()).product::<f64>();
-        let v8 = if prog_26(s2, 1.5, (v6 + w0[3]).tanh(), [v[0], v[1], v[2], v[3]], n) > 0.0 {
-            let v7 = prog_5::<f64>(f64::sin(0.65 - v[n % 4]), x2, (x2 + a5[3]).cos(), [v[0], v[1], v[2], v[3]], n);
-            acc3 -= 0.005 * f64::sin(prog_5(s2, 3.0_f64.copysign(x1.asinh()).sin(), 0.75, [v[0], v[1], v[2], v[3]], n));
-            x0.sin() + v7.cos()
-        } else if n > 1 {
-            let x0 = f64::powf(3.0_f64, x0.cos());
-            s2 + x0
-        } else {
-            f64::ln(x1 * x1 + 0.5)
-        };
-        let v9 = prog_1(v6, x0, (x0.powi(2) + 2.0).acosh().sin().sin() * 2.0, v, n);
-        let v13 = if let Some(k10) = n.checked_sub(2) {
-            let c11 = k10 as f64;
-            v[(k10 + n) % 4].tanh().exp2() + c11.sin()
-        } else {
-            let v12 = f64::atanh(f64::log2(x2 * x2 + 1.0).tanh() * 0.9);
-            prog_1(f64::log2(v12.powi(2) + 1.0).cos() * 2.0, v6, x2, v, n)
-        };
-        s1 = s1 * 0.8 + x2.clamp(-0.5, 0.5).sin() * 0.2;
-        s1 - acc3 + v8 * 0.5 + f64::tanh(v9) - v13.cos() - f64::asin(f64::cos(s2) * 0.9)
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[3] + 0.65 - (v[3] * v[3]).ln_1p()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3 = v.iter().fold(*x2, |r, &p| r * 0.75 + 0.05 * (p * x1).tanh());
-            if f64::log2(x0 * x0 + 1.0) * x0.cos().exp() > 1.0 {
-                break;
-            }
-            match k2 % 3 {
+        let mut k4 = 0;
+        while k4 < n && x1.atan2(v[k4 % 4] * v[k4 % 4] + 0.5) >= -1.0 {
+            k4 += 1;
+            let v6 = match k4 % 2 {
+                1 => {
+                    let v5 = x0 / (x0.powi(2) + 1.5);
+                    (x0 * x0 + 1.0).log(v[3].powi(2) + 2.0).tanh() + v5.tanh()
+                }
+                _ => s1 / (s1 * s1 + 0.5),
+            };
+            let v9 = if k4 % 2 == 0 && s2 > 0.5 {
+                let v7 = prog_1(f64::atanh(f64::sin(w0[1]) * 0.9).sin() * 2.0, f64::sin(v6 + v6 * core::f64::consts::FRAC_1_SQRT_2), f64::cos(f64::powf(w0[1].cos().powi(2) + 0.5, 0.3)) * 2.0, v, k4);
+                acc3 += 0.005 * prog_1(v7.tanh(), f64::powf(w0[k4 % 4] * w0[k4 % 4] + 1.0, x2.tanh()).sin(), x0, v, n).sin();
+                w0[k4 % 4].asinh()
+            } else {
+                let v8 = prog_1((x0 * x0 + 1.0).powi(-2).sin(), x0, 2.0, w0, 2);
+                s2 = s2 * 0.6 + f64::exp_m1(s2.sin()).cos() * 0.1;
+                (x1 * x1 + 2.0).acosh().to_degrees() * 0.01 + f64::tanh(v8)
+            };
+            match n + k4 {
                 0 | 2 => {
                     break;
                 }
+                PHASE_D | 5 => {
+                    let x1 = (f64::exp_m1(x1.cos()).cos() * 0.9).atanh();
+                    s1 *= 0.6;
+                    s1 += 0.25 * s1.tanh().cosh().tanh();
+                    s1 = 0.5 * s1 + 0.02 * f64::sin(x1);
+                }
+                7 => {
+                    s2 = s2.mul_add(0.5, f64::sin(f64::to_degrees(w0[2]) * 0.02) * 0.4);
+                    let v6 = v9;
+                    s1 = 0.75 * s1 + 0.005 * f64::tanh(v6).sin();
+                }
                 _ => {
-                    let v4 = v3 + x1;
-                    s0 = f64::mul_add(s0, 0.8, f64::sin(v4).tanh() * 0.05);
+                    acc3 -= 0.25 * (v6.powi(2) + 1.0).cbrt().max(v[0] - x2).sin();
+                    let v10 = f64::sin(x2.sin().exp_m1()).exp2();
+                    acc3 += f64::tanh(v10.sin()) * 0.25;
                 }
             }
-            acc1 += 0.5 * s0.cos().cosh().tanh();
-            if k2 >= 4 {
-                break;
-            }
+            acc3 += 0.25 * (s2 + v6).sin().exp2().cos();
+            s1 *= 0.8;
+            s1 += 0.005 * v9.tanh();
         }
-        let mut m5 = 0;
-        for &t in v {
-            for &u in v.iter() {
-                let v7 = if 0.35 * v[m5 % 4] > 0.0 {
-                    let x0 = s0 - v[0];
-                    x0.asinh() - x0.sin().exp_m1()
-                } else if (u - v[k2 % 4]) * u > t {
-                    let v6 = f64::mul_add(v[m5 % 4], x1, x1).sin();
-                    f64::log2((t * t + 1.0).log2().powi(2) + 1.0) + v6.tanh()
-                } else {
-                    ((v[(m5 + k2) % 4] * v[(m5 + k2) % 4] + 1.0).ln().powi(2) + 1.0).ln()
-                };
-                if t + u >= x1 && m5 % 2 == 0 {
-                    break;
-                }
-                let v8 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p + t));
-                acc1 -= (s0 - *x2).cos() * 0.1;
-                acc1 += 0.1 * (v7.cos() + v8.sin()).cos();
-            }
-            let v9 = x0 + v[0];
-            if (v[2] * v[2] + 1.0).ln() < x0 {
-                m5 += 1;
-            }
-            s0 = s0.mul_add(0.8, v[3].atan2(t.powi(2) + 1.0).tanh() * 0.05);
-            s0 = s0 * 0.5 + v9.tanh().cos() * 0.25;
+        if prog_1(f64::cos(f64::cos(x2).exp_m1()) * 2.0, f64::sin(f64::exp2(w0[1].hypot(x2).cos())), x2, v, 5) >= f64::max(x1, w0[2]) || n % 2 == 0 {
+            return w0[0].max(s2);
         }
-        match m5 {
+        let v12: f64 = if f64::atanh(x0.tanh() * 0.9) >= 0.5 {
+            let v11 = (x2 - w0[k4 % 4]).sin().exp2();
+            v[k4 % 4] + v11.tanh()
+        } else {
+            return (f64::sin(w0[n % 4]) * 1.2).tan()
+        };
+        let mut m13 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc3 += (v12 + w0[0]).sin() * 0.5;
+            acc3 += (fi * std::f64::consts::FRAC_1_PI).cos() * 0.5;
+            if f64::acos(s1.tanh() * 0.9) > 0.5 {
+                m13 += 1;
+            }
+            let v14 = x0 + s1;
+            s1 = 0.6 * s1 + 0.2 * v14.sin().sin();
+        }
+        match m13 {
             0 => {
-                s0 = s0 * 0.6 + (x1 * s0).tanh() * 0.02;
-                s0 = s0 * 0.8 + f64::sin(s0.cos().exp()) * 0.02;
+                acc3 -= x1.atan() * 0.25;
+                if prog_1(f64::tanh(v12.hypot(x1)).tanh(), 0.5, v12.tanh().exp2().sin(), v, n) <= v12 && m13 < 6 {
+                    acc3 += f64::sin(1.5_f64.hypot(x2));
+                }
             }
-            1..=2 => {
-                acc1 -= f64::tanh(x0);
+            1..=3 => {
+                s2 *= 0.5;
+                s2 += 0.02 * f64::cos(-s2);
+                acc3 += w0[k4 % 4].tanh();
             }
-            3..=4 => {
-                acc1 += x2.to_degrees() * 0.01;
-                acc1 += (x1 + x0).cos();
+            4..=6 => {
+                acc3 -= x2.sin();
+                acc3 += f64::sin(w0[2]);
+            }
+            _other => {
+                acc3 += f64::sin(prog_1((x0 - v12).sin(), x0, x1, v, n)) * 0.005;
+            }
+        }
+        let mut a15 = [v[0], v[1], v[2], v[3]];
+        a15[2] *= 0.75;
+        a15[2] += f64::powi(v[m13 % 4].powi(2) + 1.0, -2);
+        let v18 = if let Some(k16) = (m13 + n).checked_sub(3) {
+            let c17 = k16 as f64;
+            f64::ln(f64::powi(c17, 2) + 0.5)
+        } else {
+            (x2 * x2 + 1.5).acosh()
+        };
+        s1 * 1.5 + f64::sin(s2) - f64::tanh(acc3) - v12 + a15[0] - f64::sin(v18)
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let (x1, x2) = p;
+        let mut s0 = x0.copysign(x2);
+        let mut s1 = x1.sin().tanh().exp().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(acc2, |r, &z| r * 0.5 + 0.25 * f64::cos((-r) + z.tanh()));
+        let v4: f64 = if n > 2 {
+            f64::copysign(s0 * v3, v3.mul_add(x0, s0))
+        } else if v3.asinh() > f64::powf(1.5_f64, v3.sin()) {
+            x2.cos().sin()
+        } else {
+            acc2 += (s0.sin() * (v[n % 4] + x0)).tanh() * 0.5;
+            s1.tanh()
+        };
+        let v7 = if f64::mul_add(v4, 0.5_f64.min(v4), v4) > 1.0 && n % 2 == 0 {
+            let v5 = (v3.sin() + 2.0).cbrt();
+            v5 * v5 * v5
+        } else {
+            let v6 = Params::prog_11(prm, v3, x0, 0.75, *v, 0);
+            (x2 * x2 + 1.0).powi(-2) + v6.cos()
+        };
+        match n % 3 {
+            0 | 2 => {
+                let v8 = prog_5(s0, x1, f64::sin(f64::atan2(acc2.powi(2) + 0.5, x2)), *v, n);
+                s1 = 0.6 * s1 + 0.05 * (acc2 * acc2 + 1.0).log(x1 * x1 + 2.0).sin();
+                acc2 += v8.cos() * 0.005;
             }
             _ => {
-                let v10 = f64::exp_m1(x2.cos());
-                s0 *= 0.6;
-                s0 += 0.005 * prog_5(x1.abs().asinh().cos() * 2.0, x1, x0, [v[0], v[1], v[2], v[3]], 0).tanh();
-                acc1 += f64::cos(v10);
+                acc2 += (s0.to_radians().powi(2) + 1.0).log(10.0);
+                let v9 = v[2].cos().exp_m1();
+                acc2 -= v9.sin();
             }
         }
-        let v11: f64 = prog_5::<f64>(f64::tanh((x1.sin().exp().cos() * 0.9).acos()) * 2.0, x2.sin() * 2.0, (f64::to_degrees(x0 * x0) * 0.01).cos(), [v[0], v[1], v[2], v[3]], n);
-        if v11 > -1.0 {
-            return (f64::sin(v[m5 % 4]) * 0.9).asin();
-        }
-        let mut a12 = [0.0; 4];
-        a12[0] = s0 * v[k2 % 4];
-        for i in 1..4 {
-            let fi = i as f64;
-            a12[i] = a12[i - 1] * 0.5 + (fi / (v[i].powi(2) + 1.0)).tanh() * 0.25;
-        }
-        assert!(!v11.is_nan(), "v11 is NaN");
-        acc1.tanh() - a12[3].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_34<const N: usize>(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (f64::sin(x0) * 1.2).tan().cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = x1 / 2.0;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match n + i {
-                1..=3 => {
-                    acc1 += 0.5 * x1.sin().tanh();
-                    if f64::exp(v[(i + n) % 4].mul_add(fi, v[(i + n) % 4]).cos()) >= 0.0 && i % 2 == 0 {
-                        s0 = (s0 * 0.75 + (s0 + v[i] + (f64::sin(a2[3 - i]) * 1.2).tan()) * 0.02).tanh();
+        let v15 = if f64::exp(v4.tanh()) >= 0.0 {
+            for i in 0..4 {
+                let fi = i as f64;
+                for j in 0..n {
+                    if n < 6 {
+                        acc2 -= 0.05 * v7.cos().exp_m1().cos();
                         break;
                     }
-                }
-                g if g > 5 => {
-                    acc1 -= 0.5 * (t.tanh() * 0.9).asin().sin();
-                    for &u in v.iter() {
-                        if i < n {
-                            acc1 -= 0.1 * (f64::atan2(a2[n % 4].powi(2) + 1.0, x0).powi(2) + 1.0).atan2((fi.cos() * 0.9).atanh()).cos();
-                            continue;
+                    let v10 = (v7.tanh().sinh().powi(2) + 0.5).atan2(s1);
+                    match j {
+                        0 => {
+                            acc2 += (f64::tanh(v10) * 0.9).acos().cos() * 0.05;
+                            s1 *= 0.5;
+                            s1 -= 0.1 * f64::cos(s0 / (s1.cos() + 2.0));
                         }
-                        let v3 = f64::ln_1p(u * u);
-                        acc1 -= f64::sinh(fi.cos() * 2.0).sin() * 0.1;
-                        s0 = (s0 * 0.8 + v3.cos() * 0.2).tanh();
+                        2..=3 => {
+                            s0 = s0 * 0.6 + (s0.cos() * 1.2).tan().tanh() * 0.02;
+                            let v11 = x0 / (v10.tanh() + 2.0);
+                            s0 = s0 * 0.75 + v11.cos() * 0.02;
+                        }
+                        4 => {
+                            s1 = 0.8 * s1 + 0.02 * s1.mul_add(fi, v10).sin();
+                            s1 = s1.mul_add(0.5, f64::cos(v4 - s1 - (s1 - x1)) * 0.1);
+                        }
+                        _ => {
+                            let v12 = v10.tanh();
+                            let v13 = v12 * v12;
+                            acc2 += 0.05 * v13;
+                        }
                     }
+                    s1 = (s1 * 0.75 + (x2.powi(2) + 1.0).log(10.0) * 0.5).sin();
                 }
-                _ => {
-                    let v4 = x1.tanh().cos();
-                    for &u in v.iter() {
-                        let v5 = f64::asin(v4.sin() * 0.9);
-                        let v6 = x0.tanh();
-                        let v7 = v.iter().fold(u, |r, &p| r * 0.5 + 0.5 * f64::cos(p.max(r)));
-                        s0 = 0.6 * s0 + 0.1 * v5.cos();
-                        s0 = s0.mul_add(0.8, (v6 + v7.sin()).tanh() * 0.05);
-                    }
-                    s0 *= 0.75;
-                    s0 += 0.25 * v4;
-                }
+                acc2 += 0.5 * f64::tanh(f64::exp(v7.tanh()) / (v7.tanh() + 2.0));
+                acc2 += (fi * v7).cos() * 0.5;
             }
-            for (j, &u) in a2.iter().enumerate() {
-                let fj = j as f64;
-                if a2[2] + x2.asinh() < v[3 - j] {
-                    acc1 += f64::cos(f64::ln(t.powi(2) + 2.0)) * 0.1;
-                    if i > 1 && x0.sin() < 0.25 {
-                        return -(u + x1);
-                    }
-                    s0 = (s0 * 0.75 + f64::acos(x2.cos() * 0.9) * 0.1).sin();
-                    if (u.cos() + 2.0).cbrt() > 0.25 && j % 2 == 0 {
-                        return x0 * x0 * fj;
-                    }
-                } else {
-                    s0 = (s0 * 0.6 + *x2 * s0 * 0.1).sin();
-                    s0 = 0.5 * s0 + 0.2 * (u.tanh() * 0.9).asin().tanh();
-                }
-                let v8 = (x1 / (x0 * x0 + 1.0)).mul_add(t, f64::sqrt(t.powi(2) + 2.0));
-                s0 = s0.mul_add(0.75, f64::tanh(f64::sin(a2[1])) * 0.25);
-                s0 = f64::mul_add(s0, 0.5, v8.tanh().sin() * 0.05);
-            }
-            if f64::exp_m1(t.cos()) - a2[(i + n) % 4].sin() <= 0.0 {
-                return v[i] * x1;
-            }
-            s0 = (s0 * 0.8 + f64::exp2(f64::cos(x0)) * 0.1).tanh();
-        }
-        let len9 = v.len();
-        for i in 0..len9 {
-            let fi = i as f64;
-            match i {
-                0..=1 => {
-                    acc1 += (x0 + a2[2]).sin() * 0.5;
-                }
-                2 => {
-                    let x1 = x0 + *x2;
-                    s0 = s0.mul_add(0.6, f64::cos(x1) * 0.2);
-                }
-                MODE_D => {
-                    let mut k10 = 0;
-                    while k10 < 5 && a2[i].powi(3) >= 0.5 {
-                        k10 += 1;
-                        let v11 = f64::tan(f64::sin(*x2) * 1.2).asinh();
-                        let v14 = match k10 {
-                            0..=1 => {
-                                let v12 = 1.5_f64.copysign(x0);
-                                v[3 - i] * x1 + f64::cos(v12)
-                            }
-                            2 => {
-                                let v13 = v11.abs();
-                                s0 + a2[k10 % 4] + v13.cos()
-                            }
-                            3 | 5 => x1 * x1.tanh(),
-                            _ => v11.sin().exp2(),
-                        };
-                        s0 = s0.mul_add(0.5, f64::cos(f64::copysign(3.0_f64, fi)) * 1.0);
-                        s0 = s0 * 0.8 + (v11.sin() - v14.cos()).tanh() * 0.005;
-                    }
-                }
-                _ => {
-                    s0 *= 0.5;
-                    s0 += 0.5 * f64::tanh(f64::sin(s0));
-                }
-            }
-            let v15 = (x1 * x1 + 1.5).acosh().sin().cosh();
-            if f64::atanh(f64::cos(*x2) * 0.9) > 0.5 {
-                continue;
-            }
-            acc1 += 0.5 * f64::sin(fi / 3.0);
-            acc1 += 0.5 * v15.sin();
-        }
-        if x0 - 0.25 <= 1.0 && n > 0 {
-            return (2.5 * v[0]).abs();
-        }
+            x2.cos()
+        } else {
+            let v3: f64 = (v3.powi(2) + 1.0).recip();
+            let v14 = (v[0].tanh().exp2().powi(2) + 1.0).ln();
+            (x0 * x0 + 0.5).sqrt() + v3.tanh() + v14.cos()
+        };
         let mut k16 = 0;
-        while k16 < n && f64::sin(0.25 - a2[k16 % 4]).exp_m1() >= (v[n % 4].tanh() * 1.5).sinh() {
+        while k16 < 3 {
             k16 += 1;
-            acc1 += 0.25 * x2.atan2(*x2 * *x2 + 0.5).tanh();
-            let mut m17 = f64::tanh((x1 * x1 + 0.5).atan2(v[0]));
-            for j in 0..n + 1 {
-                m17 = (a2[k16 % 4] * a2[k16 % 4] + (v[(j + n) % 4] - *x2)).max(m17).min(2.0);
-            }
-            s0 = 0.75 * s0 + 0.02 * m17.sin();
-        }
-        let mut k18 = 0;
-        loop {
-            k18 += 1;
-            if a2[0] < (*x2 * *x2 + 0.5).ln() {
-                acc1 += (s0.sin() * 1.5).cosh().sin();
-                break;
-            }
-            let mut k19 = 0;
-            while k19 < n && v[0] - x1 >= 0.0 {
-                k19 += 1;
-                if k19 == 4 && (v[2] * 0.35).sin().exp2() <= a2[k19 % 4] + x1 {
-                    acc1 += (x1 / (f64::tanh(x0) + 2.0)).tanh() * 0.1;
-                    if k16 > 2 && x1.sin() <= 0.0 {
-                        s0 = 0.75 * s0 + 0.25 * (SCALE + s0).tanh();
-                        s0 = (s0 * 0.8 + f64::exp_m1(s0.cos()) * 0.05).tanh();
-                    } else if x0.cos().cosh() < 0.5 {
-                        let v20 = x1 / (f64::cos(x0) + 2.0);
-                        acc1 += f64::sin((s0 * s0 + 1.0).ln()) * 0.1;
-                        acc1 -= v20.sin() * 0.1;
-                    }
-                } else if s0 / 2.0 >= 0.5 {
-                    let v21 = 0.35 - x1 + *x2 / (x1.powi(2) + 0.5);
-                    s0 = f64::mul_add(s0, 0.75, v21.tanh() * 0.02);
+            acc2 += f64::atan(v7.asinh()).tanh() * 0.5;
+            if v15 - v3 > s1 || k16 % 3 == 1 {
+                s0 = (s0 * 0.5 + (v[0].powi(2) + 0.5).recip() * 0.25).sin();
+                if (x1 * x1).ln_1p() > f64::tanh(v7) || k16 % 3 == 1 {
+                    continue;
                 }
-                acc1 += 0.1 * ((x0 + a2[k19 % 4]).sin() * 1.2).tan().cos();
-                s0 = 0.6 * s0 + 0.05 * f64::mul_add(s0, v[k19 % 4], s0).tanh();
             }
-            acc1 += f64::tanh((x1.powi(2) + 1.5).acosh());
-            if k18 >= 2 || x2.cos() > v[k19 % 4].mul_add(v[k19 % 4], a2[1]) {
-                break;
-            }
+            let v17 = v.iter().fold(x0, |r, &z| r * 0.5 + 0.1 * ((r.cos() * 1.5).cosh() + z.tanh()).tanh());
+            acc2 -= 0.5 * f64::cos(v17).tanh();
         }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v23: f64 = if f64::sinh(t.sin() * 1.5) > t {
-                s0 *= 0.8;
-                s0 += 0.02 * f64::tanh(f64::min(x2.atan2(t.powi(2) + 0.5), v[1] + s0));
-                a2[i].cos()
-            } else if (a2[i].tanh() * 1.2).tan() * core::f64::consts::FRAC_1_SQRT_2 > v[i] * 0.25 && i > 1 {
-                x1.sin()
-            } else {
-                let v22 = f64::sinh((x1 + *x2).sin() * 1.5);
-                f64::asinh(v22)
-            };
-            for &u in v.iter() {
-                let v24: f64 = f64::atan(s0);
-                let v25 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(u - fi.cos() + p));
-                s0 = s0 * 0.6 + f64::tanh((t.tanh() * 1.5).sinh()) * 0.1;
-                acc1 += (v24.cos() + v25.cos()).sin() * 0.1;
-            }
-            if v[2] > f64::tanh(v23) {
-                acc1 += 0.5 * f64::powf(0.5_f64, (x1 * s0).cos()).sin();
-                break;
-            }
-            s0 = s0 * 0.75 + (v[n % 4] / (s0 * s0 + 1.5)).cos() * 0.1;
-        }
-        x1 + *x2 * 0.75 + f64::cos(v[2]) + s0 + f64::tanh(acc1) + a2[0]
+        s0 + s1 - acc2.tanh() + v7 * 1.5 - v15.cos()
     }
 
     #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = w0[n % 4];
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x1).exp().cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            s0 = (s0 * 0.6 + v[n % 4].sin().exp() * v[n % 4].asinh() * 0.05).tanh();
+            s0 = (s0 * 0.8 + (f64::asin(s0.tanh() * 0.9) - v[n % 4].powi(2)) * 0.02).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                if t - x1 <= 0.0 {
+                    acc1 += (f64::cos(-v[(j + n) % 4]) * 1.2).tan().sin() * 0.1;
+                    break 'l0;
+                }
+                acc1 += 0.1 * f64::asinh(t).tanh().exp_m1().sin();
+                s0 = 0.6 * s0 + 0.4 * f64::tanh(u).tanh();
+            }
+            let v2 = match n {
+                1..=2 => f64::sin(t - v[2]).sinh(),
+                3..=4 => {
+                    acc1 -= f64::tanh((v[n % 4].cos() * 0.9).asin()) * 0.5;
+                    f64::exp(x0.sin())
+                }
+                6 => {
+                    acc1 -= 0.5 * f64::sin(f64::exp_m1(f64::sin(s0).sin()));
+                    2.0_f64.powf(x1.cos())
+                }
+                _ => f64::atan(s0),
+            };
+            acc1 += (t.cos() + v2.cos()).sin() * 0.5;
+        }
+        let mut a3 = v;
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] * 0.75 + f64::sin(x0) * 0.25;
+        }
+        let v4 = a3.iter().fold(prog_5::<f64>(x2, 0.25, f64::tanh(-x2), v, 2).tanh(), |r, &p| r * 0.5 + 0.25 * f64::cos((x0.sin().powi(2) + 0.5).sqrt() + f64::sin(p)));
+        let mut m5 = a3[n % 4].asinh();
+        for i in 1..n {
+            let c6 = if s0 * x2 >= 0.5 {
+                (v[i % 4] * 0.25).powi(3)
+            } else {
+                (v4 + 0.5) / (v4.powi(3) * v4.powi(3) + 1.0)
+            };
+            m5 = m5.min(c6);
+        }
+        s0 = (s0 * 0.8 + m5.tanh() * 0.005).sin();
+        let mut a7 = [f64::exp((x2 * x2).ln_1p().tanh()), x2.copysign(v[n % 4]) / (f64::hypot(0.5_f64, x2).cos() + 2.0), f64::asinh(a3[0]) + (v[n % 4].sin() * 0.9).atanh(), (x1 * x1 + 0.5).sqrt() * (x1 * x1).ln_1p()];
+        for i in 1..n {
             let fi = i as f64;
-            let mut m3: f64 = -0.5;
-            for j in 0..i {
-                let c4 = s1 / (w0[j] * w0[j] + 1.5) * (w0[3] * w0[j]);
-                m3 = m3.max(c4);
-            }
-            s1 = 0.6 * s1 + 0.02 * f64::tanh(m3.sin());
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                s1 = (s1 * 0.6 + (t + v[k5 % 4]) * 0.2).tanh();
-                let v6 = fi.tanh().exp();
-                let v7 = f64::to_degrees(t.sin().exp_m1()) * 0.01;
-                s1 = (s1 * 0.5 + (v6.sin() + v7) * 0.25).sin();
-            }
-            acc2 += t.tanh() * 0.5;
+            a7 = [(f64::powi(fi, 2) + 2.0).acosh().cos() * 1.0, f64::sin(v4.asinh()) * 1.0, a7[1] * 0.6 + f64::sin(m5) * 0.4, (a7[2] * 0.75 + (0.65 * (fi - v[3])).cos() * 0.25).tanh()];
         }
-        if n % 3 == 1 && f64::recip(f64::recip(x1 * x1 + 1.0).powi(2) + 0.5) >= -x2 {
-            let v8: f64 = f64::sin(x0.powi(2));
-            let v9 = prog_26((SCALE + v8).sin().cos(), f64::cos(f64::sin(v8)), x1, [v[0], v[1], v[2], v[3]], n);
-            s1 *= 0.8;
-            s1 -= 0.005 * v9.sin().tanh();
-        } else if prog_5(x2, s1, (acc2.tanh().sin() * 0.5).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], n) < -1.0 {
-            acc2 += f64::sin(x2);
-            s1 = (s1 * 0.5 + prog_5((f64::cos(w0[n % 4]) * 2.0).cosh().sin() * 2.0, acc2.abs().tanh(), (x2 + x0 + f64::mul_add(v[n % 4], v[n % 4], v[n % 4])).tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-        } else {
-            let x2 = x0.atan() * (x1.powi(2) + 1.5).acosh();
-            acc2 += x2.tanh() * 0.4;
-        }
-        for &t in w0 {
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                acc2 += 0.1 * f64::recip(fj * fj + 1.0).sin();
-                s1 = (s1 * 0.6 + (s1 * s1 + 1.0).cbrt() * 0.5).tanh();
-                match j + n {
-                    0..=2 => {
-                        continue;
-                    }
-                    g if g > 4 => {
-                        s1 = s1.mul_add(0.75, f64::cos((x2.tanh() * 0.9).asin()) * 0.1);
-                        s1 = (s1 * 0.75 + x2 * 0.25).tanh();
-                    }
-                    _ => {
-                        s1 *= 0.5;
-                        s1 += 0.5 * f64::tanh(s1.sin());
-                    }
-                }
+        'b5: {
+            s0 = 0.75 * s0 + 0.005 * prog_5((x0 * x0 + 1.5).acosh().sin(), x1, x2.sin().sin(), v, n).tanh();
+            if n == 5 && 0.8 * x0 <= 0.0 {
+                break 'b5;
             }
-            s1 *= 0.75;
-            s1 += 0.05 * f64::tanh(3.0_f64.powf(f64::tanh(w0[n % 4])));
-            s1 *= 0.75;
-            s1 += 0.25 * t.sin();
-        }
-        let mut k10 = 0;
-        let v17 = loop {
-            k10 += 1;
-            let v13 = if (x1.sin().powi(2) + 0.5).recip() >= 0.0 {
-                let v11 = s1 * 0.1;
-                s1 = (s1 * 0.6 + prog_1(0.25, x0, s1.asinh().tanh(), v, 6) * 0.005).sin();
-                f64::powi(v11 * x1, 3)
-            } else {
-                let v12 = (x1 * x1 + 1.0).powf(0.3);
-                v12 + 1.2
-            };
-            acc2 += f64::tanh(v[n % 4] * v13) * 0.75;
-            let v16 = if v13 * x1 >= 1.0 {
-                for &u in v.iter() {
-                    s1 *= 0.5;
-                    s1 -= 0.25 * f64::cos((x1 * x1 + 0.5).ln());
-                    acc2 -= (v[k10] * u).cos() * 0.25;
-                    let v14 = v.iter().map(|&p| p.asinh()).sum::<f64>();
-                    acc2 += v14.tanh().cos() * 0.25;
-                }
-                v13.cos()
-            } else if (f64::tanh(x1).exp_m1().powi(2) + 0.5).ln() < v[2] - s1 {
-                for _ in 0..5 {
-                    acc2 -= f64::acos(s1.tanh() * 0.9).sin() * 0.2;
-                    s1 = s1.mul_add(0.6, 0.5_f64.log(x1.powi(2) + 2.0).tanh() * 0.25);
-                }
-                (v[3 - k10] * v[3 - k10] + 1.0).log(f64::powi(w0[3 - k10], 2) + 2.0).asinh()
-            } else {
-                for j in 0..3 {
-                    let fj = j as f64;
-                    let v15 = w0[3].cos().exp();
-                    s1 = 0.5 * s1 + 0.2 * f64::tanh(v13 - x1);
-                    if (x2 * x2 + 1.0).powi(-3) < -0.5 {
-                        s1 = (s1 * 0.6 + (f64::sin(f64::recip(v15 * v15 + 1.0)) * 0.9).asin() * 0.1).sin();
-                        let v15 = (v15 * v15 + 0.5).recip().atan();
-                        acc2 += v15.cos() * 0.25;
-                    } else if (f64::tanh(v15) * 0.9).atanh() <= -0.5 || k10 > 0 {
-                        let v15: f64 = v15 * v13;
-                        acc2 -= v15.tanh() * 0.25;
-                    } else {
-                        s1 = (s1 * 0.5 + (x1 + 1.5) * 0.5).tanh();
-                        acc2 -= f64::tanh((v15 * v15 + 1.0).atan2(fj)) * 0.25;
-                    }
-                }
-                s1 = s1.mul_add(0.5, (x1 / (v13 * v13 + 1.0)).sin() * 0.1);
-                f64::cbrt((v[(k10 + n) % 4] / (x2.powi(2) + 1.0)).powi(2) + 0.5)
-            };
-            if k10 >= 2 {
-                break ((v16 * v16 + 0.5).sqrt().tanh() * 1.5).sinh();
+            if n == 5 && f64::sqrt(a3[0] * a3[0] + 0.5) - f64::tanh(a3[0]) <= -0.5 {
+                break 'b5;
             }
-            acc2 += 0.75 * f64::sin(v16);
-        };
-        let a18 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let v19 = v17;
-        s1 - f64::tanh(acc2) - a18[3].sin() - v19 * 1.5 + (s1 * s1 + 0.5).sqrt()
+        }
+        s0 - acc1.sin() + v4 - a7[1].sin() + (x1 * x1 + 2.0).ln().hypot(f64::sinh(x1.tanh()))
+    }
+
+    #[differentiable]
+    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 2.0).sqrt().tanh() * 2.0;
+        let mut s1: f64 = ((x1.to_degrees() * 0.01).powi(2) + 1.0).log2();
+        let mut acc2: f64 = 0.0;
+        let f3 = |t: f64| x0 + t * 0.5;
+        let v4 = v.iter().copied().map(f3).sum::<f64>();
+        let mut a5 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a5[i][j] = s1 + v[j];
+            }
+        }
+        s0 = (s0 * 0.75 + (x1.tanh() * 0.9).atanh() * 0.05).tanh();
+        let f6 = |t: f64| f64::powi(x1, 2) / 2.0 + t * 0.25;
+        let v7 = v.iter().copied().map(f6).sum::<f64>();
+        let f8 = |t: f64| (s0 * s0 + 1.0).powi(-2) + t * 0.5;
+        let v9 = f8(v[3]);
+        let v10 = f8(v[1]) + f64::recip(x0.powi(2) + 1.0) * 0.5;
+        s1 = s1.mul_add(0.75, (SCALE + a5[1][n % 4]).tanh() * 0.02);
+        acc2 += 0.5 * 2.0_f64.log(f64::asinh(v4).powi(2) + 2.0);
+        s1 * 1.5 - acc2 + f64::cos(v7) + f64::tanh(v9) + v10 * 1.5
     }
 
     #[differentiable]
     pub fn prog_37(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp_m1(f64::tanh(x1));
-        let mut acc1: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            if ((x0 * x0).powi(2) + 0.5).sqrt() > -1.0 {
-                acc1 += prog_1(x2, (t / (v[n % 4] * v[n % 4] + 0.5)).cos().tanh() * 2.0, 0.5, v, n).sin() * 0.005;
-                let v2 = v[n % 4].hypot(x2);
-                s0 = 0.8 * s0 + 0.1 * f64::sin(v2.sin());
-            } else if !(n == 2 && x0 + t < 0.5) {
-                let v3: f64 = prog_1((0.8 * (v[2] / (x2 * x2 + 0.5))).sin(), 1.2, (f64::sin(x2) * 2.0).cosh().tanh(), v, n);
-                acc1 += 0.005 * f64::tanh(v3);
+        let mut s0 = (f64::cos(x2 * v[n % 4]) * 1.5).sinh().cos() * 2.0;
+        let mut s1: f64 = prog_1(x2, x1.asinh().tanh() * 2.0, x0, v, 6).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'b0: {
+            s1 = s1 * 0.5 + (x2.tanh() * 2.0).cosh().sin() * 0.05;
+            if f64::tanh(v[n % 4]) <= s0 {
+                break 'b0;
             }
-            acc1 += f64::sin(f64::tanh(x2).exp().atan2(f64::powf(x0.powi(2) + 1.0, 0.5).powi(2) + 0.5)) * 0.25;
-            for j in (0..n).rev() {
-                let v4 = (f64::powi(v[n % 4].mul_add(x0, v[n % 4]), 2) + 1.0).log10();
-                match j % 3 {
-                    MODE_A => {
-                        s0 = 0.5 * s0 + 0.2 * f64::asinh(v4).tanh();
-                        s0 = s0 * 0.8 + (t * s0).asinh().cos() * 0.05;
+        }
+        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (f64::atanh((r.to_degrees() * 0.01).tanh() * 0.9) + f64::sin(p)).sin());
+        let v6 = 'b1: {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                if f64::exp(t.cos()) >= -1.0 {
+                    break 'b1 v3 / ((v[i].tanh() * 0.9).acos().powi(2) + 1.0);
+                }
+                if f64::sqrt(v[(i + n) % 4].powi(2) + 2.0) < -0.5 {
+                    let v4 = v3 * v[0];
+                    acc2 -= (v[n % 4].to_degrees() * 0.02).mul_add((v[n % 4].powi(2) + 1.0).sqrt(), (t.sin() * 0.9).asin()).cos() * 0.5;
+                    acc2 -= v4.sin().cos() * 0.5;
+                } else {
+                    let v5: f64 = f64::sin(v[1]).exp() + x1;
+                    s1 = f64::mul_add(s1, 0.6, (v3 - s1).tanh() * 0.2);
+                    acc2 -= 0.5 * v5.tanh();
+                }
+                if i == 0 {
+                    'b3: {
+                        if x1.asinh() <= v3.cos() {
+                            break 'b3;
+                        }
+                        acc2 += 0.4 * f64::tan(v[i].sin() * 1.2).sin();
+                        if -f64::atan(x1) < v[i] {
+                            break 'b3;
+                        }
                     }
-                    1 => {
-                        let v5: f64 = t.atan();
-                        acc1 += v5.sin().sin() * 0.05;
-                    }
-                    2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.6, f64::acosh(x1 * x1 + 1.5).tanh() * 0.1);
-                        s0 = s0 * 0.6 + (s0 * s0 + 1.0).log(v[2].powi(2) + 2.0).sin() * 0.1;
+                } else {
+                    'b4: {
+                        if t.asinh() >= -0.25 {
+                            s1 = (s1 * 0.75 + prog_1(f64::sin((fi.cos() + 2.0).cbrt()), 0.25, 1.2, v, n) * 0.005).sin();
+                            acc2 += 0.5 * f64::cos((f64::cos(x2) * 2.0).sinh());
+                        } else {
+                            acc2 -= v[n % 4].tanh() * 0.5;
+                        }
+                        for j in (1..=6).step_by(2) {
+                            let fj = j as f64;
+                            s0 *= 0.75;
+                            s0 += 0.25 * (-v3).tanh();
+                            if prog_35(x0, x2, 1.5, *v, i) > fj {
+                                s1 = 0.6 * s1 + 1.0 * f64::sin(fi);
+                                break 'b1 -f64::atan2(x1, fi * fi + 0.5);
+                            }
+                            if i < n && f64::log(x2 * x2 + 1.0, s0 * s0 + 2.0) > -1.0 {
+                                continue;
+                            }
+                        }
+                        if !(n == 4 && (s0.powi(2) + 1.0).log(2.0) <= -0.5) {
+                            break 'b4;
+                        }
                     }
                 }
-                let v6 = -t;
-                s0 = 0.5 * s0 + 0.25 * (2.0_f64.powf(t.cos()) - 0.5).cos();
-                s0 = (s0 * 0.6 + (f64::sin(v4) - f64::cos(v6)) * 0.1).tanh();
+                s1 = s1 * 0.6 + v[i].sin() * 0.4;
             }
-            acc1 += prog_1(f64::tanh(x1 / (v[3].powi(2) + 1.5) - 0.5) * 2.0, t, x1, v, 1).cos() * 0.005;
-        }
-        if prog_1(s0, (-v[1]).tanh(), (v[n % 4].tanh() * 0.5).ln_1p().cos(), v, 0) > -0.5 {
-            return x0.asinh() / (v[n % 4].min(x0).powi(2) + 1.0);
-        }
-        let v9 = 'b2: {
-            if n < 5 {
-                s0 = 0.8 * s0 + 0.005 * prog_1(x1, x2, (2.0 * v[n % 4]).cos(), v, n).sin();
-                if x0.to_degrees() * 0.02 - (x1 + s0) >= 0.5 {
-                    let x1 = (x1 * x1).ln_1p() * std::f64::consts::LN_2;
-                    let v7 = 1.25 - v[n % 4];
-                    acc1 += (x1.tanh() + v7.sin()).cos();
-                } else if n > 4 {
-                    acc1 += s0 * 0.25;
-                }
-            } else if x2.cos() <= -0.5 {
-                let v8 = prog_1(f64::atan2(x0.tanh().exp2().powi(2) + 0.5, x0).tanh(), (s0 / (x2 * x2 + 1.5)).sin() * 2.0, (x0 * x0 + 1.0).log(x0 * x0 + 2.0).cos(), v, n);
-                acc1 += 0.005 * f64::tanh(v8);
+            (v3 * v3 + 0.5).powf(0.3)
+        };
+        let mut k7 = 0;
+        while k7 < n + 1 && (v6.powi(2) + 1.0).powi(-2) <= 0.5 {
+            k7 += 1;
+            let v8 = prog_35(x1.cos(), x0, x2, *v, n);
+            let v10 = if (v6.sin() * 0.9).asin() <= 0.0 {
+                let v9 = (s1 * s1).ln_1p();
+                (v[k7 % 4].cos() * 1.2).tan().sin() + f64::cos(v9)
             } else {
-                acc1 += 0.005 * prog_1(x2, x0, 0.75, v, n).sin();
-            }
-            if f64::cbrt(f64::atanh(v[n % 4].tanh() * 0.9).sin() + 2.0) < -0.5 {
-                break 'b2 f64::cosh(f64::sin(x1) * 2.0);
-            }
-            x2.atan()
-        };
-        let v10 = v.iter().map(|&p| v9 + p.cos()).sum::<f64>();
-        let mut k11 = 0;
-        let v15 = loop {
-            k11 += 1;
-            s0 = (s0 * 0.75 + v10.abs() * 0.25).sin();
-            let mut k12 = 0;
-            while k12 < 4 {
-                k12 += 1;
-                'b5: {
-                    if v[k12 % 4].sin().exp2() <= -1.0 || k12 > 2 {
-                        break 'b5;
+                for &u in v {
+                    if f64::exp2(v[(k7 + n) % 4].tanh()) < 1.0 || k7 > 4 {
+                        break;
                     }
-                    let v13 = v[(k12 + n) % 4] + 0.25;
-                    acc1 += v13.cos() * 0.1;
+                    s1 = (s1 * 0.6 + (f64::powi(s1, 2) + 1.0).log(x0 * x0 + 2.0) * 0.05).tanh();
+                    acc2 -= 0.05 * u.sin();
                 }
-                let v14 = x2.atan() * v10.atan();
-                s0 = (s0 * 0.6 + (s0.powi(2) + 2.0).acosh() * 0.25).tanh();
-                s0 *= 0.5;
-                s0 -= 0.1 * v14.cos();
-            }
-            if k11 >= 4 || f64::cos(s0) >= x2 + 2.5 {
-                break 0.1 * s0;
-            }
-        };
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            let mut m17 = (v15.cos() * 1.2).tan().tanh();
-            for j in 1..=4 {
-                let c18 = match j {
-                    1..=2 => (x1 * x1 + 1.0).log(3.0).abs(),
-                    3 => s0.to_degrees() * 0.02,
-                    4 => v[(j + n) % 4],
-                    _ => (x0.sin() * 0.9).asin(),
-                };
-                m17 = m17.max(c18);
-            }
-            s0 = (s0 * 0.6 + m17.sin() * 0.02).sin();
-            s0 *= 0.8;
-            s0 += 0.05 * f64::tanh((v[n % 4] * v[n % 4] + 2.0).acosh());
-            if k16 >= 5 || (f64::tanh(v15) * 0.9).acos() < 0.0 {
-                break;
-            }
+                s0 = s0.mul_add(0.5, ((s1 - 0.75) * 1.2).cos() * 0.4);
+                x1 + v[2] + (v[k7 % 4].powi(2) + 1.0).log10()
+            };
+            let v11 = (f64::powi(v10, 2) + 2.0).ln();
+            s1 = s1 * 0.75 + (v11 * v11 + 1.0).log10().tanh() * 0.05;
+            s0 = (s0 * 0.5 + v8.cos() * 0.005).sin();
         }
-        f64::tanh(s0) + acc1.tanh() + v10.sin() + v15 * 0.25 + v15
+        let sl12 = &v[..3];
+        let v13 = sl12.iter().fold(0.0, |r, &p| r * 0.5 + (f64::cosh(v3.cos()) + p * 0.5) * 0.25);
+        s0 * 0.75 + s1.sin() - f64::cos(acc2) - v6 * 0.25 + v13 * 0.25 - prog_1(x2, v3, f64::tanh(v13).sin() * 2.0, v, 0)
     }
 
     #[differentiable]
-    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].tanh() * 0.9).asin().asinh();
-        let mut s1 = prog_17(x1, f64::cos(v[2] * v[2] / (f64::tanh(x1 * x1) + 2.0)), (SCALE + x1).sin(), v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a3[i][j] = x2 / (x2 * x2 + 1.5);
-            }
-        }
-        let a4 = a3[1];
-        'l2: for &t in a4.iter() {
-            acc2 -= 0.5 * (x0 - s1).tanh();
-            acc2 += 0.5 * ((-x2) * std::f64::consts::FRAC_1_PI).sin();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                if f64::cos(s0) * (x1.cos() * 0.9).asin() <= x2.powi(2) && k5 % 3 == 1 {
-                    break 'l2;
+    pub fn prog_38<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = T::tanh(prog_5::<T>((v[n % 4] - x0 + x2 * x0).cos(), x0, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], 6)) * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        'l0: for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            let v2 = v.iter().fold(T::neg_infinity(), |r, &p| r.max(p));
+            acc1 = acc1 + T::from_f64(0.25).unwrap() * (v2 + (x1 + v2)).sin();
+            let mut k3 = 0;
+            while k3 < 4 {
+                k3 += 1;
+                if fi * v[k3 % 4] < -T::one() {
+                    acc1 = acc1 - (T::sin(v[k3 % 4]) * T::from_f64(1.2).unwrap()).tan().cos() * T::from_f64(0.05).unwrap();
+                    break 'l0;
                 }
-                let v6 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * ((r * r + 0.5).atan2(a4[n % 4]) / (f64::powi((t * t + 1.0).sqrt(), 2) + 0.5) + f64::sin(p)).sin());
-                let v7 = (a3[1][k5 % 4] * a3[1][k5 % 4] + 1.5).acosh();
-                acc2 += f64::exp_m1(f64::sin(s1).cosh().tanh()).sin() * 0.05;
-                s0 = f64::mul_add(s0, 0.75, (f64::tanh(v6) - v7.cos()).cos() * 0.05);
-            }
-            s1 = s1 * 0.6 + f64::sin(x1) * 0.4;
-            s0 = s0 * 0.6 + t.sin().tanh() * 0.4;
-        }
-        match n {
-            MODE_A => {
-                acc2 += 0.75 * f64::sinh(a3[1][n % 4].tanh() * 1.5).sin();
-                s0 = 0.8 * s0 + 0.1 * (1.5 * x2).asinh().cos();
-            }
-            2..=4 => {
-                let v8 = prog_1(x1, (SCALE + a3[0][n % 4]).sin(), x2.atan().tanh() * 2.0, &v, n);
-                let [b9, b10, b11] = [-a3[0][2], x2.asinh(), f64::clamp(x0, -0.5, 0.5)];
-                acc2 -= f64::tanh(v8.cos() + b9.sin() + b10.cos() - b11) * 0.005;
-            }
-            5 => {
-                let v12 = 3.0_f64.atan2(v[n % 4]).tanh();
-                s0 = (s0 * 0.5 + (x2 * x2 + 1.0).ln() * 0.5).sin();
-                acc2 -= f64::sin(v12);
-            }
-            _ => {
-                acc2 -= f64::cos(-x2);
+                if v[2] - v2 < -T::one() {
+                    acc1 = acc1 + T::from_f64(0.05).unwrap() * T::cos(T::acos(v2.powi(2).tanh() * T::from_f64(0.9).unwrap()));
+                } else {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + s0.atan() * T::from_f64(0.2).unwrap()).tanh();
+                }
+                s0 = s0 * T::from_f64(0.5).unwrap();
+                s0 = s0 - T::from_f64(0.1).unwrap() * ((v2.tanh() * T::from_f64(1.2).unwrap()).tan().powi(2) + T::one()).log10().tanh();
             }
         }
-        let [_, b13, b14, _] = a4;
-        f64::sin(x0) + s0 + s1.cos() - acc2.cos() - a3[0][0] * 0.25 + b13.sin() + b14 * 0.5 + (x1 * x1 + 0.5).sqrt()
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            let v5 = T::tanh(v[0]).exp_m1();
+            let v6 = v5;
+            match k4 % 4 {
+                0 | MODE_C => {
+                    acc1 = acc1 + T::from_f64(0.25).unwrap() * ((v6 * x1).tanh() + T::from_f64(2.0).unwrap()).cbrt().tanh();
+                    let v7 = T::from_f64(0.8).unwrap() * v6;
+                    acc1 = acc1 + T::from_f64(0.25).unwrap() * v7.sin();
+                }
+                3 => {
+                    let v8: T = (T::sin(x2 / (v6 * v6 + T::from_f64(1.5).unwrap())) * T::from_f64(0.9).unwrap()).asin();
+                    acc1 = acc1 + T::from_f64(0.25).unwrap() * (T::from_f64(3.0_f64).unwrap().log(x2 * x2 + T::from_f64(2.0).unwrap()).powi(2) + T::one()).log2().tanh();
+                    match n {
+                        1 => {
+                            acc1 = acc1 + T::tanh(s0) * T::from_f64(0.25).unwrap();
+                        }
+                        g if g > 5 => {
+                            break;
+                        }
+                        _ => {
+                            let v9 = x1 / T::from_f64(3.0).unwrap();
+                            acc1 = acc1 + v9.cos() * T::from_f64(0.25).unwrap();
+                        }
+                    }
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + v8.cos() * T::from_f64(0.02).unwrap()).tanh();
+                }
+                _ => {
+                    acc1 = acc1 + T::from_f64(0.4).unwrap() * (v[k4 % 4].powi(2) + T::one()).log10();
+                    if x2 * v6 > -T::from_f64(0.5).unwrap() {
+                        break;
+                    }
+                }
+            }
+            acc1 = acc1 + T::from_f64(0.25).unwrap() * (T::to_degrees(x1) * T::from_f64(0.02).unwrap()).cos();
+        }
+        let v10 = if x1 > v[(k4 + n) % 4] || n + k4 < 7 {
+            x0.abs()
+        } else if x1.cos().sinh() <= T::zero() {
+            T::sinh(v[k4 % 4].tanh())
+        } else {
+            ((T::powi(v[0], 2) + T::one()).sqrt().cos() * T::from_f64(0.9).unwrap()).asin()
+        };
+        acc1 = acc1 - x1.sin().exp_m1().sin();
+        let v11 = if T::atan2(v10 + T::from_f64(1.25).unwrap(), T::powi(x0 / (v10 * v10 + T::from_f64(1.5).unwrap()), 2) + T::one()) < (T::cos(x2) * T::from_f64(0.9).unwrap()).acos() {
+            (x1.sin() * T::from_f64(0.9).unwrap()).acos()
+        } else if prog_5(T::cbrt(x2.min(x0).cos() + T::from_f64(2.0).unwrap()).sin(), x0 * T::from_f64(0.25).unwrap(), x2, [v[0], v[1], v[2], v[3]], n) < -T::one() {
+            acc1 = acc1 - T::sin((v[2].powi(2) + T::one()).ln());
+            v[1].powi(3)
+        } else {
+            (x1.sin() * T::from_f64(0.9).unwrap()).asin()
+        };
+        let v12 = T::sinh(T::tanh(x1) * T::from_f64(2.0).unwrap()) * x0;
+        s0.tanh() - T::cos(acc1) + T::cos(v11) - T::tanh(v12)
     }
 
     #[differentiable]
     pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(f64::exp(f64::tanh((x1.powi(2) + 1.5).acosh()))) * 2.0;
-        let mut s1 = f64::max(2.0_f64.log(x0 * x0 + 2.0), x1 - v[2]).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (0..n).fold(0.0, |r, i| r * 0.5 + (x2 * acc2 + v[i % 4] * 0.25) * 0.25);
-        let v4 = v3 + x0;
-        let v5 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (p.atan().min(p * x2) + q * 0.25) * 0.25);
-        let mut m6 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if v5 / (x0.sin() + 2.0) > f64::sinh(v4.tanh()) {
-                acc2 += 0.5 * (v[(i + m6) % 4] * x1).cos();
-                let [b7, b8, b9] = [(fi * fi).sin(), prog_1(x1, 0.75, x2, &v, 2), (s1.cos() * 1.2).tan()];
-                acc2 += 0.005 * f64::sin(b7 - b8.cos() - f64::cos(b9));
-            } else {
-                for j in 0..i {
-                    let v11: f64 = if x1.tanh().cosh() > -1.0 && j > 0 {
-                        let v5 = v5.cos() / ((v5.sin() + 2.0).cbrt().powi(2) + 0.5);
-                        (f64::powi(v5.powi(2), 2) + 1.0).log2()
-                    } else {
-                        let v10 = (v[(j + n) % 4].cos() * 0.5).ln_1p().asinh();
-                        (f64::powi(s1.asinh(), 2) + 1.0).powf(0.3) + f64::cos(v10)
-                    };
-                    let v14 = match j {
-                        0 | MODE_C => {
-                            let v12 = x1;
-                            3.0_f64.log((s1 + 1.25).powi(2) + 2.0) + f64::cos(v12)
-                        }
-                        _ => {
-                            let v13 = x0.cos() * v4;
-                            (v4 * v4 + 0.5).recip() + v13.tanh()
-                        }
-                    };
-                    match i {
-                        MODE_B | 3 => {
-                            s1 = (s1 * 0.6 + f64::atanh(v4.sin() * 0.9) * 0.05).tanh();
-                        }
-                        _ => {
-                            let v15 = 2.0_f64.atan2(v11);
-                            s1 = (s1 * 0.75 + v15.cos() * 0.05).sin();
-                        }
+        let mut s0: f64 = x2.copysign(x1);
+        let mut acc1: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            if (v[0] / 3.0).max(x0 - x1) >= (t.cos() + 2.0).cbrt() {
+                continue;
+            }
+            s0 = (s0 * 0.8 + v[2].cos().exp() * 0.05).tanh();
+            for j in (0..3).rev() {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        let v2 = prog_1(fj.sin().exp_m1().sin(), x0, fj, &v, 3);
+                        s0 = 0.8 * s0 + 0.02 * (s0.tanh() * 2.0).sinh().sin();
+                        acc1 -= 0.005 * f64::sin(v2).sin();
                     }
-                    s1 = 0.75 * s1 + 0.01 * f64::tanh(v5 - v11);
-                    s0 = (s0 * 0.6 + v14.tanh() * 0.05).sin();
+                    g if g > 1 => {
+                        s0 = s0 * 0.6 + (s0 * std::f64::consts::FRAC_PI_4).sin() * 0.5;
+                        continue 'l0;
+                    }
+                    _other => {
+                        s0 = s0 * 0.8 + (0.25 * x0).sin() * 0.75;
+                    }
                 }
+                let v3 = (t * t + 0.5).recip() + 0.8;
+                let v4 = fj;
+                acc1 += f64::cos((f64::powi(fj, 2) + 0.5).recip()) * 0.1;
+                s0 = (s0 * 0.8 + (f64::tanh(v3) + v4.cos()) * 0.1).tanh();
             }
-            if ((v5 * v5 + 1.0).log10().powi(2) + 1.0).log(3.0) >= 0.5 {
-                m6 += 1;
-            }
-            if f64::powi(s1, 3) < -1.0 {
-                s1 = 0.75 * s1 + 0.25 * f64::max(x1, s1).tanh();
-                let [_, b16, b17, b18] = v;
-                acc2 += (b16.cos() + f64::cos(b17) - b18.tanh()).cos() * 0.5;
-            }
-            if (v5 * v5 + 1.0).log10() <= 0.0 {
-                break;
-            }
-            acc2 += f64::cbrt(v5.powi(2) + 1.0).cos() * 0.5;
         }
-        let c19 = m6 as f64;
-        let sl20 = &v[..2];
-        let v21 = -(2.5 * sl20[1]);
-        for _ in (0..3).rev() {
-            let [b22, _, b23, b24] = v;
-            acc2 -= 0.5 * f64::ln(c19 * c19 + 0.5).cos();
-            s0 *= 0.8;
-            s0 -= 0.02 * f64::tanh((f64::sin(v4) * 0.9).atanh());
-            s0 = 0.8 * s0 + 0.05 * (f64::tanh(b22) + b23.cos() + b24.sin()).sin();
+        if n == 6 && ((s0 * x1).sin() * 0.9).asin() <= -0.5 {
+            s0 = 0.8 * s0 + 0.05 * f64::tanh((x0.powi(2) + 2.0).acosh());
+            s0 = 0.75 * s0 + 0.1 * (s0 - v[1]).cos();
+        } else {
+            let v5: f64 = x0 + x2;
+            acc1 += v[3].min(x2).tanh();
+            s0 = (s0 * 0.75 + v5.cos() * 0.1).sin();
         }
-        s0 + f64::tanh(s1) + acc2.sin() + v4.cos() - v5 + c19.cos() + f64::tanh(v21)
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            if n % 3 == 1 && (x2 * x2 + 1.0).recip() >= -0.25 {
+                continue;
+            }
+            if v[2] * (x0 * x0) > 0.5 {
+                acc1 += ((s0 / (x1 * x1 + 1.5)).cos() * 0.9).acos().tanh() * 0.25;
+                continue;
+            }
+            let v7 = v[k6 % 4];
+            s0 = (s0 * 0.75 + (2.5 - v7) * 0.25).sin();
+        }
+        for &t in v.iter() {
+            acc1 -= f64::tanh(prog_35(f64::sin(t) * 2.0, 0.25, f64::powf(1.5_f64, f64::cos(v[n % 4])).cos() * 2.0, v, n)) * 0.02;
+            if n < k6 {
+                acc1 -= 0.5 * f64::sin(f64::exp2(x1.tanh())).exp_m1().tanh();
+                continue;
+            }
+        }
+        let v8 = if n % 2 == 0 && x0.hypot(s0) > x1.copysign(v[3]) {
+            v[n % 4].sin()
+        } else {
+            acc1 += (s0 - v[1]).sin();
+            (0.75 * s0).abs()
+        };
+        let v9 = v.iter().skip(1).copied().fold(f64::NEG_INFINITY, f64::max);
+        acc1.sin() - f64::tanh(v8) - f64::cos(v9)
     }
 
     #[differentiable]
     pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[2].to_degrees() * 0.01;
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_1(1.5, x1, 0.75, &v, n);
-        let mut k3 = 0;
-        let v7 = loop {
-            k3 += 1;
-            s0 = 0.6 * s0 + 0.4 * v2.asinh().cos();
-            match k3 + n {
-                MODE_A | 2 => {
-                    break f64::cos(v2) + v[1];
-                }
-                3..=5 => {
-                    s0 = s0.mul_add(0.8, (x2.tanh() * 1.2).tan().cos() * 0.02);
-                }
-                6 => {
-                    let v4 = ((SCALE + x2).cos() * 0.5).ln_1p();
-                    acc1 -= 0.4 * v4;
-                }
-                _ => {
-                    s0 = s0 * 0.8 + (f64::acos(f64::tanh(x0) * 0.9) + x0).tanh() * 0.05;
-                    acc1 -= 0.2 * x1.asinh();
-                    if prog_1(f64::sin((v[2].cos() + 2.0).cbrt()), 0.25, 1.2, &v, n) <= v[k3 % 4] {
-                        let v5 = v2;
-                        let v6 = prog_1(0.5, x0, (v[2] - x2).tanh(), &v, n);
-                        acc1 += f64::cos(v5.sin() - f64::tanh(v6)) * 0.005;
-                    } else if f64::powi(x1, 2) <= x0 {
-                        s0 = 0.8 * s0 + 0.1 * s0.tanh().exp2().tanh();
-                        s0 = s0.mul_add(0.6, f64::cos(x2.to_degrees() * 0.02) * 0.25);
-                    } else {
-                        s0 *= 0.6;
-                        s0 += 0.05 * f64::tanh(((x1 / (x1.tanh() + 2.0)).powi(2) + 1.0).log((v2 / 1.5).powi(2) + 2.0));
-                    }
-                }
-            }
-            if x0 * x0 < (x2 * x2 + 1.0).atan2(v2) {
-                break prog_1(x0, s0, 0.75, &v, k3);
-            }
-            if k3 >= 6 || f64::cos(x0).exp() <= 0.0 {
-                break x2 + v[k3 % 4];
-            }
-        };
-        debug_assert!(x1.is_finite());
-        debug_assert!(v7.is_finite());
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            a8[i] = v2 - f64::powi(x2 * x2 + 1.0, -2);
-        }
-        a8 = [a8[3] * 0.6 + (f64::log(2.0_f64, x0.powi(2) + 2.0).sin() * 0.9).atanh().cos() * 0.05, a8[1], a8[0], (x1 + x2).hypot((x2.sin() * 2.0).cosh()).sin() * 0.1];
-        s0 * 0.5 + f64::sin(acc1) + f64::cos(v2) - a8[0].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_41<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T {
-        const PHASE_B: usize = 1;
-        let mut s0 = prog_5(x0.tanh().tanh() * T::from_f64(2.0).unwrap(), x1.tanh().exp_m1().sin(), x0, v, 4).sin() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        let v8 = match mode {
-            Mode::Lower(_, _) => {
-                let v4 = (T::tanh(x2) * T::from_f64(0.9).unwrap()).acos();
-                (T::sin(v4) * T::from_f64(1.5).unwrap()).cosh()
-            }
-            Mode::Upper(_) => {
-                let v6 = v[3] + (v[3].powi(2) + T::one()).log10();
-                T::from_f64(2.0_f64).unwrap().copysign((v[0] * v[0] + T::from_f64(2.0).unwrap()).acosh()) + T::sin(v6)
-            }
-            Mode::Off => {
-                let v7 = (T::exp2(T::cos(x1)).sin() * T::from_f64(1.2).unwrap()).tan();
-                (x0.sin() + T::from_f64(2.0).unwrap()).cbrt() + T::tanh(v7)
-            }
-        };
-        let v24 = match n % 4 {
-            2 => x2 * x0,
-            3 => {
-                for i in 0..v.len() {
-                    let fi = T::from_usize(i).unwrap();
-                    let v9 = v[3] - v8 - x0.sin();
-                    match i % 2 {
-                        0 => {
-                            continue;
-                        }
-                        PHASE_B => {
-                            s0 = s0 * T::from_f64(0.75).unwrap() + (s0 + v9).cos() * T::from_f64(0.05).unwrap();
-                        }
-                        _ => {
-                            let v15 = match mode {
-                                Mode::Upper(_) => {
-                                    let v11 = T::log(v9 * v9 + T::one(), fi * fi + T::from_f64(2.0).unwrap());
-                                    acc1 = acc1 - v11.sin() * T::from_f64(0.5).unwrap();
-                                    T::sin(x2).exp()
-                                }
-                                Mode::Lower(_, lo13) => {
-                                    let lo13 = T::from_f64(lo13).unwrap();
-                                    for _ in 0..i {
-                                        if v8 <= x2.cos() {
-                                            break;
-                                        }
-                                        acc1 = acc1 + lo13 * T::from_f64(0.1).unwrap();
-                                    }
-                                    (x0.cos() * T::from_f64(2.0).unwrap()).sinh()
-                                }
-                                _ => {
-                                    let v14 = x1.sin().exp();
-                                    s0 = s0 * T::from_f64(0.5).unwrap();
-                                    s0 = s0 + T::from_f64(0.02).unwrap() * ((v14 * fi).sin() * T::from_f64(0.9).unwrap()).acos().cos();
-                                    T::atanh(T::cos(x0).exp2().sin() * T::from_f64(0.9).unwrap())
-                                }
-                            };
-                            let v21 = match mode {
-                                Mode::Lower(_, _) => x2.cos(),
-                                Mode::Upper(hi18) => {
-                                    let hi18 = T::from_f64(hi18).unwrap();
-                                    let v19 = v9.to_degrees() * T::from_f64(0.01).unwrap() - T::cbrt(hi18.powi(2) + T::from_f64(0.5).unwrap());
-                                    T::copysign(s0, hi18) + v19.sin()
-                                }
-                                Mode::Off => {
-                                    let v20 = T::cosh((fi * fi + T::from_f64(1.5).unwrap()).acosh().cos() * T::from_f64(1.5).unwrap());
-                                    T::log(v20 * v20 + T::one(), T::from_f64(3.0).unwrap())
-                                }
-                            };
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + (v15.cos() - v21.cos()) * T::from_f64(0.02).unwrap()).tanh();
-                        }
-                    }
-                    acc1 = acc1 + (v9 + s0).tanh() * T::from_f64(0.5).unwrap();
-                }
-                let v22 = x2.cos().abs();
-                x2.sin() + v22.tanh()
-            }
-            _other => {
-                for &t in v.iter() {
-                    let v23 = s0 * t.sin().exp2();
-                    acc1 = acc1 + v[n % 4].to_radians();
-                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::cos(v23);
-                }
-                T::from_f64(2.0_f64).unwrap().hypot(v[1])
-            }
-        };
-        for i in (1..=5).step_by(2) {
-            s0 = s0 * T::from_f64(0.5).unwrap() + ((x2 - v8).powi(2) + T::one()).log10().cos() * T::from_f64(0.5).unwrap();
-            if i == 0 && (v8 * v8 + T::one()).log2() > -T::from_f64(0.5).unwrap() {
-                acc1 = acc1 - T::from_f64(0.5).unwrap() * T::tanh(v24);
-            } else {
-                let v25 = v8.asinh();
-                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * v25.tanh();
-            }
-        }
-        let v29 = match mode {
-            Mode::Upper(hi26) => {
-                let hi26 = T::from_f64(hi26).unwrap();
-                v8.hypot(hi26)
-            }
-            Mode::Lower(_, _) => v24 - T::acos(v[1].tanh() * T::from_f64(0.9).unwrap()),
-            _ => (-x2) - T::asinh(v8),
-        };
-        if v8 - v24 < T::zero() {
-            let v30: T = prog_5::<T>(T::exp2(T::mul_add(x2, v[n % 4], v24).sin()).cos() * T::from_f64(2.0).unwrap(), (v24 / (x2.atan().sin() + T::from_f64(2.0).unwrap())).sin(), x0, v, n);
-            let v31 = T::cbrt(T::tanh(v29) + T::from_f64(2.0).unwrap());
-            acc1 = acc1 + T::from_f64(0.005).unwrap() * T::tanh(v30.cos() + T::tanh(v31));
-        } else {
-            acc1 = acc1 + (x2 - v29).tanh() * T::from_f64(0.25).unwrap();
-            let v32: T = prog_5(x0, (v29 - T::from_f64(0.5).unwrap()).cos(), T::cos(v8.min(x0)), v, n);
-            acc1 = acc1 + T::from_f64(0.005).unwrap() * T::sin(v32);
-        }
-        s0 * T::from_f64(0.25).unwrap() - acc1.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (f64::cosh(x1.cos() * 1.5).cos() * 1.5).sinh().cos() * 2.0;
-        let mut s1 = (v[n % 4].powi(2) + 2.0).acosh().cos() * 2.0;
-        let mut s2 = f64::min(x2, x0);
+        let mut s0: f64 = x1.tanh();
+        let mut s1: f64 = f64::tanh(x0 - s0) * 2.0;
+        let mut s2: f64 = x0.tanh();
         let mut acc3: f64 = 0.0;
-        let c4: f64 = table(n + 1);
-        let v5 = f64::powf(c4.powi(2) + 0.5, c4.cos());
-        'l0: for &t in v.iter() {
-            let v6 = v[0] * x1 * (x1 / 3.0);
-            s0 = (s0 * 0.5 + v[2].cos() * 0.5).sin();
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                if (f64::tanh(v[k7 % 4]) * 0.9).atanh() > 0.25 {
-                    continue 'l0;
+        let c4: f64 = table(n);
+        let c5: f64 = table(n);
+        let mut a6 = v;
+        a6[3] *= 0.75;
+        a6[1] += c4.mul_add(c4, s2);
+        'l0: for i in (0..n).rev() {
+            acc3 += f64::cbrt(f64::powi(0.65 * x1, 2) + 0.5) * 0.25;
+            for j in 0..6 {
+                s2 *= 0.6;
+                s2 -= 0.4 * 2.0_f64.hypot(a6[j % 4]).sin();
+                if a6[i % 4] < 1.0 {
+                    break 'l0;
                 }
-                let v8: f64 = f64::atan(f64::atan(x1));
-                let v11 = match k7 + n {
-                    0 => 2.5 * v8,
-                    PHASE_B => {
-                        let v9 = v6 - v5;
-                        (-t).cos() + v9.cos()
-                    }
-                    g if g > 3 => {
-                        let v10 = v6 - 0.1;
-                        (c4 + s1).tanh() + v10.cos()
-                    }
-                    _other => (t.powi(2) + 1.0).recip(),
-                };
-                s1 = s1 * 0.75 + (v11.tanh() * 0.9).asin().tanh() * 0.02;
-                s2 = (s2 * 0.6 + f64::cos(v8) * 0.4).tanh();
             }
-            s2 = (s2 * 0.8 + (t.sin() + f64::tanh(v6)) * 0.02).tanh();
+            let mut m7 = f64::INFINITY;
+            for &u in v.iter() {
+                m7 = m7.min(x1.atan2(x0 * x0 + 1.0) + u);
+            }
+            s0 = 0.75 * s0 + 0.05 * f64::cos(m7).sin();
         }
-        if prog_5((acc3.powi(2) + 1.0).log(v5 * v5 + 2.0).cos(), 1.5, v5.max(x0).cos() * 2.0, v, n) >= 0.5 {
-            s2 = (s2 * 0.8 + v[n % 4].sin() * 0.2).sin();
-        } else {
-            let v12 = c4 - v[2];
-            s1 = s1 * 0.6 + f64::sin(v12.clamp(-0.5, 0.5)) * 0.4;
-        }
-        acc3 += f64::sin(f64::sqrt(f64::powi(v[n % 4], 2) + 1.0));
-        s0 + s1.tanh() - s2 - acc3.cos()
+        s1 = (s1 * 0.5 + f64::log10(a6[n % 4] * a6[n % 4] + 1.0).powi(2) * 0.2).tanh();
+        x2.cos() - f64::cos(s0) + s1 - f64::tanh(s2) + acc3 + c5
     }
 
     #[differentiable]
-    pub fn prog_43<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_13(x2, 0.75, x1, &v, n)) * 2.0;
-        let mut s1 = prog_1(x1, s0, 0.75, &v, n).cos() * 2.0;
-        let mut s2 = x0.cos().sinh();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = v[i];
-        }
-        let v7 = match n {
-            MODE_A | 2 => {
-                for &t in v.iter() {
-                    for _ in 0..N {
-                        let v5 = t * t;
-                        acc3 += 0.1 * f64::tanh(v[1] * (v[1] * s2));
-                        acc3 -= v5.sin().cos() * 0.1;
-                    }
-                    if prog_1(t, s1, s0, &v, n) <= 1.0 {
-                        break;
-                    }
-                    if f64::min(x0, s2) <= f64::log(a4[n % 4] * a4[n % 4] + 1.0, 3.0) {
-                        continue;
-                    }
-                    s0 = 0.75 * s0 + 0.5 * f64::log10(s0.powi(2) + 1.0);
-                }
-                let v6 = a4[n % 4].cos().exp();
-                3.0_f64.log(f64::powi((a4[n % 4].tanh() * 0.5).ln_1p(), 2) + 2.0) + v6.sin()
-            }
-            g if g > 3 => v[n % 4].max(a4[1]),
-            _other => a4[n % 4] * a4[n % 4],
-        };
-        'l3: for i in 0..N {
-            if i == 0 && f64::exp(s0.tanh()) * 0.8 < 1.0 {
-                acc3 += 0.5 * f64::tanh((a4[3] * a4[3] + 1.0).log(2.0));
-                break;
-            }
-            s1 = s1.mul_add(0.8, (s0.powi(2) + 2.0).ln().sin() * 0.25);
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                if (f64::powi(f64::sin(x1), 2) + 1.0).log(3.0) > -0.25 || i < 2 {
-                    s0 *= 0.5;
-                    s0 += 0.5 * f64::tanh(s0).tanh();
-                    break 'l3;
-                }
-                if (x0.sin().powi(2) + 1.0).log(f64::powi(s2.cos(), 2) + 2.0) > -0.5 {
-                    continue 'l3;
-                }
-                s2 = s2.mul_add(0.6, (s2 - v7).sin() * 0.2);
-            }
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            if v7 * x1 < s0 {
-                break;
-            }
-            if !(n % 3 == 1 && f64::mul_add(a4[3], v7, x1) - (f64::tanh(x0) * 0.9).atanh() < x2 * fi) {
-                break;
-            }
-            s2 = 0.5 * s2 + 0.5 * f64::sqrt(s2 * s2 + 0.5).cos();
-        }
-        let v9 = v7 * x2;
-        s0 * 0.25 + s1.tanh() - f64::cos(s2) - acc3.tanh() + f64::sin(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_1((x1.tanh() * 1.2).tan().tanh() * 2.0, f64::cos(f64::tan(x2.tanh() * 1.2)), f64::log10(x1.powi(2) + 1.0).cos() * 2.0, v, n).tanh() * 2.0;
-        let mut s1: f64 = f64::sin(-f64::sqrt(x0 * x0 + 2.0)) * 2.0;
-        let mut s2: f64 = x1.to_radians() * 50.0;
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = v[n % 4].atan();
-        let v5: f64 = prog_13(acc3, (v[1] / (v4.tanh() + 2.0) - v4).tanh(), 0.5, v, n);
-        let mut k6 = 0;
-        while k6 < n && x0.cos().powi(3) < v5 {
-            k6 += 1;
-            acc3 += (s0.cos() * 0.9).acos().sin() * 0.25;
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                if x2 >= x1 && j > 4 {
-                    s1 = 0.6 * s1 + 0.05 * f64::mul_add(v4, fj, v[(j + n) % 4]).tanh();
-                    if (-x0) - (s2.sin() * 0.9).atanh() > -0.5 && j < 1 {
-                        return f64::asinh(s1).mul_add(-v5, x0);
-                    }
-                }
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x2 + p + f64::cos(q)).sum::<f64>();
-                s0 = 0.75 * s0 + 0.02 * f64::max(v7, v4).cos();
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            match i + k6 {
-                PHASE_A => {
-                    let v8 = prog_1(v4, 1.2, v5.tanh().cos() * 2.0, v, k6);
-                    acc3 += f64::cos(v8).tanh() * 0.005;
-                }
-                g if g > 1 => {
-                    let v9 = (f64::sin(x2) * 0.9).asin();
-                    acc3 += 0.5 * f64::abs(v5.sin()).cos();
-                    s1 = (s1 * 0.6 + v9.sin() * 0.1).sin();
-                }
-                _other => {
-                    acc3 += (v5 * v5 + 0.5).atan2(v5).sin() * 0.25;
-                    if f64::ln(f64::powi(v4 - x0, 2) + 0.5) <= (s1 * s1 + 1.0).cbrt() {
-                        s2 = s2 * 0.8 + f64::ln(s2 * s2 + 0.5).sin() * 0.1;
-                        continue;
-                    }
-                    acc3 += 0.25 * s1.powi(3).cos();
-                }
-            }
-            let v10 = v[k6 % 4].sin().exp();
-            acc3 += 0.5 * f64::abs(s1).sin();
-            s2 = s2 * 0.6 + v10.tanh() * 0.1;
-        }
-        let v11 = 'b3: {
-            if (f64::cos(v4) * 0.9).asin() <= 1.0 {
-                break 'b3 (x1 * x2).atan2(v4.cos().exp_m1().powi(2) + 0.5);
-            }
-            if (-3.0_f64).max(v4).to_degrees() * 0.02 >= v5 {
-                break 'b3 x1 * v4 + 0.5_f64.hypot(x1);
-            }
-            if x0 * v[k6 % 4] + (x0 + v[k6 % 4]) < 1.0 {
-                break 'b3 v[k6 % 4];
-            }
-            f64::recip(x0.powi(2) + 1.0) * 3.0_f64.powf(x0.cos())
-        };
-        let v12 = v.iter().step_by(2).copied().fold(f64::NEG_INFINITY, f64::max);
-        let v16: f64 = match mode {
-            Mode::Upper(_) => (x1 * x1 + 1.0).atan2(v12),
-            Mode::Lower(_, lo15) => {
-                prog_1(s1, f64::sin(lo15).cos() * 2.0, f64::tanh(-v[n % 4]) * 2.0, v, n)
-            }
-            Mode::Off => v[n % 4].cos(),
-        };
-        f64::tanh(s0) - s1 + s2 + f64::sin(acc3) - v5.cos() + f64::tanh(v11) - v12 - v16.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x1 * x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += 0.5 * (s0.powi(2) + 0.5).ln().sin();
-            let mut k2 = 0;
-            while k2 < n + 1 && f64::acosh(f64::powi(v[1], 2) + 1.5) < -0.5 {
-                k2 += 1;
-                match k2 + i {
-                    1..=3 => {
-                        let v3: f64 = (v[0].cos() * 0.9).atanh();
-                        s0 = (s0 * 0.5 + v3.tanh() * 0.1).tanh();
-                    }
-                    4..=5 => {
-                        s0 = (s0 * 0.75 + f64::powi(s0, 2) * 0.05).tanh();
-                        if t / (t.tanh() + 2.0) - fi * x1 < 0.0 {
-                            return x2 * x2;
-                        }
-                    }
-                    6 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let x2 = (t * t + 1.0).log10();
-                        acc1 += 0.05 * fi.sin().tanh();
-                        s0 = (s0 * 0.8 + f64::cos(x2) * 0.4).sin();
-                    }
-                }
-                if k2 + i < 5 && f64::exp_m1(f64::sin(s0)).tanh().exp_m1() <= (x1 * x1 + 1.0).powf(0.3) {
-                    s0 = (s0 * 0.75 + x2 * t * 0.05).tanh();
-                } else if s0 * s0 * x2 <= fi.asinh() {
-                    let v4 = t;
-                    s0 = s0 * 0.5 + f64::sin(v4.tanh()) * 0.5;
-                } else {
-                    assert!(!x2.is_nan(), "x2 is NaN");
-                }
-                let v5 = v.iter().map(|&p| v[3 - i] + f64::sin(p)).sum::<f64>();
-                acc1 -= f64::tanh(f64::atan(f64::atanh(s0.cos() * 0.9))) * 0.05;
-                s0 = s0.mul_add(0.8, v5.cos() * 0.02);
-            }
-            let v6 = (x1 / (t * t + 0.5)).sin();
-            s0 = (s0 * 0.5 + v6.sin() * 0.05).sin();
-        }
-        let f7 = |t: f64| x2 + t * 0.5;
-        let v8 = v.iter().map(|&p| f7(p)).sum::<f64>();
-        s0 = 0.75 * s0 + 0.02 * f64::log(3.0_f64, v8.powi(2) + 2.0).tanh();
-        let v9 = v.iter().map(|&p| f64::asin(f64::tanh(p / (v[3].powi(2) + 0.5)) * 0.9)).sum::<f64>();
-        let v10 = v[2..4].iter().copied().fold(f64::INFINITY, f64::min);
-        s0 * 0.25 + acc1.sin() + f64::sin(v9) - v10.tanh() + f64::cos(v8 + x2).exp()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_46<const N: usize>(self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-            let mut s0 = f64::powi(2.0_f64.log(v[self.n].powi(2) + 2.0), 3);
-            let mut s1 = ((x0 * x0 + 0.5).ln() - x2).sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut a3 = [0.0; N];
-            for i in 0..N {
-                a3[i] = f64::ln(x2 * x2 + 2.0);
-                s1 = s1 * 0.5 + x1.cos() * 0.5;
-            }
-            let mut k4 = 0;
-            while k4 < n + 1 && -a3[(k4 + n) % 4] > 0.5 {
-                k4 += 1;
-                let v5 = v.iter().fold(f64::INFINITY, |r, &p| r.min(s1 + p));
-                let v8 = if v5 < -0.5 {
-                    let v6 = (x2 / (f64::powi(x1, 2) + 0.5)).abs();
-                    v6.tanh().exp()
-                } else {
-                    let v7 = (v[(k4 + self.n) % 4] / (x0.powi(2) + 1.5)).tanh();
-                    s1 *= 0.6;
-                    s1 += 0.2 * f64::sin(v[k4 % 4] - a3[self.n]);
-                    f64::tanh(s0).exp2() + v7.sin()
-                };
-                for j in (1..=3).step_by(2) {
-                    let fj = j as f64;
-                    if x1 * a3[3 - j] + f64::recip(fj * fj + 0.5) <= 1.0 {
-                        s0 = s0.mul_add(0.8, f64::tanh((f64::tanh(s0) * 0.9).atanh()) * 0.02);
-                        if x2.tanh() < -0.5 && j % 2 == 0 {
-                            s1 = s1 * 0.6 + self.scale.sin() * 1.0;
-                        } else if v8 < 1.0 {
-                            s1 = 0.5 * s1 + 0.5 * f64::tanh(s1);
-                            if f64::max(x0, v8) <= -0.5 && k4 == 5 {
-                                break;
-                            }
-                            s1 = s1.mul_add(0.8, f64::sin(self.scale - s1.clamp(-0.5, 1.5)) * 0.2);
-                        }
-                    } else if s1 / 1.5 >= x0 {
-                        let v9: f64 = f64::atan(v5.tanh().exp());
-                        let v10 = x1.sin().asinh();
-                        acc2 -= (v9.tanh() + v10.tanh()).sin() * 0.1;
-                    } else {
-                        s1 = s1 * 0.6 + (s1.powi(2) + 1.0).atan2(x1).sin() * 0.1;
-                        acc2 += 0.1 * x0.powi(2).tanh();
-                    }
-                    let v12 = if f64::cbrt(v8.sin() + 2.0) < -0.5 {
-                        let v11 = (f64::tanh(v[j]) * 1.5).sinh();
-                        (v11 * v11 + 1.0).recip()
-                    } else {
-                        f64::sqrt(s1 * s1 + 0.5)
-                    };
-                    if n % 2 == 0 {
-                        return 2.0_f64.atan2(v[2]).mul_add(v5.atan(), f64::asin(v5.cos() * 0.9));
-                    }
-                    s0 = s0.mul_add(0.75, (fj * s1).cos() * 0.05);
-                    s1 = s1.mul_add(0.6, v12.sin().cos() * 0.1);
-                }
-                s1 = 0.75 * s1 + 0.01 * v8.cos().tanh();
-            }
-            let mut m13 = 0;
-            let len14 = v.len();
-            for _ in 0..len14 {
-                if (f64::sin(x2) * 1.5).sinh() > -0.5 {
-                    m13 += 1;
-                }
-                acc2 -= f64::recip(x1 * x1 + 1.0) * 0.5;
-                s0 = (s0 * 0.8 + f64::sqrt(f64::powi(s0, 2) + 1.0) * 0.2).tanh();
-                acc2 += f64::atanh(f64::sin((s0 * s0 + 0.5).atan2(self.scale)) * 0.9).cos() * 0.4;
-            }
-            match m13 {
-                0..=1 => {
-                    let v15: f64 = f64::acos(x1.tanh() * 0.9) * x1.cos().cosh();
-                    s0 = s0 * 0.8 + x2.sin().mul_add(a3[3].min(v15), x0).tanh() * 0.01;
-                }
-                g if g > 2 => {
-                    s0 = (s0 * 0.6 + x1.cos() * 0.4).tanh();
-                }
-                _other => {
-                    s1 = (s1 * 0.5 + f64::tanh(x2) * 0.5).sin();
-                    if 2.0 - a3[(m13 + self.n) % 4] > 1.0 {
-                        s1 = (s1 * 0.8 + (a3[3].sin() * 0.9).asin() * 0.1).tanh();
-                        s0 = 0.5 * s0 + 0.05 * f64::sin(s0);
-                    } else {
-                        let v16: f64 = prog_5::<f64>(x1, s0, x0, [v[0], v[1], v[2], v[3]], m13);
-                        s0 = 0.75 * s0 + 0.02 * (s0 * x0).tanh();
-                        s1 *= 0.6;
-                        s1 += 0.005 * v16.tanh().tanh();
-                    }
-                    let v17 = prog_5(2.0_f64.copysign(x1).cos() * 2.0, x1.cos().tanh().exp().cos(), ((s0 / (x1 * x1 + 1.0)).sin() * 0.9).asin().cos(), [v[0], v[1], v[2], v[3]], m13);
-                    acc2 += v17.cos() * 0.005;
-                }
-            }
-            match m13 + k4 {
-                1 | 3 => {
-                    s1 = s1.mul_add(0.75, s1.cos().mul_add((x1 * x1 + 1.5).acosh(), x0.copysign(acc2)).tanh() * 0.01);
-                    s0 *= 0.75;
-                    s0 += 0.1 * ((self.scale * self.scale + 1.0).log2() * (s1 * s1 + 0.5).sqrt()).cos();
-                }
-                4 => {
-                    for &t in v {
-                        s1 *= 0.6;
-                        s1 += 0.1 * f64::exp_m1(x2.tanh()).tanh();
-                        if t + a3[m13 % 4] < v[n % 4].powi(2) {
-                            return f64::sin(s1).exp();
-                        }
-                        match self.n {
-                            MODE_A | 2 => {
-                                s1 = (s1 * 0.8 + x2 * std::f64::consts::FRAC_1_PI * 0.5).tanh();
-                            }
-                            _ => {
-                                acc2 -= 0.4 * (x1.to_degrees() * 0.01);
-                                for j in 0..v.len() {
-                                    if !(j == 2) {
-                                        s0 = s0 * 0.6 + (s0 - x1).powi(2).ln_1p().tanh() * 0.2;
-                                    } else {
-                                        acc2 += f64::cos(self.scale).sin() * 0.1;
-                                        let v18 = x0 - x2;
-                                        s0 *= 0.5;
-                                        s0 += 0.25 * v18.sin();
-                                    }
-                                    if f64::mul_add(0.25 - x0, f64::log10(x1 * x1 + 1.0), f64::exp_m1(self.k.cos())) > s0 {
-                                        s0 = (s0 * 0.5 + s0.min(self.k) * 0.5).sin();
-                                    } else {
-                                        let v19 = 0.5_f64.log(a3[(j + m13) % 4].powi(2) + 2.0) + 2.5;
-                                        acc2 += v19.tanh().sin() * 0.1;
-                                    }
-                                    s1 *= 0.5;
-                                    s1 += 0.5 * (self.scale / (s1 * s1 + 0.5)).tanh();
-                                }
-                            }
-                        }
-                    }
-                }
-                g if g > 6 => {
-                    acc2 += a3[m13 % 4].abs().tanh();
-                    if m13 + n < 3 && f64::powf(f64::ln_1p(x0 * x0).powi(2) + 0.5, 1.5) <= 0.5 {
-                        s0 = (s0 * 0.8 + (v[m13 % 4].tanh() * 0.9).asin() * 0.05).tanh();
-                        s0 = s0.mul_add(0.5, f64::sin(a3[(m13 + n) % 4].powi(3)) * 0.05);
-                    } else {
-                        acc2 += (v[m13 % 4].sin() * 0.5).ln_1p();
-                    }
-                    acc2 += (s0 + a3[k4 % 4]).tanh();
-                }
-                _ => {
-                    acc2 -= (a3[m13 % 4] + x0).tanh();
-                    if m13 < 5 {
-                        s0 = s0.mul_add(0.75, s1.abs() * 0.05);
-                        s0 = 0.5 * s0 + 0.25 * (s0 + self.k).tanh();
-                    } else {
-                        let mut k20 = 0;
-                        while k20 < 4 {
-                            k20 += 1;
-                            s0 = (s0 * 0.6 + (f64::mul_add(s0, s0, s0) + f64::exp_m1(v[0].cos())) * 0.05).sin();
-                            match k20 {
-                                0 | 2 => {
-                                    s0 = s0.mul_add(0.5, f64::sin(f64::asinh(x1)) * 0.5);
-                                }
-                                3 => {
-                                    let v21 = f64::powf(f64::powi(self.scale, 2) + 1.0, x0.sin()).atan();
-                                    let v22 = s1 * x1;
-                                    acc2 -= (v21.cos() + v22.sin()).cos() * 0.5;
-                                }
-                                4 => {
-                                    acc2 += (f64::sin(s1) * 1.5).sinh().cos() * 0.5;
-                                    s0 = 0.5 * s0 + 0.1 * f64::sin(s1).exp().cos();
-                                }
-                                _ => {
-                                    acc2 += f64::cos((self.scale / (s1.powi(2) + 1.5)).sin()) * 0.5;
-                                }
-                            }
-                            acc2 += (-s1) * 0.5;
-                        }
-                    }
-                    let v23 = (s1.powi(2) + 0.5).ln();
-                    acc2 += 0.5 * f64::cos(v23);
-                }
-            }
-            for &t in v.iter() {
-                s1 = (s1 * 0.75 + (a3[3].powi(3).cos() * 0.9).asin() * 0.01).tanh();
-                match m13 % 3 {
-                    0 | 2 => {
-                        let v24 = (s0 * s0 + 1.5).acosh();
-                        acc2 += 0.5 * v24.cos();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (s0 * t + s0.cos().exp()) * 0.02).sin();
-                        s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log(f64::powi(s1, 2) + 2.0) * 0.1).tanh();
-                    }
-                }
-                acc2 += 0.5 * f64::cos((t.powi(2) + 2.0).ln());
-            }
-            let v25 = a3[2] - a3[k4 % 4] - (s0 + x0);
-            let f26 = |t: f64| v25.atan() / ((-v25).powi(2) + 1.0) + t * 0.5;
-            let v27 = v.iter().copied().map(f26).sum::<f64>();
-            s1 * 0.75 - f64::tanh(acc2) + f64::cos(v27) - f64::powf(1.5_f64, v[m13 % 4].tanh()) / ((v[m13 % 4] * v[m13 % 4] + 1.0).ln().powi(2) + 0.5)
-        }
-
-        pub fn prog_50(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::tanh(prog_26((x0.powi(2) + 0.5).ln().tanh(), f64::exp(v[self.n].tanh()).sin(), 0.25, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-            let mut acc1: f64 = 0.0;
-            let mut a2 = [v[0], v[1], v[2], v[3]];
-            for i in 0..n {
-                a2[i % 4] = a2[i % 4] * 0.75 + f64::sin((v[i % 4] * v[i % 4] + 1.0).ln()) * 0.25;
-                s0 = (s0 * 0.8 + (s0 * s0 + 1.0).ln() * 0.2).sin();
-            }
-            if !(self.n % 2 == 0 && f64::mul_add(self.scale, x0, x0) - x1.atan2(x2.powi(2) + 0.5) >= x0.cos()) {
-                return (a2[2].tanh() * 0.9).atanh();
-            }
-            let mut m3 = 0;
-            for (i, &t) in v.iter().enumerate() {
-                for _ in 0..self.n + 2 {
-                    acc1 -= f64::cos(a2[m3 % 4].to_degrees() * 0.02) * 0.1;
-                    s0 = (s0 * 0.5 + f64::asin(v[self.n].cos() * 0.9).cos() * 0.2).tanh();
-                    s0 = (s0 * 0.8 + (f64::powi(x2, 2) + 1.0).log10() * 0.4).tanh();
-                }
-                if v[m3 % 4].atan2((a2[1] - x0).powi(2) + 0.5) >= 1.0 {
-                    m3 += 1;
-                }
-                s0 = (s0 * 0.5 + prog_1(x2, f64::powi(t - 0.8, 2).ln_1p().sin() * 2.0, (-v[n % 4]).cos(), v, 5) * 0.005).tanh();
-                let v5 = if x0.tanh().exp_m1() >= 0.5 {
-                    f64::sin(a2[0] * t)
-                } else {
-                    let v4 = a2[3].to_radians() * 20.0;
-                    prog_1(f64::tanh(s0 / (v4.powi(2) + 1.5)) * 2.0, (v4.cos() * 1.5).sinh().tanh().cos() * 2.0, 1.2, v, i)
-                };
-                s0 = 0.5 * s0 + 0.005 * f64::sin(v5).cos();
-            }
-            let c6 = m3 as f64;
-            match self.n {
-                0 | 2 => {
-                    s0 = s0 * 0.6 + (c6 * c6 + 2.0).acosh().cos() * 1.0;
-                }
-                _other => {
-                    s0 = f64::mul_add(s0, 0.8, prog_1(acc1, f64::sqrt(x1 * x1 + 0.5).tanh(), f64::sin(self.k * a2[(m3 + self.n) % 4]), v, m3).cos() * 0.005);
-                    acc1 += 0.5 * (x2.sin() * 2.0).sinh().clamp(-1.0, 0.5);
-                }
-            }
-            let mut k7 = 0;
-            let v12 = loop {
-                k7 += 1;
-                if !(n == 2 && f64::tan(x1.sin() * 1.2) < v[self.n]) {
-                    let v8 = c6.to_degrees() * 0.01;
-                    acc1 += 0.25 * v8.tanh();
-                } else if self.scale - x2 >= -1.0 {
-                    let v9 = c6 * x0 / (f64::powi((c6 * c6 + 1.0).log10(), 2) + 1.0);
-                    s0 = s0 * 0.75 + f64::sin(v[k7 % 4].cos()) * 0.25;
-                    if f64::asin(f64::tanh(x2) * 0.9) > 1.0 {
-                        acc1 -= f64::min(a2[k7 % 4], x0).cos() * 0.25;
-                        break v[(k7 + n) % 4];
-                    }
-                    s0 = s0 * 0.75 + v9.tanh().tanh() * 0.02;
-                }
-                let v10 = v.iter().copied().map(|p| (s0 + a2[3]).to_degrees() * 0.01 + p.tanh()).sum::<f64>();
-                let mut m11 = x0;
-                for j in 0..n {
-                    m11 = (s0 * a2[2] + a2[2] + v[(j + n) % 4]).max(m11);
-                }
-                s0 = s0.mul_add(0.6, (v10 + 1.25).cos().exp2().tanh() * 0.02);
-                if k7 >= 6 || x1 * m11 < 0.0 {
-                    break x2 / (c6 * c6 + 1.0);
-                }
-            };
-            for i in 1..n {
-                let fi = i as f64;
-                let v13 = a2.iter().copied().map(|p| (v12.sin().exp_m1().cos() * 0.9).atanh() + f64::tanh(p)).sum::<f64>();
-                for j in 0..5 {
-                    s0 *= 0.75;
-                    s0 += 0.05 * (v[j % 4] * v[j % 4] + 1.0).ln().tanh().exp_m1().tanh();
-                    s0 = (s0 * 0.75 + s0.hypot(c6) * 0.25).sin();
-                }
-                s0 = 0.6 * s0 + 1.0 * f64::recip(fi.powi(2) + 0.5).tanh();
-                acc1 += f64::tanh(v13.tanh()) * 0.05;
-            }
-            s0.sin() + acc1.tanh() - a2[1].tanh() + f64::tanh(c6) + v12 * 0.75
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.sin();
-        let mut s1 = prog_5::<f64>((f64::powi(f64::atan(v[n % 4]), 2) + 0.5).sqrt().tanh(), s0, (v[n % 4] * (v[2] * v[2] + 1.0).recip()).tanh(), [v[0], v[1], v[2], v[3]], 6).tanh() * 2.0;
-        let mut s2 = f64::cos(x1.cos().exp()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = acc3 * x0;
-        let mut m5: f64 = -1.0;
-        for i in 0..n {
-            let c6 = match i % 4 {
-                0..=2 => v[i % 4] * 0.75,
-                _ => v[i % 4] * 1.5,
-            };
-            m5 = c6.max(m5);
-        }
-        s1 = s1.mul_add(0.6, f64::cos(m5) * 0.25);
-        if (x1.sin() + 2.0).cbrt() < 0.0 {
-            return (x2 * x2 + 1.0).recip();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = v.iter().fold(prog_1((x2.powi(2) + 1.0).log10().abs().tanh() * 2.0, f64::ln(f64::powi(v4.powi(2), 2) + 2.0).cos() * 2.0, f64::ln_1p(x2.cos() * 0.5).sin() * 2.0, v, k7).sin(), |r, &p| r * 0.5 + 0.02 * (m5 * m5 - v[(k7 + n) % 4] * v[(k7 + n) % 4] + p.cos()).cos());
-            if !(n < 5) {
-                s1 *= 0.6;
-                s1 += 0.4 * s1.abs().cos();
-                break;
-            }
-            let v9 = prog_1(((s0 * s0 + 1.0).ln() * (m5 * v[n % 4])).sin(), 0.25, x0, v, k7);
-            s1 *= 0.8;
-            s1 += 0.005 * prog_1(x0, s1, 0.75, v, k7).sin();
-            if k7 >= 3 || v[k7].to_degrees() * 0.01 < m5 {
-                break;
-            }
-            s2 = s2.mul_add(0.5, (v8 - v9.cos()).tanh() * 0.005);
-        }
-        if x0 >= 0.5 {
-            acc3 -= (x2.tanh() * 0.9).acos().cos();
-            if x2 >= s2 && k7 < 1 {
-                acc3 += (f64::tanh(v4 * x1) * 0.9).atanh();
-                acc3 -= f64::sin(x2);
-            } else if -v4 <= 0.25 {
-                acc3 -= (SCALE + v[k7].cos().cosh()).sin();
-            } else {
-                let v10 = x2.clamp(m5.sin() - 1.5, v[n % 4].cos() + 1.5).tanh();
-                let m5: f64 = f64::asin(f64::sin(m5) * 0.9);
-                s2 = 0.75 * s2 + 0.05 * (v10 + m5.tanh()).cos();
-            }
-        } else {
-            'l2: for &t in v.iter() {
-                if v[n % 4].atan() < s2 {
-                    return f64::asinh(t);
-                }
-                let v15 = match n % 2 {
-                    0 => prog_1(f64::sin((s1 * s1 + 0.5).cbrt() - t), (x0 + x2).cos() * 2.0, t, v, k7),
-                    1 => {
-                        let x2 = x2 * v4;
-                        let v11 = m5.sin().exp_m1() * 1.2;
-                        f64::cbrt(v11.atan2(t * t + 1.0).powi(2) + 1.0) + x2.tanh()
-                    }
-                    _ => {
-                        for j in (0..=n).rev().step_by(2) {
-                            let fj = j as f64;
-                            if f64::asin(f64::tanh(v[(j + n) % 4]) * 0.9) < fj {
-                                break 'l2;
-                            }
-                            let v14 = if f64::exp(f64::sin(x2)) < (x0.powi(2) + 1.0).log2() {
-                                let v12 = v4.asinh();
-                                2.5 * s1 + v12.cos()
-                            } else if (x2.powi(2) + 1.0).recip() > 0.25 {
-                                let v13 = f64::clamp(t, -1.0, 1.0);
-                                f64::sinh((v4 * v4 + 1.0).cbrt().tanh() * 1.5) + v13.sin()
-                            } else {
-                                return f64::cos(s0)
-                            };
-                            s2 = s2.mul_add(0.5, f64::powi(f64::powi(v[3], 2) + 1.0, -3) * 0.02);
-                            acc3 += 0.1 * f64::tanh(v14);
-                        }
-                        s2.sin()
-                    }
-                };
-                acc3 -= 0.5 * (s0 * x1).sin();
-                acc3 += (f64::tanh(t) + v15.sin()).sin() * 0.005;
-            }
-        }
-        s0 = s0 * 0.5 + f64::hypot(f64::exp_m1(m5.tanh()), (v[k7] * v[k7] + 1.0).powi(-1)).tanh() * 0.05;
-        x2 - f64::tanh(s0) + s1 * 0.5 - s2.tanh() + acc3.sin() - v4 * 1.5 + 0.5 * f64::exp(x2.sin())
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let w0 = v;
-        let mut s1 = ((x2 * x2 + 1.5).acosh().tanh() * 0.9).asin();
+    pub fn prog_41<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2 + v[n % 4]) * 2.0;
+        let mut s1 = (x2 + x1).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = x0.tanh();
-        let v9 = match mode {
-            Mode::Upper(hi4) => {
-                let v5 = prog_5(acc2, x1, (s1 + hi4).sin() * 2.0, [v[0], v[1], v[2], v[3]], 0);
-                (s1.clamp(-1.0, 1.5).tanh() * 0.9).acos() + v5.cos()
-            }
-            Mode::Lower(k6, _) => {
-                let v8 = acc2 * w0[k6];
-                acc2.hypot(v3) + f64::tanh(v8)
-            }
-            Mode::Off => f64::mul_add(v3, x1, x0).sin().exp(),
-        };
-        let mut m10: f64 = 0.0;
-        for i in 0..n {
-            m10 = v[i % 4].mul_add(v3, v[i % 4]).min(m10);
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = f64::exp2(v[i].sin());
         }
-        let mut k11 = 0;
-        'l1: loop {
-            k11 += 1;
-            if f64::to_radians(m10) * 50.0 <= -1.0 {
-                for j in (0..6).rev() {
-                    let fj = j as f64;
-                    if f64::log(f64::log10(x0 * x0 + 1.0).powi(2) + 1.0, 10.0) > -0.25 {
-                        break 'l1;
-                    }
-                    match k11 {
-                        0 => {
-                            match mode {
-                                Mode::Upper(hi12) => {
-                                    s1 = f64::mul_add(s1, 0.5, f64::cos(hi12 - v3) * 0.5);
-                                    let hi12 = fj.tanh().exp_m1();
-                                    s1 = (s1 * 0.8 + f64::sin(hi12) * 1.0).sin();
-                                }
-                                Mode::Lower(_, lo14) => {
-                                    s1 = s1.mul_add(0.8, (f64::powi(lo14, 2) + 2.0).sqrt().tanh() * 1.0);
-                                    if f64::atan((x1 * x1 + 2.0).acosh()) < -1.0 {
-                                        break;
-                                    }
-                                }
-                                _ => {
-                                    s1 = (s1 * 0.8 + (v9 * v9 + 1.0).log10() * 0.4).tanh();
-                                    let v15 = m10 - v9;
-                                    s1 = 0.5 * s1 + 0.25 * f64::tanh(v15);
-                                }
-                            }
-                            acc2 += 0.1 * f64::tanh((v3.sin() + 2.0).cbrt());
-                        }
-                        1 => {
-                            s1 = f64::mul_add(s1, 0.8, f64::tanh(w0[j % 4] * w0[j % 4] * 0.35) * 0.1);
-                            continue;
-                        }
-                        2 => {
-                            s1 = f64::mul_add(s1, 0.6, (f64::sinh(v3.sin()).tanh() * 0.9).asin().cos() * 0.1);
-                        }
-                        _ => {
-                            s1 = (s1 * 0.6 + f64::tanh(v[j % 4]).exp() * 0.1).sin();
-                        }
-                    }
-                    match k11 {
-                        0 | 2 => {
-                            let v16 = s1 + v3;
-                            acc2 += 0.1 * v16.cos().cos();
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _ => {
-                            let v17 = (f64::cos(w0[j % 4]) * 1.5).cosh();
-                            s1 = 0.5 * s1 + 0.1 * f64::sin(f64::exp(s1.cos()) / (f64::powi(0.3 * v3, 2) + 1.0));
-                            match j {
-                                MODE_C if n < 4 => {
-                                    s1 *= 0.5;
-                                    s1 -= 1.0 * f64::cos(fj);
-                                }
-                                4 => {
-                                    s1 *= 0.75;
-                                    s1 += 0.02 * f64::tanh((f64::sin(v17) * 0.9).asin());
-                                    break;
-                                }
-                                5 => {
-                                    s1 = 0.8 * s1 + 0.2 * v3.abs().sin();
-                                    s1 = (s1 * 0.6 + f64::powf(v17 * v17 + 0.5, 0.3) * 0.05).tanh();
-                                    if x1 * (m10.powi(2) + 1.0).atan2(fj) <= 0.0 {
-                                        continue;
-                                    }
-                                }
-                                _ => {
-                                    s1 = (s1 * 0.6 + v3.atan() * 0.4).sin();
-                                    acc2 -= v[(j + n) % 4].cos() * 0.1;
-                                }
-                            }
-                            acc2 += v17.sin().cos() * 0.1;
-                        }
-                    }
-                    acc2 -= x2.cos() * 0.1;
-                }
-            } else {
-                acc2 += v[2] / (f64::atanh(f64::sin(v[2]) * 0.9).powi(2) + 1.5) * 0.5;
-                s1 *= 0.5;
-                s1 += 1.0 * f64::log10(s1 * s1 + 1.0).cos();
-            }
-            acc2 -= 0.5 * f64::max(x1.asinh(), x1 - w0[k11]).sin();
-            let v22 = match mode {
-                Mode::Upper(hi18) => {
-                    let v3 = f64::sqrt(hi18.powi(2) + 1.0);
-                    let v19 = f64::exp(v[(k11 + n) % 4].sin());
-                    f64::cbrt(f64::mul_add(x1, v19, v9).tanh() + 2.0) + v3.sin()
-                }
-                Mode::Lower(_, lo21) => {
-                    (x2.powi(2) + 0.5).powf(lo21.sin())
-                }
-                _ => {
-                    s1 = (s1 * 0.5 + 2.0_f64.hypot((v9 * v9 + 2.0).ln()) * 0.5).sin();
-                    f64::to_degrees(f64::sinh(v3.sin() * 1.5)) * 0.01
-                }
-            };
-            if k11 >= 3 {
-                break;
-            }
-            acc2 += f64::sin(v22).cos() * 0.25;
-        }
-        let v25: f64 = if (-3.0_f64).max(x1) <= 0.0 && k11 == 0 {
-            let v23 = w0[k11].tanh() + m10;
-            w0[(k11 + n) % 4].cos().min((x2 * x2 + 2.0).ln()) + v23.sin()
-        } else if m10.clamp(-1.5, 1.0) * std::f64::consts::LN_2 > (f64::sin(w0[k11]) * 1.2).tan() {
-            f64::acos(f64::recip(v3.powi(2) + 0.5).tanh() * 0.9)
+        let v4 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.005 * f64::tanh(prog_40(0.5, 0.5, (s1.tanh().exp_m1() + p).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)));
+        let v7: f64 = if n % 3 == 1 && f64::min(acc2, x2) < 1.0 {
+            let v5 = x2 + s1 + v4;
+            (-v4.cos()) + f64::tanh(v5)
         } else {
-            let v24 = m10;
-            f64::exp2(x2.tanh()) + v24.tanh()
+            let v6 = a3[n % 4];
+            f64::cbrt(acc2 * acc2 + 0.5) + f64::cos(v6)
         };
-        s1.cos() + acc2.sin() + v3 + v9.tanh() + v25
+        let v8 = (x0 - s0).tanh().exp();
+        let mut a9 = [0.0; N];
+        for i in 0..n {
+            a9[i % 4] += (v7.tanh() * 2.0).sinh().tanh() * 0.5;
+        }
+        s0 = 0.8 * s0 + 0.01 * (v8 * v8 + 1.0).log2().tanh();
+        s1 = (s1 * 0.6 + (v[n % 4].cos() + x0.powi(2)) * 0.05).tanh();
+        acc2 += 0.25 * ((-a3[3]) / (f64::powi(x1 * x1 + 1.0, -2).powi(2) + 1.0)).sin();
+        f64::sin(s0) + s1 * 0.5 - acc2 + v4 + v7 * 0.75 - a9[3] + s1 / (v4 * v4 + 1.5)
     }
 
     #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin((f64::tanh(x1) * 0.9).acos()) * 2.0;
+    pub fn prog_42(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = v[2].tanh() / (f64::sin(x1).powi(2) + 1.0);
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n && f64::sinh(s0.sin() * 2.0) < f64::powi(x2 * x2 + 1.0, -3) {
-            k2 += 1;
-            let v3 = (v[(k2 + n) % 4] * v[(k2 + n) % 4] + 0.5).recip().cos().exp_m1();
-            for j in (0..6).rev() {
-                if s0.tanh().exp_m1() > -0.5 {
-                    s0 = s0.mul_add(0.6, (-v[1]).tanh() * 0.4);
+        if (*x2 * *x2 + 0.5).recip() < -0.5 || n > 2 {
+            return (f64::powi(acc1, 2) + 2.0).sqrt();
+        }
+        let sl2 = &v[1..];
+        let v3 = x0.to_degrees() * 0.01 + sl2[1] * 0.25;
+        let v5 = if f64::mul_add((x2.powi(2) + 1.0).ln(), x2.sin(), x0) > v3 / (f64::powi(v3, 2) + 1.0) {
+            let v4 = ((x2.tanh() + 2.0).cbrt().tanh() * 1.5).sinh();
+            ((f64::sin(v[0]) * 0.9).asin().tanh() * 0.9).atanh() + v4.cos()
+        } else {
+            f64::cbrt(v3.cos() + 2.0)
+        };
+        let v6 = (0..n).map(|i| acc1 + v[i % 4] * 0.5).sum::<f64>();
+        let a7 = v.map(f64::atan);
+        s0 = s0.mul_add(0.6, (*x2 * s0).tanh() * 0.05);
+        acc1 += 0.005 * f64::tanh(Params::prog_11(prm, (x0.tanh() * 0.9).acos().sin(), acc1, (v[n % 4] - v6).sin().tanh(), v, n));
+        s0 + acc1 * 0.5 + v5 + a7[3] * 1.5 + s0
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] / (p.1 * p.1 + 1.0)).clamp(v[n % 4].tanh() - 1.5, f64::sin(f64::atan(p.1)) + 1.5).tanh() * 2.0;
+        let mut s1 = p.1.tanh();
+        let mut s2 = (s0 - x0.abs()).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(s2, |r, &z| r * 0.75 + 0.005 * f64::sin(prog_35((r * r + 1.0).log2().cos() * 2.0, 1.5, x0, v, 1) + z.tanh()));
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s2 = (s2 * 0.8 + prog_40(f64::cos(v4.tanh().exp_m1()) * 2.0, p.0, p.1, v, n) * 0.005).sin();
+            acc3 += f64::tanh(p.0 * p.0).sin() * 0.5;
+            if k5 >= 3 || f64::atan2(p.1 * p.1 + 0.5, s0) < -0.5 {
+                break;
+            }
+        }
+        let a6 = v.map(f64::cos);
+        let v7 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| q / (f64::cos(p.1) + 2.0) + z * 0.5).sum::<f64>();
+        let v8 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| ((x0 * x0 + 1.0).recip().powi(2) + 1.0).sqrt() + z * 0.25 + q * 0.25).sum::<f64>();
+        s0 = s0.mul_add(0.6, prog_5::<f64>((s1 / (v[(k5 + n) % 4].powi(2) + 1.5)).atan().sin(), x0, f64::sin((v8 * v8 + 1.0).log2() + a6[k5].cos()), v, 0).sin() * 0.005);
+        s1 = (s1 * 0.6 + (v4 + (p.0 * p.0 + 1.0).recip()) * 0.02).tanh();
+        f64::tanh(s0) - s1.tanh() - s2 + acc3 * 0.25 + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 - f64::asinh(x2)).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for t in v {
+            if !(n > 4) {
+                s0 *= 0.75;
+                s0 += 0.25 * f64::tanh(v[n % 4].cos());
+                continue;
+            }
+            let v2 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(p.powi(2) + f64::tan(f64::cos(x0) * 1.2))).product::<f64>();
+            let v3 = t.mul_add(x1, v2);
+            acc1 -= f64::cos((v[0] + s0) * (-v[n % 4])) * 0.5;
+            s0 = s0 * 0.8 + v3.cos() * 0.01;
+        }
+        let v4 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.05 * (f64::ln(f64::powi(v[n % 4] * v[2], 2) + 1.0) + f64::sin(p)).tanh());
+        for i in (0..n).rev() {
+            acc1 += f64::tanh((f64::powi(v4, 2) + 2.0).sqrt()) * 0.25;
+            s0 *= 0.5;
+            s0 += 0.75 * (f64::powi(f64::ln(v[i % 4] * v[i % 4] + 1.0), 2) + 1.0).recip().cos();
+        }
+        match n {
+            0..=2 => {
+                let v5 = prog_40(0.25, 1.2, f64::cos(v4) * 2.0, v, n);
+                s0 = s0 * 0.5 + v5.tanh() * 0.005;
+            }
+            3..=4 => {
+                s0 = 0.8 * s0 + 0.005 * f64::cos(prog_40((f64::tanh(x0) * 1.5).sinh().sin() * 2.0, (x0 * s0 + (s0 - x0)).tanh() * 2.0, x0, v, n));
+                if f64::max(v4 / (x0.tanh() + 2.0), v4.cos()) < 0.5 && n < 1 {
+                    s0 *= 0.75;
+                    s0 -= 0.02 * f64::tanh((s0.tanh() * 0.9).asin());
                 }
-                let v7 = match j % 4 {
-                    0..=1 => {
-                        let v4 = (f64::powi(v3 / (f64::powi(x0, 2) + 1.0), 2) + 0.5).ln();
-                        f64::ln(f64::powi(-v[3], 2) + 0.5) + v4.cos()
+            }
+            5 => {
+                acc1 += (f64::sin(v4) * 1.5).sinh().cos() * 0.5;
+            }
+            _ => {
+                s0 *= 0.6;
+                s0 += 0.05 * (v4 * x1).cos();
+            }
+        }
+        let a6 = v.map(f64::cos);
+        let v7 = prog_35(f64::powi(x0.cos().exp(), 2).cos(), 0.5, 2.0, v, n);
+        s0.cos() + acc1 * 0.25 - f64::sin(a6[2]) - f64::tanh(v7) - f64::to_radians(acc1).max(x0 - a6[2])
+    }
+
+    #[differentiable]
+    pub fn prog_45<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_B: usize = 1;
+        let mut s0: T = (x2.tanh() * 0.9).asin();
+        let mut acc1: T = 0.0;
+        let mut m2 = 0;
+        for i in 0..5 {
+            let fi = T::from_usize(i).unwrap();
+            if x0 + s0 >= 0.5 {
+                m2 += 1;
+            }
+            if (v[i % 4].powi(2) + 1.0).log10() / (T::powi(x1.sin(), 2) + 1.5) <= (x0.cos() * 0.9).acos() {
+                acc1 = acc1 + 0.4 * (v[i % 4] + T::exp(v[i % 4].tanh())).tanh();
+                s0 = s0 * 0.8 + T::cos(s0) * 0.2;
+            } else if (T::cos(x0) * 0.9).asin() / ((fi * fi + 1.0).log(3.0).powi(2) + 0.5) > 0.5 {
+                acc1 = acc1 + T::tanh(s0 * s0) * 0.4;
+                let v3 = x2.max(fi);
+                acc1 = acc1 + v3.cos() * 0.4;
+            } else {
+                for j in 0..v.len() {
+                    let fj = T::from_usize(j).unwrap();
+                    acc1 = acc1 + 0.1 * T::sin((v[m2 % 4] + fi) * T::cos(fj));
+                    s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
+                    acc1 = acc1 - x1 * 0.25 * 0.2;
+                }
+                let v4 = x2.tanh();
+                acc1 = acc1 + 0.4 * v4;
+            }
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                match k5 % 4 {
+                    0 => {
+                        let v6: T = x1.max(s0 * v[k5 % 4]);
+                        s0 = 0.75 * s0 + 0.05 * T::sin(v6);
                     }
-                    MODE_C => v[j % 4] * x1,
-                    MODE_D => {
-                        let v5 = ((v[2] / (v[2] * v[2] + 1.0)).powi(2) + 1.0).log2();
-                        x2.cos().asinh() + f64::tanh(v5)
+                    PHASE_B | 3 => {
+                        acc1 = acc1 + 0.05 * (T::cosh(v[0].sin()) + fi).tanh();
+                    }
+                    _ => {
+                        s0 = (s0 * 0.75 + (s0 - v[2]) * 0.1).sin();
+                        if T::from_f64(SCALE).unwrap() + s0 >= 0.0 {
+                            return v[2] - x0;
+                        }
+                    }
+                }
+                acc1 = acc1 - (T::sin(fi) * 2.0).cosh().cos() * 0.05;
+            }
+            s0 = s0.mul_add(0.8, (T::from_f64(SCALE).unwrap() + s0).tanh() * 0.2);
+        }
+        let c7 = T::from_usize(m2).unwrap();
+        for i in (0..n).rev() {
+            let fi = T::from_usize(i).unwrap();
+            acc1 = acc1 + T::sin((T::tanh(x1) + 2.0).cbrt().tanh()) * 0.25;
+            if T::asinh(c7) - (x0 + fi) <= v[i % 4] {
+                continue;
+            }
+        }
+        'l4: for (i, &t) in v.iter().enumerate() {
+            let v8 = x1 * 2.0;
+            acc1 = acc1 + 0.5 * x1.atan().tanh().tanh();
+            for j in (0..=i).rev() {
+                let fj = T::from_usize(j).unwrap();
+                if (v[(j + m2) % 4].tanh() * 1.2).tan() >= fj.sin() {
+                    return T::to_degrees(c7) * 0.01;
+                }
+                match j + m2 {
+                    0 => {
+                        s0 = 0.6 * s0 + 0.2 * T::sin(((v[j] * v[j]).ln_1p().powi(2) + 0.5).recip());
+                        s0 = s0.mul_add(0.8, T::sin((c7 * c7 + 2.0).sqrt()) * 1.0);
+                    }
+                    g if g > 2 => {
+                        continue 'l4;
                     }
                     _other => {
-                        let x2 = (x1.tanh() * 2.0).sinh();
-                        let v6 = x0 + x2;
-                        x1 + 0.75 + v6.sin()
+                        let x0 = (x0 * x0 + 1.0).log(v[m2 % 4] * v[m2 % 4] + 2.0).sin();
+                        s0 = 0.5 * s0 + 0.1 * x0.cos().cos();
                     }
-                };
-                acc1 += f64::atan(v7 * 0.8).tanh() * 0.05;
+                }
+                acc1 = acc1 + (v8 * v8 + 0.5).cbrt().cos() * 0.1;
             }
-            match n {
-                1..=3 => {
-                    s0 *= 0.6;
-                    s0 += 0.05 * (x2 - v3).cos();
-                }
-                g if g > 4 => {
-                    break;
-                }
-                _ => {
-                    let c8: f64 = table(k2 + n);
-                    acc1 += c8.sin() * 0.25;
-                }
-            }
-            s0 *= 0.8;
-            s0 += 0.005 * f64::cos(prog_1(x2.mul_add(v3, v3).tanh(), s0, f64::tanh((v[1].cos().tanh() * 0.9).asin()) * 2.0, v, 5));
+            s0 = s0 * 0.5;
+            s0 = s0 - 0.1 * T::cos(T::sin(t) + v8.sin());
         }
-        'l2: for &t in v {
-            s0 = (s0 * 0.5 + v[k2 % 4].atan() * 0.5).tanh();
-            for j in 0..6 {
-                let fj = j as f64;
-                acc1 += s0.cos() * 0.05;
-                s0 = 0.8 * s0 + 1.0 * (fj * fj + 1.0).powi(-2);
-                match j {
-                    0 => {
-                        s0 = s0.mul_add(0.5, f64::sin(fj) * 1.0);
-                    }
-                    1 | 3 => {
-                        acc1 -= 0.05 * f64::asin(f64::powi(x0 * x0 + 1.0, -1).tanh() * 0.9).cos();
-                        if f64::log(x2 * x2 + 1.0, 3.0) <= -0.5 {
-                            let m9 = 2 * j + 1;
-                            let c10: f64 = table(m9);
-                            s0 = (s0 * 0.5 + f64::tanh(c10) * 1.0).tanh();
-                        } else if t > 0.0 {
-                            s0 = s0.mul_add(0.75, f64::cos(x2 * 0.5).cos() * 0.5);
-                            acc1 -= 0.05 * ((t + x0).cos() * 0.9).asin().tanh();
-                        }
-                        acc1 += t.powi(2).cos() * 0.05;
-                    }
-                    4 => {
-                        break 'l2;
+        if v[m2 % 4] >= 0.0 {
+            acc1 = acc1 + T::tanh(c7 + x2);
+            let v9 = prog_5(T::cos((x1 * x1 + 0.5).recip()), (x0 + c7).sin(), x0 * 1.5, v, m2);
+            s0 = s0 * 0.8;
+            s0 = s0 - 0.005 * v9.sin().cos();
+        }
+        x0 - x1.cos() + s0.cos() + acc1.sin() + c7.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::tanh(x1 - x2) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::sin(v[k2] * x0 + p.sin())).product::<f64>();
+            let v4 = v.iter().map(|&p| prog_1(1.5, f64::acos(p.sin() * 0.9).cos() * 2.0, x0, &v, k2)).sum::<f64>();
+            s0 = (s0 * 0.6 + f64::asin(x0.cos() * 0.9) * 0.1).sin();
+            if k2 >= 3 || (v3.sin() + 2.0).cbrt() < 0.25 {
+                break;
+            }
+            acc1 -= 0.005 * v4.cos();
+        }
+        'l1: for i in (0..5).rev() {
+            let fi = i as f64;
+            s0 *= 0.5;
+            s0 += 0.1 * f64::tanh(f64::acos((v[i % 4].powi(2) + 1.0).log2().sin() * 0.9));
+            s0 = (s0 * 0.75 + (f64::to_radians(s0) + (x1.powi(2) + 2.0).acosh()) * 0.1).sin();
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                match k5 % 2 {
+                    1 => {
+                        s0 = 0.8 * s0 + 0.02 * f64::cos((f64::sin(x0) * 1.2).tan());
+                        let v6 = 'b3: {
+                            acc1 += s0.cos() * 0.05;
+                            if k5 > 6 && v[n % 4].cos() / (f64::powi((v[k5 % 4].powi(2) + 1.0).log10(), 2) + 1.0) > -0.5 {
+                                acc1 += 0.05 * (x1.tanh() * 0.9).acos().tanh();
+                                break 'b3 x0 * f64::powf(f64::powi(x1, 2) + 1.0, fi.cos());
+                            }
+                            (fi.powi(2) + 1.0).log10().sin()
+                        };
+                        s0 = f64::mul_add(s0, 0.5, v6.tanh().cos() * 0.02);
                     }
                     _ => {
-                        acc1 -= 0.05 * t.cos().cosh().sin();
-                        acc1 -= 0.05 * (t / (x0.powi(2) + 1.5)).cos();
+                        let x2 = (x1 - x2).asinh();
+                        let x0 = v[3] * x2;
+                        s0 = 0.75 * s0 + 0.02 * x0.tanh();
                     }
                 }
-            }
-            let mut k11 = 0;
-            while k11 < 5 {
-                k11 += 1;
-                if x2.mul_add(t, x0) <= t || k11 == 2 {
-                    let v12 = 0.5_f64.powf(f64::cos(x0));
-                    let v13 = (v12.cos() * 0.5).ln_1p();
-                    acc1 -= 0.1 * v13.cos();
-                } else if (v[k11 % 4].sin() * 0.9).atanh() > 0.0 {
-                    let v14 = x1;
-                    let v15 = (f64::powi(v14, 2) + 1.5).acosh() / (x0.sin() + 2.0);
-                    acc1 += 0.1 * f64::cos(v15.tanh());
+                if k5 % 3 == 1 && x0.hypot(s0) < 1.0 {
+                    continue 'l1;
+                }
+                let v9: f64 = if i < k2 {
+                    (f64::tanh(fi - x2) * 0.9).asin()
+                } else if -s0 < 0.0 {
+                    let v7 = f64::acosh(f64::powi(x1.cos().exp2(), 2) + 2.0);
+                    s0.asinh() + v7.tanh()
                 } else {
-                    acc1 -= (f64::powi(x1 - v[k11 % 4], 2) + 2.0).acosh().tanh() * 0.1;
-                    assert!(!x2.is_nan(), "x2 is NaN");
-                }
-                if f64::atanh(f64::tanh(v[k2 % 4]) * 0.9) >= f64::asinh(v[k11 % 4]) && k2 % 3 == 1 {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::cos(s0 - 0.8);
-                    acc1 += 0.1 * f64::sin(t.atan() * (x1 - v[1]));
-                    if (v[k11 % 4].sin() * 2.0).cosh() / (s0.powi(2) + 1.5) >= 1.0 {
-                        s0 = s0 * 0.5 + (v[0] / (f64::powi(s0 * x0, 2) + 1.5)).sin() * 0.05;
-                    } else if n < 3 && (f64::powi((x2.cos() * 0.9).acos(), 2) + 1.0).log10() >= 0.0 {
-                        let c16: f64 = table(k11 + n);
-                        acc1 -= 0.1 * c16;
-                    }
-                } else if f64::acosh(x1 * x1 + 1.5) < 1.0 || k11 % 2 == 0 {
-                    acc1 -= 0.1 * s0.tanh();
-                    s0 = 0.5 * s0 + 0.25 * (f64::asinh(x1).powi(2) + 0.5).ln();
-                }
-                s0 = (s0 * 0.75 + s0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25).tanh();
+                    let v8 = (v[k5 % 4] * v[k5 % 4] + 0.5).ln();
+                    f64::sin(fi) + v8.cos()
+                };
+                s0 = (s0 * 0.8 + (0.8 - v9).tanh().exp() * 0.01).sin();
             }
-            acc1 += f64::sin(t.sin()) * 0.5;
         }
-        let v17 = v.iter().fold(acc1.tanh(), |r, &p| r * 0.75 + 0.05 * (f64::max(v[k2 % 4], f64::exp(r.cos())) + f64::cos(p)).sin());
-        acc1 += v[k2 % 4].sin();
-        x0 * 1.5 + f64::cos(x2) + f64::sin(s0) + acc1.tanh() - v17 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_51<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = (x2 + (v[n % 4] - v[2])).tanh() * 2.0;
-        let mut s1 = (T::atanh(x0.sin() * 0.9).powi(2) + 1.0).atan2((x1.sin() * 2.0).cosh()).tanh() * 2.0;
-        let mut s2 = (x0.cos() * 0.9).acos().mul_add(v[n % 4].tanh(), x1 * x2).sin() * 2.0;
-        let mut acc3: T = 0.0;
-        let [b4, _, b5, _] = v;
-        let v6 = v[1..].iter().rev().cloned().fold(T::infinity(), |r, y| r.min(y));
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            s1 = s1.mul_add(T::from_f64(0.5).unwrap(), prog_5::<T>(x0, x0 * T::from_f64(0.75).unwrap(), x2, v, 4).sin() * 0.005);
-            s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (v6.powi(2) + 2.0).acosh().tanh() * 0.1);
-            for (j, &u) in v.iter().enumerate() {
-                let fj = T::from_usize(j).unwrap();
-                if b5.to_radians() * (T::tanh(s1) * 0.9).acos() <= T::from_f64(0.25).unwrap() {
-                    acc3 = acc3 - T::tanh(b4.clamp(b5.cos() - 1.5, T::cos(b4) + 1.5)) * T::from_f64(0.25).unwrap();
+        for i in 0..n {
+            let fi = i as f64;
+            if x0 + s0 > 0.5 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v10 = f64::sqrt(v[1].powi(2) + 1.0);
+                    s0 = 0.8 * s0 + 0.05 * ((u * u + 1.0).log(v[2] * v[2] + 2.0) + 0.35).sin();
+                    match j {
+                        0 | PHASE_C => {
+                            s0 = 0.6 * s0 + 1.0 * f64::sin((fi * fi + 0.5).ln());
+                        }
+                        3 => {
+                            s0 = s0.mul_add(0.75, s0.clamp(v10.cos() - 1.5, fj.cos() + 1.5).sin() * 0.25);
+                        }
+                        _ => {
+                            s0 = 0.8 * s0 + 0.2 * (-v10).tanh();
+                            let v11 = s0.atan2(u.powi(2) + 1.0);
+                            s0 = (s0 * 0.5 + v11.sin() * 0.1).sin();
+                        }
+                    }
+                    acc1 += 0.05 * v10.tanh().sin();
+                }
+                acc1 -= 0.25 * (f64::tanh((x2 * x2 + 1.0).sqrt()) * 2.0).cosh().cos();
+            } else {
+                s0 *= 0.6;
+                s0 -= 0.05 * f64::tanh(s0 * s0);
+                if k2 < 1 && f64::ln(f64::powi(f64::abs(x1), 2) + 2.0) >= v[i % 4] - x1 {
                     break;
                 }
-                let v8: T = T::from_f64(0.75).unwrap() * fj;
-                s2 = s2 * T::from_f64(0.8).unwrap() + T::sin((b4.powi(2) + 1.0).log2()) * 0.1;
-                acc3 = acc3 + (u.sin() - T::tanh(v8)).cos() * T::from_f64(0.25).unwrap();
+                acc1 += 0.25 * f64::acosh(fi * fi + 2.0).sin();
             }
-            if k7 >= 2 {
-                break x0 * b4;
+            match i {
+                0 => {
+                    let v12: f64 = f64::sin(x2).exp();
+                    let x1 = SCALE + v12;
+                    acc1 += 0.25 * x1.cos().sin();
+                }
+                1..=3 => {
+                    let v13 = 'b6: {
+                        s0 = (s0 * 0.8 + (x1 - x2) * 0.1).sin();
+                        if f64::to_radians(v[n % 4]) * 50.0 >= x1 && i == 2 {
+                            break 'b6 1.5_f64.atan2(x0) + 0.1 * x0;
+                        }
+                        (f64::tanh(x0) * 1.5).sinh()
+                    };
+                    acc1 += 0.4 * (x1 * x1 + 1.0).log10();
+                    s0 = s0 * 0.5 + v13.tanh().tanh() * 0.1;
+                }
+                4 => {
+                    s0 = 0.75 * s0 + 0.1 * (v[2].tanh() * 0.9).asin().cos();
+                    let v14 = (v[i % 4].cos() * 0.9).asin();
+                    s0 *= 0.6;
+                    s0 += 0.1 * v14.cos().sin();
+                }
+                _ => {
+                    s0 *= 0.6;
+                    s0 += 0.02 * (v[2] - x2 + (x1 * x1 + 1.0).powi(-2)).cos();
+                    let v15 = f64::sinh(x0.sin() * 2.0).asinh();
+                    acc1 -= 0.25 * v15.sin();
+                }
             }
+            if k2 < 2 {
+                let v16 = v[3] * v[0];
+                let x2: f64 = (x2.powi(2) + 1.0).powf(s0.sin()).sin();
+                acc1 += 0.2 * f64::sin(v16.sin() + x2);
+            } else {
+                s0 = s0 * 0.75 + f64::cos(v[0].tanh().exp_m1()) * 0.05;
+                acc1 += fi.sin() * 0.25;
+            }
+            s0 = (s0 * 0.5 + s0 * 0.5 * 1.0).tanh();
+        }
+        s0 = 0.8 * s0 + 0.02 * f64::mul_add(v[n % 4], v[k2], s0).cos();
+        let v18 = if f64::cos(x0).sinh() >= acc1 {
+            let v17 = v[k2].clamp(f64::cos(s0) - 1.5, f64::cos(x2) + 1.5);
+            f64::atan2(x2 * x2 + 0.5, v17)
+        } else if x1 * v[k2] - (x1 * x1 + 2.0).sqrt() >= x0 && k2 % 3 == 1 {
+            (v[3 - k2].tanh() * 0.9).asin()
+        } else {
+            (x1 - v[3 - k2]).sin().cosh()
         };
-        let mut a10 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a10[i][j] = T::asinh((b5.tanh() * T::from_f64(0.5).unwrap()).ln_1p());
-            }
-            acc3 = acc3 + (s1 / (v9 * v9 + 1.5) * (b5 + v9)).tanh() * T::from_f64(0.25).unwrap();
-        }
-        let a11 = a10[0];
-        let mut a12 = v;
-        a12[0] = a12[0] * 1.5;
-        a12[0] = a12[0] + T::acos(v6.tanh() * 0.9).cos();
-        for _ in (0..n).rev() {
-            a12 = [a12[1], (a12[0] * 0.6 + T::ln(s2 * s2 + 1.0).tanh() * T::from_f64(0.4).unwrap()).sin(), a12[3] * T::from_f64(0.75).unwrap() + T::powf(a10[0][3 - k7] * a10[0][3 - k7] + 1.0, 1.5).tanh() * 0.1, a12[3].mul_add(T::from_f64(0.8).unwrap(), T::sin(v9 / 4.0) * T::from_f64(0.75).unwrap())];
-        }
-        s0 * T::from_f64(0.25).unwrap() + s1 * T::from_f64(0.5).unwrap() - s2 * T::from_f64(0.75).unwrap() + acc3.sin() + b4 - b5 * T::from_f64(0.75).unwrap() - v9 * T::from_f64(0.25).unwrap() - a10[0][3] + a11[0] * T::from_f64(0.75).unwrap() - a12[2] * 1.5
+        s0 = s0.mul_add(0.6, (s0.sin() * 0.9).asin().cos() * 0.05);
+        s0 + v18.tanh() - (x2 + v18 - (v[(k2 + n) % 4] + s0))
     }
 
     #[differentiable]
-    impl Params {
-        pub fn prog_52<T: num_traits::Float + num_traits::FromPrimitive>(self, x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-            let mut s0 = T::from_f64(self.scale).unwrap() / (v[0].cos() + T::from_f64(2.0).unwrap());
-            let mut s1 = (T::from_f64(0.35).unwrap() * x2).to_radians();
-            let mut s2 = ((s1.cos() * T::from_f64(1.2).unwrap()).tan() / (T::powi(T::exp(T::cos(x1)), 2) + T::one())).tanh() * T::from_f64(2.0).unwrap();
-            let mut acc3: T = T::zero();
-            for _ in 0..v.len() {
-                acc3 = acc3 - T::cos(s2 - T::from_f64(0.35).unwrap()) * T::from_f64(0.5).unwrap();
-                let v4 = (x0 * x0 + T::from_f64(0.5).unwrap()).sqrt();
-                acc3 = acc3 - T::from_f64(0.5).unwrap() * T::tanh(v4).cos();
-            }
-            'l1: for i in (0..=n).rev().step_by(2) {
-                let fi = T::from_usize(i).unwrap();
-                for j in 0..self.n + 2 {
-                    let v7 = if (x0 * x0 + T::one()).log(T::from_f64(2.0).unwrap()) * (fi.sin() * T::from_f64(0.9).unwrap()).asin() < -T::from_f64(0.5).unwrap() {
-                        let v5 = fi * v[2] / T::from_f64(2.0).unwrap();
-                        v5 + s0
-                    } else if (x0 * x0).ln_1p() * (s1 / (fi * fi + T::from_f64(0.5).unwrap())) < (T::powi(v[j], 2) + T::one()).log(T::from_f64(2.0).unwrap()) {
-                        let v6 = s1 * x2;
-                        s2 + v6
-                    } else {
-                        T::cos(T::acos(fi.tanh() * T::from_f64(0.9).unwrap()))
-                    };
-                    if T::from_f64(1.5_f64).unwrap().min(v7) > -T::one() {
-                        let v8 = s1 - (T::powi(x2, 2) + T::from_f64(0.5).unwrap()).recip();
-                        acc3 = acc3 + T::tanh(v8) * T::from_f64(0.1).unwrap();
-                    } else if (x0 * v7).cos() < T::from_f64(0.25).unwrap() {
-                        let v9 = fi.to_degrees() * T::from_f64(0.01).unwrap();
-                        let v10 = T::recip((T::cos(v9) * T::from_f64(1.2).unwrap()).tan().powi(2) + T::from_f64(0.5).unwrap());
-                        acc3 = acc3 + T::from_f64(0.1).unwrap() * v10.cos();
-                    }
-                    s1 = (s1 * T::from_f64(0.5).unwrap() + T::cos(s1).exp() * T::from_f64(0.1).unwrap()).sin();
-                }
-                acc3 = acc3 + T::from_f64(0.5).unwrap() * (x0 * x0).cos().cos();
-                for &u in v.iter() {
-                    let v13 = if (T::sin(u) * T::from_f64(0.9).unwrap()).asin() > T::from_f64(self.k).unwrap() {
-                        let v11 = T::sqrt(T::powi(x1.tanh(), 2) + T::one());
-                        -(v11 + u)
-                    } else {
-                        let v12 = x2;
-                        v12.tanh()
-                    };
-                    if n % 3 == 1 && x1 - T::from_f64(0.75).unwrap() * T::from_f64(self.scale).unwrap() >= -T::one() {
-                        continue 'l1;
-                    }
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + T::from_f64(0.25).unwrap() * (x0 * x0 + T::from_f64(0.5).unwrap()).ln().asinh().cos();
-                    s0 = s0 * T::from_f64(0.6).unwrap() + T::tanh(v13) * T::from_f64(0.2).unwrap();
-                }
-            }
-            s2 = s2 * T::from_f64(0.8).unwrap() + (x1 + T::cos(x0)).tanh() * T::from_f64(0.1).unwrap();
-            match self.n {
-                MODE_B => {
-                    s1 = T::from_f64(0.5).unwrap() * s1 + T::one() * T::cos(T::from_f64(self.k).unwrap());
-                }
-                2 => {
-                    let mut k14 = 0;
-                    while k14 < 4 && v[(k14 + n) % 4] * x2 > x2 {
-                        k14 += 1;
-                        acc3 = acc3 + T::cos(T::from_f64(self.scale).unwrap().cos() * (v[3] * v[3]).ln_1p()) * T::from_f64(0.5).unwrap();
-                        let v15 = if self.n == 2 {
-                            (T::tanh(x1) * T::from_f64(0.9).unwrap()).acos().atan()
-                        } else if (T::cos(x1) * T::from_f64(2.0).unwrap()).cosh() > T::one() {
-                            T::cos(v[k14 % 4]).exp_m1() + T::cbrt(v[self.n].powi(2) + T::from_f64(0.5).unwrap())
-                        } else {
-                            return x0.sin()
-                        };
-                        acc3 = acc3 + T::from_f64(0.5).unwrap() * T::tanh(v15).sin();
-                    }
-                }
-                _ => {
-                    let x1 = prog_5(x0 * T::from_f64(1.5).unwrap(), x1, x2, v, n);
-                    s2 = s2.mul_add(T::from_f64(0.6).unwrap(), T::sin(x1.sin()) * T::from_f64(0.005).unwrap());
-                }
-            }
-            let v16 = s0.min(x0.cos());
-            s1.sin() + s2 * T::from_f64(1.5).unwrap() + acc3.sin() + v16
-        }
-
-        pub fn prog_66(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::sin(v[3] * x0) * 2.0;
-            let mut s1 = x1.cos().exp2();
-            let mut s2 = f64::tanh(prog_16(1.5, s1, f64::tanh((x2 * x2 + 1.0).log2()), &v, n)) * 2.0;
-            let mut acc3: f64 = 0.0;
-            let v5 = if !(self.n == 0 && v[3 - self.n].atan() >= 0.0) {
-                let v4 = f64::log2(f64::clamp(s0, -1.5, 1.5).powi(2) + 1.0);
-                (f64::powi(v4, 2) + 0.5).ln()
-            } else if f64::cos(v[self.n]) >= -0.5 {
-                s0 = (s0 * 0.75 + prog_16(x1, s0.cos().cos() * 2.0, f64::tanh(s0), &v, n) * 0.005).sin();
-                v[self.n].tanh()
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = x2.cos().cosh();
+        let mut s1 = x0.atan();
+        let mut acc2: f64 = 0.0;
+        let c3: f64 = table(n + 1);
+        debug_assert!(s0.is_finite());
+        assert!(!acc2.is_nan(), "acc2 is NaN");
+        let mut m4 = 0;
+        for &t in v.iter() {
+            if m4 == 21 && v[m4 % 4] >= 0.5 {
+                s0 = (s0 * 0.6 + prog_40(f64::sin(t).cos() * 2.0, x2, f64::cos(c3 / (x2 * x2 + 0.5)), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
             } else {
-                return f64::ln_1p(x2 * x2) * x1
-            };
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                acc3 -= s2.sin().cosh().tanh().tanh() * 0.25;
-                let mut m7: f64 = -1.0;
-                for j in 0..=3 {
-                    m7 = f64::max(m7, m7 * 0.5 + (f64::powi(v5, 2) + v[j]) * 0.1);
-                }
-                s1 = (s1 * 0.8 + m7.tanh() * 0.25).sin();
-            }
-            let mut m8 = 0;
-            for &t in v.iter() {
-                if m8 % 2 == 0 {
-                    acc3 += 0.5 * f64::tanh(f64::powi(s0, 3) + v[3].abs());
-                    s2 *= 0.8;
-                    s2 -= 0.2 * (f64::tanh(x1) * 0.5).ln_1p().cos();
-                } else {
-                    let v9 = prog_1(x0, f64::cos(f64::exp_m1(s1.sin()).to_degrees() * 0.02) * 2.0, f64::sin((f64::powi(v5, 2) + 1.0).log10()) * 2.0, &v, k6);
-                    s2 = s2.mul_add(0.8, s1.powi(2).cos() * 0.05);
-                    acc3 += 0.005 * v9.tanh().cos();
-                }
-                acc3 += (t * t + 0.5).ln().sin() * 0.5;
-                if v[m8 % 4].asinh().sin() >= v5 {
-                    m8 += 1;
+                let mut k5 = 0;
+                while k5 < 4 && (c3 / (f64::powi(x1, 2) + 1.0)).atan() <= 1.0 {
+                    k5 += 1;
+                    s1 = s1 * 0.6 + (t + (-x0)).cos() * 0.2;
+                    let v7 = match m4 {
+                        MODE_A | 2 => {
+                            let v6 = (x0.cos() * 0.9).acos();
+                            (f64::powi(2.0_f64.powf(v6.sin()), 2) + 0.5).sqrt()
+                        }
+                        3..=4 => (v[k5 % 4].clamp(-1.5, 1.5).powi(2) + 1.0).atan2(f64::atan(s1)),
+                        5..=6 => x2 + s0,
+                        _other => c3.cos() + 0.75,
+                    };
+                    s0 = (s0 * 0.8 + v7.tanh() * 0.05).sin();
                 }
             }
-            match m8 {
-                0..=2 => {
-                    s2 = 0.8 * s2 + 0.1 * f64::sinh(f64::cos(v[m8 % 4])).tanh();
-                    let v10 = (f64::sin(x0) * 0.9).atanh();
-                    s2 = 0.6 * s2 + 0.05 * v10.sin();
-                }
-                g if g > 3 => {
-                    s0 = s0 * 0.8 + ((x2 * x2 + 0.5).recip().powi(2) + 0.5).ln().tanh() * 0.05;
-                    s2 = s2.mul_add(0.75, f64::cos(f64::sinh(v[m8 % 4].mul_add(v[m8 % 4], x1).cos())) * 0.02);
-                }
-                _ => {
-                    acc3 += f64::cbrt(v5 * v5 + 1.0) * 0.25;
-                }
+            let v8: f64 = prog_35(x1, s1, x2, [v[0], v[1], v[2], v[3]], n);
+            s0 = s0.mul_add(0.8, s0.cos() * 0.2);
+            acc2 += 0.05 * f64::tanh(f64::tanh(t) - v8.tanh());
+            if ((c3 + x1).cos() * 1.2).tan() < -1.0 {
+                m4 += 1;
             }
-            let v11 = if x0 < -1.0 || m8 == 2 {
-                x0 - v5
-            } else {
-                ((v5.cos() * 0.5).ln_1p().cos() + 2.0).cbrt()
-            };
-            let mut a12 = v;
-            a12[0] *= 0.5;
-            a12[3] += f64::tanh(v[self.n]);
-            let a13 = v.map(f64::tanh);
-            s0.cos() + f64::sin(s1) - s2 + acc3.sin() - v11 * 0.25 - a12[1].sin() + a13[1] * 0.5 + ((x0.sin() * 2.0).sinh() + x0.powi(2))
         }
-
-        pub fn prog_70<const N: usize>(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-            let mut s0 = f64::log10(v[0].powi(2) + 1.0);
-            let mut s1 = f64::tanh(prog_58(f64::ln(p.0 * p.0 + 0.5).cos(), p.0, p.1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-            let mut s2 = f64::recip(p.1.powi(2) + 0.5);
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                a4[i] = x0.to_radians();
+        match m4 {
+            0 | 2 => {
+                let c3 = f64::recip(f64::min(v[n % 4], s0).powi(2) + 1.0);
+                acc2 -= c3;
             }
-            let mut a5 = [0.0; N];
-            for i in 0..n {
-                let fi = i as f64;
-                a5[i % 4] = a5[i % 4] * 0.5 + (fi + s2 + s1 / (fi.powi(2) + 0.5)).tanh() * 0.1;
-                s1 = s1.mul_add(0.75, f64::tanh(s1 + a4[i % 4]) * 0.1);
+            3 | 5 => {
+                assert!(m4 + n < 100, "m4 out of range");
             }
-            let mut a6 = [0.0; N];
-            for i in 0..n {
-                a6[i % 4] += f64::cos(p.1 * a5[0]) * 0.5;
+            6 => {
+                s0 = (s0 * 0.6 + c3.clamp(x1.sin() - 1.5, f64::tanh(x1) + 1.5) * 0.4).sin();
             }
-            let v7 = a5.iter().map(|&z| (a4[n % 4] / (f64::sin(s2) + 2.0)).atan2(x0.tanh().powi(2) + 1.0) + f64::sin(z)).sum::<f64>();
-            let mut a8 = [v[0], v[1], v[2], v[3]];
-            for i in 0..n {
-                a8[i % 4] = a8[i % 4] * 0.5 + f64::sin(v7) * 0.5;
-                acc3 += 0.4 * s0;
+            _ => {
+                s0 = s0 * 0.5 + x0.hypot(acc2).sin() * 0.02;
+                let v9 = v[m4 % 4];
+                acc2 -= v9.sin();
             }
-            let v9 = v.iter().fold(prog_58(((p.1 * p.1 + 1.0).log10() - f64::clamp(v[n % 4], -0.5, 1.5)).sin(), (v[n % 4].cos().sinh().tanh() + 2.0).cbrt().cos(), p.0.atan().copysign(f64::cosh(v[n % 4].cos() * 1.5)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).cos(), |r, &z| r * 0.5 + 0.5 * f64::tanh(z.atan()));
-            s0 = s0 * 0.8 + (s0 * 0.05).sin() * 0.01;
-            s2 = s2.mul_add(0.5, (f64::powi(x0.to_degrees() * 0.02, 2) + 1.0).recip() * 0.5);
-            s0 - s1 * 0.25 + s2 + acc3 + a6[0].sin() - v7.cos() + a8[0] * 0.75 + v9.cos()
         }
+        f64::tanh(x1) - v[2] * 0.25 + s0 * 0.75 - s1 - acc2 * 0.25 - c3 + (x2 - f64::sinh(x1.tanh() * 2.0))
+    }
 
-        pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-            let mut s0 = f64::max(-1.5_f64, f64::sqrt(x0.powi(2) + 0.5)).sin() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let v3 = match n % 2 {
-                0 => x1 * v[n % 4] - x0,
-                1 => {
-                    let v2 = prog_58((SCALE + acc1.cos()).tanh(), 0.25, x2, [v[0], v[1], v[2], v[3]], n);
-                    v[1].atan() + v2.tanh()
-                }
-                _other => f64::sqrt(f64::powi((v[n % 4] * v[n % 4] + 0.5).sqrt(), 2) + 1.0),
+    #[differentiable]
+    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = ((x1 * x2).powi(2) + 1.0).log(10.0);
+        let mut s1 = f64::cos(v[n % 4] / (x1 * x1 + 0.5)) * 2.0;
+        let mut s2 = f64::ln(x1 * x1 + 1.0);
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n && f64::asinh((s1.cos() + 2.0).cbrt()) <= x1 {
+            k4 += 1;
+            s1 = (s1 * 0.6 + (s1 - x2) * 0.2).tanh();
+            s1 = s1 * 0.8 + (x0.tanh() * 0.5).ln_1p().cos() * 0.2;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if t * v[i] - fi.sin() < -0.5 {
+                break;
+            }
+            for &u in v.iter() {
+                let v5 = v.iter().map(|&p| u + f64::tanh(p)).sum::<f64>();
+                acc3 -= (v5 * v5).ln_1p().sin() * 0.1;
+                s2 = (s2 * 0.5 + f64::sin(s2).exp_m1().sin() * 0.1).sin();
+            }
+            let v6 = match i % 2 {
+                MODE_A if n % 2 == 0 => x1.tanh(),
+                MODE_B => SCALE + x0,
+                _ => x2 - x1,
             };
-            match n {
+            acc3 -= 0.5 * (v6 * v6 + 1.0).cbrt().sin();
+        }
+        let len7 = v.len();
+        'l3: for i in 0..len7 {
+            let fi = i as f64;
+            let mut m8 = x0;
+            for j in 0..i {
+                m8 = m8.min(0.25 - v[i] * 0.75 + v[j]);
+            }
+            s1 = (s1 * 0.75 + f64::tanh(m8) * 0.1).sin();
+            s0 = 0.8 * s0 + 0.1 * (s0 + x2).cos();
+            s2 = s2.mul_add(0.5, (s2 * s2).cos() * 0.1);
+            for j in (0..5).rev() {
+                s2 = s2 * 0.75 + fi.sin() * 1.0;
+                acc3 += f64::tanh(f64::atanh(f64::tanh(f64::acos(f64::sin(m8) * 0.9)) * 0.9)) * 0.1;
+                match j {
+                    1 => {
+                        break 'l3;
+                    }
+                    MODE_C => {
+                        let x1 = f64::cbrt(x1.powi(2) + 0.5);
+                        s2 = (s2 * 0.5 + (x1 + s2).abs() * 0.1).tanh();
+                    }
+                    MODE_D => {
+                        s2 *= 0.6;
+                        s2 += 0.25 * (0.5 - 1.25 * s2).tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.5 + fi.sin().exp() * 1.0).sin();
+                        s2 = s2 * 0.75 + f64::tanh(s2.mul_add(s2, x2).sin()) * 0.02;
+                        if fi * v[(j + k4) % 4] > x0 {
+                            s0 = s0 * 0.8 + (s2 / (s0 * s0 + 1.0)).cos() * 0.05;
+                            continue;
+                        }
+                    }
+                }
+            }
+        }
+        let mut m9 = x0 / (s2 * s2 + 1.0);
+        for i in 0..4 {
+            m9 = m9.min(v[i] * (v[i] + v[0]));
+        }
+        s1 = s1.mul_add(0.6, m9.tanh() * 0.02);
+        let v10 = f64::tanh(x0) / ((2.5 - s2).sin() + 2.0);
+        s0.tanh() - s1.tanh() + acc3.cos() - v10 * 0.75 - v[(k4 + n) % 4].abs()
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = x1.max(v[3] / (v[2].powi(2) + 0.5)).sin() * 2.0;
+        let mut s1 = f64::sinh(x1.cos() * 2.0).sin() * 2.0;
+        let mut s2 = f64::copysign((x0.sin() + 2.0).cbrt(), 2.0_f64.powf(f64::cos(x2)));
+        let mut acc3: f64 = 0.0;
+        let mut m4 = f64::NEG_INFINITY;
+        for i in 0..4 {
+            let c5 = 0.25 - v[3 - i];
+            m4 = f64::max(m4, c5);
+            acc3 += 0.5 * (c5 * c5 + 0.5).ln().tanh();
+        }
+        acc3 += f64::sin(m4);
+        match n % 2 {
+            0 => {
+                let v6 = prog_40((v[0].sin() * 0.9).atanh().sin(), s0, 0.75, v, n);
+                s0 *= 0.6;
+                s0 += 0.005 * f64::sin(v6);
+            }
+            _ => {
+                acc3 -= acc3.cos();
+                acc3 -= ((m4 + x0) * std::f64::consts::FRAC_PI_4).sin();
+            }
+        }
+        let mut m7 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::atanh(f64::tanh(s1) * 0.9) >= f64::asinh(x2) {
+                m7 += 1;
+            }
+            match i % 2 {
                 0 => {
-                    s0 = (s0 * 0.75 + x2.powi(2) * 0.05).sin();
-                }
-                g if g > 1 => {
-                    acc1 -= x0.sin();
+                    s1 = s1.mul_add(0.6, (-s0).tanh() * 0.4);
+                    s2 = 0.8 * s2 + 0.2 * s2.asinh().tanh();
+                    match i {
+                        0 => {
+                            s0 = (s0 * 0.5 + (s0.powi(2) + 1.0).powi(-2) * 0.1).sin();
+                            let v8 = s1;
+                            acc3 += 0.25 * v8.sin().sin();
+                        }
+                        1..=3 => {
+                            break;
+                        }
+                        4 => {
+                            s0 *= 0.5;
+                            s0 += 1.0 * x1.to_radians();
+                            s2 = (s2 * 0.75 + s2 * 0.25).sin();
+                        }
+                        _other => {
+                            acc3 -= f64::cos(f64::asin(x0.cos() * 0.9)) * 0.25;
+                            if x0 > -0.5 {
+                                break;
+                            }
+                            s0 = s0.mul_add(0.8, f64::cbrt(s0 * s0 + 1.0).tanh() * 0.2);
+                        }
+                    }
                 }
                 _ => {
-                    s0 = s0 * 0.75 + (s0 + x0).cos() * 0.05;
-                    s0 = s0 * 0.8 + (f64::powi(x2.cos(), 2) + 2.0).ln().tanh() * 0.25;
+                    s2 = (s2 * 0.8 + s2 * x0 * 0.05).sin();
+                    s1 = (s1 * 0.8 + m4.clamp(-1.5, 1.0).cos() * 0.2).sin();
                 }
             }
-            match n % 4 {
-                0 | 2 => {
-                    let x1 = prog_58((f64::powi((v3.powi(2) + 1.0).log10(), 2) + 1.0).recip().sin() * 2.0, s0, 0.75, [v[0], v[1], v[2], v[3]], n);
-                    s0 = (s0 * 0.75 + (v[n % 4].powi(2) + 1.0).sqrt() * 0.25).tanh();
-                    acc1 += f64::sin(x1) * 0.02;
-                }
-                3 => {
-                    acc1 += (acc1 + f64::ln_1p(acc1 * acc1)).tanh() * 0.5;
-                }
-                _ => {
-                    acc1 -= (x0 * x1).cos();
-                    let v4 = (x2.tanh().tanh() * 2.0).cosh();
-                    s0 *= 0.75;
-                    s0 += 0.02 * v4.sin().tanh();
+            if 2.5 * x0 <= x0 {
+                s2 = (s2 * 0.75 + v[1] * 0.25).tanh();
+                if i < 1 {
+                    acc3 -= 0.25 * (x1 * m4).tanh();
+                } else if !(n % 3 == 1 && 0.5_f64.atan2(x2) < f64::atan(m4)) {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        let v9 = (s0 + s1) * u.sin().sinh();
+                        let v10: f64 = (m4.sin() * 0.5).ln_1p() * x0;
+                        let v11 = v.iter().map(|&p| fi.to_degrees() * 0.01 + f64::sin(p)).sum::<f64>();
+                        s0 = (s0 * 0.5 + fj * 1.0).tanh();
+                        s2 = 0.5 * s2 + 0.02 * (f64::tanh(v9) - f64::tanh(v10) + f64::sin(v11)).tanh();
+                    }
+                    acc3 += 0.005 * f64::tanh(prog_1(v[0].tanh() * 2.0, f64::powi(s1, 3).cos(), s2.max(s1).sin(), &v, n));
+                } else {
+                    s1 *= 0.8;
+                    s1 += 0.2 * f64::cos(s1);
                 }
             }
-            let v5 = s0 - x1;
-            let mut k6 = 0;
-            let v8 = loop {
-                k6 += 1;
-                if f64::exp2(v3.cos()).mul_add(v5 - 0.35, f64::sinh(f64::tanh(v5) * 2.0)) <= 1.0 && k6 % 3 == 1 {
-                    break 3.0_f64.copysign(x2).sin().exp();
+            if v[0].cos() > x0 && i % 2 == 0 {
+                acc3 -= (-s2).cos() * 0.25;
+                if i + m7 < 22 {
+                    let mut k12 = 0;
+                    while k12 < 5 && (x2 * x2 + 1.0).log2() < -0.5 {
+                        k12 += 1;
+                        let v13 = f64::sin(m4).exp2();
+                        let v14 = x2.cos().cosh();
+                        let v15: f64 = (s2.tanh().powi(2) + 1.0).log10();
+                        acc3 += 0.05 * fi.asinh().tanh();
+                        s1 = (s1 * 0.8 + (v13.tanh() - f64::cos(v14) + v15.tanh()) * 0.05).sin();
+                    }
                 }
-                let v7 = ((x1 * x2).cos() * 0.9).acos();
-                acc1 += f64::cos(v7.to_radians() * 50.0) * 0.5;
-                if k6 >= 4 || x2.powi(2) < 1.0 {
-                    break f64::tanh(x1);
+                let v16 = (s2 * s2 + 1.0).log2();
+                s0 *= 0.75;
+                s0 += 0.1 * f64::tanh(v16.sin());
+            } else if f64::log(0.5_f64.powf(f64::cos(x0)).powi(2) + 1.0, (f64::tanh(fi) * 0.9).acos().powi(2) + 2.0) >= 0.0 || n + i < 10 {
+                acc3 += 0.25 * (x0.sin() * 0.9).atanh().cos();
+            } else {
+                s0 = 0.75 * s0 + 0.25 * f64::sin((f64::powi(fi - v[n % 4], 2) + 1.0).ln());
+                s0 *= 0.75;
+                s0 += 0.1 * (fi + s0 - x2).cos();
+            }
+            s1 *= 0.5;
+            s1 += 0.2 * (v[1].mul_add(s1, s1) / 2.0).tanh();
+        }
+        let c17 = m7 as f64;
+        let mut m18 = 0;
+        for i in 0..6 {
+            let fi = i as f64;
+            if i < 3 && s0 - 0.8 < -1.0 {
+                s1 = f64::mul_add(s1, 0.75, ((s1.powi(2) + 2.0).ln() - fi).tanh() * 0.25);
+            } else if i > 1 {
+                s1 = (s1 * 0.8 + m4 / (c17.cos() + 2.0) * 0.2).sin();
+            } else {
+                acc3 += (s1 - 0.75).sin() * 0.25;
+                if c17 * s2 >= s0 * v[2] {
+                    continue;
                 }
-            };
-            match n % 3 {
-                1 => {
-                    s0 = f64::mul_add(s0, 0.75, x1.powi(2).cos() * 0.05);
-                    let v3 = (f64::powi(v8, 2) + 0.5).atan2((v8 * v8 + 1.0).recip());
-                    s0 = s0 * 0.75 + f64::tanh(f64::tanh(v3)) * 0.02;
+                s2 = s2.mul_add(0.6, (v[m18 % 4].powi(2) + 0.5).powf(1.5).tanh() * 0.02);
+            }
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                let v19 = v.iter().zip(v.iter()).map(|(&p, &q)| c17 + p.tanh() + f64::tanh(q)).sum::<f64>();
+                match j {
+                    1..=2 => {
+                        s2 = (s2 * 0.5 + (s2 * s2 + 1.0).log(10.0) * 1.0).tanh();
+                    }
+                    PHASE_D | 5 => {
+                        s1 *= 0.8;
+                        s1 -= 1.0 * f64::asinh(c17).sin();
+                    }
+                    _ => {
+                        s0 = (s0 * 0.6 + f64::atan(v19) * 0.05).tanh();
+                        if f64::exp(f64::ln(v[j % 4] * v[j % 4] + 2.0).tanh()) < s2 {
+                            return (f64::cos(m4).sin() * 1.2).tan();
+                        }
+                        s2 *= 0.6;
+                        s2 += 1.0 * fj.abs().cos();
+                    }
+                }
+                acc3 -= 0.05 * ((x2 * x2 + 1.5).acosh() * 1.2).cos();
+                s2 *= 0.5;
+                s2 -= 0.05 * v19.tanh();
+            }
+            s2 *= 0.8;
+            if !(m7 > 0) {
+                m18 += 1;
+            }
+            s2 -= 0.1 * f64::sin(s2 / (s2 * s2 + 1.5));
+        }
+        match m18 {
+            PHASE_A | 2 => {
+                let x2 = f64::acos(x1.tanh() * 0.9);
+                s1 = 0.6 * s1 + 0.1 * ((x2 * x2).ln_1p() + 0.5).sin();
+            }
+            g if g > 3 => {
+                s0 = s0 * 0.75 + ((s0.powi(2) + 1.0).recip().to_degrees() * 0.01).sin() * 0.02;
+                let v20 = (c17.cos() * 1.2).tan();
+                acc3 -= v20.tanh();
+            }
+            _ => {
+                s0 = 0.8 * s0 + 0.02 * (f64::cos(f64::sin(v[0])) * 0.9).atanh().sin();
+                acc3 -= f64::cos(x0 - s0) * 0.25;
+            }
+        }
+        f64::cos(s0) - f64::cos(s1) + f64::sin(s2) - f64::tanh(acc3) + c17.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].cos();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v6: f64 = loop {
+            k2 += 1;
+            let v3 = v.iter().fold(x0, |r, &z| r * 0.5 + 0.25 * f64::cos(v[0] + z.sin()));
+            match k2 {
+                0..=1 => {
+                    let v4: f64 = f64::sin(v[3 - k2]) - v3;
+                    acc1 += f64::sin(f64::cos(v4));
                 }
                 2 => {
-                    let v9 = (acc1 * acc1 + 1.0).log10();
-                    acc1 += 0.25 * v9.cos();
+                    acc1 -= f64::cos((p.1.sin() * 0.9).atanh()) * 0.75;
+                    let v3 = f64::sin(p.0 * p.1);
+                    acc1 += v3.tanh();
                 }
-                _other => {
-                    s0 = 0.75 * s0 + 0.05 * (v8.to_radians() - (v5 + x2)).sin();
-                    acc1 += 0.4 * f64::cos(s0.tanh().exp2());
+                _ => {
+                    acc1 -= v3.atan().sin();
+                    s0 = (s0 * 0.5 + ((v3 * v3 + 1.0).log(p.0 * p.0 + 2.0) - s0.sin().exp2()) * 0.05).tanh();
                 }
             }
-            x2 * 0.25 + s0 * 0.5 + f64::tanh(acc1) - v3.sin() - v5.sin() + f64::cos(v8) - f64::tanh(x2).exp_m1()
+            let mut m5: f64 = 0.0;
+            for j in 0..=n {
+                m5 = f64::min(p.0 + v[(j + n) % 4], m5);
+                if (s0 * s0 + 0.5).atan2(v3) >= 0.0 {
+                    continue;
+                }
+            }
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(s0 + m5) * 0.05);
+            if k2 >= 2 {
+                break p.1.to_radians() * 20.0;
+            }
+            s0 = 0.8 * s0 + 0.05 * v3.tanh();
+        };
+        let v9: f64 = if p.1.tanh() > x0 * v[0] {
+            for _ in 0..5 {
+                acc1 -= f64::atanh(v6.cos() * 0.9).mul_add(p.0, (v6.sin() * 2.0).sinh()).cos() * 0.2;
+                let v8 = if k2 < 1 {
+                    (p.1 * p.1 + 1.0).log(3.0) + (v[2] - v6)
+                } else if (s0.tanh() * 1.2).tan() >= 1.0 {
+                    let v7 = p.0;
+                    v6 - s0 + f64::sin(v7)
+                } else {
+                    f64::asin(x0.tanh() * 0.9)
+                };
+                s0 = 0.75 * s0 + 0.05 * f64::tanh(v8).cos();
+            }
+            s0 = (s0 * 0.75 + prog_40(p.0, v6, 1.2, *v, n) * 0.01).sin();
+            prog_5(f64::cos(v[n % 4].mul_add(p.0, s0)) * 2.0, f64::tanh(f64::powf(f64::powi(v[n % 4].powi(2), 2) + 1.0, 0.3)), x0, *v, k2)
+        } else if 2.0_f64.min(v6 - p.0) >= -1.0 {
+            (f64::powi((p.1.cos() * 0.9).atanh(), 2) + 0.5).recip()
+        } else {
+            let v6 = v6 * v6;
+            (v[k2].cos() * 0.9).acos() + v6.tanh()
+        };
+        for i in 1..n {
+            let fi = i as f64;
+            if prog_1(v6, (fi * x0).cos() * 2.0, v9.tanh(), v, k2) < 0.0 {
+                return f64::asin(p.1.sin() * 0.9);
+            }
+            s0 = s0 * 0.5 + f64::tanh(s0) * 0.5;
         }
+        s0 = (s0 * 0.8 + v6 * 0.5).tanh();
+        match k2 {
+            0 => {
+                acc1 += f64::cos(v6);
+                s0 = s0.mul_add(0.6, f64::powf(v[1] * v[1] + 0.5, 0.5).sin() * 0.1);
+                if p.0.tanh() > 0.0 {
+                    acc1 += f64::cos(v[k2]);
+                    s0 = s0.mul_add(0.5, f64::sin(p.0) * 0.5);
+                }
+            }
+            2 => {
+                s0 = 0.5 * s0 + 0.1 * f64::acos(v[0].sin() * 0.9).cos().exp2().cos();
+                s0 = (s0 * 0.6 + (x0.cos() * 0.9).atanh() * 0.05).sin();
+            }
+            _ => {
+                s0 = s0 * 0.5 + f64::tanh((p.1.tanh() * 1.2).tan()) * 0.05;
+            }
+        }
+        s0.sin() - acc1.sin() + f64::tanh(v9) - f64::max(p.0.clamp(-1.5, 1.5), f64::atan(p.0))
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + 2.0).acosh().tanh() * 2.0;
+        let mut s1: f64 = f64::tanh(x0.atan2(x1 * x1 + 1.0) + x0.clamp(x0.sin() - 1.5, s0.cos() + 1.5)) * 2.0;
+        let mut s2 = f64::atan(x2);
+        let mut acc3: f64 = 0.0;
+        let v4 = if prog_40((s2 * s2 + 1.5).acosh().clamp(acc3.sin() - 1.5, f64::tanh(s0.asinh()) + 1.5).sin(), f64::acos(f64::sin((s2 * s2 + 1.0).log10()) * 0.9).tanh(), x1.cos(), v, n) <= x0.mul_add(v[1], v[2]) || n % 3 == 1 {
+            ((v[3].tanh() * 0.9).atanh().powi(2) + 1.5).acosh()
+        } else {
+            acc3 += (s0 + s2).tanh() * 0.5;
+            x0.powi(3) * v[n % 4].cos()
+        };
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            if prog_40(f64::log10(v4.powi(2) + 1.0).sin(), (v4 / (f64::powi(v4, 2) + 1.0)).sin(), s1, v, n) > 0.5 {
+                s1 = s1 * 0.5 + (s2 * s2 + 1.5).acosh().cos() * 0.1;
+                if (x0.powi(2) + 1.0).log2() >= 0.0 || k5 == 2 {
+                    break s1 * s1;
+                }
+            } else if prog_1(f64::cos(f64::exp(v[n % 4].sin()) * (s0.tanh() * 0.5).ln_1p()), 1.2, s1, &v, k5) > 0.5 {
+                acc3 += (x1 * s1).cos();
+                if k5 % 3 == 1 && (s2.cos() * 1.5).sinh() <= s0 {
+                    s2 = (s2 * 0.6 + (s2 + x0) * 0.2).tanh();
+                    acc3 -= f64::cos(s1.cos().exp());
+                } else if k5 + n < 5 {
+                    s2 = 0.6 * s2 + 0.4 * v[k5].cos();
+                    acc3 += (x0.tanh() * 1.2).tan().tanh() * 0.4;
+                } else {
+                    acc3 += f64::log(x2 * x2 + 1.0, 10.0).tanh();
+                    s2 = s2 * 0.75 + f64::sin(s2).exp2().cos() * 0.1;
+                }
+                for _ in 0..6 {
+                    s2 *= 0.75;
+                    s2 -= 0.02 * (s2 * s2 + 0.5).atan2(v[1]).cos();
+                    let v6 = f64::powf(s1.powi(2) + 1.0, x0.cos()) - (s2 - s1);
+                    s0 = s0 * 0.75 + (s0.tanh() * 0.9).asin().cos().exp().sin() * 0.02;
+                    s1 = s1.mul_add(0.6, v6.tanh() * 0.02);
+                }
+            } else {
+                s0 = s0 * 0.75 + prog_35(f64::cos((s0.sin() * 1.5).sinh()), s1, 0.25, v, n).sin() * 0.005;
+            }
+            let v7 = s1.asinh();
+            s2 = s2.mul_add(0.5, (s0 - v7).sin() * 0.25);
+            if k5 >= 2 {
+                break prog_1(0.25, v7, s1, &v, k5);
+            }
+        };
+        let v9 = 0.5_f64.atan2(2.0_f64.copysign(x2));
+        s1 = 0.75 * s1 + 1.0 * f64::tanh((v9.to_radians() * 50.0).tanh().exp2());
+        let v10 = match k5 {
+            0 => 0.1 * v4,
+            _ => prog_35((x0.cos() * 1.2).tan().cos(), s0, x1, v, 1),
+        };
+        s1 * 0.25 + s2 + f64::tanh(acc3) + v4.cos() - f64::sin(v8) - f64::sin(v10)
     }
 
     #[differentiable]
     pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_39(x2, x0.cos() * 2.0, 0.5, v, 5).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n {
-            0 | 2 => {
-                s0 = (s0 * 0.6 + x1.sin() * 0.4).sin();
+        let mut s0 = x0;
+        let mut s1 = f64::sqrt(f64::powi(v[n % 4] - s0, 2) + 2.0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'b0: {
+            if ((v[1].tanh() * 1.5).cosh().powi(2) + 1.0).powi(-1) < f64::tanh(x2) {
+                acc2 += prog_35((x1 + s0).cos() * 2.0, acc2, s0, v, 5).sin() * 0.01;
+                break 'b0;
             }
-            3 => {
-                acc1 += f64::tanh((f64::sin(x1.abs()) * 0.9).asin());
-            }
-            5 => {
-                let v2 = -f64::powi(x1, 2);
-                acc1 += v2.cos();
-            }
-            _ => {
-                let v3 = x1.tanh().sinh();
-                s0 *= 0.6;
-                s0 += 0.25 * f64::sin(v3);
+            let mut k3 = 0;
+            while k3 < 5 && (x1.powi(2) + 1.5).acosh() > -0.5 {
+                k3 += 1;
+                if (f64::cos(s1) * 2.0).cosh() <= 0.0 {
+                    break 'b0;
+                }
+                'b2: {
+                    if !(k3 == 3) {
+                        break 'b2;
+                    }
+                    if n > 1 && prog_1(2.0, x2, (s0 + x1).cos() * 2.0, &v, n) > 0.0 {
+                        break 'b2;
+                    }
+                    if (v[k3 % 4].cos() * 0.9).asin().cos().exp() <= 0.5 {
+                        break 'b2;
+                    }
+                }
+                s1 = s1.mul_add(0.75, s1.min(x1).sin() * 0.25);
             }
         }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s0 = s0 * 0.6 + f64::tanh(f64::to_degrees(v[1]) * 0.02) * 0.25;
-            let v5 = v.iter().map(|&p| x0.powi(3) + p.tanh()).sum::<f64>();
-            if k4 >= 5 {
-                break;
+        let v4 = 'b3: {
+            if s1 + v[2] + s1.mul_add(v[n % 4], s1) > -1.0 {
+                acc2 += (s1.powi(2) + 2.0).ln().tanh();
+                break 'b3 f64::exp(v[n % 4].cos());
             }
-            acc1 += 0.05 * v5.cos().tanh();
+            if s1.sin() <= 0.25 {
+                break 'b3 x1;
+            }
+            if -x1 < x2 {
+                acc2 += 0.5 * f64::sqrt(acc2.clamp(s1.tanh() - 1.5, f64::sin(v[n % 4]) + 1.5).powi(2) + 1.0).tanh();
+                break 'b3 x2;
+            }
+            x1.clamp(-0.5, 1.5)
+        };
+        let v5 = v.iter().copied().map(|p| s0.cos().exp_m1() + f64::sin(p)).sum::<f64>();
+        let mut a6 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = (v[2].cos() * 0.9).asin();
+            acc2 -= 0.5 * f64::tanh(t).cos();
         }
-        let v6 = (f64::sin(x2) * 0.5).ln_1p();
-        if f64::to_radians(x0) * 50.0 < -0.5 || n == 1 {
-            s0 = (s0 * 0.8 + (0.25 - f64::asinh(v6)) * 0.2).tanh();
-            s0 = (s0 * 0.6 + s0.to_radians() * 0.25).sin();
-            if x1.tanh() >= x0 {
-                let v7 = prog_26(f64::sin(v6 + x0), 1.5, x0, v, k4);
-                acc1 += ((-x0) + f64::powf(1.5_f64, v6.sin())).tanh();
-                s0 = s0 * 0.8 + f64::tanh(v7).tanh() * 0.005;
-            } else if (f64::cos(x0) * 0.9).asin() <= 1.0 {
-                let v8 = x2 * v[k4 % 4];
-                acc1 += (x2.powi(2) + 0.5).powf(0.5).sin();
-                acc1 -= f64::tanh(v8);
-            } else {
-                let x2 = 0.35 - x2;
-                acc1 += f64::tanh(x2);
-            }
-        } else if !(k4 == 0) {
-            s0 *= 0.6;
-            s0 += 0.1 * (f64::sin(v6) * 0.9).asin().cos();
-            if 3.0_f64.atan2((f64::cos(x2) * 0.9).asin()) <= -0.5 {
-                s0 = 0.8 * s0 + 0.05 * f64::cos(f64::sin(x1).exp());
-            } else if (f64::powi(x2.tanh(), 2) + 2.0).sqrt() > v6.tanh() {
-                s0 = s0 * 0.75 + s0.to_degrees() * 0.01 * 0.02;
-            } else {
-                acc1 += 0.2 * f64::mul_add(v[0], v6, s0).sin();
-            }
-            let v9 = x2.cos();
-            acc1 -= v9.cos();
+        let mut a7 = [0.0; 4];
+        for i in 0..4 {
+            a7[i] = (f64::powi((x0.tanh() * 0.9).acos(), 2) + 0.5).atan2(f64::tanh(v4).exp_m1());
+            acc2 += 0.5 * (x1 * x2).tanh();
         }
-        s0 * 1.5 + acc1.tanh() - v6 * 0.5 - prog_16(1.5, 2.0, f64::cosh(v6.sin()).tanh().sin(), &v, k4)
+        a7 = [(a7[2] * 0.8 + f64::tanh(v4 + x1).exp2().cos() * 0.02).sin(), (a7[1] * 0.5 + f64::tanh(x1) * 0.5).sin(), a7[2], (a7[3] * 0.75 + a6[1].sin() * 0.1).sin()];
+        s0 = (s0 * 0.75 + f64::copysign(2.0_f64, s0) * 1.0).tanh();
+        s0 * 0.75 + acc2.cos() - v5.tanh() - a7[0] * 1.5
     }
 
     #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].tanh().exp2();
-        let mut s1 = f64::sin(f64::sinh(x1.sin() * 1.5)) * 2.0;
-        let mut s2 = (v[n % 4] + 0.75).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match n {
-            MODE_A => {
-                s1 *= 0.6;
-                s1 += 0.4 * f64::recip(s0 * s0 + 1.0).cos();
-            }
-            g if g > 1 => {
-                for i in 0..5 {
-                    acc3 += 0.4 * (f64::sin(x2) * 1.5).sinh().cos();
-                    if !(i == 4) {
-                        s2 = s2 * 0.8 + (s2 * s2 + 0.5).atan2(x2).sin() * 0.02;
-                    } else if x0.atan() >= s1 {
-                        let x1 = f64::atan(x1.tanh().exp2());
-                        s2 = 0.8 * s2 + 0.1 * f64::sin(x1);
-                    } else {
-                        acc3 += f64::atan(s0).cos() * 0.4;
-                        s0 = s0 * 0.5 + (x1.cos() + f64::log10(x1 * x1 + 1.0)).cos() * 0.25;
-                    }
-                    let v5 = if n % 2 == 0 {
-                        f64::mul_add(x0, x1, x0) - f64::cos(x0)
-                    } else if (x0.cos() * 0.9).asin().sin() <= -0.5 || i == 0 {
-                        1.5 * (x0.powi(2) + 0.5).ln()
-                    } else {
-                        let v4 = x0;
-                        acc3 += f64::sin(v4).exp_m1().cos() * 0.4;
-                        v4.atan()
-                    };
-                    acc3 += v5.cos() * 0.4;
+    impl Params {
+        pub fn prog_54(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+            let mut s0 = (f64::powi(x0, 2) + 0.5).recip();
+            let mut acc1: f64 = 0.0;
+            match mode {
+                Mode::Lower(_, _) => {
+                    s0 *= 0.8;
+                    s0 += 1.0 * f64::asin(acc1.sin() * 0.9).cos();
+                    s0 = s0 * 0.75 + (v[0] * v[0] + 1.5).acosh().tanh() * 0.05;
                 }
-                let v6 = x2;
-                acc3 += f64::tanh(v6);
+                Mode::Upper(_) => {
+                    s0 *= 0.8;
+                    s0 -= 0.01 * prog_40(x2, acc1, x1, [v[0], v[1], v[2], v[3]], n).cos();
+                }
+                Mode::Off => {
+                    s0 = s0.mul_add(0.8, f64::tanh(s0 * x1) * 0.05);
+                }
             }
-            _other => {
-                for i in 0..3 {
-                    let fi = i as f64;
-                    s1 = (s1 * 0.8 + x0 / (v[1].sin() + 2.0) * 0.05).sin();
-                    acc3 -= f64::tanh(v[0] / (f64::tanh(s1) + 2.0)) * 0.5;
-                    if f64::atan(v[n % 4] * x2) < 0.5 {
-                        s1 *= 0.75;
-                        s1 -= 1.0 * f64::tanh(f64::to_radians(v[3 - i]));
-                        for j in (0..=i).rev() {
-                            let fj = j as f64;
-                            let v7 = x0;
-                            match j {
-                                0 | 2 => {
-                                    let v8 = fi;
-                                    s1 = s1.mul_add(0.6, (f64::mul_add(s0, v8, s1).to_radians() * 50.0).sin() * 0.1);
-                                }
-                                _ => {
-                                    s2 = s2 * 0.75 + f64::sin(f64::powf(v[j].tanh().cosh().powi(2) + 0.5, 1.5)) * 0.02;
-                                    s1 = s1 * 0.8 + (v7 * v7 + 1.0).ln().tanh() * 0.2;
-                                }
+            let v5 = x1;
+            let mut a6 = [v[0], v[1], v[2], v[3]];
+            a6[0] *= 0.5;
+            a6[3] += acc1.cos();
+            a6 = [a6[1] * 0.75 + a6[1].sin() * 0.1, a6[0], a6[2].mul_add(0.5, s0.tanh().exp().cos() * 0.1), a6[0].mul_add(0.5, prog_1(x0, (x2 * x2 + 1.0).log10().cos(), 0.5, v, n).cos() * 0.005)];
+            a6 = [(a6[2] * 0.8 + f64::cos((x0 * x0 + 1.0).cbrt()) * 0.1).tanh(), 0.5 * f64::ln_1p(v5 * v5).tanh() + 0.5 * a6[2], a6[2] * 0.75 + f64::tanh(a6[n % 4] * a6[n % 4].cos()) * 0.02, (a6[3] * 0.6 + (a6[(self.n + n) % 4] / (v5 * v5 + 1.5)).cos() * 0.1).sin()];
+            if prog_44(0.5, x0, a6[n % 4].abs().sin().exp_m1().sin(), *v, n) > 0.5 {
+                let v7 = prog_5::<f64>(s0, v5, f64::tanh(f64::log(s0.powi(2) + 1.0, 2.0) / (f64::powi((v5.powi(2) + 1.0).recip(), 2) + 0.5)) * 2.0, *v, n);
+                acc1 += f64::tanh(prog_35(v5, f64::tanh(x0).cosh().asinh().tanh() * 2.0, 1.2, *v, n)) * 0.02;
+                s0 = s0.mul_add(0.8, v7.sin().cos() * 0.005);
+            } else if v[3 - self.n] > 0.5 {
+                acc1 -= f64::tanh(v[1].clamp(v[1].cos() - 1.5, f64::tanh(x0) + 1.5).atan());
+                let v8 = f64::tanh(x2);
+                acc1 += v8.tanh();
+            } else {
+                let v9 = prog_35(x1, x0, 1.5, *v, n);
+                let mut k10 = 0;
+                while k10 < 5 {
+                    k10 += 1;
+                    let v11 = (self.k * self.k + 0.5).recip() + self.k * v9;
+                    for _ in (1..=3).step_by(2) {
+                        acc1 -= v5.sin().powi(2) * 0.2;
+                        let v16: f64 = match mode {
+                            Mode::Lower(_, _) => x0 - 0.35 - s0 * a6[1],
+                            Mode::Upper(hi14) => {
+                                let hi14 = (v11 * hi14).tanh().exp();
+                                (x2 * x2 + 1.0).atan2(hi14 / (hi14.sin() + 2.0))
                             }
-                            s2 = (s2 * 0.6 + v7 * fj * 0.2).tanh();
-                        }
-                    } else {
-                        acc3 += v[i].tanh().cos() * 0.5;
+                            _ => {
+                                let v15 = s0 * x1;
+                                2.0_f64.atan2(2.0_f64.min(v15))
+                            }
+                        };
+                        s0 = f64::mul_add(s0, 0.6, f64::sin(v16.cos()) * 0.02);
                     }
+                    let v17 = a6.iter().map(|&p| f64::sin(p)).sum::<f64>();
+                    s0 = 0.6 * s0 + 0.05 * f64::exp2(v17.tanh()).sin();
+                    acc1 += v11.cos().sin() * 0.4;
                 }
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    let v12 = if !(n < i) {
-                        for j in (0..=i).rev() {
-                            let v10 = if f64::ln(x2 * x2 + 2.0) * (x0.powi(2) + 1.0).powf(fi.cos()) >= 1.0 {
-                                f64::sin(v[0])
-                            } else {
-                                let v9 = v[j].atan();
-                                f64::powf((v9 * v9).ln_1p().powi(2) + 0.5, f64::cos(f64::recip(f64::powi(s0, 2) + 1.0)))
-                            };
-                            acc3 -= (SCALE + v10).max((s0 * s0 + 1.0).powf(0.5)).cos() * 0.1;
-                            s0 = 0.75 * s0 + 0.05 * f64::tanh(s0 * s0);
-                        }
-                        prog_1(x2, (v[i].powi(2) + 2.0).sqrt().sin() * 2.0, x1, &v, i)
-                    } else if (x1.powi(2) + 1.0).powi(-3) < 0.25 {
-                        let v11 = s0 - x1;
-                        x2 * s0 + v11.tanh()
-                    } else {
-                        v[0] - fi
-                    };
-                    if x0 + (x0.cos() * 2.0).sinh() > x2 - x1 {
-                        continue;
-                    }
-                    s0 = 0.5 * s0 + 0.05 * ((s0 * core::f64::consts::FRAC_1_SQRT_2).sin() * 1.2).tan().tanh();
-                    acc3 -= v12.tanh().cos() * 0.005;
-                }
+                acc1 += v9.cos() * 0.05;
             }
-        }
-        let mut k13 = 0;
-        let v17 = loop {
-            k13 += 1;
-            match k13 {
-                1 => {
-                    s0 = 0.75 * s0 + 0.005 * prog_1(1.2, (-x2).tanh(), s2, &v, 4).cos();
-                    if k13 == 1 {
-                        break x2;
+            let mut m18 = 0;
+            for i in (1..=6).step_by(2) {
+                let v19 = (x1.cos() * 0.9).atanh();
+                match mode {
+                    Mode::Upper(hi20) => {
+                        acc1 -= (v5 + x0).asinh().tanh() * 0.5;
+                        if (s0.atan().powi(2) + 1.0).log10() <= x2 {
+                            acc1 -= f64::tanh(f64::cbrt(hi20 * hi20 + 0.5)) * 0.5;
+                        } else if f64::exp(v19.cos()) <= 1.0 {
+                            let x0: f64 = x1;
+                            let v21 = f64::atan2(hi20, s0 * s0 + 0.5);
+                            acc1 -= 0.5 * (x0.sin() + v21.sin()).cos();
+                        } else {
+                            s0 *= 0.8;
+                            s0 += 0.05 * f64::tanh(s0.powi(3));
+                        }
+                    }
+                    Mode::Lower(_, _) => {
+                        let x0: f64 = a6[i % 4].to_radians() * 50.0;
+                        acc1 += 0.5 * f64::cos(v19);
+                        acc1 += x0.sin() * 0.5;
+                    }
+                    Mode::Off => {
+                        s0 = 0.75 * s0 + 0.05 * f64::sin(s0.atan() * x1);
+                        let v24 = prog_35(f64::tanh(f64::exp(s0.cos())) * 2.0, v5, s0, [v[0], v[1], v[2], v[3]], n);
+                        s0 *= 0.8;
+                        s0 += 0.005 * v24.cos();
                     }
                 }
-                MODE_C => {
-                    acc3 += prog_1((x2 * x2 + 1.0).atan2(x0.mul_add(x2, s0)).sin(), f64::powf(x0 * x0 + 1.0, 0.5).cos(), s0, &v, 4).cos() * 0.005;
+                let v30 = match mode {
+                    Mode::Upper(hi25) => {
+                        f64::cos(v5.hypot(hi25))
+                    }
+                    Mode::Lower(_, lo27) => {
+                        let v28 = x2.clamp(x1.tanh() - 1.5, f64::tanh(lo27) + 1.5);
+                        lo27.atan().min(v19 * v19) + f64::cos(v28)
+                    }
+                    Mode::Off => {
+                        let v29 = f64::abs(v19 * v19);
+                        (a6[i % 4].cos() * 2.0).cosh() + x0 * v19 + v29.cos()
+                    }
+                };
+                if ((-v[(m18 + self.n) % 4]).tanh() + 2.0).cbrt() <= 0.5 {
+                    m18 += 1;
+                }
+                acc1 += f64::recip(f64::powi(f64::ln_1p(a6[1] * a6[1]), 2) + 1.0) * 0.5;
+                s0 = s0.mul_add(0.8, (v19.tanh() - f64::cos(v30)).cos() * 0.005);
+            }
+            match m18 {
+                0 | 2 => {
+                    let x0: f64 = x0.sin();
+                    let v31 = (x0 * x0 + 2.0).acosh() * (x2 / (v[m18 % 4].tanh() + 2.0));
+                    acc1 += 0.5 * f64::sin(v31);
+                }
+                MODE_D | 5 => {
+                    let v5 = ((self.scale - v5).tanh() * 1.2).tan();
+                    let v32 = (v5.atan().powi(2) + 2.0).acosh();
+                    s0 = (s0 * 0.75 + v32.tanh() * 0.01).sin();
+                }
+                6 => {
+                    let v33 = x1;
+                    s0 = s0 * 0.6 + f64::tanh(f64::powi(v33 - self.scale, 3)) * 0.02;
                 }
                 _ => {
-                    let v14 = (x2.powi(2) + 1.0).atan2(x1);
-                    let v15: f64 = prog_1(x2, 0.75, f64::recip(f64::powi(v14 - x0, 2) + 0.5).tanh(), &v, k13);
-                    acc3 += 0.005 * v15.sin().cos();
+                    s0 = s0 * 0.5 + s0 * 0.01;
                 }
             }
-            s0 = 0.8 * s0 + 0.2 * v[k13].cos();
-            let mut m16 = x0;
-            for j in 0..=n {
-                let fj = j as f64;
-                m16 = m16.min(((v[2] - v[(j * 3) % 4]).sin() * 0.9).acos());
-                s2 = s2 * 0.8 + f64::tanh((-v[0]) - s2.mul_add(s2, fj)) * 0.02;
-            }
-            s1 = (s1 * 0.8 + f64::cos(m16) * 0.02).tanh();
-            if k13 >= 2 || v[3] > s0 / (v[(k13 + n) % 4] * v[(k13 + n) % 4] + 1.0) {
-                break x2.cos() + (s2.powi(2) + 1.0).log10();
-            }
-        };
-        'l7: for &t in v.iter() {
-            s1 = s1 * 0.5 + (x0 * v17).sin() * 0.1;
-            let mut k18 = 0;
-            while k18 < n + 1 {
-                k18 += 1;
-                match k18 {
-                    0 => {
-                        break 'l7;
-                    }
-                    1 => {
-                        acc3 -= f64::tanh(f64::sinh(f64::sin(s1)) - f64::atan2(s0, x2 * x2 + 0.5)) * 0.05;
-                        if ((t.powi(2) + 1.0).log10().cos() * 0.9).atanh() < (x0 * x0 + 0.5).recip() {
-                            s1 = 0.6 * s1 + 0.5 * f64::cos(s1 * 0.8);
-                            break;
-                        }
-                        acc3 += 0.05 * v[k18 % 4].sin();
-                    }
-                    MODE_C => {
-                        let v19 = f64::exp_m1(f64::sin(v[k18 % 4]));
-                        acc3 -= f64::tanh(f64::tanh(v19)) * 0.05;
-                    }
-                    _other => {
-                        s0 = (s0 * 0.75 + (x2 * x2).ln_1p() * 0.25).tanh();
-                        s0 = (s0 * 0.5 + f64::exp((s0 + x1).tanh()) * 0.05).sin();
-                    }
-                }
-                s2 = 0.6 * s2 + 0.4 * f64::cos(x2);
-            }
-            let v20 = t / (x2.powi(2) + 1.0);
-            s0 = (s0 * 0.75 + v20.sin() * 0.1).tanh();
+            s0 * 0.5 - acc1.tanh()
         }
-        let mut m21 = 0;
-        for i in 0..n {
-            s1 = (s1 * 0.6 + x1 * 0.4).sin();
-            if f64::cos(x2).exp2() >= v17 {
-                m21 += 1;
-            }
-            if (x1 * x1 + 1.0).recip().mul_add(s1, v[i % 4] + x2) > 0.0 {
-                s2 *= 0.75;
-                s2 -= 0.05 * f64::exp(f64::sin(v17)).tanh();
-                continue;
-            }
-            if f64::powf((v17 / (f64::powi(s0, 2) + 1.5)).powi(2) + 0.5, v17.tanh()) <= s2 {
-                let v22: f64 = (x0.powi(2) + 0.5).cbrt();
-                s0 = 0.8 * s0 + 0.05 * f64::cos(v22);
-            }
-        }
-        let c23 = m21 as f64;
-        if v[2].asinh() >= x2.hypot(x0) {
-            s2 = f64::mul_add(s2, 0.8, s2.cos() * 0.02);
-        } else if v17.sin().hypot(f64::max(v[m21 % 4], v17)) >= 1.0 && n > 4 {
-            let v24 = c23.mul_add(x1, c23);
-            let v25 = v[m21 % 4] + s1;
-            s0 = s0.mul_add(0.8, (v24.sin() + f64::sin(v25)).cos() * 0.01);
-        }
-        let mut k26 = 0;
-        let v29 = loop {
-            k26 += 1;
-            let v28 = if n < 4 {
-                s0 = 0.5 * s0 + 1.0 * f64::cbrt(f64::cos(v17) + 2.0).cos();
-                x0.cos()
-            } else {
-                let v27 = c23.clamp(v17.sin() - 1.5, f64::cos(c23) + 1.5);
-                (x0.cos() * 0.9).acos() - (0.35 - v27)
-            };
-            s1 *= 0.8;
-            s1 += 0.05 * f64::exp_m1(f64::tanh(s1)).tanh();
-            if 2.5 * v28.cos() > f64::tan(c23.cos() * 1.2) {
-                acc3 += (v[(k26 + n) % 4] + s2).abs().cos() * 0.5;
-                break s0 / (s2 * s2 + 1.5);
-            }
-            if k26 >= 4 || x1 / 4.0 > -0.25 {
-                break x0 * s0;
-            }
-        };
-        f64::sin(s0) - f64::cos(s1) + s2 - acc3.sin() + v17 * 0.25 + f64::sin(c23) - v29 * 0.25
-    }
 
-    #[differentiable]
-    pub fn prog_55(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: f64 = f64::max(x0, p.1);
-        let mut s1 = f64::powf(2.0_f64, p.0.sin());
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            acc2 += (v[i % 4] + p.0).cos() * 0.25;
-            let v3 = if f64::asin(p.0.tanh() * 0.9) < -1.0 || i % 3 == 1 {
-                (p.0 * p.0 + 1.0).sqrt()
-            } else {
-                let x0 = s1.powi(2) - fi.tanh();
-                x0.sin()
-            };
-            acc2 += 0.25 * (x0 * v3).tanh();
-            for j in (1..=5).step_by(2) {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        acc2 += 0.1 * (1.5_f64.log(v3 * v3 + 2.0) / (f64::tanh(-x0) + 2.0));
-                        s0 = 0.5 * s0 + 0.5 * f64::sin(s0);
-                    }
-                    PHASE_B => {
-                        acc2 += 0.1 * f64::cos(f64::tan(f64::tanh(f64::sin(p.1)) * 1.2));
-                        if f64::cos(f64::sin(s0).exp_m1()) <= -0.25 {
-                            continue;
-                        }
-                        acc2 += 0.1 * p.1.tanh().exp().cos();
-                    }
-                    g if g > 2 => {
+        pub fn prog_58(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_B: usize = 1;
+            const PHASE_C: usize = 2;
+            let mut s0 = (f64::tanh(x0) * 0.5).ln_1p();
+            let mut s1 = x2.powi(3).tanh() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let [b3, b4, b5, b6] = [s1, f64::exp(s0.cos()), prog_35(1.2, f64::tanh(f64::ln_1p(f64::exp_m1(f64::sin(s0)).powi(2))) * 2.0, 2.0, v, n), ((x1.powi(2) + 0.5).powf(0.5).tanh() * 0.5).ln_1p()];
+            'l0: for _ in 0..n {
+                acc2 += (x1 - s1).sin() * 0.25;
+                s0 = f64::mul_add(s0, 0.6, b4.sin() * 0.4);
+                let mut k7 = 0;
+                while k7 < n + 1 && (b3.cos() * 0.9).acos() > -0.5 {
+                    k7 += 1;
+                    s0 = s0 * 0.75 + v[0].cos() * 0.25;
+                    let v8 = b6 + v[k7 % 4];
+                    if SCALE + v[3] + x0.mul_add(v8, s0) <= 0.0 {
                         break 'l0;
                     }
+                }
+            }
+            let mut m9 = 0;
+            for i in (1..=4).step_by(2) {
+                if i > 2 && (b6.powi(2) + 0.5).atan2(b6) >= b3 {
+                    continue;
+                }
+                match n % 3 {
+                    2 => {
+                        let v10: f64 = s0 * (x0 - s1);
+                        s1 = (s1 * 0.6 + 1.5_f64.atan2(b6) * 1.0).sin();
+                        if self.n == 2 && b4 < -0.5 {
+                            s1 = (s1 * 0.8 + b5.sin().cos().exp_m1() * 0.05).tanh();
+                            continue;
+                        }
+                        acc2 += v10.sin() * 0.5;
+                    }
                     _ => {
-                        s1 = (s1 * 0.6 + (f64::tanh(v[(j + n) % 4]) * 1.2).tan() * 0.02).tanh();
+                        let v11 = prog_40(b3, f64::tanh(self.scale.atan2(f64::powi(s1, 2) + 0.5)) * 2.0, 0.25, v, i);
+                        s1 *= 0.8;
+                        s1 += 0.005 * v11.sin();
                     }
                 }
-                let v8: f64 = match mode {
-                    Mode::Lower(_, _) => (s0.sin() * 0.9).asin() / (f64::tanh(v[n % 4]).powi(2) + 1.5),
-                    Mode::Upper(hi6) => {
-                        let v7 = hi6 + s0;
-                        f64::cos(fj.to_degrees() * 0.01) + f64::tanh(v7)
-                    }
-                    Mode::Off => fi * (p.0 + x0),
-                };
-                s1 = s1 * 0.8 + (v3 - s0).sin() * 0.02;
-                s0 = s0 * 0.8 + f64::tanh(v8.cos()) * 0.02;
-            }
-        }
-        let mut k9 = 0;
-        while k9 < 5 {
-            k9 += 1;
-            if f64::ln_1p(f64::acosh(v[k9 % 4].powi(2) + 2.0).powi(2)) < v[(k9 + n) % 4] - p.1 {
-                break;
-            }
-            let v12 = if v[3] <= -1.0 {
-                f64::asin(s1.tanh() * 0.9)
-            } else if !(n % 3 == 1) {
-                let v10 = s0;
-                v[0] * std::f64::consts::FRAC_PI_4 + v10.sin()
-            } else {
-                let v11 = p.1.mul_add(x0, p.0).max(v[k9 % 4].tanh().exp2());
-                ((-v11).powi(2) + 2.0).ln()
-            };
-            if f64::cos(s0.tanh()).exp2() < 0.5 {
-                let v13 = v12;
-                acc2 -= v13.cos() * 0.4;
-            }
-            acc2 += 0.4 * f64::sin(-f64::log(f64::powi(v12, 2) + 1.0, 3.0));
-        }
-        let v22 = match mode {
-            Mode::Lower(_, _) => s0.cos().exp2(),
-            Mode::Upper(hi16) => {
-                let v17 = s1 / ((hi16 * hi16).powi(2) + 1.5);
-                v17.max(s0) / (f64::clamp(hi16, v[k9 % 4].cos() - 1.5, x0.cos() + 1.5).cos() + 2.0)
-            }
-            Mode::Off => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    let v20 = match i + k9 {
-                        PHASE_A | 2 => {
-                            let v18 = x0 * v[(i + k9) % 4];
-                            (p.1 * fi).tanh() + f64::tanh(v18)
-                        }
-                        4 => v[k9 % 4] / (v[k9 % 4].powi(2) + 1.0),
-                        5 => {
-                            let v19 = (p.0.cos() * 0.9).asin();
-                            f64::log(f64::powi(v[0], 2) + 1.0, s0 * s0 + 2.0) + v[(i + k9) % 4] + v19.tanh()
-                        }
-                        _ => {
-                            let x0: f64 = v[0] * x0;
-                            x0 - 2.5
-                        }
-                    };
-                    if v[2] / (f64::powi(s1 / (v[2] * v[2] + 1.0), 2) + 1.0) >= p.0 {
-                        break;
-                    }
-                    acc2 += f64::acos(f64::tanh(3.0_f64.atan2(fi)) * 0.9).tanh() * 0.5;
-                    s1 = (s1 * 0.5 + f64::cos(v20) * 0.05).sin();
+                if b5 >= b6 || m9 > 20 {
+                    m9 += 1;
                 }
-                let v21 = 0.5_f64.copysign(v[k9 % 4]) / 4.0;
-                prog_5(0.5, v21, p.0, v, n)
+                if prog_40(s1, b3, f64::atan(b5).cos() * 2.0, v, i) < -1.0 {
+                    break;
+                }
+                acc2 -= f64::sin(b4);
             }
-        };
-        let mut a23 = [0.0; 4];
-        a23[0] = (v[k9 % 4] * v[k9 % 4]).sin();
-        for i in 1..4 {
-            a23[i] = a23[i - 1] * 0.5 + (s0.sin() * 1.2).tan().cos() * 0.05;
+            match m9 {
+                0 => {
+                    let v12 = prog_40(1.2, s1, f64::cos(b6.tanh()) * 2.0, v, m9);
+                    s1 = (s1 * 0.5 + v12.tanh() * 0.005).sin();
+                }
+                PHASE_B => {
+                    s1 = (s1 * 0.5 + (x0.sin() * 2.0).sinh() * 0.05).tanh();
+                }
+                PHASE_C if n < 4 => {
+                    acc2 += 0.2 * (b6 * b6 + 0.5).powf(b4.cos()).cos();
+                }
+                _ => {
+                    let v13 = 0.35 * b4.min(self.k);
+                    s0 = s0.mul_add(0.5, f64::cos(v13) * 0.5);
+                }
+            }
+            let v14 = x0.to_degrees() * 0.02;
+            s0.sin() - f64::tanh(s1) + acc2.cos() - f64::cos(b3) - b4 * 1.5 - b5.cos() - b6.tanh() + v14 * 0.25
         }
-        for i in 1..n {
-            let fi = i as f64;
-            s1 = 0.5 * s1 + 0.02 * f64::atan2(a23[i % 4] * p.0, f64::powi(f64::cos(s1).exp_m1(), 2) + 0.5).tanh();
-            a23 = v;
-            acc2 += (f64::tanh(fi) * 2.0).sinh().cos() * 0.4;
-        }
-        s0 - s1 * 0.75 - f64::sin(acc2) - v22.cos() - a23[1].cos() + (p.0 + p.1).abs()
     }
 
     #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tan(f64::tanh(x0) * 1.2).sin() * 2.0;
-        let mut s1 = (*x2 * *x2 + 1.0).log(*x2 * *x2 + 2.0).tanh();
-        let mut s2 = v[1];
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x0 / (x0.sin() + 2.0);
+        let mut s1 = prog_53((v[n % 4] * (v[n % 4].cos() * 0.9).acos()).cos(), x1, 0.25, *v, n).sin() * 2.0;
+        let mut s2 = f64::abs(s0);
         let mut acc3: f64 = 0.0;
-        let v6 = if f64::log((acc3 * acc3).ln_1p().powi(2) + 1.0, (f64::sin(x1) * 1.5).sinh().powi(2) + 2.0) > *x2 || n % 2 == 0 {
-            let v4 = (x1.tanh() * 0.9).acos();
-            v4 * v4
-        } else {
-            let v5 = s2 * x1;
-            prog_16(1.2, 1.2, (-2.0_f64).max(v5).tanh(), &v, n)
-        };
-        let mut m7: f64 = f64::NEG_INFINITY;
-        for i in 0..=n {
-            m7 = m7.max(v[i % 4] / (v6 * v6 + 0.5));
-        }
-        s2 *= 0.5;
-        s2 += 0.005 * m7.sin().cos();
-        let v9 = if n < 1 && (f64::cosh(x0.cos()).cos() * 0.9).asin() > v[n % 4] {
-            v6.tanh()
-        } else if f64::mul_add((*x2 * *x2).ln_1p(), acc3.sin().exp(), *x2) > -0.5 && n > 0 {
-            f64::atan2(1.5_f64, acc3).clamp((acc3.tanh() + 2.0).cbrt().cos() - 1.5, x0.clamp(-1.0, 0.5).cos() + 1.5)
-        } else {
-            let v8 = f64::sin(v6 * 0.001);
-            2.0_f64.atan2(v8)
-        };
-        let v10 = prog_5::<f64>(x0, s2, acc3.tanh().exp2().sin() * 2.0, v, n);
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            if m7.sin() > v10 {
-                break;
-            }
-            if (f64::cos(v6) * 2.0).cosh() >= v[(k11 + n) % 4] {
-                acc3 += 0.5 * f64::cbrt((v[k11] + v9).cos() + 2.0).cos();
-                s2 = (s2 * 0.8 + x0 * 0.2).sin();
-            } else if !(n % 3 == 1 && (x0 * v9).cos().cosh() <= (x2.tanh() * 0.5).ln_1p()) {
-                s0 *= 0.75;
-                s0 += 0.25 * (s0.to_radians() * 50.0).sin();
-                if let Some(k12) = (n % 3).checked_sub(1) {
-                    let c13 = k12 as f64;
-                    let v14 = c13.to_degrees() * 0.02;
-                    s1 = s1 * 0.8 + f64::exp(x2.cos()).cos() * 0.05;
-                    s2 = s2 * 0.8 + f64::cos(v14) * 1.0;
-                } else {
-                    acc3 += 0.5 * f64::ln_1p(x1.tanh() * 0.5).cos();
-                    acc3 += 0.5 * v10.sin();
+        let f4 = |t: f64| (v[n % 4] * v[n % 4] + 1.0).ln() * (SCALE + t);
+        let v5 = v.iter().fold(0.0, |r, &p| r * 0.5 + f4(p) * 0.25);
+        'l0: for _ in (0..n).rev() {
+            s2 = (s2 * 0.8 + (s2.sin() * 1.2).tan() * 0.02).tanh();
+            let mut k6 = 0;
+            while k6 < 4 && (s0 * s0 + 1.5).acosh() + (s2.powi(2) + 1.0).ln() > -0.5 {
+                k6 += 1;
+                if x1 / (v5.powi(2) + 1.5) + x2.asinh() < 0.0 {
+                    s1 = (s1 * 0.8 + v[0].to_radians() * 50.0 * 0.2).sin();
+                    continue 'l0;
                 }
-            } else {
-                for _ in (0..=n).rev().step_by(2) {
-                    if m7 >= 0.0 {
-                        let v18 = if let Some(k15) = n.checked_sub(2) {
-                            let c16 = k15 as f64;
-                            let v17 = x1;
-                            0.5_f64.log(x2.asinh().powi(2) + 2.0) + c16.sin() + v17.sin()
+                s2 *= 0.75;
+                s2 += 0.02 * (s2 / (s2 * s2 + 0.5) + s2).sin();
+                s1 *= 0.8;
+                s1 += 0.1 * (v[k6 % 4] + s2).tanh();
+            }
+            acc3 += 0.25 * (f64::tanh(x2 * s1) * 0.9).asin().sin();
+        }
+        let a7 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        let v8 = prog_5((f64::min(1.5_f64, x1) * (f64::cos(x2) * 1.5).cosh()).cos(), x1, x0, a7, n);
+        let v13 = match n {
+            0..=1 => {
+                for i in (0..=n).rev().step_by(2) {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        s0 *= 0.6;
+                        s0 += 0.4 * f64::tanh(-s0).cos();
+                        let v9: f64 = if !(i % 3 == 1) {
+                            s1 = 0.75 * s1 + 0.05 * f64::sin(v[3] * v5);
+                            (f64::powi(-v5, 2) + 1.0).log10()
                         } else {
-                            (f64::powi(f64::atan2(m7 * m7 + 0.5, v10), 2) + 1.0).recip()
+                            f64::tanh(x1.tanh())
                         };
-                        let v19 = v18.tanh().exp2();
-                        acc3 -= v19.cos() * 0.1;
-                    } else {
-                        s1 = s1 * 0.75 + s1 * 0.25;
-                        s0 = (s0 * 0.6 + (s0 / (x1.tanh() + 2.0)).powi(2).ln_1p() * 0.1).tanh();
+                        let v11 = match n {
+                            0..=1 => v5.atan2(x2.powi(2) + 0.5),
+                            3..=4 => {
+                                let v10 = v8 / (f64::cos(a7[j % 4]) + 2.0);
+                                v9 + v10.sin()
+                            }
+                            g if g > 5 => fj.cos(),
+                            _ => f64::cos(a7[j % 4]).exp2(),
+                        };
+                        acc3 -= 0.05 * (v9 + v11.cos()).sin();
                     }
-                    acc3 += f64::log2((-v10).powi(2) + 1.0).tanh() * 0.1;
-                    let v20 = v.iter().map(|&p| f64::exp2(s0.sin()) - 1.2 + p.sin()).sum::<f64>();
-                    acc3 += 0.1 * v20.tanh().tanh();
+                    if i > 3 {
+                        acc3 -= 0.5 * a7[i % 4].cos();
+                        break;
+                    }
+                    s0 = s0 * 0.8 + f64::tanh(v[n % 4] * v5) * 0.02;
+                }
+                prog_35(s2, x0, s1, a7, n)
+            }
+            g if g > 2 => {
+                let x1 = s2;
+                (v5.tanh().tanh() * 1.2).tan() + x1.sin()
+            }
+            _ => {
+                let v12 = v[n % 4] + x0;
+                v5.cos() + v12.tanh()
+            }
+        };
+        let mut a14 = [0.0; 4];
+        for i in 0..n {
+            a14[i % 4] += a7[i % 4].tanh() * 0.5;
+        }
+        f64::sin(s0) - s1 + s2 - acc3.tanh() + v5 * 0.25 + v8.sin() + v13.cos() + a14[2] * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_56<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::tanh(x2 + (x2 + 0.5)) * 2.0;
+        let mut s1 = v[0];
+        let mut s2 = s1;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = (x2 * x2 + 1.0).powf(f64::cos(v[i]));
+            acc3 -= 0.5 * (0.1 - x1).cos();
+        }
+        let v7 = match n {
+            0..=1 => {
+                let v5 = acc3 + 0.5;
+                0.5_f64.log(a4[n % 4] * a4[n % 4] + 2.0) + v5.tanh()
+            }
+            PHASE_C | 4 => x0 / (x1 * x1 + 0.5) + (x2.powi(2) + 1.5).acosh(),
+            5 => {
+                s2 *= 0.5;
+                s2 += 0.1 * (s2 + x0).cos();
+                v[n % 4].clamp(s1.cos() - 1.5, x1.tanh() + 1.5)
+            }
+            _ => {
+                let v6 = x2 * s2;
+                v6.cos()
+            }
+        };
+        let v9 = 'b1: {
+            for i in (1..=4).step_by(2) {
+                let fi = i as f64;
+                if prog_35(v[i % 4].tanh().exp().sin() * 2.0, s1, f64::log10(f64::exp(s2.tanh()).powi(2) + 1.0).cos() * 2.0, v, n) <= -1.0 || n == 2 {
+                    acc3 += f64::cos(x1.cos().powi(2));
+                    break 'b1 (v7 * v7 + 1.0).log(v7 * v7 + 2.0);
+                }
+                s1 *= 0.5;
+                s1 += 1.0 * f64::sin((fi * fi + 1.0).sqrt());
+            }
+            for i in 0..N {
+                s0 = (s0 * 0.75 + (a4[i].asinh().sin() * 2.0).sinh() * 0.02).tanh();
+                if x0 * x1 <= s1 {
+                    break 'b1 (x1 * 1.5).to_radians() * 20.0;
                 }
             }
-            let v21: f64 = prog_1(x0, s0, *x2, &v, 4);
-            s2 = s2 * 0.6 + (s2.powi(2) + 0.5).powf(0.3).tanh() * 0.05;
-            if k11 >= 3 || f64::sinh(v10.cos()).cos().exp2() <= 1.0 {
+            let v8 = f64::powf(f64::powi(x1, 2) + 1.0, 1.5);
+            (x0.powi(2) + 1.0).log2() + f64::tanh(v8)
+        };
+        let v11 = 'b4: {
+            let v10 = prog_53(f64::min(v7, s0).cos(), f64::sin(v[n % 4].tanh() * x1) * 2.0, f64::clamp(a4[0].abs(), f64::sin(f64::ln_1p(s0.sin() * 0.5)) - 1.5, (-v7).cos() + 1.5).cos(), v, n);
+            for &t in v.iter() {
+                s2 = (s2 * 0.8 + x0 * 0.2).sin();
+                if (t.cos() * 0.9).acos() - (0.35 - t) <= s0 {
+                    break 'b4 (f64::tanh(v10) + 2.0).cbrt().atan2(f64::powi(v9.cos().exp(), 2) + 1.0);
+                }
+            }
+            x1 + v10.sin()
+        };
+        let v16 = match n {
+            0..=1 => {
+                let v12 = (f64::powi(x1, 2) + 1.0).powi(-3);
+                prog_53(1.5, (f64::atan(v12) * f64::tanh(x0)).sin(), (a4[0] * a4[0] + 1.0).log10().sin().sin(), v, n)
+            }
+            2..=4 => {
+                let v9 = s0;
+                let v13 = prog_1(0.5, (x0 * x0 + 2.0).acosh().tanh().tanh() * 2.0, 1.5, &v, 1);
+                s0 = f64::mul_add(s0, 0.5, x1.asinh().sin() * 0.5);
+                1.5_f64.copysign(x1) + f64::tanh(v9) + f64::tanh(v13)
+            }
+            6 => {
+                let v14 = (f64::tanh((x2.powi(2) + 2.0).acosh()) * 0.9).acos();
+                f64::min(v14.sin().exp2(), f64::exp2(x0.cos()))
+            }
+            _other => {
+                let v15 = f64::copysign(2.0_f64, x2);
+                prog_40(f64::cos(2.0_f64.copysign(v9) / (x1 * x1 + 1.5)) * 2.0, f64::asinh(v7).cos(), s0, v, 0) + v15.cos()
+            }
+        };
+        let mut k17 = 0;
+        loop {
+            k17 += 1;
+            s0 = 0.5 * s0 + 0.1 * f64::sin(v[1].tanh().exp2() * s0);
+            let v18 = match k17 {
+                1 => v11 * s1 + f64::log2(s2 * s2 + 1.0),
+                2 | 4 => x0.tanh(),
+                5 => {
+                    s0 *= 0.8;
+                    s0 += 0.1 * (f64::sqrt(s1 * s1 + 2.0) + s2.tanh()).tanh();
+                    a4[k17 % 4] * x0 + (v9.powi(2) + 1.5).acosh()
+                }
+                _ => {
+                    for &u in a4.iter() {
+                        acc3 -= 0.05 * v[k17 % 4].sin();
+                        s1 = (s1 * 0.75 + v9 * 0.25).tanh();
+                        s1 = 0.75 * s1 + 0.25 * f64::cos(f64::sin(u));
+                    }
+                    s0 = s0.mul_add(0.75, f64::cos(v16 * std::f64::consts::FRAC_PI_4) * 0.25);
+                    v11.cos()
+                }
+            };
+            if k17 >= 6 || v11.tanh().exp() >= 0.5 {
                 break;
             }
-            s0 = (s0 * 0.5 + v21.sin() * 0.005).sin();
+            s2 = (s2 * 0.75 + v18.tanh() * 0.01).tanh();
         }
-        let v22 = (v9 * 0.001).sin();
-        s0 * 0.75 + s1 * 0.25 + s2.sin() + acc3.sin() - v6.sin() - v10.sin() - v22 * 0.75 + (f64::powi(x0, 2) + 0.5).ln().clamp(-1.0, 1.5)
+        x0 * 0.5 - s0 + s1 + s2 + acc3.sin() + v9.cos() + v11 * 0.5 + f64::cos(v16) + x0 / (v[(k17 + n) % 4] * v[(k17 + n) % 4] + 1.5)
     }
 
     #[differentiable]
     pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(x2.powi(2) + 0.5);
-        let mut s1 = f64::sin(v[0].atan()).exp().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let [b3, b4, b5] = [x1, f64::cosh(f64::cos(x0) * 2.0), f64::sqrt(acc2.powi(2) + 1.0)];
-        let v6 = b3;
-        for _ in (0..n).rev() {
-            s1 = 0.6 * s1 + 0.25 * (-f64::log2(v[1] * v[1] + 1.0)).sin();
-            s0 = (s0 * 0.8 + prog_1(b5, 2.0, v6.tanh() * 2.0, v, n) * 0.005).sin();
-        }
-        'b1: {
-            for &t in v.iter() {
-                if (v6.sin() * 1.2).tan() - (v6 - v[n % 4]) <= f64::mul_add(b5, t, b5) {
-                    acc2 += 0.5 * f64::cos(v6.sin());
-                    break 'b1;
-                }
-                acc2 -= 0.5 * f64::sin(((b4 + x1).powi(2) + 0.5).ln());
-                let mut k7 = 0;
-                while k7 < n + 1 {
-                    k7 += 1;
-                    let v8 = f64::exp((0.1 - s0).cos());
-                    s0 *= 0.8;
-                    s0 -= 0.05 * f64::sin(v8.tanh());
-                    s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log2() * 0.25).sin();
-                }
-            }
-            let mut k9 = 0;
-            while k9 < n && b5 * v6 < -0.5 {
-                k9 += 1;
-                if !(k9 < 1) {
-                    break 'b1;
-                }
-                let v11 = if prog_1(f64::cos((b4 * b4 + 2.0).acosh()) * 2.0, s1, s0, v, n) >= 0.5 {
-                    let b4 = (-b4).asinh();
-                    v[n % 4] - v6 + b4.cos()
-                } else {
-                    let v10 = prog_1(0.5, f64::cos(s1 + x1 - s1), b3.cos(), v, 0);
-                    f64::mul_add(b3 * x0, x2 * std::f64::consts::LN_2, x2) + v10.sin()
-                };
-                if -(v[n % 4].tanh() * 1.5).sinh() < 1.0 {
-                    let v19: f64 = 'b5: {
-                        for j in (0..=n).rev().step_by(2) {
-                            let fj = j as f64;
-                            if v11 > 0.5 || j % 2 == 0 {
-                                s1 = s1 * 0.6 + (2.0 - x1).sin() * 0.4;
-                                break 'b5 f64::tanh(x1 * x2);
-                            }
-                            match j % 4 {
-                                0 => {
-                                    let [b12, b13, b14, b15] = [x1, v[2], (x2.sin() * 0.9).atanh(), x1];
-                                    let v16 = f64::ln(b14.powi(2) + 2.0);
-                                    acc2 -= 0.05 * (f64::sin(b12) - b13.cos() + b15.tanh() - v16.sin()).cos();
-                                }
-                                MODE_B => {
-                                    let v17 = x0.sin();
-                                    acc2 += 0.05 * v17.sin();
-                                }
-                                g if g > 2 => {
-                                    acc2 += 0.05 * (fj + s0).max(f64::tan(s1.sin() * 1.2)).tanh();
-                                    let v18 = v[2] * (s1 * b4);
-                                    s0 = s0.mul_add(0.75, v18.tanh().tanh() * 0.01);
-                                }
-                                _ => {
-                                    acc2 += 0.05 * (fj.tanh() * 0.9).atanh();
-                                }
-                            }
-                            acc2 -= 0.05 * f64::tanh((s0 * s0 + 1.0).ln());
-                        }
-                        f64::sin(v11)
-                    };
-                    s0 = 0.6 * s0 + 0.4 * b4.atan().tanh();
-                    s1 = (s1 * 0.75 + v19 * 0.005).tanh();
-                }
-                s0 = (s0 * 0.6 + 0.5_f64.hypot(x0) * 0.4).sin();
-                s1 *= 0.8;
-                s1 += 0.005 * v11.cos();
-            }
-            acc2 += (v[3] * v[3] + 2.0).acosh().tanh();
-        }
-        let v20 = v[3].cos();
-        let v22 = if v[n % 4].max(v6).sin().exp() >= v[n % 4] {
-            f64::hypot(x1, b5) * (b3 * b3 + 0.5).ln()
-        } else {
-            let v21 = b5 - b4;
-            return f64::atan2(v[n % 4], (v20 * v6).powi(2) + 1.0) + v21.sin()
-        };
-        s0 * 1.5 + s1.sin() + acc2.cos() + b4 * 0.25 - v20.sin() + v22.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(x2);
-        let mut acc1: f64 = 0.0;
-        let v2 = if v[n % 4] <= 0.0 {
-            f64::asin(acc1.sin() * 0.9)
-        } else {
-            return (s0.tanh().powi(2) + 0.5).ln()
-        };
-        for i in 0..n {
-            let fi = i as f64;
-            if n % 2 == 0 {
-                acc1 -= f64::tanh((x1.sin() * 0.9).asin().min((x1 * x1 + 1.0).log2())) * 0.25;
-            } else {
-                let mut k3 = 0;
-                while k3 < n + 1 {
-                    k3 += 1;
-                    s0 = (s0 * 0.75 + f64::log(1.5_f64, fi * fi + 2.0) * 1.0).sin();
-                    if v[k3 % 4] + 1.25 <= x0 {
-                        continue;
-                    }
-                    if k3 < i {
-                        s0 *= 0.5;
-                        s0 += 0.1 * f64::tanh(x1 * s0);
-                        let v4 = f64::exp2(x1.tanh());
-                        s0 = (s0 * 0.5 + v4.cos() * 0.25).sin();
-                    }
-                }
-                s0 = (s0 * 0.5 + v2.asinh() * 0.5).sin();
-            }
-            if f64::tan(f64::sin(x1) * 1.2) < x1 {
-                s0 = (s0 * 0.5 + (s0.tanh() * 0.9).asin() * 0.2).tanh();
-            } else if let Some(k5) = n.checked_sub(3) {
-                let c6 = k5 as f64;
-                s0 = s0 * 0.6 + x1.cos().exp_m1().sin() * 0.1;
-                s0 = s0.mul_add(0.5, x0.sin().tanh().cos() * 0.5);
-                if (c6.powi(2) + 0.5).atan2(x2) <= 0.0 {
-                    return f64::sinh(f64::tanh(x1));
-                }
-            }
-            s0 = 0.75 * s0 + 0.1 * f64::sin(v[i % 4] + x1);
-        }
-        let v9 = match (n % 4).checked_sub(1) {
-            Some(0) => f64::atanh((x0.to_degrees() * 0.02).cos() * 0.9),
-            Some(_) => {
-                let v8 = acc1.tanh();
-                (x2.sin() * 0.9).atanh() + v8.tanh()
-            }
-            None => x2.cos(),
-        };
-        s0 = 0.75 * s0 + 0.1 * s0.cos().exp2().cos();
-        x0 * 0.75 - x1 * 1.5 + f64::tanh(s0) - acc1.sin() + v2 + v9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x1 * x1).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n + 1 && f64::powi(f64::max(x2, v[k2 % 4]), 3) > -0.5 {
-            k2 += 1;
-            if f64::cosh(x0.tanh()) < x2 {
-                acc1 += 0.25 * (v[(k2 + n) % 4] - x1).sin();
-                continue;
-            }
-            let v3 = f64::to_radians(x1);
-            s0 *= 0.6;
-            s0 += 1.0 * (SCALE + v3);
-        }
-        let Some(k5) = n.checked_sub(1) else {
-            let v4 = prog_17(acc1, (x2.min(x1) * (v[(k2 + n) % 4].powi(2) + 1.0).sqrt()).sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
-            return (acc1.powi(2) + 1.0).log(acc1 * acc1 + 2.0) + f64::cos(v4)
-        };
-        let c6 = k5 as f64;
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = if x2.tanh() > 0.25 {
-                v[0] + x2
-            } else {
-                v[k7].sin() * v[k7]
-            };
-            acc1 -= f64::sin(prog_1(f64::sin(c6 + x1 + 1.25), f64::asinh(c6 * v8).sin() * 2.0, c6.cos(), v, k7)) * 0.005;
-            if k7 >= 2 || prog_1(2.0, f64::cosh(v[k7].sin()).tanh() * 2.0, f64::sin(s0 * v8) * 2.0, v, k7) < 0.5 {
-                break;
-            }
-        }
-        let mut m9 = f64::tanh(x2);
-        for &t in v.iter() {
-            let c10 = x0 + t;
-            m9 = m9.max(c10);
-        }
-        acc1 += m9.tanh();
-        let v11 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| p + q).sum::<f64>();
-        x0.sin() + s0 * 0.5 + acc1.cos() + c6.tanh() + v11.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = (f64::hypot(2.0_f64, x1) * (f64::sin(*x2) * 0.9).asin()).sin() * 2.0;
-        let mut s2 = prog_5::<f64>(v[n % 4].powi(3).cos() * 2.0, x1, x0.tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
-        let mut s3 = (v[n % 4] / (w0[n % 4] * w0[n % 4] + 0.5)).sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        debug_assert!(s1.is_finite());
-        let v5 = v[..3].iter().map(|&p| x1.atan() + p * 0.25).sum::<f64>();
-        for &t in v {
-            s2 = s2 * 0.75 + (w0[3] * s2).sin() * 0.05;
-            if t.to_degrees() * 0.01 < v5 {
-                let v6 = prog_1(1.2, x1, s2, v, n);
-                acc4 += prog_1(s3, 1.2, f64::to_radians(w0[0]).tanh() * 2.0, w0, n).sin() * 0.005;
-                match n {
-                    0..=1 => {
-                        s2 = f64::mul_add(s2, 0.8, f64::exp(f64::tanh(f64::powi(v[0], 2))).cos() * 0.01);
-                        s3 = 0.8 * s3 + 0.2 * w0[0].tanh();
-                    }
-                    PHASE_D | 5 => {
-                        break;
-                    }
-                    6 => {
-                        s2 = s2.mul_add(0.8, s2.cos() * 0.2);
-                    }
-                    _other => {
-                        s2 = s2 * 0.8 + (t * x1).cos() * 0.05;
-                        let v7: f64 = prog_1(x0, f64::powi(f64::recip(w0[1] * w0[1] + 1.0), 2).tanh() * 2.0, v6.tanh(), v, n);
-                        s1 = s1 * 0.8 + v7.cos().sin() * 0.005;
-                    }
-                }
-                s2 = (s2 * 0.6 + v6.sin() * 0.005).sin();
-            } else {
-                s1 *= 0.8;
-                s1 += 0.01 * f64::cos((s3 - x1) / ((f64::cos(s3) * 0.9).asin().tanh() + 2.0));
-            }
-            let c8: f64 = table(n + 1);
-            acc4 += c8.tanh() * 0.5;
-        }
-        if n % 3 == 1 && v5.asinh() >= -0.5 {
-            let v9 = prog_1(1.5, x1, (f64::powf(0.5_f64, x2.sin()) - (*x2 - 0.75)).sin() * 2.0, v, n);
-            acc4 += f64::sin(v9) * 0.005;
-        } else if w0[n % 4].atan() <= 0.0 {
-            let v10 = v5;
-            acc4 += v10.tanh() * 0.75;
-        } else {
-            s2 = 0.8 * s2 + 0.1 * (v[n % 4] * v[n % 4] + 0.5).ln().tanh();
-        }
-        let v15 = match mode {
-            Mode::Upper(hi11) => {
-                f64::acos(f64::atan(hi11).sin() * 0.9)
-            }
-            Mode::Lower(_, lo13) => {
-                ((lo13 / (lo13 * lo13 + 0.5)).powi(2) + 1.0).powi(-2)
-            }
-            Mode::Off => {
-                let v14 = f64::log10(v[3] * v[3] + 1.0);
-                ((v[n % 4] * v14).powi(2) + 0.5).ln()
-            }
-        };
-        s1 + s2 - f64::tanh(s3) + acc4 * 0.5 - v15 * 1.5 + f64::sin(v15)
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_1(f64::sin((x0 * x0 + 1.0).ln()) * 2.0, x2, x0, &v, 3).sin() * 2.0;
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a3[i % 4] = a3[i % 4] * 0.75 + f64::cos(prog_1(fi.sin(), (x2.powi(2) + 0.5).ln().tanh(), (fi * fi + 1.0).ln().sin() * 2.0, &v, 2)) * 0.005;
-            s1 = (s1 * 0.75 + f64::ln(x2 * x2 + 0.5) * 0.1).sin();
-        }
-        for i in (0..5).rev() {
-            a3 = [a3[3].mul_add(0.8, (f64::tanh(a3[(i + n) % 4]) * 0.5).ln_1p().cos() * 0.2), f64::tanh((x2 * x2 + 1.0).powi(-3)) * 0.05, a3[2], 0.4 * x1.tanh() + 0.6 * a3[0]];
-            let v4 = s1 / (a3[(i + n) % 4].tanh() + 2.0) / ((a3[(i + n) % 4] - x1).powi(2) + 1.5);
-            s1 = s1 * 0.8 + v4.sin() * 0.05;
-        }
-        a3 = [acc2.max(x1).sin() * 1.0, a3[1], a3[2].mul_add(0.75, f64::sin(x2) * 0.25), a3[2] * 0.5 + prog_58((acc2.tanh().powi(2) + 1.0).recip().cos() * 2.0, f64::exp_m1(x1.cos()).cos(), x2, v, 4).sin() * 0.005];
-        let mut a5 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = 0.8 * f64::log(f64::powi(v[j], 2) + 1.0, 2.0);
-            }
-            acc2 += 0.75 * (-a3[i]);
-        }
-        let a6 = a5[0];
-        if a5[0][n % 4] * a5[0][n % 4] >= -0.5 {
-            acc2 += f64::cos(a6[n % 4]);
-            s0 = 0.75 * s0 + 0.005 * f64::tanh(prog_5(x0, ((s0 * 0.01).sin() - 0.8).tanh(), x1, v, 3));
-        }
-        f64::cos(s0) + f64::tanh(s1) + f64::cos(acc2) - a3[0].cos() + a6[3].sin() + (a6[n % 4] * a6[n % 4] + 2.0).acosh()
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos((x2.cos() * 2.0).sinh()) * 2.0;
-        let mut s1 = f64::tanh((x0 * x0 + 1.5).acosh()) * 2.0;
-        let mut s2 = f64::cos(prog_16((x2.powi(2) + 1.0).log(2.0).sin() * 2.0, f64::cos(0.5_f64.atan2(x1)) * 2.0, x0, &v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            acc3 += 0.005 * f64::tanh(prog_1(x1, s1.atan().tanh(), (f64::asin(v[n % 4].tanh() * 0.9) * 0.8).tanh() * 2.0, &v, 0));
-            acc3 += f64::log(f64::exp(x0.cos()).powi(2) + 1.0, 3.0).tanh() * 0.5;
-            if (x2.tanh() * 1.5).cosh() + 0.5 > (x2.sin() * 1.5).sinh() {
-                let mut k5 = 0;
-                while k5 < 4 && (f64::sin((f64::tanh(s0) * 0.9).asin()) * 0.5).ln_1p() > f64::tanh(*x2) {
-                    k5 += 1;
-                    let v6 = -s2;
-                    let v7 = (f64::cos(v[0]) * 1.2).tan();
-                    if v6.clamp(-1.5, 1.5) >= -0.25 && k5 < 1 {
-                        acc3 += f64::sin(v7.atan2(f64::powi(x1, 2) + 1.0)) * 0.1;
-                    }
-                    acc3 -= f64::cos(f64::acosh(x0 * x0 + 1.5).sin().exp()) * 0.1;
-                    acc3 += 0.1 * v7.tanh();
-                }
-                for u in v {
-                    if (f64::sin(s0 * u) * 0.9).acos() < f64::cos(s0).sinh() {
-                        s1 = 0.6 * s1 + 0.1 * f64::tanh(u.cos().exp_m1());
-                        acc3 += (f64::atan(x0) + 0.8).tanh() * 0.1;
-                    }
-                    match n % 2 {
-                        MODE_B => {
-                            break;
-                        }
-                        _other => {
-                            s2 = s2 * 0.75 + f64::ln_1p(s2.cos() * 0.5) * 0.25;
-                        }
-                    }
-                    s0 = (s0 * 0.8 + s0 * x0 * 0.05).tanh();
-                }
-            } else if n == 4 {
-                acc3 -= f64::sqrt(*x2 * *x2 + 2.0).cos() * 0.5;
-            } else {
-                acc3 += f64::tanh(prog_1(2.0, x1.sin() * 2.0, f64::tanh((s0.sin() * 0.9).atanh().powi(2).ln_1p()) * 2.0, &v, n)) * 0.005;
-                if s0 * s0 + x0 * s1 < 1.0 {
-                    break (x1.tanh() * 0.9).asin() - 0.3;
-                }
-            }
-            if k4 >= 4 || (v[k4 % 4] * 2.0).sin().exp() >= s2 {
-                break v[k4 % 4] * (x0 * core::f64::consts::FRAC_1_SQRT_2);
-            }
-        };
-        let v9 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * prog_1(f64::cos((p.tanh() * 2.0).sinh()) * 2.0, 0.25, x0, &v, 6).tanh());
-        if (f64::powi(x1, 2) + 0.5).recip() > x0.cos() {
-            return v8.tanh();
-        }
-        let mut m10 = f64::INFINITY;
-        for i in 1..=2 {
-            let fi = i as f64;
-            let c11 = fi / (v9 * v9 + 1.0) - x0 * v[i];
-            m10 = f64::min(m10, c11);
-        }
-        s1 = (s1 * 0.75 + m10.tanh() * 0.005).tanh();
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if v8 + x0 >= v9 && n == 1 {
-                break;
-            }
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                match k13 % 4 {
-                    MODE_A | 2 => {
-                        acc3 -= 0.05 * (s0 - v9).sin().cosh().tanh();
-                        match k13 {
-                            MODE_A => {
-                                continue;
-                            }
-                            g if g > 2 => {
-                                acc3 += x2.tanh() * 0.05;
-                                s0 = s0 * 0.5 + f64::sin((*x2 + s0) * (s0 / (s1 * s1 + 1.0))) * 0.02;
-                            }
-                            _other => {
-                                s0 = s0.mul_add(0.8, s0 / 2.0 * 0.4);
-                                s0 = (s0 * 0.8 + (f64::acosh(f64::powi(v[0], 2) + 2.0).powi(2) + 2.0).acosh() * 0.02).tanh();
-                            }
-                        }
-                        s0 = (s0 * 0.75 + s0 / (s0.tanh() + 2.0) * 0.05).sin();
-                    }
-                    _ => {
-                        acc3 -= (v9 + v[2]).cos() * 0.05;
-                        s2 = f64::mul_add(s2, 0.6, f64::cos((f64::sin(v[0]) * 2.0).sinh()) * 0.05);
-                        if v8.asinh() > -1.0 {
-                            s0 *= 0.5;
-                            s0 -= 0.25 * f64::log2((s0 * s0 + 1.0).cbrt().powi(2) + 1.0).tanh();
-                            s0 = 0.5 * s0 + 0.25 * f64::cos((v[k13 % 4].powi(2) + 1.0).log10() - (SCALE + x0));
-                        } else if k13 % 2 == 0 {
-                            let v14 = f64::cos(*x2);
-                            let v15: f64 = (v14 * v14 + 0.5).ln() + (s1.cos() * 0.9).acos();
-                            acc3 -= f64::sin(v15.sin()) * 0.05;
-                        }
-                    }
-                }
-                acc3 += f64::powi(s2, 2).sin() * 0.05;
-                let v16 = v.iter().map(|&p| f64::exp(f64::cos(v8)) + p.cos()).sum::<f64>();
-                s0 = s0.mul_add(0.75, v16.tanh() * 0.01);
-            }
-            let v17: f64 = v[k13 % 4];
-            acc3 += 0.25 * (v17.powi(2) + 2.0).ln().cos();
-            if k12 >= 6 || s0.sin().exp() < 0.5 {
-                break;
-            }
-        }
-        s2 = (s2 * 0.75 + (v8.tanh() * 0.9).atanh() * 0.01).tanh();
-        s0 + s1.sin() + s2 - acc3.tanh() - v9 * 0.5 + (x1.copysign(v9).powi(2) + 1.0).log2()
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x2) * (x0.to_degrees() * 0.01);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (prog_1(acc1, x0, 0.75, v, n) + f64::cos(p) + q.sin()).sin()).product::<f64>();
-        acc1 -= f64::log(acc1 * acc1 + 1.0, 2.0);
-        if n < 4 && v[n % 4] > -0.5 {
-            let v3 = (x2 * x2 + 1.0).log2() / (x1 * x1 + 0.5);
-            s0 = 0.75 * s0 + 0.02 * v3.sin();
-        } else if prog_5(x1.sin().sin() * 2.0, (-1.5_f64).max(0.5_f64.copysign(x1)).cos(), x2, [v[0], v[1], v[2], v[3]], n) < 0.5 && n == 2 {
-            for i in 1..n {
-                let fi = i as f64;
-                if f64::max(x2, v2 + 0.25) > 0.5 {
-                    for &u in v {
-                        if v[1].to_radians() * 20.0 <= 0.0 {
-                            acc1 -= 0.1 * f64::powi(v2, 2).cos();
-                        } else if n == 1 {
-                            s0 = s0 * 0.5 + (fi + 1.2).tanh() * 1.0;
-                        } else {
-                            acc1 -= 0.1 * f64::sin(v[i % 4]);
-                            s0 = 0.6 * s0 + 0.02 * f64::cos(u.powi(3));
-                        }
-                        acc1 -= (u * u).sin() * 0.1;
-                    }
-                    acc1 += 0.75 * ((f64::sin(s0) + 2.0).cbrt().to_radians() * 20.0);
-                } else {
-                    let x2 = (x2.asinh().sin() * 2.0).cosh();
-                    acc1 += 0.4 * x2.cos().tanh();
-                }
-                acc1 += f64::log(f64::powi(x2.cos().exp2(), 2) + 1.0, 3.0) * 0.25;
-                acc1 += f64::cosh(f64::tanh(x0) * 1.5).sin() * 0.4;
-            }
-        } else {
-            acc1 -= v[n % 4].tanh().clamp(f64::sin(x2) - 1.5, x1.cos().cosh().tanh() + 1.5).cos();
-            s0 = (s0 * 0.6 + s0 * 0.005).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            let v5: f64 = 1.2 - v2.tanh();
-            s0 = 0.75 * s0 + 0.25 * v5.sin();
-        }
-        s0 + acc1.sin() + v2.tanh() + ((v[n % 4] + 2.0).sin() * 0.9).atanh()
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0 = (v[1].sin() * 0.9).atanh();
-        let mut s1 = 1.5_f64.powf((x2 + v[n % 4]).cos());
-        let mut acc2: f64 = 0.0;
-        let v9 = match n % 3 {
-            0 => {
-                let v3 = prog_13(acc2, 2.0, f64::exp(x2.tanh()).cos(), &v, n);
-                x0 + v3.sin()
-            }
-            1 => x1 * s0,
-            2 => {
-                let v4 = acc2.min(x0);
-                s0 + f64::sin(v4)
-            }
-            _ => {
-                for _ in 0..n {
-                    let v5 = v.iter().copied().map(|p| x0 + p.sin()).sum::<f64>();
-                    acc2 += 0.25 * (v5 + v[n % 4]).tanh();
-                    match n % 4 {
-                        1..=2 => {
-                            s0 = (s0 * 0.5 + (s0 - 0.75) * 0.5).tanh();
-                        }
-                        3 => {
-                            let v6 = prog_1(1.2, x1, 0.75, &v, 6);
-                            s0 = (s0 * 0.6 + f64::tanh(v6) * 0.005).sin();
-                        }
-                        _other => {
-                            let v7 = x1 / (f64::sin(x1) + 2.0);
-                            let v8 = f64::exp2(s0.cos()).sin().exp_m1();
-                            acc2 -= (v7.cos() + v8.cos()).cos() * 0.25;
-                        }
-                    }
-                }
-                f64::acosh(x1.atan().powi(2) + 2.0)
-            }
-        };
-        let mut k10 = 0;
-        while k10 < 5 && prog_1(s0, (s1.cos() * 0.9).acos().sin(), x0, &v, 5) <= -1.0 {
-            k10 += 1;
-            if k10 == 5 {
-                acc2 -= x2.mul_add(x0, x1).cos() * 0.4;
-                if f64::ln_1p(x0.sin() * 0.5) > 0.5 {
-                    s1 = s1.mul_add(0.6, x2.tanh() * 0.4);
-                    let x2 = f64::sinh(f64::sin(x2 / (v9 * v9 + 1.0)));
-                    s0 = (s0 * 0.5 + x2.sin() * 0.1).sin();
-                } else if s0 / (x1 * x1 + 0.5) <= 1.0 && n > 5 {
-                    let x0 = ((x0 - v9).powi(2) + 2.0).sqrt();
-                    s1 *= 0.75;
-                    s1 -= 0.02 * (x0 * v[k10 % 4]).cos();
-                } else {
-                    let v11: f64 = (v[1].sin() * 0.9).acos();
-                    acc2 += 0.4 * v11.tanh();
-                }
-            } else {
-                let v12 = x1;
-                s1 = (s1 * 0.5 + f64::exp(v9.sin()) * 0.1).sin();
-                s1 = (s1 * 0.5 + f64::sin(v12) * 0.5).tanh();
-            }
-            match k10 % 2 {
-                0 => {
-                    let v13 = v9.asinh();
-                    s1 *= 0.5;
-                    s1 += 0.5 * v13.sin().cos();
-                }
-                _ => {
-                    acc2 += 0.4 * f64::sin(x0 - (x1 - v[k10 % 4]));
-                    acc2 += (s1 * s1 + 1.0).recip() * 0.4;
-                }
-            }
-            s0 = (s0 * 0.75 + (s0 + 0.25) / ((v9.powi(2) + 1.0).sqrt().powi(2) + 1.0) * 0.1).sin();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v15 = if 3.0_f64.log(f64::powi(v9, 2) + 2.0) > f64::exp(f64::sin(v[2])) {
-                (v[3].tanh() + 2.0).cbrt()
-            } else {
-                let v14 = x1;
-                f64::exp_m1(fi.tanh()) + f64::sin(v14)
-            };
-            if n == 6 {
-                s1 = (s1 * 0.6 + (f64::log(s1 * s1 + 1.0, 10.0).powi(2) + 0.5).sqrt() * 0.75).tanh();
-                if f64::cosh(f64::cos(x0)).sin().exp2() <= v9 / (v15 * v15 + 1.5) {
-                    continue;
-                }
-                s0 = 0.75 * s0 + 0.1 * f64::acos(x0.cos() * 0.9).tanh();
-                if x1 * x1 <= -1.0 {
-                    let v16: f64 = v9;
-                    s0 = s0 * 0.5 + f64::tanh(v16.sin()) * 0.5;
-                } else {
-                    let v17 = (s0 * s0 + 0.5).ln();
-                    s1 *= 0.75;
-                    s1 -= 0.1 * v17.tanh();
-                }
-            } else if x2.mul_add(SCALE + v[2], (v15.powi(2) + 2.0).ln()) > 1.0 {
-                let v18: f64 = v15;
-                s1 = s1.mul_add(0.5, f64::tanh(v18).cos() * 0.5);
-            }
-            s1 = s1 * 0.8 + (v[i % 4] * v[i % 4] + 2.0).ln().cos() * 0.25;
-        }
-        let v19 = x0.mul_add(x0, x0);
-        let v20 = match k10 {
-            0 => prog_1(f64::log2(v19 * v19 + 1.0).sin(), x1, s0, &v, n),
-            PHASE_B => ((x2 + x1).powi(2) + 1.0).log2(),
-            PHASE_D | 5 => f64::sqrt(x0.cos().exp2().powi(2) + 1.0),
-            _other => (x1 * x1 + 1.0).sqrt(),
-        };
-        x1 - s0 + s1 * 0.25 + acc2.cos() + v9 + v19.sin() - v20.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         const PHASE_A: usize = 0;
         const PHASE_C: usize = 2;
-        let mut s0: f64 = x2.sin().exp2();
-        let mut s1 = prog_58(0.5, x2, 1.5, v, 0).cos() * 2.0;
-        let mut s2 = f64::cbrt((x0.sin() * 0.5).ln_1p().tanh() + 2.0);
-        let mut acc3: f64 = 0.0;
-        acc3 += 0.25 * (s1.powi(2) + 1.0).log10();
-        if v[n % 4] * x1 >= -0.5 {
-            acc3 += (s2 * x1).tanh();
-            if n > 1 && x2 - f64::sin(v[n % 4]) <= x1 {
-                acc3 += (f64::tanh(x1) * (x1 + v[0])).sin() * 0.5;
-                s0 = s0 * 0.5 + x1.to_radians() / (f64::log10(s0.powi(2) + 1.0).powi(2) + 1.0) * 1.0;
-            }
+        let mut s0: f64 = x0.max(v[n % 4]);
+        let mut s1 = ((s0 - x2) / ((f64::tanh(x2) * 1.2).tan().powi(2) + 1.5)).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v4 = if x1.mul_add(x0.min(x1), s0.cos().exp2()) < 1.0 {
+            let v3 = ((x2 * v[n % 4]).powi(2) + 0.5).recip();
+            v3 * 0.65
+        } else if !(n == 6 && ((SCALE + x1).powi(2) + 1.5).acosh() <= 1.0) {
+            let x2 = x0 * (x2 + x0);
+            x0.atan() + f64::cos(x2)
         } else {
-            acc3 -= f64::asin(v[1].sin() * 0.9).tanh();
-        }
-        let f4 = |t: f64| f64::sqrt(s2 * s2 + 2.0) + t * 0.5;
-        let v5 = f4(x0) + (v[0] - s2) * 0.5;
-        match n % 3 {
-            PHASE_A => {
-                s1 = s1.mul_add(0.75, f64::tanh(v5 + x1 - x1.to_radians() * 20.0) * 0.05);
-            }
-            1 => {
-                s2 = s2.mul_add(0.6, (s2 * s2).ln_1p().cos() * 1.0);
-            }
-            PHASE_C if n < 4 => {
-                acc3 += 0.5 * ((x1 * x0).powi(2) + 0.5).recip().tanh();
-            }
-            _ => {
-                let v6 = prog_5(s1, 0.75, s2, v, n);
-                let mut k7 = 0;
-                while k7 < 4 {
-                    k7 += 1;
-                    if v6 <= v5 || k7 % 3 == 1 {
-                        acc3 -= 0.5 * (-(s1 / (s0 * s0 + 1.0))).sin();
-                        acc3 += ((-s0) * v5).cos() * 0.5;
-                    } else if (f64::cosh(s2.sin()).tanh() * 1.2).tan() >= f64::max(x1, x0) {
-                        acc3 += 0.005 * f64::cos(prog_1(s0, (x1.to_degrees() * 0.01).sin().exp_m1().sin() * 2.0, s1, &v, 6));
-                    } else {
-                        let v8 = v[n % 4];
-                        s1 = (s1 * 0.6 + (v8 - x0).cos() * 0.2).sin();
-                        match k7 % 2 {
-                            0 => {
-                                let v9 = prog_1(0.5, (s0.tanh() * 0.5).ln_1p().cos().tanh() * 2.0, s1, &v, k7);
-                                s1 = 0.75 * s1 + 0.005 * v9.sin();
+            f64::cos(v[3])
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    acc2 += (-t).sin() * 0.5;
+                    s1 = 0.6 * s1 + 1.0 * f64::tanh(v4.to_radians() / ((s1 * s1 + 0.5).recip().cos() + 2.0));
+                    if (s0 * s0 + 1.0).log10() <= 0.5 {
+                        acc2 += f64::sin(prog_40((f64::powi(v4, 2) + 1.0).recip().sin(), x0, 0.75, [v[0], v[1], v[2], v[3]], n)) * 0.2;
+                    } else if fi / (f64::sin(t) + 2.0) - v[3] / (s0.tanh() + 2.0) > -0.5 {
+                        s0 = (s0 * 0.75 + (f64::tanh(x2).powi(2) + 2.0).acosh() * 0.2).sin();
+                        s1 = (s1 * 0.6 + f64::recip((-x1).powi(2) + 1.0) * 0.5).sin();
+                    }
+                }
+                g if g > 1 => {
+                    s1 = s1 * 0.75 + prog_35(0.5, x2, t, [v[0], v[1], v[2], v[3]], i).tanh() * 0.005;
+                    acc2 -= x0.cos().exp_m1().tanh() * 0.5;
+                }
+                _ => {
+                    for j in 0..n {
+                        match j {
+                            0 | 2 => {
+                                s1 = s1 * 0.8 + (x2.sin() * 2.0).sinh().tanh() * 0.02;
+                                if !(n % 3 == 1 && f64::powi(x0 * x0 + 1.0, -3).sin().exp2() <= -0.5) {
+                                    break 'l0;
+                                }
+                                s1 = (s1 * 0.5 + s1.atan().to_radians() * 50.0 * 0.5).tanh();
                             }
-                            1 => {
+                            3 | 5 => {
                                 break;
                             }
-                            _ => {
-                                s1 = s1.mul_add(0.5, (s1 * s1).sin() * 0.1);
+                            _other => {
+                                acc2 -= f64::cos((t * t + 0.5).cbrt()) * 0.05;
                             }
                         }
-                    }
-                    acc3 += 0.5 * f64::cos(f64::atan2(3.0_f64, v[k7 % 4]));
-                    acc3 -= 0.5 * (v6 * v6 + 1.0).log10().tanh();
-                }
-                acc3 += 0.005 * v6.cos();
-            }
-        }
-        let mut a10 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a10[i % 4] += f64::powi(fi * fi + 1.0, -2).tanh() * 0.5;
-        }
-        s0 * 1.5 + s1.sin() - s2.tanh() + acc3.tanh() + v5.tanh() + a10[1].tanh() + f64::powi(a10[n % 4], 3)
-    }
-
-    #[differentiable]
-    pub fn prog_67<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0].mul_add(x2, x1).sin() * 2.0;
-        let mut s1 = s0;
-        let mut s2 = x0.tanh().clamp(-0.5, 0.5);
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = (s1.tanh() * 0.9).atanh();
-        }
-        if x1 - (x2.tanh() * 1.5).cosh() <= 0.0 {
-            return a4[n % 4];
-        }
-        'l1: for i in 1..n {
-            let fi = i as f64;
-            if (s0 * s0 + 1.0).sqrt() + a4[(i + n) % 4] < 1.0 || n > 1 {
-                s1 = (s1 * 0.75 + (x0.tanh() * 1.2).tan() * 0.02).sin();
-                break;
-            }
-            acc3 += 0.4 * (fi - x2).cos();
-            for (j, &u) in a4.iter().enumerate() {
-                let v5 = match j {
-                    0..=1 => u + a4[(j + i) % 4],
-                    g if g > 2 => f64::log10(s0.powi(2) + 1.0) * (fi * u),
-                    _ => 0.8 * s2,
-                };
-                if u.to_radians() * u.cos().exp() <= 0.25 && j % 3 == 1 {
-                    continue 'l1;
-                }
-                s2 = s2 * 0.6 + (fi / (fi * fi + 1.0)).tanh() * 1.0;
-                s1 = (s1 * 0.6 + f64::sin(v5) * 0.05).tanh();
-            }
-        }
-        let v9 = if (acc3.atan().powi(2) + 1.0).powi(-1) <= f64::sin(a4[n % 4] * 0.25) {
-            for i in (0..n).rev() {
-                let v6 = (s0 * s0 + 1.0).recip() / (x1 * x1 + 1.0);
-                match i {
-                    MODE_A | MODE_C => {
-                        s1 = 0.6 * s1 + 0.1 * (s1 - v6).sin();
-                        let v7 = s2 * 0.75;
-                        acc3 += 0.25 * v7.cos();
-                    }
-                    3 | 5 => {
-                        acc3 += v6.to_radians();
-                        s2 = (s2 * 0.8 + s2.sin() * 0.2).tanh();
-                    }
-                    _ => {
-                        s1 *= 0.75;
-                        s1 += 0.25 * (SCALE + s1).cos();
-                    }
-                }
-                acc3 += 0.25 * x2.cos();
-                acc3 += v6 * 0.25;
-            }
-            acc3 += x0.powi(2).cos();
-            prog_16(s1, (v[n % 4].powi(2) + 1.0).powf(1.5).sin(), x1, &v, n)
-        } else {
-            let v8 = f64::asin(f64::sin(x1) * 0.9);
-            0.5_f64.min(v8)
-        };
-        let v13 = match n {
-            0 | 2 => {
-                let v10 = v9;
-                s0 *= 0.5;
-                s0 -= 0.1 * (f64::powi((x2 * x2 + 2.0).acosh(), 2) + 0.5).ln().tanh();
-                (f64::cos(x2) * 0.9).atanh() + v10.tanh()
-            }
-            3 => {
-                let v11 = s2 / 4.0;
-                x0.max(v11)
-            }
-            5 => {
-                let v12 = f64::tanh(x0).abs();
-                v12.cos()
-            }
-            _ => f64::log(2.0_f64, f64::acos(v[n % 4].sin() * 0.9).powi(2) + 2.0),
-        };
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 -= 0.5 * f64::log(f64::powi(t / (v13 * v13 + 1.5), 2) + 1.0, 10.0);
-            for j in (0..=i).rev() {
-                if ((v9 * v9 + 1.0).log2().cos() * 0.9).acos() < s1 {
-                    break 'l4;
-                }
-                if j % 3 == 1 && f64::acos(x0.sin() * 0.9) <= 0.5 {
-                    s2 *= 0.5;
-                    s2 += 0.25 * (-f64::ln(f64::powi(s2, 2) + 0.5)).cos();
-                    s1 = 0.5 * s1 + 0.5 * f64::sin(s2.cos());
-                } else if (v9 * v9 + 1.0).recip() - f64::recip(t.powi(2) + 0.5) > s1.mul_add(fi, v13) || j > 1 {
-                    acc3 += 0.1 * f64::tanh(f64::powi(s1, 3));
-                    s1 = s1 * 0.6 + (f64::powi(s1, 2) + 0.5).recip().cos() * 0.2;
-                }
-                s0 = 0.75 * s0 + 0.1 * f64::sin(f64::exp2(f64::cos(s0)));
-            }
-            acc3 -= 0.005 * f64::tanh(prog_1(s0, x0, 0.75, &v, n));
-            acc3 += 0.5 * ((t.powi(2) + 2.0).acosh().powi(2) + 0.5).cbrt().sin();
-        }
-        s0.sin() - s1 * 0.75 + s2.sin() - f64::sin(acc3) - f64::sin(v9) - v13.sin() - f64::exp_m1(f64::tanh(x1))
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_26(0.25, x0.sin().tanh(), x1, [v[0], v[1], v[2], v[3]], 5).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let a2 = [((acc1.sin() * 0.9).atanh().sin() * 1.2).tan(), prog_1((acc1.tanh() + f64::copysign(x1, x2)).tanh(), 0.5, x2, v, n), x0.atan(), f64::atan(acc1)];
-        let v3 = match n {
-            1..=3 => v[n % 4] - 1.2 - (x2 * x2 + 0.5).recip(),
-            4 | 6 => f64::tanh(f64::sin(s0 * 0.1)),
-            _ => prog_26(1.5_f64.min(x2).sin() * 2.0, f64::min(x0.powi(3), f64::exp(x0.sin())).tanh(), f64::tanh((acc1 * acc1 + 1.0).powf(0.3)) * 2.0, [v[0], v[1], v[2], v[3]], n),
-        };
-        let v5 = if f64::sin(a2[0] * 0.02) <= -0.25 && n == 5 {
-            let v4 = f64::acos(x0.sin() * 0.9);
-            SCALE + v4
-        } else if x1.tanh().exp2() > 1.0 || n % 3 == 1 {
-            s0 = 0.5 * s0 + 0.5 * x0.sin().cos();
-            f64::sqrt((v[2] + 0.75).powi(2) + 1.0)
-        } else {
-            s0 = s0.mul_add(0.8, f64::sin((acc1.tanh() * 0.9).acos()) * 1.0);
-            1.5_f64.atan2(x0)
-        };
-        let v6 = (x1 + v[n % 4]) * x1.tanh();
-        let v8 = 'b0: {
-            let v7 = f64::exp2(f64::tanh(x0 - acc1));
-            s0 = s0.mul_add(0.5, x2.cos().tanh() * 0.5);
-            if n < 3 && (x2 * x2 + 2.0).acosh() * v5.cos() < v7 {
-                break 'b0 s0 / 4.0 / (v7.cos().powi(2) + 0.5);
-            }
-            (acc1 + x1).cos().exp()
-        };
-        for _ in 0..n {
-            s0 = s0.mul_add(0.5, f64::tanh((x2.cos() * 1.5).sinh().hypot(1.5_f64.powf(x0.cos()))) * 0.1);
-            let v9 = v.iter().map(|&p| (-f64::tan(v8.tanh() * 1.2)) + p.sin()).sum::<f64>();
-            acc1 -= 0.25 * f64::cos(a2[1]);
-            s0 = (s0 * 0.75 + v9.tanh() * 0.005).sin();
-        }
-        s0 + acc1 + v3.sin() + v6 + v8 * 0.25 + ((x1.cos() * 0.9).asin().powi(2) + 1.5).acosh()
-    }
-
-    #[differentiable]
-    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = (x0 + x2).copysign(x2 + x1).cos() * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        if !(n > 4 && x2.min(x1).max(acc1) < s0) {
-            s0 = s0 * T::from_f64(0.8).unwrap() + (acc1 * x0).atan().sin() * T::one();
-        } else if n % 2 == 0 {
-            s0 = s0 * T::from_f64(0.5).unwrap();
-            s0 = s0 + T::from_f64(0.005).unwrap() * prog_5(T::tanh(T::cosh(T::sin(x0) * T::from_f64(1.5).unwrap())), x1, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], n).sin();
-            if T::cbrt(T::sin(x2) + T::from_f64(2.0).unwrap()) >= T::from_f64(0.25).unwrap() && n == 5 {
-                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * (x2 + x1).cos();
-            }
-            acc1 = acc1 - acc1.tanh();
-        } else {
-            let mut k2 = 0;
-            'l0: while k2 < 4 && s0.mul_add(x2, v[0]) >= x2 {
-                k2 += 1;
-                s0 = s0 * T::from_f64(0.75).unwrap() + T::sin(T::mul_add(s0, s0, s0)) * T::from_f64(0.05).unwrap();
-                if x0 <= -T::one() {
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + v[(k2 + n) % 4].asinh() * T::from_f64(0.25).unwrap()).tanh();
-                }
-                match k2 {
-                    0 => {
-                        acc1 = acc1 - x0.cos() * T::from_f64(0.5).unwrap();
-                        s0 = s0 * T::from_f64(0.8).unwrap() + T::tanh(v[(k2 + n) % 4] - s0) * T::from_f64(0.1).unwrap();
-                    }
-                    1 => {
-                        let v3: T = (s0 * s0 + T::from_f64(0.5).unwrap()).recip();
-                        s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.25).unwrap() * v3.cos().tanh();
-                    }
-                    3 => {
-                        let v4 = (T::tanh(T::powi(x0, 3)) * T::from_f64(0.5).unwrap()).ln_1p();
-                        s0 = s0 * T::from_f64(0.6).unwrap();
-                        s0 = s0 + T::from_f64(0.02).unwrap() * v4;
-                    }
-                    _other => {
-                        for j in 1..n {
-                            let fj = T::from_usize(j).unwrap();
-                            if ((x0.to_degrees() * T::from_f64(0.01).unwrap()).sin() * T::from_f64(1.2).unwrap()).tan() < v[j % 4] + fj {
-                                acc1 = acc1 + T::from_f64(0.1).unwrap() * T::powi((fj * fj + T::one()).log(T::from_f64(3.0).unwrap()).powi(2) + T::one(), -2);
-                            }
-                            if T::atan(x0).asinh() > -T::from_f64(0.25).unwrap() {
-                                return T::from_f64(1.5).unwrap() * v[j % 4].powi(2);
-                            }
-                            if T::tanh(x1 * x2).exp_m1() > -T::one() {
-                                break 'l0;
-                            }
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + fj * T::one()).sin();
-                        }
+                        let v5: f64 = t.cos().exp2();
+                        s1 *= 0.5;
+                        s1 += 0.05 * f64::tan(f64::tanh(s1) * 1.2).cos();
+                        s1 = 0.8 * s1 + 0.1 * v5.sin();
                     }
                 }
             }
-        }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            match i % 4 {
-                0 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = T::from_usize(j).unwrap();
-                        match j % 3 {
-                            0..=2 => {
-                                let v6: T = -t;
-                                s0 = s0.mul_add(T::from_f64(0.6).unwrap(), T::tanh(v6).cos() * T::from_f64(0.4).unwrap());
-                            }
-                            _ => {
-                                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), ((t * t + T::from_f64(0.5).unwrap()).recip() / (s0 * s0 + T::from_f64(1.5).unwrap())).sin() * T::from_f64(0.1).unwrap());
-                                s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::sin(u).sinh().sin() * T::from_f64(0.1).unwrap());
-                            }
-                        }
-                        acc1 = acc1 + T::from_f64(0.1).unwrap() * fj.cos();
-                        if x2.tanh().atan() <= u {
-                            acc1 = acc1 + T::from_f64(0.1).unwrap() * (fi * (fi - x0)).cos();
-                        } else {
-                            acc1 = acc1 + T::tanh((T::acos(u.tanh() * T::from_f64(0.9).unwrap()).powi(2) + T::one()).recip()) * T::from_f64(0.1).unwrap();
-                            s0 = (s0 * T::from_f64(0.75).unwrap() + (fj.tanh() * T::from_f64(0.9).unwrap()).acos().abs() * T::one()).tanh();
-                        }
-                    }
+            match n {
+                0 | 2 => {
+                    s0 *= 0.6;
+                    s0 += 0.4 * v4.cos();
                 }
-                1..=3 => {
-                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), x1.sin() * T::from_f64(0.4).unwrap());
-                }
-                _ => {
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + x0 / (t * t + T::from_f64(1.5).unwrap()) * T::from_f64(0.25).unwrap()).tanh();
-                }
-            }
-            if v[n % 4] < T::atan2(t, T::powi(v[(i + n) % 4], 2) + T::from_f64(0.5).unwrap()) {
-                s0 = (s0 * T::from_f64(0.8).unwrap() + fi.cos().exp2() * T::one()).sin();
-            } else {
-                let mut k7 = 0;
-                while k7 < n + 1 && (x0.cos() * T::from_f64(0.9).unwrap()).acos() <= -T::one() {
-                    k7 += 1;
-                    let v9: T = if (t.tanh() * T::from_f64(0.9).unwrap()).acos() <= x0.atan() {
-                        let v8 = T::acosh(x2 * x2 + T::from_f64(1.5).unwrap());
-                        v8.tanh()
+                3 | 5 => {
+                    acc2 += 0.25 * (t * t + 1.0).log(3.0);
+                    if t.cos().cos().exp() < x2 || n % 2 == 0 {
+                        s0 = (s0 * 0.6 + (SCALE + x1) * 0.4).tanh();
+                    } else if n == 6 {
+                        s0 = s0.mul_add(0.75, prog_35(0.25, x2, (x2 - v4).tanh(), [v[0], v[1], v[2], v[3]], n).sin() * 0.005);
+                        acc2 += f64::cos(v[i]).cos() * 0.5;
                     } else {
-                        return T::ln(T::powi((x0 * x0 + T::one()).sqrt(), 2) + T::from_f64(2.0).unwrap())
-                    };
-                    s0 = s0 * T::from_f64(0.5).unwrap() + T::sqrt(x0.powi(2) + T::from_f64(2.0).unwrap()).sin() * T::from_f64(0.5).unwrap();
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::from_f64(2.0_f64).unwrap().log(x0 * x0 + T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.2).unwrap());
-                    acc1 = acc1 - T::from_f64(0.05).unwrap() * v9.sin();
-                }
-                let v10 = T::from_f64(SCALE).unwrap() + fi;
-                s0 = (s0 * T::from_f64(0.5).unwrap() + v10.sin() * T::one()).sin();
-            }
-            if i + m5 < 39 && ((t + x2).cos() * T::from_f64(1.5).unwrap()).cosh() < -T::one() {
-                break;
-            }
-            if x2.sin().exp_m1() <= -T::from_f64(0.5).unwrap() {
-                m5 += 1;
-            }
-            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::tanh(x2 * x0);
-        }
-        let c11 = T::from_usize(m5).unwrap();
-        let mut k12 = 0;
-        while k12 < n {
-            k12 += 1;
-            acc1 = acc1 + T::from_f64(0.25).unwrap() * T::tanh(c11 - v[2].powi(2));
-            let v14: T = if T::cos(x1) > T::zero() {
-                c11 - x0 + T::exp(x0.cos())
-            } else if -x2 >= T::from_f64(0.5).unwrap() {
-                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.4).unwrap() * (-v[k12 % 4]).cos();
-                (x1 * x1 + T::from_f64(2.0).unwrap()).acosh()
-            } else {
-                let v13 = x1 - v[k12 % 4];
-                v[k12 % 4] + x0 + (T::cos(v13) * T::from_f64(0.9).unwrap()).atanh()
-            };
-            s0 = (s0 * T::from_f64(0.8).unwrap() + T::powi(s0 * s0 + T::one(), -3) * T::from_f64(0.02).unwrap()).sin();
-            acc1 = acc1 - T::from_f64(0.25).unwrap() * v14.cos();
-        }
-        'l6: for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            if ((t + s0).powi(2) + T::one()).log10() <= -T::from_f64(0.5).unwrap() {
-                s0 = s0 * T::from_f64(0.75).unwrap();
-                s0 = s0 + T::from_f64(0.05).unwrap() * T::tanh(x0 * x1);
-                break;
-            }
-            s0 = (s0 * T::from_f64(0.8).unwrap() + (v[i] + c11) * T::from_f64(0.2).unwrap()).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                if T::to_radians(u) * T::from_f64(50.0).unwrap() <= T::from_f64(0.5).unwrap() || j == 0 {
-                    break 'l6;
-                }
-                let v16 = match m5 {
-                    0 => T::powi(fi.powi(2) + T::one(), -1),
-                    g if g > 1 => t.sin(),
-                    _ => {
-                        let x1 = v[j];
-                        let v15 = x1.cos().atan();
-                        ((-v15).powi(2) + T::one()).atan2((v[n % 4] * v[n % 4] + T::one()).log(x2.powi(2) + T::from_f64(2.0).unwrap()))
+                        let v6 = x1.sin().exp2();
+                        s1 = s1 * 0.5 + f64::cos(v6).sin() * 0.25;
                     }
-                };
-                acc1 = acc1 + T::from_f64(0.1).unwrap() * x0.sin();
-                s0 = s0 * T::from_f64(0.5).unwrap() + v16.sin() * T::from_f64(0.05).unwrap();
-            }
-        }
-        let mut a17 = [[T::zero(); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a17[i][j] = v[(j + i) % 4].tanh();
-            }
-            s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(T::atan(c11 * s0)) * T::from_f64(0.02).unwrap();
-        }
-        'l10: for _ in (0..=n).rev().step_by(2) {
-            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.1).unwrap() * (a17[1][n % 4] - x1).sin();
-            s0 = (s0 * T::from_f64(0.8).unwrap() + T::sin(c11) * T::one()).tanh();
-            let mut k18 = 0;
-            while k18 < n && T::atan(v[3]) <= -T::one() {
-                k18 += 1;
-                if T::sqrt(v[2] * v[2] + T::from_f64(2.0).unwrap()) > T::one() {
-                    continue 'l10;
-                }
-                s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.5).unwrap() * (s0 * T::from_f64(0.75).unwrap());
-            }
-            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::acos(v[k18 % 4].cos() * T::from_f64(0.9).unwrap()).mul_add(-v[k18 % 4], s0 - c11).tanh();
-        }
-        v[0] * T::from_f64(0.75).unwrap() + s0 * T::from_f64(1.5).unwrap() + acc1.tanh() + c11.cos() - a17[0][3] * T::from_f64(1.5).unwrap()
-    }
-
-    #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_58(x1, f64::sin(f64::asin(v[n % 4].atan().sin() * 0.9)) * 2.0, (f64::sqrt(v[n % 4] * v[n % 4] + 0.5) + x2).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            if x2.powi(3) <= 0.5 && n % 2 == 0 {
-                break;
-            }
-            s0 = (s0 * 0.8 + s0.cos() * 0.2).tanh();
-            let mut k3 = 0;
-            while k3 < 5 && v[k3 % 4].atan() >= 0.5 {
-                k3 += 1;
-                if n + k2 < 8 && (v[1] * v[1] + 0.5).sqrt() > x0 {
-                    let v4 = x1.powi(3);
-                    let v5 = SCALE + x1 / (x2 * x2 + 1.0);
-                    acc1 += (v4.sin() + v5.sin()).cos() * 0.2;
-                } else {
-                    s0 = s0.mul_add(0.75, v[k3 % 4].powi(3).tanh() * 0.02);
-                }
-                acc1 -= 0.2 * ((x2 - 0.65).to_degrees() * 0.02).sin();
-                acc1 += 0.2 * (v[(k3 + k2) % 4] + f64::powf(1.5_f64, f64::cos(x0))).sin();
-            }
-            if k2 >= 2 || x1.cos().exp() <= -1.0 {
-                break;
-            }
-        }
-        acc1 += 0.75 * x0.mul_add(v[3 - k2], x0).sin();
-        s0 = (s0 * 0.5 + prog_1(1.2, 1.2, x2, v, 5) * 0.005).tanh();
-        let v6: f64 = x2;
-        let mut a7 = [f64::exp2(f64::cos(x1)), (x1 * x1 + 0.5).powf(0.5).cos().exp_m1(), f64::to_degrees(v6) * 0.01, x2 * core::f64::consts::FRAC_1_SQRT_2];
-        a7 = [f64::sinh(f64::sin(v6.to_degrees() * 0.01) * 1.5).sin() * 0.4, a7[1], f64::sin(x2.mul_add(v6, a7[(k2 + n) % 4])) * 0.05, a7[3]];
-        let f8 = |t: f64| a7[1].abs() + t * 0.25;
-        let v9 = v.iter().copied().map(f8).sum::<f64>();
-        let v10 = f8(v[2]) - f8(v[0]) * 1.0;
-        s0.cos() - f64::sin(acc1) - v9.cos() - v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(prog_16(x1, f64::atanh(v[n % 4].tanh() * 0.9).tanh() * 2.0, x0, &v, 5)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a2[i][j] = x2 - v[j];
-            }
-            s0 = s0 * 0.75 + (x2 / (v[2].powi(2) + 1.0)).cos() * 0.1;
-        }
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            acc1 -= f64::cos(f64::asinh(a2[1][k3]));
-            let v5 = if n < 1 && -x2 < 0.0 {
-                let x2 = v[3 - k3];
-                a2[0][1].cos().exp2() + x2.cos()
-            } else if a2[1][k3].sin() < f64::sqrt(v[3] * v[3] + 2.0) && k3 == 1 {
-                let x2 = x2.sin().powi(2).ln_1p();
-                (x2 + s0).mul_add(-a2[1][3], x0.tanh().cosh())
-            } else {
-                let v4 = f64::exp(x0.cos().exp_m1().sin());
-                prog_1(x0, s0, 0.75, &v, k3) + f64::tanh(v4)
-            };
-            acc1 -= s0.powi(2).sin();
-            if k3 >= 2 {
-                break;
-            }
-            s0 = (s0 * 0.6 + v5.cos() * 0.005).tanh();
-        }
-        'l3: for i in (0..5).rev() {
-            let fi = i as f64;
-            s0 = 0.75 * s0 + 0.25 * fi.max(x2.asinh()).cos();
-            acc1 += 0.4 * (f64::sqrt(fi.powi(2) + 2.0) * s0).cos();
-            let mut k6 = 0;
-            while k6 < n + 1 && a2[1][1] + x1 - f64::powf(x2 * x2 + 1.0, 0.5) >= -1.0 {
-                k6 += 1;
-                if k6 % 2 == 0 {
-                    continue 'l3;
-                }
-                s0 = 0.8 * s0 + 1.0 * f64::sin((fi.cos() * 0.9).asin());
-                s0 *= 0.8;
-                s0 += 0.2 * s0.cos();
-            }
-        }
-        match k3 {
-            0 => {
-                s0 = (s0 * 0.8 + (x2.sin() * 0.9).atanh() * 0.02).tanh();
-            }
-            g if g > 1 => {
-                let x1: f64 = a2[0][0] * x1;
-                let v7 = prog_5(x2, 0.75, f64::tanh(acc1), v, n);
-                s0 = f64::mul_add(s0, 0.5, (x1.tanh() - v7.cos()).tanh() * 0.005);
-            }
-            _ => {
-                s0 = s0 * 0.6 + f64::sin(a2[0][3] - x2) * 0.1;
-                if f64::cos(a2[0][k3]).exp_m1().tanh() <= (v[3 - k3] * v[3 - k3] + 0.5).sqrt() {
-                    s0 = (s0 * 0.8 + x1.powi(2) * 0.05).sin();
-                    for t in v {
-                        acc1 += ((t - x1) / ((a2[0][k3] * x1).powi(2) + 1.5)).sin() * 0.4;
-                        let v8 = prog_1(x2, x1, (SCALE + x0).cos(), &v, k3);
-                        acc1 += f64::sin(f64::powf(v[3 - k3].powi(2) + 1.0, x0.sin())) * 0.25;
-                        acc1 += 0.005 * f64::cos(v8.cos());
-                    }
-                } else {
-                    s0 = s0.mul_add(0.8, (x2.powi(2) + 1.0).log10() * 0.4);
-                    s0 = (s0 * 0.6 + f64::exp(f64::cos(x1)) * 0.1).tanh();
-                }
-                let x0 = v[k3] * (x0 * x1);
-                s0 = 0.5 * s0 + 0.02 * x0.cos().sin();
-            }
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            let v11 = if f64::ln_1p(a2[1][2].tanh() * 0.5) > (a2[0][1] * a2[0][1] + 1.0).sqrt() {
-                let v10 = x2.sin().exp2();
-                s0 *= 0.8;
-                s0 += 0.01 * (x2.powi(3) + v10).tanh();
-                f64::cos(f64::exp(a2[0][k9 % 4].sin()))
-            } else {
-                f64::exp_m1(x0.tanh())
-            };
-            let v12 = v.iter().map(|&p| 1.0 + 0.1 * (v11.powi(2) + p.tanh()).tanh()).product::<f64>();
-            s0 = 0.8 * s0 + 0.05 * (f64::cos(v[k9 % 4]).exp_m1() - (x0.powi(2) + 1.0).sqrt()).tanh();
-            if k9 >= 6 || (f64::cos(v12) * 0.9).asin() / (v12.tanh().powi(2) + 1.5) > 0.0 {
-                break a2[1][0].sin();
-            }
-        };
-        let a14 = v.map(f64::tanh);
-        s0 * 0.25 + f64::cos(acc1) + f64::sin(a2[0][0]) + v13 * 0.5 - a14[0] * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_73<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: T = T::hypot(x0, v[2]).cos() * 2.0;
-        let mut s1 = x2.sin();
-        let mut s2 = -s0;
-        let mut acc3: T = 0.0;
-        let v4 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * (x1.copysign(s0) + p.cos()).tanh()));
-        let v5 = v.iter().fold(0.0, |r, &p| r + (T::exp2(s2.tanh()) + p.cos()));
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            for _ in (0..5).rev() {
-                acc3 = acc3 + 0.1 * s2.copysign(fi).tanh();
-                acc3 = acc3 + T::sqrt(x0 * x0 + T::from_f64(0.5).unwrap()).sin() * 0.1;
-                acc3 = acc3 - T::cosh(T::sin(x2) * 2.0).tanh() * 0.1;
-            }
-            if i > 1 && v5 <= t.cos().cosh() {
-                let v6 = (v4 * v4 + 2.0).acosh();
-                let v7 = v6.atan2(v6 * v6 + 1.0);
-                acc3 = acc3 - T::cos(v7) * T::from_f64(0.5).unwrap();
-            } else if !(i < 2) {
-                acc3 = acc3 + t.asinh().cos() * T::from_f64(0.5).unwrap();
-                if (v4.cos() * 0.9).atanh() > -T::from_f64(0.25).unwrap() || i % 2 == 0 {
-                    break;
-                }
-            } else {
-                let v8 = -(v4 * T::from_f64(std::f64::consts::LN_2).unwrap());
-                s2 = (s2 * T::from_f64(0.8).unwrap() + v8.sin() * T::from_f64(0.25).unwrap()).sin();
-            }
-            let v13 = if T::atanh(T::sin(v[i]) * 0.9) >= T::from_f64(0.25).unwrap() {
-                for j in 0..n {
-                    let fj = T::from_usize(j).unwrap();
-                    match j % 2 {
-                        PHASE_A => {
-                            s1 = s1.mul_add(T::from_f64(0.8).unwrap(), T::cos((s1.sin() * 0.9).atanh()) * T::from_f64(0.02).unwrap());
-                        }
-                        PHASE_B => {
-                            let v9 = s2 - T::cos(x0);
-                            s1 = T::from_f64(0.8).unwrap() * s1 + 0.1 * T::tanh(v9).cos();
-                        }
-                        _other => {
-                            s2 = T::from_f64(0.75).unwrap() * s2 + T::from_f64(0.25).unwrap() * s2.sin();
-                            if ((fj - v5).tanh() * 0.9).asin() <= T::atan2(x0 * x0 + 1.0, v5) {
-                                s0 = (s0 * T::from_f64(0.8).unwrap() + (s0.sin() * 1.5).sinh() * T::from_f64(0.05).unwrap()).sin();
-                                continue;
-                            }
-                            s2 = s2 * T::from_f64(0.8).unwrap();
-                            s2 = s2 + 0.1 * (s2.powi(2) + 1.0).cbrt().tanh();
-                        }
-                    }
-                    s0 = s0 * 0.6 + ((x1.powi(2) + 1.0).sqrt().powi(2) + 1.0).atan2((s0 * s0 + 1.0).powf(T::tanh(s2))).sin() * T::from_f64(0.02).unwrap();
-                    let v11 = match j % 2 {
-                        PHASE_A => {
-                            let x2: T = T::sin(x2.atan2(s1 * s1 + 1.0));
-                            0.65 - s1.asinh() + x2.cos()
-                        }
-                        1 => 2.5 - x0,
-                        _ => {
-                            let v10 = T::sin(s1) * T::from_f64(0.5).unwrap();
-                            s2 * x1 + v10.cos()
-                        }
-                    };
-                    s2 = (s2 * T::from_f64(0.8).unwrap() + v11.sin() * T::from_f64(0.02).unwrap()).sin();
-                }
-                T::sin(v[3 - i].to_degrees() * T::from_f64(0.02).unwrap()).exp_m1()
-            } else if x1.sin() <= T::from_f64(0.25).unwrap() {
-                T::tanh(x1).exp_m1()
-            } else {
-                let v12 = ((v[i].powi(2) + 1.0).recip().powi(2) + 1.0).log(2.0);
-                (v12.cos() * T::from_f64(0.5).unwrap()).ln_1p() / (v12 * v12 + 1.5)
-            };
-            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), T::sin(v13).tanh() * 0.1);
-        }
-        let v15 = 'b3: {
-            let v14 = T::asin(T::tanh(v4) * 0.9).to_degrees() * 0.01;
-            if (v14 / (x1 * x1 + T::from_f64(0.5).unwrap())).powi(2).ln_1p() < -T::from_f64(0.5).unwrap() {
-                s0 = (s0 * T::from_f64(0.5).unwrap() + T::ln_1p(T::recip(x1 * x1 + T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.5).unwrap()) * T::from_f64(0.25).unwrap()).sin();
-                break 'b3 (x1 * x1 + 1.0).recip();
-            }
-            prog_5((x0.powi(2) + 1.0).recip().sin() * 2.0, (s0 + T::from_f64(0.8).unwrap()).atan2(v[n % 4] * v[n % 4] + 1.0).sin(), x0 * 2.0, v, n)
-        };
-        let v18 = 'b4: {
-            for i in 0..v.len() {
-                let fi = T::from_usize(i).unwrap();
-                if i % 2 == 0 {
-                    break 'b4 (v5 + 2.5).abs();
-                }
-                if T::powf(x2 * x2 + 1.0, T::cos(x1)) >= v15.clamp(fi.tanh() - 1.5, T::sin(v15) + 1.5) {
-                    s2 = s2.mul_add(T::from_f64(0.8).unwrap(), T::sin(v5) * 0.2);
-                } else {
-                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.75).unwrap() * (x2 / 3.0).cos();
-                    let v16 = v5.atan();
-                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * T::tanh(v16.tanh());
-                }
-                s2 = (s2 * T::from_f64(0.75).unwrap() + v[i].asinh() * T::from_f64(0.25).unwrap()).tanh();
-            }
-            let v17 = x2.powi(2);
-            if v5 >= T::from_f64(0.5).unwrap() || n == 5 {
-                break 'b4 v17 + x2;
-            }
-            v17.abs()
-        };
-        s0 * T::from_f64(0.75).unwrap() - s1.tanh() + s2.sin() - acc3.cos() - v15.tanh() + T::sin(v18)
-    }
-
-    #[differentiable]
-    pub fn prog_74<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = prog_5(x1, x0 * 0.25, (x2 / 1.5).cos(), [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
-        let mut s1: T = v[3].abs();
-        let mut acc2: T = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            let fi = T::from_usize(i).unwrap();
-            if v[(i + n) % 4] * fi <= -1.0 {
-                a3[i] = x0;
-            } else {
-                a3[i] = T::exp(v[i].tanh());
-            }
-        }
-        let v4 = T::atan(T::atanh(T::tanh(a3[2]) * 0.9));
-        let v5 = v.iter().fold(0.0, |r, &p| r + (T::asin(x1.cos() * 0.9) + p.sin()));
-        if !(n == 0 && v5 * acc2 > 0.0) {
-            acc2 = acc2 - (acc2.atan().powi(2) + 1.0).log10();
-        } else {
-            s0 = s0 * 0.5 + T::sin((v4 * v4 + 0.5).sqrt()) * 0.02;
-        }
-        let a6 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        s1 = s1.mul_add(0.5, (v[n % 4] + x2 - (v4 * v4 + 2.0).ln()).tanh() * 0.02);
-        s0 + s1 + acc2 - a6[0].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::abs(x2.sin());
-        let mut s1 = f64::log(v[1] * v[1] + 1.0, x1 * x1 + 2.0).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = if x0 - s0 > s1 / (s1 * s1 + 1.0) {
-            f64::mul_add(s0, s1, x0)
-        } else if (x1 * x1 + 1.0).log2() <= -x0 {
-            x0 * s1.cos()
-        } else {
-            (f64::powi(f64::max(x0, x2), 2) + 0.5).atan2(acc2)
-        };
-        let v4 = v.iter().rev().fold(0.0, |r, &p| r * 0.5 + f64::tanh(p) * 0.25);
-        let mut m5 = f64::NEG_INFINITY;
-        for i in 0..n + 1 {
-            let c6 = v4.mul_add(v4, v3) + v[i % 4];
-            m5 = m5.max(c6);
-        }
-        s1 = f64::mul_add(s1, 0.6, f64::sin(m5.cos()) * 0.01);
-        if n % 2 == 0 {
-            return (v4.powi(2) + 0.5).ln();
-        }
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            let v8 = if prog_74::<f64>(0.25, ((x1.cos() * 0.9).acos() / ((-x1).powi(2) + 1.0)).tanh() * 2.0, 1.5, &v, n) < f64::atan2(v3 * v3 + 0.5, x1) && i < 2 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    let v7 = if u + (v[1].tanh() * 0.9).acos() <= 0.5 {
-                        fj * v4
-                    } else if f64::mul_add((v4.powi(2) + 0.5).ln(), x1 - v4, u) >= x2 {
-                        -v3
-                    } else {
-                        v[j] * fj
-                    };
-                    acc2 -= f64::tanh((v7.powi(2) + 1.0).recip().powi(2).ln_1p()) * 0.25;
-                }
-                fi.cos() + 0.5
-            } else {
-                return m5.tanh()
-            };
-            s1 = 0.8 * s1 + 0.2 * (v8 + s1 + v8.cos()).sin();
-            let v9 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.05 * f64::exp((p / (v4.powi(2) + 1.0)).sin()).sin());
-            s1 = s1.mul_add(0.5, f64::tanh(v9).tanh() * 0.2);
-        }
-        let [b10, b11, b12, b13] = [f64::powi(v4, 2).to_radians() * 50.0, f64::tanh(v[0].tanh()).exp_m1(), f64::asinh(v3), (f64::cos(x2).powi(2) + 1.0).cbrt()];
-        s0 = 0.75 * s0 + 0.05 * (b11 + b10).cos();
-        s0 * 0.25 + s1 - acc2 * 0.5 + b12.cos() - b13
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln_1p((x1 + x2).cos() * 0.5);
-        let mut s1 = (x2 + 1.5).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if !(n > 0) {
-            s0 = (s0 * 0.75 + (f64::tanh(v[n % 4]) * 0.9).atanh() * 0.05).tanh();
-        }
-        let v3 = v.iter().rev().skip(1).copied().fold(f64::NEG_INFINITY, f64::max);
-        let v4 = (0..n).map(|i| v3 / (acc2 * acc2 + 1.5) + v[i % 4] * 0.25).sum::<f64>();
-        let v11 = match n {
-            1 => {
-                let v5 = x0.asinh();
-                (-v3) + v5.cos()
-            }
-            3 => {
-                let v6 = prog_42(v3.sin().exp_m1().sin(), acc2, f64::cos((f64::tanh(x2 + x0) * 1.2).tan()), v, n);
-                (f64::recip(v[1] * v[1] + 0.5).powi(2) + 2.0).ln() + v6.tanh()
-            }
-            4 => {
-                for i in 0..3 {
-                    let fi = i as f64;
-                    let v9 = match i {
-                        0 | MODE_C => {
-                            let v7 = s0.atan2(v[n % 4].powi(2) + 0.5) - (s0 * s0 + 2.0).sqrt();
-                            (v7 + x1).tanh()
-                        }
-                        _ => {
-                            let x2 = fi.powi(3);
-                            let v8 = (f64::powi(x1.sin().exp_m1(), 2) + 0.5).sqrt();
-                            f64::cbrt(s0 * s0 + 1.0) + x2.tanh() + v8.sin()
-                        }
-                    };
-                    if !(i == 1) {
-                        break;
-                    }
-                    s1 *= 0.6;
-                    s1 += 0.02 * f64::sin(s1 - v9);
-                }
-                (s1 * s1 + 1.0).log2()
-            }
-            _other => {
-                let v10 = v[n % 4].cos();
-                v4 + v10.tanh()
-            }
-        };
-        'l1: for i in (1..=5).step_by(2) {
-            let fi = i as f64;
-            s1 = (s1 * 0.8 + s0 * 0.2).sin();
-            let mut k12 = 0;
-            while k12 < n + 1 && (f64::sin(v11) + 2.0).cbrt() <= s1.atan2(v[1].powi(2) + 1.0) {
-                k12 += 1;
-                if v4 <= -0.5 || n > 4 {
-                    acc2 += (x0.cos() * 0.9).atanh().sin() * 0.05;
-                    break 'l1;
-                }
-                s0 = s0 * 0.6 + f64::tanh(f64::copysign(v4, fi)) * 0.4;
-                s0 = 0.5 * s0 + 0.25 * f64::sin(s1 - v4);
-            }
-            s0 *= 0.5;
-            s0 += 0.005 * prog_1(f64::cos(fi) * 2.0, (x1 - s0).tanh(), x0, &v, n).sin();
-        }
-        x0 + s0.sin() - s1.tanh() - acc2 - v4.sin() + v11.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[3] + x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3: f64 = if f64::acos(x1.sin() * 0.9).min(f64::abs(x2)) <= 0.0 {
-            let x2 = ((x0 * x2).powi(2) + 1.0).log(10.0);
-            x2 * s0
-        } else if -x0 >= -1.0 || n > 2 {
-            let v2 = f64::min(acc1, v[n % 4]) * (v[n % 4] * x2);
-            v2 / (s0 * s0 + 1.5)
-        } else {
-            x2 - v[n % 4]
-        };
-        let mut m4 = f64::NEG_INFINITY;
-        for &t in v.iter() {
-            let c5 = if v[n % 4] + v3 * x2 < 0.5 {
-                t / (t * t * (t * t) + 1.0)
-            } else {
-                f64::mul_add(x1, t, v[2])
-            };
-            m4 = m4.max(c5);
-        }
-        s0 = 0.75 * s0 + 0.02 * m4.tanh().cos();
-        let mut a6 = v;
-        a6[2] *= 0.5;
-        a6[0] += acc1 * x0 * v3.cos();
-        let v7 = a6.iter().copied().map(|p| v3.clamp(acc1.tanh() - 1.5, f64::cos(p) + 1.5).max(x2)).sum::<f64>();
-        let v9 = match n {
-            1 => {
-                s0 = f64::mul_add(s0, 0.75, x0.tanh() * 0.25);
-                v[n % 4].tanh().tanh().sinh()
-            }
-            g if g > 2 => {
-                let v8 = (v[n % 4].cos() * 0.9).acos();
-                (m4 * m4 + 1.0).ln() + v8.tanh()
-            }
-            _ => (f64::powi(f64::clamp(v[2], -0.5, 1.0), 2) + 1.0).ln(),
-        };
-        let v10 = (v9.clamp(-1.5, 1.0).powi(2) + 1.0).log10();
-        acc1 += f64::cos(x2);
-        s0 + acc1 * 1.5 + f64::sin(v7) - v10 - v9 / (v10 * v10 + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = prog_5((v[n % 4] + x0).cos() * 2.0, f64::tanh(x0.atan()), f64::tanh((-2.0_f64).max(v[n % 4])), v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * f64::cos(x1 - 1.25 + p.cos()));
-        let Some(k4) = n.checked_sub(1) else {
-            return x0.cos()
-        };
-        let c5 = k4 as f64;
-        let v7 = match k4 % 3 {
-            0..=1 => 3.0_f64.hypot(c5),
-            2 => {
-                acc2 += v3.tanh();
-                f64::acos(acc2.tanh() * 0.9)
-            }
-            _ => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    acc2 -= 0.25 * (s0 - c5 + v3).tanh();
-                    if i == 4 && (v3.asinh().powi(2) + 1.0).ln() > (v[i % 4].sin() * 0.9).acos() {
-                        let v6 = (v[i % 4].tanh() * 0.9).atanh();
-                        acc2 += f64::cos(v6).cos() * 0.25;
-                    }
-                    acc2 += f64::sin((f64::tanh(fi) * 1.2).tan()).tanh() * 0.25;
-                }
-                f64::exp(f64::tanh(x1))
-            }
-        };
-        let mut k8 = 0;
-        let v13 = loop {
-            k8 += 1;
-            if !(n == 5) {
-                let v11 = f64::tanh(v3 - x2).exp();
-                acc2 -= 0.4 * f64::tanh(v11.sin());
-            } else if let Some(_) = n.checked_sub(2) {
-                s0 = 0.5 * s0 + 0.1 * (s0 * s0 + 1.5).acosh().cos();
-                if (f64::sin(x0 / (f64::tanh(v7) + 2.0)) * 0.9).asin() < 1.0 {
-                    break prog_1(x0, 0.25, f64::cbrt(v3.tanh() + 2.0).tanh() * 2.0, &v, n);
-                }
-                let v10: f64 = f64::sin(c5 * x1);
-                s1 = (s1 * 0.6 + v10.tanh() * 0.05).tanh();
-            }
-            let v12 = v.iter().map(|&p| f64::recip(v3.cos().powi(2) + 0.5) + p.cos()).sum::<f64>();
-            s1 = 0.75 * s1 + 0.25 * v7.sin().sin();
-            if k8 >= 5 || (v3.powi(2).tanh() * 0.9).asin() > (x0.sin() * 1.5).sinh() {
-                break c5.asinh() - (c5 * c5 + 1.0).log(x2.powi(2) + 2.0);
-            }
-            s0 *= 0.8;
-            s0 += 0.01 * v12.cos().sin();
-        };
-        s0 + s1 - f64::tanh(acc2) + v3 * 0.75 + c5.cos() - v7.sin() + v13.sin() + prog_5(x2, x0, x1, v, k8)
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] * x0).sin() * 2.0;
-        let mut s1 = x2.tanh();
-        let mut s2: f64 = x1;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 += 0.75 * (x1.powi(2) + 1.0).log10().asinh();
-            let v5 = v[k4 % 4].cos().exp_m1();
-            if k4 >= 4 || f64::sin(v5).exp_m1() > 0.1 - x1 {
-                break;
-            }
-        }
-        match k4 {
-            0 => {
-                s2 = s2 * 0.5 + (s1.cos() * 0.9).acos().tanh() * 0.02;
-            }
-            1..=3 => {
-                acc3 += (acc3 - 0.8).cos();
-                s2 = 0.6 * s2 + 0.1 * f64::sin(x1).exp().cos();
-            }
-            4 => {
-                s0 = 0.6 * s0 + 0.4 * f64::cos((*x2 * *x2).ln_1p());
-                let v6 = v[1].cos();
-                s1 = s1 * 0.5 + v6.tanh() * 0.5;
-            }
-            _ => {
-                s0 *= 0.6;
-                s0 -= 0.4 * x0.atan().sin();
-            }
-        }
-        let mut k7 = 0;
-        while k7 < n && prog_78((x1 * x1 + 2.0).acosh().tanh() * 2.0, 0.25, (*x2 / 4.0).tanh() * 2.0, v, k4) <= 2.0_f64.atan2(v[0]) {
-            k7 += 1;
-            let v9 = if *x2 >= 0.5 {
-                x1 * x0
-            } else if (f64::tanh(s2) + 2.0).cbrt() * 0.8 > -0.25 || n == 5 {
-                let v8 = x0 - s0 + f64::atanh(s2.cos() * 0.9);
-                (f64::log(v8 * v8 + 1.0, 2.0).powi(2) + 2.0).ln()
-            } else {
-                (s1.cos() + 2.0).cbrt()
-            };
-            s0 = (s0 * 0.8 + f64::min(f64::cos(v9), s0.tanh()) * 0.02).sin();
-        }
-        let mut m10: f64 = -1.0;
-        let mut m11: f64 = 0.5;
-        for i in 0..4 {
-            let c12 = (s1 - 0.35) * v[(i + n) % 4].sin().exp();
-            m10 = m10.max(c12);
-            let c13 = if prog_78((SCALE + x0 - v[k7 % 4]).tanh(), f64::sin(v[i] / (s1.tanh().exp_m1().powi(2) + 1.5)), f64::tanh(v[k7 % 4] - x1), v, n) < s0 || k7 < 4 {
-                s0
-            } else {
-                SCALE + v[(i + n) % 4]
-            };
-            m11 = c13.min(m11);
-        }
-        s0 = s0.mul_add(0.8, f64::cos(f64::cos(m10)) * 0.005);
-        s2 = (s2 * 0.8 + m11.sin() * 0.02).sin();
-        let mut k14 = 0;
-        let v16 = loop {
-            k14 += 1;
-            acc3 -= 0.005 * prog_1(f64::sin(f64::tanh(x1.powi(3))) * 2.0, (v[n % 4] + s0 + x0).tanh(), f64::sin((v[n % 4] * v[n % 4] + 0.5).sqrt()), &v, 1).sin();
-            let mut m15: f64 = 0.5;
-            for j in 1..=4 {
-                m15 = m15.max(m15 * 0.5 + (v[j % 4] - x0) * 0.25);
-            }
-            if k14 >= 6 {
-                break f64::exp_m1(s2.cos());
-            }
-            acc3 -= m15.tanh().tanh() * 0.25;
-        };
-        s0 * 1.5 + s1 * 0.75 - s2 * 0.5 + acc3.tanh() - v16 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::asin(f64::tanh(v[2]) * 0.9);
-        let mut acc1: f64 = 0.0;
-        let [b2, b3, _, _] = [x2.hypot(x0), (x2.powi(2) + 1.5).acosh(), x1, ((acc1 + 0.25).powi(2) + 1.5).acosh()];
-        let [b4, b5, b6, b7] = [b2.sin().exp_m1(), prog_78(x1, s0, v[2].hypot(b3).sin(), [v[0], v[1], v[2], v[3]], 1), prog_5(f64::tanh(v[0] + x0), 0.5, x1, [v[0], v[1], v[2], v[3]], n), acc1.sin().exp()];
-        let v8 = prog_42(((acc1 / (acc1 * acc1 + 1.0)).cos() * 1.2).tan().sin(), b4, x0, [v[0], v[1], v[2], v[3]], n);
-        let a9 = [(v[n % 4] * v[n % 4] + 0.5).cbrt().max(x1.tanh()), f64::cosh(b3.sin()) + b3, f64::sin(b7).tanh(), ((b2.powi(2) + 2.0).acosh().cos() * 0.9).acos()];
-        s0 = (s0 * 0.5 + f64::log2(b4.powi(2) + 1.0) * 0.05).tanh();
-        acc1 += (x1 / (f64::max(b7, x1).sin() + 2.0)).cos();
-        s0 * 0.5 + acc1 + b5.tanh() + b6.sin() - v8.cos() + a9[1].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_82<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].asinh();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = (x2.sin() * 1.2).tan();
-        }
-        match n % 2 {
-            1 => {
-                acc1 += x0.clamp(v[n % 4].tanh() - 1.5, x1.sin() + 1.5).sin();
-            }
-            _ => {
-                let v3 = x2.copysign(s0);
-                s0 = s0.mul_add(0.6, f64::tanh(v3).cos() * 0.4);
-            }
-        }
-        'l1: for _ in 1..n {
-            let v4 = x1.powi(3);
-            s0 = (s0 * 0.75 + x2 * 0.25).tanh();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                s0 = s0 * 0.6 + v4.sin().cosh().cos() * 0.02;
-                let v6: f64 = x0 - s0;
-                if k5 % 3 == 1 && v6.sin() > s0 {
-                    continue 'l1;
-                }
-            }
-            acc1 -= v4.sin().sin() * 0.25;
-        }
-        let mut k7 = 0;
-        while k7 < 4 {
-            k7 += 1;
-            acc1 += f64::ln(x2.powi(2) + 2.0).cos() * 0.5;
-            if f64::cosh(f64::tanh(a2[n % 4])) <= 0.5 {
-                continue;
-            }
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            acc1 += prog_78(1.2, f64::tanh(v[k7 % 4] * a2[i % 4] * (v[k7 % 4].cos() * 0.9).asin()) * 2.0, 1.2, v, 3).cos() * 0.005;
-            if (x1 * x1 + 1.0).log(x1 * x1 + 2.0).to_radians() <= 2.0_f64.powf(fi.tanh()) || i == 0 {
-                s0 = (s0 * 0.75 + x1 * x2 * 0.05).tanh();
-                break;
-            }
-            acc1 += 0.25 * f64::tanh(x0 / (f64::powi(x2, 2) + 1.5));
-        }
-        'l5: for i in 0..5 {
-            let v8 = (f64::sin(x2) * 0.5).ln_1p();
-            acc1 -= 0.4 * f64::powf(f64::powi(s0, 2) + 1.0, 1.5).tanh();
-            acc1 += prog_1((v8.to_degrees() * 0.01).sin() * 2.0, x2, 0.75, &v, i).sin() * 0.005;
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                let v10 = x1 / (s0.sin() + 2.0);
-                if f64::ln_1p(x0 * x0) / (v10 * v10 + 1.5) >= x0 {
-                    continue 'l5;
-                }
-                s0 = 0.8 * s0 + 0.25 * f64::recip(x2 * x2 + 1.0);
-            }
-        }
-        x0 + x1.tanh() + x2.tanh() - s0 * 0.75 - acc1.sin() - a2[1]
-    }
-
-    #[differentiable]
-    pub fn prog_83(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = ((x2.powi(2) + 2.0).ln() + x2).cos() * 2.0;
-        let mut s1 = (x1.tanh() + 2.0).cbrt().to_degrees() * 0.02;
-        let mut acc2: f64 = 0.0;
-        if -v[n % 4] > s0.powi(2) {
-            let v3 = f64::copysign(0.5_f64, x1).mul_add(x2, f64::powi(s0, 2));
-            s1 = (s1 * 0.6 + v3.cos() * 0.02).tanh();
-        } else if n % 2 == 0 {
-            s1 = (s1 * 0.8 + s1.cos() * 0.25).tanh();
-            s0 = (s0 * 0.6 + (s0 * s0 + 0.5).ln() * 0.05).tanh();
-        } else {
-            s1 = s1 * 0.8 + (s1.powi(2) + 0.5).ln() * 0.25;
-        }
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            acc2 += 0.25 * f64::tanh(x2).exp().tanh();
-            for &u in v.iter() {
-                match i {
-                    0 => {
-                        s1 = (s1 * 0.6 + ((s1.tanh() * 1.2).tan().powi(2) + 1.0).log10() * 0.1).tanh();
-                    }
-                    1 => {
-                        s1 = (s1 * 0.8 + f64::asin(u.tanh() * 0.9) * 0.05).tanh();
-                        if x0 >= SCALE + x0 {
-                            s0 = s0.mul_add(0.75, s0.tanh().exp_m1().cos() * 0.05);
-                        } else if (x2.tanh() * 0.9).acos() + f64::exp_m1(x0.tanh()) < -0.5 {
-                            s0 *= 0.75;
-                            s0 += 0.05 * f64::tanh(f64::acos(f64::cos((x2.tanh() * 0.9).asin()) * 0.9));
-                            acc2 += f64::atan2(x2.tanh().exp_m1(), f64::powi((x0 * x0 + 0.5).sqrt(), 2) + 1.0).tanh() * 0.05;
-                        }
-                        let x1 = u + 1.2;
-                        s1 *= 0.6;
-                        s1 += 0.4 * f64::sin(x1).sin();
-                    }
-                    2 => {
-                        let x0 = (f64::powi(x0, 2) + 1.0).powf(f64::tanh(u));
-                        s1 = 0.75 * s1 + 0.02 * f64::sin(x0);
-                    }
-                    _ => {
-                        let v4 = f64::tan(x0.tanh() * 1.2);
-                        acc2 -= v4.cos() * 0.05;
-                    }
-                }
-                let v5 = v.iter().map(|&z| f64::log2(x2.powi(2) + 1.0).tanh() + f64::tanh(z)).sum::<f64>();
-                match n {
-                    MODE_A => {
-                        acc2 += f64::tanh(v[n % 4].powi(2)) * 0.05;
-                        continue 'l0;
-                    }
-                    2..=4 => {
-                        let x1 = (x0.tanh() + 2.0).cbrt();
-                        s0 = f64::mul_add(s0, 0.75, x1.sin() * 0.75);
-                    }
-                    6 => {
-                        acc2 += 0.05 * (v5 + u).sin();
-                    }
-                    _ => {
-                        let v6 = (f64::tanh(s1).powi(2) + 1.0).powi(-3);
-                        acc2 -= 0.05 * f64::cos(f64::tanh(v6));
-                    }
-                }
-                s0 = 0.8 * s0 + 0.2 * x2.atan().cos();
-                acc2 += 0.05 * f64::sin(u.cos() - v5.cos());
-            }
-            let v8 = match i + n {
-                0..=2 => fi.max(x0),
-                g if g > 3 => {
-                    let v7 = s0.sin().exp2();
-                    (v7.cos() * 1.2).tan()
-                }
-                _ => x0.cos().sinh(),
-            };
-            acc2 += 0.25 * f64::cos(v8).sin();
-        }
-        let v9 = x1;
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            acc2 += f64::tanh(prog_78((v[n % 4] * v[n % 4] + 0.5).sqrt().sin(), f64::tanh((x0 * x0 + 0.5).ln() + v9) * 2.0, 0.5, v, 2)) * 0.005;
-            let v12 = if (s1.tanh() * 0.5).ln_1p() < x2 {
-                let v11 = -v9;
-                (f64::tanh(s0).sin() * 1.5).cosh() + v11.tanh()
-            } else {
-                (s1.tanh() * 1.2).tan().sin()
-            };
-            match k10 % 2 {
-                0 => {
-                    s0 = s0.mul_add(0.5, f64::sin((v9 * v9).ln_1p()) * 0.5);
-                }
-                1 => {
-                    s0 = s0.mul_add(0.75, f64::sin(x2).exp().sin() * 0.05);
-                }
-                _ => {
-                    let v13 = (v12.tanh().powi(2) + 2.0).ln();
-                    s1 = s1 * 0.75 + v13.cos().sin() * 0.02;
-                }
-            }
-            if k10 >= 3 {
-                break;
-            }
-            s0 = s0 * 0.75 + v12.tanh().sin() * 0.02;
-        }
-        let mut k14 = 0;
-        loop {
-            k14 += 1;
-            let v16: f64 = if ((v9 * 1.25).powi(2) + 1.0).powi(-1) <= v[1] || k14 == 5 {
-                s0.powi(2).min(s0)
-            } else {
-                let v15 = x0 + v9;
-                f64::sqrt(s1.asinh().powi(2) + 2.0) + v15.tanh()
-            };
-            let v17 = if -s1.to_radians() >= v[(k14 + n) % 4].tanh().exp() && k10 % 3 == 1 {
-                s0 = (s0 * 0.6 + s0 * 2.0 * 0.2).sin();
-                f64::log10(s0 * s0 + 1.0)
-            } else {
-                s0 *= 0.5;
-                s0 += 0.05 * v16.cos();
-                f64::sin(x2)
-            };
-            s1 *= 0.5;
-            s1 -= 0.5 * f64::tanh(s1.sin());
-            if k14 >= 6 {
-                break;
-            }
-            s0 = (s0 * 0.8 + (v16.sin() + v17.cos()) * 0.02).tanh();
-        }
-        x0 * 0.25 + s0 - s1 * 1.5 + acc2.sin() + v9
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 + x0).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = (acc1 * acc1 + 1.0).recip();
-        let v3 = x1;
-        acc1 -= f64::cos((acc1.sin() * 2.0).cosh());
-        'l0: for i in 0..5 {
-            let fi = i as f64;
-            let v4 = -v[i % 4];
-            s0 = (s0 * 0.5 + (s0 * s0 + 1.0).log(s0 * s0 + 2.0) * 0.1).sin();
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                if v4 < fi {
-                    s0 = 0.8 * s0 + 0.1 * f64::tanh(s0 - v2);
-                    break;
-                }
-                if !(k5 % 3 == 1) {
-                    break 'l0;
-                }
-                s0 = s0 * 0.8 + f64::tanh(v4 + v3) * 0.1;
-            }
-            s0 *= 0.5;
-            s0 += 0.5 * v4.cos().tanh();
-        }
-        let [b6, b7, b8, _] = *v;
-        let v13 = match n.checked_sub(3) {
-            None => {
-                let v9 = f64::clamp(v3.cos().exp(), (b6 / (b8.sin() + 2.0)).cos() - 1.5, (f64::cos(v[n % 4]) * 0.9).asin().sin() + 1.5);
-                s0 *= 0.6;
-                s0 += 0.1 * (s0 * v2).tanh();
-                (b7 * b7).ln_1p().atan() + v9.tanh()
-            }
-            Some(k10) => {
-                let c11 = k10 as f64;
-                let v12 = (b6 * b6 + 1.0).powf(v2.tanh());
-                acc1 -= 2.0_f64.hypot(f64::cos(v12).cosh()).tanh() * 0.75;
-                prog_78(b8, (1.2 * v[n % 4]).sin() * 2.0, v3, [v[0], v[1], v[2], v[3]], n) + f64::tanh(c11)
-            }
-        };
-        s0 * 0.75 + acc1 * 1.5 + b7 + v13.cos() - (SCALE + v3)
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].max(x2);
-        let mut s1 = (f64::cos(s0) * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        for i in (0..6).rev() {
-            let fi = i as f64;
-            let v3 = prog_78(s0, x2, (x1 * x1).sin() * 2.0, v, i);
-            if x0 * x0 >= f64::sin(x0) {
-                acc2 -= 0.4 * (f64::to_radians(s0) * 20.0);
-                let v4 = f64::cos((f64::cos(v[i % 4]) * 1.5).cosh());
-                s0 *= 0.8;
-                s0 += 0.05 * v4;
-            } else {
-                acc2 += fi.cos() * 0.25;
-            }
-            acc2 += f64::atanh(s1.tanh() * 0.9).cos() * 0.25;
-            s1 = 0.6 * s1 + 0.005 * v3.cos().tanh();
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v5 = s1.atan2(fi.powi(2) + 1.0);
-            acc2 += prog_1(f64::sin(x1), s1, 0.75, &v, i).sin() * 0.005;
-            acc2 -= 0.25 * v5.tanh();
-        }
-        let v8 = match n {
-            0 => prog_5::<f64>(2.0, x0, 0.75, v, 5),
-            3 => {
-                let v6 = (x1.copysign(acc2).powi(2) + 2.0).acosh();
-                x1.cos().exp_m1() + v6.tanh()
-            }
-            4..=5 => 0.3 - v[1],
-            _other => {
-                let v7 = prog_84((f64::powi(x0.asinh(), 2) + 0.5).recip().sin() * 2.0, x2, 1.5, &v, 3);
-                prog_84(f64::cos(-f64::cos(x2)), x1, 0.25, &v, n) + v7.cos()
-            }
-        };
-        let Some(k10) = (n % 4).checked_sub(1) else {
-            let v9 = (x0.sin() * 2.0).cosh();
-            return x1.powi(3) + v9.cos()
-        };
-        let c11 = k10 as f64;
-        if !(k10 == 1 && f64::sqrt(x0 * x0 + 2.0) < 1.0) {
-            s0 = s0.mul_add(0.5, f64::cos(prog_1(s1, 1.2, f64::tanh(x0), &v, n)) * 0.005);
-        } else if x1.cos() >= x0 {
-            s0 = (s0 * 0.5 + f64::log10(v[n % 4] * v[n % 4] + 1.0) * 1.0).tanh();
-            s1 = s1 * 0.8 + f64::tanh(1.5_f64.powf(f64::cos(s1))) * 0.1;
-            if (c11 * c11 + 0.5).powf(f64::sin(x1)) / ((x1 * x1 + 1.0).recip().powi(2) + 1.5) < 0.5 {
-                s1 = s1.mul_add(0.8, s0 / 1.5 * 0.05);
-            } else if x1 >= 0.5 {
-                let v14 = if let Some(_) = (n % 4).checked_sub(1) {
-                    let v13 = (s0.powi(2) + 0.5).recip();
-                    v13.sin()
-                } else {
-                    f64::asinh(x1)
-                };
-                s0 = (s0 * 0.8 + v14.sin() * 0.02).sin();
-            } else {
-                s1 = (s1 * 0.6 + (-x2) * 0.4).tanh();
-                s0 = 0.75 * s0 + 0.02 * f64::powi(s0 * s0 + 1.0, -1);
-            }
-        } else {
-            s0 = (s0 * 0.8 + c11 * core::f64::consts::FRAC_1_SQRT_2 * 1.0).sin();
-            if x0 / 2.0 < s0 - c11 || k10 > 0 {
-                s1 = s1 * 0.8 + (s1.powi(2) + 1.0).log(2.0).tanh() * 0.1;
-            } else if !(k10 == 1 && (f64::tanh(s1) * 0.9).atanh() > -0.5) {
-                s1 = 0.6 * s1 + 0.005 * prog_78(f64::atan2(x0 * x0 + 1.0, s0).tanh(), x1, 2.0, v, 2).tanh();
-                let v15 = (v[1] * v[1]).ln_1p();
-                acc2 += v15.cos();
-            }
-            s0 = (s0 * 0.6 + (v[3 - k10].cos() * 1.2).tan() * 0.02).sin();
-        }
-        x1.cos() + s0 * 0.25 + s1.cos() - f64::sin(acc2) + v8.tanh() + c11.cos()
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_86(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-            let mut s0 = self.k.cos();
-            let mut acc1: f64 = 0.0;
-            if self.n % 2 == 0 {
-                acc1 -= f64::tanh(x1);
-            }
-            match mode {
-                Mode::Upper(hi2) => {
-                    let v6: f64 = if let Some(k3) = (self.n + n).checked_sub(3) {
-                        let c4 = k3 as f64;
-                        let v5 = self.scale - hi2;
-                        (self.scale * self.scale + 1.0).log(f64::copysign(x0, v5).powi(2) + 2.0) + f64::tanh(c4)
-                    } else {
-                        -v[0].hypot(x2)
-                    };
-                    acc1 -= v6.sin();
-                }
-                Mode::Lower(_, _) => {
-                    acc1 += (x0 * v[0]).sin();
-                }
-                Mode::Off => {
-                    s0 = 0.75 * s0 + 0.005 * f64::tanh(prog_78(x2, s0, x2.asinh().powi(2).cos(), v, n));
-                    let v9 = prog_39(0.5, x2, 2.0, v, n);
-                    s0 = 0.8 * s0 + 0.005 * f64::sin(v9);
-                }
-            }
-            let v11 = if f64::tanh(s0).exp_m1() >= 1.0 {
-                -x1
-            } else if (-v[n % 4]) / (v[0].sin().cos() + 2.0) < x1 {
-                let v10 = (x0.sin() * 0.9).acos();
-                (x0 * x0 + 0.5).recip() + f64::sin(v10)
-            } else {
-                prog_1(1.5, x0, x1, &v, n)
-            };
-            let v15 = if let Some(k12) = n.checked_sub(2) {
-                let c13 = k12 as f64;
-                let v14 = (f64::sqrt(x0.powi(2) + 2.0).tanh() * 0.9).atanh();
-                (v[k12 % 4] * v[k12 % 4] + 2.0).sqrt() + c13.tanh() + f64::cos(v14)
-            } else {
-                (f64::cos(self.k).exp2().powi(2) + 1.0).sqrt()
-            };
-            let mut m16 = 0;
-            for (i, &t) in v.iter().enumerate() {
-                let v17 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::sin(x0 * std::f64::consts::FRAC_1_PI * std::f64::consts::LN_2 + p.tanh())).product::<f64>();
-                if i == 3 {
-                    acc1 -= f64::tanh(v[i]) * 0.5;
-                } else if prog_1(t, (v[m16 % 4] * std::f64::consts::FRAC_1_PI).sin(), v[m16 % 4].tanh(), &v, 5) >= 0.5 {
-                    s0 = s0.mul_add(0.5, f64::cos(-x1) * 0.5);
-                    s0 = 0.75 * s0 + 0.25 * f64::cos(f64::cbrt(v17.tanh() + 2.0));
-                }
-                acc1 += f64::recip(v[i] * v[i] + 1.0).sin() * 0.5;
-                s0 *= 0.5;
-                if (v[m16 % 4] / (x2 * x2 + 0.5)).tanh().exp() < 0.0 && m16 > 3 {
-                    m16 += 1;
-                }
-                s0 += 0.1 * (t.sin() - v17.cos()).cos();
-            }
-            match m16 {
-                0..=1 => {
-                    let v22 = match mode {
-                        Mode::Upper(hi18) => {
-                            let v19 = (hi18.powi(2) + 1.0).recip();
-                            3.0_f64.copysign((v[2].sin() * 1.2).tan()) + v19.cos()
-                        }
-                        Mode::Lower(k20, _) => f64::mul_add(v[3 - k20], v15, v[(k20 + self.n) % 4]) + f64::tanh(x0),
-                        Mode::Off => (v[m16 % 4] * v[m16 % 4]).ln_1p().atan2(f64::powi((x0.sin() * 0.9).asin(), 2) + 0.5),
-                    };
-                    s0 = s0 * 0.75 + v22.sin().sin() * 0.01;
-                }
-                MODE_D | 5 => {
-                    acc1 -= (v[m16 % 4] * v[m16 % 4] + 1.0).ln().cos();
-                    let v23 = v15;
-                    s0 = f64::mul_add(s0, 0.75, f64::sin(f64::sin(v23)) * 0.02);
+                    let v7 = v4.max(s1);
+                    s1 = (s1 * 0.5 + v7.cos() * 0.5).sin();
                 }
                 6 => {
-                    let v24 = f64::min(x0, v[m16 % 4]);
-                    acc1 += 0.35 * v[1];
-                    if prog_16(0.25, 2.0, f64::cosh(x0.sin()).sin(), &v, m16) > v24.tanh() {
-                        for t in v {
-                            let [b25, _, b26, b27] = v;
-                            let v30 = if b27.cos().exp() >= -0.5 {
-                                for (j, &u) in v.iter().enumerate() {
-                                    let fj = j as f64;
-                                    match j % 4 {
-                                        0 | 2 => {
-                                            s0 = (s0 * 0.5 + x0.cos() * 0.5).tanh();
-                                            s0 *= 0.75;
-                                            s0 -= 0.25 * x2.sin();
-                                        }
-                                        _ => {
-                                            s0 = (s0 * 0.8 + (b26 + b25) * 0.1).tanh();
-                                        }
-                                    }
-                                    s0 = s0 * 0.75 + f64::tanh(f64::mul_add(b26, s0, fj)) * 0.05;
-                                    acc1 += 0.1 * (x1 + t).sin();
-                                    s0 = s0 * 0.6 + f64::sin(u) * 0.4;
-                                }
-                                let v28 = v24 * s0;
-                                f64::tanh(v24) + f64::cos(v28)
-                            } else {
-                                let v29 = ((b26 / (f64::powi(v15, 2) + 1.5)).sin() * 0.9).acos();
-                                (t * t + 1.0).powi(-1) + v29.sin()
-                            };
-                            match self.n {
-                                0 | 2 => {
-                                    s0 = 0.8 * s0 + 0.01 * f64::sin(f64::cosh(v30.tanh()) - (v15 * v15 + 1.0).powf(0.3));
-                                    acc1 += 0.5 * (-s0);
-                                }
-                                _other => {
-                                    acc1 -= 0.5 * (b27 - v30).cos();
-                                    let mut k31 = 0;
-                                    while k31 < n + 1 && b25.tanh() >= v15.atan() {
-                                        k31 += 1;
-                                        acc1 -= 0.05 * (f64::to_radians(self.k) * 50.0 + v11.clamp(-1.5, 0.5)).sin();
-                                        let v32 = v.iter().zip(v.iter()).map(|(&p, &q)| p - x0 + q.cos()).sum::<f64>();
-                                        acc1 += v32.cos().sin() * 0.05;
-                                    }
-                                }
-                            }
-                            acc1 -= 0.5 * (x1 / (f64::sin(b26) + 2.0)).tanh();
-                            acc1 += (t.tanh() + b25.sin()).tanh() * 0.5;
-                        }
-                    } else if m16 == 3 && x0.sin().exp() - (v24.tanh() * 0.9).acos() <= 0.5 {
-                        let v33 = v24;
-                        s0 *= 0.6;
-                        s0 += 0.4 * v33.cos();
+                    s0 = (s0 * 0.6 + (v4.cos() * 0.9).asin() * 0.1).sin();
+                    if f64::acosh(v[n % 4] * v[n % 4] + 2.0) < f64::mul_add(x1, x1, v4) {
+                        acc2 += 0.4 * (t * core::f64::consts::FRAC_1_SQRT_2).sin().sinh();
+                    } else {
+                        acc2 += (t * 0.8).cos() * 0.5;
+                        s1 = (s1 * 0.75 + s1 * s1 * 0.05).sin();
                     }
                 }
                 _other => {
-                    s0 = (s0 * 0.75 + (-1.5_f64).max(x1) * 0.25).sin();
-                    s0 = s0 * 0.75 + (f64::sin(x0.sin().exp()) * 0.9).acos().tanh() * 0.02;
+                    acc2 += f64::cos(t + 1.5) * 0.5;
                 }
             }
-            x0 - x2 * 0.75 + v[2].sin() + s0.tanh() + acc1.tanh() + f64::sin(v11) + v15.sin()
+            acc2 += (x1 + v4).sin() * 0.5;
+            s1 = (s1 * 0.75 + t.sin() * 0.25).tanh();
         }
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_87(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::log(f64::atan2(x1, x0 * x0 + 0.5).powi(2) + 1.0, 3.0).cos() * 2.0;
-            let mut acc1: f64 = 0.0;
-            let mut k2 = 0;
-            let v4 = loop {
-                k2 += 1;
-                s0 = s0 * 0.6 + f64::cos(f64::cos(x0)) * 0.4;
-                s0 = (s0 * 0.8 + x2 * x2 * 0.05).sin();
-                let v3 = prog_1((v[k2] * v[k2] + 1.0).log2().tanh() * 2.0, x0, v[k2].to_radians().cos(), &v, 1);
-                if k2 >= 3 {
-                    break f64::powf(3.0_f64, f64::sin(x2)).sin().exp();
-                }
-                s0 *= 0.6;
-                s0 += 0.005 * v3.cos();
-            };
-            let v5 = if ((v4 * v4).ln_1p().powi(2) + 1.0).log2() > x0 {
-                s0 = 0.75 * s0 + 0.005 * prog_84(x1, f64::tanh(v[3 - k2] + s0 - acc1 * v[n % 4]), (v[k2].cos() * 0.9).asin().cos(), &v, k2).cos();
-                f64::tanh((f64::powi(acc1, 2) + 0.5).sqrt())
-            } else if v[k2] > -0.5 && self.n == 1 {
-                x2 + acc1
+        for i in 0..3 {
+            let fi = i as f64;
+            let v8: f64 = if v[(i + n) % 4].sin().exp2() >= 1.0 {
+                f64::tanh(x1)
+            } else if x1.mul_add(v4, x1) >= fi {
+                f64::log2(f64::sin(s1).exp2().powi(2) + 1.0)
             } else {
-                acc1 - x2 + x2
+                let x0 = x0.min(s1) * 0.75;
+                (v[3 - i] + x0) * s1
             };
-            let mut m6 = 0;
-            for &t in v.iter() {
-                s0 = 0.6 * s0 + 0.1 * f64::cos(s0.tanh().exp());
-                acc1 += 0.5 * f64::cos((self.k / (v5 * v5 + 0.5)).tanh());
-                acc1 += t.sin() * 0.5;
-                if (x2.powi(2) + 2.0).ln() >= 0.5 || m6 % 2 == 0 {
-                    m6 += 1;
-                }
-            }
-            match m6 {
-                0 => {
-                    s0 = (s0 * 0.8 + (-x2) * 0.2).sin();
-                }
-                2..=4 => {
-                    s0 = s0 * 0.5 + f64::sin(f64::atan(v[m6 % 4].copysign(v5))) * 0.5;
-                }
-                g if g > 5 => {
-                    s0 = f64::mul_add(s0, 0.75, (acc1.powi(2) + 1.0).recip().sin() * 0.05);
-                    let v7 = prog_5(s0, (v5 * v5 + 1.0).log10().sin() * 2.0, f64::tanh(x2), v, m6);
-                    s0 = s0.mul_add(0.75, v7.sin() * 0.005);
-                }
-                _ => {
-                    acc1 += f64::cos(x2);
-                    let v8 = prog_78(s0, x2, 1.5, v, 5);
-                    s0 = s0 * 0.6 + f64::sin(v8).cos() * 0.005;
-                }
-            }
-            let mut m9 = 0;
-            for i in 1..n {
-                let fi = i as f64;
-                if f64::log(v5 * v5 + 1.0, x2.powi(2) + 2.0) <= 0.0 {
-                    m9 += 1;
-                }
-                let v10 = s0;
-                match i + m9 {
-                    1..=3 => {
-                        acc1 += 0.4 * f64::sin((f64::cos(v5) * 0.9).atanh());
-                    }
-                    g if g > 4 => {
-                        acc1 += f64::atanh(f64::cos(fi) * 0.9).sin() * 0.4;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.5 + f64::exp(f64::sin(v[2])) * 0.1).tanh();
-                    }
-                }
-                let v11 = (v4 + 1.25) / (v10 * v10 + 1.0);
-                acc1 += 0.4 * v4.tanh().exp().sin();
-                s0 *= 0.8;
-                s0 += 0.05 * v11.tanh();
-            }
-            let c12 = m9 as f64;
-            x2 + s0.cos() + f64::sin(acc1) - v5.tanh() - c12.cos()
+            acc2 += f64::mul_add(v4, v4, v4).cos() * 0.5;
+            s0 = 0.5 * s0 + 0.05 * v8.cos();
         }
-
-        pub fn prog_90(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = v[3 - self.n].clamp(-0.5, 1.5) + 0.25;
-            let mut s1 = x0.sin();
-            let mut acc2: f64 = 0.0;
-            match self.n {
-                0..=1 => {
-                    let v3 = (x0.sin() * 0.9).atanh();
-                    acc2 += 0.75 * v3.cos();
-                }
-                _other => {
-                    acc2 += 0.75 * (x1 + f64::powi(*x2 * *x2 + 1.0, -1)).tanh();
-                    let mut k4 = 0;
-                    while k4 < n + 1 {
-                        k4 += 1;
-                        for _ in 1..n {
-                            let v5 = f64::asin(f64::cos(*x2) * 0.9);
-                            acc2 += 0.1 * (f64::ln(*x2 * *x2 + 0.5).powi(2) + 1.0).log(10.0);
-                            s1 = s1 * 0.6 + f64::sin((x0 * x0 + 2.0).sqrt()) * 0.4;
-                            s1 *= 0.6;
-                            s1 += 0.1 * v5.cos();
-                        }
-                        let mut m6 = prog_1((s1.cos() * 1.2).tan().sin(), s0, f64::sin(self.scale.tanh().powi(3)), &v, n).sin();
-                        for &u in v.iter() {
-                            let c7 = u;
-                            m6 = m6.max(c7);
-                        }
-                        acc2 += 0.25 * f64::cos(f64::asin(v[2].cos() * 0.9).sin().exp_m1());
-                        s1 = (s1 * 0.75 + m6.cos() * 0.005).sin();
+        for i in 1..n {
+            let fi = i as f64;
+            for j in (1..=6).step_by(2) {
+                let fj = j as f64;
+                let v9 = v.iter().fold(v[1], |r, &p| r * 0.75 + 0.25 * (2.0 - fj + p.cos()).sin());
+                let v11 = match j {
+                    PHASE_A | PHASE_C => {
+                        let v10 = f64::acosh(fj * fj + 2.0);
+                        0.5_f64.powf(v9.sin()) + v10.tanh()
                     }
-                }
-            }
-            let v8 = v.iter().map(|&p| 1.0 + 0.25 * f64::tanh(f64::sin(p))).product::<f64>();
-            let mut k9 = 0;
-            loop {
-                k9 += 1;
-                s1 = f64::mul_add(s1, 0.75, f64::asin(v8.cos() * 0.9).sin() * 0.1);
-                if self.n % 3 == 1 {
-                    s0 *= 0.5;
-                    s0 += 0.5 * x2.tanh().cos();
-                    break;
-                }
-                if k9 >= 4 {
-                    break;
-                }
-            }
-            'l4: for i in (0..=n).rev().step_by(2) {
-                let fi = i as f64;
-                let v12 = if i + n < 1 {
-                    x1 - fi
-                } else if v8.cos().cosh() < 0.0 || i == 5 {
-                    acc2 -= 0.5 * (v8 * v8 + 1.0).log(s1 * s1 + 2.0).sin();
-                    x2.mul_add(fi, x1)
-                } else {
-                    for j in (0..=i).rev() {
-                        if f64::cos(*x2).sinh() > 0.0 && j % 3 == 1 {
-                            return s0.atan2(x1 * x1 + 0.5);
-                        }
-                        let v10: f64 = x1.tanh().exp2();
-                        s1 = s1.mul_add(0.75, (f64::powi(v10 + s1, 2) + 1.0).log10() * 0.2);
-                    }
-                    let v11 = (f64::tanh(x0.tanh()) * 0.9).atanh();
-                    x1.tanh().exp2() + v11.tanh()
+                    g if g > 4 => x1.sin().exp_m1() - 3.0_f64.hypot(v4),
+                    _other => f64::exp2(f64::tanh(v9)) - v4 / (v9 * v9 + 0.5),
                 };
-                acc2 += (v[i % 4].sin() * 0.5).ln_1p() * 0.5;
-                for j in 0..n {
-                    let fj = j as f64;
-                    if (f64::powi((v8.cos() * 0.9).acos(), 2) + 0.5).sqrt() >= fj - v12 {
-                        continue;
-                    }
-                    match n {
-                        0 => {
-                            let v13 = (x2.tanh() * 0.9).asin();
-                            s0 = 0.5 * s0 + 0.5 * v8.sin();
-                            acc2 -= v13.cos() * 0.05;
-                        }
-                        g if g > 1 => {
-                            break 'l4;
-                        }
-                        _ => {
-                            acc2 += 0.05 * (s0 + 1.25).tanh();
-                            if v8.tanh() < -0.5 {
-                                continue;
-                            }
-                        }
-                    }
-                    s1 *= 0.75;
-                    s1 += 0.05 * f64::tanh(x2.sin().exp());
-                }
-                for j in (0..n).rev() {
-                    if j % 2 == 0 {
-                        break;
-                    }
-                    let v14 = (v8 / (x1 * x1 + 0.5)).max(v[1] * v8);
-                    let v20 = match n.checked_sub(2) {
-                        Some(1 | 2) => (f64::powi(f64::tan(v[i % 4].sin() * 1.2), 2) + 0.5).sqrt(),
-                        Some(k15) if k15 % 2 == 0 => {
-                            let c16 = k15 as f64;
-                            f64::atan(x1 + x0) + f64::sin(c16)
-                        }
-                        Some(_) => {
-                            let v18 = (v12 * v12 + 1.0).ln();
-                            f64::exp(x1.cos()) + v18.sin()
-                        }
-                        None => {
-                            let v19 = (f64::sin(*x2) * 0.9).asin() - v8;
-                            v[j % 4].sin().sinh() + v19.tanh()
-                        }
-                    };
-                    s1 = s1.mul_add(0.6, s1 * 0.4);
-                    s0 = 0.8 * s0 + 0.01 * (v14.sin() + v20.cos()).tanh();
-                }
-                acc2 += v12.tanh().cos() * 0.5;
+                s0 = s0 * 0.5 + f64::cos(v9.cos().exp2()) * 0.1;
+                acc2 += 0.1 * v11.tanh().tanh();
             }
-            let [b21, b22, _, b23] = v;
-            x1 + *x2 + f64::tanh(s0) - s1 - acc2.tanh() + v8.cos() + b21 - b22 + b23 * 1.5 + f64::sqrt(f64::atan2(b22, x1.powi(2) + 0.5).powi(2) + 2.0)
+            let v13: f64 = if !(i % 2 == 0 && f64::tanh(v4).exp_m1() <= f64::ln_1p(v[3] * v[3])) {
+                acc2 -= (x2 - fi).cos() * 0.4;
+                f64::cos(x0)
+            } else {
+                let v12 = s0 * core::f64::consts::FRAC_1_SQRT_2;
+                s1.min(0.3 * v[n % 4]) + v12.sin()
+            };
+            s1 = (s1 * 0.6 + (-v[0]).mul_add(2.0_f64.min(s1), v4 - v[2]) * 0.05).tanh();
+            acc2 += v13.tanh().sin() * 0.4;
         }
+        let v16 = if (v4 * std::f64::consts::FRAC_PI_4).powi(2).ln_1p() > -0.5 && n > 1 {
+            let v14 = v4;
+            f64::max(-2.0_f64, x2) + v14.cos()
+        } else {
+            let v15 = v4.max(x2);
+            f64::sqrt(x1 * x1 + 2.0) + v15.sin()
+        };
+        f64::tanh(s0) - s1 * 0.25 + f64::cos(acc2) - v16.sin()
     }
 
     #[differentiable]
-    pub fn prog_88<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1 - v[1]) * 2.0;
+        let mut s1: f64 = 0.75 * x2;
+        let mut acc2: f64 = 0.0;
+        let v4 = if (x0 + x2) / 4.0 <= 0.0 {
+            (-s1) + acc2
+        } else {
+            let v3 = f64::sqrt(acc2 * acc2 + 0.5);
+            return prog_5(acc2, v3.cos().cos().tanh() * 2.0, v3.atan().cos(), [v[0], v[1], v[2], v[3]], n)
+        };
+        let mut m5: f64 = 0.0;
+        for i in 0..n {
+            let c6 = if i > 4 {
+                v4
+            } else {
+                v[i % 4] / (x0 * x0 + 1.5)
+            };
+            m5 = c6.max(m5);
+            s0 = 0.75 * s0 + 0.05 * f64::sin((s0 / (f64::sin(x1) + 2.0)).abs());
+        }
+        s0 = 0.6 * s0 + 0.25 * f64::tanh(f64::sin(m5));
+        let v8: f64 = if m5 >= s1.abs() {
+            -f64::tanh(v4).exp_m1()
+        } else if f64::acos(f64::sin(x0) * 0.9) > v4 / (v[1].tanh() + 2.0) {
+            let v4 = (f64::sin(v4) * 0.9).acos();
+            m5.max(v4) + 0.65
+        } else {
+            let v7 = f64::log(v[n % 4].powi(2) + 1.0, 2.0);
+            prog_53(x2, (v7.powi(2) + 2.0).ln().sin(), f64::cos(-v7) * 2.0, [v[0], v[1], v[2], v[3]], 4)
+        };
+        let [b9, b10, b11] = [prog_5::<f64>(s1, f64::sin((v[n % 4] * v[n % 4] + 1.0).sqrt()), f64::tanh(f64::to_radians((x0 * x0 + 2.0).acosh())), [v[0], v[1], v[2], v[3]], 2), (f64::hypot(0.5_f64, acc2).powi(2) + 1.0).log10(), 3.0_f64.copysign(v4).clamp((acc2 + s1).tanh() - 1.5, f64::cos((v[n % 4] * v[n % 4] + 2.0).acosh()) + 1.5)];
+        if let Some(k12) = n.checked_sub(2) {
+            let c13 = k12 as f64;
+            s1 *= 0.5;
+            s1 -= 1.0 * b10.asinh();
+            s1 = 0.75 * s1 + 1.0 * c13.cos();
+        } else {
+            acc2 += x1.min(v[n % 4]).cos();
+            let v14 = f64::atan2(acc2 * acc2 + 0.5, x1).abs();
+            s0 *= 0.6;
+            s0 += 0.1 * f64::tanh(v14).tanh();
+        }
+        s0 * 0.5 + s1 + f64::tanh(v8) + b9.tanh() - b10 + b11 * 0.25 - f64::exp(f64::cos(s1))
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = v[n % 4].sin().exp2();
+        let mut s1: f64 = f64::cos((x0.powi(2) + 1.0).atan2(s0));
+        let mut s2: f64 = f64::powi(*x2, 3).cos();
+        let mut acc3: f64 = 0.0;
+        let v8 = match mode {
+            Mode::Lower(k4, lo5) => {
+                s2 *= 0.75;
+                s2 += 0.02 * f64::cos(f64::atan2(v[1] * v[1] + 0.5, x0 - x1));
+                v[3 - k4] / (lo5 * lo5 + 1.0)
+            }
+            Mode::Upper(hi6) => {
+                let v7 = v[3] * v[3];
+                s2 = (s2 * 0.5 + f64::cbrt((hi6 * hi6 + 1.0).log2().cos() + 2.0) * 1.0).tanh();
+                (f64::recip(f64::powi(x1, 2) + 0.5).sin() * 0.9).atanh() + f64::cos(v7)
+            }
+            Mode::Off => x1.sin().clamp(s2.min(x1).tanh() - 1.5, f64::cos(f64::exp_m1(f64::tanh(x1))) + 1.5),
+        };
+        'b0: {
+            s2 *= 0.8;
+            s2 -= 0.02 * f64::min(f64::exp_m1(s1.tanh()), 1.2 - x1).sin();
+            for i in 0..4 {
+                if prog_35((f64::tanh(*x2 + x1) * 1.5).cosh().cos(), f64::recip(s2 * s2 + 1.0).cos(), f64::cos(v8 + *x2) * 2.0, v, i) < -0.5 {
+                    break 'b0;
+                }
+                acc3 -= f64::tan(f64::tanh((x0.sin() + 2.0).cbrt()) * 1.2).cos() * 0.5;
+            }
+            if (acc3 * acc3 + 1.0).log2().hypot(f64::asinh(x0)) <= -1.0 {
+                break 'b0;
+            }
+        }
+        'b2: {
+            if n < 1 && v8 > s1 {
+                break 'b2;
+            }
+            if !(n > 1 && *x2 + v8 > f64::log(x2.powi(2) + 1.0, acc3 * acc3 + 2.0)) {
+                s1 = 0.75 * s1 + 0.01 * (s0 + x0).tanh();
+                break 'b2;
+            }
+        }
+        if acc3.sin() + (-acc3) <= -0.5 {
+            let v9 = prog_44(acc3, s1, f64::sin(3.0_f64.copysign(s2)) * 2.0, v, n);
+            let v10 = f64::atanh((*x2 * *x2).ln_1p().sin() * 0.9);
+            s2 = (s2 * 0.75 + (v9.sin() + v10.sin()) * 0.005).tanh();
+        } else if v[0].min(x0).powi(3) >= v[n % 4] {
+            let v11 = prog_1(x0, x0.copysign(s0).cos(), s0, &v, n);
+            s1 *= 0.75;
+            s1 += 0.02 * f64::tanh(v[2] - s1).sin();
+            s0 = 0.75 * s0 + 0.005 * v11.cos();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s2 = (s2 * 0.5 + prog_1(f64::cos(-s2), s1, s0, &v, i) * 0.005).sin();
+            if prog_35(s1, x1, (s2 / (f64::powi(t, 2) + 1.0)).tanh() * 2.0, v, i) >= 0.0 {
+                acc3 -= 0.005 * f64::sin(prog_35(s0, f64::cos(f64::sinh(x0.tanh()) * t) * 2.0, (v[0] * (s2 / (s2 * s2 + 1.5))).tanh(), v, i));
+            } else {
+                let x1 = (f64::powi(t.sin(), 2) + 0.5).atan2(t + *x2);
+                s1 = (s1 * 0.75 + x1 / (s2.powi(2) + 1.0) * 0.02).tanh();
+                if (x0 * x0 + 1.0).ln() > t {
+                    acc3 += 0.02 * f64::sin(prog_35(((fi + x0) * 0.3).sin(), t, s0.sin() * 2.0, v, i));
+                    continue;
+                }
+            }
+        }
+        f64::sin(s0) - s1 + s2 - acc3
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.asinh();
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().fold(v[3], |r, &p| r * 0.5 + 0.25 * (f64::atan(x0) + p.sin()).sin());
+        let [_, b3, _, _] = v;
+        let mut k4 = 0;
+        let v5 = loop {
+            k4 += 1;
+            if x0 <= 1.0 {
+                break f64::sqrt(f64::log(b3 * b3 + 1.0, f64::powi(v[1], 2) + 2.0).powi(2) + 1.0);
+            }
+            acc1 -= 0.25 * x2.sin();
+            if k4 >= 6 || (f64::tanh(f64::atan(v2)) * 1.2).tan() >= 0.5 {
+                break b3 / (b3 * b3 + 0.5);
+            }
+        };
+        let mut k6 = 0;
+        while k6 < 5 {
+            k6 += 1;
+            let v7 = *x2;
+            s0 = 0.8 * s0 + 0.2 * f64::tanh(v7);
+        }
+        if x2.abs() < -0.5 {
+            s0 = (s0 * 0.6 + prog_1(0.25, v5.tanh() * 2.0, 2.0, &v, n) * 0.005).sin();
+            acc1 += v2.tanh();
+        } else if v2 - v5 < 1.0 {
+            s0 = (s0 * 0.5 + v[k6 % 4].cos().exp() * 0.1).tanh();
+        }
+        let mut k8 = 0;
+        let v13: f64 = loop {
+            k8 += 1;
+            if b3 - v[(k8 + k6) % 4] >= -1.0 {
+                break (f64::sin(v5.atan()) * 0.9).atanh();
+            }
+            let [b9, b10, b11, b12] = v;
+            s0 = s0.mul_add(0.6, f64::sin(b12.asinh()) * 0.4);
+            if k8 >= 6 || prog_1(f64::tanh((v[2].cos() * 1.2).tan().asinh()) * 2.0, f64::cos(b9 / 1.5) * 2.0, x0.sin().exp_m1().sin(), &v, k4) < b10 {
+                break (v[3] * v[3] + 0.5).sqrt();
+            }
+            acc1 += 0.25 * f64::tanh(b11.sin());
+        };
+        let mut a14 = v;
+        for i in 0..n {
+            a14[(i * 3) % 4] -= (b3.sin().exp2() + x1 * v[0]).tanh() * 0.2 * a14[i % 4];
+        }
+        for i in 0..n {
+            s0 = 0.6 * s0 + 0.5 * (a14[i % 4].powi(2) + 1.0).recip().sin();
+            a14 = v;
+            acc1 -= 0.25 * f64::sin(f64::ln(f64::powi(x0, 2) + 2.0));
+        }
+        let v15 = (0..n).fold(0.0, |r, i| r * 0.5 + ((b3.powi(2) + 1.0).recip() + (x2.sin() + 2.0).cbrt() + v[i % 4] * 0.5) * 0.5);
+        s0.tanh() - f64::sin(acc1) + v13 * 0.5 + f64::sin(a14[1]) + v15 * 0.75 + prog_40((f64::sin(x1) + (f64::cos(a14[k8 % 4]) + 2.0).cbrt()).cos(), 1.2, *x2, v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_62<T>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = T::acos(T::tanh(v[n % 4]) * 0.9).tanh() * 2.0;
-        let mut s1 = T::tanh(x0);
-        let mut s2 = (T::powi(T::exp(T::tanh(s1)), 2) + T::from_f64(0.5).unwrap()).recip();
-        let mut acc3: T = 0.0;
-        for t in v {
-            let v4 = v.iter().fold(x2, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.05).unwrap() * T::sin((T::powi(T::tanh(x2).exp2(), 2) + 1.0).powi(-1) + p.cos()));
-            let v5 = T::atan2(x1 * x1 + T::from_f64(0.5).unwrap(), x1).sin().cosh();
-            s2 = s2 * 0.6;
-            s2 = s2 - T::from_f64(0.02).unwrap() * ((v4 * x0).cos() * 0.9).asin().cos();
-            s1 = s1 * T::from_f64(0.8).unwrap();
-            s1 = s1 + T::from_f64(0.02).unwrap() * (T::cos(t) + T::tanh(v5)).tanh();
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0 = T::tanh(T::tan(x0.sin() * T::from_f64(1.2).unwrap())) * T::from_f64(2.0).unwrap();
+        let mut s1 = ((T::tanh(x1) * T::from_f64(2.0).unwrap()).sinh().to_radians() * T::from_f64(50.0).unwrap()).sin() * T::from_f64(2.0).unwrap();
+        let mut s2 = T::acos(x2.sin() * T::from_f64(0.9).unwrap()).cos().exp().tanh() * T::from_f64(2.0).unwrap();
+        let mut acc3: T = T::zero();
+        let mut k4 = 0;
+        while k4 < n && T::recip((s1 - s0).powi(2) + T::one()) > -T::from_f64(0.25).unwrap() {
+            k4 += 1;
+            let v5 = v[n % 4] * v[n % 4] / T::from_f64(2.0).unwrap();
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                let v7 = match k6 % 2 {
+                    0 => {
+                        s1 = s1 * T::from_f64(0.75).unwrap() + (s1 * s1 + T::from_f64(2.0).unwrap()).acosh().sin() * T::from_f64(0.1).unwrap();
+                        T::sin(s2) * (v5 - v[k4 % 4])
+                    }
+                    1 => (v5 + x1).asinh(),
+                    _ => v5 + v[k6 % 4],
+                };
+                acc3 = acc3 - T::sin(s0 + v[k6 % 4]).sin() * T::from_f64(0.02).unwrap();
+                s2 = (s2 * T::from_f64(0.6).unwrap() + v5 * T::from_f64(0.3).unwrap() * T::from_f64(0.5).unwrap()).tanh();
+                s2 = (s2 * T::from_f64(0.8).unwrap() + T::cos(v7) * T::from_f64(0.02).unwrap()).sin();
+            }
+            let v8 = T::ln(x0 * x0 + T::from_f64(0.5).unwrap()) / (v5.cos().exp().powi(2) + T::from_f64(1.5).unwrap());
+            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::cos(v[k6 % 4]);
+            acc3 = acc3 - v8.cos().sin() * T::from_f64(0.25).unwrap();
         }
-        match n {
-            1 => {
-                acc3 = acc3 + T::from_f64(1.5_f64).unwrap().log(v[n % 4] * v[n % 4] + 2.0);
-                s1 = s1.mul_add(T::from_f64(0.8).unwrap(), (T::sin(T::tanh(acc3).exp()) + 2.0).cbrt().cos() * T::from_f64(0.25).unwrap());
-                if x2 <= -T::from_f64(0.5).unwrap() {
-                    let v6: T = prog_74::<T>(T::acos(T::tanh(x2) * 0.9).cos(), x2, T::atanh(x1.cos() * 0.9).tanh() * 2.0, &v, n);
-                    s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), T::sinh((s1 - s0).sin()).tanh() * 0.01);
-                    acc3 = acc3 - 0.005 * v6.sin();
-                } else if x1 - s0 < x0.copysign(s2) && n % 2 == 0 {
-                    s1 = s1 * T::from_f64(0.8).unwrap() + T::cos(s1.cos().exp_m1() - T::from_f64(0.25).unwrap()) * 0.01;
-                    let v7 = prog_74::<T>(s2, x0 * 2.0, x2, &v, n);
-                    s2 = (s2 * T::from_f64(0.5).unwrap() + v7.cos() * 0.005).tanh();
-                } else {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (acc3 * s0);
-                    debug_assert!(x0.is_finite());
-                }
-            }
-            2 | 4 => {
-                acc3 = acc3 - (2.5 - x1).sin();
-                if T::from_f64(SCALE).unwrap() + s2 / (x2.sin() + 2.0) > -1.0 && n % 2 == 0 {
-                    s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.02).unwrap() * ((T::powi(s0, 2) + T::from_f64(0.5).unwrap()).recip().powi(2) + T::from_f64(0.5).unwrap()).ln().cos();
-                } else {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::tanh(s1 + s0) * T::from_f64(0.02).unwrap());
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * acc3.tanh();
-                }
-                s1 = (s1 * T::from_f64(0.75).unwrap() + (T::cos(s1) * T::from_f64(0.5).unwrap()).ln_1p() * T::from_f64(0.05).unwrap()).sin();
-            }
-            5 => {
-                s0 = T::from_f64(0.5).unwrap() * s0 + 0.1 * T::sin((T::powi((x1.tanh() * 0.9).acos(), 2) + 1.0).log2());
-                s1 = (s1 * 0.6 + (x2 - 1.5 + s2) * T::from_f64(0.05).unwrap()).sin();
-            }
-            _ => {
-                s2 = s2 * 0.6;
-                s2 = s2 + T::from_f64(0.05).unwrap() * s2.tanh().tanh();
-            }
-        }
-        if T::sqrt(x2 * x2 + 2.0).tanh() >= 0.0 {
-            s1 = (s1 * T::from_f64(0.5).unwrap() + prog_5(v[2].asinh().sin(), x1, T::powi(x1, 3).tanh(), v, n) * 0.005).sin();
+        let v9 = prog_5(s2, x0 * T::from_f64(0.75).unwrap(), s1, *v, n);
+        let v11 = if prog_5(T::cos(T::sqrt(v[2] * v[2] + T::one())).exp_m1().tanh() * T::from_f64(2.0).unwrap(), s2, T::asinh(x2).sin(), [v[0], v[1], v[2], v[3]], 1) <= T::from_f64(2.0_f64).unwrap().atan2(x1) {
+            let x2 = T::cos(x2.abs());
+            let v10 = (x2.cos().cosh().cos() * T::from_f64(0.9).unwrap()).atanh();
+            v9 + v10.cos()
         } else {
-            acc3 = acc3 + (T::from_f64(SCALE).unwrap() + x0).cos();
-            acc3 = acc3 + T::tanh(x2);
+            s0 + v[2]
+        };
+        let mut m12 = v[n % 4].powi(2).tanh();
+        for i in 0..3 {
+            let c13 = v[3 - i].powi(3) + T::from_f64(0.25).unwrap();
+            m12 = c13.min(m12);
         }
-        acc3 = acc3 + (T::cos(v[n % 4]) * 1.5).sinh().cos();
-        let m8 = 2 * n + 1;
-        let c9: T = T::from_f64(table(m8)).unwrap();
-        x1 * T::from_f64(0.25).unwrap() - s0 + s1.cos() + s2 * T::from_f64(0.5).unwrap() + acc3.tanh() - c9 * 1.5 + T::log(x1.powi(2) + 1.0, 3.0)
-    }
-
-    #[differentiable]
-    pub fn prog_89<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::cos(x1).exp() * f64::acosh(x0 * x0 + 2.0)).sin() * 2.0;
-        let mut s1 = f64::exp2(x2.tanh());
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = x1 + v[n % 4] + x1.asinh();
-            s1 = (s1 * 0.75 + s0.sin().exp() * 0.05).tanh();
-        }
-        let mut a4 = [0.0; N];
-        for i in 0..4 {
-            if f64::atan(a3[1]) <= x0 {
-                a4[i] = (x0 - v[i]) * v[i];
-            } else {
-                a4[i] = f64::cos((v[i] * v[i] + 1.0).powi(-3));
-            }
-        }
-        let f5 = |t: f64| acc2.clamp(v[n % 4].sin() - 1.5, f64::tanh(v[n % 4]) + 1.5) + t * 0.25;
-        let v6 = f5(v[2]);
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v7 = prog_78(v6.cos(), x2, s0, [v[0], v[1], v[2], v[3]], i);
-            acc2 -= 0.5 * a3[0].hypot(x2).sin();
-            let v8 = prog_1(x0, f64::tanh((f64::powf(fi.powi(2) + 1.0, 0.3).tanh() * 0.9).asin()) * 2.0, s0, v, i);
-            s0 = (s0 * 0.5 + (v7.sin() + v8.tanh()) * 0.005).sin();
-        }
-        let f9 = |t: f64| (-(x1 * x2)) + t * 0.25;
-        let v10 = v.iter().map(|&p| f9(p)).sum::<f64>();
-        let v11 = v.iter().cloned().map(f9).sum::<f64>();
-        if v11.sin() > x1 {
-            return x0 - x1;
-        }
-        let v12 = prog_1((f64::copysign(v[n % 4], v6) + f64::tanh(v10)).sin(), x1, x2, v, n);
-        s0 * 0.75 + s1.tanh() + acc2 + a3[3].sin() + f64::tanh(a4[3]) + v12.cos()
-    }
-
-    impl Params {
-        #[differentiable]
-        pub fn prog_91(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_B: usize = 1;
-            const PHASE_D: usize = 3;
-            let mut s0 = ((f64::powi(x1, 2) + 2.0).acosh() + v[self.n]).tanh() * 2.0;
-            let mut s1 = f64::atan(x0);
-            let mut s2: f64 = (f64::cos(v[self.n]).exp2() + s0.atan()).tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let v5 = match self.n {
-                PHASE_A if n % 2 == 0 => f64::clamp(x0, x2.sin() - 1.5, x2.cos() + 1.5),
-                1 => prog_1(x2.cos().sin().sin() * 2.0, x0.tanh(), acc3, &v, 1),
-                2 => {
-                    let x1 = prog_16((x1 - self.k).tanh() * 2.0, (s1 * f64::sqrt(acc3.powi(2) + 0.5)).tanh(), x1.sin().exp_m1().tanh(), &v, n);
-                    let v4 = f64::cbrt(x2 * x2 + 1.0);
-                    f64::max(-2.0_f64, s2 + acc3) + x1.cos() + v4.cos()
-                }
-                _ => prog_42(f64::tanh(x1 * core::f64::consts::FRAC_1_SQRT_2), x1, 0.75, v, n),
-            };
-            let v6 = v.iter().map(|&p| f64::clamp((p.cos() * 1.5).sinh(), -1.0, 1.5)).sum::<f64>();
-            let v7 = v.iter().fold(v6.cos(), |r, &p| r * 0.75 + 0.1 * f64::sin(f64::clamp(x2, r.tanh() - 1.5, f64::sin(r) + 1.5).asinh() + p.cos()));
-            'b0: {
-                if n % 2 == 0 {
-                    s1 = (s1 * 0.8 + prog_5(s0.cos().sin().sin() * 2.0, acc3, 2.0, v, n) * 0.005).sin();
-                    break 'b0;
-                }
-            }
-            'b1: {
-                for i in 1..n {
-                    let fi = i as f64;
-                    let v8 = s2 - v[i % 4];
-                    if v[0] > 1.0 {
-                        break 'b1;
+        s1 = (s1 * T::from_f64(0.5).unwrap() + m12.cos() * T::from_f64(0.02).unwrap()).tanh();
+        let mut k14 = 0;
+        while k14 < n && v11.asinh() >= v9 / T::from_f64(2.0).unwrap() {
+            k14 += 1;
+            s2 = s2 * T::from_f64(0.8).unwrap() + T::tanh(s2 * s2) * T::from_f64(0.05).unwrap();
+            let mut k15 = 0;
+            while k15 < 6 && x0 * x2 < -T::one() {
+                k15 += 1;
+                s1 = s1 * T::from_f64(0.6).unwrap() + T::tanh(T::cos((T::powi(x2, 2) + T::one()).log10()).exp()) * T::from_f64(0.25).unwrap();
+                if s2.atan() <= -T::one() {
+                    let v16 = (v11 + s2).cos();
+                    acc3 = acc3 - (T::powi(T::ln_1p(v16 * v16), 2) + T::from_f64(2.0).unwrap()).acosh().cos() * T::from_f64(0.05).unwrap();
+                } else if !(n % 2 == 0 && -x2 <= -T::one()) {
+                    s0 = (s0 * T::from_f64(0.6).unwrap() + s0.tanh() * T::from_f64(0.4).unwrap()).tanh();
+                    if k15 == 4 {
+                        let v17 = T::sinh((v11 + s0).cos() * T::from_f64(2.0).unwrap());
+                        acc3 = acc3 + v17.sin() * T::from_f64(0.05).unwrap();
+                    } else if s1 * v11 <= -T::from_f64(0.5).unwrap() {
+                        s2 = (s2 * T::from_f64(0.8).unwrap() + T::from_f64(0.5_f64).unwrap().atan2(s2) * T::from_f64(0.2).unwrap()).tanh();
+                        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * (s0 / (T::cos(x0) + T::from_f64(2.0).unwrap())).tanh();
                     }
-                    let v13 = if f64::asin(f64::cos(v7) * 0.9).atan() >= s2 {
-                        for j in (1..=3).step_by(2) {
-                            acc3 -= 0.2 * f64::cos((f64::sqrt(v[j] * v[j] + 0.5).powi(2) + 0.5).sqrt());
-                            if x1.tanh() >= v[(j + i) % 4] || self.n > 0 {
-                                acc3 += 0.2 * f64::cos(v5).exp_m1().sin();
-                                if j < 3 && -f64::mul_add(v8, x2, v8) < x0 {
-                                    break;
-                                }
-                                let v9: f64 = f64::sqrt((fi.sin() * 0.9).asin().powi(2) + 1.0);
-                                acc3 += v9.sin() * 0.2;
-                            } else if ((v7.cos() * 0.9).acos().powi(2) + 1.0).log(2.0) < x0 || self.n == 2 {
-                                let v10 = v8 + v[j];
-                                let v11 = x2 * v10 / (self.k.sin().cos() + 2.0);
-                                acc3 += 0.2 * v11.tanh();
-                            } else {
-                                s2 = (s2 * 0.5 + f64::log10(v5.powi(2) + 1.0) * 1.0).sin();
-                            }
-                            acc3 += f64::sin(v6.cos().copysign((v[j].tanh() * 0.9).acos())) * 0.2;
-                        }
-                        let v12 = ((s1.tanh() * 0.9).acos().sin() * 1.5).cosh();
-                        acc3 += 0.4 * f64::sin(v5.asinh());
-                        (v8 * v8 + 1.5).acosh() + v12.sin()
-                    } else if (x1 * x1 + 1.0).log(3.0).sin() <= 0.25 {
-                        s2 = (s2 * 0.5 + f64::asin(f64::sin(s2) * 0.9) * 0.2).sin();
-                        v5.clamp(s2.cos() - 1.5, v8.cos() + 1.5)
-                    } else {
-                        (-fi).atan2((v8 * 0.75).powi(2) + 0.5)
-                    };
-                    s2 = 0.5 * s2 + 0.05 * f64::powf(v7 * v7 + 0.5, 0.5).mul_add(x2.tanh(), x2 * x0).sin();
-                    acc3 += 0.1 * f64::cos(v13);
                 }
-            }
-            'l4: for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                s2 = s2.mul_add(0.5, v7 * 0.5);
-                for j in 1..n {
-                    if j > 0 {
-                        break 'l4;
+                match n % 4 {
+                    0 => {
+                        let v11: T = v11.sin();
+                        let v18 = T::log2((v11.cos() * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::one());
+                        s2 = s2 * T::from_f64(0.8).unwrap() + v18.cos().tanh() * T::from_f64(0.02).unwrap();
                     }
-                    if f64::tan(x2.sin() * 1.2) >= v5 || j % 3 == 1 {
-                        acc3 += 0.1 * self.k.tanh().sinh().sin();
-                    } else if (t * t).ln_1p() >= 0.0 {
-                        s2 = 0.5 * s2 + 0.25 * (x1 - s0).cos();
-                        acc3 -= self.k.powi(2).cos() * 0.1;
-                    } else {
-                        s1 = s1 * 0.6 + (s2 + s1).sin() * 0.2;
-                        acc3 -= s1.clamp(-1.5, 1.5) * 0.1;
-                    }
-                    let v14 = match j + self.n {
-                        0 => t / (t * t + 1.5),
-                        PHASE_B => f64::acos(f64::sin(f64::acos(t.tanh() * 0.9)) * 0.9),
-                        PHASE_D if n < 4 => {
-                            acc3 += 0.1 * f64::tanh(((SCALE + x0).cos() * 0.5).ln_1p());
-                            -f64::exp2(f64::tanh(t))
-                        }
-                        _ => (f64::powi(s0, 2) + 1.0).powi(-1).atan(),
-                    };
-                    s2 *= 0.75;
-                    s2 += 0.1 * (v6 + s2).cos();
-                    s1 = s1 * 0.5 + v14.sin() * 0.1;
-                }
-                acc3 += 0.5 * f64::asinh(f64::atan2(fi, f64::powi(x1, 2) + 1.0)).cos();
-                acc3 += 0.5 * f64::cos(t).cos();
-            }
-            let [b15, b16, b17, b18] = v;
-            s0 = (s0 * 0.5 + v[self.n] / (f64::sin(b15) + 2.0) * 0.1).tanh();
-            f64::tanh(s0) + s1 * 1.5 - s2 + acc3.cos() - v5.cos() + v7 + b16.sin() + b17 * 0.5 - b18.cos()
-        }
-
-        #[differentiable]
-        pub fn prog_97(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_C: usize = 2;
-            const PHASE_D: usize = 3;
-            let mut s0 = f64::tan(f64::cos(x2) * 1.2).tanh() * 2.0;
-            let mut s1 = f64::max(f64::ln(v[(self.n + n) % 4].powi(2) + 2.0), x2.to_radians() * 50.0);
-            let mut s2 = x1.cos();
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [[0.0; 4]; 2];
-            for i in 0..2 {
-                for j in 0..4 {
-                    a4[i][j] = self.k * x0;
-                }
-            }
-            assert!(n < 100);
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                if s1.sin().exp2() > -1.0 {
-                    s0 *= 0.6;
-                    s0 += 0.005 * f64::tanh(prog_84(x1, f64::tanh(((s0 * s0 + 1.0).log10().powi(2) + 0.5).recip()) * 2.0, x1.cos() * 2.0, &v, i));
-                }
-                match i {
-                    PHASE_A | PHASE_C => {
-                        break;
-                    }
-                    PHASE_D => {
-                        let v5 = x0.atan2(fi.powi(2) + 1.0);
-                        s0 = s0.mul_add(0.6, f64::cos(v5) * 0.4);
+                    PHASE_B | PHASE_D => {
+                        s2 = (s2 * T::from_f64(0.5).unwrap() + x1 * T::from_f64(0.5).unwrap()).sin();
+                        let v19 = s2 + x1;
+                        acc3 = acc3 + v19.cos().sin() * T::from_f64(0.05).unwrap();
                     }
                     _ => {
-                        s1 *= 0.5;
-                        s1 += 0.4 * x0.tanh().cosh().sin();
-                        if t < -0.5 {
-                            let v6 = (f64::tanh(s2).powi(2) + 1.0).powi(-2);
-                            s0 *= 0.5;
-                            s0 += 0.5 * f64::tanh((x0 * x0).ln_1p());
-                            s0 = s0.mul_add(0.5, f64::tanh(v6) * 0.1);
-                        }
-                        s0 = (s0 * 0.8 + (x0 - v[1]) * 0.1).sin();
-                        if x1 >= 1.0 {
+                        s2 = (s2 * T::from_f64(0.75).unwrap() + (v[k15 % 4] * v[k15 % 4]).ln_1p() * T::from_f64(0.25).unwrap() * T::one()).sin();
+                        acc3 = acc3 + T::acos(T::cos(T::tanh(x0)) * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.05).unwrap();
+                        if !(k15 % 2 == 0 && (v9.tanh() * T::from_f64(0.5).unwrap()).ln_1p() <= T::asin(v[1].sin() * T::from_f64(0.9).unwrap())) {
+                            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.25).unwrap() * T::cos((x2.powi(2) + T::one()).log2());
                             continue;
                         }
                     }
                 }
-                acc3 += (f64::tanh(a4[1][i]).sinh() + t / (f64::sin(x1) + 2.0)).cos() * 0.5;
             }
-            let mut k7 = 0;
-            loop {
-                k7 += 1;
-                let v8 = prog_1(a4[1][0].powi(3).sin(), s2, 1.5, &v, k7);
-                let c9: f64 = table(k7 + n);
-                let mut k10 = 0;
-                while k10 < n {
-                    k10 += 1;
-                    acc3 -= f64::tanh(x0.sin()) * 0.05;
-                    match self.n + k7 {
-                        0..=1 => {
-                            acc3 -= 0.05 * f64::sin(SCALE + (self.k.sin() * 0.9).atanh());
-                        }
-                        g if g > 2 => {
-                            let c11: f64 = table(k7 + n);
-                            s1 = 0.75 * s1 + 1.0 * c9.tanh().cos();
-                            acc3 -= 0.05 * f64::sin(f64::cos(c11));
-                        }
-                        _ => {
-                            s0 = s0 * 0.5 + f64::hypot(self.scale, s0).cos() * 0.5;
-                            if f64::powi(x1 / (c9 * c9 + 1.0), 3) >= 0.0 {
-                                continue;
-                            }
-                        }
-                    }
-                    acc3 -= 0.05 * f64::cos(x2 - v[k10 % 4]);
-                }
-                s1 = s1 * 0.8 + prog_1(x2, x0, s2, &v, k10).tanh() * 0.005;
-                if k7 >= 4 || x1.sin().exp2() > c9 {
-                    break;
-                }
-                s1 = s1.mul_add(0.6, v8.tanh() * 0.005);
-            }
-            let v12 = prog_78(f64::cos(x0 + x2), f64::cos(x1.sin().exp_m1()) * 2.0, f64::exp2(f64::tanh(f64::cbrt(x0.powi(2) + 0.5))).tanh(), v, n);
-            s2 *= 0.5;
-            s2 -= 0.02 * (-acc3).cos();
-            s0 * 0.5 - s1 * 0.25 + s2 * 0.5 - f64::tanh(a4[0][0]) + v12.sin()
-        }
-
-        #[differentiable]
-        pub fn prog_106(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-            let mut s0 = f64::sqrt(x2 * x2 + 1.0).sin() * 2.0;
-            let mut s1 = v[self.n].asinh();
-            let mut s2 = f64::asinh(f64::exp_m1(s0.cos()));
-            let mut acc3: f64 = 0.0;
-            let v4 = match n {
-                1..=3 => f64::exp(s0.cos()),
-                4 => x0 * 0.25,
-                6 => (f64::cos((f64::powi(x0, 2) + 1.0).log(f64::powi(acc3, 2) + 2.0)) + 2.0).cbrt(),
-                _ => f64::sinh((x1 - acc3).tanh()),
-            };
-            'l0: for _ in 0..v.len() {
-                let v5: f64 = x1 * x2;
-                s2 = s2.mul_add(0.8, (v4 * v5).tanh() * 0.01);
-                for j in 0..self.n + 2 {
-                    let fj = j as f64;
-                    if (f64::log(s1 * s1 + 1.0, x1 * x1 + 2.0).powi(2) + 2.0).acosh() <= 1.0 {
-                        break 'l0;
-                    }
-                    acc3 -= 0.1 * f64::sin((fj.powi(2) + 1.0).log10());
-                    s1 = 0.75 * s1 + 0.1 * f64::log2((-s0).powi(2) + 1.0).tanh();
-                }
-            }
-            let mut a6 = [0.0; 4];
-            for i in 0..n {
-                a6[i % 4] = a6[i % 4] * 0.5 + x1.tanh().exp_m1().cos() * 0.1;
-                acc3 += ((x0.tanh() * 0.9).atanh() + f64::atan(v4)).sin() * 0.25;
-            }
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                s1 = s1 * 0.5 + prog_78(0.25, f64::tanh(f64::cos(x2)), x0, a6, n).sin() * 0.005;
-                let [b8, b9, b10, b11] = [x0.tanh().exp() + v[k7 % 4] * x1, (x0 * x0 + 1.0).log(a6[k7 % 4] * a6[k7 % 4] + 2.0), a6[k7 % 4].cos().exp2(), 0.35 * s1 - v4];
-                s1 = (s1 * 0.6 + (f64::sin(b8) + b9.sin() + f64::cos(b10) + f64::tanh(b11)) * 0.02).sin();
-            }
-            let v17 = match mode {
-                Mode::Lower(_, _) => {
-                    let v14 = v4 + x0.cos();
-                    (-x1) + f64::sin(v14)
-                }
-                Mode::Upper(_) => f64::sin(v4).exp_m1(),
-                Mode::Off => {
-                    for &t in v {
-                        s2 = s2 * 0.75 + prog_1(f64::log10(s2 * s2 + 1.0).sin(), 1.5, s1, &a6, k7).sin() * 0.005;
-                        let v16 = a6.iter().map(|&p| a6[3].atan() + p.cos()).sum::<f64>();
-                        s0 = s0.mul_add(0.8, (f64::tanh(t) + f64::tanh(v16)).tanh() * 0.02);
-                    }
-                    v4.to_radians().hypot(a6[2])
-                }
-            };
-            f64::tanh(x0) - f64::tanh(x1) - s0.cos() + s1 * 0.25 - s2.sin() + acc3.cos() + a6[2] - f64::sin(v17)
-        }
-
-        #[differentiable]
-        pub fn prog_108(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_D: usize = 3;
-            let mut s0: f64 = f64::sinh(f64::cos(v[self.n].asinh()));
-            let mut s1 = (x2 * x2).cos() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut k3 = 0;
-            while k3 < 3 {
-                k3 += 1;
-                let v5 = if k3 < 2 {
-                    f64::tanh(self.k)
-                } else {
-                    let v4 = ((s0 * x1).powi(2) + 1.0).recip();
-                    prog_78(v4.tanh().tanh(), f64::sin(s1), (0.5 * v4 - 2.0).sin(), [v[0], v[1], v[2], v[3]], k3)
-                };
-                match self.n + n {
-                    PHASE_A => {
-                        s0 = s0.mul_add(0.8, s0.cos() * 0.2);
-                    }
-                    1..=3 => {
-                        s1 = s1 * 0.8 + x1 * 0.1 / ((x1 + x0).powi(2) + 1.5) * 0.75;
-                        acc2 += (x1 * x1 + 1.0).log2().cos() * 0.5;
-                    }
-                    g if g > 4 => {
-                        let v6 = prog_1(x2, (x0 * x0 + 1.0).log(2.0).cos() * 2.0, f64::acos(v[(k3 + self.n) % 4].tanh() * 0.9).tanh(), v, n);
-                        s0 = (s0 * 0.75 + (x1.atan().tanh() * 1.2).tan() * 0.02).sin();
-                        s0 = (s0 * 0.8 + v6.tanh() * 0.005).sin();
-                    }
-                    _ => {
-                        s1 = (s1 * 0.6 + (f64::powi((x1 * x1 + 1.0).atan2(s1), 2) + 1.0).sqrt() * 0.1).sin();
-                        let v7 = f64::cos(x1).exp2();
-                        s1 = s1 * 0.5 + f64::cos(v7) * 0.25;
-                    }
-                }
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    s1 = (s1 * 0.75 + fj.atan() * 1.0).tanh();
-                    if !(j % 3 == 1) {
-                        break;
-                    }
-                    match n % 4 {
-                        0 | 2 => {
-                            s0 = (s0 * 0.6 + self.scale * 1.0).sin();
-                        }
-                        PHASE_D => {
-                            let v8 = x0.cos();
-                            s1 *= 0.5;
-                            s1 += 0.5 * v8.cos();
-                        }
-                        _ => {
-                            let v9 = fj * v[3 - j];
-                            s0 = (s0 * 0.8 + v5 * 0.005).sin();
-                            s0 = s0.mul_add(0.8, v9.sin() * 0.05);
-                        }
-                    }
-                    acc2 += 0.1 * f64::sin(u);
-                }
-                s0 = (s0 * 0.6 + s0.atan() * 0.4).sin();
-                acc2 -= v5.sin() * 0.005;
-            }
-            for i in 0..4 {
-                let fi = i as f64;
-                let v12 = if self.n == 1 && f64::ln((x0 + x1).powi(2) + 1.0) >= -1.0 {
-                    f64::ln_1p(x1 * x1)
-                } else {
-                    for j in 0..i {
-                        let fj = j as f64;
-                        let v10 = (self.k * self.k + 1.0).powf(f64::sin(s1));
-                        acc2 -= 0.1 * f64::tanh(f64::atan2((fj * fj + 0.5).ln(), v10 * v10 + 1.0));
-                        let v11 = v[3 - j];
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::sin(v11);
-                    }
-                    let x0 = (x0.powi(2) + 0.5).powf(0.3).cos().exp_m1();
-                    s0 + x0.sin()
-                };
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    s0 *= 0.75;
-                    s0 += 0.05 * f64::sin((f64::sin(s0) * 0.9).atanh() * self.k);
-                    let v13 = v.iter().map(|&p| fi + f64::cosh(f64::tanh(fj)) + p.tanh()).sum::<f64>();
-                    let v14 = u + fi;
-                    s1 = (s1 * 0.75 + (f64::tanh(v13) - v14.cos()) * 0.05).tanh();
-                }
-                s0 = s0.mul_add(0.5, f64::acosh((self.k + v[2]).powi(2) + 1.5).cos() * 0.1);
-                acc2 += 0.5 * v12.sin().tanh();
-            }
-            let mut k15 = 0;
-            let v16 = loop {
-                k15 += 1;
-                if f64::powi(s1.clamp(-0.5, 1.0), 2) > 0.0 {
-                    s1 = (s1 * 0.5 + prog_84(s1, f64::tanh(v[(k15 + k3) % 4].tanh() - v[(k15 + k3) % 4].cos()) * 2.0, f64::cos((v[(k15 + k3) % 4] * v[(k15 + k3) % 4] + 2.0).sqrt()), v, 1) * 0.005).tanh();
-                    acc2 -= f64::sin(x2 + s1);
-                    if x1 * std::f64::consts::FRAC_PI_4 <= -1.0 {
-                        s0 *= 0.75;
-                        s0 += 0.25 * v[k15].asinh().cos();
-                    }
-                }
-                acc2 -= f64::sin((x0 * x0 + 0.5).cbrt());
-                s0 = 0.8 * s0 + 1.0 * self.scale.tanh();
-                if k15 >= 2 || (f64::cos(x1) * 0.9).atanh() <= v[(k15 + k3) % 4] {
-                    break self.k;
-                }
-            };
-            for i in 1..n {
-                let fi = i as f64;
-                if (f64::cos(x0) * 0.5).ln_1p() >= 0.25 && i < 4 {
-                    let v17 = v16.asinh();
-                    acc2 += 0.4 * v17.sin();
-                } else {
-                    let v18 = v16.max(x2).cos().exp2();
-                    for j in 0..n {
-                        let fj = j as f64;
-                        match k15 {
-                            0 | 2 => {
-                                s1 = (s1 * 0.8 + 2.0_f64.min(s1) * 0.2).tanh();
-                                acc2 -= 0.05 * ((fi + x1) * 0.8).sin();
-                            }
-                            _ => {
-                                let v19 = (f64::powi((x1 * x1 + 1.0).recip(), 2) + 1.0).atan2(fj * x1);
-                                s1 = s1 * 0.8 + v19.cos().cos() * 0.02;
-                            }
-                        }
-                        acc2 -= 0.05 * (0.25 * self.scale.atan()).tanh();
-                    }
-                    s0 *= 0.75;
-                    s0 += 0.1 * f64::cos(v18.tanh());
-                }
-                let v20 = (self.k - fi) / (f64::powi(1.5_f64.log(x2 * x2 + 2.0), 2) + 1.5);
-                acc2 += f64::atanh(fi.sin() * 0.9).cos() * 0.4;
-                s0 = f64::mul_add(s0, 0.8, v20.tanh() * 0.1);
-            }
-            if f64::exp_m1((x1 + v16).sin()) <= s0 {
-                s0 = (s0 * 0.8 + x0.hypot(self.scale) * 0.2).tanh();
-                s0 = (s0 * 0.5 + prog_1(s0.sin(), s1, x2, v, n) * 0.005).sin();
-            } else if (v[(k15 + n) % 4] * x0).cos() > 0.25 {
-                let v21 = f64::asinh((f64::tanh(self.k) * 1.5).sinh());
-                s1 = s1 * 0.5 + v21.tanh() * 1.0;
-            }
-            let mut k22 = 0;
-            let v24 = loop {
-                k22 += 1;
-                match k22 {
-                    0 => {
-                        acc2 -= (f64::powi((s0 * s0 + 1.0).ln(), 2) + 0.5).ln();
-                        let v23 = f64::exp2(v[3 - k22].tanh());
-                        s0 = (s0 * 0.5 + v23.sin() * 0.25).tanh();
-                    }
-                    2 => {
-                        let x1 = (x1 * x1 + 0.5).recip();
-                        acc2 += x1.sin().cos();
-                    }
-                    _other => {
-                        acc2 += f64::cos((f64::powi(x2, 2) + 2.0).ln());
-                        if x1 + 0.25 <= v16 && k15 == 2 {
-                            s0 = s0 * 0.8 + self.k * self.k * 1.0;
-                            break s1.sin().exp2().atan2((v[(k22 + k3) % 4] + v[k22]).powi(2) + 1.0);
-                        }
-                    }
-                }
-                acc2 += x0.tanh().tanh();
-                s1 *= 0.5;
-                s1 -= 1.0 * f64::cos((s1 * s1 + 1.0).log10());
-                if k22 >= 2 || v16.sin() < -0.5 {
-                    break (v[2] * v[2] + 1.0).log(x2.powi(2) + 2.0);
-                }
-            };
-            s0 - s1 * 0.25 + acc2.sin() + v24 * 0.5
-        }
-
-        #[differentiable]
-        pub fn prog_113(&self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = v[n % 4].powi(3).cos() * 2.0;
-            let mut s1 = f64::sinh(x0.tanh());
-            let mut s2 = x0.abs().mul_add(x1 - *x2, f64::exp(f64::tanh(self.k))).tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            if f64::max(*x2, v[n % 4]) <= -1.0 {
-                let v4 = ((acc3 - x0).tanh() * 0.9).asin();
-                s1 = s1 * 0.8 + f64::tanh(v4) * 0.05;
-            } else if *x2 + x1 < (self.scale * self.scale + 1.0).log10() || self.n % 2 == 0 {
-                s2 *= 0.8;
-                s2 -= 1.0 * self.scale.sin().tanh();
-                s0 *= 0.6;
-                s0 += 0.05 * f64::sin(v[self.n] * *x2 + x0);
+            if k4 < 4 {
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 + T::from_f64(0.01).unwrap() * (m12 * (s1 * s1 + T::from_f64(2.0).unwrap()).acosh()).tanh();
+            } else if x1 + v11.sin().exp_m1() > T::one() {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + v[n % 4].tanh().exp_m1() * T::from_f64(0.05).unwrap()).sin();
+                let v20 = T::mul_add(x2, v[k15 % 4], m12);
+                acc3 = acc3 + v20.tanh() * T::from_f64(0.25).unwrap();
             } else {
-                acc3 -= f64::cos(prog_89::<4>(f64::sin((s0 * s0 + 0.5).sqrt()), 0.25, (*x2 * v[1]).sin(), v, n)) * 0.005;
-                acc3 -= f64::tanh(f64::acosh(x2.powi(2) + 1.5));
-                if x0.sin().exp_m1().asinh() < s1 + v[0] && self.n % 3 == 1 {
-                    s0 *= 0.75;
-                    s0 += 0.005 * prog_5(s0, x2.tanh().tanh(), x0, [v[0], v[1], v[2], v[3]], n).tanh();
-                } else if f64::cbrt(s0 * s0 + 1.0) >= x1 {
-                    s2 = s2 * 0.75 + f64::cos((f64::asin(f64::cos(v[n % 4]) * 0.9).powi(2) + 1.0).powf(f64::atan2(self.scale.powi(2) + 0.5, x1).tanh())) * 0.01;
-                    let x1 = x1 * x1;
-                    s0 *= 0.75;
-                    s0 -= 0.05 * x1.tanh();
-                } else {
-                    let v5 = prog_1(2.0, f64::asin(f64::atan(v[self.n]).tanh() * 0.9).sin(), s2, v, 2);
-                    s0 = s0.mul_add(0.75, f64::cos(x0.min(s0)) * 0.02);
-                    s2 = (s2 * 0.6 + v5.sin() * 0.005).sin();
-                }
+                s2 = T::from_f64(0.5).unwrap() * s2 + T::from_f64(0.5).unwrap() * s1.cos();
+                acc3 = acc3 + T::from_f64(0.25).unwrap() * (v11 + s2).sin();
             }
-            'l0: for i in 0..n {
-                let fi = i as f64;
-                acc3 += (-(s2 * *x2)).cos() * 0.25;
-                for j in (0..3).rev() {
-                    let v6 = if j == 1 && x0 * fi > -0.5 {
-                        (f64::tanh(fi) * 2.0).cosh()
-                    } else if j == 0 {
-                        f64::atan2((f64::cos(x0) + 2.0).cbrt(), f64::powi(s1 - x0, 2) + 0.5)
-                    } else {
-                        f64::ln_1p(fi.cos() * 0.5)
-                    };
-                    if !(j == 1) {
-                        s2 = 0.8 * s2 + 1.0 * f64::tanh(fi);
-                        continue 'l0;
-                    }
-                    let v7 = -(v6.powi(2) + 2.0).ln();
-                    s1 *= 0.8;
-                    s1 += 0.1 * 2.0_f64.log(s0 * s0 + 2.0);
-                    s1 = f64::mul_add(s1, 0.75, v7.cos() * 0.02);
-                }
-                match i + n {
-                    0 | 2 => {
-                        break;
-                    }
-                    3..=4 => {
-                        let [b8, b9, _, b10] = *v;
-                        acc3 += f64::tanh(b8.tanh() + b9.sin() + f64::sin(b10)) * 0.25;
-                    }
-                    5 | 7 => {
-                        s0 = s0 * 0.5 + f64::cos(((s0.to_degrees() * 0.02).tanh() * 1.2).tan()) * 0.02;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (*x2 * s0).cos().exp_m1() * 0.02).sin();
-                        if s2 - x1 > *x2 || i < 4 {
-                            break;
-                        }
-                        acc3 += 0.25 * (s1 * s1 + x1).tanh();
-                    }
-                }
-            }
-            if x2.powi(2).sin().exp_m1() > acc3 {
-                return f64::ln_1p(x1.tanh() * 0.5);
-            }
-            let v11 = prog_1(f64::tanh(x0.sin().exp()), f64::tanh(x1.cos().exp2().powi(2).ln_1p()), f64::tanh(s1) * 2.0, v, n);
-            s0 - f64::cos(s2) - f64::tanh(v11)
         }
-
-        #[differentiable]
-        pub fn prog_114(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = prog_39(f64::sqrt(f64::powi(v[self.n], 2) + 0.5).cos() * 2.0, (v[2] + v[(self.n + n) % 4].abs()).tanh(), 1.2, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
-            let mut acc1: f64 = 0.0;
-            if self.n == 2 && x2 * x2 > -1.0 {
-                return (x1.tanh() * 0.9).asin();
-            }
-            'l0: for i in 0..v.len() {
-                let fi = i as f64;
-                if x0.powi(2) <= fi {
-                    s0 *= 0.75;
-                    s0 -= 0.05 * (x1.sin() + (v[i] - v[self.n])).sin();
-                    acc1 -= (x0.tanh() * 0.9).atanh().sin() * 0.5;
-                }
-                if f64::acosh(x1.powi(2) + 1.5) > 1.0 {
-                    let v2 = (v[(i + self.n) % 4] * v[(i + self.n) % 4] + 0.5).powf(0.3);
-                    acc1 += v2.sin() * 0.5;
-                } else if i < 3 && x2 * fi - x2.asinh() > f64::cos(fi).exp2() {
-                    let v3: f64 = prog_78(x1, (fi * x2).sin(), s0, [v[0], v[1], v[2], v[3]], n);
-                    acc1 += 0.5 * (f64::tanh(fi.cos()) * 0.9).acos().tanh();
-                    acc1 += v3.sin() * 0.005;
-                } else {
-                    let x2 = f64::ln_1p(x2.sin() * 0.5) - 0.1;
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::tanh(f64::cos(x2));
-                }
-                s0 *= 0.8;
-                s0 += 0.2 * (SCALE + v[self.n]).tanh();
-                let mut k4 = 0;
-                while k4 < n + 1 {
-                    k4 += 1;
-                    s0 = s0.mul_add(0.75, (self.scale * self.scale + 1.0).cbrt().tanh() * 1.0);
-                    if x1 >= self.k {
-                        s0 = 0.5 * s0 + 0.2 * (f64::sin(x0) * 0.9).acos().atan().tanh();
-                        s0 = f64::mul_add(s0, 0.75, x1.cos() * 0.25);
-                        match n % 4 {
-                            1..=2 => {
-                                s0 = s0.mul_add(0.8, ((s0 + v[k4 % 4]).powi(2) + 2.0).ln().sin() * 0.1);
-                                break 'l0;
-                            }
-                            MODE_D => {
-                                s0 = f64::mul_add(s0, 0.75, f64::sin((fi * fi + 0.5).atan2(x2).atan()) * 0.1);
-                                if x2.atan2(v[k4 % 4] * v[k4 % 4] + 1.0) >= v[0] || i < 1 {
-                                    return x1.hypot(s0);
-                                }
-                            }
-                            _other => {
-                                s0 = 0.6 * s0 + 0.25 * (x1.powi(2) + 1.0).log2().tanh();
-                            }
-                        }
-                    } else {
-                        acc1 += 0.02 * (f64::cbrt(x0.tanh() + 2.0) / ((fi / (s0 * s0 + 1.0)).powi(2) + 1.0));
-                    }
-                    match self.n {
-                        0 | 2 => {
-                            break 'l0;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.8 + f64::hypot(x1, s0) * 0.1).sin();
-                            if s0.to_degrees() * 0.01 >= x2 {
-                                s0 = (s0 * 0.6 + x2.sin().exp2() * 0.25).tanh();
-                                s0 = s0.mul_add(0.8, 0.1 * x2 * 1.0);
-                            } else if !(self.n % 2 == 0) {
-                                s0 = 0.8 * s0 + 0.05 * f64::min((s0.tanh() * 0.9).acos(), 3.0_f64.log(v[(k4 + n) % 4] * v[(k4 + n) % 4] + 2.0)).sin();
-                                if (s0 * s0 + 0.5).sqrt() > -0.5 {
-                                    break 'l0;
-                                }
-                                let v5 = f64::sin(f64::mul_add(x2, x2, v[k4 % 4])).exp();
-                                acc1 += v5.cos().tanh() * 0.05;
-                            } else {
-                                acc1 += 0.05 * f64::sinh(x0.tanh() * 1.5).tanh();
-                                let x1 = (x1.sin() * 0.9).asin() / (f64::log10(x1 * x1 + 1.0).powi(2) + 0.5);
-                                s0 = s0.mul_add(0.5, x1.cos() * 0.05);
-                            }
-                            acc1 += 0.05 * (v[n % 4].tanh() - x0).tanh();
-                        }
-                    }
-                }
-            }
-            let v7: f64 = if x2.atan() < x1 {
-                let v6 = x0.hypot(x2);
-                f64::sqrt(x0 * x0 + 1.0) + v6.sin()
-            } else if self.scale + x0 > s0 {
-                f64::tan(f64::tanh(v[3 - self.n]) * 1.2)
-            } else {
-                (-v[(self.n + n) % 4]) - (v[(self.n + n) % 4] * v[(self.n + n) % 4] + 2.0).acosh()
-            };
-            let v10 = if f64::clamp(x0, v7.cos() - 1.5, v7.sin() + 1.5) + v[3] / (x0 * x0 + 0.5) < 1.0 {
-                let v8 = self.k;
-                v8.tanh() - 0.8
-            } else if self.n % 3 == 1 {
-                let v7: f64 = f64::acos(x0.sin() * 0.9);
-                (f64::sin(x1 - v7) * 0.9).asin()
-            } else {
-                let v9 = (x1.tanh() + 2.0).cbrt();
-                v9.tanh().exp().cos()
-            };
-            s0 + acc1.sin() + v10.tanh()
-        }
+        s0 - s1 * T::from_f64(0.5).unwrap() - s2.cos() - acc3.cos() + v9.sin() - v11.sin()
     }
 
     #[differentiable]
-    pub fn prog_92(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = p.0.min(v[n % 4]).sin();
-        let mut s1 = p.1.cos();
-        let mut s2 = f64::abs(x0);
-        let mut acc3: f64 = 0.0;
-        let v5 = match n {
-            MODE_A if n < 4 => {
-                let x0 = f64::tanh(x0);
-                let v4 = f64::cosh((f64::powi(s2, 2) + 1.0).powf(f64::cos(x0)).cos());
-                v[0] * s2 + v4.cos()
-            }
-            1 => p.1.cos(),
-            MODE_C | 4 => {
-                let x0 = prog_39(s0, p.1, p.0, v, n);
-                v[1].powi(2) - (v[n % 4].powi(2) + 0.5).recip() + x0.cos()
-            }
-            _ => prog_5::<f64>(p.1, v[0].abs().sin(), p.0, v, n),
-        };
-        match n {
-            0..=2 => {
-                s2 = (s2 * 0.5 + s2 * 0.5).tanh();
-            }
-            5 => {
-                acc3 += (s2.cos() + f64::powf(f64::powi(x0, 2) + 0.5, 0.3)).cos();
-                s2 = (s2 * 0.75 + p.1 * 0.25).sin();
-            }
-            6 => {
-                for i in 0..5 {
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = x0.powi(3).sin() * 2.0;
+        let mut s1 = f64::tanh(x2 - x0 - x1.asinh()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v9 = match mode {
+            Mode::Lower(k3, lo4) => {
+                for (i, &t) in v.iter().enumerate() {
                     let fi = i as f64;
-                    acc3 -= (p.0.powi(2) + 0.5).atan2(v[i % 4]).sin() * 0.4;
-                    'b1: {
-                        if (f64::powi((v5.sin() * 0.9).atanh(), 2) + 1.0).log(10.0) >= v[i % 4] {
-                            let v6 = f64::exp(f64::atan(fi).tanh());
-                            let v7 = (fi * fi + 1.0).powf(0.5).cos().exp();
-                            acc3 += 0.4 * f64::cos(v6.tanh() + v7.tanh());
-                        } else {
-                            acc3 += f64::tanh(fi) * 0.4;
-                            let x0 = prog_1(p.0, p.1, (p.1 * s1).tanh(), &v, n);
-                            s1 = s1 * 0.8 + f64::sin(x0) * 0.005;
-                        }
-                        if i > 2 && s2 < 0.5 {
-                            acc3 -= 0.4 * f64::sin(v[i % 4].tanh().exp2().powi(2).ln_1p());
-                            break 'b1;
-                        }
-                        let v8: f64 = s2 - s1;
-                        s0 = (s0 * 0.75 + v8.tanh() * 0.1).tanh();
-                    }
-                    let v9 = v[i % 4].tanh();
-                    acc3 -= v9 * 0.4;
-                }
-            }
-            _ => {
-                acc3 += v5.tanh() * 0.02;
-                s0 = 0.75 * s0 + 0.1 * f64::acosh(v[n % 4] * v[n % 4] + 2.0).sin();
-            }
-        }
-        'b2: {
-            if 0.5_f64.hypot(x0 * p.1) < -0.5 {
-                let x0 = p.0 * v[1] * 2.0_f64.min(v[1]);
-                'b3: {
-                    if f64::atan(f64::cos(x0)) > -0.5 {
-                        break 'b3;
-                    }
-                }
-            } else {
-                let v10 = p.1.sin().exp();
-                s0 *= 0.5;
-                s0 += 0.1 * v10.sin();
-            }
-            if v5 <= -0.5 {
-                break 'b2;
-            }
-        }
-        let a11 = v.map(f64::tanh);
-        for i in 0..3 {
-            let v12 = a11.iter().map(|&z| z.mul_add(z, (f64::powi(v[3 - i], 2) + 1.0).log(10.0))).sum::<f64>();
-            match n {
-                0..=2 => {
-                    let v13 = 'b5: {
-                        if f64::tanh(v12) >= 0.25 {
-                            s0 = s0.mul_add(0.5, (f64::sqrt(s0 * s0 + 1.0).powi(2) + 2.0).ln().tanh() * 0.5);
-                            break 'b5 (s1.powi(2) + 1.0).powf(f64::log(a11[i] * a11[i] + 1.0, 10.0).cos());
-                        }
-                        if i == 2 {
-                            s0 = (s0 * 0.6 + prog_1(s2, (f64::cos(a11[2]) * 0.5).ln_1p().sin() * 2.0, s0.tanh() * 2.0, &v, n) * 0.005).tanh();
-                            break 'b5 -p.1;
-                        }
-                        if f64::cbrt(f64::tanh(p.0) + 2.0) / ((p.1.to_degrees() * 0.01).powi(2) + 0.5) <= -0.5 {
-                            s1 *= 0.5;
-                            s1 += 0.1 * f64::sinh(s1.cos() * 1.5).tanh();
-                        }
-                        s1.tanh()
-                    };
-                    s2 = 0.75 * s2 + 0.05 * f64::cos(v13);
-                }
-                3 => {
-                    let v14 = f64::log(f64::hypot(0.5_f64, v[3 - i]).powi(2) + 1.0, 3.0);
-                    acc3 += v14.sin() * 0.5;
-                }
-                4 => {
-                    acc3 -= f64::sin((p.0 / (v[n % 4] * v[n % 4] + 0.5)).powi(2).ln_1p()) * 0.5;
-                }
-                _ => {
-                    s1 = (s1 * 0.6 + (s0.cos().exp() + (v12 + s1)) * 0.02).sin();
-                    s1 = (s1 * 0.8 + f64::asin(s1.sin() * 0.9) * 0.05).sin();
-                }
-            }
-            let v15: f64 = (f64::log(v12 * v12 + 1.0, 10.0).tanh() * 0.9).asin();
-            acc3 += 0.5 * f64::tanh(p.0 + p.1);
-            s0 = f64::mul_add(s0, 0.5, f64::sin(f64::tanh(v15)) * 0.02);
-        }
-        s0 + s1 * 0.5 + s2 * 0.5 - acc3.sin() - a11[1]
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (v[0].sin() * 0.9).acos().tanh() * 2.0;
-        let mut s1 = (v[n % 4] - v[1]).to_radians() * 20.0;
-        let mut s2 = v[0].abs();
-        let mut acc3: f64 = 0.0;
-        s2 = 0.75 * s2 + 0.25 * f64::sin((x1 + acc3).copysign(f64::powf(x2.powi(2) + 1.0, s2.sin())));
-        let mut k4 = 0;
-        while k4 < n && x0.mul_add(v[k4 % 4], (v[k4 % 4] * v[k4 % 4] + 1.0).log(2.0)) <= 0.5 {
-            k4 += 1;
-            let v5 = s0.cos().exp().tanh();
-            s0 = s0.mul_add(0.6, (v[2].powi(2) + 0.5).sqrt().cos() * 0.4);
-            acc3 += 0.25 * v5.sin();
-        }
-        for &t in v.iter() {
-            let v6: f64 = f64::to_radians(s1);
-            if prog_1(s1, s2, t, &v, k4) > -0.5 {
-                let v7 = prog_78(f64::sin(x2 + s1 - s1.to_degrees() * 0.02) * 2.0, s0.tanh().exp().cos().exp().sin(), 0.25, v, k4);
-                s0 = (s0 * 0.75 + s0 * t * 0.05).tanh();
-                acc3 += f64::sin(f64::sin(v7)) * 0.005;
-            }
-            let v8 = prog_78(t.atan2(x1.powi(2) + 0.5).cos(), f64::sin(x0).sin() * 2.0, f64::sin(-f64::ln(f64::powi(v6, 2) + 1.0)) * 2.0, v, 5);
-            s0 = s0 * 0.5 + f64::cosh(f64::tanh(s2) * 1.5).sin() * 0.1;
-            acc3 -= 0.005 * v8.tanh();
-        }
-        match mode {
-            Mode::Lower(_, lo10) => {
-                let v11 = prog_84((lo10.clamp(-1.5, 1.0) - v[0]).tanh() * 2.0, (x0 - 0.65).sin() * 2.0, lo10.powi(2).tanh(), &v, n);
-                s0 *= 0.6;
-                s0 += 0.05 * s0.tanh();
-                acc3 -= v11.tanh() * 0.005;
-            }
-            Mode::Upper(hi12) => {
-                let v21 = match mode {
-                    Mode::Upper(hi13) => {
-                        let x2 = prog_78(s2, 1.2, (f64::mul_add(v[k4 % 4], v[1], hi12).powi(2) + 2.0).ln().sin(), v, k4);
-                        hi13 * x0 * (-hi12) + f64::cos(x2)
-                    }
-                    Mode::Lower(_, _) => 0.65 * x2,
-                    Mode::Off => {
-                        for i in 0..6 {
-                            let fi = i as f64;
-                            match mode {
-                                Mode::Lower(k16, _) => {
-                                    let lo17 = v[k16].sin().asinh();
-                                    acc3 -= f64::tanh(lo17.sin()) * 0.25;
-                                }
-                                Mode::Upper(hi18) => {
-                                    s1 = s1 * 0.75 + (hi18 + x1).tanh() * 0.25;
-                                }
-                                Mode::Off => {
-                                    let v19 = s0 + fi;
-                                    s0 = 0.5 * s0 + 0.5 * v19.tanh();
-                                }
-                            }
-                            acc3 -= 0.25 * f64::cos(f64::exp2(s1.tanh()));
-                        }
-                        let v20 = f64::hypot(s2, v[1]);
-                        prog_1((v[k4 % 4] * v[(k4 + n) % 4]).tanh() * 2.0, v20.sin() * 2.0, f64::sqrt((f64::cos(s0) * 0.5).ln_1p().powi(2) + 0.5).sin(), &v, n)
-                    }
-                };
-                let v22 = hi12.cos().exp_m1();
-                s0 = s0 * 0.5 + (v21.cos() - f64::cos(v22)).cos() * 0.005;
-            }
-            _ => {
-                s0 = s0.mul_add(0.6, f64::sin(f64::hypot(x0 * std::f64::consts::LN_2, f64::tanh(s1).exp())) * 0.02);
-            }
-        }
-        x0.tanh() + s0 * 1.5 + f64::tanh(s1) + s2.tanh() - acc3.tanh() + prog_1(s2, x1.sin().min(x1.cos().cosh()).cos() * 2.0, (-(f64::cos(x0) * 1.2).tan()).tanh(), &v, k4)
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos((x2.sin() * 2.0).cosh()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if (f64::tanh(1.5 - v[n % 4]) + 2.0).cbrt() < 0.25 {
-            let v2 = acc1 - x1;
-            acc1 += f64::tanh(v[2].cos().exp());
-            if (x0 * x0 + 2.0).sqrt().sin() >= 0.0 {
-                acc1 -= (v[2] * v2).tanh();
-                let v3 = x2.max(acc1);
-                acc1 -= f64::cos(v3) * 0.5;
-            } else if f64::to_radians(f64::tanh(x1)) * 50.0 <= x0 {
-                acc1 -= f64::log(0.5_f64, (s0 / (f64::powi(v[3], 2) + 1.5)).powi(2) + 2.0) * 0.25;
-                for &t in v.iter() {
-                    if t.tanh() - 1.5 <= 0.0 || n == 1 {
-                        acc1 -= 0.5 * f64::cos(v2 + t / (v2.cos() + 2.0));
-                        if x2.cos() >= v[n % 4] - x1 {
-                            return v2 * s0;
-                        }
-                        s0 = 0.8 * s0 + 0.1 * f64::sin(v2 + s0);
-                    } else if (s0.cos() * 0.9).atanh() < v2 {
-                        let v4 = 2.5 - x0;
-                        s0 = s0.mul_add(0.75, f64::sin(f64::sin(v4)) * 0.25);
-                    } else {
-                        acc1 += (f64::ln(v2 * v2 + 0.5).tanh() * 0.5).ln_1p().tanh() * 0.5;
-                    }
-                    match n {
-                        0 => {
-                            s0 = (s0 * 0.8 + f64::ln(x0 * x0 + 0.5) * 0.1).tanh();
-                            let v5 = prog_78(f64::sin(s0), f64::cos(f64::powi(x1 * x1 + 1.0, -3)) * 2.0, s0, [v[0], v[1], v[2], v[3]], 0);
-                            s0 = (s0 * 0.6 + v5.cos() * 0.005).sin();
-                        }
-                        g if g > 1 => {
-                            for j in (1..=3).step_by(2) {
-                                let fj = j as f64;
-                                let v6 = prog_1(0.25, s0, 0.75, v, n);
-                                let v7 = v.iter().fold(f64::tanh(v6), |r, &p| r * 0.75 + 0.1 * ((f64::powi(t, 2) + 1.0).log2() + p.tanh()).sin());
-                                let v8 = fj;
-                                s0 = 0.6 * s0 + 0.25 * f64::tanh(x1).sinh().sin();
-                                acc1 += 0.005 * (f64::tanh(v7) - f64::sin(v8)).tanh();
-                            }
-                            let v9 = prog_78(1.2, x2, f64::tanh(x1 + x0), [v[0], v[1], v[2], v[3]], n);
-                            acc1 += 0.005 * v9.tanh().sin();
-                        }
-                        _ => {
-                            s0 = f64::mul_add(s0, 0.5, (s0 / (x0.sin() + 2.0)).sin() * 0.1);
-                            let v10 = prog_1(f64::tanh(v2) * 2.0, (v2 * v2 + 1.0).log10().tanh(), f64::exp_m1(t.cos()).sin() * 2.0, v, n);
-                            acc1 += v10.cos() * 0.005;
-                        }
-                    }
-                    acc1 += 0.5 * f64::tanh((v[1] + v[2]) * f64::to_radians(t));
-                }
-            }
-            acc1 += v2.sin();
-        } else if x1 <= 0.0 {
-            let x2 = f64::atan2(1.5_f64, x2);
-            s0 = 0.8 * s0 + 0.005 * f64::cos(prog_1(x0, s0, 0.75, v, 0));
-            s0 = (s0 * 0.75 + x2.cos() * 0.75).tanh();
-        } else {
-            s0 = 0.5 * s0 + 0.1 * f64::cos((x2.sin() * 0.9).atanh());
-            s0 *= 0.8;
-            s0 += 0.02 * (s0 * std::f64::consts::FRAC_1_PI);
-        }
-        'b2: {
-            if !(n % 3 == 1) {
-                break 'b2;
-            }
-        }
-        let v13 = if let Some(k11) = n.checked_sub(1) {
-            let c12 = k11 as f64;
-            f64::log(x1 * x1 + 1.0, 10.0) + c12.cos()
-        } else {
-            f64::abs(x0)
-        };
-        let v16 = if let Some(k14) = (n % 3).checked_sub(1) {
-            let c15 = k14 as f64;
-            prog_78(x0, f64::abs(c15).clamp(-1.5, 1.5).cos(), v13, [v[0], v[1], v[2], v[3]], n)
-        } else {
-            -x2
-        };
-        for i in 0..4 {
-            let fi = i as f64;
-            let v20 = match i % 3 {
-                0 => {
-                    let v17 = (x0 * x0).sin().exp2();
-                    f64::exp2(x2.tanh()) + v17.sin()
-                }
-                1 => {
-                    let v18 = fi;
-                    x2 + f64::cos(v18)
-                }
-                2 => (fi + v[1]).atan2(s0.clamp(-1.0, 1.0).powi(2) + 1.0),
-                _ => {
-                    let v19 = (s0 + v16) * std::f64::consts::FRAC_PI_4;
-                    v[(i + n) % 4] + v19.cos()
-                }
-            };
-            if f64::cos(x1) < 0.5 {
-                s0 = f64::mul_add(s0, 0.8, s0 * 0.2);
-            } else if !(n % 3 == 1 && s0 * (v[0] / (v[i] * v[i] + 1.5)) < f64::asin(v16.tanh() * 0.9)) {
-                let v21 = v13.powi(3);
-                s0 = s0.mul_add(0.75, v21.tanh().cos() * 0.02);
-            }
-            acc1 += f64::sin(f64::cos(v13)) * 0.5;
-            s0 = f64::mul_add(s0, 0.8, f64::tanh(v20.cos()) * 0.02);
-        }
-        x0 + s0 * 0.25 + acc1.sin() + v13 - v16.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let w0 = v;
-        let mut s1 = f64::powi(x2, 3).sin() * 2.0;
-        let mut s2 = v[n % 4].sin();
-        let mut acc3: f64 = 0.0;
-        for &t in v.iter() {
-            s1 = s1 * 0.6 + w0[n % 4].cos() * 0.4;
-            s2 *= 0.8;
-            s2 += 0.25 * f64::cos(w0[2].to_degrees() * 0.01);
-            acc3 -= t.tanh() * 0.5;
-        }
-        match n % 3 {
-            PHASE_B => {
-                s2 = (s2 * 0.5 + f64::atan2(x2, acc3 * acc3 + 0.5) * 0.05).tanh();
-                if (x0 + acc3).to_radians() >= w0[n % 4].tanh() {
-                    acc3 += 0.2 * (f64::powi(x1 * x1 + 1.0, -3) + x1 / (f64::powi(w0[n % 4], 2) + 0.5)).tanh();
-                    s1 = (s1 * 0.75 + (0.5_f64.atan2(w0[n % 4]) + (x2 * x2 + 1.0).ln()) * 0.1).sin();
-                } else if f64::exp_m1(x1.sin()) > 0.0 {
-                    let v4 = s1;
-                    acc3 -= v4 * 0.2;
-                }
-                s2 = (s2 * 0.6 + f64::cos(s2) * 0.02).tanh();
-            }
-            2 => {
-                let v5: f64 = (f64::sin(f64::exp2(f64::sin(w0[n % 4]))) * 0.9).atanh();
-                s2 = (s2 * 0.5 + (v5 + 1.2) * 0.05).sin();
-            }
-            _ => {
-                s2 = (s2 * 0.75 + f64::abs(x0) * 0.25).sin();
-                acc3 += 0.005 * prog_74::<f64>(s1, x1, f64::cos(v[n % 4].clamp(-1.5, 1.5)) * 2.0, v, 4).tanh();
-            }
-        }
-        if v[3] - s1 < (x0 * x0 + 1.0).atan2(v[n % 4]) {
-            s1 *= 0.5;
-            s1 += 1.0 * f64::log10(x1 * x1 + 1.0);
-            let x2 = s2 / (s2 * s2 + 1.0) * x2.cos().exp2();
-            acc3 += x2.cos() * 0.25;
-        } else if !(n == 5) {
-            let v6 = prog_84(s1, w0[n % 4].atan().tanh(), (x2 + w0[n % 4] - x1).cos() * 2.0, v, 4);
-            s1 = s1.mul_add(0.8, f64::sin(v6.tanh()) * 0.005);
-        }
-        for i in 0..3 {
-            let fi = i as f64;
-            for j in 0..5 {
-                let fj = j as f64;
-                acc3 += x1.tanh() * 0.1;
-                let v7 = if x2.sin() >= fj {
-                    f64::cos(x1)
-                } else if j > 1 && v[n % 4] + w0[j % 4] + w0[j % 4] / (f64::tanh(v[3 - i]) + 2.0) <= 0.0 {
-                    x1.sin()
-                } else {
-                    s2 = (s2 * 0.5 + (s1 + x0) * 0.25).tanh();
-                    (x2 * x2 + 1.0).powi(-3)
-                };
-                s1 = (s1 * 0.6 + f64::sin(v7) * 0.02).sin();
-            }
-            let v8 = w0.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (s2.asinh() + p.cos() + q.cos()).sin()).product::<f64>();
-            acc3 += prog_78(f64::sin(f64::ln_1p(x2 * x2)), fi.cos().exp_m1().tanh(), x1.tanh().tanh(), [v[0], v[1], v[2], v[3]], i).tanh() * 0.01;
-            acc3 += v8.cos() * 0.5;
-        }
-        x1.cos() - w0[1] * 0.25 + s1 + f64::tanh(s2) + acc3.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = (x1 * x1 + 0.5).ln();
-        let mut s1 = f64::ln(f64::powf(x1 * x1 + 1.0, f64::tanh(v[1])).powi(2) + 0.5).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let f3 = |t: f64| (s0 * s0 + 1.5).acosh() + t * 0.25;
-        let v4 = f3(v[1]) - f3(v[3]) * 0.5;
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let v6 = prog_84(f64::sin(x2 + 0.1) * 2.0, ((x0 + x1) * 0.3).tanh() * 2.0, v4.cos().tanh(), &v, 5);
-            acc2 -= 0.005 * prog_1(s0, f64::cos(((s0 * s0 + 2.0).acosh().powi(2) + 2.0).sqrt()), f64::sin((f64::ln_1p(s1 * s1).cos() * 0.9).asin()), &v, k5).cos();
-            if k5 >= 3 || v6 < -0.5 {
-                break x0.to_degrees() * 0.01;
-            }
-        };
-        'l1: for i in 0..5 {
-            let fi = i as f64;
-            acc2 -= 0.4 * f64::hypot(v4, v7).cos();
-            let mut k8 = 0;
-            while k8 < 6 && x0 > -1.0 {
-                k8 += 1;
-                acc2 += 0.02 * (f64::tanh(x2) * 0.9).atanh();
-                if k8 % 3 == 1 && x1 - v4 + (fi - v[k8 % 4]) > 0.0 {
-                    break 'l1;
-                }
-            }
-            let v9 = match k8 % 2 {
-                0 => f64::cos(s1),
-                PHASE_B => {
-                    let v7 = f64::cos(x0);
-                    x1.sin() + v7.tanh()
-                }
-                _ => x0.powi(3),
-            };
-            acc2 += f64::tanh(v9).sin() * 0.25;
-        }
-        let f10 = |t: f64| f64::max(v[1], v[k5].cos()) + t * 0.5;
-        let v11 = f10(v[2]) + f10(v[1]) * 1.0 + f64::cos(x1).exp_m1() * 0.5;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let mut m12 = f64::INFINITY;
-            for j in (0..5).rev() {
-                m12 = m12.min(1.5 - v4 + v[j % 4]);
-            }
-            acc2 += 0.5 * f64::sin(m12);
-            if v11 - x2 <= v[k5] && n > 2 {
-                acc2 += 0.5 * fi.cos();
-            } else if m12 - s1 >= s1 || i % 2 == 0 {
-                let v13 = v[i] * s1;
-                s0 = (s0 * 0.5 + f64::ln_1p((s1.to_radians() * 20.0).powi(2)) * 1.0).sin();
-                if v13 + (s1.tanh() * 1.5).cosh() >= 0.0 {
-                    s1 = (s1 * 0.8 + v13 * 0.05).tanh();
-                    s0 = f64::mul_add(s0, 0.6, f64::cos((v4.sin() * 0.9).atanh()) * 0.05);
-                } else if k5 + i < 4 {
-                    s1 = s1.mul_add(0.6, f64::atan(x1.sin()).sin() * 0.4);
-                }
-            }
-            if x0 < -1.0 {
-                s0 = s0.mul_add(0.8, f64::sin(f64::asinh(v4)) * 0.2);
-                if !(n > 1 && (v7.powi(2) + 1.0).log10() < 0.0) {
-                    for j in 0..i {
-                        let v14 = x0.cos();
-                        acc2 += 0.1 * (1.5 - x2).cos();
-                        let v16 = match j {
-                            PHASE_A | 2 => f64::hypot(f64::acosh(v11 * v11 + 1.5), v14 / (v14 * v14 + 1.0)),
-                            _ => {
-                                let v15 = (m12 * m12 + 0.5).recip();
-                                (v15.sin() * 0.9).asin()
-                            }
-                        };
-                        s1 = (s1 * 0.5 + (v14 - f64::sin(v16)) * 0.02).tanh();
-                    }
-                }
-                for j in 0..n {
-                    let v17 = x0 + 0.65 * s1;
-                    match j {
-                        0..=2 => {
-                            break;
-                        }
-                        3..=5 => {
-                            let v18: f64 = (x2.tanh() * 0.5).ln_1p();
-                            s0 = s0.mul_add(0.5, f64::powi(v18, 3) * 0.25);
-                            if f64::tanh(f64::cosh(v17.cos() * 2.0)) >= -0.5 || k5 + n < 4 {
-                                continue;
-                            }
-                        }
-                        _ => {
-                            acc2 += f64::tanh(x1.tanh().exp_m1()) * 0.05;
-                        }
-                    }
-                    acc2 += f64::sin(f64::cos(x1).exp()) * 0.05;
-                    acc2 += f64::sin(v17.sin()) * 0.05;
-                }
-            } else if s0 + v4 > 0.0 || i % 2 == 0 {
-                s0 = s0 * 0.6 + f64::cos(s0) * 0.4;
-                s1 = s1.mul_add(0.75, f64::sin(s1 / (x1.powi(2) + 0.5)) * 0.02);
-            }
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            s1 = s1.mul_add(0.6, ((f64::sin(x2) * 0.9).asin() * x2).cos() * 0.05);
-            acc2 += f64::recip(v4 * v4 + 0.5).tanh() * 0.5;
-            acc2 -= 0.4 * f64::tanh(f64::tan(v11.tanh() * 1.2) - 0.75);
-        }
-        x0 * 1.5 + x2 * 0.5 - f64::cos(s0) - s1 * 0.25 + f64::tanh(acc2) - v4.cos() - v7 - v11.tanh() - v[n % 4] * v4
-    }
-
-    #[differentiable]
-    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_78(x0, (x1 * x1).tanh() * 2.0, f64::to_radians(x2.mul_add(x1, x2)).tanh() * 2.0, v, 0).sin() * 2.0;
-        let mut s1 = v[2] / (v[2].tanh() + 2.0) / (x2.atan2(x0 * x0 + 0.5).powi(2) + 1.5);
-        let mut s2 = f64::tanh(prog_26(x0, (x1 + x0 - v[n % 4]).tanh(), f64::tanh(s1.cos()), v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v8 = match mode {
-            Mode::Lower(k4, lo5) => {
-                f64::copysign(f64::powi(lo5, 3), acc3 - v[k4])
-            }
-            Mode::Upper(hi6) => {
-                let v7 = x0.powi(2);
-                f64::sinh(hi6.sin()) + v7.tanh()
-            }
-            Mode::Off => x2 + acc3,
-        };
-        let mut m9 = 0;
-        for _ in 0..v.len() {
-            acc3 += v8.cos() * 0.5;
-            if f64::tanh(x0) + 0.1 >= 0.0 {
-                m9 += 1;
-            }
-            acc3 += 0.02 * prog_78(s0, f64::tanh(x2.to_radians()), 2.0, v, 1).cos();
-        }
-        let c10 = m9 as f64;
-        let v13 = match m9 {
-            PHASE_A => ((x0.tanh() * 0.9).acos().powi(2) + 1.0).cbrt(),
-            g if g > 1 => {
-                let v11 = prog_78(s0, 0.5, s2, v, m9);
-                c10 + v11.cos()
-            }
-            _ => {
-                let v12 = c10 - v8;
-                s2 *= 0.75;
-                s2 += 0.05 * c10.min(v12).tanh();
-                prog_78(c10.sin().sin() * 2.0, s2, 1.5, v, n)
-            }
-        };
-        if v[n % 4] * v8 > v[3].to_degrees() * 0.02 || m9 % 2 == 0 {
-            s0 = 0.8 * s0 + 0.2 * (-x0).cos();
-            let v14 = prog_16(x1.copysign(c10).sin() * 2.0, 0.25, s1, &v, n);
-            acc3 += f64::cos(v14) * 0.005;
-        } else {
-            acc3 += f64::sin(c10);
-            s1 = 0.75 * s1 + 0.01 * f64::atan2(f64::exp_m1(f64::tanh(x2)), f64::powi((v8.powi(2) + 1.0).powf(0.3), 2) + 1.0).cos();
-        }
-        let v19 = match mode {
-            Mode::Upper(hi15) => {
-                hi15 * (f64::sin(hi15) * 0.5).ln_1p()
-            }
-            Mode::Lower(_, lo17) => {
-                let v18 = f64::ln_1p(lo17 * lo17).cos().exp();
-                s2 = 0.5 * s2 + 0.02 * (v18 * v8).sin();
-                prog_78(x0, v[1].max(lo17).tanh(), f64::cbrt(f64::sin((v18 * v18 + 1.0).log10()) + 2.0).cos(), v, m9)
-            }
-            _ => {
-                acc3 += x1.powi(3).tanh() * 0.25;
-                c10.cos().exp_m1()
-            }
-        };
-        s0 * 0.25 + s1 + s2 - acc3 - v13.cos() - f64::tanh(v19) + (x0 + 0.3)
-    }
-
-    #[differentiable]
-    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0: f64 = f64::ln_1p(v[2].sin() * 0.5);
-        let mut acc1: f64 = 0.0;
-        let v2 = s0.atan();
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            a3[i % 4] += f64::cos(v[1]) * 0.5;
-        }
-        let v4 = a3.iter().copied().map(|p| 1.0 + 0.25 * prog_84((p * (x2.powi(2) + 1.0).log2()).tanh() * 2.0, 0.5, s0, &a3, n).cos()).product::<f64>();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc1 -= (x1 - v4 + v4 / 4.0).sin() * 0.25;
-            let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| v2.sin() + p.tanh() + f64::cos(q)).sum::<f64>();
-            if k5 >= 6 || v6.sin() + (-v4) < f64::atanh(x0.tanh() * 0.9) {
-                break;
-            }
-        }
-        match k5 {
-            0 => {
-                s0 = s0 * 0.6 + (x1.asinh() + x0.sin()).cos() * 0.2;
-                s0 = (s0 * 0.75 + (f64::min(1.5_f64, v2).powi(2) + 1.0).recip() * 0.25).sin();
-            }
-            PHASE_C | 4 => {
-                acc1 += f64::tanh((SCALE + a3[(k5 + n) % 4]).powi(3)) * 0.4;
-                s0 = (s0 * 0.75 + s0 * 0.005).sin();
-            }
-            6 => {
-                s0 = s0 * 0.75 + x1.abs().cos() * 0.25;
-                acc1 -= 0.75 * f64::sin((v[0].atan2(v2.powi(2) + 0.5).powi(2) + 1.0).sqrt());
-            }
-            _other => {
-                s0 = 0.75 * s0 + 0.1 * ((x1 * x1 + 2.0).sqrt().sin() * 0.9).asin().sin();
-            }
-        }
-        acc1 += (f64::ln_1p(f64::tanh(x1) * 0.5) + (x1.cos() * 1.2).tan()).tanh() * 0.25;
-        x0.sin() + s0 + f64::tanh(acc1) + v2 * 0.25 - v4 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, p: (f64, f64), v: &[f64], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::clamp(p.0, -1.5, 1.0).abs();
-        let mut s1 = (v[n % 4].cos() + 2.0).cbrt();
-        let mut s2 = (s1 * s1 + 1.0).log(3.0);
-        let mut acc3: f64 = 0.0;
-        let v4 = f64::abs(v[3].clamp(s2.tanh() - 1.5, x0.tanh() + 1.5));
-        match mode {
-            Mode::Upper(_) => {
-                s0 *= 0.8;
-                s0 -= 0.1 * f64::sin((acc3.tanh() * 0.9).acos() / (s0 * s0 + 1.5));
-            }
-            Mode::Lower(_, lo7) => {
-                let v8 = prog_42(s2, p.1, (p.1 * lo7).tanh(), [v[0], v[1], v[2], v[3]], 6);
-                let lo7 = v4 + lo7;
-                acc3 += (v8.tanh() - lo7.sin()).cos() * 0.02;
-            }
-            Mode::Off => {
-                let mut k9 = 0;
-                while k9 < n {
-                    k9 += 1;
-                    let v11 = match k9 + n {
-                        0 => v4 / (f64::powi(x0, 2) + 0.5),
-                        1..=3 => {
-                            acc3 += p.1.tanh().exp2().tanh() * 0.25;
-                            ((x0 + v[n % 4]).sin() * 1.2).tan()
-                        }
-                        4..=6 => {
-                            s2 = 0.5 * s2 + 0.25 * (p.0 * 2.0).tanh();
-                            p.1.max(v[k9 % 4])
-                        }
-                        _ => {
-                            let v4 = (p.1.powi(2) + 0.5).recip();
-                            let v10 = prog_78(f64::log(2.0_f64, x0 * x0 + 2.0).tanh() * 2.0, 1.5, s0, [v[0], v[1], v[2], v[3]], k9);
-                            f64::sin(f64::tan(f64::tanh(p.1) * 1.2)) + v4.tanh() + f64::tanh(v10)
-                        }
-                    };
-                    let v12 = p.0.copysign(s0);
-                    if (v4.cos().powi(2) + 1.0).log(2.0) < -0.5 {
-                        acc3 += 0.25 * (v[k9 % 4] * v[k9 % 4] + 1.0).powi(-1).asinh();
+                    if v[1].atan() > x1 * lo4 && i < 2 {
                         break;
                     }
-                    s1 = 0.6 * s1 + 0.4 * s2.sin();
-                    acc3 += 0.01 * (v11.cos() - v12.cos()).cos();
-                }
-                s0 = (s0 * 0.8 + p.1.tanh() * 0.2).tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut k13 = 0;
-            while k13 < 6 && f64::exp2(f64::cos(s2)) >= f64::max(-1.5_f64, p.1) {
-                k13 += 1;
-                if f64::asin(f64::cos(s2) * 0.9).sin() <= x0 && k13 % 3 == 1 {
-                    let v14 = t / 2.0;
-                    let v15 = (f64::sin(v14).powi(2) + 1.0).recip();
-                    s2 = (s2 * 0.5 + v15 * 1.0).sin();
-                } else {
-                    acc3 -= (v4.sin() + (SCALE + p.0)).sin() * 0.05;
-                    if f64::tan(t.sin() * 1.2).cos() <= 0.0 {
-                        acc3 += p.1.tanh().sin() * 0.05;
-                        let v16 = p.0 - s1;
-                        s2 = 0.6 * s2 + 0.2 * f64::cos(v16).cos();
-                    } else {
-                        let v17 = f64::sin(fi).atan();
-                        s1 *= 0.5;
-                        s1 -= 1.0 * f64::cos(v17);
+                    match i {
+                        1 => {
+                            s0 = f64::mul_add(s0, 0.5, prog_1((fi.mul_add(t, t) - t).sin() * 2.0, s1, 2.0, &v, n).sin() * 0.005);
+                            acc2 -= 0.005 * prog_1(x0, f64::cos(((v[i] - x1).sin() * 0.9).acos()) * 2.0, s0, &v, 6).tanh();
+                        }
+                        2 => {
+                            s0 = f64::mul_add(s0, 0.5, f64::cos(v[k3] / (v[k3] * v[k3] + 0.5)).exp().cos() * 0.02);
+                            if t / (f64::powi(x2, 2) + 0.5) <= x1 {
+                                acc2 += (fi.tanh() * 0.9).atanh().sin().tanh() * 0.5;
+                                break;
+                            }
+                            s0 = f64::mul_add(s0, 0.5, f64::cos(s0.atan()) * 0.5);
+                        }
+                        _ => {
+                            let v5 = ((fi.to_radians() * 50.0).powi(2) + 0.5).ln();
+                            acc2 -= 0.5 * f64::sin(v[2] + s1);
+                            s0 = (s0 * 0.6 + v5.sin() * 1.0).sin();
+                        }
                     }
-                    s1 = (s1 * 0.6 + (f64::cos(s1).cosh().powi(2) + 1.5).acosh() * 0.1).sin();
+                    s0 *= 0.6;
+                    s0 += 0.2 * f64::tanh(s0 - t);
                 }
-                if (v4 + p.0).atan() < -0.5 || k13 % 2 == 0 {
-                    break;
-                }
-                s0 *= 0.5;
-                s0 -= 0.5 * f64::sin(x0).cos();
-            }
-            let v18 = (t + 1.5).asinh();
-            if f64::cbrt(x0 * x0 + 1.0) > 1.0 {
-                break;
-            }
-            acc3 -= p.1.sin() * 0.5;
-            acc3 += v18.tanh() * 0.5;
-        }
-        match mode {
-            Mode::Lower(_, _) => {
-                let v21 = p.1.tanh();
-                s2 = (s2 * 0.8 + prog_78(p.0, s0, 0.75, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-                acc3 += v21;
+                let v6 = prog_5(s1, (f64::cos(v[(k3 + n) % 4]) * 1.2).tan().sin() * 2.0, lo4.cos() * 2.0, v, n);
+                f64::sin((x0.sin() * 0.5).ln_1p()) + v6.tanh()
             }
             Mode::Upper(_) => {
-                s0 = f64::mul_add(s0, 0.5, (v4 + p.1).sin() * 0.25);
-                s1 = 0.6 * s1 + 0.25 * (x0 + f64::atan2(1.5_f64, s1)).tanh();
+                let v8 = f64::cos(v[2]) - s0.to_degrees() * 0.01;
+                SCALE + x1.atan() + v8.tanh()
             }
-            Mode::Off => {
-                s0 = s0 * 0.8 + (v4.asinh().cos() * 0.9).acos().sin() * 0.05;
-            }
-        }
-        p.1 * 1.5 - s0 - s1 + s2 * 0.5 + acc3.cos() + v4 * 0.25 - s0 / (s2 * s2 + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_101<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = f64::cos(prog_16(f64::exp(x1.sin().exp2().tanh()).sin() * 2.0, 1.5, f64::cos(f64::acos(f64::sin(w0[n % 4]) * 0.9).asinh()), v, n)) * 2.0;
-        let mut s2 = ((x1.cos() * 2.0).cosh() - 1.2).sin() * 2.0;
-        let mut s3 = f64::atan(x0);
-        let mut acc4: f64 = 0.0;
-        let mut a5 = [0.0; N];
-        for i in 0..N {
-            a5[i] = f64::sqrt(x2 * x2 + 2.0);
-        }
-        let mut m6: f64 = f64::INFINITY;
-        for i in 0..n + 1 {
-            m6 = f64::min(w0[i % 4] / (x2 * x2 + 0.5) + a5[i % 4], m6);
-        }
-        s3 *= 0.6;
-        s3 += 0.05 * m6.cos();
-        let mut m7 = f64::INFINITY;
-        for i in 0..v.len() {
-            let c8 = x2.mul_add(x2 + 1.5, w0[3 - i]);
-            m7 = c8.min(m7);
-            acc4 += 0.005 * prog_78(x1, x0, (x1 - x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], i).sin();
-        }
-        acc4 += 0.5 * f64::sin(m7);
-        let v10 = match n {
-            0 => x2 + 0.1,
-            g if g > 1 => {
-                s3 = s3.mul_add(0.6, ((m6 * m6 + 1.0).recip().powi(2) + 0.5).ln() * 0.05);
-                a5[n % 4].atan() + a5[n % 4] * a5[n % 4]
-            }
-            _ => {
-                let v9 = a5[n % 4].cos() + (a5[n % 4] - x1);
-                f64::sin(v9).sinh().tanh().exp2()
-            }
+            Mode::Off => v[n % 4].powi(3),
         };
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc4 += f64::sin(prog_1(t, x0, t.cos().cos() * 2.0, v, 6)) * 0.005;
-            let mut k11 = 0;
-            while k11 < n {
-                k11 += 1;
-                s2 = s2.mul_add(0.75, f64::tanh(f64::max((f64::powi(x2, 2) + 0.5).atan2(fi), x2)) * 0.05);
-                match k11 {
-                    0 => {
-                        s1 = s1 * 0.5 + (a5[k11 % 4].tanh().cos() * 0.9).asin().sin() * 0.2;
-                    }
-                    PHASE_C | 4 => {
-                        acc4 += 0.05 * (x2 + v10).sin();
-                    }
-                    5 => {
-                        continue 'l3;
-                    }
-                    _ => {
-                        s2 = (s2 * 0.5 + f64::sin(v10) * 0.5).sin();
-                        if (-m7) / 3.0 > 0.0 {
-                            break;
-                        }
-                        s1 = (s1 * 0.75 + (f64::powi(m7, 2) + 0.5).recip() * 0.1).tanh();
-                    }
-                }
-                acc4 -= v10.sin() * 0.05;
-            }
-            let v12 = v.iter().zip(w0.iter()).map(|(&p, &q)| (q.cos() * 1.5).cosh() * (p / 2.0)).sum::<f64>();
-            s1 = s1.mul_add(0.8, f64::sin(v12).tanh() * 0.01);
-        }
-        x2 - s1 * 0.5 + s2 + s3 - acc4.sin() - a5[1] * 0.75 + v10.sin() + f64::cbrt(f64::sin(v[n % 4] / (a5[n % 4] * a5[n % 4] + 0.5)) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_102(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
-        let (x1, x2) = p;
-        let mut s0: f64 = (x1.abs() + x1.sin()).sin() * 2.0;
-        let mut s1 = 0.5_f64.powf(f64::tanh(f64::log(0.5_f64, x1.powi(2) + 2.0)));
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().step_by(2).map(|&z| f64::tanh(s1) + z * 0.5).sum::<f64>();
-        let v4: f64 = (x2.tanh() * 0.9).atanh();
-        let v5 = (0..n).map(|i| f64::ln(x0.powi(2) + 1.0) - (v[i % 4] - x0)).sum::<f64>();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if f64::exp(f64::sin(v5)) < v[n % 4] {
-                return f64::asin(s1.cos() * 0.9);
-            }
-            let mut m7: f64 = v3.tanh();
-            for j in 1..=4 {
-                m7 = (v4 * 2.0 + v[(j + n) % 4]).max(m7);
-            }
-            acc2 += f64::cos(f64::sin(m7)) * 0.5;
-            let v8: f64 = v5;
-            if k6 >= 4 || x1.tanh() <= 0.5 {
-                break;
-            }
-            acc2 += v8.cos() * 0.5;
-        }
-        s0 = f64::mul_add(s0, 0.6, f64::cos(prog_39(f64::cos(f64::log10(v5 * v5 + 1.0)).cos() * 2.0, x0, x2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
-        s1 = (s1 * 0.6 + f64::sin(s0) * 0.02).tanh();
-        s1.sin() + acc2 - f64::sin(v3) - v4 - (v4.cos().exp2() - 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (SCALE + x2 * x0).tanh() * 2.0;
-        let mut s1 = f64::to_radians(x1) * 20.0;
-        let mut s2 = v[0].tanh();
-        let mut acc3: f64 = 0.0;
-        let Some(k5) = n.checked_sub(3) else {
-            let v4 = s1 + x1;
-            return v4 + (-v4)
-        };
-        let c6 = k5 as f64;
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            acc3 -= 0.005 * prog_84((x0.powi(2) + 0.5).atan2(x0).tanh() * 2.0, s0.tanh().abs().tanh(), f64::sin(c6.sin()), &v, 6).cos();
-            let v11 = if let Some(_) = (n % 3).checked_sub(1) {
-                let v9 = v[1].hypot(x0 / (c6.sin() + 2.0));
-                prog_1((SCALE + c6 * v9).tanh() * 2.0, f64::tanh((s2.cos() * 0.9).atanh()) * 2.0, (s1 * s1 + 1.0).powi(-3).cos() * 2.0, &v, k7)
-            } else {
-                let v10 = ((v[k5] * v[k5] + 0.5).recip().powi(2) + 1.5).acosh();
-                s0 = 0.75 * s0 + 0.02 * f64::exp2(f64::cos(v10 - s0)).cos();
-                s1.cos()
-            };
-            if k7 >= 4 || x1.powi(3) <= s2 - x2 {
-                break;
-            }
-            s0 = 0.6 * s0 + 0.005 * v11.tanh();
+        if (x0 * x0 + 1.5).acosh().clamp(f64::atanh(x1.sin() * 0.9).sin() - 1.5, f64::sin((v[0].powi(2) + 1.0).log2()) + 1.5) < x1 {
+            let v10 = (v[n % 4].cos() * 0.9).atanh();
+            acc2 += 0.75 * f64::sin(v10);
+        } else if prog_40(0.25, x0, (v[n % 4].powi(2) + 1.0).ln().sin() * 2.0, v, 2) > v[n % 4].sin().exp() || n == 2 {
+            let v11: f64 = prog_1(f64::atan2(f64::powi((f64::powi(x1, 2) + 2.0).ln(), 2) + 1.0, f64::sin(x2)).tanh(), (f64::exp(f64::cos(x2)).cos() * 0.9).acos().tanh() * 2.0, f64::sin(x0 * x0), &v, 6);
+            acc2 -= f64::cos(v11) * 0.005;
+        } else {
+            acc2 += prog_40(x2, x0, f64::sin(f64::sin(v9 * 0.01)) * 2.0, v, n).sin() * 0.01;
         }
         let mut k12 = 0;
-        let v24 = 'l1: loop {
+        loop {
             k12 += 1;
-            for j in 0..3 {
-                let fj = j as f64;
-                let v13: f64 = 0.25 - (f64::tanh(c6) + 2.0).cbrt();
-                match (n % 4).checked_sub(1) {
-                    Some(k14) => {
-                        let c15 = k14 as f64;
-                        s2 = (s2 * 0.75 + x0 * 0.5 * 0.5).tanh();
-                        s2 = s2.mul_add(0.5, f64::cos(v[(k14 + k7) % 4] * c15.atan()) * 0.25);
-                    }
-                    _ => {
-                        s2 = 0.8 * s2 + 0.02 * (v[3 - j] / (s2.powi(2) + 1.0) + s2.mul_add(v13, x2)).sin();
-                        match j {
-                            MODE_A if n % 2 == 0 => {
-                                s1 *= 0.6;
-                                s1 += 1.0 * f64::tanh((s1.tanh() + 2.0).cbrt());
-                                acc3 -= f64::log(s2.powi(2) + 1.0, v[3 - j] * v[3 - j] + 2.0).cos() * 0.1;
-                            }
-                            1 => {
-                                acc3 -= ((f64::powi(c6, 2) + 1.5).acosh() - (v13.sin() * 0.9).acos()).sin() * 0.1;
-                                break 'l1 f64::acosh(fj * fj + 2.0);
-                            }
-                            MODE_C => {
-                                let x1: f64 = (x1.sin() * 0.9).acos();
-                                let v16 = f64::asinh(x1);
-                                s0 = f64::mul_add(s0, 0.6, v16.cos().cos() * 0.1);
-                            }
-                            _ => {
-                                s0 = s0 * 0.6 + f64::tanh(f64::tanh(f64::to_degrees(s0) * 0.02).exp()) * 0.1;
-                                acc3 += fj.sin() * 0.1;
-                            }
-                        }
-                        s0 *= 0.8;
-                        s0 -= 0.2 * 3.0_f64.hypot(s0 + v13).cos();
-                    }
+            if v9 + v9.sin() > -1.0 && n + k12 < 11 {
+                break;
+            }
+            acc2 += f64::tan(x1.tanh() * 1.2).cos() * 0.25;
+            acc2 -= v[k12 % 4].tanh() * 0.25;
+            if k12 >= 6 || (x1 * x1 + 1.0).recip() > 0.5 {
+                break;
+            }
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc2 += 0.5 * s1.atan().tanh();
+            match i {
+                MODE_A if n > 1 => {
+                    let v13 = f64::cosh(t.tanh());
+                    let v14 = prog_35(x1, f64::tanh(x1 - v9), f64::sin(x0 - t) * 2.0, v, 0);
+                    s1 = s1 * 0.5 + (f64::cos(v13) - f64::tanh(v14)).sin() * 0.005;
                 }
-                acc3 += 0.1 * f64::sin(f64::atan2(2.0_f64, s0)).exp().sin();
-                acc3 -= v13.tanh() * 0.1;
-            }
-            let v21 = if let Some(_) = (n % 4).checked_sub(1) {
-                let v18 = s2.sin().exp_m1();
-                c6.atan() + v18.cos()
-            } else {
-                for &u in v.iter() {
-                    s0 = 0.6 * s0 + 0.02 * (s0.cos() * 1.2).tan().cos();
-                    match (k5 + n).checked_sub(2) {
-                        Some(k19) if k19 > 0 => {
-                            s0 = s0.mul_add(0.8, (x1.powi(2) + 1.0).powf(c6.sin()).tanh() * 0.05);
-                            let x2 = ((u + x0).tanh() * 1.2).tan();
-                            acc3 += 0.1 * x2.cos().sin();
-                        }
-                        Some(_) => {
-                            s2 = s2.mul_add(0.5, f64::tanh(SCALE + s2) * 0.5);
-                            let x2 = f64::atan(s2) + s0;
-                            s1 = 0.75 * s1 + 0.1 * f64::cos(x2).sin();
-                        }
-                        None => {
-                            s2 *= 0.6;
-                            s2 += 1.0 * (u.to_radians() * 20.0);
-                        }
-                    }
-                    s1 *= 0.6;
-                    s1 += 0.4 * u.sin().tanh();
+                MODE_C if n % 2 == 0 => {
+                    s1 = (s1 * 0.5 + (v9 - s1).sin().exp2() * 0.1).tanh();
                 }
-                s0.atan()
-            };
-            for &u in v.iter() {
-                let v22 = v.iter().copied().map(|p| f64::cos(s1).exp() + f64::cos(p)).sum::<f64>();
-                let v23 = u * v21;
-                s0 = s0 * 0.8 + (c6 * v21).cos() * 0.02;
-                s0 = f64::mul_add(s0, 0.6, f64::sin(f64::tanh(v22) - v23.cos()) * 0.01);
+                _other => {
+                    let v15 = ((v[i] / (f64::tanh(fi) + 2.0)).powi(2) + 1.5).acosh();
+                    acc2 += t.sin() * 0.5;
+                    acc2 += f64::sin(v15) * 0.5;
+                }
             }
-            s0 = s0.mul_add(0.5, f64::tanh(f64::log10(s1 * s1 + 1.0)) * 1.0);
-            if k12 >= 4 || c6 * v21 < (s0.powi(2) + 1.0).ln() {
-                break v21 / (f64::tanh(f64::sin(s1).exp()) + 2.0);
+            acc2 += 0.5 * f64::tanh(f64::ln(v9 * v9 + 1.0));
+            for _ in (0..=i).rev() {
+                s1 = s1 * 0.75 + (x0 / (v[i] * v[i] + 1.0)).sin() * 0.1;
+                if f64::powi(f64::copysign(t, v9), 2).ln_1p() > x1 {
+                    break 'l2;
+                }
+                s1 = (s1 * 0.75 + s0 * 0.25).sin();
             }
-        };
-        let v26 = if (x2.cos() * 0.9).asin().cos() >= 0.0 || k7 == 2 {
-            c6.mul_add(x2, c6)
-        } else {
-            let v25 = SCALE + (c6 + 0.75);
-            (0.25 * v25).cos().exp2()
-        };
-        let v27 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::powi(q, 3) + p.cos()).sum::<f64>();
-        let v28 = if n % 2 == 0 {
-            v26.tanh()
-        } else {
-            -(x1 * v26)
-        };
-        s0 - s1 + s2.cos() + f64::cos(acc3) - v24.cos() - v27.cos() + v28.cos()
+            acc2 += 0.5 * t.sin();
+        }
+        if v[(k12 + n) % 4].asinh() < -0.5 {
+            s1 = s1.mul_add(0.75, f64::atan2(x1 * x1 + 0.5, x0).cos() * 0.02);
+        } else if let Some(k16) = (n % 4).checked_sub(1) {
+            let c17 = k16 as f64;
+            let x1 = (x0.cos() * 0.9).acos();
+            acc2 += prog_1(c17, x2, s0, &v, k12).sin() * 0.005;
+            acc2 += f64::tanh(x1);
+        }
+        let v18 = (0..n).fold(0.0, |r, i| r * 0.5 + (f64::asin(f64::cos(x1) * 0.9) + v[i % 4] * 0.25) * 0.25);
+        s0 * 0.5 - s1.sin() - acc2.cos() - v9.tanh() - v18 * 1.5 + x1.tanh().atan()
     }
 
     #[differentiable]
-    pub fn prog_104<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0: T = T::cos(T::clamp(T::powi(x2, 2), x1.hypot(x0).cos() - 1.5, T::tanh(T::acos(T::cos(x2) * 0.9)) + 1.5)) * 2.0;
-        let mut s1 = (x0 * s0 - v[n % 4]).cos() * 2.0;
-        let mut s2 = T::min(T::from_f64(2.0_f64).unwrap(), s0.to_radians() * 20.0);
-        let mut acc3: T = 0.0;
-        match n {
-            0 => {
-                let v4 = x0.sin();
-                let v8 = if let Some(k5) = (n % 4).checked_sub(1) {
-                    let c6 = T::from_usize(k5).unwrap();
-                    s2 = (s2 * 0.8 + v[k5] * 0.2).sin();
-                    s0 + x2 + c6.sin()
-                } else {
-                    let v7 = T::from_f64(2.0_f64).unwrap().atan2((T::powi(v4, 2) + 1.0).powi(-1));
-                    T::sqrt(v[n % 4] * v[n % 4] + 2.0) + v7.sin()
-                };
-                acc3 = acc3 - (v4 - T::cos(v8)).tanh() * 0.4;
-            }
-            1 | 3 => {
-                s0 = (s0 * 0.8 + s2 * 0.05).tanh();
-            }
-            4..=5 => {
-                if let Some(_) = (n % 4).checked_sub(1) {
-                    acc3 = acc3 + T::sin(x0);
-                    s1 = (s1 * 0.6 + (x1 + s0) * 0.05).tanh();
-                } else {
-                    acc3 = acc3 + 0.005 * prog_5(s1, x0 * 2.0, x0, [v[0], v[1], v[2], v[3]], n).cos();
-                    let v10 = T::atanh(x1.cos() * 0.9);
-                    s2 = s2.mul_add(0.75, T::cos(v10.cos()) * 0.05);
-                }
-            }
-            _other => {
-                s0 = 0.75 * s0 + 0.005 * prog_5(x0 * 0.5, x1, T::recip(x1 * x1 + 1.0).sin().sin(), [v[0], v[1], v[2], v[3]], n).tanh();
-                acc3 = acc3 + x0.tanh();
-            }
-        }
-        let Some(k11) = n.checked_sub(3) else {
-            return T::cos(s0)
-        };
-        let c12 = T::from_usize(k11).unwrap();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            if T::mul_add(s0, x2, c12) <= -0.5 {
-                return T::cos(fi.atan());
-            }
-            let mut m13 = T::infinity();
-            for &u in v.iter() {
-                let c14 = if i < 1 {
-                    v[i] * u
-                } else {
-                    u.powi(2)
-                };
-                m13 = m13.min(c14);
-            }
-            s1 = (s1 * 0.6 + T::log(T::from_f64(0.5_f64).unwrap(), c12 * c12 + 2.0) * 1.0).tanh();
-            s0 = (s0 * 0.5 + (T::tanh(t) - T::tanh(m13)) * 0.1).sin();
-        }
-        let mut m15: T = 0.5;
+    pub fn prog_64<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (T::cos(x1) * 0.9).asin();
+        let mut acc1: T = 0.0;
         for i in 0..n {
             let fi = T::from_usize(i).unwrap();
-            m15 = (fi + c12 + v[i % 4]).min(m15);
-        }
-        s0 + s1 + s2.cos() - acc3 - c12.sin() - T::sin(m15) + x1 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap()
-    }
-
-    #[differentiable]
-    pub fn prog_105<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        let mut s0: T = T::asin(T::sin(v[3]) * 0.9);
-        let mut s1 = x1.copysign(v[n % 4]);
-        let mut acc2: T = 0.0;
-        let mut k3 = 0;
-        while k3 < 3 && x0 > 1.0 {
-            k3 += 1;
-            let v4 = x2 * x2 - T::recip(v[2] * v[2] + 1.0);
-            if (T::powi(s0, 2) + 1.0).recip() - s1 <= -1.0 {
-                s1 = s1 * 0.8;
-                s1 = s1 + 0.02 * v4.cos();
+            acc1 = acc1 + 0.25 * T::exp(fi.tanh()).sin();
+            if i == 2 {
+                s0 = (s0 * 0.6 + (v[2] * v[2] + 1.0).recip() * 0.5).tanh();
                 continue;
             }
-            acc2 = acc2 + 0.5 * T::sin((x2 - s0).asinh());
-            s1 = s1 * 0.75 + v4.sin().tanh() * 0.05;
-        }
-        'l1: for i in 1..n {
-            let fi = T::from_usize(i).unwrap();
-            let mut k5 = 0;
-            while k5 < n + 1 && T::cos(s1).exp2() >= s1 + v[3] {
-                k5 += 1;
-                let Some(k7) = n.checked_sub(3) else {
-                    let v6 = -(T::powi(v[k5 % 4], 2) + 0.5).cbrt();
-                    return fi.atan() + v6.cos()
-                };
-                let c8 = T::from_usize(k7).unwrap();
-                s1 = (s1 * 0.6 + (T::powi(x1, 2) + 2.0).ln() * 0.5).tanh();
-                acc2 = acc2 + s1.tanh() * 0.05;
-                s0 = s0 * 0.6;
-                s0 = s0 + 1.0 * c8.cos();
-            }
-            s0 = 0.6 * s0 + 0.25 * (x1.powi(2) + 1.0).log2().tanh();
-            s0 = s0 * 0.8 + T::cos(T::from_f64(3.0_f64).unwrap().atan2(x0)) * 1.0;
-            let mut k9 = 0;
-            while k9 < n && T::asin(x2.sin() * 0.9) * s1.clamp(-1.5, 1.0) >= x0 / (s0.cos() + 2.0) {
-                k9 += 1;
-                if v[k9 % 4].tanh() + (x2 - 0.65) > -0.5 {
-                    break 'l1;
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if -(x1.cos() * 0.9).asin() < -0.5 {
+                    return v[(k2 + i) % 4];
                 }
-                let v14: T = match (i + n).checked_sub(2) {
-                    Some(0..=1) => {
-                        let v10 = (fi + v[2]) * s0.tanh();
-                        ((0.3 - v10).powi(2) + 1.0).recip()
-                    }
-                    Some(k11) if k11 > 6 => {
-                        let v12 = T::recip(s0.powi(2) + 1.0).cos();
-                        (v[1] * v[1] + 1.0).cbrt() - 0.25 + T::tanh(v12)
-                    }
-                    Some(_) => x2 + s1,
-                    None => T::acos((x2 + 0.75).tanh() * 0.9),
-                };
-                acc2 = acc2 + T::tanh(T::atan2(fi.powi(2) + 1.0, v[k9 % 4])) * 0.05;
-                acc2 = acc2 + T::tanh(T::tanh(v14)) * 0.05;
+                s0 = s0.mul_add(0.5, (fi - s0).sin() * 0.5);
+                let v3 = (v[k2 % 4].powi(2) + 1.0).log(3.0);
+                acc1 = acc1 + 0.02 * v3.cos().tanh();
             }
         }
-        let v16 = if T::exp_m1(T::from_f64(3.0_f64).unwrap().powf(x2.cos()).cos()) > 1.0 {
-            let v15 = 0.35 - v[(k3 + n) % 4];
-            prog_5::<T>(x0 * 0.25, x0 * 0.5, (2.5 * x1).cos() * 2.0, [v[0], v[1], v[2], v[3]], k3) + v15.cos()
-        } else {
-            v[k3].powi(3)
-        };
-        let v17 = v.iter().fold(0.0, |r, &p| r + ((s1.powi(2) + 0.5).sqrt() - x0.to_radians() + p.sin()));
-        let a18 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        let v19 = (T::sin(s1) * 0.9).asin();
-        s0.cos() + acc2.sin() - T::cos(v16) + v17.sin() + a18[3].cos() + T::tanh(v19) + T::mul_add(v19, x0, v19)
-    }
-
-    #[differentiable]
-    pub fn prog_107<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0: T = -v[n % 4];
-        let mut acc1: T = 0.0;
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] = a4[i % 4] + T::sin(-v[n % 4]) * 0.25;
+        }
+        match n {
+            MODE_A => {
+                s0 = (s0 * 0.75 + (s0 * s0).to_degrees() * 0.02 * 0.02).tanh();
+            }
+            1 => {
+                s0 = s0 * 0.6;
+                s0 = s0 + 0.4 * v[n % 4].cos();
+                s0 = s0.mul_add(0.5, T::sin(prog_5::<T>(x1, x0 * 2.0, T::exp(x2.tanh()).cos(), a4, n)) * 0.005);
+            }
+            2..=3 => {
+                s0 = (s0 * 0.75 + x1 * s0 * 0.02).sin();
+                let v5 = acc1.min(x0);
+                acc1 = acc1 - T::sin(v5);
+            }
+            _ => {
+                acc1 = acc1 + T::sin(prog_5(x0 * 2.0, T::sin(acc1.asinh()), x2, v, n)) * 0.01;
+            }
+        }
         for i in (0..=n).rev().step_by(2) {
             let fi = T::from_usize(i).unwrap();
-            s0 = (s0 * 0.6 + (fi * fi + 2.0).acosh() * 1.0).tanh();
-            if i == 2 {
-                let mut k2 = 0;
-                while k2 < n + 1 && x1.tanh() > -0.5 {
-                    k2 += 1;
-                    s0 = 0.75 * s0 + 0.25 * T::cos(T::atan(x1));
-                    let v3 = (x2.tanh() * 0.5).ln_1p();
-                    let v4 = T::sin(fi);
-                    s0 = T::mul_add(s0, 0.6, (v3 - v4).cos() * 0.4);
-                }
-            } else if x0 > 0.5 {
-                s0 = 0.5 * s0 + 0.5 * s0.cos().sin();
-                acc1 = acc1 + T::sin(T::exp(x2.sin())) * 0.5;
-            }
-            let mut k5 = 0;
-            while k5 < 6 && (T::cos(x2 * v[2]) * 0.9).atanh() > 0.5 {
-                k5 += 1;
-                let v6 = x1.cos();
-                match k5 % 4 {
-                    MODE_C if n % 2 == 0 => {
-                        let v7: T = v6 / (x1 * x1 + 1.5) + T::cosh(v6.cos() * 1.5);
-                        s0 = s0 * 0.75 + T::tanh(v7).cos() * 0.05;
-                    }
-                    _ => {
-                        acc1 = acc1 + (x1 + x2).sin() * 0.05;
-                        let v8 = x0 * x0;
-                        s0 = s0.mul_add(0.75, v8.sin().sin() * 0.05);
-                    }
-                }
-                if (v[n % 4].sin() + 2.0).cbrt() > 0.25 {
-                    s0 = s0 * 0.75 + T::cos(v6 - x0) * 0.1;
-                    let v9: T = -(x1 * x1 + 1.0).log(2.0);
-                    acc1 = acc1 + 0.05 * v9.tanh();
-                } else {
-                    let v10 = v[k5 % 4];
-                    s0 = 0.5 * s0 + 0.5 * T::sin(v10);
-                }
-                acc1 = acc1 + (s0 - fi).cos() * 0.05;
-                acc1 = acc1 + v6 * 0.05;
-            }
-        }
-        let mut a11 = [0.0; 4];
-        for i in 0..4 {
-            if x0 >= x1.asinh() || n == 2 {
-                a11[i] = (v[i] * v[i]).ln_1p() * T::sqrt(v[3] * v[3] + 2.0);
-            } else {
-                a11[i] = x2.cos();
-            }
-        }
-        for _ in (0..n).rev() {
-            a11 = [0.5 * x1.sin() + 0.5 * a11[3], a11[3], a11[1] * 0.8 + T::tanh((x0 + x2) / (x2.atan().sin() + 2.0)) * 0.02, T::cbrt(a11[2] * a11[2] + 1.0).cos() * 0.25];
-            acc1 = acc1 - 0.25 * v[3].tanh().tanh();
-        }
-        let mut k12 = 0;
-        let v15 = loop {
-            k12 += 1;
-            s0 = s0 * 0.5 + T::cos(-(s0.tanh() * 0.9).atanh()) * 0.1;
-            acc1 = acc1 + 0.5 * (x1 * x0).tanh();
-            match n {
+            let v6 = T::cosh(x0.sin() * 2.0) - v[i % 4] / (x0.cos() + 2.0);
+            match i {
                 0 => {
-                    s0 = T::mul_add(s0, 0.8, (x0.mul_add(x2, x2).powi(2) + 2.0).ln().cos() * 0.05);
-                    let v13 = (T::powi(a11[k12], 2) + 0.5).recip();
-                    s0 = 0.5 * s0 + 0.25 * T::sin(v13).sin();
+                    s0 = s0 * 0.8 + T::atanh(x1.tanh() * 0.9).sin() * 0.02;
+                    if a4[1].cos().exp_m1() >= 0.0 && i == 4 {
+                        let x0 = x1 + x2.powi(2);
+                        s0 = s0 * 0.75 + v6.sin() * 0.02;
+                        acc1 = acc1 + T::sin(x0) * 0.5;
+                    } else {
+                        acc1 = acc1 + 0.5 * T::tanh(T::from_f64(SCALE).unwrap() + (x2 - a4[n % 4]));
+                    }
                 }
-                MODE_D | 5 => {
-                    let x1: T = (v[k12].powi(2) + 0.5).ln();
-                    let v14 = T::exp(T::sin(v[k12])) + x1 * x2;
-                    acc1 = acc1 - 0.5 * T::sin(T::cos(v14));
+                2 | 4 => {
+                    let v7: T = (a4[n % 4] - fi).to_degrees() * 0.01;
+                    let v6 = v[i % 4].powi(2);
+                    s0 = s0 * 0.75;
+                    s0 = s0 - 0.05 * (v7.cos() - T::tanh(v6)).tanh();
                 }
                 6 => {
-                    acc1 = acc1 + 0.5 * T::cos(x2);
+                    break;
                 }
                 _ => {
-                    s0 = 0.5 * s0 + 0.05 * (s0.sin() * 2.0).sinh().cos();
-                    if T::log2(v[k12] * v[k12] + 1.0) * (a11[3] + x2) <= x1 {
-                        return T::clamp(T::atan(v[k12]), -1.0, 0.5);
-                    }
-                    s0 = (s0 * 0.6 + x1 * 0.4).tanh();
+                    let v6 = (x2.cos() * 0.9).acos();
+                    let v8 = -s0;
+                    s0 = (s0 * 0.5 + (v6.cos() - v8) * 0.1).sin();
                 }
             }
-            if k12 >= 3 || (s0 * s0 + 1.0).log(3.0) < 0.0 {
-                break x1 + v[k12];
-            }
-        };
-        'l6: for i in 0..n {
+            s0 = (s0 * 0.8 + v6.asinh() * 0.01).sin();
+        }
+        let mut m9 = (x2 * x2 + 0.5).powf(T::tanh(a4[n % 4])).sin();
+        for i in 0..n {
             let fi = T::from_usize(i).unwrap();
-            acc1 = acc1 + 0.25 * x2.cos();
-            let mut k16 = 0;
-            while k16 < 6 {
-                k16 += 1;
-                acc1 = acc1 + (v[(k16 + k12) % 4] - 0.35).tanh() * 0.05;
-                if ((x1 / (v[k16 % 4].powi(2) + 0.5)).powi(2) + 2.0).sqrt() >= fi {
-                    break 'l6;
-                }
-            }
-            let v17: T = -v[k16 % 4];
-            match k12 + i {
-                0 => {
-                    s0 = (s0 * 0.75 + (v17 * v17).ln_1p() * 0.25).tanh();
-                }
-                1 | 3 => {
-                    s0 = (s0 * 0.8 + x1.cos() * 0.2).sin();
-                }
-                5 => {
-                    let v18 = v17.clamp(-0.5, 0.5);
-                    acc1 = acc1 - T::exp_m1(x0.cos()).tanh() * 0.25;
-                    s0 = T::mul_add(s0, 0.8, v18.sin() * 0.2);
-                }
-                _ => {
-                    s0 = 0.8 * s0 + 0.1 * ((v17 + x1).tanh() * 0.5).ln_1p().cos();
-                }
-            }
-            s0 = (s0 * 0.8 + v17.cos() * 0.2).sin();
+            m9 = m9.max(x1 + fi + v[(i * 3) % 4]);
         }
-        x0 + x1 * 1.5 + x2 * 0.25 + T::sin(s0) + T::tanh(acc1) - T::cos(a11[0]) + v15 - a11[n % 4] / (x2.powi(2) + 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_109<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_78(x2, f64::sin(x2.mul_add(x2, v[n % 4])), x0, v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = x0.powi(2) * (s0 * s0 + 1.0).log10();
-            s0 = s0 * 0.75 + (x2 - v[i]).cos() * 0.1;
-        }
-        let mut m3 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = s0 * 0.8 + x1.cos() * 0.2;
-            if (a2[m3 % 4].powi(2) + 1.0).log(10.0) > 0.5 && m3 % 3 == 1 {
-                m3 += 1;
-            }
-            if i + m3 < 13 {
-                let v4 = v[m3 % 4] * v[m3 % 4];
-                acc1 += v4.tanh() * 0.25;
-            } else {
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    if x0 >= a2[j % 4] {
-                        acc1 -= fj.max(x0).tanh() * 0.05;
-                        let v5 = s0.cos();
-                        s0 = s0.mul_add(0.6, v5.tanh() * 0.4);
-                    } else {
-                        let v6 = f64::min(x0, x2);
-                        s0 = s0 * 0.8 + v6.sin() * 0.2;
+        s0 = (s0 * 0.8 + m9.tanh() * 0.01).sin();
+        if (x0.sin() * 0.9).atanh() >= (a4[1].sin() * 0.9).acos() && n % 3 == 1 {
+            for i in (0..n).rev() {
+                let fi = T::from_usize(i).unwrap();
+                let v10 = s0 + a4[i % 4];
+                let v12 = match i % 3 {
+                    MODE_A if n > 2 => T::exp(T::sin(fi)).tanh(),
+                    1 => {
+                        acc1 = acc1 + x2.sin().exp2().cos() * 0.25;
+                        T::atan(x0)
                     }
-                    if (s0.powi(2) + 2.0).acosh() <= 1.0 || m3 % 2 == 0 {
-                        acc1 -= x1.cos() * 0.05;
-                    }
-                    let v7: f64 = (fi.tanh() * 0.5).ln_1p().hypot(fj - fi);
-                    acc1 -= 0.05 * (v7.powi(2) + 1.5).acosh().cos();
-                }
-                acc1 += 0.25 * (v[i % 4].tanh() * 0.9).atanh().tanh();
-            }
-            let v8 = f64::log2(fi * fi + 1.0);
-            acc1 -= 0.25 * v8.cos();
-        }
-        let c9 = m3 as f64;
-        let v14 = if f64::recip(f64::atan(x1).powi(2) + 0.5) <= 1.0 {
-            for i in 0..N {
-                let fi = i as f64;
-                if x1 - a2[0] < x0 - x1 {
-                    s0 = f64::mul_add(s0, 0.6, (c9 + x1).sin() * 0.4);
-                    s0 = (s0 * 0.5 + x2 * c9 * 0.05).tanh();
-                } else {
-                    let v10 = prog_1(f64::cos((c9.tanh() * 0.5).ln_1p()) * 2.0, (fi.powi(2) + 1.0).cbrt().tanh() * 2.0, f64::tanh((-fi) + c9.tanh()) * 2.0, &v, 3);
-                    acc1 -= v10.cos() * 0.005;
-                }
-                let v11 = f64::powi(x2.powi(2) + 1.0, -2) / (x2.sin().exp().tanh() + 2.0);
-                acc1 -= f64::cos(v11 + a2[3 - i]) * 0.25;
-            }
-            let v12 = x0.tanh().exp_m1();
-            (v12 * v12 + 0.5).cbrt().hypot(x1 * v12)
-        } else if (f64::sin(x1 / (c9.sin() + 2.0)) * 1.5).cosh() >= 0.0 {
-            let v13 = (f64::tan(x0.cos() * 1.2).cos() * 0.5).ln_1p();
-            f64::tanh(c9) + f64::cos(v13)
-        } else {
-            let x1 = f64::acosh(x1.cos().powi(2) + 1.5);
-            x1 * c9
-        };
-        let mut m15: f64 = 1.0;
-        for i in 0..5 {
-            m15 = m15.min(v14 / (a2[m3 % 4] * a2[m3 % 4] + 1.0) * 1.5 + v[i % 4]);
-        }
-        s0 = s0.mul_add(0.6, m15.tanh() * 0.005);
-        s0 = (s0 * 0.5 + v[m3 % 4].cos() * 0.5).sin();
-        s0 * 0.25 - acc1.sin() - a2[2] * 0.25 + c9.cos() - f64::tanh(v14)
-    }
-
-    #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::min(0.5 - x0, f64::recip(v[n % 4] * v[n % 4] + 1.0)).cos() * 2.0;
-        let mut s1 = f64::cos((f64::tanh(x0.abs()) * 0.9).acos()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [v[0], v[1], v[2], v[3]];
-        a3[2] *= 0.75;
-        a3[0] += f64::cos(f64::sqrt((x0 + s0).powi(2) + 0.5));
-        for _ in (0..=n).rev().step_by(2) {
-            a3 = [a3[0], a3[3] * 0.8 + 3.0_f64.powf(x2.tanh()).cos() * 0.05, a3[2] * 0.8 + (x1 * x1).ln_1p().tanh() * 0.2, (a3[0] * 0.6 + f64::sin(x1) * 0.4).tanh()];
-            acc2 += f64::tanh(f64::log(x1 * x1 + 1.0, 3.0)) * 0.5;
-        }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 += 0.5 * f64::sin((f64::powi(f64::log(1.5_f64, a3[1].powi(2) + 2.0), 2) + 1.5).acosh());
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v4 = (x2.atan2(x2 * x2 + 0.5).sin() * 0.9).asin();
-                match j + i {
                     2 => {
-                        s0 = s0 * 0.8 + (fj + v4).sin() * 0.01;
+                        let v11 = (x2 * x2 + 1.0).recip();
+                        v11 + 0.75 + x1 / (s0.sin() + 2.0)
+                    }
+                    _other => 1.2 * (T::powi(m9, 2) + 1.0).sqrt(),
+                };
+                acc1 = acc1 + 0.25 * T::tanh(v12.cos() - T::exp(T::sin(x2)));
+                s0 = T::mul_add(s0, 0.8, v10.tanh() * 0.1);
+            }
+        } else if !(n < 6) {
+            s0 = (s0 * 0.6 + v[n % 4] * v[n % 4] * 0.1).tanh();
+            s0 = (s0 * 0.6 + T::exp_m1(a4[n % 4].tanh()) * 0.25).sin();
+        } else {
+            let mut k13 = 0;
+            while k13 < n + 1 {
+                k13 += 1;
+                acc1 = acc1 + 0.25 * T::sin((T::tanh(v[k13 % 4]) * 0.9).atanh() + x1);
+                acc1 = acc1 - 0.5 * a4[k13 % 4];
+                let v17 = match k13 {
+                    0 | 2 => {
+                        let m9 = v[k13 % 4] * x2;
+                        m9 * x0
+                    }
+                    MODE_D | 5 => {
+                        let v14 = x1 - x2;
+                        T::acos(x0.cos() * 0.9) + T::tanh(v14)
+                    }
+                    6 => x1 * s0,
+                    _ => {
+                        for &u in v.iter() {
+                            s0 = s0 * 0.5;
+                            s0 = s0 + 1.0 * T::cos(m9 / 4.0);
+                            let v15 = a4[0];
+                            acc1 = acc1 - 0.05 * x2.atan2(u.powi(2) + 0.5).tanh();
+                            acc1 = acc1 + v15 * 0.1;
+                        }
+                        let x2: T = (v[k13 % 4] + m9).atan2(x2 * x2 + 1.0);
+                        let v16 = T::sqrt(v[k13 % 4].powi(2) + 1.0);
+                        v[(k13 + n) % 4].cos() + x2.cos() + v16.cos()
+                    }
+                };
+                acc1 = acc1 + T::sin(v17.sin()) * 0.25;
+            }
+            let v18 = T::tan(x2.sin() * 1.2) * 0.8;
+            acc1 = acc1 + 0.5 * v18.tanh();
+        }
+        v[1] * 0.5 - s0 + T::sin(acc1) - x2.sin().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_65<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::exp(x1.cos()).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = w0[i] - x2;
+        }
+        for i in (0..5).rev() {
+            let fi = i as f64;
+            s1 = s1 * 0.6 + f64::cos(x2.cos().exp()) * 0.1;
+            let v4 = w0[1];
+            let v7 = match i + n {
+                0..=1 => {
+                    s1 = s1.mul_add(0.6, (s1 * s1).ln_1p().tanh() * 0.4);
+                    (fi.powi(2) + 1.0).powi(-2)
+                }
+                2..=4 => v4.sin() + v4,
+                g if g > 5 => (v4.cos() * 1.5).sinh(),
+                _ => {
+                    for j in (0..=i).rev() {
+                        let fj = j as f64;
+                        s1 = (s1 * 0.75 + (v4 + (x0.cos() * 1.2).tan()) * 0.02).tanh();
+                        if (x2 * x2 + 0.5).cbrt() <= s1 {
+                            let x0 = x0.clamp(x0.cos() - 1.5, a3[2].sin() + 1.5);
+                            s1 = s1.mul_add(0.5, x0.tanh() * 0.5);
+                        } else if v[1].cos() - v4 <= 1.0 || j < 1 {
+                            s1 = s1 * 0.6 + f64::asin(f64::cos(a3[(j + i) % 4]) * 0.9).cos() * 0.1;
+                            s1 = s1.mul_add(0.75, f64::powi(f64::powi(x0, 2) + 1.0, -3) * 0.02);
+                        } else {
+                            s1 = 0.8 * s1 + 0.2 * a3[2].cos().cos();
+                        }
+                        let v6 = if j % 2 == 0 && x1 / (x0 * x0 + 1.5) <= -0.25 {
+                            (fj * fj + 1.5).acosh()
+                        } else if w0[j % 4] / ((x0 * a3[n % 4]).powi(2) + 1.5) < 0.25 {
+                            f64::ln_1p(x1.tanh() * 0.5)
+                        } else {
+                            let v5 = v[(j + i) % 4].tanh().exp();
+                            f64::tanh(v5 + s1).cosh()
+                        };
+                        acc2 -= 0.05 * f64::sin(v6.cos());
+                    }
+                    acc2 += ((v4.sin() * 0.5).ln_1p().powi(2) + 0.5).recip().tanh() * 0.4;
+                    f64::to_radians(x0) * 20.0
+                }
+            };
+            s1 = f64::mul_add(s1, 0.5, (v4.sin() + f64::sin(v7)).cos() * 0.1);
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = x2.min(w0[k8]).tanh().exp();
+            if 1.5_f64.powf(x0.cos()).cos() < -0.5 || k8 % 3 == 1 {
+                acc2 += s1.asinh().cos() * 0.5;
+                break;
+            }
+            s1 = (s1 * 0.75 + f64::acosh(v9 * v9 + 1.5) * 0.01).tanh();
+            if k8 >= 3 {
+                break;
+            }
+        }
+        let v10 = a3.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (f64::acosh(x0.asinh().powi(2) + 1.5) + p.sin()).sin());
+        let v11 = v10 * x2;
+        let mut a12 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = j as f64;
+                a12[i][j] = (f64::atan2(v11 * v11 + 1.0, fj).powi(2) + 2.0).sqrt();
+            }
+            s1 = s1 * 0.6 + f64::cos((s1 / (f64::sin(v11) + 2.0)).mul_add(f64::cos(s1).exp(), v11)) * 0.02;
+        }
+        let a13 = a12[1];
+        f64::cos(w0[0]) + s1 * 0.5 + acc2.tanh() - v11 * 0.25 + a12[0][1].tanh() + a13[1].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
+        const PHASE_D: usize = 3;
+        let mut s0 = T::powi(x2, 2).tanh() * 2.0;
+        let mut acc1: T = 0.0;
+        'b0: {
+            if T::powi(x1, 2) < x0 - v[3] || n == 5 {
+                break 'b0;
+            }
+        }
+        let v3 = match n {
+            0..=2 => s0 / (T::powi((acc1.powi(2) + 1.0).ln(), 2) + 1.5),
+            PHASE_D | 5 => (x0 - v[1]) * T::recip(acc1 * acc1 + 1.0),
+            6 => T::powf(T::from_f64(2.0_f64).unwrap(), x1.tanh().sin()),
+            _ => {
+                let v2 = x2 * 0.3;
+                (v2 / (v[n % 4] * v[n % 4] + 1.0)).asinh()
+            }
+        };
+        let v4 = v.iter().fold(s0, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.05).unwrap() * T::sin(v3 + p.cos()));
+        let v7 = match n {
+            1 => {
+                let v5 = T::hypot(v3.cos().exp(), (v[2].sin() * 1.5).sinh());
+                s0.sin().cosh() + T::cos(v5)
+            }
+            2..=3 => {
+                let v6 = (v4 * v4 + 1.0).log10() - v[3];
+                1.5 * x2 + T::sin(v6)
+            }
+            _other => s0.sin() + (v4.tanh() + 2.0).cbrt(),
+        };
+        s0 = s0 * T::from_f64(0.8).unwrap();
+        s0 = s0 + 0.005 * prog_5::<T>((s0.abs().powi(2) + 1.0).sqrt().cos(), x1, v4, [v[0], v[1], v[2], v[3]], 0).tanh();
+        let mut m8 = v[n % 4].clamp(T::sin(v4) - 1.5, v[0].tanh() + 1.5).sin();
+        for i in 1..=5 {
+            let c9 = T::tanh(x1) + v[(i + n) % 4];
+            m8 = c9.max(m8);
+        }
+        s0 = s0 * 0.6 + m8.sin() * T::from_f64(0.02).unwrap();
+        acc1 = acc1 - acc1.powi(2);
+        s0 - acc1 + v7
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).ln();
+        let mut s1 = f64::ln_1p(v[n % 4].sin() * 0.5);
+        let mut s2 = x2.abs();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v10: f64 = loop {
+            k4 += 1;
+            if x1 * s0 >= -0.5 {
+                let v5 = x0;
+                acc3 -= v[0].sin() * 0.5;
+                acc3 -= 0.5 * v5.tanh();
+            } else {
+                let v6 = (f64::powi(x0 / 4.0, 2) + 1.0).powi(-1);
+                for j in 0..3 {
+                    let fj = j as f64;
+                    s0 *= 0.6;
+                    s0 += 0.1 * f64::log(f64::powi(x0, 2) + 1.0, v6 * v6 + 2.0).tanh();
+                    let v8 = if j < 2 && -v6 > 0.5 {
+                        x1 - f64::mul_add(x1, s1, v[(j + k4) % 4])
+                    } else if !(j % 2 == 0 && f64::tanh(x0).exp2().sin() >= -0.5) {
+                        s0 * x0
+                    } else {
+                        let v7 = v[3 - j].powi(3);
+                        (v7.powi(2) + 0.5).sqrt()
+                    };
+                    if (f64::tanh(x1) * 0.9).asin() > s1.tanh().exp2() {
+                        s0 = (s0 * 0.8 + prog_35(f64::tanh(-(fj.to_radians() * 20.0)) * 2.0, fj.asinh().cos(), s1, v, j) * 0.005).sin();
+                    } else if f64::cos(v8).cosh() > 0.5 {
+                        let v9 = v[3 - j] + s2;
+                        s0 = 0.6 * s0 + 0.2 * v9.cos().sin();
+                    } else {
+                        s1 *= 0.5;
+                        s1 += 0.05 * f64::sin((s1 * s1 + 0.5).atan2(v[3 - j]).sin().exp_m1());
+                        acc3 -= 0.1 * f64::exp(f64::log2(x1 * x1 + 1.0).cos()).cos();
+                    }
+                    s2 = (s2 * 0.8 + v8.tanh() * 0.01).sin();
+                }
+                acc3 -= 0.5 * v6.cos().tanh();
+            }
+            if x0 + v[k4 % 4] >= -0.5 {
+                s0 = f64::mul_add(s0, 0.75, (s0 * s0).cos() * 0.05);
+                break s1 * x2;
+            }
+            s0 *= 0.75;
+            s0 -= 0.25 * s0.cos();
+            if k4 >= 4 || s0 - s2 < -0.5 {
+                break prog_35(f64::cos(f64::clamp(v[(k4 + n) % 4], -0.5, 0.5)) * 2.0, s0.powi(3).tanh() * 2.0, 1.5, v, 5);
+            }
+        };
+        let mut k11 = 0;
+        while k11 < 3 && x1 * v[0] < -0.5 {
+            k11 += 1;
+            if x0 - (v10.tanh() * 0.9).asin() < v10 {
+                break;
+            }
+            acc3 += 0.005 * f64::sin(prog_35(2.0, s2.powi(2).sin(), (v[0] - s1).cos(), v, k11));
+        }
+        let mut m12: f64 = -2.5;
+        for _ in 0..n {
+            m12 = m12.max(x1);
+        }
+        acc3 -= m12.tanh();
+        let mut a13 = [0.0; 4];
+        for i in 0..4 {
+            if (x1.powi(2) + 1.5).acosh() > 0.5 {
+                a13[i] = 0.8 * v10;
+            } else {
+                a13[i] = v10.to_radians() * v10.cos().exp();
+            }
+        }
+        if f64::exp((x1.tanh() * 0.5).ln_1p().cos()) <= x1.sin().exp2() {
+            s2 = s2.mul_add(0.75, f64::sin(x1 - x2) * 0.1);
+            let v14 = prog_35(0.5, s2, 2.0, v, n);
+            s1 = (s1 * 0.75 + f64::sin(v14) * 0.005).sin();
+        }
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            let mut m16: f64 = -0.5;
+            for j in 0..n {
+                m16 = (2.0 - f64::cos(s1) + v[j % 4].cos()).min(m16);
+            }
+            acc3 -= m16.cos().tanh();
+            acc3 += v10.cos();
+            if k15 >= 2 || ((x0.cos() * 0.5).ln_1p().powi(2) + 1.0).log2() >= -0.25 {
+                break;
+            }
+        }
+        f64::sin(x0) + s0 + s1 * 0.75 - s2 * 1.5 - acc3.sin() + v10.cos() + a13[1].sin() + (x0.tanh() * 0.9).asin().clamp(-0.5, 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan(x1 / (x1 * x1 + 1.5));
+        let mut s1: f64 = (f64::asinh(x0).powi(2) + 1.0).powf(0.3);
+        let mut s2 = f64::cos(prog_66(1.5, f64::tanh((v[n % 4] * x0).atan()) * 2.0, s0, &v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v5 = if x2 * (x2 / (s1 * s1 + 1.0)) <= v[n % 4] {
+            prog_44(f64::sin(f64::to_degrees(acc3) * 0.01), 2.0, acc3, v, n)
+        } else {
+            let v4 = 0.5_f64.copysign(f64::acos(f64::cos(s1) * 0.9));
+            (f64::sin(v4.to_radians() * 50.0) * 2.0).sinh()
+        };
+        s0 *= 0.5;
+        s0 -= 0.1 * (f64::powi((v[2] * v[2] + 2.0).acosh(), 2) + 0.5).ln().tanh();
+        'l0: for i in (1..=4).step_by(2) {
+            acc3 += (v5.tanh() * 1.5).cosh().max(f64::sin(v5)).sin();
+            for &u in v.iter() {
+                acc3 += 2.0_f64.log(u * u + 2.0).sin() * 0.25;
+                if x1.tanh() * (v5 * v5 + 0.5).cbrt() >= -0.5 {
+                    break 'l0;
+                }
+            }
+            match i % 4 {
+                0 => {
+                    s0 = s0 * 0.8 + f64::sin(f64::exp(f64::sin((s0.powi(2) + 1.5).acosh()))) * 0.02;
+                    if i > 0 && (x0.sin() * 1.2).tan() > -1.0 {
                         continue;
                     }
-                    4 | 6 => {
-                        acc2 += 0.1 * (f64::log10(v4 * v4 + 1.0) / (f64::sin(f64::exp(f64::cos(fi))) + 2.0));
-                        let v5 = 2.0_f64.atan2(x1) * x1.cos();
-                        s1 = (s1 * 0.8 + v5.sin() * 0.05).sin();
-                    }
-                    7 => {
-                        acc2 -= f64::tanh(f64::tanh(x0.tanh()).exp()) * 0.05;
-                        acc2 -= a3[n % 4].cos() * 0.05;
-                    }
-                    _other => {
-                        let v6 = f64::ln(x0 * x0 + 2.0);
-                        acc2 += f64::cos(v6.sin()) * 0.05;
+                    s1 *= 0.75;
+                    s1 += 0.05 * f64::sin(s1 / (s1 * s1 + 0.5));
+                    if i > 0 {
+                        let v6 = s1.sin().asinh();
+                        let v5 = v5.abs();
+                        s1 = (s1 * 0.8 + (f64::cos(v6) - f64::cos(v5)) * 0.1).sin();
+                    } else {
+                        let v7: f64 = s0 / 4.0;
+                        s1 = (s1 * 0.6 + f64::recip(s1.powi(2) + 0.5) * 0.2).sin();
+                        s0 = 0.8 * s0 + 0.75 * v7.tanh();
                     }
                 }
-                if j % 2 == 0 {
-                    break 'l1;
+                1..=3 => {
+                    continue;
                 }
-                s1 = (s1 * 0.5 + f64::log2((v[j % 4] * v[j % 4] + 1.0).log10().powi(2) + 1.0) * 0.75).sin();
-                acc2 += v4.cos() * 0.05;
+                _other => {
+                    s2 = s2 * 0.6 + f64::cos((s2.powi(2) + 1.0).sqrt()) * 0.4;
+                    if f64::log(0.5_f64, x0.powi(2) + 2.0) >= v[n % 4].cos() {
+                        for j in (0..n).rev() {
+                            s2 = s2 * 0.75 + f64::log(s1 * s1 + 1.0, 3.0) * 0.25;
+                            s1 = s1 * 0.8 + f64::ln_1p(v[n % 4].cos() * 0.5) * 0.2;
+                            if i % 3 == 1 && x2 < f64::acos(f64::cos(v[2]) * 0.9) {
+                                s2 = (s2 * 0.8 + s2 * 0.2).tanh();
+                                acc3 += x0.tanh() * 0.1;
+                            } else {
+                                s0 = 0.5 * s0 + 0.5 * f64::sin(s2.cos());
+                                s1 = 0.75 * s1 + 0.01 * f64::tanh((s1 * s1 + 1.0).recip() - f64::powi(v5 * v5 + 1.0, -1));
+                                if f64::cbrt(s2.abs().powi(2) + 0.5) >= 0.0 && j % 3 == 1 {
+                                    return (x2 + s0) * std::f64::consts::FRAC_1_PI;
+                                }
+                            }
+                        }
+                    } else if prog_1(s1, x0, 0.75, &v, 1) > 1.0 || n > 2 {
+                        s2 = s2.mul_add(0.75, f64::cos(f64::powi(f64::cos(s2), 2).ln_1p()) * 0.25);
+                        acc3 += (s1 - s0).sin();
+                    } else {
+                        s2 = s2 * 0.75 + s2 / 3.0 * 0.75;
+                        let v8 = prog_35(s1, x2, 0.5, v, n);
+                        acc3 += 0.05 * f64::tanh(v8.sin());
+                    }
+                }
             }
-            s0 = s0.mul_add(0.6, x1.cos().exp().tanh() * 0.1);
+            if x1 + v5 < s2 || i + n < 10 {
+                s2 = f64::mul_add(s2, 0.75, f64::cos(f64::ln_1p(f64::sin(s2) * 0.5)) * 0.25);
+            } else {
+                let v9: f64 = prog_35(2.0, s2, x0, v, i);
+                acc3 += 0.05 * v9.tanh();
+            }
         }
-        let v7: f64 = s1;
-        let mut a8 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        for i in (0..=n).rev().step_by(2) {
-            a8 = [0.2 * (a8[i % 4] + x1).sin() + 0.6 * a8[0], a8[2], a8[3] * 0.75 + f64::sin(s0 / (x0.powi(2) + 1.5)) * 0.1, (a8[1] * 0.8 + prog_78(f64::sin(x0).sin() * 2.0, (x0 - 2.5).sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], n).sin() * 0.005).sin()];
-            acc2 += (x1 * s1).sin() * 0.5;
+        if prog_1(x2, s2, ((v[n % 4] * 0.8).to_degrees() * 0.01).cos(), &v, n) < v5 {
+            acc3 -= f64::tanh(x2);
+            'l3: for i in 1..n {
+                let fi = i as f64;
+                let mut k10 = 0;
+                while k10 < n && f64::tanh(x1) > (x2 * x2 + 1.0).recip() {
+                    k10 += 1;
+                    s1 *= 0.8;
+                    s1 += 0.02 * (v5 * v5 + 2.0).acosh().cos();
+                    let v13 = match k10 + i {
+                        0 => {
+                            let v11 = 1.5_f64.log(fi * fi + 2.0);
+                            (v11.sin().exp_m1().sin() * 2.0).sinh()
+                        }
+                        MODE_B if n > 3 => f64::atan(x0 - x1),
+                        2 => {
+                            s0 = (s0 * 0.8 + s0.tanh() * 0.2).tanh();
+                            v[k10 % 4].tanh()
+                        }
+                        _other => {
+                            let v12 = ((f64::cos(fi) * 0.9).acos().powi(2) + 2.0).ln();
+                            acc3 -= 0.05 * f64::tanh(f64::asinh(s2) - f64::sin(v12));
+                            v12.powi(3)
+                        }
+                    };
+                    if f64::sin(v13).exp() > -1.0 {
+                        s1 = (s1 * 0.75 + (fi.cos().powi(2) + 2.0).sqrt() * 1.0).tanh();
+                        match k10 % 4 {
+                            0 | 2 => {
+                                acc3 -= 0.05 * 2.0_f64.log(v[k10 % 4] * v[k10 % 4] + 2.0).sin();
+                                s0 = s0.mul_add(0.6, v5.tanh() * 0.4);
+                                match k10 {
+                                    1 => {
+                                        continue;
+                                    }
+                                    3..=4 => {
+                                        s0 = s0.mul_add(0.5, v13.tanh().sin() * 0.25);
+                                        match k10 % 2 {
+                                            0 => {
+                                                acc3 += s0.tanh().sinh().cos() * 0.05;
+                                                let v14 = x1.sin();
+                                                s1 = s1 * 0.8 + v14.cos() * 0.2;
+                                            }
+                                            1 => {
+                                                s2 *= 0.5;
+                                                s2 += 0.5 * v5.cos();
+                                                break 'l3;
+                                            }
+                                            _ => {
+                                                acc3 -= f64::tanh(x2 - fi) * 0.05;
+                                            }
+                                        }
+                                        s0 = s0.mul_add(0.6, (x2 + s0).cos() * 0.2);
+                                    }
+                                    5 => {
+                                        acc3 += 0.05 * (x0.cos() * 0.9).acos().sin();
+                                        if v[(k10 + i) % 4] * v5 + (x1.tanh() + 2.0).cbrt() <= x0 * v[3] || k10 < i {
+                                            acc3 += (s1 - 2.5).cos() * 0.05;
+                                            continue;
+                                        }
+                                        s0 *= 0.75;
+                                        s0 += 0.02 * f64::log(0.5_f64.min(x0).powi(2) + 1.0, v13 * v13 + 2.0).tanh();
+                                    }
+                                    _ => {
+                                        acc3 += 0.05 * (v[3] - v[k10 % 4]).sin().sinh().tanh();
+                                        s1 = (s1 * 0.6 + (v5 - v[k10 % 4]) * 0.2).tanh();
+                                    }
+                                }
+                            }
+                            MODE_D => {
+                                continue;
+                            }
+                            _other => {
+                                acc3 += 0.02 * (fi.sin() * 0.9).atanh();
+                            }
+                        }
+                    } else {
+                        let v15: f64 = (s2.tanh() * 1.5).sinh();
+                        s2 = s2.mul_add(0.6, (s2.sin() * 1.5).cosh().tanh() * 0.1);
+                        acc3 -= v15.sin().cos() * 0.05;
+                    }
+                }
+                s1 = f64::mul_add(s1, 0.75, f64::cos((s2.powi(2) + 1.0).log(3.0)) * 0.25);
+            }
+        } else if (x2 * x2 + 1.0).log(2.0) <= 0.0 && n < 5 {
+            s2 = s2 * 0.6 + f64::cos(x2).mul_add(x0 / (x2.cos() + 2.0), (x0 * x0 + 1.0).log(10.0)).cos() * 0.05;
+            let v16 = x0 - v[n % 4];
+            s1 = (s1 * 0.5 + v16.cos() * 0.25).sin();
+        } else {
+            acc3 -= x1.copysign(x0).sin();
         }
-        f64::cos(x1) - x2 - s0 * 0.25 - f64::cos(acc2) + a3[2] * 0.75 + v7.sin() + a8[2] * 0.75 + v7
+        let v17 = x0 * x2;
+        s0.sin() + s1.cos() + f64::cos(s2) - acc3.sin() + v17 * 0.25
     }
 
     #[differentiable]
-    pub fn prog_111<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
+    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = T::asin(x0.cos() * T::from_f64(0.9).unwrap()).sin().exp().tanh() * T::from_f64(2.0).unwrap();
+        let mut s1: T = (T::exp2(x1.cos()) + v[n % 4]).cos() * T::from_f64(2.0).unwrap();
+        let mut s2: T = T::sin(*x2);
+        let mut acc3: T = T::zero();
+        if acc3 + s1 >= -T::from_f64(0.5).unwrap() {
+            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s0.powi(2) + T::from_f64(2.0).unwrap()).ln().sin() * T::from_f64(0.05).unwrap());
+            if n == 4 && (x1 * x1 + T::one()).ln() >= T::zero() {
+                let mut k4 = 0;
+                while k4 < n {
+                    k4 += 1;
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + ((T::sin(v[k4 % 4]) * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::one()).log2() * T::from_f64(0.05).unwrap()).sin();
+                    s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.4).unwrap() * (T::from_f64(0.75).unwrap() - s2).cos();
+                    let v5 = v.iter().fold(T::zero(), |r, &p| r + (p + v[2]));
+                    s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(v5) * T::from_f64(0.02).unwrap();
+                }
+            } else {
+                acc3 = acc3 - T::from_f64(0.01).unwrap() * T::tanh(prog_5(s2, x0 * T::from_f64(2.0).unwrap(), *x2, [v[0], v[1], v[2], v[3]], n));
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 - T::from_f64(0.05).unwrap() * (T::from_f64(0.65).unwrap() * s0);
+            }
+        } else {
+            acc3 = acc3 + x0.tanh();
+        }
+        s1 = (s1 * T::from_f64(0.75).unwrap() + x2.abs() * T::from_f64(0.25).unwrap()).sin();
+        let v6 = v.iter().zip(v.iter()).fold(T::zero(), |r, (&p, &q)| r + ((q * q).cos() + T::tanh(p)));
+        for i in (0..n).rev() {
+            let fi = T::from_usize(i).unwrap();
+            match i + n {
+                0 => {
+                    acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos((v[3].cos() * T::from_f64(0.9).unwrap()).acos());
+                    s2 = (s2 * T::from_f64(0.75).unwrap() + *x2 * T::from_f64(0.25).unwrap()).sin();
+                }
+                1 => {
+                    s0 = s0 * T::from_f64(0.6).unwrap();
+                    s0 = s0 + T::from_f64(0.2).unwrap() * (s0 * s0 + T::from_f64(0.5).unwrap()).recip().sin();
+                }
+                4..=5 => {
+                    acc3 = acc3 + T::tanh(T::tanh(v6).exp()) * T::from_f64(0.25).unwrap();
+                    acc3 = acc3 - x2.sin().tanh() * T::from_f64(0.25).unwrap();
+                }
+                _ => {
+                    for &u in v.iter() {
+                        let v7 = u * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
+                        let v8 = T::log10((T::powi(u, 2) + T::from_f64(2.0).unwrap()).ln().powi(2) + T::one());
+                        acc3 = acc3 + T::from_f64(0.05).unwrap() * (v8 - v7);
+                    }
+                    s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * (fi + v6.cos()).cos();
+                }
+            }
+            let v9 = v6.tanh().sinh().powi(3);
+            s0 = s0 * T::from_f64(0.5).unwrap() + (s2 / (v9.powi(2) + T::one()) - (x1.cos() * T::from_f64(0.9).unwrap()).asin()).cos() * T::from_f64(0.05).unwrap();
+        }
+        let sl10 = &v[1..];
+        let v11 = sl10.iter().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + (x1 - p.copysign(x1)) * T::from_f64(0.5).unwrap());
+        s0 * T::from_f64(1.5).unwrap() + s1 * T::from_f64(0.75).unwrap() - s2.tanh() + T::cos(acc3) + v6.sin() + v11 * T::from_f64(0.5).unwrap() + (T::from_f64(2.0).unwrap() - v11)
+    }
+
+    #[differentiable]
+    pub fn prog_70(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.hypot(x1.to_degrees() * 0.01).cos() * 2.0;
+        let mut s1 = f64::tanh(v[3]);
+        let mut s2 = f64::ln(s1 * s1 + 1.0).hypot(x0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.1 * prog_40(p, s0, 2.0, v, 0).tanh()).product::<f64>();
+        let v5 = v.iter().rev().step_by(2).map(|&p| f64::atan(p.abs())).sum::<f64>();
+        let v6 = v.iter().take(2).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v7: f64 = s1.cos();
+        let mut m8 = f64::INFINITY;
+        for i in (0..3).rev() {
+            let fi = i as f64;
+            let c9 = match i {
+                0 => v7 * 2.0,
+                2 => (0.25 - s1) / (0.5 * fi * (0.5 * fi) + 0.5),
+                _ => f64::powi(v[(i + n) % 4], 2),
+            };
+            m8 = f64::min(m8, c9);
+        }
+        s0 = (s0 * 0.6 + m8.cos() * 0.005).sin();
+        s1 *= 0.5;
+        s1 += 0.02 * (v5 * v6).tanh().sin();
+        s2 = (s2 * 0.75 + f64::acosh(v[2].powi(2) + 1.5) * 0.05).tanh();
+        acc3 -= (v4.sin() + 2.0).cbrt() * 0.5;
+        s0 * 0.75 + s1 + f64::sin(s2) + acc3 * 0.75 + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_71(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.sin().exp().asinh();
+        let mut s1 = f64::cos(f64::copysign(3.0_f64, p.0)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                acc2 += f64::ln((f64::to_radians(p.1) * 20.0).powi(2) + 1.0);
+                s1 = s1 * 0.6 + (x0 * s0).sin() * 0.05;
+            }
+            1 | 3 => {
+                let v3 = prog_1(x0, 2.0, f64::sin((p.1 * p.1).ln_1p()), &v, n);
+                s1 = 0.6 * s1 + 0.005 * v3.cos().cos();
+            }
+            4 => {
+                s0 = (s0 * 0.6 + p.0.min(s0) * 0.1).tanh();
+            }
+            _ => {
+                s0 = (s0 * 0.75 + s0 * 0.1).tanh();
+                s0 = (s0 * 0.8 + f64::tan(p.1.sin() * 1.2).copysign(SCALE + v[n % 4]) * 0.02).tanh();
+            }
+        }
+        let v5 = 'b0: {
+            if v[0].copysign(v[n % 4]) + p.1 <= f64::powf(x0 * x0 + 1.0, 0.3) {
+                break 'b0 (f64::powi((s0 * s0 + 0.5).ln(), 2) + 1.0).log(f64::powi(v[n % 4], 2) + 2.0);
+            }
+            let v4 = prog_66(s1.abs().tanh(), s1, 0.25, &v, n);
+            (s1.cos() + 2.0).cbrt() / (f64::powi(1.2 - s0, 2) + 0.5) + f64::cos(v4)
+        };
+        'b1: {
+            if n == 4 {
+                break 'b1;
+            }
+            if p.1.sin().exp_m1().atan() >= x0.sin().exp() {
+                break 'b1;
+            }
+        }
+        s1 *= 0.5;
+        s1 += 0.005 * prog_66::<f64>((0.75 - x0).tanh(), f64::cos(1.5_f64.powf(x0.tanh()).tanh().sinh()), acc2, &v, 4).sin();
+        'b2: {
+            let v6 = p.0.cos().exp2() / ((-s0).powi(2) + 1.0);
+            let v7 = (acc2 * acc2 + 1.0).sqrt() * s1;
+            if n == 3 && v6.powi(2) >= -1.0 {
+                break 'b2;
+            }
+            s0 = (s0 * 0.6 + v7 * 0.1).sin();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc2 -= ((p.0 * p.0 + 1.0).log2().tanh() * 1.2).tan().cos() * 0.25;
+            let v9 = 0.65 - v5;
+            if k8 >= 4 || prog_1(p.1, f64::tanh(s0 - v9) * 2.0, (v9.powi(2) + 1.0).cbrt().tanh(), &v, 4) <= 0.5 {
+                break;
+            }
+        }
+        s0 + acc2.cos() - v5 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = (*x2 - x0) / 2.0;
+        let mut acc1: f64 = 0.0;
+        let c2: f64 = table(n);
+        let v3 = f64::abs(v[n % 4]);
+        if (v[n % 4].powi(2) + 0.5).ln() <= 1.0 && n > 3 {
+            s0 = s0 * 0.75 + v[1].hypot(c2).tanh() * 0.25;
+            let v4 = Params::prog_11(prm, (f64::powi(x0, 2) + 1.0).atan2(x1).tanh() * 2.0, 1.2, 1.2, [v[0], v[1], v[2], v[3]], 3);
+            s0 *= 0.75;
+            s0 += 0.005 * v4.tanh();
+        }
+        let v5 = v.iter().map(|&p| ((x1 + 1.2).sin() * 0.9).atanh() + p.tanh()).sum::<f64>();
+        let mut a6 = [0.0; 4];
+        for i in 0..n {
+            a6[i % 4] += f64::tanh(v5).exp().sin() * 0.5;
+            s0 = 0.8 * s0 + 0.005 * prog_35(f64::atanh(v5.sin() * 0.9).cos() * 2.0, (c2 - v3).tanh(), 1.5_f64.copysign(s0.tanh().exp()).cos(), [v[0], v[1], v[2], v[3]], n).cos();
+        }
+        'b1: {
+            let v7 = f64::copysign(c2, a6[n % 4]);
+            let v8 = SCALE + f64::powi(v7, 2);
+            if v7.to_radians() <= x1 && n > 5 {
+                s0 = s0.mul_add(0.8, prog_35(acc1, x1, f64::tanh(*x2).tanh(), a6, n).sin() * 0.005);
+                s0 *= 0.5;
+                s0 += 0.01 * f64::cos(s0);
+            } else if x1 / (f64::tanh(v8) + 2.0) >= -1.0 {
+                acc1 -= f64::cos(f64::acos(v3.tanh() * 0.9));
+                s0 = (s0 * 0.8 + acc1.tanh() * 0.05).sin();
+            } else {
+                let v9 = (v3 * v3 + 1.0).powf(v3.sin());
+                s0 = (s0 * 0.8 + f64::sin(v9) * 0.01).sin();
+            }
+            if f64::powi(x1, 2) + (f64::sin(s0) + 2.0).cbrt() < v5 {
+                break 'b1;
+            }
+            s0 = (s0 * 0.6 + v8.tanh() * 1.0).tanh();
+        }
+        s0 + v3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (v[n % 4] / (x0.powi(2) + 1.0) * f64::log2(v[n % 4] * v[n % 4] + 1.0)).sin() * 2.0;
+        let mut s1 = prog_66((x0 / (x2.tanh() + 2.0)).sin() * 2.0, f64::cos((x2.cos() * 0.9).asin() / (x2.cos().powi(2) + 1.0)) * 2.0, s0, &v, n).cos() * 2.0;
+        let mut s2 = f64::powi((v[n % 4].sin() * 0.9).acos().powi(2) + 1.0, -1);
+        let mut acc3: f64 = 0.0;
+        let v4 = f64::min(3.0_f64, x1 * x0);
+        'l0: for i in (0..3).rev() {
+            let fi = i as f64;
+            acc3 -= v4.mul_add(v4, v4).cos() * 0.4;
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                let v7 = match i {
+                    MODE_A | MODE_C => {
+                        let v6 = -(v4 + s2);
+                        fi + v6.tanh()
+                    }
+                    _ => v[(k5 + n) % 4].tanh(),
+                };
+                if x2 + (-v7) > v4 {
+                    continue 'l0;
+                }
+                match mode {
+                    Mode::Upper(hi8) => {
+                        s1 = 0.8 * s1 + 0.01 * (f64::cos(s0) * 0.9).atanh().max(s0.powi(3)).cos();
+                        s1 *= 0.8;
+                        s1 -= 1.0 * (hi8 * hi8).cos();
+                        if !(n == 3) {
+                            continue;
+                        }
+                    }
+                    Mode::Lower(_, lo10) => {
+                        let v11 = (x0 + lo10) / ((x1 + fi).powi(2) + 1.5);
+                        acc3 += 0.1 * f64::tanh(v11);
+                    }
+                    Mode::Off => {
+                        let x0 = x0 + s2;
+                        acc3 -= (v7 + x0).cos() * 0.1;
+                    }
+                }
+                s0 = s0 * 0.8 + f64::sin(v7 / (s0.tanh().sinh().powi(2) + 1.5)) * 0.05;
+            }
+            acc3 += 0.5 * f64::cos((v4 * v4 + 0.5).recip().powi(2));
+            acc3 += 0.5 * (fi + f64::powf(1.5_f64, f64::cos(v4))).sin();
+        }
+        if f64::hypot(x1, v[3]) >= 0.0 || n % 3 == 1 {
+            return f64::sin(f64::log(f64::powi(v4, 2) + 1.0, 2.0));
+        }
+        let mut a12 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a12[i] = (v4 * 0.65).tanh().exp2();
+            acc3 += t.tanh() * 0.5;
+        }
+        s2 = s2 * 0.75 + f64::sin(f64::to_degrees(x2) * 0.01) * 0.4;
+        s0.sin() - f64::cos(s1) - s2 - f64::tanh(acc3) + v4.tanh() - a12[0].tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_74<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_C: usize = 2;
+        let mut s0: f64 = f64::sin(Params::prog_11(prm, v[n % 4].tanh().tanh(), x1, x0, v, n)) * 2.0;
+        let mut s1 = x2.asinh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = f64::cos(s1);
+        }
+        match n % 3 {
+            0 => {
+                let v4: f64 = 0.25 * x2;
+                s0 = s0 * 0.8 + prog_35(x1, s1, 1.2, v, n).sin() * 0.005;
+                acc2 += v4;
+            }
+            1 => {
+                s1 = s1 * 0.75 + f64::cos(f64::tanh(x0).exp2()) * 0.1;
+            }
+            _other => {
+                acc2 -= 0.75 * (x1.tanh() * 0.9).atanh();
+                s1 = (s1 * 0.75 + (x0 + x2 - (x0.cos() * 2.0).cosh()) * 0.02).sin();
+            }
+        }
+        match n % 3 {
+            0 | PHASE_C => {
+                acc2 += f64::sin(x1);
+                acc2 -= x1.tanh() / (f64::sqrt(x0 * x0 + 2.0).tanh() + 2.0);
+            }
+            _ => {
+                s1 = s1 * 0.8 + f64::tanh(x1 - x2) * 0.1;
+                let [b5, _, _, _] = v;
+                acc2 -= b5.tanh();
+            }
+        }
+        if x1.sin().exp2().hypot((x2 * x2 + 0.5).sqrt()) <= f64::max(x0, v[1]) {
+            return prog_1(f64::cos(f64::exp_m1((x0.tanh() * 1.5).cosh().cos())), x2, x1, &v, n);
+        }
+        let [_, _, _, b6] = v;
+        for i in 0..N {
+            let mut m7 = f64::INFINITY;
+            for j in 0..v.len() {
+                m7 = (f64::mul_add(b6, b6, b6) + v[j]).min(m7);
+                s1 *= 0.8;
+                s1 += 0.4 * (f64::powi(a3[j], 2) + 1.0).log10();
+            }
+            let v8: f64 = prog_1(x2, x0, 1.2, &v, 1);
+            acc2 -= f64::cos(prog_35((s0 * s0 + 0.5).sqrt().sin() * 2.0, 1.2, x0, v, i)) * 0.02;
+            acc2 -= (f64::tanh(m7) + v8.cos()).sin() * 0.005;
+        }
+        s0 * 0.5 + s1 * 0.5 + acc2.tanh() + a3[2] + b6 - (b6.powi(2) + 1.0).log10()
+    }
+
+    #[differentiable]
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_5::<f64>(x0, x2.cos().cos(), x2, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = i as f64;
+            a2[i % 4] -= f64::cbrt(1.5_f64.powf(fi.sin()).powi(2) + 0.5).tanh() * 0.1 * a2[(i * 3) % 4];
+            a2[3 - i % 4] = a2[3 - i % 4] + a2[i % 4] * ((-fi).sin() * 0.1);
+        }
+        a2 = [a2[0], a2[3] * 0.5 + (acc1.cos() * 1.5).cosh().sin() * 1.0, a2[1], a2[3] * 0.8 + ((x0 * x0 + 0.5).ln().sin() * 1.5).sinh().tanh() * 0.02];
+        for _ in 0..n {
+            a2 = [(a2[1] * 0.75 + x1.tanh() * 0.25).sin(), a2[3], f64::acosh(a2[3] * a2[3] + 1.5).cos() * 0.05, a2[1]];
+        }
+        let v3: f64 = prog_44(f64::cos((x1 * x1 + 1.0).sqrt()) * 2.0, f64::powi(x2, 2).cos(), f64::atan2(acc1, x1.powi(2) + 0.5).powi(2).ln_1p().tanh() * 2.0, *v, n);
+        a2 = [a2[2] * 0.6 + prog_40(1.5, x1, (v3 * acc1).tanh().tanh() * 2.0, *v, n).cos() * 0.02, a2[0], (a2[n % 4] * acc1).cos() * 1.0, a2[1] * 0.75 + (x2.powi(2) + 0.5).recip().sin() * 0.1];
+        let v4 = x1.atan();
+        let mut k5 = 0;
+        while k5 < n + 1 && a2[n % 4] + 0.75 > 0.0 {
+            k5 += 1;
+            match k5 % 2 {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    acc1 -= (x2 / (v4 * v4 + 1.5)).cos() * 0.25;
+                    if v[k5 % 4] >= 0.0 {
+                        continue;
+                    }
+                    s0 = (s0 * 0.5 + f64::asinh(s0) * 0.5).sin();
+                    if f64::sin(x1).exp2() < x1 || k5 % 2 == 0 {
+                        continue;
+                    }
+                }
+                _other => {
+                    let v6: f64 = f64::exp(v4.sin()).sin();
+                    s0 = 0.8 * s0 + 0.05 * v6.cos().sin();
+                }
+            }
+            acc1 += 0.25 * v4.cos();
+            acc1 -= f64::tanh(f64::asinh((x0 * x0 + 1.0).log10())) * 0.25;
+        }
+        s0 * 0.75 - f64::sin(acc1) + a2[0].sin() + v4 + (acc1.sin().powi(2) + 1.0).log(f64::tanh(x2).exp().powi(2) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x1.to_radians() - v[n % 4]).cos() * 2.0;
+        let mut s1 = f64::exp(x0.tanh()).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            if i == 1 && f64::acosh(2.0_f64.powf(t.sin()).powi(2) + 1.5) >= f64::exp_m1(x2.sin()) {
+                return prog_40((x2 * x1).sin() * 2.0, (x1 + x2).tanh() * 2.0, s1, [v[0], v[1], v[2], v[3]], i);
+            }
+            let v3: f64 = if !(i < 2) {
+                s0 = (s0 * 0.75 + s0 / 1.5 * 0.25).sin();
+                f64::cos(s1)
+            } else {
+                let x0: f64 = f64::atanh(f64::sin(x0) * 0.9) - (f64::tanh(v[2]) * 0.9).acos();
+                x1 * x2 / ((s0 * x2).powi(2) + 1.0) + f64::cos(x0)
+            };
+            acc2 += 0.5 * f64::tanh(f64::exp(x0.tanh()));
+            s1 = (s1 * 0.5 + v3.tanh() * 0.02).sin();
+        }
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            s0 = s0 * 0.8 + f64::sin(x1) * 0.2;
+            let v7 = if f64::sqrt((f64::cos(x2) * 0.9).atanh().powi(2) + 2.0) > -0.5 || k4 < 3 {
+                let v5 = v[0].max(s0);
+                v5.tanh()
+            } else if (s0.sin() * 0.9).acos() <= -1.0 {
+                f64::copysign(x1, v[n % 4]).sin()
+            } else {
+                let v6 = v[1] / (f64::powi(x0, 2) + 0.5);
+                return (v[k4] * v[k4] + 1.0).log(2.0) + v6.sin()
+            };
+            let v8 = f64::sin(v7);
+            if k4 >= 3 || f64::tanh(v8).exp_m1() < x0 {
+                break s0.clamp(-1.5, 0.5);
+            }
+        };
+        let v10 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.02 * f64::tanh(f64::sinh(p.cos() * 2.0)).sin());
+        match n % 4 {
+            0 | 2 => {
+                acc2 += s0 * std::f64::consts::FRAC_1_PI;
+            }
+            3 => {
+                acc2 += ((x2 * x2 + 1.0).recip().powi(2) + 0.5).atan2(x2 * x2).sin() * 0.4;
+                acc2 -= 0.5 * ((v10.cos() * 0.5).ln_1p() / (v9 * v9 + 1.5));
+            }
+            _ => {
+                s0 *= 0.5;
+                s0 -= 0.25 * f64::sin(x2 - x0);
+            }
+        }
+        x2 - s0 * 1.5 + s1 - acc2.tanh() - v9.sin() - f64::cos(v10) - f64::exp(x1.cos())
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].cos();
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        acc2 += (acc2.cos().exp2().tanh() * 0.5).ln_1p();
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if x2.mul_add(x2, x2) > x0.min(s1) {
+                s1 = (s1 * 0.6 + 1.5_f64.min((x2.powi(2) + 1.0).ln()) * 0.4).tanh();
+                if x2 + (x2.cos() * 0.9).acos() >= 1.0 {
+                    break;
+                }
+            } else {
+                let v4: f64 = (f64::tanh(s1) * 0.9).asin();
+                acc2 -= f64::recip(v4.sin().powi(2) + 1.0);
+            }
+            let v5 = (v[1].cos().cos() * 1.2).tan();
+            acc2 += ((x2 - s0) * (x2.powi(2) + 1.0).log(v[2] * v[2] + 2.0)).cos() * 0.2;
+            if k3 >= 2 {
+                break;
+            }
+            s1 = (s1 * 0.75 + v5.tanh() * 0.02).sin();
+        }
+        let v6 = v.iter().map(|&p| f64::asin(f64::tanh(s1) * 0.9) + f64::sin(p)).sum::<f64>();
+        if f64::cos(f64::atan(v[1])) < s0 + x0 {
+            return f64::exp_m1(f64::tanh(x2)) * core::f64::consts::FRAC_1_SQRT_2;
+        }
+        let v7 = f64::sin(x2).exp_m1();
+        s0 = (s0 * 0.75 + v7.atan() * 0.05).tanh();
+        s0 - f64::sin(acc2) + v6.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0 + 1.0).atan2(v[n % 4]).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = v.map(f64::cos);
+        for _ in 0..n {
+            a2 = [a2[3] * 0.8 + f64::powi(x1, 3).cos() * 0.01, a2[3], (a2[3] * 0.5 + (x2 * x2).cos() * 0.1).sin(), a2[0] * 0.5 + f64::log10(f64::powi(s0, 2) + 1.0).sin() * 1.0];
+            s0 *= 0.5;
+            s0 += 0.005 * prog_77((s0 * s0 + 1.0).recip().tanh().cos(), (s0 / (a2[0].cos() + 2.0)).sin() * 2.0, 0.5, v, 3).tanh();
+        }
+        let v3: f64 = if -a2[n % 4] > x2 {
+            s0 *= 0.75;
+            s0 -= 0.02 * x0.max(s0).tanh();
+            x1.clamp(x1.cos() - 1.5, a2[n % 4].cos() + 1.5)
+        } else {
+            v[0] / (s0 * s0 + 0.5)
+        };
+        'l1: for i in 0..v.len() {
+            let fi = i as f64;
+            s0 = s0 * 0.75 + 2.0_f64.min(s0).tanh() * 0.25;
+            let mut k4 = 0;
+            while k4 < 5 {
+                k4 += 1;
+                s0 = f64::mul_add(s0, 0.5, v3.cos().sin() * 0.5);
+                if 1.25 - x1 > v[k4 % 4] {
+                    continue 'l1;
+                }
+            }
+            s0 = (s0 * 0.75 + prog_1((-(x2 * x2 + 0.5).ln()).sin() * 2.0, (fi.powi(2) + 1.0).log(3.0).sin(), x1, &v, 0) * 0.005).sin();
+            match k4 % 2 {
+                MODE_B => {
+                    acc1 += 0.5 * (v3 * v3 + 1.0).log(f64::powi(s0, 2) + 2.0).tanh();
+                    s0 = s0.mul_add(0.6, (a2[1] * a2[1] + 0.5).powf(0.3).cos() * 0.2);
+                    if f64::atan2((x2 * std::f64::consts::FRAC_PI_4).powi(2) + 0.5, f64::mul_add(s0, v3, x0)) >= x0 {
+                        break;
+                    }
+                }
+                _ => {
+                    s0 *= 0.8;
+                    s0 += 0.1 * f64::log2(s0 * s0 + 1.0).tanh();
+                }
+            }
+        }
+        let mut a5 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] = a5[i % 4] + a5[(i * 3) % 4] * (f64::sin((v3.max(fi).sin() * 0.5).ln_1p()) * 0.2);
+            a5[i % 4] = a5[i % 4] + a5[i % 4] * (prog_1(x0, f64::powi(s0, 2).sin() * 2.0, 1.2, &v, n).cos() * 0.05);
+            acc1 += 0.05 * prog_35(1.2, x0, 0.75, v, i).cos();
+        }
+        a5 = [a5[1], 0.02 * (-v3).tanh() + 0.5 * a5[0], f64::mul_add(a5[3], 0.6, (x2 * x2 + 1.0).log(x1 * x1 + 2.0).cos() * 0.1), x0.powi(3).tanh() * 0.05];
+        s0 + acc1.sin() - a5[1].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::sin(x1 - v[n % 4]) * 2.0;
+        let mut s1 = s0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = if v[n % 4] * v[3] >= x1.powi(3) {
+            (x0.tanh().tanh() * 2.0).cosh()
+        } else {
+            f64::cos(x2).cosh()
+        };
+        let f4 = |t: f64| (f64::cos(x0).powi(2) + 1.5).acosh() + t * 0.5;
+        let v5 = v.iter().map(|&p| f4(p)).sum::<f64>();
+        let v6 = f4(v[2]) + Params::prog_11(prm, f64::copysign(x1, x2).sin() * 2.0, f64::min(x2, acc2).cos() * 2.0, f64::exp(f64::cos(v3)).sin() * 2.0, v, 1) * 0.5;
+        match n % 4 {
+            0 => {
+                s1 = (s1 * 0.8 + f64::atanh(s0.sin() * 0.9) * 0.01).tanh();
+            }
+            g if g > 1 => {
+                s1 *= 0.8;
+                s1 += 0.01 * f64::powi((v5 * v5 + 1.0).log2(), 2).ln_1p().tanh();
+                acc2 += f64::sin(x0);
+            }
+            _ => {
+                let v7 = acc2.tanh();
+                s0 = (s0 * 0.5 + v7 * 0.5).tanh();
+            }
+        }
+        let v8: f64 = if prog_53(x0, x2, v[3].cos() * 2.0, v, n) < acc2 {
+            acc2 / (v5.powi(2) + 1.5) - v[3] * s1
+        } else {
+            f64::abs(v5)
+        };
+        let f9 = |t: f64| (t * t + 2.0).ln();
+        let v10 = f9(v[2]) + (f64::tanh(v[n % 4]) * 0.9).asin() * 0.5;
+        let v11 = v.iter().map(|&p| f9(p)).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s1 = s1 * 0.5 + prog_77(t, f64::tanh((v[i] + s0).sin()), x2, v, i).cos() * 0.005;
+            let v18 = match n % 4 {
+                0 | 2 => v10.tanh() * f64::acos(v8.tanh() * 0.9),
+                3 => {
+                    for j in 0..3 {
+                        let fj = j as f64;
+                        let v12 = f64::tanh(v11);
+                        let v16 = match j + i {
+                            0 | 2 => {
+                                let v6 = (f64::powi(v10, 2) + 0.5).recip();
+                                let v13 = f64::tan(s0.tanh() * 1.2).mul_add(f64::to_degrees(v12) * 0.02, 2.0 * fi);
+                                (v5.sin() * 2.0).cosh() / ((x2 + v[1]).tanh() + 2.0) + v6.cos() + v13.cos()
+                            }
+                            3..=4 => {
+                                let v14 = (v10 * v10 + 1.0).log(fj.powi(2) + 2.0);
+                                v6.to_degrees() * 0.01 + v14.sin()
+                            }
+                            5 => {
+                                let v15 = s1;
+                                acc2 += 0.1 * (s0 + x1).tanh();
+                                f64::ln_1p(f64::cos(s1) * 0.5) + v15.sin()
+                            }
+                            _other => -(x2 / 2.0),
+                        };
+                        acc2 -= 0.1 * v12.tanh();
+                        acc2 -= f64::sin(f64::sin(v16)) * 0.1;
+                    }
+                    (x0.tanh() * 0.9).acos()
+                }
+                _other => {
+                    let v17 = v[n % 4].asinh() * v[n % 4].cos();
+                    v17.atan()
+                }
+            };
+            let v21 = match i % 2 {
+                0 => {
+                    let v19 = (SCALE + v11).mul_add(s1 * 0.25, v6 * x1);
+                    v[3] * f64::atan(v6) + f64::sin(v19)
+                }
+                PHASE_B => {
+                    let v20 = v6 + v11;
+                    f64::log2(v20.powi(2) + 1.0)
+                }
+                _other => {
+                    s0 = (s0 * 0.6 + f64::cos(v8) * 0.4).tanh();
+                    v10 / (v11.powi(2) + 0.5) - f64::min(v10, v[i])
+                }
+            };
+            acc2 += 0.2 * (v18.tanh() + v21.sin()).cos();
+        }
+        s0.cos() + s1.cos() - acc2.cos() - v6.tanh() + f64::tanh(v8) - v10 * 1.5 + f64::cos(v11) + v8
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = x0.min(f64::cbrt(f64::sin(x2) + 2.0));
+        let mut s2 = x2.cos();
+        let mut s3 = w0[3].hypot(x1).abs().tanh() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut a5 = [0.0; 4];
+        a5[0] = -x0;
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * 0.5 + (s2 + 1.5).sin() * 0.5;
+        }
+        if !(n % 2 == 0 && 1.5_f64.copysign(x0) >= 0.0) {
+            s2 = (s2 * 0.75 + prog_44((s2 / (acc4 * acc4 + 1.5)).cos() * 2.0, 0.25, f64::sin((f64::powi(v[3], 2) + 1.0).log2().clamp(-1.5, 1.5)) * 2.0, *v, n) * 0.005).sin();
+            let v6 = (s1.cos() * 0.5).ln_1p();
+            s2 = (s2 * 0.75 + v6 * 0.05).tanh();
+        } else {
+            s1 = s1.mul_add(0.6, (s1 * s1 + 0.5).sqrt().cos() * 0.1);
+            let x0: f64 = prog_66(s1, 0.5, x0, v, n);
+            acc4 += 0.02 * x0.sin();
+        }
+        let v7 = a5[2];
+        let v8 = (v7 * v7 + 1.0).log2();
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            let v10 = s1.atan2(x1.powi(2) + 0.5) - (v[3] * v[3] + 2.0).sqrt();
+            let v11 = f64::powi(3.0_f64.atan2(a5[k9 % 4]), 2).ln_1p();
+            s3 = (s3 * 0.75 + x2.asinh() * 0.25).sin();
+            if k9 >= 6 {
+                break;
+            }
+            s3 = s3 * 0.8 + (f64::cos(v10) - f64::cos(v11)).tanh() * 0.02;
+        }
+        let mut k12 = 0;
+        let v16 = loop {
+            k12 += 1;
+            acc4 += f64::sqrt(v8 * v8 + 1.0).tanh() * 0.5;
+            if prog_35(s2.cos(), f64::cos(s1 * w0[0]) * 2.0, 2.0, [v[0], v[1], v[2], v[3]], k9) < -1.0 {
+                break prog_77(0.5, x1, f64::tanh(SCALE + v8 + 0.5_f64.min(w0[3])), [v[0], v[1], v[2], v[3]], k12);
+            }
+            let v15: f64 = if (x0 - a5[k12 % 4]).tanh().exp2() <= 0.5 && k9 % 3 == 1 {
+                let v13 = s3 * s3;
+                v13.atan()
+            } else if k9 == 1 {
+                let x1: f64 = x2 + v8;
+                let v14 = f64::ln_1p(f64::exp(s3.sin()).tanh() * 0.5);
+                (f64::copysign(x1, x2).tanh() * 0.9).atanh() + f64::sin(v14)
+            } else {
+                f64::atan2(s3.cos().powi(2) + 1.0, s2.asinh())
+            };
+            if k12 >= 4 || (s1 * s1 + 0.5).ln() <= f64::ln(x2.powi(2) + 1.0) {
+                break x2 / 2.0;
+            }
+            acc4 -= v15.sin() * 0.25;
+        };
+        s2.tanh() + s3 + acc4 - f64::tanh(v8) + v16 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = f64::sin(w0[n % 4] - x1) * 2.0;
+        let mut s2 = f64::sinh(f64::tanh(w0[n % 4].abs()) * 1.5).tanh() * 2.0;
+        let mut s3 = (s2.clamp(-0.5, 1.0) - (x2.sin() * 0.9).asin()).sin() * 2.0;
+        let mut acc4: f64 = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc4 -= 0.5 * f64::tanh(x0.atan2(s3 * s3 + 0.5));
+            acc4 -= f64::tanh((fi.tanh() * 0.9).atanh().to_degrees() * 0.01) * 0.5;
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc4 += f64::atanh(f64::tanh(s3 / (x0.tanh() + 2.0)) * 0.9).cos() * 0.25;
+            for _ in (0..4).rev() {
+                s2 *= 0.6;
+                s2 -= 0.005 * prog_35(x1.sin() * 2.0, 0.5, x1, [v[0], v[1], v[2], v[3]], n).sin();
+                s1 = s1.mul_add(0.8, x1.powi(2).tanh() * 0.05);
+                if 2.0_f64.atan2(t).clamp(-1.5, 0.5) < f64::max(fi, s1) {
+                    acc4 += f64::ln_1p(s3.tanh() * 0.5) * 0.1;
+                    continue 'l1;
+                }
+            }
+            let v5 = w0.iter().fold(t, |r, &p| r * 0.75 + 0.02 * f64::sin((f64::powi(x0, 2) + 1.0).recip() * (f64::tanh(s1) * 0.9).acos() + p.tanh()));
+            acc4 += f64::sin(v5).sin() * 0.5;
+        }
+        'l3: for i in 1..n {
+            let fi = i as f64;
+            s1 *= 0.5;
+            s1 += 0.1 * f64::cos(x0 / (s1.sin() + 2.0));
+            for _ in 0..i {
+                s3 *= 0.75;
+                s3 += 0.01 * f64::tanh((x1 * x1 + 1.0).powf(1.5));
+                if !(i + n < 11) {
+                    break 'l3;
+                }
+            }
+            for &u in w0 {
+                acc4 -= w0[1].max(fi).cos() * 0.1;
+                acc4 += (fi.tanh() * 2.0).sinh().tanh() * 0.1;
+                acc4 += 0.1 * (f64::powi(f64::acosh(x0.powi(2) + 1.5), 2) + 1.0).log10();
+                acc4 += u.sin() * 0.1;
+            }
+        }
+        for i in (1..=5).step_by(2) {
+            match i {
+                2 => {
+                    acc4 -= f64::exp(x0.tanh()).tanh() * 0.5;
+                    s2 = f64::mul_add(s2, 0.6, f64::tanh(x1 + 2.0) * 0.4);
+                }
+                4 => {
+                    acc4 -= 0.5 * f64::sin(f64::ln_1p((x0.tanh() * 0.9).acos().powi(2)));
+                    acc4 += 0.1 * prog_77(x2, 0.75, 1.2, *v, n).tanh();
+                }
+                5 => {
+                    acc4 += 0.5 * (x1 / (x0.powi(2) + 1.5));
+                }
+                _ => {
+                    acc4 += 0.5 * s3.tanh().tanh().cos();
+                    if s1.powi(2) >= x1 || i == 3 {
+                        break;
+                    }
+                }
+            }
+            s3 = (s3 * 0.75 + (f64::tanh(s3) * 0.9).atanh() * 0.05).sin();
+            if f64::cosh(f64::sin(x0) * 1.5) > 0.0 {
+                acc4 -= 0.5 * (s3.asinh() - 0.65).tanh();
+                continue;
+            }
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            acc4 += 0.4 * (x0 * x0).tanh();
+            let v7 = ((-x0).cos() * 2.0).cosh();
+            acc4 -= v7.cos() * 0.4;
+            if k6 >= 5 || (s2.powi(2) + 1.0).log2() - f64::clamp(s2, -0.5, 1.0) < -0.5 {
+                break w0[k6 % 4];
+            }
+        };
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            for j in 0..n {
+                let v11 = match j % 4 {
+                    0..=1 => {
+                        let v10 = f64::atan2(v8 * v8 + 0.5, s1);
+                        (w0[k6 % 4].cos() * 0.9).atanh() + f64::cos(v10)
+                    }
+                    PHASE_C => {
+                        s3 = f64::mul_add(s3, 0.5, f64::tanh((s3.powi(2) + 0.5).ln().powi(2)) * 0.1);
+                        (s2 * s2 + 1.0).log(2.0)
+                    }
+                    _ => (f64::tanh(v8).exp().powi(2) + 0.5).cbrt(),
+                };
+                match k9 + j {
+                    0 => {
+                        s3 = s3 * 0.75 + f64::sin(f64::cos(s3)) * 0.25;
+                        s1 = (s1 * 0.8 + f64::acosh(v8 * v8 + 1.5) * 0.05).tanh();
+                        if (x0 * x0 + 1.0).log10() <= -0.25 {
+                            acc4 -= 0.05 * s1.tanh().exp().sin();
+                            continue;
+                        }
+                    }
+                    g if g > 1 => {
+                        break;
+                    }
+                    _ => {
+                        s1 = (s1 * 0.75 + ((x0 / (v[j % 4] * v[j % 4] + 1.5)).sin() * 0.9).atanh() * 0.02).sin();
+                        s1 = s1.mul_add(0.5, (s1 * 0.25).cos() * 1.0);
+                    }
+                }
+                acc4 -= (w0[j % 4] - v[k9 % 4]).cos() * 0.05;
+                s1 = (s1 * 0.6 + v11.cos() * 0.02).sin();
+            }
+            let v12 = (x0 * x0 + 1.0).powi(-3);
+            s3 *= 0.5;
+            s3 += 0.02 * f64::mul_add(v8, s1, v12).cos();
+            if k9 >= 6 || s2 * x0 < -1.0 {
+                break f64::sinh(f64::cos(s1) * 1.5);
+            }
+        };
+        let v14 = w0[1..].iter().fold(0.0, |r, &p| r * 0.5 + ((p * p + 1.0).ln().powi(2) + 1.5).acosh() * 0.25);
+        x0 + s1 + s2.sin() - s3 + acc4.sin() + v8.sin() + v13 - v14 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_82<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = (x2 * x0).sin() * 2.0;
-        let mut s1 = T::tanh(v[1]).exp2();
+        let mut s0 = (T::exp2(x2.sin()) * x0.tanh().exp()).sin() * 2.0;
+        let mut s1: T = T::tanh(prog_66(T::cos(v[n % 4] - v[3] + x2 / (v[3].sin() + 2.0)) * 2.0, ((s0 - v[3]).powi(2) + 1.0).log10().sin() * 2.0, T::sin(T::powi(v[n % 4], 3)), &v, n)) * 2.0;
         let mut acc2: T = 0.0;
-        let mut m3: T = T::from_f64(0.5_f64).unwrap().min(x1);
-        for i in 1..n {
+        let v8 = 'b0: {
+            if n == 2 && x2.tanh() < x1 {
+                s1 = (s1 * 0.8 + prog_66(((acc2 * acc2 + 1.5).acosh() / ((s0 * acc2).powi(2) + 1.5)).tanh(), x0, (x1.sin() * 0.9).atanh().sin() * 2.0, &v, n) * 0.005).sin();
+            } else {
+                s0 = s0 * 0.6;
+                s0 = s0 + 0.02 * T::sin(acc2 - s0);
+                s1 = 0.8 * s1 + 0.2 * T::sin((x0.powi(2) + 1.0).sqrt() - T::log(T::from_f64(0.5_f64).unwrap(), acc2 * acc2 + 2.0));
+            }
+            if x2.cos() < 0.5 {
+                s0 = s0.mul_add(0.75, (x2.powi(2) + 1.5).acosh().sin() * 0.05);
+                break 'b0 T::from_f64(SCALE).unwrap() + v[0].sin();
+            }
+            if n > 3 && v[2].tanh() <= s0 {
+                let mut k3 = 0;
+                while k3 < 5 && s0 + x1 > v[3] {
+                    k3 += 1;
+                    let v4 = s0 * v[k3 % 4] * (x2 * x2);
+                    let mut m5 = x2;
+                    for j in 1..n {
+                        if T::acos(v[j % 4].cos() * 0.9) > -0.5 {
+                            continue;
+                        }
+                        let c6 = if j == 1 {
+                            v[j % 4]
+                        } else {
+                            x0 - v[3] - x0 * v[1]
+                        };
+                        m5 = m5.min(c6);
+                    }
+                    acc2 = acc2 - m5.cos() * 0.4;
+                    acc2 = acc2 + 0.2 * v4.sin();
+                }
+                s0 = 0.75 * s0 + 0.05 * v[k3 % 4].cos().exp().tanh();
+            } else if (x1.sin() * 0.9).atanh() <= 0.5 {
+                let v7 = prog_66::<T>((v[n % 4].sin() + (x1.powi(2) + 0.5).ln()).cos() * 2.0, (x2 / (x0 * x0 + 1.5)).sin().sin() * 2.0, T::atan2(T::exp(T::tanh(v[n % 4])), (v[n % 4].sin() * 0.9).acos().powi(2) + 1.0).cos(), &v, n);
+                s1 = 0.75 * s1 + 0.005 * T::cos(v7.cos());
+            } else {
+                acc2 = acc2 + x0.cos();
+            }
+            T::from_f64(3.0_f64).unwrap().copysign(v[n % 4])
+        };
+        let v9 = v.iter().fold(0.0, |r, &p| r + x1 * p * T::from_f64(2.0_f64).unwrap().powf(p.tanh()));
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
             let fi = T::from_usize(i).unwrap();
-            m3 = v[i % 4].max(m3);
-            acc2 = acc2 - T::from_f64(0.4).unwrap() * (v[2] + x1 + fi.mul_add(s1, x0)).tanh();
-        }
-        acc2 = acc2 + m3.tanh();
-        let mut a4 = [0.0; 4];
-        a4[0] = (s0.powi(2) + 1.0).sqrt().tanh();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * T::from_f64(0.5).unwrap() + (-v[i].sin()).cos() * T::from_f64(0.5).unwrap();
-        }
-        for i in 0..v.len() {
-            a4 = [a4[0], a4[1], (a4[1] * 0.6 + (a4[(i + n) % 4].cos() * T::from_f64(0.5).unwrap()).ln_1p().cos() * T::from_f64(0.4).unwrap()).sin(), a4[3]];
-        }
-        let [b5, _, b6, _] = a4;
-        let [b7, b8, _] = [prog_5(T::sin((x0.cos() * 0.9).acos()).exp().sin() * 2.0, m3, x2.abs().tanh(), [v[0], v[1], v[2], v[3]], 2), T::clamp(b5, T::cos(a4[n % 4]) - 1.5, m3.sin() + 1.5) - 0.1, prog_5(x0 * T::from_f64(1.2).unwrap(), x2, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], 5)];
-        let mut a9 = [(x1 * b6).min(-b8), b5 + x0, b5.max(m3), T::log2(b5 * b5 + 1.0)];
-        for _ in (1..=3).step_by(2) {
-            let [b10, b11, b12, b13] = a9;
-            a9 = [a9[3] * T::from_f64(0.75).unwrap() + a4[1].cos().tanh().exp2().tanh() * 0.1, T::mul_add(a9[2], T::from_f64(0.5).unwrap(), T::sin(b10) * T::from_f64(0.5).unwrap()), a9[1], (a9[1] * T::from_f64(0.8).unwrap() + (b6 * b6 + 1.5).acosh().sin() * 0.1).sin()];
-            acc2 = acc2 + T::hypot(b12, s1).tanh();
-            acc2 = acc2 - (b11.cos() - T::cos(b13)).tanh();
-        }
-        if !(n % 3 == 1 && x2.cos() <= T::from_f64(0.25).unwrap()) {
-            s1 = T::from_f64(0.75).unwrap() * s1 + 0.1 * T::sin(v[n % 4].cos().exp2().atan());
-        } else if let Some(_) = n.checked_sub(2) {
-            let [_, _, b15, b16] = a4;
-            let v17 = -x0.powi(3);
-            acc2 = acc2 - (b15 + b16.sin() - v17.cos()).tanh() * 0.005;
-        } else {
-            s0 = (s0 * T::from_f64(0.5).unwrap() + (x0 * x0 + 2.0).ln() * T::from_f64(0.5).unwrap()).tanh();
-            s0 = s0 * T::from_f64(0.5).unwrap() + b5 * T::from_f64(0.05).unwrap();
-            if !(n == 5 && T::copysign(T::from_f64(3.0_f64).unwrap(), b7) > -T::from_f64(0.5).unwrap()) {
-                let v18 = prog_5::<T>(b5, T::tanh((a9[n % 4] * T::from_f64(0.02).unwrap()).sin()) * 2.0, x0 * 2.0, [v[0], v[1], v[2], v[3]], n);
-                acc2 = acc2 + (x1 * b6).cos() * 0.2;
-                acc2 = acc2 - v18.sin() * 0.005;
+            if T::to_degrees(v8) * 0.02 < fi.cos().exp2() && n % 3 == 1 {
+                a10[i] = (T::powi(v[i], 2) + 0.5).sqrt();
+            } else {
+                a10[i] = T::powi(x1, 3) + T::asinh(v[i]);
             }
         }
-        s0 + s1 * 1.5 - T::tanh(acc2) - b7.sin() - a9[1] * T::from_f64(0.5).unwrap()
+        'l4: for _ in 0..4 {
+            for j in (0..=n).rev().step_by(2) {
+                let fj = T::from_usize(j).unwrap();
+                let v11: T = 'b6: {
+                    s0 = T::mul_add(s0, 0.8, ((T::sin(a10[j % 4]) * 1.5).cosh() * 2.0).cos() * 0.02);
+                    if T::acos(v9.cos() * 0.9) >= x2 {
+                        break 'b6 x0;
+                    }
+                    T::asin(a10[j % 4].copysign(v8).cos() * 0.9)
+                };
+                'b7: {
+                    s0 = 0.5 * s0 + 1.0 * T::exp_m1(T::tanh(fj)).sin();
+                    let v12 = x2 * v8;
+                    let v13 = T::acos((x1.sin() * 0.9).atanh().cos() * 0.9);
+                    if -v12 >= 0.5 {
+                        break 'b7;
+                    }
+                    s0 = (s0 * 0.5 + v13.cos() * 0.05).sin();
+                }
+                acc2 = acc2 - 0.1 * T::tanh(v11 / (fj * fj + 1.5)).sin();
+            }
+            s0 = s0 * 0.5;
+            s0 = s0 + 0.1 * (s1.asinh() + T::log(T::from_f64(3.0_f64).unwrap(), v9 * v9 + 2.0)).cos();
+            let mut k14 = 0;
+            while k14 < n && T::exp(T::sin(x1)) < 1.0 {
+                k14 += 1;
+                s0 = (s0 * 0.6 + T::tanh(s0) * 0.4).tanh();
+                if (x2 * s1).powi(2) >= v8 / (x2 * x2 + 1.5) {
+                    continue 'l4;
+                }
+            }
+            if x1.atan().mul_add((T::cos(v9) * 0.9).atanh(), T::atan(a10[1])) < 0.5 {
+                acc2 = acc2 + (T::log(v8 * v8 + 1.0, T::powi(v9, 2) + 2.0) + (a10[3].powi(2) + 1.0).ln()).cos() * 0.5;
+                let v15: T = x1;
+                acc2 = acc2 + T::sin(v15.tanh()) * 0.5;
+            }
+        }
+        s0 * 1.5 + s1 + T::tanh(acc2) + v8 * 0.75 + v9.tanh() + a10[3].sin()
     }
 
     #[differentiable]
-    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x0;
-        let mut s1 = f64::sinh(x2.tanh());
-        let mut acc2: f64 = 0.0;
-        let f3 = |t: f64| ((x1 * 0.8).sin() * 1.2).tan() + t * 0.5;
-        let v4 = f3(x0);
-        let v5 = f3(x1) + f3(v[1]) * 1.0 + (0.25 - v[n % 4]) * 0.5;
-        for &t in v.iter() {
-            if n % 2 == 0 && (SCALE + v5) / 4.0 >= -1.0 {
-                for _ in 1..n {
-                    let v6 = -v4;
-                    s0 = (s0 * 0.5 + ((x2 * x2).ln_1p() + v6) * 0.25).sin();
-                    s1 = s1.mul_add(0.5, f64::cos(x2) * 0.5);
+    pub fn prog_83<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh(((w0[1] * w0[1] + 0.5).cbrt().powi(2) + 2.0).acosh()) * 2.0;
+        let mut s2 = f64::sin(s1).cos();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = x1 / (x1 * x1 + 1.0);
+            s1 = 0.75 * s1 + 0.02 * f64::sin((s1.sin().sin() * 2.0).cosh());
+        }
+        let v5 = v[..3].iter().fold(0.0, |r, &p| r * 0.5 + ((x0.powi(2) + 0.5).ln() + p * 0.5) * 0.25);
+        let mut a6 = [0.0; N];
+        for i in 0..N {
+            a6[i] = (a4[i].sin() * 0.9).atanh();
+            acc3 += 0.5 * (v5 * v5 + 1.5).acosh().cos();
+        }
+        let v7 = v.iter().fold(a6[3], |r, &p| r * 0.5 + 0.02 * f64::cos(a4[1].hypot(s1) + p.tanh()));
+        let mut m8 = prog_40(1.2, (x0 * (x0 + a4[n % 4])).sin() * 2.0, v5, *v, 6).cos();
+        for i in 0..6 {
+            let c9 = if n % 3 == 1 {
+                v5 + x1 + v[(i * 3) % 4]
+            } else {
+                f64::powi(x1, 2) / ((v7 + 1.5) * (v7 + 1.5) + 1.0)
+            };
+            m8 = m8.min(c9).max(-2.0);
+        }
+        s2 = 0.5 * s2 + 0.02 * (x2 + a6[n % 4]).cos();
+        f64::cos(x1) + s2.cos() + acc3 * 0.25 - f64::cos(v7) - f64::cos(m8)
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_84(self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+            const PHASE_C: usize = 2;
+            let mut s0 = f64::recip(v[2].powi(2) + 1.0);
+            let mut s1 = (x0 - v[3 - self.n]).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                s1 = (s1 * 0.75 + f64::cbrt(f64::powi(x1.tanh().exp(), 2) + 1.0) * 0.05).tanh();
+                let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.02 * (r.tanh().max(r.powi(3)) + p.tanh()).cos());
+                match k3 {
+                    0 => {
+                        'b1: {
+                            let v5 = (s0 - *x2).tanh();
+                            if 0.5_f64.log(f64::log2(v5 * v5 + 1.0).powi(2) + 2.0) <= -0.25 && k3 % 2 == 0 {
+                                break 'b1;
+                            }
+                        }
+                    }
+                    g if g > 2 => {
+                        s0 = 0.6 * s0 + 0.05 * f64::sin((v[2].cos() * 0.9).atanh());
+                        if -x0 < (s0.powi(2) + 0.5).atan2(*x2) {
+                            let v6: f64 = *x2 + v4.cos();
+                            acc2 += 0.25 * v6.tanh().tanh();
+                        } else {
+                            s0 = f64::mul_add(s0, 0.5, (v[(k3 + self.n) % 4].tanh() * 0.9).acos().tanh() * 0.2);
+                        }
+                    }
+                    _other => {
+                        s0 = s0.mul_add(0.5, prog_77(f64::cos((v4 * 0.65).sin().exp2()) * 2.0, *x2, v4, *v, k3).tanh() * 0.005);
+                        for j in (0..5).rev() {
+                            let fj = j as f64;
+                            if (v4 * v4 + 1.0).powf(f64::cos(s1)) > 0.0 {
+                                return (f64::powi(f64::log(fj * fj + 1.0, 2.0), 2) + 1.0).powf(0.5);
+                            }
+                            if f64::tanh(f64::asinh(x1)).exp2() > 0.0 {
+                                break;
+                            }
+                            let v7 = fj.tanh();
+                            acc2 += 0.05 * f64::sin(v7.tanh().exp_m1());
+                        }
+                    }
                 }
-            } else if (s1.powi(2) + 1.0).log2() >= -0.5 {
+                s1 = (s1 * 0.8 + v4.tanh() * 0.05).sin();
+            }
+            let v12 = match mode {
+                Mode::Upper(_) => prog_1(x0, *x2, (s1 / 4.0).tanh(), v, k3),
+                Mode::Lower(_, _) => {
+                    let v11 = f64::cbrt(f64::cos(s0) + 2.0) + f64::cbrt(x1 * x1 + 0.5);
+                    v11.asinh()
+                }
+                Mode::Off => (f64::sin(*x2) * 0.9).atanh(),
+            };
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                acc2 += 0.25 * f64::cbrt(x1.tanh() + 2.0).tanh();
+                match k13 + k3 {
+                    0..=1 => {
+                        s1 = 0.6 * s1 + 0.4 * f64::cos(v[3]);
+                        continue;
+                    }
+                    PHASE_C | 4 => {
+                        acc2 += x2.sin().exp().tanh() * 0.25;
+                    }
+                    g if g > 5 => {
+                        s0 = s0 * 0.6 + f64::sin(prog_1(x0, f64::cos(2.0_f64.log(f64::powi(x0, 2) + 2.0) + 1.2), x1, v, n)) * 0.005;
+                        s1 = s1 * 0.6 + x2.sin().exp().sin() * 0.1;
+                    }
+                    _other => {
+                        'b4: {
+                            s1 = (s1 * 0.75 + (*x2 + (-v12)) * 0.1).tanh();
+                            if f64::atan(v12) >= 1.0 || k13 < n {
+                                break 'b4;
+                            }
+                        }
+                        for &u in v.iter() {
+                            s0 *= 0.6;
+                            s0 -= 0.1 * (u * u + 1.0).powi(-1);
+                            if *x2 * u + *x2 < v[1] + *x2 {
+                                let v14 = 'b6: {
+                                    acc2 -= f64::clamp(f64::tanh(s1), -1.0, 1.0).sin() * 0.05;
+                                    if (s0 * v[1]).min((self.scale * self.scale + 0.5).powf(x2.tanh())) < -1.0 || n > 2 {
+                                        acc2 -= 0.05 * f64::sin(f64::log(u.powi(2) + 1.0, 10.0));
+                                        break 'b6 s0 * v12 + (s0 - x0);
+                                    }
+                                    s1 / (v12.powi(2) + 1.0)
+                                };
+                                acc2 += 0.05 * f64::hypot(v14, x0).cos();
+                            }
+                            s0 = (s0 * 0.8 + (x1 + s0) * 0.1).tanh();
+                        }
+                    }
+                }
+            }
+            let v15 = prog_35(2.0_f64.min(v[k13 % 4]).cos() * 2.0, *x2, (f64::to_degrees(f64::exp_m1(v[3 - self.n].sin())) * 0.01).sin(), *v, k13);
+            let v16 = v.iter().map(|&p| 1.0 + 0.25 * (2.5 * x1.tanh() + f64::sin(p)).tanh()).product::<f64>();
+            let v18 = 'b7: {
+                let v17 = (x1.sin().exp2().powi(2) + 1.0).log(f64::powi(f64::atan(*x2), 2) + 2.0);
+                if x0.cos().max(v[1]) > -1.0 {
+                    break 'b7 x2.tanh();
+                }
+                f64::log10(*x2 * *x2 + 1.0) + f64::sin(self.scale) + v17.sin()
+            };
+            let f19 = |t: f64| f64::asinh(t.sin());
+            let v20 = v.iter().fold(0.0, |r, &p| r * 0.5 + f19(p) * 0.25);
+            let v21 = f19(v[2]) + f19(*x2) * 1.0;
+            f64::cos(s0) + f64::tanh(s1) + acc2.tanh() + v12.cos() + v15.cos() + v16.cos() + v18 + f64::tanh(v20) + v21 * 1.5 - v18.to_degrees() * 0.01
+        }
+
+        pub fn prog_86<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_B: usize = 1;
+            const PHASE_D: usize = 3;
+            let mut s0: f64 = f64::ln_1p(x0 * x0);
+            let mut acc1: f64 = 0.0;
+            let mut a2 = [0.0; N];
+            for i in 0..N {
+                a2[i] = v[i] + v[3];
+            }
+            let v4 = if !(n % 3 == 1 && f64::cosh(f64::sin(v[1]) * 1.5) >= -0.5) {
+                let v3 = s0 + x2;
+                prog_35(x2, acc1, 0.5, [v[0], v[1], v[2], v[3]], 4) + v3.sin()
+            } else if f64::sinh(f64::tanh(x0)) >= -0.5 {
+                x0 * x2
+            } else {
+                s0 = s0 * 0.6 + f64::sin((f64::sin(x0) * 2.0).sinh()) * 0.05;
+                f64::tanh(x1)
+            };
+            for i in 0..N {
+                let fi = i as f64;
+                match i {
+                    0..=2 => {
+                        s0 = s0 * 0.6 + f64::cbrt(x1 * x1 + 0.5).cos() * 0.1;
+                    }
+                    PHASE_D if n > 1 => {
+                        let x0 = fi;
+                        s0 = (s0 * 0.75 + x0.cos() * 1.0).sin();
+                    }
+                    _ => {
+                        s0 *= 0.6;
+                        s0 += 0.25 * (x1 * 1.5).cos();
+                        let v5 = (x1.sin() * 0.9).acos();
+                        acc1 += 0.5 * f64::cos(v5);
+                    }
+                }
+                acc1 += f64::tanh(prog_1((f64::sin(a2[3 - i] - x1) * 1.5).sinh().cos(), 0.25, f64::sin(v[i] * x2), v, n)) * 0.005;
+            }
+            for (i, &t) in v.iter().enumerate() {
+                acc1 += 0.5 * f64::exp(f64::exp(f64::cos(v4)).cos()).sin();
+                acc1 += (f64::cbrt(v[3 - i].cos() + 2.0).powi(2) + 1.0).log((v4 - s0).powi(2) + 2.0).cos() * 0.5;
+                let mut m6: f64 = 0.5;
+                for j in 0..4 {
+                    let fj = j as f64;
+                    let c7: f64 = match self.n {
+                        0 => a2[j].hypot(s0) + v[j],
+                        PHASE_B => (a2[1] * a2[1] + 1.0).powi(-1),
+                        2 => t,
+                        _ => fj.cos(),
+                    };
+                    m6 = c7.max(m6);
+                }
+                s0 = (s0 * 0.75 + m6.sin() * 0.02).sin();
+                s0 = (s0 * 0.8 + f64::sin(t) * 0.2).sin();
+            }
+            let v8 = prog_40(x2, x0, (a2[0] - x1).cos(), [v[0], v[1], v[2], v[3]], n);
+            let mut k9 = 0;
+            loop {
+                k9 += 1;
+                let v10: f64 = prog_35(f64::sin(x0 + x1) * 2.0, (-x1).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], 4);
+                match self.n {
+                    0 => {
+                        let v11 = s0;
+                        acc1 += x2.sin() * 0.5;
+                        s0 = s0 * 0.8 + f64::sin(v11) * 0.2;
+                    }
+                    1 => {
+                        acc1 += 0.5 * f64::sin(-v4);
+                    }
+                    _other => {
+                        s0 = 0.5 * s0 + 0.2 * f64::to_radians(a2[1]).mul_add(s0.tanh(), x2 - a2[1]).sin();
+                        if v4.tanh() <= self.scale {
+                            for &u in v {
+                                acc1 += f64::sin((f64::powi(f64::recip(f64::powi(x1, 2) + 0.5), 2) + 1.0).log10()) * 0.1;
+                                if v8 / 2.0 >= (x2.powi(2) + 1.0).recip() {
+                                    continue;
+                                }
+                                if v10 <= 0.0 && self.n < 2 {
+                                    s0 = s0 * 0.8 + f64::powi((s0.powi(2) + 1.0).log2(), 3).cos() * 0.02;
+                                    continue;
+                                }
+                                acc1 += 0.1 * u.sin().cos();
+                            }
+                        } else if (f64::powi(f64::sin(v8).exp2(), 2) + 0.5).ln() >= 1.0 {
+                            acc1 += f64::cos(f64::tanh(x1).exp2()) * 0.5;
+                        } else {
+                            acc1 += 0.5 * f64::cos(f64::sin(x2).exp());
+                            acc1 += f64::sin(self.k).sin() * 0.5;
+                            match k9 % 4 {
+                                PHASE_A | 2 => {
+                                    s0 = s0 * 0.8 + f64::ln(s0 * s0 + 0.5).sin() * 0.1;
+                                    if v10 > -0.5 {
+                                        acc1 += f64::cos(f64::recip(self.k * self.k + 0.5)) * 0.5;
+                                        break;
+                                    }
+                                }
+                                3 => {
+                                    break;
+                                }
+                                _other => {
+                                    acc1 += f64::cos((x1 * x1 + 1.0).log10().atan2((v4 * v4 + 0.5).sqrt().powi(2) + 0.5)) * 0.2;
+                                }
+                            }
+                        }
+                    }
+                }
+                s0 = s0.mul_add(0.8, f64::acos((v8 * v8 + 1.0).log2().tanh() * 0.9).tanh() * 0.05);
+                if k9 >= 4 || f64::tanh(f64::atanh(v4.tanh() * 0.9)).exp2() <= 0.0 {
+                    break;
+                }
+                acc1 += v10.cos() * 0.01;
+            }
+            assert!(k9 + n < 100, "k9 out of range");
+            s0 + acc1.tanh() + v4.cos() + v8.cos() + (self.scale.powi(2) + 0.5).cbrt()
+        }
+
+        pub fn prog_97(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = prog_83::<4>(f64::cos(0.65 - x0) * 2.0, x1.tanh() * 2.0, x0, &v, n).cos() * 2.0;
+            let mut s1 = f64::tan(x2.tanh() * 1.2).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut k3 = 0;
+            let v6 = loop {
+                k3 += 1;
+                acc2 += 0.5 * f64::cos((v[3] * s1).tanh());
+                let v4 = x1 - v[n % 4];
+                let v5 = v.iter().map(|&p| f64::acos(self.k.tanh() * 0.9) + f64::cos(p)).sum::<f64>();
+                if k3 >= 3 || f64::cos(x2) <= -0.5 {
+                    break (x1 * x1 + 1.0).recip();
+                }
+                acc2 += 0.5 * f64::tanh(v4.cos() + v5.cos());
+            };
+            'l1: for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                s0 = s0.mul_add(0.8, f64::cos(t * (x1 * 1.25)) * 0.02);
+                let mut k7 = 0;
+                while k7 < 6 {
+                    k7 += 1;
+                    if s1 * v6 < v[k7 % 4] {
+                        continue 'l1;
+                    }
+                    s1 = s1.mul_add(0.75, (t / (fi.cos() + 2.0)).cos() * 0.25);
+                }
+                s1 = (s1 * 0.6 + (fi + s1) * 0.4).sin();
+            }
+            s0 = (s0 * 0.8 + prog_77(1.5, 0.25, (v[1] * v6).sin() * 2.0, v, k3) * 0.005).sin();
+            let mut m8 = f64::NEG_INFINITY;
+            for &t in v.iter() {
+                let c9 = if 1.0 - s1 > 0.5 {
+                    v[(k3 + n) % 4].mul_add(t, v6)
+                } else {
+                    t * 1.5
+                };
+                m8 = m8.max(c9);
+            }
+            let v11 = if m8 + x1 >= m8.atan() {
+                let v10 = x0.atan();
+                acc2 -= ((v10.tanh() * 0.9).acos() + (-x1)).sin();
+                (f64::tanh(v10 - x1) * 0.9).atanh()
+            } else {
+                f64::sqrt(f64::powi(v[2] * x0, 2) + 1.0)
+            };
+            match k3 % 2 {
+                0 => {
+                    s0 *= 0.75;
+                    s0 -= 0.1 * (x0.powi(2) + 1.0).log2().sin();
+                    s1 = s1.mul_add(0.5, f64::ln_1p(v11.tanh() * 0.5) * 0.05);
+                }
+                1 => {
+                    s0 = s0 * 0.8 + (SCALE + self.k).sin() * 1.0;
+                }
+                _ => {
+                    let v12 = (1.5_f64.copysign(v11).powi(2) + 2.0).ln();
+                    acc2 += v12.sin();
+                }
+            }
+            s0 - s1 * 1.5 + acc2.sin() + v11.sin()
+        }
+
+        pub fn prog_101(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1 = f64::sin(x0 * x0) * 2.0;
+            let mut s2: f64 = (s1.powi(2) + 0.5).recip();
+            let mut acc3: f64 = 0.0;
+            for &t in w0 {
+                if f64::mul_add((f64::tanh(x2) * 0.9).acos(), s2.sin().exp(), t) >= x2 * std::f64::consts::LN_2 {
+                    s2 = s2.mul_add(0.5, f64::tanh(SCALE + x0 + f64::atan(s2)) * 0.25);
+                    acc3 += f64::sin(f64::log2(w0[n % 4] * w0[n % 4] + 1.0)) * 0.5;
+                } else if 0.5_f64.powf(f64::tanh(f64::cos(s1))) > s1 {
+                    acc3 += 0.5 * (-w0[self.n]).cos();
+                } else {
+                    s2 = (s2 * 0.5 + prog_35(((f64::powi(x1, 2) + 1.0).log(2.0).sin() * 1.2).tan().sin(), x2, s1.atan().tanh(), *w0, n) * 0.005).tanh();
+                }
+                let v4: f64 = prog_77(f64::asinh(x1.tanh()).tanh(), x0, f64::sin(x1 * v[self.n]), *v, 3);
+                s2 = 0.8 * s2 + 0.005 * prog_35(x1.tanh().exp().sin().exp2().sin(), f64::tanh((f64::cos(x1) * 0.9).atanh()).sin() * 2.0, f64::sinh(v[(self.n + n) % 4].sin() * 2.0).sin() * 2.0, *v, 2).cos();
+                s1 = f64::mul_add(s1, 0.5, v4.tanh().tanh() * 0.005);
+            }
+            let v5 = w0[1..].iter().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+            for _ in (0..=n).rev().step_by(2) {
+                let v6 = v.iter().map(|&p| (f64::tanh(x1) * 0.9).acos() + f64::cos(p)).sum::<f64>();
+                acc3 += 0.25 * f64::sin(v6 - self.k);
+            }
+            let mut m7: f64 = -0.5;
+            for i in 0..n {
+                let c8: f64 = if m7 >= -0.5 {
+                    s1 - w0[i % 4] + v[i % 4]
+                } else {
+                    x1 - v5 + v[i % 4]
+                };
+                m7 = f64::max(m7, c8);
+            }
+            let v9 = w0.iter().map(|&p| (-x0) + f64::tanh(p)).sum::<f64>();
+            if n == 2 && x1 > (f64::sin(v[(self.n + n) % 4]) * 1.5).sinh() {
+                return s1.cos().cosh();
+            }
+            x2.cos() + s1 + s2 - acc3.tanh() - f64::sin(v5) + f64::cos(m7) + v9.tanh()
+        }
+
+        pub fn prog_110(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_C: usize = 2;
+            let w0 = v;
+            let mut s1: f64 = f64::cbrt(f64::sin(self.k) + 2.0);
+            let mut s2 = (f64::sinh(f64::cos(self.scale) * 1.5) + x2.tanh().exp()).tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            match self.n {
+                0..=1 => {
+                    s2 = f64::mul_add(s2, 0.8, ((x0 * x0 + 0.5).sqrt() * f64::recip(x1 * x1 + 0.5)).tanh() * 0.02);
+                    let x0 = (f64::cos(x0) * 0.9).acos();
+                    s1 = s1.mul_add(0.75, x0.tanh().cos() * 0.1);
+                }
+                2 => {
+                    let v4 = (w0[(self.n + n) % 4] * w0[(self.n + n) % 4] + 0.5).powf(0.5);
+                    let v5 = f64::atanh(x2.tanh() * 0.9) + f64::sqrt(f64::powi(x0, 2) + 1.0);
+                    s2 = f64::mul_add(s2, 0.6, (f64::tanh(v4) + v5.tanh()).cos() * 0.02);
+                }
+                _ => {
+                    acc3 -= f64::mul_add((f64::cos(x1) * 0.5).ln_1p(), x0, f64::clamp(x2, -1.5, 1.0)).sin();
+                }
+            }
+            let v7 = match self.n {
+                PHASE_A if n > 3 => {
+                    let v6 = f64::asin((f64::cos(acc3) + 2.0).cbrt().sin() * 0.9);
+                    f64::log(f64::powi(w0[self.n], 2) + 1.0, v6 * v6 + 2.0)
+                }
+                1 => x1 * w0[self.n].sin().exp(),
+                PHASE_C => (f64::sin(x1) * 2.0).sinh(),
+                _ => {
+                    for i in 0..6 {
+                        let fi = i as f64;
+                        if !(i > 1) {
+                            continue;
+                        }
+                        s1 = s1 * 0.75 + f64::atan(fi).cos() * 1.0;
+                    }
+                    w0[self.n].cos().exp() + x1 * v[self.n]
+                }
+            };
+            acc3 += f64::tanh(((-x1).powi(2) + 1.0).atan2(0.5_f64.log(v7.powi(2) + 2.0))) * 0.25;
+            let mut m8: f64 = 2.5;
+            for i in 0..n {
+                m8 = v[i % 4].min(m8);
+            }
+            s1 *= 0.5;
+            s1 += 0.5 * f64::tanh(m8);
+            'l2: for i in 0..n {
+                let fi = i as f64;
+                let mut m9 = s1.atan();
+                for j in 0..=i {
+                    m9 = f64::max(m9, 0.5 * fi + w0[j % 4]);
+                }
+                s1 = s1 * 0.6 + f64::sin(m9) * 0.4;
+                s1 = s1 * 0.6 + (s1 * 0.8).tanh() * 0.5;
+                let mut k10 = 0;
+                while k10 < n + 1 && x2.sin() / (m9 * m9 + 0.5) > x1 {
+                    k10 += 1;
+                    let v12 = if k10 == 4 {
+                        (f64::sin(v[2]) * 0.9).asin()
+                    } else if x2 * x1 > 0.0 {
+                        let v11 = (x0.tanh() * 0.5).ln_1p();
+                        s1 *= 0.75;
+                        s1 += 0.05 * (s1 + v[1]).tanh().exp2().tanh();
+                        v11.powi(3)
+                    } else {
+                        return s2 / 1.5
+                    };
+                    let v14 = match k10 % 4 {
+                        PHASE_A => {
+                            let v12 = f64::atan2(self.k, m9 * m9 + 0.5);
+                            let v13 = (f64::tanh(v7).exp().powi(2) + 1.0).recip();
+                            s1 = (s1 * 0.5 + m8.abs() * 0.5).tanh();
+                            (fi * fi + 1.0).log(2.0) + v12.cos() + v13.tanh()
+                        }
+                        1..=2 => (fi.sin() * 1.2).tan().tanh(),
+                        _ => v[1] * v12 + 2.0_f64.copysign(fi),
+                    };
+                    if w0[k10 % 4] * w0[k10 % 4] < -1.0 {
+                        continue 'l2;
+                    }
+                    s1 = s1.mul_add(0.8, (w0[0].atan2(m8 * m8 + 1.0).cos() * 0.9).atanh().cos() * 0.01);
+                    s1 = f64::mul_add(s1, 0.5, f64::sin(v12.tanh() - v14.sin()) * 0.02);
+                }
+            }
+            w0[0].cos() + s1 * 0.25 + s2.tanh() + acc3 + (f64::powi(w0[1], 2) + 1.0).atan2(x0).atan()
+        }
+
+        pub fn prog_117(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1 = (self.scale * x1).cos().exp_m1();
+            let mut s2 = self.prog_11(x2, 1.5, v[(self.n + n) % 4].cos() * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            if s1.cos() <= -0.25 {
+                s1 = s1 * 0.6 + (w0[0] + x0).cos() * 0.2;
+                if n % 3 == 1 {
+                    s2 *= 0.6;
+                    s2 += 0.02 * ((x2.sin() * 0.9).asin().cos() * 1.2).tan().cos();
+                    for i in 0..self.n + 2 {
+                        let fi = i as f64;
+                        if 1.2 - x1 < -0.5 && n == 2 {
+                            break;
+                        }
+                        let v4 = prog_1((s2 * s2 + 0.5).powf(f64::tanh(fi)).cos() * 2.0, 2.0, 1.5, v, n);
+                        match i {
+                            MODE_B | 3 => {
+                                acc3 += 0.5 * (fi * fi).sin();
+                                break;
+                            }
+                            _ => {
+                                let x2: f64 = (x2 * x2 + 0.5).sqrt();
+                                acc3 += 0.5 * f64::tanh(x2 + s2 + x0.tanh());
+                            }
+                        }
+                        s1 = (s1 * 0.6 + prog_77(s2, 0.5, 1.5, *w0, 3) * 0.01).tanh();
+                        s2 = s2.mul_add(0.75, f64::sin(v4) * 0.005);
+                    }
+                } else if f64::sin(x2) <= -0.25 && self.n % 2 == 0 {
+                    s2 = (s2 * 0.8 + w0[self.n].sin().exp2() * 0.1).sin();
+                } else {
+                    let v5 = v[2].tanh();
+                    let v6: f64 = v5 * v5;
+                    s1 *= 0.6;
+                    s1 -= 0.2 * v6;
+                }
+            } else if x0 / (f64::sin(w0[1]) + 2.0) < 1.0 {
+                acc3 -= (f64::cos(x1) * 1.2).tan().tanh() * 0.4;
+                s1 = s1.mul_add(0.75, self.scale * 1.0);
+            } else {
+                for i in (1..=3).step_by(2) {
+                    let fi = i as f64;
+                    acc3 += f64::cbrt((x0.powi(2) + 1.0).ln().cos() + 2.0) * 0.5;
+                    for &u in v.iter() {
+                        if (f64::powi(self.scale, 2) + 1.0).atan2(s1) + x2 * s1 < 0.0 {
+                            return u;
+                        }
+                        acc3 += u.sin() * 0.25;
+                    }
+                    match i % 3 {
+                        0 | 2 => {
+                            s2 = (s2 * 0.8 + x1.clamp(v[n % 4].sin() - 1.5, v[n % 4].sin() + 1.5) * 0.2).sin();
+                        }
+                        _ => {
+                            let x1 = f64::sqrt((x2 * x2 + 1.0).powf(0.3).powi(2) + 0.5);
+                            for &u in v.iter() {
+                                let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.2 * (x1 + p.cos()).sin());
+                                acc3 += 0.25 * (f64::tanh(fi) * 0.9).atanh().tanh();
+                                s1 = s1 * 0.8 + (u.sin() + v7.tanh()).sin() * 0.05;
+                            }
+                            s2 = 0.5 * s2 + 0.4 * x1.tanh();
+                        }
+                    }
+                }
+                s2 = (s2 * 0.75 + prog_35(s1, s2, f64::sin(f64::tanh(x2).exp_m1()).cos(), *v, n) * 0.005).tanh();
+            }
+            if prog_35(x1, s1, 0.25, *v, 6) > -0.5 {
+                s2 *= 0.6;
+                s2 += 0.005 * prog_77(s1, 0.5, f64::tanh(x2.tanh()) * 2.0, *v, n).tanh();
+            }
+            let mut a8 = [0.0; 4];
+            for i in 0..4 {
+                let fi = i as f64;
+                a8[i] = f64::ln_1p(f64::sin((fi.powi(2) + 1.5).acosh()) * 0.5);
+                s1 = s1 * 0.75 + v[3 - i].tanh().cos() * 0.25;
+            }
+            let mut k9 = 0;
+            while k9 < 5 && (x2.tanh() * 1.5).sinh().atan() < 1.0 {
+                k9 += 1;
+                acc3 += f64::tanh(s1.cos().exp_m1()) * 0.4;
+                if k9 % 2 == 0 {
+                    s1 *= 0.75;
+                    s1 -= 0.02 * (x2 * w0[0].powi(2)).sin();
+                }
+                match k9 + n {
+                    0 => {
+                        s1 = (s1 * 0.5 + f64::sin(x2).sinh() * 0.25).sin();
+                    }
+                    2 => {
+                        let v10 = s2 * s1;
+                        s1 = 0.75 * s1 + 0.1 * f64::cos(s2 - (s1 * s1 + 2.0).acosh());
+                        match k9 {
+                            0 => {
+                                let v11: f64 = a8[0].mul_add(v10, self.k);
+                                acc3 += 0.4 * f64::sin(v11.tanh());
+                            }
+                            1 => {
+                                acc3 += f64::cos(a8[0] + v10) * 0.4;
+                            }
+                            2 | 4 => {
+                                s2 *= 0.75;
+                                s2 -= 0.05 * (-(v10 + x2)).sin();
+                                break;
+                            }
+                            _other => {
+                                let x1 = x1 - a8[3];
+                                for &u in w0.iter() {
+                                    let v12 = x1;
+                                    let v13 = v.iter().fold(v10, |r, &p| r * 0.5 + 0.05 * f64::tanh(v10 / (p.tanh() + 2.0) * (-r)));
+                                    acc3 += f64::mul_add(v13, f64::exp(f64::tanh(v13)), v13).tanh() * 0.1;
+                                    s2 = (s2 * 0.5 + (f64::tanh(u) - v12.sin()) * 0.1).sin();
+                                }
+                                s1 = (s1 * 0.6 + x1.cos() * 0.2).sin();
+                            }
+                        }
+                        s1 = s1.mul_add(0.6, v10.sin() * 0.2);
+                    }
+                    4..=5 => {
+                        s2 = 0.6 * s2 + 0.4 * x0.cos();
+                    }
+                    _ => {
+                        s2 = (s2 * 0.5 + (s2.powi(2) + 1.5).acosh() * 0.25).tanh();
+                    }
+                }
+            }
+            s1 - s2 - f64::sin(acc3) + a8[2] * 0.25 - (f64::tanh(x0) * 0.9).atanh() * f64::log(3.0_f64, w0[1] * w0[1] + 2.0)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::cos(v[1] / (v[1] * v[1] + 1.5) + v[n % 4]) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        a2[0] = x0.tanh().cosh();
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * 0.5 + x2.cos().exp().tanh() * 0.1;
+        }
+        match mode {
+            Mode::Upper(_) => {
+                let v4 = x1 / (x1 * x1 + 1.0);
+                acc1 += v4.sin();
+            }
+            Mode::Lower(k5, _) => {
+                acc1 += 0.25 * f64::cosh(f64::log(v[k5] * v[k5] + 1.0, a2[n % 4].powi(2) + 2.0).cos() * 1.5).sin();
+                for i in 0..3 {
+                    s0 = (s0 * 0.75 + (f64::tanh(x1.min(a2[i])) * 2.0).sinh() * 0.02).sin();
+                    s0 = 0.75 * s0 + 0.25 * f64::tanh(0.65 * x1);
+                    s0 = s0.mul_add(0.5, v[0].tanh().sin() * 0.5);
+                }
+            }
+            Mode::Off => {
+                s0 = (s0 * 0.75 + s0 * s0 * 0.01).sin();
+                if (a2[n % 4] * a2[n % 4]).ln_1p() < a2[n % 4] {
+                    s0 = (s0 * 0.8 + prog_35(x2, f64::sin(f64::log(s0 * s0 + 1.0, x0.powi(2) + 2.0) * 0.5), x1, v, n) * 0.005).sin();
+                }
+            }
+        }
+        let v39: f64 = match mode {
+            Mode::Upper(_) => {
+                let v8 = x1.sin();
+                x2 / (f64::powi(v8 / 4.0, 2) + 1.5)
+            }
+            Mode::Lower(_, _) => f64::sin(x1.abs()).exp(),
+            Mode::Off => {
+                'l2: for &t in v.iter() {
+                    let mut k11 = 0;
+                    while k11 < 5 && x2 / (x1.cos() + 2.0) > -1.0 {
+                        k11 += 1;
+                        let v12 = a2.iter().map(|&p| p / (t * t + 0.5)).sum::<f64>();
+                        match mode {
+                            Mode::Lower(k13, lo14) => {
+                                s0 = (s0 * 0.5 + lo14.asinh() * 1.0).sin();
+                                let v15 = f64::sin(v[3 - k13]).tanh();
+                                acc1 += 0.1 * f64::sin(v15);
+                            }
+                            Mode::Upper(hi16) => {
+                                s0 = (s0 * 0.75 + (s0 - v[k11 % 4]) * 0.1).sin();
+                                acc1 -= 0.1 * f64::sin((hi16.cos() * 1.5).sinh()).sin();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.6 + (t.atan2(s0.powi(2) + 0.5) - (s0 * s0 + 1.0).log2()) * 0.05).tanh();
+                            }
+                        }
+                        match k11 % 4 {
+                            0..=1 => {
+                                acc1 += (a2[k11 % 4] * a2[k11 % 4] + 0.5).cbrt() * 0.05;
+                                s0 = (s0 * 0.5 + x0 * 0.5).sin();
+                            }
+                            2 => {
+                                acc1 += f64::tanh(f64::clamp(t.asinh(), f64::tanh(x1 * a2[0]) - 1.5, f64::cos(x0.powi(2)) + 1.5)) * 0.1;
+                                acc1 += 0.1 * 2.0_f64.min(x1).tanh().exp_m1().cos();
+                            }
+                            3 => {
+                                let v17 = (v12 * v12 + 1.0).log10();
+                                acc1 += 0.1 * v17.cos();
+                            }
+                            _ => {
+                                let v18 = x1.tanh().exp();
+                                s0 = (s0 * 0.6 + v18.tanh() * 0.1).sin();
+                            }
+                        }
+                        acc1 += ((x0.tanh() + 2.0).cbrt().powi(2) + 1.0).cbrt() * 0.05;
+                        acc1 += v12.sin().sin() * 0.1;
+                    }
+                    match mode {
+                        Mode::Lower(_, _) => {
+                            let v21 = x0;
+                            s0 = 0.5 * s0 + 0.5 * v21.tanh().cos();
+                        }
+                        Mode::Upper(_) => {
+                            let v29 = match mode {
+                                Mode::Upper(_) => {
+                                    let v24 = x2;
+                                    x0 - f64::cos(s0) + f64::sin(v24)
+                                }
+                                Mode::Lower(_, lo26) => {
+                                    let v27 = (x1.atan().powi(2) + 1.0).log10();
+                                    acc1 += lo26.atan().sin() * 0.5;
+                                    f64::cos(v27.to_degrees() * 0.02)
+                                }
+                                _ => {
+                                    for &u in a2.iter() {
+                                        if x0 - x2 >= (s0 * s0 + 0.5).atan2(u) {
+                                            break 'l2;
+                                        }
+                                        let v28 = v.iter().copied().map(|p| 1.0 + 0.1 * ((f64::cos(x1) * 1.2).tan() - x1 + f64::tanh(p)).sin()).product::<f64>();
+                                        s0 = (s0 * 0.6 + v28 * u * 0.02).sin();
+                                    }
+                                    a2[3] - a2[3].powi(2)
+                                }
+                            };
+                            s0 = (s0 * 0.8 + v29.cos() * 0.02).tanh();
+                        }
+                        Mode::Off => {
+                            match mode {
+                                Mode::Lower(_, _) => {
+                                    s0 = (s0 * 0.8 + (t * t + 0.5).cbrt() * 0.05).sin();
+                                }
+                                Mode::Upper(_) => {
+                                    let v33 = prog_35(x0, f64::sin(t).sin() * 2.0, 1.5, v, k11);
+                                    s0 = s0.mul_add(0.8, v33.tanh().tanh() * 0.005);
+                                }
+                                _ => {
+                                    s0 = (s0 * 0.8 + x1.tanh().exp() * 0.05).sin();
+                                    if t.cos().exp() >= 1.0 {
+                                        s0 = 0.5 * s0 + 0.1 * f64::sin((s0.sin() * 1.5).cosh());
+                                        continue;
+                                    }
+                                }
+                            }
+                            s0 = s0.mul_add(0.6, x0.atan().sin() * 0.4);
+                        }
+                    }
+                    for j in 0..3 {
+                        let fj = j as f64;
+                        acc1 += (x2 * x2).cos() * 0.1;
+                        match mode {
+                            Mode::Lower(_, _) => {
+                                let v36: f64 = a2[3];
+                                acc1 += 0.2 * f64::log10((x1.cos() * 1.5).sinh().powi(2) + 1.0);
+                                s0 = (s0 * 0.75 + f64::sin(v36) * 0.25).sin();
+                            }
+                            Mode::Upper(_) => {
+                                s0 = 0.5 * s0 + 0.1 * f64::log(x1 * x1 + 1.0, s0.powi(2) + 2.0).tanh();
+                            }
+                            Mode::Off => {
+                                let v38 = f64::tan(a2[j].sin() * 1.2) - fj;
+                                s0 = (s0 * 0.6 + v38.sin() * 0.02).sin();
+                            }
+                        }
+                    }
+                    s0 = 0.8 * s0 + 0.5 * (x1.to_radians() * 20.0).tanh();
+                    s0 = s0.mul_add(0.8, t.tanh().cos() * 0.2);
+                }
+                prog_35(x1.cos().cos() * 2.0, 1.2, f64::sin(f64::tanh(x1)) * 2.0, v, 5)
+            }
+        };
+        let mut m40 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            match i {
+                0..=1 => {
+                    let v41: f64 = f64::powi(s0, 2);
+                    acc1 += 0.25 * 3.0_f64.atan2(0.3 * x2).sin();
+                    acc1 += 0.25 * v41.tanh();
+                }
+                g if g > 2 => {
+                    s0 = (s0 * 0.5 + a2[i % 4] / (x2.sin() + 2.0) * 0.1).sin();
+                    if i < n {
+                        let x0 = (a2[i % 4].cos() * 1.2).tan();
+                        s0 = 0.8 * s0 + 0.2 * v39.cos();
+                        acc1 += f64::tanh(x0).sin() * 0.25;
+                    } else {
+                        s0 = 0.5 * s0 + 0.05 * (s0 / (fi.powi(2) + 1.5) * (x2 * x2)).tanh();
+                    }
+                    let v42: f64 = v[i % 4].cos().exp_m1();
+                    s0 *= 0.8;
+                    s0 += 0.05 * v42.cos();
+                }
+                _ => {
+                    for j in (1..=5).step_by(2) {
+                        let fj = j as f64;
+                        s0 *= 0.5;
+                        s0 += 0.5 * fj.clamp(a2[j % 4].sin() - 1.5, v39.tanh() + 1.5).sin();
+                        if f64::asinh(x2) <= 0.25 && j == 4 {
+                            acc1 += 0.1 * (-x0.powi(2)).cos();
+                            break;
+                        }
+                        match m40 + j {
+                            0 => {
+                                acc1 += (f64::powi(x2, 3) - (s0 + x1)).sin() * 0.1;
+                            }
+                            1 | 3 => {
+                                s0 *= 0.5;
+                                s0 += 0.5 * x1.sin();
+                                s0 = 0.6 * s0 + 0.4 * (fi - v39).cos();
+                            }
+                            4..=6 => {
+                                break;
+                            }
+                            _other => {
+                                s0 = 0.6 * s0 + 0.05 * s0.powi(2).sin();
+                                acc1 -= 0.1 * (s0.powi(2) + 2.0).acosh().tanh();
+                            }
+                        }
+                    }
+                }
+            }
+            let v43 = ((v39 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).recip();
+            acc1 -= 0.25 * ((fi.to_degrees() * 0.01).tanh() * 1.2).tan().tanh();
+            acc1 -= 0.25 * v43;
+            if f64::atan2(s0, x0 * x0 + 1.0) <= a2[0] && m40 % 2 == 0 {
+                m40 += 1;
+            }
+        }
+        match m40 {
+            0..=2 => {
+                match mode {
+                    Mode::Upper(_) => {
+                        let v45 = -f64::sin(x2);
+                        let v46 = f64::powi(v45, 2) - 2.0;
+                        s0 = (s0 * 0.75 + v46.sin() * 0.1).sin();
+                    }
+                    Mode::Lower(_, lo48) => {
+                        let v53 = match mode {
+                            Mode::Lower(_, lo50) => {
+                                let x1 = x1 + lo50;
+                                ((f64::sin(lo50) * 0.9).asin().sin() * 0.9).acos() + f64::sin(x1)
+                            }
+                            Mode::Upper(_) => {
+                                let v52 = f64::mul_add(x1 + 1.2, 1.5 - a2[n % 4], f64::powf(2.0_f64, lo48.cos()));
+                                f64::powi(a2[0] * a2[0] + 1.0, -1) + f64::sin(v52)
+                            }
+                            Mode::Off => {
+                                acc1 += x2.cos();
+                                lo48 + v[0] + f64::exp(x0.cos())
+                            }
+                        };
+                        acc1 -= f64::sin(v53) * 0.25;
+                    }
+                    Mode::Off => {
+                        s0 = (s0 * 0.5 + a2[1].tanh() * 0.4).tanh();
+                    }
+                }
+            }
+            3 | 5 => {
+                s0 *= 0.5;
+                s0 += 1.0 * 1.5_f64.copysign(x2).asinh().sin();
+                let v54 = x1;
+                acc1 -= v54.sin();
+            }
+            6 => {
+                acc1 -= a2[m40 % 4].asinh();
+            }
+            _ => {
+                let v55 = (v[(m40 + n) % 4] * v[(m40 + n) % 4] + 1.0).log10();
+                let v56 = x2 - x0;
+                s0 *= 0.6;
+                s0 -= 0.1 * (f64::tanh(v55) + v56.tanh()).cos();
+            }
+        }
+        let v57 = if f64::tanh(a2[2]) > 0.5 {
+            s0 = 0.8 * s0 + 0.02 * ((x2 * x2 + 0.5).cbrt() * x2).sin();
+            f64::tanh(s0)
+        } else if n == 3 && f64::cosh((f64::cos(x0) * 0.9).atanh().sin() * 1.5) < 0.0 {
+            0.8 * x2
+        } else {
+            x2 * a2[0] - 1.25 * x2
+        };
+        s0 * 0.75 + acc1.tanh() + f64::cos(v39) - v57.cos() + (-v57)
+    }
+
+    #[differentiable]
+    pub fn prog_87(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = (f64::cos(v[3]) * 2.0).cosh().cos() * 2.0;
+        let mut s1: f64 = x1.powi(3).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            2 => {
+                s0 = (s0 * 0.8 + v[n % 4].asinh() * 0.2).tanh();
+            }
+            3..=4 => {
+                let v3: f64 = f64::sinh(f64::cos(x0) * 2.0);
+                acc2 += 0.5 * f64::sin(v3);
+            }
+            5 => {
+                for i in (0..n).rev() {
+                    let fi = i as f64;
+                    if !(i % 2 == 0 && x2.atan2(x0.powi(2) + 0.5) <= 0.5) {
+                        acc2 += f64::cos(prog_77(s1, s0, *x2, v, n)) * 0.1;
+                        break;
+                    }
+                    for j in 0..4 {
+                        let fj = j as f64;
+                        s0 = (s0 * 0.8 + f64::cbrt(fj * fj + 0.5) * 1.0).sin();
+                        let v4 = f64::ln(v[0] * v[0] + 2.0);
+                        match j {
+                            0..=2 => {
+                                s0 = (s0 * 0.5 + (fi + 0.75) * 1.0).sin();
+                                if (v4.cos() * 2.0).cosh() <= 1.0 {
+                                    acc2 += (s0 * (-fj)).sin() * 0.05;
+                                    continue;
+                                }
+                                s1 = 0.5 * s1 + 0.5 * f64::atan(s1).sin();
+                            }
+                            MODE_D if n % 2 == 0 => {
+                                let v5 = (x1 * x1 + 1.0).log10();
+                                acc2 += 0.05 * v5.cos().cos();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.75 + f64::hypot(f64::asin(x1.tanh() * 0.9), x1) * 0.05).sin();
+                                s1 *= 0.8;
+                                s1 += 0.05 * (v4 * *x2).tanh();
+                            }
+                        }
+                        acc2 += f64::sin(v4.cos()) * 0.05;
+                    }
+                    acc2 -= 0.25 * f64::cos(0.25 * v[n % 4]);
+                }
+                s0 = (s0 * 0.8 + (x0.sin() * 0.9).atanh() * 0.02).tanh();
+            }
+            _ => {
+                acc2 -= f64::exp2(x2.atan().tanh()).sin();
+            }
+        }
+        if n < 5 {
+            acc2 += f64::clamp(*x2, -1.5, 1.5);
+            let v6 = prog_5(x0, 0.25, 0.75, v, n);
+            s0 = (s0 * 0.6 + v6.cos() * 0.005).sin();
+        } else if v[0].atan() <= x1 {
+            s1 = (s1 * 0.6 + prog_35(x0.cos().tanh() * 2.0, 1.2, x2.hypot(x0).tanh() * 2.0, v, n) * 0.005).tanh();
+            s0 *= 0.5;
+            s0 += 0.5 * (*x2 * std::f64::consts::FRAC_PI_4).tanh();
+        }
+        let v7 = x2.sin().exp();
+        let v9 = if (f64::powi(x0.sin().exp2(), 2) + 1.5).acosh() >= 0.0 && n == 2 {
+            s0 = 0.75 * s0 + 0.02 * (s0 + x1).sin();
+            x0 + s1 - *x2
+        } else if (v[1] + v7).atan() >= 0.0 {
+            (f64::tanh((x2.tanh() * 1.2).tan()) * 0.9).acos()
+        } else {
+            let v8 = v[2];
+            v8.mul_add(v8, v[n % 4]) + v8
+        };
+        let v14 = match mode {
+            Mode::Upper(_) => v7.to_degrees() * 0.01,
+            Mode::Lower(_, lo12) => {
+                v7 + lo12 + 1.2
+            }
+            Mode::Off => {
+                let v13 = f64::ln_1p(x0.to_radians().powi(2));
+                -(v13.powi(2) + 2.0).sqrt()
+            }
+        };
+        let mut k15 = 0;
+        while k15 < 4 && s1.sin().exp() <= x1 {
+            k15 += 1;
+            s0 *= 0.5;
+            s0 += 0.005 * prog_1(s0, f64::exp_m1(v9.sin()).cos().tanh() * 2.0, f64::sin((x2.powi(2) + 1.5).acosh() - v14), &v, k15).tanh();
+            acc2 -= 0.5 * s0.tanh();
+        }
+        let f16 = |t: f64| t.tanh().exp2();
+        let v17 = v.iter().cloned().map(f16).sum::<f64>();
+        s0 - s1 - f64::sin(acc2) + v7.tanh() + v9.cos() - v14.tanh() + f64::cos(v17)
+    }
+
+    #[differentiable]
+    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = x1.atan();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if f64::atanh(f64::cos(x2) * 0.9) <= x0 {
+                break;
+            }
+            if k3 < 1 {
+                return prog_66::<f64>(x0, x2, w0[k3].clamp(-0.5, 1.5).sin() * 2.0, v, 5);
+            }
+            s1 = (s1 * 0.75 + (v[k3].cos().tanh() * 0.9).asin() * 0.1).tanh();
+            if k3 >= 2 || w0[k3] + f64::powi(w0[3] * w0[3] + 1.0, -1) < 0.0 {
+                break;
+            }
+        }
+        if f64::tanh(v[k3].cos()) <= 0.25 || k3 > 0 {
+            let v4 = prog_35(((x1.powi(2) + 1.0).log(f64::powi(w0[k3], 2) + 2.0).powi(2) + 1.0).log2().tanh(), x0, x1, *v, 4);
+            acc2 += v4.cos() * 0.005;
+        } else {
+            let v5 = 0.5_f64.hypot(0.8 - x2);
+            acc2 -= f64::cos(v5);
+        }
+        let v8 = if k3 % 3 == 1 && prog_35((f64::powi(x0, 2) + 1.5).acosh().tanh() * 2.0, f64::cos((w0[n % 4].tanh().powi(2) + 0.5).powf(w0[n % 4].sin())) * 2.0, acc2, [v[0], v[1], v[2], v[3]], k3) <= -1.0 {
+            v[3 - k3].clamp(-0.5, 1.5)
+        } else if x2 / (x2 * x2 + 0.5) > x2 * std::f64::consts::FRAC_1_PI {
+            for i in (0..=n).rev().step_by(2) {
+                s1 = (s1 * 0.75 + w0[i % 4] * v[3 - k3] * 0.05).sin();
+                let v6 = f64::log(x2 * x2 + 1.0, x1 * x1 + 2.0);
+                let v7 = v6;
+                acc2 += 0.5 * v7.cos().cos();
+            }
+            (f64::tanh(s1) * 1.2).tan().min(f64::exp(s1.cos()))
+        } else {
+            return (x2.tanh() + 2.0).cbrt()
+        };
+        let mut a9 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = x0 * v8;
+            s1 = (s1 * 0.5 + prog_1(x2, 0.75, x0, v, k3) * 0.005).tanh();
+            s1 = s1 * 0.75 + f64::sin(t.sin()) * 0.25;
+        }
+        let mut k10 = 0;
+        while k10 < 6 {
+            k10 += 1;
+            let mut m11 = f64::ln(f64::powi(x0, 2) + 1.0);
+            for j in 0..6 {
+                let fj = j as f64;
+                let c12 = fj * 0.5 - v8 / (x2 * x2 + 1.5) + v[j % 4];
+                m11 = m11.min(c12).max(-1.5);
+            }
+            s1 = 0.8 * s1 + 0.05 * f64::tanh(m11.sin());
+            if (a9[(k10 + k3) % 4].cos() * 1.2).tan() + x0.asinh() <= -1.0 {
+                s1 = (s1 * 0.5 + (x1.powi(2) + 1.0).log(10.0) * 1.0).sin();
+                let v13 = f64::powi(x2, 2);
+                acc2 += 0.25 * f64::cos(v13).sin();
+            } else if m11.tanh().exp2() >= (s1 * s1 + 0.5).cbrt() || n == 3 {
+                let v14 = (f64::exp2(f64::sin(s1)).powi(2) + 0.5).powf(0.3);
+                s1 *= 0.75;
+                s1 += 0.05 * f64::tanh(v14.cos());
+            } else {
+                let v15: f64 = x2 - w0[k10 % 4];
+                s1 = (s1 * 0.5 + v15.cos() * 0.25).sin();
+            }
+            acc2 += 0.5_f64.atan2(f64::to_radians(x0)).tanh() * 0.25;
+        }
+        x2 * 1.5 - s1 + acc2.cos() - v8 * 1.5 + a9[3].cos() + v8 / (x1.sin() + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cos(prog_77(x1, x2, 0.75, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if x0.tanh().exp_m1().tanh() < 0.5 {
+            return x1.abs() + acc1;
+        }
+        let v3: f64 = 'b0: {
+            s0 = 0.6 * s0 + 0.02 * 0.5_f64.hypot(s0 / 3.0).sin();
+            if f64::exp2(x1.cos()) > -0.5 {
+                break 'b0 x1 / (f64::powi(v[n % 4], 2) + 1.0);
+            }
+            let v2: f64 = (v[n % 4].sin() * 0.9).asin();
+            x1 + x2 + f64::sin(v2)
+        };
+        let mut m4 = x2;
+        for i in 0..v.len() {
+            m4 = m4.min(v3 + f64::cos(v[i]));
+        }
+        s0 = 0.6 * s0 + 0.05 * m4.sin();
+        let v12 = 'b2: {
+            for i in 0..v.len() {
+                if m4 + v3 < 0.5 {
+                    break 'b2 f64::abs(v3);
+                }
+                let mut m5 = f64::INFINITY;
+                for j in 1..=3 {
+                    let c6 = if v[3 - j].powi(2) >= 0.0 {
+                        f64::powi(1.0 - v[n % 4], 2)
+                    } else {
+                        x1 * x0
+                    };
+                    m5 = c6.min(m5);
+                }
+                match i {
+                    0 => {
+                        s0 = (s0 * 0.6 + m5 * 1.25 * 0.05).tanh();
+                        s0 = s0 * 0.5 + f64::sin((s0 * s0 + 0.5).recip()) * 0.25;
+                    }
+                    g if g > 1 => {
+                        s0 = s0 * 0.5 + (s0 * m4).cos() * 0.05;
+                        s0 = f64::mul_add(s0, 0.5, f64::sin(f64::ln((m5 - s0).powi(2) + 1.0)) * 0.05);
+                    }
+                    _ => {
+                        s0 = (s0 * 0.8 + (f64::cos(m5).exp2() + s0.atan()) * 0.02).sin();
+                        if v3.cos() >= 0.0 {
+                            break;
+                        }
+                        acc1 += 0.25 * (f64::cosh(x0.sin()).cos() * 1.2).tan().tanh();
+                    }
+                }
+                acc1 += 0.5 * f64::cos(v[n % 4]);
+            }
+            for i in 0..v.len() {
+                let fi = i as f64;
+                if v3 > x0 {
+                    break 'b2 f64::log2((m4 * v[(i + n) % 4]).powi(2) + 1.0);
+                }
                 let mut k7 = 0;
                 while k7 < n + 1 {
                     k7 += 1;
-                    s0 = (s0 * 0.5 + t * x1 * (s1 * s1 + 1.0).sqrt() * 0.02).tanh();
-                    s0 = (s0 * 0.6 + 3.0_f64.atan2(s0) * 1.0).tanh();
-                    s0 = s0.mul_add(0.75, f64::recip(f64::powi(x1, 2) + 1.0).cos() * 0.25);
-                }
-                let x2 = f64::acosh(f64::cosh(f64::cos(v4) * 1.5).powi(2) + 2.0);
-                s0 *= 0.75;
-                s0 -= 0.02 * x2.sin().sin();
-            } else {
-                s0 = 0.6 * s0 + 0.005 * prog_78(f64::cos(t * x0 - (v4 - x2)), t, f64::atan(v4).cos(), v, n).cos();
-            }
-            s1 = (s1 * 0.75 + v4 * 0.25).sin();
-            acc2 += f64::tan(t.sin() * 1.2).sin() * 0.4;
-        }
-        let f8 = |t: f64| acc2 / 3.0 + t * 0.25;
-        let v9 = v.iter().cloned().map(f8).sum::<f64>();
-        let v10 = v.iter().fold(0.0, |r, &p| r * 0.5 + f8(p) * 0.5);
-        let f11 = |t: f64| f64::asinh(v5) + t * 0.5;
-        let v12 = f11(x2) + f11(v[2]) * 0.5 + prog_84(2.0, 1.2, x1, &v, 3) * 0.5;
-        let v13 = f11(x2);
-        let v15 = 'b3: {
-            if f64::cosh(x2.sin() * 1.5) < 0.0 {
-                'b4: {
-                    let v14 = prog_16(v10.atan().cos(), acc2, (v[n % 4] + s0).sin(), &v, 4);
-                    if (s0.powi(2) + 1.0).recip().copysign(v13 + v[n % 4]) <= -0.25 || n % 2 == 0 {
-                        break 'b4;
+                    s0 = s0 * 0.5 + (0.1 - f64::abs(s0)).cos() * 0.5;
+                    if x0 * v[0] < x2 {
+                        let v9: f64 = 'b7: {
+                            let v8 = v[k7 % 4];
+                            if v8 * x2 < (f64::tanh(v[n % 4]) * 0.5).ln_1p() && k7 < 2 {
+                                break 'b7 x1.cos().cosh() * v8.sin().exp();
+                            }
+                            s0 = 0.8 * s0 + 0.1 * (s0 / (s0.powi(2) + 1.0));
+                            s0.powi(2).mul_add(v[0].sin(), x2 * v3)
+                        };
+                        s0 = s0 * 0.6 + f64::cos(v9).tanh() * 0.02;
+                    } else if k7 < 5 {
+                        let v10 = v[k7 % 4];
+                        let v11 = 'b8: {
+                            s0 = (s0 * 0.6 + x2.cos() * 0.4).sin();
+                            if f64::atan2(v[3].powi(2) + 0.5, v[3]) <= 1.0 {
+                                break 'b2 v[k7 % 4] / ((v10.sin() * 0.9).atanh().tanh() + 2.0);
+                            }
+                            s0 *= 0.6;
+                            s0 -= 0.1 * x2.atan2(v[1].powi(2) + 1.0).tanh();
+                            if k7 % 3 == 1 {
+                                break 'b8 (f64::sqrt(s0 * s0 + 0.5).powi(2) + 0.5).sqrt();
+                            }
+                            (v10 * v10 + 2.0).ln()
+                        };
+                        s0 = (s0 * 0.75 + (v10.cos() - f64::cos(v11)) * 0.1).tanh();
+                    } else {
+                        acc1 -= f64::powi(fi, 2).tanh() * 0.05;
+                        let v3 = (v3 * v3 + 1.0).log(s0 * s0 + 2.0);
+                        acc1 -= f64::tanh(f64::tanh(v3)) * 0.05;
                     }
-                    acc2 += f64::cos(v14) * 0.005;
+                    if k7 % 2 == 0 && v3 - x1 < -0.5 {
+                        continue;
+                    }
+                }
+                s0 = s0.mul_add(0.8, s0.tanh() * 0.2);
+            }
+            f64::hypot(v3, f64::ln(v3.powi(2) + 1.0))
+        };
+        if f64::atanh((v3.powi(2) + 1.0).recip().cos() * 0.9) < 0.0 || n % 2 == 0 {
+            let v13 = f64::sin(v3);
+            s0 = (s0 * 0.6 + v13 * 0.05).tanh();
+        } else {
+            'b9: {
+                let mut k14 = 0;
+                while k14 < n + 1 {
+                    k14 += 1;
+                    if x1 * x2.tanh() > x0 {
+                        s0 *= 0.5;
+                        s0 += 0.5 * (-v[k14 % 4]).min(s0).cos();
+                        break 'b9;
+                    }
+                    let v15 = prog_35(f64::log(v12.atan2(v12 * v12 + 1.0).powi(2) + 1.0, f64::powi(f64::atan2(3.0_f64, v[k14 % 4]), 2) + 2.0).sin() * 2.0, f64::sin((f64::powi((v12.tanh() * 0.9).acos(), 2) + 1.0).sqrt()), x0, [v[0], v[1], v[2], v[3]], n);
+                    s0 = s0 * 0.6 + v[k14 % 4].sin().exp2().sin() * 0.25;
+                    s0 *= 0.5;
+                    s0 += 0.005 * f64::cos(v15);
                 }
             }
-            if (v10.cos() * 1.5).sinh().atan() >= 0.5 {
-                break 'b3 f64::powi(-v[2], 3);
+        }
+        s0.sin() - acc1.sin() + v12.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.abs();
+        let mut s1 = ((x2.tanh() * 0.9).atanh() + x0 * x2).cos() * 2.0;
+        let mut s2 = v[0].tanh().exp().sin();
+        let mut acc3: f64 = 0.0;
+        let v4 = 3.0_f64.copysign(x0).cos().exp2();
+        if v4.sin().cosh() / ((x1 / (v4.powi(2) + 1.5)).powi(2) + 0.5) > -1.0 {
+            acc3 += 0.5 * f64::mul_add(f64::powf(v[3].powi(2) + 0.5, 0.5), v[3].tanh(), x0).sin();
+        } else {
+            let v5 = f64::ln((0.5 * s1).powi(2) + 1.0);
+            acc3 -= prog_35(f64::cos(f64::tanh(0.5_f64.powf(s2.sin())).exp2()) * 2.0, f64::cos(f64::log2(v5.powi(2) + 1.0)) * 2.0, v5.asinh().sin(), *v, n).sin() * 0.005;
+        }
+        let v7 = match n {
+            1 => s2.cos() * s2,
+            2..=3 => {
+                let v6 = (v[1].cos() * 1.2).tan();
+                prog_66(f64::max(x1, x0).sin(), x1, f64::tanh(x0 + v6).sin() * 2.0, v, 2)
             }
-            f64::tanh(v[2].sin().exp_m1()).exp_m1()
+            g if g > 4 => v[n % 4].tanh().exp(),
+            _ => (f64::tanh(v4) * 0.9).acos(),
         };
-        s0 * 1.5 + s1 + acc2 * 0.25 - v4.sin() + f64::sin(v9) - v12.sin() + f64::sin(v13) + v15.sin() + f64::cos(x0).atan()
+        let mut m8: f64 = -2.5;
+        for i in 0..6 {
+            m8 = m8.max(m8 * 0.5 + v[(i * 3) % 4].powi(2) * 0.1);
+        }
+        acc3 += m8.sin();
+        s0 = (s0 * 0.6 + f64::acosh(x2.asinh().powi(2) + 2.0) * 0.2).tanh();
+        s1 = s1.mul_add(0.5, f64::sin(acc3 + 0.3) * 0.02);
+        s2 = s2 * 0.8 + f64::sin(f64::cos(acc3).min(acc3.asinh())) * 0.01;
+        s0 + s1 * 1.5 + f64::sin(s2) - v7.cos() + f64::atan2(acc3, f64::powi(x2, 2) + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1.abs();
+        let mut acc1: f64 = 0.0;
+        s0 = (s0 * 0.6 + f64::mul_add(x2, x2 - v[3], v[3]) * 0.02).sin();
+        if s0 >= 0.0 {
+            let v2: f64 = x2.copysign(x0);
+            s0 = 0.6 * s0 + 0.4 * f64::tanh(v2).cos();
+        } else if x0.tanh() >= 0.0 {
+            s0 *= 0.8;
+            s0 += 1.0 * (s0 * acc1).cos();
+            acc1 -= (s0 + x1 - x1.cos()).cos();
+        } else {
+            s0 = 0.8 * s0 + 0.02 * ((x0.sin() * 0.9).atanh() + acc1 * std::f64::consts::FRAC_1_PI).tanh();
+            let v3 = f64::powf(2.0_f64, v[n % 4].tanh());
+            s0 = s0 * 0.75 + f64::tanh(v3) * 0.1;
+        }
+        let v9 = match n {
+            0..=2 => {
+                for i in 0..n {
+                    let fi = i as f64;
+                    match i {
+                        0 | 2 => {
+                            let mut k4 = 0;
+                            while k4 < n + 1 {
+                                k4 += 1;
+                                let v5: f64 = (v[n % 4] * v[n % 4] + 1.0).log(v[k4 % 4] * v[k4 % 4] + 2.0).asinh();
+                                let v6 = (v5 * v5 + 2.0).acosh();
+                                s0 = s0.mul_add(0.8, (v[0] * v6).sin() * 0.01);
+                            }
+                            acc1 -= 0.25 * f64::cos(fi.to_degrees() * 0.02);
+                        }
+                        3 => {
+                            s0 = s0 * 0.5 + f64::sin(f64::exp(v[3].sin())) * 0.1;
+                            if !(n == 0 && s0 * x0 > 1.0) {
+                                continue;
+                            }
+                            acc1 += f64::sin(f64::sin((fi.tanh() + 2.0).cbrt()).exp_m1()) * 0.25;
+                        }
+                        4 => {
+                            continue;
+                        }
+                        _ => {
+                            let x2 = f64::exp(f64::cos(f64::tanh(x2)));
+                            s0 = s0 * 0.75 + f64::sin(s0.sin()) * 0.25;
+                            s0 = (s0 * 0.6 + x2.cos() * 0.1).tanh();
+                        }
+                    }
+                    acc1 -= 0.25 * f64::sin(f64::asinh((f64::cos(x0) * 0.9).asin()));
+                    let v7 = v.iter().map(|&p| (f64::tanh(p * p) * 0.9).atanh()).sum::<f64>();
+                    acc1 += f64::cos(v7) * 0.05;
+                }
+                acc1 -= -s0;
+                prog_83::<4>(x2, 0.5, 0.25, &v, n)
+            }
+            3..=4 => 2.0_f64.powf(v[n % 4].cos()),
+            5 => f64::cos(x1),
+            _ => {
+                let v8 = s0.cos();
+                -(v8.tanh() * 0.9).asin()
+            }
+        };
+        if s0.tanh() <= (f64::cos(v[n % 4]) * 0.9).asin() {
+            return prog_66::<f64>(x2, x1, 0.75, &v, 5);
+        }
+        let v10 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * f64::tanh(f64::ln(x2 * x2 + 2.0).abs() + f64::sin(p)));
+        let mut m11 = s0;
+        for i in 0..n {
+            let c12 = v9 / (v9 * v9 + 1.0) + v[(i + n) % 4];
+            m11 = c12.min(m11);
+        }
+        s0 = f64::mul_add(s0, 0.75, m11.cos().tanh() * 0.005);
+        s0 * 0.25 + f64::sin(acc1) + f64::sin(v9) - v10
+    }
+
+    #[differentiable]
+    pub fn prog_92<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = x0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::tanh(v[3]).exp2() * (s0 * v[i]);
+            s0 = s0.mul_add(0.75, (x2 + v[3]).sin() * 0.1);
+        }
+        match n {
+            2..=3 => {
+                s0 *= 0.5;
+                s0 += 0.1 * (0.8 * (f64::tanh(x0) * 1.5).cosh()).cos();
+            }
+            g if g > 4 => {
+                acc1 += acc1.tanh();
+                s0 = s0 * 0.5 + f64::tanh(f64::tanh(x1 * v[3]).exp()) * 0.02;
+            }
+            _ => {
+                acc1 += f64::cos(f64::to_radians(x1) * 20.0).cosh().tanh();
+            }
+        }
+        let m3 = 2 * n + 1;
+        let c4: f64 = table(m3);
+        let len5 = v.len();
+        for i in 0..len5 {
+            let fi = i as f64;
+            if (x2 * x2 + 0.5).ln().sin() <= 0.5 {
+                acc1 -= 0.5 * (fi.powi(2) + 1.0).recip();
+                continue;
+            }
+            let v6 = f64::acos(a2[1].sin() * 0.9).to_radians();
+            if prog_40(c4, (f64::cos(v[(i + n) % 4]) * 0.5).ln_1p().sin() * 2.0, v[(i + n) % 4].tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) <= 0.0 {
+                s0 = s0 * 0.6 + f64::cos(prog_35(f64::tanh((f64::tanh(v6) * 2.0).sinh()), x2, (v6 * v6 + 1.0).log10().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+                break;
+            }
+            s0 = 0.6 * s0 + 1.0 * f64::sin(v6);
+        }
+        'l2: for i in (0..4).rev() {
+            let fi = i as f64;
+            let c7: f64 = table(m3);
+            s0 = s0 * 0.75 + f64::cos(x2 - c7) * 0.25;
+            let mut k8 = 0;
+            while k8 < n + 1 && x1.cos() > 0.25 {
+                k8 += 1;
+                if x0 + (SCALE + c7) > 0.5 && k8 % 3 == 1 {
+                    continue 'l2;
+                }
+                let v11 = match k8 {
+                    0 => {
+                        let v9 = SCALE + (a2[k8 % 4].cos() + 2.0).cbrt();
+                        s0 = 0.8 * s0 + 0.2 * a2[k8 % 4].sin();
+                        v9.tanh()
+                    }
+                    1..=2 => SCALE + s0,
+                    3 => v[k8 % 4].cos().exp() + (v[k8 % 4] * v[k8 % 4] + 1.5).acosh(),
+                    _other => {
+                        let v10 = x0 / (a2[3].powi(2) + 1.5);
+                        f64::exp2(f64::sin(v10))
+                    }
+                };
+                acc1 -= 0.05 * f64::sin(fi);
+                s0 = s0 * 0.5 + v11.sin().tanh() * 0.05;
+            }
+            acc1 += 0.5 * c4.powi(2);
+        }
+        let v15 = match mode {
+            Mode::Lower(k12, _) => {
+                acc1 += (a2[k12] - acc1).cos() * 0.25;
+                f64::powi(v[2].powi(2) + 1.0, -3)
+            }
+            Mode::Upper(_) => (acc1.powi(2) + 1.0).sqrt(),
+            Mode::Off => v[n % 4] - c4,
+        };
+        x1 - x2.sin() + v[2] * 0.25 + s0.sin() - acc1.cos() - a2[1].sin() - c4.cos() - v15.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.clamp(-0.5, 1.5);
+        let mut acc1: f64 = 0.0;
+        if 0.5_f64.min(x2).powi(2) < -1.0 {
+            return x2;
+        }
+        let c2: f64 = table(n + 1);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let c4: f64 = table(k3 + n);
+            let v5 = (x0.powi(2) + 1.0).log(c2.powi(2) + 2.0);
+            acc1 += f64::cos(f64::exp(f64::tanh(x0)));
+            if k3 >= 2 || v[k3] + x1 >= x1 {
+                break;
+            }
+            acc1 += f64::sin(c4.cos() - f64::sin(v5));
+        }
+        let v6 = 1.5 * x0;
+        s0 = s0.mul_add(0.5, v6.sin() * 0.25);
+        v[1] * 1.5 - s0 + f64::cos(acc1) - c2 - prog_66((f64::atanh(f64::sin(c2) * 0.9) - f64::acos(v[k3].cos() * 0.9)).sin() * 2.0, 0.25, 1.5_f64.copysign(s0).clamp(-1.5, 1.5).sin() * 2.0, &v, 1)
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_77(0.5, 0.5, x0, v, n).tanh() * 2.0;
+        let mut s1 = f64::tan(v[2].tanh() * 1.2).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in (0..3).rev() {
+            let fi = i as f64;
+            acc2 += f64::ln(v[2] * v[2] + 2.0).sin() * 0.5;
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                match j + i {
+                    0 => {
+                        s1 = s1.mul_add(0.6, (fj - p.0).cos() * 0.4);
+                    }
+                    1..=2 => {
+                        s0 = 0.75 * s0 + 0.02 * f64::atan2(f64::cbrt(f64::sin(x0) + 2.0).powi(2) + 0.5, f64::acosh(p.1 * p.1 + 2.0)).tanh();
+                        if prog_77(f64::cos(f64::cbrt(s1 * s1 + 1.0)), p.0.cos().exp2().sin(), p.0.tanh(), v, 3) >= 0.0 {
+                            break;
+                        }
+                        s0 = s0 * 0.6 + f64::sin(s0.cos()) * 0.4;
+                    }
+                    MODE_D => {
+                        acc2 += f64::sin(SCALE + p.0) * 0.2;
+                        if p.1 * p.1 / (f64::powi(p.1.clamp(-0.5, 1.0), 2) + 0.5) <= 0.0 {
+                            acc2 += 0.2 * f64::tanh(f64::log(v[(j + n) % 4].powi(2) + 1.0, p.1.powi(2) + 2.0) * (s1 / (v[3 - j] * v[3 - j] + 1.5)));
+                            acc2 += f64::powf(s1 * s1 + 0.5, 1.5).sin() * 0.2;
+                            if !(j % 2 == 0 && v[3] / (v[3] * v[3] + 0.5) >= 0.0) {
+                                continue;
+                            }
+                        } else if v[j].atan() >= fi {
+                            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+                        }
+                    }
+                    _ => {
+                        let v3 = p.1.tanh();
+                        s1 *= 0.5;
+                        s1 += 0.5 * f64::cos(-s1);
+                        s0 = s0.mul_add(0.6, v3 * 0.4);
+                    }
+                }
+                if f64::powf(p.1 * p.1 + 1.0, 0.3) + f64::cosh(f64::tanh(fi) * 1.5) < 1.0 {
+                    continue 'l0;
+                }
+                acc2 += f64::exp_m1((v[(j + i) % 4] * v[(j + i) % 4] + 0.5).cbrt().sin()).sin() * 0.2;
+            }
+            let mut m4 = f64::NEG_INFINITY;
+            for j in (1..=5).step_by(2) {
+                let fj = j as f64;
+                let c5 = if p.0 > p.1 {
+                    fj + v[j % 4]
+                } else {
+                    0.5 - v[1] / (v[1] * v[1] + 0.5)
+                };
+                m4 = m4.max(c5);
+            }
+            s1 = s1 * 0.6 + m4.sin().cos() * 0.05;
+        }
+        let f6 = |t: f64| f64::sin(p.1) + t * 0.25;
+        let v7 = f6(v[0]);
+        let v8 = v.iter().cloned().map(f6).sum::<f64>();
+        let v9 = f64::exp_m1(f64::cos(f64::powi(p.0, 2)));
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v14 = match i {
+                1 => (t.powi(2) + 1.0).log2(),
+                2 => {
+                    let v10 = s0;
+                    t - v7 + v10.cos()
+                }
+                _other => {
+                    for &u in v.iter() {
+                        if (v[i].powi(2) + 0.5).powf(f64::log10(f64::powi(x0, 2) + 1.0).cos()) > (u.sin() * 0.9).atanh() || i % 3 == 1 {
+                            let v11 = 'b5: {
+                                if v[n % 4].atan2(t * t + 0.5) <= v[i] {
+                                    acc2 -= v8.abs().tanh() * 0.1;
+                                } else if u + v8 >= v[(i + n) % 4] {
+                                    acc2 += 0.1 * f64::cos(x0 / (v9.cos() + 2.0));
+                                } else {
+                                    acc2 += f64::sin(f64::mul_add(v9, p.1, v7).to_degrees() * 0.02) * 0.1;
+                                }
+                                s0 = s0 * 0.75 + ((v9 / (s0.powi(2) + 1.5)).powi(2) + 1.0).log((u - fi).powi(2) + 2.0).sin() * 0.05;
+                                s1 = (s1 * 0.5 + (-fi) * 1.0).tanh();
+                                if (v7.tanh() * 1.2).tan() < 0.5 {
+                                    acc2 -= (p.0 - s1).cos() * 0.1;
+                                    break 'b5 f64::tanh(p.0);
+                                }
+                                f64::cos(v7)
+                            };
+                            let x0 = -v[2].sin().exp2();
+                            acc2 -= 0.1 * (v11 - x0.cos()).sin();
+                        } else if v7 + v8 < -1.0 && i < 3 {
+                            acc2 -= 0.1 * (v9 * v9 + 1.0).powf(s0.cos()).cos();
+                        } else {
+                            acc2 += 0.05 * f64::ln_1p((v9 / (x0.sin() + 2.0)).powi(2));
+                            let v12 = (x0.powi(2) + 0.5).recip() + t;
+                            s0 = (s0 * 0.8 + v12.tanh() * 0.05).sin();
+                        }
+                        let v13 = v.iter().fold(t, |r, &z| r * 0.75 + 0.05 * (u * u + z.tanh()).sin());
+                        acc2 += f64::exp2(f64::tanh(f64::to_radians(v[3 - i]))).cos() * 0.1;
+                        acc2 += v13.sin().tanh() * 0.1;
+                    }
+                    f64::exp(f64::sin(v7 - 0.3))
+                }
+            };
+            match i {
+                MODE_A if n > 3 => {
+                    s0 = 0.5 * s0 + 0.25 * f64::exp2((-p.0).tanh()).cos();
+                }
+                g if g > 2 => {
+                    let mut k15 = 0;
+                    while k15 < 6 {
+                        k15 += 1;
+                        s1 = s1 * 0.75 + f64::sin(v9) * 0.25;
+                        let v19 = match k15 {
+                            0 => {
+                                let v16 = t;
+                                v16 * v16
+                            }
+                            MODE_B | 3 => {
+                                acc2 -= (v9 * p.0).cos() * 0.05;
+                                f64::sinh(v7.cos() * 2.0)
+                            }
+                            5 => {
+                                let v17 = -x0;
+                                (s1 * s1 + 1.0).sqrt() + f64::tanh(v17)
+                            }
+                            _ => {
+                                let v18 = x0 - v14;
+                                s1 - (t.sin() * 1.5).cosh() + v18.sin()
+                            }
+                        };
+                        s0 = (s0 * 0.75 + v19.tanh() * 0.02).sin();
+                    }
+                    s1 = (s1 * 0.6 + (v14 * v14).ln_1p() * 0.1).sin();
+                }
+                _ => {
+                    let v21 = 'b7: {
+                        let v20 = v7;
+                        if f64::acos(v14.cos().exp().sin() * 0.9) >= v9.asinh() {
+                            break 'b7 SCALE + (p.1.powi(2) + 1.0).powi(-2);
+                        }
+                        s0 * s0 + v20.tanh()
+                    };
+                    acc2 += 0.5 * (f64::powi(0.5 * v21, 2) + 1.0).ln().tanh();
+                }
+            }
+            s1 = (s1 * 0.6 + s1 * (v14 / (s0 * s0 + 1.5)) * 0.02).sin();
+            s0 = (s0 * 0.5 + t.tanh() * 0.5).tanh();
+        }
+        let v22: f64 = (v[n % 4] / 4.0).tanh().exp();
+        let v24 = if f64::sinh(v22.tanh()) * v22 >= 0.0 {
+            let v23 = -p.1;
+            v9.atan().clamp((v23.to_degrees() * 0.02).cos() - 1.5, p.0.tanh() + 1.5)
+        } else if f64::log(0.5_f64, v9 * v9 + 2.0) < 0.25 {
+            f64::tanh(v8)
+        } else {
+            f64::ln_1p(v8 * v8).hypot(v7 * v8)
+        };
+        let [b25, b26, b27, _] = v;
+        s0.cos() + s1 + acc2.sin() - v7.tanh() + v8.tanh() + v24.cos() + b25 - b26 * 0.5 + b27 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log(2.0).cos() * 2.0;
+        let mut s1 = (f64::tanh(s0) * 0.9).atanh();
+        let mut s2 = ((x2 + s1).powi(2) + 1.0).ln().cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = f64::max(s0, acc3);
+        let mut m5 = f64::NEG_INFINITY;
+        for i in 0..n + 1 {
+            m5 = f64::max(x0 + v[i % 4], m5);
+        }
+        s1 = 0.5 * s1 + 0.25 * m5.tanh();
+        match n {
+            PHASE_B if n > 1 => {
+                let v8 = 'b1: {
+                    if (0.25 - v4).tanh() < -0.5 {
+                        s2 = (s2 * 0.75 + f64::log10(f64::log(2.0_f64, x1.powi(2) + 2.0).powi(2) + 1.0) * 0.5).sin();
+                        acc3 += x0 * std::f64::consts::LN_2;
+                    } else if x1.abs() / (v4.powi(2) + 1.5) >= -0.25 {
+                        'b2: {
+                            if s2 * std::f64::consts::FRAC_PI_4 > x0 {
+                                break 'b2;
+                            }
+                            if v[n % 4] * m5 <= 0.0 {
+                                s2 *= 0.75;
+                                s2 -= 0.25 * f64::cos((x1 * x1).ln_1p());
+                            } else {
+                                acc3 += 0.75 * f64::sin(m5.atan() - (v4.powi(2) + 2.0).sqrt());
+                            }
+                        }
+                        'b3: {
+                            if !(n == 5) {
+                                break 'b3;
+                            }
+                            if (s2 + x2).tanh() > 0.5 {
+                                break 'b3;
+                            }
+                            let v6 = f64::exp_m1(f64::cos(v[n % 4].atan()));
+                            acc3 -= v6.tanh();
+                        }
+                    } else {
+                        acc3 -= f64::tanh((x1.sin() * 2.0).sinh().hypot(f64::sin(x0))) * 0.4;
+                        s2 = f64::mul_add(s2, 0.8, m5.cos() * 0.1);
+                    }
+                    if m5.sin() >= 0.25 || n < 1 {
+                        break 'b1 s1 - x0;
+                    }
+                    for i in 0..4 {
+                        let fi = i as f64;
+                        let v7 = f64::atanh(f64::sin(fi.tanh().cosh()) * 0.9);
+                        if f64::powf(x2.powi(2) + 0.5, 0.5) >= -0.5 {
+                            acc3 += 0.5 * f64::tanh(f64::to_degrees(f64::asin(s0.tanh() * 0.9)) * 0.02);
+                            break 'b1 f64::ln(f64::powf(x2 * x2 + 1.0, f64::tanh(v7)).powi(2) + 0.5);
+                        }
+                        acc3 += 0.5 * (x2 + x0 - v7.powi(2)).cos();
+                    }
+                    (v[n % 4].tanh() * 0.9).atanh().to_radians() * 20.0
+                };
+                acc3 += v8.sin() * 0.2;
+            }
+            g if g > 2 => {
+                let x0 = v4.atan();
+                let v9 = 'b5: {
+                    s0 *= 0.8;
+                    s0 += 0.05 * (x1 * x2).tanh();
+                    if f64::exp_m1(f64::cos(x0)) >= -0.5 {
+                        break 'b5 v4.to_radians() * x2;
+                    }
+                    f64::acosh((x2 * x2 + 1.0).powi(-1).powi(2) + 1.5)
+                };
+                s1 *= 0.75;
+                s1 += 0.02 * v9.cos().tanh();
+            }
+            _ => {
+                let v10 = (f64::sinh(x0.sin() * 1.5).cos() * 0.9).asin();
+                let v11 = ((m5.powi(2) + 0.5).recip().powi(2) + 1.0).log((f64::sin(v[n % 4]) * 1.5).sinh().powi(2) + 2.0);
+                acc3 += 0.1 * (v10.cos() + f64::tanh(v11)).tanh();
+            }
+        }
+        for &t in v {
+            let v14: f64 = 'b7: {
+                let v12 = f64::powf(s0 * s0 + 1.0, v4.tanh());
+                let v13: f64 = t.to_degrees() * 0.01;
+                if 0.75 * (m5 + v4) >= 1.0 || n % 2 == 0 {
+                    break 'b7 -s1;
+                }
+                v12.cos() + f64::cos(v13)
+            };
+            let v16 = 'b8: {
+                let v15 = f64::cos(x0) * (v14 - x1);
+                if f64::cbrt(v15.sin() + 2.0) > t {
+                    break 'b8 (x0.sin() * 0.9).asin().tanh().exp2();
+                }
+                f64::tanh(s0)
+            };
+            s2 = (s2 * 0.6 + f64::atanh(s0.tanh() * 0.9) * 0.05).sin();
+            s0 *= 0.75;
+            s0 += 0.05 * f64::cos(v16.cos());
+        }
+        let mut k17 = 0;
+        let v22: f64 = loop {
+            k17 += 1;
+            let v18 = prog_35(0.25, 1.2, x2, [v[0], v[1], v[2], v[3]], 6);
+            if m5.sin().atan() < -1.0 {
+                let v19 = v[k17 % 4] * s1;
+                acc3 -= 0.5 * v19.cos();
+            } else if n < k17 && (x1.powi(2) + 1.0).log2() >= 0.0 {
+                s2 = 0.5 * s2 + 0.5 * (SCALE + x0).tanh();
+                if k17 < n {
+                    let v20 = x2.tanh().exp_m1() + x1.sin();
+                    s0 *= 0.5;
+                    s0 -= 0.1 * v20.tanh();
+                } else {
+                    acc3 += 0.5 * x1.sin().exp_m1().cos();
+                }
+            } else {
+                acc3 += 0.5 * (x0 * x0 + 1.5).acosh().tanh();
+                let v21: f64 = prog_35((v[(k17 + n) % 4].powi(2) + 1.0).log10().tanh(), v4.tanh(), 0.25, [v[0], v[1], v[2], v[3]], k17);
+                s2 *= 0.5;
+                s2 -= 0.005 * v21.sin().sin();
+            }
+            s1 *= 0.6;
+            s1 += 1.0 * (s1 / 3.0);
+            if k17 >= 4 || m5.sin().sin().exp_m1() > -0.5 {
+                break f64::cos(s0 + x0);
+            }
+            s0 = (s0 * 0.75 + v18.cos() * 0.005).sin();
+        };
+        let v24 = 'b10: {
+            let v23: f64 = (x0 / (m5.powi(2) + 1.5)).cos();
+            if !(k17 < 2) {
+                acc3 += f64::tanh(x1 * x1 - v4.cos()) * 0.5;
+                break 'b10 (f64::to_radians(v23).powi(2) + 1.0).log2();
+            }
+            v[(k17 + n) % 4].tanh() + v23.cos()
+        };
+        x1 - s0 * 0.5 + s1 + s2 * 0.5 + acc3.sin() + v4.tanh() + v22 * 0.25 + v24.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = x1.powi(2).cos() * 2.0;
+        let mut s1 = f64::tanh(f64::log(v[n % 4].powi(2) + 1.0, x0.powi(2) + 2.0)) * 2.0;
+        let mut s2 = x0.cos();
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_83::<4>(x0, (x2 * x2 + 0.5).ln().sin(), x0.min(v[n % 4]).cos(), v, n);
+        if n % 2 == 0 && x1.asinh() <= s0.atan() {
+            s1 *= 0.6;
+            s1 -= 0.4 * f64::sin(v[0]).tanh();
+            s1 = 0.5 * s1 + 0.02 * (f64::atan2(acc3.powi(2) + 0.5, x1) * v[n % 4].min(s2)).cos();
+        } else if let Some(k5) = (n % 3).checked_sub(1) {
+            let c6 = k5 as f64;
+            s1 = (s1 * 0.75 + f64::tanh(s0) * 0.02).sin();
+            let v7 = (f64::powi(s1, 2) + 0.5).ln();
+            acc3 += 0.4 * f64::tanh(f64::tanh(c6) - v7.sin());
+        } else {
+            s2 *= 0.5;
+            s2 -= 0.25 * f64::sin(v[2].cos().exp2());
+        }
+        let mut m8 = 0;
+        for i in 0..3 {
+            let fi = i as f64;
+            let v9 = match i {
+                PHASE_B => s1.cos(),
+                2 => (s1.powi(2) + 0.5).cbrt().to_radians(),
+                _ => {
+                    s0 = (s0 * 0.75 + s1 * 0.25).tanh();
+                    (v4 * v4 + 0.5).atan2(fi)
+                }
+            };
+            if (f64::powi(v4, 2) + 1.0).recip() >= -0.5 {
+                m8 += 1;
+            }
+            let v10 = (x2.sin() * 0.9).asin();
+            s0 = (s0 * 0.5 + prog_40(f64::tanh(s1 * s2), v4.cos().exp2().cos() * 2.0, (v[i] - v10).cos() * 2.0, *v, 6) * 0.005).tanh();
+            s1 = f64::mul_add(s1, 0.75, f64::cos(v9.sin()) * 0.02);
+        }
+        match m8 {
+            PHASE_A | 2 => {
+                s0 *= 0.6;
+                s0 += 0.25 * (1.5_f64.atan2(x1) + x0).sin();
+                let Some(k11) = n.checked_sub(1) else {
+                    return f64::atan(v[m8 % 4])
+                };
+                let c12 = k11 as f64;
+                s2 = (s2 * 0.8 + c12.sin() * 1.0).tanh();
+            }
+            4 | 6 => {
+                let v13 = prog_40(x0, s0, x1, [v[0], v[1], v[2], v[3]], m8);
+                s2 = (s2 * 0.75 + v13.tanh() * 0.005).sin();
+            }
+            _ => {
+                let v14 = prog_1(f64::cos(f64::sin(f64::powf(x2 * x2 + 0.5, 0.5)).exp()) * 2.0, f64::tanh((f64::powi((x2 * x2 + 1.0).powi(-2), 2) + 2.0).ln()) * 2.0, f64::tanh(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0)) * 2.0, v, n);
+                s2 = f64::mul_add(s2, 0.5, v14.sin() * 0.005);
+            }
+        }
+        let v18 = if let Some(k15) = n.checked_sub(2) {
+            let c16 = k15 as f64;
+            let v17 = (x2 * x2 + 0.5).recip();
+            c16 + v17
+        } else {
+            f64::exp(f64::tanh(x2 + v[m8 % 4]))
+        };
+        let v19 = v4;
+        for _ in 0..n {
+            let v20 = v.iter().map(|&p| 1.2 * (x2 * std::f64::consts::LN_2) + p.sin()).sum::<f64>();
+            s2 = 0.75 * s2 + 1.0 * s2.to_radians().tanh();
+            acc3 += 0.25 * f64::tanh(v20);
+        }
+        s0 + f64::sin(s1) + s2 - acc3 * 0.75 + v18.cos() - v19.cos() - (v[2] + x1 + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_98<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).log10();
+        let mut s1 = s0 / (v[1] * v[1] + 0.5);
+        let mut s2: f64 = prog_83::<4>(x1.min(x0).tanh() * 2.0, f64::cos(f64::ln_1p(s1.sin() * 0.5) / (f64::log10(x1 * x1 + 1.0).tanh() + 2.0)), s0, &v, n).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::to_radians(x2 / (x1.sin() + 2.0)) * 20.0;
+            s0 = 0.5 * s0 + 0.5 * (-x2).cos();
+        }
+        let v6 = match n % 3 {
+            0..=1 => {
+                s2 *= 0.5;
+                s2 += 0.05 * f64::cos(x2.atan2(x0.powi(2) + 1.0)).exp().tanh();
+                x0.mul_add(a4[2], acc3)
+            }
+            MODE_C => {
+                let v5 = 2.0_f64.hypot(a4[n % 4]);
+                v[n % 4] + x0 + v5.sin()
+            }
+            _ => f64::asinh(x2).cos(),
+        };
+        for (i, &t) in v.iter().enumerate() {
+            s1 = s1 * 0.6 + prog_35(v6.tanh().cos() * 2.0, 1.2, s1, v, i).tanh() * 0.005;
+            if a4[i] + t > -0.5 {
+                break;
+            }
+            let v9 = match i {
+                0 => (f64::atan2(t, t * t + 0.5).powi(2) + 1.0).recip(),
+                2 => {
+                    let v7 = f64::atan2(a4[i].atan().powi(2) + 0.5, x2 * x2);
+                    (x1 + s2).cos().exp_m1() + v7.sin()
+                }
+                3 => f64::log2((s1 * s0).powi(2) + 1.0),
+                _other => {
+                    let v8 = s0 - x2;
+                    t - f64::recip(v8.powi(2) + 0.5)
+                }
+            };
+            acc3 -= f64::sin(v9.sin()) * 0.2;
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let [_, b11, _, _] = v;
+            s1 *= 0.6;
+            s1 += 0.05 * f64::atanh(a4[k10].tanh() * 0.9).tanh();
+            acc3 += (f64::powi(x2.tanh(), 2) + 0.5).ln();
+            if k10 >= 2 {
+                break;
+            }
+            acc3 += b11.tanh();
+        }
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k12 = 0;
+            while k12 < n + 1 {
+                k12 += 1;
+                s0 = (s0 * 0.8 + (v6 + a4[n % 4]) * 0.1).sin();
+                s2 *= 0.8;
+                s2 += 0.2 * (x2 - 0.65).sin();
+                let [b13, b14, _] = [t, (f64::powi(t, 2) + 1.0).log10(), fi.asinh()];
+                s2 *= 0.75;
+                s2 -= 0.1 * (b13.sin() + b14).cos();
+            }
+            s2 = s2 * 0.75 + (1.5 * fi).cos() * 1.0;
+            for _ in 0..5 {
+                if f64::ln_1p(f64::tanh(s0) * 0.5) + f64::atanh(s1.tanh() * 0.9) >= 0.0 {
+                    break 'l3;
+                }
+                let v15 = f64::cbrt((x2 * x2 + 1.0).powf(s2.tanh()).sin() + 2.0);
+                s0 = (s0 * 0.8 + v6 * 0.2).tanh();
+                s2 = s2.mul_add(0.8, v15.sin() * 0.02);
+            }
+            acc3 -= 0.5 * t.tanh().tanh();
+        }
+        let v17: f64 = if x2 / 3.0 + x2 <= (a4[k10].tanh() * 1.2).tan() {
+            (v6.sin() * 0.5).ln_1p()
+        } else if x2.cos().sinh() <= 0.5 {
+            f64::powf(3.0_f64, v6.sin()) / (v6.cos().powi(2) + 1.5)
+        } else {
+            let v16 = prog_83::<4>(a4[1].tanh().cosh().tanh() * 2.0, 0.5, 2.0, &v, n);
+            prog_77((x0 / (v6.powi(2) + 0.5)).cos(), f64::cos(x1 * 2.0), s1, v, n) + f64::tanh(v16)
+        };
+        let v18 = (0..n).map(|i| v6 - v[i % 4]).sum::<f64>();
+        s0 * 1.5 - s1 * 1.5 + s2 - f64::tanh(acc3) - v17 * 0.75 - v18.tanh() + v18
+    }
+
+    #[differentiable]
+    pub fn prog_99<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0: T = (x2 + v[1]).tanh();
+        let mut s1 = prog_5(T::tanh(x0.cos().max(T::abs(x1))) * T::from_f64(2.0).unwrap(), x2, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], 3).tanh() * T::from_f64(2.0).unwrap();
+        let mut s2: T = (x0.powi(2) + T::one()).recip();
+        let mut acc3: T = T::zero();
+        for i in (0..=n).rev().step_by(2) {
+            let v4 = v[(i + n) % 4].abs();
+            s2 = s2 * T::from_f64(0.6).unwrap() + T::tanh((x2 * x2 + T::from_f64(0.5).unwrap()).ln()) * T::from_f64(0.25).unwrap();
+            s2 = s2 * T::from_f64(0.5).unwrap() + T::sin(v4).tanh() * T::from_f64(0.5).unwrap();
+        }
+        if T::exp2(v[n % 4].sin()) >= T::from_f64(0.5).unwrap() {
+            return T::powf(T::acos(x0.tanh() * T::from_f64(0.9).unwrap()).powi(2) + T::one(), T::from_f64(0.5).unwrap());
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::cos(T::from_f64(1.5_f64).unwrap().min(s0));
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                match k5 % 2 {
+                    MODE_A => {
+                        let v6 = x1;
+                        acc3 = acc3 + T::from_f64(0.05).unwrap() * (T::sin(v6).powi(2) + T::one()).recip().tanh();
+                    }
+                    MODE_B if n < 4 => {
+                        continue 'l1;
+                    }
+                    _other => {
+                        s1 = s1.mul_add(T::from_f64(0.5).unwrap(), s1.sin() * T::from_f64(0.5).unwrap());
+                        let x1 = t.sin().exp2();
+                        acc3 = acc3 - x1.cos() * T::from_f64(0.05).unwrap();
+                    }
+                }
+                s2 = (s2 * T::from_f64(0.8).unwrap() + T::sinh(v[(k5 + i) % 4].tanh() * T::from_f64(2.0).unwrap()) * T::from_f64(0.02).unwrap()).tanh();
+                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), (t.powi(2) + T::from_f64(1.5).unwrap()).acosh().cos() * T::from_f64(0.05).unwrap());
+            }
+            let v7 = if T::acosh(v[3 - i].powi(2) + T::from_f64(2.0).unwrap()) - t.sin() < T::zero() {
+                s0.tanh().exp_m1()
+            } else {
+                t - x2
+            };
+            let mut k8 = 0;
+            while k8 < 3 && (T::cos(s1).cosh().powi(2) + T::from_f64(1.5).unwrap()).acosh() >= v7 {
+                k8 += 1;
+                s2 = s2 * T::from_f64(0.75).unwrap();
+                s2 = s2 + T::from_f64(0.01).unwrap() * T::cos(T::exp_m1(T::sin(s2)) / (T::powi(s2 - v7, 2) + T::from_f64(0.5).unwrap()));
+                s0 = s0 * T::from_f64(0.5).unwrap() + (v[3 - k8].tanh() * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.05).unwrap();
+                acc3 = acc3 + T::from_f64(0.1).unwrap() * (t.sin() * T::from_f64(0.9).unwrap()).acos().tanh().exp_m1().tanh();
+            }
+            s0 = s0 * T::from_f64(0.5).unwrap();
+            s0 = s0 + T::from_f64(0.1).unwrap() * T::sin(T::tanh(v7));
+        }
+        let mut m9 = T::infinity();
+        for i in 0..6 {
+            m9 = T::min(m9, (s2 * v[(i + n) % 4]).powi(2));
+        }
+        s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), T::tanh(T::cos(m9)) * T::from_f64(0.005).unwrap());
+        let v12 = if let Some(k10) = n.checked_sub(1) {
+            let c11 = T::from_usize(k10).unwrap();
+            T::cos(c11)
+        } else {
+            x0.cos()
+        };
+        let v13: T = 'b5: {
+            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (T::sin(v12) * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.1).unwrap());
+            if -(x2 * x2 + T::one()).cbrt() < T::asinh(v12) || n > 5 {
+                break 'b5 T::sin(x1);
+            }
+            (T::cos(x0) * T::from_f64(0.9).unwrap()).acos().min(acc3.abs())
+        };
+        let f14 = |t: T| (v13.sin() * T::from_f64(0.9).unwrap()).asin() + t * T::from_f64(0.25).unwrap();
+        let v15 = f14(v[2]) + v13.asinh() * T::from_f64(0.5).unwrap();
+        T::cos(s0) - s1.tanh() + s2.sin() - acc3 * T::from_f64(0.25).unwrap() + v15 * T::from_f64(0.5).unwrap()
+    }
+
+    #[differentiable]
+    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::powf(1.5_f64, f64::sin(x1));
+        let mut acc1: f64 = 0.0;
+        let v3 = match n % 4 {
+            0..=1 => {
+                let x2 = prog_66(acc1, (f64::sin(f64::ln_1p(acc1 * acc1)) * 1.2).tan().sin(), 1.5_f64.min(x2).cos() * 2.0, &v, n);
+                s0 = s0 * 0.6 + (x1 * x1 + 1.5).acosh().tanh() * 0.1;
+                v[n % 4] + v[n % 4] * x0 + x2.cos()
+            }
+            g if g > 2 => v[0] * v[n % 4],
+            _ => {
+                let v2 = acc1 * 0.35 + f64::ln(x2.powi(2) + 0.5);
+                f64::tan(v[n % 4].sin() * 1.2) + v2.cos()
+            }
+        };
+        for _ in 0..3 {
+            let v4 = x2 * x1 - (s0 * s0 + 1.0).recip();
+            let v5 = v4.sin();
+            acc1 += s0.tanh().sinh().atan().tanh() * 0.5;
+            acc1 += v5 * 0.5;
+        }
+        'l1: for t in v {
+            s0 = 0.75 * s0 + 0.1 * (v3 - x2).tanh();
+            for j in 0..n {
+                s0 = (s0 * 0.5 + x0.tanh() * 0.5).sin();
+                if x2.mul_add(t, t) <= v[j % 4] * v[0] {
+                    acc1 -= 0.05 * (s0.tanh() * 2.0).sinh().cos();
+                    continue 'l1;
+                }
+            }
+            let v6 = prog_77(s0, 0.75, f64::asinh(x2).sin() * 2.0, v, n);
+            if f64::asin((s0.sin() * 0.9).acos().sin() * 0.9) >= (x2.sin() * 0.9).asin() {
+                break;
+            }
+            acc1 -= (t.cos() + v6.sin()).sin() * 0.05;
+        }
+        s0 = (s0 * 0.5 + f64::sin(x2) * 0.5).sin();
+        x0 + s0 - acc1.sin() - f64::tanh(v3)
+    }
+
+    #[differentiable]
+    pub fn prog_102(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.cos();
+        let mut acc1: f64 = 0.0;
+        if n % 2 == 0 {
+            acc1 -= 3.0_f64.hypot(x2.powi(2)).sin();
+            let v2 = prog_5::<f64>(x0.tanh().exp2().cos(), 2.0, f64::cosh((v[n % 4].powi(2) + 1.0).log(2.0).cos() * 1.5).cos() * 2.0, v, n);
+            acc1 += v2.cos() * 0.005;
+        } else if f64::exp2(x1.sin()) > -1.0 {
+            let v3: f64 = prog_40(f64::cos((s0.powi(2) + 2.0).sqrt()) * 2.0, (-v[1]).cos() * 2.0, f64::abs(v[1]).sin() * 2.0, v, n);
+            s0 = (s0 * 0.8 + (acc1 * v[n % 4] + (x2.powi(2) + 2.0).ln()) * 0.01).tanh();
+            s0 = 0.75 * s0 + 0.005 * v3.sin();
+        }
+        let a4 = [(v[n % 4].tanh() * 0.5).ln_1p(), f64::ln(f64::clamp(acc1, acc1.cos() - 1.5, x2.cos() + 1.5).powi(2) + 2.0), (x0 * x0).ln_1p() - (x1.powi(2) + 1.0).recip(), acc1.clamp(-1.0, 1.5)];
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if x1.asinh() >= 0.25 {
+                s0 = 0.8 * s0 + 0.02 * (x0 / (s0.powi(2) + 1.0) + s0.mul_add(a4[0], *x2)).sin();
+            }
+            let v6 = if a4[k5 % 4] * a4[k5 % 4] < -0.5 {
+                f64::log2(v[(k5 + n) % 4] * v[(k5 + n) % 4] + 1.0)
+            } else if (f64::powi(f64::exp2(f64::sin(s0)), 2) + 1.0).log(3.0) > f64::tanh(s0) || k5 == 1 {
+                (a4[k5 % 4] + s0).hypot(v[k5 % 4] + x0)
+            } else {
+                f64::to_degrees((x0 * x0 + 0.5).recip()) * 0.01
+            };
+            acc1 -= prog_77(x1, 0.75, f64::sin(v[k5 % 4]), v, k5).tanh() * 0.05;
+            if k5 >= 4 {
+                break;
+            }
+            s0 *= 0.8;
+            s0 += 0.05 * f64::sin(v6.sin());
+        }
+        let mut a7 = [s0, ((a4[1] + v[k5 % 4]).tanh() * 0.9).acos(), f64::sqrt(x2.powi(2) + 1.0).powi(3), x1.clamp(v[k5 % 4].sin() - 1.5, s0.sin() + 1.5)];
+        a7 = [a7[3], a7[0] * 0.5 + f64::log10((f64::to_degrees(a7[k5 % 4]) * 0.01).powi(2) + 1.0).sin() * 0.1, a7[1], a7[1]];
+        let v9 = if f64::ln(a7[2] * a7[2] + 2.0) > 1.0 {
+            let v8 = 0.35 * x1;
+            v[k5 % 4].mul_add(s0, v8) - (v[k5 % 4].powi(2) + 0.5).ln()
+        } else {
+            s0 = (s0 * 0.75 + (x1 - 0.3) * s0 * 0.01).tanh();
+            acc1.hypot(x1)
+        };
+        let mut m10 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            for j in (0..=n).rev().step_by(2) {
+                s0 *= 0.5;
+                s0 += 0.5 * s0.tanh();
+                let v11 = v.iter().fold(t, |r, &p| r * 0.75 + 0.1 * (f64::atan(t) + f64::sin(p)).tanh());
+                acc1 -= 0.1 * a7[(j + k5) % 4].sin().exp().cos();
+                s0 = (s0 * 0.75 + f64::cos(v11) * 0.1).tanh();
+            }
+            acc1 += 0.5 * f64::tanh(f64::tanh(a4[i]).exp2());
+            s0 = (s0 * 0.8 + f64::cos(t) * 0.2).tanh();
+            if 0.5 * a7[k5 % 4] < x1 || n % 2 == 0 {
+                m10 += 1;
+            }
+        }
+        match m10 {
+            1 => {
+                let v12: f64 = s0.atan();
+                s0 = s0 * 0.75 + f64::sin(v[m10 % 4].abs()) * 0.25;
+                acc1 += 0.2 * f64::sin(v12);
+            }
+            2..=3 => {
+                acc1 -= 0.2 * v9.cos();
+                s0 = 0.5 * s0 + 0.005 * prog_35(*x2, s0, f64::tanh((s0.sin() + 2.0).cbrt()) * 2.0, v, n).tanh();
+            }
+            4 => {
+                acc1 -= f64::cos(v9.atan()) * 0.2;
+                let v13 = f64::clamp(x1, f64::sin(x1) - 1.5, v[3].sin() + 1.5).cos().exp_m1();
+                acc1 += f64::cos(v13);
+            }
+            _ => {
+                s0 = s0 * 0.8 + f64::sqrt(v9 * v9 + 2.0).sin() * 0.01;
+            }
+        }
+        s0.sin() - acc1.tanh() - v9
+    }
+
+    #[differentiable]
+    pub fn prog_103(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let w0 = v;
+        let mut s1: f64 = (-w0[n % 4]).min(x1.cos().cosh());
+        let mut s2 = f64::tanh(f64::sqrt(x0 * x0 + 0.5)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        acc3 += v[n % 4].cos().exp_m1().clamp(-0.5, 1.0);
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            match i % 4 {
+                0 => {
+                    s1 = (s1 * 0.8 + ((x0.sin() * 0.9).asin().tanh() * 0.9).acos() * 0.02).sin();
+                }
+                1 | PHASE_D => {
+                    let v4 = prog_77(f64::atanh((v[i % 4] - x2).tanh() * 0.9).sin(), x0, (fi * s2).tanh(), [v[0], v[1], v[2], v[3]], n);
+                    s1 = (s1 * 0.8 + v4 * 0.005).sin();
+                }
+                _ => {
+                    s1 = 0.8 * s1 + 0.2 * x2.sin();
+                }
+            }
+            s2 = (s2 * 0.6 + fi * std::f64::consts::FRAC_PI_4 * 1.0).sin();
+        }
+        let v7 = if f64::sqrt(x0 * x0 + 2.0) < 1.0 || n == 0 {
+            for i in (0..=n).rev().step_by(2) {
+                match i {
+                    1 => {
+                        s2 = (s2 * 0.75 + (s2.sin() * 1.2).tan().max(w0[1]) * 0.02).sin();
+                        s2 = (s2 * 0.5 + (s2 + v[1]) * 0.25).sin();
+                    }
+                    PHASE_D | 5 => {
+                        let v5: f64 = (f64::powi(x2, 2) + 2.0).ln();
+                        acc3 += v5.sin().cos() * 0.5;
+                    }
+                    6 => {
+                        s1 = (s1 * 0.75 + (x2 + x1) * 0.1).sin();
+                    }
+                    _ => {
+                        s1 = 0.5 * s1 + 0.1 * f64::tanh(s2.cos().exp_m1());
+                        acc3 += f64::exp2(x2.sin()).tanh() * 0.5;
+                        if s1 > -1.0 {
+                            return x1.to_radians() * 20.0;
+                        }
+                    }
+                }
+                if f64::tan(x2.tanh() * 1.2) < -0.5 {
+                    continue;
+                }
+                acc3 += x2.tanh().sin() * 0.5;
+            }
+            prog_83::<4>(2.0, f64::cos(f64::powi(x2, 2).cos()), x0, v, n)
+        } else {
+            let v6 = x1 / (x2 * x2 + 0.5);
+            prog_66(1.2, 0.25, s2, v, n) + v6.tanh()
+        };
+        assert!(n < 100);
+        for i in (1..=4).step_by(2) {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    acc3 -= v7.sin();
+                }
+                PHASE_B | 3 => {
+                    acc3 += v7.min(v[i % 4]).cos();
+                    s2 = s2.mul_add(0.6, prog_77(x1, f64::cos(s2), x2, *w0, i).sin() * 0.005);
+                    if n > 4 {
+                        break;
+                    }
+                }
+                4 => {
+                    break;
+                }
+                _ => {
+                    acc3 -= (v7.to_degrees() * 0.02).sin();
+                    s2 = 0.75 * s2 + 1.0 * (fi * fi + 1.0).log2().cos();
+                    if i + n < 8 && prog_1(x2, 0.75, f64::tanh(w0[i % 4].tanh()), v, n) > 0.5 {
+                        acc3 += ((fi * fi + 1.0).sqrt() * (s1 / (v[i % 4] * v[i % 4] + 1.5))).sin() * 0.5;
+                        let v7 = v7.mul_add(x1, w0[i % 4]);
+                        acc3 += v7.cos() * 0.4;
+                    }
+                }
+            }
+            let v8: f64 = x0.copysign(x1) * 0.8;
+            s2 = 0.8 * s2 + 0.25 * f64::tanh(v8);
+        }
+        s1 * 0.25 + s2.tanh() + acc3.sin() - v7.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_104<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = prog_66((T::log(x0 * x0 + 1.0, T::from_f64(10.0).unwrap()) + T::cbrt(x2 * x2 + 1.0)).tanh(), x0, x2, &v, n).sin() * 2.0;
+        let mut s1 = prog_5(T::cos((T::powi(x1, 2) + 2.0).ln()) * 2.0, x0 * 2.0, x2, v, 0).sin() * 2.0;
+        let mut s2 = (x1 - T::from_f64(1.2).unwrap()).cos() * 2.0;
+        let mut acc3: T = 0.0;
+        let v4 = v.iter().rev().skip(1).copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v5 = T::sin(v4);
+        let mut k6 = 0;
+        while k6 < n {
+            k6 += 1;
+            let v7 = if T::atanh((s0.sin() * 0.9).acos().tanh() * 0.9) <= -T::from_f64(0.25).unwrap() || k6 < 1 {
+                T::asin(v5.sin() * 0.9) * x0.clamp(-1.5, 1.0)
+            } else {
+                T::cbrt((v5.tanh() + 2.0).cbrt().powi(2) + T::from_f64(0.5).unwrap())
+            };
+            let v8 = v.iter().fold(1.0, |r, &p| r * (1.0 + T::from_f64(0.25).unwrap() * T::exp(T::cos(p)).tanh()));
+            if k6 == 4 && v4.tanh() >= T::from_f64(0.5).unwrap() {
+                acc3 = acc3 + ((v7.tanh() + 2.0).cbrt() - 0.1).cos() * T::from_f64(0.25).unwrap();
+                if (x2 * x2 + 1.0).ln() < T::from_f64(0.5).unwrap() {
+                    return x2 + v8;
+                }
+            } else if T::cbrt(v4 * v4 + 1.0) < 0.0 {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + x0 * T::from_f64(0.25).unwrap()).sin();
+            } else {
+                s1 = (s1 * T::from_f64(0.5).unwrap() + T::cosh(v5.tanh() * 1.5) * 0.1).sin();
+                if n < 6 {
+                    let v9 = (v[k6 % 4] + v7).asinh();
+                    let v10 = v7 - v8;
+                    s2 = (s2 * T::from_f64(0.5).unwrap() + (v9.cos() + T::tanh(v10)) * T::from_f64(0.02).unwrap()).sin();
+                } else if v4 * v8 >= v8 {
+                    for _ in 0..n {
+                        s2 = s2 * T::from_f64(0.5).unwrap() + (s2.cos() * 0.9).acos().tanh() * 0.2;
+                        let v11 = v.iter().fold(0.0, |r, &p| r + (s2 + p.sin()));
+                        s1 = s1 * T::from_f64(0.8).unwrap();
+                        s1 = s1 - T::from_f64(0.02).unwrap() * T::sin(v11.cos());
+                    }
+                    s0 = s0 * T::from_f64(0.5).unwrap();
+                    s0 = s0 + T::from_f64(0.25).unwrap() * (T::powi(T::cbrt(T::sin(v7) + 2.0), 2) + 1.0).log(3.0).sin();
+                } else {
+                    let v12 = ((v4 + x0).powi(2) + 1.0).recip();
+                    acc3 = acc3 - (v7 * v7 + 1.0).log(3.0).sin() * T::from_f64(0.25).unwrap();
+                    s0 = s0 * T::from_f64(0.75).unwrap() + v12 * 0.1;
+                }
+                let v13 = s1.mul_add(v8, x1);
+                acc3 = acc3 + T::from_f64(0.25).unwrap() * v13.sin();
+            }
+            acc3 = acc3 + (v4.cos() * 0.9).acos().cos() * T::from_f64(0.25).unwrap();
+            s2 = (s2 * T::from_f64(0.8).unwrap() + (T::sin(v7) + v8.cos()) * T::from_f64(0.02).unwrap()).sin();
+        }
+        let v14 = v.chunks(2).fold(0.0, |r, ch| r + (x1.asinh() + ch[0] * T::from_f64(0.25).unwrap()));
+        s0 * T::from_f64(0.5).unwrap() - T::sin(s1) - s2 * T::from_f64(0.25).unwrap() - T::tanh(acc3) - v5 + v14.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (f64::tanh(x2) * 1.5).sinh().tanh() * 2.0;
+        let mut s1 = x0;
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            acc2 += (f64::powi(v[n % 4], 3) + f64::acos(f64::sin(x2) * 0.9)).sin() * 0.25;
+            for j in 0..i {
+                let fj = j as f64;
+                let v3: f64 = fj / (f64::cos(v[3 - j]) + 2.0);
+                let v4 = v.iter().map(|&p| p).sum::<f64>();
+                acc2 -= 0.1 * f64::sin(f64::sin(-s1));
+                acc2 += (v3.tanh() + f64::cos(v4)).cos() * 0.1;
+            }
+            s1 = s1 * 0.6 + t.sin().sinh() * (s0 / 4.0) * 0.25;
+        }
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (s1 * s1 + 1.0).log(f64::powi(f64::cos(x2).exp_m1(), 2) + 2.0) + p.sin() + f64::tanh(q)).sum::<f64>();
+        if n < 2 && v[3].to_radians().abs() > x0 {
+            s0 = (s0 * 0.6 + x1.cos() * 0.4).tanh();
+            if n == 1 && prog_40(f64::clamp((f64::tanh(v[n % 4]) * 1.5).cosh(), -1.0, 1.5).tanh(), 0.5, 2.0, [v[0], v[1], v[2], v[3]], n) >= -0.5 {
+                s1 = s1.mul_add(0.75, f64::cos(f64::cos(s0)) * 0.05);
+            } else if x1.tanh().exp_m1() / (v5.to_radians().powi(2) + 0.5) > (x1.sin() * 0.9).atanh() {
+                acc2 -= 0.5 * f64::cos(s1 - 2.5);
+            } else {
+                let v6: f64 = (v[n % 4] * v[n % 4] + 2.0).ln();
+                s1 = (s1 * 0.75 + prog_40(x1, f64::asin((x1 * x1 + 1.0).log(v6 * v6 + 2.0).sin() * 0.9).sin() * 2.0, (s1 * v6).cos(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+            }
+        }
+        let mut k7 = 0;
+        let v13 = loop {
+            k7 += 1;
+            s1 = s1.mul_add(0.6, f64::cos(f64::tan(x1.sin() * 1.2)) * 0.02);
+            if !(k7 + n < 2 && f64::sin(v5) >= 0.0) {
+                s1 = 0.5 * s1 + 0.25 * (x1 - s1).cos();
+                acc2 -= (v[k7] / (f64::hypot(x1, v5).powi(2) + 1.0)).tanh();
+            } else if k7 < 2 && (v[k7] * v[k7] + 1.0).ln() < SCALE + v[3 - k7] {
+                s1 *= 0.8;
+                s1 += 1.0 * (s1 * 0.1).tanh();
+            } else {
+                s0 = 0.5 * s0 + 0.1 * f64::cos((v[1].cos() * 1.5).cosh());
+                if prog_77(f64::cos(s0).sin() * 2.0, 0.5_f64.log(x0 * x0 + 2.0).sin() * 2.0, 1.5, [v[0], v[1], v[2], v[3]], 2) > s0 / 3.0 {
+                    acc2 += (v[1].tanh() * 0.9).acos().tanh();
+                    break v5;
+                }
+            }
+            let v12: f64 = if (s1.asinh().powi(2) + 2.0).acosh() >= s1 && k7 < 1 {
+                (v[3 - k7] * v[3 - k7] + 2.0).acosh()
+            } else {
+                for _ in (0..n).rev() {
+                    s1 = (s1 * 0.6 + prog_35(s1.sin(), x2, (x0 + s1).sin() * 2.0, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+                    let v10 = if f64::sin(f64::asinh(s0)).exp_m1() >= 0.5 {
+                        (s1.sin().cos() * 0.9).atanh()
+                    } else if (s0 * s0 + 2.0).ln() > 0.5 {
+                        let v8 = f64::log10(x0.cos().exp().powi(2) + 1.0);
+                        s0 = (s0 * 0.5 + s0.mul_add(v5, s0) * 0.02).tanh();
+                        x1.tanh() + v8.sin()
+                    } else {
+                        let v9 = SCALE + x1.sin();
+                        v9.cos()
+                    };
+                    s0 = s0 * 0.5 + f64::sin(v10).cos() * 0.1;
+                }
+                let v11 = f64::exp(x2.tanh());
+                v[n % 4].asinh() + f64::tanh(v11)
+            };
+            if k7 >= 2 || v12.min(x2) < -0.5 {
+                break prog_77(x1, f64::powf(f64::powi(x1.sin(), 2) + 1.0, 0.3).tanh() * 2.0, f64::tanh((f64::sin(f64::exp_m1(f64::sin(v5))) + 2.0).cbrt()) * 2.0, [v[0], v[1], v[2], v[3]], n);
+            }
+        };
+        let v15 = match n {
+            0 | 2 => {
+                let v14 = acc2.to_radians();
+                x1 - x0 + v14.tanh()
+            }
+            5 => x2.cos() - (x1 + v[k7]),
+            6 => x1.sin(),
+            _ => (x2 * x2 + 0.5).sqrt(),
+        };
+        x1 + s0 * 0.25 + f64::sin(s1) + acc2.sin() - f64::cos(v5) + v13.tanh() + f64::cos(v15) + x1.to_degrees() * 0.02
+    }
+
+    #[differentiable]
+    pub fn prog_106<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.max(v[2]);
+        let mut s1 = f64::tanh(prog_53(x2, x0, f64::tanh(f64::exp(f64::tanh(x1.abs()))), *v, 0)) * 2.0;
+        let mut s2 = x2;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s0 - v[i];
+        }
+        let mut m5 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let mut k6 = 0;
+            while k6 < n && s1 + a4[1] > -1.0 {
+                k6 += 1;
+                s0 = (s0 * 0.75 + (s0.powi(2) + 1.0).log(10.0) * 0.5).sin();
+                let v7 = a4.iter().map(|&p| 0.25 - p.powi(2)).sum::<f64>();
+                match k6 % 2 {
+                    MODE_A => {
+                        break;
+                    }
+                    1 => {
+                        s1 = (s1 * 0.8 + ((fi + x2).powi(2) + 1.0).log2() * 0.1).tanh();
+                    }
+                    _ => {
+                        s1 = s1.mul_add(0.5, f64::cos(s2.cos()) * 0.5);
+                        acc3 += 0.05 * f64::tanh(v7);
+                        match k6 {
+                            MODE_A | MODE_C => {
+                                acc3 -= 0.05 * f64::sin(f64::cbrt(x2 * x2 + 1.0));
+                            }
+                            MODE_D | 5 => {
+                                s2 = f64::mul_add(s2, 0.8, (fi.powi(2) + 1.5).acosh().tanh() * 1.0);
+                            }
+                            6 => {
+                                s1 = (s1 * 0.5 + f64::tan(f64::cos(s1) * 1.2) * 0.05).tanh();
+                                continue;
+                            }
+                            _other => {
+                                let v8 = f64::cos(f64::sqrt(s2 * s2 + 0.5)).exp();
+                                acc3 += 0.05 * v8.cos().sin();
+                            }
+                        }
+                    }
+                }
+                s2 = s2 * 0.5 + v7.tanh().cos() * 0.01;
+            }
+            if s2 * x0 > 1.0 {
+                m5 += 1;
+            }
+            if s1 < -0.5 {
+                continue;
+            }
+            acc3 += ((a4[(k6 + m5) % 4] * a4[(k6 + m5) % 4]).ln_1p() - f64::cbrt(x1 * x1 + 0.5)).tanh() * 0.25;
+        }
+        let c9 = m5 as f64;
+        let v10 = (c9 / 3.0).copysign(c9 - x1);
+        'l3: for i in (0..n).rev() {
+            s1 *= 0.75;
+            s1 -= 0.25 * v10.clamp(-0.5, 0.5).cos();
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s1 = (s1 * 0.8 + c9.sin() * 1.0).tanh();
+                if a4[k11 % 4] + s2 >= x1 {
+                    continue 'l3;
+                }
+            }
+            if f64::ln(f64::powi(s0 + x1, 2) + 2.0) <= a4[i % 4] / (s2.powi(2) + 0.5) {
+                s1 = s1 * 0.8 + s1.sin() * 0.2;
+                continue;
+            }
+            acc3 += 0.25 * f64::cosh(s2.copysign(s1).cos() * 1.5).cos();
+        }
+        for i in 0..v.len() {
+            let v13 = match i % 3 {
+                MODE_A if n < 4 => (f64::tanh(a4[i]) * 0.9).asin(),
+                1 => s0.cos(),
+                MODE_C if n < 4 => v[i].asinh(),
+                _ => {
+                    let v12 = v[m5 % 4];
+                    (f64::sin(x2.asinh()) * 0.9).acos() + v12.cos()
+                }
+            };
+            s2 = s2.mul_add(0.8, c9.cos() * 1.0);
+            s1 = (s1 * 0.5 + f64::sin(v13) * 0.1).sin();
+        }
+        let mut k14 = 0;
+        while k14 < n {
+            k14 += 1;
+            match k14 {
+                0 => {
+                    acc3 += v10.tanh() * 0.25;
+                }
+                1 => {
+                    for &u in v.iter() {
+                        let v15 = if k14 % 2 == 0 {
+                            (f64::tanh(v[n % 4]) * 0.5).ln_1p()
+                        } else {
+                            acc3 -= 0.05 * f64::cos(v10 * x0 - (s1 * s1 + 2.0).sqrt());
+                            (s2 * s2 + 1.0).log2()
+                        };
+                        let v17 = match k14 % 4 {
+                            MODE_A => {
+                                let x2 = 1.5_f64.min(s1.powi(2));
+                                0.5_f64.atan2(v10) + x2.sin()
+                            }
+                            g if g > 1 => {
+                                let v16 = x2.tanh();
+                                v15 / (v16 * v16 + 0.5)
+                            }
+                            _ => f64::atan(c9).tanh().exp_m1(),
+                        };
+                        s2 = s2 * 0.8 + (v10 * v10 + 1.0).log10().powi(2).ln_1p() * 0.4;
+                        s2 = (s2 * 0.8 + (u.sin() - v15.sin() + f64::cos(v17)) * 0.01).tanh();
+                    }
+                }
+                2 | 4 => {
+                    acc3 -= 0.25 * (a4[k14 % 4].sin() * 0.9).acos().tanh();
+                }
+                _ => {
+                    s0 *= 0.75;
+                    s0 -= 0.25 * f64::sqrt(s0 * s0 + 0.5).cos();
+                    s2 = (s2 * 0.8 + v[k14 % 4] * 0.2).tanh();
+                }
+            }
+            match n {
+                0..=2 => {
+                    s0 = (s0 * 0.75 + (x2 * x2 + 0.5).cbrt() * 0.1).tanh();
+                }
+                3 => {
+                    acc3 -= 0.25 * v10.clamp(s0.cos() - 1.5, x0.sin() + 1.5).sin();
+                }
+                4 | 6 => {
+                    let x2 = f64::asin(f64::cos(v10) * 0.9) + (c9 - v10);
+                    s2 = (s2 * 0.8 + (-s0) * 0.2).tanh();
+                    acc3 += f64::tanh(x2) * 0.25;
+                }
+                _other => {
+                    acc3 += f64::sin(f64::exp2(v10.sin())) * 0.25;
+                    s2 = 0.5 * s2 + 0.25 * (s2 + s0).sin();
+                }
+            }
+            let v20: f64 = if (a4[(k14 + n) % 4] * a4[(k14 + n) % 4] + 0.5).atan2(a4[(k14 + n) % 4]) <= v10 + x1 {
+                v[k14 % 4] * a4[0]
+            } else if f64::tanh(s1.asinh()) <= 0.0 {
+                let v18 = s0 * a4[k14 % 4];
+                (x2 / 2.0).min(f64::cos(a4[n % 4])) + v18.tanh()
+            } else {
+                let v19 = x0.to_radians() * 20.0;
+                return (v19.tanh() * 2.0).sinh()
+            };
+            acc3 -= f64::sin((f64::powi(s1, 2) + 0.5).sqrt()).tanh() * 0.25;
+            acc3 += 0.25 * f64::tanh(v20.sin());
+        }
+        s0 * 0.5 + s1.tanh() - s2.tanh() - f64::cos(acc3) - f64::sin(a4[2]) - v10
+    }
+
+    #[differentiable]
+    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0;
+        let mut acc1: f64 = 0.0;
+        if prog_1((s0 + acc1).cos(), 0.25, x0, &v, n) >= x2 * x2 && n % 2 == 0 {
+            return x1.tanh();
+        }
+        let v2 = match n {
+            0..=1 => (s0 * s0 + 1.0).log2().sin().exp2(),
+            g if g > 2 => x1.atan2(x2.powi(2) + 0.5),
+            _other => v[n % 4] * x1,
+        };
+        let v3: f64 = prog_53(v[n % 4].tanh() * 2.0, 2.0, f64::exp_m1(acc1.tanh()).cos() * 2.0, v, 6);
+        let mut k4 = 0;
+        while k4 < 3 && prog_40(x2, 0.75, x0, v, k4) <= (f64::cos(v3) * 0.9).atanh() {
+            k4 += 1;
+            let v6 = match k4 {
+                1 | MODE_D => {
+                    let v3 = (x0.sin() * 0.9).atanh();
+                    let v5 = f64::cos(v2);
+                    f64::to_radians(x2) + v3.cos() + v5.tanh()
+                }
+                _ => v2.cos(),
+            };
+            match k4 {
+                MODE_B => {
+                    break;
+                }
+                g if g > 2 => {
+                    let v7 = (x1.cos() * 0.9).atanh();
+                    s0 = (s0 * 0.8 + v7.sin() * 0.02).sin();
+                }
+                _ => {
+                    s0 = (s0 * 0.5 + prog_77(x1.powi(3).sin() * 2.0, f64::ln_1p(x2 * x2).sin(), x2, v, 6) * 0.005).sin();
+                    if prog_35(s0, (v[n % 4] * v[n % 4] + 1.0).ln().sin(), 0.75, v, k4) > v6 {
+                        let v8 = prog_77(x1, x0, 0.75, v, k4);
+                        s0 = s0 * 0.6 + f64::tanh(v[(k4 + n) % 4].cos()) * 0.4;
+                        if f64::tanh(0.5_f64.log(v2 * v2 + 2.0)).exp_m1() < v3 {
+                            s0 = s0 * 0.5 + (s0.cos() * 0.9).asin().tanh() * 0.2;
+                            break;
+                        }
+                        acc1 += 0.1 * v8.cos().cos();
+                    } else if f64::to_radians((v3.cos() * 1.2).tan()) <= 0.25 {
+                        s0 = (s0 * 0.6 + prog_35(2.0, x2, 0.75, v, k4) * 0.005).tanh();
+                    }
+                }
+            }
+            let v9 = v2;
+            s0 = (s0 * 0.6 + v9 * v2 * 0.05).sin();
+            s0 = (s0 * 0.5 + f64::tanh(v6) * 0.05).sin();
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            if v2.cos() > 0.25 {
+                s0 *= 0.8;
+                s0 += 0.05 * f64::sin(s0).powi(3);
+                break;
+            }
+            acc1 += (0.5 * v2).sin();
+            let v11 = match k10 {
+                0 | MODE_C => f64::tanh(x1.powi(3)).exp2(),
+                _ => (v3 * v3 + 0.5).recip(),
+            };
+            if k10 >= 2 || v11 - 2.0 >= -0.5 {
+                break;
+            }
+        }
+        let v12 = v.iter().fold(f64::tanh(prog_77(f64::clamp(x1, -0.5, 1.0).sin() * 2.0, 1.2, 0.5, v, 1)), |r, &p| r * 0.75 + 0.02 * f64::tanh(v2.sin() + p.tanh()));
+        s0 - acc1 - f64::sin(v3) - v12 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0 = (T::clamp(*x2, -1.0, 0.5).tanh() * 1.2).tan().sin() * 2.0;
+        let mut acc1: T = 0.0;
+        let v2 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * T::tanh((T::tanh(s0.to_radians() * 50.0) * 0.5).ln_1p() + p.cos())));
+        let mut k3 = 0;
+        let v10 = loop {
+            k3 += 1;
+            match n {
+                0 => {
+                    acc1 = acc1 - T::atanh(x1.sin() * 0.9).sin() * 0.5;
+                    s0 = (s0 * 0.75 + ((T::powi(x1, 2) + 0.5).sqrt().powi(2) + 1.0).log(10.0) * 0.5).tanh();
+                }
+                1..=3 => {
+                    acc1 = acc1 + v[k3 % 4].sin().exp_m1().cos() * 0.5;
+                    if (x0 * x0 + 0.5).sqrt() > 0.0 {
+                        acc1 = acc1 - x1.atan().tanh() * 0.5;
+                        let v4 = ((1.25 - v2).powi(2) + 0.5).cbrt();
+                        s0 = (s0 * 0.8 + v4.cos() * 0.05).tanh();
+                    } else {
+                        s0 = s0 * 0.75 + T::log(T::from_f64(0.5_f64).unwrap(), v2 * v2 + 2.0) * 0.2;
+                    }
+                }
+                4 | 6 => {
+                    let mut k5 = 0;
+                    while k5 < 4 && s0 < -0.5 {
+                        k5 += 1;
+                        s0 = (s0 * 0.5 + x2.to_radians() * 1.0).sin();
+                        match k5 {
+                            0 | 2 => {
+                                acc1 = acc1 + 0.1 * (T::powi(v[k5 % 4], 2) + 1.0).log(2.0).cos();
+                            }
+                            3 => {
+                                acc1 = acc1 + (s0 + v2).tanh() * 0.1;
+                                let v6: T = (T::tanh(x0) * 0.9).acos() * (s0 - v[k5 % 4]);
+                                acc1 = acc1 + v6.cos() * 0.1;
+                            }
+                            4 => {
+                                let x0 = T::ln(x0 * x0 + 1.0);
+                                let v7 = x0.mul_add(v[k5 % 4], v[k5 % 4]);
+                                s0 = s0 * 0.5 + T::cos(v7) * 0.1;
+                            }
+                            _ => {
+                                s0 = s0 * 0.8;
+                                s0 = s0 + 0.2 * T::tanh((v2 * v2 + 1.0).powf(0.3));
+                            }
+                        }
+                        let v8 = v[k5 % 4].hypot(*x2);
+                        s0 = (s0 * 0.6 + T::sin(v8) * 0.2).sin();
+                    }
+                }
+                _ => {
+                    s0 = s0.mul_add(0.5, ((s0.powi(2) + 1.0).log2() + T::exp_m1(T::tanh(v2))).cos() * 0.1);
+                }
+            }
+            acc1 = acc1 + 0.5 * T::sin(T::log(T::powi(x1, 2) + 1.0, T::powi(T::asinh(x0), 2) + 2.0));
+            let v9 = v2;
+            if k3 >= 4 {
+                break T::to_radians(v9) * 20.0 + T::cbrt(x2.powi(2) + 1.0);
+            }
+            acc1 = acc1 + 0.5 * T::cos(v9);
+        };
+        if v2 + x0 >= 1.0 {
+            s0 = T::mul_add(s0, 0.6, (x1.sin() * 1.5).sinh().tanh() * 0.1);
+            s0 = (s0 * 0.8 + v10.atan2(v[1] * v[1] + 1.0) * 0.01).sin();
+        }
+        let mut k11 = 0;
+        while k11 < 4 && x1.mul_add(v10, x1) <= -0.5 {
+            k11 += 1;
+            s0 = (s0 * 0.5 + *x2 * v2 * 0.1).tanh();
+            let v12 = T::powi(T::powi(v10, 2) + 1.0, -2);
+            s0 = 0.75 * s0 + 0.02 * T::sin(v12.cos());
+        }
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            let v14 = (-x0) + v10.tanh();
+            for j in (0..n).rev() {
+                let v15 = match j {
+                    PHASE_A | 2 => T::powi(T::powi(x1, 2) + 1.0, -3),
+                    PHASE_D | 5 => v14 - x1,
+                    _ => (T::sin(x1 * x1) * 0.9).asin(),
+                };
+                s0 = (s0 * 0.5 + (v2.powi(2) + 1.0).powf(0.3) * 0.5).tanh();
+                if v14.sin().exp_m1() >= 0.5 {
+                    continue;
+                }
+                acc1 = acc1 - v15.cos().cos() * 0.05;
+            }
+            acc1 = acc1 + 0.25 * T::clamp(*x2, v14.tanh() - 1.5, v2.sin() + 1.5).max(0.35 * *x2).sin();
+            if k13 >= 6 || (T::powi(v2, 2) + 0.5).powf(x1.tanh()).min(T::exp(x0.cos())) < 1.0 {
+                break;
+            }
+        }
+        let mut k16 = 0;
+        let v22 = 'l5: loop {
+            k16 += 1;
+            let mut k17 = 0;
+            while k17 < n {
+                k17 += 1;
+                s0 = (s0 * 0.8 + v[0].to_degrees() * 0.01 * 0.25).sin();
+                let v18 = v.iter().fold(v10.tanh(), |r, &p| r * 0.75 + 0.02 * ((p.tanh() * 0.9).acos().powi(2) + 1.5).acosh().sin());
+                match k16 + k13 {
+                    0 => {
+                        acc1 = acc1 + v10.cos() * 0.1;
+                        break 'l5 v[1];
+                    }
+                    1 | 3 => {
+                        let v18 = v18 - s0;
+                        s0 = s0 * 0.5;
+                        s0 = s0 - 0.1 * T::ln_1p(v[k13 % 4].cos().exp_m1().cos() * 0.5).tanh();
+                        s0 = s0 * 0.6;
+                        s0 = s0 - 0.1 * T::cos(v18);
+                    }
+                    4 | 6 => {
+                        s0 = s0.mul_add(0.5, (T::exp(v18.cos()) * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).tanh() * 0.1);
+                    }
+                    _ => {
+                        s0 = s0 * 0.75 + T::tan(T::cos(v[1]) * 1.2).sin() * 0.02;
+                    }
+                }
+                s0 = s0 * 0.5 + v18.cos() * 0.25;
+            }
+            let mut k19 = 0;
+            while k19 < n + 1 {
+                k19 += 1;
+                match k19 + k17 {
+                    1..=3 => {
+                        let v20 = v10 * 0.65;
+                        s0 = s0 * 0.6;
+                        s0 = s0 + 0.05 * (v[k17 % 4].powi(2) + 1.0).powi(-2).cos();
+                        s0 = s0 * 0.6 + v20.tanh() * 0.5;
+                    }
+                    4 => {
+                        acc1 = acc1 + 0.05 * T::cos(T::sin(v2.sin().exp()).cosh());
+                        if v10 - v2 < T::asinh(x1) {
+                            acc1 = acc1 + T::tanh((s0 * s0).ln_1p()) * 0.05;
+                            s0 = s0 * 0.5 + (x2.to_radians() * 20.0).powi(3) * 0.75;
+                        }
+                    }
+                    6 => {
+                        s0 = s0 * 0.75 + v[0].sin() * 0.25;
+                    }
+                    _ => {
+                        s0 = s0 * 0.75 + T::tanh(s0 - x1) * 0.1;
+                        let v21 = (-v10) - s0 * x1;
+                        s0 = (s0 * 0.5 + v21.tanh() * 0.1).tanh();
+                    }
+                }
+                s0 = s0 * 0.8 + (v10 * v10).sin() * 0.02;
+            }
+            acc1 = acc1 + 0.5 * T::tanh(T::powf((s0 - x0).powi(2) + 1.0, 0.5));
+            if k16 >= 3 {
+                break (v2.powi(2) + 2.0).sqrt();
+            }
+        };
+        x1.cos() + T::cos(s0) + T::cos(acc1) - v10 + v22.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (v[n % 4].cos() * 0.9).asin();
+        let mut s1: f64 = f64::tanh((f64::sin(x2) * 1.2).tan()) * 2.0;
+        let mut s2 = (x0 * (s0 - x0)).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let [b4, b5, b6, b7] = [0.5_f64.powf(x1.sin()), prog_35(f64::sin((f64::powi(x1, 2) + 1.0).log10()), x1.abs().tanh(), f64::tanh((f64::powi(s0, 2) + 2.0).acosh()), [v[0], v[1], v[2], v[3]], n), s2 / (acc3 * acc3 + 1.0), f64::asinh(x1)];
+        for i in (0..n).rev() {
+            let v8 = f64::acosh((f64::tanh(s1) * 0.9).acos().powi(2) + 1.5);
+            acc3 -= (v[1] - 2.5).sin() * 0.25;
+            if i == 2 {
+                s0 = (s0 * 0.8 + f64::cbrt(x2.tanh() + 2.0) * 0.5).tanh();
+                continue;
+            }
+            acc3 += 0.25 * v8.cos().sin();
+        }
+        let m9 = 2 * n + 1;
+        let c10: f64 = table(m9);
+        assert!(!s0.is_nan(), "s0 is NaN");
+        let Some(k12) = n.checked_sub(1) else {
+            let v11 = prog_44(1.2, x0, s2, [v[0], v[1], v[2], v[3]], 4);
+            return SCALE + c10 + f64::cos(v11)
+        };
+        let c13 = k12 as f64;
+        s1 = 0.8 * s1 + 1.0 * (f64::tanh(c10) * 1.5).sinh().powi(3).tanh();
+        s2 = 0.6 * s2 + 0.25 * b4.abs().sin();
+        s1 * 0.5 + s2 * 0.25 - f64::cos(acc3) - b5.sin() - b6 - b7 + c13.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x2 + x0).tanh() * 2.0;
+        let mut s1 = x1;
+        let mut s2 = v[n % 4] / (v[n % 4].tanh() + 2.0) / (f64::powi(f64::clamp(v[n % 4], -0.5, 0.5), 2) + 1.5);
+        let mut acc3: f64 = 0.0;
+        if n % 2 == 0 {
+            return f64::exp_m1(f64::cos(acc3));
+        }
+        let mut a4 = v;
+        a4[3] *= 0.5;
+        a4[2] += (x2 * v[n % 4]).tanh();
+        let mut k5 = 0;
+        while k5 < n + 1 && (f64::tanh(a4[k5 % 4]) * 0.9).acos() > -1.0 {
+            k5 += 1;
+            s2 = (s2 * 0.6 + (s2 * s2 + 1.0).sqrt() * 0.4).sin();
+            'l1: for j in (0..n).rev() {
+                let fj = j as f64;
+                match j + k5 {
+                    0..=1 => {
+                        s0 = 0.8 * s0 + 0.05 * f64::log(x1.powi(2) + 1.0, s1 * s1 + 2.0).sin();
+                    }
+                    PHASE_C => {
+                        s0 = 0.5 * s0 + 0.5 * s0.tanh();
+                        s2 = (s2 * 0.8 + (s2.cos() * 1.2).tan() * 0.02).tanh();
+                        if n % 3 == 1 && v[(j + n) % 4] < s2.powi(3) {
+                            break;
+                        }
+                    }
+                    4 | 6 => {
+                        acc3 -= (s1 - x1).sin() * 0.02;
+                    }
+                    _ => {
+                        let v6 = x1;
+                        let v8 = 'b2: {
+                            if (a4[3].cos() * 1.5).cosh() <= 0.5 {
+                                s0 = 0.5 * s0 + 0.1 * (s0 + x1 * x0).tanh();
+                            } else if j == 3 {
+                                acc3 += 0.02 * a4[j % 4].sin();
+                                if (f64::tanh(v[j % 4]) * 0.9).asin() <= 0.5 {
+                                    break 'l1;
+                                }
+                                acc3 += 0.02 * (a4[j % 4] / (v[j % 4].powi(2) + 1.5));
+                            } else {
+                                let v7 = v6 * s1;
+                                acc3 -= 0.02 * v7.sin().tanh();
+                            }
+                            if s0.sin() < -0.5 || j + k5 < 9 {
+                                break 'b2 v[j % 4] / (v[j % 4] * v[j % 4] + 1.5);
+                            }
+                            if a4[j % 4] + v6 < -1.0 {
+                                break 'b2 (f64::powi(s2, 2) + 1.0).powf(0.5);
+                            }
+                            s0 + x1
+                        };
+                        acc3 -= 0.02 * (v6.tanh() - f64::cos(v8)).tanh();
+                    }
+                }
+                let v9 = 'b3: {
+                    acc3 += 0.02 * f64::tanh(0.1 * x0.asinh());
+                    if v[k5 % 4].sin() > -0.25 {
+                        break 'b3 fj;
+                    }
+                    s1.mul_add(s0, s1) - (-x2)
+                };
+                acc3 += (v9 - (-v9)).tanh() * 0.02;
+            }
+        }
+        let mut m10: f64 = -0.5;
+        for i in 1..n {
+            m10 = m10.min(x2 * 1.5 + v[i % 4]);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc3 -= ((a4[1] + fi) * f64::asin(f64::cos(t) * 0.9)).cos() * 0.25;
+            'b6: {
+                acc3 += (-3.0_f64).max(v[i]).cos() * 0.5;
+                if x0.sin().exp_m1().asinh() <= x0.max(x2) {
+                    acc3 += 0.5 * (fi.tanh().exp() * m10).tanh();
+                    break 'b6;
+                }
+            }
+        }
+        if m10.mul_add(x2, s0) > 1.0 || n < 5 {
+            acc3 -= 0.5 * (-a4[(k5 + n) % 4].tanh());
+        }
+        s1 = s1.mul_add(0.75, (m10 * std::f64::consts::FRAC_PI_4).sin() * 0.1);
+        s1 * 0.5 - s2 * 0.5 + acc3.cos() - a4[1] * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_112<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * 2.0;
+        let mut s1 = T::cos((x0 * x0 + 1.0).log2()) * 2.0;
+        let mut acc2: T = 0.0;
+        for i in 0..v.len() {
+            let fi = T::from_usize(i).unwrap();
+            match i % 4 {
+                0 | 2 => {
+                    acc2 = acc2 + T::atan(x0).sin() * 0.5;
+                    let v3 = (fi * x1).tanh().exp();
+                    acc2 = acc2 - v3.tanh() * 0.4;
+                }
+                _ => {
+                    acc2 = acc2 + s1.mul_add(fi, x2).cos() * 0.5;
+                    if T::exp(x1.tanh()) > 0.5 && i == 3 {
+                        s0 = (s0 * 0.5 + (x0 + s0) * 0.25).tanh();
+                        s0 = (s0 * 0.8 + (v[n % 4] - s0) * 0.1).sin();
+                    } else if !(i == 0 && (x1.powi(2) + 1.0).powf(x0.cos()) > 1.0) {
+                        let x0 = (fi * fi + 1.0).recip().tanh();
+                        s0 = s0 * 0.5 + x0.tanh() * 1.0;
+                    } else {
+                        let v4 = s1 / (x0.powi(2) + 1.5);
+                        let m5 = 2 * i + 1;
+                        let c6: T = T::from_f64(table(m5)).unwrap();
+                        acc2 = acc2 + 0.5 * T::tanh(v4.sin() - c6.cos());
+                    }
+                }
+            }
+            if !(n == 2 && s0.mul_add(s0, x2) + x2.powi(2) > 0.5) {
+                return s0.max(x0);
+            }
+            acc2 = acc2 + 0.5 * T::ln(T::powi(s0 - x1, 2) + 0.5).cos();
+        }
+        if (T::powi(x0, 2) + 1.0).log((T::cos(v[n % 4]) * 0.5).ln_1p().powi(2) + 2.0) <= -0.5 {
+            s0 = s0 * 0.6 + x0.clamp(T::tanh(s0) - 1.5, s0.cos() + 1.5).tanh() * 0.05;
+            s0 = (s0 * 0.8 + T::exp(x0.tanh()) * 0.05).tanh();
+        } else if n > 5 {
+            s0 = 0.6 * s0 + 0.005 * T::cos(prog_66::<T>(v[2].cos() * 2.0, T::exp2(v[n % 4].tanh().exp_m1().tanh()).cos(), T::cos(T::powi(s0.asinh(), 3)) * 2.0, &v, n));
+            if (x0.cos() * 2.0).sinh() > 0.5 || n > 2 {
+                s0 = (s0 * 0.6 + T::max(s0 + 0.35, x1) * 0.05).sin();
+            } else if prog_66(x0 * 0.5, (x2 * x1).clamp(x1.tanh() - 1.5, (x1 * x1).ln_1p().sin() + 1.5).cos() * 2.0, x0 * 1.5, &v, n) >= T::powi(x1, 3) {
+                s0 = (s0 * 0.5 + prog_66::<T>(x0 * 2.0, T::sin(T::mul_add(s0.abs(), s1, v[n % 4])), (s0 + (s0 + x2)).cos() * 2.0, &v, n) * 0.005).sin();
+                acc2 = acc2 + (T::cos(x0) * 0.9).asin().sin();
+            } else {
+                acc2 = acc2 - 0.5 * T::cos(s1);
+            }
+            let x2 = (x2.cos().powi(2) + 1.0).log(2.0);
+            s0 = 0.8 * s0 + 0.1 * T::cos(x2);
+        } else {
+            acc2 = acc2 + 0.5 * T::ln_1p(s1 * s1).sin();
+        }
+        let v7: T = T::sinh((x2 * x2 + 2.0).acosh().sin());
+        'l1: for i in 0..n {
+            s0 = s0 * 0.75;
+            s0 = s0 + 0.05 * T::tanh((T::tanh(s1.sin().sinh()) * 0.9).asin());
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                if (x2.powi(2) + 1.0).recip() > 0.25 {
+                    break 'l1;
+                }
+                acc2 = acc2 + T::exp_m1((x1 / (T::powi(v[0], 2) + 1.0)).cos()).tanh() * 0.05;
+                match k8 % 3 {
+                    0 => {
+                        acc2 = acc2 + T::cos(T::sin(x0)) * 0.05;
+                    }
+                    1 => {
+                        s0 = 0.5 * s0 + 0.5 * T::sin(v7);
+                    }
+                    2 => {
+                        let c9: T = T::from_f64(table(i + n)).unwrap();
+                        let v10: T = (v7 * v7).cos();
+                        s1 = s1 * 0.5;
+                        s1 = s1 + 0.2 * (c9.sin() + v10).tanh();
+                    }
+                    _ => {
+                        let v11 = v7;
+                        let v12 = T::exp(x0.powi(2).cos());
+                        s0 = s0 * 0.75;
+                        s0 = s0 - 0.02 * T::cos(v11.tanh() + T::tanh(v12));
+                    }
+                }
+            }
+            acc2 = acc2 - T::sin(v7 * x1) * 0.25;
+        }
+        let c13: T = T::from_f64(table(n + 1)).unwrap();
+        let v14 = v.iter().fold(0.0, |r, &p| r + (x0.tanh().max(v7.sin().cosh()) + T::tanh(p)));
+        x1.cos() + s0.cos() + s1.sin() - acc2.sin() + c13 + T::sin(v14) + T::tanh(v7).exp()
+    }
+
+    #[differentiable]
+    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2 / (f64::sin(x2) + 2.0);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.sin() + f64::tanh(p) + q.sin()).sum::<f64>();
+        let v3 = v.iter().take(3).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let mut m4 = 0;
+        for _ in (1..=3).step_by(2) {
+            acc1 += f64::powi(v3, 2).cos();
+            if x0 + v3 / (v[m4 % 4].powi(2) + 1.0) < x2 - v2 {
+                m4 += 1;
+            }
+            acc1 += f64::tanh(s0).sin().cos();
+        }
+        let c5 = m4 as f64;
+        let v6 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + (x1 - ch[0]) * 0.25);
+        s0 = 0.75 * s0 + 0.25 * f64::asinh(x0).sin();
+        match n {
+            0 | 2 => {
+                for &t in v.iter() {
+                    let v7 = match n {
+                        0 => t / (x1 * x1 + 1.5),
+                        2..=3 => f64::sinh(f64::cos(c5) * 2.0),
+                        4..=6 => {
+                            s0 *= 0.6;
+                            s0 -= 0.25 * f64::sinh((v6 - c5).sin()).tanh();
+                            f64::sinh(v3.tanh())
+                        }
+                        _other => x2.cos() - f64::cos(v6),
+                    };
+                    s0 = s0.mul_add(0.75, f64::cosh(v3.tanh() * 2.0).tanh().sin() * 0.02);
+                    acc1 -= 0.5 * (f64::tanh(t) - v7.sin()).tanh();
+                }
+                let v8 = prog_90((v2 - v6).cos(), x1, f64::sqrt(c5 * c5 + 2.0).tanh() * 2.0, &v, n);
+                s0 = (s0 * 0.75 + v8.tanh() * 0.005).tanh();
+            }
+            4..=5 => {
+                s0 = (s0 * 0.75 + (0.65 * v3).cos().exp_m1() * 0.1).tanh();
+                if v6 - v3 >= -v2 {
+                    s0 = s0.mul_add(0.75, (f64::acosh(x0.powi(2) + 1.5) + c5).sin() * 0.05);
+                } else if x1.clamp(c5.cos() - 1.5, f64::cos(v2) + 1.5).hypot(v[m4 % 4].tanh().exp_m1()) <= x2 || m4 > 4 {
+                    let v9 = prog_40(x0.cos().tanh(), v6, 1.5, v, 5);
+                    s0 = (s0 * 0.6 + prog_90((f64::abs(v[1]).powi(2) + 2.0).sqrt().sin() * 2.0, 1.2, 1.5, &v, n) * 0.005).tanh();
+                    acc1 -= 0.1 * v9.sin();
+                }
+            }
+            6 => {
+                acc1 += 0.25 * v2.clamp(-1.0, 0.5).sin();
+            }
+            _other => {
+                s0 = (s0 * 0.8 + (v3 + c5) * 0.2).sin();
+                s0 = (s0 * 0.5 + x0.cos() * 0.5).sin();
+            }
+        }
+        s0 * 1.5 + acc1.cos() - v2.tanh() - v3 + f64::tanh(c5) + v6
+    }
+
+    #[differentiable]
+    pub fn prog_114<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::hypot(-x2, x2.atan2(x1 * x1 + 0.5))) * 2.0;
+        let mut s1 = v[n % 4];
+        let mut s2 = f64::tanh(0.25 - x0) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = x0 / (s0 * s0 + 1.0);
+        }
+        let [_, _, b5, b6] = v;
+        let mut k7 = 0;
+        while k7 < n && b5.sin() <= b6 - b5 {
+            k7 += 1;
+            acc3 += 0.25 * f64::tanh((a4[k7 % 4].sin() * 0.9).atanh());
+            s1 = (s1 * 0.8 + f64::atan2(f64::recip(b6.powi(2) + 0.5).powi(2) + 1.0, s1.powi(2)) * 0.02).tanh();
+        }
+        let [_, b8, b9, b10] = v;
+        let mut k11 = 0;
+        let v19: f64 = loop {
+            k11 += 1;
+            match k11 {
+                0..=2 => {
+                    acc3 += f64::sin(x0 + b10 * b9) * 0.4;
+                    if k7 == 1 && x1 - x0 >= 0.0 {
+                        break b5 + b6;
+                    }
+                    acc3 -= 0.4 * (b10 * b10).tanh();
+                }
+                3..=4 => {
+                    s0 = f64::mul_add(s0, 0.5, f64::tanh(-s0) * 0.5);
+                    s1 *= 0.5;
+                    s1 -= 0.5 * f64::tanh(s1);
+                    match k11 + k7 {
+                        MODE_C if n > 2 => {
+                            break prog_77(2.0, (b5 + b6).tanh(), 1.2, v, n);
+                        }
+                        3..=4 => {
+                            let v12 = b9;
+                            let v13 = ((a4[k11 % 4].sin() * 0.5).ln_1p().powi(2) + 1.0).ln();
+                            s1 = (s1 * 0.5 + (v12.sin() - v13.cos()) * 0.25).tanh();
+                        }
+                        6 => {
+                            let v14 = f64::tanh(b6);
+                            s1 = (s1 * 0.6 + v14.sin() * 0.4).tanh();
+                        }
+                        _ => {
+                            s0 *= 0.8;
+                            s0 -= 0.01 * (s0 * s0 + 1.0).powf(f64::tanh(a4[0])).sin();
+                        }
+                    }
+                }
+                5 => {
+                    let v15: f64 = prog_77(0.25, b9, (b8 * b10).tanh(), v, n);
+                    acc3 += 0.02 * f64::tanh(v15.cos());
+                }
+                _other => {
+                    for _ in (0..=n).rev().step_by(2) {
+                        if a4[2].mul_add(a4[2], x0) + a4[2] / (a4[2].powi(2) + 1.0) < s0 {
+                            s1 = (s1 * 0.75 + (b8.tanh() * 1.5).sinh() * 0.05).sin();
+                        } else {
+                            s2 = (s2 * 0.5 + (b8 - x2) * 0.25).sin();
+                        }
+                        let v16: f64 = f64::acosh(b5.powi(2) + 1.5);
+                        s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                        s2 = s2.mul_add(0.6, f64::cos(v16).sin() * 0.1);
+                    }
+                }
+            }
+            for &u in a4.iter() {
+                if (b9 * b9 + 2.0).ln() * (-x0) > -0.5 {
+                    continue;
+                }
+                s0 *= 0.6;
+                s0 += 0.1 * (a4[2].tanh() * a4[2]).tanh();
+                let v17 = a4.iter().fold(b6, |r, &p| r * 0.75 + 0.02 * ((s2.powi(2) + 1.0).log2() * p.atan2(b6 * b6 + 1.0)).tanh());
+                acc3 += (f64::sin(u) + f64::cos(v17)).sin() * 0.1;
+            }
+            let v18 = ((b9 - b5).sin() * 0.9).asin();
+            s0 = s0.mul_add(0.6, x2.sin().exp().tanh() * 0.1);
+            if k11 >= 5 || b8 + b10 < -0.5 {
+                break a4[2];
+            }
+            s2 = s2 * 0.8 + v18.tanh() * 0.02;
+        };
+        let [b20, b21, b22, b23] = v;
+        s0.sin() - f64::cos(s1) - s2 + acc3.sin() + a4[1].sin() + f64::sin(b5) - b6.cos() + b8 * 0.25 + b9 - b10 + v19 - b20 + b21.cos() - f64::sin(b22) + b23 + f64::cos(b10) * 0.3
     }
 
     #[differentiable]
     pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.powi(2) + 1.0).log(3.0);
-        let mut s1 = s0.abs().asinh();
-        let mut acc2: f64 = 0.0;
-        if s1.to_degrees() * 0.02 <= 0.25 {
-            s0 = (s0 * 0.75 + (x1 * x1 + 1.0).log(3.0) * 0.25).sin();
-            s0 = f64::mul_add(s0, 0.8, (x0.sin() * 2.0).sinh().tanh() * 0.02);
-        } else if n == 1 {
-            acc2 += f64::cos(x2 - v[3]);
-            let v3 = prog_58(0.5, x2, x1.min(s1).sin().exp().sin() * 2.0, v, 5);
-            s0 = (s0 * 0.8 + v3.sin() * 0.005).sin();
-        }
-        if (v[n % 4] * v[n % 4] + 1.0).ln() <= f64::tanh(x1).exp_m1() {
-            return (f64::powi(x2 + 0.25, 2) + 1.0).cbrt();
-        }
-        for i in 0..n {
-            acc2 += (f64::sin(x0) * 2.0).sinh().sin() * 0.25;
-            match i % 4 {
-                1 => {
-                    let v4 = x2 * x2;
-                    s0 = (s0 * 0.6 + v4.cos() * 0.1).tanh();
-                }
-                g if g > 2 => {
-                    s1 = (s1 * 0.6 + x0.tanh().exp().cos().exp2() * 0.1).sin();
-                }
-                _ => {
-                    s1 = (s1 * 0.6 + x2 * 0.4).sin();
-                    s0 = (s0 * 0.8 + prog_1(x1, f64::tanh(s0.sin().exp_m1() / (x2 * x2 + 1.0)) * 2.0, f64::sin((s0.tanh() * 1.2).tan()), &v, 3) * 0.005).sin();
-                }
-            }
-            s0 = (s0 * 0.6 + prog_78((f64::exp(s0.sin()) * s0).sin(), s1.sin().sin() * 2.0, f64::powf(f64::powi(s0, 2) + 1.0, f64::cos(s0)).cos(), v, i) * 0.005).sin();
-        }
-        let v5 = v.iter().map(|&p| 1.0 + 0.1 * (p - x1).tanh()).product::<f64>();
-        if f64::recip(v5 * v5 + 1.0).min((v5 * v5).ln_1p()) < -0.25 || n > 1 {
-            return prog_84(1.5, s0.sin() * 2.0, f64::tanh((f64::sin(f64::tanh(x2)) * 2.0).cosh()), &v, n);
-        }
-        let v7 = match n {
-            0..=1 => (x0 * x0 + 0.5).recip(),
-            g if g > 3 => x2 / (x2 * x2 + 0.5) + x2.min(x0),
-            _ => {
-                let v6 = f64::max(x2 + acc2, (x2 * x2 + 1.0).powf(1.5));
-                prog_78(x2, 2.0, 1.2, v, n) + v6.sin()
-            }
-        };
-        let m8 = 2 * n + 1;
-        let c9: f64 = table(m8);
-        x2.sin() - s0 + acc2 * 0.25 - v7.cos() + c9 * 0.75 + v5
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         let mut s0 = (-f64::log(x0 * x0 + 1.0, v[n % 4].powi(2) + 2.0)).tanh() * 2.0;
         let mut s1 = x0 * f64::recip(s0.powi(2) + 1.0);
         let mut s2 = (x1 * x1 + 0.5).cbrt() / 3.0;
@@ -9215,20 +9606,20 @@ pub mod random_programs {
             a4[i % 4] += ((-s2).powi(2) + 0.5).powf(0.5).tanh() * 0.5;
         }
         s0 *= 0.8;
-        s0 += 0.005 * prog_42(acc3, f64::exp((f64::tanh(acc3) * 2.0).cosh().cos()).cos() * 2.0, 0.5, v, n).cos();
+        s0 += 0.005 * prog_53(acc3, f64::exp((f64::tanh(acc3) * 2.0).cosh().cos()).cos() * 2.0, 0.5, v, n).cos();
         for &t in a4.iter() {
             let v5 = f64::cos(s1) * (x0 * x0 + 1.0).atan2(x2);
             match n {
                 0..=1 => {
                     acc3 += f64::cos(-(f64::powi(v5, 2) + 0.5).powf(0.3)) * 0.2;
-                    let v6: f64 = prog_1(x0, 1.2, f64::hypot(f64::tanh(x0).exp(), x1.mul_add(x0, x1)).cos() * 2.0, &v, n);
+                    let v6: f64 = prog_35(x0, 1.2, f64::hypot(f64::tanh(x0).exp(), x1.mul_add(x0, x1)).cos() * 2.0, v, n);
                     acc3 += f64::sin(v6.cos()) * 0.005;
                 }
                 g if g > 2 => {
                     s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::exp(f64::sin(v[n % 4])));
                     if f64::mul_add(a4[1], s1, s1) > 1.0 {
                         acc3 -= (s1.sin() + 2.0).cbrt().tanh().exp2().sin() * 0.5;
-                    } else if n % 3 == 1 && prog_78(s1, (f64::powi(v5, 2) + 1.0).log2().cos() * 2.0, 2.0, v, 5) > 0.5 {
+                    } else if n % 3 == 1 && prog_35(s1, (f64::powi(v5, 2) + 1.0).log2().cos() * 2.0, 2.0, v, 5) > 0.5 {
                         s1 = (s1 * 0.75 + (-s1) * 0.25).tanh();
                     }
                 }
@@ -9267,161 +9658,263 @@ pub mod random_programs {
     }
 
     #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-        const PHASE_D: usize = 3;
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
         let mut s0 = (x2 * x2 + 1.0).log(2.0).cos() * 2.0;
-        let mut s1 = prog_5(x2, s0, ((s0 * s0 + 1.0).log2() / (x2.hypot(x0).powi(2) + 0.5)).sin(), [v[0], v[1], v[2], v[3]], 0).tanh() * 2.0;
-        let mut s2 = f64::tanh(x0.tanh().exp()) * 2.0;
+        let mut s1 = f64::mul_add(x0, v[n % 4], s0).min(x0.tanh().exp()).cos() * 2.0;
+        let mut s2: f64 = (s0.sin().powi(2) + 1.0).log2();
         let mut acc3: f64 = 0.0;
-        let mut m4 = f64::NEG_INFINITY;
-        for i in 0..4 {
-            let c5: f64 = v[(i + n) % 4].atan();
-            m4 = c5.max(m4);
-        }
-        acc3 -= m4.cos();
-        let mut a6 = [0.0; 4];
-        for i in 0..4 {
-            if x1 >= -0.5 {
-                a6[i] = (v[i].powi(2) + 1.0).powi(-1);
+        let v4 = v[n % 4] / (x0.cos() + 2.0);
+        let v9 = if let Some(k5) = (n % 3).checked_sub(1) {
+            let c6 = k5 as f64;
+            let v7 = (x1 * x1 + 1.0).log(10.0);
+            f64::atan2(3.0_f64, v[k5].powi(3)) + c6.cos() + v7.cos()
+        } else {
+            let v8 = (f64::powi(x0, 2) + 1.5).acosh();
+            (f64::sin(f64::log(x1 * x1 + 1.0, 10.0)) * 1.2).tan() + f64::cos(v8)
+        };
+        s1 = 0.75 * s1 + 0.5 * (x0 * 0.35);
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            s0 = s0.mul_add(0.8, f64::sin(v9.cos().exp()) * 0.05);
+            if s1 * v4.atan2(v4 * v4 + 0.5) < 1.0 {
+                acc3 += (s1.sin() * 0.5).ln_1p() * 0.4;
+                let v11 = s2 + x0;
+                s0 = s0.mul_add(0.75, v11.sin().sin() * 0.1);
+            } else if k10 > 3 && v9.cos() * (v4 * v4 + 1.0).powi(-2) >= -0.5 {
+                s1 = 0.75 * s1 + 0.25 * f64::cos(v9);
+                if (x1 * x1 + 0.5).ln() > 1.0 {
+                    break;
+                }
             } else {
-                a6[i] = (f64::powi(v[i], 2) + 1.0).powi(-2);
+                s0 = f64::mul_add(s0, 0.8, f64::cos(v4 - s0) * 0.1);
+            }
+            match k10 {
+                0 => {
+                    s1 *= 0.6;
+                    s1 += 0.005 * f64::tanh(prog_35(s0, 1.2, 1.2, [v[0], v[1], v[2], v[3]], 6));
+                }
+                2 | 4 => {
+                    acc3 += f64::sinh(v[k10 % 4].cos()).cos().exp2().sin() * 0.25;
+                    if n % 2 == 0 && 0.5_f64.powf(f64::tanh(s0)) < (v[k10 % 4] * v[k10 % 4] + 2.0).acosh() {
+                        acc3 += f64::cos(x0 * x2) * 0.25;
+                        break;
+                    }
+                }
+                5 => {
+                    let v4 = 0.5 - x0;
+                    acc3 -= 0.25 * f64::sin(v4).cos();
+                }
+                _other => {
+                    s2 = 0.5 * s2 + 0.5 * (v[k10 % 4] * v[k10 % 4] + 1.0).log(3.0).cos();
+                    if 3.0_f64.log(v9.powi(2) + 2.0) >= -1.0 && k10 == 1 {
+                        break;
+                    }
+                    s1 = s1.mul_add(0.5, (s2 + s1 * s1).tanh() * 0.1);
+                }
+            }
+            if k10 >= 6 || v9.cos().exp() + (v9 * v9).ln_1p() >= -0.5 {
+                break;
             }
         }
-        a6 = [0.1 * (x0 - acc3).sin() + 0.8 * a6[2], a6[2] * 0.8 + (acc3 - x1).tanh() * 0.1, 0.05 * f64::exp(x0.sin()).tanh() + 0.8 * a6[3], a6[1] * 0.75 + (x1.powi(2) + 1.0).log10().tanh() * 0.5];
-        let mut k7 = 0;
-        while k7 < 6 {
-            k7 += 1;
-            if !(k7 % 3 == 1 && (x2 * x2 + 1.0).recip() < -0.5) {
-                return m4 * (x0.powi(2) + 0.5).ln();
+        let mut a12 = [0.0; 4];
+        for i in 0..4 {
+            if v4 - v9 >= 1.0 {
+                a12[i] = (v4 - s2) * (v[i] * 0.35);
+            } else {
+                a12[i] = f64::acosh(v4.powi(2) + 1.5);
             }
-            s0 *= 0.5;
-            s0 += 1.0 * (m4.tanh() + 2.0).cbrt().sin();
         }
-        let mut m8: f64 = 2.5;
-        for i in 0..3 {
-            let fi = i as f64;
-            let c9 = match i + k7 {
-                1 | PHASE_D => v[3 - i] + 0.5,
-                g if g > 4 => 0.25 * x1 * (v[3 - i] + x0),
-                _ => 1.5 - (s2 + 1.5),
-            };
-            m8 = m8.min(c9);
-            s1 = s1.mul_add(0.5, (x1 / (fi.tanh() + 2.0)).cos() * 0.5);
-        }
-        if let Some(_) = n.checked_sub(3) {
-            s0 = s0 * 0.8 + (f64::sin(x0).exp2().cos() * 0.9).atanh().tanh() * 0.02;
-        }
-        let v18 = match mode {
-            Mode::Upper(_) => f64::atan2(3.0_f64, v[3]) / (f64::atanh(m4.tanh() * 0.9).powi(2) + 1.0),
-            Mode::Lower(_, lo13) => {
-                (f64::cos(lo13.asinh()) * 0.9).acos()
+        a12 = [prog_44(0.25, f64::tanh(v4).sin() * 2.0, v9.max(s2).cos(), [v[0], v[1], v[2], v[3]], k10).sin() * 0.005, a12[1] * 0.6 + s1 / 3.0 * 0.1, a12[1], a12[2]];
+        let v17: f64 = match mode {
+            Mode::Lower(k13, lo14) => {
+                let v15 = f64::exp_m1(f64::sin(lo14));
+                a12[k13] + v15.tanh()
+            }
+            Mode::Upper(hi16) => {
+                let x0 = s2.to_degrees() * 0.02;
+                x0.abs() - (hi16 * hi16 + 0.5).atan2(hi16)
             }
             Mode::Off => {
-                let len14 = v.len();
-                for _ in 0..len14 {
-                    acc3 += 0.5 * s1.tanh().cos();
-                    let mut m15: f64 = 0.5;
-                    for j in 0..n {
-                        let c16 = match j % 3 {
-                            0 => 0.25 * v[(j + n) % 4],
-                            1 => m8 - v[(j + n) % 4],
-                            2 => m8 * 0.5 / (s1 / (v[(j + n) % 4] * v[(j + n) % 4] + 0.5) * (s1 / (v[(j + n) % 4] * v[(j + n) % 4] + 0.5)) + 1.5),
-                            _ => m8 * v[0],
-                        };
-                        m15 = c16.min(m15);
-                    }
-                    acc3 += m15.sin().tanh() * 0.5;
-                }
-                let v17 = x2.cos();
-                acc3 -= f64::sin((v17.tanh() * 0.9).acos());
-                f64::ln_1p(v17.tanh() * 0.5)
+                s2 = s2 * 0.75 + f64::cbrt(v9.tanh() + 2.0).to_radians() * 1.0;
+                a12[k10 % 4].tanh()
             }
         };
-        s2 = (s2 * 0.8 + (m4 + 2.5).cos() * 0.2).tanh();
-        s0 * 0.5 - s1 + s2 * 1.5 + f64::sin(acc3) + a6[2] * 0.75 - m8.sin() + v18 * 1.5
+        f64::cos(s0) - s2.cos() + f64::tanh(acc3) + a12[2].cos() + v17.tanh()
     }
 
     #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.hypot(x1).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        assert!(n < 100);
-        let mut k2 = 0;
-        while k2 < n {
-            k2 += 1;
-            s0 *= 0.75;
-            s0 += 0.1 * (x1 - v[k2 % 4]).sin();
-            acc1 -= f64::tanh(x0) * 0.25;
-        }
-        let v3: f64 = f64::min(*x2, v[k2 % 4]) + f64::cos(x0);
-        let v4 = (f64::powi(v3, 2) + 1.5).acosh();
-        for (i, &t) in v.iter().enumerate() {
-            s0 *= 0.75;
-            s0 += 0.02 * f64::cos((t.powi(2) + 0.5).atan2(v4));
-            let v5 = (v4 * v4 + 1.0).recip();
-            let mut m6 = t;
-            for j in 0..=i {
-                m6 = m6.max(x2.mul_add(v5, v[3 - j]));
-            }
-            s0 = (s0 * 0.75 + (v5.cos() + m6.tanh()) * 0.05).tanh();
-        }
-        let v7 = 'b3: {
-            if (acc1.cos() * 2.0).cosh() <= -0.5 {
-                break 'b3 f64::ln(v[k2 % 4].powi(2) + 1.0);
-            }
-            if f64::max(v4, x0).clamp(-1.0, 1.0) > -0.25 {
-                s0 = (s0 * 0.75 + prog_39(x0.cos().exp().sin() * 2.0, f64::tanh(f64::sinh(x2.tanh() * 1.5)) * 2.0, x1, v, n) * 0.005).tanh();
-                break 'b3 prog_58(s0, f64::sin(f64::sqrt(x2.powi(2) + 0.5)), v[2].tanh().exp().sin() * 2.0, v, n);
-            }
-            if 0.35 - *x2 < 1.0 {
-                break 'b3 x2.asinh();
-            }
-            s0.atan().copysign(x1.clamp(-0.5, 1.5))
-        };
-        s0.tanh() - v4.tanh() - f64::sin(v7) + f64::abs(v4)
-    }
-
-    #[differentiable]
-    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.3 * x1;
-        let mut s1 = x0.cos().exp_m1().sin();
+    pub fn prog_118<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::acosh(f64::powi(x0, 2) + 1.5).tanh();
+        let mut s1 = f64::ln(f64::powi(s0, 2) + 0.5);
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n {
-            k3 += 1;
-            acc2 += 0.005 * prog_1(2.0, (f64::powi(x2, 3) + x1).cos(), s1, &v, n).sin();
-            if (f64::powi(v[n % 4], 2) + 1.0).log2() * f64::tanh(s1).exp_m1() > 0.5 {
-                continue;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = (s0.copysign(v[n % 4]).powi(2) + 0.5).powf(f64::cbrt(x2.tanh() + 2.0).sin());
+            acc2 += 0.1 * prog_77(s1, x1, s0, *v, i).tanh();
+        }
+        let v4 = a3.iter().zip(v.iter()).map(|(&p, &q)| (s1.powi(2) + 0.5).recip() + f64::tanh(p) + q.tanh()).sum::<f64>();
+        'l1: for i in (1..=4).step_by(2) {
+            let v5: f64 = prog_1((f64::powf(3.0_f64, f64::cos(v[i % 4])) / (f64::exp2(f64::sin(x0)).cos() + 2.0)).sin() * 2.0, x2, x1, v, 1);
+            acc2 += f64::cos(v5) * 0.005;
+            let mut k6 = 0;
+            while k6 < 5 && a3[1] - a3[k6 % 4] + (-v4) >= 1.0 {
+                k6 += 1;
+                let v7 = prog_77(f64::tanh(v4).exp2().tanh() * 2.0, v4.cos() * 2.0, s0, *v, 3);
+                if s0.asinh() > 0.25 || i == 0 {
+                    break 'l1;
+                }
+                s0 = (s0 * 0.6 + (f64::sin(s0).exp2() + 2.5) * 0.25).sin();
+                acc2 += f64::tanh(f64::tanh(v7)) * 0.05;
             }
         }
-        let mut a4 = [(v[k3 % 4] * v[k3 % 4] + 1.0).log(x1.powi(2) + 2.0), f64::sin((x2 * x2 + 0.5).atan2(x2)).cosh(), v[k3 % 4].sin(), x0];
-        for i in (0..5).rev() {
-            acc2 += 0.4 * (x2 * x2).ln_1p().sin();
-            a4 = [a4[2], a4[3], (a4[3] * 0.8 + f64::ln_1p(x1 * x1).cos() * 0.2).tanh(), f64::tanh(x0 * v[i % 4] * (x1.powi(2) + 1.0).recip()) * 0.1];
-        }
-        let mut m5 = f64::INFINITY;
-        for i in 0..4 {
-            m5 = m5.min(x1 / (x1 * x1 + 0.5) + v[3 - i]).max(-1.0);
-        }
-        acc2 += m5.sin() * 0.5;
-        for _ in (0..=n).rev().step_by(2) {
-            a4 = [a4[2], (a4[3] * 0.5 + f64::cos((f64::tanh(x0) * 0.9).atanh()) * 0.1).tanh(), f64::atanh(v[0].tanh().cos() * 0.9).sin() * 0.2, (a4[1] * 0.6 + x2.sin() * 0.4).sin()];
-            s0 = s0 * 0.75 + (s0.cos() * 0.9).atanh().asinh().tanh() * 0.05;
-        }
-        let v7 = match n {
-            0 => -x2.cos().cosh(),
-            1 => {
-                acc2 += a4[k3 % 4].atan().sin() * 0.5;
-                f64::cos(v[0])
+        s1 = (s1 * 0.5 + x0.copysign(acc2) * 0.5).sin();
+        let f8 = |t: f64| v[n % 4].cos() + t * 0.25;
+        let v9 = a3.iter().map(|&p| f8(p)).sum::<f64>();
+        let v16 = match mode {
+            Mode::Upper(_) => {
+                let v11 = x1 / 2.0;
+                x1.to_radians() + v11.sin()
             }
-            2..=4 => f64::min(x1, s0).clamp(-0.5, 1.0),
+            Mode::Lower(_, _) => (x1.sin() * 0.9).atanh(),
             _ => {
-                let v6 = s0 - x0 + a4[2];
-                (f64::powi(v6.atan(), 2) + 2.0).sqrt()
+                for i in 0..N {
+                    let fi = i as f64;
+                    acc2 -= 0.5 * f64::tanh(x2.sin().to_degrees() * 0.01);
+                    match n {
+                        0 => {
+                            let v9 = a3[i] + a3[3 - i];
+                            s1 = s1 * 0.8 + f64::cos((f64::powf(f64::powi(s0, 2) + 1.0, 0.3).powi(2) + 0.5).powf(1.5)) * 0.05;
+                            acc2 -= 0.5 * v9.cos().cos();
+                        }
+                        1..=2 => {
+                            acc2 += (s1.powi(2) + 0.5).recip().tanh() * 0.5;
+                        }
+                        4 | 6 => {
+                            let v9 = (f64::tanh(v9) * 0.9).acos();
+                            acc2 += 0.5 * f64::sin(v9.cos());
+                        }
+                        _other => {
+                            let x1 = prog_35(x2, 2.0, v9.sin(), [v[0], v[1], v[2], v[3]], i);
+                            acc2 += x1.tanh().tanh() * 0.02;
+                        }
+                    }
+                    let v15 = if i == 3 {
+                        s0 = 0.8 * s0 + 0.05 * (x1.cos() * 1.5).cosh().tanh();
+                        prog_35(s1, v4.cos(), s0, [v[0], v[1], v[2], v[3]], n)
+                    } else {
+                        let v14 = x1 / (fi * fi + 1.0);
+                        return (x1.sin() * 0.9).atanh() + v14.cos()
+                    };
+                    s1 = f64::mul_add(s1, 0.5, f64::tanh(v15.sin()) * 0.005);
+                }
+                s1.tanh()
             }
         };
-        s1 = s1 * 0.8 + f64::cos(f64::exp((s1.powi(2) + 1.0).cbrt().tanh())) * 0.01;
-        s0.cos() - s1 * 0.75 + acc2 - a4[3] + v7.cos() + (a4[2].powi(2) + 1.0).ln()
+        x1 + x2 * 0.75 - s0 - s1 * 1.5 + acc2.cos() + v4.sin() + v9.cos() + v16
+    }
+
+    #[differentiable]
+    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = ((x1.powi(2) + 0.5).recip().powi(2) + 0.5).cbrt();
+        let mut s1 = v[n % 4].atan();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if i == 0 {
+                a3[i] = v[i] / (x2.powi(2) + 1.0);
+            } else {
+                a3[i] = f64::min(0.5_f64, fi + x0);
+            }
+        }
+        acc2 += f64::cos(a3[n % 4]);
+        let mut k4 = 0;
+        let v7 = loop {
+            k4 += 1;
+            if f64::tanh(x0 + s1).exp() <= x2 {
+                break (f64::cos(x1 + s0) * 1.2).tan();
+            }
+            for j in 0..v.len() {
+                let fj = j as f64;
+                acc2 -= 0.05 * (s0 * fj).sin();
+                let v5 = (s1.sin() * 0.9).atanh();
+                let v6 = (x1 - v5).max(a3[n % 4]);
+                acc2 += v6.sin().cos() * 0.05;
+            }
+            s1 = 0.6 * s1 + 0.2 * (s1 + a3[0]).cos();
+            if k4 >= 6 || (s0 * std::f64::consts::LN_2).mul_add(x2.clamp(-1.5, 1.5), (s0.powi(2) + 0.5).recip()) > 1.0 {
+                break s1 / (f64::sin(s0) + 2.0);
+            }
+        };
+        let v9 = match k4 + n {
+            0 => {
+                let v8 = s1.tanh().exp();
+                (v8 * std::f64::consts::FRAC_1_PI).max(f64::sin(x0))
+            }
+            1..=2 => s1.cos().cos(),
+            PHASE_D | 5 => {
+                let x1 = f64::exp(x1.cos());
+                2.0_f64.copysign(x0) + f64::tanh(x1)
+            }
+            _ => {
+                acc2 -= 0.5 * f64::powi(x0 * x0 + 1.0, -2).abs();
+                (x2.powi(2) + 1.0).ln().atan2(f64::cos(s0).powi(2) + 0.5)
+            }
+        };
+        for &t in v.iter() {
+            s0 = (s0 * 0.8 + v7 * 0.2).sin();
+            let v10 = a3.iter().fold(t, |r, &p| r * 0.75 + 0.005 * (prog_35(2.0, (s1 + x2).cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], k4) + f64::sin(p)).cos());
+            if f64::cos(x1).sinh() >= -0.5 {
+                break;
+            }
+            s1 = (s1 * 0.75 + f64::sin(v10) * 0.02).tanh();
+        }
+        let v16 = match mode {
+            Mode::Lower(_, _) => f64::abs(x1 / (x1 * x1 + 1.0)),
+            Mode::Upper(hi13) => {
+                prog_5(s1, (f64::sin(hi13) * 2.0).sinh().cos().sin() * 2.0, 0.5, *v, k4)
+            }
+            Mode::Off => {
+                for i in 0..6 {
+                    let fi = i as f64;
+                    acc2 += 0.25 * f64::sin((v7 * v7 + 1.0).log2());
+                    match i + k4 {
+                        0 => {
+                            s1 = (s1 * 0.6 + s1.cos().cos() * 0.4).tanh();
+                        }
+                        1..=2 => {
+                            s1 = (s1 * 0.8 + (fi + v9) * 0.2).tanh();
+                        }
+                        3 => {
+                            acc2 -= 0.25 * (v9 * v9 + 0.5).recip().cos();
+                            s0 = (s0 * 0.5 + (x2 * x2 + 1.0).recip() * 0.75).sin();
+                            if v7 + x0 > (x1 * x1).ln_1p() {
+                                break;
+                            }
+                        }
+                        _ => {
+                            let v14 = x2 - x0;
+                            acc2 += 0.25 * (SCALE + v9).sin();
+                            s1 = (s1 * 0.75 + v14.tanh() * 0.1).tanh();
+                        }
+                    }
+                }
+                let v15 = f64::sin(x1).exp_m1().max(v9 + a3[3]);
+                (x2 * x2 + 2.0).sqrt() + f64::sin(v15)
+            }
+        };
+        let mut a17 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a17[i] = x2 + t + v[k4 % 4];
+            s0 = s0 * 0.8 + f64::sin(fi).exp2().tanh() * 1.0;
+        }
+        for _ in 0..v.len() {
+            a17 = [f64::powi(v9 / 4.0, 2).ln_1p().sin() * 1.0, a17[1], (a17[2] * 0.5 + f64::sin(f64::powi(x2, 2)) * 0.1).sin(), a17[1] * 0.6 + prog_35((f64::ln(s1 * s1 + 0.5) + 0.8).sin(), (v9.powi(2) + 2.0).acosh().sin(), f64::cos(v7 * v16), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005];
+        }
+        x0.tanh() + x2 * 0.75 + s0.cos() - s1.tanh() + acc2.cos() - v7 + v9 + v16.sin() + f64::sin(a17[0])
     }
 
     pub const SCALE: f64 = 0.75;

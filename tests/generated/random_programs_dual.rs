@@ -780,8470 +780,8727 @@ pub mod random_programs_dual {
     }
 
     pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual((x2.cos() * c(0.9)).asin().cos() * c(2.0), ((x0.sin() * c(1.2)).tan() * c(2.0)).tanh() * c(2.0), (x1.tanh() * c(0.9)).atanh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin).tanh() * c(2.0);
-        let mut s1 = d_atan2(x1, x0.powi(2) + c(1.0)).cos() * c(2.0);
+        let mut s0 = prog_5_dual((x2.cos() * c(0.9)).asin().cos() * c(2.0), ((x0.sin() * c(1.2)).tan() * c(2.0)).tanh() * c(2.0), (x1.tanh() * c(0.9)).atanh().cos() * c(2.0), *v, 2, margin).cos() * c(2.0);
+        let mut s1 = d_abs(v[n % 4], margin);
         let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for _ in (1..=6).step_by(2) {
-            s0 = s0.mul_add(c(0.6), (s0.powi(2) + c(0.5)).recip().tanh() * c(0.2));
-            acc2 += c(0.5) * (s0 - x1).atan().sin();
-            if gt(x1 * x0, -v[m3 % 4], margin) {
-                m3 += 1;
+        let mut k3 = 0;
+        let v7 = loop {
+            k3 += 1;
+            let v4 = prog_1_dual(c(0.25), (s0 + x1).cos() * c(2.0), x2, v, k3, margin);
+            let v5: Dual64 = d_powf((s1 / c(3.0)).powi(2) + c(1.0), x2.asinh().tanh());
+            let v6 = prog_1_dual(s1.asinh().cos().exp2().tanh() * c(2.0), v5, c(2.0), v, 6, margin);
+            acc2 += (-(v5 - x2)).tanh() * c(0.25);
+            if k3 >= 6 || lt(d_clamp(v[k3 % 4], -c(1.5), c(1.5), margin) / ((-v5).powi(2) + c(1.5)), c(0.5), margin) {
+                break (x1.tanh() * c(0.9)).atanh().sin();
             }
+            s0 = c(0.5) * s0 + c(0.005) * (v4.sin() - v6.cos()).cos();
+        };
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s0 = s0 * c(0.6) + v[k8 % 4].tanh() * c(0.4);
+            let v9 = v.iter().map(|&p| p.tanh().exp()).sum::<Dual64>();
+            if k8 >= 4 {
+                break;
+            }
+            s0 = c(0.8) * s0 + c(0.01) * v9.cos().sin();
         }
-        match m3 {
-            MODE_A => {
-                let v4 = prog_1_dual(c(1.5), d_hypot(c(1.5_f64), d_powf(v[n % 4] * v[n % 4] + c(1.0), x1.sin()), margin).tanh(), x1, v, n, margin);
-                let v5 = (x1.tanh() * c(0.9)).acos().tanh().cosh();
-                acc2 -= (v4.cos() - v5.sin()).cos() * c(0.005);
-            }
-            MODE_B => {
-                acc2 += x1.atan().sin();
-            }
-            g if g > 2 => {
-                s0 = (s0 * c(0.75) + (x2 * x2 + c(0.5)).ln() * c(0.1)).sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.5) + (v[m3 % 4] * v[m3 % 4] + c(1.0)).powf(1.5) * c(0.02)).tanh();
-                s1 = (s1 * c(0.75) + x2.powi(2) * c(0.05)).sin();
-            }
+        for _ in 0..3 {
+            acc2 += c(0.5) * v7.sin().exp_m1().sin();
+            acc2 -= (v7.tanh() * c(1.2)).tan().tanh() * c(0.4);
         }
-        let mut k6 = 0;
-        while k6 < n && ge(prog_1_dual(s0, (v[2] - x1).tanh().tanh() * c(2.0), c(0.75), v, m3, margin), c(0.0), margin) {
-            k6 += 1;
-            let v7 = (v[k6 % 4] * v[k6 % 4] + c(1.0)).recip();
-            if k6 == 5 {
-                let mut k8 = 0;
-                while k8 < n + 1 {
-                    k8 += 1;
-                    match k8 % 4 {
-                        0 => {
-                            s1 = s1.mul_add(c(0.8), (x1 * v[k6 % 4]).sin() * c(0.05));
-                        }
-                        g if g > 2 => {
-                            s0 = c(0.75) * s0 + c(0.2) * (s1 / (s0 * s0 + c(1.5)));
-                        }
-                        _ => {
-                            s0 = s0 * c(0.8) + (v[2] - s0).tanh() * c(0.1);
-                            match k6 % 3 {
-                                0 | 2 => {
-                                    acc2 += c(0.02) * (d_atan2(x1 * x1 + c(1.0), x2) / (v7.atan().powi(2) + c(0.5))).cos();
-                                    break;
-                                }
-                                _ => {
-                                    acc2 += c(0.02) * (v7.cos() * c(1.2)).tan().tanh();
-                                }
-                            }
-                        }
-                    }
-                    if lt(d_min(v7, x1, margin).cos(), c(0.25), margin) {
-                        s0 = (s0 * c(0.8) + (-x2) * c(0.2)).tanh();
-                        let v9 = x1;
-                        acc2 += c(0.02) * v9.tanh();
-                    }
-                    let v11 = if ge((x1 * x1 + c(1.0)).ln(), -c(0.5), margin) {
-                        let v10 = s1 + v7;
-                        s1 = (s1 * c(0.6) + v10 * v7 * c(0.1)).tanh();
-                        v10 * x1
-                    } else {
-                        (x1.sin() * c(0.5)).ln_1p()
-                    };
-                    s1 *= c(0.8);
-                    s1 -= c(0.01) * (d_log(x0 * x0 + c(1.0), v11 * v11 + c(2.0)).powi(2) + c(0.5)).ln().cos();
+        'l3: for &t in v.iter() {
+            s1 = c(0.6) * s1 + c(0.005) * prog_1_dual(t, d_log(v7.cos().exp2().powi(2) + c(1.0), (s0 * s1).powi(2) + c(2.0)).sin(), ((x1 + x0).tanh() * c(0.9)).atanh().tanh(), v, k8, margin).tanh();
+            let mut k10 = 0;
+            while k10 < n && ge(x0, -c(0.5), margin) {
+                k10 += 1;
+                let v11 = v.iter().map(|&p| d_max(s1, x2, margin).cos() + p.cos()).sum::<Dual64>();
+                if ge(s1 * v[k10 % 4], v11, margin) {
+                    s1 = s1.mul_add(c(0.75), ((s0 + v11) / c(2.0)).cos() * c(0.05));
+                    break 'l3;
                 }
-                s1 = (s1 * c(0.5) + (v[3] + x2) * c(0.25)).tanh();
-                if ge((v[0] * v[0] + c(2.0)).acosh().atan(), v7, margin) || k8 + m3 < 3 {
-                    return (x2.tanh() * c(1.2)).tan();
-                }
-            } else {
-                let v12 = (x0.cos() * c(1.2)).tan();
-                acc2 += c(0.25) * (-v7).sin();
-                acc2 += c(0.25) * v12.tanh().sin();
+                let v12 = s1;
+                acc2 -= c(0.05) * d_powf(x2.powi(2) + c(1.0), x0.tanh()).cos();
+                acc2 += c(0.05) * v12.tanh().tanh();
             }
-            acc2 += c(0.25) * (x2 * x2 + c(0.5)).recip().cos();
+            let v13 = c(SCALE) + s1;
+            acc2 -= v13.sin().tanh() * c(0.5);
         }
-        let v13 = v.iter().copied().map(|p| d_copysign(v[k6 % 4], x1, margin) + p.tanh()).sum::<Dual64>();
-        acc2 += d_abs(v13.cos(), margin) * c(0.5);
-        s0 - s1 + acc2.cos() + s0
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.8) + (s1 * fi).cos() * c(0.05);
+            if !(i % 2 == 0 && gt((t.cos() * c(1.2)).tan(), v7, margin)) {
+                let v14 = ((s1.tanh() * c(0.9)).asin().powi(2) + c(1.5)).acosh();
+                s0 = (s0 * c(0.75) + v14.tanh() * c(0.02)).sin();
+            }
+            if lt(d_atan2(c(2.0_f64), (x0 * x0 + c(1.0)).powf(0.5)), (s1 * s1 + c(1.0)).powi(-3), margin) {
+                acc2 += x2.atan().tanh() * c(0.5);
+                let x2 = d_to_radians((x1.cos() * c(0.9)).acos()) * c(20.0);
+                s1 = c(0.6) * s1 + c(0.5) * x2.cos();
+            }
+        }
+        s0 * c(1.5) + s1.sin() - acc2.cos() + v7.sin()
     }
 
     pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2;
-        let mut s1 = v[n % 4].atan();
-        let mut s2 = x1.cos().cosh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            s0 = c(0.8) * s0 + c(0.05) * (d_clamp(s0, -c(0.5), c(0.5), margin) * (s0.powi(2) + c(1.0)).cbrt());
-            s1 = s1 * c(0.75) + d_max(-c(3.0_f64), x0, margin).sin() * c(0.25);
-            acc3 += c(0.2) * (s1.powi(2) * (s0.sin() * c(0.9)).atanh()).sin();
-        }
-        match (k4 + n).checked_sub(2) {
-            Some(1 | 2) => {
-                s2 = s2 * c(0.5) + x2.cos() * c(0.5);
-                let x2: Dual64 = (x0 * x0 + c(0.5)).sqrt().tanh();
-                s2 = s2.mul_add(c(0.8), x2.cos().tanh() * c(0.2));
-            }
-            Some(k5) if k5 > 4 => {
-                let c6 = c(k5 as f64);
-                s1 = c(0.75) * s1 + c(0.005) * prog_5_dual(s0, x1.tanh().sin() * c(2.0), s1, v, n, margin).tanh();
-                s1 = s1 * c(0.6) + c6.sin().sin() * c(1.0);
-            }
-            Some(k7) => {
-                let c8 = c(k7 as f64);
-                s2 = (s2 * c(0.6) + (c(0.8) - x1 + x1) * c(0.2)).sin();
-                acc3 -= c8.tanh();
-            }
-            None => {
-                let v9 = x0.sin().exp() - d_min(x0, v[2], margin);
-                let v10 = prog_1_dual(d_clamp(v9, v[k4 % 4].sin() - c(1.5), v9.tanh() + c(1.5), margin).sin() * c(2.0), (d_to_radians(v[k4 % 4].asinh()) * c(50.0)).sin(), x0, &v, n, margin);
-                acc3 += v10.tanh() * c(0.005);
-            }
-        }
-        'l1: for _ in (0..=n).rev().step_by(2) {
-            acc3 += c(0.5) * (s1 + d_atan2(s2, s1.powi(2) + c(0.5))).sin();
-            let mut k11 = 0;
-            while k11 < 3 && lt((x0 * x0 + c(1.0)).sqrt(), v[3 - k11], margin) {
-                k11 += 1;
-                if gt(v[k11].cos(), -c(0.25), margin) {
-                    break 'l1;
-                }
-                s2 = s2.mul_add(c(0.75), x2.mul_add(v[k11], s0).cos() * c(0.05));
-                s0 = (s0 * c(0.75) + x1.tanh() * c(0.25)).tanh();
-            }
-            acc3 += c(0.5) * x0.sin();
-        }
-        let mut k12 = 0;
-        while k12 < 4 {
-            k12 += 1;
-            match k12 % 2 {
-                MODE_A => {
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * (s2.powi(2) + c(1.0)).cbrt().cos();
-                }
-                1 => {
-                    s0 = (s0 * c(0.8) + s1.tanh().exp() * c(0.05)).tanh();
-                    s2 = c(0.5) * s2 + c(0.1) * (x0 * x0).tanh();
-                }
-                _ => {
-                    acc3 += (x1 * s2).cos() * c(0.5);
-                    s2 = s2 * c(0.6) + v[0].mul_add(x0, v[0]).sin() * c(0.05);
-                }
-            }
-            for &u in v.iter() {
-                s0 = s0.mul_add(c(0.8), (s1 * s2).sin() * c(0.05));
-                if le(x0.sin(), u, margin) {
-                    s0 = s0.mul_add(c(0.6), s0.tanh().cos() * c(0.4));
-                    s1 = c(0.6) * s1 + c(0.25) * (d_to_degrees(s1) * c(0.02)).tanh();
-                } else {
-                    s1 = (s1 * c(0.6) + s1 * s1 * c(0.1)).tanh();
-                }
-                let v13 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * (u + p.cos()).sin());
-                acc3 += c(0.1) * v13.tanh();
-            }
-            let v14 = (x2.powi(2) + c(1.0)).log10();
-            acc3 += c(0.5) * ((x1.sin() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh().cos();
-            acc3 -= c(0.5) * v14;
-        }
-        x0 + s0 - s1.sin() + s2.tanh() + acc3.tanh()
-    }
-
-    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(-c(1.5_f64), v[n % 4].tanh().exp(), margin).sin() * c(2.0);
+        let mut s0 = ((v[3] * v[3]).ln_1p() * c(2.0)).cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v2 = prog_1_dual(c(2.0), x0, s0, &v, n, margin);
-            if ge((v[i % 4].tanh() * c(1.2)).tan(), c(1.0), margin) {
-                let x1: Dual64 = prog_1_dual(x2, x1, c(0.75), &v, 6, margin);
-                let v2 = (x2.tanh() * c(0.9)).acos();
-                acc1 += c(0.005) * (x1.tanh() + v2.sin()).sin();
-            }
-            if lt(x1 + c(2.5), c(0.0), margin) {
-                let v3 = d_log(s0.powi(2) + c(1.0), x2.powi(2) + c(2.0)).tanh().exp_m1();
-                'b1: {
-                    if le(d_log(c(2.0_f64), v[n % 4].mul_add(v[i % 4], v[n % 4]).powi(2) + c(2.0)), c(0.25), margin) {
-                        s0 = (s0 * c(0.75) + s0.cos().exp2() * c(0.1)).tanh();
-                        break 'b1;
-                    }
-                    if gt((s0 * s0 + c(2.0)).ln().sin().exp2(), c(1.0), margin) {
-                        let v6 = 'b2: {
-                            for j in (0..=i).rev() {
-                                let fj = c(j as f64);
-                                if lt(v3, c(0.5), margin) {
-                                    break 'b2 (v2 * c(0.02)).sin();
-                                }
-                                let v4: Dual64 = fj / ((v3 * c(0.5)).powi(2) + c(1.5));
-                                acc1 += c(0.05) * (fj * fj + c(1.0)).cbrt().sin();
-                                acc1 -= c(0.05) * v4.cos().sin();
-                            }
-                            for j in (0..6).rev() {
-                                let v5 = (x0.sin() * c(0.9)).asin();
-                                if j < 1 {
-                                    s0 = (s0 * c(0.6) + (-v5) * c(0.1)).tanh();
-                                    break 'b1;
-                                }
-                                if le((v3.powi(2) + c(1.0)).recip(), c(0.0), margin) {
-                                    s0 = (s0 * c(0.6) + v5 * c(0.1)).sin();
-                                    s0 = c(0.5) * s0 + c(1.0) * (s0.tanh() + c(2.0)).cbrt().cos();
-                                } else if lt((v5 * v5 + c(1.0)).sqrt(), v2, margin) {
-                                    acc1 += (s0 - x2 + (x1 * x1 + c(1.0)).log(3.0)).sin() * c(0.05);
-                                } else {
-                                    acc1 += x2.cos() * c(0.05);
-                                }
-                                s0 = c(0.5) * s0 + c(0.5) * s0.atan().cos();
-                            }
-                            if lt(x2.cos(), -c(0.25), margin) {
-                                break 'b1;
-                            }
-                            v3.cos()
-                        };
-                        acc1 += v6.sin().cos() * c(0.25);
-                    } else if lt(v3.tanh(), x2, margin) || i % 2 == 0 {
-                        acc1 -= c(0.25) * d_atan2(c(SCALE) + x0, x1.tanh().powi(2) + c(1.0)).cos();
-                        s0 = s0.mul_add(c(0.6), (fi - c(0.35)).cos() * c(1.0));
-                    }
-                }
-                s0 *= c(0.75);
-                s0 -= c(0.02) * v3.tanh();
-            } else {
-                let v7 = v[1].cos();
-                acc1 += c(0.25) * v7;
-            }
-            s0 = (s0 * c(0.75) + v[i % 4].powi(3) * c(0.02)).sin();
-            acc1 -= c(0.005) * v2.tanh().sin();
-        }
-        let mut k8 = 0;
-        while k8 < 3 && gt(v[k8] - x0, c(0.5), margin) {
-            k8 += 1;
-            let v9 = v.iter().map(|&p| x2 + p.cos()).sum::<Dual64>();
-            acc1 += c(0.25) * (v9.cos().powi(2) + c(1.0)).log2().tanh();
-        }
-        let v12 = 'b6: {
-            if ge((x2.tanh().powi(2) + c(1.0)).recip(), (v[2] * v[2] + c(2.0)).sqrt(), margin) {
-                break 'b6 prog_1_dual(x0, x1, (x0 * x0 + c(1.5)).acosh().cos() * c(2.0), &v, k8, margin);
-            }
-            if gt(v[3].sin().exp2(), x1, margin) {
-                break 'b6 (x2.powi(2) + c(0.5)).sqrt();
-            }
-            for i in 0..v.len() {
-                let fi = c(i as f64);
-                if gt(v[i], -c(0.5), margin) || n > 3 {
-                    s0 = s0.mul_add(c(0.5), (x2 + x0).sin() * c(0.25));
-                    break 'b6 (x1 * x1 + c(1.5)).acosh();
-                }
-                if gt((x2.cos().powi(2) + c(1.5)).acosh(), d_powf(s0 * s0 + c(1.0), x0.tanh()), margin) {
-                    let v10 = (x0.cos() * c(1.2)).tan();
-                    s0 *= c(0.75);
-                    s0 += c(0.02) * v10.cos().sin();
-                } else if gt(s0 * x0, -c(1.0), margin) {
-                    let v11 = d_to_radians(x1) * c(50.0);
-                    s0 = c(0.5) * s0 + c(0.5) * v11.sin();
-                } else {
-                    acc1 -= (fi * fi + c(0.5)).cbrt().sin() * c(0.5);
-                    s0 = (s0 * c(0.75) + (v[i].tanh() * c(2.0)).sinh() * c(0.02)).tanh();
-                    if gt(x1.mul_add(v[i], x1), fi, margin) {
-                        acc1 += (s0.tanh() + c(2.0)).cbrt().sin().exp().sin() * c(0.5);
-                        match i {
-                            0..=1 => {
-                                break;
-                            }
-                            3 => {
-                                s0 = s0 * c(0.75) + v[k8].tanh().exp_m1().tanh() * c(0.05);
-                            }
-                            _ => {
-                                acc1 -= d_min((x1.tanh() * c(0.9)).atanh(), x1, margin).sin() * c(0.5);
-                                s0 = s0 * c(0.6) + s0.cos() * c(0.4);
-                            }
-                        }
-                        acc1 -= (x1.cos().powi(2) + c(0.5)).sqrt().tanh() * c(0.5);
-                    } else {
-                        acc1 += (v[0] * x2).tanh() * c(0.5);
-                    }
-                }
-                acc1 += d_abs((v[3 - k8].powi(2) + c(1.0)).powi(-1), margin) * c(0.5);
-            }
-            (x1.powi(2) + c(1.5)).acosh()
-        };
-        let v14: Dual64 = if !(k8 == 0) {
-            let v12 = x0;
-            v12.powi(2) - v12
+        let v3 = if ge(d_powf(c(2.0_f64), x0.sin()).cos(), s0, margin) {
+            let x1 = x2 * x1;
+            prog_1_dual(v[n % 4].cos() * c(2.0), x0, (x1 + x2).sin() * c(2.0), &v, n, margin)
+        } else if le((v[2] * v[2] + c(1.0)).recip(), v[n % 4], margin) && n > 3 {
+            (x1 * x1 + c(1.5)).acosh() + x2
         } else {
-            let v13 = (x0 / (x2.powi(2) + c(0.5))).tanh();
-            v13.tanh() - d_log(v13.powi(2) + c(1.0), v13.powi(2) + c(2.0))
+            let v2 = -d_copysign(x2, v[n % 4], margin);
+            s0 = (s0 * c(0.75) + (acc1 * acc1 + c(1.0)).powi(-2) * c(1.0)).tanh();
+            ((acc1 * acc1 + c(0.5)).sqrt().powi(2) + c(1.5)).acosh() + v2.cos()
         };
-        let v15 = v[k8].sin().exp();
-        let v17 = if ge(d_copysign(v14, v[3 - k8], margin), -c(1.0), margin) {
-            let v16 = v15.cos();
-            v16 / (v16 * v16 + c(0.5))
-        } else {
-            (v15.tanh() * c(0.9)).asin()
-        };
-        let v18 = (0..n).fold(c(0.0), |r, i| r * c(0.5) + (x0.tanh() + v[i % 4] * c(0.5)) * c(0.25));
-        s0 + acc1.tanh() + v12.cos() - v17 * c(0.75) - v18 - x0.tanh()
-    }
-
-    pub fn prog_12_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1 - x0).cos() * c(0.9)).asin();
-        let mut s1 = ((x1 * x1 + c(0.5)).ln() / (x2.powi(2) + c(0.5))).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = ((s0 + x1).tanh() * c(0.5)).ln_1p();
-        }
-        let v5 = match n {
-            0 => (a3[3] * a3[3] + c(0.5)).cbrt().atan(),
-            1..=3 => {
-                let v4 = (c(0.75) - acc2) * a3[n % 4];
-                -(v4 * acc2)
-            }
-            4 => d_abs(d_abs(s1, margin), margin),
-            _ => s1.sin() + c(0.5),
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            match k6 % 3 {
-                0 => {
-                    s1 *= c(0.75);
-                    s1 += c(0.25) * (c(0.8) - x1).cos();
-                    s0 = c(0.6) * s0 + c(0.5) * (x1 * x1 + c(1.0)).recip();
-                }
-                2 => {
-                    s1 = c(0.5) * s1 + c(0.25) * (s1 - s0).tanh();
-                }
-                _ => {
-                    acc2 += prog_1_dual(c(1.5), d_atan2(a3[k6 % 4], a3[k6 % 4] * a3[k6 % 4] + c(1.0)).tanh() * c(2.0), c(2.0), &v, 3, margin).cos() * c(0.005);
-                    let v7 = prog_1_dual(v5.cos() * c(2.0), x2, (v[k6 % 4] / ((v5 + x1).powi(2) + c(1.5))).sin() * c(2.0), &v, 5, margin);
-                    acc2 += v7.cos().tanh() * c(0.005);
-                }
-            }
-            acc2 += c(0.4) * (v[n % 4].powi(2) + c(0.5)).cbrt().cos();
-            if k6 >= 5 || ge(v[0].tanh().cosh().tanh(), -c(0.25), margin) {
-                break;
-            }
-        }
-        let v8 = a3.iter().zip(a3.iter().skip(1)).fold(c(0.0), |r, (&p, &q)| r * c(0.5) + ((q * q + c(1.0)).log10() + p * c(0.5)) * c(0.5));
-        let a9 = v.map(|e| e.tanh());
-        let mut m10 = 0;
-        for i in 0..n {
-            acc2 -= c(0.25) * (c(1.25) * v5).tanh();
-            if ge(v5 * s0, v8, margin) {
-                m10 += 1;
-            }
-            if i % 2 == 0 && gt(d_clamp(v8, v8.cos() - c(1.5), v8.cos() + c(1.5), margin), v8, margin) {
-                break;
-            }
-        }
-        match m10 {
-            0 | 2 => {
-                s1 = (s1 * c(0.5) + (v8 * v8 + c(1.0)).recip() * c(0.02)).sin();
-            }
-            g if g > 3 => {
-                s0 = c(0.75) * s0 + c(0.25) * x1.atan().sin();
-            }
-            _other => {
-                s1 = s1.mul_add(c(0.75), v8.powi(3) * c(0.01));
-                acc2 += prog_5_dual(d_hypot(a9[m10 % 4].asinh(), a9[m10 % 4] - v5, margin).tanh() * c(2.0), (x0.sin() * c(0.5)).ln_1p().tanh(), v8, v, k6, margin).cos() * c(0.005);
-            }
-        }
-        if let Some(k11) = (m10 + n).checked_sub(2) {
-            let c12 = c(k11 as f64);
-            s1 = s1 * c(0.8) + (a9[k11 % 4] * s1).tanh() * c(0.01);
-            s0 = s0.mul_add(c(0.6), prog_1_dual(c(1.2), s0, x0.sin().atan().sin(), &v, m10, margin).cos() * c(0.005));
-            s1 = c(0.75) * s1 + c(1.0) * c12.cos();
-        } else if !(k6 % 2 == 0 && gt(d_clamp(v5, -c(1.0), c(1.0), margin), v8, margin)) {
-            let v13: Dual64 = prog_1_dual(x1, a9[n % 4].sin().exp().cos(), c(0.75), &v, m10, margin);
-            s0 = s0.mul_add(c(0.6), v13.cos() * c(0.005));
-        } else {
-            s0 = c(0.8) * s0 + c(0.1) * d_hypot(x2, x0, margin).tanh();
-        }
-        s0 - s1 - acc2.cos() + v5.tanh() - v8.tanh() - a9[2] * c(0.5)
-    }
-
-    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_clamp(x2, -c(1.5), c(1.5), margin) - c(0.8)).sin() * c(2.0);
-        let mut s1 = d_max((s0 * s0 + c(0.5)).ln(), x1.mul_add(x0, x0), margin).tanh() * c(2.0);
-        let mut s2 = c(0.5) * d_atan2(c(2.0_f64), s0);
-        let mut acc3: Dual64 = c(0.0);
-        let [b4, b5, _, _] = *v;
-        let mut m6 = x0.sin().exp2();
-        for i in 0..4 {
-            let c7 = if lt(m6, -c(0.5), margin) {
-                (x1 / (b5 * b5 + c(1.5))).powi(2) + v[3 - i]
-            } else {
-                c(1.5) - s1 + v[3 - i]
-            };
-            m6 = d_min(c7, m6, margin);
-        }
-        s0 = s0.mul_add(c(0.6), m6.tanh() * c(0.02));
-        let v8 = v.iter().map(|&p| prog_1_dual(b4, x0, p, v, n, margin)).sum::<Dual64>();
-        let [b9, b10, _, _] = *v;
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            acc3 += c(0.25) * ((v[0].sin() * c(1.5)).cosh().powi(2) + c(1.5)).acosh().tanh();
-            s1 = s1.mul_add(c(0.8), (-x2).tanh() * c(0.2));
-            acc3 += (-b4).sin() * c(0.25);
-            if k11 >= 6 || le(b5 * b5 / ((c(0.65) * b10).cos() + c(2.0)), c(0.5), margin) {
-                break d_max(d_log(s0.powi(2) + c(1.0), b5 * b5 + c(2.0)), d_abs(b9, margin), margin);
-            }
-        };
-        s2 = c(0.8) * s2 + c(0.005) * prog_5_dual(b5, b9, v12, [v[0], v[1], v[2], v[3]], n, margin).sin();
-        s0.sin() + s1.sin() - s2 * c(0.25) - acc3.cos() + v8.tanh() - b10 * c(0.25)
-    }
-
-    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[n % 4] + c(0.35)).sin() * c(0.5)).ln_1p();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, (x2.tanh() * c(0.9)).atanh().tanh() + p, margin));
-        for i in 0..n {
-            if le(d_powf(x0.powi(2) + c(1.0), d_copysign(x0, v2, margin).tanh()), c(0.5), margin) {
-                acc1 -= (v2 * v2 + c(1.5)).acosh().sin() * c(0.25);
-                s0 = (s0 * c(0.6) + (-x2) * c(0.4)).sin();
-            } else {
-                acc1 += c(0.25) * s0.cos().exp_m1().cos();
-                s0 = s0 * c(0.5) + (v[i % 4] + (x1 * x1 + c(0.5)).ln()).tanh() * c(0.2);
-            }
-            s0 = (s0 * c(0.8) + x0.powi(2) * c(0.05)).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                acc1 += d_hypot(u / (v[(j + n) % 4] * v[(j + n) % 4] + c(0.5)), u, margin).sin() * c(0.05);
-                acc1 -= (x1.powi(2) + c(1.0)).log2().cos() * c(0.05);
-                acc1 += x0.cos().exp2().sin() * c(0.05);
-            }
-        }
-        let mut k3 = 0;
-        while k3 < 4 && lt(((v2 * s0).sin() * c(0.9)).asin(), -c(0.5), margin) {
-            k3 += 1;
-            s0 = s0.mul_add(c(0.5), (s0.powi(2) + c(1.0)).log2().tanh() * c(0.25));
-            s0 = (s0 * c(0.75) + (x0.powi(2).powi(2) + c(2.0)).ln() * c(0.05)).tanh();
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s0 = s0 * c(0.8) + s0.tanh() * c(0.2);
-            let v5 = (v2.sin() * c(1.2)).tan() + x2 * v[k4];
-            let v6 = x2.tanh();
-            if k4 >= 3 {
-                break;
-            }
-            s0 = s0.mul_add(c(0.5), (v5.sin() + v6).tanh() * c(0.02));
-        }
-        x0.tanh() - x1 + s0 - acc1.sin() + v2 - ((x0 * x0).ln_1p().powi(2) + c(0.5)).powf(0.3)
-    }
-
-    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = d_max(x2.atan(), v[n % 4], margin);
-        let mut s1: Dual64 = (s0.sin() * c(2.0)).sinh().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] * c(0.5) + prog_1_dual(x1, (c(0.25) - x0).cos(), (x1.sin() * c(0.9)).atanh().sin(), v, 3, margin).tanh() * c(0.005);
-        }
-        'l1: for (i, &t) in a3.iter().enumerate() {
-            match i % 2 {
-                0 => {
-                    continue;
-                }
-                1 => {
-                    let v4 = (t.cos() * c(0.9)).acos().tanh();
-                    let v5: Dual64 = prog_1_dual(s1, s0, v[n % 4].cos().sin() * c(2.0), &a3, n, margin);
-                    s1 *= c(0.8);
-                    s1 -= c(0.005) * (v4 + v5.cos()).tanh();
-                }
-                _ => {
-                    acc2 += prog_1_dual(x2, (x1 * x1 + c(1.0)).powf(0.3).cos() * c(2.0), c(0.75), v, i, margin).tanh() * c(0.005);
-                    s1 = s1 * c(0.75) + a3[2].sin().sinh().tanh() * c(0.1);
-                    if gt(d_max(s1, s0, margin) / ((x0 + s0).powi(2) + c(1.5)), c(0.0), margin) || i > 0 {
-                        break;
-                    }
-                }
-            }
-            let mut m6: Dual64 = d_log(x1 * x1 + c(1.0), t * t + c(2.0)).cos();
-            for j in 1..4 {
-                if i < 3 {
-                    continue 'l1;
-                }
-                let c7 = if j < 2 {
-                    v[3 - j]
-                } else {
-                    x0
-                };
-                m6 = d_max(m6, c7, margin);
-            }
-            acc2 -= c(0.5) * m6.tanh();
-        }
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = s1 * x1;
-            }
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            if k9 % 2 == 0 && gt(((-x0).powi(2) + c(1.0)).recip(), -c(0.5), margin) {
-                acc2 += (x1.powi(2) + c(0.5)).powf(1.5).tanh() * c(0.25);
-                if ge(a3[k9 % 4].mul_add(x0, a3[k9 % 4]), c(0.5), margin) {
-                    s1 = c(0.5) * s1 + c(0.005) * prog_1_dual(d_max(d_min(a8[0][2], a3[0], margin), a3[k9 % 4] + a8[0][2], margin).tanh() * c(2.0), c(0.25), x1, v, k9, margin).cos();
-                } else if le(prog_1_dual(x0, x1.tanh() * c(2.0), x1, v, k9, margin), c(0.5), margin) || k9 % 3 == 1 {
-                    for &u in a3.iter() {
-                        let v11 = match n % 4 {
-                            0..=2 => {
-                                let v10 = (d_atan2(u.powi(2) + c(1.0), u).cos() * c(0.9)).atanh();
-                                (v10.powi(2) + c(1.0)).sqrt()
-                            }
-                            PHASE_D if n < 4 => {
-                                let x2 = x1.asinh().sin();
-                                ((u * u).tanh() * c(0.9)).acos() + x2.sin()
-                            }
-                            _ => {
-                                let x1: Dual64 = x0.powi(2);
-                                x1.sin() / ((c(SCALE) + s0).powi(2) + c(1.5))
-                            }
-                        };
-                        let v12 = v.iter().fold(u, |r, &p| r * c(0.5) + c(0.1) * ((r.cos().sin() * c(0.9)).acos() + p.cos()).cos());
-                        acc2 += (x1.sin().sin() * c(0.9)).asin().cos() * c(0.1);
-                        s0 = s0.mul_add(c(0.75), (v11.tanh() - v12).cos() * c(0.02));
-                    }
-                    s1 = c(0.8) * s1 + c(0.2) * a8[1][3].tanh();
-                }
-            } else if le((x1.powi(2) + c(1.5)).acosh(), s1, margin) {
-                s0 = s0.mul_add(c(0.6), s0.cos() * c(0.4));
-            } else {
-                acc2 -= (a3[2] * a3[2] + c(2.0)).acosh() * c(0.25);
-            }
-            s0 = (s0 * c(0.8) + v[2] * c(0.2)).sin();
-            acc2 -= x2.cos().exp().sin() * c(0.5);
-            if k9 >= 4 {
-                break (a3[k9 % 4].tanh() * c(0.9)).acos();
-            }
-        };
-        s0 = c(0.75) * s0 + c(0.05) * (x1 * v[k9 % 4]).tanh();
-        let v14 = a3.iter().zip(v.iter()).map(|(&p, &q)| (x1 * x1 + c(1.0)).sqrt() + p.sin() + q.tanh()).sum::<Dual64>();
-        x0.sin() - s0 + s1 * c(0.25) + acc2.tanh() - a8[0][0].cos() + v13 + v14.sin()
-    }
-
-    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() * c(1.2)).tan().sin() * c(2.0);
-        let mut s1 = prog_1_dual(c(2.0), x0, (x0 - c(0.35)).tanh(), v, 0, margin).tanh() * c(2.0);
-        let mut s2 = (x0.powi(2) + c(1.5)).acosh().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n {
-            MODE_A | 2 => {
-                acc3 += d_log(v[n % 4] * v[n % 4] + c(1.0), x1.powi(2) + c(2.0)).sin();
-                let v4: Dual64 = prog_1_dual(c(1.5), s1, c(0.5), v, 6, margin);
-                acc3 += c(0.005) * v4.tanh();
-            }
-            MODE_D | 5 => {
-                let [b5, b6, b7, _] = *v;
-                acc3 += (b5.sin() + b6.cos() + b7.sin()).tanh();
-            }
-            6 => {
-                s0 = s0 * c(0.75) + (x1 * x1 + c(0.5)).cbrt().sin() * c(0.1);
-            }
-            _ => {
-                s2 = s2.mul_add(c(0.5), (d_clamp(x1, x2.cos() - c(1.5), x0.sin() + c(1.5), margin).powi(2) + c(0.5)).sqrt().sin() * c(0.5));
-            }
-        }
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = (x1.tanh().exp().powi(2) + c(1.0)).recip();
-            }
-            s0 *= c(0.8);
-            s0 -= c(0.25) * d_powf(c(1.5_f64), x1.tanh()).cos();
-        }
-        let a9 = a8[1];
-        let mut m10 = c(f64::NEG_INFINITY);
-        for i in 0..4 {
-            m10 = d_max(a8[0][i] - a9[0] + a9[i], m10, margin);
-            s2 = c(0.6) * s2 + c(0.2) * d_min(s2 + x2, (x1.sin() + c(2.0)).cbrt(), margin).cos();
-        }
-        acc3 += m10.sin() * c(0.75);
-        let [[b11, b12, b13, _], r14] = a8;
-        let [b15, _, b16, b17] = a9;
-        let [b18, b19, b20] = [(b17.cos().exp().powi(2) + c(2.0)).acosh(), ((b13 * x2).powi(2) + c(1.0)).log10(), (b13 * b13 + c(1.0)).sqrt() - r14[n % 4]];
-        s1 = c(0.75) * s1 + c(0.02) * (b19.tanh() * c(0.9)).atanh().sin();
-        x1 - s0 * c(0.5) + s1 + s2.tanh() + acc3.sin() + b11.sin() + b12 * c(0.75) + b15.cos() + b16.cos() + b18.sin() + b20 * c(0.75) + prog_1_dual(x1, b13, c(2.0), v, 0, margin)
-    }
-
-    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x1.mul_add(v[n % 4], x1).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            a2[i] = (x1 * x1 + c(2.0)).acosh();
-            acc1 += c(0.5) * v[i].cos();
-        }
-        for _ in 0..n {
-            a2 = [a2[0] * c(0.5) + (s0 * x2.powi(2)).cos() * c(0.02), (d_to_radians(x0) * c(50.0)).cos() * c(1.0), (a2[0] * c(0.6) + (x2 * x2 + c(2.0)).sqrt().tanh() * c(0.4)).tanh(), c(0.5) * (x2.cos() + c(2.0)).cbrt().tanh() + c(0.8) * a2[1]];
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if lt((a2[(k3 + n) % 4].powi(2) + c(1.0)).powi(-3), -c(0.25), margin) {
-                acc1 += (x2.cos() * c(0.9)).asin().tanh() * c(0.5);
-            } else {
-                s0 = c(0.6) * s0 + c(0.4) * (c(0.1) - s0).tanh();
-            }
-            let v4: Dual64 = (v[k3 % 4].tanh() + c(2.0)).cbrt();
-            s0 = s0 * c(0.5) + (x2 / (v[n % 4].sin() + c(2.0))).tanh() * c(0.1);
-            if k3 >= 4 || gt((d_log(x2.powi(2) + c(1.0), v4 * v4 + c(2.0)).cos() + c(2.0)).cbrt(), v4.tanh(), margin) {
-                break x0 - c(0.1);
-            }
-        };
-        let v6 = (0..n).fold(c(0.0), |r, i| r * c(0.5) + (d_powf(d_max(v5, x0, margin).powi(2) + c(1.0), v5.atan().cos()) + v[i % 4] * c(0.5)) * c(0.5));
-        for i in 0..n {
-            if le(c(1.5) * (v[0].tanh() * c(0.9)).acos(), x2.powi(3), margin) {
-                acc1 -= c(0.25) * (v6 * x1).cos().cos();
-                if !(i > 3) {
-                    s0 = (s0 * c(0.75) + s0.powi(2) * c(0.05)).sin();
-                    s0 = s0 * c(0.8) + a2[i % 4].tanh() * c(0.2);
-                } else {
-                    let v7: Dual64 = prog_1_dual(x2, c(0.75), c(1.2), &v, 5, margin);
-                    acc1 += c(0.25) * (d_log(x1.powi(2) + c(1.0), v6 * v6 + c(2.0)) * d_clamp(a2[(i + k3) % 4], a2[1].cos() - c(1.5), x2.tanh() + c(1.5), margin)).tanh();
-                    s0 *= c(0.75);
-                    s0 += c(0.005) * v7.sin();
-                }
-            }
-            acc1 += s0.sin() * c(0.25);
-        }
-        x2 - s0.tanh() + acc1.sin() - a2[1].cos() - v6.cos() + x1.tanh().exp2()
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + c(0.5)).recip();
-        let mut s1 = x1.sin() * c(0.5);
-        let mut acc2: Dual64 = c(0.0);
-        if !(n < 3) {
-            let v3 = x2.tanh();
-            'l0: for i in 0..n {
-                let fi = c(i as f64);
-                for j in 1..n {
-                    if !(j == 5) {
-                        return (x0.sin() + c(2.0)).cbrt() * (s1 * s1 + c(1.0)).recip();
-                    }
-                    if j == 2 {
-                        break 'l0;
-                    }
-                    acc2 += x0.sin() * c(0.05);
-                }
-                if ge(v3 * x0, x0, margin) {
-                    return (fi.tanh() * c(1.5)).cosh();
-                }
-                match i {
-                    0 => {
-                        s0 = s0 * c(0.75) + s0.powi(3).tanh() * c(0.02);
-                        if i % 3 == 1 && ge(x0 * v[0], v[n % 4], margin) {
-                            break;
-                        }
-                        s0 = s0.mul_add(c(0.8), (s0.cos() * c(0.9)).acos().cos() * c(0.05));
-                    }
-                    g if g > 1 => {
-                        let v4 = (s1 * s1 + c(0.5)).recip();
-                        let v5 = prog_1_dual(d_max(v[i % 4], s1, margin).sin(), (x1 * x1 + c(0.5)).powf(1.5).tanh() * c(2.0), (c(1.2) * (-v4)).cos() * c(2.0), &v, i, margin);
-                        acc2 -= v5.sin() * c(0.005);
-                    }
-                    _ => {
-                        acc2 += x1.tanh() * c(0.25);
-                        acc2 += c(0.25) * (v[n % 4].cos() * c(0.9)).asin().sin();
-                    }
-                }
-                s1 = c(0.6) * s1 + c(0.4) * x1.sin().tanh();
-            }
-            s0 = (s0 * c(0.6) + v3.sin() * c(0.4)).sin();
-        }
-        if n < 1 {
-            acc2 -= prog_1_dual((s1.sin() * c(1.5)).cosh().cos(), (x2 - c(2.0)).tanh() * c(2.0), x0, &v, 6, margin).sin() * c(0.005);
-        }
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            acc2 += (x1 - x0).tanh() * c(0.25);
-            match k6 {
-                0..=1 => {
-                    let v7 = (x1.sin() * c(0.9)).acos() * s1;
-                    acc2 += v7.tanh() * c(0.25);
-                }
-                MODE_D | 5 => {
-                    let mut k8 = 0;
-                    while k8 < n + 1 && lt((v[k8 % 4].sin() * c(0.9)).acos(), c(1.0), margin) {
-                        k8 += 1;
-                        s1 = (s1 * c(0.75) + (v[k6 % 4] * v[k6 % 4] + c(1.0)).log(2.0) * c(0.1)).sin();
-                        s0 = (s0 * c(0.75) + (s0.mul_add(x2, v[0]).cos() * c(0.9)).atanh() * c(0.01)).tanh();
-                    }
-                    s1 = s1.mul_add(c(0.5), s1 * c(0.5));
-                    if lt(c(0.35) - x2, c(1.0), margin) {
-                        acc2 -= x2.sin() * c(0.25);
-                        s0 = c(0.6) * s0 + c(0.2) * s0.powi(2).cos();
-                    } else if gt((x0 * x0 + c(1.0)).log10(), -c(0.5), margin) || k8 % 2 == 0 {
-                        let v9 = (s1.sin().exp2().tanh() + c(2.0)).cbrt();
-                        acc2 += v9.cos() * c(0.25);
-                    } else {
-                        s0 = s0.mul_add(c(0.6), x1.tanh() * c(0.4));
-                    }
-                }
-                6 => {
-                    acc2 -= (x0 - x0 / (v[k6 % 4].cos() + c(2.0))).sin() * c(0.25);
-                    let [b10, b11, b12, _] = v;
-                    s0 = (s0 * c(0.8) + (b10.tanh() + b11.sin() + b12.cos()) * c(0.05)).sin();
-                }
-                _ => {
-                    let v13: Dual64 = d_powf(s0.powi(2) + c(1.0), v[n % 4].sin());
-                    s0 = s0 * c(0.75) + (v13 - v[(k6 + n) % 4]).tanh() * c(0.05);
-                }
-            }
-        }
-        let v14 = prog_16_dual(s0, x2.tanh().sin() * c(2.0), x0.atan().asinh().sin() * c(2.0), &v, n, margin);
-        let Some(k15) = (n % 3).checked_sub(1) else {
-            return v[1].tanh()
-        };
-        let c16 = c(k15 as f64);
-        s1 * c(0.5) + acc2.sin() - v14.sin() - c16 * c(0.25)
-    }
-
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = x2 * c(std::f64::consts::LN_2);
-        let mut acc1: Dual64 = c(0.0);
-        acc1 -= (v[n % 4] * v[n % 4]).ln_1p().tanh();
-        match n {
-            PHASE_A if n > 3 => {
-                let v2 = s0 * x0 * c(0.3);
-                acc1 += v2.sin();
-            }
-            PHASE_B | 3 => {
-                for &t in v.iter() {
-                    if ge(prog_1_dual(x0.sin().exp2().tanh() * c(2.0), t.sin().exp().cos() * c(2.0), (s0 + (x0 * x0 + c(1.0)).log10()).cos(), &v, n, margin), x1 * t, margin) {
-                        let v3: Dual64 = (x0.cos() * c(0.9)).atanh() + (s0.cos() * c(1.2)).tan();
-                        s0 = s0.mul_add(c(0.8), (d_min(c(0.5_f64), s0, margin) * s0.tanh().exp()).sin() * c(0.02));
-                        s0 = c(0.8) * s0 + c(0.01) * v3.sin().sin();
-                    } else if n % 3 == 1 {
-                        acc1 += prog_1_dual((s0.powi(2) + c(0.5)).recip().tanh() * c(2.0), (x0.cos() * c(2.0)).sinh().tanh().exp2().cos(), (x0.tanh() * c(0.9)).acos().tanh() * c(2.0), &v, 5, margin).cos() * c(0.005);
-                    } else {
-                        let x0 = (x0.cos() + c(2.0)).cbrt() - (t.sin() * c(0.9)).asin();
-                        s0 = c(0.6) * s0 + c(0.1) * (d_to_degrees(x0) * c(0.01)).cos().sinh().tanh();
-                    }
-                    let v4 = -s0;
-                    let mut m5: Dual64 = -c(0.5);
-                    for j in 0..n {
-                        m5 = d_max(v4.tanh().exp() + v[(j * 3) % 4], m5, margin);
-                    }
-                    acc1 += m5.cos().cos() * c(0.5);
-                    s0 = s0.mul_add(c(0.5), v4.tanh() * c(0.5));
-                }
-                s0 = (s0 * c(0.6) + ((-s0).sin() * c(0.9)).atanh() * c(0.05)).tanh();
-            }
-            4..=5 => {
-                let v6 = prog_16_dual(s0, d_max(x1, v[0], margin).cos() * c(2.0), (d_max(x1, v[n % 4], margin).sin() * c(0.5)).ln_1p().sin() * c(2.0), &v, 6, margin);
-                s0 = c(0.75) * s0 + c(0.005) * v6.tanh();
-            }
-            _other => {
-                let v7 = prog_16_dual((x1 + x0 - x0.tanh()).tanh() * c(2.0), c(2.0), s0, &v, n, margin);
-                s0 = s0.mul_add(c(0.5), d_atan2(c(3.0_f64), x0).cos() * c(1.0));
-                s0 *= c(0.6);
-                s0 += c(0.005) * v7.cos();
-            }
-        }
-        if ge(d_min(c(0.5_f64), x0, margin), -c(1.0), margin) {
-            return x1 * x0;
-        }
-        let v11 = match n {
-            PHASE_B | 3 => x2.tanh().exp2(),
-            6 => x1.atan(),
-            _ => {
-                for (i, &t) in v.iter().enumerate() {
-                    for j in (0..=i).rev() {
-                        let fj = c(j as f64);
-                        if le(d_atan2(v[3 - j].powi(2) + c(1.0), t) / ((x1 * x1 + c(0.5)).ln().powi(2) + c(1.5)), fj, margin) {
-                            continue;
-                        }
-                        let c8: Dual64 = c(table(j + n));
-                        s0 = (s0 * c(0.8) + (s0.cos() * c(0.9)).acos() * c(0.05)).sin();
-                        s0 = (s0 * c(0.6) + c8 * c(1.0)).sin();
-                    }
-                    let m9 = 2 * i + 1;
-                    let c10: Dual64 = c(table(m9));
-                    acc1 += (x2 * s0).mul_add(x1, x2 / (x2 * x2 + c(0.5))).tanh() * c(0.25);
-                    acc1 += (t.sin() - c10).sin() * c(0.5);
-                }
-                acc1 += c(0.005) * prog_1_dual(x1.cos().exp2().cos() * c(2.0), (x0.asinh() + d_abs(x1, margin)).sin() * c(2.0), (x1 * x1 + c(1.0)).cbrt().sin() * c(2.0), &v, n, margin).cos();
-                x0.sin().exp() / ((c(SCALE) + v[2]).tanh() + c(2.0))
-            }
-        };
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.5) + (d_to_radians(s0) - (v11 * v11 + c(1.0)).cbrt()) * c(0.25)).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                let v12 = v.iter().copied().map(|p| x2.cos().exp_m1().cos().exp() + p.sin()).sum::<Dual64>();
-                if lt((v11 + v[(j + i) % 4]).atan(), -c(0.5), margin) {
-                    continue 'l4;
-                }
-                acc1 += (fj.mul_add(fi, v11) - x2 * fj).tanh() * c(0.1);
-                acc1 -= c(0.1) * (u.cos() + v12.sin()).cos();
-            }
-            let mut m13 = c(f64::NEG_INFINITY);
-            for j in 0..=3 {
-                m13 = d_max(m13, (x1.powi(2) + c(1.0)).log(3.0) + v[j].cos(), margin);
-            }
-            acc1 += c(0.5) * m13.tanh();
-            let v15 = match n % 2 {
-                0 => {
-                    let v14 = (x1.cos() * c(1.5)).cosh();
-                    v14.asinh()
-                }
-                1 => t.sin().exp_m1(),
-                _ => v[(i + n) % 4] + v11,
-            };
-            acc1 += (t.tanh() + v15.tanh()).cos() * c(0.5);
-        }
-        x1 - s0.sin() - acc1.tanh() - v11.cos() - (v11.cos() * c(0.9)).acos()
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.sin() * c(1.5)).cosh().sin().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s0 = (s0 * c(0.5) + x1 * c(std::f64::consts::FRAC_PI_4) * c(0.5)).tanh();
-                acc1 += (x2 * v[n % 4] / ((x1.sin() * c(0.9)).acos().tanh() + c(2.0))).tanh() * c(0.25);
-            }
-            1 | 3 => {
-                acc1 -= (x2 - (x2.cos() * c(0.9)).asin()).cos();
-            }
-            4 | 6 => {
-                s0 = s0.mul_add(c(0.75), (acc1.cos().exp().powi(2) + c(0.5)).sqrt().cos() * c(0.01));
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.5), (x2 * x2 + c(1.0)).powi(-3).cos() * c(0.02));
-                if le(v[n % 4], c(1.0), margin) {
-                    s0 *= c(0.5);
-                    s0 -= c(0.5) * (c(SCALE) + x0).tanh();
-                } else {
-                    s0 *= c(0.5);
-                    s0 += c(1.0) * (x1.powi(2) + c(1.0)).log10();
-                    for (i, &t) in v.iter().enumerate() {
-                        let fi = c(i as f64);
-                        for &u in v.iter() {
-                            acc1 -= c(0.05) * ((t / (t * t + c(1.5))).sin() + c(2.0)).cbrt();
-                            s0 = c(0.6) * s0 + c(0.25) * v[3 - i].tanh().exp2().cos();
-                            if le(u + v[(i + n) % 4], c(2.5) * v[i], margin) {
-                                continue;
-                            }
-                        }
-                        if ge(x2 * (t * v[i]), x1, margin) {
-                            acc1 += c(0.5) * fi.tanh();
-                        } else if le(d_abs(fi * t, margin), c(1.0), margin) {
-                            acc1 -= c(0.5) * x1.sin().tanh();
-                            let v2: Dual64 = v[n % 4].powi(3);
-                            s0 = (s0 * c(0.6) + v2.cos() * c(0.02)).sin();
-                        }
-                        acc1 += fi.cos().exp_m1().tanh() * c(0.5);
-                    }
-                }
-                acc1 += c(0.2) * d_log(x1.powi(2) + c(1.0), x1 * x1 + c(2.0)).powi(2).cos();
-            }
-        }
-        acc1 += x2.cos().exp2().sin();
-        s0 = (s0 * c(0.8) + (x1 + v[n % 4]) * c(0.1)).sin();
-        'l2: for (i, &t) in v.iter().enumerate() {
-            acc1 += c(0.5) * t.tanh().exp().cos().exp2().sin();
-            for &u in v.iter() {
-                if i % 2 == 0 && ge(d_atan2(s0, (u * u + c(1.0)).log2().powi(2) + c(1.0)), c(0.0), margin) {
-                    continue;
-                }
-                match i % 3 {
-                    0..=1 => {
-                        break 'l2;
-                    }
-                    _ => {
-                        let x0 = u / c(4.0);
-                        s0 = s0.mul_add(c(0.6), x0.sin() * c(1.0));
-                    }
-                }
-                s0 = (s0 * c(0.5) + s0.atan() * c(0.5)).sin();
-            }
-            match i {
-                MODE_A if n % 2 == 0 => {
-                    let [b3, b4] = [t / (v[n % 4] * v[n % 4] + c(0.5)), x0];
-                    acc1 -= c(0.5) * (b3.cos() - b4.sin()).cos();
-                }
-                1 | 3 => {
-                    continue;
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + v[i] * c(0.4)).sin();
-                }
-            }
-            acc1 += (x0.cos() + c(2.0)).cbrt().powi(2).tanh() * c(0.5);
-        }
-        s0 * c(0.75) + acc1.cos() - x1.sin().exp()
-    }
-
-    pub fn prog_21_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = x0.tanh() * c(std::f64::consts::FRAC_1_PI);
-        let mut s1 = (v[n % 4] * x2).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = (-v[0]).cos();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = v.iter().fold(v3, |r, &z| r * c(0.75) + c(0.2) * ((d_to_radians(s0).powi(2) + c(0.5)).sqrt() + z.sin()).cos());
-            if le(v[k4 % 4] + (v5.powi(2) + c(1.0)).powi(-1), -c(1.0), margin) && k4 == 2 {
-                let x1: Dual64 = x2 + s1;
-                s1 = c(0.5) * s1 + c(0.5) * (c(0.5) - x0.tanh()).sin();
-                acc2 += c(0.25) * x1.cos();
-            } else if gt(x1 + x0.powi(3), -c(0.5), margin) {
-                s0 = (s0 * c(0.8) + s0.cos() * c(0.2)).tanh();
-                if k4 + n < 10 {
-                    acc2 -= c(0.4) * (v3.tanh() * c(0.5)).ln_1p();
-                    break;
-                }
-            } else {
-                acc2 -= c(0.25) * (v[k4 % 4] * s0).cos();
-            }
-            acc2 += c(0.005) * prog_1_dual(x0, (-x1).cos() * c(2.0), x1, &v, n, margin).cos();
-            if k4 >= 6 || ge(prog_1_dual((s1.sin() * c(0.9)).atanh().sin(), s0, c(0.75), &v, n, margin), -c(0.5), margin) {
-                break;
-            }
-        }
-        let mut a6 = v;
-        for i in 0..n {
-            a6[i % 4] = a6[2] * (((v3 * v3 + c(1.5)).acosh() / (x0.sin() + c(2.0))).cos() * c(0.2)) + a6[i % 4];
-        }
-        a6 = [(x0 + v3).tanh() * c(0.5), a6[0], c(0.2) * d_hypot(c(0.5_f64), x1, margin).atan().sin() + c(0.8) * a6[1], a6[2]];
-        for (i, &t) in a6.iter().enumerate() {
-            let fi = c(i as f64);
-            match i % 3 {
-                0 => {
-                    s0 = s0.mul_add(c(0.5), t.cos() * c(0.5));
-                    let v7 = prog_1_dual((s0 * s0 + c(1.0)).ln().cos() * c(2.0), s0, c(0.25), &v, n, margin);
-                    s0 = s0.mul_add(c(0.5), v7.cos() * c(0.005));
-                }
-                MODE_B => {
-                    s0 = c(0.75) * s0 + c(0.25) * d_clamp(x0, a6[i].tanh() - c(1.5), x0.sin() + c(1.5), margin).sin();
-                    s1 = s1 * c(0.8) + fi.sin().exp_m1().cos() * c(1.0);
-                }
-                2 => {
-                    let x1 = prog_1_dual(s0, v3, s0.sin(), &v, 6, margin);
-                    s0 = (s0 * c(0.6) + x1.tanh() * c(0.005)).sin();
-                }
-                _ => {
-                    acc2 += c(0.5) * a6[i].tanh().sin();
-                    if ge(c(0.25) * (v3.sin() * c(0.9)).acos(), v[n % 4], margin) && i % 3 == 1 {
-                        s0 = s0 * c(0.75) + x0.sin() * c(0.25);
-                        break;
-                    }
-                    acc2 += c(0.5) * ((t.sin() * c(0.9)).atanh() + (t - s0)).tanh();
-                }
-            }
-            let v8 = fi.tanh() + s0;
-            if !(i % 3 == 1 && gt(v8, x0 * t, margin)) {
-                let x1 = v8;
-                let v9 = (v3.tanh().exp().powi(2) + c(1.0)).sqrt();
-                acc2 += (x1.tanh() - v9.cos()).sin() * c(0.5);
-            } else if ge((a6[k4 % 4].sin() * c(2.0)).cosh(), -c(1.0), margin) {
-                let v10 = ((x0.powi(2) + c(0.5)).ln().powi(2) + c(0.5)).recip();
-                s0 = (s0 * c(0.75) + v10.tanh() * c(0.05)).tanh();
-            } else {
-                acc2 += c(0.5) * ((v[3 - i] * v[3 - i] + c(1.0)).log(10.0) - (v[i].powi(2) + c(1.0)).cbrt()).tanh();
-            }
-            acc2 -= x1.asinh().sin() * c(0.5);
-        }
-        s0.sin() + s1.tanh() - acc2.cos() + a6[0].cos()
-    }
-
-    pub fn prog_22_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = d_to_degrees((x2 * x2 + c(2.0)).sqrt()) * c(0.01);
-        let mut s1: Dual64 = d_min(d_clamp(v[2], -c(0.5), c(1.0), margin), v[n % 4] * v[n % 4], margin).cos() * c(2.0);
-        let mut s2 = -x1;
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().zip(v.iter()).map(|(&z, &q)| prog_1_dual(x2.tanh().atan().tanh(), c(2.0), q.cos(), v, n, margin) + z.cos()).sum::<Dual64>();
-        if ge(prog_5_dual((x0 + s1).cos().cos(), (x1 * c(std::f64::consts::FRAC_PI_4)).cos(), s2, [v[0], v[1], v[2], v[3]], n, margin), c(SCALE) + acc3, margin) {
-            acc3 += c(0.005) * v4.sin();
-            let v4 = d_log(x2.powi(2) + c(1.0), v[3] * v[3] + c(2.0));
-            acc3 -= v4.cos();
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if le((v4.cos() * c(0.9)).acos(), c(0.0), margin) {
-                break;
-            }
-            acc3 += (x1.sin() * c(0.9)).atanh() * c(0.5);
-            s2 = s2 * c(0.5) + ((s0 * s2).powi(2) + c(1.0)).log(3.0).tanh() * c(0.1);
-            if k5 >= 2 || gt(d_powf((s0.powi(2) + c(2.0)).sqrt().powi(2) + c(1.0), s0.sin().tanh()), c(2.5) - v[3], margin) {
-                break;
-            }
-        }
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            let v7 = v4.cos();
-            match k6 {
-                0 | 2 => {
-                    s2 *= c(0.8);
-                    s2 += c(0.1) * (s2.cos() + x0).tanh();
-                    if lt(v7.sin().exp2().sin(), (x0 * x0 + c(1.0)).log2(), margin) {
-                        continue;
-                    }
-                }
-                g if g > 3 => {
-                    let v8: Dual64 = prog_1_dual(d_min(s0, v7, margin).cos() * c(2.0), x2, (c(0.5) * v7 - v7 * c(0.8)).sin(), v, 1, margin);
-                    s2 = s2 * c(0.75) + v8.cos() * c(0.005);
-                }
-                _ => {
-                    let x1 = x0 + v7;
-                    let v9 = x0.cos().exp2().cos().exp_m1();
-                    acc3 -= c(0.25) * (x1.tanh() - v9.cos()).tanh();
-                }
-            }
-            s2 = s2 * c(0.5) + x0.asinh().cos() * c(0.5);
-        }
-        let mut m10 = 0;
-        for &t in v {
-            for &u in v.iter() {
-                let v11 = (d_atan2(v[(m10 + k6) % 4], t * t + c(0.5)).tanh() * c(0.9)).asin();
-                s2 = s2 * c(0.8) + s2.sin() * c(0.2);
-                let v12: Dual64 = d_powf((s2 * s2).ln_1p().powi(2) + c(0.5), d_to_radians(v4).sin());
-                s0 = s0 * c(0.75) + (u.tanh() + v11.tanh() + v12.sin()).tanh() * c(0.005);
-            }
-            if m10 % 3 == 1 {
-                m10 += 1;
-            }
-            acc3 += x1.asinh().cos() * c(0.5);
-            s2 = s2 * c(0.8) + t.cos().tanh() * c(0.2);
-        }
-        let c13 = c(m10 as f64);
-        let v14 = if gt(d_powf(v[m10 % 4] * v[m10 % 4] + c(0.5), d_min(c(2.0_f64), c13, margin).tanh()), c(0.0), margin) {
-            v[2].sin()
-        } else if le(d_to_radians(x2) - d_to_radians(v[m10 % 4]) * c(50.0), -c(0.5), margin) {
-            d_abs(v[m10 % 4], margin)
-        } else {
-            s0 = (s0 * c(0.6) + (s0 * c(0.001)).sin().powi(2) * c(0.05)).sin();
-            (x2 + c13).cos().exp()
-        };
-        let f15 = |t: Dual64| (v[m10 % 4] * v[m10 % 4] + c(2.0)).ln() + t * c(0.25);
-        let v16 = f15(v[0]) + s2 * c(0.5);
-        let v17 = f15(x2) + f15(x2) * c(0.5);
-        s1 = (s1 * c(0.75) + (v17.cos() * c(0.9)).atanh() * c(0.02)).tanh();
-        s0 + s1 * c(0.25) - acc3.cos() + v4.sin() + v14.tanh() + v16 * c(0.25)
-    }
-
-    pub fn prog_23_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = d_atan2(v[2] * v[2] + c(1.0), x2).cos() * c(2.0);
-        let mut s2 = (x1.powi(2).tanh() * c(0.9)).asin();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = x0 + v[i];
-        }
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            match k5 + n {
-                0 => {
-                    let v6: Dual64 = prog_1_dual(x0, x0.sin() * c(2.0), w0[1].cos(), w0, n, margin);
-                    acc3 -= v6.cos() * c(0.005);
-                }
-                MODE_B | 3 => {
-                    let v7 = prog_1_dual((s1.cos() * c(1.2)).tan().cos() * c(2.0), x2, (s1.sin() * c(0.9)).asin().asinh().sin(), v, n, margin);
-                    acc3 += v7.cos().tanh() * c(0.005);
-                }
-                4..=6 => {
-                    break;
-                }
-                _ => {
-                    let x2 = x2.cos() + v[k5 % 4] * x2;
-                    s1 = c(0.5) * s1 + c(0.1) * x2.cos().sin();
-                }
-            }
-            if gt(x0 / c(4.0), c(0.5), margin) {
-                'b2: {
-                    s2 = (s2 * c(0.5) + a4[k5 % 4] * s2 * c(0.05)).tanh();
-                    if k5 == 4 {
-                        break 'b2;
-                    }
-                }
-            } else {
-                s1 = s1 * c(0.8) + x2.tanh() * c(0.2);
-            }
-            s2 = c(0.8) * s2 + c(0.2) * (w0[(k5 + n) % 4] * w0[(k5 + n) % 4] + c(0.5)).sqrt().cos();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            s2 = (s2 * c(0.6) + (s2 + a4[k8 % 4]) * c(0.2)).tanh();
-            let mut k9 = 0;
-            while k9 < 6 {
-                k9 += 1;
-                let v10 = (x0 / (x2 * x2 + c(1.5))).powi(3);
-                s2 = c(0.6) * s2 + c(0.02) * (v10 * v10 + c(1.0)).powf(0.5).sin();
-            }
-            if k9 < n && lt(s2 * w0[2], x2, margin) {
-                let v11 = d_log(c(2.0_f64), (s1 * x0).powi(2) + c(2.0));
-                let x0 = x0 / (v11.cos() + c(2.0));
-                acc3 += x0.sin() * c(0.25);
-            } else if ge((s1.sin() * c(1.5)).cosh(), s2, margin) {
-                acc3 -= c(0.25) * s1.sin();
-                match k9 {
-                    0 => {
-                        s2 = c(0.8) * s2 + c(0.02) * s2.powi(3).asinh().tanh();
-                        s2 = (s2 * c(0.6) + (s2 + x0) * c(0.2)).tanh();
-                    }
-                    2..=4 => {
-                        s1 *= c(0.5);
-                        s1 += c(0.25) * (x0 + s1).tanh();
-                        break;
-                    }
-                    5 => {
-                        let v12 = x1 * x0;
-                        acc3 -= c(0.25) * v12.tanh().cos();
-                    }
-                    _ => {
-                        s2 *= c(0.5);
-                        s2 += c(0.5) * s2.atan().tanh();
-                        s2 = (s2 * c(0.6) + (s2 + s1) * c(0.2)).tanh();
-                        if gt(x2.tanh(), c(0.5), margin) && k9 % 2 == 0 {
-                            s1 = c(0.75) * s1 + c(0.05) * (a4[k9 % 4] + s1 * w0[k9 % 4]).cos();
-                            break;
-                        }
-                    }
-                }
-                let v13 = x2 / (x0.cos() + c(2.0));
-                s1 = s1.mul_add(c(0.75), v13.tanh().cos() * c(0.05));
-            }
-            if k8 >= 6 || ge(x2, -c(0.5), margin) {
-                break;
-            }
-        }
-        let v18: Dual64 = match mode {
-            Mode::Upper(hi14) => {
-                let hi14 = c(hi14);
-                hi14.tanh().exp_m1()
-            }
-            Mode::Lower(_, lo16) => {
-                let lo16 = c(lo16);
-                d_atan2(x0, (x0 + lo16).powi(2) + c(1.0))
-            }
-            _ => {
-                let v17 = (x2.cos() * c(0.9)).asin();
-                d_to_degrees(x0.tanh()) * c(0.02) + v17.sin()
-            }
-        };
-        'b5: {
-            acc3 -= (x0 * x1).sin();
-            if le((v18 - x2).cos().exp(), x0, margin) && k8 + k5 < 1 {
-                break 'b5;
-            }
-            for _ in (1..=6).step_by(2) {
-                let v19 = (v18.powi(2) + c(0.5)).cbrt();
-                if k5 % 3 == 1 && le(c(SCALE) + v19, c(0.5), margin) {
-                    break 'b5;
-                }
-                s2 = s2.mul_add(c(0.75), a4[3].tanh() * c(0.25));
-            }
-        }
-        w0[2] * c(1.5) - s1 * c(1.5) + s2 * c(0.5) + acc3.cos() - a4[0]
-    }
-
-    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_13_dual(x1, d_hypot((x2.sin() * c(1.2)).tan(), x0 * c(std::f64::consts::LN_2), margin).cos(), c(2.0), &v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            if lt(v[0] - x1, c(0.0), margin) && k2 == 2 {
-                break prog_1_dual(s0.tanh(), x1.tanh().cos() * c(2.0), x2, &v, n, margin);
-            }
-            acc1 -= c(0.005) * prog_1_dual((x2.tanh() * c(1.5)).cosh().tanh().cos() * c(2.0), c(0.25), ((x1.cos() * c(1.2)).tan() - v[k2]).sin() * c(2.0), &v, n, margin).sin();
-            let mut m3 = x2.tanh().sinh();
-            for j in 1..4 {
-                m3 = d_max(v[j], m3, margin);
-            }
-            s0 = c(0.5) * s0 + c(0.25) * m3.tanh().sin();
-            if k2 >= 2 || le((s0 * s0 + c(1.0)).recip(), c(0.0), margin) {
-                break v[3 - k2].cos().exp_m1();
-            }
-        };
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge(v4, v[(i + n) % 4], margin) {
-                a5[i] = v[3 - i].mul_add(v[i], v[i]).atan();
-            } else {
-                a5[i] = v[i] + x2;
-            }
-        }
-        for _ in 0..n {
-            acc1 += c(0.25) * v4.sin();
-            s0 = (s0 * c(0.6) + a5[3].cos() * c(0.4)).tanh();
-            a5 = v;
-        }
-        for _ in 0..6 {
-            a5 = [a5[2], a5[0], (a5[0] + v4).cos() * c(0.5), a5[0]];
-        }
-        let mut k6 = 0;
-        while k6 < 4 && ge(d_min(c(3.0_f64), c(SCALE) + a5[k2], margin), v4 + a5[k6 % 4], margin) {
-            k6 += 1;
-            acc1 += ((x1 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(1.0)).recip().tanh() * c(0.5);
-            if gt(s0 / (v4 * v4 + c(1.5)) - s0.mul_add(a5[k6 % 4], s0), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.6), prog_1_dual((v4.powi(2) + c(0.5)).sqrt().tanh() * c(2.0), ((s0.tanh() * c(1.5)).cosh() - v4).tanh() * c(2.0), (a5[(k6 + n) % 4] * a5[(k6 + n) % 4] + c(2.0)).ln().tanh() * c(2.0), &v, k2, margin).sin() * c(0.005));
-                s0 *= c(0.6);
-                s0 += c(0.4) * x1.cos();
-            } else if gt(x2.powi(2), c(1.0), margin) {
-                let v7 = v[3 - k2].mul_add(x0, x1).tanh().cosh();
-                s0 = (s0 * c(0.75) + v7.tanh() * c(0.02)).tanh();
-            } else {
-                let v8 = x1.asinh();
-                acc1 -= c(0.5) * v8.sin().tanh();
-            }
-        }
-        match k6 {
-            0 | 2 => {
+        let v5 = match n % 2 {
+            0 => x2.tanh(),
+            1 => {
                 for i in 1..n {
-                    match i {
-                        0..=1 => {
-                            s0 = (s0 * c(0.5) + (v[(i + n) % 4].powi(2) + c(0.5)).ln() * c(0.25)).sin();
-                        }
-                        g if g > 2 => {
-                            let v9 = a5[k2].cos();
-                            s0 *= c(0.5);
-                            s0 += c(0.2) * (x0.sin() * c(0.9)).acos().tanh();
-                            s0 = c(0.5) * s0 + c(0.5) * v9;
-                        }
-                        _ => {
-                            s0 = s0 * c(0.6) + (d_atan2(a5[3], a5[3].powi(2) + c(0.5)) * (a5[1].sin() * c(0.5)).ln_1p()).sin() * c(0.02);
-                            if gt(s0, v4, margin) {
-                                break;
-                            }
-                            let v10 = (x2.sin() * c(0.9)).atanh();
-                            acc1 += v10.sin() * c(0.4);
-                        }
-                    }
-                    if le((x0.cos() * c(0.9)).atanh(), -c(0.25), margin) || i == 0 {
-                        break;
-                    }
-                    acc1 += v[0].sin().exp().cos() * c(0.4);
-                }
-            }
-            3 => {
-                acc1 -= x0.sin().exp().tanh();
-                if gt(prog_1_dual((d_to_degrees(x2) * c(0.01)).tanh(), x2.tanh().exp_m1().sin() * c(2.0), x2, &v, n, margin), c(0.0), margin) || k2 % 3 == 1 {
-                    s0 = s0 * c(0.75) + (x1 * x1 + c(1.0)).recip() * c(0.25);
-                } else if k6 % 2 == 0 {
-                    acc1 += (d_abs(x1, margin).sin() + c(2.0)).cbrt();
-                } else {
-                    acc1 -= v[k2].sin();
-                    acc1 += ((v[k6 % 4].cos() * c(1.5)).cosh().powi(2) + c(1.0)).log2().cos() * c(0.75);
-                }
-                s0 = c(0.75) * s0 + c(0.1) * ((-x1) + x0).sin();
-            }
-            4 => {
-                s0 = s0.mul_add(c(0.6), ((x0.powi(2) + c(1.0)).cbrt().tanh() * c(2.0)).sinh().cos() * c(0.02));
-            }
-            _ => {
-                acc1 += c(0.25) * (d_to_radians((x2 * x2 + c(1.0)).powi(-3)) * c(50.0));
-            }
-        }
-        s0 + acc1.tanh() - v4.tanh() - a5[1].sin()
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_17_dual(((x2 * x2).ln_1p().powi(2) + c(1.0)).cbrt().sin(), x1, c(1.5), v, n, margin).cos() * c(2.0);
-        let mut s1 = x1.sin();
-        let mut s2 = (s1 + x1).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4: Dual64 = prog_1_dual(s1, acc3, ((x0.sin() * c(0.9)).acos() - (x0 - s1)).tanh(), &v, n, margin);
-        acc3 += (x2 + acc3).sin();
-        for i in (0..6).rev() {
-            let fi = c(i as f64);
-            if i == 4 && lt(s2, v[i % 4] / (v4 * v4 + c(1.5)), margin) {
-                s1 = s1 * c(0.5) + prog_1_dual(x2, s2, (s1.powi(2) + c(2.0)).sqrt().tanh(), &v, n, margin).cos() * c(0.005);
-                break;
-            }
-            match n + i {
-                0 | 2 => {
-                    let v5 = x0.cos().exp_m1();
-                    s0 = (s0 * c(0.75) + v5.tanh() * c(0.05)).tanh();
-                }
-                4 | 6 => {
-                    for j in 0..n {
-                        let fj = c(j as f64);
-                        acc3 += c(0.05) * (fi * fi + c(1.0)).powi(-3).tanh();
-                        let v6 = match j % 3 {
-                            1 => {
-                                let v4: Dual64 = fj * c(0.8);
-                                (s1.sin() * c(1.5)).sinh() + v4.tanh()
-                            }
-                            2 => (s2 + x1).powi(2),
-                            _ => d_powf(c(3.0_f64), fi.cos()),
-                        };
-                        let v7 = c(0.75) - v6.atan();
-                        acc3 -= c(0.05) * v7.tanh();
-                    }
-                    s2 *= c(0.6);
-                    s2 += c(0.1) * (s2 * v[0]).tanh();
-                }
-                _ => {
-                    let [_, b8, b9, b10] = v;
-                    s2 = (s2 * c(0.6) + (b8.cos() - b9.cos() + b10.tanh()) * c(0.1)).tanh();
-                }
-            }
-            acc3 -= c(0.25) * (x1 * s2).sin();
-        }
-        let [b11, b12, b13] = [(x0 * c(std::f64::consts::LN_2)).sin().exp2(), (x0.cos() * c(0.9)).asin(), ((x0 - x1).powi(2) + c(0.5)).sqrt()];
-        let mut k14 = 0;
-        let v19 = loop {
-            k14 += 1;
-            if gt((x2 - b12).tanh(), b11, margin) || n == 6 {
-                for (j, &u) in v.iter().enumerate() {
-                    if lt(x1.sin(), v[2], margin) {
-                        s1 = s1.mul_add(c(0.8), (s1.tanh().sinh() + v[k14 % 4]).sin() * c(0.05));
-                    } else if lt((b13.sin() * c(0.9)).atanh(), v[2], margin) && j > 1 {
-                        s0 = c(0.5) * s0 + c(0.5) * b12.cos();
-                        match n % 3 {
-                            0..=2 => {
-                                break;
-                            }
-                            _ => {
-                                acc3 += (s0.powi(2) + c(1.5)).acosh().sin() * c(0.1);
-                                let v15 = v[k14 % 4];
-                                s1 *= c(0.6);
-                                s1 += c(0.4) * v15.tanh();
-                            }
-                        }
-                        s1 = s1.mul_add(c(0.5), (-b12).cos() * c(0.5));
-                    } else {
-                        s2 = s2 * c(0.8) + (b11 / c(3.0)).sin() * c(0.5);
-                    }
-                    acc3 -= d_atan2(u.powi(2) + c(1.0), b11).tanh() * c(0.1);
-                    if le((b13 * b13).ln_1p() - v[n % 4] / (b13.powi(2) + c(1.0)), -c(1.0), margin) || n == 1 {
-                        s0 = (s0 * c(0.8) + u / (s0.tanh() + c(2.0)) * c(0.05)).tanh();
-                        break;
-                    }
-                }
-            } else if k14 == 1 {
-                acc3 += (b13 * b13).cos() * c(0.4);
-            } else {
-                let b13: Dual64 = x1;
-                let v16: Dual64 = (b13.sin() * c(2.0)).cosh();
-                s2 = c(0.5) * s2 + c(0.05) * v16.tanh();
-            }
-            let Some(k17) = (n % 3).checked_sub(1) else {
-                return s1.cos()
-            };
-            let c18 = c(k17 as f64);
-            acc3 += v4.cos().exp_m1().tanh() * c(0.5);
-            if k14 >= 4 || gt(b11.tanh().exp(), -c(1.0), margin) {
-                break b13.tanh();
-            }
-            s0 = s0.mul_add(c(0.8), c18.sin().cos() * c(1.0));
-        };
-        s0.sin() + s1 - s2 - acc3.cos() - v4.tanh() + b11 * c(1.5) - b12 * c(0.5) - b13.cos() - v19 - d_hypot(c(3.0_f64), (b12.powi(2) + c(1.0)).log(2.0), margin)
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x1).sin() * c(2.0);
-        let mut s1 = (x0 * s0).sin();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            let v4 = prog_1_dual(x0, c(1.5), c(0.25), &v, n, margin);
-            let v5 = (x0 * x0 + c(0.5)).ln();
-            acc2 -= c(0.25) * ((x0.sin() * c(0.9)).acos().powi(2) + c(0.5)).recip().tanh();
-            acc2 += c(0.005) * (v4.tanh() + v5.tanh()).sin();
-        }
-        let f6 = |t: Dual64| v[(k3 + n) % 4] - v[2] + t * c(0.5);
-        let v7 = v.iter().fold(c(0.0), |r, &p| r * c(0.5) + f6(p) * c(0.25));
-        let f8 = |t: Dual64| c(0.1) - v[k3 % 4] + t * c(0.5);
-        let v9 = v.iter().map(|&p| f8(p)).sum::<Dual64>();
-        let f10 = |t: Dual64| (t * t + c(0.5)).sqrt();
-        let v11 = f10(x2) + f10(v[3]) * c(1.0);
-        let v12 = v.iter().fold(c(0.0), |r, &p| r * c(0.5) + f10(p) * c(0.5));
-        s0 = (s0 * c(0.6) + d_hypot(v[1], v9, margin) * c(0.05)).sin();
-        s1 = s1 * c(0.5) + v7.sin().tanh() * c(0.4);
-        s0.sin() - s1.cos() + acc2 + v11.sin() + v12.tanh()
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual(d_atan2(c(2.0_f64), v[0].mul_add(x0, x0)).sin() * c(2.0), d_atan2(x2, v[0] * v[0] + c(1.0)).cos() * c(2.0), (v[0] - x2).tanh() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut s1 = s0;
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (x1 + p.tanh() + q.tanh()).cos()).product::<Dual64>();
-        'l0: for i in 0..n {
-            acc2 += c(0.25) * (v3 * v3 + c(1.5)).acosh().cos();
-            let mut k4 = 0;
-            while k4 < 6 && ge(x1 * x1, c(1.0), margin) {
-                k4 += 1;
-                if lt((s1.sin() * c(0.9)).acos(), c(1.0), margin) {
-                    continue 'l0;
-                }
-                s1 = s1 * c(0.5) + (v[3] * x2).sin() * c(0.1);
-                s0 = (s0 * c(0.75) + (x2 - c(0.25)) * c(0.25)).sin();
-            }
-            let v5 = v[i % 4] / (v[k4 % 4].sin() + c(2.0));
-            acc2 += v5.cos().cos() * c(0.25);
-        }
-        let mut m6: Dual64 = -c(2.5);
-        for _ in (1..=3).step_by(2) {
-            m6 = d_max(m6, s0 + v3, margin);
-        }
-        if lt(prog_5_dual(x2, x0 * c(0.25), s0, v, 4, margin), m6, margin) || n < 4 {
-            let m6 = ((v3.powi(2) + c(1.0)).log10().cos() * c(0.9)).asin();
-            s1 = s1 * c(0.5) + m6.sin() * c(0.05);
-        } else {
-            s1 = s1 * c(0.8) + v3.sin() * c(0.02);
-        }
-        acc2 -= prog_5_dual(s0, ((-v3).powi(2) + c(2.0)).acosh().cos(), v[n % 4].tanh(), v, n, margin).sin() * c(0.005);
-        for i in (1..=3).step_by(2) {
-            for j in 0..4 {
-                s1 = (s1 * c(0.8) + (s1 + m6 + c(0.35)) * c(0.1)).sin();
-                acc2 += c(0.3) * v[j] * c(0.4);
-            }
-            s1 = s1.mul_add(c(0.8), x1.cos() * c(0.2));
-            let v7 = match i + n {
-                0 => (x1.sin() + c(2.0)).cbrt(),
-                1 => {
-                    let m6 = (m6.tanh() * c(0.5)).ln_1p().tanh().cosh();
-                    m6.powi(3).sin()
-                }
-                g if g > 2 => d_abs(x1, margin) / ((x1 * m6).cos() + c(2.0)),
-                _ => v[i] - x1,
-            };
-            s0 *= c(0.75);
-            s0 += c(0.01) * v7.cos().tanh();
-        }
-        s0 * c(0.5) - s1 - acc2.sin()
-    }
-
-    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (x2 * x2 + c(1.0)).sqrt().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.5), ((x1 * x1 + c(1.0)).sqrt() * (s0 + v[3 - i])).cos() * c(0.05));
-            let v3 = v[3 - i] * x0;
-            if le(d_atan2(v3.powi(2) + c(1.0), v3).atan(), v[m2 % 4], margin) && i % 3 == 1 {
-                s0 = s0.mul_add(c(0.8), (s0 * s0).tanh() * c(0.05));
-            } else if lt(v3, x0, margin) || i % 2 == 0 {
-                s0 = c(0.75) * s0 + c(0.25) * s0.cos();
-                if gt(x2 / (s0 * s0 + c(1.5)) + v[i] * v3, -c(0.5), margin) {
-                    let v4: Dual64 = x0 * fi;
-                    acc1 -= c(0.5) * v4.cos().tanh();
-                } else {
-                    acc1 += c(0.5) * x1.tanh();
-                    let v5 = v[3 - i].powi(3);
-                    acc1 -= v5.cos().cos() * c(0.25);
-                }
-                s0 *= c(0.8);
-                s0 += c(0.1) * (d_to_degrees(x0) * c(0.02)).tanh();
-                if i % 2 == 0 {
-                    s0 = (s0 * c(0.8) + (v[0].powi(2) + c(2.0)).ln() * c(0.25)).tanh();
-                } else if ge((x2.tanh() * c(0.9)).acos(), (x0.sin() * c(0.9)).acos(), margin) {
-                    acc1 += (x1.powi(2) + c(1.0)).log2().tanh().tanh() * c(0.5);
-                    let v6 = fi * x2;
-                    acc1 -= v6.sin().cos() * c(0.5);
-                } else {
-                    let v7 = v3.mul_add(x1, s0) - c(1.25);
-                    let v8: Dual64 = v7 + v[0];
-                    s0 = c(0.5) * s0 + c(0.02) * v8.sin();
-                }
-            } else {
-                s0 = (s0 * c(0.8) + fi.tanh() * c(1.0)).tanh();
-                if m2 + i < 37 && gt(x0 + fi, c(1.0), margin) {
-                    let v9: Dual64 = d_atan2(c(3.0_f64), (fi.sin() * c(2.0)).sinh());
-                    for &u in v.iter() {
-                        let v10 = v.iter().map(|&p| ((v[2].powi(2) + c(1.0)).log10().powi(2) + c(1.0)).recip() + p.tanh()).sum::<Dual64>();
-                        s0 = s0.mul_add(c(0.5), v9.mul_add(s0, v9).tanh() * c(0.1));
-                        s0 = s0 * c(0.8) + (u.tanh() + v10.cos()).sin() * c(0.02);
-                    }
-                    s0 = (s0 * c(0.75) + v9.sin() * c(1.0)).tanh();
-                } else if i == 2 {
-                    s0 = c(0.6) * s0 + c(0.2) * (x0 + (v[1] * v[1]).ln_1p()).cos();
-                } else {
-                    acc1 += x1.sin() * c(0.5);
-                    s0 = (s0 * c(0.8) + s0.powi(2) * c(0.05)).tanh();
-                }
-                s0 = c(0.75) * s0 + c(0.05) * v3.sin();
-            }
-            if m2 == 13 {
-                m2 += 1;
-            }
-        }
-        let c11 = c(m2 as f64);
-        'l2: for _ in (0..4).rev() {
-            let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1 * x1 + c(1.0)).ln() + p.sin() + q.cos()).sum::<Dual64>();
-            s0 = c(0.8) * s0 + c(0.2) * v[3].tanh();
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                match k13 {
-                    PHASE_B if n > 3 => {
-                        s0 = (s0 * c(0.6) + s0.cos() * c(0.4)).tanh();
-                        acc1 += c(0.05) * x0.sin().cosh().tanh();
-                    }
-                    2 | 4 => {
-                        break 'l2;
-                    }
-                    5 => {
-                        s0 = s0 * c(0.5) + s0.sin().tanh() * c(0.5);
-                        acc1 += x0.sin() * c(0.05);
-                    }
-                    _other => {
-                        let v12 = v12.cos() * x2.sin();
-                        acc1 += c11.sin().sin() * c(0.05);
-                        s0 *= c(0.5);
-                        s0 += c(0.02) * v12;
-                    }
-                }
-                let v14 = (v[(k13 + m2) % 4] + x1) * v[(k13 + m2) % 4].cos();
-                acc1 += c(0.05) * (c11 - c(0.5)).tanh();
-                acc1 += c(0.05) * v14.tanh();
-            }
-            s0 = s0.mul_add(c(0.6), v12.tanh().tanh() * c(0.02));
-        }
-        let mut m15 = c(f64::NEG_INFINITY);
-        for i in 1..4 {
-            m15 = d_max((c(0.5) - x0) * x1.mul_add(x0, x1) + v[i], m15, margin);
-        }
-        if le(x1 / (x1.cos() + c(2.0)), m15, margin) {
-            s0 = (s0 * c(0.8) + prog_5_dual((-v[m2 % 4]).cos().sin() * c(2.0), x1.cos() * c(2.0), (x0.sin() * c(2.0)).cosh().sin(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-            s0 = s0.mul_add(c(0.5), (s0 - v[m2 % 4] - (s0.cos() + c(2.0)).cbrt()).tanh() * c(0.02));
-        } else if !(m2 < 4) {
-            s0 = s0.mul_add(c(0.8), (c11 + x1).sin() * c(0.2));
-        } else {
-            let c11 = d_clamp(c11, -c(1.5), c(0.5), margin);
-            s0 = s0.mul_add(c(0.8), (v[m2 % 4] - s0).cos() * c(0.02));
-            s0 = s0.mul_add(c(0.6), c11.sin().sin() * c(1.0));
-        }
-        let mut m16 = 0;
-        for &t in v {
-            acc1 += (c11.tanh() * c(1.2)).tan().tanh() * c(0.5);
-            if le(d_hypot(x0, x1, margin).cos(), (x1.sin() * c(0.9)).acos(), margin) {
-                m16 += 1;
-            }
-            if le((s0 * s0 + c(0.5)).cbrt() * c11.sin(), -c(0.5), margin) {
-                let v17: Dual64 = d_max(-c(1.5_f64), t, margin);
-                s0 = (s0 * c(0.8) + (x0.cos() * c(0.9)).atanh() * c(0.02)).tanh();
-                if ge(v[(m16 + m2) % 4].sin().exp_m1(), c(0.0), margin) {
-                    let v18 = -x0;
-                    acc1 += v18.tanh() * c(0.5);
-                } else if gt(x0 - v17 - v[1].sin().exp(), -c(0.5), margin) {
-                    s0 = s0.mul_add(c(0.5), d_abs(x1, margin).tanh() * c(0.5));
-                    let v19 = (v[m16 % 4].cos() * c(0.9)).atanh();
-                    acc1 += v19.tanh().cos() * c(0.5);
-                }
-                acc1 -= v17.cos().sin() * c(0.5);
-            } else {
-                acc1 -= c(0.5) * d_powf(c(0.5_f64), t.cos()).sin();
-            }
-        }
-        let c20 = c(m16 as f64);
-        x0.cos() - v[3] * c(0.25) - s0.sin() - acc1.tanh() + c11.sin() + c20.cos()
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0).cos() * c(2.0);
-        let mut s1 = x2.sin();
-        let mut s2 = v[n % 4].sin();
-        let mut acc3: Dual64 = c(0.0);
-        let [b4, b5, _, _] = v;
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            let v8 = if i == 2 {
-                x0 + s0
-            } else if gt(b4 * s0, -c(1.0), margin) {
-                let v6 = d_to_degrees(x1) * c(0.01);
-                (v6 * v6 + c(1.0)).powf(2.5) + v[i].sin().exp2()
-            } else {
-                let v7 = prog_16_dual((fi.powi(2) + c(1.0)).log10().cos(), s1.tanh().exp_m1().tanh().exp2().sin() * c(2.0), c(0.5), &v, n, margin);
-                (b4 * b4 + c(0.5)).recip() + v7.sin()
-            };
-            s2 = c(0.6) * s2 + c(0.005) * prog_1_dual(x0, (d_to_degrees((s2.tanh() * c(0.9)).acos()) * c(0.02)).cos(), (b4.cos().powi(2) + c(1.0)).log2().cos() * c(2.0), &v, 6, margin).cos();
-            for j in 0..n {
-                if ge(b5.tanh().cos(), -c(0.5), margin) && j % 2 == 0 {
-                    break 'l0;
-                }
-                if lt((x1 * x1 + c(0.5)).sqrt() / (x1 * x1 + c(1.5)), -c(0.5), margin) {
-                    s2 = (s2 * c(0.6) + ((s2 * s2 + c(1.0)).log2().powi(2) + c(0.5)).sqrt() * c(0.25)).sin();
-                    if ge((d_powf(c(3.0_f64), x2.cos()).powi(2) + c(2.0)).acosh(), x1.asinh(), margin) {
-                        s2 = c(0.6) * s2 + c(0.4) * s2.cos();
-                        break;
-                    }
-                } else {
-                    s2 = (s2 * c(0.5) + (b4 * b4 + c(1.0)).ln() * c(0.5)).sin();
-                }
-                let v9 = v.iter().map(|&p| s0.tanh().exp() + p).sum::<Dual64>();
-                s2 *= c(0.6);
-                s2 += c(0.1) * (x1.sin() * c(0.9)).asin().atan().tanh();
-                acc3 += v9.sin() * c(0.1);
-            }
-            s2 *= c(0.75);
-            s2 += c(0.005) * v8.tanh().cos();
-        }
-        for _ in (0..3).rev() {
-            s0 = (s0 * c(0.8) + (s0 + s1) * c(0.1)).sin();
-            s2 = s2 * c(0.75) + s0.asinh().sin() * c(0.25);
-            s1 = (s1 * c(0.75) + s1 / (v[0].powi(2) + c(1.0)) * c(0.1)).sin();
-        }
-        let [_, _, b10, _] = v;
-        let [b11, _, _, b12] = v;
-        x1.cos() + s0.sin() + s1.sin() + s2 * c(1.5) - acc3 * c(1.5) + b4 * c(0.5) + b5 * c(0.25) - b10 * c(0.25) - b11 * c(0.25) + b12 * c(0.75) - b11
-    }
-
-    pub fn prog_30_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[1].cos() * c(0.9)).acos().tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge(x0 + s0, -c(0.5), margin) {
-                a2[i] = (x1.tanh() * c(0.9)).atanh();
-            } else {
-                a2[i] = v[i].cos();
-            }
-        }
-        let mut a3 = [(x2.sin() * c(1.2)).tan().sin(), d_min(x0, x1, margin).cos(), (x0.sin() * c(0.5)).ln_1p(), d_to_degrees(v[n % 4] * c(std::f64::consts::FRAC_1_PI)) * c(0.02)];
-        for i in (1..=6).step_by(2) {
-            acc1 -= c(0.5) * ((x1 * x1 + c(1.0)).cbrt().tanh() * c(0.9)).atanh().cos();
-            a3 = [(a3[0] * c(0.5) + prog_1_dual((a2[i % 4] + x0).tanh(), x0, s0, &v, n, margin).tanh() * c(0.005)).tanh(), a3[2] * c(0.75) + (d_to_degrees(x0) * c(0.01)).tanh() * c(0.4), a3[1].mul_add(c(0.75), (c(0.25) * (s0.cos() * c(0.5)).ln_1p()).sin() * c(1.0)), c(0.4) * (-a2[i % 4]).cos() + c(0.6) * a3[2]];
-        }
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            let v5 = match k4 {
-                0 => prog_1_dual(((a2[k4 % 4].powi(2) + c(1.0)).recip() * (x0.tanh() * c(0.9)).atanh()).sin(), x0, c(0.25), &v, n, margin),
-                1..=3 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = c(j as f64);
-                        s0 = (s0 * c(0.6) + ((a2[3] * s0).powi(2) + c(1.0)).log2() * c(0.05)).tanh();
-                        acc1 += c(0.05) * (u + fj).powi(2).ln_1p().tanh();
-                    }
-                    ((x2 + x0).cos() * c(2.0)).sinh()
-                }
-                4 => c(this.scale).tanh(),
-                _other => -c(this.scale),
-            };
-            let v6 = a2.iter().zip(a3.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((x0.cos() + c(2.0)).cbrt() + p.tanh() + q.tanh()).sin()).product::<Dual64>();
-            acc1 += c(0.005) * prog_1_dual((v6 * v6).tanh() * c(2.0), c(1.2), (x0 * v6).sin(), &v, k4, margin).tanh();
-            if k4 >= 6 {
-                break -v[this.n];
-            }
-            acc1 += c(0.005) * v5.tanh();
-        };
-        s0 = s0 * c(0.6) + prog_1_dual((v7.powi(3) + x2.cos().exp()).tanh() * c(2.0), v7.tanh().sin(), d_hypot(s0, x1, margin).sin().cos() * c(2.0), &v, k4, margin).tanh() * c(0.005);
-        let v12 = match mode {
-            Mode::Lower(_, _) => x2.asinh().mul_add((x0 * x0 + c(1.5)).acosh(), d_to_degrees(x0) * c(0.01)),
-            Mode::Upper(_) => prog_1_dual(x1.sin(), x2, a2[3 - this.n].cos().asinh().sin(), &v, n, margin),
-            _ => {
-                let v11 = a3[1].atan();
-                d_max(a2[3], v11 - c(1.5), margin)
-            }
-        };
-        s0 - acc1.cos() + a2[0].tanh() - a3[1] * c(0.5) + v12.sin()
-    }
-
-    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 + v[n % 4]).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            s0 = (s0 * c(0.75) + (d_atan2(v[k2] * v[k2] + c(1.0), x2) - v[(k2 + n) % 4] * c(core::f64::consts::FRAC_1_SQRT_2)) * c(0.05)).tanh();
-            assert!(n < 100);
-            if k2 >= 2 {
-                break;
-            }
-        }
-        'l1: for &t in v.iter() {
-            s0 = (s0 * c(0.75) + (v[k2].sin() * c(0.9)).acos() * (t / (x1 * x1 + c(1.5))) * c(0.02)).sin();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                let v4 = v[k2] / ((x0 + v[k3 % 4]).powi(2) + c(0.5));
-                if lt(((x2 * x2 + c(1.0)).ln().tanh() * c(0.9)).acos(), -c(1.0), margin) {
-                    break 'l1;
-                }
-                s0 = s0.mul_add(c(0.75), (v[k3 % 4] + v4).cos() * c(0.02));
-            }
-            let mut k5 = 0;
-            while k5 < n + 1 && lt(s0 - c(0.25), v[k5 % 4], margin) {
-                k5 += 1;
-                match k5 {
-                    0 | MODE_C => {
-                        let c6: Dual64 = c(table(k5 + n));
-                        s0 = s0.mul_add(c(0.8), s0.tanh().exp2().sin() * c(0.1));
-                        s0 = s0.mul_add(c(0.8), c6.sin() * c(1.0));
-                    }
-                    3..=4 => {
-                        s0 = c(0.6) * s0 + c(0.25) * (x0.powi(2) + c(0.5)).ln().cos();
-                        let v7 = (x2 * x2 + c(1.0)).log2();
-                        s0 = (s0 * c(0.75) + v7.tanh() * c(0.1)).sin();
-                    }
-                    6 => {
-                        s0 = s0 * c(0.5) + ((x2.tanh() * c(0.9)).asin() - x2.sin().exp2()).tanh() * c(0.1);
-                    }
-                    _other => {
-                        s0 = c(0.5) * s0 + c(0.2) * (t.sin() * c(0.9)).asin().tanh().sin();
-                        s0 = s0.mul_add(c(0.75), (d_to_degrees(x0 + s0) * c(0.02)).tanh() * c(0.1));
-                    }
-                }
-                if le((x0 - x2) / (x1.atan().powi(2) + c(0.5)), c(1.0), margin) {
-                    continue;
-                }
-                s0 = (s0 * c(0.5) + x2.cos().exp2() * c(0.25)).tanh();
-            }
-            acc1 -= c(0.4) * (x0.asinh() * c(std::f64::consts::FRAC_PI_4));
-        }
-        assert!(k2 + n < 100, "k2 out of range");
-        if le(x0.tanh().exp(), (x2.cos() * c(1.5)).sinh(), margin) {
-            let v8 = -v[n % 4];
-            acc1 += d_clamp(v8, v8.cos() - c(1.5), v8.cos() + c(1.5), margin).tanh();
-        } else if lt(x1 - d_log(x1 * x1 + c(1.0), x2 * x2 + c(2.0)), c(0.5), margin) {
-            acc1 += c(0.25) * x2.powi(3).cos();
-        } else {
-            let x2 = d_min(c(0.5_f64), x2, margin);
-            acc1 += x2.cos();
-        }
-        'l4: for &t in v {
-            match k2 {
-                0..=1 => {
-                    s0 = (s0 * c(0.75) + ((t.powi(2) + c(2.0)).sqrt() + d_max(v[(k2 + n) % 4], v[k2], margin)) * c(0.1)).tanh();
-                    if gt(x2 + (x1 + s0), c(0.0), margin) && k2 % 3 == 1 {
-                        let v9 = (s0 * s0 + c(0.5)).cbrt() + (x2 - x0);
-                        acc1 -= v9.cos().tanh() * c(0.5);
-                    } else if ge((s0.powi(2) + c(1.0)).cbrt(), -c(0.5), margin) || k2 == 2 {
-                        let v10 = x2 - t;
-                        acc1 -= v10.tanh() * c(0.5);
-                    } else {
-                        s0 = s0 * c(0.75) + (s0 - t).tanh() * c(0.1);
-                    }
-                }
-                MODE_C => {
-                    let v11 = t + s0;
-                    s0 = (s0 * c(0.75) + s0.sin() * c(0.25)).sin();
-                    acc1 += c(0.5) * v11.cos();
-                }
-                _ => {
-                    s0 = c(0.75) * s0 + c(0.02) * ((t.powi(2) + c(2.0)).acosh().cos() * c(1.5)).sinh().sin();
-                }
-            }
-            acc1 -= t.sin().exp().cos() * c(0.5);
-            for _ in (1..=6).step_by(2) {
-                if lt(x0.cos().exp2(), c(0.5), margin) {
-                    continue 'l4;
-                }
-                s0 = c(0.5) * s0 + c(0.2) * (s0.cos() * c(0.9)).acos().sin();
-            }
-        }
-        s0.tanh() + acc1.cos()
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = ((x1 + x0).sin() * c(0.9)).acos().cos() * c(2.0);
-        let mut s2 = x2.sin().cosh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = c(f64::INFINITY);
-        for i in (1..=6).step_by(2) {
-            m4 = d_min(w0[(i + n) % 4] * v[i % 4] + (w0[i % 4] + c(0.5)), m4, margin);
-        }
-        s2 = (s2 * c(0.75) + m4.sin() * c(0.05)).sin();
-        let mut a5 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = c(0.8) * t;
-        }
-        for i in (1..=6).step_by(2) {
-            a5 = [(a5[1] * c(0.8) + (a5[i % 4] * a5[i % 4] + c(1.0)).recip() * c(0.25)).sin(), c(0.1) * x2.powi(2).cos() + c(0.5) * a5[1], a5[3] * c(0.6) + w0[i % 4].sin().cosh().sin() * c(0.25), a5[1]];
-        }
-        let v6 = a5.iter().map(|&p| c(1.0) + c(0.1) * (acc3 + p.tanh()).tanh()).product::<Dual64>();
-        let v8 = if gt(prog_26_dual(s2, c(1.5), (v6 + w0[3]).tanh(), [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
-            let v7 = prog_5_dual((c(0.65) - v[n % 4]).sin(), x2, (x2 + a5[3]).cos(), [v[0], v[1], v[2], v[3]], n, margin);
-            acc3 -= c(0.005) * prog_5_dual(s2, d_copysign(c(3.0_f64), x1.asinh(), margin).sin(), c(0.75), [v[0], v[1], v[2], v[3]], n, margin).sin();
-            x0.sin() + v7.cos()
-        } else if n > 1 {
-            let x0 = d_powf(c(3.0_f64), x0.cos());
-            s2 + x0
-        } else {
-            (x1 * x1 + c(0.5)).ln()
-        };
-        let v9 = prog_1_dual(v6, x0, (x0.powi(2) + c(2.0)).acosh().sin().sin() * c(2.0), v, n, margin);
-        let v13 = if let Some(k10) = n.checked_sub(2) {
-            let c11 = c(k10 as f64);
-            v[(k10 + n) % 4].tanh().exp2() + c11.sin()
-        } else {
-            let v12 = ((x2 * x2 + c(1.0)).log2().tanh() * c(0.9)).atanh();
-            prog_1_dual((v12.powi(2) + c(1.0)).log2().cos() * c(2.0), v6, x2, v, n, margin)
-        };
-        s1 = s1 * c(0.8) + d_clamp(x2, -c(0.5), c(0.5), margin).sin() * c(0.2);
-        s1 - acc3 + v8 * c(0.5) + v9.tanh() - v13.cos() - (s2.cos() * c(0.9)).asin()
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] + c(0.65) - (v[3] * v[3]).ln_1p()).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3 = v.iter().fold(*x2, |r, &p| r * c(0.75) + c(0.05) * (p * x1).tanh());
-            if gt((x0 * x0 + c(1.0)).log2() * x0.cos().exp(), c(1.0), margin) {
-                break;
-            }
-            match k2 % 3 {
-                0 | 2 => {
-                    break;
-                }
-                _ => {
-                    let v4 = v3 + x1;
-                    s0 = s0.mul_add(c(0.8), v4.sin().tanh() * c(0.05));
-                }
-            }
-            acc1 += c(0.5) * s0.cos().cosh().tanh();
-            if k2 >= 4 {
-                break;
-            }
-        }
-        let mut m5 = 0;
-        for &t in v {
-            for &u in v.iter() {
-                let v7 = if gt(c(0.35) * v[m5 % 4], c(0.0), margin) {
-                    let x0 = s0 - v[0];
-                    x0.asinh() - x0.sin().exp_m1()
-                } else if gt((u - v[k2 % 4]) * u, t, margin) {
-                    let v6 = v[m5 % 4].mul_add(x1, x1).sin();
-                    ((t * t + c(1.0)).log2().powi(2) + c(1.0)).log2() + v6.tanh()
-                } else {
-                    ((v[(m5 + k2) % 4] * v[(m5 + k2) % 4] + c(1.0)).ln().powi(2) + c(1.0)).ln()
-                };
-                if ge(t + u, x1, margin) && m5 % 2 == 0 {
-                    break;
-                }
-                let v8 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, p + t, margin));
-                acc1 -= (s0 - *x2).cos() * c(0.1);
-                acc1 += c(0.1) * (v7.cos() + v8.sin()).cos();
-            }
-            let v9 = x0 + v[0];
-            if lt((v[2] * v[2] + c(1.0)).ln(), x0, margin) {
-                m5 += 1;
-            }
-            s0 = s0.mul_add(c(0.8), d_atan2(v[3], t.powi(2) + c(1.0)).tanh() * c(0.05));
-            s0 = s0 * c(0.5) + v9.tanh().cos() * c(0.25);
-        }
-        match m5 {
-            0 => {
-                s0 = s0 * c(0.6) + (x1 * s0).tanh() * c(0.02);
-                s0 = s0 * c(0.8) + s0.cos().exp().sin() * c(0.02);
-            }
-            1..=2 => {
-                acc1 -= x0.tanh();
-            }
-            3..=4 => {
-                acc1 += d_to_degrees(*x2) * c(0.01);
-                acc1 += (x1 + x0).cos();
-            }
-            _ => {
-                let v10 = (*x2).cos().exp_m1();
-                s0 *= c(0.6);
-                s0 += c(0.005) * prog_5_dual(d_abs(x1, margin).asinh().cos() * c(2.0), x1, x0, [v[0], v[1], v[2], v[3]], 0, margin).tanh();
-                acc1 += v10.cos();
-            }
-        }
-        let v11: Dual64 = prog_5_dual((x1.sin().exp().cos() * c(0.9)).acos().tanh() * c(2.0), (*x2).sin() * c(2.0), (d_to_degrees(x0 * x0) * c(0.01)).cos(), [v[0], v[1], v[2], v[3]], n, margin);
-        if gt(v11, -c(1.0), margin) {
-            return (v[m5 % 4].sin() * c(0.9)).asin();
-        }
-        let mut a12 = [c(0.0); 4];
-        a12[0] = s0 * v[k2 % 4];
-        for i in 1..4 {
-            let fi = c(i as f64);
-            a12[i] = a12[i - 1] * c(0.5) + (fi / (v[i].powi(2) + c(1.0))).tanh() * c(0.25);
-        }
-        assert!(!v11.re.is_nan(), "v11 is NaN");
-        acc1.tanh() - a12[3].tanh()
-    }
-
-    pub fn prog_34_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.sin() * c(1.2)).tan().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            a2[i] = x1 / c(2.0);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            match n + i {
-                1..=3 => {
-                    acc1 += c(0.5) * x1.sin().tanh();
-                    if ge(v[(i + n) % 4].mul_add(fi, v[(i + n) % 4]).cos().exp(), c(0.0), margin) && i % 2 == 0 {
-                        s0 = (s0 * c(0.75) + (s0 + v[i] + (a2[3 - i].sin() * c(1.2)).tan()) * c(0.02)).tanh();
-                        break;
-                    }
-                }
-                g if g > 5 => {
-                    acc1 -= c(0.5) * (t.tanh() * c(0.9)).asin().sin();
-                    for &u in v.iter() {
-                        if i < n {
-                            acc1 -= c(0.1) * d_atan2(d_atan2(a2[n % 4].powi(2) + c(1.0), x0).powi(2) + c(1.0), (fi.cos() * c(0.9)).atanh()).cos();
-                            continue;
-                        }
-                        let v3 = (u * u).ln_1p();
-                        acc1 -= (fi.cos() * c(2.0)).sinh().sin() * c(0.1);
-                        s0 = (s0 * c(0.8) + v3.cos() * c(0.2)).tanh();
-                    }
-                }
-                _ => {
-                    let v4 = x1.tanh().cos();
-                    for &u in v.iter() {
-                        let v5 = (v4.sin() * c(0.9)).asin();
-                        let v6 = x0.tanh();
-                        let v7 = v.iter().fold(u, |r, &p| r * c(0.5) + c(0.5) * d_max(p, r, margin).cos());
-                        s0 = c(0.6) * s0 + c(0.1) * v5.cos();
-                        s0 = s0.mul_add(c(0.8), (v6 + v7.sin()).tanh() * c(0.05));
-                    }
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * v4;
-                }
-            }
-            for (j, &u) in a2.iter().enumerate() {
-                let fj = c(j as f64);
-                if lt(a2[2] + (*x2).asinh(), v[3 - j], margin) {
-                    acc1 += (t.powi(2) + c(2.0)).ln().cos() * c(0.1);
-                    if i > 1 && lt(x0.sin(), c(0.25), margin) {
-                        return -(u + x1);
-                    }
-                    s0 = (s0 * c(0.75) + ((*x2).cos() * c(0.9)).acos() * c(0.1)).sin();
-                    if gt((u.cos() + c(2.0)).cbrt(), c(0.25), margin) && j % 2 == 0 {
-                        return x0 * x0 * fj;
-                    }
-                } else {
-                    s0 = (s0 * c(0.6) + *x2 * s0 * c(0.1)).sin();
-                    s0 = c(0.5) * s0 + c(0.2) * (u.tanh() * c(0.9)).asin().tanh();
-                }
-                let v8 = (x1 / (x0 * x0 + c(1.0))).mul_add(t, (t.powi(2) + c(2.0)).sqrt());
-                s0 = s0.mul_add(c(0.75), a2[1].sin().tanh() * c(0.25));
-                s0 = s0.mul_add(c(0.5), v8.tanh().sin() * c(0.05));
-            }
-            if le(t.cos().exp_m1() - a2[(i + n) % 4].sin(), c(0.0), margin) {
-                return v[i] * x1;
-            }
-            s0 = (s0 * c(0.8) + x0.cos().exp2() * c(0.1)).tanh();
-        }
-        let len9 = v.len();
-        for i in 0..len9 {
-            let fi = c(i as f64);
-            match i {
-                0..=1 => {
-                    acc1 += (x0 + a2[2]).sin() * c(0.5);
-                }
-                2 => {
-                    let x1 = x0 + *x2;
-                    s0 = s0.mul_add(c(0.6), x1.cos() * c(0.2));
-                }
-                MODE_D => {
-                    let mut k10 = 0;
-                    while k10 < 5 && ge(a2[i].powi(3), c(0.5), margin) {
-                        k10 += 1;
-                        let v11 = ((*x2).sin() * c(1.2)).tan().asinh();
-                        let v14 = match k10 {
-                            0..=1 => {
-                                let v12 = d_copysign(c(1.5_f64), x0, margin);
-                                v[3 - i] * x1 + v12.cos()
-                            }
-                            2 => {
-                                let v13 = d_abs(v11, margin);
-                                s0 + a2[k10 % 4] + v13.cos()
-                            }
-                            3 | 5 => x1 * x1.tanh(),
-                            _ => v11.sin().exp2(),
-                        };
-                        s0 = s0.mul_add(c(0.5), d_copysign(c(3.0_f64), fi, margin).cos() * c(1.0));
-                        s0 = s0 * c(0.8) + (v11.sin() - v14.cos()).tanh() * c(0.005);
-                    }
-                }
-                _ => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * s0.sin().tanh();
-                }
-            }
-            let v15 = (x1 * x1 + c(1.5)).acosh().sin().cosh();
-            if gt(((*x2).cos() * c(0.9)).atanh(), c(0.5), margin) {
-                continue;
-            }
-            acc1 += c(0.5) * (fi / c(3.0)).sin();
-            acc1 += c(0.5) * v15.sin();
-        }
-        if le(x0 - c(0.25), c(1.0), margin) && n > 0 {
-            return d_abs(c(2.5) * v[0], margin);
-        }
-        let mut k16 = 0;
-        while k16 < n && ge((c(0.25) - a2[k16 % 4]).sin().exp_m1(), (v[n % 4].tanh() * c(1.5)).sinh(), margin) {
-            k16 += 1;
-            acc1 += c(0.25) * d_atan2(*x2, *x2 * *x2 + c(0.5)).tanh();
-            let mut m17 = d_atan2(x1 * x1 + c(0.5), v[0]).tanh();
-            for j in 0..n + 1 {
-                m17 = d_min(d_max(a2[k16 % 4] * a2[k16 % 4] + (v[(j + n) % 4] - *x2), m17, margin), c(2.0), margin);
-            }
-            s0 = c(0.75) * s0 + c(0.02) * m17.sin();
-        }
-        let mut k18 = 0;
-        loop {
-            k18 += 1;
-            if lt(a2[0], (*x2 * *x2 + c(0.5)).ln(), margin) {
-                acc1 += (s0.sin() * c(1.5)).cosh().sin();
-                break;
-            }
-            let mut k19 = 0;
-            while k19 < n && ge(v[0] - x1, c(0.0), margin) {
-                k19 += 1;
-                if k19 == 4 && le((v[2] * c(0.35)).sin().exp2(), a2[k19 % 4] + x1, margin) {
-                    acc1 += (x1 / (x0.tanh() + c(2.0))).tanh() * c(0.1);
-                    if k16 > 2 && le(x1.sin(), c(0.0), margin) {
-                        s0 = c(0.75) * s0 + c(0.25) * (c(SCALE) + s0).tanh();
-                        s0 = (s0 * c(0.8) + s0.cos().exp_m1() * c(0.05)).tanh();
-                    } else if lt(x0.cos().cosh(), c(0.5), margin) {
-                        let v20 = x1 / (x0.cos() + c(2.0));
-                        acc1 += (s0 * s0 + c(1.0)).ln().sin() * c(0.1);
-                        acc1 -= v20.sin() * c(0.1);
-                    }
-                } else if ge(s0 / c(2.0), c(0.5), margin) {
-                    let v21 = c(0.35) - x1 + *x2 / (x1.powi(2) + c(0.5));
-                    s0 = s0.mul_add(c(0.75), v21.tanh() * c(0.02));
-                }
-                acc1 += c(0.1) * ((x0 + a2[k19 % 4]).sin() * c(1.2)).tan().cos();
-                s0 = c(0.6) * s0 + c(0.05) * s0.mul_add(v[k19 % 4], s0).tanh();
-            }
-            acc1 += (x1.powi(2) + c(1.5)).acosh().tanh();
-            if k18 >= 2 || gt((*x2).cos(), v[k19 % 4].mul_add(v[k19 % 4], a2[1]), margin) {
-                break;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v23: Dual64 = if gt((t.sin() * c(1.5)).sinh(), t, margin) {
-                s0 *= c(0.8);
-                s0 += c(0.02) * d_min(d_atan2(*x2, t.powi(2) + c(0.5)), v[1] + s0, margin).tanh();
-                a2[i].cos()
-            } else if gt((a2[i].tanh() * c(1.2)).tan() * c(core::f64::consts::FRAC_1_SQRT_2), v[i] * c(0.25), margin) && i > 1 {
-                x1.sin()
-            } else {
-                let v22 = ((x1 + *x2).sin() * c(1.5)).sinh();
-                v22.asinh()
-            };
-            for &u in v.iter() {
-                let v24: Dual64 = s0.atan();
-                let v25 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, u - fi.cos() + p, margin));
-                s0 = s0 * c(0.6) + (t.tanh() * c(1.5)).sinh().tanh() * c(0.1);
-                acc1 += (v24.cos() + v25.cos()).sin() * c(0.1);
-            }
-            if gt(v[2], v23.tanh(), margin) {
-                acc1 += c(0.5) * d_powf(c(0.5_f64), (x1 * s0).cos()).sin();
-                break;
-            }
-            s0 = s0 * c(0.75) + (v[n % 4] / (s0 * s0 + c(1.5))).cos() * c(0.1);
-        }
-        x1 + *x2 * c(0.75) + v[2].cos() + s0 + acc1.tanh() + a2[0]
-    }
-
-    pub fn prog_35_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().fold(prog_1_dual(x0, (v[(this.n + n) % 4] + s0).sin(), s0, &v, n, margin).tanh(), |r, &p| r * c(0.75) + c(0.1) * ((x1 * x1).ln_1p() + p.cos()).tanh());
-        if this.n < n {
-            s0 = s0 * c(0.8) + prog_5_dual((x1 + x2).sin() * c(2.0), x0, (c(this.scale) * acc1).tanh() * c(2.0), v, n, margin).cos() * c(0.005);
-        } else if this.n == 2 && le(x1, (x0 * x0 + c(1.0)).log(2.0), margin) {
-            let v3 = prog_16_dual((v[3 - this.n].sin().powi(2) + c(1.5)).acosh().tanh(), (x2 + c(this.k)).tanh(), c(1.5), &v, n, margin);
-            for i in 0..n {
-                let fi = c(i as f64);
-                let v4 = v3;
-                s0 = (s0 * c(0.5) + prog_1_dual((fi + c(0.3)).cos() * c(2.0), ((v2 * x2).sin() + c(2.0)).cbrt().sin() * c(2.0), x1, &v, 4, margin) * c(0.005)).sin();
-                s0 = s0 * c(0.6) + v4.cos() * c(0.4);
-            }
-            s0 = (s0 * c(0.8) + v3.tanh() * c(0.005)).tanh();
-        } else {
-            s0 = s0 * c(0.75) + d_clamp(x2, -c(1.5), c(1.0), margin).cos() * c(0.25);
-            s0 = (s0 * c(0.5) + (x2 * x2 + c(1.0)).cbrt() * c(0.25)).sin();
-        }
-        let v5 = d_hypot(x0, d_max(x0, v[2], margin), margin);
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if lt(((v[3] + x0).sin() + c(2.0)).cbrt(), c(0.25), margin) {
-                return v2 - x0;
-            }
-            let v7: Dual64 = d_atan2(c(0.5_f64), v5);
-            let v8 = v.iter().map(|&p| v7 * p).sum::<Dual64>();
-            acc1 += (v2 * v2 + c(0.5)).powf(0.3).cos();
-            if k6 >= 2 || ge((v[2] - s0) * c(std::f64::consts::LN_2), v8 * c(this.k), margin) {
-                break;
-            }
-        }
-        let v9 = (0..n).map(|i| d_abs(x2, margin) - v5 * v[i % 4]).sum::<Dual64>();
-        s0 * c(0.5) + acc1 + v2 - v9.tanh() - (-x0)
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = w0[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut m3: Dual64 = -c(0.5);
-            for j in 0..i {
-                let c4 = s1 / (w0[j] * w0[j] + c(1.5)) * (w0[3] * w0[j]);
-                m3 = d_max(m3, c4, margin);
-            }
-            s1 = c(0.6) * s1 + c(0.02) * m3.sin().tanh();
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                s1 = (s1 * c(0.6) + (t + v[k5 % 4]) * c(0.2)).tanh();
-                let v6 = fi.tanh().exp();
-                let v7 = d_to_degrees(t.sin().exp_m1()) * c(0.01);
-                s1 = (s1 * c(0.5) + (v6.sin() + v7) * c(0.25)).sin();
-            }
-            acc2 += t.tanh() * c(0.5);
-        }
-        if n % 3 == 1 && ge(((x1 * x1 + c(1.0)).recip().powi(2) + c(0.5)).recip(), -x2, margin) {
-            let v8: Dual64 = x0.powi(2).sin();
-            let v9 = prog_26_dual((c(SCALE) + v8).sin().cos(), v8.sin().cos(), x1, [v[0], v[1], v[2], v[3]], n, margin);
-            s1 *= c(0.8);
-            s1 -= c(0.005) * v9.sin().tanh();
-        } else if lt(prog_5_dual(x2, s1, (acc2.tanh().sin() * c(0.5)).ln_1p().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
-            acc2 += x2.sin();
-            s1 = (s1 * c(0.5) + prog_5_dual((w0[n % 4].cos() * c(2.0)).cosh().sin() * c(2.0), d_abs(acc2, margin).tanh(), (x2 + x0 + v[n % 4].mul_add(v[n % 4], v[n % 4])).tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
-        } else {
-            let x2 = x0.atan() * (x1.powi(2) + c(1.5)).acosh();
-            acc2 += x2.tanh() * c(0.4);
-        }
-        for &t in w0 {
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                acc2 += c(0.1) * (fj * fj + c(1.0)).recip().sin();
-                s1 = (s1 * c(0.6) + (s1 * s1 + c(1.0)).cbrt() * c(0.5)).tanh();
-                match j + n {
-                    0..=2 => {
-                        continue;
-                    }
-                    g if g > 4 => {
-                        s1 = s1.mul_add(c(0.75), (x2.tanh() * c(0.9)).asin().cos() * c(0.1));
-                        s1 = (s1 * c(0.75) + x2 * c(0.25)).tanh();
-                    }
-                    _ => {
-                        s1 *= c(0.5);
-                        s1 += c(0.5) * s1.sin().tanh();
-                    }
-                }
-            }
-            s1 *= c(0.75);
-            s1 += c(0.05) * d_powf(c(3.0_f64), w0[n % 4].tanh()).tanh();
-            s1 *= c(0.75);
-            s1 += c(0.25) * t.sin();
-        }
-        let mut k10 = 0;
-        let v17 = loop {
-            k10 += 1;
-            let v13 = if ge((x1.sin().powi(2) + c(0.5)).recip(), c(0.0), margin) {
-                let v11 = s1 * c(0.1);
-                s1 = (s1 * c(0.6) + prog_1_dual(c(0.25), x0, s1.asinh().tanh(), v, 6, margin) * c(0.005)).sin();
-                (v11 * x1).powi(3)
-            } else {
-                let v12 = (x1 * x1 + c(1.0)).powf(0.3);
-                v12 + c(1.2)
-            };
-            acc2 += (v[n % 4] * v13).tanh() * c(0.75);
-            let v16 = if ge(v13 * x1, c(1.0), margin) {
-                for &u in v.iter() {
-                    s1 *= c(0.5);
-                    s1 -= c(0.25) * (x1 * x1 + c(0.5)).ln().cos();
-                    acc2 -= (v[k10] * u).cos() * c(0.25);
-                    let v14 = v.iter().map(|&p| p.asinh()).sum::<Dual64>();
-                    acc2 += v14.tanh().cos() * c(0.25);
-                }
-                v13.cos()
-            } else if lt((x1.tanh().exp_m1().powi(2) + c(0.5)).ln(), v[2] - s1, margin) {
-                for _ in 0..5 {
-                    acc2 -= (s1.tanh() * c(0.9)).acos().sin() * c(0.2);
-                    s1 = s1.mul_add(c(0.6), d_log(c(0.5_f64), x1.powi(2) + c(2.0)).tanh() * c(0.25));
-                }
-                d_log(v[3 - k10] * v[3 - k10] + c(1.0), w0[3 - k10].powi(2) + c(2.0)).asinh()
-            } else {
-                for j in 0..3 {
-                    let fj = c(j as f64);
-                    let v15 = w0[3].cos().exp();
-                    s1 = c(0.5) * s1 + c(0.2) * (v13 - x1).tanh();
-                    if lt((x2 * x2 + c(1.0)).powi(-3), -c(0.5), margin) {
-                        s1 = (s1 * c(0.6) + ((v15 * v15 + c(1.0)).recip().sin() * c(0.9)).asin() * c(0.1)).sin();
-                        let v15 = (v15 * v15 + c(0.5)).recip().atan();
-                        acc2 += v15.cos() * c(0.25);
-                    } else if le((v15.tanh() * c(0.9)).atanh(), -c(0.5), margin) || k10 > 0 {
-                        let v15: Dual64 = v15 * v13;
-                        acc2 -= v15.tanh() * c(0.25);
-                    } else {
-                        s1 = (s1 * c(0.5) + (x1 + c(1.5)) * c(0.5)).tanh();
-                        acc2 -= d_atan2(v15 * v15 + c(1.0), fj).tanh() * c(0.25);
-                    }
-                }
-                s1 = s1.mul_add(c(0.5), (x1 / (v13 * v13 + c(1.0))).sin() * c(0.1));
-                ((v[(k10 + n) % 4] / (x2.powi(2) + c(1.0))).powi(2) + c(0.5)).cbrt()
-            };
-            if k10 >= 2 {
-                break ((v16 * v16 + c(0.5)).sqrt().tanh() * c(1.5)).sinh();
-            }
-            acc2 += c(0.75) * v16.sin();
-        };
-        let a18 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let v19 = v17;
-        s1 - acc2.tanh() - a18[3].sin() - v19 * c(1.5) + (s1 * s1 + c(0.5)).sqrt()
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.tanh().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for &t in v.iter() {
-            if gt(((x0 * x0).powi(2) + c(0.5)).sqrt(), -c(1.0), margin) {
-                acc1 += prog_1_dual(x2, (t / (v[n % 4] * v[n % 4] + c(0.5))).cos().tanh() * c(2.0), c(0.5), v, n, margin).sin() * c(0.005);
-                let v2 = d_hypot(v[n % 4], x2, margin);
-                s0 = c(0.8) * s0 + c(0.1) * v2.sin().sin();
-            } else if !(n == 2 && lt(x0 + t, c(0.5), margin)) {
-                let v3: Dual64 = prog_1_dual((c(0.8) * (v[2] / (x2 * x2 + c(0.5)))).sin(), c(1.2), (x2.sin() * c(2.0)).cosh().tanh(), v, n, margin);
-                acc1 += c(0.005) * v3.tanh();
-            }
-            acc1 += d_atan2(x2.tanh().exp(), (x0.powi(2) + c(1.0)).powf(0.5).powi(2) + c(0.5)).sin() * c(0.25);
-            for j in (0..n).rev() {
-                let v4 = (v[n % 4].mul_add(x0, v[n % 4]).powi(2) + c(1.0)).log10();
-                match j % 3 {
-                    MODE_A => {
-                        s0 = c(0.5) * s0 + c(0.2) * v4.asinh().tanh();
-                        s0 = s0 * c(0.8) + (t * s0).asinh().cos() * c(0.05);
-                    }
-                    1 => {
-                        let v5: Dual64 = t.atan();
-                        acc1 += v5.sin().sin() * c(0.05);
-                    }
-                    2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.6), (x1 * x1 + c(1.5)).acosh().tanh() * c(0.1));
-                        s0 = s0 * c(0.6) + d_log(s0 * s0 + c(1.0), v[2].powi(2) + c(2.0)).sin() * c(0.1);
-                    }
-                }
-                let v6 = -t;
-                s0 = c(0.5) * s0 + c(0.25) * (d_powf(c(2.0_f64), t.cos()) - c(0.5)).cos();
-                s0 = (s0 * c(0.6) + (v4.sin() - v6.cos()) * c(0.1)).tanh();
-            }
-            acc1 += prog_1_dual((x1 / (v[3].powi(2) + c(1.5)) - c(0.5)).tanh() * c(2.0), t, x1, v, 1, margin).cos() * c(0.005);
-        }
-        if gt(prog_1_dual(s0, (-v[1]).tanh(), (v[n % 4].tanh() * c(0.5)).ln_1p().cos(), v, 0, margin), -c(0.5), margin) {
-            return x0.asinh() / (d_min(v[n % 4], x0, margin).powi(2) + c(1.0));
-        }
-        let v9 = 'b2: {
-            if n < 5 {
-                s0 = c(0.8) * s0 + c(0.005) * prog_1_dual(x1, x2, (c(2.0) * v[n % 4]).cos(), v, n, margin).sin();
-                if ge(d_to_degrees(x0) * c(0.02) - (x1 + s0), c(0.5), margin) {
-                    let x1 = (x1 * x1).ln_1p() * c(std::f64::consts::LN_2);
-                    let v7 = c(1.25) - v[n % 4];
-                    acc1 += (x1.tanh() + v7.sin()).cos();
-                } else if n > 4 {
-                    acc1 += s0 * c(0.25);
-                }
-            } else if le(x2.cos(), -c(0.5), margin) {
-                let v8 = prog_1_dual(d_atan2(x0.tanh().exp2().powi(2) + c(0.5), x0).tanh(), (s0 / (x2 * x2 + c(1.5))).sin() * c(2.0), d_log(x0 * x0 + c(1.0), x0 * x0 + c(2.0)).cos(), v, n, margin);
-                acc1 += c(0.005) * v8.tanh();
-            } else {
-                acc1 += c(0.005) * prog_1_dual(x2, x0, c(0.75), v, n, margin).sin();
-            }
-            if lt(((v[n % 4].tanh() * c(0.9)).atanh().sin() + c(2.0)).cbrt(), -c(0.5), margin) {
-                break 'b2 (x1.sin() * c(2.0)).cosh();
-            }
-            x2.atan()
-        };
-        let v10 = v.iter().map(|&p| v9 + p.cos()).sum::<Dual64>();
-        let mut k11 = 0;
-        let v15 = loop {
-            k11 += 1;
-            s0 = (s0 * c(0.75) + d_abs(v10, margin) * c(0.25)).sin();
-            let mut k12 = 0;
-            while k12 < 4 {
-                k12 += 1;
-                'b5: {
-                    if le(v[k12 % 4].sin().exp2(), -c(1.0), margin) || k12 > 2 {
-                        break 'b5;
-                    }
-                    let v13 = v[(k12 + n) % 4] + c(0.25);
-                    acc1 += v13.cos() * c(0.1);
-                }
-                let v14 = x2.atan() * v10.atan();
-                s0 = (s0 * c(0.6) + (s0.powi(2) + c(2.0)).acosh() * c(0.25)).tanh();
-                s0 *= c(0.5);
-                s0 -= c(0.1) * v14.cos();
-            }
-            if k11 >= 4 || ge(s0.cos(), x2 + c(2.5), margin) {
-                break c(0.1) * s0;
-            }
-        };
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            let mut m17 = (v15.cos() * c(1.2)).tan().tanh();
-            for j in 1..=4 {
-                let c18 = match j {
-                    1..=2 => d_abs((x1 * x1 + c(1.0)).log(3.0), margin),
-                    3 => d_to_degrees(s0) * c(0.02),
-                    4 => v[(j + n) % 4],
-                    _ => (x0.sin() * c(0.9)).asin(),
-                };
-                m17 = d_max(m17, c18, margin);
-            }
-            s0 = (s0 * c(0.6) + m17.sin() * c(0.02)).sin();
-            s0 *= c(0.8);
-            s0 += c(0.05) * (v[n % 4] * v[n % 4] + c(2.0)).acosh().tanh();
-            if k16 >= 5 || lt((v15.tanh() * c(0.9)).acos(), c(0.0), margin) {
-                break;
-            }
-        }
-        s0.tanh() + acc1.tanh() + v10.sin() + v15 * c(0.25) + v15
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(0.9)).asin().asinh();
-        let mut s1 = prog_17_dual(x1, (v[2] * v[2] / ((x1 * x1).tanh() + c(2.0))).cos(), (c(SCALE) + x1).sin(), v, n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a3[i][j] = x2 / (x2 * x2 + c(1.5));
-            }
-        }
-        let a4 = a3[1];
-        'l2: for &t in a4.iter() {
-            acc2 -= c(0.5) * (x0 - s1).tanh();
-            acc2 += c(0.5) * ((-x2) * c(std::f64::consts::FRAC_1_PI)).sin();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                if le(s0.cos() * (x1.cos() * c(0.9)).asin(), x2.powi(2), margin) && k5 % 3 == 1 {
-                    break 'l2;
-                }
-                let v6 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.02) * (d_atan2(r * r + c(0.5), a4[n % 4]) / ((t * t + c(1.0)).sqrt().powi(2) + c(0.5)) + p.sin()).sin());
-                let v7 = (a3[1][k5 % 4] * a3[1][k5 % 4] + c(1.5)).acosh();
-                acc2 += s1.sin().cosh().tanh().exp_m1().sin() * c(0.05);
-                s0 = s0.mul_add(c(0.75), (v6.tanh() - v7.cos()).cos() * c(0.05));
-            }
-            s1 = s1 * c(0.6) + x1.sin() * c(0.4);
-            s0 = s0 * c(0.6) + t.sin().tanh() * c(0.4);
-        }
-        match n {
-            MODE_A => {
-                acc2 += c(0.75) * (a3[1][n % 4].tanh() * c(1.5)).sinh().sin();
-                s0 = c(0.8) * s0 + c(0.1) * (c(1.5) * x2).asinh().cos();
-            }
-            2..=4 => {
-                let v8 = prog_1_dual(x1, (c(SCALE) + a3[0][n % 4]).sin(), x2.atan().tanh() * c(2.0), &v, n, margin);
-                let [b9, b10, b11] = [-a3[0][2], x2.asinh(), d_clamp(x0, -c(0.5), c(0.5), margin)];
-                acc2 -= (v8.cos() + b9.sin() + b10.cos() - b11).tanh() * c(0.005);
-            }
-            5 => {
-                let v12 = d_atan2(c(3.0_f64), v[n % 4]).tanh();
-                s0 = (s0 * c(0.5) + (x2 * x2 + c(1.0)).ln() * c(0.5)).sin();
-                acc2 -= v12.sin();
-            }
-            _ => {
-                acc2 -= (-x2).cos();
-            }
-        }
-        let [_, b13, b14, _] = a4;
-        x0.sin() + s0 + s1.cos() - acc2.cos() - a3[0][0] * c(0.25) + b13.sin() + b14 * c(0.5) + (x1 * x1 + c(0.5)).sqrt()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.powi(2) + c(1.5)).acosh().tanh().exp().tanh() * c(2.0);
-        let mut s1 = d_max(d_log(c(2.0_f64), x0 * x0 + c(2.0)), x1 - v[2], margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = (0..n).fold(c(0.0), |r, i| r * c(0.5) + (x2 * acc2 + v[i % 4] * c(0.25)) * c(0.25));
-        let v4 = v3 + x0;
-        let v5 = v.iter().zip(v.iter().skip(1)).fold(c(0.0), |r, (&p, &q)| r * c(0.5) + (d_min(p.atan(), p * x2, margin) + q * c(0.25)) * c(0.25));
-        let mut m6 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if gt(v5 / (x0.sin() + c(2.0)), v4.tanh().sinh(), margin) {
-                acc2 += c(0.5) * (v[(i + m6) % 4] * x1).cos();
-                let [b7, b8, b9] = [(fi * fi).sin(), prog_1_dual(x1, c(0.75), x2, &v, 2, margin), (s1.cos() * c(1.2)).tan()];
-                acc2 += c(0.005) * (b7 - b8.cos() - b9.cos()).sin();
-            } else {
-                for j in 0..i {
-                    let v11: Dual64 = if gt(x1.tanh().cosh(), -c(1.0), margin) && j > 0 {
-                        let v5 = v5.cos() / ((v5.sin() + c(2.0)).cbrt().powi(2) + c(0.5));
-                        (v5.powi(2).powi(2) + c(1.0)).log2()
-                    } else {
-                        let v10 = (v[(j + n) % 4].cos() * c(0.5)).ln_1p().asinh();
-                        (s1.asinh().powi(2) + c(1.0)).powf(0.3) + v10.cos()
-                    };
-                    let v14 = match j {
-                        0 | MODE_C => {
-                            let v12 = x1;
-                            d_log(c(3.0_f64), (s1 + c(1.25)).powi(2) + c(2.0)) + v12.cos()
-                        }
-                        _ => {
-                            let v13 = x0.cos() * v4;
-                            (v4 * v4 + c(0.5)).recip() + v13.tanh()
-                        }
-                    };
-                    match i {
-                        MODE_B | 3 => {
-                            s1 = (s1 * c(0.6) + (v4.sin() * c(0.9)).atanh() * c(0.05)).tanh();
-                        }
-                        _ => {
-                            let v15 = d_atan2(c(2.0_f64), v11);
-                            s1 = (s1 * c(0.75) + v15.cos() * c(0.05)).sin();
-                        }
-                    }
-                    s1 = c(0.75) * s1 + c(0.01) * (v5 - v11).tanh();
-                    s0 = (s0 * c(0.6) + v14.tanh() * c(0.05)).sin();
-                }
-            }
-            if ge(((v5 * v5 + c(1.0)).log10().powi(2) + c(1.0)).log(3.0), c(0.5), margin) {
-                m6 += 1;
-            }
-            if lt(s1.powi(3), -c(1.0), margin) {
-                s1 = c(0.75) * s1 + c(0.25) * d_max(x1, s1, margin).tanh();
-                let [_, b16, b17, b18] = v;
-                acc2 += (b16.cos() + b17.cos() - b18.tanh()).cos() * c(0.5);
-            }
-            if le((v5 * v5 + c(1.0)).log10(), c(0.0), margin) {
-                break;
-            }
-            acc2 += (v5.powi(2) + c(1.0)).cbrt().cos() * c(0.5);
-        }
-        let c19 = c(m6 as f64);
-        let sl20 = &v[..2];
-        let v21 = -(c(2.5) * sl20[1]);
-        for _ in (0..3).rev() {
-            let [b22, _, b23, b24] = v;
-            acc2 -= c(0.5) * (c19 * c19 + c(0.5)).ln().cos();
-            s0 *= c(0.8);
-            s0 -= c(0.02) * (v4.sin() * c(0.9)).atanh().tanh();
-            s0 = c(0.8) * s0 + c(0.05) * (b22.tanh() + b23.cos() + b24.sin()).sin();
-        }
-        s0 + s1.tanh() + acc2.sin() + v4.cos() - v5 + c19.cos() + v21.tanh()
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_degrees(v[2]) * c(0.01);
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = prog_1_dual(c(1.5), x1, c(0.75), &v, n, margin);
-        let mut k3 = 0;
-        let v7 = loop {
-            k3 += 1;
-            s0 = c(0.6) * s0 + c(0.4) * v2.asinh().cos();
-            match k3 + n {
-                MODE_A | 2 => {
-                    break v2.cos() + v[1];
-                }
-                3..=5 => {
-                    s0 = s0.mul_add(c(0.8), (x2.tanh() * c(1.2)).tan().cos() * c(0.02));
-                }
-                6 => {
-                    let v4 = ((c(SCALE) + x2).cos() * c(0.5)).ln_1p();
-                    acc1 -= c(0.4) * v4;
-                }
-                _ => {
-                    s0 = s0 * c(0.8) + ((x0.tanh() * c(0.9)).acos() + x0).tanh() * c(0.05);
-                    acc1 -= c(0.2) * x1.asinh();
-                    if le(prog_1_dual((v[2].cos() + c(2.0)).cbrt().sin(), c(0.25), c(1.2), &v, n, margin), v[k3 % 4], margin) {
-                        let v5 = v2;
-                        let v6 = prog_1_dual(c(0.5), x0, (v[2] - x2).tanh(), &v, n, margin);
-                        acc1 += (v5.sin() - v6.tanh()).cos() * c(0.005);
-                    } else if le(x1.powi(2), x0, margin) {
-                        s0 = c(0.8) * s0 + c(0.1) * s0.tanh().exp2().tanh();
-                        s0 = s0.mul_add(c(0.6), (d_to_degrees(x2) * c(0.02)).cos() * c(0.25));
+                    acc1 += v3.cos().cosh().cos() * c(0.4);
+                    s0 *= c(0.8);
+                    s0 -= c(0.05) * (x1 * x1 + c(1.0)).powi(-1);
+                    if le((v[i % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).cos().exp(), c(0.5), margin) {
+                        s0 = s0.mul_add(c(0.6), (s0 / (s0.powi(2) + c(1.0))).cos() * c(0.2));
+                        acc1 += c(0.4) * (v[n % 4] * v[n % 4]).ln_1p().cos();
                     } else {
                         s0 *= c(0.6);
-                        s0 += c(0.05) * d_log((x1 / (x1.tanh() + c(2.0))).powi(2) + c(1.0), (v2 / c(1.5)).powi(2) + c(2.0)).tanh();
+                        s0 -= c(0.4) * v[i % 4].sin();
+                        s0 = c(0.6) * s0 + c(0.1) * v[(i + n) % 4].sin().exp().sin();
                     }
                 }
+                let v4 = d_min(v[0], v[n % 4], margin);
+                ((v[n % 4].tanh() * c(1.5)).cosh().sin() * c(0.9)).atanh() + v4.sin()
             }
-            if lt(x0 * x0, d_atan2(x2 * x2 + c(1.0), v2), margin) {
-                break prog_1_dual(x0, s0, c(0.75), &v, k3, margin);
-            }
-            if k3 >= 6 || le(x0.cos().exp(), c(0.0), margin) {
-                break x2 + v[k3 % 4];
-            }
+            _ => (x2 * x2 + c(0.5)).recip().cos().exp_m1(),
         };
-        debug_assert!(x1.re.is_finite());
-        debug_assert!(v7.re.is_finite());
-        let mut a8 = [c(0.0); 4];
-        for i in 0..4 {
-            a8[i] = v2 - (x2 * x2 + c(1.0)).powi(-2);
-        }
-        a8 = [a8[3] * c(0.6) + (d_log(c(2.0_f64), x0.powi(2) + c(2.0)).sin() * c(0.9)).atanh().cos() * c(0.05), a8[1], a8[0], d_hypot(x1 + x2, (x2.sin() * c(2.0)).cosh(), margin).sin() * c(0.1)];
-        s0 * c(0.5) + acc1.sin() + v2.cos() - a8[0].tanh()
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = prog_5_dual(x0.tanh().tanh() * c(2.0), x1.tanh().exp_m1().sin(), x0, v, 4, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v8 = match mode {
-            Mode::Lower(_, _) => {
-                let v4 = (x2.tanh() * c(0.9)).acos();
-                (v4.sin() * c(1.5)).cosh()
-            }
-            Mode::Upper(_) => {
-                let v6 = v[3] + (v[3].powi(2) + c(1.0)).log10();
-                d_copysign(c(2.0_f64), (v[0] * v[0] + c(2.0)).acosh(), margin) + v6.sin()
-            }
-            Mode::Off => {
-                let v7 = (x1.cos().exp2().sin() * c(1.2)).tan();
-                (x0.sin() + c(2.0)).cbrt() + v7.tanh()
-            }
-        };
-        let v24 = match n % 4 {
-            2 => x2 * x0,
-            3 => {
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    let v9 = v[3] - v8 - x0.sin();
-                    match i % 2 {
-                        0 => {
-                            continue;
-                        }
-                        PHASE_B => {
-                            s0 = s0 * c(0.75) + (s0 + v9).cos() * c(0.05);
-                        }
-                        _ => {
-                            let v15 = match mode {
-                                Mode::Upper(_) => {
-                                    let v11 = d_log(v9 * v9 + c(1.0), fi * fi + c(2.0));
-                                    acc1 -= v11.sin() * c(0.5);
-                                    x2.sin().exp()
-                                }
-                                Mode::Lower(_, lo13) => {
-                                    let lo13 = c(lo13);
-                                    for _ in 0..i {
-                                        if le(v8, x2.cos(), margin) {
-                                            break;
-                                        }
-                                        acc1 += lo13 * c(0.1);
-                                    }
-                                    (x0.cos() * c(2.0)).sinh()
-                                }
-                                _ => {
-                                    let v14 = x1.sin().exp();
-                                    s0 *= c(0.5);
-                                    s0 += c(0.02) * ((v14 * fi).sin() * c(0.9)).acos().cos();
-                                    (x0.cos().exp2().sin() * c(0.9)).atanh()
-                                }
-                            };
-                            let v21 = match mode {
-                                Mode::Lower(_, _) => x2.cos(),
-                                Mode::Upper(hi18) => {
-                                    let hi18 = c(hi18);
-                                    let v19 = d_to_degrees(v9) * c(0.01) - (hi18.powi(2) + c(0.5)).cbrt();
-                                    d_copysign(s0, hi18, margin) + v19.sin()
-                                }
-                                Mode::Off => {
-                                    let v20 = ((fi * fi + c(1.5)).acosh().cos() * c(1.5)).cosh();
-                                    (v20 * v20 + c(1.0)).log(3.0)
-                                }
-                            };
-                            s0 = (s0 * c(0.75) + (v15.cos() - v21.cos()) * c(0.02)).tanh();
-                        }
-                    }
-                    acc1 += (v9 + s0).tanh() * c(0.5);
-                }
-                let v22 = d_abs(x2.cos(), margin);
-                x2.sin() + v22.tanh()
-            }
-            _other => {
-                for &t in v.iter() {
-                    let v23 = s0 * t.sin().exp2();
-                    acc1 += d_to_radians(v[n % 4]);
-                    s0 = c(0.5) * s0 + c(0.1) * v23.cos();
-                }
-                d_hypot(c(2.0_f64), v[1], margin)
-            }
-        };
-        for i in (1..=5).step_by(2) {
-            s0 = s0 * c(0.5) + ((x2 - v8).powi(2) + c(1.0)).log10().cos() * c(0.5);
-            if i == 0 && gt((v8 * v8 + c(1.0)).log2(), -c(0.5), margin) {
-                acc1 -= c(0.5) * v24.tanh();
-            } else {
-                let v25 = v8.asinh();
-                s0 = c(0.6) * s0 + c(0.4) * v25.tanh();
-            }
-        }
-        let v29 = match mode {
-            Mode::Upper(hi26) => {
-                let hi26 = c(hi26);
-                d_hypot(v8, hi26, margin)
-            }
-            Mode::Lower(_, _) => v24 - (v[1].tanh() * c(0.9)).acos(),
-            _ => (-x2) - v8.asinh(),
-        };
-        if lt(v8 - v24, c(0.0), margin) {
-            let v30: Dual64 = prog_5_dual(x2.mul_add(v[n % 4], v24).sin().exp2().cos() * c(2.0), (v24 / (x2.atan().sin() + c(2.0))).sin(), x0, v, n, margin);
-            let v31 = (v29.tanh() + c(2.0)).cbrt();
-            acc1 += c(0.005) * (v30.cos() + v31.tanh()).tanh();
-        } else {
-            acc1 += (x2 - v29).tanh() * c(0.25);
-            let v32: Dual64 = prog_5_dual(x0, (v29 - c(0.5)).cos(), d_min(v8, x0, margin).cos(), v, n, margin);
-            acc1 += c(0.005) * v32.sin();
-        }
-        s0 * c(0.25) - acc1.cos()
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = ((x1.cos() * c(1.5)).cosh().cos() * c(1.5)).sinh().cos() * c(2.0);
-        let mut s1 = (v[n % 4].powi(2) + c(2.0)).acosh().cos() * c(2.0);
-        let mut s2 = d_min(x2, x0, margin);
-        let mut acc3: Dual64 = c(0.0);
-        let c4: Dual64 = c(table(n + 1));
-        let v5 = d_powf(c4.powi(2) + c(0.5), c4.cos());
-        'l0: for &t in v.iter() {
-            let v6 = v[0] * x1 * (x1 / c(3.0));
-            s0 = (s0 * c(0.5) + v[2].cos() * c(0.5)).sin();
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                if gt((v[k7 % 4].tanh() * c(0.9)).atanh(), c(0.25), margin) {
-                    continue 'l0;
-                }
-                let v8: Dual64 = x1.atan().atan();
-                let v11 = match k7 + n {
-                    0 => c(2.5) * v8,
-                    PHASE_B => {
-                        let v9 = v6 - v5;
-                        (-t).cos() + v9.cos()
-                    }
-                    g if g > 3 => {
-                        let v10 = v6 - c(0.1);
-                        (c4 + s1).tanh() + v10.cos()
-                    }
-                    _other => (t.powi(2) + c(1.0)).recip(),
-                };
-                s1 = s1 * c(0.75) + (v11.tanh() * c(0.9)).asin().tanh() * c(0.02);
-                s2 = (s2 * c(0.6) + v8.cos() * c(0.4)).tanh();
-            }
-            s2 = (s2 * c(0.8) + (t.sin() + v6.tanh()) * c(0.02)).tanh();
-        }
-        if ge(prog_5_dual(d_log(acc3.powi(2) + c(1.0), v5 * v5 + c(2.0)).cos(), c(1.5), d_max(v5, x0, margin).cos() * c(2.0), v, n, margin), c(0.5), margin) {
-            s2 = (s2 * c(0.8) + v[n % 4].sin() * c(0.2)).sin();
-        } else {
-            let v12 = c4 - v[2];
-            s1 = s1 * c(0.6) + d_clamp(v12, -c(0.5), c(0.5), margin).sin() * c(0.4);
-        }
-        acc3 += (v[n % 4].powi(2) + c(1.0)).sqrt().sin();
-        s0 + s1.tanh() - s2 - acc3.cos()
-    }
-
-    pub fn prog_43_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_13_dual(x2, c(0.75), x1, &v, n, margin).cos() * c(2.0);
-        let mut s1 = prog_1_dual(x1, s0, c(0.75), &v, n, margin).cos() * c(2.0);
-        let mut s2 = x0.cos().sinh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = v[i];
-        }
-        let v7 = match n {
-            MODE_A | 2 => {
-                for &t in v.iter() {
-                    for _ in 0..N {
-                        let v5 = t * t;
-                        acc3 += c(0.1) * (v[1] * (v[1] * s2)).tanh();
-                        acc3 -= v5.sin().cos() * c(0.1);
-                    }
-                    if le(prog_1_dual(t, s1, s0, &v, n, margin), c(1.0), margin) {
-                        break;
-                    }
-                    if le(d_min(x0, s2, margin), (a4[n % 4] * a4[n % 4] + c(1.0)).log(3.0), margin) {
-                        continue;
-                    }
-                    s0 = c(0.75) * s0 + c(0.5) * (s0.powi(2) + c(1.0)).log10();
-                }
-                let v6 = a4[n % 4].cos().exp();
-                d_log(c(3.0_f64), (a4[n % 4].tanh() * c(0.5)).ln_1p().powi(2) + c(2.0)) + v6.sin()
-            }
-            g if g > 3 => d_max(v[n % 4], a4[1], margin),
-            _other => a4[n % 4] * a4[n % 4],
-        };
-        'l3: for i in 0..N {
-            if i == 0 && lt(s0.tanh().exp() * c(0.8), c(1.0), margin) {
-                acc3 += c(0.5) * (a4[3] * a4[3] + c(1.0)).log(2.0).tanh();
-                break;
-            }
-            s1 = s1.mul_add(c(0.8), (s0.powi(2) + c(2.0)).ln().sin() * c(0.25));
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                if gt((x1.sin().powi(2) + c(1.0)).log(3.0), -c(0.25), margin) || i < 2 {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * s0.tanh().tanh();
-                    break 'l3;
-                }
-                if gt(d_log(x0.sin().powi(2) + c(1.0), s2.cos().powi(2) + c(2.0)), -c(0.5), margin) {
-                    continue 'l3;
-                }
-                s2 = s2.mul_add(c(0.6), (s2 - v7).sin() * c(0.2));
-            }
-        }
-        for i in 0..n {
+        'l1: for i in 0..6 {
             let fi = c(i as f64);
-            if lt(v7 * x1, s0, margin) {
-                break;
-            }
-            if !(n % 3 == 1 && lt(a4[3].mul_add(v7, x1) - (x0.tanh() * c(0.9)).atanh(), x2 * fi, margin)) {
-                break;
-            }
-            s2 = c(0.5) * s2 + c(0.5) * (s2 * s2 + c(0.5)).sqrt().cos();
-        }
-        let v9 = v7 * x2;
-        s0 * c(0.25) + s1.tanh() - s2.cos() - acc3.tanh() + v9.sin()
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_1_dual((x1.tanh() * c(1.2)).tan().tanh() * c(2.0), (x2.tanh() * c(1.2)).tan().cos(), (x1.powi(2) + c(1.0)).log10().cos() * c(2.0), v, n, margin).tanh() * c(2.0);
-        let mut s1: Dual64 = (-(x0 * x0 + c(2.0)).sqrt()).sin() * c(2.0);
-        let mut s2: Dual64 = d_to_radians(x1) * c(50.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4: Dual64 = v[n % 4].atan();
-        let v5: Dual64 = prog_13_dual(acc3, (v[1] / (v4.tanh() + c(2.0)) - v4).tanh(), c(0.5), v, n, margin);
-        let mut k6 = 0;
-        while k6 < n && lt(x0.cos().powi(3), v5, margin) {
-            k6 += 1;
-            acc3 += (s0.cos() * c(0.9)).acos().sin() * c(0.25);
-            for j in (0..=n).rev().step_by(2) {
+            acc1 -= prog_1_dual((v5.cos() * c(0.9)).atanh().tanh() * c(2.0), (d_abs(v3, margin) - c(0.1)).cos() * c(2.0), x1, &v, 4, margin).sin() * c(0.005);
+            for j in 0..i {
                 let fj = c(j as f64);
-                if ge(x2, x1, margin) && j > 4 {
-                    s1 = c(0.6) * s1 + c(0.05) * v4.mul_add(fj, v[(j + n) % 4]).tanh();
-                    if gt((-x0) - (s2.sin() * c(0.9)).atanh(), -c(0.5), margin) && j < 1 {
-                        return s1.asinh().mul_add(-v5, x0);
-                    }
-                }
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x2 + p + q.cos()).sum::<Dual64>();
-                s0 = c(0.75) * s0 + c(0.02) * d_max(v7, v4, margin).cos();
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            match i + k6 {
-                PHASE_A => {
-                    let v8 = prog_1_dual(v4, c(1.2), v5.tanh().cos() * c(2.0), v, k6, margin);
-                    acc3 += v8.cos().tanh() * c(0.005);
-                }
-                g if g > 1 => {
-                    let v9 = (x2.sin() * c(0.9)).asin();
-                    acc3 += c(0.5) * d_abs(v5.sin(), margin).cos();
-                    s1 = (s1 * c(0.6) + v9.sin() * c(0.1)).sin();
-                }
-                _other => {
-                    acc3 += d_atan2(v5 * v5 + c(0.5), v5).sin() * c(0.25);
-                    if le(((v4 - x0).powi(2) + c(0.5)).ln(), (s1 * s1 + c(1.0)).cbrt(), margin) {
-                        s2 = s2 * c(0.8) + (s2 * s2 + c(0.5)).ln().sin() * c(0.1);
-                        continue;
-                    }
-                    acc3 += c(0.25) * s1.powi(3).cos();
+                s0 = c(0.6) * s0 + c(0.1) * d_powf(c(3.0_f64), s0.cos()).asinh().tanh();
+                s0 = c(0.8) * s0 + c(0.1) * (s0 * s0);
+                if le(x0 - fj, fi, margin) {
+                    continue 'l1;
                 }
             }
-            let v10 = v[k6 % 4].sin().exp();
-            acc3 += c(0.5) * d_abs(s1, margin).sin();
-            s2 = s2 * c(0.6) + v10.tanh() * c(0.1);
-        }
-        let v11 = 'b3: {
-            if le((v4.cos() * c(0.9)).asin(), c(1.0), margin) {
-                break 'b3 d_atan2(x1 * x2, v4.cos().exp_m1().powi(2) + c(0.5));
-            }
-            if ge(d_to_degrees(d_max(-c(3.0_f64), v4, margin)) * c(0.02), v5, margin) {
-                break 'b3 x1 * v4 + d_hypot(c(0.5_f64), x1, margin);
-            }
-            if lt(x0 * v[k6 % 4] + (x0 + v[k6 % 4]), c(1.0), margin) {
-                break 'b3 v[k6 % 4];
-            }
-            (x0.powi(2) + c(1.0)).recip() * d_powf(c(3.0_f64), x0.cos())
-        };
-        let v12 = v.iter().step_by(2).copied().fold(c(f64::NEG_INFINITY), |r, y| d_max(r, y, margin));
-        let v16: Dual64 = match mode {
-            Mode::Upper(_) => d_atan2(x1 * x1 + c(1.0), v12),
-            Mode::Lower(_, lo15) => {
-                let lo15 = c(lo15);
-                prog_1_dual(s1, lo15.sin().cos() * c(2.0), (-v[n % 4]).tanh() * c(2.0), v, n, margin)
-            }
-            Mode::Off => v[n % 4].cos(),
-        };
-        s0.tanh() - s1 + s2 + acc3.sin() - v5.cos() + v11.tanh() - v12 - v16.cos()
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x0).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * (s0.powi(2) + c(0.5)).ln().sin();
-            let mut k2 = 0;
-            while k2 < n + 1 && lt((v[1].powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
-                k2 += 1;
-                match k2 + i {
-                    1..=3 => {
-                        let v3: Dual64 = (v[0].cos() * c(0.9)).atanh();
-                        s0 = (s0 * c(0.5) + v3.tanh() * c(0.1)).tanh();
-                    }
-                    4..=5 => {
-                        s0 = (s0 * c(0.75) + s0.powi(2) * c(0.05)).tanh();
-                        if lt(t / (t.tanh() + c(2.0)) - fi * x1, c(0.0), margin) {
-                            return x2 * x2;
-                        }
-                    }
-                    6 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let x2 = (t * t + c(1.0)).log10();
-                        acc1 += c(0.05) * fi.sin().tanh();
-                        s0 = (s0 * c(0.8) + x2.cos() * c(0.4)).sin();
-                    }
+            if le(x0 * fi - (v5 * v5 + c(1.0)).powi(-2), s0, margin) {
+                let v6 = s0.cos().exp2();
+                acc1 += v6.sin() * c(0.25);
+            } else if le(d_atan2(x1.sin().powi(2) + c(1.0), fi), x1, margin) {
+                s0 *= c(0.75);
+                s0 += c(0.25) * v5.tanh().sin();
+                if gt(x2.powi(2).tanh(), (v5.powi(2) + c(1.0)).log10(), margin) {
+                    break;
                 }
-                if k2 + i < 5 && le(s0.sin().exp_m1().tanh().exp_m1(), (x1 * x1 + c(1.0)).powf(0.3), margin) {
-                    s0 = (s0 * c(0.75) + x2 * t * c(0.05)).tanh();
-                } else if le(s0 * s0 * x2, fi.asinh(), margin) {
-                    let v4 = t;
-                    s0 = s0 * c(0.5) + v4.tanh().sin() * c(0.5);
-                } else {
-                    assert!(!x2.re.is_nan(), "x2 is NaN");
-                }
-                let v5 = v.iter().map(|&p| v[3 - i] + p.sin()).sum::<Dual64>();
-                acc1 -= (s0.cos() * c(0.9)).atanh().atan().tanh() * c(0.05);
-                s0 = s0.mul_add(c(0.8), v5.cos() * c(0.02));
+                let [_, b7, b8, b9] = v;
+                acc1 += (b7.tanh() - b8.cos() + b9.sin()).sin() * c(0.25);
             }
-            let v6 = (x1 / (t * t + c(0.5))).sin();
-            s0 = (s0 * c(0.5) + v6.sin() * c(0.05)).sin();
-        }
-        let f7 = |t: Dual64| x2 + t * c(0.5);
-        let v8 = v.iter().map(|&p| f7(p)).sum::<Dual64>();
-        s0 = c(0.75) * s0 + c(0.02) * d_log(c(3.0_f64), v8.powi(2) + c(2.0)).tanh();
-        let v9 = v.iter().map(|&p| ((p / (v[3].powi(2) + c(0.5))).tanh() * c(0.9)).asin()).sum::<Dual64>();
-        let v10 = v[2..4].iter().copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
-        s0 * c(0.25) + acc1.sin() + v9.sin() - v10.tanh() + (v8 + x2).cos().exp()
-    }
-
-    pub fn prog_46_dual<const N: usize>(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(2.0_f64), v[this.n].powi(2) + c(2.0)).powi(3);
-        let mut s1 = ((x0 * x0 + c(0.5)).ln() - x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = (x2 * x2 + c(2.0)).ln();
-            s1 = s1 * c(0.5) + x1.cos() * c(0.5);
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 && gt(-a3[(k4 + n) % 4], c(0.5), margin) {
-            k4 += 1;
-            let v5 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, s1 + p, margin));
-            let v8 = if lt(v5, -c(0.5), margin) {
-                let v6 = d_abs(x2 / (x1.powi(2) + c(0.5)), margin);
-                v6.tanh().exp()
+            let v10 = if ge(d_powf(d_abs(v[n % 4], margin).powi(2) + c(1.0), d_copysign(x0, fi, margin).tanh()), -c(1.0), margin) {
+                v[n % 4] + v3
+            } else if lt((x2.powi(2) + c(1.0)).log2(), c(0.5), margin) {
+                let x2 = prog_1_dual(((v5 * v5 + c(0.5)).sqrt().powi(2) + c(1.0)).cbrt().sin(), x0, x0.powi(3).tanh() * c(2.0), &v, 2, margin);
+                d_hypot(x0, v[n % 4], margin) + x2.cos()
             } else {
-                let v7 = (v[(k4 + this.n) % 4] / (x0.powi(2) + c(1.5))).tanh();
-                s1 *= c(0.6);
-                s1 += c(0.2) * (v[k4 % 4] - a3[this.n]).sin();
-                s0.tanh().exp2() + v7.sin()
+                v5 / (x0.powi(2) + c(1.5))
             };
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                if le(x1 * a3[3 - j] + (fj * fj + c(0.5)).recip(), c(1.0), margin) {
-                    s0 = s0.mul_add(c(0.8), (s0.tanh() * c(0.9)).atanh().tanh() * c(0.02));
-                    if lt(x2.tanh(), -c(0.5), margin) && j % 2 == 0 {
-                        s1 = s1 * c(0.6) + c(this.scale).sin() * c(1.0);
-                    } else if lt(v8, c(1.0), margin) {
-                        s1 = c(0.5) * s1 + c(0.5) * s1.tanh();
-                        if le(d_max(x0, v8, margin), -c(0.5), margin) && k4 == 5 {
-                            break;
-                        }
-                        s1 = s1.mul_add(c(0.8), (c(this.scale) - d_clamp(s1, -c(0.5), c(1.5), margin)).sin() * c(0.2));
-                    }
-                } else if ge(s1 / c(1.5), x0, margin) {
-                    let v9: Dual64 = v5.tanh().exp().atan();
-                    let v10 = x1.sin().asinh();
-                    acc2 -= (v9.tanh() + v10.tanh()).sin() * c(0.1);
-                } else {
-                    s1 = s1 * c(0.6) + d_atan2(s1.powi(2) + c(1.0), x1).sin() * c(0.1);
-                    acc2 += c(0.1) * x0.powi(2).tanh();
-                }
-                let v12 = if lt((v8.sin() + c(2.0)).cbrt(), -c(0.5), margin) {
-                    let v11 = (v[j].tanh() * c(1.5)).sinh();
-                    (v11 * v11 + c(1.0)).recip()
-                } else {
-                    (s1 * s1 + c(0.5)).sqrt()
-                };
-                if n % 2 == 0 {
-                    return d_atan2(c(2.0_f64), v[2]).mul_add(v5.atan(), (v5.cos() * c(0.9)).asin());
-                }
-                s0 = s0.mul_add(c(0.75), (fj * s1).cos() * c(0.05));
-                s1 = s1.mul_add(c(0.6), v12.sin().cos() * c(0.1));
-            }
-            s1 = c(0.75) * s1 + c(0.01) * v8.cos().tanh();
+            s0 = (s0 * c(0.6) + v10.tanh() * c(0.005)).sin();
         }
+        let [b11, _, b12, _] = v;
         let mut m13 = 0;
-        let len14 = v.len();
-        for _ in 0..len14 {
-            if gt((x2.sin() * c(1.5)).sinh(), -c(0.5), margin) {
+        for i in (0..=n).rev().step_by(2) {
+            let v16 = match i % 2 {
+                MODE_A if n < 4 => {
+                    let v14 = c(0.5) - v3;
+                    v3.tanh() + v14.cos()
+                }
+                _ => {
+                    let v15 = d_powf(c(3.0_f64), v[2].sin());
+                    s0.sin().exp() / ((x0.cos() + c(2.0)).cbrt().powi(2) + c(1.5)) + v15.tanh()
+                }
+            };
+            let v17: Dual64 = s0.tanh().exp_m1();
+            let v18: Dual64 = prog_1_dual(v17.sin(), (x1.tanh().exp() - d_atan2(b11, v3.powi(2) + c(1.0))).sin(), d_abs(c(SCALE) + v3, margin).sin(), &v, 1, margin);
+            if ge(d_hypot(v[2], b12, margin), x0, margin) {
                 m13 += 1;
             }
-            acc2 -= (x1 * x1 + c(1.0)).recip() * c(0.5);
-            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).sqrt() * c(0.2)).tanh();
-            acc2 += (d_atan2(s0 * s0 + c(0.5), c(this.scale)).sin() * c(0.9)).atanh().cos() * c(0.4);
+            s0 = (s0 * c(0.8) + v16.cos() * c(0.02)).sin();
+            s0 *= c(0.5);
+            s0 += c(0.005) * v18.cos().cos();
         }
         match m13 {
-            0..=1 => {
-                let v15: Dual64 = (x1.tanh() * c(0.9)).acos() * x1.cos().cosh();
-                s0 = s0 * c(0.8) + x2.sin().mul_add(d_min(a3[3], v15, margin), x0).tanh() * c(0.01);
+            1 => {
+                acc1 -= x1.cos().exp_m1().tanh();
             }
             g if g > 2 => {
-                s0 = (s0 * c(0.6) + x1.cos() * c(0.4)).tanh();
-            }
-            _other => {
-                s1 = (s1 * c(0.5) + x2.tanh() * c(0.5)).sin();
-                if gt(c(2.0) - a3[(m13 + this.n) % 4], c(1.0), margin) {
-                    s1 = (s1 * c(0.8) + (a3[3].sin() * c(0.9)).asin() * c(0.1)).tanh();
-                    s0 = c(0.5) * s0 + c(0.05) * s0.sin();
-                } else {
-                    let v16: Dual64 = prog_5_dual(x1, s0, x0, [v[0], v[1], v[2], v[3]], m13, margin);
-                    s0 = c(0.75) * s0 + c(0.02) * (s0 * x0).tanh();
-                    s1 *= c(0.6);
-                    s1 += c(0.005) * v16.tanh().tanh();
-                }
-                let v17 = prog_5_dual(d_copysign(c(2.0_f64), x1, margin).cos() * c(2.0), x1.cos().tanh().exp().cos(), ((s0 / (x1 * x1 + c(1.0))).sin() * c(0.9)).asin().cos(), [v[0], v[1], v[2], v[3]], m13, margin);
-                acc2 += v17.cos() * c(0.005);
-            }
-        }
-        match m13 + k4 {
-            1 | 3 => {
-                s1 = s1.mul_add(c(0.75), s1.cos().mul_add((x1 * x1 + c(1.5)).acosh(), d_copysign(x0, acc2, margin)).tanh() * c(0.01));
-                s0 *= c(0.75);
-                s0 += c(0.1) * ((c(this.scale) * c(this.scale) + c(1.0)).log2() * (s1 * s1 + c(0.5)).sqrt()).cos();
-            }
-            4 => {
-                for &t in v {
-                    s1 *= c(0.6);
-                    s1 += c(0.1) * x2.tanh().exp_m1().tanh();
-                    if lt(t + a3[m13 % 4], v[n % 4].powi(2), margin) {
-                        return s1.sin().exp();
-                    }
-                    match this.n {
-                        MODE_A | 2 => {
-                            s1 = (s1 * c(0.8) + x2 * c(std::f64::consts::FRAC_1_PI) * c(0.5)).tanh();
-                        }
-                        _ => {
-                            acc2 -= c(0.4) * (d_to_degrees(x1) * c(0.01));
-                            for j in 0..v.len() {
-                                if !(j == 2) {
-                                    s0 = s0 * c(0.6) + (s0 - x1).powi(2).ln_1p().tanh() * c(0.2);
-                                } else {
-                                    acc2 += c(this.scale).cos().sin() * c(0.1);
-                                    let v18 = x0 - x2;
-                                    s0 *= c(0.5);
-                                    s0 += c(0.25) * v18.sin();
-                                }
-                                if gt((c(0.25) - x0).mul_add((x1 * x1 + c(1.0)).log10(), c(this.k).cos().exp_m1()), s0, margin) {
-                                    s0 = (s0 * c(0.5) + d_min(s0, c(this.k), margin) * c(0.5)).sin();
-                                } else {
-                                    let v19 = d_log(c(0.5_f64), a3[(j + m13) % 4].powi(2) + c(2.0)) + c(2.5);
-                                    acc2 += v19.tanh().sin() * c(0.1);
-                                }
-                                s1 *= c(0.5);
-                                s1 += c(0.5) * (c(this.scale) / (s1 * s1 + c(0.5))).tanh();
-                            }
-                        }
-                    }
-                }
-            }
-            g if g > 6 => {
-                acc2 += d_abs(a3[m13 % 4], margin).tanh();
-                if m13 + n < 3 && le(((x0 * x0).ln_1p().powi(2) + c(0.5)).powf(1.5), c(0.5), margin) {
-                    s0 = (s0 * c(0.8) + (v[m13 % 4].tanh() * c(0.9)).asin() * c(0.05)).tanh();
-                    s0 = s0.mul_add(c(0.5), a3[(m13 + n) % 4].powi(3).sin() * c(0.05));
-                } else {
-                    acc2 += (v[m13 % 4].sin() * c(0.5)).ln_1p();
-                }
-                acc2 += (s0 + a3[k4 % 4]).tanh();
+                let x1: Dual64 = d_log(b11.powi(2) + c(1.0), b11.powi(2) + c(2.0));
+                s0 = s0.mul_add(c(0.6), ((b12 - v5).powi(2) + c(1.0)).ln().sin() * c(0.02));
+                acc1 -= x1.sin();
             }
             _ => {
-                acc2 -= (a3[m13 % 4] + x0).tanh();
-                if m13 < 5 {
-                    s0 = s0.mul_add(c(0.75), d_abs(s1, margin) * c(0.05));
-                    s0 = c(0.5) * s0 + c(0.25) * (s0 + c(this.k)).tanh();
-                } else {
-                    let mut k20 = 0;
-                    while k20 < 4 {
-                        k20 += 1;
-                        s0 = (s0 * c(0.6) + (s0.mul_add(s0, s0) + v[0].cos().exp_m1()) * c(0.05)).sin();
-                        match k20 {
-                            0 | 2 => {
-                                s0 = s0.mul_add(c(0.5), x1.asinh().sin() * c(0.5));
-                            }
-                            3 => {
-                                let v21 = d_powf(c(this.scale).powi(2) + c(1.0), x0.sin()).atan();
-                                let v22 = s1 * x1;
-                                acc2 -= (v21.cos() + v22.sin()).cos() * c(0.5);
-                            }
-                            4 => {
-                                acc2 += (s1.sin() * c(1.5)).sinh().cos() * c(0.5);
-                                s0 = c(0.5) * s0 + c(0.1) * s1.sin().exp().cos();
-                            }
-                            _ => {
-                                acc2 += (c(this.scale) / (s1.powi(2) + c(1.5))).sin().cos() * c(0.5);
-                            }
-                        }
-                        acc2 += (-s1) * c(0.5);
-                    }
-                }
-                let v23 = (s1.powi(2) + c(0.5)).ln();
-                acc2 += c(0.5) * v23.cos();
-            }
-        }
-        for &t in v.iter() {
-            s1 = (s1 * c(0.75) + (a3[3].powi(3).cos() * c(0.9)).asin() * c(0.01)).tanh();
-            match m13 % 3 {
-                0 | 2 => {
-                    let v24 = (s0 * s0 + c(1.5)).acosh();
-                    acc2 += c(0.5) * v24.cos();
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + (s0 * t + s0.cos().exp()) * c(0.02)).sin();
-                    s1 = (s1 * c(0.6) + d_log(s1 * s1 + c(1.0), s1.powi(2) + c(2.0)) * c(0.1)).tanh();
-                }
-            }
-            acc2 += c(0.5) * (t.powi(2) + c(2.0)).ln().cos();
-        }
-        let v25 = a3[2] - a3[k4 % 4] - (s0 + x0);
-        let f26 = |t: Dual64| v25.atan() / ((-v25).powi(2) + c(1.0)) + t * c(0.5);
-        let v27 = v.iter().copied().map(f26).sum::<Dual64>();
-        s1 * c(0.75) - acc2.tanh() + v27.cos() - d_powf(c(1.5_f64), v[m13 % 4].tanh()) / ((v[m13 % 4] * v[m13 % 4] + c(1.0)).ln().powi(2) + c(0.5))
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin();
-        let mut s1 = prog_5_dual((v[n % 4].atan().powi(2) + c(0.5)).sqrt().tanh(), s0, (v[n % 4] * (v[2] * v[2] + c(1.0)).recip()).tanh(), [v[0], v[1], v[2], v[3]], 6, margin).tanh() * c(2.0);
-        let mut s2 = x1.cos().exp().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = acc3 * x0;
-        let mut m5: Dual64 = -c(1.0);
-        for i in 0..n {
-            let c6 = match i % 4 {
-                0..=2 => v[i % 4] * c(0.75),
-                _ => v[i % 4] * c(1.5),
-            };
-            m5 = d_max(c6, m5, margin);
-        }
-        s1 = s1.mul_add(c(0.6), m5.cos() * c(0.25));
-        if lt((x1.sin() + c(2.0)).cbrt(), c(0.0), margin) {
-            return (x2 * x2 + c(1.0)).recip();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = v.iter().fold(prog_1_dual(d_abs((x2.powi(2) + c(1.0)).log10(), margin).tanh() * c(2.0), (v4.powi(2).powi(2) + c(2.0)).ln().cos() * c(2.0), (x2.cos() * c(0.5)).ln_1p().sin() * c(2.0), v, k7, margin).sin(), |r, &p| r * c(0.5) + c(0.02) * (m5 * m5 - v[(k7 + n) % 4] * v[(k7 + n) % 4] + p.cos()).cos());
-            if !(n < 5) {
-                s1 *= c(0.6);
-                s1 += c(0.4) * d_abs(s1, margin).cos();
-                break;
-            }
-            let v9 = prog_1_dual(((s0 * s0 + c(1.0)).ln() * (m5 * v[n % 4])).sin(), c(0.25), x0, v, k7, margin);
-            s1 *= c(0.8);
-            s1 += c(0.005) * prog_1_dual(x0, s1, c(0.75), v, k7, margin).sin();
-            if k7 >= 3 || lt(d_to_degrees(v[k7]) * c(0.01), m5, margin) {
-                break;
-            }
-            s2 = s2.mul_add(c(0.5), (v8 - v9.cos()).tanh() * c(0.005));
-        }
-        if ge(x0, c(0.5), margin) {
-            acc3 -= (x2.tanh() * c(0.9)).acos().cos();
-            if ge(x2, s2, margin) && k7 < 1 {
-                acc3 += ((v4 * x1).tanh() * c(0.9)).atanh();
-                acc3 -= x2.sin();
-            } else if le(-v4, c(0.25), margin) {
-                acc3 -= (c(SCALE) + v[k7].cos().cosh()).sin();
-            } else {
-                let v10 = d_clamp(x2, m5.sin() - c(1.5), v[n % 4].cos() + c(1.5), margin).tanh();
-                let m5: Dual64 = (m5.sin() * c(0.9)).asin();
-                s2 = c(0.75) * s2 + c(0.05) * (v10 + m5.tanh()).cos();
-            }
-        } else {
-            'l2: for &t in v.iter() {
-                if lt(v[n % 4].atan(), s2, margin) {
-                    return t.asinh();
-                }
-                let v15 = match n % 2 {
-                    0 => prog_1_dual(((s1 * s1 + c(0.5)).cbrt() - t).sin(), (x0 + x2).cos() * c(2.0), t, v, k7, margin),
-                    1 => {
-                        let x2 = x2 * v4;
-                        let v11 = m5.sin().exp_m1() * c(1.2);
-                        (d_atan2(v11, t * t + c(1.0)).powi(2) + c(1.0)).cbrt() + x2.tanh()
-                    }
-                    _ => {
-                        for j in (0..=n).rev().step_by(2) {
-                            let fj = c(j as f64);
-                            if lt((v[(j + n) % 4].tanh() * c(0.9)).asin(), fj, margin) {
-                                break 'l2;
-                            }
-                            let v14 = if lt(x2.sin().exp(), (x0.powi(2) + c(1.0)).log2(), margin) {
-                                let v12 = v4.asinh();
-                                c(2.5) * s1 + v12.cos()
-                            } else if gt((x2.powi(2) + c(1.0)).recip(), c(0.25), margin) {
-                                let v13 = d_clamp(t, -c(1.0), c(1.0), margin);
-                                ((v4 * v4 + c(1.0)).cbrt().tanh() * c(1.5)).sinh() + v13.sin()
-                            } else {
-                                return s0.cos()
-                            };
-                            s2 = s2.mul_add(c(0.5), (v[3].powi(2) + c(1.0)).powi(-3) * c(0.02));
-                            acc3 += c(0.1) * v14.tanh();
-                        }
-                        s2.sin()
-                    }
-                };
-                acc3 -= c(0.5) * (s0 * x1).sin();
-                acc3 += (t.tanh() + v15.sin()).sin() * c(0.005);
-            }
-        }
-        s0 = s0 * c(0.5) + d_hypot(m5.tanh().exp_m1(), (v[k7] * v[k7] + c(1.0)).powi(-1), margin).tanh() * c(0.05);
-        x2 - s0.tanh() + s1 * c(0.5) - s2.tanh() + acc3.sin() - v4 * c(1.5) + c(0.5) * x2.sin().exp()
-    }
-
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = ((x2 * x2 + c(1.5)).acosh().tanh() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = x0.tanh();
-        let v9 = match mode {
-            Mode::Upper(hi4) => {
-                let hi4 = c(hi4);
-                let v5 = prog_5_dual(acc2, x1, (s1 + hi4).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin);
-                (d_clamp(s1, -c(1.0), c(1.5), margin).tanh() * c(0.9)).acos() + v5.cos()
-            }
-            Mode::Lower(k6, _) => {
-                let v8 = acc2 * w0[k6];
-                d_hypot(acc2, v3, margin) + v8.tanh()
-            }
-            Mode::Off => v3.mul_add(x1, x0).sin().exp(),
-        };
-        let mut m10: Dual64 = c(0.0);
-        for i in 0..n {
-            m10 = d_min(v[i % 4].mul_add(v3, v[i % 4]), m10, margin);
-        }
-        let mut k11 = 0;
-        'l1: loop {
-            k11 += 1;
-            if le(d_to_radians(m10) * c(50.0), -c(1.0), margin) {
-                for j in (0..6).rev() {
-                    let fj = c(j as f64);
-                    if gt(((x0 * x0 + c(1.0)).log10().powi(2) + c(1.0)).log(10.0), -c(0.25), margin) {
-                        break 'l1;
-                    }
-                    match k11 {
-                        0 => {
-                            match mode {
-                                Mode::Upper(hi12) => {
-                                    let hi12 = c(hi12);
-                                    s1 = s1.mul_add(c(0.5), (hi12 - v3).cos() * c(0.5));
-                                    let hi12 = fj.tanh().exp_m1();
-                                    s1 = (s1 * c(0.8) + hi12.sin() * c(1.0)).sin();
-                                }
-                                Mode::Lower(_, lo14) => {
-                                    let lo14 = c(lo14);
-                                    s1 = s1.mul_add(c(0.8), (lo14.powi(2) + c(2.0)).sqrt().tanh() * c(1.0));
-                                    if lt((x1 * x1 + c(2.0)).acosh().atan(), -c(1.0), margin) {
-                                        break;
-                                    }
-                                }
-                                _ => {
-                                    s1 = (s1 * c(0.8) + (v9 * v9 + c(1.0)).log10() * c(0.4)).tanh();
-                                    let v15 = m10 - v9;
-                                    s1 = c(0.5) * s1 + c(0.25) * v15.tanh();
-                                }
-                            }
-                            acc2 += c(0.1) * (v3.sin() + c(2.0)).cbrt().tanh();
-                        }
-                        1 => {
-                            s1 = s1.mul_add(c(0.8), (w0[j % 4] * w0[j % 4] * c(0.35)).tanh() * c(0.1));
-                            continue;
-                        }
-                        2 => {
-                            s1 = s1.mul_add(c(0.6), (v3.sin().sinh().tanh() * c(0.9)).asin().cos() * c(0.1));
+                s0 = c(0.8) * s0 + c(0.02) * d_atan2(b11.atan(), (c(1.5) - x0).powi(2) + c(1.0)).cos();
+                for i in 0..n {
+                    match i % 4 {
+                        0..=2 => {
+                            s0 = (s0 * c(0.8) + b12 * x1 * c(0.05)).tanh();
                         }
                         _ => {
-                            s1 = (s1 * c(0.6) + v[j % 4].tanh().exp() * c(0.1)).sin();
+                            s0 = (s0 * c(0.5) + s0 * c(0.5)).sin();
+                            s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
                         }
                     }
-                    match k11 {
-                        0 | 2 => {
-                            let v16 = s1 + v3;
-                            acc2 += c(0.1) * v16.cos().cos();
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _ => {
-                            let v17 = (w0[j % 4].cos() * c(1.5)).cosh();
-                            s1 = c(0.5) * s1 + c(0.1) * (s1.cos().exp() / ((c(0.3) * v3).powi(2) + c(1.0))).sin();
-                            match j {
-                                MODE_C if n < 4 => {
-                                    s1 *= c(0.5);
-                                    s1 -= c(1.0) * fj.cos();
-                                }
-                                4 => {
-                                    s1 *= c(0.75);
-                                    s1 += c(0.02) * (v17.sin() * c(0.9)).asin().tanh();
-                                    break;
-                                }
-                                5 => {
-                                    s1 = c(0.8) * s1 + c(0.2) * d_abs(v3, margin).sin();
-                                    s1 = (s1 * c(0.6) + (v17 * v17 + c(0.5)).powf(0.3) * c(0.05)).tanh();
-                                    if le(x1 * d_atan2(m10.powi(2) + c(1.0), fj), c(0.0), margin) {
-                                        continue;
-                                    }
-                                }
-                                _ => {
-                                    s1 = (s1 * c(0.6) + v3.atan() * c(0.4)).sin();
-                                    acc2 -= v[(j + n) % 4].cos() * c(0.1);
-                                }
-                            }
-                            acc2 += v17.sin().cos() * c(0.1);
-                        }
-                    }
-                    acc2 -= x2.cos() * c(0.1);
+                    s0 = (s0 * c(0.75) + s0.sin().exp_m1() * c(0.05)).sin();
+                    acc1 += c(0.25) * ((v3.powi(2) + c(1.0)).log(2.0).cos() * c(0.9)).acos().cos();
                 }
-            } else {
-                acc2 += v[2] / ((v[2].sin() * c(0.9)).atanh().powi(2) + c(1.5)) * c(0.5);
-                s1 *= c(0.5);
-                s1 += c(1.0) * (s1 * s1 + c(1.0)).log10().cos();
             }
-            acc2 -= c(0.5) * d_max(x1.asinh(), x1 - w0[k11], margin).sin();
-            let v22 = match mode {
-                Mode::Upper(hi18) => {
-                    let hi18 = c(hi18);
-                    let v3 = (hi18.powi(2) + c(1.0)).sqrt();
-                    let v19 = v[(k11 + n) % 4].sin().exp();
-                    (x1.mul_add(v19, v9).tanh() + c(2.0)).cbrt() + v3.sin()
-                }
-                Mode::Lower(_, lo21) => {
-                    let lo21 = c(lo21);
-                    d_powf(x2.powi(2) + c(0.5), lo21.sin())
-                }
-                _ => {
-                    s1 = (s1 * c(0.5) + d_hypot(c(2.0_f64), (v9 * v9 + c(2.0)).ln(), margin) * c(0.5)).sin();
-                    d_to_degrees((v3.sin() * c(1.5)).sinh()) * c(0.01)
-                }
-            };
-            if k11 >= 3 {
-                break;
-            }
-            acc2 += v22.sin().cos() * c(0.25);
         }
-        let v25: Dual64 = if le(d_max(-c(3.0_f64), x1, margin), c(0.0), margin) && k11 == 0 {
-            let v23 = w0[k11].tanh() + m10;
-            d_min(w0[(k11 + n) % 4].cos(), (x2 * x2 + c(2.0)).ln(), margin) + v23.sin()
-        } else if gt(d_clamp(m10, -c(1.5), c(1.0), margin) * c(std::f64::consts::LN_2), (w0[k11].sin() * c(1.2)).tan(), margin) {
-            ((v3.powi(2) + c(0.5)).recip().tanh() * c(0.9)).acos()
-        } else {
-            let v24 = m10;
-            x2.tanh().exp2() + v24.tanh()
-        };
-        s1.cos() + acc2.sin() + v3 + v9.tanh() + v25
+        let v19 = v[1..].iter().copied().fold(c(f64::NEG_INFINITY), |r, y| d_max(r, y, margin));
+        x1 - s0 - acc1.tanh() + v3.tanh() + v5 * c(0.5) + b11 - b12 - v19.cos() + d_min(b11, x2, margin) / c(4.0)
     }
 
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < n && lt((s0.sin() * c(2.0)).sinh(), (x2 * x2 + c(1.0)).powi(-3), margin) {
-            k2 += 1;
-            let v3 = (v[(k2 + n) % 4] * v[(k2 + n) % 4] + c(0.5)).recip().cos().exp_m1();
-            for j in (0..6).rev() {
-                if gt(s0.tanh().exp_m1(), -c(0.5), margin) {
-                    s0 = s0.mul_add(c(0.6), (-v[1]).tanh() * c(0.4));
-                }
-                let v7 = match j % 4 {
-                    0..=1 => {
-                        let v4 = ((v3 / (x0.powi(2) + c(1.0))).powi(2) + c(0.5)).ln();
-                        ((-v[3]).powi(2) + c(0.5)).ln() + v4.cos()
-                    }
-                    MODE_C => v[j % 4] * x1,
-                    MODE_D => {
-                        let v5 = ((v[2] / (v[2] * v[2] + c(1.0))).powi(2) + c(1.0)).log2();
-                        x2.cos().asinh() + v5.tanh()
-                    }
-                    _other => {
-                        let x2 = (x1.tanh() * c(2.0)).sinh();
-                        let v6 = x0 + x2;
-                        x1 + c(0.75) + v6.sin()
-                    }
-                };
-                acc1 += (v7 * c(0.8)).atan().tanh() * c(0.05);
-            }
-            match n {
-                1..=3 => {
-                    s0 *= c(0.6);
-                    s0 += c(0.05) * (x2 - v3).cos();
-                }
-                g if g > 4 => {
-                    break;
-                }
-                _ => {
-                    let c8: Dual64 = c(table(k2 + n));
-                    acc1 += c8.sin() * c(0.25);
-                }
-            }
-            s0 *= c(0.8);
-            s0 += c(0.005) * prog_1_dual(x2.mul_add(v3, v3).tanh(), s0, (v[1].cos().tanh() * c(0.9)).asin().tanh() * c(2.0), v, 5, margin).cos();
-        }
-        'l2: for &t in v {
-            s0 = (s0 * c(0.5) + v[k2 % 4].atan() * c(0.5)).tanh();
-            for j in 0..6 {
-                let fj = c(j as f64);
-                acc1 += s0.cos() * c(0.05);
-                s0 = c(0.8) * s0 + c(1.0) * (fj * fj + c(1.0)).powi(-2);
-                match j {
-                    0 => {
-                        s0 = s0.mul_add(c(0.5), fj.sin() * c(1.0));
-                    }
-                    1 | 3 => {
-                        acc1 -= c(0.05) * ((x0 * x0 + c(1.0)).powi(-1).tanh() * c(0.9)).asin().cos();
-                        if le((x2 * x2 + c(1.0)).log(3.0), -c(0.5), margin) {
-                            let m9 = 2 * j + 1;
-                            let c10: Dual64 = c(table(m9));
-                            s0 = (s0 * c(0.5) + c10.tanh() * c(1.0)).tanh();
-                        } else if gt(t, c(0.0), margin) {
-                            s0 = s0.mul_add(c(0.75), (x2 * c(0.5)).cos().cos() * c(0.5));
-                            acc1 -= c(0.05) * ((t + x0).cos() * c(0.9)).asin().tanh();
-                        }
-                        acc1 += t.powi(2).cos() * c(0.05);
-                    }
-                    4 => {
-                        break 'l2;
-                    }
-                    _ => {
-                        acc1 -= c(0.05) * t.cos().cosh().sin();
-                        acc1 -= c(0.05) * (t / (x0.powi(2) + c(1.5))).cos();
-                    }
-                }
-            }
-            let mut k11 = 0;
-            while k11 < 5 {
-                k11 += 1;
-                if le(x2.mul_add(t, x0), t, margin) || k11 == 2 {
-                    let v12 = d_powf(c(0.5_f64), x0.cos());
-                    let v13 = (v12.cos() * c(0.5)).ln_1p();
-                    acc1 -= c(0.1) * v13.cos();
-                } else if gt((v[k11 % 4].sin() * c(0.9)).atanh(), c(0.0), margin) {
-                    let v14 = x1;
-                    let v15 = (v14.powi(2) + c(1.5)).acosh() / (x0.sin() + c(2.0));
-                    acc1 += c(0.1) * v15.tanh().cos();
-                } else {
-                    acc1 -= ((x1 - v[k11 % 4]).powi(2) + c(2.0)).acosh().tanh() * c(0.1);
-                    assert!(!x2.re.is_nan(), "x2 is NaN");
-                }
-                if ge((v[k2 % 4].tanh() * c(0.9)).atanh(), v[k11 % 4].asinh(), margin) && k2 % 3 == 1 {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * (s0 - c(0.8)).cos();
-                    acc1 += c(0.1) * (t.atan() * (x1 - v[1])).sin();
-                    if ge((v[k11 % 4].sin() * c(2.0)).cosh() / (s0.powi(2) + c(1.5)), c(1.0), margin) {
-                        s0 = s0 * c(0.5) + (v[0] / ((s0 * x0).powi(2) + c(1.5))).sin() * c(0.05);
-                    } else if n < 3 && ge(((x2.cos() * c(0.9)).acos().powi(2) + c(1.0)).log10(), c(0.0), margin) {
-                        let c16: Dual64 = c(table(k11 + n));
-                        acc1 -= c(0.1) * c16;
-                    }
-                } else if lt((x1 * x1 + c(1.5)).acosh(), c(1.0), margin) || k11 % 2 == 0 {
-                    acc1 -= c(0.1) * s0.tanh();
-                    s0 = c(0.5) * s0 + c(0.25) * (x1.asinh().powi(2) + c(0.5)).ln();
-                }
-                s0 = (s0 * c(0.75) + s0 * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.25)).tanh();
-            }
-            acc1 += t.sin().sin() * c(0.5);
-        }
-        let v17 = v.iter().fold(acc1.tanh(), |r, &p| r * c(0.75) + c(0.05) * (d_max(v[k2 % 4], r.cos().exp(), margin) + p.cos()).sin());
-        acc1 += v[k2 % 4].sin();
-        x0 * c(1.5) + x2.cos() + s0.sin() + acc1.tanh() - v17 * c(1.5)
-    }
-
-    pub fn prog_50_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_26_dual((x0.powi(2) + c(0.5)).ln().tanh(), v[this.n].tanh().exp().sin(), c(0.25), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a2[i % 4] = a2[i % 4] * c(0.75) + (v[i % 4] * v[i % 4] + c(1.0)).ln().sin() * c(0.25);
-            s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).ln() * c(0.2)).sin();
-        }
-        if !(this.n % 2 == 0 && ge(c(this.scale).mul_add(x0, x0) - d_atan2(x1, x2.powi(2) + c(0.5)), x0.cos(), margin)) {
-            return (a2[2].tanh() * c(0.9)).atanh();
-        }
-        let mut m3 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            for _ in 0..this.n + 2 {
-                acc1 -= (d_to_degrees(a2[m3 % 4]) * c(0.02)).cos() * c(0.1);
-                s0 = (s0 * c(0.5) + (v[this.n].cos() * c(0.9)).asin().cos() * c(0.2)).tanh();
-                s0 = (s0 * c(0.8) + (x2.powi(2) + c(1.0)).log10() * c(0.4)).tanh();
-            }
-            if ge(d_atan2(v[m3 % 4], (a2[1] - x0).powi(2) + c(0.5)), c(1.0), margin) {
-                m3 += 1;
-            }
-            s0 = (s0 * c(0.5) + prog_1_dual(x2, (t - c(0.8)).powi(2).ln_1p().sin() * c(2.0), (-v[n % 4]).cos(), v, 5, margin) * c(0.005)).tanh();
-            let v5 = if ge(x0.tanh().exp_m1(), c(0.5), margin) {
-                (a2[0] * t).sin()
-            } else {
-                let v4 = d_to_radians(a2[3]) * c(20.0);
-                prog_1_dual((s0 / (v4.powi(2) + c(1.5))).tanh() * c(2.0), (v4.cos() * c(1.5)).sinh().tanh().cos() * c(2.0), c(1.2), v, i, margin)
-            };
-            s0 = c(0.5) * s0 + c(0.005) * v5.sin().cos();
-        }
-        let c6 = c(m3 as f64);
-        match this.n {
-            0 | 2 => {
-                s0 = s0 * c(0.6) + (c6 * c6 + c(2.0)).acosh().cos() * c(1.0);
-            }
-            _other => {
-                s0 = s0.mul_add(c(0.8), prog_1_dual(acc1, (x1 * x1 + c(0.5)).sqrt().tanh(), (c(this.k) * a2[(m3 + this.n) % 4]).sin(), v, m3, margin).cos() * c(0.005));
-                acc1 += c(0.5) * d_clamp((x2.sin() * c(2.0)).sinh(), -c(1.0), c(0.5), margin);
-            }
-        }
-        let mut k7 = 0;
-        let v12 = loop {
-            k7 += 1;
-            if !(n == 2 && lt((x1.sin() * c(1.2)).tan(), v[this.n], margin)) {
-                let v8 = d_to_degrees(c6) * c(0.01);
-                acc1 += c(0.25) * v8.tanh();
-            } else if ge(c(this.scale) - x2, -c(1.0), margin) {
-                let v9 = c6 * x0 / ((c6 * c6 + c(1.0)).log10().powi(2) + c(1.0));
-                s0 = s0 * c(0.75) + v[k7 % 4].cos().sin() * c(0.25);
-                if gt((x2.tanh() * c(0.9)).asin(), c(1.0), margin) {
-                    acc1 -= d_min(a2[k7 % 4], x0, margin).cos() * c(0.25);
-                    break v[(k7 + n) % 4];
-                }
-                s0 = s0 * c(0.75) + v9.tanh().tanh() * c(0.02);
-            }
-            let v10 = v.iter().copied().map(|p| d_to_degrees(s0 + a2[3]) * c(0.01) + p.tanh()).sum::<Dual64>();
-            let mut m11 = x0;
-            for j in 0..n {
-                m11 = d_max(s0 * a2[2] + a2[2] + v[(j + n) % 4], m11, margin);
-            }
-            s0 = s0.mul_add(c(0.6), (v10 + c(1.25)).cos().exp2().tanh() * c(0.02));
-            if k7 >= 6 || lt(x1 * m11, c(0.0), margin) {
-                break x2 / (c6 * c6 + c(1.0));
-            }
-        };
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v13 = a2.iter().copied().map(|p| (v12.sin().exp_m1().cos() * c(0.9)).atanh() + p.tanh()).sum::<Dual64>();
-            for j in 0..5 {
-                s0 *= c(0.75);
-                s0 += c(0.05) * (v[j % 4] * v[j % 4] + c(1.0)).ln().tanh().exp_m1().tanh();
-                s0 = (s0 * c(0.75) + d_hypot(s0, c6, margin) * c(0.25)).sin();
-            }
-            s0 = c(0.6) * s0 + c(1.0) * (fi.powi(2) + c(0.5)).recip().tanh();
-            acc1 += v13.tanh().tanh() * c(0.05);
-        }
-        s0.sin() + acc1.tanh() - a2[1].tanh() + c6.tanh() + v12 * c(0.75)
-    }
-
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + (v[n % 4] - v[2])).tanh() * c(2.0);
-        let mut s1 = d_atan2((x0.sin() * c(0.9)).atanh().powi(2) + c(1.0), (x1.sin() * c(2.0)).cosh()).tanh() * c(2.0);
-        let mut s2 = (x0.cos() * c(0.9)).acos().mul_add(v[n % 4].tanh(), x1 * x2).sin() * c(2.0);
+    pub fn prog_11_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(c(this.scale), margin);
+        let mut s1 = (x2 + c(1.5)).tanh() * c(2.0);
+        let mut s2 = prog_5_dual(c(0.5), c(0.25), (s0 * s0 + c(1.5)).acosh().sin(), v, n, margin).cos() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let [b4, _, b5, _] = v;
-        let v6 = v[1..].iter().rev().cloned().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            s1 = s1.mul_add(c(0.5), prog_5_dual(x0, x0 * c(0.75), x2, v, 4, margin).sin() * c(0.005));
-            s0 = s0.mul_add(c(0.75), (v6.powi(2) + c(2.0)).acosh().tanh() * c(0.1));
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if le(d_to_radians(b5) * (s1.tanh() * c(0.9)).acos(), c(0.25), margin) {
-                    acc3 -= d_clamp(b4, b5.cos() - c(1.5), b4.cos() + c(1.5), margin).tanh() * c(0.25);
-                    break;
-                }
-                let v8: Dual64 = c(0.75) * fj;
-                s2 = s2 * c(0.8) + (b4.powi(2) + c(1.0)).log2().sin() * c(0.1);
-                acc3 += (u.sin() - v8.tanh()).cos() * c(0.25);
+        let c4: Dual64 = c(table(n));
+        let c5: Dual64 = c(table(n));
+        let mut k6 = 0;
+        while k6 < 6 && le((x0 - c4) * (x1 * x1 + c(1.0)).sqrt(), -c(0.5), margin) {
+            k6 += 1;
+            let v7 = x1.atan();
+            s1 = (s1 * c(0.75) + s1.cos() * c(0.25)).sin();
+            acc3 += v7.sin() * c(0.25);
+        }
+        if lt((d_to_radians(v[n % 4]).sin() * c(2.0)).sinh(), d_log(c(3.0_f64), c4 * c4 + c(2.0)), margin) || n == 3 {
+            s0 = c(0.75) * s0 + c(0.25) * x1.cos().tanh();
+        } else {
+            s1 = s1.mul_add(c(0.8), (acc3 * acc3 + c(1.0)).recip() * c(0.2));
+            let v8: Dual64 = prog_5_dual(x2, c(0.75), c(2.0), v, 3, margin);
+            acc3 += c(0.05) * v8.sin();
+        }
+        let v9 = match this.n {
+            0 | MODE_C => {
+                let x2 = (d_max(x2, c5, margin).powi(2) + c(1.0)).cbrt();
+                s0 = c(0.6) * s0 + c(0.25) * x2.tanh();
+                x0.mul_add(c(this.scale), x1)
             }
-            if k7 >= 2 {
-                break x0 * b4;
-            }
+            _other => ((x1 - x0).powi(2) + c(1.0)).recip(),
         };
-        let mut a10 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a10[i][j] = (b5.tanh() * c(0.5)).ln_1p().asinh();
-            }
-            acc3 += (s1 / (v9 * v9 + c(1.5)) * (b5 + v9)).tanh() * c(0.25);
-        }
-        let a11 = a10[0];
-        let mut a12 = v;
-        a12[0] *= c(1.5);
-        a12[0] += (v6.tanh() * c(0.9)).acos().cos();
-        for _ in (0..n).rev() {
-            a12 = [a12[1], (a12[0] * c(0.6) + (s2 * s2 + c(1.0)).ln().tanh() * c(0.4)).sin(), a12[3] * c(0.75) + (a10[0][3 - k7] * a10[0][3 - k7] + c(1.0)).powf(1.5).tanh() * c(0.1), a12[3].mul_add(c(0.8), (v9 / c(4.0)).sin() * c(0.75))];
-        }
-        s0 * c(0.25) + s1 * c(0.5) - s2 * c(0.75) + acc3.sin() + b4 - b5 * c(0.75) - v9 * c(0.25) - a10[0][3] + a11[0] * c(0.75) - a12[2] * c(1.5)
+        let c10: Dual64 = c(table(k6 + n));
+        s2 = c(0.8) * s2 + c(0.02) * (d_atan2(x0, v[this.n].powi(2) + c(0.5)) + c(0.75)).sin();
+        s0 * c(0.25) - s1.sin() - s2 * c(0.5) + acc3 * c(0.25) + c5.tanh() - v9 * c(0.75) + c10
     }
 
-    pub fn prog_52_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = c(this.scale) / (v[0].cos() + c(2.0));
-        let mut s1 = d_to_radians(c(0.35) * x2);
-        let mut s2 = ((s1.cos() * c(1.2)).tan() / (x1.cos().exp().powi(2) + c(1.0))).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for _ in 0..v.len() {
-            acc3 -= (s2 - c(0.35)).cos() * c(0.5);
-            let v4 = (x0 * x0 + c(0.5)).sqrt();
-            acc3 -= c(0.5) * v4.tanh().cos();
-        }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            for j in 0..this.n + 2 {
-                let v7 = if lt((x0 * x0 + c(1.0)).log(2.0) * (fi.sin() * c(0.9)).asin(), -c(0.5), margin) {
-                    let v5 = fi * v[2] / c(2.0);
-                    v5 + s0
-                } else if lt((x0 * x0).ln_1p() * (s1 / (fi * fi + c(0.5))), (v[j].powi(2) + c(1.0)).log(2.0), margin) {
-                    let v6 = s1 * x2;
-                    s2 + v6
-                } else {
-                    (fi.tanh() * c(0.9)).acos().cos()
-                };
-                if gt(d_min(c(1.5_f64), v7, margin), -c(1.0), margin) {
-                    let v8 = s1 - (x2.powi(2) + c(0.5)).recip();
-                    acc3 += v8.tanh() * c(0.1);
-                } else if lt((x0 * v7).cos(), c(0.25), margin) {
-                    let v9 = d_to_degrees(fi) * c(0.01);
-                    let v10 = ((v9.cos() * c(1.2)).tan().powi(2) + c(0.5)).recip();
-                    acc3 += c(0.1) * v10.cos();
-                }
-                s1 = (s1 * c(0.5) + s1.cos().exp() * c(0.1)).sin();
-            }
-            acc3 += c(0.5) * (x0 * x0).cos().cos();
-            for &u in v.iter() {
-                let v13 = if gt((u.sin() * c(0.9)).asin(), c(this.k), margin) {
-                    let v11 = (x1.tanh().powi(2) + c(1.0)).sqrt();
-                    -(v11 + u)
-                } else {
-                    let v12 = x2;
-                    v12.tanh()
-                };
-                if n % 3 == 1 && ge(x1 - c(0.75) * c(this.scale), -c(1.0), margin) {
-                    continue 'l1;
-                }
-                s0 *= c(0.5);
-                s0 += c(0.25) * (x0 * x0 + c(0.5)).ln().asinh().cos();
-                s0 = s0 * c(0.6) + v13.tanh() * c(0.2);
-            }
-        }
-        s2 = s2 * c(0.8) + (x1 + x0.cos()).tanh() * c(0.1);
-        match this.n {
-            MODE_B => {
-                s1 = c(0.5) * s1 + c(1.0) * c(this.k).cos();
-            }
-            2 => {
-                let mut k14 = 0;
-                while k14 < 4 && gt(v[(k14 + n) % 4] * x2, x2, margin) {
-                    k14 += 1;
-                    acc3 += (c(this.scale).cos() * (v[3] * v[3]).ln_1p()).cos() * c(0.5);
-                    let v15 = if this.n == 2 {
-                        (x1.tanh() * c(0.9)).acos().atan()
-                    } else if gt((x1.cos() * c(2.0)).cosh(), c(1.0), margin) {
-                        v[k14 % 4].cos().exp_m1() + (v[this.n].powi(2) + c(0.5)).cbrt()
-                    } else {
-                        return x0.sin()
-                    };
-                    acc3 += c(0.5) * v15.tanh().sin();
-                }
-            }
-            _ => {
-                let x1 = prog_5_dual(x0 * c(1.5), x1, x2, v, n, margin);
-                s2 = s2.mul_add(c(0.6), x1.sin().sin() * c(0.005));
-            }
-        }
-        let v16 = d_min(s0, x0.cos(), margin);
-        s1.sin() + s2 * c(1.5) + acc3.sin() + v16
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_39_dual(x2, x0.cos() * c(2.0), c(0.5), v, 5, margin).cos() * c(2.0);
+    pub fn prog_12_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = x1.tanh();
         let mut acc1: Dual64 = c(0.0);
-        match n {
-            0 | 2 => {
-                s0 = (s0 * c(0.6) + x1.sin() * c(0.4)).sin();
-            }
-            3 => {
-                acc1 += (d_abs(x1, margin).sin() * c(0.9)).asin().tanh();
-            }
-            5 => {
-                let v2 = -x1.powi(2);
-                acc1 += v2.cos();
-            }
-            _ => {
-                let v3 = x1.tanh().sinh();
-                s0 *= c(0.6);
-                s0 += c(0.25) * v3.sin();
-            }
+        let mut m2 = c(f64::INFINITY);
+        for i in 0..v.len() {
+            m2 = d_min(m2, x0 - v[1] + v[i], margin);
         }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s0 = s0 * c(0.6) + (d_to_degrees(v[1]) * c(0.02)).tanh() * c(0.25);
-            let v5 = v.iter().map(|&p| x0.powi(3) + p.tanh()).sum::<Dual64>();
-            if k4 >= 5 {
-                break;
-            }
-            acc1 += c(0.05) * v5.cos().tanh();
-        }
-        let v6 = (x2.sin() * c(0.5)).ln_1p();
-        if lt(d_to_radians(x0) * c(50.0), -c(0.5), margin) || n == 1 {
-            s0 = (s0 * c(0.8) + (c(0.25) - v6.asinh()) * c(0.2)).tanh();
-            s0 = (s0 * c(0.6) + d_to_radians(s0) * c(0.25)).sin();
-            if ge(x1.tanh(), x0, margin) {
-                let v7 = prog_26_dual((v6 + x0).sin(), c(1.5), x0, v, k4, margin);
-                acc1 += ((-x0) + d_powf(c(1.5_f64), v6.sin())).tanh();
-                s0 = s0 * c(0.8) + v7.tanh().tanh() * c(0.005);
-            } else if le((x0.cos() * c(0.9)).asin(), c(1.0), margin) {
-                let v8 = x2 * v[k4 % 4];
-                acc1 += (x2.powi(2) + c(0.5)).powf(0.5).sin();
-                acc1 -= v8.tanh();
-            } else {
-                let x2 = c(0.35) - x2;
-                acc1 += x2.tanh();
-            }
-        } else if !(k4 == 0) {
-            s0 *= c(0.6);
-            s0 += c(0.1) * (v6.sin() * c(0.9)).asin().cos();
-            if le(d_atan2(c(3.0_f64), (x2.cos() * c(0.9)).asin()), -c(0.5), margin) {
-                s0 = c(0.8) * s0 + c(0.05) * x1.sin().exp().cos();
-            } else if gt((x2.tanh().powi(2) + c(2.0)).sqrt(), v6.tanh(), margin) {
-                s0 = s0 * c(0.75) + d_to_degrees(s0) * c(0.01) * c(0.02);
-            } else {
-                acc1 += c(0.2) * v[0].mul_add(v6, s0).sin();
-            }
-            let v9 = x2.cos();
-            acc1 -= v9.cos();
-        }
-        s0 * c(1.5) + acc1.tanh() - v6 * c(0.5) - prog_16_dual(c(1.5), c(2.0), v6.sin().cosh().tanh().sin(), &v, k4, margin)
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].tanh().exp2();
-        let mut s1 = (x1.sin() * c(1.5)).sinh().sin() * c(2.0);
-        let mut s2 = (v[n % 4] + c(0.75)).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n {
-            MODE_A => {
-                s1 *= c(0.6);
-                s1 += c(0.4) * (s0 * s0 + c(1.0)).recip().cos();
-            }
-            g if g > 1 => {
-                for i in 0..5 {
-                    acc3 += c(0.4) * (x2.sin() * c(1.5)).sinh().cos();
-                    if !(i == 4) {
-                        s2 = s2 * c(0.8) + d_atan2(s2 * s2 + c(0.5), x2).sin() * c(0.02);
-                    } else if ge(x0.atan(), s1, margin) {
-                        let x1 = x1.tanh().exp2().atan();
-                        s2 = c(0.8) * s2 + c(0.1) * x1.sin();
-                    } else {
-                        acc3 += s0.atan().cos() * c(0.4);
-                        s0 = s0 * c(0.5) + (x1.cos() + (x1 * x1 + c(1.0)).log10()).cos() * c(0.25);
-                    }
-                    let v5 = if n % 2 == 0 {
-                        x0.mul_add(x1, x0) - x0.cos()
-                    } else if le((x0.cos() * c(0.9)).asin().sin(), -c(0.5), margin) || i == 0 {
-                        c(1.5) * (x0.powi(2) + c(0.5)).ln()
-                    } else {
-                        let v4 = x0;
-                        acc3 += v4.sin().exp_m1().cos() * c(0.4);
-                        v4.atan()
-                    };
-                    acc3 += v5.cos() * c(0.4);
-                }
-                let v6 = x2;
-                acc3 += v6.tanh();
-            }
-            _other => {
-                for i in 0..3 {
-                    let fi = c(i as f64);
-                    s1 = (s1 * c(0.8) + x0 / (v[1].sin() + c(2.0)) * c(0.05)).sin();
-                    acc3 -= (v[0] / (s1.tanh() + c(2.0))).tanh() * c(0.5);
-                    if lt((v[n % 4] * x2).atan(), c(0.5), margin) {
-                        s1 *= c(0.75);
-                        s1 -= c(1.0) * d_to_radians(v[3 - i]).tanh();
-                        for j in (0..=i).rev() {
-                            let fj = c(j as f64);
-                            let v7 = x0;
-                            match j {
-                                0 | 2 => {
-                                    let v8 = fi;
-                                    s1 = s1.mul_add(c(0.6), (d_to_radians(s0.mul_add(v8, s1)) * c(50.0)).sin() * c(0.1));
-                                }
-                                _ => {
-                                    s2 = s2 * c(0.75) + (v[j].tanh().cosh().powi(2) + c(0.5)).powf(1.5).sin() * c(0.02);
-                                    s1 = s1 * c(0.8) + (v7 * v7 + c(1.0)).ln().tanh() * c(0.2);
-                                }
-                            }
-                            s2 = (s2 * c(0.6) + v7 * fj * c(0.2)).tanh();
-                        }
-                    } else {
-                        acc3 += v[i].tanh().cos() * c(0.5);
-                    }
-                }
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    let v12 = if !(n < i) {
-                        for j in (0..=i).rev() {
-                            let v10 = if ge((x2 * x2 + c(2.0)).ln() * d_powf(x0.powi(2) + c(1.0), fi.cos()), c(1.0), margin) {
-                                v[0].sin()
-                            } else {
-                                let v9 = v[j].atan();
-                                d_powf((v9 * v9).ln_1p().powi(2) + c(0.5), (s0.powi(2) + c(1.0)).recip().cos())
-                            };
-                            acc3 -= d_max(c(SCALE) + v10, (s0 * s0 + c(1.0)).powf(0.5), margin).cos() * c(0.1);
-                            s0 = c(0.75) * s0 + c(0.05) * (s0 * s0).tanh();
-                        }
-                        prog_1_dual(x2, (v[i].powi(2) + c(2.0)).sqrt().sin() * c(2.0), x1, &v, i, margin)
-                    } else if lt((x1.powi(2) + c(1.0)).powi(-3), c(0.25), margin) {
-                        let v11 = s0 - x1;
-                        x2 * s0 + v11.tanh()
-                    } else {
-                        v[0] - fi
-                    };
-                    if gt(x0 + (x0.cos() * c(2.0)).sinh(), x2 - x1, margin) {
-                        continue;
-                    }
-                    s0 = c(0.5) * s0 + c(0.05) * ((s0 * c(core::f64::consts::FRAC_1_SQRT_2)).sin() * c(1.2)).tan().tanh();
-                    acc3 -= v12.tanh().cos() * c(0.005);
-                }
-            }
-        }
-        let mut k13 = 0;
-        let v17 = loop {
-            k13 += 1;
-            match k13 {
-                1 => {
-                    s0 = c(0.75) * s0 + c(0.005) * prog_1_dual(c(1.2), (-x2).tanh(), s2, &v, 4, margin).cos();
-                    if k13 == 1 {
-                        break x2;
-                    }
-                }
-                MODE_C => {
-                    acc3 += prog_1_dual(d_atan2(x2 * x2 + c(1.0), x0.mul_add(x2, s0)).sin(), (x0 * x0 + c(1.0)).powf(0.5).cos(), s0, &v, 4, margin).cos() * c(0.005);
-                }
-                _ => {
-                    let v14 = d_atan2(x2.powi(2) + c(1.0), x1);
-                    let v15: Dual64 = prog_1_dual(x2, c(0.75), ((v14 - x0).powi(2) + c(0.5)).recip().tanh(), &v, k13, margin);
-                    acc3 += c(0.005) * v15.sin().cos();
-                }
-            }
-            s0 = c(0.8) * s0 + c(0.2) * v[k13].cos();
-            let mut m16 = x0;
-            for j in 0..=n {
-                let fj = c(j as f64);
-                m16 = d_min(m16, ((v[2] - v[(j * 3) % 4]).sin() * c(0.9)).acos(), margin);
-                s2 = s2 * c(0.8) + ((-v[0]) - s2.mul_add(s2, fj)).tanh() * c(0.02);
-            }
-            s1 = (s1 * c(0.8) + m16.cos() * c(0.02)).tanh();
-            if k13 >= 2 || gt(v[3], s0 / (v[(k13 + n) % 4] * v[(k13 + n) % 4] + c(1.0)), margin) {
-                break x2.cos() + (s2.powi(2) + c(1.0)).log10();
-            }
-        };
-        'l7: for &t in v.iter() {
-            s1 = s1 * c(0.5) + (x0 * v17).sin() * c(0.1);
-            let mut k18 = 0;
-            while k18 < n + 1 {
-                k18 += 1;
-                match k18 {
-                    0 => {
-                        break 'l7;
-                    }
-                    1 => {
-                        acc3 -= (s1.sin().sinh() - d_atan2(s0, x2 * x2 + c(0.5))).tanh() * c(0.05);
-                        if lt(((t.powi(2) + c(1.0)).log10().cos() * c(0.9)).atanh(), (x0 * x0 + c(0.5)).recip(), margin) {
-                            s1 = c(0.6) * s1 + c(0.5) * (s1 * c(0.8)).cos();
-                            break;
-                        }
-                        acc3 += c(0.05) * v[k18 % 4].sin();
-                    }
-                    MODE_C => {
-                        let v19 = v[k18 % 4].sin().exp_m1();
-                        acc3 -= v19.tanh().tanh() * c(0.05);
-                    }
-                    _other => {
-                        s0 = (s0 * c(0.75) + (x2 * x2).ln_1p() * c(0.25)).tanh();
-                        s0 = (s0 * c(0.5) + (s0 + x1).tanh().exp() * c(0.05)).sin();
-                    }
-                }
-                s2 = c(0.6) * s2 + c(0.4) * x2.cos();
-            }
-            let v20 = t / (x2.powi(2) + c(1.0));
-            s0 = (s0 * c(0.75) + v20.sin() * c(0.1)).tanh();
-        }
-        let mut m21 = 0;
-        for i in 0..n {
-            s1 = (s1 * c(0.6) + x1 * c(0.4)).sin();
-            if ge(x2.cos().exp2(), v17, margin) {
-                m21 += 1;
-            }
-            if gt((x1 * x1 + c(1.0)).recip().mul_add(s1, v[i % 4] + x2), c(0.0), margin) {
-                s2 *= c(0.75);
-                s2 -= c(0.05) * v17.sin().exp().tanh();
-                continue;
-            }
-            if le(d_powf((v17 / (s0.powi(2) + c(1.5))).powi(2) + c(0.5), v17.tanh()), s2, margin) {
-                let v22: Dual64 = (x0.powi(2) + c(0.5)).cbrt();
-                s0 = c(0.8) * s0 + c(0.05) * v22.cos();
-            }
-        }
-        let c23 = c(m21 as f64);
-        if ge(v[2].asinh(), d_hypot(x2, x0, margin), margin) {
-            s2 = s2.mul_add(c(0.8), s2.cos() * c(0.02));
-        } else if ge(d_hypot(v17.sin(), d_max(v[m21 % 4], v17, margin), margin), c(1.0), margin) && n > 4 {
-            let v24 = c23.mul_add(x1, c23);
-            let v25 = v[m21 % 4] + s1;
-            s0 = s0.mul_add(c(0.8), (v24.sin() + v25.sin()).cos() * c(0.01));
-        }
-        let mut k26 = 0;
-        let v29 = loop {
-            k26 += 1;
-            let v28 = if n < 4 {
-                s0 = c(0.5) * s0 + c(1.0) * (v17.cos() + c(2.0)).cbrt().cos();
-                x0.cos()
-            } else {
-                let v27 = d_clamp(c23, v17.sin() - c(1.5), c23.cos() + c(1.5), margin);
-                (x0.cos() * c(0.9)).acos() - (c(0.35) - v27)
-            };
-            s1 *= c(0.8);
-            s1 += c(0.05) * s1.tanh().exp_m1().tanh();
-            if gt(c(2.5) * v28.cos(), (c23.cos() * c(1.2)).tan(), margin) {
-                acc3 += d_abs(v[(k26 + n) % 4] + s2, margin).cos() * c(0.5);
-                break s0 / (s2 * s2 + c(1.5));
-            }
-            if k26 >= 4 || gt(x1 / c(4.0), -c(0.25), margin) {
-                break x0 * s0;
-            }
-        };
-        s0.sin() - s1.cos() + s2 - acc3.sin() + v17 * c(0.25) + c23.sin() - v29 * c(0.25)
-    }
-
-    pub fn prog_55_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: Dual64 = d_max(x0, p.1, margin);
-        let mut s1 = d_powf(c(2.0_f64), p.0.sin());
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..n {
+        let mut a3 = v;
+        a3[1] *= c(0.75);
+        a3[3] += x0.cos().exp2();
+        let f4 = |t: Dual64| d_atan2(m2.powi(2) + c(1.0), t) + x0;
+        let v5 = v.iter().copied().map(f4).sum::<Dual64>();
+        let f6 = |t: Dual64| x2 + t * c(0.25);
+        let v7 = v.iter().fold(c(0.0), |r, &z| r * c(0.5) + f6(z) * c(0.5));
+        'l1: for i in 0..4 {
             let fi = c(i as f64);
-            acc2 += (v[i % 4] + p.0).cos() * c(0.25);
-            let v3 = if lt((p.0.tanh() * c(0.9)).asin(), -c(1.0), margin) || i % 3 == 1 {
-                (p.0 * p.0 + c(1.0)).sqrt()
-            } else {
-                let x0 = s1.powi(2) - fi.tanh();
-                x0.sin()
-            };
-            acc2 += c(0.25) * (x0 * v3).tanh();
-            for j in (1..=5).step_by(2) {
-                let fj = c(j as f64);
-                match j {
-                    0 => {
-                        acc2 += c(0.1) * (d_log(c(1.5_f64), v3 * v3 + c(2.0)) / ((-x0).tanh() + c(2.0)));
-                        s0 = c(0.5) * s0 + c(0.5) * s0.sin();
-                    }
-                    PHASE_B => {
-                        acc2 += c(0.1) * (p.1.sin().tanh() * c(1.2)).tan().cos();
-                        if le(s0.sin().exp_m1().cos(), -c(0.25), margin) {
-                            continue;
-                        }
-                        acc2 += c(0.1) * p.1.tanh().exp().cos();
-                    }
-                    g if g > 2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.6) + (v[(j + n) % 4].tanh() * c(1.2)).tan() * c(0.02)).tanh();
-                    }
-                }
-                let v8: Dual64 = match mode {
-                    Mode::Lower(_, _) => (s0.sin() * c(0.9)).asin() / (v[n % 4].tanh().powi(2) + c(1.5)),
-                    Mode::Upper(hi6) => {
-                        let hi6 = c(hi6);
-                        let v7 = hi6 + s0;
-                        (d_to_degrees(fj) * c(0.01)).cos() + v7.tanh()
-                    }
-                    Mode::Off => fi * (p.0 + x0),
-                };
-                s1 = s1 * c(0.8) + (v3 - s0).sin() * c(0.02);
-                s0 = s0 * c(0.8) + v8.cos().tanh() * c(0.02);
-            }
-        }
-        let mut k9 = 0;
-        while k9 < 5 {
-            k9 += 1;
-            if lt((v[k9 % 4].powi(2) + c(2.0)).acosh().powi(2).ln_1p(), v[(k9 + n) % 4] - p.1, margin) {
-                break;
-            }
-            let v12 = if le(v[3], -c(1.0), margin) {
-                (s1.tanh() * c(0.9)).asin()
-            } else if !(n % 3 == 1) {
-                let v10 = s0;
-                v[0] * c(std::f64::consts::FRAC_PI_4) + v10.sin()
-            } else {
-                let v11 = d_max(p.1.mul_add(x0, p.0), v[k9 % 4].tanh().exp2(), margin);
-                ((-v11).powi(2) + c(2.0)).ln()
-            };
-            if lt(s0.tanh().cos().exp2(), c(0.5), margin) {
-                let v13 = v12;
-                acc2 -= v13.cos() * c(0.4);
-            }
-            acc2 += c(0.4) * (-(v12.powi(2) + c(1.0)).log(3.0)).sin();
-        }
-        let v22 = match mode {
-            Mode::Lower(_, _) => s0.cos().exp2(),
-            Mode::Upper(hi16) => {
-                let hi16 = c(hi16);
-                let v17 = s1 / ((hi16 * hi16).powi(2) + c(1.5));
-                d_max(v17, s0, margin) / (d_clamp(hi16, v[k9 % 4].cos() - c(1.5), x0.cos() + c(1.5), margin).cos() + c(2.0))
-            }
-            Mode::Off => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    let v20 = match i + k9 {
-                        PHASE_A | 2 => {
-                            let v18 = x0 * v[(i + k9) % 4];
-                            (p.1 * fi).tanh() + v18.tanh()
-                        }
-                        4 => v[k9 % 4] / (v[k9 % 4].powi(2) + c(1.0)),
-                        5 => {
-                            let v19 = (p.0.cos() * c(0.9)).asin();
-                            d_log(v[0].powi(2) + c(1.0), s0 * s0 + c(2.0)) + v[(i + k9) % 4] + v19.tanh()
-                        }
-                        _ => {
-                            let x0: Dual64 = v[0] * x0;
-                            x0 - c(2.5)
-                        }
-                    };
-                    if ge(v[2] / ((s1 / (v[2] * v[2] + c(1.0))).powi(2) + c(1.0)), p.0, margin) {
-                        break;
-                    }
-                    acc2 += (d_atan2(c(3.0_f64), fi).tanh() * c(0.9)).acos().tanh() * c(0.5);
-                    s1 = (s1 * c(0.5) + v20.cos() * c(0.05)).sin();
-                }
-                let v21 = d_copysign(c(0.5_f64), v[k9 % 4], margin) / c(4.0);
-                prog_5_dual(c(0.5), v21, p.0, v, n, margin)
-            }
-        };
-        let mut a23 = [c(0.0); 4];
-        a23[0] = (v[k9 % 4] * v[k9 % 4]).sin();
-        for i in 1..4 {
-            a23[i] = a23[i - 1] * c(0.5) + (s0.sin() * c(1.2)).tan().cos() * c(0.05);
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            s1 = c(0.5) * s1 + c(0.02) * d_atan2(a23[i % 4] * p.0, s1.cos().exp_m1().powi(2) + c(0.5)).tanh();
-            a23 = v;
-            acc2 += (fi.tanh() * c(2.0)).sinh().cos() * c(0.4);
-        }
-        s0 - s1 * c(0.75) - acc2.sin() - v22.cos() - a23[1].cos() + d_abs(p.0 + p.1, margin)
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.tanh() * c(1.2)).tan().sin() * c(2.0);
-        let mut s1 = d_log(*x2 * *x2 + c(1.0), *x2 * *x2 + c(2.0)).tanh();
-        let mut s2 = v[1];
-        let mut acc3: Dual64 = c(0.0);
-        let v6 = if gt(d_log((acc3 * acc3).ln_1p().powi(2) + c(1.0), (x1.sin() * c(1.5)).sinh().powi(2) + c(2.0)), *x2, margin) || n % 2 == 0 {
-            let v4 = (x1.tanh() * c(0.9)).acos();
-            v4 * v4
-        } else {
-            let v5 = s2 * x1;
-            prog_16_dual(c(1.2), c(1.2), d_max(-c(2.0_f64), v5, margin).tanh(), &v, n, margin)
-        };
-        let mut m7: Dual64 = c(f64::NEG_INFINITY);
-        for i in 0..=n {
-            m7 = d_max(m7, v[i % 4] / (v6 * v6 + c(0.5)), margin);
-        }
-        s2 *= c(0.5);
-        s2 += c(0.005) * m7.sin().cos();
-        let v9 = if n < 1 && gt((x0.cos().cosh().cos() * c(0.9)).asin(), v[n % 4], margin) {
-            v6.tanh()
-        } else if gt((*x2 * *x2).ln_1p().mul_add(acc3.sin().exp(), *x2), -c(0.5), margin) && n > 0 {
-            d_clamp(d_atan2(c(1.5_f64), acc3), (acc3.tanh() + c(2.0)).cbrt().cos() - c(1.5), d_clamp(x0, -c(1.0), c(0.5), margin).cos() + c(1.5), margin)
-        } else {
-            let v8 = (v6 * c(0.001)).sin();
-            d_atan2(c(2.0_f64), v8)
-        };
-        let v10 = prog_5_dual(x0, s2, acc3.tanh().exp2().sin() * c(2.0), v, n, margin);
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            if gt(m7.sin(), v10, margin) {
-                break;
-            }
-            if ge((v6.cos() * c(2.0)).cosh(), v[(k11 + n) % 4], margin) {
-                acc3 += c(0.5) * ((v[k11] + v9).cos() + c(2.0)).cbrt().cos();
-                s2 = (s2 * c(0.8) + x0 * c(0.2)).sin();
-            } else if !(n % 3 == 1 && le((x0 * v9).cos().cosh(), ((*x2).tanh() * c(0.5)).ln_1p(), margin)) {
-                s0 *= c(0.75);
-                s0 += c(0.25) * (d_to_radians(s0) * c(50.0)).sin();
-                if let Some(k12) = (n % 3).checked_sub(1) {
-                    let c13 = c(k12 as f64);
-                    let v14 = d_to_degrees(c13) * c(0.02);
-                    s1 = s1 * c(0.8) + (*x2).cos().exp().cos() * c(0.05);
-                    s2 = s2 * c(0.8) + v14.cos() * c(1.0);
-                } else {
-                    acc3 += c(0.5) * (x1.tanh() * c(0.5)).ln_1p().cos();
-                    acc3 += c(0.5) * v10.sin();
-                }
-            } else {
-                for _ in (0..=n).rev().step_by(2) {
-                    if ge(m7, c(0.0), margin) {
-                        let v18 = if let Some(k15) = n.checked_sub(2) {
-                            let c16 = c(k15 as f64);
-                            let v17 = x1;
-                            d_log(c(0.5_f64), (*x2).asinh().powi(2) + c(2.0)) + c16.sin() + v17.sin()
-                        } else {
-                            (d_atan2(m7 * m7 + c(0.5), v10).powi(2) + c(1.0)).recip()
-                        };
-                        let v19 = v18.tanh().exp2();
-                        acc3 -= v19.cos() * c(0.1);
-                    } else {
-                        s1 = s1 * c(0.75) + s1 * c(0.25);
-                        s0 = (s0 * c(0.6) + (s0 / (x1.tanh() + c(2.0))).powi(2).ln_1p() * c(0.1)).tanh();
-                    }
-                    acc3 += ((-v10).powi(2) + c(1.0)).log2().tanh() * c(0.1);
-                    let v20 = v.iter().map(|&p| s0.sin().exp2() - c(1.2) + p.sin()).sum::<Dual64>();
-                    acc3 += c(0.1) * v20.tanh().tanh();
-                }
-            }
-            let v21: Dual64 = prog_1_dual(x0, s0, *x2, &v, 4, margin);
-            s2 = s2 * c(0.6) + (s2.powi(2) + c(0.5)).powf(0.3).tanh() * c(0.05);
-            if k11 >= 3 || le(v10.cos().sinh().cos().exp2(), c(1.0), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.5) + v21.sin() * c(0.005)).sin();
-        }
-        let v22 = (v9 * c(0.001)).sin();
-        s0 * c(0.75) + s1 * c(0.25) + s2.sin() + acc3.sin() - v6.sin() - v10.sin() - v22 * c(0.75) + d_clamp((x0.powi(2) + c(0.5)).ln(), -c(1.0), c(1.5), margin)
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.powi(2) + c(0.5)).recip();
-        let mut s1 = v[0].atan().sin().exp().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let [b3, b4, b5] = [x1, (x0.cos() * c(2.0)).cosh(), (acc2.powi(2) + c(1.0)).sqrt()];
-        let v6 = b3;
-        for _ in (0..n).rev() {
-            s1 = c(0.6) * s1 + c(0.25) * (-(v[1] * v[1] + c(1.0)).log2()).sin();
-            s0 = (s0 * c(0.8) + prog_1_dual(b5, c(2.0), v6.tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
-        }
-        'b1: {
-            for &t in v.iter() {
-                if le((v6.sin() * c(1.2)).tan() - (v6 - v[n % 4]), b5.mul_add(t, b5), margin) {
-                    acc2 += c(0.5) * v6.sin().cos();
-                    break 'b1;
-                }
-                acc2 -= c(0.5) * ((b4 + x1).powi(2) + c(0.5)).ln().sin();
-                let mut k7 = 0;
-                while k7 < n + 1 {
-                    k7 += 1;
-                    let v8 = (c(0.1) - s0).cos().exp();
-                    s0 *= c(0.8);
-                    s0 -= c(0.05) * v8.tanh().sin();
-                    s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).log2() * c(0.25)).sin();
-                }
-            }
-            let mut k9 = 0;
-            while k9 < n && lt(b5 * v6, -c(0.5), margin) {
-                k9 += 1;
-                if !(k9 < 1) {
-                    break 'b1;
-                }
-                let v11 = if ge(prog_1_dual((b4 * b4 + c(2.0)).acosh().cos() * c(2.0), s1, s0, v, n, margin), c(0.5), margin) {
-                    let b4 = (-b4).asinh();
-                    v[n % 4] - v6 + b4.cos()
-                } else {
-                    let v10 = prog_1_dual(c(0.5), (s1 + x1 - s1).cos(), b3.cos(), v, 0, margin);
-                    (b3 * x0).mul_add(x2 * c(std::f64::consts::LN_2), x2) + v10.sin()
-                };
-                if lt(-(v[n % 4].tanh() * c(1.5)).sinh(), c(1.0), margin) {
-                    let v19: Dual64 = 'b5: {
-                        for j in (0..=n).rev().step_by(2) {
-                            let fj = c(j as f64);
-                            if gt(v11, c(0.5), margin) || j % 2 == 0 {
-                                s1 = s1 * c(0.6) + (c(2.0) - x1).sin() * c(0.4);
-                                break 'b5 (x1 * x2).tanh();
-                            }
-                            match j % 4 {
-                                0 => {
-                                    let [b12, b13, b14, b15] = [x1, v[2], (x2.sin() * c(0.9)).atanh(), x1];
-                                    let v16 = (b14.powi(2) + c(2.0)).ln();
-                                    acc2 -= c(0.05) * (b12.sin() - b13.cos() + b15.tanh() - v16.sin()).cos();
-                                }
-                                MODE_B => {
-                                    let v17 = x0.sin();
-                                    acc2 += c(0.05) * v17.sin();
-                                }
-                                g if g > 2 => {
-                                    acc2 += c(0.05) * d_max(fj + s0, (s1.sin() * c(1.2)).tan(), margin).tanh();
-                                    let v18 = v[2] * (s1 * b4);
-                                    s0 = s0.mul_add(c(0.75), v18.tanh().tanh() * c(0.01));
-                                }
-                                _ => {
-                                    acc2 += c(0.05) * (fj.tanh() * c(0.9)).atanh();
-                                }
-                            }
-                            acc2 -= c(0.05) * (s0 * s0 + c(1.0)).ln().tanh();
-                        }
-                        v11.sin()
-                    };
-                    s0 = c(0.6) * s0 + c(0.4) * b4.atan().tanh();
-                    s1 = (s1 * c(0.75) + v19 * c(0.005)).tanh();
-                }
-                s0 = (s0 * c(0.6) + d_hypot(c(0.5_f64), x0, margin) * c(0.4)).sin();
-                s1 *= c(0.8);
-                s1 += c(0.005) * v11.cos();
-            }
-            acc2 += (v[3] * v[3] + c(2.0)).acosh().tanh();
-        }
-        let v20 = v[3].cos();
-        let v22 = if ge(d_max(v[n % 4], v6, margin).sin().exp(), v[n % 4], margin) {
-            d_hypot(x1, b5, margin) * (b3 * b3 + c(0.5)).ln()
-        } else {
-            let v21 = b5 - b4;
-            return d_atan2(v[n % 4], (v20 * v6).powi(2) + c(1.0)) + v21.sin()
-        };
-        s0 * c(1.5) + s1.sin() + acc2.cos() + b4 * c(0.25) - v20.sin() + v22.tanh()
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.cos();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = if le(v[n % 4], c(0.0), margin) {
-            (acc1.sin() * c(0.9)).asin()
-        } else {
-            return (s0.tanh().powi(2) + c(0.5)).ln()
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            if n % 2 == 0 {
-                acc1 -= d_min((x1.sin() * c(0.9)).asin(), (x1 * x1 + c(1.0)).log2(), margin).tanh() * c(0.25);
-            } else {
-                let mut k3 = 0;
-                while k3 < n + 1 {
-                    k3 += 1;
-                    s0 = (s0 * c(0.75) + d_log(c(1.5_f64), fi * fi + c(2.0)) * c(1.0)).sin();
-                    if le(v[k3 % 4] + c(1.25), x0, margin) {
-                        continue;
-                    }
-                    if k3 < i {
-                        s0 *= c(0.5);
-                        s0 += c(0.1) * (x1 * s0).tanh();
-                        let v4 = x1.tanh().exp2();
-                        s0 = (s0 * c(0.5) + v4.cos() * c(0.25)).sin();
-                    }
-                }
-                s0 = (s0 * c(0.5) + v2.asinh() * c(0.5)).sin();
-            }
-            if lt((x1.sin() * c(1.2)).tan(), x1, margin) {
-                s0 = (s0 * c(0.5) + (s0.tanh() * c(0.9)).asin() * c(0.2)).tanh();
-            } else if let Some(k5) = n.checked_sub(3) {
-                let c6 = c(k5 as f64);
-                s0 = s0 * c(0.6) + x1.cos().exp_m1().sin() * c(0.1);
-                s0 = s0.mul_add(c(0.5), x0.sin().tanh().cos() * c(0.5));
-                if le(d_atan2(c6.powi(2) + c(0.5), x2), c(0.0), margin) {
-                    return x1.tanh().sinh();
-                }
-            }
-            s0 = c(0.75) * s0 + c(0.1) * (v[i % 4] + x1).sin();
-        }
-        let v9 = match (n % 4).checked_sub(1) {
-            Some(0) => ((d_to_degrees(x0) * c(0.02)).cos() * c(0.9)).atanh(),
-            Some(_) => {
-                let v8 = acc1.tanh();
-                (x2.sin() * c(0.9)).atanh() + v8.tanh()
-            }
-            None => x2.cos(),
-        };
-        s0 = c(0.75) * s0 + c(0.1) * s0.cos().exp2().cos();
-        x0 * c(0.75) - x1 * c(1.5) + s0.tanh() - acc1.sin() + v2 + v9.sin()
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x1 * x1).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < n + 1 && gt(d_max(x2, v[k2 % 4], margin).powi(3), -c(0.5), margin) {
-            k2 += 1;
-            if lt(x0.tanh().cosh(), x2, margin) {
-                acc1 += c(0.25) * (v[(k2 + n) % 4] - x1).sin();
-                continue;
-            }
-            let v3 = d_to_radians(x1);
-            s0 *= c(0.6);
-            s0 += c(1.0) * (c(SCALE) + v3);
-        }
-        let Some(k5) = n.checked_sub(1) else {
-            let v4 = prog_17_dual(acc1, (d_min(x2, x1, margin) * (v[(k2 + n) % 4].powi(2) + c(1.0)).sqrt()).sin() * c(2.0), x0, [v[0], v[1], v[2], v[3]], n, margin);
-            return d_log(acc1.powi(2) + c(1.0), acc1 * acc1 + c(2.0)) + v4.cos()
-        };
-        let c6 = c(k5 as f64);
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = if gt(x2.tanh(), c(0.25), margin) {
-                v[0] + x2
-            } else {
-                v[k7].sin() * v[k7]
-            };
-            acc1 -= prog_1_dual((c6 + x1 + c(1.25)).sin(), (c6 * v8).asinh().sin() * c(2.0), c6.cos(), v, k7, margin).sin() * c(0.005);
-            if k7 >= 2 || lt(prog_1_dual(c(2.0), v[k7].sin().cosh().tanh() * c(2.0), (s0 * v8).sin() * c(2.0), v, k7, margin), c(0.5), margin) {
-                break;
-            }
-        }
-        let mut m9 = x2.tanh();
-        for &t in v.iter() {
-            let c10 = x0 + t;
-            m9 = d_max(m9, c10, margin);
-        }
-        acc1 += m9.tanh();
-        let v11 = v.iter().zip(v.iter().skip(1)).map(|(&p, &q)| p + q).sum::<Dual64>();
-        x0.sin() + s0 * c(0.5) + acc1.cos() + c6.tanh() + v11.cos()
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = (d_hypot(c(2.0_f64), x1, margin) * ((*x2).sin() * c(0.9)).asin()).sin() * c(2.0);
-        let mut s2 = prog_5_dual(v[n % 4].powi(3).cos() * c(2.0), x1, x0.tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut s3 = (v[n % 4] / (w0[n % 4] * w0[n % 4] + c(0.5))).sin() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        debug_assert!(s1.re.is_finite());
-        let v5 = v[..3].iter().map(|&p| x1.atan() + p * c(0.25)).sum::<Dual64>();
-        for &t in v {
-            s2 = s2 * c(0.75) + (w0[3] * s2).sin() * c(0.05);
-            if lt(d_to_degrees(t) * c(0.01), v5, margin) {
-                let v6 = prog_1_dual(c(1.2), x1, s2, v, n, margin);
-                acc4 += prog_1_dual(s3, c(1.2), d_to_radians(w0[0]).tanh() * c(2.0), w0, n, margin).sin() * c(0.005);
-                match n {
-                    0..=1 => {
-                        s2 = s2.mul_add(c(0.8), v[0].powi(2).tanh().exp().cos() * c(0.01));
-                        s3 = c(0.8) * s3 + c(0.2) * w0[0].tanh();
-                    }
-                    PHASE_D | 5 => {
-                        break;
-                    }
-                    6 => {
-                        s2 = s2.mul_add(c(0.8), s2.cos() * c(0.2));
-                    }
-                    _other => {
-                        s2 = s2 * c(0.8) + (t * x1).cos() * c(0.05);
-                        let v7: Dual64 = prog_1_dual(x0, (w0[1] * w0[1] + c(1.0)).recip().powi(2).tanh() * c(2.0), v6.tanh(), v, n, margin);
-                        s1 = s1 * c(0.8) + v7.cos().sin() * c(0.005);
-                    }
-                }
-                s2 = (s2 * c(0.6) + v6.sin() * c(0.005)).sin();
-            } else {
-                s1 *= c(0.8);
-                s1 += c(0.01) * ((s3 - x1) / ((s3.cos() * c(0.9)).asin().tanh() + c(2.0))).cos();
-            }
-            let c8: Dual64 = c(table(n + 1));
-            acc4 += c8.tanh() * c(0.5);
-        }
-        if n % 3 == 1 && ge(v5.asinh(), -c(0.5), margin) {
-            let v9 = prog_1_dual(c(1.5), x1, (d_powf(c(0.5_f64), (*x2).sin()) - (*x2 - c(0.75))).sin() * c(2.0), v, n, margin);
-            acc4 += v9.sin() * c(0.005);
-        } else if le(w0[n % 4].atan(), c(0.0), margin) {
-            let v10 = v5;
-            acc4 += v10.tanh() * c(0.75);
-        } else {
-            s2 = c(0.8) * s2 + c(0.1) * (v[n % 4] * v[n % 4] + c(0.5)).ln().tanh();
-        }
-        let v15 = match mode {
-            Mode::Upper(hi11) => {
-                let hi11 = c(hi11);
-                (hi11.atan().sin() * c(0.9)).acos()
-            }
-            Mode::Lower(_, lo13) => {
-                let lo13 = c(lo13);
-                ((lo13 / (lo13 * lo13 + c(0.5))).powi(2) + c(1.0)).powi(-2)
-            }
-            Mode::Off => {
-                let v14 = (v[3] * v[3] + c(1.0)).log10();
-                ((v[n % 4] * v14).powi(2) + c(0.5)).ln()
-            }
-        };
-        s1 + s2 - s3.tanh() + acc4 * c(0.5) - v15 * c(1.5) + v15.sin()
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_1_dual((x0 * x0 + c(1.0)).ln().sin() * c(2.0), x2, x0, &v, 3, margin).sin() * c(2.0);
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a3[i % 4] = a3[i % 4] * c(0.75) + prog_1_dual(fi.sin(), (x2.powi(2) + c(0.5)).ln().tanh(), (fi * fi + c(1.0)).ln().sin() * c(2.0), &v, 2, margin).cos() * c(0.005);
-            s1 = (s1 * c(0.75) + (x2 * x2 + c(0.5)).ln() * c(0.1)).sin();
-        }
-        for i in (0..5).rev() {
-            a3 = [a3[3].mul_add(c(0.8), (a3[(i + n) % 4].tanh() * c(0.5)).ln_1p().cos() * c(0.2)), (x2 * x2 + c(1.0)).powi(-3).tanh() * c(0.05), a3[2], c(0.4) * x1.tanh() + c(0.6) * a3[0]];
-            let v4 = s1 / (a3[(i + n) % 4].tanh() + c(2.0)) / ((a3[(i + n) % 4] - x1).powi(2) + c(1.5));
-            s1 = s1 * c(0.8) + v4.sin() * c(0.05);
-        }
-        a3 = [d_max(acc2, x1, margin).sin() * c(1.0), a3[1], a3[2].mul_add(c(0.75), x2.sin() * c(0.25)), a3[2] * c(0.5) + prog_58_dual((acc2.tanh().powi(2) + c(1.0)).recip().cos() * c(2.0), x1.cos().exp_m1().cos(), x2, v, 4, margin).sin() * c(0.005)];
-        let mut a5 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = c(0.8) * (v[j].powi(2) + c(1.0)).log(2.0);
-            }
-            acc2 += c(0.75) * (-a3[i]);
-        }
-        let a6 = a5[0];
-        if ge(a5[0][n % 4] * a5[0][n % 4], -c(0.5), margin) {
-            acc2 += a6[n % 4].cos();
-            s0 = c(0.75) * s0 + c(0.005) * prog_5_dual(x0, ((s0 * c(0.01)).sin() - c(0.8)).tanh(), x1, v, 3, margin).tanh();
-        }
-        s0.cos() + s1.tanh() + acc2.cos() - a3[0].cos() + a6[3].sin() + (a6[n % 4] * a6[n % 4] + c(2.0)).acosh()
-    }
-
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = ((*x2).cos() * c(2.0)).sinh().cos() * c(2.0);
-        let mut s1 = (x0 * x0 + c(1.5)).acosh().tanh() * c(2.0);
-        let mut s2 = prog_16_dual(((*x2).powi(2) + c(1.0)).log(2.0).sin() * c(2.0), d_atan2(c(0.5_f64), x1).cos() * c(2.0), x0, &v, n, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            acc3 += c(0.005) * prog_1_dual(x1, s1.atan().tanh(), ((v[n % 4].tanh() * c(0.9)).asin() * c(0.8)).tanh() * c(2.0), &v, 0, margin).tanh();
-            acc3 += (x0.cos().exp().powi(2) + c(1.0)).log(3.0).tanh() * c(0.5);
-            if gt(((*x2).tanh() * c(1.5)).cosh() + c(0.5), ((*x2).sin() * c(1.5)).sinh(), margin) {
-                let mut k5 = 0;
-                while k5 < 4 && gt(((s0.tanh() * c(0.9)).asin().sin() * c(0.5)).ln_1p(), (*x2).tanh(), margin) {
-                    k5 += 1;
-                    let v6 = -s2;
-                    let v7 = (v[0].cos() * c(1.2)).tan();
-                    if ge(d_clamp(v6, -c(1.5), c(1.5), margin), -c(0.25), margin) && k5 < 1 {
-                        acc3 += d_atan2(v7, x1.powi(2) + c(1.0)).sin() * c(0.1);
-                    }
-                    acc3 -= (x0 * x0 + c(1.5)).acosh().sin().exp().cos() * c(0.1);
-                    acc3 += c(0.1) * v7.tanh();
-                }
-                for u in v {
-                    if lt(((s0 * u).sin() * c(0.9)).acos(), s0.cos().sinh(), margin) {
-                        s1 = c(0.6) * s1 + c(0.1) * u.cos().exp_m1().tanh();
-                        acc3 += (x0.atan() + c(0.8)).tanh() * c(0.1);
-                    }
-                    match n % 2 {
-                        MODE_B => {
-                            break;
-                        }
-                        _other => {
-                            s2 = s2 * c(0.75) + (s2.cos() * c(0.5)).ln_1p() * c(0.25);
-                        }
-                    }
-                    s0 = (s0 * c(0.8) + s0 * x0 * c(0.05)).tanh();
-                }
-            } else if n == 4 {
-                acc3 -= (*x2 * *x2 + c(2.0)).sqrt().cos() * c(0.5);
-            } else {
-                acc3 += prog_1_dual(c(2.0), x1.sin() * c(2.0), (s0.sin() * c(0.9)).atanh().powi(2).ln_1p().tanh() * c(2.0), &v, n, margin).tanh() * c(0.005);
-                if lt(s0 * s0 + x0 * s1, c(1.0), margin) {
-                    break (x1.tanh() * c(0.9)).asin() - c(0.3);
-                }
-            }
-            if k4 >= 4 || ge((v[k4 % 4] * c(2.0)).sin().exp(), s2, margin) {
-                break v[k4 % 4] * (x0 * c(core::f64::consts::FRAC_1_SQRT_2));
-            }
-        };
-        let v9 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.005) * prog_1_dual((p.tanh() * c(2.0)).sinh().cos() * c(2.0), c(0.25), x0, &v, 6, margin).tanh());
-        if gt((x1.powi(2) + c(0.5)).recip(), x0.cos(), margin) {
-            return v8.tanh();
-        }
-        let mut m10 = c(f64::INFINITY);
-        for i in 1..=2 {
-            let fi = c(i as f64);
-            let c11 = fi / (v9 * v9 + c(1.0)) - x0 * v[i];
-            m10 = d_min(m10, c11, margin);
-        }
-        s1 = (s1 * c(0.75) + m10.tanh() * c(0.005)).tanh();
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if ge(v8 + x0, v9, margin) && n == 1 {
-                break;
-            }
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                match k13 % 4 {
-                    MODE_A | 2 => {
-                        acc3 -= c(0.05) * (s0 - v9).sin().cosh().tanh();
-                        match k13 {
-                            MODE_A => {
-                                continue;
-                            }
-                            g if g > 2 => {
-                                acc3 += (*x2).tanh() * c(0.05);
-                                s0 = s0 * c(0.5) + ((*x2 + s0) * (s0 / (s1 * s1 + c(1.0)))).sin() * c(0.02);
-                            }
-                            _other => {
-                                s0 = s0.mul_add(c(0.8), s0 / c(2.0) * c(0.4));
-                                s0 = (s0 * c(0.8) + ((v[0].powi(2) + c(2.0)).acosh().powi(2) + c(2.0)).acosh() * c(0.02)).tanh();
-                            }
-                        }
-                        s0 = (s0 * c(0.75) + s0 / (s0.tanh() + c(2.0)) * c(0.05)).sin();
-                    }
-                    _ => {
-                        acc3 -= (v9 + v[2]).cos() * c(0.05);
-                        s2 = s2.mul_add(c(0.6), (v[0].sin() * c(2.0)).sinh().cos() * c(0.05));
-                        if gt(v8.asinh(), -c(1.0), margin) {
-                            s0 *= c(0.5);
-                            s0 -= c(0.25) * ((s0 * s0 + c(1.0)).cbrt().powi(2) + c(1.0)).log2().tanh();
-                            s0 = c(0.5) * s0 + c(0.25) * ((v[k13 % 4].powi(2) + c(1.0)).log10() - (c(SCALE) + x0)).cos();
-                        } else if k13 % 2 == 0 {
-                            let v14 = (*x2).cos();
-                            let v15: Dual64 = (v14 * v14 + c(0.5)).ln() + (s1.cos() * c(0.9)).acos();
-                            acc3 -= v15.sin().sin() * c(0.05);
-                        }
-                    }
-                }
-                acc3 += s2.powi(2).sin() * c(0.05);
-                let v16 = v.iter().map(|&p| v8.cos().exp() + p.cos()).sum::<Dual64>();
-                s0 = s0.mul_add(c(0.75), v16.tanh() * c(0.01));
-            }
-            let v17: Dual64 = v[k13 % 4];
-            acc3 += c(0.25) * (v17.powi(2) + c(2.0)).ln().cos();
-            if k12 >= 6 || lt(s0.sin().exp(), c(0.5), margin) {
-                break;
-            }
-        }
-        s2 = (s2 * c(0.75) + (v8.tanh() * c(0.9)).atanh() * c(0.01)).tanh();
-        s0 + s1.sin() + s2 - acc3.tanh() - v9 * c(0.5) + (d_copysign(x1, v9, margin).powi(2) + c(1.0)).log2()
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin() * (d_to_degrees(x0) * c(0.01));
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (prog_1_dual(acc1, x0, c(0.75), v, n, margin) + p.cos() + q.sin()).sin()).product::<Dual64>();
-        acc1 -= (acc1 * acc1 + c(1.0)).log(2.0);
-        if n < 4 && gt(v[n % 4], -c(0.5), margin) {
-            let v3 = (x2 * x2 + c(1.0)).log2() / (x1 * x1 + c(0.5));
-            s0 = c(0.75) * s0 + c(0.02) * v3.sin();
-        } else if lt(prog_5_dual(x1.sin().sin() * c(2.0), d_max(-c(1.5_f64), d_copysign(c(0.5_f64), x1, margin), margin).cos(), x2, [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) && n == 2 {
-            for i in 1..n {
-                let fi = c(i as f64);
-                if gt(d_max(x2, v2 + c(0.25), margin), c(0.5), margin) {
-                    for &u in v {
-                        if le(d_to_radians(v[1]) * c(20.0), c(0.0), margin) {
-                            acc1 -= c(0.1) * v2.powi(2).cos();
-                        } else if n == 1 {
-                            s0 = s0 * c(0.5) + (fi + c(1.2)).tanh() * c(1.0);
-                        } else {
-                            acc1 -= c(0.1) * v[i % 4].sin();
-                            s0 = c(0.6) * s0 + c(0.02) * u.powi(3).cos();
-                        }
-                        acc1 -= (u * u).sin() * c(0.1);
-                    }
-                    acc1 += c(0.75) * (d_to_radians((s0.sin() + c(2.0)).cbrt()) * c(20.0));
-                } else {
-                    let x2 = (x2.asinh().sin() * c(2.0)).cosh();
-                    acc1 += c(0.4) * x2.cos().tanh();
-                }
-                acc1 += (x2.cos().exp2().powi(2) + c(1.0)).log(3.0) * c(0.25);
-                acc1 += (x0.tanh() * c(1.5)).cosh().sin() * c(0.4);
-            }
-        } else {
-            acc1 -= d_clamp(v[n % 4].tanh(), x2.sin() - c(1.5), x1.cos().cosh().tanh() + c(1.5), margin).cos();
-            s0 = (s0 * c(0.6) + s0 * c(0.005)).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            let v5: Dual64 = c(1.2) - v2.tanh();
-            s0 = c(0.75) * s0 + c(0.25) * v5.sin();
-        }
-        s0 + acc1.sin() + v2.tanh() + ((v[n % 4] + c(2.0)).sin() * c(0.9)).atanh()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0 = (v[1].sin() * c(0.9)).atanh();
-        let mut s1 = d_powf(c(1.5_f64), (x2 + v[n % 4]).cos());
-        let mut acc2: Dual64 = c(0.0);
-        let v9 = match n % 3 {
-            0 => {
-                let v3 = prog_13_dual(acc2, c(2.0), x2.tanh().exp().cos(), &v, n, margin);
-                x0 + v3.sin()
-            }
-            1 => x1 * s0,
-            2 => {
-                let v4 = d_min(acc2, x0, margin);
-                s0 + v4.sin()
-            }
-            _ => {
-                for _ in 0..n {
-                    let v5 = v.iter().copied().map(|p| x0 + p.sin()).sum::<Dual64>();
-                    acc2 += c(0.25) * (v5 + v[n % 4]).tanh();
-                    match n % 4 {
-                        1..=2 => {
-                            s0 = (s0 * c(0.5) + (s0 - c(0.75)) * c(0.5)).tanh();
-                        }
-                        3 => {
-                            let v6 = prog_1_dual(c(1.2), x1, c(0.75), &v, 6, margin);
-                            s0 = (s0 * c(0.6) + v6.tanh() * c(0.005)).sin();
-                        }
-                        _other => {
-                            let v7 = x1 / (x1.sin() + c(2.0));
-                            let v8 = s0.cos().exp2().sin().exp_m1();
-                            acc2 -= (v7.cos() + v8.cos()).cos() * c(0.25);
-                        }
-                    }
-                }
-                (x1.atan().powi(2) + c(2.0)).acosh()
-            }
-        };
-        let mut k10 = 0;
-        while k10 < 5 && le(prog_1_dual(s0, (s1.cos() * c(0.9)).acos().sin(), x0, &v, 5, margin), -c(1.0), margin) {
-            k10 += 1;
-            if k10 == 5 {
-                acc2 -= x2.mul_add(x0, x1).cos() * c(0.4);
-                if gt((x0.sin() * c(0.5)).ln_1p(), c(0.5), margin) {
-                    s1 = s1.mul_add(c(0.6), x2.tanh() * c(0.4));
-                    let x2 = (x2 / (v9 * v9 + c(1.0))).sin().sinh();
-                    s0 = (s0 * c(0.5) + x2.sin() * c(0.1)).sin();
-                } else if le(s0 / (x1 * x1 + c(0.5)), c(1.0), margin) && n > 5 {
-                    let x0 = ((x0 - v9).powi(2) + c(2.0)).sqrt();
-                    s1 *= c(0.75);
-                    s1 -= c(0.02) * (x0 * v[k10 % 4]).cos();
-                } else {
-                    let v11: Dual64 = (v[1].sin() * c(0.9)).acos();
-                    acc2 += c(0.4) * v11.tanh();
-                }
-            } else {
-                let v12 = x1;
-                s1 = (s1 * c(0.5) + v9.sin().exp() * c(0.1)).sin();
-                s1 = (s1 * c(0.5) + v12.sin() * c(0.5)).tanh();
-            }
-            match k10 % 2 {
-                0 => {
-                    let v13 = v9.asinh();
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * v13.sin().cos();
-                }
-                _ => {
-                    acc2 += c(0.4) * (x0 - (x1 - v[k10 % 4])).sin();
-                    acc2 += (s1 * s1 + c(1.0)).recip() * c(0.4);
-                }
-            }
-            s0 = (s0 * c(0.75) + (s0 + c(0.25)) / ((v9.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)) * c(0.1)).sin();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v15 = if gt(d_log(c(3.0_f64), v9.powi(2) + c(2.0)), v[2].sin().exp(), margin) {
-                (v[3].tanh() + c(2.0)).cbrt()
-            } else {
-                let v14 = x1;
-                fi.tanh().exp_m1() + v14.sin()
-            };
-            if n == 6 {
-                s1 = (s1 * c(0.6) + ((s1 * s1 + c(1.0)).log(10.0).powi(2) + c(0.5)).sqrt() * c(0.75)).tanh();
-                if le(x0.cos().cosh().sin().exp2(), v9 / (v15 * v15 + c(1.5)), margin) {
+            acc1 += fi.cos().exp_m1().tanh() * c(0.5);
+            let mut k8 = 0;
+            while k8 < 6 {
+                k8 += 1;
+                if !(n > 3 && le(c(0.8) * m2, -c(1.0), margin)) {
                     continue;
                 }
-                s0 = c(0.75) * s0 + c(0.1) * (x0.cos() * c(0.9)).acos().tanh();
-                if le(x1 * x1, -c(1.0), margin) {
-                    let v16: Dual64 = v9;
-                    s0 = s0 * c(0.5) + v16.sin().tanh() * c(0.5);
-                } else {
-                    let v17 = (s0 * s0 + c(0.5)).ln();
-                    s1 *= c(0.75);
-                    s1 -= c(0.1) * v17.tanh();
-                }
-            } else if gt(x2.mul_add(c(SCALE) + v[2], (v15.powi(2) + c(2.0)).ln()), c(1.0), margin) {
-                let v18: Dual64 = v15;
-                s1 = s1.mul_add(c(0.5), v18.tanh().cos() * c(0.5));
-            }
-            s1 = s1 * c(0.8) + (v[i % 4] * v[i % 4] + c(2.0)).ln().cos() * c(0.25);
-        }
-        let v19 = x0.mul_add(x0, x0);
-        let v20 = match k10 {
-            0 => prog_1_dual((v19 * v19 + c(1.0)).log2().sin(), x1, s0, &v, n, margin),
-            PHASE_B => ((x2 + x1).powi(2) + c(1.0)).log2(),
-            PHASE_D | 5 => (x0.cos().exp2().powi(2) + c(1.0)).sqrt(),
-            _other => (x1 * x1 + c(1.0)).sqrt(),
-        };
-        x1 - s0 + s1 * c(0.25) + acc2.cos() + v9 + v19.sin() - v20.cos()
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0: Dual64 = x2.sin().exp2();
-        let mut s1 = prog_58_dual(c(0.5), x2, c(1.5), v, 0, margin).cos() * c(2.0);
-        let mut s2 = ((x0.sin() * c(0.5)).ln_1p().tanh() + c(2.0)).cbrt();
-        let mut acc3: Dual64 = c(0.0);
-        acc3 += c(0.25) * (s1.powi(2) + c(1.0)).log10();
-        if ge(v[n % 4] * x1, -c(0.5), margin) {
-            acc3 += (s2 * x1).tanh();
-            if n > 1 && le(x2 - v[n % 4].sin(), x1, margin) {
-                acc3 += (x1.tanh() * (x1 + v[0])).sin() * c(0.5);
-                s0 = s0 * c(0.5) + d_to_radians(x1) / ((s0.powi(2) + c(1.0)).log10().powi(2) + c(1.0)) * c(1.0);
-            }
-        } else {
-            acc3 -= (v[1].sin() * c(0.9)).asin().tanh();
-        }
-        let f4 = |t: Dual64| (s2 * s2 + c(2.0)).sqrt() + t * c(0.5);
-        let v5 = f4(x0) + (v[0] - s2) * c(0.5);
-        match n % 3 {
-            PHASE_A => {
-                s1 = s1.mul_add(c(0.75), (v5 + x1 - d_to_radians(x1) * c(20.0)).tanh() * c(0.05));
-            }
-            1 => {
-                s2 = s2.mul_add(c(0.6), (s2 * s2).ln_1p().cos() * c(1.0));
-            }
-            PHASE_C if n < 4 => {
-                acc3 += c(0.5) * ((x1 * x0).powi(2) + c(0.5)).recip().tanh();
-            }
-            _ => {
-                let v6 = prog_5_dual(s1, c(0.75), s2, v, n, margin);
-                let mut k7 = 0;
-                while k7 < 4 {
-                    k7 += 1;
-                    if le(v6, v5, margin) || k7 % 3 == 1 {
-                        acc3 -= c(0.5) * (-(s1 / (s0 * s0 + c(1.0)))).sin();
-                        acc3 += ((-s0) * v5).cos() * c(0.5);
-                    } else if ge((s2.sin().cosh().tanh() * c(1.2)).tan(), d_max(x1, x0, margin), margin) {
-                        acc3 += c(0.005) * prog_1_dual(s0, (d_to_degrees(x1) * c(0.01)).sin().exp_m1().sin() * c(2.0), s1, &v, 6, margin).cos();
-                    } else {
-                        let v8 = v[n % 4];
-                        s1 = (s1 * c(0.6) + (v8 - x0).cos() * c(0.2)).sin();
-                        match k7 % 2 {
-                            0 => {
-                                let v9 = prog_1_dual(c(0.5), (s0.tanh() * c(0.5)).ln_1p().cos().tanh() * c(2.0), s1, &v, k7, margin);
-                                s1 = c(0.75) * s1 + c(0.005) * v9.sin();
-                            }
-                            1 => {
-                                break;
-                            }
-                            _ => {
-                                s1 = s1.mul_add(c(0.5), (s1 * s1).sin() * c(0.1));
-                            }
-                        }
-                    }
-                    acc3 += c(0.5) * d_atan2(c(3.0_f64), v[k7 % 4]).cos();
-                    acc3 -= c(0.5) * (v6 * v6 + c(1.0)).log10().tanh();
-                }
-                acc3 += c(0.005) * v6.cos();
-            }
-        }
-        let mut a10 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a10[i % 4] += (fi * fi + c(1.0)).powi(-2).tanh() * c(0.5);
-        }
-        s0 * c(1.5) + s1.sin() - s2.tanh() + acc3.tanh() + v5.tanh() + a10[1].tanh() + a10[n % 4].powi(3)
-    }
-
-    pub fn prog_66_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] * x0).sin() * c(2.0);
-        let mut s1 = x1.cos().exp2();
-        let mut s2 = prog_16_dual(c(1.5), s1, (x2 * x2 + c(1.0)).log2().tanh(), &v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = if !(this.n == 0 && ge(v[3 - this.n].atan(), c(0.0), margin)) {
-            let v4 = (d_clamp(s0, -c(1.5), c(1.5), margin).powi(2) + c(1.0)).log2();
-            (v4.powi(2) + c(0.5)).ln()
-        } else if ge(v[this.n].cos(), -c(0.5), margin) {
-            s0 = (s0 * c(0.75) + prog_16_dual(x1, s0.cos().cos() * c(2.0), s0.tanh(), &v, n, margin) * c(0.005)).sin();
-            v[this.n].tanh()
-        } else {
-            return (x2 * x2).ln_1p() * x1
-        };
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            acc3 -= s2.sin().cosh().tanh().tanh() * c(0.25);
-            let mut m7: Dual64 = -c(1.0);
-            for j in 0..=3 {
-                m7 = d_max(m7, m7 * c(0.5) + (v5.powi(2) + v[j]) * c(0.1), margin);
-            }
-            s1 = (s1 * c(0.8) + m7.tanh() * c(0.25)).sin();
-        }
-        let mut m8 = 0;
-        for &t in v.iter() {
-            if m8 % 2 == 0 {
-                acc3 += c(0.5) * (s0.powi(3) + d_abs(v[3], margin)).tanh();
-                s2 *= c(0.8);
-                s2 -= c(0.2) * (x1.tanh() * c(0.5)).ln_1p().cos();
-            } else {
-                let v9 = prog_1_dual(x0, (d_to_degrees(s1.sin().exp_m1()) * c(0.02)).cos() * c(2.0), (v5.powi(2) + c(1.0)).log10().sin() * c(2.0), &v, k6, margin);
-                s2 = s2.mul_add(c(0.8), s1.powi(2).cos() * c(0.05));
-                acc3 += c(0.005) * v9.tanh().cos();
-            }
-            acc3 += (t * t + c(0.5)).ln().sin() * c(0.5);
-            if ge(v[m8 % 4].asinh().sin(), v5, margin) {
-                m8 += 1;
-            }
-        }
-        match m8 {
-            0..=2 => {
-                s2 = c(0.8) * s2 + c(0.1) * v[m8 % 4].cos().sinh().tanh();
-                let v10 = (x0.sin() * c(0.9)).atanh();
-                s2 = c(0.6) * s2 + c(0.05) * v10.sin();
-            }
-            g if g > 3 => {
-                s0 = s0 * c(0.8) + ((x2 * x2 + c(0.5)).recip().powi(2) + c(0.5)).ln().tanh() * c(0.05);
-                s2 = s2.mul_add(c(0.75), v[m8 % 4].mul_add(v[m8 % 4], x1).cos().sinh().cos() * c(0.02));
-            }
-            _ => {
-                acc3 += (v5 * v5 + c(1.0)).cbrt() * c(0.25);
-            }
-        }
-        let v11 = if lt(x0, -c(1.0), margin) || m8 == 2 {
-            x0 - v5
-        } else {
-            ((v5.cos() * c(0.5)).ln_1p().cos() + c(2.0)).cbrt()
-        };
-        let mut a12 = v;
-        a12[0] *= c(0.5);
-        a12[3] += v[this.n].tanh();
-        let a13 = v.map(|e| e.tanh());
-        s0.cos() + s1.sin() - s2 + acc3.sin() - v11 * c(0.25) - a12[1].sin() + a13[1] * c(0.5) + ((x0.sin() * c(2.0)).sinh() + x0.powi(2))
-    }
-
-    pub fn prog_67_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[0].mul_add(x2, x1).sin() * c(2.0);
-        let mut s1 = s0;
-        let mut s2 = d_clamp(x0.tanh(), -c(0.5), c(0.5), margin);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = (s1.tanh() * c(0.9)).atanh();
-        }
-        if le(x1 - (x2.tanh() * c(1.5)).cosh(), c(0.0), margin) {
-            return a4[n % 4];
-        }
-        'l1: for i in 1..n {
-            let fi = c(i as f64);
-            if lt((s0 * s0 + c(1.0)).sqrt() + a4[(i + n) % 4], c(1.0), margin) || n > 1 {
-                s1 = (s1 * c(0.75) + (x0.tanh() * c(1.2)).tan() * c(0.02)).sin();
-                break;
-            }
-            acc3 += c(0.4) * (fi - x2).cos();
-            for (j, &u) in a4.iter().enumerate() {
-                let v5 = match j {
-                    0..=1 => u + a4[(j + i) % 4],
-                    g if g > 2 => (s0.powi(2) + c(1.0)).log10() * (fi * u),
-                    _ => c(0.8) * s2,
-                };
-                if le(d_to_radians(u) * u.cos().exp(), c(0.25), margin) && j % 3 == 1 {
+                if !(k8 > 4 && gt((fi - v7) * a3[k8 % 4].sin().exp(), -c(0.5), margin)) {
                     continue 'l1;
                 }
-                s2 = s2 * c(0.6) + (fi / (fi * fi + c(1.0))).tanh() * c(1.0);
-                s1 = (s1 * c(0.6) + v5.sin() * c(0.05)).tanh();
+                s0 = c(0.75) * s0 + c(0.25) * x0.cos();
             }
-        }
-        let v9 = if le((acc3.atan().powi(2) + c(1.0)).powi(-1), (a4[n % 4] * c(0.25)).sin(), margin) {
-            for i in (0..n).rev() {
-                let v6 = (s0 * s0 + c(1.0)).recip() / (x1 * x1 + c(1.0));
-                match i {
-                    MODE_A | MODE_C => {
-                        s1 = c(0.6) * s1 + c(0.1) * (s1 - v6).sin();
-                        let v7 = s2 * c(0.75);
-                        acc3 += c(0.25) * v7.cos();
-                    }
-                    3 | 5 => {
-                        acc3 += d_to_radians(v6);
-                        s2 = (s2 * c(0.8) + s2.sin() * c(0.2)).tanh();
-                    }
-                    _ => {
-                        s1 *= c(0.75);
-                        s1 += c(0.25) * (c(SCALE) + s1).cos();
-                    }
+            if le(prog_1_dual(x2, x1, x0, &v, 2, margin), c(0.5), margin) {
+                acc1 += ((v7.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log10() * c(0.75);
+                if ge(prog_1_dual(c(2.0), (s0.powi(2) + c(2.0)).ln().sin().sin(), (d_to_degrees(x2.asinh()) * c(0.01)).tanh() * c(2.0), &v, 0, margin), c(1.0), margin) {
+                    let v9 = prog_1_dual(v[k8 % 4].tanh().cos(), v5.sin() * c(2.0), (a3[(k8 + n) % 4].tanh() * c(0.9)).acos().sin(), &v, 1, margin);
+                    s0 = s0.mul_add(c(0.8), v9.cos().cos() * c(0.005));
+                } else {
+                    s0 = s0.mul_add(c(0.75), a3[(k8 + i) % 4].cos() * c(0.25));
+                    acc1 += c(0.5) * v[k8 % 4].sin();
                 }
-                acc3 += c(0.25) * x2.cos();
-                acc3 += v6 * c(0.25);
-            }
-            acc3 += x0.powi(2).cos();
-            prog_16_dual(s1, (v[n % 4].powi(2) + c(1.0)).powf(1.5).sin(), x1, &v, n, margin)
-        } else {
-            let v8 = (x1.sin() * c(0.9)).asin();
-            d_min(c(0.5_f64), v8, margin)
-        };
-        let v13 = match n {
-            0 | 2 => {
-                let v10 = v9;
-                s0 *= c(0.5);
-                s0 -= c(0.1) * ((x2 * x2 + c(2.0)).acosh().powi(2) + c(0.5)).ln().tanh();
-                (x2.cos() * c(0.9)).atanh() + v10.tanh()
-            }
-            3 => {
-                let v11 = s2 / c(4.0);
-                d_max(x0, v11, margin)
-            }
-            5 => {
-                let v12 = d_abs(x0.tanh(), margin);
-                v12.cos()
-            }
-            _ => d_log(c(2.0_f64), (v[n % 4].sin() * c(0.9)).acos().powi(2) + c(2.0)),
-        };
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 *= c(0.6);
-            s0 -= c(0.5) * ((t / (v13 * v13 + c(1.5))).powi(2) + c(1.0)).log(10.0);
-            for j in (0..=i).rev() {
-                if lt(((v9 * v9 + c(1.0)).log2().cos() * c(0.9)).acos(), s1, margin) {
-                    break 'l4;
-                }
-                if j % 3 == 1 && le((x0.sin() * c(0.9)).acos(), c(0.5), margin) {
-                    s2 *= c(0.5);
-                    s2 += c(0.25) * (-(s2.powi(2) + c(0.5)).ln()).cos();
-                    s1 = c(0.5) * s1 + c(0.5) * s2.cos().sin();
-                } else if gt((v9 * v9 + c(1.0)).recip() - (t.powi(2) + c(0.5)).recip(), s1.mul_add(fi, v13), margin) || j > 1 {
-                    acc3 += c(0.1) * s1.powi(3).tanh();
-                    s1 = s1 * c(0.6) + (s1.powi(2) + c(0.5)).recip().cos() * c(0.2);
-                }
-                s0 = c(0.75) * s0 + c(0.1) * s0.cos().exp2().sin();
-            }
-            acc3 -= c(0.005) * prog_1_dual(s0, x0, c(0.75), &v, n, margin).tanh();
-            acc3 += c(0.5) * ((t.powi(2) + c(2.0)).acosh().powi(2) + c(0.5)).cbrt().sin();
-        }
-        s0.sin() - s1 * c(0.75) + s2.sin() - acc3.sin() - v9.sin() - v13.sin() - x1.tanh().exp_m1()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_26_dual(c(0.25), x0.sin().tanh(), x1, [v[0], v[1], v[2], v[3]], 5, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let a2 = [((acc1.sin() * c(0.9)).atanh().sin() * c(1.2)).tan(), prog_1_dual((acc1.tanh() + d_copysign(x1, x2, margin)).tanh(), c(0.5), x2, v, n, margin), x0.atan(), acc1.atan()];
-        let v3 = match n {
-            1..=3 => v[n % 4] - c(1.2) - (x2 * x2 + c(0.5)).recip(),
-            4 | 6 => (s0 * c(0.1)).sin().tanh(),
-            _ => prog_26_dual(d_min(c(1.5_f64), x2, margin).sin() * c(2.0), d_min(x0.powi(3), x0.sin().exp(), margin).tanh(), (acc1 * acc1 + c(1.0)).powf(0.3).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
-        };
-        let v5 = if le((a2[0] * c(0.02)).sin(), -c(0.25), margin) && n == 5 {
-            let v4 = (x0.sin() * c(0.9)).acos();
-            c(SCALE) + v4
-        } else if gt(x1.tanh().exp2(), c(1.0), margin) || n % 3 == 1 {
-            s0 = c(0.5) * s0 + c(0.5) * x0.sin().cos();
-            ((v[2] + c(0.75)).powi(2) + c(1.0)).sqrt()
-        } else {
-            s0 = s0.mul_add(c(0.8), (acc1.tanh() * c(0.9)).acos().sin() * c(1.0));
-            d_atan2(c(1.5_f64), x0)
-        };
-        let v6 = (x1 + v[n % 4]) * x1.tanh();
-        let v8 = 'b0: {
-            let v7 = (x0 - acc1).tanh().exp2();
-            s0 = s0.mul_add(c(0.5), x2.cos().tanh() * c(0.5));
-            if n < 3 && lt((x2 * x2 + c(2.0)).acosh() * v5.cos(), v7, margin) {
-                break 'b0 s0 / c(4.0) / (v7.cos().powi(2) + c(0.5));
-            }
-            (acc1 + x1).cos().exp()
-        };
-        for _ in 0..n {
-            s0 = s0.mul_add(c(0.5), d_hypot((x2.cos() * c(1.5)).sinh(), d_powf(c(1.5_f64), x0.cos()), margin).tanh() * c(0.1));
-            let v9 = v.iter().map(|&p| (-(v8.tanh() * c(1.2)).tan()) + p.sin()).sum::<Dual64>();
-            acc1 -= c(0.25) * a2[1].cos();
-            s0 = (s0 * c(0.75) + v9.tanh() * c(0.005)).sin();
-        }
-        s0 + acc1 + v3.sin() + v6 + v8 * c(0.25) + ((x1.cos() * c(0.9)).asin().powi(2) + c(1.5)).acosh()
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(x0 + x2, x2 + x1, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if !(n > 4 && lt(d_max(d_min(x2, x1, margin), acc1, margin), s0, margin)) {
-            s0 = s0 * c(0.8) + (acc1 * x0).atan().sin() * c(1.0);
-        } else if n % 2 == 0 {
-            s0 *= c(0.5);
-            s0 += c(0.005) * prog_5_dual((x0.sin() * c(1.5)).cosh().tanh(), x1, x0 * c(0.75), [v[0], v[1], v[2], v[3]], n, margin).sin();
-            if ge((x2.sin() + c(2.0)).cbrt(), c(0.25), margin) && n == 5 {
-                s0 = c(0.5) * s0 + c(0.25) * (x2 + x1).cos();
-            }
-            acc1 -= acc1.tanh();
-        } else {
-            let mut k2 = 0;
-            'l0: while k2 < 4 && ge(s0.mul_add(x2, v[0]), x2, margin) {
-                k2 += 1;
-                s0 = s0 * c(0.75) + s0.mul_add(s0, s0).sin() * c(0.05);
-                if le(x0, -c(1.0), margin) {
-                    s0 = (s0 * c(0.75) + v[(k2 + n) % 4].asinh() * c(0.25)).tanh();
-                }
-                match k2 {
-                    0 => {
-                        acc1 -= x0.cos() * c(0.5);
-                        s0 = s0 * c(0.8) + (v[(k2 + n) % 4] - s0).tanh() * c(0.1);
-                    }
-                    1 => {
-                        let v3: Dual64 = (s0 * s0 + c(0.5)).recip();
-                        s0 = c(0.5) * s0 + c(0.25) * v3.cos().tanh();
-                    }
-                    3 => {
-                        let v4 = (x0.powi(3).tanh() * c(0.5)).ln_1p();
-                        s0 *= c(0.6);
-                        s0 += c(0.02) * v4;
-                    }
-                    _other => {
-                        for j in 1..n {
-                            let fj = c(j as f64);
-                            if lt(((d_to_degrees(x0) * c(0.01)).sin() * c(1.2)).tan(), v[j % 4] + fj, margin) {
-                                acc1 += c(0.1) * ((fj * fj + c(1.0)).log(3.0).powi(2) + c(1.0)).powi(-2);
-                            }
-                            if gt(x0.atan().asinh(), -c(0.25), margin) {
-                                return c(1.5) * v[j % 4].powi(2);
-                            }
-                            if gt((x1 * x2).tanh().exp_m1(), -c(1.0), margin) {
-                                break 'l0;
-                            }
-                            s0 = (s0 * c(0.75) + fj * c(1.0)).sin();
-                        }
-                    }
-                }
-            }
-        }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            match i % 4 {
-                0 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = c(j as f64);
-                        match j % 3 {
-                            0..=2 => {
-                                let v6: Dual64 = -t;
-                                s0 = s0.mul_add(c(0.6), v6.tanh().cos() * c(0.4));
-                            }
-                            _ => {
-                                s0 = s0.mul_add(c(0.75), ((t * t + c(0.5)).recip() / (s0 * s0 + c(1.5))).sin() * c(0.1));
-                                s0 = s0.mul_add(c(0.8), u.sin().sinh().sin() * c(0.1));
-                            }
-                        }
-                        acc1 += c(0.1) * fj.cos();
-                        if le(x2.tanh().atan(), u, margin) {
-                            acc1 += c(0.1) * (fi * (fi - x0)).cos();
-                        } else {
-                            acc1 += ((u.tanh() * c(0.9)).acos().powi(2) + c(1.0)).recip().tanh() * c(0.1);
-                            s0 = (s0 * c(0.75) + d_abs((fj.tanh() * c(0.9)).acos(), margin) * c(1.0)).tanh();
-                        }
-                    }
-                }
-                1..=3 => {
-                    s0 = s0.mul_add(c(0.6), x1.sin() * c(0.4));
-                }
-                _ => {
-                    s0 = (s0 * c(0.5) + x0 / (t * t + c(1.5)) * c(0.25)).tanh();
-                }
-            }
-            if lt(v[n % 4], d_atan2(t, v[(i + n) % 4].powi(2) + c(0.5)), margin) {
-                s0 = (s0 * c(0.8) + fi.cos().exp2() * c(1.0)).sin();
+            } else if ge(v5.asinh() - d_to_radians(v5) * c(20.0), v5.atan(), margin) {
+                acc1 += c(0.5) * (v7.cos() * c(0.9)).acos().sin();
             } else {
-                let mut k7 = 0;
-                while k7 < n + 1 && le((x0.cos() * c(0.9)).acos(), -c(1.0), margin) {
-                    k7 += 1;
-                    let v9: Dual64 = if le((t.tanh() * c(0.9)).acos(), x0.atan(), margin) {
-                        let v8 = (x2 * x2 + c(1.5)).acosh();
-                        v8.tanh()
-                    } else {
-                        return ((x0 * x0 + c(1.0)).sqrt().powi(2) + c(2.0)).ln()
-                    };
-                    s0 = s0 * c(0.5) + (x0.powi(2) + c(2.0)).sqrt().sin() * c(0.5);
-                    s0 = s0.mul_add(c(0.75), d_log(c(2.0_f64), x0 * x0 + c(2.0)).tanh() * c(0.2));
-                    acc1 -= c(0.05) * v9.sin();
-                }
-                let v10 = c(SCALE) + fi;
-                s0 = (s0 * c(0.5) + v10.sin() * c(1.0)).sin();
+                s0 = s0.mul_add(c(0.5), prog_1_dual(c(0.25), (s0 * c(0.8) * c(1.5)).cos() * c(2.0), x1, &v, i, margin).sin() * c(0.005));
             }
-            if i + m5 < 39 && lt(((t + x2).cos() * c(1.5)).cosh(), -c(1.0), margin) {
-                break;
-            }
-            if le(x2.sin().exp_m1(), -c(0.5), margin) {
-                m5 += 1;
-            }
-            s0 = c(0.8) * s0 + c(0.05) * (x2 * x0).tanh();
-        }
-        let c11 = c(m5 as f64);
-        let mut k12 = 0;
-        while k12 < n {
-            k12 += 1;
-            acc1 += c(0.25) * (c11 - v[2].powi(2)).tanh();
-            let v14: Dual64 = if gt(x1.cos(), c(0.0), margin) {
-                c11 - x0 + x0.cos().exp()
-            } else if ge(-x2, c(0.5), margin) {
-                s0 = c(0.6) * s0 + c(0.4) * (-v[k12 % 4]).cos();
-                (x1 * x1 + c(2.0)).acosh()
-            } else {
-                let v13 = x1 - v[k12 % 4];
-                v[k12 % 4] + x0 + (v13.cos() * c(0.9)).atanh()
-            };
-            s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).powi(-3) * c(0.02)).sin();
-            acc1 -= c(0.25) * v14.cos();
-        }
-        'l6: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if le(((t + s0).powi(2) + c(1.0)).log10(), -c(0.5), margin) {
-                s0 *= c(0.75);
-                s0 += c(0.05) * (x0 * x1).tanh();
-                break;
-            }
-            s0 = (s0 * c(0.8) + (v[i] + c11) * c(0.2)).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                if le(d_to_radians(u) * c(50.0), c(0.5), margin) || j == 0 {
-                    break 'l6;
-                }
-                let v16 = match m5 {
-                    0 => (fi.powi(2) + c(1.0)).powi(-1),
-                    g if g > 1 => t.sin(),
-                    _ => {
-                        let x1 = v[j];
-                        let v15 = x1.cos().atan();
-                        d_atan2((-v15).powi(2) + c(1.0), d_log(v[n % 4] * v[n % 4] + c(1.0), x2.powi(2) + c(2.0)))
-                    }
+            let mut m10 = (v5 * c(0.5)).tanh();
+            let mut m11 = c(f64::INFINITY);
+            for j in 0..4 {
+                let c12 = match j % 3 {
+                    0 => v[j].mul_add(a3[(j + n) % 4] + v[j], fi),
+                    g if g > 1 => v7 - v[j],
+                    _other => c(0.5) - (v[j] + c(0.25)),
                 };
-                acc1 += c(0.1) * x0.sin();
-                s0 = s0 * c(0.5) + v16.sin() * c(0.05);
+                m10 = d_max(c12, m10, margin);
+                let c13 = match n % 4 {
+                    0..=2 => (v7 * v7 + c(1.0)).cbrt().cos().exp(),
+                    3 => c12.tanh(),
+                    _ => ((v[1] / (v[j].tanh() + c(2.0))).tanh() * c(1.5)).cosh(),
+                };
+                m11 = d_min(m11, c13, margin);
             }
+            acc1 -= m10.cos().tanh() * c(0.4);
+            acc1 -= m11.tanh().tanh() * c(0.4);
         }
-        let mut a17 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a17[i][j] = v[(j + i) % 4].tanh();
+        let [_, _, b14, b15] = v;
+        let v21 = match mode {
+            Mode::Lower(_, _) => {
+                let v18 = b15.sin();
+                b15 - a3[1] + v18.sin()
             }
-            s0 = s0 * c(0.75) + (c11 * s0).atan().cos() * c(0.02);
-        }
-        'l10: for _ in (0..=n).rev().step_by(2) {
-            s0 = c(0.75) * s0 + c(0.1) * (a17[1][n % 4] - x1).sin();
-            s0 = (s0 * c(0.8) + c11.sin() * c(1.0)).tanh();
-            let mut k18 = 0;
-            while k18 < n && le(v[3].atan(), -c(1.0), margin) {
-                k18 += 1;
-                if gt((v[2] * v[2] + c(2.0)).sqrt(), c(1.0), margin) {
-                    continue 'l10;
-                }
-                s0 = c(0.6) * s0 + c(0.5) * (s0 * c(0.75));
+            Mode::Upper(_) => {
+                let v20 = b14.atan();
+                d_powf(c(3.0_f64), (v7 + v20).tanh())
             }
-            acc1 += c(0.4) * (v[k18 % 4].cos() * c(0.9)).acos().mul_add(-v[k18 % 4], s0 - c11).tanh();
-        }
-        v[0] * c(0.75) + s0 * c(1.5) + acc1.tanh() + c11.cos() - a17[0][3] * c(1.5)
-    }
-
-    pub fn prog_70_dual<const N: usize>(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].powi(2) + c(1.0)).log10();
-        let mut s1 = prog_58_dual((p.0 * p.0 + c(0.5)).ln().cos(), p.0, p.1, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut s2 = (p.1.powi(2) + c(0.5)).recip();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); N];
-        for i in 0..N {
-            a4[i] = d_to_radians(x0);
-        }
-        let mut a5 = [c(0.0); N];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] = a5[i % 4] * c(0.5) + (fi + s2 + s1 / (fi.powi(2) + c(0.5))).tanh() * c(0.1);
-            s1 = s1.mul_add(c(0.75), (s1 + a4[i % 4]).tanh() * c(0.1));
-        }
-        let mut a6 = [c(0.0); N];
-        for i in 0..n {
-            a6[i % 4] += (p.1 * a5[0]).cos() * c(0.5);
-        }
-        let v7 = a5.iter().map(|&z| d_atan2(a4[n % 4] / (s2.sin() + c(2.0)), x0.tanh().powi(2) + c(1.0)) + z.sin()).sum::<Dual64>();
-        let mut a8 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * c(0.5) + v7.sin() * c(0.5);
-            acc3 += c(0.4) * s0;
-        }
-        let v9 = v.iter().fold(prog_58_dual(((p.1 * p.1 + c(1.0)).log10() - d_clamp(v[n % 4], -c(0.5), c(1.5), margin)).sin(), (v[n % 4].cos().sinh().tanh() + c(2.0)).cbrt().cos(), d_copysign(p.0.atan(), (v[n % 4].cos() * c(1.5)).cosh(), margin).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos(), |r, &z| r * c(0.5) + c(0.5) * z.atan().tanh());
-        s0 = s0 * c(0.8) + (s0 * c(0.05)).sin() * c(0.01);
-        s2 = s2.mul_add(c(0.5), ((d_to_degrees(x0) * c(0.02)).powi(2) + c(1.0)).recip() * c(0.5));
-        s0 - s1 * c(0.25) + s2 + acc3 + a6[0].sin() - v7.cos() + a8[0] * c(0.75) + v9.cos()
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_58_dual(x1, (v[n % 4].atan().sin() * c(0.9)).asin().sin() * c(2.0), ((v[n % 4] * v[n % 4] + c(0.5)).sqrt() + x2).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            if le(x2.powi(3), c(0.5), margin) && n % 2 == 0 {
-                break;
-            }
-            s0 = (s0 * c(0.8) + s0.cos() * c(0.2)).tanh();
-            let mut k3 = 0;
-            while k3 < 5 && ge(v[k3 % 4].atan(), c(0.5), margin) {
-                k3 += 1;
-                if n + k2 < 8 && gt((v[1] * v[1] + c(0.5)).sqrt(), x0, margin) {
-                    let v4 = x1.powi(3);
-                    let v5 = c(SCALE) + x1 / (x2 * x2 + c(1.0));
-                    acc1 += (v4.sin() + v5.sin()).cos() * c(0.2);
-                } else {
-                    s0 = s0.mul_add(c(0.75), v[k3 % 4].powi(3).tanh() * c(0.02));
-                }
-                acc1 -= c(0.2) * (d_to_degrees(x2 - c(0.65)) * c(0.02)).sin();
-                acc1 += c(0.2) * (v[(k3 + k2) % 4] + d_powf(c(1.5_f64), x0.cos())).sin();
-            }
-            if k2 >= 2 || le(x1.cos().exp(), -c(1.0), margin) {
-                break;
-            }
-        }
-        acc1 += c(0.75) * x0.mul_add(v[3 - k2], x0).sin();
-        s0 = (s0 * c(0.5) + prog_1_dual(c(1.2), c(1.2), x2, v, 5, margin) * c(0.005)).tanh();
-        let v6: Dual64 = x2;
-        let mut a7 = [x1.cos().exp2(), (x1 * x1 + c(0.5)).powf(0.5).cos().exp_m1(), d_to_degrees(v6) * c(0.01), x2 * c(core::f64::consts::FRAC_1_SQRT_2)];
-        a7 = [((d_to_degrees(v6) * c(0.01)).sin() * c(1.5)).sinh().sin() * c(0.4), a7[1], x2.mul_add(v6, a7[(k2 + n) % 4]).sin() * c(0.05), a7[3]];
-        let f8 = |t: Dual64| d_abs(a7[1], margin) + t * c(0.25);
-        let v9 = v.iter().copied().map(f8).sum::<Dual64>();
-        let v10 = f8(v[2]) - f8(v[0]) * c(1.0);
-        s0.cos() - acc1.sin() - v9.cos() - v10.cos()
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_16_dual(x1, (v[n % 4].tanh() * c(0.9)).atanh().tanh() * c(2.0), x0, &v, 5, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a2[i][j] = x2 - v[j];
-            }
-            s0 = s0 * c(0.75) + (x2 / (v[2].powi(2) + c(1.0))).cos() * c(0.1);
-        }
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            acc1 -= a2[1][k3].asinh().cos();
-            let v5 = if n < 1 && lt(-x2, c(0.0), margin) {
-                let x2 = v[3 - k3];
-                a2[0][1].cos().exp2() + x2.cos()
-            } else if lt(a2[1][k3].sin(), (v[3] * v[3] + c(2.0)).sqrt(), margin) && k3 == 1 {
-                let x2 = x2.sin().powi(2).ln_1p();
-                (x2 + s0).mul_add(-a2[1][3], x0.tanh().cosh())
-            } else {
-                let v4 = x0.cos().exp_m1().sin().exp();
-                prog_1_dual(x0, s0, c(0.75), &v, k3, margin) + v4.tanh()
-            };
-            acc1 -= s0.powi(2).sin();
-            if k3 >= 2 {
-                break;
-            }
-            s0 = (s0 * c(0.6) + v5.cos() * c(0.005)).tanh();
-        }
-        'l3: for i in (0..5).rev() {
-            let fi = c(i as f64);
-            s0 = c(0.75) * s0 + c(0.25) * d_max(fi, x2.asinh(), margin).cos();
-            acc1 += c(0.4) * ((fi.powi(2) + c(2.0)).sqrt() * s0).cos();
-            let mut k6 = 0;
-            while k6 < n + 1 && ge(a2[1][1] + x1 - (x2 * x2 + c(1.0)).powf(0.5), -c(1.0), margin) {
-                k6 += 1;
-                if k6 % 2 == 0 {
-                    continue 'l3;
-                }
-                s0 = c(0.8) * s0 + c(1.0) * (fi.cos() * c(0.9)).asin().sin();
-                s0 *= c(0.8);
-                s0 += c(0.2) * s0.cos();
-            }
-        }
-        match k3 {
-            0 => {
-                s0 = (s0 * c(0.8) + (x2.sin() * c(0.9)).atanh() * c(0.02)).tanh();
-            }
-            g if g > 1 => {
-                let x1: Dual64 = a2[0][0] * x1;
-                let v7 = prog_5_dual(x2, c(0.75), acc1.tanh(), v, n, margin);
-                s0 = s0.mul_add(c(0.5), (x1.tanh() - v7.cos()).tanh() * c(0.005));
-            }
-            _ => {
-                s0 = s0 * c(0.6) + (a2[0][3] - x2).sin() * c(0.1);
-                if le(a2[0][k3].cos().exp_m1().tanh(), (v[3 - k3] * v[3 - k3] + c(0.5)).sqrt(), margin) {
-                    s0 = (s0 * c(0.8) + x1.powi(2) * c(0.05)).sin();
-                    for t in v {
-                        acc1 += ((t - x1) / ((a2[0][k3] * x1).powi(2) + c(1.5))).sin() * c(0.4);
-                        let v8 = prog_1_dual(x2, x1, (c(SCALE) + x0).cos(), &v, k3, margin);
-                        acc1 += d_powf(v[3 - k3].powi(2) + c(1.0), x0.sin()).sin() * c(0.25);
-                        acc1 += c(0.005) * v8.cos().cos();
-                    }
-                } else {
-                    s0 = s0.mul_add(c(0.8), (x2.powi(2) + c(1.0)).log10() * c(0.4));
-                    s0 = (s0 * c(0.6) + x1.cos().exp() * c(0.1)).tanh();
-                }
-                let x0 = v[k3] * (x0 * x1);
-                s0 = c(0.5) * s0 + c(0.02) * x0.cos().sin();
-            }
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            let v11 = if gt((a2[1][2].tanh() * c(0.5)).ln_1p(), (a2[0][1] * a2[0][1] + c(1.0)).sqrt(), margin) {
-                let v10 = x2.sin().exp2();
-                s0 *= c(0.8);
-                s0 += c(0.01) * (x2.powi(3) + v10).tanh();
-                a2[0][k9 % 4].sin().exp().cos()
-            } else {
-                x0.tanh().exp_m1()
-            };
-            let v12 = v.iter().map(|&p| c(1.0) + c(0.1) * (v11.powi(2) + p.tanh()).tanh()).product::<Dual64>();
-            s0 = c(0.8) * s0 + c(0.05) * (v[k9 % 4].cos().exp_m1() - (x0.powi(2) + c(1.0)).sqrt()).tanh();
-            if k9 >= 6 || gt((v12.cos() * c(0.9)).asin() / (v12.tanh().powi(2) + c(1.5)), c(0.0), margin) {
-                break a2[1][0].sin();
+            Mode::Off => {
+                s0 = c(0.75) * s0 + c(0.05) * v7.cos().exp().cos();
+                ((b15 * a3[n % 4]).powi(2) + c(2.0)).sqrt()
             }
         };
-        let a14 = v.map(|e| e.tanh());
-        s0 * c(0.25) + acc1.cos() + a2[0][0].sin() + v13 * c(0.5) - a14[0] * c(0.25)
+        s0.cos() + acc1.tanh() + a3[2] + v5.cos() + v7.tanh() + b14.sin() + b15.cos() + v21.cos()
     }
 
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0: Dual64 = d_hypot(x0, v[2], margin).cos() * c(2.0);
-        let mut s1 = x2.sin();
-        let mut s2 = -s0;
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_copysign(x1, s0, margin) + p.cos()).tanh()).product::<Dual64>();
-        let v5 = v.iter().map(|&p| s2.tanh().exp2() + p.cos()).sum::<Dual64>();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            for _ in (0..5).rev() {
-                acc3 += c(0.1) * d_copysign(s2, fi, margin).tanh();
-                acc3 += (x0 * x0 + c(0.5)).sqrt().sin() * c(0.1);
-                acc3 -= (x2.sin() * c(2.0)).cosh().tanh() * c(0.1);
-            }
-            if i > 1 && le(v5, t.cos().cosh(), margin) {
-                let v6 = (v4 * v4 + c(2.0)).acosh();
-                let v7 = d_atan2(v6, v6 * v6 + c(1.0));
-                acc3 -= v7.cos() * c(0.5);
-            } else if !(i < 2) {
-                acc3 += t.asinh().cos() * c(0.5);
-                if gt((v4.cos() * c(0.9)).atanh(), -c(0.25), margin) || i % 2 == 0 {
-                    break;
-                }
-            } else {
-                let v8 = -(v4 * c(std::f64::consts::LN_2));
-                s2 = (s2 * c(0.8) + v8.sin() * c(0.25)).sin();
-            }
-            let v13 = if ge((v[i].sin() * c(0.9)).atanh(), c(0.25), margin) {
-                for j in 0..n {
-                    let fj = c(j as f64);
-                    match j % 2 {
-                        PHASE_A => {
-                            s1 = s1.mul_add(c(0.8), (s1.sin() * c(0.9)).atanh().cos() * c(0.02));
-                        }
-                        PHASE_B => {
-                            let v9 = s2 - x0.cos();
-                            s1 = c(0.8) * s1 + c(0.1) * v9.tanh().cos();
-                        }
-                        _other => {
-                            s2 = c(0.75) * s2 + c(0.25) * s2.sin();
-                            if le(((fj - v5).tanh() * c(0.9)).asin(), d_atan2(x0 * x0 + c(1.0), v5), margin) {
-                                s0 = (s0 * c(0.8) + (s0.sin() * c(1.5)).sinh() * c(0.05)).sin();
-                                continue;
-                            }
-                            s2 *= c(0.8);
-                            s2 += c(0.1) * (s2.powi(2) + c(1.0)).cbrt().tanh();
-                        }
-                    }
-                    s0 = s0 * c(0.6) + d_atan2((x1.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0), d_powf(s0 * s0 + c(1.0), s2.tanh())).sin() * c(0.02);
-                    let v11 = match j % 2 {
-                        PHASE_A => {
-                            let x2: Dual64 = d_atan2(x2, s1 * s1 + c(1.0)).sin();
-                            c(0.65) - s1.asinh() + x2.cos()
-                        }
-                        1 => c(2.5) - x0,
-                        _ => {
-                            let v10 = s1.sin() * c(0.5);
-                            s2 * x1 + v10.cos()
-                        }
-                    };
-                    s2 = (s2 * c(0.8) + v11.sin() * c(0.02)).sin();
-                }
-                (d_to_degrees(v[3 - i]) * c(0.02)).sin().exp_m1()
-            } else if le(x1.sin(), c(0.25), margin) {
-                x1.tanh().exp_m1()
-            } else {
-                let v12 = ((v[i].powi(2) + c(1.0)).recip().powi(2) + c(1.0)).log(2.0);
-                (v12.cos() * c(0.5)).ln_1p() / (v12 * v12 + c(1.5))
-            };
-            s2 = s2.mul_add(c(0.5), v13.sin().tanh() * c(0.1));
-        }
-        let v15 = 'b3: {
-            let v14 = d_to_degrees((v4.tanh() * c(0.9)).asin()) * c(0.01);
-            if lt((v14 / (x1 * x1 + c(0.5))).powi(2).ln_1p(), -c(0.5), margin) {
-                s0 = (s0 * c(0.5) + ((x1 * x1 + c(0.5)).recip().sin() * c(0.5)).ln_1p() * c(0.25)).sin();
-                break 'b3 (x1 * x1 + c(1.0)).recip();
-            }
-            prog_5_dual((x0.powi(2) + c(1.0)).recip().sin() * c(2.0), d_atan2(s0 + c(0.8), v[n % 4] * v[n % 4] + c(1.0)).sin(), x0 * c(2.0), v, n, margin)
-        };
-        let v18 = 'b4: {
-            for i in 0..v.len() {
-                let fi = c(i as f64);
-                if i % 2 == 0 {
-                    break 'b4 d_abs(v5 + c(2.5), margin);
-                }
-                if ge(d_powf(x2 * x2 + c(1.0), x1.cos()), d_clamp(v15, fi.tanh() - c(1.5), v15.sin() + c(1.5), margin), margin) {
-                    s2 = s2.mul_add(c(0.8), v5.sin() * c(0.2));
-                } else {
-                    s1 = c(0.75) * s1 + c(0.75) * (x2 / c(3.0)).cos();
-                    let v16 = v5.atan();
-                    s0 = c(0.5) * s0 + c(0.5) * v16.tanh().tanh();
-                }
-                s2 = (s2 * c(0.75) + v[i].asinh() * c(0.25)).tanh();
-            }
-            let v17 = x2.powi(2);
-            if ge(v5, c(0.5), margin) || n == 5 {
-                break 'b4 v17 + x2;
-            }
-            d_abs(v17, margin)
-        };
-        s0 * c(0.75) - s1.tanh() + s2.sin() - acc3.cos() - v15.tanh() + v18.sin()
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_5_dual(x1, x0 * c(0.25), (x2 / c(1.5)).cos(), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
-        let mut s1: Dual64 = d_abs(v[3], margin);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if le(v[(i + n) % 4] * fi, -c(1.0), margin) {
-                a3[i] = x0;
-            } else {
-                a3[i] = v[i].tanh().exp();
-            }
-        }
-        let v4 = (a3[2].tanh() * c(0.9)).atanh().atan();
-        let v5 = v.iter().map(|&p| (x1.cos() * c(0.9)).asin() + p.sin()).sum::<Dual64>();
-        if !(n == 0 && gt(v5 * acc2, c(0.0), margin)) {
-            acc2 -= (acc2.atan().powi(2) + c(1.0)).log10();
-        } else {
-            s0 = s0 * c(0.5) + (v4 * v4 + c(0.5)).sqrt().sin() * c(0.02);
-        }
-        let a6 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        s1 = s1.mul_add(c(0.5), (v[n % 4] + x2 - (v4 * v4 + c(2.0)).ln()).tanh() * c(0.02));
-        s0 + s1 + acc2 - a6[0].cos()
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(-c(1.5_f64), (x0.powi(2) + c(0.5)).sqrt(), margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = match n % 2 {
-            0 => x1 * v[n % 4] - x0,
-            1 => {
-                let v2 = prog_58_dual((c(SCALE) + acc1.cos()).tanh(), c(0.25), x2, [v[0], v[1], v[2], v[3]], n, margin);
-                v[1].atan() + v2.tanh()
-            }
-            _other => ((v[n % 4] * v[n % 4] + c(0.5)).sqrt().powi(2) + c(1.0)).sqrt(),
-        };
-        match n {
-            0 => {
-                s0 = (s0 * c(0.75) + x2.powi(2) * c(0.05)).sin();
-            }
-            g if g > 1 => {
-                acc1 -= x0.sin();
-            }
-            _ => {
-                s0 = s0 * c(0.75) + (s0 + x0).cos() * c(0.05);
-                s0 = s0 * c(0.8) + (x2.cos().powi(2) + c(2.0)).ln().tanh() * c(0.25);
-            }
-        }
-        match n % 4 {
-            0 | 2 => {
-                let x1 = prog_58_dual(((v3.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).recip().sin() * c(2.0), s0, c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
-                s0 = (s0 * c(0.75) + (v[n % 4].powi(2) + c(1.0)).sqrt() * c(0.25)).tanh();
-                acc1 += x1.sin() * c(0.02);
-            }
-            3 => {
-                acc1 += (acc1 + (acc1 * acc1).ln_1p()).tanh() * c(0.5);
-            }
-            _ => {
-                acc1 -= (x0 * x1).cos();
-                let v4 = (x2.tanh().tanh() * c(2.0)).cosh();
-                s0 *= c(0.75);
-                s0 += c(0.02) * v4.sin().tanh();
-            }
-        }
-        let v5 = s0 - x1;
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            if le(v3.cos().exp2().mul_add(v5 - c(0.35), (v5.tanh() * c(2.0)).sinh()), c(1.0), margin) && k6 % 3 == 1 {
-                break d_copysign(c(3.0_f64), x2, margin).sin().exp();
-            }
-            let v7 = ((x1 * x2).cos() * c(0.9)).acos();
-            acc1 += (d_to_radians(v7) * c(50.0)).cos() * c(0.5);
-            if k6 >= 4 || lt(x2.powi(2), c(1.0), margin) {
-                break x1.tanh();
-            }
-        };
-        match n % 3 {
-            1 => {
-                s0 = s0.mul_add(c(0.75), x1.powi(2).cos() * c(0.05));
-                let v3 = d_atan2(v8.powi(2) + c(0.5), (v8 * v8 + c(1.0)).recip());
-                s0 = s0 * c(0.75) + v3.tanh().tanh() * c(0.02);
-            }
-            2 => {
-                let v9 = (acc1 * acc1 + c(1.0)).log10();
-                acc1 += c(0.25) * v9.cos();
-            }
-            _other => {
-                s0 = c(0.75) * s0 + c(0.05) * (d_to_radians(v8) - (v5 + x2)).sin();
-                acc1 += c(0.4) * s0.tanh().exp2().cos();
-            }
-        }
-        x2 * c(0.25) + s0 * c(0.5) + acc1.tanh() - v3.sin() - v5.sin() + v8.cos() - x2.tanh().exp_m1()
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x2.sin(), margin);
-        let mut s1 = d_log(v[1] * v[1] + c(1.0), x1 * x1 + c(2.0)).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = if gt(x0 - s0, s1 / (s1 * s1 + c(1.0)), margin) {
-            s0.mul_add(s1, x0)
-        } else if le((x1 * x1 + c(1.0)).log2(), -x0, margin) {
-            x0 * s1.cos()
-        } else {
-            d_atan2(d_max(x0, x2, margin).powi(2) + c(0.5), acc2)
-        };
-        let v4 = v.iter().rev().fold(c(0.0), |r, &p| r * c(0.5) + p.tanh() * c(0.25));
-        let mut m5 = c(f64::NEG_INFINITY);
-        for i in 0..n + 1 {
-            let c6 = v4.mul_add(v4, v3) + v[i % 4];
-            m5 = d_max(m5, c6, margin);
-        }
-        s1 = s1.mul_add(c(0.6), m5.cos().sin() * c(0.01));
-        if n % 2 == 0 {
-            return (v4.powi(2) + c(0.5)).ln();
-        }
-        for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            let v8 = if lt(prog_74_dual(c(0.25), ((x1.cos() * c(0.9)).acos() / ((-x1).powi(2) + c(1.0))).tanh() * c(2.0), c(1.5), &v, n, margin), d_atan2(v3 * v3 + c(0.5), x1), margin) && i < 2 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    let v7 = if le(u + (v[1].tanh() * c(0.9)).acos(), c(0.5), margin) {
-                        fj * v4
-                    } else if ge((v4.powi(2) + c(0.5)).ln().mul_add(x1 - v4, u), x2, margin) {
-                        -v3
-                    } else {
-                        v[j] * fj
-                    };
-                    acc2 -= (v7.powi(2) + c(1.0)).recip().powi(2).ln_1p().tanh() * c(0.25);
-                }
-                fi.cos() + c(0.5)
-            } else {
-                return m5.tanh()
-            };
-            s1 = c(0.8) * s1 + c(0.2) * (v8 + s1 + v8.cos()).sin();
-            let v9 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.05) * (p / (v4.powi(2) + c(1.0))).sin().exp().sin());
-            s1 = s1.mul_add(c(0.5), v9.tanh().tanh() * c(0.2));
-        }
-        let [b10, b11, b12, b13] = [d_to_radians(v4.powi(2)) * c(50.0), v[0].tanh().tanh().exp_m1(), v3.asinh(), (x2.cos().powi(2) + c(1.0)).cbrt()];
-        s0 = c(0.75) * s0 + c(0.05) * (b11 + b10).cos();
-        s0 * c(0.25) + s1 - acc2 * c(0.5) + b12.cos() - b13
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1 + x2).cos() * c(0.5)).ln_1p();
-        let mut s1 = (x2 + c(1.5)).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if !(n > 0) {
-            s0 = (s0 * c(0.75) + (v[n % 4].tanh() * c(0.9)).atanh() * c(0.05)).tanh();
-        }
-        let v3 = v.iter().rev().skip(1).copied().fold(c(f64::NEG_INFINITY), |r, y| d_max(r, y, margin));
-        let v4 = (0..n).map(|i| v3 / (acc2 * acc2 + c(1.5)) + v[i % 4] * c(0.25)).sum::<Dual64>();
-        let v11 = match n {
-            1 => {
-                let v5 = x0.asinh();
-                (-v3) + v5.cos()
-            }
-            3 => {
-                let v6 = prog_42_dual(v3.sin().exp_m1().sin(), acc2, ((x2 + x0).tanh() * c(1.2)).tan().cos(), v, n, margin);
-                ((v[1] * v[1] + c(0.5)).recip().powi(2) + c(2.0)).ln() + v6.tanh()
-            }
-            4 => {
-                for i in 0..3 {
-                    let fi = c(i as f64);
-                    let v9 = match i {
-                        0 | MODE_C => {
-                            let v7 = d_atan2(s0, v[n % 4].powi(2) + c(0.5)) - (s0 * s0 + c(2.0)).sqrt();
-                            (v7 + x1).tanh()
-                        }
-                        _ => {
-                            let x2 = fi.powi(3);
-                            let v8 = (x1.sin().exp_m1().powi(2) + c(0.5)).sqrt();
-                            (s0 * s0 + c(1.0)).cbrt() + x2.tanh() + v8.sin()
-                        }
-                    };
-                    if !(i == 1) {
-                        break;
-                    }
-                    s1 *= c(0.6);
-                    s1 += c(0.02) * (s1 - v9).sin();
-                }
-                (s1 * s1 + c(1.0)).log2()
-            }
-            _other => {
-                let v10 = v[n % 4].cos();
-                v4 + v10.tanh()
-            }
-        };
-        'l1: for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.8) + s0 * c(0.2)).sin();
-            let mut k12 = 0;
-            while k12 < n + 1 && le((v11.sin() + c(2.0)).cbrt(), d_atan2(s1, v[1].powi(2) + c(1.0)), margin) {
-                k12 += 1;
-                if le(v4, -c(0.5), margin) || n > 4 {
-                    acc2 += (x0.cos() * c(0.9)).atanh().sin() * c(0.05);
-                    break 'l1;
-                }
-                s0 = s0 * c(0.6) + d_copysign(v4, fi, margin).tanh() * c(0.4);
-                s0 = c(0.5) * s0 + c(0.25) * (s1 - v4).sin();
-            }
-            s0 *= c(0.5);
-            s0 += c(0.005) * prog_1_dual(fi.cos() * c(2.0), (x1 - s0).tanh(), x0, &v, n, margin).sin();
-        }
-        x0 + s0.sin() - s1.tanh() - acc2 - v4.sin() + v11.sin()
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] + x0).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v3: Dual64 = if le(d_min((x1.sin() * c(0.9)).acos(), d_abs(x2, margin), margin), c(0.0), margin) {
-            let x2 = ((x0 * x2).powi(2) + c(1.0)).log(10.0);
-            x2 * s0
-        } else if ge(-x0, -c(1.0), margin) || n > 2 {
-            let v2 = d_min(acc1, v[n % 4], margin) * (v[n % 4] * x2);
-            v2 / (s0 * s0 + c(1.5))
-        } else {
-            x2 - v[n % 4]
-        };
-        let mut m4 = c(f64::NEG_INFINITY);
-        for &t in v.iter() {
-            let c5 = if lt(v[n % 4] + v3 * x2, c(0.5), margin) {
-                t / (t * t * (t * t) + c(1.0))
-            } else {
-                x1.mul_add(t, v[2])
-            };
-            m4 = d_max(m4, c5, margin);
-        }
-        s0 = c(0.75) * s0 + c(0.02) * m4.tanh().cos();
-        let mut a6 = v;
-        a6[2] *= c(0.5);
-        a6[0] += acc1 * x0 * v3.cos();
-        let v7 = a6.iter().copied().map(|p| d_max(d_clamp(v3, acc1.tanh() - c(1.5), p.cos() + c(1.5), margin), x2, margin)).sum::<Dual64>();
-        let v9 = match n {
-            1 => {
-                s0 = s0.mul_add(c(0.75), x0.tanh() * c(0.25));
-                v[n % 4].tanh().tanh().sinh()
-            }
-            g if g > 2 => {
-                let v8 = (v[n % 4].cos() * c(0.9)).acos();
-                (m4 * m4 + c(1.0)).ln() + v8.tanh()
-            }
-            _ => (d_clamp(v[2], -c(0.5), c(1.0), margin).powi(2) + c(1.0)).ln(),
-        };
-        let v10 = (d_clamp(v9, -c(1.5), c(1.0), margin).powi(2) + c(1.0)).log10();
-        acc1 += x2.cos();
-        s0 + acc1 * c(1.5) + v7.sin() - v10 - v9 / (v10 * v10 + c(1.0))
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = prog_5_dual((v[n % 4] + x0).cos() * c(2.0), x0.atan().tanh(), d_max(-c(2.0_f64), v[n % 4], margin).tanh(), v, n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * (x1 - c(1.25) + p.cos()).cos());
-        let Some(k4) = n.checked_sub(1) else {
-            return x0.cos()
-        };
-        let c5 = c(k4 as f64);
-        let v7 = match k4 % 3 {
-            0..=1 => d_hypot(c(3.0_f64), c5, margin),
-            2 => {
-                acc2 += v3.tanh();
-                (acc2.tanh() * c(0.9)).acos()
-            }
-            _ => {
-                for i in (0..n).rev() {
-                    let fi = c(i as f64);
-                    acc2 -= c(0.25) * (s0 - c5 + v3).tanh();
-                    if i == 4 && gt((v3.asinh().powi(2) + c(1.0)).ln(), (v[i % 4].sin() * c(0.9)).acos(), margin) {
-                        let v6 = (v[i % 4].tanh() * c(0.9)).atanh();
-                        acc2 += v6.cos().cos() * c(0.25);
-                    }
-                    acc2 += (fi.tanh() * c(1.2)).tan().sin().tanh() * c(0.25);
-                }
-                x1.tanh().exp()
-            }
-        };
-        let mut k8 = 0;
-        let v13 = loop {
-            k8 += 1;
-            if !(n == 5) {
-                let v11 = (v3 - x2).tanh().exp();
-                acc2 -= c(0.4) * v11.sin().tanh();
-            } else if let Some(_) = n.checked_sub(2) {
-                s0 = c(0.5) * s0 + c(0.1) * (s0 * s0 + c(1.5)).acosh().cos();
-                if lt(((x0 / (v7.tanh() + c(2.0))).sin() * c(0.9)).asin(), c(1.0), margin) {
-                    break prog_1_dual(x0, c(0.25), (v3.tanh() + c(2.0)).cbrt().tanh() * c(2.0), &v, n, margin);
-                }
-                let v10: Dual64 = (c5 * x1).sin();
-                s1 = (s1 * c(0.6) + v10.tanh() * c(0.05)).tanh();
-            }
-            let v12 = v.iter().map(|&p| (v3.cos().powi(2) + c(0.5)).recip() + p.cos()).sum::<Dual64>();
-            s1 = c(0.75) * s1 + c(0.25) * v7.sin().sin();
-            if k8 >= 5 || gt((v3.powi(2).tanh() * c(0.9)).asin(), (x0.sin() * c(1.5)).sinh(), margin) {
-                break c5.asinh() - d_log(c5 * c5 + c(1.0), x2.powi(2) + c(2.0));
-            }
-            s0 *= c(0.8);
-            s0 += c(0.01) * v12.cos().sin();
-        };
-        s0 + s1 - acc2.tanh() + v3 * c(0.75) + c5.cos() - v7.sin() + v13.sin() + prog_5_dual(x2, x0, x1, v, k8, margin)
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4] * x0).sin() * c(2.0);
-        let mut s1 = (*x2).tanh();
-        let mut s2: Dual64 = x1;
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 += c(0.75) * (x1.powi(2) + c(1.0)).log10().asinh();
-            let v5 = v[k4 % 4].cos().exp_m1();
-            if k4 >= 4 || gt(v5.sin().exp_m1(), c(0.1) - x1, margin) {
-                break;
-            }
-        }
-        match k4 {
-            0 => {
-                s2 = s2 * c(0.5) + (s1.cos() * c(0.9)).acos().tanh() * c(0.02);
-            }
-            1..=3 => {
-                acc3 += (acc3 - c(0.8)).cos();
-                s2 = c(0.6) * s2 + c(0.1) * x1.sin().exp().cos();
-            }
-            4 => {
-                s0 = c(0.6) * s0 + c(0.4) * (*x2 * *x2).ln_1p().cos();
-                let v6 = v[1].cos();
-                s1 = s1 * c(0.5) + v6.tanh() * c(0.5);
-            }
-            _ => {
-                s0 *= c(0.6);
-                s0 -= c(0.4) * x0.atan().sin();
-            }
-        }
-        let mut k7 = 0;
-        while k7 < n && le(prog_78_dual((x1 * x1 + c(2.0)).acosh().tanh() * c(2.0), c(0.25), (*x2 / c(4.0)).tanh() * c(2.0), v, k4, margin), d_atan2(c(2.0_f64), v[0]), margin) {
-            k7 += 1;
-            let v9 = if ge(*x2, c(0.5), margin) {
-                x1 * x0
-            } else if gt((s2.tanh() + c(2.0)).cbrt() * c(0.8), -c(0.25), margin) || n == 5 {
-                let v8 = x0 - s0 + (s2.cos() * c(0.9)).atanh();
-                ((v8 * v8 + c(1.0)).log(2.0).powi(2) + c(2.0)).ln()
-            } else {
-                (s1.cos() + c(2.0)).cbrt()
-            };
-            s0 = (s0 * c(0.8) + d_min(v9.cos(), s0.tanh(), margin) * c(0.02)).sin();
-        }
-        let mut m10: Dual64 = -c(1.0);
-        let mut m11: Dual64 = c(0.5);
-        for i in 0..4 {
-            let c12 = (s1 - c(0.35)) * v[(i + n) % 4].sin().exp();
-            m10 = d_max(m10, c12, margin);
-            let c13 = if lt(prog_78_dual((c(SCALE) + x0 - v[k7 % 4]).tanh(), (v[i] / (s1.tanh().exp_m1().powi(2) + c(1.5))).sin(), (v[k7 % 4] - x1).tanh(), v, n, margin), s0, margin) || k7 < 4 {
-                s0
-            } else {
-                c(SCALE) + v[(i + n) % 4]
-            };
-            m11 = d_min(c13, m11, margin);
-        }
-        s0 = s0.mul_add(c(0.8), m10.cos().cos() * c(0.005));
-        s2 = (s2 * c(0.8) + m11.sin() * c(0.02)).sin();
-        let mut k14 = 0;
-        let v16 = loop {
-            k14 += 1;
-            acc3 -= c(0.005) * prog_1_dual(x1.powi(3).tanh().sin() * c(2.0), (v[n % 4] + s0 + x0).tanh(), (v[n % 4] * v[n % 4] + c(0.5)).sqrt().sin(), &v, 1, margin).sin();
-            let mut m15: Dual64 = c(0.5);
-            for j in 1..=4 {
-                m15 = d_max(m15, m15 * c(0.5) + (v[j % 4] - x0) * c(0.25), margin);
-            }
-            if k14 >= 6 {
-                break s2.cos().exp_m1();
-            }
-            acc3 -= m15.tanh().tanh() * c(0.25);
-        };
-        s0 * c(1.5) + s1 * c(0.75) - s2 * c(0.5) + acc3.tanh() - v16 * c(0.75)
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[2].tanh() * c(0.9)).asin();
-        let mut acc1: Dual64 = c(0.0);
-        let [b2, b3, _, _] = [d_hypot(*x2, x0, margin), ((*x2).powi(2) + c(1.5)).acosh(), x1, ((acc1 + c(0.25)).powi(2) + c(1.5)).acosh()];
-        let [b4, b5, b6, b7] = [b2.sin().exp_m1(), prog_78_dual(x1, s0, d_hypot(v[2], b3, margin).sin(), [v[0], v[1], v[2], v[3]], 1, margin), prog_5_dual((v[0] + x0).tanh(), c(0.5), x1, [v[0], v[1], v[2], v[3]], n, margin), acc1.sin().exp()];
-        let v8 = prog_42_dual(((acc1 / (acc1 * acc1 + c(1.0))).cos() * c(1.2)).tan().sin(), b4, x0, [v[0], v[1], v[2], v[3]], n, margin);
-        let a9 = [d_max((v[n % 4] * v[n % 4] + c(0.5)).cbrt(), x1.tanh(), margin), b3.sin().cosh() + b3, b7.sin().tanh(), ((b2.powi(2) + c(2.0)).acosh().cos() * c(0.9)).acos()];
-        s0 = (s0 * c(0.5) + (b4.powi(2) + c(1.0)).log2() * c(0.05)).tanh();
-        acc1 += (x1 / (d_max(b7, x1, margin).sin() + c(2.0))).cos();
-        s0 * c(0.5) + acc1 + b5.tanh() + b6.sin() - v8.cos() + a9[1].sin()
-    }
-
-    pub fn prog_82_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].asinh();
+    pub fn prog_13_dual<const N: usize>(this: Params, x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (c(this.scale) - v[(this.n + n) % 4]).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
         let mut a2 = [c(0.0); N];
         for i in 0..N {
-            a2[i] = (x2.sin() * c(1.2)).tan();
+            a2[i] = d_to_degrees(x0) * c(0.01);
         }
-        match n % 2 {
-            1 => {
-                acc1 += d_clamp(x0, v[n % 4].tanh() - c(1.5), x1.sin() + c(1.5), margin).sin();
-            }
-            _ => {
-                let v3 = d_copysign(x2, s0, margin);
-                s0 = s0.mul_add(c(0.6), v3.tanh().cos() * c(0.4));
-            }
-        }
-        'l1: for _ in 1..n {
-            let v4 = x1.powi(3);
-            s0 = (s0 * c(0.75) + x2 * c(0.25)).tanh();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                s0 = s0 * c(0.6) + v4.sin().cosh().cos() * c(0.02);
-                let v6: Dual64 = x0 - s0;
-                if k5 % 3 == 1 && gt(v6.sin(), s0, margin) {
-                    continue 'l1;
-                }
-            }
-            acc1 -= v4.sin().sin() * c(0.25);
-        }
+        let [_, b3, b4, b5] = v;
+        let v6 = s0.cos();
         let mut k7 = 0;
-        while k7 < 4 {
+        loop {
             k7 += 1;
-            acc1 += (x2.powi(2) + c(2.0)).ln().cos() * c(0.5);
-            if le(a2[n % 4].tanh().cosh(), c(0.5), margin) {
-                continue;
-            }
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc1 += prog_78_dual(c(1.2), (v[k7 % 4] * a2[i % 4] * (v[k7 % 4].cos() * c(0.9)).asin()).tanh() * c(2.0), c(1.2), v, 3, margin).cos() * c(0.005);
-            if le(d_to_radians(d_log(x1 * x1 + c(1.0), x1 * x1 + c(2.0))), d_powf(c(2.0_f64), fi.tanh()), margin) || i == 0 {
-                s0 = (s0 * c(0.75) + x1 * x2 * c(0.05)).tanh();
-                break;
-            }
-            acc1 += c(0.25) * (x0 / (x2.powi(2) + c(1.5))).tanh();
-        }
-        'l5: for i in 0..5 {
-            let v8 = (x2.sin() * c(0.5)).ln_1p();
-            acc1 -= c(0.4) * (s0.powi(2) + c(1.0)).powf(1.5).tanh();
-            acc1 += prog_1_dual((d_to_degrees(v8) * c(0.01)).sin() * c(2.0), x2, c(0.75), &v, i, margin).sin() * c(0.005);
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                let v10 = x1 / (s0.sin() + c(2.0));
-                if ge((x0 * x0).ln_1p() / (v10 * v10 + c(1.5)), x0, margin) {
-                    continue 'l5;
-                }
-                s0 = c(0.8) * s0 + c(0.25) * (x2 * x2 + c(1.0)).recip();
-            }
-        }
-        x0 + x1.tanh() + x2.tanh() - s0 * c(0.75) - acc1.sin() - a2[1]
-    }
-
-    pub fn prog_83_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0 = ((x2.powi(2) + c(2.0)).ln() + x2).cos() * c(2.0);
-        let mut s1 = d_to_degrees((x1.tanh() + c(2.0)).cbrt()) * c(0.02);
-        let mut acc2: Dual64 = c(0.0);
-        if gt(-v[n % 4], s0.powi(2), margin) {
-            let v3 = d_copysign(c(0.5_f64), x1, margin).mul_add(x2, s0.powi(2));
-            s1 = (s1 * c(0.6) + v3.cos() * c(0.02)).tanh();
-        } else if n % 2 == 0 {
-            s1 = (s1 * c(0.8) + s1.cos() * c(0.25)).tanh();
-            s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).ln() * c(0.05)).tanh();
-        } else {
-            s1 = s1 * c(0.8) + (s1.powi(2) + c(0.5)).ln() * c(0.25);
-        }
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            acc2 += c(0.25) * x2.tanh().exp().tanh();
-            for &u in v.iter() {
-                match i {
-                    0 => {
-                        s1 = (s1 * c(0.6) + ((s1.tanh() * c(1.2)).tan().powi(2) + c(1.0)).log10() * c(0.1)).tanh();
-                    }
-                    1 => {
-                        s1 = (s1 * c(0.8) + (u.tanh() * c(0.9)).asin() * c(0.05)).tanh();
-                        if ge(x0, c(SCALE) + x0, margin) {
-                            s0 = s0.mul_add(c(0.75), s0.tanh().exp_m1().cos() * c(0.05));
-                        } else if lt((x2.tanh() * c(0.9)).acos() + x0.tanh().exp_m1(), -c(0.5), margin) {
-                            s0 *= c(0.75);
-                            s0 += c(0.05) * ((x2.tanh() * c(0.9)).asin().cos() * c(0.9)).acos().tanh();
-                            acc2 += d_atan2(x2.tanh().exp_m1(), (x0 * x0 + c(0.5)).sqrt().powi(2) + c(1.0)).tanh() * c(0.05);
-                        }
-                        let x1 = u + c(1.2);
-                        s1 *= c(0.6);
-                        s1 += c(0.4) * x1.sin().sin();
-                    }
-                    2 => {
-                        let x0 = d_powf(x0.powi(2) + c(1.0), u.tanh());
-                        s1 = c(0.75) * s1 + c(0.02) * x0.sin();
-                    }
-                    _ => {
-                        let v4 = (x0.tanh() * c(1.2)).tan();
-                        acc2 -= v4.cos() * c(0.05);
-                    }
-                }
-                let v5 = v.iter().map(|&z| (x2.powi(2) + c(1.0)).log2().tanh() + z.tanh()).sum::<Dual64>();
-                match n {
-                    MODE_A => {
-                        acc2 += v[n % 4].powi(2).tanh() * c(0.05);
-                        continue 'l0;
-                    }
-                    2..=4 => {
-                        let x1 = (x0.tanh() + c(2.0)).cbrt();
-                        s0 = s0.mul_add(c(0.75), x1.sin() * c(0.75));
-                    }
-                    6 => {
-                        acc2 += c(0.05) * (v5 + u).sin();
-                    }
-                    _ => {
-                        let v6 = (s1.tanh().powi(2) + c(1.0)).powi(-3);
-                        acc2 -= c(0.05) * v6.tanh().cos();
-                    }
-                }
-                s0 = c(0.8) * s0 + c(0.2) * x2.atan().cos();
-                acc2 += c(0.05) * (u.cos() - v5.cos()).sin();
-            }
-            let v8 = match i + n {
-                0..=2 => d_max(fi, x0, margin),
-                g if g > 3 => {
-                    let v7 = s0.sin().exp2();
-                    (v7.cos() * c(1.2)).tan()
-                }
-                _ => x0.cos().sinh(),
-            };
-            acc2 += c(0.25) * v8.cos().sin();
-        }
-        let v9 = x1;
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            acc2 += prog_78_dual((v[n % 4] * v[n % 4] + c(0.5)).sqrt().sin(), ((x0 * x0 + c(0.5)).ln() + v9).tanh() * c(2.0), c(0.5), v, 2, margin).tanh() * c(0.005);
-            let v12 = if lt((s1.tanh() * c(0.5)).ln_1p(), x2, margin) {
-                let v11 = -v9;
-                (s0.tanh().sin() * c(1.5)).cosh() + v11.tanh()
-            } else {
-                (s1.tanh() * c(1.2)).tan().sin()
-            };
-            match k10 % 2 {
-                0 => {
-                    s0 = s0.mul_add(c(0.5), (v9 * v9).ln_1p().sin() * c(0.5));
-                }
-                1 => {
-                    s0 = s0.mul_add(c(0.75), x2.sin().exp().sin() * c(0.05));
-                }
-                _ => {
-                    let v13 = (v12.tanh().powi(2) + c(2.0)).ln();
-                    s1 = s1 * c(0.75) + v13.cos().sin() * c(0.02);
-                }
-            }
-            if k10 >= 3 {
-                break;
-            }
-            s0 = s0 * c(0.75) + v12.tanh().sin() * c(0.02);
-        }
-        let mut k14 = 0;
-        loop {
-            k14 += 1;
-            let v16: Dual64 = if le(((v9 * c(1.25)).powi(2) + c(1.0)).powi(-1), v[1], margin) || k14 == 5 {
-                d_min(s0.powi(2), s0, margin)
-            } else {
-                let v15 = x0 + v9;
-                (s1.asinh().powi(2) + c(2.0)).sqrt() + v15.tanh()
-            };
-            let v17 = if ge(-d_to_radians(s1), v[(k14 + n) % 4].tanh().exp(), margin) && k10 % 3 == 1 {
-                s0 = (s0 * c(0.6) + s0 * c(2.0) * c(0.2)).sin();
-                (s0 * s0 + c(1.0)).log10()
-            } else {
-                s0 *= c(0.5);
-                s0 += c(0.05) * v16.cos();
-                x2.sin()
-            };
-            s1 *= c(0.5);
-            s1 -= c(0.5) * s1.sin().tanh();
-            if k14 >= 6 {
-                break;
-            }
-            s0 = (s0 * c(0.8) + (v16.sin() + v17.cos()) * c(0.02)).tanh();
-        }
-        x0 * c(0.25) + s0 - s1 * c(1.5) + acc2.sin() + v9
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x0).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = (acc1 * acc1 + c(1.0)).recip();
-        let v3 = x1;
-        acc1 -= (acc1.sin() * c(2.0)).cosh().cos();
-        'l0: for i in 0..5 {
-            let fi = c(i as f64);
-            let v4 = -v[i % 4];
-            s0 = (s0 * c(0.5) + d_log(s0 * s0 + c(1.0), s0 * s0 + c(2.0)) * c(0.1)).sin();
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                if lt(v4, fi, margin) {
-                    s0 = c(0.8) * s0 + c(0.1) * (s0 - v2).tanh();
-                    break;
-                }
-                if !(k5 % 3 == 1) {
-                    break 'l0;
-                }
-                s0 = s0 * c(0.8) + (v4 + v3).tanh() * c(0.1);
-            }
-            s0 *= c(0.5);
-            s0 += c(0.5) * v4.cos().tanh();
-        }
-        let [b6, b7, b8, _] = *v;
-        let v13 = match n.checked_sub(3) {
-            None => {
-                let v9 = d_clamp(v3.cos().exp(), (b6 / (b8.sin() + c(2.0))).cos() - c(1.5), (v[n % 4].cos() * c(0.9)).asin().sin() + c(1.5), margin);
-                s0 *= c(0.6);
-                s0 += c(0.1) * (s0 * v2).tanh();
-                (b7 * b7).ln_1p().atan() + v9.tanh()
-            }
-            Some(k10) => {
-                let c11 = c(k10 as f64);
-                let v12 = d_powf(b6 * b6 + c(1.0), v2.tanh());
-                acc1 -= d_hypot(c(2.0_f64), v12.cos().cosh(), margin).tanh() * c(0.75);
-                prog_78_dual(b8, (c(1.2) * v[n % 4]).sin() * c(2.0), v3, [v[0], v[1], v[2], v[3]], n, margin) + c11.tanh()
-            }
-        };
-        s0 * c(0.75) + acc1 * c(1.5) + b7 + v13.cos() - (c(SCALE) + v3)
-    }
-
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(v[n % 4], x2, margin);
-        let mut s1 = (s0.cos() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        for i in (0..6).rev() {
-            let fi = c(i as f64);
-            let v3 = prog_78_dual(s0, x2, (x1 * x1).sin() * c(2.0), v, i, margin);
-            if ge(x0 * x0, x0.sin(), margin) {
-                acc2 -= c(0.4) * (d_to_radians(s0) * c(20.0));
-                let v4 = (v[i % 4].cos() * c(1.5)).cosh().cos();
-                s0 *= c(0.8);
-                s0 += c(0.05) * v4;
-            } else {
-                acc2 += fi.cos() * c(0.25);
-            }
-            acc2 += (s1.tanh() * c(0.9)).atanh().cos() * c(0.25);
-            s1 = c(0.6) * s1 + c(0.005) * v3.cos().tanh();
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v5 = d_atan2(s1, fi.powi(2) + c(1.0));
-            acc2 += prog_1_dual(x1.sin(), s1, c(0.75), &v, i, margin).sin() * c(0.005);
-            acc2 -= c(0.25) * v5.tanh();
-        }
-        let v8 = match n {
-            0 => prog_5_dual(c(2.0), x0, c(0.75), v, 5, margin),
-            3 => {
-                let v6 = (d_copysign(x1, acc2, margin).powi(2) + c(2.0)).acosh();
-                x1.cos().exp_m1() + v6.tanh()
-            }
-            4..=5 => c(0.3) - v[1],
-            _other => {
-                let v7 = prog_84_dual((x0.asinh().powi(2) + c(0.5)).recip().sin() * c(2.0), x2, c(1.5), &v, 3, margin);
-                prog_84_dual((-x2.cos()).cos(), x1, c(0.25), &v, n, margin) + v7.cos()
-            }
-        };
-        let Some(k10) = (n % 4).checked_sub(1) else {
-            let v9 = (x0.sin() * c(2.0)).cosh();
-            return x1.powi(3) + v9.cos()
-        };
-        let c11 = c(k10 as f64);
-        if !(k10 == 1 && lt((x0 * x0 + c(2.0)).sqrt(), c(1.0), margin)) {
-            s0 = s0.mul_add(c(0.5), prog_1_dual(s1, c(1.2), x0.tanh(), &v, n, margin).cos() * c(0.005));
-        } else if ge(x1.cos(), x0, margin) {
-            s0 = (s0 * c(0.5) + (v[n % 4] * v[n % 4] + c(1.0)).log10() * c(1.0)).tanh();
-            s1 = s1 * c(0.8) + d_powf(c(1.5_f64), s1.cos()).tanh() * c(0.1);
-            if lt(d_powf(c11 * c11 + c(0.5), x1.sin()) / ((x1 * x1 + c(1.0)).recip().powi(2) + c(1.5)), c(0.5), margin) {
-                s1 = s1.mul_add(c(0.8), s0 / c(1.5) * c(0.05));
-            } else if ge(x1, c(0.5), margin) {
-                let v14 = if let Some(_) = (n % 4).checked_sub(1) {
-                    let v13 = (s0.powi(2) + c(0.5)).recip();
-                    v13.sin()
-                } else {
-                    x1.asinh()
-                };
-                s0 = (s0 * c(0.8) + v14.sin() * c(0.02)).sin();
-            } else {
-                s1 = (s1 * c(0.6) + (-x2) * c(0.4)).tanh();
-                s0 = c(0.75) * s0 + c(0.02) * (s0 * s0 + c(1.0)).powi(-1);
-            }
-        } else {
-            s0 = (s0 * c(0.8) + c11 * c(core::f64::consts::FRAC_1_SQRT_2) * c(1.0)).sin();
-            if lt(x0 / c(2.0), s0 - c11, margin) || k10 > 0 {
-                s1 = s1 * c(0.8) + (s1.powi(2) + c(1.0)).log(2.0).tanh() * c(0.1);
-            } else if !(k10 == 1 && gt((s1.tanh() * c(0.9)).atanh(), -c(0.5), margin)) {
-                s1 = c(0.6) * s1 + c(0.005) * prog_78_dual(d_atan2(x0 * x0 + c(1.0), s0).tanh(), x1, c(2.0), v, 2, margin).tanh();
-                let v15 = (v[1] * v[1]).ln_1p();
-                acc2 += v15.cos();
-            }
-            s0 = (s0 * c(0.6) + (v[3 - k10].cos() * c(1.2)).tan() * c(0.02)).sin();
-        }
-        x1.cos() + s0 * c(0.25) + s1.cos() - acc2.sin() + v8.tanh() + c11.cos()
-    }
-
-    pub fn prog_86_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = c(this.k).cos();
-        let mut acc1: Dual64 = c(0.0);
-        if this.n % 2 == 0 {
-            acc1 -= x1.tanh();
-        }
-        match mode {
-            Mode::Upper(hi2) => {
-                let hi2 = c(hi2);
-                let v6: Dual64 = if let Some(k3) = (this.n + n).checked_sub(3) {
-                    let c4 = c(k3 as f64);
-                    let v5 = c(this.scale) - hi2;
-                    d_log(c(this.scale) * c(this.scale) + c(1.0), d_copysign(x0, v5, margin).powi(2) + c(2.0)) + c4.tanh()
-                } else {
-                    -d_hypot(v[0], x2, margin)
-                };
-                acc1 -= v6.sin();
-            }
-            Mode::Lower(_, _) => {
-                acc1 += (x0 * v[0]).sin();
-            }
-            Mode::Off => {
-                s0 = c(0.75) * s0 + c(0.005) * prog_78_dual(x2, s0, x2.asinh().powi(2).cos(), v, n, margin).tanh();
-                let v9 = prog_39_dual(c(0.5), x2, c(2.0), v, n, margin);
-                s0 = c(0.8) * s0 + c(0.005) * v9.sin();
-            }
-        }
-        let v11 = if ge(s0.tanh().exp_m1(), c(1.0), margin) {
-            -x1
-        } else if lt((-v[n % 4]) / (v[0].sin().cos() + c(2.0)), x1, margin) {
-            let v10 = (x0.sin() * c(0.9)).acos();
-            (x0 * x0 + c(0.5)).recip() + v10.sin()
-        } else {
-            prog_1_dual(c(1.5), x0, x1, &v, n, margin)
-        };
-        let v15 = if let Some(k12) = n.checked_sub(2) {
-            let c13 = c(k12 as f64);
-            let v14 = ((x0.powi(2) + c(2.0)).sqrt().tanh() * c(0.9)).atanh();
-            (v[k12 % 4] * v[k12 % 4] + c(2.0)).sqrt() + c13.tanh() + v14.cos()
-        } else {
-            (c(this.k).cos().exp2().powi(2) + c(1.0)).sqrt()
-        };
-        let mut m16 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let v17 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (x0 * c(std::f64::consts::FRAC_1_PI) * c(std::f64::consts::LN_2) + p.tanh()).sin()).product::<Dual64>();
-            if i == 3 {
-                acc1 -= v[i].tanh() * c(0.5);
-            } else if ge(prog_1_dual(t, (v[m16 % 4] * c(std::f64::consts::FRAC_1_PI)).sin(), v[m16 % 4].tanh(), &v, 5, margin), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.5), (-x1).cos() * c(0.5));
-                s0 = c(0.75) * s0 + c(0.25) * (v17.tanh() + c(2.0)).cbrt().cos();
-            }
-            acc1 += (v[i] * v[i] + c(1.0)).recip().sin() * c(0.5);
-            s0 *= c(0.5);
-            if lt((v[m16 % 4] / (x2 * x2 + c(0.5))).tanh().exp(), c(0.0), margin) && m16 > 3 {
-                m16 += 1;
-            }
-            s0 += c(0.1) * (t.sin() - v17.cos()).cos();
-        }
-        match m16 {
-            0..=1 => {
-                let v22 = match mode {
-                    Mode::Upper(hi18) => {
-                        let hi18 = c(hi18);
-                        let v19 = (hi18.powi(2) + c(1.0)).recip();
-                        d_copysign(c(3.0_f64), (v[2].sin() * c(1.2)).tan(), margin) + v19.cos()
-                    }
-                    Mode::Lower(k20, _) => v[3 - k20].mul_add(v15, v[(k20 + this.n) % 4]) + x0.tanh(),
-                    Mode::Off => d_atan2((v[m16 % 4] * v[m16 % 4]).ln_1p(), (x0.sin() * c(0.9)).asin().powi(2) + c(0.5)),
-                };
-                s0 = s0 * c(0.75) + v22.sin().sin() * c(0.01);
-            }
-            MODE_D | 5 => {
-                acc1 -= (v[m16 % 4] * v[m16 % 4] + c(1.0)).ln().cos();
-                let v23 = v15;
-                s0 = s0.mul_add(c(0.75), v23.sin().sin() * c(0.02));
-            }
-            6 => {
-                let v24 = d_min(x0, v[m16 % 4], margin);
-                acc1 += c(0.35) * v[1];
-                if gt(prog_16_dual(c(0.25), c(2.0), x0.sin().cosh().sin(), &v, m16, margin), v24.tanh(), margin) {
-                    for t in v {
-                        let [b25, _, b26, b27] = v;
-                        let v30 = if ge(b27.cos().exp(), -c(0.5), margin) {
-                            for (j, &u) in v.iter().enumerate() {
-                                let fj = c(j as f64);
-                                match j % 4 {
-                                    0 | 2 => {
-                                        s0 = (s0 * c(0.5) + x0.cos() * c(0.5)).tanh();
-                                        s0 *= c(0.75);
-                                        s0 -= c(0.25) * x2.sin();
-                                    }
-                                    _ => {
-                                        s0 = (s0 * c(0.8) + (b26 + b25) * c(0.1)).tanh();
-                                    }
-                                }
-                                s0 = s0 * c(0.75) + b26.mul_add(s0, fj).tanh() * c(0.05);
-                                acc1 += c(0.1) * (x1 + t).sin();
-                                s0 = s0 * c(0.6) + u.sin() * c(0.4);
-                            }
-                            let v28 = v24 * s0;
-                            v24.tanh() + v28.cos()
-                        } else {
-                            let v29 = ((b26 / (v15.powi(2) + c(1.5))).sin() * c(0.9)).acos();
-                            (t * t + c(1.0)).powi(-1) + v29.sin()
-                        };
-                        match this.n {
-                            0 | 2 => {
-                                s0 = c(0.8) * s0 + c(0.01) * (v30.tanh().cosh() - (v15 * v15 + c(1.0)).powf(0.3)).sin();
-                                acc1 += c(0.5) * (-s0);
-                            }
-                            _other => {
-                                acc1 -= c(0.5) * (b27 - v30).cos();
-                                let mut k31 = 0;
-                                while k31 < n + 1 && ge(b25.tanh(), v15.atan(), margin) {
-                                    k31 += 1;
-                                    acc1 -= c(0.05) * (d_to_radians(c(this.k)) * c(50.0) + d_clamp(v11, -c(1.5), c(0.5), margin)).sin();
-                                    let v32 = v.iter().zip(v.iter()).map(|(&p, &q)| p - x0 + q.cos()).sum::<Dual64>();
-                                    acc1 += v32.cos().sin() * c(0.05);
-                                }
-                            }
-                        }
-                        acc1 -= c(0.5) * (x1 / (b26.sin() + c(2.0))).tanh();
-                        acc1 += (t.tanh() + b25.sin()).tanh() * c(0.5);
-                    }
-                } else if m16 == 3 && le(x0.sin().exp() - (v24.tanh() * c(0.9)).acos(), c(0.5), margin) {
-                    let v33 = v24;
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * v33.cos();
-                }
-            }
-            _other => {
-                s0 = (s0 * c(0.75) + d_max(-c(1.5_f64), x1, margin) * c(0.25)).sin();
-                s0 = s0 * c(0.75) + (x0.sin().exp().sin() * c(0.9)).acos().tanh() * c(0.02);
-            }
-        }
-        x0 - x2 * c(0.75) + v[2].sin() + s0.tanh() + acc1.tanh() + v11.sin() + v15.sin()
-    }
-
-    pub fn prog_87_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_atan2(x1, x0 * x0 + c(0.5)).powi(2) + c(1.0)).log(3.0).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            s0 = s0 * c(0.6) + x0.cos().cos() * c(0.4);
-            s0 = (s0 * c(0.8) + x2 * x2 * c(0.05)).sin();
-            let v3 = prog_1_dual((v[k2] * v[k2] + c(1.0)).log2().tanh() * c(2.0), x0, d_to_radians(v[k2]).cos(), &v, 1, margin);
-            if k2 >= 3 {
-                break d_powf(c(3.0_f64), x2.sin()).sin().exp();
-            }
-            s0 *= c(0.6);
-            s0 += c(0.005) * v3.cos();
-        };
-        let v5 = if gt(((v4 * v4).ln_1p().powi(2) + c(1.0)).log2(), x0, margin) {
-            s0 = c(0.75) * s0 + c(0.005) * prog_84_dual(x1, (v[3 - k2] + s0 - acc1 * v[n % 4]).tanh(), (v[k2].cos() * c(0.9)).asin().cos(), &v, k2, margin).cos();
-            (acc1.powi(2) + c(0.5)).sqrt().tanh()
-        } else if gt(v[k2], -c(0.5), margin) && this.n == 1 {
-            x2 + acc1
-        } else {
-            acc1 - x2 + x2
-        };
-        let mut m6 = 0;
-        for &t in v.iter() {
-            s0 = c(0.6) * s0 + c(0.1) * s0.tanh().exp().cos();
-            acc1 += c(0.5) * (c(this.k) / (v5 * v5 + c(0.5))).tanh().cos();
-            acc1 += t.sin() * c(0.5);
-            if ge((x2.powi(2) + c(2.0)).ln(), c(0.5), margin) || m6 % 2 == 0 {
-                m6 += 1;
-            }
-        }
-        match m6 {
-            0 => {
-                s0 = (s0 * c(0.8) + (-x2) * c(0.2)).sin();
-            }
-            2..=4 => {
-                s0 = s0 * c(0.5) + d_copysign(v[m6 % 4], v5, margin).atan().sin() * c(0.5);
-            }
-            g if g > 5 => {
-                s0 = s0.mul_add(c(0.75), (acc1.powi(2) + c(1.0)).recip().sin() * c(0.05));
-                let v7 = prog_5_dual(s0, (v5 * v5 + c(1.0)).log10().sin() * c(2.0), x2.tanh(), v, m6, margin);
-                s0 = s0.mul_add(c(0.75), v7.sin() * c(0.005));
-            }
-            _ => {
-                acc1 += x2.cos();
-                let v8 = prog_78_dual(s0, x2, c(1.5), v, 5, margin);
-                s0 = s0 * c(0.6) + v8.sin().cos() * c(0.005);
-            }
-        }
-        let mut m9 = 0;
-        for i in 1..n {
-            let fi = c(i as f64);
-            if le(d_log(v5 * v5 + c(1.0), x2.powi(2) + c(2.0)), c(0.0), margin) {
-                m9 += 1;
-            }
-            let v10 = s0;
-            match i + m9 {
-                1..=3 => {
-                    acc1 += c(0.4) * (v5.cos() * c(0.9)).atanh().sin();
-                }
-                g if g > 4 => {
-                    acc1 += (fi.cos() * c(0.9)).atanh().sin() * c(0.4);
-                }
-                _ => {
-                    s0 = (s0 * c(0.5) + v[2].sin().exp() * c(0.1)).tanh();
-                }
-            }
-            let v11 = (v4 + c(1.25)) / (v10 * v10 + c(1.0));
-            acc1 += c(0.4) * v4.tanh().exp().sin();
-            s0 *= c(0.8);
-            s0 += c(0.05) * v11.tanh();
-        }
-        let c12 = c(m9 as f64);
-        x2 + s0.cos() + acc1.sin() - v5.tanh() - c12.cos()
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(0.9)).acos().tanh() * c(2.0);
-        let mut s1 = x0.tanh();
-        let mut s2 = (s1.tanh().exp().powi(2) + c(0.5)).recip();
-        let mut acc3: Dual64 = c(0.0);
-        for t in v {
-            let v4 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.05) * ((x2.tanh().exp2().powi(2) + c(1.0)).powi(-1) + p.cos()).sin());
-            let v5 = d_atan2(x1 * x1 + c(0.5), x1).sin().cosh();
-            s2 *= c(0.6);
-            s2 -= c(0.02) * ((v4 * x0).cos() * c(0.9)).asin().cos();
-            s1 *= c(0.8);
-            s1 += c(0.02) * (t.cos() + v5.tanh()).tanh();
-        }
-        match n {
-            1 => {
-                acc3 += d_log(c(1.5_f64), v[n % 4] * v[n % 4] + c(2.0));
-                s1 = s1.mul_add(c(0.8), (acc3.tanh().exp().sin() + c(2.0)).cbrt().cos() * c(0.25));
-                if le(x2, -c(0.5), margin) {
-                    let v6: Dual64 = prog_74_dual((x2.tanh() * c(0.9)).acos().cos(), x2, (x1.cos() * c(0.9)).atanh().tanh() * c(2.0), &v, n, margin);
-                    s0 = s0.mul_add(c(0.75), (s1 - s0).sin().sinh().tanh() * c(0.01));
-                    acc3 -= c(0.005) * v6.sin();
-                } else if lt(x1 - s0, d_copysign(x0, s2, margin), margin) && n % 2 == 0 {
-                    s1 = s1 * c(0.8) + (s1.cos().exp_m1() - c(0.25)).cos() * c(0.01);
-                    let v7 = prog_74_dual(s2, x0 * c(2.0), x2, &v, n, margin);
-                    s2 = (s2 * c(0.5) + v7.cos() * c(0.005)).tanh();
-                } else {
-                    acc3 += c(0.25) * (acc3 * s0);
-                    debug_assert!(x0.re.is_finite());
-                }
-            }
-            2 | 4 => {
-                acc3 -= (c(2.5) - x1).sin();
-                if gt(c(SCALE) + s2 / (x2.sin() + c(2.0)), -c(1.0), margin) && n % 2 == 0 {
-                    s0 = c(0.75) * s0 + c(0.02) * ((s0.powi(2) + c(0.5)).recip().powi(2) + c(0.5)).ln().cos();
-                } else {
-                    s0 = s0.mul_add(c(0.75), (s1 + s0).tanh() * c(0.02));
-                    acc3 += c(0.25) * acc3.tanh();
-                }
-                s1 = (s1 * c(0.75) + (s1.cos() * c(0.5)).ln_1p() * c(0.05)).sin();
-            }
-            5 => {
-                s0 = c(0.5) * s0 + c(0.1) * ((x1.tanh() * c(0.9)).acos().powi(2) + c(1.0)).log2().sin();
-                s1 = (s1 * c(0.6) + (x2 - c(1.5) + s2) * c(0.05)).sin();
-            }
-            _ => {
-                s2 *= c(0.6);
-                s2 += c(0.05) * s2.tanh().tanh();
-            }
-        }
-        if ge((x2 * x2 + c(2.0)).sqrt().tanh(), c(0.0), margin) {
-            s1 = (s1 * c(0.5) + prog_5_dual(v[2].asinh().sin(), x1, x1.powi(3).tanh(), v, n, margin) * c(0.005)).sin();
-        } else {
-            acc3 += (c(SCALE) + x0).cos();
-            acc3 += x2.tanh();
-        }
-        acc3 += (v[n % 4].cos() * c(1.5)).sinh().cos();
-        let m8 = 2 * n + 1;
-        let c9: Dual64 = c(table(m8));
-        x1 * c(0.25) - s0 + s1.cos() + s2 * c(0.5) + acc3.tanh() - c9 * c(1.5) + (x1.powi(2) + c(1.0)).log(3.0)
-    }
-
-    pub fn prog_89_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.cos().exp() * (x0 * x0 + c(2.0)).acosh()).sin() * c(2.0);
-        let mut s1 = x2.tanh().exp2();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); N];
-        for i in 0..N {
-            a3[i] = x1 + v[n % 4] + x1.asinh();
-            s1 = (s1 * c(0.75) + s0.sin().exp() * c(0.05)).tanh();
-        }
-        let mut a4 = [c(0.0); N];
-        for i in 0..4 {
-            if le(a3[1].atan(), x0, margin) {
-                a4[i] = (x0 - v[i]) * v[i];
-            } else {
-                a4[i] = (v[i] * v[i] + c(1.0)).powi(-3).cos();
-            }
-        }
-        let f5 = |t: Dual64| d_clamp(acc2, v[n % 4].sin() - c(1.5), v[n % 4].tanh() + c(1.5), margin) + t * c(0.25);
-        let v6 = f5(v[2]);
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v7 = prog_78_dual(v6.cos(), x2, s0, [v[0], v[1], v[2], v[3]], i, margin);
-            acc2 -= c(0.5) * d_hypot(a3[0], x2, margin).sin();
-            let v8 = prog_1_dual(x0, ((fi.powi(2) + c(1.0)).powf(0.3).tanh() * c(0.9)).asin().tanh() * c(2.0), s0, v, i, margin);
-            s0 = (s0 * c(0.5) + (v7.sin() + v8.tanh()) * c(0.005)).sin();
-        }
-        let f9 = |t: Dual64| (-(x1 * x2)) + t * c(0.25);
-        let v10 = v.iter().map(|&p| f9(p)).sum::<Dual64>();
-        let v11 = v.iter().cloned().map(f9).sum::<Dual64>();
-        if gt(v11.sin(), x1, margin) {
-            return x0 - x1;
-        }
-        let v12 = prog_1_dual((d_copysign(v[n % 4], v6, margin) + v10.tanh()).sin(), x1, x2, v, n, margin);
-        s0 * c(0.75) + s1.tanh() + acc2 + a3[3].sin() + a4[3].tanh() + v12.cos()
-    }
-
-    pub fn prog_90_dual(this: Params, x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(v[3 - this.n], -c(0.5), c(1.5), margin) + c(0.25);
-        let mut s1 = x0.sin();
-        let mut acc2: Dual64 = c(0.0);
-        match this.n {
-            0..=1 => {
-                let v3 = (x0.sin() * c(0.9)).atanh();
-                acc2 += c(0.75) * v3.cos();
-            }
-            _other => {
-                acc2 += c(0.75) * (x1 + (*x2 * *x2 + c(1.0)).powi(-1)).tanh();
-                let mut k4 = 0;
-                while k4 < n + 1 {
-                    k4 += 1;
-                    for _ in 1..n {
-                        let v5 = ((*x2).cos() * c(0.9)).asin();
-                        acc2 += c(0.1) * ((*x2 * *x2 + c(0.5)).ln().powi(2) + c(1.0)).log(10.0);
-                        s1 = s1 * c(0.6) + (x0 * x0 + c(2.0)).sqrt().sin() * c(0.4);
-                        s1 *= c(0.6);
-                        s1 += c(0.1) * v5.cos();
-                    }
-                    let mut m6 = prog_1_dual((s1.cos() * c(1.2)).tan().sin(), s0, c(this.scale).tanh().powi(3).sin(), &v, n, margin).sin();
-                    for &u in v.iter() {
-                        let c7 = u;
-                        m6 = d_max(m6, c7, margin);
-                    }
-                    acc2 += c(0.25) * (v[2].cos() * c(0.9)).asin().sin().exp_m1().cos();
-                    s1 = (s1 * c(0.75) + m6.cos() * c(0.005)).sin();
-                }
-            }
-        }
-        let v8 = v.iter().map(|&p| c(1.0) + c(0.25) * p.sin().tanh()).product::<Dual64>();
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            s1 = s1.mul_add(c(0.75), (v8.cos() * c(0.9)).asin().sin() * c(0.1));
-            if this.n % 3 == 1 {
-                s0 *= c(0.5);
-                s0 += c(0.5) * (*x2).tanh().cos();
-                break;
-            }
-            if k9 >= 4 {
-                break;
-            }
-        }
-        'l4: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v12 = if i + n < 1 {
-                x1 - fi
-            } else if lt(v8.cos().cosh(), c(0.0), margin) || i == 5 {
-                acc2 -= c(0.5) * d_log(v8 * v8 + c(1.0), s1 * s1 + c(2.0)).sin();
-                (*x2).mul_add(fi, x1)
-            } else {
-                for j in (0..=i).rev() {
-                    if gt((*x2).cos().sinh(), c(0.0), margin) && j % 3 == 1 {
-                        return d_atan2(s0, x1 * x1 + c(0.5));
-                    }
-                    let v10: Dual64 = x1.tanh().exp2();
-                    s1 = s1.mul_add(c(0.75), ((v10 + s1).powi(2) + c(1.0)).log10() * c(0.2));
-                }
-                let v11 = (x0.tanh().tanh() * c(0.9)).atanh();
-                x1.tanh().exp2() + v11.tanh()
-            };
-            acc2 += (v[i % 4].sin() * c(0.5)).ln_1p() * c(0.5);
-            for j in 0..n {
-                let fj = c(j as f64);
-                if ge(((v8.cos() * c(0.9)).acos().powi(2) + c(0.5)).sqrt(), fj - v12, margin) {
-                    continue;
-                }
-                match n {
-                    0 => {
-                        let v13 = ((*x2).tanh() * c(0.9)).asin();
-                        s0 = c(0.5) * s0 + c(0.5) * v8.sin();
-                        acc2 -= v13.cos() * c(0.05);
-                    }
-                    g if g > 1 => {
-                        break 'l4;
-                    }
-                    _ => {
-                        acc2 += c(0.05) * (s0 + c(1.25)).tanh();
-                        if lt(v8.tanh(), -c(0.5), margin) {
-                            continue;
-                        }
-                    }
-                }
-                s1 *= c(0.75);
-                s1 += c(0.05) * (*x2).sin().exp().tanh();
-            }
-            for j in (0..n).rev() {
-                if j % 2 == 0 {
-                    break;
-                }
-                let v14 = d_max(v8 / (x1 * x1 + c(0.5)), v[1] * v8, margin);
-                let v20 = match n.checked_sub(2) {
-                    Some(1 | 2) => ((v[i % 4].sin() * c(1.2)).tan().powi(2) + c(0.5)).sqrt(),
-                    Some(k15) if k15 % 2 == 0 => {
-                        let c16 = c(k15 as f64);
-                        (x1 + x0).atan() + c16.sin()
-                    }
-                    Some(_) => {
-                        let v18 = (v12 * v12 + c(1.0)).ln();
-                        x1.cos().exp() + v18.sin()
-                    }
-                    None => {
-                        let v19 = ((*x2).sin() * c(0.9)).asin() - v8;
-                        v[j % 4].sin().sinh() + v19.tanh()
-                    }
-                };
-                s1 = s1.mul_add(c(0.6), s1 * c(0.4));
-                s0 = c(0.8) * s0 + c(0.01) * (v14.sin() + v20.cos()).tanh();
-            }
-            acc2 += v12.tanh().cos() * c(0.5);
-        }
-        let [b21, b22, _, b23] = v;
-        x1 + *x2 + s0.tanh() - s1 - acc2.tanh() + v8.cos() + b21 - b22 + b23 * c(1.5) + (d_atan2(b22, x1.powi(2) + c(0.5)).powi(2) + c(2.0)).sqrt()
-    }
-
-    pub fn prog_91_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let mut s0 = ((x1.powi(2) + c(2.0)).acosh() + v[this.n]).tanh() * c(2.0);
-        let mut s1 = x0.atan();
-        let mut s2: Dual64 = (v[this.n].cos().exp2() + s0.atan()).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match this.n {
-            PHASE_A if n % 2 == 0 => d_clamp(x0, x2.sin() - c(1.5), x2.cos() + c(1.5), margin),
-            1 => prog_1_dual(x2.cos().sin().sin() * c(2.0), x0.tanh(), acc3, &v, 1, margin),
-            2 => {
-                let x1 = prog_16_dual((x1 - c(this.k)).tanh() * c(2.0), (s1 * (acc3.powi(2) + c(0.5)).sqrt()).tanh(), x1.sin().exp_m1().tanh(), &v, n, margin);
-                let v4 = (x2 * x2 + c(1.0)).cbrt();
-                d_max(-c(2.0_f64), s2 + acc3, margin) + x1.cos() + v4.cos()
-            }
-            _ => prog_42_dual((x1 * c(core::f64::consts::FRAC_1_SQRT_2)).tanh(), x1, c(0.75), v, n, margin),
-        };
-        let v6 = v.iter().map(|&p| d_clamp((p.cos() * c(1.5)).sinh(), -c(1.0), c(1.5), margin)).sum::<Dual64>();
-        let v7 = v.iter().fold(v6.cos(), |r, &p| r * c(0.75) + c(0.1) * (d_clamp(x2, r.tanh() - c(1.5), r.sin() + c(1.5), margin).asinh() + p.cos()).sin());
-        'b0: {
-            if n % 2 == 0 {
-                s1 = (s1 * c(0.8) + prog_5_dual(s0.cos().sin().sin() * c(2.0), acc3, c(2.0), v, n, margin) * c(0.005)).sin();
-                break 'b0;
-            }
-        }
-        'b1: {
-            for i in 1..n {
-                let fi = c(i as f64);
-                let v8 = s2 - v[i % 4];
-                if gt(v[0], c(1.0), margin) {
-                    break 'b1;
-                }
-                let v13 = if ge((v7.cos() * c(0.9)).asin().atan(), s2, margin) {
-                    for j in (1..=3).step_by(2) {
-                        acc3 -= c(0.2) * ((v[j] * v[j] + c(0.5)).sqrt().powi(2) + c(0.5)).sqrt().cos();
-                        if ge(x1.tanh(), v[(j + i) % 4], margin) || this.n > 0 {
-                            acc3 += c(0.2) * v5.cos().exp_m1().sin();
-                            if j < 3 && lt(-v8.mul_add(x2, v8), x0, margin) {
-                                break;
-                            }
-                            let v9: Dual64 = ((fi.sin() * c(0.9)).asin().powi(2) + c(1.0)).sqrt();
-                            acc3 += v9.sin() * c(0.2);
-                        } else if lt(((v7.cos() * c(0.9)).acos().powi(2) + c(1.0)).log(2.0), x0, margin) || this.n == 2 {
-                            let v10 = v8 + v[j];
-                            let v11 = x2 * v10 / (c(this.k).sin().cos() + c(2.0));
-                            acc3 += c(0.2) * v11.tanh();
-                        } else {
-                            s2 = (s2 * c(0.5) + (v5.powi(2) + c(1.0)).log10() * c(1.0)).sin();
-                        }
-                        acc3 += d_copysign(v6.cos(), (v[j].tanh() * c(0.9)).acos(), margin).sin() * c(0.2);
-                    }
-                    let v12 = ((s1.tanh() * c(0.9)).acos().sin() * c(1.5)).cosh();
-                    acc3 += c(0.4) * v5.asinh().sin();
-                    (v8 * v8 + c(1.5)).acosh() + v12.sin()
-                } else if le((x1 * x1 + c(1.0)).log(3.0).sin(), c(0.25), margin) {
-                    s2 = (s2 * c(0.5) + (s2.sin() * c(0.9)).asin() * c(0.2)).sin();
-                    d_clamp(v5, s2.cos() - c(1.5), v8.cos() + c(1.5), margin)
-                } else {
-                    d_atan2(-fi, (v8 * c(0.75)).powi(2) + c(0.5))
-                };
-                s2 = c(0.5) * s2 + c(0.05) * (v7 * v7 + c(0.5)).powf(0.5).mul_add(x2.tanh(), x2 * x0).sin();
-                acc3 += c(0.1) * v13.cos();
-            }
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s2 = s2.mul_add(c(0.5), v7 * c(0.5));
-            for j in 1..n {
-                if j > 0 {
-                    break 'l4;
-                }
-                if ge((x2.sin() * c(1.2)).tan(), v5, margin) || j % 3 == 1 {
-                    acc3 += c(0.1) * c(this.k).tanh().sinh().sin();
-                } else if ge((t * t).ln_1p(), c(0.0), margin) {
-                    s2 = c(0.5) * s2 + c(0.25) * (x1 - s0).cos();
-                    acc3 -= c(this.k).powi(2).cos() * c(0.1);
-                } else {
-                    s1 = s1 * c(0.6) + (s2 + s1).sin() * c(0.2);
-                    acc3 -= d_clamp(s1, -c(1.5), c(1.5), margin) * c(0.1);
-                }
-                let v14 = match j + this.n {
-                    0 => t / (t * t + c(1.5)),
-                    PHASE_B => ((t.tanh() * c(0.9)).acos().sin() * c(0.9)).acos(),
-                    PHASE_D if n < 4 => {
-                        acc3 += c(0.1) * ((c(SCALE) + x0).cos() * c(0.5)).ln_1p().tanh();
-                        -t.tanh().exp2()
-                    }
-                    _ => (s0.powi(2) + c(1.0)).powi(-1).atan(),
-                };
-                s2 *= c(0.75);
-                s2 += c(0.1) * (v6 + s2).cos();
-                s1 = s1 * c(0.5) + v14.sin() * c(0.1);
-            }
-            acc3 += c(0.5) * d_atan2(fi, x1.powi(2) + c(1.0)).asinh().cos();
-            acc3 += c(0.5) * t.cos().cos();
-        }
-        let [b15, b16, b17, b18] = v;
-        s0 = (s0 * c(0.5) + v[this.n] / (b15.sin() + c(2.0)) * c(0.1)).tanh();
-        s0.tanh() + s1 * c(1.5) - s2 + acc3.cos() - v5.cos() + v7 + b16.sin() + b17 * c(0.5) - b18.cos()
-    }
-
-    pub fn prog_92_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(p.0, v[n % 4], margin).sin();
-        let mut s1 = p.1.cos();
-        let mut s2 = d_abs(x0, margin);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            MODE_A if n < 4 => {
-                let x0 = x0.tanh();
-                let v4 = d_powf(s2.powi(2) + c(1.0), x0.cos()).cos().cosh();
-                v[0] * s2 + v4.cos()
-            }
-            1 => p.1.cos(),
-            MODE_C | 4 => {
-                let x0 = prog_39_dual(s0, p.1, p.0, v, n, margin);
-                v[1].powi(2) - (v[n % 4].powi(2) + c(0.5)).recip() + x0.cos()
-            }
-            _ => prog_5_dual(p.1, d_abs(v[0], margin).sin(), p.0, v, n, margin),
-        };
-        match n {
-            0..=2 => {
-                s2 = (s2 * c(0.5) + s2 * c(0.5)).tanh();
-            }
-            5 => {
-                acc3 += (s2.cos() + (x0.powi(2) + c(0.5)).powf(0.3)).cos();
-                s2 = (s2 * c(0.75) + p.1 * c(0.25)).sin();
-            }
-            6 => {
-                for i in 0..5 {
-                    let fi = c(i as f64);
-                    acc3 -= d_atan2(p.0.powi(2) + c(0.5), v[i % 4]).sin() * c(0.4);
-                    'b1: {
-                        if ge(((v5.sin() * c(0.9)).atanh().powi(2) + c(1.0)).log(10.0), v[i % 4], margin) {
-                            let v6 = fi.atan().tanh().exp();
-                            let v7 = (fi * fi + c(1.0)).powf(0.5).cos().exp();
-                            acc3 += c(0.4) * (v6.tanh() + v7.tanh()).cos();
-                        } else {
-                            acc3 += fi.tanh() * c(0.4);
-                            let x0 = prog_1_dual(p.0, p.1, (p.1 * s1).tanh(), &v, n, margin);
-                            s1 = s1 * c(0.8) + x0.sin() * c(0.005);
-                        }
-                        if i > 2 && lt(s2, c(0.5), margin) {
-                            acc3 -= c(0.4) * v[i % 4].tanh().exp2().powi(2).ln_1p().sin();
-                            break 'b1;
-                        }
-                        let v8: Dual64 = s2 - s1;
-                        s0 = (s0 * c(0.75) + v8.tanh() * c(0.1)).tanh();
-                    }
-                    let v9 = v[i % 4].tanh();
-                    acc3 -= v9 * c(0.4);
-                }
-            }
-            _ => {
-                acc3 += v5.tanh() * c(0.02);
-                s0 = c(0.75) * s0 + c(0.1) * (v[n % 4] * v[n % 4] + c(2.0)).acosh().sin();
-            }
-        }
-        'b2: {
-            if lt(d_hypot(c(0.5_f64), x0 * p.1, margin), -c(0.5), margin) {
-                let x0 = p.0 * v[1] * d_min(c(2.0_f64), v[1], margin);
-                'b3: {
-                    if gt(x0.cos().atan(), -c(0.5), margin) {
-                        break 'b3;
-                    }
-                }
-            } else {
-                let v10 = p.1.sin().exp();
-                s0 *= c(0.5);
-                s0 += c(0.1) * v10.sin();
-            }
-            if le(v5, -c(0.5), margin) {
-                break 'b2;
-            }
-        }
-        let a11 = v.map(|e| e.tanh());
-        for i in 0..3 {
-            let v12 = a11.iter().map(|&z| z.mul_add(z, (v[3 - i].powi(2) + c(1.0)).log(10.0))).sum::<Dual64>();
-            match n {
-                0..=2 => {
-                    let v13 = 'b5: {
-                        if ge(v12.tanh(), c(0.25), margin) {
-                            s0 = s0.mul_add(c(0.5), ((s0 * s0 + c(1.0)).sqrt().powi(2) + c(2.0)).ln().tanh() * c(0.5));
-                            break 'b5 d_powf(s1.powi(2) + c(1.0), (a11[i] * a11[i] + c(1.0)).log(10.0).cos());
-                        }
-                        if i == 2 {
-                            s0 = (s0 * c(0.6) + prog_1_dual(s2, (a11[2].cos() * c(0.5)).ln_1p().sin() * c(2.0), s0.tanh() * c(2.0), &v, n, margin) * c(0.005)).tanh();
-                            break 'b5 -p.1;
-                        }
-                        if le((p.0.tanh() + c(2.0)).cbrt() / ((d_to_degrees(p.1) * c(0.01)).powi(2) + c(0.5)), -c(0.5), margin) {
-                            s1 *= c(0.5);
-                            s1 += c(0.1) * (s1.cos() * c(1.5)).sinh().tanh();
-                        }
-                        s1.tanh()
-                    };
-                    s2 = c(0.75) * s2 + c(0.05) * v13.cos();
-                }
-                3 => {
-                    let v14 = (d_hypot(c(0.5_f64), v[3 - i], margin).powi(2) + c(1.0)).log(3.0);
-                    acc3 += v14.sin() * c(0.5);
-                }
-                4 => {
-                    acc3 -= (p.0 / (v[n % 4] * v[n % 4] + c(0.5))).powi(2).ln_1p().sin() * c(0.5);
-                }
-                _ => {
-                    s1 = (s1 * c(0.6) + (s0.cos().exp() + (v12 + s1)) * c(0.02)).sin();
-                    s1 = (s1 * c(0.8) + (s1.sin() * c(0.9)).asin() * c(0.05)).sin();
-                }
-            }
-            let v15: Dual64 = ((v12 * v12 + c(1.0)).log(10.0).tanh() * c(0.9)).asin();
-            acc3 += c(0.5) * (p.0 + p.1).tanh();
-            s0 = s0.mul_add(c(0.5), v15.tanh().sin() * c(0.02));
-        }
-        s0 + s1 * c(0.5) + s2 * c(0.5) - acc3.sin() - a11[1]
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].sin() * c(0.9)).acos().tanh() * c(2.0);
-        let mut s1 = d_to_radians(v[n % 4] - v[1]) * c(20.0);
-        let mut s2 = d_abs(v[0], margin);
-        let mut acc3: Dual64 = c(0.0);
-        s2 = c(0.75) * s2 + c(0.25) * d_copysign(x1 + acc3, d_powf(x2.powi(2) + c(1.0), s2.sin()), margin).sin();
-        let mut k4 = 0;
-        while k4 < n && le(x0.mul_add(v[k4 % 4], (v[k4 % 4] * v[k4 % 4] + c(1.0)).log(2.0)), c(0.5), margin) {
-            k4 += 1;
-            let v5 = s0.cos().exp().tanh();
-            s0 = s0.mul_add(c(0.6), (v[2].powi(2) + c(0.5)).sqrt().cos() * c(0.4));
-            acc3 += c(0.25) * v5.sin();
-        }
-        for &t in v.iter() {
-            let v6: Dual64 = d_to_radians(s1);
-            if gt(prog_1_dual(s1, s2, t, &v, k4, margin), -c(0.5), margin) {
-                let v7 = prog_78_dual((x2 + s1 - d_to_degrees(s1) * c(0.02)).sin() * c(2.0), s0.tanh().exp().cos().exp().sin(), c(0.25), v, k4, margin);
-                s0 = (s0 * c(0.75) + s0 * t * c(0.05)).tanh();
-                acc3 += v7.sin().sin() * c(0.005);
-            }
-            let v8 = prog_78_dual(d_atan2(t, x1.powi(2) + c(0.5)).cos(), x0.sin().sin() * c(2.0), (-(v6.powi(2) + c(1.0)).ln()).sin() * c(2.0), v, 5, margin);
-            s0 = s0 * c(0.5) + (s2.tanh() * c(1.5)).cosh().sin() * c(0.1);
-            acc3 -= c(0.005) * v8.tanh();
-        }
-        match mode {
-            Mode::Lower(_, lo10) => {
-                let lo10 = c(lo10);
-                let v11 = prog_84_dual((d_clamp(lo10, -c(1.5), c(1.0), margin) - v[0]).tanh() * c(2.0), (x0 - c(0.65)).sin() * c(2.0), lo10.powi(2).tanh(), &v, n, margin);
-                s0 *= c(0.6);
-                s0 += c(0.05) * s0.tanh();
-                acc3 -= v11.tanh() * c(0.005);
-            }
-            Mode::Upper(hi12) => {
-                let hi12 = c(hi12);
-                let v21 = match mode {
-                    Mode::Upper(hi13) => {
-                        let hi13 = c(hi13);
-                        let x2 = prog_78_dual(s2, c(1.2), (v[k4 % 4].mul_add(v[1], hi12).powi(2) + c(2.0)).ln().sin(), v, k4, margin);
-                        hi13 * x0 * (-hi12) + x2.cos()
-                    }
-                    Mode::Lower(_, _) => c(0.65) * x2,
-                    Mode::Off => {
-                        for i in 0..6 {
-                            let fi = c(i as f64);
-                            match mode {
-                                Mode::Lower(k16, _) => {
-                                    let lo17 = v[k16].sin().asinh();
-                                    acc3 -= lo17.sin().tanh() * c(0.25);
-                                }
-                                Mode::Upper(hi18) => {
-                                    let hi18 = c(hi18);
-                                    s1 = s1 * c(0.75) + (hi18 + x1).tanh() * c(0.25);
-                                }
-                                Mode::Off => {
-                                    let v19 = s0 + fi;
-                                    s0 = c(0.5) * s0 + c(0.5) * v19.tanh();
-                                }
-                            }
-                            acc3 -= c(0.25) * s1.tanh().exp2().cos();
-                        }
-                        let v20 = d_hypot(s2, v[1], margin);
-                        prog_1_dual((v[k4 % 4] * v[(k4 + n) % 4]).tanh() * c(2.0), v20.sin() * c(2.0), ((s0.cos() * c(0.5)).ln_1p().powi(2) + c(0.5)).sqrt().sin(), &v, n, margin)
-                    }
-                };
-                let v22 = hi12.cos().exp_m1();
-                s0 = s0 * c(0.5) + (v21.cos() - v22.cos()).cos() * c(0.005);
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.6), d_hypot(x0 * c(std::f64::consts::LN_2), s1.tanh().exp(), margin).sin() * c(0.02));
-            }
-        }
-        x0.tanh() + s0 * c(1.5) + s1.tanh() + s2.tanh() - acc3.tanh() + prog_1_dual(s2, d_min(x1.sin(), x1.cos().cosh(), margin).cos() * c(2.0), (-(x0.cos() * c(1.2)).tan()).tanh(), &v, k4, margin)
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * c(2.0)).cosh().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if lt(((c(1.5) - v[n % 4]).tanh() + c(2.0)).cbrt(), c(0.25), margin) {
-            let v2 = acc1 - x1;
-            acc1 += v[2].cos().exp().tanh();
-            if ge((x0 * x0 + c(2.0)).sqrt().sin(), c(0.0), margin) {
-                acc1 -= (v[2] * v2).tanh();
-                let v3 = d_max(x2, acc1, margin);
-                acc1 -= v3.cos() * c(0.5);
-            } else if le(d_to_radians(x1.tanh()) * c(50.0), x0, margin) {
-                acc1 -= d_log(c(0.5_f64), (s0 / (v[3].powi(2) + c(1.5))).powi(2) + c(2.0)) * c(0.25);
-                for &t in v.iter() {
-                    if le(t.tanh() - c(1.5), c(0.0), margin) || n == 1 {
-                        acc1 -= c(0.5) * (v2 + t / (v2.cos() + c(2.0))).cos();
-                        if ge(x2.cos(), v[n % 4] - x1, margin) {
-                            return v2 * s0;
-                        }
-                        s0 = c(0.8) * s0 + c(0.1) * (v2 + s0).sin();
-                    } else if lt((s0.cos() * c(0.9)).atanh(), v2, margin) {
-                        let v4 = c(2.5) - x0;
-                        s0 = s0.mul_add(c(0.75), v4.sin().sin() * c(0.25));
-                    } else {
-                        acc1 += ((v2 * v2 + c(0.5)).ln().tanh() * c(0.5)).ln_1p().tanh() * c(0.5);
-                    }
-                    match n {
-                        0 => {
-                            s0 = (s0 * c(0.8) + (x0 * x0 + c(0.5)).ln() * c(0.1)).tanh();
-                            let v5 = prog_78_dual(s0.sin(), (x1 * x1 + c(1.0)).powi(-3).cos() * c(2.0), s0, [v[0], v[1], v[2], v[3]], 0, margin);
-                            s0 = (s0 * c(0.6) + v5.cos() * c(0.005)).sin();
-                        }
-                        g if g > 1 => {
-                            for j in (1..=3).step_by(2) {
-                                let fj = c(j as f64);
-                                let v6 = prog_1_dual(c(0.25), s0, c(0.75), v, n, margin);
-                                let v7 = v.iter().fold(v6.tanh(), |r, &p| r * c(0.75) + c(0.1) * ((t.powi(2) + c(1.0)).log2() + p.tanh()).sin());
-                                let v8 = fj;
-                                s0 = c(0.6) * s0 + c(0.25) * x1.tanh().sinh().sin();
-                                acc1 += c(0.005) * (v7.tanh() - v8.sin()).tanh();
-                            }
-                            let v9 = prog_78_dual(c(1.2), x2, (x1 + x0).tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-                            acc1 += c(0.005) * v9.tanh().sin();
-                        }
-                        _ => {
-                            s0 = s0.mul_add(c(0.5), (s0 / (x0.sin() + c(2.0))).sin() * c(0.1));
-                            let v10 = prog_1_dual(v2.tanh() * c(2.0), (v2 * v2 + c(1.0)).log10().tanh(), t.cos().exp_m1().sin() * c(2.0), v, n, margin);
-                            acc1 += v10.cos() * c(0.005);
-                        }
-                    }
-                    acc1 += c(0.5) * ((v[1] + v[2]) * d_to_radians(t)).tanh();
-                }
-            }
-            acc1 += v2.sin();
-        } else if le(x1, c(0.0), margin) {
-            let x2 = d_atan2(c(1.5_f64), x2);
-            s0 = c(0.8) * s0 + c(0.005) * prog_1_dual(x0, s0, c(0.75), v, 0, margin).cos();
-            s0 = (s0 * c(0.75) + x2.cos() * c(0.75)).tanh();
-        } else {
-            s0 = c(0.5) * s0 + c(0.1) * (x2.sin() * c(0.9)).atanh().cos();
-            s0 *= c(0.8);
-            s0 += c(0.02) * (s0 * c(std::f64::consts::FRAC_1_PI));
-        }
-        'b2: {
-            if !(n % 3 == 1) {
-                break 'b2;
-            }
-        }
-        let v13 = if let Some(k11) = n.checked_sub(1) {
-            let c12 = c(k11 as f64);
-            (x1 * x1 + c(1.0)).log(10.0) + c12.cos()
-        } else {
-            d_abs(x0, margin)
-        };
-        let v16 = if let Some(k14) = (n % 3).checked_sub(1) {
-            let c15 = c(k14 as f64);
-            prog_78_dual(x0, d_clamp(d_abs(c15, margin), -c(1.5), c(1.5), margin).cos(), v13, [v[0], v[1], v[2], v[3]], n, margin)
-        } else {
-            -x2
-        };
-        for i in 0..4 {
-            let fi = c(i as f64);
-            let v20 = match i % 3 {
-                0 => {
-                    let v17 = (x0 * x0).sin().exp2();
-                    x2.tanh().exp2() + v17.sin()
-                }
-                1 => {
-                    let v18 = fi;
-                    x2 + v18.cos()
-                }
-                2 => d_atan2(fi + v[1], d_clamp(s0, -c(1.0), c(1.0), margin).powi(2) + c(1.0)),
-                _ => {
-                    let v19 = (s0 + v16) * c(std::f64::consts::FRAC_PI_4);
-                    v[(i + n) % 4] + v19.cos()
-                }
-            };
-            if lt(x1.cos(), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.8), s0 * c(0.2));
-            } else if !(n % 3 == 1 && lt(s0 * (v[0] / (v[i] * v[i] + c(1.5))), (v16.tanh() * c(0.9)).asin(), margin)) {
-                let v21 = v13.powi(3);
-                s0 = s0.mul_add(c(0.75), v21.tanh().cos() * c(0.02));
-            }
-            acc1 += v13.cos().sin() * c(0.5);
-            s0 = s0.mul_add(c(0.8), v20.cos().tanh() * c(0.02));
-        }
-        x0 + s0 * c(0.25) + acc1.sin() + v13 - v16.cos()
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_B: usize = 1;
-        let w0 = v;
-        let mut s1 = x2.powi(3).sin() * c(2.0);
-        let mut s2 = v[n % 4].sin();
-        let mut acc3: Dual64 = c(0.0);
-        for &t in v.iter() {
-            s1 = s1 * c(0.6) + w0[n % 4].cos() * c(0.4);
-            s2 *= c(0.8);
-            s2 += c(0.25) * (d_to_degrees(w0[2]) * c(0.01)).cos();
-            acc3 -= t.tanh() * c(0.5);
-        }
-        match n % 3 {
-            PHASE_B => {
-                s2 = (s2 * c(0.5) + d_atan2(x2, acc3 * acc3 + c(0.5)) * c(0.05)).tanh();
-                if ge(d_to_radians(x0 + acc3), w0[n % 4].tanh(), margin) {
-                    acc3 += c(0.2) * ((x1 * x1 + c(1.0)).powi(-3) + x1 / (w0[n % 4].powi(2) + c(0.5))).tanh();
-                    s1 = (s1 * c(0.75) + (d_atan2(c(0.5_f64), w0[n % 4]) + (x2 * x2 + c(1.0)).ln()) * c(0.1)).sin();
-                } else if gt(x1.sin().exp_m1(), c(0.0), margin) {
-                    let v4 = s1;
-                    acc3 -= v4 * c(0.2);
-                }
-                s2 = (s2 * c(0.6) + s2.cos() * c(0.02)).tanh();
-            }
-            2 => {
-                let v5: Dual64 = (w0[n % 4].sin().exp2().sin() * c(0.9)).atanh();
-                s2 = (s2 * c(0.5) + (v5 + c(1.2)) * c(0.05)).sin();
-            }
-            _ => {
-                s2 = (s2 * c(0.75) + d_abs(x0, margin) * c(0.25)).sin();
-                acc3 += c(0.005) * prog_74_dual(s1, x1, d_clamp(v[n % 4], -c(1.5), c(1.5), margin).cos() * c(2.0), v, 4, margin).tanh();
-            }
-        }
-        if lt(v[3] - s1, d_atan2(x0 * x0 + c(1.0), v[n % 4]), margin) {
-            s1 *= c(0.5);
-            s1 += c(1.0) * (x1 * x1 + c(1.0)).log10();
-            let x2 = s2 / (s2 * s2 + c(1.0)) * x2.cos().exp2();
-            acc3 += x2.cos() * c(0.25);
-        } else if !(n == 5) {
-            let v6 = prog_84_dual(s1, w0[n % 4].atan().tanh(), (x2 + w0[n % 4] - x1).cos() * c(2.0), v, 4, margin);
-            s1 = s1.mul_add(c(0.8), v6.tanh().sin() * c(0.005));
-        }
-        for i in 0..3 {
-            let fi = c(i as f64);
-            for j in 0..5 {
-                let fj = c(j as f64);
-                acc3 += x1.tanh() * c(0.1);
-                let v7 = if ge(x2.sin(), fj, margin) {
-                    x1.cos()
-                } else if j > 1 && le(v[n % 4] + w0[j % 4] + w0[j % 4] / (v[3 - i].tanh() + c(2.0)), c(0.0), margin) {
-                    x1.sin()
-                } else {
-                    s2 = (s2 * c(0.5) + (s1 + x0) * c(0.25)).tanh();
-                    (x2 * x2 + c(1.0)).powi(-3)
-                };
-                s1 = (s1 * c(0.6) + v7.sin() * c(0.02)).sin();
-            }
-            let v8 = w0.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (s2.asinh() + p.cos() + q.cos()).sin()).product::<Dual64>();
-            acc3 += prog_78_dual((x2 * x2).ln_1p().sin(), fi.cos().exp_m1().tanh(), x1.tanh().tanh(), [v[0], v[1], v[2], v[3]], i, margin).tanh() * c(0.01);
-            acc3 += v8.cos() * c(0.5);
-        }
-        x1.cos() - w0[1] * c(0.25) + s1 + s2.tanh() + acc3.sin()
-    }
-
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = (x1 * x1 + c(0.5)).ln();
-        let mut s1 = (d_powf(x1 * x1 + c(1.0), v[1].tanh()).powi(2) + c(0.5)).ln().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let f3 = |t: Dual64| (s0 * s0 + c(1.5)).acosh() + t * c(0.25);
-        let v4 = f3(v[1]) - f3(v[3]) * c(0.5);
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let v6 = prog_84_dual((x2 + c(0.1)).sin() * c(2.0), ((x0 + x1) * c(0.3)).tanh() * c(2.0), v4.cos().tanh(), &v, 5, margin);
-            acc2 -= c(0.005) * prog_1_dual(s0, ((s0 * s0 + c(2.0)).acosh().powi(2) + c(2.0)).sqrt().cos(), ((s1 * s1).ln_1p().cos() * c(0.9)).asin().sin(), &v, k5, margin).cos();
-            if k5 >= 3 || lt(v6, -c(0.5), margin) {
-                break d_to_degrees(x0) * c(0.01);
-            }
-        };
-        'l1: for i in 0..5 {
-            let fi = c(i as f64);
-            acc2 -= c(0.4) * d_hypot(v4, v7, margin).cos();
-            let mut k8 = 0;
-            while k8 < 6 && gt(x0, -c(1.0), margin) {
-                k8 += 1;
-                acc2 += c(0.02) * (x2.tanh() * c(0.9)).atanh();
-                if k8 % 3 == 1 && gt(x1 - v4 + (fi - v[k8 % 4]), c(0.0), margin) {
-                    break 'l1;
-                }
-            }
-            let v9 = match k8 % 2 {
-                0 => s1.cos(),
-                PHASE_B => {
-                    let v7 = x0.cos();
-                    x1.sin() + v7.tanh()
-                }
-                _ => x0.powi(3),
-            };
-            acc2 += v9.tanh().sin() * c(0.25);
-        }
-        let f10 = |t: Dual64| d_max(v[1], v[k5].cos(), margin) + t * c(0.5);
-        let v11 = f10(v[2]) + f10(v[1]) * c(1.0) + x1.cos().exp_m1() * c(0.5);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
+            let [b8, b9, b10, _] = v;
+            let v11: Dual64 = -b8;
             let mut m12 = c(f64::INFINITY);
-            for j in (0..5).rev() {
-                m12 = d_min(m12, c(1.5) - v4 + v[j % 4], margin);
-            }
-            acc2 += c(0.5) * m12.sin();
-            if le(v11 - x2, v[k5], margin) && n > 2 {
-                acc2 += c(0.5) * fi.cos();
-            } else if ge(m12 - s1, s1, margin) || i % 2 == 0 {
-                let v13 = v[i] * s1;
-                s0 = (s0 * c(0.5) + (d_to_radians(s1) * c(20.0)).powi(2).ln_1p() * c(1.0)).sin();
-                if ge(v13 + (s1.tanh() * c(1.5)).cosh(), c(0.0), margin) {
-                    s1 = (s1 * c(0.8) + v13 * c(0.05)).tanh();
-                    s0 = s0.mul_add(c(0.6), (v4.sin() * c(0.9)).atanh().cos() * c(0.05));
-                } else if k5 + i < 4 {
-                    s1 = s1.mul_add(c(0.6), x1.sin().atan().sin() * c(0.4));
-                }
-            }
-            if lt(x0, -c(1.0), margin) {
-                s0 = s0.mul_add(c(0.8), v4.asinh().sin() * c(0.2));
-                if !(n > 1 && lt((v7.powi(2) + c(1.0)).log10(), c(0.0), margin)) {
-                    for j in 0..i {
-                        let v14 = x0.cos();
-                        acc2 += c(0.1) * (c(1.5) - x2).cos();
-                        let v16 = match j {
-                            PHASE_A | 2 => d_hypot((v11 * v11 + c(1.5)).acosh(), v14 / (v14 * v14 + c(1.0)), margin),
-                            _ => {
-                                let v15 = (m12 * m12 + c(0.5)).recip();
-                                (v15.sin() * c(0.9)).asin()
-                            }
-                        };
-                        s1 = (s1 * c(0.5) + (v14 - v16.sin()) * c(0.02)).tanh();
-                    }
-                }
-                for j in 0..n {
-                    let v17 = x0 + c(0.65) * s1;
-                    match j {
-                        0..=2 => {
-                            break;
-                        }
-                        3..=5 => {
-                            let v18: Dual64 = (x2.tanh() * c(0.5)).ln_1p();
-                            s0 = s0.mul_add(c(0.5), v18.powi(3) * c(0.25));
-                            if ge((v17.cos() * c(2.0)).cosh().tanh(), -c(0.5), margin) || k5 + n < 4 {
-                                continue;
-                            }
-                        }
-                        _ => {
-                            acc2 += x1.tanh().exp_m1().tanh() * c(0.05);
-                        }
-                    }
-                    acc2 += x1.cos().exp().sin() * c(0.05);
-                    acc2 += v17.sin().sin() * c(0.05);
-                }
-            } else if gt(s0 + v4, c(0.0), margin) || i % 2 == 0 {
-                s0 = s0 * c(0.6) + s0.cos() * c(0.4);
-                s1 = s1.mul_add(c(0.75), (s1 / (x1.powi(2) + c(0.5))).sin() * c(0.02));
-            }
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            s1 = s1.mul_add(c(0.6), ((x2.sin() * c(0.9)).asin() * x2).cos() * c(0.05));
-            acc2 += (v4 * v4 + c(0.5)).recip().tanh() * c(0.5);
-            acc2 -= c(0.4) * ((v11.tanh() * c(1.2)).tan() - c(0.75)).tanh();
-        }
-        x0 * c(1.5) + x2 * c(0.5) - s0.cos() - s1 * c(0.25) + acc2.tanh() - v4.cos() - v7 - v11.tanh() - v[n % 4] * v4
-    }
-
-    pub fn prog_97_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        const PHASE_D: usize = 3;
-        let mut s0 = (x2.cos() * c(1.2)).tan().tanh() * c(2.0);
-        let mut s1 = d_max((v[(this.n + n) % 4].powi(2) + c(2.0)).ln(), d_to_radians(x2) * c(50.0), margin);
-        let mut s2 = x1.cos();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = c(this.k) * x0;
-            }
-        }
-        assert!(n < 100);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if gt(s1.sin().exp2(), -c(1.0), margin) {
-                s0 *= c(0.6);
-                s0 += c(0.005) * prog_84_dual(x1, ((s0 * s0 + c(1.0)).log10().powi(2) + c(0.5)).recip().tanh() * c(2.0), x1.cos() * c(2.0), &v, i, margin).tanh();
-            }
-            match i {
-                PHASE_A | PHASE_C => {
-                    break;
-                }
-                PHASE_D => {
-                    let v5 = d_atan2(x0, fi.powi(2) + c(1.0));
-                    s0 = s0.mul_add(c(0.6), v5.cos() * c(0.4));
-                }
-                _ => {
-                    s1 *= c(0.5);
-                    s1 += c(0.4) * x0.tanh().cosh().sin();
-                    if lt(t, -c(0.5), margin) {
-                        let v6 = (s2.tanh().powi(2) + c(1.0)).powi(-2);
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * (x0 * x0).ln_1p().tanh();
-                        s0 = s0.mul_add(c(0.5), v6.tanh() * c(0.1));
-                    }
-                    s0 = (s0 * c(0.8) + (x0 - v[1]) * c(0.1)).sin();
-                    if ge(x1, c(1.0), margin) {
-                        continue;
-                    }
-                }
-            }
-            acc3 += (a4[1][i].tanh().sinh() + t / (x1.sin() + c(2.0))).cos() * c(0.5);
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = prog_1_dual(a4[1][0].powi(3).sin(), s2, c(1.5), &v, k7, margin);
-            let c9: Dual64 = c(table(k7 + n));
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                acc3 -= x0.sin().tanh() * c(0.05);
-                match this.n + k7 {
-                    0..=1 => {
-                        acc3 -= c(0.05) * (c(SCALE) + (c(this.k).sin() * c(0.9)).atanh()).sin();
-                    }
-                    g if g > 2 => {
-                        let c11: Dual64 = c(table(k7 + n));
-                        s1 = c(0.75) * s1 + c(1.0) * c9.tanh().cos();
-                        acc3 -= c(0.05) * c11.cos().sin();
-                    }
-                    _ => {
-                        s0 = s0 * c(0.5) + d_hypot(c(this.scale), s0, margin).cos() * c(0.5);
-                        if ge((x1 / (c9 * c9 + c(1.0))).powi(3), c(0.0), margin) {
-                            continue;
-                        }
-                    }
-                }
-                acc3 -= c(0.05) * (x2 - v[k10 % 4]).cos();
-            }
-            s1 = s1 * c(0.8) + prog_1_dual(x2, x0, s2, &v, k10, margin).tanh() * c(0.005);
-            if k7 >= 4 || gt(x1.sin().exp2(), c9, margin) {
-                break;
-            }
-            s1 = s1.mul_add(c(0.6), v8.tanh() * c(0.005));
-        }
-        let v12 = prog_78_dual((x0 + x2).cos(), x1.sin().exp_m1().cos() * c(2.0), (x0.powi(2) + c(0.5)).cbrt().tanh().exp2().tanh(), v, n, margin);
-        s2 *= c(0.5);
-        s2 -= c(0.02) * (-acc3).cos();
-        s0 * c(0.5) - s1 * c(0.25) + s2 * c(0.5) - a4[0][0].tanh() + v12.sin()
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        let mut s0 = prog_78_dual(x0, (x1 * x1).tanh() * c(2.0), d_to_radians(x2.mul_add(x1, x2)).tanh() * c(2.0), v, 0, margin).sin() * c(2.0);
-        let mut s1 = v[2] / (v[2].tanh() + c(2.0)) / (d_atan2(x2, x0 * x0 + c(0.5)).powi(2) + c(1.5));
-        let mut s2 = prog_26_dual(x0, (x1 + x0 - v[n % 4]).tanh(), s1.cos().tanh(), v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v8 = match mode {
-            Mode::Lower(k4, lo5) => {
-                let lo5 = c(lo5);
-                d_copysign(lo5.powi(3), acc3 - v[k4], margin)
-            }
-            Mode::Upper(hi6) => {
-                let hi6 = c(hi6);
-                let v7 = x0.powi(2);
-                hi6.sin().sinh() + v7.tanh()
-            }
-            Mode::Off => x2 + acc3,
-        };
-        let mut m9 = 0;
-        for _ in 0..v.len() {
-            acc3 += v8.cos() * c(0.5);
-            if ge(x0.tanh() + c(0.1), c(0.0), margin) {
-                m9 += 1;
-            }
-            acc3 += c(0.02) * prog_78_dual(s0, d_to_radians(x2).tanh(), c(2.0), v, 1, margin).cos();
-        }
-        let c10 = c(m9 as f64);
-        let v13 = match m9 {
-            PHASE_A => ((x0.tanh() * c(0.9)).acos().powi(2) + c(1.0)).cbrt(),
-            g if g > 1 => {
-                let v11 = prog_78_dual(s0, c(0.5), s2, v, m9, margin);
-                c10 + v11.cos()
-            }
-            _ => {
-                let v12 = c10 - v8;
-                s2 *= c(0.75);
-                s2 += c(0.05) * d_min(c10, v12, margin).tanh();
-                prog_78_dual(c10.sin().sin() * c(2.0), s2, c(1.5), v, n, margin)
-            }
-        };
-        if gt(v[n % 4] * v8, d_to_degrees(v[3]) * c(0.02), margin) || m9 % 2 == 0 {
-            s0 = c(0.8) * s0 + c(0.2) * (-x0).cos();
-            let v14 = prog_16_dual(d_copysign(x1, c10, margin).sin() * c(2.0), c(0.25), s1, &v, n, margin);
-            acc3 += v14.cos() * c(0.005);
-        } else {
-            acc3 += c10.sin();
-            s1 = c(0.75) * s1 + c(0.01) * d_atan2(x2.tanh().exp_m1(), (v8.powi(2) + c(1.0)).powf(0.3).powi(2) + c(1.0)).cos();
-        }
-        let v19 = match mode {
-            Mode::Upper(hi15) => {
-                let hi15 = c(hi15);
-                hi15 * (hi15.sin() * c(0.5)).ln_1p()
-            }
-            Mode::Lower(_, lo17) => {
-                let lo17 = c(lo17);
-                let v18 = (lo17 * lo17).ln_1p().cos().exp();
-                s2 = c(0.5) * s2 + c(0.02) * (v18 * v8).sin();
-                prog_78_dual(x0, d_max(v[1], lo17, margin).tanh(), ((v18 * v18 + c(1.0)).log10().sin() + c(2.0)).cbrt().cos(), v, m9, margin)
-            }
-            _ => {
-                acc3 += x1.powi(3).tanh() * c(0.25);
-                c10.cos().exp_m1()
-            }
-        };
-        s0 * c(0.25) + s1 + s2 - acc3 - v13.cos() - v19.tanh() + (x0 + c(0.3))
-    }
-
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let mut s0: Dual64 = (v[2].sin() * c(0.5)).ln_1p();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = s0.atan();
-        let mut a3 = [c(0.0); 4];
-        for i in 0..n {
-            a3[i % 4] += v[1].cos() * c(0.5);
-        }
-        let v4 = a3.iter().copied().map(|p| c(1.0) + c(0.25) * prog_84_dual((p * (x2.powi(2) + c(1.0)).log2()).tanh() * c(2.0), c(0.5), s0, &a3, n, margin).cos()).product::<Dual64>();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc1 -= (x1 - v4 + v4 / c(4.0)).sin() * c(0.25);
-            let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| v2.sin() + p.tanh() + q.cos()).sum::<Dual64>();
-            if k5 >= 6 || lt(v6.sin() + (-v4), (x0.tanh() * c(0.9)).atanh(), margin) {
-                break;
-            }
-        }
-        match k5 {
-            0 => {
-                s0 = s0 * c(0.6) + (x1.asinh() + x0.sin()).cos() * c(0.2);
-                s0 = (s0 * c(0.75) + (d_min(c(1.5_f64), v2, margin).powi(2) + c(1.0)).recip() * c(0.25)).sin();
-            }
-            PHASE_C | 4 => {
-                acc1 += (c(SCALE) + a3[(k5 + n) % 4]).powi(3).tanh() * c(0.4);
-                s0 = (s0 * c(0.75) + s0 * c(0.005)).sin();
-            }
-            6 => {
-                s0 = s0 * c(0.75) + d_abs(x1, margin).cos() * c(0.25);
-                acc1 -= c(0.75) * (d_atan2(v[0], v2.powi(2) + c(0.5)).powi(2) + c(1.0)).sqrt().sin();
-            }
-            _other => {
-                s0 = c(0.75) * s0 + c(0.1) * ((x1 * x1 + c(2.0)).sqrt().sin() * c(0.9)).asin().sin();
-            }
-        }
-        acc1 += ((x1.tanh() * c(0.5)).ln_1p() + (x1.cos() * c(1.2)).tan()).tanh() * c(0.25);
-        x0.sin() + s0 + acc1.tanh() + v2 * c(0.25) - v4 * c(1.5)
-    }
-
-    pub fn prog_100_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(d_clamp(p.0, -c(1.5), c(1.0), margin), margin);
-        let mut s1 = (v[n % 4].cos() + c(2.0)).cbrt();
-        let mut s2 = (s1 * s1 + c(1.0)).log(3.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = d_abs(d_clamp(v[3], s2.tanh() - c(1.5), x0.tanh() + c(1.5), margin), margin);
-        match mode {
-            Mode::Upper(_) => {
-                s0 *= c(0.8);
-                s0 -= c(0.1) * ((acc3.tanh() * c(0.9)).acos() / (s0 * s0 + c(1.5))).sin();
-            }
-            Mode::Lower(_, lo7) => {
-                let lo7 = c(lo7);
-                let v8 = prog_42_dual(s2, p.1, (p.1 * lo7).tanh(), [v[0], v[1], v[2], v[3]], 6, margin);
-                let lo7 = v4 + lo7;
-                acc3 += (v8.tanh() - lo7.sin()).cos() * c(0.02);
-            }
-            Mode::Off => {
-                let mut k9 = 0;
-                while k9 < n {
-                    k9 += 1;
-                    let v11 = match k9 + n {
-                        0 => v4 / (x0.powi(2) + c(0.5)),
-                        1..=3 => {
-                            acc3 += p.1.tanh().exp2().tanh() * c(0.25);
-                            ((x0 + v[n % 4]).sin() * c(1.2)).tan()
-                        }
-                        4..=6 => {
-                            s2 = c(0.5) * s2 + c(0.25) * (p.0 * c(2.0)).tanh();
-                            d_max(p.1, v[k9 % 4], margin)
-                        }
-                        _ => {
-                            let v4 = (p.1.powi(2) + c(0.5)).recip();
-                            let v10 = prog_78_dual(d_log(c(2.0_f64), x0 * x0 + c(2.0)).tanh() * c(2.0), c(1.5), s0, [v[0], v[1], v[2], v[3]], k9, margin);
-                            (p.1.tanh() * c(1.2)).tan().sin() + v4.tanh() + v10.tanh()
-                        }
-                    };
-                    let v12 = d_copysign(p.0, s0, margin);
-                    if lt((v4.cos().powi(2) + c(1.0)).log(2.0), -c(0.5), margin) {
-                        acc3 += c(0.25) * (v[k9 % 4] * v[k9 % 4] + c(1.0)).powi(-1).asinh();
-                        break;
-                    }
-                    s1 = c(0.6) * s1 + c(0.4) * s2.sin();
-                    acc3 += c(0.01) * (v11.cos() - v12.cos()).cos();
-                }
-                s0 = (s0 * c(0.8) + p.1.tanh() * c(0.2)).tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut k13 = 0;
-            while k13 < 6 && ge(s2.cos().exp2(), d_max(-c(1.5_f64), p.1, margin), margin) {
-                k13 += 1;
-                if le((s2.cos() * c(0.9)).asin().sin(), x0, margin) && k13 % 3 == 1 {
-                    let v14 = t / c(2.0);
-                    let v15 = (v14.sin().powi(2) + c(1.0)).recip();
-                    s2 = (s2 * c(0.5) + v15 * c(1.0)).sin();
+            for j in 0..3 {
+                let c13 = if ge(b9, x0, margin) {
+                    d_log(c(2.0_f64), v6 * v6 + c(2.0))
                 } else {
-                    acc3 -= (v4.sin() + (c(SCALE) + p.0)).sin() * c(0.05);
-                    if le((t.sin() * c(1.2)).tan().cos(), c(0.0), margin) {
-                        acc3 += p.1.tanh().sin() * c(0.05);
-                        let v16 = p.0 - s1;
-                        s2 = c(0.6) * s2 + c(0.2) * v16.cos().cos();
-                    } else {
-                        let v17 = fi.sin().atan();
-                        s1 *= c(0.5);
-                        s1 -= c(1.0) * v17.cos();
-                    }
-                    s1 = (s1 * c(0.6) + (s1.cos().cosh().powi(2) + c(1.5)).acosh() * c(0.1)).sin();
-                }
-                if lt((v4 + p.0).atan(), -c(0.5), margin) || k13 % 2 == 0 {
-                    break;
-                }
-                s0 *= c(0.5);
-                s0 -= c(0.5) * x0.sin().cos();
+                    v[j] / (b5 * b5 + c(1.0))
+                };
+                m12 = d_min(c13, m12, margin);
             }
-            let v18 = (t + c(1.5)).asinh();
-            if gt((x0 * x0 + c(1.0)).cbrt(), c(1.0), margin) {
+            s0 = (s0 * c(0.6) + m12.sin() * c(0.1)).sin();
+            if k7 >= 2 || gt(b9.cos(), (b3.powi(2) + c(1.0)).recip(), margin) {
                 break;
             }
-            acc3 -= p.1.sin() * c(0.5);
-            acc3 += v18.tanh() * c(0.5);
+            acc1 += (b10.cos() - v11.sin()).tanh();
         }
-        match mode {
-            Mode::Lower(_, _) => {
-                let v21 = p.1.tanh();
-                s2 = (s2 * c(0.8) + prog_78_dual(p.0, s0, c(0.75), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-                acc3 += v21;
-            }
-            Mode::Upper(_) => {
-                s0 = s0.mul_add(c(0.5), (v4 + p.1).sin() * c(0.25));
-                s1 = c(0.6) * s1 + c(0.25) * (x0 + d_atan2(c(1.5_f64), s1)).tanh();
-            }
-            Mode::Off => {
-                s0 = s0 * c(0.8) + (v4.asinh().cos() * c(0.9)).acos().sin() * c(0.05);
-            }
-        }
-        p.1 * c(1.5) - s0 - s1 + s2 * c(0.5) + acc3.cos() + v4 * c(0.25) - s0 / (s2 * s2 + c(1.0))
-    }
-
-    pub fn prog_101_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = prog_16_dual(x1.sin().exp2().tanh().exp().sin() * c(2.0), c(1.5), (w0[n % 4].sin() * c(0.9)).acos().asinh().cos(), v, n, margin).cos() * c(2.0);
-        let mut s2 = ((x1.cos() * c(2.0)).cosh() - c(1.2)).sin() * c(2.0);
-        let mut s3 = x0.atan();
-        let mut acc4: Dual64 = c(0.0);
-        let mut a5 = [c(0.0); N];
-        for i in 0..N {
-            a5[i] = (x2 * x2 + c(2.0)).sqrt();
-        }
-        let mut m6: Dual64 = c(f64::INFINITY);
-        for i in 0..n + 1 {
-            m6 = d_min(w0[i % 4] / (x2 * x2 + c(0.5)) + a5[i % 4], m6, margin);
-        }
-        s3 *= c(0.6);
-        s3 += c(0.05) * m6.cos();
-        let mut m7 = c(f64::INFINITY);
-        for i in 0..v.len() {
-            let c8 = x2.mul_add(x2 + c(1.5), w0[3 - i]);
-            m7 = d_min(c8, m7, margin);
-            acc4 += c(0.005) * prog_78_dual(x1, x0, (x1 - x2).cos() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).sin();
-        }
-        acc4 += c(0.5) * m7.sin();
-        let v10 = match n {
-            0 => x2 + c(0.1),
-            g if g > 1 => {
-                s3 = s3.mul_add(c(0.6), ((m6 * m6 + c(1.0)).recip().powi(2) + c(0.5)).ln() * c(0.05));
-                a5[n % 4].atan() + a5[n % 4] * a5[n % 4]
-            }
-            _ => {
-                let v9 = a5[n % 4].cos() + (a5[n % 4] - x1);
-                v9.sin().sinh().tanh().exp2()
-            }
-        };
-        'l3: for (i, &t) in v.iter().enumerate() {
+        let [b14, b15, b16, b17] = [prog_1_dual(((a2[k7] * a2[k7] + c(2.0)).acosh() * x1.powi(2)).sin(), d_copysign(v6, b3, margin).tanh(), (x1.tanh().powi(2) + c(1.0)).powi(-3).sin() * c(2.0), &v, n, margin), d_powf((a2[k7].powi(2) + c(0.5)).sqrt().powi(2) + c(1.0), d_max(b5, *x2, margin).sin()), prog_1_dual(b5, c(0.25), b4, &v, k7, margin), d_max(-c(3.0_f64), x0, margin) + d_min(v6, acc1, margin)];
+        'l3: for i in 0..N {
             let fi = c(i as f64);
-            acc4 += prog_1_dual(t, x0, t.cos().cos() * c(2.0), v, 6, margin).sin() * c(0.005);
-            let mut k11 = 0;
-            while k11 < n {
-                k11 += 1;
-                s2 = s2.mul_add(c(0.75), d_max(d_atan2(x2.powi(2) + c(0.5), fi), x2, margin).tanh() * c(0.05));
-                match k11 {
-                    0 => {
-                        s1 = s1 * c(0.5) + (a5[k11 % 4].tanh().cos() * c(0.9)).asin().sin() * c(0.2);
+            let v19 = if gt(c(SCALE) + b17.sin(), c(0.5), margin) {
+                b4.cos().cosh()
+            } else if lt(b15 / (b3 * b3 + c(1.5)) * b16.tanh(), -c(1.0), margin) {
+                x1.powi(3)
+            } else {
+                let v18 = d_atan2(b14 * b14 + c(1.0), b5);
+                s0 *= c(0.5);
+                s0 += c(0.1) * ((d_to_radians(b15) * c(50.0)).sin() * c(1.5)).cosh().sin();
+                d_atan2(c(1.5_f64), s0.sin().exp_m1()) + v18.tanh()
+            };
+            acc1 += b17.atan().cos() * c(0.5);
+            let mut k20 = 0;
+            while k20 < 6 && lt((b5.powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
+                k20 += 1;
+                let v21 = a2.iter().copied().map(|p| ((b14 * b14 + c(1.5)).acosh().powi(2) + c(1.0)).recip() + p.tanh()).sum::<Dual64>();
+                acc1 -= c(0.05) * v21.sin();
+                match k20 {
+                    0..=1 => {
+                        s0 = c(0.5) * s0 + c(1.0) * c(this.scale).cos().cos();
+                        let v22 = b15.asinh() * c(0.3);
+                        acc1 -= v22.cos() * c(0.05);
                     }
-                    PHASE_C | 4 => {
-                        acc4 += c(0.05) * (x2 + v10).sin();
+                    2 | 4 => {
+                        let [b23, _, b24, b25] = v;
+                        s0 = (s0 * c(0.6) + (c(0.25) - b3) * c(0.4)).tanh();
+                        acc1 += (b23.sin() - b24.tanh() - b25.cos()).cos() * c(0.05);
                     }
                     5 => {
                         continue 'l3;
                     }
-                    _ => {
-                        s2 = (s2 * c(0.5) + v10.sin() * c(0.5)).sin();
-                        if gt((-m7) / c(3.0), c(0.0), margin) {
-                            break;
-                        }
-                        s1 = (s1 * c(0.75) + (m7.powi(2) + c(0.5)).recip() * c(0.1)).tanh();
+                    _other => {
+                        let v26: Dual64 = c(SCALE) + fi;
+                        s0 = s0 * c(0.75) + v26.sin() * c(1.0);
                     }
                 }
-                acc4 -= v10.sin() * c(0.05);
             }
-            let v12 = v.iter().zip(w0.iter()).map(|(&p, &q)| (q.cos() * c(1.5)).cosh() * (p / c(2.0))).sum::<Dual64>();
-            s1 = s1.mul_add(c(0.8), v12.sin().tanh() * c(0.01));
+            acc1 += b4.tanh() * c(0.5);
+            s0 = (s0 * c(0.8) + v19.sin() * c(0.01)).sin();
         }
-        x2 - s1 * c(0.5) + s2 + s3 - acc4.sin() - a5[1] * c(0.75) + v10.sin() + ((v[n % 4] / (a5[n % 4] * a5[n % 4] + c(0.5))).sin() + c(2.0)).cbrt()
+        let c27: Dual64 = c(table(k7 + n));
+        s0 + acc1.sin() - b14.cos() + b15 * c(0.5) - b16.cos() + b17.sin() - c27.tanh()
     }
 
-    pub fn prog_102_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let (x1, x2) = p;
-        let mut s0: Dual64 = (d_abs(x1, margin) + x1.sin()).sin() * c(2.0);
-        let mut s1 = d_powf(c(0.5_f64), d_log(c(0.5_f64), x1.powi(2) + c(2.0)).tanh());
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().step_by(2).map(|&z| s1.tanh() + z * c(0.5)).sum::<Dual64>();
-        let v4: Dual64 = (x2.tanh() * c(0.9)).atanh();
-        let v5 = (0..n).map(|i| (x0.powi(2) + c(1.0)).ln() - (v[i % 4] - x0)).sum::<Dual64>();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if lt(v5.sin().exp(), v[n % 4], margin) {
-                return (s1.cos() * c(0.9)).asin();
-            }
-            let mut m7: Dual64 = v3.tanh();
-            for j in 1..=4 {
-                m7 = d_max(v4 * c(2.0) + v[(j + n) % 4], m7, margin);
-            }
-            acc2 += m7.sin().cos() * c(0.5);
-            let v8: Dual64 = v5;
-            if k6 >= 4 || le(x1.tanh(), c(0.5), margin) {
-                break;
-            }
-            acc2 += v8.cos() * c(0.5);
+    pub fn prog_14_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(0.5)).cbrt();
+        let mut acc1: Dual64 = c(0.0);
+        if lt(prog_1_dual(c(0.5), s0, d_max(x0, acc1 + v[2], margin).tanh() * c(2.0), &v, n, margin), x1, margin) {
+            s0 = s0.mul_add(c(0.75), s0.powi(3).cos() * c(0.01));
+        } else {
+            s0 = s0.mul_add(c(0.75), d_abs(v[3], margin).sin().exp().sin() * c(0.05));
         }
-        s0 = s0.mul_add(c(0.6), prog_39_dual((v5 * v5 + c(1.0)).log10().cos().cos() * c(2.0), x0, x2, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005));
-        s1 = (s1 * c(0.6) + s0.sin() * c(0.02)).tanh();
-        s1.sin() + acc2 - v3.sin() - v4 - (v4.cos().exp2() - c(0.5))
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(SCALE) + x2 * x0).tanh() * c(2.0);
-        let mut s1 = d_to_radians(x1) * c(20.0);
-        let mut s2 = v[0].tanh();
-        let mut acc3: Dual64 = c(0.0);
-        let Some(k5) = n.checked_sub(3) else {
-            let v4 = s1 + x1;
-            return v4 + (-v4)
+        let v9 = if gt(prog_1_dual(s0, (acc1 * acc1).ln_1p().sin() * c(2.0), (c(this.k).cos() * c(0.9)).atanh().cos(), &v, 4, margin), c(0.0), margin) {
+            let x0 = (x0.mul_add(v[this.n], x0).powi(2) + c(1.0)).sqrt();
+            let v2 = d_hypot(d_atan2(x0, x1.powi(2) + c(0.5)), v[n % 4].asinh(), margin);
+            d_max(x2, s0, margin) + v2.cos()
+        } else {
+            for &t in v.iter() {
+                let mut k3 = 0;
+                while k3 < n {
+                    k3 += 1;
+                    let v4 = (x0.cos().exp().sin() * c(1.5)).cosh();
+                    let v5 = d_copysign(c(0.5_f64), x2, margin);
+                    s0 = (s0 * c(0.75) + d_abs((t.cos() * c(0.9)).atanh(), margin) * c(0.05)).sin();
+                    acc1 -= c(0.05) * (v4.tanh() - v5.tanh()).tanh();
+                }
+                let [b6, _, _, b7] = v;
+                if ge(v[k3 % 4].cos(), c(0.5), margin) {
+                    s0 = c(0.8) * s0 + c(0.2) * d_atan2(c(0.5_f64), s0).sin();
+                } else if lt(d_hypot(d_max(x2, v[k3 % 4], margin), b7 + t, margin), b6, margin) {
+                    acc1 -= c(0.5) * d_min(x0, v[k3 % 4], margin).cos();
+                    if ge(x1.sin().exp2(), c(1.0), margin) {
+                        break;
+                    }
+                } else {
+                    s0 = c(0.75) * s0 + c(1.0) * c(this.scale).tanh();
+                    s0 = s0.mul_add(c(0.6), (s0 * c(this.k)).sin() * c(0.5));
+                }
+                acc1 += c(0.005) * prog_1_dual((b7 * b6).sin() * c(2.0), t, x2, &v, n, margin).sin();
+            }
+            let v8 = v[1].atan();
+            x1 + c(this.k) - v8 * c(std::f64::consts::LN_2)
         };
-        let c6 = c(k5 as f64);
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            acc3 -= c(0.005) * prog_84_dual(d_atan2(x0.powi(2) + c(0.5), x0).tanh() * c(2.0), d_abs(s0.tanh(), margin).tanh(), c6.sin().sin(), &v, 6, margin).cos();
-            let v11 = if let Some(_) = (n % 3).checked_sub(1) {
-                let v9 = d_hypot(v[1], x0 / (c6.sin() + c(2.0)), margin);
-                prog_1_dual((c(SCALE) + c6 * v9).tanh() * c(2.0), (s2.cos() * c(0.9)).atanh().tanh() * c(2.0), (s1 * s1 + c(1.0)).powi(-3).cos() * c(2.0), &v, k7, margin)
-            } else {
-                let v10 = ((v[k5] * v[k5] + c(0.5)).recip().powi(2) + c(1.5)).acosh();
-                s0 = c(0.75) * s0 + c(0.02) * (v10 - s0).cos().exp2().cos();
-                s1.cos()
-            };
-            if k7 >= 4 || le(x1.powi(3), s2 - x2, margin) {
-                break;
+        let [b10, b11, b12, _] = v;
+        let [b13, _, _, b14] = v;
+        let v26 = match this.n {
+            1 => {
+                for _ in 0..n {
+                    let [_, b15, b16, b17] = v;
+                    let mut k18 = 0;
+                    while k18 < 3 && le((b13.sin() * c(0.9)).acos() * c(0.5), (b10.powi(2) + c(0.5)).ln(), margin) {
+                        k18 += 1;
+                        let v19 = x2.sin().exp2().cos().exp2();
+                        if n > 2 {
+                            let [b20, b21, b22, _] = v;
+                            acc1 += c(0.1) * d_abs(b15, margin).cos();
+                            s0 = (s0 * c(0.5) + (b20.tanh() + b21.cos() + b22.cos()) * c(0.1)).tanh();
+                        }
+                        s0 = s0 * c(0.6) + (b10 * b10 + c(1.0)).ln().sin() * c(0.4);
+                        acc1 -= c(0.1) * v19.sin().tanh();
+                    }
+                    let v24 = match k18 % 2 {
+                        MODE_A if n % 2 == 0 => ((b15.sin() * c(0.9)).asin().powi(2) + c(0.5)).sqrt(),
+                        1 => ((b14 / (b15.sin() + c(2.0))).cos() * c(0.9)).asin(),
+                        _ => {
+                            let v23 = b17 - b12;
+                            d_powf(c(3.0_f64), x2.sin().cos()) + v23.cos()
+                        }
+                    };
+                    s0 = (s0 * c(0.5) + (b17 + c(2.5)) / ((b17 * b17 + c(1.0)).log(10.0).powi(2) + c(0.5)) * c(0.05)).tanh();
+                    acc1 -= (b15.tanh() - b16.tanh() + v24.tanh()).cos() * c(0.25);
+                }
+                let v25 = d_min(c(0.5_f64), x0, margin);
+                prog_1_dual((x2.atan().powi(2) + c(1.0)).powi(-3).tanh(), c(0.25), (s0.sin() / ((b12 * b12 + c(1.0)).ln().powi(2) + c(1.0))).cos() * c(2.0), &v, n, margin) + v25.sin()
             }
-            s0 = c(0.6) * s0 + c(0.005) * v11.tanh();
+            2 => c(this.scale) - b10,
+            _ => d_copysign(c(this.scale), b14.sin(), margin),
+        };
+        let mut a27 = [c(0.0); 4];
+        a27[0] = (d_to_degrees(b12) * c(0.02)).sin();
+        for i in 1..4 {
+            a27[i] = a27[i - 1] * c(0.5) + d_powf(c(1.5_f64), (v[i] * v[i] + c(1.0)).recip().cos()).sin() * c(1.0);
         }
-        let mut k12 = 0;
-        let v24 = 'l1: loop {
-            k12 += 1;
-            for j in 0..3 {
-                let fj = c(j as f64);
-                let v13: Dual64 = c(0.25) - (c6.tanh() + c(2.0)).cbrt();
+        s0 + acc1.tanh() + v9 - b10.tanh() + b11 * c(0.5) - b13 + b14 - v26.tanh() - a27[0].sin() - d_powf(b10.powi(2) + c(0.5), c(this.scale).sin())
+    }
+
+    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.5)).acosh().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < 6 {
+            k2 += 1;
+            s0 = s0.mul_add(c(0.6), ((s0.cos() * c(1.2)).tan() + x0 * x0).tanh() * c(0.02));
+            if gt((x1 * x1 + c(1.0)).log10(), s0.tanh(), margin) {
+                s0 = (s0 * c(0.8) + ((x0 * x0).ln_1p().sin() * c(1.5)).cosh() * c(0.05)).tanh();
+            }
+            s0 = s0 * c(0.6) + (x1 / (x1 * x1 + c(1.0))).tanh() * c(0.1);
+        }
+        if k2 > 4 && le(s0.tanh(), -c(0.5), margin) {
+            return (x1 / (x1 * x1 + c(0.5))).cos();
+        }
+        let mut k3 = 0;
+        while k3 < 4 && le(x2 + v[n % 4], -c(0.5), margin) {
+            k3 += 1;
+            acc1 -= (v[k3 % 4] * v[k3 % 4] + c(1.0)).powi(-3).tanh() * c(0.25);
+            s0 = s0 * c(0.8) + (-x1).cos() * c(0.2);
+            if ge((v[n % 4].tanh() * c(1.2)).tan(), c(0.0), margin) {
+                match n.checked_sub(3) {
+                    None => {
+                        acc1 -= c(0.5) * (x0.cos() * c(0.9)).asin().cos();
+                    }
+                    Some(k4) => {
+                        let c5 = c(k4 as f64);
+                        let v6: Dual64 = v[k4].tanh().cos().exp_m1();
+                        let x2 = x2.sin();
+                        acc1 += (c5.tanh() + v6.sin() - x2.cos()).cos() * c(0.5);
+                    }
+                }
+                s0 = s0 * c(0.6) + x0.cos().tanh() * c(0.4);
+            } else if !(k3 == 3) {
+                let mut k7 = 0;
+                while k7 < 4 {
+                    k7 += 1;
+                    s0 = c(0.6) * s0 + c(0.1) * (v[n % 4].sin() * c(0.9)).asin().sin();
+                    let v8 = v[k7 % 4] * s0;
+                    match n.checked_sub(2) {
+                        Some(0) => {
+                            acc1 -= x0.atan().sin() * c(0.1);
+                        }
+                        Some(k9) => {
+                            let c10 = c(k9 as f64);
+                            s0 *= c(0.8);
+                            s0 -= c(0.2) * d_hypot(c(1.5_f64), s0, margin).cos();
+                            s0 = (s0 * c(0.8) + (v8.tanh() * c(0.9)).atanh() * c(0.01)).sin();
+                            acc1 += c(0.1) * c10.cos();
+                        }
+                        _ => {
+                            let v13 = if let Some(_) = n.checked_sub(2) {
+                                x0.sin().exp2() + v[1] * c(core::f64::consts::FRAC_1_SQRT_2)
+                            } else {
+                                let v12 = x0.atan().cos().exp2();
+                                x1 + v12.sin()
+                            };
+                            acc1 -= v13.tanh().sin() * c(0.1);
+                        }
+                    }
+                    s0 = c(0.5) * s0 + c(0.1) * v8.sin().sin();
+                }
+            }
+        }
+        match n.checked_sub(2) {
+            Some(1 | 2) => {
+                s0 = (s0 * c(0.8) + d_atan2((x0 + v[(k3 + n) % 4]).powi(2) + c(0.5), c(0.25) - x1) * c(0.01)).tanh();
+                if gt(d_log(c(1.5_f64), x0.powi(2) + c(2.0)) * (v[0] * v[0] + c(0.5)).cbrt(), x2, margin) && n < 3 {
+                    acc1 += c(0.05) * prog_5_dual(x2, x0, c(1.2), [v[0], v[1], v[2], v[3]], n, margin).cos();
+                    let v14: Dual64 = v[n % 4].sin() * (d_to_degrees(v[n % 4]) * c(0.02));
+                    acc1 += v14.sin();
+                } else if gt(x1 * v[k3 % 4], c(0.0), margin) {
+                    s0 = (s0 * c(0.6) + (x1 + s0) * c(0.05)).sin();
+                } else {
+                    s0 = s0.mul_add(c(0.75), x0.atan().cos() * c(0.25));
+                }
+            }
+            Some(k15) => {
+                let c16 = c(k15 as f64);
                 match (n % 4).checked_sub(1) {
-                    Some(k14) => {
-                        let c15 = c(k14 as f64);
-                        s2 = (s2 * c(0.75) + x0 * c(0.5) * c(0.5)).tanh();
-                        s2 = s2.mul_add(c(0.5), (v[(k14 + k7) % 4] * c15.atan()).cos() * c(0.25));
+                    None => {
+                        s0 = (s0 * c(0.75) + c16.mul_add(v[1], c16).tanh().exp() * c(0.02)).sin();
+                        s0 = (s0 * c(0.75) + (x1.asinh().powi(2) + c(1.0)).log(2.0) * c(0.1)).sin();
                     }
-                    _ => {
-                        s2 = c(0.8) * s2 + c(0.02) * (v[3 - j] / (s2.powi(2) + c(1.0)) + s2.mul_add(v13, x2)).sin();
-                        match j {
-                            MODE_A if n % 2 == 0 => {
-                                s1 *= c(0.6);
-                                s1 += c(1.0) * (s1.tanh() + c(2.0)).cbrt().tanh();
-                                acc3 -= d_log(s2.powi(2) + c(1.0), v[3 - j] * v[3 - j] + c(2.0)).cos() * c(0.1);
-                            }
-                            1 => {
-                                acc3 -= ((c6.powi(2) + c(1.5)).acosh() - (v13.sin() * c(0.9)).acos()).sin() * c(0.1);
-                                break 'l1 (fj * fj + c(2.0)).acosh();
-                            }
-                            MODE_C => {
-                                let x1: Dual64 = (x1.sin() * c(0.9)).acos();
-                                let v16 = x1.asinh();
-                                s0 = s0.mul_add(c(0.6), v16.cos().cos() * c(0.1));
-                            }
-                            _ => {
-                                s0 = s0 * c(0.6) + (d_to_degrees(s0) * c(0.02)).tanh().exp().tanh() * c(0.1);
-                                acc3 += fj.sin() * c(0.1);
-                            }
-                        }
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * d_hypot(c(3.0_f64), s0 + v13, margin).cos();
+                    Some(k17) if k17 % 2 == 0 => {
+                        let c18 = c(k17 as f64);
+                        let x0 = d_copysign(c(1.5_f64), c18, margin) + (c(2.5) - v[0]);
+                        acc1 += x0.sin();
+                    }
+                    Some(k19) => {
+                        let c20 = c(k19 as f64);
+                        acc1 -= c20.cos().exp().sin();
+                        s0 = (s0 * c(0.6) + v[k19] * c(0.4)).tanh();
                     }
                 }
-                acc3 += c(0.1) * d_atan2(c(2.0_f64), s0).sin().exp().sin();
-                acc3 -= v13.tanh() * c(0.1);
+                let v21 = v[k3 % 4].tanh().exp() * c16;
+                s0 = c(0.75) * s0 + c(0.02) * v21.cos();
             }
-            let v21 = if let Some(_) = (n % 4).checked_sub(1) {
-                let v18 = s2.sin().exp_m1();
-                c6.atan() + v18.cos()
-            } else {
-                for &u in v.iter() {
-                    s0 = c(0.6) * s0 + c(0.02) * (s0.cos() * c(1.2)).tan().cos();
-                    match (k5 + n).checked_sub(2) {
-                        Some(k19) if k19 > 0 => {
-                            s0 = s0.mul_add(c(0.8), d_powf(x1.powi(2) + c(1.0), c6.sin()).tanh() * c(0.05));
-                            let x2 = ((u + x0).tanh() * c(1.2)).tan();
-                            acc3 += c(0.1) * x2.cos().sin();
-                        }
-                        Some(_) => {
-                            s2 = s2.mul_add(c(0.5), (c(SCALE) + s2).tanh() * c(0.5));
-                            let x2 = s2.atan() + s0;
-                            s1 = c(0.75) * s1 + c(0.1) * x2.cos().sin();
-                        }
-                        None => {
-                            s2 *= c(0.6);
-                            s2 += c(1.0) * (d_to_radians(u) * c(20.0));
-                        }
-                    }
-                    s1 *= c(0.6);
-                    s1 += c(0.4) * u.sin().tanh();
-                }
-                s0.atan()
-            };
-            for &u in v.iter() {
-                let v22 = v.iter().copied().map(|p| s1.cos().exp() + p.cos()).sum::<Dual64>();
-                let v23 = u * v21;
-                s0 = s0 * c(0.8) + (c6 * v21).cos() * c(0.02);
-                s0 = s0.mul_add(c(0.6), (v22.tanh() - v23.cos()).sin() * c(0.01));
+            None => {
+                let v22 = d_hypot(x1, x2, margin);
+                s0 = s0.mul_add(c(0.8), d_clamp(v22, x0.sin() - c(1.5), v[3].cos() + c(1.5), margin).tanh() * c(0.1));
             }
-            s0 = s0.mul_add(c(0.5), (s1 * s1 + c(1.0)).log10().tanh() * c(1.0));
-            if k12 >= 4 || lt(c6 * v21, (s0.powi(2) + c(1.0)).ln(), margin) {
-                break v21 / (s1.sin().exp().tanh() + c(2.0));
-            }
-        };
-        let v26 = if ge((x2.cos() * c(0.9)).asin().cos(), c(0.0), margin) || k7 == 2 {
-            c6.mul_add(x2, c6)
-        } else {
-            let v25 = c(SCALE) + (c6 + c(0.75));
-            (c(0.25) * v25).cos().exp2()
-        };
-        let v27 = v.iter().zip(v.iter()).map(|(&p, &q)| q.powi(3) + p.cos()).sum::<Dual64>();
-        let v28 = if n % 2 == 0 {
-            v26.tanh()
-        } else {
-            -(x1 * v26)
-        };
-        s0 - s1 + s2.cos() + acc3.cos() - v24.cos() - v27.cos() + v28.cos()
+        }
+        x0 * c(0.5) + x1.sin() + s0.sin() + acc1.cos() - d_min(x1, x0, margin).cos().cosh()
     }
 
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_clamp(x2.powi(2), d_hypot(x1, x0, margin).cos() - c(1.5), (x2.cos() * c(0.9)).acos().tanh() + c(1.5), margin).cos() * c(2.0);
-        let mut s1 = (x0 * s0 - v[n % 4]).cos() * c(2.0);
-        let mut s2 = d_min(c(2.0_f64), d_to_radians(s0) * c(20.0), margin);
+    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_log(c(1.5_f64), d_max(x2, v[n % 4], margin).powi(2) + c(2.0));
+        let mut s1 = d_max(x0, x2 + x0, margin).cos() * c(2.0);
+        let mut s2 = d_log(c(0.5_f64), x0 * x0 + c(2.0));
         let mut acc3: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let mut m4 = c(f64::NEG_INFINITY);
+            let mut m5 = v[n % 4].cos().exp().tanh();
+            for j in 0..n + 1 {
+                m4 = d_max(s2 * s0 + v[(j * 3) % 4], m4, margin);
+                m5 = d_min(m5, x1.mul_add(fi, x1) * c(0.5) + v[(j * 3) % 4], margin);
+            }
+            acc3 += c(0.5) * m4.sin().cos();
+            s2 = c(0.75) * s2 + c(0.05) * m5.tanh().tanh();
+            acc3 += c(0.5) * v[i % 4].tanh();
+        }
+        let v12 = match mode {
+            Mode::Lower(_, lo7) => {
+                let lo7 = c(lo7);
+                for _ in 0..n {
+                    let v8 = d_powf(lo7 * lo7 + c(1.0), x2.tanh());
+                    s1 = s1.mul_add(c(0.5), (s1.sin() + c(2.0)).cbrt().cos() * c(1.0));
+                    acc3 += v8.sin().cos() * c(0.25);
+                }
+                lo7 * s0
+            }
+            Mode::Upper(hi9) => {
+                let hi9 = c(hi9);
+                let v10 = x1;
+                hi9 + v10.tanh()
+            }
+            Mode::Off => {
+                let v11 = x0 + c(2.0);
+                s0 - s1 + v11.cos()
+            }
+        };
+        let mut m13 = d_to_radians(s2) * c(20.0);
+        for i in 0..v.len() {
+            m13 = d_max(m13, v12 / (v12 * v12 + c(1.5)) + v[i], margin);
+        }
+        acc3 -= c(0.2) * m13.cos();
+        match mode {
+            Mode::Upper(hi14) => {
+                let hi14 = c(hi14);
+                acc3 += (x1 * x1 + c(1.0)).log(3.0);
+                s2 = s2 * c(0.5) + (d_abs(hi14, margin) + hi14).cos() * c(1.0);
+            }
+            Mode::Lower(k15, lo16) => {
+                let lo16 = c(lo16);
+                for i in (1..=4).step_by(2) {
+                    let v18 = if i + k15 < 2 && gt(d_atan2(c(0.5_f64), (v12.cos() * c(0.9)).asin()), lo16.powi(3), margin) {
+                        s0 = (s0 * c(0.5) + s1.cos() * c(0.5)).tanh();
+                        x1.powi(2).sin().exp2()
+                    } else {
+                        let v17 = x0.asinh();
+                        s0 + v17.cos()
+                    };
+                    match mode {
+                        Mode::Lower(k19, lo20) => {
+                            let lo20 = c(lo20);
+                            let v21: Dual64 = prog_1_dual(v18, c(0.75), x0, &v, i, margin);
+                            acc3 += (v[k19] / (lo20.tanh() + c(2.0))).sin().exp().cos();
+                            s1 = (s1 * c(0.75) + v21.tanh() * c(0.005)).sin();
+                        }
+                        Mode::Upper(_) => {
+                            acc3 -= ((m13 * m13).ln_1p().cos() * c(1.5)).cosh().sin();
+                            s0 *= c(0.5);
+                            s0 -= c(0.005) * prog_1_dual((v18 - x1).cos() * c(2.0), x2, c(0.75), &v, n, margin).tanh();
+                        }
+                        _ => {
+                            s0 = c(0.8) * s0 + c(0.2) * (c(0.8) - x1).tanh();
+                            s2 *= c(0.8);
+                            s2 += c(0.02) * (v18 - c(0.1)).tanh();
+                        }
+                    }
+                    let v23 = (d_max(v18, x1, margin).cos() * c(0.9)).asin();
+                    acc3 -= prog_1_dual(v18, d_abs(x2, margin).tanh() * c(2.0), s1, &v, n, margin).sin() * c(0.005);
+                    acc3 -= c(0.25) * v23.cos().cos();
+                }
+            }
+            _ => {
+                acc3 += c(0.4) * d_clamp(v12 - x2, -c(0.5), c(1.0), margin);
+                if n > 4 {
+                    match mode {
+                        Mode::Lower(_, lo25) => {
+                            let lo25 = c(lo25);
+                            acc3 += d_copysign(x1.powi(2), d_abs(lo25, margin), margin).sin();
+                            let lo25 = lo25 + x2 - (lo25 - v[n % 4]);
+                            acc3 -= lo25.cos();
+                        }
+                        Mode::Upper(hi26) => {
+                            let hi26 = c(hi26);
+                            acc3 += (x1.tanh() + c(2.0)).cbrt();
+                            let v27 = prog_1_dual(hi26.asinh().tanh() * c(2.0), c(1.5), x2, &v, n, margin);
+                            s0 = s0 * c(0.8) + v27.cos() * c(0.005);
+                        }
+                        Mode::Off => {
+                            let mut k28 = 0;
+                            while k28 < n {
+                                k28 += 1;
+                                let v29 = (m13.sin() * c(1.2)).tan();
+                                let v30 = (s2 * s2 + c(1.0)).powi(-1);
+                                acc3 -= c(0.25) * v12.sin().cos();
+                                acc3 += (v29.cos() + v30).sin() * c(0.25);
+                            }
+                        }
+                    }
+                    s0 = (s0 * c(0.5) + d_min(s0, x1, margin).asinh() * c(0.02)).tanh();
+                }
+                s0 *= c(0.5);
+                s0 -= c(0.02) * s2.sin();
+                if !(n == 4 && gt(x1 / (v[n % 4].powi(2) + c(0.5)) * c(std::f64::consts::LN_2), -c(0.5), margin)) {
+                    s1 *= c(0.75);
+                    s1 -= c(0.005) * prog_5_dual((-x2).cos().tanh() * c(2.0), s0, c(0.75), v, n, margin).tanh();
+                    s0 = s0.mul_add(c(0.75), (x0 - c(0.5)).cos().exp().cos() * c(0.05));
+                }
+            }
+        }
+        x1 * c(0.75) + s0 + s1 + s2 * c(0.75) + acc3.cos() + v12.cos() + prog_1_dual(d_min(c(2.0_f64), (v[0].powi(2) + c(0.5)).sqrt(), margin).sin(), c(1.5), x2, &v, n, margin)
+    }
+
+    pub fn prog_17_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = (s0.cos().exp() * v[n % 4]).tanh() * c(2.0);
+        let mut s2 = (x1.sin() + x1 / c(1.5)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = v[i].atan();
+        }
+        match n % 3 {
+            0..=2 => {
+                s0 = (s0 * c(0.6) + (a4[n % 4] * a4[n % 4]).ln_1p() * c(0.4)).sin();
+            }
+            _ => {
+                let v5 = prog_5_dual(x1, x2, (x0 / (x0.powi(2) + c(0.5))).cos().exp().cos(), v, n, margin);
+                s0 = (s0 * c(0.5) + prog_1_dual(x1.asinh().atan().sin(), x2, s0, &v, 2, margin) * c(0.005)).tanh();
+                s0 = s0 * c(0.5) + v5.cos() * c(0.005);
+            }
+        }
+        let v6 = a4.iter().map(|&p| prog_1_dual((d_copysign(x2, p, margin) * p.mul_add(x0, x1)).cos(), s2, acc3, &v, n, margin)).sum::<Dual64>();
+        let mut a7 = [c(0.0); N];
+        a7[0] = prog_1_dual(s2, (s2 + v[n % 4].cos()).sin() * c(2.0), c(1.5), &v, n, margin).sin();
+        for i in 1..4 {
+            let fi = c(i as f64);
+            a7[i] = a7[i - 1] * c(0.75) + (v[i].powi(2) + fi.cos().exp()).tanh() * c(0.05);
+        }
+        let v8 = prog_1_dual(c(2.0), s2, c(0.75), &v, n, margin);
+        s1 *= c(0.6);
+        s1 -= c(0.1) * ((v[n % 4] * v[n % 4]).ln_1p() + x1 / (x2.tanh() + c(2.0))).cos();
+        s2 = c(0.8) * s2 + c(0.1) * d_atan2(d_abs(x2, margin).powi(2) + c(1.0), acc3.cos()).sin();
+        acc3 -= x0.sin();
+        s0 * c(0.25) + s1.sin() + s2 * c(1.5) - acc3 + v6.cos() - a7[0].sin() - v8.sin()
+    }
+
+    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * *x2).tanh() * c(2.0);
+        let mut s1 = (s0.tanh() * c(0.5)).ln_1p();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = v.map(|e| e.tanh());
+        a3 = [a3[n % 4].tanh().sin() * c(1.0), a3[1] * c(0.8) + d_atan2(c(2.0_f64), x1).sin() * c(0.75), a3[0].mul_add(c(0.5), (a3[n % 4] * a3[n % 4]).cos() * c(0.1)), a3[2]];
+        let mut a4 = [c(0.0); 4];
+        for i in 0..n {
+            a4[i % 4] += d_atan2(a3[i % 4].powi(2) + c(0.5), x1).sin() * c(0.5);
+        }
+        s1 = c(0.8) * s1 + c(0.005) * a4[2].cos();
+        a4 = v;
+        let v10 = match mode {
+            Mode::Lower(_, _) => ((acc2 + a3[2]).powi(2) + c(2.0)).acosh(),
+            Mode::Upper(hi7) => {
+                let hi7 = c(hi7);
+                let v8 = prog_11_dual(PARAMS, *x2, (a4[n % 4] * hi7).cos() * c(2.0), s1, v, n, margin);
+                (x1.tanh() * c(0.5)).ln_1p() + v8.cos()
+            }
+            Mode::Off => {
+                let v9 = (*x2).sin() + (acc2 - c(1.5));
+                prog_5_dual(s0, *x2, c(0.25), v, n, margin) + v9.tanh()
+            }
+        };
+        if le((v[n % 4] * v[n % 4]).ln_1p(), c(1.0), margin) && n % 2 == 0 {
+            let v11: Dual64 = (acc2.sin() + c(2.0)).cbrt();
+            let mut k12 = 0;
+            while k12 < n + 1 && gt(((v[k12 % 4] * c(0.35)).powi(2) + c(1.0)).log(10.0), c(0.5), margin) {
+                k12 += 1;
+                match mode {
+                    Mode::Upper(hi13) => {
+                        let hi13 = c(hi13);
+                        let mut k14 = 0;
+                        while k14 < n + 1 && le(d_to_radians(hi13 * *x2), (v[0].cos() * c(1.5)).cosh(), margin) {
+                            k14 += 1;
+                            let v19: Dual64 = match mode {
+                                Mode::Lower(k15, lo16) => {
+                                    let lo16 = c(lo16);
+                                    let v17 = v11;
+                                    s0 = s0 * c(0.6) + (v17 + a4[k15]).tanh() * c(0.2);
+                                    lo16.sin().sinh()
+                                }
+                                Mode::Upper(hi18) => {
+                                    let hi18 = c(hi18);
+                                    d_log(c(3.0_f64), hi18.powi(2) + c(2.0)) - x1
+                                }
+                                Mode::Off => {
+                                    s0 = s0.mul_add(c(0.6), a3[k14 % 4].sin().cos() * c(0.4));
+                                    d_hypot(a4[k14 % 4].tanh(), v10, margin)
+                                }
+                            };
+                            let v20 = if le(((c(2.5) - v10).powi(2) + c(1.0)).log2(), c(0.5), margin) {
+                                (a4[2] * a4[2] + c(0.5)).cbrt() / ((s1 * s1 + c(1.5)).acosh().powi(2) + c(0.5))
+                            } else {
+                                let hi13 = a3[k14 % 4];
+                                -hi13
+                            };
+                            s1 = s1 * c(0.6) + (v11 - a3[3]).sin() * c(0.2);
+                            s1 = s1 * c(0.8) + (v19.cos() + v20.cos()).sin() * c(0.02);
+                        }
+                    }
+                    Mode::Lower(_, lo22) => {
+                        let lo22 = c(lo22);
+                        let v27: Dual64 = match mode {
+                            Mode::Lower(_, _) => d_min(c(0.5_f64), a3[0], margin) - d_log(s0.powi(2) + c(1.0), a3[0] * a3[0] + c(2.0)),
+                            Mode::Upper(hi25) => {
+                                let hi25 = c(hi25);
+                                let v26 = hi25;
+                                s0 = (s0 * c(0.5) + v26 * c(1.0)).tanh();
+                                (v10.cos().exp_m1().powi(2) + c(1.0)).powi(-2)
+                            }
+                            Mode::Off => x1 + lo22,
+                        };
+                        let v28 = d_atan2((s1.powi(2) + c(2.0)).ln(), s0.sin().exp().powi(2) + c(1.0));
+                        s0 = (s0 * c(0.8) + (v27.tanh() + v28.sin()) * c(0.005)).sin();
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.8) + (a4[k12 % 4].powi(2) + c(1.0)).sqrt() * c(0.2)).tanh();
+                    }
+                }
+                if le(v11 + a3[(k12 + n) % 4].tanh().exp(), -c(0.5), margin) {
+                    s0 = (s0 * c(0.8) + ((x0 * x0 + c(0.5)).recip() + s1.sin().exp_m1()) * c(0.02)).tanh();
+                    if le((s1.sin() * c(0.9)).asin(), c(0.0), margin) {
+                        break;
+                    }
+                    let x0 = s1.asinh().powi(2);
+                    acc2 -= x0 * c(0.25);
+                } else if lt(v[k12 % 4].cos(), c(0.0), margin) && n % 2 == 0 {
+                    s1 *= c(0.75);
+                    s1 += c(0.02) * ((v11 - s0) * v11).cos();
+                    let v29: Dual64 = ((*x2).cos() * c(2.0)).cosh();
+                    s1 = (s1 * c(0.5) + v29.tanh() * c(0.05)).tanh();
+                } else {
+                    let v10 = x1 + v10 - c(0.5);
+                    s0 = (s0 * c(0.8) + v10.tanh() * c(0.1)).tanh();
+                }
+                s0 = (s0 * c(0.8) + d_min(c(1.5_f64), a4[k12 % 4], margin) * c(0.2)).tanh();
+            }
+            s0 = s0.mul_add(c(0.8), v11.tanh() * c(1.0));
+        } else if gt(d_max(-c(0.5_f64), *x2, margin), (v10 * c(0.01)).sin(), margin) {
+            s1 = s1.mul_add(c(0.6), (v[1] * v[1] + c(0.5)).powf(1.5).tanh() * c(0.02));
+            let v35 = match mode {
+                Mode::Lower(_, lo31) => {
+                    let lo31 = c(lo31);
+                    let v32 = d_clamp(*x2, -c(1.5), c(1.5), margin);
+                    acc2 -= lo31.asinh();
+                    v[n % 4].cos() / c(1.5) + v32.sin()
+                }
+                Mode::Upper(_) => d_abs(x1, margin),
+                Mode::Off => {
+                    let v34 = d_min(c(2.0_f64), x1, margin);
+                    d_max(v34.asinh(), v34, margin)
+                }
+            };
+            acc2 += v35.sin();
+        } else {
+            s1 = c(0.5) * s1 + c(0.25) * x0.sin().exp2().cos();
+            let x1 = x1.tanh().exp2();
+            s0 = c(0.75) * s0 + c(0.1) * x1.sin();
+        }
+        let v37 = if gt((*x2).tanh().powi(2).ln_1p(), c(0.5), margin) {
+            ((*x2).tanh().sin() * c(0.5)).ln_1p()
+        } else if le(x1.powi(3), v10, margin) && n == 4 {
+            let v36 = ((*x2).sin() * c(2.0)).sinh();
+            d_min(c(2.0_f64), v36, margin).tanh().exp2()
+        } else {
+            c(SCALE) + *x2
+        };
+        s0.sin() + s1 + acc2 + a3[3] + a4[0] * c(0.5) + v10.sin() - v37
+    }
+
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = v[2].sin();
+        let mut acc1: Dual64 = c(0.0);
+        for _ in 0..5 {
+            acc1 += (x0.sin() - s0.sin()).cos() * c(0.4);
+            if lt((x2.tanh() * c(0.9)).asin().tanh().exp2(), c(1.0), margin) {
+                continue;
+            }
+        }
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = x1.cos().exp2();
+            let v4 = match k2 % 2 {
+                1 => x2.cos(),
+                _other => {
+                    for &u in v.iter() {
+                        s0 = c(0.8) * s0 + c(0.2) * (x0 * x0 + c(1.0)).sqrt().cos();
+                        s0 = (s0 * c(0.75) + d_powf(x2.powi(2) + c(1.0), v3.tanh()) * c(0.01)).tanh();
+                        acc1 -= u.sin().cos() * c(0.05);
+                    }
+                    let x1: Dual64 = (x2.cos().cos() * c(1.2)).tan();
+                    x0.cos().exp_m1() + x1.sin()
+                }
+            };
+            s0 = s0.mul_add(c(0.75), v3.cos().exp_m1().cos() * c(0.05));
+            if k2 >= 6 || ge(((x2 * x2 + c(1.0)).ln().sin() * c(1.2)).tan(), -c(1.0), margin) {
+                break;
+            }
+            s0 = (s0 * c(0.75) + v4.cos() * c(0.02)).sin();
+        }
+        let a5 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        'l3: for &t in v.iter() {
+            s0 = s0 * c(0.5) + d_max(s0, t, margin).tanh() * c(0.5);
+            let mut k6 = 0;
+            while k6 < 5 && gt(s0.asinh() * (t.tanh() * c(2.0)).sinh(), c(1.0), margin) {
+                k6 += 1;
+                s0 = s0.mul_add(c(0.8), (x0 + v[2]).sin() * c(0.1));
+                if gt(a5[k6 % 4].sin() + x1.sin(), c(0.5), margin) || k6 < 2 {
+                    continue 'l3;
+                }
+            }
+            for j in 0..3 {
+                s0 = c(0.5) * s0 + c(0.1) * d_atan2(s0, v[j].powi(2) + c(1.0)).sin();
+                if gt(t.asinh() + t.cos(), c(1.0), margin) {
+                    continue;
+                }
+            }
+        }
+        let v7 = a5.iter().map(|&p| x1 - a5[2] + p.tanh()).sum::<Dual64>();
         match n {
             0 => {
-                let v4 = x0.sin();
-                let v8 = if let Some(k5) = (n % 4).checked_sub(1) {
-                    let c6 = c(k5 as f64);
-                    s2 = (s2 * c(0.8) + v[k5] * c(0.2)).sin();
-                    s0 + x2 + c6.sin()
-                } else {
-                    let v7 = d_atan2(c(2.0_f64), (v4.powi(2) + c(1.0)).powi(-1));
-                    (v[n % 4] * v[n % 4] + c(2.0)).sqrt() + v7.sin()
-                };
-                acc3 -= (v4 - v8.cos()).tanh() * c(0.4);
+                let v8: Dual64 = prog_5_dual(x1, d_clamp(x2 * c(0.5), x2.sin().tanh() - c(1.5), (s0 * s0 + c(2.0)).ln().cos() + c(1.5), margin).sin() * c(2.0), s0, [v[0], v[1], v[2], v[3]], 6, margin);
+                acc1 += c(0.02) * v8.tanh();
             }
-            1 | 3 => {
-                s0 = (s0 * c(0.8) + s2 * c(0.05)).tanh();
+            1 | PHASE_D => {
+                s0 *= c(0.75);
+                s0 -= c(0.02) * d_clamp(v[n % 4].powi(3), -c(1.5), c(1.0), margin).cos();
             }
-            4..=5 => {
-                if let Some(_) = (n % 4).checked_sub(1) {
-                    acc3 += x0.sin();
-                    s1 = (s1 * c(0.6) + (x1 + s0) * c(0.05)).tanh();
-                } else {
-                    acc3 += c(0.005) * prog_5_dual(s1, x0 * c(2.0), x0, [v[0], v[1], v[2], v[3]], n, margin).cos();
-                    let v10 = (x1.cos() * c(0.9)).atanh();
-                    s2 = s2.mul_add(c(0.75), v10.cos().cos() * c(0.05));
+            4 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let mut m9: Dual64 = d_min(a5[0], x0, margin);
+                    for j in 0..=n {
+                        let fj = c(j as f64);
+                        let c10 = if j > 1 {
+                            fj.tanh()
+                        } else {
+                            t.cos().exp_m1().cos()
+                        };
+                        m9 = d_max(c10, m9, margin);
+                    }
+                    s0 = (s0 * c(0.8) + m9.tanh() * c(0.05)).sin();
+                    acc1 += c(0.5) * (x2 + a5[3 - i]).cos();
+                    acc1 += c(0.5) * t.sin();
                 }
             }
             _other => {
-                s0 = c(0.75) * s0 + c(0.005) * prog_5_dual(x0 * c(0.5), x1, (x1 * x1 + c(1.0)).recip().sin().sin(), [v[0], v[1], v[2], v[3]], n, margin).tanh();
-                acc3 += x0.tanh();
+                s0 = s0.mul_add(c(0.6), d_copysign(c(0.5_f64), d_min(x2, v7, margin), margin).cos() * c(1.0));
             }
         }
-        let Some(k11) = n.checked_sub(3) else {
-            return s0.cos()
-        };
-        let c12 = c(k11 as f64);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if le(s0.mul_add(x2, c12), -c(0.5), margin) {
-                return fi.atan().cos();
-            }
-            let mut m13 = c(f64::INFINITY);
-            for &u in v.iter() {
-                let c14 = if i < 1 {
-                    v[i] * u
-                } else {
-                    u.powi(2)
-                };
-                m13 = d_min(m13, c14, margin);
-            }
-            s1 = (s1 * c(0.6) + d_log(c(0.5_f64), c12 * c12 + c(2.0)) * c(1.0)).tanh();
-            s0 = (s0 * c(0.5) + (t.tanh() - m13.tanh()) * c(0.1)).sin();
-        }
-        let mut m15: Dual64 = c(0.5);
-        for i in 0..n {
-            let fi = c(i as f64);
-            m15 = d_min(fi + c12 + v[i % 4], m15, margin);
-        }
-        s0 + s1 + s2.cos() - acc3 - c12.sin() - m15.sin() + x1 * c(std::f64::consts::FRAC_1_PI) * c(std::f64::consts::FRAC_1_PI)
+        x0 * c(0.75) - x2 + s0 * c(0.5) + acc1.cos() - v7.sin() - prog_5_dual((v7.sin() * c(0.5)).ln_1p().asinh().tanh() * c(2.0), (x2.sin().exp_m1().cos() * c(0.9)).asin().tanh(), (v7 - a5[k2 % 4]).cos(), [v[0], v[1], v[2], v[3]], n, margin)
     }
 
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[3].sin() * c(0.9)).asin();
-        let mut s1 = d_copysign(x1, v[n % 4], margin);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 3 && gt(x0, c(1.0), margin) {
-            k3 += 1;
-            let v4 = x2 * x2 - (v[2] * v[2] + c(1.0)).recip();
-            if le((s0.powi(2) + c(1.0)).recip() - s1, -c(1.0), margin) {
-                s1 *= c(0.8);
-                s1 += c(0.02) * v4.cos();
-                continue;
-            }
-            acc2 += c(0.5) * (x2 - s0).asinh().sin();
-            s1 = s1 * c(0.75) + v4.sin().tanh() * c(0.05);
-        }
-        'l1: for i in 1..n {
-            let fi = c(i as f64);
-            let mut k5 = 0;
-            while k5 < n + 1 && ge(s1.cos().exp2(), s1 + v[3], margin) {
-                k5 += 1;
-                let Some(k7) = n.checked_sub(3) else {
-                    let v6 = -(v[k5 % 4].powi(2) + c(0.5)).cbrt();
-                    return fi.atan() + v6.cos()
-                };
-                let c8 = c(k7 as f64);
-                s1 = (s1 * c(0.6) + (x1.powi(2) + c(2.0)).ln() * c(0.5)).tanh();
-                acc2 += s1.tanh() * c(0.05);
-                s0 *= c(0.6);
-                s0 += c(1.0) * c8.cos();
-            }
-            s0 = c(0.6) * s0 + c(0.25) * (x1.powi(2) + c(1.0)).log2().tanh();
-            s0 = s0 * c(0.8) + d_atan2(c(3.0_f64), x0).cos() * c(1.0);
-            let mut k9 = 0;
-            while k9 < n && ge((x2.sin() * c(0.9)).asin() * d_clamp(s1, -c(1.5), c(1.0), margin), x0 / (s0.cos() + c(2.0)), margin) {
-                k9 += 1;
-                if gt(v[k9 % 4].tanh() + (x2 - c(0.65)), -c(0.5), margin) {
-                    break 'l1;
-                }
-                let v14: Dual64 = match (i + n).checked_sub(2) {
-                    Some(0..=1) => {
-                        let v10 = (fi + v[2]) * s0.tanh();
-                        ((c(0.3) - v10).powi(2) + c(1.0)).recip()
-                    }
-                    Some(k11) if k11 > 6 => {
-                        let v12 = (s0.powi(2) + c(1.0)).recip().cos();
-                        (v[1] * v[1] + c(1.0)).cbrt() - c(0.25) + v12.tanh()
-                    }
-                    Some(_) => x2 + s1,
-                    None => ((x2 + c(0.75)).tanh() * c(0.9)).acos(),
-                };
-                acc2 += d_atan2(fi.powi(2) + c(1.0), v[k9 % 4]).tanh() * c(0.05);
-                acc2 += v14.tanh().tanh() * c(0.05);
-            }
-        }
-        let v16 = if gt(d_powf(c(3.0_f64), x2.cos()).cos().exp_m1(), c(1.0), margin) {
-            let v15 = c(0.35) - v[(k3 + n) % 4];
-            prog_5_dual(x0 * c(0.25), x0 * c(0.5), (c(2.5) * x1).cos() * c(2.0), [v[0], v[1], v[2], v[3]], k3, margin) + v15.cos()
-        } else {
-            v[k3].powi(3)
-        };
-        let v17 = v.iter().map(|&p| (s1.powi(2) + c(0.5)).sqrt() - d_to_radians(x0) + p.sin()).sum::<Dual64>();
-        let a18 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        let v19 = (s1.sin() * c(0.9)).asin();
-        s0.cos() + acc2.sin() - v16.cos() + v17.sin() + a18[3].cos() + v19.tanh() + v19.mul_add(x0, v19)
-    }
-
-    pub fn prog_106_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).sqrt().sin() * c(2.0);
-        let mut s1 = v[this.n].asinh();
-        let mut s2 = s0.cos().exp_m1().asinh();
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0: Dual64 = d_log(c(3.0_f64), x0 * x0 + c(2.0));
+        let mut s1 = s0;
+        let mut s2 = ((*x2).sin() * c(0.9)).acos().tanh() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let v4 = match n {
-            1..=3 => s0.cos().exp(),
-            4 => x0 * c(0.25),
-            6 => (d_log(x0.powi(2) + c(1.0), acc3.powi(2) + c(2.0)).cos() + c(2.0)).cbrt(),
-            _ => (x1 - acc3).tanh().sinh(),
-        };
-        'l0: for _ in 0..v.len() {
-            let v5: Dual64 = x1 * x2;
-            s2 = s2.mul_add(c(0.8), (v4 * v5).tanh() * c(0.01));
-            for j in 0..this.n + 2 {
-                let fj = c(j as f64);
-                if le((d_log(s1 * s1 + c(1.0), x1 * x1 + c(2.0)).powi(2) + c(2.0)).acosh(), c(1.0), margin) {
-                    break 'l0;
+        let mut m4 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if gt(prog_5_dual(((v[m4 % 4].powi(2) + c(1.0)).powf(1.5).powi(2) + c(2.0)).ln().sin(), d_max(s0, x0, margin).sin() * c(2.0), x0 * c(1.5), [v[0], v[1], v[2], v[3]], n, margin), (s0 * s0 + c(1.0)).powi(-2), margin) {
+                m4 += 1;
+            }
+            for _ in 1..n {
+                let v5 = v[n % 4];
+                let v6: Dual64 = if le((*x2 / (s2.powi(2) + c(1.0))).asinh(), (fi.sin() * c(0.9)).atanh(), margin) {
+                    acc3 -= c(0.1) * ((v5.cos() * c(0.9)).atanh().powi(2) + c(2.0)).ln().tanh();
+                    ((s2.sin() * c(0.5)).ln_1p().powi(2) + c(1.0)).recip()
+                } else if le(d_to_degrees(v5) * c(0.01), c(0.25), margin) {
+                    x1.tanh()
+                } else {
+                    (x1.sin() * c(0.9)).atanh() * v5
+                };
+                acc3 += (s2.sin() + c(2.0)).cbrt().tanh() * c(0.1);
+                s2 = s2 * c(0.6) + v6.cos().sin() * c(0.02);
+            }
+            if i % 3 == 1 && le(*x2, c(0.0), margin) {
+                s2 = (s2 * c(0.8) + (*x2 + s2) * c(0.1)).tanh();
+                if ge(c(0.1) - (v[m4 % 4] - s0), c(1.0), margin) {
+                    acc3 += (c(0.3) - x1).tanh() * c(0.5);
+                    acc3 += c(0.5) * (v[3] * s0).sin();
+                } else {
+                    s0 *= c(0.6);
+                    s0 += c(0.1) * s2.tanh().exp().sin();
                 }
-                acc3 -= c(0.1) * (fj.powi(2) + c(1.0)).log10().sin();
-                s1 = c(0.75) * s1 + c(0.1) * ((-s0).powi(2) + c(1.0)).log2().tanh();
+                let v7 = x0 + *x2;
+                s2 = s2.mul_add(c(0.75), v7.cos().sin() * c(0.1));
+            } else {
+                let v8: Dual64 = (v[i] * v[i]).ln_1p();
+                acc3 += c(0.5) * v8.tanh().tanh();
             }
-        }
-        let mut a6 = [c(0.0); 4];
-        for i in 0..n {
-            a6[i % 4] = a6[i % 4] * c(0.5) + x1.tanh().exp_m1().cos() * c(0.1);
-            acc3 += ((x0.tanh() * c(0.9)).atanh() + v4.atan()).sin() * c(0.25);
-        }
-        let mut k7 = 0;
-        while k7 < 6 {
-            k7 += 1;
-            s1 = s1 * c(0.5) + prog_78_dual(c(0.25), x2.cos().tanh(), x0, a6, n, margin).sin() * c(0.005);
-            let [b8, b9, b10, b11] = [x0.tanh().exp() + v[k7 % 4] * x1, d_log(x0 * x0 + c(1.0), a6[k7 % 4] * a6[k7 % 4] + c(2.0)), a6[k7 % 4].cos().exp2(), c(0.35) * s1 - v4];
-            s1 = (s1 * c(0.6) + (b8.sin() + b9.sin() + b10.cos() + b11.tanh()) * c(0.02)).sin();
-        }
-        let v17 = match mode {
-            Mode::Lower(_, _) => {
-                let v14 = v4 + x0.cos();
-                (-x1) + v14.sin()
+            let mut k9 = 0;
+            while k9 < n + 1 && le(x1.sin(), c(0.25), margin) {
+                k9 += 1;
+                acc3 += c(0.05) * v[(k9 + n) % 4].cos().exp2().sin();
+                acc3 -= (d_to_degrees(fi) * c(0.01)).cos() * c(0.05);
             }
-            Mode::Upper(_) => v4.sin().exp_m1(),
-            Mode::Off => {
-                for &t in v {
-                    s2 = s2 * c(0.75) + prog_1_dual((s2 * s2 + c(1.0)).log10().sin(), c(1.5), s1, &a6, k7, margin).sin() * c(0.005);
-                    let v16 = a6.iter().map(|&p| a6[3].atan() + p.cos()).sum::<Dual64>();
-                    s0 = s0.mul_add(c(0.8), (t.tanh() + v16.tanh()).tanh() * c(0.02));
-                }
-                d_hypot(d_to_radians(v4), a6[2], margin)
+            s2 = s2.mul_add(c(0.8), x0.cos().cos() * c(0.2));
+        }
+        let c10 = c(m4 as f64);
+        let mut k11 = 0;
+        let v13 = loop {
+            k11 += 1;
+            acc3 += v[2].tanh();
+            let v12 = c10.tanh() - c(2.5) * *x2;
+            s1 = s1 * c(0.8) + (v[3 - k11].powi(2) + c(1.0)).log10() * c(0.4);
+            if k11 >= 2 || le(v12.cos().exp2(), c(0.0), margin) {
+                break d_powf(c(1.5_f64), (x1 / c(2.0)).cos());
             }
         };
-        x0.tanh() - x1.tanh() - s0.cos() + s1 * c(0.25) - s2.sin() + acc3.cos() + a6[2] - v17.sin()
-    }
-
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = -v[n % 4];
-        let mut acc1: Dual64 = c(0.0);
+        let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (s2 - p + q.sin()).cos()).product::<Dual64>();
+        match k11 {
+            PHASE_A if n > 3 => {
+                let v15 = c10.cos();
+                acc3 -= (v15 * v15 + c(0.5)).cbrt();
+            }
+            PHASE_B => {
+                let v16 = prog_5_dual(*x2, (x0 + v13).cos(), x1, [v[0], v[1], v[2], v[3]], n, margin);
+                let mut k17 = 0;
+                while k17 < n && gt((s1.tanh() * c(0.9)).acos(), c(1.0), margin) {
+                    k17 += 1;
+                    s2 = (s2 * c(0.6) + v13.tanh() * c(0.4)).tanh();
+                    s2 = (s2 * c(0.8) + (s0.cos() * c(0.9)).asin() * c(0.05)).sin();
+                    let v20 = match k17 + m4 {
+                        1 => {
+                            let x1 = (d_atan2(x0, v14 * v14 + c(1.0)).cos() * c(0.9)).atanh();
+                            let v18 = d_log(c(1.5_f64), s1.powi(2) + c(2.0));
+                            s2 = c(0.75) * s2 + c(1.0) * d_copysign(c10, v14, margin).sin();
+                            x1.tanh().exp2() + *x2 + v18.sin()
+                        }
+                        3 => x1 / c(4.0),
+                        5 | 7 => {
+                            let v19 = x1 - v13;
+                            s2 = s2.mul_add(c(0.5), (x1 - v16).sin() * c(0.25));
+                            c10.sin().cosh().tanh() + v19.tanh()
+                        }
+                        _ => d_atan2(c10 * c10 + c(0.5), v16),
+                    };
+                    s2 *= c(0.8);
+                    s2 += c(0.01) * v20.sin();
+                }
+                acc3 += c(0.02) * v16.cos();
+            }
+            PHASE_C => {
+                let v21 = ((x1.tanh() * c(1.2)).tan().sin() * c(0.5)).ln_1p();
+                let v22: Dual64 = (*x2 * v13).cos();
+                acc3 += c(0.25) * (v21.sin() + v22).cos();
+            }
+            _ => {
+                s1 = c(0.8) * s1 + c(0.05) * d_abs(x1, margin).powi(2).tanh();
+                if k11 < 2 {
+                    s2 = (s2 * c(0.5) + ((c10.tanh() * c(0.9)).asin() - x1.cos().exp_m1()) * c(0.1)).sin();
+                } else {
+                    s1 = s1 * c(0.6) + (v[k11].cos() * c(0.9)).acos().tanh() * c(0.1);
+                    for _ in (0..=n).rev().step_by(2) {
+                        let v23 = (x1 * *x2).asinh();
+                        if gt(x0 + v13, v[3], margin) {
+                            continue;
+                        }
+                        let v24: Dual64 = v23.tanh().exp();
+                        acc3 += v23.tanh() * c(0.5);
+                        s2 = s2 * c(0.5) + v24.tanh().tanh() * c(0.02);
+                    }
+                }
+                let v25 = (c10 + v14).cos().cosh();
+                s0 = c(0.75) * s0 + c(0.05) * v25.tanh().sin();
+            }
+        }
         for i in (0..=n).rev().step_by(2) {
             let fi = c(i as f64);
-            s0 = (s0 * c(0.6) + (fi * fi + c(2.0)).acosh() * c(1.0)).tanh();
-            if i == 2 {
-                let mut k2 = 0;
-                while k2 < n + 1 && gt(x1.tanh(), -c(0.5), margin) {
-                    k2 += 1;
-                    s0 = c(0.75) * s0 + c(0.25) * x1.atan().cos();
-                    let v3 = (x2.tanh() * c(0.5)).ln_1p();
-                    let v4 = fi.sin();
-                    s0 = s0.mul_add(c(0.6), (v3 - v4).cos() * c(0.4));
-                }
-            } else if gt(x0, c(0.5), margin) {
-                s0 = c(0.5) * s0 + c(0.5) * s0.cos().sin();
-                acc1 += x2.sin().exp().sin() * c(0.5);
-            }
-            let mut k5 = 0;
-            while k5 < 6 && gt(((x2 * v[2]).cos() * c(0.9)).atanh(), c(0.5), margin) {
-                k5 += 1;
-                let v6 = x1.cos();
-                match k5 % 4 {
-                    MODE_C if n % 2 == 0 => {
-                        let v7: Dual64 = v6 / (x1 * x1 + c(1.5)) + (v6.cos() * c(1.5)).cosh();
-                        s0 = s0 * c(0.75) + v7.tanh().cos() * c(0.05);
-                    }
-                    _ => {
-                        acc1 += (x1 + x2).sin() * c(0.05);
-                        let v8 = x0 * x0;
-                        s0 = s0.mul_add(c(0.75), v8.sin().sin() * c(0.05));
-                    }
-                }
-                if gt((v[n % 4].sin() + c(2.0)).cbrt(), c(0.25), margin) {
-                    s0 = s0 * c(0.75) + (v6 - x0).cos() * c(0.1);
-                    let v9: Dual64 = -(x1 * x1 + c(1.0)).log(2.0);
-                    acc1 += c(0.05) * v9.tanh();
-                } else {
-                    let v10 = v[k5 % 4];
-                    s0 = c(0.5) * s0 + c(0.5) * v10.sin();
-                }
-                acc1 += (s0 - fi).cos() * c(0.05);
-                acc1 += v6 * c(0.05);
-            }
-        }
-        let mut a11 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge(x0, x1.asinh(), margin) || n == 2 {
-                a11[i] = (v[i] * v[i]).ln_1p() * (v[3] * v[3] + c(2.0)).sqrt();
+            let v26 = if gt((x1.tanh() * c(1.2)).tan(), c(0.5), margin) {
+                (d_hypot(v14, fi, margin).powi(2) + c(2.0)).acosh()
             } else {
-                a11[i] = x2.cos();
+                v14.tanh().exp2()
+            };
+            acc3 += c(0.5) * d_atan2(x0, v[3 - k11].powi(2) + c(0.5)).cos();
+            let mut m27 = c(f64::INFINITY);
+            for j in 0..=i {
+                let c28 = if lt(c(1.5) - fi, -c(0.5), margin) {
+                    (*x2).powi(2) * v13 + v[j % 4]
+                } else {
+                    s2
+                };
+                m27 = d_min(c28, m27, margin);
+            }
+            s1 *= c(0.8);
+            s1 -= c(0.01) * (v26.tanh() - m27.sin()).cos();
+        }
+        match k11 {
+            0 => {
+                s2 = c(0.8) * s2 + c(0.25) * (v13 * v13 + c(2.0)).acosh().tanh();
+            }
+            1 => {
+                let x0 = ((v13.powi(2) + c(1.0)).log10().tanh() + c(2.0)).cbrt();
+                acc3 -= ((v14 * v14 + c(2.0)).ln() + (-v14)).sin() * c(0.5);
+                acc3 -= x0.sin();
+            }
+            2 => {
+                acc3 += x1.cos().exp2().tanh();
+                s0 *= c(0.5);
+                s0 -= c(0.5) * d_abs(v[k11], margin).tanh();
+            }
+            _ => {
+                let v29 = v[0].sin();
+                s2 = (s2 * c(0.5) + d_hypot(c(3.0_f64), c10, margin) * c(1.0)).tanh();
+                acc3 += v29.tanh();
             }
         }
-        for _ in (0..n).rev() {
-            a11 = [c(0.5) * x1.sin() + c(0.5) * a11[3], a11[3], a11[1] * c(0.8) + ((x0 + x2) / (x2.atan().sin() + c(2.0))).tanh() * c(0.02), (a11[2] * a11[2] + c(1.0)).cbrt().cos() * c(0.25)];
-            acc1 -= c(0.25) * v[3].tanh().tanh();
-        }
-        let mut k12 = 0;
-        let v15 = loop {
-            k12 += 1;
-            s0 = s0 * c(0.5) + (-(s0.tanh() * c(0.9)).atanh()).cos() * c(0.1);
-            acc1 += c(0.5) * (x1 * x0).tanh();
-            match n {
-                0 => {
-                    s0 = s0.mul_add(c(0.8), (x0.mul_add(x2, x2).powi(2) + c(2.0)).ln().cos() * c(0.05));
-                    let v13 = (a11[k12].powi(2) + c(0.5)).recip();
-                    s0 = c(0.5) * s0 + c(0.25) * v13.sin().sin();
-                }
-                MODE_D | 5 => {
-                    let x1: Dual64 = (v[k12].powi(2) + c(0.5)).ln();
-                    let v14 = v[k12].sin().exp() + x1 * x2;
-                    acc1 -= c(0.5) * v14.cos().sin();
-                }
-                6 => {
-                    acc1 += c(0.5) * x2.cos();
-                }
-                _ => {
-                    s0 = c(0.5) * s0 + c(0.05) * (s0.sin() * c(2.0)).sinh().cos();
-                    if le((v[k12] * v[k12] + c(1.0)).log2() * (a11[3] + x2), x1, margin) {
-                        return d_clamp(v[k12].atan(), -c(1.0), c(0.5), margin);
-                    }
-                    s0 = (s0 * c(0.6) + x1 * c(0.4)).tanh();
-                }
-            }
-            if k12 >= 3 || lt((s0 * s0 + c(1.0)).log(3.0), c(0.0), margin) {
-                break x1 + v[k12];
-            }
-        };
-        'l6: for i in 0..n {
-            let fi = c(i as f64);
-            acc1 += c(0.25) * x2.cos();
-            let mut k16 = 0;
-            while k16 < 6 {
-                k16 += 1;
-                acc1 += (v[(k16 + k12) % 4] - c(0.35)).tanh() * c(0.05);
-                if ge(((x1 / (v[k16 % 4].powi(2) + c(0.5))).powi(2) + c(2.0)).sqrt(), fi, margin) {
-                    break 'l6;
-                }
-            }
-            let v17: Dual64 = -v[k16 % 4];
-            match k12 + i {
-                0 => {
-                    s0 = (s0 * c(0.75) + (v17 * v17).ln_1p() * c(0.25)).tanh();
-                }
-                1 | 3 => {
-                    s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).sin();
-                }
-                5 => {
-                    let v18 = d_clamp(v17, -c(0.5), c(0.5), margin);
-                    acc1 -= x0.cos().exp_m1().tanh() * c(0.25);
-                    s0 = s0.mul_add(c(0.8), v18.sin() * c(0.2));
-                }
-                _ => {
-                    s0 = c(0.8) * s0 + c(0.1) * ((v17 + x1).tanh() * c(0.5)).ln_1p().cos();
-                }
-            }
-            s0 = (s0 * c(0.8) + v17.cos() * c(0.2)).sin();
-        }
-        x0 + x1 * c(1.5) + x2 * c(0.25) + s0.sin() + acc1.tanh() - a11[0].cos() + v15 - a11[n % 4] / (x2.powi(2) + c(0.5))
+        x1.cos() - s0 - s1.cos() + s2 + acc3.cos() - c10.sin() + v13 - v14 * c(1.5) + (v13 / (x0 * x0 + c(0.5))).powi(2).ln_1p()
     }
 
-    pub fn prog_108_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0: Dual64 = v[this.n].asinh().cos().sinh();
-        let mut s1 = (x2 * x2).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            let v5 = if k3 < 2 {
-                c(this.k).tanh()
-            } else {
-                let v4 = ((s0 * x1).powi(2) + c(1.0)).recip();
-                prog_78_dual(v4.tanh().tanh(), s1.sin(), (c(0.5) * v4 - c(2.0)).sin(), [v[0], v[1], v[2], v[3]], k3, margin)
-            };
-            match this.n + n {
-                PHASE_A => {
-                    s0 = s0.mul_add(c(0.8), s0.cos() * c(0.2));
-                }
-                1..=3 => {
-                    s1 = s1 * c(0.8) + x1 * c(0.1) / ((x1 + x0).powi(2) + c(1.5)) * c(0.75);
-                    acc2 += (x1 * x1 + c(1.0)).log2().cos() * c(0.5);
-                }
-                g if g > 4 => {
-                    let v6 = prog_1_dual(x2, (x0 * x0 + c(1.0)).log(2.0).cos() * c(2.0), (v[(k3 + this.n) % 4].tanh() * c(0.9)).acos().tanh(), v, n, margin);
-                    s0 = (s0 * c(0.75) + (x1.atan().tanh() * c(1.2)).tan() * c(0.02)).sin();
-                    s0 = (s0 * c(0.8) + v6.tanh() * c(0.005)).sin();
-                }
-                _ => {
-                    s1 = (s1 * c(0.6) + (d_atan2(x1 * x1 + c(1.0), s1).powi(2) + c(1.0)).sqrt() * c(0.1)).sin();
-                    let v7 = x1.cos().exp2();
-                    s1 = s1 * c(0.5) + v7.cos() * c(0.25);
-                }
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                s1 = (s1 * c(0.75) + fj.atan() * c(1.0)).tanh();
-                if !(j % 3 == 1) {
-                    break;
-                }
-                match n % 4 {
-                    0 | 2 => {
-                        s0 = (s0 * c(0.6) + c(this.scale) * c(1.0)).sin();
-                    }
-                    PHASE_D => {
-                        let v8 = x0.cos();
-                        s1 *= c(0.5);
-                        s1 += c(0.5) * v8.cos();
-                    }
-                    _ => {
-                        let v9 = fj * v[3 - j];
-                        s0 = (s0 * c(0.8) + v5 * c(0.005)).sin();
-                        s0 = s0.mul_add(c(0.8), v9.sin() * c(0.05));
-                    }
-                }
-                acc2 += c(0.1) * u.sin();
-            }
-            s0 = (s0 * c(0.6) + s0.atan() * c(0.4)).sin();
-            acc2 -= v5.sin() * c(0.005);
-        }
-        for i in 0..4 {
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[n % 4] + x2).sin() * c(2.0);
+        let mut s1 = (s0.tanh().sinh() - (-x0)).sin() * c(2.0);
+        let mut s2 = prog_1_dual((x1.tanh() * c(2.0)).cosh().sin() * c(2.0), s1, x2.sin() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for i in 0..n {
             let fi = c(i as f64);
-            let v12 = if this.n == 1 && ge(((x0 + x1).powi(2) + c(1.0)).ln(), -c(1.0), margin) {
-                (x1 * x1).ln_1p()
-            } else {
-                for j in 0..i {
-                    let fj = c(j as f64);
-                    let v10 = d_powf(c(this.k) * c(this.k) + c(1.0), s1.sin());
-                    acc2 -= c(0.1) * d_atan2((fj * fj + c(0.5)).ln(), v10 * v10 + c(1.0)).tanh();
-                    let v11 = v[3 - j];
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * v11.sin();
-                }
-                let x0 = (x0.powi(2) + c(0.5)).powf(0.3).cos().exp_m1();
-                s0 + x0.sin()
-            };
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                s0 *= c(0.75);
-                s0 += c(0.05) * ((s0.sin() * c(0.9)).atanh() * c(this.k)).sin();
-                let v13 = v.iter().map(|&p| fi + fj.tanh().cosh() + p.tanh()).sum::<Dual64>();
-                let v14 = u + fi;
-                s1 = (s1 * c(0.75) + (v13.tanh() - v14.cos()) * c(0.05)).tanh();
+            let mut m5 = (fi.sin() * c(1.2)).tan().sin();
+            if m4 < 13 {
+                m4 += 1;
             }
-            s0 = s0.mul_add(c(0.5), ((c(this.k) + v[2]).powi(2) + c(1.5)).acosh().cos() * c(0.1));
-            acc2 += c(0.5) * v12.sin().tanh();
+            for j in 0..5 {
+                let c6 = match i {
+                    0 => v[(j * 3) % 4].powi(3),
+                    PHASE_C | 4 => v[(j * 3) % 4] + s1,
+                    _ => c(1.5) * (v[(j * 3) % 4] * c(2.0)),
+                };
+                m5 = d_min(m5, c6, margin);
+                acc3 += ((v[0].powi(2) + c(2.0)).acosh().powi(2) + c(1.0)).log10() * c(0.05);
+            }
+            if !(n < 4) {
+                s2 *= c(0.6);
+                s2 += c(0.2) * (s2 + (s2 * s2 + c(2.0)).ln()).sin();
+            } else if ge(d_to_radians(m5), d_atan2(fi, s1.powi(2) + c(0.5)), margin) {
+                acc3 += c(0.25) * ((s2 + v[i % 4]) * x1).tanh();
+            }
+            s0 = s0.mul_add(c(0.6), (fi.sin() * c(0.9)).asin().cos() * c(1.0));
+            s1 *= c(0.6);
+            s1 += c(0.02) * m5.cos().tanh();
         }
-        let mut k15 = 0;
-        let v16 = loop {
-            k15 += 1;
-            if gt(d_clamp(s1, -c(0.5), c(1.0), margin).powi(2), c(0.0), margin) {
-                s1 = (s1 * c(0.5) + prog_84_dual(s1, (v[(k15 + k3) % 4].tanh() - v[(k15 + k3) % 4].cos()).tanh() * c(2.0), (v[(k15 + k3) % 4] * v[(k15 + k3) % 4] + c(2.0)).sqrt().cos(), v, 1, margin) * c(0.005)).tanh();
-                acc2 -= (x2 + s1).sin();
-                if le(x1 * c(std::f64::consts::FRAC_PI_4), -c(1.0), margin) {
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * v[k15].asinh().cos();
-                }
+        let c7 = c(m4 as f64);
+        let mut m8 = 0;
+        for &t in v.iter() {
+            if le((x0.powi(2) + c(1.0)).powi(-1) + x1.atan(), (s1.powi(2) + c(1.0)).log2(), margin) {
+                break;
             }
-            acc2 -= (x0 * x0 + c(0.5)).cbrt().sin();
-            s0 = c(0.8) * s0 + c(1.0) * c(this.scale).tanh();
-            if k15 >= 2 || le((x1.cos() * c(0.9)).atanh(), v[(k15 + k3) % 4], margin) {
-                break c(this.k);
+            if gt(prog_1_dual((s2.tanh().tanh() * c(1.5)).sinh().tanh(), x1, c(0.75), v, m4, margin), x0, margin) {
+                m8 += 1;
             }
-        };
-        for i in 1..n {
-            let fi = c(i as f64);
-            if ge((x0.cos() * c(0.5)).ln_1p(), c(0.25), margin) && i < 4 {
-                let v17 = v16.asinh();
-                acc2 += c(0.4) * v17.sin();
-            } else {
-                let v18 = d_max(v16, x2, margin).cos().exp2();
-                for j in 0..n {
+            s0 = s0 * c(0.75) + prog_1_dual(t, c(0.5), c(1.5), v, 3, margin).sin() * c(0.005);
+        }
+        let c9 = c(m8 as f64);
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v12 = if le(d_min(s0, c7, margin), c(0.5), margin) || m8 > 1 {
+                for j in 0..5 {
                     let fj = c(j as f64);
-                    match k15 {
-                        0 | 2 => {
-                            s1 = (s1 * c(0.8) + d_min(c(2.0_f64), s1, margin) * c(0.2)).tanh();
-                            acc2 -= c(0.05) * ((fi + x1) * c(0.8)).sin();
+                    match j + n {
+                        0 => {
+                            acc3 += (c9.tanh() + (v[m8 % 4] + fj)).cos() * c(0.1);
+                            acc3 += (d_to_degrees(v[1].tanh()) * c(0.01)).sin() * c(0.1);
+                        }
+                        1 => {
+                            acc3 += c(0.1) * (c9 - s0).sin();
+                        }
+                        3..=4 => {
+                            break;
                         }
                         _ => {
-                            let v19 = d_atan2((x1 * x1 + c(1.0)).recip().powi(2) + c(1.0), fj * x1);
-                            s1 = s1 * c(0.8) + v19.cos().cos() * c(0.02);
+                            s2 *= c(0.8);
+                            s2 -= c(1.0) * fj.sin().exp2().tanh();
                         }
                     }
-                    acc2 -= c(0.05) * (c(0.25) * c(this.scale).atan()).tanh();
+                    acc3 -= c(0.1) * c9.asinh().sin().exp_m1().tanh();
+                    let v11 = (x2.powi(2) + c(1.0)).log2();
+                    s1 = s1.mul_add(c(0.8), v11.cos() * c(0.1));
                 }
-                s0 *= c(0.75);
-                s0 += c(0.1) * v18.tanh().cos();
-            }
-            let v20 = (c(this.k) - fi) / (d_log(c(1.5_f64), x2 * x2 + c(2.0)).powi(2) + c(1.5));
-            acc2 += (fi.sin() * c(0.9)).atanh().cos() * c(0.4);
-            s0 = s0.mul_add(c(0.8), v20.tanh() * c(0.1));
-        }
-        if le((x1 + v16).sin().exp_m1(), s0, margin) {
-            s0 = (s0 * c(0.8) + d_hypot(x0, c(this.scale), margin) * c(0.2)).tanh();
-            s0 = (s0 * c(0.5) + prog_1_dual(s0.sin(), s1, x2, v, n, margin) * c(0.005)).sin();
-        } else if gt((v[(k15 + n) % 4] * x0).cos(), c(0.25), margin) {
-            let v21 = (c(this.k).tanh() * c(1.5)).sinh().asinh();
-            s1 = s1 * c(0.5) + v21.tanh() * c(1.0);
-        }
-        let mut k22 = 0;
-        let v24 = loop {
-            k22 += 1;
-            match k22 {
-                0 => {
-                    acc2 -= ((s0 * s0 + c(1.0)).ln().powi(2) + c(0.5)).ln();
-                    let v23 = v[3 - k22].tanh().exp2();
-                    s0 = (s0 * c(0.5) + v23.sin() * c(0.25)).tanh();
-                }
-                2 => {
-                    let x1 = (x1 * x1 + c(0.5)).recip();
-                    acc2 += x1.sin().cos();
+                prog_1_dual(s1.sin().cos().sin() * c(2.0), c(0.25), x0.powi(3).sin() * c(2.0), v, m4, margin)
+            } else if ge((s2.cos() * c(0.9)).atanh(), c(0.25), margin) {
+                v[0].sin()
+            } else {
+                prog_1_dual(d_atan2(s1.cos().powi(2) + c(1.0), c9 - x0).cos() * c(2.0), x0, s1.tanh().tanh(), v, m8, margin)
+            };
+            s1 = s1.mul_add(c(0.6), (c9.sin() * c(2.0)).cosh().tanh() * c(1.0));
+            let v15 = match k10 % 4 {
+                0 => d_atan2(v[(k10 + n) % 4], v[m4 % 4].powi(2) + c(0.5)).sin(),
+                g if g > 1 => {
+                    let c9 = v[2].sin().tanh().sinh();
+                    let v13 = (x0 * x0 + c(1.0)).log2();
+                    (x0 * x0 + c(2.0)).acosh() + c9.cos() + v13.sin()
                 }
                 _other => {
-                    acc2 += (x2.powi(2) + c(2.0)).ln().cos();
-                    if le(x1 + c(0.25), v16, margin) && k15 == 2 {
-                        s0 = s0 * c(0.8) + c(this.k) * c(this.k) * c(1.0);
-                        break d_atan2(s1.sin().exp2(), (v[(k22 + k3) % 4] + v[k22]).powi(2) + c(1.0));
-                    }
+                    let v14 = v12;
+                    (v14 * c(0.001)).sin() + s2 / (s1.powi(2) + c(1.5))
                 }
+            };
+            if k10 >= 4 {
+                break;
             }
-            acc2 += x0.tanh().tanh();
-            s1 *= c(0.5);
-            s1 -= c(1.0) * (s1 * s1 + c(1.0)).log10().cos();
-            if k22 >= 2 || lt(v16.sin(), -c(0.5), margin) {
-                break d_log(v[2] * v[2] + c(1.0), x2.powi(2) + c(2.0));
+            acc3 += (v12.cos() + v15.sin()).sin() * c(0.005);
+        }
+        let mut k16 = 0;
+        while k16 < 6 {
+            k16 += 1;
+            acc3 += c(0.25) * (x2.powi(2) + c(1.5)).acosh().cos();
+            acc3 += c(0.25) * (c9.cos() * c(1.2)).tan().cos();
+            let v17 = c(2.0) * c7;
+            s1 = s1.mul_add(c(0.75), v17.tanh().sin() * c(1.0));
+        }
+        let mut k18 = 0;
+        while k18 < 4 && le(v[3] - x0, c9, margin) {
+            k18 += 1;
+            s2 = c(0.6) * s2 + c(0.5) * (x0 * x0 + c(2.0)).ln().sin();
+            if gt((x0.sin() * c(0.9)).acos().cos(), x0, margin) {
+                break;
             }
-        };
-        s0 - s1 * c(0.25) + acc2.sin() + v24 * c(0.5)
+            acc3 -= c(0.5) * (c7.powi(2) + c(0.5)).recip().mul_add(-x1, c7).sin();
+        }
+        let v19 = c7 * v[2];
+        s0.tanh() - s1 * c(0.5) + s2.sin() + acc3.tanh() - c9.cos() - v19.sin() - ((v[(k18 + m8) % 4] * c9).powi(2) + c(0.5)).recip()
     }
 
-    pub fn prog_109_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_78_dual(x2, x2.mul_add(x2, v[n % 4]).sin(), x0, v, n, margin).tanh() * c(2.0);
+    pub fn prog_22_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = -x0.sin();
         let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); N];
-        for i in 0..N {
-            a2[i] = x0.powi(2) * (s0 * s0 + c(1.0)).log10();
-            s0 = s0 * c(0.75) + (x2 - v[i]).cos() * c(0.1);
-        }
-        let mut m3 = 0;
-        for i in (0..n).rev() {
+        let a2 = v.map(|e| e.tanh());
+        let v3 = prog_1_dual(x1, (a2[n % 4] * a2[n % 4]).sin(), x0.mul_add(a2[n % 4], v[(this.n + n) % 4]).sin(), &v, n, margin);
+        let mut a4 = [v[3 - this.n], x2, d_to_radians(x0), prog_11_dual(this, c(1.5), s0, x1.powi(3).cos(), v, n, margin)];
+        a4 = [a4[1], x2.tanh().tanh() * c(1.0), a4[3], c(0.5) * x0.sin().sin().sin() + c(0.5) * a4[1]];
+        for i in 0..3 {
             let fi = c(i as f64);
-            s0 = s0 * c(0.8) + x1.cos() * c(0.2);
-            if gt((a2[m3 % 4].powi(2) + c(1.0)).log(10.0), c(0.5), margin) && m3 % 3 == 1 {
-                m3 += 1;
-            }
-            if i + m3 < 13 {
-                let v4 = v[m3 % 4] * v[m3 % 4];
-                acc1 += v4.tanh() * c(0.25);
-            } else {
-                for j in (0..=i).rev() {
-                    let fj = c(j as f64);
-                    if ge(x0, a2[j % 4], margin) {
-                        acc1 -= d_max(fj, x0, margin).tanh() * c(0.05);
-                        let v5 = s0.cos();
-                        s0 = s0.mul_add(c(0.6), v5.tanh() * c(0.4));
-                    } else {
-                        let v6 = d_min(x0, x2, margin);
-                        s0 = s0 * c(0.8) + v6.sin() * c(0.2);
-                    }
-                    if le((s0.powi(2) + c(2.0)).acosh(), c(1.0), margin) || m3 % 2 == 0 {
-                        acc1 -= x1.cos() * c(0.05);
-                    }
-                    let v7: Dual64 = d_hypot((fi.tanh() * c(0.5)).ln_1p(), fj - fi, margin);
-                    acc1 -= c(0.05) * (v7.powi(2) + c(1.5)).acosh().cos();
-                }
-                acc1 += c(0.25) * (v[i % 4].tanh() * c(0.9)).atanh().tanh();
-            }
-            let v8 = (fi * fi + c(1.0)).log2();
-            acc1 -= c(0.25) * v8.cos();
+            acc1 -= c(0.4) * (fi.tanh() * c(0.9)).atanh();
+            a4 = [a4[i].cos().exp2().tanh() * c(0.5), a4[2], a4[0].mul_add(c(0.6), prog_1_dual(v3.asinh().sin().sin() * c(2.0), x2, x0.sin() * c(2.0), &v, n, margin).sin() * c(0.005)), a4[0]];
         }
-        let c9 = c(m3 as f64);
-        let v14 = if le((x1.atan().powi(2) + c(0.5)).recip(), c(1.0), margin) {
-            for i in 0..N {
-                let fi = c(i as f64);
-                if lt(x1 - a2[0], x0 - x1, margin) {
-                    s0 = s0.mul_add(c(0.6), (c9 + x1).sin() * c(0.4));
-                    s0 = (s0 * c(0.5) + x2 * c9 * c(0.05)).tanh();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 -= c(0.5) * (c(SCALE) + t).sin();
+            let mut m5: Dual64 = c(1.0);
+            for j in 0..=i {
+                let c6 = if this.n < 2 {
+                    c(0.25) - x0
                 } else {
-                    let v10 = prog_1_dual((c9.tanh() * c(0.5)).ln_1p().cos() * c(2.0), (fi.powi(2) + c(1.0)).cbrt().tanh() * c(2.0), ((-fi) + c9.tanh()).tanh() * c(2.0), &v, 3, margin);
-                    acc1 -= v10.cos() * c(0.005);
-                }
-                let v11 = (x2.powi(2) + c(1.0)).powi(-2) / (x2.sin().exp().tanh() + c(2.0));
-                acc1 -= (v11 + a2[3 - i]).cos() * c(0.25);
-            }
-            let v12 = x0.tanh().exp_m1();
-            d_hypot((v12 * v12 + c(0.5)).cbrt(), x1 * v12, margin)
-        } else if ge(((x1 / (c9.sin() + c(2.0))).sin() * c(1.5)).cosh(), c(0.0), margin) {
-            let v13 = ((x0.cos() * c(1.2)).tan().cos() * c(0.5)).ln_1p();
-            c9.tanh() + v13.cos()
-        } else {
-            let x1 = (x1.cos().powi(2) + c(1.5)).acosh();
-            x1 * c9
-        };
-        let mut m15: Dual64 = c(1.0);
-        for i in 0..5 {
-            m15 = d_min(m15, v14 / (a2[m3 % 4] * a2[m3 % 4] + c(1.0)) * c(1.5) + v[i % 4], margin);
-        }
-        s0 = s0.mul_add(c(0.6), m15.tanh() * c(0.005));
-        s0 = (s0 * c(0.5) + v[m3 % 4].cos() * c(0.5)).sin();
-        s0 * c(0.25) - acc1.sin() - a2[2] * c(0.25) + c9.cos() - v14.tanh()
-    }
-
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(0.5) - x0, (v[n % 4] * v[n % 4] + c(1.0)).recip(), margin).cos() * c(2.0);
-        let mut s1 = (d_abs(x0, margin).tanh() * c(0.9)).acos().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [v[0], v[1], v[2], v[3]];
-        a3[2] *= c(0.75);
-        a3[0] += ((x0 + s0).powi(2) + c(0.5)).sqrt().cos();
-        for _ in (0..=n).rev().step_by(2) {
-            a3 = [a3[0], a3[3] * c(0.8) + d_powf(c(3.0_f64), x2.tanh()).cos() * c(0.05), a3[2] * c(0.8) + (x1 * x1).ln_1p().tanh() * c(0.2), (a3[0] * c(0.6) + x1.sin() * c(0.4)).tanh()];
-            acc2 += (x1 * x1 + c(1.0)).log(3.0).tanh() * c(0.5);
-        }
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            s0 *= c(0.6);
-            s0 += c(0.5) * (d_log(c(1.5_f64), a3[1].powi(2) + c(2.0)).powi(2) + c(1.5)).acosh().sin();
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                let v4 = (d_atan2(x2, x2 * x2 + c(0.5)).sin() * c(0.9)).asin();
-                match j + i {
-                    2 => {
-                        s0 = s0 * c(0.8) + (fj + v4).sin() * c(0.01);
-                        continue;
-                    }
-                    4 | 6 => {
-                        acc2 += c(0.1) * ((v4 * v4 + c(1.0)).log10() / (fi.cos().exp().sin() + c(2.0)));
-                        let v5 = d_atan2(c(2.0_f64), x1) * x1.cos();
-                        s1 = (s1 * c(0.8) + v5.sin() * c(0.05)).sin();
-                    }
-                    7 => {
-                        acc2 -= x0.tanh().tanh().exp().tanh() * c(0.05);
-                        acc2 -= a3[n % 4].cos() * c(0.05);
-                    }
-                    _other => {
-                        let v6 = (x0 * x0 + c(2.0)).ln();
-                        acc2 += v6.sin().cos() * c(0.05);
-                    }
-                }
-                if j % 2 == 0 {
-                    break 'l1;
-                }
-                s1 = (s1 * c(0.5) + ((v[j % 4] * v[j % 4] + c(1.0)).log10().powi(2) + c(1.0)).log2() * c(0.75)).sin();
-                acc2 += v4.cos() * c(0.05);
-            }
-            s0 = s0.mul_add(c(0.6), x1.cos().exp().tanh() * c(0.1));
-        }
-        let v7: Dual64 = s1;
-        let mut a8 = [v[0].sin(), v[1].sin(), v[2].sin(), v[3].sin()];
-        for i in (0..=n).rev().step_by(2) {
-            a8 = [c(0.2) * (a8[i % 4] + x1).sin() + c(0.6) * a8[0], a8[2], a8[3] * c(0.75) + (s0 / (x0.powi(2) + c(1.5))).sin() * c(0.1), (a8[1] * c(0.8) + prog_78_dual(x0.sin().sin() * c(2.0), (x0 - c(2.5)).sin() * c(2.0), x2, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.005)).sin()];
-            acc2 += (x1 * s1).sin() * c(0.5);
-        }
-        x1.cos() - x2 - s0 * c(0.25) - acc2.cos() + a3[2] * c(0.75) + v7.sin() + a8[2] * c(0.75) + v7
-    }
-
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x0).sin() * c(2.0);
-        let mut s1 = v[1].tanh().exp2();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3: Dual64 = d_min(c(0.5_f64), x1, margin);
-        for i in 1..n {
-            let fi = c(i as f64);
-            m3 = d_max(v[i % 4], m3, margin);
-            acc2 -= c(0.4) * (v[2] + x1 + fi.mul_add(s1, x0)).tanh();
-        }
-        acc2 += m3.tanh();
-        let mut a4 = [c(0.0); 4];
-        a4[0] = (s0.powi(2) + c(1.0)).sqrt().tanh();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.5) + (-v[i].sin()).cos() * c(0.5);
-        }
-        for i in 0..v.len() {
-            a4 = [a4[0], a4[1], (a4[1] * c(0.6) + (a4[(i + n) % 4].cos() * c(0.5)).ln_1p().cos() * c(0.4)).sin(), a4[3]];
-        }
-        let [b5, _, b6, _] = a4;
-        let [b7, b8, _] = [prog_5_dual((x0.cos() * c(0.9)).acos().sin().exp().sin() * c(2.0), m3, d_abs(x2, margin).tanh(), [v[0], v[1], v[2], v[3]], 2, margin), d_clamp(b5, a4[n % 4].cos() - c(1.5), m3.sin() + c(1.5), margin) - c(0.1), prog_5_dual(x0 * c(1.2), x2, x0 * c(0.75), [v[0], v[1], v[2], v[3]], 5, margin)];
-        let mut a9 = [d_min(x1 * b6, -b8, margin), b5 + x0, d_max(b5, m3, margin), (b5 * b5 + c(1.0)).log2()];
-        for _ in (1..=3).step_by(2) {
-            let [b10, b11, b12, b13] = a9;
-            a9 = [a9[3] * c(0.75) + a4[1].cos().tanh().exp2().tanh() * c(0.1), a9[2].mul_add(c(0.5), b10.sin() * c(0.5)), a9[1], (a9[1] * c(0.8) + (b6 * b6 + c(1.5)).acosh().sin() * c(0.1)).sin()];
-            acc2 += d_hypot(b12, s1, margin).tanh();
-            acc2 -= (b11.cos() - b13.cos()).tanh();
-        }
-        if !(n % 3 == 1 && le(x2.cos(), c(0.25), margin)) {
-            s1 = c(0.75) * s1 + c(0.1) * v[n % 4].cos().exp2().atan().sin();
-        } else if let Some(_) = n.checked_sub(2) {
-            let [_, _, b15, b16] = a4;
-            let v17 = -x0.powi(3);
-            acc2 -= (b15 + b16.sin() - v17.cos()).tanh() * c(0.005);
-        } else {
-            s0 = (s0 * c(0.5) + (x0 * x0 + c(2.0)).ln() * c(0.5)).tanh();
-            s0 = s0 * c(0.5) + b5 * c(0.05);
-            if !(n == 5 && gt(d_copysign(c(3.0_f64), b7, margin), -c(0.5), margin)) {
-                let v18 = prog_5_dual(b5, (a9[n % 4] * c(0.02)).sin().tanh() * c(2.0), x0 * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                acc2 += (x1 * b6).cos() * c(0.2);
-                acc2 -= v18.sin() * c(0.005);
-            }
-        }
-        s0 + s1 * c(1.5) - acc2.tanh() - b7.sin() - a9[1] * c(0.5)
-    }
-
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x0;
-        let mut s1 = x2.tanh().sinh();
-        let mut acc2: Dual64 = c(0.0);
-        let f3 = |t: Dual64| ((x1 * c(0.8)).sin() * c(1.2)).tan() + t * c(0.5);
-        let v4 = f3(x0);
-        let v5 = f3(x1) + f3(v[1]) * c(1.0) + (c(0.25) - v[n % 4]) * c(0.5);
-        for &t in v.iter() {
-            if n % 2 == 0 && ge((c(SCALE) + v5) / c(4.0), -c(1.0), margin) {
-                for _ in 1..n {
-                    let v6 = -v4;
-                    s0 = (s0 * c(0.5) + ((x2 * x2).ln_1p() + v6) * c(0.25)).sin();
-                    s1 = s1.mul_add(c(0.5), x2.cos() * c(0.5));
-                }
-            } else if ge((s1.powi(2) + c(1.0)).log2(), -c(0.5), margin) {
-                let mut k7 = 0;
-                while k7 < n + 1 {
-                    k7 += 1;
-                    s0 = (s0 * c(0.5) + t * x1 * (s1 * s1 + c(1.0)).sqrt() * c(0.02)).tanh();
-                    s0 = (s0 * c(0.6) + d_atan2(c(3.0_f64), s0) * c(1.0)).tanh();
-                    s0 = s0.mul_add(c(0.75), (x1.powi(2) + c(1.0)).recip().cos() * c(0.25));
-                }
-                let x2 = ((v4.cos() * c(1.5)).cosh().powi(2) + c(2.0)).acosh();
-                s0 *= c(0.75);
-                s0 -= c(0.02) * x2.sin().sin();
-            } else {
-                s0 = c(0.6) * s0 + c(0.005) * prog_78_dual((t * x0 - (v4 - x2)).cos(), t, v4.atan().cos(), v, n, margin).cos();
-            }
-            s1 = (s1 * c(0.75) + v4 * c(0.25)).sin();
-            acc2 += (t.sin() * c(1.2)).tan().sin() * c(0.4);
-        }
-        let f8 = |t: Dual64| acc2 / c(3.0) + t * c(0.25);
-        let v9 = v.iter().cloned().map(f8).sum::<Dual64>();
-        let v10 = v.iter().fold(c(0.0), |r, &p| r * c(0.5) + f8(p) * c(0.5));
-        let f11 = |t: Dual64| v5.asinh() + t * c(0.5);
-        let v12 = f11(x2) + f11(v[2]) * c(0.5) + prog_84_dual(c(2.0), c(1.2), x1, &v, 3, margin) * c(0.5);
-        let v13 = f11(x2);
-        let v15 = 'b3: {
-            if lt((x2.sin() * c(1.5)).cosh(), c(0.0), margin) {
-                'b4: {
-                    let v14 = prog_16_dual(v10.atan().cos(), acc2, (v[n % 4] + s0).sin(), &v, 4, margin);
-                    if le(d_copysign((s0.powi(2) + c(1.0)).recip(), v13 + v[n % 4], margin), -c(0.25), margin) || n % 2 == 0 {
-                        break 'b4;
-                    }
-                    acc2 += v14.cos() * c(0.005);
-                }
-            }
-            if ge((v10.cos() * c(1.5)).sinh().atan(), c(0.5), margin) {
-                break 'b3 (-v[2]).powi(3);
-            }
-            v[2].sin().exp_m1().tanh().exp_m1()
-        };
-        s0 * c(1.5) + s1 + acc2 * c(0.25) - v4.sin() + v9.sin() - v12.sin() + v13.sin() + v15.sin() + x0.cos().atan()
-    }
-
-    pub fn prog_113_dual(this: Params, x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].powi(3).cos() * c(2.0);
-        let mut s1 = x0.tanh().sinh();
-        let mut s2 = d_abs(x0, margin).mul_add(x1 - *x2, c(this.k).tanh().exp()).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if le(d_max(*x2, v[n % 4], margin), -c(1.0), margin) {
-            let v4 = ((acc3 - x0).tanh() * c(0.9)).asin();
-            s1 = s1 * c(0.8) + v4.tanh() * c(0.05);
-        } else if lt(*x2 + x1, (c(this.scale) * c(this.scale) + c(1.0)).log10(), margin) || this.n % 2 == 0 {
-            s2 *= c(0.8);
-            s2 -= c(1.0) * c(this.scale).sin().tanh();
-            s0 *= c(0.6);
-            s0 += c(0.05) * (v[this.n] * *x2 + x0).sin();
-        } else {
-            acc3 -= prog_89_dual::<4>((s0 * s0 + c(0.5)).sqrt().sin(), c(0.25), (*x2 * v[1]).sin(), v, n, margin).cos() * c(0.005);
-            acc3 -= ((*x2).powi(2) + c(1.5)).acosh().tanh();
-            if lt(x0.sin().exp_m1().asinh(), s1 + v[0], margin) && this.n % 3 == 1 {
-                s0 *= c(0.75);
-                s0 += c(0.005) * prog_5_dual(s0, (*x2).tanh().tanh(), x0, [v[0], v[1], v[2], v[3]], n, margin).tanh();
-            } else if ge((s0 * s0 + c(1.0)).cbrt(), x1, margin) {
-                s2 = s2 * c(0.75) + d_powf((v[n % 4].cos() * c(0.9)).asin().powi(2) + c(1.0), d_atan2(c(this.scale).powi(2) + c(0.5), x1).tanh()).cos() * c(0.01);
-                let x1 = x1 * x1;
-                s0 *= c(0.75);
-                s0 -= c(0.05) * x1.tanh();
-            } else {
-                let v5 = prog_1_dual(c(2.0), (v[this.n].atan().tanh() * c(0.9)).asin().sin(), s2, v, 2, margin);
-                s0 = s0.mul_add(c(0.75), d_min(x0, s0, margin).cos() * c(0.02));
-                s2 = (s2 * c(0.6) + v5.sin() * c(0.005)).sin();
-            }
-        }
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            acc3 += (-(s2 * *x2)).cos() * c(0.25);
-            for j in (0..3).rev() {
-                let v6 = if j == 1 && gt(x0 * fi, -c(0.5), margin) {
-                    (fi.tanh() * c(2.0)).cosh()
-                } else if j == 0 {
-                    d_atan2((x0.cos() + c(2.0)).cbrt(), (s1 - x0).powi(2) + c(0.5))
-                } else {
-                    (fi.cos() * c(0.5)).ln_1p()
+                    v[3 - j] + fi
                 };
-                if !(j == 1) {
-                    s2 = c(0.8) * s2 + c(1.0) * fi.tanh();
+                m5 = d_min(m5, c6, margin);
+            }
+            s0 *= c(0.6);
+            s0 += c(0.4) * m5.cos().cos();
+            if gt(d_powf(c(3.0_f64), v3.sin()), -c(1.0), margin) {
+                s0 = s0 * c(0.75) + (x2 / (a4[3 - this.n] * a4[3 - this.n] + c(1.0))).sin() * c(0.1);
+                continue;
+            }
+        }
+        s0 * c(1.5) - acc1 * c(0.75) + v3.cos() - a4[0].tanh() - (x2 + c(0.5) + x0)
+    }
+
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.cos() + c(2.0)).cbrt();
+        let mut s1 = (v[n % 4].tanh() * c(1.2)).tan().cos() * c(2.0);
+        let mut s2 = prog_5_dual((x0 + x2).cos() * c(2.0), x2.sin().exp2().sin() * c(2.0), s1, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s0 *= c(0.75);
+            s0 -= c(0.1) * s0.tanh().sinh().tanh();
+            s2 = (s2 * c(0.6) + v[0].asinh() * c(0.4)).tanh();
+            for j in 1..n {
+                acc3 -= (fi * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.1);
+                match j % 3 {
+                    0..=1 => {
+                        break 'l0;
+                    }
+                    2 => {
+                        s2 = (s2 * c(0.5) + x1.cos().exp() * c(0.1)).sin();
+                        if ge(x1 + c(0.5) - (s2 - fi), x1.atan(), margin) || j == 5 {
+                            let v4 = (s1 * s1 + c(1.0)).cbrt().sin();
+                            acc3 += v4.sin() * c(0.1);
+                        } else {
+                            s2 = s2.mul_add(c(0.75), (s2.sin() * c(1.2)).tan().sin().sin() * c(0.02));
+                        }
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.8) + (s1.asinh() - s1) * c(0.1)).sin();
+                        match j % 2 {
+                            0 => {
+                                acc3 += c(0.1) * x0.cos().exp2().sin();
+                                continue;
+                            }
+                            _ => {
+                                acc3 += (v[j % 4] + fi).tanh() * c(0.1);
+                            }
+                        }
+                    }
+                }
+            }
+            for _ in 0..v.len() {
+                if i == 5 && gt(s0.sin() - c(0.5), -c(0.5), margin) {
+                    let v5: Dual64 = ((x2 * s2).powi(2) + c(1.0)).powf(0.5);
+                    s1 = (s1 * c(0.75) + v5.sin() * c(0.01)).sin();
+                } else if n > 0 {
+                    let v6 = x0.cos().exp_m1();
+                    s1 = (s1 * c(0.6) + (x0.asinh().powi(2) + c(2.0)).acosh() * c(0.2)).tanh();
+                    s2 = (s2 * c(0.75) + v6.cos() * c(0.05)).tanh();
+                } else {
+                    s1 = (s1 * c(0.75) + x1 * s1 * c(0.05)).sin();
+                    acc3 += c(0.1) * (s2 * x0).sin();
+                }
+                if le((s1 - x2).powi(2), x2 - fi, margin) {
                     continue 'l0;
                 }
-                let v7 = -(v6.powi(2) + c(2.0)).ln();
-                s1 *= c(0.8);
-                s1 += c(0.1) * d_log(c(2.0_f64), s0 * s0 + c(2.0));
-                s1 = s1.mul_add(c(0.75), v7.cos() * c(0.02));
+                s0 = c(0.6) * s0 + c(0.1) * (s0.tanh() * c(0.9)).asin().cos();
             }
-            match i + n {
+        }
+        let mut k7 = 0;
+        let v11 = loop {
+            k7 += 1;
+            for _ in (0..n).rev() {
+                s1 = c(0.8) * s1 + c(0.01) * (d_to_degrees((s1 * s1 + c(0.5)).powf(1.5)) * c(0.02)).sin();
+                acc3 -= c(0.05) * v[0].asinh().mul_add(x0, d_to_radians(x1) * c(20.0)).tanh();
+            }
+            let mut m8: Dual64 = c(0.5);
+            for j in 0..=n {
+                let fj = c(j as f64);
+                let c9 = match j {
+                    MODE_A => (fj.powi(2) + c(0.5)).ln(),
+                    1 | 3 => d_to_radians(fj),
+                    4..=6 => s0 * c(std::f64::consts::LN_2),
+                    _ => v[(j + n) % 4].atan(),
+                };
+                m8 = d_max(m8, c9, margin);
+            }
+            acc3 -= m8.tanh() * c(0.4);
+            let mut k10 = 0;
+            while k10 < 3 {
+                k10 += 1;
+                s2 = c(0.6) * s2 + c(0.2) * (s2 + v[k7 % 4]).tanh();
+                acc3 += (s2 + v[k10]).sin() * c(0.1);
+                acc3 += (s0.tanh().exp().powi(2) + c(1.0)).log(10.0) * c(0.1);
+            }
+            if k7 >= 5 || lt(s0.mul_add(x0, x1), m8, margin) {
+                break v[k7 % 4].atan() - (s1 * s1 + c(1.0)).log10();
+            }
+        };
+        let mut a12 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a12[i][j] = v[j];
+            }
+        }
+        let mut m13 = 0;
+        for i in (1..=3).step_by(2) {
+            let v14 = (s0 + v11).asinh();
+            if le(prog_1_dual(x1, ((a12[0][3 - i].tanh() * c(0.9)).acos().sin() * c(0.5)).ln_1p().sin() * c(2.0), c(0.5), v, n, margin), c(0.0), margin) {
+                continue;
+            }
+            if ge(d_to_degrees(v11) * c(0.02), -c(1.0), margin) {
+                m13 += 1;
+            }
+            acc3 += (v14 * v14 + c(2.0)).sqrt().asinh().tanh();
+        }
+        match m13 {
+            0..=1 => {
+                s1 = (s1 * c(0.8) + d_copysign(x2, s1, margin) * c(0.2)).tanh();
+                s2 = (s2 * c(0.75) + d_min(d_copysign(x2, s0, margin), (s1 * c(0.001)).sin(), margin) * c(0.05)).tanh();
+                if lt(x1, c(0.0), margin) {
+                    s0 = (s0 * c(0.75) + d_atan2(c(0.5_f64), x2) * c(0.25)).sin();
+                    let v15 = prog_1_dual((c(1.2) * (x2.powi(2) + c(1.0)).powf(1.5)).cos() * c(2.0), x0, s2, v, n, margin);
+                    acc3 += v15.sin() * c(0.005);
+                } else {
+                    acc3 += c(0.005) * prog_1_dual(c(0.25), c(1.2), c(2.0), v, 6, margin).tanh();
+                    let v16 = prog_1_dual(c(1.5), a12[0][n % 4].sin() * c(2.0), x0.cos(), v, n, margin);
+                    acc3 += c(0.005) * v16.sin();
+                }
+            }
+            MODE_C | 4 => {
+                s1 *= c(0.75);
+                s1 += c(0.02) * ((a12[1][m13 % 4].sin() * c(0.9)).asin() / (a12[1][m13 % 4] * a12[1][m13 % 4] + c(0.5))).tanh();
+                for i in 1..n {
+                    let fi = c(i as f64);
+                    let v17 = v11.cos().cosh();
+                    if ge((v17 * fi).sin().exp2(), v11, margin) {
+                        acc3 += (v11.powi(2) + c(2.0)).sqrt().cos() * c(0.4);
+                    }
+                    acc3 += c(0.4) * d_max((s0.sin() * c(2.0)).sinh(), s0.cos(), margin).tanh();
+                }
+            }
+            6 => {
+                acc3 += d_powf(v[m13 % 4].tanh().powi(2) + c(1.0), x0.sin().exp2().tanh()).tanh();
+                s0 *= c(0.75);
+                s0 -= c(0.05) * ((a12[0][(m13 + n) % 4] / (x1.powi(2) + c(1.5))).cos() * c(0.9)).asin().sin();
+            }
+            _other => {
+                s2 *= c(0.5);
+                s2 += c(0.2) * (a12[1][k7 % 4].sin() * c(0.9)).acos().sin();
+            }
+        }
+        s0 + s1 * c(0.25) + s2.cos() + acc3.tanh() - v11 * c(0.5) - a12[0][2].sin() + v11
+    }
+
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + x1).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2: Dual64 = -c(2.5);
+        for i in 0..n {
+            let fi = c(i as f64);
+            m2 = d_max(v[i % 4] * fi, m2, margin);
+        }
+        s0 = s0.mul_add(c(0.8), m2.cos().cos() * c(0.02));
+        if !(n % 3 == 1) {
+            let v3: Dual64 = prog_11_dual(PARAMS, c(1.5), s0, d_log(x2.powi(2) + c(1.0), x0.powi(2) + c(2.0)).tanh(), v, n, margin);
+            acc1 += c(0.005) * v3.cos();
+        }
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            s0 = s0 * c(0.75) + prog_1_dual(x2, (v[k4 % 4].sin() + c(2.0)).cbrt().tanh() * c(2.0), x0, &v, k4, margin).sin() * c(0.005);
+            let v6 = if ge(x2.sin().sinh(), s0, margin) {
+                let v5 = m2.asinh().sin().exp2();
+                x2 + (c(1.25) - x1) + v5.tanh()
+            } else {
+                (x2.cos() * c(0.9)).acos().cos().sinh()
+            };
+            let v8 = if k4 == 4 && ge(prog_1_dual(d_hypot(m2, s0, margin).sin(), x0, x2, &v, k4, margin), v6, margin) {
+                -m2.atan()
+            } else {
+                let v7 = x1.atan();
+                s0 = c(0.8) * s0 + c(0.05) * (x0.sin() * c(0.9)).asin().cos();
+                (s0.sin() * c(0.5)).ln_1p() + v7.sin()
+            };
+            if k4 >= 4 || ge(v8.cos(), (s0.powi(2) + c(2.0)).acosh(), margin) {
+                break x1 / (x1.powi(2) + c(1.0));
+            }
+        };
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if lt(x0.mul_add(fi, v9), -c(1.0), margin) || i % 2 == 0 {
+                continue;
+            }
+            if n % 3 == 1 && ge(x2, -c(1.0), margin) {
+                continue;
+            }
+            acc1 += (v[i].sin() * c(0.9)).atanh() * c(0.25);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if le(t / (t * t + c(1.5)), c(0.25), margin) {
+                let v10 = (d_to_radians(v[0]) * c(50.0)).cos();
+                s0 = s0.mul_add(c(0.5), (fi.sin() * c(0.5)).ln_1p() * c(1.0));
+                acc1 += v10.cos() * c(0.5);
+            } else if gt(v9, -c(0.5), margin) && n > 4 {
+                s0 = c(0.6) * s0 + c(0.4) * x0.tanh().tanh();
+                acc1 += ((v[0] * v[0] + c(1.0)).cbrt() - v[0].sin()).cos() * c(0.5);
+            } else {
+                s0 = (s0 * c(0.6) + ((v[n % 4].powi(2) + c(1.0)).log2().powi(2) + c(1.0)).log(10.0) * c(0.5)).tanh();
+                let v11 = (x0.tanh() * c(1.2)).tan();
+                s0 = s0.mul_add(c(0.8), v11.sin().sin() * c(0.02));
+            }
+            let v12 = if k4 < 4 {
+                s0 = (s0 * c(0.6) + (c(SCALE) + (x1 * x1 + c(1.0)).recip()) * c(0.5)).tanh();
+                x0 - c(2.0)
+            } else if ge(v[(i + n) % 4] / (x0.powi(2) + c(1.0)), -c(1.0), margin) {
+                v9.cos() * (v[i] * v[i]).ln_1p()
+            } else {
+                v9.tanh()
+            };
+            if gt(v12, c(0.0), margin) {
+                s0 = c(0.5) * s0 + c(0.25) * d_powf(c(2.0_f64), s0.cos()).tanh();
+                s0 = s0 * c(0.8) + d_abs(v9.cos().exp_m1(), margin).cos() * c(0.05);
+            } else if le(v9.sin(), -c(0.5), margin) {
+                s0 = s0 * c(0.5) + d_min(c(3.0_f64), s0, margin).tanh() * c(0.5);
+            } else {
+                acc1 += v12.tanh() * c(0.5);
+                let v9 = (v[3 - i] + fi) / ((x2 * x2 + c(1.0)).log2().powi(2) + c(0.5));
+                acc1 -= c(0.25) * v9.tanh().sin();
+            }
+            acc1 -= (x1.tanh() * c(1.5)).cosh().tanh() * c(0.5);
+        }
+        x0 * c(0.25) + v[1] * c(0.25) - s0 - acc1.cos() - v9.tanh() - v9.mul_add(x1, x1)
+    }
+
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let w0 = v;
+        let mut s1 = ((x2 + x0).powi(2) + c(2.0)).acosh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if ge(-x1, x1, margin) {
+            prog_5_dual(x1, ((acc2 * acc2 + c(2.0)).ln() + w0[n % 4].atan()).sin(), w0[n % 4].atan().cos() * c(2.0), *v, n, margin)
+        } else {
+            (x2.powi(2) + c(1.0)).recip()
+        };
+        let mut a4 = [v[0], v[1], v[2], v[3]];
+        a4[3] *= c(0.75);
+        a4[0] += (w0[1] * w0[1]).cos();
+        let v5 = a4.iter().fold(prog_5_dual(x2, x1, x0 * c(0.25), [w0[0], w0[1], w0[2], w0[3]], 1, margin).cos(), |r, &p| r * c(0.75) + c(0.02) * (x1 + (x0 * x0).ln_1p() + p.cos()).cos());
+        let mut k6 = 0;
+        while k6 < n && lt(w0[3] + x1 + (v3.powi(2) + c(2.0)).acosh(), -c(0.5), margin) {
+            k6 += 1;
+            s1 = c(0.6) * s1 + c(1.0) * (s1.sin() + c(2.0)).cbrt().cos();
+            let v7 = match k6 % 3 {
+                PHASE_A => a4[3] * v5,
+                _ => w0[k6 % 4] - (v5 * v5 + c(1.0)).ln(),
+            };
+            acc2 -= c(0.25) * (v7 + v[k6 % 4]).sin();
+        }
+        for _ in 0..3 {
+            for &u in a4.iter() {
+                let v8 = d_hypot(v5, v3, margin);
+                s1 = (s1 * c(0.6) + (v[2].sin() * c(0.9)).atanh() * c(0.05)).sin();
+                s1 = (s1 * c(0.6) + (u.sin() - v8.tanh()) * c(0.1)).tanh();
+            }
+            let v9 = (v5.powi(2) + c(1.5)).acosh();
+            acc2 += (v3.tanh() * c(1.5)).cosh().tanh() * c(0.5);
+            acc2 += v9.cos() * c(0.5);
+        }
+        s1 + acc2.tanh() - v3.cos() + v5 * c(0.5)
+    }
+
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(d_clamp(v[n % 4] * x1, -c(1.0), c(1.0), margin).tanh(), x1, x2.sin() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut s1 = (v[2].tanh() * c(2.0)).sinh().cos() * c(2.0);
+        let mut s2 = x1.cos();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_atan2(p * p + c(1.0), p) - d_max(-c(3.0_f64), x1, margin) + q.sin()).sum::<Dual64>();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            for j in (0..n).rev() {
+                let fj = c(j as f64);
+                acc3 += (x0 * x0 + c(2.0)).sqrt().sin() * c(0.1);
+                acc3 -= s2 * c(0.1);
+                let v9: Dual64 = if lt(c(1.5) - x2, x0, margin) && k5 < 1 {
+                    let v6 = s0.atan();
+                    (s1.tanh() * c(1.5)).sinh() + (v6.cos() * c(1.5)).cosh()
+                } else if lt(x2.asinh(), c(0.5), margin) {
+                    let v7 = v4.asinh();
+                    v7 * c(2.5) + v[1].powi(2)
+                } else {
+                    let v8 = (v4.tanh().exp_m1().tanh() * c(0.9)).acos();
+                    return fj.sin().cosh() + v8.cos()
+                };
+                acc3 -= c(0.1) * v9.sin().cos();
+            }
+            let v10 = x2;
+            acc3 -= (s2 + v10).cos();
+            if k5 >= 2 {
+                break;
+            }
+        }
+        let [b11, b12, b13, b14] = [x0.sin().exp(), v[2] + x2, (v[k5] * v[k5] + c(2.0)).acosh(), v[k5] - v[1]];
+        let v15 = prog_1_dual((b12.atan() * b12.sin()).sin(), d_min(x0.tanh().exp(), b12.cos().exp2(), margin).tanh(), x1, &v, 6, margin);
+        let [b16, b17] = [b14.tanh().cos(), ((-b12).cos() * c(1.2)).tan()];
+        let mut a18 = [c(0.0); 4];
+        for i in 0..n {
+            a18[i % 4] += (b11 / (b11.cos() + c(2.0))).tanh() * c(0.25);
+            acc3 += b16.powi(2).cos() * c(0.25);
+        }
+        let v22 = match mode {
+            Mode::Lower(_, _) => b16.tanh(),
+            Mode::Upper(hi21) => {
+                let hi21 = c(hi21);
+                for _ in (0..=n).rev().step_by(2) {
+                    acc3 += (a18[3 - k5].tanh() * c(0.9)).atanh() * c(0.25);
+                    s2 = s2 * c(0.6) + b13.cos() * c(0.4);
+                    acc3 += x2.cos().sin() * c(0.5);
+                }
+                prog_5_dual(b11.sin().tanh(), (hi21 / (v[3 - k5].tanh() + c(2.0))).sin() * c(2.0), ((b14.tanh() * c(0.9)).asin().powi(2) + c(1.0)).log2().cos(), v, k5, margin)
+            }
+            Mode::Off => c(SCALE) + (c(SCALE) + x0),
+        };
+        s0 = s0.mul_add(c(0.6), (x1 * x1 + c(1.0)).sqrt().cos() * c(0.4));
+        s1 = s1.mul_add(c(0.75), (b17.tanh() * c(0.5)).ln_1p() * c(0.01));
+        s0 - s1 * c(0.5) + s2.tanh() + acc3.cos() + v4.cos() + b11 * c(0.5) + b13.sin() + v15.tanh() - b16 - a18[3].sin() + v22.cos() + c(1.5) * x1
+    }
+
+    pub fn prog_27_dual<const N: usize>(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(x2, v[n % 4] * v[n % 4] + c(1.0)).tanh() * c(2.0);
+        let mut s1 = prog_1_dual(x2, c(0.75), d_max(s0, c(this.k), margin).sin() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s2 = x0;
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            let fi = c(i as f64);
+            a4[i] = (fi * x1).tanh().exp2();
+        }
+        if gt(x1 + a4[this.n], x1, margin) || this.n % 2 == 0 {
+            acc3 -= c(0.005) * prog_5_dual(((x0 * x0 + c(0.5)).recip() - (x1.cos() * c(1.2)).tan()).cos(), s2, a4[(this.n + n) % 4].cos().sin() * c(2.0), *v, 4, margin).sin();
+            s2 = (s2 * c(0.6) + (c(this.scale).powi(2) + c(1.0)).ln() * c(1.0)).tanh();
+        } else if let Some(k5) = n.checked_sub(1) {
+            acc3 += x1.tanh();
+            s1 *= c(0.8);
+            s1 -= c(0.005) * prog_5_dual((a4[(k5 + n) % 4] * a4[(k5 + n) % 4] + c(1.0)).ln().cos(), (a4[k5 % 4] - x2).cos() * c(2.0), s1, [v[0], v[1], v[2], v[3]], n, margin).cos();
+        } else {
+            let v6 = (v[this.n].cos().exp().powi(2) + c(1.0)).log(3.0);
+            s0 = (s0 * c(0.75) + (v6.cos() * c(0.9)).acos() * c(0.02)).sin();
+        }
+        if lt(a4[n % 4] / (x1.powi(2) + c(1.5)), (x1.tanh() * c(0.9)).asin(), margin) || this.n > 0 {
+            let v7 = x0.powi(3);
+            s0 = s0 * c(0.6) + (v7 / c(1.5)).sin() * c(0.05);
+        } else {
+            acc3 -= (x0.sin() * c(0.5)).ln_1p();
+        }
+        'l1: for _ in (0..=n).rev().step_by(2) {
+            acc3 -= (s2.sin().powi(2) + c(1.0)).log10().tanh() * c(0.5);
+            let mut k8 = 0;
+            while k8 < 6 && gt(c(this.k) * v[3], -c(0.5), margin) {
+                k8 += 1;
+                if this.n % 2 == 0 && gt(d_atan2(x2.powi(2) + c(1.0), s0), -c(1.0), margin) {
+                    break 'l1;
+                }
+                acc3 -= (x1.powi(2) + c(1.0)).log2().cos() * c(0.05);
+                s0 = (s0 * c(0.5) + (v[k8 % 4] * v[k8 % 4] + c(0.5)).sqrt() * c(0.5)).tanh();
+            }
+            s2 *= c(0.6);
+            s2 -= c(0.4) * s2.sin();
+        }
+        let mut k9 = 0;
+        while k9 < 3 {
+            k9 += 1;
+            let v10 = -s2.sin();
+            if lt(x1 * v10, c(1.0), margin) {
+                acc3 += a4[this.n] * c(this.scale) * c(0.5);
+                break;
+            }
+            let Some(k12) = n.checked_sub(1) else {
+                let v11 = (v10 * v[3 - k9]).cos();
+                return (v11 * v11 + c(1.0)).cbrt()
+            };
+            let c13 = c(k12 as f64);
+            s2 = c(0.8) * s2 + c(0.05) * d_powf(x0 * x0 + c(1.0), c13.tanh()).cos();
+        }
+        s0 * c(0.75) + s1.cos() + s2 * c(1.5) + acc3.tanh()
+    }
+
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (-(x1 * v[1])).tanh() * c(2.0);
+        let mut s1: Dual64 = x2.asinh();
+        let mut s2 = prog_1_dual(c(1.2), x0, c(0.75), &v, 1, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            let v5 = fi;
+            if !(m4 == 12) {
+                m4 += 1;
+            }
+            acc3 -= (s1 * s0).cos().exp().cos() * c(0.4);
+            s2 = s2.mul_add(c(0.6), v5.cos().sin() * c(1.0));
+        }
+        let c6 = c(m4 as f64);
+        let mut k7 = 0;
+        while k7 < n {
+            k7 += 1;
+            match m4 {
+                0 => {
+                    continue;
+                }
+                MODE_B | MODE_D => {
+                    acc3 += c(0.25) * (x2 * x1).sin();
+                    if m4 + n < 7 && gt(x0.tanh(), -c(0.5), margin) {
+                        s2 = s2 * c(0.5) + d_atan2(c6.powi(2) + c(1.0), x0).cos() * c(0.5);
+                    } else if gt(s0.asinh(), c(0.25), margin) {
+                        acc3 -= (-d_log(x1.powi(2) + c(1.0), x1.powi(2) + c(2.0))).cos() * c(0.25);
+                    } else {
+                        s0 = s0 * c(0.75) + (d_to_degrees(v[3]) * c(0.02)).sin() * c(0.2);
+                        if lt((v[1] * v[1] + c(0.5)).powf(0.5) + s0.asinh(), -c(1.0), margin) {
+                            break;
+                        }
+                    }
+                    s1 = c(0.5) * s1 + c(0.2) * (v[0] * v[0] + c(2.0)).acosh().cos();
+                }
+                4..=6 => {
+                    let c6 = prog_1_dual(x0, (x0.tanh().exp2() - s0).sin() * c(2.0), c(0.75), &v, k7, margin);
+                    s1 = (s1 * c(0.8) + (s1.tanh().exp().powi(2) + c(2.0)).acosh() * c(0.02)).tanh();
+                    if gt(d_log(c(2.0_f64), x2.cos().powi(2) + c(2.0)), c(0.25), margin) {
+                        break;
+                    }
+                    acc3 += c6.cos().sin() * c(0.005);
+                }
+                _ => {
+                    acc3 -= (d_log(c6 * c6 + c(1.0), v[k7 % 4].powi(2) + c(2.0)).powi(2) + c(1.0)).sqrt().sin() * c(0.25);
+                }
+            }
+            let v8 = (x1 * x1 + c(1.5)).acosh() / (x0.tanh().cosh().powi(2) + c(1.5));
+            acc3 += v8.atan().atan().sin() * c(0.25);
+        }
+        let mut m9 = 0;
+        'l2: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let v17 = match i {
+                MODE_B if n % 2 == 0 => {
+                    let v10 = x1.tanh();
+                    v10 * s2
+                }
+                MODE_C | 4 => {
+                    let v11 = s1;
+                    (fi.powi(2) + c(1.0)).log2() + v11.tanh()
+                }
+                5 => {
+                    for j in (0..=i).rev() {
+                        let fj = c(j as f64);
+                        let v12 = v.iter().fold(c6.cos(), |r, &p| r * c(0.5) + c(0.25) * (r - c6 + p.cos()).cos());
+                        let m13 = 2 * j + 1;
+                        let c14: Dual64 = c(table(m13));
+                        if ge((v[2].powi(2) + c(1.0)).log10() + (c14.sin() * c(0.9)).atanh(), fi / (v12 * v12 + c(1.5)), margin) {
+                            debug_assert!(s2.re.is_finite());
+                            acc3 += c(0.05) * (v12 + fi).tanh();
+                        } else if ge(v[m13 % 4], fj * x2, margin) || m13 % 3 == 1 {
+                            s1 = (s1 * c(0.5) + s0.cos().exp2() * c(0.25)).tanh();
+                            s0 = (s0 * c(0.8) + (s0 * s0 + c(2.0)).ln() * c(0.25)).tanh();
+                            if !(m4 > 4) {
+                                continue 'l2;
+                            }
+                        } else {
+                            let v15 = (s2.tanh().exp().tanh() * c(0.9)).acos();
+                            let x2: Dual64 = c(0.8) * v15;
+                            s2 = (s2 * c(0.75) + x2.sin() * c(0.05)).tanh();
+                        }
+                        s1 = (s1 * c(0.5) + (s1.cos() * c(0.9)).atanh().tanh() * c(0.1)).tanh();
+                    }
+                    let x0 = c6 - (x0.powi(2) + c(1.0)).log(3.0);
+                    let v16 = x0.asinh();
+                    ((c(0.5) * x1).powi(2) + c(0.5)).recip() + v16.sin()
+                }
+                _ => fi.cos(),
+            };
+            if gt(x2, c6, margin) && m9 % 2 == 0 {
+                m9 += 1;
+            }
+            s0 = (s0 * c(0.75) + v17 / (s2.powi(2) + c(0.5)) * c(0.01)).sin();
+        }
+        let c18 = c(m9 as f64);
+        let v19 = v.iter().copied().map(|p| c18.cos().exp_m1() + p.sin()).sum::<Dual64>();
+        s0.tanh() - s1 * c(1.5) + s2.sin() + acc3.cos() + c6.sin() + v19.sin()
+    }
+
+    pub fn prog_29_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let (x1, x2) = p;
+        let w0 = v;
+        let mut s1 = prog_5_dual(x0, c(0.5), (w0[2].cos() + c(2.0)).cbrt().sin() * c(2.0), *w0, n, margin).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v5 = if gt(d_powf(acc2.powi(2) + c(1.0), x2.sin()), -c(0.5), margin) {
+            for i in 0..n {
+                let fi = c(i as f64);
+                if i % 3 == 1 {
+                    continue;
+                }
+                if i % 3 == 1 && gt(prog_1_dual(x0, w0[i % 4].sin() * c(2.0), c(1.5), w0, n, margin), x1, margin) {
+                    acc2 += (s1 + x0 + (w0[0].sin() + c(2.0)).cbrt()).sin() * c(0.25);
+                    acc2 -= v[i % 4].cos() * c(0.25);
+                    if le(x0.tanh(), c(0.25), margin) {
+                        break;
+                    }
+                } else {
+                    acc2 -= prog_1_dual(x0, c(2.0), c(0.75), v, n, margin).tanh() * c(0.005);
+                    s1 = (s1 * c(0.8) + w0[n % 4] * c(0.2)).sin();
+                }
+                if le(d_min((v[(i + n) % 4].cos() * c(0.5)).ln_1p(), x1, margin), c(1.0), margin) {
+                    s1 = s1 * c(0.5) + s1.cos().cos() * c(0.5);
+                    continue;
+                }
+                s1 = s1 * c(0.75) + (x1 + fi * x2).tanh() * c(0.02);
+            }
+            let v3 = x0.sin();
+            d_abs(x1, margin) + v3.tanh()
+        } else if lt(d_clamp(x0, -c(1.0), c(1.5), margin).powi(2), c(1.0), margin) {
+            s1.sin()
+        } else {
+            let v4 = d_atan2(w0[n % 4], x1.powi(2) + c(1.0));
+            v4.tanh()
+        };
+        let v12 = match n {
+            PHASE_A | PHASE_C => {
+                let v6 = d_min(c(1.5_f64), x2, margin) + d_to_radians(v5);
+                prog_1_dual((d_hypot(c(1.5_f64), x0, margin).cos() * c(2.0)).cosh().tanh() * c(2.0), s1, x1, v, n, margin) + v6.sin()
+            }
+            3 => {
+                for (i, &t) in w0.iter().enumerate() {
+                    acc2 += ((t.sin() * c(1.2)).tan().powi(2) + c(1.0)).recip() * c(0.5);
+                    let v8 = if gt(x1.tanh(), -c(0.5), margin) && i == 1 {
+                        v5.mul_add(s1, v5)
+                    } else {
+                        let v7 = d_log(s1 * s1 + c(1.0), w0[i] * w0[i] + c(2.0));
+                        (v7 * v7 + c(1.0)).ln()
+                    };
+                    match i % 2 {
+                        0 => {
+                            let v9 = s1 + v8;
+                            s1 = (s1 * c(0.8) + (c(SCALE) + v9).atan() * c(0.02)).sin();
+                        }
+                        1 => {
+                            s1 = c(0.8) * s1 + c(0.02) * v8.cos();
+                            s1 = s1.mul_add(c(0.6), s1.powi(3).sin() * c(0.02));
+                        }
+                        _ => {
+                            acc2 += c(0.5) * (c(SCALE) + (c(0.25) - v5)).sin();
+                            if ge((v8 + s1).sin().exp2(), c(0.5), margin) || i % 3 == 1 {
+                                return (x0 * x0 + c(1.0)).log2() + (t * t + c(1.0)).log2();
+                            }
+                            let v10 = s1 - c(1.25);
+                            acc2 -= c(0.5) * v10.cos().cos();
+                        }
+                    }
+                }
+                prog_1_dual(x2, x1.cos(), c(0.75), v, 5, margin)
+            }
+            5 => {
+                acc2 += x0.atan().cos();
+                x1.tanh()
+            }
+            _ => {
+                let x0 = (w0[n % 4] * w0[n % 4] + c(1.0)).log10() * x1.cos();
+                let v11 = x0.cos();
+                d_max(d_to_degrees(v11) * c(0.02), v11 * v11, margin)
+            }
+        };
+        if lt(d_powf(d_abs(x0, margin).powi(2) + c(1.0), w0[1].tanh()), -c(1.0), margin) || n % 3 == 1 {
+            s1 *= c(0.5);
+            s1 += c(0.005) * prog_1_dual(c(0.5), (v[n % 4] - c(0.65)).mul_add(c(0.35) * x2, c(SCALE) + x2).cos() * c(2.0), x0, v, n, margin).sin();
+            s1 = (s1 * c(0.5) + (c(0.75) - x1) * c(0.5)).tanh();
+        } else {
+            s1 = s1 * c(0.8) + v[n % 4].atan().cos() * c(0.2);
+            let x1 = x1 + w0[n % 4] + (x1 * x1 + c(1.0)).log(10.0);
+            s1 = c(0.8) * s1 + c(0.05) * x1.tanh();
+        }
+        let mut m13: Dual64 = c(0.0);
+        for i in 0..5 {
+            let c14 = if ge(((v[(i + n) % 4] / c(1.5)).cos() * c(0.9)).atanh(), v12, margin) {
+                s1 - x0 + v[(i * 3) % 4].cos()
+            } else {
+                v5
+            };
+            m13 = d_max(m13, c14, margin);
+        }
+        s1 - acc2.cos() + v5 * c(0.25) + v12.tanh() + m13 * c(0.25) + v[2].tanh().exp()
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_powf(c(0.5_f64), v[2].cos());
+        let mut acc1: Dual64 = c(0.0);
+        s0 *= c(0.75);
+        s0 += c(0.25) * (-x2).tanh();
+        let mut k2 = 0;
+        while k2 < 5 && ge(d_log(x1 * x1 + c(1.0), s0.powi(2) + c(2.0)), x1 / (x1 * x1 + c(1.0)), margin) {
+            k2 += 1;
+            match k2 + n {
+                0 => {
+                    acc1 -= c(0.4) * d_hypot(x2, s0, margin).tanh();
+                    s0 = (s0 * c(0.5) + x2.tanh() * c(0.5)).tanh();
+                }
+                1..=2 => {
+                    let x0 = ((v[(k2 + n) % 4].powi(2) + c(0.5)).ln().cos() * c(1.2)).tan();
+                    acc1 += c(0.25) * x0.tanh();
+                }
+                3..=5 => {
+                    s0 = c(0.5) * s0 + c(0.005) * prog_1_dual((c(1.5) * x1).cos().tanh() * c(2.0), c(0.5), d_hypot(x0, d_copysign(x2, x1, margin), margin).sin() * c(2.0), &v, n, margin).sin();
+                }
+                _ => {
+                    s0 = s0 * c(0.5) + (s0 + x0).tanh() * c(0.25);
+                    s0 *= c(0.8);
+                    s0 -= c(0.1) * (x2 - s0).cos();
+                    if gt(x2.cos().atan(), x0.tanh().cosh(), margin) {
+                        continue;
+                    }
+                }
+            }
+            if !(k2 % 2 == 0 && ge(x0 / (x0.tanh() + c(2.0)) * (x0 + c(0.8)), -c(1.0), margin)) {
+                acc1 -= (x1 * c(std::f64::consts::LN_2)).sin() * c(0.4);
+            } else if gt((x1.cos() * c(1.2)).tan(), c(0.5), margin) {
+                s0 = s0.mul_add(c(0.5), ((s0.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).log10().tanh() * c(1.0));
+                let v3 = prog_1_dual(s0, x1, x1.sin().sin() * c(2.0), &v, n, margin);
+                s0 = (s0 * c(0.75) + v3.sin() * c(0.005)).tanh();
+            } else {
+                s0 = s0 * c(0.6) + prog_1_dual((s0.powi(2) + c(1.0)).recip().powi(3).sin(), x1, x0, &v, 4, margin).cos() * c(0.005);
+            }
+            s0 *= c(0.8);
+            s0 += c(0.1) * (s0 - v[k2 % 4]).cos();
+        }
+        let mut m4 = d_atan2(x1, x1 * x1 + c(0.5)).sin();
+        for &t in v.iter() {
+            let c5 = if n % 3 == 1 {
+                d_atan2(d_atan2(x2.powi(2) + c(1.0), x0).powi(2) + c(1.0), (x1.cos() * c(0.9)).atanh()) + t.tanh()
+            } else {
+                (x0.powi(2) + c(1.0)).powf(1.5)
+            };
+            m4 = d_min(m4, c5, margin);
+        }
+        s0 = s0.mul_add(c(0.5), m4.sin().sin() * c(0.02));
+        match n {
+            2..=4 => {
+                acc1 += c(0.25) * (c(0.75) * s0 * (x2 * x0)).tanh();
+            }
+            5 => {
+                acc1 += c(0.25) * m4.cos();
+                s0 = s0.mul_add(c(0.5), (x0.sin() * c(0.9)).acos().cos() * c(0.2));
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.75), (s0 * x1).cos() * c(0.05));
+                let mut k6 = 0;
+                while k6 < n && gt(((c(0.65) * x0).cos() * c(1.2)).tan(), c(0.5), margin) {
+                    k6 += 1;
+                    let v8 = match n % 3 {
+                        0..=1 => {
+                            let v7 = -v[(k6 + k2) % 4];
+                            (v7 * v7 + c(2.0)).sqrt() * v7
+                        }
+                        2 => x2 * c(std::f64::consts::FRAC_PI_4) * x2,
+                        _ => -x1,
+                    };
+                    s0 = s0.mul_add(c(0.5), (s0 / (v8 * v8 + c(1.0))).sin() * c(0.1));
+                    let v9 = d_atan2(x0, v[0] * v[0] + c(0.5));
+                    acc1 -= c(0.25) * v9.tanh().sin();
+                }
+            }
+        }
+        'l3: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.8) + s0.asinh() * c(0.2)).sin();
+            for j in 1..n {
+                let fj = c(j as f64);
+                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (m4.tanh().tanh() * c(0.9)).asin() + p.tanh() + q.tanh()).sum::<Dual64>();
+                match k2 % 3 {
+                    0..=2 => {
+                        let v11 = (x1.powi(2) + c(1.0)).log10() * (v10 - fi);
+                        s0 = s0 * c(0.5) + v11.tanh() * c(0.02);
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.6) + fi.cos() * c(1.0)).sin();
+                        let v12 = fi - v10;
+                        acc1 += v12.tanh().sin() * c(0.05);
+                    }
+                }
+                if gt(((fi / (v[n % 4] * v[n % 4] + c(0.5))).sin() * c(0.9)).asin(), -c(0.5), margin) {
+                    s0 = c(0.6) * s0 + c(1.0) * fj.tanh();
+                    break 'l3;
+                }
+                s0 = c(0.5) * s0 + c(0.2) * (x0.powi(2) + c(0.5)).cbrt().sin();
+            }
+            let v13 = v[i % 4].atan();
+            s0 = s0.mul_add(c(0.8), v13.tanh() * c(0.2));
+        }
+        x0.sin() - s0 + acc1.cos() + (v[n % 4] * v[n % 4] + c(1.5)).acosh()
+    }
+
+    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = d_max(x2.sin().exp_m1(), x1, margin);
+        let mut s1 = x1;
+        let mut s2 = d_max(x1 * s1, s1 + v[2], margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if ge(prog_5_dual(x2.sin(), (x0.cos() * c(1.2)).tan().cos() * c(2.0), acc3, [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) {
+            acc3 += (v[n % 4] * v[n % 4] + c(0.5)).ln().tanh();
+            acc3 += (x1 * x1 + c(1.0)).sqrt().sin();
+        } else {
+            s0 = (s0 * c(0.75) + s2.atan() * c(0.02)).tanh();
+        }
+        let mut k4 = 0;
+        'l0: while k4 < n && gt(d_powf(c(1.5_f64), x1.cos()), c(0.5), margin) {
+            k4 += 1;
+            match k4 {
+                0..=1 => {
+                    s2 = (s2 * c(0.8) + (x0.cos() * c(1.5)).cosh() * c(0.05)).tanh();
+                    if le(v[n % 4] * d_abs(x0, margin), x2.tanh().exp2(), margin) {
+                        break;
+                    }
+                    s1 = s1 * c(0.75) + x2.powi(3).cos() * c(0.02);
+                    if ge((v[3].sin() * c(0.9)).atanh(), c(0.0), margin) {
+                        s1 = s1.mul_add(c(0.75), (s1 + d_atan2(x2, v[k4 % 4] * v[k4 % 4] + c(0.5))).cos() * c(0.02));
+                        continue;
+                    }
+                }
+                2 | 4 => {
+                    let x0 = d_clamp(s1, s0.cos() - c(1.5), s1.sin() + c(1.5), margin);
+                    s1 = c(0.75) * s1 + c(0.25) * x0.sin();
+                }
+                g if g > 5 => {
+                    acc3 += c(0.25) * (v[3] * v[3] + c(1.0)).log(3.0).sin();
+                }
+                _ => {
+                    let v5 = x2.cos();
+                    acc3 += c(0.25) * v5.cos().tanh();
+                }
+            }
+            let v9 = match k4 % 3 {
+                0 => x1.atan(),
+                1 => {
+                    let v6 = s0 - s1;
+                    (v6.sin() * c(2.0)).cosh()
+                }
+                2 => {
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        acc3 -= (x2 + s1).tanh() * c(0.05);
+                        if ge(d_atan2((fj.tanh() * c(1.5)).sinh(), (s2 * x2).powi(2) + c(1.0)), -c(1.0), margin) {
+                            continue 'l0;
+                        }
+                        let v7 = match j + k4 {
+                            0 | PHASE_C => x1.tanh() + d_to_radians(v[3]) * c(50.0),
+                            5 | 7 => {
+                                let x0 = (x0 * x0 + c(2.0)).sqrt() * c(std::f64::consts::LN_2);
+                                d_to_degrees(x0) * c(0.02) - c(0.3)
+                            }
+                            _ => {
+                                s0 = (s0 * c(0.75) + s0 * x1 * c(0.05)).tanh();
+                                x2 * x1
+                            }
+                        };
+                        acc3 -= c(0.05) * v7.sin().tanh();
+                    }
+                    (x0.tanh() * c(0.9)).asin()
+                }
+                _other => {
+                    for j in 0..v.len() {
+                        let fj = c(j as f64);
+                        if !(k4 == 1 && le((s0.tanh() * c(0.5)).ln_1p(), c(0.0), margin)) {
+                            let v8 = (v[j].cos() * c(2.0)).sinh();
+                            s2 = (s2 * c(0.6) + v8.cos() * c(0.05)).sin();
+                        } else {
+                            s1 = (s1 * c(0.6) + s2.powi(3) * c(0.02)).sin();
+                            acc3 += d_max(fj, x2, margin).cos() * c(0.05);
+                        }
+                        s0 *= c(0.75);
+                        s0 -= c(0.25) * s0.atan().sin();
+                        acc3 += c(0.05) * v[k4 % 4].sin().exp_m1().tanh();
+                    }
+                    x1.powi(3).sin().exp2()
+                }
+            };
+            s1 = s1.mul_add(c(0.5), (d_log(s1.powi(2) + c(1.0), s1.powi(2) + c(2.0)).cos() + c(2.0)).cbrt().tanh() * c(0.25));
+            s2 = (s2 * c(0.5) + v9.cos() * c(0.02)).sin();
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v13 = match k10 % 2 {
+                0 => {
+                    let v11 = (v[(k10 + k4) % 4].tanh().exp2().powi(2) + c(2.0)).ln();
+                    d_atan2(c(3.0_f64), v11)
+                }
+                PHASE_B => s2 / (x2 * x2 + c(1.0)),
+                _ => {
+                    let v12 = (s0 * s0).sin();
+                    v[k10 % 4].atan() - x2.asinh() + v12.tanh()
+                }
+            };
+            if !(k4 % 2 == 0) {
+                break;
+            }
+            s0 = s0.mul_add(c(0.5), v13.tanh() * c(0.1));
+            if k10 >= 5 || lt(d_log(c(2.0_f64), v13.asinh().powi(2) + c(2.0)), c(0.5), margin) {
+                break;
+            }
+        }
+        if gt(s0.tanh(), -c(0.25), margin) {
+            s1 = (s1 * c(0.75) + (v[k4 % 4] * v[k4 % 4] + c(1.0)).log10() * c(0.5)).tanh();
+        } else if ge(s0.sin(), -c(0.25), margin) {
+            s1 = (s1 * c(0.6) + s1.tanh() * c(0.05)).sin();
+        } else {
+            acc3 += c(0.4) * (s1.sin() * c(0.9)).acos().tanh();
+            s2 = (s2 * c(0.5) + s0 * c(0.35) * c(0.1)).tanh();
+        }
+        s1 * c(1.5) - s2 + acc3.cos()
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = d_max(x0, -x2, margin);
+        let mut s2 = (d_hypot(x1, x2, margin) * w0[n % 4]).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < n && ge(d_atan2(x1, v[k4 % 4] * v[k4 % 4] + c(0.5)), -c(1.0), margin) {
+            k4 += 1;
+            let v6 = match k4 % 2 {
+                1 => {
+                    let v5 = x0 / (x0.powi(2) + c(1.5));
+                    d_log(x0 * x0 + c(1.0), v[3].powi(2) + c(2.0)).tanh() + v5.tanh()
+                }
+                _ => s1 / (s1 * s1 + c(0.5)),
+            };
+            let v9 = if k4 % 2 == 0 && gt(s2, c(0.5), margin) {
+                let v7 = prog_1_dual((w0[1].sin() * c(0.9)).atanh().sin() * c(2.0), (v6 + v6 * c(core::f64::consts::FRAC_1_SQRT_2)).sin(), (w0[1].cos().powi(2) + c(0.5)).powf(0.3).cos() * c(2.0), v, k4, margin);
+                acc3 += c(0.005) * prog_1_dual(v7.tanh(), d_powf(w0[k4 % 4] * w0[k4 % 4] + c(1.0), x2.tanh()).sin(), x0, v, n, margin).sin();
+                w0[k4 % 4].asinh()
+            } else {
+                let v8 = prog_1_dual((x0 * x0 + c(1.0)).powi(-2).sin(), x0, c(2.0), w0, 2, margin);
+                s2 = s2 * c(0.6) + s2.sin().exp_m1().cos() * c(0.1);
+                d_to_degrees((x1 * x1 + c(2.0)).acosh()) * c(0.01) + v8.tanh()
+            };
+            match n + k4 {
                 0 | 2 => {
                     break;
                 }
-                3..=4 => {
-                    let [b8, b9, _, b10] = *v;
-                    acc3 += (b8.tanh() + b9.sin() + b10.sin()).tanh() * c(0.25);
+                PHASE_D | 5 => {
+                    let x1 = (x1.cos().exp_m1().cos() * c(0.9)).atanh();
+                    s1 *= c(0.6);
+                    s1 += c(0.25) * s1.tanh().cosh().tanh();
+                    s1 = c(0.5) * s1 + c(0.02) * x1.sin();
                 }
-                5 | 7 => {
-                    s0 = s0 * c(0.5) + ((d_to_degrees(s0) * c(0.02)).tanh() * c(1.2)).tan().cos() * c(0.02);
+                7 => {
+                    s2 = s2.mul_add(c(0.5), (d_to_degrees(w0[2]) * c(0.02)).sin() * c(0.4));
+                    let v6 = v9;
+                    s1 = c(0.75) * s1 + c(0.005) * v6.tanh().sin();
                 }
                 _ => {
-                    s0 = (s0 * c(0.8) + (*x2 * s0).cos().exp_m1() * c(0.02)).sin();
-                    if gt(s2 - x1, *x2, margin) || i < 4 {
+                    acc3 -= c(0.25) * d_max((v6.powi(2) + c(1.0)).cbrt(), v[0] - x2, margin).sin();
+                    let v10 = x2.sin().exp_m1().sin().exp2();
+                    acc3 += v10.sin().tanh() * c(0.25);
+                }
+            }
+            acc3 += c(0.25) * (s2 + v6).sin().exp2().cos();
+            s1 *= c(0.8);
+            s1 += c(0.005) * v9.tanh();
+        }
+        if ge(prog_1_dual(x2.cos().exp_m1().cos() * c(2.0), d_hypot(w0[1], x2, margin).cos().exp2().sin(), x2, v, 5, margin), d_max(x1, w0[2], margin), margin) || n % 2 == 0 {
+            return d_max(w0[0], s2, margin);
+        }
+        let v12: Dual64 = if ge((x0.tanh() * c(0.9)).atanh(), c(0.5), margin) {
+            let v11 = (x2 - w0[k4 % 4]).sin().exp2();
+            v[k4 % 4] + v11.tanh()
+        } else {
+            return (w0[n % 4].sin() * c(1.2)).tan()
+        };
+        let mut m13 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc3 += (v12 + w0[0]).sin() * c(0.5);
+            acc3 += (fi * c(std::f64::consts::FRAC_1_PI)).cos() * c(0.5);
+            if gt((s1.tanh() * c(0.9)).acos(), c(0.5), margin) {
+                m13 += 1;
+            }
+            let v14 = x0 + s1;
+            s1 = c(0.6) * s1 + c(0.2) * v14.sin().sin();
+        }
+        match m13 {
+            0 => {
+                acc3 -= x1.atan() * c(0.25);
+                if le(prog_1_dual(d_hypot(v12, x1, margin).tanh().tanh(), c(0.5), v12.tanh().exp2().sin(), v, n, margin), v12, margin) && m13 < 6 {
+                    acc3 += d_hypot(c(1.5_f64), x2, margin).sin();
+                }
+            }
+            1..=3 => {
+                s2 *= c(0.5);
+                s2 += c(0.02) * (-s2).cos();
+                acc3 += w0[k4 % 4].tanh();
+            }
+            4..=6 => {
+                acc3 -= x2.sin();
+                acc3 += w0[2].sin();
+            }
+            _other => {
+                acc3 += prog_1_dual((x0 - v12).sin(), x0, x1, v, n, margin).sin() * c(0.005);
+            }
+        }
+        let mut a15 = [v[0], v[1], v[2], v[3]];
+        a15[2] *= c(0.75);
+        a15[2] += (v[m13 % 4].powi(2) + c(1.0)).powi(-2);
+        let v18 = if let Some(k16) = (m13 + n).checked_sub(3) {
+            let c17 = c(k16 as f64);
+            (c17.powi(2) + c(0.5)).ln()
+        } else {
+            (x2 * x2 + c(1.5)).acosh()
+        };
+        s1 * c(1.5) + s2.sin() - acc3.tanh() - v12 + a15[0] - v18.sin()
+    }
+
+    pub fn prog_33_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let (x1, x2) = p;
+        let mut s0 = d_copysign(x0, x2, margin);
+        let mut s1 = x1.sin().tanh().exp().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(acc2, |r, &z| r * c(0.5) + c(0.25) * ((-r) + z.tanh()).cos());
+        let v4: Dual64 = if n > 2 {
+            d_copysign(s0 * v3, v3.mul_add(x0, s0), margin)
+        } else if gt(v3.asinh(), d_powf(c(1.5_f64), v3.sin()), margin) {
+            x2.cos().sin()
+        } else {
+            acc2 += (s0.sin() * (v[n % 4] + x0)).tanh() * c(0.5);
+            s1.tanh()
+        };
+        let v7 = if gt(v4.mul_add(d_min(c(0.5_f64), v4, margin), v4), c(1.0), margin) && n % 2 == 0 {
+            let v5 = (v3.sin() + c(2.0)).cbrt();
+            v5 * v5 * v5
+        } else {
+            let v6 = prog_11_dual(PARAMS, v3, x0, c(0.75), *v, 0, margin);
+            (x2 * x2 + c(1.0)).powi(-2) + v6.cos()
+        };
+        match n % 3 {
+            0 | 2 => {
+                let v8 = prog_5_dual(s0, x1, d_atan2(acc2.powi(2) + c(0.5), x2).sin(), *v, n, margin);
+                s1 = c(0.6) * s1 + c(0.05) * d_log(acc2 * acc2 + c(1.0), x1 * x1 + c(2.0)).sin();
+                acc2 += v8.cos() * c(0.005);
+            }
+            _ => {
+                acc2 += (d_to_radians(s0).powi(2) + c(1.0)).log(10.0);
+                let v9 = v[2].cos().exp_m1();
+                acc2 -= v9.sin();
+            }
+        }
+        let v15 = if ge(v4.tanh().exp(), c(0.0), margin) {
+            for i in 0..4 {
+                let fi = c(i as f64);
+                for j in 0..n {
+                    if n < 6 {
+                        acc2 -= c(0.05) * v7.cos().exp_m1().cos();
                         break;
                     }
-                    acc3 += c(0.25) * (s1 * s1 + x1).tanh();
+                    let v10 = d_atan2(v7.tanh().sinh().powi(2) + c(0.5), s1);
+                    match j {
+                        0 => {
+                            acc2 += (v10.tanh() * c(0.9)).acos().cos() * c(0.05);
+                            s1 *= c(0.5);
+                            s1 -= c(0.1) * (s0 / (s1.cos() + c(2.0))).cos();
+                        }
+                        2..=3 => {
+                            s0 = s0 * c(0.6) + (s0.cos() * c(1.2)).tan().tanh() * c(0.02);
+                            let v11 = x0 / (v10.tanh() + c(2.0));
+                            s0 = s0 * c(0.75) + v11.cos() * c(0.02);
+                        }
+                        4 => {
+                            s1 = c(0.8) * s1 + c(0.02) * s1.mul_add(fi, v10).sin();
+                            s1 = s1.mul_add(c(0.5), (v4 - s1 - (s1 - x1)).cos() * c(0.1));
+                        }
+                        _ => {
+                            let v12 = v10.tanh();
+                            let v13 = v12 * v12;
+                            acc2 += c(0.05) * v13;
+                        }
+                    }
+                    s1 = (s1 * c(0.75) + (x2.powi(2) + c(1.0)).log(10.0) * c(0.5)).sin();
+                }
+                acc2 += c(0.5) * (v7.tanh().exp() / (v7.tanh() + c(2.0))).tanh();
+                acc2 += (fi * v7).cos() * c(0.5);
+            }
+            x2.cos()
+        } else {
+            let v3: Dual64 = (v3.powi(2) + c(1.0)).recip();
+            let v14 = (v[0].tanh().exp2().powi(2) + c(1.0)).ln();
+            (x0 * x0 + c(0.5)).sqrt() + v3.tanh() + v14.cos()
+        };
+        let mut k16 = 0;
+        while k16 < 3 {
+            k16 += 1;
+            acc2 += v7.asinh().atan().tanh() * c(0.5);
+            if gt(v15 - v3, s1, margin) || k16 % 3 == 1 {
+                s0 = (s0 * c(0.5) + (v[0].powi(2) + c(0.5)).recip() * c(0.25)).sin();
+                if gt((x1 * x1).ln_1p(), v7.tanh(), margin) || k16 % 3 == 1 {
+                    continue;
+                }
+            }
+            let v17 = v.iter().fold(x0, |r, &z| r * c(0.5) + c(0.1) * ((r.cos() * c(1.5)).cosh() + z.tanh()).tanh());
+            acc2 -= c(0.5) * v17.cos().tanh();
+        }
+        s0 + s1 - acc2.tanh() + v7 * c(1.5) - v15.cos()
+    }
+
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.cos().exp().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            s0 = (s0 * c(0.6) + v[n % 4].sin().exp() * v[n % 4].asinh() * c(0.05)).tanh();
+            s0 = (s0 * c(0.8) + ((s0.tanh() * c(0.9)).asin() - v[n % 4].powi(2)) * c(0.02)).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                if le(t - x1, c(0.0), margin) {
+                    acc1 += ((-v[(j + n) % 4]).cos() * c(1.2)).tan().sin() * c(0.1);
+                    break 'l0;
+                }
+                acc1 += c(0.1) * t.asinh().tanh().exp_m1().sin();
+                s0 = c(0.6) * s0 + c(0.4) * u.tanh().tanh();
+            }
+            let v2 = match n {
+                1..=2 => (t - v[2]).sin().sinh(),
+                3..=4 => {
+                    acc1 -= (v[n % 4].cos() * c(0.9)).asin().tanh() * c(0.5);
+                    x0.sin().exp()
+                }
+                6 => {
+                    acc1 -= c(0.5) * s0.sin().sin().exp_m1().sin();
+                    d_powf(c(2.0_f64), x1.cos())
+                }
+                _ => s0.atan(),
+            };
+            acc1 += (t.cos() + v2.cos()).sin() * c(0.5);
+        }
+        let mut a3 = v;
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] * c(0.75) + x0.sin() * c(0.25);
+        }
+        let v4 = a3.iter().fold(prog_5_dual(x2, c(0.25), (-x2).tanh(), v, 2, margin).tanh(), |r, &p| r * c(0.5) + c(0.25) * ((x0.sin().powi(2) + c(0.5)).sqrt() + p.sin()).cos());
+        let mut m5 = a3[n % 4].asinh();
+        for i in 1..n {
+            let c6 = if ge(s0 * x2, c(0.5), margin) {
+                (v[i % 4] * c(0.25)).powi(3)
+            } else {
+                (v4 + c(0.5)) / (v4.powi(3) * v4.powi(3) + c(1.0))
+            };
+            m5 = d_min(m5, c6, margin);
+        }
+        s0 = (s0 * c(0.8) + m5.tanh() * c(0.005)).sin();
+        let mut a7 = [(x2 * x2).ln_1p().tanh().exp(), d_copysign(x2, v[n % 4], margin) / (d_hypot(c(0.5_f64), x2, margin).cos() + c(2.0)), a3[0].asinh() + (v[n % 4].sin() * c(0.9)).atanh(), (x1 * x1 + c(0.5)).sqrt() * (x1 * x1).ln_1p()];
+        for i in 1..n {
+            let fi = c(i as f64);
+            a7 = [(fi.powi(2) + c(2.0)).acosh().cos() * c(1.0), v4.asinh().sin() * c(1.0), a7[1] * c(0.6) + m5.sin() * c(0.4), (a7[2] * c(0.75) + (c(0.65) * (fi - v[3])).cos() * c(0.25)).tanh()];
+        }
+        'b5: {
+            s0 = c(0.75) * s0 + c(0.005) * prog_5_dual((x0 * x0 + c(1.5)).acosh().sin(), x1, x2.sin().sin(), v, n, margin).tanh();
+            if n == 5 && le(c(0.8) * x0, c(0.0), margin) {
+                break 'b5;
+            }
+            if n == 5 && le((a3[0] * a3[0] + c(0.5)).sqrt() - a3[0].tanh(), -c(0.5), margin) {
+                break 'b5;
+            }
+        }
+        s0 - acc1.sin() + v4 - a7[1].sin() + d_hypot((x1 * x1 + c(2.0)).ln(), x1.tanh().sinh(), margin)
+    }
+
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, _margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(2.0)).sqrt().tanh() * c(2.0);
+        let mut s1: Dual64 = ((d_to_degrees(x1) * c(0.01)).powi(2) + c(1.0)).log2();
+        let mut acc2: Dual64 = c(0.0);
+        let f3 = |t: Dual64| x0 + t * c(0.5);
+        let v4 = v.iter().copied().map(f3).sum::<Dual64>();
+        let mut a5 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a5[i][j] = s1 + v[j];
+            }
+        }
+        s0 = (s0 * c(0.75) + (x1.tanh() * c(0.9)).atanh() * c(0.05)).tanh();
+        let f6 = |t: Dual64| x1.powi(2) / c(2.0) + t * c(0.25);
+        let v7 = v.iter().copied().map(f6).sum::<Dual64>();
+        let f8 = |t: Dual64| (s0 * s0 + c(1.0)).powi(-2) + t * c(0.5);
+        let v9 = f8(v[3]);
+        let v10 = f8(v[1]) + (x0.powi(2) + c(1.0)).recip() * c(0.5);
+        s1 = s1.mul_add(c(0.75), (c(SCALE) + a5[1][n % 4]).tanh() * c(0.02));
+        acc2 += c(0.5) * d_log(c(2.0_f64), v4.asinh().powi(2) + c(2.0));
+        s1 * c(1.5) - acc2 + v7.cos() + v9.tanh() + v10 * c(1.5)
+    }
+
+    pub fn prog_36_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = (v[3 - this.n] * v[3 - this.n]).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for _ in 0..6 {
+            for j in (0..n).rev() {
+                let fj = c(j as f64);
+                if ge((x1.cos() * c(0.9)).acos(), -c(0.5), margin) && j == 1 {
+                    acc1 += x2.sin() * c(0.05);
+                } else if j % 2 == 0 {
+                    s0 = s0.mul_add(c(0.8), (-x2) * c(std::f64::consts::FRAC_1_PI) * c(0.5));
+                    if le(((x2 * x2 + c(0.5)).sqrt().powi(2) + c(1.0)).log(2.0), -c(1.0), margin) || j < 1 {
+                        return c(this.k) * x1;
+                    }
+                }
+                match j {
+                    0 | 2 => {
+                        s0 = s0.mul_add(c(0.6), s0.sin() * c(0.4));
+                        let v2: Dual64 = (x2 * x2 + c(1.0)).sqrt();
+                        s0 = s0.mul_add(c(0.75), v2.sin() * c(0.25));
+                    }
+                    PHASE_D | 5 => {
+                        s0 = (s0 * c(0.6) + (x2.tanh() * c(0.9)).atanh().atan() * c(0.05)).sin();
+                    }
+                    _ => {
+                        let v3 = x2 / (x2.tanh() + c(2.0));
+                        s0 = s0.mul_add(c(0.6), d_log(v3 * v3 + c(1.0), c(this.scale) * c(this.scale) + c(2.0)).sin() * c(0.05));
+                    }
+                }
+                s0 = c(0.6) * s0 + c(1.0) * fj.tanh();
+            }
+            s0 = s0 * c(0.5) + (v[3] / (x2.atan().tanh() + c(2.0))).cos() * c(0.1);
+            let mut m4 = c(f64::INFINITY);
+            for j in 0..6 {
+                let c5 = if !(j < 3 && ge(((c(1.5) * x0).powi(2) + c(1.0)).cbrt(), (v[j % 4].sin() * c(1.2)).tan(), margin)) {
+                    x1 / (v[(j * 3) % 4].powi(2) + c(1.5))
+                } else {
+                    (x1 * x1 + c(1.0)).log2()
+                };
+                m4 = d_min(c5, m4, margin);
+            }
+            acc1 += m4.cos().sin() * c(0.25);
+        }
+        let mut m6 = v[1];
+        for i in 1..=4 {
+            let c7: Dual64 = match this.n {
+                0 | 2 => (x1 + x2) / (c(this.k) * v[i % 4] * (c(this.k) * v[i % 4]) + c(1.0)),
+                _ => x2 + v[i % 4] + v[i % 4],
+            };
+            m6 = d_min(m6, c7, margin);
+        }
+        let v8: Dual64 = if le(x2.tanh().exp(), x1, margin) && n > 1 {
+            (s0 * s0 + c(1.0)).cbrt()
+        } else if ge(x0, -c(1.0), margin) {
+            c(this.scale) / (m6 * m6 + c(1.0)) * d_max(s0, m6, margin)
+        } else {
+            m6 / (v[3 - this.n].powi(2) + c(1.0))
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            acc1 -= c(0.005) * prog_1_dual((c(0.1) - x0).sin() * c(2.0), (c(this.scale) * c(0.1)).cos(), x1, &v, k9, margin).sin();
+            let v10 = prog_35_dual(x0, (m6 * x1).tanh() * c(2.0), (x1.sin().powi(2) + c(1.0)).log(2.0).cos(), v, 2, margin);
+            if k9 >= 4 || lt(((v[k9 % 4].sin() * c(0.9)).acos().powi(2) + c(0.5)).sqrt(), (v[k9 % 4].powi(2) + c(1.0)).log(3.0), margin) {
+                break;
+            }
+            s0 *= c(0.75);
+            s0 -= c(0.005) * v10.tanh();
+        }
+        match n.checked_sub(1) {
+            Some(0..=1) => {
+                let v11: Dual64 = ((m6.cos() * c(1.5)).cosh().powi(2) + c(1.0)).ln();
+                let v8 = d_max(x0, v[0], margin) - v8;
+                s0 = (s0 * c(0.75) + (v11.cos() - v8.cos()) * c(0.005)).tanh();
+            }
+            Some(k12) if k12 % 2 == 0 => {
+                acc1 -= c(0.25) * (v8 - v[k12 % 4]).cos();
+            }
+            Some(k13) => {
+                let c14 = c(k13 as f64);
+                acc1 += x0.sin();
+                acc1 += c14.cos();
+            }
+            None => {
+                acc1 += (v[1] * v[1] + c(0.5)).ln().tanh();
+                if lt(d_to_radians(v8) * c(20.0) + x0, v[k9 % 4], margin) {
+                    if let Some(k15) = n.checked_sub(2) {
+                        let c16 = c(k15 as f64);
+                        s0 = s0.mul_add(c(0.75), (x0 * x0 + c(0.5)).sqrt().cos() * c(0.25));
+                        s0 = s0.mul_add(c(0.5), (s0 * s0 + c(2.0)).acosh().tanh() * c(0.05));
+                        s0 = s0 * c(0.75) + c16.sin().cos() * c(1.0);
+                    } else {
+                        let v17: Dual64 = x2.cos().tanh().exp2();
+                        let v8 = prog_35_dual(d_clamp(v17, -c(1.5), c(1.0), margin).cos(), x1, (m6 - v[this.n]).cos().tanh(), v, n, margin);
+                        s0 = (s0 * c(0.5) + v8.sin() * c(0.005)).tanh();
+                    }
+                    let x0 = (m6 * m6 + c(0.5)).sqrt();
+                    acc1 += x0.tanh();
                 }
             }
         }
-        if gt((*x2).powi(2).sin().exp_m1(), acc3, margin) {
-            return (x1.tanh() * c(0.5)).ln_1p();
-        }
-        let v11 = prog_1_dual(x0.sin().exp().tanh(), x1.cos().exp2().powi(2).ln_1p().tanh(), s1.tanh() * c(2.0), v, n, margin);
-        s0 - s2.cos() - v11.tanh()
+        x0 * c(0.5) + s0.cos() - acc1.tanh() + m6.cos() - v8.cos() + v[k9 % 4].tanh().exp()
     }
 
-    pub fn prog_114_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_39_dual((v[this.n].powi(2) + c(0.5)).sqrt().cos() * c(2.0), (v[2] + d_abs(v[(this.n + n) % 4], margin)).tanh(), c(1.2), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if this.n == 2 && gt(x2 * x2, -c(1.0), margin) {
-            return (x1.tanh() * c(0.9)).asin();
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2 * v[n % 4]).cos() * c(1.5)).sinh().cos() * c(2.0);
+        let mut s1: Dual64 = prog_1_dual(x2, x1.asinh().tanh() * c(2.0), x0, v, 6, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'b0: {
+            s1 = s1 * c(0.5) + (x2.tanh() * c(2.0)).cosh().sin() * c(0.05);
+            if le(v[n % 4].tanh(), s0, margin) {
+                break 'b0;
+            }
         }
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            if le(x0.powi(2), fi, margin) {
-                s0 *= c(0.75);
-                s0 -= c(0.05) * (x1.sin() + (v[i] - v[this.n])).sin();
-                acc1 -= (x0.tanh() * c(0.9)).atanh().sin() * c(0.5);
-            }
-            if gt((x1.powi(2) + c(1.5)).acosh(), c(1.0), margin) {
-                let v2 = (v[(i + this.n) % 4] * v[(i + this.n) % 4] + c(0.5)).powf(0.3);
-                acc1 += v2.sin() * c(0.5);
-            } else if i < 3 && gt(x2 * fi - x2.asinh(), fi.cos().exp2(), margin) {
-                let v3: Dual64 = prog_78_dual(x1, (fi * x2).sin(), s0, [v[0], v[1], v[2], v[3]], n, margin);
-                acc1 += c(0.5) * (fi.cos().tanh() * c(0.9)).acos().tanh();
-                acc1 += v3.sin() * c(0.005);
-            } else {
-                let x2 = (x2.sin() * c(0.5)).ln_1p() - c(0.1);
-                s0 *= c(0.6);
-                s0 += c(0.4) * x2.cos().tanh();
-            }
-            s0 *= c(0.8);
-            s0 += c(0.2) * (c(SCALE) + v[this.n]).tanh();
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                s0 = s0.mul_add(c(0.75), (c(this.scale) * c(this.scale) + c(1.0)).cbrt().tanh() * c(1.0));
-                if ge(x1, c(this.k), margin) {
-                    s0 = c(0.5) * s0 + c(0.2) * (x0.sin() * c(0.9)).acos().atan().tanh();
-                    s0 = s0.mul_add(c(0.75), x1.cos() * c(0.25));
-                    match n % 4 {
-                        1..=2 => {
-                            s0 = s0.mul_add(c(0.8), ((s0 + v[k4 % 4]).powi(2) + c(2.0)).ln().sin() * c(0.1));
-                            break 'l0;
+        let v3 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * (((d_to_degrees(r) * c(0.01)).tanh() * c(0.9)).atanh() + p.sin()).sin());
+        let v6 = 'b1: {
+            for (i, &t) in v.iter().enumerate() {
+                let fi = c(i as f64);
+                if ge(t.cos().exp(), -c(1.0), margin) {
+                    break 'b1 v3 / ((v[i].tanh() * c(0.9)).acos().powi(2) + c(1.0));
+                }
+                if lt((v[(i + n) % 4].powi(2) + c(2.0)).sqrt(), -c(0.5), margin) {
+                    let v4 = v3 * v[0];
+                    acc2 -= (d_to_degrees(v[n % 4]) * c(0.02)).mul_add((v[n % 4].powi(2) + c(1.0)).sqrt(), (t.sin() * c(0.9)).asin()).cos() * c(0.5);
+                    acc2 -= v4.sin().cos() * c(0.5);
+                } else {
+                    let v5: Dual64 = v[1].sin().exp() + x1;
+                    s1 = s1.mul_add(c(0.6), (v3 - s1).tanh() * c(0.2));
+                    acc2 -= c(0.5) * v5.tanh();
+                }
+                if i == 0 {
+                    'b3: {
+                        if le(x1.asinh(), v3.cos(), margin) {
+                            break 'b3;
                         }
-                        MODE_D => {
-                            s0 = s0.mul_add(c(0.75), d_atan2(fi * fi + c(0.5), x2).atan().sin() * c(0.1));
-                            if ge(d_atan2(x2, v[k4 % 4] * v[k4 % 4] + c(1.0)), v[0], margin) || i < 1 {
-                                return d_hypot(x1, s0, margin);
-                            }
-                        }
-                        _other => {
-                            s0 = c(0.6) * s0 + c(0.25) * (x1.powi(2) + c(1.0)).log2().tanh();
+                        acc2 += c(0.4) * (v[i].sin() * c(1.2)).tan().sin();
+                        if lt(-x1.atan(), v[i], margin) {
+                            break 'b3;
                         }
                     }
                 } else {
-                    acc1 += c(0.02) * ((x0.tanh() + c(2.0)).cbrt() / ((fi / (s0 * s0 + c(1.0))).powi(2) + c(1.0)));
+                    'b4: {
+                        if ge(t.asinh(), -c(0.25), margin) {
+                            s1 = (s1 * c(0.75) + prog_1_dual((fi.cos() + c(2.0)).cbrt().sin(), c(0.25), c(1.2), v, n, margin) * c(0.005)).sin();
+                            acc2 += c(0.5) * (x2.cos() * c(2.0)).sinh().cos();
+                        } else {
+                            acc2 -= v[n % 4].tanh() * c(0.5);
+                        }
+                        for j in (1..=6).step_by(2) {
+                            let fj = c(j as f64);
+                            s0 *= c(0.75);
+                            s0 += c(0.25) * (-v3).tanh();
+                            if gt(prog_35_dual(x0, x2, c(1.5), *v, i, margin), fj, margin) {
+                                s1 = c(0.6) * s1 + c(1.0) * fi.sin();
+                                break 'b1 -d_atan2(x1, fi * fi + c(0.5));
+                            }
+                            if i < n && gt(d_log(x2 * x2 + c(1.0), s0 * s0 + c(2.0)), -c(1.0), margin) {
+                                continue;
+                            }
+                        }
+                        if !(n == 4 && le((s0.powi(2) + c(1.0)).log(2.0), -c(0.5), margin)) {
+                            break 'b4;
+                        }
+                    }
                 }
-                match this.n {
-                    0 | 2 => {
-                        break 'l0;
+                s1 = s1 * c(0.6) + v[i].sin() * c(0.4);
+            }
+            (v3 * v3 + c(0.5)).powf(0.3)
+        };
+        let mut k7 = 0;
+        while k7 < n + 1 && le((v6.powi(2) + c(1.0)).powi(-2), c(0.5), margin) {
+            k7 += 1;
+            let v8 = prog_35_dual(x1.cos(), x0, x2, *v, n, margin);
+            let v10 = if le((v6.sin() * c(0.9)).asin(), c(0.0), margin) {
+                let v9 = (s1 * s1).ln_1p();
+                (v[k7 % 4].cos() * c(1.2)).tan().sin() + v9.cos()
+            } else {
+                for &u in v {
+                    if lt(v[(k7 + n) % 4].tanh().exp2(), c(1.0), margin) || k7 > 4 {
+                        break;
+                    }
+                    s1 = (s1 * c(0.6) + d_log(s1.powi(2) + c(1.0), x0 * x0 + c(2.0)) * c(0.05)).tanh();
+                    acc2 -= c(0.05) * u.sin();
+                }
+                s0 = s0.mul_add(c(0.5), ((s1 - c(0.75)) * c(1.2)).cos() * c(0.4));
+                x1 + v[2] + (v[k7 % 4].powi(2) + c(1.0)).log10()
+            };
+            let v11 = (v10.powi(2) + c(2.0)).ln();
+            s1 = s1 * c(0.75) + (v11 * v11 + c(1.0)).log10().tanh() * c(0.05);
+            s0 = (s0 * c(0.5) + v8.cos() * c(0.005)).sin();
+        }
+        let sl12 = &v[..3];
+        let v13 = sl12.iter().fold(c(0.0), |r, &p| r * c(0.5) + (v3.cos().cosh() + p * c(0.5)) * c(0.25));
+        s0 * c(0.75) + s1.sin() - acc2.cos() - v6 * c(0.25) + v13 * c(0.25) - prog_1_dual(x2, v3, v13.tanh().sin() * c(2.0), v, 0, margin)
+    }
+
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual((v[n % 4] - x0 + x2 * x0).cos(), x0, x0 * c(0.75), [v[0], v[1], v[2], v[3]], 6, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            let v2 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, p, margin));
+            acc1 += c(0.25) * (v2 + (x1 + v2)).sin();
+            let mut k3 = 0;
+            while k3 < 4 {
+                k3 += 1;
+                if lt(fi * v[k3 % 4], -c(1.0), margin) {
+                    acc1 -= (v[k3 % 4].sin() * c(1.2)).tan().cos() * c(0.05);
+                    break 'l0;
+                }
+                if lt(v[2] - v2, -c(1.0), margin) {
+                    acc1 += c(0.05) * (v2.powi(2).tanh() * c(0.9)).acos().cos();
+                } else {
+                    s0 = (s0 * c(0.8) + s0.atan() * c(0.2)).tanh();
+                }
+                s0 *= c(0.5);
+                s0 -= c(0.1) * ((v2.tanh() * c(1.2)).tan().powi(2) + c(1.0)).log10().tanh();
+            }
+        }
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            let v5 = v[0].tanh().exp_m1();
+            let v6 = v5;
+            match k4 % 4 {
+                0 | MODE_C => {
+                    acc1 += c(0.25) * ((v6 * x1).tanh() + c(2.0)).cbrt().tanh();
+                    let v7 = c(0.8) * v6;
+                    acc1 += c(0.25) * v7.sin();
+                }
+                3 => {
+                    let v8: Dual64 = ((x2 / (v6 * v6 + c(1.5))).sin() * c(0.9)).asin();
+                    acc1 += c(0.25) * (d_log(c(3.0_f64), x2 * x2 + c(2.0)).powi(2) + c(1.0)).log2().tanh();
+                    match n {
+                        1 => {
+                            acc1 += s0.tanh() * c(0.25);
+                        }
+                        g if g > 5 => {
+                            break;
+                        }
+                        _ => {
+                            let v9 = x1 / c(3.0);
+                            acc1 += v9.cos() * c(0.25);
+                        }
+                    }
+                    s0 = (s0 * c(0.75) + v8.cos() * c(0.02)).tanh();
+                }
+                _ => {
+                    acc1 += c(0.4) * (v[k4 % 4].powi(2) + c(1.0)).log10();
+                    if gt(x2 * v6, -c(0.5), margin) {
+                        break;
+                    }
+                }
+            }
+            acc1 += c(0.25) * (d_to_degrees(x1) * c(0.02)).cos();
+        }
+        let v10 = if gt(x1, v[(k4 + n) % 4], margin) || n + k4 < 7 {
+            d_abs(x0, margin)
+        } else if le(x1.cos().sinh(), c(0.0), margin) {
+            v[k4 % 4].tanh().sinh()
+        } else {
+            ((v[0].powi(2) + c(1.0)).sqrt().cos() * c(0.9)).asin()
+        };
+        acc1 -= x1.sin().exp_m1().sin();
+        let v11 = if lt(d_atan2(v10 + c(1.25), (x0 / (v10 * v10 + c(1.5))).powi(2) + c(1.0)), (x2.cos() * c(0.9)).acos(), margin) {
+            (x1.sin() * c(0.9)).acos()
+        } else if lt(prog_5_dual((d_min(x2, x0, margin).cos() + c(2.0)).cbrt().sin(), x0 * c(0.25), x2, [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
+            acc1 -= (v[2].powi(2) + c(1.0)).ln().sin();
+            v[1].powi(3)
+        } else {
+            (x1.sin() * c(0.9)).asin()
+        };
+        let v12 = (x1.tanh() * c(2.0)).sinh() * x0;
+        s0.tanh() - acc1.cos() + v11.cos() - v12.tanh()
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_copysign(x2, x1, margin);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            if ge(d_max(v[0] / c(3.0), x0 - x1, margin), (t.cos() + c(2.0)).cbrt(), margin) {
+                continue;
+            }
+            s0 = (s0 * c(0.8) + v[2].cos().exp() * c(0.05)).tanh();
+            for j in (0..3).rev() {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        let v2 = prog_1_dual(fj.sin().exp_m1().sin(), x0, fj, &v, 3, margin);
+                        s0 = c(0.8) * s0 + c(0.02) * (s0.tanh() * c(2.0)).sinh().sin();
+                        acc1 -= c(0.005) * v2.sin().sin();
+                    }
+                    g if g > 1 => {
+                        s0 = s0 * c(0.6) + (s0 * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.5);
+                        continue 'l0;
+                    }
+                    _other => {
+                        s0 = s0 * c(0.8) + (c(0.25) * x0).sin() * c(0.75);
+                    }
+                }
+                let v3 = (t * t + c(0.5)).recip() + c(0.8);
+                let v4 = fj;
+                acc1 += (fj.powi(2) + c(0.5)).recip().cos() * c(0.1);
+                s0 = (s0 * c(0.8) + (v3.tanh() + v4.cos()) * c(0.1)).tanh();
+            }
+        }
+        if n == 6 && le(((s0 * x1).sin() * c(0.9)).asin(), -c(0.5), margin) {
+            s0 = c(0.8) * s0 + c(0.05) * (x0.powi(2) + c(2.0)).acosh().tanh();
+            s0 = c(0.75) * s0 + c(0.1) * (s0 - v[1]).cos();
+        } else {
+            let v5: Dual64 = x0 + x2;
+            acc1 += d_min(v[3], x2, margin).tanh();
+            s0 = (s0 * c(0.75) + v5.cos() * c(0.1)).sin();
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            if n % 3 == 1 && ge((x2 * x2 + c(1.0)).recip(), -c(0.25), margin) {
+                continue;
+            }
+            if gt(v[2] * (x0 * x0), c(0.5), margin) {
+                acc1 += ((s0 / (x1 * x1 + c(1.5))).cos() * c(0.9)).acos().tanh() * c(0.25);
+                continue;
+            }
+            let v7 = v[k6 % 4];
+            s0 = (s0 * c(0.75) + (c(2.5) - v7) * c(0.25)).sin();
+        }
+        for &t in v.iter() {
+            acc1 -= prog_35_dual(t.sin() * c(2.0), c(0.25), d_powf(c(1.5_f64), v[n % 4].cos()).cos() * c(2.0), v, n, margin).tanh() * c(0.02);
+            if n < k6 {
+                acc1 -= c(0.5) * x1.tanh().exp2().sin().exp_m1().tanh();
+                continue;
+            }
+        }
+        let v8 = if n % 2 == 0 && gt(d_hypot(x0, s0, margin), d_copysign(x1, v[3], margin), margin) {
+            v[n % 4].sin()
+        } else {
+            acc1 += (s0 - v[1]).sin();
+            d_abs(c(0.75) * s0, margin)
+        };
+        let v9 = v.iter().skip(1).copied().fold(c(f64::NEG_INFINITY), |r, y| d_max(r, y, margin));
+        acc1.sin() - v8.tanh() - v9.cos()
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x1.tanh();
+        let mut s1: Dual64 = (x0 - s0).tanh() * c(2.0);
+        let mut s2: Dual64 = x0.tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let c4: Dual64 = c(table(n));
+        let c5: Dual64 = c(table(n));
+        let mut a6 = v;
+        a6[3] *= c(0.75);
+        a6[1] += c4.mul_add(c4, s2);
+        'l0: for i in (0..n).rev() {
+            acc3 += ((c(0.65) * x1).powi(2) + c(0.5)).cbrt() * c(0.25);
+            for j in 0..6 {
+                s2 *= c(0.6);
+                s2 -= c(0.4) * d_hypot(c(2.0_f64), a6[j % 4], margin).sin();
+                if lt(a6[i % 4], c(1.0), margin) {
+                    break 'l0;
+                }
+            }
+            let mut m7 = c(f64::INFINITY);
+            for &u in v.iter() {
+                m7 = d_min(m7, d_atan2(x1, x0 * x0 + c(1.0)) + u, margin);
+            }
+            s0 = c(0.75) * s0 + c(0.05) * m7.cos().sin();
+        }
+        s1 = (s1 * c(0.5) + (a6[n % 4] * a6[n % 4] + c(1.0)).log10().powi(2) * c(0.2)).tanh();
+        x2.cos() - s0.cos() + s1 - s2.tanh() + acc3 + c5
+    }
+
+    pub fn prog_41_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + v[n % 4]).cos() * c(2.0);
+        let mut s1 = (x2 + x1).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = v[i].sin().exp2();
+        }
+        let v4 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.005) * prog_40_dual(c(0.5), c(0.5), (s1.tanh().exp_m1() + p).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh());
+        let v7: Dual64 = if n % 3 == 1 && lt(d_min(acc2, x2, margin), c(1.0), margin) {
+            let v5 = x2 + s1 + v4;
+            (-v4.cos()) + v5.tanh()
+        } else {
+            let v6 = a3[n % 4];
+            (acc2 * acc2 + c(0.5)).cbrt() + v6.cos()
+        };
+        let v8 = (x0 - s0).tanh().exp();
+        let mut a9 = [c(0.0); N];
+        for i in 0..n {
+            a9[i % 4] += (v7.tanh() * c(2.0)).sinh().tanh() * c(0.5);
+        }
+        s0 = c(0.8) * s0 + c(0.01) * (v8 * v8 + c(1.0)).log2().tanh();
+        s1 = (s1 * c(0.6) + (v[n % 4].cos() + x0.powi(2)) * c(0.05)).tanh();
+        acc2 += c(0.25) * ((-a3[3]) / ((x1 * x1 + c(1.0)).powi(-2).powi(2) + c(1.0))).sin();
+        s0.sin() + s1 * c(0.5) - acc2 + v4 + v7 * c(0.75) - a9[3] + s1 / (v4 * v4 + c(1.5))
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2].tanh() / (x1.sin().powi(2) + c(1.0));
+        let mut acc1: Dual64 = c(0.0);
+        if lt((*x2 * *x2 + c(0.5)).recip(), -c(0.5), margin) || n > 2 {
+            return (acc1.powi(2) + c(2.0)).sqrt();
+        }
+        let sl2 = &v[1..];
+        let v3 = d_to_degrees(x0) * c(0.01) + sl2[1] * c(0.25);
+        let v5 = if gt(((*x2).powi(2) + c(1.0)).ln().mul_add((*x2).sin(), x0), v3 / (v3.powi(2) + c(1.0)), margin) {
+            let v4 = (((*x2).tanh() + c(2.0)).cbrt().tanh() * c(1.5)).sinh();
+            ((v[0].sin() * c(0.9)).asin().tanh() * c(0.9)).atanh() + v4.cos()
+        } else {
+            (v3.cos() + c(2.0)).cbrt()
+        };
+        let v6 = (0..n).map(|i| acc1 + v[i % 4] * c(0.5)).sum::<Dual64>();
+        let a7 = v.map(|e| e.atan());
+        s0 = s0.mul_add(c(0.6), (*x2 * s0).tanh() * c(0.05));
+        acc1 += c(0.005) * prog_11_dual(PARAMS, (x0.tanh() * c(0.9)).acos().sin(), acc1, (v[n % 4] - v6).sin().tanh(), v, n, margin).tanh();
+        s0 + acc1 * c(0.5) + v5 + a7[3] * c(1.5) + s0
+    }
+
+    pub fn prog_43_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(v[n % 4] / (p.1 * p.1 + c(1.0)), v[n % 4].tanh() - c(1.5), p.1.atan().sin() + c(1.5), margin).tanh() * c(2.0);
+        let mut s1 = p.1.tanh();
+        let mut s2 = (s0 - d_abs(x0, margin)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(s2, |r, &z| r * c(0.75) + c(0.005) * (prog_35_dual((r * r + c(1.0)).log2().cos() * c(2.0), c(1.5), x0, v, 1, margin) + z.tanh()).sin());
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s2 = (s2 * c(0.8) + prog_40_dual(v4.tanh().exp_m1().cos() * c(2.0), p.0, p.1, v, n, margin) * c(0.005)).sin();
+            acc3 += (p.0 * p.0).tanh().sin() * c(0.5);
+            if k5 >= 3 || lt(d_atan2(p.1 * p.1 + c(0.5), s0), -c(0.5), margin) {
+                break;
+            }
+        }
+        let a6 = v.map(|e| e.cos());
+        let v7 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| q / (p.1.cos() + c(2.0)) + z * c(0.5)).sum::<Dual64>();
+        let v8 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| ((x0 * x0 + c(1.0)).recip().powi(2) + c(1.0)).sqrt() + z * c(0.25) + q * c(0.25)).sum::<Dual64>();
+        s0 = s0.mul_add(c(0.6), prog_5_dual((s1 / (v[(k5 + n) % 4].powi(2) + c(1.5))).atan().sin(), x0, ((v8 * v8 + c(1.0)).log2() + a6[k5].cos()).sin(), v, 0, margin).sin() * c(0.005));
+        s1 = (s1 * c(0.6) + (v4 + (p.0 * p.0 + c(1.0)).recip()) * c(0.02)).tanh();
+        s0.tanh() - s1.tanh() - s2 + acc3 * c(0.25) + v7.cos()
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - x2.asinh()).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for t in v {
+            if !(n > 4) {
+                s0 *= c(0.75);
+                s0 += c(0.25) * v[n % 4].cos().tanh();
+                continue;
+            }
+            let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * (p.powi(2) + (x0.cos() * c(1.2)).tan()).sin()).product::<Dual64>();
+            let v3 = t.mul_add(x1, v2);
+            acc1 -= ((v[0] + s0) * (-v[n % 4])).cos() * c(0.5);
+            s0 = s0 * c(0.8) + v3.cos() * c(0.01);
+        }
+        let v4 = v.iter().fold(v[n % 4], |r, &p| r * c(0.75) + c(0.05) * (((v[n % 4] * v[2]).powi(2) + c(1.0)).ln() + p.sin()).tanh());
+        for i in (0..n).rev() {
+            acc1 += (v4.powi(2) + c(2.0)).sqrt().tanh() * c(0.25);
+            s0 *= c(0.5);
+            s0 += c(0.75) * ((v[i % 4] * v[i % 4] + c(1.0)).ln().powi(2) + c(1.0)).recip().cos();
+        }
+        match n {
+            0..=2 => {
+                let v5 = prog_40_dual(c(0.25), c(1.2), v4.cos() * c(2.0), v, n, margin);
+                s0 = s0 * c(0.5) + v5.tanh() * c(0.005);
+            }
+            3..=4 => {
+                s0 = c(0.8) * s0 + c(0.005) * prog_40_dual((x0.tanh() * c(1.5)).sinh().sin() * c(2.0), (x0 * s0 + (s0 - x0)).tanh() * c(2.0), x0, v, n, margin).cos();
+                if lt(d_max(v4 / (x0.tanh() + c(2.0)), v4.cos(), margin), c(0.5), margin) && n < 1 {
+                    s0 *= c(0.75);
+                    s0 -= c(0.02) * (s0.tanh() * c(0.9)).asin().tanh();
+                }
+            }
+            5 => {
+                acc1 += (v4.sin() * c(1.5)).sinh().cos() * c(0.5);
+            }
+            _ => {
+                s0 *= c(0.6);
+                s0 += c(0.05) * (v4 * x1).cos();
+            }
+        }
+        let a6 = v.map(|e| e.cos());
+        let v7 = prog_35_dual(x0.cos().exp().powi(2).cos(), c(0.5), c(2.0), v, n, margin);
+        s0.cos() + acc1 * c(0.25) - a6[2].sin() - v7.tanh() - d_max(d_to_radians(acc1), x0 - a6[2], margin)
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let mut s0: Dual64 = (x2.tanh() * c(0.9)).asin();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            if ge(x0 + s0, c(0.5), margin) {
+                m2 += 1;
+            }
+            if le((v[i % 4].powi(2) + c(1.0)).log10() / (x1.sin().powi(2) + c(1.5)), (x0.cos() * c(0.9)).acos(), margin) {
+                acc1 += c(0.4) * (v[i % 4] + v[i % 4].tanh().exp()).tanh();
+                s0 = s0 * c(0.8) + s0.cos() * c(0.2);
+            } else if gt((x0.cos() * c(0.9)).asin() / ((fi * fi + c(1.0)).log(3.0).powi(2) + c(0.5)), c(0.5), margin) {
+                acc1 += (s0 * s0).tanh() * c(0.4);
+                let v3 = d_max(x2, fi, margin);
+                acc1 += v3.cos() * c(0.4);
+            } else {
+                for j in 0..v.len() {
+                    let fj = c(j as f64);
+                    acc1 += c(0.1) * ((v[m2 % 4] + fi) * fj.cos()).sin();
+                    s0 = (s0 * c(0.75) + (-s0) * c(0.25)).sin();
+                    acc1 -= x1 * c(0.25) * c(0.2);
+                }
+                let v4 = x2.tanh();
+                acc1 += c(0.4) * v4;
+            }
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                match k5 % 4 {
+                    0 => {
+                        let v6: Dual64 = d_max(x1, s0 * v[k5 % 4], margin);
+                        s0 = c(0.75) * s0 + c(0.05) * v6.sin();
+                    }
+                    PHASE_B | 3 => {
+                        acc1 += c(0.05) * (v[0].sin().cosh() + fi).tanh();
                     }
                     _ => {
-                        s0 = (s0 * c(0.8) + d_hypot(x1, s0, margin) * c(0.1)).sin();
-                        if ge(d_to_degrees(s0) * c(0.01), x2, margin) {
-                            s0 = (s0 * c(0.6) + x2.sin().exp2() * c(0.25)).tanh();
-                            s0 = s0.mul_add(c(0.8), c(0.1) * x2 * c(1.0));
-                        } else if !(this.n % 2 == 0) {
-                            s0 = c(0.8) * s0 + c(0.05) * d_min((s0.tanh() * c(0.9)).acos(), d_log(c(3.0_f64), v[(k4 + n) % 4] * v[(k4 + n) % 4] + c(2.0)), margin).sin();
-                            if gt((s0 * s0 + c(0.5)).sqrt(), -c(0.5), margin) {
-                                break 'l0;
-                            }
-                            let v5 = x2.mul_add(x2, v[k4 % 4]).sin().exp();
-                            acc1 += v5.cos().tanh() * c(0.05);
-                        } else {
-                            acc1 += c(0.05) * (x0.tanh() * c(1.5)).sinh().tanh();
-                            let x1 = (x1.sin() * c(0.9)).asin() / ((x1 * x1 + c(1.0)).log10().powi(2) + c(0.5));
-                            s0 = s0.mul_add(c(0.5), x1.cos() * c(0.05));
+                        s0 = (s0 * c(0.75) + (s0 - v[2]) * c(0.1)).sin();
+                        if ge(c(SCALE) + s0, c(0.0), margin) {
+                            return v[2] - x0;
                         }
-                        acc1 += c(0.05) * (v[n % 4].tanh() - x0).tanh();
+                    }
+                }
+                acc1 -= (fi.sin() * c(2.0)).cosh().cos() * c(0.05);
+            }
+            s0 = s0.mul_add(c(0.8), (c(SCALE) + s0).tanh() * c(0.2));
+        }
+        let c7 = c(m2 as f64);
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc1 += (x1.tanh() + c(2.0)).cbrt().tanh().sin() * c(0.25);
+            if le(c7.asinh() - (x0 + fi), v[i % 4], margin) {
+                continue;
+            }
+        }
+        'l4: for (i, &t) in v.iter().enumerate() {
+            let v8 = x1 * c(2.0);
+            acc1 += c(0.5) * x1.atan().tanh().tanh();
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                if ge((v[(j + m2) % 4].tanh() * c(1.2)).tan(), fj.sin(), margin) {
+                    return d_to_degrees(c7) * c(0.01);
+                }
+                match j + m2 {
+                    0 => {
+                        s0 = c(0.6) * s0 + c(0.2) * ((v[j] * v[j]).ln_1p().powi(2) + c(0.5)).recip().sin();
+                        s0 = s0.mul_add(c(0.8), (c7 * c7 + c(2.0)).sqrt().sin() * c(1.0));
+                    }
+                    g if g > 2 => {
+                        continue 'l4;
+                    }
+                    _other => {
+                        let x0 = d_log(x0 * x0 + c(1.0), v[m2 % 4] * v[m2 % 4] + c(2.0)).sin();
+                        s0 = c(0.5) * s0 + c(0.1) * x0.cos().cos();
+                    }
+                }
+                acc1 += (v8 * v8 + c(0.5)).cbrt().cos() * c(0.1);
+            }
+            s0 *= c(0.5);
+            s0 -= c(0.1) * (t.sin() + v8.sin()).cos();
+        }
+        if ge(v[m2 % 4], c(0.0), margin) {
+            acc1 += (c7 + x2).tanh();
+            let v9 = prog_5_dual((x1 * x1 + c(0.5)).recip().cos(), (x0 + c7).sin(), x0 * c(1.5), v, m2, margin);
+            s0 *= c(0.8);
+            s0 -= c(0.005) * v9.sin().cos();
+        }
+        x0 - x1.cos() + s0.cos() + acc1.sin() + c7.sin()
+    }
+
+    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x1 - x2).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (v[k2] * x0 + p.sin()).sin()).product::<Dual64>();
+            let v4 = v.iter().map(|&p| prog_1_dual(c(1.5), (p.sin() * c(0.9)).acos().cos() * c(2.0), x0, &v, k2, margin)).sum::<Dual64>();
+            s0 = (s0 * c(0.6) + (x0.cos() * c(0.9)).asin() * c(0.1)).sin();
+            if k2 >= 3 || lt((v3.sin() + c(2.0)).cbrt(), c(0.25), margin) {
+                break;
+            }
+            acc1 -= c(0.005) * v4.cos();
+        }
+        'l1: for i in (0..5).rev() {
+            let fi = c(i as f64);
+            s0 *= c(0.5);
+            s0 += c(0.1) * ((v[i % 4].powi(2) + c(1.0)).log2().sin() * c(0.9)).acos().tanh();
+            s0 = (s0 * c(0.75) + (d_to_radians(s0) + (x1.powi(2) + c(2.0)).acosh()) * c(0.1)).sin();
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                match k5 % 2 {
+                    1 => {
+                        s0 = c(0.8) * s0 + c(0.02) * (x0.sin() * c(1.2)).tan().cos();
+                        let v6 = 'b3: {
+                            acc1 += s0.cos() * c(0.05);
+                            if k5 > 6 && gt(v[n % 4].cos() / ((v[k5 % 4].powi(2) + c(1.0)).log10().powi(2) + c(1.0)), -c(0.5), margin) {
+                                acc1 += c(0.05) * (x1.tanh() * c(0.9)).acos().tanh();
+                                break 'b3 x0 * d_powf(x1.powi(2) + c(1.0), fi.cos());
+                            }
+                            (fi.powi(2) + c(1.0)).log10().sin()
+                        };
+                        s0 = s0.mul_add(c(0.5), v6.tanh().cos() * c(0.02));
+                    }
+                    _ => {
+                        let x2 = (x1 - x2).asinh();
+                        let x0 = v[3] * x2;
+                        s0 = c(0.75) * s0 + c(0.02) * x0.tanh();
+                    }
+                }
+                if k5 % 3 == 1 && lt(d_hypot(x0, s0, margin), c(1.0), margin) {
+                    continue 'l1;
+                }
+                let v9: Dual64 = if i < k2 {
+                    ((fi - x2).tanh() * c(0.9)).asin()
+                } else if lt(-s0, c(0.0), margin) {
+                    let v7 = (x1.cos().exp2().powi(2) + c(2.0)).acosh();
+                    s0.asinh() + v7.tanh()
+                } else {
+                    let v8 = (v[k5 % 4] * v[k5 % 4] + c(0.5)).ln();
+                    fi.sin() + v8.cos()
+                };
+                s0 = (s0 * c(0.8) + (c(0.8) - v9).tanh().exp() * c(0.01)).sin();
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(x0 + s0, c(0.5), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    let v10 = (v[1].powi(2) + c(1.0)).sqrt();
+                    s0 = c(0.8) * s0 + c(0.05) * (d_log(u * u + c(1.0), v[2] * v[2] + c(2.0)) + c(0.35)).sin();
+                    match j {
+                        0 | PHASE_C => {
+                            s0 = c(0.6) * s0 + c(1.0) * (fi * fi + c(0.5)).ln().sin();
+                        }
+                        3 => {
+                            s0 = s0.mul_add(c(0.75), d_clamp(s0, v10.cos() - c(1.5), fj.cos() + c(1.5), margin).sin() * c(0.25));
+                        }
+                        _ => {
+                            s0 = c(0.8) * s0 + c(0.2) * (-v10).tanh();
+                            let v11 = d_atan2(s0, u.powi(2) + c(1.0));
+                            s0 = (s0 * c(0.5) + v11.sin() * c(0.1)).sin();
+                        }
+                    }
+                    acc1 += c(0.05) * v10.tanh().sin();
+                }
+                acc1 -= c(0.25) * ((x2 * x2 + c(1.0)).sqrt().tanh() * c(2.0)).cosh().cos();
+            } else {
+                s0 *= c(0.6);
+                s0 -= c(0.05) * (s0 * s0).tanh();
+                if k2 < 1 && ge((d_abs(x1, margin).powi(2) + c(2.0)).ln(), v[i % 4] - x1, margin) {
+                    break;
+                }
+                acc1 += c(0.25) * (fi * fi + c(2.0)).acosh().sin();
+            }
+            match i {
+                0 => {
+                    let v12: Dual64 = x2.sin().exp();
+                    let x1 = c(SCALE) + v12;
+                    acc1 += c(0.25) * x1.cos().sin();
+                }
+                1..=3 => {
+                    let v13 = 'b6: {
+                        s0 = (s0 * c(0.8) + (x1 - x2) * c(0.1)).sin();
+                        if ge(d_to_radians(v[n % 4]) * c(50.0), x1, margin) && i == 2 {
+                            break 'b6 d_atan2(c(1.5_f64), x0) + c(0.1) * x0;
+                        }
+                        (x0.tanh() * c(1.5)).sinh()
+                    };
+                    acc1 += c(0.4) * (x1 * x1 + c(1.0)).log10();
+                    s0 = s0 * c(0.5) + v13.tanh().tanh() * c(0.1);
+                }
+                4 => {
+                    s0 = c(0.75) * s0 + c(0.1) * (v[2].tanh() * c(0.9)).asin().cos();
+                    let v14 = (v[i % 4].cos() * c(0.9)).asin();
+                    s0 *= c(0.6);
+                    s0 += c(0.1) * v14.cos().sin();
+                }
+                _ => {
+                    s0 *= c(0.6);
+                    s0 += c(0.02) * (v[2] - x2 + (x1 * x1 + c(1.0)).powi(-2)).cos();
+                    let v15 = (x0.sin() * c(2.0)).sinh().asinh();
+                    acc1 -= c(0.25) * v15.sin();
+                }
+            }
+            if k2 < 2 {
+                let v16 = v[3] * v[0];
+                let x2: Dual64 = d_powf(x2.powi(2) + c(1.0), s0.sin()).sin();
+                acc1 += c(0.2) * (v16.sin() + x2).sin();
+            } else {
+                s0 = s0 * c(0.75) + v[0].tanh().exp_m1().cos() * c(0.05);
+                acc1 += fi.sin() * c(0.25);
+            }
+            s0 = (s0 * c(0.5) + s0 * c(0.5) * c(1.0)).tanh();
+        }
+        s0 = c(0.8) * s0 + c(0.02) * v[n % 4].mul_add(v[k2], s0).cos();
+        let v18 = if ge(x0.cos().sinh(), acc1, margin) {
+            let v17 = d_clamp(v[k2], s0.cos() - c(1.5), x2.cos() + c(1.5), margin);
+            d_atan2(x2 * x2 + c(0.5), v17)
+        } else if ge(x1 * v[k2] - (x1 * x1 + c(2.0)).sqrt(), x0, margin) && k2 % 3 == 1 {
+            (v[3 - k2].tanh() * c(0.9)).asin()
+        } else {
+            (x1 - v[3 - k2]).sin().cosh()
+        };
+        s0 = s0.mul_add(c(0.6), (s0.sin() * c(0.9)).asin().cos() * c(0.05));
+        s0 + v18.tanh() - (x2 + v18 - (v[(k2 + n) % 4] + s0))
+    }
+
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.cos().cosh();
+        let mut s1 = x0.atan();
+        let mut acc2: Dual64 = c(0.0);
+        let c3: Dual64 = c(table(n + 1));
+        debug_assert!(s0.re.is_finite());
+        assert!(!acc2.re.is_nan(), "acc2 is NaN");
+        let mut m4 = 0;
+        for &t in v.iter() {
+            if m4 == 21 && ge(v[m4 % 4], c(0.5), margin) {
+                s0 = (s0 * c(0.6) + prog_40_dual(t.sin().cos() * c(2.0), x2, (c3 / (x2 * x2 + c(0.5))).cos(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+            } else {
+                let mut k5 = 0;
+                while k5 < 4 && le((c3 / (x1.powi(2) + c(1.0))).atan(), c(1.0), margin) {
+                    k5 += 1;
+                    s1 = s1 * c(0.6) + (t + (-x0)).cos() * c(0.2);
+                    let v7 = match m4 {
+                        MODE_A | 2 => {
+                            let v6 = (x0.cos() * c(0.9)).acos();
+                            (d_powf(c(2.0_f64), v6.sin()).powi(2) + c(0.5)).sqrt()
+                        }
+                        3..=4 => d_atan2(d_clamp(v[k5 % 4], -c(1.5), c(1.5), margin).powi(2) + c(1.0), s1.atan()),
+                        5..=6 => x2 + s0,
+                        _other => c3.cos() + c(0.75),
+                    };
+                    s0 = (s0 * c(0.8) + v7.tanh() * c(0.05)).sin();
+                }
+            }
+            let v8: Dual64 = prog_35_dual(x1, s1, x2, [v[0], v[1], v[2], v[3]], n, margin);
+            s0 = s0.mul_add(c(0.8), s0.cos() * c(0.2));
+            acc2 += c(0.05) * (t.tanh() - v8.tanh()).tanh();
+            if lt(((c3 + x1).cos() * c(1.2)).tan(), -c(1.0), margin) {
+                m4 += 1;
+            }
+        }
+        match m4 {
+            0 | 2 => {
+                let c3 = (d_min(v[n % 4], s0, margin).powi(2) + c(1.0)).recip();
+                acc2 -= c3;
+            }
+            3 | 5 => {
+                assert!(m4 + n < 100, "m4 out of range");
+            }
+            6 => {
+                s0 = (s0 * c(0.6) + d_clamp(c3, x1.sin() - c(1.5), x1.tanh() + c(1.5), margin) * c(0.4)).sin();
+            }
+            _ => {
+                s0 = s0 * c(0.5) + d_hypot(x0, acc2, margin).sin() * c(0.02);
+                let v9 = v[m4 % 4];
+                acc2 -= v9.sin();
+            }
+        }
+        x1.tanh() - v[2] * c(0.25) + s0 * c(0.75) - s1 - acc2 * c(0.25) - c3 + (x2 - (x1.tanh() * c(2.0)).sinh())
+    }
+
+    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x1 * x2).powi(2) + c(1.0)).log(10.0);
+        let mut s1 = (v[n % 4] / (x1 * x1 + c(0.5))).cos() * c(2.0);
+        let mut s2 = (x1 * x1 + c(1.0)).ln();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < n && le((s1.cos() + c(2.0)).cbrt().asinh(), x1, margin) {
+            k4 += 1;
+            s1 = (s1 * c(0.6) + (s1 - x2) * c(0.2)).tanh();
+            s1 = s1 * c(0.8) + (x0.tanh() * c(0.5)).ln_1p().cos() * c(0.2);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if lt(t * v[i] - fi.sin(), -c(0.5), margin) {
+                break;
+            }
+            for &u in v.iter() {
+                let v5 = v.iter().map(|&p| u + p.tanh()).sum::<Dual64>();
+                acc3 -= (v5 * v5).ln_1p().sin() * c(0.1);
+                s2 = (s2 * c(0.5) + s2.sin().exp_m1().sin() * c(0.1)).sin();
+            }
+            let v6 = match i % 2 {
+                MODE_A if n % 2 == 0 => x1.tanh(),
+                MODE_B => c(SCALE) + x0,
+                _ => x2 - x1,
+            };
+            acc3 -= c(0.5) * (v6 * v6 + c(1.0)).cbrt().sin();
+        }
+        let len7 = v.len();
+        'l3: for i in 0..len7 {
+            let fi = c(i as f64);
+            let mut m8 = x0;
+            for j in 0..i {
+                m8 = d_min(m8, c(0.25) - v[i] * c(0.75) + v[j], margin);
+            }
+            s1 = (s1 * c(0.75) + m8.tanh() * c(0.1)).sin();
+            s0 = c(0.8) * s0 + c(0.1) * (s0 + x2).cos();
+            s2 = s2.mul_add(c(0.5), (s2 * s2).cos() * c(0.1));
+            for j in (0..5).rev() {
+                s2 = s2 * c(0.75) + fi.sin() * c(1.0);
+                acc3 += ((m8.sin() * c(0.9)).acos().tanh() * c(0.9)).atanh().tanh() * c(0.1);
+                match j {
+                    1 => {
+                        break 'l3;
+                    }
+                    MODE_C => {
+                        let x1 = (x1.powi(2) + c(0.5)).cbrt();
+                        s2 = (s2 * c(0.5) + d_abs(x1 + s2, margin) * c(0.1)).tanh();
+                    }
+                    MODE_D => {
+                        s2 *= c(0.6);
+                        s2 += c(0.25) * (c(0.5) - c(1.25) * s2).tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.5) + fi.sin().exp() * c(1.0)).sin();
+                        s2 = s2 * c(0.75) + s2.mul_add(s2, x2).sin().tanh() * c(0.02);
+                        if gt(fi * v[(j + k4) % 4], x0, margin) {
+                            s0 = s0 * c(0.8) + (s2 / (s0 * s0 + c(1.0))).cos() * c(0.05);
+                            continue;
+                        }
                     }
                 }
             }
         }
-        let v7: Dual64 = if lt(x2.atan(), x1, margin) {
-            let v6 = d_hypot(x0, x2, margin);
-            (x0 * x0 + c(1.0)).sqrt() + v6.sin()
-        } else if gt(c(this.scale) + x0, s0, margin) {
-            (v[3 - this.n].tanh() * c(1.2)).tan()
-        } else {
-            (-v[(this.n + n) % 4]) - (v[(this.n + n) % 4] * v[(this.n + n) % 4] + c(2.0)).acosh()
+        let mut m9 = x0 / (s2 * s2 + c(1.0));
+        for i in 0..4 {
+            m9 = d_min(m9, v[i] * (v[i] + v[0]), margin);
+        }
+        s1 = s1.mul_add(c(0.6), m9.tanh() * c(0.02));
+        let v10 = x0.tanh() / ((c(2.5) - s2).sin() + c(2.0));
+        s0.tanh() - s1.tanh() + acc3.cos() - v10 * c(0.75) - d_abs(v[(k4 + n) % 4], margin)
+    }
+
+    pub fn prog_49_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = d_clamp(v[this.n].sin().exp(), (c(this.k).sin() * c(0.9)).acos().sin() - c(1.5), (c(this.k) * c(std::f64::consts::FRAC_1_PI)).sin() + c(1.5), margin).tanh() * c(2.0);
+        let mut s1 = (v[this.n] / (x2.sin() + c(2.0))).powi(2).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if le(d_atan2(x0, (x2 * x2 + c(1.0)).ln().powi(2) + c(0.5)), x1, margin) {
+            let v3 = d_atan2(c(0.5_f64), x2) * (x2 * x2 + c(1.0)).log10();
+            s1 = (s1 * c(0.5) + v3.tanh() * c(0.2)).sin();
+        } else if le(s1.cos().exp2(), -c(1.0), margin) {
+            acc2 -= (c(SCALE) + (v[this.n].tanh() + c(2.0)).cbrt()).cos();
+            let v4: Dual64 = prog_1_dual(c(2.0), c(0.5), c(0.25), v, n, margin);
+            s0 *= c(0.6);
+            s0 -= c(0.005) * v4.tanh().cos();
+        }
+        let mut m5 = 0;
+        for i in 0..3 {
+            let fi = c(i as f64);
+            if ge((v[m5 % 4] * v[m5 % 4] + c(1.0)).log(10.0), c(0.5), margin) {
+                m5 += 1;
+            }
+            let v8 = match this.n {
+                0 => {
+                    let x2 = x2.cos().cosh();
+                    acc2 += (v[3] * v[3]).ln_1p().sin() * c(0.5);
+                    prog_40_dual(fi, x1, x0, *v, i, margin) + x2.sin()
+                }
+                PHASE_B => {
+                    let v6 = x0 * x2;
+                    (x0.cos() * c(0.9)).acos() + v6.tanh()
+                }
+                _ => {
+                    let v7 = d_log(s1.powi(2) + c(1.0), fi.powi(2) + c(2.0));
+                    v7.sin()
+                }
+            };
+            s0 = (s0 * c(0.8) + v8 / (v[m5 % 4] * v[m5 % 4] + c(1.5)) * c(0.01)).tanh();
+        }
+        let c9 = c(m5 as f64);
+        'l1: for i in 0..n {
+            if gt(c(this.scale) - s1, -c(0.5), margin) {
+                s1 = s1 * c(0.5) + d_atan2(x0 * x0 + c(1.0), s1).tanh() * c(0.1);
+                continue;
+            }
+            let v11 = match i % 3 {
+                0 | 2 => ((d_to_radians(s1) * c(20.0)).powi(2) + c(2.0)).acosh(),
+                _ => {
+                    let x1 = (x1.cos() * c(0.9)).acos();
+                    let v10 = c9.cos().exp() / ((c(0.3) * x1).powi(2) + c(1.0));
+                    s1 *= c(0.5);
+                    s1 -= c(0.25) * ((s1.cos() * c(0.9)).asin().powi(2) + c(1.0)).recip();
+                    (v[(i + this.n) % 4] * v[(i + this.n) % 4] + c(0.5)).cbrt() + v10.sin()
+                }
+            };
+            acc2 += c(0.25) * c9.tanh().exp().cos();
+            let mut k12 = 0;
+            while k12 < n {
+                k12 += 1;
+                let v13 = ((c(this.k) * x0).powi(2) + c(1.0)).log10();
+                let v14: Dual64 = ((x1.powi(2) + c(2.0)).acosh().powi(2) + c(0.5)).recip();
+                if lt(v13 / (v11 * v11 + c(1.5)) - (v13 - v14), c(0.0), margin) && k12 < 6 {
+                    s0 = s0 * c(0.5) + v14.sin() * c(0.1);
+                    continue 'l1;
+                }
+                s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).ln() * c(0.2)).tanh();
+            }
+            s1 = s1.mul_add(c(0.5), v11.cos().tanh() * c(0.1));
+        }
+        let mut k15 = 0;
+        let v20 = loop {
+            k15 += 1;
+            let v16 = v[(k15 + n) % 4] / ((s0.sin() * c(0.9)).atanh().powi(2) + c(1.5));
+            let v17 = v.iter().fold(c9.tanh(), |r, &p| r * c(0.5) + c(0.05) * d_atan2(p * p + c(0.5), (x0.powi(2) + c(1.0)).log(3.0)).tanh());
+            let v19 = match this.n {
+                1 => v17 / (v17.powi(2) + c(1.0)),
+                PHASE_C if n > 2 => {
+                    let v18 = v17.tanh();
+                    acc2 -= c(0.25) * (v16 * v16 + c(1.0)).powf(0.3);
+                    (v18 * v18 + c(2.0)).sqrt() + (s1.tanh() * c(1.2)).tan()
+                }
+                _ => v[k15 % 4].cos(),
+            };
+            s0 = (s0 * c(0.6) + ((v16 + x2).powi(2) + c(1.0)).log2() * c(0.05)).sin();
+            if k15 >= 5 || ge(v19 / c(1.5), c(1.0), margin) {
+                break (x0.cos() + c(2.0)).cbrt();
+            }
+            acc2 += c(0.4) * v17;
         };
-        let v10 = if lt(d_clamp(x0, v7.cos() - c(1.5), v7.sin() + c(1.5), margin) + v[3] / (x0 * x0 + c(0.5)), c(1.0), margin) {
-            let v8 = c(this.k);
-            v8.tanh() - c(0.8)
-        } else if this.n % 3 == 1 {
-            let v7: Dual64 = (x0.sin() * c(0.9)).acos();
-            ((x1 - v7).sin() * c(0.9)).asin()
-        } else {
-            let v9 = (x1.tanh() + c(2.0)).cbrt();
-            v9.tanh().exp().cos()
+        acc2 += d_log(v20.powi(2) + c(1.0), x2.powi(2) + c(2.0)).powi(2).sin() * c(0.5);
+        s0.cos() - s1 + acc2.sin() + c9.sin()
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0: Dual64 = d_max(x1, v[3] / (v[2].powi(2) + c(0.5)), margin).sin() * c(2.0);
+        let mut s1 = (x1.cos() * c(2.0)).sinh().sin() * c(2.0);
+        let mut s2 = d_copysign((x0.sin() + c(2.0)).cbrt(), d_powf(c(2.0_f64), x2.cos()), margin);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = c(f64::NEG_INFINITY);
+        for i in 0..4 {
+            let c5 = c(0.25) - v[3 - i];
+            m4 = d_max(m4, c5, margin);
+            acc3 += c(0.5) * (c5 * c5 + c(0.5)).ln().tanh();
+        }
+        acc3 += m4.sin();
+        match n % 2 {
+            0 => {
+                let v6 = prog_40_dual((v[0].sin() * c(0.9)).atanh().sin(), s0, c(0.75), v, n, margin);
+                s0 *= c(0.6);
+                s0 += c(0.005) * v6.sin();
+            }
+            _ => {
+                acc3 -= acc3.cos();
+                acc3 -= ((m4 + x0) * c(std::f64::consts::FRAC_PI_4)).sin();
+            }
+        }
+        let mut m7 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if ge((s1.tanh() * c(0.9)).atanh(), x2.asinh(), margin) {
+                m7 += 1;
+            }
+            match i % 2 {
+                0 => {
+                    s1 = s1.mul_add(c(0.6), (-s0).tanh() * c(0.4));
+                    s2 = c(0.8) * s2 + c(0.2) * s2.asinh().tanh();
+                    match i {
+                        0 => {
+                            s0 = (s0 * c(0.5) + (s0.powi(2) + c(1.0)).powi(-2) * c(0.1)).sin();
+                            let v8 = s1;
+                            acc3 += c(0.25) * v8.sin().sin();
+                        }
+                        1..=3 => {
+                            break;
+                        }
+                        4 => {
+                            s0 *= c(0.5);
+                            s0 += c(1.0) * d_to_radians(x1);
+                            s2 = (s2 * c(0.75) + s2 * c(0.25)).sin();
+                        }
+                        _other => {
+                            acc3 -= (x0.cos() * c(0.9)).asin().cos() * c(0.25);
+                            if gt(x0, -c(0.5), margin) {
+                                break;
+                            }
+                            s0 = s0.mul_add(c(0.8), (s0 * s0 + c(1.0)).cbrt().tanh() * c(0.2));
+                        }
+                    }
+                }
+                _ => {
+                    s2 = (s2 * c(0.8) + s2 * x0 * c(0.05)).sin();
+                    s1 = (s1 * c(0.8) + d_clamp(m4, -c(1.5), c(1.0), margin).cos() * c(0.2)).sin();
+                }
+            }
+            if le(c(2.5) * x0, x0, margin) {
+                s2 = (s2 * c(0.75) + v[1] * c(0.25)).tanh();
+                if i < 1 {
+                    acc3 -= c(0.25) * (x1 * m4).tanh();
+                } else if !(n % 3 == 1 && lt(d_atan2(c(0.5_f64), x2), m4.atan(), margin)) {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = c(j as f64);
+                        let v9 = (s0 + s1) * u.sin().sinh();
+                        let v10: Dual64 = (m4.sin() * c(0.5)).ln_1p() * x0;
+                        let v11 = v.iter().map(|&p| d_to_degrees(fi) * c(0.01) + p.sin()).sum::<Dual64>();
+                        s0 = (s0 * c(0.5) + fj * c(1.0)).tanh();
+                        s2 = c(0.5) * s2 + c(0.02) * (v9.tanh() - v10.tanh() + v11.sin()).tanh();
+                    }
+                    acc3 += c(0.005) * prog_1_dual(v[0].tanh() * c(2.0), s1.powi(3).cos(), d_max(s2, s1, margin).sin(), &v, n, margin).tanh();
+                } else {
+                    s1 *= c(0.8);
+                    s1 += c(0.2) * s1.cos();
+                }
+            }
+            if gt(v[0].cos(), x0, margin) && i % 2 == 0 {
+                acc3 -= (-s2).cos() * c(0.25);
+                if i + m7 < 22 {
+                    let mut k12 = 0;
+                    while k12 < 5 && lt((x2 * x2 + c(1.0)).log2(), -c(0.5), margin) {
+                        k12 += 1;
+                        let v13 = m4.sin().exp2();
+                        let v14 = x2.cos().cosh();
+                        let v15: Dual64 = (s2.tanh().powi(2) + c(1.0)).log10();
+                        acc3 += c(0.05) * fi.asinh().tanh();
+                        s1 = (s1 * c(0.8) + (v13.tanh() - v14.cos() + v15.tanh()) * c(0.05)).sin();
+                    }
+                }
+                let v16 = (s2 * s2 + c(1.0)).log2();
+                s0 *= c(0.75);
+                s0 += c(0.1) * v16.sin().tanh();
+            } else if ge(d_log(d_powf(c(0.5_f64), x0.cos()).powi(2) + c(1.0), (fi.tanh() * c(0.9)).acos().powi(2) + c(2.0)), c(0.0), margin) || n + i < 10 {
+                acc3 += c(0.25) * (x0.sin() * c(0.9)).atanh().cos();
+            } else {
+                s0 = c(0.75) * s0 + c(0.25) * ((fi - v[n % 4]).powi(2) + c(1.0)).ln().sin();
+                s0 *= c(0.75);
+                s0 += c(0.1) * (fi + s0 - x2).cos();
+            }
+            s1 *= c(0.5);
+            s1 += c(0.2) * (v[1].mul_add(s1, s1) / c(2.0)).tanh();
+        }
+        let c17 = c(m7 as f64);
+        let mut m18 = 0;
+        for i in 0..6 {
+            let fi = c(i as f64);
+            if i < 3 && lt(s0 - c(0.8), -c(1.0), margin) {
+                s1 = s1.mul_add(c(0.75), ((s1.powi(2) + c(2.0)).ln() - fi).tanh() * c(0.25));
+            } else if i > 1 {
+                s1 = (s1 * c(0.8) + m4 / (c17.cos() + c(2.0)) * c(0.2)).sin();
+            } else {
+                acc3 += (s1 - c(0.75)).sin() * c(0.25);
+                if ge(c17 * s2, s0 * v[2], margin) {
+                    continue;
+                }
+                s2 = s2.mul_add(c(0.6), (v[m18 % 4].powi(2) + c(0.5)).powf(1.5).tanh() * c(0.02));
+            }
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                let v19 = v.iter().zip(v.iter()).map(|(&p, &q)| c17 + p.tanh() + q.tanh()).sum::<Dual64>();
+                match j {
+                    1..=2 => {
+                        s2 = (s2 * c(0.5) + (s2 * s2 + c(1.0)).log(10.0) * c(1.0)).tanh();
+                    }
+                    PHASE_D | 5 => {
+                        s1 *= c(0.8);
+                        s1 -= c(1.0) * c17.asinh().sin();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.6) + v19.atan() * c(0.05)).tanh();
+                        if lt((v[j % 4] * v[j % 4] + c(2.0)).ln().tanh().exp(), s2, margin) {
+                            return (m4.cos().sin() * c(1.2)).tan();
+                        }
+                        s2 *= c(0.6);
+                        s2 += c(1.0) * d_abs(fj, margin).cos();
+                    }
+                }
+                acc3 -= c(0.05) * ((x2 * x2 + c(1.5)).acosh() * c(1.2)).cos();
+                s2 *= c(0.5);
+                s2 -= c(0.05) * v19.tanh();
+            }
+            s2 *= c(0.8);
+            if !(m7 > 0) {
+                m18 += 1;
+            }
+            s2 -= c(0.1) * (s2 / (s2 * s2 + c(1.5))).sin();
+        }
+        match m18 {
+            PHASE_A | 2 => {
+                let x2 = (x1.tanh() * c(0.9)).acos();
+                s1 = c(0.6) * s1 + c(0.1) * ((x2 * x2).ln_1p() + c(0.5)).sin();
+            }
+            g if g > 3 => {
+                s0 = s0 * c(0.75) + (d_to_degrees((s0.powi(2) + c(1.0)).recip()) * c(0.01)).sin() * c(0.02);
+                let v20 = (c17.cos() * c(1.2)).tan();
+                acc3 -= v20.tanh();
+            }
+            _ => {
+                s0 = c(0.8) * s0 + c(0.02) * (v[0].sin().cos() * c(0.9)).atanh().sin();
+                acc3 -= (x0 - s0).cos() * c(0.25);
+            }
+        }
+        s0.cos() - s1.cos() + s2.sin() - acc3.tanh() + c17.cos()
+    }
+
+    pub fn prog_51_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].cos();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v6: Dual64 = loop {
+            k2 += 1;
+            let v3 = v.iter().fold(x0, |r, &z| r * c(0.5) + c(0.25) * (v[0] + z.sin()).cos());
+            match k2 {
+                0..=1 => {
+                    let v4: Dual64 = v[3 - k2].sin() - v3;
+                    acc1 += v4.cos().sin();
+                }
+                2 => {
+                    acc1 -= (p.1.sin() * c(0.9)).atanh().cos() * c(0.75);
+                    let v3 = (p.0 * p.1).sin();
+                    acc1 += v3.tanh();
+                }
+                _ => {
+                    acc1 -= v3.atan().sin();
+                    s0 = (s0 * c(0.5) + (d_log(v3 * v3 + c(1.0), p.0 * p.0 + c(2.0)) - s0.sin().exp2()) * c(0.05)).tanh();
+                }
+            }
+            let mut m5: Dual64 = c(0.0);
+            for j in 0..=n {
+                m5 = d_min(p.0 + v[(j + n) % 4], m5, margin);
+                if ge(d_atan2(s0 * s0 + c(0.5), v3), c(0.0), margin) {
+                    continue;
+                }
+            }
+            s0 = s0.mul_add(c(0.8), (s0 + m5).tanh() * c(0.05));
+            if k2 >= 2 {
+                break d_to_radians(p.1) * c(20.0);
+            }
+            s0 = c(0.8) * s0 + c(0.05) * v3.tanh();
         };
-        s0 + acc1.sin() + v10.tanh()
+        let v9: Dual64 = if gt(p.1.tanh(), x0 * v[0], margin) {
+            for _ in 0..5 {
+                acc1 -= (v6.cos() * c(0.9)).atanh().mul_add(p.0, (v6.sin() * c(2.0)).sinh()).cos() * c(0.2);
+                let v8 = if k2 < 1 {
+                    (p.1 * p.1 + c(1.0)).log(3.0) + (v[2] - v6)
+                } else if ge((s0.tanh() * c(1.2)).tan(), c(1.0), margin) {
+                    let v7 = p.0;
+                    v6 - s0 + v7.sin()
+                } else {
+                    (x0.tanh() * c(0.9)).asin()
+                };
+                s0 = c(0.75) * s0 + c(0.05) * v8.tanh().cos();
+            }
+            s0 = (s0 * c(0.75) + prog_40_dual(p.0, v6, c(1.2), *v, n, margin) * c(0.01)).sin();
+            prog_5_dual(v[n % 4].mul_add(p.0, s0).cos() * c(2.0), (v[n % 4].powi(2).powi(2) + c(1.0)).powf(0.3).tanh(), x0, *v, k2, margin)
+        } else if ge(d_min(c(2.0_f64), v6 - p.0, margin), -c(1.0), margin) {
+            ((p.1.cos() * c(0.9)).atanh().powi(2) + c(0.5)).recip()
+        } else {
+            let v6 = v6 * v6;
+            (v[k2].cos() * c(0.9)).acos() + v6.tanh()
+        };
+        for i in 1..n {
+            let fi = c(i as f64);
+            if lt(prog_1_dual(v6, (fi * x0).cos() * c(2.0), v9.tanh(), v, k2, margin), c(0.0), margin) {
+                return (p.1.sin() * c(0.9)).asin();
+            }
+            s0 = s0 * c(0.5) + s0.tanh() * c(0.5);
+        }
+        s0 = (s0 * c(0.8) + v6 * c(0.5)).tanh();
+        match k2 {
+            0 => {
+                acc1 += v6.cos();
+                s0 = s0.mul_add(c(0.6), (v[1] * v[1] + c(0.5)).powf(0.5).sin() * c(0.1));
+                if gt(p.0.tanh(), c(0.0), margin) {
+                    acc1 += v[k2].cos();
+                    s0 = s0.mul_add(c(0.5), p.0.sin() * c(0.5));
+                }
+            }
+            2 => {
+                s0 = c(0.5) * s0 + c(0.1) * (v[0].sin() * c(0.9)).acos().cos().exp2().cos();
+                s0 = (s0 * c(0.6) + (x0.cos() * c(0.9)).atanh() * c(0.05)).sin();
+            }
+            _ => {
+                s0 = s0 * c(0.5) + (p.1.tanh() * c(1.2)).tan().tanh() * c(0.05);
+            }
+        }
+        s0.sin() - acc1.sin() + v9.tanh() - d_max(d_clamp(p.0, -c(1.5), c(1.5), margin), p.0.atan(), margin)
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(2.0)).acosh().tanh() * c(2.0);
+        let mut s1: Dual64 = (d_atan2(x0, x1 * x1 + c(1.0)) + d_clamp(x0, x0.sin() - c(1.5), s0.cos() + c(1.5), margin)).tanh() * c(2.0);
+        let mut s2 = x2.atan();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = if le(prog_40_dual(d_clamp((s2 * s2 + c(1.5)).acosh(), acc3.sin() - c(1.5), s0.asinh().tanh() + c(1.5), margin).sin(), ((s2 * s2 + c(1.0)).log10().sin() * c(0.9)).acos().tanh(), x1.cos(), v, n, margin), x0.mul_add(v[1], v[2]), margin) || n % 3 == 1 {
+            ((v[3].tanh() * c(0.9)).atanh().powi(2) + c(1.5)).acosh()
+        } else {
+            acc3 += (s0 + s2).tanh() * c(0.5);
+            x0.powi(3) * v[n % 4].cos()
+        };
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            if gt(prog_40_dual((v4.powi(2) + c(1.0)).log10().sin(), (v4 / (v4.powi(2) + c(1.0))).sin(), s1, v, n, margin), c(0.5), margin) {
+                s1 = s1 * c(0.5) + (s2 * s2 + c(1.5)).acosh().cos() * c(0.1);
+                if ge((x0.powi(2) + c(1.0)).log2(), c(0.0), margin) || k5 == 2 {
+                    break s1 * s1;
+                }
+            } else if gt(prog_1_dual((v[n % 4].sin().exp() * (s0.tanh() * c(0.5)).ln_1p()).cos(), c(1.2), s1, &v, k5, margin), c(0.5), margin) {
+                acc3 += (x1 * s1).cos();
+                if k5 % 3 == 1 && le((s2.cos() * c(1.5)).sinh(), s0, margin) {
+                    s2 = (s2 * c(0.6) + (s2 + x0) * c(0.2)).tanh();
+                    acc3 -= s1.cos().exp().cos();
+                } else if k5 + n < 5 {
+                    s2 = c(0.6) * s2 + c(0.4) * v[k5].cos();
+                    acc3 += (x0.tanh() * c(1.2)).tan().tanh() * c(0.4);
+                } else {
+                    acc3 += (x2 * x2 + c(1.0)).log(10.0).tanh();
+                    s2 = s2 * c(0.75) + s2.sin().exp2().cos() * c(0.1);
+                }
+                for _ in 0..6 {
+                    s2 *= c(0.75);
+                    s2 -= c(0.02) * d_atan2(s2 * s2 + c(0.5), v[1]).cos();
+                    let v6 = d_powf(s1.powi(2) + c(1.0), x0.cos()) - (s2 - s1);
+                    s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).asin().cos().exp().sin() * c(0.02);
+                    s1 = s1.mul_add(c(0.6), v6.tanh() * c(0.02));
+                }
+            } else {
+                s0 = s0 * c(0.75) + prog_35_dual((s0.sin() * c(1.5)).sinh().cos(), s1, c(0.25), v, n, margin).sin() * c(0.005);
+            }
+            let v7 = s1.asinh();
+            s2 = s2.mul_add(c(0.5), (s0 - v7).sin() * c(0.25));
+            if k5 >= 2 {
+                break prog_1_dual(c(0.25), v7, s1, &v, k5, margin);
+            }
+        };
+        let v9 = d_atan2(c(0.5_f64), d_copysign(c(2.0_f64), x2, margin));
+        s1 = c(0.75) * s1 + c(1.0) * (d_to_radians(v9) * c(50.0)).tanh().exp2().tanh();
+        let v10 = match k5 {
+            0 => c(0.1) * v4,
+            _ => prog_35_dual((x0.cos() * c(1.2)).tan().cos(), s0, x1, v, 1, margin),
+        };
+        s1 * c(0.25) + s2 + acc3.tanh() + v4.cos() - v8.sin() - v10.sin()
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut s1 = ((v[n % 4] - s0).powi(2) + c(2.0)).sqrt().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'b0: {
+            if lt(((v[1].tanh() * c(1.5)).cosh().powi(2) + c(1.0)).powi(-1), x2.tanh(), margin) {
+                acc2 += prog_35_dual((x1 + s0).cos() * c(2.0), acc2, s0, v, 5, margin).sin() * c(0.01);
+                break 'b0;
+            }
+            let mut k3 = 0;
+            while k3 < 5 && gt((x1.powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
+                k3 += 1;
+                if le((s1.cos() * c(2.0)).cosh(), c(0.0), margin) {
+                    break 'b0;
+                }
+                'b2: {
+                    if !(k3 == 3) {
+                        break 'b2;
+                    }
+                    if n > 1 && gt(prog_1_dual(c(2.0), x2, (s0 + x1).cos() * c(2.0), &v, n, margin), c(0.0), margin) {
+                        break 'b2;
+                    }
+                    if le((v[k3 % 4].cos() * c(0.9)).asin().cos().exp(), c(0.5), margin) {
+                        break 'b2;
+                    }
+                }
+                s1 = s1.mul_add(c(0.75), d_min(s1, x1, margin).sin() * c(0.25));
+            }
+        }
+        let v4 = 'b3: {
+            if gt(s1 + v[2] + s1.mul_add(v[n % 4], s1), -c(1.0), margin) {
+                acc2 += (s1.powi(2) + c(2.0)).ln().tanh();
+                break 'b3 v[n % 4].cos().exp();
+            }
+            if le(s1.sin(), c(0.25), margin) {
+                break 'b3 x1;
+            }
+            if lt(-x1, x2, margin) {
+                acc2 += c(0.5) * (d_clamp(acc2, s1.tanh() - c(1.5), v[n % 4].sin() + c(1.5), margin).powi(2) + c(1.0)).sqrt().tanh();
+                break 'b3 x2;
+            }
+            d_clamp(x1, -c(0.5), c(1.5), margin)
+        };
+        let v5 = v.iter().copied().map(|p| s0.cos().exp_m1() + p.sin()).sum::<Dual64>();
+        let mut a6 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = (v[2].cos() * c(0.9)).asin();
+            acc2 -= c(0.5) * t.tanh().cos();
+        }
+        let mut a7 = [c(0.0); 4];
+        for i in 0..4 {
+            a7[i] = d_atan2((x0.tanh() * c(0.9)).acos().powi(2) + c(0.5), v4.tanh().exp_m1());
+            acc2 += c(0.5) * (x1 * x2).tanh();
+        }
+        a7 = [(a7[2] * c(0.8) + (v4 + x1).tanh().exp2().cos() * c(0.02)).sin(), (a7[1] * c(0.5) + x1.tanh() * c(0.5)).sin(), a7[2], (a7[3] * c(0.75) + a6[1].sin() * c(0.1)).sin()];
+        s0 = (s0 * c(0.75) + d_copysign(c(2.0_f64), s0, margin) * c(1.0)).tanh();
+        s0 * c(0.75) + acc2.cos() - v5.tanh() - a7[0] * c(1.5)
+    }
+
+    pub fn prog_54_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.powi(2) + c(0.5)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        match mode {
+            Mode::Lower(_, _) => {
+                s0 *= c(0.8);
+                s0 += c(1.0) * (acc1.sin() * c(0.9)).asin().cos();
+                s0 = s0 * c(0.75) + (v[0] * v[0] + c(1.5)).acosh().tanh() * c(0.05);
+            }
+            Mode::Upper(_) => {
+                s0 *= c(0.8);
+                s0 -= c(0.01) * prog_40_dual(x2, acc1, x1, [v[0], v[1], v[2], v[3]], n, margin).cos();
+            }
+            Mode::Off => {
+                s0 = s0.mul_add(c(0.8), (s0 * x1).tanh() * c(0.05));
+            }
+        }
+        let v5 = x1;
+        let mut a6 = [v[0], v[1], v[2], v[3]];
+        a6[0] *= c(0.5);
+        a6[3] += acc1.cos();
+        a6 = [a6[1] * c(0.75) + a6[1].sin() * c(0.1), a6[0], a6[2].mul_add(c(0.5), s0.tanh().exp().cos() * c(0.1)), a6[0].mul_add(c(0.5), prog_1_dual(x0, (x2 * x2 + c(1.0)).log10().cos(), c(0.5), v, n, margin).cos() * c(0.005))];
+        a6 = [(a6[2] * c(0.8) + (x0 * x0 + c(1.0)).cbrt().cos() * c(0.1)).tanh(), c(0.5) * (v5 * v5).ln_1p().tanh() + c(0.5) * a6[2], a6[2] * c(0.75) + (a6[n % 4] * a6[n % 4].cos()).tanh() * c(0.02), (a6[3] * c(0.6) + (a6[(this.n + n) % 4] / (v5 * v5 + c(1.5))).cos() * c(0.1)).sin()];
+        if gt(prog_44_dual(c(0.5), x0, d_abs(a6[n % 4], margin).sin().exp_m1().sin(), *v, n, margin), c(0.5), margin) {
+            let v7 = prog_5_dual(s0, v5, ((s0.powi(2) + c(1.0)).log(2.0) / ((v5.powi(2) + c(1.0)).recip().powi(2) + c(0.5))).tanh() * c(2.0), *v, n, margin);
+            acc1 += prog_35_dual(v5, x0.tanh().cosh().asinh().tanh() * c(2.0), c(1.2), *v, n, margin).tanh() * c(0.02);
+            s0 = s0.mul_add(c(0.8), v7.sin().cos() * c(0.005));
+        } else if gt(v[3 - this.n], c(0.5), margin) {
+            acc1 -= d_clamp(v[1], v[1].cos() - c(1.5), x0.tanh() + c(1.5), margin).atan().tanh();
+            let v8 = x2.tanh();
+            acc1 += v8.tanh();
+        } else {
+            let v9 = prog_35_dual(x1, x0, c(1.5), *v, n, margin);
+            let mut k10 = 0;
+            while k10 < 5 {
+                k10 += 1;
+                let v11 = (c(this.k) * c(this.k) + c(0.5)).recip() + c(this.k) * v9;
+                for _ in (1..=3).step_by(2) {
+                    acc1 -= v5.sin().powi(2) * c(0.2);
+                    let v16: Dual64 = match mode {
+                        Mode::Lower(_, _) => x0 - c(0.35) - s0 * a6[1],
+                        Mode::Upper(hi14) => {
+                            let hi14 = c(hi14);
+                            let hi14 = (v11 * hi14).tanh().exp();
+                            d_atan2(x2 * x2 + c(1.0), hi14 / (hi14.sin() + c(2.0)))
+                        }
+                        _ => {
+                            let v15 = s0 * x1;
+                            d_atan2(c(2.0_f64), d_min(c(2.0_f64), v15, margin))
+                        }
+                    };
+                    s0 = s0.mul_add(c(0.6), v16.cos().sin() * c(0.02));
+                }
+                let v17 = a6.iter().map(|&p| p.sin()).sum::<Dual64>();
+                s0 = c(0.6) * s0 + c(0.05) * v17.tanh().exp2().sin();
+                acc1 += v11.cos().sin() * c(0.4);
+            }
+            acc1 += v9.cos() * c(0.05);
+        }
+        let mut m18 = 0;
+        for i in (1..=6).step_by(2) {
+            let v19 = (x1.cos() * c(0.9)).atanh();
+            match mode {
+                Mode::Upper(hi20) => {
+                    let hi20 = c(hi20);
+                    acc1 -= (v5 + x0).asinh().tanh() * c(0.5);
+                    if le((s0.atan().powi(2) + c(1.0)).log10(), x2, margin) {
+                        acc1 -= (hi20 * hi20 + c(0.5)).cbrt().tanh() * c(0.5);
+                    } else if le(v19.cos().exp(), c(1.0), margin) {
+                        let x0: Dual64 = x1;
+                        let v21 = d_atan2(hi20, s0 * s0 + c(0.5));
+                        acc1 -= c(0.5) * (x0.sin() + v21.sin()).cos();
+                    } else {
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * s0.powi(3).tanh();
+                    }
+                }
+                Mode::Lower(_, _) => {
+                    let x0: Dual64 = d_to_radians(a6[i % 4]) * c(50.0);
+                    acc1 += c(0.5) * v19.cos();
+                    acc1 += x0.sin() * c(0.5);
+                }
+                Mode::Off => {
+                    s0 = c(0.75) * s0 + c(0.05) * (s0.atan() * x1).sin();
+                    let v24 = prog_35_dual(s0.cos().exp().tanh() * c(2.0), v5, s0, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 *= c(0.8);
+                    s0 += c(0.005) * v24.cos();
+                }
+            }
+            let v30 = match mode {
+                Mode::Upper(hi25) => {
+                    let hi25 = c(hi25);
+                    d_hypot(v5, hi25, margin).cos()
+                }
+                Mode::Lower(_, lo27) => {
+                    let lo27 = c(lo27);
+                    let v28 = d_clamp(x2, x1.tanh() - c(1.5), lo27.tanh() + c(1.5), margin);
+                    d_min(lo27.atan(), v19 * v19, margin) + v28.cos()
+                }
+                Mode::Off => {
+                    let v29 = d_abs(v19 * v19, margin);
+                    (a6[i % 4].cos() * c(2.0)).cosh() + x0 * v19 + v29.cos()
+                }
+            };
+            if le(((-v[(m18 + this.n) % 4]).tanh() + c(2.0)).cbrt(), c(0.5), margin) {
+                m18 += 1;
+            }
+            acc1 += ((a6[1] * a6[1]).ln_1p().powi(2) + c(1.0)).recip() * c(0.5);
+            s0 = s0.mul_add(c(0.8), (v19.tanh() - v30.cos()).cos() * c(0.005));
+        }
+        match m18 {
+            0 | 2 => {
+                let x0: Dual64 = x0.sin();
+                let v31 = (x0 * x0 + c(2.0)).acosh() * (x2 / (v[m18 % 4].tanh() + c(2.0)));
+                acc1 += c(0.5) * v31.sin();
+            }
+            MODE_D | 5 => {
+                let v5 = ((c(this.scale) - v5).tanh() * c(1.2)).tan();
+                let v32 = (v5.atan().powi(2) + c(2.0)).acosh();
+                s0 = (s0 * c(0.75) + v32.tanh() * c(0.01)).sin();
+            }
+            6 => {
+                let v33 = x1;
+                s0 = s0 * c(0.6) + (v33 - c(this.scale)).powi(3).tanh() * c(0.02);
+            }
+            _ => {
+                s0 = s0 * c(0.5) + s0 * c(0.01);
+            }
+        }
+        s0 * c(0.5) - acc1.tanh()
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0 / (x0.sin() + c(2.0));
+        let mut s1 = prog_53_dual((v[n % 4] * (v[n % 4].cos() * c(0.9)).acos()).cos(), x1, c(0.25), *v, n, margin).sin() * c(2.0);
+        let mut s2 = d_abs(s0, margin);
+        let mut acc3: Dual64 = c(0.0);
+        let f4 = |t: Dual64| (v[n % 4] * v[n % 4] + c(1.0)).ln() * (c(SCALE) + t);
+        let v5 = v.iter().fold(c(0.0), |r, &p| r * c(0.5) + f4(p) * c(0.25));
+        'l0: for _ in (0..n).rev() {
+            s2 = (s2 * c(0.8) + (s2.sin() * c(1.2)).tan() * c(0.02)).tanh();
+            let mut k6 = 0;
+            while k6 < 4 && gt((s0 * s0 + c(1.5)).acosh() + (s2.powi(2) + c(1.0)).ln(), -c(0.5), margin) {
+                k6 += 1;
+                if lt(x1 / (v5.powi(2) + c(1.5)) + x2.asinh(), c(0.0), margin) {
+                    s1 = (s1 * c(0.8) + d_to_radians(v[0]) * c(50.0) * c(0.2)).sin();
+                    continue 'l0;
+                }
+                s2 *= c(0.75);
+                s2 += c(0.02) * (s2 / (s2 * s2 + c(0.5)) + s2).sin();
+                s1 *= c(0.8);
+                s1 += c(0.1) * (v[k6 % 4] + s2).tanh();
+            }
+            acc3 += c(0.25) * ((x2 * s1).tanh() * c(0.9)).asin().sin();
+        }
+        let a7 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        let v8 = prog_5_dual((d_min(c(1.5_f64), x1, margin) * (x2.cos() * c(1.5)).cosh()).cos(), x1, x0, a7, n, margin);
+        let v13 = match n {
+            0..=1 => {
+                for i in (0..=n).rev().step_by(2) {
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * (-s0).tanh().cos();
+                        let v9: Dual64 = if !(i % 3 == 1) {
+                            s1 = c(0.75) * s1 + c(0.05) * (v[3] * v5).sin();
+                            ((-v5).powi(2) + c(1.0)).log10()
+                        } else {
+                            x1.tanh().tanh()
+                        };
+                        let v11 = match n {
+                            0..=1 => d_atan2(v5, x2.powi(2) + c(0.5)),
+                            3..=4 => {
+                                let v10 = v8 / (a7[j % 4].cos() + c(2.0));
+                                v9 + v10.sin()
+                            }
+                            g if g > 5 => fj.cos(),
+                            _ => a7[j % 4].cos().exp2(),
+                        };
+                        acc3 -= c(0.05) * (v9 + v11.cos()).sin();
+                    }
+                    if i > 3 {
+                        acc3 -= c(0.5) * a7[i % 4].cos();
+                        break;
+                    }
+                    s0 = s0 * c(0.8) + (v[n % 4] * v5).tanh() * c(0.02);
+                }
+                prog_35_dual(s2, x0, s1, a7, n, margin)
+            }
+            g if g > 2 => {
+                let x1 = s2;
+                (v5.tanh().tanh() * c(1.2)).tan() + x1.sin()
+            }
+            _ => {
+                let v12 = v[n % 4] + x0;
+                v5.cos() + v12.tanh()
+            }
+        };
+        let mut a14 = [c(0.0); 4];
+        for i in 0..n {
+            a14[i % 4] += a7[i % 4].tanh() * c(0.5);
+        }
+        s0.sin() - s1 + s2 - acc3.tanh() + v5 * c(0.25) + v8.sin() + v13.cos() + a14[2] * c(0.75)
+    }
+
+    pub fn prog_56_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x2 + (x2 + c(0.5))).tanh() * c(2.0);
+        let mut s1 = v[0];
+        let mut s2 = s1;
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = d_powf(x2 * x2 + c(1.0), v[i].cos());
+            acc3 -= c(0.5) * (c(0.1) - x1).cos();
+        }
+        let v7 = match n {
+            0..=1 => {
+                let v5 = acc3 + c(0.5);
+                d_log(c(0.5_f64), a4[n % 4] * a4[n % 4] + c(2.0)) + v5.tanh()
+            }
+            PHASE_C | 4 => x0 / (x1 * x1 + c(0.5)) + (x2.powi(2) + c(1.5)).acosh(),
+            5 => {
+                s2 *= c(0.5);
+                s2 += c(0.1) * (s2 + x0).cos();
+                d_clamp(v[n % 4], s1.cos() - c(1.5), x1.tanh() + c(1.5), margin)
+            }
+            _ => {
+                let v6 = x2 * s2;
+                v6.cos()
+            }
+        };
+        let v9 = 'b1: {
+            for i in (1..=4).step_by(2) {
+                let fi = c(i as f64);
+                if le(prog_35_dual(v[i % 4].tanh().exp().sin() * c(2.0), s1, (s2.tanh().exp().powi(2) + c(1.0)).log10().cos() * c(2.0), v, n, margin), -c(1.0), margin) || n == 2 {
+                    acc3 += x1.cos().powi(2).cos();
+                    break 'b1 d_log(v7 * v7 + c(1.0), v7 * v7 + c(2.0));
+                }
+                s1 *= c(0.5);
+                s1 += c(1.0) * (fi * fi + c(1.0)).sqrt().sin();
+            }
+            for i in 0..N {
+                s0 = (s0 * c(0.75) + (a4[i].asinh().sin() * c(2.0)).sinh() * c(0.02)).tanh();
+                if le(x0 * x1, s1, margin) {
+                    break 'b1 d_to_radians(x1 * c(1.5)) * c(20.0);
+                }
+            }
+            let v8 = (x1.powi(2) + c(1.0)).powf(1.5);
+            (x0.powi(2) + c(1.0)).log2() + v8.tanh()
+        };
+        let v11 = 'b4: {
+            let v10 = prog_53_dual(d_min(v7, s0, margin).cos(), (v[n % 4].tanh() * x1).sin() * c(2.0), d_clamp(d_abs(a4[0], margin), (s0.sin() * c(0.5)).ln_1p().sin() - c(1.5), (-v7).cos() + c(1.5), margin).cos(), v, n, margin);
+            for &t in v.iter() {
+                s2 = (s2 * c(0.8) + x0 * c(0.2)).sin();
+                if le((t.cos() * c(0.9)).acos() - (c(0.35) - t), s0, margin) {
+                    break 'b4 d_atan2((v10.tanh() + c(2.0)).cbrt(), v9.cos().exp().powi(2) + c(1.0));
+                }
+            }
+            x1 + v10.sin()
+        };
+        let v16 = match n {
+            0..=1 => {
+                let v12 = (x1.powi(2) + c(1.0)).powi(-3);
+                prog_53_dual(c(1.5), (v12.atan() * x0.tanh()).sin(), (a4[0] * a4[0] + c(1.0)).log10().sin().sin(), v, n, margin)
+            }
+            2..=4 => {
+                let v9 = s0;
+                let v13 = prog_1_dual(c(0.5), (x0 * x0 + c(2.0)).acosh().tanh().tanh() * c(2.0), c(1.5), &v, 1, margin);
+                s0 = s0.mul_add(c(0.5), x1.asinh().sin() * c(0.5));
+                d_copysign(c(1.5_f64), x1, margin) + v9.tanh() + v13.tanh()
+            }
+            6 => {
+                let v14 = ((x2.powi(2) + c(2.0)).acosh().tanh() * c(0.9)).acos();
+                d_min(v14.sin().exp2(), x0.cos().exp2(), margin)
+            }
+            _other => {
+                let v15 = d_copysign(c(2.0_f64), x2, margin);
+                prog_40_dual((d_copysign(c(2.0_f64), v9, margin) / (x1 * x1 + c(1.5))).cos() * c(2.0), v7.asinh().cos(), s0, v, 0, margin) + v15.cos()
+            }
+        };
+        let mut k17 = 0;
+        loop {
+            k17 += 1;
+            s0 = c(0.5) * s0 + c(0.1) * (v[1].tanh().exp2() * s0).sin();
+            let v18 = match k17 {
+                1 => v11 * s1 + (s2 * s2 + c(1.0)).log2(),
+                2 | 4 => x0.tanh(),
+                5 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * ((s1 * s1 + c(2.0)).sqrt() + s2.tanh()).tanh();
+                    a4[k17 % 4] * x0 + (v9.powi(2) + c(1.5)).acosh()
+                }
+                _ => {
+                    for &u in a4.iter() {
+                        acc3 -= c(0.05) * v[k17 % 4].sin();
+                        s1 = (s1 * c(0.75) + v9 * c(0.25)).tanh();
+                        s1 = c(0.75) * s1 + c(0.25) * u.sin().cos();
+                    }
+                    s0 = s0.mul_add(c(0.75), (v16 * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.25));
+                    v11.cos()
+                }
+            };
+            if k17 >= 6 || ge(v11.tanh().exp(), c(0.5), margin) {
+                break;
+            }
+            s2 = (s2 * c(0.75) + v18.tanh() * c(0.01)).tanh();
+        }
+        x0 * c(0.5) - s0 + s1 + s2 + acc3.sin() + v9.cos() + v11 * c(0.5) + v16.cos() + x0 / (v[(k17 + n) % 4] * v[(k17 + n) % 4] + c(1.5))
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0: Dual64 = d_max(x0, v[n % 4], margin);
+        let mut s1 = ((s0 - x2) / ((x2.tanh() * c(1.2)).tan().powi(2) + c(1.5))).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if lt(x1.mul_add(d_min(x0, x1, margin), s0.cos().exp2()), c(1.0), margin) {
+            let v3 = ((x2 * v[n % 4]).powi(2) + c(0.5)).recip();
+            v3 * c(0.65)
+        } else if !(n == 6 && le(((c(SCALE) + x1).powi(2) + c(1.5)).acosh(), c(1.0), margin)) {
+            let x2 = x0 * (x2 + x0);
+            x0.atan() + x2.cos()
+        } else {
+            v[3].cos()
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            match i {
+                0 => {
+                    acc2 += (-t).sin() * c(0.5);
+                    s1 = c(0.6) * s1 + c(1.0) * (d_to_radians(v4) / ((s1 * s1 + c(0.5)).recip().cos() + c(2.0))).tanh();
+                    if le((s0 * s0 + c(1.0)).log10(), c(0.5), margin) {
+                        acc2 += prog_40_dual((v4.powi(2) + c(1.0)).recip().sin(), x0, c(0.75), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.2);
+                    } else if gt(fi / (t.sin() + c(2.0)) - v[3] / (s0.tanh() + c(2.0)), -c(0.5), margin) {
+                        s0 = (s0 * c(0.75) + (x2.tanh().powi(2) + c(2.0)).acosh() * c(0.2)).sin();
+                        s1 = (s1 * c(0.6) + ((-x1).powi(2) + c(1.0)).recip() * c(0.5)).sin();
+                    }
+                }
+                g if g > 1 => {
+                    s1 = s1 * c(0.75) + prog_35_dual(c(0.5), x2, t, [v[0], v[1], v[2], v[3]], i, margin).tanh() * c(0.005);
+                    acc2 -= x0.cos().exp_m1().tanh() * c(0.5);
+                }
+                _ => {
+                    for j in 0..n {
+                        match j {
+                            0 | 2 => {
+                                s1 = s1 * c(0.8) + (x2.sin() * c(2.0)).sinh().tanh() * c(0.02);
+                                if !(n % 3 == 1 && le((x0 * x0 + c(1.0)).powi(-3).sin().exp2(), -c(0.5), margin)) {
+                                    break 'l0;
+                                }
+                                s1 = (s1 * c(0.5) + d_to_radians(s1.atan()) * c(50.0) * c(0.5)).tanh();
+                            }
+                            3 | 5 => {
+                                break;
+                            }
+                            _other => {
+                                acc2 -= (t * t + c(0.5)).cbrt().cos() * c(0.05);
+                            }
+                        }
+                        let v5: Dual64 = t.cos().exp2();
+                        s1 *= c(0.5);
+                        s1 += c(0.05) * (s1.tanh() * c(1.2)).tan().cos();
+                        s1 = c(0.8) * s1 + c(0.1) * v5.sin();
+                    }
+                }
+            }
+            match n {
+                0 | 2 => {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * v4.cos();
+                }
+                3 | 5 => {
+                    acc2 += c(0.25) * (t * t + c(1.0)).log(3.0);
+                    if lt(t.cos().cos().exp(), x2, margin) || n % 2 == 0 {
+                        s0 = (s0 * c(0.6) + (c(SCALE) + x1) * c(0.4)).tanh();
+                    } else if n == 6 {
+                        s0 = s0.mul_add(c(0.75), prog_35_dual(c(0.25), x2, (x2 - v4).tanh(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.005));
+                        acc2 += v[i].cos().cos() * c(0.5);
+                    } else {
+                        let v6 = x1.sin().exp2();
+                        s1 = s1 * c(0.5) + v6.cos().sin() * c(0.25);
+                    }
+                    let v7 = d_max(v4, s1, margin);
+                    s1 = (s1 * c(0.5) + v7.cos() * c(0.5)).sin();
+                }
+                6 => {
+                    s0 = (s0 * c(0.6) + (v4.cos() * c(0.9)).asin() * c(0.1)).sin();
+                    if lt((v[n % 4] * v[n % 4] + c(2.0)).acosh(), x1.mul_add(x1, v4), margin) {
+                        acc2 += c(0.4) * (t * c(core::f64::consts::FRAC_1_SQRT_2)).sin().sinh();
+                    } else {
+                        acc2 += (t * c(0.8)).cos() * c(0.5);
+                        s1 = (s1 * c(0.75) + s1 * s1 * c(0.05)).sin();
+                    }
+                }
+                _other => {
+                    acc2 += (t + c(1.5)).cos() * c(0.5);
+                }
+            }
+            acc2 += (x1 + v4).sin() * c(0.5);
+            s1 = (s1 * c(0.75) + t.sin() * c(0.25)).tanh();
+        }
+        for i in 0..3 {
+            let fi = c(i as f64);
+            let v8: Dual64 = if ge(v[(i + n) % 4].sin().exp2(), c(1.0), margin) {
+                x1.tanh()
+            } else if ge(x1.mul_add(v4, x1), fi, margin) {
+                (s1.sin().exp2().powi(2) + c(1.0)).log2()
+            } else {
+                let x0 = d_min(x0, s1, margin) * c(0.75);
+                (v[3 - i] + x0) * s1
+            };
+            acc2 += v4.mul_add(v4, v4).cos() * c(0.5);
+            s0 = c(0.5) * s0 + c(0.05) * v8.cos();
+        }
+        for i in 1..n {
+            let fi = c(i as f64);
+            for j in (1..=6).step_by(2) {
+                let fj = c(j as f64);
+                let v9 = v.iter().fold(v[1], |r, &p| r * c(0.75) + c(0.25) * (c(2.0) - fj + p.cos()).sin());
+                let v11 = match j {
+                    PHASE_A | PHASE_C => {
+                        let v10 = (fj * fj + c(2.0)).acosh();
+                        d_powf(c(0.5_f64), v9.sin()) + v10.tanh()
+                    }
+                    g if g > 4 => x1.sin().exp_m1() - d_hypot(c(3.0_f64), v4, margin),
+                    _other => v9.tanh().exp2() - v4 / (v9 * v9 + c(0.5)),
+                };
+                s0 = s0 * c(0.5) + v9.cos().exp2().cos() * c(0.1);
+                acc2 += c(0.1) * v11.tanh().tanh();
+            }
+            let v13: Dual64 = if !(i % 2 == 0 && le(v4.tanh().exp_m1(), (v[3] * v[3]).ln_1p(), margin)) {
+                acc2 -= (x2 - fi).cos() * c(0.4);
+                x0.cos()
+            } else {
+                let v12 = s0 * c(core::f64::consts::FRAC_1_SQRT_2);
+                d_min(s1, c(0.3) * v[n % 4], margin) + v12.sin()
+            };
+            s1 = (s1 * c(0.6) + (-v[0]).mul_add(d_min(c(2.0_f64), s1, margin), v4 - v[2]) * c(0.05)).tanh();
+            acc2 += v13.tanh().sin() * c(0.4);
+        }
+        let v16 = if gt((v4 * c(std::f64::consts::FRAC_PI_4)).powi(2).ln_1p(), -c(0.5), margin) && n > 1 {
+            let v14 = v4;
+            d_max(-c(2.0_f64), x2, margin) + v14.cos()
+        } else {
+            let v15 = d_max(v4, x2, margin);
+            (x1 * x1 + c(2.0)).sqrt() + v15.sin()
+        };
+        s0.tanh() - s1 * c(0.25) + acc2.cos() - v16.sin()
+    }
+
+    pub fn prog_58_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = (x0.tanh() * c(0.5)).ln_1p();
+        let mut s1 = x2.powi(3).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let [b3, b4, b5, b6] = [s1, s0.cos().exp(), prog_35_dual(c(1.2), s0.sin().exp_m1().powi(2).ln_1p().tanh() * c(2.0), c(2.0), v, n, margin), ((x1.powi(2) + c(0.5)).powf(0.5).tanh() * c(0.5)).ln_1p()];
+        'l0: for _ in 0..n {
+            acc2 += (x1 - s1).sin() * c(0.25);
+            s0 = s0.mul_add(c(0.6), b4.sin() * c(0.4));
+            let mut k7 = 0;
+            while k7 < n + 1 && gt((b3.cos() * c(0.9)).acos(), -c(0.5), margin) {
+                k7 += 1;
+                s0 = s0 * c(0.75) + v[0].cos() * c(0.25);
+                let v8 = b6 + v[k7 % 4];
+                if le(c(SCALE) + v[3] + x0.mul_add(v8, s0), c(0.0), margin) {
+                    break 'l0;
+                }
+            }
+        }
+        let mut m9 = 0;
+        for i in (1..=4).step_by(2) {
+            if i > 2 && ge(d_atan2(b6.powi(2) + c(0.5), b6), b3, margin) {
+                continue;
+            }
+            match n % 3 {
+                2 => {
+                    let v10: Dual64 = s0 * (x0 - s1);
+                    s1 = (s1 * c(0.6) + d_atan2(c(1.5_f64), b6) * c(1.0)).sin();
+                    if this.n == 2 && lt(b4, -c(0.5), margin) {
+                        s1 = (s1 * c(0.8) + b5.sin().cos().exp_m1() * c(0.05)).tanh();
+                        continue;
+                    }
+                    acc2 += v10.sin() * c(0.5);
+                }
+                _ => {
+                    let v11 = prog_40_dual(b3, d_atan2(c(this.scale), s1.powi(2) + c(0.5)).tanh() * c(2.0), c(0.25), v, i, margin);
+                    s1 *= c(0.8);
+                    s1 += c(0.005) * v11.sin();
+                }
+            }
+            if ge(b5, b6, margin) || m9 > 20 {
+                m9 += 1;
+            }
+            if lt(prog_40_dual(s1, b3, b5.atan().cos() * c(2.0), v, i, margin), -c(1.0), margin) {
+                break;
+            }
+            acc2 -= b4.sin();
+        }
+        match m9 {
+            0 => {
+                let v12 = prog_40_dual(c(1.2), s1, b6.tanh().cos() * c(2.0), v, m9, margin);
+                s1 = (s1 * c(0.5) + v12.tanh() * c(0.005)).sin();
+            }
+            PHASE_B => {
+                s1 = (s1 * c(0.5) + (x0.sin() * c(2.0)).sinh() * c(0.05)).tanh();
+            }
+            PHASE_C if n < 4 => {
+                acc2 += c(0.2) * d_powf(b6 * b6 + c(0.5), b4.cos()).cos();
+            }
+            _ => {
+                let v13 = c(0.35) * d_min(b4, c(this.k), margin);
+                s0 = s0.mul_add(c(0.5), v13.cos() * c(0.5));
+            }
+        }
+        let v14 = d_to_degrees(x0) * c(0.02);
+        s0.sin() - s1.tanh() + acc2.cos() - b3.cos() - b4 * c(1.5) - b5.cos() - b6.tanh() + v14 * c(0.25)
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - v[1]).tanh() * c(2.0);
+        let mut s1: Dual64 = c(0.75) * x2;
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if le((x0 + x2) / c(4.0), c(0.0), margin) {
+            (-s1) + acc2
+        } else {
+            let v3 = (acc2 * acc2 + c(0.5)).sqrt();
+            return prog_5_dual(acc2, v3.cos().cos().tanh() * c(2.0), v3.atan().cos(), [v[0], v[1], v[2], v[3]], n, margin)
+        };
+        let mut m5: Dual64 = c(0.0);
+        for i in 0..n {
+            let c6 = if i > 4 {
+                v4
+            } else {
+                v[i % 4] / (x0 * x0 + c(1.5))
+            };
+            m5 = d_max(c6, m5, margin);
+            s0 = c(0.75) * s0 + c(0.05) * d_abs(s0 / (x1.sin() + c(2.0)), margin).sin();
+        }
+        s0 = c(0.6) * s0 + c(0.25) * m5.sin().tanh();
+        let v8: Dual64 = if ge(m5, d_abs(s1, margin), margin) {
+            -v4.tanh().exp_m1()
+        } else if gt((x0.sin() * c(0.9)).acos(), v4 / (v[1].tanh() + c(2.0)), margin) {
+            let v4 = (v4.sin() * c(0.9)).acos();
+            d_max(m5, v4, margin) + c(0.65)
+        } else {
+            let v7 = (v[n % 4].powi(2) + c(1.0)).log(2.0);
+            prog_53_dual(x2, (v7.powi(2) + c(2.0)).ln().sin(), (-v7).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin)
+        };
+        let [b9, b10, b11] = [prog_5_dual(s1, (v[n % 4] * v[n % 4] + c(1.0)).sqrt().sin(), d_to_radians((x0 * x0 + c(2.0)).acosh()).tanh(), [v[0], v[1], v[2], v[3]], 2, margin), (d_hypot(c(0.5_f64), acc2, margin).powi(2) + c(1.0)).log10(), d_clamp(d_copysign(c(3.0_f64), v4, margin), (acc2 + s1).tanh() - c(1.5), (v[n % 4] * v[n % 4] + c(2.0)).acosh().cos() + c(1.5), margin)];
+        if let Some(k12) = n.checked_sub(2) {
+            let c13 = c(k12 as f64);
+            s1 *= c(0.5);
+            s1 -= c(1.0) * b10.asinh();
+            s1 = c(0.75) * s1 + c(1.0) * c13.cos();
+        } else {
+            acc2 += d_min(x1, v[n % 4], margin).cos();
+            let v14 = d_abs(d_atan2(acc2 * acc2 + c(0.5), x1), margin);
+            s0 *= c(0.6);
+            s0 += c(0.1) * v14.tanh().tanh();
+        }
+        s0 * c(0.5) + s1 + v8.tanh() + b9.tanh() - b10 + b11 * c(0.25) - s1.cos().exp()
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].sin().exp2();
+        let mut s1: Dual64 = d_atan2(x0.powi(2) + c(1.0), s0).cos();
+        let mut s2: Dual64 = (*x2).powi(3).cos();
+        let mut acc3: Dual64 = c(0.0);
+        let v8 = match mode {
+            Mode::Lower(k4, lo5) => {
+                let lo5 = c(lo5);
+                s2 *= c(0.75);
+                s2 += c(0.02) * d_atan2(v[1] * v[1] + c(0.5), x0 - x1).cos();
+                v[3 - k4] / (lo5 * lo5 + c(1.0))
+            }
+            Mode::Upper(hi6) => {
+                let hi6 = c(hi6);
+                let v7 = v[3] * v[3];
+                s2 = (s2 * c(0.5) + ((hi6 * hi6 + c(1.0)).log2().cos() + c(2.0)).cbrt() * c(1.0)).tanh();
+                ((x1.powi(2) + c(0.5)).recip().sin() * c(0.9)).atanh() + v7.cos()
+            }
+            Mode::Off => d_clamp(x1.sin(), d_min(s2, x1, margin).tanh() - c(1.5), x1.tanh().exp_m1().cos() + c(1.5), margin),
+        };
+        'b0: {
+            s2 *= c(0.8);
+            s2 -= c(0.02) * d_min(s1.tanh().exp_m1(), c(1.2) - x1, margin).sin();
+            for i in 0..4 {
+                if lt(prog_35_dual(((*x2 + x1).tanh() * c(1.5)).cosh().cos(), (s2 * s2 + c(1.0)).recip().cos(), (v8 + *x2).cos() * c(2.0), v, i, margin), -c(0.5), margin) {
+                    break 'b0;
+                }
+                acc3 -= ((x0.sin() + c(2.0)).cbrt().tanh() * c(1.2)).tan().cos() * c(0.5);
+            }
+            if le(d_hypot((acc3 * acc3 + c(1.0)).log2(), x0.asinh(), margin), -c(1.0), margin) {
+                break 'b0;
+            }
+        }
+        'b2: {
+            if n < 1 && gt(v8, s1, margin) {
+                break 'b2;
+            }
+            if !(n > 1 && gt(*x2 + v8, d_log((*x2).powi(2) + c(1.0), acc3 * acc3 + c(2.0)), margin)) {
+                s1 = c(0.75) * s1 + c(0.01) * (s0 + x0).tanh();
+                break 'b2;
+            }
+        }
+        if le(acc3.sin() + (-acc3), -c(0.5), margin) {
+            let v9 = prog_44_dual(acc3, s1, d_copysign(c(3.0_f64), s2, margin).sin() * c(2.0), v, n, margin);
+            let v10 = ((*x2 * *x2).ln_1p().sin() * c(0.9)).atanh();
+            s2 = (s2 * c(0.75) + (v9.sin() + v10.sin()) * c(0.005)).tanh();
+        } else if ge(d_min(v[0], x0, margin).powi(3), v[n % 4], margin) {
+            let v11 = prog_1_dual(x0, d_copysign(x0, s0, margin).cos(), s0, &v, n, margin);
+            s1 *= c(0.75);
+            s1 += c(0.02) * (v[2] - s1).tanh().sin();
+            s0 = c(0.75) * s0 + c(0.005) * v11.cos();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s2 = (s2 * c(0.5) + prog_1_dual((-s2).cos(), s1, s0, &v, i, margin) * c(0.005)).sin();
+            if ge(prog_35_dual(s1, x1, (s2 / (t.powi(2) + c(1.0))).tanh() * c(2.0), v, i, margin), c(0.0), margin) {
+                acc3 -= c(0.005) * prog_35_dual(s0, (x0.tanh().sinh() * t).cos() * c(2.0), (v[0] * (s2 / (s2 * s2 + c(1.5)))).tanh(), v, i, margin).sin();
+            } else {
+                let x1 = d_atan2(t.sin().powi(2) + c(0.5), t + *x2);
+                s1 = (s1 * c(0.75) + x1 / (s2.powi(2) + c(1.0)) * c(0.02)).tanh();
+                if gt((x0 * x0 + c(1.0)).ln(), t, margin) {
+                    acc3 += c(0.02) * prog_35_dual(((fi + x0) * c(0.3)).sin(), t, s0.sin() * c(2.0), v, i, margin).sin();
+                    continue;
+                }
+            }
+        }
+        s0.sin() - s1 + s2 - acc3
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.asinh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().fold(v[3], |r, &p| r * c(0.5) + c(0.25) * (x0.atan() + p.sin()).sin());
+        let [_, b3, _, _] = v;
+        let mut k4 = 0;
+        let v5 = loop {
+            k4 += 1;
+            if le(x0, c(1.0), margin) {
+                break (d_log(b3 * b3 + c(1.0), v[1].powi(2) + c(2.0)).powi(2) + c(1.0)).sqrt();
+            }
+            acc1 -= c(0.25) * (*x2).sin();
+            if k4 >= 6 || ge((v2.atan().tanh() * c(1.2)).tan(), c(0.5), margin) {
+                break b3 / (b3 * b3 + c(0.5));
+            }
+        };
+        let mut k6 = 0;
+        while k6 < 5 {
+            k6 += 1;
+            let v7 = *x2;
+            s0 = c(0.8) * s0 + c(0.2) * v7.tanh();
+        }
+        if lt(d_abs(*x2, margin), -c(0.5), margin) {
+            s0 = (s0 * c(0.6) + prog_1_dual(c(0.25), v5.tanh() * c(2.0), c(2.0), &v, n, margin) * c(0.005)).sin();
+            acc1 += v2.tanh();
+        } else if lt(v2 - v5, c(1.0), margin) {
+            s0 = (s0 * c(0.5) + v[k6 % 4].cos().exp() * c(0.1)).tanh();
+        }
+        let mut k8 = 0;
+        let v13: Dual64 = loop {
+            k8 += 1;
+            if ge(b3 - v[(k8 + k6) % 4], -c(1.0), margin) {
+                break (v5.atan().sin() * c(0.9)).atanh();
+            }
+            let [b9, b10, b11, b12] = v;
+            s0 = s0.mul_add(c(0.6), b12.asinh().sin() * c(0.4));
+            if k8 >= 6 || lt(prog_1_dual((v[2].cos() * c(1.2)).tan().asinh().tanh() * c(2.0), (b9 / c(1.5)).cos() * c(2.0), x0.sin().exp_m1().sin(), &v, k4, margin), b10, margin) {
+                break (v[3] * v[3] + c(0.5)).sqrt();
+            }
+            acc1 += c(0.25) * b11.sin().tanh();
+        };
+        let mut a14 = v;
+        for i in 0..n {
+            a14[(i * 3) % 4] -= (b3.sin().exp2() + x1 * v[0]).tanh() * c(0.2) * a14[i % 4];
+        }
+        for i in 0..n {
+            s0 = c(0.6) * s0 + c(0.5) * (a14[i % 4].powi(2) + c(1.0)).recip().sin();
+            a14 = v;
+            acc1 -= c(0.25) * (x0.powi(2) + c(2.0)).ln().sin();
+        }
+        let v15 = (0..n).fold(c(0.0), |r, i| r * c(0.5) + ((b3.powi(2) + c(1.0)).recip() + ((*x2).sin() + c(2.0)).cbrt() + v[i % 4] * c(0.5)) * c(0.5));
+        s0.tanh() - acc1.sin() + v13 * c(0.5) + a14[1].sin() + v15 * c(0.75) + prog_40_dual((x1.sin() + (a14[k8 % 4].cos() + c(2.0)).cbrt()).cos(), c(1.2), *x2, v, n, margin)
+    }
+
+    pub fn prog_62_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let mut s0 = (x0.sin() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s1 = (d_to_radians((x1.tanh() * c(2.0)).sinh()) * c(50.0)).sin() * c(2.0);
+        let mut s2 = (x2.sin() * c(0.9)).acos().cos().exp().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < n && gt(((s1 - s0).powi(2) + c(1.0)).recip(), -c(0.25), margin) {
+            k4 += 1;
+            let v5 = v[n % 4] * v[n % 4] / c(2.0);
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                let v7 = match k6 % 2 {
+                    0 => {
+                        s1 = s1 * c(0.75) + (s1 * s1 + c(2.0)).acosh().sin() * c(0.1);
+                        s2.sin() * (v5 - v[k4 % 4])
+                    }
+                    1 => (v5 + x1).asinh(),
+                    _ => v5 + v[k6 % 4],
+                };
+                acc3 -= (s0 + v[k6 % 4]).sin().sin() * c(0.02);
+                s2 = (s2 * c(0.6) + v5 * c(0.3) * c(0.5)).tanh();
+                s2 = (s2 * c(0.8) + v7.cos() * c(0.02)).sin();
+            }
+            let v8 = (x0 * x0 + c(0.5)).ln() / (v5.cos().exp().powi(2) + c(1.5));
+            s1 = c(0.5) * s1 + c(0.5) * v[k6 % 4].cos();
+            acc3 -= v8.cos().sin() * c(0.25);
+        }
+        let v9 = prog_5_dual(s2, x0 * c(0.75), s1, *v, n, margin);
+        let v11 = if le(prog_5_dual((v[2] * v[2] + c(1.0)).sqrt().cos().exp_m1().tanh() * c(2.0), s2, x2.asinh().sin(), [v[0], v[1], v[2], v[3]], 1, margin), d_atan2(c(2.0_f64), x1), margin) {
+            let x2 = d_abs(x2, margin).cos();
+            let v10 = (x2.cos().cosh().cos() * c(0.9)).atanh();
+            v9 + v10.cos()
+        } else {
+            s0 + v[2]
+        };
+        let mut m12 = v[n % 4].powi(2).tanh();
+        for i in 0..3 {
+            let c13 = v[3 - i].powi(3) + c(0.25);
+            m12 = d_min(c13, m12, margin);
+        }
+        s1 = (s1 * c(0.5) + m12.cos() * c(0.02)).tanh();
+        let mut k14 = 0;
+        while k14 < n && ge(v11.asinh(), v9 / c(2.0), margin) {
+            k14 += 1;
+            s2 = s2 * c(0.8) + (s2 * s2).tanh() * c(0.05);
+            let mut k15 = 0;
+            while k15 < 6 && lt(x0 * x2, -c(1.0), margin) {
+                k15 += 1;
+                s1 = s1 * c(0.6) + (x2.powi(2) + c(1.0)).log10().cos().exp().tanh() * c(0.25);
+                if le(s2.atan(), -c(1.0), margin) {
+                    let v16 = (v11 + s2).cos();
+                    acc3 -= ((v16 * v16).ln_1p().powi(2) + c(2.0)).acosh().cos() * c(0.05);
+                } else if !(n % 2 == 0 && le(-x2, -c(1.0), margin)) {
+                    s0 = (s0 * c(0.6) + s0.tanh() * c(0.4)).tanh();
+                    if k15 == 4 {
+                        let v17 = ((v11 + s0).cos() * c(2.0)).sinh();
+                        acc3 += v17.sin() * c(0.05);
+                    } else if le(s1 * v11, -c(0.5), margin) {
+                        s2 = (s2 * c(0.8) + d_atan2(c(0.5_f64), s2) * c(0.2)).tanh();
+                        s0 = c(0.8) * s0 + c(0.05) * (s0 / (x0.cos() + c(2.0))).tanh();
+                    }
+                }
+                match n % 4 {
+                    0 => {
+                        let v11: Dual64 = v11.sin();
+                        let v18 = ((v11.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log2();
+                        s2 = s2 * c(0.8) + v18.cos().tanh() * c(0.02);
+                    }
+                    PHASE_B | PHASE_D => {
+                        s2 = (s2 * c(0.5) + x1 * c(0.5)).sin();
+                        let v19 = s2 + x1;
+                        acc3 += v19.cos().sin() * c(0.05);
+                    }
+                    _ => {
+                        s2 = (s2 * c(0.75) + (v[k15 % 4] * v[k15 % 4]).ln_1p() * c(0.25) * c(1.0)).sin();
+                        acc3 += (x0.tanh().cos() * c(0.9)).acos().tanh() * c(0.05);
+                        if !(k15 % 2 == 0 && le((v9.tanh() * c(0.5)).ln_1p(), (v[1].sin() * c(0.9)).asin(), margin)) {
+                            s0 = c(0.6) * s0 + c(0.25) * (x2.powi(2) + c(1.0)).log2().cos();
+                            continue;
+                        }
+                    }
+                }
+            }
+            if k4 < 4 {
+                s1 *= c(0.8);
+                s1 += c(0.01) * (m12 * (s1 * s1 + c(2.0)).acosh()).tanh();
+            } else if gt(x1 + v11.sin().exp_m1(), c(1.0), margin) {
+                s0 = (s0 * c(0.75) + v[n % 4].tanh().exp_m1() * c(0.05)).sin();
+                let v20 = x2.mul_add(v[k15 % 4], m12);
+                acc3 += v20.tanh() * c(0.25);
+            } else {
+                s2 = c(0.5) * s2 + c(0.5) * s1.cos();
+                acc3 += c(0.25) * (v11 + s2).sin();
+            }
+        }
+        s0 - s1 * c(0.5) - s2.cos() - acc3.cos() + v9.sin() - v11.sin()
+    }
+
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.powi(3).sin() * c(2.0);
+        let mut s1 = (x2 - x0 - x1.asinh()).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v9 = match mode {
+            Mode::Lower(k3, lo4) => {
+                let lo4 = c(lo4);
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    if gt(v[1].atan(), x1 * lo4, margin) && i < 2 {
+                        break;
+                    }
+                    match i {
+                        1 => {
+                            s0 = s0.mul_add(c(0.5), prog_1_dual((fi.mul_add(t, t) - t).sin() * c(2.0), s1, c(2.0), &v, n, margin).sin() * c(0.005));
+                            acc2 -= c(0.005) * prog_1_dual(x0, ((v[i] - x1).sin() * c(0.9)).acos().cos() * c(2.0), s0, &v, 6, margin).tanh();
+                        }
+                        2 => {
+                            s0 = s0.mul_add(c(0.5), (v[k3] / (v[k3] * v[k3] + c(0.5))).cos().exp().cos() * c(0.02));
+                            if le(t / (x2.powi(2) + c(0.5)), x1, margin) {
+                                acc2 += (fi.tanh() * c(0.9)).atanh().sin().tanh() * c(0.5);
+                                break;
+                            }
+                            s0 = s0.mul_add(c(0.5), s0.atan().cos() * c(0.5));
+                        }
+                        _ => {
+                            let v5 = ((d_to_radians(fi) * c(50.0)).powi(2) + c(0.5)).ln();
+                            acc2 -= c(0.5) * (v[2] + s1).sin();
+                            s0 = (s0 * c(0.6) + v5.sin() * c(1.0)).sin();
+                        }
+                    }
+                    s0 *= c(0.6);
+                    s0 += c(0.2) * (s0 - t).tanh();
+                }
+                let v6 = prog_5_dual(s1, (v[(k3 + n) % 4].cos() * c(1.2)).tan().sin() * c(2.0), lo4.cos() * c(2.0), v, n, margin);
+                (x0.sin() * c(0.5)).ln_1p().sin() + v6.tanh()
+            }
+            Mode::Upper(_) => {
+                let v8 = v[2].cos() - d_to_degrees(s0) * c(0.01);
+                c(SCALE) + x1.atan() + v8.tanh()
+            }
+            Mode::Off => v[n % 4].powi(3),
+        };
+        if lt(d_clamp((x0 * x0 + c(1.5)).acosh(), (x1.sin() * c(0.9)).atanh().sin() - c(1.5), (v[0].powi(2) + c(1.0)).log2().sin() + c(1.5), margin), x1, margin) {
+            let v10 = (v[n % 4].cos() * c(0.9)).atanh();
+            acc2 += c(0.75) * v10.sin();
+        } else if gt(prog_40_dual(c(0.25), x0, (v[n % 4].powi(2) + c(1.0)).ln().sin() * c(2.0), v, 2, margin), v[n % 4].sin().exp(), margin) || n == 2 {
+            let v11: Dual64 = prog_1_dual(d_atan2((x1.powi(2) + c(2.0)).ln().powi(2) + c(1.0), x2.sin()).tanh(), (x2.cos().exp().cos() * c(0.9)).acos().tanh() * c(2.0), (x0 * x0).sin(), &v, 6, margin);
+            acc2 -= v11.cos() * c(0.005);
+        } else {
+            acc2 += prog_40_dual(x2, x0, (v9 * c(0.01)).sin().sin() * c(2.0), v, n, margin).sin() * c(0.01);
+        }
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            if gt(v9 + v9.sin(), -c(1.0), margin) && n + k12 < 11 {
+                break;
+            }
+            acc2 += (x1.tanh() * c(1.2)).tan().cos() * c(0.25);
+            acc2 -= v[k12 % 4].tanh() * c(0.25);
+            if k12 >= 6 || gt((x1 * x1 + c(1.0)).recip(), c(0.5), margin) {
+                break;
+            }
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc2 += c(0.5) * s1.atan().tanh();
+            match i {
+                MODE_A if n > 1 => {
+                    let v13 = t.tanh().cosh();
+                    let v14 = prog_35_dual(x1, (x1 - v9).tanh(), (x0 - t).sin() * c(2.0), v, 0, margin);
+                    s1 = s1 * c(0.5) + (v13.cos() - v14.tanh()).sin() * c(0.005);
+                }
+                MODE_C if n % 2 == 0 => {
+                    s1 = (s1 * c(0.5) + (v9 - s1).sin().exp2() * c(0.1)).tanh();
+                }
+                _other => {
+                    let v15 = ((v[i] / (fi.tanh() + c(2.0))).powi(2) + c(1.5)).acosh();
+                    acc2 += t.sin() * c(0.5);
+                    acc2 += v15.sin() * c(0.5);
+                }
+            }
+            acc2 += c(0.5) * (v9 * v9 + c(1.0)).ln().tanh();
+            for _ in (0..=i).rev() {
+                s1 = s1 * c(0.75) + (x0 / (v[i] * v[i] + c(1.0))).sin() * c(0.1);
+                if gt(d_copysign(t, v9, margin).powi(2).ln_1p(), x1, margin) {
+                    break 'l2;
+                }
+                s1 = (s1 * c(0.75) + s0 * c(0.25)).sin();
+            }
+            acc2 += c(0.5) * t.sin();
+        }
+        if lt(v[(k12 + n) % 4].asinh(), -c(0.5), margin) {
+            s1 = s1.mul_add(c(0.75), d_atan2(x1 * x1 + c(0.5), x0).cos() * c(0.02));
+        } else if let Some(k16) = (n % 4).checked_sub(1) {
+            let c17 = c(k16 as f64);
+            let x1 = (x0.cos() * c(0.9)).acos();
+            acc2 += prog_1_dual(c17, x2, s0, &v, k12, margin).sin() * c(0.005);
+            acc2 += x1.tanh();
+        }
+        let v18 = (0..n).fold(c(0.0), |r, i| r * c(0.5) + ((x1.cos() * c(0.9)).asin() + v[i % 4] * c(0.25)) * c(0.25));
+        s0 * c(0.5) - s1.sin() - acc2.cos() - v9.tanh() - v18 * c(1.5) + x1.tanh().atan()
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.cos() * c(0.9)).asin();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc1 += c(0.25) * fi.tanh().exp().sin();
+            if i == 2 {
+                s0 = (s0 * c(0.6) + (v[2] * v[2] + c(1.0)).recip() * c(0.5)).tanh();
+                continue;
+            }
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if lt(-(x1.cos() * c(0.9)).asin(), -c(0.5), margin) {
+                    return v[(k2 + i) % 4];
+                }
+                s0 = s0.mul_add(c(0.5), (fi - s0).sin() * c(0.5));
+                let v3 = (v[k2 % 4].powi(2) + c(1.0)).log(3.0);
+                acc1 += c(0.02) * v3.cos().tanh();
+            }
+        }
+        let mut a4 = [c(0.0); 4];
+        for i in 0..n {
+            a4[i % 4] += (-v[n % 4]).sin() * c(0.25);
+        }
+        match n {
+            MODE_A => {
+                s0 = (s0 * c(0.75) + d_to_degrees(s0 * s0) * c(0.02) * c(0.02)).tanh();
+            }
+            1 => {
+                s0 *= c(0.6);
+                s0 += c(0.4) * v[n % 4].cos();
+                s0 = s0.mul_add(c(0.5), prog_5_dual(x1, x0 * c(2.0), x2.tanh().exp().cos(), a4, n, margin).sin() * c(0.005));
+            }
+            2..=3 => {
+                s0 = (s0 * c(0.75) + x1 * s0 * c(0.02)).sin();
+                let v5 = d_min(acc1, x0, margin);
+                acc1 -= v5.sin();
+            }
+            _ => {
+                acc1 += prog_5_dual(x0 * c(2.0), acc1.asinh().sin(), x2, v, n, margin).sin() * c(0.01);
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v6 = (x0.sin() * c(2.0)).cosh() - v[i % 4] / (x0.cos() + c(2.0));
+            match i {
+                0 => {
+                    s0 = s0 * c(0.8) + (x1.tanh() * c(0.9)).atanh().sin() * c(0.02);
+                    if ge(a4[1].cos().exp_m1(), c(0.0), margin) && i == 4 {
+                        let x0 = x1 + x2.powi(2);
+                        s0 = s0 * c(0.75) + v6.sin() * c(0.02);
+                        acc1 += x0.sin() * c(0.5);
+                    } else {
+                        acc1 += c(0.5) * (c(SCALE) + (x2 - a4[n % 4])).tanh();
+                    }
+                }
+                2 | 4 => {
+                    let v7: Dual64 = d_to_degrees(a4[n % 4] - fi) * c(0.01);
+                    let v6 = v[i % 4].powi(2);
+                    s0 *= c(0.75);
+                    s0 -= c(0.05) * (v7.cos() - v6.tanh()).tanh();
+                }
+                6 => {
+                    break;
+                }
+                _ => {
+                    let v6 = (x2.cos() * c(0.9)).acos();
+                    let v8 = -s0;
+                    s0 = (s0 * c(0.5) + (v6.cos() - v8) * c(0.1)).sin();
+                }
+            }
+            s0 = (s0 * c(0.8) + v6.asinh() * c(0.01)).sin();
+        }
+        let mut m9 = d_powf(x2 * x2 + c(0.5), a4[n % 4].tanh()).sin();
+        for i in 0..n {
+            let fi = c(i as f64);
+            m9 = d_max(m9, x1 + fi + v[(i * 3) % 4], margin);
+        }
+        s0 = (s0 * c(0.8) + m9.tanh() * c(0.01)).sin();
+        if ge((x0.sin() * c(0.9)).atanh(), (a4[1].sin() * c(0.9)).acos(), margin) && n % 3 == 1 {
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                let v10 = s0 + a4[i % 4];
+                let v12 = match i % 3 {
+                    MODE_A if n > 2 => fi.sin().exp().tanh(),
+                    1 => {
+                        acc1 += x2.sin().exp2().cos() * c(0.25);
+                        x0.atan()
+                    }
+                    2 => {
+                        let v11 = (x2 * x2 + c(1.0)).recip();
+                        v11 + c(0.75) + x1 / (s0.sin() + c(2.0))
+                    }
+                    _other => c(1.2) * (m9.powi(2) + c(1.0)).sqrt(),
+                };
+                acc1 += c(0.25) * (v12.cos() - x2.sin().exp()).tanh();
+                s0 = s0.mul_add(c(0.8), v10.tanh() * c(0.1));
+            }
+        } else if !(n < 6) {
+            s0 = (s0 * c(0.6) + v[n % 4] * v[n % 4] * c(0.1)).tanh();
+            s0 = (s0 * c(0.6) + a4[n % 4].tanh().exp_m1() * c(0.25)).sin();
+        } else {
+            let mut k13 = 0;
+            while k13 < n + 1 {
+                k13 += 1;
+                acc1 += c(0.25) * ((v[k13 % 4].tanh() * c(0.9)).atanh() + x1).sin();
+                acc1 -= c(0.5) * a4[k13 % 4];
+                let v17 = match k13 {
+                    0 | 2 => {
+                        let m9 = v[k13 % 4] * x2;
+                        m9 * x0
+                    }
+                    MODE_D | 5 => {
+                        let v14 = x1 - x2;
+                        (x0.cos() * c(0.9)).acos() + v14.tanh()
+                    }
+                    6 => x1 * s0,
+                    _ => {
+                        for &u in v.iter() {
+                            s0 *= c(0.5);
+                            s0 += c(1.0) * (m9 / c(4.0)).cos();
+                            let v15 = a4[0];
+                            acc1 -= c(0.05) * d_atan2(x2, u.powi(2) + c(0.5)).tanh();
+                            acc1 += v15 * c(0.1);
+                        }
+                        let x2: Dual64 = d_atan2(v[k13 % 4] + m9, x2 * x2 + c(1.0));
+                        let v16 = (v[k13 % 4].powi(2) + c(1.0)).sqrt();
+                        v[(k13 + n) % 4].cos() + x2.cos() + v16.cos()
+                    }
+                };
+                acc1 += v17.sin().sin() * c(0.25);
+            }
+            let v18 = (x2.sin() * c(1.2)).tan() * c(0.8);
+            acc1 += c(0.5) * v18.tanh();
+        }
+        v[1] * c(0.5) - s0 + acc1.sin() - x2.sin().exp2()
+    }
+
+    pub fn prog_65_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x1.cos().exp().sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = w0[i] - x2;
+        }
+        for i in (0..5).rev() {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.6) + x2.cos().exp().cos() * c(0.1);
+            let v4 = w0[1];
+            let v7 = match i + n {
+                0..=1 => {
+                    s1 = s1.mul_add(c(0.6), (s1 * s1).ln_1p().tanh() * c(0.4));
+                    (fi.powi(2) + c(1.0)).powi(-2)
+                }
+                2..=4 => v4.sin() + v4,
+                g if g > 5 => (v4.cos() * c(1.5)).sinh(),
+                _ => {
+                    for j in (0..=i).rev() {
+                        let fj = c(j as f64);
+                        s1 = (s1 * c(0.75) + (v4 + (x0.cos() * c(1.2)).tan()) * c(0.02)).tanh();
+                        if le((x2 * x2 + c(0.5)).cbrt(), s1, margin) {
+                            let x0 = d_clamp(x0, x0.cos() - c(1.5), a3[2].sin() + c(1.5), margin);
+                            s1 = s1.mul_add(c(0.5), x0.tanh() * c(0.5));
+                        } else if le(v[1].cos() - v4, c(1.0), margin) || j < 1 {
+                            s1 = s1 * c(0.6) + (a3[(j + i) % 4].cos() * c(0.9)).asin().cos() * c(0.1);
+                            s1 = s1.mul_add(c(0.75), (x0.powi(2) + c(1.0)).powi(-3) * c(0.02));
+                        } else {
+                            s1 = c(0.8) * s1 + c(0.2) * a3[2].cos().cos();
+                        }
+                        let v6 = if j % 2 == 0 && le(x1 / (x0 * x0 + c(1.5)), -c(0.25), margin) {
+                            (fj * fj + c(1.5)).acosh()
+                        } else if lt(w0[j % 4] / ((x0 * a3[n % 4]).powi(2) + c(1.5)), c(0.25), margin) {
+                            (x1.tanh() * c(0.5)).ln_1p()
+                        } else {
+                            let v5 = v[(j + i) % 4].tanh().exp();
+                            (v5 + s1).tanh().cosh()
+                        };
+                        acc2 -= c(0.05) * v6.cos().sin();
+                    }
+                    acc2 += ((v4.sin() * c(0.5)).ln_1p().powi(2) + c(0.5)).recip().tanh() * c(0.4);
+                    d_to_radians(x0) * c(20.0)
+                }
+            };
+            s1 = s1.mul_add(c(0.5), (v4.sin() + v7.sin()).cos() * c(0.1));
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = d_min(x2, w0[k8], margin).tanh().exp();
+            if lt(d_powf(c(1.5_f64), x0.cos()).cos(), -c(0.5), margin) || k8 % 3 == 1 {
+                acc2 += s1.asinh().cos() * c(0.5);
+                break;
+            }
+            s1 = (s1 * c(0.75) + (v9 * v9 + c(1.5)).acosh() * c(0.01)).tanh();
+            if k8 >= 3 {
+                break;
+            }
+        }
+        let v10 = a3.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * ((x0.asinh().powi(2) + c(1.5)).acosh() + p.sin()).sin());
+        let v11 = v10 * x2;
+        let mut a12 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a12[i][j] = (d_atan2(v11 * v11 + c(1.0), fj).powi(2) + c(2.0)).sqrt();
+            }
+            s1 = s1 * c(0.6) + (s1 / (v11.sin() + c(2.0))).mul_add(s1.cos().exp(), v11).cos() * c(0.02);
+        }
+        let a13 = a12[1];
+        w0[0].cos() + s1 * c(0.5) + acc2.tanh() - v11 * c(0.25) + a12[0][1].tanh() + a13[1].tanh()
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = x2.powi(2).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'b0: {
+            if lt(x1.powi(2), x0 - v[3], margin) || n == 5 {
+                break 'b0;
+            }
+        }
+        let v3 = match n {
+            0..=2 => s0 / ((acc1.powi(2) + c(1.0)).ln().powi(2) + c(1.5)),
+            PHASE_D | 5 => (x0 - v[1]) * (acc1 * acc1 + c(1.0)).recip(),
+            6 => d_powf(c(2.0_f64), x1.tanh().sin()),
+            _ => {
+                let v2 = x2 * c(0.3);
+                (v2 / (v[n % 4] * v[n % 4] + c(1.0))).asinh()
+            }
+        };
+        let v4 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.05) * (v3 + p.cos()).sin());
+        let v7 = match n {
+            1 => {
+                let v5 = d_hypot(v3.cos().exp(), (v[2].sin() * c(1.5)).sinh(), margin);
+                s0.sin().cosh() + v5.cos()
+            }
+            2..=3 => {
+                let v6 = (v4 * v4 + c(1.0)).log10() - v[3];
+                c(1.5) * x2 + v6.sin()
+            }
+            _other => s0.sin() + (v4.tanh() + c(2.0)).cbrt(),
+        };
+        s0 *= c(0.8);
+        s0 += c(0.005) * prog_5_dual((d_abs(s0, margin).powi(2) + c(1.0)).sqrt().cos(), x1, v4, [v[0], v[1], v[2], v[3]], 0, margin).tanh();
+        let mut m8 = d_clamp(v[n % 4], v4.sin() - c(1.5), v[0].tanh() + c(1.5), margin).sin();
+        for i in 1..=5 {
+            let c9 = x1.tanh() + v[(i + n) % 4];
+            m8 = d_max(c9, m8, margin);
+        }
+        s0 = s0 * c(0.6) + m8.sin() * c(0.02);
+        acc1 -= acc1.powi(2);
+        s0 - acc1 + v7
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4] * v[n % 4] + c(1.0)).ln();
+        let mut s1 = (v[n % 4].sin() * c(0.5)).ln_1p();
+        let mut s2 = d_abs(x2, margin);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v10: Dual64 = loop {
+            k4 += 1;
+            if ge(x1 * s0, -c(0.5), margin) {
+                let v5 = x0;
+                acc3 -= v[0].sin() * c(0.5);
+                acc3 -= c(0.5) * v5.tanh();
+            } else {
+                let v6 = ((x0 / c(4.0)).powi(2) + c(1.0)).powi(-1);
+                for j in 0..3 {
+                    let fj = c(j as f64);
+                    s0 *= c(0.6);
+                    s0 += c(0.1) * d_log(x0.powi(2) + c(1.0), v6 * v6 + c(2.0)).tanh();
+                    let v8 = if j < 2 && gt(-v6, c(0.5), margin) {
+                        x1 - x1.mul_add(s1, v[(j + k4) % 4])
+                    } else if !(j % 2 == 0 && ge(x0.tanh().exp2().sin(), -c(0.5), margin)) {
+                        s0 * x0
+                    } else {
+                        let v7 = v[3 - j].powi(3);
+                        (v7.powi(2) + c(0.5)).sqrt()
+                    };
+                    if gt((x1.tanh() * c(0.9)).asin(), s1.tanh().exp2(), margin) {
+                        s0 = (s0 * c(0.8) + prog_35_dual((-(d_to_radians(fj) * c(20.0))).tanh() * c(2.0), fj.asinh().cos(), s1, v, j, margin) * c(0.005)).sin();
+                    } else if gt(v8.cos().cosh(), c(0.5), margin) {
+                        let v9 = v[3 - j] + s2;
+                        s0 = c(0.6) * s0 + c(0.2) * v9.cos().sin();
+                    } else {
+                        s1 *= c(0.5);
+                        s1 += c(0.05) * d_atan2(s1 * s1 + c(0.5), v[3 - j]).sin().exp_m1().sin();
+                        acc3 -= c(0.1) * (x1 * x1 + c(1.0)).log2().cos().exp().cos();
+                    }
+                    s2 = (s2 * c(0.8) + v8.tanh() * c(0.01)).sin();
+                }
+                acc3 -= c(0.5) * v6.cos().tanh();
+            }
+            if ge(x0 + v[k4 % 4], -c(0.5), margin) {
+                s0 = s0.mul_add(c(0.75), (s0 * s0).cos() * c(0.05));
+                break s1 * x2;
+            }
+            s0 *= c(0.75);
+            s0 -= c(0.25) * s0.cos();
+            if k4 >= 4 || lt(s0 - s2, -c(0.5), margin) {
+                break prog_35_dual(d_clamp(v[(k4 + n) % 4], -c(0.5), c(0.5), margin).cos() * c(2.0), s0.powi(3).tanh() * c(2.0), c(1.5), v, 5, margin);
+            }
+        };
+        let mut k11 = 0;
+        while k11 < 3 && lt(x1 * v[0], -c(0.5), margin) {
+            k11 += 1;
+            if lt(x0 - (v10.tanh() * c(0.9)).asin(), v10, margin) {
+                break;
+            }
+            acc3 += c(0.005) * prog_35_dual(c(2.0), s2.powi(2).sin(), (v[0] - s1).cos(), v, k11, margin).sin();
+        }
+        let mut m12: Dual64 = -c(2.5);
+        for _ in 0..n {
+            m12 = d_max(m12, x1, margin);
+        }
+        acc3 -= m12.tanh();
+        let mut a13 = [c(0.0); 4];
+        for i in 0..4 {
+            if gt((x1.powi(2) + c(1.5)).acosh(), c(0.5), margin) {
+                a13[i] = c(0.8) * v10;
+            } else {
+                a13[i] = d_to_radians(v10) * v10.cos().exp();
+            }
+        }
+        if le((x1.tanh() * c(0.5)).ln_1p().cos().exp(), x1.sin().exp2(), margin) {
+            s2 = s2.mul_add(c(0.75), (x1 - x2).sin() * c(0.1));
+            let v14 = prog_35_dual(c(0.5), s2, c(2.0), v, n, margin);
+            s1 = (s1 * c(0.75) + v14.sin() * c(0.005)).sin();
+        }
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            let mut m16: Dual64 = -c(0.5);
+            for j in 0..n {
+                m16 = d_min(c(2.0) - s1.cos() + v[j % 4].cos(), m16, margin);
+            }
+            acc3 -= m16.cos().tanh();
+            acc3 += v10.cos();
+            if k15 >= 2 || ge(((x0.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log2(), -c(0.25), margin) {
+                break;
+            }
+        }
+        x0.sin() + s0 + s1 * c(0.75) - s2 * c(1.5) - acc3.sin() + v10.cos() + a13[1].sin() + d_clamp((x0.tanh() * c(0.9)).asin(), -c(0.5), c(1.0), margin)
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 / (x1 * x1 + c(1.5))).atan();
+        let mut s1: Dual64 = (x0.asinh().powi(2) + c(1.0)).powf(0.3);
+        let mut s2 = prog_66_dual(c(1.5), (v[n % 4] * x0).atan().tanh() * c(2.0), s0, &v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = if le(x2 * (x2 / (s1 * s1 + c(1.0))), v[n % 4], margin) {
+            prog_44_dual((d_to_degrees(acc3) * c(0.01)).sin(), c(2.0), acc3, v, n, margin)
+        } else {
+            let v4 = d_copysign(c(0.5_f64), (s1.cos() * c(0.9)).acos(), margin);
+            ((d_to_radians(v4) * c(50.0)).sin() * c(2.0)).sinh()
+        };
+        s0 *= c(0.5);
+        s0 -= c(0.1) * ((v[2] * v[2] + c(2.0)).acosh().powi(2) + c(0.5)).ln().tanh();
+        'l0: for i in (1..=4).step_by(2) {
+            acc3 += d_max((v5.tanh() * c(1.5)).cosh(), v5.sin(), margin).sin();
+            for &u in v.iter() {
+                acc3 += d_log(c(2.0_f64), u * u + c(2.0)).sin() * c(0.25);
+                if ge(x1.tanh() * (v5 * v5 + c(0.5)).cbrt(), -c(0.5), margin) {
+                    break 'l0;
+                }
+            }
+            match i % 4 {
+                0 => {
+                    s0 = s0 * c(0.8) + (s0.powi(2) + c(1.5)).acosh().sin().exp().sin() * c(0.02);
+                    if i > 0 && gt((x0.sin() * c(1.2)).tan(), -c(1.0), margin) {
+                        continue;
+                    }
+                    s1 *= c(0.75);
+                    s1 += c(0.05) * (s1 / (s1 * s1 + c(0.5))).sin();
+                    if i > 0 {
+                        let v6 = s1.sin().asinh();
+                        let v5 = d_abs(v5, margin);
+                        s1 = (s1 * c(0.8) + (v6.cos() - v5.cos()) * c(0.1)).sin();
+                    } else {
+                        let v7: Dual64 = s0 / c(4.0);
+                        s1 = (s1 * c(0.6) + (s1.powi(2) + c(0.5)).recip() * c(0.2)).sin();
+                        s0 = c(0.8) * s0 + c(0.75) * v7.tanh();
+                    }
+                }
+                1..=3 => {
+                    continue;
+                }
+                _other => {
+                    s2 = s2 * c(0.6) + (s2.powi(2) + c(1.0)).sqrt().cos() * c(0.4);
+                    if ge(d_log(c(0.5_f64), x0.powi(2) + c(2.0)), v[n % 4].cos(), margin) {
+                        for j in (0..n).rev() {
+                            s2 = s2 * c(0.75) + (s1 * s1 + c(1.0)).log(3.0) * c(0.25);
+                            s1 = s1 * c(0.8) + (v[n % 4].cos() * c(0.5)).ln_1p() * c(0.2);
+                            if i % 3 == 1 && lt(x2, (v[2].cos() * c(0.9)).acos(), margin) {
+                                s2 = (s2 * c(0.8) + s2 * c(0.2)).tanh();
+                                acc3 += x0.tanh() * c(0.1);
+                            } else {
+                                s0 = c(0.5) * s0 + c(0.5) * s2.cos().sin();
+                                s1 = c(0.75) * s1 + c(0.01) * ((s1 * s1 + c(1.0)).recip() - (v5 * v5 + c(1.0)).powi(-1)).tanh();
+                                if ge((d_abs(s2, margin).powi(2) + c(0.5)).cbrt(), c(0.0), margin) && j % 3 == 1 {
+                                    return (x2 + s0) * c(std::f64::consts::FRAC_1_PI);
+                                }
+                            }
+                        }
+                    } else if gt(prog_1_dual(s1, x0, c(0.75), &v, 1, margin), c(1.0), margin) || n > 2 {
+                        s2 = s2.mul_add(c(0.75), s2.cos().powi(2).ln_1p().cos() * c(0.25));
+                        acc3 += (s1 - s0).sin();
+                    } else {
+                        s2 = s2 * c(0.75) + s2 / c(3.0) * c(0.75);
+                        let v8 = prog_35_dual(s1, x2, c(0.5), v, n, margin);
+                        acc3 += c(0.05) * v8.sin().tanh();
+                    }
+                }
+            }
+            if lt(x1 + v5, s2, margin) || i + n < 10 {
+                s2 = s2.mul_add(c(0.75), (s2.sin() * c(0.5)).ln_1p().cos() * c(0.25));
+            } else {
+                let v9: Dual64 = prog_35_dual(c(2.0), s2, x0, v, i, margin);
+                acc3 += c(0.05) * v9.tanh();
+            }
+        }
+        if lt(prog_1_dual(x2, s2, (d_to_degrees(v[n % 4] * c(0.8)) * c(0.01)).cos(), &v, n, margin), v5, margin) {
+            acc3 -= x2.tanh();
+            'l3: for i in 1..n {
+                let fi = c(i as f64);
+                let mut k10 = 0;
+                while k10 < n && gt(x1.tanh(), (x2 * x2 + c(1.0)).recip(), margin) {
+                    k10 += 1;
+                    s1 *= c(0.8);
+                    s1 += c(0.02) * (v5 * v5 + c(2.0)).acosh().cos();
+                    let v13 = match k10 + i {
+                        0 => {
+                            let v11 = d_log(c(1.5_f64), fi * fi + c(2.0));
+                            (v11.sin().exp_m1().sin() * c(2.0)).sinh()
+                        }
+                        MODE_B if n > 3 => (x0 - x1).atan(),
+                        2 => {
+                            s0 = (s0 * c(0.8) + s0.tanh() * c(0.2)).tanh();
+                            v[k10 % 4].tanh()
+                        }
+                        _other => {
+                            let v12 = ((fi.cos() * c(0.9)).acos().powi(2) + c(2.0)).ln();
+                            acc3 -= c(0.05) * (s2.asinh() - v12.sin()).tanh();
+                            v12.powi(3)
+                        }
+                    };
+                    if gt(v13.sin().exp(), -c(1.0), margin) {
+                        s1 = (s1 * c(0.75) + (fi.cos().powi(2) + c(2.0)).sqrt() * c(1.0)).tanh();
+                        match k10 % 4 {
+                            0 | 2 => {
+                                acc3 -= c(0.05) * d_log(c(2.0_f64), v[k10 % 4] * v[k10 % 4] + c(2.0)).sin();
+                                s0 = s0.mul_add(c(0.6), v5.tanh() * c(0.4));
+                                match k10 {
+                                    1 => {
+                                        continue;
+                                    }
+                                    3..=4 => {
+                                        s0 = s0.mul_add(c(0.5), v13.tanh().sin() * c(0.25));
+                                        match k10 % 2 {
+                                            0 => {
+                                                acc3 += s0.tanh().sinh().cos() * c(0.05);
+                                                let v14 = x1.sin();
+                                                s1 = s1 * c(0.8) + v14.cos() * c(0.2);
+                                            }
+                                            1 => {
+                                                s2 *= c(0.5);
+                                                s2 += c(0.5) * v5.cos();
+                                                break 'l3;
+                                            }
+                                            _ => {
+                                                acc3 -= (x2 - fi).tanh() * c(0.05);
+                                            }
+                                        }
+                                        s0 = s0.mul_add(c(0.6), (x2 + s0).cos() * c(0.2));
+                                    }
+                                    5 => {
+                                        acc3 += c(0.05) * (x0.cos() * c(0.9)).acos().sin();
+                                        if le(v[(k10 + i) % 4] * v5 + (x1.tanh() + c(2.0)).cbrt(), x0 * v[3], margin) || k10 < i {
+                                            acc3 += (s1 - c(2.5)).cos() * c(0.05);
+                                            continue;
+                                        }
+                                        s0 *= c(0.75);
+                                        s0 += c(0.02) * d_log(d_min(c(0.5_f64), x0, margin).powi(2) + c(1.0), v13 * v13 + c(2.0)).tanh();
+                                    }
+                                    _ => {
+                                        acc3 += c(0.05) * (v[3] - v[k10 % 4]).sin().sinh().tanh();
+                                        s1 = (s1 * c(0.6) + (v5 - v[k10 % 4]) * c(0.2)).tanh();
+                                    }
+                                }
+                            }
+                            MODE_D => {
+                                continue;
+                            }
+                            _other => {
+                                acc3 += c(0.02) * (fi.sin() * c(0.9)).atanh();
+                            }
+                        }
+                    } else {
+                        let v15: Dual64 = (s2.tanh() * c(1.5)).sinh();
+                        s2 = s2.mul_add(c(0.6), (s2.sin() * c(1.5)).cosh().tanh() * c(0.1));
+                        acc3 -= v15.sin().cos() * c(0.05);
+                    }
+                }
+                s1 = s1.mul_add(c(0.75), (s2.powi(2) + c(1.0)).log(3.0).cos() * c(0.25));
+            }
+        } else if le((x2 * x2 + c(1.0)).log(2.0), c(0.0), margin) && n < 5 {
+            s2 = s2 * c(0.6) + x2.cos().mul_add(x0 / (x2.cos() + c(2.0)), (x0 * x0 + c(1.0)).log(10.0)).cos() * c(0.05);
+            let v16 = x0 - v[n % 4];
+            s1 = (s1 * c(0.5) + v16.cos() * c(0.25)).sin();
+        } else {
+            acc3 -= d_copysign(x1, x0, margin).sin();
+        }
+        let v17 = x0 * x2;
+        s0.sin() + s1.cos() + s2.cos() - acc3.sin() + v17 * c(0.25)
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.cos() * c(0.9)).asin().sin().exp().tanh() * c(2.0);
+        let mut s1: Dual64 = (x1.cos().exp2() + v[n % 4]).cos() * c(2.0);
+        let mut s2: Dual64 = (*x2).sin();
+        let mut acc3: Dual64 = c(0.0);
+        if ge(acc3 + s1, -c(0.5), margin) {
+            s0 = s0.mul_add(c(0.5), (s0.powi(2) + c(2.0)).ln().sin() * c(0.05));
+            if n == 4 && ge((x1 * x1 + c(1.0)).ln(), c(0.0), margin) {
+                let mut k4 = 0;
+                while k4 < n {
+                    k4 += 1;
+                    s0 = (s0 * c(0.5) + ((v[k4 % 4].sin() * c(0.9)).atanh().powi(2) + c(1.0)).log2() * c(0.05)).sin();
+                    s2 = c(0.6) * s2 + c(0.4) * (c(0.75) - s2).cos();
+                    let v5 = v.iter().map(|&p| p + v[2]).sum::<Dual64>();
+                    s0 = s0 * c(0.75) + v5.cos() * c(0.02);
+                }
+            } else {
+                acc3 -= c(0.01) * prog_5_dual(s2, x0 * c(2.0), *x2, [v[0], v[1], v[2], v[3]], n, margin).tanh();
+                s0 *= c(0.8);
+                s0 -= c(0.05) * (c(0.65) * s0);
+            }
+        } else {
+            acc3 += x0.tanh();
+        }
+        s1 = (s1 * c(0.75) + d_abs(*x2, margin) * c(0.25)).sin();
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (q * q).cos() + p.tanh()).sum::<Dual64>();
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            match i + n {
+                0 => {
+                    acc3 += c(0.25) * (v[3].cos() * c(0.9)).acos().cos();
+                    s2 = (s2 * c(0.75) + *x2 * c(0.25)).sin();
+                }
+                1 => {
+                    s0 *= c(0.6);
+                    s0 += c(0.2) * (s0 * s0 + c(0.5)).recip().sin();
+                }
+                4..=5 => {
+                    acc3 += v6.tanh().exp().tanh() * c(0.25);
+                    acc3 -= (*x2).sin().tanh() * c(0.25);
+                }
+                _ => {
+                    for &u in v.iter() {
+                        let v7 = u * c(std::f64::consts::FRAC_1_PI);
+                        let v8 = ((u.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).log10();
+                        acc3 += c(0.05) * (v8 - v7);
+                    }
+                    s1 = c(0.5) * s1 + c(0.5) * (fi + v6.cos()).cos();
+                }
+            }
+            let v9 = v6.tanh().sinh().powi(3);
+            s0 = s0 * c(0.5) + (s2 / (v9.powi(2) + c(1.0)) - (x1.cos() * c(0.9)).asin()).cos() * c(0.05);
+        }
+        let sl10 = &v[1..];
+        let v11 = sl10.iter().fold(c(0.0), |r, &p| r * c(0.5) + (x1 - d_copysign(p, x1, margin)) * c(0.5));
+        s0 * c(1.5) + s1 * c(0.75) - s2.tanh() + acc3.cos() + v6.sin() + v11 * c(0.5) + (c(2.0) - v11)
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(*x2, d_to_degrees(x1) * c(0.01), margin).cos() * c(2.0);
+        let mut s1 = v[3].tanh();
+        let mut s2 = d_hypot((s1 * s1 + c(1.0)).ln(), x0, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().copied().map(|p| c(1.0) + c(0.1) * prog_40_dual(p, s0, c(2.0), v, 0, margin).tanh()).product::<Dual64>();
+        let v5 = v.iter().rev().step_by(2).map(|&p| d_abs(p, margin).atan()).sum::<Dual64>();
+        let v6 = v.iter().take(2).copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
+        let v7: Dual64 = s1.cos();
+        let mut m8 = c(f64::INFINITY);
+        for i in (0..3).rev() {
+            let fi = c(i as f64);
+            let c9 = match i {
+                0 => v7 * c(2.0),
+                2 => (c(0.25) - s1) / (c(0.5) * fi * (c(0.5) * fi) + c(0.5)),
+                _ => v[(i + n) % 4].powi(2),
+            };
+            m8 = d_min(m8, c9, margin);
+        }
+        s0 = (s0 * c(0.6) + m8.cos() * c(0.005)).sin();
+        s1 *= c(0.5);
+        s1 += c(0.02) * (v5 * v6).tanh().sin();
+        s2 = (s2 * c(0.75) + (v[2].powi(2) + c(1.5)).acosh() * c(0.05)).tanh();
+        acc3 -= (v4.sin() + c(2.0)).cbrt() * c(0.5);
+        s0 * c(0.75) + s1 + s2.sin() + acc3 * c(0.75) + v7.cos()
+    }
+
+    pub fn prog_71_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.sin().exp().asinh();
+        let mut s1 = d_copysign(c(3.0_f64), p.0, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            0 => {
+                acc2 += ((d_to_radians(p.1) * c(20.0)).powi(2) + c(1.0)).ln();
+                s1 = s1 * c(0.6) + (x0 * s0).sin() * c(0.05);
+            }
+            1 | 3 => {
+                let v3 = prog_1_dual(x0, c(2.0), (p.1 * p.1).ln_1p().sin(), &v, n, margin);
+                s1 = c(0.6) * s1 + c(0.005) * v3.cos().cos();
+            }
+            4 => {
+                s0 = (s0 * c(0.6) + d_min(p.0, s0, margin) * c(0.1)).tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.75) + s0 * c(0.1)).tanh();
+                s0 = (s0 * c(0.8) + d_copysign((p.1.sin() * c(1.2)).tan(), c(SCALE) + v[n % 4], margin) * c(0.02)).tanh();
+            }
+        }
+        let v5 = 'b0: {
+            if le(d_copysign(v[0], v[n % 4], margin) + p.1, (x0 * x0 + c(1.0)).powf(0.3), margin) {
+                break 'b0 d_log((s0 * s0 + c(0.5)).ln().powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0));
+            }
+            let v4 = prog_66_dual(d_abs(s1, margin).tanh(), s1, c(0.25), &v, n, margin);
+            (s1.cos() + c(2.0)).cbrt() / ((c(1.2) - s0).powi(2) + c(0.5)) + v4.cos()
+        };
+        'b1: {
+            if n == 4 {
+                break 'b1;
+            }
+            if ge(p.1.sin().exp_m1().atan(), x0.sin().exp(), margin) {
+                break 'b1;
+            }
+        }
+        s1 *= c(0.5);
+        s1 += c(0.005) * prog_66_dual((c(0.75) - x0).tanh(), d_powf(c(1.5_f64), x0.tanh()).tanh().sinh().cos(), acc2, &v, 4, margin).sin();
+        'b2: {
+            let v6 = p.0.cos().exp2() / ((-s0).powi(2) + c(1.0));
+            let v7 = (acc2 * acc2 + c(1.0)).sqrt() * s1;
+            if n == 3 && ge(v6.powi(2), -c(1.0), margin) {
+                break 'b2;
+            }
+            s0 = (s0 * c(0.6) + v7 * c(0.1)).sin();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc2 -= ((p.0 * p.0 + c(1.0)).log2().tanh() * c(1.2)).tan().cos() * c(0.25);
+            let v9 = c(0.65) - v5;
+            if k8 >= 4 || le(prog_1_dual(p.1, (s0 - v9).tanh() * c(2.0), (v9.powi(2) + c(1.0)).cbrt().tanh(), &v, 4, margin), c(0.5), margin) {
+                break;
+            }
+        }
+        s0 + acc2.cos() - v5 * c(0.75)
+    }
+
+    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (*x2 - x0) / c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let c2: Dual64 = c(table(n));
+        let v3 = d_abs(v[n % 4], margin);
+        if le((v[n % 4].powi(2) + c(0.5)).ln(), c(1.0), margin) && n > 3 {
+            s0 = s0 * c(0.75) + d_hypot(v[1], c2, margin).tanh() * c(0.25);
+            let v4 = prog_11_dual(PARAMS, d_atan2(x0.powi(2) + c(1.0), x1).tanh() * c(2.0), c(1.2), c(1.2), [v[0], v[1], v[2], v[3]], 3, margin);
+            s0 *= c(0.75);
+            s0 += c(0.005) * v4.tanh();
+        }
+        let v5 = v.iter().map(|&p| ((x1 + c(1.2)).sin() * c(0.9)).atanh() + p.tanh()).sum::<Dual64>();
+        let mut a6 = [c(0.0); 4];
+        for i in 0..n {
+            a6[i % 4] += v5.tanh().exp().sin() * c(0.5);
+            s0 = c(0.8) * s0 + c(0.005) * prog_35_dual((v5.sin() * c(0.9)).atanh().cos() * c(2.0), (c2 - v3).tanh(), d_copysign(c(1.5_f64), s0.tanh().exp(), margin).cos(), [v[0], v[1], v[2], v[3]], n, margin).cos();
+        }
+        'b1: {
+            let v7 = d_copysign(c2, a6[n % 4], margin);
+            let v8 = c(SCALE) + v7.powi(2);
+            if le(d_to_radians(v7), x1, margin) && n > 5 {
+                s0 = s0.mul_add(c(0.8), prog_35_dual(acc1, x1, (*x2).tanh().tanh(), a6, n, margin).sin() * c(0.005));
+                s0 *= c(0.5);
+                s0 += c(0.01) * s0.cos();
+            } else if ge(x1 / (v8.tanh() + c(2.0)), -c(1.0), margin) {
+                acc1 -= (v3.tanh() * c(0.9)).acos().cos();
+                s0 = (s0 * c(0.8) + acc1.tanh() * c(0.05)).sin();
+            } else {
+                let v9 = d_powf(v3 * v3 + c(1.0), v3.sin());
+                s0 = (s0 * c(0.8) + v9.sin() * c(0.01)).sin();
+            }
+            if lt(x1.powi(2) + (s0.sin() + c(2.0)).cbrt(), v5, margin) {
+                break 'b1;
+            }
+            s0 = (s0 * c(0.6) + v8.tanh() * c(1.0)).tanh();
+        }
+        s0 + v3.cos()
+    }
+
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] / (x0.powi(2) + c(1.0)) * (v[n % 4] * v[n % 4] + c(1.0)).log2()).sin() * c(2.0);
+        let mut s1 = prog_66_dual((x0 / (x2.tanh() + c(2.0))).sin() * c(2.0), ((x2.cos() * c(0.9)).asin() / (x2.cos().powi(2) + c(1.0))).cos() * c(2.0), s0, &v, n, margin).cos() * c(2.0);
+        let mut s2 = ((v[n % 4].sin() * c(0.9)).acos().powi(2) + c(1.0)).powi(-1);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = d_min(c(3.0_f64), x1 * x0, margin);
+        'l0: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            acc3 -= v4.mul_add(v4, v4).cos() * c(0.4);
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                let v7 = match i {
+                    MODE_A | MODE_C => {
+                        let v6 = -(v4 + s2);
+                        fi + v6.tanh()
+                    }
+                    _ => v[(k5 + n) % 4].tanh(),
+                };
+                if gt(x2 + (-v7), v4, margin) {
+                    continue 'l0;
+                }
+                match mode {
+                    Mode::Upper(hi8) => {
+                        let hi8 = c(hi8);
+                        s1 = c(0.8) * s1 + c(0.01) * d_max((s0.cos() * c(0.9)).atanh(), s0.powi(3), margin).cos();
+                        s1 *= c(0.8);
+                        s1 -= c(1.0) * (hi8 * hi8).cos();
+                        if !(n == 3) {
+                            continue;
+                        }
+                    }
+                    Mode::Lower(_, lo10) => {
+                        let lo10 = c(lo10);
+                        let v11 = (x0 + lo10) / ((x1 + fi).powi(2) + c(1.5));
+                        acc3 += c(0.1) * v11.tanh();
+                    }
+                    Mode::Off => {
+                        let x0 = x0 + s2;
+                        acc3 -= (v7 + x0).cos() * c(0.1);
+                    }
+                }
+                s0 = s0 * c(0.8) + (v7 / (s0.tanh().sinh().powi(2) + c(1.5))).sin() * c(0.05);
+            }
+            acc3 += c(0.5) * (v4 * v4 + c(0.5)).recip().powi(2).cos();
+            acc3 += c(0.5) * (fi + d_powf(c(1.5_f64), v4.cos())).sin();
+        }
+        if ge(d_hypot(x1, v[3], margin), c(0.0), margin) || n % 3 == 1 {
+            return (v4.powi(2) + c(1.0)).log(2.0).sin();
+        }
+        let mut a12 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a12[i] = (v4 * c(0.65)).tanh().exp2();
+            acc3 += t.tanh() * c(0.5);
+        }
+        s2 = s2 * c(0.75) + (d_to_degrees(x2) * c(0.01)).sin() * c(0.4);
+        s0.sin() - s1.cos() - s2 - acc3.tanh() + v4.tanh() - a12[0].tanh()
+    }
+
+    pub fn prog_74_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0: Dual64 = prog_11_dual(PARAMS, v[n % 4].tanh().tanh(), x1, x0, v, n, margin).sin() * c(2.0);
+        let mut s1 = x2.asinh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = s1.cos();
+        }
+        match n % 3 {
+            0 => {
+                let v4: Dual64 = c(0.25) * x2;
+                s0 = s0 * c(0.8) + prog_35_dual(x1, s1, c(1.2), v, n, margin).sin() * c(0.005);
+                acc2 += v4;
+            }
+            1 => {
+                s1 = s1 * c(0.75) + x0.tanh().exp2().cos() * c(0.1);
+            }
+            _other => {
+                acc2 -= c(0.75) * (x1.tanh() * c(0.9)).atanh();
+                s1 = (s1 * c(0.75) + (x0 + x2 - (x0.cos() * c(2.0)).cosh()) * c(0.02)).sin();
+            }
+        }
+        match n % 3 {
+            0 | PHASE_C => {
+                acc2 += x1.sin();
+                acc2 -= x1.tanh() / ((x0 * x0 + c(2.0)).sqrt().tanh() + c(2.0));
+            }
+            _ => {
+                s1 = s1 * c(0.8) + (x1 - x2).tanh() * c(0.1);
+                let [b5, _, _, _] = v;
+                acc2 -= b5.tanh();
+            }
+        }
+        if le(d_hypot(x1.sin().exp2(), (x2 * x2 + c(0.5)).sqrt(), margin), d_max(x0, v[1], margin), margin) {
+            return prog_1_dual((x0.tanh() * c(1.5)).cosh().cos().exp_m1().cos(), x2, x1, &v, n, margin);
+        }
+        let [_, _, _, b6] = v;
+        for i in 0..N {
+            let mut m7 = c(f64::INFINITY);
+            for j in 0..v.len() {
+                m7 = d_min(b6.mul_add(b6, b6) + v[j], m7, margin);
+                s1 *= c(0.8);
+                s1 += c(0.4) * (a3[j].powi(2) + c(1.0)).log10();
+            }
+            let v8: Dual64 = prog_1_dual(x2, x0, c(1.2), &v, 1, margin);
+            acc2 -= prog_35_dual((s0 * s0 + c(0.5)).sqrt().sin() * c(2.0), c(1.2), x0, v, i, margin).cos() * c(0.02);
+            acc2 -= (m7.tanh() + v8.cos()).sin() * c(0.005);
+        }
+        s0 * c(0.5) + s1 * c(0.5) + acc2.tanh() + a3[2] + b6 - (b6.powi(2) + c(1.0)).log10()
+    }
+
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(x0, x2.cos().cos(), x2, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a2[i % 4] -= (d_powf(c(1.5_f64), fi.sin()).powi(2) + c(0.5)).cbrt().tanh() * c(0.1) * a2[(i * 3) % 4];
+            a2[3 - i % 4] = a2[3 - i % 4] + a2[i % 4] * ((-fi).sin() * c(0.1));
+        }
+        a2 = [a2[0], a2[3] * c(0.5) + (acc1.cos() * c(1.5)).cosh().sin() * c(1.0), a2[1], a2[3] * c(0.8) + ((x0 * x0 + c(0.5)).ln().sin() * c(1.5)).sinh().tanh() * c(0.02)];
+        for _ in 0..n {
+            a2 = [(a2[1] * c(0.75) + x1.tanh() * c(0.25)).sin(), a2[3], (a2[3] * a2[3] + c(1.5)).acosh().cos() * c(0.05), a2[1]];
+        }
+        let v3: Dual64 = prog_44_dual((x1 * x1 + c(1.0)).sqrt().cos() * c(2.0), x2.powi(2).cos(), d_atan2(acc1, x1.powi(2) + c(0.5)).powi(2).ln_1p().tanh() * c(2.0), *v, n, margin);
+        a2 = [a2[2] * c(0.6) + prog_40_dual(c(1.5), x1, (v3 * acc1).tanh().tanh() * c(2.0), *v, n, margin).cos() * c(0.02), a2[0], (a2[n % 4] * acc1).cos() * c(1.0), a2[1] * c(0.75) + (x2.powi(2) + c(0.5)).recip().sin() * c(0.1)];
+        let v4 = x1.atan();
+        let mut k5 = 0;
+        while k5 < n + 1 && gt(a2[n % 4] + c(0.75), c(0.0), margin) {
+            k5 += 1;
+            match k5 % 2 {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    acc1 -= (x2 / (v4 * v4 + c(1.5))).cos() * c(0.25);
+                    if ge(v[k5 % 4], c(0.0), margin) {
+                        continue;
+                    }
+                    s0 = (s0 * c(0.5) + s0.asinh() * c(0.5)).sin();
+                    if lt(x1.sin().exp2(), x1, margin) || k5 % 2 == 0 {
+                        continue;
+                    }
+                }
+                _other => {
+                    let v6: Dual64 = v4.sin().exp().sin();
+                    s0 = c(0.8) * s0 + c(0.05) * v6.cos().sin();
+                }
+            }
+            acc1 += c(0.25) * v4.cos();
+            acc1 -= (x0 * x0 + c(1.0)).log10().asinh().tanh() * c(0.25);
+        }
+        s0 * c(0.75) - acc1.sin() + a2[0].sin() + v4 + d_log(acc1.sin().powi(2) + c(1.0), x2.tanh().exp().powi(2) + c(2.0))
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_to_radians(x1) - v[n % 4]).cos() * c(2.0);
+        let mut s1 = x0.tanh().exp().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            if i == 1 && ge((d_powf(c(2.0_f64), t.sin()).powi(2) + c(1.5)).acosh(), x2.sin().exp_m1(), margin) {
+                return prog_40_dual((x2 * x1).sin() * c(2.0), (x1 + x2).tanh() * c(2.0), s1, [v[0], v[1], v[2], v[3]], i, margin);
+            }
+            let v3: Dual64 = if !(i < 2) {
+                s0 = (s0 * c(0.75) + s0 / c(1.5) * c(0.25)).sin();
+                s1.cos()
+            } else {
+                let x0: Dual64 = (x0.sin() * c(0.9)).atanh() - (v[2].tanh() * c(0.9)).acos();
+                x1 * x2 / ((s0 * x2).powi(2) + c(1.0)) + x0.cos()
+            };
+            acc2 += c(0.5) * x0.tanh().exp().tanh();
+            s1 = (s1 * c(0.5) + v3.tanh() * c(0.02)).sin();
+        }
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            s0 = s0 * c(0.8) + x1.sin() * c(0.2);
+            let v7 = if gt(((x2.cos() * c(0.9)).atanh().powi(2) + c(2.0)).sqrt(), -c(0.5), margin) || k4 < 3 {
+                let v5 = d_max(v[0], s0, margin);
+                v5.tanh()
+            } else if le((s0.sin() * c(0.9)).acos(), -c(1.0), margin) {
+                d_copysign(x1, v[n % 4], margin).sin()
+            } else {
+                let v6 = v[1] / (x0.powi(2) + c(0.5));
+                return (v[k4] * v[k4] + c(1.0)).log(2.0) + v6.sin()
+            };
+            let v8 = v7.sin();
+            if k4 >= 3 || lt(v8.tanh().exp_m1(), x0, margin) {
+                break d_clamp(s0, -c(1.5), c(0.5), margin);
+            }
+        };
+        let v10 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.02) * (p.cos() * c(2.0)).sinh().tanh().sin());
+        match n % 4 {
+            0 | 2 => {
+                acc2 += s0 * c(std::f64::consts::FRAC_1_PI);
+            }
+            3 => {
+                acc2 += d_atan2((x2 * x2 + c(1.0)).recip().powi(2) + c(0.5), x2 * x2).sin() * c(0.4);
+                acc2 -= c(0.5) * ((v10.cos() * c(0.5)).ln_1p() / (v9 * v9 + c(1.5)));
+            }
+            _ => {
+                s0 *= c(0.5);
+                s0 -= c(0.25) * (x2 - x0).sin();
+            }
+        }
+        x2 - s0 * c(1.5) + s1 - acc2.tanh() - v9.sin() - v10.cos() - x1.cos().exp()
+    }
+
+    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].cos();
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        acc2 += (acc2.cos().exp2().tanh() * c(0.5)).ln_1p();
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if gt(x2.mul_add(x2, x2), d_min(x0, s1, margin), margin) {
+                s1 = (s1 * c(0.6) + d_min(c(1.5_f64), (x2.powi(2) + c(1.0)).ln(), margin) * c(0.4)).tanh();
+                if ge(x2 + (x2.cos() * c(0.9)).acos(), c(1.0), margin) {
+                    break;
+                }
+            } else {
+                let v4: Dual64 = (s1.tanh() * c(0.9)).asin();
+                acc2 -= (v4.sin().powi(2) + c(1.0)).recip();
+            }
+            let v5 = (v[1].cos().cos() * c(1.2)).tan();
+            acc2 += ((x2 - s0) * d_log(x2.powi(2) + c(1.0), v[2] * v[2] + c(2.0))).cos() * c(0.2);
+            if k3 >= 2 {
+                break;
+            }
+            s1 = (s1 * c(0.75) + v5.tanh() * c(0.02)).sin();
+        }
+        let v6 = v.iter().map(|&p| (s1.tanh() * c(0.9)).asin() + p.sin()).sum::<Dual64>();
+        if lt(v[1].atan().cos(), s0 + x0, margin) {
+            return x2.tanh().exp_m1() * c(core::f64::consts::FRAC_1_SQRT_2);
+        }
+        let v7 = x2.sin().exp_m1();
+        s0 = (s0 * c(0.75) + v7.atan() * c(0.05)).tanh();
+        s0 - acc2.sin() + v6.cos()
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(x0 * x0 + c(1.0), v[n % 4]).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = v.map(|e| e.cos());
+        for _ in 0..n {
+            a2 = [a2[3] * c(0.8) + x1.powi(3).cos() * c(0.01), a2[3], (a2[3] * c(0.5) + (x2 * x2).cos() * c(0.1)).sin(), a2[0] * c(0.5) + (s0.powi(2) + c(1.0)).log10().sin() * c(1.0)];
+            s0 *= c(0.5);
+            s0 += c(0.005) * prog_77_dual((s0 * s0 + c(1.0)).recip().tanh().cos(), (s0 / (a2[0].cos() + c(2.0))).sin() * c(2.0), c(0.5), v, 3, margin).tanh();
+        }
+        let v3: Dual64 = if gt(-a2[n % 4], x2, margin) {
+            s0 *= c(0.75);
+            s0 -= c(0.02) * d_max(x0, s0, margin).tanh();
+            d_clamp(x1, x1.cos() - c(1.5), a2[n % 4].cos() + c(1.5), margin)
+        } else {
+            v[0] / (s0 * s0 + c(0.5))
+        };
+        'l1: for i in 0..v.len() {
+            let fi = c(i as f64);
+            s0 = s0 * c(0.75) + d_min(c(2.0_f64), s0, margin).tanh() * c(0.25);
+            let mut k4 = 0;
+            while k4 < 5 {
+                k4 += 1;
+                s0 = s0.mul_add(c(0.5), v3.cos().sin() * c(0.5));
+                if gt(c(1.25) - x1, v[k4 % 4], margin) {
+                    continue 'l1;
+                }
+            }
+            s0 = (s0 * c(0.75) + prog_1_dual((-(x2 * x2 + c(0.5)).ln()).sin() * c(2.0), (fi.powi(2) + c(1.0)).log(3.0).sin(), x1, &v, 0, margin) * c(0.005)).sin();
+            match k4 % 2 {
+                MODE_B => {
+                    acc1 += c(0.5) * d_log(v3 * v3 + c(1.0), s0.powi(2) + c(2.0)).tanh();
+                    s0 = s0.mul_add(c(0.6), (a2[1] * a2[1] + c(0.5)).powf(0.3).cos() * c(0.2));
+                    if ge(d_atan2((x2 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(0.5), s0.mul_add(v3, x0)), x0, margin) {
+                        break;
+                    }
+                }
+                _ => {
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * (s0 * s0 + c(1.0)).log2().tanh();
+                }
+            }
+        }
+        let mut a5 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a5[i % 4] = a5[i % 4] + a5[(i * 3) % 4] * ((d_max(v3, fi, margin).sin() * c(0.5)).ln_1p().sin() * c(0.2));
+            a5[i % 4] = a5[i % 4] + a5[i % 4] * (prog_1_dual(x0, s0.powi(2).sin() * c(2.0), c(1.2), &v, n, margin).cos() * c(0.05));
+            acc1 += c(0.05) * prog_35_dual(c(1.2), x0, c(0.75), v, i, margin).cos();
+        }
+        a5 = [a5[1], c(0.02) * (-v3).tanh() + c(0.5) * a5[0], a5[3].mul_add(c(0.6), d_log(x2 * x2 + c(1.0), x1 * x1 + c(2.0)).cos() * c(0.1)), x0.powi(3).tanh() * c(0.05)];
+        s0 + acc1.sin() - a5[1].sin()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (x1 - v[n % 4]).sin() * c(2.0);
+        let mut s1 = s0;
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = if ge(v[n % 4] * v[3], x1.powi(3), margin) {
+            (x0.tanh().tanh() * c(2.0)).cosh()
+        } else {
+            x2.cos().cosh()
+        };
+        let f4 = |t: Dual64| (x0.cos().powi(2) + c(1.5)).acosh() + t * c(0.5);
+        let v5 = v.iter().map(|&p| f4(p)).sum::<Dual64>();
+        let v6 = f4(v[2]) + prog_11_dual(PARAMS, d_copysign(x1, x2, margin).sin() * c(2.0), d_min(x2, acc2, margin).cos() * c(2.0), v3.cos().exp().sin() * c(2.0), v, 1, margin) * c(0.5);
+        match n % 4 {
+            0 => {
+                s1 = (s1 * c(0.8) + (s0.sin() * c(0.9)).atanh() * c(0.01)).tanh();
+            }
+            g if g > 1 => {
+                s1 *= c(0.8);
+                s1 += c(0.01) * (v5 * v5 + c(1.0)).log2().powi(2).ln_1p().tanh();
+                acc2 += x0.sin();
+            }
+            _ => {
+                let v7 = acc2.tanh();
+                s0 = (s0 * c(0.5) + v7 * c(0.5)).tanh();
+            }
+        }
+        let v8: Dual64 = if lt(prog_53_dual(x0, x2, v[3].cos() * c(2.0), v, n, margin), acc2, margin) {
+            acc2 / (v5.powi(2) + c(1.5)) - v[3] * s1
+        } else {
+            d_abs(v5, margin)
+        };
+        let f9 = |t: Dual64| (t * t + c(2.0)).ln();
+        let v10 = f9(v[2]) + (v[n % 4].tanh() * c(0.9)).asin() * c(0.5);
+        let v11 = v.iter().map(|&p| f9(p)).sum::<Dual64>();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.5) + prog_77_dual(t, (v[i] + s0).sin().tanh(), x2, v, i, margin).cos() * c(0.005);
+            let v18 = match n % 4 {
+                0 | 2 => v10.tanh() * (v8.tanh() * c(0.9)).acos(),
+                3 => {
+                    for j in 0..3 {
+                        let fj = c(j as f64);
+                        let v12 = v11.tanh();
+                        let v16 = match j + i {
+                            0 | 2 => {
+                                let v6 = (v10.powi(2) + c(0.5)).recip();
+                                let v13 = (s0.tanh() * c(1.2)).tan().mul_add(d_to_degrees(v12) * c(0.02), c(2.0) * fi);
+                                (v5.sin() * c(2.0)).cosh() / ((x2 + v[1]).tanh() + c(2.0)) + v6.cos() + v13.cos()
+                            }
+                            3..=4 => {
+                                let v14 = d_log(v10 * v10 + c(1.0), fj.powi(2) + c(2.0));
+                                d_to_degrees(v6) * c(0.01) + v14.sin()
+                            }
+                            5 => {
+                                let v15 = s1;
+                                acc2 += c(0.1) * (s0 + x1).tanh();
+                                (s1.cos() * c(0.5)).ln_1p() + v15.sin()
+                            }
+                            _other => -(x2 / c(2.0)),
+                        };
+                        acc2 -= c(0.1) * v12.tanh();
+                        acc2 -= v16.sin().sin() * c(0.1);
+                    }
+                    (x0.tanh() * c(0.9)).acos()
+                }
+                _other => {
+                    let v17 = v[n % 4].asinh() * v[n % 4].cos();
+                    v17.atan()
+                }
+            };
+            let v21 = match i % 2 {
+                0 => {
+                    let v19 = (c(SCALE) + v11).mul_add(s1 * c(0.25), v6 * x1);
+                    v[3] * v6.atan() + v19.sin()
+                }
+                PHASE_B => {
+                    let v20 = v6 + v11;
+                    (v20.powi(2) + c(1.0)).log2()
+                }
+                _other => {
+                    s0 = (s0 * c(0.6) + v8.cos() * c(0.4)).tanh();
+                    v10 / (v11.powi(2) + c(0.5)) - d_min(v10, v[i], margin)
+                }
+            };
+            acc2 += c(0.2) * (v18.tanh() + v21.sin()).cos();
+        }
+        s0.cos() + s1.cos() - acc2.cos() - v6.tanh() + v8.tanh() - v10 * c(1.5) + v11.cos() + v8
+    }
+
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1: Dual64 = d_min(x0, (x2.sin() + c(2.0)).cbrt(), margin);
+        let mut s2 = x2.cos();
+        let mut s3 = d_abs(d_hypot(w0[3], x1, margin), margin).tanh() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let mut a5 = [c(0.0); 4];
+        a5[0] = -x0;
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * c(0.5) + (s2 + c(1.5)).sin() * c(0.5);
+        }
+        if !(n % 2 == 0 && ge(d_copysign(c(1.5_f64), x0, margin), c(0.0), margin)) {
+            s2 = (s2 * c(0.75) + prog_44_dual((s2 / (acc4 * acc4 + c(1.5))).cos() * c(2.0), c(0.25), d_clamp((v[3].powi(2) + c(1.0)).log2(), -c(1.5), c(1.5), margin).sin() * c(2.0), *v, n, margin) * c(0.005)).sin();
+            let v6 = (s1.cos() * c(0.5)).ln_1p();
+            s2 = (s2 * c(0.75) + v6 * c(0.05)).tanh();
+        } else {
+            s1 = s1.mul_add(c(0.6), (s1 * s1 + c(0.5)).sqrt().cos() * c(0.1));
+            let x0: Dual64 = prog_66_dual(s1, c(0.5), x0, v, n, margin);
+            acc4 += c(0.02) * x0.sin();
+        }
+        let v7 = a5[2];
+        let v8 = (v7 * v7 + c(1.0)).log2();
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            let v10 = d_atan2(s1, x1.powi(2) + c(0.5)) - (v[3] * v[3] + c(2.0)).sqrt();
+            let v11 = d_atan2(c(3.0_f64), a5[k9 % 4]).powi(2).ln_1p();
+            s3 = (s3 * c(0.75) + x2.asinh() * c(0.25)).sin();
+            if k9 >= 6 {
+                break;
+            }
+            s3 = s3 * c(0.8) + (v10.cos() - v11.cos()).tanh() * c(0.02);
+        }
+        let mut k12 = 0;
+        let v16 = loop {
+            k12 += 1;
+            acc4 += (v8 * v8 + c(1.0)).sqrt().tanh() * c(0.5);
+            if lt(prog_35_dual(s2.cos(), (s1 * w0[0]).cos() * c(2.0), c(2.0), [v[0], v[1], v[2], v[3]], k9, margin), -c(1.0), margin) {
+                break prog_77_dual(c(0.5), x1, (c(SCALE) + v8 + d_min(c(0.5_f64), w0[3], margin)).tanh(), [v[0], v[1], v[2], v[3]], k12, margin);
+            }
+            let v15: Dual64 = if le((x0 - a5[k12 % 4]).tanh().exp2(), c(0.5), margin) && k9 % 3 == 1 {
+                let v13 = s3 * s3;
+                v13.atan()
+            } else if k9 == 1 {
+                let x1: Dual64 = x2 + v8;
+                let v14 = (s3.sin().exp().tanh() * c(0.5)).ln_1p();
+                (d_copysign(x1, x2, margin).tanh() * c(0.9)).atanh() + v14.sin()
+            } else {
+                d_atan2(s3.cos().powi(2) + c(1.0), s2.asinh())
+            };
+            if k12 >= 4 || le((s1 * s1 + c(0.5)).ln(), (x2.powi(2) + c(1.0)).ln(), margin) {
+                break x2 / c(2.0);
+            }
+            acc4 -= v15.sin() * c(0.25);
+        };
+        s2.tanh() + s3 + acc4 - v8.tanh() + v16 * c(0.25)
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = (w0[n % 4] - x1).sin() * c(2.0);
+        let mut s2 = (d_abs(w0[n % 4], margin).tanh() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut s3 = (d_clamp(s2, -c(0.5), c(1.0), margin) - (x2.sin() * c(0.9)).asin()).sin() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc4 -= c(0.5) * d_atan2(x0, s3 * s3 + c(0.5)).tanh();
+            acc4 -= (d_to_degrees((fi.tanh() * c(0.9)).atanh()) * c(0.01)).tanh() * c(0.5);
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc4 += ((s3 / (x0.tanh() + c(2.0))).tanh() * c(0.9)).atanh().cos() * c(0.25);
+            for _ in (0..4).rev() {
+                s2 *= c(0.6);
+                s2 -= c(0.005) * prog_35_dual(x1.sin() * c(2.0), c(0.5), x1, [v[0], v[1], v[2], v[3]], n, margin).sin();
+                s1 = s1.mul_add(c(0.8), x1.powi(2).tanh() * c(0.05));
+                if lt(d_clamp(d_atan2(c(2.0_f64), t), -c(1.5), c(0.5), margin), d_max(fi, s1, margin), margin) {
+                    acc4 += (s3.tanh() * c(0.5)).ln_1p() * c(0.1);
+                    continue 'l1;
+                }
+            }
+            let v5 = w0.iter().fold(t, |r, &p| r * c(0.75) + c(0.02) * ((x0.powi(2) + c(1.0)).recip() * (s1.tanh() * c(0.9)).acos() + p.tanh()).sin());
+            acc4 += v5.sin().sin() * c(0.5);
+        }
+        'l3: for i in 1..n {
+            let fi = c(i as f64);
+            s1 *= c(0.5);
+            s1 += c(0.1) * (x0 / (s1.sin() + c(2.0))).cos();
+            for _ in 0..i {
+                s3 *= c(0.75);
+                s3 += c(0.01) * (x1 * x1 + c(1.0)).powf(1.5).tanh();
+                if !(i + n < 11) {
+                    break 'l3;
+                }
+            }
+            for &u in w0 {
+                acc4 -= d_max(w0[1], fi, margin).cos() * c(0.1);
+                acc4 += (fi.tanh() * c(2.0)).sinh().tanh() * c(0.1);
+                acc4 += c(0.1) * ((x0.powi(2) + c(1.5)).acosh().powi(2) + c(1.0)).log10();
+                acc4 += u.sin() * c(0.1);
+            }
+        }
+        for i in (1..=5).step_by(2) {
+            match i {
+                2 => {
+                    acc4 -= x0.tanh().exp().tanh() * c(0.5);
+                    s2 = s2.mul_add(c(0.6), (x1 + c(2.0)).tanh() * c(0.4));
+                }
+                4 => {
+                    acc4 -= c(0.5) * (x0.tanh() * c(0.9)).acos().powi(2).ln_1p().sin();
+                    acc4 += c(0.1) * prog_77_dual(x2, c(0.75), c(1.2), *v, n, margin).tanh();
+                }
+                5 => {
+                    acc4 += c(0.5) * (x1 / (x0.powi(2) + c(1.5)));
+                }
+                _ => {
+                    acc4 += c(0.5) * s3.tanh().tanh().cos();
+                    if ge(s1.powi(2), x1, margin) || i == 3 {
+                        break;
+                    }
+                }
+            }
+            s3 = (s3 * c(0.75) + (s3.tanh() * c(0.9)).atanh() * c(0.05)).sin();
+            if gt((x0.sin() * c(1.5)).cosh(), c(0.0), margin) {
+                acc4 -= c(0.5) * (s3.asinh() - c(0.65)).tanh();
+                continue;
+            }
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            acc4 += c(0.4) * (x0 * x0).tanh();
+            let v7 = ((-x0).cos() * c(2.0)).cosh();
+            acc4 -= v7.cos() * c(0.4);
+            if k6 >= 5 || lt((s2.powi(2) + c(1.0)).log2() - d_clamp(s2, -c(0.5), c(1.0), margin), -c(0.5), margin) {
+                break w0[k6 % 4];
+            }
+        };
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            for j in 0..n {
+                let v11 = match j % 4 {
+                    0..=1 => {
+                        let v10 = d_atan2(v8 * v8 + c(0.5), s1);
+                        (w0[k6 % 4].cos() * c(0.9)).atanh() + v10.cos()
+                    }
+                    PHASE_C => {
+                        s3 = s3.mul_add(c(0.5), (s3.powi(2) + c(0.5)).ln().powi(2).tanh() * c(0.1));
+                        (s2 * s2 + c(1.0)).log(2.0)
+                    }
+                    _ => (v8.tanh().exp().powi(2) + c(0.5)).cbrt(),
+                };
+                match k9 + j {
+                    0 => {
+                        s3 = s3 * c(0.75) + s3.cos().sin() * c(0.25);
+                        s1 = (s1 * c(0.8) + (v8 * v8 + c(1.5)).acosh() * c(0.05)).tanh();
+                        if le((x0 * x0 + c(1.0)).log10(), -c(0.25), margin) {
+                            acc4 -= c(0.05) * s1.tanh().exp().sin();
+                            continue;
+                        }
+                    }
+                    g if g > 1 => {
+                        break;
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.75) + ((x0 / (v[j % 4] * v[j % 4] + c(1.5))).sin() * c(0.9)).atanh() * c(0.02)).sin();
+                        s1 = s1.mul_add(c(0.5), (s1 * c(0.25)).cos() * c(1.0));
+                    }
+                }
+                acc4 -= (w0[j % 4] - v[k9 % 4]).cos() * c(0.05);
+                s1 = (s1 * c(0.6) + v11.cos() * c(0.02)).sin();
+            }
+            let v12 = (x0 * x0 + c(1.0)).powi(-3);
+            s3 *= c(0.5);
+            s3 += c(0.02) * v8.mul_add(s1, v12).cos();
+            if k9 >= 6 || lt(s2 * x0, -c(1.0), margin) {
+                break (s1.cos() * c(1.5)).sinh();
+            }
+        };
+        let v14 = w0[1..].iter().fold(c(0.0), |r, &p| r * c(0.5) + ((p * p + c(1.0)).ln().powi(2) + c(1.5)).acosh() * c(0.25));
+        x0 + s1 + s2.sin() - s3 + acc4.sin() + v8.sin() + v13 - v14 * c(0.25)
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.sin().exp2() * x0.tanh().exp()).sin() * c(2.0);
+        let mut s1: Dual64 = prog_66_dual((v[n % 4] - v[3] + x2 / (v[3].sin() + c(2.0))).cos() * c(2.0), ((s0 - v[3]).powi(2) + c(1.0)).log10().sin() * c(2.0), v[n % 4].powi(3).sin(), &v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v8 = 'b0: {
+            if n == 2 && lt(x2.tanh(), x1, margin) {
+                s1 = (s1 * c(0.8) + prog_66_dual(((acc2 * acc2 + c(1.5)).acosh() / ((s0 * acc2).powi(2) + c(1.5))).tanh(), x0, (x1.sin() * c(0.9)).atanh().sin() * c(2.0), &v, n, margin) * c(0.005)).sin();
+            } else {
+                s0 *= c(0.6);
+                s0 += c(0.02) * (acc2 - s0).sin();
+                s1 = c(0.8) * s1 + c(0.2) * ((x0.powi(2) + c(1.0)).sqrt() - d_log(c(0.5_f64), acc2 * acc2 + c(2.0))).sin();
+            }
+            if lt(x2.cos(), c(0.5), margin) {
+                s0 = s0.mul_add(c(0.75), (x2.powi(2) + c(1.5)).acosh().sin() * c(0.05));
+                break 'b0 c(SCALE) + v[0].sin();
+            }
+            if n > 3 && le(v[2].tanh(), s0, margin) {
+                let mut k3 = 0;
+                while k3 < 5 && gt(s0 + x1, v[3], margin) {
+                    k3 += 1;
+                    let v4 = s0 * v[k3 % 4] * (x2 * x2);
+                    let mut m5 = x2;
+                    for j in 1..n {
+                        if gt((v[j % 4].cos() * c(0.9)).acos(), -c(0.5), margin) {
+                            continue;
+                        }
+                        let c6 = if j == 1 {
+                            v[j % 4]
+                        } else {
+                            x0 - v[3] - x0 * v[1]
+                        };
+                        m5 = d_min(m5, c6, margin);
+                    }
+                    acc2 -= m5.cos() * c(0.4);
+                    acc2 += c(0.2) * v4.sin();
+                }
+                s0 = c(0.75) * s0 + c(0.05) * v[k3 % 4].cos().exp().tanh();
+            } else if le((x1.sin() * c(0.9)).atanh(), c(0.5), margin) {
+                let v7 = prog_66_dual((v[n % 4].sin() + (x1.powi(2) + c(0.5)).ln()).cos() * c(2.0), (x2 / (x0 * x0 + c(1.5))).sin().sin() * c(2.0), d_atan2(v[n % 4].tanh().exp(), (v[n % 4].sin() * c(0.9)).acos().powi(2) + c(1.0)).cos(), &v, n, margin);
+                s1 = c(0.75) * s1 + c(0.005) * v7.cos().cos();
+            } else {
+                acc2 += x0.cos();
+            }
+            d_copysign(c(3.0_f64), v[n % 4], margin)
+        };
+        let v9 = v.iter().map(|&p| x1 * p * d_powf(c(2.0_f64), p.tanh())).sum::<Dual64>();
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if lt(d_to_degrees(v8) * c(0.02), fi.cos().exp2(), margin) && n % 3 == 1 {
+                a10[i] = (v[i].powi(2) + c(0.5)).sqrt();
+            } else {
+                a10[i] = x1.powi(3) + v[i].asinh();
+            }
+        }
+        'l4: for _ in 0..4 {
+            for j in (0..=n).rev().step_by(2) {
+                let fj = c(j as f64);
+                let v11: Dual64 = 'b6: {
+                    s0 = s0.mul_add(c(0.8), ((a10[j % 4].sin() * c(1.5)).cosh() * c(2.0)).cos() * c(0.02));
+                    if ge((v9.cos() * c(0.9)).acos(), x2, margin) {
+                        break 'b6 x0;
+                    }
+                    (d_copysign(a10[j % 4], v8, margin).cos() * c(0.9)).asin()
+                };
+                'b7: {
+                    s0 = c(0.5) * s0 + c(1.0) * fj.tanh().exp_m1().sin();
+                    let v12 = x2 * v8;
+                    let v13 = ((x1.sin() * c(0.9)).atanh().cos() * c(0.9)).acos();
+                    if ge(-v12, c(0.5), margin) {
+                        break 'b7;
+                    }
+                    s0 = (s0 * c(0.5) + v13.cos() * c(0.05)).sin();
+                }
+                acc2 -= c(0.1) * (v11 / (fj * fj + c(1.5))).tanh().sin();
+            }
+            s0 *= c(0.5);
+            s0 += c(0.1) * (s1.asinh() + d_log(c(3.0_f64), v9 * v9 + c(2.0))).cos();
+            let mut k14 = 0;
+            while k14 < n && lt(x1.sin().exp(), c(1.0), margin) {
+                k14 += 1;
+                s0 = (s0 * c(0.6) + s0.tanh() * c(0.4)).tanh();
+                if ge((x2 * s1).powi(2), v8 / (x2 * x2 + c(1.5)), margin) {
+                    continue 'l4;
+                }
+            }
+            if lt(x1.atan().mul_add((v9.cos() * c(0.9)).atanh(), a10[1].atan()), c(0.5), margin) {
+                acc2 += (d_log(v8 * v8 + c(1.0), v9.powi(2) + c(2.0)) + (a10[3].powi(2) + c(1.0)).ln()).cos() * c(0.5);
+                let v15: Dual64 = x1;
+                acc2 += v15.tanh().sin() * c(0.5);
+            }
+        }
+        s0 * c(1.5) + s1 + acc2.tanh() + v8 * c(0.75) + v9.tanh() + a10[3].sin()
+    }
+
+    pub fn prog_83_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = ((w0[1] * w0[1] + c(0.5)).cbrt().powi(2) + c(2.0)).acosh().tanh() * c(2.0);
+        let mut s2 = s1.sin().cos();
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = x1 / (x1 * x1 + c(1.0));
+            s1 = c(0.75) * s1 + c(0.02) * (s1.sin().sin() * c(2.0)).cosh().sin();
+        }
+        let v5 = v[..3].iter().fold(c(0.0), |r, &p| r * c(0.5) + ((x0.powi(2) + c(0.5)).ln() + p * c(0.5)) * c(0.25));
+        let mut a6 = [c(0.0); N];
+        for i in 0..N {
+            a6[i] = (a4[i].sin() * c(0.9)).atanh();
+            acc3 += c(0.5) * (v5 * v5 + c(1.5)).acosh().cos();
+        }
+        let v7 = v.iter().fold(a6[3], |r, &p| r * c(0.5) + c(0.02) * (d_hypot(a4[1], s1, margin) + p.tanh()).cos());
+        let mut m8 = prog_40_dual(c(1.2), (x0 * (x0 + a4[n % 4])).sin() * c(2.0), v5, *v, 6, margin).cos();
+        for i in 0..6 {
+            let c9 = if n % 3 == 1 {
+                v5 + x1 + v[(i * 3) % 4]
+            } else {
+                x1.powi(2) / ((v7 + c(1.5)) * (v7 + c(1.5)) + c(1.0))
+            };
+            m8 = d_max(d_min(m8, c9, margin), -c(2.0), margin);
+        }
+        s2 = c(0.5) * s2 + c(0.02) * (x2 + a6[n % 4]).cos();
+        x1.cos() + s2.cos() + acc3 * c(0.25) - v7.cos() - m8.cos()
+    }
+
+    pub fn prog_84_dual(this: Params, x0: Dual64, x1: Dual64, x2: &Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[2].powi(2) + c(1.0)).recip();
+        let mut s1 = (x0 - v[3 - this.n]).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < n {
+            k3 += 1;
+            s1 = (s1 * c(0.75) + (x1.tanh().exp().powi(2) + c(1.0)).cbrt() * c(0.05)).tanh();
+            let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.02) * (d_max(r.tanh(), r.powi(3), margin) + p.tanh()).cos());
+            match k3 {
+                0 => {
+                    'b1: {
+                        let v5 = (s0 - *x2).tanh();
+                        if le(d_log(c(0.5_f64), (v5 * v5 + c(1.0)).log2().powi(2) + c(2.0)), -c(0.25), margin) && k3 % 2 == 0 {
+                            break 'b1;
+                        }
+                    }
+                }
+                g if g > 2 => {
+                    s0 = c(0.6) * s0 + c(0.05) * (v[2].cos() * c(0.9)).atanh().sin();
+                    if lt(-x0, d_atan2(s0.powi(2) + c(0.5), *x2), margin) {
+                        let v6: Dual64 = *x2 + v4.cos();
+                        acc2 += c(0.25) * v6.tanh().tanh();
+                    } else {
+                        s0 = s0.mul_add(c(0.5), (v[(k3 + this.n) % 4].tanh() * c(0.9)).acos().tanh() * c(0.2));
+                    }
+                }
+                _other => {
+                    s0 = s0.mul_add(c(0.5), prog_77_dual((v4 * c(0.65)).sin().exp2().cos() * c(2.0), *x2, v4, *v, k3, margin).tanh() * c(0.005));
+                    for j in (0..5).rev() {
+                        let fj = c(j as f64);
+                        if gt(d_powf(v4 * v4 + c(1.0), s1.cos()), c(0.0), margin) {
+                            return ((fj * fj + c(1.0)).log(2.0).powi(2) + c(1.0)).powf(0.5);
+                        }
+                        if gt(x1.asinh().tanh().exp2(), c(0.0), margin) {
+                            break;
+                        }
+                        let v7 = fj.tanh();
+                        acc2 += c(0.05) * v7.tanh().exp_m1().sin();
+                    }
+                }
+            }
+            s1 = (s1 * c(0.8) + v4.tanh() * c(0.05)).sin();
+        }
+        let v12 = match mode {
+            Mode::Upper(_) => prog_1_dual(x0, *x2, (s1 / c(4.0)).tanh(), v, k3, margin),
+            Mode::Lower(_, _) => {
+                let v11 = (s0.cos() + c(2.0)).cbrt() + (x1 * x1 + c(0.5)).cbrt();
+                v11.asinh()
+            }
+            Mode::Off => ((*x2).sin() * c(0.9)).atanh(),
+        };
+        let mut k13 = 0;
+        while k13 < n {
+            k13 += 1;
+            acc2 += c(0.25) * (x1.tanh() + c(2.0)).cbrt().tanh();
+            match k13 + k3 {
+                0..=1 => {
+                    s1 = c(0.6) * s1 + c(0.4) * v[3].cos();
+                    continue;
+                }
+                PHASE_C | 4 => {
+                    acc2 += (*x2).sin().exp().tanh() * c(0.25);
+                }
+                g if g > 5 => {
+                    s0 = s0 * c(0.6) + prog_1_dual(x0, (d_log(c(2.0_f64), x0.powi(2) + c(2.0)) + c(1.2)).cos(), x1, v, n, margin).sin() * c(0.005);
+                    s1 = s1 * c(0.6) + (*x2).sin().exp().sin() * c(0.1);
+                }
+                _other => {
+                    'b4: {
+                        s1 = (s1 * c(0.75) + (*x2 + (-v12)) * c(0.1)).tanh();
+                        if ge(v12.atan(), c(1.0), margin) || k13 < n {
+                            break 'b4;
+                        }
+                    }
+                    for &u in v.iter() {
+                        s0 *= c(0.6);
+                        s0 -= c(0.1) * (u * u + c(1.0)).powi(-1);
+                        if lt(*x2 * u + *x2, v[1] + *x2, margin) {
+                            let v14 = 'b6: {
+                                acc2 -= d_clamp(s1.tanh(), -c(1.0), c(1.0), margin).sin() * c(0.05);
+                                if lt(d_min(s0 * v[1], d_powf(c(this.scale) * c(this.scale) + c(0.5), (*x2).tanh()), margin), -c(1.0), margin) || n > 2 {
+                                    acc2 -= c(0.05) * (u.powi(2) + c(1.0)).log(10.0).sin();
+                                    break 'b6 s0 * v12 + (s0 - x0);
+                                }
+                                s1 / (v12.powi(2) + c(1.0))
+                            };
+                            acc2 += c(0.05) * d_hypot(v14, x0, margin).cos();
+                        }
+                        s0 = (s0 * c(0.8) + (x1 + s0) * c(0.1)).tanh();
+                    }
+                }
+            }
+        }
+        let v15 = prog_35_dual(d_min(c(2.0_f64), v[k13 % 4], margin).cos() * c(2.0), *x2, (d_to_degrees(v[3 - this.n].sin().exp_m1()) * c(0.01)).sin(), *v, k13, margin);
+        let v16 = v.iter().map(|&p| c(1.0) + c(0.25) * (c(2.5) * x1.tanh() + p.sin()).tanh()).product::<Dual64>();
+        let v18 = 'b7: {
+            let v17 = d_log(x1.sin().exp2().powi(2) + c(1.0), (*x2).atan().powi(2) + c(2.0));
+            if gt(d_max(x0.cos(), v[1], margin), -c(1.0), margin) {
+                break 'b7 (*x2).tanh();
+            }
+            (*x2 * *x2 + c(1.0)).log10() + c(this.scale).sin() + v17.sin()
+        };
+        let f19 = |t: Dual64| t.sin().asinh();
+        let v20 = v.iter().fold(c(0.0), |r, &p| r * c(0.5) + f19(p) * c(0.25));
+        let v21 = f19(v[2]) + f19(*x2) * c(1.0);
+        s0.cos() + s1.tanh() + acc2.tanh() + v12.cos() + v15.cos() + v16.cos() + v18 + v20.tanh() + v21 * c(1.5) - d_to_degrees(v18) * c(0.01)
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[1] / (v[1] * v[1] + c(1.5)) + v[n % 4]).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        a2[0] = x0.tanh().cosh();
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * c(0.5) + x2.cos().exp().tanh() * c(0.1);
+        }
+        match mode {
+            Mode::Upper(_) => {
+                let v4 = x1 / (x1 * x1 + c(1.0));
+                acc1 += v4.sin();
+            }
+            Mode::Lower(k5, _) => {
+                acc1 += c(0.25) * (d_log(v[k5] * v[k5] + c(1.0), a2[n % 4].powi(2) + c(2.0)).cos() * c(1.5)).cosh().sin();
+                for i in 0..3 {
+                    s0 = (s0 * c(0.75) + (d_min(x1, a2[i], margin).tanh() * c(2.0)).sinh() * c(0.02)).sin();
+                    s0 = c(0.75) * s0 + c(0.25) * (c(0.65) * x1).tanh();
+                    s0 = s0.mul_add(c(0.5), v[0].tanh().sin() * c(0.5));
+                }
+            }
+            Mode::Off => {
+                s0 = (s0 * c(0.75) + s0 * s0 * c(0.01)).sin();
+                if lt((a2[n % 4] * a2[n % 4]).ln_1p(), a2[n % 4], margin) {
+                    s0 = (s0 * c(0.8) + prog_35_dual(x2, (d_log(s0 * s0 + c(1.0), x0.powi(2) + c(2.0)) * c(0.5)).sin(), x1, v, n, margin) * c(0.005)).sin();
+                }
+            }
+        }
+        let v39: Dual64 = match mode {
+            Mode::Upper(_) => {
+                let v8 = x1.sin();
+                x2 / ((v8 / c(4.0)).powi(2) + c(1.5))
+            }
+            Mode::Lower(_, _) => d_abs(x1, margin).sin().exp(),
+            Mode::Off => {
+                'l2: for &t in v.iter() {
+                    let mut k11 = 0;
+                    while k11 < 5 && gt(x2 / (x1.cos() + c(2.0)), -c(1.0), margin) {
+                        k11 += 1;
+                        let v12 = a2.iter().map(|&p| p / (t * t + c(0.5))).sum::<Dual64>();
+                        match mode {
+                            Mode::Lower(k13, lo14) => {
+                                let lo14 = c(lo14);
+                                s0 = (s0 * c(0.5) + lo14.asinh() * c(1.0)).sin();
+                                let v15 = v[3 - k13].sin().tanh();
+                                acc1 += c(0.1) * v15.sin();
+                            }
+                            Mode::Upper(hi16) => {
+                                let hi16 = c(hi16);
+                                s0 = (s0 * c(0.75) + (s0 - v[k11 % 4]) * c(0.1)).sin();
+                                acc1 -= c(0.1) * (hi16.cos() * c(1.5)).sinh().sin().sin();
+                            }
+                            _ => {
+                                s0 = (s0 * c(0.6) + (d_atan2(t, s0.powi(2) + c(0.5)) - (s0 * s0 + c(1.0)).log2()) * c(0.05)).tanh();
+                            }
+                        }
+                        match k11 % 4 {
+                            0..=1 => {
+                                acc1 += (a2[k11 % 4] * a2[k11 % 4] + c(0.5)).cbrt() * c(0.05);
+                                s0 = (s0 * c(0.5) + x0 * c(0.5)).sin();
+                            }
+                            2 => {
+                                acc1 += d_clamp(t.asinh(), (x1 * a2[0]).tanh() - c(1.5), x0.powi(2).cos() + c(1.5), margin).tanh() * c(0.1);
+                                acc1 += c(0.1) * d_min(c(2.0_f64), x1, margin).tanh().exp_m1().cos();
+                            }
+                            3 => {
+                                let v17 = (v12 * v12 + c(1.0)).log10();
+                                acc1 += c(0.1) * v17.cos();
+                            }
+                            _ => {
+                                let v18 = x1.tanh().exp();
+                                s0 = (s0 * c(0.6) + v18.tanh() * c(0.1)).sin();
+                            }
+                        }
+                        acc1 += ((x0.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt() * c(0.05);
+                        acc1 += v12.sin().sin() * c(0.1);
+                    }
+                    match mode {
+                        Mode::Lower(_, _) => {
+                            let v21 = x0;
+                            s0 = c(0.5) * s0 + c(0.5) * v21.tanh().cos();
+                        }
+                        Mode::Upper(_) => {
+                            let v29 = match mode {
+                                Mode::Upper(_) => {
+                                    let v24 = x2;
+                                    x0 - s0.cos() + v24.sin()
+                                }
+                                Mode::Lower(_, lo26) => {
+                                    let lo26 = c(lo26);
+                                    let v27 = (x1.atan().powi(2) + c(1.0)).log10();
+                                    acc1 += lo26.atan().sin() * c(0.5);
+                                    (d_to_degrees(v27) * c(0.02)).cos()
+                                }
+                                _ => {
+                                    for &u in a2.iter() {
+                                        if ge(x0 - x2, d_atan2(s0 * s0 + c(0.5), u), margin) {
+                                            break 'l2;
+                                        }
+                                        let v28 = v.iter().copied().map(|p| c(1.0) + c(0.1) * ((x1.cos() * c(1.2)).tan() - x1 + p.tanh()).sin()).product::<Dual64>();
+                                        s0 = (s0 * c(0.6) + v28 * u * c(0.02)).sin();
+                                    }
+                                    a2[3] - a2[3].powi(2)
+                                }
+                            };
+                            s0 = (s0 * c(0.8) + v29.cos() * c(0.02)).tanh();
+                        }
+                        Mode::Off => {
+                            match mode {
+                                Mode::Lower(_, _) => {
+                                    s0 = (s0 * c(0.8) + (t * t + c(0.5)).cbrt() * c(0.05)).sin();
+                                }
+                                Mode::Upper(_) => {
+                                    let v33 = prog_35_dual(x0, t.sin().sin() * c(2.0), c(1.5), v, k11, margin);
+                                    s0 = s0.mul_add(c(0.8), v33.tanh().tanh() * c(0.005));
+                                }
+                                _ => {
+                                    s0 = (s0 * c(0.8) + x1.tanh().exp() * c(0.05)).sin();
+                                    if ge(t.cos().exp(), c(1.0), margin) {
+                                        s0 = c(0.5) * s0 + c(0.1) * (s0.sin() * c(1.5)).cosh().sin();
+                                        continue;
+                                    }
+                                }
+                            }
+                            s0 = s0.mul_add(c(0.6), x0.atan().sin() * c(0.4));
+                        }
+                    }
+                    for j in 0..3 {
+                        let fj = c(j as f64);
+                        acc1 += (x2 * x2).cos() * c(0.1);
+                        match mode {
+                            Mode::Lower(_, _) => {
+                                let v36: Dual64 = a2[3];
+                                acc1 += c(0.2) * ((x1.cos() * c(1.5)).sinh().powi(2) + c(1.0)).log10();
+                                s0 = (s0 * c(0.75) + v36.sin() * c(0.25)).sin();
+                            }
+                            Mode::Upper(_) => {
+                                s0 = c(0.5) * s0 + c(0.1) * d_log(x1 * x1 + c(1.0), s0.powi(2) + c(2.0)).tanh();
+                            }
+                            Mode::Off => {
+                                let v38 = (a2[j].sin() * c(1.2)).tan() - fj;
+                                s0 = (s0 * c(0.6) + v38.sin() * c(0.02)).sin();
+                            }
+                        }
+                    }
+                    s0 = c(0.8) * s0 + c(0.5) * (d_to_radians(x1) * c(20.0)).tanh();
+                    s0 = s0.mul_add(c(0.8), t.tanh().cos() * c(0.2));
+                }
+                prog_35_dual(x1.cos().cos() * c(2.0), c(1.2), x1.tanh().sin() * c(2.0), v, 5, margin)
+            }
+        };
+        let mut m40 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            match i {
+                0..=1 => {
+                    let v41: Dual64 = s0.powi(2);
+                    acc1 += c(0.25) * d_atan2(c(3.0_f64), c(0.3) * x2).sin();
+                    acc1 += c(0.25) * v41.tanh();
+                }
+                g if g > 2 => {
+                    s0 = (s0 * c(0.5) + a2[i % 4] / (x2.sin() + c(2.0)) * c(0.1)).sin();
+                    if i < n {
+                        let x0 = (a2[i % 4].cos() * c(1.2)).tan();
+                        s0 = c(0.8) * s0 + c(0.2) * v39.cos();
+                        acc1 += x0.tanh().sin() * c(0.25);
+                    } else {
+                        s0 = c(0.5) * s0 + c(0.05) * (s0 / (fi.powi(2) + c(1.5)) * (x2 * x2)).tanh();
+                    }
+                    let v42: Dual64 = v[i % 4].cos().exp_m1();
+                    s0 *= c(0.8);
+                    s0 += c(0.05) * v42.cos();
+                }
+                _ => {
+                    for j in (1..=5).step_by(2) {
+                        let fj = c(j as f64);
+                        s0 *= c(0.5);
+                        s0 += c(0.5) * d_clamp(fj, a2[j % 4].sin() - c(1.5), v39.tanh() + c(1.5), margin).sin();
+                        if le(x2.asinh(), c(0.25), margin) && j == 4 {
+                            acc1 += c(0.1) * (-x0.powi(2)).cos();
+                            break;
+                        }
+                        match m40 + j {
+                            0 => {
+                                acc1 += (x2.powi(3) - (s0 + x1)).sin() * c(0.1);
+                            }
+                            1 | 3 => {
+                                s0 *= c(0.5);
+                                s0 += c(0.5) * x1.sin();
+                                s0 = c(0.6) * s0 + c(0.4) * (fi - v39).cos();
+                            }
+                            4..=6 => {
+                                break;
+                            }
+                            _other => {
+                                s0 = c(0.6) * s0 + c(0.05) * s0.powi(2).sin();
+                                acc1 -= c(0.1) * (s0.powi(2) + c(2.0)).acosh().tanh();
+                            }
+                        }
+                    }
+                }
+            }
+            let v43 = ((v39 * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0)).recip();
+            acc1 -= c(0.25) * ((d_to_degrees(fi) * c(0.01)).tanh() * c(1.2)).tan().tanh();
+            acc1 -= c(0.25) * v43;
+            if le(d_atan2(s0, x0 * x0 + c(1.0)), a2[0], margin) && m40 % 2 == 0 {
+                m40 += 1;
+            }
+        }
+        match m40 {
+            0..=2 => {
+                match mode {
+                    Mode::Upper(_) => {
+                        let v45 = -x2.sin();
+                        let v46 = v45.powi(2) - c(2.0);
+                        s0 = (s0 * c(0.75) + v46.sin() * c(0.1)).sin();
+                    }
+                    Mode::Lower(_, lo48) => {
+                        let lo48 = c(lo48);
+                        let v53 = match mode {
+                            Mode::Lower(_, lo50) => {
+                                let lo50 = c(lo50);
+                                let x1 = x1 + lo50;
+                                ((lo50.sin() * c(0.9)).asin().sin() * c(0.9)).acos() + x1.sin()
+                            }
+                            Mode::Upper(_) => {
+                                let v52 = (x1 + c(1.2)).mul_add(c(1.5) - a2[n % 4], d_powf(c(2.0_f64), lo48.cos()));
+                                (a2[0] * a2[0] + c(1.0)).powi(-1) + v52.sin()
+                            }
+                            Mode::Off => {
+                                acc1 += x2.cos();
+                                lo48 + v[0] + x0.cos().exp()
+                            }
+                        };
+                        acc1 -= v53.sin() * c(0.25);
+                    }
+                    Mode::Off => {
+                        s0 = (s0 * c(0.5) + a2[1].tanh() * c(0.4)).tanh();
+                    }
+                }
+            }
+            3 | 5 => {
+                s0 *= c(0.5);
+                s0 += c(1.0) * d_copysign(c(1.5_f64), x2, margin).asinh().sin();
+                let v54 = x1;
+                acc1 -= v54.sin();
+            }
+            6 => {
+                acc1 -= a2[m40 % 4].asinh();
+            }
+            _ => {
+                let v55 = (v[(m40 + n) % 4] * v[(m40 + n) % 4] + c(1.0)).log10();
+                let v56 = x2 - x0;
+                s0 *= c(0.6);
+                s0 -= c(0.1) * (v55.tanh() + v56.tanh()).cos();
+            }
+        }
+        let v57 = if gt(a2[2].tanh(), c(0.5), margin) {
+            s0 = c(0.8) * s0 + c(0.02) * ((x2 * x2 + c(0.5)).cbrt() * x2).sin();
+            s0.tanh()
+        } else if n == 3 && lt(((x0.cos() * c(0.9)).atanh().sin() * c(1.5)).cosh(), c(0.0), margin) {
+            c(0.8) * x2
+        } else {
+            x2 * a2[0] - c(1.25) * x2
+        };
+        s0 * c(0.75) + acc1.tanh() + v39.cos() - v57.cos() + (-v57)
+    }
+
+    pub fn prog_86_dual<const N: usize>(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0: Dual64 = (x0 * x0).ln_1p();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = v[i] + v[3];
+        }
+        let v4 = if !(n % 3 == 1 && ge((v[1].sin() * c(1.5)).cosh(), -c(0.5), margin)) {
+            let v3 = s0 + x2;
+            prog_35_dual(x2, acc1, c(0.5), [v[0], v[1], v[2], v[3]], 4, margin) + v3.sin()
+        } else if ge(x0.tanh().sinh(), -c(0.5), margin) {
+            x0 * x2
+        } else {
+            s0 = s0 * c(0.6) + (x0.sin() * c(2.0)).sinh().sin() * c(0.05);
+            x1.tanh()
+        };
+        for i in 0..N {
+            let fi = c(i as f64);
+            match i {
+                0..=2 => {
+                    s0 = s0 * c(0.6) + (x1 * x1 + c(0.5)).cbrt().cos() * c(0.1);
+                }
+                PHASE_D if n > 1 => {
+                    let x0 = fi;
+                    s0 = (s0 * c(0.75) + x0.cos() * c(1.0)).sin();
+                }
+                _ => {
+                    s0 *= c(0.6);
+                    s0 += c(0.25) * (x1 * c(1.5)).cos();
+                    let v5 = (x1.sin() * c(0.9)).acos();
+                    acc1 += c(0.5) * v5.cos();
+                }
+            }
+            acc1 += prog_1_dual(((a2[3 - i] - x1).sin() * c(1.5)).sinh().cos(), c(0.25), (v[i] * x2).sin(), v, n, margin).tanh() * c(0.005);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += c(0.5) * v4.cos().exp().cos().exp().sin();
+            acc1 += d_log((v[3 - i].cos() + c(2.0)).cbrt().powi(2) + c(1.0), (v4 - s0).powi(2) + c(2.0)).cos() * c(0.5);
+            let mut m6: Dual64 = c(0.5);
+            for j in 0..4 {
+                let fj = c(j as f64);
+                let c7: Dual64 = match this.n {
+                    0 => d_hypot(a2[j], s0, margin) + v[j],
+                    PHASE_B => (a2[1] * a2[1] + c(1.0)).powi(-1),
+                    2 => t,
+                    _ => fj.cos(),
+                };
+                m6 = d_max(c7, m6, margin);
+            }
+            s0 = (s0 * c(0.75) + m6.sin() * c(0.02)).sin();
+            s0 = (s0 * c(0.8) + t.sin() * c(0.2)).sin();
+        }
+        let v8 = prog_40_dual(x2, x0, (a2[0] - x1).cos(), [v[0], v[1], v[2], v[3]], n, margin);
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            let v10: Dual64 = prog_35_dual((x0 + x1).sin() * c(2.0), (-x1).tanh() * c(2.0), x2, [v[0], v[1], v[2], v[3]], 4, margin);
+            match this.n {
+                0 => {
+                    let v11 = s0;
+                    acc1 += x2.sin() * c(0.5);
+                    s0 = s0 * c(0.8) + v11.sin() * c(0.2);
+                }
+                1 => {
+                    acc1 += c(0.5) * (-v4).sin();
+                }
+                _other => {
+                    s0 = c(0.5) * s0 + c(0.2) * d_to_radians(a2[1]).mul_add(s0.tanh(), x2 - a2[1]).sin();
+                    if le(v4.tanh(), c(this.scale), margin) {
+                        for &u in v {
+                            acc1 += ((x1.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).log10().sin() * c(0.1);
+                            if ge(v8 / c(2.0), (x2.powi(2) + c(1.0)).recip(), margin) {
+                                continue;
+                            }
+                            if le(v10, c(0.0), margin) && this.n < 2 {
+                                s0 = s0 * c(0.8) + (s0.powi(2) + c(1.0)).log2().powi(3).cos() * c(0.02);
+                                continue;
+                            }
+                            acc1 += c(0.1) * u.sin().cos();
+                        }
+                    } else if ge((v8.sin().exp2().powi(2) + c(0.5)).ln(), c(1.0), margin) {
+                        acc1 += x1.tanh().exp2().cos() * c(0.5);
+                    } else {
+                        acc1 += c(0.5) * x2.sin().exp().cos();
+                        acc1 += c(this.k).sin().sin() * c(0.5);
+                        match k9 % 4 {
+                            PHASE_A | 2 => {
+                                s0 = s0 * c(0.8) + (s0 * s0 + c(0.5)).ln().sin() * c(0.1);
+                                if gt(v10, -c(0.5), margin) {
+                                    acc1 += (c(this.k) * c(this.k) + c(0.5)).recip().cos() * c(0.5);
+                                    break;
+                                }
+                            }
+                            3 => {
+                                break;
+                            }
+                            _other => {
+                                acc1 += d_atan2((x1 * x1 + c(1.0)).log10(), (v4 * v4 + c(0.5)).sqrt().powi(2) + c(0.5)).cos() * c(0.2);
+                            }
+                        }
+                    }
+                }
+            }
+            s0 = s0.mul_add(c(0.8), ((v8 * v8 + c(1.0)).log2().tanh() * c(0.9)).acos().tanh() * c(0.05));
+            if k9 >= 4 || le((v4.tanh() * c(0.9)).atanh().tanh().exp2(), c(0.0), margin) {
+                break;
+            }
+            acc1 += v10.cos() * c(0.01);
+        }
+        assert!(k9 + n < 100, "k9 out of range");
+        s0 + acc1.tanh() + v4.cos() + v8.cos() + (c(this.scale).powi(2) + c(0.5)).cbrt()
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[3].cos() * c(2.0)).cosh().cos() * c(2.0);
+        let mut s1: Dual64 = x1.powi(3).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            2 => {
+                s0 = (s0 * c(0.8) + v[n % 4].asinh() * c(0.2)).tanh();
+            }
+            3..=4 => {
+                let v3: Dual64 = (x0.cos() * c(2.0)).sinh();
+                acc2 += c(0.5) * v3.sin();
+            }
+            5 => {
+                for i in (0..n).rev() {
+                    let fi = c(i as f64);
+                    if !(i % 2 == 0 && le(d_atan2(*x2, x0.powi(2) + c(0.5)), c(0.5), margin)) {
+                        acc2 += prog_77_dual(s1, s0, *x2, v, n, margin).cos() * c(0.1);
+                        break;
+                    }
+                    for j in 0..4 {
+                        let fj = c(j as f64);
+                        s0 = (s0 * c(0.8) + (fj * fj + c(0.5)).cbrt() * c(1.0)).sin();
+                        let v4 = (v[0] * v[0] + c(2.0)).ln();
+                        match j {
+                            0..=2 => {
+                                s0 = (s0 * c(0.5) + (fi + c(0.75)) * c(1.0)).sin();
+                                if le((v4.cos() * c(2.0)).cosh(), c(1.0), margin) {
+                                    acc2 += (s0 * (-fj)).sin() * c(0.05);
+                                    continue;
+                                }
+                                s1 = c(0.5) * s1 + c(0.5) * s1.atan().sin();
+                            }
+                            MODE_D if n % 2 == 0 => {
+                                let v5 = (x1 * x1 + c(1.0)).log10();
+                                acc2 += c(0.05) * v5.cos().cos();
+                            }
+                            _ => {
+                                s0 = (s0 * c(0.75) + d_hypot((x1.tanh() * c(0.9)).asin(), x1, margin) * c(0.05)).sin();
+                                s1 *= c(0.8);
+                                s1 += c(0.05) * (v4 * *x2).tanh();
+                            }
+                        }
+                        acc2 += v4.cos().sin() * c(0.05);
+                    }
+                    acc2 -= c(0.25) * (c(0.25) * v[n % 4]).cos();
+                }
+                s0 = (s0 * c(0.8) + (x0.sin() * c(0.9)).atanh() * c(0.02)).tanh();
+            }
+            _ => {
+                acc2 -= (*x2).atan().tanh().exp2().sin();
+            }
+        }
+        if n < 5 {
+            acc2 += d_clamp(*x2, -c(1.5), c(1.5), margin);
+            let v6 = prog_5_dual(x0, c(0.25), c(0.75), v, n, margin);
+            s0 = (s0 * c(0.6) + v6.cos() * c(0.005)).sin();
+        } else if le(v[0].atan(), x1, margin) {
+            s1 = (s1 * c(0.6) + prog_35_dual(x0.cos().tanh() * c(2.0), c(1.2), d_hypot(*x2, x0, margin).tanh() * c(2.0), v, n, margin) * c(0.005)).tanh();
+            s0 *= c(0.5);
+            s0 += c(0.5) * (*x2 * c(std::f64::consts::FRAC_PI_4)).tanh();
+        }
+        let v7 = (*x2).sin().exp();
+        let v9 = if ge((x0.sin().exp2().powi(2) + c(1.5)).acosh(), c(0.0), margin) && n == 2 {
+            s0 = c(0.75) * s0 + c(0.02) * (s0 + x1).sin();
+            x0 + s1 - *x2
+        } else if ge((v[1] + v7).atan(), c(0.0), margin) {
+            (((*x2).tanh() * c(1.2)).tan().tanh() * c(0.9)).acos()
+        } else {
+            let v8 = v[2];
+            v8.mul_add(v8, v[n % 4]) + v8
+        };
+        let v14 = match mode {
+            Mode::Upper(_) => d_to_degrees(v7) * c(0.01),
+            Mode::Lower(_, lo12) => {
+                let lo12 = c(lo12);
+                v7 + lo12 + c(1.2)
+            }
+            Mode::Off => {
+                let v13 = d_to_radians(x0).powi(2).ln_1p();
+                -(v13.powi(2) + c(2.0)).sqrt()
+            }
+        };
+        let mut k15 = 0;
+        while k15 < 4 && le(s1.sin().exp(), x1, margin) {
+            k15 += 1;
+            s0 *= c(0.5);
+            s0 += c(0.005) * prog_1_dual(s0, v9.sin().exp_m1().cos().tanh() * c(2.0), (((*x2).powi(2) + c(1.5)).acosh() - v14).sin(), &v, k15, margin).tanh();
+            acc2 -= c(0.5) * s0.tanh();
+        }
+        let f16 = |t: Dual64| t.tanh().exp2();
+        let v17 = v.iter().cloned().map(f16).sum::<Dual64>();
+        s0 - s1 - acc2.sin() + v7.tanh() + v9.cos() - v14.tanh() + v17.cos()
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x1.atan();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if le((x2.cos() * c(0.9)).atanh(), x0, margin) {
+                break;
+            }
+            if k3 < 1 {
+                return prog_66_dual(x0, x2, d_clamp(w0[k3], -c(0.5), c(1.5), margin).sin() * c(2.0), v, 5, margin);
+            }
+            s1 = (s1 * c(0.75) + (v[k3].cos().tanh() * c(0.9)).asin() * c(0.1)).tanh();
+            if k3 >= 2 || lt(w0[k3] + (w0[3] * w0[3] + c(1.0)).powi(-1), c(0.0), margin) {
+                break;
+            }
+        }
+        if le(v[k3].cos().tanh(), c(0.25), margin) || k3 > 0 {
+            let v4 = prog_35_dual((d_log(x1.powi(2) + c(1.0), w0[k3].powi(2) + c(2.0)).powi(2) + c(1.0)).log2().tanh(), x0, x1, *v, 4, margin);
+            acc2 += v4.cos() * c(0.005);
+        } else {
+            let v5 = d_hypot(c(0.5_f64), c(0.8) - x2, margin);
+            acc2 -= v5.cos();
+        }
+        let v8 = if k3 % 3 == 1 && le(prog_35_dual((x0.powi(2) + c(1.5)).acosh().tanh() * c(2.0), d_powf(w0[n % 4].tanh().powi(2) + c(0.5), w0[n % 4].sin()).cos() * c(2.0), acc2, [v[0], v[1], v[2], v[3]], k3, margin), -c(1.0), margin) {
+            d_clamp(v[3 - k3], -c(0.5), c(1.5), margin)
+        } else if gt(x2 / (x2 * x2 + c(0.5)), x2 * c(std::f64::consts::FRAC_1_PI), margin) {
+            for i in (0..=n).rev().step_by(2) {
+                s1 = (s1 * c(0.75) + w0[i % 4] * v[3 - k3] * c(0.05)).sin();
+                let v6 = d_log(x2 * x2 + c(1.0), x1 * x1 + c(2.0));
+                let v7 = v6;
+                acc2 += c(0.5) * v7.cos().cos();
+            }
+            d_min((s1.tanh() * c(1.2)).tan(), s1.cos().exp(), margin)
+        } else {
+            return (x2.tanh() + c(2.0)).cbrt()
+        };
+        let mut a9 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = x0 * v8;
+            s1 = (s1 * c(0.5) + prog_1_dual(x2, c(0.75), x0, v, k3, margin) * c(0.005)).tanh();
+            s1 = s1 * c(0.75) + t.sin().sin() * c(0.25);
+        }
+        let mut k10 = 0;
+        while k10 < 6 {
+            k10 += 1;
+            let mut m11 = (x0.powi(2) + c(1.0)).ln();
+            for j in 0..6 {
+                let fj = c(j as f64);
+                let c12 = fj * c(0.5) - v8 / (x2 * x2 + c(1.5)) + v[j % 4];
+                m11 = d_max(d_min(m11, c12, margin), -c(1.5), margin);
+            }
+            s1 = c(0.8) * s1 + c(0.05) * m11.sin().tanh();
+            if le((a9[(k10 + k3) % 4].cos() * c(1.2)).tan() + x0.asinh(), -c(1.0), margin) {
+                s1 = (s1 * c(0.5) + (x1.powi(2) + c(1.0)).log(10.0) * c(1.0)).sin();
+                let v13 = x2.powi(2);
+                acc2 += c(0.25) * v13.cos().sin();
+            } else if ge(m11.tanh().exp2(), (s1 * s1 + c(0.5)).cbrt(), margin) || n == 3 {
+                let v14 = (s1.sin().exp2().powi(2) + c(0.5)).powf(0.3);
+                s1 *= c(0.75);
+                s1 += c(0.05) * v14.cos().tanh();
+            } else {
+                let v15: Dual64 = x2 - w0[k10 % 4];
+                s1 = (s1 * c(0.5) + v15.cos() * c(0.25)).sin();
+            }
+            acc2 += d_atan2(c(0.5_f64), d_to_radians(x0)).tanh() * c(0.25);
+        }
+        x2 * c(1.5) - s1 + acc2.cos() - v8 * c(1.5) + a9[3].cos() + v8 / (x1.sin() + c(2.0))
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_77_dual(x1, x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if lt(x0.tanh().exp_m1().tanh(), c(0.5), margin) {
+            return d_abs(x1, margin) + acc1;
+        }
+        let v3: Dual64 = 'b0: {
+            s0 = c(0.6) * s0 + c(0.02) * d_hypot(c(0.5_f64), s0 / c(3.0), margin).sin();
+            if gt(x1.cos().exp2(), -c(0.5), margin) {
+                break 'b0 x1 / (v[n % 4].powi(2) + c(1.0));
+            }
+            let v2: Dual64 = (v[n % 4].sin() * c(0.9)).asin();
+            x1 + x2 + v2.sin()
+        };
+        let mut m4 = x2;
+        for i in 0..v.len() {
+            m4 = d_min(m4, v3 + v[i].cos(), margin);
+        }
+        s0 = c(0.6) * s0 + c(0.05) * m4.sin();
+        let v12 = 'b2: {
+            for i in 0..v.len() {
+                if lt(m4 + v3, c(0.5), margin) {
+                    break 'b2 d_abs(v3, margin);
+                }
+                let mut m5 = c(f64::INFINITY);
+                for j in 1..=3 {
+                    let c6 = if ge(v[3 - j].powi(2), c(0.0), margin) {
+                        (c(1.0) - v[n % 4]).powi(2)
+                    } else {
+                        x1 * x0
+                    };
+                    m5 = d_min(c6, m5, margin);
+                }
+                match i {
+                    0 => {
+                        s0 = (s0 * c(0.6) + m5 * c(1.25) * c(0.05)).tanh();
+                        s0 = s0 * c(0.5) + (s0 * s0 + c(0.5)).recip().sin() * c(0.25);
+                    }
+                    g if g > 1 => {
+                        s0 = s0 * c(0.5) + (s0 * m4).cos() * c(0.05);
+                        s0 = s0.mul_add(c(0.5), ((m5 - s0).powi(2) + c(1.0)).ln().sin() * c(0.05));
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.8) + (m5.cos().exp2() + s0.atan()) * c(0.02)).sin();
+                        if ge(v3.cos(), c(0.0), margin) {
+                            break;
+                        }
+                        acc1 += c(0.25) * (x0.sin().cosh().cos() * c(1.2)).tan().tanh();
+                    }
+                }
+                acc1 += c(0.5) * v[n % 4].cos();
+            }
+            for i in 0..v.len() {
+                let fi = c(i as f64);
+                if gt(v3, x0, margin) {
+                    break 'b2 ((m4 * v[(i + n) % 4]).powi(2) + c(1.0)).log2();
+                }
+                let mut k7 = 0;
+                while k7 < n + 1 {
+                    k7 += 1;
+                    s0 = s0 * c(0.5) + (c(0.1) - d_abs(s0, margin)).cos() * c(0.5);
+                    if lt(x0 * v[0], x2, margin) {
+                        let v9: Dual64 = 'b7: {
+                            let v8 = v[k7 % 4];
+                            if lt(v8 * x2, (v[n % 4].tanh() * c(0.5)).ln_1p(), margin) && k7 < 2 {
+                                break 'b7 x1.cos().cosh() * v8.sin().exp();
+                            }
+                            s0 = c(0.8) * s0 + c(0.1) * (s0 / (s0.powi(2) + c(1.0)));
+                            s0.powi(2).mul_add(v[0].sin(), x2 * v3)
+                        };
+                        s0 = s0 * c(0.6) + v9.cos().tanh() * c(0.02);
+                    } else if k7 < 5 {
+                        let v10 = v[k7 % 4];
+                        let v11 = 'b8: {
+                            s0 = (s0 * c(0.6) + x2.cos() * c(0.4)).sin();
+                            if le(d_atan2(v[3].powi(2) + c(0.5), v[3]), c(1.0), margin) {
+                                break 'b2 v[k7 % 4] / ((v10.sin() * c(0.9)).atanh().tanh() + c(2.0));
+                            }
+                            s0 *= c(0.6);
+                            s0 -= c(0.1) * d_atan2(x2, v[1].powi(2) + c(1.0)).tanh();
+                            if k7 % 3 == 1 {
+                                break 'b8 ((s0 * s0 + c(0.5)).sqrt().powi(2) + c(0.5)).sqrt();
+                            }
+                            (v10 * v10 + c(2.0)).ln()
+                        };
+                        s0 = (s0 * c(0.75) + (v10.cos() - v11.cos()) * c(0.1)).tanh();
+                    } else {
+                        acc1 -= fi.powi(2).tanh() * c(0.05);
+                        let v3 = d_log(v3 * v3 + c(1.0), s0 * s0 + c(2.0));
+                        acc1 -= v3.tanh().tanh() * c(0.05);
+                    }
+                    if k7 % 2 == 0 && lt(v3 - x1, -c(0.5), margin) {
+                        continue;
+                    }
+                }
+                s0 = s0.mul_add(c(0.8), s0.tanh() * c(0.2));
+            }
+            d_hypot(v3, (v3.powi(2) + c(1.0)).ln(), margin)
+        };
+        if lt(((v3.powi(2) + c(1.0)).recip().cos() * c(0.9)).atanh(), c(0.0), margin) || n % 2 == 0 {
+            let v13 = v3.sin();
+            s0 = (s0 * c(0.6) + v13 * c(0.05)).tanh();
+        } else {
+            'b9: {
+                let mut k14 = 0;
+                while k14 < n + 1 {
+                    k14 += 1;
+                    if gt(x1 * x2.tanh(), x0, margin) {
+                        s0 *= c(0.5);
+                        s0 += c(0.5) * d_min(-v[k14 % 4], s0, margin).cos();
+                        break 'b9;
+                    }
+                    let v15 = prog_35_dual(d_log(d_atan2(v12, v12 * v12 + c(1.0)).powi(2) + c(1.0), d_atan2(c(3.0_f64), v[k14 % 4]).powi(2) + c(2.0)).sin() * c(2.0), ((v12.tanh() * c(0.9)).acos().powi(2) + c(1.0)).sqrt().sin(), x0, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 = s0 * c(0.6) + v[k14 % 4].sin().exp2().sin() * c(0.25);
+                    s0 *= c(0.5);
+                    s0 += c(0.005) * v15.cos();
+                }
+            }
+        }
+        s0.sin() - acc1.sin() + v12.tanh()
+    }
+
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x1, margin);
+        let mut s1 = ((x2.tanh() * c(0.9)).atanh() + x0 * x2).cos() * c(2.0);
+        let mut s2 = v[0].tanh().exp().sin();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = d_copysign(c(3.0_f64), x0, margin).cos().exp2();
+        if gt(v4.sin().cosh() / ((x1 / (v4.powi(2) + c(1.5))).powi(2) + c(0.5)), -c(1.0), margin) {
+            acc3 += c(0.5) * (v[3].powi(2) + c(0.5)).powf(0.5).mul_add(v[3].tanh(), x0).sin();
+        } else {
+            let v5 = ((c(0.5) * s1).powi(2) + c(1.0)).ln();
+            acc3 -= prog_35_dual(d_powf(c(0.5_f64), s2.sin()).tanh().exp2().cos() * c(2.0), (v5.powi(2) + c(1.0)).log2().cos() * c(2.0), v5.asinh().sin(), *v, n, margin).sin() * c(0.005);
+        }
+        let v7 = match n {
+            1 => s2.cos() * s2,
+            2..=3 => {
+                let v6 = (v[1].cos() * c(1.2)).tan();
+                prog_66_dual(d_max(x1, x0, margin).sin(), x1, (x0 + v6).tanh().sin() * c(2.0), v, 2, margin)
+            }
+            g if g > 4 => v[n % 4].tanh().exp(),
+            _ => (v4.tanh() * c(0.9)).acos(),
+        };
+        let mut m8: Dual64 = -c(2.5);
+        for i in 0..6 {
+            m8 = d_max(m8, m8 * c(0.5) + v[(i * 3) % 4].powi(2) * c(0.1), margin);
+        }
+        acc3 += m8.sin();
+        s0 = (s0 * c(0.6) + (x2.asinh().powi(2) + c(2.0)).acosh() * c(0.2)).tanh();
+        s1 = s1.mul_add(c(0.5), (acc3 + c(0.3)).sin() * c(0.02));
+        s2 = s2 * c(0.8) + d_min(acc3.cos(), acc3.asinh(), margin).sin() * c(0.01);
+        s0 + s1 * c(1.5) + s2.sin() - v7.cos() + d_atan2(acc3, x2.powi(2) + c(1.0))
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_abs(x1, margin);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = (s0 * c(0.6) + x2.mul_add(x2 - v[3], v[3]) * c(0.02)).sin();
+        if ge(s0, c(0.0), margin) {
+            let v2: Dual64 = d_copysign(x2, x0, margin);
+            s0 = c(0.6) * s0 + c(0.4) * v2.tanh().cos();
+        } else if ge(x0.tanh(), c(0.0), margin) {
+            s0 *= c(0.8);
+            s0 += c(1.0) * (s0 * acc1).cos();
+            acc1 -= (s0 + x1 - x1.cos()).cos();
+        } else {
+            s0 = c(0.8) * s0 + c(0.02) * ((x0.sin() * c(0.9)).atanh() + acc1 * c(std::f64::consts::FRAC_1_PI)).tanh();
+            let v3 = d_powf(c(2.0_f64), v[n % 4].tanh());
+            s0 = s0 * c(0.75) + v3.tanh() * c(0.1);
+        }
+        let v9 = match n {
+            0..=2 => {
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    match i {
+                        0 | 2 => {
+                            let mut k4 = 0;
+                            while k4 < n + 1 {
+                                k4 += 1;
+                                let v5: Dual64 = d_log(v[n % 4] * v[n % 4] + c(1.0), v[k4 % 4] * v[k4 % 4] + c(2.0)).asinh();
+                                let v6 = (v5 * v5 + c(2.0)).acosh();
+                                s0 = s0.mul_add(c(0.8), (v[0] * v6).sin() * c(0.01));
+                            }
+                            acc1 -= c(0.25) * (d_to_degrees(fi) * c(0.02)).cos();
+                        }
+                        3 => {
+                            s0 = s0 * c(0.5) + v[3].sin().exp().sin() * c(0.1);
+                            if !(n == 0 && gt(s0 * x0, c(1.0), margin)) {
+                                continue;
+                            }
+                            acc1 += (fi.tanh() + c(2.0)).cbrt().sin().exp_m1().sin() * c(0.25);
+                        }
+                        4 => {
+                            continue;
+                        }
+                        _ => {
+                            let x2 = x2.tanh().cos().exp();
+                            s0 = s0 * c(0.75) + s0.sin().sin() * c(0.25);
+                            s0 = (s0 * c(0.6) + x2.cos() * c(0.1)).tanh();
+                        }
+                    }
+                    acc1 -= c(0.25) * (x0.cos() * c(0.9)).asin().asinh().sin();
+                    let v7 = v.iter().map(|&p| ((p * p).tanh() * c(0.9)).atanh()).sum::<Dual64>();
+                    acc1 += v7.cos() * c(0.05);
+                }
+                acc1 -= -s0;
+                prog_83_dual::<4>(x2, c(0.5), c(0.25), &v, n, margin)
+            }
+            3..=4 => d_powf(c(2.0_f64), v[n % 4].cos()),
+            5 => x1.cos(),
+            _ => {
+                let v8 = s0.cos();
+                -(v8.tanh() * c(0.9)).asin()
+            }
+        };
+        if le(s0.tanh(), (v[n % 4].cos() * c(0.9)).asin(), margin) {
+            return prog_66_dual(x2, x1, c(0.75), &v, 5, margin);
+        }
+        let v10 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.25) * (d_abs((x2 * x2 + c(2.0)).ln(), margin) + p.sin()).tanh());
+        let mut m11 = s0;
+        for i in 0..n {
+            let c12 = v9 / (v9 * v9 + c(1.0)) + v[(i + n) % 4];
+            m11 = d_min(c12, m11, margin);
+        }
+        s0 = s0.mul_add(c(0.75), m11.cos().tanh() * c(0.005));
+        s0 * c(0.25) + acc1.sin() + v9.sin() - v10
+    }
+
+    pub fn prog_92_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = v[3].tanh().exp2() * (s0 * v[i]);
+            s0 = s0.mul_add(c(0.75), (x2 + v[3]).sin() * c(0.1));
+        }
+        match n {
+            2..=3 => {
+                s0 *= c(0.5);
+                s0 += c(0.1) * (c(0.8) * (x0.tanh() * c(1.5)).cosh()).cos();
+            }
+            g if g > 4 => {
+                acc1 += acc1.tanh();
+                s0 = s0 * c(0.5) + (x1 * v[3]).tanh().exp().tanh() * c(0.02);
+            }
+            _ => {
+                acc1 += (d_to_radians(x1) * c(20.0)).cos().cosh().tanh();
+            }
+        }
+        let m3 = 2 * n + 1;
+        let c4: Dual64 = c(table(m3));
+        let len5 = v.len();
+        for i in 0..len5 {
+            let fi = c(i as f64);
+            if le((x2 * x2 + c(0.5)).ln().sin(), c(0.5), margin) {
+                acc1 -= c(0.5) * (fi.powi(2) + c(1.0)).recip();
+                continue;
+            }
+            let v6 = d_to_radians((a2[1].sin() * c(0.9)).acos());
+            if le(prog_40_dual(c4, (v[(i + n) % 4].cos() * c(0.5)).ln_1p().sin() * c(2.0), v[(i + n) % 4].tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
+                s0 = s0 * c(0.6) + prog_35_dual((v6.tanh() * c(2.0)).sinh().tanh(), x2, (v6 * v6 + c(1.0)).log10().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+                break;
+            }
+            s0 = c(0.6) * s0 + c(1.0) * v6.sin();
+        }
+        'l2: for i in (0..4).rev() {
+            let fi = c(i as f64);
+            let c7: Dual64 = c(table(m3));
+            s0 = s0 * c(0.75) + (x2 - c7).cos() * c(0.25);
+            let mut k8 = 0;
+            while k8 < n + 1 && gt(x1.cos(), c(0.25), margin) {
+                k8 += 1;
+                if gt(x0 + (c(SCALE) + c7), c(0.5), margin) && k8 % 3 == 1 {
+                    continue 'l2;
+                }
+                let v11 = match k8 {
+                    0 => {
+                        let v9 = c(SCALE) + (a2[k8 % 4].cos() + c(2.0)).cbrt();
+                        s0 = c(0.8) * s0 + c(0.2) * a2[k8 % 4].sin();
+                        v9.tanh()
+                    }
+                    1..=2 => c(SCALE) + s0,
+                    3 => v[k8 % 4].cos().exp() + (v[k8 % 4] * v[k8 % 4] + c(1.5)).acosh(),
+                    _other => {
+                        let v10 = x0 / (a2[3].powi(2) + c(1.5));
+                        v10.sin().exp2()
+                    }
+                };
+                acc1 -= c(0.05) * fi.sin();
+                s0 = s0 * c(0.5) + v11.sin().tanh() * c(0.05);
+            }
+            acc1 += c(0.5) * c4.powi(2);
+        }
+        let v15 = match mode {
+            Mode::Lower(k12, _) => {
+                acc1 += (a2[k12] - acc1).cos() * c(0.25);
+                (v[2].powi(2) + c(1.0)).powi(-3)
+            }
+            Mode::Upper(_) => (acc1.powi(2) + c(1.0)).sqrt(),
+            Mode::Off => v[n % 4] - c4,
+        };
+        x1 - x2.sin() + v[2] * c(0.25) + s0.sin() - acc1.cos() - a2[1].sin() - c4.cos() - v15.sin()
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x1, -c(0.5), c(1.5), margin);
+        let mut acc1: Dual64 = c(0.0);
+        if lt(d_min(c(0.5_f64), x2, margin).powi(2), -c(1.0), margin) {
+            return x2;
+        }
+        let c2: Dual64 = c(table(n + 1));
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let c4: Dual64 = c(table(k3 + n));
+            let v5 = d_log(x0.powi(2) + c(1.0), c2.powi(2) + c(2.0));
+            acc1 += x0.tanh().exp().cos();
+            if k3 >= 2 || ge(v[k3] + x1, x1, margin) {
+                break;
+            }
+            acc1 += (c4.cos() - v5.sin()).sin();
+        }
+        let v6 = c(1.5) * x0;
+        s0 = s0.mul_add(c(0.5), v6.sin() * c(0.25));
+        v[1] * c(1.5) - s0 + acc1.cos() - c2 - prog_66_dual(((c2.sin() * c(0.9)).atanh() - (v[k3].cos() * c(0.9)).acos()).sin() * c(2.0), c(0.25), d_clamp(d_copysign(c(1.5_f64), s0, margin), -c(1.5), c(1.5), margin).sin() * c(2.0), &v, 1, margin)
+    }
+
+    pub fn prog_94_dual(x0: Dual64, p: (Dual64, Dual64), v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_77_dual(c(0.5), c(0.5), x0, v, n, margin).tanh() * c(2.0);
+        let mut s1 = (v[2].tanh() * c(1.2)).tan().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            acc2 += (v[2] * v[2] + c(2.0)).ln().sin() * c(0.5);
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                match j + i {
+                    0 => {
+                        s1 = s1.mul_add(c(0.6), (fj - p.0).cos() * c(0.4));
+                    }
+                    1..=2 => {
+                        s0 = c(0.75) * s0 + c(0.02) * d_atan2((x0.sin() + c(2.0)).cbrt().powi(2) + c(0.5), (p.1 * p.1 + c(2.0)).acosh()).tanh();
+                        if ge(prog_77_dual((s1 * s1 + c(1.0)).cbrt().cos(), p.0.cos().exp2().sin(), p.0.tanh(), v, 3, margin), c(0.0), margin) {
+                            break;
+                        }
+                        s0 = s0 * c(0.6) + s0.cos().sin() * c(0.4);
+                    }
+                    MODE_D => {
+                        acc2 += (c(SCALE) + p.0).sin() * c(0.2);
+                        if le(p.1 * p.1 / (d_clamp(p.1, -c(0.5), c(1.0), margin).powi(2) + c(0.5)), c(0.0), margin) {
+                            acc2 += c(0.2) * (d_log(v[(j + n) % 4].powi(2) + c(1.0), p.1.powi(2) + c(2.0)) * (s1 / (v[3 - j] * v[3 - j] + c(1.5)))).tanh();
+                            acc2 += (s1 * s1 + c(0.5)).powf(1.5).sin() * c(0.2);
+                            if !(j % 2 == 0 && ge(v[3] / (v[3] * v[3] + c(0.5)), c(0.0), margin)) {
+                                continue;
+                            }
+                        } else if ge(v[j].atan(), fi, margin) {
+                            s1 = (s1 * c(0.6) + s1 * c(0.4)).tanh();
+                        }
+                    }
+                    _ => {
+                        let v3 = p.1.tanh();
+                        s1 *= c(0.5);
+                        s1 += c(0.5) * (-s1).cos();
+                        s0 = s0.mul_add(c(0.6), v3 * c(0.4));
+                    }
+                }
+                if lt((p.1 * p.1 + c(1.0)).powf(0.3) + (fi.tanh() * c(1.5)).cosh(), c(1.0), margin) {
+                    continue 'l0;
+                }
+                acc2 += (v[(j + i) % 4] * v[(j + i) % 4] + c(0.5)).cbrt().sin().exp_m1().sin() * c(0.2);
+            }
+            let mut m4 = c(f64::NEG_INFINITY);
+            for j in (1..=5).step_by(2) {
+                let fj = c(j as f64);
+                let c5 = if gt(p.0, p.1, margin) {
+                    fj + v[j % 4]
+                } else {
+                    c(0.5) - v[1] / (v[1] * v[1] + c(0.5))
+                };
+                m4 = d_max(m4, c5, margin);
+            }
+            s1 = s1 * c(0.6) + m4.sin().cos() * c(0.05);
+        }
+        let f6 = |t: Dual64| p.1.sin() + t * c(0.25);
+        let v7 = f6(v[0]);
+        let v8 = v.iter().cloned().map(f6).sum::<Dual64>();
+        let v9 = p.0.powi(2).cos().exp_m1();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v14 = match i {
+                1 => (t.powi(2) + c(1.0)).log2(),
+                2 => {
+                    let v10 = s0;
+                    t - v7 + v10.cos()
+                }
+                _other => {
+                    for &u in v.iter() {
+                        if gt(d_powf(v[i].powi(2) + c(0.5), (x0.powi(2) + c(1.0)).log10().cos()), (u.sin() * c(0.9)).atanh(), margin) || i % 3 == 1 {
+                            let v11 = 'b5: {
+                                if le(d_atan2(v[n % 4], t * t + c(0.5)), v[i], margin) {
+                                    acc2 -= d_abs(v8, margin).tanh() * c(0.1);
+                                } else if ge(u + v8, v[(i + n) % 4], margin) {
+                                    acc2 += c(0.1) * (x0 / (v9.cos() + c(2.0))).cos();
+                                } else {
+                                    acc2 += (d_to_degrees(v9.mul_add(p.1, v7)) * c(0.02)).sin() * c(0.1);
+                                }
+                                s0 = s0 * c(0.75) + d_log((v9 / (s0.powi(2) + c(1.5))).powi(2) + c(1.0), (u - fi).powi(2) + c(2.0)).sin() * c(0.05);
+                                s1 = (s1 * c(0.5) + (-fi) * c(1.0)).tanh();
+                                if lt((v7.tanh() * c(1.2)).tan(), c(0.5), margin) {
+                                    acc2 -= (p.0 - s1).cos() * c(0.1);
+                                    break 'b5 p.0.tanh();
+                                }
+                                v7.cos()
+                            };
+                            let x0 = -v[2].sin().exp2();
+                            acc2 -= c(0.1) * (v11 - x0.cos()).sin();
+                        } else if lt(v7 + v8, -c(1.0), margin) && i < 3 {
+                            acc2 -= c(0.1) * d_powf(v9 * v9 + c(1.0), s0.cos()).cos();
+                        } else {
+                            acc2 += c(0.05) * (v9 / (x0.sin() + c(2.0))).powi(2).ln_1p();
+                            let v12 = (x0.powi(2) + c(0.5)).recip() + t;
+                            s0 = (s0 * c(0.8) + v12.tanh() * c(0.05)).sin();
+                        }
+                        let v13 = v.iter().fold(t, |r, &z| r * c(0.75) + c(0.05) * (u * u + z.tanh()).sin());
+                        acc2 += d_to_radians(v[3 - i]).tanh().exp2().cos() * c(0.1);
+                        acc2 += v13.sin().tanh() * c(0.1);
+                    }
+                    (v7 - c(0.3)).sin().exp()
+                }
+            };
+            match i {
+                MODE_A if n > 3 => {
+                    s0 = c(0.5) * s0 + c(0.25) * (-p.0).tanh().exp2().cos();
+                }
+                g if g > 2 => {
+                    let mut k15 = 0;
+                    while k15 < 6 {
+                        k15 += 1;
+                        s1 = s1 * c(0.75) + v9.sin() * c(0.25);
+                        let v19 = match k15 {
+                            0 => {
+                                let v16 = t;
+                                v16 * v16
+                            }
+                            MODE_B | 3 => {
+                                acc2 -= (v9 * p.0).cos() * c(0.05);
+                                (v7.cos() * c(2.0)).sinh()
+                            }
+                            5 => {
+                                let v17 = -x0;
+                                (s1 * s1 + c(1.0)).sqrt() + v17.tanh()
+                            }
+                            _ => {
+                                let v18 = x0 - v14;
+                                s1 - (t.sin() * c(1.5)).cosh() + v18.sin()
+                            }
+                        };
+                        s0 = (s0 * c(0.75) + v19.tanh() * c(0.02)).sin();
+                    }
+                    s1 = (s1 * c(0.6) + (v14 * v14).ln_1p() * c(0.1)).sin();
+                }
+                _ => {
+                    let v21 = 'b7: {
+                        let v20 = v7;
+                        if ge((v14.cos().exp().sin() * c(0.9)).acos(), v9.asinh(), margin) {
+                            break 'b7 c(SCALE) + (p.1.powi(2) + c(1.0)).powi(-2);
+                        }
+                        s0 * s0 + v20.tanh()
+                    };
+                    acc2 += c(0.5) * ((c(0.5) * v21).powi(2) + c(1.0)).ln().tanh();
+                }
+            }
+            s1 = (s1 * c(0.6) + s1 * (v14 / (s0 * s0 + c(1.5))) * c(0.02)).sin();
+            s0 = (s0 * c(0.5) + t.tanh() * c(0.5)).tanh();
+        }
+        let v22: Dual64 = (v[n % 4] / c(4.0)).tanh().exp();
+        let v24 = if ge(v22.tanh().sinh() * v22, c(0.0), margin) {
+            let v23 = -p.1;
+            d_clamp(v9.atan(), (d_to_degrees(v23) * c(0.02)).cos() - c(1.5), p.0.tanh() + c(1.5), margin)
+        } else if lt(d_log(c(0.5_f64), v9 * v9 + c(2.0)), c(0.25), margin) {
+            v8.tanh()
+        } else {
+            d_hypot((v8 * v8).ln_1p(), v7 * v8, margin)
+        };
+        let [b25, b26, b27, _] = v;
+        s0.cos() + s1 + acc2.sin() - v7.tanh() + v8.tanh() + v24.cos() + b25 - b26 * c(0.5) + b27 * c(0.75)
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).log(2.0).cos() * c(2.0);
+        let mut s1 = (s0.tanh() * c(0.9)).atanh();
+        let mut s2 = ((x2 + s1).powi(2) + c(1.0)).ln().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = d_max(s0, acc3, margin);
+        let mut m5 = c(f64::NEG_INFINITY);
+        for i in 0..n + 1 {
+            m5 = d_max(x0 + v[i % 4], m5, margin);
+        }
+        s1 = c(0.5) * s1 + c(0.25) * m5.tanh();
+        match n {
+            PHASE_B if n > 1 => {
+                let v8 = 'b1: {
+                    if lt((c(0.25) - v4).tanh(), -c(0.5), margin) {
+                        s2 = (s2 * c(0.75) + (d_log(c(2.0_f64), x1.powi(2) + c(2.0)).powi(2) + c(1.0)).log10() * c(0.5)).sin();
+                        acc3 += x0 * c(std::f64::consts::LN_2);
+                    } else if ge(d_abs(x1, margin) / (v4.powi(2) + c(1.5)), -c(0.25), margin) {
+                        'b2: {
+                            if gt(s2 * c(std::f64::consts::FRAC_PI_4), x0, margin) {
+                                break 'b2;
+                            }
+                            if le(v[n % 4] * m5, c(0.0), margin) {
+                                s2 *= c(0.75);
+                                s2 -= c(0.25) * (x1 * x1).ln_1p().cos();
+                            } else {
+                                acc3 += c(0.75) * (m5.atan() - (v4.powi(2) + c(2.0)).sqrt()).sin();
+                            }
+                        }
+                        'b3: {
+                            if !(n == 5) {
+                                break 'b3;
+                            }
+                            if gt((s2 + x2).tanh(), c(0.5), margin) {
+                                break 'b3;
+                            }
+                            let v6 = v[n % 4].atan().cos().exp_m1();
+                            acc3 -= v6.tanh();
+                        }
+                    } else {
+                        acc3 -= d_hypot((x1.sin() * c(2.0)).sinh(), x0.sin(), margin).tanh() * c(0.4);
+                        s2 = s2.mul_add(c(0.8), m5.cos() * c(0.1));
+                    }
+                    if ge(m5.sin(), c(0.25), margin) || n < 1 {
+                        break 'b1 s1 - x0;
+                    }
+                    for i in 0..4 {
+                        let fi = c(i as f64);
+                        let v7 = (fi.tanh().cosh().sin() * c(0.9)).atanh();
+                        if ge((x2.powi(2) + c(0.5)).powf(0.5), -c(0.5), margin) {
+                            acc3 += c(0.5) * (d_to_degrees((s0.tanh() * c(0.9)).asin()) * c(0.02)).tanh();
+                            break 'b1 (d_powf(x2 * x2 + c(1.0), v7.tanh()).powi(2) + c(0.5)).ln();
+                        }
+                        acc3 += c(0.5) * (x2 + x0 - v7.powi(2)).cos();
+                    }
+                    d_to_radians((v[n % 4].tanh() * c(0.9)).atanh()) * c(20.0)
+                };
+                acc3 += v8.sin() * c(0.2);
+            }
+            g if g > 2 => {
+                let x0 = v4.atan();
+                let v9 = 'b5: {
+                    s0 *= c(0.8);
+                    s0 += c(0.05) * (x1 * x2).tanh();
+                    if ge(x0.cos().exp_m1(), -c(0.5), margin) {
+                        break 'b5 d_to_radians(v4) * x2;
+                    }
+                    ((x2 * x2 + c(1.0)).powi(-1).powi(2) + c(1.5)).acosh()
+                };
+                s1 *= c(0.75);
+                s1 += c(0.02) * v9.cos().tanh();
+            }
+            _ => {
+                let v10 = ((x0.sin() * c(1.5)).sinh().cos() * c(0.9)).asin();
+                let v11 = d_log((m5.powi(2) + c(0.5)).recip().powi(2) + c(1.0), (v[n % 4].sin() * c(1.5)).sinh().powi(2) + c(2.0));
+                acc3 += c(0.1) * (v10.cos() + v11.tanh()).tanh();
+            }
+        }
+        for &t in v {
+            let v14: Dual64 = 'b7: {
+                let v12 = d_powf(s0 * s0 + c(1.0), v4.tanh());
+                let v13: Dual64 = d_to_degrees(t) * c(0.01);
+                if ge(c(0.75) * (m5 + v4), c(1.0), margin) || n % 2 == 0 {
+                    break 'b7 -s1;
+                }
+                v12.cos() + v13.cos()
+            };
+            let v16 = 'b8: {
+                let v15 = x0.cos() * (v14 - x1);
+                if gt((v15.sin() + c(2.0)).cbrt(), t, margin) {
+                    break 'b8 (x0.sin() * c(0.9)).asin().tanh().exp2();
+                }
+                s0.tanh()
+            };
+            s2 = (s2 * c(0.6) + (s0.tanh() * c(0.9)).atanh() * c(0.05)).sin();
+            s0 *= c(0.75);
+            s0 += c(0.05) * v16.cos().cos();
+        }
+        let mut k17 = 0;
+        let v22: Dual64 = loop {
+            k17 += 1;
+            let v18 = prog_35_dual(c(0.25), c(1.2), x2, [v[0], v[1], v[2], v[3]], 6, margin);
+            if lt(m5.sin().atan(), -c(1.0), margin) {
+                let v19 = v[k17 % 4] * s1;
+                acc3 -= c(0.5) * v19.cos();
+            } else if n < k17 && ge((x1.powi(2) + c(1.0)).log2(), c(0.0), margin) {
+                s2 = c(0.5) * s2 + c(0.5) * (c(SCALE) + x0).tanh();
+                if k17 < n {
+                    let v20 = x2.tanh().exp_m1() + x1.sin();
+                    s0 *= c(0.5);
+                    s0 -= c(0.1) * v20.tanh();
+                } else {
+                    acc3 += c(0.5) * x1.sin().exp_m1().cos();
+                }
+            } else {
+                acc3 += c(0.5) * (x0 * x0 + c(1.5)).acosh().tanh();
+                let v21: Dual64 = prog_35_dual((v[(k17 + n) % 4].powi(2) + c(1.0)).log10().tanh(), v4.tanh(), c(0.25), [v[0], v[1], v[2], v[3]], k17, margin);
+                s2 *= c(0.5);
+                s2 -= c(0.005) * v21.sin().sin();
+            }
+            s1 *= c(0.6);
+            s1 += c(1.0) * (s1 / c(3.0));
+            if k17 >= 4 || gt(m5.sin().sin().exp_m1(), -c(0.5), margin) {
+                break (s0 + x0).cos();
+            }
+            s0 = (s0 * c(0.75) + v18.cos() * c(0.005)).sin();
+        };
+        let v24 = 'b10: {
+            let v23: Dual64 = (x0 / (m5.powi(2) + c(1.5))).cos();
+            if !(k17 < 2) {
+                acc3 += (x1 * x1 - v4.cos()).tanh() * c(0.5);
+                break 'b10 (d_to_radians(v23).powi(2) + c(1.0)).log2();
+            }
+            v[(k17 + n) % 4].tanh() + v23.cos()
+        };
+        x1 - s0 * c(0.5) + s1 + s2 * c(0.5) + acc3.sin() + v4.tanh() + v22 * c(0.25) + v24.sin()
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0 = x1.powi(2).cos() * c(2.0);
+        let mut s1 = d_log(v[n % 4].powi(2) + c(1.0), x0.powi(2) + c(2.0)).tanh() * c(2.0);
+        let mut s2 = x0.cos();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_83_dual::<4>(x0, (x2 * x2 + c(0.5)).ln().sin(), d_min(x0, v[n % 4], margin).cos(), v, n, margin);
+        if n % 2 == 0 && le(x1.asinh(), s0.atan(), margin) {
+            s1 *= c(0.6);
+            s1 -= c(0.4) * v[0].sin().tanh();
+            s1 = c(0.5) * s1 + c(0.02) * (d_atan2(acc3.powi(2) + c(0.5), x1) * d_min(v[n % 4], s2, margin)).cos();
+        } else if let Some(k5) = (n % 3).checked_sub(1) {
+            let c6 = c(k5 as f64);
+            s1 = (s1 * c(0.75) + s0.tanh() * c(0.02)).sin();
+            let v7 = (s1.powi(2) + c(0.5)).ln();
+            acc3 += c(0.4) * (c6.tanh() - v7.sin()).tanh();
+        } else {
+            s2 *= c(0.5);
+            s2 -= c(0.25) * v[2].cos().exp2().sin();
+        }
+        let mut m8 = 0;
+        for i in 0..3 {
+            let fi = c(i as f64);
+            let v9 = match i {
+                PHASE_B => s1.cos(),
+                2 => d_to_radians((s1.powi(2) + c(0.5)).cbrt()),
+                _ => {
+                    s0 = (s0 * c(0.75) + s1 * c(0.25)).tanh();
+                    d_atan2(v4 * v4 + c(0.5), fi)
+                }
+            };
+            if ge((v4.powi(2) + c(1.0)).recip(), -c(0.5), margin) {
+                m8 += 1;
+            }
+            let v10 = (x2.sin() * c(0.9)).asin();
+            s0 = (s0 * c(0.5) + prog_40_dual((s1 * s2).tanh(), v4.cos().exp2().cos() * c(2.0), (v[i] - v10).cos() * c(2.0), *v, 6, margin) * c(0.005)).tanh();
+            s1 = s1.mul_add(c(0.75), v9.sin().cos() * c(0.02));
+        }
+        match m8 {
+            PHASE_A | 2 => {
+                s0 *= c(0.6);
+                s0 += c(0.25) * (d_atan2(c(1.5_f64), x1) + x0).sin();
+                let Some(k11) = n.checked_sub(1) else {
+                    return v[m8 % 4].atan()
+                };
+                let c12 = c(k11 as f64);
+                s2 = (s2 * c(0.8) + c12.sin() * c(1.0)).tanh();
+            }
+            4 | 6 => {
+                let v13 = prog_40_dual(x0, s0, x1, [v[0], v[1], v[2], v[3]], m8, margin);
+                s2 = (s2 * c(0.75) + v13.tanh() * c(0.005)).sin();
+            }
+            _ => {
+                let v14 = prog_1_dual((x2 * x2 + c(0.5)).powf(0.5).sin().exp().cos() * c(2.0), ((x2 * x2 + c(1.0)).powi(-2).powi(2) + c(2.0)).ln().tanh() * c(2.0), (v[n % 4] * v[n % 4] + c(1.0)).log(10.0).tanh() * c(2.0), v, n, margin);
+                s2 = s2.mul_add(c(0.5), v14.sin() * c(0.005));
+            }
+        }
+        let v18 = if let Some(k15) = n.checked_sub(2) {
+            let c16 = c(k15 as f64);
+            let v17 = (x2 * x2 + c(0.5)).recip();
+            c16 + v17
+        } else {
+            (x2 + v[m8 % 4]).tanh().exp()
+        };
+        let v19 = v4;
+        for _ in 0..n {
+            let v20 = v.iter().map(|&p| c(1.2) * (x2 * c(std::f64::consts::LN_2)) + p.sin()).sum::<Dual64>();
+            s2 = c(0.75) * s2 + c(1.0) * d_to_radians(s2).tanh();
+            acc3 += c(0.25) * v20.tanh();
+        }
+        s0 + s1.sin() + s2 - acc3 * c(0.75) + v18.cos() - v19.cos() - (v[2] + x1 + c(2.0))
+    }
+
+    pub fn prog_97_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_83_dual::<4>((c(0.65) - x0).cos() * c(2.0), x1.tanh() * c(2.0), x0, &v, n, margin).cos() * c(2.0);
+        let mut s1 = (x2.tanh() * c(1.2)).tan().sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v6 = loop {
+            k3 += 1;
+            acc2 += c(0.5) * (v[3] * s1).tanh().cos();
+            let v4 = x1 - v[n % 4];
+            let v5 = v.iter().map(|&p| (c(this.k).tanh() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
+            if k3 >= 3 || le(x2.cos(), -c(0.5), margin) {
+                break (x1 * x1 + c(1.0)).recip();
+            }
+            acc2 += c(0.5) * (v4.cos() + v5.cos()).tanh();
+        };
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.8), (t * (x1 * c(1.25))).cos() * c(0.02));
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                if lt(s1 * v6, v[k7 % 4], margin) {
+                    continue 'l1;
+                }
+                s1 = s1.mul_add(c(0.75), (t / (fi.cos() + c(2.0))).cos() * c(0.25));
+            }
+            s1 = (s1 * c(0.6) + (fi + s1) * c(0.4)).sin();
+        }
+        s0 = (s0 * c(0.8) + prog_77_dual(c(1.5), c(0.25), (v[1] * v6).sin() * c(2.0), v, k3, margin) * c(0.005)).sin();
+        let mut m8 = c(f64::NEG_INFINITY);
+        for &t in v.iter() {
+            let c9 = if gt(c(1.0) - s1, c(0.5), margin) {
+                v[(k3 + n) % 4].mul_add(t, v6)
+            } else {
+                t * c(1.5)
+            };
+            m8 = d_max(m8, c9, margin);
+        }
+        let v11 = if ge(m8 + x1, m8.atan(), margin) {
+            let v10 = x0.atan();
+            acc2 -= ((v10.tanh() * c(0.9)).acos() + (-x1)).sin();
+            ((v10 - x1).tanh() * c(0.9)).atanh()
+        } else {
+            ((v[2] * x0).powi(2) + c(1.0)).sqrt()
+        };
+        match k3 % 2 {
+            0 => {
+                s0 *= c(0.75);
+                s0 -= c(0.1) * (x0.powi(2) + c(1.0)).log2().sin();
+                s1 = s1.mul_add(c(0.5), (v11.tanh() * c(0.5)).ln_1p() * c(0.05));
+            }
+            1 => {
+                s0 = s0 * c(0.8) + (c(SCALE) + c(this.k)).sin() * c(1.0);
+            }
+            _ => {
+                let v12 = (d_copysign(c(1.5_f64), v11, margin).powi(2) + c(2.0)).ln();
+                acc2 += v12.sin();
+            }
+        }
+        s0 - s1 * c(1.5) + acc2.sin() + v11.sin()
+    }
+
+    pub fn prog_98_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
+        let mut s1 = s0 / (v[1] * v[1] + c(0.5));
+        let mut s2: Dual64 = prog_83_dual::<4>(d_min(x1, x0, margin).tanh() * c(2.0), ((s1.sin() * c(0.5)).ln_1p() / ((x1 * x1 + c(1.0)).log10().tanh() + c(2.0))).cos(), s0, &v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = d_to_radians(x2 / (x1.sin() + c(2.0))) * c(20.0);
+            s0 = c(0.5) * s0 + c(0.5) * (-x2).cos();
+        }
+        let v6 = match n % 3 {
+            0..=1 => {
+                s2 *= c(0.5);
+                s2 += c(0.05) * d_atan2(x2, x0.powi(2) + c(1.0)).cos().exp().tanh();
+                x0.mul_add(a4[2], acc3)
+            }
+            MODE_C => {
+                let v5 = d_hypot(c(2.0_f64), a4[n % 4], margin);
+                v[n % 4] + x0 + v5.sin()
+            }
+            _ => x2.asinh().cos(),
+        };
+        for (i, &t) in v.iter().enumerate() {
+            s1 = s1 * c(0.6) + prog_35_dual(v6.tanh().cos() * c(2.0), c(1.2), s1, v, i, margin).tanh() * c(0.005);
+            if gt(a4[i] + t, -c(0.5), margin) {
+                break;
+            }
+            let v9 = match i {
+                0 => (d_atan2(t, t * t + c(0.5)).powi(2) + c(1.0)).recip(),
+                2 => {
+                    let v7 = d_atan2(a4[i].atan().powi(2) + c(0.5), x2 * x2);
+                    (x1 + s2).cos().exp_m1() + v7.sin()
+                }
+                3 => ((s1 * s0).powi(2) + c(1.0)).log2(),
+                _other => {
+                    let v8 = s0 - x2;
+                    t - (v8.powi(2) + c(0.5)).recip()
+                }
+            };
+            acc3 -= v9.sin().sin() * c(0.2);
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let [_, b11, _, _] = v;
+            s1 *= c(0.6);
+            s1 += c(0.05) * (a4[k10].tanh() * c(0.9)).atanh().tanh();
+            acc3 += (x2.tanh().powi(2) + c(0.5)).ln();
+            if k10 >= 2 {
+                break;
+            }
+            acc3 += b11.tanh();
+        }
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k12 = 0;
+            while k12 < n + 1 {
+                k12 += 1;
+                s0 = (s0 * c(0.8) + (v6 + a4[n % 4]) * c(0.1)).sin();
+                s2 *= c(0.8);
+                s2 += c(0.2) * (x2 - c(0.65)).sin();
+                let [b13, b14, _] = [t, (t.powi(2) + c(1.0)).log10(), fi.asinh()];
+                s2 *= c(0.75);
+                s2 -= c(0.1) * (b13.sin() + b14).cos();
+            }
+            s2 = s2 * c(0.75) + (c(1.5) * fi).cos() * c(1.0);
+            for _ in 0..5 {
+                if ge((s0.tanh() * c(0.5)).ln_1p() + (s1.tanh() * c(0.9)).atanh(), c(0.0), margin) {
+                    break 'l3;
+                }
+                let v15 = (d_powf(x2 * x2 + c(1.0), s2.tanh()).sin() + c(2.0)).cbrt();
+                s0 = (s0 * c(0.8) + v6 * c(0.2)).tanh();
+                s2 = s2.mul_add(c(0.8), v15.sin() * c(0.02));
+            }
+            acc3 -= c(0.5) * t.tanh().tanh();
+        }
+        let v17: Dual64 = if le(x2 / c(3.0) + x2, (a4[k10].tanh() * c(1.2)).tan(), margin) {
+            (v6.sin() * c(0.5)).ln_1p()
+        } else if le(x2.cos().sinh(), c(0.5), margin) {
+            d_powf(c(3.0_f64), v6.sin()) / (v6.cos().powi(2) + c(1.5))
+        } else {
+            let v16 = prog_83_dual::<4>(a4[1].tanh().cosh().tanh() * c(2.0), c(0.5), c(2.0), &v, n, margin);
+            prog_77_dual((x0 / (v6.powi(2) + c(0.5))).cos(), (x1 * c(2.0)).cos(), s1, v, n, margin) + v16.tanh()
+        };
+        let v18 = (0..n).map(|i| v6 - v[i % 4]).sum::<Dual64>();
+        s0 * c(1.5) - s1 * c(1.5) + s2 - acc3.tanh() - v17 * c(0.75) - v18.tanh() + v18
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x2 + v[1]).tanh();
+        let mut s1 = prog_5_dual(d_max(x0.cos(), d_abs(x1, margin), margin).tanh() * c(2.0), x2, x0 * c(0.75), [v[0], v[1], v[2], v[3]], 3, margin).tanh() * c(2.0);
+        let mut s2: Dual64 = (x0.powi(2) + c(1.0)).recip();
+        let mut acc3: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            let v4 = d_abs(v[(i + n) % 4], margin);
+            s2 = s2 * c(0.6) + (x2 * x2 + c(0.5)).ln().tanh() * c(0.25);
+            s2 = s2 * c(0.5) + v4.sin().tanh() * c(0.5);
+        }
+        if ge(v[n % 4].sin().exp2(), c(0.5), margin) {
+            return ((x0.tanh() * c(0.9)).acos().powi(2) + c(1.0)).powf(0.5);
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            s0 = c(0.8) * s0 + c(0.2) * d_min(c(1.5_f64), s0, margin).cos();
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                match k5 % 2 {
+                    MODE_A => {
+                        let v6 = x1;
+                        acc3 += c(0.05) * (v6.sin().powi(2) + c(1.0)).recip().tanh();
+                    }
+                    MODE_B if n < 4 => {
+                        continue 'l1;
+                    }
+                    _other => {
+                        s1 = s1.mul_add(c(0.5), s1.sin() * c(0.5));
+                        let x1 = t.sin().exp2();
+                        acc3 -= x1.cos() * c(0.05);
+                    }
+                }
+                s2 = (s2 * c(0.8) + (v[(k5 + i) % 4].tanh() * c(2.0)).sinh() * c(0.02)).tanh();
+                s2 = s2.mul_add(c(0.75), (t.powi(2) + c(1.5)).acosh().cos() * c(0.05));
+            }
+            let v7 = if lt((v[3 - i].powi(2) + c(2.0)).acosh() - t.sin(), c(0.0), margin) {
+                s0.tanh().exp_m1()
+            } else {
+                t - x2
+            };
+            let mut k8 = 0;
+            while k8 < 3 && ge((s1.cos().cosh().powi(2) + c(1.5)).acosh(), v7, margin) {
+                k8 += 1;
+                s2 *= c(0.75);
+                s2 += c(0.01) * (s2.sin().exp_m1() / ((s2 - v7).powi(2) + c(0.5))).cos();
+                s0 = s0 * c(0.5) + (v[3 - k8].tanh() * c(1.2)).tan().tanh() * c(0.05);
+                acc3 += c(0.1) * (t.sin() * c(0.9)).acos().tanh().exp_m1().tanh();
+            }
+            s0 *= c(0.5);
+            s0 += c(0.1) * v7.tanh().sin();
+        }
+        let mut m9 = c(f64::INFINITY);
+        for i in 0..6 {
+            m9 = d_min(m9, (s2 * v[(i + n) % 4]).powi(2), margin);
+        }
+        s0 = s0.mul_add(c(0.8), m9.cos().tanh() * c(0.005));
+        let v12 = if let Some(k10) = n.checked_sub(1) {
+            let c11 = c(k10 as f64);
+            c11.cos()
+        } else {
+            x0.cos()
+        };
+        let v13: Dual64 = 'b5: {
+            s2 = s2.mul_add(c(0.5), (v12.sin() * c(0.9)).atanh().cos() * c(0.1));
+            if lt(-(x2 * x2 + c(1.0)).cbrt(), v12.asinh(), margin) || n > 5 {
+                break 'b5 x1.sin();
+            }
+            d_min((x0.cos() * c(0.9)).acos(), d_abs(acc3, margin), margin)
+        };
+        let f14 = |t: Dual64| (v13.sin() * c(0.9)).asin() + t * c(0.25);
+        let v15 = f14(v[2]) + v13.asinh() * c(0.5);
+        s0.cos() - s1.tanh() + s2.sin() - acc3 * c(0.25) + v15 * c(0.5)
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_powf(c(1.5_f64), x1.sin());
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = match n % 4 {
+            0..=1 => {
+                let x2 = prog_66_dual(acc1, ((acc1 * acc1).ln_1p().sin() * c(1.2)).tan().sin(), d_min(c(1.5_f64), x2, margin).cos() * c(2.0), &v, n, margin);
+                s0 = s0 * c(0.6) + (x1 * x1 + c(1.5)).acosh().tanh() * c(0.1);
+                v[n % 4] + v[n % 4] * x0 + x2.cos()
+            }
+            g if g > 2 => v[0] * v[n % 4],
+            _ => {
+                let v2 = acc1 * c(0.35) + (x2.powi(2) + c(0.5)).ln();
+                (v[n % 4].sin() * c(1.2)).tan() + v2.cos()
+            }
+        };
+        for _ in 0..3 {
+            let v4 = x2 * x1 - (s0 * s0 + c(1.0)).recip();
+            let v5 = v4.sin();
+            acc1 += s0.tanh().sinh().atan().tanh() * c(0.5);
+            acc1 += v5 * c(0.5);
+        }
+        'l1: for t in v {
+            s0 = c(0.75) * s0 + c(0.1) * (v3 - x2).tanh();
+            for j in 0..n {
+                s0 = (s0 * c(0.5) + x0.tanh() * c(0.5)).sin();
+                if le(x2.mul_add(t, t), v[j % 4] * v[0], margin) {
+                    acc1 -= c(0.05) * (s0.tanh() * c(2.0)).sinh().cos();
+                    continue 'l1;
+                }
+            }
+            let v6 = prog_77_dual(s0, c(0.75), x2.asinh().sin() * c(2.0), v, n, margin);
+            if ge(((s0.sin() * c(0.9)).acos().sin() * c(0.9)).asin(), (x2.sin() * c(0.9)).asin(), margin) {
+                break;
+            }
+            acc1 -= (t.cos() + v6.sin()).sin() * c(0.05);
+        }
+        s0 = (s0 * c(0.5) + x2.sin() * c(0.5)).sin();
+        x0 + s0 - acc1.sin() - v3.tanh()
+    }
+
+    pub fn prog_101_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x0 * x0).sin() * c(2.0);
+        let mut s2: Dual64 = (s1.powi(2) + c(0.5)).recip();
+        let mut acc3: Dual64 = c(0.0);
+        for &t in w0 {
+            if ge((x2.tanh() * c(0.9)).acos().mul_add(s2.sin().exp(), t), x2 * c(std::f64::consts::LN_2), margin) {
+                s2 = s2.mul_add(c(0.5), (c(SCALE) + x0 + s2.atan()).tanh() * c(0.25));
+                acc3 += (w0[n % 4] * w0[n % 4] + c(1.0)).log2().sin() * c(0.5);
+            } else if gt(d_powf(c(0.5_f64), s1.cos().tanh()), s1, margin) {
+                acc3 += c(0.5) * (-w0[this.n]).cos();
+            } else {
+                s2 = (s2 * c(0.5) + prog_35_dual(((x1.powi(2) + c(1.0)).log(2.0).sin() * c(1.2)).tan().sin(), x2, s1.atan().tanh(), *w0, n, margin) * c(0.005)).tanh();
+            }
+            let v4: Dual64 = prog_77_dual(x1.tanh().asinh().tanh(), x0, (x1 * v[this.n]).sin(), *v, 3, margin);
+            s2 = c(0.8) * s2 + c(0.005) * prog_35_dual(x1.tanh().exp().sin().exp2().sin(), (x1.cos() * c(0.9)).atanh().tanh().sin() * c(2.0), (v[(this.n + n) % 4].sin() * c(2.0)).sinh().sin() * c(2.0), *v, 2, margin).cos();
+            s1 = s1.mul_add(c(0.5), v4.tanh().tanh() * c(0.005));
+        }
+        let v5 = w0[1..].iter().copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
+        for _ in (0..=n).rev().step_by(2) {
+            let v6 = v.iter().map(|&p| (x1.tanh() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
+            acc3 += c(0.25) * (v6 - c(this.k)).sin();
+        }
+        let mut m7: Dual64 = -c(0.5);
+        for i in 0..n {
+            let c8: Dual64 = if ge(m7, -c(0.5), margin) {
+                s1 - w0[i % 4] + v[i % 4]
+            } else {
+                x1 - v5 + v[i % 4]
+            };
+            m7 = d_max(m7, c8, margin);
+        }
+        let v9 = w0.iter().map(|&p| (-x0) + p.tanh()).sum::<Dual64>();
+        if n == 2 && gt(x1, (v[(this.n + n) % 4].sin() * c(1.5)).sinh(), margin) {
+            return s1.cos().cosh();
+        }
+        x2.cos() + s1 + s2 - acc3.tanh() - v5.sin() + m7.cos() + v9.tanh()
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.cos();
+        let mut acc1: Dual64 = c(0.0);
+        if n % 2 == 0 {
+            acc1 -= d_hypot(c(3.0_f64), (*x2).powi(2), margin).sin();
+            let v2 = prog_5_dual(x0.tanh().exp2().cos(), c(2.0), ((v[n % 4].powi(2) + c(1.0)).log(2.0).cos() * c(1.5)).cosh().cos() * c(2.0), v, n, margin);
+            acc1 += v2.cos() * c(0.005);
+        } else if gt(x1.sin().exp2(), -c(1.0), margin) {
+            let v3: Dual64 = prog_40_dual((s0.powi(2) + c(2.0)).sqrt().cos() * c(2.0), (-v[1]).cos() * c(2.0), d_abs(v[1], margin).sin() * c(2.0), v, n, margin);
+            s0 = (s0 * c(0.8) + (acc1 * v[n % 4] + ((*x2).powi(2) + c(2.0)).ln()) * c(0.01)).tanh();
+            s0 = c(0.75) * s0 + c(0.005) * v3.sin();
+        }
+        let a4 = [(v[n % 4].tanh() * c(0.5)).ln_1p(), (d_clamp(acc1, acc1.cos() - c(1.5), (*x2).cos() + c(1.5), margin).powi(2) + c(2.0)).ln(), (x0 * x0).ln_1p() - (x1.powi(2) + c(1.0)).recip(), d_clamp(acc1, -c(1.0), c(1.5), margin)];
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if ge(x1.asinh(), c(0.25), margin) {
+                s0 = c(0.8) * s0 + c(0.02) * (x0 / (s0.powi(2) + c(1.0)) + s0.mul_add(a4[0], *x2)).sin();
+            }
+            let v6 = if lt(a4[k5 % 4] * a4[k5 % 4], -c(0.5), margin) {
+                (v[(k5 + n) % 4] * v[(k5 + n) % 4] + c(1.0)).log2()
+            } else if gt((s0.sin().exp2().powi(2) + c(1.0)).log(3.0), s0.tanh(), margin) || k5 == 1 {
+                d_hypot(a4[k5 % 4] + s0, v[k5 % 4] + x0, margin)
+            } else {
+                d_to_degrees((x0 * x0 + c(0.5)).recip()) * c(0.01)
+            };
+            acc1 -= prog_77_dual(x1, c(0.75), v[k5 % 4].sin(), v, k5, margin).tanh() * c(0.05);
+            if k5 >= 4 {
+                break;
+            }
+            s0 *= c(0.8);
+            s0 += c(0.05) * v6.sin().sin();
+        }
+        let mut a7 = [s0, ((a4[1] + v[k5 % 4]).tanh() * c(0.9)).acos(), ((*x2).powi(2) + c(1.0)).sqrt().powi(3), d_clamp(x1, v[k5 % 4].sin() - c(1.5), s0.sin() + c(1.5), margin)];
+        a7 = [a7[3], a7[0] * c(0.5) + ((d_to_degrees(a7[k5 % 4]) * c(0.01)).powi(2) + c(1.0)).log10().sin() * c(0.1), a7[1], a7[1]];
+        let v9 = if gt((a7[2] * a7[2] + c(2.0)).ln(), c(1.0), margin) {
+            let v8 = c(0.35) * x1;
+            v[k5 % 4].mul_add(s0, v8) - (v[k5 % 4].powi(2) + c(0.5)).ln()
+        } else {
+            s0 = (s0 * c(0.75) + (x1 - c(0.3)) * s0 * c(0.01)).tanh();
+            d_hypot(acc1, x1, margin)
+        };
+        let mut m10 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            for j in (0..=n).rev().step_by(2) {
+                s0 *= c(0.5);
+                s0 += c(0.5) * s0.tanh();
+                let v11 = v.iter().fold(t, |r, &p| r * c(0.75) + c(0.1) * (t.atan() + p.sin()).tanh());
+                acc1 -= c(0.1) * a7[(j + k5) % 4].sin().exp().cos();
+                s0 = (s0 * c(0.75) + v11.cos() * c(0.1)).tanh();
+            }
+            acc1 += c(0.5) * a4[i].tanh().exp2().tanh();
+            s0 = (s0 * c(0.8) + t.cos() * c(0.2)).tanh();
+            if lt(c(0.5) * a7[k5 % 4], x1, margin) || n % 2 == 0 {
+                m10 += 1;
+            }
+        }
+        match m10 {
+            1 => {
+                let v12: Dual64 = s0.atan();
+                s0 = s0 * c(0.75) + d_abs(v[m10 % 4], margin).sin() * c(0.25);
+                acc1 += c(0.2) * v12.sin();
+            }
+            2..=3 => {
+                acc1 -= c(0.2) * v9.cos();
+                s0 = c(0.5) * s0 + c(0.005) * prog_35_dual(*x2, s0, (s0.sin() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin).tanh();
+            }
+            4 => {
+                acc1 -= v9.atan().cos() * c(0.2);
+                let v13 = d_clamp(x1, x1.sin() - c(1.5), v[3].sin() + c(1.5), margin).cos().exp_m1();
+                acc1 += v13.cos();
+            }
+            _ => {
+                s0 = s0 * c(0.8) + (v9 * v9 + c(2.0)).sqrt().sin() * c(0.01);
+            }
+        }
+        s0.sin() - acc1.tanh() - v9
+    }
+
+    pub fn prog_103_dual(x0: Dual64, p: (Dual64, Dual64), v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let (x1, x2) = p;
+        let w0 = v;
+        let mut s1: Dual64 = d_min(-w0[n % 4], x1.cos().cosh(), margin);
+        let mut s2 = (x0 * x0 + c(0.5)).sqrt().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        acc3 += d_clamp(v[n % 4].cos().exp_m1(), -c(0.5), c(1.0), margin);
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            match i % 4 {
+                0 => {
+                    s1 = (s1 * c(0.8) + ((x0.sin() * c(0.9)).asin().tanh() * c(0.9)).acos() * c(0.02)).sin();
+                }
+                1 | PHASE_D => {
+                    let v4 = prog_77_dual(((v[i % 4] - x2).tanh() * c(0.9)).atanh().sin(), x0, (fi * s2).tanh(), [v[0], v[1], v[2], v[3]], n, margin);
+                    s1 = (s1 * c(0.8) + v4 * c(0.005)).sin();
+                }
+                _ => {
+                    s1 = c(0.8) * s1 + c(0.2) * x2.sin();
+                }
+            }
+            s2 = (s2 * c(0.6) + fi * c(std::f64::consts::FRAC_PI_4) * c(1.0)).sin();
+        }
+        let v7 = if lt((x0 * x0 + c(2.0)).sqrt(), c(1.0), margin) || n == 0 {
+            for i in (0..=n).rev().step_by(2) {
+                match i {
+                    1 => {
+                        s2 = (s2 * c(0.75) + d_max((s2.sin() * c(1.2)).tan(), w0[1], margin) * c(0.02)).sin();
+                        s2 = (s2 * c(0.5) + (s2 + v[1]) * c(0.25)).sin();
+                    }
+                    PHASE_D | 5 => {
+                        let v5: Dual64 = (x2.powi(2) + c(2.0)).ln();
+                        acc3 += v5.sin().cos() * c(0.5);
+                    }
+                    6 => {
+                        s1 = (s1 * c(0.75) + (x2 + x1) * c(0.1)).sin();
+                    }
+                    _ => {
+                        s1 = c(0.5) * s1 + c(0.1) * s2.cos().exp_m1().tanh();
+                        acc3 += x2.sin().exp2().tanh() * c(0.5);
+                        if gt(s1, -c(1.0), margin) {
+                            return d_to_radians(x1) * c(20.0);
+                        }
+                    }
+                }
+                if lt((x2.tanh() * c(1.2)).tan(), -c(0.5), margin) {
+                    continue;
+                }
+                acc3 += x2.tanh().sin() * c(0.5);
+            }
+            prog_83_dual::<4>(c(2.0), x2.powi(2).cos().cos(), x0, v, n, margin)
+        } else {
+            let v6 = x1 / (x2 * x2 + c(0.5));
+            prog_66_dual(c(1.2), c(0.25), s2, v, n, margin) + v6.tanh()
+        };
+        assert!(n < 100);
+        for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            match i {
+                0 => {
+                    acc3 -= v7.sin();
+                }
+                PHASE_B | 3 => {
+                    acc3 += d_min(v7, v[i % 4], margin).cos();
+                    s2 = s2.mul_add(c(0.6), prog_77_dual(x1, s2.cos(), x2, *w0, i, margin).sin() * c(0.005));
+                    if n > 4 {
+                        break;
+                    }
+                }
+                4 => {
+                    break;
+                }
+                _ => {
+                    acc3 -= (d_to_degrees(v7) * c(0.02)).sin();
+                    s2 = c(0.75) * s2 + c(1.0) * (fi * fi + c(1.0)).log2().cos();
+                    if i + n < 8 && gt(prog_1_dual(x2, c(0.75), w0[i % 4].tanh().tanh(), v, n, margin), c(0.5), margin) {
+                        acc3 += ((fi * fi + c(1.0)).sqrt() * (s1 / (v[i % 4] * v[i % 4] + c(1.5)))).sin() * c(0.5);
+                        let v7 = v7.mul_add(x1, w0[i % 4]);
+                        acc3 += v7.cos() * c(0.4);
+                    }
+                }
+            }
+            let v8: Dual64 = d_copysign(x0, x1, margin) * c(0.8);
+            s2 = c(0.8) * s2 + c(0.25) * v8.tanh();
+        }
+        s1 * c(0.25) + s2.tanh() + acc3.sin() - v7.sin()
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_66_dual(((x0 * x0 + c(1.0)).log(10.0) + (x2 * x2 + c(1.0)).cbrt()).tanh(), x0, x2, &v, n, margin).sin() * c(2.0);
+        let mut s1 = prog_5_dual((x1.powi(2) + c(2.0)).ln().cos() * c(2.0), x0 * c(2.0), x2, v, 0, margin).sin() * c(2.0);
+        let mut s2 = (x1 - c(1.2)).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().rev().skip(1).copied().fold(c(f64::NEG_INFINITY), |r, y| d_max(r, y, margin));
+        let v5 = v4.sin();
+        let mut k6 = 0;
+        while k6 < n {
+            k6 += 1;
+            let v7 = if le(((s0.sin() * c(0.9)).acos().tanh() * c(0.9)).atanh(), -c(0.25), margin) || k6 < 1 {
+                (v5.sin() * c(0.9)).asin() * d_clamp(x0, -c(1.5), c(1.0), margin)
+            } else {
+                ((v5.tanh() + c(2.0)).cbrt().powi(2) + c(0.5)).cbrt()
+            };
+            let v8 = v.iter().map(|&p| c(1.0) + c(0.25) * p.cos().exp().tanh()).product::<Dual64>();
+            if k6 == 4 && ge(v4.tanh(), c(0.5), margin) {
+                acc3 += ((v7.tanh() + c(2.0)).cbrt() - c(0.1)).cos() * c(0.25);
+                if lt((x2 * x2 + c(1.0)).ln(), c(0.5), margin) {
+                    return x2 + v8;
+                }
+            } else if lt((v4 * v4 + c(1.0)).cbrt(), c(0.0), margin) {
+                s0 = (s0 * c(0.75) + x0 * c(0.25)).sin();
+            } else {
+                s1 = (s1 * c(0.5) + (v5.tanh() * c(1.5)).cosh() * c(0.1)).sin();
+                if n < 6 {
+                    let v9 = (v[k6 % 4] + v7).asinh();
+                    let v10 = v7 - v8;
+                    s2 = (s2 * c(0.5) + (v9.cos() + v10.tanh()) * c(0.02)).sin();
+                } else if ge(v4 * v8, v8, margin) {
+                    for _ in 0..n {
+                        s2 = s2 * c(0.5) + (s2.cos() * c(0.9)).acos().tanh() * c(0.2);
+                        let v11 = v.iter().map(|&p| s2 + p.sin()).sum::<Dual64>();
+                        s1 *= c(0.8);
+                        s1 -= c(0.02) * v11.cos().sin();
+                    }
+                    s0 *= c(0.5);
+                    s0 += c(0.25) * ((v7.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log(3.0).sin();
+                } else {
+                    let v12 = ((v4 + x0).powi(2) + c(1.0)).recip();
+                    acc3 -= (v7 * v7 + c(1.0)).log(3.0).sin() * c(0.25);
+                    s0 = s0 * c(0.75) + v12 * c(0.1);
+                }
+                let v13 = s1.mul_add(v8, x1);
+                acc3 += c(0.25) * v13.sin();
+            }
+            acc3 += (v4.cos() * c(0.9)).acos().cos() * c(0.25);
+            s2 = (s2 * c(0.8) + (v7.sin() + v8.cos()) * c(0.02)).sin();
+        }
+        let v14 = v.chunks(2).map(|ch| x1.asinh() + ch[0] * c(0.25)).sum::<Dual64>();
+        s0 * c(0.5) - s1.sin() - s2 * c(0.25) - acc3.tanh() - v5 + v14.tanh()
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut s1 = x0;
+        let mut acc2: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            acc2 += (v[n % 4].powi(3) + (x2.sin() * c(0.9)).acos()).sin() * c(0.25);
+            for j in 0..i {
+                let fj = c(j as f64);
+                let v3: Dual64 = fj / (v[3 - j].cos() + c(2.0));
+                let v4 = v.iter().map(|&p| p).sum::<Dual64>();
+                acc2 -= c(0.1) * (-s1).sin().sin();
+                acc2 += (v3.tanh() + v4.cos()).cos() * c(0.1);
+            }
+            s1 = s1 * c(0.6) + t.sin().sinh() * (s0 / c(4.0)) * c(0.25);
+        }
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| d_log(s1 * s1 + c(1.0), x2.cos().exp_m1().powi(2) + c(2.0)) + p.sin() + q.tanh()).sum::<Dual64>();
+        if n < 2 && gt(d_abs(d_to_radians(v[3]), margin), x0, margin) {
+            s0 = (s0 * c(0.6) + x1.cos() * c(0.4)).tanh();
+            if n == 1 && ge(prog_40_dual(d_clamp((v[n % 4].tanh() * c(1.5)).cosh(), -c(1.0), c(1.5), margin).tanh(), c(0.5), c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(0.5), margin) {
+                s1 = s1.mul_add(c(0.75), s0.cos().cos() * c(0.05));
+            } else if gt(x1.tanh().exp_m1() / (d_to_radians(v5).powi(2) + c(0.5)), (x1.sin() * c(0.9)).atanh(), margin) {
+                acc2 -= c(0.5) * (s1 - c(2.5)).cos();
+            } else {
+                let v6: Dual64 = (v[n % 4] * v[n % 4] + c(2.0)).ln();
+                s1 = (s1 * c(0.75) + prog_40_dual(x1, (d_log(x1 * x1 + c(1.0), v6 * v6 + c(2.0)).sin() * c(0.9)).asin().sin() * c(2.0), (s1 * v6).cos(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+            }
+        }
+        let mut k7 = 0;
+        let v13 = loop {
+            k7 += 1;
+            s1 = s1.mul_add(c(0.6), (x1.sin() * c(1.2)).tan().cos() * c(0.02));
+            if !(k7 + n < 2 && ge(v5.sin(), c(0.0), margin)) {
+                s1 = c(0.5) * s1 + c(0.25) * (x1 - s1).cos();
+                acc2 -= (v[k7] / (d_hypot(x1, v5, margin).powi(2) + c(1.0))).tanh();
+            } else if k7 < 2 && lt((v[k7] * v[k7] + c(1.0)).ln(), c(SCALE) + v[3 - k7], margin) {
+                s1 *= c(0.8);
+                s1 += c(1.0) * (s1 * c(0.1)).tanh();
+            } else {
+                s0 = c(0.5) * s0 + c(0.1) * (v[1].cos() * c(1.5)).cosh().cos();
+                if gt(prog_77_dual(s0.cos().sin() * c(2.0), d_log(c(0.5_f64), x0 * x0 + c(2.0)).sin() * c(2.0), c(1.5), [v[0], v[1], v[2], v[3]], 2, margin), s0 / c(3.0), margin) {
+                    acc2 += (v[1].tanh() * c(0.9)).acos().tanh();
+                    break v5;
+                }
+            }
+            let v12: Dual64 = if ge((s1.asinh().powi(2) + c(2.0)).acosh(), s1, margin) && k7 < 1 {
+                (v[3 - k7] * v[3 - k7] + c(2.0)).acosh()
+            } else {
+                for _ in (0..n).rev() {
+                    s1 = (s1 * c(0.6) + prog_35_dual(s1.sin(), x2, (x0 + s1).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                    let v10 = if ge(s0.asinh().sin().exp_m1(), c(0.5), margin) {
+                        (s1.sin().cos() * c(0.9)).atanh()
+                    } else if gt((s0 * s0 + c(2.0)).ln(), c(0.5), margin) {
+                        let v8 = (x0.cos().exp().powi(2) + c(1.0)).log10();
+                        s0 = (s0 * c(0.5) + s0.mul_add(v5, s0) * c(0.02)).tanh();
+                        x1.tanh() + v8.sin()
+                    } else {
+                        let v9 = c(SCALE) + x1.sin();
+                        v9.cos()
+                    };
+                    s0 = s0 * c(0.5) + v10.sin().cos() * c(0.1);
+                }
+                let v11 = x2.tanh().exp();
+                v[n % 4].asinh() + v11.tanh()
+            };
+            if k7 >= 2 || lt(d_min(v12, x2, margin), -c(0.5), margin) {
+                break prog_77_dual(x1, (x1.sin().powi(2) + c(1.0)).powf(0.3).tanh() * c(2.0), (v5.sin().exp_m1().sin() + c(2.0)).cbrt().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            }
+        };
+        let v15 = match n {
+            0 | 2 => {
+                let v14 = d_to_radians(acc2);
+                x1 - x0 + v14.tanh()
+            }
+            5 => x2.cos() - (x1 + v[k7]),
+            6 => x1.sin(),
+            _ => (x2 * x2 + c(0.5)).sqrt(),
+        };
+        x1 + s0 * c(0.25) + s1.sin() + acc2.sin() - v5.cos() + v13.tanh() + v15.cos() + d_to_degrees(x1) * c(0.02)
+    }
+
+    pub fn prog_106_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x2, v[2], margin);
+        let mut s1 = prog_53_dual(x2, x0, d_abs(x1, margin).tanh().exp().tanh(), *v, 0, margin).tanh() * c(2.0);
+        let mut s2 = x2;
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = s0 - v[i];
+        }
+        let mut m5 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            let mut k6 = 0;
+            while k6 < n && gt(s1 + a4[1], -c(1.0), margin) {
+                k6 += 1;
+                s0 = (s0 * c(0.75) + (s0.powi(2) + c(1.0)).log(10.0) * c(0.5)).sin();
+                let v7 = a4.iter().map(|&p| c(0.25) - p.powi(2)).sum::<Dual64>();
+                match k6 % 2 {
+                    MODE_A => {
+                        break;
+                    }
+                    1 => {
+                        s1 = (s1 * c(0.8) + ((fi + x2).powi(2) + c(1.0)).log2() * c(0.1)).tanh();
+                    }
+                    _ => {
+                        s1 = s1.mul_add(c(0.5), s2.cos().cos() * c(0.5));
+                        acc3 += c(0.05) * v7.tanh();
+                        match k6 {
+                            MODE_A | MODE_C => {
+                                acc3 -= c(0.05) * (x2 * x2 + c(1.0)).cbrt().sin();
+                            }
+                            MODE_D | 5 => {
+                                s2 = s2.mul_add(c(0.8), (fi.powi(2) + c(1.5)).acosh().tanh() * c(1.0));
+                            }
+                            6 => {
+                                s1 = (s1 * c(0.5) + (s1.cos() * c(1.2)).tan() * c(0.05)).tanh();
+                                continue;
+                            }
+                            _other => {
+                                let v8 = (s2 * s2 + c(0.5)).sqrt().cos().exp();
+                                acc3 += c(0.05) * v8.cos().sin();
+                            }
+                        }
+                    }
+                }
+                s2 = s2 * c(0.5) + v7.tanh().cos() * c(0.01);
+            }
+            if gt(s2 * x0, c(1.0), margin) {
+                m5 += 1;
+            }
+            if lt(s1, -c(0.5), margin) {
+                continue;
+            }
+            acc3 += ((a4[(k6 + m5) % 4] * a4[(k6 + m5) % 4]).ln_1p() - (x1 * x1 + c(0.5)).cbrt()).tanh() * c(0.25);
+        }
+        let c9 = c(m5 as f64);
+        let v10 = d_copysign(c9 / c(3.0), c9 - x1, margin);
+        'l3: for i in (0..n).rev() {
+            s1 *= c(0.75);
+            s1 -= c(0.25) * d_clamp(v10, -c(0.5), c(0.5), margin).cos();
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s1 = (s1 * c(0.8) + c9.sin() * c(1.0)).tanh();
+                if ge(a4[k11 % 4] + s2, x1, margin) {
+                    continue 'l3;
+                }
+            }
+            if le(((s0 + x1).powi(2) + c(2.0)).ln(), a4[i % 4] / (s2.powi(2) + c(0.5)), margin) {
+                s1 = s1 * c(0.8) + s1.sin() * c(0.2);
+                continue;
+            }
+            acc3 += c(0.25) * (d_copysign(s2, s1, margin).cos() * c(1.5)).cosh().cos();
+        }
+        for i in 0..v.len() {
+            let v13 = match i % 3 {
+                MODE_A if n < 4 => (a4[i].tanh() * c(0.9)).asin(),
+                1 => s0.cos(),
+                MODE_C if n < 4 => v[i].asinh(),
+                _ => {
+                    let v12 = v[m5 % 4];
+                    (x2.asinh().sin() * c(0.9)).acos() + v12.cos()
+                }
+            };
+            s2 = s2.mul_add(c(0.8), c9.cos() * c(1.0));
+            s1 = (s1 * c(0.5) + v13.sin() * c(0.1)).sin();
+        }
+        let mut k14 = 0;
+        while k14 < n {
+            k14 += 1;
+            match k14 {
+                0 => {
+                    acc3 += v10.tanh() * c(0.25);
+                }
+                1 => {
+                    for &u in v.iter() {
+                        let v15 = if k14 % 2 == 0 {
+                            (v[n % 4].tanh() * c(0.5)).ln_1p()
+                        } else {
+                            acc3 -= c(0.05) * (v10 * x0 - (s1 * s1 + c(2.0)).sqrt()).cos();
+                            (s2 * s2 + c(1.0)).log2()
+                        };
+                        let v17 = match k14 % 4 {
+                            MODE_A => {
+                                let x2 = d_min(c(1.5_f64), s1.powi(2), margin);
+                                d_atan2(c(0.5_f64), v10) + x2.sin()
+                            }
+                            g if g > 1 => {
+                                let v16 = x2.tanh();
+                                v15 / (v16 * v16 + c(0.5))
+                            }
+                            _ => c9.atan().tanh().exp_m1(),
+                        };
+                        s2 = s2 * c(0.8) + (v10 * v10 + c(1.0)).log10().powi(2).ln_1p() * c(0.4);
+                        s2 = (s2 * c(0.8) + (u.sin() - v15.sin() + v17.cos()) * c(0.01)).tanh();
+                    }
+                }
+                2 | 4 => {
+                    acc3 -= c(0.25) * (a4[k14 % 4].sin() * c(0.9)).acos().tanh();
+                }
+                _ => {
+                    s0 *= c(0.75);
+                    s0 -= c(0.25) * (s0 * s0 + c(0.5)).sqrt().cos();
+                    s2 = (s2 * c(0.8) + v[k14 % 4] * c(0.2)).tanh();
+                }
+            }
+            match n {
+                0..=2 => {
+                    s0 = (s0 * c(0.75) + (x2 * x2 + c(0.5)).cbrt() * c(0.1)).tanh();
+                }
+                3 => {
+                    acc3 -= c(0.25) * d_clamp(v10, s0.cos() - c(1.5), x0.sin() + c(1.5), margin).sin();
+                }
+                4 | 6 => {
+                    let x2 = (v10.cos() * c(0.9)).asin() + (c9 - v10);
+                    s2 = (s2 * c(0.8) + (-s0) * c(0.2)).tanh();
+                    acc3 += x2.tanh() * c(0.25);
+                }
+                _other => {
+                    acc3 += v10.sin().exp2().sin() * c(0.25);
+                    s2 = c(0.5) * s2 + c(0.25) * (s2 + s0).sin();
+                }
+            }
+            let v20: Dual64 = if le(d_atan2(a4[(k14 + n) % 4] * a4[(k14 + n) % 4] + c(0.5), a4[(k14 + n) % 4]), v10 + x1, margin) {
+                v[k14 % 4] * a4[0]
+            } else if le(s1.asinh().tanh(), c(0.0), margin) {
+                let v18 = s0 * a4[k14 % 4];
+                d_min(x2 / c(2.0), a4[n % 4].cos(), margin) + v18.tanh()
+            } else {
+                let v19 = d_to_radians(x0) * c(20.0);
+                return (v19.tanh() * c(2.0)).sinh()
+            };
+            acc3 -= (s1.powi(2) + c(0.5)).sqrt().sin().tanh() * c(0.25);
+            acc3 += c(0.25) * v20.sin().tanh();
+        }
+        s0 * c(0.5) + s1.tanh() - s2.tanh() - acc3.cos() - a4[2].sin() - v10
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut acc1: Dual64 = c(0.0);
+        if ge(prog_1_dual((s0 + acc1).cos(), c(0.25), x0, &v, n, margin), x2 * x2, margin) && n % 2 == 0 {
+            return x1.tanh();
+        }
+        let v2 = match n {
+            0..=1 => (s0 * s0 + c(1.0)).log2().sin().exp2(),
+            g if g > 2 => d_atan2(x1, x2.powi(2) + c(0.5)),
+            _other => v[n % 4] * x1,
+        };
+        let v3: Dual64 = prog_53_dual(v[n % 4].tanh() * c(2.0), c(2.0), acc1.tanh().exp_m1().cos() * c(2.0), v, 6, margin);
+        let mut k4 = 0;
+        while k4 < 3 && le(prog_40_dual(x2, c(0.75), x0, v, k4, margin), (v3.cos() * c(0.9)).atanh(), margin) {
+            k4 += 1;
+            let v6 = match k4 {
+                1 | MODE_D => {
+                    let v3 = (x0.sin() * c(0.9)).atanh();
+                    let v5 = v2.cos();
+                    d_to_radians(x2) + v3.cos() + v5.tanh()
+                }
+                _ => v2.cos(),
+            };
+            match k4 {
+                MODE_B => {
+                    break;
+                }
+                g if g > 2 => {
+                    let v7 = (x1.cos() * c(0.9)).atanh();
+                    s0 = (s0 * c(0.8) + v7.sin() * c(0.02)).sin();
+                }
+                _ => {
+                    s0 = (s0 * c(0.5) + prog_77_dual(x1.powi(3).sin() * c(2.0), (x2 * x2).ln_1p().sin(), x2, v, 6, margin) * c(0.005)).sin();
+                    if gt(prog_35_dual(s0, (v[n % 4] * v[n % 4] + c(1.0)).ln().sin(), c(0.75), v, k4, margin), v6, margin) {
+                        let v8 = prog_77_dual(x1, x0, c(0.75), v, k4, margin);
+                        s0 = s0 * c(0.6) + v[(k4 + n) % 4].cos().tanh() * c(0.4);
+                        if lt(d_log(c(0.5_f64), v2 * v2 + c(2.0)).tanh().exp_m1(), v3, margin) {
+                            s0 = s0 * c(0.5) + (s0.cos() * c(0.9)).asin().tanh() * c(0.2);
+                            break;
+                        }
+                        acc1 += c(0.1) * v8.cos().cos();
+                    } else if le(d_to_radians((v3.cos() * c(1.2)).tan()), c(0.25), margin) {
+                        s0 = (s0 * c(0.6) + prog_35_dual(c(2.0), x2, c(0.75), v, k4, margin) * c(0.005)).tanh();
+                    }
+                }
+            }
+            let v9 = v2;
+            s0 = (s0 * c(0.6) + v9 * v2 * c(0.05)).sin();
+            s0 = (s0 * c(0.5) + v6.tanh() * c(0.05)).sin();
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            if gt(v2.cos(), c(0.25), margin) {
+                s0 *= c(0.8);
+                s0 += c(0.05) * s0.sin().powi(3);
+                break;
+            }
+            acc1 += (c(0.5) * v2).sin();
+            let v11 = match k10 {
+                0 | MODE_C => x1.powi(3).tanh().exp2(),
+                _ => (v3 * v3 + c(0.5)).recip(),
+            };
+            if k10 >= 2 || ge(v11 - c(2.0), -c(0.5), margin) {
+                break;
+            }
+        }
+        let v12 = v.iter().fold(prog_77_dual(d_clamp(x1, -c(0.5), c(1.0), margin).sin() * c(2.0), c(1.2), c(0.5), v, 1, margin).tanh(), |r, &p| r * c(0.75) + c(0.02) * (v2.sin() + p.tanh()).tanh());
+        s0 - acc1 - v3.sin() - v12 * c(0.5)
+    }
+
+    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0 = (d_clamp(*x2, -c(1.0), c(0.5), margin).tanh() * c(1.2)).tan().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * (((d_to_radians(s0) * c(50.0)).tanh() * c(0.5)).ln_1p() + p.cos()).tanh()).product::<Dual64>();
+        let mut k3 = 0;
+        let v10 = loop {
+            k3 += 1;
+            match n {
+                0 => {
+                    acc1 -= (x1.sin() * c(0.9)).atanh().sin() * c(0.5);
+                    s0 = (s0 * c(0.75) + ((x1.powi(2) + c(0.5)).sqrt().powi(2) + c(1.0)).log(10.0) * c(0.5)).tanh();
+                }
+                1..=3 => {
+                    acc1 += v[k3 % 4].sin().exp_m1().cos() * c(0.5);
+                    if gt((x0 * x0 + c(0.5)).sqrt(), c(0.0), margin) {
+                        acc1 -= x1.atan().tanh() * c(0.5);
+                        let v4 = ((c(1.25) - v2).powi(2) + c(0.5)).cbrt();
+                        s0 = (s0 * c(0.8) + v4.cos() * c(0.05)).tanh();
+                    } else {
+                        s0 = s0 * c(0.75) + d_log(c(0.5_f64), v2 * v2 + c(2.0)) * c(0.2);
+                    }
+                }
+                4 | 6 => {
+                    let mut k5 = 0;
+                    while k5 < 4 && lt(s0, -c(0.5), margin) {
+                        k5 += 1;
+                        s0 = (s0 * c(0.5) + d_to_radians(*x2) * c(1.0)).sin();
+                        match k5 {
+                            0 | 2 => {
+                                acc1 += c(0.1) * (v[k5 % 4].powi(2) + c(1.0)).log(2.0).cos();
+                            }
+                            3 => {
+                                acc1 += (s0 + v2).tanh() * c(0.1);
+                                let v6: Dual64 = (x0.tanh() * c(0.9)).acos() * (s0 - v[k5 % 4]);
+                                acc1 += v6.cos() * c(0.1);
+                            }
+                            4 => {
+                                let x0 = (x0 * x0 + c(1.0)).ln();
+                                let v7 = x0.mul_add(v[k5 % 4], v[k5 % 4]);
+                                s0 = s0 * c(0.5) + v7.cos() * c(0.1);
+                            }
+                            _ => {
+                                s0 *= c(0.8);
+                                s0 += c(0.2) * (v2 * v2 + c(1.0)).powf(0.3).tanh();
+                            }
+                        }
+                        let v8 = d_hypot(v[k5 % 4], *x2, margin);
+                        s0 = (s0 * c(0.6) + v8.sin() * c(0.2)).sin();
+                    }
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.5), ((s0.powi(2) + c(1.0)).log2() + v2.tanh().exp_m1()).cos() * c(0.1));
+                }
+            }
+            acc1 += c(0.5) * d_log(x1.powi(2) + c(1.0), x0.asinh().powi(2) + c(2.0)).sin();
+            let v9 = v2;
+            if k3 >= 4 {
+                break d_to_radians(v9) * c(20.0) + ((*x2).powi(2) + c(1.0)).cbrt();
+            }
+            acc1 += c(0.5) * v9.cos();
+        };
+        if ge(v2 + x0, c(1.0), margin) {
+            s0 = s0.mul_add(c(0.6), (x1.sin() * c(1.5)).sinh().tanh() * c(0.1));
+            s0 = (s0 * c(0.8) + d_atan2(v10, v[1] * v[1] + c(1.0)) * c(0.01)).sin();
+        }
+        let mut k11 = 0;
+        while k11 < 4 && le(x1.mul_add(v10, x1), -c(0.5), margin) {
+            k11 += 1;
+            s0 = (s0 * c(0.5) + *x2 * v2 * c(0.1)).tanh();
+            let v12 = (v10.powi(2) + c(1.0)).powi(-2);
+            s0 = c(0.75) * s0 + c(0.02) * v12.cos().sin();
+        }
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            let v14 = (-x0) + v10.tanh();
+            for j in (0..n).rev() {
+                let v15 = match j {
+                    PHASE_A | 2 => (x1.powi(2) + c(1.0)).powi(-3),
+                    PHASE_D | 5 => v14 - x1,
+                    _ => ((x1 * x1).sin() * c(0.9)).asin(),
+                };
+                s0 = (s0 * c(0.5) + (v2.powi(2) + c(1.0)).powf(0.3) * c(0.5)).tanh();
+                if ge(v14.sin().exp_m1(), c(0.5), margin) {
+                    continue;
+                }
+                acc1 -= v15.cos().cos() * c(0.05);
+            }
+            acc1 += c(0.25) * d_max(d_clamp(*x2, v14.tanh() - c(1.5), v2.sin() + c(1.5), margin), c(0.35) * *x2, margin).sin();
+            if k13 >= 6 || lt(d_min(d_powf(v2.powi(2) + c(0.5), x1.tanh()), x0.cos().exp(), margin), c(1.0), margin) {
+                break;
+            }
+        }
+        let mut k16 = 0;
+        let v22 = 'l5: loop {
+            k16 += 1;
+            let mut k17 = 0;
+            while k17 < n {
+                k17 += 1;
+                s0 = (s0 * c(0.8) + d_to_degrees(v[0]) * c(0.01) * c(0.25)).sin();
+                let v18 = v.iter().fold(v10.tanh(), |r, &p| r * c(0.75) + c(0.02) * ((p.tanh() * c(0.9)).acos().powi(2) + c(1.5)).acosh().sin());
+                match k16 + k13 {
+                    0 => {
+                        acc1 += v10.cos() * c(0.1);
+                        break 'l5 v[1];
+                    }
+                    1 | 3 => {
+                        let v18 = v18 - s0;
+                        s0 *= c(0.5);
+                        s0 -= c(0.1) * (v[k13 % 4].cos().exp_m1().cos() * c(0.5)).ln_1p().tanh();
+                        s0 *= c(0.6);
+                        s0 -= c(0.1) * v18.cos();
+                    }
+                    4 | 6 => {
+                        s0 = s0.mul_add(c(0.5), (v18.cos().exp() * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.1));
+                    }
+                    _ => {
+                        s0 = s0 * c(0.75) + (v[1].cos() * c(1.2)).tan().sin() * c(0.02);
+                    }
+                }
+                s0 = s0 * c(0.5) + v18.cos() * c(0.25);
+            }
+            let mut k19 = 0;
+            while k19 < n + 1 {
+                k19 += 1;
+                match k19 + k17 {
+                    1..=3 => {
+                        let v20 = v10 * c(0.65);
+                        s0 *= c(0.6);
+                        s0 += c(0.05) * (v[k17 % 4].powi(2) + c(1.0)).powi(-2).cos();
+                        s0 = s0 * c(0.6) + v20.tanh() * c(0.5);
+                    }
+                    4 => {
+                        acc1 += c(0.05) * v2.sin().exp().sin().cosh().cos();
+                        if lt(v10 - v2, x1.asinh(), margin) {
+                            acc1 += (s0 * s0).ln_1p().tanh() * c(0.05);
+                            s0 = s0 * c(0.5) + (d_to_radians(*x2) * c(20.0)).powi(3) * c(0.75);
+                        }
+                    }
+                    6 => {
+                        s0 = s0 * c(0.75) + v[0].sin() * c(0.25);
+                    }
+                    _ => {
+                        s0 = s0 * c(0.75) + (s0 - x1).tanh() * c(0.1);
+                        let v21 = (-v10) - s0 * x1;
+                        s0 = (s0 * c(0.5) + v21.tanh() * c(0.1)).tanh();
+                    }
+                }
+                s0 = s0 * c(0.8) + (v10 * v10).sin() * c(0.02);
+            }
+            acc1 += c(0.5) * ((s0 - x0).powi(2) + c(1.0)).powf(0.5).tanh();
+            if k16 >= 3 {
+                break (v2.powi(2) + c(2.0)).sqrt();
+            }
+        };
+        x1.cos() + s0.cos() + acc1.cos() - v10 + v22.tanh()
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].cos() * c(0.9)).asin();
+        let mut s1: Dual64 = (x2.sin() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s2 = (x0 * (s0 - x0)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let [b4, b5, b6, b7] = [d_powf(c(0.5_f64), x1.sin()), prog_35_dual((x1.powi(2) + c(1.0)).log10().sin(), d_abs(x1, margin).tanh(), (s0.powi(2) + c(2.0)).acosh().tanh(), [v[0], v[1], v[2], v[3]], n, margin), s2 / (acc3 * acc3 + c(1.0)), x1.asinh()];
+        for i in (0..n).rev() {
+            let v8 = ((s1.tanh() * c(0.9)).acos().powi(2) + c(1.5)).acosh();
+            acc3 -= (v[1] - c(2.5)).sin() * c(0.25);
+            if i == 2 {
+                s0 = (s0 * c(0.8) + (x2.tanh() + c(2.0)).cbrt() * c(0.5)).tanh();
+                continue;
+            }
+            acc3 += c(0.25) * v8.cos().sin();
+        }
+        let m9 = 2 * n + 1;
+        let c10: Dual64 = c(table(m9));
+        assert!(!s0.re.is_nan(), "s0 is NaN");
+        let Some(k12) = n.checked_sub(1) else {
+            let v11 = prog_44_dual(c(1.2), x0, s2, [v[0], v[1], v[2], v[3]], 4, margin);
+            return c(SCALE) + c10 + v11.cos()
+        };
+        let c13 = c(k12 as f64);
+        s1 = c(0.8) * s1 + c(1.0) * (c10.tanh() * c(1.5)).sinh().powi(3).tanh();
+        s2 = c(0.6) * s2 + c(0.25) * d_abs(b4, margin).sin();
+        s1 * c(0.5) + s2 * c(0.25) - acc3.cos() - b5.sin() - b6 - b7 + c13.tanh()
+    }
+
+    pub fn prog_110_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1: Dual64 = (c(this.k).sin() + c(2.0)).cbrt();
+        let mut s2 = ((c(this.scale).cos() * c(1.5)).sinh() + x2.tanh().exp()).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        match this.n {
+            0..=1 => {
+                s2 = s2.mul_add(c(0.8), ((x0 * x0 + c(0.5)).sqrt() * (x1 * x1 + c(0.5)).recip()).tanh() * c(0.02));
+                let x0 = (x0.cos() * c(0.9)).acos();
+                s1 = s1.mul_add(c(0.75), x0.tanh().cos() * c(0.1));
+            }
+            2 => {
+                let v4 = (w0[(this.n + n) % 4] * w0[(this.n + n) % 4] + c(0.5)).powf(0.5);
+                let v5 = (x2.tanh() * c(0.9)).atanh() + (x0.powi(2) + c(1.0)).sqrt();
+                s2 = s2.mul_add(c(0.6), (v4.tanh() + v5.tanh()).cos() * c(0.02));
+            }
+            _ => {
+                acc3 -= (x1.cos() * c(0.5)).ln_1p().mul_add(x0, d_clamp(x2, -c(1.5), c(1.0), margin)).sin();
+            }
+        }
+        let v7 = match this.n {
+            PHASE_A if n > 3 => {
+                let v6 = ((acc3.cos() + c(2.0)).cbrt().sin() * c(0.9)).asin();
+                d_log(w0[this.n].powi(2) + c(1.0), v6 * v6 + c(2.0))
+            }
+            1 => x1 * w0[this.n].sin().exp(),
+            PHASE_C => (x1.sin() * c(2.0)).sinh(),
+            _ => {
+                for i in 0..6 {
+                    let fi = c(i as f64);
+                    if !(i > 1) {
+                        continue;
+                    }
+                    s1 = s1 * c(0.75) + fi.atan().cos() * c(1.0);
+                }
+                w0[this.n].cos().exp() + x1 * v[this.n]
+            }
+        };
+        acc3 += d_atan2((-x1).powi(2) + c(1.0), d_log(c(0.5_f64), v7.powi(2) + c(2.0))).tanh() * c(0.25);
+        let mut m8: Dual64 = c(2.5);
+        for i in 0..n {
+            m8 = d_min(v[i % 4], m8, margin);
+        }
+        s1 *= c(0.5);
+        s1 += c(0.5) * m8.tanh();
+        'l2: for i in 0..n {
+            let fi = c(i as f64);
+            let mut m9 = s1.atan();
+            for j in 0..=i {
+                m9 = d_max(m9, c(0.5) * fi + w0[j % 4], margin);
+            }
+            s1 = s1 * c(0.6) + m9.sin() * c(0.4);
+            s1 = s1 * c(0.6) + (s1 * c(0.8)).tanh() * c(0.5);
+            let mut k10 = 0;
+            while k10 < n + 1 && gt(x2.sin() / (m9 * m9 + c(0.5)), x1, margin) {
+                k10 += 1;
+                let v12 = if k10 == 4 {
+                    (v[2].sin() * c(0.9)).asin()
+                } else if gt(x2 * x1, c(0.0), margin) {
+                    let v11 = (x0.tanh() * c(0.5)).ln_1p();
+                    s1 *= c(0.75);
+                    s1 += c(0.05) * (s1 + v[1]).tanh().exp2().tanh();
+                    v11.powi(3)
+                } else {
+                    return s2 / c(1.5)
+                };
+                let v14 = match k10 % 4 {
+                    PHASE_A => {
+                        let v12 = d_atan2(c(this.k), m9 * m9 + c(0.5));
+                        let v13 = (v7.tanh().exp().powi(2) + c(1.0)).recip();
+                        s1 = (s1 * c(0.5) + d_abs(m8, margin) * c(0.5)).tanh();
+                        (fi * fi + c(1.0)).log(2.0) + v12.cos() + v13.tanh()
+                    }
+                    1..=2 => (fi.sin() * c(1.2)).tan().tanh(),
+                    _ => v[1] * v12 + d_copysign(c(2.0_f64), fi, margin),
+                };
+                if lt(w0[k10 % 4] * w0[k10 % 4], -c(1.0), margin) {
+                    continue 'l2;
+                }
+                s1 = s1.mul_add(c(0.8), (d_atan2(w0[0], m8 * m8 + c(1.0)).cos() * c(0.9)).atanh().cos() * c(0.01));
+                s1 = s1.mul_add(c(0.5), (v12.tanh() - v14.sin()).sin() * c(0.02));
+            }
+        }
+        w0[0].cos() + s1 * c(0.25) + s2.tanh() + acc3 + d_atan2(w0[1].powi(2) + c(1.0), x0).atan()
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (x2 + x0).tanh() * c(2.0);
+        let mut s1 = x1;
+        let mut s2 = v[n % 4] / (v[n % 4].tanh() + c(2.0)) / (d_clamp(v[n % 4], -c(0.5), c(0.5), margin).powi(2) + c(1.5));
+        let mut acc3: Dual64 = c(0.0);
+        if n % 2 == 0 {
+            return acc3.cos().exp_m1();
+        }
+        let mut a4 = v;
+        a4[3] *= c(0.5);
+        a4[2] += (x2 * v[n % 4]).tanh();
+        let mut k5 = 0;
+        while k5 < n + 1 && gt((a4[k5 % 4].tanh() * c(0.9)).acos(), -c(1.0), margin) {
+            k5 += 1;
+            s2 = (s2 * c(0.6) + (s2 * s2 + c(1.0)).sqrt() * c(0.4)).sin();
+            'l1: for j in (0..n).rev() {
+                let fj = c(j as f64);
+                match j + k5 {
+                    0..=1 => {
+                        s0 = c(0.8) * s0 + c(0.05) * d_log(x1.powi(2) + c(1.0), s1 * s1 + c(2.0)).sin();
+                    }
+                    PHASE_C => {
+                        s0 = c(0.5) * s0 + c(0.5) * s0.tanh();
+                        s2 = (s2 * c(0.8) + (s2.cos() * c(1.2)).tan() * c(0.02)).tanh();
+                        if n % 3 == 1 && lt(v[(j + n) % 4], s2.powi(3), margin) {
+                            break;
+                        }
+                    }
+                    4 | 6 => {
+                        acc3 -= (s1 - x1).sin() * c(0.02);
+                    }
+                    _ => {
+                        let v6 = x1;
+                        let v8 = 'b2: {
+                            if le((a4[3].cos() * c(1.5)).cosh(), c(0.5), margin) {
+                                s0 = c(0.5) * s0 + c(0.1) * (s0 + x1 * x0).tanh();
+                            } else if j == 3 {
+                                acc3 += c(0.02) * a4[j % 4].sin();
+                                if le((v[j % 4].tanh() * c(0.9)).asin(), c(0.5), margin) {
+                                    break 'l1;
+                                }
+                                acc3 += c(0.02) * (a4[j % 4] / (v[j % 4].powi(2) + c(1.5)));
+                            } else {
+                                let v7 = v6 * s1;
+                                acc3 -= c(0.02) * v7.sin().tanh();
+                            }
+                            if lt(s0.sin(), -c(0.5), margin) || j + k5 < 9 {
+                                break 'b2 v[j % 4] / (v[j % 4] * v[j % 4] + c(1.5));
+                            }
+                            if lt(a4[j % 4] + v6, -c(1.0), margin) {
+                                break 'b2 (s2.powi(2) + c(1.0)).powf(0.5);
+                            }
+                            s0 + x1
+                        };
+                        acc3 -= c(0.02) * (v6.tanh() - v8.cos()).tanh();
+                    }
+                }
+                let v9 = 'b3: {
+                    acc3 += c(0.02) * (c(0.1) * x0.asinh()).tanh();
+                    if gt(v[k5 % 4].sin(), -c(0.25), margin) {
+                        break 'b3 fj;
+                    }
+                    s1.mul_add(s0, s1) - (-x2)
+                };
+                acc3 += (v9 - (-v9)).tanh() * c(0.02);
+            }
+        }
+        let mut m10: Dual64 = -c(0.5);
+        for i in 1..n {
+            m10 = d_min(m10, x2 * c(1.5) + v[i % 4], margin);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc3 -= ((a4[1] + fi) * (t.cos() * c(0.9)).asin()).cos() * c(0.25);
+            'b6: {
+                acc3 += d_max(-c(3.0_f64), v[i], margin).cos() * c(0.5);
+                if le(x0.sin().exp_m1().asinh(), d_max(x0, x2, margin), margin) {
+                    acc3 += c(0.5) * (fi.tanh().exp() * m10).tanh();
+                    break 'b6;
+                }
+            }
+        }
+        if gt(m10.mul_add(x2, s0), c(1.0), margin) || n < 5 {
+            acc3 -= c(0.5) * (-a4[(k5 + n) % 4].tanh());
+        }
+        s1 = s1.mul_add(c(0.75), (m10 * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.1));
+        s1 * c(0.5) - s2 * c(0.5) + acc3.cos() - a4[1] * c(1.5)
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * c(2.0);
+        let mut s1 = (x0 * x0 + c(1.0)).log2().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            match i % 4 {
+                0 | 2 => {
+                    acc2 += x0.atan().sin() * c(0.5);
+                    let v3 = (fi * x1).tanh().exp();
+                    acc2 -= v3.tanh() * c(0.4);
+                }
+                _ => {
+                    acc2 += s1.mul_add(fi, x2).cos() * c(0.5);
+                    if gt(x1.tanh().exp(), c(0.5), margin) && i == 3 {
+                        s0 = (s0 * c(0.5) + (x0 + s0) * c(0.25)).tanh();
+                        s0 = (s0 * c(0.8) + (v[n % 4] - s0) * c(0.1)).sin();
+                    } else if !(i == 0 && gt(d_powf(x1.powi(2) + c(1.0), x0.cos()), c(1.0), margin)) {
+                        let x0 = (fi * fi + c(1.0)).recip().tanh();
+                        s0 = s0 * c(0.5) + x0.tanh() * c(1.0);
+                    } else {
+                        let v4 = s1 / (x0.powi(2) + c(1.5));
+                        let m5 = 2 * i + 1;
+                        let c6: Dual64 = c(table(m5));
+                        acc2 += c(0.5) * (v4.sin() - c6.cos()).tanh();
+                    }
+                }
+            }
+            if !(n == 2 && gt(s0.mul_add(s0, x2) + x2.powi(2), c(0.5), margin)) {
+                return d_max(s0, x0, margin);
+            }
+            acc2 += c(0.5) * ((s0 - x1).powi(2) + c(0.5)).ln().cos();
+        }
+        if le(d_log(x0.powi(2) + c(1.0), (v[n % 4].cos() * c(0.5)).ln_1p().powi(2) + c(2.0)), -c(0.5), margin) {
+            s0 = s0 * c(0.6) + d_clamp(x0, s0.tanh() - c(1.5), s0.cos() + c(1.5), margin).tanh() * c(0.05);
+            s0 = (s0 * c(0.8) + x0.tanh().exp() * c(0.05)).tanh();
+        } else if n > 5 {
+            s0 = c(0.6) * s0 + c(0.005) * prog_66_dual(v[2].cos() * c(2.0), v[n % 4].tanh().exp_m1().tanh().exp2().cos(), s0.asinh().powi(3).cos() * c(2.0), &v, n, margin).cos();
+            if gt((x0.cos() * c(2.0)).sinh(), c(0.5), margin) || n > 2 {
+                s0 = (s0 * c(0.6) + d_max(s0 + c(0.35), x1, margin) * c(0.05)).sin();
+            } else if ge(prog_66_dual(x0 * c(0.5), d_clamp(x2 * x1, x1.tanh() - c(1.5), (x1 * x1).ln_1p().sin() + c(1.5), margin).cos() * c(2.0), x0 * c(1.5), &v, n, margin), x1.powi(3), margin) {
+                s0 = (s0 * c(0.5) + prog_66_dual(x0 * c(2.0), d_abs(s0, margin).mul_add(s1, v[n % 4]).sin(), (s0 + (s0 + x2)).cos() * c(2.0), &v, n, margin) * c(0.005)).sin();
+                acc2 += (x0.cos() * c(0.9)).asin().sin();
+            } else {
+                acc2 -= c(0.5) * s1.cos();
+            }
+            let x2 = (x2.cos().powi(2) + c(1.0)).log(2.0);
+            s0 = c(0.8) * s0 + c(0.1) * x2.cos();
+        } else {
+            acc2 += c(0.5) * (s1 * s1).ln_1p().sin();
+        }
+        let v7: Dual64 = (x2 * x2 + c(2.0)).acosh().sin().sinh();
+        'l1: for i in 0..n {
+            s0 *= c(0.75);
+            s0 += c(0.05) * (s1.sin().sinh().tanh() * c(0.9)).asin().tanh();
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                if gt((x2.powi(2) + c(1.0)).recip(), c(0.25), margin) {
+                    break 'l1;
+                }
+                acc2 += (x1 / (v[0].powi(2) + c(1.0))).cos().exp_m1().tanh() * c(0.05);
+                match k8 % 3 {
+                    0 => {
+                        acc2 += x0.sin().cos() * c(0.05);
+                    }
+                    1 => {
+                        s0 = c(0.5) * s0 + c(0.5) * v7.sin();
+                    }
+                    2 => {
+                        let c9: Dual64 = c(table(i + n));
+                        let v10: Dual64 = (v7 * v7).cos();
+                        s1 *= c(0.5);
+                        s1 += c(0.2) * (c9.sin() + v10).tanh();
+                    }
+                    _ => {
+                        let v11 = v7;
+                        let v12 = x0.powi(2).cos().exp();
+                        s0 *= c(0.75);
+                        s0 -= c(0.02) * (v11.tanh() + v12.tanh()).cos();
+                    }
+                }
+            }
+            acc2 -= (v7 * x1).sin() * c(0.25);
+        }
+        let c13: Dual64 = c(table(n + 1));
+        let v14 = v.iter().map(|&p| d_max(x0.tanh(), v7.sin().cosh(), margin) + p.tanh()).sum::<Dual64>();
+        x1.cos() + s0.cos() + s1.sin() - acc2.sin() + c13 + v14.sin() + v7.tanh().exp()
+    }
+
+    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2 / (x2.sin() + c(2.0));
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.sin() + p.tanh() + q.sin()).sum::<Dual64>();
+        let v3 = v.iter().take(3).copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
+        let mut m4 = 0;
+        for _ in (1..=3).step_by(2) {
+            acc1 += v3.powi(2).cos();
+            if lt(x0 + v3 / (v[m4 % 4].powi(2) + c(1.0)), x2 - v2, margin) {
+                m4 += 1;
+            }
+            acc1 += s0.tanh().sin().cos();
+        }
+        let c5 = c(m4 as f64);
+        let v6 = v.chunks(2).fold(c(0.0), |r, ch| r * c(0.5) + (x1 - ch[0]) * c(0.25));
+        s0 = c(0.75) * s0 + c(0.25) * x0.asinh().sin();
+        match n {
+            0 | 2 => {
+                for &t in v.iter() {
+                    let v7 = match n {
+                        0 => t / (x1 * x1 + c(1.5)),
+                        2..=3 => (c5.cos() * c(2.0)).sinh(),
+                        4..=6 => {
+                            s0 *= c(0.6);
+                            s0 -= c(0.25) * (v6 - c5).sin().sinh().tanh();
+                            v3.tanh().sinh()
+                        }
+                        _other => x2.cos() - v6.cos(),
+                    };
+                    s0 = s0.mul_add(c(0.75), (v3.tanh() * c(2.0)).cosh().tanh().sin() * c(0.02));
+                    acc1 -= c(0.5) * (t.tanh() - v7.sin()).tanh();
+                }
+                let v8 = prog_90_dual((v2 - v6).cos(), x1, (c5 * c5 + c(2.0)).sqrt().tanh() * c(2.0), &v, n, margin);
+                s0 = (s0 * c(0.75) + v8.tanh() * c(0.005)).tanh();
+            }
+            4..=5 => {
+                s0 = (s0 * c(0.75) + (c(0.65) * v3).cos().exp_m1() * c(0.1)).tanh();
+                if ge(v6 - v3, -v2, margin) {
+                    s0 = s0.mul_add(c(0.75), ((x0.powi(2) + c(1.5)).acosh() + c5).sin() * c(0.05));
+                } else if le(d_hypot(d_clamp(x1, c5.cos() - c(1.5), v2.cos() + c(1.5), margin), v[m4 % 4].tanh().exp_m1(), margin), x2, margin) || m4 > 4 {
+                    let v9 = prog_40_dual(x0.cos().tanh(), v6, c(1.5), v, 5, margin);
+                    s0 = (s0 * c(0.6) + prog_90_dual((d_abs(v[1], margin).powi(2) + c(2.0)).sqrt().sin() * c(2.0), c(1.2), c(1.5), &v, n, margin) * c(0.005)).tanh();
+                    acc1 -= c(0.1) * v9.sin();
+                }
+            }
+            6 => {
+                acc1 += c(0.25) * d_clamp(v2, -c(1.0), c(0.5), margin).sin();
+            }
+            _other => {
+                s0 = (s0 * c(0.8) + (v3 + c5) * c(0.2)).sin();
+                s0 = (s0 * c(0.5) + x0.cos() * c(0.5)).sin();
+            }
+        }
+        s0 * c(1.5) + acc1.cos() - v2.tanh() - v3 + c5.tanh() + v6
+    }
+
+    pub fn prog_114_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(-x2, d_atan2(x2, x1 * x1 + c(0.5)), margin).cos() * c(2.0);
+        let mut s1 = v[n % 4];
+        let mut s2 = (c(0.25) - x0).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = x0 / (s0 * s0 + c(1.0));
+        }
+        let [_, _, b5, b6] = v;
+        let mut k7 = 0;
+        while k7 < n && le(b5.sin(), b6 - b5, margin) {
+            k7 += 1;
+            acc3 += c(0.25) * (a4[k7 % 4].sin() * c(0.9)).atanh().tanh();
+            s1 = (s1 * c(0.8) + d_atan2((b6.powi(2) + c(0.5)).recip().powi(2) + c(1.0), s1.powi(2)) * c(0.02)).tanh();
+        }
+        let [_, b8, b9, b10] = v;
+        let mut k11 = 0;
+        let v19: Dual64 = loop {
+            k11 += 1;
+            match k11 {
+                0..=2 => {
+                    acc3 += (x0 + b10 * b9).sin() * c(0.4);
+                    if k7 == 1 && ge(x1 - x0, c(0.0), margin) {
+                        break b5 + b6;
+                    }
+                    acc3 -= c(0.4) * (b10 * b10).tanh();
+                }
+                3..=4 => {
+                    s0 = s0.mul_add(c(0.5), (-s0).tanh() * c(0.5));
+                    s1 *= c(0.5);
+                    s1 -= c(0.5) * s1.tanh();
+                    match k11 + k7 {
+                        MODE_C if n > 2 => {
+                            break prog_77_dual(c(2.0), (b5 + b6).tanh(), c(1.2), v, n, margin);
+                        }
+                        3..=4 => {
+                            let v12 = b9;
+                            let v13 = ((a4[k11 % 4].sin() * c(0.5)).ln_1p().powi(2) + c(1.0)).ln();
+                            s1 = (s1 * c(0.5) + (v12.sin() - v13.cos()) * c(0.25)).tanh();
+                        }
+                        6 => {
+                            let v14 = b6.tanh();
+                            s1 = (s1 * c(0.6) + v14.sin() * c(0.4)).tanh();
+                        }
+                        _ => {
+                            s0 *= c(0.8);
+                            s0 -= c(0.01) * d_powf(s0 * s0 + c(1.0), a4[0].tanh()).sin();
+                        }
+                    }
+                }
+                5 => {
+                    let v15: Dual64 = prog_77_dual(c(0.25), b9, (b8 * b10).tanh(), v, n, margin);
+                    acc3 += c(0.02) * v15.cos().tanh();
+                }
+                _other => {
+                    for _ in (0..=n).rev().step_by(2) {
+                        if lt(a4[2].mul_add(a4[2], x0) + a4[2] / (a4[2].powi(2) + c(1.0)), s0, margin) {
+                            s1 = (s1 * c(0.75) + (b8.tanh() * c(1.5)).sinh() * c(0.05)).sin();
+                        } else {
+                            s2 = (s2 * c(0.5) + (b8 - x2) * c(0.25)).sin();
+                        }
+                        let v16: Dual64 = (b5.powi(2) + c(1.5)).acosh();
+                        s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
+                        s2 = s2.mul_add(c(0.6), v16.cos().sin() * c(0.1));
+                    }
+                }
+            }
+            for &u in a4.iter() {
+                if gt((b9 * b9 + c(2.0)).ln() * (-x0), -c(0.5), margin) {
+                    continue;
+                }
+                s0 *= c(0.6);
+                s0 += c(0.1) * (a4[2].tanh() * a4[2]).tanh();
+                let v17 = a4.iter().fold(b6, |r, &p| r * c(0.75) + c(0.02) * ((s2.powi(2) + c(1.0)).log2() * d_atan2(p, b6 * b6 + c(1.0))).tanh());
+                acc3 += (u.sin() + v17.cos()).sin() * c(0.1);
+            }
+            let v18 = ((b9 - b5).sin() * c(0.9)).asin();
+            s0 = s0.mul_add(c(0.6), x2.sin().exp().tanh() * c(0.1));
+            if k11 >= 5 || lt(b8 + b10, -c(0.5), margin) {
+                break a4[2];
+            }
+            s2 = s2 * c(0.8) + v18.tanh() * c(0.02);
+        };
+        let [b20, b21, b22, b23] = v;
+        s0.sin() - s1.cos() - s2 + acc3.sin() + a4[1].sin() + b5.sin() - b6.cos() + b8 * c(0.25) + b9 - b10 + v19 - b20 + b21.cos() - b22.sin() + b23 + b10.cos() * c(0.3)
     }
 
     pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.powi(2) + c(1.0)).log(3.0);
-        let mut s1 = d_abs(s0, margin).asinh();
-        let mut acc2: Dual64 = c(0.0);
-        if le(d_to_degrees(s1) * c(0.02), c(0.25), margin) {
-            s0 = (s0 * c(0.75) + (x1 * x1 + c(1.0)).log(3.0) * c(0.25)).sin();
-            s0 = s0.mul_add(c(0.8), (x0.sin() * c(2.0)).sinh().tanh() * c(0.02));
-        } else if n == 1 {
-            acc2 += (x2 - v[3]).cos();
-            let v3 = prog_58_dual(c(0.5), x2, d_min(x1, s1, margin).sin().exp().sin() * c(2.0), v, 5, margin);
-            s0 = (s0 * c(0.8) + v3.sin() * c(0.005)).sin();
-        }
-        if le((v[n % 4] * v[n % 4] + c(1.0)).ln(), x1.tanh().exp_m1(), margin) {
-            return ((x2 + c(0.25)).powi(2) + c(1.0)).cbrt();
-        }
-        for i in 0..n {
-            acc2 += (x0.sin() * c(2.0)).sinh().sin() * c(0.25);
-            match i % 4 {
-                1 => {
-                    let v4 = x2 * x2;
-                    s0 = (s0 * c(0.6) + v4.cos() * c(0.1)).tanh();
-                }
-                g if g > 2 => {
-                    s1 = (s1 * c(0.6) + x0.tanh().exp().cos().exp2() * c(0.1)).sin();
-                }
-                _ => {
-                    s1 = (s1 * c(0.6) + x2 * c(0.4)).sin();
-                    s0 = (s0 * c(0.8) + prog_1_dual(x1, (s0.sin().exp_m1() / (x2 * x2 + c(1.0))).tanh() * c(2.0), (s0.tanh() * c(1.2)).tan().sin(), &v, 3, margin) * c(0.005)).sin();
-                }
-            }
-            s0 = (s0 * c(0.6) + prog_78_dual((s0.sin().exp() * s0).sin(), s1.sin().sin() * c(2.0), d_powf(s0.powi(2) + c(1.0), s0.cos()).cos(), v, i, margin) * c(0.005)).sin();
-        }
-        let v5 = v.iter().map(|&p| c(1.0) + c(0.1) * (p - x1).tanh()).product::<Dual64>();
-        if lt(d_min((v5 * v5 + c(1.0)).recip(), (v5 * v5).ln_1p(), margin), -c(0.25), margin) || n > 1 {
-            return prog_84_dual(c(1.5), s0.sin() * c(2.0), (x2.tanh().sin() * c(2.0)).cosh().tanh(), &v, n, margin);
-        }
-        let v7 = match n {
-            0..=1 => (x0 * x0 + c(0.5)).recip(),
-            g if g > 3 => x2 / (x2 * x2 + c(0.5)) + d_min(x2, x0, margin),
-            _ => {
-                let v6 = d_max(x2 + acc2, (x2 * x2 + c(1.0)).powf(1.5), margin);
-                prog_78_dual(x2, c(2.0), c(1.2), v, n, margin) + v6.sin()
-            }
-        };
-        let m8 = 2 * n + 1;
-        let c9: Dual64 = c(table(m8));
-        x2.sin() - s0 + acc2 * c(0.25) - v7.cos() + c9 * c(0.75) + v5
-    }
-
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = (-d_log(x0 * x0 + c(1.0), v[n % 4].powi(2) + c(2.0))).tanh() * c(2.0);
         let mut s1 = x0 * (s0.powi(2) + c(1.0)).recip();
         let mut s2 = (x1 * x1 + c(0.5)).cbrt() / c(3.0);
@@ -9253,20 +9510,20 @@ pub mod random_programs_dual {
             a4[i % 4] += ((-s2).powi(2) + c(0.5)).powf(0.5).tanh() * c(0.5);
         }
         s0 *= c(0.8);
-        s0 += c(0.005) * prog_42_dual(acc3, (acc3.tanh() * c(2.0)).cosh().cos().exp().cos() * c(2.0), c(0.5), v, n, margin).cos();
+        s0 += c(0.005) * prog_53_dual(acc3, (acc3.tanh() * c(2.0)).cosh().cos().exp().cos() * c(2.0), c(0.5), v, n, margin).cos();
         for &t in a4.iter() {
             let v5 = s1.cos() * d_atan2(x0 * x0 + c(1.0), x2);
             match n {
                 0..=1 => {
                     acc3 += (-(v5.powi(2) + c(0.5)).powf(0.3)).cos() * c(0.2);
-                    let v6: Dual64 = prog_1_dual(x0, c(1.2), d_hypot(x0.tanh().exp(), x1.mul_add(x0, x1), margin).cos() * c(2.0), &v, n, margin);
+                    let v6: Dual64 = prog_35_dual(x0, c(1.2), d_hypot(x0.tanh().exp(), x1.mul_add(x0, x1), margin).cos() * c(2.0), v, n, margin);
                     acc3 += v6.cos().sin() * c(0.005);
                 }
                 g if g > 2 => {
                     s0 = c(0.8) * s0 + c(0.05) * v[n % 4].sin().exp().tanh();
                     if gt(a4[1].mul_add(s1, s1), c(1.0), margin) {
                         acc3 -= (s1.sin() + c(2.0)).cbrt().tanh().exp2().sin() * c(0.5);
-                    } else if n % 3 == 1 && gt(prog_78_dual(s1, (v5.powi(2) + c(1.0)).log2().cos() * c(2.0), c(2.0), v, 5, margin), c(0.5), margin) {
+                    } else if n % 3 == 1 && gt(prog_35_dual(s1, (v5.powi(2) + c(1.0)).log2().cos() * c(2.0), c(2.0), v, 5, margin), c(0.5), margin) {
                         s1 = (s1 * c(0.75) + (-s1) * c(0.25)).tanh();
                     }
                 }
@@ -9304,160 +9561,393 @@ pub mod random_programs_dual {
         x2.sin() - s0.cos() + s1 * c(0.5) + s2 - acc3 + a4[0] * c(0.75) + v7 + a8[0].sin() + a9[3].sin() - a8[n % 4]
     }
 
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
-        const PHASE_D: usize = 3;
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = (x2 * x2 + c(1.0)).log(2.0).cos() * c(2.0);
-        let mut s1 = prog_5_dual(x2, s0, ((s0 * s0 + c(1.0)).log2() / (d_hypot(x2, x0, margin).powi(2) + c(0.5))).sin(), [v[0], v[1], v[2], v[3]], 0, margin).tanh() * c(2.0);
-        let mut s2 = x0.tanh().exp().tanh() * c(2.0);
+        let mut s1 = d_min(x0.mul_add(v[n % 4], s0), x0.tanh().exp(), margin).cos() * c(2.0);
+        let mut s2: Dual64 = (s0.sin().powi(2) + c(1.0)).log2();
         let mut acc3: Dual64 = c(0.0);
-        let mut m4 = c(f64::NEG_INFINITY);
-        for i in 0..4 {
-            let c5: Dual64 = v[(i + n) % 4].atan();
-            m4 = d_max(c5, m4, margin);
-        }
-        acc3 -= m4.cos();
-        let mut a6 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge(x1, -c(0.5), margin) {
-                a6[i] = (v[i].powi(2) + c(1.0)).powi(-1);
+        let v4 = v[n % 4] / (x0.cos() + c(2.0));
+        let v9 = if let Some(k5) = (n % 3).checked_sub(1) {
+            let c6 = c(k5 as f64);
+            let v7 = (x1 * x1 + c(1.0)).log(10.0);
+            d_atan2(c(3.0_f64), v[k5].powi(3)) + c6.cos() + v7.cos()
+        } else {
+            let v8 = (x0.powi(2) + c(1.5)).acosh();
+            ((x1 * x1 + c(1.0)).log(10.0).sin() * c(1.2)).tan() + v8.cos()
+        };
+        s1 = c(0.75) * s1 + c(0.5) * (x0 * c(0.35));
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            s0 = s0.mul_add(c(0.8), v9.cos().exp().sin() * c(0.05));
+            if lt(s1 * d_atan2(v4, v4 * v4 + c(0.5)), c(1.0), margin) {
+                acc3 += (s1.sin() * c(0.5)).ln_1p() * c(0.4);
+                let v11 = s2 + x0;
+                s0 = s0.mul_add(c(0.75), v11.sin().sin() * c(0.1));
+            } else if k10 > 3 && ge(v9.cos() * (v4 * v4 + c(1.0)).powi(-2), -c(0.5), margin) {
+                s1 = c(0.75) * s1 + c(0.25) * v9.cos();
+                if gt((x1 * x1 + c(0.5)).ln(), c(1.0), margin) {
+                    break;
+                }
             } else {
-                a6[i] = (v[i].powi(2) + c(1.0)).powi(-2);
+                s0 = s0.mul_add(c(0.8), (v4 - s0).cos() * c(0.1));
+            }
+            match k10 {
+                0 => {
+                    s1 *= c(0.6);
+                    s1 += c(0.005) * prog_35_dual(s0, c(1.2), c(1.2), [v[0], v[1], v[2], v[3]], 6, margin).tanh();
+                }
+                2 | 4 => {
+                    acc3 += v[k10 % 4].cos().sinh().cos().exp2().sin() * c(0.25);
+                    if n % 2 == 0 && lt(d_powf(c(0.5_f64), s0.tanh()), (v[k10 % 4] * v[k10 % 4] + c(2.0)).acosh(), margin) {
+                        acc3 += (x0 * x2).cos() * c(0.25);
+                        break;
+                    }
+                }
+                5 => {
+                    let v4 = c(0.5) - x0;
+                    acc3 -= c(0.25) * v4.sin().cos();
+                }
+                _other => {
+                    s2 = c(0.5) * s2 + c(0.5) * (v[k10 % 4] * v[k10 % 4] + c(1.0)).log(3.0).cos();
+                    if ge(d_log(c(3.0_f64), v9.powi(2) + c(2.0)), -c(1.0), margin) && k10 == 1 {
+                        break;
+                    }
+                    s1 = s1.mul_add(c(0.5), (s2 + s1 * s1).tanh() * c(0.1));
+                }
+            }
+            if k10 >= 6 || ge(v9.cos().exp() + (v9 * v9).ln_1p(), -c(0.5), margin) {
+                break;
             }
         }
-        a6 = [c(0.1) * (x0 - acc3).sin() + c(0.8) * a6[2], a6[2] * c(0.8) + (acc3 - x1).tanh() * c(0.1), c(0.05) * x0.sin().exp().tanh() + c(0.8) * a6[3], a6[1] * c(0.75) + (x1.powi(2) + c(1.0)).log10().tanh() * c(0.5)];
-        let mut k7 = 0;
-        while k7 < 6 {
-            k7 += 1;
-            if !(k7 % 3 == 1 && lt((x2 * x2 + c(1.0)).recip(), -c(0.5), margin)) {
-                return m4 * (x0.powi(2) + c(0.5)).ln();
+        let mut a12 = [c(0.0); 4];
+        for i in 0..4 {
+            if ge(v4 - v9, c(1.0), margin) {
+                a12[i] = (v4 - s2) * (v[i] * c(0.35));
+            } else {
+                a12[i] = (v4.powi(2) + c(1.5)).acosh();
             }
-            s0 *= c(0.5);
-            s0 += c(1.0) * (m4.tanh() + c(2.0)).cbrt().sin();
         }
-        let mut m8: Dual64 = c(2.5);
-        for i in 0..3 {
-            let fi = c(i as f64);
-            let c9 = match i + k7 {
-                1 | PHASE_D => v[3 - i] + c(0.5),
-                g if g > 4 => c(0.25) * x1 * (v[3 - i] + x0),
-                _ => c(1.5) - (s2 + c(1.5)),
-            };
-            m8 = d_min(m8, c9, margin);
-            s1 = s1.mul_add(c(0.5), (x1 / (fi.tanh() + c(2.0))).cos() * c(0.5));
-        }
-        if let Some(_) = n.checked_sub(3) {
-            s0 = s0 * c(0.8) + (x0.sin().exp2().cos() * c(0.9)).atanh().tanh() * c(0.02);
-        }
-        let v18 = match mode {
-            Mode::Upper(_) => d_atan2(c(3.0_f64), v[3]) / ((m4.tanh() * c(0.9)).atanh().powi(2) + c(1.0)),
-            Mode::Lower(_, lo13) => {
-                let lo13 = c(lo13);
-                (lo13.asinh().cos() * c(0.9)).acos()
+        a12 = [prog_44_dual(c(0.25), v4.tanh().sin() * c(2.0), d_max(v9, s2, margin).cos(), [v[0], v[1], v[2], v[3]], k10, margin).sin() * c(0.005), a12[1] * c(0.6) + s1 / c(3.0) * c(0.1), a12[1], a12[2]];
+        let v17: Dual64 = match mode {
+            Mode::Lower(k13, lo14) => {
+                let lo14 = c(lo14);
+                let v15 = lo14.sin().exp_m1();
+                a12[k13] + v15.tanh()
+            }
+            Mode::Upper(hi16) => {
+                let hi16 = c(hi16);
+                let x0 = d_to_degrees(s2) * c(0.02);
+                d_abs(x0, margin) - d_atan2(hi16 * hi16 + c(0.5), hi16)
             }
             Mode::Off => {
-                let len14 = v.len();
-                for _ in 0..len14 {
-                    acc3 += c(0.5) * s1.tanh().cos();
-                    let mut m15: Dual64 = c(0.5);
-                    for j in 0..n {
-                        let c16 = match j % 3 {
-                            0 => c(0.25) * v[(j + n) % 4],
-                            1 => m8 - v[(j + n) % 4],
-                            2 => m8 * c(0.5) / (s1 / (v[(j + n) % 4] * v[(j + n) % 4] + c(0.5)) * (s1 / (v[(j + n) % 4] * v[(j + n) % 4] + c(0.5))) + c(1.5)),
-                            _ => m8 * v[0],
-                        };
-                        m15 = d_min(c16, m15, margin);
+                s2 = s2 * c(0.75) + d_to_radians((v9.tanh() + c(2.0)).cbrt()) * c(1.0);
+                a12[k10 % 4].tanh()
+            }
+        };
+        s0.cos() - s2.cos() + acc3.tanh() + a12[2].cos() + v17.tanh()
+    }
+
+    pub fn prog_117_dual(this: Params, x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (c(this.scale) * x1).cos().exp_m1();
+        let mut s2 = prog_11_dual(this, x2, c(1.5), v[(this.n + n) % 4].cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if le(s1.cos(), -c(0.25), margin) {
+            s1 = s1 * c(0.6) + (w0[0] + x0).cos() * c(0.2);
+            if n % 3 == 1 {
+                s2 *= c(0.6);
+                s2 += c(0.02) * ((x2.sin() * c(0.9)).asin().cos() * c(1.2)).tan().cos();
+                for i in 0..this.n + 2 {
+                    let fi = c(i as f64);
+                    if lt(c(1.2) - x1, -c(0.5), margin) && n == 2 {
+                        break;
                     }
-                    acc3 += m15.sin().tanh() * c(0.5);
+                    let v4 = prog_1_dual(d_powf(s2 * s2 + c(0.5), fi.tanh()).cos() * c(2.0), c(2.0), c(1.5), v, n, margin);
+                    match i {
+                        MODE_B | 3 => {
+                            acc3 += c(0.5) * (fi * fi).sin();
+                            break;
+                        }
+                        _ => {
+                            let x2: Dual64 = (x2 * x2 + c(0.5)).sqrt();
+                            acc3 += c(0.5) * (x2 + s2 + x0.tanh()).tanh();
+                        }
+                    }
+                    s1 = (s1 * c(0.6) + prog_77_dual(s2, c(0.5), c(1.5), *w0, 3, margin) * c(0.01)).tanh();
+                    s2 = s2.mul_add(c(0.75), v4.sin() * c(0.005));
                 }
-                let v17 = x2.cos();
-                acc3 -= (v17.tanh() * c(0.9)).acos().sin();
-                (v17.tanh() * c(0.5)).ln_1p()
+            } else if le(x2.sin(), -c(0.25), margin) && this.n % 2 == 0 {
+                s2 = (s2 * c(0.8) + w0[this.n].sin().exp2() * c(0.1)).sin();
+            } else {
+                let v5 = v[2].tanh();
+                let v6: Dual64 = v5 * v5;
+                s1 *= c(0.6);
+                s1 -= c(0.2) * v6;
             }
-        };
-        s2 = (s2 * c(0.8) + (m4 + c(2.5)).cos() * c(0.2)).tanh();
-        s0 * c(0.5) - s1 + s2 * c(1.5) + acc3.sin() + a6[2] * c(0.75) - m8.sin() + v18 * c(1.5)
-    }
-
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: &Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(c(0.5_f64), x1, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        assert!(n < 100);
-        let mut k2 = 0;
-        while k2 < n {
-            k2 += 1;
-            s0 *= c(0.75);
-            s0 += c(0.1) * (x1 - v[k2 % 4]).sin();
-            acc1 -= x0.tanh() * c(0.25);
+        } else if lt(x0 / (w0[1].sin() + c(2.0)), c(1.0), margin) {
+            acc3 -= (x1.cos() * c(1.2)).tan().tanh() * c(0.4);
+            s1 = s1.mul_add(c(0.75), c(this.scale) * c(1.0));
+        } else {
+            for i in (1..=3).step_by(2) {
+                let fi = c(i as f64);
+                acc3 += ((x0.powi(2) + c(1.0)).ln().cos() + c(2.0)).cbrt() * c(0.5);
+                for &u in v.iter() {
+                    if lt(d_atan2(c(this.scale).powi(2) + c(1.0), s1) + x2 * s1, c(0.0), margin) {
+                        return u;
+                    }
+                    acc3 += u.sin() * c(0.25);
+                }
+                match i % 3 {
+                    0 | 2 => {
+                        s2 = (s2 * c(0.8) + d_clamp(x1, v[n % 4].sin() - c(1.5), v[n % 4].sin() + c(1.5), margin) * c(0.2)).sin();
+                    }
+                    _ => {
+                        let x1 = ((x2 * x2 + c(1.0)).powf(0.3).powi(2) + c(0.5)).sqrt();
+                        for &u in v.iter() {
+                            let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.2) * (x1 + p.cos()).sin());
+                            acc3 += c(0.25) * (fi.tanh() * c(0.9)).atanh().tanh();
+                            s1 = s1 * c(0.8) + (u.sin() + v7.tanh()).sin() * c(0.05);
+                        }
+                        s2 = c(0.5) * s2 + c(0.4) * x1.tanh();
+                    }
+                }
+            }
+            s2 = (s2 * c(0.75) + prog_35_dual(s1, s2, x2.tanh().exp_m1().sin().cos(), *v, n, margin) * c(0.005)).tanh();
         }
-        let v3: Dual64 = d_min(*x2, v[k2 % 4], margin) + x0.cos();
-        let v4 = (v3.powi(2) + c(1.5)).acosh();
-        for (i, &t) in v.iter().enumerate() {
-            s0 *= c(0.75);
-            s0 += c(0.02) * d_atan2(t.powi(2) + c(0.5), v4).cos();
-            let v5 = (v4 * v4 + c(1.0)).recip();
-            let mut m6 = t;
-            for j in 0..=i {
-                m6 = d_max(m6, (*x2).mul_add(v5, v[3 - j]), margin);
-            }
-            s0 = (s0 * c(0.75) + (v5.cos() + m6.tanh()) * c(0.05)).tanh();
+        if gt(prog_35_dual(x1, s1, c(0.25), *v, 6, margin), -c(0.5), margin) {
+            s2 *= c(0.6);
+            s2 += c(0.005) * prog_77_dual(s1, c(0.5), x2.tanh().tanh() * c(2.0), *v, n, margin).tanh();
         }
-        let v7 = 'b3: {
-            if le((acc1.cos() * c(2.0)).cosh(), -c(0.5), margin) {
-                break 'b3 (v[k2 % 4].powi(2) + c(1.0)).ln();
-            }
-            if gt(d_clamp(d_max(v4, x0, margin), -c(1.0), c(1.0), margin), -c(0.25), margin) {
-                s0 = (s0 * c(0.75) + prog_39_dual(x0.cos().exp().sin() * c(2.0), ((*x2).tanh() * c(1.5)).sinh().tanh() * c(2.0), x1, v, n, margin) * c(0.005)).tanh();
-                break 'b3 prog_58_dual(s0, ((*x2).powi(2) + c(0.5)).sqrt().sin(), v[2].tanh().exp().sin() * c(2.0), v, n, margin);
-            }
-            if lt(c(0.35) - *x2, c(1.0), margin) {
-                break 'b3 (*x2).asinh();
-            }
-            d_copysign(s0.atan(), d_clamp(x1, -c(0.5), c(1.5), margin), margin)
-        };
-        s0.tanh() - v4.tanh() - v7.sin() + d_abs(v4, margin)
-    }
-
-    pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = c(0.3) * x1;
-        let mut s1 = x0.cos().exp_m1().sin();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < n {
-            k3 += 1;
-            acc2 += c(0.005) * prog_1_dual(c(2.0), (x2.powi(3) + x1).cos(), s1, &v, n, margin).sin();
-            if gt((v[n % 4].powi(2) + c(1.0)).log2() * s1.tanh().exp_m1(), c(0.5), margin) {
-                continue;
-            }
-        }
-        let mut a4 = [d_log(v[k3 % 4] * v[k3 % 4] + c(1.0), x1.powi(2) + c(2.0)), d_atan2(x2 * x2 + c(0.5), x2).sin().cosh(), v[k3 % 4].sin(), x0];
-        for i in (0..5).rev() {
-            acc2 += c(0.4) * (x2 * x2).ln_1p().sin();
-            a4 = [a4[2], a4[3], (a4[3] * c(0.8) + (x1 * x1).ln_1p().cos() * c(0.2)).tanh(), (x0 * v[i % 4] * (x1.powi(2) + c(1.0)).recip()).tanh() * c(0.1)];
-        }
-        let mut m5 = c(f64::INFINITY);
+        let mut a8 = [c(0.0); 4];
         for i in 0..4 {
-            m5 = d_max(d_min(m5, x1 / (x1 * x1 + c(0.5)) + v[3 - i], margin), -c(1.0), margin);
+            let fi = c(i as f64);
+            a8[i] = ((fi.powi(2) + c(1.5)).acosh().sin() * c(0.5)).ln_1p();
+            s1 = s1 * c(0.75) + v[3 - i].tanh().cos() * c(0.25);
         }
-        acc2 += m5.sin() * c(0.5);
-        for _ in (0..=n).rev().step_by(2) {
-            a4 = [a4[2], (a4[3] * c(0.5) + (x0.tanh() * c(0.9)).atanh().cos() * c(0.1)).tanh(), (v[0].tanh().cos() * c(0.9)).atanh().sin() * c(0.2), (a4[1] * c(0.6) + x2.sin() * c(0.4)).sin()];
-            s0 = s0 * c(0.75) + (s0.cos() * c(0.9)).atanh().asinh().tanh() * c(0.05);
-        }
-        let v7 = match n {
-            0 => -x2.cos().cosh(),
-            1 => {
-                acc2 += a4[k3 % 4].atan().sin() * c(0.5);
-                v[0].cos()
+        let mut k9 = 0;
+        while k9 < 5 && lt((x2.tanh() * c(1.5)).sinh().atan(), c(1.0), margin) {
+            k9 += 1;
+            acc3 += s1.cos().exp_m1().tanh() * c(0.4);
+            if k9 % 2 == 0 {
+                s1 *= c(0.75);
+                s1 -= c(0.02) * (x2 * w0[0].powi(2)).sin();
             }
-            2..=4 => d_clamp(d_min(x1, s0, margin), -c(0.5), c(1.0), margin),
+            match k9 + n {
+                0 => {
+                    s1 = (s1 * c(0.5) + x2.sin().sinh() * c(0.25)).sin();
+                }
+                2 => {
+                    let v10 = s2 * s1;
+                    s1 = c(0.75) * s1 + c(0.1) * (s2 - (s1 * s1 + c(2.0)).acosh()).cos();
+                    match k9 {
+                        0 => {
+                            let v11: Dual64 = a8[0].mul_add(v10, c(this.k));
+                            acc3 += c(0.4) * v11.tanh().sin();
+                        }
+                        1 => {
+                            acc3 += (a8[0] + v10).cos() * c(0.4);
+                        }
+                        2 | 4 => {
+                            s2 *= c(0.75);
+                            s2 -= c(0.05) * (-(v10 + x2)).sin();
+                            break;
+                        }
+                        _other => {
+                            let x1 = x1 - a8[3];
+                            for &u in w0.iter() {
+                                let v12 = x1;
+                                let v13 = v.iter().fold(v10, |r, &p| r * c(0.5) + c(0.05) * (v10 / (p.tanh() + c(2.0)) * (-r)).tanh());
+                                acc3 += v13.mul_add(v13.tanh().exp(), v13).tanh() * c(0.1);
+                                s2 = (s2 * c(0.5) + (u.tanh() - v12.sin()) * c(0.1)).sin();
+                            }
+                            s1 = (s1 * c(0.6) + x1.cos() * c(0.2)).sin();
+                        }
+                    }
+                    s1 = s1.mul_add(c(0.6), v10.sin() * c(0.2));
+                }
+                4..=5 => {
+                    s2 = c(0.6) * s2 + c(0.4) * x0.cos();
+                }
+                _ => {
+                    s2 = (s2 * c(0.5) + (s2.powi(2) + c(1.5)).acosh() * c(0.25)).tanh();
+                }
+            }
+        }
+        s1 - s2 - acc3.sin() + a8[2] * c(0.25) - (x0.tanh() * c(0.9)).atanh() * d_log(c(3.0_f64), w0[1] * w0[1] + c(2.0))
+    }
+
+    pub fn prog_118_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.powi(2) + c(1.5)).acosh().tanh();
+        let mut s1 = (s0.powi(2) + c(0.5)).ln();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = d_powf(d_copysign(s0, v[n % 4], margin).powi(2) + c(0.5), (x2.tanh() + c(2.0)).cbrt().sin());
+            acc2 += c(0.1) * prog_77_dual(s1, x1, s0, *v, i, margin).tanh();
+        }
+        let v4 = a3.iter().zip(v.iter()).map(|(&p, &q)| (s1.powi(2) + c(0.5)).recip() + p.tanh() + q.tanh()).sum::<Dual64>();
+        'l1: for i in (1..=4).step_by(2) {
+            let v5: Dual64 = prog_1_dual((d_powf(c(3.0_f64), v[i % 4].cos()) / (x0.sin().exp2().cos() + c(2.0))).sin() * c(2.0), x2, x1, v, 1, margin);
+            acc2 += v5.cos() * c(0.005);
+            let mut k6 = 0;
+            while k6 < 5 && ge(a3[1] - a3[k6 % 4] + (-v4), c(1.0), margin) {
+                k6 += 1;
+                let v7 = prog_77_dual(v4.tanh().exp2().tanh() * c(2.0), v4.cos() * c(2.0), s0, *v, 3, margin);
+                if gt(s0.asinh(), c(0.25), margin) || i == 0 {
+                    break 'l1;
+                }
+                s0 = (s0 * c(0.6) + (s0.sin().exp2() + c(2.5)) * c(0.25)).sin();
+                acc2 += v7.tanh().tanh() * c(0.05);
+            }
+        }
+        s1 = (s1 * c(0.5) + d_copysign(x0, acc2, margin) * c(0.5)).sin();
+        let f8 = |t: Dual64| v[n % 4].cos() + t * c(0.25);
+        let v9 = a3.iter().map(|&p| f8(p)).sum::<Dual64>();
+        let v16 = match mode {
+            Mode::Upper(_) => {
+                let v11 = x1 / c(2.0);
+                d_to_radians(x1) + v11.sin()
+            }
+            Mode::Lower(_, _) => (x1.sin() * c(0.9)).atanh(),
             _ => {
-                let v6 = s0 - x0 + a4[2];
-                (v6.atan().powi(2) + c(2.0)).sqrt()
+                for i in 0..N {
+                    let fi = c(i as f64);
+                    acc2 -= c(0.5) * (d_to_degrees(x2.sin()) * c(0.01)).tanh();
+                    match n {
+                        0 => {
+                            let v9 = a3[i] + a3[3 - i];
+                            s1 = s1 * c(0.8) + ((s0.powi(2) + c(1.0)).powf(0.3).powi(2) + c(0.5)).powf(1.5).cos() * c(0.05);
+                            acc2 -= c(0.5) * v9.cos().cos();
+                        }
+                        1..=2 => {
+                            acc2 += (s1.powi(2) + c(0.5)).recip().tanh() * c(0.5);
+                        }
+                        4 | 6 => {
+                            let v9 = (v9.tanh() * c(0.9)).acos();
+                            acc2 += c(0.5) * v9.cos().sin();
+                        }
+                        _other => {
+                            let x1 = prog_35_dual(x2, c(2.0), v9.sin(), [v[0], v[1], v[2], v[3]], i, margin);
+                            acc2 += x1.tanh().tanh() * c(0.02);
+                        }
+                    }
+                    let v15 = if i == 3 {
+                        s0 = c(0.8) * s0 + c(0.05) * (x1.cos() * c(1.5)).cosh().tanh();
+                        prog_35_dual(s1, v4.cos(), s0, [v[0], v[1], v[2], v[3]], n, margin)
+                    } else {
+                        let v14 = x1 / (fi * fi + c(1.0));
+                        return (x1.sin() * c(0.9)).atanh() + v14.cos()
+                    };
+                    s1 = s1.mul_add(c(0.5), v15.sin().tanh() * c(0.005));
+                }
+                s1.tanh()
             }
         };
-        s1 = s1 * c(0.8) + (s1.powi(2) + c(1.0)).cbrt().tanh().exp().cos() * c(0.01);
-        s0.cos() - s1 * c(0.75) + acc2 - a4[3] + v7.cos() + (a4[2].powi(2) + c(1.0)).ln()
+        x1 + x2 * c(0.75) - s0 - s1 * c(1.5) + acc2.cos() + v4.sin() + v9.cos() + v16
+    }
+
+    pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, mode: Mode, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_D: usize = 3;
+        let mut s0: Dual64 = ((x1.powi(2) + c(0.5)).recip().powi(2) + c(0.5)).cbrt();
+        let mut s1 = v[n % 4].atan();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if i == 0 {
+                a3[i] = v[i] / (x2.powi(2) + c(1.0));
+            } else {
+                a3[i] = d_min(c(0.5_f64), fi + x0, margin);
+            }
+        }
+        acc2 += a3[n % 4].cos();
+        let mut k4 = 0;
+        let v7 = loop {
+            k4 += 1;
+            if le((x0 + s1).tanh().exp(), x2, margin) {
+                break ((x1 + s0).cos() * c(1.2)).tan();
+            }
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                acc2 -= c(0.05) * (s0 * fj).sin();
+                let v5 = (s1.sin() * c(0.9)).atanh();
+                let v6 = d_max(x1 - v5, a3[n % 4], margin);
+                acc2 += v6.sin().cos() * c(0.05);
+            }
+            s1 = c(0.6) * s1 + c(0.2) * (s1 + a3[0]).cos();
+            if k4 >= 6 || gt((s0 * c(std::f64::consts::LN_2)).mul_add(d_clamp(x2, -c(1.5), c(1.5), margin), (s0.powi(2) + c(0.5)).recip()), c(1.0), margin) {
+                break s1 / (s0.sin() + c(2.0));
+            }
+        };
+        let v9 = match k4 + n {
+            0 => {
+                let v8 = s1.tanh().exp();
+                d_max(v8 * c(std::f64::consts::FRAC_1_PI), x0.sin(), margin)
+            }
+            1..=2 => s1.cos().cos(),
+            PHASE_D | 5 => {
+                let x1 = x1.cos().exp();
+                d_copysign(c(2.0_f64), x0, margin) + x1.tanh()
+            }
+            _ => {
+                acc2 -= c(0.5) * d_abs((x0 * x0 + c(1.0)).powi(-2), margin);
+                d_atan2((x2.powi(2) + c(1.0)).ln(), s0.cos().powi(2) + c(0.5))
+            }
+        };
+        for &t in v.iter() {
+            s0 = (s0 * c(0.8) + v7 * c(0.2)).sin();
+            let v10 = a3.iter().fold(t, |r, &p| r * c(0.75) + c(0.005) * (prog_35_dual(c(2.0), (s1 + x2).cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], k4, margin) + p.sin()).cos());
+            if ge(x1.cos().sinh(), -c(0.5), margin) {
+                break;
+            }
+            s1 = (s1 * c(0.75) + v10.sin() * c(0.02)).tanh();
+        }
+        let v16 = match mode {
+            Mode::Lower(_, _) => d_abs(x1 / (x1 * x1 + c(1.0)), margin),
+            Mode::Upper(hi13) => {
+                let hi13 = c(hi13);
+                prog_5_dual(s1, (hi13.sin() * c(2.0)).sinh().cos().sin() * c(2.0), c(0.5), *v, k4, margin)
+            }
+            Mode::Off => {
+                for i in 0..6 {
+                    let fi = c(i as f64);
+                    acc2 += c(0.25) * (v7 * v7 + c(1.0)).log2().sin();
+                    match i + k4 {
+                        0 => {
+                            s1 = (s1 * c(0.6) + s1.cos().cos() * c(0.4)).tanh();
+                        }
+                        1..=2 => {
+                            s1 = (s1 * c(0.8) + (fi + v9) * c(0.2)).tanh();
+                        }
+                        3 => {
+                            acc2 -= c(0.25) * (v9 * v9 + c(0.5)).recip().cos();
+                            s0 = (s0 * c(0.5) + (x2 * x2 + c(1.0)).recip() * c(0.75)).sin();
+                            if gt(v7 + x0, (x1 * x1).ln_1p(), margin) {
+                                break;
+                            }
+                        }
+                        _ => {
+                            let v14 = x2 - x0;
+                            acc2 += c(0.25) * (c(SCALE) + v9).sin();
+                            s1 = (s1 * c(0.75) + v14.tanh() * c(0.1)).tanh();
+                        }
+                    }
+                }
+                let v15 = d_max(x1.sin().exp_m1(), v9 + a3[3], margin);
+                (x2 * x2 + c(2.0)).sqrt() + v15.sin()
+            }
+        };
+        let mut a17 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            a17[i] = x2 + t + v[k4 % 4];
+            s0 = s0 * c(0.8) + fi.sin().exp2().tanh() * c(1.0);
+        }
+        for _ in 0..v.len() {
+            a17 = [(v9 / c(4.0)).powi(2).ln_1p().sin() * c(1.0), a17[1], (a17[2] * c(0.5) + x2.powi(2).sin() * c(0.1)).sin(), a17[1] * c(0.6) + prog_35_dual(((s1 * s1 + c(0.5)).ln() + c(0.8)).sin(), (v9.powi(2) + c(2.0)).acosh().sin(), (v7 * v16).cos(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005)];
+        }
+        x0.tanh() + x2 * c(0.75) + s0.cos() - s1.tanh() + acc2.cos() - v7 + v9 + v16.sin() + a17[0].sin()
     }
 
     pub const PROGRAMS: [Program; 120] = [
@@ -9550,209 +10040,303 @@ pub mod random_programs_dual {
             value_and_grad32: None,
         },
         Program { name: "prog_10", primal: prog_10, grad: prog_10_grad, value_and_grad: prog_10_value_and_grad, vjp: prog_10_vjp, dual: prog_10_dual, value_and_grad32: None },
-        Program { name: "prog_11", primal: prog_11, grad: prog_11_grad, value_and_grad: prog_11_value_and_grad, vjp: prog_11_vjp, dual: prog_11_dual, value_and_grad32: None },
         Program {
-            name: "prog_12",
-            primal: |x0, x1, x2, v, n| prog_12::<4>(x0, x1, x2, v, n),
+            name: "prog_11",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_11(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_12_grad::<4>(x0, x1, x2, v, n);
+                let g = PARAMS.prog_11_grad(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_12_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = PARAMS.prog_11_value_and_grad(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_12_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = PARAMS.prog_11_vjp(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_12_dual::<4>(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_11_dual(PARAMS, x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_12",
+            primal: |x0, x1, x2, v, n| prog_12(x0, (x1, x2), v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_12_grad(x0, (x1, x2), v, n, mode_of(n));
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_12_value_and_grad(x0, (x1, x2), v, n, mode_of(n));
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_12_vjp(x0, (x1, x2), v, n, mode_of(n), u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_12_dual(x0, (x1, x2), v, n, mode_of(n), margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_13",
-            primal: |x0, x1, x2, v, n| prog_13(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_13_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_13_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_13_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_13_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| PARAMS.prog_13::<4>(x0, x1, &x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_13_grad::<4>(x0, x1, &x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_13_value_and_grad::<4>(x0, x1, &x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_13_vjp::<4>(x0, x1, &x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_13_dual::<4>(PARAMS, x0, x1, &x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_14",
-            primal: |x0, x1, x2, v, n| prog_14(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| PARAMS.prog_14(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_14_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = PARAMS.prog_14_grad(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_14_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = PARAMS.prog_14_value_and_grad(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_14_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = PARAMS.prog_14_vjp(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_14_dual(PARAMS, x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_15",
             primal: |x0, x1, x2, v, n| prog_15(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_15_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_15_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_15_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_15_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_15_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_15_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_15_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_16",
-            primal: |x0, x1, x2, v, n| prog_16(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_16_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_16_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_16_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_16_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_16(x0, x1, x2, v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_16_grad(x0, x1, x2, v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_16_value_and_grad(x0, x1, x2, v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_16_vjp(x0, x1, x2, v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_16_dual(x0, x1, x2, v, n, mode_of(n), margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_17", primal: prog_17, grad: prog_17_grad, value_and_grad: prog_17_value_and_grad, vjp: prog_17_vjp, dual: prog_17_dual, value_and_grad32: None },
-        Program { name: "prog_18", primal: prog_18, grad: prog_18_grad, value_and_grad: prog_18_value_and_grad, vjp: prog_18_vjp, dual: prog_18_dual, value_and_grad32: None },
-        Program { name: "prog_19", primal: prog_19, grad: prog_19_grad, value_and_grad: prog_19_value_and_grad, vjp: prog_19_vjp, dual: prog_19_dual, value_and_grad32: None },
         Program {
-            name: "prog_20",
-            primal: |x0, x1, x2, v, n| prog_20(x0, x1, x2, &v, n),
+            name: "prog_17",
+            primal: |x0, x1, x2, v, n| prog_17::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_20_grad(x0, x1, x2, &v, n);
+                let g = prog_17_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_17_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_17_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_17_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_18",
+            primal: |x0, x1, x2, v, n| prog_18(x0, x1, &x2, v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_18_grad(x0, x1, &x2, v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_18_value_and_grad(x0, x1, &x2, v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_18_vjp(x0, x1, &x2, v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_18_dual(x0, x1, &x2, v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_19",
+            primal: |x0, x1, x2, v, n| prog_19(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_19_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_20_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_19_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_20_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_19_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_20_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_19_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
-            name: "prog_21",
-            primal: |x0, x1, x2, v, n| prog_21(x0, (x1, x2), v, n),
+            name: "prog_20",
+            primal: |x0, x1, x2, v, n| prog_20::<f64>(x0, x1, &x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_21_grad(x0, (x1, x2), v, n);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = prog_20_grad::<f64>(x0, x1, &x2, &v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_21_value_and_grad(x0, (x1, x2), v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
+                let (y, g) = prog_20_value_and_grad::<f64>(x0, x1, &x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_21_vjp(x0, (x1, x2), v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = prog_20_vjp::<f64>(x0, x1, &x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, (x1, x2), v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_20_dual(x0, x1, &x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_20_value_and_grad::<f32>(x0, x1, &x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_21",
+            primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_21_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_21_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_21_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_22",
-            primal: |x0, x1, x2, v, n| prog_22(x0, (x1, x2), &v, n),
+            primal: |x0, x1, x2, v, n| PARAMS.prog_22(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_22_grad(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = PARAMS.prog_22_grad(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_22_value_and_grad(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
+                let (y, g) = PARAMS.prog_22_value_and_grad(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_22_vjp(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
+                let g = PARAMS.prog_22_vjp(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_22_dual(x0, (x1, x2), &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_22_dual(PARAMS, x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_23",
-            primal: |x0, x1, x2, v, n| prog_23::<4>(x0, x1, x2, &v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_23_grad::<4>(x0, x1, x2, &v, n, mode_of(n));
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_23_value_and_grad::<4>(x0, x1, x2, &v, n, mode_of(n));
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_23_vjp::<4>(x0, x1, x2, &v, n, mode_of(n), u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_23_dual::<4>(x0, x1, x2, &v, n, mode_of(n), margin),
+            primal: |x0, x1, x2, v, n| prog_23(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_23_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_23_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_23_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_23_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program { name: "prog_24", primal: prog_24, grad: prog_24_grad, value_and_grad: prog_24_value_and_grad, vjp: prog_24_vjp, dual: prog_24_dual, value_and_grad32: None },
-        Program { name: "prog_25", primal: prog_25, grad: prog_25_grad, value_and_grad: prog_25_value_and_grad, vjp: prog_25_vjp, dual: prog_25_dual, value_and_grad32: None },
-        Program { name: "prog_26", primal: prog_26, grad: prog_26_grad, value_and_grad: prog_26_value_and_grad, vjp: prog_26_vjp, dual: prog_26_dual, value_and_grad32: None },
         Program {
-            name: "prog_27",
-            primal: |x0, x1, x2, v, n| prog_27::<f64>(x0, x1, x2, v, n),
+            name: "prog_25",
+            primal: |x0, x1, x2, v, n| prog_25::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_27_grad::<f64>(x0, x1, x2, v, n);
+                let g = prog_25_grad::<f64>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_27_value_and_grad::<f64>(x0, x1, x2, v, n);
+                let (y, g) = prog_25_value_and_grad::<f64>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_27_vjp::<f64>(x0, x1, x2, v, n, u);
+                let g = prog_25_vjp::<f64>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_27_dual(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_25_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_27_value_and_grad::<f32>(x0, x1, x2, v, n);
+                let (y, g) = prog_25_value_and_grad::<f32>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
         Program {
-            name: "prog_28",
-            primal: |x0, x1, x2, v, n| prog_28::<f64>(x0, x1, x2, &v, n),
+            name: "prog_26",
+            primal: |x0, x1, x2, v, n| prog_26(x0, x1, x2, v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_28_grad::<f64>(x0, x1, x2, &v, n);
+                let g = prog_26_grad(x0, x1, x2, v, n, mode_of(n));
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_28_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                let (y, g) = prog_26_value_and_grad(x0, x1, x2, v, n, mode_of(n));
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_28_vjp::<f64>(x0, x1, x2, &v, n, u);
+                let g = prog_26_vjp(x0, x1, x2, v, n, mode_of(n), u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_28_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_28_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program { name: "prog_29", primal: prog_29, grad: prog_29_grad, value_and_grad: prog_29_value_and_grad, vjp: prog_29_vjp, dual: prog_29_dual, value_and_grad32: None },
-        Program {
-            name: "prog_30",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_30(x0, x1, x2, v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_30_grad(x0, x1, x2, v, n, mode_of(n));
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_30_value_and_grad(x0, x1, x2, v, n, mode_of(n));
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_30_vjp(x0, x1, x2, v, n, mode_of(n), u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_30_dual(PARAMS, x0, x1, x2, v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_26_dual(x0, x1, x2, v, n, mode_of(n), margin),
             value_and_grad32: None,
         },
+        Program {
+            name: "prog_27",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_27::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_27_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_27_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_27_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_27_dual::<4>(PARAMS, x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_28", primal: prog_28, grad: prog_28_grad, value_and_grad: prog_28_value_and_grad, vjp: prog_28_vjp, dual: prog_28_dual, value_and_grad32: None },
+        Program {
+            name: "prog_29",
+            primal: |x0, x1, x2, v, n| prog_29(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_29_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_29_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_29_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_29_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_30", primal: prog_30, grad: prog_30_grad, value_and_grad: prog_30_value_and_grad, vjp: prog_30_vjp, dual: prog_30_dual, value_and_grad32: None },
         Program {
             name: "prog_31",
             primal: |x0, x1, x2, v, n| prog_31(x0, x1, x2, &v, n),
@@ -9782,65 +10366,40 @@ pub mod random_programs_dual {
         },
         Program {
             name: "prog_33",
-            primal: |x0, x1, x2, v, n| prog_33(x0, x1, &x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_33(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_33_grad(x0, x1, &x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_33_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_33_value_and_grad(x0, x1, &x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_33_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_33_vjp(x0, x1, &x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = prog_33_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_33_dual(x0, x1, &x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_33_dual(x0, (x1, x2), &v, n, margin),
             value_and_grad32: None,
         },
+        Program { name: "prog_34", primal: prog_34, grad: prog_34_grad, value_and_grad: prog_34_value_and_grad, vjp: prog_34_vjp, dual: prog_34_dual, value_and_grad32: None },
+        Program { name: "prog_35", primal: prog_35, grad: prog_35_grad, value_and_grad: prog_35_value_and_grad, vjp: prog_35_vjp, dual: prog_35_dual, value_and_grad32: None },
         Program {
-            name: "prog_34",
-            primal: |x0, x1, x2, v, n| prog_34::<4>(x0, x1, &x2, &v, n),
+            name: "prog_36",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_36(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_34_grad::<4>(x0, x1, &x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_34_value_and_grad::<4>(x0, x1, &x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_34_vjp::<4>(x0, x1, &x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_34_dual::<4>(x0, x1, &x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_35",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_35(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_35_grad(x0, x1, x2, v, n);
+                let g = PARAMS.prog_36_grad(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_35_value_and_grad(x0, x1, x2, v, n);
+                let (y, g) = PARAMS.prog_36_value_and_grad(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_35_vjp(x0, x1, x2, v, n, u);
+                let g = PARAMS.prog_36_vjp(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_35_dual(PARAMS, x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_36",
-            primal: |x0, x1, x2, v, n| prog_36(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_36_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_36_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_36_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_36_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_36_dual(PARAMS, x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
@@ -9852,235 +10411,224 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_37_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_38", primal: prog_38, grad: prog_38_grad, value_and_grad: prog_38_value_and_grad, vjp: prog_38_vjp, dual: prog_38_dual, value_and_grad32: None },
+        Program {
+            name: "prog_38",
+            primal: |x0, x1, x2, v, n| prog_38::<f64>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_38_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_38_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_38_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_38_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_38_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            }),
+        },
         Program { name: "prog_39", primal: prog_39, grad: prog_39_grad, value_and_grad: prog_39_value_and_grad, vjp: prog_39_vjp, dual: prog_39_dual, value_and_grad32: None },
         Program { name: "prog_40", primal: prog_40, grad: prog_40_grad, value_and_grad: prog_40_value_and_grad, vjp: prog_40_vjp, dual: prog_40_dual, value_and_grad32: None },
         Program {
             name: "prog_41",
-            primal: |x0, x1, x2, v, n| prog_41::<f64>(x0, x1, x2, v, n, mode_of(n)),
+            primal: |x0, x1, x2, v, n| prog_41::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_41_grad::<f64>(x0, x1, x2, v, n, mode_of(n));
+                let g = prog_41_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_41_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_41_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_41_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_42",
+            primal: |x0, x1, x2, v, n| prog_42(x0, x1, &x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_42_grad(x0, x1, &x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_41_value_and_grad::<f64>(x0, x1, x2, v, n, mode_of(n));
+                let (y, g) = prog_42_value_and_grad(x0, x1, &x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_41_vjp::<f64>(x0, x1, x2, v, n, mode_of(n), u);
+                let g = prog_42_vjp(x0, x1, &x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_41_dual(x0, x1, x2, v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_42_dual(x0, x1, &x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_43",
+            primal: |x0, x1, x2, v, n| prog_43(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_43_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_43_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_43_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_43_dual(x0, (x1, x2), v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_44", primal: prog_44, grad: prog_44_grad, value_and_grad: prog_44_value_and_grad, vjp: prog_44_vjp, dual: prog_44_dual, value_and_grad32: None },
+        Program {
+            name: "prog_45",
+            primal: |x0, x1, x2, v, n| prog_45::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_45_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_45_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_45_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_45_dual(x0, x1, x2, v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_41_value_and_grad::<f32>(x0, x1, x2, v, n, mode_of(n));
+                let (y, g) = prog_45_value_and_grad::<f32>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
-        Program { name: "prog_42", primal: prog_42, grad: prog_42_grad, value_and_grad: prog_42_value_and_grad, vjp: prog_42_vjp, dual: prog_42_dual, value_and_grad32: None },
-        Program {
-            name: "prog_43",
-            primal: |x0, x1, x2, v, n| prog_43::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_43_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_43_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_43_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_43_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_44",
-            primal: |x0, x1, x2, v, n| prog_44(x0, x1, x2, &v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_44_grad(x0, x1, x2, &v, n, mode_of(n));
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_44_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_44_vjp(x0, x1, x2, &v, n, mode_of(n), u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_44_dual(x0, x1, x2, &v, n, mode_of(n), margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_45",
-            primal: |x0, x1, x2, v, n| prog_45(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_45_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_45_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_45_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_45_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_46",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_46::<4>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_46_grad::<4>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_46_value_and_grad::<4>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_46_vjp::<4>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_46_dual::<4>(PARAMS, x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
+        Program { name: "prog_46", primal: prog_46, grad: prog_46_grad, value_and_grad: prog_46_value_and_grad, vjp: prog_46_vjp, dual: prog_46_dual, value_and_grad32: None },
         Program {
             name: "prog_47",
             primal: |x0, x1, x2, v, n| prog_47(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_47_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_47_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_47_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_47_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_47_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_47_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_47_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_48",
-            primal: |x0, x1, x2, v, n| prog_48(x0, x1, x2, &v, n, mode_of(n)),
+            primal: |x0, x1, x2, v, n| prog_48(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_48_grad(x0, x1, x2, &v, n, mode_of(n));
-                (g.0, g.1, g.2, g.3)
+                let g = prog_48_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_48_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
-                (y, (g.0, g.1, g.2, g.3))
+                let (y, g) = prog_48_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_48_vjp(x0, x1, x2, &v, n, mode_of(n), u);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_48_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_48_dual(x0, x1, x2, &v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_48_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_49",
-            primal: |x0, x1, x2, v, n| prog_49(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_49_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_49_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_49_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_49_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_50",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_50(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| PARAMS.prog_49(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_50_grad(x0, x1, x2, &v, n);
+                let g = PARAMS.prog_49_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_50_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = PARAMS.prog_49_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_50_vjp(x0, x1, x2, &v, n, u);
+                let g = PARAMS.prog_49_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_50_dual(PARAMS, x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_49_dual(PARAMS, x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
+        Program { name: "prog_50", primal: prog_50, grad: prog_50_grad, value_and_grad: prog_50_value_and_grad, vjp: prog_50_vjp, dual: prog_50_dual, value_and_grad32: None },
         Program {
             name: "prog_51",
-            primal: |x0, x1, x2, v, n| prog_51::<f64>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_51(x0, (x1, x2), &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_51_grad::<f64>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_51_value_and_grad::<f64>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_51_vjp::<f64>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_51_dual(x0, x1, x2, v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_51_value_and_grad::<f32>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program {
-            name: "prog_52",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_52::<f64>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_52_grad::<f64>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_52_value_and_grad::<f64>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_52_vjp::<f64>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_52_dual(PARAMS, x0, x1, x2, v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_52_value_and_grad::<f32>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program { name: "prog_53", primal: prog_53, grad: prog_53_grad, value_and_grad: prog_53_value_and_grad, vjp: prog_53_vjp, dual: prog_53_dual, value_and_grad32: None },
-        Program { name: "prog_54", primal: prog_54, grad: prog_54_grad, value_and_grad: prog_54_value_and_grad, vjp: prog_54_vjp, dual: prog_54_dual, value_and_grad32: None },
-        Program {
-            name: "prog_55",
-            primal: |x0, x1, x2, v, n| prog_55(x0, (x1, x2), v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_55_grad(x0, (x1, x2), v, n, mode_of(n));
+                let g = prog_51_grad(x0, (x1, x2), &v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_55_value_and_grad(x0, (x1, x2), v, n, mode_of(n));
+                let (y, g) = prog_51_value_and_grad(x0, (x1, x2), &v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_55_vjp(x0, (x1, x2), v, n, mode_of(n), u);
+                let g = prog_51_vjp(x0, (x1, x2), &v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_55_dual(x0, (x1, x2), v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_51_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_52", primal: prog_52, grad: prog_52_grad, value_and_grad: prog_52_value_and_grad, vjp: prog_52_vjp, dual: prog_52_dual, value_and_grad32: None },
+        Program { name: "prog_53", primal: prog_53, grad: prog_53_grad, value_and_grad: prog_53_value_and_grad, vjp: prog_53_vjp, dual: prog_53_dual, value_and_grad32: None },
+        Program {
+            name: "prog_54",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_54(x0, x1, x2, &v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_54_grad(x0, x1, x2, &v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_54_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_54_vjp(x0, x1, x2, &v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_54_dual(PARAMS, x0, x1, x2, &v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_55",
+            primal: |x0, x1, x2, v, n| prog_55(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_55_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_55_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_55_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_55_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_56",
-            primal: |x0, x1, x2, v, n| prog_56(x0, x1, &x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_56::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_56_grad(x0, x1, &x2, v, n);
+                let g = prog_56_grad::<4>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_56_value_and_grad(x0, x1, &x2, v, n);
+                let (y, g) = prog_56_value_and_grad::<4>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_56_vjp(x0, x1, &x2, v, n, u);
+                let g = prog_56_vjp::<4>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_56_dual(x0, x1, &x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_56_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
@@ -10092,470 +10640,550 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_57_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_58", primal: prog_58, grad: prog_58_grad, value_and_grad: prog_58_value_and_grad, vjp: prog_58_vjp, dual: prog_58_dual, value_and_grad32: None },
+        Program {
+            name: "prog_58",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_58(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_58_grad(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_58_value_and_grad(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_58_vjp(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_58_dual(PARAMS, x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_59",
             primal: |x0, x1, x2, v, n| prog_59(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_59_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_59_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_59_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_59_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_59_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_59_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_59_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_60",
-            primal: |x0, x1, x2, v, n| prog_60(x0, x1, &x2, &v, n, mode_of(n)),
+            primal: |x0, x1, x2, v, n| prog_60(x0, x1, &x2, v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_60_grad(x0, x1, &x2, &v, n, mode_of(n));
+                let g = prog_60_grad(x0, x1, &x2, v, n, mode_of(n));
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_60_value_and_grad(x0, x1, &x2, &v, n, mode_of(n));
+                let (y, g) = prog_60_value_and_grad(x0, x1, &x2, v, n, mode_of(n));
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_60_vjp(x0, x1, &x2, &v, n, mode_of(n), u);
+                let g = prog_60_vjp(x0, x1, &x2, v, n, mode_of(n), u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_60_dual(x0, x1, &x2, &v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_60_dual(x0, x1, &x2, v, n, mode_of(n), margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_61", primal: prog_61, grad: prog_61_grad, value_and_grad: prog_61_value_and_grad, vjp: prog_61_vjp, dual: prog_61_dual, value_and_grad32: None },
         Program {
-            name: "prog_62",
-            primal: |x0, x1, x2, v, n| prog_62(x0, x1, &x2, v, n),
+            name: "prog_61",
+            primal: |x0, x1, x2, v, n| prog_61(x0, x1, &x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_62_grad(x0, x1, &x2, v, n);
+                let g = prog_61_grad(x0, x1, &x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_62_value_and_grad(x0, x1, &x2, v, n);
+                let (y, g) = prog_61_value_and_grad(x0, x1, &x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_62_vjp(x0, x1, &x2, v, n, u);
+                let g = prog_61_vjp(x0, x1, &x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_62_dual(x0, x1, &x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, &x2, v, n, margin),
             value_and_grad32: None,
+        },
+        Program {
+            name: "prog_62",
+            primal: |x0, x1, x2, v, n| prog_62::<f64>(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_62_grad::<f64>(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_62_value_and_grad::<f64>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_62_vjp::<f64>(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_62_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_62_value_and_grad::<f32>(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            }),
         },
         Program {
             name: "prog_63",
-            primal: |x0, x1, x2, v, n| prog_63(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_63_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_63_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_63_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_63_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_63(x0, x1, x2, v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_63_grad(x0, x1, x2, v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_63_value_and_grad(x0, x1, x2, v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_63_vjp(x0, x1, x2, v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_63_dual(x0, x1, x2, v, n, mode_of(n), margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_64", primal: prog_64, grad: prog_64_grad, value_and_grad: prog_64_value_and_grad, vjp: prog_64_vjp, dual: prog_64_dual, value_and_grad32: None },
-        Program { name: "prog_65", primal: prog_65, grad: prog_65_grad, value_and_grad: prog_65_value_and_grad, vjp: prog_65_vjp, dual: prog_65_dual, value_and_grad32: None },
+        Program {
+            name: "prog_64",
+            primal: |x0, x1, x2, v, n| prog_64::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_64_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_64_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_64_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_64_dual(x0, x1, x2, v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_64_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            }),
+        },
+        Program {
+            name: "prog_65",
+            primal: |x0, x1, x2, v, n| prog_65::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_65_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_65_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_65_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_65_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_66",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_66(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_66::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_66_grad(x0, x1, x2, v, n);
+                let g = prog_66_grad::<f64>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_66_value_and_grad(x0, x1, x2, v, n);
+                let (y, g) = prog_66_value_and_grad::<f64>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_66_vjp(x0, x1, x2, v, n, u);
+                let g = prog_66_vjp::<f64>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_66_dual(PARAMS, x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_67",
-            primal: |x0, x1, x2, v, n| prog_67::<4>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_67_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_67_value_and_grad::<4>(x0, x1, x2, v, n);
+            dual: |x0, x1, x2, v, n, margin| prog_66_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_66_value_and_grad::<f32>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_67_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_67_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
+            }),
         },
-        Program {
-            name: "prog_68",
-            primal: |x0, x1, x2, v, n| prog_68(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_68_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_68_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_68_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_68_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
+        Program { name: "prog_67", primal: prog_67, grad: prog_67_grad, value_and_grad: prog_67_value_and_grad, vjp: prog_67_vjp, dual: prog_67_dual, value_and_grad32: None },
+        Program { name: "prog_68", primal: prog_68, grad: prog_68_grad, value_and_grad: prog_68_value_and_grad, vjp: prog_68_vjp, dual: prog_68_dual, value_and_grad32: None },
         Program {
             name: "prog_69",
-            primal: |x0, x1, x2, v, n| prog_69::<f64>(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_69::<f64>(x0, x1, &x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_69_grad::<f64>(x0, x1, x2, &v, n);
+                let g = prog_69_grad::<f64>(x0, x1, &x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_69_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                let (y, g) = prog_69_value_and_grad::<f64>(x0, x1, &x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_69_vjp::<f64>(x0, x1, x2, &v, n, u);
+                let g = prog_69_vjp::<f64>(x0, x1, &x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_69_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_69_dual(x0, x1, &x2, &v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_69_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                let (y, g) = prog_69_value_and_grad::<f32>(x0, x1, &x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
         Program {
             name: "prog_70",
-            primal: |x0, x1, x2, v, n| Params::prog_70::<4>(x0, (x1, x2), &v, n),
+            primal: |x0, x1, x2, v, n| prog_70(x0, x1, &x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = Params::prog_70_grad::<4>(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+                let g = prog_70_grad(x0, x1, &x2, v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = Params::prog_70_value_and_grad::<4>(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+                let (y, g) = prog_70_value_and_grad(x0, x1, &x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = Params::prog_70_vjp::<4>(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+                let g = prog_70_vjp(x0, x1, &x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_70_dual::<4>(x0, (x1, x2), &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_70_dual(x0, x1, &x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_71",
-            primal: |x0, x1, x2, v, n| prog_71(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_71_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_71_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_71_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_71_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_71(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_71_grad(x0, (x1, x2), v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_71_value_and_grad(x0, (x1, x2), v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_71_vjp(x0, (x1, x2), v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_71_dual(x0, (x1, x2), v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_72", primal: prog_72, grad: prog_72_grad, value_and_grad: prog_72_value_and_grad, vjp: prog_72_vjp, dual: prog_72_dual, value_and_grad32: None },
         Program {
-            name: "prog_73",
-            primal: |x0, x1, x2, v, n| prog_73::<f64>(x0, x1, x2, v, n),
+            name: "prog_72",
+            primal: |x0, x1, x2, v, n| prog_72(x0, x1, &x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_73_grad::<f64>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_73_value_and_grad::<f64>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_73_vjp::<f64>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_73_dual(x0, x1, x2, v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_73_value_and_grad::<f32>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program {
-            name: "prog_74",
-            primal: |x0, x1, x2, v, n| prog_74::<f64>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_74_grad::<f64>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_74_value_and_grad::<f64>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_74_vjp::<f64>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_74_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_74_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program {
-            name: "prog_75",
-            primal: |x0, x1, x2, v, n| Params::prog_75(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = Params::prog_75_grad(x0, x1, x2, &v, n);
+                let g = prog_72_grad(x0, x1, &x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = Params::prog_75_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_72_value_and_grad(x0, x1, &x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = Params::prog_75_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_72_vjp(x0, x1, &x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
+            dual: |x0, x1, x2, v, n, margin| prog_72_dual(x0, x1, &x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_73",
+            primal: |x0, x1, x2, v, n| prog_73(x0, x1, x2, v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_73_grad(x0, x1, x2, v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_73_value_and_grad(x0, x1, x2, v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_73_vjp(x0, x1, x2, v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_73_dual(x0, x1, x2, v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_74",
+            primal: |x0, x1, x2, v, n| prog_74::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_74_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_74_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_74_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_74_dual::<4>(x0, x1, x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_75",
+            primal: |x0, x1, x2, v, n| prog_75(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_75_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_75_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_75_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_75_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_76", primal: prog_76, grad: prog_76_grad, value_and_grad: prog_76_value_and_grad, vjp: prog_76_vjp, dual: prog_76_dual, value_and_grad32: None },
+        Program {
+            name: "prog_76",
+            primal: |x0, x1, x2, v, n| prog_76(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_76_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_76_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_76_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_76_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program { name: "prog_77", primal: prog_77, grad: prog_77_grad, value_and_grad: prog_77_value_and_grad, vjp: prog_77_vjp, dual: prog_77_dual, value_and_grad32: None },
         Program { name: "prog_78", primal: prog_78, grad: prog_78_grad, value_and_grad: prog_78_value_and_grad, vjp: prog_78_vjp, dual: prog_78_dual, value_and_grad32: None },
         Program { name: "prog_79", primal: prog_79, grad: prog_79_grad, value_and_grad: prog_79_value_and_grad, vjp: prog_79_vjp, dual: prog_79_dual, value_and_grad32: None },
         Program {
             name: "prog_80",
-            primal: |x0, x1, x2, v, n| prog_80(x0, x1, &x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_80_grad(x0, x1, &x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_80_value_and_grad(x0, x1, &x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_80_vjp(x0, x1, &x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_80_dual(x0, x1, &x2, v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_80(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_80_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_80_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_80_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_80_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_81",
-            primal: |x0, x1, x2, v, n| prog_81(x0, x1, &x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_81_grad(x0, x1, &x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_81_value_and_grad(x0, x1, &x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_81_vjp(x0, x1, &x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_81_dual(x0, x1, &x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_81(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_81_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_81_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_81_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_81_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_82",
-            primal: |x0, x1, x2, v, n| prog_82::<4>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_82::<f64>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_82_grad::<4>(x0, x1, x2, v, n);
+                let g = prog_82_grad::<f64>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_82_value_and_grad::<4>(x0, x1, x2, v, n);
+                let (y, g) = prog_82_value_and_grad::<f64>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_82_vjp::<4>(x0, x1, x2, v, n, u);
+                let g = prog_82_vjp::<f64>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_82_dual::<4>(x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_83",
-            primal: |x0, x1, x2, v, n| prog_83(x0, (x1, x2), v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_83_grad(x0, (x1, x2), v, n);
-                (g.0, g.1.0, g.1.1, g.2)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_83_value_and_grad(x0, (x1, x2), v, n);
-                (y, (g.0, g.1.0, g.1.1, g.2))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_83_vjp(x0, (x1, x2), v, n, u);
-                (g.0, g.1.0, g.1.1, g.2)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_83_dual(x0, (x1, x2), v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_84",
-            primal: |x0, x1, x2, v, n| prog_84(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_84_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_84_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_84_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_84_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_85", primal: prog_85, grad: prog_85_grad, value_and_grad: prog_85_value_and_grad, vjp: prog_85_vjp, dual: prog_85_dual, value_and_grad32: None },
-        Program {
-            name: "prog_86",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_86(x0, x1, x2, v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_86_grad(x0, x1, x2, v, n, mode_of(n));
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_86_value_and_grad(x0, x1, x2, v, n, mode_of(n));
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_86_vjp(x0, x1, x2, v, n, mode_of(n), u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_86_dual(PARAMS, x0, x1, x2, v, n, mode_of(n), margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_87",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_87(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_87_grad(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_87_value_and_grad(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_87_vjp(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_87_dual(PARAMS, x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_88",
-            primal: |x0, x1, x2, v, n| prog_88::<f64>(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_88_grad::<f64>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_88_value_and_grad::<f64>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_88_vjp::<f64>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_82_dual(x0, x1, x2, v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_88_value_and_grad::<f32>(x0, x1, x2, v, n);
+                let (y, g) = prog_82_value_and_grad::<f32>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
         Program {
-            name: "prog_89",
-            primal: |x0, x1, x2, v, n| prog_89::<4>(x0, x1, x2, &v, n),
+            name: "prog_83",
+            primal: |x0, x1, x2, v, n| prog_83::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_89_grad::<4>(x0, x1, x2, &v, n);
+                let g = prog_83_grad::<4>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_89_value_and_grad::<4>(x0, x1, x2, &v, n);
+                let (y, g) = prog_83_value_and_grad::<4>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_89_vjp::<4>(x0, x1, x2, &v, n, u);
+                let g = prog_83_vjp::<4>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_89_dual::<4>(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_83_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_84",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_84(x0, x1, &x2, &v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_84_grad(x0, x1, &x2, &v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_84_value_and_grad(x0, x1, &x2, &v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_84_vjp(x0, x1, &x2, &v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_84_dual(PARAMS, x0, x1, &x2, &v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_85",
+            primal: |x0, x1, x2, v, n| prog_85(x0, x1, x2, v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_85_grad(x0, x1, x2, v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_85_value_and_grad(x0, x1, x2, v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_85_vjp(x0, x1, x2, v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_85_dual(x0, x1, x2, v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_86",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_86::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_86_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_86_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_86_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_86_dual::<4>(PARAMS, x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_87",
+            primal: |x0, x1, x2, v, n| prog_87(x0, x1, &x2, v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_87_grad(x0, x1, &x2, v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_87_value_and_grad(x0, x1, &x2, v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_87_vjp(x0, x1, &x2, v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_87_dual(x0, x1, &x2, v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_88",
+            primal: |x0, x1, x2, v, n| prog_88(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_88_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_88_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_88_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_89",
+            primal: |x0, x1, x2, v, n| prog_89(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_89_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_89_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_89_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_89_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_90",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_90(x0, x1, &x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_90_grad(x0, x1, &x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_90_value_and_grad(x0, x1, &x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_90_vjp(x0, x1, &x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_90_dual(PARAMS, x0, x1, &x2, v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_90(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_90_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_90_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_90_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_90_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program {
-            name: "prog_91",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_91(x0, x1, x2, v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_91_grad(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_91_value_and_grad(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_91_vjp(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_91_dual(PARAMS, x0, x1, x2, v, n, margin),
-            value_and_grad32: None,
-        },
+        Program { name: "prog_91", primal: prog_91, grad: prog_91_grad, value_and_grad: prog_91_value_and_grad, vjp: prog_91_vjp, dual: prog_91_dual, value_and_grad32: None },
         Program {
             name: "prog_92",
-            primal: |x0, x1, x2, v, n| prog_92(x0, (x1, x2), v, n),
+            primal: |x0, x1, x2, v, n| prog_92::<4>(x0, x1, x2, &v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_92_grad(x0, (x1, x2), v, n);
+                let g = prog_92_grad::<4>(x0, x1, x2, &v, n, mode_of(n));
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_92_value_and_grad::<4>(x0, x1, x2, &v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_92_vjp::<4>(x0, x1, x2, &v, n, mode_of(n), u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_92_dual::<4>(x0, x1, x2, &v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_93", primal: prog_93, grad: prog_93_grad, value_and_grad: prog_93_value_and_grad, vjp: prog_93_vjp, dual: prog_93_dual, value_and_grad32: None },
+        Program {
+            name: "prog_94",
+            primal: |x0, x1, x2, v, n| prog_94(x0, (x1, x2), v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_94_grad(x0, (x1, x2), v, n);
                 (g.0, g.1.0, g.1.1, g.2)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_92_value_and_grad(x0, (x1, x2), v, n);
+                let (y, g) = prog_94_value_and_grad(x0, (x1, x2), v, n);
                 (y, (g.0, g.1.0, g.1.1, g.2))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_92_vjp(x0, (x1, x2), v, n, u);
+                let g = prog_94_vjp(x0, (x1, x2), v, n, u);
                 (g.0, g.1.0, g.1.1, g.2)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_92_dual(x0, (x1, x2), v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_93",
-            primal: |x0, x1, x2, v, n| prog_93(x0, x1, x2, v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_93_grad(x0, x1, x2, v, n, mode_of(n));
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_93_value_and_grad(x0, x1, x2, v, n, mode_of(n));
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_93_vjp(x0, x1, x2, v, n, mode_of(n), u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_93_dual(x0, x1, x2, v, n, mode_of(n), margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_94",
-            primal: |x0, x1, x2, v, n| prog_94(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_94_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_94_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_94_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_94_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_94_dual(x0, (x1, x2), v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_95",
             primal: |x0, x1, x2, v, n| prog_95(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_95_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_95_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_95_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_95_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_95_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_95_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_95_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_96", primal: prog_96, grad: prog_96_grad, value_and_grad: prog_96_value_and_grad, vjp: prog_96_vjp, dual: prog_96_dual, value_and_grad32: None },
+        Program {
+            name: "prog_96",
+            primal: |x0, x1, x2, v, n| prog_96(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_96_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_96_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_96_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_96_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
         Program {
             name: "prog_97",
             primal: |x0, x1, x2, v, n| PARAMS.prog_97(x0, x1, x2, v, n),
@@ -10576,308 +11204,326 @@ pub mod random_programs_dual {
         },
         Program {
             name: "prog_98",
-            primal: |x0, x1, x2, v, n| prog_98(x0, x1, x2, v, n, mode_of(n)),
+            primal: |x0, x1, x2, v, n| prog_98::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_98_grad(x0, x1, x2, v, n, mode_of(n));
+                let g = prog_98_grad::<4>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_98_value_and_grad(x0, x1, x2, v, n, mode_of(n));
+                let (y, g) = prog_98_value_and_grad::<4>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_98_vjp(x0, x1, x2, v, n, mode_of(n), u);
+                let g = prog_98_vjp::<4>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_98_dual(x0, x1, x2, v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_98_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_99",
-            primal: |x0, x1, x2, v, n| prog_99(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_99_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_99_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_99_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_99_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_100",
-            primal: |x0, x1, x2, v, n| prog_100(x0, (x1, x2), &v, n, mode_of(n)),
+            primal: |x0, x1, x2, v, n| prog_99::<f64>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_100_grad(x0, (x1, x2), &v, n, mode_of(n));
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+                let g = prog_99_grad::<f64>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_100_value_and_grad(x0, (x1, x2), &v, n, mode_of(n));
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
+                let (y, g) = prog_99_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_100_vjp(x0, (x1, x2), &v, n, mode_of(n), u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
+                let g = prog_99_vjp::<f64>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_100_dual(x0, (x1, x2), &v, n, mode_of(n), margin),
-            value_and_grad32: None,
+            dual: |x0, x1, x2, v, n, margin| prog_99_dual(x0, x1, x2, &v, n, margin),
+            value_and_grad32: Some(|x0, x1, x2, v, n| {
+                let (y, g) = prog_99_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            }),
         },
+        Program { name: "prog_100", primal: prog_100, grad: prog_100_grad, value_and_grad: prog_100_value_and_grad, vjp: prog_100_vjp, dual: prog_100_dual, value_and_grad32: None },
         Program {
             name: "prog_101",
-            primal: |x0, x1, x2, v, n| prog_101::<4>(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| PARAMS.prog_101(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_101_grad::<4>(x0, x1, x2, &v, n);
+                let g = PARAMS.prog_101_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_101_value_and_grad::<4>(x0, x1, x2, &v, n);
+                let (y, g) = PARAMS.prog_101_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_101_vjp::<4>(x0, x1, x2, &v, n, u);
+                let g = PARAMS.prog_101_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_101_dual::<4>(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_101_dual(PARAMS, x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_102",
-            primal: |x0, x1, x2, v, n| prog_102(x0, (x1, x2), &v, n),
+            primal: |x0, x1, x2, v, n| prog_102(x0, x1, &x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_102_grad(x0, (x1, x2), &v, n);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_102_value_and_grad(x0, (x1, x2), &v, n);
-                (y, (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]]))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_102_vjp(x0, (x1, x2), &v, n, u);
-                (g.0, g.1.0, g.1.1, [g.2[0], g.2[1], g.2[2], g.2[3]])
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_102_dual(x0, (x1, x2), &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program { name: "prog_103", primal: prog_103, grad: prog_103_grad, value_and_grad: prog_103_value_and_grad, vjp: prog_103_vjp, dual: prog_103_dual, value_and_grad32: None },
-        Program {
-            name: "prog_104",
-            primal: |x0, x1, x2, v, n| prog_104::<f64>(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = prog_104_grad::<f64>(x0, x1, x2, &v, n);
+                let g = prog_102_grad(x0, x1, &x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_104_value_and_grad::<f64>(x0, x1, x2, &v, n);
+                let (y, g) = prog_102_value_and_grad(x0, x1, &x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_104_vjp::<f64>(x0, x1, x2, &v, n, u);
+                let g = prog_102_vjp(x0, x1, &x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_104_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_102_dual(x0, x1, &x2, v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_103",
+            primal: |x0, x1, x2, v, n| prog_103(x0, (x1, x2), &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_103_grad(x0, (x1, x2), &v, n);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_103_value_and_grad(x0, (x1, x2), &v, n);
+                (y, (g.0, g.1.0, g.1.1, g.2))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_103_vjp(x0, (x1, x2), &v, n, u);
+                (g.0, g.1.0, g.1.1, g.2)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_103_dual(x0, (x1, x2), &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_104",
+            primal: |x0, x1, x2, v, n| prog_104::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_104_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_104_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_104_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_104_dual(x0, x1, x2, v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_104_value_and_grad::<f32>(x0, x1, x2, &v, n);
+                let (y, g) = prog_104_value_and_grad::<f32>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
         Program {
             name: "prog_105",
-            primal: |x0, x1, x2, v, n| prog_105::<f64>(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_105(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_105_grad::<f64>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_105_value_and_grad::<f64>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_105_vjp::<f64>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_105_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_105_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            }),
-        },
-        Program {
-            name: "prog_106",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_106(x0, x1, x2, &v, n, mode_of(n)),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_106_grad(x0, x1, x2, &v, n, mode_of(n));
+                let g = prog_105_grad(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_106_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
+                let (y, g) = prog_105_value_and_grad(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_106_vjp(x0, x1, x2, &v, n, mode_of(n), u);
+                let g = prog_105_vjp(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_106_dual(PARAMS, x0, x1, x2, &v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_105_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
-            name: "prog_107",
-            primal: |x0, x1, x2, v, n| prog_107::<f64>(x0, x1, x2, v, n),
+            name: "prog_106",
+            primal: |x0, x1, x2, v, n| prog_106::<4>(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_107_grad::<f64>(x0, x1, x2, v, n);
+                let g = prog_106_grad::<4>(x0, x1, x2, &v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_107_value_and_grad::<f64>(x0, x1, x2, v, n);
+                let (y, g) = prog_106_value_and_grad::<4>(x0, x1, x2, &v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_107_vjp::<f64>(x0, x1, x2, v, n, u);
+                let g = prog_106_vjp::<4>(x0, x1, x2, &v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_107_dual(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_106_dual::<4>(x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_107", primal: prog_107, grad: prog_107_grad, value_and_grad: prog_107_value_and_grad, vjp: prog_107_vjp, dual: prog_107_dual, value_and_grad32: None },
+        Program {
+            name: "prog_108",
+            primal: |x0, x1, x2, v, n| prog_108::<f64>(x0, x1, &x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_108_grad::<f64>(x0, x1, &x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_108_value_and_grad::<f64>(x0, x1, &x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_108_vjp::<f64>(x0, x1, &x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_108_dual(x0, x1, &x2, v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_107_value_and_grad::<f32>(x0, x1, x2, v, n);
+                let (y, g) = prog_108_value_and_grad::<f32>(x0, x1, &x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             }),
         },
         Program {
-            name: "prog_108",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_108(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_108_grad(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_108_value_and_grad(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_108_vjp(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_108_dual(PARAMS, x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
             name: "prog_109",
-            primal: |x0, x1, x2, v, n| prog_109::<4>(x0, x1, x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_109(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_109_grad::<4>(x0, x1, x2, v, n);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_109_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_109_value_and_grad::<4>(x0, x1, x2, v, n);
-                (y, (g.0, g.1, g.2, g.3))
+                let (y, g) = prog_109_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_109_vjp::<4>(x0, x1, x2, v, n, u);
-                (g.0, g.1, g.2, g.3)
+                let g = prog_109_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_109_dual::<4>(x0, x1, x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_109_dual(x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_110",
-            primal: |x0, x1, x2, v, n| prog_110(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_110_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_110_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_110_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_110_dual(x0, x1, x2, &v, n, margin),
-            value_and_grad32: None,
-        },
-        Program {
-            name: "prog_111",
-            primal: |x0, x1, x2, v, n| prog_111::<f64>(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| PARAMS.prog_110(x0, x1, x2, &v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_111_grad::<f64>(x0, x1, x2, &v, n);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = PARAMS.prog_110_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_111_value_and_grad::<f64>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = PARAMS.prog_110_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_111_vjp::<f64>(x0, x1, x2, &v, n, u);
-                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+                let g = PARAMS.prog_110_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_111_dual(x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_110_dual(PARAMS, x0, x1, x2, &v, n, margin),
+            value_and_grad32: None,
+        },
+        Program { name: "prog_111", primal: prog_111, grad: prog_111_grad, value_and_grad: prog_111_value_and_grad, vjp: prog_111_vjp, dual: prog_111_dual, value_and_grad32: None },
+        Program {
+            name: "prog_112",
+            primal: |x0, x1, x2, v, n| prog_112::<f64>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_112_grad::<f64>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_112_value_and_grad::<f64>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_112_vjp::<f64>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_112_dual(x0, x1, x2, v, n, margin),
             value_and_grad32: Some(|x0, x1, x2, v, n| {
-                let (y, g) = prog_111_value_and_grad::<f32>(x0, x1, x2, &v, n);
-                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+                let (y, g) = prog_112_value_and_grad::<f32>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
             }),
         },
-        Program { name: "prog_112", primal: prog_112, grad: prog_112_grad, value_and_grad: prog_112_value_and_grad, vjp: prog_112_vjp, dual: prog_112_dual, value_and_grad32: None },
-        Program {
-            name: "prog_113",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_113(x0, x1, &x2, &v, n),
-            grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_113_grad(x0, x1, &x2, &v, n);
-                (g.0, g.1, g.2, g.3)
-            },
-            value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_113_value_and_grad(x0, x1, &x2, &v, n);
-                (y, (g.0, g.1, g.2, g.3))
-            },
-            vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_113_vjp(x0, x1, &x2, &v, n, u);
-                (g.0, g.1, g.2, g.3)
-            },
-            dual: |x0, x1, x2, v, n, margin| prog_113_dual(PARAMS, x0, x1, &x2, &v, n, margin),
-            value_and_grad32: None,
-        },
+        Program { name: "prog_113", primal: prog_113, grad: prog_113_grad, value_and_grad: prog_113_value_and_grad, vjp: prog_113_vjp, dual: prog_113_dual, value_and_grad32: None },
         Program {
             name: "prog_114",
-            primal: |x0, x1, x2, v, n| PARAMS.prog_114(x0, x1, x2, &v, n),
+            primal: |x0, x1, x2, v, n| prog_114::<4>(x0, x1, x2, v, n),
             grad: |x0, x1, x2, v, n| {
-                let g = PARAMS.prog_114_grad(x0, x1, x2, &v, n);
+                let g = prog_114_grad::<4>(x0, x1, x2, v, n);
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = PARAMS.prog_114_value_and_grad(x0, x1, x2, &v, n);
+                let (y, g) = prog_114_value_and_grad::<4>(x0, x1, x2, v, n);
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = PARAMS.prog_114_vjp(x0, x1, x2, &v, n, u);
+                let g = prog_114_vjp::<4>(x0, x1, x2, v, n, u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_114_dual(PARAMS, x0, x1, x2, &v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_114_dual::<4>(x0, x1, x2, v, n, margin),
             value_and_grad32: None,
         },
         Program { name: "prog_115", primal: prog_115, grad: prog_115_grad, value_and_grad: prog_115_value_and_grad, vjp: prog_115_vjp, dual: prog_115_dual, value_and_grad32: None },
-        Program { name: "prog_116", primal: prog_116, grad: prog_116_grad, value_and_grad: prog_116_value_and_grad, vjp: prog_116_vjp, dual: prog_116_dual, value_and_grad32: None },
         Program {
-            name: "prog_117",
-            primal: |x0, x1, x2, v, n| prog_117(x0, x1, x2, &v, n, mode_of(n)),
+            name: "prog_116",
+            primal: |x0, x1, x2, v, n| prog_116(x0, x1, x2, &v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_117_grad(x0, x1, x2, &v, n, mode_of(n));
+                let g = prog_116_grad(x0, x1, x2, &v, n, mode_of(n));
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_117_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
+                let (y, g) = prog_116_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
                 (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_117_vjp(x0, x1, x2, &v, n, mode_of(n), u);
+                let g = prog_116_vjp(x0, x1, x2, &v, n, mode_of(n), u);
                 (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
             },
-            dual: |x0, x1, x2, v, n, margin| prog_117_dual(x0, x1, x2, &v, n, mode_of(n), margin),
+            dual: |x0, x1, x2, v, n, margin| prog_116_dual(x0, x1, x2, &v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
+        Program {
+            name: "prog_117",
+            primal: |x0, x1, x2, v, n| PARAMS.prog_117(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = PARAMS.prog_117_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = PARAMS.prog_117_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = PARAMS.prog_117_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_117_dual(PARAMS, x0, x1, x2, &v, n, margin),
             value_and_grad32: None,
         },
         Program {
             name: "prog_118",
-            primal: |x0, x1, x2, v, n| prog_118(x0, x1, &x2, v, n),
+            primal: |x0, x1, x2, v, n| prog_118::<4>(x0, x1, x2, &v, n, mode_of(n)),
             grad: |x0, x1, x2, v, n| {
-                let g = prog_118_grad(x0, x1, &x2, v, n);
+                let g = prog_118_grad::<4>(x0, x1, x2, &v, n, mode_of(n));
                 (g.0, g.1, g.2, g.3)
             },
             value_and_grad: |x0, x1, x2, v, n| {
-                let (y, g) = prog_118_value_and_grad(x0, x1, &x2, v, n);
+                let (y, g) = prog_118_value_and_grad::<4>(x0, x1, x2, &v, n, mode_of(n));
                 (y, (g.0, g.1, g.2, g.3))
             },
             vjp: |x0, x1, x2, v, n, u| {
-                let g = prog_118_vjp(x0, x1, &x2, v, n, u);
+                let g = prog_118_vjp::<4>(x0, x1, x2, &v, n, mode_of(n), u);
                 (g.0, g.1, g.2, g.3)
             },
-            dual: |x0, x1, x2, v, n, margin| prog_118_dual(x0, x1, &x2, v, n, margin),
+            dual: |x0, x1, x2, v, n, margin| prog_118_dual::<4>(x0, x1, x2, &v, n, mode_of(n), margin),
             value_and_grad32: None,
         },
-        Program { name: "prog_119", primal: prog_119, grad: prog_119_grad, value_and_grad: prog_119_value_and_grad, vjp: prog_119_vjp, dual: prog_119_dual, value_and_grad32: None },
+        Program {
+            name: "prog_119",
+            primal: |x0, x1, x2, v, n| prog_119(x0, x1, x2, &v, n, mode_of(n)),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_119_grad(x0, x1, x2, &v, n, mode_of(n));
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_119_value_and_grad(x0, x1, x2, &v, n, mode_of(n));
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_119_vjp(x0, x1, x2, &v, n, mode_of(n), u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_119_dual(x0, x1, x2, &v, n, mode_of(n), margin),
+            value_and_grad32: None,
+        },
     ];
 }
