@@ -43,6 +43,29 @@ fn slice_zeros(param: &Param) -> TokenStream {
 }
 
 /// One item alone, several as a tuple: how the companions group entries, types and names.
+/// A Jacobian of unrolled vjps: `let (__row0_k, __row1_k, ..) = #row;` for each output `k`'s
+/// vjp `rows[k]`, and for each of `entries` parameters the names of its rows, in order.
+fn unrolled_rows(
+    entries: usize,
+    rows: Vec<TokenStream>,
+) -> (Vec<TokenStream>, Vec<Vec<proc_macro2::Ident>>) {
+    let mut calls = Vec::new();
+    let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries];
+    for (k, row) in rows.into_iter().enumerate() {
+        let names_k: Vec<proc_macro2::Ident> = (0..entries)
+            .map(|p| {
+                quote::format_ident!("__row{}_{}", p, k, span = proc_macro2::Span::mixed_site())
+            })
+            .collect();
+        let pattern = one_or_tuple(&names_k);
+        calls.push(quote!(let #pattern = #row;));
+        for (p, n) in names_k.into_iter().enumerate() {
+            columns[p].push(n);
+        }
+    }
+    (calls, columns)
+}
+
 fn one_or_tuple<T: quote::ToTokens>(items: &[T]) -> TokenStream {
     match items {
         [only] => quote!(#only),
@@ -661,32 +684,18 @@ impl Companions<'_> {
                 .collect();
             let value = names::function_value();
             let seed = names::upstream();
-            let mut calls = Vec::new();
-            let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
-            for (k, (member, field_one)) in fields.iter().enumerate() {
-                let names_k: Vec<proc_macro2::Ident> = (0..entries.len())
-                    .map(|p| {
-                        quote::format_ident!(
-                            "__row{}_{}",
-                            p,
-                            k,
-                            span = proc_macro2::Span::mixed_site()
-                        )
-                    })
-                    .collect();
-                let pattern = one_or_tuple(&names_k);
-                let row = gradient_of(quote!(#seed));
-                calls.push(quote! {
-                    let #pattern = {
+            let vjps = fields
+                .iter()
+                .map(|(member, field_one)| {
+                    let row = gradient_of(quote!(#seed));
+                    quote!({
                         let mut #seed = <#ret as ::grad::Differentiable>::zeros_like(&#value);
                         #seed.#member = #field_one;
                         #row
-                    };
-                });
-                for (p, n) in names_k.into_iter().enumerate() {
-                    columns[p].push(n);
-                }
-            }
+                    })
+                })
+                .collect();
+            let (calls, columns) = unrolled_rows(entries.len(), vjps);
             let outputs = proc_macro2::Literal::usize_unsuffixed(fields.len());
             let rows: Vec<TokenStream> = columns.iter().map(|c| quote!([#(#c),*])).collect();
             let result = one_or_tuple(&rows);
@@ -712,33 +721,19 @@ impl Companions<'_> {
                 .map(|p| &p.gradient_ty)
                 .collect();
             let outputs = floats.len();
-            let mut calls = Vec::new();
-            let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
-            for k in 0..outputs {
-                let seed = floats.iter().enumerate().map(|(j, float)| {
-                    if j == k {
-                        float_one(*float)
-                    } else {
-                        float_zero(*float)
-                    }
-                });
-                let names_k: Vec<proc_macro2::Ident> = (0..entries.len())
-                    .map(|p| {
-                        quote::format_ident!(
-                            "__row{}_{}",
-                            p,
-                            k,
-                            span = proc_macro2::Span::mixed_site()
-                        )
-                    })
-                    .collect();
-                let pattern = one_or_tuple(&names_k);
-                let row = gradient_of(quote!((#(#seed,)*)));
-                calls.push(quote!(let #pattern = #row;));
-                for (p, n) in names_k.into_iter().enumerate() {
-                    columns[p].push(n);
-                }
-            }
+            let vjps = (0..outputs)
+                .map(|k| {
+                    let seed = floats.iter().enumerate().map(|(j, float)| {
+                        if j == k {
+                            float_one(*float)
+                        } else {
+                            float_zero(*float)
+                        }
+                    });
+                    gradient_of(quote!((#(#seed,)*)))
+                })
+                .collect();
+            let (calls, columns) = unrolled_rows(entries.len(), vjps);
             let rows: Vec<TokenStream> = columns.iter().map(|c| quote!([#(#c),*])).collect();
             let result = one_or_tuple(&rows);
             let jacobian_ty = one_or_tuple(
@@ -765,35 +760,20 @@ impl Companions<'_> {
             let elem = &out.elem;
             let core_ret = self.core_return_type();
             let entries: Vec<&Param> = self.signature.differentiable().collect();
-            let mut calls = Vec::new();
-            let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
-            for k in 0..count {
-                let seed = names::upstream();
-                let index = proc_macro2::Literal::usize_unsuffixed(k);
-                let names_k: Vec<proc_macro2::Ident> = (0..entries.len())
-                    .map(|p| {
-                        quote::format_ident!(
-                            "__row{}_{}",
-                            p,
-                            k,
-                            span = proc_macro2::Span::mixed_site()
-                        )
-                    })
-                    .collect();
-                let pattern = one_or_tuple(&names_k);
-                let row = gradient_of(quote!(#seed));
-                let zero = zeros(&self.signature.ret_class);
-                calls.push(quote! {
-                    let #pattern = {
+            let seed = names::upstream();
+            let zero = zeros(&self.signature.ret_class);
+            let vjps = (0..count)
+                .map(|k| {
+                    let index = proc_macro2::Literal::usize_unsuffixed(k);
+                    let row = gradient_of(quote!(#seed));
+                    quote!({
                         let mut #seed: #core_ret = #zero;
                         #seed[#index] = #one;
                         #row
-                    };
-                });
-                for (p, n) in names_k.into_iter().enumerate() {
-                    columns[p].push(n);
-                }
-            }
+                    })
+                })
+                .collect();
+            let (calls, columns) = unrolled_rows(entries.len(), vjps);
             let (types, results): (Vec<TokenStream>, Vec<TokenStream>) = entries
                 .iter()
                 .zip(&columns)
