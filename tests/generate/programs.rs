@@ -714,15 +714,24 @@ fn zero(mode: Mode) -> String {
     render(&Expr::Lit(0.0), mode)
 }
 
+/// `-0.0` in `mode`: where std's `f64` sum starts.
+fn negative_zero(mode: Mode) -> String {
+    match mode {
+        Mode::Dual => "c(-0.0)".to_string(),
+        _ => format!("-{}", zero(mode)),
+    }
+}
+
 fn render_iter(it: &Iter, mode: Mode) -> String {
     let body = render(&it.body, mode);
     let ty = float_type(mode);
     match (&it.kind, mode) {
-        // `T: num_traits::Float` is neither `Sum` nor `Product`: the same sum as a fold.
-        (IterKind::Sum, Mode::Generic(_)) => format!(
+        // `T: num_traits::Float` is neither `Sum` nor `Product`: the same sum as a fold, from
+        // `-0.0` as std's `f64` sum starts (an empty sum is `-0.0`, which `copysign` sees).
+        (IterKind::Sum, Mode::Generic(_) | Mode::Dual) => format!(
             "{}.fold({}, |r, {}| r + {})",
             it.source,
-            zero(mode),
+            negative_zero(mode),
             it.pat,
             super::wrap(&it.body, it.body.precedence() <= 1, mode)
         ),
@@ -743,8 +752,8 @@ fn render_iter(it: &Iter, mode: Mode) -> String {
             render(init, mode),
             it.pat
         ),
-        (IterKind::SumOf, Mode::Generic(_)) => {
-            format!("{}.fold({}, |r, y| r + y)", it.source, zero(mode))
+        (IterKind::SumOf, Mode::Generic(_) | Mode::Dual) => {
+            format!("{}.fold({}, |r, y| r + y)", it.source, negative_zero(mode))
         }
         (IterKind::SumOf, _) => format!("{}.sum::<{ty}>()", it.source),
         (IterKind::FoldPath { max }, Mode::Primal) => {

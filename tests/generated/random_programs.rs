@@ -5762,7 +5762,7 @@ pub mod random_programs {
                     k4 += 1;
                     s0 = (s0 * T::from_f64(0.5).unwrap() + ((T::sin(v[k4 % 4]) * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::one()).log2() * T::from_f64(0.05).unwrap()).sin();
                     s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.4).unwrap() * (T::from_f64(0.75).unwrap() - s2).cos();
-                    let v5 = v.iter().fold(T::zero(), |r, &p| r + (p + v[2]));
+                    let v5 = v.iter().fold(-T::zero(), |r, &p| r + (p + v[2]));
                     s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(v5) * T::from_f64(0.02).unwrap();
                 }
             } else {
@@ -5774,7 +5774,7 @@ pub mod random_programs {
             acc3 = acc3 + x0.tanh();
         }
         s1 = (s1 * T::from_f64(0.75).unwrap() + x2.abs() * T::from_f64(0.25).unwrap()).sin();
-        let v6 = v.iter().zip(v.iter()).fold(T::zero(), |r, (&p, &q)| r + ((q * q).cos() + T::tanh(p)));
+        let v6 = v.iter().zip(v.iter()).fold(-T::zero(), |r, (&p, &q)| r + ((q * q).cos() + T::tanh(p)));
         for i in (0..n).rev() {
             let fi = T::from_usize(i).unwrap();
             match i + n {
@@ -6562,7 +6562,7 @@ pub mod random_programs {
             }
             T::from_f64(3.0_f64).unwrap().copysign(v[n % 4])
         };
-        let v9 = v.iter().fold(0.0, |r, &p| r + x1 * p * T::from_f64(2.0_f64).unwrap().powf(p.tanh()));
+        let v9 = v.iter().fold(-0.0, |r, &p| r + x1 * p * T::from_f64(2.0_f64).unwrap().powf(p.tanh()));
         let mut a10 = [0.0; 4];
         for i in 0..4 {
             let fi = T::from_usize(i).unwrap();
@@ -8744,7 +8744,7 @@ pub mod random_programs {
                 } else if v4 * v8 >= v8 {
                     for _ in 0..n {
                         s2 = s2 * T::from_f64(0.5).unwrap() + (s2.cos() * 0.9).acos().tanh() * 0.2;
-                        let v11 = v.iter().fold(0.0, |r, &p| r + (s2 + p.sin()));
+                        let v11 = v.iter().fold(-0.0, |r, &p| r + (s2 + p.sin()));
                         s1 = s1 * T::from_f64(0.8).unwrap();
                         s1 = s1 - T::from_f64(0.02).unwrap() * T::sin(v11.cos());
                     }
@@ -8761,7 +8761,7 @@ pub mod random_programs {
             acc3 = acc3 + (v4.cos() * 0.9).acos().cos() * T::from_f64(0.25).unwrap();
             s2 = (s2 * T::from_f64(0.8).unwrap() + (T::sin(v7) + v8.cos()) * T::from_f64(0.02).unwrap()).sin();
         }
-        let v14 = v.chunks(2).fold(0.0, |r, ch| r + (x1.asinh() + ch[0] * T::from_f64(0.25).unwrap()));
+        let v14 = v.chunks(2).fold(-0.0, |r, ch| r + (x1.asinh() + ch[0] * T::from_f64(0.25).unwrap()));
         s0 * T::from_f64(0.5).unwrap() - T::sin(s1) - s2 * T::from_f64(0.25).unwrap() - T::tanh(acc3) - v5 + v14.tanh()
     }
 
@@ -9445,7 +9445,7 @@ pub mod random_programs {
             acc2 = acc2 - T::sin(v7 * x1) * 0.25;
         }
         let c13: T = T::from_f64(table(n + 1)).unwrap();
-        let v14 = v.iter().fold(0.0, |r, &p| r + (x0.tanh().max(v7.sin().cosh()) + T::tanh(p)));
+        let v14 = v.iter().fold(-0.0, |r, &p| r + (x0.tanh().max(v7.sin().cosh()) + T::tanh(p)));
         x1.cos() + s0.cos() + s1.sin() - acc2.sin() + c13 + T::sin(v14) + T::tanh(v7).exp()
     }
 

@@ -204,7 +204,7 @@ pub mod random_programs_dual {
             s0 -= c(0.02) * (s0 * s0 + c(2.0)).acosh().sin();
         }
         let f13 = |t: Dual64| d_max(t.cos(), s0, margin);
-        let v14 = v.iter().cloned().map(f13).sum::<Dual64>();
+        let v14 = v.iter().cloned().map(f13).fold(c(-0.0), |r, y| r + y);
         acc1 + v14
     }
 
@@ -215,14 +215,14 @@ pub mod random_programs_dual {
         let mut acc3: Dual64 = c(0.0);
         let v4 = d_powf(c(3.0_f64), d_max(v[n % 4], v[3], margin).sin());
         let f5 = |t: Dual64| d_atan2(x1 * x1 + c(0.5), s0) + t * c(0.5);
-        let v6 = v.iter().cloned().map(f5).sum::<Dual64>();
+        let v6 = v.iter().cloned().map(f5).fold(c(-0.0), |r, y| r + y);
         for _ in 0..3 {
             acc3 -= c(0.25) * (s1.cos().exp2() / ((x0.cos() * c(1.2)).tan().powi(2) + c(1.0))).tanh();
             acc3 -= c(0.5) * (x1 * x1 + c(1.0)).log2().tanh();
         }
         let a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
         let f8 = |t: Dual64| (v4 * v4 + c(0.5)).sqrt() + t * c(0.5);
-        let v9 = v.iter().map(|&p| f8(p)).sum::<Dual64>();
+        let v9 = v.iter().fold(c(-0.0), |r, &p| r + f8(p));
         let v10 = f8(v[1]);
         s0 = c(0.75) * s0 + c(0.01) * d_clamp(v9.sin(), x0.tanh().cos() - c(1.5), v10.asinh().tanh() + c(1.5), margin).cos();
         s1 = (s1 * c(0.5) + ((x0.tanh() * c(0.5)).ln_1p().powi(2) + c(0.5)).sqrt() * c(0.5)).sin();
@@ -799,7 +799,7 @@ pub mod random_programs_dual {
         loop {
             k8 += 1;
             s0 = s0 * c(0.6) + v[k8 % 4].tanh() * c(0.4);
-            let v9 = v.iter().map(|&p| p.tanh().exp()).sum::<Dual64>();
+            let v9 = v.iter().fold(c(-0.0), |r, &p| r + p.tanh().exp());
             if k8 >= 4 {
                 break;
             }
@@ -814,7 +814,7 @@ pub mod random_programs_dual {
             let mut k10 = 0;
             while k10 < n && ge(x0, -c(0.5), margin) {
                 k10 += 1;
-                let v11 = v.iter().map(|&p| d_max(s1, x2, margin).cos() + p.cos()).sum::<Dual64>();
+                let v11 = v.iter().fold(c(-0.0), |r, &p| r + (d_max(s1, x2, margin).cos() + p.cos()));
                 if ge(s1 * v[k10 % 4], v11, margin) {
                     s1 = s1.mul_add(c(0.75), ((s0 + v11) / c(2.0)).cos() * c(0.05));
                     break 'l3;
@@ -1007,7 +1007,7 @@ pub mod random_programs_dual {
         a3[1] *= c(0.75);
         a3[3] += x0.cos().exp2();
         let f4 = |t: Dual64| d_atan2(m2.powi(2) + c(1.0), t) + x0;
-        let v5 = v.iter().copied().map(f4).sum::<Dual64>();
+        let v5 = v.iter().copied().map(f4).fold(c(-0.0), |r, y| r + y);
         let f6 = |t: Dual64| x2 + t * c(0.25);
         let v7 = v.iter().fold(c(0.0), |r, &z| r * c(0.5) + f6(z) * c(0.5));
         'l1: for i in 0..4 {
@@ -1121,7 +1121,7 @@ pub mod random_programs_dual {
             let mut k20 = 0;
             while k20 < 6 && lt((b5.powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
                 k20 += 1;
-                let v21 = a2.iter().copied().map(|p| ((b14 * b14 + c(1.5)).acosh().powi(2) + c(1.0)).recip() + p.tanh()).sum::<Dual64>();
+                let v21 = a2.iter().copied().fold(c(-0.0), |r, p| r + (((b14 * b14 + c(1.5)).acosh().powi(2) + c(1.0)).recip() + p.tanh()));
                 acc1 -= c(0.05) * v21.sin();
                 match k20 {
                     0..=1 => {
@@ -1479,7 +1479,7 @@ pub mod random_programs_dual {
                 s0 = s0 * c(0.5) + v5.cos() * c(0.005);
             }
         }
-        let v6 = a4.iter().map(|&p| prog_1_dual((d_copysign(x2, p, margin) * p.mul_add(x0, x1)).cos(), s2, acc3, &v, n, margin)).sum::<Dual64>();
+        let v6 = a4.iter().fold(c(-0.0), |r, &p| r + prog_1_dual((d_copysign(x2, p, margin) * p.mul_add(x0, x1)).cos(), s2, acc3, &v, n, margin));
         let mut a7 = [c(0.0); N];
         a7[0] = prog_1_dual(s2, (s2 + v[n % 4].cos()).sin() * c(2.0), c(1.5), &v, n, margin).sin();
         for i in 1..4 {
@@ -1675,7 +1675,7 @@ pub mod random_programs_dual {
                 }
             }
         }
-        let v7 = a5.iter().map(|&p| x1 - a5[2] + p.tanh()).sum::<Dual64>();
+        let v7 = a5.iter().fold(c(-0.0), |r, &p| r + (x1 - a5[2] + p.tanh()));
         match n {
             0 => {
                 let v8: Dual64 = prog_5_dual(x1, d_clamp(x2 * c(0.5), x2.sin().tanh() - c(1.5), (s0 * s0 + c(2.0)).ln().cos() + c(1.5), margin).sin() * c(2.0), s0, [v[0], v[1], v[2], v[3]], 6, margin);
@@ -2286,7 +2286,7 @@ pub mod random_programs_dual {
         let mut s1 = (v[2].tanh() * c(2.0)).sinh().cos() * c(2.0);
         let mut s2 = x1.cos();
         let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_atan2(p * p + c(1.0), p) - d_max(-c(3.0_f64), x1, margin) + q.sin()).sum::<Dual64>();
+        let v4 = v.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + (d_atan2(p * p + c(1.0), p) - d_max(-c(3.0_f64), x1, margin) + q.sin()));
         let mut k5 = 0;
         loop {
             k5 += 1;
@@ -2495,7 +2495,7 @@ pub mod random_programs_dual {
             s0 = (s0 * c(0.75) + v17 / (s2.powi(2) + c(0.5)) * c(0.01)).sin();
         }
         let c18 = c(m9 as f64);
-        let v19 = v.iter().copied().map(|p| c18.cos().exp_m1() + p.sin()).sum::<Dual64>();
+        let v19 = v.iter().copied().fold(c(-0.0), |r, p| r + (c18.cos().exp_m1() + p.sin()));
         s0.tanh() - s1 * c(1.5) + s2.sin() + acc3.cos() + c6.sin() + v19.sin()
     }
 
@@ -2685,7 +2685,7 @@ pub mod random_programs_dual {
             s0 = (s0 * c(0.8) + s0.asinh() * c(0.2)).sin();
             for j in 1..n {
                 let fj = c(j as f64);
-                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (m4.tanh().tanh() * c(0.9)).asin() + p.tanh() + q.tanh()).sum::<Dual64>();
+                let v10 = v.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + ((m4.tanh().tanh() * c(0.9)).asin() + p.tanh() + q.tanh()));
                 match k2 % 3 {
                     0..=2 => {
                         let v11 = (x1.powi(2) + c(1.0)).log10() * (v10 - fi);
@@ -3087,7 +3087,7 @@ pub mod random_programs_dual {
         let mut s1: Dual64 = ((d_to_degrees(x1) * c(0.01)).powi(2) + c(1.0)).log2();
         let mut acc2: Dual64 = c(0.0);
         let f3 = |t: Dual64| x0 + t * c(0.5);
-        let v4 = v.iter().copied().map(f3).sum::<Dual64>();
+        let v4 = v.iter().copied().map(f3).fold(c(-0.0), |r, y| r + y);
         let mut a5 = [[c(0.0); 4]; 2];
         for i in 0..2 {
             for j in 0..4 {
@@ -3096,7 +3096,7 @@ pub mod random_programs_dual {
         }
         s0 = (s0 * c(0.75) + (x1.tanh() * c(0.9)).atanh() * c(0.05)).tanh();
         let f6 = |t: Dual64| x1.powi(2) / c(2.0) + t * c(0.25);
-        let v7 = v.iter().copied().map(f6).sum::<Dual64>();
+        let v7 = v.iter().copied().map(f6).fold(c(-0.0), |r, y| r + y);
         let f8 = |t: Dual64| (s0 * s0 + c(1.0)).powi(-2) + t * c(0.5);
         let v9 = f8(v[3]);
         let v10 = f8(v[1]) + (x0.powi(2) + c(1.0)).recip() * c(0.5);
@@ -3519,7 +3519,7 @@ pub mod random_programs_dual {
         } else {
             (v3.cos() + c(2.0)).cbrt()
         };
-        let v6 = (0..n).map(|i| acc1 + v[i % 4] * c(0.5)).sum::<Dual64>();
+        let v6 = (0..n).fold(c(-0.0), |r, i| r + (acc1 + v[i % 4] * c(0.5)));
         let a7 = v.map(|e| e.atan());
         s0 = s0.mul_add(c(0.6), (*x2 * s0).tanh() * c(0.05));
         acc1 += c(0.005) * prog_11_dual(PARAMS, (x0.tanh() * c(0.9)).acos().sin(), acc1, (v[n % 4] - v6).sin().tanh(), v, n, margin).tanh();
@@ -3542,8 +3542,8 @@ pub mod random_programs_dual {
             }
         }
         let a6 = v.map(|e| e.cos());
-        let v7 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| q / (p.1.cos() + c(2.0)) + z * c(0.5)).sum::<Dual64>();
-        let v8 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| ((x0 * x0 + c(1.0)).recip().powi(2) + c(1.0)).sqrt() + z * c(0.25) + q * c(0.25)).sum::<Dual64>();
+        let v7 = a6.iter().zip(a6.iter().skip(1)).fold(c(-0.0), |r, (&z, &q)| r + (q / (p.1.cos() + c(2.0)) + z * c(0.5)));
+        let v8 = a6.iter().zip(a6.iter().skip(1)).fold(c(-0.0), |r, (&z, &q)| r + (((x0 * x0 + c(1.0)).recip().powi(2) + c(1.0)).sqrt() + z * c(0.25) + q * c(0.25)));
         s0 = s0.mul_add(c(0.6), prog_5_dual((s1 / (v[(k5 + n) % 4].powi(2) + c(1.5))).atan().sin(), x0, ((v8 * v8 + c(1.0)).log2() + a6[k5].cos()).sin(), v, 0, margin).sin() * c(0.005));
         s1 = (s1 * c(0.6) + (v4 + (p.0 * p.0 + c(1.0)).recip()) * c(0.02)).tanh();
         s0.tanh() - s1.tanh() - s2 + acc3 * c(0.25) + v7.cos()
@@ -3694,7 +3694,7 @@ pub mod random_programs_dual {
         loop {
             k2 += 1;
             let v3 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (v[k2] * x0 + p.sin()).sin()).product::<Dual64>();
-            let v4 = v.iter().map(|&p| prog_1_dual(c(1.5), (p.sin() * c(0.9)).acos().cos() * c(2.0), x0, &v, k2, margin)).sum::<Dual64>();
+            let v4 = v.iter().fold(c(-0.0), |r, &p| r + prog_1_dual(c(1.5), (p.sin() * c(0.9)).acos().cos() * c(2.0), x0, &v, k2, margin));
             s0 = (s0 * c(0.6) + (x0.cos() * c(0.9)).asin() * c(0.1)).sin();
             if k2 >= 3 || lt((v3.sin() + c(2.0)).cbrt(), c(0.25), margin) {
                 break;
@@ -3899,7 +3899,7 @@ pub mod random_programs_dual {
                 break;
             }
             for &u in v.iter() {
-                let v5 = v.iter().map(|&p| u + p.tanh()).sum::<Dual64>();
+                let v5 = v.iter().fold(c(-0.0), |r, &p| r + (u + p.tanh()));
                 acc3 -= (v5 * v5).ln_1p().sin() * c(0.1);
                 s2 = (s2 * c(0.5) + s2.sin().exp_m1().sin() * c(0.1)).sin();
             }
@@ -4119,7 +4119,7 @@ pub mod random_programs_dual {
                         let fj = c(j as f64);
                         let v9 = (s0 + s1) * u.sin().sinh();
                         let v10: Dual64 = (m4.sin() * c(0.5)).ln_1p() * x0;
-                        let v11 = v.iter().map(|&p| d_to_degrees(fi) * c(0.01) + p.sin()).sum::<Dual64>();
+                        let v11 = v.iter().fold(c(-0.0), |r, &p| r + (d_to_degrees(fi) * c(0.01) + p.sin()));
                         s0 = (s0 * c(0.5) + fj * c(1.0)).tanh();
                         s2 = c(0.5) * s2 + c(0.02) * (v9.tanh() - v10.tanh() + v11.sin()).tanh();
                     }
@@ -4172,7 +4172,7 @@ pub mod random_programs_dual {
             }
             for j in (0..=i).rev() {
                 let fj = c(j as f64);
-                let v19 = v.iter().zip(v.iter()).map(|(&p, &q)| c17 + p.tanh() + q.tanh()).sum::<Dual64>();
+                let v19 = v.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + (c17 + p.tanh() + q.tanh()));
                 match j {
                     1..=2 => {
                         s2 = (s2 * c(0.5) + (s2 * s2 + c(1.0)).log(10.0) * c(1.0)).tanh();
@@ -4401,7 +4401,7 @@ pub mod random_programs_dual {
             }
             d_clamp(x1, -c(0.5), c(1.5), margin)
         };
-        let v5 = v.iter().copied().map(|p| s0.cos().exp_m1() + p.sin()).sum::<Dual64>();
+        let v5 = v.iter().copied().fold(c(-0.0), |r, p| r + (s0.cos().exp_m1() + p.sin()));
         let mut a6 = [c(0.0); 4];
         for (i, &t) in v.iter().enumerate() {
             a6[i] = (v[2].cos() * c(0.9)).asin();
@@ -4470,7 +4470,7 @@ pub mod random_programs_dual {
                     };
                     s0 = s0.mul_add(c(0.6), v16.cos().sin() * c(0.02));
                 }
-                let v17 = a6.iter().map(|&p| p.sin()).sum::<Dual64>();
+                let v17 = a6.iter().fold(c(-0.0), |r, &p| r + p.sin());
                 s0 = c(0.6) * s0 + c(0.05) * v17.tanh().exp2().sin();
                 acc1 += v11.cos().sin() * c(0.4);
             }
@@ -5843,7 +5843,7 @@ pub mod random_programs_dual {
                     k4 += 1;
                     s0 = (s0 * c(0.5) + ((v[k4 % 4].sin() * c(0.9)).atanh().powi(2) + c(1.0)).log2() * c(0.05)).sin();
                     s2 = c(0.6) * s2 + c(0.4) * (c(0.75) - s2).cos();
-                    let v5 = v.iter().map(|&p| p + v[2]).sum::<Dual64>();
+                    let v5 = v.iter().fold(c(-0.0), |r, &p| r + (p + v[2]));
                     s0 = s0 * c(0.75) + v5.cos() * c(0.02);
                 }
             } else {
@@ -5855,7 +5855,7 @@ pub mod random_programs_dual {
             acc3 += x0.tanh();
         }
         s1 = (s1 * c(0.75) + d_abs(*x2, margin) * c(0.25)).sin();
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (q * q).cos() + p.tanh()).sum::<Dual64>();
+        let v6 = v.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + ((q * q).cos() + p.tanh()));
         for i in (0..n).rev() {
             let fi = c(i as f64);
             match i + n {
@@ -5894,7 +5894,7 @@ pub mod random_programs_dual {
         let mut s2 = d_hypot((s1 * s1 + c(1.0)).ln(), x0, margin).tanh() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
         let v4 = v.iter().copied().map(|p| c(1.0) + c(0.1) * prog_40_dual(p, s0, c(2.0), v, 0, margin).tanh()).product::<Dual64>();
-        let v5 = v.iter().rev().step_by(2).map(|&p| d_abs(p, margin).atan()).sum::<Dual64>();
+        let v5 = v.iter().rev().step_by(2).fold(c(-0.0), |r, &p| r + d_abs(p, margin).atan());
         let v6 = v.iter().take(2).copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
         let v7: Dual64 = s1.cos();
         let mut m8 = c(f64::INFINITY);
@@ -5984,7 +5984,7 @@ pub mod random_programs_dual {
             s0 *= c(0.75);
             s0 += c(0.005) * v4.tanh();
         }
-        let v5 = v.iter().map(|&p| ((x1 + c(1.2)).sin() * c(0.9)).atanh() + p.tanh()).sum::<Dual64>();
+        let v5 = v.iter().fold(c(-0.0), |r, &p| r + (((x1 + c(1.2)).sin() * c(0.9)).atanh() + p.tanh()));
         let mut a6 = [c(0.0); 4];
         for i in 0..n {
             a6[i % 4] += v5.tanh().exp().sin() * c(0.5);
@@ -6244,7 +6244,7 @@ pub mod random_programs_dual {
             }
             s1 = (s1 * c(0.75) + v5.tanh() * c(0.02)).sin();
         }
-        let v6 = v.iter().map(|&p| (s1.tanh() * c(0.9)).asin() + p.sin()).sum::<Dual64>();
+        let v6 = v.iter().fold(c(-0.0), |r, &p| r + ((s1.tanh() * c(0.9)).asin() + p.sin()));
         if lt(v[1].atan().cos(), s0 + x0, margin) {
             return x2.tanh().exp_m1() * c(core::f64::consts::FRAC_1_SQRT_2);
         }
@@ -6317,7 +6317,7 @@ pub mod random_programs_dual {
             x2.cos().cosh()
         };
         let f4 = |t: Dual64| (x0.cos().powi(2) + c(1.5)).acosh() + t * c(0.5);
-        let v5 = v.iter().map(|&p| f4(p)).sum::<Dual64>();
+        let v5 = v.iter().fold(c(-0.0), |r, &p| r + f4(p));
         let v6 = f4(v[2]) + prog_11_dual(PARAMS, d_copysign(x1, x2, margin).sin() * c(2.0), d_min(x2, acc2, margin).cos() * c(2.0), v3.cos().exp().sin() * c(2.0), v, 1, margin) * c(0.5);
         match n % 4 {
             0 => {
@@ -6340,7 +6340,7 @@ pub mod random_programs_dual {
         };
         let f9 = |t: Dual64| (t * t + c(2.0)).ln();
         let v10 = f9(v[2]) + (v[n % 4].tanh() * c(0.9)).asin() * c(0.5);
-        let v11 = v.iter().map(|&p| f9(p)).sum::<Dual64>();
+        let v11 = v.iter().fold(c(-0.0), |r, &p| r + f9(p));
         for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
             s1 = s1 * c(0.5) + prog_77_dual(t, (v[i] + s0).sin().tanh(), x2, v, i, margin).cos() * c(0.005);
@@ -6626,7 +6626,7 @@ pub mod random_programs_dual {
             }
             d_copysign(c(3.0_f64), v[n % 4], margin)
         };
-        let v9 = v.iter().map(|&p| x1 * p * d_powf(c(2.0_f64), p.tanh())).sum::<Dual64>();
+        let v9 = v.iter().fold(c(-0.0), |r, &p| r + x1 * p * d_powf(c(2.0_f64), p.tanh()));
         let mut a10 = [c(0.0); 4];
         for i in 0..4 {
             let fi = c(i as f64);
@@ -6855,7 +6855,7 @@ pub mod random_programs_dual {
                     let mut k11 = 0;
                     while k11 < 5 && gt(x2 / (x1.cos() + c(2.0)), -c(1.0), margin) {
                         k11 += 1;
-                        let v12 = a2.iter().map(|&p| p / (t * t + c(0.5))).sum::<Dual64>();
+                        let v12 = a2.iter().fold(c(-0.0), |r, &p| r + p / (t * t + c(0.5)));
                         match mode {
                             Mode::Lower(k13, lo14) => {
                                 let lo14 = c(lo14);
@@ -7290,7 +7290,7 @@ pub mod random_programs_dual {
             acc2 -= c(0.5) * s0.tanh();
         }
         let f16 = |t: Dual64| t.tanh().exp2();
-        let v17 = v.iter().cloned().map(f16).sum::<Dual64>();
+        let v17 = v.iter().cloned().map(f16).fold(c(-0.0), |r, y| r + y);
         s0 - s1 - acc2.sin() + v7.tanh() + v9.cos() - v14.tanh() + v17.cos()
     }
 
@@ -7567,7 +7567,7 @@ pub mod random_programs_dual {
                         }
                     }
                     acc1 -= c(0.25) * (x0.cos() * c(0.9)).asin().asinh().sin();
-                    let v7 = v.iter().map(|&p| ((p * p).tanh() * c(0.9)).atanh()).sum::<Dual64>();
+                    let v7 = v.iter().fold(c(-0.0), |r, &p| r + ((p * p).tanh() * c(0.9)).atanh());
                     acc1 += v7.cos() * c(0.05);
                 }
                 acc1 -= -s0;
@@ -7750,7 +7750,7 @@ pub mod random_programs_dual {
         }
         let f6 = |t: Dual64| p.1.sin() + t * c(0.25);
         let v7 = f6(v[0]);
-        let v8 = v.iter().cloned().map(f6).sum::<Dual64>();
+        let v8 = v.iter().cloned().map(f6).fold(c(-0.0), |r, y| r + y);
         let v9 = p.0.powi(2).cos().exp_m1();
         for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
@@ -8059,7 +8059,7 @@ pub mod random_programs_dual {
         };
         let v19 = v4;
         for _ in 0..n {
-            let v20 = v.iter().map(|&p| c(1.2) * (x2 * c(std::f64::consts::LN_2)) + p.sin()).sum::<Dual64>();
+            let v20 = v.iter().fold(c(-0.0), |r, &p| r + (c(1.2) * (x2 * c(std::f64::consts::LN_2)) + p.sin()));
             s2 = c(0.75) * s2 + c(1.0) * d_to_radians(s2).tanh();
             acc3 += c(0.25) * v20.tanh();
         }
@@ -8075,7 +8075,7 @@ pub mod random_programs_dual {
             k3 += 1;
             acc2 += c(0.5) * (v[3] * s1).tanh().cos();
             let v4 = x1 - v[n % 4];
-            let v5 = v.iter().map(|&p| (c(this.k).tanh() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
+            let v5 = v.iter().fold(c(-0.0), |r, &p| r + ((c(this.k).tanh() * c(0.9)).acos() + p.cos()));
             if k3 >= 3 || le(x2.cos(), -c(0.5), margin) {
                 break (x1 * x1 + c(1.0)).recip();
             }
@@ -8212,7 +8212,7 @@ pub mod random_programs_dual {
             let v16 = prog_83_dual::<4>(a4[1].tanh().cosh().tanh() * c(2.0), c(0.5), c(2.0), &v, n, margin);
             prog_77_dual((x0 / (v6.powi(2) + c(0.5))).cos(), (x1 * c(2.0)).cos(), s1, v, n, margin) + v16.tanh()
         };
-        let v18 = (0..n).map(|i| v6 - v[i % 4]).sum::<Dual64>();
+        let v18 = (0..n).fold(c(-0.0), |r, i| r + (v6 - v[i % 4]));
         s0 * c(1.5) - s1 * c(1.5) + s2 - acc3.tanh() - v17 * c(0.75) - v18.tanh() + v18
     }
 
@@ -8350,7 +8350,7 @@ pub mod random_programs_dual {
         }
         let v5 = w0[1..].iter().copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
         for _ in (0..=n).rev().step_by(2) {
-            let v6 = v.iter().map(|&p| (x1.tanh() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
+            let v6 = v.iter().fold(c(-0.0), |r, &p| r + ((x1.tanh() * c(0.9)).acos() + p.cos()));
             acc3 += c(0.25) * (v6 - c(this.k)).sin();
         }
         let mut m7: Dual64 = -c(0.5);
@@ -8362,7 +8362,7 @@ pub mod random_programs_dual {
             };
             m7 = d_max(m7, c8, margin);
         }
-        let v9 = w0.iter().map(|&p| (-x0) + p.tanh()).sum::<Dual64>();
+        let v9 = w0.iter().fold(c(-0.0), |r, &p| r + ((-x0) + p.tanh()));
         if n == 2 && gt(x1, (v[(this.n + n) % 4].sin() * c(1.5)).sinh(), margin) {
             return s1.cos().cosh();
         }
@@ -8570,7 +8570,7 @@ pub mod random_programs_dual {
                 } else if ge(v4 * v8, v8, margin) {
                     for _ in 0..n {
                         s2 = s2 * c(0.5) + (s2.cos() * c(0.9)).acos().tanh() * c(0.2);
-                        let v11 = v.iter().map(|&p| s2 + p.sin()).sum::<Dual64>();
+                        let v11 = v.iter().fold(c(-0.0), |r, &p| r + (s2 + p.sin()));
                         s1 *= c(0.8);
                         s1 -= c(0.02) * v11.cos().sin();
                     }
@@ -8587,7 +8587,7 @@ pub mod random_programs_dual {
             acc3 += (v4.cos() * c(0.9)).acos().cos() * c(0.25);
             s2 = (s2 * c(0.8) + (v7.sin() + v8.cos()) * c(0.02)).sin();
         }
-        let v14 = v.chunks(2).map(|ch| x1.asinh() + ch[0] * c(0.25)).sum::<Dual64>();
+        let v14 = v.chunks(2).fold(c(-0.0), |r, ch| r + (x1.asinh() + ch[0] * c(0.25)));
         s0 * c(0.5) - s1.sin() - s2 * c(0.25) - acc3.tanh() - v5 + v14.tanh()
     }
 
@@ -8600,13 +8600,13 @@ pub mod random_programs_dual {
             for j in 0..i {
                 let fj = c(j as f64);
                 let v3: Dual64 = fj / (v[3 - j].cos() + c(2.0));
-                let v4 = v.iter().map(|&p| p).sum::<Dual64>();
+                let v4 = v.iter().fold(c(-0.0), |r, &p| r + p);
                 acc2 -= c(0.1) * (-s1).sin().sin();
                 acc2 += (v3.tanh() + v4.cos()).cos() * c(0.1);
             }
             s1 = s1 * c(0.6) + t.sin().sinh() * (s0 / c(4.0)) * c(0.25);
         }
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| d_log(s1 * s1 + c(1.0), x2.cos().exp_m1().powi(2) + c(2.0)) + p.sin() + q.tanh()).sum::<Dual64>();
+        let v5 = v.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + (d_log(s1 * s1 + c(1.0), x2.cos().exp_m1().powi(2) + c(2.0)) + p.sin() + q.tanh()));
         if n < 2 && gt(d_abs(d_to_radians(v[3]), margin), x0, margin) {
             s0 = (s0 * c(0.6) + x1.cos() * c(0.4)).tanh();
             if n == 1 && ge(prog_40_dual(d_clamp((v[n % 4].tanh() * c(1.5)).cosh(), -c(1.0), c(1.5), margin).tanh(), c(0.5), c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(0.5), margin) {
@@ -8687,7 +8687,7 @@ pub mod random_programs_dual {
             while k6 < n && gt(s1 + a4[1], -c(1.0), margin) {
                 k6 += 1;
                 s0 = (s0 * c(0.75) + (s0.powi(2) + c(1.0)).log(10.0) * c(0.5)).sin();
-                let v7 = a4.iter().map(|&p| c(0.25) - p.powi(2)).sum::<Dual64>();
+                let v7 = a4.iter().fold(c(-0.0), |r, &p| r + (c(0.25) - p.powi(2)));
                 match k6 % 2 {
                     MODE_A => {
                         break;
@@ -9352,14 +9352,14 @@ pub mod random_programs_dual {
             acc2 -= (v7 * x1).sin() * c(0.25);
         }
         let c13: Dual64 = c(table(n + 1));
-        let v14 = v.iter().map(|&p| d_max(x0.tanh(), v7.sin().cosh(), margin) + p.tanh()).sum::<Dual64>();
+        let v14 = v.iter().fold(c(-0.0), |r, &p| r + (d_max(x0.tanh(), v7.sin().cosh(), margin) + p.tanh()));
         x1.cos() + s0.cos() + s1.sin() - acc2.sin() + c13 + v14.sin() + v7.tanh().exp()
     }
 
     pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = x2 / (x2.sin() + c(2.0));
         let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.sin() + p.tanh() + q.sin()).sum::<Dual64>();
+        let v2 = v.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + (x2.sin() + p.tanh() + q.sin()));
         let v3 = v.iter().take(3).copied().fold(c(f64::INFINITY), |r, y| d_min(r, y, margin));
         let mut m4 = 0;
         for _ in (1..=3).step_by(2) {
@@ -9786,7 +9786,7 @@ pub mod random_programs_dual {
             a3[i] = d_powf(d_copysign(s0, v[n % 4], margin).powi(2) + c(0.5), (x2.tanh() + c(2.0)).cbrt().sin());
             acc2 += c(0.1) * prog_77_dual(s1, x1, s0, *v, i, margin).tanh();
         }
-        let v4 = a3.iter().zip(v.iter()).map(|(&p, &q)| (s1.powi(2) + c(0.5)).recip() + p.tanh() + q.tanh()).sum::<Dual64>();
+        let v4 = a3.iter().zip(v.iter()).fold(c(-0.0), |r, (&p, &q)| r + ((s1.powi(2) + c(0.5)).recip() + p.tanh() + q.tanh()));
         'l1: for i in (1..=4).step_by(2) {
             let v5: Dual64 = prog_1_dual((d_powf(c(3.0_f64), v[i % 4].cos()) / (x0.sin().exp2().cos() + c(2.0))).sin() * c(2.0), x2, x1, v, 1, margin);
             acc2 += v5.cos() * c(0.005);
@@ -9803,7 +9803,7 @@ pub mod random_programs_dual {
         }
         s1 = (s1 * c(0.5) + d_copysign(x0, acc2, margin) * c(0.5)).sin();
         let f8 = |t: Dual64| v[n % 4].cos() + t * c(0.25);
-        let v9 = a3.iter().map(|&p| f8(p)).sum::<Dual64>();
+        let v9 = a3.iter().fold(c(-0.0), |r, &p| r + f8(p));
         let v16 = match mode {
             Mode::Upper(_) => {
                 let v11 = x1 / c(2.0);
