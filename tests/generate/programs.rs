@@ -900,12 +900,16 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
             init,
         } => {
             let m = if *mutable { "mut " } else { "" };
-            let ty = if *typed {
+            let init = render_init(init, mode, indent);
+            // A local holding `self.k` (or `-self.k`) alone may be passed to a call, where grad
+            // needs its type (it cannot see a field's): written with it, as its message asks.
+            let bare = init.trim_start_matches(['-', '(']).trim_end_matches(')');
+            let bare_field = SELF_FLOATS.iter().any(|(text, _)| bare == *text);
+            let ty = if *typed || bare_field {
                 format!(": {}", float_type(mode))
             } else {
                 String::new()
             };
-            let init = render_init(init, mode, indent);
             let _ = writeln!(out, "{pad}let {m}{name}{ty} = {init};");
         }
         S::Raw(text) => {
