@@ -24,6 +24,12 @@ fn __rotate_value_and_vjp(
 ) -> [f64; 2] {
     let _ = rotate;
     use ::grad::pullback as __rules;
+    #[allow(dead_code)]
+    fn __grad_nalgebra_check() {
+        ::grad::__private::linalg::matrix_type(
+            ::core::marker::PhantomData::<Matrix2<f64>>,
+        );
+    }
     let __v4 = angle.cos();
     let __v5 = angle.sin();
     let __arr1 = [[__v4, (-__v5)], [__v5, __v4]];

@@ -97,6 +97,9 @@ fn break_value(id: usize) -> String {
 }
 
 struct Lowerer<'a> {
+    /// For each nalgebra constructor read (`Matrix3::new`), a statement that compiles only
+    /// if the name is nalgebra's (`lower/linalg.rs`), gathered in one function of the core.
+    linalg_checks: Vec<proc_macro2::TokenStream>,
     /// nalgebra matrices, held as their rows: nalgebra reads them by `(row, column)` and
     /// iterates them column by column, so a row index or an iteration of one is refused.
     linalg_matrices: std::collections::HashSet<ArrayId>,
@@ -181,6 +184,7 @@ pub fn lower(
     let mut graph = Graph::default();
     let region = graph.new_region(None);
     let mut lowerer = Lowerer {
+        linalg_checks: Vec::new(),
         linalg_matrices: std::collections::HashSet::new(),
         struct_arrays: HashMap::new(),
         helpers,
@@ -383,6 +387,13 @@ pub fn lower(
         .blocks
         .pop()
         .expect("the function body block is open");
+    if !lowerer.linalg_checks.is_empty() {
+        let checks = std::mem::take(&mut lowerer.linalg_checks);
+        lowerer.items.push(syn::parse_quote! {
+            #[allow(dead_code)]
+            fn __grad_nalgebra_check() { #(#checks)* }
+        });
+    }
     match output {
         Some(output) if lowerer.diagnostics.count() == errors_before => Ok(Lowered {
             graph: lowerer.graph,

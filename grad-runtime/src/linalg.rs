@@ -45,3 +45,17 @@ pub fn jacobian_of_vectors<T: Scalar + Copy, const M: usize, const N: usize>(
 ) -> SMatrix<T, M, N> {
     SMatrix::from_fn(|i, j| rows[i][j])
 }
+
+/// Compiles only for nalgebra's vectors: a constructor grad read as one (`Vector3::new`) is
+/// checked to be nalgebra's, whose layout grad assumes, and not another crate's of that name.
+pub fn vector_type<T: Scalar, const R: usize>(_: core::marker::PhantomData<SMatrix<T, R, 1>>) {}
+
+/// Compiles only for nalgebra's matrices, whose `new` takes the elements row by row (another
+/// crate's `Matrix3::new` may take them column by column).
+pub fn matrix_type<T: Scalar, const R: usize, const C: usize>(
+    _: core::marker::PhantomData<SMatrix<T, R, C>>,
+) {
+}
+
+/// Compiles only for nalgebra's points.
+pub fn point_type<T: Scalar, const D: usize>(_: core::marker::PhantomData<Point<T, D>>) {}

@@ -310,6 +310,21 @@ impl Lowerer<'_> {
             current = inner;
         }
         let span = call.span();
+        // grad reads the constructor by its name: the generated code checks that the name is
+        // nalgebra's (whose `Matrix3::new` takes rows), so another crate's type of the same
+        // name is a compile error at the call, never another layout read silently.
+        let check = match linalg.kind {
+            crate::linalg::Kind::Vector => quote::format_ident!("vector_type"),
+            crate::linalg::Kind::Matrix => quote::format_ident!("matrix_type"),
+            crate::linalg::Kind::Point => quote::format_ident!("point_type"),
+        };
+        let owner_path: Vec<&syn::PathSegment> = segments.iter().take(n - 1).collect();
+        let owner_ident = &owner.ident;
+        let prefix = owner_path[..owner_path.len() - 1].iter().map(|s| &s.ident);
+        let leading = path.path.leading_colon;
+        self.linalg_checks.push(quote::quote_spanned! {owner_ident.span()=>
+            ::grad::__private::linalg::#check(::core::marker::PhantomData::<#leading #(#prefix::)* #owner_ident<f64>>);
+        });
         let count: usize = shape.iter().product();
         let elem = Ty::Float(self.return_ty);
         let values: Vec<ValueId> = match constructor.as_str() {
