@@ -7,7 +7,7 @@ mod common;
 
 use common::{assert_gradient, assert_gradient_and_dual as check, xorshift};
 use grad::differentiable;
-use grad::nalgebra::{Matrix2x3, Matrix3, Point3, SVector, Vector2, Vector3};
+use grad::nalgebra::{Matrix2, Matrix2x3, Matrix3, Point3, SVector, Vector2, Vector3};
 use num_dual::DualNum;
 
 fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
@@ -231,5 +231,169 @@ fn the_jacobian_of_a_vector_output_is_a_matrix() {
         let (gq, gr) = tip_vjp(q, reach, u);
         assert!((gq - jq.transpose() * u).norm() < 1e-12);
         assert!((gr - jr.dot(&u)).abs() < 1e-12);
+    }
+}
+
+// ----- matrix results and `map` -----
+
+/// A rotation about z by `t` scaled by `k`: a nalgebra matrix output.
+#[differentiable]
+fn scaled_rotation(t: f64, k: f64) -> Matrix3<f64> {
+    let (s, c) = t.sin_cos();
+    Matrix3::new(c, -s, 0.0, s, c, 0.0, 0.0, 0.0, 1.0) * k
+}
+
+/// A matrix output computed from a vector by `map`, a product and a transpose.
+#[differentiable]
+fn gram_of_squares(v: Vector3<f64>, a: Matrix2x3<f64>) -> Matrix2<f64> {
+    let squared = a.map(|e| e * e);
+    let weighted = squared.map(f64::sin) * v.component_mul(&v);
+    let columns = Matrix2::new(weighted.x, weighted.y, weighted.y, weighted.x);
+    columns * columns.transpose() + Matrix2::identity() * v.z
+}
+
+fn gram_mirror<D: DualNum<f64> + Copy>(v: &[D], a: &[D]) -> [[D; 2]; 2] {
+    let w: Vec<D> = (0..2)
+        .map(|i| {
+            (0..3)
+                .map(|k| (a[3 * i + k] * a[3 * i + k]).sin() * v[k] * v[k])
+                .fold(D::zero(), |s, t| s + t)
+        })
+        .collect();
+    let c = [[w[0], w[1]], [w[1], w[0]]];
+    let mut out = [[D::zero(); 2]; 2];
+    for i in 0..2 {
+        for j in 0..2 {
+            out[i][j] = c[i][0] * c[j][0] + c[i][1] * c[j][1];
+        }
+        out[i][i] += v[2];
+    }
+    out
+}
+
+#[test]
+fn a_matrix_output_has_a_jacobian_of_its_shape_and_a_vjp_of_a_matrix() {
+    let mut next = xorshift(0x3a7);
+    for _ in 0..20 {
+        let r = random(&mut next, 11);
+        let (t, k) = (r[0] * 3.0, r[1] + 2.0);
+        // The rotation's derivative in t is k times the rotation by t + π/2 in the plane.
+        let [dt, dk]: [[[f64; 3]; 3]; 2] = {
+            let (jt, jk) = scaled_rotation_jacobian(t, k);
+            [jt, jk]
+        };
+        let (s, c) = t.sin_cos();
+        let expected_dt = [[-s * k, -c * k, 0.0], [c * k, -s * k, 0.0], [0.0, 0.0, 0.0]];
+        let expected_dk = [[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]];
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!((dt[i][j] - expected_dt[i][j]).abs() < 1e-14);
+                assert!((dk[i][j] - expected_dk[i][j]).abs() < 1e-14);
+            }
+        }
+        // The vjp of an upstream matrix is the sum of its elements times the Jacobian's.
+        let u = Matrix3::from_row_slice(&r[2..11]);
+        let (gt, gk) = scaled_rotation_vjp(t, k, u);
+        let (mut st, mut sk) = (0.0, 0.0);
+        for i in 0..3 {
+            for j in 0..3 {
+                st += u[(i, j)] * dt[i][j];
+                sk += u[(i, j)] * dk[i][j];
+            }
+        }
+        assert!((gt - st).abs() < 1e-13 && (gk - sk).abs() < 1e-13);
+    }
+}
+
+#[test]
+fn map_of_a_matrix_and_a_matrix_output_against_num_dual() {
+    let mut next = xorshift(0x5eed);
+    for _ in 0..20 {
+        let r = random(&mut next, 9);
+        let v = Vector3::new(r[0], r[1], r[2]);
+        let a = Matrix2x3::from_row_slice(&r[3..9]);
+        let value = gram_of_squares(v, a);
+        let mirrored = gram_mirror(&r[..3], &r[3..]);
+        for i in 0..2 {
+            for j in 0..2 {
+                let close = (value[(i, j)] - mirrored[i][j]).abs() < 1e-14;
+                assert!(close, "the mirror computes the function");
+            }
+        }
+        // Element (i, j) of each is the gradient of output (i, j).
+        type Entries<E> = [[E; 2]; 2];
+        let (jv, ja): (Entries<Vector3<f64>>, Entries<Matrix2x3<f64>>) =
+            gram_of_squares_jacobian(v, a);
+        for i in 0..2 {
+            for j in 0..2 {
+                let analytic: Vec<f64> = jv[i][j]
+                    .iter()
+                    .copied()
+                    .chain(
+                        (0..2)
+                            .flat_map(|p| (0..3).map(move |q| (p, q)))
+                            .map(|pq| ja[i][j][pq]),
+                    )
+                    .collect();
+                let element = |x: &[f64]| {
+                    let m = gram_of_squares(
+                        Vector3::new(x[0], x[1], x[2]),
+                        Matrix2x3::from_row_slice(&x[3..9]),
+                    );
+                    m[(i, j)]
+                };
+                let mirror = |x: &[num_dual::Dual64]| gram_mirror(&x[..3], &x[3..])[i][j];
+                check(element, mirror, &r, &analytic);
+            }
+        }
+        // The vjp of an upstream matrix against the Jacobian.
+        let u = Matrix2::new(r[0], 1.0, -0.5, r[4]);
+        let (gv, ga) = gram_of_squares_vjp(v, a, u);
+        let mut sv = Vector3::zeros();
+        let mut sa = Matrix2x3::zeros();
+        for i in 0..2 {
+            for j in 0..2 {
+                sv += jv[i][j] * u[(i, j)];
+                sa += ja[i][j] * u[(i, j)];
+            }
+        }
+        assert!((gv - sv).norm() < 1e-12 && (ga - sa).norm() < 1e-12);
+    }
+}
+
+/// An outer product (`v * w.transpose()`) and `map` of a value computed in place.
+#[differentiable]
+fn outer_energy(v: Vector3<f64>, w: Vector3<f64>) -> f64 {
+    let m: Matrix3<f64> = v * w.transpose();
+    (m * 0.5).map(|e| e.tanh()).sum() + m.transpose().map(f64::sin)[(0, 2)]
+}
+
+#[test]
+fn an_outer_product_and_map_of_an_expression() {
+    let mut next = xorshift(0x0e7);
+    for _ in 0..20 {
+        let r = random(&mut next, 6);
+        let (g, h) = outer_energy_grad(
+            Vector3::new(r[0], r[1], r[2]),
+            Vector3::new(r[3], r[4], r[5]),
+        );
+        let analytic: Vec<f64> = g.iter().chain(h.iter()).copied().collect();
+        let f = |x: &[f64]| {
+            outer_energy(
+                Vector3::new(x[0], x[1], x[2]),
+                Vector3::new(x[3], x[4], x[5]),
+            )
+        };
+        let mirror = |x: &[num_dual::Dual64]| {
+            let mut total = num_dual::Dual64::from(0.0);
+            for i in 0..3 {
+                for j in 0..3 {
+                    total += (x[i] * x[3 + j] * 0.5).tanh();
+                }
+            }
+            // The transpose's element (0, 2) is the product's (2, 0).
+            total + (x[2] * x[3]).sin()
+        };
+        check(f, mirror, &r, &analytic);
     }
 }

@@ -749,15 +749,76 @@ impl Companions<'_> {
             };
             return vector_companions(jacobian_ty, jacobian_body);
         }
-        if let (Some(out), Ty::Array(_, Len(outputs))) =
+        if let (Some(out), Ty::Array(row, Len(rows))) =
             (&self.signature.ret_linalg, &self.signature.ret_class)
+            && out.kind == crate::linalg::Kind::Matrix
+            && let Ty::Array(_, Len(columns)) = &**row
         {
-            // A nalgebra vector output: one vjp per output, unrolled (nalgebra's sizes are
-            // small); the Jacobian in a nalgebra vector parameter is a matrix, in a float a
-            // vector, and in any other parameter an array of its gradient entries.
+            // A nalgebra matrix output: one vjp per element, unrolled, row by row; the
+            // Jacobian in each parameter is an array of the matrix's shape holding the
+            // parameter's gradient entries (element (i, j) is the gradient of output (i, j)).
+            let count = |len: &TokenStream| len.to_string().parse::<usize>().unwrap_or(0);
+            let (row_count, column_count) = (count(rows), count(columns));
+            let core_ret = self.core_return_type();
+            let seed = names::upstream();
+            let zero = zeros(&self.signature.ret_class);
+            let vjps = (0..row_count)
+                .flat_map(|i| (0..column_count).map(move |j| (i, j)))
+                .map(|(i, j)| {
+                    let (i, j) = (
+                        proc_macro2::Literal::usize_unsuffixed(i),
+                        proc_macro2::Literal::usize_unsuffixed(j),
+                    );
+                    let element = gradient_of(quote!(#seed));
+                    quote!({
+                        let mut #seed: #core_ret = #zero;
+                        #seed[#i][#j] = #one;
+                        #element
+                    })
+                })
+                .collect();
+            let entries: Vec<&syn::Type> = self
+                .signature
+                .differentiable()
+                .map(|p| &p.gradient_ty)
+                .collect();
+            let (calls, per_entry) = unrolled_rows(entries.len(), vjps);
+            let jacobian_ty = one_or_tuple(
+                &entries
+                    .iter()
+                    .map(|e| quote!([[#e; #columns]; #rows]))
+                    .collect::<Vec<_>>(),
+            );
+            let results: Vec<TokenStream> = per_entry
+                .iter()
+                .map(|elements| {
+                    let rows = elements
+                        .chunks(column_count.max(1))
+                        .map(|row| quote!([#(#row),*]));
+                    quote!([#(#rows),*])
+                })
+                .collect();
+            let result = one_or_tuple(&results);
+            let jacobian_body = if stub {
+                quote!(::core::unimplemented!())
+            } else {
+                quote!(#(#calls)* #result)
+            };
+            return vector_companions(jacobian_ty, jacobian_body);
+        }
+        let nalgebra_params = self.signature.differentiable().any(|p| p.linalg.is_some());
+        if let Ty::Array(_, Len(outputs)) = &self.signature.ret_class
+            && (self.signature.ret_linalg.is_some() || nalgebra_params)
+        {
+            // A nalgebra vector output, or an array output of a function of nalgebra values:
+            // one vjp per output, unrolled (nalgebra's sizes are small, and an entry is
+            // converted to its parameter's type). For a nalgebra vector output, the Jacobian
+            // in a nalgebra vector parameter is a matrix, in a float a vector, and in any
+            // other parameter an array of its gradient entries; for an array output, it is
+            // an array of gradient entries in every parameter.
             let count: usize = outputs.to_string().parse().unwrap_or(0);
             let outputs = proc_macro2::Literal::usize_unsuffixed(count);
-            let elem = &out.elem;
+            let elem = self.signature.ret_linalg.as_ref().map(|out| &out.elem);
             let core_ret = self.core_return_type();
             let entries: Vec<&Param> = self.signature.differentiable().collect();
             let seed = names::upstream();
@@ -777,8 +838,8 @@ impl Companions<'_> {
             let (types, results): (Vec<TokenStream>, Vec<TokenStream>) = entries
                 .iter()
                 .zip(&columns)
-                .map(|(p, rows)| match (&p.linalg, &p.class) {
-                    (Some(linalg), Ty::Array(_, Len(n)))
+                .map(|(p, rows)| match (elem, &p.linalg, &p.class) {
+                    (Some(elem), Some(linalg), Ty::Array(_, Len(n)))
                         if linalg.kind != crate::linalg::Kind::Matrix =>
                     {
                         (
@@ -786,7 +847,7 @@ impl Companions<'_> {
                             quote!(::grad::__private::linalg::jacobian_of_vectors([#(#rows),*])),
                         )
                     }
-                    (None, class) if class.is_float() => (
+                    (Some(elem), None, class) if class.is_float() => (
                         quote!(::grad::nalgebra::SVector<#elem, #outputs>),
                         quote!(::grad::__private::linalg::array_to_vector([#(#rows),*])),
                     ),
@@ -1025,6 +1086,13 @@ impl Companions<'_> {
             } => {
                 let values = values.iter().map(|v| operand(graph, *v));
                 quote!(#path { #(#members: #values,)* })
+            }
+            Output::Rows(rows) => {
+                let rows = rows.iter().map(|row| {
+                    let values = row.iter().map(|v| operand(graph, *v));
+                    quote!([#(#values),*])
+                });
+                quote!([#(#rows),*])
             }
         };
         // Array adjoints were built in place; scalar parameters' adjoints are stored at the

@@ -583,6 +583,9 @@ pub enum Output {
         members: Vec<syn::Member>,
         values: Vec<ValueId>,
     },
+    /// A nalgebra matrix, the function's value, as its rows: a vector output whose upstream
+    /// is a matrix of the same shape (the core's `[[T; C]; R]`).
+    Rows(Vec<Vec<ValueId>>),
 }
 
 /// What lowering produces: the graph of the body, its structured statements and its output.
@@ -601,7 +604,7 @@ impl Lowered {
         match &self.output {
             Output::Scalar(id) => self.graph.node(*id).ty.clone(),
             Output::Array(id) => self.graph.array(*id).ty.clone(),
-            Output::Tuple(_) | Output::Struct { .. } => Ty::Other,
+            Output::Tuple(_) | Output::Struct { .. } | Output::Rows(_) => Ty::Other,
         }
     }
 }

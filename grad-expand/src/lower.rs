@@ -327,6 +327,14 @@ pub fn lower(
         Val::Scalar(id) if !matches!(signature.ret_class, Ty::Array(..)) => {
             Some(Output::Scalar(id))
         }
+        Val::Array(id)
+            if signature
+                .ret_linalg
+                .as_ref()
+                .is_some_and(|l| l.kind == crate::linalg::Kind::Matrix) =>
+        {
+            lowerer.matrix_rows(id, body.brace_token.span.close())
+        }
         Val::Array(id) if matches!(signature.ret_class, Ty::Array(..)) => Some(Output::Array(id)),
         Val::Tuple(elements)
             if signature

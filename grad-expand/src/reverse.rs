@@ -136,6 +136,7 @@ impl<'g> Sweep<'g> {
         match &output {
             Output::Scalar(value) => reads.push(*value),
             Output::Tuple(values) | Output::Struct { values, .. } => reads.extend(values),
+            Output::Rows(rows) => reads.extend(rows.iter().flatten()),
             Output::Array(_) => {}
         }
         self.read_counts = vec![0; self.graph.nodes.len()];
@@ -166,6 +167,19 @@ impl<'g> Sweep<'g> {
                 for (member, value) in members.iter().zip(&values) {
                     self.contribute(&mut steps, *value, quote!(#upstream.#member));
                 }
+                self.frame(body, steps, &values, None)
+            }
+            Output::Rows(rows) => {
+                for (i, row) in rows.iter().enumerate() {
+                    for (j, value) in row.iter().enumerate() {
+                        let (i, j) = (
+                            proc_macro2::Literal::usize_unsuffixed(i),
+                            proc_macro2::Literal::usize_unsuffixed(j),
+                        );
+                        self.contribute(&mut steps, *value, quote!(#upstream[#i][#j]));
+                    }
+                }
+                let values: Vec<ValueId> = rows.into_iter().flatten().collect();
                 self.frame(body, steps, &values, None)
             }
         }

@@ -198,16 +198,19 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         None => ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty)),
     };
     let ret_linalg = ret_linalg.map(|(linalg, _)| linalg);
+    // The Jacobian of an array output in a nalgebra parameter is unrolled, one vjp per
+    // output: it needs the output's length as a number.
     if let Some((ty, _)) = &ret
-        && !ret_class.is_float()
+        && let Ty::Array(_, Len(len)) = &ret_class
         && ret_linalg.is_none()
+        && len.to_string().parse::<usize>().is_err()
         && params
             .iter()
             .any(|p| p.linalg.is_some() && p.differentiable)
     {
         diagnostics.error(
             ty,
-            "a function differentiated with respect to a nalgebra value must return one float for now: return the output you differentiate, or take arrays (`[f64; 3]`) instead",
+            "a function differentiated with respect to a nalgebra value returns an array whose length is written as a number (`[f64; 3]`), a float, a tuple or a nalgebra vector or matrix",
         );
     }
     if let Some((ty, _)) = &ret
@@ -266,10 +269,6 @@ fn return_type(
         // A nalgebra vector or point: a vector output.
         ReturnType::Type(_, ty) if let Some((linalg, shape)) = crate::linalg::classify(ty) => {
             match (linalg.kind, shape.scalar()) {
-                (crate::linalg::Kind::Matrix, _) => {
-                    diagnostics.error(ty, "a #[differentiable] function cannot return a nalgebra matrix yet: return a float, a vector, or the elements as an array");
-                    None
-                }
                 (_, Ty::Float(float)) => Some(((**ty).clone(), *float)),
                 _ => None,
             }

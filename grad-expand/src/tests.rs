@@ -672,6 +672,21 @@ fn snapshot_nalgebra_vector_output() {
 }
 
 #[test]
+fn snapshot_nalgebra_matrix_output() {
+    // A nalgebra matrix output: the core returns its rows, `f_vjp` converts the upstream
+    // matrix, and `f_jacobian` unrolls one vjp per element. `map` applies its closure to each
+    // element in place: no closure and no nalgebra value remain in the core.
+    let item = quote! {
+        fn scaled_rotation(angle: f64, k: f64) -> Matrix2<f64> {
+            let (s, c) = angle.sin_cos();
+            Matrix2::new(c, -s, s, c).map(|e| e * k)
+        }
+    };
+    expect_file!["../snapshots/nalgebra_matrix_output.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_struct_result() {
     // `-> Polar` ending in a struct literal: a vector output whose upstream is a `Polar`;
     // the Jacobian seeds one float field at a time, from the function's value.

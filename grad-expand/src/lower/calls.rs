@@ -25,6 +25,9 @@ impl Lowerer<'_> {
         if let Some(val) = self.adaptor_method(call) {
             return val;
         }
+        if let Some(val) = self.linalg_map(call) {
+            return val;
+        }
         if matches!(
             call.method.to_string().as_str(),
             "sum" | "product" | "fold" | "map"

@@ -166,6 +166,18 @@ impl Lowerer<'_> {
                         let op = if matches!(binary.op, BinOp::Add(_)) { '+' } else { '-' };
                         self.elementwise(op, a, b, &sa, span)
                     }
+                    // A column vector times a row (`v * w.transpose()`): the outer product.
+                    (BinOp::Mul(_), [n], [1, m]) => {
+                        let xs = self.elements(a, &sa, span);
+                        let ys = self.elements(b, &sb, span);
+                        let mut values = Vec::new();
+                        for x in &xs {
+                            for y in &ys {
+                                values.push(self.arithmetic('*', *x, *y, span));
+                            }
+                        }
+                        self.linalg_value(&[*n, *m], values, elem, span)
+                    }
                     // A matrix times a vector or a matrix.
                     (BinOp::Mul(_), [rows, inner], rest) if rest.first() == Some(inner) => {
                         let columns = rest.get(1).copied();
@@ -379,6 +391,97 @@ impl Lowerer<'_> {
         Some(self.linalg_value(&shape, values, elem, span))
     }
 
+    /// A nalgebra matrix that is the function's value, as the rows of its elements.
+    pub(super) fn matrix_rows(
+        &mut self,
+        array: ArrayId,
+        span: Span,
+    ) -> Option<crate::graph::Output> {
+        let shape = self.shape(array)?;
+        let [_, columns] = shape[..] else {
+            return None;
+        };
+        let elements = self.elements(array, &shape, span);
+        Some(crate::graph::Output::Rows(
+            elements.chunks(columns).map(<[ValueId]>::to_vec).collect(),
+        ))
+    }
+
+    /// `m.map(f)` of a nalgebra matrix held in a variable, or of a nalgebra value computed
+    /// in place (`(m * 2.0).map(f)`, `m.transpose().map(f)`): `f` applied to each element, a
+    /// value of the same shape. (A vector variable's `map` is an array's, rewritten to a
+    /// loop; a matrix's cannot be, since its single index runs column by column.)
+    pub(super) fn linalg_map(&mut self, call: &syn::ExprMethodCall) -> Option<Val> {
+        if call.method != "map" || call.args.len() != 1 {
+            return None;
+        }
+        let span = call.span();
+        let array = match super::strip_parens(&call.receiver) {
+            Expr::Path(receiver) => {
+                let name = receiver.path.get_ident()?.to_string();
+                let Some(&Val::Array(array)) = self.lookup(&name) else {
+                    return None;
+                };
+                if !self.linalg_matrices.contains(&array) {
+                    return None;
+                }
+                array
+            }
+            receiver @ Expr::Binary(_) => match self.expr(receiver) {
+                Val::Array(array) => array,
+                _ => return Some(self.poison(span)),
+            },
+            receiver if is_linalg_chain(receiver) => match self.expr(receiver) {
+                Val::Array(array) => array,
+                _ => return Some(self.poison(span)),
+            },
+            // `Matrix2::new(..).map(f)`; a call that returns a plain array of arrays maps its
+            // rows, which this cannot tell apart once lowered.
+            receiver @ Expr::Call(_) => match self.expr(receiver) {
+                Val::Array(array)
+                    if self.shape(array).is_some_and(|shape| shape.len() == 1)
+                        || self.linalg_matrices.contains(&array) =>
+                {
+                    array
+                }
+                Val::Array(_) => {
+                    return Some(self.unsupported(
+                        receiver,
+                        "bind this array to a variable first (`let a = ..; a.map(f)`)",
+                    ));
+                }
+                _ => return Some(self.poison(span)),
+            },
+            _ => return None,
+        };
+        let shape = self.shape(array)?;
+        let elem = self.element_ty(array);
+        let elements = self.elements(array, &shape, span);
+        self.rewrites += 1;
+        let element_name = quote::format_ident!("__grad_element{}", self.rewrites, span = span);
+        let Some(applied) =
+            crate::iterators::apply(&call.args[0], syn::parse_quote!(#element_name), span)
+        else {
+            self.unsupported(
+                &call.args[0],
+                "grad applies `map` of a nalgebra matrix with a closure of one parameter or a function's path (`m.map(|x| x.sin())`, `m.map(f64::sin)`)",
+            );
+            // Reported: a value of the right shape keeps the function's own shape check quiet.
+            return Some(self.linalg_value(&shape, elements, elem, span));
+        };
+        let values = elements
+            .into_iter()
+            .map(|element| {
+                self.scopes.push();
+                self.bind(element_name.to_string(), Val::Scalar(element));
+                let value = self.scalar_expr(&applied);
+                self.scopes.pop();
+                value
+            })
+            .collect();
+        Some(self.linalg_value(&shape, values, elem, span))
+    }
+
     /// `v.dot(&w)`, `v.norm()`, `v.norm_squared()`, `v.magnitude()`, `v.normalize()`,
     /// `v.cross(&w)`, `v.component_mul(&w)`, `v.component_div(&w)`, `v.sum()`,
     /// `m.transpose()`; `None` for any other method.
@@ -469,6 +572,11 @@ impl Lowerer<'_> {
                     values.push(self.arithmetic('-', left, right, span));
                 }
                 self.linalg_value(&shape, values, elem, span)
+            }
+            // A vector's transpose is a row, a matrix of one row.
+            "transpose" if call.args.is_empty() && shape.len() == 1 => {
+                let values = self.elements(array, &shape, span);
+                self.linalg_value(&[1, shape[0]], values, elem, span)
             }
             "transpose" if call.args.is_empty() && shape.len() == 2 => {
                 let (rows, columns) = (shape[0], shape[1]);
