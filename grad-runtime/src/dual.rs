@@ -33,7 +33,7 @@
 //! ```
 
 use crate::float::Real;
-use crate::pullback;
+use crate::pullback::{self, flowing};
 use core::cmp::Ordering;
 use core::fmt;
 use core::iter::{Product, Sum};
@@ -94,13 +94,6 @@ impl<T: Zero> From<T> for Dual<T> {
     }
 }
 
-/// `amount`, or exactly zero when the tangent `d` is zero: one operand's term of an operator's
-/// tangent (as `pullback`'s rules do for their inputs).
-#[inline(always)]
-fn term<T: Real>(d: T, amount: T) -> T {
-    if d == T::zero() { T::zero() } else { amount }
-}
-
 impl<T: PartialEq> PartialEq for Dual<T> {
     /// Compares the values only, as the branches of generic code need.
     #[inline(always)]
@@ -153,7 +146,7 @@ impl<T: Real> Mul for Dual<T> {
     fn mul(self, rhs: Self) -> Self {
         Dual::new(
             self.re * rhs.re,
-            term(self.eps, self.eps * rhs.re) + term(rhs.eps, rhs.eps * self.re),
+            flowing(self.eps, self.eps * rhs.re) + flowing(rhs.eps, rhs.eps * self.re),
         )
     }
 }
@@ -166,7 +159,7 @@ impl<T: Real> Div for Dual<T> {
         let out = self.re / rhs.re;
         Dual::new(
             out,
-            term(self.eps, self.eps / rhs.re) + term(rhs.eps, -rhs.eps * out / rhs.re),
+            flowing(self.eps, self.eps / rhs.re) + flowing(rhs.eps, -rhs.eps * out / rhs.re),
         )
     }
 }

@@ -49,7 +49,7 @@ use crate::float::{Real, is_nan, literal, nan};
 /// turn a zero upstream into `0 · ∞ = NaN`: a NaN in every other row of a Jacobian, or in the
 /// gradient of a function that scales such a term by zero. A NaN upstream still propagates.
 #[inline(always)]
-fn flowing<T: Real>(upstream: T, amount: T) -> T {
+pub(crate) fn flowing<T: Real>(upstream: T, amount: T) -> T {
     if upstream == T::zero() {
         T::zero()
     } else {
