@@ -15,8 +15,8 @@
 //! result `out` and one tangent per float input (shaped like it) and returns the tangent of
 //! the result, the same calling convention as the scalar rules' `pullback::<name>_tangent`.
 //! Each is exactly the transpose of its `_vjp`: the Jacobian is diagonal, so the tangent of
-//! each element is the `_vjp`'s entry with the element's tangent as upstream. A zero tangent of
-//! a shared parameter contributes exactly 0.
+//! each element is the `_vjp`'s entry with the element's tangent as upstream. A zero tangent
+//! (of an element or of a shared parameter) contributes exactly 0, as in the scalar rules.
 
 use crate::pullback::flowing;
 use crate::{Elementwise, Float};
@@ -229,12 +229,14 @@ pub fn sigmoid_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, sigmoid_vjp_scalar)
 }
 
-/// Tangent of [`sigmoid`], elementwise: `dx · σ(x) σ(-x)`, [`sigmoid_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`sigmoid`], elementwise: `dx · σ(x) σ(-x)`.
+///
+/// [`sigmoid_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn sigmoid_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    sigmoid_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, sigmoid_vjp_scalar(x, d)))
 }
 
 /// softplus(x) = ln(1 + e^x), a smooth ReLU, elementwise.
@@ -251,12 +253,14 @@ pub fn softplus_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, softplus_vjp_scalar)
 }
 
-/// Tangent of [`softplus`], elementwise: `dx · σ(x)`, [`softplus_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`softplus`], elementwise: `dx · σ(x)`.
+///
+/// [`softplus_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn softplus_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    softplus_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, softplus_vjp_scalar(x, d)))
 }
 
 /// log σ(x) = -softplus(-x), elementwise; stable for large |x|.
@@ -271,12 +275,14 @@ pub fn log_sigmoid_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, log_sigmoid_vjp_scalar)
 }
 
-/// Tangent of [`log_sigmoid`], elementwise: `dx · σ(-x)`, [`log_sigmoid_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`log_sigmoid`], elementwise: `dx · σ(-x)`.
+///
+/// [`log_sigmoid_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn log_sigmoid_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    log_sigmoid_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, log_sigmoid_vjp_scalar(x, d)))
 }
 
 /// relu(x) = max(x, 0), elementwise; NaN propagates.
@@ -292,12 +298,14 @@ pub fn relu_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, relu_vjp_scalar)
 }
 
-/// Tangent of [`relu`], elementwise: `dx` for x > 0, 0 for x ≤ 0, NaN at NaN, [`relu_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`relu`], elementwise: `dx` for x > 0, 0 for x ≤ 0, NaN at NaN.
+///
+/// [`relu_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn relu_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    relu_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, relu_vjp_scalar(x, d)))
 }
 
 /// leaky_relu(x, slope) = x if x > 0, else slope · x, elementwise, with one `slope` shared by
@@ -352,12 +360,15 @@ pub fn hard_tanh_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, hard_tanh_vjp_scalar)
 }
 
-/// Tangent of [`hard_tanh`], elementwise: `dx` strictly inside (-1, 1), 0 at ±1 and outside, NaN at NaN, [`hard_tanh_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`hard_tanh`], elementwise: `dx` strictly inside (-1, 1), 0 at ±1 and outside,
+/// NaN at NaN.
+///
+/// [`hard_tanh_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn hard_tanh_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    hard_tanh_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, hard_tanh_vjp_scalar(x, d)))
 }
 
 /// swish(x) = x · σ(x) (also called SiLU), elementwise.
@@ -372,12 +383,14 @@ pub fn swish_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, swish_vjp_scalar)
 }
 
-/// Tangent of [`swish`], elementwise: `dx · σ(x)(1 + x σ(-x))`, [`swish_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`swish`], elementwise: `dx · σ(x)(1 + x σ(-x))`.
+///
+/// [`swish_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn swish_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    swish_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, swish_vjp_scalar(x, d)))
 }
 
 /// elu(x, alpha) = x if x > 0, else alpha · (e^x - 1), elementwise, with one `alpha` shared by
@@ -422,12 +435,14 @@ pub fn gelu_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, gelu_vjp_scalar)
 }
 
-/// Tangent of [`gelu`], elementwise: `dx · (s + 2 x s (1 - s) u')`, [`gelu_vjp`] with `dx` as upstream (the
-/// derivative is recomputed from `x`, as there, so `out` is not read).
+/// Tangent of [`gelu`], elementwise: `dx · (s + 2 x s (1 - s) u')`.
+///
+/// [`gelu_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
 #[inline]
 pub fn gelu_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
     let _ = out;
-    gelu_vjp(x, dx)
+    x.zip_map_elements(dx, |x, d| flowing(d, gelu_vjp_scalar(x, d)))
 }
 
 #[cfg(test)]

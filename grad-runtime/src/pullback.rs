@@ -23,11 +23,12 @@
 //! and returns the tangent of the result, Σᵢ ∂out/∂inputᵢ · dᵢ. Each is exactly the transpose
 //! of its pullback, conventions included: at every point (kinks, ties and singularities too),
 //! `<name>_tangent(inputs, out, eᵢ)` equals entry i of `<name>(inputs, out, 1)`. A rule of one
-//! input is its own pullback with the tangent as upstream. In a rule of several inputs, a zero
-//! tangent contributes exactly 0, even where its partial is infinite or NaN, so an input held
-//! constant never turns the result into NaN; a NaN tangent propagates (except into a partial
-//! the pullback fixes at 0, as `copysign`'s sign or `atan2` at the origin). Each tangent reads
-//! the same values (`out` or the inputs) as its pullback.
+//! input is its own pullback with the tangent as upstream. A zero tangent contributes exactly
+//! 0, even where its partial is infinite or NaN (`sqrt` at 0, `exp` past overflow, `abs` at
+//! NaN), so an input held constant never turns the result into NaN, and all-zero tangents give
+//! exactly 0 at every point; a NaN tangent propagates, except through a partial the pullback
+//! fixes at 0 (`copysign`'s sign, `atan2` at the origin, the operand `max` does not return).
+//! Each tangent reads the same values (`out` or the inputs) as its pullback.
 //!
 //! ```
 //! use grad_runtime::pullback;
@@ -66,11 +67,11 @@ pub fn sin<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `sin`: dx · cos x.
 ///
-/// A rule of one input is its own transpose: this is [`sin`] with `dx` as upstream,
-/// conventions included.
+/// [`sin`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn sin_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    sin(x, out, dx)
+    flowing(dx, sin(x, out, dx))
 }
 
 /// `cos`: d/dx = -sin x.
@@ -82,11 +83,11 @@ pub fn cos<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `cos`: -dx · sin x.
 ///
-/// A rule of one input is its own transpose: this is [`cos`] with `dx` as upstream,
-/// conventions included.
+/// [`cos`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn cos_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    cos(x, out, dx)
+    flowing(dx, cos(x, out, dx))
 }
 
 /// `tan`: d/dx = 1 + tan² x, from `out`.
@@ -98,11 +99,11 @@ pub fn tan<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `tan`: dx · (1 + out²).
 ///
-/// A rule of one input is its own transpose: this is [`tan`] with `dx` as upstream,
-/// conventions included.
+/// [`tan`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn tan_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    tan(x, out, dx)
+    flowing(dx, tan(x, out, dx))
 }
 
 /// `asin`: d/dx = 1 / √(1 - x²); infinite at ±1, NaN outside `[-1, 1]`.
@@ -114,14 +115,11 @@ pub fn asin<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `asin`: dx / √(1 - x²).
 ///
-/// A rule of one input is its own transpose: this is [`asin`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`asin`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn asin_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    asin(x, out, dx)
+    flowing(dx, asin(x, out, dx))
 }
 
 /// `acos`: d/dx = -1 / √(1 - x²); infinite at ±1, NaN outside `[-1, 1]`.
@@ -133,14 +131,11 @@ pub fn acos<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `acos`: -dx / √(1 - x²).
 ///
-/// A rule of one input is its own transpose: this is [`acos`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`acos`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn acos_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    acos(x, out, dx)
+    flowing(dx, acos(x, out, dx))
 }
 
 /// `atan`: d/dx = 1 / (1 + x²); tends to 0 (not NaN) for huge |x|.
@@ -152,11 +147,11 @@ pub fn atan<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `atan`: dx / (1 + x²).
 ///
-/// A rule of one input is its own transpose: this is [`atan`] with `dx` as upstream,
-/// conventions included.
+/// [`atan`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn atan_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    atan(x, out, dx)
+    flowing(dx, atan(x, out, dx))
 }
 
 /// `atan2` with receiver `y`: `(∂/∂y, ∂/∂x) = (x, -y) / (x² + y²)`, and `(0, 0)` at the
@@ -198,11 +193,11 @@ pub fn sinh<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `sinh`: dx · cosh x.
 ///
-/// A rule of one input is its own transpose: this is [`sinh`] with `dx` as upstream,
-/// conventions included.
+/// [`sinh`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn sinh_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    sinh(x, out, dx)
+    flowing(dx, sinh(x, out, dx))
 }
 
 /// `cosh`: d/dx = sinh x.
@@ -214,11 +209,11 @@ pub fn cosh<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `cosh`: dx · sinh x.
 ///
-/// A rule of one input is its own transpose: this is [`cosh`] with `dx` as upstream,
-/// conventions included.
+/// [`cosh`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn cosh_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    cosh(x, out, dx)
+    flowing(dx, cosh(x, out, dx))
 }
 
 /// `grad::sigmoid` on a float: d/dx = σ(1 - σ), from `out`, so the reverse sweep does not
@@ -231,11 +226,11 @@ pub fn sigmoid<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `sigmoid`: dx · out (1 - out).
 ///
-/// A rule of one input is its own transpose: this is [`sigmoid`] with `dx` as upstream,
-/// conventions included.
+/// [`sigmoid`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn sigmoid_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    sigmoid(x, out, dx)
+    flowing(dx, sigmoid(x, out, dx))
 }
 
 /// `tanh`: d/dx = 1 - tanh² x, from `out`.
@@ -247,11 +242,11 @@ pub fn tanh<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `tanh`: dx · (1 - out²).
 ///
-/// A rule of one input is its own transpose: this is [`tanh`] with `dx` as upstream,
-/// conventions included.
+/// [`tanh`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn tanh_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    tanh(x, out, dx)
+    flowing(dx, tanh(x, out, dx))
 }
 
 /// `asinh`: d/dx = 1 / √(x² + 1), computed as `1 / hypot(x, 1)` so that huge |x| does not
@@ -264,11 +259,11 @@ pub fn asinh<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `asinh`: dx / hypot(x, 1).
 ///
-/// A rule of one input is its own transpose: this is [`asinh`] with `dx` as upstream,
-/// conventions included.
+/// [`asinh`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn asinh_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    asinh(x, out, dx)
+    flowing(dx, asinh(x, out, dx))
 }
 
 /// `acosh`: d/dx = 1 / √((x - 1)(x + 1)); infinite at 1, NaN below.
@@ -283,14 +278,11 @@ pub fn acosh<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `acosh`: dx / √((x - 1)(x + 1)).
 ///
-/// A rule of one input is its own transpose: this is [`acosh`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`acosh`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn acosh_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    acosh(x, out, dx)
+    flowing(dx, acosh(x, out, dx))
 }
 
 /// `atanh`: d/dx = 1 / (1 - x²); infinite at ±1.
@@ -302,14 +294,11 @@ pub fn atanh<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `atanh`: dx / (1 - x²).
 ///
-/// A rule of one input is its own transpose: this is [`atanh`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`atanh`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn atanh_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    atanh(x, out, dx)
+    flowing(dx, atanh(x, out, dx))
 }
 
 /// `exp`: d/dx = eˣ = `out`.
@@ -321,11 +310,11 @@ pub fn exp<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `exp`: dx · out.
 ///
-/// A rule of one input is its own transpose: this is [`exp`] with `dx` as upstream,
-/// conventions included.
+/// [`exp`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn exp_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    exp(x, out, dx)
+    flowing(dx, exp(x, out, dx))
 }
 
 /// `exp2`: d/dx = 2ˣ ln 2 = `out * LN_2`.
@@ -337,11 +326,11 @@ pub fn exp2<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `exp2`: dx · out ln 2.
 ///
-/// A rule of one input is its own transpose: this is [`exp2`] with `dx` as upstream,
-/// conventions included.
+/// [`exp2`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn exp2_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    exp2(x, out, dx)
+    flowing(dx, exp2(x, out, dx))
 }
 
 /// `exp_m1`: d/dx = eˣ = `out + 1`.
@@ -356,11 +345,11 @@ pub fn exp_m1<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `exp_m1`: dx · (out + 1).
 ///
-/// A rule of one input is its own transpose: this is [`exp_m1`] with `dx` as upstream,
-/// conventions included.
+/// [`exp_m1`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn exp_m1_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    exp_m1(x, out, dx)
+    flowing(dx, exp_m1(x, out, dx))
 }
 
 /// `ln`: d/dx = 1 / x; infinite at 0.
@@ -372,14 +361,11 @@ pub fn ln<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `ln`: dx / x.
 ///
-/// A rule of one input is its own transpose: this is [`ln`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`ln`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn ln_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    ln(x, out, dx)
+    flowing(dx, ln(x, out, dx))
 }
 
 /// `log2`: d/dx = 1 / (x ln 2).
@@ -394,14 +380,11 @@ pub fn log2<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `log2`: dx / (x ln 2).
 ///
-/// A rule of one input is its own transpose: this is [`log2`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`log2`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn log2_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    log2(x, out, dx)
+    flowing(dx, log2(x, out, dx))
 }
 
 /// `log10`: d/dx = 1 / (x ln 10).
@@ -416,14 +399,11 @@ pub fn log10<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `log10`: dx / (x ln 10).
 ///
-/// A rule of one input is its own transpose: this is [`log10`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`log10`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn log10_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    log10(x, out, dx)
+    flowing(dx, log10(x, out, dx))
 }
 
 /// `ln_1p`: d/dx = 1 / (1 + x); infinite at -1.
@@ -435,14 +415,11 @@ pub fn ln_1p<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `ln_1p`: dx / (1 + x).
 ///
-/// A rule of one input is its own transpose: this is [`ln_1p`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`ln_1p`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn ln_1p_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    ln_1p(x, out, dx)
+    flowing(dx, ln_1p(x, out, dx))
 }
 
 /// `log` (logarithm in base `base`): `(∂/∂x, ∂/∂base) = (1 / (x ln b), -out / (b ln b))`.
@@ -473,14 +450,11 @@ pub fn sqrt<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `sqrt`: dx / (2 |out|).
 ///
-/// A rule of one input is its own transpose: this is [`sqrt`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`sqrt`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn sqrt_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    sqrt(x, out, dx)
+    flowing(dx, sqrt(x, out, dx))
 }
 
 /// `cbrt`: d/dx = 1 / (3 ∛x²) = `1 / (3 out²)`, so cbrt'(0) = +∞.
@@ -492,14 +466,11 @@ pub fn cbrt<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `cbrt`: dx / (3 out²).
 ///
-/// A rule of one input is its own transpose: this is [`cbrt`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`cbrt`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn cbrt_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    cbrt(x, out, dx)
+    flowing(dx, cbrt(x, out, dx))
 }
 
 /// `powi`: d/dx = n xⁿ⁻¹, and exactly 0 when n = 0 (x⁰ is constant, even at x = 0 where
@@ -521,11 +492,11 @@ pub fn powi<T: Real>(x: T, n: i32, out: T, upstream: T) -> T {
     )
 }
 
-/// The tangent of `powi`: `n xⁿ⁻¹ dx`, exactly 0 when n = 0; [`powi`] with `dx` as upstream
-/// (the integer `n` has no tangent), conventions included.
+/// The tangent of `powi`: `n xⁿ⁻¹ dx`, exactly 0 when n = 0 or `dx` is 0; [`powi`] with `dx`
+/// as upstream (the integer `n` has no tangent), conventions included.
 #[inline(always)]
 pub fn powi_tangent<T: Real>(x: T, n: i32, out: T, dx: T) -> T {
-    powi(x, n, out, dx)
+    flowing(dx, powi(x, n, out, dx))
 }
 
 /// `powf` (x raised to p): `(∂/∂x, ∂/∂p) = (p x^(p-1), out ln x)`.
@@ -613,14 +584,11 @@ pub fn recip<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `recip`: -dx · out².
 ///
-/// A rule of one input is its own transpose: this is [`recip`] with `dx` as upstream,
-/// conventions included.
-///
-/// A zero `dx` gives exactly 0, also where the slope is infinite or NaN (as the pullback
-/// does for a zero upstream); a NaN `dx` gives NaN.
+/// [`recip`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn recip_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    recip(x, out, dx)
+    flowing(dx, recip(x, out, dx))
 }
 
 /// `abs`: d/dx = sign of x, with abs'(0) = 0 (for `-0` too, as PyTorch and JAX), and NaN at
@@ -641,11 +609,11 @@ pub fn abs<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `abs`: dx · sign x (0 at ±0, NaN at NaN).
 ///
-/// A rule of one input is its own transpose: this is [`abs`] with `dx` as upstream,
-/// conventions included.
+/// [`abs`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn abs_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    abs(x, out, dx)
+    flowing(dx, abs(x, out, dx))
 }
 
 /// `max`: the gradient goes to the larger operand.
@@ -715,7 +683,9 @@ fn select_tangent<T: Real>(a_wins: bool, b_wins: bool, a: T, b: T, da: T, db: T)
         let half = literal::<T>(0.5);
         da * half + db * half
     } else {
-        nan::<T>()
+        // Both NaN: NaN along either operand, as the pullback's partials, but a zero tangent
+        // still gives 0.
+        flowing(da, nan::<T>()) + flowing(db, nan::<T>())
     }
 }
 
@@ -806,11 +776,11 @@ pub fn to_degrees<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `to_degrees`: dx · 180 / π.
 ///
-/// A rule of one input is its own transpose: this is [`to_degrees`] with `dx` as upstream,
-/// conventions included.
+/// [`to_degrees`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn to_degrees_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    to_degrees(x, out, dx)
+    flowing(dx, to_degrees(x, out, dx))
 }
 
 /// `to_radians`: d/dx = π / 180, applied with the same constant as the forward method.
@@ -822,11 +792,11 @@ pub fn to_radians<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `to_radians`: dx · π / 180.
 ///
-/// A rule of one input is its own transpose: this is [`to_radians`] with `dx` as upstream,
-/// conventions included.
+/// [`to_radians`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn to_radians_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    to_radians(x, out, dx)
+    flowing(dx, to_radians(x, out, dx))
 }
 
 /// `fract` (x - trunc x): d/dx = 1 away from the integers, and 1 at them too (the jumps are
@@ -839,11 +809,11 @@ pub fn fract<T: Real>(x: T, out: T, upstream: T) -> T {
 
 /// The tangent of `fract`: dx.
 ///
-/// A rule of one input is its own transpose: this is [`fract`] with `dx` as upstream,
-/// conventions included.
+/// [`fract`] with `dx` as upstream (a rule of one input is its own transpose),
+/// conventions included, and exactly 0 when `dx` is 0.
 #[inline(always)]
 pub fn fract_tangent<T: Real>(x: T, out: T, dx: T) -> T {
-    fract(x, out, dx)
+    flowing(dx, fract(x, out, dx))
 }
 
 /// `1 - v²` as `(1 - v)(1 + v)`, which keeps its relative accuracy when |v| is near 1.
