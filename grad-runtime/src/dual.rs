@@ -12,8 +12,9 @@
 //! singularities are the reverse sweep's, in one home: a tie of `max` or `min` splits the
 //! tangent in half, `abs` is flat at 0, `sqrt` at 0 is infinitely steep but a zero tangent
 //! stays 0, `clamp` gives its bounds to `x`. The arithmetic operators follow grad's operator
-//! rules the same way, and a zero tangent on one operand contributes exactly 0, so a product
-//! with an infinite constant has no NaN tangent.
+//! rules the same way. A zero tangent contributes exactly 0 everywhere (a product with an
+//! infinite constant has no NaN tangent), so a constant (`eps == 0`) stays a constant through
+//! every operation.
 //!
 //! Comparisons (`==`, `<`, `partial_cmp`), the predicates (`is_nan`, `is_sign_negative`, ...),
 //! conversions to primitives and the piecewise-constant methods (`floor`, `ceil`, `round`,

@@ -824,3 +824,6 @@ fn one_minus_square<T: Real>(v: T) -> T {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tangent_tests;
