@@ -10,7 +10,15 @@
 //! `upstream` of the input's shape and is elementwise too: O(N) for N elements, no Jacobian.
 //! The scalar parameters of [`leaky_relu`] (`slope`) and [`elu`] (`alpha`) are shared by every
 //! element, so their gradient is the sum over the elements.
+//!
+//! Forward mode: `name_jvp(inputs..., out, tangents...)` takes the inputs, the function's
+//! result `out` and one tangent per float input (shaped like it) and returns the tangent of
+//! the result, the same calling convention as the scalar rules' `pullback::<name>_tangent`.
+//! Each is exactly the transpose of its `_vjp`: the Jacobian is diagonal, so the tangent of
+//! each element is the `_vjp`'s entry with the element's tangent as upstream. A zero tangent
+//! (of an element or of a shared parameter) contributes exactly 0, as in the scalar rules.
 
+use crate::pullback::flowing;
 use crate::{Elementwise, Float};
 
 /// σ(x) and σ(-x) = 1 - σ(x), both accurate: e^(-|x|) never overflows, and σ(-x) is not formed
@@ -182,6 +190,22 @@ fn vjp_with_shared<X: Elementwise>(
     (d_x, d_p)
 }
 
+/// The tangent of a two-input scalar rule `(x, p, upstream) -> (∂x, ∂p)` applied to every
+/// element of `x` with the shared parameter `p`: per element, the rule's `∂x` entry with `dx`
+/// as upstream plus its `∂p` entry with `dp` as upstream, each exactly 0 when its tangent is.
+#[inline]
+fn jvp_with_shared<X: Elementwise>(
+    x: X,
+    p: X::Scalar,
+    dx: X,
+    dp: X::Scalar,
+    rule: impl Fn(X::Scalar, X::Scalar, X::Scalar) -> (X::Scalar, X::Scalar),
+) -> X {
+    x.zip_map_elements(dx, |x, dxi| {
+        flowing(dxi, rule(x, p, dxi).0) + flowing(dp, rule(x, p, dp).1)
+    })
+}
+
 /// The logistic sigmoid σ(x) = 1 / (1 + e^(-x)), elementwise.
 ///
 /// Stable for large |x|: evaluated as 1 / (1 + e^(-x)) for x ≥ 0 and e^x / (1 + e^x) for x < 0,
@@ -205,6 +229,16 @@ pub fn sigmoid_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, sigmoid_vjp_scalar)
 }
 
+/// Tangent of [`sigmoid`], elementwise: `dx · σ(x) σ(-x)`.
+///
+/// [`sigmoid_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn sigmoid_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, sigmoid_vjp_scalar(x, d)))
+}
+
 /// softplus(x) = ln(1 + e^x), a smooth ReLU, elementwise.
 ///
 /// Evaluated stably as max(x, 0) + ln_1p(e^(-|x|)).
@@ -219,6 +253,16 @@ pub fn softplus_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, softplus_vjp_scalar)
 }
 
+/// Tangent of [`softplus`], elementwise: `dx · σ(x)`.
+///
+/// [`softplus_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn softplus_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, softplus_vjp_scalar(x, d)))
+}
+
 /// log σ(x) = -softplus(-x), elementwise; stable for large |x|.
 #[inline]
 pub fn log_sigmoid<X: Elementwise>(x: X) -> X {
@@ -229,6 +273,16 @@ pub fn log_sigmoid<X: Elementwise>(x: X) -> X {
 #[inline]
 pub fn log_sigmoid_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, log_sigmoid_vjp_scalar)
+}
+
+/// Tangent of [`log_sigmoid`], elementwise: `dx · σ(-x)`.
+///
+/// [`log_sigmoid_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn log_sigmoid_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, log_sigmoid_vjp_scalar(x, d)))
 }
 
 /// relu(x) = max(x, 0), elementwise; NaN propagates.
@@ -242,6 +296,16 @@ pub fn relu<X: Elementwise>(x: X) -> X {
 #[inline]
 pub fn relu_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, relu_vjp_scalar)
+}
+
+/// Tangent of [`relu`], elementwise: `dx` for x > 0, 0 for x ≤ 0, NaN at NaN.
+///
+/// [`relu_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn relu_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, relu_vjp_scalar(x, d)))
 }
 
 /// leaky_relu(x, slope) = x if x > 0, else slope · x, elementwise, with one `slope` shared by
@@ -268,6 +332,21 @@ pub fn leaky_relu_vjp<X: Elementwise>(x: X, slope: X::Scalar, upstream: X) -> (X
     vjp_with_shared(x, slope, upstream, leaky_relu_vjp_scalar)
 }
 
+/// Tangent of [`leaky_relu`]: per element `dx` for x > 0 and `slope · dx + x · dslope`
+/// otherwise (the negative side at x = 0), the transpose of [`leaky_relu_vjp`]; `out` is not
+/// read.
+#[inline]
+pub fn leaky_relu_jvp<X: Elementwise>(
+    x: X,
+    slope: X::Scalar,
+    out: X,
+    dx: X,
+    dslope: X::Scalar,
+) -> X {
+    let _ = out;
+    jvp_with_shared(x, slope, dx, dslope, leaky_relu_vjp_scalar)
+}
+
 /// hard_tanh(x) = clamp(x, -1, 1), elementwise; NaN propagates.
 #[inline]
 pub fn hard_tanh<X: Elementwise>(x: X) -> X {
@@ -281,6 +360,17 @@ pub fn hard_tanh_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, hard_tanh_vjp_scalar)
 }
 
+/// Tangent of [`hard_tanh`], elementwise: `dx` strictly inside (-1, 1), 0 at ±1 and outside,
+/// NaN at NaN.
+///
+/// [`hard_tanh_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn hard_tanh_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, hard_tanh_vjp_scalar(x, d)))
+}
+
 /// swish(x) = x · σ(x) (also called SiLU), elementwise.
 #[inline]
 pub fn swish<X: Elementwise>(x: X) -> X {
@@ -291,6 +381,16 @@ pub fn swish<X: Elementwise>(x: X) -> X {
 #[inline]
 pub fn swish_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, swish_vjp_scalar)
+}
+
+/// Tangent of [`swish`], elementwise: `dx · σ(x)(1 + x σ(-x))`.
+///
+/// [`swish_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn swish_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, swish_vjp_scalar(x, d)))
 }
 
 /// elu(x, alpha) = x if x > 0, else alpha · (e^x - 1), elementwise, with one `alpha` shared by
@@ -310,6 +410,14 @@ pub fn elu_vjp<X: Elementwise>(x: X, alpha: X::Scalar, upstream: X) -> (X, X::Sc
     vjp_with_shared(x, alpha, upstream, elu_vjp_scalar)
 }
 
+/// Tangent of [`elu`]: per element `dx` for x > 0 and `alpha e^x · dx + (e^x - 1) · dalpha`
+/// otherwise (the negative side at x = 0), the transpose of [`elu_vjp`]; `out` is not read.
+#[inline]
+pub fn elu_jvp<X: Elementwise>(x: X, alpha: X::Scalar, out: X, dx: X, dalpha: X::Scalar) -> X {
+    let _ = out;
+    jvp_with_shared(x, alpha, dx, dalpha, elu_vjp_scalar)
+}
+
 /// The GELU tanh approximation, elementwise: 0.5 x (1 + tanh(u)) with
 /// u = √(2/π)(x + 0.044715 x³).
 ///
@@ -325,6 +433,16 @@ pub fn gelu<X: Elementwise>(x: X) -> X {
 #[inline]
 pub fn gelu_vjp<X: Elementwise>(x: X, upstream: X) -> X {
     x.zip_map_elements(upstream, gelu_vjp_scalar)
+}
+
+/// Tangent of [`gelu`], elementwise: `dx · (s + 2 x s (1 - s) u')`.
+///
+/// [`gelu_vjp`] with `dx` as upstream, and 0 where `dx` is 0; the derivative is
+/// recomputed from `x`, as there, so `out` is not read.
+#[inline]
+pub fn gelu_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
+    let _ = out;
+    x.zip_map_elements(dx, |x, d| flowing(d, gelu_vjp_scalar(x, d)))
 }
 
 #[cfg(test)]

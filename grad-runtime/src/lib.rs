@@ -10,7 +10,12 @@
 //!   as [`num_traits`]). With the `std` feature (the default) the math is `std`'s; without
 //!   it, `libm`'s, so the crate works in `no_std` builds.
 //! - [`pullback`]: the derivative rule of each differentiable float method, one function per
-//!   method, named after it, with the conventions chosen at kinks and singularities.
+//!   method, named after it, with the conventions chosen at kinks and singularities, and
+//!   beside each its tangent rule for forward mode, `<name>_tangent`.
+//! - [`Dual`]: a dual number (a value and one tangent) implementing num-traits' `Float` and
+//!   grad's [`Float`], whose every method takes its tangent from those rules: generic code run
+//!   on it gives a directional derivative, and the generic gradient core run on it gives a
+//!   Hessian-vector product.
 //! - Activation functions ([`sigmoid`], [`softplus`], [`relu`], [`gelu`], ...), each
 //!   numerically stable and paired with a `_vjp` that returns its gradient times an upstream
 //!   value. Each applies to a float or, elementwise, to a (nested) fixed-size array of floats:
@@ -43,6 +48,7 @@ extern crate alloc;
 extern crate std;
 
 mod activations;
+mod dual;
 mod elementwise;
 mod float;
 mod float_content;
@@ -58,6 +64,7 @@ mod check;
 pub use activations::*;
 #[cfg(feature = "alloc")]
 pub use check::*;
+pub use dual::Dual;
 pub use elementwise::Elementwise;
 pub use float::Float;
 #[cfg(feature = "nalgebra")]

@@ -6,6 +6,13 @@
 //! for two). Every `_vjp` costs what its function costs (O(N) for a vector of N elements,
 //! O(MN) for an M×N matrix) and never forms a Jacobian; nothing allocates.
 //!
+//! Forward mode: `name_jvp(inputs..., out, tangents...)` takes the inputs, the function's
+//! result `out` and one tangent per float input (shaped like it) and returns the tangent of
+//! the result, shaped like `out`: the calling convention of the scalar rules'
+//! `pullback::<name>_tangent`. Each is exactly the transpose of its `_vjp` (the `_vjp` with
+//! upstream eᵢ gives, for input j, what the `_jvp` with tangent eⱼ gives for output i), and
+//! in a sum over inputs a zero tangent contributes exactly 0.
+//!
 //! ```
 //! use grad_runtime::{dot, dot_vjp, softmax};
 //!
@@ -17,6 +24,7 @@
 //! ```
 
 use crate::Float;
+use crate::pullback::flowing;
 use core::array;
 
 /// The dot product a · b = Σᵢ aᵢ bᵢ; 0 for N = 0.
@@ -33,6 +41,23 @@ pub fn dot<T: Float, const N: usize>(a: [T; N], b: [T; N]) -> T {
 #[inline]
 pub fn dot_vjp<T: Float, const N: usize>(a: [T; N], b: [T; N], upstream: T) -> ([T; N], [T; N]) {
     (b.map(|bi| upstream * bi), a.map(|ai| upstream * ai))
+}
+
+/// Tangent of [`dot`]: Σᵢ (daᵢ bᵢ + aᵢ dbᵢ), the transpose of [`dot_vjp`]; `out` is not read.
+#[inline]
+pub fn dot_jvp<T: Float, const N: usize>(
+    a: [T; N],
+    b: [T; N],
+    out: T,
+    da: [T; N],
+    db: [T; N],
+) -> T {
+    let _ = out;
+    let mut total = T::ZERO;
+    for i in 0..N {
+        total += flowing(da[i], da[i] * b[i]) + flowing(db[i], db[i] * a[i]);
+    }
+    total
 }
 
 /// The sum Σᵢ aᵢ of the elements; 0 for N = 0.
@@ -52,6 +77,13 @@ pub fn sum_vjp<T: Float, const N: usize>(a: [T; N], upstream: T) -> [T; N] {
     [upstream; N]
 }
 
+/// Tangent of [`sum`]: Σᵢ daᵢ, the transpose of [`sum_vjp`]; neither `a` nor `out` is read.
+#[inline]
+pub fn sum_jvp<T: Float, const N: usize>(a: [T; N], out: T, da: [T; N]) -> T {
+    let _ = (a, out);
+    sum(da)
+}
+
 /// The squared Euclidean norm ‖a‖² = Σᵢ aᵢ²; 0 for N = 0.
 #[inline]
 pub fn norm_sq<T: Float, const N: usize>(a: [T; N]) -> T {
@@ -66,6 +98,17 @@ pub fn norm_sq<T: Float, const N: usize>(a: [T; N]) -> T {
 #[inline]
 pub fn norm_sq_vjp<T: Float, const N: usize>(a: [T; N], upstream: T) -> [T; N] {
     a.map(|ai| upstream * (T::TWO * ai))
+}
+
+/// Tangent of [`norm_sq`]: Σᵢ 2 aᵢ daᵢ, the transpose of [`norm_sq_vjp`]; `out` is not read.
+#[inline]
+pub fn norm_sq_jvp<T: Float, const N: usize>(a: [T; N], out: T, da: [T; N]) -> T {
+    let _ = out;
+    let mut total = T::ZERO;
+    for (ai, dai) in a.into_iter().zip(da) {
+        total += flowing(dai, dai * (T::TWO * ai));
+    }
+    total
 }
 
 /// The matrix-vector product W · x of an M×N matrix, stored as M rows of N elements, and a
@@ -100,6 +143,26 @@ pub fn matvec_vjp<T: Float, const M: usize, const N: usize>(
         }
     }
     (d_w, d_x)
+}
+
+/// Tangent of [`matvec`]: dW · x + W · dx, that is Σⱼ (dWᵢⱼ xⱼ + Wᵢⱼ dxⱼ) for row i, in
+/// O(MN), the transpose of [`matvec_vjp`]; `out` is not read.
+#[inline]
+pub fn matvec_jvp<T: Float, const M: usize, const N: usize>(
+    w: [[T; N]; M],
+    x: [T; N],
+    out: [T; M],
+    dw: [[T; N]; M],
+    dx: [T; N],
+) -> [T; M] {
+    let _ = out;
+    array::from_fn(|i| {
+        let mut total = T::ZERO;
+        for j in 0..N {
+            total += flowing(dw[i][j], dw[i][j] * x[j]) + flowing(dx[j], w[i][j] * dx[j]);
+        }
+        total
+    })
 }
 
 /// The index and value of the first largest element, or of the first NaN if there is one (so
@@ -176,6 +239,16 @@ pub fn softmax_vjp<T: Float, const N: usize>(z: [T; N], upstream: [T; N]) -> [T;
     array::from_fn(|i| s[i] * (upstream[i] - mean))
 }
 
+/// Tangent of [`softmax`]: with s = `out` (which must be `softmax(z)`), s ⊙ (dz - ⟨s, dz⟩),
+/// in O(N) from `out` without evaluating an exponential: the transpose of [`softmax_vjp`]
+/// (the Jacobian is symmetric).
+#[inline]
+pub fn softmax_jvp<T: Float, const N: usize>(z: [T; N], out: [T; N], dz: [T; N]) -> [T; N] {
+    let _ = z;
+    let mean = dot(out, dz);
+    array::from_fn(|i| out[i] * (dz[i] - mean))
+}
+
 /// log Σᵢ e^(zᵢ), the smooth maximum; -∞ for N = 0 (the logarithm of an empty sum).
 ///
 /// Numerically stable: evaluated as m + ln_1p(Σ_{i≠k} e^(zᵢ - m)) with m = z_k = max z, so no
@@ -202,6 +275,14 @@ pub fn log_sum_exp<T: Float, const N: usize>(z: [T; N]) -> T {
 #[inline]
 pub fn log_sum_exp_vjp<T: Float, const N: usize>(z: [T; N], upstream: T) -> [T; N] {
     softmax(z).map(|si| upstream * si)
+}
+
+/// Tangent of [`log_sum_exp`]: ⟨softmax(z), dz⟩, the transpose of [`log_sum_exp_vjp`]. The
+/// softmax is recomputed from `z`, as there, so `out` is not read.
+#[inline]
+pub fn log_sum_exp_jvp<T: Float, const N: usize>(z: [T; N], out: T, dz: [T; N]) -> T {
+    let _ = out;
+    dot(softmax(z), dz)
 }
 
 #[cfg(test)]
