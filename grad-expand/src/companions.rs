@@ -1163,3 +1163,175 @@ impl Companions<'_> {
         })
     }
 }
+
+/// Forward mode: the hidden `__f_value_and_jvp` and the public `f_jvp`.
+impl Companions<'_> {
+    /// The core and `f_jvp` of a function the tangent sweep covers; `None` for the others,
+    /// which have no `f_jvp` yet (see `tangent::unsupported`).
+    pub fn jvp(&self, lowered: &Lowered) -> Option<TokenStream> {
+        let graph = &lowered.graph;
+        let covered = crate::tangent::unsupported(graph).is_none()
+            && self.tuples.is_empty()
+            && self.slice_params().is_empty()
+            && !matches!(lowered.output, Output::Struct { .. })
+            && self
+                .signature
+                .differentiable()
+                .all(|p| !p.is_struct() && matches!(p.class, Ty::Float(_) | Ty::Array(..)));
+        if !covered {
+            return None;
+        }
+        let sig = &self.function.sig;
+        let differentiable: Vec<(usize, &Param)> = self
+            .signature
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.differentiable)
+            .collect();
+        let tangent_names: Vec<proc_macro2::Ident> = differentiable
+            .iter()
+            .map(|(_, p)| names::parameter_tangent(&p.ident))
+            .collect();
+        // Parameter `i` is node `i`; an array parameter is the array that reads it.
+        let mut param_tangents = HashMap::new();
+        let mut array_param_tangents = HashMap::new();
+        for ((i, p), tangent) in differentiable.iter().zip(&tangent_names) {
+            if p.class.is_float() {
+                param_tangents.insert(ValueId(*i), quote!(#tangent));
+            }
+            for (id, array) in graph.arrays.iter().enumerate() {
+                if let ArrayInit::Param { index, field, .. } = &array.init
+                    && index == i
+                    && field.is_empty()
+                {
+                    array_param_tangents.insert(ArrayId(id), quote!(#tangent));
+                }
+            }
+        }
+        let sweep = crate::tangent::TangentSweep::new(graph, param_tangents, array_param_tangents);
+        let swept = sweep.function(&lowered.body, &lowered.output);
+        let (code, value, tangent) = (swept.code, swept.value, swept.tangent);
+        let items = &lowered.items;
+        let derefs: Vec<TokenStream> = self
+            .signature
+            .params
+            .iter()
+            .filter(|p| matches!(p.ty, syn::Type::Reference(_)) && p.class.is_float())
+            .map(|p| {
+                let ident = &p.ident;
+                quote!(let #ident = *#ident;)
+            })
+            .collect();
+        let mut readable: Vec<proc_macro2::Ident> = self
+            .signature
+            .params
+            .iter()
+            .map(|p| p.ident.clone())
+            .collect();
+        readable.extend(tangent_names.iter().cloned());
+        let rules = names::pullback_rules();
+        let body = fold::fold_single_use(
+            quote! {
+                use ::grad::pullback as #rules;
+                #(#items)*
+                #(#derefs)*
+                #(#code)*
+                (#value, #tangent)
+            },
+            &readable,
+        );
+        let core = names::jvp_core(&sig.ident);
+        let generics = &sig.generics;
+        let where_clause = &sig.generics.where_clause;
+        let params = self.signature.params.iter().map(|p| p.declaration(true));
+        let tangent_types: Vec<TokenStream> = differentiable
+            .iter()
+            .map(|(_, p)| p.core_gradient_type())
+            .collect();
+        let ret = self.core_return_type();
+        let attrs = self.inherited_attributes();
+        let core_fn = quote! {
+            #(#attrs)*
+            #[doc(hidden)]
+            #[inline(always)]
+            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
+            fn #core #generics (#(#params,)* #(#tangent_names: #tangent_types,)*) -> (#ret, #ret) #where_clause {
+                #body
+            }
+        };
+        // The public companion: tangents shaped like the gradient entries, converted in and
+        // out as the other companions convert parameters and results.
+        let setup = self.setup(false);
+        let public_tangents: Vec<TokenStream> = differentiable
+            .iter()
+            .zip(&tangent_names)
+            .map(|((_, p), name)| {
+                let ty = &p.gradient_ty;
+                quote!(#name: #ty)
+            })
+            .collect();
+        let tangent_args: Vec<TokenStream> = differentiable
+            .iter()
+            .zip(&tangent_names)
+            .map(|((_, p), name)| match &p.linalg {
+                Some(linalg) => {
+                    let owned = crate::linalg::Linalg {
+                        by_reference: false,
+                        ..linalg.clone()
+                    };
+                    crate::linalg::to_array(&owned, quote!(#name))
+                }
+                None => quote!(#name),
+            })
+            .collect();
+        let owner = self.in_impl.then(|| quote!(Self::));
+        let turbofish: Vec<&proc_macro2::Ident> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                syn::GenericParam::Type(ty) => Some(&ty.ident),
+                syn::GenericParam::Const(constant) => Some(&constant.ident),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let core_path = if turbofish.is_empty() {
+            quote!(#owner #core)
+        } else {
+            quote!(#owner #core::<#(#turbofish),*>)
+        };
+        let args = &setup.args;
+        let (value_name, tangent_name) = (names::function_value(), names::output_tangent());
+        let (value_out, tangent_out) = match &self.signature.ret_linalg {
+            Some(out) => (
+                crate::linalg::from_array(out, quote!(#value_name)),
+                crate::linalg::from_array(out, quote!(#tangent_name)),
+            ),
+            None => (quote!(#value_name), quote!(#tangent_name)),
+        };
+        let public_ret = setup.ret;
+        let name = &sig.ident;
+        let jvp_name = names::companion(name, "jvp");
+        let wrt: Vec<String> = differentiable
+            .iter()
+            .map(|(_, p)| format!("`{}`", p.ident))
+            .collect();
+        let doc = format!(
+            " The value of `{name}` and its directional derivative (Jacobian-vector product) along the tangents of {}, one per parameter, each shaped like the parameter: forward mode, one sweep.\n\n Generated by `#[differentiable]`.",
+            wrt.join(", ")
+        );
+        let public = setup.companion(
+            &jvp_name,
+            doc,
+            true,
+            quote!(#(#public_tangents),*),
+            quote!((#public_ret, #public_ret)),
+            quote! {
+                let (#value_name, #tangent_name) = #core_path(#(#args,)* #(#tangent_args,)*);
+                (#value_out, #tangent_out)
+            },
+        );
+        Some(quote!(#core_fn #public))
+    }
+}

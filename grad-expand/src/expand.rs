@@ -164,7 +164,8 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     let companions = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
             let wrappers = companions.wrappers(false);
-            quote!(#probes #core #wrappers)
+            let jvp = lowered.as_ref().and_then(|lowered| companions.jvp(lowered));
+            quote!(#probes #core #wrappers #jvp)
         }
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());

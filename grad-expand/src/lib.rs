@@ -25,6 +25,7 @@ mod rules;
 mod signature;
 mod spell;
 mod structure;
+mod tangent;
 mod tuple_params;
 mod types;
 

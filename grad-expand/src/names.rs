@@ -22,6 +22,36 @@ pub fn value(id: ValueId) -> Ident {
     hidden(format!("__v{}", id.0))
 }
 
+/// The tangent (d node along the input tangents) of a node in the tangent sweep.
+pub fn tangent(id: ValueId) -> Ident {
+    hidden(format!("__tan{}", id.0))
+}
+
+/// The tangent of an array variable.
+pub fn array_tangent(id: ArrayId) -> Ident {
+    hidden(format!("__tan_arr{}", id.0))
+}
+
+/// The tangent of a loop's carried variable `k`.
+pub fn carried_tangent(loop_id: usize, k: usize) -> Ident {
+    hidden(format!("__carry_tan{loop_id}_{k}"))
+}
+
+/// The core's tangent argument of a parameter, and the public `f_jvp`'s.
+pub fn parameter_tangent(param: &Ident) -> Ident {
+    format_ident!("{}_tangent", param, span = Span::mixed_site())
+}
+
+/// The output's tangent in `f_jvp`.
+pub fn output_tangent() -> Ident {
+    hidden("__tangent".to_owned())
+}
+
+/// The hidden function that computes a function's value and tangent.
+pub fn jvp_core(function: &Ident) -> Ident {
+    format_ident!("__{}_value_and_jvp", function, span = function.span())
+}
+
 /// The adjoint (d output / d node) of a node in the reverse sweep.
 pub fn adjoint(id: ValueId) -> Ident {
     hidden(format!("__adj{}", id.0))

@@ -46,6 +46,10 @@ pub struct Forward<'a> {
     primal: bool,
     /// The arrays this recomputation reads as arrays (not through values it replays).
     needed_arrays: HashSet<ArrayId>,
+    /// Declare arrays with their types where analysis knows them: without the adjoints
+    /// that pin them down in the reverse core, `let mut p = [0.0; 2]; p[i] += ..` can be
+    /// ambiguous to rustc (another crate's `f64x2: Add<f64>`), in the tangent sweep's core.
+    pub typed_arrays: bool,
 }
 
 /// `[[value; N]; M]` for an array type.
@@ -80,6 +84,7 @@ impl<'a> Forward<'a> {
             frame,
             primal: graph.region_parents[frame.0].is_none(),
             needed_arrays: HashSet::new(),
+            typed_arrays: false,
             provided: HashSet::new(),
             emitted_ifs: HashSet::new(),
             emitted_loops: HashSet::new(),
@@ -326,7 +331,34 @@ impl<'a> Forward<'a> {
         true
     }
 
-    fn arg(&mut self, id: ValueId) -> TokenStream {
+    /// Whether the walk computes node `id`.
+    pub fn is_live(&self, id: ValueId) -> bool {
+        self.live[id.0] && !self.provided.contains(&id)
+    }
+
+    /// Whether the walk declares array `id`.
+    pub fn declares(&self, id: ArrayId) -> bool {
+        self.owns(id) && !self.skips_array(id)
+    }
+
+    pub fn emits_if(&self, branch: &If) -> bool {
+        self.emitted_ifs.contains(&(branch as *const If))
+    }
+
+    pub fn emits_loop(&self, id: usize) -> bool {
+        self.emitted_loops.contains(&id)
+    }
+
+    /// A walk of another sweep (`tangent.rs`) enters and leaves a loop's body.
+    pub fn enter_loop(&mut self) {
+        self.nested_loops += 1;
+    }
+
+    pub fn leave_loop(&mut self) {
+        self.nested_loops -= 1;
+    }
+
+    pub fn arg(&mut self, id: ValueId) -> TokenStream {
         self.referenced.insert(id);
         operand(self.graph, id)
     }
@@ -446,7 +478,7 @@ impl<'a> Forward<'a> {
         out
     }
 
-    fn array_decl(&mut self, id: ArrayId) -> Option<TokenStream> {
+    pub fn array_decl(&mut self, id: ArrayId) -> Option<TokenStream> {
         let array = self.graph.array(id);
         let span = array.span;
         let name = names::array(id);
@@ -511,7 +543,15 @@ impl<'a> Forward<'a> {
                 quote!(::grad::__private::vec_filled(#value, #len))
             }
         };
-        Some(quote_spanned!(span=> let #mutability #name = #init;))
+        let literal = matches!(
+            array.init,
+            ArrayInit::Literal(_) | ArrayInit::Literal2(_) | ArrayInit::Repeat { .. }
+        );
+        let ty = (self.typed_arrays && literal)
+            .then(|| crate::spell::known_type(&array.ty))
+            .flatten()
+            .map(|ty| quote!(: #ty));
+        Some(quote_spanned!(span=> let #mutability #name #ty = #init;))
     }
 
     fn emit_if(&mut self, branch: &If) -> TokenStream {
@@ -635,7 +675,7 @@ impl<'a> Forward<'a> {
         }
     }
 
-    fn node(&mut self, id: ValueId) -> Option<TokenStream> {
+    pub fn node(&mut self, id: ValueId) -> Option<TokenStream> {
         let node = self.graph.node(id);
         let span = node.span;
         if let Some(export) = self.replayed(id) {

@@ -70,6 +70,22 @@ pub fn float_one(float: FloatTy) -> TokenStream {
     }
 }
 
+/// A float or (nested) array type as code, when analysis knows it whole: `f64`,
+/// `[[T; 3]; 2]`; `None` for a float rustc infers or a length it infers.
+pub fn known_type(ty: &Ty) -> Option<TokenStream> {
+    match ty {
+        Ty::Float(Some(float)) => {
+            let ident = float.ident();
+            Some(quote!(#ident))
+        }
+        Ty::Array(elem, len) if !len.is_inferred() => {
+            let (elem, len) = (known_type(elem)?, &len.0);
+            Some(quote!([#elem; #len]))
+        }
+        _ => None,
+    }
+}
+
 /// Zeros of a float or (nested) array type: `[[0.0_f64; 3]; N]`.
 pub fn zeros(ty: &Ty) -> TokenStream {
     match ty {

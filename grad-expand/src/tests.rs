@@ -687,6 +687,22 @@ fn snapshot_nalgebra_matrix_output() {
 }
 
 #[test]
+fn snapshot_forward_mode() {
+    // `f_jvp`: the primal code with each active value's tangent right after it, a loop
+    // carrying a tangent beside its value and a branch merging both; no tape, no adjoint.
+    let item = quote! {
+        fn damped(x: f64, k: f64, n: usize) -> f64 {
+            let mut y = x;
+            for i in 0..n {
+                y = if y > 0.0 { (y * k).sin() } else { y * y - k };
+            }
+            y / (1.0 + x * x)
+        }
+    };
+    expect_file!["../snapshots/forward_mode.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_struct_result() {
     // `-> Polar` ending in a struct literal: a vector output whose upstream is a `Polar`;
     // the Jacobian seeds one float field at a time, from the function's value.

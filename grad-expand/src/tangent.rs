@@ -1,0 +1,551 @@
+//! The tangent (forward-mode) sweep, a mode beside `reverse.rs`: the primal code of the
+//! function body, as `primal.rs` writes it, with each active value's tangent computed right
+//! after it. One sweep gives the function's value and its directional derivative `J · t`.
+//!
+//! Input: the lowered body of `fn f(x: f64, y: f64) -> f64 { let s = x * y; s.sin() }`.
+//! Output, in the core `__f_value_and_jvp(x, y, x_tangent, y_tangent)`:
+//!
+//! ```text
+//! let __v2 = x * y;
+//! let __tan2 = x_tangent * y + x * y_tangent;
+//! let __v3 = __v2.sin();
+//! let __tan3 = __rules::sin_tangent(__v2, __v3, __tan2);
+//! (__v3, __tan3)
+//! ```
+//!
+//! An inactive value (one that does not depend on a differentiated parameter) has no
+//! tangent: a rule's term for it is left out, and where a tangent must be spelled anyway (an
+//! array element, a branch's result), it is the zero of its type. Each float method's
+//! tangent is its `<name>_tangent` rule in `grad-runtime/src/pullback.rs`, the transpose of
+//! its pullback, so that kinks follow the same conventions in both modes.
+//!
+//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): calls of other
+//! functions, macros whose value is a float, struct fields, slices.
+
+use crate::graph::{
+    ArrayId, ArrayInit, BinaryOp, Block, Graph, If, Loop, LoopHeader, Op, Output, Stmt, Ty, ValueId,
+};
+use crate::names;
+use crate::primal::{Forward, TapeInfo};
+use crate::rules::Derivative;
+use crate::spell::{array_name, known_type, operand, zero, zeros};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use std::collections::HashMap;
+
+/// Why a function's body has no tangent sweep yet: the construct, for the documentation of
+/// the missing `f_jvp` and for tests.
+pub type Unsupported = &'static str;
+
+/// Whether the tangent sweep covers every node and array of the body.
+pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
+    for node in graph.nodes.iter().filter(|n| n.active) {
+        match &node.op {
+            Op::Call { .. } => return Some("a call of another function"),
+            Op::Macro { value: true, .. } => return Some("a macro's float value"),
+            Op::Field { .. } => return Some("a field of a struct parameter"),
+            Op::Inactive { .. } => return Some("a value grad cannot see into"),
+            _ => {}
+        }
+    }
+    for array in graph.arrays.iter().filter(|a| a.active) {
+        match &array.init {
+            ArrayInit::Call { .. } => return Some("an array returned by a call"),
+            ArrayInit::View { .. } | ArrayInit::Heap { .. } => return Some("a slice"),
+            ArrayInit::Param { field, .. } if !field.is_empty() => {
+                return Some("an array field of a struct parameter");
+            }
+            _ => {}
+        }
+        if matches!(array.ty, Ty::Slice(_)) {
+            return Some("a slice");
+        }
+    }
+    None
+}
+
+/// The tangent sweep of the function body.
+pub struct TangentSweep<'a> {
+    graph: &'a Graph,
+    /// The tangent of each differentiated parameter's node, and of each array parameter: the
+    /// core's tangent arguments.
+    param_tangents: HashMap<ValueId, TokenStream>,
+    array_param_tangents: HashMap<ArrayId, TokenStream>,
+}
+
+/// The value of the function and its tangent, and the code that computes them.
+pub struct Swept {
+    pub code: Vec<TokenStream>,
+    pub value: TokenStream,
+    pub tangent: TokenStream,
+}
+
+impl<'a> TangentSweep<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        param_tangents: HashMap<ValueId, TokenStream>,
+        array_param_tangents: HashMap<ArrayId, TokenStream>,
+    ) -> Self {
+        TangentSweep {
+            graph,
+            param_tangents,
+            array_param_tangents,
+        }
+    }
+
+    pub fn function(&self, body: &Block, output: &Output) -> Swept {
+        let graph = self.graph;
+        let mut live = vec![false; graph.nodes.len()];
+        let outputs: Vec<ValueId> = match output {
+            Output::Scalar(value) => vec![*value],
+            Output::Tuple(values) | Output::Struct { values, .. } => values.clone(),
+            Output::Rows(rows) => rows.iter().flatten().copied().collect(),
+            Output::Array(_) => Vec::new(),
+        };
+        for id in &outputs {
+            live[id.0] = true;
+        }
+        let tapes: HashMap<usize, TapeInfo> = HashMap::new();
+        let mut forward = Forward::new(graph, &mut live, &tapes, body.region);
+        forward.typed_arrays = true;
+        forward.liveness(body);
+        let mut walk = Walk {
+            sweep: self,
+            forward,
+        };
+        let code = walk.block(body);
+        let (value, tangent) = match output {
+            Output::Scalar(value) => (operand(graph, *value), self.tangent_or_zero(*value)),
+            Output::Array(array) => (array_name(graph, *array), self.array_tangent(*array)),
+            Output::Tuple(values) | Output::Struct { values, .. } => {
+                let spelled: Vec<TokenStream> = values.iter().map(|v| operand(graph, *v)).collect();
+                let tangents: Vec<TokenStream> =
+                    values.iter().map(|v| self.tangent_or_zero(*v)).collect();
+                (quote!((#(#spelled,)*)), quote!((#(#tangents,)*)))
+            }
+            Output::Rows(rows) => {
+                let values = rows.iter().map(|row| {
+                    let values = row.iter().map(|v| operand(graph, *v));
+                    quote!([#(#values),*])
+                });
+                let tangents = rows.iter().map(|row| {
+                    let tangents = row.iter().map(|v| self.tangent_or_zero(*v));
+                    quote!([#(#tangents),*])
+                });
+                (quote!([#(#values),*]), quote!([#(#tangents),*]))
+            }
+        };
+        Swept {
+            code,
+            value,
+            tangent,
+        }
+    }
+
+    /// The tangent of an active value, `None` for an inactive one (its tangent is zero).
+    fn tangent(&self, id: ValueId) -> Option<TokenStream> {
+        let node = self.graph.node(id);
+        if !node.active || !node.ty.is_float() {
+            return None;
+        }
+        if let Some(tangent) = self.param_tangents.get(&id) {
+            return Some(tangent.clone());
+        }
+        match node.op {
+            // A parameter left out of `wrt` is a constant.
+            Op::Param { .. } => None,
+            _ => {
+                let name = names::tangent(id);
+                Some(quote!(#name))
+            }
+        }
+    }
+
+    fn tangent_or_zero(&self, id: ValueId) -> TokenStream {
+        self.tangent(id).unwrap_or_else(|| zero(self.graph, id))
+    }
+
+    /// The tangent of an array: its own, or zeros of its shape for an inactive one.
+    fn array_tangent(&self, id: ArrayId) -> TokenStream {
+        let array = self.graph.array(id);
+        if !array.active {
+            return zeros(&array.ty);
+        }
+        if let ArrayInit::Param { .. } = array.init {
+            match self.array_param_tangents.get(&id) {
+                // A written parameter's tangent is a copy, declared beside the copy of it.
+                Some(_) if array.written => {}
+                Some(tangent) => return tangent.clone(),
+                // A parameter left out of `wrt`: constant.
+                None => return zeros(&array.ty),
+            }
+        }
+        let name = names::array_tangent(id);
+        quote!(#name)
+    }
+}
+
+/// One walk over the body, emitting the primal code through `primal.rs` and the tangents
+/// beside it.
+struct Walk<'s, 'a> {
+    sweep: &'s TangentSweep<'a>,
+    forward: Forward<'a>,
+}
+
+impl Walk<'_, '_> {
+    fn graph(&self) -> &Graph {
+        self.sweep.graph
+    }
+
+    fn block(&mut self, block: &Block) -> Vec<TokenStream> {
+        let mut out = Vec::new();
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Node(id) => {
+                    if self.forward.is_live(*id) {
+                        out.extend(self.forward.node(*id));
+                        out.extend(self.node_tangent(*id));
+                    }
+                }
+                Stmt::ArrayDecl(id) => {
+                    if self.forward.declares(*id) {
+                        out.extend(self.forward.array_decl(*id));
+                        out.extend(self.array_decl_tangent(*id));
+                    }
+                }
+                Stmt::ArrayWrite(write) => {
+                    let name = array_name(self.graph(), write.array);
+                    let indices: Vec<TokenStream> =
+                        write.indices.iter().map(|i| self.forward.arg(*i)).collect();
+                    let value = self.forward.arg(write.value);
+                    let span = write.span;
+                    out.push(quote_spanned!(span=> #name #([#indices])* = #value;));
+                    if self.graph().array(write.array).active {
+                        let tangent = self.sweep.array_tangent(write.array);
+                        let value = self.sweep.tangent_or_zero(write.value);
+                        out.push(quote_spanned!(span=> #tangent #([#indices])* = #value;));
+                    }
+                }
+                Stmt::If(branch) => {
+                    if self.forward.emits_if(branch) {
+                        out.push(self.emit_if(branch));
+                    }
+                }
+                Stmt::Loop(l) => {
+                    if self.forward.emits_loop(l.id) {
+                        out.push(self.emit_loop(l));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `let __tanN = ..;` for an active node, from its rule.
+    fn node_tangent(&mut self, id: ValueId) -> Option<TokenStream> {
+        let graph = self.sweep.graph;
+        let node = graph.node(id);
+        if !node.active || !node.ty.is_float() {
+            return None;
+        }
+        let span = node.span;
+        let t = |v: ValueId| self.sweep.tangent(v);
+        let expr = match &node.op {
+            Op::Neg(a) => {
+                let ta = t(*a)?;
+                quote_spanned!(span=> -#ta)
+            }
+            Op::Annotated { value, ty } => {
+                let tv = self.sweep.tangent_or_zero(*value);
+                let name = names::tangent(id);
+                return Some(quote_spanned!(span=> let #name: #ty = #tv;));
+            }
+            Op::Cast { value, to } => {
+                let tv = t(*value)?;
+                quote_spanned!(span=> #tv as #to)
+            }
+            Op::ArrayRead { array, indices } => {
+                if !graph.array(*array).active {
+                    return None;
+                }
+                let tangent = self.sweep.array_tangent(*array);
+                let indices: Vec<TokenStream> =
+                    indices.iter().map(|i| self.forward.arg(*i)).collect();
+                quote_spanned!(span=> #tangent #([#indices])*)
+            }
+            Op::Binary { op, lhs, rhs, .. } => {
+                let (a, b) = (self.forward.arg(*lhs), self.forward.arg(*rhs));
+                let (ta, tb) = (t(*lhs), t(*rhs));
+                let out = names::value(id);
+                match (op, ta, tb) {
+                    (_, None, None) => return None,
+                    (BinaryOp::Add, Some(ta), Some(tb)) => quote_spanned!(span=> #ta + #tb),
+                    (BinaryOp::Add, Some(t), None) | (BinaryOp::Add, None, Some(t)) => t,
+                    (BinaryOp::Sub, Some(ta), Some(tb)) => quote_spanned!(span=> #ta - #tb),
+                    (BinaryOp::Sub, Some(ta), None) => ta,
+                    (BinaryOp::Sub, None, Some(tb)) => quote_spanned!(span=> -#tb),
+                    (BinaryOp::Mul, Some(ta), Some(tb)) => {
+                        quote_spanned!(span=> #ta * #b + #a * #tb)
+                    }
+                    (BinaryOp::Mul, Some(ta), None) => quote_spanned!(span=> #ta * #b),
+                    (BinaryOp::Mul, None, Some(tb)) => quote_spanned!(span=> #a * #tb),
+                    // d(a / b) = (da - out · db) / b: the reverse rule's partials.
+                    (BinaryOp::Div, Some(ta), Some(tb)) => {
+                        quote_spanned!(span=> (#ta - #out * #tb) / #b)
+                    }
+                    (BinaryOp::Div, Some(ta), None) => quote_spanned!(span=> #ta / #b),
+                    (BinaryOp::Div, None, Some(tb)) => quote_spanned!(span=> -(#out * #tb) / #b),
+                    (BinaryOp::Rem, ta, tb) => {
+                        let zero = zero(graph, id);
+                        let (ta, tb) = (ta.unwrap_or(zero.clone()), tb.unwrap_or(zero));
+                        let rules = names::pullback_rules();
+                        quote_spanned!(span=> #rules::rem_tangent(#a, #b, #out, #ta, #tb))
+                    }
+                    (BinaryOp::Other, ..) => return None,
+                }
+            }
+            Op::FloatMethod { rule, args, .. } => {
+                if rule.derivative != Derivative::Pullback {
+                    return None;
+                }
+                let mut inputs = Vec::new();
+                let mut tangents = Vec::new();
+                for (k, arg) in args.iter().enumerate() {
+                    inputs.push(self.forward.arg(*arg));
+                    if rule.arg_is_float(k) {
+                        tangents.push(self.sweep.tangent_or_zero(*arg));
+                    }
+                }
+                let out = names::value(id);
+                let rules = names::pullback_rules();
+                let tangent_rule = quote::format_ident!("{}_tangent", rule.name);
+                quote_spanned!(span=> #rules::#tangent_rule(#(#inputs,)* #out, #(#tangents),*))
+            }
+            // Merges, loop entries and exits get their tangents where the `if` or loop is
+            // written; a parameter's is the core's argument.
+            _ => return None,
+        };
+        let name = names::tangent(id);
+        Some(quote_spanned!(span=> let #name = #expr;))
+    }
+
+    /// The tangent array beside an active array.
+    fn array_decl_tangent(&mut self, id: ArrayId) -> Option<TokenStream> {
+        let graph = self.sweep.graph;
+        let array = graph.array(id);
+        if !array.active {
+            return None;
+        }
+        let span = array.span;
+        let name = names::array_tangent(id);
+        let mutability = array.written.then(|| quote!(mut));
+        let init = match &array.init {
+            ArrayInit::Param { .. } => {
+                // Read in place unless written (then copied, as its value is).
+                let tangent = self.sweep.array_param_tangents.get(&id)?.clone();
+                if !array.written {
+                    return None;
+                }
+                quote!(::grad::__private::copy_of(&#tangent))
+            }
+            ArrayInit::Literal(values) => {
+                let tangents = values.iter().map(|v| self.sweep.tangent_or_zero(*v));
+                quote!([#(#tangents),*])
+            }
+            ArrayInit::Literal2(rows) => {
+                let rows = rows.iter().map(|row| {
+                    let tangents = row.iter().map(|v| self.sweep.tangent_or_zero(*v));
+                    quote!([#(#tangents),*])
+                });
+                quote!([#(#rows),*])
+            }
+            ArrayInit::Repeat { value } => match self.sweep.tangent(*value) {
+                Some(tangent) => repeat(&array.ty, tangent),
+                None => zeros(&array.ty),
+            },
+            ArrayInit::Copy(source) => {
+                let source = self.sweep.array_tangent(*source);
+                quote!(::grad::__private::copy_of(&#source))
+            }
+            ArrayInit::Row { source, index } => {
+                let source = self.sweep.array_tangent(*source);
+                let index = self.forward.arg(*index);
+                quote!(#source[#index])
+            }
+            ArrayInit::Call { .. } | ArrayInit::View { .. } | ArrayInit::Heap { .. } => {
+                return None;
+            }
+        };
+        let literal = matches!(
+            array.init,
+            ArrayInit::Literal(_) | ArrayInit::Literal2(_) | ArrayInit::Repeat { .. }
+        );
+        let ty = if literal {
+            typed(&array.ty)
+        } else {
+            TokenStream::new()
+        };
+        Some(quote_spanned!(span=> let #mutability #name #ty = #init;))
+    }
+
+    fn emit_if(&mut self, branch: &If) -> TokenStream {
+        let span = branch.span;
+        let merges: Vec<_> = branch
+            .merges
+            .iter()
+            .filter(|m| self.forward.is_live(m.out))
+            .collect();
+        let cond = self.forward.arg(branch.cond);
+        let then_code = self.block(&branch.then_block);
+        let else_code = self.block(&branch.else_block);
+        let graph = self.graph();
+        let mut outs = Vec::new();
+        let mut types = Vec::new();
+        let mut then_values = Vec::new();
+        let mut else_values = Vec::new();
+        for merge in &merges {
+            outs.push({
+                let name = names::value(merge.out);
+                quote!(#name)
+            });
+            types.push(known_type(&graph.node(merge.out).ty));
+            then_values.push(operand(graph, merge.then_value));
+            else_values.push(operand(graph, merge.else_value));
+            if self.sweep.tangent(merge.out).is_some() {
+                let name = names::tangent(merge.out);
+                outs.push(quote!(#name));
+                types.push(known_type(&graph.node(merge.out).ty));
+                then_values.push(self.sweep.tangent_or_zero(merge.then_value));
+                else_values.push(self.sweep.tangent_or_zero(merge.else_value));
+            }
+        }
+        // The merged values were read: the primal sweep's bookkeeping of what it references.
+        for merge in &merges {
+            self.forward.arg(merge.then_value);
+            self.forward.arg(merge.else_value);
+        }
+        if outs.is_empty() {
+            return quote_spanned!(span=> if #cond { #(#then_code)* } else { #(#else_code)* });
+        }
+        // Typed where analysis knows every type, as the arrays are (see `Forward`).
+        let typed = types
+            .into_iter()
+            .collect::<Option<Vec<TokenStream>>>()
+            .map(|types| quote!(: (#(#types,)*)));
+        quote_spanned! {span=>
+            let (#(#outs,)*) #typed = if #cond {
+                #(#then_code)*
+                (#(#then_values,)*)
+            } else {
+                #(#else_code)*
+                (#(#else_values,)*)
+            };
+        }
+    }
+
+    fn emit_loop(&mut self, l: &Loop) -> TokenStream {
+        let span = l.span;
+        let kept: Vec<usize> = (0..l.carried.len())
+            .filter(|k| self.forward.is_live(l.carried[*k].next))
+            .collect();
+        let mut carried = Vec::new();
+        let mut types = Vec::new();
+        let mut inits = Vec::new();
+        let mut entries = Vec::new();
+        let mut nexts_of: Vec<ValueId> = Vec::new();
+        let mut exits = Vec::new();
+        let mut tangent_next: Vec<Option<ValueId>> = Vec::new();
+        for k in &kept {
+            let c = &l.carried[*k];
+            carried.push({
+                let name = names::carried(l.id, *k);
+                quote!(#name)
+            });
+            types.push(typed(&self.sweep.graph.node(c.entry).ty));
+            inits.push(self.forward.arg(c.init));
+            entries.push({
+                let name = names::value(c.entry);
+                quote!(#name)
+            });
+            exits.push({
+                let name = names::value(c.exit);
+                quote!(#name)
+            });
+            nexts_of.push(c.next);
+            tangent_next.push(None);
+            if self.sweep.tangent(c.entry).is_some() {
+                carried.push({
+                    let name = names::carried_tangent(l.id, *k);
+                    quote!(#name)
+                });
+                types.push(typed(&self.sweep.graph.node(c.entry).ty));
+                inits.push(self.sweep.tangent_or_zero(c.init));
+                entries.push({
+                    let name = names::tangent(c.entry);
+                    quote!(#name)
+                });
+                exits.push({
+                    let name = names::tangent(c.exit);
+                    quote!(#name)
+                });
+                nexts_of.push(c.next);
+                tangent_next.push(Some(c.next));
+            }
+        }
+        let counter_var = names::counter(l.id);
+        let (header, counter) = match &l.header {
+            LoopHeader::Range { counter, .. } => {
+                let range = crate::spell::range_tokens(self.sweep.graph, l, &mut self.forward);
+                let value = names::value(*counter);
+                (
+                    quote_spanned!(span=> for #counter_var in #range),
+                    quote!(let #value = #counter_var;),
+                )
+            }
+            LoopHeader::Unbounded => (quote_spanned!(span=> loop), TokenStream::new()),
+        };
+        self.forward.enter_loop();
+        let body = self.block(&l.body);
+        self.forward.leave_loop();
+        let nexts: Vec<TokenStream> = nexts_of
+            .iter()
+            .zip(&tangent_next)
+            .map(|(next, tangent)| match tangent {
+                Some(next) => self.sweep.tangent_or_zero(*next),
+                None => self.forward.arg(*next),
+            })
+            .collect();
+        let stop = l.stop.map(|stop| {
+            let stop = self.forward.arg(stop);
+            quote!(if #stop { break; })
+        });
+        quote_spanned! {span=>
+            #(let mut #carried #types = #inits;)*
+            #header {
+                #(let #entries = #carried;)*
+                #counter
+                #(#body)*
+                #(#carried = #nexts;)*
+                #stop
+            }
+            #(let #exits = #carried;)*
+        }
+    }
+}
+
+/// `: f64` where analysis knows the type (see `Forward::typed_arrays`).
+fn typed(ty: &Ty) -> TokenStream {
+    known_type(ty).map(|ty| quote!(: #ty)).unwrap_or_default()
+}
+
+/// `[[value; N]; M]` for an array type.
+fn repeat(ty: &Ty, value: TokenStream) -> TokenStream {
+    match ty {
+        Ty::Array(elem, len) => {
+            let inner = repeat(elem, value);
+            let len = &len.0;
+            quote!([#inner; #len])
+        }
+        _ => value,
+    }
+}

@@ -1,0 +1,257 @@
+//! Forward mode (issue 17): `f_jvp(args.., tangents..)` gives the function's value and its
+//! directional derivative `J · t` in one sweep. Each is checked against the transpose of
+//! the reverse mode grad already has (`f_jvp` along `t` equals `f_grad · t`, and row by row
+//! `f_jacobian · t` for vector outputs), against num-dual's forward mode along the same
+//! direction, and against central finite differences.
+
+mod common;
+
+use common::xorshift;
+use grad::differentiable;
+use num_dual::{Dual64, DualNum};
+
+fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
+        .collect()
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * (1.0 + a.abs().max(b.abs()))
+}
+
+/// The derivative of `f` at `x` along `t`, by num-dual: `f(x + ε t)`.
+fn dual_direction(f: impl Fn(&[Dual64]) -> Dual64, x: &[f64], t: &[f64]) -> f64 {
+    let seeded: Vec<Dual64> = x.iter().zip(t).map(|(x, t)| Dual64::new(*x, *t)).collect();
+    f(&seeded).eps
+}
+
+fn central_difference(f: impl Fn(&[f64]) -> f64, x: &[f64], t: &[f64]) -> f64 {
+    let h = 1e-6;
+    let at = |s: f64| -> Vec<f64> { x.iter().zip(t).map(|(x, t)| x + s * t).collect() };
+    (f(&at(h)) - f(&at(-h))) / (2.0 * h)
+}
+
+// ----- straight-line code, branches, kinks -----
+
+#[differentiable]
+fn mixed(x: f64, y: f64, z: f64) -> f64 {
+    let r = (x * x + y * y).sqrt();
+    let a = y.atan2(x) * z;
+    let b = if r > 0.5 {
+        r.ln() - a / z.exp()
+    } else {
+        a.powi(3) + x.max(y)
+    };
+    b * (z / (1.0 + y * y)) + x.mul_add(y, z).tanh() - (x % 0.7)
+}
+
+fn mixed_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let (x, y, z) = (v[0], v[1], v[2]);
+    let r = (x * x + y * y).sqrt();
+    let a = y.atan2(x) * z;
+    let b = if r.re() > 0.5 {
+        r.ln() - a / z.exp()
+    } else {
+        a.powi(3) + if x.re() > y.re() { x } else { y }
+    };
+    // x % 0.7 = x - trunc(x / 0.7) * 0.7, of slope 1 in x.
+    let rem = x - D::from((x.re() / 0.7).trunc() * 0.7);
+    b * (z / (y * y + 1.0)) + (x * y + z).tanh() - rem
+}
+
+#[test]
+fn the_jvp_is_the_gradient_along_the_tangent() {
+    let mut next = xorshift(0xf0_0d);
+    for _ in 0..200 {
+        let v = random(&mut next, 6);
+        let (x, t) = (&v[..3], &v[3..]);
+        let (value, tangent) = mixed_jvp(x[0], x[1], x[2], t[0], t[1], t[2]);
+        assert_eq!(
+            value,
+            mixed(x[0], x[1], x[2]),
+            "the value is the function's"
+        );
+        let (gx, gy, gz) = mixed_grad(x[0], x[1], x[2]);
+        let transposed = gx * t[0] + gy * t[1] + gz * t[2];
+        assert!(
+            close(tangent, transposed, 1e-13),
+            "{tangent} vs grad · t {transposed}"
+        );
+        let dual = dual_direction(mixed_mirror, x, t);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs num-dual {dual}");
+    }
+}
+
+#[test]
+fn kinks_follow_the_reverse_conventions() {
+    // max at a tie: the reverse rule splits the gradient, so the tangent is the mean.
+    #[differentiable]
+    fn tie(a: f64, b: f64) -> f64 {
+        a.max(b) + (a - b).abs()
+    }
+    let (_, t) = tie_jvp(1.0, 1.0, 1.0, 0.0);
+    assert_eq!(t, 0.5);
+    assert_eq!(tie_grad(1.0, 1.0).0, t);
+    // sqrt at 0 along a zero tangent is zero, not NaN.
+    #[differentiable]
+    fn root(x: f64, y: f64) -> f64 {
+        x.sqrt() + y
+    }
+    assert_eq!(root_jvp(0.0, 2.0, 0.0, 1.0), (2.0, 1.0));
+}
+
+// ----- loops, arrays, early exits -----
+
+#[differentiable]
+fn series(v: [f64; 4], k: f64, n: usize) -> f64 {
+    let mut acc = 0.0;
+    let mut w = [0.0; 4];
+    for i in 0..n {
+        let wi = w[i % 4] + v[i % 4] * k;
+        w[i % 4] = wi;
+        if wi > 1.5 {
+            break;
+        }
+        acc = acc * 0.5 + wi.sin();
+    }
+    let mut j = 0;
+    while j < 4 && acc < 3.0 {
+        acc += v[j] * v[j];
+        j += 1;
+    }
+    acc
+}
+
+fn series_mirror<D: DualNum<f64> + Copy>(a: &[D], n: usize) -> D {
+    let (v, k) = (&a[..4], a[4]);
+    let mut acc = D::zero();
+    let mut w = [D::zero(); 4];
+    for i in 0..n {
+        let wi = w[i % 4] + v[i % 4] * k;
+        w[i % 4] = wi;
+        if wi.re() > 1.5 {
+            break;
+        }
+        acc = acc * 0.5 + wi.sin();
+    }
+    let mut j = 0;
+    while j < 4 && acc.re() < 3.0 {
+        acc += v[j] * v[j];
+        j += 1;
+    }
+    acc
+}
+
+#[test]
+fn loops_arrays_and_early_exits() {
+    let mut next = xorshift(0x100b);
+    for n in 0..12 {
+        for _ in 0..10 {
+            let r = random(&mut next, 10);
+            let v = [r[0] * 2.0, r[1] * 2.0, r[2], r[3]];
+            let k = 1.0 + r[4];
+            let (tv, tk) = ([r[5], r[6], r[7], r[8]], r[9]);
+            let (value, tangent) = series_jvp(v, k, n, tv, tk);
+            assert_eq!(value, series(v, k, n));
+            let (gv, gk) = series_grad(v, k, n);
+            let transposed: f64 = gv.iter().zip(&tv).map(|(g, t)| g * t).sum::<f64>() + gk * tk;
+            assert!(close(tangent, transposed, 1e-13), "n = {n}");
+            let x = [v[0], v[1], v[2], v[3], k];
+            let t = [tv[0], tv[1], tv[2], tv[3], tk];
+            let dual = dual_direction(|a| series_mirror(a, n), &x, &t);
+            assert!(close(tangent, dual, 1e-12), "n = {n}: {tangent} vs {dual}");
+        }
+    }
+}
+
+// ----- vector outputs: the Jacobian times the tangent -----
+
+#[differentiable]
+fn field(p: [f64; 2], w: [[f64; 2]; 2]) -> [f64; 3] {
+    let mut out = [0.0; 3];
+    for i in 0..2 {
+        out[i] = (w[i][0] * p[0] + w[i][1] * p[1]).tanh();
+    }
+    out[2] = out[0] * out[1];
+    out
+}
+
+#[differentiable]
+fn polar(x: f64, y: f64) -> (f64, f64) {
+    ((x * x + y * y).sqrt(), y.atan2(x))
+}
+
+#[test]
+fn vector_outputs_give_the_jacobian_times_the_tangent() {
+    let mut next = xorshift(0x7ec);
+    for _ in 0..50 {
+        let r = random(&mut next, 12);
+        let (p, w) = ([r[0], r[1]], [[r[2], r[3]], [r[4], r[5]]]);
+        let (tp, tw) = ([r[6], r[7]], [[r[8], r[9]], [r[10], r[11]]]);
+        let (value, tangent) = field_jvp(p, w, tp, tw);
+        assert_eq!(value, field(p, w));
+        let (jp, jw) = field_jacobian(p, w);
+        for i in 0..3 {
+            let mut row = 0.0;
+            for a in 0..2 {
+                row += jp[i][a] * tp[a];
+                for b in 0..2 {
+                    row += jw[i][a][b] * tw[a][b];
+                }
+            }
+            assert!(close(tangent[i], row, 1e-13), "output {i}");
+            let along = |s: &[f64]| field([s[0], s[1]], [[s[2], s[3]], [s[4], s[5]]])[i];
+            let fd = central_difference(along, &r[..6], &r[6..]);
+            assert!(
+                close(tangent[i], fd, 1e-7),
+                "output {i}: {} vs {fd}",
+                tangent[i]
+            );
+        }
+        let (x, y) = (r[0] + 1.5, r[1]);
+        let ((rho, theta), (trho, ttheta)) = polar_jvp(x, y, r[2], r[3]);
+        assert_eq!((rho, theta), polar(x, y));
+        // One array per parameter: its partial of each output.
+        let ([drx, dtx], [dry, dty]) = polar_jacobian(x, y);
+        assert!(close(trho, drx * r[2] + dry * r[3], 1e-13));
+        assert!(close(ttheta, dtx * r[2] + dty * r[3], 1e-13));
+    }
+}
+
+// ----- generic code, f32, methods -----
+
+#[differentiable]
+fn generic_energy<T: num_traits::Float>(x: T, y: T) -> T {
+    let two = T::from(2.0).unwrap();
+    (x * y).sin() * two + (x / (y * y + T::one())).exp()
+}
+
+struct Spring {
+    k: f64,
+}
+
+#[differentiable]
+impl Spring {
+    fn energy(&self, x: f64, v: f64) -> f64 {
+        0.5 * self.k * x * x + 0.5 * v * v * (1.0 + x.cos())
+    }
+}
+
+#[test]
+fn generic_functions_f32_and_methods() {
+    let mut next = xorshift(0x6e6);
+    for _ in 0..50 {
+        let r = random(&mut next, 4);
+        let (_, t) = generic_energy_jvp(r[0], r[1], r[2], r[3]);
+        let (gx, gy) = generic_energy_grad(r[0], r[1]);
+        assert!(close(t, gx * r[2] + gy * r[3], 1e-13));
+        let (_, t32) = generic_energy_jvp(r[0] as f32, r[1] as f32, r[2] as f32, r[3] as f32);
+        assert!(close(t32 as f64, t, 1e-4));
+        let spring = Spring { k: 2.0 + r[0] };
+        let (value, t) = spring.energy_jvp(r[1], r[2], r[3], 1.0);
+        assert_eq!(value, spring.energy(r[1], r[2]));
+        let (gx, gv) = spring.energy_grad(r[1], r[2]);
+        assert!(close(t, gx * r[3] + gv, 1e-13));
+    }
+}
