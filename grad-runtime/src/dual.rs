@@ -490,3 +490,6 @@ impl<T: crate::Float> crate::Float for Dual<T> {
         Dual::constant(<T as crate::Float>::from_i32(v))
     }
 }
+
+#[cfg(test)]
+mod tests;
