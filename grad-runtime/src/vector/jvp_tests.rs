@@ -138,3 +138,35 @@ fn jvp_spot_values() {
     // An empty log_sum_exp has a zero tangent.
     assert_eq!(log_sum_exp_jvp::<f64, 0>([], f64::NEG_INFINITY, []), 0.0);
 }
+
+/// Every `_vjp` of the activations and vector helpers has a `_jvp` after it, taking the same
+/// inputs, then `out`, then the tangents.
+#[test]
+fn every_vjp_has_a_jvp() {
+    let mut count = 0;
+    for source in [
+        include_str!("../activations.rs"),
+        include_str!("../vector.rs"),
+    ] {
+        for line in source.lines() {
+            let Some(rest) = line.strip_prefix("pub fn ") else {
+                continue;
+            };
+            let name = &rest[..rest.find('<').expect("a generic helper")];
+            let Some(helper) = name.strip_suffix("_vjp") else {
+                continue;
+            };
+            count += 1;
+            let at = |f: &str| source.find(&std::format!("pub fn {f}<"));
+            let jvp = at(&std::format!("{helper}_jvp"))
+                .unwrap_or_else(|| panic!("`{name}` has no `{helper}_jvp`"));
+            assert!(jvp > at(name).unwrap(), "`{helper}_jvp` follows `{name}`");
+            let signature = &source[jvp..jvp + source[jvp..].find('{').unwrap()];
+            assert!(
+                signature.contains("out:"),
+                "`{helper}_jvp` takes `out`: {signature}"
+            );
+        }
+    }
+    assert_eq!(count, 15);
+}
