@@ -447,3 +447,6 @@ pub fn gelu_jvp<X: Elementwise>(x: X, out: X, dx: X) -> X {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod jvp_tests;

@@ -1,37 +1,5 @@
 //! [`Dual`]: a first-order dual number, a value and one tangent, for forward mode through
-//! generic code.
-//!
-//! grad's second derivatives (forward over reverse) run a generic copy of the gradient core
-//! with `T = Dual<f64>`: every derivative rule the core calls (`pullback::sin`, ...) is generic
-//! over num-traits' `Real`, so the duals carry the directional derivative of the gradient
-//! through it. For that the dual type implements num-traits' `Float` (hence `Real`),
-//! `FromPrimitive` and `FloatConst`, and grad's own [`Float`](crate::Float).
-//!
-//! Every method's tangent is its rule in [`pullback`](crate::pullback): `x.sin()` sets
-//! `eps` to `pullback::sin_tangent(x.re, out, x.eps)`, so the conventions at kinks and
-//! singularities are the reverse sweep's, in one home: a tie of `max` or `min` splits the
-//! tangent in half, `abs` is flat at 0, `sqrt` at 0 is infinitely steep but a zero tangent
-//! stays 0, `clamp` gives its bounds to `x`. The arithmetic operators follow grad's operator
-//! rules the same way. A zero tangent contributes exactly 0 everywhere (a product with an
-//! infinite constant has no NaN tangent), so a constant (`eps == 0`) stays a constant through
-//! every operation.
-//!
-//! Comparisons (`==`, `<`, `partial_cmp`), the predicates (`is_nan`, `is_sign_negative`, ...),
-//! conversions to primitives and the piecewise-constant methods (`floor`, `ceil`, `round`,
-//! `trunc`, `signum`) read only the value `re`; the last have a zero tangent. So a branch
-//! in generic code (`if x == y`, `if x < 0`) takes the path it takes in `f64`, which is what
-//! makes the tangent the derivative of the branch taken.
-//!
-//! ```
-//! use grad_runtime::Dual;
-//! use grad_runtime::num_traits::Float;
-//!
-//! // d/dx (x sin x) at x = 2: sin 2 + 2 cos 2.
-//! let x = Dual::variable(2.0_f64);
-//! let y = x * x.sin();
-//! assert_eq!(y.re, 2.0 * 2.0_f64.sin());
-//! assert!((y.eps - (2.0_f64.sin() + 2.0 * 2.0_f64.cos())).abs() < 1e-15);
-//! ```
+//! generic code and forward over reverse through grad's generic gradient cores.
 
 use crate::float::Real;
 use crate::pullback::{self, flowing};
@@ -51,10 +19,54 @@ use num_traits::{
 /// Seed inputs with [`Dual::variable`] (tangent 1) or [`Dual::new`] (any tangent), constants
 /// with [`Dual::constant`] or `From`; evaluate any function generic over num-traits' `Float`
 /// or `Real`, or over grad's [`Float`](crate::Float); read the value from `re` and the
-/// directional derivative from `eps`.
+/// directional derivative from `eps`. It implements num-traits' `Float` (hence `Real`),
+/// `FromPrimitive` and `FloatConst`, and grad's `Float` for any grad float `T` (`Dual<f64>`,
+/// `Dual<f32>`, and `Dual<Dual<f64>>` for second derivatives directly); it is `no_std`.
 ///
-/// Equality and ordering compare `re` only (see the module documentation): `Dual::new(1.0,
-/// 2.0) == Dual::new(1.0, 3.0)`. Compare the fields to compare both parts.
+/// Forward over reverse: the gradient companion of a generic function (`f_grad`), run on
+/// duals seeded with a direction v, gives the gradient in `re` and the Hessian-vector product
+/// H v in `eps`, because every derivative rule the gradient core calls (`pullback::sin`, ...)
+/// is generic over `Real` and so runs on duals too.
+///
+/// # Conventions
+///
+/// Every method's tangent is its rule in [`pullback`](crate::pullback): `x.sin()` sets `eps`
+/// to `pullback::sin_tangent(x.re, out, x.eps)`, so the conventions at kinks and
+/// singularities are the reverse sweep's, from one home: a tie of `max` or `min` splits the
+/// tangent in half, `abs` is flat at 0, `sqrt` at 0 is infinitely steep, `clamp` gives its
+/// bounds to `x`, `%` uses the quotient of the value computed. The operators follow grad's
+/// operator rules: `d(a b) = da b + a db`, `d(a / b) = da / b - db (a / b) / b`. A zero
+/// tangent contributes exactly 0 everywhere (`0 · ∞` is not formed), so a constant
+/// (`eps == 0`) stays a constant through every operation, even past overflow or at NaN.
+///
+/// Comparisons (`==`, `<`, `partial_cmp`, `Zero::is_zero`), the predicates (`is_nan`,
+/// `is_sign_negative`, ...), conversions to primitives (`to_f64`, `NumCast::from` of a dual)
+/// and the piecewise-constant methods (`floor`, `ceil`, `round`, `trunc`, `signum`) read only
+/// the value `re`; the last have a zero tangent, and conversions from primitives give one. So a
+/// branch in generic code (`if x == y`, `if x < 0`) takes the path it takes in `f64`, and the
+/// tangent is the derivative of the branch taken. In particular
+/// `Dual::new(1.0, 2.0) == Dual::new(1.0, 3.0)`, and `assert_eq!` on duals compares values:
+/// compare the fields to compare both parts.
+///
+/// ```
+/// use grad_runtime::Dual;
+/// use grad_runtime::num_traits::Float;
+///
+/// // d/dx (x sin x) at x = 2: sin 2 + 2 cos 2.
+/// let x = Dual::variable(2.0_f64);
+/// let y = x * x.sin();
+/// assert_eq!(y.re, 2.0 * 2.0_f64.sin());
+/// assert!((y.eps - (2.0_f64.sin() + 2.0 * 2.0_f64.cos())).abs() < 1e-15);
+///
+/// // max at a tie splits the tangent, as its pullback splits the gradient.
+/// let m = Dual::new(1.0_f64, 4.0).max(Dual::new(1.0, 0.0));
+/// assert_eq!((m.re, m.eps), (1.0, 2.0));
+///
+/// // Forward over reverse by hand: the pullback of sin on a seeded dual gives cos x and,
+/// // as its tangent, sin'' x = -sin x.
+/// let d = grad_runtime::pullback::sin(x, x.sin(), Dual::constant(1.0));
+/// assert_eq!((d.re, d.eps), (2.0_f64.cos(), -2.0_f64.sin()));
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Dual<T> {
     /// The value.
@@ -490,3 +502,6 @@ impl<T: crate::Float> crate::Float for Dual<T> {
         Dual::constant(<T as crate::Float>::from_i32(v))
     }
 }
+
+#[cfg(test)]
+mod tests;

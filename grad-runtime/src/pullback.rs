@@ -28,7 +28,10 @@
 //! NaN), so an input held constant never turns the result into NaN, and all-zero tangents give
 //! exactly 0 at every point; a NaN tangent propagates, except through a partial the pullback
 //! fixes at 0 (`copysign`'s sign, `atan2` at the origin, the operand `max` does not return).
-//! Each tangent reads the same values (`out` or the inputs) as its pullback.
+//! Each tangent reads the same values (`out` or the inputs) as its pullback, so the `reads`
+//! column of grad-expand's rule table holds for both: a rule that reads only its output may be
+//! given the output in place of its input, one that reads only its inputs its receiver in
+//! place of `out`.
 //!
 //! ```
 //! use grad_runtime::pullback;
@@ -44,7 +47,8 @@
 
 use crate::float::{Real, is_nan, literal, nan};
 
-/// `amount`, or exactly zero when no gradient flows in (`upstream == 0`).
+/// `amount`, or exactly zero when no gradient flows in (`upstream == 0`); in a tangent rule,
+/// when the tangent is zero.
 ///
 /// Rules whose slope can be infinite (`sqrt` at 0, `asin` at ±1, `ln` at 0) would otherwise
 /// turn a zero upstream into `0 · ∞ = NaN`: a NaN in every other row of a Jacobian, or in the

@@ -90,3 +90,64 @@ pub fn grid(xs: &[f64], ys: &[f64]) -> std::vec::Vec<[f64; 2]> {
         .flat_map(|&a| ys.iter().map(move |&b| [a, b]))
         .collect()
 }
+
+/// Equal, or both NaN (+0 and -0 count as equal, as `==` has them).
+pub fn same<T: Float>(a: T, b: T) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+/// `scale` at entry `i`, 0 elsewhere.
+pub fn unit<T: Float, const K: usize>(i: usize, scale: T) -> [T; K] {
+    core::array::from_fn(|j| if i == j { scale } else { T::ZERO })
+}
+
+/// Checks a helper's `_jvp` against its `_vjp` and its function, all three written over the
+/// flattened inputs (K floats) and outputs (M floats): at every point the `_jvp` along input j
+/// is exactly the `_vjp`'s entry j for upstream eᵢ, for every output i, and a zero tangent
+/// gives exactly 0; at `ordinary` points the `_jvp` along a mixed direction matches central
+/// finite differences of `f`.
+pub fn check_jvp<T: Float, const K: usize, const M: usize>(
+    name: &str,
+    ordinary: &[[f64; K]],
+    special: &[[f64; K]],
+    f: impl Fn([T; K]) -> [T; M],
+    jvp: impl Fn([T; K], [T; M], [T; K]) -> [T; M],
+    vjp: impl Fn([T; K], [T; M]) -> [T; K],
+) {
+    let label = |point: &[f64; K]| std::format!("{name}<{}> at {point:?}", type_name::<T>());
+    for point in ordinary.iter().chain(special) {
+        let x = point.map(T::from_f64);
+        let out = f(x);
+        for i in 0..M {
+            let entries = vjp(x, unit(i, T::ONE));
+            for (j, &entry) in entries.iter().enumerate() {
+                let along = jvp(x, out, unit(j, T::ONE))[i];
+                assert!(
+                    same(along, entry),
+                    "{}: output {i} along input {j} is {along:?}, the _vjp's entry {entry:?}",
+                    label(point),
+                );
+            }
+        }
+        let still = jvp(x, out, [T::ZERO; K]);
+        assert!(
+            still.iter().all(|&t| t == T::ZERO),
+            "{}: a zero tangent gives {still:?}",
+            label(point),
+        );
+    }
+    let d: [T; K] = core::array::from_fn(|j| T::from_f64([0.6, -0.35, 0.8, 0.25, -0.9][j % 5]));
+    for point in ordinary {
+        let x = point.map(T::from_f64);
+        let got = jvp(x, f(x), d);
+        for (i, &got) in got.iter().enumerate() {
+            let numeric = central(|t| f(core::array::from_fn(|j| x[j] + t * d[j]))[i], T::ZERO);
+            let (got, numeric) = (crate::float::to_f64(got), crate::float::to_f64(numeric));
+            assert!(
+                err(got, numeric) <= fd_tol::<T>(),
+                "{}: output {i} along {d:?} is {got}, finite difference {numeric}",
+                label(point),
+            );
+        }
+    }
+}

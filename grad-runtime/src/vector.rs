@@ -287,3 +287,6 @@ pub fn log_sum_exp_jvp<T: Float, const N: usize>(z: [T; N], out: T, dz: [T; N]) 
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod jvp_tests;

@@ -4,7 +4,7 @@
 //! input at a time and along a mixed direction, at ordinary points.
 
 use crate::Float;
-use crate::test_util::{central, err, fd_tol};
+use crate::test_util::{central, err, fd_tol, same, unit};
 use core::any::type_name;
 use core::f64::consts::{FRAC_PI_2, PI};
 use std::format;
@@ -14,19 +14,10 @@ use std::vec::Vec;
 const NAN: f64 = f64::NAN;
 const INF: f64 = f64::INFINITY;
 
-/// Equal, or both NaN (+0 and -0 count as equal, as `==` has them).
-fn same<T: Float>(a: T, b: T) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
-}
-
 /// A mixed direction: every input moves, by different amounts.
 fn direction<T: Float, const K: usize>() -> [T; K] {
     let d = [0.6, -0.35, 0.8];
     core::array::from_fn(|i| T::from_f64(d[i]))
-}
-
-fn unit<T: Float, const K: usize>(i: usize, scale: T) -> [T; K] {
-    core::array::from_fn(|j| if i == j { scale } else { T::ZERO })
 }
 
 /// Checks the tangent rule `tangent` of the method `f` against its pullback `pullback`: the
