@@ -44,6 +44,9 @@
 
 use crate::float::{Real, is_nan, literal, nan};
 
+// Reverse mode through the tangent rules, `<name>_tangent_vjp`, for second derivatives.
+pub use crate::second_order::*;
+
 /// `amount`, or exactly zero when no gradient flows in (`upstream == 0`).
 ///
 /// Rules whose slope can be infinite (`sqrt` at 0, `asin` at ±1, `ln` at 0) would otherwise
