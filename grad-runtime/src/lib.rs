@@ -55,6 +55,7 @@ mod float_content;
 #[cfg(feature = "nalgebra")]
 mod linalg;
 pub mod pullback;
+mod second_order;
 mod structs;
 mod vector;
 

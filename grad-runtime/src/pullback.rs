@@ -47,6 +47,9 @@
 
 use crate::float::{Real, is_nan, literal, nan};
 
+// Reverse mode through the tangent rules, `<name>_tangent_vjp`, for second derivatives.
+pub use crate::second_order::*;
+
 /// `amount`, or exactly zero when no gradient flows in (`upstream == 0`); in a tangent rule,
 /// when the tangent is zero.
 ///
