@@ -1,14 +1,18 @@
-//! Forward mode (issue 17): `f_jvp(args.., tangents..)` gives the function's value and its
-//! directional derivative `J · t` in one sweep. Each is checked against the transpose of
-//! the reverse mode grad already has (`f_jvp` along `t` equals `f_grad · t`, and row by row
-//! `f_jacobian · t` for vector outputs), against num-dual's forward mode along the same
-//! direction, and against central finite differences.
+//! Forward mode and second order (issue 17).
+//!
+//! `f_jvp(args.., tangents..)` gives the function's value and its directional derivative
+//! `J · t` in one sweep: checked against the transpose of the reverse mode grad already has
+//! (`f_jvp` along `t` equals `f_grad · t`, and row by row `f_jacobian · t` for vector
+//! outputs), against num-dual's forward mode along the same direction, and against central
+//! finite differences. `f_hvp` and `f_hessian` (reverse over forward) are checked against
+//! num-dual's hyper-dual numbers (each second partial exactly) and finite differences of
+//! `f_grad`.
 
 mod common;
 
 use common::xorshift;
 use grad::differentiable;
-use num_dual::{Dual64, DualNum};
+use num_dual::{Dual64, DualNum, HyperDual64};
 
 fn random(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
     (0..n)
@@ -254,4 +258,207 @@ fn generic_functions_f32_and_methods() {
         let (gx, gv) = spring.energy_grad(r[1], r[2]);
         assert!(close(t, gx * r[3] + gv, 1e-13));
     }
+}
+
+// ----- calls: the callee's gradient times the arguments' tangents -----
+
+#[differentiable]
+fn cell(a: f64, w: [f64; 2]) -> f64 {
+    (a * w[0]).sin() + w[1] * w[1] * a
+}
+
+/// A callee with a hand-written derivative, as `Custom derivatives` in the README shows:
+/// forward mode needs its `_vjp` alone.
+fn softsign(x: f64) -> f64 {
+    x / (1.0 + x.abs())
+}
+
+fn softsign_vjp(x: f64, upstream: f64) -> f64 {
+    upstream / ((1.0 + x.abs()) * (1.0 + x.abs()))
+}
+
+#[differentiable]
+fn network(x: f64, w: [f64; 2]) -> f64 {
+    let y = cell(x * 2.0, w);
+    let mut total = y * x;
+    for i in 0..3 {
+        total += softsign(cell(total, [x, i as f64]));
+    }
+    total
+}
+
+fn network_mirror<D: DualNum<f64> + Copy>(v: &[D]) -> D {
+    let cell = |a: D, w0: D, w1: D| (a * w0).sin() + w1 * w1 * a;
+    let softsign = |x: D| x / (x.abs() + 1.0);
+    let (x, w0, w1) = (v[0], v[1], v[2]);
+    let y = cell(x * 2.0, w0, w1);
+    let mut total = y * x;
+    for i in 0..3 {
+        total += softsign(cell(total, x, D::from(i as f64)));
+    }
+    total
+}
+
+#[test]
+fn calls_take_their_tangent_from_the_callee_gradient() {
+    let mut next = xorshift(0xca11);
+    for _ in 0..100 {
+        let r = random(&mut next, 6);
+        let (x, w, tx, tw) = (r[0], [r[1], r[2]], r[3], [r[4], r[5]]);
+        let (value, tangent) = network_jvp(x, w, tx, tw);
+        assert_eq!(value, network(x, w));
+        let (gx, gw) = network_grad(x, w);
+        let transposed = gx * tx + gw[0] * tw[0] + gw[1] * tw[1];
+        assert!(close(tangent, transposed, 1e-13));
+        let dual = dual_direction(network_mirror, &r[..3], &r[3..]);
+        assert!(close(tangent, dual, 1e-12), "{tangent} vs {dual}");
+    }
+}
+
+// ----- second order: f_hvp and f_hessian -----
+
+/// `∂²f/∂x_i∂x_j` of a mirror, by num-dual's hyper-dual numbers.
+fn hyper_hessian(f: impl Fn(&[HyperDual64]) -> HyperDual64, x: &[f64]) -> Vec<Vec<f64>> {
+    let n = x.len();
+    (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| {
+                    let seeded: Vec<HyperDual64> = x
+                        .iter()
+                        .enumerate()
+                        .map(|(k, x)| {
+                            let e1 = if k == i { 1.0 } else { 0.0 };
+                            let e2 = if k == j { 1.0 } else { 0.0 };
+                            HyperDual64::new(*x, e1, e2, 0.0)
+                        })
+                        .collect();
+                    f(&seeded).eps1eps2
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_hessian_of_elementary_functions_against_hyper_duals() {
+    let mut next = xorshift(0x4e55);
+    for _ in 0..100 {
+        let r = random(&mut next, 6);
+        let x = [r[0], r[1], r[2] + 1.5];
+        let h = mixed_hessian(x[0], x[1], x[2]);
+        let rows = [
+            [h.0.0, h.0.1, h.0.2],
+            [h.1.0, h.1.1, h.1.2],
+            [h.2.0, h.2.1, h.2.2],
+        ];
+        let expected = hyper_hessian(mixed_mirror, &x);
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!(
+                    close(rows[i][j], expected[i][j], 1e-11),
+                    "H[{i}][{j}] = {} vs {}",
+                    rows[i][j],
+                    expected[i][j]
+                );
+                assert_eq!(rows[i][j].to_bits(), rows[j][i].to_bits(), "symmetric");
+            }
+        }
+        // f_hvp is H v, without forming H.
+        let v = [r[3], r[4], r[5]];
+        let hv = mixed_hvp(x[0], x[1], x[2], v[0], v[1], v[2]);
+        let hv = [hv.0, hv.1, hv.2];
+        for i in 0..3 {
+            let row: f64 = (0..3).map(|j| expected[i][j] * v[j]).sum();
+            assert!(close(hv[i], row, 1e-11), "(Hv)[{i}]");
+        }
+    }
+}
+
+#[test]
+fn the_hessian_through_loops_arrays_and_early_exits() {
+    let mut next = xorshift(0x5ec0);
+    for n in 0..10 {
+        for _ in 0..5 {
+            let r = random(&mut next, 5);
+            let v = [r[0] * 2.0, r[1] * 2.0, r[2], r[3]];
+            let k = 1.0 + r[4];
+            let x = [v[0], v[1], v[2], v[3], k];
+            let expected = hyper_hessian(|a| series_mirror(a, n), &x);
+            let ((hvv, hvk), (hkv, hkk)) = series_hessian(v, k, n);
+            for i in 0..4 {
+                for j in 0..4 {
+                    assert!(close(hvv[i][j], expected[i][j], 1e-11), "n = {n}");
+                }
+                assert!(close(hvk[i], expected[i][4], 1e-11));
+                assert_eq!(hvk[i].to_bits(), hkv[i].to_bits());
+            }
+            assert!(close(hkk, expected[4][4], 1e-11));
+            // The Hessian-vector product along each input agrees with finite differences of
+            // the gradient.
+            let direction = [0.3, -0.2, 0.5, 0.1];
+            let (hv_v, hv_k) = series_hvp(v, k, n, direction, 0.7);
+            let h = 1e-6;
+            let shifted = |s: f64| {
+                let mut w = v;
+                for (w, d) in w.iter_mut().zip(&direction) {
+                    *w += s * d;
+                }
+                series_grad(w, k + s * 0.7, n)
+            };
+            let ((gp, kp), (gm, km)) = (shifted(h), shifted(-h));
+            for i in 0..4 {
+                assert!(close(hv_v[i], (gp[i] - gm[i]) / (2.0 * h), 1e-6), "n = {n}");
+            }
+            assert!(close(hv_k, (kp - km) / (2.0 * h), 1e-6));
+        }
+    }
+}
+
+#[test]
+fn second_order_of_generic_functions_and_methods() {
+    let mut next = xorshift(0x9e9);
+    for _ in 0..50 {
+        let r = random(&mut next, 4);
+        let mirror = |a: &[HyperDual64]| {
+            let (x, y) = (a[0], a[1]);
+            (x * y).sin() * 2.0 + (x / (y * y + 1.0)).exp()
+        };
+        let expected = hyper_hessian(mirror, &r[..2]);
+        let ((hxx, hxy), (hyx, hyy)) = generic_energy_hessian(r[0], r[1]);
+        assert!(close(hxx, expected[0][0], 1e-12) && close(hyy, expected[1][1], 1e-12));
+        assert!(close(hxy, expected[0][1], 1e-12) && hxy == hyx);
+        let ((fxx, _), (_, fyy)) = generic_energy_hessian(r[0] as f32, r[1] as f32);
+        assert!(close(fxx as f64, hxx, 1e-4) && close(fyy as f64, hyy, 1e-4));
+        // E = k x² / 2 + v² (1 + cos x) / 2.
+        let spring = Spring { k: 2.0 + r[0] };
+        let (x, v) = (r[1], r[2]);
+        let ((exx, exv), (_, evv)) = spring.energy_hessian(x, v);
+        assert!(close(exx, spring.k - 0.5 * v * v * x.cos(), 1e-13));
+        assert!(close(exv, -v * x.sin(), 1e-13));
+        assert!(close(evv, 1.0 + x.cos(), 1e-13));
+        let (hx, hv) = spring.energy_hvp(x, v, 1.0, r[3]);
+        assert!(close(hx, exx + exv * r[3], 1e-13) && close(hv, exv + evv * r[3], 1e-13));
+    }
+}
+
+#[test]
+fn newton_s_method_with_the_hessian() {
+    // Rosenbrock: Newton's method from (-1.2, 1) reaches the minimum (1, 1).
+    #[differentiable]
+    fn rosenbrock(x: f64, y: f64) -> f64 {
+        (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2)
+    }
+    let (mut x, mut y) = (-1.2, 1.0);
+    for _ in 0..50 {
+        let (gx, gy) = rosenbrock_grad(x, y);
+        let ((a, b), (c, d)) = rosenbrock_hessian(x, y);
+        let det = a * d - b * c;
+        x -= (d * gx - b * gy) / det;
+        y -= (a * gy - c * gx) / det;
+    }
+    assert!(
+        (x - 1.0).abs() < 1e-12 && (y - 1.0).abs() < 1e-12,
+        "({x}, {y})"
+    );
 }

@@ -190,3 +190,229 @@ fn attenuate_jvp(x: f64, n: usize, x_tangent: f64) -> (f64, f64) {
     let (__value, __tangent) = __attenuate_value_and_jvp(x, n, x_tangent);
     (__value, __tangent)
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn __attenuate_tangent(x: f64, n: usize, x_tangent: f64) -> f64 {
+    use ::grad::pullback as __rules;
+    assert!(x > 0.0, "x = {x}");
+    let __v5 = lookup(n);
+    let __v6 = x * __v5;
+    let __tan6 = x_tangent * __v5;
+    let mut __carry0_0: f64 = __v6;
+    let mut __carry_tan0_0: f64 = __tan6;
+    for __i0 in (0..n) {
+        let __v8 = __carry0_0;
+        let __tan8 = __carry_tan0_0;
+        let __v10 = __i0;
+        let __v11 = lookup(__v10);
+        let __v12 = __v8 * __v11;
+        let __tan12 = __tan8 * __v11;
+        let __v13 = __v12.sin();
+        let __tan13 = __rules::sin_tangent(__v12, __v13, __tan12);
+        let __v15 = __v10 % 2;
+        let __v17 = __v15 == 0;
+        let (__v23, __tan23): (f64, f64) = if __v17 {
+            let __v19 = __v10 + 1;
+            let __v20 = lookup(__v19);
+            let __v21 = __v13 * __v20;
+            let __tan21 = __tan13 * __v20;
+            {
+                let i = __v10;
+                let s = __v21;
+                println!("{i}: {s:.3}");
+            }
+            (__v21, __tan21)
+        } else {
+            (__v13, __tan13)
+        };
+        __carry0_0 = __v23;
+        __carry_tan0_0 = __tan23;
+    }
+    let __v24 = __carry0_0;
+    let __tan24 = __carry_tan0_0;
+    {
+        let __grad_dbg = __v24;
+        ::std::eprintln!(
+            "[{}:{}:{}] {} = {:#?}", ::core::file!(), ::core::line!(), ::core::column!(),
+            ::core::stringify!(s), & __grad_dbg
+        );
+    }
+    __tan24
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn ____attenuate_tangent_value_and_vjp(
+    x: f64,
+    n: usize,
+    x_tangent: f64,
+    __upstream: f64,
+    __gradient: &mut f64,
+) -> f64 {
+    let _ = __attenuate_tangent;
+    use ::grad::pullback as __rules;
+    assert!(x > 0.0, "x = {x}");
+    let __v6 = lookup(n);
+    let mut __tape0 = ::grad::__private::Vec::with_capacity(
+        ::grad::__private::trip_count((0..n)),
+    );
+    let mut __carry0_0 = (x * __v6);
+    let mut __carry0_1 = (x_tangent * __v6);
+    for __i0 in (0..n) {
+        let __v10 = __carry0_0;
+        let __v11 = __carry0_1;
+        let __v13 = __i0;
+        let __v14 = lookup(__v13);
+        let __v15 = __v10 * __v14;
+        let __v16 = __v11 * __v14;
+        let __v17 = __v15.sin();
+        let __v18 = __rules::sin_tangent(__v15, __v17, __v16);
+        let __v20 = __v13 % 2;
+        let __v22 = __v20 == 0;
+        let (__v29, __v30, __v34) = if __v22 {
+            let __v25 = lookup((__v13 + 1));
+            let __v26 = __v17 * __v25;
+            {
+                let i = __v13;
+                let s = __v26;
+                println!("{i}: {s:.3}");
+            }
+            (__v26, (__v18 * __v25), __v25)
+        } else {
+            (__v17, __v18, 0.0_f64)
+        };
+        __tape0.push((__v10, __v11, __v14, __v17, __v34));
+        __carry0_0 = __v29;
+        __carry0_1 = __v30;
+    }
+    let __v31 = __carry0_0;
+    let __v32 = __carry0_1;
+    {
+        let __grad_dbg = __v31;
+        ::std::eprintln!(
+            "[{}:{}:{}] {} = {:#?}", ::core::file!(), ::core::line!(), ::core::column!(),
+            ::core::stringify!(s), & __grad_dbg
+        );
+    }
+    let mut __carry_adj0_0 = 0.0_f64;
+    let mut __carry_adj0_1 = __upstream;
+    for (&(__v10, __v11, __v14, __v17, __v34), __v13) in __tape0[..]
+        .iter()
+        .rev()
+        .zip((0..n).rev())
+    {
+        let __v15 = __v10 * __v14;
+        let __v16 = __v11 * __v14;
+        let __v20 = __v13 % 2;
+        let __v22 = __v20 == 0;
+        let __adj29 = __carry_adj0_0;
+        let __adj30 = __carry_adj0_1;
+        let mut __adj17 = 0.0_f64;
+        let mut __adj18 = 0.0_f64;
+        if __v22 {
+            let __v25 = __v34;
+            __adj18 += __adj30 * __v25;
+            __adj17 += __adj29 * __v25;
+        } else {
+            __adj17 += __adj29;
+            __adj18 += __adj30;
+        }
+        let (__d18_0, __d18_1, __d18_2) = ::grad::__private::Entries3::entries(
+            __rules::sin_tangent_vjp(__v15, __v17, __v16, __adj18),
+        );
+        let mut __adj15 = __d18_0;
+        __adj17 += __d18_1;
+        __adj15 += __rules::sin(__v15, __v15, __adj17);
+        let __adj10 = __adj15 * __v14;
+        __carry_adj0_0 = __adj10;
+        __carry_adj0_1 = (__d18_2 * __v14);
+    }
+    let __adj7 = __carry_adj0_0;
+    (*__gradient) = (__adj7 * __v6);
+    __v32
+}
+/** The gradient of `__attenuate_tangent` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __attenuate_tangent_grad(x: f64, n: usize, x_tangent: f64) -> f64 {
+    {
+        let mut __grad = 0.0_f64;
+        ____attenuate_tangent_value_and_vjp(x, n, x_tangent, 1.0_f64, &mut __grad);
+        __grad
+    }
+}
+/** The value of `__attenuate_tangent` and its gradient with respect to `x`, from one forward and one reverse sweep.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __attenuate_tangent_value_and_grad(x: f64, n: usize, x_tangent: f64) -> (f64, f64) {
+    let mut __grad = (0.0_f64, 0.0_f64);
+    __grad.0 = ____attenuate_tangent_value_and_vjp(
+        x,
+        n,
+        x_tangent,
+        1.0_f64,
+        &mut __grad.1,
+    );
+    __grad
+}
+/** The vector-Jacobian product (pullback) of `__attenuate_tangent`: `upstream` times the gradient with respect to `x`.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __attenuate_tangent_vjp(x: f64, n: usize, x_tangent: f64, upstream: f64) -> f64 {
+    {
+        let mut __grad = 0.0_f64;
+        ____attenuate_tangent_value_and_vjp(x, n, x_tangent, upstream, &mut __grad);
+        __grad
+    }
+}
+/** The Hessian of `attenuate` with respect to `x` times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn attenuate_hvp(x: f64, n: usize, x_direction: f64) -> f64 {
+    __attenuate_tangent_grad(x, n, x_direction)
+}
+/** The Hessian of `attenuate` with respect to `x`: entry (i, j) has the shape of parameter i followed by that of parameter j (a float for two floats), exactly symmetric; one Hessian-vector product per input element.
+
+ Generated by `#[differentiable]`.*/
+#[allow(dead_code, clippy::too_many_arguments)]
+fn attenuate_hessian(x: f64, n: usize) -> f64 {
+    let mut __hessian = 0.0_f64;
+    {
+        let __column = __attenuate_tangent_grad(x, n, 1.0_f64);
+        __hessian = __column;
+    }
+    let s = (__hessian + __hessian) * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian = s;
+    __hessian = s;
+    __hessian
+}

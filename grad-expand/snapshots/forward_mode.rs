@@ -167,3 +167,278 @@ fn damped_jvp(x: f64, k: f64, n: usize, x_tangent: f64, k_tangent: f64) -> (f64,
     let (__value, __tangent) = __damped_value_and_jvp(x, k, n, x_tangent, k_tangent);
     (__value, __tangent)
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn __damped_tangent(x: f64, k: f64, n: usize, x_tangent: f64, k_tangent: f64) -> f64 {
+    use ::grad::pullback as __rules;
+    let mut __carry0_0: f64 = x;
+    let mut __carry_tan0_0: f64 = x_tangent;
+    for __i0 in (0..n) {
+        let __v6 = __carry0_0;
+        let __tan6 = __carry_tan0_0;
+        let __v8 = __i0;
+        let __v10 = __v6 > 0.0;
+        let (__v15, __tan15): (f64, f64) = if __v10 {
+            let __v11 = __v6 * k;
+            let __tan11 = __tan6 * k + __v6 * k_tangent;
+            let __v12 = __v11.sin();
+            let __tan12 = __rules::sin_tangent(__v11, __v12, __tan11);
+            (__v12, __tan12)
+        } else {
+            let __v13 = __v6 * __v6;
+            let __tan13 = __tan6 * __v6 + __v6 * __tan6;
+            let __v14 = __v13 - k;
+            let __tan14 = __tan13 - k_tangent;
+            (__v14, __tan14)
+        };
+        __carry0_0 = __v15;
+        __carry_tan0_0 = __tan15;
+    }
+    let __v16 = __carry0_0;
+    let __tan16 = __carry_tan0_0;
+    let __v18 = x * x;
+    let __tan18 = x_tangent * x + x * x_tangent;
+    let __v19 = 1.0 + __v18;
+    let __tan19 = __tan18;
+    let __v20 = __v16 / __v19;
+    let __tan20 = (__tan16 - __v20 * __tan19) / __v19;
+    __tan20
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn ____damped_tangent_value_and_vjp(
+    x: f64,
+    k: f64,
+    n: usize,
+    x_tangent: f64,
+    k_tangent: f64,
+    __upstream: f64,
+    __gradient: &mut (f64, f64),
+) -> f64 {
+    let _ = __damped_tangent;
+    use ::grad::pullback as __rules;
+    let mut __tape0 = ::grad::__private::Vec::with_capacity(
+        ::grad::__private::trip_count((0..n)),
+    );
+    let mut __carry0_0 = x;
+    let mut __carry0_1 = x_tangent;
+    for __i0 in (0..n) {
+        let __v8 = __carry0_0;
+        let __v9 = __carry0_1;
+        let __v11 = __i0;
+        let __v13 = __v8 > 0.0;
+        let (__v26, __v27) = if __v13 {
+            let __v14 = __v8 * k;
+            let __v15 = __v9 * k;
+            let __v16 = __v8 * k_tangent;
+            let __v17 = __v15 + __v16;
+            let __v18 = __v14.sin();
+            let __v19 = __rules::sin_tangent(__v14, __v18, __v17);
+            (__v18, __v19)
+        } else {
+            (((__v8 * __v8) - k), (((__v9 * __v8) + (__v8 * __v9)) - k_tangent))
+        };
+        __tape0.push((__v8, __v9));
+        __carry0_0 = __v26;
+        __carry0_1 = __v27;
+    }
+    let __v28 = __carry0_0;
+    let __v29 = __carry0_1;
+    let __v33 = (x_tangent * x) + (x * x_tangent);
+    let __v35 = 1.0 + (x * x);
+    let __v36 = __v28 / __v35;
+    let __v39 = (__v29 - (__v36 * __v33)) / __v35;
+    let __d39_0 = __upstream / __v35;
+    let mut __adj35 = -__d39_0 * __v39;
+    let __adj37 = -__d39_0;
+    let __adj33 = __adj37 * __v36;
+    let __d36_0 = (__adj37 * __v33) / __v35;
+    __adj35 += -__d36_0 * __v36;
+    let __adj30 = __adj35;
+    let mut __adj0 = __adj33 * x_tangent;
+    __adj0 += __adj33 * x_tangent;
+    __adj0 += (__adj30 + __adj30) * x;
+    let mut __carry_adj0_0 = __d36_0;
+    let mut __carry_adj0_1 = __d39_0;
+    let mut __adj1 = 0.0_f64;
+    for (&(__v8, __v9), _) in __tape0[..].iter().rev().zip((0..n).rev()) {
+        let __v13 = __v8 > 0.0;
+        let __adj26 = __carry_adj0_0;
+        let __adj27 = __carry_adj0_1;
+        let mut __adj8 = 0.0_f64;
+        let mut __adj9 = 0.0_f64;
+        if __v13 {
+            let __v14 = __v8 * k;
+            let __v15 = __v9 * k;
+            let __v16 = __v8 * k_tangent;
+            let __v17 = __v15 + __v16;
+            let __v18 = __v14.sin();
+            let mut __adj18 = __adj26;
+            let (__d19_0, __d19_1, __d19_2) = ::grad::__private::Entries3::entries(
+                __rules::sin_tangent_vjp(__v14, __v18, __v17, __adj27),
+            );
+            let mut __adj14 = __d19_0;
+            __adj18 += __d19_1;
+            __adj14 += __rules::sin(__v14, __v14, __adj18);
+            __adj8 += __d19_2 * k_tangent;
+            __adj9 += __d19_2 * k;
+            __adj1 += __d19_2 * __v9;
+            __adj8 += __adj14 * k;
+            __adj1 += __adj14 * __v8;
+        } else {
+            __adj1 -= __adj26;
+            __adj8 += __adj27 * __v9;
+            __adj9 += __adj27 * __v8;
+            __adj9 += __adj27 * __v8;
+            __adj8 += __adj27 * __v9;
+            __adj8 += (__adj26 + __adj26) * __v8;
+        }
+        __carry_adj0_0 = __adj8;
+        __carry_adj0_1 = __adj9;
+    }
+    __adj0 += __carry_adj0_0;
+    (*__gradient).0 = __adj0;
+    (*__gradient).1 = __adj1;
+    __v39
+}
+/** The gradient of `__damped_tangent` with respect to `x`, `k`: one entry per parameter, in parameter order, each shaped like its parameter.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __damped_tangent_grad(
+    x: f64,
+    k: f64,
+    n: usize,
+    x_tangent: f64,
+    k_tangent: f64,
+) -> (f64, f64) {
+    {
+        let mut __grad = (0.0_f64, 0.0_f64);
+        ____damped_tangent_value_and_vjp(
+            x,
+            k,
+            n,
+            x_tangent,
+            k_tangent,
+            1.0_f64,
+            &mut __grad,
+        );
+        __grad
+    }
+}
+/** The value of `__damped_tangent` and its gradient with respect to `x`, `k`, from one forward and one reverse sweep.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __damped_tangent_value_and_grad(
+    x: f64,
+    k: f64,
+    n: usize,
+    x_tangent: f64,
+    k_tangent: f64,
+) -> (f64, (f64, f64)) {
+    let mut __grad = (0.0_f64, (0.0_f64, 0.0_f64));
+    __grad.0 = ____damped_tangent_value_and_vjp(
+        x,
+        k,
+        n,
+        x_tangent,
+        k_tangent,
+        1.0_f64,
+        &mut __grad.1,
+    );
+    __grad
+}
+/** The vector-Jacobian product (pullback) of `__damped_tangent`: `upstream` times the gradient with respect to `x`, `k`.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __damped_tangent_vjp(
+    x: f64,
+    k: f64,
+    n: usize,
+    x_tangent: f64,
+    k_tangent: f64,
+    upstream: f64,
+) -> (f64, f64) {
+    {
+        let mut __grad = (0.0_f64, 0.0_f64);
+        ____damped_tangent_value_and_vjp(
+            x,
+            k,
+            n,
+            x_tangent,
+            k_tangent,
+            upstream,
+            &mut __grad,
+        );
+        __grad
+    }
+}
+/** The Hessian of `damped` with respect to `x`, `k` times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn damped_hvp(
+    x: f64,
+    k: f64,
+    n: usize,
+    x_direction: f64,
+    k_direction: f64,
+) -> (f64, f64) {
+    __damped_tangent_grad(x, k, n, x_direction, k_direction)
+}
+/** The Hessian of `damped` with respect to `x`, `k`: entry (i, j) has the shape of parameter i followed by that of parameter j (a float for two floats), exactly symmetric; one Hessian-vector product per input element.
+
+ Generated by `#[differentiable]`.*/
+#[allow(dead_code, clippy::too_many_arguments)]
+fn damped_hessian(x: f64, k: f64, n: usize) -> ((f64, f64), (f64, f64)) {
+    let mut __hessian = ((0.0_f64, 0.0_f64), (0.0_f64, 0.0_f64));
+    {
+        let __column = __damped_tangent_grad(x, k, n, 1.0_f64, 0.0_f64);
+        __hessian.0.0 = __column.0;
+        __hessian.1.0 = __column.1;
+    }
+    {
+        let __column = __damped_tangent_grad(x, k, n, 0.0_f64, 1.0_f64);
+        __hessian.0.1 = __column.0;
+        __hessian.1.1 = __column.1;
+    }
+    let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.0 = s;
+    __hessian.0.0 = s;
+    let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.1 = s;
+    __hessian.1.0 = s;
+    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.1.1 = s;
+    __hessian.1.1 = s;
+    __hessian
+}

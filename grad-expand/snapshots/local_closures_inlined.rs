@@ -112,7 +112,7 @@ fn __warped_value_and_jvp(
 ) -> (f64, f64) {
     use ::grad::pullback as __rules;
     let mut __carry0_0: f64 = -0.0;
-    let mut __carry_tan0_0: f64 = ::grad::__private::Zero::zero();
+    let mut __carry_tan0_0: f64 = 0.0_f64;
     for __i0 in (0..3) {
         let __v8 = __carry0_0;
         let __tan8 = __carry_tan0_0;
@@ -155,4 +155,275 @@ fn __warped_value_and_jvp(
 fn warped_jvp(p: [f64; 3], k: f64, p_tangent: [f64; 3], k_tangent: f64) -> (f64, f64) {
     let (__value, __tangent) = __warped_value_and_jvp(p, k, p_tangent, k_tangent);
     (__value, __tangent)
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn __warped_tangent(p: [f64; 3], k: f64, p_tangent: [f64; 3], k_tangent: f64) -> f64 {
+    use ::grad::pullback as __rules;
+    let mut __carry0_0: f64 = -0.0;
+    let mut __carry_tan0_0: f64 = 0.0_f64;
+    for __i0 in (0..3) {
+        let __v8 = __carry0_0;
+        let __tan8 = __carry_tan0_0;
+        let __v10 = __i0;
+        let __v11 = p[__v10];
+        let __tan11 = p_tangent[__v10];
+        let __v14 = __v11 - 1.0;
+        let __tan14 = __tan11;
+        let __v16 = __v14 / 4.0;
+        let __tan16 = __tan14 / 4.0;
+        let __v17 = 1.0 + __v16;
+        let __tan17 = __tan16;
+        let __v18 = __v17 * __v17;
+        let __tan18 = __tan17 * __v17 + __v17 * __tan17;
+        let __v19 = __v8 + __v18;
+        let __tan19 = __tan8 + __tan18;
+        __carry0_0 = __v19;
+        __carry_tan0_0 = __tan19;
+    }
+    let __v20 = __carry0_0;
+    let __tan20 = __carry_tan0_0;
+    let __v22 = p[0];
+    let __tan22 = p_tangent[0];
+    let __v25 = __v22 - 1.0;
+    let __tan25 = __tan22;
+    let __v27 = __v25 / 4.0;
+    let __tan27 = __tan25 / 4.0;
+    let __v28 = 1.0 + __v27;
+    let __tan28 = __tan27;
+    let __v29 = k * __v28;
+    let __tan29 = k_tangent * __v28 + k * __tan28;
+    let __v31 = p[1];
+    let __tan31 = p_tangent[1];
+    let __v34 = __v31 - 1.0;
+    let __tan34 = __tan31;
+    let __v36 = __v34 / 4.0;
+    let __tan36 = __tan34 / 4.0;
+    let __v37 = 1.0 + __v36;
+    let __tan37 = __tan36;
+    let __v38 = __v37 * __v20;
+    let __tan38 = __tan37 * __v20 + __v37 * __tan20;
+    let __v39 = __v29 + __v38;
+    let __tan39 = __tan29 + __tan38;
+    __tan39
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn ____warped_tangent_value_and_vjp(
+    p: [f64; 3],
+    k: f64,
+    p_tangent: [f64; 3],
+    k_tangent: f64,
+    __upstream: f64,
+    __gradient: &mut ([f64; 3], f64),
+) -> f64 {
+    let _ = __warped_tangent;
+    use ::grad::pullback as __rules;
+    let __v8: f64 = -0.0;
+    let __v10: f64 = 0.0_f64;
+    let mut __carry0_0 = __v8;
+    let mut __carry0_1 = __v10;
+    for __i0 in (0..3) {
+        let __v13 = __carry0_0;
+        let __v14 = __carry0_1;
+        let __v16 = __i0;
+        let __v17 = p[__v16];
+        let __v18 = p_tangent[__v16];
+        let __v20 = __v17 - 1.0;
+        let __v22 = __v20 / 4.0;
+        let __v24 = __v18 / 4.0;
+        let __v26 = 1.0 + __v22;
+        __carry0_0 = (__v13 + (__v26 * __v26));
+        __carry0_1 = (__v14 + ((__v24 * __v26) + (__v26 * __v24)));
+    }
+    let __v33 = __carry0_0;
+    let __v34 = __carry0_1;
+    let __v36 = p[0];
+    let __v38 = p_tangent[0];
+    let __v44 = __v38 / 4.0;
+    let __v52 = p[1];
+    let __v54 = p_tangent[1];
+    let __v60 = __v54 / 4.0;
+    let __v62 = 1.0 + ((__v52 - 1.0) / 4.0);
+    let mut __carry_adj0_0 = (__upstream * __v60);
+    let mut __carry_adj0_1 = (__upstream * __v62);
+    (*__gradient).0[0] += ((__upstream * k_tangent) / 4.0);
+    (*__gradient).0[1] += ((__upstream * __v34) / 4.0);
+    for __v16 in (0..3).rev() {
+        let __v17 = p[__v16];
+        let __v18 = p_tangent[__v16];
+        let __v20 = __v17 - 1.0;
+        let __v22 = __v20 / 4.0;
+        let __v24 = __v18 / 4.0;
+        let __v26 = 1.0 + __v22;
+        let __adj31 = __carry_adj0_0;
+        let __adj32 = __carry_adj0_1;
+        let mut __adj26 = __adj32 * __v24;
+        __adj26 += __adj32 * __v24;
+        __adj26 += (__adj31 + __adj31) * __v26;
+        let __adj22 = __adj26;
+        __carry_adj0_0 = __adj31;
+        __carry_adj0_1 = __adj32;
+        (*__gradient).0[__v16] += (__adj22 / 4.0);
+    }
+    (*__gradient).1 = (__upstream * __v44);
+    (((k_tangent * (1.0 + ((__v36 - 1.0) / 4.0))) + (k * __v44))
+        + ((__v60 * __v33) + (__v62 * __v34)))
+}
+/** The gradient of `__warped_tangent` with respect to `p`, `k`: one entry per parameter, in parameter order, each shaped like its parameter.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __warped_tangent_grad(
+    p: [f64; 3],
+    k: f64,
+    p_tangent: [f64; 3],
+    k_tangent: f64,
+) -> ([f64; 3], f64) {
+    {
+        let mut __grad = ([0.0_f64; 3], 0.0_f64);
+        ____warped_tangent_value_and_vjp(
+            p,
+            k,
+            p_tangent,
+            k_tangent,
+            1.0_f64,
+            &mut __grad,
+        );
+        __grad
+    }
+}
+/** The value of `__warped_tangent` and its gradient with respect to `p`, `k`, from one forward and one reverse sweep.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __warped_tangent_value_and_grad(
+    p: [f64; 3],
+    k: f64,
+    p_tangent: [f64; 3],
+    k_tangent: f64,
+) -> (f64, ([f64; 3], f64)) {
+    let mut __grad = (0.0_f64, ([0.0_f64; 3], 0.0_f64));
+    __grad.0 = ____warped_tangent_value_and_vjp(
+        p,
+        k,
+        p_tangent,
+        k_tangent,
+        1.0_f64,
+        &mut __grad.1,
+    );
+    __grad
+}
+/** The vector-Jacobian product (pullback) of `__warped_tangent`: `upstream` times the gradient with respect to `p`, `k`.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __warped_tangent_vjp(
+    p: [f64; 3],
+    k: f64,
+    p_tangent: [f64; 3],
+    k_tangent: f64,
+    upstream: f64,
+) -> ([f64; 3], f64) {
+    {
+        let mut __grad = ([0.0_f64; 3], 0.0_f64);
+        ____warped_tangent_value_and_vjp(
+            p,
+            k,
+            p_tangent,
+            k_tangent,
+            upstream,
+            &mut __grad,
+        );
+        __grad
+    }
+}
+/** The Hessian of `warped` with respect to `p`, `k` times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn warped_hvp(
+    p: [f64; 3],
+    k: f64,
+    p_direction: [f64; 3],
+    k_direction: f64,
+) -> ([f64; 3], f64) {
+    __warped_tangent_grad(p, k, p_direction, k_direction)
+}
+/** The Hessian of `warped` with respect to `p`, `k`: entry (i, j) has the shape of parameter i followed by that of parameter j (a float for two floats), exactly symmetric; one Hessian-vector product per input element.
+
+ Generated by `#[differentiable]`.*/
+#[allow(dead_code, clippy::too_many_arguments)]
+fn warped_hessian(p: [f64; 3], k: f64) -> (([[f64; 3]; 3], [f64; 3]), ([f64; 3], f64)) {
+    let mut __hessian = (([[0.0_f64; 3]; 3], [0.0_f64; 3]), ([0.0_f64; 3], 0.0_f64));
+    for __b in 0..3 {
+        {
+            let __column = __warped_tangent_grad(
+                p,
+                k,
+                {
+                    let mut e = [0.0_f64; 3];
+                    e[__b] = 1.0_f64;
+                    e
+                },
+                0.0_f64,
+            );
+            for __a in 0..3 {
+                __hessian.0.0[__a][__b] = __column.0[__a];
+            }
+            __hessian.1.0[__b] = __column.1;
+        }
+    }
+    {
+        let __column = __warped_tangent_grad(p, k, [0.0_f64; 3], 1.0_f64);
+        for __a in 0..3 {
+            __hessian.0.1[__a] = __column.0[__a];
+        }
+        __hessian.1.1 = __column.1;
+    }
+    for __a in 0..3 {
+        for __b in 0..3 {
+            let s = (__hessian.0.0[__a][__b] + __hessian.0.0[__b][__a])
+                * (1.0_f64 / (1.0_f64 + 1.0_f64));
+            __hessian.0.0[__a][__b] = s;
+            __hessian.0.0[__b][__a] = s;
+        }
+    }
+    for __a in 0..3 {
+        let s = (__hessian.0.1[__a] + __hessian.1.0[__a])
+            * (1.0_f64 / (1.0_f64 + 1.0_f64));
+        __hessian.0.1[__a] = s;
+        __hessian.1.0[__a] = s;
+    }
+    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.1.1 = s;
+    __hessian.1.1 = s;
+    __hessian
 }

@@ -231,3 +231,296 @@ fn quad_jvp(
     );
     (__value, __tangent)
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn __quad_tangent(
+    m: [[f64; 2]; 2],
+    v: [f64; 2],
+    m_tangent: [[f64; 2]; 2],
+    v_tangent: [f64; 2],
+) -> f64 {
+    use ::grad::pullback as __rules;
+    let __v6 = m[0][0];
+    let __tan6 = m_tangent[0][0];
+    let __v8 = v[0];
+    let __tan8 = v_tangent[0];
+    let __v11 = m[0][1];
+    let __tan11 = m_tangent[0][1];
+    let __v13 = v[1];
+    let __tan13 = v_tangent[1];
+    let __v14 = __v6 * __v8;
+    let __tan14 = __tan6 * __v8 + __v6 * __tan8;
+    let __v15 = __v11 * __v13;
+    let __tan15 = __tan11 * __v13 + __v11 * __tan13;
+    let __v16 = __v14 + __v15;
+    let __tan16 = __tan14 + __tan15;
+    let __v19 = m[1][0];
+    let __tan19 = m_tangent[1][0];
+    let __v21 = v[0];
+    let __tan21 = v_tangent[0];
+    let __v24 = m[1][1];
+    let __tan24 = m_tangent[1][1];
+    let __v26 = v[1];
+    let __tan26 = v_tangent[1];
+    let __v27 = __v19 * __v21;
+    let __tan27 = __tan19 * __v21 + __v19 * __tan21;
+    let __v28 = __v24 * __v26;
+    let __tan28 = __tan24 * __v26 + __v24 * __tan26;
+    let __v29 = __v27 + __v28;
+    let __tan29 = __tan27 + __tan28;
+    let __arr2: [f64; 2] = [__v16, __v29];
+    let __tan_arr2: [f64; 2] = [__tan16, __tan29];
+    let __v31 = v[0];
+    let __tan31 = v_tangent[0];
+    let __v33 = v[1];
+    let __tan33 = v_tangent[1];
+    let __v35 = __arr2[0];
+    let __tan35 = __tan_arr2[0];
+    let __v37 = __arr2[1];
+    let __tan37 = __tan_arr2[1];
+    let __v38 = __v31 * __v35;
+    let __tan38 = __tan31 * __v35 + __v31 * __tan35;
+    let __v39 = __v33 * __v37;
+    let __tan39 = __tan33 * __v37 + __v33 * __tan37;
+    let __v40 = __v38 + __v39;
+    let __tan40 = __tan38 + __tan39;
+    let __v42 = __arr2[0];
+    let __tan42 = __tan_arr2[0];
+    let __v44 = __arr2[1];
+    let __tan44 = __tan_arr2[1];
+    let __v45 = __v42 * __v42;
+    let __tan45 = __tan42 * __v42 + __v42 * __tan42;
+    let __v46 = __v44 * __v44;
+    let __tan46 = __tan44 * __v44 + __v44 * __tan44;
+    let __v47 = __v45 + __v46;
+    let __tan47 = __tan45 + __tan46;
+    let __v48 = __v47.sqrt();
+    let __tan48 = __rules::sqrt_tangent(__v47, __v48, __tan47);
+    let __v49 = __v40 + __v48;
+    let __tan49 = __tan40 + __tan48;
+    __tan49
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn ____quad_tangent_value_and_vjp(
+    m: [[f64; 2]; 2],
+    v: [f64; 2],
+    m_tangent: [[f64; 2]; 2],
+    v_tangent: [f64; 2],
+    __upstream: f64,
+    __gradient: &mut ([[f64; 2]; 2], [f64; 2]),
+) -> f64 {
+    let _ = __quad_tangent;
+    use ::grad::pullback as __rules;
+    let __v8 = m[0][0];
+    let __v11 = m_tangent[0][0];
+    let __v13 = v[0];
+    let __v15 = v_tangent[0];
+    let __v18 = m[0][1];
+    let __v21 = m_tangent[0][1];
+    let __v23 = v[1];
+    let __v25 = v_tangent[1];
+    let __v38 = m[1][0];
+    let __v41 = m_tangent[1][0];
+    let __v43 = v[0];
+    let __v45 = v_tangent[0];
+    let __v48 = m[1][1];
+    let __v51 = m_tangent[1][1];
+    let __v53 = v[1];
+    let __v55 = v_tangent[1];
+    let __arr4 = [
+        ((__v8 * __v13) + (__v18 * __v23)),
+        ((__v38 * __v43) + (__v48 * __v53)),
+    ];
+    let __arr5 = [
+        (((__v11 * __v13) + (__v8 * __v15)) + ((__v21 * __v23) + (__v18 * __v25))),
+        (((__v41 * __v43) + (__v38 * __v45)) + ((__v51 * __v53) + (__v48 * __v55))),
+    ];
+    let __v67 = v[0];
+    let __v69 = v_tangent[0];
+    let __v71 = v[1];
+    let __v73 = v_tangent[1];
+    let __v75 = __arr4[0];
+    let __v77 = __arr5[0];
+    let __v79 = __arr4[1];
+    let __v81 = __arr5[1];
+    let __v93 = __arr4[0];
+    let __v95 = __arr5[0];
+    let __v97 = __arr4[1];
+    let __v99 = __arr5[1];
+    let __v108 = (__v93 * __v93) + (__v97 * __v97);
+    let __v109 = ((__v95 * __v93) + (__v93 * __v95))
+        + ((__v99 * __v97) + (__v97 * __v99));
+    let __v110 = __v108.sqrt();
+    let __v111 = __rules::sqrt_tangent(__v108, __v110, __v109);
+    let mut __adj_arr4 = [0.0_f64; 2usize];
+    let mut __adj_arr5 = [0.0_f64; 2usize];
+    let (__d111_0, __d111_1, __d111_2) = ::grad::__private::Entries3::entries(
+        __rules::sqrt_tangent_vjp(__v108, __v110, __v109, __upstream),
+    );
+    let mut __adj108 = __d111_0;
+    __adj108 += __rules::sqrt(__v110, __v110, __d111_1);
+    let __adj100 = __adj108;
+    let __adj104 = __adj108;
+    let mut __adj97 = __d111_2 * __v99;
+    let mut __adj99 = __d111_2 * __v97;
+    __adj99 += __d111_2 * __v97;
+    __adj97 += __d111_2 * __v99;
+    __adj97 += (__adj104 + __adj104) * __v97;
+    let mut __adj93 = __d111_2 * __v95;
+    let mut __adj95 = __d111_2 * __v93;
+    __adj95 += __d111_2 * __v93;
+    __adj93 += __d111_2 * __v95;
+    __adj93 += (__adj100 + __adj100) * __v93;
+    (*__gradient).1[0] += (__upstream * __v77);
+    (*__gradient).1[1] += (__upstream * __v81);
+    __adj_arr4[0] += (__upstream * __v69);
+    __adj_arr4[1] += (__upstream * __v73);
+    __adj_arr4[0] += __adj93;
+    __adj_arr4[1] += __adj97;
+    __adj_arr5[0] += (__upstream * __v67);
+    __adj_arr5[1] += (__upstream * __v71);
+    __adj_arr5[0] += __adj95;
+    __adj_arr5[1] += __adj99;
+    let __adj35 = __adj_arr5[0usize];
+    let __adj65 = __adj_arr5[1usize];
+    let __adj34 = __adj_arr4[0usize];
+    let __adj64 = __adj_arr4[1usize];
+    let mut __adj48 = __adj65 * __v55;
+    let mut __adj53 = __adj65 * __v51;
+    __adj48 += __adj64 * __v53;
+    __adj53 += __adj64 * __v48;
+    let mut __adj38 = __adj65 * __v45;
+    let mut __adj43 = __adj65 * __v41;
+    __adj38 += __adj64 * __v43;
+    __adj43 += __adj64 * __v38;
+    let mut __adj18 = __adj35 * __v25;
+    let mut __adj23 = __adj35 * __v21;
+    __adj18 += __adj34 * __v23;
+    __adj23 += __adj34 * __v18;
+    let mut __adj8 = __adj35 * __v15;
+    let mut __adj13 = __adj35 * __v11;
+    __adj8 += __adj34 * __v13;
+    __adj13 += __adj34 * __v8;
+    (*__gradient).0[0][0] += __adj8;
+    (*__gradient).0[0][1] += __adj18;
+    (*__gradient).0[1][0] += __adj38;
+    (*__gradient).0[1][1] += __adj48;
+    (*__gradient).1[0] += __adj13;
+    (*__gradient).1[1] += __adj23;
+    (*__gradient).1[0] += __adj43;
+    (*__gradient).1[1] += __adj53;
+    ((((__v69 * __v75) + (__v67 * __v77)) + ((__v73 * __v79) + (__v71 * __v81)))
+        + __v111)
+}
+/** The gradient of `__quad_tangent` with respect to `m`, `v`: one entry per parameter, in parameter order, each shaped like its parameter.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __quad_tangent_grad(
+    m: [[f64; 2]; 2],
+    v: [f64; 2],
+    m_tangent: [[f64; 2]; 2],
+    v_tangent: [f64; 2],
+) -> ([[f64; 2]; 2], [f64; 2]) {
+    {
+        let mut __grad = ([[0.0_f64; 2]; 2], [0.0_f64; 2]);
+        ____quad_tangent_value_and_vjp(m, v, m_tangent, v_tangent, 1.0_f64, &mut __grad);
+        __grad
+    }
+}
+/** The value of `__quad_tangent` and its gradient with respect to `m`, `v`, from one forward and one reverse sweep.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __quad_tangent_value_and_grad(
+    m: [[f64; 2]; 2],
+    v: [f64; 2],
+    m_tangent: [[f64; 2]; 2],
+    v_tangent: [f64; 2],
+) -> (f64, ([[f64; 2]; 2], [f64; 2])) {
+    let mut __grad = (0.0_f64, ([[0.0_f64; 2]; 2], [0.0_f64; 2]));
+    __grad.0 = ____quad_tangent_value_and_vjp(
+        m,
+        v,
+        m_tangent,
+        v_tangent,
+        1.0_f64,
+        &mut __grad.1,
+    );
+    __grad
+}
+/** The vector-Jacobian product (pullback) of `__quad_tangent`: `upstream` times the gradient with respect to `m`, `v`.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __quad_tangent_vjp(
+    m: [[f64; 2]; 2],
+    v: [f64; 2],
+    m_tangent: [[f64; 2]; 2],
+    v_tangent: [f64; 2],
+    upstream: f64,
+) -> ([[f64; 2]; 2], [f64; 2]) {
+    {
+        let mut __grad = ([[0.0_f64; 2]; 2], [0.0_f64; 2]);
+        ____quad_tangent_value_and_vjp(
+            m,
+            v,
+            m_tangent,
+            v_tangent,
+            upstream,
+            &mut __grad,
+        );
+        __grad
+    }
+}
+/** The Hessian of `quad` with respect to `m`, `v` times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn quad_hvp(
+    m: &Matrix2<f64>,
+    v: Vector2<f64>,
+    m_direction: Matrix2<f64>,
+    v_direction: Vector2<f64>,
+) -> (Matrix2<f64>, Vector2<f64>) {
+    {
+        let (__entry0, __entry1) = __quad_tangent_grad(
+            ::grad::__private::linalg::matrix_to_rows(m),
+            ::grad::__private::linalg::vector_to_array(&v),
+            ::grad::__private::linalg::matrix_to_rows(&m_direction),
+            ::grad::__private::linalg::vector_to_array(&v_direction),
+        );
+        (
+            ::grad::__private::linalg::rows_to_matrix(__entry0),
+            ::grad::__private::linalg::array_to_vector(__entry1),
+        )
+    }
+}

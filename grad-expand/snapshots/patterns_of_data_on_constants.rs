@@ -231,7 +231,7 @@ fn __penalty_value_and_jvp(
         let __tan9 = -__tan8;
         ((__v7 - __v8), __tan9)
     } else {
-        (0.0, ::grad::__private::Zero::zero())
+        (0.0, 0.0_f64)
     };
     let __v12 = match w {
         #[allow(unused_variables, unused_mut)]
@@ -275,7 +275,7 @@ fn __penalty_value_and_jvp(
             let __tan29 = __tan25 + __tan28;
             (((__v24 * __v11) + (__v23 * __v27)), __tan29)
         } else {
-            (0.0, ::grad::__private::Zero::zero())
+            (0.0, 0.0_f64)
         };
         (false, __v31, __tan31)
     } else {
@@ -301,4 +301,417 @@ fn penalty_jvp(
 ) -> (f64, f64) {
     let (__value, __tangent) = __penalty_value_and_jvp(x, c, w, x_tangent);
     (__value, __tangent)
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn __penalty_tangent(
+    x: [f64; 2],
+    c: Constraint,
+    w: Option<f64>,
+    x_tangent: [f64; 2],
+) -> f64 {
+    use ::grad::pullback as __rules;
+    let __v5 = match c {
+        #[allow(unused_variables, unused_mut)]
+        Constraint::Lower(i, lo) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    };
+    let (__v11, __tan11): (f64, f64) = if __v5 {
+        let __v6 = match c {
+            #[allow(unused_variables, unused_mut)]
+            Constraint::Lower(i, lo) => i,
+            #[allow(unreachable_patterns)]
+            _ => ::core::unreachable!(),
+        };
+        let __v7 = match c {
+            #[allow(unused_variables, unused_mut)]
+            Constraint::Lower(i, lo) => lo,
+            #[allow(unreachable_patterns)]
+            _ => ::core::unreachable!(),
+        };
+        let __v8 = x[__v6];
+        let __tan8 = x_tangent[__v6];
+        let __v9 = __v7 - __v8;
+        let __tan9 = -__tan8;
+        (__v9, __tan9)
+    } else {
+        (0.0, 0.0_f64)
+    };
+    let __v12 = match w {
+        #[allow(unused_variables, unused_mut)]
+        Some(scale) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    };
+    let (__v17, __v18, __tan18) = if __v12 {
+        (false, 0.0_f64, 0.0_f64)
+    } else {
+        let __v15 = x[0];
+        let __tan15 = x_tangent[0];
+        (true, __v15, __tan15)
+    };
+    let __v19 = !__v17;
+    let (__v32, __v34, __tan34) = if __v19 {
+        let __v21 = match w {
+            #[allow(unused_variables, unused_mut)]
+            Some(scale) => scale,
+            #[allow(unreachable_patterns)]
+            _ => ::core::unreachable!(),
+        };
+        let __v22 = match w {
+            #[allow(unused_variables, unused_mut)]
+            Some(bias) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v31, __tan31): (f64, f64) = if __v22 {
+            let __v23 = match w {
+                #[allow(unused_variables, unused_mut)]
+                Some(bias) => bias,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            };
+            let __v24 = __v21 * __v11;
+            let __tan24 = __v21 * __tan11;
+            let __v25 = __v24 * __v11;
+            let __tan25 = __tan24 * __v11 + __v24 * __tan11;
+            let __v27 = x[1];
+            let __tan27 = x_tangent[1];
+            let __v28 = __v23 * __v27;
+            let __tan28 = __v23 * __tan27;
+            let __v29 = __v25 + __v28;
+            let __tan29 = __tan25 + __tan28;
+            (__v29, __tan29)
+        } else {
+            (0.0, 0.0_f64)
+        };
+        (false, __v31, __tan31)
+    } else {
+        (__v17, 0.0_f64, 0.0_f64)
+    };
+    let (__v35, __tan35): (f64, f64) = if __v32 {
+        (__v18, __tan18)
+    } else {
+        (__v34, __tan34)
+    };
+    __tan35
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn ____penalty_tangent_value_and_vjp(
+    x: [f64; 2],
+    c: Constraint,
+    w: Option<f64>,
+    x_tangent: [f64; 2],
+    __upstream: f64,
+    __gradient: &mut [f64; 2],
+) -> f64 {
+    let _ = __penalty_tangent;
+    use ::grad::pullback as __rules;
+    let __v6 = match c {
+        #[allow(unused_variables, unused_mut)]
+        Constraint::Lower(i, lo) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    };
+    let (__v11,) = if __v6 { (true,) } else { (false,) };
+    let (__v30, __v31) = if __v11 {
+        let __v12 = match c {
+            #[allow(unused_variables, unused_mut)]
+            Constraint::Lower(i, lo) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v17,) = if __v12 {
+            let __v13 = match c {
+                #[allow(unused_variables, unused_mut)]
+                Constraint::Lower(i, lo) => i,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            };
+            (__v13,)
+        } else {
+            ::core::unreachable!();
+            (::core::default::Default::default(),)
+        };
+        let __v18 = match c {
+            #[allow(unused_variables, unused_mut)]
+            Constraint::Lower(i, lo) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v23,) = if __v18 {
+            let __v20 = match c {
+                #[allow(unused_variables, unused_mut)]
+                Constraint::Lower(i, lo) => lo,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            };
+            (__v20,)
+        } else {
+            ::core::unreachable!();
+            (::core::default::Default::default(),)
+        };
+        let __v24 = x[__v17];
+        let __v25 = x_tangent[__v17];
+        ((__v23 - __v24), (-__v25))
+    } else {
+        (0.0, 0.0_f64)
+    };
+    let __v32 = match w {
+        #[allow(unused_variables, unused_mut)]
+        Some(scale) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
+    };
+    let (__v36,) = if __v32 { (true,) } else { (false,) };
+    let (__v45, __v47) = if __v36 {
+        (false, 0.0_f64)
+    } else {
+        let __v43 = x_tangent[0];
+        (true, __v43)
+    };
+    let __v48 = !__v45;
+    let (__v85, __v87) = if __v48 {
+        let __v49 = match w {
+            #[allow(unused_variables, unused_mut)]
+            Some(scale) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v53,) = if __v49 {
+            let __v50 = match w {
+                #[allow(unused_variables, unused_mut)]
+                Some(scale) => scale,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            };
+            (__v50,)
+        } else {
+            ::core::unreachable!();
+            (::core::default::Default::default(),)
+        };
+        let __v54 = match w {
+            #[allow(unused_variables, unused_mut)]
+            Some(bias) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v58,) = if __v54 { (true,) } else { (false,) };
+        let (__v81,) = if __v58 {
+            let __v59 = match w {
+                #[allow(unused_variables, unused_mut)]
+                Some(bias) => true,
+                #[allow(unreachable_patterns)]
+                _ => false,
+            };
+            let (__v63,) = if __v59 {
+                let __v60 = match w {
+                    #[allow(unused_variables, unused_mut)]
+                    Some(bias) => bias,
+                    #[allow(unreachable_patterns)]
+                    _ => ::core::unreachable!(),
+                };
+                (__v60,)
+            } else {
+                ::core::unreachable!();
+                (::core::default::Default::default(),)
+            };
+            let __v65 = __v53 * __v31;
+            let __v73 = x_tangent[1];
+            ((((__v65 * __v30) + ((__v53 * __v30) * __v31)) + (__v63 * __v73)),)
+        } else {
+            (0.0_f64,)
+        };
+        (false, __v81)
+    } else {
+        (__v45, 0.0_f64)
+    };
+    let (__v89,) = if __v85 { (__v47,) } else { (__v87,) };
+    let mut __adj87 = 0.0_f64;
+    if __v85 {} else {
+        __adj87 += __upstream;
+    }
+    let mut __adj30 = 0.0_f64;
+    if __v48 {
+        let __v49 = match w {
+            #[allow(unused_variables, unused_mut)]
+            Some(scale) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v53,) = if __v49 {
+            let __v50 = match w {
+                #[allow(unused_variables, unused_mut)]
+                Some(scale) => scale,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            };
+            (__v50,)
+        } else {
+            (::core::default::Default::default(),)
+        };
+        let __v54 = match w {
+            #[allow(unused_variables, unused_mut)]
+            Some(bias) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v58,) = if __v54 { (true,) } else { (false,) };
+        let __adj81 = __adj87;
+        if __v58 {
+            let __v65 = __v53 * __v31;
+            __adj30 += __adj81 * __v65;
+            __adj30 += (__adj81 * __v31) * __v53;
+        } else {}
+    } else {}
+    if __v11 {
+        let __v12 = match c {
+            #[allow(unused_variables, unused_mut)]
+            Constraint::Lower(i, lo) => true,
+            #[allow(unreachable_patterns)]
+            _ => false,
+        };
+        let (__v17,) = if __v12 {
+            let __v13 = match c {
+                #[allow(unused_variables, unused_mut)]
+                Constraint::Lower(i, lo) => i,
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            };
+            (__v13,)
+        } else {
+            (::core::default::Default::default(),)
+        };
+        let __adj26 = __adj30;
+        (*__gradient)[__v17] -= __adj26;
+    } else {}
+    __v89
+}
+/** The gradient of `__penalty_tangent` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __penalty_tangent_grad(
+    x: [f64; 2],
+    c: Constraint,
+    w: Option<f64>,
+    x_tangent: [f64; 2],
+) -> [f64; 2] {
+    {
+        let mut __grad = [0.0_f64; 2];
+        ____penalty_tangent_value_and_vjp(x, c, w, x_tangent, 1.0_f64, &mut __grad);
+        __grad
+    }
+}
+/** The value of `__penalty_tangent` and its gradient with respect to `x`, from one forward and one reverse sweep.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __penalty_tangent_value_and_grad(
+    x: [f64; 2],
+    c: Constraint,
+    w: Option<f64>,
+    x_tangent: [f64; 2],
+) -> (f64, [f64; 2]) {
+    let mut __grad = (0.0_f64, [0.0_f64; 2]);
+    __grad.0 = ____penalty_tangent_value_and_vjp(
+        x,
+        c,
+        w,
+        x_tangent,
+        1.0_f64,
+        &mut __grad.1,
+    );
+    __grad
+}
+/** The vector-Jacobian product (pullback) of `__penalty_tangent`: `upstream` times the gradient with respect to `x`.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __penalty_tangent_vjp(
+    x: [f64; 2],
+    c: Constraint,
+    w: Option<f64>,
+    x_tangent: [f64; 2],
+    upstream: f64,
+) -> [f64; 2] {
+    {
+        let mut __grad = [0.0_f64; 2];
+        ____penalty_tangent_value_and_vjp(x, c, w, x_tangent, upstream, &mut __grad);
+        __grad
+    }
+}
+/** The Hessian of `penalty` with respect to `x` times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn penalty_hvp(
+    x: [f64; 2],
+    c: Constraint,
+    w: Option<f64>,
+    x_direction: [f64; 2],
+) -> [f64; 2] {
+    __penalty_tangent_grad(x, c, w, x_direction)
+}
+/** The Hessian of `penalty` with respect to `x`: entry (i, j) has the shape of parameter i followed by that of parameter j (a float for two floats), exactly symmetric; one Hessian-vector product per input element.
+
+ Generated by `#[differentiable]`.*/
+#[allow(dead_code, clippy::too_many_arguments)]
+fn penalty_hessian(x: [f64; 2], c: Constraint, w: Option<f64>) -> [[f64; 2]; 2] {
+    let mut __hessian = [[0.0_f64; 2]; 2];
+    for __b in 0..2 {
+        {
+            let __column = __penalty_tangent_grad(
+                x,
+                c,
+                w,
+                {
+                    let mut e = [0.0_f64; 2];
+                    e[__b] = 1.0_f64;
+                    e
+                },
+            );
+            for __a in 0..2 {
+                __hessian[__a][__b] = __column[__a];
+            }
+        }
+    }
+    for __a in 0..2 {
+        for __b in 0..2 {
+            let s = (__hessian[__a][__b] + __hessian[__b][__a])
+                * (1.0_f64 / (1.0_f64 + 1.0_f64));
+            __hessian[__a][__b] = s;
+            __hessian[__b][__a] = s;
+        }
+    }
+    __hessian
 }

@@ -173,7 +173,7 @@ fn __log_sum_exp_value_and_jvp<const N: usize>(
     let __v12 = __carry0_0;
     let __tan12 = __carry_tan0_0;
     let mut __carry1_0: f64 = 0.0;
-    let mut __carry_tan1_0: f64 = ::grad::__private::Zero::zero();
+    let mut __carry_tan1_0: f64 = 0.0_f64;
     for __i1 in (0..N) {
         let __v16 = __carry1_0;
         let __tan16 = __carry_tan1_0;
@@ -203,4 +203,271 @@ fn __log_sum_exp_value_and_jvp<const N: usize>(
 fn log_sum_exp_jvp<const N: usize>(z: [f64; N], z_tangent: [f64; N]) -> (f64, f64) {
     let (__value, __tangent) = __log_sum_exp_value_and_jvp::<N>(z, z_tangent);
     (__value, __tangent)
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn __log_sum_exp_tangent<const N: usize>(z: [f64; N], z_tangent: [f64; N]) -> f64 {
+    use ::grad::pullback as __rules;
+    let __v4 = z[0];
+    let __tan4 = z_tangent[0];
+    let mut __carry0_0: f64 = __v4;
+    let mut __carry_tan0_0: f64 = __tan4;
+    for __i0 in (1..N) {
+        let __v7 = __carry0_0;
+        let __tan7 = __carry_tan0_0;
+        let __v9 = __i0;
+        let __v10 = z[__v9];
+        let __tan10 = z_tangent[__v9];
+        let __v11 = __v7.max(__v10);
+        let __tan11 = __rules::max_tangent(__v7, __v10, __v11, __tan7, __tan10);
+        __carry0_0 = __v11;
+        __carry_tan0_0 = __tan11;
+    }
+    let __v12 = __carry0_0;
+    let __tan12 = __carry_tan0_0;
+    let mut __carry1_0: f64 = 0.0;
+    let mut __carry_tan1_0: f64 = 0.0_f64;
+    for __i1 in (0..N) {
+        let __v16 = __carry1_0;
+        let __tan16 = __carry_tan1_0;
+        let __v18 = __i1;
+        let __v19 = z[__v18];
+        let __tan19 = z_tangent[__v18];
+        let __v20 = __v19 - __v12;
+        let __tan20 = __tan19 - __tan12;
+        let __v21 = __v20.exp();
+        let __tan21 = __rules::exp_tangent(__v20, __v21, __tan20);
+        let __v22 = __v16 + __v21;
+        let __tan22 = __tan16 + __tan21;
+        __carry1_0 = __v22;
+        __carry_tan1_0 = __tan22;
+    }
+    let __v23 = __carry1_0;
+    let __tan23 = __carry_tan1_0;
+    let __v24 = __v23.ln();
+    let __tan24 = __rules::ln_tangent(__v23, __v24, __tan23);
+    let __v25 = __v24 + __v12;
+    let __tan25 = __tan24 + __tan12;
+    __tan25
+}
+#[doc(hidden)]
+#[inline(always)]
+#[allow(
+    dead_code,
+    unused_variables,
+    unused_assignments,
+    unused_mut,
+    unused_parens,
+    unused_comparisons,
+    non_upper_case_globals,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+fn ____log_sum_exp_tangent_value_and_vjp<const N: usize>(
+    z: [f64; N],
+    z_tangent: [f64; N],
+    __upstream: f64,
+    __gradient: &mut [f64; N],
+) -> f64 {
+    let _ = __log_sum_exp_tangent::<N>;
+    use ::grad::pullback as __rules;
+    let __v5 = z[0];
+    let __v7 = z_tangent[0];
+    let mut __count0 = 0usize;
+    let mut __tape0 = [(0.0_f64, 0.0_f64); N];
+    let mut __carry0_0 = __v5;
+    let mut __carry0_1 = __v7;
+    for __i0 in (1..N) {
+        let __v10 = __carry0_0;
+        let __v11 = __carry0_1;
+        let __v13 = __i0;
+        let __v14 = z[__v13];
+        let __v15 = z_tangent[__v13];
+        let __v16 = __v10.max(__v14);
+        let __v17 = __rules::max_tangent(__v10, __v14, __v16, __v11, __v15);
+        __tape0[__count0] = (__v10, __v11);
+        __carry0_0 = __v16;
+        __carry0_1 = __v17;
+        __count0 += 1;
+    }
+    let __v18 = __carry0_0;
+    let __v19 = __carry0_1;
+    let __v21: f64 = 0.0;
+    let __v23: f64 = 0.0_f64;
+    let mut __count1 = 0usize;
+    let mut __tape1 = [(0.0_f64,); N];
+    let mut __carry1_0 = __v21;
+    let mut __carry1_1 = __v23;
+    for __i1 in (0..N) {
+        let __v26 = __carry1_0;
+        let __v27 = __carry1_1;
+        let __v29 = __i1;
+        let __v30 = z[__v29];
+        let __v31 = z_tangent[__v29];
+        let __v32 = __v30 - __v18;
+        let __v33 = __v31 - __v19;
+        let __v34 = __v32.exp();
+        let __v35 = __rules::exp_tangent(__v32, __v34, __v33);
+        __tape1[__count1] = (__v34,);
+        __carry1_0 = (__v26 + __v34);
+        __carry1_1 = (__v27 + __v35);
+        __count1 += 1;
+    }
+    let __v38 = __carry1_0;
+    let __v39 = __carry1_1;
+    let __v40 = __v38.ln();
+    let __v41 = __rules::ln_tangent(__v38, __v40, __v39);
+    let mut __adj19 = __upstream;
+    let (__d41_0, __d41_1, __d41_2) = ::grad::__private::Entries3::entries(
+        __rules::ln_tangent_vjp(__v38, __v40, __v39, __upstream),
+    );
+    let mut __adj38 = __d41_0;
+    __adj38 += __rules::ln(__v38, __v38, __d41_1);
+    let mut __carry_adj1_0 = __adj38;
+    let mut __carry_adj1_1 = __d41_2;
+    let mut __adj18 = 0.0_f64;
+    for (&(__v34,), __v29) in __tape1[..__count1].iter().rev().zip((0..N).rev()) {
+        let __v30 = z[__v29];
+        let __v31 = z_tangent[__v29];
+        let __v32 = __v30 - __v18;
+        let __v33 = __v31 - __v19;
+        let __adj36 = __carry_adj1_0;
+        let __adj37 = __carry_adj1_1;
+        let mut __adj34 = __adj36;
+        let (__d35_0, __d35_1, __d35_2) = ::grad::__private::Entries3::entries(
+            __rules::exp_tangent_vjp(__v32, __v34, __v33, __adj37),
+        );
+        let mut __adj32 = __d35_0;
+        __adj34 += __d35_1;
+        __adj32 += __rules::exp(__v34, __v34, __adj34);
+        __adj19 -= __d35_2;
+        let __adj30 = __adj32;
+        __adj18 -= __adj32;
+        __carry_adj1_0 = __adj36;
+        __carry_adj1_1 = __adj37;
+        (*__gradient)[__v29] += __adj30;
+    }
+    let mut __carry_adj0_0 = __adj18;
+    let mut __carry_adj0_1 = __adj19;
+    for (&(__v10, __v11), __v13) in __tape0[..__count0].iter().rev().zip((1..N).rev()) {
+        let __v14 = z[__v13];
+        let __v15 = z_tangent[__v13];
+        let __v16 = __v10.max(__v14);
+        let mut __adj16 = __carry_adj0_0;
+        let __adj17 = __carry_adj0_1;
+        let (__d17_0, __d17_1, __d17_2, __d17_3, __d17_4) = ::grad::__private::Entries5::entries(
+            __rules::max_tangent_vjp(__v10, __v14, __v16, __v11, __v15, __adj17),
+        );
+        let mut __adj10 = __d17_0;
+        let mut __adj14 = __d17_1;
+        __adj16 += __d17_2;
+        let (__d16_0, __d16_1) = __rules::max(__v10, __v14, __v10, __adj16);
+        __adj10 += __d16_0;
+        __adj14 += __d16_1;
+        __carry_adj0_0 = __adj10;
+        __carry_adj0_1 = __d17_3;
+        (*__gradient)[__v13] += __adj14;
+    }
+    let __adj5 = __carry_adj0_0;
+    (*__gradient)[0] += __adj5;
+    (__v41 + __v19)
+}
+/** The gradient of `__log_sum_exp_tangent` with respect to `z`: one entry per parameter, in parameter order, each shaped like its parameter.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __log_sum_exp_tangent_grad<const N: usize>(
+    z: [f64; N],
+    z_tangent: [f64; N],
+) -> [f64; N] {
+    {
+        let mut __grad = [0.0_f64; N];
+        ____log_sum_exp_tangent_value_and_vjp::<N>(z, z_tangent, 1.0_f64, &mut __grad);
+        __grad
+    }
+}
+/** The value of `__log_sum_exp_tangent` and its gradient with respect to `z`, from one forward and one reverse sweep.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __log_sum_exp_tangent_value_and_grad<const N: usize>(
+    z: [f64; N],
+    z_tangent: [f64; N],
+) -> (f64, [f64; N]) {
+    let mut __grad = (0.0_f64, [0.0_f64; N]);
+    __grad.0 = ____log_sum_exp_tangent_value_and_vjp::<
+        N,
+    >(z, z_tangent, 1.0_f64, &mut __grad.1);
+    __grad
+}
+/** The vector-Jacobian product (pullback) of `__log_sum_exp_tangent`: `upstream` times the gradient with respect to `z`.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn __log_sum_exp_tangent_vjp<const N: usize>(
+    z: [f64; N],
+    z_tangent: [f64; N],
+    upstream: f64,
+) -> [f64; N] {
+    {
+        let mut __grad = [0.0_f64; N];
+        ____log_sum_exp_tangent_value_and_vjp::<N>(z, z_tangent, upstream, &mut __grad);
+        __grad
+    }
+}
+/** The Hessian of `log_sum_exp` with respect to `z` times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.
+
+ Generated by `#[differentiable]`.*/
+#[inline]
+#[allow(dead_code, clippy::too_many_arguments)]
+fn log_sum_exp_hvp<const N: usize>(z: [f64; N], z_direction: [f64; N]) -> [f64; N] {
+    __log_sum_exp_tangent_grad::<N>(z, z_direction)
+}
+/** The Hessian of `log_sum_exp` with respect to `z`: entry (i, j) has the shape of parameter i followed by that of parameter j (a float for two floats), exactly symmetric; one Hessian-vector product per input element.
+
+ Generated by `#[differentiable]`.*/
+#[allow(dead_code, clippy::too_many_arguments)]
+fn log_sum_exp_hessian<const N: usize>(z: [f64; N]) -> [[f64; N]; N] {
+    let mut __hessian = [[0.0_f64; N]; N];
+    for __b in 0..N {
+        {
+            let __column = __log_sum_exp_tangent_grad::<
+                N,
+            >(
+                z,
+                {
+                    let mut e = [0.0_f64; N];
+                    e[__b] = 1.0_f64;
+                    e
+                },
+            );
+            for __a in 0..N {
+                __hessian[__a][__b] = __column[__a];
+            }
+        }
+    }
+    for __a in 0..N {
+        for __b in 0..N {
+            let s = (__hessian[__a][__b] + __hessian[__b][__a])
+                * (1.0_f64 / (1.0_f64 + 1.0_f64));
+            __hessian[__a][__b] = s;
+            __hessian[__b][__a] = s;
+        }
+    }
+    __hessian
 }

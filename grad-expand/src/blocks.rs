@@ -108,6 +108,7 @@ pub fn module(args: TokenStream, mut module: syn::ItemMod) -> TokenStream {
                     impl_generics: None,
                     left_as_written: &left,
                     helpers: &helpers,
+                    tangent_of: false,
                 };
                 expand::function(own.unwrap_or_default(), function, &context).into_tokens()
             }
@@ -196,6 +197,7 @@ pub fn impl_block(
             impl_generics: Some(&block.generics),
             left_as_written: &left,
             helpers,
+            tangent_of: false,
         };
         let mut expansion = expand::function(own.unwrap_or_default(), function, &context);
         if in_trait {

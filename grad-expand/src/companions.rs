@@ -142,6 +142,9 @@ pub struct Companions<'a> {
     /// A struct the function returns (`-> Point`, ending in `Point { x: a, y: b }`): its
     /// float fields, each with the one of its type, which seed the Jacobian's rows.
     pub struct_output: Option<Vec<(syn::Member, TokenStream)>>,
+    /// The function is a tangent function (`second_order.rs`), whose body already brings
+    /// the rules into scope.
+    pub rules_in_scope: bool,
 }
 
 impl Companions<'_> {
@@ -1135,10 +1138,11 @@ impl Companions<'_> {
             .collect();
         readable.push(upstream.clone());
         let rules = names::pullback_rules();
+        let use_rules = (!self.rules_in_scope).then(|| quote!(use ::grad::pullback as #rules;));
         let body = fold::fold_single_use(
             quote! {
                 #mark_used
-                use ::grad::pullback as #rules;
+                #use_rules
                 #(#items)*
                 #(#derefs)*
                 #(#constant_fields)*
@@ -1168,7 +1172,7 @@ impl Companions<'_> {
 impl Companions<'_> {
     /// The core and `f_jvp` of a function the tangent sweep covers; `None` for the others,
     /// which have no `f_jvp` yet (see `tangent::unsupported`).
-    pub fn jvp(&self, lowered: &Lowered) -> Option<TokenStream> {
+    pub fn jvp(&self, lowered: &Lowered) -> Option<Jvp> {
         let graph = &lowered.graph;
         let covered = crate::tangent::unsupported(graph).is_none()
             && self.tuples.is_empty()
@@ -1231,6 +1235,30 @@ impl Companions<'_> {
             .collect();
         readable.extend(tangent_names.iter().cloned());
         let rules = names::pullback_rules();
+        // A scalar function's tangent alone, as a function of its parameters and tangents:
+        // its gradient in the parameters is the Hessian times the tangents (`second_order`).
+        let second_order =
+            matches!(lowered.output, Output::Scalar(_)) && !crate::tangent::calls(graph);
+        let tangent_function = second_order.then(|| {
+            let name = names::tangent_function(&sig.ident);
+            let generics = &sig.generics;
+            let where_clause = &sig.generics.where_clause;
+            let params = self.signature.params.iter().map(|p| p.declaration(true));
+            let types = differentiable.iter().map(|(_, p)| p.core_gradient_type());
+            let ret = self.return_type();
+            let function: syn::ItemFn = syn::parse_quote! {
+                #[doc(hidden)]
+                #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
+                fn #name #generics (#(#params,)* #(#tangent_names: #types,)*) -> #ret #where_clause {
+                    use ::grad::pullback as #rules;
+                    #(#items)*
+                    #(#derefs)*
+                    #(#code)*
+                    #tangent
+                }
+            };
+            function
+        });
         let body = fold::fold_single_use(
             quote! {
                 use ::grad::pullback as #rules;
@@ -1332,6 +1360,255 @@ impl Companions<'_> {
                 (#value_out, #tangent_out)
             },
         );
-        Some(quote!(#core_fn #public))
+        Some(Jvp {
+            tokens: quote!(#core_fn #public),
+            tangent_function,
+        })
+    }
+}
+
+/// Forward mode's code, and what second order is built from.
+pub struct Jvp {
+    /// The core and `f_jvp`.
+    pub tokens: TokenStream,
+    /// For a scalar function, `__f_tangent(params.., tangents..)`: the tangent alone.
+    pub tangent_function: Option<syn::ItemFn>,
+}
+
+/// Second order: `f_hvp` and `f_hessian`, from the gradient of the tangent function
+/// (`second_order.rs`).
+impl Companions<'_> {
+    pub fn hvp_and_hessian(&self, tangent_function: &proc_macro2::Ident) -> TokenStream {
+        let sig = &self.function.sig;
+        let setup = self.setup(false);
+        let differentiable: Vec<&Param> = self.signature.differentiable().collect();
+        let directions: Vec<proc_macro2::Ident> = differentiable
+            .iter()
+            .map(|p| {
+                quote::format_ident!(
+                    "{}_direction",
+                    p.ident,
+                    span = proc_macro2::Span::mixed_site()
+                )
+            })
+            .collect();
+        let owner = self.in_impl.then(|| quote!(Self::));
+        let turbofish: Vec<&proc_macro2::Ident> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                syn::GenericParam::Type(ty) => Some(&ty.ident),
+                syn::GenericParam::Const(constant) => Some(&constant.ident),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let turbofish = (!turbofish.is_empty()).then(|| quote!(::<#(#turbofish),*>));
+        let nested_grad = names::companion(tangent_function, "grad");
+        let args = &setup.args;
+        // The core's directions: a nalgebra direction as its array.
+        let direction_args: Vec<TokenStream> = differentiable
+            .iter()
+            .zip(&directions)
+            .map(|(p, name)| match &p.linalg {
+                Some(linalg) => {
+                    let owned = crate::linalg::Linalg {
+                        by_reference: false,
+                        ..linalg.clone()
+                    };
+                    crate::linalg::to_array(&owned, quote!(#name))
+                }
+                None => quote!(#name),
+            })
+            .collect();
+        let public_directions: Vec<TokenStream> = differentiable
+            .iter()
+            .zip(&directions)
+            .map(|(p, name)| {
+                let ty = &p.gradient_ty;
+                quote!(#name: #ty)
+            })
+            .collect();
+        let grad_ty = self.gradient_type();
+        let name = &sig.ident;
+        let wrt: Vec<String> = differentiable
+            .iter()
+            .map(|p| format!("`{}`", p.ident))
+            .collect();
+        let wrt = wrt.join(", ");
+        let hvp_name = names::companion(name, "hvp");
+        let hvp_call = |directions: &[TokenStream]| quote!(#owner #nested_grad #turbofish(#(#args,)* #(#directions,)*));
+        let hvp = setup.companion(
+            &hvp_name,
+            format!(
+                " The Hessian of `{name}` with respect to {wrt} times the directions (one per parameter, each shaped like it), shaped like the gradient: reverse mode over forward mode, at the cost of a few gradients, without forming the Hessian.\n\n Generated by `#[differentiable]`."
+            ),
+            true,
+            quote!(#(#public_directions),*),
+            grad_ty,
+            self.public_gradient(hvp_call(&direction_args)),
+        );
+        // The dense Hessian, for floats and one-dimensional arrays: entry (i, j) has the
+        // shape of parameter i followed by that of parameter j.
+        let lengths: Option<Vec<Option<TokenStream>>> = differentiable
+            .iter()
+            .map(|p| match (&p.linalg, &p.class) {
+                (None, Ty::Float(_)) => Some(None),
+                (None, Ty::Array(elem, Len(n))) if elem.is_float() => Some(Some(n.clone())),
+                _ => None,
+            })
+            .collect();
+        let (Some(lengths), Some(float)) = (lengths, self.float()) else {
+            return hvp;
+        };
+        let elem = float.ident();
+        let k = differentiable.len();
+        let entry_ty = |i: usize, j: usize| -> TokenStream {
+            match (&lengths[i], &lengths[j]) {
+                (None, None) => quote!(#elem),
+                (Some(n), None) | (None, Some(n)) => quote!([#elem; #n]),
+                (Some(n), Some(m)) => quote!([[#elem; #m]; #n]),
+            }
+        };
+        let entry_zero = |i: usize, j: usize| -> TokenStream {
+            let zero = float_zero(float);
+            match (&lengths[i], &lengths[j]) {
+                (None, None) => zero,
+                (Some(n), None) | (None, Some(n)) => quote!([#zero; #n]),
+                (Some(n), Some(m)) => quote!([[#zero; #m]; #n]),
+            }
+        };
+        let hessian = quote::format_ident!("__hessian", span = proc_macro2::Span::mixed_site());
+        let column = quote::format_ident!("__column", span = proc_macro2::Span::mixed_site());
+        let (a, b) = (
+            quote::format_ident!("__a", span = proc_macro2::Span::mixed_site()),
+            quote::format_ident!("__b", span = proc_macro2::Span::mixed_site()),
+        );
+        let place = |i: usize, j: usize| -> TokenStream {
+            if k == 1 {
+                quote!(#hessian)
+            } else {
+                let (i, j) = (syn::Index::from(i), syn::Index::from(j));
+                quote!(#hessian.#i.#j)
+            }
+        };
+        // Element (a of i, b of j) of entry (i, j).
+        let element = |i: usize, j: usize, a: &TokenStream, b: &TokenStream| -> TokenStream {
+            let place = place(i, j);
+            match (&lengths[i], &lengths[j]) {
+                (None, None) => place,
+                (Some(_), None) => quote!(#place[#a]),
+                (None, Some(_)) => quote!(#place[#b]),
+                (Some(_), Some(_)) => quote!(#place[#a][#b]),
+            }
+        };
+        let column_entry = |i: usize, a: &TokenStream| -> TokenStream {
+            let entry = if k == 1 {
+                quote!(#column)
+            } else {
+                let i = syn::Index::from(i);
+                quote!(#column.#i)
+            };
+            match &lengths[i] {
+                None => entry,
+                Some(_) => quote!(#entry[#a]),
+            }
+        };
+        let over = |length: &Option<TokenStream>, index: &proc_macro2::Ident, body: TokenStream| {
+            match length {
+                None => body,
+                Some(n) => quote!(for #index in 0..#n { #body }),
+            }
+        };
+        let one = &setup.one;
+        let (a_tokens, b_tokens) = (quote!(#a), quote!(#b));
+        let mut columns = Vec::new();
+        for j in 0..k {
+            // One Hessian-vector product per element b of parameter j, along e_(j, b).
+            let seeds: Vec<TokenStream> = (0..k)
+                .map(|p| {
+                    let zeros = zeros(&differentiable[p].class);
+                    if p != j {
+                        return zeros;
+                    }
+                    match &lengths[j] {
+                        None => quote!(#one),
+                        Some(_) => quote!({ let mut e = #zeros; e[#b] = #one; e }),
+                    }
+                })
+                .collect();
+            let call = hvp_call(&seeds);
+            let fills: Vec<TokenStream> = (0..k)
+                .map(|i| {
+                    let target = element(i, j, &a_tokens, &b_tokens);
+                    let source = column_entry(i, &a_tokens);
+                    over(&lengths[i], &a, quote!(#target = #source;))
+                })
+                .collect();
+            columns.push(over(
+                &lengths[j],
+                &b,
+                quote!({ let #column = #call; #(#fills)* }),
+            ));
+        }
+        // Symmetric to the last bit: each pair of mirrored elements is their mean (halves
+        // first, which cannot overflow where the elements do not).
+        let mut symmetrize = Vec::new();
+        let mean = quote::format_ident!("__mean", span = proc_macro2::Span::mixed_site());
+        for i in 0..k {
+            for j in i..k {
+                let upper = element(i, j, &a_tokens, &b_tokens);
+                let lower = element(j, i, &b_tokens, &a_tokens);
+                let half = quote!((#one / (#one + #one)));
+                let pair = quote! {
+                    let #mean = #upper * #half + #lower * #half;
+                    #upper = #mean;
+                    #lower = #mean;
+                };
+                match (i == j, &lengths[i]) {
+                    // A float's own second derivative has no mirror.
+                    (true, None) => {}
+                    // An array's own block: the pairs above its diagonal.
+                    (true, Some(n)) => symmetrize.push(quote! {
+                        for #a in 0..#n { for #b in (#a + 1)..#n { #pair } }
+                    }),
+                    (false, _) => {
+                        let inner = over(&lengths[j], &b, pair);
+                        symmetrize.push(over(&lengths[i], &a, inner));
+                    }
+                }
+            }
+        }
+        let types: Vec<TokenStream> = (0..k)
+            .map(|i| {
+                let row: Vec<TokenStream> = (0..k).map(|j| entry_ty(i, j)).collect();
+                one_or_tuple(&row)
+            })
+            .collect();
+        let zeros_tokens: Vec<TokenStream> = (0..k)
+            .map(|i| {
+                let row: Vec<TokenStream> = (0..k).map(|j| entry_zero(i, j)).collect();
+                one_or_tuple(&row)
+            })
+            .collect();
+        let hessian_ty = one_or_tuple(&types);
+        let hessian_zero = one_or_tuple(&zeros_tokens);
+        let hessian_name = names::companion(name, "hessian");
+        let dense = setup.companion(
+            &hessian_name,
+            format!(
+                " The Hessian of `{name}` with respect to {wrt}: entry (i, j) has the shape of parameter i followed by that of parameter j (a float for two floats), exactly symmetric; one Hessian-vector product per input element.\n\n Generated by `#[differentiable]`."
+            ),
+            false,
+            quote!(),
+            hessian_ty,
+            quote! {
+                let mut #hessian = #hessian_zero;
+                #(#columns)*
+                #(#symmetrize)*
+                #hessian
+            },
+        );
+        quote!(#hvp #dense)
     }
 }

@@ -42,12 +42,17 @@ pub struct Context<'a> {
     /// The functions of the enclosing `#[differentiable]` module that take closures
     /// (`fn rk4<F: Fn([f64; 2]) -> [f64; 2]>(f: F, ..)`), inlined where they are called.
     pub helpers: &'a [syn::ItemFn],
+    /// The function is a scalar function's tangent (`second_order.rs`), expanded for its
+    /// gradient alone: no forward mode and no second order of its own.
+    pub tangent_of: bool,
 }
 
 /// A function as the attribute emits it, and what it adds beside it.
 pub struct Expansion {
     pub function: TokenStream,
     pub companions: TokenStream,
+    /// The companions hold grad's errors (and only stubs).
+    pub has_errors: bool,
 }
 
 impl Expansion {
@@ -55,6 +60,7 @@ impl Expansion {
         let Expansion {
             function,
             companions,
+            ..
         } = self;
         quote!(#function #companions)
     }
@@ -76,7 +82,10 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         None => generics::enter(&function.sig.generics),
     };
     let in_impl = context.in_impl;
-    generics::convert_literals(&mut function);
+    // A tangent function's literals were converted in the function it comes from.
+    if !context.tangent_of {
+        generics::convert_literals(&mut function);
+    }
     let mut diagnostics = Diagnostics::default();
     let mut args = args::parse(args, &mut diagnostics);
     // The pipeline sees tuple parameters as their elements; the companions take them whole.
@@ -115,6 +124,7 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
         elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),
         in_impl,
         struct_output: lowered.as_ref().and_then(struct_output),
+        rules_in_scope: context.tangent_of,
     };
     // The reverse sweep runs whenever the body lowered, so that its errors come in the same
     // build as every other phase's.
@@ -161,21 +171,34 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     } else {
         probes(&signature)
     };
-    let companions = match (diagnostics.into_result(), core) {
+    let (companions, has_errors) = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
             let wrappers = companions.wrappers(false);
-            let jvp = lowered.as_ref().and_then(|lowered| companions.jvp(lowered));
-            quote!(#probes #core #wrappers #jvp)
+            let jvp = match &lowered {
+                Some(lowered) if !context.tangent_of => companions.jvp(lowered),
+                _ => None,
+            };
+            let (jvp, second) = match jvp {
+                Some(jvp) => {
+                    let second = jvp.tangent_function.and_then(|tangent| {
+                        crate::second_order::companions(&companions, tangent, context)
+                    });
+                    (Some(jvp.tokens), second)
+                }
+                None => (None, None),
+            };
+            (quote!(#probes #core #wrappers #jvp #second), false)
         }
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true));
-            quote!(#probes #errors #callee_checks #stubs)
+            (quote!(#probes #errors #callee_checks #stubs), true)
         }
     };
     Expansion {
         function: quote!(#function),
         companions,
+        has_errors,
     }
 }
 

@@ -12,13 +12,21 @@ thread_local! {
     static CONST_PARAMS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The float type parameters of the function being expanded, until dropped.
-pub struct Scope(());
+/// The float type parameters of the function being expanded, until dropped; then those of
+/// the expansion it is nested in (second order expands a function inside another's), if any.
+pub struct Scope {
+    outer_floats: Vec<String>,
+    outer_consts: Vec<String>,
+}
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        FLOAT_PARAMS.with(|names| names.borrow_mut().clear());
-        CONST_PARAMS.with(|names| names.borrow_mut().clear());
+        let (floats, consts) = (
+            std::mem::take(&mut self.outer_floats),
+            std::mem::take(&mut self.outer_consts),
+        );
+        FLOAT_PARAMS.with(|names| *names.borrow_mut() = floats);
+        CONST_PARAMS.with(|names| *names.borrow_mut() = consts);
     }
 }
 
@@ -27,13 +35,18 @@ pub fn enter(generics: &Generics) -> Scope {
         .iter()
         .map(ToString::to_string)
         .collect();
-    FLOAT_PARAMS.with(|current| *current.borrow_mut() = names);
+    let outer_floats =
+        FLOAT_PARAMS.with(|current| std::mem::replace(&mut *current.borrow_mut(), names));
     let consts = generics
         .const_params()
         .map(|c| c.ident.to_string())
         .collect();
-    CONST_PARAMS.with(|current| *current.borrow_mut() = consts);
-    Scope(())
+    let outer_consts =
+        CONST_PARAMS.with(|current| std::mem::replace(&mut *current.borrow_mut(), consts));
+    Scope {
+        outer_floats,
+        outer_consts,
+    }
 }
 
 /// Whether `name` is one of the function's const generic parameters.

@@ -22,6 +22,7 @@ mod primal;
 mod replay;
 mod reverse;
 mod rules;
+mod second_order;
 mod signature;
 mod spell;
 mod structure;

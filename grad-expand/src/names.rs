@@ -42,6 +42,12 @@ pub fn parameter_tangent(param: &Ident) -> Ident {
     format_ident!("{}_tangent", param, span = Span::mixed_site())
 }
 
+/// A scalar function's tangent as a function of its parameters and tangents, whose
+/// gradient is the Hessian-vector product.
+pub fn tangent_function(function: &Ident) -> Ident {
+    format_ident!("__{}_tangent", function, span = function.span())
+}
+
 /// The output's tangent in `f_jvp`.
 pub fn output_tangent() -> Ident {
     hidden("__tangent".to_owned())

@@ -19,8 +19,12 @@
 //! tangent is its `<name>_tangent` rule in `grad-runtime/src/pullback.rs`, the transpose of
 //! its pullback, so that kinks follow the same conventions in both modes.
 //!
-//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): calls of other
-//! functions, macros whose value is a float, struct fields, slices.
+//! A call's tangent is the callee's gradient (from its `_vjp`, which reverse mode needs
+//! anyway) times its arguments' tangents.
+//!
+//! Not yet covered (the function then has no `f_jvp`, see `companions.rs`): calls returning
+//! arrays or tuples, sub-slices passed to calls, macros whose value is a float, struct
+//! fields, slices.
 
 use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, Graph, If, Loop, LoopHeader, Op, Output, Stmt, Ty, ValueId,
@@ -41,7 +45,17 @@ pub type Unsupported = &'static str;
 pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
     for node in graph.nodes.iter().filter(|n| n.active) {
         match &node.op {
-            Op::Call { .. } => return Some("a call of another function"),
+            Op::Call { args, .. } => {
+                let views = args.iter().any(|arg| match arg {
+                    crate::graph::CallArg::Array { array, .. } => {
+                        matches!(graph.array(*array).init, ArrayInit::View { .. })
+                    }
+                    _ => false,
+                });
+                if views {
+                    return Some("a sub-slice passed to a call");
+                }
+            }
             Op::Macro { value: true, .. } => return Some("a macro's float value"),
             Op::Field { .. } => return Some("a field of a struct parameter"),
             Op::Inactive { .. } => return Some("a value grad cannot see into"),
@@ -62,6 +76,15 @@ pub fn unsupported(graph: &Graph) -> Option<Unsupported> {
         }
     }
     None
+}
+
+/// Whether the tangent sweep calls a callee's `_vjp` (for a call with a differentiated
+/// value): such a sweep is not differentiated again, since the callee has no second order.
+pub fn calls(graph: &Graph) -> bool {
+    graph
+        .nodes
+        .iter()
+        .any(|node| node.active && matches!(node.op, Op::Call { .. }))
 }
 
 /// The tangent sweep of the function body.
@@ -163,6 +186,19 @@ impl<'a> TangentSweep<'a> {
 
     fn tangent_or_zero(&self, id: ValueId) -> TokenStream {
         self.tangent(id).unwrap_or_else(|| zero(self.graph, id))
+    }
+
+    /// The tangent of `id`, or the zero of `like`'s type: a literal's own type is often left
+    /// to rustc, where the place it flows to (a loop's variable, a branch's result) has one.
+    fn tangent_or_zero_as(&self, id: ValueId, like: ValueId) -> TokenStream {
+        self.tangent(id).unwrap_or_else(|| {
+            let ty = &self.graph.node(id).ty;
+            if matches!(ty, Ty::Float(Some(_))) {
+                zero(self.graph, id)
+            } else {
+                zero(self.graph, like)
+            }
+        })
     }
 
     /// The tangent of an array: its own, or zeros of its shape for an inactive one.
@@ -321,12 +357,92 @@ impl Walk<'_, '_> {
                 let tangent_rule = quote::format_ident!("{}_tangent", rule.name);
                 quote_spanned!(span=> #rules::#tangent_rule(#(#inputs,)* #out, #(#tangents),*))
             }
+            Op::Call { path, args } => self.call_tangent(id, path, args)?,
             // Merges, loop entries and exits get their tangents where the `if` or loop is
             // written; a parameter's is the core's argument.
             _ => return None,
         };
         let name = names::tangent(id);
         Some(quote_spanned!(span=> let #name = #expr;))
+    }
+
+    /// A call's tangent: the callee's gradient (`g_vjp(args.., 1)`, one entry per float
+    /// argument) times the arguments' tangents. Exact, at the cost of the callee's reverse
+    /// sweep, and it needs nothing of the callee but the `_vjp` the reverse mode needs.
+    fn call_tangent(
+        &mut self,
+        id: ValueId,
+        path: &syn::Path,
+        args: &[crate::graph::CallArg],
+    ) -> Option<TokenStream> {
+        use crate::graph::CallArg;
+        let graph = self.sweep.graph;
+        let span = graph.node(id).span;
+        let float_args: Vec<CallArg> = args
+            .iter()
+            .copied()
+            .filter(|a| match a {
+                CallArg::Scalar(v) | CallArg::Borrowed(v) => graph.node(*v).ty.scalar().is_float(),
+                CallArg::Array { array, .. } => graph.array(*array).ty.scalar().is_float(),
+                CallArg::Receiver(_) => false,
+            })
+            .collect();
+        let one = match graph.node(id).ty {
+            Ty::Float(Some(float)) => crate::spell::float_one(float),
+            _ => quote!(::grad::__private::One::one()),
+        };
+        let mut inputs: Vec<TokenStream> = args
+            .iter()
+            .map(|arg| match *arg {
+                CallArg::Scalar(v) | CallArg::Receiver(v) => self.forward.arg(v),
+                CallArg::Borrowed(v) => {
+                    let v = self.forward.arg(v);
+                    quote!(&#v)
+                }
+                CallArg::Array {
+                    array,
+                    by_reference,
+                } => crate::spell::passed_array(graph, array, by_reference),
+            })
+            .collect();
+        inputs.push(one);
+        let vjp = names::callee_vjp(path);
+        let vjp_call = crate::spell::call(&vjp, args, inputs, span);
+        let check = quote::format_ident!("Entries{}", float_args.len().max(1), span = span);
+        let entries: Vec<proc_macro2::Ident> = (0..float_args.len())
+            .map(|k| names::partial(id, k))
+            .collect();
+        let mut terms = Vec::new();
+        for (arg, entry) in float_args.iter().zip(&entries) {
+            match *arg {
+                CallArg::Scalar(v) | CallArg::Borrowed(v) => {
+                    if let Some(tangent) = self.sweep.tangent(v) {
+                        terms.push(quote!(#entry * #tangent));
+                    }
+                }
+                CallArg::Array { array, .. } if graph.array(array).active => {
+                    let ty = &graph.array(array).ty;
+                    let tangent = self.sweep.array_tangent(array);
+                    let (a, b) = (
+                        crate::spell::flat(quote!(#entry), ty, false),
+                        crate::spell::flat(tangent, ty, false),
+                    );
+                    terms.push(quote!(::grad::__private::dot_elements(#a, #b)));
+                }
+                _ => {}
+            }
+        }
+        let (first, rest) = terms.split_first()?;
+        let pattern = if entries.len() == 1 {
+            let entry = &entries[0];
+            quote!(#entry)
+        } else {
+            quote!((#(#entries),*))
+        };
+        Some(quote_spanned! {span=> {
+            let #pattern = ::grad::__private::#check::entries(#vjp_call);
+            #first #(+ #rest)*
+        }})
     }
 
     /// The tangent array beside an active array.
@@ -346,7 +462,7 @@ impl Walk<'_, '_> {
                 if !array.written {
                     return None;
                 }
-                quote!(::grad::__private::copy_of(&#tangent))
+                quote!(#tangent)
             }
             ArrayInit::Literal(values) => {
                 let tangents = values.iter().map(|v| self.sweep.tangent_or_zero(*v));
@@ -363,10 +479,9 @@ impl Walk<'_, '_> {
                 Some(tangent) => repeat(&array.ty, tangent),
                 None => zeros(&array.ty),
             },
-            ArrayInit::Copy(source) => {
-                let source = self.sweep.array_tangent(*source);
-                quote!(::grad::__private::copy_of(&#source))
-            }
+            // Tangent arrays are owned values (no reference to see through), copied as they
+            // are: no call that a second pass would have to differentiate.
+            ArrayInit::Copy(source) => self.sweep.array_tangent(*source),
             ArrayInit::Row { source, index } => {
                 let source = self.sweep.array_tangent(*source);
                 let index = self.forward.arg(*index);
@@ -415,8 +530,8 @@ impl Walk<'_, '_> {
                 let name = names::tangent(merge.out);
                 outs.push(quote!(#name));
                 types.push(known_type(&graph.node(merge.out).ty));
-                then_values.push(self.sweep.tangent_or_zero(merge.then_value));
-                else_values.push(self.sweep.tangent_or_zero(merge.else_value));
+                then_values.push(self.sweep.tangent_or_zero_as(merge.then_value, merge.out));
+                else_values.push(self.sweep.tangent_or_zero_as(merge.else_value, merge.out));
             }
         }
         // The merged values were read: the primal sweep's bookkeeping of what it references.
@@ -479,7 +594,7 @@ impl Walk<'_, '_> {
                     quote!(#name)
                 });
                 types.push(typed(&self.sweep.graph.node(c.entry).ty));
-                inits.push(self.sweep.tangent_or_zero(c.init));
+                inits.push(self.sweep.tangent_or_zero_as(c.init, c.entry));
                 entries.push({
                     let name = names::tangent(c.entry);
                     quote!(#name)
@@ -511,7 +626,7 @@ impl Walk<'_, '_> {
             .iter()
             .zip(&tangent_next)
             .map(|(next, tangent)| match tangent {
-                Some(next) => self.sweep.tangent_or_zero(*next),
+                Some(next) => self.sweep.tangent_or_zero_as(*next, *next),
                 None => self.forward.arg(*next),
             })
             .collect();

@@ -266,6 +266,17 @@ pub mod __private {
         }
     }
 
+    /// `sum_k a_k * b_k`: a callee's entry for an array argument times that argument's
+    /// tangent, in forward mode. Arrays of arrays come flattened (`as_flattened`).
+    #[inline(always)]
+    pub fn dot_elements<T: Copy + Zero + core::ops::Mul<Output = T>>(a: &[T], b: &[T]) -> T {
+        let mut total = T::zero();
+        for (a, b) in a.iter().zip(b) {
+            total = total + *a * *b;
+        }
+        total
+    }
+
     /// The sum of every element: the adjoint of a value repeated into an array (`[x; N]`).
     #[inline(always)]
     pub fn sum_elements<T: Copy + Zero>(elements: &[T]) -> T {

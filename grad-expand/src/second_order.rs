@@ -1,0 +1,48 @@
+//! Second order, by reverse over forward: a scalar function's tangent sweep, written as a
+//! function of the parameters and the tangents (`__f_tangent(x, v) = ∇f(x) · v`, from
+//! `companions.rs`), goes through the whole pipeline again, as if the user had written it,
+//! differentiated with respect to the parameters alone. Its gradient is `∇(∇f · v) = H v`:
+//! `f_hvp` is that gradient, at the cost of a few of `f`'s gradients, and `f_hessian`
+//! gathers one `f_hvp` per input element.
+//!
+//! Every derivative the second pass needs is a rule already: the operators' own, and for
+//! each `__rules::<name>_tangent(..)` call the tangent sweep writes, its `_tangent_vjp` in
+//! grad-runtime (`second_order.rs` there). So the kink conventions of second order are
+//! those of the tangent rules, and there is no second copy of any sweep.
+//!
+//! The second pass runs only when the first succeeded; if it reports an error (a construct
+//! the tangent code uses that the reverse sweep does not support), the function has no
+//! `f_hvp`, and nothing else changes.
+
+use crate::companions::Companions;
+use crate::expand::{self, Context};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// The tangent function's expansion (its core and its gradient), `f_hvp` and `f_hessian`.
+pub fn companions(
+    companions: &Companions,
+    tangent: syn::ItemFn,
+    context: &Context,
+) -> Option<TokenStream> {
+    let wrt: Vec<&proc_macro2::Ident> = companions
+        .signature
+        .differentiable()
+        .map(|p| &p.ident)
+        .collect();
+    let nested = Context {
+        in_impl: context.in_impl,
+        impl_generics: context.impl_generics,
+        left_as_written: &[],
+        helpers: &[],
+        tangent_of: true,
+    };
+    let name = tangent.sig.ident.clone();
+    let expansion = expand::function(quote!(wrt(#(#wrt),*)), tangent, &nested);
+    if expansion.has_errors {
+        return None;
+    }
+    let public = companions.hvp_and_hessian(&name);
+    let tokens = expansion.into_tokens();
+    Some(quote!(#tokens #public))
+}
