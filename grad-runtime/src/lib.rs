@@ -71,6 +71,7 @@ pub use float::Float;
 #[cfg(feature = "nalgebra")]
 pub use nalgebra;
 pub use num_traits;
+pub use second_order::arrays::*;
 pub use structs::{ConstantField, Differentiable};
 pub use vector::*;
 
