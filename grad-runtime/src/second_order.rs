@@ -742,10 +742,9 @@ pub fn fract_tangent_vjp<T: Real>(x: T, out: T, dx: T, upstream: T) -> (T, T, T)
 pub(crate) mod arrays {
     use super::term;
     use crate::activations::{
-        GELU_CUBIC, GELU_SCALE, elu_vjp_scalar, gelu_inner, gelu_vjp_scalar,
-        hard_tanh_vjp_scalar, leaky_relu_vjp_scalar, log_sigmoid_vjp_scalar, relu_vjp_scalar,
-        sigmoid_pair, sigmoid_vjp_scalar, softplus_vjp_scalar, swish_vjp_scalar,
-        vjp_with_shared,
+        GELU_CUBIC, GELU_SCALE, elu_vjp_scalar, gelu_inner, gelu_vjp_scalar, hard_tanh_vjp_scalar,
+        leaky_relu_vjp_scalar, log_sigmoid_vjp_scalar, relu_vjp_scalar, sigmoid_pair,
+        sigmoid_vjp_scalar, softplus_vjp_scalar, swish_vjp_scalar, vjp_with_shared,
     };
     use crate::pullback::flowing;
     use crate::{Elementwise, Float, dot, matvec_vjp, softmax};
@@ -798,7 +797,13 @@ pub(crate) mod arrays {
     #[inline]
     pub fn softplus_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
         let _ = out;
-        elementwise(x, dx, upstream, |x| sigmoid_slopes(x).0, softplus_vjp_scalar)
+        elementwise(
+            x,
+            dx,
+            upstream,
+            |x| sigmoid_slopes(x).0,
+            softplus_vjp_scalar,
+        )
     }
 
     /// Reverse mode through [`log_sigmoid_jvp`](crate::log_sigmoid_jvp) `= dx · σ(-x)`,
@@ -806,7 +811,13 @@ pub(crate) mod arrays {
     #[inline]
     pub fn log_sigmoid_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
         let _ = out;
-        elementwise(x, dx, upstream, |x| -sigmoid_slopes(x).0, log_sigmoid_vjp_scalar)
+        elementwise(
+            x,
+            dx,
+            upstream,
+            |x| -sigmoid_slopes(x).0,
+            log_sigmoid_vjp_scalar,
+        )
     }
 
     /// Reverse mode through [`relu_jvp`](crate::relu_jvp), elementwise: `(∂/∂x, ∂/∂out,
@@ -911,10 +922,17 @@ pub(crate) mod arrays {
         let _ = out;
         let zero = <X::Scalar as Float>::ZERO;
         let d_x = x.zip_map_elements(upstream, |x, u| {
-            if x > zero { zero } else { term(dslope, u, u * dslope) }
+            if x > zero {
+                zero
+            } else {
+                term(dslope, u, u * dslope)
+            }
         });
         let d_slope = x
-            .zip_map_elements(scaled(dx, upstream), |x, ud| if x > zero { zero } else { ud })
+            .zip_map_elements(
+                scaled(dx, upstream),
+                |x, ud| if x > zero { zero } else { ud },
+            )
             .fold_elements(zero, |total, e| total + e);
         let (d_dx, d_dslope) = shared_slopes(x, slope, upstream, leaky_relu_vjp_scalar);
         (d_x, d_slope, x.map_elements(|_| zero), d_dx, d_dslope)
@@ -947,7 +965,11 @@ pub(crate) mod arrays {
             }
         });
         let from_dalpha = x.zip_map_elements(upstream, |x, u| {
-            if x > zero { zero } else { term(dalpha, u, u * dalpha * exp(x)) }
+            if x > zero {
+                zero
+            } else {
+                term(dalpha, u, u * dalpha * exp(x))
+            }
         });
         let d_alpha = x
             .zip_map_elements(ud, |x, ud| {
@@ -1090,7 +1112,6 @@ pub(crate) mod arrays {
             s.map(|sk| upstream * sk),
         )
     }
-
 }
 
 #[cfg(test)]

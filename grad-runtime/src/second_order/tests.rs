@@ -884,3 +884,325 @@ fn hessian_of_sin_xy_plus_exp_x() {
         }
     }
 }
+
+/// `N` values from `v` starting at `at`.
+fn take<T: Copy, const N: usize>(v: &[T], at: usize) -> [T; N] {
+    core::array::from_fn(|i| v[at + i])
+}
+
+/// Three values from `v` starting at `at`.
+fn t3<T: Copy>(v: &[T], at: usize) -> [T; 3] {
+    take(v, at)
+}
+
+/// Checks an array helper's `_jvp_vjp` at `args` (its float arguments, flattened in order)
+/// and `upstream` (flattened like the `_jvp`'s result): entry k must be Σ_q u_q ∂r_q/∂arg_k,
+/// with the derivatives from forward mode (Dual) through the `_jvp` seeded in argument k.
+fn check_flat(
+    name: &str,
+    args: &[f64],
+    upstream: &[f64],
+    jvp: impl Fn(&[D]) -> std::vec::Vec<D>,
+    vjp: impl Fn(&[f64], &[f64]) -> std::vec::Vec<f64>,
+) {
+    let got = vjp(args, upstream);
+    assert_eq!(
+        got.len(),
+        args.len(),
+        "{name}: one entry per float argument"
+    );
+    for k in 0..args.len() {
+        let seeded: std::vec::Vec<D> = args
+            .iter()
+            .enumerate()
+            .map(|(j, &a)| Dual::new(a, f64::from(j == k)))
+            .collect();
+        let result = jvp(&seeded);
+        assert_eq!(result.len(), upstream.len());
+        let expected: f64 = result.iter().zip(upstream).map(|(r, u)| r.eps * u).sum();
+        assert!(
+            close(got[k], expected, TOL, 1e-3),
+            "{name} at {args:?}, upstream {upstream:?}: entry {k} is {}, forward mode {expected}",
+            got[k]
+        );
+    }
+    // A zero upstream gives zero entries.
+    let zeros = std::vec![0.0; upstream.len()];
+    assert!(
+        vjp(args, &zeros).iter().all(|&e| e == 0.0),
+        "{name}: a zero upstream"
+    );
+}
+
+type Unary3 = fn([f64; 3]) -> [f64; 3];
+type UnaryJvp3 = fn([D; 3], [D; 3], [D; 3]) -> [D; 3];
+type UnaryVjp3 = fn([f64; 3], [f64; 3], [f64; 3], [f64; 3]) -> ([f64; 3], [f64; 3], [f64; 3]);
+
+#[test]
+fn activation_jvp_vjps_are_forward_mode_through_their_jvps() {
+    let cases: [(&str, Unary3, UnaryJvp3, UnaryVjp3); 7] = [
+        (
+            "sigmoid",
+            crate::sigmoid,
+            crate::sigmoid_jvp,
+            crate::sigmoid_jvp_vjp,
+        ),
+        (
+            "softplus",
+            crate::softplus,
+            crate::softplus_jvp,
+            crate::softplus_jvp_vjp,
+        ),
+        (
+            "log_sigmoid",
+            crate::log_sigmoid,
+            crate::log_sigmoid_jvp,
+            crate::log_sigmoid_jvp_vjp,
+        ),
+        ("relu", crate::relu, crate::relu_jvp, crate::relu_jvp_vjp),
+        (
+            "hard_tanh",
+            crate::hard_tanh,
+            crate::hard_tanh_jvp,
+            crate::hard_tanh_jvp_vjp,
+        ),
+        (
+            "swish",
+            crate::swish,
+            crate::swish_jvp,
+            crate::swish_jvp_vjp,
+        ),
+        ("gelu", crate::gelu, crate::gelu_jvp, crate::gelu_jvp_vjp),
+    ];
+    let mut rng = Rng(0x5151_2727_9393_0101);
+    for (name, f, jvp, vjp) in cases {
+        for _ in 0..60 {
+            let x: [f64; 3] = core::array::from_fn(|_| rng.range(-5.0, 5.0));
+            let dx: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+            let u: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+            let args: std::vec::Vec<f64> = [x, f(x), dx].concat();
+            check_flat(
+                name,
+                &args,
+                &u,
+                |a| jvp(take(a, 0), take(a, 3), take(a, 6)).to_vec(),
+                |a, u| {
+                    let (e0, e1, e2) = vjp(take(a, 0), take(a, 3), take(a, 6), take(u, 0));
+                    [e0, e1, e2].concat()
+                },
+            );
+            // A zero tangent: x gets 0, dx keeps its slope.
+            let (e0, _, e2) = vjp(x, f(x), [0.0; 3], u);
+            assert_eq!(e0, [0.0; 3], "{name}: zero tangents");
+            assert_eq!(e2, vjp(x, f(x), dx, u).2, "{name}: the tangents' slopes");
+        }
+    }
+    // A bare float is one element, through the same code.
+    let (x, dx, u) = (0.3_f64, 0.5, 0.75);
+    let array = crate::sigmoid_jvp_vjp([x; 3], crate::sigmoid([x; 3]), [dx; 3], [u; 3]);
+    let scalar = crate::sigmoid_jvp_vjp(x, crate::sigmoid(x), dx, u);
+    assert_eq!(scalar, (array.0[0], array.1[0], array.2[0]));
+    // Kinks: relu and hard_tanh are flat on each branch; their tangents' slopes are the
+    // `_vjp`'s conventions.
+    let x = [0.0, -1.0, 1.0];
+    let (e0, e1, e2) = crate::relu_jvp_vjp(x, crate::relu(x), [0.3; 3], [0.75; 3]);
+    assert_eq!((e0, e1, e2), ([0.0; 3], [0.0; 3], [0.0, 0.0, 0.75]));
+    let (e0, _, e2) = crate::hard_tanh_jvp_vjp(x, crate::hard_tanh(x), [0.3; 3], [0.75; 3]);
+    assert_eq!((e0, e2), ([0.0; 3], [0.75, 0.0, 0.0]));
+    // gelu's tails, where the `_vjp` returns s: 0 along x.
+    let far = [-40.0_f64, 40.0, 1e200];
+    let (e0, _, e2) = crate::gelu_jvp_vjp(far, crate::gelu(far), [0.3; 3], [0.75; 3]);
+    assert_eq!(e0, [0.0; 3]);
+    assert_eq!(e2, [0.0, 0.75, 0.75]);
+}
+
+#[test]
+fn shared_parameter_jvp_vjps_are_forward_mode_through_their_jvps() {
+    let mut rng = Rng(0x0123_4567_89ab_cdef);
+    for _ in 0..60 {
+        let x: [f64; 3] = core::array::from_fn(|_| rng.range(-4.0, 4.0));
+        let p = rng.range(0.05, 2.0);
+        let dx: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+        let dp = rng.nonzero();
+        let u: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+        let args_of = |out: [f64; 3]| {
+            let mut args = x.to_vec();
+            args.push(p);
+            args.extend(out);
+            args.extend(dx);
+            args.push(dp);
+            args
+        };
+        let flat = |e: ([f64; 3], f64, [f64; 3], [f64; 3], f64)| {
+            let mut v = e.0.to_vec();
+            v.push(e.1);
+            v.extend(e.2);
+            v.extend(e.3);
+            v.push(e.4);
+            v
+        };
+        check_flat(
+            "leaky_relu",
+            &args_of(crate::leaky_relu(x, p)),
+            &u,
+            |a| {
+                crate::leaky_relu_jvp::<[D; 3]>(take(a, 0), a[3], take(a, 4), take(a, 7), a[10])
+                    .to_vec()
+            },
+            |a, u| {
+                flat(crate::leaky_relu_jvp_vjp::<[f64; 3]>(
+                    take(a, 0),
+                    a[3],
+                    take(a, 4),
+                    take(a, 7),
+                    a[10],
+                    take(u, 0),
+                ))
+            },
+        );
+        check_flat(
+            "elu",
+            &args_of(crate::elu(x, p)),
+            &u,
+            |a| crate::elu_jvp::<[D; 3]>(take(a, 0), a[3], take(a, 4), take(a, 7), a[10]).to_vec(),
+            |a, u| {
+                flat(crate::elu_jvp_vjp::<[f64; 3]>(
+                    take(a, 0),
+                    a[3],
+                    take(a, 4),
+                    take(a, 7),
+                    a[10],
+                    take(u, 0),
+                ))
+            },
+        );
+    }
+    // x = 0 takes the negative side, as the `_jvp`.
+    let e = crate::leaky_relu_jvp_vjp([0.0, 1.0], 0.1, [0.0, 1.0], [0.3, 0.3], 0.5, [1.0, 1.0]);
+    assert_eq!(e, ([0.5, 0.0], 0.3, [0.0, 0.0], [0.1, 1.0], 0.0));
+    // Zero tangents: x and the parameter get 0.
+    let e = crate::elu_jvp_vjp([-1.0, 1.0], 0.5, [0.0; 2], [0.0; 2], 0.0, [1.0, 1.0]);
+    assert_eq!((e.0, e.1), ([0.0; 2], 0.0));
+}
+
+#[test]
+fn vector_jvp_vjps_are_forward_mode_through_their_jvps() {
+    let mut rng = Rng(0xfeed_beef_1234_5678);
+    for _ in 0..60 {
+        let a: [f64; 3] = core::array::from_fn(|_| rng.range(-3.0, 3.0));
+        let b: [f64; 3] = core::array::from_fn(|_| rng.range(-3.0, 3.0));
+        let da: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+        let db: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+        let u = rng.nonzero();
+
+        let args = [a.as_slice(), &b, &[crate::dot(a, b)], &da, &db].concat();
+        check_flat(
+            "dot",
+            &args,
+            &[u],
+            |v| {
+                std::vec![crate::dot_jvp(
+                    t3(v, 0),
+                    t3(v, 3),
+                    v[6],
+                    t3(v, 7),
+                    t3(v, 10)
+                )]
+            },
+            |v, u| {
+                let e = crate::dot_jvp_vjp(t3(v, 0), t3(v, 3), v[6], t3(v, 7), t3(v, 10), u[0]);
+                [e.0.as_slice(), &e.1, &[e.2], &e.3, &e.4].concat()
+            },
+        );
+
+        let args = [a.as_slice(), &[crate::sum(a)], &da].concat();
+        check_flat(
+            "sum",
+            &args,
+            &[u],
+            |v| std::vec![crate::sum_jvp(t3(v, 0), v[3], t3(v, 4))],
+            |v, u| {
+                let e = crate::sum_jvp_vjp(t3(v, 0), v[3], t3(v, 4), u[0]);
+                [e.0.as_slice(), &[e.1], &e.2].concat()
+            },
+        );
+
+        let args = [a.as_slice(), &[crate::norm_sq(a)], &da].concat();
+        check_flat(
+            "norm_sq",
+            &args,
+            &[u],
+            |v| std::vec![crate::norm_sq_jvp(t3(v, 0), v[3], t3(v, 4))],
+            |v, u| {
+                let e = crate::norm_sq_jvp_vjp(t3(v, 0), v[3], t3(v, 4), u[0]);
+                [e.0.as_slice(), &[e.1], &e.2].concat()
+            },
+        );
+
+        // softmax and log_sum_exp, over z = a.
+        let us: [f64; 3] = core::array::from_fn(|_| rng.nonzero());
+        let args = [a.as_slice(), &crate::softmax(a), &da].concat();
+        check_flat(
+            "softmax",
+            &args,
+            &us,
+            |v| crate::softmax_jvp(t3(v, 0), t3(v, 3), t3(v, 6)).to_vec(),
+            |v, u| {
+                let e = crate::softmax_jvp_vjp(t3(v, 0), t3(v, 3), t3(v, 6), t3(u, 0));
+                [e.0, e.1, e.2].concat()
+            },
+        );
+        let args = [a.as_slice(), &[crate::log_sum_exp(a)], &da].concat();
+        check_flat(
+            "log_sum_exp",
+            &args,
+            &[u],
+            |v| std::vec![crate::log_sum_exp_jvp(t3(v, 0), v[3], t3(v, 4))],
+            |v, u| {
+                let e = crate::log_sum_exp_jvp_vjp(t3(v, 0), v[3], t3(v, 4), u[0]);
+                [e.0.as_slice(), &[e.1], &e.2].concat()
+            },
+        );
+
+        // matvec: W is 2×3, x = b.
+        let w: [[f64; 3]; 2] = [a, core::array::from_fn(|_| rng.range(-3.0, 3.0))];
+        let dw: [[f64; 3]; 2] = core::array::from_fn(|_| core::array::from_fn(|_| rng.nonzero()));
+        let um: [f64; 2] = core::array::from_fn(|_| rng.nonzero());
+        let args = [
+            w.as_flattened(),
+            &b,
+            &crate::matvec(w, b),
+            dw.as_flattened(),
+            &db,
+        ]
+        .concat();
+        let matrix = |v: &[D], at: usize| -> [[D; 3]; 2] { [t3(v, at), t3(v, at + 3)] };
+        check_flat(
+            "matvec",
+            &args,
+            &um,
+            |v| {
+                crate::matvec_jvp(
+                    matrix(v, 0),
+                    t3(v, 6),
+                    take::<D, 2>(v, 9),
+                    matrix(v, 11),
+                    t3(v, 17),
+                )
+                .to_vec()
+            },
+            |v, u| {
+                let m = |at: usize| -> [[f64; 3]; 2] { [t3(v, at), t3(v, at + 3)] };
+                let e = crate::matvec_jvp_vjp(
+                    m(0),
+                    t3(v, 6),
+                    take::<f64, 2>(v, 9),
+                    m(11),
+                    t3(v, 17),
+                    take::<f64, 2>(u, 0),
+                );
+                [e.0.as_flattened(), &e.1, &e.2, e.3.as_flattened(), &e.4].concat()
+            },
+        );
+    }
+}
