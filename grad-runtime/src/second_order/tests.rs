@@ -1206,3 +1206,38 @@ fn vector_jvp_vjps_are_forward_mode_through_their_jvps() {
         );
     }
 }
+
+/// Every array helper's `_jvp` has its `_jvp_vjp` here, taking the `_jvp`'s parameters and
+/// `upstream`.
+#[test]
+fn every_helper_jvp_has_a_vjp() {
+    let here = include_str!("../second_order.rs");
+    let mut count = 0;
+    for source in [
+        include_str!("../activations.rs"),
+        include_str!("../vector.rs"),
+    ] {
+        for line in source.lines() {
+            let Some(rest) = line.strip_prefix("pub fn ") else {
+                continue;
+            };
+            let name = &rest[..rest.find('<').expect("a generic helper")];
+            if !name.ends_with("_jvp") {
+                continue;
+            }
+            count += 1;
+            let mut expected = parameters(source, name).expect("the _jvp's parameters");
+            let vjp = format!("{name}_vjp");
+            let got = parameters(here, &vjp)
+                .unwrap_or_else(|| panic!("`{name}` has no `{vjp}` in second_order.rs"));
+            assert_eq!(got.len(), expected.len() + 1, "the parameters of `{vjp}`");
+            assert!(got.last().unwrap().starts_with("upstream: "));
+            assert_eq!(
+                got[..expected.len()],
+                expected[..],
+                "the parameters of `{vjp}`"
+            );
+        }
+    }
+    assert!(count >= 15, "only {count} helper _jvps found");
+}
