@@ -1226,7 +1226,7 @@ fn every_helper_jvp_has_a_vjp() {
                 continue;
             }
             count += 1;
-            let mut expected = parameters(source, name).expect("the _jvp's parameters");
+            let expected = parameters(source, name).expect("the _jvp's parameters");
             let vjp = format!("{name}_vjp");
             let got = parameters(here, &vjp)
                 .unwrap_or_else(|| panic!("`{name}` has no `{vjp}` in second_order.rs"));
