@@ -24,7 +24,7 @@ use crate::{Elementwise, Float};
 /// σ(x) and σ(-x) = 1 - σ(x), both accurate: e^(-|x|) never overflows, and σ(-x) is not formed
 /// by the cancelling subtraction 1 - σ(x).
 #[inline]
-fn sigmoid_pair<T: Float>(x: T) -> (T, T) {
+pub(crate) fn sigmoid_pair<T: Float>(x: T) -> (T, T) {
     let e = (-x.abs()).exp();
     let big = T::ONE / (T::ONE + e);
     let small = e / (T::ONE + e);
@@ -45,7 +45,7 @@ fn sigmoid_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn sigmoid_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn sigmoid_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     let (s, s_neg) = sigmoid_pair(x);
     upstream * (s * s_neg)
 }
@@ -56,7 +56,7 @@ fn softplus_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn softplus_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn softplus_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     upstream * sigmoid_scalar(x)
 }
 
@@ -66,7 +66,7 @@ fn log_sigmoid_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn log_sigmoid_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn log_sigmoid_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     upstream * sigmoid_scalar(-x)
 }
 
@@ -77,7 +77,7 @@ fn relu_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn relu_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn relu_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     if x > T::ZERO {
         upstream
     } else if x.is_nan() {
@@ -93,7 +93,7 @@ fn leaky_relu_scalar<T: Float>(x: T, slope: T) -> T {
 }
 
 #[inline]
-fn leaky_relu_vjp_scalar<T: Float>(x: T, slope: T, upstream: T) -> (T, T) {
+pub(crate) fn leaky_relu_vjp_scalar<T: Float>(x: T, slope: T, upstream: T) -> (T, T) {
     if x > T::ZERO {
         (upstream, T::ZERO)
     } else {
@@ -107,7 +107,7 @@ fn hard_tanh_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn hard_tanh_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn hard_tanh_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     if x > -T::ONE && x < T::ONE {
         upstream
     } else if x.is_nan() {
@@ -123,7 +123,7 @@ fn swish_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn swish_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn swish_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     let (s, s_neg) = sigmoid_pair(x);
     upstream * (s * (T::ONE + x * s_neg))
 }
@@ -134,7 +134,7 @@ fn elu_scalar<T: Float>(x: T, alpha: T) -> T {
 }
 
 #[inline]
-fn elu_vjp_scalar<T: Float>(x: T, alpha: T, upstream: T) -> (T, T) {
+pub(crate) fn elu_vjp_scalar<T: Float>(x: T, alpha: T, upstream: T) -> (T, T) {
     if x > T::ZERO {
         (upstream, T::ZERO)
     } else {
@@ -144,13 +144,13 @@ fn elu_vjp_scalar<T: Float>(x: T, alpha: T, upstream: T) -> (T, T) {
 }
 
 /// √(2/π), the scale inside GELU's tanh.
-const GELU_SCALE: f64 = 0.797_884_560_802_865_4;
+pub(crate) const GELU_SCALE: f64 = 0.797_884_560_802_865_4;
 /// The cubic coefficient of GELU's tanh approximation.
-const GELU_CUBIC: f64 = 0.044_715;
+pub(crate) const GELU_CUBIC: f64 = 0.044_715;
 
 /// u = √(2/π)(x + 0.044715 x³), the argument of GELU's tanh.
 #[inline]
-fn gelu_inner<T: Float>(x: T) -> T {
+pub(crate) fn gelu_inner<T: Float>(x: T) -> T {
     T::from_f64(GELU_SCALE) * (x + T::from_f64(GELU_CUBIC) * (x * x * x))
 }
 
@@ -160,7 +160,7 @@ fn gelu_scalar<T: Float>(x: T) -> T {
 }
 
 #[inline]
-fn gelu_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
+pub(crate) fn gelu_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
     let (s, s_neg) = sigmoid_pair(T::TWO * gelu_inner(x));
     let slope = s * s_neg;
     // In the tails slope is exactly 0 while x u' may be infinite (x³ overflows first in f32):
@@ -175,7 +175,7 @@ fn gelu_vjp_scalar<T: Float>(x: T, upstream: T) -> T {
 /// Applies a two-input scalar rule `(x, p, upstream) -> (∂x, ∂p)` to every element of `x`
 /// with the shared parameter `p`, in one pass: `(∂x elementwise, Σ ∂p)`.
 #[inline]
-fn vjp_with_shared<X: Elementwise>(
+pub(crate) fn vjp_with_shared<X: Elementwise>(
     x: X,
     p: X::Scalar,
     upstream: X,

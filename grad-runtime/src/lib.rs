@@ -11,7 +11,9 @@
 //!   it, `libm`'s, so the crate works in `no_std` builds.
 //! - [`pullback`]: the derivative rule of each differentiable float method, one function per
 //!   method, named after it, with the conventions chosen at kinks and singularities, and
-//!   beside each its tangent rule for forward mode, `<name>_tangent`.
+//!   beside each its tangent rule for forward mode, `<name>_tangent`, and that rule's own
+//!   reverse-mode rule, `<name>_tangent_vjp`, for Hessian-vector products by reverse mode
+//!   over forward mode.
 //! - [`Dual`]: a dual number (a value and one tangent) implementing num-traits' `Float` and
 //!   grad's [`Float`], whose every method takes its tangent from those rules: generic code run
 //!   on it gives a directional derivative, and the generic gradient core run on it gives a
@@ -22,6 +24,7 @@
 //!   any [`Elementwise`] value.
 //! - Vector helpers over fixed-size arrays ([`dot`], [`sum`], [`norm_sq`], [`matvec`],
 //!   [`softmax`], [`log_sum_exp`]), each with an O(N) `_vjp`, without allocation.
+//! - Beside each helper's tangent `<helper>_jvp`, its reverse-mode rule `<helper>_jvp_vjp`.
 //! - With the `alloc` feature (implied by `std`): `check_gradient` and `central_difference`,
 //!   to compare a gradient with central finite differences.
 //!
@@ -71,6 +74,7 @@ pub use float::Float;
 #[cfg(feature = "nalgebra")]
 pub use nalgebra;
 pub use num_traits;
+pub use second_order::arrays::*;
 pub use structs::{ConstantField, Differentiable};
 pub use vector::*;
 

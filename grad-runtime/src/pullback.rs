@@ -33,6 +33,16 @@
 //! given the output in place of its input, one that reads only its inputs its receiver in
 //! place of `out`.
 //!
+//! Beside each tangent rule is its own reverse-mode rule, `<name>_tangent_vjp(inputs.., out,
+//! tangents.., upstream)`, for second derivatives by reverse mode over forward mode: it
+//! returns `upstream` times the partial of the tangent rule, as written, with respect to each
+//! float argument in order, `out` and the tangents included (`out` is an independent argument:
+//! `exp_tangent_vjp` gives `∂/∂x = 0`, `∂/∂out = dx`). At kinks and ties each partial is that
+//! of the branch taken. A zero tangent makes the rule constant, so the inputs and `out` get
+//! exactly 0 from its term, while the tangent's own entry keeps its slope, which is the
+//! method's pullback with `upstream` (conventions included, `+∞` for `sqrt` at 0). A zero
+//! upstream gives exactly 0 entries; NaN propagates.
+//!
 //! ```
 //! use grad_runtime::pullback;
 //!

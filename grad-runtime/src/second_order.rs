@@ -734,5 +734,385 @@ pub fn fract_tangent_vjp<T: Real>(x: T, out: T, dx: T, upstream: T) -> (T, T, T)
     flat(pullback::fract(x, out, upstream))
 }
 
+/// Reverse mode through the array helpers' tangents, `<helper>_jvp_vjp`: re-exported at the
+/// crate root beside the helpers (`grad_runtime::sigmoid_jvp_vjp`), with the conventions of
+/// the scalar ones above. Each takes the `_jvp`'s arguments and `upstream`, shaped like the
+/// `_jvp`'s result, and returns one entry per float argument, shaped like it (a shared scalar
+/// parameter's entry is the sum over the elements).
+pub(crate) mod arrays {
+    use super::term;
+    use crate::activations::{
+        GELU_CUBIC, GELU_SCALE, elu_vjp_scalar, gelu_inner, gelu_vjp_scalar, hard_tanh_vjp_scalar,
+        leaky_relu_vjp_scalar, log_sigmoid_vjp_scalar, relu_vjp_scalar, sigmoid_pair,
+        sigmoid_vjp_scalar, softplus_vjp_scalar, swish_vjp_scalar, vjp_with_shared,
+    };
+    use crate::pullback::flowing;
+    use crate::{Elementwise, Float, dot, matvec_vjp, softmax};
+    use core::array;
+
+    /// `upstream · dx` element by element, exactly 0 where either is 0: the factor of every
+    /// partial of a `flowing(dx, ..)` term other than its tangent's.
+    #[inline(always)]
+    fn scaled<X: Elementwise>(dx: X, upstream: X) -> X {
+        dx.zip_map_elements(upstream, |d, u| term(d, u, u * d))
+    }
+
+    /// The `_jvp_vjp` of an elementwise `_jvp` whose element is `flowing(d, first(x, d))`:
+    /// `(∂/∂x, ∂/∂out, ∂/∂dx) = (dx · second(x), 0, first(x, 1))` times `upstream`.
+    #[inline(always)]
+    fn elementwise<X: Elementwise>(
+        x: X,
+        dx: X,
+        upstream: X,
+        second: impl Fn(X::Scalar) -> X::Scalar,
+        first: impl Fn(X::Scalar, X::Scalar) -> X::Scalar,
+    ) -> (X, X, X) {
+        let zero = <X::Scalar as Float>::ZERO;
+        let d_x = x.zip_map_elements(scaled(dx, upstream), |x, ud| {
+            if ud == zero { zero } else { ud * second(x) }
+        });
+        let d_dx = x.zip_map_elements(upstream, |x, u| flowing(u, first(x, u)));
+        (d_x, x.map_elements(|_| zero), d_dx)
+    }
+
+    /// σ'(x) = σ(x) σ(-x) and σ''(x) = σ(x) σ(-x) (σ(-x) - σ(x)).
+    #[inline(always)]
+    fn sigmoid_slopes<T: Float>(x: T) -> (T, T) {
+        let (s, s_neg) = sigmoid_pair(x);
+        let slope = s * s_neg;
+        (slope, slope * (s_neg - s))
+    }
+
+    /// Reverse mode through [`sigmoid_jvp`](crate::sigmoid_jvp) `= dx · σ'(x)`, elementwise:
+    /// `(∂/∂x, ∂/∂out, ∂/∂dx) = (dx σ''(x), 0, σ'(x))` times `upstream`, with σ' = σ(x) σ(-x)
+    /// and σ'' = σ' (σ(-x) - σ(x)); `out` is not read, as by the `_jvp`.
+    #[inline]
+    pub fn sigmoid_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        elementwise(x, dx, upstream, |x| sigmoid_slopes(x).1, sigmoid_vjp_scalar)
+    }
+
+    /// Reverse mode through [`softplus_jvp`](crate::softplus_jvp) `= dx · σ(x)`, elementwise:
+    /// `(∂/∂x, ∂/∂out, ∂/∂dx) = (dx σ(x) σ(-x), 0, σ(x))` times `upstream`.
+    #[inline]
+    pub fn softplus_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        elementwise(
+            x,
+            dx,
+            upstream,
+            |x| sigmoid_slopes(x).0,
+            softplus_vjp_scalar,
+        )
+    }
+
+    /// Reverse mode through [`log_sigmoid_jvp`](crate::log_sigmoid_jvp) `= dx · σ(-x)`,
+    /// elementwise: `(∂/∂x, ∂/∂out, ∂/∂dx) = (-dx σ(x) σ(-x), 0, σ(-x))` times `upstream`.
+    #[inline]
+    pub fn log_sigmoid_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        elementwise(
+            x,
+            dx,
+            upstream,
+            |x| -sigmoid_slopes(x).0,
+            log_sigmoid_vjp_scalar,
+        )
+    }
+
+    /// Reverse mode through [`relu_jvp`](crate::relu_jvp), elementwise: `(∂/∂x, ∂/∂out,
+    /// ∂/∂dx) = (0, 0, relu'(x))` times `upstream`: the step is flat on each branch, and
+    /// relu'(x) is the `_vjp`'s (1 for x > 0, 0 for x ≤ 0, NaN at NaN).
+    #[inline]
+    pub fn relu_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        let zero = <X::Scalar as Float>::ZERO;
+        elementwise(x, dx, upstream, |_| zero, relu_vjp_scalar)
+    }
+
+    /// Reverse mode through [`hard_tanh_jvp`](crate::hard_tanh_jvp), elementwise:
+    /// `(∂/∂x, ∂/∂out, ∂/∂dx) = (0, 0, hard_tanh'(x))` times `upstream`, hard_tanh'(x) the
+    /// `_vjp`'s (1 strictly inside (-1, 1), 0 at ±1 and outside, NaN at NaN).
+    #[inline]
+    pub fn hard_tanh_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        let zero = <X::Scalar as Float>::ZERO;
+        elementwise(x, dx, upstream, |_| zero, hard_tanh_vjp_scalar)
+    }
+
+    /// Reverse mode through [`swish_jvp`](crate::swish_jvp) `= dx · σ(x)(1 + x σ(-x))`,
+    /// elementwise: `(∂/∂x, ∂/∂out, ∂/∂dx) = (dx σ'(x)(2 + x (σ(-x) - σ(x))), 0, σ(x)(1 +
+    /// x σ(-x)))` times `upstream`, σ' = σ(x) σ(-x).
+    #[inline]
+    pub fn swish_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        elementwise(
+            x,
+            dx,
+            upstream,
+            |x| {
+                let (s, s_neg) = sigmoid_pair(x);
+                s * s_neg * (<X::Scalar as Float>::TWO + x * (s_neg - s))
+            },
+            swish_vjp_scalar,
+        )
+    }
+
+    /// Reverse mode through [`gelu_jvp`](crate::gelu_jvp) `= dx · g(x)` with
+    /// g = s + 2 x s (1 - s) u', s = σ(2u), elementwise: `(∂/∂x, ∂/∂out, ∂/∂dx) =
+    /// (dx g'(x), 0, g(x))` times `upstream`, with
+    /// g' = s(1 - s) (4 u' + 4 x u'² (1 - 2s) + 2 x u''), u' = √(2/π)(1 + 3 · 0.044715 x²),
+    /// u'' = 6 √(2/π) · 0.044715 x. In the tails, where the `_vjp`'s slope s(1 - s) is exactly
+    /// 0 and it returns s, ∂/∂x is 0.
+    #[inline]
+    pub fn gelu_jvp_vjp<X: Elementwise>(x: X, out: X, dx: X, upstream: X) -> (X, X, X) {
+        let _ = out;
+        elementwise(
+            x,
+            dx,
+            upstream,
+            |x| {
+                let two = <X::Scalar as Float>::TWO;
+                let (s, s_neg) = sigmoid_pair(two * gelu_inner(x));
+                let slope = s * s_neg;
+                if slope == <X::Scalar as Float>::ZERO {
+                    return slope;
+                }
+                let scale = <X::Scalar as Float>::from_f64(GELU_SCALE);
+                let du = scale
+                    * (<X::Scalar as Float>::ONE
+                        + <X::Scalar as Float>::from_f64(3.0 * GELU_CUBIC) * (x * x));
+                let ddu = scale * <X::Scalar as Float>::from_f64(6.0 * GELU_CUBIC) * x;
+                let four = two * two;
+                slope * (four * du + four * x * du * du * (s_neg - s) + two * x * ddu)
+            },
+            gelu_vjp_scalar,
+        )
+    }
+
+    /// The entries of the tangents of a rule with a shared parameter: the `_vjp`'s, each
+    /// exactly 0 for a zero upstream.
+    #[inline(always)]
+    fn shared_slopes<X: Elementwise>(
+        x: X,
+        p: X::Scalar,
+        upstream: X,
+        rule: impl Fn(X::Scalar, X::Scalar, X::Scalar) -> (X::Scalar, X::Scalar),
+    ) -> (X, X::Scalar) {
+        vjp_with_shared(x, p, upstream, |x, p, u| {
+            let (d_x, d_p) = rule(x, p, u);
+            (flowing(u, d_x), flowing(u, d_p))
+        })
+    }
+
+    /// Reverse mode through [`leaky_relu_jvp`](crate::leaky_relu_jvp), per element `dx` for
+    /// x > 0 and `slope · dx + x · dslope` otherwise: `(∂/∂x, ∂/∂slope, ∂/∂out, ∂/∂dx,
+    /// ∂/∂dslope)` times `upstream`. Per element on the negative side (x ≤ 0, and NaN):
+    /// ∂/∂x = dslope, a share dx of ∂/∂slope, ∂/∂dx = slope, a share x of ∂/∂dslope; on the
+    /// positive side ∂/∂dx = 1 and the rest 0. The scalar entries sum over the elements.
+    #[inline]
+    pub fn leaky_relu_jvp_vjp<X: Elementwise>(
+        x: X,
+        slope: X::Scalar,
+        out: X,
+        dx: X,
+        dslope: X::Scalar,
+        upstream: X,
+    ) -> (X, X::Scalar, X, X, X::Scalar) {
+        let _ = out;
+        let zero = <X::Scalar as Float>::ZERO;
+        let d_x = x.zip_map_elements(upstream, |x, u| {
+            if x > zero {
+                zero
+            } else {
+                term(dslope, u, u * dslope)
+            }
+        });
+        let d_slope = x
+            .zip_map_elements(
+                scaled(dx, upstream),
+                |x, ud| if x > zero { zero } else { ud },
+            )
+            .fold_elements(zero, |total, e| total + e);
+        let (d_dx, d_dslope) = shared_slopes(x, slope, upstream, leaky_relu_vjp_scalar);
+        (d_x, d_slope, x.map_elements(|_| zero), d_dx, d_dslope)
+    }
+
+    /// Reverse mode through [`elu_jvp`](crate::elu_jvp), per element `dx` for x > 0 and
+    /// `alpha eˣ dx + (eˣ - 1) dalpha` otherwise: `(∂/∂x, ∂/∂alpha, ∂/∂out, ∂/∂dx,
+    /// ∂/∂dalpha)` times `upstream`. Per element on the negative side (x ≤ 0, and NaN):
+    /// ∂/∂x = eˣ (alpha dx + dalpha), a share eˣ dx of ∂/∂alpha, ∂/∂dx = alpha eˣ, a share
+    /// eˣ - 1 of ∂/∂dalpha; on the positive side ∂/∂dx = 1 and the rest 0. The scalar entries
+    /// sum over the elements.
+    #[inline]
+    pub fn elu_jvp_vjp<X: Elementwise>(
+        x: X,
+        alpha: X::Scalar,
+        out: X,
+        dx: X,
+        dalpha: X::Scalar,
+        upstream: X,
+    ) -> (X, X::Scalar, X, X, X::Scalar) {
+        let _ = out;
+        let zero = <X::Scalar as Float>::ZERO;
+        let exp = |x: X::Scalar| num_traits::Float::exp_m1(x) + <X::Scalar as Float>::ONE;
+        let ud = scaled(dx, upstream);
+        let from_dx = x.zip_map_elements(ud, |x, ud| {
+            if x > zero || ud == zero {
+                zero
+            } else {
+                ud * alpha * exp(x)
+            }
+        });
+        let from_dalpha = x.zip_map_elements(upstream, |x, u| {
+            if x > zero {
+                zero
+            } else {
+                term(dalpha, u, u * dalpha * exp(x))
+            }
+        });
+        let d_alpha = x
+            .zip_map_elements(ud, |x, ud| {
+                if x > zero || ud == zero {
+                    zero
+                } else {
+                    ud * exp(x)
+                }
+            })
+            .fold_elements(zero, |total, e| total + e);
+        let (d_dx, d_dalpha) = shared_slopes(x, alpha, upstream, elu_vjp_scalar);
+        (
+            from_dx.zip_map_elements(from_dalpha, |a, b| a + b),
+            d_alpha,
+            x.map_elements(|_| zero),
+            d_dx,
+            d_dalpha,
+        )
+    }
+
+    /// Reverse mode through [`dot_jvp`](crate::dot_jvp) `= Σᵢ (daᵢ bᵢ + aᵢ dbᵢ)`:
+    /// `(∂/∂a, ∂/∂b, ∂/∂out, ∂/∂da, ∂/∂db) = (db, da, 0, b, a)` times `upstream`, the first
+    /// two exactly 0 where `db`, respectively `da`, is.
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    pub fn dot_jvp_vjp<T: Float, const N: usize>(
+        a: [T; N],
+        b: [T; N],
+        out: T,
+        da: [T; N],
+        db: [T; N],
+        upstream: T,
+    ) -> ([T; N], [T; N], T, [T; N], [T; N]) {
+        let _ = out;
+        (
+            db.map(|d| term(d, upstream, upstream * d)),
+            da.map(|d| term(d, upstream, upstream * d)),
+            T::ZERO,
+            b.map(|bi| flowing(upstream, upstream * bi)),
+            a.map(|ai| flowing(upstream, upstream * ai)),
+        )
+    }
+
+    /// Reverse mode through [`sum_jvp`](crate::sum_jvp) `= Σᵢ daᵢ`: `(∂/∂a, ∂/∂out, ∂/∂da) =
+    /// (0, 0, 1)` times `upstream`.
+    #[inline]
+    pub fn sum_jvp_vjp<T: Float, const N: usize>(
+        a: [T; N],
+        out: T,
+        da: [T; N],
+        upstream: T,
+    ) -> ([T; N], T, [T; N]) {
+        let _ = (a, out, da);
+        ([T::ZERO; N], T::ZERO, [upstream; N])
+    }
+
+    /// Reverse mode through [`norm_sq_jvp`](crate::norm_sq_jvp) `= Σᵢ 2 aᵢ daᵢ`:
+    /// `(∂/∂a, ∂/∂out, ∂/∂da) = (2 da, 0, 2 a)` times `upstream`, the first exactly 0 where
+    /// `da` is.
+    #[inline]
+    pub fn norm_sq_jvp_vjp<T: Float, const N: usize>(
+        a: [T; N],
+        out: T,
+        da: [T; N],
+        upstream: T,
+    ) -> ([T; N], T, [T; N]) {
+        let _ = out;
+        (
+            da.map(|d| term(d, upstream, T::TWO * (upstream * d))),
+            T::ZERO,
+            a.map(|ai| flowing(upstream, upstream * (T::TWO * ai))),
+        )
+    }
+
+    /// Reverse mode through [`matvec_jvp`](crate::matvec_jvp) `= dW · x + W · dx`, for an
+    /// `upstream` u of M elements: `(∂/∂W, ∂/∂x, ∂/∂out, ∂/∂dW, ∂/∂dx) = (u dxᵀ, dWᵀ u, 0,
+    /// u xᵀ, Wᵀ u)`, the first two with each term exactly 0 where its tangent is; the last
+    /// two are [`matvec_vjp`](crate::matvec_vjp). O(MN).
+    #[inline]
+    #[allow(clippy::type_complexity)]
+    pub fn matvec_jvp_vjp<T: Float, const M: usize, const N: usize>(
+        w: [[T; N]; M],
+        x: [T; N],
+        out: [T; M],
+        dw: [[T; N]; M],
+        dx: [T; N],
+        upstream: [T; M],
+    ) -> ([[T; N]; M], [T; N], [T; M], [[T; N]; M], [T; N]) {
+        let _ = out;
+        let d_w = array::from_fn(|i| {
+            let ui = upstream[i];
+            dx.map(|dxj| term(dxj, ui, ui * dxj))
+        });
+        let mut d_x = [T::ZERO; N];
+        for (row, &ui) in dw.iter().zip(&upstream) {
+            for (d_xj, &dwij) in d_x.iter_mut().zip(row) {
+                *d_xj += term(dwij, ui, ui * dwij);
+            }
+        }
+        let (d_dw, d_dx) = matvec_vjp(w, x, upstream);
+        (d_w, d_x, [T::ZERO; M], d_dw, d_dx)
+    }
+
+    /// Reverse mode through [`softmax_jvp`](crate::softmax_jvp) `= out ⊙ (dz - ⟨out, dz⟩)`,
+    /// which reads `out` and not `z`: with m = ⟨out, dz⟩ and an `upstream` u,
+    /// `(∂/∂z, ∂/∂out, ∂/∂dz) = (0, u ⊙ (dz - m) - ⟨u, out⟩ dz, out ⊙ (u - ⟨u, out⟩))`. O(N).
+    #[inline]
+    pub fn softmax_jvp_vjp<T: Float, const N: usize>(
+        z: [T; N],
+        out: [T; N],
+        dz: [T; N],
+        upstream: [T; N],
+    ) -> ([T; N], [T; N], [T; N]) {
+        let _ = z;
+        let mean = dot(out, dz);
+        let weight = dot(upstream, out);
+        (
+            [T::ZERO; N],
+            array::from_fn(|k| upstream[k] * (dz[k] - mean) - weight * dz[k]),
+            array::from_fn(|k| out[k] * (upstream[k] - weight)),
+        )
+    }
+
+    /// Reverse mode through [`log_sum_exp_jvp`](crate::log_sum_exp_jvp) `= ⟨softmax(z), dz⟩`,
+    /// which recomputes the softmax s from `z`: `(∂/∂z, ∂/∂out, ∂/∂dz) = (s ⊙ (dz - ⟨s, dz⟩),
+    /// 0, s)` times `upstream` (the softmax's Jacobian is symmetric). O(N).
+    #[inline]
+    pub fn log_sum_exp_jvp_vjp<T: Float, const N: usize>(
+        z: [T; N],
+        out: T,
+        dz: [T; N],
+        upstream: T,
+    ) -> ([T; N], T, [T; N]) {
+        let _ = out;
+        let s = softmax(z);
+        let mean = dot(s, dz);
+        (
+            array::from_fn(|k| upstream * (s[k] * (dz[k] - mean))),
+            T::ZERO,
+            s.map(|sk| upstream * sk),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests;
