@@ -14,6 +14,7 @@ fn series(x: f64, n: usize) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -92,6 +93,7 @@ fn series_vjp(x: f64, n: usize, upstream: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -135,6 +137,7 @@ fn series_jvp(x: f64, n: usize, x_tangent: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -171,6 +174,7 @@ fn __series_tangent(x: f64, n: usize, x_tangent: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -274,8 +278,5 @@ fn series_hessian(x: f64, n: usize) -> f64 {
         let __column = __series_tangent_grad(x, n, 1.0_f64);
         __hessian = __column;
     }
-    let s = (__hessian + __hessian) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian = s;
-    __hessian = s;
     __hessian
 }

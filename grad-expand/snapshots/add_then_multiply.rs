@@ -10,6 +10,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -74,6 +75,7 @@ pub fn f_vjp(x: f64, y: f64, z: f64, upstream: f64) -> (f64, f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -124,6 +126,7 @@ pub fn f_jvp(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -153,6 +156,7 @@ fn __f_tangent(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -307,23 +311,17 @@ pub fn f_hessian(
         __hessian.1.2 = __column.1;
         __hessian.2.2 = __column.2;
     }
-    let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.0 = s;
-    __hessian.0.0 = s;
-    let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.1 = s;
-    __hessian.1.0 = s;
-    let s = (__hessian.0.2 + __hessian.2.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.2 = s;
-    __hessian.2.0 = s;
-    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.1 = s;
-    __hessian.1.1 = s;
-    let s = (__hessian.1.2 + __hessian.2.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.2 = s;
-    __hessian.2.1 = s;
-    let s = (__hessian.2.2 + __hessian.2.2) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.2.2 = s;
-    __hessian.2.2 = s;
+    let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.1 = __mean;
+    __hessian.1.0 = __mean;
+    let __mean = __hessian.0.2 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.2.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.2 = __mean;
+    __hessian.2.0 = __mean;
+    let __mean = __hessian.1.2 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.2.1 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.1.2 = __mean;
+    __hessian.2.1 = __mean;
     __hessian
 }

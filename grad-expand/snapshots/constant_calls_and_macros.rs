@@ -20,6 +20,7 @@ fn attenuate(x: f64, n: usize) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -133,6 +134,7 @@ fn attenuate_vjp(x: f64, n: usize, upstream: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -198,6 +200,7 @@ fn attenuate_jvp(x: f64, n: usize, x_tangent: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -259,6 +262,7 @@ fn __attenuate_tangent(x: f64, n: usize, x_tangent: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -411,8 +415,5 @@ fn attenuate_hessian(x: f64, n: usize) -> f64 {
         let __column = __attenuate_tangent_grad(x, n, 1.0_f64);
         __hessian = __column;
     }
-    let s = (__hessian + __hessian) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian = s;
-    __hessian = s;
     __hessian
 }

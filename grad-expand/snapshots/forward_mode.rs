@@ -14,6 +14,7 @@ fn damped(x: f64, k: f64, n: usize) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -116,6 +117,7 @@ fn damped_vjp(x: f64, k: f64, n: usize, upstream: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -175,6 +177,7 @@ fn damped_jvp(x: f64, k: f64, n: usize, x_tangent: f64, k_tangent: f64) -> (f64,
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -224,6 +227,7 @@ fn __damped_tangent(x: f64, k: f64, n: usize, x_tangent: f64, k_tangent: f64) ->
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -431,14 +435,9 @@ fn damped_hessian(x: f64, k: f64, n: usize) -> ((f64, f64), (f64, f64)) {
         __hessian.0.1 = __column.0;
         __hessian.1.1 = __column.1;
     }
-    let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.0 = s;
-    __hessian.0.0 = s;
-    let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.1 = s;
-    __hessian.1.0 = s;
-    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.1 = s;
-    __hessian.1.1 = s;
+    let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.1 = __mean;
+    __hessian.1.0 = __mean;
     __hessian
 }

@@ -16,6 +16,7 @@ fn piecewise(x: f64, y: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -96,6 +97,7 @@ fn piecewise_vjp(x: f64, y: f64, upstream: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -140,6 +142,7 @@ fn piecewise_jvp(x: f64, y: f64, x_tangent: f64, y_tangent: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -174,6 +177,7 @@ fn __piecewise_tangent(x: f64, y: f64, x_tangent: f64, y_tangent: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -322,14 +326,9 @@ fn piecewise_hessian(x: f64, y: f64) -> ((f64, f64), (f64, f64)) {
         __hessian.0.1 = __column.0;
         __hessian.1.1 = __column.1;
     }
-    let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.0 = s;
-    __hessian.0.0 = s;
-    let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.1 = s;
-    __hessian.1.0 = s;
-    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.1 = s;
-    __hessian.1.1 = s;
+    let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.1 = __mean;
+    __hessian.1.0 = __mean;
     __hessian
 }

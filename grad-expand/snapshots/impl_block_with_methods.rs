@@ -14,6 +14,7 @@ impl Arm {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -81,6 +82,7 @@ impl Arm {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -136,6 +138,7 @@ impl Arm {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -168,6 +171,7 @@ impl Arm {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -315,15 +319,10 @@ impl Arm {
             __hessian.0.1 = __column.0;
             __hessian.1.1 = __column.1;
         }
-        let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.0.0 = s;
-        __hessian.0.0 = s;
-        let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.0.1 = s;
-        __hessian.1.0 = s;
-        let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.1.1 = s;
-        __hessian.1.1 = s;
+        let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+            + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+        __hessian.0.1 = __mean;
+        __hessian.1.0 = __mean;
         __hessian
     }
     pub fn cost(&self, q1: f64, q2: f64, target: f64) -> f64 {
@@ -339,6 +338,7 @@ impl Arm {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -425,6 +425,7 @@ impl Arm {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,

@@ -13,6 +13,7 @@ fn warped(p: [f64; 3], k: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -99,6 +100,7 @@ fn warped_vjp(p: [f64; 3], k: f64, upstream: f64) -> ([f64; 3], f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -164,6 +166,7 @@ fn warped_jvp(p: [f64; 3], k: f64, p_tangent: [f64; 3], k_tangent: f64) -> (f64,
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -227,6 +230,7 @@ fn __warped_tangent(p: [f64; 3], k: f64, p_tangent: [f64; 3], k_tangent: f64) ->
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -409,21 +413,18 @@ fn warped_hessian(p: [f64; 3], k: f64) -> (([[f64; 3]; 3], [f64; 3]), ([f64; 3],
         __hessian.1.1 = __column.1;
     }
     for __a in 0..3 {
-        for __b in 0..3 {
-            let s = (__hessian.0.0[__a][__b] + __hessian.0.0[__b][__a])
-                * (1.0_f64 / (1.0_f64 + 1.0_f64));
-            __hessian.0.0[__a][__b] = s;
-            __hessian.0.0[__b][__a] = s;
+        for __b in (__a + 1)..3 {
+            let __mean = __hessian.0.0[__a][__b] * (1.0_f64 / (1.0_f64 + 1.0_f64))
+                + __hessian.0.0[__b][__a] * (1.0_f64 / (1.0_f64 + 1.0_f64));
+            __hessian.0.0[__a][__b] = __mean;
+            __hessian.0.0[__b][__a] = __mean;
         }
     }
     for __a in 0..3 {
-        let s = (__hessian.0.1[__a] + __hessian.1.0[__a])
-            * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.0.1[__a] = s;
-        __hessian.1.0[__a] = s;
+        let __mean = __hessian.0.1[__a] * (1.0_f64 / (1.0_f64 + 1.0_f64))
+            + __hessian.1.0[__a] * (1.0_f64 / (1.0_f64 + 1.0_f64));
+        __hessian.0.1[__a] = __mean;
+        __hessian.1.0[__a] = __mean;
     }
-    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.1 = s;
-    __hessian.1.1 = s;
     __hessian
 }

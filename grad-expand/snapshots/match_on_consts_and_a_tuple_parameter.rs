@@ -15,6 +15,7 @@ fn loss(target: (f64, f64), x: f64, mode: u8) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,

@@ -18,6 +18,7 @@ mod sim {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -106,6 +107,7 @@ mod sim {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -159,6 +161,7 @@ mod sim {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -197,6 +200,7 @@ mod sim {
         unused_mut,
         unused_parens,
         unused_comparisons,
+        unreachable_code,
         non_upper_case_globals,
         clippy::all,
         clippy::pedantic,
@@ -360,15 +364,10 @@ mod sim {
             __hessian.0.1 = __column.0;
             __hessian.1.1 = __column.1;
         }
-        let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.0.0 = s;
-        __hessian.0.0 = s;
-        let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.0.1 = s;
-        __hessian.1.0 = s;
-        let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-        __hessian.1.1 = s;
-        __hessian.1.1 = s;
+        let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+            + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+        __hessian.0.1 = __mean;
+        __hessian.1.0 = __mean;
         __hessian
     }
 }

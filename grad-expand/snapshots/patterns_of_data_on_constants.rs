@@ -15,6 +15,7 @@ fn penalty(x: [f64; 2], c: Constraint, w: Option<f64>) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -195,6 +196,7 @@ fn penalty_vjp(x: [f64; 2], c: Constraint, w: Option<f64>, upstream: f64) -> [f6
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -310,6 +312,7 @@ fn penalty_jvp(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -417,6 +420,7 @@ fn __penalty_tangent(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -706,11 +710,11 @@ fn penalty_hessian(x: [f64; 2], c: Constraint, w: Option<f64>) -> [[f64; 2]; 2] 
         }
     }
     for __a in 0..2 {
-        for __b in 0..2 {
-            let s = (__hessian[__a][__b] + __hessian[__b][__a])
-                * (1.0_f64 / (1.0_f64 + 1.0_f64));
-            __hessian[__a][__b] = s;
-            __hessian[__b][__a] = s;
+        for __b in (__a + 1)..2 {
+            let __mean = __hessian[__a][__b] * (1.0_f64 / (1.0_f64 + 1.0_f64))
+                + __hessian[__b][__a] * (1.0_f64 / (1.0_f64 + 1.0_f64));
+            __hessian[__a][__b] = __mean;
+            __hessian[__b][__a] = __mean;
         }
     }
     __hessian

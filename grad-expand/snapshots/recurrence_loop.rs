@@ -14,6 +14,7 @@ fn power_tower(x: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -92,6 +93,7 @@ fn power_tower_vjp(x: f64, upstream: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -133,6 +135,7 @@ fn power_tower_jvp(x: f64, x_tangent: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -166,6 +169,7 @@ fn __power_tower_tangent(x: f64, x_tangent: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -288,8 +292,5 @@ fn power_tower_hessian(x: f64) -> f64 {
         let __column = __power_tower_tangent_grad(x, 1.0_f64);
         __hessian = __column;
     }
-    let s = (__hessian + __hessian) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian = s;
-    __hessian = s;
     __hessian
 }

@@ -18,6 +18,7 @@ fn log_sum_exp<const N: usize>(z: [f64; N]) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -145,6 +146,7 @@ fn log_sum_exp_vjp<const N: usize>(z: [f64; N], upstream: f64) -> [f64; N] {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -212,6 +214,7 @@ fn log_sum_exp_jvp<const N: usize>(z: [f64; N], z_tangent: [f64; N]) -> (f64, f6
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -270,6 +273,7 @@ fn __log_sum_exp_tangent<const N: usize>(z: [f64; N], z_tangent: [f64; N]) -> f6
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -462,11 +466,11 @@ fn log_sum_exp_hessian<const N: usize>(z: [f64; N]) -> [[f64; N]; N] {
         }
     }
     for __a in 0..N {
-        for __b in 0..N {
-            let s = (__hessian[__a][__b] + __hessian[__b][__a])
-                * (1.0_f64 / (1.0_f64 + 1.0_f64));
-            __hessian[__a][__b] = s;
-            __hessian[__b][__a] = s;
+        for __b in (__a + 1)..N {
+            let __mean = __hessian[__a][__b] * (1.0_f64 / (1.0_f64 + 1.0_f64))
+                + __hessian[__b][__a] * (1.0_f64 / (1.0_f64 + 1.0_f64));
+            __hessian[__a][__b] = __mean;
+            __hessian[__b][__a] = __mean;
         }
     }
     __hessian

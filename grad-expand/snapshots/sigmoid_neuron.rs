@@ -11,6 +11,7 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -100,6 +101,7 @@ fn neuron_vjp(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -171,6 +173,7 @@ fn neuron_jvp(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -216,6 +219,7 @@ fn __neuron_tangent(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -529,50 +533,45 @@ fn neuron_hessian(
         __hessian.3.4 = __column.3;
         __hessian.4.4 = __column.4;
     }
-    let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.0 = s;
-    __hessian.0.0 = s;
-    let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.1 = s;
-    __hessian.1.0 = s;
-    let s = (__hessian.0.2 + __hessian.2.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.2 = s;
-    __hessian.2.0 = s;
-    let s = (__hessian.0.3 + __hessian.3.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.3 = s;
-    __hessian.3.0 = s;
-    let s = (__hessian.0.4 + __hessian.4.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.4 = s;
-    __hessian.4.0 = s;
-    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.1 = s;
-    __hessian.1.1 = s;
-    let s = (__hessian.1.2 + __hessian.2.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.2 = s;
-    __hessian.2.1 = s;
-    let s = (__hessian.1.3 + __hessian.3.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.3 = s;
-    __hessian.3.1 = s;
-    let s = (__hessian.1.4 + __hessian.4.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.4 = s;
-    __hessian.4.1 = s;
-    let s = (__hessian.2.2 + __hessian.2.2) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.2.2 = s;
-    __hessian.2.2 = s;
-    let s = (__hessian.2.3 + __hessian.3.2) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.2.3 = s;
-    __hessian.3.2 = s;
-    let s = (__hessian.2.4 + __hessian.4.2) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.2.4 = s;
-    __hessian.4.2 = s;
-    let s = (__hessian.3.3 + __hessian.3.3) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.3.3 = s;
-    __hessian.3.3 = s;
-    let s = (__hessian.3.4 + __hessian.4.3) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.3.4 = s;
-    __hessian.4.3 = s;
-    let s = (__hessian.4.4 + __hessian.4.4) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.4.4 = s;
-    __hessian.4.4 = s;
+    let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.1 = __mean;
+    __hessian.1.0 = __mean;
+    let __mean = __hessian.0.2 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.2.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.2 = __mean;
+    __hessian.2.0 = __mean;
+    let __mean = __hessian.0.3 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.3.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.3 = __mean;
+    __hessian.3.0 = __mean;
+    let __mean = __hessian.0.4 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.4.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.4 = __mean;
+    __hessian.4.0 = __mean;
+    let __mean = __hessian.1.2 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.2.1 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.1.2 = __mean;
+    __hessian.2.1 = __mean;
+    let __mean = __hessian.1.3 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.3.1 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.1.3 = __mean;
+    __hessian.3.1 = __mean;
+    let __mean = __hessian.1.4 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.4.1 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.1.4 = __mean;
+    __hessian.4.1 = __mean;
+    let __mean = __hessian.2.3 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.3.2 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.2.3 = __mean;
+    __hessian.3.2 = __mean;
+    let __mean = __hessian.2.4 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.4.2 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.2.4 = __mean;
+    __hessian.4.2 = __mean;
+    let __mean = __hessian.3.4 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.4.3 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.3.4 = __mean;
+    __hessian.4.3 = __mean;
     __hessian
 }

@@ -14,6 +14,7 @@ fn recur(a: f64, xs: &[f64]) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,

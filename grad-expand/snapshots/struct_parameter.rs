@@ -11,6 +11,7 @@ fn neuron(p: &Params, x: [f64; 2]) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,

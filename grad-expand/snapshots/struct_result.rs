@@ -14,6 +14,7 @@ fn to_polar(x: f64, y: f64) -> Polar {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,

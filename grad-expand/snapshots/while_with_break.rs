@@ -19,6 +19,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -118,6 +119,7 @@ fn bisect_vjp(x: f64, tolerance: f64, upstream: f64) -> (f64, f64) {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -186,6 +188,7 @@ fn bisect_jvp(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -241,6 +244,7 @@ fn __bisect_tangent(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -388,14 +392,9 @@ fn bisect_hessian(x: f64, tolerance: f64) -> ((f64, f64), (f64, f64)) {
         __hessian.0.1 = __column.0;
         __hessian.1.1 = __column.1;
     }
-    let s = (__hessian.0.0 + __hessian.0.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.0 = s;
-    __hessian.0.0 = s;
-    let s = (__hessian.0.1 + __hessian.1.0) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.0.1 = s;
-    __hessian.1.0 = s;
-    let s = (__hessian.1.1 + __hessian.1.1) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian.1.1 = s;
-    __hessian.1.1 = s;
+    let __mean = __hessian.0.1 * (1.0_f64 / (1.0_f64 + 1.0_f64))
+        + __hessian.1.0 * (1.0_f64 / (1.0_f64 + 1.0_f64));
+    __hessian.0.1 = __mean;
+    __hessian.1.0 = __mean;
     __hessian
 }

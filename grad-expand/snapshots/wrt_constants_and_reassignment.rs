@@ -13,6 +13,7 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -79,6 +80,7 @@ pub(crate) fn spring_vjp(k: f64, x: f64, rest: f64, n: usize, upstream: f64) -> 
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -125,6 +127,7 @@ pub(crate) fn spring_jvp(
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -153,6 +156,7 @@ fn __spring_tangent(k: f64, x: f64, rest: f64, n: usize, x_tangent: f64) -> f64 
     unused_mut,
     unused_parens,
     unused_comparisons,
+    unreachable_code,
     non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
@@ -265,8 +269,5 @@ pub(crate) fn spring_hessian(k: f64, x: f64, rest: f64, n: usize) -> f64 {
         let __column = __spring_tangent_grad(k, x, rest, n, 1.0_f64);
         __hessian = __column;
     }
-    let s = (__hessian + __hessian) * (1.0_f64 / (1.0_f64 + 1.0_f64));
-    __hessian = s;
-    __hessian = s;
     __hessian
 }

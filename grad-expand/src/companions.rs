@@ -1160,7 +1160,7 @@ impl Companions<'_> {
             #(#attrs)*
             #[doc(hidden)]
             #[inline(always)]
-            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, unreachable_code, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret, #gradient: &mut #grad_ty) -> #ret #where_clause {
                 #body
             }
@@ -1178,10 +1178,13 @@ impl Companions<'_> {
             && self.tuples.is_empty()
             && self.slice_params().is_empty()
             && !matches!(lowered.output, Output::Struct { .. })
-            && self
-                .signature
-                .differentiable()
-                .all(|p| !p.is_struct() && matches!(p.class, Ty::Float(_) | Ty::Array(..)));
+            && self.signature.differentiable().all(|p| {
+                // A tangent's type is written in signatures: no length left to rustc
+                // (`v: Vec3` read as `[f64; _]`).
+                !p.is_struct()
+                    && matches!(p.class, Ty::Float(_) | Ty::Array(..))
+                    && !p.class.has_inferred_len()
+            });
         if !covered {
             return None;
         }
@@ -1248,7 +1251,7 @@ impl Companions<'_> {
             let ret = self.return_type();
             let function: syn::ItemFn = syn::parse_quote! {
                 #[doc(hidden)]
-                #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
+                #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, unreachable_code, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
                 fn #name #generics (#(#params,)* #(#tangent_names: #types,)*) -> #ret #where_clause {
                     use ::grad::pullback as #rules;
                     #(#items)*
@@ -1283,7 +1286,7 @@ impl Companions<'_> {
             #(#attrs)*
             #[doc(hidden)]
             #[inline(always)]
-            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, unreachable_code, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #(#tangent_names: #tangent_types,)*) -> (#ret, #ret) #where_clause {
                 #body
             }
@@ -1458,7 +1461,12 @@ impl Companions<'_> {
                 _ => None,
             })
             .collect();
-        let (Some(lengths), Some(float)) = (lengths, self.float()) else {
+        // One float type throughout (an `f32` parameter of an `f64` function has no dense
+        // Hessian: its blocks would mix types).
+        let uniform = differentiable
+            .iter()
+            .all(|p| matches!(p.class.scalar(), Ty::Float(f) if *f == self.float()));
+        let (Some(lengths), Some(float), true) = (lengths, self.float(), uniform) else {
             return hvp;
         };
         let elem = float.ident();

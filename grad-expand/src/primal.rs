@@ -543,11 +543,13 @@ impl<'a> Forward<'a> {
                 quote!(::grad::__private::vec_filled(#value, #len))
             }
         };
-        let literal = matches!(
-            array.init,
-            ArrayInit::Literal(_) | ArrayInit::Literal2(_) | ArrayInit::Repeat { .. }
-        );
-        let ty = (self.typed_arrays && literal)
+        // Arrays built here, or copied out of `copy_of` (an array, never a reference).
+        let owned = match array.init {
+            ArrayInit::Literal(_) | ArrayInit::Literal2(_) | ArrayInit::Repeat { .. } => true,
+            ArrayInit::Copy(_) => array.written || self.graph.dereferenced.contains(&id),
+            _ => false,
+        };
+        let ty = (self.typed_arrays && owned)
             .then(|| crate::spell::known_type(&array.ty))
             .flatten()
             .map(|ty| quote!(: #ty));

@@ -420,6 +420,14 @@ pub mod __private {
         *value.array()
     }
 
+    /// The pullback of [`copy_of`]: the copy's adjoint is the array's. Generated code that
+    /// grad differentiates again (a tangent sweep, for second order) calls `copy_of` too.
+    #[inline(always)]
+    pub fn copy_of_vjp<A: Referent>(value: &A, upstream: A::Array) -> A::Array {
+        let _ = value;
+        upstream
+    }
+
     /// A NaN of `like`'s type: the start of the iteration where a running maximum took its
     /// final value, which routes the `max` pullback's whole gradient to the new value.
     #[inline(always)]
