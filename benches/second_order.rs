@@ -14,7 +14,7 @@ use num_dual::{Dual64, DualNum, HyperDual64};
 
 const N: usize = 100;
 
-#[differentiable]
+#[differentiable(hessian)]
 fn rosenbrock<const N: usize>(x: &[f64; N]) -> f64 {
     let mut s = 0.0;
     for i in 0..N - 1 {
@@ -60,7 +60,7 @@ fn rosenbrock_hvp_by_hand(x: &[f64; N], v: &[f64; N]) -> [f64; N] {
     hv
 }
 
-#[differentiable]
+#[differentiable(hessian)]
 fn rosenbrock_2(x: f64, y: f64) -> f64 {
     (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2)
 }
@@ -153,15 +153,21 @@ fn bench(c: &mut Criterion) {
     group.bench_function("rosenbrock_2/hessian/num-dual", |b| {
         b.iter(|| {
             let (x, y) = (black_box(-1.2), black_box(1.0));
-            let f = |a: HyperDual64, b: HyperDual64| {
-                (-a + 1.0).powi(2) + (b - a * a).powi(2) * 100.0
-            };
+            let f =
+                |a: HyperDual64, b: HyperDual64| (-a + 1.0).powi(2) + (b - a * a).powi(2) * 100.0;
             let d = |i: usize, j: usize| {
                 let seed = |k: usize| {
-                    (if k == i { 1.0 } else { 0.0 }, if k == j { 1.0 } else { 0.0 })
+                    (
+                        if k == i { 1.0 } else { 0.0 },
+                        if k == j { 1.0 } else { 0.0 },
+                    )
                 };
                 let ((a1, a2), (b1, b2)) = (seed(0), seed(1));
-                f(HyperDual64::new(x, a1, a2, 0.0), HyperDual64::new(y, b1, b2, 0.0)).eps1eps2
+                f(
+                    HyperDual64::new(x, a1, a2, 0.0),
+                    HyperDual64::new(y, b1, b2, 0.0),
+                )
+                .eps1eps2
             };
             let (hxx, hxy, hyy) = (d(0, 0), d(0, 1), d(1, 1));
             ((hxx, hxy), (hxy, hyy))

@@ -38,7 +38,7 @@ fn central_difference(f: impl Fn(&[f64]) -> f64, x: &[f64], t: &[f64]) -> f64 {
 
 // ----- straight-line code, branches, kinks -----
 
-#[differentiable]
+#[differentiable(hessian)]
 fn mixed(x: f64, y: f64, z: f64) -> f64 {
     let r = (x * x + y * y).sqrt();
     let a = y.atan2(x) * z;
@@ -107,7 +107,7 @@ fn kinks_follow_the_reverse_conventions() {
 
 // ----- loops, arrays, early exits -----
 
-#[differentiable]
+#[differentiable(hessian)]
 fn series(v: [f64; 4], k: f64, n: usize) -> f64 {
     let mut acc = 0.0;
     let mut w = [0.0; 4];
@@ -225,7 +225,7 @@ fn vector_outputs_give_the_jacobian_times_the_tangent() {
 
 // ----- generic code, f32, methods -----
 
-#[differentiable]
+#[differentiable(hessian)]
 fn generic_energy<T: num_traits::Float>(x: T, y: T) -> T {
     let two = T::from(2.0).unwrap();
     (x * y).sin() * two + (x / (y * y + T::one())).exp()
@@ -237,6 +237,7 @@ struct Spring {
 
 #[differentiable]
 impl Spring {
+    #[differentiable(hessian)]
     fn energy(&self, x: f64, v: f64) -> f64 {
         0.5 * self.k * x * x + 0.5 * v * v * (1.0 + x.cos())
     }
@@ -445,7 +446,7 @@ fn second_order_of_generic_functions_and_methods() {
 #[test]
 fn newton_s_method_with_the_hessian() {
     // Rosenbrock: Newton's method from (-1.2, 1) reaches the minimum (1, 1).
-    #[differentiable]
+    #[differentiable(hessian)]
     fn rosenbrock(x: f64, y: f64) -> f64 {
         (1.0 - x).powi(2) + 100.0 * (y - x * x).powi(2)
     }

@@ -1,4 +1,5 @@
-//! The attribute's arguments: `#[differentiable]` or `#[differentiable(wrt(x, z))]`.
+//! The attribute's arguments: `#[differentiable]`, `#[differentiable(wrt(x, z))]`,
+//! `#[differentiable(hessian)]`.
 
 use crate::diagnostics::Diagnostics;
 use proc_macro2::{Ident, TokenStream};
@@ -10,6 +11,9 @@ use syn::{Token, parenthesized};
 pub struct Args {
     /// `None` when every float parameter is differentiated.
     pub wrt: Option<Vec<Ident>>,
+    /// `hessian`: second order (`f_hvp`, `f_hessian`) is asked for. It is not generated
+    /// unasked, since it costs a second expansion and about three times the code to check.
+    pub hessian: Option<Ident>,
 }
 
 pub fn parse(tokens: TokenStream, diagnostics: &mut Diagnostics) -> Args {
@@ -48,11 +52,16 @@ impl Parse for ParsedArgs {
                     errors.push(syn::Error::new_spanned(&key, "`wrt` is given twice"));
                 }
                 args.wrt = Some(names.into_iter().collect());
+            } else if key == "hessian" {
+                if args.hessian.is_some() {
+                    errors.push(syn::Error::new_spanned(&key, "`hessian` is given twice"));
+                }
+                args.hessian = Some(key);
             } else {
                 errors.push(syn::Error::new_spanned(
                     &key,
                     format!(
-                        "unknown argument `{key}` to #[differentiable]; the only argument is `wrt(param, ...)`"
+                        "unknown argument `{key}` to #[differentiable]; the arguments are `wrt(param, ...)` and `hessian`"
                     ),
                 ));
                 // Skip the unknown argument's own tokens so the next error is still found.

@@ -1172,21 +1172,31 @@ impl Companions<'_> {
 impl Companions<'_> {
     /// The core and `f_jvp` of a function the tangent sweep covers; `None` for the others,
     /// which have no `f_jvp` yet (see `tangent::unsupported`).
-    pub fn jvp(&self, lowered: &Lowered) -> Option<Jvp> {
+    pub fn jvp(&self, lowered: &Lowered) -> Result<Jvp, &'static str> {
         let graph = &lowered.graph;
-        let covered = crate::tangent::unsupported(graph).is_none()
-            && self.tuples.is_empty()
-            && self.slice_params().is_empty()
-            && !matches!(lowered.output, Output::Struct { .. })
-            && self.signature.differentiable().all(|p| {
-                // A tangent's type is written in signatures: no length left to rustc
-                // (`v: Vec3` read as `[f64; _]`).
-                !p.is_struct()
-                    && matches!(p.class, Ty::Float(_) | Ty::Array(..))
-                    && !p.class.has_inferred_len()
-            });
-        if !covered {
-            return None;
+        if let Some(why) = crate::tangent::unsupported(graph) {
+            return Err(why);
+        }
+        if !self.tuples.is_empty() {
+            return Err("forward mode does not take tuple parameters yet");
+        }
+        if !self.slice_params().is_empty() {
+            return Err("forward mode does not take slices yet");
+        }
+        if matches!(lowered.output, Output::Struct { .. }) {
+            return Err("forward mode does not return structs yet");
+        }
+        for p in self.signature.differentiable() {
+            if p.is_struct() || !matches!(p.class, Ty::Float(_) | Ty::Array(..)) {
+                return Err("forward mode takes floats, arrays and nalgebra values only yet");
+            }
+            // A tangent's type is written in signatures: no length left to rustc (`v: Vec3`
+            // read as `[f64; _]`).
+            if p.class.has_inferred_len() {
+                return Err(
+                    "a tangent's type must be written out, and grad sees this parameter's only by name",
+                );
+            }
         }
         let sig = &self.function.sig;
         let differentiable: Vec<(usize, &Param)> = self
@@ -1240,9 +1250,16 @@ impl Companions<'_> {
         let rules = names::pullback_rules();
         // A scalar function's tangent alone, as a function of its parameters and tangents:
         // its gradient in the parameters is the Hessian times the tangents (`second_order`).
-        let second_order =
-            matches!(lowered.output, Output::Scalar(_)) && !crate::tangent::calls(graph);
-        let tangent_function = second_order.then(|| {
+        let second_order = if !matches!(lowered.output, Output::Scalar(_)) {
+            Err("second derivatives are for functions of one float output")
+        } else if crate::tangent::calls(graph) {
+            Err(
+                "the function calls another function with a differentiated value, and second derivatives do not compose through calls yet",
+            )
+        } else {
+            Ok(())
+        };
+        let tangent_function = second_order.map(|()| {
             let name = names::tangent_function(&sig.ident);
             let generics = &sig.generics;
             let where_clause = &sig.generics.where_clause;
@@ -1363,7 +1380,7 @@ impl Companions<'_> {
                 (#value_out, #tangent_out)
             },
         );
-        Some(Jvp {
+        Ok(Jvp {
             tokens: quote!(#core_fn #public),
             tangent_function,
         })
@@ -1374,8 +1391,9 @@ impl Companions<'_> {
 pub struct Jvp {
     /// The core and `f_jvp`.
     pub tokens: TokenStream,
-    /// For a scalar function, `__f_tangent(params.., tangents..)`: the tangent alone.
-    pub tangent_function: Option<syn::ItemFn>,
+    /// For a scalar function, `__f_tangent(params.., tangents..)`: the tangent alone; or
+    /// why there is none.
+    pub tangent_function: Result<syn::ItemFn, &'static str>,
 }
 
 /// Second order: `f_hvp` and `f_hessian`, from the gradient of the tangent function

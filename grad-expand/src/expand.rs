@@ -171,22 +171,32 @@ pub fn function(args: TokenStream, mut function: syn::ItemFn, context: &Context)
     } else {
         probes(&signature)
     };
+    // Forward mode wherever the tangent sweep covers the body; second order where it is
+    // asked for (`hessian`), or an error that says why it cannot be given.
+    let (jvp, second) = match (&lowered, &core) {
+        (Some(lowered), Some(_)) if !diagnostics.has_errors() && !context.tangent_of => {
+            let jvp = companions.jvp(lowered);
+            let second = args.hessian.as_ref().map(|asked| {
+                let made = match &jvp {
+                    Ok(jvp) => jvp.tangent_function.clone().and_then(|tangent| {
+                        crate::second_order::companions(&companions, tangent, context)
+                    }),
+                    Err(why) => Err(*why),
+                };
+                made.map_err(|why| {
+                    diagnostics.error(
+                        asked,
+                        format!("grad cannot give `{}` second derivatives yet: {why}; remove `hessian` (the gradient and the other companions do not need it)", function.sig.ident),
+                    );
+                })
+            });
+            (jvp.ok().map(|jvp| jvp.tokens), second.and_then(Result::ok))
+        }
+        _ => (None, None),
+    };
     let (companions, has_errors) = match (diagnostics.into_result(), core) {
         (Ok(()), Some(core)) => {
             let wrappers = companions.wrappers(false);
-            let jvp = match &lowered {
-                Some(lowered) if !context.tangent_of => companions.jvp(lowered),
-                _ => None,
-            };
-            let (jvp, second) = match jvp {
-                Some(jvp) => {
-                    let second = jvp.tangent_function.and_then(|tangent| {
-                        crate::second_order::companions(&companions, tangent, context)
-                    });
-                    (Some(jvp.tokens), second)
-                }
-                None => (None, None),
-            };
             (quote!(#probes #core #wrappers #jvp #second), false)
         }
         (result, _) => {

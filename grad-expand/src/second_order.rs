@@ -10,9 +10,9 @@
 //! grad-runtime (`second_order.rs` there). So the kink conventions of second order are
 //! those of the tangent rules, and there is no second copy of any sweep.
 //!
-//! The second pass runs only when the first succeeded; if it reports an error (a construct
-//! the tangent code uses that the reverse sweep does not support), the function has no
-//! `f_hvp`, and nothing else changes.
+//! Second order is generated when `#[differentiable(hessian)]` asks for it (it costs a second
+//! expansion and about three times the code for rustc to check). The second pass runs only
+//! when the first succeeded; if it cannot be made, the error says why, on `hessian`.
 
 use crate::companions::Companions;
 use crate::expand::{self, Context};
@@ -24,7 +24,7 @@ pub fn companions(
     companions: &Companions,
     tangent: syn::ItemFn,
     context: &Context,
-) -> Option<TokenStream> {
+) -> Result<TokenStream, &'static str> {
     let wrt: Vec<&proc_macro2::Ident> = companions
         .signature
         .differentiable()
@@ -40,9 +40,9 @@ pub fn companions(
     let name = tangent.sig.ident.clone();
     let expansion = expand::function(quote!(wrt(#(#wrt),*)), tangent, &nested);
     if expansion.has_errors {
-        return None;
+        return Err("its tangent sweep uses a construct that grad cannot differentiate again");
     }
     let public = companions.hvp_and_hessian(&name);
     let tokens = expansion.into_tokens();
-    Some(quote!(#tokens #public))
+    Ok(quote!(#tokens #public))
 }

@@ -1,0 +1,26 @@
+use grad::differentiable;
+
+#[differentiable]
+fn inner(x: f64) -> f64 {
+    x.sin()
+}
+
+// Second derivatives do not compose through calls yet.
+#[differentiable(hessian)]
+fn outer(x: f64, y: f64) -> f64 {
+    inner(x * y) + y
+}
+
+// Second derivatives are for functions of one float output.
+#[differentiable(hessian)]
+fn pair(x: f64) -> (f64, f64) {
+    (x.sin(), x.cos())
+}
+
+// `hessian` is given once.
+#[differentiable(hessian, hessian)]
+fn twice(x: f64) -> f64 {
+    x * x
+}
+
+fn main() {}
