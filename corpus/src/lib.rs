@@ -257,10 +257,23 @@ pub type D = Nd<Dual64>;
 /// num-dual's hyper-dual number (`eps1eps2` carries a second derivative), as a `Float`.
 pub type H = Nd<HyperDual64>;
 
-/// What [`Nd`] needs of a num-dual number.
-pub trait Number: DualNum<f64> + Copy {}
+/// What [`Nd`] needs of a num-dual number: whether its derivative parts are all zero (num-dual's
+/// `==` compares the real parts only).
+pub trait Number: DualNum<f64> + Copy {
+    fn is_constant(&self) -> bool;
+}
 
-impl<X: DualNum<f64> + Copy> Number for X {}
+impl Number for Dual64 {
+    fn is_constant(&self) -> bool {
+        self.eps == 0.0
+    }
+}
+
+impl Number for HyperDual64 {
+    fn is_constant(&self) -> bool {
+        self.eps1 == 0.0 && self.eps2 == 0.0 && self.eps1eps2 == 0.0
+    }
+}
 
 impl<X: Number> Nd<X> {
     fn c(v: f64) -> Self {
@@ -442,7 +455,7 @@ impl<X: Number> Float for Nd<X> {
     }
     fn powf(self, n: Self) -> Self {
         // A constant exponent keeps num-dual's rule for x^n (defined at x <= 0 too).
-        if n.0 == X::from(n.re()) {
+        if n.0.is_constant() {
             Nd(DualNum::powf(&self.0, n.re()))
         } else {
             Nd(DualNum::powd(&self.0, n.0))
