@@ -487,7 +487,7 @@ fn companions(
         Err("parameters other than floats and 1-D arrays of one float type")
     };
     assert!(
-        !(has("hessian") && !has("hvp")) && !(has("hvp") && !has("jvp")),
+        (!has("hessian") || has("hvp")) && (!has("hvp") || has("jvp")),
         "{name}: companions out of order"
     );
     Companions { jvp, hvp, hessian }

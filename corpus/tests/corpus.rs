@@ -8,6 +8,9 @@
 //! 2. Checks the gradient of every function this crate includes against central finite
 //!    differences of the published function (or, for a private helper, of its unchanged copy)
 //!    and against num-dual running the published function, where it is generic over `Float`.
+//!    Where grad generated them (build.rs asks grad-expand), checks `f_jvp`, `f_hvp` and
+//!    `f_hessian` at the same points: against `f_grad`, finite differences, num-dual's hyper-dual
+//!    numbers and, for argmin, the Hessians the crate publishes.
 //! 3. Compares the outcome with `status.tsv`, `README.md` beside it and the count in the
 //!    workspace README. `UPDATE_CORPUS=1 cargo test -p grad-corpus` rewrites all three (run it
 //!    twice after a change: a function that starts to compile is included, and so checked, in
@@ -309,7 +312,11 @@ fn verdict(case: &grad_corpus::Case) -> Result<&'static str, String> {
 
 /// Random directions (tangents, Hessian directions) in `[-1, 1]^dims`, one per point.
 fn directions(case: &grad_corpus::Case, count: usize, seed: u64) -> Vec<Vec<f64>> {
-    let unit = grad_corpus::Case { lo: -1.0, hi: 1.0, ..dummy(case.dims) };
+    let unit = grad_corpus::Case {
+        lo: -1.0,
+        hi: 1.0,
+        ..dummy(case.dims)
+    };
     points(&unit, count, seed)
 }
 
@@ -381,7 +388,9 @@ fn jvp_verdict(case: &grad_corpus::Case, jvp: &grad_corpus::JvpEval) -> Result<(
             let dot: f64 = rows[k].iter().zip(t).map(|(g, t)| g * t).sum();
             let scale: f64 = rows[k].iter().zip(t).map(|(g, t)| (g * t).abs()).sum();
             let d = tangent[k];
-            if !((d - dot).abs() <= 1e-12 * scale.max(d.abs()).max(1.0)) {
+            // NaN is not within.
+            let within = (d - dot).abs() <= 1e-12 * scale.max(d.abs()).max(1.0);
+            if !within {
                 return Err(format!(
                     "point {p}, output {k}: tangent {d:.6e}, gradient times tangent {dot:.6e}"
                 ));
@@ -466,7 +475,9 @@ fn hessian_verdict(
         let h = hessian_rows(case, &hessian(x));
         let columns: Vec<Vec<f64>> = (0..case.dims)
             .map(|b| {
-                let e: Vec<f64> = (0..case.dims).map(|i| f64::from(u8::from(i == b))).collect();
+                let e: Vec<f64> = (0..case.dims)
+                    .map(|i| f64::from(u8::from(i == b)))
+                    .collect();
                 hvp(x, &e)
             })
             .collect();
@@ -530,8 +541,16 @@ fn cell(result: Result<Result<(), String>, &str>) -> String {
 
 /// `[f_jvp, f_hvp, f_hessian, published Hessian]` of one case.
 fn second_order_cells(case: &grad_corpus::Case) -> [String; 4] {
-    let jvp = case.jvp.as_ref().map(|f| jvp_verdict(case, f)).map_err(|e| *e);
-    let hvp = case.hvp.as_ref().map(|f| hvp_verdict(case, f)).map_err(|e| *e);
+    let jvp = case
+        .jvp
+        .as_ref()
+        .map(|f| jvp_verdict(case, f))
+        .map_err(|e| *e);
+    let hvp = case
+        .hvp
+        .as_ref()
+        .map(|f| hvp_verdict(case, f))
+        .map_err(|e| *e);
     let hessian = match (&case.hessian, &case.hvp) {
         (Ok(h), Ok(v)) => Ok(hessian_verdict(case, h, v)),
         (Err(e), _) => Err(*e),
@@ -574,6 +593,71 @@ fn replace_between(text: &str, start: &str, end: &str, with: &str) -> String {
         .unwrap_or_else(|| panic!("no {end} marker"))
         + a;
     format!("{}{start}\n{with}{}", &text[..a], &text[b..])
+}
+
+/// How many checked functions have companion `column` (0 `f_jvp`, 1 `f_hvp`, 2 `f_hessian`), and
+/// how many of those are right.
+fn second_order_count(rows: &[Row], column: usize) -> (usize, usize) {
+    let cells = rows.iter().map(|r| &r.second[column]);
+    let has = cells
+        .clone()
+        .filter(|c| *c != "-" && !c.starts_with("absent"))
+        .count();
+    let right = cells.filter(|c| *c == "ok").count();
+    (has, right)
+}
+
+/// corpus/README.md's record of forward mode and second order: the counts, why the others have
+/// none (the first reason), and the function-by-function table.
+fn second_order_table(rows: &[Row]) -> String {
+    let checked: Vec<&Row> = rows.iter().filter(|r| r.second[0] != "-").collect();
+    let mut out = String::new();
+    let names = ["`f_jvp`", "`f_hvp`", "`f_hessian`"];
+    let _ = writeln!(
+        out,
+        "Of the {} functions that compile and are checked:\n",
+        checked.len()
+    );
+    let _ = writeln!(
+        out,
+        "| companion | functions that get it | right | why the others have none (first reason) |\n|---|---:|---:|---|"
+    );
+    for (c, name) in names.iter().enumerate() {
+        let (has, right) = second_order_count(rows, c);
+        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &checked {
+            if let Some(why) = r.second[c].strip_prefix("absent: ") {
+                *reasons.entry(why).or_default() += 1;
+            }
+        }
+        let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let reasons: Vec<String> = reasons.iter().map(|(w, n)| format!("{n}: {w}")).collect();
+        let _ = writeln!(out, "| {name} | {has} | {right} | {} |", reasons.join("; "));
+    }
+    let published: Vec<&Row> = checked
+        .iter()
+        .copied()
+        .filter(|r| r.second[3] != "-")
+        .collect();
+    let published_ok = published
+        .iter()
+        .filter(|r| r.second[3].starts_with("ok"))
+        .count();
+    let _ = writeln!(
+        out,
+        "\ngrad's `f_hessian` against the Hessian the crate publishes: {published_ok} of {} agree.\n",
+        published.len()
+    );
+    let _ = writeln!(
+        out,
+        "| function | `f_jvp` | `f_hvp` | `f_hessian` | published Hessian |\n|---|---|---|---|---|"
+    );
+    for r in &checked {
+        let cells: Vec<String> = r.second.iter().map(|c| c.replace('|', "\\|")).collect();
+        let _ = writeln!(out, "| `{}` | {} |", r.id, cells.join(" | "));
+    }
+    out
 }
 
 #[test]
@@ -631,10 +715,13 @@ fn the_corpus_is_as_recorded() {
     let total = rows.len();
     let compile = rows.iter().filter(|r| r.status != "error").count();
     let ok = rows.iter().filter(|r| r.status == "ok").count();
+    let [jvp, hvp, hessian] = [0, 1, 2].map(|c| second_order_count(&rows, c));
     let sentence = format!(
         "Published code, unmodified: {ok} of {total} functions compile and match finite differences \
          ({compile} of {total} compile; the list, with the first error of each that does not, is in \
-         [corpus/README.md](corpus/README.md))."
+         [corpus/README.md](corpus/README.md)). Of the {compile} that compile, {} get `f_jvp` \
+         ({} right), {} `f_hvp` ({} right) and {} `f_hessian` ({} right).",
+        jvp.0, jvp.1, hvp.0, hvp.1, hessian.0, hessian.1
     );
 
     // corpus/README.md's table and summary.
@@ -695,9 +782,16 @@ fn the_corpus_is_as_recorded() {
                 .replace('|', "\\|")
         );
     }
+    let second_table = second_order_table(&rows);
     let readme_path = manifest_dir().join("README.md");
     let readme = fs::read_to_string(&readme_path).unwrap();
     let readme_new = replace_between(&readme, "<!-- table -->", "<!-- /table -->", &table);
+    let readme_new = replace_between(
+        &readme_new,
+        "<!-- second-order -->",
+        "<!-- /second-order -->",
+        &second_table,
+    );
     let main_path = manifest_dir().parent().unwrap().join("README.md");
     let main = fs::read_to_string(&main_path).unwrap();
     let main_new = replace_between(
@@ -738,7 +832,7 @@ fn the_corpus_is_as_recorded() {
     );
     assert!(
         readme == readme_new,
-        "corpus/README.md's table is stale: UPDATE_CORPUS=1 cargo test -p grad-corpus"
+        "corpus/README.md's tables are stale: UPDATE_CORPUS=1 cargo test -p grad-corpus"
     );
     assert!(
         main == main_new,
