@@ -16,7 +16,7 @@
 //! a compile error can be charged to its function.
 
 use quote::ToTokens;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -397,18 +397,118 @@ fn signature(item: &syn::ItemFn, spec: &FnSpec) -> Signature {
     }
 }
 
+/// The names of the functions grad's expansion of `text` (one function with
+/// `#[grad::differentiable]` in front) defines, as the macro would expand it: `grad_expand` is
+/// the library behind the macro, so the companions the checks call are exactly those that exist.
+fn expansion_fns(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+    let item: proc_macro2::TokenStream = text.parse().expect("a published function's tokens");
+    let out = grad_expand::differentiable(proc_macro2::TokenStream::new(), item);
+    let (mut defined, mut called) = (BTreeSet::new(), BTreeSet::new());
+    fn walk(
+        tokens: proc_macro2::TokenStream,
+        defined: &mut BTreeSet<String>,
+        called: &mut BTreeSet<String>,
+    ) {
+        let mut after_fn = false;
+        for tree in tokens {
+            match tree {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    let name = ident.to_string();
+                    if after_fn {
+                        defined.insert(name.clone());
+                    } else if name.ends_with("_vjp") {
+                        called.insert(name.clone());
+                    }
+                    after_fn = name == "fn";
+                }
+                proc_macro2::TokenTree::Group(group) => {
+                    walk(group.stream(), defined, called);
+                    after_fn = false;
+                }
+                _ => after_fn = false,
+            }
+        }
+    }
+    walk(out, &mut defined, &mut called);
+    (defined, called)
+}
+
+/// Which forward-mode and second-order companions grad gave a function: for each of `f_jvp`,
+/// `f_hvp`, `f_hessian`, `Ok(())` or the first reason it has none, as README.md's "Forward mode
+/// and second derivatives" gives them (the macro decides silently; the reasons are read from
+/// the signature and the expansion, in the order the macro tests them).
+struct Companions {
+    jvp: Result<(), &'static str>,
+    hvp: Result<(), &'static str>,
+    hessian: Result<(), &'static str>,
+}
+
+fn companions(
+    text: &str,
+    item: &syn::ItemFn,
+    sig: &Signature,
+    array_callees: &BTreeSet<String>,
+) -> Companions {
+    let name = item.sig.ident.to_string();
+    let (defined, called) = expansion_fns(text);
+    let has = |suffix: &str| defined.contains(&format!("{name}_{suffix}"));
+    let jvp = if has("jvp") {
+        Ok(())
+    } else if sig.params.contains(&Shape::Slice) {
+        Err("a slice parameter")
+    } else if called.iter().any(|c| {
+        c.strip_suffix("_vjp")
+            .is_some_and(|callee| array_callees.contains(callee))
+    }) {
+        Err("a call of a function that returns an array")
+    } else {
+        Err("its body (a sub-slice passed to a call, a struct field, ...)")
+    };
+    // A callee's `_vjp` (its own, for a recursive function; hidden cores aside).
+    let calls = called.iter().any(|c| !c.starts_with("__"));
+    let hvp = if has("hvp") {
+        Ok(())
+    } else if let Err(e) = jvp {
+        Err(e)
+    } else if sig.output != Output::Scalar {
+        Err("a vector output")
+    } else if calls {
+        Err("a call (of another function, or itself) with a differentiated value")
+    } else {
+        // The macro expands the tangent sweep again and drops second order where that
+        // expansion has errors (see README.md, "What forward mode and second order reach").
+        Err("grad's second expansion (of its tangent sweep) failed")
+    };
+    let hessian = if has("hessian") {
+        Ok(())
+    } else if let Err(e) = hvp {
+        Err(e)
+    } else {
+        Err("parameters other than floats and 1-D arrays of one float type")
+    };
+    assert!(
+        (!has("hessian") || has("hvp")) && (!has("hvp") || has("jvp")),
+        "{name}: companions out of order"
+    );
+    Companions { jvp, hvp, hessian }
+}
+
 /// The checks of one function, as an expression of type `crate::Case`; `None` where the
 /// signature is not one the checks can call (the function's entry says so).
 fn case(
     module_path: &str,
     item: &syn::ItemFn,
+    text: &str,
     spec: &FnSpec,
     public: bool,
+    published_hessian: Option<&syn::ItemFn>,
+    array_callees: &BTreeSet<String>,
 ) -> Result<String, String> {
     let sig = signature(item, spec);
     if sig.output == Output::Other {
         return Err("its result is not a float or an array of floats".into());
     }
+    let companions = companions(text, item, &sig, array_callees);
     let name = &spec.name;
     let turbofish = |float: &str| -> String {
         if sig.generics.is_empty() {
@@ -428,8 +528,9 @@ fn case(
             format!("::<{}>", parts.join(", "))
         }
     };
-    // The arguments, read from the point `x` (and, for dual numbers, seeded at coordinate `i`).
-    let args = |dual: bool| -> (String, String, usize) {
+    // The arguments, read from the point `x` (and, for dual numbers, seeded at coordinate `i`;
+    // for hyper-dual numbers, along `v` and coordinate `i`).
+    let args = |kind: &str| -> (String, String, usize) {
         let mut lets = String::new();
         let mut call = Vec::new();
         let mut offset = 0;
@@ -446,10 +547,10 @@ fn case(
                     continue;
                 }
             };
-            let source = if dual {
-                "crate::Dual::new(x, i)".to_string()
-            } else {
-                "crate::Plain::new(x)".to_string()
+            let source = match kind {
+                "dual" => "crate::Dual::new(x, i)",
+                "hyper" => "crate::Hyper::new(x, v, i)",
+                _ => "crate::Plain::new(x)",
             };
             let _ = writeln!(lets, "let {a} = {source}.at({offset}).{take};");
             call.push(pass);
@@ -470,7 +571,7 @@ fn case(
     } else {
         format!("self::{name}")
     };
-    let (lets, call, dims) = args(false);
+    let (lets, call, dims) = args("plain");
     let parts: Vec<usize> = sig
         .params
         .iter()
@@ -503,7 +604,7 @@ fn case(
         Output::Other => unreachable!(),
     };
     let dual = if sig.dual {
-        let (lets, call, _) = args(true);
+        let (lets, call, _) = args("dual");
         format!(
             "Some(Box::new(|x: &[f64], i: usize| {{ {lets} crate::Tangents::tangents({original}{}({call})) }}))",
             turbofish("crate::D")
@@ -511,9 +612,80 @@ fn case(
     } else {
         "None".to_string()
     };
+    // A tangent or direction per differentiated parameter, shaped like its gradient entry (an
+    // array parameter by reference takes an owned array), read from `t`.
+    let mut tangent_lets = String::new();
+    let mut tangents = Vec::new();
+    let mut offset = 0;
+    for (k, shape) in sig.params.iter().enumerate() {
+        let (take, n) = match shape {
+            Shape::Scalar => ("scalar()".to_string(), 1),
+            Shape::Slice => (format!("vec({})", spec.n), spec.n),
+            Shape::Array(n) | Shape::ArrayRef(n) => (format!("array::<{n}>()"), *n),
+            Shape::Fixed => continue,
+        };
+        let _ = writeln!(
+            tangent_lets,
+            "let t{k} = crate::Plain::new(t).at({offset}).{take};"
+        );
+        tangents.push(format!("t{k}"));
+        offset += n;
+    }
+    let tangents = tangents.join(", ");
+    let turbo = turbofish("f64");
+    let reason = |r: &str| format!("Err({r:?})");
+    let jvp = match companions.jvp {
+        Ok(()) => format!(
+            "Ok(Box::new(|x: &[f64], t: &[f64]| {{ {lets} {tangent_lets} \
+             let (value, tangent) = {name}_jvp{turbo}({call}, {tangents}); \
+             (crate::Values::values(value), crate::Values::values(tangent)) }}))"
+        ),
+        Err(r) => reason(r),
+    };
+    let hvp = match companions.hvp {
+        Ok(()) => format!(
+            "Ok(Box::new(|x: &[f64], t: &[f64]| {{ {lets} {tangent_lets} \
+             crate::Flat::flat(&{name}_hvp{turbo}({call}, {tangents})) }}))"
+        ),
+        Err(r) => reason(r),
+    };
+    let hessian = match companions.hessian {
+        Ok(()) => format!(
+            "Ok(Box::new(|x: &[f64]| {{ {lets} crate::Flat::flat(&{name}_hessian{turbo}({call})) }}))"
+        ),
+        Err(r) => reason(r),
+    };
+    let hyper = if sig.dual && companions.hvp.is_ok() {
+        let (lets, call, _) = args("hyper");
+        format!(
+            "Some(Box::new(|x: &[f64], v: &[f64]| (0..{dims}).map(|i| {{ {lets} \
+             crate::second({original}{}({call})) }}).collect()))",
+            turbofish("crate::H")
+        )
+    } else {
+        "None".to_string()
+    };
+    // The crate's own Hessian, where it has one for this function with the same parameters and
+    // type parameters, and grad has `f_hessian`. Called by its path: grad's `f_hessian` has the
+    // same name in this module.
+    let published = match published_hessian {
+        Some(p)
+            if companions.hessian.is_ok()
+                && p.sig.inputs.len() == item.sig.inputs.len()
+                && signature(p, spec).generics == sig.generics
+                && signature(p, spec).params == sig.params =>
+        {
+            let path = format!("{module_path}::{}", p.sig.ident);
+            format!(
+                "Some((\"{path}\", Box::new(|x: &[f64]| {{ {lets} crate::Flat::flat(&{path}{turbo}({call})) }})))"
+            )
+        }
+        _ => "None".to_string(),
+    };
     Ok(format!(
         "crate::Case {{ id: \"{module_path}::{name}\", dims: {dims}, parts: vec!{parts:?}, outputs: {outputs}, \
-         lo: {:?}, hi: {:?}, value: {value}, gradient: {gradient}, dual: {dual} }}",
+         lo: {:?}, hi: {:?}, value: {value}, gradient: {gradient}, dual: {dual}, \
+         jvp: {jvp}, hvp: {hvp}, hessian: {hessian}, hyper: {hyper}, published_hessian: {published} }}",
         spec.lo, spec.hi
     ))
 }
@@ -595,6 +767,14 @@ fn main() {
         let mut included_module = header;
         let mut any = false;
         let mut module_cases_included = Vec::new();
+        // The file's functions that return an array (a call of one has no `f_jvp` yet).
+        let array_callees: BTreeSet<String> = fns
+            .iter()
+            .filter(|(_, (_, f))| {
+                matches!(&f.sig.output, syn::ReturnType::Type(_, ty) if matches!(**ty, syn::Type::Array(_)))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         for spec in &file.fns {
             let id = format!("{}::{}", file.module, spec.name);
             let (text, item) = fns
@@ -611,7 +791,19 @@ fn main() {
             all_module.push_str(&annotated);
             let last = all.lines().count() + all_module.lines().count();
             let role = if spec.helper { "helper" } else { "fn" };
-            let check = case(&file.module, item, spec, public);
+            let published_hessian = fns
+                .get(&format!("{}_hessian", spec.name))
+                .filter(|(_, f)| matches!(f.vis, syn::Visibility::Public(_)))
+                .map(|(_, f)| f);
+            let check = case(
+                &file.module,
+                item,
+                text,
+                spec,
+                public,
+                published_hessian,
+                &array_callees,
+            );
             let _ = writeln!(
                 lines,
                 "{id}\t{first}\t{last}\t{role}\t{}\t{}\t{}",

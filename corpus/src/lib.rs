@@ -13,7 +13,7 @@
 // its authors', for a cargo feature this crate does not have.
 #![allow(unexpected_cfgs)]
 
-use num_dual::{Dual64, DualNum};
+use num_dual::{Dual64, DualNum, HyperDual64};
 use num_traits::{Float, FromPrimitive, Num, NumCast, One, ToPrimitive, Zero};
 use std::cmp::Ordering;
 use std::iter::{Product, Sum};
@@ -45,7 +45,30 @@ pub struct Case {
     /// The published function on dual numbers seeded along coordinate `i`: the tangent of every
     /// output. `None` where the function is written for `f64` only.
     pub dual: Option<DualEval>,
+    /// grad's `f_jvp` at a point along a tangent (both flattened): the value and the output's
+    /// tangent, flattened. `Err(why)` where grad generated no `f_jvp` (build.rs asked
+    /// grad-expand, as the macro does).
+    pub jvp: Result<JvpEval, &'static str>,
+    /// grad's `f_hvp` at a point along a direction: the Hessian times the direction, flattened.
+    pub hvp: Result<DirEval, &'static str>,
+    /// grad's `f_hessian` at a point, flattened as grad returns it (blocks (i, j) in order, each
+    /// row by row).
+    pub hessian: Result<Eval, &'static str>,
+    /// The published function on hyper-dual numbers (`eps1` along the direction, `eps2` along
+    /// each coordinate in turn): the Hessian times the direction. `None` where the function is
+    /// written for `f64` only, or has no `f_hvp` to compare with.
+    pub hyper: Option<DirEval>,
+    /// The Hessian the crate publishes for the function (argmin's `f_hessian`, called through
+    /// the crate's path), flattened row by row, with its path. `None` where there is none, or
+    /// grad has no `f_hessian` to compare with.
+    pub published_hessian: Option<(&'static str, Eval)>,
 }
+
+/// `f_jvp` at a point along a tangent: (value, tangent), flattened.
+pub type JvpEval = Box<dyn Fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>)>;
+
+/// A function of a point and a direction, its result flattened.
+pub type DirEval = Box<dyn Fn(&[f64], &[f64]) -> Vec<f64>>;
 
 /// A function of a point, its result flattened.
 pub type Eval = Box<dyn Fn(&[f64]) -> Vec<f64>>;
@@ -93,7 +116,7 @@ impl<'a> Dual<'a> {
     }
     fn d(&self, k: usize) -> D {
         let eps = if k == self.seed { 1.0 } else { 0.0 };
-        D(Dual64::new(self.x[k], eps))
+        Nd(Dual64::new(self.x[k], eps))
     }
     pub fn scalar(self) -> D {
         self.d(self.offset)
@@ -104,6 +127,47 @@ impl<'a> Dual<'a> {
     pub fn array<const N: usize>(self) -> [D; N] {
         std::array::from_fn(|j| self.d(self.offset + j))
     }
+}
+
+/// Reads the arguments of a call from a point, as hyper-dual numbers: `eps1` along the direction
+/// `v`, `eps2` along coordinate `seed`, so that `eps1eps2` of a scalar result is `(H v)[seed]`.
+pub struct Hyper<'a> {
+    x: &'a [f64],
+    v: &'a [f64],
+    seed: usize,
+    offset: usize,
+}
+
+impl<'a> Hyper<'a> {
+    pub fn new(x: &'a [f64], v: &'a [f64], seed: usize) -> Self {
+        Hyper {
+            x,
+            v,
+            seed,
+            offset: 0,
+        }
+    }
+    pub fn at(self, offset: usize) -> Self {
+        Hyper { offset, ..self }
+    }
+    fn h(&self, k: usize) -> H {
+        let eps2 = if k == self.seed { 1.0 } else { 0.0 };
+        Nd(HyperDual64::new(self.x[k], self.v[k], eps2, 0.0))
+    }
+    pub fn scalar(self) -> H {
+        self.h(self.offset)
+    }
+    pub fn vec(self, n: usize) -> Vec<H> {
+        (0..n).map(|j| self.h(self.offset + j)).collect()
+    }
+    pub fn array<const N: usize>(self) -> [H; N] {
+        std::array::from_fn(|j| self.h(self.offset + j))
+    }
+}
+
+/// The mixed second derivative (`eps1eps2`) of a scalar result on hyper-dual numbers.
+pub fn second(y: H) -> f64 {
+    y.0.eps1eps2
 }
 
 /// A function's result as a list of floats.
@@ -180,43 +244,68 @@ flat_tuple!(A 0, B 1, C 2);
 flat_tuple!(A 0, B 1, C 2, E 3);
 flat_tuple!(A 0, B 1, C 2, E 3, F 4);
 
-/// num-dual's `Dual64` with num-traits' `Float` (which num-dual does not implement), so that a
-/// published function generic over `Float` runs on it unchanged. Every derivative comes from
-/// num-dual; comparisons, rounding and the like read the real part.
+/// A num-dual number (`Dual64`, or `HyperDual64` for second derivatives) with num-traits'
+/// `Float` (which num-dual does not implement), so that a published function generic over
+/// `Float` runs on it unchanged. Every derivative comes from num-dual; comparisons, rounding and
+/// the like read the real part.
 #[derive(Clone, Copy, Debug)]
-pub struct D(pub Dual64);
+pub struct Nd<X>(pub X);
 
-impl D {
-    fn c(v: f64) -> D {
-        D(Dual64::from_re(v))
-    }
-    fn re(self) -> f64 {
-        self.0.re
+/// num-dual's first-order dual number, as a `Float`.
+pub type D = Nd<Dual64>;
+
+/// num-dual's hyper-dual number (`eps1eps2` carries a second derivative), as a `Float`.
+pub type H = Nd<HyperDual64>;
+
+/// What [`Nd`] needs of a num-dual number: whether its derivative parts are all zero (num-dual's
+/// `==` compares the real parts only).
+pub trait Number: DualNum<f64> + Copy {
+    fn is_constant(&self) -> bool;
+}
+
+impl Number for Dual64 {
+    fn is_constant(&self) -> bool {
+        self.eps == 0.0
     }
 }
 
-impl PartialEq for D {
-    fn eq(&self, other: &D) -> bool {
+impl Number for HyperDual64 {
+    fn is_constant(&self) -> bool {
+        self.eps1 == 0.0 && self.eps2 == 0.0 && self.eps1eps2 == 0.0
+    }
+}
+
+impl<X: Number> Nd<X> {
+    fn c(v: f64) -> Self {
+        Nd(X::from(v))
+    }
+    fn re(self) -> f64 {
+        self.0.re()
+    }
+}
+
+impl<X: Number> PartialEq for Nd<X> {
+    fn eq(&self, other: &Self) -> bool {
         self.re() == other.re()
     }
 }
 
-impl PartialOrd for D {
-    fn partial_cmp(&self, other: &D) -> Option<Ordering> {
+impl<X: Number> PartialOrd for Nd<X> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         self.re().partial_cmp(&other.re())
     }
 }
 
 macro_rules! binary {
     ($tr:ident $m:ident $tra:ident $ma:ident) => {
-        impl $tr for D {
-            type Output = D;
-            fn $m(self, o: D) -> D {
-                D($tr::$m(self.0, o.0))
+        impl<X: Number> $tr for Nd<X> {
+            type Output = Self;
+            fn $m(self, o: Self) -> Self {
+                Nd($tr::$m(self.0, o.0))
             }
         }
-        impl $tra for D {
-            fn $ma(&mut self, o: D) {
+        impl<X: Number> $tra for Nd<X> {
+            fn $ma(&mut self, o: Self) {
                 *self = $tr::$m(*self, o);
             }
         }
@@ -228,68 +317,68 @@ binary!(Sub sub SubAssign sub_assign);
 binary!(Mul mul MulAssign mul_assign);
 binary!(Div div DivAssign div_assign);
 
-impl Rem for D {
-    type Output = D;
-    fn rem(self, o: D) -> D {
+impl<X: Number> Rem for Nd<X> {
+    type Output = Self;
+    fn rem(self, o: Self) -> Self {
         // a % b = a - b trunc(a / b), with trunc's slope zero.
-        self - o * D::c((self.re() / o.re()).trunc())
+        self - o * Self::c((self.re() / o.re()).trunc())
     }
 }
 
-impl RemAssign for D {
-    fn rem_assign(&mut self, o: D) {
+impl<X: Number> RemAssign for Nd<X> {
+    fn rem_assign(&mut self, o: Self) {
         *self = *self % o;
     }
 }
 
-impl Neg for D {
-    type Output = D;
-    fn neg(self) -> D {
-        D(-self.0)
+impl<X: Number> Neg for Nd<X> {
+    type Output = Self;
+    fn neg(self) -> Self {
+        Nd(-self.0)
     }
 }
 
-impl Sum for D {
-    fn sum<I: Iterator<Item = D>>(iter: I) -> D {
-        iter.fold(D::c(0.0), |a, b| a + b)
+impl<X: Number> Sum for Nd<X> {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::c(0.0), |a, b| a + b)
     }
 }
 
-impl<'a> Sum<&'a D> for D {
-    fn sum<I: Iterator<Item = &'a D>>(iter: I) -> D {
-        iter.fold(D::c(0.0), |a, b| a + *b)
+impl<'a, X: Number> Sum<&'a Nd<X>> for Nd<X> {
+    fn sum<I: Iterator<Item = &'a Self>>(iter: I) -> Self {
+        iter.fold(Self::c(0.0), |a, b| a + *b)
     }
 }
 
-impl Product for D {
-    fn product<I: Iterator<Item = D>>(iter: I) -> D {
-        iter.fold(D::c(1.0), |a, b| a * b)
+impl<X: Number> Product for Nd<X> {
+    fn product<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::c(1.0), |a, b| a * b)
     }
 }
 
-impl Zero for D {
-    fn zero() -> D {
-        D::c(0.0)
+impl<X: Number> Zero for Nd<X> {
+    fn zero() -> Self {
+        Self::c(0.0)
     }
     fn is_zero(&self) -> bool {
         self.re() == 0.0
     }
 }
 
-impl One for D {
-    fn one() -> D {
-        D::c(1.0)
+impl<X: Number> One for Nd<X> {
+    fn one() -> Self {
+        Self::c(1.0)
     }
 }
 
-impl Num for D {
+impl<X: Number> Num for Nd<X> {
     type FromStrRadixErr = <f64 as Num>::FromStrRadixErr;
-    fn from_str_radix(s: &str, radix: u32) -> Result<D, Self::FromStrRadixErr> {
-        f64::from_str_radix(s, radix).map(D::c)
+    fn from_str_radix(s: &str, radix: u32) -> Result<Self, Self::FromStrRadixErr> {
+        f64::from_str_radix(s, radix).map(Self::c)
     }
 }
 
-impl ToPrimitive for D {
+impl<X: Number> ToPrimitive for Nd<X> {
     fn to_i64(&self) -> Option<i64> {
         self.re().to_i64()
     }
@@ -301,27 +390,27 @@ impl ToPrimitive for D {
     }
 }
 
-impl NumCast for D {
-    fn from<N: ToPrimitive>(n: N) -> Option<D> {
-        n.to_f64().map(D::c)
+impl<X: Number> NumCast for Nd<X> {
+    fn from<N: ToPrimitive>(n: N) -> Option<Self> {
+        n.to_f64().map(Self::c)
     }
 }
 
-impl FromPrimitive for D {
-    fn from_i64(n: i64) -> Option<D> {
-        Some(D::c(n as f64))
+impl<X: Number> FromPrimitive for Nd<X> {
+    fn from_i64(n: i64) -> Option<Self> {
+        Some(Self::c(n as f64))
     }
-    fn from_u64(n: u64) -> Option<D> {
-        Some(D::c(n as f64))
+    fn from_u64(n: u64) -> Option<Self> {
+        Some(Self::c(n as f64))
     }
-    fn from_f64(n: f64) -> Option<D> {
-        Some(D::c(n))
+    fn from_f64(n: f64) -> Option<Self> {
+        Some(Self::c(n))
     }
 }
 
 macro_rules! constant {
     ($($m:ident)+) => {
-        $(fn $m() -> D { D::c(f64::$m()) })+
+        $(fn $m() -> Self { Self::c(f64::$m()) })+
     };
 }
 
@@ -333,17 +422,17 @@ macro_rules! real {
 
 macro_rules! step {
     ($($m:ident)+) => {
-        $(fn $m(self) -> D { D::c(self.re().$m()) })+
+        $(fn $m(self) -> Self { Self::c(self.re().$m()) })+
     };
 }
 
 macro_rules! dual {
     ($($m:ident)+) => {
-        $(fn $m(self) -> D { D(DualNum::$m(&self.0)) })+
+        $(fn $m(self) -> Self { Nd(DualNum::$m(&self.0)) })+
     };
 }
 
-impl Float for D {
+impl<X: Number> Float for Nd<X> {
     constant!(nan infinity neg_infinity neg_zero min_value min_positive_value max_value epsilon);
     real!(is_nan -> bool is_infinite -> bool is_finite -> bool is_normal -> bool
         classify -> FpCategory is_sign_positive -> bool is_sign_negative -> bool
@@ -352,57 +441,57 @@ impl Float for D {
     dual!(recip sqrt cbrt exp exp2 exp_m1 ln ln_1p log2 log10 sin cos tan asin acos atan
         sinh cosh tanh asinh acosh atanh);
 
-    fn fract(self) -> D {
+    fn fract(self) -> Self {
         self - self.trunc()
     }
-    fn abs(self) -> D {
+    fn abs(self) -> Self {
         if self.re() < 0.0 { -self } else { self }
     }
-    fn mul_add(self, a: D, b: D) -> D {
+    fn mul_add(self, a: Self, b: Self) -> Self {
         self * a + b
     }
-    fn powi(self, n: i32) -> D {
-        D(self.0.powi(n))
+    fn powi(self, n: i32) -> Self {
+        Nd(DualNum::powi(&self.0, n))
     }
-    fn powf(self, n: D) -> D {
+    fn powf(self, n: Self) -> Self {
         // A constant exponent keeps num-dual's rule for x^n (defined at x <= 0 too).
-        if n.0.eps == 0.0 {
-            D(self.0.powf(n.re()))
+        if n.0.is_constant() {
+            Nd(DualNum::powf(&self.0, n.re()))
         } else {
-            D(self.0.powd(n.0))
+            Nd(DualNum::powd(&self.0, n.0))
         }
     }
-    fn log(self, base: D) -> D {
+    fn log(self, base: Self) -> Self {
         self.ln() / base.ln()
     }
-    fn max(self, o: D) -> D {
+    fn max(self, o: Self) -> Self {
         if o.re() > self.re() || self.is_nan() {
             o
         } else {
             self
         }
     }
-    fn min(self, o: D) -> D {
+    fn min(self, o: Self) -> Self {
         if o.re() < self.re() || self.is_nan() {
             o
         } else {
             self
         }
     }
-    fn abs_sub(self, o: D) -> D {
+    fn abs_sub(self, o: Self) -> Self {
         if self.re() <= o.re() {
-            D::c(0.0)
+            Self::c(0.0)
         } else {
             self - o
         }
     }
-    fn hypot(self, o: D) -> D {
+    fn hypot(self, o: Self) -> Self {
         (self * self + o * o).sqrt()
     }
-    fn atan2(self, o: D) -> D {
-        D(DualNum::atan2(&self.0, o.0))
+    fn atan2(self, o: Self) -> Self {
+        Nd(DualNum::atan2(&self.0, o.0))
     }
-    fn sin_cos(self) -> (D, D) {
+    fn sin_cos(self) -> (Self, Self) {
         (self.sin(), self.cos())
     }
 }

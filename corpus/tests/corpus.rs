@@ -8,6 +8,9 @@
 //! 2. Checks the gradient of every function this crate includes against central finite
 //!    differences of the published function (or, for a private helper, of its unchanged copy)
 //!    and against num-dual running the published function, where it is generic over `Float`.
+//!    Where grad generated them (build.rs asks grad-expand), checks `f_jvp`, `f_hvp` and
+//!    `f_hessian` at the same points: against `f_grad`, finite differences, num-dual's hyper-dual
+//!    numbers and, for argmin, the Hessians the crate publishes.
 //! 3. Compares the outcome with `status.tsv`, `README.md` beside it and the count in the
 //!    workspace README. `UPDATE_CORPUS=1 cargo test -p grad-corpus` rewrites all three (run it
 //!    twice after a change: a function that starts to compile is included, and so checked, in
@@ -307,10 +310,268 @@ fn verdict(case: &grad_corpus::Case) -> Result<&'static str, String> {
     })
 }
 
+/// Random directions (tangents, Hessian directions) in `[-1, 1]^dims`, one per point.
+fn directions(case: &grad_corpus::Case, count: usize, seed: u64) -> Vec<Vec<f64>> {
+    let unit = grad_corpus::Case {
+        lo: -1.0,
+        hi: 1.0,
+        ..dummy(case.dims)
+    };
+    points(&unit, count, seed)
+}
+
+/// A case of `dims` coordinates with no functions, for [`points`] in another box.
+fn dummy(dims: usize) -> grad_corpus::Case {
+    grad_corpus::Case {
+        id: "",
+        dims,
+        parts: Vec::new(),
+        outputs: 0,
+        lo: 0.0,
+        hi: 0.0,
+        value: Box::new(|_| Vec::new()),
+        gradient: Box::new(|_| Vec::new()),
+        dual: None,
+        jvp: Err(""),
+        hvp: Err(""),
+        hessian: Err(""),
+        hyper: None,
+        published_hessian: None,
+    }
+}
+
+/// The random points of the gradient checks, and a random direction at each.
+fn points_and_directions(case: &grad_corpus::Case) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let seed = case.id.len() as u64 * 7919;
+    points(case, 5, seed)
+        .into_iter()
+        .zip(directions(case, 5, seed + 1))
+        .collect()
+}
+
+/// `x + s v`.
+fn along(x: &[f64], v: &[f64], s: f64) -> Vec<f64> {
+    x.iter().zip(v).map(|(x, v)| x + s * v).collect()
+}
+
+/// A fourth-order central difference of `f` along `v` at `x`, every output.
+fn difference_along(f: &dyn Fn(&[f64]) -> Vec<f64>, x: &[f64], v: &[f64]) -> Vec<f64> {
+    let h = 1e-4 * x.iter().fold(1.0_f64, |m, x| m.max(x.abs()));
+    let (p2, p1, m1, m2) = (
+        f(&along(x, v, 2.0 * h)),
+        f(&along(x, v, h)),
+        f(&along(x, v, -h)),
+        f(&along(x, v, -2.0 * h)),
+    );
+    (0..p1.len())
+        .map(|k| (-p2[k] + 8.0 * p1[k] - 8.0 * m1[k] + m2[k]) / (12.0 * h))
+        .collect()
+}
+
+/// `f_jvp`: its value is the function's, bit for bit; its tangent is `f_grad · t` (or
+/// `f_jacobian · t`) up to rounding, and a central difference along `t`.
+fn jvp_verdict(case: &grad_corpus::Case, jvp: &grad_corpus::JvpEval) -> Result<(), String> {
+    for (p, (x, t)) in points_and_directions(case).iter().enumerate() {
+        let (value, tangent) = jvp(x, t);
+        let expected = (case.value)(x);
+        for k in 0..case.outputs {
+            if value[k].to_bits() != expected[k].to_bits() {
+                return Err(format!(
+                    "point {p}, output {k}: value {:.17e}, the function's {:.17e}",
+                    value[k], expected[k]
+                ));
+            }
+        }
+        let rows = gradient_rows(case, x);
+        let numeric = difference_along(&case.value, x, t);
+        for k in 0..case.outputs {
+            let dot: f64 = rows[k].iter().zip(t).map(|(g, t)| g * t).sum();
+            let scale: f64 = rows[k].iter().zip(t).map(|(g, t)| (g * t).abs()).sum();
+            let d = tangent[k];
+            // NaN is not within.
+            let within = (d - dot).abs() <= 1e-12 * scale.max(d.abs()).max(1.0);
+            if !within {
+                return Err(format!(
+                    "point {p}, output {k}: tangent {d:.6e}, gradient times tangent {dot:.6e}"
+                ));
+            }
+            if !close(d, numeric[k], 1e-6) {
+                return Err(format!(
+                    "point {p}, output {k}: tangent {d:.6e}, finite differences {:.6e}",
+                    numeric[k]
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `f_hvp`: a central difference of `f_grad` along the direction and, where the function is
+/// generic, num-dual's hyper-dual numbers running the published function.
+fn hvp_verdict(case: &grad_corpus::Case, hvp: &grad_corpus::DirEval) -> Result<(), String> {
+    for (p, (x, v)) in points_and_directions(case).iter().enumerate() {
+        let hv = hvp(x, v);
+        assert_eq!(hv.len(), case.dims, "{}: f_hvp's shape", case.id);
+        let numeric = difference_along(&case.gradient, x, v);
+        for i in 0..case.dims {
+            if !close(hv[i], numeric[i], 1e-5) {
+                return Err(format!(
+                    "point {p}, coordinate {i}: H·v {:.6e}, finite differences of f_grad {:.6e}",
+                    hv[i], numeric[i]
+                ));
+            }
+        }
+        if let Some(hyper) = &case.hyper {
+            let exact = hyper(x, v);
+            for i in 0..case.dims {
+                if !close(hv[i], exact[i], 1e-9) {
+                    return Err(format!(
+                        "point {p}, coordinate {i}: H·v {:.6e}, num-dual hyper-dual {:.6e}",
+                        hv[i], exact[i]
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// grad's dense Hessian as rows: its blocks (i, j), each `parts[i]` by `parts[j]`, in place.
+fn hessian_rows(case: &grad_corpus::Case, flat: &[f64]) -> Vec<Vec<f64>> {
+    let n = case.dims;
+    assert_eq!(flat.len(), n * n, "{}: f_hessian's shape", case.id);
+    let offsets: Vec<usize> = case
+        .parts
+        .iter()
+        .scan(0, |at, &p| {
+            let o = *at;
+            *at += p;
+            Some(o)
+        })
+        .collect();
+    let mut rows = vec![vec![0.0; n]; n];
+    let mut at = 0;
+    for (i, &pi) in case.parts.iter().enumerate() {
+        for (j, &pj) in case.parts.iter().enumerate() {
+            for a in 0..pi {
+                for b in 0..pj {
+                    rows[offsets[i] + a][offsets[j] + b] = flat[at];
+                    at += 1;
+                }
+            }
+        }
+    }
+    rows
+}
+
+/// `f_hessian`: symmetric bit for bit, each element the mean of the mirrored elements of
+/// `f_hvp`'s columns along the unit vectors (as grad documents it), and close to each of them.
+fn hessian_verdict(
+    case: &grad_corpus::Case,
+    hessian: &grad_corpus::Eval,
+    hvp: &grad_corpus::DirEval,
+) -> Result<(), String> {
+    for (p, (x, _)) in points_and_directions(case).iter().enumerate() {
+        let h = hessian_rows(case, &hessian(x));
+        let columns: Vec<Vec<f64>> = (0..case.dims)
+            .map(|b| {
+                let e: Vec<f64> = (0..case.dims)
+                    .map(|i| f64::from(u8::from(i == b)))
+                    .collect();
+                hvp(x, &e)
+            })
+            .collect();
+        for a in 0..case.dims {
+            for b in 0..case.dims {
+                if h[a][b].to_bits() != h[b][a].to_bits() {
+                    return Err(format!(
+                        "point {p}: not symmetric: ({a}, {b}) {:.17e}, ({b}, {a}) {:.17e}",
+                        h[a][b], h[b][a]
+                    ));
+                }
+                let mean = if a == b {
+                    columns[b][a]
+                } else {
+                    columns[b][a] * 0.5 + columns[a][b] * 0.5
+                };
+                if h[a][b].to_bits() != mean.to_bits() || !close(h[a][b], columns[b][a], 1e-12) {
+                    return Err(format!(
+                        "point {p}: ({a}, {b}) {:.17e}, f_hvp along e_{b} {:.17e} (and e_{a}: {:.17e})",
+                        h[a][b], columns[b][a], columns[a][b]
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// grad's `f_hessian` against the Hessian the crate publishes (argmin's hand-derived ones).
+fn published_verdict(
+    case: &grad_corpus::Case,
+    hessian: &grad_corpus::Eval,
+    published: &grad_corpus::Eval,
+) -> Result<(), String> {
+    for (p, (x, _)) in points_and_directions(case).iter().enumerate() {
+        let h = hessian_rows(case, &hessian(x));
+        let theirs = published(x);
+        for a in 0..case.dims {
+            for b in 0..case.dims {
+                let t = theirs[a * case.dims + b];
+                if !close(h[a][b], t, 1e-9) {
+                    return Err(format!(
+                        "point {p}: ({a}, {b}) grad {:.6e}, published {t:.6e}",
+                        h[a][b]
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The forward-mode and second-order cells of a row: `ok`, `absent: why` or `wrong: where`.
+fn cell(result: Result<Result<(), String>, &str>) -> String {
+    match result {
+        Ok(Ok(())) => "ok".to_string(),
+        Ok(Err(e)) => format!("wrong: {e}"),
+        Err(why) => format!("absent: {why}"),
+    }
+}
+
+/// `[f_jvp, f_hvp, f_hessian, published Hessian]` of one case.
+fn second_order_cells(case: &grad_corpus::Case) -> [String; 4] {
+    let jvp = case
+        .jvp
+        .as_ref()
+        .map(|f| jvp_verdict(case, f))
+        .map_err(|e| *e);
+    let hvp = case
+        .hvp
+        .as_ref()
+        .map(|f| hvp_verdict(case, f))
+        .map_err(|e| *e);
+    let hessian = match (&case.hessian, &case.hvp) {
+        (Ok(h), Ok(v)) => Ok(hessian_verdict(case, h, v)),
+        (Err(e), _) => Err(*e),
+        (Ok(_), Err(e)) => Err(*e),
+    };
+    let published = match (&case.hessian, &case.published_hessian) {
+        (Ok(h), Some((path, theirs))) => match published_verdict(case, h, theirs) {
+            Ok(()) => format!("ok: `{path}`"),
+            Err(e) => format!("wrong: `{path}`: {e}"),
+        },
+        _ => "-".to_string(),
+    };
+    [cell(jvp), cell(hvp), cell(hessian), published]
+}
+
 struct Row {
     id: String,
     status: &'static str,
     detail: String,
+    /// `f_jvp`, `f_hvp`, `f_hessian` and the published Hessian: `-` where not checked.
+    second: [String; 4],
 }
 
 /// A compile error's message up to its advice (the first `: ` or `; `), to group errors by kind.
@@ -332,6 +593,71 @@ fn replace_between(text: &str, start: &str, end: &str, with: &str) -> String {
         .unwrap_or_else(|| panic!("no {end} marker"))
         + a;
     format!("{}{start}\n{with}{}", &text[..a], &text[b..])
+}
+
+/// How many checked functions have companion `column` (0 `f_jvp`, 1 `f_hvp`, 2 `f_hessian`), and
+/// how many of those are right.
+fn second_order_count(rows: &[Row], column: usize) -> (usize, usize) {
+    let cells = rows.iter().map(|r| &r.second[column]);
+    let has = cells
+        .clone()
+        .filter(|c| *c != "-" && !c.starts_with("absent"))
+        .count();
+    let right = cells.filter(|c| *c == "ok").count();
+    (has, right)
+}
+
+/// corpus/README.md's record of forward mode and second order: the counts, why the others have
+/// none (the first reason), and the function-by-function table.
+fn second_order_table(rows: &[Row]) -> String {
+    let checked: Vec<&Row> = rows.iter().filter(|r| r.second[0] != "-").collect();
+    let mut out = String::new();
+    let names = ["`f_jvp`", "`f_hvp`", "`f_hessian`"];
+    let _ = writeln!(
+        out,
+        "Of the {} functions that compile and are checked:\n",
+        checked.len()
+    );
+    let _ = writeln!(
+        out,
+        "| companion | functions that get it | right | why the others have none (first reason) |\n|---|---:|---:|---|"
+    );
+    for (c, name) in names.iter().enumerate() {
+        let (has, right) = second_order_count(rows, c);
+        let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+        for r in &checked {
+            if let Some(why) = r.second[c].strip_prefix("absent: ") {
+                *reasons.entry(why).or_default() += 1;
+            }
+        }
+        let mut reasons: Vec<(&str, usize)> = reasons.into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let reasons: Vec<String> = reasons.iter().map(|(w, n)| format!("{n}: {w}")).collect();
+        let _ = writeln!(out, "| {name} | {has} | {right} | {} |", reasons.join("; "));
+    }
+    let published: Vec<&Row> = checked
+        .iter()
+        .copied()
+        .filter(|r| r.second[3] != "-")
+        .collect();
+    let published_ok = published
+        .iter()
+        .filter(|r| r.second[3].starts_with("ok"))
+        .count();
+    let _ = writeln!(
+        out,
+        "\ngrad's `f_hessian` against the Hessian the crate publishes: {published_ok} of {} agree.\n",
+        published.len()
+    );
+    let _ = writeln!(
+        out,
+        "| function | `f_jvp` | `f_hvp` | `f_hessian` | published Hessian |\n|---|---|---|---|---|"
+    );
+    for r in &checked {
+        let cells: Vec<String> = r.second.iter().map(|c| c.replace('|', "\\|")).collect();
+        let _ = writeln!(out, "| `{}` | {} |", r.id, cells.join(" | "));
+    }
+    out
 }
 
 #[test]
@@ -362,24 +688,40 @@ fn the_corpus_is_as_recorded() {
                 "compiles; checked from the next build on (UPDATE_CORPUS=1 again)".to_string(),
             )
         };
+        let second = match cases.get(f.id.as_str()) {
+            Some(case) if status != "error" => second_order_cells(case),
+            _ => ["-", "-", "-", "-"].map(str::to_string),
+        };
         rows.push(Row {
             id: f.id.clone(),
             status,
             detail: detail.replace(['\t', '\n'], " "),
+            second: second.map(|c| c.replace(['\t', '\n'], " ")),
         });
     }
 
     let status: String = rows
         .iter()
-        .map(|r| format!("{}\t{}\t{}\n", r.id, r.status, r.detail))
+        .map(|r| {
+            format!(
+                "{}\t{}\t{}\t{}\n",
+                r.id,
+                r.status,
+                r.detail,
+                r.second.join("\t")
+            )
+        })
         .collect();
     let total = rows.len();
     let compile = rows.iter().filter(|r| r.status != "error").count();
     let ok = rows.iter().filter(|r| r.status == "ok").count();
+    let [jvp, hvp, hessian] = [0, 1, 2].map(|c| second_order_count(&rows, c));
     let sentence = format!(
         "Published code, unmodified: {ok} of {total} functions compile and match finite differences \
          ({compile} of {total} compile; the list, with the first error of each that does not, is in \
-         [corpus/README.md](corpus/README.md))."
+         [corpus/README.md](corpus/README.md)). Of the {compile} that compile, {} get `f_jvp` \
+         ({} right), {} `f_hvp` ({} right) and {} `f_hessian` ({} right).",
+        jvp.0, jvp.1, hvp.0, hvp.1, hessian.0, hessian.1
     );
 
     // corpus/README.md's table and summary.
@@ -440,9 +782,16 @@ fn the_corpus_is_as_recorded() {
                 .replace('|', "\\|")
         );
     }
+    let second_table = second_order_table(&rows);
     let readme_path = manifest_dir().join("README.md");
     let readme = fs::read_to_string(&readme_path).unwrap();
     let readme_new = replace_between(&readme, "<!-- table -->", "<!-- /table -->", &table);
+    let readme_new = replace_between(
+        &readme_new,
+        "<!-- second-order -->",
+        "<!-- /second-order -->",
+        &second_table,
+    );
     let main_path = manifest_dir().parent().unwrap().join("README.md");
     let main = fs::read_to_string(&main_path).unwrap();
     let main_new = replace_between(
@@ -483,7 +832,7 @@ fn the_corpus_is_as_recorded() {
     );
     assert!(
         readme == readme_new,
-        "corpus/README.md's table is stale: UPDATE_CORPUS=1 cargo test -p grad-corpus"
+        "corpus/README.md's tables are stale: UPDATE_CORPUS=1 cargo test -p grad-corpus"
     );
     assert!(
         main == main_new,
