@@ -400,16 +400,20 @@ fn signature(item: &syn::ItemFn, spec: &FnSpec) -> Signature {
 /// The names of the functions grad's expansion of `text` (one function with
 /// `#[grad::differentiable]` in front) defines, as the macro would expand it: `grad_expand` is
 /// the library behind the macro, so the companions the checks call are exactly those that exist.
-fn expansion_fns(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
+/// With `attr` (`hessian`), also the messages of the `compile_error!`s the expansion holds.
+fn expansion_fns(text: &str, attr: &str) -> (BTreeSet<String>, BTreeSet<String>, Vec<String>) {
     let item: proc_macro2::TokenStream = text.parse().expect("a published function's tokens");
-    let out = grad_expand::differentiable(proc_macro2::TokenStream::new(), item);
-    let (mut defined, mut called) = (BTreeSet::new(), BTreeSet::new());
+    let attr: proc_macro2::TokenStream = attr.parse().expect("attribute arguments");
+    let out = grad_expand::differentiable(attr, item);
+    let (mut defined, mut called, mut errors) = (BTreeSet::new(), BTreeSet::new(), Vec::new());
     fn walk(
         tokens: proc_macro2::TokenStream,
         defined: &mut BTreeSet<String>,
         called: &mut BTreeSet<String>,
+        errors: &mut Vec<String>,
     ) {
         let mut after_fn = false;
+        let mut after_error = false;
         for tree in tokens {
             match tree {
                 proc_macro2::TokenTree::Ident(ident) => {
@@ -420,17 +424,34 @@ fn expansion_fns(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
                         called.insert(name.clone());
                     }
                     after_fn = name == "fn";
+                    after_error = name == "compile_error";
                 }
                 proc_macro2::TokenTree::Group(group) => {
-                    walk(group.stream(), defined, called);
+                    if after_error {
+                        errors.push(group.stream().to_string());
+                    }
+                    walk(group.stream(), defined, called, errors);
                     after_fn = false;
+                    after_error = false;
                 }
-                _ => after_fn = false,
+                proc_macro2::TokenTree::Punct(p) if p.as_char() == '!' => after_fn = false,
+                _ => {
+                    after_fn = false;
+                    after_error = false;
+                }
             }
         }
     }
-    walk(out, &mut defined, &mut called);
-    (defined, called)
+    walk(out, &mut defined, &mut called, &mut errors);
+    (defined, called, errors)
+}
+
+/// Whether `#[grad::differentiable(hessian)]` gives the function second order: then it is
+/// annotated so (only the attribute, still), and otherwise plainly.
+fn gets_hessian(text: &str, name: &str) -> bool {
+    expansion_fns(text, "hessian")
+        .0
+        .contains(&format!("{name}_hvp"))
 }
 
 /// Which forward-mode and second-order companions grad gave a function: for each of `f_jvp`,
@@ -438,9 +459,9 @@ fn expansion_fns(text: &str) -> (BTreeSet<String>, BTreeSet<String>) {
 /// and second derivatives" gives them (the macro decides silently; the reasons are read from
 /// the signature and the expansion, in the order the macro tests them).
 struct Companions {
-    jvp: Result<(), &'static str>,
-    hvp: Result<(), &'static str>,
-    hessian: Result<(), &'static str>,
+    jvp: Result<(), String>,
+    hvp: Result<(), String>,
+    hessian: Result<(), String>,
 }
 
 fn companions(
@@ -450,44 +471,45 @@ fn companions(
     array_callees: &BTreeSet<String>,
 ) -> Companions {
     let name = item.sig.ident.to_string();
-    let (defined, called) = expansion_fns(text);
+    let (defined, called, _) = expansion_fns(text, "");
     let has = |suffix: &str| defined.contains(&format!("{name}_{suffix}"));
     let jvp = if has("jvp") {
         Ok(())
     } else if sig.params.contains(&Shape::Slice) {
-        Err("a slice parameter")
+        Err("a slice parameter".to_string())
     } else if called.iter().any(|c| {
         c.strip_suffix("_vjp")
             .is_some_and(|callee| array_callees.contains(callee))
     }) {
-        Err("a call of a function that returns an array")
+        Err("a call of a function that returns an array".to_string())
     } else {
-        Err("its body (a sub-slice passed to a call, a struct field, ...)")
+        Err("its body (a sub-slice passed to a call, a struct field, ...)".to_string())
     };
-    // A callee's `_vjp` (its own, for a recursive function; hidden cores aside).
-    let calls = called.iter().any(|c| !c.starts_with("__"));
-    let hvp = if has("hvp") {
+    // Second order is asked for with `hessian`, and refused with the reason where it cannot
+    // be given: the reason is the macro's own.
+    let (with_hessian, _, errors) = expansion_fns(text, "hessian");
+    let has_second = |suffix: &str| with_hessian.contains(&format!("{name}_{suffix}"));
+    let hvp = if has_second("hvp") {
         Ok(())
-    } else if let Err(e) = jvp {
-        Err(e)
-    } else if sig.output != Output::Scalar {
-        Err("a vector output")
-    } else if calls {
-        Err("a call (of another function, or itself) with a differentiated value")
     } else {
-        // The macro expands the tangent sweep again and drops second order where that
-        // expansion has errors (see README.md, "What forward mode and second order reach").
-        Err("grad's second expansion (of its tangent sweep) failed")
+        let message = errors
+            .iter()
+            .find_map(|e| {
+                let (_, why) = e.split_once("second derivatives yet: ")?;
+                Some(why.split("; remove").next()?.to_string())
+            })
+            .unwrap_or_else(|| "the macro refused `hessian`".to_string());
+        Err(message)
     };
-    let hessian = if has("hessian") {
+    let hessian = if has_second("hessian") {
         Ok(())
-    } else if let Err(e) = hvp {
-        Err(e)
+    } else if let Err(e) = &hvp {
+        Err(e.clone())
     } else {
-        Err("parameters other than floats and 1-D arrays of one float type")
+        Err("parameters other than floats and 1-D arrays of one float type".to_string())
     };
     assert!(
-        (!has("hessian") || has("hvp")) && (!has("hvp") || has("jvp")),
+        (!has_second("hessian") || has_second("hvp")) && (!has_second("hvp") || has("jvp")),
         "{name}: companions out of order"
     );
     Companions { jvp, hvp, hessian }
@@ -633,8 +655,8 @@ fn case(
     }
     let tangents = tangents.join(", ");
     let turbo = turbofish("f64");
-    let reason = |r: &str| format!("Err({r:?})");
-    let jvp = match companions.jvp {
+    let reason = |r: String| format!("Err({r:?})");
+    let jvp = match companions.jvp.clone() {
         Ok(()) => format!(
             "Ok(Box::new(|x: &[f64], t: &[f64]| {{ {lets} {tangent_lets} \
              let (value, tangent) = {name}_jvp{turbo}({call}, {tangents}); \
@@ -642,14 +664,14 @@ fn case(
         ),
         Err(r) => reason(r),
     };
-    let hvp = match companions.hvp {
+    let hvp = match companions.hvp.clone() {
         Ok(()) => format!(
             "Ok(Box::new(|x: &[f64], t: &[f64]| {{ {lets} {tangent_lets} \
              crate::Flat::flat(&{name}_hvp{turbo}({call}, {tangents})) }}))"
         ),
         Err(r) => reason(r),
     };
-    let hessian = match companions.hessian {
+    let hessian = match companions.hessian.clone() {
         Ok(()) => format!(
             "Ok(Box::new(|x: &[f64]| {{ {lets} crate::Flat::flat(&{name}_hessian{turbo}({call})) }}))"
         ),
@@ -786,7 +808,12 @@ fn main() {
                 continue;
             }
             let public = matches!(item.vis, syn::Visibility::Public(_));
-            let annotated = format!("#[grad::differentiable]\n{text}\n");
+            let attribute = if gets_hessian(text, &spec.name) {
+                "#[grad::differentiable(hessian)]"
+            } else {
+                "#[grad::differentiable]"
+            };
+            let annotated = format!("{attribute}\n{text}\n");
             let first = all.lines().count() + all_module.lines().count() + 1;
             all_module.push_str(&annotated);
             let last = all.lines().count() + all_module.lines().count();

@@ -463,3 +463,33 @@ fn newton_s_method_with_the_hessian() {
         "({x}, {y})"
     );
 }
+
+#[test]
+fn second_order_of_generic_code_with_constant_branches() {
+    // A branch returning a constant: its tangent is a zero of `F` (found on ezing's easing
+    // functions, which had no second order until it was spelled as a literal of `F`).
+    #[differentiable(hessian)]
+    fn ramp<F: num_traits::Float>(t: F, k: F) -> F {
+        if t < F::zero() {
+            F::zero()
+        } else {
+            (k * t).powi(3) + F::from(2.0).unwrap().powf(t)
+        }
+    }
+    for (t, k) in [(0.7, 1.3), (-0.5, 2.0), (1.9, -0.4)] {
+        let ((htt, htk), (_, hkk)) = ramp_hessian(t, k);
+        let (ett, etk, ekk) = if t < 0.0 {
+            (0.0, 0.0, 0.0)
+        } else {
+            let ln2 = 2f64.ln();
+            (
+                6.0 * k.powi(3) * t + 2f64.powf(t) * ln2 * ln2,
+                9.0 * k * k * t * t,
+                6.0 * k * t.powi(3),
+            )
+        };
+        assert!(close(htt, ett, 1e-13) && close(htk, etk, 1e-13) && close(hkk, ekk, 1e-13));
+        let (ht32, _) = ramp_hvp(t as f32, k as f32, 1.0, 0.0);
+        assert!(close(ht32 as f64, ett, 1e-4));
+    }
+}

@@ -720,7 +720,8 @@ fn the_corpus_is_as_recorded() {
         "Published code, unmodified: {ok} of {total} functions compile and match finite differences \
          ({compile} of {total} compile; the list, with the first error of each that does not, is in \
          [corpus/README.md](corpus/README.md)). Of the {compile} that compile, {} get `f_jvp` \
-         ({} right), {} `f_hvp` ({} right) and {} `f_hessian` ({} right).",
+         ({} right), and {} get second order with `hessian` added to the attribute: `f_hvp` \
+         ({} right) and {} `f_hessian` ({} right).",
         jvp.0, jvp.1, hvp.0, hvp.1, hessian.0, hessian.1
     );
 

@@ -32,7 +32,7 @@ use crate::graph::{
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
 use crate::rules::Derivative;
-use crate::spell::{array_name, known_type, operand, zero, zeros};
+use crate::spell::{array_name, known_type, operand};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::HashMap;
@@ -645,6 +645,28 @@ impl Walk<'_, '_> {
             }
             #(let #exits = #carried;)*
         }
+    }
+}
+
+/// A zero tangent of `id`'s type. A generic `T`'s is spelled as grad spells a literal of
+/// `T` (`<T as Literal>::literal(0.0)`), which the second pass (`second_order.rs`) reads as a
+/// constant, where it refuses num-traits' `<T as Zero>::zero()`.
+fn zero(graph: &Graph, id: ValueId) -> TokenStream {
+    zeros(&graph.node(id).ty)
+}
+
+/// Zeros of a float or array type (see [`zero`]).
+fn zeros(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Float(Some(float @ crate::types::FloatTy::Generic(_))) => {
+            let ty = float.ident();
+            quote!(<#ty as ::grad::__private::Literal>::literal(0.0))
+        }
+        Ty::Array(elem, len) => {
+            let (elem, len) = (zeros(elem), &len.0);
+            quote!([#elem; #len])
+        }
+        other => crate::spell::zeros(other),
     }
 }
 
