@@ -280,6 +280,89 @@ fn fields_passed_on_to_calls() {
     }
 }
 
+// ----- a float field read alone, wherever it is read (found by the generator) -----
+
+#[differentiable]
+fn times(a: f64, b: f64) -> f64 {
+    a * b
+}
+
+/// `p.k` alone in a branch, a condition, a call's argument, a later branch of an `if`
+/// value, a labeled block's value, a `break` value: each is a float read as written (issue
+/// 16's generator found each refused as a constant).
+#[differentiable(wrt(p, x))]
+fn field_everywhere(p: &Weights, x: f64, n: usize) -> f64 {
+    let mut s = 0.0;
+    if n > 1 {
+        let t = p.k.tanh();
+        s += t;
+    }
+    let c = if p.k > 0.5 { x * p.k } else { x };
+    let y = if x > 0.5 {
+        x
+    } else if x < -0.5 {
+        p.k * 2.0
+    } else {
+        p.k.sin()
+    };
+    let z = 'b: {
+        if n > 2 {
+            break 'b x;
+        }
+        p.k * p.k
+    };
+    let u = loop {
+        break p.k.cos();
+    };
+    let untyped = p.k.exp();
+    s * x + c + y + z * u + times(x, p.k.sin()) + times(x, 2.0 * p.k) + times(untyped, x)
+}
+
+fn field_everywhere_mirror<D: DualNum<f64> + Copy>(v: &[D], n: usize) -> D {
+    let (k, x) = (v[0], v[1]);
+    let s = if n > 1 { k.tanh() } else { D::zero() };
+    let c = if k.re() > 0.5 { x * k } else { x };
+    let y = if x.re() > 0.5 {
+        x
+    } else if x.re() < -0.5 {
+        k * 2.0
+    } else {
+        k.sin()
+    };
+    let z = if n > 2 { x } else { k * k };
+    s * x + c + y + z * k.cos() + x * k.sin() + x * k * 2.0 + k.exp() * x
+}
+
+#[test]
+fn a_float_field_read_alone_anywhere() {
+    let mut next = xorshift(0xf1e1d2);
+    for n in 0..4 {
+        for _ in 0..10 {
+            let v = random(&mut next, 2);
+            let v = [v[0] * 2.0, v[1] * 2.0];
+            let p = Weights {
+                w: [1.0, 2.0, 3.0],
+                k: v[0],
+                count: 1,
+            };
+            let (dp, dx) = field_everywhere_grad(&p, v[1], n);
+            assert_eq!(dp.w, [0.0; 3]);
+            let f = |a: &[f64]| {
+                field_everywhere(
+                    &Weights {
+                        k: a[0],
+                        ..p.clone()
+                    },
+                    a[1],
+                    n,
+                )
+            };
+            let mirror = |a: &[Dual64]| field_everywhere_mirror(a, n);
+            assert_gradient_and_dual(f, mirror, &v, &[dp.k, dx]);
+        }
+    }
+}
+
 // ----- a struct result: a vector output -----
 
 #[derive(Clone, Copy, Debug, PartialEq, Differentiable)]

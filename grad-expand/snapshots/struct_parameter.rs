@@ -33,7 +33,7 @@ fn __neuron_value_and_vjp(
     let __v17 = (((__v5 * __v7) + (__v10 * __v12)) + (p.b)).tanh();
     let __v19 = (p.n) as f64;
     let __adj16 = __rules::tanh(__v17, __v17, (__upstream * __v19));
-    (*__gradient).0.b = (*__gradient).0.b + __adj16;
+    ::grad::__private::add_to_float_field(&mut (*__gradient).0.b, __adj16);
     (*__gradient).1[0] += (__adj16 * __v5);
     (*__gradient).1[1] += (__adj16 * __v10);
     (*__gradient).0.w[0] += (__adj16 * __v7);

@@ -147,6 +147,18 @@ fn join(graph: &mut Graph, target: ValueId, sources: &[ValueId]) -> bool {
             changed |= set(graph, *source, false, ty.clone());
         }
     }
+    // So does a merge merged again (a labeled block's value through its `break`s): the
+    // values one merge joins have one type.
+    if matches!(ty, Ty::Float(Some(_))) {
+        for source in sources {
+            let node = graph.node(*source);
+            if matches!(node.op, Op::Merge | Op::LoopEntry | Op::LoopExit)
+                && matches!(node.ty, Ty::Unknown | Ty::Float(None))
+            {
+                changed |= set(graph, *source, false, ty.clone());
+            }
+        }
+    }
     // So does a constant that starts a float (`fold(T::zero(), ..)`).
     changed | type_opaque_operands(graph, sources, &ty)
 }
@@ -264,7 +276,13 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
                 .iter()
                 .fold(node.ty.clone(), |ty, a| unify(&ty, &ty_of(a)));
             let active = rule.derivative == Derivative::Pullback && floats.iter().any(is_active);
-            let changed = type_opaque_operands(graph, &floats, &ty);
+            // A float method's inputs are floats, whatever type rustc gives them.
+            let operand_ty = if ty == Ty::Unknown {
+                Ty::Float(None)
+            } else {
+                ty.clone()
+            };
+            let changed = type_opaque_operands(graph, &floats, &operand_ty);
             return set(graph, id, active, ty) || changed;
         }
         Op::FloatMethod { rule, args, .. } => {
@@ -485,6 +503,20 @@ fn no_derivative(method: &syn::Ident) -> String {
 /// float is that float, and is spelled so where a placeholder stands for it.
 fn type_opaque_operands(graph: &mut Graph, operands: &[ValueId], ty: &Ty) -> bool {
     let mut changed = false;
+    // A field of a differentiated struct used as a float operand (of arithmetic, a
+    // comparison with a float, a float method) is a float, whose type rustc may infer: left
+    // untyped, it would be read as a constant (and the `ConstantField` check refuse it).
+    // Wrong only if the field is not a float, and then its adjoint does not compile.
+    if matches!(ty, Ty::Float(_)) {
+        for &operand in operands {
+            let node = graph.node(operand);
+            if node.ty == Ty::Unknown
+                && matches!(node.op, Op::Field { param, .. } if graph.node(param).active)
+            {
+                changed |= set(graph, operand, false, ty.clone());
+            }
+        }
+    }
     if matches!(ty, Ty::Float(Some(_))) {
         for &operand in operands {
             // Arithmetic of opaque values is typed through to its own operands on the next

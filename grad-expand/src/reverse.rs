@@ -623,8 +623,10 @@ impl<'g> Sweep<'g> {
             Op::Annotated { value, .. } => self.contribute(&mut frame.steps, *value, quote!(#adj)),
             Op::Field { param, path } => {
                 if let Some(place) = self.struct_places.get(param) {
+                    // Through a check that the field is a float: a field passed whole to a
+                    // call is read as one, and an array field there needs a typed copy.
                     frame.steps.push(Step::Code(
-                        quote_spanned!(span=> #place #(.#path)* = #place #(.#path)* + #adj;),
+                        quote_spanned!(span=> ::grad::__private::add_to_float_field(&mut #place #(.#path)*, #adj);),
                     ));
                 }
             }

@@ -85,7 +85,9 @@ mod test_util;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::float_content::{FloatContent, Opaque, Probe};
-    pub use crate::structs::{CopyField, FieldOf, ZeroField, constant_field};
+    pub use crate::structs::{
+        CopyField, FieldOf, FloatField, ZeroField, add_to_float_field, constant_field,
+    };
 
     /// Conversions between nalgebra's types and the arrays generated code computes on.
     #[cfg(feature = "nalgebra")]

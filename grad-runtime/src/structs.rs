@@ -122,3 +122,31 @@ impl ConstantField for alloc::string::String {}
 /// Checks, at compile time, that a field read as a constant holds no floats.
 #[inline(always)]
 pub fn constant_field<T: ConstantField + ?Sized>(_: &T) {}
+
+/// A field of a differentiated struct that grad reads as one float (it is used as one, or
+/// passed whole to a call): its adjoint is added to the same field of the gradient entry.
+#[diagnostic::on_unimplemented(
+    message = "grad reads this field of a differentiated struct as one float, but it is a `{Self}`",
+    label = "read as a float",
+    note = "an array field is an array where it is indexed (`p.w[i]`); to pass it whole to a call, copy it into a typed local first (`let w: [f64; 4] = p.w; g(w)`)"
+)]
+pub trait FloatField: Sized {
+    /// `self + amount`.
+    fn plus(self, amount: Self) -> Self;
+}
+
+// Not recommended: an array's error then names `FloatField` and its note, not num-traits'.
+#[diagnostic::do_not_recommend]
+impl<T: num_traits::real::Real> FloatField for T {
+    #[inline(always)]
+    fn plus(self, amount: T) -> T {
+        self + amount
+    }
+}
+
+/// `*place += amount` for a field grad reads as a float, checked to be one (see
+/// [`FloatField`]).
+#[inline(always)]
+pub fn add_to_float_field<T: FloatField + Copy>(place: &mut T, amount: T) {
+    *place = place.plus(amount);
+}
