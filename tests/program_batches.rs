@@ -188,6 +188,8 @@ impl Config {
                 ref_params: env_number("GRAD_FUZZ_REF_PARAMS", Features::DEFAULT.ref_params),
                 enum_modes: env_number("GRAD_FUZZ_ENUM_MODES", Features::DEFAULT.enum_modes),
                 methods: env_number("GRAD_FUZZ_METHODS", Features::DEFAULT.methods),
+                structs: env_number("GRAD_FUZZ_STRUCTS", Features::DEFAULT.structs),
+                modules: env_number("GRAD_FUZZ_MODULES", Features::DEFAULT.modules),
             },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
@@ -364,10 +366,17 @@ fn render_piece(cfg: &Config, trees: &[ProgramTree]) -> Piece {
             if !trees.iter().any(|t| t.name == name) {
                 continue;
             }
-            // From the attribute above, if any; a method that opens an impl block from the
-            // block's first line (errors of the whole block are its).
+            // From the attribute above, if any (`#[differentiable(wrt(p, x0))]` too); a method
+            // that opens an impl block, or a program that opens a module, from the block's
+            // first line (errors of the whole block are its).
             let mut at = i;
-            while at > 0 && ["#[differentiable]", "impl Params {"].contains(&lines[at - 1].trim()) {
+            while at > 0 && {
+                let above = lines[at - 1].trim();
+                above.starts_with("#[differentiable")
+                    || ["impl Params {", "impl Weights {", "use super::*;"].contains(&above)
+                    || above == "#[allow(unused_imports)]"
+                    || (above.starts_with("pub mod m") && above.ends_with('{'))
+            } {
                 at -= 1;
             }
             marks.push((first + at, part, Some(name)));

@@ -8,9913 +8,9352 @@ pub mod random_programs {
     use grad::differentiable;
 
     #[differentiable]
-    pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::hypot(*x2, x0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = -0.5;
-        for i in 0..6 {
-            m2 = f64::mul_add(v[(i + n) % 4], v[i % 4], x1).min(m2);
-        }
-        s0 = f64::mul_add(s0, 0.6, f64::cos(f64::cos(m2)) * 0.05);
-        let mut k3 = 0;
-        let v12 = loop {
-            k3 += 1;
-            let [b4, _, b5] = [v[k3 % 4] * v[k3 % 4], f64::sin(m2.tanh().exp()).exp(), x1];
-            let v6 = match k3 {
-                MODE_A => x2.copysign(b5),
-                MODE_B | MODE_D => x0 - 0.65,
-                4 => s0 + b5,
-                _ => 2.0_f64.hypot(v[0]),
-            };
-            let mut k7 = 0;
-            while k7 < 4 {
-                k7 += 1;
-                let [b8, b9, b10, b11] = *v;
-                acc1 += f64::log2(f64::powi(b9.sin(), 2) + 1.0).cos() * 0.05;
-                s0 = f64::mul_add(s0, 0.5, (b8.sin() - b10.cos() + f64::tanh(b11)).sin() * 0.1);
-            }
-            s0 = f64::mul_add(s0, 0.8, (x0 * m2).sin() * 0.02);
-            if k3 >= 6 || v6 < 0.0 {
-                break x1.tanh();
-            }
-            s0 *= 0.8;
-            s0 += 0.02 * (b4.cos() - b5.tanh()).cos();
-        };
-        if x1 <= 0.5 || k3 < 1 {
-            return f64::recip(f64::powi(v[k3 % 4], 2) + 0.5);
-        }
-        if v12 <= f64::asin(v[k3 % 4].tanh() * 0.9) {
-            acc1 += (x0 * x0 + 1.0).sqrt().tanh();
-        } else if SCALE + *x2 < 0.5 {
-            acc1 -= v12 / (v12 * v12 + 1.5) - 0.75;
-        } else {
-            s0 *= 0.6;
-            s0 -= 0.02 * f64::acosh(s0 * s0 + 2.0).sin();
-        }
-        let f13 = |t: f64| t.cos().max(s0);
-        let v14 = v.iter().cloned().map(f13).sum::<f64>();
-        acc1 + v14
-    }
-
-    #[differentiable]
-    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::clamp(v[n % 4], v[n % 4].cos() - 1.5, f64::cos(x0) + 1.5).tanh() * 2.0;
-        let mut s1 = ((f64::cos(x1) * 0.9).asin() + x2 * x0).cos() * 2.0;
-        let mut s2 = f64::asinh(x1);
-        let mut acc3: f64 = 0.0;
-        let v4 = f64::powf(3.0_f64, v[n % 4].max(v[3]).sin());
-        let f5 = |t: f64| (x1 * x1 + 0.5).atan2(s0) + t * 0.5;
-        let v6 = v.iter().cloned().map(f5).sum::<f64>();
-        for _ in 0..3 {
-            acc3 -= 0.25 * (f64::exp2(f64::cos(s1)) / ((x0.cos() * 1.2).tan().powi(2) + 1.0)).tanh();
-            acc3 -= 0.5 * (x1 * x1 + 1.0).log2().tanh();
-        }
-        let a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        let f8 = |t: f64| f64::sqrt(v4 * v4 + 0.5) + t * 0.5;
-        let v9 = v.iter().map(|&p| f8(p)).sum::<f64>();
-        let v10 = f8(v[1]);
-        s0 = 0.75 * s0 + 0.01 * f64::clamp(v9.sin(), x0.tanh().cos() - 1.5, f64::tanh(v10.asinh()) + 1.5).cos();
-        s1 = (s1 * 0.5 + f64::sqrt((f64::tanh(x0) * 0.5).ln_1p().powi(2) + 0.5) * 0.5).sin();
-        s2 = s2 * 0.75 + (f64::sqrt(v4 * v4 + 0.5) + x1.cos()).tanh() * 0.05;
-        s0.cos() + s1 * 1.5 - s2.cos() + acc3 - f64::sin(v6) - f64::tanh(a7[1]) + f64::tan((-x1).cos() * 1.2)
-    }
-
-    #[differentiable]
-    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = (v[3] * v[3] + 0.5).sqrt().sin();
-        let mut s1 = x1.powi(3).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            let v3 = prog_1(x2, s0, s1, &v, i);
-            acc2 -= f64::sin(prog_1(x1, x2, f64::cos((x1 / (s1.tanh() + 2.0)).asinh()) * 2.0, &v, 6)) * 0.005;
-            for (j, &u) in v.iter().enumerate() {
-                acc2 += prog_1(x0, f64::sin(f64::acos(fi.tanh() * 0.9)) * 2.0, v[3 - j].cos().sin(), &v, 0).tanh() * 0.005;
-                if x2 / (s1.sin() + 2.0) / ((fi * fi + 0.5).ln().powi(2) + 1.5) >= 0.25 {
-                    continue;
-                }
-                match j {
-                    0 | 2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        acc2 += ((v[(j + i) % 4] + x1) * f64::cos(u)).sin() * 0.25;
-                        let x1 = SCALE + fi;
-                        acc2 -= x1.sin().cos() * 0.25;
-                    }
-                }
-            }
-            s1 = s1.mul_add(0.6, f64::tanh(f64::sin(v3)) * 0.005);
-        }
-        let mut m4: f64 = -2.5;
-        for i in 0..n {
-            let fi = i as f64;
-            let c5 = match i + n {
-                0 | 2 => v[i % 4] * 0.75 * fi.mul_add(v[n % 4], v[n % 4]),
-                PHASE_D | 5 => v[i % 4] * x2,
-                7 => x2.powi(2),
-                _ => fi.mul_add(x0, x2) / (v[i % 4] * v[i % 4] + 1.5),
-            };
-            m4 = f64::max(m4, c5);
-        }
-        s1 = s1.mul_add(0.75, m4.tanh().cos() * 0.01);
-        for i in (0..=n).rev().step_by(2) {
-            let v7 = if prog_1(1.5, x2, (x2 - (x1 + x2)).tanh(), &v, n) >= s1 {
-                let v6 = (x0.powi(2) + 1.0).powi(-3);
-                v6 + s1.tanh()
-            } else {
-                (v[i % 4] - s1) * x0
-            };
-            s0 = s0.mul_add(0.75, s0 * s0 * 0.1);
-            let v9 = match i {
-                0 => (v7.cos() + 2.0).cbrt(),
-                1 => {
-                    let v8 = prog_1((s1 * s1 + 1.0).powi(-3).cos(), (m4 * m4 + 1.0).log2().sin().sin() * 2.0, 1.2, &v, 2);
-                    x2 * s1 + f64::cos(s1) + v8.sin()
-                }
-                2..=4 => {
-                    s0 *= 0.8;
-                    s0 -= 0.05 * (v[2].cos() * 0.9).asin().tanh();
-                    (x2 * x2 + 1.0).log(10.0) - v7
-                }
-                _ => {
-                    let x2 = v7.atan();
-                    f64::min(1.5_f64, s0 * s1) + x2.cos()
-                }
-            };
-            acc2 += (v7.tanh() - v9.sin()).cos() * 0.005;
-        }
-        let mut m10 = 0;
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            acc2 += f64::sin(f64::powi(x0, 3)) * 0.25;
-            let v11: f64 = f64::tanh(x2 * x2);
-            if m10 == 3 && prog_1(f64::cos(x2 + f64::sqrt(x0.powi(2) + 1.0)), x2, s1, &v, n) <= x0 {
-                m10 += 1;
-            }
-            for j in 0..4 {
-                let fj = j as f64;
-                acc2 -= 0.25 * (s1 - fi).sin();
-                if j < 2 {
-                    let v12: f64 = fi;
-                    s0 *= 0.75;
-                    s0 += 1.0 * f64::tanh(v12);
-                } else if v11 <= fi + x0 {
-                    acc2 += 0.25 * s1.mul_add(x2, x0).cos();
-                    if x1 / (fj.cos() + 2.0) > s1 || j < 2 {
-                        acc2 -= s1.sin() * 0.25;
-                    } else if x1 - v11 > -1.0 {
-                        s1 = 0.6 * s1 + 0.1 * s1.cos().exp().sin();
-                    }
-                    acc2 -= v11.sin().sin() * 0.25;
-                } else {
-                    acc2 += 0.25 * f64::cos((x1.tanh() * 0.9).atanh());
-                    s1 *= 0.6;
-                    s1 += 0.2 * f64::tanh(x1 + v[3 - i]);
-                    if v[n % 4] / ((fj.cos() * 2.0).cosh().sin() + 2.0) >= -0.5 && j > 1 {
-                        continue;
-                    }
-                }
-            }
-            s0 = (s0 * 0.8 + f64::sin(v11) * 0.05).tanh();
-        }
-        match m10 {
-            0..=2 => {
-                let v13 = prog_1(f64::hypot(f64::max(x0, x2), x0 + v[3]).tanh() * 2.0, 0.5, s1, &v, m10);
-                acc2 -= v13.tanh() * 0.005;
-            }
-            5 => {
-                acc2 += f64::atan2((x1.tanh() * 0.9).asin(), f64::powi((x0.sin() + 2.0).cbrt(), 2) + 1.0).cos();
-                s0 = (s0 * 0.75 + v[m10 % 4] * x2 * 0.05).sin();
-            }
-            6 => {
-                acc2 -= f64::tanh(SCALE + x1);
-            }
-            _other => {
-                let v14 = (v[n % 4] + x2).tanh().exp_m1();
-                acc2 += 0.5 * v14.sin();
-            }
-        }
-        let v16 = if f64::tanh(x2) <= x0 {
-            let x2 = (x2.cos() * 0.9).acos();
-            ((x2 + v[n % 4]).cos() * 0.9).acos()
-        } else if (v[m10 % 4].sin().exp_m1().powi(2) + 2.0).ln() >= (x2.powi(2) + 0.5).atan2(x1) {
-            f64::atanh(x1.tanh() * 0.9) - 0.35
-        } else {
-            let v15 = ((v[0] + v[m10 % 4]).cos() * 1.2).tan();
-            f64::tanh(x2) + v15.cos()
-        };
-        let mut a17 = v.map(f64::cos);
-        a17 = [a17[2].mul_add(0.6, f64::powi(a17[3] * a17[3] + 1.0, -2) * 0.05), a17[0], (a17[3] * 0.8 + v16.abs().cos() * 0.01).tanh(), 0.05 * f64::sin(v[2]).exp_m1().cos() + 0.75 * a17[0]];
-        s0 * 0.25 + s1.cos() + acc2.tanh() + a17[1].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).log((v[3] * x1).powi(2) + 2.0).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        s0 = (s0 * 0.6 + prog_1(x2, 0.5, x0, &v, n) * 0.005).tanh();
-        let v2: f64 = prog_1(f64::tanh((v[1] * v[1] + 1.0).log2()), f64::cos(s0 / (x1 * x1 + 1.0)) * 2.0, x0, &v, n);
-        let v3: f64 = prog_1(acc1, s0, f64::cos(f64::clamp(x0, -1.0, 0.5)) * 2.0, &v, n);
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            s0 = 0.5 * s0 + 0.25 * f64::tanh(s0 - v2).sin();
-            if f64::log(3.0_f64, v3.powi(2) + 2.0) < -0.5 {
-                let v5: f64 = prog_1(0.5, f64::log10(v[k4 % 4].mul_add(x0, x2).powi(2) + 1.0).sin(), ((v2.powi(2) + 1.0).ln().powi(2) + 1.0).log(3.0).sin() * 2.0, &v, k4);
-                s0 *= 0.75;
-                s0 -= 0.005 * v5.tanh().cos();
-            } else if s0 * v3 <= -1.0 {
-                acc1 -= 0.25 * (x0.cos().exp2().sin() * 0.9).acos().tanh();
-                if prog_1(f64::tanh((v[k4 % 4].powi(2) + 1.0).cbrt()) * 2.0, x1, 1.2, &v, k4) < -1.0 || k4 == 3 {
-                    acc1 += (x1.tanh() * 0.5).ln_1p() * 0.4;
-                } else if x1 + x0 <= -1.0 && k4 % 3 == 1 {
-                    let v6 = v3;
-                    acc1 -= f64::cos(v6).tanh() * 0.25;
-                }
-            } else {
-                let v7 = (v[k4 % 4] * v[k4 % 4] + 1.0).recip();
-                s0 = (s0 * 0.5 + s0.max(v7) * 0.5).tanh();
-                if v2 / (v[3].cos() + 2.0) < s0 {
-                    s0 = (s0 * 0.8 + v[k4 % 4].cos().exp_m1() * 0.05).tanh();
-                }
-            }
-            let v8 = s0 * std::f64::consts::LN_2 - v[k4 % 4].asinh();
-            acc1 -= f64::cos(f64::cos(v8)) * 0.25;
-        }
-        match k4 {
-            1 => {
-                let x1 = v[n % 4].sin().exp2() - 2.0_f64.min(v[n % 4]);
-                let v9 = prog_1(s0, acc1.cos(), x2, &v, 4);
-                s0 = (s0 * 0.6 + (x1.cos() - v9.cos()) * 0.005).tanh();
-            }
-            MODE_C if n % 2 == 0 => {
-                acc1 += f64::sin((x2.sin().powi(2) + 1.0).powf(1.5)) * 0.75;
-            }
-            3 => {
-                let v3 = v2;
-                acc1 += 0.005 * v3.tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.5 + 2.0_f64.hypot(x1) * 0.5).tanh();
-            }
-        }
-        f64::sin(s0) + acc1.tanh() - v2.cos() - v3.cos() + 0.75 * v[(k4 + n) % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = v[2];
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..n {
-            a2[i % 4] += (x1 - s0).tanh() * 0.25;
-        }
-        a2 = [1.0 * (a2[n % 4] * a2[n % 4] + 1.0).cbrt().sin().tanh() + 0.6 * a2[3], f64::cbrt(x0.cos() + 2.0).sin() * 1.0, 0.4 * ((a2[2] * a2[2] + 1.0).log(10.0) * x2).sin() + 0.6 * a2[2], f64::mul_add(a2[3], 0.5, (x1 * x1 / (f64::cos((a2[n % 4] * a2[n % 4] + 2.0).sqrt()) + 2.0)).sin() * 0.05)];
-        'l1: for i in 0..v.len() {
-            acc1 += f64::sin((v[i] * v[i] + 1.0).sqrt()) * 0.5;
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                if (f64::recip(x1 * x1 + 1.0).powi(2) + 1.5).acosh() < 0.0 {
-                    s0 = (s0 * 0.6 + f64::exp_m1(f64::cos(x0)) / ((x2.cos() * 0.9).atanh().powi(2) + 1.0) * 0.02).tanh();
-                    continue 'l1;
-                }
-                let v4 = x2 - s0;
-                match (n % 3).checked_sub(1) {
-                    None => {
-                        let v5 = v4.sin().to_degrees() * 0.02;
-                        s0 *= 0.6;
-                        s0 += 0.1 * f64::tanh(v5);
-                    }
-                    Some(_) => {
-                        match (k3 + n).checked_sub(2) {
-                            None => {
-                                let v9 = match (n % 4).checked_sub(1) {
-                                    Some(_) => (v4 * x2).asinh(),
-                                    None => {
-                                        let v8 = (s0.sin() * 0.9).acos().cos();
-                                        s0 = s0.mul_add(0.6, s0.cos().tanh() * 0.4);
-                                        s0 + x1 + v8.cos()
-                                    }
-                                };
-                                let v13 = if let Some(k10) = (n % 4).checked_sub(1) {
-                                    let c11 = k10 as f64;
-                                    f64::asin(f64::atan2(s0, c11.powi(2) + 1.0).tanh() * 0.9)
-                                } else {
-                                    let v12 = f64::asin((v[0] - s0).cos() * 0.9);
-                                    v4 / 2.0 + f64::tanh(v12)
-                                };
-                                acc1 -= (f64::cos(v9) + v13.cos()).tanh() * 0.05;
-                            }
-                            Some(k14) if k14 % 2 == 0 => {
-                                let c15 = k14 as f64;
-                                s0 = (s0 * 0.6 + (f64::powi(x0 * std::f64::consts::LN_2, 2) + 0.5).recip() * 0.25).tanh();
-                                acc1 -= c15.cos() * 0.05;
-                            }
-                            Some(k16) => {
-                                let v17 = (f64::powi(a2[2], 2) + 1.5).acosh() - (a2[k16 % 4] * a2[k16 % 4] + 1.0).powf(1.5);
-                                s0 = 0.75 * s0 + 0.02 * f64::tanh(v17.tanh());
-                            }
-                        }
-                    }
-                }
-                s0 = s0.mul_add(0.6, (x0.to_radians().powi(2) + 0.5).ln() * 1.0);
-                s0 = 0.8 * s0 + 0.1 * f64::tanh(v4);
-            }
-            let v18 = f64::atanh(f64::tanh(s0 * a2[2]) * 0.9);
-            s0 = s0.mul_add(0.5, v18.sin().tanh() * 0.02);
-        }
-        let Some(k20) = n.checked_sub(2) else {
-            let v19 = (f64::sin((a2[n % 4].sin() * 1.5).cosh()) * 1.5).sinh();
-            return f64::sqrt(v[3] * v[3] + 0.5) + v19.cos()
-        };
-        let c21 = k20 as f64;
-        let mut k22 = 0;
-        loop {
-            k22 += 1;
-            let Some(k23) = (n % 3).checked_sub(1) else {
-                return c21 / (f64::cos(x2) + 2.0)
-            };
-            let c24 = k23 as f64;
-            s0 *= 0.75;
-            s0 += 1.0 * c21.sin().sin();
-            match k23 {
-                MODE_A => {
-                    let c21 = a2[1];
-                    let v25: f64 = x0 * c24;
-                    s0 = 0.5 * s0 + 0.25 * (c21.sin() + f64::tanh(v25)).sin();
-                }
-                1 => {
-                    s0 = s0.mul_add(0.8, f64::exp(f64::tanh(f64::log(v[k23] * v[k23] + 1.0, c24.powi(2) + 2.0))).sin() * 0.05);
-                    s0 = 0.6 * s0 + 0.4 * f64::cos(a2[0]).tanh();
-                }
-                _ => {
-                    for &u in v.iter() {
-                        acc1 -= 0.05 * f64::cos(a2[k23] / (a2[k23] * a2[k23] + 1.0));
-                        acc1 -= (s0.tanh().sin() * 1.5).sinh().sin() * 0.05;
-                        s0 *= 0.75;
-                        s0 += 0.5 * (s0 * s0 + 1.0).log(10.0).cos();
-                        acc1 += 0.05 * f64::tanh(f64::tanh(u));
-                    }
-                }
-            }
-            if k22 >= 6 || s0 + v[k20 % 4] >= -0.5 {
-                break;
-            }
-            s0 = s0 * 0.8 + c24.cos() * 1.0;
-        }
-        let mut k26 = 0;
-        let v31 = loop {
-            k26 += 1;
-            let v27 = (x0 * x0 + 1.5).acosh().cos();
-            if let Some(_) = n.checked_sub(3) {
-                for &u in v.iter() {
-                    let v29 = v27.powi(2);
-                    let v30 = (c21 * c21 + 2.0).acosh();
-                    s0 *= 0.6;
-                    s0 += 0.5 * f64::tanh(0.75 * u);
-                    acc1 -= 0.1 * (v29 + f64::tanh(v30)).tanh();
-                }
-            } else {
-                let x1: f64 = x2 * a2[k26];
-                acc1 += 0.5 * x1.sin();
-            }
-            s0 = (s0 * 0.6 + a2[1].sin() * 0.4).tanh();
-            if k26 >= 3 || (x0 * x0 + 1.0).powi(-3) < (s0.cos() * 2.0).sinh() {
-                break x0 + v27;
-            }
-            s0 *= 0.6;
-            s0 += 0.1 * v27.sin();
-        };
-        s0.cos() - acc1.sin() + a2[0] * 0.75 + c21.sin() + f64::tanh(v31) + v31
-    }
-
-    #[differentiable]
-    pub fn prog_5<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0: T = T::cos(x0 + v[1] * v[n % 4]) * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        acc1 = acc1 + x1.cos();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = T::from_usize(i).unwrap();
-            match i + n {
-                MODE_B if n > 3 => {
-                    s0 = (s0 * T::from_f64(0.6).unwrap() + ((-x1) + x2.max(x0)) * T::from_f64(0.2).unwrap()).tanh();
-                    s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::tanh((x2.powi(2) + T::one()).log2() + (x2 * x2 + T::from_f64(2.0).unwrap()).ln());
-                }
-                2..=4 => {
-                    s0 = s0.mul_add(T::from_f64(0.75).unwrap(), t.tanh().exp().sin() * T::from_f64(0.05).unwrap());
-                    let v2: T = -x2;
-                    s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::sin(v2).tanh();
-                }
-                5 => {
-                    let v3 = t.abs();
-                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), (x1.to_degrees() * T::from_f64(0.01).unwrap()).cos() * T::from_f64(0.5).unwrap());
-                    acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(v3).sin();
-                }
-                _ => {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + T::powi(x1, 2) * T::from_f64(0.05).unwrap()).sin();
-                    if !(i == 1 && v[n % 4] >= t / (T::cos(fi) + T::from_f64(2.0).unwrap())) {
-                        s0 = s0 * T::from_f64(0.75).unwrap();
-                        s0 = s0 + T::from_f64(0.05).unwrap() * v[1].mul_add(t, s0).asinh().tanh();
-                        continue;
-                    }
-                    s0 = s0.mul_add(T::from_f64(0.5).unwrap(), s0.sin().exp().cos() * T::from_f64(0.1).unwrap());
-                }
-            }
-            for j in 0..i {
-                let fj = T::from_usize(j).unwrap();
-                acc1 = acc1 + T::from_f64(0.1).unwrap() * ((v[(j + i) % 4] * v[(j + i) % 4] + T::from_f64(2.0).unwrap()).ln() / (T::powi((fj * fj + T::from_f64(0.5).unwrap()).recip(), 2) + T::from_f64(0.5).unwrap())).sin();
-                acc1 = acc1 - (x2 * (T::from_f64(1.25).unwrap() - t)).tanh() * T::from_f64(0.1).unwrap();
-            }
-            s0 = (s0 * T::from_f64(0.5).unwrap() + T::asin(x0.cos() * T::from_f64(0.9).unwrap()).sin() * T::from_f64(0.2).unwrap()).sin();
-            s0 = s0 * T::from_f64(0.5).unwrap();
-            s0 = s0 - T::from_f64(0.5).unwrap() * T::tanh(T::sin(t));
-        }
-        let v4: T = x0 * x2;
-        'l2: for t in v {
-            let v5 = (v4 * v4 + T::from_f64(2.0).unwrap()).sqrt();
-            if t.atan2(t.powi(2) + T::from_f64(0.5).unwrap()) >= (x1.cos() + T::from_f64(2.0).unwrap()).cbrt() && n % 3 == 1 {
-                acc1 = acc1 + T::tanh(x0 * T::from_f64(0.75).unwrap()) * T::from_f64(0.5).unwrap();
-                break;
-            }
-            s0 = s0 * T::from_f64(0.8).unwrap();
-            s0 = s0 + T::from_f64(0.1).unwrap() * T::log2(v5.powi(2) + T::one()).cos();
-            for j in (1..=5).step_by(2) {
-                let v6 = (v[3].cos() * T::from_f64(1.2).unwrap()).tan();
-                match j {
-                    1..=3 => {
-                        acc1 = acc1 + T::from_f64(0.1).unwrap() * (v6 + T::from_f64(2.5).unwrap()).cos();
-                        break 'l2;
-                    }
-                    5 => {
-                        acc1 = acc1 - T::from_f64(0.1).unwrap() * T::sin(v6.atan());
-                    }
-                    _ => {
-                        let v7 = v6 + v[j % 4];
-                        s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.02).unwrap() * v7.cos().tanh();
-                    }
-                }
-                acc1 = acc1 - (x2 - x0).cos() * T::from_f64(0.1).unwrap();
-            }
-        }
-        let v8 = (T::powi(T::sin(v4), 2) + T::one()).ln();
-        s0 - acc1.sin() - v8 * T::from_f64(1.5).unwrap() - x0 * v8
-    }
-
-    #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(x0.tanh() * 0.9);
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4: f64 = loop {
-            k2 += 1;
-            acc1 += f64::cos(x0) * 0.25;
-            if x2.tanh() < f64::powi(x0, 2) {
-                let v3 = v[n % 4].cos().cosh();
-                s0 = s0 * 0.75 + f64::cos(f64::hypot(0.5_f64, v[(k2 + n) % 4])) * 0.25;
-                acc1 -= 0.25 * f64::cos(v3.sin());
-            }
-            if k2 >= 6 || f64::powi(v[k2 % 4], 2).tanh().exp_m1() < f64::recip(x1 * x1 + 1.0) {
-                break x1.powi(2).atan();
-            }
-        };
-        let a5 = v.map(f64::sin);
-        let v6 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * (prog_1(1.5, x1, f64::tanh(v[k2 % 4]), &a5, n) + f64::tanh(p)).tanh());
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let [_, b8, b9, _] = a5;
-            if ((b8 / (b8 * b8 + 1.5)).powi(2) + 2.0).acosh() < -1.0 {
-                s0 = (s0 * 0.8 + 3.0_f64.hypot(v[1]) * 0.2).tanh();
-                if !(k7 % 2 == 0 && -x0.cos() > 0.25) {
-                    s0 = f64::mul_add(s0, 0.6, f64::cos(f64::exp(b8.tanh()) - 2.0 * x2) * 0.05);
-                    s0 = (s0 * 0.75 + f64::acosh(v6 * v6 + 2.0) * 0.1).sin();
-                    if v4 > 0.5 {
-                        s0 *= 0.5;
-                        s0 += 0.2 * f64::acos(x2.tanh() * 0.9).tanh();
-                        break;
-                    }
-                } else if k7 % 2 == 0 {
-                    let v10 = s0.atan();
-                    acc1 -= 0.005 * prog_1((f64::sin(v10) * 0.9).asin().sin(), b9, (b8 * b9).sin() * 2.0, &a5, k7).tanh();
-                } else {
-                    acc1 -= 0.4 * (-x2).tanh();
-                }
-                acc1 += f64::cos(x2.cos()) * 0.4;
-                if f64::cos(v6 * b9) >= -0.25 {
-                    break;
-                }
-            } else if (f64::sin(s0) * 1.5).sinh() < -0.5 || k7 < 2 {
-                let v11 = prog_1(b8, x0, (v6.tanh() + 2.0).cbrt().tanh(), &v, k7);
-                acc1 -= 0.4 * (b8 - b9).sin();
-                s0 = s0.mul_add(0.5, f64::tanh(v11) * 0.005);
-            }
-            s0 = s0.mul_add(0.8, (-v4).tanh() * 0.2);
-            if k7 >= 5 {
-                break;
-            }
-            acc1 -= b9.cos() * 0.4;
-        }
-        let [b12, _, _, b13] = a5;
-        let v15 = match (n % 3).checked_sub(1) {
-            Some(_) => (v4.sin() * 0.9).acos(),
-            _ => v[(k7 + k2) % 4].tanh().exp2(),
-        };
-        x2 * 0.25 - f64::cos(s0) - acc1.sin() + v4 * 0.75 + v6 - b12 * 0.25 - b13.tanh() + f64::tanh(v15)
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = ((1.5 - x0).sin() + 2.0).cbrt();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3 = (x0.powi(2) + 1.0).powf(1.5);
-            if n == 4 && prog_1((v[3] / 4.0).sin() * 2.0, 0.25, (v[(k2 + n) % 4] * v[(k2 + n) % 4]).ln_1p().cos().cos(), v, k2) < x2 - 2.5 {
-                s0 *= 0.5;
-                s0 += 0.02 * v[3].max(v3).cos();
-            } else {
-                let v4: f64 = prog_1(f64::cosh((v[k2 % 4] * v[k2 % 4] + 0.5).ln().tanh() * 2.0).cos(), s0, (v3 / (x1 * x1 + 1.5)).cos(), v, k2);
-                let v5 = prog_1((s0 * s0 + 0.5).recip().sin() * 2.0, (v[k2 % 4] * v[k2 % 4] + 0.5).recip().cos() * 2.0, (1.5 * s0).cos() * 2.0, v, k2);
-                acc1 += 0.005 * (v4.sin() + f64::cos(v5)).sin();
-            }
-            s0 = (s0 * 0.8 + v[n % 4] * 0.2).tanh();
-            if k2 >= 5 || f64::tanh(v3) <= -0.5 {
-                break;
-            }
-        }
-        let v6 = v.iter().copied().map(|p| 1.0 + 0.25 * prog_1((x1 + s0).sin(), f64::mul_add(p, v[1], x1).cos() * 2.0, acc1, v, 5).sin()).product::<f64>();
-        let v7 = match n % 3 {
-            0..=2 => prog_1(s0, (f64::cos(v[k2 % 4]) + 2.0).cbrt().powi(3).tanh(), acc1, v, 1),
-            _ => (x2.cos() * 2.0).cosh(),
-        };
-        let mut a8 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        a8 = [f64::sin(f64::hypot(0.5_f64, s0)) * 1.0, a8[0] * 0.6 + f64::sqrt(v[2].powi(2) + 1.0).sin() * 0.4, a8[2], a8[1] * 0.6 + (a8[k2 % 4] * x2 + f64::sin(a8[k2 % 4])).sin() * 0.05];
-        let sl9 = &a8[1..3];
-        let v10 = f64::powf(f64::powi(f64::ln(sl9[1].powi(2) + 1.0), 2) + 0.5, f64::atan2(sl9[1], sl9[1] * sl9[1] + 1.0).cos());
-        v6 + v7.cos() + v10
-    }
-
-    #[differentiable]
-    pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[3] * v[3]).ln_1p();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 3 {
-            k2 += 1;
-            if s0 - x0 <= f64::cbrt(x2 * x2 + 0.5) {
-                acc1 -= 0.5 * (f64::cos(x1) + (x2 - v[3 - k2])).sin();
-            } else if !(n > 5) {
-                s0 *= 0.6;
-                s0 -= 1.0 * (x1 / 3.0).cos();
-                if (f64::sin(x1) * 0.9).acos() <= -1.0 {
-                    acc1 += prog_1((-(2.0 - v[n % 4])).cos(), (x0 * v[n % 4]).sin() * 2.0, f64::cos(f64::exp_m1(s0.tanh())), &v, k2).sin() * 0.005;
-                } else {
-                    s0 = f64::mul_add(s0, 0.75, s0.tanh() * 0.25);
-                    match k2 {
-                        0 => {
-                            break;
-                        }
-                        g if g > 1 => {
-                            s0 = (s0 * 0.5 + x0 * x1 * 0.1).sin();
-                        }
-                        _ => {
-                            let v3 = (x2.powi(2) + 1.0).cbrt();
-                            acc1 += 0.5 * v3.cos().tanh();
-                        }
-                    }
-                    let c4: f64 = table(k2 + n);
-                    s0 = (s0 * 0.75 + c4.tanh() * 1.0).tanh();
-                }
-                s0 = s0.mul_add(0.75, f64::tanh(s0 - x1) * 0.1);
-                match n {
-                    MODE_A if n > 1 => {
-                        continue;
-                    }
-                    g if g > 1 => {
-                        acc1 -= 0.5 * (x1 * s0).cos();
-                        s0 = (s0 * 0.75 + (v[3 - k2] - s0) * 0.1).sin();
-                    }
-                    _ => {
-                        let v5: f64 = prog_1(x0.tanh().cos(), (v[3 - k2] + x1).sin(), x1, &v, n);
-                        s0 = (s0 * 0.8 + f64::cos(s0).exp() * 0.05).sin();
-                        s0 = 0.6 * s0 + 0.005 * v5.tanh().cos();
-                    }
-                }
-            } else {
-                let x2 = ((v[3 - k2] * v[k2]).sin() * 0.9).asin();
-                acc1 += 0.25 * x0.atan2(x2 * x2 + 1.0).cos();
-            }
-            assert!(!s0.is_nan(), "s0 is NaN");
-            s0 = (s0 * 0.75 + s0.tanh().exp() * 0.05).tanh();
-        }
-        let mut a6 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a6[i % 4] += prog_1(s0.mul_add(x1, x0).sin(), f64::sin(fi.atan2(f64::cbrt(fi * fi + 1.0).powi(2) + 1.0)) * 2.0, x2, &v, k2).cos() * 0.5;
-        }
-        for (i, &t) in a6.iter().enumerate() {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + f64::sin(x1).exp2() * 0.1).sin();
-            acc1 -= 0.25 * f64::mul_add(t.mul_add(fi, fi), s0, fi).cos();
-            if s0 * s0 - s0.cos().exp_m1() < (fi * fi + 1.0).log10() {
-                continue;
-            }
-        }
-        let v7 = a6.iter().zip(a6.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * 0.5 + (f64::exp2(f64::cos(x0 * x1)) + p * 0.25 + q * 0.5) * 0.5);
-        if f64::sin(x2) / 4.0 > 0.5 {
-            s0 *= 0.8;
-            s0 += 0.005 * f64::cos(prog_5::<f64>(1.5, 1.2, (x1.abs().powi(2) + 0.5).ln().sin() * 2.0, v, 0));
-            if prog_1(x0, f64::cos(3.0_f64.min(v[k2])) * 2.0, f64::cos(f64::recip(v[k2] * v[k2] + 0.5)) * 2.0, &a6, 2) > 0.0 || k2 % 3 == 1 {
-                acc1 -= ((SCALE + x2) / (f64::min(x1, x2).sin() + 2.0)).sin();
-            }
-        }
-        s0 - acc1.cos() + v7
-    }
-
-    #[differentiable]
-    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5((x2.cos() * 0.9).asin().cos() * 2.0, (f64::tan(x0.sin() * 1.2) * 2.0).tanh() * 2.0, f64::cos((f64::tanh(x1) * 0.9).atanh()) * 2.0, *v, 2).cos() * 2.0;
-        let mut s1 = v[n % 4].abs();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v7 = loop {
-            k3 += 1;
-            let v4 = prog_1(0.25, (s0 + x1).cos() * 2.0, x2, v, k3);
-            let v5: f64 = f64::powf(f64::powi(s1 / 3.0, 2) + 1.0, x2.asinh().tanh());
-            let v6 = prog_1(f64::tanh(f64::cos(s1.asinh()).exp2()) * 2.0, v5, 2.0, v, 6);
-            acc2 += (-(v5 - x2)).tanh() * 0.25;
-            if k3 >= 6 || v[k3 % 4].clamp(-1.5, 1.5) / (f64::powi(-v5, 2) + 1.5) < 0.5 {
-                break f64::atanh(f64::tanh(x1) * 0.9).sin();
-            }
-            s0 = 0.5 * s0 + 0.005 * (v4.sin() - f64::cos(v6)).cos();
-        };
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            s0 = s0 * 0.6 + f64::tanh(v[k8 % 4]) * 0.4;
-            let v9 = v.iter().map(|&p| p.tanh().exp()).sum::<f64>();
-            if k8 >= 4 {
-                break;
-            }
-            s0 = 0.8 * s0 + 0.01 * v9.cos().sin();
-        }
-        for _ in 0..3 {
-            acc2 += 0.5 * f64::sin(f64::exp_m1(v7.sin()));
-            acc2 -= f64::tanh(f64::tan(f64::tanh(v7) * 1.2)) * 0.4;
-        }
-        'l3: for &t in v.iter() {
-            s1 = 0.6 * s1 + 0.005 * prog_1(t, f64::log(f64::cos(v7).exp2().powi(2) + 1.0, f64::powi(s0 * s1, 2) + 2.0).sin(), ((x1 + x0).tanh() * 0.9).atanh().tanh(), v, k8).tanh();
-            let mut k10 = 0;
-            while k10 < n && x0 >= -0.5 {
-                k10 += 1;
-                let v11 = v.iter().map(|&p| f64::max(s1, x2).cos() + f64::cos(p)).sum::<f64>();
-                if s1 * v[k10 % 4] >= v11 {
-                    s1 = s1.mul_add(0.75, f64::cos((s0 + v11) / 2.0) * 0.05);
-                    break 'l3;
-                }
-                let v12 = s1;
-                acc2 -= 0.05 * (x2.powi(2) + 1.0).powf(f64::tanh(x0)).cos();
-                acc2 += 0.05 * f64::tanh(v12.tanh());
-            }
-            let v13 = SCALE + s1;
-            acc2 -= v13.sin().tanh() * 0.5;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s1 = s1 * 0.8 + (s1 * fi).cos() * 0.05;
-            if !(i % 2 == 0 && f64::tan(f64::cos(t) * 1.2) > v7) {
-                let v14 = ((s1.tanh() * 0.9).asin().powi(2) + 1.5).acosh();
-                s0 = (s0 * 0.75 + v14.tanh() * 0.02).sin();
-            }
-            if 2.0_f64.atan2(f64::powf(x0 * x0 + 1.0, 0.5)) < (s1 * s1 + 1.0).powi(-3) {
-                acc2 += x2.atan().tanh() * 0.5;
-                let x2 = f64::acos(x1.cos() * 0.9).to_radians() * 20.0;
-                s1 = 0.6 * s1 + 0.5 * f64::cos(x2);
-            }
-        }
-        s0 * 1.5 + s1.sin() - acc2.cos() + v7.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((v[3] * v[3]).ln_1p() * 2.0).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3 = if 2.0_f64.powf(x0.sin()).cos() >= s0 {
-            let x1 = x2 * x1;
-            prog_1(v[n % 4].cos() * 2.0, x0, (x1 + x2).sin() * 2.0, &v, n)
-        } else if (v[2] * v[2] + 1.0).recip() <= v[n % 4] && n > 3 {
-            (x1 * x1 + 1.5).acosh() + x2
-        } else {
-            let v2 = -x2.copysign(v[n % 4]);
-            s0 = (s0 * 0.75 + f64::powi(acc1 * acc1 + 1.0, -2) * 1.0).tanh();
-            (f64::powi((acc1 * acc1 + 0.5).sqrt(), 2) + 1.5).acosh() + v2.cos()
-        };
-        let v5 = match n % 2 {
-            0 => x2.tanh(),
-            1 => {
-                for i in 1..n {
-                    acc1 += v3.cos().cosh().cos() * 0.4;
-                    s0 *= 0.8;
-                    s0 -= 0.05 * (x1 * x1 + 1.0).powi(-1);
-                    if f64::cos(v[i % 4] * core::f64::consts::FRAC_1_SQRT_2).exp() <= 0.5 {
-                        s0 = s0.mul_add(0.6, (s0 / (s0.powi(2) + 1.0)).cos() * 0.2);
-                        acc1 += 0.4 * f64::cos(f64::ln_1p(v[n % 4] * v[n % 4]));
-                    } else {
-                        s0 *= 0.6;
-                        s0 -= 0.4 * v[i % 4].sin();
-                        s0 = 0.6 * s0 + 0.1 * v[(i + n) % 4].sin().exp().sin();
-                    }
-                }
-                let v4 = v[0].min(v[n % 4]);
-                ((v[n % 4].tanh() * 1.5).cosh().sin() * 0.9).atanh() + f64::sin(v4)
-            }
-            _ => f64::exp_m1(f64::cos((x2 * x2 + 0.5).recip())),
-        };
-        'l1: for i in 0..6 {
-            let fi = i as f64;
-            acc1 -= prog_1((f64::cos(v5) * 0.9).atanh().tanh() * 2.0, f64::cos(v3.abs() - 0.1) * 2.0, x1, &v, 4).sin() * 0.005;
-            for j in 0..i {
-                let fj = j as f64;
-                s0 = 0.6 * s0 + 0.1 * 3.0_f64.powf(f64::cos(s0)).asinh().tanh();
-                s0 = 0.8 * s0 + 0.1 * (s0 * s0);
-                if x0 - fj <= fi {
-                    continue 'l1;
-                }
-            }
-            if x0 * fi - f64::powi(v5 * v5 + 1.0, -2) <= s0 {
-                let v6 = f64::exp2(f64::cos(s0));
-                acc1 += v6.sin() * 0.25;
-            } else if (x1.sin().powi(2) + 1.0).atan2(fi) <= x1 {
-                s0 *= 0.75;
-                s0 += 0.25 * v5.tanh().sin();
-                if f64::powi(x2, 2).tanh() > f64::log10(f64::powi(v5, 2) + 1.0) {
-                    break;
-                }
-                let [_, b7, b8, b9] = v;
-                acc1 += (b7.tanh() - b8.cos() + b9.sin()).sin() * 0.25;
-            }
-            let v10 = if f64::powf(f64::abs(v[n % 4]).powi(2) + 1.0, x0.copysign(fi).tanh()) >= -1.0 {
-                v[n % 4] + v3
-            } else if (x2.powi(2) + 1.0).log2() < 0.5 {
-                let x2 = prog_1(((v5 * v5 + 0.5).sqrt().powi(2) + 1.0).cbrt().sin(), x0, f64::powi(x0, 3).tanh() * 2.0, &v, 2);
-                x0.hypot(v[n % 4]) + x2.cos()
-            } else {
-                v5 / (x0.powi(2) + 1.5)
-            };
-            s0 = (s0 * 0.6 + v10.tanh() * 0.005).sin();
-        }
-        let [b11, _, b12, _] = v;
-        let mut m13 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let v16 = match i % 2 {
-                MODE_A if n < 4 => {
-                    let v14 = 0.5 - v3;
-                    f64::tanh(v3) + v14.cos()
-                }
-                _ => {
-                    let v15 = 3.0_f64.powf(v[2].sin());
-                    f64::exp(s0.sin()) / ((x0.cos() + 2.0).cbrt().powi(2) + 1.5) + f64::tanh(v15)
-                }
-            };
-            let v17: f64 = f64::exp_m1(s0.tanh());
-            let v18: f64 = prog_1(v17.sin(), f64::sin(x1.tanh().exp() - b11.atan2(v3.powi(2) + 1.0)), f64::abs(SCALE + v3).sin(), &v, 1);
-            if v[2].hypot(b12) >= x0 {
-                m13 += 1;
-            }
-            s0 = (s0 * 0.8 + v16.cos() * 0.02).sin();
-            s0 *= 0.5;
-            s0 += 0.005 * f64::cos(f64::cos(v18));
-        }
-        match m13 {
-            1 => {
-                acc1 -= x1.cos().exp_m1().tanh();
-            }
-            g if g > 2 => {
-                let x1: f64 = f64::log(b11.powi(2) + 1.0, f64::powi(b11, 2) + 2.0);
-                s0 = s0.mul_add(0.6, f64::ln(f64::powi(b12 - v5, 2) + 1.0).sin() * 0.02);
-                acc1 -= x1.sin();
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.02 * b11.atan().atan2((1.5 - x0).powi(2) + 1.0).cos();
-                for i in 0..n {
-                    match i % 4 {
-                        0..=2 => {
-                            s0 = (s0 * 0.8 + b12 * x1 * 0.05).tanh();
-                        }
-                        _ => {
-                            s0 = (s0 * 0.5 + s0 * 0.5).sin();
-                            s0 = (s0 * 0.6 + s0 * 0.4).sin();
-                        }
-                    }
-                    s0 = (s0 * 0.75 + s0.sin().exp_m1() * 0.05).sin();
-                    acc1 += 0.25 * f64::cos((f64::log(v3.powi(2) + 1.0, 2.0).cos() * 0.9).acos());
-                }
-            }
-        }
-        let v19 = v[1..].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        x1 - s0 - f64::tanh(acc1) + f64::tanh(v3) + v5 * 0.5 + b11 - b12 - v19.cos() + f64::min(b11, x2) / 4.0
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_11(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = self.scale.abs();
-            let mut s1 = (x2 + 1.5).tanh() * 2.0;
-            let mut s2 = prog_5(0.5, 0.25, f64::sin(f64::acosh(s0 * s0 + 1.5)), v, n).cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            let c4: f64 = table(n);
-            let c5: f64 = table(n);
-            let mut k6 = 0;
-            while k6 < 6 && (x0 - c4) * f64::sqrt(x1 * x1 + 1.0) <= -0.5 {
-                k6 += 1;
-                let v7 = x1.atan();
-                s1 = (s1 * 0.75 + f64::cos(s1) * 0.25).sin();
-                acc3 += f64::sin(v7) * 0.25;
-            }
-            if (f64::to_radians(v[n % 4]).sin() * 2.0).sinh() < 3.0_f64.log(c4 * c4 + 2.0) || n == 3 {
-                s0 = 0.75 * s0 + 0.25 * x1.cos().tanh();
-            } else {
-                s1 = s1.mul_add(0.8, (acc3 * acc3 + 1.0).recip() * 0.2);
-                let v8: f64 = prog_5(x2, 0.75, 2.0, v, 3);
-                acc3 += 0.05 * v8.sin();
-            }
-            let v9 = match self.n {
-                0 | MODE_C => {
-                    let x2 = (f64::max(x2, c5).powi(2) + 1.0).cbrt();
-                    s0 = 0.6 * s0 + 0.25 * f64::tanh(x2);
-                    x0.mul_add(self.scale, x1)
-                }
-                _other => (f64::powi(x1 - x0, 2) + 1.0).recip(),
-            };
-            let c10: f64 = table(k6 + n);
-            s2 = 0.8 * s2 + 0.02 * (x0.atan2(v[self.n].powi(2) + 0.5) + 0.75).sin();
-            s0 * 0.25 - s1.sin() - s2 * 0.5 + acc3 * 0.25 + c5.tanh() - v9 * 0.75 + c10
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_12(x0: f64, p: (f64, f64), v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let (x1, x2) = p;
-        let mut s0 = x1.tanh();
-        let mut acc1: f64 = 0.0;
-        let mut m2 = f64::INFINITY;
-        for i in 0..v.len() {
-            m2 = m2.min(x0 - v[1] + v[i]);
-        }
-        let mut a3 = v;
-        a3[1] *= 0.75;
-        a3[3] += x0.cos().exp2();
-        let f4 = |t: f64| (m2.powi(2) + 1.0).atan2(t) + x0;
-        let v5 = v.iter().copied().map(f4).sum::<f64>();
-        let f6 = |t: f64| x2 + t * 0.25;
-        let v7 = v.iter().fold(0.0, |r, &z| r * 0.5 + f6(z) * 0.5);
-        'l1: for i in 0..4 {
-            let fi = i as f64;
-            acc1 += f64::tanh(fi.cos().exp_m1()) * 0.5;
-            let mut k8 = 0;
-            while k8 < 6 {
-                k8 += 1;
-                if !(n > 3 && 0.8 * m2 <= -1.0) {
-                    continue;
-                }
-                if !(k8 > 4 && (fi - v7) * f64::sin(a3[k8 % 4]).exp() > -0.5) {
-                    continue 'l1;
-                }
-                s0 = 0.75 * s0 + 0.25 * x0.cos();
-            }
-            if prog_1(x2, x1, x0, &v, 2) <= 0.5 {
-                acc1 += ((f64::cos(v7) * 0.9).atanh().powi(2) + 1.0).log10() * 0.75;
-                if prog_1(2.0, f64::sin((f64::powi(s0, 2) + 2.0).ln().sin()), f64::tanh(f64::asinh(x2).to_degrees() * 0.01) * 2.0, &v, 0) >= 1.0 {
-                    let v9 = prog_1(v[k8 % 4].tanh().cos(), f64::sin(v5) * 2.0, (f64::tanh(a3[(k8 + n) % 4]) * 0.9).acos().sin(), &v, 1);
-                    s0 = s0.mul_add(0.8, f64::cos(v9.cos()) * 0.005);
-                } else {
-                    s0 = s0.mul_add(0.75, a3[(k8 + i) % 4].cos() * 0.25);
-                    acc1 += 0.5 * v[k8 % 4].sin();
-                }
-            } else if v5.asinh() - v5.to_radians() * 20.0 >= v5.atan() {
-                acc1 += 0.5 * (f64::cos(v7) * 0.9).acos().sin();
-            } else {
-                s0 = s0.mul_add(0.5, prog_1(0.25, (s0 * 0.8 * 1.5).cos() * 2.0, x1, &v, i).sin() * 0.005);
-            }
-            let mut m10 = f64::tanh(v5 * 0.5);
-            let mut m11 = f64::INFINITY;
-            for j in 0..4 {
-                let c12 = match j % 3 {
-                    0 => f64::mul_add(v[j], a3[(j + n) % 4] + v[j], fi),
-                    g if g > 1 => v7 - v[j],
-                    _other => 0.5 - (v[j] + 0.25),
-                };
-                m10 = c12.max(m10);
-                let c13 = match n % 4 {
-                    0..=2 => f64::cbrt(v7 * v7 + 1.0).cos().exp(),
-                    3 => f64::tanh(c12),
-                    _ => ((v[1] / (v[j].tanh() + 2.0)).tanh() * 1.5).cosh(),
-                };
-                m11 = m11.min(c13);
-            }
-            acc1 -= f64::tanh(m10.cos()) * 0.4;
-            acc1 -= m11.tanh().tanh() * 0.4;
-        }
-        let [_, _, b14, b15] = v;
-        let v21 = match mode {
-            Mode::Lower(_, _) => {
-                let v18 = b15.sin();
-                b15 - a3[1] + v18.sin()
-            }
-            Mode::Upper(_) => {
-                let v20 = b14.atan();
-                3.0_f64.powf((v7 + v20).tanh())
-            }
-            Mode::Off => {
-                s0 = 0.75 * s0 + 0.05 * f64::exp(v7.cos()).cos();
-                f64::sqrt((b15 * a3[n % 4]).powi(2) + 2.0)
-            }
-        };
-        s0.cos() + acc1.tanh() + a3[2] + f64::cos(v5) + f64::tanh(v7) + b14.sin() + b15.cos() + f64::cos(v21)
-    }
-
-    impl Params {
-        #[differentiable]
-        pub fn prog_13<const N: usize>(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::sin(self.scale - v[(self.n + n) % 4]) * 2.0;
-            let mut acc1: f64 = 0.0;
-            let mut a2 = [0.0; N];
-            for i in 0..N {
-                a2[i] = x0.to_degrees() * 0.01;
-            }
-            let [_, b3, b4, b5] = v;
-            let v6 = f64::cos(s0);
-            let mut k7 = 0;
-            loop {
-                k7 += 1;
-                let [b8, b9, b10, _] = v;
-                let v11: f64 = -b8;
-                let mut m12 = f64::INFINITY;
-                for j in 0..3 {
-                    let c13 = if b9 >= x0 {
-                        f64::log(2.0_f64, v6 * v6 + 2.0)
-                    } else {
-                        v[j] / (b5 * b5 + 1.0)
-                    };
-                    m12 = f64::min(c13, m12);
-                }
-                s0 = (s0 * 0.6 + m12.sin() * 0.1).sin();
-                if k7 >= 2 || b9.cos() > (b3.powi(2) + 1.0).recip() {
-                    break;
-                }
-                acc1 += f64::tanh(b10.cos() - v11.sin());
-            }
-            let [b14, b15, b16, b17] = [prog_1(((a2[k7] * a2[k7] + 2.0).acosh() * x1.powi(2)).sin(), v6.copysign(b3).tanh(), f64::sin((f64::powi(f64::tanh(x1), 2) + 1.0).powi(-3)) * 2.0, &v, n), (f64::powi(f64::sqrt(a2[k7].powi(2) + 0.5), 2) + 1.0).powf(b5.max(*x2).sin()), prog_1(b5, 0.25, b4, &v, k7), (-3.0_f64).max(x0) + v6.min(acc1)];
-            'l3: for i in 0..N {
-                let fi = i as f64;
-                let v19 = if SCALE + b17.sin() > 0.5 {
-                    f64::cos(b4).cosh()
-                } else if b15 / (b3 * b3 + 1.5) * f64::tanh(b16) < -1.0 {
-                    x1.powi(3)
-                } else {
-                    let v18 = f64::atan2(b14 * b14 + 1.0, b5);
-                    s0 *= 0.5;
-                    s0 += 0.1 * (f64::sin(f64::to_radians(b15) * 50.0) * 1.5).cosh().sin();
-                    f64::atan2(1.5_f64, s0.sin().exp_m1()) + f64::tanh(v18)
-                };
-                acc1 += f64::cos(f64::atan(b17)) * 0.5;
-                let mut k20 = 0;
-                while k20 < 6 && (b5.powi(2) + 1.5).acosh() < -0.5 {
-                    k20 += 1;
-                    let v21 = a2.iter().copied().map(|p| (f64::acosh(b14 * b14 + 1.5).powi(2) + 1.0).recip() + p.tanh()).sum::<f64>();
-                    acc1 -= 0.05 * f64::sin(v21);
-                    match k20 {
-                        0..=1 => {
-                            s0 = 0.5 * s0 + 1.0 * self.scale.cos().cos();
-                            let v22 = b15.asinh() * 0.3;
-                            acc1 -= v22.cos() * 0.05;
-                        }
-                        2 | 4 => {
-                            let [b23, _, b24, b25] = v;
-                            s0 = (s0 * 0.6 + (0.25 - b3) * 0.4).tanh();
-                            acc1 += (b23.sin() - b24.tanh() - b25.cos()).cos() * 0.05;
-                        }
-                        5 => {
-                            continue 'l3;
-                        }
-                        _other => {
-                            let v26: f64 = SCALE + fi;
-                            s0 = s0 * 0.75 + v26.sin() * 1.0;
-                        }
-                    }
-                }
-                acc1 += b4.tanh() * 0.5;
-                s0 = (s0 * 0.8 + f64::sin(v19) * 0.01).sin();
-            }
-            let c27: f64 = table(k7 + n);
-            s0 + acc1.sin() - f64::cos(b14) + b15 * 0.5 - b16.cos() + f64::sin(b17) - c27.tanh()
-        }
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_14(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0 = (x2.powi(2) + 0.5).cbrt();
-            let mut acc1: f64 = 0.0;
-            if prog_1(0.5, s0, f64::max(x0, acc1 + v[2]).tanh() * 2.0, &v, n) < x1 {
-                s0 = f64::mul_add(s0, 0.75, s0.powi(3).cos() * 0.01);
-            } else {
-                s0 = f64::mul_add(s0, 0.75, f64::sin(f64::sin(f64::abs(v[3])).exp()) * 0.05);
-            }
-            let v9 = if prog_1(s0, f64::sin((acc1 * acc1).ln_1p()) * 2.0, f64::cos((self.k.cos() * 0.9).atanh()), &v, 4) > 0.0 {
-                let x0 = f64::sqrt(f64::mul_add(x0, v[self.n], x0).powi(2) + 1.0);
-                let v2 = f64::atan2(x0, f64::powi(x1, 2) + 0.5).hypot(v[n % 4].asinh());
-                f64::max(x2, s0) + v2.cos()
-            } else {
-                for &t in v.iter() {
-                    let mut k3 = 0;
-                    while k3 < n {
-                        k3 += 1;
-                        let v4 = (x0.cos().exp().sin() * 1.5).cosh();
-                        let v5 = f64::copysign(0.5_f64, x2);
-                        s0 = (s0 * 0.75 + (t.cos() * 0.9).atanh().abs() * 0.05).sin();
-                        acc1 -= 0.05 * f64::tanh(v4.tanh() - f64::tanh(v5));
-                    }
-                    let [b6, _, _, b7] = v;
-                    if v[k3 % 4].cos() >= 0.5 {
-                        s0 = 0.8 * s0 + 0.2 * f64::sin(f64::atan2(0.5_f64, s0));
-                    } else if f64::max(x2, v[k3 % 4]).hypot(b7 + t) < b6 {
-                        acc1 -= 0.5 * f64::cos(x0.min(v[k3 % 4]));
-                        if x1.sin().exp2() >= 1.0 {
-                            break;
-                        }
-                    } else {
-                        s0 = 0.75 * s0 + 1.0 * f64::tanh(self.scale);
-                        s0 = s0.mul_add(0.6, (s0 * self.k).sin() * 0.5);
-                    }
-                    acc1 += 0.005 * f64::sin(prog_1(f64::sin(b7 * b6) * 2.0, t, x2, &v, n));
-                }
-                let v8 = v[1].atan();
-                x1 + self.k - v8 * std::f64::consts::LN_2
-            };
-            let [b10, b11, b12, _] = v;
-            let [b13, _, _, b14] = v;
-            let v26 = match self.n {
-                1 => {
-                    for _ in 0..n {
-                        let [_, b15, b16, b17] = v;
-                        let mut k18 = 0;
-                        while k18 < 3 && (b13.sin() * 0.9).acos() * 0.5 <= f64::ln(b10.powi(2) + 0.5) {
-                            k18 += 1;
-                            let v19 = f64::cos(x2.sin().exp2()).exp2();
-                            if n > 2 {
-                                let [b20, b21, b22, _] = v;
-                                acc1 += 0.1 * b15.abs().cos();
-                                s0 = (s0 * 0.5 + (b20.tanh() + f64::cos(b21) + f64::cos(b22)) * 0.1).tanh();
-                            }
-                            s0 = s0 * 0.6 + (b10 * b10 + 1.0).ln().sin() * 0.4;
-                            acc1 -= 0.1 * v19.sin().tanh();
-                        }
-                        let v24 = match k18 % 2 {
-                            MODE_A if n % 2 == 0 => (f64::powi(f64::asin(b15.sin() * 0.9), 2) + 0.5).sqrt(),
-                            1 => (f64::cos(b14 / (b15.sin() + 2.0)) * 0.9).asin(),
-                            _ => {
-                                let v23 = b17 - b12;
-                                f64::powf(3.0_f64, x2.sin().cos()) + v23.cos()
-                            }
-                        };
-                        s0 = (s0 * 0.5 + (b17 + 2.5) / (f64::powi(f64::log(b17 * b17 + 1.0, 10.0), 2) + 0.5) * 0.05).tanh();
-                        acc1 -= (b15.tanh() - f64::tanh(b16) + f64::tanh(v24)).cos() * 0.25;
-                    }
-                    let v25 = 0.5_f64.min(x0);
-                    prog_1(f64::tanh((x2.atan().powi(2) + 1.0).powi(-3)), 0.25, (s0.sin() / (f64::powi((b12 * b12 + 1.0).ln(), 2) + 1.0)).cos() * 2.0, &v, n) + f64::sin(v25)
-                }
-                2 => self.scale - b10,
-                _ => self.scale.copysign(b14.sin()),
-            };
-            let mut a27 = [0.0; 4];
-            a27[0] = (b12.to_degrees() * 0.02).sin();
-            for i in 1..4 {
-                a27[i] = a27[i - 1] * 0.5 + f64::sin(f64::powf(1.5_f64, f64::cos((v[i] * v[i] + 1.0).recip()))) * 1.0;
-            }
-            s0 + acc1.tanh() + v9 - b10.tanh() + b11 * 0.5 - b13 + b14 - v26.tanh() - f64::sin(a27[0]) - f64::powf(b10.powi(2) + 0.5, self.scale.sin())
-        }
-
-        pub fn prog_22(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = -x0.sin();
-            let mut acc1: f64 = 0.0;
-            let a2 = v.map(f64::tanh);
-            let v3 = prog_1(x1, f64::sin(a2[n % 4] * a2[n % 4]), f64::sin(x0.mul_add(a2[n % 4], v[(self.n + n) % 4])), &v, n);
-            let mut a4 = [v[3 - self.n], x2, x0.to_radians(), self.prog_11(1.5, s0, f64::cos(x1.powi(3)), v, n)];
-            a4 = [a4[1], x2.tanh().tanh() * 1.0, a4[3], 0.5 * f64::sin(x0.sin()).sin() + 0.5 * a4[1]];
-            for i in 0..3 {
-                let fi = i as f64;
-                acc1 -= 0.4 * (fi.tanh() * 0.9).atanh();
-                a4 = [f64::exp2(a4[i].cos()).tanh() * 0.5, a4[2], a4[0].mul_add(0.6, f64::sin(prog_1(f64::asinh(v3).sin().sin() * 2.0, x2, x0.sin() * 2.0, &v, n)) * 0.005), a4[0]];
-            }
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                acc1 -= 0.5 * (SCALE + t).sin();
-                let mut m5: f64 = 1.0;
-                for j in 0..=i {
-                    let c6 = if self.n < 2 {
-                        0.25 - x0
-                    } else {
-                        v[3 - j] + fi
-                    };
-                    m5 = m5.min(c6);
-                }
-                s0 *= 0.6;
-                s0 += 0.4 * f64::cos(m5.cos());
-                if 3.0_f64.powf(f64::sin(v3)) > -1.0 {
-                    s0 = s0 * 0.75 + f64::sin(x2 / (a4[3 - self.n] * a4[3 - self.n] + 1.0)) * 0.1;
-                    continue;
-                }
-            }
-            s0 * 1.5 - acc1 * 0.75 + v3.cos() - f64::tanh(a4[0]) - (x2 + 0.5 + x0)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.5).acosh().sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 6 {
-            k2 += 1;
-            s0 = f64::mul_add(s0, 0.6, ((f64::cos(s0) * 1.2).tan() + x0 * x0).tanh() * 0.02);
-            if f64::log10(x1 * x1 + 1.0) > f64::tanh(s0) {
-                s0 = (s0 * 0.8 + (f64::sin(f64::ln_1p(x0 * x0)) * 1.5).cosh() * 0.05).tanh();
-            }
-            s0 = s0 * 0.6 + (x1 / (x1 * x1 + 1.0)).tanh() * 0.1;
-        }
-        if k2 > 4 && f64::tanh(s0) <= -0.5 {
-            return (x1 / (x1 * x1 + 0.5)).cos();
-        }
-        let mut k3 = 0;
-        while k3 < 4 && x2 + v[n % 4] <= -0.5 {
-            k3 += 1;
-            acc1 -= (v[k3 % 4] * v[k3 % 4] + 1.0).powi(-3).tanh() * 0.25;
-            s0 = s0 * 0.8 + (-x1).cos() * 0.2;
-            if (v[n % 4].tanh() * 1.2).tan() >= 0.0 {
-                match n.checked_sub(3) {
-                    None => {
-                        acc1 -= 0.5 * f64::cos((x0.cos() * 0.9).asin());
-                    }
-                    Some(k4) => {
-                        let c5 = k4 as f64;
-                        let v6: f64 = f64::tanh(v[k4]).cos().exp_m1();
-                        let x2 = x2.sin();
-                        acc1 += (c5.tanh() + v6.sin() - x2.cos()).cos() * 0.5;
-                    }
-                }
-                s0 = s0 * 0.6 + f64::tanh(x0.cos()) * 0.4;
-            } else if !(k3 == 3) {
-                let mut k7 = 0;
-                while k7 < 4 {
-                    k7 += 1;
-                    s0 = 0.6 * s0 + 0.1 * f64::sin((f64::sin(v[n % 4]) * 0.9).asin());
-                    let v8 = v[k7 % 4] * s0;
-                    match n.checked_sub(2) {
-                        Some(0) => {
-                            acc1 -= x0.atan().sin() * 0.1;
-                        }
-                        Some(k9) => {
-                            let c10 = k9 as f64;
-                            s0 *= 0.8;
-                            s0 -= 0.2 * f64::cos(1.5_f64.hypot(s0));
-                            s0 = (s0 * 0.8 + (v8.tanh() * 0.9).atanh() * 0.01).sin();
-                            acc1 += 0.1 * c10.cos();
-                        }
-                        _ => {
-                            let v13 = if let Some(_) = n.checked_sub(2) {
-                                x0.sin().exp2() + v[1] * core::f64::consts::FRAC_1_SQRT_2
-                            } else {
-                                let v12 = x0.atan().cos().exp2();
-                                x1 + v12.sin()
-                            };
-                            acc1 -= v13.tanh().sin() * 0.1;
-                        }
-                    }
-                    s0 = 0.5 * s0 + 0.1 * v8.sin().sin();
-                }
-            }
-        }
-        match n.checked_sub(2) {
-            Some(1 | 2) => {
-                s0 = (s0 * 0.8 + ((x0 + v[(k3 + n) % 4]).powi(2) + 0.5).atan2(0.25 - x1) * 0.01).tanh();
-                if f64::log(1.5_f64, x0.powi(2) + 2.0) * (v[0] * v[0] + 0.5).cbrt() > x2 && n < 3 {
-                    acc1 += 0.05 * f64::cos(prog_5(x2, x0, 1.2, [v[0], v[1], v[2], v[3]], n));
-                    let v14: f64 = f64::sin(v[n % 4]) * (v[n % 4].to_degrees() * 0.02);
-                    acc1 += v14.sin();
-                } else if x1 * v[k3 % 4] > 0.0 {
-                    s0 = (s0 * 0.6 + (x1 + s0) * 0.05).sin();
-                } else {
-                    s0 = s0.mul_add(0.75, f64::cos(x0.atan()) * 0.25);
-                }
-            }
-            Some(k15) => {
-                let c16 = k15 as f64;
-                match (n % 4).checked_sub(1) {
-                    None => {
-                        s0 = (s0 * 0.75 + c16.mul_add(v[1], c16).tanh().exp() * 0.02).sin();
-                        s0 = (s0 * 0.75 + f64::log(f64::powi(f64::asinh(x1), 2) + 1.0, 2.0) * 0.1).sin();
-                    }
-                    Some(k17) if k17 % 2 == 0 => {
-                        let c18 = k17 as f64;
-                        let x0 = 1.5_f64.copysign(c18) + (2.5 - v[0]);
-                        acc1 += x0.sin();
-                    }
-                    Some(k19) => {
-                        let c20 = k19 as f64;
-                        acc1 -= f64::exp(c20.cos()).sin();
-                        s0 = (s0 * 0.6 + v[k19] * 0.4).tanh();
-                    }
-                }
-                let v21 = v[k3 % 4].tanh().exp() * c16;
-                s0 = 0.75 * s0 + 0.02 * v21.cos();
-            }
-            None => {
-                let v22 = x1.hypot(x2);
-                s0 = s0.mul_add(0.8, v22.clamp(x0.sin() - 1.5, f64::cos(v[3]) + 1.5).tanh() * 0.1);
-            }
-        }
-        x0 * 0.5 + x1.sin() + s0.sin() + acc1.cos() - f64::cos(x1.min(x0)).cosh()
-    }
-
-    #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = 1.5_f64.log(f64::powi(x2.max(v[n % 4]), 2) + 2.0);
-        let mut s1 = f64::cos(x0.max(x2 + x0)) * 2.0;
-        let mut s2 = 0.5_f64.log(x0 * x0 + 2.0);
-        let mut acc3: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let mut m4 = f64::NEG_INFINITY;
-            let mut m5 = f64::exp(v[n % 4].cos()).tanh();
-            for j in 0..n + 1 {
-                m4 = f64::max(s2 * s0 + v[(j * 3) % 4], m4);
-                m5 = m5.min(f64::mul_add(x1, fi, x1) * 0.5 + v[(j * 3) % 4]);
-            }
-            acc3 += 0.5 * f64::sin(m4).cos();
-            s2 = 0.75 * s2 + 0.05 * f64::tanh(m5).tanh();
-            acc3 += 0.5 * v[i % 4].tanh();
-        }
-        let v12 = match mode {
-            Mode::Lower(_, lo7) => {
-                for _ in 0..n {
-                    let v8 = (lo7 * lo7 + 1.0).powf(f64::tanh(x2));
-                    s1 = s1.mul_add(0.5, f64::cbrt(s1.sin() + 2.0).cos() * 1.0);
-                    acc3 += f64::cos(v8.sin()) * 0.25;
-                }
-                lo7 * s0
-            }
-            Mode::Upper(hi9) => {
-                let v10 = x1;
-                hi9 + v10.tanh()
-            }
-            Mode::Off => {
-                let v11 = x0 + 2.0;
-                s0 - s1 + f64::cos(v11)
-            }
-        };
-        let mut m13 = f64::to_radians(s2) * 20.0;
-        for i in 0..v.len() {
-            m13 = f64::max(m13, v12 / (v12 * v12 + 1.5) + v[i]);
-        }
-        acc3 -= 0.2 * f64::cos(m13);
-        match mode {
-            Mode::Upper(hi14) => {
-                acc3 += (x1 * x1 + 1.0).log(3.0);
-                s2 = s2 * 0.5 + f64::cos(hi14.abs() + hi14) * 1.0;
-            }
-            Mode::Lower(k15, lo16) => {
-                for i in (1..=4).step_by(2) {
-                    let v18 = if i + k15 < 2 && 0.5_f64.atan2((v12.cos() * 0.9).asin()) > lo16.powi(3) {
-                        s0 = (s0 * 0.5 + s1.cos() * 0.5).tanh();
-                        f64::exp2(x1.powi(2).sin())
-                    } else {
-                        let v17 = x0.asinh();
-                        s0 + v17.cos()
-                    };
-                    match mode {
-                        Mode::Lower(k19, lo20) => {
-                            let v21: f64 = prog_1(v18, 0.75, x0, &v, i);
-                            acc3 += (v[k19] / (lo20.tanh() + 2.0)).sin().exp().cos();
-                            s1 = (s1 * 0.75 + v21.tanh() * 0.005).sin();
-                        }
-                        Mode::Upper(_) => {
-                            acc3 -= f64::cosh(f64::ln_1p(m13 * m13).cos() * 1.5).sin();
-                            s0 *= 0.5;
-                            s0 -= 0.005 * prog_1((v18 - x1).cos() * 2.0, x2, 0.75, &v, n).tanh();
-                        }
-                        _ => {
-                            s0 = 0.8 * s0 + 0.2 * f64::tanh(0.8 - x1);
-                            s2 *= 0.8;
-                            s2 += 0.02 * f64::tanh(v18 - 0.1);
-                        }
-                    }
-                    let v23 = (f64::max(v18, x1).cos() * 0.9).asin();
-                    acc3 -= f64::sin(prog_1(v18, x2.abs().tanh() * 2.0, s1, &v, n)) * 0.005;
-                    acc3 -= 0.25 * v23.cos().cos();
-                }
-            }
-            _ => {
-                acc3 += 0.4 * f64::clamp(v12 - x2, -0.5, 1.0);
-                if n > 4 {
-                    match mode {
-                        Mode::Lower(_, lo25) => {
-                            acc3 += x1.powi(2).copysign(lo25.abs()).sin();
-                            let lo25 = lo25 + x2 - (lo25 - v[n % 4]);
-                            acc3 -= f64::cos(lo25);
-                        }
-                        Mode::Upper(hi26) => {
-                            acc3 += (x1.tanh() + 2.0).cbrt();
-                            let v27 = prog_1(hi26.asinh().tanh() * 2.0, 1.5, x2, &v, n);
-                            s0 = s0 * 0.8 + f64::cos(v27) * 0.005;
-                        }
-                        Mode::Off => {
-                            let mut k28 = 0;
-                            while k28 < n {
-                                k28 += 1;
-                                let v29 = (m13.sin() * 1.2).tan();
-                                let v30 = (s2 * s2 + 1.0).powi(-1);
-                                acc3 -= 0.25 * v12.sin().cos();
-                                acc3 += (f64::cos(v29) + v30).sin() * 0.25;
-                            }
-                        }
-                    }
-                    s0 = (s0 * 0.5 + f64::asinh(f64::min(s0, x1)) * 0.02).tanh();
-                }
-                s0 *= 0.5;
-                s0 -= 0.02 * f64::sin(s2);
-                if !(n == 4 && x1 / (f64::powi(v[n % 4], 2) + 0.5) * std::f64::consts::LN_2 > -0.5) {
-                    s1 *= 0.75;
-                    s1 -= 0.005 * prog_5((-x2).cos().tanh() * 2.0, s0, 0.75, v, n).tanh();
-                    s0 = f64::mul_add(s0, 0.75, (x0 - 0.5).cos().exp().cos() * 0.05);
-                }
-            }
-        }
-        x1 * 0.75 + s0 + s1 + s2 * 0.75 + acc3.cos() + v12.cos() + prog_1(f64::min(2.0_f64, f64::sqrt(v[0].powi(2) + 0.5)).sin(), 1.5, x2, &v, n)
-    }
-
-    #[differentiable]
-    pub fn prog_17<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = (f64::exp(s0.cos()) * v[n % 4]).tanh() * 2.0;
-        let mut s2 = (f64::sin(x1) + x1 / 1.5).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = v[i].atan();
-        }
-        match n % 3 {
-            0..=2 => {
-                s0 = (s0 * 0.6 + f64::ln_1p(a4[n % 4] * a4[n % 4]) * 0.4).sin();
-            }
-            _ => {
-                let v5 = prog_5(x1, x2, f64::exp((x0 / (x0.powi(2) + 0.5)).cos()).cos(), v, n);
-                s0 = (s0 * 0.5 + prog_1(f64::atan(x1.asinh()).sin(), x2, s0, &v, 2) * 0.005).tanh();
-                s0 = s0 * 0.5 + f64::cos(v5) * 0.005;
-            }
-        }
-        let v6 = a4.iter().map(|&p| prog_1((x2.copysign(p) * p.mul_add(x0, x1)).cos(), s2, acc3, &v, n)).sum::<f64>();
-        let mut a7 = [0.0; N];
-        a7[0] = f64::sin(prog_1(s2, (s2 + v[n % 4].cos()).sin() * 2.0, 1.5, &v, n));
-        for i in 1..4 {
-            let fi = i as f64;
-            a7[i] = a7[i - 1] * 0.75 + (f64::powi(v[i], 2) + f64::cos(fi).exp()).tanh() * 0.05;
-        }
-        let v8 = prog_1(2.0, s2, 0.75, &v, n);
-        s1 *= 0.6;
-        s1 -= 0.1 * f64::cos((v[n % 4] * v[n % 4]).ln_1p() + x1 / (x2.tanh() + 2.0));
-        s2 = 0.8 * s2 + 0.1 * f64::sin(f64::atan2(x2.abs().powi(2) + 1.0, acc3.cos()));
-        acc3 -= x0.sin();
-        s0 * 0.25 + s1.sin() + s2 * 1.5 - acc3 + f64::cos(v6) - a7[0].sin() - v8.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_18(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = (x0 * *x2).tanh() * 2.0;
-        let mut s1 = (s0.tanh() * 0.5).ln_1p();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = v.map(f64::tanh);
-        a3 = [f64::tanh(a3[n % 4]).sin() * 1.0, a3[1] * 0.8 + 2.0_f64.atan2(x1).sin() * 0.75, a3[0].mul_add(0.5, f64::cos(a3[n % 4] * a3[n % 4]) * 0.1), a3[2]];
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] += f64::sin((a3[i % 4].powi(2) + 0.5).atan2(x1)) * 0.5;
-        }
-        s1 = 0.8 * s1 + 0.005 * a4[2].cos();
-        a4 = v;
-        let v10 = match mode {
-            Mode::Lower(_, _) => ((acc2 + a3[2]).powi(2) + 2.0).acosh(),
-            Mode::Upper(hi7) => {
-                let v8 = Params::prog_11(prm, *x2, f64::cos(a4[n % 4] * hi7) * 2.0, s1, v, n);
-                (f64::tanh(x1) * 0.5).ln_1p() + v8.cos()
-            }
-            Mode::Off => {
-                let v9 = x2.sin() + (acc2 - 1.5);
-                prog_5(s0, *x2, 0.25, v, n) + f64::tanh(v9)
-            }
-        };
-        if (v[n % 4] * v[n % 4]).ln_1p() <= 1.0 && n % 2 == 0 {
-            let v11: f64 = (acc2.sin() + 2.0).cbrt();
-            let mut k12 = 0;
-            while k12 < n + 1 && (f64::powi(v[k12 % 4] * 0.35, 2) + 1.0).log(10.0) > 0.5 {
-                k12 += 1;
-                match mode {
-                    Mode::Upper(hi13) => {
-                        let mut k14 = 0;
-                        while k14 < n + 1 && (hi13 * *x2).to_radians() <= f64::cosh(v[0].cos() * 1.5) {
-                            k14 += 1;
-                            let v19: f64 = match mode {
-                                Mode::Lower(k15, lo16) => {
-                                    let v17 = v11;
-                                    s0 = s0 * 0.6 + (v17 + a4[k15]).tanh() * 0.2;
-                                    f64::sinh(lo16.sin())
-                                }
-                                Mode::Upper(hi18) => {
-                                    3.0_f64.log(f64::powi(hi18, 2) + 2.0) - x1
-                                }
-                                Mode::Off => {
-                                    s0 = s0.mul_add(0.6, a3[k14 % 4].sin().cos() * 0.4);
-                                    f64::tanh(a4[k14 % 4]).hypot(v10)
-                                }
-                            };
-                            let v20 = if (f64::powi(2.5 - v10, 2) + 1.0).log2() <= 0.5 {
-                                (a4[2] * a4[2] + 0.5).cbrt() / (f64::powi((s1 * s1 + 1.5).acosh(), 2) + 0.5)
-                            } else {
-                                let hi13 = a3[k14 % 4];
-                                -hi13
-                            };
-                            s1 = s1 * 0.6 + (v11 - a3[3]).sin() * 0.2;
-                            s1 = s1 * 0.8 + (v19.cos() + f64::cos(v20)).sin() * 0.02;
-                        }
-                    }
-                    Mode::Lower(_, lo22) => {
-                        let v27: f64 = match mode {
-                            Mode::Lower(_, _) => 0.5_f64.min(a3[0]) - f64::log(s0.powi(2) + 1.0, a3[0] * a3[0] + 2.0),
-                            Mode::Upper(hi25) => {
-                                let v26 = hi25;
-                                s0 = (s0 * 0.5 + v26 * 1.0).tanh();
-                                (f64::exp_m1(v10.cos()).powi(2) + 1.0).powi(-2)
-                            }
-                            Mode::Off => x1 + lo22,
-                        };
-                        let v28 = f64::atan2((s1.powi(2) + 2.0).ln(), f64::powi(s0.sin().exp(), 2) + 1.0);
-                        s0 = (s0 * 0.8 + (v27.tanh() + v28.sin()) * 0.005).sin();
-                    }
-                    _ => {
-                        s1 = (s1 * 0.8 + (f64::powi(a4[k12 % 4], 2) + 1.0).sqrt() * 0.2).tanh();
-                    }
-                }
-                if v11 + a3[(k12 + n) % 4].tanh().exp() <= -0.5 {
-                    s0 = (s0 * 0.8 + ((x0 * x0 + 0.5).recip() + s1.sin().exp_m1()) * 0.02).tanh();
-                    if (s1.sin() * 0.9).asin() <= 0.0 {
-                        break;
-                    }
-                    let x0 = f64::asinh(s1).powi(2);
-                    acc2 -= x0 * 0.25;
-                } else if v[k12 % 4].cos() < 0.0 && n % 2 == 0 {
-                    s1 *= 0.75;
-                    s1 += 0.02 * ((v11 - s0) * v11).cos();
-                    let v29: f64 = (x2.cos() * 2.0).cosh();
-                    s1 = (s1 * 0.5 + v29.tanh() * 0.05).tanh();
-                } else {
-                    let v10 = x1 + v10 - 0.5;
-                    s0 = (s0 * 0.8 + v10.tanh() * 0.1).tanh();
-                }
-                s0 = (s0 * 0.8 + 1.5_f64.min(a4[k12 % 4]) * 0.2).tanh();
-            }
-            s0 = f64::mul_add(s0, 0.8, f64::tanh(v11) * 1.0);
-        } else if f64::max(-0.5_f64, *x2) > (v10 * 0.01).sin() {
-            s1 = f64::mul_add(s1, 0.6, (v[1] * v[1] + 0.5).powf(1.5).tanh() * 0.02);
-            let v35 = match mode {
-                Mode::Lower(_, lo31) => {
-                    let v32 = f64::clamp(*x2, -1.5, 1.5);
-                    acc2 -= lo31.asinh();
-                    v[n % 4].cos() / 1.5 + v32.sin()
-                }
-                Mode::Upper(_) => x1.abs(),
-                Mode::Off => {
-                    let v34 = f64::min(2.0_f64, x1);
-                    f64::asinh(v34).max(v34)
-                }
-            };
-            acc2 += f64::sin(v35);
-        } else {
-            s1 = 0.5 * s1 + 0.25 * f64::cos(f64::exp2(f64::sin(x0)));
-            let x1 = x1.tanh().exp2();
-            s0 = 0.75 * s0 + 0.1 * x1.sin();
-        }
-        let v37 = if x2.tanh().powi(2).ln_1p() > 0.5 {
-            (x2.tanh().sin() * 0.5).ln_1p()
-        } else if x1.powi(3) <= v10 && n == 4 {
-            let v36 = (x2.sin() * 2.0).sinh();
-            2.0_f64.min(v36).tanh().exp2()
-        } else {
-            SCALE + *x2
-        };
-        s0.sin() + s1 + acc2 + a3[3] + a4[0] * 0.5 + v10.sin() - v37
-    }
-
-    #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0 = f64::sin(v[2]);
-        let mut acc1: f64 = 0.0;
-        for _ in 0..5 {
-            acc1 += (f64::sin(x0) - s0.sin()).cos() * 0.4;
-            if f64::exp2(f64::tanh((x2.tanh() * 0.9).asin())) < 1.0 {
-                continue;
-            }
-        }
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3 = x1.cos().exp2();
-            let v4 = match k2 % 2 {
-                1 => f64::cos(x2),
-                _other => {
-                    for &u in v.iter() {
-                        s0 = 0.8 * s0 + 0.2 * (x0 * x0 + 1.0).sqrt().cos();
-                        s0 = (s0 * 0.75 + (f64::powi(x2, 2) + 1.0).powf(v3.tanh()) * 0.01).tanh();
-                        acc1 -= f64::cos(f64::sin(u)) * 0.05;
-                    }
-                    let x1: f64 = f64::tan(f64::cos(x2.cos()) * 1.2);
-                    x0.cos().exp_m1() + x1.sin()
-                }
-            };
-            s0 = f64::mul_add(s0, 0.75, v3.cos().exp_m1().cos() * 0.05);
-            if k2 >= 6 || (f64::sin((x2 * x2 + 1.0).ln()) * 1.2).tan() >= -1.0 {
-                break;
-            }
-            s0 = (s0 * 0.75 + v4.cos() * 0.02).sin();
-        }
-        let a5 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        'l3: for &t in v.iter() {
-            s0 = s0 * 0.5 + f64::tanh(s0.max(t)) * 0.5;
-            let mut k6 = 0;
-            while k6 < 5 && s0.asinh() * (t.tanh() * 2.0).sinh() > 1.0 {
-                k6 += 1;
-                s0 = f64::mul_add(s0, 0.8, (x0 + v[2]).sin() * 0.1);
-                if a5[k6 % 4].sin() + x1.sin() > 0.5 || k6 < 2 {
-                    continue 'l3;
-                }
-            }
-            for j in 0..3 {
-                s0 = 0.5 * s0 + 0.1 * f64::atan2(s0, v[j].powi(2) + 1.0).sin();
-                if t.asinh() + f64::cos(t) > 1.0 {
-                    continue;
-                }
-            }
-        }
-        let v7 = a5.iter().map(|&p| x1 - a5[2] + p.tanh()).sum::<f64>();
-        match n {
-            0 => {
-                let v8: f64 = prog_5::<f64>(x1, f64::clamp(x2 * 0.5, f64::tanh(x2.sin()) - 1.5, (s0 * s0 + 2.0).ln().cos() + 1.5).sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], 6);
-                acc1 += 0.02 * v8.tanh();
-            }
-            1 | PHASE_D => {
-                s0 *= 0.75;
-                s0 -= 0.02 * f64::cos(f64::powi(v[n % 4], 3).clamp(-1.5, 1.0));
-            }
-            4 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let mut m9: f64 = f64::min(a5[0], x0);
-                    for j in 0..=n {
-                        let fj = j as f64;
-                        let c10 = if j > 1 {
-                            fj.tanh()
-                        } else {
-                            f64::cos(t).exp_m1().cos()
-                        };
-                        m9 = c10.max(m9);
-                    }
-                    s0 = (s0 * 0.8 + m9.tanh() * 0.05).sin();
-                    acc1 += 0.5 * (x2 + a5[3 - i]).cos();
-                    acc1 += 0.5 * t.sin();
-                }
-            }
-            _other => {
-                s0 = s0.mul_add(0.6, f64::cos(0.5_f64.copysign(x2.min(v7))) * 1.0);
-            }
-        }
-        x0 * 0.75 - x2 + s0 * 0.5 + acc1.cos() - v7.sin() - prog_5((v7.sin() * 0.5).ln_1p().asinh().tanh() * 2.0, f64::tanh(f64::asin(x2.sin().exp_m1().cos() * 0.9)), f64::cos(v7 - a5[k2 % 4]), [v[0], v[1], v[2], v[3]], n)
-    }
-
-    #[differentiable]
-    pub fn prog_20<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0: T = T::from_f64(3.0_f64).unwrap().log(x0 * x0 + T::from_f64(2.0).unwrap());
-        let mut s1 = s0;
-        let mut s2 = (x2.sin() * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(2.0).unwrap();
-        let mut acc3: T = T::zero();
-        let mut m4 = 0;
-        for i in 0..v.len() {
-            let fi = T::from_usize(i).unwrap();
-            if prog_5::<T>((T::powf(v[m4 % 4].powi(2) + T::one(), T::from_f64(1.5).unwrap()).powi(2) + T::from_f64(2.0).unwrap()).ln().sin(), s0.max(x0).sin() * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.5).unwrap(), [v[0], v[1], v[2], v[3]], n) > (s0 * s0 + T::one()).powi(-2) {
-                m4 += 1;
-            }
-            for _ in 1..n {
-                let v5 = v[n % 4];
-                let v6: T = if (*x2 / (s2.powi(2) + T::one())).asinh() <= T::atanh(fi.sin() * T::from_f64(0.9).unwrap()) {
-                    acc3 = acc3 - T::from_f64(0.1).unwrap() * ((v5.cos() * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::from_f64(2.0).unwrap()).ln().tanh();
-                    (T::powi((s2.sin() * T::from_f64(0.5).unwrap()).ln_1p(), 2) + T::one()).recip()
-                } else if v5.to_degrees() * T::from_f64(0.01).unwrap() <= T::from_f64(0.25).unwrap() {
-                    T::tanh(x1)
-                } else {
-                    (T::sin(x1) * T::from_f64(0.9).unwrap()).atanh() * v5
-                };
-                acc3 = acc3 + T::cbrt(s2.sin() + T::from_f64(2.0).unwrap()).tanh() * T::from_f64(0.1).unwrap();
-                s2 = s2 * T::from_f64(0.6).unwrap() + T::sin(v6.cos()) * T::from_f64(0.02).unwrap();
-            }
-            if i % 3 == 1 && *x2 <= T::zero() {
-                s2 = (s2 * T::from_f64(0.8).unwrap() + (*x2 + s2) * T::from_f64(0.1).unwrap()).tanh();
-                if T::from_f64(0.1).unwrap() - (v[m4 % 4] - s0) >= T::one() {
-                    acc3 = acc3 + T::tanh(T::from_f64(0.3).unwrap() - x1) * T::from_f64(0.5).unwrap();
-                    acc3 = acc3 + T::from_f64(0.5).unwrap() * (v[3] * s0).sin();
-                } else {
-                    s0 = s0 * T::from_f64(0.6).unwrap();
-                    s0 = s0 + T::from_f64(0.1).unwrap() * T::exp(s2.tanh()).sin();
-                }
-                let v7 = x0 + *x2;
-                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), T::sin(v7.cos()) * T::from_f64(0.1).unwrap());
-            } else {
-                let v8: T = (v[i] * v[i]).ln_1p();
-                acc3 = acc3 + T::from_f64(0.5).unwrap() * T::tanh(v8.tanh());
-            }
-            let mut k9 = 0;
-            while k9 < n + 1 && T::sin(x1) <= T::from_f64(0.25).unwrap() {
-                k9 += 1;
-                acc3 = acc3 + T::from_f64(0.05).unwrap() * v[(k9 + n) % 4].cos().exp2().sin();
-                acc3 = acc3 - T::cos(fi.to_degrees() * T::from_f64(0.01).unwrap()) * T::from_f64(0.05).unwrap();
-            }
-            s2 = s2.mul_add(T::from_f64(0.8).unwrap(), T::cos(x0).cos() * T::from_f64(0.2).unwrap());
-        }
-        let c10 = T::from_usize(m4).unwrap();
-        let mut k11 = 0;
-        let v13 = loop {
-            k11 += 1;
-            acc3 = acc3 + T::tanh(v[2]);
-            let v12 = c10.tanh() - T::from_f64(2.5).unwrap() * *x2;
-            s1 = s1 * T::from_f64(0.8).unwrap() + (v[3 - k11].powi(2) + T::one()).log10() * T::from_f64(0.4).unwrap();
-            if k11 >= 2 || T::exp2(v12.cos()) <= T::zero() {
-                break T::from_f64(1.5_f64).unwrap().powf((x1 / T::from_f64(2.0).unwrap()).cos());
-            }
-        };
-        let v14 = v.iter().zip(v.iter()).fold(T::one(), |r, (&p, &q)| r * (T::one() + T::from_f64(0.1).unwrap() * (s2 - p + q.sin()).cos()));
-        match k11 {
-            PHASE_A if n > 3 => {
-                let v15 = c10.cos();
-                acc3 = acc3 - (v15 * v15 + T::from_f64(0.5).unwrap()).cbrt();
-            }
-            PHASE_B => {
-                let v16 = prog_5(*x2, (x0 + v13).cos(), x1, [v[0], v[1], v[2], v[3]], n);
-                let mut k17 = 0;
-                while k17 < n && (s1.tanh() * T::from_f64(0.9).unwrap()).acos() > T::one() {
-                    k17 += 1;
-                    s2 = (s2 * T::from_f64(0.6).unwrap() + v13.tanh() * T::from_f64(0.4).unwrap()).tanh();
-                    s2 = (s2 * T::from_f64(0.8).unwrap() + (s0.cos() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.05).unwrap()).sin();
-                    let v20 = match k17 + m4 {
-                        1 => {
-                            let x1 = (x0.atan2(v14 * v14 + T::one()).cos() * T::from_f64(0.9).unwrap()).atanh();
-                            let v18 = T::from_f64(1.5_f64).unwrap().log(s1.powi(2) + T::from_f64(2.0).unwrap());
-                            s2 = T::from_f64(0.75).unwrap() * s2 + T::one() * T::copysign(c10, v14).sin();
-                            x1.tanh().exp2() + *x2 + v18.sin()
-                        }
-                        3 => x1 / T::from_f64(4.0).unwrap(),
-                        5 | 7 => {
-                            let v19 = x1 - v13;
-                            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), T::sin(x1 - v16) * T::from_f64(0.25).unwrap());
-                            T::cosh(c10.sin()).tanh() + T::tanh(v19)
-                        }
-                        _ => (c10 * c10 + T::from_f64(0.5).unwrap()).atan2(v16),
-                    };
-                    s2 = s2 * T::from_f64(0.8).unwrap();
-                    s2 = s2 + T::from_f64(0.01).unwrap() * v20.sin();
-                }
-                acc3 = acc3 + T::from_f64(0.02).unwrap() * T::cos(v16);
-            }
-            PHASE_C => {
-                let v21 = (T::sin((x1.tanh() * T::from_f64(1.2).unwrap()).tan()) * T::from_f64(0.5).unwrap()).ln_1p();
-                let v22: T = (*x2 * v13).cos();
-                acc3 = acc3 + T::from_f64(0.25).unwrap() * (v21.sin() + v22).cos();
-            }
-            _ => {
-                s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * T::abs(x1).powi(2).tanh();
-                if k11 < 2 {
-                    s2 = (s2 * T::from_f64(0.5).unwrap() + (T::asin(c10.tanh() * T::from_f64(0.9).unwrap()) - x1.cos().exp_m1()) * T::from_f64(0.1).unwrap()).sin();
-                } else {
-                    s1 = s1 * T::from_f64(0.6).unwrap() + (T::cos(v[k11]) * T::from_f64(0.9).unwrap()).acos().tanh() * T::from_f64(0.1).unwrap();
-                    for _ in (0..=n).rev().step_by(2) {
-                        let v23 = T::asinh(x1 * *x2);
-                        if x0 + v13 > v[3] {
-                            continue;
-                        }
-                        let v24: T = v23.tanh().exp();
-                        acc3 = acc3 + v23.tanh() * T::from_f64(0.5).unwrap();
-                        s2 = s2 * T::from_f64(0.5).unwrap() + v24.tanh().tanh() * T::from_f64(0.02).unwrap();
-                    }
-                }
-                let v25 = T::cosh((c10 + v14).cos());
-                s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.05).unwrap() * T::sin(v25.tanh());
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            let v26 = if (x1.tanh() * T::from_f64(1.2).unwrap()).tan() > T::from_f64(0.5).unwrap() {
-                (T::powi(T::hypot(v14, fi), 2) + T::from_f64(2.0).unwrap()).acosh()
-            } else {
-                T::tanh(v14).exp2()
-            };
-            acc3 = acc3 + T::from_f64(0.5).unwrap() * T::atan2(x0, T::powi(v[3 - k11], 2) + T::from_f64(0.5).unwrap()).cos();
-            let mut m27 = T::infinity();
-            for j in 0..=i {
-                let c28 = if T::from_f64(1.5).unwrap() - fi < -T::from_f64(0.5).unwrap() {
-                    x2.powi(2) * v13 + v[j % 4]
-                } else {
-                    s2
-                };
-                m27 = c28.min(m27);
-            }
-            s1 = s1 * T::from_f64(0.8).unwrap();
-            s1 = s1 - T::from_f64(0.01).unwrap() * (v26.tanh() - m27.sin()).cos();
-        }
-        match k11 {
-            0 => {
-                s2 = T::from_f64(0.8).unwrap() * s2 + T::from_f64(0.25).unwrap() * T::acosh(v13 * v13 + T::from_f64(2.0).unwrap()).tanh();
-            }
-            1 => {
-                let x0 = (T::tanh((v13.powi(2) + T::one()).log10()) + T::from_f64(2.0).unwrap()).cbrt();
-                acc3 = acc3 - (T::ln(v14 * v14 + T::from_f64(2.0).unwrap()) + (-v14)).sin() * T::from_f64(0.5).unwrap();
-                acc3 = acc3 - T::sin(x0);
-            }
-            2 => {
-                acc3 = acc3 + x1.cos().exp2().tanh();
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 - T::from_f64(0.5).unwrap() * T::tanh(v[k11].abs());
-            }
-            _ => {
-                let v29 = v[0].sin();
-                s2 = (s2 * T::from_f64(0.5).unwrap() + T::from_f64(3.0_f64).unwrap().hypot(c10) * T::one()).tanh();
-                acc3 = acc3 + v29.tanh();
-            }
-        }
-        x1.cos() - s0 - s1.cos() + s2 + acc3.cos() - T::sin(c10) + v13 - v14 * T::from_f64(1.5).unwrap() + T::ln_1p((v13 / (x0 * x0 + T::from_f64(0.5).unwrap())).powi(2))
-    }
-
-    #[differentiable]
-    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::sin(v[n % 4] + x2) * 2.0;
-        let mut s1 = f64::sin(s0.tanh().sinh() - (-x0)) * 2.0;
-        let mut s2 = prog_1((x1.tanh() * 2.0).cosh().sin() * 2.0, s1, x2.sin() * 2.0, v, n).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            let mut m5 = f64::sin(f64::tan(f64::sin(fi) * 1.2));
-            if m4 < 13 {
-                m4 += 1;
-            }
-            for j in 0..5 {
-                let c6 = match i {
-                    0 => v[(j * 3) % 4].powi(3),
-                    PHASE_C | 4 => v[(j * 3) % 4] + s1,
-                    _ => 1.5 * (v[(j * 3) % 4] * 2.0),
-                };
-                m5 = m5.min(c6);
-                acc3 += f64::log10((f64::powi(v[0], 2) + 2.0).acosh().powi(2) + 1.0) * 0.05;
-            }
-            if !(n < 4) {
-                s2 *= 0.6;
-                s2 += 0.2 * (s2 + (s2 * s2 + 2.0).ln()).sin();
-            } else if m5.to_radians() >= f64::atan2(fi, s1.powi(2) + 0.5) {
-                acc3 += 0.25 * ((s2 + v[i % 4]) * x1).tanh();
-            }
-            s0 = f64::mul_add(s0, 0.6, f64::cos((fi.sin() * 0.9).asin()) * 1.0);
-            s1 *= 0.6;
-            s1 += 0.02 * m5.cos().tanh();
-        }
-        let c7 = m4 as f64;
-        let mut m8 = 0;
-        for &t in v.iter() {
-            if (x0.powi(2) + 1.0).powi(-1) + f64::atan(x1) <= f64::log2(s1.powi(2) + 1.0) {
-                break;
-            }
-            if prog_1(f64::tanh((s2.tanh().tanh() * 1.5).sinh()), x1, 0.75, v, m4) > x0 {
-                m8 += 1;
-            }
-            s0 = s0 * 0.75 + prog_1(t, 0.5, 1.5, v, 3).sin() * 0.005;
-        }
-        let c9 = m8 as f64;
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v12 = if s0.min(c7) <= 0.5 || m8 > 1 {
-                for j in 0..5 {
-                    let fj = j as f64;
-                    match j + n {
-                        0 => {
-                            acc3 += (c9.tanh() + (v[m8 % 4] + fj)).cos() * 0.1;
-                            acc3 += f64::sin(v[1].tanh().to_degrees() * 0.01) * 0.1;
-                        }
-                        1 => {
-                            acc3 += 0.1 * (c9 - s0).sin();
-                        }
-                        3..=4 => {
-                            break;
-                        }
-                        _ => {
-                            s2 *= 0.8;
-                            s2 -= 1.0 * f64::sin(fj).exp2().tanh();
-                        }
-                    }
-                    acc3 -= 0.1 * f64::tanh(f64::asinh(c9).sin().exp_m1());
-                    let v11 = (f64::powi(x2, 2) + 1.0).log2();
-                    s1 = s1.mul_add(0.8, v11.cos() * 0.1);
-                }
-                prog_1(s1.sin().cos().sin() * 2.0, 0.25, f64::sin(x0.powi(3)) * 2.0, v, m4)
-            } else if f64::atanh(s2.cos() * 0.9) >= 0.25 {
-                f64::sin(v[0])
-            } else {
-                prog_1((f64::cos(s1).powi(2) + 1.0).atan2(c9 - x0).cos() * 2.0, x0, s1.tanh().tanh(), v, m8)
-            };
-            s1 = f64::mul_add(s1, 0.6, f64::tanh((c9.sin() * 2.0).cosh()) * 1.0);
-            let v15 = match k10 % 4 {
-                0 => v[(k10 + n) % 4].atan2(f64::powi(v[m4 % 4], 2) + 0.5).sin(),
-                g if g > 1 => {
-                    let c9 = f64::sinh(f64::tanh(v[2].sin()));
-                    let v13 = f64::log2(x0 * x0 + 1.0);
-                    (x0 * x0 + 2.0).acosh() + f64::cos(c9) + f64::sin(v13)
-                }
-                _other => {
-                    let v14 = v12;
-                    (v14 * 0.001).sin() + s2 / (f64::powi(s1, 2) + 1.5)
-                }
-            };
-            if k10 >= 4 {
-                break;
-            }
-            acc3 += (v12.cos() + v15.sin()).sin() * 0.005;
-        }
-        let mut k16 = 0;
-        while k16 < 6 {
-            k16 += 1;
-            acc3 += 0.25 * f64::cos((x2.powi(2) + 1.5).acosh());
-            acc3 += 0.25 * (c9.cos() * 1.2).tan().cos();
-            let v17 = 2.0 * c7;
-            s1 = f64::mul_add(s1, 0.75, v17.tanh().sin() * 1.0);
-        }
-        let mut k18 = 0;
-        while k18 < 4 && v[3] - x0 <= c9 {
-            k18 += 1;
-            s2 = 0.6 * s2 + 0.5 * f64::sin(f64::ln(x0 * x0 + 2.0));
-            if f64::acos(x0.sin() * 0.9).cos() > x0 {
-                break;
-            }
-            acc3 -= 0.5 * (c7.powi(2) + 0.5).recip().mul_add(-x1, c7).sin();
-        }
-        let v19 = c7 * v[2];
-        s0.tanh() - s1 * 0.5 + s2.sin() + f64::tanh(acc3) - c9.cos() - f64::sin(v19) - ((v[(k18 + m8) % 4] * c9).powi(2) + 0.5).recip()
-    }
-
-    #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.cos() + 2.0).cbrt();
-        let mut s1 = f64::cos((f64::tanh(v[n % 4]) * 1.2).tan()) * 2.0;
-        let mut s2 = prog_5((x0 + x2).cos() * 2.0, f64::sin(x2).exp2().sin() * 2.0, s1, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 *= 0.75;
-            s0 -= 0.1 * f64::tanh(s0.tanh().sinh());
-            s2 = (s2 * 0.6 + f64::asinh(v[0]) * 0.4).tanh();
-            for j in 1..n {
-                acc3 -= f64::cos(fi * std::f64::consts::FRAC_PI_4) * 0.1;
-                match j % 3 {
-                    0..=1 => {
-                        break 'l0;
-                    }
-                    2 => {
-                        s2 = (s2 * 0.5 + f64::exp(x1.cos()) * 0.1).sin();
-                        if x1 + 0.5 - (s2 - fi) >= x1.atan() || j == 5 {
-                            let v4 = (s1 * s1 + 1.0).cbrt().sin();
-                            acc3 += f64::sin(v4) * 0.1;
-                        } else {
-                            s2 = s2.mul_add(0.75, (s2.sin() * 1.2).tan().sin().sin() * 0.02);
-                        }
-                    }
-                    _ => {
-                        s1 = (s1 * 0.8 + (f64::asinh(s1) - s1) * 0.1).sin();
-                        match j % 2 {
-                            0 => {
-                                acc3 += 0.1 * f64::sin(x0.cos().exp2());
-                                continue;
-                            }
-                            _ => {
-                                acc3 += (v[j % 4] + fi).tanh() * 0.1;
-                            }
-                        }
-                    }
-                }
-            }
-            for _ in 0..v.len() {
-                if i == 5 && s0.sin() - 0.5 > -0.5 {
-                    let v5: f64 = ((x2 * s2).powi(2) + 1.0).powf(0.5);
-                    s1 = (s1 * 0.75 + f64::sin(v5) * 0.01).sin();
-                } else if n > 0 {
-                    let v6 = x0.cos().exp_m1();
-                    s1 = (s1 * 0.6 + (f64::asinh(x0).powi(2) + 2.0).acosh() * 0.2).tanh();
-                    s2 = (s2 * 0.75 + v6.cos() * 0.05).tanh();
-                } else {
-                    s1 = (s1 * 0.75 + x1 * s1 * 0.05).sin();
-                    acc3 += 0.1 * (s2 * x0).sin();
-                }
-                if (s1 - x2).powi(2) <= x2 - fi {
-                    continue 'l0;
-                }
-                s0 = 0.6 * s0 + 0.1 * (f64::tanh(s0) * 0.9).asin().cos();
-            }
-        }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            for _ in (0..n).rev() {
-                s1 = 0.8 * s1 + 0.01 * (f64::powf(s1 * s1 + 0.5, 1.5).to_degrees() * 0.02).sin();
-                acc3 -= 0.05 * f64::asinh(v[0]).mul_add(x0, x1.to_radians() * 20.0).tanh();
-            }
-            let mut m8: f64 = 0.5;
-            for j in 0..=n {
-                let fj = j as f64;
-                let c9 = match j {
-                    MODE_A => (fj.powi(2) + 0.5).ln(),
-                    1 | 3 => fj.to_radians(),
-                    4..=6 => s0 * std::f64::consts::LN_2,
-                    _ => f64::atan(v[(j + n) % 4]),
-                };
-                m8 = m8.max(c9);
-            }
-            acc3 -= m8.tanh() * 0.4;
-            let mut k10 = 0;
-            while k10 < 3 {
-                k10 += 1;
-                s2 = 0.6 * s2 + 0.2 * (s2 + v[k7 % 4]).tanh();
-                acc3 += (s2 + v[k10]).sin() * 0.1;
-                acc3 += (f64::exp(s0.tanh()).powi(2) + 1.0).log(10.0) * 0.1;
-            }
-            if k7 >= 5 || s0.mul_add(x0, x1) < m8 {
-                break v[k7 % 4].atan() - (s1 * s1 + 1.0).log10();
-            }
-        };
-        let mut a12 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a12[i][j] = v[j];
-            }
-        }
-        let mut m13 = 0;
-        for i in (1..=3).step_by(2) {
-            let v14 = (s0 + v11).asinh();
-            if prog_1(x1, f64::sin(((f64::tanh(a12[0][3 - i]) * 0.9).acos().sin() * 0.5).ln_1p()) * 2.0, 0.5, v, n) <= 0.0 {
-                continue;
-            }
-            if v11.to_degrees() * 0.02 >= -1.0 {
-                m13 += 1;
-            }
-            acc3 += f64::asinh((v14 * v14 + 2.0).sqrt()).tanh();
-        }
-        match m13 {
-            0..=1 => {
-                s1 = (s1 * 0.8 + f64::copysign(x2, s1) * 0.2).tanh();
-                s2 = (s2 * 0.75 + x2.copysign(s0).min((s1 * 0.001).sin()) * 0.05).tanh();
-                if x1 < 0.0 {
-                    s0 = (s0 * 0.75 + 0.5_f64.atan2(x2) * 0.25).sin();
-                    let v15 = prog_1((1.2 * (f64::powi(x2, 2) + 1.0).powf(1.5)).cos() * 2.0, x0, s2, v, n);
-                    acc3 += f64::sin(v15) * 0.005;
-                } else {
-                    acc3 += 0.005 * prog_1(0.25, 1.2, 2.0, v, 6).tanh();
-                    let v16 = prog_1(1.5, f64::sin(a12[0][n % 4]) * 2.0, f64::cos(x0), v, n);
-                    acc3 += 0.005 * v16.sin();
-                }
-            }
-            MODE_C | 4 => {
-                s1 *= 0.75;
-                s1 += 0.02 * ((a12[1][m13 % 4].sin() * 0.9).asin() / (a12[1][m13 % 4] * a12[1][m13 % 4] + 0.5)).tanh();
-                for i in 1..n {
-                    let fi = i as f64;
-                    let v17 = f64::cosh(v11.cos());
-                    if f64::exp2((v17 * fi).sin()) >= v11 {
-                        acc3 += (f64::powi(v11, 2) + 2.0).sqrt().cos() * 0.4;
-                    }
-                    acc3 += 0.4 * (s0.sin() * 2.0).sinh().max(s0.cos()).tanh();
-                }
-            }
-            6 => {
-                acc3 += (f64::tanh(v[m13 % 4]).powi(2) + 1.0).powf(f64::sin(x0).exp2().tanh()).tanh();
-                s0 *= 0.75;
-                s0 -= 0.05 * ((a12[0][(m13 + n) % 4] / (x1.powi(2) + 1.5)).cos() * 0.9).asin().sin();
-            }
-            _other => {
-                s2 *= 0.5;
-                s2 += 0.2 * f64::acos(a12[1][k7 % 4].sin() * 0.9).sin();
-            }
-        }
-        s0 + s1 * 0.25 + s2.cos() + f64::tanh(acc3) - v11 * 0.5 - a12[0][2].sin() + v11
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = (x2 + x1).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2: f64 = -2.5;
-        for i in 0..n {
-            let fi = i as f64;
-            m2 = (v[i % 4] * fi).max(m2);
-        }
-        s0 = s0.mul_add(0.8, m2.cos().cos() * 0.02);
-        if !(n % 3 == 1) {
-            let v3: f64 = Params::prog_11(prm, 1.5, s0, (x2.powi(2) + 1.0).log(x0.powi(2) + 2.0).tanh(), v, n);
-            acc1 += 0.005 * f64::cos(v3);
-        }
-        let mut k4 = 0;
-        let v9 = loop {
-            k4 += 1;
-            s0 = s0 * 0.75 + f64::sin(prog_1(x2, f64::cbrt(v[k4 % 4].sin() + 2.0).tanh() * 2.0, x0, &v, k4)) * 0.005;
-            let v6 = if x2.sin().sinh() >= s0 {
-                let v5 = f64::exp2(m2.asinh().sin());
-                x2 + (1.25 - x1) + v5.tanh()
-            } else {
-                (x2.cos() * 0.9).acos().cos().sinh()
-            };
-            let v8 = if k4 == 4 && prog_1(m2.hypot(s0).sin(), x0, x2, &v, k4) >= v6 {
-                -f64::atan(m2)
-            } else {
-                let v7 = x1.atan();
-                s0 = 0.8 * s0 + 0.05 * f64::asin(x0.sin() * 0.9).cos();
-                f64::ln_1p(s0.sin() * 0.5) + v7.sin()
-            };
-            if k4 >= 4 || v8.cos() >= (f64::powi(s0, 2) + 2.0).acosh() {
-                break x1 / (x1.powi(2) + 1.0);
-            }
-        };
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if x0.mul_add(fi, v9) < -1.0 || i % 2 == 0 {
-                continue;
-            }
-            if n % 3 == 1 && x2 >= -1.0 {
-                continue;
-            }
-            acc1 += (v[i].sin() * 0.9).atanh() * 0.25;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if t / (t * t + 1.5) <= 0.25 {
-                let v10 = f64::cos(v[0].to_radians() * 50.0);
-                s0 = f64::mul_add(s0, 0.5, (fi.sin() * 0.5).ln_1p() * 1.0);
-                acc1 += v10.cos() * 0.5;
-            } else if v9 > -0.5 && n > 4 {
-                s0 = 0.6 * s0 + 0.4 * f64::tanh(x0).tanh();
-                acc1 += ((v[0] * v[0] + 1.0).cbrt() - v[0].sin()).cos() * 0.5;
-            } else {
-                s0 = (s0 * 0.6 + ((f64::powi(v[n % 4], 2) + 1.0).log2().powi(2) + 1.0).log(10.0) * 0.5).tanh();
-                let v11 = f64::tan(x0.tanh() * 1.2);
-                s0 = s0.mul_add(0.8, v11.sin().sin() * 0.02);
-            }
-            let v12 = if k4 < 4 {
-                s0 = (s0 * 0.6 + (SCALE + (x1 * x1 + 1.0).recip()) * 0.5).tanh();
-                x0 - 2.0
-            } else if v[(i + n) % 4] / (x0.powi(2) + 1.0) >= -1.0 {
-                v9.cos() * (v[i] * v[i]).ln_1p()
-            } else {
-                v9.tanh()
-            };
-            if v12 > 0.0 {
-                s0 = 0.5 * s0 + 0.25 * f64::tanh(2.0_f64.powf(s0.cos()));
-                s0 = s0 * 0.8 + v9.cos().exp_m1().abs().cos() * 0.05;
-            } else if v9.sin() <= -0.5 {
-                s0 = s0 * 0.5 + 3.0_f64.min(s0).tanh() * 0.5;
-            } else {
-                acc1 += f64::tanh(v12) * 0.5;
-                let v9 = (v[3 - i] + fi) / ((x2 * x2 + 1.0).log2().powi(2) + 0.5);
-                acc1 -= 0.25 * f64::tanh(v9).sin();
-            }
-            acc1 -= (f64::tanh(x1) * 1.5).cosh().tanh() * 0.5;
-        }
-        x0 * 0.25 + v[1] * 0.25 - s0 - f64::cos(acc1) - f64::tanh(v9) - v9.mul_add(x1, x1)
-    }
-
-    #[differentiable]
-    pub fn prog_25<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_A: usize = 0;
-        let w0 = v;
-        let mut s1 = (T::powi(x2 + x0, 2) + 2.0).acosh().cos() * 2.0;
-        let mut acc2: T = 0.0;
-        let v3 = if -x1 >= x1 {
-            prog_5(x1, ((acc2 * acc2 + 2.0).ln() + w0[n % 4].atan()).sin(), w0[n % 4].atan().cos() * 2.0, *v, n)
-        } else {
-            T::recip(T::powi(x2, 2) + 1.0)
-        };
-        let mut a4 = [v[0], v[1], v[2], v[3]];
-        a4[3] = a4[3] * 0.75;
-        a4[0] = a4[0] + (w0[1] * w0[1]).cos();
-        let v5 = a4.iter().fold(prog_5(x2, x1, x0 * 0.25, [w0[0], w0[1], w0[2], w0[3]], 1).cos(), |r, &p| r * 0.75 + 0.02 * T::cos(x1 + T::ln_1p(x0 * x0) + p.cos()));
-        let mut k6 = 0;
-        while k6 < n && w0[3] + x1 + T::acosh(T::powi(v3, 2) + 2.0) < -0.5 {
-            k6 += 1;
-            s1 = 0.6 * s1 + 1.0 * (s1.sin() + 2.0).cbrt().cos();
-            let v7 = match k6 % 3 {
-                PHASE_A => a4[3] * v5,
-                _ => w0[k6 % 4] - (v5 * v5 + 1.0).ln(),
-            };
-            acc2 = acc2 - 0.25 * (v7 + v[k6 % 4]).sin();
-        }
-        for _ in 0..3 {
-            for &u in a4.iter() {
-                let v8 = v5.hypot(v3);
-                s1 = (s1 * 0.6 + (v[2].sin() * 0.9).atanh() * 0.05).sin();
-                s1 = (s1 * 0.6 + (T::sin(u) - v8.tanh()) * 0.1).tanh();
-            }
-            let v9 = T::acosh(v5.powi(2) + 1.5);
-            acc2 = acc2 + T::cosh(T::tanh(v3) * 1.5).tanh() * 0.5;
-            acc2 = acc2 + v9.cos() * 0.5;
-        }
-        s1 + acc2.tanh() - v3.cos() + v5 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = prog_5(f64::clamp(v[n % 4] * x1, -1.0, 1.0).tanh(), x1, x2.sin() * 2.0, v, n).tanh() * 2.0;
-        let mut s1 = f64::sinh(v[2].tanh() * 2.0).cos() * 2.0;
-        let mut s2 = x1.cos();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (p * p + 1.0).atan2(p) - f64::max(-3.0_f64, x1) + q.sin()).sum::<f64>();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            for j in (0..n).rev() {
-                let fj = j as f64;
-                acc3 += (x0 * x0 + 2.0).sqrt().sin() * 0.1;
-                acc3 -= s2 * 0.1;
-                let v9: f64 = if 1.5 - x2 < x0 && k5 < 1 {
-                    let v6 = s0.atan();
-                    f64::sinh(f64::tanh(s1) * 1.5) + f64::cosh(v6.cos() * 1.5)
-                } else if f64::asinh(x2) < 0.5 {
-                    let v7 = v4.asinh();
-                    v7 * 2.5 + v[1].powi(2)
-                } else {
-                    let v8 = (f64::tanh(v4).exp_m1().tanh() * 0.9).acos();
-                    return fj.sin().cosh() + v8.cos()
-                };
-                acc3 -= 0.1 * f64::cos(v9.sin());
-            }
-            let v10 = x2;
-            acc3 -= (s2 + v10).cos();
-            if k5 >= 2 {
-                break;
-            }
-        }
-        let [b11, b12, b13, b14] = [f64::exp(x0.sin()), v[2] + x2, (v[k5] * v[k5] + 2.0).acosh(), v[k5] - v[1]];
-        let v15 = prog_1(f64::sin(b12.atan() * b12.sin()), f64::min(x0.tanh().exp(), f64::exp2(b12.cos())).tanh(), x1, &v, 6);
-        let [b16, b17] = [b14.tanh().cos(), ((-b12).cos() * 1.2).tan()];
-        let mut a18 = [0.0; 4];
-        for i in 0..n {
-            a18[i % 4] += (b11 / (f64::cos(b11) + 2.0)).tanh() * 0.25;
-            acc3 += b16.powi(2).cos() * 0.25;
-        }
-        let v22 = match mode {
-            Mode::Lower(_, _) => b16.tanh(),
-            Mode::Upper(hi21) => {
-                for _ in (0..=n).rev().step_by(2) {
-                    acc3 += (a18[3 - k5].tanh() * 0.9).atanh() * 0.25;
-                    s2 = s2 * 0.6 + f64::cos(b13) * 0.4;
-                    acc3 += x2.cos().sin() * 0.5;
-                }
-                prog_5::<f64>(f64::sin(b11).tanh(), (hi21 / (v[3 - k5].tanh() + 2.0)).sin() * 2.0, f64::log2((b14.tanh() * 0.9).asin().powi(2) + 1.0).cos(), v, k5)
-            }
-            Mode::Off => SCALE + (SCALE + x0),
-        };
-        s0 = f64::mul_add(s0, 0.6, (x1 * x1 + 1.0).sqrt().cos() * 0.4);
-        s1 = s1.mul_add(0.75, (b17.tanh() * 0.5).ln_1p() * 0.01);
-        s0 - s1 * 0.5 + s2.tanh() + acc3.cos() + v4.cos() + b11 * 0.5 + b13.sin() + v15.tanh() - b16 - f64::sin(a18[3]) + f64::cos(v22) + 1.5 * x1
-    }
-
-    impl Params {
-        #[differentiable]
-        pub fn prog_27<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let mut s0 = f64::atan2(x2, v[n % 4] * v[n % 4] + 1.0).tanh() * 2.0;
-            let mut s1 = prog_1(x2, 0.75, s0.max(self.k).sin() * 2.0, v, n).sin() * 2.0;
-            let mut s2 = x0;
-            let mut acc3: f64 = 0.0;
-            let mut a4 = [0.0; N];
-            for i in 0..N {
-                let fi = i as f64;
-                a4[i] = f64::tanh(fi * x1).exp2();
-            }
-            if x1 + a4[self.n] > x1 || self.n % 2 == 0 {
-                acc3 -= 0.005 * prog_5(((x0 * x0 + 0.5).recip() - (x1.cos() * 1.2).tan()).cos(), s2, f64::cos(a4[(self.n + n) % 4]).sin() * 2.0, *v, 4).sin();
-                s2 = (s2 * 0.6 + (self.scale.powi(2) + 1.0).ln() * 1.0).tanh();
-            } else if let Some(k5) = n.checked_sub(1) {
-                acc3 += f64::tanh(x1);
-                s1 *= 0.8;
-                s1 -= 0.005 * prog_5::<f64>((a4[(k5 + n) % 4] * a4[(k5 + n) % 4] + 1.0).ln().cos(), f64::cos(a4[k5 % 4] - x2) * 2.0, s1, [v[0], v[1], v[2], v[3]], n).cos();
-            } else {
-                let v6 = (f64::powi(v[self.n].cos().exp(), 2) + 1.0).log(3.0);
-                s0 = (s0 * 0.75 + f64::acos(f64::cos(v6) * 0.9) * 0.02).sin();
-            }
-            if a4[n % 4] / (x1.powi(2) + 1.5) < (f64::tanh(x1) * 0.9).asin() || self.n > 0 {
-                let v7 = x0.powi(3);
-                s0 = s0 * 0.6 + (v7 / 1.5).sin() * 0.05;
-            } else {
-                acc3 -= (x0.sin() * 0.5).ln_1p();
-            }
-            'l1: for _ in (0..=n).rev().step_by(2) {
-                acc3 -= f64::tanh((f64::sin(s2).powi(2) + 1.0).log10()) * 0.5;
-                let mut k8 = 0;
-                while k8 < 6 && self.k * v[3] > -0.5 {
-                    k8 += 1;
-                    if self.n % 2 == 0 && (x2.powi(2) + 1.0).atan2(s0) > -1.0 {
-                        break 'l1;
-                    }
-                    acc3 -= f64::log2(f64::powi(x1, 2) + 1.0).cos() * 0.05;
-                    s0 = (s0 * 0.5 + (v[k8 % 4] * v[k8 % 4] + 0.5).sqrt() * 0.5).tanh();
-                }
-                s2 *= 0.6;
-                s2 -= 0.4 * s2.sin();
-            }
-            let mut k9 = 0;
-            while k9 < 3 {
-                k9 += 1;
-                let v10 = -f64::sin(s2);
-                if x1 * v10 < 1.0 {
-                    acc3 += a4[self.n] * self.scale * 0.5;
-                    break;
-                }
-                let Some(k12) = n.checked_sub(1) else {
-                    let v11 = (v10 * v[3 - k9]).cos();
-                    return (v11 * v11 + 1.0).cbrt()
-                };
-                let c13 = k12 as f64;
-                s2 = 0.8 * s2 + 0.05 * f64::powf(x0 * x0 + 1.0, f64::tanh(c13)).cos();
-            }
-            s0 * 0.75 + f64::cos(s1) + s2 * 1.5 + acc3.tanh()
-        }
-
-        #[differentiable]
-        pub fn prog_36(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_D: usize = 3;
-            let mut s0 = (v[3 - self.n] * v[3 - self.n]).cos() * 2.0;
-            let mut acc1: f64 = 0.0;
-            for _ in 0..6 {
-                for j in (0..n).rev() {
-                    let fj = j as f64;
-                    if (f64::cos(x1) * 0.9).acos() >= -0.5 && j == 1 {
-                        acc1 += f64::sin(x2) * 0.05;
-                    } else if j % 2 == 0 {
-                        s0 = s0.mul_add(0.8, (-x2) * std::f64::consts::FRAC_1_PI * 0.5);
-                        if (f64::sqrt(x2 * x2 + 0.5).powi(2) + 1.0).log(2.0) <= -1.0 || j < 1 {
-                            return self.k * x1;
-                        }
-                    }
-                    match j {
-                        0 | 2 => {
-                            s0 = f64::mul_add(s0, 0.6, s0.sin() * 0.4);
-                            let v2: f64 = (x2 * x2 + 1.0).sqrt();
-                            s0 = s0.mul_add(0.75, f64::sin(v2) * 0.25);
-                        }
-                        PHASE_D | 5 => {
-                            s0 = (s0 * 0.6 + (f64::tanh(x2) * 0.9).atanh().atan() * 0.05).sin();
-                        }
-                        _ => {
-                            let v3 = x2 / (x2.tanh() + 2.0);
-                            s0 = f64::mul_add(s0, 0.6, (v3 * v3 + 1.0).log(self.scale * self.scale + 2.0).sin() * 0.05);
-                        }
-                    }
-                    s0 = 0.6 * s0 + 1.0 * f64::tanh(fj);
-                }
-                s0 = s0 * 0.5 + f64::cos(v[3] / (x2.atan().tanh() + 2.0)) * 0.1;
-                let mut m4 = f64::INFINITY;
-                for j in 0..6 {
-                    let c5 = if !(j < 3 && f64::cbrt((1.5 * x0).powi(2) + 1.0) >= f64::tan(v[j % 4].sin() * 1.2)) {
-                        x1 / (f64::powi(v[(j * 3) % 4], 2) + 1.5)
-                    } else {
-                        (x1 * x1 + 1.0).log2()
-                    };
-                    m4 = c5.min(m4);
-                }
-                acc1 += f64::sin(m4.cos()) * 0.25;
-            }
-            let mut m6 = v[1];
-            for i in 1..=4 {
-                let c7: f64 = match self.n {
-                    0 | 2 => (x1 + x2) / (self.k * v[i % 4] * (self.k * v[i % 4]) + 1.0),
-                    _ => x2 + v[i % 4] + v[i % 4],
-                };
-                m6 = m6.min(c7);
-            }
-            let v8: f64 = if f64::tanh(x2).exp() <= x1 && n > 1 {
-                f64::cbrt(s0 * s0 + 1.0)
-            } else if x0 >= -1.0 {
-                self.scale / (m6 * m6 + 1.0) * s0.max(m6)
-            } else {
-                m6 / (v[3 - self.n].powi(2) + 1.0)
-            };
-            let mut k9 = 0;
-            loop {
-                k9 += 1;
-                acc1 -= 0.005 * prog_1(f64::sin(0.1 - x0) * 2.0, (self.scale * 0.1).cos(), x1, &v, k9).sin();
-                let v10 = prog_35(x0, (m6 * x1).tanh() * 2.0, f64::log(x1.sin().powi(2) + 1.0, 2.0).cos(), v, 2);
-                if k9 >= 4 || (f64::powi((f64::sin(v[k9 % 4]) * 0.9).acos(), 2) + 0.5).sqrt() < (v[k9 % 4].powi(2) + 1.0).log(3.0) {
-                    break;
-                }
-                s0 *= 0.75;
-                s0 -= 0.005 * v10.tanh();
-            }
-            match n.checked_sub(1) {
-                Some(0..=1) => {
-                    let v11: f64 = (f64::powi((m6.cos() * 1.5).cosh(), 2) + 1.0).ln();
-                    let v8 = x0.max(v[0]) - v8;
-                    s0 = (s0 * 0.75 + (v11.cos() - f64::cos(v8)) * 0.005).tanh();
-                }
-                Some(k12) if k12 % 2 == 0 => {
-                    acc1 -= 0.25 * f64::cos(v8 - v[k12 % 4]);
-                }
-                Some(k13) => {
-                    let c14 = k13 as f64;
-                    acc1 += x0.sin();
-                    acc1 += c14.cos();
-                }
-                None => {
-                    acc1 += f64::tanh(f64::ln(v[1] * v[1] + 0.5));
-                    if v8.to_radians() * 20.0 + x0 < v[k9 % 4] {
-                        if let Some(k15) = n.checked_sub(2) {
-                            let c16 = k15 as f64;
-                            s0 = s0.mul_add(0.75, f64::sqrt(x0 * x0 + 0.5).cos() * 0.25);
-                            s0 = s0.mul_add(0.5, (s0 * s0 + 2.0).acosh().tanh() * 0.05);
-                            s0 = s0 * 0.75 + f64::sin(c16).cos() * 1.0;
-                        } else {
-                            let v17: f64 = x2.cos().tanh().exp2();
-                            let v8 = prog_35(f64::cos(f64::clamp(v17, -1.5, 1.0)), x1, (m6 - v[self.n]).cos().tanh(), v, n);
-                            s0 = (s0 * 0.5 + v8.sin() * 0.005).tanh();
-                        }
-                        let x0 = (m6 * m6 + 0.5).sqrt();
-                        acc1 += x0.tanh();
-                    }
-                }
-            }
-            x0 * 0.5 + s0.cos() - acc1.tanh() + m6.cos() - v8.cos() + v[k9 % 4].tanh().exp()
-        }
-
-        #[differentiable]
-        pub fn prog_49(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_B: usize = 1;
-            const PHASE_C: usize = 2;
-            let mut s0 = f64::sin(v[self.n]).exp().clamp((self.k.sin() * 0.9).acos().sin() - 1.5, f64::sin(self.k * std::f64::consts::FRAC_1_PI) + 1.5).tanh() * 2.0;
-            let mut s1 = f64::sin(f64::powi(v[self.n] / (f64::sin(x2) + 2.0), 2)) * 2.0;
-            let mut acc2: f64 = 0.0;
-            if x0.atan2(f64::powi(f64::ln(x2 * x2 + 1.0), 2) + 0.5) <= x1 {
-                let v3 = 0.5_f64.atan2(x2) * (x2 * x2 + 1.0).log10();
-                s1 = (s1 * 0.5 + v3.tanh() * 0.2).sin();
-            } else if f64::exp2(s1.cos()) <= -1.0 {
-                acc2 -= (SCALE + f64::cbrt(v[self.n].tanh() + 2.0)).cos();
-                let v4: f64 = prog_1(2.0, 0.5, 0.25, v, n);
-                s0 *= 0.6;
-                s0 -= 0.005 * f64::cos(v4.tanh());
-            }
-            let mut m5 = 0;
-            for i in 0..3 {
-                let fi = i as f64;
-                if (v[m5 % 4] * v[m5 % 4] + 1.0).log(10.0) >= 0.5 {
-                    m5 += 1;
-                }
-                let v8 = match self.n {
-                    0 => {
-                        let x2 = x2.cos().cosh();
-                        acc2 += f64::ln_1p(v[3] * v[3]).sin() * 0.5;
-                        prog_40(fi, x1, x0, *v, i) + x2.sin()
-                    }
-                    PHASE_B => {
-                        let v6 = x0 * x2;
-                        (x0.cos() * 0.9).acos() + v6.tanh()
-                    }
-                    _ => {
-                        let v7 = (f64::powi(s1, 2) + 1.0).log(fi.powi(2) + 2.0);
-                        f64::sin(v7)
-                    }
-                };
-                s0 = (s0 * 0.8 + v8 / (v[m5 % 4] * v[m5 % 4] + 1.5) * 0.01).tanh();
-            }
-            let c9 = m5 as f64;
-            'l1: for i in 0..n {
-                if self.scale - s1 > -0.5 {
-                    s1 = s1 * 0.5 + f64::tanh((x0 * x0 + 1.0).atan2(s1)) * 0.1;
-                    continue;
-                }
-                let v11 = match i % 3 {
-                    0 | 2 => ((f64::to_radians(s1) * 20.0).powi(2) + 2.0).acosh(),
-                    _ => {
-                        let x1 = (f64::cos(x1) * 0.9).acos();
-                        let v10 = f64::exp(c9.cos()) / (f64::powi(0.3 * x1, 2) + 1.0);
-                        s1 *= 0.5;
-                        s1 -= 0.25 * (f64::powi(f64::asin(s1.cos() * 0.9), 2) + 1.0).recip();
-                        f64::cbrt(v[(i + self.n) % 4] * v[(i + self.n) % 4] + 0.5) + v10.sin()
-                    }
-                };
-                acc2 += 0.25 * c9.tanh().exp().cos();
-                let mut k12 = 0;
-                while k12 < n {
-                    k12 += 1;
-                    let v13 = ((self.k * x0).powi(2) + 1.0).log10();
-                    let v14: f64 = ((x1.powi(2) + 2.0).acosh().powi(2) + 0.5).recip();
-                    if v13 / (v11 * v11 + 1.5) - (v13 - v14) < 0.0 && k12 < 6 {
-                        s0 = s0 * 0.5 + v14.sin() * 0.1;
-                        continue 'l1;
-                    }
-                    s0 = (s0 * 0.8 + (s0 * s0 + 1.0).ln() * 0.2).tanh();
-                }
-                s1 = f64::mul_add(s1, 0.5, f64::tanh(v11.cos()) * 0.1);
-            }
-            let mut k15 = 0;
-            let v20 = loop {
-                k15 += 1;
-                let v16 = v[(k15 + n) % 4] / (f64::atanh(f64::sin(s0) * 0.9).powi(2) + 1.5);
-                let v17 = v.iter().fold(c9.tanh(), |r, &p| r * 0.5 + 0.05 * f64::tanh(f64::atan2(p * p + 0.5, (f64::powi(x0, 2) + 1.0).log(3.0))));
-                let v19 = match self.n {
-                    1 => v17 / (v17.powi(2) + 1.0),
-                    PHASE_C if n > 2 => {
-                        let v18 = v17.tanh();
-                        acc2 -= 0.25 * (v16 * v16 + 1.0).powf(0.3);
-                        f64::sqrt(v18 * v18 + 2.0) + (s1.tanh() * 1.2).tan()
-                    }
-                    _ => v[k15 % 4].cos(),
-                };
-                s0 = (s0 * 0.6 + (f64::powi(v16 + x2, 2) + 1.0).log2() * 0.05).sin();
-                if k15 >= 5 || v19 / 1.5 >= 1.0 {
-                    break (x0.cos() + 2.0).cbrt();
-                }
-                acc2 += 0.4 * v17;
-            };
-            acc2 += f64::sin(f64::powi((f64::powi(v20, 2) + 1.0).log(x2.powi(2) + 2.0), 2)) * 0.5;
-            s0.cos() - s1 + f64::sin(acc2) + c9.sin()
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-(x1 * v[1])).tanh() * 2.0;
-        let mut s1: f64 = f64::asinh(x2);
-        let mut s2 = prog_1(1.2, x0, 0.75, &v, 1).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in 0..5 {
-            let fi = i as f64;
-            let v5 = fi;
-            if !(m4 == 12) {
-                m4 += 1;
-            }
-            acc3 -= f64::cos(s1 * s0).exp().cos() * 0.4;
-            s2 = s2.mul_add(0.6, f64::sin(f64::cos(v5)) * 1.0);
-        }
-        let c6 = m4 as f64;
-        let mut k7 = 0;
-        while k7 < n {
-            k7 += 1;
-            match m4 {
-                0 => {
-                    continue;
-                }
-                MODE_B | MODE_D => {
-                    acc3 += 0.25 * (x2 * x1).sin();
-                    if m4 + n < 7 && x0.tanh() > -0.5 {
-                        s2 = s2 * 0.5 + f64::cos((c6.powi(2) + 1.0).atan2(x0)) * 0.5;
-                    } else if s0.asinh() > 0.25 {
-                        acc3 -= (-(x1.powi(2) + 1.0).log(x1.powi(2) + 2.0)).cos() * 0.25;
-                    } else {
-                        s0 = s0 * 0.75 + f64::sin(v[3].to_degrees() * 0.02) * 0.2;
-                        if (v[1] * v[1] + 0.5).powf(0.5) + f64::asinh(s0) < -1.0 {
-                            break;
-                        }
-                    }
-                    s1 = 0.5 * s1 + 0.2 * f64::acosh(v[0] * v[0] + 2.0).cos();
-                }
-                4..=6 => {
-                    let c6 = prog_1(x0, f64::sin(x0.tanh().exp2() - s0) * 2.0, 0.75, &v, k7);
-                    s1 = (s1 * 0.8 + (f64::powi(f64::exp(s1.tanh()), 2) + 2.0).acosh() * 0.02).tanh();
-                    if 2.0_f64.log(x2.cos().powi(2) + 2.0) > 0.25 {
-                        break;
-                    }
-                    acc3 += f64::sin(c6.cos()) * 0.005;
-                }
-                _ => {
-                    acc3 -= f64::sin((f64::powi(f64::log(c6 * c6 + 1.0, v[k7 % 4].powi(2) + 2.0), 2) + 1.0).sqrt()) * 0.25;
-                }
-            }
-            let v8 = (x1 * x1 + 1.5).acosh() / (x0.tanh().cosh().powi(2) + 1.5);
-            acc3 += f64::sin(v8.atan().atan()) * 0.25;
-        }
-        let mut m9 = 0;
-        'l2: for i in (0..n).rev() {
-            let fi = i as f64;
-            let v17 = match i {
-                MODE_B if n % 2 == 0 => {
-                    let v10 = f64::tanh(x1);
-                    v10 * s2
-                }
-                MODE_C | 4 => {
-                    let v11 = s1;
-                    f64::log2(f64::powi(fi, 2) + 1.0) + f64::tanh(v11)
-                }
-                5 => {
-                    for j in (0..=i).rev() {
-                        let fj = j as f64;
-                        let v12 = v.iter().fold(f64::cos(c6), |r, &p| r * 0.5 + 0.25 * (r - c6 + f64::cos(p)).cos());
-                        let m13 = 2 * j + 1;
-                        let c14: f64 = table(m13);
-                        if f64::log10(f64::powi(v[2], 2) + 1.0) + (c14.sin() * 0.9).atanh() >= fi / (v12 * v12 + 1.5) {
-                            debug_assert!(s2.is_finite());
-                            acc3 += 0.05 * (v12 + fi).tanh();
-                        } else if v[m13 % 4] >= fj * x2 || m13 % 3 == 1 {
-                            s1 = (s1 * 0.5 + f64::exp2(f64::cos(s0)) * 0.25).tanh();
-                            s0 = (s0 * 0.8 + f64::ln(s0 * s0 + 2.0) * 0.25).tanh();
-                            if !(m4 > 4) {
-                                continue 'l2;
-                            }
-                        } else {
-                            let v15 = f64::acos(f64::exp(s2.tanh()).tanh() * 0.9);
-                            let x2: f64 = 0.8 * v15;
-                            s2 = (s2 * 0.75 + x2.sin() * 0.05).tanh();
-                        }
-                        s1 = (s1 * 0.5 + (f64::cos(s1) * 0.9).atanh().tanh() * 0.1).tanh();
-                    }
-                    let x0 = c6 - (f64::powi(x0, 2) + 1.0).log(3.0);
-                    let v16 = x0.asinh();
-                    (f64::powi(0.5 * x1, 2) + 0.5).recip() + v16.sin()
-                }
-                _ => fi.cos(),
-            };
-            if x2 > c6 && m9 % 2 == 0 {
-                m9 += 1;
-            }
-            s0 = (s0 * 0.75 + v17 / (s2.powi(2) + 0.5) * 0.01).sin();
-        }
-        let c18 = m9 as f64;
-        let v19 = v.iter().copied().map(|p| f64::exp_m1(f64::cos(c18)) + p.sin()).sum::<f64>();
-        s0.tanh() - s1 * 1.5 + s2.sin() + acc3.cos() + c6.sin() + f64::sin(v19)
-    }
-
-    #[differentiable]
-    pub fn prog_29(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let (x1, x2) = p;
-        let w0 = v;
-        let mut s1 = prog_5(x0, 0.5, (w0[2].cos() + 2.0).cbrt().sin() * 2.0, *w0, n).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v5 = if (acc2.powi(2) + 1.0).powf(x2.sin()) > -0.5 {
-            for i in 0..n {
-                let fi = i as f64;
-                if i % 3 == 1 {
-                    continue;
-                }
-                if i % 3 == 1 && prog_1(x0, f64::sin(w0[i % 4]) * 2.0, 1.5, w0, n) > x1 {
-                    acc2 += (s1 + x0 + (w0[0].sin() + 2.0).cbrt()).sin() * 0.25;
-                    acc2 -= v[i % 4].cos() * 0.25;
-                    if x0.tanh() <= 0.25 {
-                        break;
-                    }
-                } else {
-                    acc2 -= f64::tanh(prog_1(x0, 2.0, 0.75, v, n)) * 0.005;
-                    s1 = (s1 * 0.8 + w0[n % 4] * 0.2).sin();
-                }
-                if f64::ln_1p(v[(i + n) % 4].cos() * 0.5).min(x1) <= 1.0 {
-                    s1 = s1 * 0.5 + f64::cos(s1).cos() * 0.5;
-                    continue;
-                }
-                s1 = s1 * 0.75 + (x1 + fi * x2).tanh() * 0.02;
-            }
-            let v3 = x0.sin();
-            f64::abs(x1) + v3.tanh()
-        } else if x0.clamp(-1.0, 1.5).powi(2) < 1.0 {
-            s1.sin()
-        } else {
-            let v4 = w0[n % 4].atan2(x1.powi(2) + 1.0);
-            v4.tanh()
-        };
-        let v12 = match n {
-            PHASE_A | PHASE_C => {
-                let v6 = 1.5_f64.min(x2) + v5.to_radians();
-                prog_1((f64::hypot(1.5_f64, x0).cos() * 2.0).cosh().tanh() * 2.0, s1, x1, v, n) + v6.sin()
-            }
-            3 => {
-                for (i, &t) in w0.iter().enumerate() {
-                    acc2 += (f64::tan(t.sin() * 1.2).powi(2) + 1.0).recip() * 0.5;
-                    let v8 = if x1.tanh() > -0.5 && i == 1 {
-                        v5.mul_add(s1, v5)
-                    } else {
-                        let v7 = (s1 * s1 + 1.0).log(w0[i] * w0[i] + 2.0);
-                        (v7 * v7 + 1.0).ln()
-                    };
-                    match i % 2 {
-                        0 => {
-                            let v9 = s1 + v8;
-                            s1 = (s1 * 0.8 + f64::atan(SCALE + v9) * 0.02).sin();
-                        }
-                        1 => {
-                            s1 = 0.8 * s1 + 0.02 * v8.cos();
-                            s1 = f64::mul_add(s1, 0.6, f64::sin(s1.powi(3)) * 0.02);
-                        }
-                        _ => {
-                            acc2 += 0.5 * f64::sin(SCALE + (0.25 - v5));
-                            if (v8 + s1).sin().exp2() >= 0.5 || i % 3 == 1 {
-                                return (x0 * x0 + 1.0).log2() + f64::log2(t * t + 1.0);
-                            }
-                            let v10 = s1 - 1.25;
-                            acc2 -= 0.5 * v10.cos().cos();
-                        }
-                    }
-                }
-                prog_1(x2, x1.cos(), 0.75, v, 5)
-            }
-            5 => {
-                acc2 += x0.atan().cos();
-                f64::tanh(x1)
-            }
-            _ => {
-                let x0 = (w0[n % 4] * w0[n % 4] + 1.0).log10() * f64::cos(x1);
-                let v11 = x0.cos();
-                (f64::to_degrees(v11) * 0.02).max(v11 * v11)
-            }
-        };
-        if f64::powf(f64::abs(x0).powi(2) + 1.0, w0[1].tanh()) < -1.0 || n % 3 == 1 {
-            s1 *= 0.5;
-            s1 += 0.005 * prog_1(0.5, (v[n % 4] - 0.65).mul_add(0.35 * x2, SCALE + x2).cos() * 2.0, x0, v, n).sin();
-            s1 = (s1 * 0.5 + (0.75 - x1) * 0.5).tanh();
-        } else {
-            s1 = s1 * 0.8 + v[n % 4].atan().cos() * 0.2;
-            let x1 = x1 + w0[n % 4] + f64::log(x1 * x1 + 1.0, 10.0);
-            s1 = 0.8 * s1 + 0.05 * f64::tanh(x1);
-        }
-        let mut m13: f64 = 0.0;
-        for i in 0..5 {
-            let c14 = if ((v[(i + n) % 4] / 1.5).cos() * 0.9).atanh() >= v12 {
-                s1 - x0 + f64::cos(v[(i * 3) % 4])
-            } else {
-                v5
-            };
-            m13 = m13.max(c14);
-        }
-        s1 - f64::cos(acc2) + v5 * 0.25 + v12.tanh() + m13 * 0.25 + v[2].tanh().exp()
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = 0.5_f64.powf(f64::cos(v[2]));
-        let mut acc1: f64 = 0.0;
-        s0 *= 0.75;
-        s0 += 0.25 * (-x2).tanh();
-        let mut k2 = 0;
-        while k2 < 5 && (x1 * x1 + 1.0).log(s0.powi(2) + 2.0) >= x1 / (x1 * x1 + 1.0) {
-            k2 += 1;
-            match k2 + n {
-                0 => {
-                    acc1 -= 0.4 * f64::hypot(x2, s0).tanh();
-                    s0 = (s0 * 0.5 + x2.tanh() * 0.5).tanh();
-                }
-                1..=2 => {
-                    let x0 = f64::tan((v[(k2 + n) % 4].powi(2) + 0.5).ln().cos() * 1.2);
-                    acc1 += 0.25 * x0.tanh();
-                }
-                3..=5 => {
-                    s0 = 0.5 * s0 + 0.005 * prog_1(f64::cos(1.5 * x1).tanh() * 2.0, 0.5, f64::sin(f64::hypot(x0, x2.copysign(x1))) * 2.0, &v, n).sin();
-                }
-                _ => {
-                    s0 = s0 * 0.5 + (s0 + x0).tanh() * 0.25;
-                    s0 *= 0.8;
-                    s0 -= 0.1 * f64::cos(x2 - s0);
-                    if f64::atan(x2.cos()) > x0.tanh().cosh() {
-                        continue;
-                    }
-                }
-            }
-            if !(k2 % 2 == 0 && x0 / (x0.tanh() + 2.0) * (x0 + 0.8) >= -1.0) {
-                acc1 -= (x1 * std::f64::consts::LN_2).sin() * 0.4;
-            } else if (x1.cos() * 1.2).tan() > 0.5 {
-                s0 = f64::mul_add(s0, 0.5, ((f64::powi(s0, 2) + 2.0).ln().powi(2) + 1.0).log10().tanh() * 1.0);
-                let v3 = prog_1(s0, x1, f64::sin(x1.sin()) * 2.0, &v, n);
-                s0 = (s0 * 0.75 + v3.sin() * 0.005).tanh();
-            } else {
-                s0 = s0 * 0.6 + prog_1(f64::sin(f64::powi(f64::recip(f64::powi(s0, 2) + 1.0), 3)), x1, x0, &v, 4).cos() * 0.005;
-            }
-            s0 *= 0.8;
-            s0 += 0.1 * (s0 - v[k2 % 4]).cos();
-        }
-        let mut m4 = x1.atan2(x1 * x1 + 0.5).sin();
-        for &t in v.iter() {
-            let c5 = if n % 3 == 1 {
-                (f64::atan2(x2.powi(2) + 1.0, x0).powi(2) + 1.0).atan2((x1.cos() * 0.9).atanh()) + t.tanh()
-            } else {
-                (x0.powi(2) + 1.0).powf(1.5)
-            };
-            m4 = m4.min(c5);
-        }
-        s0 = f64::mul_add(s0, 0.5, m4.sin().sin() * 0.02);
-        match n {
-            2..=4 => {
-                acc1 += 0.25 * f64::tanh(0.75 * s0 * (x2 * x0));
-            }
-            5 => {
-                acc1 += 0.25 * m4.cos();
-                s0 = f64::mul_add(s0, 0.5, f64::cos((x0.sin() * 0.9).acos()) * 0.2);
-            }
-            _ => {
-                s0 = s0.mul_add(0.75, f64::cos(s0 * x1) * 0.05);
-                let mut k6 = 0;
-                while k6 < n && (f64::cos(0.65 * x0) * 1.2).tan() > 0.5 {
-                    k6 += 1;
-                    let v8 = match n % 3 {
-                        0..=1 => {
-                            let v7 = -v[(k6 + k2) % 4];
-                            (v7 * v7 + 2.0).sqrt() * v7
-                        }
-                        2 => x2 * std::f64::consts::FRAC_PI_4 * x2,
-                        _ => -x1,
-                    };
-                    s0 = f64::mul_add(s0, 0.5, (s0 / (v8 * v8 + 1.0)).sin() * 0.1);
-                    let v9 = x0.atan2(v[0] * v[0] + 0.5);
-                    acc1 -= 0.25 * f64::sin(v9.tanh());
-                }
-            }
-        }
-        'l3: for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + f64::asinh(s0) * 0.2).sin();
-            for j in 1..n {
-                let fj = j as f64;
-                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::asin(m4.tanh().tanh() * 0.9) + f64::tanh(p) + f64::tanh(q)).sum::<f64>();
-                match k2 % 3 {
-                    0..=2 => {
-                        let v11 = (x1.powi(2) + 1.0).log10() * (v10 - fi);
-                        s0 = s0 * 0.5 + v11.tanh() * 0.02;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + fi.cos() * 1.0).sin();
-                        let v12 = fi - v10;
-                        acc1 += f64::tanh(v12).sin() * 0.05;
-                    }
-                }
-                if f64::asin((fi / (v[n % 4] * v[n % 4] + 0.5)).sin() * 0.9) > -0.5 {
-                    s0 = 0.6 * s0 + 1.0 * f64::tanh(fj);
-                    break 'l3;
-                }
-                s0 = 0.5 * s0 + 0.2 * f64::cbrt(f64::powi(x0, 2) + 0.5).sin();
-            }
-            let v13 = v[i % 4].atan();
-            s0 = f64::mul_add(s0, 0.8, v13.tanh() * 0.2);
-        }
-        x0.sin() - s0 + acc1.cos() + f64::acosh(v[n % 4] * v[n % 4] + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::sin(x2).exp_m1().max(x1);
-        let mut s1 = x1;
-        let mut s2 = (x1 * s1).max(s1 + v[2]).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if prog_5::<f64>(x2.sin(), (x0.cos() * 1.2).tan().cos() * 2.0, acc3, [v[0], v[1], v[2], v[3]], n) >= 0.5 {
-            acc3 += (v[n % 4] * v[n % 4] + 0.5).ln().tanh();
-            acc3 += (x1 * x1 + 1.0).sqrt().sin();
-        } else {
-            s0 = (s0 * 0.75 + s2.atan() * 0.02).tanh();
-        }
-        let mut k4 = 0;
-        'l0: while k4 < n && f64::powf(1.5_f64, x1.cos()) > 0.5 {
-            k4 += 1;
-            match k4 {
-                0..=1 => {
-                    s2 = (s2 * 0.8 + f64::cosh(x0.cos() * 1.5) * 0.05).tanh();
-                    if v[n % 4] * f64::abs(x0) <= f64::tanh(x2).exp2() {
-                        break;
-                    }
-                    s1 = s1 * 0.75 + f64::powi(x2, 3).cos() * 0.02;
-                    if (v[3].sin() * 0.9).atanh() >= 0.0 {
-                        s1 = s1.mul_add(0.75, (s1 + f64::atan2(x2, v[k4 % 4] * v[k4 % 4] + 0.5)).cos() * 0.02);
-                        continue;
-                    }
-                }
-                2 | 4 => {
-                    let x0 = s1.clamp(s0.cos() - 1.5, s1.sin() + 1.5);
-                    s1 = 0.75 * s1 + 0.25 * f64::sin(x0);
-                }
-                g if g > 5 => {
-                    acc3 += 0.25 * f64::sin(f64::log(v[3] * v[3] + 1.0, 3.0));
-                }
-                _ => {
-                    let v5 = f64::cos(x2);
-                    acc3 += 0.25 * f64::tanh(v5.cos());
-                }
-            }
-            let v9 = match k4 % 3 {
-                0 => x1.atan(),
-                1 => {
-                    let v6 = s0 - s1;
-                    (v6.sin() * 2.0).cosh()
-                }
-                2 => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        acc3 -= (x2 + s1).tanh() * 0.05;
-                        if f64::sinh(fj.tanh() * 1.5).atan2((s2 * x2).powi(2) + 1.0) >= -1.0 {
-                            continue 'l0;
-                        }
-                        let v7 = match j + k4 {
-                            0 | PHASE_C => f64::tanh(x1) + f64::to_radians(v[3]) * 50.0,
-                            5 | 7 => {
-                                let x0 = (x0 * x0 + 2.0).sqrt() * std::f64::consts::LN_2;
-                                f64::to_degrees(x0) * 0.02 - 0.3
-                            }
-                            _ => {
-                                s0 = (s0 * 0.75 + s0 * x1 * 0.05).tanh();
-                                x2 * x1
-                            }
-                        };
-                        acc3 -= 0.05 * v7.sin().tanh();
-                    }
-                    (x0.tanh() * 0.9).asin()
-                }
-                _other => {
-                    for j in 0..v.len() {
-                        let fj = j as f64;
-                        if !(k4 == 1 && (s0.tanh() * 0.5).ln_1p() <= 0.0) {
-                            let v8 = f64::sinh(v[j].cos() * 2.0);
-                            s2 = (s2 * 0.6 + v8.cos() * 0.05).sin();
-                        } else {
-                            s1 = (s1 * 0.6 + s2.powi(3) * 0.02).sin();
-                            acc3 += fj.max(x2).cos() * 0.05;
-                        }
-                        s0 *= 0.75;
-                        s0 -= 0.25 * f64::sin(f64::atan(s0));
-                        acc3 += 0.05 * v[k4 % 4].sin().exp_m1().tanh();
-                    }
-                    x1.powi(3).sin().exp2()
-                }
-            };
-            s1 = s1.mul_add(0.5, f64::tanh(((s1.powi(2) + 1.0).log(f64::powi(s1, 2) + 2.0).cos() + 2.0).cbrt()) * 0.25);
-            s2 = (s2 * 0.5 + v9.cos() * 0.02).sin();
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v13 = match k10 % 2 {
-                0 => {
-                    let v11 = (v[(k10 + k4) % 4].tanh().exp2().powi(2) + 2.0).ln();
-                    3.0_f64.atan2(v11)
-                }
-                PHASE_B => s2 / (x2 * x2 + 1.0),
-                _ => {
-                    let v12 = f64::sin(s0 * s0);
-                    v[k10 % 4].atan() - x2.asinh() + f64::tanh(v12)
-                }
-            };
-            if !(k4 % 2 == 0) {
-                break;
-            }
-            s0 = s0.mul_add(0.5, v13.tanh() * 0.1);
-            if k10 >= 5 || f64::log(2.0_f64, f64::powi(v13.asinh(), 2) + 2.0) < 0.5 {
-                break;
-            }
-        }
-        if s0.tanh() > -0.25 {
-            s1 = (s1 * 0.75 + f64::log10(v[k4 % 4] * v[k4 % 4] + 1.0) * 0.5).tanh();
-        } else if s0.sin() >= -0.25 {
-            s1 = (s1 * 0.6 + s1.tanh() * 0.05).sin();
-        } else {
-            acc3 += 0.4 * f64::tanh((s1.sin() * 0.9).acos());
-            s2 = (s2 * 0.5 + s0 * 0.35 * 0.1).tanh();
-        }
-        s1 * 1.5 - s2 + acc3.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_D: usize = 3;
-        let w0 = v;
-        let mut s1 = f64::max(x0, -x2);
-        let mut s2 = (x1.hypot(x2) * w0[n % 4]).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n && x1.atan2(v[k4 % 4] * v[k4 % 4] + 0.5) >= -1.0 {
-            k4 += 1;
-            let v6 = match k4 % 2 {
-                1 => {
-                    let v5 = x0 / (x0.powi(2) + 1.5);
-                    (x0 * x0 + 1.0).log(v[3].powi(2) + 2.0).tanh() + v5.tanh()
-                }
-                _ => s1 / (s1 * s1 + 0.5),
-            };
-            let v9 = if k4 % 2 == 0 && s2 > 0.5 {
-                let v7 = prog_1(f64::atanh(f64::sin(w0[1]) * 0.9).sin() * 2.0, f64::sin(v6 + v6 * core::f64::consts::FRAC_1_SQRT_2), f64::cos(f64::powf(w0[1].cos().powi(2) + 0.5, 0.3)) * 2.0, v, k4);
-                acc3 += 0.005 * prog_1(v7.tanh(), f64::powf(w0[k4 % 4] * w0[k4 % 4] + 1.0, x2.tanh()).sin(), x0, v, n).sin();
-                w0[k4 % 4].asinh()
-            } else {
-                let v8 = prog_1((x0 * x0 + 1.0).powi(-2).sin(), x0, 2.0, w0, 2);
-                s2 = s2 * 0.6 + f64::exp_m1(s2.sin()).cos() * 0.1;
-                (x1 * x1 + 2.0).acosh().to_degrees() * 0.01 + f64::tanh(v8)
-            };
-            match n + k4 {
-                0 | 2 => {
-                    break;
-                }
-                PHASE_D | 5 => {
-                    let x1 = (f64::exp_m1(x1.cos()).cos() * 0.9).atanh();
-                    s1 *= 0.6;
-                    s1 += 0.25 * s1.tanh().cosh().tanh();
-                    s1 = 0.5 * s1 + 0.02 * f64::sin(x1);
-                }
-                7 => {
-                    s2 = s2.mul_add(0.5, f64::sin(f64::to_degrees(w0[2]) * 0.02) * 0.4);
-                    let v6 = v9;
-                    s1 = 0.75 * s1 + 0.005 * f64::tanh(v6).sin();
-                }
-                _ => {
-                    acc3 -= 0.25 * (v6.powi(2) + 1.0).cbrt().max(v[0] - x2).sin();
-                    let v10 = f64::sin(x2.sin().exp_m1()).exp2();
-                    acc3 += f64::tanh(v10.sin()) * 0.25;
-                }
-            }
-            acc3 += 0.25 * (s2 + v6).sin().exp2().cos();
-            s1 *= 0.8;
-            s1 += 0.005 * v9.tanh();
-        }
-        if prog_1(f64::cos(f64::cos(x2).exp_m1()) * 2.0, f64::sin(f64::exp2(w0[1].hypot(x2).cos())), x2, v, 5) >= f64::max(x1, w0[2]) || n % 2 == 0 {
-            return w0[0].max(s2);
-        }
-        let v12: f64 = if f64::atanh(x0.tanh() * 0.9) >= 0.5 {
-            let v11 = (x2 - w0[k4 % 4]).sin().exp2();
-            v[k4 % 4] + v11.tanh()
-        } else {
-            return (f64::sin(w0[n % 4]) * 1.2).tan()
-        };
-        let mut m13 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            acc3 += (v12 + w0[0]).sin() * 0.5;
-            acc3 += (fi * std::f64::consts::FRAC_1_PI).cos() * 0.5;
-            if f64::acos(s1.tanh() * 0.9) > 0.5 {
-                m13 += 1;
-            }
-            let v14 = x0 + s1;
-            s1 = 0.6 * s1 + 0.2 * v14.sin().sin();
-        }
-        match m13 {
-            0 => {
-                acc3 -= x1.atan() * 0.25;
-                if prog_1(f64::tanh(v12.hypot(x1)).tanh(), 0.5, v12.tanh().exp2().sin(), v, n) <= v12 && m13 < 6 {
-                    acc3 += f64::sin(1.5_f64.hypot(x2));
-                }
-            }
-            1..=3 => {
-                s2 *= 0.5;
-                s2 += 0.02 * f64::cos(-s2);
-                acc3 += w0[k4 % 4].tanh();
-            }
-            4..=6 => {
-                acc3 -= x2.sin();
-                acc3 += f64::sin(w0[2]);
-            }
-            _other => {
-                acc3 += f64::sin(prog_1((x0 - v12).sin(), x0, x1, v, n)) * 0.005;
-            }
-        }
-        let mut a15 = [v[0], v[1], v[2], v[3]];
-        a15[2] *= 0.75;
-        a15[2] += f64::powi(v[m13 % 4].powi(2) + 1.0, -2);
-        let v18 = if let Some(k16) = (m13 + n).checked_sub(3) {
-            let c17 = k16 as f64;
-            f64::ln(f64::powi(c17, 2) + 0.5)
-        } else {
-            (x2 * x2 + 1.5).acosh()
-        };
-        s1 * 1.5 + f64::sin(s2) - f64::tanh(acc3) - v12 + a15[0] - f64::sin(v18)
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let (x1, x2) = p;
-        let mut s0 = x0.copysign(x2);
-        let mut s1 = x1.sin().tanh().exp().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(acc2, |r, &z| r * 0.5 + 0.25 * f64::cos((-r) + z.tanh()));
-        let v4: f64 = if n > 2 {
-            f64::copysign(s0 * v3, v3.mul_add(x0, s0))
-        } else if v3.asinh() > f64::powf(1.5_f64, v3.sin()) {
-            x2.cos().sin()
-        } else {
-            acc2 += (s0.sin() * (v[n % 4] + x0)).tanh() * 0.5;
-            s1.tanh()
-        };
-        let v7 = if f64::mul_add(v4, 0.5_f64.min(v4), v4) > 1.0 && n % 2 == 0 {
-            let v5 = (v3.sin() + 2.0).cbrt();
-            v5 * v5 * v5
-        } else {
-            let v6 = Params::prog_11(prm, v3, x0, 0.75, *v, 0);
-            (x2 * x2 + 1.0).powi(-2) + v6.cos()
-        };
-        match n % 3 {
-            0 | 2 => {
-                let v8 = prog_5(s0, x1, f64::sin(f64::atan2(acc2.powi(2) + 0.5, x2)), *v, n);
-                s1 = 0.6 * s1 + 0.05 * (acc2 * acc2 + 1.0).log(x1 * x1 + 2.0).sin();
-                acc2 += v8.cos() * 0.005;
-            }
-            _ => {
-                acc2 += (s0.to_radians().powi(2) + 1.0).log(10.0);
-                let v9 = v[2].cos().exp_m1();
-                acc2 -= v9.sin();
-            }
-        }
-        let v15 = if f64::exp(v4.tanh()) >= 0.0 {
-            for i in 0..4 {
-                let fi = i as f64;
-                for j in 0..n {
-                    if n < 6 {
-                        acc2 -= 0.05 * v7.cos().exp_m1().cos();
-                        break;
-                    }
-                    let v10 = (v7.tanh().sinh().powi(2) + 0.5).atan2(s1);
-                    match j {
-                        0 => {
-                            acc2 += (f64::tanh(v10) * 0.9).acos().cos() * 0.05;
-                            s1 *= 0.5;
-                            s1 -= 0.1 * f64::cos(s0 / (s1.cos() + 2.0));
-                        }
-                        2..=3 => {
-                            s0 = s0 * 0.6 + (s0.cos() * 1.2).tan().tanh() * 0.02;
-                            let v11 = x0 / (v10.tanh() + 2.0);
-                            s0 = s0 * 0.75 + v11.cos() * 0.02;
-                        }
-                        4 => {
-                            s1 = 0.8 * s1 + 0.02 * s1.mul_add(fi, v10).sin();
-                            s1 = s1.mul_add(0.5, f64::cos(v4 - s1 - (s1 - x1)) * 0.1);
-                        }
-                        _ => {
-                            let v12 = v10.tanh();
-                            let v13 = v12 * v12;
-                            acc2 += 0.05 * v13;
-                        }
-                    }
-                    s1 = (s1 * 0.75 + (x2.powi(2) + 1.0).log(10.0) * 0.5).sin();
-                }
-                acc2 += 0.5 * f64::tanh(f64::exp(v7.tanh()) / (v7.tanh() + 2.0));
-                acc2 += (fi * v7).cos() * 0.5;
-            }
-            x2.cos()
-        } else {
-            let v3: f64 = (v3.powi(2) + 1.0).recip();
-            let v14 = (v[0].tanh().exp2().powi(2) + 1.0).ln();
-            (x0 * x0 + 0.5).sqrt() + v3.tanh() + v14.cos()
-        };
-        let mut k16 = 0;
-        while k16 < 3 {
-            k16 += 1;
-            acc2 += f64::atan(v7.asinh()).tanh() * 0.5;
-            if v15 - v3 > s1 || k16 % 3 == 1 {
-                s0 = (s0 * 0.5 + (v[0].powi(2) + 0.5).recip() * 0.25).sin();
-                if (x1 * x1).ln_1p() > f64::tanh(v7) || k16 % 3 == 1 {
-                    continue;
-                }
-            }
-            let v17 = v.iter().fold(x0, |r, &z| r * 0.5 + 0.1 * ((r.cos() * 1.5).cosh() + z.tanh()).tanh());
-            acc2 -= 0.5 * f64::cos(v17).tanh();
-        }
-        s0 + s1 - acc2.tanh() + v7 * 1.5 - v15.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x1).exp().cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            s0 = (s0 * 0.6 + v[n % 4].sin().exp() * v[n % 4].asinh() * 0.05).tanh();
-            s0 = (s0 * 0.8 + (f64::asin(s0.tanh() * 0.9) - v[n % 4].powi(2)) * 0.02).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                if t - x1 <= 0.0 {
-                    acc1 += (f64::cos(-v[(j + n) % 4]) * 1.2).tan().sin() * 0.1;
-                    break 'l0;
-                }
-                acc1 += 0.1 * f64::asinh(t).tanh().exp_m1().sin();
-                s0 = 0.6 * s0 + 0.4 * f64::tanh(u).tanh();
-            }
-            let v2 = match n {
-                1..=2 => f64::sin(t - v[2]).sinh(),
-                3..=4 => {
-                    acc1 -= f64::tanh((v[n % 4].cos() * 0.9).asin()) * 0.5;
-                    f64::exp(x0.sin())
-                }
-                6 => {
-                    acc1 -= 0.5 * f64::sin(f64::exp_m1(f64::sin(s0).sin()));
-                    2.0_f64.powf(x1.cos())
-                }
-                _ => f64::atan(s0),
-            };
-            acc1 += (t.cos() + v2.cos()).sin() * 0.5;
-        }
-        let mut a3 = v;
-        for i in 0..n {
-            a3[i % 4] = a3[i % 4] * 0.75 + f64::sin(x0) * 0.25;
-        }
-        let v4 = a3.iter().fold(prog_5::<f64>(x2, 0.25, f64::tanh(-x2), v, 2).tanh(), |r, &p| r * 0.5 + 0.25 * f64::cos((x0.sin().powi(2) + 0.5).sqrt() + f64::sin(p)));
-        let mut m5 = a3[n % 4].asinh();
-        for i in 1..n {
-            let c6 = if s0 * x2 >= 0.5 {
-                (v[i % 4] * 0.25).powi(3)
-            } else {
-                (v4 + 0.5) / (v4.powi(3) * v4.powi(3) + 1.0)
-            };
-            m5 = m5.min(c6);
-        }
-        s0 = (s0 * 0.8 + m5.tanh() * 0.005).sin();
-        let mut a7 = [f64::exp((x2 * x2).ln_1p().tanh()), x2.copysign(v[n % 4]) / (f64::hypot(0.5_f64, x2).cos() + 2.0), f64::asinh(a3[0]) + (v[n % 4].sin() * 0.9).atanh(), (x1 * x1 + 0.5).sqrt() * (x1 * x1).ln_1p()];
-        for i in 1..n {
-            let fi = i as f64;
-            a7 = [(f64::powi(fi, 2) + 2.0).acosh().cos() * 1.0, f64::sin(v4.asinh()) * 1.0, a7[1] * 0.6 + f64::sin(m5) * 0.4, (a7[2] * 0.75 + (0.65 * (fi - v[3])).cos() * 0.25).tanh()];
-        }
-        'b5: {
-            s0 = 0.75 * s0 + 0.005 * prog_5((x0 * x0 + 1.5).acosh().sin(), x1, x2.sin().sin(), v, n).tanh();
-            if n == 5 && 0.8 * x0 <= 0.0 {
-                break 'b5;
-            }
-            if n == 5 && f64::sqrt(a3[0] * a3[0] + 0.5) - f64::tanh(a3[0]) <= -0.5 {
-                break 'b5;
-            }
-        }
-        s0 - acc1.sin() + v4 - a7[1].sin() + (x1 * x1 + 2.0).ln().hypot(f64::sinh(x1.tanh()))
-    }
-
-    #[differentiable]
-    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 2.0).sqrt().tanh() * 2.0;
-        let mut s1: f64 = ((x1.to_degrees() * 0.01).powi(2) + 1.0).log2();
-        let mut acc2: f64 = 0.0;
-        let f3 = |t: f64| x0 + t * 0.5;
-        let v4 = v.iter().copied().map(f3).sum::<f64>();
-        let mut a5 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = s1 + v[j];
-            }
-        }
-        s0 = (s0 * 0.75 + (x1.tanh() * 0.9).atanh() * 0.05).tanh();
-        let f6 = |t: f64| f64::powi(x1, 2) / 2.0 + t * 0.25;
-        let v7 = v.iter().copied().map(f6).sum::<f64>();
-        let f8 = |t: f64| (s0 * s0 + 1.0).powi(-2) + t * 0.5;
-        let v9 = f8(v[3]);
-        let v10 = f8(v[1]) + f64::recip(x0.powi(2) + 1.0) * 0.5;
-        s1 = s1.mul_add(0.75, (SCALE + a5[1][n % 4]).tanh() * 0.02);
-        acc2 += 0.5 * 2.0_f64.log(f64::asinh(v4).powi(2) + 2.0);
-        s1 * 1.5 - acc2 + f64::cos(v7) + f64::tanh(v9) + v10 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::cos(x2 * v[n % 4]) * 1.5).sinh().cos() * 2.0;
-        let mut s1: f64 = prog_1(x2, x1.asinh().tanh() * 2.0, x0, v, 6).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'b0: {
-            s1 = s1 * 0.5 + (x2.tanh() * 2.0).cosh().sin() * 0.05;
-            if f64::tanh(v[n % 4]) <= s0 {
-                break 'b0;
-            }
-        }
-        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (f64::atanh((r.to_degrees() * 0.01).tanh() * 0.9) + f64::sin(p)).sin());
-        let v6 = 'b1: {
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                if f64::exp(t.cos()) >= -1.0 {
-                    break 'b1 v3 / ((v[i].tanh() * 0.9).acos().powi(2) + 1.0);
-                }
-                if f64::sqrt(v[(i + n) % 4].powi(2) + 2.0) < -0.5 {
-                    let v4 = v3 * v[0];
-                    acc2 -= (v[n % 4].to_degrees() * 0.02).mul_add((v[n % 4].powi(2) + 1.0).sqrt(), (t.sin() * 0.9).asin()).cos() * 0.5;
-                    acc2 -= v4.sin().cos() * 0.5;
-                } else {
-                    let v5: f64 = f64::sin(v[1]).exp() + x1;
-                    s1 = f64::mul_add(s1, 0.6, (v3 - s1).tanh() * 0.2);
-                    acc2 -= 0.5 * v5.tanh();
-                }
-                if i == 0 {
-                    'b3: {
-                        if x1.asinh() <= v3.cos() {
-                            break 'b3;
-                        }
-                        acc2 += 0.4 * f64::tan(v[i].sin() * 1.2).sin();
-                        if -f64::atan(x1) < v[i] {
-                            break 'b3;
-                        }
-                    }
-                } else {
-                    'b4: {
-                        if t.asinh() >= -0.25 {
-                            s1 = (s1 * 0.75 + prog_1(f64::sin((fi.cos() + 2.0).cbrt()), 0.25, 1.2, v, n) * 0.005).sin();
-                            acc2 += 0.5 * f64::cos((f64::cos(x2) * 2.0).sinh());
-                        } else {
-                            acc2 -= v[n % 4].tanh() * 0.5;
-                        }
-                        for j in (1..=6).step_by(2) {
-                            let fj = j as f64;
-                            s0 *= 0.75;
-                            s0 += 0.25 * (-v3).tanh();
-                            if prog_35(x0, x2, 1.5, *v, i) > fj {
-                                s1 = 0.6 * s1 + 1.0 * f64::sin(fi);
-                                break 'b1 -f64::atan2(x1, fi * fi + 0.5);
-                            }
-                            if i < n && f64::log(x2 * x2 + 1.0, s0 * s0 + 2.0) > -1.0 {
-                                continue;
-                            }
-                        }
-                        if !(n == 4 && (s0.powi(2) + 1.0).log(2.0) <= -0.5) {
-                            break 'b4;
-                        }
-                    }
-                }
-                s1 = s1 * 0.6 + v[i].sin() * 0.4;
-            }
-            (v3 * v3 + 0.5).powf(0.3)
-        };
-        let mut k7 = 0;
-        while k7 < n + 1 && (v6.powi(2) + 1.0).powi(-2) <= 0.5 {
-            k7 += 1;
-            let v8 = prog_35(x1.cos(), x0, x2, *v, n);
-            let v10 = if (v6.sin() * 0.9).asin() <= 0.0 {
-                let v9 = (s1 * s1).ln_1p();
-                (v[k7 % 4].cos() * 1.2).tan().sin() + f64::cos(v9)
-            } else {
-                for &u in v {
-                    if f64::exp2(v[(k7 + n) % 4].tanh()) < 1.0 || k7 > 4 {
-                        break;
-                    }
-                    s1 = (s1 * 0.6 + (f64::powi(s1, 2) + 1.0).log(x0 * x0 + 2.0) * 0.05).tanh();
-                    acc2 -= 0.05 * u.sin();
-                }
-                s0 = s0.mul_add(0.5, ((s1 - 0.75) * 1.2).cos() * 0.4);
-                x1 + v[2] + (v[k7 % 4].powi(2) + 1.0).log10()
-            };
-            let v11 = (f64::powi(v10, 2) + 2.0).ln();
-            s1 = s1 * 0.75 + (v11 * v11 + 1.0).log10().tanh() * 0.05;
-            s0 = (s0 * 0.5 + v8.cos() * 0.005).sin();
-        }
-        let sl12 = &v[..3];
-        let v13 = sl12.iter().fold(0.0, |r, &p| r * 0.5 + (f64::cosh(v3.cos()) + p * 0.5) * 0.25);
-        s0 * 0.75 + s1.sin() - f64::cos(acc2) - v6 * 0.25 + v13 * 0.25 - prog_1(x2, v3, f64::tanh(v13).sin() * 2.0, v, 0)
-    }
-
-    #[differentiable]
-    pub fn prog_38<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = T::tanh(prog_5::<T>((v[n % 4] - x0 + x2 * x0).cos(), x0, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], 6)) * T::from_f64(2.0).unwrap();
-        let mut acc1: T = T::zero();
-        'l0: for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            let v2 = v.iter().fold(T::neg_infinity(), |r, &p| r.max(p));
-            acc1 = acc1 + T::from_f64(0.25).unwrap() * (v2 + (x1 + v2)).sin();
-            let mut k3 = 0;
-            while k3 < 4 {
-                k3 += 1;
-                if fi * v[k3 % 4] < -T::one() {
-                    acc1 = acc1 - (T::sin(v[k3 % 4]) * T::from_f64(1.2).unwrap()).tan().cos() * T::from_f64(0.05).unwrap();
-                    break 'l0;
-                }
-                if v[2] - v2 < -T::one() {
-                    acc1 = acc1 + T::from_f64(0.05).unwrap() * T::cos(T::acos(v2.powi(2).tanh() * T::from_f64(0.9).unwrap()));
-                } else {
-                    s0 = (s0 * T::from_f64(0.8).unwrap() + s0.atan() * T::from_f64(0.2).unwrap()).tanh();
-                }
-                s0 = s0 * T::from_f64(0.5).unwrap();
-                s0 = s0 - T::from_f64(0.1).unwrap() * ((v2.tanh() * T::from_f64(1.2).unwrap()).tan().powi(2) + T::one()).log10().tanh();
-            }
-        }
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = T::tanh(v[0]).exp_m1();
-            let v6 = v5;
-            match k4 % 4 {
-                0 | MODE_C => {
-                    acc1 = acc1 + T::from_f64(0.25).unwrap() * ((v6 * x1).tanh() + T::from_f64(2.0).unwrap()).cbrt().tanh();
-                    let v7 = T::from_f64(0.8).unwrap() * v6;
-                    acc1 = acc1 + T::from_f64(0.25).unwrap() * v7.sin();
-                }
-                3 => {
-                    let v8: T = (T::sin(x2 / (v6 * v6 + T::from_f64(1.5).unwrap())) * T::from_f64(0.9).unwrap()).asin();
-                    acc1 = acc1 + T::from_f64(0.25).unwrap() * (T::from_f64(3.0_f64).unwrap().log(x2 * x2 + T::from_f64(2.0).unwrap()).powi(2) + T::one()).log2().tanh();
-                    match n {
-                        1 => {
-                            acc1 = acc1 + T::tanh(s0) * T::from_f64(0.25).unwrap();
-                        }
-                        g if g > 5 => {
-                            break;
-                        }
-                        _ => {
-                            let v9 = x1 / T::from_f64(3.0).unwrap();
-                            acc1 = acc1 + v9.cos() * T::from_f64(0.25).unwrap();
-                        }
-                    }
-                    s0 = (s0 * T::from_f64(0.75).unwrap() + v8.cos() * T::from_f64(0.02).unwrap()).tanh();
-                }
-                _ => {
-                    acc1 = acc1 + T::from_f64(0.4).unwrap() * (v[k4 % 4].powi(2) + T::one()).log10();
-                    if x2 * v6 > -T::from_f64(0.5).unwrap() {
-                        break;
-                    }
-                }
-            }
-            acc1 = acc1 + T::from_f64(0.25).unwrap() * (T::to_degrees(x1) * T::from_f64(0.02).unwrap()).cos();
-        }
-        let v10 = if x1 > v[(k4 + n) % 4] || n + k4 < 7 {
-            x0.abs()
-        } else if x1.cos().sinh() <= T::zero() {
-            T::sinh(v[k4 % 4].tanh())
-        } else {
-            ((T::powi(v[0], 2) + T::one()).sqrt().cos() * T::from_f64(0.9).unwrap()).asin()
-        };
-        acc1 = acc1 - x1.sin().exp_m1().sin();
-        let v11 = if T::atan2(v10 + T::from_f64(1.25).unwrap(), T::powi(x0 / (v10 * v10 + T::from_f64(1.5).unwrap()), 2) + T::one()) < (T::cos(x2) * T::from_f64(0.9).unwrap()).acos() {
-            (x1.sin() * T::from_f64(0.9).unwrap()).acos()
-        } else if prog_5(T::cbrt(x2.min(x0).cos() + T::from_f64(2.0).unwrap()).sin(), x0 * T::from_f64(0.25).unwrap(), x2, [v[0], v[1], v[2], v[3]], n) < -T::one() {
-            acc1 = acc1 - T::sin((v[2].powi(2) + T::one()).ln());
-            v[1].powi(3)
-        } else {
-            (x1.sin() * T::from_f64(0.9).unwrap()).asin()
-        };
-        let v12 = T::sinh(T::tanh(x1) * T::from_f64(2.0).unwrap()) * x0;
-        s0.tanh() - T::cos(acc1) + T::cos(v11) - T::tanh(v12)
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.copysign(x1);
-        let mut acc1: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            if (v[0] / 3.0).max(x0 - x1) >= (t.cos() + 2.0).cbrt() {
-                continue;
-            }
-            s0 = (s0 * 0.8 + v[2].cos().exp() * 0.05).tanh();
-            for j in (0..3).rev() {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        let v2 = prog_1(fj.sin().exp_m1().sin(), x0, fj, &v, 3);
-                        s0 = 0.8 * s0 + 0.02 * (s0.tanh() * 2.0).sinh().sin();
-                        acc1 -= 0.005 * f64::sin(v2).sin();
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * 0.6 + (s0 * std::f64::consts::FRAC_PI_4).sin() * 0.5;
-                        continue 'l0;
-                    }
-                    _other => {
-                        s0 = s0 * 0.8 + (0.25 * x0).sin() * 0.75;
-                    }
-                }
-                let v3 = (t * t + 0.5).recip() + 0.8;
-                let v4 = fj;
-                acc1 += f64::cos((f64::powi(fj, 2) + 0.5).recip()) * 0.1;
-                s0 = (s0 * 0.8 + (f64::tanh(v3) + v4.cos()) * 0.1).tanh();
-            }
-        }
-        if n == 6 && ((s0 * x1).sin() * 0.9).asin() <= -0.5 {
-            s0 = 0.8 * s0 + 0.05 * f64::tanh((x0.powi(2) + 2.0).acosh());
-            s0 = 0.75 * s0 + 0.1 * (s0 - v[1]).cos();
-        } else {
-            let v5: f64 = x0 + x2;
-            acc1 += v[3].min(x2).tanh();
-            s0 = (s0 * 0.75 + v5.cos() * 0.1).sin();
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            if n % 3 == 1 && (x2 * x2 + 1.0).recip() >= -0.25 {
-                continue;
-            }
-            if v[2] * (x0 * x0) > 0.5 {
-                acc1 += ((s0 / (x1 * x1 + 1.5)).cos() * 0.9).acos().tanh() * 0.25;
-                continue;
-            }
-            let v7 = v[k6 % 4];
-            s0 = (s0 * 0.75 + (2.5 - v7) * 0.25).sin();
-        }
-        for &t in v.iter() {
-            acc1 -= f64::tanh(prog_35(f64::sin(t) * 2.0, 0.25, f64::powf(1.5_f64, f64::cos(v[n % 4])).cos() * 2.0, v, n)) * 0.02;
-            if n < k6 {
-                acc1 -= 0.5 * f64::sin(f64::exp2(x1.tanh())).exp_m1().tanh();
-                continue;
-            }
-        }
-        let v8 = if n % 2 == 0 && x0.hypot(s0) > x1.copysign(v[3]) {
-            v[n % 4].sin()
-        } else {
-            acc1 += (s0 - v[1]).sin();
-            (0.75 * s0).abs()
-        };
-        let v9 = v.iter().skip(1).copied().fold(f64::NEG_INFINITY, f64::max);
-        acc1.sin() - f64::tanh(v8) - f64::cos(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1.tanh();
-        let mut s1: f64 = f64::tanh(x0 - s0) * 2.0;
-        let mut s2: f64 = x0.tanh();
-        let mut acc3: f64 = 0.0;
-        let c4: f64 = table(n);
-        let c5: f64 = table(n);
-        let mut a6 = v;
-        a6[3] *= 0.75;
-        a6[1] += c4.mul_add(c4, s2);
-        'l0: for i in (0..n).rev() {
-            acc3 += f64::cbrt(f64::powi(0.65 * x1, 2) + 0.5) * 0.25;
-            for j in 0..6 {
-                s2 *= 0.6;
-                s2 -= 0.4 * 2.0_f64.hypot(a6[j % 4]).sin();
-                if a6[i % 4] < 1.0 {
-                    break 'l0;
-                }
-            }
-            let mut m7 = f64::INFINITY;
-            for &u in v.iter() {
-                m7 = m7.min(x1.atan2(x0 * x0 + 1.0) + u);
-            }
-            s0 = 0.75 * s0 + 0.05 * f64::cos(m7).sin();
-        }
-        s1 = (s1 * 0.5 + f64::log10(a6[n % 4] * a6[n % 4] + 1.0).powi(2) * 0.2).tanh();
-        x2.cos() - f64::cos(s0) + s1 - f64::tanh(s2) + acc3 + c5
-    }
-
-    #[differentiable]
-    pub fn prog_41<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2 + v[n % 4]) * 2.0;
-        let mut s1 = (x2 + x1).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = f64::exp2(v[i].sin());
-        }
-        let v4 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.005 * f64::tanh(prog_40(0.5, 0.5, (s1.tanh().exp_m1() + p).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)));
-        let v7: f64 = if n % 3 == 1 && f64::min(acc2, x2) < 1.0 {
-            let v5 = x2 + s1 + v4;
-            (-v4.cos()) + f64::tanh(v5)
-        } else {
-            let v6 = a3[n % 4];
-            f64::cbrt(acc2 * acc2 + 0.5) + f64::cos(v6)
-        };
-        let v8 = (x0 - s0).tanh().exp();
-        let mut a9 = [0.0; N];
-        for i in 0..n {
-            a9[i % 4] += (v7.tanh() * 2.0).sinh().tanh() * 0.5;
-        }
-        s0 = 0.8 * s0 + 0.01 * (v8 * v8 + 1.0).log2().tanh();
-        s1 = (s1 * 0.6 + (v[n % 4].cos() + x0.powi(2)) * 0.05).tanh();
-        acc2 += 0.25 * ((-a3[3]) / (f64::powi(x1 * x1 + 1.0, -2).powi(2) + 1.0)).sin();
-        f64::sin(s0) + s1 * 0.5 - acc2 + v4 + v7 * 0.75 - a9[3] + s1 / (v4 * v4 + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = v[2].tanh() / (f64::sin(x1).powi(2) + 1.0);
-        let mut acc1: f64 = 0.0;
-        if (*x2 * *x2 + 0.5).recip() < -0.5 || n > 2 {
-            return (f64::powi(acc1, 2) + 2.0).sqrt();
-        }
-        let sl2 = &v[1..];
-        let v3 = x0.to_degrees() * 0.01 + sl2[1] * 0.25;
-        let v5 = if f64::mul_add((x2.powi(2) + 1.0).ln(), x2.sin(), x0) > v3 / (f64::powi(v3, 2) + 1.0) {
-            let v4 = ((x2.tanh() + 2.0).cbrt().tanh() * 1.5).sinh();
-            ((f64::sin(v[0]) * 0.9).asin().tanh() * 0.9).atanh() + v4.cos()
-        } else {
-            f64::cbrt(v3.cos() + 2.0)
-        };
-        let v6 = (0..n).map(|i| acc1 + v[i % 4] * 0.5).sum::<f64>();
-        let a7 = v.map(f64::atan);
-        s0 = s0.mul_add(0.6, (*x2 * s0).tanh() * 0.05);
-        acc1 += 0.005 * f64::tanh(Params::prog_11(prm, (x0.tanh() * 0.9).acos().sin(), acc1, (v[n % 4] - v6).sin().tanh(), v, n));
-        s0 + acc1 * 0.5 + v5 + a7[3] * 1.5 + s0
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] / (p.1 * p.1 + 1.0)).clamp(v[n % 4].tanh() - 1.5, f64::sin(f64::atan(p.1)) + 1.5).tanh() * 2.0;
-        let mut s1 = p.1.tanh();
-        let mut s2 = (s0 - x0.abs()).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(s2, |r, &z| r * 0.75 + 0.005 * f64::sin(prog_35((r * r + 1.0).log2().cos() * 2.0, 1.5, x0, v, 1) + z.tanh()));
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s2 = (s2 * 0.8 + prog_40(f64::cos(v4.tanh().exp_m1()) * 2.0, p.0, p.1, v, n) * 0.005).sin();
-            acc3 += f64::tanh(p.0 * p.0).sin() * 0.5;
-            if k5 >= 3 || f64::atan2(p.1 * p.1 + 0.5, s0) < -0.5 {
-                break;
-            }
-        }
-        let a6 = v.map(f64::cos);
-        let v7 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| q / (f64::cos(p.1) + 2.0) + z * 0.5).sum::<f64>();
-        let v8 = a6.iter().zip(a6.iter().skip(1)).map(|(&z, &q)| ((x0 * x0 + 1.0).recip().powi(2) + 1.0).sqrt() + z * 0.25 + q * 0.25).sum::<f64>();
-        s0 = s0.mul_add(0.6, prog_5::<f64>((s1 / (v[(k5 + n) % 4].powi(2) + 1.5)).atan().sin(), x0, f64::sin((v8 * v8 + 1.0).log2() + a6[k5].cos()), v, 0).sin() * 0.005);
-        s1 = (s1 * 0.6 + (v4 + (p.0 * p.0 + 1.0).recip()) * 0.02).tanh();
-        f64::tanh(s0) - s1.tanh() - s2 + acc3 * 0.25 + v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 - f64::asinh(x2)).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for t in v {
-            if !(n > 4) {
-                s0 *= 0.75;
-                s0 += 0.25 * f64::tanh(v[n % 4].cos());
-                continue;
-            }
-            let v2 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(p.powi(2) + f64::tan(f64::cos(x0) * 1.2))).product::<f64>();
-            let v3 = t.mul_add(x1, v2);
-            acc1 -= f64::cos((v[0] + s0) * (-v[n % 4])) * 0.5;
-            s0 = s0 * 0.8 + v3.cos() * 0.01;
-        }
-        let v4 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.05 * (f64::ln(f64::powi(v[n % 4] * v[2], 2) + 1.0) + f64::sin(p)).tanh());
-        for i in (0..n).rev() {
-            acc1 += f64::tanh((f64::powi(v4, 2) + 2.0).sqrt()) * 0.25;
-            s0 *= 0.5;
-            s0 += 0.75 * (f64::powi(f64::ln(v[i % 4] * v[i % 4] + 1.0), 2) + 1.0).recip().cos();
-        }
-        match n {
-            0..=2 => {
-                let v5 = prog_40(0.25, 1.2, f64::cos(v4) * 2.0, v, n);
-                s0 = s0 * 0.5 + v5.tanh() * 0.005;
-            }
-            3..=4 => {
-                s0 = 0.8 * s0 + 0.005 * f64::cos(prog_40((f64::tanh(x0) * 1.5).sinh().sin() * 2.0, (x0 * s0 + (s0 - x0)).tanh() * 2.0, x0, v, n));
-                if f64::max(v4 / (x0.tanh() + 2.0), v4.cos()) < 0.5 && n < 1 {
-                    s0 *= 0.75;
-                    s0 -= 0.02 * f64::tanh((s0.tanh() * 0.9).asin());
-                }
-            }
-            5 => {
-                acc1 += (f64::sin(v4) * 1.5).sinh().cos() * 0.5;
-            }
-            _ => {
-                s0 *= 0.6;
-                s0 += 0.05 * (v4 * x1).cos();
-            }
-        }
-        let a6 = v.map(f64::cos);
-        let v7 = prog_35(f64::powi(x0.cos().exp(), 2).cos(), 0.5, 2.0, v, n);
-        s0.cos() + acc1 * 0.25 - f64::sin(a6[2]) - f64::tanh(v7) - f64::to_radians(acc1).max(x0 - a6[2])
-    }
-
-    #[differentiable]
-    pub fn prog_45<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_B: usize = 1;
-        let mut s0: T = (x2.tanh() * 0.9).asin();
-        let mut acc1: T = 0.0;
-        let mut m2 = 0;
-        for i in 0..5 {
-            let fi = T::from_usize(i).unwrap();
-            if x0 + s0 >= 0.5 {
-                m2 += 1;
-            }
-            if (v[i % 4].powi(2) + 1.0).log10() / (T::powi(x1.sin(), 2) + 1.5) <= (x0.cos() * 0.9).acos() {
-                acc1 = acc1 + 0.4 * (v[i % 4] + T::exp(v[i % 4].tanh())).tanh();
-                s0 = s0 * 0.8 + T::cos(s0) * 0.2;
-            } else if (T::cos(x0) * 0.9).asin() / ((fi * fi + 1.0).log(3.0).powi(2) + 0.5) > 0.5 {
-                acc1 = acc1 + T::tanh(s0 * s0) * 0.4;
-                let v3 = x2.max(fi);
-                acc1 = acc1 + v3.cos() * 0.4;
-            } else {
-                for j in 0..v.len() {
-                    let fj = T::from_usize(j).unwrap();
-                    acc1 = acc1 + 0.1 * T::sin((v[m2 % 4] + fi) * T::cos(fj));
-                    s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
-                    acc1 = acc1 - x1 * 0.25 * 0.2;
-                }
-                let v4 = x2.tanh();
-                acc1 = acc1 + 0.4 * v4;
-            }
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                match k5 % 4 {
-                    0 => {
-                        let v6: T = x1.max(s0 * v[k5 % 4]);
-                        s0 = 0.75 * s0 + 0.05 * T::sin(v6);
-                    }
-                    PHASE_B | 3 => {
-                        acc1 = acc1 + 0.05 * (T::cosh(v[0].sin()) + fi).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.75 + (s0 - v[2]) * 0.1).sin();
-                        if T::from_f64(SCALE).unwrap() + s0 >= 0.0 {
-                            return v[2] - x0;
-                        }
-                    }
-                }
-                acc1 = acc1 - (T::sin(fi) * 2.0).cosh().cos() * 0.05;
-            }
-            s0 = s0.mul_add(0.8, (T::from_f64(SCALE).unwrap() + s0).tanh() * 0.2);
-        }
-        let c7 = T::from_usize(m2).unwrap();
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            acc1 = acc1 + T::sin((T::tanh(x1) + 2.0).cbrt().tanh()) * 0.25;
-            if T::asinh(c7) - (x0 + fi) <= v[i % 4] {
-                continue;
-            }
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            let v8 = x1 * 2.0;
-            acc1 = acc1 + 0.5 * x1.atan().tanh().tanh();
-            for j in (0..=i).rev() {
-                let fj = T::from_usize(j).unwrap();
-                if (v[(j + m2) % 4].tanh() * 1.2).tan() >= fj.sin() {
-                    return T::to_degrees(c7) * 0.01;
-                }
-                match j + m2 {
-                    0 => {
-                        s0 = 0.6 * s0 + 0.2 * T::sin(((v[j] * v[j]).ln_1p().powi(2) + 0.5).recip());
-                        s0 = s0.mul_add(0.8, T::sin((c7 * c7 + 2.0).sqrt()) * 1.0);
-                    }
-                    g if g > 2 => {
-                        continue 'l4;
-                    }
-                    _other => {
-                        let x0 = (x0 * x0 + 1.0).log(v[m2 % 4] * v[m2 % 4] + 2.0).sin();
-                        s0 = 0.5 * s0 + 0.1 * x0.cos().cos();
-                    }
-                }
-                acc1 = acc1 + (v8 * v8 + 0.5).cbrt().cos() * 0.1;
-            }
-            s0 = s0 * 0.5;
-            s0 = s0 - 0.1 * T::cos(T::sin(t) + v8.sin());
-        }
-        if v[m2 % 4] >= 0.0 {
-            acc1 = acc1 + T::tanh(c7 + x2);
-            let v9 = prog_5(T::cos((x1 * x1 + 0.5).recip()), (x0 + c7).sin(), x0 * 1.5, v, m2);
-            s0 = s0 * 0.8;
-            s0 = s0 - 0.005 * v9.sin().cos();
-        }
-        x0 - x1.cos() + s0.cos() + acc1.sin() + c7.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::tanh(x1 - x2) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::sin(v[k2] * x0 + p.sin())).product::<f64>();
-            let v4 = v.iter().map(|&p| prog_1(1.5, f64::acos(p.sin() * 0.9).cos() * 2.0, x0, &v, k2)).sum::<f64>();
-            s0 = (s0 * 0.6 + f64::asin(x0.cos() * 0.9) * 0.1).sin();
-            if k2 >= 3 || (v3.sin() + 2.0).cbrt() < 0.25 {
-                break;
-            }
-            acc1 -= 0.005 * v4.cos();
-        }
-        'l1: for i in (0..5).rev() {
-            let fi = i as f64;
-            s0 *= 0.5;
-            s0 += 0.1 * f64::tanh(f64::acos((v[i % 4].powi(2) + 1.0).log2().sin() * 0.9));
-            s0 = (s0 * 0.75 + (f64::to_radians(s0) + (x1.powi(2) + 2.0).acosh()) * 0.1).sin();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                match k5 % 2 {
-                    1 => {
-                        s0 = 0.8 * s0 + 0.02 * f64::cos((f64::sin(x0) * 1.2).tan());
-                        let v6 = 'b3: {
-                            acc1 += s0.cos() * 0.05;
-                            if k5 > 6 && v[n % 4].cos() / (f64::powi((v[k5 % 4].powi(2) + 1.0).log10(), 2) + 1.0) > -0.5 {
-                                acc1 += 0.05 * (x1.tanh() * 0.9).acos().tanh();
-                                break 'b3 x0 * f64::powf(f64::powi(x1, 2) + 1.0, fi.cos());
-                            }
-                            (fi.powi(2) + 1.0).log10().sin()
-                        };
-                        s0 = f64::mul_add(s0, 0.5, v6.tanh().cos() * 0.02);
-                    }
-                    _ => {
-                        let x2 = (x1 - x2).asinh();
-                        let x0 = v[3] * x2;
-                        s0 = 0.75 * s0 + 0.02 * x0.tanh();
-                    }
-                }
-                if k5 % 3 == 1 && x0.hypot(s0) < 1.0 {
-                    continue 'l1;
-                }
-                let v9: f64 = if i < k2 {
-                    (f64::tanh(fi - x2) * 0.9).asin()
-                } else if -s0 < 0.0 {
-                    let v7 = f64::acosh(f64::powi(x1.cos().exp2(), 2) + 2.0);
-                    s0.asinh() + v7.tanh()
-                } else {
-                    let v8 = (v[k5 % 4] * v[k5 % 4] + 0.5).ln();
-                    f64::sin(fi) + v8.cos()
-                };
-                s0 = (s0 * 0.8 + (0.8 - v9).tanh().exp() * 0.01).sin();
-            }
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            if x0 + s0 > 0.5 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    let v10 = f64::sqrt(v[1].powi(2) + 1.0);
-                    s0 = 0.8 * s0 + 0.05 * ((u * u + 1.0).log(v[2] * v[2] + 2.0) + 0.35).sin();
-                    match j {
-                        0 | PHASE_C => {
-                            s0 = 0.6 * s0 + 1.0 * f64::sin((fi * fi + 0.5).ln());
-                        }
-                        3 => {
-                            s0 = s0.mul_add(0.75, s0.clamp(v10.cos() - 1.5, fj.cos() + 1.5).sin() * 0.25);
-                        }
-                        _ => {
-                            s0 = 0.8 * s0 + 0.2 * (-v10).tanh();
-                            let v11 = s0.atan2(u.powi(2) + 1.0);
-                            s0 = (s0 * 0.5 + v11.sin() * 0.1).sin();
-                        }
-                    }
-                    acc1 += 0.05 * v10.tanh().sin();
-                }
-                acc1 -= 0.25 * (f64::tanh((x2 * x2 + 1.0).sqrt()) * 2.0).cosh().cos();
-            } else {
-                s0 *= 0.6;
-                s0 -= 0.05 * f64::tanh(s0 * s0);
-                if k2 < 1 && f64::ln(f64::powi(f64::abs(x1), 2) + 2.0) >= v[i % 4] - x1 {
-                    break;
-                }
-                acc1 += 0.25 * f64::acosh(fi * fi + 2.0).sin();
-            }
-            match i {
-                0 => {
-                    let v12: f64 = f64::sin(x2).exp();
-                    let x1 = SCALE + v12;
-                    acc1 += 0.25 * x1.cos().sin();
-                }
-                1..=3 => {
-                    let v13 = 'b6: {
-                        s0 = (s0 * 0.8 + (x1 - x2) * 0.1).sin();
-                        if f64::to_radians(v[n % 4]) * 50.0 >= x1 && i == 2 {
-                            break 'b6 1.5_f64.atan2(x0) + 0.1 * x0;
-                        }
-                        (f64::tanh(x0) * 1.5).sinh()
-                    };
-                    acc1 += 0.4 * (x1 * x1 + 1.0).log10();
-                    s0 = s0 * 0.5 + v13.tanh().tanh() * 0.1;
-                }
-                4 => {
-                    s0 = 0.75 * s0 + 0.1 * (v[2].tanh() * 0.9).asin().cos();
-                    let v14 = (v[i % 4].cos() * 0.9).asin();
-                    s0 *= 0.6;
-                    s0 += 0.1 * v14.cos().sin();
-                }
-                _ => {
-                    s0 *= 0.6;
-                    s0 += 0.02 * (v[2] - x2 + (x1 * x1 + 1.0).powi(-2)).cos();
-                    let v15 = f64::sinh(x0.sin() * 2.0).asinh();
-                    acc1 -= 0.25 * v15.sin();
-                }
-            }
-            if k2 < 2 {
-                let v16 = v[3] * v[0];
-                let x2: f64 = (x2.powi(2) + 1.0).powf(s0.sin()).sin();
-                acc1 += 0.2 * f64::sin(v16.sin() + x2);
-            } else {
-                s0 = s0 * 0.75 + f64::cos(v[0].tanh().exp_m1()) * 0.05;
-                acc1 += fi.sin() * 0.25;
-            }
-            s0 = (s0 * 0.5 + s0 * 0.5 * 1.0).tanh();
-        }
-        s0 = 0.8 * s0 + 0.02 * f64::mul_add(v[n % 4], v[k2], s0).cos();
-        let v18 = if f64::cos(x0).sinh() >= acc1 {
-            let v17 = v[k2].clamp(f64::cos(s0) - 1.5, f64::cos(x2) + 1.5);
-            f64::atan2(x2 * x2 + 0.5, v17)
-        } else if x1 * v[k2] - (x1 * x1 + 2.0).sqrt() >= x0 && k2 % 3 == 1 {
-            (v[3 - k2].tanh() * 0.9).asin()
-        } else {
-            (x1 - v[3 - k2]).sin().cosh()
-        };
-        s0 = s0.mul_add(0.6, (s0.sin() * 0.9).asin().cos() * 0.05);
-        s0 + v18.tanh() - (x2 + v18 - (v[(k2 + n) % 4] + s0))
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0: f64 = x2.cos().cosh();
-        let mut s1 = x0.atan();
-        let mut acc2: f64 = 0.0;
-        let c3: f64 = table(n + 1);
-        debug_assert!(s0.is_finite());
-        assert!(!acc2.is_nan(), "acc2 is NaN");
-        let mut m4 = 0;
-        for &t in v.iter() {
-            if m4 == 21 && v[m4 % 4] >= 0.5 {
-                s0 = (s0 * 0.6 + prog_40(f64::sin(t).cos() * 2.0, x2, f64::cos(c3 / (x2 * x2 + 0.5)), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-            } else {
-                let mut k5 = 0;
-                while k5 < 4 && (c3 / (f64::powi(x1, 2) + 1.0)).atan() <= 1.0 {
-                    k5 += 1;
-                    s1 = s1 * 0.6 + (t + (-x0)).cos() * 0.2;
-                    let v7 = match m4 {
-                        MODE_A | 2 => {
-                            let v6 = (x0.cos() * 0.9).acos();
-                            (f64::powi(2.0_f64.powf(v6.sin()), 2) + 0.5).sqrt()
-                        }
-                        3..=4 => (v[k5 % 4].clamp(-1.5, 1.5).powi(2) + 1.0).atan2(f64::atan(s1)),
-                        5..=6 => x2 + s0,
-                        _other => c3.cos() + 0.75,
-                    };
-                    s0 = (s0 * 0.8 + v7.tanh() * 0.05).sin();
-                }
-            }
-            let v8: f64 = prog_35(x1, s1, x2, [v[0], v[1], v[2], v[3]], n);
-            s0 = s0.mul_add(0.8, s0.cos() * 0.2);
-            acc2 += 0.05 * f64::tanh(f64::tanh(t) - v8.tanh());
-            if ((c3 + x1).cos() * 1.2).tan() < -1.0 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0 | 2 => {
-                let c3 = f64::recip(f64::min(v[n % 4], s0).powi(2) + 1.0);
-                acc2 -= c3;
-            }
-            3 | 5 => {
-                assert!(m4 + n < 100, "m4 out of range");
-            }
-            6 => {
-                s0 = (s0 * 0.6 + c3.clamp(x1.sin() - 1.5, f64::tanh(x1) + 1.5) * 0.4).sin();
-            }
-            _ => {
-                s0 = s0 * 0.5 + x0.hypot(acc2).sin() * 0.02;
-                let v9 = v[m4 % 4];
-                acc2 -= v9.sin();
-            }
-        }
-        f64::tanh(x1) - v[2] * 0.25 + s0 * 0.75 - s1 - acc2 * 0.25 - c3 + (x2 - f64::sinh(x1.tanh() * 2.0))
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = ((x1 * x2).powi(2) + 1.0).log(10.0);
-        let mut s1 = f64::cos(v[n % 4] / (x1 * x1 + 0.5)) * 2.0;
-        let mut s2 = f64::ln(x1 * x1 + 1.0);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n && f64::asinh((s1.cos() + 2.0).cbrt()) <= x1 {
-            k4 += 1;
-            s1 = (s1 * 0.6 + (s1 - x2) * 0.2).tanh();
-            s1 = s1 * 0.8 + (x0.tanh() * 0.5).ln_1p().cos() * 0.2;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if t * v[i] - fi.sin() < -0.5 {
-                break;
-            }
-            for &u in v.iter() {
-                let v5 = v.iter().map(|&p| u + f64::tanh(p)).sum::<f64>();
-                acc3 -= (v5 * v5).ln_1p().sin() * 0.1;
-                s2 = (s2 * 0.5 + f64::sin(s2).exp_m1().sin() * 0.1).sin();
-            }
-            let v6 = match i % 2 {
-                MODE_A if n % 2 == 0 => x1.tanh(),
-                MODE_B => SCALE + x0,
-                _ => x2 - x1,
-            };
-            acc3 -= 0.5 * (v6 * v6 + 1.0).cbrt().sin();
-        }
-        let len7 = v.len();
-        'l3: for i in 0..len7 {
-            let fi = i as f64;
-            let mut m8 = x0;
-            for j in 0..i {
-                m8 = m8.min(0.25 - v[i] * 0.75 + v[j]);
-            }
-            s1 = (s1 * 0.75 + f64::tanh(m8) * 0.1).sin();
-            s0 = 0.8 * s0 + 0.1 * (s0 + x2).cos();
-            s2 = s2.mul_add(0.5, (s2 * s2).cos() * 0.1);
-            for j in (0..5).rev() {
-                s2 = s2 * 0.75 + fi.sin() * 1.0;
-                acc3 += f64::tanh(f64::atanh(f64::tanh(f64::acos(f64::sin(m8) * 0.9)) * 0.9)) * 0.1;
-                match j {
-                    1 => {
-                        break 'l3;
-                    }
-                    MODE_C => {
-                        let x1 = f64::cbrt(x1.powi(2) + 0.5);
-                        s2 = (s2 * 0.5 + (x1 + s2).abs() * 0.1).tanh();
-                    }
-                    MODE_D => {
-                        s2 *= 0.6;
-                        s2 += 0.25 * (0.5 - 1.25 * s2).tanh();
-                    }
-                    _ => {
-                        s1 = (s1 * 0.5 + fi.sin().exp() * 1.0).sin();
-                        s2 = s2 * 0.75 + f64::tanh(s2.mul_add(s2, x2).sin()) * 0.02;
-                        if fi * v[(j + k4) % 4] > x0 {
-                            s0 = s0 * 0.8 + (s2 / (s0 * s0 + 1.0)).cos() * 0.05;
-                            continue;
-                        }
-                    }
-                }
-            }
-        }
-        let mut m9 = x0 / (s2 * s2 + 1.0);
-        for i in 0..4 {
-            m9 = m9.min(v[i] * (v[i] + v[0]));
-        }
-        s1 = s1.mul_add(0.6, m9.tanh() * 0.02);
-        let v10 = f64::tanh(x0) / ((2.5 - s2).sin() + 2.0);
-        s0.tanh() - s1.tanh() + acc3.cos() - v10 * 0.75 - v[(k4 + n) % 4].abs()
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = x1.max(v[3] / (v[2].powi(2) + 0.5)).sin() * 2.0;
-        let mut s1 = f64::sinh(x1.cos() * 2.0).sin() * 2.0;
-        let mut s2 = f64::copysign((x0.sin() + 2.0).cbrt(), 2.0_f64.powf(f64::cos(x2)));
-        let mut acc3: f64 = 0.0;
-        let mut m4 = f64::NEG_INFINITY;
-        for i in 0..4 {
-            let c5 = 0.25 - v[3 - i];
-            m4 = f64::max(m4, c5);
-            acc3 += 0.5 * (c5 * c5 + 0.5).ln().tanh();
-        }
-        acc3 += f64::sin(m4);
-        match n % 2 {
-            0 => {
-                let v6 = prog_40((v[0].sin() * 0.9).atanh().sin(), s0, 0.75, v, n);
-                s0 *= 0.6;
-                s0 += 0.005 * f64::sin(v6);
-            }
-            _ => {
-                acc3 -= acc3.cos();
-                acc3 -= ((m4 + x0) * std::f64::consts::FRAC_PI_4).sin();
-            }
-        }
-        let mut m7 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if f64::atanh(f64::tanh(s1) * 0.9) >= f64::asinh(x2) {
-                m7 += 1;
-            }
-            match i % 2 {
-                0 => {
-                    s1 = s1.mul_add(0.6, (-s0).tanh() * 0.4);
-                    s2 = 0.8 * s2 + 0.2 * s2.asinh().tanh();
-                    match i {
-                        0 => {
-                            s0 = (s0 * 0.5 + (s0.powi(2) + 1.0).powi(-2) * 0.1).sin();
-                            let v8 = s1;
-                            acc3 += 0.25 * v8.sin().sin();
-                        }
-                        1..=3 => {
-                            break;
-                        }
-                        4 => {
-                            s0 *= 0.5;
-                            s0 += 1.0 * x1.to_radians();
-                            s2 = (s2 * 0.75 + s2 * 0.25).sin();
-                        }
-                        _other => {
-                            acc3 -= f64::cos(f64::asin(x0.cos() * 0.9)) * 0.25;
-                            if x0 > -0.5 {
-                                break;
-                            }
-                            s0 = s0.mul_add(0.8, f64::cbrt(s0 * s0 + 1.0).tanh() * 0.2);
-                        }
-                    }
-                }
-                _ => {
-                    s2 = (s2 * 0.8 + s2 * x0 * 0.05).sin();
-                    s1 = (s1 * 0.8 + m4.clamp(-1.5, 1.0).cos() * 0.2).sin();
-                }
-            }
-            if 2.5 * x0 <= x0 {
-                s2 = (s2 * 0.75 + v[1] * 0.25).tanh();
-                if i < 1 {
-                    acc3 -= 0.25 * (x1 * m4).tanh();
-                } else if !(n % 3 == 1 && 0.5_f64.atan2(x2) < f64::atan(m4)) {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = j as f64;
-                        let v9 = (s0 + s1) * u.sin().sinh();
-                        let v10: f64 = (m4.sin() * 0.5).ln_1p() * x0;
-                        let v11 = v.iter().map(|&p| fi.to_degrees() * 0.01 + f64::sin(p)).sum::<f64>();
-                        s0 = (s0 * 0.5 + fj * 1.0).tanh();
-                        s2 = 0.5 * s2 + 0.02 * (f64::tanh(v9) - f64::tanh(v10) + f64::sin(v11)).tanh();
-                    }
-                    acc3 += 0.005 * f64::tanh(prog_1(v[0].tanh() * 2.0, f64::powi(s1, 3).cos(), s2.max(s1).sin(), &v, n));
-                } else {
-                    s1 *= 0.8;
-                    s1 += 0.2 * f64::cos(s1);
-                }
-            }
-            if v[0].cos() > x0 && i % 2 == 0 {
-                acc3 -= (-s2).cos() * 0.25;
-                if i + m7 < 22 {
-                    let mut k12 = 0;
-                    while k12 < 5 && (x2 * x2 + 1.0).log2() < -0.5 {
-                        k12 += 1;
-                        let v13 = f64::sin(m4).exp2();
-                        let v14 = x2.cos().cosh();
-                        let v15: f64 = (s2.tanh().powi(2) + 1.0).log10();
-                        acc3 += 0.05 * fi.asinh().tanh();
-                        s1 = (s1 * 0.8 + (v13.tanh() - f64::cos(v14) + v15.tanh()) * 0.05).sin();
-                    }
-                }
-                let v16 = (s2 * s2 + 1.0).log2();
-                s0 *= 0.75;
-                s0 += 0.1 * f64::tanh(v16.sin());
-            } else if f64::log(0.5_f64.powf(f64::cos(x0)).powi(2) + 1.0, (f64::tanh(fi) * 0.9).acos().powi(2) + 2.0) >= 0.0 || n + i < 10 {
-                acc3 += 0.25 * (x0.sin() * 0.9).atanh().cos();
-            } else {
-                s0 = 0.75 * s0 + 0.25 * f64::sin((f64::powi(fi - v[n % 4], 2) + 1.0).ln());
-                s0 *= 0.75;
-                s0 += 0.1 * (fi + s0 - x2).cos();
-            }
-            s1 *= 0.5;
-            s1 += 0.2 * (v[1].mul_add(s1, s1) / 2.0).tanh();
-        }
-        let c17 = m7 as f64;
-        let mut m18 = 0;
-        for i in 0..6 {
-            let fi = i as f64;
-            if i < 3 && s0 - 0.8 < -1.0 {
-                s1 = f64::mul_add(s1, 0.75, ((s1.powi(2) + 2.0).ln() - fi).tanh() * 0.25);
-            } else if i > 1 {
-                s1 = (s1 * 0.8 + m4 / (c17.cos() + 2.0) * 0.2).sin();
-            } else {
-                acc3 += (s1 - 0.75).sin() * 0.25;
-                if c17 * s2 >= s0 * v[2] {
-                    continue;
-                }
-                s2 = s2.mul_add(0.6, (v[m18 % 4].powi(2) + 0.5).powf(1.5).tanh() * 0.02);
-            }
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                let v19 = v.iter().zip(v.iter()).map(|(&p, &q)| c17 + p.tanh() + f64::tanh(q)).sum::<f64>();
-                match j {
-                    1..=2 => {
-                        s2 = (s2 * 0.5 + (s2 * s2 + 1.0).log(10.0) * 1.0).tanh();
-                    }
-                    PHASE_D | 5 => {
-                        s1 *= 0.8;
-                        s1 -= 1.0 * f64::asinh(c17).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + f64::atan(v19) * 0.05).tanh();
-                        if f64::exp(f64::ln(v[j % 4] * v[j % 4] + 2.0).tanh()) < s2 {
-                            return (f64::cos(m4).sin() * 1.2).tan();
-                        }
-                        s2 *= 0.6;
-                        s2 += 1.0 * fj.abs().cos();
-                    }
-                }
-                acc3 -= 0.05 * ((x2 * x2 + 1.5).acosh() * 1.2).cos();
-                s2 *= 0.5;
-                s2 -= 0.05 * v19.tanh();
-            }
-            s2 *= 0.8;
-            if !(m7 > 0) {
-                m18 += 1;
-            }
-            s2 -= 0.1 * f64::sin(s2 / (s2 * s2 + 1.5));
-        }
-        match m18 {
-            PHASE_A | 2 => {
-                let x2 = f64::acos(x1.tanh() * 0.9);
-                s1 = 0.6 * s1 + 0.1 * ((x2 * x2).ln_1p() + 0.5).sin();
-            }
-            g if g > 3 => {
-                s0 = s0 * 0.75 + ((s0.powi(2) + 1.0).recip().to_degrees() * 0.01).sin() * 0.02;
-                let v20 = (c17.cos() * 1.2).tan();
-                acc3 -= v20.tanh();
-            }
-            _ => {
-                s0 = 0.8 * s0 + 0.02 * (f64::cos(f64::sin(v[0])) * 0.9).atanh().sin();
-                acc3 -= f64::cos(x0 - s0) * 0.25;
-            }
-        }
-        f64::cos(s0) - f64::cos(s1) + f64::sin(s2) - f64::tanh(acc3) + c17.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].cos();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v6: f64 = loop {
-            k2 += 1;
-            let v3 = v.iter().fold(x0, |r, &z| r * 0.5 + 0.25 * f64::cos(v[0] + z.sin()));
-            match k2 {
-                0..=1 => {
-                    let v4: f64 = f64::sin(v[3 - k2]) - v3;
-                    acc1 += f64::sin(f64::cos(v4));
-                }
-                2 => {
-                    acc1 -= f64::cos((p.1.sin() * 0.9).atanh()) * 0.75;
-                    let v3 = f64::sin(p.0 * p.1);
-                    acc1 += v3.tanh();
-                }
-                _ => {
-                    acc1 -= v3.atan().sin();
-                    s0 = (s0 * 0.5 + ((v3 * v3 + 1.0).log(p.0 * p.0 + 2.0) - s0.sin().exp2()) * 0.05).tanh();
-                }
-            }
-            let mut m5: f64 = 0.0;
-            for j in 0..=n {
-                m5 = f64::min(p.0 + v[(j + n) % 4], m5);
-                if (s0 * s0 + 0.5).atan2(v3) >= 0.0 {
-                    continue;
-                }
-            }
-            s0 = f64::mul_add(s0, 0.8, f64::tanh(s0 + m5) * 0.05);
-            if k2 >= 2 {
-                break p.1.to_radians() * 20.0;
-            }
-            s0 = 0.8 * s0 + 0.05 * v3.tanh();
-        };
-        let v9: f64 = if p.1.tanh() > x0 * v[0] {
-            for _ in 0..5 {
-                acc1 -= f64::atanh(v6.cos() * 0.9).mul_add(p.0, (v6.sin() * 2.0).sinh()).cos() * 0.2;
-                let v8 = if k2 < 1 {
-                    (p.1 * p.1 + 1.0).log(3.0) + (v[2] - v6)
-                } else if (s0.tanh() * 1.2).tan() >= 1.0 {
-                    let v7 = p.0;
-                    v6 - s0 + f64::sin(v7)
-                } else {
-                    f64::asin(x0.tanh() * 0.9)
-                };
-                s0 = 0.75 * s0 + 0.05 * f64::tanh(v8).cos();
-            }
-            s0 = (s0 * 0.75 + prog_40(p.0, v6, 1.2, *v, n) * 0.01).sin();
-            prog_5(f64::cos(v[n % 4].mul_add(p.0, s0)) * 2.0, f64::tanh(f64::powf(f64::powi(v[n % 4].powi(2), 2) + 1.0, 0.3)), x0, *v, k2)
-        } else if 2.0_f64.min(v6 - p.0) >= -1.0 {
-            (f64::powi((p.1.cos() * 0.9).atanh(), 2) + 0.5).recip()
-        } else {
-            let v6 = v6 * v6;
-            (v[k2].cos() * 0.9).acos() + v6.tanh()
-        };
-        for i in 1..n {
-            let fi = i as f64;
-            if prog_1(v6, (fi * x0).cos() * 2.0, v9.tanh(), v, k2) < 0.0 {
-                return f64::asin(p.1.sin() * 0.9);
-            }
-            s0 = s0 * 0.5 + f64::tanh(s0) * 0.5;
-        }
-        s0 = (s0 * 0.8 + v6 * 0.5).tanh();
-        match k2 {
-            0 => {
-                acc1 += f64::cos(v6);
-                s0 = s0.mul_add(0.6, f64::powf(v[1] * v[1] + 0.5, 0.5).sin() * 0.1);
-                if p.0.tanh() > 0.0 {
-                    acc1 += f64::cos(v[k2]);
-                    s0 = s0.mul_add(0.5, f64::sin(p.0) * 0.5);
-                }
-            }
-            2 => {
-                s0 = 0.5 * s0 + 0.1 * f64::acos(v[0].sin() * 0.9).cos().exp2().cos();
-                s0 = (s0 * 0.6 + (x0.cos() * 0.9).atanh() * 0.05).sin();
-            }
-            _ => {
-                s0 = s0 * 0.5 + f64::tanh((p.1.tanh() * 1.2).tan()) * 0.05;
-            }
-        }
-        s0.sin() - acc1.sin() + f64::tanh(v9) - f64::max(p.0.clamp(-1.5, 1.5), f64::atan(p.0))
-    }
-
-    #[differentiable]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 2.0).acosh().tanh() * 2.0;
-        let mut s1: f64 = f64::tanh(x0.atan2(x1 * x1 + 1.0) + x0.clamp(x0.sin() - 1.5, s0.cos() + 1.5)) * 2.0;
-        let mut s2 = f64::atan(x2);
-        let mut acc3: f64 = 0.0;
-        let v4 = if prog_40((s2 * s2 + 1.5).acosh().clamp(acc3.sin() - 1.5, f64::tanh(s0.asinh()) + 1.5).sin(), f64::acos(f64::sin((s2 * s2 + 1.0).log10()) * 0.9).tanh(), x1.cos(), v, n) <= x0.mul_add(v[1], v[2]) || n % 3 == 1 {
-            ((v[3].tanh() * 0.9).atanh().powi(2) + 1.5).acosh()
-        } else {
-            acc3 += (s0 + s2).tanh() * 0.5;
-            x0.powi(3) * v[n % 4].cos()
-        };
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            if prog_40(f64::log10(v4.powi(2) + 1.0).sin(), (v4 / (f64::powi(v4, 2) + 1.0)).sin(), s1, v, n) > 0.5 {
-                s1 = s1 * 0.5 + (s2 * s2 + 1.5).acosh().cos() * 0.1;
-                if (x0.powi(2) + 1.0).log2() >= 0.0 || k5 == 2 {
-                    break s1 * s1;
-                }
-            } else if prog_1(f64::cos(f64::exp(v[n % 4].sin()) * (s0.tanh() * 0.5).ln_1p()), 1.2, s1, &v, k5) > 0.5 {
-                acc3 += (x1 * s1).cos();
-                if k5 % 3 == 1 && (s2.cos() * 1.5).sinh() <= s0 {
-                    s2 = (s2 * 0.6 + (s2 + x0) * 0.2).tanh();
-                    acc3 -= f64::cos(s1.cos().exp());
-                } else if k5 + n < 5 {
-                    s2 = 0.6 * s2 + 0.4 * v[k5].cos();
-                    acc3 += (x0.tanh() * 1.2).tan().tanh() * 0.4;
-                } else {
-                    acc3 += f64::log(x2 * x2 + 1.0, 10.0).tanh();
-                    s2 = s2 * 0.75 + f64::sin(s2).exp2().cos() * 0.1;
-                }
-                for _ in 0..6 {
-                    s2 *= 0.75;
-                    s2 -= 0.02 * (s2 * s2 + 0.5).atan2(v[1]).cos();
-                    let v6 = f64::powf(s1.powi(2) + 1.0, x0.cos()) - (s2 - s1);
-                    s0 = s0 * 0.75 + (s0.tanh() * 0.9).asin().cos().exp().sin() * 0.02;
-                    s1 = s1.mul_add(0.6, v6.tanh() * 0.02);
-                }
-            } else {
-                s0 = s0 * 0.75 + prog_35(f64::cos((s0.sin() * 1.5).sinh()), s1, 0.25, v, n).sin() * 0.005;
-            }
-            let v7 = s1.asinh();
-            s2 = s2.mul_add(0.5, (s0 - v7).sin() * 0.25);
-            if k5 >= 2 {
-                break prog_1(0.25, v7, s1, &v, k5);
-            }
-        };
-        let v9 = 0.5_f64.atan2(2.0_f64.copysign(x2));
-        s1 = 0.75 * s1 + 1.0 * f64::tanh((v9.to_radians() * 50.0).tanh().exp2());
-        let v10 = match k5 {
-            0 => 0.1 * v4,
-            _ => prog_35((x0.cos() * 1.2).tan().cos(), s0, x1, v, 1),
-        };
-        s1 * 0.25 + s2 + f64::tanh(acc3) + v4.cos() - f64::sin(v8) - f64::sin(v10)
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = f64::sqrt(f64::powi(v[n % 4] - s0, 2) + 2.0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'b0: {
-            if ((v[1].tanh() * 1.5).cosh().powi(2) + 1.0).powi(-1) < f64::tanh(x2) {
-                acc2 += prog_35((x1 + s0).cos() * 2.0, acc2, s0, v, 5).sin() * 0.01;
-                break 'b0;
-            }
-            let mut k3 = 0;
-            while k3 < 5 && (x1.powi(2) + 1.5).acosh() > -0.5 {
-                k3 += 1;
-                if (f64::cos(s1) * 2.0).cosh() <= 0.0 {
-                    break 'b0;
-                }
-                'b2: {
-                    if !(k3 == 3) {
-                        break 'b2;
-                    }
-                    if n > 1 && prog_1(2.0, x2, (s0 + x1).cos() * 2.0, &v, n) > 0.0 {
-                        break 'b2;
-                    }
-                    if (v[k3 % 4].cos() * 0.9).asin().cos().exp() <= 0.5 {
-                        break 'b2;
-                    }
-                }
-                s1 = s1.mul_add(0.75, s1.min(x1).sin() * 0.25);
-            }
-        }
-        let v4 = 'b3: {
-            if s1 + v[2] + s1.mul_add(v[n % 4], s1) > -1.0 {
-                acc2 += (s1.powi(2) + 2.0).ln().tanh();
-                break 'b3 f64::exp(v[n % 4].cos());
-            }
-            if s1.sin() <= 0.25 {
-                break 'b3 x1;
-            }
-            if -x1 < x2 {
-                acc2 += 0.5 * f64::sqrt(acc2.clamp(s1.tanh() - 1.5, f64::sin(v[n % 4]) + 1.5).powi(2) + 1.0).tanh();
-                break 'b3 x2;
-            }
-            x1.clamp(-0.5, 1.5)
-        };
-        let v5 = v.iter().copied().map(|p| s0.cos().exp_m1() + f64::sin(p)).sum::<f64>();
-        let mut a6 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = (v[2].cos() * 0.9).asin();
-            acc2 -= 0.5 * f64::tanh(t).cos();
-        }
-        let mut a7 = [0.0; 4];
-        for i in 0..4 {
-            a7[i] = (f64::powi((x0.tanh() * 0.9).acos(), 2) + 0.5).atan2(f64::tanh(v4).exp_m1());
-            acc2 += 0.5 * (x1 * x2).tanh();
-        }
-        a7 = [(a7[2] * 0.8 + f64::tanh(v4 + x1).exp2().cos() * 0.02).sin(), (a7[1] * 0.5 + f64::tanh(x1) * 0.5).sin(), a7[2], (a7[3] * 0.75 + a6[1].sin() * 0.1).sin()];
-        s0 = (s0 * 0.75 + f64::copysign(2.0_f64, s0) * 1.0).tanh();
-        s0 * 0.75 + acc2.cos() - v5.tanh() - a7[0] * 1.5
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_54(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-            let mut s0 = (f64::powi(x0, 2) + 0.5).recip();
-            let mut acc1: f64 = 0.0;
-            match mode {
-                Mode::Lower(_, _) => {
-                    s0 *= 0.8;
-                    s0 += 1.0 * f64::asin(acc1.sin() * 0.9).cos();
-                    s0 = s0 * 0.75 + (v[0] * v[0] + 1.5).acosh().tanh() * 0.05;
-                }
-                Mode::Upper(_) => {
-                    s0 *= 0.8;
-                    s0 -= 0.01 * prog_40(x2, acc1, x1, [v[0], v[1], v[2], v[3]], n).cos();
-                }
-                Mode::Off => {
-                    s0 = s0.mul_add(0.8, f64::tanh(s0 * x1) * 0.05);
-                }
-            }
-            let v5 = x1;
-            let mut a6 = [v[0], v[1], v[2], v[3]];
-            a6[0] *= 0.5;
-            a6[3] += acc1.cos();
-            a6 = [a6[1] * 0.75 + a6[1].sin() * 0.1, a6[0], a6[2].mul_add(0.5, s0.tanh().exp().cos() * 0.1), a6[0].mul_add(0.5, prog_1(x0, (x2 * x2 + 1.0).log10().cos(), 0.5, v, n).cos() * 0.005)];
-            a6 = [(a6[2] * 0.8 + f64::cos((x0 * x0 + 1.0).cbrt()) * 0.1).tanh(), 0.5 * f64::ln_1p(v5 * v5).tanh() + 0.5 * a6[2], a6[2] * 0.75 + f64::tanh(a6[n % 4] * a6[n % 4].cos()) * 0.02, (a6[3] * 0.6 + (a6[(self.n + n) % 4] / (v5 * v5 + 1.5)).cos() * 0.1).sin()];
-            if prog_44(0.5, x0, a6[n % 4].abs().sin().exp_m1().sin(), *v, n) > 0.5 {
-                let v7 = prog_5::<f64>(s0, v5, f64::tanh(f64::log(s0.powi(2) + 1.0, 2.0) / (f64::powi((v5.powi(2) + 1.0).recip(), 2) + 0.5)) * 2.0, *v, n);
-                acc1 += f64::tanh(prog_35(v5, f64::tanh(x0).cosh().asinh().tanh() * 2.0, 1.2, *v, n)) * 0.02;
-                s0 = s0.mul_add(0.8, v7.sin().cos() * 0.005);
-            } else if v[3 - self.n] > 0.5 {
-                acc1 -= f64::tanh(v[1].clamp(v[1].cos() - 1.5, f64::tanh(x0) + 1.5).atan());
-                let v8 = f64::tanh(x2);
-                acc1 += v8.tanh();
-            } else {
-                let v9 = prog_35(x1, x0, 1.5, *v, n);
-                let mut k10 = 0;
-                while k10 < 5 {
-                    k10 += 1;
-                    let v11 = (self.k * self.k + 0.5).recip() + self.k * v9;
-                    for _ in (1..=3).step_by(2) {
-                        acc1 -= v5.sin().powi(2) * 0.2;
-                        let v16: f64 = match mode {
-                            Mode::Lower(_, _) => x0 - 0.35 - s0 * a6[1],
-                            Mode::Upper(hi14) => {
-                                let hi14 = (v11 * hi14).tanh().exp();
-                                (x2 * x2 + 1.0).atan2(hi14 / (hi14.sin() + 2.0))
-                            }
-                            _ => {
-                                let v15 = s0 * x1;
-                                2.0_f64.atan2(2.0_f64.min(v15))
-                            }
-                        };
-                        s0 = f64::mul_add(s0, 0.6, f64::sin(v16.cos()) * 0.02);
-                    }
-                    let v17 = a6.iter().map(|&p| f64::sin(p)).sum::<f64>();
-                    s0 = 0.6 * s0 + 0.05 * f64::exp2(v17.tanh()).sin();
-                    acc1 += v11.cos().sin() * 0.4;
-                }
-                acc1 += v9.cos() * 0.05;
-            }
-            let mut m18 = 0;
-            for i in (1..=6).step_by(2) {
-                let v19 = (x1.cos() * 0.9).atanh();
-                match mode {
-                    Mode::Upper(hi20) => {
-                        acc1 -= (v5 + x0).asinh().tanh() * 0.5;
-                        if (s0.atan().powi(2) + 1.0).log10() <= x2 {
-                            acc1 -= f64::tanh(f64::cbrt(hi20 * hi20 + 0.5)) * 0.5;
-                        } else if f64::exp(v19.cos()) <= 1.0 {
-                            let x0: f64 = x1;
-                            let v21 = f64::atan2(hi20, s0 * s0 + 0.5);
-                            acc1 -= 0.5 * (x0.sin() + v21.sin()).cos();
-                        } else {
-                            s0 *= 0.8;
-                            s0 += 0.05 * f64::tanh(s0.powi(3));
-                        }
-                    }
-                    Mode::Lower(_, _) => {
-                        let x0: f64 = a6[i % 4].to_radians() * 50.0;
-                        acc1 += 0.5 * f64::cos(v19);
-                        acc1 += x0.sin() * 0.5;
-                    }
-                    Mode::Off => {
-                        s0 = 0.75 * s0 + 0.05 * f64::sin(s0.atan() * x1);
-                        let v24 = prog_35(f64::tanh(f64::exp(s0.cos())) * 2.0, v5, s0, [v[0], v[1], v[2], v[3]], n);
-                        s0 *= 0.8;
-                        s0 += 0.005 * v24.cos();
-                    }
-                }
-                let v30 = match mode {
-                    Mode::Upper(hi25) => {
-                        f64::cos(v5.hypot(hi25))
-                    }
-                    Mode::Lower(_, lo27) => {
-                        let v28 = x2.clamp(x1.tanh() - 1.5, f64::tanh(lo27) + 1.5);
-                        lo27.atan().min(v19 * v19) + f64::cos(v28)
-                    }
-                    Mode::Off => {
-                        let v29 = f64::abs(v19 * v19);
-                        (a6[i % 4].cos() * 2.0).cosh() + x0 * v19 + v29.cos()
-                    }
-                };
-                if ((-v[(m18 + self.n) % 4]).tanh() + 2.0).cbrt() <= 0.5 {
-                    m18 += 1;
-                }
-                acc1 += f64::recip(f64::powi(f64::ln_1p(a6[1] * a6[1]), 2) + 1.0) * 0.5;
-                s0 = s0.mul_add(0.8, (v19.tanh() - f64::cos(v30)).cos() * 0.005);
-            }
-            match m18 {
-                0 | 2 => {
-                    let x0: f64 = x0.sin();
-                    let v31 = (x0 * x0 + 2.0).acosh() * (x2 / (v[m18 % 4].tanh() + 2.0));
-                    acc1 += 0.5 * f64::sin(v31);
-                }
-                MODE_D | 5 => {
-                    let v5 = ((self.scale - v5).tanh() * 1.2).tan();
-                    let v32 = (v5.atan().powi(2) + 2.0).acosh();
-                    s0 = (s0 * 0.75 + v32.tanh() * 0.01).sin();
-                }
-                6 => {
-                    let v33 = x1;
-                    s0 = s0 * 0.6 + f64::tanh(f64::powi(v33 - self.scale, 3)) * 0.02;
-                }
-                _ => {
-                    s0 = s0 * 0.5 + s0 * 0.01;
-                }
-            }
-            s0 * 0.5 - acc1.tanh()
-        }
-
-        pub fn prog_58(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            const PHASE_B: usize = 1;
-            const PHASE_C: usize = 2;
-            let mut s0 = (f64::tanh(x0) * 0.5).ln_1p();
-            let mut s1 = x2.powi(3).tanh() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let [b3, b4, b5, b6] = [s1, f64::exp(s0.cos()), prog_35(1.2, f64::tanh(f64::ln_1p(f64::exp_m1(f64::sin(s0)).powi(2))) * 2.0, 2.0, v, n), ((x1.powi(2) + 0.5).powf(0.5).tanh() * 0.5).ln_1p()];
-            'l0: for _ in 0..n {
-                acc2 += (x1 - s1).sin() * 0.25;
-                s0 = f64::mul_add(s0, 0.6, b4.sin() * 0.4);
-                let mut k7 = 0;
-                while k7 < n + 1 && (b3.cos() * 0.9).acos() > -0.5 {
-                    k7 += 1;
-                    s0 = s0 * 0.75 + v[0].cos() * 0.25;
-                    let v8 = b6 + v[k7 % 4];
-                    if SCALE + v[3] + x0.mul_add(v8, s0) <= 0.0 {
-                        break 'l0;
-                    }
-                }
-            }
-            let mut m9 = 0;
-            for i in (1..=4).step_by(2) {
-                if i > 2 && (b6.powi(2) + 0.5).atan2(b6) >= b3 {
-                    continue;
-                }
-                match n % 3 {
-                    2 => {
-                        let v10: f64 = s0 * (x0 - s1);
-                        s1 = (s1 * 0.6 + 1.5_f64.atan2(b6) * 1.0).sin();
-                        if self.n == 2 && b4 < -0.5 {
-                            s1 = (s1 * 0.8 + b5.sin().cos().exp_m1() * 0.05).tanh();
-                            continue;
-                        }
-                        acc2 += v10.sin() * 0.5;
-                    }
-                    _ => {
-                        let v11 = prog_40(b3, f64::tanh(self.scale.atan2(f64::powi(s1, 2) + 0.5)) * 2.0, 0.25, v, i);
-                        s1 *= 0.8;
-                        s1 += 0.005 * v11.sin();
-                    }
-                }
-                if b5 >= b6 || m9 > 20 {
-                    m9 += 1;
-                }
-                if prog_40(s1, b3, f64::atan(b5).cos() * 2.0, v, i) < -1.0 {
-                    break;
-                }
-                acc2 -= f64::sin(b4);
-            }
-            match m9 {
-                0 => {
-                    let v12 = prog_40(1.2, s1, f64::cos(b6.tanh()) * 2.0, v, m9);
-                    s1 = (s1 * 0.5 + v12.tanh() * 0.005).sin();
-                }
-                PHASE_B => {
-                    s1 = (s1 * 0.5 + (x0.sin() * 2.0).sinh() * 0.05).tanh();
-                }
-                PHASE_C if n < 4 => {
-                    acc2 += 0.2 * (b6 * b6 + 0.5).powf(b4.cos()).cos();
-                }
-                _ => {
-                    let v13 = 0.35 * b4.min(self.k);
-                    s0 = s0.mul_add(0.5, f64::cos(v13) * 0.5);
-                }
-            }
-            let v14 = x0.to_degrees() * 0.02;
-            s0.sin() - f64::tanh(s1) + acc2.cos() - f64::cos(b3) - b4 * 1.5 - b5.cos() - b6.tanh() + v14 * 0.25
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0 / (x0.sin() + 2.0);
-        let mut s1 = prog_53((v[n % 4] * (v[n % 4].cos() * 0.9).acos()).cos(), x1, 0.25, *v, n).sin() * 2.0;
-        let mut s2 = f64::abs(s0);
-        let mut acc3: f64 = 0.0;
-        let f4 = |t: f64| (v[n % 4] * v[n % 4] + 1.0).ln() * (SCALE + t);
-        let v5 = v.iter().fold(0.0, |r, &p| r * 0.5 + f4(p) * 0.25);
-        'l0: for _ in (0..n).rev() {
-            s2 = (s2 * 0.8 + (s2.sin() * 1.2).tan() * 0.02).tanh();
-            let mut k6 = 0;
-            while k6 < 4 && (s0 * s0 + 1.5).acosh() + (s2.powi(2) + 1.0).ln() > -0.5 {
-                k6 += 1;
-                if x1 / (v5.powi(2) + 1.5) + x2.asinh() < 0.0 {
-                    s1 = (s1 * 0.8 + v[0].to_radians() * 50.0 * 0.2).sin();
-                    continue 'l0;
-                }
-                s2 *= 0.75;
-                s2 += 0.02 * (s2 / (s2 * s2 + 0.5) + s2).sin();
-                s1 *= 0.8;
-                s1 += 0.1 * (v[k6 % 4] + s2).tanh();
-            }
-            acc3 += 0.25 * (f64::tanh(x2 * s1) * 0.9).asin().sin();
-        }
-        let a7 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        let v8 = prog_5((f64::min(1.5_f64, x1) * (f64::cos(x2) * 1.5).cosh()).cos(), x1, x0, a7, n);
-        let v13 = match n {
-            0..=1 => {
-                for i in (0..=n).rev().step_by(2) {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        s0 *= 0.6;
-                        s0 += 0.4 * f64::tanh(-s0).cos();
-                        let v9: f64 = if !(i % 3 == 1) {
-                            s1 = 0.75 * s1 + 0.05 * f64::sin(v[3] * v5);
-                            (f64::powi(-v5, 2) + 1.0).log10()
-                        } else {
-                            f64::tanh(x1.tanh())
-                        };
-                        let v11 = match n {
-                            0..=1 => v5.atan2(x2.powi(2) + 0.5),
-                            3..=4 => {
-                                let v10 = v8 / (f64::cos(a7[j % 4]) + 2.0);
-                                v9 + v10.sin()
-                            }
-                            g if g > 5 => fj.cos(),
-                            _ => f64::cos(a7[j % 4]).exp2(),
-                        };
-                        acc3 -= 0.05 * (v9 + v11.cos()).sin();
-                    }
-                    if i > 3 {
-                        acc3 -= 0.5 * a7[i % 4].cos();
-                        break;
-                    }
-                    s0 = s0 * 0.8 + f64::tanh(v[n % 4] * v5) * 0.02;
-                }
-                prog_35(s2, x0, s1, a7, n)
-            }
-            g if g > 2 => {
-                let x1 = s2;
-                (v5.tanh().tanh() * 1.2).tan() + x1.sin()
-            }
-            _ => {
-                let v12 = v[n % 4] + x0;
-                v5.cos() + v12.tanh()
-            }
-        };
-        let mut a14 = [0.0; 4];
-        for i in 0..n {
-            a14[i % 4] += a7[i % 4].tanh() * 0.5;
-        }
-        f64::sin(s0) - s1 + s2 - acc3.tanh() + v5 * 0.25 + v8.sin() + v13.cos() + a14[2] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_56<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = f64::tanh(x2 + (x2 + 0.5)) * 2.0;
-        let mut s1 = v[0];
-        let mut s2 = s1;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = (x2 * x2 + 1.0).powf(f64::cos(v[i]));
-            acc3 -= 0.5 * (0.1 - x1).cos();
-        }
-        let v7 = match n {
-            0..=1 => {
-                let v5 = acc3 + 0.5;
-                0.5_f64.log(a4[n % 4] * a4[n % 4] + 2.0) + v5.tanh()
-            }
-            PHASE_C | 4 => x0 / (x1 * x1 + 0.5) + (x2.powi(2) + 1.5).acosh(),
-            5 => {
-                s2 *= 0.5;
-                s2 += 0.1 * (s2 + x0).cos();
-                v[n % 4].clamp(s1.cos() - 1.5, x1.tanh() + 1.5)
-            }
-            _ => {
-                let v6 = x2 * s2;
-                v6.cos()
-            }
-        };
-        let v9 = 'b1: {
-            for i in (1..=4).step_by(2) {
-                let fi = i as f64;
-                if prog_35(v[i % 4].tanh().exp().sin() * 2.0, s1, f64::log10(f64::exp(s2.tanh()).powi(2) + 1.0).cos() * 2.0, v, n) <= -1.0 || n == 2 {
-                    acc3 += f64::cos(x1.cos().powi(2));
-                    break 'b1 (v7 * v7 + 1.0).log(v7 * v7 + 2.0);
-                }
-                s1 *= 0.5;
-                s1 += 1.0 * f64::sin((fi * fi + 1.0).sqrt());
-            }
-            for i in 0..N {
-                s0 = (s0 * 0.75 + (a4[i].asinh().sin() * 2.0).sinh() * 0.02).tanh();
-                if x0 * x1 <= s1 {
-                    break 'b1 (x1 * 1.5).to_radians() * 20.0;
-                }
-            }
-            let v8 = f64::powf(f64::powi(x1, 2) + 1.0, 1.5);
-            (x0.powi(2) + 1.0).log2() + f64::tanh(v8)
-        };
-        let v11 = 'b4: {
-            let v10 = prog_53(f64::min(v7, s0).cos(), f64::sin(v[n % 4].tanh() * x1) * 2.0, f64::clamp(a4[0].abs(), f64::sin(f64::ln_1p(s0.sin() * 0.5)) - 1.5, (-v7).cos() + 1.5).cos(), v, n);
-            for &t in v.iter() {
-                s2 = (s2 * 0.8 + x0 * 0.2).sin();
-                if (t.cos() * 0.9).acos() - (0.35 - t) <= s0 {
-                    break 'b4 (f64::tanh(v10) + 2.0).cbrt().atan2(f64::powi(v9.cos().exp(), 2) + 1.0);
-                }
-            }
-            x1 + v10.sin()
-        };
-        let v16 = match n {
-            0..=1 => {
-                let v12 = (f64::powi(x1, 2) + 1.0).powi(-3);
-                prog_53(1.5, (f64::atan(v12) * f64::tanh(x0)).sin(), (a4[0] * a4[0] + 1.0).log10().sin().sin(), v, n)
-            }
-            2..=4 => {
-                let v9 = s0;
-                let v13 = prog_1(0.5, (x0 * x0 + 2.0).acosh().tanh().tanh() * 2.0, 1.5, &v, 1);
-                s0 = f64::mul_add(s0, 0.5, x1.asinh().sin() * 0.5);
-                1.5_f64.copysign(x1) + f64::tanh(v9) + f64::tanh(v13)
-            }
-            6 => {
-                let v14 = (f64::tanh((x2.powi(2) + 2.0).acosh()) * 0.9).acos();
-                f64::min(v14.sin().exp2(), f64::exp2(x0.cos()))
-            }
-            _other => {
-                let v15 = f64::copysign(2.0_f64, x2);
-                prog_40(f64::cos(2.0_f64.copysign(v9) / (x1 * x1 + 1.5)) * 2.0, f64::asinh(v7).cos(), s0, v, 0) + v15.cos()
-            }
-        };
-        let mut k17 = 0;
-        loop {
-            k17 += 1;
-            s0 = 0.5 * s0 + 0.1 * f64::sin(v[1].tanh().exp2() * s0);
-            let v18 = match k17 {
-                1 => v11 * s1 + f64::log2(s2 * s2 + 1.0),
-                2 | 4 => x0.tanh(),
-                5 => {
-                    s0 *= 0.8;
-                    s0 += 0.1 * (f64::sqrt(s1 * s1 + 2.0) + s2.tanh()).tanh();
-                    a4[k17 % 4] * x0 + (v9.powi(2) + 1.5).acosh()
-                }
-                _ => {
-                    for &u in a4.iter() {
-                        acc3 -= 0.05 * v[k17 % 4].sin();
-                        s1 = (s1 * 0.75 + v9 * 0.25).tanh();
-                        s1 = 0.75 * s1 + 0.25 * f64::cos(f64::sin(u));
-                    }
-                    s0 = s0.mul_add(0.75, f64::cos(v16 * std::f64::consts::FRAC_PI_4) * 0.25);
-                    v11.cos()
-                }
-            };
-            if k17 >= 6 || v11.tanh().exp() >= 0.5 {
-                break;
-            }
-            s2 = (s2 * 0.75 + v18.tanh() * 0.01).tanh();
-        }
-        x0 * 0.5 - s0 + s1 + s2 + acc3.sin() + v9.cos() + v11 * 0.5 + f64::cos(v16) + x0 / (v[(k17 + n) % 4] * v[(k17 + n) % 4] + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_C: usize = 2;
-        let mut s0: f64 = x0.max(v[n % 4]);
-        let mut s1 = ((s0 - x2) / ((f64::tanh(x2) * 1.2).tan().powi(2) + 1.5)).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v4 = if x1.mul_add(x0.min(x1), s0.cos().exp2()) < 1.0 {
-            let v3 = ((x2 * v[n % 4]).powi(2) + 0.5).recip();
-            v3 * 0.65
-        } else if !(n == 6 && ((SCALE + x1).powi(2) + 1.5).acosh() <= 1.0) {
-            let x2 = x0 * (x2 + x0);
-            x0.atan() + f64::cos(x2)
-        } else {
-            f64::cos(v[3])
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match i {
-                0 => {
-                    acc2 += (-t).sin() * 0.5;
-                    s1 = 0.6 * s1 + 1.0 * f64::tanh(v4.to_radians() / ((s1 * s1 + 0.5).recip().cos() + 2.0));
-                    if (s0 * s0 + 1.0).log10() <= 0.5 {
-                        acc2 += f64::sin(prog_40((f64::powi(v4, 2) + 1.0).recip().sin(), x0, 0.75, [v[0], v[1], v[2], v[3]], n)) * 0.2;
-                    } else if fi / (f64::sin(t) + 2.0) - v[3] / (s0.tanh() + 2.0) > -0.5 {
-                        s0 = (s0 * 0.75 + (f64::tanh(x2).powi(2) + 2.0).acosh() * 0.2).sin();
-                        s1 = (s1 * 0.6 + f64::recip((-x1).powi(2) + 1.0) * 0.5).sin();
-                    }
-                }
-                g if g > 1 => {
-                    s1 = s1 * 0.75 + prog_35(0.5, x2, t, [v[0], v[1], v[2], v[3]], i).tanh() * 0.005;
-                    acc2 -= x0.cos().exp_m1().tanh() * 0.5;
-                }
-                _ => {
-                    for j in 0..n {
-                        match j {
-                            0 | 2 => {
-                                s1 = s1 * 0.8 + (x2.sin() * 2.0).sinh().tanh() * 0.02;
-                                if !(n % 3 == 1 && f64::powi(x0 * x0 + 1.0, -3).sin().exp2() <= -0.5) {
-                                    break 'l0;
-                                }
-                                s1 = (s1 * 0.5 + s1.atan().to_radians() * 50.0 * 0.5).tanh();
-                            }
-                            3 | 5 => {
-                                break;
-                            }
-                            _other => {
-                                acc2 -= f64::cos((t * t + 0.5).cbrt()) * 0.05;
-                            }
-                        }
-                        let v5: f64 = t.cos().exp2();
-                        s1 *= 0.5;
-                        s1 += 0.05 * f64::tan(f64::tanh(s1) * 1.2).cos();
-                        s1 = 0.8 * s1 + 0.1 * v5.sin();
-                    }
-                }
-            }
-            match n {
-                0 | 2 => {
-                    s0 *= 0.6;
-                    s0 += 0.4 * v4.cos();
-                }
-                3 | 5 => {
-                    acc2 += 0.25 * (t * t + 1.0).log(3.0);
-                    if t.cos().cos().exp() < x2 || n % 2 == 0 {
-                        s0 = (s0 * 0.6 + (SCALE + x1) * 0.4).tanh();
-                    } else if n == 6 {
-                        s0 = s0.mul_add(0.75, prog_35(0.25, x2, (x2 - v4).tanh(), [v[0], v[1], v[2], v[3]], n).sin() * 0.005);
-                        acc2 += f64::cos(v[i]).cos() * 0.5;
-                    } else {
-                        let v6 = x1.sin().exp2();
-                        s1 = s1 * 0.5 + f64::cos(v6).sin() * 0.25;
-                    }
-                    let v7 = v4.max(s1);
-                    s1 = (s1 * 0.5 + v7.cos() * 0.5).sin();
-                }
-                6 => {
-                    s0 = (s0 * 0.6 + (v4.cos() * 0.9).asin() * 0.1).sin();
-                    if f64::acosh(v[n % 4] * v[n % 4] + 2.0) < f64::mul_add(x1, x1, v4) {
-                        acc2 += 0.4 * (t * core::f64::consts::FRAC_1_SQRT_2).sin().sinh();
-                    } else {
-                        acc2 += (t * 0.8).cos() * 0.5;
-                        s1 = (s1 * 0.75 + s1 * s1 * 0.05).sin();
-                    }
-                }
-                _other => {
-                    acc2 += f64::cos(t + 1.5) * 0.5;
-                }
-            }
-            acc2 += (x1 + v4).sin() * 0.5;
-            s1 = (s1 * 0.75 + t.sin() * 0.25).tanh();
-        }
-        for i in 0..3 {
-            let fi = i as f64;
-            let v8: f64 = if v[(i + n) % 4].sin().exp2() >= 1.0 {
-                f64::tanh(x1)
-            } else if x1.mul_add(v4, x1) >= fi {
-                f64::log2(f64::sin(s1).exp2().powi(2) + 1.0)
-            } else {
-                let x0 = x0.min(s1) * 0.75;
-                (v[3 - i] + x0) * s1
-            };
-            acc2 += f64::mul_add(v4, v4, v4).cos() * 0.5;
-            s0 = 0.5 * s0 + 0.05 * v8.cos();
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            for j in (1..=6).step_by(2) {
-                let fj = j as f64;
-                let v9 = v.iter().fold(v[1], |r, &p| r * 0.75 + 0.25 * (2.0 - fj + p.cos()).sin());
-                let v11 = match j {
-                    PHASE_A | PHASE_C => {
-                        let v10 = f64::acosh(fj * fj + 2.0);
-                        0.5_f64.powf(v9.sin()) + v10.tanh()
-                    }
-                    g if g > 4 => x1.sin().exp_m1() - 3.0_f64.hypot(v4),
-                    _other => f64::exp2(f64::tanh(v9)) - v4 / (v9 * v9 + 0.5),
-                };
-                s0 = s0 * 0.5 + f64::cos(v9.cos().exp2()) * 0.1;
-                acc2 += 0.1 * v11.tanh().tanh();
-            }
-            let v13: f64 = if !(i % 2 == 0 && f64::tanh(v4).exp_m1() <= f64::ln_1p(v[3] * v[3])) {
-                acc2 -= (x2 - fi).cos() * 0.4;
-                f64::cos(x0)
-            } else {
-                let v12 = s0 * core::f64::consts::FRAC_1_SQRT_2;
-                s1.min(0.3 * v[n % 4]) + v12.sin()
-            };
-            s1 = (s1 * 0.6 + (-v[0]).mul_add(2.0_f64.min(s1), v4 - v[2]) * 0.05).tanh();
-            acc2 += v13.tanh().sin() * 0.4;
-        }
-        let v16 = if (v4 * std::f64::consts::FRAC_PI_4).powi(2).ln_1p() > -0.5 && n > 1 {
-            let v14 = v4;
-            f64::max(-2.0_f64, x2) + v14.cos()
-        } else {
-            let v15 = v4.max(x2);
-            f64::sqrt(x1 * x1 + 2.0) + v15.sin()
-        };
-        f64::tanh(s0) - s1 * 0.25 + f64::cos(acc2) - v16.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x1 - v[1]) * 2.0;
-        let mut s1: f64 = 0.75 * x2;
-        let mut acc2: f64 = 0.0;
-        let v4 = if (x0 + x2) / 4.0 <= 0.0 {
-            (-s1) + acc2
-        } else {
-            let v3 = f64::sqrt(acc2 * acc2 + 0.5);
-            return prog_5(acc2, v3.cos().cos().tanh() * 2.0, v3.atan().cos(), [v[0], v[1], v[2], v[3]], n)
-        };
-        let mut m5: f64 = 0.0;
-        for i in 0..n {
-            let c6 = if i > 4 {
-                v4
-            } else {
-                v[i % 4] / (x0 * x0 + 1.5)
-            };
-            m5 = c6.max(m5);
-            s0 = 0.75 * s0 + 0.05 * f64::sin((s0 / (f64::sin(x1) + 2.0)).abs());
-        }
-        s0 = 0.6 * s0 + 0.25 * f64::tanh(f64::sin(m5));
-        let v8: f64 = if m5 >= s1.abs() {
-            -f64::tanh(v4).exp_m1()
-        } else if f64::acos(f64::sin(x0) * 0.9) > v4 / (v[1].tanh() + 2.0) {
-            let v4 = (f64::sin(v4) * 0.9).acos();
-            m5.max(v4) + 0.65
-        } else {
-            let v7 = f64::log(v[n % 4].powi(2) + 1.0, 2.0);
-            prog_53(x2, (v7.powi(2) + 2.0).ln().sin(), f64::cos(-v7) * 2.0, [v[0], v[1], v[2], v[3]], 4)
-        };
-        let [b9, b10, b11] = [prog_5::<f64>(s1, f64::sin((v[n % 4] * v[n % 4] + 1.0).sqrt()), f64::tanh(f64::to_radians((x0 * x0 + 2.0).acosh())), [v[0], v[1], v[2], v[3]], 2), (f64::hypot(0.5_f64, acc2).powi(2) + 1.0).log10(), 3.0_f64.copysign(v4).clamp((acc2 + s1).tanh() - 1.5, f64::cos((v[n % 4] * v[n % 4] + 2.0).acosh()) + 1.5)];
-        if let Some(k12) = n.checked_sub(2) {
-            let c13 = k12 as f64;
-            s1 *= 0.5;
-            s1 -= 1.0 * b10.asinh();
-            s1 = 0.75 * s1 + 1.0 * c13.cos();
-        } else {
-            acc2 += x1.min(v[n % 4]).cos();
-            let v14 = f64::atan2(acc2 * acc2 + 0.5, x1).abs();
-            s0 *= 0.6;
-            s0 += 0.1 * f64::tanh(v14).tanh();
-        }
-        s0 * 0.5 + s1 + f64::tanh(v8) + b9.tanh() - b10 + b11 * 0.25 - f64::exp(f64::cos(s1))
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = v[n % 4].sin().exp2();
-        let mut s1: f64 = f64::cos((x0.powi(2) + 1.0).atan2(s0));
-        let mut s2: f64 = f64::powi(*x2, 3).cos();
-        let mut acc3: f64 = 0.0;
-        let v8 = match mode {
-            Mode::Lower(k4, lo5) => {
-                s2 *= 0.75;
-                s2 += 0.02 * f64::cos(f64::atan2(v[1] * v[1] + 0.5, x0 - x1));
-                v[3 - k4] / (lo5 * lo5 + 1.0)
-            }
-            Mode::Upper(hi6) => {
-                let v7 = v[3] * v[3];
-                s2 = (s2 * 0.5 + f64::cbrt((hi6 * hi6 + 1.0).log2().cos() + 2.0) * 1.0).tanh();
-                (f64::recip(f64::powi(x1, 2) + 0.5).sin() * 0.9).atanh() + f64::cos(v7)
-            }
-            Mode::Off => x1.sin().clamp(s2.min(x1).tanh() - 1.5, f64::cos(f64::exp_m1(f64::tanh(x1))) + 1.5),
-        };
-        'b0: {
-            s2 *= 0.8;
-            s2 -= 0.02 * f64::min(f64::exp_m1(s1.tanh()), 1.2 - x1).sin();
-            for i in 0..4 {
-                if prog_35((f64::tanh(*x2 + x1) * 1.5).cosh().cos(), f64::recip(s2 * s2 + 1.0).cos(), f64::cos(v8 + *x2) * 2.0, v, i) < -0.5 {
-                    break 'b0;
-                }
-                acc3 -= f64::tan(f64::tanh((x0.sin() + 2.0).cbrt()) * 1.2).cos() * 0.5;
-            }
-            if (acc3 * acc3 + 1.0).log2().hypot(f64::asinh(x0)) <= -1.0 {
-                break 'b0;
-            }
-        }
-        'b2: {
-            if n < 1 && v8 > s1 {
-                break 'b2;
-            }
-            if !(n > 1 && *x2 + v8 > f64::log(x2.powi(2) + 1.0, acc3 * acc3 + 2.0)) {
-                s1 = 0.75 * s1 + 0.01 * (s0 + x0).tanh();
-                break 'b2;
-            }
-        }
-        if acc3.sin() + (-acc3) <= -0.5 {
-            let v9 = prog_44(acc3, s1, f64::sin(3.0_f64.copysign(s2)) * 2.0, v, n);
-            let v10 = f64::atanh((*x2 * *x2).ln_1p().sin() * 0.9);
-            s2 = (s2 * 0.75 + (v9.sin() + v10.sin()) * 0.005).tanh();
-        } else if v[0].min(x0).powi(3) >= v[n % 4] {
-            let v11 = prog_1(x0, x0.copysign(s0).cos(), s0, &v, n);
-            s1 *= 0.75;
-            s1 += 0.02 * f64::tanh(v[2] - s1).sin();
-            s0 = 0.75 * s0 + 0.005 * v11.cos();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s2 = (s2 * 0.5 + prog_1(f64::cos(-s2), s1, s0, &v, i) * 0.005).sin();
-            if prog_35(s1, x1, (s2 / (f64::powi(t, 2) + 1.0)).tanh() * 2.0, v, i) >= 0.0 {
-                acc3 -= 0.005 * f64::sin(prog_35(s0, f64::cos(f64::sinh(x0.tanh()) * t) * 2.0, (v[0] * (s2 / (s2 * s2 + 1.5))).tanh(), v, i));
-            } else {
-                let x1 = (f64::powi(t.sin(), 2) + 0.5).atan2(t + *x2);
-                s1 = (s1 * 0.75 + x1 / (s2.powi(2) + 1.0) * 0.02).tanh();
-                if (x0 * x0 + 1.0).ln() > t {
-                    acc3 += 0.02 * f64::sin(prog_35(((fi + x0) * 0.3).sin(), t, s0.sin() * 2.0, v, i));
-                    continue;
-                }
-            }
-        }
-        f64::sin(s0) - s1 + s2 - acc3
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.asinh();
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(v[3], |r, &p| r * 0.5 + 0.25 * (f64::atan(x0) + p.sin()).sin());
-        let [_, b3, _, _] = v;
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            if x0 <= 1.0 {
-                break f64::sqrt(f64::log(b3 * b3 + 1.0, f64::powi(v[1], 2) + 2.0).powi(2) + 1.0);
-            }
-            acc1 -= 0.25 * x2.sin();
-            if k4 >= 6 || (f64::tanh(f64::atan(v2)) * 1.2).tan() >= 0.5 {
-                break b3 / (b3 * b3 + 0.5);
-            }
-        };
-        let mut k6 = 0;
-        while k6 < 5 {
-            k6 += 1;
-            let v7 = *x2;
-            s0 = 0.8 * s0 + 0.2 * f64::tanh(v7);
-        }
-        if x2.abs() < -0.5 {
-            s0 = (s0 * 0.6 + prog_1(0.25, v5.tanh() * 2.0, 2.0, &v, n) * 0.005).sin();
-            acc1 += v2.tanh();
-        } else if v2 - v5 < 1.0 {
-            s0 = (s0 * 0.5 + v[k6 % 4].cos().exp() * 0.1).tanh();
-        }
-        let mut k8 = 0;
-        let v13: f64 = loop {
-            k8 += 1;
-            if b3 - v[(k8 + k6) % 4] >= -1.0 {
-                break (f64::sin(v5.atan()) * 0.9).atanh();
-            }
-            let [b9, b10, b11, b12] = v;
-            s0 = s0.mul_add(0.6, f64::sin(b12.asinh()) * 0.4);
-            if k8 >= 6 || prog_1(f64::tanh((v[2].cos() * 1.2).tan().asinh()) * 2.0, f64::cos(b9 / 1.5) * 2.0, x0.sin().exp_m1().sin(), &v, k4) < b10 {
-                break (v[3] * v[3] + 0.5).sqrt();
-            }
-            acc1 += 0.25 * f64::tanh(b11.sin());
-        };
-        let mut a14 = v;
-        for i in 0..n {
-            a14[(i * 3) % 4] -= (b3.sin().exp2() + x1 * v[0]).tanh() * 0.2 * a14[i % 4];
-        }
-        for i in 0..n {
-            s0 = 0.6 * s0 + 0.5 * (a14[i % 4].powi(2) + 1.0).recip().sin();
-            a14 = v;
-            acc1 -= 0.25 * f64::sin(f64::ln(f64::powi(x0, 2) + 2.0));
-        }
-        let v15 = (0..n).fold(0.0, |r, i| r * 0.5 + ((b3.powi(2) + 1.0).recip() + (x2.sin() + 2.0).cbrt() + v[i % 4] * 0.5) * 0.5);
-        s0.tanh() - f64::sin(acc1) + v13 * 0.5 + f64::sin(a14[1]) + v15 * 0.75 + prog_40((f64::sin(x1) + (f64::cos(a14[k8 % 4]) + 2.0).cbrt()).cos(), 1.2, *x2, v, n)
-    }
-
-    #[differentiable]
-    pub fn prog_62<T>(x0: T, p: (T, T), v: &[T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
-        let (x1, x2) = p;
-        let mut s0 = T::tanh(T::tan(x0.sin() * T::from_f64(1.2).unwrap())) * T::from_f64(2.0).unwrap();
-        let mut s1 = ((T::tanh(x1) * T::from_f64(2.0).unwrap()).sinh().to_radians() * T::from_f64(50.0).unwrap()).sin() * T::from_f64(2.0).unwrap();
-        let mut s2 = T::acos(x2.sin() * T::from_f64(0.9).unwrap()).cos().exp().tanh() * T::from_f64(2.0).unwrap();
-        let mut acc3: T = T::zero();
-        let mut k4 = 0;
-        while k4 < n && T::recip((s1 - s0).powi(2) + T::one()) > -T::from_f64(0.25).unwrap() {
-            k4 += 1;
-            let v5 = v[n % 4] * v[n % 4] / T::from_f64(2.0).unwrap();
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                let v7 = match k6 % 2 {
-                    0 => {
-                        s1 = s1 * T::from_f64(0.75).unwrap() + (s1 * s1 + T::from_f64(2.0).unwrap()).acosh().sin() * T::from_f64(0.1).unwrap();
-                        T::sin(s2) * (v5 - v[k4 % 4])
-                    }
-                    1 => (v5 + x1).asinh(),
-                    _ => v5 + v[k6 % 4],
-                };
-                acc3 = acc3 - T::sin(s0 + v[k6 % 4]).sin() * T::from_f64(0.02).unwrap();
-                s2 = (s2 * T::from_f64(0.6).unwrap() + v5 * T::from_f64(0.3).unwrap() * T::from_f64(0.5).unwrap()).tanh();
-                s2 = (s2 * T::from_f64(0.8).unwrap() + T::cos(v7) * T::from_f64(0.02).unwrap()).sin();
-            }
-            let v8 = T::ln(x0 * x0 + T::from_f64(0.5).unwrap()) / (v5.cos().exp().powi(2) + T::from_f64(1.5).unwrap());
-            s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::cos(v[k6 % 4]);
-            acc3 = acc3 - v8.cos().sin() * T::from_f64(0.25).unwrap();
-        }
-        let v9 = prog_5(s2, x0 * T::from_f64(0.75).unwrap(), s1, *v, n);
-        let v11 = if prog_5(T::cos(T::sqrt(v[2] * v[2] + T::one())).exp_m1().tanh() * T::from_f64(2.0).unwrap(), s2, T::asinh(x2).sin(), [v[0], v[1], v[2], v[3]], 1) <= T::from_f64(2.0_f64).unwrap().atan2(x1) {
-            let x2 = T::cos(x2.abs());
-            let v10 = (x2.cos().cosh().cos() * T::from_f64(0.9).unwrap()).atanh();
-            v9 + v10.cos()
-        } else {
-            s0 + v[2]
-        };
-        let mut m12 = v[n % 4].powi(2).tanh();
-        for i in 0..3 {
-            let c13 = v[3 - i].powi(3) + T::from_f64(0.25).unwrap();
-            m12 = c13.min(m12);
-        }
-        s1 = (s1 * T::from_f64(0.5).unwrap() + m12.cos() * T::from_f64(0.02).unwrap()).tanh();
-        let mut k14 = 0;
-        while k14 < n && v11.asinh() >= v9 / T::from_f64(2.0).unwrap() {
-            k14 += 1;
-            s2 = s2 * T::from_f64(0.8).unwrap() + T::tanh(s2 * s2) * T::from_f64(0.05).unwrap();
-            let mut k15 = 0;
-            while k15 < 6 && x0 * x2 < -T::one() {
-                k15 += 1;
-                s1 = s1 * T::from_f64(0.6).unwrap() + T::tanh(T::cos((T::powi(x2, 2) + T::one()).log10()).exp()) * T::from_f64(0.25).unwrap();
-                if s2.atan() <= -T::one() {
-                    let v16 = (v11 + s2).cos();
-                    acc3 = acc3 - (T::powi(T::ln_1p(v16 * v16), 2) + T::from_f64(2.0).unwrap()).acosh().cos() * T::from_f64(0.05).unwrap();
-                } else if !(n % 2 == 0 && -x2 <= -T::one()) {
-                    s0 = (s0 * T::from_f64(0.6).unwrap() + s0.tanh() * T::from_f64(0.4).unwrap()).tanh();
-                    if k15 == 4 {
-                        let v17 = T::sinh((v11 + s0).cos() * T::from_f64(2.0).unwrap());
-                        acc3 = acc3 + v17.sin() * T::from_f64(0.05).unwrap();
-                    } else if s1 * v11 <= -T::from_f64(0.5).unwrap() {
-                        s2 = (s2 * T::from_f64(0.8).unwrap() + T::from_f64(0.5_f64).unwrap().atan2(s2) * T::from_f64(0.2).unwrap()).tanh();
-                        s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.05).unwrap() * (s0 / (T::cos(x0) + T::from_f64(2.0).unwrap())).tanh();
-                    }
-                }
-                match n % 4 {
-                    0 => {
-                        let v11: T = v11.sin();
-                        let v18 = T::log2((v11.cos() * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::one());
-                        s2 = s2 * T::from_f64(0.8).unwrap() + v18.cos().tanh() * T::from_f64(0.02).unwrap();
-                    }
-                    PHASE_B | PHASE_D => {
-                        s2 = (s2 * T::from_f64(0.5).unwrap() + x1 * T::from_f64(0.5).unwrap()).sin();
-                        let v19 = s2 + x1;
-                        acc3 = acc3 + v19.cos().sin() * T::from_f64(0.05).unwrap();
-                    }
-                    _ => {
-                        s2 = (s2 * T::from_f64(0.75).unwrap() + (v[k15 % 4] * v[k15 % 4]).ln_1p() * T::from_f64(0.25).unwrap() * T::one()).sin();
-                        acc3 = acc3 + T::acos(T::cos(T::tanh(x0)) * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.05).unwrap();
-                        if !(k15 % 2 == 0 && (v9.tanh() * T::from_f64(0.5).unwrap()).ln_1p() <= T::asin(v[1].sin() * T::from_f64(0.9).unwrap())) {
-                            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.25).unwrap() * T::cos((x2.powi(2) + T::one()).log2());
-                            continue;
-                        }
-                    }
-                }
-            }
-            if k4 < 4 {
-                s1 = s1 * T::from_f64(0.8).unwrap();
-                s1 = s1 + T::from_f64(0.01).unwrap() * (m12 * (s1 * s1 + T::from_f64(2.0).unwrap()).acosh()).tanh();
-            } else if x1 + v11.sin().exp_m1() > T::one() {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + v[n % 4].tanh().exp_m1() * T::from_f64(0.05).unwrap()).sin();
-                let v20 = T::mul_add(x2, v[k15 % 4], m12);
-                acc3 = acc3 + v20.tanh() * T::from_f64(0.25).unwrap();
-            } else {
-                s2 = T::from_f64(0.5).unwrap() * s2 + T::from_f64(0.5).unwrap() * s1.cos();
-                acc3 = acc3 + T::from_f64(0.25).unwrap() * (v11 + s2).sin();
-            }
-        }
-        s0 - s1 * T::from_f64(0.5).unwrap() - s2.cos() - acc3.cos() + v9.sin() - v11.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = x0.powi(3).sin() * 2.0;
-        let mut s1 = f64::tanh(x2 - x0 - x1.asinh()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v9 = match mode {
-            Mode::Lower(k3, lo4) => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    if v[1].atan() > x1 * lo4 && i < 2 {
-                        break;
-                    }
-                    match i {
-                        1 => {
-                            s0 = f64::mul_add(s0, 0.5, prog_1((fi.mul_add(t, t) - t).sin() * 2.0, s1, 2.0, &v, n).sin() * 0.005);
-                            acc2 -= 0.005 * prog_1(x0, f64::cos(((v[i] - x1).sin() * 0.9).acos()) * 2.0, s0, &v, 6).tanh();
-                        }
-                        2 => {
-                            s0 = f64::mul_add(s0, 0.5, f64::cos(v[k3] / (v[k3] * v[k3] + 0.5)).exp().cos() * 0.02);
-                            if t / (f64::powi(x2, 2) + 0.5) <= x1 {
-                                acc2 += (fi.tanh() * 0.9).atanh().sin().tanh() * 0.5;
-                                break;
-                            }
-                            s0 = f64::mul_add(s0, 0.5, f64::cos(s0.atan()) * 0.5);
-                        }
-                        _ => {
-                            let v5 = ((fi.to_radians() * 50.0).powi(2) + 0.5).ln();
-                            acc2 -= 0.5 * f64::sin(v[2] + s1);
-                            s0 = (s0 * 0.6 + v5.sin() * 1.0).sin();
-                        }
-                    }
-                    s0 *= 0.6;
-                    s0 += 0.2 * f64::tanh(s0 - t);
-                }
-                let v6 = prog_5(s1, (f64::cos(v[(k3 + n) % 4]) * 1.2).tan().sin() * 2.0, lo4.cos() * 2.0, v, n);
-                f64::sin((x0.sin() * 0.5).ln_1p()) + v6.tanh()
-            }
-            Mode::Upper(_) => {
-                let v8 = f64::cos(v[2]) - s0.to_degrees() * 0.01;
-                SCALE + x1.atan() + v8.tanh()
-            }
-            Mode::Off => v[n % 4].powi(3),
-        };
-        if (x0 * x0 + 1.5).acosh().clamp(f64::atanh(x1.sin() * 0.9).sin() - 1.5, f64::sin((v[0].powi(2) + 1.0).log2()) + 1.5) < x1 {
-            let v10 = (v[n % 4].cos() * 0.9).atanh();
-            acc2 += 0.75 * f64::sin(v10);
-        } else if prog_40(0.25, x0, (v[n % 4].powi(2) + 1.0).ln().sin() * 2.0, v, 2) > v[n % 4].sin().exp() || n == 2 {
-            let v11: f64 = prog_1(f64::atan2(f64::powi((f64::powi(x1, 2) + 2.0).ln(), 2) + 1.0, f64::sin(x2)).tanh(), (f64::exp(f64::cos(x2)).cos() * 0.9).acos().tanh() * 2.0, f64::sin(x0 * x0), &v, 6);
-            acc2 -= f64::cos(v11) * 0.005;
-        } else {
-            acc2 += prog_40(x2, x0, f64::sin(f64::sin(v9 * 0.01)) * 2.0, v, n).sin() * 0.01;
-        }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if v9 + v9.sin() > -1.0 && n + k12 < 11 {
-                break;
-            }
-            acc2 += f64::tan(x1.tanh() * 1.2).cos() * 0.25;
-            acc2 -= v[k12 % 4].tanh() * 0.25;
-            if k12 >= 6 || (x1 * x1 + 1.0).recip() > 0.5 {
-                break;
-            }
-        }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc2 += 0.5 * s1.atan().tanh();
-            match i {
-                MODE_A if n > 1 => {
-                    let v13 = f64::cosh(t.tanh());
-                    let v14 = prog_35(x1, f64::tanh(x1 - v9), f64::sin(x0 - t) * 2.0, v, 0);
-                    s1 = s1 * 0.5 + (f64::cos(v13) - f64::tanh(v14)).sin() * 0.005;
-                }
-                MODE_C if n % 2 == 0 => {
-                    s1 = (s1 * 0.5 + (v9 - s1).sin().exp2() * 0.1).tanh();
-                }
-                _other => {
-                    let v15 = ((v[i] / (f64::tanh(fi) + 2.0)).powi(2) + 1.5).acosh();
-                    acc2 += t.sin() * 0.5;
-                    acc2 += f64::sin(v15) * 0.5;
-                }
-            }
-            acc2 += 0.5 * f64::tanh(f64::ln(v9 * v9 + 1.0));
-            for _ in (0..=i).rev() {
-                s1 = s1 * 0.75 + (x0 / (v[i] * v[i] + 1.0)).sin() * 0.1;
-                if f64::powi(f64::copysign(t, v9), 2).ln_1p() > x1 {
-                    break 'l2;
-                }
-                s1 = (s1 * 0.75 + s0 * 0.25).sin();
-            }
-            acc2 += 0.5 * t.sin();
-        }
-        if v[(k12 + n) % 4].asinh() < -0.5 {
-            s1 = s1.mul_add(0.75, f64::atan2(x1 * x1 + 0.5, x0).cos() * 0.02);
-        } else if let Some(k16) = (n % 4).checked_sub(1) {
-            let c17 = k16 as f64;
-            let x1 = (x0.cos() * 0.9).acos();
-            acc2 += prog_1(c17, x2, s0, &v, k12).sin() * 0.005;
-            acc2 += f64::tanh(x1);
-        }
-        let v18 = (0..n).fold(0.0, |r, i| r * 0.5 + (f64::asin(f64::cos(x1) * 0.9) + v[i % 4] * 0.25) * 0.25);
-        s0 * 0.5 - s1.sin() - acc2.cos() - v9.tanh() - v18 * 1.5 + x1.tanh().atan()
-    }
-
-    #[differentiable]
-    pub fn prog_64<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = (T::cos(x1) * 0.9).asin();
-        let mut acc1: T = 0.0;
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            acc1 = acc1 + 0.25 * T::exp(fi.tanh()).sin();
-            if i == 2 {
-                s0 = (s0 * 0.6 + (v[2] * v[2] + 1.0).recip() * 0.5).tanh();
-                continue;
-            }
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if -(x1.cos() * 0.9).asin() < -0.5 {
-                    return v[(k2 + i) % 4];
-                }
-                s0 = s0.mul_add(0.5, (fi - s0).sin() * 0.5);
-                let v3 = (v[k2 % 4].powi(2) + 1.0).log(3.0);
-                acc1 = acc1 + 0.02 * v3.cos().tanh();
-            }
-        }
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] = a4[i % 4] + T::sin(-v[n % 4]) * 0.25;
-        }
-        match n {
-            MODE_A => {
-                s0 = (s0 * 0.75 + (s0 * s0).to_degrees() * 0.02 * 0.02).tanh();
-            }
-            1 => {
-                s0 = s0 * 0.6;
-                s0 = s0 + 0.4 * v[n % 4].cos();
-                s0 = s0.mul_add(0.5, T::sin(prog_5::<T>(x1, x0 * 2.0, T::exp(x2.tanh()).cos(), a4, n)) * 0.005);
-            }
-            2..=3 => {
-                s0 = (s0 * 0.75 + x1 * s0 * 0.02).sin();
-                let v5 = acc1.min(x0);
-                acc1 = acc1 - T::sin(v5);
-            }
-            _ => {
-                acc1 = acc1 + T::sin(prog_5(x0 * 2.0, T::sin(acc1.asinh()), x2, v, n)) * 0.01;
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = T::from_usize(i).unwrap();
-            let v6 = T::cosh(x0.sin() * 2.0) - v[i % 4] / (x0.cos() + 2.0);
-            match i {
-                0 => {
-                    s0 = s0 * 0.8 + T::atanh(x1.tanh() * 0.9).sin() * 0.02;
-                    if a4[1].cos().exp_m1() >= 0.0 && i == 4 {
-                        let x0 = x1 + x2.powi(2);
-                        s0 = s0 * 0.75 + v6.sin() * 0.02;
-                        acc1 = acc1 + T::sin(x0) * 0.5;
-                    } else {
-                        acc1 = acc1 + 0.5 * T::tanh(T::from_f64(SCALE).unwrap() + (x2 - a4[n % 4]));
-                    }
-                }
-                2 | 4 => {
-                    let v7: T = (a4[n % 4] - fi).to_degrees() * 0.01;
-                    let v6 = v[i % 4].powi(2);
-                    s0 = s0 * 0.75;
-                    s0 = s0 - 0.05 * (v7.cos() - T::tanh(v6)).tanh();
-                }
-                6 => {
-                    break;
-                }
-                _ => {
-                    let v6 = (x2.cos() * 0.9).acos();
-                    let v8 = -s0;
-                    s0 = (s0 * 0.5 + (v6.cos() - v8) * 0.1).sin();
-                }
-            }
-            s0 = (s0 * 0.8 + v6.asinh() * 0.01).sin();
-        }
-        let mut m9 = (x2 * x2 + 0.5).powf(T::tanh(a4[n % 4])).sin();
-        for i in 0..n {
-            let fi = T::from_usize(i).unwrap();
-            m9 = m9.max(x1 + fi + v[(i * 3) % 4]);
-        }
-        s0 = (s0 * 0.8 + m9.tanh() * 0.01).sin();
-        if (x0.sin() * 0.9).atanh() >= (a4[1].sin() * 0.9).acos() && n % 3 == 1 {
-            for i in (0..n).rev() {
-                let fi = T::from_usize(i).unwrap();
-                let v10 = s0 + a4[i % 4];
-                let v12 = match i % 3 {
-                    MODE_A if n > 2 => T::exp(T::sin(fi)).tanh(),
-                    1 => {
-                        acc1 = acc1 + x2.sin().exp2().cos() * 0.25;
-                        T::atan(x0)
-                    }
-                    2 => {
-                        let v11 = (x2 * x2 + 1.0).recip();
-                        v11 + 0.75 + x1 / (s0.sin() + 2.0)
-                    }
-                    _other => 1.2 * (T::powi(m9, 2) + 1.0).sqrt(),
-                };
-                acc1 = acc1 + 0.25 * T::tanh(v12.cos() - T::exp(T::sin(x2)));
-                s0 = T::mul_add(s0, 0.8, v10.tanh() * 0.1);
-            }
-        } else if !(n < 6) {
-            s0 = (s0 * 0.6 + v[n % 4] * v[n % 4] * 0.1).tanh();
-            s0 = (s0 * 0.6 + T::exp_m1(a4[n % 4].tanh()) * 0.25).sin();
-        } else {
-            let mut k13 = 0;
-            while k13 < n + 1 {
-                k13 += 1;
-                acc1 = acc1 + 0.25 * T::sin((T::tanh(v[k13 % 4]) * 0.9).atanh() + x1);
-                acc1 = acc1 - 0.5 * a4[k13 % 4];
-                let v17 = match k13 {
-                    0 | 2 => {
-                        let m9 = v[k13 % 4] * x2;
-                        m9 * x0
-                    }
-                    MODE_D | 5 => {
-                        let v14 = x1 - x2;
-                        T::acos(x0.cos() * 0.9) + T::tanh(v14)
-                    }
-                    6 => x1 * s0,
-                    _ => {
-                        for &u in v.iter() {
-                            s0 = s0 * 0.5;
-                            s0 = s0 + 1.0 * T::cos(m9 / 4.0);
-                            let v15 = a4[0];
-                            acc1 = acc1 - 0.05 * x2.atan2(u.powi(2) + 0.5).tanh();
-                            acc1 = acc1 + v15 * 0.1;
-                        }
-                        let x2: T = (v[k13 % 4] + m9).atan2(x2 * x2 + 1.0);
-                        let v16 = T::sqrt(v[k13 % 4].powi(2) + 1.0);
-                        v[(k13 + n) % 4].cos() + x2.cos() + v16.cos()
-                    }
-                };
-                acc1 = acc1 + T::sin(v17.sin()) * 0.25;
-            }
-            let v18 = T::tan(x2.sin() * 1.2) * 0.8;
-            acc1 = acc1 + 0.5 * v18.tanh();
-        }
-        v[1] * 0.5 - s0 + T::sin(acc1) - x2.sin().exp2()
-    }
-
-    #[differentiable]
-    pub fn prog_65<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::exp(x1.cos()).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = w0[i] - x2;
-        }
-        for i in (0..5).rev() {
-            let fi = i as f64;
-            s1 = s1 * 0.6 + f64::cos(x2.cos().exp()) * 0.1;
-            let v4 = w0[1];
-            let v7 = match i + n {
-                0..=1 => {
-                    s1 = s1.mul_add(0.6, (s1 * s1).ln_1p().tanh() * 0.4);
-                    (fi.powi(2) + 1.0).powi(-2)
-                }
-                2..=4 => v4.sin() + v4,
-                g if g > 5 => (v4.cos() * 1.5).sinh(),
-                _ => {
-                    for j in (0..=i).rev() {
-                        let fj = j as f64;
-                        s1 = (s1 * 0.75 + (v4 + (x0.cos() * 1.2).tan()) * 0.02).tanh();
-                        if (x2 * x2 + 0.5).cbrt() <= s1 {
-                            let x0 = x0.clamp(x0.cos() - 1.5, a3[2].sin() + 1.5);
-                            s1 = s1.mul_add(0.5, x0.tanh() * 0.5);
-                        } else if v[1].cos() - v4 <= 1.0 || j < 1 {
-                            s1 = s1 * 0.6 + f64::asin(f64::cos(a3[(j + i) % 4]) * 0.9).cos() * 0.1;
-                            s1 = s1.mul_add(0.75, f64::powi(f64::powi(x0, 2) + 1.0, -3) * 0.02);
-                        } else {
-                            s1 = 0.8 * s1 + 0.2 * a3[2].cos().cos();
-                        }
-                        let v6 = if j % 2 == 0 && x1 / (x0 * x0 + 1.5) <= -0.25 {
-                            (fj * fj + 1.5).acosh()
-                        } else if w0[j % 4] / ((x0 * a3[n % 4]).powi(2) + 1.5) < 0.25 {
-                            f64::ln_1p(x1.tanh() * 0.5)
-                        } else {
-                            let v5 = v[(j + i) % 4].tanh().exp();
-                            f64::tanh(v5 + s1).cosh()
-                        };
-                        acc2 -= 0.05 * f64::sin(v6.cos());
-                    }
-                    acc2 += ((v4.sin() * 0.5).ln_1p().powi(2) + 0.5).recip().tanh() * 0.4;
-                    f64::to_radians(x0) * 20.0
-                }
-            };
-            s1 = f64::mul_add(s1, 0.5, (v4.sin() + f64::sin(v7)).cos() * 0.1);
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let v9 = x2.min(w0[k8]).tanh().exp();
-            if 1.5_f64.powf(x0.cos()).cos() < -0.5 || k8 % 3 == 1 {
-                acc2 += s1.asinh().cos() * 0.5;
-                break;
-            }
-            s1 = (s1 * 0.75 + f64::acosh(v9 * v9 + 1.5) * 0.01).tanh();
-            if k8 >= 3 {
-                break;
-            }
-        }
-        let v10 = a3.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (f64::acosh(x0.asinh().powi(2) + 1.5) + p.sin()).sin());
-        let v11 = v10 * x2;
-        let mut a12 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = j as f64;
-                a12[i][j] = (f64::atan2(v11 * v11 + 1.0, fj).powi(2) + 2.0).sqrt();
-            }
-            s1 = s1 * 0.6 + f64::cos((s1 / (f64::sin(v11) + 2.0)).mul_add(f64::cos(s1).exp(), v11)) * 0.02;
-        }
-        let a13 = a12[1];
-        f64::cos(w0[0]) + s1 * 0.5 + acc2.tanh() - v11 * 0.25 + a12[0][1].tanh() + a13[1].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_66<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T {
-        const PHASE_D: usize = 3;
-        let mut s0 = T::powi(x2, 2).tanh() * 2.0;
-        let mut acc1: T = 0.0;
-        'b0: {
-            if T::powi(x1, 2) < x0 - v[3] || n == 5 {
-                break 'b0;
-            }
-        }
-        let v3 = match n {
-            0..=2 => s0 / (T::powi((acc1.powi(2) + 1.0).ln(), 2) + 1.5),
-            PHASE_D | 5 => (x0 - v[1]) * T::recip(acc1 * acc1 + 1.0),
-            6 => T::powf(T::from_f64(2.0_f64).unwrap(), x1.tanh().sin()),
-            _ => {
-                let v2 = x2 * 0.3;
-                (v2 / (v[n % 4] * v[n % 4] + 1.0)).asinh()
-            }
-        };
-        let v4 = v.iter().fold(s0, |r, &p| r * T::from_f64(0.5).unwrap() + T::from_f64(0.05).unwrap() * T::sin(v3 + p.cos()));
-        let v7 = match n {
-            1 => {
-                let v5 = T::hypot(v3.cos().exp(), (v[2].sin() * 1.5).sinh());
-                s0.sin().cosh() + T::cos(v5)
-            }
-            2..=3 => {
-                let v6 = (v4 * v4 + 1.0).log10() - v[3];
-                1.5 * x2 + T::sin(v6)
-            }
-            _other => s0.sin() + (v4.tanh() + 2.0).cbrt(),
-        };
-        s0 = s0 * T::from_f64(0.8).unwrap();
-        s0 = s0 + 0.005 * prog_5::<T>((s0.abs().powi(2) + 1.0).sqrt().cos(), x1, v4, [v[0], v[1], v[2], v[3]], 0).tanh();
-        let mut m8 = v[n % 4].clamp(T::sin(v4) - 1.5, v[0].tanh() + 1.5).sin();
-        for i in 1..=5 {
-            let c9 = T::tanh(x1) + v[(i + n) % 4];
-            m8 = c9.max(m8);
-        }
-        s0 = s0 * 0.6 + m8.sin() * T::from_f64(0.02).unwrap();
-        acc1 = acc1 - acc1.powi(2);
-        s0 - acc1 + v7
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).ln();
-        let mut s1 = f64::ln_1p(v[n % 4].sin() * 0.5);
-        let mut s2 = x2.abs();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v10: f64 = loop {
-            k4 += 1;
-            if x1 * s0 >= -0.5 {
-                let v5 = x0;
-                acc3 -= v[0].sin() * 0.5;
-                acc3 -= 0.5 * v5.tanh();
-            } else {
-                let v6 = (f64::powi(x0 / 4.0, 2) + 1.0).powi(-1);
-                for j in 0..3 {
-                    let fj = j as f64;
-                    s0 *= 0.6;
-                    s0 += 0.1 * f64::log(f64::powi(x0, 2) + 1.0, v6 * v6 + 2.0).tanh();
-                    let v8 = if j < 2 && -v6 > 0.5 {
-                        x1 - f64::mul_add(x1, s1, v[(j + k4) % 4])
-                    } else if !(j % 2 == 0 && f64::tanh(x0).exp2().sin() >= -0.5) {
-                        s0 * x0
-                    } else {
-                        let v7 = v[3 - j].powi(3);
-                        (v7.powi(2) + 0.5).sqrt()
-                    };
-                    if (f64::tanh(x1) * 0.9).asin() > s1.tanh().exp2() {
-                        s0 = (s0 * 0.8 + prog_35(f64::tanh(-(fj.to_radians() * 20.0)) * 2.0, fj.asinh().cos(), s1, v, j) * 0.005).sin();
-                    } else if f64::cos(v8).cosh() > 0.5 {
-                        let v9 = v[3 - j] + s2;
-                        s0 = 0.6 * s0 + 0.2 * v9.cos().sin();
-                    } else {
-                        s1 *= 0.5;
-                        s1 += 0.05 * f64::sin((s1 * s1 + 0.5).atan2(v[3 - j]).sin().exp_m1());
-                        acc3 -= 0.1 * f64::exp(f64::log2(x1 * x1 + 1.0).cos()).cos();
-                    }
-                    s2 = (s2 * 0.8 + v8.tanh() * 0.01).sin();
-                }
-                acc3 -= 0.5 * v6.cos().tanh();
-            }
-            if x0 + v[k4 % 4] >= -0.5 {
-                s0 = f64::mul_add(s0, 0.75, (s0 * s0).cos() * 0.05);
-                break s1 * x2;
-            }
-            s0 *= 0.75;
-            s0 -= 0.25 * s0.cos();
-            if k4 >= 4 || s0 - s2 < -0.5 {
-                break prog_35(f64::cos(f64::clamp(v[(k4 + n) % 4], -0.5, 0.5)) * 2.0, s0.powi(3).tanh() * 2.0, 1.5, v, 5);
-            }
-        };
-        let mut k11 = 0;
-        while k11 < 3 && x1 * v[0] < -0.5 {
-            k11 += 1;
-            if x0 - (v10.tanh() * 0.9).asin() < v10 {
-                break;
-            }
-            acc3 += 0.005 * f64::sin(prog_35(2.0, s2.powi(2).sin(), (v[0] - s1).cos(), v, k11));
-        }
-        let mut m12: f64 = -2.5;
-        for _ in 0..n {
-            m12 = m12.max(x1);
-        }
-        acc3 -= m12.tanh();
-        let mut a13 = [0.0; 4];
-        for i in 0..4 {
-            if (x1.powi(2) + 1.5).acosh() > 0.5 {
-                a13[i] = 0.8 * v10;
-            } else {
-                a13[i] = v10.to_radians() * v10.cos().exp();
-            }
-        }
-        if f64::exp((x1.tanh() * 0.5).ln_1p().cos()) <= x1.sin().exp2() {
-            s2 = s2.mul_add(0.75, f64::sin(x1 - x2) * 0.1);
-            let v14 = prog_35(0.5, s2, 2.0, v, n);
-            s1 = (s1 * 0.75 + f64::sin(v14) * 0.005).sin();
-        }
-        let mut k15 = 0;
-        loop {
-            k15 += 1;
-            let mut m16: f64 = -0.5;
-            for j in 0..n {
-                m16 = (2.0 - f64::cos(s1) + v[j % 4].cos()).min(m16);
-            }
-            acc3 -= m16.cos().tanh();
-            acc3 += v10.cos();
-            if k15 >= 2 || ((x0.cos() * 0.5).ln_1p().powi(2) + 1.0).log2() >= -0.25 {
-                break;
-            }
-        }
-        f64::sin(x0) + s0 + s1 * 0.75 - s2 * 1.5 - acc3.sin() + v10.cos() + a13[1].sin() + (x0.tanh() * 0.9).asin().clamp(-0.5, 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(x1 / (x1 * x1 + 1.5));
-        let mut s1: f64 = (f64::asinh(x0).powi(2) + 1.0).powf(0.3);
-        let mut s2 = f64::cos(prog_66(1.5, f64::tanh((v[n % 4] * x0).atan()) * 2.0, s0, &v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = if x2 * (x2 / (s1 * s1 + 1.0)) <= v[n % 4] {
-            prog_44(f64::sin(f64::to_degrees(acc3) * 0.01), 2.0, acc3, v, n)
-        } else {
-            let v4 = 0.5_f64.copysign(f64::acos(f64::cos(s1) * 0.9));
-            (f64::sin(v4.to_radians() * 50.0) * 2.0).sinh()
-        };
-        s0 *= 0.5;
-        s0 -= 0.1 * (f64::powi((v[2] * v[2] + 2.0).acosh(), 2) + 0.5).ln().tanh();
-        'l0: for i in (1..=4).step_by(2) {
-            acc3 += (v5.tanh() * 1.5).cosh().max(f64::sin(v5)).sin();
-            for &u in v.iter() {
-                acc3 += 2.0_f64.log(u * u + 2.0).sin() * 0.25;
-                if x1.tanh() * (v5 * v5 + 0.5).cbrt() >= -0.5 {
-                    break 'l0;
-                }
-            }
-            match i % 4 {
-                0 => {
-                    s0 = s0 * 0.8 + f64::sin(f64::exp(f64::sin((s0.powi(2) + 1.5).acosh()))) * 0.02;
-                    if i > 0 && (x0.sin() * 1.2).tan() > -1.0 {
-                        continue;
-                    }
-                    s1 *= 0.75;
-                    s1 += 0.05 * f64::sin(s1 / (s1 * s1 + 0.5));
-                    if i > 0 {
-                        let v6 = s1.sin().asinh();
-                        let v5 = v5.abs();
-                        s1 = (s1 * 0.8 + (f64::cos(v6) - f64::cos(v5)) * 0.1).sin();
-                    } else {
-                        let v7: f64 = s0 / 4.0;
-                        s1 = (s1 * 0.6 + f64::recip(s1.powi(2) + 0.5) * 0.2).sin();
-                        s0 = 0.8 * s0 + 0.75 * v7.tanh();
-                    }
-                }
-                1..=3 => {
-                    continue;
-                }
-                _other => {
-                    s2 = s2 * 0.6 + f64::cos((s2.powi(2) + 1.0).sqrt()) * 0.4;
-                    if f64::log(0.5_f64, x0.powi(2) + 2.0) >= v[n % 4].cos() {
-                        for j in (0..n).rev() {
-                            s2 = s2 * 0.75 + f64::log(s1 * s1 + 1.0, 3.0) * 0.25;
-                            s1 = s1 * 0.8 + f64::ln_1p(v[n % 4].cos() * 0.5) * 0.2;
-                            if i % 3 == 1 && x2 < f64::acos(f64::cos(v[2]) * 0.9) {
-                                s2 = (s2 * 0.8 + s2 * 0.2).tanh();
-                                acc3 += x0.tanh() * 0.1;
-                            } else {
-                                s0 = 0.5 * s0 + 0.5 * f64::sin(s2.cos());
-                                s1 = 0.75 * s1 + 0.01 * f64::tanh((s1 * s1 + 1.0).recip() - f64::powi(v5 * v5 + 1.0, -1));
-                                if f64::cbrt(s2.abs().powi(2) + 0.5) >= 0.0 && j % 3 == 1 {
-                                    return (x2 + s0) * std::f64::consts::FRAC_1_PI;
-                                }
-                            }
-                        }
-                    } else if prog_1(s1, x0, 0.75, &v, 1) > 1.0 || n > 2 {
-                        s2 = s2.mul_add(0.75, f64::cos(f64::powi(f64::cos(s2), 2).ln_1p()) * 0.25);
-                        acc3 += (s1 - s0).sin();
-                    } else {
-                        s2 = s2 * 0.75 + s2 / 3.0 * 0.75;
-                        let v8 = prog_35(s1, x2, 0.5, v, n);
-                        acc3 += 0.05 * f64::tanh(v8.sin());
-                    }
-                }
-            }
-            if x1 + v5 < s2 || i + n < 10 {
-                s2 = f64::mul_add(s2, 0.75, f64::cos(f64::ln_1p(f64::sin(s2) * 0.5)) * 0.25);
-            } else {
-                let v9: f64 = prog_35(2.0, s2, x0, v, i);
-                acc3 += 0.05 * v9.tanh();
-            }
-        }
-        if prog_1(x2, s2, ((v[n % 4] * 0.8).to_degrees() * 0.01).cos(), &v, n) < v5 {
-            acc3 -= f64::tanh(x2);
-            'l3: for i in 1..n {
-                let fi = i as f64;
-                let mut k10 = 0;
-                while k10 < n && f64::tanh(x1) > (x2 * x2 + 1.0).recip() {
-                    k10 += 1;
-                    s1 *= 0.8;
-                    s1 += 0.02 * (v5 * v5 + 2.0).acosh().cos();
-                    let v13 = match k10 + i {
-                        0 => {
-                            let v11 = 1.5_f64.log(fi * fi + 2.0);
-                            (v11.sin().exp_m1().sin() * 2.0).sinh()
-                        }
-                        MODE_B if n > 3 => f64::atan(x0 - x1),
-                        2 => {
-                            s0 = (s0 * 0.8 + s0.tanh() * 0.2).tanh();
-                            v[k10 % 4].tanh()
-                        }
-                        _other => {
-                            let v12 = ((f64::cos(fi) * 0.9).acos().powi(2) + 2.0).ln();
-                            acc3 -= 0.05 * f64::tanh(f64::asinh(s2) - f64::sin(v12));
-                            v12.powi(3)
-                        }
-                    };
-                    if f64::sin(v13).exp() > -1.0 {
-                        s1 = (s1 * 0.75 + (fi.cos().powi(2) + 2.0).sqrt() * 1.0).tanh();
-                        match k10 % 4 {
-                            0 | 2 => {
-                                acc3 -= 0.05 * 2.0_f64.log(v[k10 % 4] * v[k10 % 4] + 2.0).sin();
-                                s0 = s0.mul_add(0.6, v5.tanh() * 0.4);
-                                match k10 {
-                                    1 => {
-                                        continue;
-                                    }
-                                    3..=4 => {
-                                        s0 = s0.mul_add(0.5, v13.tanh().sin() * 0.25);
-                                        match k10 % 2 {
-                                            0 => {
-                                                acc3 += s0.tanh().sinh().cos() * 0.05;
-                                                let v14 = x1.sin();
-                                                s1 = s1 * 0.8 + v14.cos() * 0.2;
-                                            }
-                                            1 => {
-                                                s2 *= 0.5;
-                                                s2 += 0.5 * v5.cos();
-                                                break 'l3;
-                                            }
-                                            _ => {
-                                                acc3 -= f64::tanh(x2 - fi) * 0.05;
-                                            }
-                                        }
-                                        s0 = s0.mul_add(0.6, (x2 + s0).cos() * 0.2);
-                                    }
-                                    5 => {
-                                        acc3 += 0.05 * (x0.cos() * 0.9).acos().sin();
-                                        if v[(k10 + i) % 4] * v5 + (x1.tanh() + 2.0).cbrt() <= x0 * v[3] || k10 < i {
-                                            acc3 += (s1 - 2.5).cos() * 0.05;
-                                            continue;
-                                        }
-                                        s0 *= 0.75;
-                                        s0 += 0.02 * f64::log(0.5_f64.min(x0).powi(2) + 1.0, v13 * v13 + 2.0).tanh();
-                                    }
-                                    _ => {
-                                        acc3 += 0.05 * (v[3] - v[k10 % 4]).sin().sinh().tanh();
-                                        s1 = (s1 * 0.6 + (v5 - v[k10 % 4]) * 0.2).tanh();
-                                    }
-                                }
-                            }
-                            MODE_D => {
-                                continue;
-                            }
-                            _other => {
-                                acc3 += 0.02 * (fi.sin() * 0.9).atanh();
-                            }
-                        }
-                    } else {
-                        let v15: f64 = (s2.tanh() * 1.5).sinh();
-                        s2 = s2.mul_add(0.6, (s2.sin() * 1.5).cosh().tanh() * 0.1);
-                        acc3 -= v15.sin().cos() * 0.05;
-                    }
-                }
-                s1 = f64::mul_add(s1, 0.75, f64::cos((s2.powi(2) + 1.0).log(3.0)) * 0.25);
-            }
-        } else if (x2 * x2 + 1.0).log(2.0) <= 0.0 && n < 5 {
-            s2 = s2 * 0.6 + f64::cos(x2).mul_add(x0 / (x2.cos() + 2.0), (x0 * x0 + 1.0).log(10.0)).cos() * 0.05;
-            let v16 = x0 - v[n % 4];
-            s1 = (s1 * 0.5 + v16.cos() * 0.25).sin();
-        } else {
-            acc3 -= x1.copysign(x0).sin();
-        }
-        let v17 = x0 * x2;
-        s0.sin() + s1.cos() + f64::cos(s2) - acc3.sin() + v17 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_69<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
-        let mut s0 = T::asin(x0.cos() * T::from_f64(0.9).unwrap()).sin().exp().tanh() * T::from_f64(2.0).unwrap();
-        let mut s1: T = (T::exp2(x1.cos()) + v[n % 4]).cos() * T::from_f64(2.0).unwrap();
-        let mut s2: T = T::sin(*x2);
-        let mut acc3: T = T::zero();
-        if acc3 + s1 >= -T::from_f64(0.5).unwrap() {
-            s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (s0.powi(2) + T::from_f64(2.0).unwrap()).ln().sin() * T::from_f64(0.05).unwrap());
-            if n == 4 && (x1 * x1 + T::one()).ln() >= T::zero() {
-                let mut k4 = 0;
-                while k4 < n {
-                    k4 += 1;
-                    s0 = (s0 * T::from_f64(0.5).unwrap() + ((T::sin(v[k4 % 4]) * T::from_f64(0.9).unwrap()).atanh().powi(2) + T::one()).log2() * T::from_f64(0.05).unwrap()).sin();
-                    s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.4).unwrap() * (T::from_f64(0.75).unwrap() - s2).cos();
-                    let v5 = v.iter().fold(-T::zero(), |r, &p| r + (p + v[2]));
-                    s0 = s0 * T::from_f64(0.75).unwrap() + T::cos(v5) * T::from_f64(0.02).unwrap();
-                }
-            } else {
-                acc3 = acc3 - T::from_f64(0.01).unwrap() * T::tanh(prog_5(s2, x0 * T::from_f64(2.0).unwrap(), *x2, [v[0], v[1], v[2], v[3]], n));
-                s0 = s0 * T::from_f64(0.8).unwrap();
-                s0 = s0 - T::from_f64(0.05).unwrap() * (T::from_f64(0.65).unwrap() * s0);
-            }
-        } else {
-            acc3 = acc3 + x0.tanh();
-        }
-        s1 = (s1 * T::from_f64(0.75).unwrap() + x2.abs() * T::from_f64(0.25).unwrap()).sin();
-        let v6 = v.iter().zip(v.iter()).fold(-T::zero(), |r, (&p, &q)| r + ((q * q).cos() + T::tanh(p)));
-        for i in (0..n).rev() {
-            let fi = T::from_usize(i).unwrap();
-            match i + n {
-                0 => {
-                    acc3 = acc3 + T::from_f64(0.25).unwrap() * T::cos((v[3].cos() * T::from_f64(0.9).unwrap()).acos());
-                    s2 = (s2 * T::from_f64(0.75).unwrap() + *x2 * T::from_f64(0.25).unwrap()).sin();
-                }
-                1 => {
-                    s0 = s0 * T::from_f64(0.6).unwrap();
-                    s0 = s0 + T::from_f64(0.2).unwrap() * (s0 * s0 + T::from_f64(0.5).unwrap()).recip().sin();
-                }
-                4..=5 => {
-                    acc3 = acc3 + T::tanh(T::tanh(v6).exp()) * T::from_f64(0.25).unwrap();
-                    acc3 = acc3 - x2.sin().tanh() * T::from_f64(0.25).unwrap();
-                }
-                _ => {
-                    for &u in v.iter() {
-                        let v7 = u * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
-                        let v8 = T::log10((T::powi(u, 2) + T::from_f64(2.0).unwrap()).ln().powi(2) + T::one());
-                        acc3 = acc3 + T::from_f64(0.05).unwrap() * (v8 - v7);
-                    }
-                    s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * (fi + v6.cos()).cos();
-                }
-            }
-            let v9 = v6.tanh().sinh().powi(3);
-            s0 = s0 * T::from_f64(0.5).unwrap() + (s2 / (v9.powi(2) + T::one()) - (x1.cos() * T::from_f64(0.9).unwrap()).asin()).cos() * T::from_f64(0.05).unwrap();
-        }
-        let sl10 = &v[1..];
-        let v11 = sl10.iter().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + (x1 - p.copysign(x1)) * T::from_f64(0.5).unwrap());
-        s0 * T::from_f64(1.5).unwrap() + s1 * T::from_f64(0.75).unwrap() - s2.tanh() + T::cos(acc3) + v6.sin() + v11 * T::from_f64(0.5).unwrap() + (T::from_f64(2.0).unwrap() - v11)
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.hypot(x1.to_degrees() * 0.01).cos() * 2.0;
-        let mut s1 = f64::tanh(v[3]);
-        let mut s2 = f64::ln(s1 * s1 + 1.0).hypot(x0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().copied().map(|p| 1.0 + 0.1 * prog_40(p, s0, 2.0, v, 0).tanh()).product::<f64>();
-        let v5 = v.iter().rev().step_by(2).map(|&p| f64::atan(p.abs())).sum::<f64>();
-        let v6 = v.iter().take(2).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v7: f64 = s1.cos();
-        let mut m8 = f64::INFINITY;
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            let c9 = match i {
-                0 => v7 * 2.0,
-                2 => (0.25 - s1) / (0.5 * fi * (0.5 * fi) + 0.5),
-                _ => f64::powi(v[(i + n) % 4], 2),
-            };
-            m8 = f64::min(m8, c9);
-        }
-        s0 = (s0 * 0.6 + m8.cos() * 0.005).sin();
-        s1 *= 0.5;
-        s1 += 0.02 * (v5 * v6).tanh().sin();
-        s2 = (s2 * 0.75 + f64::acosh(v[2].powi(2) + 1.5) * 0.05).tanh();
-        acc3 -= (v4.sin() + 2.0).cbrt() * 0.5;
-        s0 * 0.75 + s1 + f64::sin(s2) + acc3 * 0.75 + v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_71(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.sin().exp().asinh();
-        let mut s1 = f64::cos(f64::copysign(3.0_f64, p.0)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                acc2 += f64::ln((f64::to_radians(p.1) * 20.0).powi(2) + 1.0);
-                s1 = s1 * 0.6 + (x0 * s0).sin() * 0.05;
-            }
-            1 | 3 => {
-                let v3 = prog_1(x0, 2.0, f64::sin((p.1 * p.1).ln_1p()), &v, n);
-                s1 = 0.6 * s1 + 0.005 * v3.cos().cos();
-            }
-            4 => {
-                s0 = (s0 * 0.6 + p.0.min(s0) * 0.1).tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.75 + s0 * 0.1).tanh();
-                s0 = (s0 * 0.8 + f64::tan(p.1.sin() * 1.2).copysign(SCALE + v[n % 4]) * 0.02).tanh();
-            }
-        }
-        let v5 = 'b0: {
-            if v[0].copysign(v[n % 4]) + p.1 <= f64::powf(x0 * x0 + 1.0, 0.3) {
-                break 'b0 (f64::powi((s0 * s0 + 0.5).ln(), 2) + 1.0).log(f64::powi(v[n % 4], 2) + 2.0);
-            }
-            let v4 = prog_66(s1.abs().tanh(), s1, 0.25, &v, n);
-            (s1.cos() + 2.0).cbrt() / (f64::powi(1.2 - s0, 2) + 0.5) + f64::cos(v4)
-        };
-        'b1: {
-            if n == 4 {
-                break 'b1;
-            }
-            if p.1.sin().exp_m1().atan() >= x0.sin().exp() {
-                break 'b1;
-            }
-        }
-        s1 *= 0.5;
-        s1 += 0.005 * prog_66::<f64>((0.75 - x0).tanh(), f64::cos(1.5_f64.powf(x0.tanh()).tanh().sinh()), acc2, &v, 4).sin();
-        'b2: {
-            let v6 = p.0.cos().exp2() / ((-s0).powi(2) + 1.0);
-            let v7 = (acc2 * acc2 + 1.0).sqrt() * s1;
-            if n == 3 && v6.powi(2) >= -1.0 {
-                break 'b2;
-            }
-            s0 = (s0 * 0.6 + v7 * 0.1).sin();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            acc2 -= ((p.0 * p.0 + 1.0).log2().tanh() * 1.2).tan().cos() * 0.25;
-            let v9 = 0.65 - v5;
-            if k8 >= 4 || prog_1(p.1, f64::tanh(s0 - v9) * 2.0, (v9.powi(2) + 1.0).cbrt().tanh(), &v, 4) <= 0.5 {
-                break;
-            }
-        }
-        s0 + acc2.cos() - v5 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        let mut s0 = (*x2 - x0) / 2.0;
-        let mut acc1: f64 = 0.0;
-        let c2: f64 = table(n);
-        let v3 = f64::abs(v[n % 4]);
-        if (v[n % 4].powi(2) + 0.5).ln() <= 1.0 && n > 3 {
-            s0 = s0 * 0.75 + v[1].hypot(c2).tanh() * 0.25;
-            let v4 = Params::prog_11(prm, (f64::powi(x0, 2) + 1.0).atan2(x1).tanh() * 2.0, 1.2, 1.2, [v[0], v[1], v[2], v[3]], 3);
-            s0 *= 0.75;
-            s0 += 0.005 * v4.tanh();
-        }
-        let v5 = v.iter().map(|&p| ((x1 + 1.2).sin() * 0.9).atanh() + p.tanh()).sum::<f64>();
-        let mut a6 = [0.0; 4];
-        for i in 0..n {
-            a6[i % 4] += f64::tanh(v5).exp().sin() * 0.5;
-            s0 = 0.8 * s0 + 0.005 * prog_35(f64::atanh(v5.sin() * 0.9).cos() * 2.0, (c2 - v3).tanh(), 1.5_f64.copysign(s0.tanh().exp()).cos(), [v[0], v[1], v[2], v[3]], n).cos();
-        }
-        'b1: {
-            let v7 = f64::copysign(c2, a6[n % 4]);
-            let v8 = SCALE + f64::powi(v7, 2);
-            if v7.to_radians() <= x1 && n > 5 {
-                s0 = s0.mul_add(0.8, prog_35(acc1, x1, f64::tanh(*x2).tanh(), a6, n).sin() * 0.005);
-                s0 *= 0.5;
-                s0 += 0.01 * f64::cos(s0);
-            } else if x1 / (f64::tanh(v8) + 2.0) >= -1.0 {
-                acc1 -= f64::cos(f64::acos(v3.tanh() * 0.9));
-                s0 = (s0 * 0.8 + acc1.tanh() * 0.05).sin();
-            } else {
-                let v9 = (v3 * v3 + 1.0).powf(v3.sin());
-                s0 = (s0 * 0.8 + f64::sin(v9) * 0.01).sin();
-            }
-            if f64::powi(x1, 2) + (f64::sin(s0) + 2.0).cbrt() < v5 {
-                break 'b1;
-            }
-            s0 = (s0 * 0.6 + v8.tanh() * 1.0).tanh();
-        }
-        s0 + v3.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (v[n % 4] / (x0.powi(2) + 1.0) * f64::log2(v[n % 4] * v[n % 4] + 1.0)).sin() * 2.0;
-        let mut s1 = prog_66((x0 / (x2.tanh() + 2.0)).sin() * 2.0, f64::cos((x2.cos() * 0.9).asin() / (x2.cos().powi(2) + 1.0)) * 2.0, s0, &v, n).cos() * 2.0;
-        let mut s2 = f64::powi((v[n % 4].sin() * 0.9).acos().powi(2) + 1.0, -1);
-        let mut acc3: f64 = 0.0;
-        let v4 = f64::min(3.0_f64, x1 * x0);
-        'l0: for i in (0..3).rev() {
-            let fi = i as f64;
-            acc3 -= v4.mul_add(v4, v4).cos() * 0.4;
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                let v7 = match i {
-                    MODE_A | MODE_C => {
-                        let v6 = -(v4 + s2);
-                        fi + v6.tanh()
-                    }
-                    _ => v[(k5 + n) % 4].tanh(),
-                };
-                if x2 + (-v7) > v4 {
-                    continue 'l0;
-                }
-                match mode {
-                    Mode::Upper(hi8) => {
-                        s1 = 0.8 * s1 + 0.01 * (f64::cos(s0) * 0.9).atanh().max(s0.powi(3)).cos();
-                        s1 *= 0.8;
-                        s1 -= 1.0 * (hi8 * hi8).cos();
-                        if !(n == 3) {
-                            continue;
-                        }
-                    }
-                    Mode::Lower(_, lo10) => {
-                        let v11 = (x0 + lo10) / ((x1 + fi).powi(2) + 1.5);
-                        acc3 += 0.1 * f64::tanh(v11);
-                    }
-                    Mode::Off => {
-                        let x0 = x0 + s2;
-                        acc3 -= (v7 + x0).cos() * 0.1;
-                    }
-                }
-                s0 = s0 * 0.8 + f64::sin(v7 / (s0.tanh().sinh().powi(2) + 1.5)) * 0.05;
-            }
-            acc3 += 0.5 * f64::cos((v4 * v4 + 0.5).recip().powi(2));
-            acc3 += 0.5 * (fi + f64::powf(1.5_f64, f64::cos(v4))).sin();
-        }
-        if f64::hypot(x1, v[3]) >= 0.0 || n % 3 == 1 {
-            return f64::sin(f64::log(f64::powi(v4, 2) + 1.0, 2.0));
-        }
-        let mut a12 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a12[i] = (v4 * 0.65).tanh().exp2();
-            acc3 += t.tanh() * 0.5;
-        }
-        s2 = s2 * 0.75 + f64::sin(f64::to_degrees(x2) * 0.01) * 0.4;
-        s0.sin() - f64::cos(s1) - s2 - f64::tanh(acc3) + v4.tanh() - a12[0].tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_74<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_C: usize = 2;
-        let mut s0: f64 = f64::sin(Params::prog_11(prm, v[n % 4].tanh().tanh(), x1, x0, v, n)) * 2.0;
-        let mut s1 = x2.asinh();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = f64::cos(s1);
-        }
-        match n % 3 {
-            0 => {
-                let v4: f64 = 0.25 * x2;
-                s0 = s0 * 0.8 + prog_35(x1, s1, 1.2, v, n).sin() * 0.005;
-                acc2 += v4;
-            }
-            1 => {
-                s1 = s1 * 0.75 + f64::cos(f64::tanh(x0).exp2()) * 0.1;
-            }
-            _other => {
-                acc2 -= 0.75 * (x1.tanh() * 0.9).atanh();
-                s1 = (s1 * 0.75 + (x0 + x2 - (x0.cos() * 2.0).cosh()) * 0.02).sin();
-            }
-        }
-        match n % 3 {
-            0 | PHASE_C => {
-                acc2 += f64::sin(x1);
-                acc2 -= x1.tanh() / (f64::sqrt(x0 * x0 + 2.0).tanh() + 2.0);
-            }
-            _ => {
-                s1 = s1 * 0.8 + f64::tanh(x1 - x2) * 0.1;
-                let [b5, _, _, _] = v;
-                acc2 -= b5.tanh();
-            }
-        }
-        if x1.sin().exp2().hypot((x2 * x2 + 0.5).sqrt()) <= f64::max(x0, v[1]) {
-            return prog_1(f64::cos(f64::exp_m1((x0.tanh() * 1.5).cosh().cos())), x2, x1, &v, n);
-        }
-        let [_, _, _, b6] = v;
-        for i in 0..N {
-            let mut m7 = f64::INFINITY;
-            for j in 0..v.len() {
-                m7 = (f64::mul_add(b6, b6, b6) + v[j]).min(m7);
-                s1 *= 0.8;
-                s1 += 0.4 * (f64::powi(a3[j], 2) + 1.0).log10();
-            }
-            let v8: f64 = prog_1(x2, x0, 1.2, &v, 1);
-            acc2 -= f64::cos(prog_35((s0 * s0 + 0.5).sqrt().sin() * 2.0, 1.2, x0, v, i)) * 0.02;
-            acc2 -= (f64::tanh(m7) + v8.cos()).sin() * 0.005;
-        }
-        s0 * 0.5 + s1 * 0.5 + acc2.tanh() + a3[2] + b6 - (b6.powi(2) + 1.0).log10()
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_5::<f64>(x0, x2.cos().cos(), x2, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = i as f64;
-            a2[i % 4] -= f64::cbrt(1.5_f64.powf(fi.sin()).powi(2) + 0.5).tanh() * 0.1 * a2[(i * 3) % 4];
-            a2[3 - i % 4] = a2[3 - i % 4] + a2[i % 4] * ((-fi).sin() * 0.1);
-        }
-        a2 = [a2[0], a2[3] * 0.5 + (acc1.cos() * 1.5).cosh().sin() * 1.0, a2[1], a2[3] * 0.8 + ((x0 * x0 + 0.5).ln().sin() * 1.5).sinh().tanh() * 0.02];
-        for _ in 0..n {
-            a2 = [(a2[1] * 0.75 + x1.tanh() * 0.25).sin(), a2[3], f64::acosh(a2[3] * a2[3] + 1.5).cos() * 0.05, a2[1]];
-        }
-        let v3: f64 = prog_44(f64::cos((x1 * x1 + 1.0).sqrt()) * 2.0, f64::powi(x2, 2).cos(), f64::atan2(acc1, x1.powi(2) + 0.5).powi(2).ln_1p().tanh() * 2.0, *v, n);
-        a2 = [a2[2] * 0.6 + prog_40(1.5, x1, (v3 * acc1).tanh().tanh() * 2.0, *v, n).cos() * 0.02, a2[0], (a2[n % 4] * acc1).cos() * 1.0, a2[1] * 0.75 + (x2.powi(2) + 0.5).recip().sin() * 0.1];
-        let v4 = x1.atan();
-        let mut k5 = 0;
-        while k5 < n + 1 && a2[n % 4] + 0.75 > 0.0 {
-            k5 += 1;
-            match k5 % 2 {
-                0 => {
-                    continue;
-                }
-                1 => {
-                    acc1 -= (x2 / (v4 * v4 + 1.5)).cos() * 0.25;
-                    if v[k5 % 4] >= 0.0 {
-                        continue;
-                    }
-                    s0 = (s0 * 0.5 + f64::asinh(s0) * 0.5).sin();
-                    if f64::sin(x1).exp2() < x1 || k5 % 2 == 0 {
-                        continue;
-                    }
-                }
-                _other => {
-                    let v6: f64 = f64::exp(v4.sin()).sin();
-                    s0 = 0.8 * s0 + 0.05 * v6.cos().sin();
-                }
-            }
-            acc1 += 0.25 * v4.cos();
-            acc1 -= f64::tanh(f64::asinh((x0 * x0 + 1.0).log10())) * 0.25;
-        }
-        s0 * 0.75 - f64::sin(acc1) + a2[0].sin() + v4 + (acc1.sin().powi(2) + 1.0).log(f64::tanh(x2).exp().powi(2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (x1.to_radians() - v[n % 4]).cos() * 2.0;
-        let mut s1 = f64::exp(x0.tanh()).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            if i == 1 && f64::acosh(2.0_f64.powf(t.sin()).powi(2) + 1.5) >= f64::exp_m1(x2.sin()) {
-                return prog_40((x2 * x1).sin() * 2.0, (x1 + x2).tanh() * 2.0, s1, [v[0], v[1], v[2], v[3]], i);
-            }
-            let v3: f64 = if !(i < 2) {
-                s0 = (s0 * 0.75 + s0 / 1.5 * 0.25).sin();
-                f64::cos(s1)
-            } else {
-                let x0: f64 = f64::atanh(f64::sin(x0) * 0.9) - (f64::tanh(v[2]) * 0.9).acos();
-                x1 * x2 / ((s0 * x2).powi(2) + 1.0) + f64::cos(x0)
-            };
-            acc2 += 0.5 * f64::tanh(f64::exp(x0.tanh()));
-            s1 = (s1 * 0.5 + v3.tanh() * 0.02).sin();
-        }
-        let mut k4 = 0;
-        let v9 = loop {
-            k4 += 1;
-            s0 = s0 * 0.8 + f64::sin(x1) * 0.2;
-            let v7 = if f64::sqrt((f64::cos(x2) * 0.9).atanh().powi(2) + 2.0) > -0.5 || k4 < 3 {
-                let v5 = v[0].max(s0);
-                v5.tanh()
-            } else if (s0.sin() * 0.9).acos() <= -1.0 {
-                f64::copysign(x1, v[n % 4]).sin()
-            } else {
-                let v6 = v[1] / (f64::powi(x0, 2) + 0.5);
-                return (v[k4] * v[k4] + 1.0).log(2.0) + v6.sin()
-            };
-            let v8 = f64::sin(v7);
-            if k4 >= 3 || f64::tanh(v8).exp_m1() < x0 {
-                break s0.clamp(-1.5, 0.5);
-            }
-        };
-        let v10 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.02 * f64::tanh(f64::sinh(p.cos() * 2.0)).sin());
-        match n % 4 {
-            0 | 2 => {
-                acc2 += s0 * std::f64::consts::FRAC_1_PI;
-            }
-            3 => {
-                acc2 += ((x2 * x2 + 1.0).recip().powi(2) + 0.5).atan2(x2 * x2).sin() * 0.4;
-                acc2 -= 0.5 * ((v10.cos() * 0.5).ln_1p() / (v9 * v9 + 1.5));
-            }
-            _ => {
-                s0 *= 0.5;
-                s0 -= 0.25 * f64::sin(x2 - x0);
-            }
-        }
-        x2 - s0 * 1.5 + s1 - acc2.tanh() - v9.sin() - f64::cos(v10) - f64::exp(x1.cos())
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].cos();
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        acc2 += (acc2.cos().exp2().tanh() * 0.5).ln_1p();
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if x2.mul_add(x2, x2) > x0.min(s1) {
-                s1 = (s1 * 0.6 + 1.5_f64.min((x2.powi(2) + 1.0).ln()) * 0.4).tanh();
-                if x2 + (x2.cos() * 0.9).acos() >= 1.0 {
-                    break;
-                }
-            } else {
-                let v4: f64 = (f64::tanh(s1) * 0.9).asin();
-                acc2 -= f64::recip(v4.sin().powi(2) + 1.0);
-            }
-            let v5 = (v[1].cos().cos() * 1.2).tan();
-            acc2 += ((x2 - s0) * (x2.powi(2) + 1.0).log(v[2] * v[2] + 2.0)).cos() * 0.2;
-            if k3 >= 2 {
-                break;
-            }
-            s1 = (s1 * 0.75 + v5.tanh() * 0.02).sin();
-        }
-        let v6 = v.iter().map(|&p| f64::asin(f64::tanh(s1) * 0.9) + f64::sin(p)).sum::<f64>();
-        if f64::cos(f64::atan(v[1])) < s0 + x0 {
-            return f64::exp_m1(f64::tanh(x2)) * core::f64::consts::FRAC_1_SQRT_2;
-        }
-        let v7 = f64::sin(x2).exp_m1();
-        s0 = (s0 * 0.75 + v7.atan() * 0.05).tanh();
-        s0 - f64::sin(acc2) + v6.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).atan2(v[n % 4]).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = v.map(f64::cos);
-        for _ in 0..n {
-            a2 = [a2[3] * 0.8 + f64::powi(x1, 3).cos() * 0.01, a2[3], (a2[3] * 0.5 + (x2 * x2).cos() * 0.1).sin(), a2[0] * 0.5 + f64::log10(f64::powi(s0, 2) + 1.0).sin() * 1.0];
-            s0 *= 0.5;
-            s0 += 0.005 * prog_77((s0 * s0 + 1.0).recip().tanh().cos(), (s0 / (a2[0].cos() + 2.0)).sin() * 2.0, 0.5, v, 3).tanh();
-        }
-        let v3: f64 = if -a2[n % 4] > x2 {
-            s0 *= 0.75;
-            s0 -= 0.02 * x0.max(s0).tanh();
-            x1.clamp(x1.cos() - 1.5, a2[n % 4].cos() + 1.5)
-        } else {
-            v[0] / (s0 * s0 + 0.5)
-        };
-        'l1: for i in 0..v.len() {
-            let fi = i as f64;
-            s0 = s0 * 0.75 + 2.0_f64.min(s0).tanh() * 0.25;
-            let mut k4 = 0;
-            while k4 < 5 {
-                k4 += 1;
-                s0 = f64::mul_add(s0, 0.5, v3.cos().sin() * 0.5);
-                if 1.25 - x1 > v[k4 % 4] {
-                    continue 'l1;
-                }
-            }
-            s0 = (s0 * 0.75 + prog_1((-(x2 * x2 + 0.5).ln()).sin() * 2.0, (fi.powi(2) + 1.0).log(3.0).sin(), x1, &v, 0) * 0.005).sin();
-            match k4 % 2 {
-                MODE_B => {
-                    acc1 += 0.5 * (v3 * v3 + 1.0).log(f64::powi(s0, 2) + 2.0).tanh();
-                    s0 = s0.mul_add(0.6, (a2[1] * a2[1] + 0.5).powf(0.3).cos() * 0.2);
-                    if f64::atan2((x2 * std::f64::consts::FRAC_PI_4).powi(2) + 0.5, f64::mul_add(s0, v3, x0)) >= x0 {
-                        break;
-                    }
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 += 0.1 * f64::log2(s0 * s0 + 1.0).tanh();
-                }
-            }
-        }
-        let mut a5 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a5[i % 4] = a5[i % 4] + a5[(i * 3) % 4] * (f64::sin((v3.max(fi).sin() * 0.5).ln_1p()) * 0.2);
-            a5[i % 4] = a5[i % 4] + a5[i % 4] * (prog_1(x0, f64::powi(s0, 2).sin() * 2.0, 1.2, &v, n).cos() * 0.05);
-            acc1 += 0.05 * prog_35(1.2, x0, 0.75, v, i).cos();
-        }
-        a5 = [a5[1], 0.02 * (-v3).tanh() + 0.5 * a5[0], f64::mul_add(a5[3], 0.6, (x2 * x2 + 1.0).log(x1 * x1 + 2.0).cos() * 0.1), x0.powi(3).tanh() * 0.05];
-        s0 + acc1.sin() - a5[1].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let prm: &Params = &PARAMS;
-        const PHASE_B: usize = 1;
-        let mut s0 = f64::sin(x1 - v[n % 4]) * 2.0;
-        let mut s1 = s0;
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = if v[n % 4] * v[3] >= x1.powi(3) {
-            (x0.tanh().tanh() * 2.0).cosh()
-        } else {
-            f64::cos(x2).cosh()
-        };
-        let f4 = |t: f64| (f64::cos(x0).powi(2) + 1.5).acosh() + t * 0.5;
-        let v5 = v.iter().map(|&p| f4(p)).sum::<f64>();
-        let v6 = f4(v[2]) + Params::prog_11(prm, f64::copysign(x1, x2).sin() * 2.0, f64::min(x2, acc2).cos() * 2.0, f64::exp(f64::cos(v3)).sin() * 2.0, v, 1) * 0.5;
-        match n % 4 {
-            0 => {
-                s1 = (s1 * 0.8 + f64::atanh(s0.sin() * 0.9) * 0.01).tanh();
-            }
-            g if g > 1 => {
-                s1 *= 0.8;
-                s1 += 0.01 * f64::powi((v5 * v5 + 1.0).log2(), 2).ln_1p().tanh();
-                acc2 += f64::sin(x0);
-            }
-            _ => {
-                let v7 = acc2.tanh();
-                s0 = (s0 * 0.5 + v7 * 0.5).tanh();
-            }
-        }
-        let v8: f64 = if prog_53(x0, x2, v[3].cos() * 2.0, v, n) < acc2 {
-            acc2 / (v5.powi(2) + 1.5) - v[3] * s1
-        } else {
-            f64::abs(v5)
-        };
-        let f9 = |t: f64| (t * t + 2.0).ln();
-        let v10 = f9(v[2]) + (f64::tanh(v[n % 4]) * 0.9).asin() * 0.5;
-        let v11 = v.iter().map(|&p| f9(p)).sum::<f64>();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s1 = s1 * 0.5 + prog_77(t, f64::tanh((v[i] + s0).sin()), x2, v, i).cos() * 0.005;
-            let v18 = match n % 4 {
-                0 | 2 => v10.tanh() * f64::acos(v8.tanh() * 0.9),
-                3 => {
-                    for j in 0..3 {
-                        let fj = j as f64;
-                        let v12 = f64::tanh(v11);
-                        let v16 = match j + i {
-                            0 | 2 => {
-                                let v6 = (f64::powi(v10, 2) + 0.5).recip();
-                                let v13 = f64::tan(s0.tanh() * 1.2).mul_add(f64::to_degrees(v12) * 0.02, 2.0 * fi);
-                                (v5.sin() * 2.0).cosh() / ((x2 + v[1]).tanh() + 2.0) + v6.cos() + v13.cos()
-                            }
-                            3..=4 => {
-                                let v14 = (v10 * v10 + 1.0).log(fj.powi(2) + 2.0);
-                                v6.to_degrees() * 0.01 + v14.sin()
-                            }
-                            5 => {
-                                let v15 = s1;
-                                acc2 += 0.1 * (s0 + x1).tanh();
-                                f64::ln_1p(f64::cos(s1) * 0.5) + v15.sin()
-                            }
-                            _other => -(x2 / 2.0),
-                        };
-                        acc2 -= 0.1 * v12.tanh();
-                        acc2 -= f64::sin(f64::sin(v16)) * 0.1;
-                    }
-                    (x0.tanh() * 0.9).acos()
-                }
-                _other => {
-                    let v17 = v[n % 4].asinh() * v[n % 4].cos();
-                    v17.atan()
-                }
-            };
-            let v21 = match i % 2 {
-                0 => {
-                    let v19 = (SCALE + v11).mul_add(s1 * 0.25, v6 * x1);
-                    v[3] * f64::atan(v6) + f64::sin(v19)
-                }
-                PHASE_B => {
-                    let v20 = v6 + v11;
-                    f64::log2(v20.powi(2) + 1.0)
-                }
-                _other => {
-                    s0 = (s0 * 0.6 + f64::cos(v8) * 0.4).tanh();
-                    v10 / (v11.powi(2) + 0.5) - f64::min(v10, v[i])
-                }
-            };
-            acc2 += 0.2 * (v18.tanh() + v21.sin()).cos();
-        }
-        s0.cos() + s1.cos() - acc2.cos() - v6.tanh() + f64::tanh(v8) - v10 * 1.5 + f64::cos(v11) + v8
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1: f64 = x0.min(f64::cbrt(f64::sin(x2) + 2.0));
-        let mut s2 = x2.cos();
-        let mut s3 = w0[3].hypot(x1).abs().tanh() * 2.0;
-        let mut acc4: f64 = 0.0;
-        let mut a5 = [0.0; 4];
-        a5[0] = -x0;
-        for i in 1..4 {
-            a5[i] = a5[i - 1] * 0.5 + (s2 + 1.5).sin() * 0.5;
-        }
-        if !(n % 2 == 0 && 1.5_f64.copysign(x0) >= 0.0) {
-            s2 = (s2 * 0.75 + prog_44((s2 / (acc4 * acc4 + 1.5)).cos() * 2.0, 0.25, f64::sin((f64::powi(v[3], 2) + 1.0).log2().clamp(-1.5, 1.5)) * 2.0, *v, n) * 0.005).sin();
-            let v6 = (s1.cos() * 0.5).ln_1p();
-            s2 = (s2 * 0.75 + v6 * 0.05).tanh();
-        } else {
-            s1 = s1.mul_add(0.6, (s1 * s1 + 0.5).sqrt().cos() * 0.1);
-            let x0: f64 = prog_66(s1, 0.5, x0, v, n);
-            acc4 += 0.02 * x0.sin();
-        }
-        let v7 = a5[2];
-        let v8 = (v7 * v7 + 1.0).log2();
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let v10 = s1.atan2(x1.powi(2) + 0.5) - (v[3] * v[3] + 2.0).sqrt();
-            let v11 = f64::powi(3.0_f64.atan2(a5[k9 % 4]), 2).ln_1p();
-            s3 = (s3 * 0.75 + x2.asinh() * 0.25).sin();
-            if k9 >= 6 {
-                break;
-            }
-            s3 = s3 * 0.8 + (f64::cos(v10) - f64::cos(v11)).tanh() * 0.02;
-        }
-        let mut k12 = 0;
-        let v16 = loop {
-            k12 += 1;
-            acc4 += f64::sqrt(v8 * v8 + 1.0).tanh() * 0.5;
-            if prog_35(s2.cos(), f64::cos(s1 * w0[0]) * 2.0, 2.0, [v[0], v[1], v[2], v[3]], k9) < -1.0 {
-                break prog_77(0.5, x1, f64::tanh(SCALE + v8 + 0.5_f64.min(w0[3])), [v[0], v[1], v[2], v[3]], k12);
-            }
-            let v15: f64 = if (x0 - a5[k12 % 4]).tanh().exp2() <= 0.5 && k9 % 3 == 1 {
-                let v13 = s3 * s3;
-                v13.atan()
-            } else if k9 == 1 {
-                let x1: f64 = x2 + v8;
-                let v14 = f64::ln_1p(f64::exp(s3.sin()).tanh() * 0.5);
-                (f64::copysign(x1, x2).tanh() * 0.9).atanh() + f64::sin(v14)
-            } else {
-                f64::atan2(s3.cos().powi(2) + 1.0, s2.asinh())
-            };
-            if k12 >= 4 || (s1 * s1 + 0.5).ln() <= f64::ln(x2.powi(2) + 1.0) {
-                break x2 / 2.0;
-            }
-            acc4 -= v15.sin() * 0.25;
-        };
-        s2.tanh() + s3 + acc4 - f64::tanh(v8) + v16 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let w0 = v;
-        let mut s1 = f64::sin(w0[n % 4] - x1) * 2.0;
-        let mut s2 = f64::sinh(f64::tanh(w0[n % 4].abs()) * 1.5).tanh() * 2.0;
-        let mut s3 = (s2.clamp(-0.5, 1.0) - (x2.sin() * 0.9).asin()).sin() * 2.0;
-        let mut acc4: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            acc4 -= 0.5 * f64::tanh(x0.atan2(s3 * s3 + 0.5));
-            acc4 -= f64::tanh((fi.tanh() * 0.9).atanh().to_degrees() * 0.01) * 0.5;
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc4 += f64::atanh(f64::tanh(s3 / (x0.tanh() + 2.0)) * 0.9).cos() * 0.25;
-            for _ in (0..4).rev() {
-                s2 *= 0.6;
-                s2 -= 0.005 * prog_35(x1.sin() * 2.0, 0.5, x1, [v[0], v[1], v[2], v[3]], n).sin();
-                s1 = s1.mul_add(0.8, x1.powi(2).tanh() * 0.05);
-                if 2.0_f64.atan2(t).clamp(-1.5, 0.5) < f64::max(fi, s1) {
-                    acc4 += f64::ln_1p(s3.tanh() * 0.5) * 0.1;
-                    continue 'l1;
-                }
-            }
-            let v5 = w0.iter().fold(t, |r, &p| r * 0.75 + 0.02 * f64::sin((f64::powi(x0, 2) + 1.0).recip() * (f64::tanh(s1) * 0.9).acos() + p.tanh()));
-            acc4 += f64::sin(v5).sin() * 0.5;
-        }
-        'l3: for i in 1..n {
-            let fi = i as f64;
-            s1 *= 0.5;
-            s1 += 0.1 * f64::cos(x0 / (s1.sin() + 2.0));
-            for _ in 0..i {
-                s3 *= 0.75;
-                s3 += 0.01 * f64::tanh((x1 * x1 + 1.0).powf(1.5));
-                if !(i + n < 11) {
-                    break 'l3;
-                }
-            }
-            for &u in w0 {
-                acc4 -= w0[1].max(fi).cos() * 0.1;
-                acc4 += (fi.tanh() * 2.0).sinh().tanh() * 0.1;
-                acc4 += 0.1 * (f64::powi(f64::acosh(x0.powi(2) + 1.5), 2) + 1.0).log10();
-                acc4 += u.sin() * 0.1;
-            }
-        }
-        for i in (1..=5).step_by(2) {
-            match i {
-                2 => {
-                    acc4 -= f64::exp(x0.tanh()).tanh() * 0.5;
-                    s2 = f64::mul_add(s2, 0.6, f64::tanh(x1 + 2.0) * 0.4);
-                }
-                4 => {
-                    acc4 -= 0.5 * f64::sin(f64::ln_1p((x0.tanh() * 0.9).acos().powi(2)));
-                    acc4 += 0.1 * prog_77(x2, 0.75, 1.2, *v, n).tanh();
-                }
-                5 => {
-                    acc4 += 0.5 * (x1 / (x0.powi(2) + 1.5));
-                }
-                _ => {
-                    acc4 += 0.5 * s3.tanh().tanh().cos();
-                    if s1.powi(2) >= x1 || i == 3 {
-                        break;
-                    }
-                }
-            }
-            s3 = (s3 * 0.75 + (f64::tanh(s3) * 0.9).atanh() * 0.05).sin();
-            if f64::cosh(f64::sin(x0) * 1.5) > 0.0 {
-                acc4 -= 0.5 * (s3.asinh() - 0.65).tanh();
-                continue;
-            }
-        }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            acc4 += 0.4 * (x0 * x0).tanh();
-            let v7 = ((-x0).cos() * 2.0).cosh();
-            acc4 -= v7.cos() * 0.4;
-            if k6 >= 5 || (s2.powi(2) + 1.0).log2() - f64::clamp(s2, -0.5, 1.0) < -0.5 {
-                break w0[k6 % 4];
-            }
-        };
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            for j in 0..n {
-                let v11 = match j % 4 {
-                    0..=1 => {
-                        let v10 = f64::atan2(v8 * v8 + 0.5, s1);
-                        (w0[k6 % 4].cos() * 0.9).atanh() + f64::cos(v10)
-                    }
-                    PHASE_C => {
-                        s3 = f64::mul_add(s3, 0.5, f64::tanh((s3.powi(2) + 0.5).ln().powi(2)) * 0.1);
-                        (s2 * s2 + 1.0).log(2.0)
-                    }
-                    _ => (f64::tanh(v8).exp().powi(2) + 0.5).cbrt(),
-                };
-                match k9 + j {
-                    0 => {
-                        s3 = s3 * 0.75 + f64::sin(f64::cos(s3)) * 0.25;
-                        s1 = (s1 * 0.8 + f64::acosh(v8 * v8 + 1.5) * 0.05).tanh();
-                        if (x0 * x0 + 1.0).log10() <= -0.25 {
-                            acc4 -= 0.05 * s1.tanh().exp().sin();
-                            continue;
-                        }
-                    }
-                    g if g > 1 => {
-                        break;
-                    }
-                    _ => {
-                        s1 = (s1 * 0.75 + ((x0 / (v[j % 4] * v[j % 4] + 1.5)).sin() * 0.9).atanh() * 0.02).sin();
-                        s1 = s1.mul_add(0.5, (s1 * 0.25).cos() * 1.0);
-                    }
-                }
-                acc4 -= (w0[j % 4] - v[k9 % 4]).cos() * 0.05;
-                s1 = (s1 * 0.6 + v11.cos() * 0.02).sin();
-            }
-            let v12 = (x0 * x0 + 1.0).powi(-3);
-            s3 *= 0.5;
-            s3 += 0.02 * f64::mul_add(v8, s1, v12).cos();
-            if k9 >= 6 || s2 * x0 < -1.0 {
-                break f64::sinh(f64::cos(s1) * 1.5);
-            }
-        };
-        let v14 = w0[1..].iter().fold(0.0, |r, &p| r * 0.5 + ((p * p + 1.0).ln().powi(2) + 1.5).acosh() * 0.25);
-        x0 + s1 + s2.sin() - s3 + acc4.sin() + v8.sin() + v13 - v14 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_82<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0 = (T::exp2(x2.sin()) * x0.tanh().exp()).sin() * 2.0;
-        let mut s1: T = T::tanh(prog_66(T::cos(v[n % 4] - v[3] + x2 / (v[3].sin() + 2.0)) * 2.0, ((s0 - v[3]).powi(2) + 1.0).log10().sin() * 2.0, T::sin(T::powi(v[n % 4], 3)), &v, n)) * 2.0;
-        let mut acc2: T = 0.0;
-        let v8 = 'b0: {
-            if n == 2 && x2.tanh() < x1 {
-                s1 = (s1 * 0.8 + prog_66(((acc2 * acc2 + 1.5).acosh() / ((s0 * acc2).powi(2) + 1.5)).tanh(), x0, (x1.sin() * 0.9).atanh().sin() * 2.0, &v, n) * 0.005).sin();
-            } else {
-                s0 = s0 * 0.6;
-                s0 = s0 + 0.02 * T::sin(acc2 - s0);
-                s1 = 0.8 * s1 + 0.2 * T::sin((x0.powi(2) + 1.0).sqrt() - T::log(T::from_f64(0.5_f64).unwrap(), acc2 * acc2 + 2.0));
-            }
-            if x2.cos() < 0.5 {
-                s0 = s0.mul_add(0.75, (x2.powi(2) + 1.5).acosh().sin() * 0.05);
-                break 'b0 T::from_f64(SCALE).unwrap() + v[0].sin();
-            }
-            if n > 3 && v[2].tanh() <= s0 {
-                let mut k3 = 0;
-                while k3 < 5 && s0 + x1 > v[3] {
-                    k3 += 1;
-                    let v4 = s0 * v[k3 % 4] * (x2 * x2);
-                    let mut m5 = x2;
-                    for j in 1..n {
-                        if T::acos(v[j % 4].cos() * 0.9) > -0.5 {
-                            continue;
-                        }
-                        let c6 = if j == 1 {
-                            v[j % 4]
-                        } else {
-                            x0 - v[3] - x0 * v[1]
-                        };
-                        m5 = m5.min(c6);
-                    }
-                    acc2 = acc2 - m5.cos() * 0.4;
-                    acc2 = acc2 + 0.2 * v4.sin();
-                }
-                s0 = 0.75 * s0 + 0.05 * v[k3 % 4].cos().exp().tanh();
-            } else if (x1.sin() * 0.9).atanh() <= 0.5 {
-                let v7 = prog_66::<T>((v[n % 4].sin() + (x1.powi(2) + 0.5).ln()).cos() * 2.0, (x2 / (x0 * x0 + 1.5)).sin().sin() * 2.0, T::atan2(T::exp(T::tanh(v[n % 4])), (v[n % 4].sin() * 0.9).acos().powi(2) + 1.0).cos(), &v, n);
-                s1 = 0.75 * s1 + 0.005 * T::cos(v7.cos());
-            } else {
-                acc2 = acc2 + x0.cos();
-            }
-            T::from_f64(3.0_f64).unwrap().copysign(v[n % 4])
-        };
-        let v9 = v.iter().fold(-0.0, |r, &p| r + x1 * p * T::from_f64(2.0_f64).unwrap().powf(p.tanh()));
-        let mut a10 = [0.0; 4];
-        for i in 0..4 {
-            let fi = T::from_usize(i).unwrap();
-            if T::to_degrees(v8) * 0.02 < fi.cos().exp2() && n % 3 == 1 {
-                a10[i] = (T::powi(v[i], 2) + 0.5).sqrt();
-            } else {
-                a10[i] = T::powi(x1, 3) + T::asinh(v[i]);
-            }
-        }
-        'l4: for _ in 0..4 {
-            for j in (0..=n).rev().step_by(2) {
-                let fj = T::from_usize(j).unwrap();
-                let v11: T = 'b6: {
-                    s0 = T::mul_add(s0, 0.8, ((T::sin(a10[j % 4]) * 1.5).cosh() * 2.0).cos() * 0.02);
-                    if T::acos(v9.cos() * 0.9) >= x2 {
-                        break 'b6 x0;
-                    }
-                    T::asin(a10[j % 4].copysign(v8).cos() * 0.9)
-                };
-                'b7: {
-                    s0 = 0.5 * s0 + 1.0 * T::exp_m1(T::tanh(fj)).sin();
-                    let v12 = x2 * v8;
-                    let v13 = T::acos((x1.sin() * 0.9).atanh().cos() * 0.9);
-                    if -v12 >= 0.5 {
-                        break 'b7;
-                    }
-                    s0 = (s0 * 0.5 + v13.cos() * 0.05).sin();
-                }
-                acc2 = acc2 - 0.1 * T::tanh(v11 / (fj * fj + 1.5)).sin();
-            }
-            s0 = s0 * 0.5;
-            s0 = s0 + 0.1 * (s1.asinh() + T::log(T::from_f64(3.0_f64).unwrap(), v9 * v9 + 2.0)).cos();
-            let mut k14 = 0;
-            while k14 < n && T::exp(T::sin(x1)) < 1.0 {
-                k14 += 1;
-                s0 = (s0 * 0.6 + T::tanh(s0) * 0.4).tanh();
-                if (x2 * s1).powi(2) >= v8 / (x2 * x2 + 1.5) {
-                    continue 'l4;
-                }
-            }
-            if x1.atan().mul_add((T::cos(v9) * 0.9).atanh(), T::atan(a10[1])) < 0.5 {
-                acc2 = acc2 + (T::log(v8 * v8 + 1.0, T::powi(v9, 2) + 2.0) + (a10[3].powi(2) + 1.0).ln()).cos() * 0.5;
-                let v15: T = x1;
-                acc2 = acc2 + T::sin(v15.tanh()) * 0.5;
-            }
-        }
-        s0 * 1.5 + s1 + T::tanh(acc2) + v8 * 0.75 + v9.tanh() + a10[3].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_83<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::tanh(((w0[1] * w0[1] + 0.5).cbrt().powi(2) + 2.0).acosh()) * 2.0;
-        let mut s2 = f64::sin(s1).cos();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = x1 / (x1 * x1 + 1.0);
-            s1 = 0.75 * s1 + 0.02 * f64::sin((s1.sin().sin() * 2.0).cosh());
-        }
-        let v5 = v[..3].iter().fold(0.0, |r, &p| r * 0.5 + ((x0.powi(2) + 0.5).ln() + p * 0.5) * 0.25);
-        let mut a6 = [0.0; N];
-        for i in 0..N {
-            a6[i] = (a4[i].sin() * 0.9).atanh();
-            acc3 += 0.5 * (v5 * v5 + 1.5).acosh().cos();
-        }
-        let v7 = v.iter().fold(a6[3], |r, &p| r * 0.5 + 0.02 * f64::cos(a4[1].hypot(s1) + p.tanh()));
-        let mut m8 = prog_40(1.2, (x0 * (x0 + a4[n % 4])).sin() * 2.0, v5, *v, 6).cos();
-        for i in 0..6 {
-            let c9 = if n % 3 == 1 {
-                v5 + x1 + v[(i * 3) % 4]
-            } else {
-                f64::powi(x1, 2) / ((v7 + 1.5) * (v7 + 1.5) + 1.0)
-            };
-            m8 = m8.min(c9).max(-2.0);
-        }
-        s2 = 0.5 * s2 + 0.02 * (x2 + a6[n % 4]).cos();
-        f64::cos(x1) + s2.cos() + acc3 * 0.25 - f64::cos(v7) - f64::cos(m8)
-    }
-
-    #[differentiable]
-    impl Params {
-        pub fn prog_84(self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-            const PHASE_C: usize = 2;
-            let mut s0 = f64::recip(v[2].powi(2) + 1.0);
-            let mut s1 = (x0 - v[3 - self.n]).sin() * 2.0;
-            let mut acc2: f64 = 0.0;
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                s1 = (s1 * 0.75 + f64::cbrt(f64::powi(x1.tanh().exp(), 2) + 1.0) * 0.05).tanh();
-                let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.02 * (r.tanh().max(r.powi(3)) + p.tanh()).cos());
-                match k3 {
-                    0 => {
-                        'b1: {
-                            let v5 = (s0 - *x2).tanh();
-                            if 0.5_f64.log(f64::log2(v5 * v5 + 1.0).powi(2) + 2.0) <= -0.25 && k3 % 2 == 0 {
-                                break 'b1;
-                            }
-                        }
-                    }
-                    g if g > 2 => {
-                        s0 = 0.6 * s0 + 0.05 * f64::sin((v[2].cos() * 0.9).atanh());
-                        if -x0 < (s0.powi(2) + 0.5).atan2(*x2) {
-                            let v6: f64 = *x2 + v4.cos();
-                            acc2 += 0.25 * v6.tanh().tanh();
-                        } else {
-                            s0 = f64::mul_add(s0, 0.5, (v[(k3 + self.n) % 4].tanh() * 0.9).acos().tanh() * 0.2);
-                        }
-                    }
-                    _other => {
-                        s0 = s0.mul_add(0.5, prog_77(f64::cos((v4 * 0.65).sin().exp2()) * 2.0, *x2, v4, *v, k3).tanh() * 0.005);
-                        for j in (0..5).rev() {
-                            let fj = j as f64;
-                            if (v4 * v4 + 1.0).powf(f64::cos(s1)) > 0.0 {
-                                return (f64::powi(f64::log(fj * fj + 1.0, 2.0), 2) + 1.0).powf(0.5);
-                            }
-                            if f64::tanh(f64::asinh(x1)).exp2() > 0.0 {
-                                break;
-                            }
-                            let v7 = fj.tanh();
-                            acc2 += 0.05 * f64::sin(v7.tanh().exp_m1());
-                        }
-                    }
-                }
-                s1 = (s1 * 0.8 + v4.tanh() * 0.05).sin();
-            }
-            let v12 = match mode {
-                Mode::Upper(_) => prog_1(x0, *x2, (s1 / 4.0).tanh(), v, k3),
-                Mode::Lower(_, _) => {
-                    let v11 = f64::cbrt(f64::cos(s0) + 2.0) + f64::cbrt(x1 * x1 + 0.5);
-                    v11.asinh()
-                }
-                Mode::Off => (f64::sin(*x2) * 0.9).atanh(),
-            };
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                acc2 += 0.25 * f64::cbrt(x1.tanh() + 2.0).tanh();
-                match k13 + k3 {
-                    0..=1 => {
-                        s1 = 0.6 * s1 + 0.4 * f64::cos(v[3]);
-                        continue;
-                    }
-                    PHASE_C | 4 => {
-                        acc2 += x2.sin().exp().tanh() * 0.25;
-                    }
-                    g if g > 5 => {
-                        s0 = s0 * 0.6 + f64::sin(prog_1(x0, f64::cos(2.0_f64.log(f64::powi(x0, 2) + 2.0) + 1.2), x1, v, n)) * 0.005;
-                        s1 = s1 * 0.6 + x2.sin().exp().sin() * 0.1;
-                    }
-                    _other => {
-                        'b4: {
-                            s1 = (s1 * 0.75 + (*x2 + (-v12)) * 0.1).tanh();
-                            if f64::atan(v12) >= 1.0 || k13 < n {
-                                break 'b4;
-                            }
-                        }
-                        for &u in v.iter() {
-                            s0 *= 0.6;
-                            s0 -= 0.1 * (u * u + 1.0).powi(-1);
-                            if *x2 * u + *x2 < v[1] + *x2 {
-                                let v14 = 'b6: {
-                                    acc2 -= f64::clamp(f64::tanh(s1), -1.0, 1.0).sin() * 0.05;
-                                    if (s0 * v[1]).min((self.scale * self.scale + 0.5).powf(x2.tanh())) < -1.0 || n > 2 {
-                                        acc2 -= 0.05 * f64::sin(f64::log(u.powi(2) + 1.0, 10.0));
-                                        break 'b6 s0 * v12 + (s0 - x0);
-                                    }
-                                    s1 / (v12.powi(2) + 1.0)
-                                };
-                                acc2 += 0.05 * f64::hypot(v14, x0).cos();
-                            }
-                            s0 = (s0 * 0.8 + (x1 + s0) * 0.1).tanh();
-                        }
-                    }
-                }
-            }
-            let v15 = prog_35(2.0_f64.min(v[k13 % 4]).cos() * 2.0, *x2, (f64::to_degrees(f64::exp_m1(v[3 - self.n].sin())) * 0.01).sin(), *v, k13);
-            let v16 = v.iter().map(|&p| 1.0 + 0.25 * (2.5 * x1.tanh() + f64::sin(p)).tanh()).product::<f64>();
-            let v18 = 'b7: {
-                let v17 = (x1.sin().exp2().powi(2) + 1.0).log(f64::powi(f64::atan(*x2), 2) + 2.0);
-                if x0.cos().max(v[1]) > -1.0 {
-                    break 'b7 x2.tanh();
-                }
-                f64::log10(*x2 * *x2 + 1.0) + f64::sin(self.scale) + v17.sin()
-            };
-            let f19 = |t: f64| f64::asinh(t.sin());
-            let v20 = v.iter().fold(0.0, |r, &p| r * 0.5 + f19(p) * 0.25);
-            let v21 = f19(v[2]) + f19(*x2) * 1.0;
-            f64::cos(s0) + f64::tanh(s1) + acc2.tanh() + v12.cos() + v15.cos() + v16.cos() + v18 + f64::tanh(v20) + v21 * 1.5 - v18.to_degrees() * 0.01
-        }
-
-        pub fn prog_86<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_B: usize = 1;
-            const PHASE_D: usize = 3;
-            let mut s0: f64 = f64::ln_1p(x0 * x0);
-            let mut acc1: f64 = 0.0;
-            let mut a2 = [0.0; N];
-            for i in 0..N {
-                a2[i] = v[i] + v[3];
-            }
-            let v4 = if !(n % 3 == 1 && f64::cosh(f64::sin(v[1]) * 1.5) >= -0.5) {
-                let v3 = s0 + x2;
-                prog_35(x2, acc1, 0.5, [v[0], v[1], v[2], v[3]], 4) + v3.sin()
-            } else if f64::sinh(f64::tanh(x0)) >= -0.5 {
-                x0 * x2
-            } else {
-                s0 = s0 * 0.6 + f64::sin((f64::sin(x0) * 2.0).sinh()) * 0.05;
-                f64::tanh(x1)
-            };
-            for i in 0..N {
-                let fi = i as f64;
-                match i {
-                    0..=2 => {
-                        s0 = s0 * 0.6 + f64::cbrt(x1 * x1 + 0.5).cos() * 0.1;
-                    }
-                    PHASE_D if n > 1 => {
-                        let x0 = fi;
-                        s0 = (s0 * 0.75 + x0.cos() * 1.0).sin();
-                    }
-                    _ => {
-                        s0 *= 0.6;
-                        s0 += 0.25 * (x1 * 1.5).cos();
-                        let v5 = (x1.sin() * 0.9).acos();
-                        acc1 += 0.5 * f64::cos(v5);
-                    }
-                }
-                acc1 += f64::tanh(prog_1((f64::sin(a2[3 - i] - x1) * 1.5).sinh().cos(), 0.25, f64::sin(v[i] * x2), v, n)) * 0.005;
-            }
-            for (i, &t) in v.iter().enumerate() {
-                acc1 += 0.5 * f64::exp(f64::exp(f64::cos(v4)).cos()).sin();
-                acc1 += (f64::cbrt(v[3 - i].cos() + 2.0).powi(2) + 1.0).log((v4 - s0).powi(2) + 2.0).cos() * 0.5;
-                let mut m6: f64 = 0.5;
-                for j in 0..4 {
-                    let fj = j as f64;
-                    let c7: f64 = match self.n {
-                        0 => a2[j].hypot(s0) + v[j],
-                        PHASE_B => (a2[1] * a2[1] + 1.0).powi(-1),
-                        2 => t,
-                        _ => fj.cos(),
-                    };
-                    m6 = c7.max(m6);
-                }
-                s0 = (s0 * 0.75 + m6.sin() * 0.02).sin();
-                s0 = (s0 * 0.8 + f64::sin(t) * 0.2).sin();
-            }
-            let v8 = prog_40(x2, x0, (a2[0] - x1).cos(), [v[0], v[1], v[2], v[3]], n);
-            let mut k9 = 0;
-            loop {
-                k9 += 1;
-                let v10: f64 = prog_35(f64::sin(x0 + x1) * 2.0, (-x1).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], 4);
-                match self.n {
-                    0 => {
-                        let v11 = s0;
-                        acc1 += x2.sin() * 0.5;
-                        s0 = s0 * 0.8 + f64::sin(v11) * 0.2;
-                    }
-                    1 => {
-                        acc1 += 0.5 * f64::sin(-v4);
-                    }
-                    _other => {
-                        s0 = 0.5 * s0 + 0.2 * f64::to_radians(a2[1]).mul_add(s0.tanh(), x2 - a2[1]).sin();
-                        if v4.tanh() <= self.scale {
-                            for &u in v {
-                                acc1 += f64::sin((f64::powi(f64::recip(f64::powi(x1, 2) + 0.5), 2) + 1.0).log10()) * 0.1;
-                                if v8 / 2.0 >= (x2.powi(2) + 1.0).recip() {
-                                    continue;
-                                }
-                                if v10 <= 0.0 && self.n < 2 {
-                                    s0 = s0 * 0.8 + f64::powi((s0.powi(2) + 1.0).log2(), 3).cos() * 0.02;
-                                    continue;
-                                }
-                                acc1 += 0.1 * u.sin().cos();
-                            }
-                        } else if (f64::powi(f64::sin(v8).exp2(), 2) + 0.5).ln() >= 1.0 {
-                            acc1 += f64::cos(f64::tanh(x1).exp2()) * 0.5;
-                        } else {
-                            acc1 += 0.5 * f64::cos(f64::sin(x2).exp());
-                            acc1 += f64::sin(self.k).sin() * 0.5;
-                            match k9 % 4 {
-                                PHASE_A | 2 => {
-                                    s0 = s0 * 0.8 + f64::ln(s0 * s0 + 0.5).sin() * 0.1;
-                                    if v10 > -0.5 {
-                                        acc1 += f64::cos(f64::recip(self.k * self.k + 0.5)) * 0.5;
-                                        break;
-                                    }
-                                }
-                                3 => {
-                                    break;
-                                }
-                                _other => {
-                                    acc1 += f64::cos((x1 * x1 + 1.0).log10().atan2((v4 * v4 + 0.5).sqrt().powi(2) + 0.5)) * 0.2;
-                                }
-                            }
-                        }
-                    }
-                }
-                s0 = s0.mul_add(0.8, f64::acos((v8 * v8 + 1.0).log2().tanh() * 0.9).tanh() * 0.05);
-                if k9 >= 4 || f64::tanh(f64::atanh(v4.tanh() * 0.9)).exp2() <= 0.0 {
-                    break;
-                }
-                acc1 += v10.cos() * 0.01;
-            }
-            assert!(k9 + n < 100, "k9 out of range");
-            s0 + acc1.tanh() + v4.cos() + v8.cos() + (self.scale.powi(2) + 0.5).cbrt()
-        }
-
-        pub fn prog_97(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-            let mut s0: f64 = prog_83::<4>(f64::cos(0.65 - x0) * 2.0, x1.tanh() * 2.0, x0, &v, n).cos() * 2.0;
-            let mut s1 = f64::tan(x2.tanh() * 1.2).sin() * 2.0;
+    pub mod m0 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_0(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::cos(v[n % 4].hypot(x1 + *x2)) * 2.0;
+            let mut s1 = (v[n % 4] * v[n % 4] + 1.0).log(v[n % 4] * v[n % 4] + 2.0).sin().exp().sin() * 2.0;
             let mut acc2: f64 = 0.0;
             let mut k3 = 0;
             let v6 = loop {
                 k3 += 1;
-                acc2 += 0.5 * f64::cos((v[3] * s1).tanh());
-                let v4 = x1 - v[n % 4];
-                let v5 = v.iter().map(|&p| f64::acos(self.k.tanh() * 0.9) + f64::cos(p)).sum::<f64>();
-                if k3 >= 3 || f64::cos(x2) <= -0.5 {
-                    break (x1 * x1 + 1.0).recip();
-                }
-                acc2 += 0.5 * f64::tanh(v4.cos() + v5.cos());
-            };
-            'l1: for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                s0 = s0.mul_add(0.8, f64::cos(t * (x1 * 1.25)) * 0.02);
-                let mut k7 = 0;
-                while k7 < 6 {
-                    k7 += 1;
-                    if s1 * v6 < v[k7 % 4] {
-                        continue 'l1;
+                match k3 {
+                    0 => {
+                        s1 = 0.75 * s1 + 0.25 * x0.sin();
+                        acc2 += 0.25 * f64::sin(0.65 * (x2.cos() * 2.0).sinh());
                     }
-                    s1 = s1.mul_add(0.75, (t / (fi.cos() + 2.0)).cos() * 0.25);
-                }
-                s1 = (s1 * 0.6 + (fi + s1) * 0.4).sin();
-            }
-            s0 = (s0 * 0.8 + prog_77(1.5, 0.25, (v[1] * v6).sin() * 2.0, v, k3) * 0.005).sin();
-            let mut m8 = f64::NEG_INFINITY;
-            for &t in v.iter() {
-                let c9 = if 1.0 - s1 > 0.5 {
-                    v[(k3 + n) % 4].mul_add(t, v6)
-                } else {
-                    t * 1.5
-                };
-                m8 = m8.max(c9);
-            }
-            let v11 = if m8 + x1 >= m8.atan() {
-                let v10 = x0.atan();
-                acc2 -= ((v10.tanh() * 0.9).acos() + (-x1)).sin();
-                (f64::tanh(v10 - x1) * 0.9).atanh()
-            } else {
-                f64::sqrt(f64::powi(v[2] * x0, 2) + 1.0)
-            };
-            match k3 % 2 {
-                0 => {
-                    s0 *= 0.75;
-                    s0 -= 0.1 * (x0.powi(2) + 1.0).log2().sin();
-                    s1 = s1.mul_add(0.5, f64::ln_1p(v11.tanh() * 0.5) * 0.05);
-                }
-                1 => {
-                    s0 = s0 * 0.8 + (SCALE + self.k).sin() * 1.0;
-                }
-                _ => {
-                    let v12 = (1.5_f64.copysign(v11).powi(2) + 2.0).ln();
-                    acc2 += v12.sin();
-                }
-            }
-            s0 - s1 * 1.5 + acc2.sin() + v11.sin()
-        }
-
-        pub fn prog_101(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let w0 = v;
-            let mut s1 = f64::sin(x0 * x0) * 2.0;
-            let mut s2: f64 = (s1.powi(2) + 0.5).recip();
-            let mut acc3: f64 = 0.0;
-            for &t in w0 {
-                if f64::mul_add((f64::tanh(x2) * 0.9).acos(), s2.sin().exp(), t) >= x2 * std::f64::consts::LN_2 {
-                    s2 = s2.mul_add(0.5, f64::tanh(SCALE + x0 + f64::atan(s2)) * 0.25);
-                    acc3 += f64::sin(f64::log2(w0[n % 4] * w0[n % 4] + 1.0)) * 0.5;
-                } else if 0.5_f64.powf(f64::tanh(f64::cos(s1))) > s1 {
-                    acc3 += 0.5 * (-w0[self.n]).cos();
-                } else {
-                    s2 = (s2 * 0.5 + prog_35(((f64::powi(x1, 2) + 1.0).log(2.0).sin() * 1.2).tan().sin(), x2, s1.atan().tanh(), *w0, n) * 0.005).tanh();
-                }
-                let v4: f64 = prog_77(f64::asinh(x1.tanh()).tanh(), x0, f64::sin(x1 * v[self.n]), *v, 3);
-                s2 = 0.8 * s2 + 0.005 * prog_35(x1.tanh().exp().sin().exp2().sin(), f64::tanh((f64::cos(x1) * 0.9).atanh()).sin() * 2.0, f64::sinh(v[(self.n + n) % 4].sin() * 2.0).sin() * 2.0, *v, 2).cos();
-                s1 = f64::mul_add(s1, 0.5, v4.tanh().tanh() * 0.005);
-            }
-            let v5 = w0[1..].iter().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-            for _ in (0..=n).rev().step_by(2) {
-                let v6 = v.iter().map(|&p| (f64::tanh(x1) * 0.9).acos() + f64::cos(p)).sum::<f64>();
-                acc3 += 0.25 * f64::sin(v6 - self.k);
-            }
-            let mut m7: f64 = -0.5;
-            for i in 0..n {
-                let c8: f64 = if m7 >= -0.5 {
-                    s1 - w0[i % 4] + v[i % 4]
-                } else {
-                    x1 - v5 + v[i % 4]
-                };
-                m7 = f64::max(m7, c8);
-            }
-            let v9 = w0.iter().map(|&p| (-x0) + f64::tanh(p)).sum::<f64>();
-            if n == 2 && x1 > (f64::sin(v[(self.n + n) % 4]) * 1.5).sinh() {
-                return s1.cos().cosh();
-            }
-            x2.cos() + s1 + s2 - acc3.tanh() - f64::sin(v5) + f64::cos(m7) + v9.tanh()
-        }
-
-        pub fn prog_110(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            const PHASE_A: usize = 0;
-            const PHASE_C: usize = 2;
-            let w0 = v;
-            let mut s1: f64 = f64::cbrt(f64::sin(self.k) + 2.0);
-            let mut s2 = (f64::sinh(f64::cos(self.scale) * 1.5) + x2.tanh().exp()).tanh() * 2.0;
-            let mut acc3: f64 = 0.0;
-            match self.n {
-                0..=1 => {
-                    s2 = f64::mul_add(s2, 0.8, ((x0 * x0 + 0.5).sqrt() * f64::recip(x1 * x1 + 0.5)).tanh() * 0.02);
-                    let x0 = (f64::cos(x0) * 0.9).acos();
-                    s1 = s1.mul_add(0.75, x0.tanh().cos() * 0.1);
-                }
-                2 => {
-                    let v4 = (w0[(self.n + n) % 4] * w0[(self.n + n) % 4] + 0.5).powf(0.5);
-                    let v5 = f64::atanh(x2.tanh() * 0.9) + f64::sqrt(f64::powi(x0, 2) + 1.0);
-                    s2 = f64::mul_add(s2, 0.6, (f64::tanh(v4) + v5.tanh()).cos() * 0.02);
-                }
-                _ => {
-                    acc3 -= f64::mul_add((f64::cos(x1) * 0.5).ln_1p(), x0, f64::clamp(x2, -1.5, 1.0)).sin();
-                }
-            }
-            let v7 = match self.n {
-                PHASE_A if n > 3 => {
-                    let v6 = f64::asin((f64::cos(acc3) + 2.0).cbrt().sin() * 0.9);
-                    f64::log(f64::powi(w0[self.n], 2) + 1.0, v6 * v6 + 2.0)
-                }
-                1 => x1 * w0[self.n].sin().exp(),
-                PHASE_C => (f64::sin(x1) * 2.0).sinh(),
-                _ => {
-                    for i in 0..6 {
-                        let fi = i as f64;
-                        if !(i > 1) {
-                            continue;
-                        }
-                        s1 = s1 * 0.75 + f64::atan(fi).cos() * 1.0;
+                    g if g > 2 => {
+                        s0 = (s0 * 0.75 + s0 * 0.25).sin();
                     }
-                    w0[self.n].cos().exp() + x1 * v[self.n]
-                }
-            };
-            acc3 += f64::tanh(((-x1).powi(2) + 1.0).atan2(0.5_f64.log(v7.powi(2) + 2.0))) * 0.25;
-            let mut m8: f64 = 2.5;
-            for i in 0..n {
-                m8 = v[i % 4].min(m8);
-            }
-            s1 *= 0.5;
-            s1 += 0.5 * f64::tanh(m8);
-            'l2: for i in 0..n {
-                let fi = i as f64;
-                let mut m9 = s1.atan();
-                for j in 0..=i {
-                    m9 = f64::max(m9, 0.5 * fi + w0[j % 4]);
-                }
-                s1 = s1 * 0.6 + f64::sin(m9) * 0.4;
-                s1 = s1 * 0.6 + (s1 * 0.8).tanh() * 0.5;
-                let mut k10 = 0;
-                while k10 < n + 1 && x2.sin() / (m9 * m9 + 0.5) > x1 {
-                    k10 += 1;
-                    let v12 = if k10 == 4 {
-                        (f64::sin(v[2]) * 0.9).asin()
-                    } else if x2 * x1 > 0.0 {
-                        let v11 = (x0.tanh() * 0.5).ln_1p();
-                        s1 *= 0.75;
-                        s1 += 0.05 * (s1 + v[1]).tanh().exp2().tanh();
-                        v11.powi(3)
-                    } else {
-                        return s2 / 1.5
-                    };
-                    let v14 = match k10 % 4 {
-                        PHASE_A => {
-                            let v12 = f64::atan2(self.k, m9 * m9 + 0.5);
-                            let v13 = (f64::tanh(v7).exp().powi(2) + 1.0).recip();
-                            s1 = (s1 * 0.5 + m8.abs() * 0.5).tanh();
-                            (fi * fi + 1.0).log(2.0) + v12.cos() + v13.tanh()
-                        }
-                        1..=2 => (fi.sin() * 1.2).tan().tanh(),
-                        _ => v[1] * v12 + 2.0_f64.copysign(fi),
-                    };
-                    if w0[k10 % 4] * w0[k10 % 4] < -1.0 {
-                        continue 'l2;
+                    _ => {
+                        let v4 = (x0.tanh() + 2.0).cbrt();
+                        s1 *= 0.6;
+                        s1 -= 1.0 * f64::cos(v4.tanh());
                     }
-                    s1 = s1.mul_add(0.8, (w0[0].atan2(m8 * m8 + 1.0).cos() * 0.9).atanh().cos() * 0.01);
-                    s1 = f64::mul_add(s1, 0.5, f64::sin(v12.tanh() - v14.sin()) * 0.02);
                 }
-            }
-            w0[0].cos() + s1 * 0.25 + s2.tanh() + acc3 + (f64::powi(w0[1], 2) + 1.0).atan2(x0).atan()
-        }
-
-        pub fn prog_117(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-            let w0 = v;
-            let mut s1 = (self.scale * x1).cos().exp_m1();
-            let mut s2 = self.prog_11(x2, 1.5, v[(self.n + n) % 4].cos() * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
-            let mut acc3: f64 = 0.0;
-            if s1.cos() <= -0.25 {
-                s1 = s1 * 0.6 + (w0[0] + x0).cos() * 0.2;
-                if n % 3 == 1 {
-                    s2 *= 0.6;
-                    s2 += 0.02 * ((x2.sin() * 0.9).asin().cos() * 1.2).tan().cos();
-                    for i in 0..self.n + 2 {
-                        let fi = i as f64;
-                        if 1.2 - x1 < -0.5 && n == 2 {
-                            break;
-                        }
-                        let v4 = prog_1((s2 * s2 + 0.5).powf(f64::tanh(fi)).cos() * 2.0, 2.0, 1.5, v, n);
-                        match i {
-                            MODE_B | 3 => {
-                                acc3 += 0.5 * (fi * fi).sin();
-                                break;
-                            }
-                            _ => {
-                                let x2: f64 = (x2 * x2 + 0.5).sqrt();
-                                acc3 += 0.5 * f64::tanh(x2 + s2 + x0.tanh());
-                            }
-                        }
-                        s1 = (s1 * 0.6 + prog_77(s2, 0.5, 1.5, *w0, 3) * 0.01).tanh();
-                        s2 = s2.mul_add(0.75, f64::sin(v4) * 0.005);
-                    }
-                } else if f64::sin(x2) <= -0.25 && self.n % 2 == 0 {
-                    s2 = (s2 * 0.8 + w0[self.n].sin().exp2() * 0.1).sin();
-                } else {
-                    let v5 = v[2].tanh();
-                    let v6: f64 = v5 * v5;
-                    s1 *= 0.6;
-                    s1 -= 0.2 * v6;
-                }
-            } else if x0 / (f64::sin(w0[1]) + 2.0) < 1.0 {
-                acc3 -= (f64::cos(x1) * 1.2).tan().tanh() * 0.4;
-                s1 = s1.mul_add(0.75, self.scale * 1.0);
-            } else {
-                for i in (1..=3).step_by(2) {
-                    let fi = i as f64;
-                    acc3 += f64::cbrt((x0.powi(2) + 1.0).ln().cos() + 2.0) * 0.5;
-                    for &u in v.iter() {
-                        if (f64::powi(self.scale, 2) + 1.0).atan2(s1) + x2 * s1 < 0.0 {
-                            return u;
-                        }
-                        acc3 += u.sin() * 0.25;
-                    }
-                    match i % 3 {
+                for j in 1..n {
+                    let fj = j as f64;
+                    match j % 3 {
                         0 | 2 => {
-                            s2 = (s2 * 0.8 + x1.clamp(v[n % 4].sin() - 1.5, v[n % 4].sin() + 1.5) * 0.2).sin();
+                            let v5 = s1 * v[n % 4] + fj;
+                            acc2 += 0.05 * v5.sin();
                         }
                         _ => {
-                            let x1 = f64::sqrt((x2 * x2 + 1.0).powf(0.3).powi(2) + 0.5);
-                            for &u in v.iter() {
-                                let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.2 * (x1 + p.cos()).sin());
-                                acc3 += 0.25 * (f64::tanh(fi) * 0.9).atanh().tanh();
-                                s1 = s1 * 0.8 + (u.sin() + v7.tanh()).sin() * 0.05;
-                            }
-                            s2 = 0.5 * s2 + 0.4 * x1.tanh();
+                            s0 *= 0.75;
+                            s0 -= 0.02 * f64::tanh(((x0 + *x2).sin() * 1.5).sinh());
+                            s0 = (s0 * 0.6 + (s1 * s1 + 1.0).log2() * 0.25).tanh();
                         }
                     }
+                    'b2: {
+                        if x0 * x0 <= s0 {
+                            s1 = (s1 * 0.75 + s1 * 0.25).tanh();
+                            break 'b2;
+                        }
+                    }
+                    acc2 -= f64::sin((x2.powi(2) + 1.0).recip() + x1 / (x0.powi(2) + 1.5)) * 0.05;
                 }
-                s2 = (s2 * 0.75 + prog_35(s1, s2, f64::sin(f64::tanh(x2).exp_m1()).cos(), *v, n) * 0.005).tanh();
-            }
-            if prog_35(x1, s1, 0.25, *v, 6) > -0.5 {
-                s2 *= 0.6;
-                s2 += 0.005 * prog_77(s1, 0.5, f64::tanh(x2.tanh()) * 2.0, *v, n).tanh();
-            }
-            let mut a8 = [0.0; 4];
-            for i in 0..4 {
+                s1 *= 0.8;
+                s1 += 0.01 * f64::sin(f64::atan2(s1 * s1 + 1.0, s1) * f64::asin(x0.tanh() * 0.9));
+                if k3 >= 6 || (x0 * x0 + 1.0).sqrt() >= 0.0 {
+                    break (f64::powi(SCALE + v[k3 % 4], 2) + 1.0).sqrt();
+                }
+            };
+            'l3: for i in 0..3 {
                 let fi = i as f64;
-                a8[i] = f64::ln_1p(f64::sin((fi.powi(2) + 1.5).acosh()) * 0.5);
-                s1 = s1 * 0.75 + v[3 - i].tanh().cos() * 0.25;
-            }
-            let mut k9 = 0;
-            while k9 < 5 && (x2.tanh() * 1.5).sinh().atan() < 1.0 {
-                k9 += 1;
-                acc3 += f64::tanh(s1.cos().exp_m1()) * 0.4;
-                if k9 % 2 == 0 {
-                    s1 *= 0.75;
-                    s1 -= 0.02 * (x2 * w0[0].powi(2)).sin();
-                }
-                match k9 + n {
-                    0 => {
-                        s1 = (s1 * 0.5 + f64::sin(x2).sinh() * 0.25).sin();
-                    }
-                    2 => {
-                        let v10 = s2 * s1;
-                        s1 = 0.75 * s1 + 0.1 * f64::cos(s2 - (s1 * s1 + 2.0).acosh());
-                        match k9 {
-                            0 => {
-                                let v11: f64 = a8[0].mul_add(v10, self.k);
-                                acc3 += 0.4 * f64::sin(v11.tanh());
-                            }
-                            1 => {
-                                acc3 += f64::cos(a8[0] + v10) * 0.4;
-                            }
-                            2 | 4 => {
-                                s2 *= 0.75;
-                                s2 -= 0.05 * (-(v10 + x2)).sin();
-                                break;
-                            }
-                            _other => {
-                                let x1 = x1 - a8[3];
-                                for &u in w0.iter() {
-                                    let v12 = x1;
-                                    let v13 = v.iter().fold(v10, |r, &p| r * 0.5 + 0.05 * f64::tanh(v10 / (p.tanh() + 2.0) * (-r)));
-                                    acc3 += f64::mul_add(v13, f64::exp(f64::tanh(v13)), v13).tanh() * 0.1;
-                                    s2 = (s2 * 0.5 + (f64::tanh(u) - v12.sin()) * 0.1).sin();
-                                }
-                                s1 = (s1 * 0.6 + x1.cos() * 0.2).sin();
-                            }
-                        }
-                        s1 = s1.mul_add(0.6, v10.sin() * 0.2);
-                    }
-                    4..=5 => {
-                        s2 = 0.6 * s2 + 0.4 * x0.cos();
-                    }
-                    _ => {
-                        s2 = (s2 * 0.5 + (s2.powi(2) + 1.5).acosh() * 0.25).tanh();
-                    }
-                }
-            }
-            s1 - s2 - f64::sin(acc3) + a8[2] * 0.25 - (f64::tanh(x0) * 0.9).atanh() * f64::log(3.0_f64, w0[1] * w0[1] + 2.0)
-        }
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::cos(v[1] / (v[1] * v[1] + 1.5) + v[n % 4]) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        a2[0] = x0.tanh().cosh();
-        for i in 1..4 {
-            a2[i] = a2[i - 1] * 0.5 + x2.cos().exp().tanh() * 0.1;
-        }
-        match mode {
-            Mode::Upper(_) => {
-                let v4 = x1 / (x1 * x1 + 1.0);
-                acc1 += v4.sin();
-            }
-            Mode::Lower(k5, _) => {
-                acc1 += 0.25 * f64::cosh(f64::log(v[k5] * v[k5] + 1.0, a2[n % 4].powi(2) + 2.0).cos() * 1.5).sin();
-                for i in 0..3 {
-                    s0 = (s0 * 0.75 + (f64::tanh(x1.min(a2[i])) * 2.0).sinh() * 0.02).sin();
-                    s0 = 0.75 * s0 + 0.25 * f64::tanh(0.65 * x1);
-                    s0 = s0.mul_add(0.5, v[0].tanh().sin() * 0.5);
-                }
-            }
-            Mode::Off => {
-                s0 = (s0 * 0.75 + s0 * s0 * 0.01).sin();
-                if (a2[n % 4] * a2[n % 4]).ln_1p() < a2[n % 4] {
-                    s0 = (s0 * 0.8 + prog_35(x2, f64::sin(f64::log(s0 * s0 + 1.0, x0.powi(2) + 2.0) * 0.5), x1, v, n) * 0.005).sin();
-                }
-            }
-        }
-        let v39: f64 = match mode {
-            Mode::Upper(_) => {
-                let v8 = x1.sin();
-                x2 / (f64::powi(v8 / 4.0, 2) + 1.5)
-            }
-            Mode::Lower(_, _) => f64::sin(x1.abs()).exp(),
-            Mode::Off => {
-                'l2: for &t in v.iter() {
-                    let mut k11 = 0;
-                    while k11 < 5 && x2 / (x1.cos() + 2.0) > -1.0 {
-                        k11 += 1;
-                        let v12 = a2.iter().map(|&p| p / (t * t + 0.5)).sum::<f64>();
-                        match mode {
-                            Mode::Lower(k13, lo14) => {
-                                s0 = (s0 * 0.5 + lo14.asinh() * 1.0).sin();
-                                let v15 = f64::sin(v[3 - k13]).tanh();
-                                acc1 += 0.1 * f64::sin(v15);
-                            }
-                            Mode::Upper(hi16) => {
-                                s0 = (s0 * 0.75 + (s0 - v[k11 % 4]) * 0.1).sin();
-                                acc1 -= 0.1 * f64::sin((hi16.cos() * 1.5).sinh()).sin();
-                            }
-                            _ => {
-                                s0 = (s0 * 0.6 + (t.atan2(s0.powi(2) + 0.5) - (s0 * s0 + 1.0).log2()) * 0.05).tanh();
-                            }
-                        }
-                        match k11 % 4 {
-                            0..=1 => {
-                                acc1 += (a2[k11 % 4] * a2[k11 % 4] + 0.5).cbrt() * 0.05;
-                                s0 = (s0 * 0.5 + x0 * 0.5).sin();
-                            }
-                            2 => {
-                                acc1 += f64::tanh(f64::clamp(t.asinh(), f64::tanh(x1 * a2[0]) - 1.5, f64::cos(x0.powi(2)) + 1.5)) * 0.1;
-                                acc1 += 0.1 * 2.0_f64.min(x1).tanh().exp_m1().cos();
-                            }
-                            3 => {
-                                let v17 = (v12 * v12 + 1.0).log10();
-                                acc1 += 0.1 * v17.cos();
-                            }
-                            _ => {
-                                let v18 = x1.tanh().exp();
-                                s0 = (s0 * 0.6 + v18.tanh() * 0.1).sin();
-                            }
-                        }
-                        acc1 += ((x0.tanh() + 2.0).cbrt().powi(2) + 1.0).cbrt() * 0.05;
-                        acc1 += v12.sin().sin() * 0.1;
-                    }
-                    match mode {
-                        Mode::Lower(_, _) => {
-                            let v21 = x0;
-                            s0 = 0.5 * s0 + 0.5 * v21.tanh().cos();
-                        }
-                        Mode::Upper(_) => {
-                            let v29 = match mode {
-                                Mode::Upper(_) => {
-                                    let v24 = x2;
-                                    x0 - f64::cos(s0) + f64::sin(v24)
-                                }
-                                Mode::Lower(_, lo26) => {
-                                    let v27 = (x1.atan().powi(2) + 1.0).log10();
-                                    acc1 += lo26.atan().sin() * 0.5;
-                                    f64::cos(v27.to_degrees() * 0.02)
-                                }
-                                _ => {
-                                    for &u in a2.iter() {
-                                        if x0 - x2 >= (s0 * s0 + 0.5).atan2(u) {
-                                            break 'l2;
-                                        }
-                                        let v28 = v.iter().copied().map(|p| 1.0 + 0.1 * ((f64::cos(x1) * 1.2).tan() - x1 + f64::tanh(p)).sin()).product::<f64>();
-                                        s0 = (s0 * 0.6 + v28 * u * 0.02).sin();
-                                    }
-                                    a2[3] - a2[3].powi(2)
-                                }
-                            };
-                            s0 = (s0 * 0.8 + v29.cos() * 0.02).tanh();
-                        }
-                        Mode::Off => {
-                            match mode {
-                                Mode::Lower(_, _) => {
-                                    s0 = (s0 * 0.8 + (t * t + 0.5).cbrt() * 0.05).sin();
-                                }
-                                Mode::Upper(_) => {
-                                    let v33 = prog_35(x0, f64::sin(t).sin() * 2.0, 1.5, v, k11);
-                                    s0 = s0.mul_add(0.8, v33.tanh().tanh() * 0.005);
-                                }
-                                _ => {
-                                    s0 = (s0 * 0.8 + x1.tanh().exp() * 0.05).sin();
-                                    if t.cos().exp() >= 1.0 {
-                                        s0 = 0.5 * s0 + 0.1 * f64::sin((s0.sin() * 1.5).cosh());
-                                        continue;
-                                    }
-                                }
-                            }
-                            s0 = s0.mul_add(0.6, x0.atan().sin() * 0.4);
-                        }
-                    }
-                    for j in 0..3 {
-                        let fj = j as f64;
-                        acc1 += (x2 * x2).cos() * 0.1;
-                        match mode {
-                            Mode::Lower(_, _) => {
-                                let v36: f64 = a2[3];
-                                acc1 += 0.2 * f64::log10((x1.cos() * 1.5).sinh().powi(2) + 1.0);
-                                s0 = (s0 * 0.75 + f64::sin(v36) * 0.25).sin();
-                            }
-                            Mode::Upper(_) => {
-                                s0 = 0.5 * s0 + 0.1 * f64::log(x1 * x1 + 1.0, s0.powi(2) + 2.0).tanh();
-                            }
-                            Mode::Off => {
-                                let v38 = f64::tan(a2[j].sin() * 1.2) - fj;
-                                s0 = (s0 * 0.6 + v38.sin() * 0.02).sin();
-                            }
-                        }
-                    }
-                    s0 = 0.8 * s0 + 0.5 * (x1.to_radians() * 20.0).tanh();
-                    s0 = s0.mul_add(0.8, t.tanh().cos() * 0.2);
-                }
-                prog_35(x1.cos().cos() * 2.0, 1.2, f64::sin(f64::tanh(x1)) * 2.0, v, 5)
-            }
-        };
-        let mut m40 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            match i {
-                0..=1 => {
-                    let v41: f64 = f64::powi(s0, 2);
-                    acc1 += 0.25 * 3.0_f64.atan2(0.3 * x2).sin();
-                    acc1 += 0.25 * v41.tanh();
-                }
-                g if g > 2 => {
-                    s0 = (s0 * 0.5 + a2[i % 4] / (x2.sin() + 2.0) * 0.1).sin();
-                    if i < n {
-                        let x0 = (a2[i % 4].cos() * 1.2).tan();
-                        s0 = 0.8 * s0 + 0.2 * v39.cos();
-                        acc1 += f64::tanh(x0).sin() * 0.25;
-                    } else {
-                        s0 = 0.5 * s0 + 0.05 * (s0 / (fi.powi(2) + 1.5) * (x2 * x2)).tanh();
-                    }
-                    let v42: f64 = v[i % 4].cos().exp_m1();
-                    s0 *= 0.8;
-                    s0 += 0.05 * v42.cos();
-                }
-                _ => {
-                    for j in (1..=5).step_by(2) {
-                        let fj = j as f64;
-                        s0 *= 0.5;
-                        s0 += 0.5 * fj.clamp(a2[j % 4].sin() - 1.5, v39.tanh() + 1.5).sin();
-                        if f64::asinh(x2) <= 0.25 && j == 4 {
-                            acc1 += 0.1 * (-x0.powi(2)).cos();
-                            break;
-                        }
-                        match m40 + j {
-                            0 => {
-                                acc1 += (f64::powi(x2, 3) - (s0 + x1)).sin() * 0.1;
-                            }
-                            1 | 3 => {
-                                s0 *= 0.5;
-                                s0 += 0.5 * x1.sin();
-                                s0 = 0.6 * s0 + 0.4 * (fi - v39).cos();
-                            }
-                            4..=6 => {
-                                break;
-                            }
-                            _other => {
-                                s0 = 0.6 * s0 + 0.05 * s0.powi(2).sin();
-                                acc1 -= 0.1 * (s0.powi(2) + 2.0).acosh().tanh();
-                            }
-                        }
-                    }
-                }
-            }
-            let v43 = ((v39 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).recip();
-            acc1 -= 0.25 * ((fi.to_degrees() * 0.01).tanh() * 1.2).tan().tanh();
-            acc1 -= 0.25 * v43;
-            if f64::atan2(s0, x0 * x0 + 1.0) <= a2[0] && m40 % 2 == 0 {
-                m40 += 1;
-            }
-        }
-        match m40 {
-            0..=2 => {
-                match mode {
-                    Mode::Upper(_) => {
-                        let v45 = -f64::sin(x2);
-                        let v46 = f64::powi(v45, 2) - 2.0;
-                        s0 = (s0 * 0.75 + v46.sin() * 0.1).sin();
-                    }
-                    Mode::Lower(_, lo48) => {
-                        let v53 = match mode {
-                            Mode::Lower(_, lo50) => {
-                                let x1 = x1 + lo50;
-                                ((f64::sin(lo50) * 0.9).asin().sin() * 0.9).acos() + f64::sin(x1)
-                            }
-                            Mode::Upper(_) => {
-                                let v52 = f64::mul_add(x1 + 1.2, 1.5 - a2[n % 4], f64::powf(2.0_f64, lo48.cos()));
-                                f64::powi(a2[0] * a2[0] + 1.0, -1) + f64::sin(v52)
-                            }
-                            Mode::Off => {
-                                acc1 += x2.cos();
-                                lo48 + v[0] + f64::exp(x0.cos())
-                            }
-                        };
-                        acc1 -= f64::sin(v53) * 0.25;
-                    }
-                    Mode::Off => {
-                        s0 = (s0 * 0.5 + a2[1].tanh() * 0.4).tanh();
-                    }
-                }
-            }
-            3 | 5 => {
-                s0 *= 0.5;
-                s0 += 1.0 * 1.5_f64.copysign(x2).asinh().sin();
-                let v54 = x1;
-                acc1 -= v54.sin();
-            }
-            6 => {
-                acc1 -= a2[m40 % 4].asinh();
-            }
-            _ => {
-                let v55 = (v[(m40 + n) % 4] * v[(m40 + n) % 4] + 1.0).log10();
-                let v56 = x2 - x0;
-                s0 *= 0.6;
-                s0 -= 0.1 * (f64::tanh(v55) + v56.tanh()).cos();
-            }
-        }
-        let v57 = if f64::tanh(a2[2]) > 0.5 {
-            s0 = 0.8 * s0 + 0.02 * ((x2 * x2 + 0.5).cbrt() * x2).sin();
-            f64::tanh(s0)
-        } else if n == 3 && f64::cosh((f64::cos(x0) * 0.9).atanh().sin() * 1.5) < 0.0 {
-            0.8 * x2
-        } else {
-            x2 * a2[0] - 1.25 * x2
-        };
-        s0 * 0.75 + acc1.tanh() + f64::cos(v39) - v57.cos() + (-v57)
-    }
-
-    #[differentiable]
-    pub fn prog_87(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (f64::cos(v[3]) * 2.0).cosh().cos() * 2.0;
-        let mut s1: f64 = x1.powi(3).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            2 => {
-                s0 = (s0 * 0.8 + v[n % 4].asinh() * 0.2).tanh();
-            }
-            3..=4 => {
-                let v3: f64 = f64::sinh(f64::cos(x0) * 2.0);
-                acc2 += 0.5 * f64::sin(v3);
-            }
-            5 => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    if !(i % 2 == 0 && x2.atan2(x0.powi(2) + 0.5) <= 0.5) {
-                        acc2 += f64::cos(prog_77(s1, s0, *x2, v, n)) * 0.1;
-                        break;
-                    }
-                    for j in 0..4 {
-                        let fj = j as f64;
-                        s0 = (s0 * 0.8 + f64::cbrt(fj * fj + 0.5) * 1.0).sin();
-                        let v4 = f64::ln(v[0] * v[0] + 2.0);
-                        match j {
-                            0..=2 => {
-                                s0 = (s0 * 0.5 + (fi + 0.75) * 1.0).sin();
-                                if (v4.cos() * 2.0).cosh() <= 1.0 {
-                                    acc2 += (s0 * (-fj)).sin() * 0.05;
-                                    continue;
-                                }
-                                s1 = 0.5 * s1 + 0.5 * f64::atan(s1).sin();
-                            }
-                            MODE_D if n % 2 == 0 => {
-                                let v5 = (x1 * x1 + 1.0).log10();
-                                acc2 += 0.05 * v5.cos().cos();
-                            }
-                            _ => {
-                                s0 = (s0 * 0.75 + f64::hypot(f64::asin(x1.tanh() * 0.9), x1) * 0.05).sin();
-                                s1 *= 0.8;
-                                s1 += 0.05 * (v4 * *x2).tanh();
-                            }
-                        }
-                        acc2 += f64::sin(v4.cos()) * 0.05;
-                    }
-                    acc2 -= 0.25 * f64::cos(0.25 * v[n % 4]);
-                }
-                s0 = (s0 * 0.8 + (x0.sin() * 0.9).atanh() * 0.02).tanh();
-            }
-            _ => {
-                acc2 -= f64::exp2(x2.atan().tanh()).sin();
-            }
-        }
-        if n < 5 {
-            acc2 += f64::clamp(*x2, -1.5, 1.5);
-            let v6 = prog_5(x0, 0.25, 0.75, v, n);
-            s0 = (s0 * 0.6 + v6.cos() * 0.005).sin();
-        } else if v[0].atan() <= x1 {
-            s1 = (s1 * 0.6 + prog_35(x0.cos().tanh() * 2.0, 1.2, x2.hypot(x0).tanh() * 2.0, v, n) * 0.005).tanh();
-            s0 *= 0.5;
-            s0 += 0.5 * (*x2 * std::f64::consts::FRAC_PI_4).tanh();
-        }
-        let v7 = x2.sin().exp();
-        let v9 = if (f64::powi(x0.sin().exp2(), 2) + 1.5).acosh() >= 0.0 && n == 2 {
-            s0 = 0.75 * s0 + 0.02 * (s0 + x1).sin();
-            x0 + s1 - *x2
-        } else if (v[1] + v7).atan() >= 0.0 {
-            (f64::tanh((x2.tanh() * 1.2).tan()) * 0.9).acos()
-        } else {
-            let v8 = v[2];
-            v8.mul_add(v8, v[n % 4]) + v8
-        };
-        let v14 = match mode {
-            Mode::Upper(_) => v7.to_degrees() * 0.01,
-            Mode::Lower(_, lo12) => {
-                v7 + lo12 + 1.2
-            }
-            Mode::Off => {
-                let v13 = f64::ln_1p(x0.to_radians().powi(2));
-                -(v13.powi(2) + 2.0).sqrt()
-            }
-        };
-        let mut k15 = 0;
-        while k15 < 4 && s1.sin().exp() <= x1 {
-            k15 += 1;
-            s0 *= 0.5;
-            s0 += 0.005 * prog_1(s0, f64::exp_m1(v9.sin()).cos().tanh() * 2.0, f64::sin((x2.powi(2) + 1.5).acosh() - v14), &v, k15).tanh();
-            acc2 -= 0.5 * s0.tanh();
-        }
-        let f16 = |t: f64| t.tanh().exp2();
-        let v17 = v.iter().cloned().map(f16).sum::<f64>();
-        s0 - s1 - f64::sin(acc2) + v7.tanh() + v9.cos() - v14.tanh() + f64::cos(v17)
-    }
-
-    #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x1.atan();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if f64::atanh(f64::cos(x2) * 0.9) <= x0 {
-                break;
-            }
-            if k3 < 1 {
-                return prog_66::<f64>(x0, x2, w0[k3].clamp(-0.5, 1.5).sin() * 2.0, v, 5);
-            }
-            s1 = (s1 * 0.75 + (v[k3].cos().tanh() * 0.9).asin() * 0.1).tanh();
-            if k3 >= 2 || w0[k3] + f64::powi(w0[3] * w0[3] + 1.0, -1) < 0.0 {
-                break;
-            }
-        }
-        if f64::tanh(v[k3].cos()) <= 0.25 || k3 > 0 {
-            let v4 = prog_35(((x1.powi(2) + 1.0).log(f64::powi(w0[k3], 2) + 2.0).powi(2) + 1.0).log2().tanh(), x0, x1, *v, 4);
-            acc2 += v4.cos() * 0.005;
-        } else {
-            let v5 = 0.5_f64.hypot(0.8 - x2);
-            acc2 -= f64::cos(v5);
-        }
-        let v8 = if k3 % 3 == 1 && prog_35((f64::powi(x0, 2) + 1.5).acosh().tanh() * 2.0, f64::cos((w0[n % 4].tanh().powi(2) + 0.5).powf(w0[n % 4].sin())) * 2.0, acc2, [v[0], v[1], v[2], v[3]], k3) <= -1.0 {
-            v[3 - k3].clamp(-0.5, 1.5)
-        } else if x2 / (x2 * x2 + 0.5) > x2 * std::f64::consts::FRAC_1_PI {
-            for i in (0..=n).rev().step_by(2) {
-                s1 = (s1 * 0.75 + w0[i % 4] * v[3 - k3] * 0.05).sin();
-                let v6 = f64::log(x2 * x2 + 1.0, x1 * x1 + 2.0);
-                let v7 = v6;
-                acc2 += 0.5 * v7.cos().cos();
-            }
-            (f64::tanh(s1) * 1.2).tan().min(f64::exp(s1.cos()))
-        } else {
-            return (x2.tanh() + 2.0).cbrt()
-        };
-        let mut a9 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a9[i] = x0 * v8;
-            s1 = (s1 * 0.5 + prog_1(x2, 0.75, x0, v, k3) * 0.005).tanh();
-            s1 = s1 * 0.75 + f64::sin(t.sin()) * 0.25;
-        }
-        let mut k10 = 0;
-        while k10 < 6 {
-            k10 += 1;
-            let mut m11 = f64::ln(f64::powi(x0, 2) + 1.0);
-            for j in 0..6 {
-                let fj = j as f64;
-                let c12 = fj * 0.5 - v8 / (x2 * x2 + 1.5) + v[j % 4];
-                m11 = m11.min(c12).max(-1.5);
-            }
-            s1 = 0.8 * s1 + 0.05 * f64::tanh(m11.sin());
-            if (a9[(k10 + k3) % 4].cos() * 1.2).tan() + x0.asinh() <= -1.0 {
-                s1 = (s1 * 0.5 + (x1.powi(2) + 1.0).log(10.0) * 1.0).sin();
-                let v13 = f64::powi(x2, 2);
-                acc2 += 0.25 * f64::cos(v13).sin();
-            } else if m11.tanh().exp2() >= (s1 * s1 + 0.5).cbrt() || n == 3 {
-                let v14 = (f64::exp2(f64::sin(s1)).powi(2) + 0.5).powf(0.3);
-                s1 *= 0.75;
-                s1 += 0.05 * f64::tanh(v14.cos());
-            } else {
-                let v15: f64 = x2 - w0[k10 % 4];
-                s1 = (s1 * 0.5 + v15.cos() * 0.25).sin();
-            }
-            acc2 += 0.5_f64.atan2(f64::to_radians(x0)).tanh() * 0.25;
-        }
-        x2 * 1.5 - s1 + acc2.cos() - v8 * 1.5 + a9[3].cos() + v8 / (x1.sin() + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_77(x1, x2, 0.75, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if x0.tanh().exp_m1().tanh() < 0.5 {
-            return x1.abs() + acc1;
-        }
-        let v3: f64 = 'b0: {
-            s0 = 0.6 * s0 + 0.02 * 0.5_f64.hypot(s0 / 3.0).sin();
-            if f64::exp2(x1.cos()) > -0.5 {
-                break 'b0 x1 / (f64::powi(v[n % 4], 2) + 1.0);
-            }
-            let v2: f64 = (v[n % 4].sin() * 0.9).asin();
-            x1 + x2 + f64::sin(v2)
-        };
-        let mut m4 = x2;
-        for i in 0..v.len() {
-            m4 = m4.min(v3 + f64::cos(v[i]));
-        }
-        s0 = 0.6 * s0 + 0.05 * m4.sin();
-        let v12 = 'b2: {
-            for i in 0..v.len() {
-                if m4 + v3 < 0.5 {
-                    break 'b2 f64::abs(v3);
-                }
-                let mut m5 = f64::INFINITY;
-                for j in 1..=3 {
-                    let c6 = if v[3 - j].powi(2) >= 0.0 {
-                        f64::powi(1.0 - v[n % 4], 2)
-                    } else {
-                        x1 * x0
-                    };
-                    m5 = c6.min(m5);
-                }
-                match i {
-                    0 => {
-                        s0 = (s0 * 0.6 + m5 * 1.25 * 0.05).tanh();
-                        s0 = s0 * 0.5 + f64::sin((s0 * s0 + 0.5).recip()) * 0.25;
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * 0.5 + (s0 * m4).cos() * 0.05;
-                        s0 = f64::mul_add(s0, 0.5, f64::sin(f64::ln((m5 - s0).powi(2) + 1.0)) * 0.05);
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (f64::cos(m5).exp2() + s0.atan()) * 0.02).sin();
-                        if v3.cos() >= 0.0 {
-                            break;
-                        }
-                        acc1 += 0.25 * (f64::cosh(x0.sin()).cos() * 1.2).tan().tanh();
-                    }
-                }
-                acc1 += 0.5 * f64::cos(v[n % 4]);
-            }
-            for i in 0..v.len() {
-                let fi = i as f64;
-                if v3 > x0 {
-                    break 'b2 f64::log2((m4 * v[(i + n) % 4]).powi(2) + 1.0);
-                }
+                s0 = (s0 * 0.75 + (x0 * x0 + 0.5).atan2(v6) * 0.02).sin();
                 let mut k7 = 0;
                 while k7 < n + 1 {
                     k7 += 1;
-                    s0 = s0 * 0.5 + (0.1 - f64::abs(s0)).cos() * 0.5;
-                    if x0 * v[0] < x2 {
-                        let v9: f64 = 'b7: {
-                            let v8 = v[k7 % 4];
-                            if v8 * x2 < (f64::tanh(v[n % 4]) * 0.5).ln_1p() && k7 < 2 {
-                                break 'b7 x1.cos().cosh() * v8.sin().exp();
+                    match k7 + n {
+                        0..=1 => {
+                            let v8 = f64::cos(x2.atan()).exp();
+                            acc2 += f64::tanh((f64::sin(s0) * 0.9).asin()) * 0.05;
+                            if s1 * v8 * (v8.cos() + 2.0).cbrt() <= 1.0 {
+                                acc2 -= 0.05 * x0.tanh();
+                            } else {
+                                s0 = s0 * 0.75 + f64::tanh(s1) * 0.25;
                             }
-                            s0 = 0.8 * s0 + 0.1 * (s0 / (s0.powi(2) + 1.0));
-                            s0.powi(2).mul_add(v[0].sin(), x2 * v3)
-                        };
-                        s0 = s0 * 0.6 + f64::cos(v9).tanh() * 0.02;
-                    } else if k7 < 5 {
-                        let v10 = v[k7 % 4];
-                        let v11 = 'b8: {
-                            s0 = (s0 * 0.6 + x2.cos() * 0.4).sin();
-                            if f64::atan2(v[3].powi(2) + 0.5, v[3]) <= 1.0 {
-                                break 'b2 v[k7 % 4] / ((v10.sin() * 0.9).atanh().tanh() + 2.0);
-                            }
-                            s0 *= 0.6;
-                            s0 -= 0.1 * x2.atan2(v[1].powi(2) + 1.0).tanh();
-                            if k7 % 3 == 1 {
-                                break 'b8 (f64::sqrt(s0 * s0 + 0.5).powi(2) + 0.5).sqrt();
-                            }
-                            (v10 * v10 + 2.0).ln()
-                        };
-                        s0 = (s0 * 0.75 + (v10.cos() - f64::cos(v11)) * 0.1).tanh();
-                    } else {
-                        acc1 -= f64::powi(fi, 2).tanh() * 0.05;
-                        let v3 = (v3 * v3 + 1.0).log(s0 * s0 + 2.0);
-                        acc1 -= f64::tanh(f64::tanh(v3)) * 0.05;
+                        }
+                        2..=3 => {
+                            acc2 += 0.05 * (f64::sin(f64::cosh(x2.cos())) * 0.9).acos().cos();
+                        }
+                        g if g > 4 => {
+                            s1 = s1 * 0.5 + f64::sin(x0 + fi) * 0.5;
+                        }
+                        _ => {
+                            s0 = (s0 * 0.6 + (*x2 * *x2 + 2.0).ln().sin().exp2() * 0.4).sin();
+                        }
                     }
-                    if k7 % 2 == 0 && v3 - x1 < -0.5 {
+                    match k7 {
+                        1..=3 => {
+                            acc2 += 0.05 * f64::cos(x1).cos();
+                            continue 'l3;
+                        }
+                        g if g > 4 => {
+                            s1 = (s1 * 0.75 + (v6 * x1).sin().exp2() * 0.02).tanh();
+                            if fi * x0 >= x0 {
+                                break;
+                            }
+                            let v9 = (f64::cos(s0) * 0.5).ln_1p() + f64::exp(s1.sin());
+                            s1 = s1.mul_add(0.5, f64::sin(v9.tanh()) * 0.1);
+                        }
+                        _ => {
+                            let v11: f64 = 'b5: {
+                                if (x0.cos() * 0.9).atanh() <= -0.25 {
+                                    s1 = s1 * 0.6 + (s1 * s1 + 1.0).log(s1 * s1 + 2.0).cos() * 0.05;
+                                    break 'b5 (f64::mul_add(s1, x0, *x2).cos() * 0.9).acos();
+                                }
+                                if n % 2 == 0 {
+                                    break 'b5 f64::exp(s0.tanh());
+                                }
+                                let v10 = v[i].powi(2);
+                                f64::tan(v6.tanh() * 1.2) + v10.sin()
+                            };
+                            acc2 += 0.05 * f64::sin(v11).cos();
+                        }
+                    }
+                    let v12 = v.iter().copied().map(|p| ((p * s0).cos() * 0.9).atanh()).sum::<f64>();
+                    acc2 += (s0.clamp(-1.5, 1.0).powi(2) + 1.0).log(2.0).sin() * 0.05;
+                    acc2 += v12.tanh() * 0.05;
+                }
+                for j in (0..=i).rev() {
+                    let fj = j as f64;
+                    if f64::exp(v6.sin()) < -1.0 {
+                        s0 = f64::mul_add(s0, 0.75, (f64::powi(fj * x1, 2) + 0.5).powf(0.5).sin() * 0.02);
+                        if !(k3 == 4) {
+                            s0 = (s0 * 0.8 + f64::ln(v[1].powi(2) + 0.5) * s0 * 0.02).tanh();
+                            continue;
+                        }
+                        acc2 += (s0 - x0 - (fi - x1)).cos() * 0.2;
+                    } else if j < 1 {
+                        s1 = s1.mul_add(0.75, 2.0_f64.log(x0.powi(2) + 2.0) * 0.2);
+                    } else {
+                        s1 = 0.6 * s1 + 0.1 * ((s0.tanh() * 0.9).asin() - (fj.tanh() * 0.9).atanh()).cos();
+                        let v14 = 'b7: {
+                            let v13: f64 = v[j];
+                            s0 *= 0.5;
+                            s0 += 0.1 * (f64::tanh((f64::powi(s0, 2) + 0.5).sqrt()) * 0.9).atanh().tanh();
+                            if k7 == 7 && v13 * v13 > -1.0 {
+                                break 'b7 f64::recip(x1.powi(2) + 0.5);
+                            }
+                            -s1
+                        };
+                        acc2 -= v14.cos() * 0.2;
+                    }
+                    acc2 += 0.2 * f64::cos(s0);
+                    if x1 + s1 < 0.0 || j > 0 {
                         continue;
                     }
                 }
-                s0 = s0.mul_add(0.8, s0.tanh() * 0.2);
             }
-            f64::hypot(v3, f64::ln(v3.powi(2) + 1.0))
-        };
-        if f64::atanh((v3.powi(2) + 1.0).recip().cos() * 0.9) < 0.0 || n % 2 == 0 {
-            let v13 = f64::sin(v3);
-            s0 = (s0 * 0.6 + v13 * 0.05).tanh();
-        } else {
-            'b9: {
-                let mut k14 = 0;
-                while k14 < n + 1 {
-                    k14 += 1;
-                    if x1 * x2.tanh() > x0 {
-                        s0 *= 0.5;
-                        s0 += 0.5 * (-v[k14 % 4]).min(s0).cos();
-                        break 'b9;
-                    }
-                    let v15 = prog_35(f64::log(v12.atan2(v12 * v12 + 1.0).powi(2) + 1.0, f64::powi(f64::atan2(3.0_f64, v[k14 % 4]), 2) + 2.0).sin() * 2.0, f64::sin((f64::powi((v12.tanh() * 0.9).acos(), 2) + 1.0).sqrt()), x0, [v[0], v[1], v[2], v[3]], n);
-                    s0 = s0 * 0.6 + v[k14 % 4].sin().exp2().sin() * 0.25;
-                    s0 *= 0.5;
-                    s0 += 0.005 * f64::cos(v15);
+            let v16 = 'b8: {
+                let v15 = v6.hypot(*x2);
+                if f64::cos(x0) * (v15 + v[k3 % 4]) >= 0.0 {
+                    break 'b8 (x1.sin() * 0.9).asin();
+                }
+                v6.cos() * 0.25
+            };
+            s1 = s1 * 0.75 + f64::sin(x2.cos().exp().min(f64::cos(*x2).exp2())) * 0.05;
+            s0 * 0.25 - s1 * 0.25 + f64::tanh(acc2) - f64::tanh(v16) - (v[3].cos() * 0.5).ln_1p()
+        }
+
+        pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+            const PHASE_B: usize = 1;
+            const PHASE_D: usize = 3;
+            let mut s0 = x1 / (x2.sin() + 2.0);
+            let mut s1 = v[n % 4];
+            let mut acc2: f64 = 0.0;
+            'b0: {
+                let v3 = f64::cos(x0);
+                let v4 = -acc2;
+                if v3.atan2(v4.tanh().exp().powi(2) + 0.5) >= x2 && n == 0 {
+                    s0 = (s0 * 0.5 + acc2 / (f64::powi(s0, 2) + 1.5) * 1.0).sin();
+                    break 'b0;
                 }
             }
-        }
-        s0.sin() - acc1.sin() + v12.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.abs();
-        let mut s1 = ((x2.tanh() * 0.9).atanh() + x0 * x2).cos() * 2.0;
-        let mut s2 = v[0].tanh().exp().sin();
-        let mut acc3: f64 = 0.0;
-        let v4 = 3.0_f64.copysign(x0).cos().exp2();
-        if v4.sin().cosh() / ((x1 / (v4.powi(2) + 1.5)).powi(2) + 0.5) > -1.0 {
-            acc3 += 0.5 * f64::mul_add(f64::powf(v[3].powi(2) + 0.5, 0.5), v[3].tanh(), x0).sin();
-        } else {
-            let v5 = f64::ln((0.5 * s1).powi(2) + 1.0);
-            acc3 -= prog_35(f64::cos(f64::tanh(0.5_f64.powf(s2.sin())).exp2()) * 2.0, f64::cos(f64::log2(v5.powi(2) + 1.0)) * 2.0, v5.asinh().sin(), *v, n).sin() * 0.005;
-        }
-        let v7 = match n {
-            1 => s2.cos() * s2,
-            2..=3 => {
-                let v6 = (v[1].cos() * 1.2).tan();
-                prog_66(f64::max(x1, x0).sin(), x1, f64::tanh(x0 + v6).sin() * 2.0, v, 2)
-            }
-            g if g > 4 => v[n % 4].tanh().exp(),
-            _ => (f64::tanh(v4) * 0.9).acos(),
-        };
-        let mut m8: f64 = -2.5;
-        for i in 0..6 {
-            m8 = m8.max(m8 * 0.5 + v[(i * 3) % 4].powi(2) * 0.1);
-        }
-        acc3 += m8.sin();
-        s0 = (s0 * 0.6 + f64::acosh(x2.asinh().powi(2) + 2.0) * 0.2).tanh();
-        s1 = s1.mul_add(0.5, f64::sin(acc3 + 0.3) * 0.02);
-        s2 = s2 * 0.8 + f64::sin(f64::cos(acc3).min(acc3.asinh())) * 0.01;
-        s0 + s1 * 1.5 + f64::sin(s2) - v7.cos() + f64::atan2(acc3, f64::powi(x2, 2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1.abs();
-        let mut acc1: f64 = 0.0;
-        s0 = (s0 * 0.6 + f64::mul_add(x2, x2 - v[3], v[3]) * 0.02).sin();
-        if s0 >= 0.0 {
-            let v2: f64 = x2.copysign(x0);
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(v2).cos();
-        } else if x0.tanh() >= 0.0 {
-            s0 *= 0.8;
-            s0 += 1.0 * (s0 * acc1).cos();
-            acc1 -= (s0 + x1 - x1.cos()).cos();
-        } else {
-            s0 = 0.8 * s0 + 0.02 * ((x0.sin() * 0.9).atanh() + acc1 * std::f64::consts::FRAC_1_PI).tanh();
-            let v3 = f64::powf(2.0_f64, v[n % 4].tanh());
-            s0 = s0 * 0.75 + f64::tanh(v3) * 0.1;
-        }
-        let v9 = match n {
-            0..=2 => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    match i {
-                        0 | 2 => {
-                            let mut k4 = 0;
-                            while k4 < n + 1 {
-                                k4 += 1;
-                                let v5: f64 = (v[n % 4] * v[n % 4] + 1.0).log(v[k4 % 4] * v[k4 % 4] + 2.0).asinh();
-                                let v6 = (v5 * v5 + 2.0).acosh();
-                                s0 = s0.mul_add(0.8, (v[0] * v6).sin() * 0.01);
-                            }
-                            acc1 -= 0.25 * f64::cos(fi.to_degrees() * 0.02);
-                        }
-                        3 => {
-                            s0 = s0 * 0.5 + f64::sin(f64::exp(v[3].sin())) * 0.1;
-                            if !(n == 0 && s0 * x0 > 1.0) {
-                                continue;
-                            }
-                            acc1 += f64::sin(f64::sin((fi.tanh() + 2.0).cbrt()).exp_m1()) * 0.25;
+            'l1: for i in (0..5).rev() {
+                let fi = i as f64;
+                if x0 * v[(i + n) % 4] > v[(i + n) % 4] {
+                    let v5: f64 = f64::acos(s0.sin() * 0.9);
+                    let v6: f64 = (v5 * x1).cos();
+                    s0 = s0 * 0.6 + f64::cos(v6.tanh()) * 0.05;
+                } else if v[n % 4].powi(2) >= -1.0 {
+                    let v7 = (s1 - x2).tanh().sinh();
+                    s1 *= 0.8;
+                    s1 += 0.05 * v7.tanh();
+                } else {
+                    let v8 = f64::sin(v[3]).cosh();
+                    let v9 = x0;
+                    s1 = 0.6 * s1 + 0.1 * (v8.sin() - v9.cos()).sin();
+                }
+                acc2 -= 0.4 * f64::cos(-v[n % 4].cos().exp());
+                s0 = (s0 * 0.8 + f64::powf(s0 * s0 + 1.0, s0.tanh()) * 0.05).sin();
+                for j in (0..=i).rev() {
+                    let fj = j as f64;
+                    if f64::atan(x1) <= s0 + fi {
+                        continue 'l1;
+                    }
+                    let v11 = match j {
+                        0 => ((x1 * fj).powi(2) + 1.0).log(10.0),
+                        1..=3 => {
+                            let v10 = f64::cos(x2).atan();
+                            s1 = s1.mul_add(0.5, f64::powi(s1.tanh().cosh(), 3).tanh() * 0.05);
+                            f64::cos(x1).exp_m1() + v10.sin()
                         }
                         4 => {
-                            continue;
+                            let x2 = x2;
+                            f64::tanh(x2)
                         }
-                        _ => {
-                            let x2 = f64::exp(f64::cos(f64::tanh(x2)));
-                            s0 = s0 * 0.75 + f64::sin(s0.sin()) * 0.25;
-                            s0 = (s0 * 0.6 + x2.cos() * 0.1).tanh();
-                        }
+                        _ => v[1] + x0,
+                    };
+                    if j % 2 == 0 {
+                        acc2 += f64::tanh(fj.mul_add(v11, v11)) * 0.05;
+                        continue;
                     }
-                    acc1 -= 0.25 * f64::sin(f64::asinh((f64::cos(x0) * 0.9).asin()));
-                    let v7 = v.iter().map(|&p| (f64::tanh(p * p) * 0.9).atanh()).sum::<f64>();
-                    acc1 += f64::cos(v7) * 0.05;
+                    s0 = s0 * 0.75 + x0.sin() * 0.25;
+                    acc2 += 0.05 * v11.tanh().tanh();
                 }
-                acc1 -= -s0;
-                prog_83::<4>(x2, 0.5, 0.25, &v, n)
             }
-            3..=4 => 2.0_f64.powf(v[n % 4].cos()),
-            5 => f64::cos(x1),
-            _ => {
-                let v8 = s0.cos();
-                -(v8.tanh() * 0.9).asin()
-            }
-        };
-        if s0.tanh() <= (f64::cos(v[n % 4]) * 0.9).asin() {
-            return prog_66::<f64>(x2, x1, 0.75, &v, 5);
-        }
-        let v10 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * f64::tanh(f64::ln(x2 * x2 + 2.0).abs() + f64::sin(p)));
-        let mut m11 = s0;
-        for i in 0..n {
-            let c12 = v9 / (v9 * v9 + 1.0) + v[(i + n) % 4];
-            m11 = c12.min(m11);
-        }
-        s0 = f64::mul_add(s0, 0.75, m11.cos().tanh() * 0.005);
-        s0 * 0.25 + f64::sin(acc1) + f64::sin(v9) - v10
-    }
-
-    #[differentiable]
-    pub fn prog_92<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-        let mut s0 = x0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; N];
-        for i in 0..N {
-            a2[i] = f64::tanh(v[3]).exp2() * (s0 * v[i]);
-            s0 = s0.mul_add(0.75, (x2 + v[3]).sin() * 0.1);
-        }
-        match n {
-            2..=3 => {
-                s0 *= 0.5;
-                s0 += 0.1 * (0.8 * (f64::tanh(x0) * 1.5).cosh()).cos();
-            }
-            g if g > 4 => {
-                acc1 += acc1.tanh();
-                s0 = s0 * 0.5 + f64::tanh(f64::tanh(x1 * v[3]).exp()) * 0.02;
-            }
-            _ => {
-                acc1 += f64::cos(f64::to_radians(x1) * 20.0).cosh().tanh();
-            }
-        }
-        let m3 = 2 * n + 1;
-        let c4: f64 = table(m3);
-        let len5 = v.len();
-        for i in 0..len5 {
-            let fi = i as f64;
-            if (x2 * x2 + 0.5).ln().sin() <= 0.5 {
-                acc1 -= 0.5 * (fi.powi(2) + 1.0).recip();
-                continue;
-            }
-            let v6 = f64::acos(a2[1].sin() * 0.9).to_radians();
-            if prog_40(c4, (f64::cos(v[(i + n) % 4]) * 0.5).ln_1p().sin() * 2.0, v[(i + n) % 4].tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) <= 0.0 {
-                s0 = s0 * 0.6 + f64::cos(prog_35(f64::tanh((f64::tanh(v6) * 2.0).sinh()), x2, (v6 * v6 + 1.0).log10().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)) * 0.005;
-                break;
-            }
-            s0 = 0.6 * s0 + 1.0 * f64::sin(v6);
-        }
-        'l2: for i in (0..4).rev() {
-            let fi = i as f64;
-            let c7: f64 = table(m3);
-            s0 = s0 * 0.75 + f64::cos(x2 - c7) * 0.25;
-            let mut k8 = 0;
-            while k8 < n + 1 && x1.cos() > 0.25 {
-                k8 += 1;
-                if x0 + (SCALE + c7) > 0.5 && k8 % 3 == 1 {
-                    continue 'l2;
-                }
-                let v11 = match k8 {
-                    0 => {
-                        let v9 = SCALE + (a2[k8 % 4].cos() + 2.0).cbrt();
-                        s0 = 0.8 * s0 + 0.2 * a2[k8 % 4].sin();
-                        v9.tanh()
-                    }
-                    1..=2 => SCALE + s0,
-                    3 => v[k8 % 4].cos().exp() + (v[k8 % 4] * v[k8 % 4] + 1.5).acosh(),
-                    _other => {
-                        let v10 = x0 / (a2[3].powi(2) + 1.5);
-                        f64::exp2(f64::sin(v10))
-                    }
-                };
-                acc1 -= 0.05 * f64::sin(fi);
-                s0 = s0 * 0.5 + v11.sin().tanh() * 0.05;
-            }
-            acc1 += 0.5 * c4.powi(2);
-        }
-        let v15 = match mode {
-            Mode::Lower(k12, _) => {
-                acc1 += (a2[k12] - acc1).cos() * 0.25;
-                f64::powi(v[2].powi(2) + 1.0, -3)
-            }
-            Mode::Upper(_) => (acc1.powi(2) + 1.0).sqrt(),
-            Mode::Off => v[n % 4] - c4,
-        };
-        x1 - x2.sin() + v[2] * 0.25 + s0.sin() - acc1.cos() - a2[1].sin() - c4.cos() - v15.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.clamp(-0.5, 1.5);
-        let mut acc1: f64 = 0.0;
-        if 0.5_f64.min(x2).powi(2) < -1.0 {
-            return x2;
-        }
-        let c2: f64 = table(n + 1);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let c4: f64 = table(k3 + n);
-            let v5 = (x0.powi(2) + 1.0).log(c2.powi(2) + 2.0);
-            acc1 += f64::cos(f64::exp(f64::tanh(x0)));
-            if k3 >= 2 || v[k3] + x1 >= x1 {
-                break;
-            }
-            acc1 += f64::sin(c4.cos() - f64::sin(v5));
-        }
-        let v6 = 1.5 * x0;
-        s0 = s0.mul_add(0.5, v6.sin() * 0.25);
-        v[1] * 1.5 - s0 + f64::cos(acc1) - c2 - prog_66((f64::atanh(f64::sin(c2) * 0.9) - f64::acos(v[k3].cos() * 0.9)).sin() * 2.0, 0.25, 1.5_f64.copysign(s0).clamp(-1.5, 1.5).sin() * 2.0, &v, 1)
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_77(0.5, 0.5, x0, v, n).tanh() * 2.0;
-        let mut s1 = f64::tan(v[2].tanh() * 1.2).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in (0..3).rev() {
-            let fi = i as f64;
-            acc2 += f64::ln(v[2] * v[2] + 2.0).sin() * 0.5;
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                match j + i {
-                    0 => {
-                        s1 = s1.mul_add(0.6, (fj - p.0).cos() * 0.4);
-                    }
-                    1..=2 => {
-                        s0 = 0.75 * s0 + 0.02 * f64::atan2(f64::cbrt(f64::sin(x0) + 2.0).powi(2) + 0.5, f64::acosh(p.1 * p.1 + 2.0)).tanh();
-                        if prog_77(f64::cos(f64::cbrt(s1 * s1 + 1.0)), p.0.cos().exp2().sin(), p.0.tanh(), v, 3) >= 0.0 {
-                            break;
-                        }
-                        s0 = s0 * 0.6 + f64::sin(s0.cos()) * 0.4;
-                    }
-                    MODE_D => {
-                        acc2 += f64::sin(SCALE + p.0) * 0.2;
-                        if p.1 * p.1 / (f64::powi(p.1.clamp(-0.5, 1.0), 2) + 0.5) <= 0.0 {
-                            acc2 += 0.2 * f64::tanh(f64::log(v[(j + n) % 4].powi(2) + 1.0, p.1.powi(2) + 2.0) * (s1 / (v[3 - j] * v[3 - j] + 1.5)));
-                            acc2 += f64::powf(s1 * s1 + 0.5, 1.5).sin() * 0.2;
-                            if !(j % 2 == 0 && v[3] / (v[3] * v[3] + 0.5) >= 0.0) {
-                                continue;
-                            }
-                        } else if v[j].atan() >= fi {
-                            s1 = (s1 * 0.6 + s1 * 0.4).tanh();
-                        }
-                    }
-                    _ => {
-                        let v3 = p.1.tanh();
-                        s1 *= 0.5;
-                        s1 += 0.5 * f64::cos(-s1);
-                        s0 = s0.mul_add(0.6, v3 * 0.4);
-                    }
-                }
-                if f64::powf(p.1 * p.1 + 1.0, 0.3) + f64::cosh(f64::tanh(fi) * 1.5) < 1.0 {
-                    continue 'l0;
-                }
-                acc2 += f64::exp_m1((v[(j + i) % 4] * v[(j + i) % 4] + 0.5).cbrt().sin()).sin() * 0.2;
-            }
-            let mut m4 = f64::NEG_INFINITY;
-            for j in (1..=5).step_by(2) {
-                let fj = j as f64;
-                let c5 = if p.0 > p.1 {
-                    fj + v[j % 4]
-                } else {
-                    0.5 - v[1] / (v[1] * v[1] + 0.5)
-                };
-                m4 = m4.max(c5);
-            }
-            s1 = s1 * 0.6 + m4.sin().cos() * 0.05;
-        }
-        let f6 = |t: f64| f64::sin(p.1) + t * 0.25;
-        let v7 = f6(v[0]);
-        let v8 = v.iter().cloned().map(f6).sum::<f64>();
-        let v9 = f64::exp_m1(f64::cos(f64::powi(p.0, 2)));
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v14 = match i {
-                1 => (t.powi(2) + 1.0).log2(),
+            let v13 = if v[n % 4] * x2 > -1.0 {
+                (s0.powi(2) + 1.0).recip()
+            } else if x2 * x1 <= -0.5 {
+                let v12 = v[n % 4].min(x0);
+                f64::asin(f64::cos(v12) * 0.9).tanh().exp_m1()
+            } else {
+                return s0.hypot(v[n % 4])
+            };
+            let v15 = match n {
                 2 => {
-                    let v10 = s0;
-                    t - v7 + v10.cos()
+                    s1 = (s1 * 0.6 + x2 * 0.4).sin();
+                    prog_12(f64::cos(f64::sin(v[n % 4])), 0.25, 2.0, [v[0], v[1], v[2], v[3]], n)
                 }
-                _other => {
-                    for &u in v.iter() {
-                        if (v[i].powi(2) + 0.5).powf(f64::log10(f64::powi(x0, 2) + 1.0).cos()) > (u.sin() * 0.9).atanh() || i % 3 == 1 {
-                            let v11 = 'b5: {
-                                if v[n % 4].atan2(t * t + 0.5) <= v[i] {
-                                    acc2 -= v8.abs().tanh() * 0.1;
-                                } else if u + v8 >= v[(i + n) % 4] {
-                                    acc2 += 0.1 * f64::cos(x0 / (v9.cos() + 2.0));
-                                } else {
-                                    acc2 += f64::sin(f64::mul_add(v9, p.1, v7).to_degrees() * 0.02) * 0.1;
-                                }
-                                s0 = s0 * 0.75 + ((v9 / (s0.powi(2) + 1.5)).powi(2) + 1.0).log((u - fi).powi(2) + 2.0).sin() * 0.05;
-                                s1 = (s1 * 0.5 + (-fi) * 1.0).tanh();
-                                if (v7.tanh() * 1.2).tan() < 0.5 {
-                                    acc2 -= (p.0 - s1).cos() * 0.1;
-                                    break 'b5 f64::tanh(p.0);
-                                }
-                                f64::cos(v7)
-                            };
-                            let x0 = -v[2].sin().exp2();
-                            acc2 -= 0.1 * (v11 - x0.cos()).sin();
-                        } else if v7 + v8 < -1.0 && i < 3 {
-                            acc2 -= 0.1 * (v9 * v9 + 1.0).powf(s0.cos()).cos();
-                        } else {
-                            acc2 += 0.05 * f64::ln_1p((v9 / (x0.sin() + 2.0)).powi(2));
-                            let v12 = (x0.powi(2) + 0.5).recip() + t;
-                            s0 = (s0 * 0.8 + v12.tanh() * 0.05).sin();
-                        }
-                        let v13 = v.iter().fold(t, |r, &z| r * 0.75 + 0.05 * (u * u + z.tanh()).sin());
-                        acc2 += f64::exp2(f64::tanh(f64::to_radians(v[3 - i]))).cos() * 0.1;
-                        acc2 += v13.sin().tanh() * 0.1;
-                    }
-                    f64::exp(f64::sin(v7 - 0.3))
+                3 => x2 - 2.0,
+                g if g > 4 => f64::ln_1p(v13 * v13) - (s0 + 1.2),
+                _ => {
+                    let v14 = prog_12(x1, f64::tanh(f64::exp2(f64::clamp(x0, s0.sin() - 1.5, v[n % 4].cos() + 1.5).sin())) * 2.0, (x2 * s0).sin(), [v[0], v[1], v[2], v[3]], 2);
+                    s0.copysign(v13) * f64::acos(v13.tanh() * 0.9) + v14.cos()
                 }
             };
-            match i {
-                MODE_A if n > 3 => {
-                    s0 = 0.5 * s0 + 0.25 * f64::exp2((-p.0).tanh()).cos();
+            let v17 = match n {
+                PHASE_B | PHASE_D => {
+                    let x1 = (x1 * x1 + 1.0).log2();
+                    v13 - (f64::sin(v[n % 4]) * 0.9).atanh() + f64::cos(x1)
                 }
-                g if g > 2 => {
-                    let mut k15 = 0;
-                    while k15 < 6 {
-                        k15 += 1;
-                        s1 = s1 * 0.75 + f64::sin(v9) * 0.25;
-                        let v19 = match k15 {
+                4 | 6 => {
+                    let v15 = 2.0_f64.copysign(v13.sin());
+                    x0 - s0 / (f64::cos(v[n % 4]) + 2.0) + v15.sin()
+                }
+                _ => {
+                    let v16 = x1.max(v13);
+                    f64::to_radians(v16) * 20.0
+                }
+            };
+            match mode {
+                Mode::Lower(_, _) => {
+                    s1 = s1 * 0.75 + (v17 - v[1]).tanh() * 0.01;
+                }
+                Mode::Upper(hi20) => {
+                    acc2 -= 0.5 * (f64::cos(v13).tanh() * 0.5).ln_1p();
+                    if f64::tanh(s1) >= 0.25 {
+                        let v21 = 'b3: {
+                            for _ in (0..=n).rev().step_by(2) {
+                                s0 = 0.5 * s0 + 1.0 * (v15 / 3.0).cos();
+                                if n % 3 == 1 {
+                                    acc2 -= 0.5 * f64::exp((hi20 * v17).tanh()).sin();
+                                    break 'b3 f64::exp(v17.sin());
+                                }
+                            }
+                            (x2.cos() * 0.5).ln_1p()
+                        };
+                        acc2 += 0.1 * v21.cos();
+                    }
+                    s0 *= 0.8;
+                    s0 -= 0.01 * v17.cos();
+                }
+                Mode::Off => {
+                    acc2 -= v17.tanh() * 0.25;
+                    if v17.sin() <= -0.25 {
+                        s0 = (s0 * 0.6 + v[n % 4] * v13 * 0.02).sin();
+                        let v22 = (v15 * 0.001).sin() + (SCALE + x0);
+                        acc2 += f64::tanh(v22);
+                    } else if (f64::powi((f64::tanh(v[n % 4]) * 0.9).acos(), 2) + 1.0).powf(f64::copysign(3.0_f64, v15).sin()) < 0.0 {
+                        acc2 += 0.5 * f64::cos((x2.abs().sin() * 2.0).cosh());
+                        s1 = (s1 * 0.75 + f64::sin(x0 + 0.8) * 0.25).tanh();
+                    } else {
+                        let v23 = (v[n % 4] * v[n % 4] + 2.0).sqrt();
+                        let v24 = v17.sin().exp2();
+                        acc2 += 0.2 * f64::tanh(v23.cos() + f64::tanh(v24));
+                    }
+                }
+            }
+            s0 * 0.5 + s1 + acc2.cos() + v15.tanh()
+        }
+
+        pub fn prog_35(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::copysign(x1, x2).powi(2).tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            if prog_2((f64::acosh(x0 * x0 + 1.5) + f64::hypot(v[n % 4], acc1)).sin() * 2.0, x0, f64::tanh(v[2].min(v[n % 4])) * 2.0, *v, n) > 0.0 {
+                let v2: f64 = prog_2(1.2, x1, f64::log10(s0.powi(2) + 1.0).cos(), *v, n);
+                s0 = s0 * 0.5 + f64::sin(v2.sin()) * 0.005;
+            }
+            let v3 = acc1 * x1 + x2;
+            for (i, &t) in v.iter().enumerate() {
+                acc1 += x1.sin().exp_m1().sin() * 0.5;
+                let v5: f64 = if !(i % 2 == 0 && v3 * v[(i + n) % 4] + (x1 + t) < -0.5) {
+                    for _ in 0..i {
+                        let v4 = v3.cos();
+                        acc1 -= 0.1 * t.sin().cos();
+                        acc1 += v4.abs().cos() * 0.1;
+                    }
+                    x1.mul_add(v3, s0)
+                } else {
+                    ((x1 * x1 + 1.0).cbrt().tanh() * 0.9).asin()
+                };
+                s0 = (s0 * 0.75 + f64::cos(v5) * 0.05).sin();
+            }
+            let mut a6 = [0.0; 4];
+            for (i, &t) in v.iter().enumerate() {
+                a6[i] = v3;
+                acc1 -= t.tanh().cos() * 0.5;
+            }
+            let mut a7 = [v[0], v[1], v[2], v[3]];
+            a7[1] *= 0.5;
+            a7[3] += f64::atan(a6[n % 4]);
+            s0 + f64::tanh(acc1) + f64::tanh(v3) - a7[2].tanh() + f64::sqrt(acc1.powi(2) + 1.0)
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::cos(v[n % 4]);
+        let mut acc1: f64 = 0.0;
+        match mode {
+            Mode::Lower(_, lo3) => {
+                s0 = s0 * 0.8 + f64::tanh((f64::tanh(s0) * 0.9).acos()) * 0.05;
+                if f64::recip(x2 * x2 + 1.0) <= 0.0 {
+                    let v4 = lo3.sin();
+                    acc1 += (s0.powi(2) + 2.0).ln();
+                    acc1 += v4;
+                } else if x2 <= lo3 * x0 {
+                    let v5 = (f64::sin(x0) * 1.2).tan();
+                    for _ in (0..5).rev() {
+                        acc1 += f64::exp2(f64::cos(lo3)).sin() * 0.4;
+                        let v6 = x1;
+                        acc1 += 0.4 * v6.sin().sin();
+                    }
+                    s0 = f64::mul_add(s0, 0.5, v5.cos() * 0.05);
+                }
+            }
+            Mode::Upper(hi7) => {
+                s0 = (s0 * 0.5 + x2 / (f64::cos(x2) + 2.0) * 0.1).tanh();
+                acc1 -= 0.75 * (f64::sin(s0) * f64::tanh(hi7).exp_m1()).cos();
+            }
+            Mode::Off => {
+                s0 *= 0.6;
+                s0 += 0.05 * f64::tanh((x2 * x2 + 2.0).sqrt() - (s0.sin() * 0.9).asin());
+                let x1: f64 = x2;
+                acc1 += x1.cos();
+            }
+        }
+        let m8 = 2 * n + 1;
+        let c9: f64 = table(m8);
+        'l1: for &t in v.iter() {
+            acc1 += ((x1 + c9).powi(2) + 1.0).log2().sin() * 0.5;
+            let mut k10 = 0;
+            while k10 < n && f64::cosh(f64::sin(f64::exp2(t.sin())) * 2.0) < -0.5 {
+                k10 += 1;
+                if !(k10 + n < 8 && (f64::powi(f64::sin(x0), 2) + 2.0).sqrt() <= -1.0) {
+                    s0 = (s0 * 0.5 + (x1.sin() * 1.2).tan() * 0.05).sin();
+                    break 'l1;
+                }
+                s0 = s0 * 0.75 + s0 / (v[n % 4].powi(2) + 1.5) * 0.2;
+            }
+            let v15 = match mode {
+                Mode::Lower(_, _) => f64::tanh(x0) * s0.sin(),
+                Mode::Upper(hi13) => {
+                    let x2 = (x2 * x2 + 2.0).ln();
+                    let v14 = t.mul_add(c9, x2);
+                    s0 *= 0.6;
+                    s0 += 1.0 * f64::sin((hi13.tanh() * 0.9).atanh());
+                    (t * t + 1.0).recip() + f64::tanh(v14)
+                }
+                _ => x0.tanh(),
+            };
+            s0 = (s0 * 0.75 + (t.tanh() + v15.sin()) * 0.05).sin();
+        }
+        let c16: f64 = table(n);
+        let v17 = v[m8 % 4];
+        if m8 % 3 == 1 && s0 + v[m8 % 4] - v17 >= 0.5 {
+            s0 = s0 * 0.5 + f64::cos((x0.cos() * 2.0).sinh()) * 0.05;
+            let v18 = f64::min(v[m8 % 4], x1);
+            s0 *= 0.8;
+            s0 -= 0.2 * f64::sin(v18);
+        } else if acc1.tanh() > 0.5 {
+            s0 = (s0 * 0.8 + (f64::tanh(c16) * 0.9).atanh() * 1.0).sin();
+            s0 = (s0 * 0.75 + s0 * x0 * 0.05).tanh();
+            if x1 + x2 > -1.0 {
+                let v24 = match mode {
+                    Mode::Lower(_, lo20) => {
+                        let v21 = x0.hypot(s0 / (lo20 * lo20 + 1.0));
+                        (c9 / (acc1.cos() + 2.0)).min(x1) + f64::sin(v21)
+                    }
+                    Mode::Upper(hi22) => {
+                        v[m8 % 4] * (x0 / (hi22.powi(2) + 1.5))
+                    }
+                    Mode::Off => {
+                        let v23 = (-c9) - 1.25;
+                        s0 = s0.mul_add(0.5, f64::tanh(c16 - x2) * 0.5);
+                        v23 - c9
+                    }
+                };
+                s0 = (s0 * 0.5 + (s0.cos() * 1.2).tan() * 0.05).tanh();
+                acc1 -= 0.25 * v24.cos();
+            } else if ((c9 + x1).cos() * 0.9).acos() <= -0.5 {
+                let v25 = c9.tanh() - s0 * v[m8 % 4];
+                acc1 += f64::sin(0.3 * v25 - (x1 - s0));
+            } else {
+                acc1 += (v[m8 % 4].cos() * 0.9).acos().sin();
+            }
+        } else {
+            s0 = s0.mul_add(0.6, c9 * std::f64::consts::FRAC_PI_4 * 1.0);
+        }
+        let mut a26 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a26[i % 4] -= (v[(i + n) % 4].cos() * 0.9).acos().tanh() * 0.2 * a26[i % 4];
+        }
+        for i in 0..v.len() {
+            a26 = [a26[3] * 0.75 + f64::cos(f64::tanh(x0) - f64::tanh(v[1])) * 0.1, a26[3].mul_add(0.75, (a26[(i + n) % 4] / (f64::powi(c9, 2) + 1.5)).sin() * 0.25), a26[0], a26[2]];
+        }
+        x0.sin() - f64::sin(x1) - s0.sin() + f64::tanh(acc1) + c9 + c16 - a26[2].sin() + 2.0_f64.powf(x1.sin())
+    }
+
+    #[differentiable]
+    pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::hypot(0.5_f64, x1).sin() * 2.0;
+        let mut s1 = f64::recip(v[n % 4].powi(2) + 0.5);
+        let mut acc2: f64 = 0.0;
+        if x2.atan() > -1.0 {
+            s0 = (s0 * 0.75 + f64::exp(f64::tanh(s1)) * 0.05).sin();
+        } else if f64::ln(f64::atan(x0).powi(2) + 1.0) < -0.25 {
+            s1 = 0.75 * s1 + 0.02 * f64::tanh(f64::atan2(x0 * x0 + 1.0, s1 / (s1 * s1 + 1.0)));
+            let v3 = f64::exp2(f64::sin(x0));
+            acc2 += f64::cos(v3);
+        }
+        let mut k4 = 0;
+        let v18 = loop {
+            k4 += 1;
+            match k4 + n {
+                0 => {
+                    break (x0 + 0.75) * (x0 * x0 + 1.0).log10();
+                }
+                g if g > 1 => {
+                    acc2 -= (x1.tanh() * 0.9).atanh() * 0.25;
+                    if x1 * v[3] < 0.5 {
+                        s0 *= 0.75;
+                        s0 -= 0.05 * f64::tanh(v[2] / (f64::cos(x2) + 2.0));
+                        s1 = (s1 * 0.6 + f64::sin(x1).exp() * 0.1).tanh();
+                    }
+                    let [b5, b6, _, b7] = v;
+                    acc2 += f64::tanh(b5.tanh() + b6.tanh() + f64::tanh(b7)) * 0.5;
+                }
+                _ => {
+                    let v8 = x0.cos();
+                    acc2 += v8.cos().sin() * 0.5;
+                }
+            }
+            match k4 % 2 {
+                1 => {
+                    let [b9, b10, b11, b12] = v;
+                    acc2 += 0.5 * (b9.cos() + b10.sin() + b11.sin() + f64::sin(b12)).sin();
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + (v[k4 % 4] + v[1]) * 0.2).sin();
+                    if k4 < 4 {
+                        let v13 = (x0 * x0 + 1.0).sqrt() + (v[k4 % 4] - v[1]);
+                        acc2 -= 0.4 * (x1 * s1 - s0.mul_add(s0, v13)).tanh();
+                    } else if f64::asin((f64::powi(x0, 2) + 1.0).log(3.0).tanh() * 0.9) >= -0.5 {
+                        let v14 = f64::sin(s1);
+                        acc2 -= f64::sin(v14) * 0.5;
+                    }
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        acc2 -= 0.1 * f64::sin(((s0 * x0).powi(2) + 1.5).acosh());
+                        match j + n {
                             0 => {
-                                let v16 = t;
-                                v16 * v16
+                                acc2 += f64::cos(x0 - 2.0) * 0.1;
+                                acc2 -= 0.2 * (0.3 * x2);
                             }
-                            MODE_B | 3 => {
-                                acc2 -= (v9 * p.0).cos() * 0.05;
-                                f64::sinh(v7.cos() * 2.0)
+                            1 => {
+                                s0 *= 0.8;
+                                s0 += 0.05 * s0.mul_add(s0, fj).hypot(f64::sqrt(s0.powi(2) + 2.0)).tanh();
+                                acc2 -= f64::cos(f64::exp2(x1.cos())) * 0.1;
                             }
-                            5 => {
-                                let v17 = -x0;
-                                (s1 * s1 + 1.0).sqrt() + f64::tanh(v17)
+                            2 | 4 => {
+                                s1 = (s1 * 0.5 + (s1.tanh() * 0.9).asin() * 0.2).tanh();
                             }
                             _ => {
-                                let v18 = x0 - v14;
-                                s1 - (t.sin() * 1.5).cosh() + v18.sin()
+                                let [b15, b16, b17] = [v[0] - x1, f64::copysign(3.0_f64, s0).atan(), s1 * x2];
+                                acc2 -= (f64::tanh(b15) + b16.cos() + b17.cos()).cos() * 0.1;
                             }
-                        };
-                        s0 = (s0 * 0.75 + v19.tanh() * 0.02).sin();
-                    }
-                    s1 = (s1 * 0.6 + (v14 * v14).ln_1p() * 0.1).sin();
-                }
-                _ => {
-                    let v21 = 'b7: {
-                        let v20 = v7;
-                        if f64::acos(v14.cos().exp().sin() * 0.9) >= v9.asinh() {
-                            break 'b7 SCALE + (p.1.powi(2) + 1.0).powi(-2);
                         }
-                        s0 * s0 + v20.tanh()
-                    };
-                    acc2 += 0.5 * (f64::powi(0.5 * v21, 2) + 1.0).ln().tanh();
+                        acc2 -= f64::tanh(f64::asin((x2 - s1).cos() * 0.9)) * 0.1;
+                    }
                 }
             }
-            s1 = (s1 * 0.6 + s1 * (v14 / (s0 * s0 + 1.5)) * 0.02).sin();
-            s0 = (s0 * 0.5 + t.tanh() * 0.5).tanh();
-        }
-        let v22: f64 = (v[n % 4] / 4.0).tanh().exp();
-        let v24 = if f64::sinh(v22.tanh()) * v22 >= 0.0 {
-            let v23 = -p.1;
-            v9.atan().clamp((v23.to_degrees() * 0.02).cos() - 1.5, p.0.tanh() + 1.5)
-        } else if f64::log(0.5_f64, v9 * v9 + 2.0) < 0.25 {
-            f64::tanh(v8)
-        } else {
-            f64::ln_1p(v8 * v8).hypot(v7 * v8)
+            acc2 += 0.25 * x2.powi(3).sin();
+            if k4 >= 4 || (f64::cos(x1) * 1.2).tan() >= 0.5 {
+                break (x1 * x1 + 0.5).sqrt();
+            }
         };
-        let [b25, b26, b27, _] = v;
-        s0.cos() + s1 + acc2.sin() - v7.tanh() + v8.tanh() + v24.cos() + b25 - b26 * 0.5 + b27 * 0.75
+        let mut m19 = v18.tanh();
+        for i in 1..n {
+            m19 = m19.min((f64::sin(v[(i + n) % 4]) * 0.9).atanh());
+        }
+        s1 = f64::mul_add(s1, 0.75, f64::tanh(m19) * 0.05);
+        let [_, b20, b21, b22] = v;
+        s0 = (s0 * 0.6 + b20.tanh() * 0.4).tanh();
+        for _ in 0..v.len() {
+            if f64::to_radians(b21) <= -0.25 {
+                s0 = s0.mul_add(0.75, f64::sin(f64::atan2(b22, b22 * b22 + 1.0)) * 0.05);
+                break;
+            }
+            s0 = (s0 * 0.75 + s0 * 0.25).sin();
+        }
+        let f23 = |t: f64| (s1 / (f64::tanh(b21) + 2.0)).cos().exp_m1() + t * 0.5;
+        let v24 = v.iter().copied().map(f23).sum::<f64>();
+        let v25 = f23(x0) + f23(v[0]) * 1.0;
+        s0 * 0.5 - f64::sin(acc2) - b22 + f64::tanh(v24) + v25.cos()
     }
 
     #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log(2.0).cos() * 2.0;
-        let mut s1 = (f64::tanh(s0) * 0.9).atanh();
-        let mut s2 = ((x2 + s1).powi(2) + 1.0).ln().cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = f64::max(s0, acc3);
-        let mut m5 = f64::NEG_INFINITY;
-        for i in 0..n + 1 {
-            m5 = f64::max(x0 + v[i % 4], m5);
-        }
-        s1 = 0.5 * s1 + 0.25 * m5.tanh();
+    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh(prog_2(x1, 0.75, (x0 - v[0]).tanh(), *v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let a3 = [(f64::cos(acc2) * 1.2).tan().sin(), prog_2(f64::sin(f64::sin(x2)), s1, f64::cos(w0[n % 4] / (f64::sin(x0) + 2.0) + (x2.cos() * 0.9).atanh()) * 2.0, *v, n), x0 + s1 * acc2, x2 + 0.3];
         match n {
-            PHASE_B if n > 1 => {
-                let v8 = 'b1: {
-                    if (0.25 - v4).tanh() < -0.5 {
-                        s2 = (s2 * 0.75 + f64::log10(f64::log(2.0_f64, x1.powi(2) + 2.0).powi(2) + 1.0) * 0.5).sin();
-                        acc3 += x0 * std::f64::consts::LN_2;
-                    } else if x1.abs() / (v4.powi(2) + 1.5) >= -0.25 {
-                        'b2: {
-                            if s2 * std::f64::consts::FRAC_PI_4 > x0 {
-                                break 'b2;
-                            }
-                            if v[n % 4] * m5 <= 0.0 {
-                                s2 *= 0.75;
-                                s2 -= 0.25 * f64::cos((x1 * x1).ln_1p());
-                            } else {
-                                acc3 += 0.75 * f64::sin(m5.atan() - (v4.powi(2) + 2.0).sqrt());
-                            }
-                        }
-                        'b3: {
-                            if !(n == 5) {
-                                break 'b3;
-                            }
-                            if (s2 + x2).tanh() > 0.5 {
-                                break 'b3;
-                            }
-                            let v6 = f64::exp_m1(f64::cos(v[n % 4].atan()));
-                            acc3 -= v6.tanh();
-                        }
-                    } else {
-                        acc3 -= f64::tanh((x1.sin() * 2.0).sinh().hypot(f64::sin(x0))) * 0.4;
-                        s2 = f64::mul_add(s2, 0.8, m5.cos() * 0.1);
-                    }
-                    if m5.sin() >= 0.25 || n < 1 {
-                        break 'b1 s1 - x0;
-                    }
-                    for i in 0..4 {
-                        let fi = i as f64;
-                        let v7 = f64::atanh(f64::sin(fi.tanh().cosh()) * 0.9);
-                        if f64::powf(x2.powi(2) + 0.5, 0.5) >= -0.5 {
-                            acc3 += 0.5 * f64::tanh(f64::to_degrees(f64::asin(s0.tanh() * 0.9)) * 0.02);
-                            break 'b1 f64::ln(f64::powf(x2 * x2 + 1.0, f64::tanh(v7)).powi(2) + 0.5);
-                        }
-                        acc3 += 0.5 * (x2 + x0 - v7.powi(2)).cos();
-                    }
-                    (v[n % 4].tanh() * 0.9).atanh().to_radians() * 20.0
-                };
-                acc3 += v8.sin() * 0.2;
+            0 => {
+                acc2 -= f64::powi(v[n % 4], 2).tanh();
+                if (acc2.tanh() * 0.9).acos().atan2(2.0_f64.copysign(a3[3]).powi(2) + 1.0) < 0.5 {
+                    let v4 = f64::abs(x2) * x0.asinh();
+                    acc2 += v4.sin();
+                } else if (f64::cosh(f64::cos(x0) * 2.0).tanh() + 2.0).cbrt() > -0.25 {
+                    let v5: f64 = (x1.powi(2) + 1.0).powf(0.5) / 3.0;
+                    s1 = s1.mul_add(0.8, f64::cos(v5.cos()) * 0.25);
+                }
+                s1 = f64::mul_add(s1, 0.75, f64::cos(w0[n % 4].cos()) * 0.25);
             }
-            g if g > 2 => {
-                let x0 = v4.atan();
-                let v9 = 'b5: {
-                    s0 *= 0.8;
-                    s0 += 0.05 * (x1 * x2).tanh();
-                    if f64::exp_m1(f64::cos(x0)) >= -0.5 {
-                        break 'b5 v4.to_radians() * x2;
-                    }
-                    f64::acosh((x2 * x2 + 1.0).powi(-1).powi(2) + 1.5)
-                };
-                s1 *= 0.75;
-                s1 += 0.02 * v9.cos().tanh();
+            1 => {
+                s1 = s1 * 0.5 + f64::cos(acc2 - x1) * 0.05;
+            }
+            g if g > 3 => {
+                s1 = 0.6 * s1 + 0.1 * (x1.sin() * (acc2 / 4.0)).sin();
             }
             _ => {
-                let v10 = (f64::sinh(x0.sin() * 1.5).cos() * 0.9).asin();
-                let v11 = ((m5.powi(2) + 0.5).recip().powi(2) + 1.0).log((f64::sin(v[n % 4]) * 1.5).sinh().powi(2) + 2.0);
-                acc3 += 0.1 * (v10.cos() + f64::tanh(v11)).tanh();
+                let v6 = (f64::cos(0.1 * acc2) * 0.9).acos();
+                acc2 -= f64::hypot(f64::to_degrees(x1) * 0.02, v6.cos().exp2()).cos();
+                if (f64::tanh(w0[0]).cosh().powi(2) + 0.5).recip() > a3[n % 4] {
+                    for &t in v.iter() {
+                        let v7 = s1.asinh();
+                        if t >= 0.5 {
+                            let mut k8 = 0;
+                            while k8 < n && 1.5_f64.copysign(v6) >= v7.sin().cosh() {
+                                k8 += 1;
+                                match n {
+                                    0 => {
+                                        s1 = 0.6 * s1 + 0.4 * x0.cos();
+                                        acc2 += 0.05 * f64::sin((x0.tanh() * 0.9).acos());
+                                    }
+                                    1..=3 => {
+                                        let v9 = t.cos().exp();
+                                        s1 = (s1 * 0.8 + v9.sin() * 0.05).tanh();
+                                    }
+                                    4..=5 => {
+                                        s1 = f64::mul_add(s1, 0.6, f64::tanh(f64::log(1.5_f64, t.powi(2) + 2.0)) * 0.5);
+                                    }
+                                    _ => {
+                                        s1 = (s1 * 0.75 + (v6 + t) * 0.1).sin();
+                                    }
+                                }
+                                if k8 < 3 {
+                                    continue;
+                                }
+                                s1 = (s1 * 0.75 + (s1 - t).powi(2) * 0.01).sin();
+                            }
+                        } else {
+                            s1 = f64::mul_add(s1, 0.8, (x0 * v7).sin() * 0.05);
+                        }
+                        acc2 += 0.5 * (v7.powi(2) + 1.0).log10().sin();
+                    }
+                    let v10: f64 = v[n % 4].hypot(x0);
+                    s1 = 0.5 * s1 + 0.25 * v10.tanh().sin();
+                } else if f64::sqrt(f64::powi(x2, 2) + 2.0) - f64::cos(x0) <= -1.0 {
+                    acc2 += f64::min(v[0] + 0.8, 2.0_f64.copysign(x2)).cos();
+                } else {
+                    let v11 = v[2].atan();
+                    s1 = 0.75 * s1 + 0.25 * f64::tanh(v11.cos());
+                }
             }
         }
-        for &t in v {
-            let v14: f64 = 'b7: {
-                let v12 = f64::powf(s0 * s0 + 1.0, v4.tanh());
-                let v13: f64 = t.to_degrees() * 0.01;
-                if 0.75 * (m5 + v4) >= 1.0 || n % 2 == 0 {
-                    break 'b7 -s1;
-                }
-                v12.cos() + f64::cos(v13)
-            };
-            let v16 = 'b8: {
-                let v15 = f64::cos(x0) * (v14 - x1);
-                if f64::cbrt(v15.sin() + 2.0) > t {
-                    break 'b8 (x0.sin() * 0.9).asin().tanh().exp2();
-                }
-                f64::tanh(s0)
-            };
-            s2 = (s2 * 0.6 + f64::atanh(s0.tanh() * 0.9) * 0.05).sin();
-            s0 *= 0.75;
-            s0 += 0.05 * f64::cos(v16.cos());
+        if (f64::cos(x0) * 1.2).tan() <= 0.5 {
+            acc2 += ((x2.cos() * 1.5).sinh() * f64::hypot(x2, x1)).tanh() * 0.2;
+            let v12 = f64::to_degrees(v[3]) * 0.02 + f64::cos(v[3]).exp_m1();
+            s1 = s1.mul_add(0.75, v12.sin().tanh() * 0.05);
+        } else if (x0.clamp(x0.cos() - 1.5, x1.sin() + 1.5).powi(2) + 2.0).sqrt() >= 0.5 {
+            s1 = s1 * 0.5 + (v[2] * v[2] + 1.0).recip().sin() * 0.75;
+        } else {
+            acc2 += x1.cos().exp2().sin();
+            let v13 = acc2;
+            acc2 += 0.005 * v13.cos();
         }
-        let mut k17 = 0;
-        let v22: f64 = loop {
-            k17 += 1;
-            let v18 = prog_35(0.25, 1.2, x2, [v[0], v[1], v[2], v[3]], 6);
-            if m5.sin().atan() < -1.0 {
-                let v19 = v[k17 % 4] * s1;
-                acc3 -= 0.5 * v19.cos();
-            } else if n < k17 && (x1.powi(2) + 1.0).log2() >= 0.0 {
-                s2 = 0.5 * s2 + 0.5 * (SCALE + x0).tanh();
-                if k17 < n {
-                    let v20 = x2.tanh().exp_m1() + x1.sin();
-                    s0 *= 0.5;
-                    s0 -= 0.1 * v20.tanh();
+        'l2: for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            let v14 = f64::acosh(s1 * s1 + 1.5);
+            s1 = (s1 * 0.6 + (s1 + x2) * 0.2).tanh();
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                if j % 2 == 0 && 1.5 * (x0 + 2.0) <= 1.0 {
+                    break 'l2;
+                }
+                let v15 = (-3.0_f64).max(v[j % 4]);
+                if v14 * 0.5 < -0.25 {
+                    s1 = s1 * 0.8 + (s1 / (s1.powi(2) + 1.0) * f64::log(fj.powi(2) + 1.0, 3.0)).sin() * 0.02;
+                    s1 = s1 * 0.8 + (v15 * v15 + 2.0).ln().tanh() * 0.25;
                 } else {
-                    acc3 += 0.5 * x1.sin().exp_m1().cos();
+                    s1 = f64::mul_add(s1, 0.75, f64::cos(v15 * x1) * 0.05);
+                    s1 = (s1 * 0.75 + (3.0_f64.atan2(x0) + s1) * 0.2).tanh();
+                }
+                s1 = (s1 * 0.8 + (-s1) * 0.2).sin();
+            }
+            let v18 = if s1 * f64::sqrt(v14 * v14 + 2.0) <= -0.5 {
+                let v16 = (w0[n % 4].cos() * 0.9).acos();
+                x2 * x1 + v16.tanh()
+            } else if ((x1 - fi).powi(2) + 1.0).log10() > w0[2] || i == 3 {
+                for j in (1..=3).step_by(2) {
+                    s1 = 0.75 * s1 + 0.25 * f64::powi((a3[j] * a3[j] + 1.0).sqrt(), 2).ln_1p().cos();
+                    acc2 -= f64::tan(f64::cos(v14) * 1.2).cos() * 0.2;
+                    s1 *= 0.6;
+                    s1 += 0.05 * (x2.powi(2) + s1.asinh()).cos();
+                }
+                let v17 = f64::cos(a3[i]);
+                (x0.powi(2) + 0.5).cbrt().to_radians() + v17.tanh()
+            } else {
+                s1 = (s1 * 0.8 + (s1.cos() * 0.9).atanh() * 0.02).tanh();
+                v14 - fi
+            };
+            s1 = 0.6 * s1 + 0.05 * v18.tanh();
+        }
+        s1 * 0.25 + acc2.cos() - a3[2].tanh() + v[n % 4]
+    }
+
+    #[differentiable]
+    pub fn prog_4(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] - x0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v3 = loop {
+            k2 += 1;
+            s0 = (s0 * 0.8 + x2.mul_add(x1, s0) * 0.02).sin();
+            if k2 == 0 {
+                break x2.asinh();
+            }
+            acc1 -= 0.25 * (f64::tanh(x1 * v[1]) * 1.5).cosh().cos();
+            if k2 >= 4 || f64::log(f64::asin(f64::cos(x2) * 0.9).powi(2) + 1.0, 10.0) <= 0.25 {
+                break f64::ln_1p((f64::powi(x1, 2) + 1.0).log(f64::powi(s0, 2) + 2.0).sin() * 0.5);
+            }
+        };
+        acc1 -= f64::tanh(0.65 - x1);
+        let v4 = v.iter().map(|&p| (p.tanh() * 0.9).acos().powi(2).ln_1p()).sum::<f64>();
+        let mut m5 = v3;
+        for &t in v.iter() {
+            let c6 = 1.0 - v3.powi(3) + t;
+            m5 = c6.min(m5);
+        }
+        s0 = s0 * 0.8 + f64::cos(m5).sin() * 0.005;
+        let mut k7 = 0;
+        while k7 < 6 && x2 >= v4 {
+            k7 += 1;
+            if (x0.powi(2) + 2.0).acosh() < v[1] + x1 {
+                s0 *= 0.8;
+                s0 += 0.2 * f64::sin(((m5 + v[1]).powi(2) + 1.0).log10());
+                s0 *= 0.75;
+                s0 += 0.25 * f64::cos(x0.asinh());
+                if k2 % 2 == 0 && v3 <= 0.25 {
+                    continue;
+                }
+            } else if k7 % 3 == 1 && (x0.cos() * 0.9).atanh() < f64::cos(v[3]).sinh() {
+                let v8 = v[0].asinh();
+                acc1 += 0.25 * f64::cos(f64::acos(v3.tanh() * 0.9));
+                s0 = s0.mul_add(0.75, v8.tanh().tanh() * 0.25);
+            } else {
+                acc1 += s0.sin() * 0.25;
+            }
+            match k7 {
+                0 => {
+                    for j in (0..n).rev() {
+                        let fj = j as f64;
+                        if f64::asin(f64::sin(v4) * 0.9) <= -1.0 {
+                            let v9 = v3;
+                            s0 *= 0.8;
+                            s0 += 0.2 * v9.sin();
+                        } else if v4.sin() < v3 {
+                            let v10 = (fj.cos() * 1.2).tan().atan();
+                            acc1 += 0.05 * f64::sin(f64::cos(v10));
+                        } else {
+                            acc1 += f64::cos(f64::tan(fj.sin() * 1.2)) * 0.05;
+                        }
+                        let v11 = ((f64::cos(v[k2 % 4]) * 0.9).asin().powi(2) + 2.0).acosh();
+                        if k2 == 1 {
+                            s0 = (s0 * 0.6 + v4 / (f64::powi(x0, 2) + 1.0) * 0.05).tanh();
+                        } else if (f64::to_degrees(v4) * 0.01).clamp(-0.5, 1.0) < f64::log(m5.powi(2) + 1.0, 10.0) || k7 > 4 {
+                            s0 = f64::mul_add(s0, 0.75, x1.sin() * 0.25);
+                        } else {
+                            s0 = (s0 * 0.6 + (f64::sin(m5) - m5) * 0.2).sin();
+                            acc1 -= 0.05 * (m5.sin() * 1.5).sinh().cos();
+                        }
+                        s0 = (s0 * 0.8 + (v11 + 1.25) * 0.05).tanh();
+                    }
+                }
+                g if g > 1 => {
+                    break;
+                }
+                _ => {
+                    let v12 = (x1.tanh() * 0.9).acos() + (x1 + v[(k7 + k2) % 4]);
+                    acc1 -= f64::cos((v4.cos() * 0.9).acos() + (v[(k7 + k2) % 4] - v3)) * 0.25;
+                    s0 *= 0.8;
+                    s0 += 0.02 * v12.tanh();
+                }
+            }
+            let mut m13 = (x2 + x0).cos();
+            for j in 0..n {
+                let c14 = (x2 * x2 + 1.0).recip().sin() + v[j % 4];
+                m13 = c14.min(m13);
+                s0 *= 0.6;
+                s0 -= 0.4 * f64::cos(s0);
+            }
+            acc1 += 0.25 * m13.sin().tanh();
+        }
+        if (x2.atan().powi(2) + 0.5).recip() <= x1.tanh() {
+            acc1 += f64::acosh((x1 * x1 + 0.5).sqrt().powi(2) + 2.0).sin();
+            acc1 += 0.4 * v4.tanh();
+        } else if (v3.powi(2) + 1.0).recip() < 0.25 || n % 3 == 1 {
+            s0 = (s0 * 0.8 + s0 * 0.005).tanh();
+        } else {
+            for &t in v.iter() {
+                let v15 = v.iter().copied().map(|p| ((f64::cos(v4) * 1.2).tan().powi(2) + 1.0).log(3.0) + f64::sin(p)).sum::<f64>();
+                for j in 0..5 {
+                    match k2 {
+                        0 => {
+                            s0 *= 0.6;
+                            s0 += 0.5 * ((v3.cos() * 0.9).asin() * 0.3).sin();
+                        }
+                        MODE_B | 3 => {
+                            s0 = (s0 * 0.8 + f64::powi(s0, 2) * 0.05).tanh();
+                            break;
+                        }
+                        4 => {
+                            let v16 = 0.5_f64.log(t * t + 2.0).asinh();
+                            s0 = (s0 * 0.8 + (x1.powi(2) + 2.0).ln() * 0.25).tanh();
+                            s0 = (s0 * 0.5 + v16.sin() * 0.4).sin();
+                        }
+                        _ => {
+                            acc1 += (f64::cbrt(t * t + 1.0) + x1.sin().sinh()).cos() * 0.1;
+                            if (f64::cosh(m5.cos() * 1.5).powi(2) + 2.0).sqrt() > v[3].sin() {
+                                return (v[j % 4].cos() + 2.0).cbrt() * v[j % 4].asinh();
+                            }
+                            s0 = s0 * 0.5 + s0.max(v[j % 4]).cos() * 0.5;
+                        }
+                    }
+                    acc1 -= 0.1 * x2.tanh().exp().sin();
+                }
+                s0 = (s0 * 0.6 + (t - (v3.tanh() * 1.5).sinh()) * 0.05).tanh();
+                s0 = s0 * 0.8 + v15.tanh() * 0.005;
+            }
+        }
+        s0 - f64::cos(acc1) - v4.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::exp(f64::cos(v[1]))) * 2.0;
+        let mut s1 = x0;
+        let mut s2 = -v[n % 4];
+        let mut acc3: f64 = 0.0;
+        let f4 = |t: f64| f64::sin(x2) + t * 0.25;
+        let v5 = v.iter().cloned().map(f4).sum::<f64>();
+        let mut k6 = 0;
+        let v7: f64 = loop {
+            k6 += 1;
+            acc3 += 0.5 * (v5.tanh() * 2.0).sinh().tanh();
+            acc3 -= f64::tanh(((-x1).powi(2) + 1.5).acosh()) * 0.5;
+            if k6 >= 4 || s2 - s1 - s0 * s0 > -0.5 {
+                break f64::ln_1p(v[1].cos() * 0.5);
+            }
+        };
+        for i in 0..n {
+            acc3 += (v5 * x1 - f64::cbrt(s2 * s2 + 1.0)).sin() * 0.25;
+            acc3 += 0.25 * (v5 * v5).ln_1p().cos();
+            let v11 = match i % 4 {
+                MODE_A | 2 => {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        let v8 = f64::cos(x0.powi(2)).exp2();
+                        acc3 += f64::sin(x2) * 0.05;
+                        if !(j < 5 && x2 / (v8.sin() + 2.0) <= -1.0) {
+                            let v9 = f64::powi(x1, 3) + v7;
+                            let v7: f64 = SCALE + v9.sin();
+                            s0 *= 0.8;
+                            s0 += 0.01 * v7.tanh().tanh();
+                        } else if i > 1 {
+                            s0 = s0 * 0.8 + (s0 * s0 + 0.5).atan2(fj).tanh() * 0.05;
+                            if f64::asin(v7.cos() * 0.9) <= -0.5 || j == 0 {
+                                continue;
+                            }
+                            acc3 += f64::sin(s0) * 0.05;
+                            if f64::log(0.5_f64, v5 * v5 + 2.0) >= v[n % 4].cos().cosh() {
+                                return (v7 * v7 + 1.0).log(v8 * v8 + 2.0);
+                            }
+                        } else {
+                            acc3 -= 0.05 * f64::sqrt(v7.powi(2) + 0.5);
+                            let v8 = ((s0.powi(2) + 1.0).log(f64::powi(fj, 2) + 2.0).powi(2) + 1.0).cbrt();
+                            acc3 -= 0.05 * v8.tanh();
+                        }
+                    }
+                    let v10 = v[1] - v7;
+                    f64::tanh(v10)
+                }
+                3 => f64::cosh(v5.sin() * 1.5),
+                _ => f64::mul_add(x1.atan(), v[i % 4] / (v7.tanh() + 2.0), s0),
+            };
+            acc3 += v11.cos() * 0.25;
+        }
+        let mut k12 = 0;
+        while k12 < n + 1 && v7.atan() < x1 {
+            k12 += 1;
+            let mut m13 = f64::tanh(v5);
+            for j in 1..n {
+                m13 = m13.min(m13 * 0.5 + f64::hypot(s1, v[j % 4]) * 0.25);
+            }
+            match k12 % 4 {
+                0 => {
+                    s2 = (s2 * 0.5 + m13 / (s2.cos() + 2.0) * 0.1).sin();
+                    match k12 + n {
+                        0 => {
+                            s1 = 0.5 * s1 + 0.05 * f64::tanh(f64::tan(m13.cos() * 1.2));
+                            continue;
+                        }
+                        1..=3 => {
+                            let v14 = f64::cos(v5) * (v7 / (s2.sin() + 2.0));
+                            acc3 += 0.25 * f64::cos(v14);
+                        }
+                        4 | 6 => {
+                            s1 = (s1 * 0.8 + v7 * v[3] * 0.05).tanh();
+                            s1 = 0.8 * s1 + 0.05 * f64::tanh(s1.atan() * (-s1));
+                        }
+                        _other => {
+                            s1 *= 0.8;
+                            s1 += 0.02 * (s1.cos() * 0.9).atanh().cos().cos();
+                        }
+                    }
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::sin(s0);
+                    if k12 > 0 && SCALE + x2 <= v[k12 % 4] {
+                        break;
+                    }
+                }
+                1..=2 => {
+                    continue;
+                }
+                3 => {
+                    s1 = s1 * 0.75 + f64::cos(x1 + x2) * 0.1;
+                    s0 = s0 * 0.6 + f64::cos(0.25 - m13 * s0) * 0.1;
+                    match n {
+                        0 => {
+                            acc3 += 0.25 * f64::sin(f64::cbrt(x0.tanh().cos() + 2.0));
+                            acc3 += 0.25 * v7.cos().exp().tanh().cos();
+                        }
+                        3 | 5 => {
+                            s2 *= 0.8;
+                            s2 -= 0.2 * s2.cos();
+                            s0 = f64::mul_add(s0, 0.75, f64::tanh(f64::atanh(f64::tanh(s0) * 0.9)) * 0.05);
+                            match k12 {
+                                0..=2 => {
+                                    for _ in (0..=n).rev().step_by(2) {
+                                        s2 = s2 * 0.8 + (s2.powi(3) + (x1.sin() * 0.5).ln_1p()).sin() * 0.01;
+                                        let v15 = f64::powi(s2, 2);
+                                        acc3 += v15.sin().cos() * 0.05;
+                                    }
+                                    s2 = f64::mul_add(s2, 0.8, (f64::sin(-v7) * 0.9).atanh().sin() * 0.02);
+                                }
+                                4 | 6 => {
+                                    s1 = s1 * 0.75 + (s1 - (s2 * s2 + 1.0).log10()).tanh() * 0.1;
+                                }
+                                7 => {
+                                    break;
+                                }
+                                _other => {
+                                    let v16 = (x1.tanh() * 1.2).tan();
+                                    let v7 = m13.sin() * v16;
+                                    s0 = (s0 * 0.8 + v7.tanh() * 0.01).tanh();
+                                }
+                            }
+                        }
+                        6 => {
+                            acc3 += 0.25 * (s1 - s0).sin();
+                            break;
+                        }
+                        _other => {
+                            let v17 = f64::exp_m1(x0.sin()) + x1.cos();
+                            let x0: f64 = (x1 * x1 + 0.5).sqrt();
+                            s1 *= 0.75;
+                            s1 += 0.05 * (v17.cos() + x0.tanh()).cos();
+                        }
+                    }
+                }
+                _ => {
+                    s2 = s2 * 0.8 + (s2 * s2 + 1.0).powi(-1) * 0.05;
+                    if v[(k12 + k6) % 4] / (f64::exp(f64::cos(v[(k12 + k6) % 4])).tanh() + 2.0) >= m13 {
+                        s1 = (s1 * 0.8 + (f64::cos(x1) + 2.0).cbrt() * 0.5).tanh();
+                        let v18 = ((s1.tanh() * 0.9).asin().powi(2) + 1.5).acosh();
+                        s0 = (s0 * 0.75 + v18.tanh() * 0.02).sin();
+                    }
+                }
+            }
+            if 2.0_f64.atan2(f64::powf(v7 * v7 + 1.0, 0.5)) < (s2 * s2 + 1.0).powi(-3) {
+                acc3 += f64::tanh(f64::sinh(s1.tanh())) * 0.25;
+                s2 = 0.6 * s2 + 0.1 * (s2 * v7).tanh();
+                if 2.0_f64.log((f64::sin(v[k12 % 4]) * 0.5).ln_1p().powi(2) + 2.0) < 0.25 {
+                    s2 = s2.mul_add(0.5, (s1 * core::f64::consts::FRAC_1_SQRT_2).sin() * 0.5);
                 }
             } else {
-                acc3 += 0.5 * (x0 * x0 + 1.5).acosh().tanh();
-                let v21: f64 = prog_35((v[(k17 + n) % 4].powi(2) + 1.0).log10().tanh(), v4.tanh(), 0.25, [v[0], v[1], v[2], v[3]], k17);
-                s2 *= 0.5;
-                s2 -= 0.005 * v21.sin().sin();
-            }
-            s1 *= 0.6;
-            s1 += 1.0 * (s1 / 3.0);
-            if k17 >= 4 || m5.sin().sin().exp_m1() > -0.5 {
-                break f64::cos(s0 + x0);
-            }
-            s0 = (s0 * 0.75 + v18.cos() * 0.005).sin();
-        };
-        let v24 = 'b10: {
-            let v23: f64 = (x0 / (m5.powi(2) + 1.5)).cos();
-            if !(k17 < 2) {
-                acc3 += f64::tanh(x1 * x1 - v4.cos()) * 0.5;
-                break 'b10 (f64::to_radians(v23).powi(2) + 1.0).log2();
-            }
-            v[(k17 + n) % 4].tanh() + v23.cos()
-        };
-        x1 - s0 * 0.5 + s1 + s2 * 0.5 + acc3.sin() + v4.tanh() + v22 * 0.25 + v24.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_A: usize = 0;
-        const PHASE_B: usize = 1;
-        let mut s0 = x1.powi(2).cos() * 2.0;
-        let mut s1 = f64::tanh(f64::log(v[n % 4].powi(2) + 1.0, x0.powi(2) + 2.0)) * 2.0;
-        let mut s2 = x0.cos();
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_83::<4>(x0, (x2 * x2 + 0.5).ln().sin(), x0.min(v[n % 4]).cos(), v, n);
-        if n % 2 == 0 && x1.asinh() <= s0.atan() {
-            s1 *= 0.6;
-            s1 -= 0.4 * f64::sin(v[0]).tanh();
-            s1 = 0.5 * s1 + 0.02 * (f64::atan2(acc3.powi(2) + 0.5, x1) * v[n % 4].min(s2)).cos();
-        } else if let Some(k5) = (n % 3).checked_sub(1) {
-            let c6 = k5 as f64;
-            s1 = (s1 * 0.75 + f64::tanh(s0) * 0.02).sin();
-            let v7 = (f64::powi(s1, 2) + 0.5).ln();
-            acc3 += 0.4 * f64::tanh(f64::tanh(c6) - v7.sin());
-        } else {
-            s2 *= 0.5;
-            s2 -= 0.25 * f64::sin(v[2].cos().exp2());
-        }
-        let mut m8 = 0;
-        for i in 0..3 {
-            let fi = i as f64;
-            let v9 = match i {
-                PHASE_B => s1.cos(),
-                2 => (s1.powi(2) + 0.5).cbrt().to_radians(),
-                _ => {
-                    s0 = (s0 * 0.75 + s1 * 0.25).tanh();
-                    (v4 * v4 + 0.5).atan2(fi)
+                s0 = (s0 * 0.5 + (m13 + s1) * 0.25).tanh();
+                if s2.atan() <= 1.0 {
+                    s2 = s2 * 0.5 + s1.tanh().sin() * 0.5;
+                    let v19 = (f64::powi(v[k6 % 4], 2) + 0.5).atan2(0.3 * s1);
+                    s2 = (s2 * 0.75 + v19.tanh() * 0.05).tanh();
+                } else {
+                    s1 *= 0.6;
+                    s1 += 0.02 * (s1 + s2 - f64::cosh(x1.tanh() * 2.0)).sin();
                 }
-            };
-            if (f64::powi(v4, 2) + 1.0).recip() >= -0.5 {
-                m8 += 1;
             }
-            let v10 = (x2.sin() * 0.9).asin();
-            s0 = (s0 * 0.5 + prog_40(f64::tanh(s1 * s2), v4.cos().exp2().cos() * 2.0, (v[i] - v10).cos() * 2.0, *v, 6) * 0.005).tanh();
-            s1 = f64::mul_add(s1, 0.75, f64::cos(v9.sin()) * 0.02);
+            s1 = f64::mul_add(s1, 0.5, s1.cos() * 0.5);
         }
-        match m8 {
-            PHASE_A | 2 => {
-                s0 *= 0.6;
-                s0 += 0.25 * (1.5_f64.atan2(x1) + x0).sin();
-                let Some(k11) = n.checked_sub(1) else {
-                    return f64::atan(v[m8 % 4])
-                };
-                let c12 = k11 as f64;
-                s2 = (s2 * 0.8 + c12.sin() * 1.0).tanh();
-            }
-            4 | 6 => {
-                let v13 = prog_40(x0, s0, x1, [v[0], v[1], v[2], v[3]], m8);
-                s2 = (s2 * 0.75 + v13.tanh() * 0.005).sin();
-            }
-            _ => {
-                let v14 = prog_1(f64::cos(f64::sin(f64::powf(x2 * x2 + 0.5, 0.5)).exp()) * 2.0, f64::tanh((f64::powi((x2 * x2 + 1.0).powi(-2), 2) + 2.0).ln()) * 2.0, f64::tanh(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0)) * 2.0, v, n);
-                s2 = f64::mul_add(s2, 0.5, v14.sin() * 0.005);
-            }
-        }
-        let v18 = if let Some(k15) = n.checked_sub(2) {
-            let c16 = k15 as f64;
-            let v17 = (x2 * x2 + 0.5).recip();
-            c16 + v17
-        } else {
-            f64::exp(f64::tanh(x2 + v[m8 % 4]))
-        };
-        let v19 = v4;
-        for _ in 0..n {
-            let v20 = v.iter().map(|&p| 1.2 * (x2 * std::f64::consts::LN_2) + p.sin()).sum::<f64>();
-            s2 = 0.75 * s2 + 1.0 * s2.to_radians().tanh();
-            acc3 += 0.25 * f64::tanh(v20);
-        }
-        s0 + f64::sin(s1) + s2 - acc3 * 0.75 + v18.cos() - v19.cos() - (v[2] + x1 + 2.0)
+        x1 * 0.75 + s0 - s1.tanh() + f64::sin(s2) - f64::cos(acc3) + v5.cos() - v7 * 0.5
     }
 
     #[differentiable]
-    pub fn prog_98<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] * v[n % 4] + 1.0).log10();
-        let mut s1 = s0 / (v[1] * v[1] + 0.5);
-        let mut s2: f64 = prog_83::<4>(x1.min(x0).tanh() * 2.0, f64::cos(f64::ln_1p(s1.sin() * 0.5) / (f64::log10(x1 * x1 + 1.0).tanh() + 2.0)), s0, &v, n).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; N];
-        for i in 0..N {
-            a4[i] = f64::to_radians(x2 / (x1.sin() + 2.0)) * 20.0;
-            s0 = 0.5 * s0 + 0.5 * (-x2).cos();
+    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (0.35 * x2.mul_add(v[n % 4], x2)).tanh() * 2.0;
+        let mut s1 = ((x0 * x0 + 2.0).ln().powi(2) + 1.0).powf(0.5).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for &t in v {
+            let v4 = x1.mul_add(t, t) - t;
+            let v6 = if v4.atan2(s0.atan().powi(2) + 0.5) <= -0.5 {
+                let v5 = 1.25 * f64::sin(x1);
+                ((v[0].powi(2) + 1.0).cbrt().powi(2) + 1.0).log(3.0) + v5.cos()
+            } else {
+                x2.sin()
+            };
+            acc2 += 0.5 * f64::abs(v6).cos();
+            if m3 == 26 && x1 >= 0.5 {
+                m3 += 1;
+            }
         }
-        let v6 = match n % 3 {
-            0..=1 => {
-                s2 *= 0.5;
-                s2 += 0.05 * f64::cos(x2.atan2(x0.powi(2) + 1.0)).exp().tanh();
-                x0.mul_add(a4[2], acc3)
+        let c7 = m3 as f64;
+        for i in 0..n {
+            let fi = i as f64;
+            acc2 += 0.25 * f64::tanh((c7 / (x0.tanh() + 2.0)).sin().cosh());
+            if s0.tanh().exp() >= x1 {
+                acc2 -= f64::sin((v[i % 4] * v[i % 4] + 2.0).ln()) * 0.25;
+                if x2 / (x2.tanh() + 2.0) * f64::sqrt(x0 * x0 + 2.0) < -1.0 {
+                    s1 = (s1 * 0.75 + (s1.cos() * 1.2).tan() * 0.02).tanh();
+                    acc2 += 0.25 * (x1 * x0).cos();
+                } else if (v[m3 % 4].cos().powi(2) + 1.0).powf(0.5) >= -0.5 {
+                    for j in 0..6 {
+                        let fj = j as f64;
+                        if j > 1 {
+                            let v8 = f64::ln_1p(s1.tanh() * 0.5);
+                            acc2 += 0.05 * f64::atan2(x1, v[j % 4].powi(2) + 0.5).sin();
+                            acc2 += 0.05 * v8.sin();
+                        } else if (v[3].sin() * 0.9).asin() + (x1 - 2.0) > 0.0 {
+                            acc2 -= 0.05 * (v[j % 4] * c7.asinh()).tanh();
+                            acc2 += f64::cos(v[3] / (v[3] * v[3] + 0.5) + (s1 + v[j % 4])) * 0.05;
+                        } else {
+                            let v9: f64 = c7 + fj;
+                            let v10 = -v9;
+                            acc2 += v10.sin() * 0.05;
+                        }
+                        s1 *= 0.75;
+                        s1 += 0.25 * x1.tanh().sin();
+                        let v12 = match j % 3 {
+                            0..=1 => x1 / (f64::log10(f64::powi(c7, 2) + 1.0).powi(2) + 1.5),
+                            _other => {
+                                let c7 = c7;
+                                let v11 = (v[0] * v[0] + 2.0).acosh() / ((-c7).powi(2) + 0.5);
+                                fi.sin().exp2() + f64::sin(v11)
+                            }
+                        };
+                        acc2 += f64::sin(v12.cos()) * 0.05;
+                    }
+                    acc2 += s0.cos().sin() * 0.25;
+                    if (s0.sin().powi(2) + 0.5).atan2(s0 - s1) <= (v[(i + m3) % 4].sin() * 0.9).atanh() {
+                        break;
+                    }
+                }
             }
-            MODE_C => {
-                let v5 = 2.0_f64.hypot(a4[n % 4]);
-                v[n % 4] + x0 + v5.sin()
-            }
-            _ => f64::asinh(x2).cos(),
+            let v14 = match i {
+                0 => (x2.sin() * 1.2).tan(),
+                2..=4 => (s0.powi(2) + 1.0).log(s1.powi(2) + 2.0),
+                5 => {
+                    let v13 = c7;
+                    f64::atan(v13)
+                }
+                _ => x1 * 2.0,
+            };
+            s1 = (s1 * 0.6 + v14.cos() * 0.02).sin();
+        }
+        let v18: f64 = if x1 / (v[m3 % 4].powi(2) + 0.5) + f64::cbrt(x0.powi(2) + 0.5) >= acc2 {
+            let v15 = f64::sqrt(x0.powi(2) + 2.0).atan2(x2.tanh().powi(2) + 0.5);
+            (v15 - 0.5) * f64::ln_1p(c7 * c7)
+        } else if f64::abs(s0) + x0 > 1.0 {
+            let v16 = (s0.tanh() * 0.9).acos() - c7.atan();
+            s0 + v[(m3 + n) % 4] + f64::cos(v16)
+        } else {
+            let v17 = f64::powf(v[m3 % 4] * v[m3 % 4] + 0.5, 0.5).sin();
+            c7.atan().sin().exp_m1() + v17.cos()
         };
         for (i, &t) in v.iter().enumerate() {
-            s1 = s1 * 0.6 + prog_35(v6.tanh().cos() * 2.0, 1.2, s1, v, i).tanh() * 0.005;
-            if a4[i] + t > -0.5 {
+            let fi = i as f64;
+            let v19 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(t + p));
+            if v18.sin() / 1.5 > -0.5 {
+                acc2 -= ((v19 + x0).powi(2) + 2.0).ln().sin() * 0.5;
+                acc2 -= 0.5 * (fi.cos() * 0.9).asin().sin();
+            } else if (f64::ln_1p(t * t).sin() * 2.0).cosh() >= 0.5 {
+                s1 = (s1 * 0.8 + s1 * v19 * 0.02).tanh();
+                s0 *= 0.6;
+                s0 += 0.05 * f64::tanh(c7 * s1);
+            } else {
+                acc2 -= 0.5 * (t / (f64::powi(v[i], 2) + 0.5)).sin();
+                let v20 = v19.cos().exp2();
+                s1 = 0.5 * s1 + 0.1 * f64::tanh(f64::cos(v20));
+            }
+            s1 = (s1 * 0.75 + f64::min(v19, s1) * 0.1).tanh();
+        }
+        s0.sin() - s1 * 1.5 + acc2.tanh() + v18.sin() - f64::sqrt((v18 + 0.8).powi(2) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * p.0).sin() * 2.0;
+        let mut s1 = (f64::sin(f64::log(f64::powi(p.1, 2) + 1.0, 3.0)) * 1.2).tan().sin() * 2.0;
+        let mut s2: f64 = v[n % 4];
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = (p.0 * p.0 + 2.0).ln() - (p.1.tanh() * 0.9).acos();
+        let mut m5 = 0;
+        for &t in v.iter() {
+            if v4 * core::f64::consts::FRAC_1_SQRT_2 < -0.5 {
                 break;
             }
-            let v9 = match i {
-                0 => (f64::atan2(t, t * t + 0.5).powi(2) + 1.0).recip(),
-                2 => {
-                    let v7 = f64::atan2(a4[i].atan().powi(2) + 0.5, x2 * x2);
-                    (x1 + s2).cos().exp_m1() + v7.sin()
+            let mut m6 = t;
+            for j in (0..n).rev() {
+                let c7 = if f64::exp(t.tanh()) <= -1.0 {
+                    s0 / (v[(j * 3) % 4].sin() + 2.0)
+                } else {
+                    f64::sin(v[(j * 3) % 4]).exp_m1()
+                };
+                m6 = m6.max(c7);
+            }
+            s0 = 0.8 * s0 + 0.05 * f64::tanh(m6);
+            if (3.0_f64.log(f64::powi(x0, 2) + 2.0).powi(2) + 1.0).powi(-3) <= -0.25 {
+                m5 += 1;
+            }
+        }
+        let c8 = m5 as f64;
+        let mut m9 = f64::INFINITY;
+        for i in 0..4 {
+            let c10 = v[m5 % 4] + v[i];
+            m9 = c10.min(m9);
+        }
+        s0 = s0 * 0.5 + m9.cos() * 0.25;
+        let v11 = if (v4 / (c8.tanh() + 2.0)).max(c8 - p.0) >= 1.0 {
+            prog_2(f64::tanh((p.0 / (s0 * s0 + 1.5)).asinh()) * 2.0, s2, 0.25, v, n)
+        } else {
+            c8 + s2
+        };
+        let v12 = 'b3: {
+            if f64::cos(p.0).exp() >= f64::sinh(f64::tanh(c8)) {
+                break 'b3 f64::atan2(SCALE + v[2], f64::powi(v4.tanh(), 2) + 1.0);
+            }
+            p.1.cos()
+        };
+        s1 *= 0.6;
+        s1 += 0.02 * (p.0.cos() - (v12.sin() * 1.5).sinh()).sin();
+        s2 = 0.6 * s2 + 1.0 * 3.0_f64.hypot(c8).cos();
+        acc3 -= f64::log(f64::log(2.0_f64, x0.powi(2) + 2.0).powi(2) + 1.0, (acc3 / (v11.sin() + 2.0)).powi(2) + 2.0);
+        s0.cos() + s1.tanh() + f64::tanh(s2) + acc3 * 1.5 + (f64::cos(acc3) * 1.5).cosh()
+    }
+
+    impl Params {
+        #[differentiable]
+        pub fn prog_8(&self, x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = v[3 - self.n].asinh();
+            let mut s1 = (f64::tanh(*x2 * v[0]) * 0.9).asin();
+            let mut s2: f64 = (x2.cos() * 0.9).atanh();
+            let mut acc3: f64 = 0.0;
+            for &t in v.iter() {
+                s2 = (s2 * 0.8 + (x1 - s2) * 0.1).sin();
+                if x1.hypot(s0) > -0.5 {
+                    break;
                 }
-                3 => f64::log2((s1 * s0).powi(2) + 1.0),
+                if (f64::powi(t, 2) + 1.0).cbrt() <= 1.0 {
+                    break;
+                }
+            }
+            let mut k4 = 0;
+            while k4 < 5 && f64::hypot(x0 * s0, s2.clamp(s2.sin() - 1.5, x0.sin() + 1.5)) >= 0.0 {
+                k4 += 1;
+                let mut k5 = 0;
+                while k5 < 3 {
+                    k5 += 1;
+                    let v6 = x2.powi(3);
+                    if -(s0 / (s2.powi(2) + 1.0)) < s2 {
+                        break;
+                    }
+                    let v7 = v.iter().copied().map(|p| 1.0 + 0.1 * ((v[0] * v[0] + 1.5).acosh() + f64::cos(p)).cos()).product::<f64>();
+                    s0 = s0 * 0.8 + (f64::cos(s0) * 2.0).sinh().cos() * 0.02;
+                    acc3 += (v6.cos() - v7.tanh()).cos() * 0.1;
+                }
+                if f64::asinh((f64::tanh(v[self.n]) + 2.0).cbrt()) <= x1 {
+                    acc3 += v[self.n].sin().exp().cos() * 0.4;
+                    continue;
+                }
+                acc3 += s1.min(x0).tanh() * 0.4;
+            }
+            for &t in v.iter() {
+                acc3 += 0.5 * t.sin();
+                acc3 += f64::sin((f64::tanh(x1.sin()) * 0.9).acos()) * 0.5;
+            }
+            acc3 += 0.005 * prog_2(f64::cos(f64::tanh(f64::clamp(x0, x1.sin() - 1.5, x1.tanh() + 1.5)).exp2()), x0.cos(), f64::tanh(x0 + self.k), v, k4).sin();
+            let f8 = |t: f64| f64::log(t * t + 1.0, 3.0);
+            let v9 = f8(x1);
+            let v10 = f8(v[3]);
+            s1 = 0.8 * s1 + 0.05 * f64::powi(v9, 2).tanh();
+            match n {
+                MODE_A => {
+                    let v11: f64 = f64::atan(x1);
+                    acc3 += v11.cos();
+                }
+                g if g > 1 => {
+                    s0 = (s0 * 0.6 + (-0.5_f64).max(v10 + s2) * 0.02).sin();
+                    s1 = (s1 * 0.75 + s1.mul_add(v[n % 4], v10) * 0.01).sin();
+                }
                 _other => {
-                    let v8 = s0 - x2;
-                    t - f64::recip(v8.powi(2) + 0.5)
+                    for (i, &t) in v.iter().enumerate() {
+                        let fi = i as f64;
+                        if s0 + v[2] > -1.0 {
+                            s1 = 0.6 * s1 + 0.4 * f64::sin(fi + v10);
+                        } else if k4 % 2 == 0 {
+                            acc3 += f64::tanh(v9 * s0) * 0.5;
+                            match i + k4 {
+                                MODE_A => {
+                                    s1 *= 0.8;
+                                    s1 += 0.05 * f64::sin(v[1].sin().exp());
+                                    s2 = s2.mul_add(0.5, f64::cos(s2) * 0.5);
+                                }
+                                g if g > 1 => {
+                                    s0 = s0.mul_add(0.5, v10.powi(3).cos() * 0.05);
+                                    break;
+                                }
+                                _ => {
+                                    let x0 = f64::exp(f64::tanh(t));
+                                    for _ in 0..self.n + 2 {
+                                        let v12 = v.iter().fold(*x2, |r, &p| r * 0.75 + 0.1 * (p + *x2).tanh());
+                                        s0 = (s0 * 0.75 + (x2.tanh().exp().cos() + 2.0).cbrt() * 0.25).sin();
+                                        s2 = (s2 * 0.8 + x0 * s2 * 0.02).tanh();
+                                        acc3 += v12.sin().tanh() * 0.1;
+                                    }
+                                    s1 *= 0.6;
+                                    s1 += 0.1 * f64::cos(x0.sin());
+                                }
+                            }
+                        }
+                        match i {
+                            0 => {
+                                s1 = s1 * 0.6 + t.cos() * 0.4;
+                            }
+                            1 => {
+                                s2 *= 0.75;
+                                s2 += 0.1 * f64::cos(f64::ln_1p((v10 + v[i]).tanh() * 0.5));
+                            }
+                            g if g > 2 => {
+                                let v13 = v[3];
+                                s2 = (s2 * 0.6 + f64::sin(v13) * 0.4).tanh();
+                            }
+                            _ => {
+                                let v14 = (s1 * s1 + 1.0).log2() + (-v10);
+                                s1 *= 0.6;
+                                s1 += 0.1 * v14.cos();
+                            }
+                        }
+                        s1 = s1 * 0.75 + f64::powf(f64::recip(v[3 - i] * v[3 - i] + 0.5).powi(2) + 1.0, f64::tanh(s1)).sin() * 0.01;
+                        s1 = (s1 * 0.8 + f64::cos(t) * 0.2).tanh();
+                    }
+                }
+            }
+            s0.sin() + s1 * 1.5 - s2.sin() - f64::sin(acc3) + v10 * 0.25 + 3.0_f64.atan2(f64::mul_add(v10, self.scale, v[3]))
+        }
+
+        #[differentiable]
+        pub fn prog_15(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            let mut s0 = ((-v[self.n]) + 0.5).cos() * 2.0;
+            let mut s1 = f64::log2((x2.powi(2) + 1.0).log2().powi(2) + 1.0).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            s0 = (s0 * 0.8 + (x1 + s1) * 0.02).sin();
+            let v4 = if f64::sin(s1 + s0) >= x0.abs() {
+                acc2 -= f64::tanh(x0.sin() * (f64::powi(v[3 - self.n], 2) + 1.0).ln());
+                prog_9(s1, x0, f64::tanh(v[n % 4].tanh().exp_m1()) * 2.0, v, 0)
+            } else if f64::tanh(x2) <= x1 {
+                acc2 - (x0 * x0 + 1.0).cbrt()
+            } else {
+                let x0 = prog_12(s0, f64::cos(-x0) * 2.0, acc2, [v[0], v[1], v[2], v[3]], n);
+                let v3 = prog_9((self.scale.sin() * 1.2).tan().cos(), x1, 2.0, v, n);
+                prog_9(x2.cos().sin(), s0, 0.75, v, n) + x0.cos() + v3.cos()
+            };
+            let v6 = match self.n {
+                PHASE_A | 2 => (f64::powi(v[3 - self.n], 2) + 0.5).recip() - s1,
+                _other => {
+                    let v5 = f64::to_radians(self.k);
+                    acc2 -= s0;
+                    f64::tanh(v5 * v4)
                 }
             };
-            acc3 -= f64::sin(v9.sin()) * 0.2;
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let [_, b11, _, _] = v;
-            s1 *= 0.6;
-            s1 += 0.05 * f64::atanh(a4[k10].tanh() * 0.9).tanh();
-            acc3 += (f64::powi(x2.tanh(), 2) + 0.5).ln();
-            if k10 >= 2 {
-                break;
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                s0 = (s0 * 0.8 + (self.k.sin() * 0.9).atanh() * 1.0).tanh();
+                s1 = f64::mul_add(s1, 0.5, (v[3] - 1.2).cos() * 0.5);
             }
-            acc3 += b11.tanh();
+            let mut k8 = 0;
+            loop {
+                k8 += 1;
+                let v10 = if prog_9((x2 * x0).cos(), s0, f64::cos(v4 - v6) * 2.0, v, 0) <= (x0.powi(2) + 1.5).acosh() {
+                    let v9 = -s0.cos().exp_m1();
+                    f64::log(f64::powi(v9, 2) + 1.0, v9 * v9 + 2.0)
+                } else if !(k7 % 3 == 1 && v4 / (v6 * v6 + 1.0) > 1.0) {
+                    ((x0 + s1).sin() * 0.9).acos()
+                } else {
+                    f64::mul_add(s0, v[k8] / (self.scale * self.scale + 1.0), s0)
+                };
+                let v11 = v.iter().copied().map(|p| (f64::cos(s1) * 1.5).cosh() + f64::tanh(p)).sum::<f64>();
+                acc2 += 0.2 * v11.atan().sin();
+                if k8 >= 2 {
+                    break;
+                }
+                acc2 += 0.4 * v10.tanh();
+            }
+            s0 + s1 * 0.75 + acc2 * 0.5 - v4.tanh() + v6 + self.k.cos()
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = (x2 * x2 + 1.0).log(f64::powi(x0, 2) + 2.0).cos() * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        for (i, &t) in w0.iter().enumerate() {
+            let fi = i as f64;
+            let v4 = ((t.powi(2) + 1.0).sqrt().powi(2) + 2.0).sqrt();
+            let v5 = w0.iter().fold(f64::tanh(fi), |r, &p| r * 0.5 + 0.25 * (r + p.tanh()).tanh());
+            acc3 -= (v5 / (x0.sin() + 2.0)).tanh() * 0.5;
+            s2 = 0.6 * s2 + 0.4 * v4.cos().tanh();
+        }
+        let mut k6 = 0;
+        let v8: f64 = loop {
+            k6 += 1;
+            s1 = (s1 * 0.75 + s1 * 0.25).tanh();
+            acc3 += 0.5 * (1.25 - w0[(k6 + n) % 4] * x2).cos();
+            if k6 < 2 && f64::cbrt((f64::to_degrees(s2) * 0.01).sin() + 2.0) < w0[2] * 0.8 {
+                acc3 += 0.5 * f64::sin(x2.sin().exp().powi(2).ln_1p());
+            } else if x1 * w0[3 - k6] / 2.0 >= f64::exp_m1(f64::tanh(s2)) || k6 == 0 {
+                let v7 = (s2 * s2 + 1.0).recip();
+                acc3 -= v7 * 0.5;
+            } else {
+                s2 = s2 * 0.5 + f64::sin(s2.clamp(f64::cos(s2) - 1.5, s2.cos() + 1.5)) * 0.5;
+                if k6 % 2 == 0 {
+                    break f64::acosh(s1 * s1 + 1.5);
+                }
+            }
+            if k6 >= 3 || s1 / (x2.powi(2) + 0.5) >= x0 + v[(k6 + n) % 4] {
+                break x2.cos();
+            }
+        };
+        match k6 {
+            0..=2 => {
+                s2 *= 0.6;
+                s2 += 0.05 * (v[3 - k6].cos() * 0.9).asin().tanh().exp_m1().tanh();
+            }
+            3 => {
+                let v9: f64 = v[n % 4].cos();
+                let x2 = f64::abs(x0);
+                acc3 -= f64::cos(f64::tanh(v9) + f64::sin(x2));
+            }
+            _other => {
+                let v10 = f64::powi(w0[2], 2);
+                acc3 += (f64::tanh(acc3) + 2.0).cbrt() * 0.4;
+                s1 = s1 * 0.5 + f64::sin(f64::sin(v10)) * 0.1;
+            }
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            let v11 = x0.cos().exp_m1().atan();
+            acc3 += 0.5 * v8.cos();
+            s2 = s2 * 0.5 + f64::tanh(v11).tanh() * 0.1;
+        }
+        let f12 = |t: f64| f64::asin(x1.sin() * 0.9) + t * 0.5;
+        let v13 = v.iter().fold(0.0, |r, &p| r * 0.5 + f12(p) * 0.25);
+        w0[2] * 0.75 - s1 + s2 * 0.75 + acc3.cos() + v8 + v13 * 0.75 - (f64::ln(f64::powi(v13, 2) + 0.5) + v13)
+    }
+
+    #[differentiable]
+    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = f64::acos((f64::tanh(x1) * 1.2).tan().cos() * 0.9).sin() * 2.0;
+        let mut s1 = x2.asinh().abs();
+        let mut s2 = (v[n % 4] * x2).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for _ in 0..6 {
+            if x0 / (x0 * x0 + 1.0) >= s2 {
+                m4 += 1;
+            }
+            acc3 += f64::sin(x0 - 0.5_f64.atan2(s0)) * 0.25;
+            let v5: f64 = (x1 + s2).sin();
+            acc3 -= 0.25 * f64::cos(f64::max(-2.0_f64, v5.cos()));
+        }
+        let c6 = m4 as f64;
+        let mut k7 = 0;
+        while k7 < 3 {
+            k7 += 1;
+            let mut k8 = 0;
+            while k8 < n + 1 && s2.atan() <= s0 {
+                k8 += 1;
+                let v9 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.01 * (f64::powf(f64::powi(x0, 2) + 1.0, x0.tanh().sin()) + p.tanh()).sin());
+                acc3 += 0.05 * (-s0).sin();
+                acc3 -= f64::sin(v9).cos() * 0.05;
+            }
+            let v10 = x0 + c6;
+            acc3 -= f64::sqrt((0.65 * v10).powi(2) + 0.5).tanh() * 0.5;
         }
         'l3: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
+            let v11 = v.iter().fold(f64::tanh(c6), |r, &p| r * 0.5 + 0.25 * f64::cos((-s0) + p.cos()));
+            acc3 += 0.5 * (s2 / 2.0 * fi).sin();
             let mut k12 = 0;
-            while k12 < n + 1 {
+            while k12 < n + 1 && x2.tanh() >= 0.5 {
                 k12 += 1;
-                s0 = (s0 * 0.8 + (v6 + a4[n % 4]) * 0.1).sin();
-                s2 *= 0.8;
-                s2 += 0.2 * (x2 - 0.65).sin();
-                let [b13, b14, _] = [t, (f64::powi(t, 2) + 1.0).log10(), fi.asinh()];
-                s2 *= 0.75;
-                s2 -= 0.1 * (b13.sin() + b14).cos();
-            }
-            s2 = s2 * 0.75 + (1.5 * fi).cos() * 1.0;
-            for _ in 0..5 {
-                if f64::ln_1p(f64::tanh(s0) * 0.5) + f64::atanh(s1.tanh() * 0.9) >= 0.0 {
+                if t.tanh() < s1 {
                     break 'l3;
                 }
-                let v15 = f64::cbrt((x2 * x2 + 1.0).powf(s2.tanh()).sin() + 2.0);
-                s0 = (s0 * 0.8 + v6 * 0.2).tanh();
-                s2 = s2.mul_add(0.8, v15.sin() * 0.02);
-            }
-            acc3 -= 0.5 * t.tanh().tanh();
-        }
-        let v17: f64 = if x2 / 3.0 + x2 <= (a4[k10].tanh() * 1.2).tan() {
-            (v6.sin() * 0.5).ln_1p()
-        } else if x2.cos().sinh() <= 0.5 {
-            f64::powf(3.0_f64, v6.sin()) / (v6.cos().powi(2) + 1.5)
-        } else {
-            let v16 = prog_83::<4>(a4[1].tanh().cosh().tanh() * 2.0, 0.5, 2.0, &v, n);
-            prog_77((x0 / (v6.powi(2) + 0.5)).cos(), f64::cos(x1 * 2.0), s1, v, n) + f64::tanh(v16)
-        };
-        let v18 = (0..n).map(|i| v6 - v[i % 4]).sum::<f64>();
-        s0 * 1.5 - s1 * 1.5 + s2 - f64::tanh(acc3) - v17 * 0.75 - v18.tanh() + v18
-    }
-
-    #[differentiable]
-    pub fn prog_99<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
-    where
-        T: num_traits::Float + num_traits::FromPrimitive,
-    {
-        let mut s0: T = (x2 + v[1]).tanh();
-        let mut s1 = prog_5(T::tanh(x0.cos().max(T::abs(x1))) * T::from_f64(2.0).unwrap(), x2, x0 * T::from_f64(0.75).unwrap(), [v[0], v[1], v[2], v[3]], 3).tanh() * T::from_f64(2.0).unwrap();
-        let mut s2: T = (x0.powi(2) + T::one()).recip();
-        let mut acc3: T = T::zero();
-        for i in (0..=n).rev().step_by(2) {
-            let v4 = v[(i + n) % 4].abs();
-            s2 = s2 * T::from_f64(0.6).unwrap() + T::tanh((x2 * x2 + T::from_f64(0.5).unwrap()).ln()) * T::from_f64(0.25).unwrap();
-            s2 = s2 * T::from_f64(0.5).unwrap() + T::sin(v4).tanh() * T::from_f64(0.5).unwrap();
-        }
-        if T::exp2(v[n % 4].sin()) >= T::from_f64(0.5).unwrap() {
-            return T::powf(T::acos(x0.tanh() * T::from_f64(0.9).unwrap()).powi(2) + T::one(), T::from_f64(0.5).unwrap());
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.2).unwrap() * T::cos(T::from_f64(1.5_f64).unwrap().min(s0));
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                match k5 % 2 {
-                    MODE_A => {
-                        let v6 = x1;
-                        acc3 = acc3 + T::from_f64(0.05).unwrap() * (T::sin(v6).powi(2) + T::one()).recip().tanh();
+                acc3 += 0.05 * ((f64::powi(x2, 2) + 1.0).recip() - x0.tanh().exp()).tanh();
+                match k12 {
+                    0 => {
+                        acc3 += 0.05 * f64::tanh(f64::powi(s2, 2));
                     }
-                    MODE_B if n < 4 => {
-                        continue 'l1;
+                    MODE_B | MODE_D => {
+                        s0 = s0 * 0.8 + f64::cos(s0).exp_m1().cos() * 0.05;
+                        s2 = s2 * 0.5 + s0 / 3.0 * 1.0;
+                        if m4 % 2 == 0 {
+                            return f64::powi(v11, 2);
+                        }
                     }
-                    _other => {
-                        s1 = s1.mul_add(T::from_f64(0.5).unwrap(), s1.sin() * T::from_f64(0.5).unwrap());
-                        let x1 = t.sin().exp2();
-                        acc3 = acc3 - x1.cos() * T::from_f64(0.05).unwrap();
+                    4..=6 => {
+                        let m13 = 2 * k12 + 1;
+                        let c14: f64 = table(m13);
+                        s2 = (s2 * 0.8 + c14 * 1.0).tanh();
+                    }
+                    _ => {
+                        let x1 = v11 + f64::tan(f64::tanh(v[3]) * 1.2);
+                        s0 = s0 * 0.8 + s2.sin() * 0.2;
+                        acc3 += 0.05 * x1.cos();
                     }
                 }
-                s2 = (s2 * T::from_f64(0.8).unwrap() + T::sinh(v[(k5 + i) % 4].tanh() * T::from_f64(2.0).unwrap()) * T::from_f64(0.02).unwrap()).tanh();
-                s2 = T::mul_add(s2, T::from_f64(0.75).unwrap(), (t.powi(2) + T::from_f64(1.5).unwrap()).acosh().cos() * T::from_f64(0.05).unwrap());
             }
-            let v7 = if T::acosh(v[3 - i].powi(2) + T::from_f64(2.0).unwrap()) - t.sin() < T::zero() {
-                s0.tanh().exp_m1()
-            } else {
-                t - x2
-            };
-            let mut k8 = 0;
-            while k8 < 3 && (T::cos(s1).cosh().powi(2) + T::from_f64(1.5).unwrap()).acosh() >= v7 {
-                k8 += 1;
-                s2 = s2 * T::from_f64(0.75).unwrap();
-                s2 = s2 + T::from_f64(0.01).unwrap() * T::cos(T::exp_m1(T::sin(s2)) / (T::powi(s2 - v7, 2) + T::from_f64(0.5).unwrap()));
-                s0 = s0 * T::from_f64(0.5).unwrap() + (v[3 - k8].tanh() * T::from_f64(1.2).unwrap()).tan().tanh() * T::from_f64(0.05).unwrap();
-                acc3 = acc3 + T::from_f64(0.1).unwrap() * (t.sin() * T::from_f64(0.9).unwrap()).acos().tanh().exp_m1().tanh();
-            }
-            s0 = s0 * T::from_f64(0.5).unwrap();
-            s0 = s0 + T::from_f64(0.1).unwrap() * T::sin(T::tanh(v7));
+            s1 = (s1 * 0.8 + (s1.cos() * 0.5).ln_1p() * 0.2).tanh();
+            s0 = (s0 * 0.6 + (f64::tanh(t) - v11) * 0.1).sin();
         }
-        let mut m9 = T::infinity();
-        for i in 0..6 {
-            m9 = T::min(m9, (s2 * v[(i + n) % 4]).powi(2));
-        }
-        s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), T::tanh(T::cos(m9)) * T::from_f64(0.005).unwrap());
-        let v12 = if let Some(k10) = n.checked_sub(1) {
-            let c11 = T::from_usize(k10).unwrap();
-            T::cos(c11)
-        } else {
-            x0.cos()
-        };
-        let v13: T = 'b5: {
-            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (T::sin(v12) * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.1).unwrap());
-            if -(x2 * x2 + T::one()).cbrt() < T::asinh(v12) || n > 5 {
-                break 'b5 T::sin(x1);
+        let mut m15: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            m15 = m15.max(c6 * v[(i + n) % 4]);
+            if (fi + x0) * x0 > -0.5 {
+                return v[(i + n) % 4] + c6;
             }
-            (T::cos(x0) * T::from_f64(0.9).unwrap()).acos().min(acc3.abs())
-        };
-        let f14 = |t: T| (v13.sin() * T::from_f64(0.9).unwrap()).asin() + t * T::from_f64(0.25).unwrap();
-        let v15 = f14(v[2]) + v13.asinh() * T::from_f64(0.5).unwrap();
-        T::cos(s0) - s1.tanh() + s2.sin() - acc3 * T::from_f64(0.25).unwrap() + v15 * T::from_f64(0.5).unwrap()
+        }
+        s2 = s2 * 0.5 + m15.tanh().tanh() * 0.05;
+        assert!(n < 100);
+        x0 * 0.75 - s0 * 0.25 + f64::sin(s1) - s2.cos() - f64::cos(acc3) + c6.cos()
     }
 
     #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powf(1.5_f64, f64::sin(x1));
-        let mut acc1: f64 = 0.0;
-        let v3 = match n % 4 {
-            0..=1 => {
-                let x2 = prog_66(acc1, (f64::sin(f64::ln_1p(acc1 * acc1)) * 1.2).tan().sin(), 1.5_f64.min(x2).cos() * 2.0, &v, n);
-                s0 = s0 * 0.6 + (x1 * x1 + 1.5).acosh().tanh() * 0.1;
-                v[n % 4] + v[n % 4] * x0 + x2.cos()
-            }
-            g if g > 2 => v[0] * v[n % 4],
-            _ => {
-                let v2 = acc1 * 0.35 + f64::ln(x2.powi(2) + 0.5);
-                f64::tan(v[n % 4].sin() * 1.2) + v2.cos()
-            }
-        };
-        for _ in 0..3 {
-            let v4 = x2 * x1 - (s0 * s0 + 1.0).recip();
-            let v5 = v4.sin();
-            acc1 += s0.tanh().sinh().atan().tanh() * 0.5;
-            acc1 += v5 * 0.5;
+    pub fn prog_11<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_2((x2.tanh() / (v[n % 4].cos() + 2.0)).sin() * 2.0, ((x1 * x1 + 1.5).acosh().powi(2) + 1.0).powi(-1).sin() * 2.0, f64::tanh(v[2]).cos() * 2.0, v, n).cos() * 2.0;
+        let mut s1 = prog_9(1.5, f64::cos(f64::acos(x0.sin() * 0.9) * (x0.powi(2) + 1.0).log(3.0)) * 2.0, x1, &v, 4).cos() * 2.0;
+        let mut s2 = f64::log(x1 * x1 + 1.0, 2.0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = (s0 * s0 + 2.0).acosh();
         }
-        'l1: for t in v {
-            s0 = 0.75 * s0 + 0.1 * (v3 - x2).tanh();
-            for j in 0..n {
-                s0 = (s0 * 0.5 + x0.tanh() * 0.5).sin();
-                if x2.mul_add(t, t) <= v[j % 4] * v[0] {
-                    acc1 -= 0.05 * (s0.tanh() * 2.0).sinh().cos();
-                    continue 'l1;
-                }
-            }
-            let v6 = prog_77(s0, 0.75, f64::asinh(x2).sin() * 2.0, v, n);
-            if f64::asin((s0.sin() * 0.9).acos().sin() * 0.9) >= (x2.sin() * 0.9).asin() {
-                break;
-            }
-            acc1 -= (t.cos() + v6.sin()).sin() * 0.05;
-        }
-        s0 = (s0 * 0.5 + f64::sin(x2) * 0.5).sin();
-        x0 + s0 - acc1.sin() - f64::tanh(v3)
-    }
-
-    #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.cos();
-        let mut acc1: f64 = 0.0;
-        if n % 2 == 0 {
-            acc1 -= 3.0_f64.hypot(x2.powi(2)).sin();
-            let v2 = prog_5::<f64>(x0.tanh().exp2().cos(), 2.0, f64::cosh((v[n % 4].powi(2) + 1.0).log(2.0).cos() * 1.5).cos() * 2.0, v, n);
-            acc1 += v2.cos() * 0.005;
-        } else if f64::exp2(x1.sin()) > -1.0 {
-            let v3: f64 = prog_40(f64::cos((s0.powi(2) + 2.0).sqrt()) * 2.0, (-v[1]).cos() * 2.0, f64::abs(v[1]).sin() * 2.0, v, n);
-            s0 = (s0 * 0.8 + (acc1 * v[n % 4] + (x2.powi(2) + 2.0).ln()) * 0.01).tanh();
-            s0 = 0.75 * s0 + 0.005 * v3.sin();
-        }
-        let a4 = [(v[n % 4].tanh() * 0.5).ln_1p(), f64::ln(f64::clamp(acc1, acc1.cos() - 1.5, x2.cos() + 1.5).powi(2) + 2.0), (x0 * x0).ln_1p() - (x1.powi(2) + 1.0).recip(), acc1.clamp(-1.0, 1.5)];
         let mut k5 = 0;
-        loop {
+        while k5 < 4 && s2 > a4[k5 % 4] {
             k5 += 1;
-            if x1.asinh() >= 0.25 {
-                s0 = 0.8 * s0 + 0.02 * (x0 / (s0.powi(2) + 1.0) + s0.mul_add(a4[0], *x2)).sin();
+            acc3 -= 0.25 * f64::tanh(f64::mul_add(s0, s2, x0) * v[k5 % 4]);
+            if !(k5 % 2 == 0 && f64::powf(3.0_f64, x2.cos()) > -0.5) {
+                let mut k6 = 0;
+                while k6 < n + 1 && (x0 * x0 + 2.0).acosh() <= s1 {
+                    k6 += 1;
+                    acc3 += 0.05 * (f64::log10(s0.powi(2) + 1.0).powi(2) + 1.0).powi(-2);
+                    s1 = (s1 * 0.6 + (f64::powi(x0, 2) + 1.0).log2() * 0.25).tanh();
+                    s1 = 0.5 * s1 + 0.25 * ((s1.cos() * 0.9).asin().powi(2) + 1.0).log(3.0).tanh();
+                }
+            } else if x0 * x0 > a4[n % 4] {
+                acc3 += 0.5 * s1.sin();
+                s0 = s0 * 0.8 + (f64::powi(s1 + s0, 2) + 2.0).ln().tanh() * 0.1;
             }
-            let v6 = if a4[k5 % 4] * a4[k5 % 4] < -0.5 {
-                f64::log2(v[(k5 + n) % 4] * v[(k5 + n) % 4] + 1.0)
-            } else if (f64::powi(f64::exp2(f64::sin(s0)), 2) + 1.0).log(3.0) > f64::tanh(s0) || k5 == 1 {
-                (a4[k5 % 4] + s0).hypot(v[k5 % 4] + x0)
-            } else {
-                f64::to_degrees((x0 * x0 + 0.5).recip()) * 0.01
-            };
-            acc1 -= prog_77(x1, 0.75, f64::sin(v[k5 % 4]), v, k5).tanh() * 0.05;
-            if k5 >= 4 {
+        }
+        let mut m7 = 0;
+        for _ in 0..n {
+            s2 = s2 * 0.75 + (a4[0] * a4[0]).cos() * 0.05;
+            s1 = (s1 * 0.5 + f64::sinh(s0.cos() * 2.0) * 0.05).tanh();
+            let v8 = s0.atan();
+            s0 = (s0 * 0.5 + v8.tanh() * 0.5).tanh();
+            if f64::exp2(s2.tanh()) + v[m7 % 4].powi(3) >= 1.0 && m7 == 35 {
+                m7 += 1;
+            }
+        }
+        let c9 = m7 as f64;
+        let v10 = v.iter().map(|&p| 1.0 + 0.1 * (c9 + p.sin()).sin()).product::<f64>();
+        let mut a11 = v;
+        for i in 0..n {
+            a11[i % 4] = a11[i % 4] * 0.75 + (c9 + x0).tanh() * 0.25;
+            acc3 -= 0.25 * f64::cbrt((a4[i % 4].powi(2) + 0.5).powf(1.5).sin() + 2.0).tanh();
+        }
+        let v15 = if a4[m7 % 4] >= a11[1] {
+            let v12 = v[1].asinh();
+            f64::acos(f64::tanh(c9) * 0.9) + f64::sin(v12)
+        } else if m7 < 4 {
+            let c9: f64 = ((v10 * c9).powi(2) + 0.5).sqrt();
+            let v13 = f64::cbrt(f64::tan(f64::sin(v[m7 % 4]) * 1.2).cos() + 2.0);
+            prog_9(s1, f64::cos(f64::asin((a11[m7 % 4] / 4.0).cos() * 0.9)), (c9 + x1).tanh(), &v, 6) + v13.sin()
+        } else {
+            let v14 = ((f64::to_degrees(v[2]) * 0.02).cos() * 1.2).tan();
+            v14.sin() / ((SCALE + v10).powi(2) + 1.5)
+        };
+        s0.cos() - s1 - s2 + acc3.cos() + f64::tanh(v10) - f64::sin(v15) - (f64::cos(c9) * 2.0).cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::clamp(x2.atan(), x2.cos() - 1.5, f64::exp2(f64::sin(x1)).cos() + 1.5).sin() * 2.0;
+        let mut s1 = f64::to_radians(v[2]) * 20.0;
+        let mut acc2: f64 = 0.0;
+        let a3 = [x0.sin(), x0.hypot(s0), acc2, x1.hypot(s1)];
+        let mut k4 = 0;
+        while k4 < 6 {
+            k4 += 1;
+            if a3[(k4 + n) % 4] / ((2.5 - a3[(k4 + n) % 4]).sin() + 2.0) < 0.0 {
+                s0 = s0 * 0.6 + f64::sinh(s1.tanh() * 2.0).sin() * 0.05;
                 break;
             }
-            s0 *= 0.8;
-            s0 += 0.05 * f64::sin(v6.sin());
+            s0 = 0.5 * s0 + 0.2 * (s0 / (s0.powi(2) + 1.0)).sin();
+            acc2 -= 0.25 * v[0].sin();
         }
-        let mut a7 = [s0, ((a4[1] + v[k5 % 4]).tanh() * 0.9).acos(), f64::sqrt(x2.powi(2) + 1.0).powi(3), x1.clamp(v[k5 % 4].sin() - 1.5, s0.sin() + 1.5)];
-        a7 = [a7[3], a7[0] * 0.5 + f64::log10((f64::to_degrees(a7[k5 % 4]) * 0.01).powi(2) + 1.0).sin() * 0.1, a7[1], a7[1]];
-        let v9 = if f64::ln(a7[2] * a7[2] + 2.0) > 1.0 {
-            let v8 = 0.35 * x1;
-            v[k5 % 4].mul_add(s0, v8) - (v[k5 % 4].powi(2) + 0.5).ln()
+        let v5: f64 = if f64::exp(f64::sin(a3[1])) >= 1.0 {
+            f64::cos(v[3] - x2).exp()
+        } else if (f64::tanh(v[2] - x0) * 0.9).asin() <= acc2 {
+            s0.copysign(v[(k4 + n) % 4])
         } else {
-            s0 = (s0 * 0.75 + (x1 - 0.3) * s0 * 0.01).tanh();
-            acc1.hypot(x1)
+            s1 + acc2 + (x1 * x1 + 1.0).log(10.0)
         };
-        let mut m10 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            for j in (0..=n).rev().step_by(2) {
-                s0 *= 0.5;
-                s0 += 0.5 * s0.tanh();
-                let v11 = v.iter().fold(t, |r, &p| r * 0.75 + 0.1 * (f64::atan(t) + f64::sin(p)).tanh());
-                acc1 -= 0.1 * a7[(j + k5) % 4].sin().exp().cos();
-                s0 = (s0 * 0.75 + f64::cos(v11) * 0.1).tanh();
+        let v6 = f64::cosh(a3[k4 % 4].sin() * 1.5);
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if s1 > -0.25 {
+                return v5.tanh().exp_m1().tanh();
             }
-            acc1 += 0.5 * f64::tanh(f64::tanh(a4[i]).exp2());
-            s0 = (s0 * 0.8 + f64::cos(t) * 0.2).tanh();
-            if 0.5 * a7[k5 % 4] < x1 || n % 2 == 0 {
+            if s1 * v5 >= -1.0 {
+                for _ in (1..=3).step_by(2) {
+                    s1 = (s1 * 0.8 + v6 * 0.2).sin();
+                    s1 = (s1 * 0.6 + (s1 * s1 + 1.0).log10() * 0.75).sin();
+                    acc2 += (v5.sin() * 1.5).sinh().cos() * 0.2;
+                }
+                s1 = s1.mul_add(0.8, f64::sin(f64::atan2(v5, s1 * s1 + 1.0)) * 0.1);
+            } else if f64::exp(f64::cos(v6 + s1)) <= 0.0 {
+                let v8 = x2;
+                s1 *= 0.8;
+                s1 += 0.05 * (s1 * s1 + 1.0).powf(x2.sin()).cos();
+                if n == 4 && x1 <= -1.0 {
+                    acc2 += f64::exp_m1(f64::sin(v8 * s0)).tanh() * 0.25;
+                    break;
+                }
+                acc2 -= 0.4 * v8.cos();
+            } else {
+                s1 = s1 * 0.6 + (x0.cos() * 0.9).atanh().sin() * 0.05;
+                s1 = s1 * 0.6 + (f64::powi((s1.tanh() * 0.9).acos(), 2) + 1.0).sqrt().cos() * 0.1;
+                if v[2] < -1.0 {
+                    return f64::cos(f64::powi(s1, 3));
+                }
+            }
+            let v9 = ((0.1 * v6).powi(2) + 0.5).ln();
+            acc2 += 0.4 * v9.tanh().exp2().sin();
+            if k7 >= 5 || (f64::cos(v5) * 0.9).asin() < 0.5 {
+                break;
+            }
+        }
+        let mut m10 = 0;
+        for t in v {
+            acc2 -= (-v5).cos() * 0.5;
+            for j in 0..5 {
+                let fj = j as f64;
+                s1 = 0.5 * s1 + 1.0 * fj.tanh().exp2().sin();
+                s1 = s1 * 0.75 + f64::tanh(x2 - x2.cos()) * 0.1;
+            }
+            if k4 % 3 == 1 && -f64::powi(f64::powi(v6, 2) + 1.0, -3) > 0.25 {
+                m10 += 1;
+            }
+            s0 = (s0 * 0.5 + t.tanh() * 0.5).sin();
+        }
+        let c11 = m10 as f64;
+        let c12: f64 = table(m10);
+        s0 - s1 - acc2.cos() - v5.cos() + v6 * 1.5 + f64::cos(c11) + c12.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_14<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: f64 = f64::mul_add(x2.abs(), x0.max(v[n % 4]), (f64::powi(x0, 2) + 1.0).powi(-2)).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = x1.sin();
+        }
+        let Some(k3) = n.checked_sub(2) else {
+            return prog_9(1.5, x0, 0.75, &v, n)
+        };
+        let c4 = k3 as f64;
+        let mut m5 = 0;
+        for (i, &t) in a2.iter().enumerate() {
+            let fi = i as f64;
+            let mut m6: f64 = 0.0;
+            for j in 1..4 {
+                m6 = m6.min(t * a2[j].mul_add(a2[j], a2[j]));
+            }
+            s0 = (s0 * 0.6 + m6.tanh() * 0.05).tanh();
+            if (f64::tanh((x1.sin() + 2.0).cbrt()) * 1.2).tan() < a2[0] {
+                m5 += 1;
+            }
+            s0 = f64::mul_add(s0, 0.5, (m6 * m6 + 0.5).sqrt().cos() * 0.1);
+            if 0.5_f64.atan2(t) - t.max(m6) > -1.0 || m5 % 2 == 0 {
+                acc1 -= 0.2 * ((c4 + s0) / ((x1 * s0).powi(2) + 1.0)).cos();
+                if x0.sin() > 0.25 || i % 3 == 1 {
+                    continue;
+                }
+                let v7 = f64::log(x2.powi(2) + 1.0, 2.0).cos().exp_m1();
+                s0 = 0.8 * s0 + 0.05 * f64::tanh(v7).cos();
+            } else {
+                s0 = s0 * 0.6 + f64::sin(f64::mul_add(c4, c4, v[3])) * 0.4;
+                s0 = (s0 * 0.75 + x1.powi(2) * 0.05).tanh();
+                if f64::atanh(f64::sin(s0) * 0.9) > fi {
+                    s0 *= 0.5;
+                    s0 += 0.25 * f64::sin(a2[3 - i].powi(2));
+                }
+            }
+        }
+        let c8 = m5 as f64;
+        let mut m9 = f64::NEG_INFINITY;
+        for i in 0..5 {
+            m9 = m9.max(f64::powi(x1, 3) + v[(i * 3) % 4]);
+        }
+        let mut m10 = 0;
+        for i in (0..n).rev() {
+            s0 = (s0 * 0.6 + (x2 * x2 + 1.0).log10() * 0.75).sin();
+            if (v[m5 % 4] * v[m5 % 4] + 1.0).atan2(m9) >= 0.0 {
+                let v11 = (x2.tanh().cosh().tanh() * 1.5).cosh();
+                acc1 += 0.25 * v11.cos().tanh();
+            } else if v[i % 4] + x0 <= 1.0 || m10 % 2 == 0 {
+                s0 = s0.mul_add(0.6, (s0.powi(2) + 2.0).acosh().sin() * 0.1);
+                acc1 += 0.25 * f64::tanh(f64::min(x1, x0));
+            } else {
+                let v12 = f64::exp_m1(f64::cos(x0)).cos();
+                s0 = (s0 * 0.75 + (v[i % 4].max(s0) + (x1 - c8)) * 0.1).sin();
+                if v[i % 4] <= 1.0 {
+                    s0 = 0.5 * s0 + 0.1 * f64::tanh((s0.tanh() * 0.9).atanh());
+                }
+                s0 = (s0 * 0.8 + v12 * 0.05).tanh();
+            }
+            if m10 < 25 {
                 m10 += 1;
             }
         }
         match m10 {
-            1 => {
-                let v12: f64 = s0.atan();
-                s0 = s0 * 0.75 + f64::sin(v[m10 % 4].abs()) * 0.25;
-                acc1 += 0.2 * f64::sin(v12);
+            PHASE_B | 3 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    for j in 0..n {
+                        let fj = j as f64;
+                        let v15 = match j {
+                            0 => {
+                                let c8 = (s0.powi(2) + 1.0).sqrt().to_radians();
+                                m9.sin() + c8.sin()
+                            }
+                            1 | 3 => (f64::powi(t.atan(), 2) + 2.0).sqrt(),
+                            4 => {
+                                let v13 = s0 - t + (m9.sin() * 2.0).sinh();
+                                2.0_f64.min(a2[j % 4]).tanh().exp2() + v13.sin()
+                            }
+                            _ => {
+                                let v14 = (f64::powi(a2[m5 % 4], 2) + 1.0).recip().sin().sinh();
+                                c8.max(v14)
+                            }
+                        };
+                        match n {
+                            PHASE_A if n % 2 == 0 => {
+                                let x1 = fi;
+                                acc1 += c4.tanh().tanh() * 0.05;
+                                s0 = (s0 * 0.6 + f64::cos(x1) * 1.0).sin();
+                            }
+                            g if g > 1 => {
+                                s0 = 0.5 * s0 + 0.5 * f64::cos(t);
+                                let Some(k17) = n.checked_sub(3) else {
+                                    let v16 = (f64::sin(c4.sin().sinh()) * 1.2).tan();
+                                    return m9.cos().exp_m1() + v16.cos()
+                                };
+                                let c18 = k17 as f64;
+                                acc1 += 0.05 * c18.sin().cos();
+                            }
+                            _other => {
+                                let v23 = match n.checked_sub(1) {
+                                    Some(1 | 2) => {
+                                        let x2: f64 = f64::to_degrees(f64::asin(a2[2].cos() * 0.9)) * 0.02;
+                                        let v19 = (f64::sin(x2).exp2().powi(2) + 1.0).log(3.0);
+                                        (f64::sin(a2[k3 % 4]) * 1.2).tan() + v19.sin()
+                                    }
+                                    Some(k20) => {
+                                        let c21 = k20 as f64;
+                                        c4.min(c8) + c21.cos()
+                                    }
+                                    None => {
+                                        let v22 = f64::asinh(v[j % 4]) + t.cos();
+                                        f64::tan(fj.cos() * 1.2) + v22.cos()
+                                    }
+                                };
+                                acc1 += 0.05 * f64::sinh(m9.tanh());
+                                s0 *= 0.5;
+                                s0 -= 0.02 * v23.cos();
+                            }
+                        }
+                        s0 = (s0 * 0.5 + x2 * 0.5).tanh();
+                        acc1 -= 0.05 * v15.cos().sin();
+                    }
+                    let mut m24: f64 = 0.5;
+                    for j in 0..n + 1 {
+                        m24 = (m24 * 0.5 + f64::powi(v[(j + n) % 4], 2) * 0.1).min(m24);
+                    }
+                    acc1 -= m9.sin() * 0.5;
+                    acc1 += f64::tanh(t.tanh() - m24) * 0.5;
+                }
             }
-            2..=3 => {
-                acc1 -= 0.2 * v9.cos();
-                s0 = 0.5 * s0 + 0.005 * prog_35(*x2, s0, f64::tanh((s0.sin() + 2.0).cbrt()) * 2.0, v, n).tanh();
+            4..=5 => {
+                s0 = (s0 * 0.75 + f64::hypot(m9, x2) * 0.01).sin();
             }
-            4 => {
-                acc1 -= f64::cos(v9.atan()) * 0.2;
-                let v13 = f64::clamp(x1, f64::sin(x1) - 1.5, v[3].sin() + 1.5).cos().exp_m1();
-                acc1 += f64::cos(v13);
+            6 => {
+                let v25 = m9.clamp(-1.0, 1.5);
+                let m9 = prog_9(0.25, x0, (v25.clamp(-1.5, 0.5) - x1.abs()).cos(), &v, n);
+                acc1 -= m9.sin() * 0.005;
             }
             _ => {
-                s0 = s0 * 0.8 + f64::sqrt(v9 * v9 + 2.0).sin() * 0.01;
+                s0 = 0.5 * s0 + 0.02 * f64::to_radians(acc1);
             }
         }
-        s0.sin() - acc1.tanh() - v9
+        x1.sin() - s0 * 0.5 + acc1.tanh() + f64::cos(a2[0]) - c4 * 0.5 + c8.cos() + f64::tanh(m9)
     }
 
     #[differentiable]
-    pub fn prog_103(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
-        const PHASE_B: usize = 1;
-        const PHASE_D: usize = 3;
+    pub fn prog_16(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
         let (x1, x2) = p;
-        let w0 = v;
-        let mut s1: f64 = (-w0[n % 4]).min(x1.cos().cosh());
-        let mut s2 = f64::tanh(f64::sqrt(x0 * x0 + 0.5)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        acc3 += v[n % 4].cos().exp_m1().clamp(-0.5, 1.0);
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            match i % 4 {
-                0 => {
-                    s1 = (s1 * 0.8 + ((x0.sin() * 0.9).asin().tanh() * 0.9).acos() * 0.02).sin();
-                }
-                1 | PHASE_D => {
-                    let v4 = prog_77(f64::atanh((v[i % 4] - x2).tanh() * 0.9).sin(), x0, (fi * s2).tanh(), [v[0], v[1], v[2], v[3]], n);
-                    s1 = (s1 * 0.8 + v4 * 0.005).sin();
-                }
-                _ => {
-                    s1 = 0.8 * s1 + 0.2 * x2.sin();
+        let mut s0 = f64::copysign(x0, x1);
+        let mut acc1: f64 = 0.0;
+        match n % 2 {
+            MODE_A if n > 2 => {
+                s0 = s0 * 0.6 + f64::sin((x2 * x2 + 1.0).atan2(x2)) * 0.1;
+                let v2: f64 = (acc1.powi(2) + 0.5).recip();
+                s0 = 0.75 * s0 + 1.0 * f64::tanh(v2);
+            }
+            MODE_B if n > 1 => {
+                s0 *= 0.75;
+                s0 -= 0.1 * (x2 / (f64::cos(s0) + 2.0)).tanh();
+                s0 *= 0.5;
+                s0 -= 0.1 * (v[3] / (v[3].cos() + 2.0) + (v[3].cos() * 0.5).ln_1p()).tanh();
+                if prog_12(x0, (f64::atan2(x2, x2 * x2 + 1.0).to_degrees() * 0.01).cos(), f64::cos(s0).exp().sin(), *v, n) >= f64::log(f64::powi(s0, 2) + 1.0, v[3].powi(2) + 2.0) {
+                    let v3 = f64::acos(x0.sin() * 0.9);
+                    let v4: f64 = prog_2(x1, ((s0.cos() * 0.9).asin().sin() * 0.5).ln_1p().sin(), s0, *v, n);
+                    s0 *= 0.5;
+                    s0 += 0.005 * f64::cos(v3.cos() - v4.sin());
+                } else if n == 2 {
+                    let x1 = f64::sin(x1.cos().exp());
+                    acc1 += f64::sin(x1);
+                } else {
+                    s0 = (s0 * 0.6 + f64::ln(f64::powi(f64::recip(acc1.powi(2) + 0.5), 2) + 0.5) * 0.05).tanh();
                 }
             }
-            s2 = (s2 * 0.6 + fi * std::f64::consts::FRAC_PI_4 * 1.0).sin();
+            _ => {
+                let x2 = x2 + v[3];
+                s0 = 0.6 * s0 + 0.2 * f64::cos(x2).cos();
+            }
         }
-        let v7 = if f64::sqrt(x0 * x0 + 2.0) < 1.0 || n == 0 {
-            for i in (0..=n).rev().step_by(2) {
-                match i {
-                    1 => {
-                        s2 = (s2 * 0.75 + (s2.sin() * 1.2).tan().max(w0[1]) * 0.02).sin();
-                        s2 = (s2 * 0.5 + (s2 + v[1]) * 0.25).sin();
+        let v5 = if (acc1 * acc1 + 0.5).cbrt() <= (x2.powi(2) + 1.0).log10() {
+            x1.abs()
+        } else {
+            return f64::cos(v[n % 4])
+        };
+        for i in (0..6).rev() {
+            let fi = i as f64;
+            let v6 = v[n % 4] + x0;
+            for j in 0..n {
+                let fj = j as f64;
+                if f64::log(f64::powi(x1, 2) + 1.0, f64::powi(s0, 2) + 2.0).tanh().exp_m1() >= 1.0 {
+                    continue;
+                }
+                acc1 -= 0.05 * f64::tanh(f64::tanh(v5));
+                match j % 3 {
+                    0 => {
+                        let x1 = v6.sin();
+                        acc1 += x1.sin() * 0.05;
                     }
-                    PHASE_D | 5 => {
-                        let v5: f64 = (f64::powi(x2, 2) + 2.0).ln();
-                        acc3 += v5.sin().cos() * 0.5;
+                    2 => {
+                        acc1 -= 0.05 * f64::acos(v6.cos().sin() * 0.9).cos();
+                        s0 = (s0 * 0.5 + s0.mul_add(s0, fj) * 0.25).tanh();
                     }
-                    6 => {
-                        s1 = (s1 * 0.75 + (x2 + x1) * 0.1).sin();
-                    }
-                    _ => {
-                        s1 = 0.5 * s1 + 0.1 * f64::tanh(s2.cos().exp_m1());
-                        acc3 += f64::exp2(x2.sin()).tanh() * 0.5;
-                        if s1 > -1.0 {
-                            return x1.to_radians() * 20.0;
+                    _other => {
+                        acc1 += 0.05 * v[j % 4].tanh();
+                        if (x1 - v6).sin() > -0.25 {
+                            acc1 += f64::log2(x0 * x0 + 1.0).cos() * 0.05;
+                            if v5 >= -1.0 {
+                                break;
+                            }
+                            acc1 += 0.05 * x2.tanh();
+                        } else if (f64::powi(x2.tanh().cosh(), 2) + 0.5).powf(1.5) <= 0.0 {
+                            let v7 = (v[j % 4] * v[j % 4] + 1.0).log2();
+                            acc1 += 0.05 * f64::tanh(v7);
+                        } else {
+                            acc1 -= 0.05 * (x1 * (x2 + v[1])).sin();
                         }
                     }
                 }
-                if f64::tan(x2.tanh() * 1.2) < -0.5 {
+            }
+            acc1 += f64::asin((fi.cos() * 0.9).acos().sin() * 0.9).cos() * 0.25;
+            acc1 += f64::sin(v6) * 0.25;
+        }
+        for i in (0..=n).rev().step_by(2) {
+            match i {
+                MODE_A => {
+                    s0 = (s0 * 0.5 + (v[0] - v[3]) * 0.25).sin();
+                    let v8 = x1 / (v5 * v5 + 0.5);
+                    s0 = s0.mul_add(0.8, v8.cos() * 0.02);
+                }
+                g if g > 1 => {
+                    acc1 -= (v5.to_radians().sin() * 1.2).tan().cos() * 0.5;
+                }
+                _other => {
+                    let v9 = (f64::powi(v[n % 4], 2) + 1.0).ln();
+                    let v10 = v9 + v[i % 4] + v[i % 4];
+                    acc1 -= 0.5 * f64::sin(v10.cos());
+                }
+            }
+            let v11: f64 = (s0.tanh() * 0.9).acos();
+            s0 = (s0 * 0.75 + x0.tanh().exp() * 0.05).sin();
+            s0 = (s0 * 0.6 + f64::tanh(v11) * 0.1).tanh();
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            for _ in 0..v.len() {
+                acc1 += (f64::log(v5 * v5 + 1.0, 2.0) + f64::sin(x2)).cos() * 0.05;
+                let v12 = if v[2].max(fi) < 0.5 {
+                    f64::exp2(x1.tanh())
+                } else {
+                    f64::sin(x2)
+                };
+                s0 *= 0.75;
+                s0 -= 0.1 * f64::cos(f64::tanh(v12));
+            }
+            acc1 += 0.25 * ((f64::powi(s0, 2) + 2.0).ln() - fi.cos().exp_m1()).sin();
+            s0 = (s0 * 0.5 + v[(i + n) % 4] / 3.0 * 1.0).tanh();
+        }
+        let v13: f64 = (v[n % 4].tanh() + 2.0).cbrt();
+        s0 * 0.25 + f64::sin(acc1) + f64::cos(v5) - f64::sin(v13)
+    }
+
+    #[differentiable]
+    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::log10(v[n % 4].asinh().powi(2) + 1.0);
+        let mut s1 = f64::tanh(f64::acos(x2.cos() * 0.9) * (x0 + s0)) * 2.0;
+        let mut s2 = (f64::powi(f64::cos(s0), 2) + 0.5).recip();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().rev().step_by(2).copied().fold(f64::NEG_INFINITY, f64::max);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc3 += f64::tanh(s2 / (v4 * v4 + 1.0)) * 0.5;
+            let v5 = SCALE + s0;
+            let v6 = 'b1: {
+                if f64::asin(t.powi(2).tanh() * 0.9) <= -0.5 {
+                    break 'b1 s1 + x2;
+                }
+                if x1 >= 0.5 {
+                    break 'b1 v5 + 1.5_f64.powf(f64::tanh(v5));
+                }
+                if (v5 + s1) * (fi.sin() * 0.9).asin() <= -0.5 {
+                    break 'b1 x1 / (v5 * v5 + 1.0);
+                }
+                (t.cos() * 1.5).cosh()
+            };
+            acc3 += (f64::sin(v5) + f64::tanh(v6)).cos() * 0.5;
+        }
+        let mut k7 = 0;
+        while k7 < 3 {
+            k7 += 1;
+            let v8 = f64::powi(x1, 2) * x1.atan();
+            s2 *= 0.75;
+            s2 -= 0.1 * f64::sin(s2 + s0);
+            acc3 += 0.4 * (v4.atan2(f64::powi(v4, 2) + 0.5) + v[k7] / (v4.sin() + 2.0)).tanh();
+            s0 = 0.6 * s0 + 0.02 * v8.sin();
+        }
+        let len9 = v.len();
+        'l3: for i in 0..len9 {
+            let fi = i as f64;
+            s2 = s2.mul_add(0.8, f64::acosh(f64::powi(fi.sin(), 2) + 1.5).tanh() * 1.0);
+            for j in (0..3).rev() {
+                if (f64::sin(v[j]) * 1.5).cosh() < 0.5 {
+                    break 'l3;
+                }
+                let v10: f64 = s0.sin();
+                let v12 = 'b5: {
+                    let v11 = x1.atan2(v10.powi(2) + 1.0);
+                    acc3 += (v[j] - v11).sin() * 0.1;
+                    if j % 3 == 1 && f64::acosh(v4.powi(2) + 2.0) > -0.5 {
+                        break 'b5 v[2];
+                    }
+                    s2 * s0
+                };
+                s0 = 0.6 * s0 + 0.4 * (s0 * s0);
+                acc3 += v12.sin() * 0.1;
+            }
+            acc3 += f64::powi(v4, 3).tanh() * 0.25;
+        }
+        match k7 {
+            0 => {
+                s1 *= 0.75;
+                s1 += 0.01 * x2.max(s1).tanh();
+                let v13 = prog_12(2.0, f64::cos(f64::tanh(0.75 - x0)) * 2.0, 0.25, [v[0], v[1], v[2], v[3]], k7);
+                acc3 += f64::cos(v13) * 0.005;
+            }
+            1..=2 => {
+                let v14: f64 = f64::cos(v4);
+                let x0 = v14 * (v14 * 2.0);
+                acc3 += f64::tanh(x0);
+            }
+            3 => {
+                acc3 += f64::log(x1 * x1 + 1.0, 10.0);
+            }
+            _ => {
+                let v15: f64 = s1.cos();
+                'b6: {
+                    if n % 2 == 0 {
+                        let v16: f64 = x1 + v15;
+                        let v17: f64 = 'b7: {
+                            for i in (1..=6).step_by(2) {
+                                acc3 -= (f64::recip(f64::powi(v[i % 4], 2) + 1.0) + s1).cos() * 0.5;
+                                if v16 + (v15.cos() * 1.2).tan() < -0.5 {
+                                    break 'b7 x2.atan();
+                                }
+                                acc3 += f64::sin((v4 * v4 + 2.0).sqrt()) * 0.5;
+                            }
+                            acc3 += s2.atan().cos() * 0.2;
+                            v4.sin().exp2()
+                        };
+                        s2 = (s2 * 0.8 + (f64::sin(v16) + f64::sin(v17)) * 0.01).tanh();
+                    } else {
+                        'b9: {
+                            let v18 = v[1].sin();
+                            let v19 = ((v18 + v15).powi(2) + 1.0).powf(0.3);
+                            if prog_12((v15 * v15 + 2.0).sqrt().sin(), f64::atan2(v4 * v4 + 1.0, x1).sin() * 2.0, 2.0, [v[0], v[1], v[2], v[3]], k7) < 0.0 {
+                                break 'b9;
+                            }
+                            s0 = s0.mul_add(0.5, v19.tanh() * 0.02);
+                        }
+                    }
+                    if f64::atan(v4.abs()) >= 0.0 {
+                        break 'b6;
+                    }
+                }
+            }
+        }
+        match k7 {
+            1 | 3 => {
+                let v20: f64 = x1.tanh().exp2() / (v4 * v4 + 1.5);
+                s1 = s1 * 0.5 + f64::cos(v20) * 0.25;
+            }
+            _other => {
+                let v21 = f64::cos(v4);
+                acc3 -= v21.cos();
+            }
+        }
+        x1 + s0.tanh() + s1 - s2 - acc3.tanh() - (v[3 - k7] + s1)
+    }
+
+    #[differentiable]
+    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x2 / 3.0;
+        let mut s1: f64 = f64::sin(prog_2(x1.mul_add(s0, x0).cos() * 2.0, s0, (f64::powi(v[n % 4], 2) + 1.0).ln().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+        let mut s2 = f64::tanh(x0.hypot(v[n % 4])) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if x2.sin() <= f64::to_degrees(s2) * 0.02 || n < 1 {
+            return f64::cos(x0).exp_m1();
+        }
+        let a4 = [x1 - s2, (s0 * s0 + 1.0).recip(), (f64::asinh(s2).powi(2) + 1.0).sqrt(), acc3 + x0 + acc3];
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] += (s0 + fi).cos() * 0.25;
+        }
+        let mut a6 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a6[i % 4] = a6[i % 4] * 0.5 + f64::cbrt(f64::acosh(fi.powi(2) + 2.0).powi(2) + 0.5).cos() * 0.5;
+        }
+        match n % 2 {
+            0 => {
+                s2 = 0.5 * s2 + 0.02 * f64::tanh(f64::atan2(x2.powi(2) + 0.5, a4[0]));
+                s0 = (s0 * 0.8 + (a6[n % 4].sin() + 2.0).cbrt() * 1.0).tanh();
+            }
+            MODE_B => {
+                s1 = (s1 * 0.8 + prog_12((a6[0].tanh() * 2.0).cosh().tanh() * 2.0, x2, f64::powi(a6[0] * a6[0] + 1.0, -3).cos() * 2.0, a6, 1) * 0.005).sin();
+                acc3 += s2 * 0.005;
+            }
+            _ => {
+                let x1 = x1.clamp(-1.5, 1.0);
+                s0 = s0 * 0.5 + (x1.tanh().exp() + v[n % 4].clamp(-1.0, 0.5)).tanh() * 0.1;
+            }
+        }
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a7[i][j] = f64::exp(a5[0].tanh()).copysign(s1 + a6[n % 4]);
+            }
+            s2 = (s2 * 0.8 + f64::asin(x1.sin() * 0.9) * 0.05).sin();
+        }
+        let a8 = a7[1];
+        s0 * 0.75 + s1.tanh() + s2.tanh() - acc3.cos() + a4[2] + f64::tanh(a5[3]) + a6[1] * 0.5 - a7[0][0] + a8[3] * 0.5 - f64::powf(3.0_f64, x0.tanh()).tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        if n == 6 {
+            let x2 = f64::atan2(x1, x0 * x0 + 0.5) + f64::powi(v[n % 4], 3);
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                if f64::copysign(v[0], s0) < -0.5 {
+                    acc1 -= f64::sin(prog_9(f64::sin(x2.atan2(s0.powi(2) + 1.0)), f64::cos(t), f64::cos(3.0_f64.powf(f64::sin(t)).to_radians()) * 2.0, &v, n)) * 0.005;
+                } else {
+                    if let Some(k2) = (n % 3).checked_sub(1) {
+                        let v3 = (v[(k2 + i) % 4] - x2).max(x0);
+                        let v4 = (t.powi(2) + 0.5).sqrt();
+                        acc1 += (f64::cos(v3) - v4.sin()).sin() * 0.5;
+                    } else if (f64::powi(v[i] + x1, 2) + 0.5).recip() <= 0.0 {
+                        s0 = f64::mul_add(s0, 0.8, ((f64::sin(t) * 0.9).acos().powi(2) + 1.5).acosh().tanh() * 0.01);
+                        if f64::ln(x2.sin().exp2().powi(2) + 1.0) > f64::sin(fi).exp() {
+                            break;
+                        }
+                        let mut k5 = 0;
+                        while k5 < 3 && (f64::cos(x1) + 2.0).cbrt() > t {
+                            k5 += 1;
+                            let v6 = f64::sin(x2) + (f64::powi(x2, 2) + 2.0).sqrt();
+                            acc1 -= v6.atan().tanh() * 0.1;
+                        }
+                    } else {
+                        s0 = (s0 * 0.6 + (fi * fi + 1.0).log2() * 1.0).tanh();
+                    }
+                    acc1 += 0.5 * (x2 + v[n % 4]).tanh();
+                }
+                if t * s0 >= (v[1].powi(2) + 1.5).acosh() {
                     continue;
                 }
-                acc3 += x2.tanh().sin() * 0.5;
+                acc1 += 0.5 * (fi.sin() * 0.9).asin().tanh();
             }
-            prog_83::<4>(2.0, f64::cos(f64::powi(x2, 2).cos()), x0, v, n)
+            acc1 -= f64::tanh(x2) * 0.2;
         } else {
-            let v6 = x1 / (x2 * x2 + 0.5);
-            prog_66(1.2, 0.25, s2, v, n) + v6.tanh()
+            acc1 += (x0 * x2).asinh().cos();
+            let x2: f64 = (x1 * x1 + 1.0).powf(f64::sin(x2)) / (x1.tanh().sinh().powi(2) + 1.5);
+            s0 = s0 * 0.75 + x2.cos().cos() * 0.02;
+        }
+        let mut k7 = 0;
+        while k7 < 6 && f64::asinh(x1) < 0.5 {
+            k7 += 1;
+            acc1 += f64::sin(v[k7 % 4]) * 0.25;
+            if s0 - x1 > 0.5 || k7 + n < 9 {
+                acc1 -= x1.powi(3).tanh() * 0.25;
+                s0 *= 0.75;
+                s0 += 0.05 * f64::cos(f64::mul_add(v[k7 % 4], s0, x1));
+            } else {
+                acc1 += 0.25 * x1.asinh().tanh();
+                if (x2 * v[2]).mul_add(0.65 * v[k7 % 4], v[2]) >= 1.0 {
+                    acc1 += 0.25 * f64::atanh(v[1].tanh() * 0.9).tanh();
+                    continue;
+                }
+                acc1 += f64::tanh(x0 + (v[k7 % 4].powi(2) + 0.5).recip()) * 0.25;
+            }
+        }
+        match k7 % 3 {
+            2 => {
+                s0 = (s0 * 0.5 + s0.tanh() * 0.02).sin();
+                if k7 == 4 {
+                    s0 = s0 * 0.8 + x0.min(s0).cos() * 0.02;
+                    let v8 = v[k7 % 4] - x0;
+                    acc1 += v8.cos();
+                } else {
+                    acc1 += (v[0] + x2).cos();
+                }
+            }
+            _ => {
+                acc1 -= 0.4 * f64::tan(f64::cos(v[k7 % 4]) * 1.2).copysign(f64::sin(x1)).sin();
+                let v9: f64 = prog_12(f64::tanh(v[2] * x1) * 2.0, x1, x0, v, n);
+                acc1 += 0.005 * v9.tanh();
+            }
+        }
+        let v11 = match k7 % 3 {
+            0 | PHASE_C => (x1.sin() + 2.0).cbrt(),
+            _ => {
+                let v10 = (x1.tanh() * 0.9).atanh();
+                -v10
+            }
         };
-        assert!(n < 100);
-        for i in (1..=4).step_by(2) {
+        s0.cos() - f64::tanh(acc1) + v11
+    }
+
+    #[differentiable]
+    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x2 * x0) * 2.0;
+        let mut s1 = 0.3 * (f64::tanh(x1) * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v6 = loop {
+            k3 += 1;
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                acc2 += f64::to_degrees(x1) * 0.01 * 0.05;
+                let v4 = match n + j {
+                    0 | 2 => {
+                        s0 *= 0.8;
+                        s0 += 0.2 * (v[1] * v[1]).ln_1p().cos();
+                        f64::to_radians(s0) * 20.0
+                    }
+                    3..=5 => v[0] / (v[j % 4].powi(2) + 1.0),
+                    6 => f64::log10((fj + v[j % 4]).powi(2) + 1.0),
+                    _other => -f64::sin(v[j % 4]),
+                };
+                s1 = s1 * 0.8 + v4.sin() * 0.05;
+            }
+            let v5 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+            s1 = 0.6 * s1 + 0.25 * ((s1 * s1 + 1.0).cbrt() + v5.to_degrees() * 0.02).cos();
+            if k3 >= 5 {
+                break s0 + 1.5;
+            }
+        };
+        for &t in v.iter() {
+            s1 = s1 * 0.8 + t.tanh() * 0.2;
+            let v7 = (v[n % 4].tanh() * 1.5).cosh().cos().exp();
+            acc2 += f64::cos(v7) * 0.4;
+        }
+        let mut k8 = 0;
+        while k8 < 6 {
+            k8 += 1;
+            if f64::ln(f64::powi(1.5_f64.atan2(v6), 2) + 2.0) > (f64::sin(v6) * 1.5).cosh() || k8 < 1 {
+                acc2 -= f64::sin(-v6) * 0.25;
+                if k8 < 6 && (f64::sin(v[2] - x1) * 0.9).acos() <= -0.5 {
+                    acc2 += f64::cos(f64::acos(v[n % 4].tanh() * 0.9)) * 0.25;
+                    s1 = s1 * 0.5 + f64::sin(x1 * s1) * 0.1;
+                } else if -x0 >= v[0] / (s0 * s0 + 1.5) {
+                    s0 *= 0.8;
+                    s0 -= 0.02 * (s0 * v6).tanh();
+                    s1 = f64::mul_add(s1, 0.6, f64::sin(v[(k8 + k3) % 4]).exp().cos() * 0.1);
+                } else {
+                    s0 = f64::mul_add(s0, 0.6, f64::ln_1p(x0 * x0).cos() * 0.4);
+                }
+                s1 = (s1 * 0.5 + v[3] * 0.5).tanh();
+            } else if (v[k8 % 4] * v[k8 % 4] + 1.0).recip() - v[k8 % 4] * v[n % 4] < 0.5 {
+                s1 = (s1 * 0.8 + v[k8 % 4] * x0 * 0.05).sin();
+                let v9 = x0 * x0;
+                acc2 += f64::cos(v9.sin()) * 0.25;
+            } else {
+                s1 = f64::mul_add(s1, 0.6, (x1 * x1 + 1.0).log(f64::acos(f64::sin(x2) * 0.9).powi(2) + 2.0).tanh() * 0.05);
+            }
+            let v10 = (s0 * v6).mul_add(x0, x1);
+            acc2 -= f64::asin((v[n % 4] - x1).tanh() * 0.9).cos() * 0.25;
+            acc2 += 0.2 * v10.tanh().sin();
+        }
+        let mut k11 = 0;
+        while k11 < n {
+            k11 += 1;
+            acc2 += (-v[1]).tanh() * 0.25;
+            acc2 += 0.25 * x0.sin();
+        }
+        v[3].cos() + f64::cos(s0) + s1.sin() + acc2.sin() - f64::sin(v6) + f64::hypot(s1.clamp(v6.sin() - 1.5, f64::tanh(s1) + 1.5), v[k3 % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_21<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::sin((x2.powi(2) + T::one()).powf(x2.sin())) * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        let mut k2 = 0;
+        let v4 = loop {
+            k2 += 1;
+            let v3 = T::powi(x1, 2);
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * (v[2] - x0).cos();
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 - T::from_f64(0.1).unwrap() * T::tanh((v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).recip());
+            if k2 >= 4 || v[1].hypot(v3) <= T::from_f64(0.5).unwrap() {
+                break v[k2 % 4] + T::sin(x0);
+            }
+        };
+        if T::ln(T::powi(x0, 2) + T::from_f64(0.5).unwrap()) > v[3].cos() {
+            return (T::powi(x0, 2) + T::one()).log(x1 * x1 + T::from_f64(2.0).unwrap());
+        }
+        let mut m5: T = v4.sin().exp_m1();
+        for i in 1..4 {
+            let c6 = v[i] + T::one();
+            m5 = m5.min(c6);
+        }
+        let f7 = |t: T| m5.max(acc1) + t * T::from_f64(0.25).unwrap();
+        let v8 = f7(x2) + f7(v[3]) * T::from_f64(0.5).unwrap() + T::sinh(T::tanh(x1) * T::from_f64(2.0).unwrap()) * T::from_f64(0.5).unwrap();
+        s0 - T::cos(v8)
+    }
+
+    #[differentiable]
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = 2.0_f64.hypot(f64::tanh(v[n % 4]).sinh()).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < n + 1 {
+            k2 += 1;
+            let v3 = if v[(k2 + n) % 4].powi(3) <= 0.0 || k2 % 2 == 0 {
+                let x1 = (v[3].tanh() * 1.2).tan();
+                f64::powi(v[3], 2).atan() + x1.cos()
+            } else {
+                x2 * x0
+            };
+            if x2 / (s0.powi(2) + 0.5) > -1.0 {
+                break;
+            }
+            acc1 -= 0.25 * f64::cos(v3);
+        }
+        let v6 = if f64::abs(x1) - 0.1 > 0.0 {
+            for _ in (0..n).rev() {
+                acc1 -= 0.25 * x2.cos();
+                acc1 += f64::atanh((v[2] * v[2] + 2.0).acosh().cos() * 0.9) * 0.2;
+            }
+            let x1: f64 = (x2.powi(2) + 0.5).atan2(x2).tanh();
+            let v4 = f64::asinh(v[k2 % 4]).atan();
+            s0 + x1.sin() + v4.tanh()
+        } else {
+            let v5 = x2 * (x2 + s0);
+            x2.hypot(v5)
+        };
+        s0 = (s0 * 0.6 + f64::cosh(x0.tanh() * 1.5) * 0.1).tanh();
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            match k7 % 2 {
+                PHASE_A => {
+                    let v8 = prog_21((s0 * s0 + 0.5).recip().tanh() * 2.0, x2.cos() * 2.0, f64::sin(v6 + x0) * 2.0, [v[0], v[1], v[2], v[3]], k7);
+                    s0 = (s0 * 0.75 + (s0 / (f64::powi(s0, 2) + 1.0) + s0.clamp(-1.5, 0.5)) * 0.05).tanh();
+                    s0 = (s0 * 0.8 + f64::sin(v8) * 0.005).sin();
+                }
+                _ => {
+                    acc1 += v[k7 % 4].cos() * 0.4;
+                }
+            }
+            acc1 -= f64::cos((f64::powi(x0, 2) + 1.0).log2() / (v[0] * v[0] + 1.0)) * 0.4;
+            if k7 >= 5 || f64::tan(v6.tanh() * 1.2) >= 0.0 {
+                break (f64::cos(s0 * 0.25) * 0.5).ln_1p();
+            }
+        };
+        let [b10, b11, b12, _] = [(f64::powi(x0, 2).powi(2) + 2.0).sqrt(), f64::sin(v6), (v9 * v9).cos(), f64::asin(f64::tanh(x2).sin() * 0.9)];
+        let v16 = 'b3: {
+            let mut k13 = 0;
+            while k13 < 4 && prog_21::<f64>(f64::cos(b11.cos() * (x0 * x0).ln_1p()) * 2.0, v9, 0.75, [v[0], v[1], v[2], v[3]], k7) <= -1.0 {
+                k13 += 1;
+                if k13 > 2 {
+                    let v14 = prog_21(b10.tanh(), b11, 0.75, [v[0], v[1], v[2], v[3]], 0);
+                    s0 = (s0 * 0.5 + v14.sin() * 0.005).tanh();
+                } else {
+                    s0 = s0.mul_add(0.6, (SCALE + x2).tanh() * 0.4);
+                    let v15 = prog_21(x1, b11, 0.5, [v[0], v[1], v[2], v[3]], 6);
+                    s0 = s0.mul_add(0.75, v15.sin().tanh() * 0.005);
+                }
+                if (b12 * b12 + 1.0).log2() < b10 && n % 2 == 0 {
+                    break 'b3 prog_21((v9.powi(2) + 1.0).log2().tanh().sin(), 2.0, v9, [v[0], v[1], v[2], v[3]], 2);
+                }
+                s0 *= 0.5;
+                s0 += 0.25 * (s0 * s0 + 0.5).ln();
+            }
+            f64::sin(b11)
+        };
+        s0 * 0.75 + f64::cos(acc1) - f64::cos(b10) - b12 * 1.5 + v16 * 0.25 - x2.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_23(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0 + 1.0).atan2(x1).sin() * 2.0;
+        let mut s1 = f64::tanh(prog_2(0.25, 0.5, *x2, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let sl3 = &v[..2];
+        let v4 = sl3.iter().map(|&p| (p * p + 1.5).acosh()).sum::<f64>();
+        let v5 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.25 * (f64::copysign(2.0_f64, s1) + f64::tanh(p)).tanh());
+        let v6 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(prog_21::<f64>(f64::tanh(p - v4) * 2.0, 1.5, f64::cosh(f64::cos(s0)).cos(), v, 1))).product::<f64>();
+        let v7 = if ((x1 / (x0 * x0 + 1.0)).powi(2) + 1.0).log((acc2 * v5).powi(2) + 2.0) <= 0.0 {
+            prog_21(f64::max(v4, acc2).cos() * 2.0, 1.5, x0, v, n)
+        } else {
+            return x1.cos().exp2().hypot(v[n % 4] * acc2)
+        };
+        let v8 = v[..3].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        for i in 0..5 {
             let fi = i as f64;
             match i {
-                0 => {
-                    acc3 -= v7.sin();
+                MODE_A | 2 => {
+                    s0 *= 0.75;
+                    s0 += 0.1 * (v4 + s0).tanh();
+                    s1 *= 0.5;
+                    s1 += 0.4 * (v6.to_degrees() * 0.02).cos();
                 }
-                PHASE_B | 3 => {
-                    acc3 += v7.min(v[i % 4]).cos();
-                    s2 = s2.mul_add(0.6, prog_77(x1, f64::cos(s2), x2, *w0, i).sin() * 0.005);
-                    if n > 4 {
+                3 => {
+                    acc2 += 0.05 * prog_21(f64::tanh(f64::ln(s0.powi(2) + 2.0)) * 2.0, x1, 0.5, v, 5).tanh();
+                    if (v6.atan2(f64::powi(v6, 2) + 0.5).powi(2) + 1.0).log2() <= 0.5 {
+                        s1 *= 0.75;
+                        s1 -= 0.1 * 1.5_f64.atan2(v5 * fi).sin();
+                        let v9 = v7 - 0.3;
+                        acc2 -= 0.4 * f64::cos(v9.cos());
+                    }
+                    acc2 += 0.4 * (v7 / (v7.cos() + 2.0)).sin();
+                }
+                4 => {
+                    for _ in 0..4 {
+                        if -(fi / (s0 * s0 + 0.5)) < -0.5 {
+                            acc2 += 0.1 * (s0 / (v6 * v6 + 1.5)).tanh();
+                        } else {
+                            s1 = s1 * 0.75 + v7.cos() * x1.tanh() * 0.1;
+                            s0 = (s0 * 0.5 + (v4 * v4 + 2.0).acosh() * 0.05).tanh();
+                        }
+                        acc2 -= v6.clamp(-1.0, 1.0) * 0.1;
+                        if -x1 >= 1.0 {
+                            let v10: f64 = v8;
+                            s0 = s0.mul_add(0.8, v7.sin() * 0.2);
+                            s1 = s1 * 0.8 + v10.tanh() * 0.2;
+                        } else if v5 + v8 < v7 {
+                            s1 = (s1 * 0.75 + (v4.powi(2) + 2.0).acosh() * 0.02).tanh();
+                        } else {
+                            let x0 = f64::sqrt(x0 * x0 + 1.0);
+                            s1 = (s1 * 0.8 + (v5 + fi) * 0.2).tanh();
+                            s0 = s0 * 0.6 + f64::sin(x0) * 0.4;
+                        }
+                    }
+                }
+                _ => {
+                    for &u in v.iter() {
+                        match i % 3 {
+                            MODE_B => {
+                                continue;
+                            }
+                            2 => {
+                                s0 = f64::mul_add(s0, 0.8, (*x2 * *x2 + 2.0).acosh().sin() * 0.05);
+                            }
+                            _ => {
+                                s1 = 0.6 * s1 + 0.25 * f64::tanh(s0.cos().sinh());
+                                acc2 += f64::acos(v7.cos() * 0.9).sin() * 0.1;
+                            }
+                        }
+                        acc2 += f64::tanh((u * u + 0.5).cbrt()) * 0.1;
+                    }
+                    let v11 = (f64::powi(f64::recip(fi.powi(2) + 0.5), 2) + 1.0).powi(-3);
+                    acc2 += 0.4 * v11.cos();
+                }
+            }
+            let v13 = if i == 4 && v[3] < -1.0 {
+                f64::exp2(v7.cos())
+            } else {
+                let v12 = (v6 * v6 + 0.5).powf(f64::tanh(v8));
+                0.5_f64.log(f64::powi(v12 - v7, 2) + 2.0)
+            };
+            for j in (0..6).rev() {
+                let fj = j as f64;
+                if n % 3 == 1 {
+                    acc2 -= 0.05 * (fj.powi(2) + 2.0).acosh().cos();
+                } else {
+                    s0 = 0.75 * s0 + 0.25 * s0.cos().cos();
+                }
+                s1 = (s1 * 0.8 + (v13 - 0.65).mul_add(v8.cos(), f64::cos(v6)) * 0.01).tanh();
+                if (v7 * v7 + 1.0).log10() > 0.25 {
+                    break;
+                }
+            }
+            s1 = 0.5 * s1 + 0.5 * f64::sin(s0);
+            acc2 += f64::cos(v13.tanh()) * 0.25;
+        }
+        s1 * 0.5 + acc2.cos() + v6 * 1.5 - v7.tanh() + v8
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
+        let w0 = v;
+        let mut s1: f64 = (w0[n % 4].powi(2) + 1.0).log(x2 * x2 + 2.0).tanh() * 2.0;
+        let mut s2 = (x0 + v[n % 4]).cos() * 2.0;
+        let mut s3 = (x1.min(w0[0]) - x1.tanh()).tanh() * 2.0;
+        let mut acc4: f64 = 0.0;
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            acc4 -= (v[n % 4] + x1).sin();
+            let mut k5 = 0;
+            while k5 < n && (f64::powi((s2 * s2 + 1.0).powi(-2), 2) + 1.0).log2() < s1 {
+                k5 += 1;
+                match k5 {
+                    0 | 2 => {
+                        s3 = f64::mul_add(s3, 0.6, (v[k5 % 4] * v[k5 % 4] + 1.0).sqrt().cos() * 0.4);
+                        break 'l0;
+                    }
+                    4 | 6 => {
+                        let v6 = f64::powi(s1, 3);
+                        acc4 += f64::cos(f64::tanh(v6)) * 0.1;
+                    }
+                    _other => {
+                        acc4 += 0.1 * (s3.tanh() * 0.9).acos().tanh();
+                    }
+                }
+                let v7 = if k5 % 3 == 1 && f64::atan2(fi, x2.powi(2) + 1.0) >= f64::cosh(f64::sin(s3) * 2.0) {
+                    f64::cos(s1)
+                } else {
+                    f64::cbrt(f64::powi(v[k5 % 4], 2) + 1.0)
+                };
+                s1 = s1 * 0.8 + f64::sin(f64::recip(v7.powi(2).powi(2) + 0.5)) * 0.02;
+            }
+            let v8 = x2 * x0;
+            match k5 % 3 {
+                MODE_B if n % 2 == 0 => {
+                    s3 = (s3 * 0.8 + prog_9((f64::tanh((f64::tanh(w0[(k5 + n) % 4]) * 0.9).asin()) * 0.9).acos().tanh(), s1, 0.25, v, i) * 0.005).sin();
+                    let mut k9 = 0;
+                    while k9 < n + 1 {
+                        k9 += 1;
+                        acc4 -= 0.1 * (s2 * s2 + 1.0).ln().tanh();
+                        if f64::exp(x0.tanh()) + v8 <= w0[k9 % 4] {
+                            let v8 = -(s3 * v8);
+                            acc4 += 0.1 * (v8 + x1).sin();
+                        } else {
+                            let v10: f64 = fi;
+                            s2 = 0.6 * s2 + 1.0 * v10.sin().sin();
+                        }
+                    }
+                }
+                2 => {
+                    s2 = (s2 * 0.75 + v8 / (fi.powi(2) + 1.0) * 0.05).sin();
+                    if (f64::acos(f64::sin(x1) * 0.9).cos() * 1.2).tan() <= 1.0 {
+                        return f64::sin(x0).cos().exp();
+                    }
+                }
+                _ => {
+                    let x2 = s3.sin();
+                    acc4 += x2;
+                }
+            }
+            acc4 -= v8.tanh();
+        }
+        match n % 4 {
+            0 => {
+                let v17 = match n.checked_sub(1) {
+                    Some(k11) if k11 > 3 => {
+                        let c12 = k11 as f64;
+                        f64::sin(s1) + s2.tanh() + c12.sin()
+                    }
+                    Some(k13) => {
+                        let c14 = k13 as f64;
+                        s1 *= 0.75;
+                        s1 -= 0.2 * f64::powf(x1.powi(2) + 1.0, 0.3).tanh();
+                        f64::sin(c14)
+                    }
+                    None => {
+                        for i in 0..v.len() {
+                            let fi = i as f64;
+                            let v15 = w0.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::exp((p.tanh() * 2.0).cosh().tanh()))).product::<f64>();
+                            let v16 = v15;
+                            s2 = f64::mul_add(s2, 0.8, prog_21::<f64>((x0 + fi).cos(), f64::exp_m1(s2.tanh()).sin(), 0.25, *v, n).sin() * 0.005);
+                            acc4 -= 0.25 * v16.tanh();
+                        }
+                        x1 + x0
+                    }
+                };
+                acc4 += 0.25 * f64::tanh(v17);
+            }
+            1 => {
+                s2 *= 0.6;
+                s2 -= 0.05 * (-s2.sin());
+                let x2 = (s3.sin() * 0.9).acos();
+                s2 = (s2 * 0.6 + f64::cos(x2) * 0.02).sin();
+            }
+            g if g > 2 => {
+                s1 = (s1 * 0.8 + prog_21(s3, f64::tanh(x1.mul_add(s1, x0)) * 2.0, x2, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+            }
+            _ => {
+                s1 = (s1 * 0.8 + x0 / (s3 * s3 + 1.5) * 0.02).tanh();
+            }
+        }
+        let v18 = match n {
+            MODE_A => {
+                s2 = (s2 * 0.6 + s2.max(x1) * 0.1).tanh();
+                f64::cbrt((s2 * std::f64::consts::LN_2).powi(2) + 1.0)
+            }
+            1 | MODE_D => 0.25 * f64::cosh(x2.cos() * 1.5),
+            g if g > 4 => x1.sin(),
+            _ => f64::max(x1, x2),
+        };
+        match n {
+            0 | MODE_C => {
+                s2 *= 0.8;
+                s2 += 0.2 * f64::tanh(f64::asinh(x1));
+            }
+            3..=5 => {
+                s2 = s2 * 0.5 + (v18 * v18 + 2.0).ln().sin() * 0.5;
+                if -x1 >= 0.0 {
+                    let Some(k20) = (n % 4).checked_sub(1) else {
+                        let v19 = v[n % 4].abs();
+                        return v19.atan()
+                    };
+                    let c21 = k20 as f64;
+                    s1 = s1.mul_add(0.5, (s1 + x0).cos() * 0.02);
+                    acc4 -= c21.cos();
+                } else {
+                    s3 = 0.75 * s3 + 0.005 * prog_21(x1, 0.75, (-s3).sin(), [v[0], v[1], v[2], v[3]], 1).cos();
+                    let v22 = prog_21::<f64>(x2, 0.75, f64::cos((f64::log(v18 * v18 + 1.0, x0.powi(2) + 2.0).powi(2) + 1.5).acosh()) * 2.0, [v[0], v[1], v[2], v[3]], n);
+                    s2 = s2 * 0.5 + v22.tanh() * 0.005;
+                }
+                let v23: f64 = prog_21::<f64>(f64::sin((w0[2].cos() * 1.2).tan().tanh()), x0, f64::sin((x2.cos() * 0.9).atanh()) * 2.0, *v, n);
+                acc4 += v23.sin() * 0.005;
+            }
+            _ => {
+                s1 *= 0.6;
+                s1 += 0.02 * (f64::tanh(s2) * 0.9).asin().tanh();
+                acc4 += x1.atan2(v18 * v18 + 0.5).tanh() * 0.5;
+                if n == 2 {
+                    s1 = (s1 * 0.6 + s1.tanh().exp() * 0.02).tanh();
+                    s1 = (s1 * 0.8 + (s3 + v18) * 0.02).tanh();
+                }
+            }
+        }
+        let mut k24 = 0;
+        loop {
+            k24 += 1;
+            s3 = (s3 * 0.75 + (f64::atan2(s1 * s1 + 1.0, s3) - x2 * core::f64::consts::FRAC_1_SQRT_2) * 0.05).tanh();
+            let Some(k25) = (n % 3).checked_sub(1) else {
+                return v18.sin()
+            };
+            let c26 = k25 as f64;
+            if k24 >= 2 {
+                break;
+            }
+            s2 = (s2 * 0.8 + f64::sin(c26) * 1.0).tanh();
+        }
+        for &t in w0 {
+            acc4 += 0.25 * ((s1.cos() * 0.9).acos().powi(2) + 1.5).acosh().tanh();
+            s2 = 0.8 * s2 + 0.2 * v18.cos();
+            s1 = (s1 * 0.5 + f64::cos(t) * 0.5).sin();
+        }
+        let v30 = match mode {
+            Mode::Lower(_, lo28) => {
+                let v18 = f64::asinh(lo28);
+                s1 / (f64::powi(v18, 2) + 1.0)
+            }
+            Mode::Upper(hi29) => {
+                s2 / (v[k24].powi(2) + 1.5) - hi29.clamp(v18.cos() - 1.5, w0[k24].sin() + 1.5)
+            }
+            Mode::Off => prog_9(s1, f64::abs(v18.cos()).sin(), x1, w0, k24),
+        };
+        s1 + s2 + f64::sin(s3) + acc4.sin() + v18 * 0.25 + f64::sin(v30)
+    }
+
+    #[differentiable]
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::hypot(1.5_f64, x0)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 += 0.5 * f64::asin(f64::cos(f64::cbrt(x0.tanh() + 2.0)) * 0.9).cos();
+            let len2 = v.len();
+            for j in 0..len2 {
+                let fj = j as f64;
+                acc1 -= 0.1 * v[j].cos().exp2().cos();
+                if n == 3 && prog_21(x1, x2, t, [v[0], v[1], v[2], v[3]], n) < 0.5 {
+                    s0 = 0.5 * s0 + 1.0 * fi.cos();
+                    continue 'l0;
+                }
+                let v3 = t * t + f64::log(x1 * x1 + 1.0, fj * fj + 2.0);
+                s0 = (s0 * 0.5 + v3.cos() * 0.05).sin();
+            }
+            acc1 -= f64::exp(t.tanh()).cos() * 0.5;
+        }
+        let v4 = prog_21(f64::sin(v[n % 4]).cosh().sin(), f64::tanh(x2 + v[2]), x1, [v[0], v[1], v[2], v[3]], 0);
+        s0 = s0 * 0.75 + (f64::powi(x2, 2) + 2.0).acosh().cos() * 0.1;
+        let v5 = v[1..3].iter().fold(0.0, |r, &p| r * 0.5 + (f64::ln(s0 * s0 + 1.0).tanh().exp() + p * 0.5) * 0.5);
+        let v6 = v.iter().map(|&p| prog_21((f64::tanh(p) * 2.0).sinh().tanh() * 2.0, 1.2, 2.0, [v[0], v[1], v[2], v[3]], n)).sum::<f64>();
+        let v7 = acc1 / 2.0;
+        let v11 = 'b2: {
+            let len8 = v.len();
+            for i in 0..len8 {
+                let fi = i as f64;
+                acc1 += f64::tanh(v[3 - i] + v7) * 0.5;
+                if f64::cos(v[i]) - f64::atan(v7) >= f64::atan2(v6, v5 * v5 + 0.5) && n % 3 == 1 {
+                    break 'b2 prog_21(x1, 1.2, (f64::powi(0.5_f64.copysign(x2), 2) + 1.0).log((x0 * fi).powi(2) + 2.0).tanh(), [v[0], v[1], v[2], v[3]], 3);
+                }
+                if !(i == 1 && v4 > -0.5) {
+                    s0 = s0 * 0.6 + (v7 - s0).sin().cos() * 0.2;
+                    if fi - s0 >= 0.0 {
+                        s0 = s0.mul_add(0.5, (f64::log(s0.powi(2) + 1.0, s0 * s0 + 2.0).cos() * 0.5).ln_1p().tanh() * 0.1);
+                        acc1 -= f64::tanh(f64::ln_1p(x2 * x2)) * 0.5;
+                    } else if (v5.powi(2) + 1.0).recip() <= 0.25 {
+                        acc1 += 0.01 * prog_21(x1, x0, (v4.cos().exp_m1() - v5).sin() * 2.0, [v[0], v[1], v[2], v[3]], 6).cos();
+                        match i + n {
+                            0 => {
+                                let v9 = f64::log((fi.to_radians() * 20.0).powi(2) + 1.0, 2.0);
+                                s0 = s0 * 0.75 + (v7 * v9).tanh() * 0.2;
+                                if f64::ln_1p(v5.cos() * 0.5) >= v4 && i < 2 {
+                                    continue;
+                                }
+                            }
+                            1 => {
+                                s0 = s0.mul_add(0.75, (s0.sin() * 0.9).acos().sin() * 0.1);
+                                s0 = (s0 * 0.6 + f64::sqrt(f64::powi(s0, 2) + 2.0) * 0.4).sin();
+                                if v7 + x0.cos().exp2() < v7 {
+                                    break;
+                                }
+                            }
+                            2..=4 => {
+                                break;
+                            }
+                            _ => {
+                                s0 = 0.75 * s0 + 0.02 * f64::sinh(s0.sin() * 2.0).tanh();
+                            }
+                        }
+                        s0 = f64::mul_add(s0, 0.75, f64::recip(s0 * s0 + 1.0) * 0.25);
+                    } else {
+                        let v7 = (s0.tanh().cos() * 0.9).acos();
+                        acc1 -= v7.cos().sin() * 0.5;
+                    }
+                    let v10 = x2.to_degrees() * 0.02;
+                    s0 = s0 * 0.75 + f64::sin(v10) * 0.2;
+                } else if fi.atan2(f64::powi(v6, 2) + 1.0) > 1.0 {
+                    acc1 += f64::tanh((x1.powi(2) + 1.0).powf(s0.cos())) * 0.25;
+                    s0 = s0.mul_add(0.6, f64::max(f64::mul_add(s0, x2, v7), x2).sin() * 0.05);
+                }
+            }
+            f64::recip(v5 * v5 + 1.0)
+        };
+        match n.checked_sub(1) {
+            Some(1 | 2) => {
+                s0 = s0 * 0.5 + (x2 * x2 + 2.0).ln().tanh() * 0.5;
+            }
+            Some(k12) => {
+                s0 = s0.mul_add(0.8, f64::cos(prog_21(f64::cos((f64::powi(x0, 2) + 0.5).ln()), x2, 0.75, [v[0], v[1], v[2], v[3]], 2)) * 0.005);
+                acc1 -= f64::sinh(v[k12 % 4].sin().tanh() * 1.5).cos();
+            }
+            None => {
+                s0 = (s0 * 0.75 + (SCALE + v7) * 0.05).tanh();
+            }
+        }
+        let m13 = 2 * n + 1;
+        let c14: f64 = table(m13);
+        s0.tanh() + acc1.cos() + v4 * 0.5 - v6.sin() + v7 * 0.75 - v11 * 0.5 + c14 - f64::acos((1.2 * v5).sin() * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0: f64 = prog_12(2.0, f64::sin(v[n % 4].abs()), x1, v, 5).cos() * 2.0;
+        let mut s1 = f64::exp2(f64::tanh(x1));
+        let mut acc2: f64 = 0.0;
+        let v6 = if let Some(k3) = (n % 3).checked_sub(1) {
+            let c4 = k3 as f64;
+            let x1 = f64::log2(c4.powi(2) + 1.0) + 1.5_f64.hypot(x2);
+            prog_9(acc2, (-x0).cos(), f64::hypot(x1, f64::exp(x1.sin())).cos() * 2.0, &v, 1)
+        } else {
+            let v5 = x2.min(x0);
+            s1 = (s1 * 0.75 + prog_12(f64::sin(x0), s0, 0.25, v, n) * 0.005).tanh();
+            (v[n % 4] * v[n % 4] + 1.0).log10() + v5.tanh()
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.02 * (v6 * p).sin());
+            if (f64::powi(v8 + 2.0, 2) + 1.5).acosh() > f64::asinh(s1) {
+                let v9 = x0.atan() - v[k7 % 4];
+                acc2 -= v[k7 % 4].sin() * s1 * 0.5;
+                acc2 += v9.sin() * 0.5;
+            }
+            let mut k10 = 0;
+            while k10 < n + 1 && x1 * (2.5 - x2) > -1.0 {
+                k10 += 1;
+                let v11 = v.iter().fold(v[k10 % 4], |r, &p| r * 0.5 + 0.1 * (r * x0 + p.sin()).tanh());
+                let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::exp2(v11.tanh()) + p.cos() + q.sin()).sum::<f64>();
+                acc2 -= 0.05 * (s1.sin() * 2.0).cosh().cos();
+                s0 = s0 * 0.8 + f64::cos(v12) * 0.005;
+            }
+            acc2 += f64::sin(v6 * v[k7 % 4] * 0.65) * 0.5;
+            if k7 >= 4 {
+                break;
+            }
+        }
+        let mut a13 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a13[i] = f64::cos((v6.powi(2) + 1.0).log2());
+            acc2 += t.sin() * 0.5;
+        }
+        let f14 = |t: f64| (t.tanh() * 1.2).tan();
+        let v15 = a13.iter().copied().map(f14).sum::<f64>();
+        match mode {
+            Mode::Lower(_, lo17) => {
+                let v23 = match n.checked_sub(2) {
+                    None => (lo17.powi(2) + 0.5).powf(0.5),
+                    Some(k18) if k18 % 2 == 0 => {
+                        let c19 = k18 as f64;
+                        let v20 = (c19 * c19 + 1.0).powi(-3);
+                        s1 = s1 * 0.6 + (f64::tanh(c19).exp() / (lo17.powi(2).powi(2) + 1.0)).sin() * 1.0;
+                        c19 / (f64::cos(c19) + 2.0) + f64::cos(v20)
+                    }
+                    Some(k21) => {
+                        let c22 = k21 as f64;
+                        for i in 1..n {
+                            if (c22.powi(2) + 1.0).log10() + s0 * x2 > x1 {
+                                acc2 -= (a13[(i + k21) % 4].cos() * 0.9).atanh() * 0.25;
+                            }
+                            acc2 -= 0.4 * x0.cos();
+                            if (v15 - 0.65) * std::f64::consts::FRAC_PI_4 >= v6 && i % 2 == 0 {
+                                acc2 += 0.25 * lo17;
+                                continue;
+                            }
+                        }
+                        x2.to_degrees() * 0.01 + c22.cos()
+                    }
+                };
+                s1 = (s1 * 0.8 + lo17.tanh() * 1.0).sin();
+                acc2 += f64::sin(v23);
+            }
+            Mode::Upper(hi24) => {
+                let v15: f64 = hi24 * v[k7 % 4];
+                acc2 += v15.sin();
+            }
+            _ => {
+                s1 = s1.mul_add(0.75, 2.0_f64.min(x2).tanh() * 0.25);
+                if !(k7 > 1) {
+                    acc2 -= 0.25 * f64::sin(v6 * 0.01);
+                    let v25 = x0.sin() + x0.tanh().cosh();
+                    s0 = f64::mul_add(s0, 0.6, f64::tanh(v25) * 0.1);
+                } else {
+                    s1 = s1 * 0.75 + x1.tanh() * 0.25;
+                }
+            }
+        }
+        s0 + s1.sin() + acc2.tanh() + v6.tanh() + v15.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_27<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize, mode: Mode) -> T {
+        let mut s0 = x0.min(v[2]);
+        let mut s1 = T::min(T::from_f64(1.5_f64).unwrap(), x1);
+        let mut acc2: T = 0.0;
+        'l0: for i in 0..6 {
+            let fi = T::from_usize(i).unwrap();
+            acc2 = acc2 - (x2 * (T::from_f64(SCALE).unwrap() + v[n % 4])).tanh() * 0.25;
+            for j in 0..i {
+                let fj = T::from_usize(j).unwrap();
+                match n + j {
+                    0 | 2 => {
+                        s1 = s1.mul_add(0.75, T::tanh(s1 / (T::from_f64(1.5_f64).unwrap().copysign(s1).tanh() + 2.0)) * 0.25);
+                        let v3 = s0 * x0;
+                        acc2 = acc2 + 0.05 * v3.sin();
+                    }
+                    3 => {
+                        s1 = s1 * 0.5;
+                        s1 = s1 + 1.0 * (fj.cos() * 0.9).asin().tanh();
+                        if n % 2 == 0 {
+                            break;
+                        }
+                        s0 = T::mul_add(s0, 0.5, T::cos((s0.sin() * 0.9).acos()) * 0.2);
+                    }
+                    4..=6 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        acc2 = acc2 - x2.sin() * 0.05;
+                        s1 = (s1 * 0.5 + (T::from_f64(1.5_f64).unwrap().powf(v[j % 4].tanh()).powi(2) + 2.0).sqrt() * 0.75).tanh();
+                    }
+                }
+                if n < 4 && s0 - fi > 0.0 {
+                    continue 'l0;
+                }
+                s1 = T::mul_add(s1, 0.6, (-v[j % 4]).tanh() * 0.4);
+            }
+            if T::tanh(x2) > 0.0 {
+                continue;
+            }
+            if v[3] / (v[3] * v[3] + 1.5) / ((x0 - v[3]).sin() + 2.0) < s1 * x1 {
+                continue;
+            }
+        }
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            s1 = s1 * 0.6 + T::tanh(s1 * x2) * 0.1;
+            if (s0.powi(2) + 0.5).sqrt() < x1 && k4 < 1 {
+                continue;
+            }
+            let v5 = x1.cos();
+            acc2 = acc2 - 0.4 * v5.tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            match i {
+                0..=2 => {
+                    let v6 = prog_21::<T>(s1, x0, T::cos((t.cos() + 2.0).cbrt().powi(3)), v, i);
+                    s0 = s0 * 0.8;
+                    s0 = s0 + 0.005 * T::sin(v6).sin();
+                }
+                3 => {
+                    acc2 = acc2 + 0.5 * T::abs(x0).cos();
+                    s1 = 0.6 * s1 + 1.0 * T::from_f64(2.0_f64).unwrap().hypot(fi).tanh();
+                    match i {
+                        0 => {
+                            break;
+                        }
+                        MODE_B | 3 => {
+                            let x0 = (x2 * x2 + 1.0).powi(-3);
+                            s0 = s0 * 0.8;
+                            s0 = s0 + 0.01 * x0;
+                        }
+                        _ => {
+                            acc2 = acc2 - 0.5 * T::tanh(t);
+                            acc2 = acc2 + T::cos((x2 * x2 + 0.5).ln()) * 0.5;
+                        }
+                    }
+                }
+                _ => {
+                    for _ in (0..n).rev() {
+                        if k4 == 0 {
+                            break;
+                        }
+                        let v7 = T::recip((t + x1).powi(2) + 0.5);
+                        s1 = s1 * 0.8;
+                        s1 = s1 + 0.05 * T::sin(T::acosh(v[n % 4] * v[n % 4] + 1.5));
+                        acc2 = acc2 + v7.tanh().cos() * 0.05;
+                    }
+                }
+            }
+            acc2 = acc2 - 0.25 * T::tanh((x2 - 1.5) * (t + x2));
+        }
+        let mut m8 = 0;
+        'l5: for i in (1..=4).step_by(2) {
+            let fi = T::from_usize(i).unwrap();
+            let v12 = if i == 4 && v[m8 % 4].atan() <= x2 {
+                fi.to_degrees() * 0.02
+            } else if prog_21((T::to_radians(v[i % 4]) * 20.0).cos() * 2.0, T::tanh(T::log2(s1.powi(2) + 1.0) - s1.tanh()), x1, v, k4) < (T::cos(x1) * 2.0).cosh() {
+                for u in v {
+                    let v9 = T::from_f64(0.5_f64).unwrap().powf(T::tanh(x2)).mul_add(x0 - u, u + v[2]);
+                    acc2 = acc2 + 0.25 * ((u.sin() * 0.9).acos() * s1.abs()).cos();
+                    if i < 3 {
+                        acc2 = acc2 - x2.tanh() * 0.25;
+                        s0 = (s0 * 0.8 + v9.cos() * 0.01).tanh();
+                    } else {
+                        s1 = s1 * 0.8;
+                        s1 = s1 + 0.1 * (s1 + u).tanh();
+                        if x0 + v9 > T::exp(v[1].cos()) {
+                            continue 'l5;
+                        }
+                    }
+                }
+                let v10 = v[0] * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap();
+                acc2 = acc2 + x0.cos();
+                prog_21::<T>(v10, (T::to_degrees(T::powi(x1, 2)) * 0.02).sin() * 2.0, x0 * 1.2, v, 5)
+            } else {
+                let v11 = (x0 * x0).ln_1p() - fi.max(s1);
+                T::from_f64(SCALE).unwrap() + v[1] + v11.cos()
+            };
+            for j in 1..n {
+                let fj = T::from_usize(j).unwrap();
+                if (T::tanh((v[j % 4] * v[j % 4] + 1.0).log(x1 * x1 + 2.0)) * 0.9).asin() <= -0.5 {
+                    s0 = (s0 * 0.6 + (x0.powi(2) + 1.0).recip() * s0.mul_add(fj, v[k4 % 4]) * 0.02).tanh();
+                    s0 = (s0 * 0.5 + (T::powi(fi.sin().exp(), 2) + 1.0).recip() * 1.0).tanh();
+                }
+                let [b13, b14, _, _] = v;
+                s1 = s1 * 0.5 + T::sin((T::powi((b14 * b14 + 2.0).sqrt(), 2) + 1.0).log(2.0)) * 0.25;
+                acc2 = acc2 + b13.cos() * 0.2;
+            }
+            s1 = s1 * 0.5 + T::tanh(s0).exp2().cos() * 0.25;
+            s0 = (s0 * 0.8 + T::sin(v12) * 0.005).sin();
+            if T::exp_m1(x2.cos()) >= v[m8 % 4] || k4 == 1 {
+                m8 += 1;
+            }
+        }
+        let c15 = T::from_usize(m8).unwrap();
+        let mut k16 = 0;
+        let v21 = loop {
+            k16 += 1;
+            if (x2.tanh() * 0.9).acos() >= 1.0 {
+                s1 = 0.8 * s1 + 0.02 * (v[1] * c15 + x2.cos()).sin();
+                let v17 = c15 + T::powi(v[1], 3);
+                acc2 = acc2 + v17.tanh().sin() * 0.25;
+            } else if T::acos(x2.tanh() * 0.9) * (x0 + 2.0) > -0.5 {
+                let v18 = (x2 * x2 + 1.0).atan2(c15) + T::asinh(x2);
+                acc2 = acc2 - v18.cos() * 0.25;
+            }
+            if (x1.cos() * 0.9).asin() >= -1.0 {
+                s0 = (s0 * 0.8 + 0.8 * v[k16 % 4] * 0.25).sin();
+                let v19: T = c15 * 0.8 + s1 / (x0.cos() + 2.0);
+                s0 = T::mul_add(s0, 0.8, T::tanh(v19.sin()) * 0.05);
+            } else {
+                acc2 = acc2 + 0.25 * T::acosh(c15.powi(2) + 1.5).cos();
+                if x1.tanh() >= (T::cos(x1) * 2.0).sinh() {
+                    break T::cos(T::asin(x0.tanh() * 0.9));
+                }
+                acc2 = acc2 + (x1 - s1).sin() * 0.25;
+            }
+            let v20 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.02 * ((p * p + 1.0).cbrt() * (r * x1)).tanh());
+            acc2 = acc2 + 0.25 * T::cos(v20).tanh().tanh();
+            if k16 >= 6 || (x1.tanh().powi(2) + 1.0).ln() < 0.25 {
+                break -v20;
+            }
+        };
+        let mut k22 = 0;
+        let v24: T = loop {
+            k22 += 1;
+            if s1.to_radians() > v21 - v[k22] {
+                s0 = s0.mul_add(0.5, (x2.cos() * 1.2).tan().atan().sin() * 0.05);
+                if -x2 <= -1.0 && k22 < k4 {
+                    acc2 = acc2 + s0.cos();
+                    s0 = 0.75 * s0 + 0.1 * ((-s0) + s0).tanh();
+                } else if s1 / (c15.tanh() + 2.0) <= v21 {
+                    acc2 = acc2 - T::tanh((c15 * v[(k22 + k4) % 4]).cos().exp2()) * 0.4;
+                }
+            }
+            let v23 = (x2.tanh() * 0.9).asin() / ((x1 / (T::sin(x0) + 2.0)).powi(2) + 0.5);
+            acc2 = acc2 - (c15.sin() * 0.9).acos().cos();
+            if k22 >= 2 || (-x1).cos() >= (v21 * v21 + 0.5).cbrt() {
+                break (s0 - v23).cos();
+            }
+            acc2 = acc2 + 0.25 * v23.tanh();
+        };
+        let sl25 = &v[2..];
+        let v26 = sl25.iter().fold(-0.0, |r, &p| r + ((-v21) + p * 0.5));
+        let v31: T = match mode {
+            Mode::Lower(_, _) => x2.cos().mul_add((x2 * x2 + 2.0).sqrt(), v21),
+            Mode::Upper(hi29) => {
+                let hi29 = T::from_f64(hi29).unwrap();
+                let x1 = (T::powi(hi29.max(x2), 2) + 2.0).ln();
+                T::asinh(x0) + x1.tanh()
+            }
+            Mode::Off => {
+                let v30 = (x1 * x1 + 0.5).cbrt() + (v26 * v26 + 2.0).sqrt();
+                v26.cos() / (T::clamp(c15, -0.5, 1.0).powi(2) + 1.0) + T::sin(v30)
+            }
+        };
+        x2 + s0 * 1.5 + s1.tanh() - acc2.sin() - T::sin(c15) - T::cos(v24) - v26.cos() + T::cos(v31)
+    }
+
+    #[differentiable]
+    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::atanh(f64::acos(f64::cos(v[2]) * 0.9).tanh() * 0.9);
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a3[i % 4] = a3[i % 4] * 0.75 + w0[n % 4].powi(2).tanh() * 0.05;
+        }
+        for i in 0..4 {
+            a3 = [a3[2].mul_add(0.8, f64::acosh(a3[i].tanh().powi(2) + 1.5).tanh() * 0.1), a3[2].mul_add(0.6, f64::cos(f64::tanh(v[i]).sinh()) * 0.25), a3[2], a3[3]];
+        }
+        if prog_2(acc2, a3[n % 4].max(w0[n % 4]).tanh().exp2().tanh(), x0, *v, 5) >= f64::clamp(acc2, f64::tanh(x1) - 1.5, w0[2].sin() + 1.5) {
+            acc2 += x2.cos().powi(3);
+        } else if n == 2 {
+            acc2 += (-v[n % 4].hypot(a3[n % 4])).tanh() * 0.25;
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            if s1 > 0.0 {
+                return x1 * w0[(k4 + n) % 4] * (SCALE + x0);
+            }
+            let [b5, b6, b7] = [prog_21(s1, f64::powi(x2, 3).tanh() * 2.0, x0, *w0, n), (w0[(k4 + n) % 4].cos() * 0.9).atanh(), prog_9((x0 / (v[k4] * v[k4] + 0.5)).sin(), x0, s1, w0, n)];
+            acc2 -= (v[(k4 + n) % 4] * v[(k4 + n) % 4]).ln_1p().tanh();
+            if k4 >= 2 || f64::copysign(v[n % 4], b5) <= -0.5 {
+                break;
+            }
+            acc2 -= (b6.tanh() - b7.tanh()).tanh() * 0.005;
+        }
+        'l3: for &t in a3.iter() {
+            s1 = s1.mul_add(0.75, (-t).sin() * 0.25);
+            acc2 += f64::sin(prog_21((x2 - x0).cos(), t, a3[3 - k4].tanh().cos(), *v, n)) * 0.02;
+            for j in 0..6 {
+                acc2 -= 0.5_f64.log(x1.powi(2) + 2.0) * 0.05;
+                let v8 = f64::ln_1p(f64::cos(x2.cos().exp_m1()) * 0.5);
+                match j {
+                    0..=1 => {
+                        acc2 -= 0.05 * f64::min(0.5_f64, f64::exp(f64::tanh(x1))).tanh();
+                        s1 = s1 * 0.75 + (v8 * s1).cos() * 0.05;
+                        if j < 1 {
+                            break;
+                        }
+                    }
+                    g if g > 2 => {
+                        s1 = 0.8 * s1 + 0.02 * f64::cos(((x2 * v8).powi(2) + 1.0).log2());
+                        break 'l3;
+                    }
+                    _ => {
+                        s1 = (s1 * 0.5 + x0 * f64::exp(x1.sin()) * 0.05).tanh();
+                    }
+                }
+                s1 = s1 * 0.8 + f64::sin(v8.tanh()) * 0.05;
+            }
+        }
+        let mut a9 = [0.0; 4];
+        for i in 0..4 {
+            a9[i] = v[i] * x0 * x1.sin();
+        }
+        x2 + s1 + acc2.tanh() + a9[2] * 0.75
+    }
+
+    #[differentiable]
+    impl Params {
+        pub fn prog_29(x0: f64, p: (f64, f64), v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (p.1.hypot(x0) + 0.3).cos() * 2.0;
+            let mut s1 = p.0;
+            let mut s2: f64 = (f64::tanh(p.0) * 0.9).acos().tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            s2 = 0.75 * s2 + 0.02 * f64::cos(s1 / (v[n % 4].powi(2) + 0.5));
+            for (i, &t) in v.iter().enumerate() {
+                let fi = i as f64;
+                match i {
+                    0 | MODE_C => {
+                        acc3 += prog_9(p.1, t.asinh().tanh(), 0.75, &v, n).sin() * 0.01;
+                        continue;
+                    }
+                    MODE_D => {
+                        acc3 -= 0.5 * (f64::powi(f64::acos(f64::sin(t) * 0.9), 2) + 1.0).log2().sin();
+                        let mut k4 = 0;
+                        while k4 < 5 {
+                            k4 += 1;
+                            acc3 -= 0.1 * (s1.sin() * 0.9).asin().cos();
+                            match k4 {
+                                0 => {
+                                    s2 = s2.mul_add(0.8, f64::cos(s2).exp().sin() * 0.05);
+                                }
+                                g if g > 1 => {
+                                    s2 = (s2 * 0.75 + f64::cosh(f64::cos(v[(k4 + i) % 4])) * 0.2).tanh();
+                                }
+                                _ => {
+                                    let v5 = f64::cosh((SCALE + fi).cos() * 1.5);
+                                    acc3 += (fi * fi + 1.5).acosh().sin() * 0.1;
+                                    acc3 += 0.1 * f64::sin(v5);
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        s1 = 0.5 * s1 + 0.2 * f64::asin(s1.cos() * 0.9).sin();
+                        s0 = s0.mul_add(0.75, prog_21(s1, fi.powi(2).sin(), x0, v, 5).tanh() * 0.005);
+                    }
+                }
+                if (x0.tanh() * 0.9).acos() > -0.5 {
+                    acc3 -= 0.01 * f64::cos(prog_21::<f64>((-f64::cosh(t.tanh() * 1.5)).sin() * 2.0, (x0 * f64::ln(p.1 * p.1 + 0.5)).cos() * 2.0, t.tanh().exp_m1().cos() * 2.0, v, 2));
+                    continue;
+                }
+                let v6: f64 = if p.1 / 2.0 <= -0.25 {
+                    ((t + v[0]).cos() * 0.9).atanh()
+                } else if prog_21(s1, s0, 0.75, v, i) < (p.0 * p.0 + 1.0).powi(-3) {
+                    s2 = (s2 * 0.6 + (f64::sin(f64::recip(t * t + 1.0)) * 0.9).asin() * 0.25).sin();
+                    (f64::powi(s0, 2) + 1.0).recip()
+                } else {
+                    (t.tanh() * 0.9).atanh()
+                };
+                s2 = (s2 * 0.5 + (s2 * s2 + 0.5).ln() * 0.25).tanh();
+                acc3 += f64::tanh(v6).tanh() * 0.4;
+            }
+            if f64::cos(v[n % 4]) > 0.25 {
+                s2 = s2 * 0.75 + (s2 * s2).cos() * 0.02;
+                if (v[n % 4].cos() * 1.2).tan() > -1.0 {
+                    s0 *= 0.75;
+                    s0 -= 0.1 * (p.1 + x0).sin();
+                } else {
+                    acc3 += p.1.sin();
+                }
+            } else if s1.max(s2) >= 0.5 {
+                let v7 = prog_21(p.0, s2.cos().cos() * 2.0, 0.75, v, n);
+                acc3 -= f64::exp2(v[n % 4].asinh().sin()).cos();
+                acc3 -= f64::tanh(v7) * 0.01;
+            }
+            let v8 = match n % 3 {
+                0..=2 => f64::atan2(s1, v[n % 4].powi(2) + 1.0),
+                _ => {
+                    let x0 = x0.atan2(x0.powi(2) + 1.0);
+                    s1 = s1.mul_add(0.75, ((s1 * s1).powi(2) + 0.5).sqrt().cos() * 0.01);
+                    f64::asin(f64::powf(s1.powi(2) + 0.5, 0.3).tanh() * 0.9) + x0.cos()
+                }
+            };
+            s0 * 0.5 - s2 - f64::cos(acc3) - v8 * 0.25 - s0.asinh().asinh()
+        }
+
+        pub fn prog_37<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let w0 = v;
+            let mut s1 = ((x1 * x1 + 0.5).sqrt().powi(2) + 1.0).powf(0.3);
+            let mut s2 = (2.0 - x1).tanh() * 2.0;
+            let mut s3: f64 = x2;
+            let mut acc4: f64 = 0.0;
+            let mut a5 = [0.0; N];
+            for i in 0..N {
+                a5[i] = x0.asinh();
+                s3 = f64::mul_add(s3, 0.75, ((x0 - w0[2]).sin() * 2.0).sinh().tanh() * 0.01);
+            }
+            let v6 = v.iter().map(|&p| prog_9(f64::mul_add(acc4, (f64::sin(p) * 0.9).atanh(), x0).cos(), acc4, (x0 + acc4).cos() * 2.0, v, 5)).sum::<f64>();
+            'l1: for i in 0..n {
+                let fi = i as f64;
+                if s1 >= w0[3] {
+                    continue;
+                }
+                s1 *= 0.75;
+                s1 -= 0.1 * (v[0] / (x1 * x1 + 1.5)).tanh();
+                let mut k7 = 0;
+                while k7 < 6 {
+                    k7 += 1;
+                    acc4 -= 0.05 * (f64::sin(fi) * 0.9).acos().cos();
+                    if k7 > 3 {
+                        break 'l1;
+                    }
+                }
+                let v8 = prog_21(s1, f64::sin((x0 * x0 + 1.0).log2()) * 2.0, 0.75, *v, 6);
+                s3 = s3.mul_add(0.75, v8.sin().tanh() * 0.005);
+            }
+            for i in 0..N {
+                let v9 = w0.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * f64::cos(a5[3 - i].sin() + p.sin()));
+                s1 = (s1 * 0.5 + f64::acos(f64::sin(v6) * 0.9) * 0.2).sin();
+                acc4 -= f64::sin(v9).sin() * 0.5;
+            }
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                match k10 % 2 {
+                    0 => {
+                        let v11 = (a5[(k10 + n) % 4].tanh() + 2.0).cbrt();
+                        let v12 = f64::tanh((v11 * v11 + 1.0).recip()).exp2();
+                        s3 *= 0.5;
+                        s3 += 1.0 * v12.cos().cos();
+                    }
+                    1 => {
+                        s3 = 0.8 * s3 + 0.02 * (a5[3].tanh() * 2.0).sinh().cos();
+                        s3 = 0.8 * s3 + 0.2 * s1.cos();
+                    }
+                    _other => {
+                        s3 = s3.mul_add(0.75, f64::powi((s3 - self.scale).powi(2) + 1.0, -1) * 0.05);
+                        let v13: f64 = v6;
+                        acc4 += f64::sin(v13).cos() * 0.25;
+                    }
+                }
+                acc4 += (-x1).sin() * 0.25;
+            }
+            for _ in 0..N {
+                s2 = (s2 * 0.6 + ((x1 / (v6.powi(2) + 1.0)).powi(2) + 1.0).recip() * 0.25).sin();
+                if (f64::sin(self.scale).powi(2) + 1.0).atan2(x1) >= -1.0 {
+                    continue;
+                }
+            }
+            w0[1] + s1 + s2.tanh() - s3 + f64::tanh(acc4) - a5[0] * 1.5 - f64::sin(v6)
+        }
+
+        pub fn prog_41(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::sin(prog_9(x2.atan().sin(), f64::cos(v[2] / (x0 * x0 + 0.5)), f64::cos((v[n % 4].powi(2) + 1.0).log10()), &v, n)) * 2.0;
+            let mut s1 = f64::cos(*x2 * x1) * 2.0;
+            let mut acc2: f64 = 0.0;
+            match (n % 4).checked_sub(1) {
+                None => {
+                    s1 = s1 * 0.6 + v[n % 4].tanh() * 0.4;
+                    s0 = 0.8 * s0 + 0.01 * s1.cos().exp_m1().sin();
+                }
+                Some(k3) if k3 % 2 == 0 => {
+                    let c4 = k3 as f64;
+                    s1 = s1.mul_add(0.75, s1.powi(2).cos() * 0.01);
+                    s0 = (s0 * 0.6 + c4.cos() * 1.0).tanh();
+                }
+                Some(k5) => {
+                    let c6 = k5 as f64;
+                    acc2 -= c6.tanh();
+                }
+            }
+            let mut a7 = v;
+            for i in 0..n {
+                let fi = i as f64;
+                a7[i % 4] = a7[i % 4] + a7[3 - i % 4] * (prog_21::<f64>((f64::powi(f64::atan(fi), 2) + 0.5).sqrt().tanh(), x1, (x0 * (fi * fi + 1.0).recip()).tanh(), v, 6).tanh() * 0.05);
+            }
+            if n % 3 == 1 {
+                acc2 += 2.0_f64.hypot(v[1] * x0).cos();
+            }
+            'l1: for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                s1 = s1.mul_add(0.75, ((s1 * s1 + 1.0).log10() * x1).cos() * 0.1);
+                let mut k8 = 0;
+                while k8 < n {
+                    k8 += 1;
+                    if ((s0 + fi).sin() * 1.2).tan() > -0.5 {
+                        break 'l1;
+                    }
+                    acc2 -= (v[k8 % 4] * v[k8 % 4] + 0.5).powf(0.5).tanh() * 0.05;
+                }
+                if v[1] * (x0 * x0 + 1.0).cbrt() < 0.5 {
+                    break;
+                }
+            }
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                match k9 + n {
+                    MODE_B => {
+                        let v10 = prog_21(s0, f64::tanh(a7[k9 % 4].powi(2)), (a7[k9 % 4] * a7[k9 % 4]).tanh() * 2.0, v, n);
+                        acc2 -= 0.25 * f64::exp2(f64::tanh(s0)).tanh();
+                        s0 = s0.mul_add(0.75, f64::cos(v10) * 0.005);
+                    }
+                    2 | 4 => {
+                        let v11 = (v[(k9 + n) % 4] - x0) / (f64::cos(a7[n % 4]).powi(2) + 1.0);
+                        s1 = (s1 * 0.8 + v11.tanh() * 0.02).tanh();
+                    }
+                    5 => {
+                        s0 *= 0.5;
+                        s0 -= 0.02 * f64::sin((v[k9 % 4] * v[k9 % 4] + 1.0).ln() * (x1 * x0));
+                        if f64::cos(a7[n % 4]) + a7[n % 4].copysign(a7[k9 % 4]) <= 0.0 {
+                            let v12 = f64::to_radians(f64::sin(a7[k9 % 4]));
+                            acc2 -= 0.25 * (s1 * s1).tanh().exp().sin();
+                            s0 = s0 * 0.6 + f64::sin(v12.sin()) * 1.0;
+                        } else {
+                            acc2 += s1.sin().exp().sin() * 0.25;
+                        }
+                        acc2 += 0.05 * prog_21::<f64>(f64::sin(x1) * 2.0, x0, *x2, v, n).sin();
+                        match k9 % 4 {
+                            MODE_A | 2 => {
+                                s0 = (s0 * 0.8 + f64::acosh(s0.tanh().powi(2) + 2.0) * 0.1).tanh();
+                                break;
+                            }
+                            MODE_D => {
+                                let v13 = (v[n % 4] * v[n % 4] + 0.5).sqrt();
+                                acc2 += f64::tanh(v13).tanh() * 0.25;
+                            }
+                            _ => {
+                                s1 *= 0.8;
+                                s1 -= 0.1 * (s1.powi(2) + 2.0).acosh().cos();
+                                match k9 {
+                                    0..=1 => {
+                                        let mut k14 = 0;
+                                        while k14 < n + 1 && x1 * s1 >= 0.0 {
+                                            k14 += 1;
+                                            acc2 += 0.02 * (s0.atan() + 1.5_f64.powf(a7[k9 % 4].sin())).tanh();
+                                            acc2 += 0.02 * ((s1.sin() * 2.0).sinh() + x0.sin()).tanh();
+                                        }
+                                        s1 = (s1 * 0.75 + x1 * 0.25).sin();
+                                    }
+                                    2 => {
+                                        let v15 = s1 + v[k9 % 4];
+                                        s1 = s1.mul_add(0.8, v15.cos() * 0.1);
+                                    }
+                                    3..=5 => {
+                                        continue;
+                                    }
+                                    _ => {
+                                        let v16 = x1 * *x2;
+                                        acc2 -= v16.cos() * 0.25;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        let v17 = x1.sin();
+                        s1 = s1 * 0.5 + a7[0].tanh() * 0.5;
+                        if n == 3 {
+                            return f64::min(1.5_f64, 1.25 * s0);
+                        }
+                        s0 *= 0.5;
+                        s0 += 0.5 * v17;
+                    }
+                }
+                if (f64::asinh(s0).powi(2) + 1.0).recip() <= 0.25 {
+                    return 0.3 - f64::exp_m1(f64::tanh(s0));
+                }
+                s1 = f64::mul_add(s1, 0.5, s1.mul_add(s1, s1).cos() * 0.1);
+            }
+            s0 * 1.5 + s1 * 0.25 + acc2.cos() + f64::tanh(a7[3])
+        }
+
+        pub fn prog_45(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_A: usize = 0;
+            const PHASE_D: usize = 3;
+            let mut s0 = x2.sin();
+            let mut s1 = f64::clamp(x1, -1.0, 0.5);
+            let mut s2: f64 = f64::hypot(v[self.n], x2).cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let v4 = if self.n % 2 == 0 && (f64::tanh(x0) * 0.9).asin() <= 0.5 {
+                x2 + s0
+            } else {
+                f64::mul_add(s1, x0, v[3 - self.n]) / (s0 * s0 + 0.5)
+            };
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                let v6 = if f64::sqrt(v4 * v4 + 2.0) <= (self.scale * self.scale + 0.5).recip() {
+                    f64::mul_add(x1, v[2], x1)
+                } else {
+                    let v5 = fi + s1;
+                    f64::mul_add(v[0], v5, v4)
+                };
+                acc3 += 0.005 * f64::cos(prog_21::<f64>(f64::sin(f64::atan2(f64::acos(self.k.tanh() * 0.9).powi(2) + 0.5, s2 / (v[i % 4] * v[i % 4] + 0.5))) * 2.0, (fi * fi + 0.5).cbrt().cos().sinh().sin(), x0, v, i));
+                if !(n % 2 == 0 && ((v6 * v6 + 1.0).recip().powi(2) + 0.5).sqrt() > -0.25) {
+                    s0 = (s0 * 0.6 + s0.to_degrees() * 0.02 * 0.25).sin();
+                } else {
+                    let v7: f64 = prog_21::<f64>((1.5_f64.copysign(x1) * f64::acos(x2.sin() * 0.9)).cos() * 2.0, s2, x2, v, n);
+                    s1 = s1 * 0.6 + (s1.powi(2) + 1.0).log2().sin() * 0.25;
+                    acc3 -= f64::cos(v7).cos() * 0.01;
+                }
+            }
+            match n {
+                PHASE_A => {
+                    s0 = (s0 * 0.8 + s0.sin() * 0.01).sin();
+                    s2 = (s2 * 0.5 + prog_12(acc3, 2.0, x0, v, n) * 0.005).tanh();
+                }
+                1..=2 => {
+                    let v8 = prog_21(x0, s2, 0.75, v, n);
+                    acc3 += 0.005 * v8.cos();
+                }
+                PHASE_D | 5 => {
+                    acc3 += x1.sin();
+                    acc3 += v4.sin() * 0.25;
+                }
+                _ => {
+                    let v9 = prog_21::<f64>(s1, s0, 1.2, v, 4);
+                    let v10 = self.k.sin();
+                    s1 = 0.8 * s1 + 0.005 * (v9.cos() + v10).cos();
+                }
+            }
+            for _ in (1..=4).step_by(2) {
+                acc3 += f64::cos(self.k.tanh());
+                if !(n > 4 && s2.asinh() < -0.5) {
+                    return v4.sin();
+                }
+            }
+            let v11 = v.iter().map(|&p| 1.0 + 0.1 * 3.0_f64.hypot(p).tanh()).product::<f64>();
+            let mut a12 = v;
+            for i in 0..n {
+                a12[(i + n) % 4] = a12[(i + n) % 4] + a12[i % 4] * (s0.powi(2).tanh() * 0.05);
+                a12[i % 4] -= f64::tanh(SCALE + v11 - v11.cos()) * 0.05 * a12[2];
+            }
+            s0 + s1 - s2 - acc3 + v4.cos() + v11 * 0.25 + a12[2] * 0.5
+        }
+
+        pub fn prog_71(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = x1.sin();
+            let mut s1: f64 = x2.sin().exp().sin().exp().cos() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut m3: f64 = -1.0;
+            for &t in v.iter() {
+                m3 = (x2 + 1.0 + t).max(m3);
+            }
+            acc2 -= m3.cos();
+            let m4 = 2 * n + 1;
+            let c5: f64 = table(m4);
+            let c6: f64 = table(m4);
+            let f7 = |t: f64| t.atan().cos();
+            let v8 = f7(x0) + f7(x1) * 1.0;
+            debug_assert!(x2.is_finite());
+            s0 *= 0.6;
+            s0 += 1.0 * f64::cos((c5.cos() * 1.5).cosh());
+            s1 = s1 * 0.5 + f64::exp_m1(f64::tanh(v8)).tanh() * 0.05;
+            v[2] + s0 - s1 * 0.5 + acc2.sin() - c6 * 0.25
+        }
+
+        pub fn prog_73(&self, x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = (x0.sin().exp2() + x0.to_radians()).tanh() * 2.0;
+            let mut s1 = f64::exp_m1(f64::cos(x1));
+            let mut s2 = f64::log(1.5_f64, f64::powi(f64::asinh(v[n % 4]), 2) + 2.0);
+            let mut acc3: f64 = 0.0;
+            let mut m4: f64 = 0.5;
+            for i in 0..4 {
+                m4 = f64::max(s0 * v[(i + n) % 4], m4);
+            }
+            s1 = s1 * 0.8 + f64::cos(m4.cos()) * 0.01;
+            let mut k5 = 0;
+            while k5 < n + 1 && (x0 * std::f64::consts::FRAC_PI_4).cos().exp() <= *x2 {
+                k5 += 1;
+                let v6 = self.prog_71(s2, v[3].tanh() * 2.0, x0, *v, n);
+                if prog_21::<f64>(x0, s2, (s2.tanh() * 1.2).tan().cos() * 2.0, [v[0], v[1], v[2], v[3]], n) >= s1 {
+                    break;
+                }
+                if !(self.n == 1) {
+                    return prog_21(m4.clamp(f64::tanh(s2) - 1.5, x2.tanh() + 1.5).tanh(), f64::cos(v[k5 % 4].cos()) * 2.0, s0, *v, n);
+                }
+                acc3 += 0.25 * (x1 * x1).ln_1p().powi(3).tanh();
+                s0 = 0.5 * s0 + 0.01 * f64::sin(v6).cos();
+            }
+            if f64::tan(f64::sin(x0.sin()) * 1.2) > 1.0 || k5 % 2 == 0 {
+                let m4 = *x2 * self.k;
+                acc3 += f64::tanh(m4);
+            } else if self.k + *x2 >= -0.5 {
+                let v7 = -(*x2 - 0.25);
+                s1 *= 0.6;
+                s1 -= 0.4 * f64::cos(v7.cos());
+            } else {
+                acc3 += f64::abs(s2) * 0.25;
+                let v8 = prog_54::<4>(f64::tanh(f64::cos(x0)) * 2.0, f64::sin((f64::powi(f64::cosh(v[k5 % 4].cos() * 2.0), 2) + 0.5).ln()) * 2.0, 0.5, *v, n);
+                s2 = s2 * 0.5 + f64::tanh(v8.sin()) * 0.005;
+            }
+            for _ in 0..v.len() {
+                for j in 0..5 {
+                    let fj = j as f64;
+                    match j % 3 {
+                        0..=1 => {
+                            s2 = s2 * 0.5 + (*x2 * std::f64::consts::FRAC_PI_4).cos() * 0.5;
+                            let v9 = x2.tanh().tanh().exp_m1();
+                            s0 = s0.mul_add(0.8, f64::tanh(f64::cos(v9)) * 0.05);
+                        }
+                        2 => {
+                            acc3 -= 0.1 * (f64::powi(x0, 2) + 1.0).powf(s1.tanh()).cos();
+                            let x1 = f64::log2(x1 * x1 + 1.0);
+                            acc3 += f64::tanh(x1) * 0.1;
+                        }
+                        _ => {
+                            s0 = f64::mul_add(s0, 0.8, f64::tanh(*x2 * x1) * 0.05);
+                            if v[(j + self.n) % 4] <= v[(j + n) % 4] && j == 2 {
+                                s1 = (s1 * 0.6 + (s1 * s1 + 1.0).cbrt() * 0.4).sin();
+                            }
+                        }
+                    }
+                    acc3 += f64::tanh((x0 * x0 + 2.0).acosh().mul_add(fj.cos(), s1)) * 0.1;
+                }
+                if f64::recip((x0 - 1.2).powi(2) + 0.5) <= 0.0 {
+                    break;
+                }
+                acc3 -= f64::sin(f64::tanh(x0).exp_m1()) * 0.5;
+            }
+            let mut k10 = 0;
+            loop {
+                k10 += 1;
+                let mut k11 = 0;
+                while k11 < 5 {
+                    k11 += 1;
+                    let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| p / (q.cos() + 2.0)).sum::<f64>();
+                    s1 *= 0.5;
+                    s1 -= 0.25 * f64::sin(s1 - s0);
+                    s0 *= 0.75;
+                    s0 += 0.02 * f64::sin(v12);
+                }
+                let mut m13 = x0.sin();
+                let mut m14 = f64::NEG_INFINITY;
+                for j in 0..6 {
+                    let fj = j as f64;
+                    let c15 = match j + self.n {
+                        0 => v[j % 4] * 0.5,
+                        1 | 3 => v[(j * 3) % 4].powi(2) / (v[(j * 3) % 4] * v[(j * 3) % 4] + 0.5),
+                        4 | 6 => fj - v[(j * 3) % 4],
+                        _ => v[(j * 3) % 4] + 1.5 - (1.5 - self.scale),
+                    };
+                    m13 = m13.min(c15);
+                    let c16: f64 = match j {
+                        0 | 2 => (v[(j * 3) % 4].tanh() * 0.9).atanh(),
+                        3 => v[(j * 3) % 4] + 0.5,
+                        4 => (v[3].powi(2) + 0.5).sqrt(),
+                        _ => v[(j * 3) % 4].atan2(*x2 * *x2 + 0.5),
+                    };
+                    m14 = m14.max(c16);
+                }
+                s2 *= 0.6;
+                s2 -= 0.02 * m13.tanh();
+                acc3 -= 0.5 * f64::cos(m14).tanh();
+                if k10 >= 2 || x0 > x1.cos() {
+                    break;
+                }
+            }
+            let mut a17 = [v[0], v[1], v[2], v[3]];
+            a17[2] *= 1.5;
+            a17[2] += x0.tanh();
+            s0.cos() - s1 * 0.5 - s2 - acc3.cos() + a17[0]
+        }
+
+        pub fn prog_75(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = prog_74(f64::sin(x0) * 2.0, 1.2, x1, v, 1).sin() * 2.0;
+            let mut s1 = f64::abs(x2.mul_add(self.scale, x2)).sin() * 2.0;
+            let mut s2 = f64::cos(x2).hypot(f64::to_degrees(x0) * 0.01).tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let [b4, b5, b6, b7] = v;
+            for _ in 0..self.n + 2 {
+                acc3 += 0.5 * (v[self.n] * b4).cos();
+                let [b8, b9, b10, b11] = v;
+                let v12 = prog_21(x0, x1, s1, v, 5);
+                s2 = (s2 * 0.75 + (b8.cos() + b9.cos() + b10.cos() - b11.sin() - f64::sin(v12)) * 0.005).sin();
+            }
+            acc3 += self.prog_71(s1, (SCALE + b6).tanh(), b6, v, n).tanh() * 0.005;
+            let v13 = prog_2(1.5, b7, 0.75, v, n);
+            s0 = 0.75 * s0 + 0.01 * prog_74(x0, 1.2, b6, v, n).sin();
+            s1 *= 0.5;
+            s1 -= 0.25 * f64::sin((f64::powi(b5, 2) + 0.5).recip().powi(2).ln_1p());
+            s0 - s1 + s2 + acc3 - b4.tanh() + v13.sin()
+        }
+
+        pub fn prog_83(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = (x1.to_degrees() * 0.02).tanh() * 2.0;
+            let mut s1 = (f64::sin(v[n % 4]) * 1.2).tan().sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut m3: f64 = 0.0;
+            for i in (1..=3).step_by(2) {
+                m3 = m3.max((v[i].tanh() + 2.0).cbrt());
+            }
+            if x1.clamp(acc2.tanh() - 1.5, f64::tanh(x0) + 1.5) < self.scale {
+                return x0 * x1;
+            }
+            'l1: for i in 1..n {
+                let fi = i as f64;
+                acc2 += (v[(i + n) % 4] * s1).cos() * 0.4;
+                if x2.max(fi) > -0.5 {
+                    let v4 = s1.sin();
+                    s1 = 0.6 * s1 + 0.4 * v4.tanh().sin();
+                } else if self.n > 0 {
+                    let v5 = self.prog_71(2.0, 2.0, x1, v, i);
+                    s0 = (s0 * 0.75 + (s0 - m3) * 0.1).sin();
+                    acc2 -= 0.25 * v5.sin().sin();
+                }
+                s1 = 0.5 * s1 + 0.25 * (v[n % 4].asinh() / (f64::powi(f64::cos(fi), 2) + 0.5)).sin();
+                for j in 0..self.n + 2 {
+                    let fj = j as f64;
+                    match j % 4 {
+                        0..=1 => {
+                            acc2 += 0.1 * f64::sin((m3 * m3 + 1.5).acosh());
+                            acc2 += (f64::cos(m3) * 0.9).atanh() * 0.05;
+                        }
+                        2 => {
+                            let v6 = self.prog_71(x1, x1.tanh().sin() * 2.0, x2, v, n);
+                            s0 = 0.75 * s0 + 0.25 * s1.sin();
+                            acc2 -= 0.1 * f64::sin(v6);
+                        }
+                        3 => {
+                            s1 = (s1 * 0.75 + f64::powf(x1 * x1 + 1.0, 0.5) * 0.1).tanh();
+                        }
+                        _ => {
+                            s0 = s0 * 0.8 + f64::sqrt(s1 * s1 + 1.0).sin() * 0.2;
+                            s1 = 0.8 * s1 + 1.0 * f64::cos(0.3 - fj);
+                        }
+                    }
+                    if m3 >= fj {
+                        continue 'l1;
+                    }
+                    s0 = f64::mul_add(s0, 0.6, f64::cos(m3).tanh() * 0.4);
+                }
+            }
+            for &t in v.iter() {
+                let v10 = match self.n {
+                    0 => {
+                        let v7 = s1;
+                        (f64::powf(0.5_f64, x2.cos()).powi(2) + 0.5).sqrt() + f64::cos(v7)
+                    }
+                    1 => f64::powf(m3.powi(2) + 1.0, t.sin()),
+                    MODE_C => {
+                        for j in 0..n {
+                            if 0.65 * t >= -0.5 {
+                                break;
+                            }
+                            match j {
+                                0 => {
+                                    s0 *= 0.5;
+                                    s0 += 0.05 * (x2.sin() * 1.2).tan().cos();
+                                    acc2 -= ((m3 * m3 + 1.5).acosh().cos() + 2.0).cbrt().cos() * 0.05;
+                                }
+                                1 => {
+                                    s1 = (s1 * 0.8 + s1.sin().exp_m1() * 0.05).tanh();
+                                    continue;
+                                }
+                                2..=4 => {
+                                    let v8 = s1 * x2;
+                                    acc2 -= 0.05 * f64::cos(v8).sin();
+                                }
+                                _other => {
+                                    acc2 -= 0.05 * f64::recip(v[2] * v[2] + 1.0).sin();
+                                    s0 = f64::mul_add(s0, 0.8, f64::sin(x2) * 0.2);
+                                }
+                            }
+                            s0 = f64::mul_add(s0, 0.6, (x2 - s0).tanh() * 0.2);
+                        }
+                        let v9 = x2.atan2(t * t + 1.0);
+                        f64::recip(f64::powi(m3.tanh(), 2) + 0.5) + f64::sin(v9)
+                    }
+                    _other => (v[3 - self.n] + t).atan2(f64::powi(self.k, 2) + 0.5),
+                };
+                let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::hypot((t * t + 1.0).log(2.0), v10) + f64::cos(p) + q.sin()).sum::<f64>();
+                s1 *= 0.5;
+                s1 += 0.25 * x2.cos().exp2().cos();
+                s0 *= 0.75;
+                s0 -= 0.005 * v11.sin().sin();
+            }
+            let [b12, _, b13, b14] = v;
+            let c15: f64 = table(n + 1);
+            x2.sin() + s0 - f64::tanh(s1) - f64::sin(acc2) - m3.cos() - b12 * 0.75 + b13.tanh() - b14 + c15
+        }
+
+        pub fn prog_86(&self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = f64::tanh(f64::mul_add(v[3 - self.n], f64::asin(f64::cos(self.k) * 0.9), v[n % 4])) * 2.0;
+            let mut s1 = f64::cos((v[3].hypot(x2).powi(2) + 1.0).log(2.0)) * 2.0;
+            let mut s2: f64 = (x0 + self.k).min(x2 + x0).cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let mut k4 = 0;
+            loop {
+                k4 += 1;
+                acc3 -= 0.25 * x0.tanh();
+                s0 = (s0 * 0.75 + 2.0_f64.atan2(x1).sin().exp_m1() * 0.25).sin();
+                match k4 {
+                    0..=1 => {
+                        break;
+                    }
+                    MODE_C | 4 => {
+                        acc3 += 0.25 * (f64::sqrt(s0.powi(2) + 1.0) + self.scale * self.k).cos();
+                        s0 = 0.75 * s0 + 0.005 * self.prog_71(x1.sin().exp_m1().cos().tanh(), 2.0, s0, [v[0], v[1], v[2], v[3]], 2).sin();
+                    }
+                    6 => {
+                        acc3 -= 0.25 * s2.max(x1).mul_add((f64::tanh(s0) * 0.9).acos(), x0 + x1).sin();
+                        s1 = s1.mul_add(0.5, (v[3] / (f64::powi(s1, 2) + 1.5)).cos() * 0.25);
+                    }
+                    _ => {
+                        acc3 -= f64::cos(prog_21((s2 * s2 + 2.0).acosh().tanh(), s2, self.scale.cos().tanh() * 2.0, *v, n)) * 0.02;
+                    }
+                }
+                if k4 >= 6 || f64::tanh(s0) < -0.25 {
+                    break;
+                }
+            }
+            let v12 = match n.checked_sub(2) {
+                Some(k5) if k5 % 2 == 0 => {
+                    let v6 = s2.tanh().exp();
+                    (x0 * x0).ln_1p() + v6.sin()
+                }
+                Some(k7) => {
+                    let c8 = k7 as f64;
+                    for _ in (0..4).rev() {
+                        acc3 -= f64::cos(v[0] - s2) * 0.5;
+                        s1 *= 0.5;
+                        s1 -= 0.1 * (v[0] * x1).sin();
+                        let v9 = v.iter().map(|&p| x0 + f64::sin(p)).sum::<f64>();
+                        acc3 += f64::tanh(v9) * 0.5;
+                    }
+                    let v10 = prog_12(2.0, f64::ln(self.scale.powi(2) + 1.0).sin() * 2.0, x0, [v[0], v[1], v[2], v[3]], k4);
+                    c8.abs() + v10.cos()
+                }
+                None => {
+                    let v11 = 0.5_f64.powf((v[3] - s2).tanh());
+                    (-x1) + v11.sin()
+                }
+            };
+            let v16: f64 = if let Some(k13) = n.checked_sub(3) {
+                let c14 = k13 as f64;
+                x1.to_radians() * 50.0 + f64::sin(c14)
+            } else {
+                let v15 = prog_74(s1, 1.5, ((x0 * x0 + 2.0).sqrt() - x1 / 4.0).cos() * 2.0, *v, 1);
+                prog_21::<f64>(2.0, s2, f64::max(-3.0_f64, f64::copysign(x0, acc3)).cos() * 2.0, *v, n) + v15.cos()
+            };
+            let mut k17 = 0;
+            while k17 < 6 {
+                k17 += 1;
+                if v16 / 3.0 >= x1 + x2 || self.n + n < 7 {
+                    s0 = s0 * 0.6 + f64::cosh(s0.tanh()).tanh() * 0.25;
+                    let v18: f64 = self.scale;
+                    acc3 -= v18.tanh() * 0.25;
+                } else if k17 < 6 && v16 - v12 >= -v12 {
+                    acc3 -= 0.25 * f64::tanh(v16.to_radians());
+                    if self.n % 3 == 1 {
+                        continue;
+                    }
+                    for _ in (0..6).rev() {
+                        match (n % 3).checked_sub(1) {
+                            None => {
+                                s0 *= 0.5;
+                                s0 -= 0.02 * ((s0.sin() * 1.2).tan() - v16).cos();
+                                s2 = (s2 * 0.6 + s0 * s2 * 0.1).sin();
+                            }
+                            Some(0) => {
+                                acc3 -= 0.05 * (x2 * x2 + 0.5).recip().sin();
+                            }
+                            Some(k19) => {
+                                let c20 = k19 as f64;
+                                s0 = (s0 * 0.75 + (SCALE + s0) * 0.25).sin();
+                                s2 = f64::mul_add(s2, 0.6, (c20.mul_add(s0, x2).powi(2) + 1.0).powi(-1) * 0.02);
+                            }
+                        }
+                        s1 = f64::mul_add(s1, 0.5, (s1 * s1).cos() * 0.1);
+                        acc3 += (x0 * x0 + 0.5).atan2(x2).cos() * 0.05;
+                    }
+                } else {
+                    let mut k21 = 0;
+                    while k21 < n && v16.atan2(v[0] * v[0] + 0.5).asinh() <= 0.5 {
+                        k21 += 1;
+                        let v22 = f64::tanh(v[(k21 + k4) % 4] - s2).exp2();
+                        let v23: f64 = v22 / (x2.cos() + 2.0);
+                        let v27: f64 = match n.checked_sub(2) {
+                            Some(1 | 2) => v22 - 1.2,
+                            Some(k24) => {
+                                let c25 = k24 as f64;
+                                f64::asinh(s1) + f64::tanh(c25)
+                            }
+                            None => {
+                                let v26 = (v23 * v23 + 1.0).log2();
+                                v[k21 % 4].tanh().exp() + v26.sin()
+                            }
+                        };
+                        s2 = 0.6 * s2 + 0.1 * f64::tanh(f64::ln(v23.powi(2) + 2.0));
+                        acc3 += f64::cos(v27).sin() * 0.05;
+                    }
+                }
+                let v28: f64 = x1 * self.k;
+                s2 *= 0.8;
+                s2 += 0.1 * f64::tanh(v12 + v[0]);
+                s0 = s0.mul_add(0.8, v28.sin().tanh() * 0.25);
+            }
+            s0.sin() + s1.sin() - s2 + acc3.cos() + v12.cos() - v16
+        }
+
+        pub fn prog_89(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            let mut s0 = self.scale * v[1] + self.scale * x1;
+            let mut acc1: f64 = 0.0;
+            let v2 = (f64::exp_m1(f64::tanh(self.scale)).cos() * 0.9).acos();
+            let v3 = v.iter().fold(v2.tanh(), |r, &p| r * 0.5 + 0.25 * (x0 - 0.8 + p.tanh()).cos());
+            let v4 = v.iter().map(|&p| (f64::powi(p, 2) + 0.5).ln()).sum::<f64>();
+            let mut m5 = f64::INFINITY;
+            for i in 1..=5 {
+                let c6 = v4 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0);
+                m5 = f64::min(m5, c6).max(-1.5);
+            }
+            s0 = (s0 * 0.8 + m5.sin() * 0.005).sin();
+            let mut m7 = x1;
+            for &t in v.iter() {
+                let c8 = match self.n {
+                    0..=1 => self.scale.powi(3),
+                    MODE_C if n > 3 => x0 * t,
+                    _ => x0,
+                };
+                m7 = c8.max(m7);
+                s0 = f64::mul_add(s0, 0.8, t.tanh().sin() * 0.2);
+            }
+            acc1 += m7.cos();
+            for &t in v {
+                acc1 -= 0.02 * prog_21::<f64>(x1, t, v3.tanh().exp().sin(), [v[0], v[1], v[2], v[3]], 1).cos();
+                if 0.35 * x0 > x2 {
+                    s0 = s0 * 0.6 + (v[n % 4] + v[3 - self.n]).tanh() * 0.2;
+                    s0 = s0.mul_add(0.5, f64::tanh(v3.tanh().exp2()) * 0.25);
+                } else {
+                    acc1 -= 0.05 * self.prog_71(0.5_f64.copysign(v3).tanh() * 2.0, f64::cos((-x0) + (x2 * x2).ln_1p()), (x0 + x1).tanh(), [v[0], v[1], v[2], v[3]], n).cos();
+                    s0 = s0 * 0.75 + (self.scale * self.scale + 0.5).cbrt() * 1.0;
+                }
+            }
+            f64::sin(x2) - f64::tanh(s0) + f64::cos(acc1) - f64::tanh(v3) + f64::tanh(v4)
+        }
+
+        pub fn prog_93(self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            const PHASE_C: usize = 2;
+            const PHASE_D: usize = 3;
+            let mut s0 = f64::ln((1.25 * v[self.n]).powi(2) + 2.0).sin() * 2.0;
+            let mut s1 = (x0 * x2).cos() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut m3 = 0;
+            for i in 1..n {
+                if f64::ln(v[i % 4] * v[i % 4] + 1.0) <= 0.0 && i % 3 == 1 {
+                    let m4 = 2 * i + 1;
+                    let c5: f64 = table(m4);
+                    acc2 -= f64::tanh(c5) * 0.4;
+                } else {
+                    assert!(i + n < 100, "i out of range");
+                    s1 = s1 * 0.8 + f64::cos((f64::powi(self.scale.min(x1), 2) + 2.0).acosh()) * 0.05;
+                    if n == 4 && (x0 * 0.35).powi(2) > x2 {
                         break;
                     }
                 }
-                4 => {
-                    break;
+                let mut m6 = f64::INFINITY;
+                for j in 0..4 {
+                    m6 = f64::min(m6, self.scale * f64::powi(v[j], 3)).max(-1.0);
                 }
-                _ => {
-                    acc3 -= (v7.to_degrees() * 0.02).sin();
-                    s2 = 0.75 * s2 + 1.0 * (fi * fi + 1.0).log2().cos();
-                    if i + n < 8 && prog_1(x2, 0.75, f64::tanh(w0[i % 4].tanh()), v, n) > 0.5 {
-                        acc3 += ((fi * fi + 1.0).sqrt() * (s1 / (v[i % 4] * v[i % 4] + 1.5))).sin() * 0.5;
-                        let v7 = v7.mul_add(x1, w0[i % 4]);
-                        acc3 += v7.cos() * 0.4;
+                if x1 <= x0 && m3 > 16 {
+                    m3 += 1;
+                }
+                s1 = 0.5 * s1 + 0.02 * (x1 * x1 + 1.0).powi(-3);
+                s0 = 0.75 * s0 + 0.02 * f64::cos(m6);
+            }
+            match m3 {
+                0 | 2 => {
+                    for (i, &t) in v.iter().enumerate() {
+                        let fi = i as f64;
+                        s0 = (s0 * 0.5 + 1.25 * s0 * 0.4).sin();
+                        match n {
+                            2 => {
+                                acc2 += 0.5 * f64::tanh(fi);
+                            }
+                            PHASE_D | 5 => {
+                                let v7: f64 = 2.0_f64.min(f64::hypot(x0, s0));
+                                acc2 += (x2.asinh() + s0.asinh()).sin() * 0.5;
+                                acc2 += f64::sin(v7).tanh() * 0.5;
+                            }
+                            6 => {
+                                s1 = (s1 * 0.8 + (f64::powi(f64::log10(t * t + 1.0), 2) + 1.0).recip() * 0.5).tanh();
+                                s1 = s1 * 0.5 + f64::ln(x1.powi(2) + 0.5).cos() * 0.25;
+                                if self.prog_71(t, 0.75, 0.75, v, n) < s1 {
+                                    continue;
+                                }
+                            }
+                            _ => {
+                                let v8 = prog_21(f64::log2((x1 * t).powi(2) + 1.0).tanh() * 2.0, t, v[1].cos().sin(), v, i);
+                                acc2 -= 0.005 * v8.tanh().sin();
+                            }
+                        }
+                        if self.prog_71(1.2, s1, (self.k + fi).tanh(), v, n) > -0.5 || i < n {
+                            let v9 = t + self.k;
+                            s1 = (s1 * 0.5 + v9.tanh() * 0.5).sin();
+                        } else {
+                            acc2 += f64::ln((1.25 - t).powi(2) + 2.0).sin() * 0.5;
+                        }
                     }
                 }
+                4..=6 => {
+                    s1 = (s1 * 0.5 + ((x1 * x1).ln_1p().cos() * 0.9).acos() * 0.2).sin();
+                    let v10 = prog_12(0.25, f64::tanh((f64::powi(s0.tanh(), 2) + 1.0).recip()), f64::abs(x2).hypot((v[0].powi(2) + 1.0).ln()).sin(), v, m3);
+                    acc2 += 0.005 * f64::cos(v10);
+                }
+                _ => {
+                    let c11: f64 = table(m3 + n);
+                    let v12: f64 = c11.powi(2);
+                    acc2 -= v12;
+                }
             }
-            let v8: f64 = x0.copysign(x1) * 0.8;
-            s2 = 0.8 * s2 + 0.25 * f64::tanh(v8);
+            match self.n {
+                0..=1 => {
+                    let m13 = 2 * m3 + 1;
+                    let c14: f64 = table(m13);
+                    acc2 -= c14;
+                }
+                PHASE_C => {
+                    s1 = s1 * 0.5 + x1.tanh() * 0.5;
+                }
+                _ => {
+                    let v15 = 0.8 * (f64::tanh(v[(m3 + n) % 4]) * 1.5).cosh();
+                    s1 = s1.mul_add(0.6, v15.tanh().tanh() * 0.1);
+                }
+            }
+            let mut k16 = 0;
+            loop {
+                k16 += 1;
+                if s1.tanh() - f64::cbrt(f64::powi(x1, 2) + 0.5) > 1.0 {
+                    let x1 = x1;
+                    s0 = (s0 * 0.8 + f64::tanh(x1) * 0.2).sin();
+                } else if (x0.powi(2) + 1.0).powf((s1 * std::f64::consts::LN_2).tanh()) >= x0 {
+                    for j in 0..self.n + 2 {
+                        let fj = j as f64;
+                        if self.prog_71(f64::sin(x2 - s1), 1.2, (fj * s1 - (v[3 - k16] * v[3 - k16] + 0.5).recip()).sin() * 2.0, v, 0) <= (x0 * x0 + 1.0).ln() {
+                            s0 = s0.mul_add(0.6, f64::cbrt(f64::tanh(s1) + 2.0).tanh() * 1.0);
+                        } else if (x1.tanh() * 0.9).asin() > -1.0 || j % 3 == 1 {
+                            s0 = 0.75 * s0 + 0.005 * self.prog_71(f64::acos(s0.cos() * 0.9).cos(), 2.0, (s1 - 0.5).tanh(), v, k16).sin();
+                            s1 = (s1 * 0.6 + f64::cos(f64::to_degrees(s1) * 0.02) * 0.25).tanh();
+                        } else {
+                            s0 = (s0 * 0.5 + s1 * std::f64::consts::LN_2 * 0.5).sin();
+                            acc2 -= 0.1 * x2.asinh().cos();
+                        }
+                        s0 = s0 * 0.75 + f64::tanh(f64::cbrt(f64::powi(s1, 2) + 1.0)) * 0.25;
+                    }
+                    let c17: f64 = table(k16 + n);
+                    s0 = s0.mul_add(0.5, c17.sin() * 1.0);
+                }
+                let mut m18 = x0;
+                for j in 0..6 {
+                    let c19 = if m18 <= 0.0 {
+                        (1.0 - v[j % 4]) * (x0 * self.k)
+                    } else {
+                        v[0].mul_add(v[j % 4], x2)
+                    };
+                    m18 = m18.max(c19);
+                }
+                acc2 -= 0.5 * f64::cos(m18).sin();
+                let v20 = v.iter().zip(v.iter()).map(|(&p, &q)| m18 + v[2] + p.tanh() + q.cos()).sum::<f64>();
+                if k16 >= 3 || v20.to_radians() >= 0.0 {
+                    break;
+                }
+            }
+            let mut m21: f64 = -1.0;
+            for i in 1..n {
+                m21 = (f64::powi(x1, 3) + v[(i + n) % 4]).max(m21);
+            }
+            s1 = 0.75 * s1 + 0.01 * m21.cos();
+            let mut m22 = 0;
+            for _ in 0..v.len() {
+                if SCALE + x2 > 0.0 || n % 3 == 1 {
+                    m22 += 1;
+                }
+                s0 = s0.mul_add(0.8, (f64::sin(x1) * 1.5).cosh().tanh() * 0.05);
+                debug_assert!(s1.is_finite());
+            }
+            match m22 {
+                0 => {
+                    s0 = s0 * 0.5 + f64::hypot(v[(m22 + k16) % 4], s0).sin() * 0.02;
+                    if self.n % 3 == 1 {
+                        acc2 += 0.005 * prog_21(s1, x2, f64::sin((x1.sin() * 0.9).atanh()) * 2.0, v, m22).sin();
+                        s1 *= 0.8;
+                        s1 -= 0.2 * v[(m22 + m3) % 4].sin();
+                    } else if m22 + m3 < 9 && f64::exp(f64::tanh(x0)) > 1.0 {
+                        let v23 = prog_21::<f64>(x0, s0, f64::cos(s1).cos(), v, k16);
+                        acc2 += v23.cos() * 0.005;
+                    } else {
+                        let v24: f64 = -s1.clamp(v[m22 % 4].cos() - 1.5, f64::cos(x2) + 1.5);
+                        s1 = (s1 * 0.8 + v24.sin() * 0.01).tanh();
+                    }
+                }
+                1 => {
+                    let v25 = f64::atan(s0);
+                    s0 = s0.mul_add(0.8, v25.sin() * 0.02);
+                }
+                2 | 4 => {
+                    let v26: f64 = -(s0 + x1);
+                    s0 = (s0 * 0.75 + v26.cos() * 0.02).tanh();
+                }
+                _other => {
+                    s0 = s0 * 0.75 + f64::powi(self.scale * self.scale + 1.0, -2) * 1.0;
+                }
+            }
+            let sl27 = &v[1..3];
+            let v28 = f64::copysign(f64::exp(f64::cos(sl27[1])), sl27[1] * x1);
+            f64::tanh(s0) + f64::tanh(s1) + acc2.cos() + v28 - (s0 - v28)
         }
-        s1 * 0.25 + s2.tanh() + acc3.sin() - v7.sin()
+
+        pub fn prog_95<const N: usize>(&self, x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+            let mut s0: f64 = v[2].atan();
+            let mut s1 = prog_72(f64::cos((x2.tanh() * 0.5).ln_1p()), x0, (x1.abs() * (x2 - 0.35)).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            let mut a3 = [0.0; N];
+            for i in 0..N {
+                a3[i] = v[(i + n) % 4];
+            }
+            let v5 = if x1.cos() > 0.5 && self.n < 1 {
+                (a3[3 - self.n].tanh() * 0.9).asin().powi(2)
+            } else {
+                let v4 = (x1 - x0) / (f64::cos(x2 - v[2]) + 2.0);
+                3.0_f64.hypot(x2).min((f64::tanh(x2) * 2.0).cosh()) + f64::tanh(v4)
+            };
+            let mut m6: f64 = f64::sin(v5);
+            for i in 0..v.len() {
+                let c7 = if v[3 - i].mul_add(a3[(i + n) % 4] * 2.0, a3[(i + n) % 4].powi(3)) >= -1.0 {
+                    v[self.n]
+                } else {
+                    v[3 - i] + 1.5
+                };
+                m6 = c7.min(m6);
+            }
+            s1 = f64::mul_add(s1, 0.6, f64::tanh(m6) * 0.02);
+            let v8 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+            let v12 = match n % 3 {
+                0 => {
+                    for i in (0..4).rev() {
+                        let v9 = self.prog_71(s0, f64::atan(x1.to_degrees() * 0.01).cos(), v8, [v[0], v[1], v[2], v[3]], i);
+                        let v10 = (v9.powi(2) + 1.0).sqrt();
+                        s0 *= 0.75;
+                        s0 += 0.1 * (f64::tanh(m6) * 0.9).acos().cos();
+                        s0 = s0 * 0.6 + f64::cos(f64::sin(v10)) * 0.02;
+                    }
+                    s0 *= 0.8;
+                    s0 += 0.05 * f64::tanh(x0 * a3[n % 4]);
+                    f64::recip(v8 * v8 + 1.0).max(self.k.atan2(v8 * v8 + 1.0))
+                }
+                MODE_B => prog_94(s0, f64::powf(a3[n % 4] * a3[n % 4] + 0.5, 0.3).cos() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n),
+                2 => {
+                    let v11 = m6.clamp(-0.5, 1.0);
+                    (v8.sin() * 2.0).cosh() + f64::sin(v11)
+                }
+                _other => prog_21(f64::cos(f64::max(a3[self.n], v8).max((x0.cos() * 0.5).ln_1p())), (v8.abs() * (v8.sin() * 0.9).atanh()).tanh() * 2.0, f64::clamp(x1, -0.5, 1.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], n),
+            };
+            let mut k13 = 0;
+            let v18 = loop {
+                k13 += 1;
+                let v14 = v.iter().fold(f64::INFINITY, |r, &p| r.min((-x0) + p));
+                let v16 = if (f64::powi(f64::tanh(a3[1]), 2) + 2.0).sqrt() > 0.0 {
+                    let v15 = -f64::sin(self.k);
+                    v15.tanh().exp2()
+                } else {
+                    v[1].sin()
+                };
+                let mut m17 = (s0 + m6).cos();
+                for j in 1..n {
+                    m17 = m17.max(f64::exp2(v8.sin()) + v[(j * 3) % 4]);
+                }
+                s0 = 0.75 * s0 + 0.25 * f64::atan(v8).tanh();
+                if k13 >= 3 || f64::atanh(s1.cos() * 0.9) + f64::exp(f64::tanh(x2)) < 1.0 {
+                    break v16 + a3[0];
+                }
+                s1 = (s1 * 0.75 + (v14.cos() + v16.tanh() + m17.tanh()) * 0.02).sin();
+            };
+            let v25 = if k13 == 1 && f64::atan((f64::cos(v8) * 2.0).cosh()) >= v18 {
+                for i in 0..N {
+                    let fi = i as f64;
+                    let v21: f64 = if (x2 * x2 + 1.0).log2() - (x2 - a3[i]) < 0.5 {
+                        f64::asin(v8.tanh() * 0.9)
+                    } else if f64::atan2(v18 * v18 + 0.5, x1) < SCALE + v12 || self.n == 1 {
+                        let v19 = ((v[3] * 0.8).sin() * 1.5).sinh();
+                        1.25 - x0 + v19.tanh()
+                    } else {
+                        let v20 = (fi.tanh() * 0.5).ln_1p() - v5 / (v18 * v18 + 0.5);
+                        v5 + v20.sin()
+                    };
+                    match i {
+                        MODE_A | 2 => {
+                            s0 = s0 * 0.8 + self.prog_71(((f64::tanh(v12) * 0.9).asin() + v21.tanh()).tanh(), s1, f64::sin((v18.powi(2) + 0.5).ln()), [v[0], v[1], v[2], v[3]], 6).cos() * 0.005;
+                            acc2 -= 0.5 * s0.sin().sin();
+                        }
+                        3 => {
+                            s0 *= 0.8;
+                            s0 += 0.2 * s0.tanh();
+                            acc2 += 0.5 * f64::sin(x0 + x1);
+                        }
+                        _ => {
+                            acc2 += v12.tanh() * 0.5;
+                        }
+                    }
+                    s0 = f64::mul_add(s0, 0.5, f64::tanh(f64::log(f64::powi(v12, 2) + 1.0, 3.0)) * 0.5);
+                    acc2 -= 0.25 * f64::tanh(f64::tanh(v21));
+                }
+                let v22 = f64::max(v18, -x2);
+                v8 + v22.tanh()
+            } else if k13 % 3 == 1 {
+                for i in 0..5 {
+                    let fi = i as f64;
+                    let v23 = ((s0 * v[i % 4]).powi(2) + 1.5).acosh();
+                    let v24 = a3.iter().zip(a3.iter()).map(|(&p, &q)| f64::powi(fi * fi + 1.0, -2) + p.sin() + q.tanh()).sum::<f64>();
+                    acc2 += 0.4 * f64::atan(v12).tanh();
+                    acc2 += (f64::sin(v23) + v24.tanh()).tanh() * 0.1;
+                }
+                (v18.sin() * 1.5).cosh().atan2(f64::powi((v18.sin() * 0.9).asin(), 2) + 1.0)
+            } else {
+                a3[k13].cos().exp_m1() - f64::recip(x0.powi(2) + 0.5)
+            };
+            s0 + s1 + f64::tanh(acc2) - a3[0] * 0.5 + v12.cos() + v25 * 0.5
+        }
+
+        pub fn prog_112(self, x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = (-0.5_f64).max(self.k).tanh();
+            let mut s1 = f64::atan(v[0]);
+            let mut s2 = f64::copysign(2.0_f64, x1).cos().sinh();
+            let mut acc3: f64 = 0.0;
+            let v4 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.25 * (r + p.tanh()).sin());
+            match self.n + n {
+                0 => {
+                    let v5 = m55::prog_62(s1, x0, x2, *v, n);
+                    acc3 -= 0.005 * v5.tanh();
+                }
+                g if g > 3 => {
+                    s0 = s0.mul_add(0.75, f64::cos(v4 * v4) * 0.05);
+                    let v6: f64 = prog_21(x0.max(x2).sin(), acc3, x1.sin().sin() * 2.0, *v, n);
+                    s0 *= 0.5;
+                    s0 += 0.005 * v6.sin().tanh();
+                }
+                _ => {
+                    acc3 += f64::exp(f64::cos(s2.hypot(x0))).tanh();
+                }
+            }
+            let v7 = v.iter().fold(self.scale, |r, &p| r * 0.75 + 0.02 * f64::cos((r.cos() * 0.9).atanh() + p.tanh()));
+            s1 = (s1 * 0.8 + (v[2] + s2) * 0.2).tanh();
+            if prog_84::<4>(f64::atanh(v4.cos() * 0.9).tanh(), (s0 * s0 + 1.0).log(2.0).tanh(), f64::mul_add(x0, v4 * v4, s0.sin().exp_m1()).sin() * 2.0, *v, n) > 0.5 {
+                return (v[self.n] * v[self.n]).ln_1p();
+            }
+            for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                for j in 0..n {
+                    let fj = j as f64;
+                    if !(i < 2 && v[3 - self.n].to_radians() * 20.0 < 0.0) {
+                        s1 = s1 * 0.6 + f64::sin(v7 * v7) * 0.4;
+                    } else if !(i % 2 == 0 && x2 * v7 <= x2) {
+                        let v8 = v7;
+                        acc3 -= f64::tanh(v8) * 0.05;
+                    } else {
+                        acc3 += (v[j % 4] - v[self.n]).tanh() * 0.05;
+                        if x1.sin().exp() * 0.25 > 0.0 {
+                            s2 = 0.8 * s2 + 0.05 * f64::exp(f64::tanh(-v[3])).cos();
+                            if fj * x0 >= v4.powi(2) {
+                                continue;
+                            }
+                            let v9 = fi - s0;
+                            acc3 += f64::tanh(v9) * 0.05;
+                        } else {
+                            s0 = 0.6 * s0 + 0.4 * (s0 + self.k).sin();
+                        }
+                        let x0 = s0 - x0;
+                        acc3 += x0.sin().cos() * 0.05;
+                    }
+                    acc3 -= f64::sin(f64::ln_1p(s0.sin() * 0.5)) * 0.05;
+                    acc3 -= 0.05 * (f64::powi((v7.sin() + 2.0).cbrt(), 2) + 1.0).recip();
+                }
+                acc3 += 0.5 * f64::tanh(s0 - x2);
+            }
+            x2 * 0.75 + s1.tanh() + s2 + acc3.cos() - v7 * 0.5 + (v7.sin() * 2.0).sinh()
+        }
+
+        pub fn prog_114(&self, x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = ((-x0).to_degrees() * 0.02).tanh() * 2.0;
+            let mut acc1: f64 = 0.0;
+            for t in v {
+                acc1 += (x1.cos() + 2.0).cbrt().cos() * 0.5;
+                let v4 = if x0.atan() <= -0.5 {
+                    let v2 = self.prog_71(f64::sin(x2 + v[self.n]).cos() * 2.0, (x0.powi(3) - x1.sin()).tanh() * 2.0, f64::sin((x0 * x0 + 1.0).log(t * t + 2.0) + x2 / (v[self.n] * v[self.n] + 0.5)), v, n);
+                    v2.tanh()
+                } else {
+                    let v3 = (v[(self.n + n) % 4] + self.k).tanh().exp();
+                    s0 = s0.mul_add(0.5, s0.sin() * 0.5);
+                    f64::cos((x1.tanh() * 1.5).cosh()).exp() + v3.cos()
+                };
+                acc1 -= 0.005 * (t.cos() - v4.sin()).tanh();
+            }
+            'l1: for i in 0..n {
+                let fi = i as f64;
+                acc1 += 0.1 * prog_21(x1, 2.0, s0, v, n).cos();
+                let mut k5 = 0;
+                while k5 < n + 1 {
+                    k5 += 1;
+                    if x2 <= 0.5 {
+                        return f64::sinh((v[3] / (x2.tanh() + 2.0)).sin());
+                    }
+                    if x2 * v[k5 % 4] + x1 > f64::sqrt(v[2] * v[2] + 0.5) || n % 3 == 1 {
+                        break 'l1;
+                    }
+                    s0 = (s0 * 0.5 + (fi + x2) * 0.5).sin();
+                }
+                let [b6, b7, _, b8] = v;
+                acc1 += 0.25 * (b6.sin() - b7.sin() - b8.tanh()).sin();
+            }
+            let v9: f64 = if f64::tanh(x2) <= -0.5 && self.n % 3 == 1 {
+                prog_74(f64::tanh(x1 + v[3 - self.n]) * 2.0, 1.2, (x1 * x1 + 1.0).sqrt().cos() * 2.0, v, n)
+            } else if (f64::cos(s0) * 0.9).atanh() + v[1].tanh().cosh() <= -0.5 {
+                let x1 = (f64::powi(x2, 2) + 1.5).acosh();
+                (x1 * x1 + 1.0).log2()
+            } else {
+                s0 *= 0.75;
+                s0 += 0.05 * (x1 / (f64::tanh(x1) + 2.0)).cos();
+                x0 * v[1]
+            };
+            let mut k10 = 0;
+            while k10 < 3 && f64::recip(f64::powi(x0, 2) + 1.0) > 0.25 {
+                k10 += 1;
+                acc1 += 0.5 * f64::tanh(s0 - x2);
+                let v13 = if let Some(k11) = n.checked_sub(1) {
+                    let v12 = (v[k11 % 4] * v[k11 % 4] + 1.0).cbrt().mul_add(v9, x1);
+                    f64::ln_1p(v12.tanh() * 0.5)
+                } else {
+                    (v9.cos() * 0.9).acos()
+                };
+                acc1 += 0.4 * v13.tanh().tanh();
+            }
+            for _ in 0..4 {
+                acc1 += s0.sin() * 0.5;
+                s0 = (s0 * 0.5 + s0 / ((s0 * v[1]).powi(2) + 1.5) * 0.1).tanh();
+            }
+            x1.cos() - s0 + f64::cos(acc1) + v9 * 1.5 - x2.powi(3) * v[k10].cos()
+        }
     }
 
     #[differentiable]
-    pub fn prog_104<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_2(x0, x2, 2.0, v, n).cos() * 2.0;
+        let mut s1 = f64::tanh((v[3] * v[3] + 1.5).acosh().min(x1)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = if n < 5 {
+            f64::asinh(x1) - (v[n % 4] * v[n % 4] + 0.5).ln()
+        } else if f64::sin(v[1].abs()).exp_m1() > v[n % 4] {
+            ((x0 * x0 + 1.0).log10().sin() * 0.9).atanh()
+        } else {
+            (v[1] * v[1] + 1.0).log(2.0)
+        };
+        for i in 0..n {
+            let fi = i as f64;
+            match n {
+                MODE_A => {
+                    let v4 = f64::sqrt(f64::powi((x0 * x0 + 0.5).ln(), 2) + 0.5);
+                    s1 = (s1 * 0.6 + prog_21(f64::mul_add(s1, v4, s1).tanh() * 2.0, s1, v3.tanh().cos() * 2.0, v, i) * 0.005).tanh();
+                }
+                1 | MODE_D => {
+                    s1 = (s1 * 0.8 + (s1 * s1 + 0.5).recip() * 0.1).sin();
+                    let v5 = f64::tanh(v3) - v3 / (x2 * x2 + 0.5);
+                    s1 = (s1 * 0.75 + v5.sin() * 0.02).sin();
+                }
+                4 | 6 => {
+                    s1 = (s1 * 0.6 + f64::exp(s1.sin()) * 0.1).sin();
+                }
+                _other => {
+                    s1 = s1 * 0.6 + (fi * fi + 0.5).recip().sin() * 1.0;
+                }
+            }
+            match i % 4 {
+                MODE_A => {
+                    s0 = (s0 * 0.8 + x0 * s0 * 0.05).tanh();
+                }
+                1..=2 => {
+                    acc2 += (v3 + v[i % 4]).sin().cos() * 0.25;
+                }
+                3 => {
+                    acc2 += 0.25 * s0.asinh().sin();
+                    acc2 += 0.1 * f64::cos(prog_21(x2, x1, 0.5, v, i));
+                }
+                _ => {
+                    s1 = 0.8 * s1 + 0.05 * (-(x2.tanh() * 0.9).asin()).cos();
+                    if (v3 * v3).min(x1 - 0.25) >= -1.0 {
+                        s0 = s0.mul_add(0.5, (v3.tanh() * 1.2).tan().cos() * 0.05);
+                        break;
+                    }
+                    s0 = (s0 * 0.75 + s0.asinh() * 0.25).tanh();
+                }
+            }
+            s0 = (s0 * 0.75 + (x2 * x2 + 0.5).ln() * 0.1).sin();
+        }
+        let mut m6: f64 = -0.5;
+        for i in 0..v.len() {
+            m6 = m6.min(x1 + v[3 - i].cos());
+        }
+        s1 = s1 * 0.5 + m6.cos().tanh() * 0.25;
+        let mut k7 = 0;
+        while k7 < n + 1 && (v3.mul_add(x1, v3).powi(2) + 1.0).ln() > v3.to_degrees() * 0.02 {
+            k7 += 1;
+            acc2 += 0.25 * f64::cbrt(v3 * v3 + 0.5).cos();
+            if m6.sin() < 0.5 {
+                break;
+            }
+        }
+        s0 * 0.5 - s1 * 0.5 + acc2.sin() - f64::tanh(v3) + (f64::powi(v[k7 % 4], 2) + 2.0).acosh().cos()
+    }
+
+    #[differentiable]
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::exp2((v[0].powi(2) + 1.0).log(10.0).sin());
+        let mut s1 = f64::sin(x0);
+        let mut acc2: f64 = 0.0;
+        let v3 = (x1 * x1).ln_1p();
+        let mut k4 = 0;
+        while k4 < 4 {
+            k4 += 1;
+            acc2 += (x2.cos().exp() + 0.35).sin() * 0.5;
+            if x1.asinh().sin() >= 0.5 {
+                acc2 -= f64::asinh(v[k4 % 4]).cos() * 0.5;
+                let v5 = v3 * x2;
+                acc2 += 0.5 * f64::tanh(v5).tanh();
+            } else if v3.sin() > 0.5 {
+                let v6: f64 = prog_9(x0, 1.5, v3, &v, n);
+                s0 *= 0.5;
+                s0 += 0.5 * v[0].cos();
+                s0 = (s0 * 0.6 + v6.cos() * 0.005).tanh();
+            }
+            let v9 = if n == 4 {
+                let v7 = x0.cos().exp2();
+                (v[0] * v[0] + 0.5).atan2(v7) - s1
+            } else if v3 + v[n % 4] < 1.0 {
+                let v8 = prog_21((-x2.cos()).sin() * 2.0, 0.5, s1.hypot(x1).sin(), v, k4);
+                s0 = (s0 * 0.5 + s0 * s0 * 0.1).tanh();
+                f64::log((s0 * v3).powi(2) + 1.0, 3.0) + f64::cos(v8)
+            } else {
+                (v3 * x2).sin().sinh()
+            };
+            acc2 += f64::sin(v9) * 0.02;
+        }
+        let v10 = v.iter().map(|&p| f64::recip(x2.powi(2) + 1.0) + p.sin()).sum::<f64>();
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            s0 = s0 * 0.75 + f64::sin(v10 * 0.25 * (s1 * s1 + 0.5).powf(x2.cos())) * 0.01;
+            if v3 + v10 < (x0 * x0).ln_1p() {
+                acc2 -= 0.25 * f64::cos(f64::powf(x0 * x0 + 1.0, v[k11 % 4].tanh()));
+                s1 = (s1 * 0.8 + x1 * s1 * 0.05).sin();
+            } else {
+                s1 = (s1 * 0.6 + s1 * 0.4).tanh();
+                match k11 {
+                    0..=1 => {
+                        for j in (0..3).rev() {
+                            let fj = j as f64;
+                            match j {
+                                0 | 2 => {
+                                    continue;
+                                }
+                                _other => {
+                                    s1 = s1 * 0.5 + (x0.powi(2) + 2.0).ln().tanh() * 0.5;
+                                    s1 *= 0.6;
+                                    s1 += 1.0 * f64::acos(fj.tanh() * 0.9).cos();
+                                }
+                            }
+                            s1 = s1 * 0.6 + (f64::to_degrees(v[3 - j].sin().cosh()) * 0.02).sin() * 0.25;
+                        }
+                        s0 = s0 * 0.8 + (f64::sqrt(x0 * x0 + 0.5).powi(2) + 1.0).log(2.0).cos() * 0.1;
+                        if s0 * v10 + f64::sqrt(s0 * s0 + 2.0) >= -1.0 {
+                            break;
+                        }
+                    }
+                    3 => {
+                        let v12: f64 = v[k11 % 4] / (s0.powi(2) + 1.0);
+                        acc2 += f64::ln_1p(v12 * v12).sin() * 0.5;
+                    }
+                    4 => {
+                        acc2 += (v10 - v[0]).sin() * 0.5;
+                        break;
+                    }
+                    _ => {
+                        acc2 += 0.5 * f64::tanh(s0);
+                        let v13 = prog_21(s0, f64::sin(v10 - s0 - x2.hypot(x0)), x0, v, 6);
+                        acc2 += v13.cos().tanh() * 0.01;
+                    }
+                }
+            }
+            if k11 >= 4 {
+                break;
+            }
+        }
+        let v14: f64 = prog_9(x0, s0, (v10 / (x0 * x0 + 1.0)).tanh() * 2.0, &v, k4);
+        let c15: f64 = table(n);
+        s1 * 1.5 - f64::tanh(acc2) - v3 - v14.tanh() + c15
+    }
+
+    #[differentiable]
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = prog_21::<f64>(x1, 0.5, f64::tanh(v[n % 4].atan()) * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut s1 = f64::asinh(x1);
+        let mut s2 = (x2 * x2 + 1.0).log2().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_2(0.25, s1, s0, [v[0], v[1], v[2], v[3]], 3);
+        acc3 += acc3 * s0;
+        for _ in 0..n {
+            if ((x0 * x0).powi(2) + 2.0).acosh() <= v4 {
+                let v5: f64 = f64::log(2.0_f64, s1 * s1 + 2.0);
+                s0 = (s0 * 0.75 + v5 * x2 * 0.05).sin();
+            } else {
+                let v6 = prog_21::<f64>(x0, 1.5, x2, [v[0], v[1], v[2], v[3]], n);
+                s1 = (s1 * 0.6 + f64::cos(v6) * 0.01).sin();
+            }
+            if f64::sin(s0) <= -0.25 {
+                break;
+            }
+            s1 *= 0.75;
+            s1 += 0.25 * s1.sin();
+        }
+        match n {
+            0..=2 => {
+                let x2 = (x2.tanh() * 0.9).atanh().powi(2);
+                s1 = (s1 * 0.8 + x2.sin() * 0.01).tanh();
+            }
+            g if g > 3 => {
+                s2 = (s2 * 0.8 + (-v[1]) * 0.2).sin();
+            }
+            _ => {
+                for &t in v.iter() {
+                    let mut m7 = f64::NEG_INFINITY;
+                    for j in 0..4 {
+                        m7 = (x0 + v[j]).max(m7);
+                    }
+                    acc3 -= 0.5 * m7.cos();
+                    let v8 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
+                    acc3 -= 0.5 * (t.sin() + v8.cos()).cos();
+                }
+                s1 = 0.6 * s1 + 0.25 * (f64::sin(v[n % 4]).exp2() - 0.65).tanh();
+            }
+        }
+        'l3: for i in (0..4).rev() {
+            let fi = i as f64;
+            if i % 2 == 0 {
+                let v9 = prog_21::<f64>((f64::sin(x1) * 0.9).atanh().tanh(), s0, 1.5, [v[0], v[1], v[2], v[3]], i);
+                let v10 = prog_21((1.2 * v[3 - i]).sin() * 2.0, (x0.powi(2) + 1.5).acosh().cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], 2);
+                acc3 += 0.005 * (v9.cos() - f64::tanh(v10)).sin();
+            } else if prog_21(s2.tanh().cos(), s0, 1.5, [v[0], v[1], v[2], v[3]], n) > -0.5 {
+                let v11 = f64::tanh(v[n % 4]);
+                acc3 -= 0.5 * f64::sin(v11);
+            }
+            for (j, &u) in v.iter().enumerate() {
+                if f64::acos(f64::tanh(x0) * 0.9) > u || j + n < 7 {
+                    s2 = (s2 * 0.8 + u * fi * 0.05).tanh();
+                } else if 0.8 - v4 / 3.0 < -1.0 {
+                    s1 = s1.mul_add(0.8, (-u).sin() * 0.2);
+                } else {
+                    s1 = (s1 * 0.5 + (s1 * s1 + 0.5).powf(2.5) * 0.05).tanh();
+                }
+                acc3 += 0.1 * f64::exp(f64::tanh(v4)).tanh();
+            }
+            acc3 += s0.tanh().cos() * 0.5;
+            for j in 0..5 {
+                let fj = j as f64;
+                if 1.25 * v4 <= s1 {
+                    s0 = (s0 * 0.75 + v4 / (f64::asinh(x0).powi(2) + 0.5) * 0.02).sin();
+                    break 'l3;
+                }
+                acc3 += 0.1 * (v4.cos() * 0.9).acos().cos();
+                match j {
+                    0 => {
+                        continue;
+                    }
+                    1 | 3 => {
+                        s0 = (s0 * 0.5 + v[j % 4] / (fi.powi(2) + 0.5) * 0.25).tanh();
+                    }
+                    4 => {
+                        s2 = (s2 * 0.8 + (s2 + 0.25) * 0.2).tanh();
+                        let v12: f64 = f64::asinh(fi);
+                        acc3 += 0.1 * v12.cos().tanh();
+                    }
+                    _ => {
+                        s0 = 0.75 * s0 + 0.25 * (-s0).tanh();
+                        if f64::mul_add(s0, x0, x0) > x1 {
+                            acc3 -= f64::sin(f64::max(fj.cos(), s2.tanh().exp())) * 0.1;
+                            s2 = s2 * 0.75 + x0 / 2.0 * 0.5;
+                        } else {
+                            let v13 = f64::log10(s1.powi(2) + 1.0);
+                            s0 = 0.5 * s0 + 1.0 * v13;
+                        }
+                    }
+                }
+            }
+        }
+        x0 * 0.75 + s0 * 0.75 + s1 - f64::cos(s2) + acc3.tanh() + v4.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].asinh();
+        let mut s1 = (f64::powi(x1, 2) + 2.0).ln();
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_2(x0, f64::powi(f64::exp(x0.cos()), 2).tanh(), (f64::powi(x1, 2) + 0.5).atan2(x2).cos() * 2.0, v, n);
+        let v4 = f64::log(f64::log(3.0_f64, f64::powi(s0, 2) + 2.0).powi(2) + 1.0, f64::powi(f64::exp(x2.sin()), 2) + 2.0);
+        'l0: for &t in v.iter() {
+            acc2 -= f64::sin(f64::asinh(f64::tanh(x2).exp())) * 0.5;
+            s0 = 0.5 * s0 + 0.005 * prog_21::<f64>(f64::sin(v[n % 4]).tanh(), 0.5, (x0 + x1).tanh(), v, n).tanh();
+            let mut k5 = 0;
+            while k5 < n && v4.cos() >= t {
+                k5 += 1;
+                if v[0] <= v3 {
+                    break;
+                }
+                let v7 = match k5 {
+                    0..=2 => x2.sin().exp2() - x2,
+                    g if g > 3 => {
+                        let v6 = (v4.cos() * 0.9).asin();
+                        f64::powi(v6, 3)
+                    }
+                    _ => SCALE + v3,
+                };
+                if f64::tanh(v7) > 0.5 {
+                    acc2 -= ((f64::cos(s0) * 2.0).cosh() + v4.sin()).cos() * 0.05;
+                    break 'l0;
+                }
+                s0 *= 0.75;
+                s0 += 0.05 * (s0 * v[k5 % 4]).cos();
+            }
+            acc2 += t.sin().cos() * 0.5;
+        }
+        'l2: for _ in 0..n {
+            let v8 = f64::cos(v3);
+            s1 = s1.mul_add(0.8, f64::asinh(x2).tanh() * 0.2);
+            let mut k9 = 0;
+            while k9 < n && f64::cos(v4 * x1) >= v8.atan2(v8.powi(2) + 0.5) {
+                k9 += 1;
+                let v10: f64 = v4 + x1;
+                if f64::cos(s1).exp_m1() > 0.0 {
+                    acc2 -= ((v10 * v10 + 1.0).recip().powi(2) + 1.0).powi(-2) * 0.05;
+                    continue 'l2;
+                }
+                s0 = (s0 * 0.6 + v4.cos() * 0.4).tanh();
+                acc2 += v10.cos().cos() * 0.05;
+            }
+            s1 = (s1 * 0.6 + (v4 * v4 + 0.5).cbrt() * 0.2).tanh();
+            acc2 += 0.25 * v8;
+        }
+        s0.cos() + s1 * 0.75 + acc2.cos() + v3.tanh() - v4 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].min(*x2);
+        let mut s1 = f64::sin(prog_12(f64::tanh(f64::cosh(f64::sin(x1.tanh().exp()))), x1.sin().exp_m1().tanh(), (x1 / (*x2 * *x2 + 1.0)).tanh(), *v, n)) * 2.0;
+        let mut s2: f64 = v[1].powi(3).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            let v5: f64 = f64::powi(s1, 2) + x0;
+            s0 *= 0.8;
+            s0 += 0.01 * (f64::tanh(v5) * 0.9).acos().cos();
+        }
+        'l1: for &t in v.iter() {
+            let mut m6: f64 = -1.0;
+            for j in 0..n {
+                let fj = j as f64;
+                m6 = m6.max(x1 + v[j % 4] + (fj.powi(2) + 1.0).log10());
+            }
+            s2 = 0.75 * s2 + 0.05 * 3.0_f64.min(s0 / (f64::tanh(t) + 2.0)).cos();
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                s2 = 0.75 * s2 + 0.1 * (s0 / (x0 * x0 + 1.5)).sin();
+                if f64::sin(s2) > -0.25 {
+                    s0 *= 0.8;
+                    s0 += 0.2 * s0.sin();
+                    break 'l1;
+                }
+            }
+            let v10 = 'b4: {
+                for j in (1..=4).step_by(2) {
+                    let fj = j as f64;
+                    let v9 = if prog_21(1.2, f64::cos(f64::tanh((f64::tanh(m6) * 0.9).acos())), 0.25, *v, 5) >= 0.5 {
+                        f64::max(s2, x0)
+                    } else {
+                        let v8 = f64::ln(x0.powi(2) + 2.0) + 1.25;
+                        prog_21(f64::tanh(f64::exp_m1(v8.sin()) * (fj + 0.25)), x0, 2.0, *v, k7)
+                    };
+                    s2 = 0.6 * s2 + 0.4 * f64::sin(x0.sin());
+                    if j == 2 {
+                        s0 = 0.6 * s0 + 0.02 * f64::sin(f64::exp(f64::cos(s2.atan2(f64::powi(x0, 2) + 1.0))));
+                        break 'b4 SCALE + s1.tanh().exp_m1();
+                    }
+                    s1 = 0.5 * s1 + 0.005 * v9.tanh();
+                }
+                for j in 0..5 {
+                    let fj = j as f64;
+                    if v[n % 4].mul_add(f64::ln_1p(fj * fj), -s2) >= 0.0 {
+                        break 'b4 (*x2 * *x2 + 1.0).cbrt() * m6.atan();
+                    }
+                    s2 = (s2 * 0.75 + x0 / (fj.tanh() + 2.0) * 0.25).sin();
+                }
+                if k7 > 5 && f64::ln(v[k7 % 4] * v[k7 % 4] + 0.5) >= -1.0 {
+                    break 'b4 f64::sin(m6);
+                }
+                x0 / (f64::tanh(s2) + 2.0)
+            };
+            s2 = (s2 * 0.6 + (m6.cos() - f64::sin(v10)) * 0.05).tanh();
+        }
+        let v11 = 'b7: {
+            if n < 5 && v[k4 % 4] * *x2 <= 1.0 {
+                break 'b7 x1.asinh();
+            }
+            if f64::asin(x1.tanh() * 0.9) > 0.0 {
+                break 'b7 prog_21::<f64>(f64::asin(f64::exp2(x0.cos()).sin() * 0.9).tanh() * 2.0, acc3, 0.25, *v, n);
+            }
+            x1 - 1.2
+        };
+        let mut k12 = 0;
+        while k12 < n + 1 {
+            k12 += 1;
+            s0 = (s0 * 0.75 + (s0 * s0 + 1.0).ln() * 0.25).tanh();
+            let v13 = f64::mul_add(s2, v11, x0);
+            s1 = (s1 * 0.5 + v13.tanh() * 0.05).tanh();
+        }
+        acc3 += 0.05 * f64::sin(prog_21(acc3, x1.copysign(v[2]).cos() * 2.0, 1.2, *v, n));
+        x0 * 0.75 + s0 + s1 * 0.25 + s2 + acc3 * 0.25 + v11.tanh() + prog_21(*x2, ((v[k12 % 4] * v[k12 % 4] + 1.0).log10() / ((x2.powi(2) + 0.5).sqrt().powi(2) + 1.5)).tanh() * 2.0, f64::tanh((f64::powi(x0, 2) + 1.5).acosh()) * 2.0, *v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 0.5).powf(0.5).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n {
+            MODE_A => {
+                acc1 += (v[n % 4] - x0).tanh();
+            }
+            1 => {
+                s0 = s0 * 0.8 + (acc1 * acc1 + 1.0).log10().cos() * 0.2;
+                s0 = (s0 * 0.75 + (v[n % 4] * v[n % 4] + 0.5).recip() * 0.1).sin();
+            }
+            g if g > 2 => {
+                acc1 -= f64::cos((x1 * x2).atan());
+                let v2 = (v[n % 4] * v[n % 4] + 0.5).ln();
+                acc1 += v2.tanh();
+            }
+            _ => {
+                s0 = (s0 * 0.6 + (f64::powi(x1, 2) + 1.0).sqrt() * 0.4).tanh();
+            }
+        }
+        assert!(!x0.is_nan(), "x0 is NaN");
+        let [b3, b4, _, _] = [prog_12((f64::sin(s0) + v[0].min(x1)).tanh() * 2.0, x0, v[0].cos().tanh() * 2.0, v, n), x2 - acc1, s0 * v[n % 4], SCALE + s0];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 -= 0.5 * t.atan().sin();
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                let v6 = 'b2: {
+                    acc1 -= 0.05 * f64::atan2(fi * fi + 0.5, x2).sin();
+                    if f64::log(f64::exp_m1(b3.sin()).powi(2) + 1.0, f64::powi(b3, 2) + 2.0) < x2 {
+                        break 'b2 (fi.powi(2) + 2.0).ln();
+                    }
+                    f64::log10(b4 * b4 + 1.0)
+                };
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::sin(3.0_f64.min(v6).min(p) + f64::cos(q))).product::<f64>();
+                s0 = (s0 * 0.6 + b4.tanh().sinh() * 0.25).sin();
+                acc1 += 0.05 * v7.cos();
+            }
+            if b4 + t > b3 {
+                let v8 = v[(k5 + i) % 4].sin() - t.atan();
+                for _ in 1..n {
+                    acc1 -= f64::sin(f64::atanh(v8.cos() * 0.9).copysign(v[3].sin().sinh())) * 0.1;
+                    acc1 -= f64::sin(f64::cos(b4 + fi)) * 0.1;
+                }
+                acc1 += v8.cos().sin() * 0.5;
+            } else {
+                s0 *= 0.5;
+                s0 += 0.5 * (s0 - 2.0).cos();
+                assert!(i + n < 100, "i out of range");
+            }
+        }
+        let v9 = v.iter().skip(1).step_by(2).copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        s0.tanh() - acc1.tanh() + f64::sin(b3) - b4.sin() - v9
+    }
+
+    #[differentiable]
+    pub fn prog_38(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let (x1, x2) = p;
+        let mut s0: f64 = (f64::tanh(x2) * 0.9).atanh().to_degrees() * 0.02;
+        let mut s1 = v[n % 4];
+        let mut s2 = s0.mul_add(x2, s1).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in 0..3 {
+            let fi = i as f64;
+            let v5: f64 = if let Some(_) = n.checked_sub(1) {
+                s2 + x0.tanh()
+            } else {
+                f64::exp2(f64::sin(f64::sin(x0)))
+            };
+            for j in 0..v.len() {
+                let fj = j as f64;
+                let v8 = if v5 * fj <= 1.0 {
+                    let v6 = (x1.tanh() * 1.2).tan();
+                    acc3 += v[j].cos().exp().sin() * 0.1;
+                    x0 - v[j] + v6.sin()
+                } else if !(j % 3 == 1 && (v5.cos() + 2.0).cbrt() < 0.25) {
+                    let v7 = ((x1 * std::f64::consts::FRAC_1_PI).tanh() * 0.9).asin();
+                    ((s2 * v[(j + i) % 4]).cos() * 0.9).asin() + v7.tanh()
+                } else {
+                    fj.tanh()
+                };
+                let v10 = match j {
+                    0..=2 => {
+                        let v9 = v5 / 3.0;
+                        f64::atan2((s1.powi(2) + 1.0).powi(-2).powi(2) + 0.5, (v9.sin() * 0.9).acos())
+                    }
+                    3 => {
+                        let x0 = fj * v5;
+                        v5.sin().exp() + f64::cos(x0)
+                    }
+                    _ => prog_21::<f64>(f64::tanh(x1.atan2(fi * fi + 0.5).max(v8.max(s0))) * 2.0, f64::tanh(x1.asinh()) * 2.0, s1.sin(), [v[0], v[1], v[2], v[3]], n),
+                };
+                s2 = s2.mul_add(0.6, v8.asinh().sin() * 0.02);
+                s1 = s1 * 0.5 + v10.sin() * 0.005;
+            }
+            s2 = (s2 * 0.5 + f64::atan2(0.5_f64, v5) * 0.25).tanh();
+            for j in 1..n {
+                let fj = j as f64;
+                let v11 = f64::log((fj - s2).powi(2) + 1.0, 2.0);
+                if s2 * core::f64::consts::FRAC_1_SQRT_2 < fj {
+                    s2 = s2.mul_add(0.75, f64::cos(f64::cbrt(s0.sin() + 2.0)) * 0.75);
+                    continue 'l0;
+                }
+                if (x1 * fi).sin() > 0.0 {
+                    break;
+                }
+                acc3 += 0.1 * f64::sin(f64::powi(x1, 3));
+                acc3 -= v11.sin() * 0.1;
+            }
+        }
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc3 += x0.to_radians() * 20.0 * 0.5;
+            let v12 = f64::acosh(x0 * x0 + 1.5);
+            s0 = 0.75 * s0 + 0.1 * (x1 / (s2.powi(2) + 1.0)).sin();
+            for j in 0..5 {
+                let fj = j as f64;
+                if let Some(_) = (j + n).checked_sub(1) {
+                    s2 = 0.75 * s2 + 0.25 * f64::copysign(s2, fj).tanh();
+                    if n == 4 {
+                        break;
+                    }
+                } else {
+                    s1 = s1.mul_add(0.6, f64::exp2(s1.tanh()).tanh() * 0.25);
+                }
+                match j + n {
+                    PHASE_A => {
+                        acc3 += 0.1 * (x2 * v[j % 4]).tanh();
+                        acc3 += 0.1 * (f64::ln(x1 * x1 + 1.0) * f64::acos(v12.cos() * 0.9)).sin();
+                    }
+                    3..=4 => {
+                        break 'l3;
+                    }
+                    g if g > 6 => {
+                        s1 = s1 * 0.5 + (s0 * s1).cos() * 0.1;
+                        if f64::log2(f64::powi(f64::cos(v12).exp(), 2) + 1.0) < -0.5 {
+                            let v14 = fj - fi;
+                            acc3 -= f64::tanh(v14) * 0.1;
+                        } else if n > 2 && (fj * x2).tanh().exp_m1() > -0.5 {
+                            let x1: f64 = (fj * fj + 1.0).sqrt();
+                            s2 = (s2 * 0.5 + x1.sin() * 1.0).tanh();
+                        }
+                    }
+                    _ => {
+                        s1 = (s1 * 0.8 + (x1 * x1 + 1.0).powf(0.3) * 0.1).sin();
+                    }
+                }
+                acc3 -= 0.1 * (x2 * v12.min(s1)).cos();
+            }
+            s1 = (s1 * 0.8 + v12.cos() * 0.05).tanh();
+        }
+        if !(n == 5) {
+            for _ in (0..n).rev() {
+                acc3 += x1.tanh() * 0.25;
+                s2 = s2 * 0.5 + x0.cos() * 0.5;
+                let v17 = if let Some(k15) = (n % 3).checked_sub(1) {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        acc3 -= 0.05 * f64::sqrt(f64::powi(fj.sin(), 2) + 1.0).tanh();
+                        if n == 3 && u * u <= 1.0 {
+                            s2 *= 0.6;
+                            s2 += 1.0 * f64::sin(f64::cos(fj).exp2());
+                        } else {
+                            s2 = (s2 * 0.6 + (s2.powi(2) + 2.0).acosh() * 0.1).sin();
+                            acc3 += 0.05 * f64::cos(v[3 - k15] - x1);
+                        }
+                    }
+                    x2 * s0 - 0.75
+                } else {
+                    let v16 = x0 + s1;
+                    v16.sin().exp()
+                };
+                s2 = s2 * 0.6 + f64::sin(v17) * 0.05;
+            }
+        }
+        let mut a18 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a18[i] = x1;
+            s2 = (s2 * 0.75 + t.cos() * 0.25).tanh();
+        }
+        let mut k19 = 0;
+        loop {
+            k19 += 1;
+            if k19 == 3 {
+                s1 = (s1 * 0.8 + (x0 - s2) * 0.1).tanh();
+            } else {
+                let Some(k20) = (k19 + n).checked_sub(1) else {
+                    return f64::powi(x1, 2)
+                };
+                let c21 = k20 as f64;
+                s1 *= 0.6;
+                s1 += 1.0 * c21.sin();
+                if f64::cos(x0) >= -0.25 {
+                    acc3 -= f64::tanh((x2.powi(2) + 2.0).acosh()) * 0.4;
+                } else {
+                    acc3 += f64::ln_1p(f64::atanh(c21.sin() * 0.9).powi(2)) * 0.25;
+                    s0 = f64::mul_add(s0, 0.75, (x0 / (f64::powi(a18[0], 2) + 0.5)).tanh() * 0.02);
+                }
+            }
+            match k19 {
+                0 => {
+                    acc3 -= 0.4 * (-f64::sin(x0).exp2()).sin();
+                    let v22 = s2 - a18[1];
+                    acc3 -= 0.4 * f64::sin(v22.tanh());
+                }
+                1 => {
+                    break;
+                }
+                PHASE_C if n > 3 => {
+                    if let Some(k23) = (n % 4).checked_sub(1) {
+                        let c24 = k23 as f64;
+                        let v25 = f64::mul_add(c24, c24, x0);
+                        s1 = 0.6 * s1 + 0.2 * f64::sin(v[3 - k23] - a18[3 - k23]);
+                        acc3 -= 0.4 * v25.sin().cos();
+                    } else {
+                        for j in 0..v.len() {
+                            let fj = j as f64;
+                            acc3 += (a18[k19 % 4] * x1).cos() * 0.1;
+                            let v26 = a18.iter().fold(s2.sin(), |r, &z| r * 0.75 + 0.05 * f64::sin(z * x1));
+                            if v26 / (fj * fj + 1.0) + x0.atan() > s2 {
+                                s1 *= 0.6;
+                                s1 += 0.1 * f64::sin(v26 - s1);
+                                s1 = f64::mul_add(s1, 0.5, f64::tanh((s1 * s1 + 0.5).ln()) * 0.25);
+                            } else {
+                                s2 = (s2 * 0.5 + fj.atan().tanh() * 1.0).sin();
+                                s0 = (s0 * 0.75 + (f64::cos(s0) * 0.9).acos() * 0.1).sin();
+                            }
+                        }
+                    }
+                    s2 = 0.8 * s2 + 0.2 * a18[(k19 + n) % 4].sin();
+                    if x1.hypot(s0) <= (a18[0].powi(2) + 1.0).powf(0.5) {
+                        let x0 = x1;
+                        s1 = 0.75 * s1 + 0.25 * x0.cos().tanh();
+                    } else if k19 % 3 == 1 {
+                        s1 = f64::mul_add(s1, 0.6, x2.powi(3).cos() * 0.02);
+                    } else {
+                        acc3 += (f64::tanh(a18[0]).exp2() - x1 * v[k19 % 4]).cos() * 0.4;
+                        acc3 += 0.4 * f64::cbrt(f64::powi(0.5_f64.atan2(s1), 2) + 1.0).sin();
+                    }
+                }
+                _ => {
+                    acc3 += 0.4 * (f64::atan2(3.0_f64, s2) + 1.5).tanh();
+                    if !(k19 < 5) {
+                        acc3 -= (x1 + s2).tanh() * 0.4;
+                    } else if f64::powi(x1, 2) > (x0.cos() * 0.9).atanh() {
+                        acc3 -= f64::cos((s2 * s2 + 2.0).ln()) * 0.4;
+                        s1 = s1.mul_add(0.75, f64::tanh(s1.atan()) * 0.25);
+                    } else {
+                        let v27 = s1.asinh().to_radians() * 20.0;
+                        acc3 += 0.25 * f64::tanh(f64::powi(a18[3], 3));
+                        acc3 += 0.4 * v27.tanh().tanh();
+                    }
+                    s0 = s0.mul_add(0.6, f64::tanh(x1 - s0) * 0.2);
+                }
+            }
+            s1 = s1 * 0.75 + f64::cos((f64::cos((a18[(k19 + n) % 4].tanh() * 0.5).ln_1p()) * 0.9).asin()) * 0.1;
+            if k19 >= 5 || ((s0 - x1).powi(2) + 2.0).ln() > f64::exp(s0.tanh()) {
+                break;
+            }
+        }
+        let v28 = v.iter().copied().map(|z| 1.0 + 0.1 * (x0 * z).cos()).product::<f64>();
+        x1 + s0 * 0.25 - s1.sin() + s2 + f64::cos(acc3) - a18[1].tanh() - v28 * 0.75 - v28.asinh() * std::f64::consts::FRAC_PI_4
+    }
+
+    #[differentiable]
+    pub mod m39 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_39(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+            let mut s0 = f64::log10(x0.powi(2) + 1.0);
+            let mut s1 = (x2 + v[n % 4] - 0.8).sin() * 2.0;
+            let mut acc2: f64 = 0.0;
+            if x1.sin().exp().cos().sinh() <= 0.5 {
+                return f64::sinh(f64::tanh(s1) * 1.5);
+            }
+            let v3 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.05 * p.mul_add(r, x2).tanh());
+            let v4 = v.iter().map(|&p| prog_21((v[n % 4] * v3).sin() * 2.0, (v3 - v[n % 4]).sin(), v3, *v, n) + f64::sin(p)).sum::<f64>();
+            let v5 = match n % 3 {
+                0 => {
+                    acc2 += f64::atanh(v[n % 4].tanh().exp_m1().cos() * 0.9) * 0.25;
+                    x2.powi(3)
+                }
+                1 => prog_12(s0, x2, x0, [v[0], v[1], v[2], v[3]], 3),
+                MODE_C => x0 / (f64::tanh(s0) + 2.0),
+                _other => v[n % 4] + x2,
+            };
+            let mut m6 = 0;
+            for i in 0..v.len() {
+                let fi = i as f64;
+                let v7 = match i {
+                    MODE_A => (f64::tanh(v5) * 0.9).asin(),
+                    g if g > 1 => v5.tanh(),
+                    _ => x2 * v4.cos().exp(),
+                };
+                let v9 = match i {
+                    0..=2 => (v5 * v5 + 1.0).log(fi * fi + 2.0),
+                    3 => {
+                        let v8 = ((v5.tanh() * 0.9).acos().powi(2) + 1.0).log10();
+                        f64::acos(v5.cos() * 0.9) + f64::sin(v8)
+                    }
+                    _other => (v[3 - i].powi(2) + 1.0).powf(v4.tanh()) - v4.sin().cosh(),
+                };
+                if !(m6 + n < 35 && (x1.cos() * 1.2).tan().cos() <= x0 / 1.5) {
+                    m6 += 1;
+                }
+                s0 = (s0 * 0.5 + v3.cos().exp2() * 0.25).tanh();
+                acc2 += (v7.cos() + v9.cos()).cos() * 0.1;
+            }
+            let c10 = m6 as f64;
+            let v11 = mix(|t: f64| v3.cos() + t * 0.5, x1, v[2]);
+            s1 *= 0.75;
+            s1 += 0.02 * (v11 * 2.5).cos();
+            f64::cos(s0) + s1 + acc2 * 1.5 + v4.cos() + v5.sin() + c10.sin()
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_40<T>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T
     where
         T: num_traits::Float + num_traits::FromPrimitive,
     {
-        let mut s0 = prog_66((T::log(x0 * x0 + 1.0, T::from_f64(10.0).unwrap()) + T::cbrt(x2 * x2 + 1.0)).tanh(), x0, x2, &v, n).sin() * 2.0;
-        let mut s1 = prog_5(T::cos((T::powi(x1, 2) + 2.0).ln()) * 2.0, x0 * 2.0, x2, v, 0).sin() * 2.0;
-        let mut s2 = (x1 - T::from_f64(1.2).unwrap()).cos() * 2.0;
-        let mut acc3: T = 0.0;
-        let v4 = v.iter().rev().skip(1).copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let v5 = T::sin(v4);
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            let v7 = if T::atanh((s0.sin() * 0.9).acos().tanh() * 0.9) <= -T::from_f64(0.25).unwrap() || k6 < 1 {
-                T::asin(v5.sin() * 0.9) * x0.clamp(-1.5, 1.0)
-            } else {
-                T::cbrt((v5.tanh() + 2.0).cbrt().powi(2) + T::from_f64(0.5).unwrap())
-            };
-            let v8 = v.iter().fold(1.0, |r, &p| r * (1.0 + T::from_f64(0.25).unwrap() * T::exp(T::cos(p)).tanh()));
-            if k6 == 4 && v4.tanh() >= T::from_f64(0.5).unwrap() {
-                acc3 = acc3 + ((v7.tanh() + 2.0).cbrt() - 0.1).cos() * T::from_f64(0.25).unwrap();
-                if (x2 * x2 + 1.0).ln() < T::from_f64(0.5).unwrap() {
-                    return x2 + v8;
+        let mut s0 = T::from_f64(0.75).unwrap() * x2;
+        let mut acc1: T = T::zero();
+        let v2 = prog_21::<T>((v[n % 4].to_degrees() * T::from_f64(0.02).unwrap()).sin(), x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
+        match n {
+            0 => {
+                s0 = s0 * T::from_f64(0.8).unwrap() + x1.tanh() * T::from_f64(0.2).unwrap();
+            }
+            g if g > 1 => {
+                acc1 = acc1 + T::from_f64(0.75).unwrap() * (T::exp(x1.tanh()) - T::acos(x1.cos() * T::from_f64(0.9).unwrap())).sin();
+                acc1 = acc1 + (T::sin(x1 + T::from_f64(0.65).unwrap()) * T::from_f64(1.5).unwrap()).sinh().tanh();
+            }
+            _ => {
+                s0 = T::from_f64(0.8).unwrap() * s0 + T::from_f64(0.1).unwrap() * (v[n % 4] / T::from_f64(2.0).unwrap() + x1).tanh();
+            }
+        }
+        match n {
+            0..=2 => {
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (-T::from_f64(1.5_f64).unwrap()).max(v[n % 4].powi(2)).tanh() * T::from_f64(0.1).unwrap());
+                acc1 = acc1 - x2.powi(3).hypot(acc1).cos() * T::from_f64(0.2).unwrap();
+            }
+            g if g > 3 => {
+                let v3 = prog_21(x2, x0 * T::from_f64(0.75).unwrap(), T::sin((x0.tanh() * T::from_f64(0.9).unwrap()).asin()) * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
+                let v4 = T::tanh(x2.sin().sinh());
+                acc1 = acc1 + T::from_f64(0.02).unwrap() * (v3.tanh() - T::sin(v4)).tanh();
+            }
+            _ => {
+                let v5: T = prog_21(s0, x0 * T::from_f64(0.75).unwrap(), (T::exp(x1.sin()).tanh() + T::from_f64(2.0).unwrap()).cbrt().sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], n);
+                s0 = s0 * T::from_f64(0.5).unwrap() + T::cos(x2) * T::from_f64(0.5).unwrap();
+                s0 = (s0 * T::from_f64(0.75).unwrap() + v5.sin() * T::from_f64(0.005).unwrap()).tanh();
+            }
+        }
+        'l0: for i in 0..5 {
+            let fi = T::from_usize(i).unwrap();
+            acc1 = acc1 + T::from_f64(0.02).unwrap() * T::sin(prog_21(x1, x0 * T::from_f64(0.75).unwrap(), (v2 * v2 + T::from_f64(0.5).unwrap()).ln().sin() * T::from_f64(2.0).unwrap(), [v[0], v[1], v[2], v[3]], i));
+            acc1 = acc1 + T::from_f64(0.4).unwrap() * T::sin((v2.cos() * T::from_f64(0.9).unwrap()).asin());
+            let mut k6 = 0;
+            while k6 < 3 {
+                k6 += 1;
+                if T::cosh((s0 / (v2.powi(2) + T::from_f64(0.5).unwrap())).tanh()) < T::zero() {
+                    s0 = T::mul_add(s0, T::from_f64(0.8).unwrap(), fi.tanh().exp().tanh() * T::one());
+                    break 'l0;
                 }
-            } else if T::cbrt(v4 * v4 + 1.0) < 0.0 {
-                s0 = (s0 * T::from_f64(0.75).unwrap() + x0 * T::from_f64(0.25).unwrap()).sin();
-            } else {
-                s1 = (s1 * T::from_f64(0.5).unwrap() + T::cosh(v5.tanh() * 1.5) * 0.1).sin();
-                if n < 6 {
-                    let v9 = (v[k6 % 4] + v7).asinh();
-                    let v10 = v7 - v8;
-                    s2 = (s2 * T::from_f64(0.5).unwrap() + (v9.cos() + T::tanh(v10)) * T::from_f64(0.02).unwrap()).sin();
-                } else if v4 * v8 >= v8 {
-                    for _ in 0..n {
-                        s2 = s2 * T::from_f64(0.5).unwrap() + (s2.cos() * 0.9).acos().tanh() * 0.2;
-                        let v11 = v.iter().fold(-0.0, |r, &p| r + (s2 + p.sin()));
-                        s1 = s1 * T::from_f64(0.8).unwrap();
-                        s1 = s1 - T::from_f64(0.02).unwrap() * T::sin(v11.cos());
-                    }
-                    s0 = s0 * T::from_f64(0.5).unwrap();
-                    s0 = s0 + T::from_f64(0.25).unwrap() * (T::powi(T::cbrt(T::sin(v7) + 2.0), 2) + 1.0).log(3.0).sin();
+                s0 = (s0 * T::from_f64(0.8).unwrap() + x2 / (s0.tanh() + T::from_f64(2.0).unwrap()) * T::from_f64(0.05).unwrap()).sin();
+                let v7 = if T::tanh(x2).tanh() <= T::zero() || n == 2 {
+                    (v[3 - k6].tanh() * T::from_f64(0.9).unwrap()).asin()
+                } else if s0 - x1 >= T::from_f64(0.5).unwrap() {
+                    T::cos(v2)
                 } else {
-                    let v12 = ((v4 + x0).powi(2) + 1.0).recip();
-                    acc3 = acc3 - (v7 * v7 + 1.0).log(3.0).sin() * T::from_f64(0.25).unwrap();
-                    s0 = s0 * T::from_f64(0.75).unwrap() + v12 * 0.1;
-                }
-                let v13 = s1.mul_add(v8, x1);
-                acc3 = acc3 + T::from_f64(0.25).unwrap() * v13.sin();
+                    s0 = s0 * T::from_f64(0.5).unwrap();
+                    s0 = s0 - T::from_f64(0.1).unwrap() * T::atanh(v2.tanh() * T::from_f64(0.9).unwrap()).sin();
+                    T::acosh((v2 + fi).powi(2) + T::from_f64(1.5).unwrap())
+                };
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 + T::from_f64(0.01).unwrap() * T::cos(v7).cos();
             }
-            acc3 = acc3 + (v4.cos() * 0.9).acos().cos() * T::from_f64(0.25).unwrap();
-            s2 = (s2 * T::from_f64(0.8).unwrap() + (T::sin(v7) + v8.cos()) * T::from_f64(0.02).unwrap()).sin();
         }
-        let v14 = v.chunks(2).fold(-0.0, |r, ch| r + (x1.asinh() + ch[0] * T::from_f64(0.25).unwrap()));
-        s0 * T::from_f64(0.5).unwrap() - T::sin(s1) - s2 * T::from_f64(0.25).unwrap() - T::tanh(acc3) - v5 + v14.tanh()
+        let v8 = v.iter().skip(1).step_by(2).fold(-T::zero(), |r, &p| r + (x2 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap() + p * T::from_f64(0.25).unwrap()));
+        T::sin(s0) + acc1.cos() + v2 + v8.cos() + (v[3].sin() + T::from_f64(2.0).unwrap()).cbrt()
     }
 
     #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (f64::tanh(x2) * 1.5).sinh().tanh() * 2.0;
-        let mut s1 = x0;
+    pub fn prog_42(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = x2.sin().cosh();
+        let mut s1: f64 = f64::cos((f64::log(v[n % 4] * v[n % 4] + 1.0, 2.0).sin() * 1.2).tan()) * 2.0;
         let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            acc2 += (f64::powi(v[n % 4], 3) + f64::acos(f64::sin(x2) * 0.9)).sin() * 0.25;
-            for j in 0..i {
-                let fj = j as f64;
-                let v3: f64 = fj / (f64::cos(v[3 - j]) + 2.0);
-                let v4 = v.iter().map(|&p| p).sum::<f64>();
-                acc2 -= 0.1 * f64::sin(f64::sin(-s1));
-                acc2 += (v3.tanh() + f64::cos(v4)).cos() * 0.1;
+        let mut a3 = v;
+        a3[3] *= 0.75;
+        a3[2] += f64::sin(x0 * x0);
+        'b0: {
+            for (i, &t) in v.iter().enumerate() {
+                if (a3[i] * a3[i] + 2.0).acosh() - (a3[0] - a3[i]) >= x1.max(s0) {
+                    s0 = 0.75 * s0 + 0.01 * ((t - s0).tanh() * 2.0).cosh().sin();
+                    break 'b0;
+                }
+                if !(i > 1) {
+                    continue;
+                }
+                s1 = s1 * 0.6 + ((t.sin() * 1.5).cosh() + 1.25).sin() * 0.1;
             }
-            s1 = s1 * 0.6 + t.sin().sinh() * (s0 / 4.0) * 0.25;
-        }
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (s1 * s1 + 1.0).log(f64::powi(f64::cos(x2).exp_m1(), 2) + 2.0) + p.sin() + f64::tanh(q)).sum::<f64>();
-        if n < 2 && v[3].to_radians().abs() > x0 {
-            s0 = (s0 * 0.6 + x1.cos() * 0.4).tanh();
-            if n == 1 && prog_40(f64::clamp((f64::tanh(v[n % 4]) * 1.5).cosh(), -1.0, 1.5).tanh(), 0.5, 2.0, [v[0], v[1], v[2], v[3]], n) >= -0.5 {
-                s1 = s1.mul_add(0.75, f64::cos(f64::cos(s0)) * 0.05);
-            } else if x1.tanh().exp_m1() / (v5.to_radians().powi(2) + 0.5) > (x1.sin() * 0.9).atanh() {
-                acc2 -= 0.5 * f64::cos(s1 - 2.5);
-            } else {
-                let v6: f64 = (v[n % 4] * v[n % 4] + 2.0).ln();
-                s1 = (s1 * 0.75 + prog_40(x1, f64::asin((x1 * x1 + 1.0).log(v6 * v6 + 2.0).sin() * 0.9).sin() * 2.0, (s1 * v6).cos(), [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+            if 0.5_f64.log(x1 * x1 + 2.0) > a3[n % 4] + acc2 {
+                break 'b0;
+            }
+            if prog_2(x1, 0.75, s0, v, n) <= x0 {
+                acc2 += x2.asinh();
+                break 'b0;
             }
         }
-        let mut k7 = 0;
-        let v13 = loop {
-            k7 += 1;
-            s1 = s1.mul_add(0.6, f64::cos(f64::tan(x1.sin() * 1.2)) * 0.02);
-            if !(k7 + n < 2 && f64::sin(v5) >= 0.0) {
-                s1 = 0.5 * s1 + 0.25 * (x1 - s1).cos();
-                acc2 -= (v[k7] / (f64::hypot(x1, v5).powi(2) + 1.0)).tanh();
-            } else if k7 < 2 && (v[k7] * v[k7] + 1.0).ln() < SCALE + v[3 - k7] {
-                s1 *= 0.8;
-                s1 += 1.0 * (s1 * 0.1).tanh();
-            } else {
-                s0 = 0.5 * s0 + 0.1 * f64::cos((v[1].cos() * 1.5).cosh());
-                if prog_77(f64::cos(s0).sin() * 2.0, 0.5_f64.log(x0 * x0 + 2.0).sin() * 2.0, 1.5, [v[0], v[1], v[2], v[3]], 2) > s0 / 3.0 {
-                    acc2 += (v[1].tanh() * 0.9).acos().tanh();
-                    break v5;
+        let v4 = a3.iter().map(|&p| f64::ln((f64::tanh(p) * 0.9).asin().powi(2) + 0.5)).sum::<f64>();
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            'b3: {
+                if (f64::powi(v4, 2) + 1.0).log10() <= x1 {
+                    acc2 -= f64::tanh(a3[i % 4] * *x2 * f64::cos(*x2)) * 0.25;
+                } else if (v4 * v4 + 2.0).acosh() > 0.5 {
+                    acc2 -= 0.1 * f64::tanh(prog_21::<f64>(2.0, x1, 2.0, v, i));
+                    if n % 3 == 1 && (x1.powi(2) + 2.0).acosh() > 0.5 {
+                        acc2 -= 0.25 * (f64::powi(*x2, 2) + 0.5).sqrt().cos();
+                        s0 = (s0 * 0.8 + v[i % 4] * 0.2).sin();
+                    } else if ((x2.to_degrees() * 0.02).sin() * 1.2).tan() >= 0.0 {
+                        s0 = s0.mul_add(0.75, f64::exp_m1(f64::sin(f64::sinh(f64::tanh(s0)))).sin() * 0.05);
+                    }
+                    s1 *= 0.5;
+                    s1 += 0.05 * f64::sin(v4 * s0);
+                } else {
+                    s0 = s0.mul_add(0.8, f64::cos(s1.to_radians()) * 1.0);
+                    let v5 = *x2 - x1;
+                    acc2 -= f64::cos(v5.tanh()) * 0.25;
+                }
+                if x0.cos().exp_m1() >= 0.0 {
+                    break 'b3;
+                }
+                if -s0.max(v4) <= -0.5 {
+                    break 'b3;
                 }
             }
-            let v12: f64 = if (s1.asinh().powi(2) + 2.0).acosh() >= s1 && k7 < 1 {
-                (v[3 - k7] * v[3 - k7] + 2.0).acosh()
-            } else {
-                for _ in (0..n).rev() {
-                    s1 = (s1 * 0.6 + prog_35(s1.sin(), x2, (x0 + s1).sin() * 2.0, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-                    let v10 = if f64::sin(f64::asinh(s0)).exp_m1() >= 0.5 {
-                        (s1.sin().cos() * 0.9).atanh()
-                    } else if (s0 * s0 + 2.0).ln() > 0.5 {
-                        let v8 = f64::log10(x0.cos().exp().powi(2) + 1.0);
-                        s0 = (s0 * 0.5 + s0.mul_add(v5, s0) * 0.02).tanh();
-                        x1.tanh() + v8.sin()
-                    } else {
-                        let v9 = SCALE + x1.sin();
-                        v9.cos()
+            match n % 3 {
+                0 => {
+                    acc2 += 0.25 * (s0 + fi).tanh();
+                }
+                PHASE_B if n % 2 == 0 => {
+                    acc2 -= 0.25 * x0.tanh();
+                }
+                _other => {
+                    let v8 = 'b4: {
+                        let mut k6 = 0;
+                        while k6 < n && (v4.powi(2) + 1.0).powi(-2).powi(2).ln_1p() <= a3[k6 % 4] {
+                            k6 += 1;
+                            'b6: {
+                                acc2 += 0.05 * f64::cos(*x2).cos();
+                                if *x2 / (s0.cos() + 2.0) >= x1 {
+                                    break 'b6;
+                                }
+                            }
+                            if x1 - *x2 > 1.0 {
+                                s0 = s0 * 0.75 + (s1 / (s1.cos() + 2.0)).sin() * 0.05;
+                                break 'b4 v[k6 % 4] - v4;
+                            }
+                            acc2 += (f64::sin(v4) * 0.9).asin().cos() * 0.05;
+                        }
+                        if v4 + s0 / (v[(k6 + i) % 4].powi(2) + 1.5) > 0.0 || k6 < 2 {
+                            break 'b4 (v4.powi(2) + 0.5).recip();
+                        }
+                        let v7 = f64::asin(s0.cos() * 0.9);
+                        (*x2 * *x2 + 1.0).log(10.0) + f64::tanh(v7)
                     };
-                    s0 = s0 * 0.5 + f64::sin(v10).cos() * 0.1;
+                    acc2 -= 0.25 * (fi / (a3[i % 4] * a3[i % 4] + 1.0)).cos().exp_m1().cos();
+                    if v8 < 1.0 && n < 3 {
+                        s0 *= 0.6;
+                        s0 += 0.1 * (x0 * s1).sin();
+                        let v9: f64 = (v4.cos() * 0.9).asin();
+                        acc2 -= f64::sin(v9).sin() * 0.25;
+                    } else {
+                        let v10 = 'b7: {
+                            if v8 + s1 >= fi.sin() && i + n < 4 {
+                                break 'b7 v[i % 4];
+                            }
+                            if i % 2 == 0 && (f64::powi(x0, 2) + 1.0).atan2((v8.cos() * 0.9).acos()) > (f64::tanh(x1) * 0.9).asin() {
+                                s0 = (s0 * 0.8 + s0.asinh() * 0.2).tanh();
+                            } else {
+                                acc2 += 0.25 * (0.5 * v4).tanh();
+                                if !(i == 5) {
+                                    break 'l2;
+                                }
+                                acc2 += 0.25 * f64::exp2(x2.sin()).tanh();
+                                if v4 * 0.1 >= 0.0 {
+                                    break 'l2;
+                                }
+                            }
+                            0.5_f64.log(f64::powi(x1.sin().exp(), 2) + 2.0)
+                        };
+                        s1 = s1 * 0.8 + v10.tanh() * 0.05;
+                    }
                 }
-                let v11 = f64::exp(x2.tanh());
-                v[n % 4].asinh() + f64::tanh(v11)
-            };
-            if k7 >= 2 || v12.min(x2) < -0.5 {
-                break prog_77(x1, f64::powf(f64::powi(x1.sin(), 2) + 1.0, 0.3).tanh() * 2.0, f64::tanh((f64::sin(f64::exp_m1(f64::sin(v5))) + 2.0).cbrt()) * 2.0, [v[0], v[1], v[2], v[3]], n);
             }
-        };
-        let v15 = match n {
-            0 | 2 => {
-                let v14 = acc2.to_radians();
-                x1 - x0 + v14.tanh()
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s1 = (s1 * 0.75 + f64::copysign(2.0_f64, s1) * 1.0).sin();
+                s0 = (s0 * 0.5 + f64::sinh(s0.atan2(s1 * s1 + 0.5).tanh()) * 0.05).tanh();
+                s1 = 0.75 * s1 + 0.05 * f64::cos(v[2] * s1);
             }
-            5 => x2.cos() - (x1 + v[k7]),
-            6 => x1.sin(),
-            _ => (x2 * x2 + 0.5).sqrt(),
-        };
-        x1 + s0 * 0.25 + f64::sin(s1) + acc2.sin() - f64::cos(v5) + v13.tanh() + f64::cos(v15) + x1.to_degrees() * 0.02
+            acc2 += f64::tanh(x2.sin().cosh()) * 0.25;
+        }
+        let v12 = v.iter().copied().map(|p| f64::hypot(p, x1)).sum::<f64>();
+        s0.tanh() + s1 * 0.25 + acc2.sin() + v4.tanh() + v12.sin()
     }
 
     #[differentiable]
-    pub fn prog_106<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.max(v[2]);
-        let mut s1 = f64::tanh(prog_53(x2, x0, f64::tanh(f64::exp(f64::tanh(x1.abs()))), *v, 0)) * 2.0;
-        let mut s2 = x2;
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[1] * x2).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n {
+            1 => {
+                s0 = 0.8 * s0 + 0.2 * f64::sqrt(x0 * x0 + 1.0).cos();
+                if m39::prog_39(x2, (x2.tanh() * (0.75 - x1)).tanh(), x0, &v, 4) >= 0.0 && n == 4 {
+                    s0 *= 0.5;
+                    s0 -= 0.02 * (f64::tanh(s0) * 0.9).acos().cos();
+                } else if f64::tanh(x0).sinh() <= 0.25 {
+                    acc1 -= x0.cos();
+                    acc1 += f64::cos(acc1.clamp(x0.sin() - 1.5, f64::cos((x1 * x1 + 1.0).powf(acc1.cos())) + 1.5)) * 0.25;
+                }
+                s0 = 0.6 * s0 + 0.005 * prog_12((s0 * s0).ln_1p().sin(), x1, x2, v, n).sin();
+                if acc1 < 0.5 {
+                    s0 = (s0 * 0.6 + s0 * 0.02).tanh();
+                } else if x0.to_degrees() * 0.02 / (f64::powi((x0.powi(2) + 1.5).acosh(), 2) + 1.0) > x2 - 0.75 {
+                    acc1 += 0.5 * acc1.sin().sin().exp2().tanh();
+                }
+            }
+            2 => {
+                acc1 += 0.005 * f64::cos(prog_21(acc1.sin().cos(), x0, f64::sin(-x1), v, n));
+                s0 *= 0.6;
+                s0 -= 0.1 * f64::sin(x1).exp_m1().tanh();
+            }
+            g if g > 3 => {
+                let v2 = prog_21(0.25, x1, f64::cos(f64::tan(v[n % 4].sin() * 1.2) - x2.tanh().exp2()), v, 1);
+                let v3 = prog_9(acc1, 0.75, x1, &v, n);
+                acc1 += 0.005 * f64::tanh(f64::sin(v2) + f64::cos(v3));
+            }
+            _ => {
+                s0 = (s0 * 0.75 + (-x0) * 0.25).sin();
+                let x2: f64 = x2 / ((x2 * 0.8).powi(2) + 1.5);
+                s0 = s0 * 0.75 + x2.sin() * 0.2;
+            }
+        }
+        let v4 = v.iter().rev().copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        let v5 = v.iter().skip(2).map(|&p| (x1 - x0) / 3.0 + p * 0.5).sum::<f64>();
+        let mut k6 = 0;
+        while k6 < 3 {
+            k6 += 1;
+            s0 = (s0 * 0.75 + s0 * x2 * 0.05).tanh();
+            acc1 -= (v5.atan2(v[(k6 + n) % 4] * v[(k6 + n) % 4] + 0.5) / (v5 * v5 + 0.5)).cos() * 0.2;
+        }
+        s0.cos() + acc1.sin() - v4 + v5.cos() + f64::to_radians(v5) * 20.0 * v4
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 - x2).sin() * 2.0;
+        let mut s1: f64 = (v[n % 4] * v[n % 4] + 1.0).powi(-2);
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for &t in v.iter() {
+            if m3 + n < 25 && (f64::atan(v[m3 % 4]).powi(2) + 1.0).log(3.0) <= x0 * x0 {
+                m3 += 1;
+            }
+            let mut m4 = f64::INFINITY;
+            for j in 0..=n {
+                let c5 = if m3 > 22 {
+                    s0 * s0
+                } else {
+                    f64::powi(v[(j + n) % 4], 2)
+                };
+                m4 = m4.min(c5);
+            }
+            if !(m3 > 6) {
+                s0 = s0 * 0.5 + f64::tanh(prog_21::<f64>(x2, f64::exp_m1(s0.cos()).tanh(), (m4.powi(2) + 1.0).log2().sin(), v, n)) * 0.005;
+                let m4 = f64::exp(x0.cos()).mul_add(t, m4);
+                s1 = (s1 * 0.5 + m4.sin() * 0.02).sin();
+            }
+            acc2 -= 0.5 * f64::cos(m4);
+            s0 = 0.75 * s0 + 0.25 * t.cos();
+        }
+        match m3 {
+            0 | 2 => {
+                s0 = (s0 * 0.8 + prog_12(x0, s0, 1.5, v, n) * 0.005).sin();
+                let v6 = f64::cos(f64::hypot(v[(m3 + n) % 4], x1));
+                acc2 += v6;
+            }
+            3 | 5 => {
+                let v7: f64 = x0 * x0;
+                s1 = f64::mul_add(s1, 0.8, v7.cos() * 0.05);
+            }
+            6 => {
+                s1 *= 0.8;
+                s1 -= 0.1 * (f64::powf(x0.powi(2) + 1.0, 0.3).cos() * 0.5).ln_1p().tanh();
+            }
+            _other => {
+                s0 = s0 * 0.8 + f64::log2(x0 * x0 + 1.0).cos() * 0.1;
+                acc2 -= 0.5 * f64::sin(x1 + 0.8 + (x2 - s1));
+            }
+        }
+        let v8 = s1.cos();
+        let v9: f64 = prog_21((v[m3 % 4] - v8 - f64::atan2(x1 * x1 + 0.5, v[m3 % 4])).sin(), x0, f64::cosh(x2.tanh()).tanh() * 2.0, v, n);
+        let mut m10: f64 = 0.0;
+        for i in 0..6 {
+            m10 = (v[1] - 0.8 + f64::tanh(v[(i + n) % 4])).max(m10);
+        }
+        acc2 -= m10.sin();
+        if v[m3 % 4] - m10 > v9 {
+            return prog_21(f64::cos((x2 * x2 + 0.5).cbrt()).cos() * 2.0, x0, f64::sin(x2 + 0.65).sin() * 2.0, v, n);
+        }
+        s0 * 0.25 - acc2.cos() - f64::asin(f64::cos(x2) * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atanh(x2.tanh() * 0.9);
+        let mut s1 = f64::tan(x1.sin() * 1.2).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for &t in v.iter() {
+            acc2 += 0.5 * f64::cos((s1 / (x0.powi(2) + 1.5)).atan());
+            acc2 += (t.tanh() * 0.5).ln_1p() * 0.5;
+        }
+        let mut m3 = 0;
+        for i in 0..4 {
+            let fi = i as f64;
+            if m3 % 3 == 1 {
+                m3 += 1;
+            }
+            let v4 = prog_21(s1, x1, f64::tanh(f64::log10(f64::powi(f64::sinh(f64::tanh(s0) * 2.0), 2) + 1.0)) * 2.0, v, i);
+            s0 = s0 * 0.75 + f64::sin(fi.cos()) * 1.0;
+            acc2 -= 0.01 * v4.tanh().cos();
+        }
+        let c5 = m3 as f64;
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            s0 = 0.75 * s0 + 0.02 * (s1.sin() * 0.9).asin().powi(2).cos();
+            s0 = s0 * 0.5 + f64::min(v[k6], x0).cos() * 0.5;
+            acc2 -= prog_21(x2, f64::log2(c5 * c5 + 1.0).cos() * 2.0, (x1 - x2).sin(), v, 3).tanh() * 0.02;
+            if k6 >= 2 || c5 * v[1] <= (x2 * x2 + 1.0).powf(c5.cos()) {
+                break;
+            }
+        }
+        if f64::max(v[(k6 + n) % 4], v[n % 4]) <= -1.0 && k6 % 2 == 0 {
+            s1 = f64::mul_add(s1, 0.6, x2.atan().cos() * 0.4);
+            let v7 = s1 - 0.5;
+            acc2 += v7.cos() * 0.25;
+        } else if (x0 - c5).hypot(x0.clamp(x0.cos() - 1.5, c5.sin() + 1.5)) >= 0.0 {
+            let v8: f64 = prog_12((s1 / 3.0).tanh() * 2.0, x2, 2.0, v, 0);
+            s0 = s0 * 0.5 + f64::sin(v8) * 0.005;
+        } else {
+            s1 = s1.mul_add(0.75, c5.tanh() * 1.0);
+        }
+        s1 = s1 * 0.5 + f64::cos(-s1) * 0.05;
+        x0.sin() + f64::cos(s0) - s1 * 0.75 + acc2 * 0.25 - f64::sin(c5)
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::sin(*x2 + x1) * 2.0;
+        let mut s2 = w0[n % 4].sin();
+        let mut s3 = ((x0 * x0 + 2.0).acosh().cos() * 2.0).cosh().tanh() * 2.0;
+        let mut acc4: f64 = 0.0;
+        if f64::log(f64::powi((x1.cos() * 0.5).ln_1p(), 2) + 1.0, x0 * x0 + 2.0) >= acc4 {
+            return x2.abs();
+        }
+        let [b5, b6, b7, _] = [1.5_f64.log(s3 * s3 + 2.0), prog_21(((x0 + s2).to_radians() * 50.0).sin(), ((s2 * s1).powi(2) + 1.0).recip().tanh(), 1.5, *v, 0), f64::sinh(acc4.cos().sin()), prog_9(f64::tanh((f64::tanh(s2) * 0.9).atanh()) * 2.0, s3, 1.2, v, n)];
+        let [_, b8, b9, b10] = *v;
+        let mut m11: f64 = 1.0;
+        for i in 1..n {
+            let c12: f64 = match n + i {
+                MODE_A if n > 2 => b7 + v[(i * 3) % 4],
+                MODE_B | 3 => b6 * b9.powi(2),
+                4 | 6 => b6 + 1.5,
+                _ => (b5 * 0.5).powi(2),
+            };
+            m11 = m11.min(c12);
+        }
+        s3 = (s3 * 0.75 + m11.tanh() * 0.005).tanh();
+        let v15 = match (n % 4).checked_sub(1) {
+            Some(1 | 2) => x1 + f64::hypot(b8, b7),
+            Some(k13) if k13 % 2 == 0 => (b9 * std::f64::consts::FRAC_PI_4).cos(),
+            Some(_) => b10.atan(),
+            None => prog_21(3.0_f64.atan2(b9).cos().exp().tanh() * 2.0, b5, 0.5, *v, n),
+        };
+        s1 = s1.mul_add(0.5, (0.1 * b8).tanh() * 1.0);
+        s2 = (s2 * 0.5 + f64::sin(b10).exp() * 0.1).tanh();
+        acc4 -= 0.005 * f64::tanh(prog_12(f64::sin(*x2).cos() * 2.0, b8, 1.5, [v[0], v[1], v[2], v[3]], 6));
+        s1.cos() + s2 + s3 * 0.5 - acc4 * 0.75 - b5 * 0.5 + b6 * 0.5 + b7 - b9 * 0.25 + f64::tanh(v15) + (v[0] + b7 / 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_48<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = m39::prog_39(x1, 0.75, x2, &v, n).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i] * x0;
+        }
+        let v3 = (a2[n % 4].tanh() * 0.9).atanh();
+        let mut a4 = v;
+        for i in 0..n {
+            let fi = i as f64;
+            a4[(i * 3) % 4] = a4[i % 4] * (prog_21(fi.cos().sin() * 2.0, v3, x1, v, n).sin() * 0.05) + a4[(i * 3) % 4];
+            s0 *= 0.75;
+            s0 -= 0.005 * prog_21(f64::exp((x0 - s0).cos()).sin() * 2.0, f64::powi(s0, 3).tanh(), s0.tanh().sinh().tanh() * 2.0, v, 4).cos();
+        }
+        let v5 = a2.iter().map(|&p| x2.atan() + p.sin()).sum::<f64>();
+        let v6: f64 = prog_21(acc1, (acc1.tanh() + 2.0).cbrt().sin() * 2.0, 0.75, v, n);
+        acc1 -= f64::sin(x2.abs().abs());
+        x0 + s0 * 0.75 + acc1.sin() + f64::sin(v3) - f64::sin(a4[3]) + v5.tanh() - f64::sin(v6) + ((x2.cos() * 0.9).acos().powi(2) + 1.0).sqrt()
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] / (x1 * x1 + 0.5)).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let Some(k3) = (n % 3).checked_sub(1) else {
+            let v2 = x0;
+            return v[n % 4] / (v2 * v2 + 1.0)
+        };
+        let c4 = k3 as f64;
+        match n.checked_sub(3) {
+            Some(1 | 2) => {
+                match n.checked_sub(2) {
+                    Some(k5) => {
+                        s0 = (s0 * 0.6 + (acc1 - c4) * 1.0).tanh();
+                        let x2 = (v[k5 % 4] * v[k5 % 4] + 1.0).powf(c4.cos()) / 4.0;
+                        acc1 += f64::tanh(x2);
+                    }
+                    None => {
+                        s0 = (s0 * 0.6 + s0 * acc1 * 0.05).tanh();
+                    }
+                }
+            }
+            Some(k6) => {
+                let c7 = k6 as f64;
+                let v8: f64 = prog_12(f64::cos((f64::powi(f64::cos(c7), 2) + 1.0).log(f64::powi(f64::min(c7, acc1), 2) + 2.0)) * 2.0, (x2 + v[k6]).sin(), s0, *v, 1);
+                acc1 -= 0.005 * f64::cos(v8);
+            }
+            None => {
+                s0 = (s0 * 0.8 + ((x2 * x2).ln_1p() + x2.to_degrees() * 0.01) * 0.1).tanh();
+            }
+        }
+        s0 = f64::mul_add(s0, 0.8, f64::cos(c4) * 1.0);
+        if let Some(k9) = n.checked_sub(2) {
+            let c10 = k9 as f64;
+            acc1 += f64::cosh(f64::tanh(v[k9 % 4])).cos();
+            s0 = (s0 * 0.5 + c10.cos() * 1.0).sin();
+        }
+        let [b11, b12, b13, _] = *v;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            let mut k14 = 0;
+            while k14 < n && (f64::sin(v[0]) * 0.9).acos() > 0.0 {
+                k14 += 1;
+                let v16 = if f64::min(f64::atanh(v[i].tanh() * 0.9), b12 + 0.35) > b11 {
+                    let v15 = f64::mul_add(v[(k14 + i) % 4] * std::f64::consts::FRAC_PI_4, (fi.powi(2) + 0.5).powf(0.3), x2.sin());
+                    x0.abs() + v15.sin()
+                } else {
+                    acc1 -= 0.05 * f64::tanh(fi.tanh().atan2((x0 - b13).powi(2) + 1.0));
+                    x2.cos()
+                };
+                let [b17, b18, b19, b20] = *v;
+                s0 = s0 * 0.6 + (f64::cos((c4.tanh() * 0.9).acos()) * 1.2).tan().cos() * 1.0;
+                acc1 += (v16.tanh() - b17.cos() + b18.cos() - b19.tanh() + f64::tanh(b20)).tanh() * 0.05;
+            }
+            let mut k21 = 0;
+            while k21 < n + 1 {
+                k21 += 1;
+                acc1 += 0.05 * b12.tanh();
+                acc1 -= (x0 - b11).tanh() * 0.05;
+                acc1 += 0.05 * (x0 * x0 + 0.5).ln().asinh();
+            }
+            s0 = s0 * 0.6 + f64::atan2(x2, x0 * x0 + 0.5).cos() * 0.05;
+            let mut k22 = 0;
+            while k22 < 5 && x1 <= -1.0 {
+                k22 += 1;
+                s0 *= 0.5;
+                s0 += 0.02 * (f64::tanh(b12) * 1.2).tan().tanh().exp2().tanh();
+                if (f64::cos(b11).cos() * 2.0).sinh() < -0.5 || k22 < k21 {
+                    s0 *= 0.6;
+                    s0 -= 0.25 * (fi / (x1.powi(2) + 1.5)).cos();
+                    break 'l0;
+                }
+            }
+        }
+        let a23 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        x0 + x2.tanh() + s0.cos() + acc1.sin() - b11 + b12.tanh() - b13 + a23[3].sin()
+    }
+
+    #[differentiable(wrt(x0, p))]
+    pub fn prog_50<const N: usize>(p: &Weights, x0: f64, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let x1: f64 = p.a;
+        let x2: f64 = p.inner.b;
+        let mut s0 = v[0];
+        let mut s1: f64 = f64::to_degrees(x0) * 0.01;
+        let mut s2 = x2 / (s1 * s1 + 1.0);
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = s0 - v[i];
+            a4[i] = x1 * x1;
         }
-        let mut m5 = 0;
-        for i in 0..n {
+        let v5 = match p.n {
+            1..=3 => prog_2(x2, f64::tanh(s1.asinh()) * 2.0, (x1.powi(2) + 1.0).sqrt().sin(), v, 5),
+            _ => a4[3 - p.n] - f64::tan(x1.sin() * 1.2),
+        };
+        let f6 = |t: f64| (s0.cos() * 0.9).asin() + t * 0.5;
+        let v7 = f6(x2) + f6(v[0]) * 0.5;
+        let f8 = |t: f64| (a4[3 - p.n].tanh() * 0.9).atanh() + t * 0.25;
+        let v9 = f8(x1) + f8(v[3]) * 1.0 + v7.cos() * 0.5;
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            acc3 -= (v[p.n] * v[p.n] + 1.0).sqrt().sin();
+            match p.n {
+                0..=2 => {
+                    let v11: f64 = a4[3 - p.n];
+                    acc3 -= v11.cos();
+                }
+                3 => {
+                    s0 = (s0 * 0.6 + (a4[k10] * a4[k10] + 1.0).cbrt() * v[1] * 0.05).tanh();
+                }
+                _other => {
+                    let v12 = prog_21(s1, s0, (x0 + s0).tanh(), v, k10);
+                    acc3 += v9.sin();
+                    if s2 <= s0 || k10 + n < 6 {
+                        s2 = f64::mul_add(s2, 0.6, (x0 / (s0.powi(2) + 1.0)).sin() * 0.1);
+                        for (j, &u) in a4.iter().enumerate() {
+                            let fj = j as f64;
+                            let v14 = match j {
+                                0..=2 => {
+                                    let v13 = v[1];
+                                    v5.tanh() / (f64::powi(v13, 2).cos() + 2.0)
+                                }
+                                3 => prog_21(x2, f64::tanh((a4[3 - j].tanh() + 2.0).cbrt()) * 2.0, f64::sin(f64::exp2(fj.tanh())).tanh() * 2.0, v, n),
+                                _other => f64::sinh(f64::sin(x1)),
+                            };
+                            s0 = (s0 * 0.75 + v5 * std::f64::consts::FRAC_PI_4 * 0.25).tanh();
+                            match j {
+                                MODE_A => {
+                                    s2 = s2.mul_add(0.6, f64::atanh(fj.cos() * 0.9).sin() * 1.0);
+                                    let v15 = v[3] * s0 - v7.atan();
+                                    acc3 -= 0.25 * v15.tanh().tanh();
+                                }
+                                1..=2 => {
+                                    let v16 = (f64::cos(s1) * 0.9).asin();
+                                    s0 = s0.mul_add(0.5, v16.cos().tanh() * 0.2);
+                                }
+                                3 => {
+                                    let v17 = u - f64::exp(f64::cos(fj));
+                                    s1 = (s1 * 0.6 + v17.sin() * 0.4).tanh();
+                                }
+                                _other => {
+                                    s2 = s2.mul_add(0.6, f64::sqrt(f64::powi(a4[j] - v5, 2) + 1.0).cos() * 0.2);
+                                    s0 *= 0.8;
+                                    s0 += 0.2 * f64::tanh((s0 * s0 + 1.0).sqrt());
+                                }
+                            }
+                            s0 = 0.8 * s0 + 0.005 * (u.cos() - v14.cos()).sin();
+                        }
+                    } else {
+                        s0 = s0.mul_add(0.6, (SCALE + f64::sin(s0)).sin() * 0.4);
+                        let v18 = (v7.powi(2) + 1.0).log(10.0).atan();
+                        acc3 += f64::tanh(v18).cos();
+                    }
+                    acc3 += f64::tanh(v12).cos() * 0.02;
+                }
+            }
+            if k10 >= 2 {
+                break;
+            }
+        }
+        s0 * 0.5 + s1 - s2 + f64::sin(acc3) - v5.tanh() + v9.tanh() - x1
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = x2.min(x0);
+        let mut s1 = (x0 * x0).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        s0 *= 0.8;
+        s0 += 0.2 * x2.clamp(s0.sin() - 1.5, v[n % 4].sin() + 1.5).tanh();
+        if f64::cbrt((v[n % 4] + x1).powi(2) + 1.0) <= 1.0 {
+            s0 = 0.6 * s0 + 0.1 * f64::tanh(s0 * x2);
+        } else if !(n == 6) {
+            s0 = (s0 * 0.75 + (f64::tanh(s1) * 0.9).acos() * 0.01).sin();
+        } else {
+            let v3 = prog_46(2.0, acc2, (f64::cos(x1) * 0.9).acos().sin(), v, n);
+            acc2 += v3.cos() * 0.01;
+        }
+        if x0 + s0 + 1.25 > v[2] * x1 {
+            return s0 * x2 - f64::exp2(x1.tanh());
+        }
+        match n {
+            1 | PHASE_D => {
+                s1 = 0.75 * s1 + 0.1 * (acc2.powi(2) + 1.0).log10().cos().tanh();
+                s0 = 0.6 * s0 + 0.005 * f64::cos(prog_21::<f64>(((v[n % 4] * v[n % 4] + 1.0).recip() + (-acc2)).tanh(), acc2, (x2.sin().sinh() / ((x0 / (x0.powi(2) + 1.5)).powi(2) + 1.5)).sin(), v, 2));
+            }
+            4..=5 => {
+                s0 = s0 * 0.6 + (x1 / (s0.powi(2) + 0.5)).cos() * 0.02;
+                if s0 + 0.75 >= v[n % 4] + s0 {
+                    s1 = s1.mul_add(0.6, f64::to_radians(s1) * 1.0);
+                    let v4: f64 = prog_12(0.25, (acc2 * x0).cos(), f64::cos((SCALE + v[1]).abs()) * 2.0, v, n);
+                    acc2 += 0.005 * v4.cos();
+                } else if n == 3 && x0 + s1 < 0.0 {
+                    s0 = (s0 * 0.5 + prog_9(f64::cos((s0.powi(2) + 0.5).powf(f64::sin(s1))), x0, (f64::acos(f64::tanh(v[1]) * 0.9).powi(2) + 0.5).cbrt().sin(), &v, n) * 0.005).sin();
+                }
+            }
+            6 => {
+                s0 = (s0 * 0.75 + f64::sin(x2).exp_m1() * 0.05).sin();
+            }
+            _ => {
+                s1 = s1.mul_add(0.8, x2.sin() * 0.2);
+            }
+        }
+        let mut k5 = 0;
+        while k5 < n && v[(k5 + n) % 4] >= 1.0 {
+            k5 += 1;
+            match k5 % 2 {
+                1 => {
+                    s1 = (s1 * 0.5 + v[k5 % 4] * 0.5).tanh();
+                    s1 = 0.6 * s1 + 0.4 * (x1 * x1 + 2.0).sqrt().cos();
+                    if f64::ln(s0 * s0 + 2.0) + (v[3].cos() * 2.0).cosh() >= 1.0 {
+                        s1 = 0.8 * s1 + 0.25 * (f64::cos(s0) * core::f64::consts::FRAC_1_SQRT_2).sin();
+                        continue;
+                    }
+                }
+                _ => {
+                    acc2 -= 0.25 * ((s1 * s1 + 1.0).ln().sin() * 2.0).sinh().tanh();
+                }
+            }
+            match k5 + n {
+                0 => {
+                    acc2 += 0.25 * (v[n % 4] + s1).sin();
+                    s0 = s0 * 0.6 + x2.cos() * (x1 * x1 + 1.0).recip() * 0.2;
+                }
+                1..=3 => {
+                    s1 = s1 * 0.6 + (s1.tanh() * 0.9).asin().sin() * 0.1;
+                    let v6 = s1 + s0;
+                    acc2 -= f64::cos(v6) * 0.25;
+                }
+                4..=5 => {
+                    s0 = s0 * 0.6 + x1.atan().tanh().cos() * 0.4;
+                    let v7 = f64::tanh(v[n % 4] / (x0 * x0 + 1.5));
+                    s1 = s1 * 0.75 + f64::cos(v7.tanh()) * 0.1;
+                }
+                _other => {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        if (s1 * s1 + 0.5).recip() >= -1.0 || j == 1 {
+                            s1 = (s1 * 0.5 + (v[k5 % 4] - s1.to_degrees() * 0.02) * 0.2).tanh();
+                            break;
+                        }
+                        acc2 += 0.05 * (fj * x2).tanh();
+                        if -v[2] > 1.0 {
+                            let v8 = x0 + s0;
+                            acc2 -= v8.sin() * 0.05;
+                        } else if f64::powf((x0 * s1).powi(2) + 1.0, 0.5) < (f64::tanh(s1) * 0.9).asin() || k5 % 3 == 1 {
+                            s0 = s0 * 0.8 + f64::sin(x0) * 0.2;
+                            if x1.asinh() < s1 && j + k5 < 10 {
+                                continue;
+                            }
+                            acc2 += x2.mul_add(fj, x0).cos() * 0.05;
+                        }
+                    }
+                }
+            }
+            s1 = 0.5 * s1 + 1.0 * (x0 * x0 + 1.0).log10().cos();
+        }
+        let v14 = match n.checked_sub(1) {
+            Some(k9) if k9 < 3 => {
+                let c10 = k9 as f64;
+                let v11 = f64::atan2(f64::tanh(x0).exp().powi(2) + 1.0, c10);
+                s1 = (s1 * 0.5 + x1.tanh() * 0.5).tanh();
+                (c10.powi(2) + 1.0).recip().asinh() + v11.cos()
+            }
+            Some(k12) => {
+                let v13 = f64::exp2(f64::sin(s0));
+                v[k12 % 4] - s1.to_degrees() * 0.02 + v13.tanh()
+            }
+            None => f64::acosh((0.1 - x2).powi(2) + 1.5),
+        };
+        f64::tanh(s0) - s1 - acc2.sin() - v14.sin()
+    }
+
+    #[differentiable]
+    pub mod m52 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_52<const N: usize>(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0 = v[n % 4] / (f64::powi(v[n % 4], 2) + 1.5);
+            let mut s1 = f64::abs(*x2);
+            let mut s2 = x0.to_degrees() * 0.01;
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                let fi = i as f64;
+                a4[i] = fi * x1;
+            }
+            let f5 = |t: f64| s1 / (s1.tanh() + 2.0) + t * 0.25;
+            let v6 = f5(v[3]);
+            let v7 = mix(|t: f64| (x1.powi(2) + 1.0).sqrt() + t * 0.25, v[1], v[3]);
+            let v8 = mix(|t: f64| v[1] - v7 - (v[1] + 0.75) + t * 0.25, v[3], v[2]);
+            'l1: for &t in a4.iter() {
+                if a4[0] <= -1.0 {
+                    let v9 = prog_21::<f64>((-f64::tanh(v7)).sin(), f64::tanh(v6).powi(2).ln_1p().tanh(), x1, v, n);
+                    acc3 -= 0.05 * v9.sin().tanh();
+                } else if prog_21((*x2 * *x2).ln_1p().sin() * 2.0, f64::tanh((s1 * s1).ln_1p()) * 2.0, f64::exp(t.cos()).cos(), v, n) >= 0.5 {
+                    s2 = (s2 * 0.75 + (s2 * s2).ln_1p() * 0.25).tanh();
+                    if f64::acos(f64::tan(f64::tanh(v[n % 4]) * 1.2).cos() * 0.9) < *x2 / (f64::sin(v6) + 2.0) {
+                        let v10: f64 = v8.cos().exp_m1() - t;
+                        s2 = s2 * 0.75 + f64::cos((v10 * s2).asinh()) * 0.02;
+                    } else if v8 * 1.5 >= v7 / (v[n % 4].cos() + 2.0) || n % 2 == 0 {
+                        s0 = s0 * 0.75 + (s0.cos() * 0.5).ln_1p() * 0.25;
+                    }
+                } else {
+                    s2 = (s2 * 0.6 + v8.tanh().exp() * 0.1).sin();
+                    if f64::recip(v6 * v6 + 1.0) < -0.5 {
+                        break;
+                    }
+                }
+                s2 = (s2 * 0.8 + (f64::exp_m1(f64::cos(*x2)).powi(2) + 1.0).ln() * 0.05).tanh();
+                let mut k11 = 0;
+                while k11 < 6 && s1 / 4.0 <= v8 - x0 {
+                    k11 += 1;
+                    let v12 = f64::atan2(*x2 + t, f64::cos(t).exp2().powi(2) + 1.0);
+                    acc3 -= 0.05 * v6.asinh().tanh();
+                    match k11 {
+                        0 => {
+                            acc3 += s1.cos().exp().cos() * 0.05;
+                        }
+                        2..=3 => {
+                            acc3 += (*x2 / (s2.sin().powi(2) + 0.5)).sin() * 0.05;
+                        }
+                        5 => {
+                            continue 'l1;
+                        }
+                        _ => {
+                            let v13 = f64::acosh(s2 * s2 + 1.5);
+                            acc3 += 0.05 * v13.sin().tanh();
+                        }
+                    }
+                    s2 = s2 * 0.75 + v12.sin() * 0.05;
+                }
+                acc3 -= f64::tanh(prog_21::<f64>(s0.tanh(), f64::exp2(v8.cos()).tanh().tanh(), (f64::sin(t * v[k11 % 4]) + 2.0).cbrt().sin(), v, n)) * 0.02;
+            }
+            s1 = s1.mul_add(0.75, (v6 + x1).sin() * 0.02);
+            s0 + s1 + s2.tanh() + f64::sin(acc3) + a4[2].tanh() + v8.sin()
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1.atan();
+        let mut acc1: f64 = 0.0;
+        let f2 = |t: f64| x1.asinh() + t * 0.5;
+        let v3 = f2(v[1]);
+        let v4 = v.iter().map(|&p| f2(p)).sum::<f64>();
+        let f5 = |t: f64| x2.atan() + t * 0.5;
+        let v6 = f5(v[0]) + f64::sqrt(v4.powi(2) + 2.0) * 0.5;
+        let v7 = v.iter().copied().map(f5).sum::<f64>();
+        for i in 1..n {
             let fi = i as f64;
-            let mut k6 = 0;
-            while k6 < n && s1 + a4[1] > -1.0 {
-                k6 += 1;
-                s0 = (s0 * 0.75 + (s0.powi(2) + 1.0).log(10.0) * 0.5).sin();
-                let v7 = a4.iter().map(|&p| 0.25 - p.powi(2)).sum::<f64>();
-                match k6 % 2 {
+            let v11 = match n % 3 {
+                0 => {
+                    let v8 = x1 * v6;
+                    v7 + v8.sin()
+                }
+                1 => {
+                    let v9 = prog_21::<f64>(x1, f64::cos(v[3].powi(2)), s0, *v, i);
+                    f64::atan(*x2 / (v7 * v7 + 1.5)) + f64::cos(v9)
+                }
+                MODE_C if n > 2 => {
+                    let v10 = *x2;
+                    0.65 - f64::recip(v3 * v3 + 0.5) + v10.cos()
+                }
+                _ => {
+                    let x0 = x0.tanh();
+                    f64::tanh(x1) + x0.tanh()
+                }
+            };
+            let v14 = match n % 4 {
+                1 | 3 => {
+                    let v12 = v7.cos().powi(2);
+                    f64::recip((f64::tanh(v12) * 0.9).atanh().powi(2) + 0.5)
+                }
+                _ => {
+                    let v13 = x0.sin();
+                    v7 + f64::tanh(v13)
+                }
+            };
+            if i % 2 == 0 {
+                s0 = (s0 * 0.8 + fi * 1.0).sin();
+            } else if prog_21(s0, (-v[i % 4]).tanh(), x1, *v, n) <= 0.0 {
+                s0 = s0 * 0.8 + f64::sin(1.5_f64.min(x0 - v3)) * 0.1;
+                acc1 += 0.005 * prog_21(f64::min(1.5_f64, v14).max(f64::copysign(2.0_f64, *x2)).sin() * 2.0, (v6 + v[1]).cos(), *x2, *v, i).tanh();
+            } else {
+                let v15 = prog_21(x1, x0, f64::tanh(f64::cos((v14 * v14 + 1.0).sqrt())) * 2.0, *v, i);
+                let v16 = v[1].sin().atan();
+                s0 = 0.75 * s0 + 0.005 * (v15.cos() + v16.tanh()).sin();
+            }
+            s0 = s0 * 0.75 + (fi - v6).tanh() * 0.25;
+            s0 = s0.mul_add(0.5, (v11.sin() - v14.tanh()).tanh() * 0.005);
+        }
+        let mut m17 = prog_21::<f64>(*x2, 0.75, s0, [v[0], v[1], v[2], v[3]], 5).tanh();
+        for i in 0..=n {
+            let c18 = if 0.5 * (2.0 * v3) <= 1.0 {
+                v7 + 0.5 + v[(i * 3) % 4]
+            } else {
+                v6
+            };
+            m17 = f64::min(c18, m17);
+        }
+        s0 = (s0 * 0.5 + f64::cos(m17) * 0.005).tanh();
+        x0 + s0 - acc1 - v3 * 0.75 - v6.cos() + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_54<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::copysign((f64::tanh(x2) * 1.2).tan(), x0 * core::f64::consts::FRAC_1_SQRT_2).tanh() * 2.0;
+        let mut s1 = x0.tanh();
+        let mut s2 = -x1;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = -v[i];
+            s0 = (s0 * 0.8 + f64::atanh(s0.cos() * 0.9) * 0.02).tanh();
+        }
+        let sl5 = &a4[..3];
+        let v6 = sl5.iter().map(|&p| p * x2.copysign(p)).sum::<f64>();
+        let mut a7 = v;
+        for i in 0..n {
+            a7[i % 4] = a7[i % 4] * 0.75 + f64::sin(v6) * 0.25;
+        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            acc3 += (x1 * v[3]).tanh() * 0.5;
+            s0 = (s0 * 0.6 + (fi * fi + 0.5).sqrt() * 1.0).tanh();
+            s1 = s1.mul_add(0.8, (s2 * s2 + 1.0).log2().sin() * 0.1);
+        }
+        let v9 = if (a4[2].powi(2) + 0.5).recip() <= v6 {
+            let v8 = f64::tanh(x0);
+            f64::exp_m1(x0.tanh()) + f64::sin(v8)
+        } else if s1 <= 0.5 && n % 3 == 1 {
+            (a7[n % 4] + x1).atan()
+        } else {
+            return f64::asin(f64::tanh(v[n % 4]) * 0.9)
+        };
+        let v10 = a7.iter().map(|&p| 1.0 + 0.1 * prog_21(p, s1, acc3, v, n).tanh()).product::<f64>();
+        let mut a11 = [0.0; N];
+        a11[0] = f64::ln_1p(x1 * x1);
+        for i in 1..4 {
+            a11[i] = a11[i - 1] * 0.5 + (0.25 * f64::log2(v10.powi(2) + 1.0)).cos() * 1.0;
+        }
+        s2 = s2.mul_add(0.5, f64::ln_1p(0.5_f64.hypot(v6).tanh() * 0.5) * 0.02);
+        s0.cos() - s2 - f64::tanh(v9) - v10.sin() + a11[0] * 0.25
+    }
+
+    #[differentiable]
+    pub mod m55 {
+        #[allow(unused_imports)]
+        use super::*;
+
+        pub fn prog_55<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+            const PHASE_A: usize = 0;
+            const PHASE_D: usize = 3;
+            let mut s0 = (x0 / (x1.powi(2) + T::from_f64(0.5).unwrap())).tanh() * T::from_f64(2.0).unwrap();
+            let mut s1 = (v[1] * v[1] + T::from_f64(2.0).unwrap()).acosh().tanh() * T::from_f64(2.0).unwrap();
+            let mut acc2: T = T::zero();
+            let v3 = v.iter().rev().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + (p - s0) * T::from_f64(0.25).unwrap());
+            for i in 0..3 {
+                let fi = T::from_usize(i).unwrap();
+                match n {
+                    0..=1 => {
+                        s1 = (s1 * T::from_f64(0.75).unwrap() + v3 / T::from_f64(2.0).unwrap() * T::from_f64(0.5).unwrap()).tanh();
+                        for j in 1..n {
+                            let fj = T::from_usize(j).unwrap();
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + (T::cos(fj).exp_m1() + T::powi(x2 * x2 + T::one(), -3)) * T::from_f64(0.02).unwrap()).sin();
+                            acc2 = acc2 + T::from_f64(0.1).unwrap() * (x1 * fi + T::from_f64(1.5).unwrap()).cos();
+                        }
+                    }
+                    2..=3 => {
+                        break;
+                    }
+                    g if g > 5 => {
+                        let x0 = T::exp(T::sin(x0));
+                        let v4 = (v[n % 4] * v[n % 4] + T::from_f64(0.5).unwrap()).ln() * (s0.sin() * T::from_f64(0.9).unwrap()).acos();
+                        acc2 = acc2 + (T::tanh(x0) - v4.tanh()).cos() * T::from_f64(0.25).unwrap();
+                    }
+                    _ => {
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + prog_21(x0, (fi + s0).cos() * T::from_f64(2.0).unwrap(), (x0 * T::from_f64(0.5).unwrap()).sin(), v, 5) * T::from_f64(0.005).unwrap()).tanh();
+                        acc2 = acc2 + s0.sin() * T::from_f64(0.5).unwrap();
+                        if prog_21(x0, T::cos(T::atanh(fi.tanh() * T::from_f64(0.9).unwrap()) * (s1 - v[n % 4])) * T::from_f64(2.0).unwrap(), x1, v, n) <= v[i] && n == 0 {
+                            acc2 = acc2 + prog_21::<T>(x1, (x0 * T::from_f64(0.5).unwrap()).cos(), x0 * T::from_f64(2.0).unwrap(), v, 0).tanh() * T::from_f64(0.05).unwrap();
+                            continue;
+                        }
+                    }
+                }
+                let v6 = if v3 + v3.asinh() < T::from_f64(0.5).unwrap() && i < 2 {
+                    (x2 * x0).hypot(v[2].sin())
+                } else {
+                    let v5 = x2 + v3;
+                    v5.max(s1)
+                };
+                match i {
+                    0..=2 => {
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + (s0.cos() * T::from_f64(0.9).unwrap()).asin() * T::from_f64(0.1).unwrap()).sin();
+                        if T::acosh(v[n % 4] * v[n % 4] + T::from_f64(2.0).unwrap()) < T::mul_add(x1, x1, v3) {
+                            acc2 = acc2 + T::from_f64(0.5).unwrap() * (v6 * T::from_f64(core::f64::consts::FRAC_1_SQRT_2).unwrap()).sin().sinh();
+                        } else {
+                            acc2 = acc2 + (v6 * T::from_f64(0.8).unwrap()).cos() * T::from_f64(0.5).unwrap();
+                            s1 = (s1 * T::from_f64(0.75).unwrap() + s1 * s1 * T::from_f64(0.05).unwrap()).sin();
+                        }
+                    }
+                    _ => {
+                        acc2 = acc2 + T::cos(v6 + T::from_f64(1.5).unwrap()) * T::from_f64(0.5).unwrap();
+                    }
+                }
+                acc2 = acc2 - T::from_f64(0.02).unwrap() * T::tanh(prog_21(x2, x0 * T::from_f64(0.75).unwrap(), (T::ln_1p(x1 * x1) - v[i]).sin() * T::from_f64(2.0).unwrap(), v, n));
+            }
+            match n {
+                PHASE_A if n > 2 => {
+                    s1 = T::from_f64(0.75).unwrap() * s1 + T::from_f64(0.25).unwrap() * x2.cos().tanh();
+                }
+                1..=2 => {
+                    s0 = s0 * T::from_f64(0.5).unwrap() + T::sin(v3.atan().tanh().exp2()) * T::from_f64(0.05).unwrap();
+                }
+                PHASE_D | 5 => {
+                    acc2 = acc2 + T::tanh(T::powi(v[1] - x2, 2).ln_1p());
+                }
+                _other => {
+                    s1 = s1 * T::from_f64(0.6).unwrap() + T::tanh(s1.sin()) * T::from_f64(0.02).unwrap();
+                }
+            }
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                s0 = (s0 * T::from_f64(0.5).unwrap() + x2 * v3 * T::from_f64(0.1).unwrap()).tanh();
+                let v9 = if prog_21(x0.powi(2).tanh() * T::from_f64(2.0).unwrap(), v[3].mul_add(x1.asinh(), (s0 * s0 + T::one()).log2()).cos() * T::from_f64(2.0).unwrap(), T::sin(((v[n % 4] + x1).tanh() + T::from_f64(2.0).unwrap()).cbrt()), v, n) <= v[1] {
+                    let v8 = v3.atan2(x1 * x1 + T::from_f64(0.5).unwrap());
+                    T::powi(v8.cos(), 2)
+                } else if -T::cos(x1) <= (v3 * v3 + T::from_f64(0.5).unwrap()).ln() {
+                    v[k7 % 4] + s1
+                } else {
+                    prog_21(s1.cos(), s1, (x1 - x0 - (x2 * x2 + T::one()).powi(-2)).sin(), v, k7)
+                };
+                acc2 = acc2 + v9.tanh() * T::from_f64(0.005).unwrap();
+            }
+            let mut k10 = 0;
+            loop {
+                k10 += 1;
+                let v11 = match k10 {
+                    0 | 2 => x2 * T::from_f64(std::f64::consts::FRAC_1_PI).unwrap() - v3,
+                    PHASE_D | 5 => x2 * v3,
+                    _ => {
+                        let x1: T = T::atanh(x1.cos() * T::from_f64(0.9).unwrap());
+                        ((s0 * v[k10 % 4]).powi(2) + T::from_f64(0.5).unwrap()).recip() + x1.cos()
+                    }
+                };
+                let v12 = v3 * x1;
+                let mut m13 = s1.abs();
+                for j in 0..n + 1 {
+                    let fj = T::from_usize(j).unwrap();
+                    m13 = T::min(m13, fj.tanh() + v[(j * 3) % 4]);
+                    s1 = s1.mul_add(T::from_f64(0.8).unwrap(), T::log10(x1 * x1 + T::one()) * T::from_f64(0.4).unwrap());
+                }
+                s1 = T::mul_add(s1, T::from_f64(0.5).unwrap(), T::cos((x1 - x0).hypot((s1.sin() * T::from_f64(0.9).unwrap()).acos())) * T::from_f64(0.1).unwrap());
+                if k10 >= 5 || v12 - x0 < -T::one() {
+                    break;
+                }
+                acc2 = acc2 + T::from_f64(0.25).unwrap() * (v11.tanh() + m13.sin()).cos();
+            }
+            x2 * T::from_f64(0.75).unwrap() + s0.cos() - s1.sin() + acc2.tanh() - v3 * T::from_f64(0.75).unwrap() - T::exp2(x0.sin())
+        }
+
+        pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let mut s0: f64 = x2;
+            let mut s1 = x1.abs();
+            let mut s2 = (s0 * x0 / (f64::exp_m1(s1.sin()).powi(2) + 1.0)).tanh() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let f4 = |t: f64| f64::powi(v[n % 4].powi(2) + 1.0, -1).cos() + t * 0.5;
+            let v5 = mix(f4, v[0], x2);
+            let mut m6: f64 = 0.0;
+            for i in 1..4 {
+                m6 = m6.min(v[i].powi(3));
+                if i % 3 == 1 {
+                    break;
+                }
+            }
+            s1 = s1 * 0.75 + m6.cos() * 0.02;
+            let v13 = match n {
+                0..=1 => v5 * x2,
+                2 => {
+                    for _ in 0..4 {
+                        let mut k7 = 0;
+                        while k7 < 5 {
+                            k7 += 1;
+                            acc3 -= 0.1 * s1.sin();
+                            let v10 = if v5 <= 0.5 {
+                                let v8 = m6.tanh().exp2();
+                                (s1.sin() * 2.0).sinh() + v8.cos()
+                            } else if f64::asinh(s0) / (s1.powi(2) + 1.0) >= -0.25 {
+                                let x2 = (s0 * s0 + 0.5).recip();
+                                (f64::exp(m6.tanh()).sin() * 0.9).atanh() + x2.sin()
+                            } else {
+                                let v9 = f64::exp2(m6.sin());
+                                return s1.sin().exp() + v9.sin()
+                            };
+                            match k7 {
+                                0..=2 => {
+                                    s2 = (s2 * 0.6 + x2 / (v10 * v10 + 1.5) * 0.02).sin();
+                                    s2 = s2.mul_add(0.6, f64::sinh(f64::tanh(x2) * 1.5).cos() * 0.1);
+                                }
+                                3 | 5 => {
+                                    let v11 = (s0.cos() + 2.0).cbrt();
+                                    acc3 += 0.1 * v11.atan().cos();
+                                }
+                                _ => {
+                                    let x1 = (v10 * v10 + 2.0).ln();
+                                    acc3 -= 0.1 * f64::ln_1p(x1.sin() * 0.5);
+                                }
+                            }
+                            s0 = 0.8 * s0 + 0.01 * v10.tanh().tanh();
+                        }
+                        let v12 = (s2.powi(2) + 1.0).log2();
+                        acc3 += (x2 * v12.powi(2)).tanh() * 0.2;
+                    }
+                    s0 = (s0 * 0.75 + prog_21::<f64>(v5, s2, f64::recip((x0 + v[n % 4]).powi(2) + 1.0).sin(), v, n) * 0.005).tanh();
+                    f64::atan(m6 + v5)
+                }
+                3 => f64::cos(v[n % 4]),
+                _ => acc3.to_radians(),
+            };
+            if ((x0 * x0 + 1.5).acosh().powi(2) + 2.0).ln() > 0.0 || n == 0 {
+                return (v13.powi(2) + 2.0).sqrt();
+            }
+            for t in v {
+                acc3 -= x1.sin().exp().sin() * 0.5;
+                acc3 -= 0.5 * f64::atan(s1).tanh();
+                if v[n % 4].powi(2) - t / 4.0 < v5 || n % 2 == 0 {
+                    return f64::asin(f64::sin(s0 + v13) * 0.9);
+                }
+            }
+            s0.cos() + s1 * 0.5 + s2.cos() + f64::sin(acc3) + v5.sin() - v13
+        }
+
+        pub fn prog_69<const N: usize>(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+            let (x1, x2) = p;
+            let w0 = v;
+            let mut s1 = (x2 * x2).ln_1p();
+            let mut s2: f64 = ((f64::powi(x2, 2) + 1.0).atan2(w0[n % 4]).powi(2) + 1.5).acosh().cos() * 2.0;
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                a4[i] = (x0.cos() * 0.9).asin();
+            }
+            let mut k5 = 0;
+            let v8 = loop {
+                k5 += 1;
+                let v6 = (f64::tanh(x0) * 1.2).tan();
+                let v7 = prog_21(x1, 0.25, x2, [w0[0], w0[1], w0[2], w0[3]], k5);
+                acc3 -= 0.4 * (v[3] / (x2.tanh() + 2.0)).sin();
+                if k5 >= 5 {
+                    break x0 - 1.2;
+                }
+                acc3 -= (f64::cos(v6) + v7.tanh()).tanh() * 0.05;
+            };
+            let v9 = a4.iter().fold(x1, |r, &z| r * 0.5 + 0.005 * f64::sin(prog_21(f64::ln(acc3.powi(2) + 2.0).sin() * 2.0, 1.5, f64::sin((r * r).ln_1p()), [w0[0], w0[1], w0[2], w0[3]], k5) + f64::cos(z)));
+            let mut m10 = x1.cos().sinh();
+            for _ in 0..v.len() {
+                m10 = m10.max(0.5 - x2 + v9);
+            }
+            acc3 += 0.1 * m10.sin();
+            let mut k11 = 0;
+            let v17 = 'l3: loop {
+                k11 += 1;
+                match k5 {
+                    1..=3 => {
+                        let v12 = (x1 - m10).atan();
+                        s1 = (s1 * 0.75 + f64::tanh(v12) * 0.1).tanh();
+                    }
+                    g if g > 4 => {
+                        break f64::cos(a4[k11 % 4]) - f64::log(x0 * x0 + 1.0, 10.0);
+                    }
+                    _other => {
+                        s2 *= 0.8;
+                        s2 += 0.02 * ((v8 + w0[2]) / (v8.copysign(w0[k5 % 4]).sin() + 2.0)).cos();
+                        acc3 -= 0.25 * (w0[k11 % 4] + m10).sin();
+                    }
+                }
+                let mut k13 = 0;
+                while k13 < 3 && s1 * 0.1 > 0.25 {
+                    k13 += 1;
+                    let v14 = -x2;
+                    if (v14 * v14 + 1.0).atan2(x0) >= -0.5 || k13 == 0 {
+                        break 'l3 f64::powi(v9.powi(2) + 1.0, -3);
+                    }
+                    acc3 -= 0.1 * (v9 * s2 - 2.0).cos();
+                }
+                let mut m15 = f64::tanh(f64::hypot(x0, x2));
+                for j in 0..=3 {
+                    let c16 = v[j].mul_add(v8, v9);
+                    m15 = c16.min(m15);
+                }
+                s2 = 0.5 * s2 + 0.05 * m15.sin();
+                if k11 >= 6 || v8.cos().exp2() >= (m10 * m10 + 1.0).log(2.0) {
+                    break (w0[k13].cos() * 0.9).acos();
+                }
+            };
+            f64::tanh(x0) - s1 + s2 * 0.75 + acc3.sin() - v8.sin() - v9 * 0.5 + v17 + (x2 + a4[0])
+        }
+
+        pub fn prog_82<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+            let prm: &Params = &PARAMS;
+            let mut s0 = -v[n % 4];
+            let mut s1 = (x2 + x0).tanh();
+            let mut s2 = f64::exp2(x1.sin());
+            let mut acc3: f64 = 0.0;
+            let mut a4 = [0.0; N];
+            for i in 0..N {
+                a4[i] = f64::abs(v[i]);
+                s1 = s1 * 0.75 + f64::cos(x1).exp().sin() * 0.05;
+            }
+            let f5 = |t: f64| x1 * a4[n % 4] - (f64::sin(x1) + 2.0).cbrt() + t * 0.25;
+            let v6 = a4.iter().map(|&p| f5(p)).sum::<f64>();
+            let v10 = match n % 4 {
+                MODE_A => {
+                    for &t in v.iter() {
+                        match n {
+                            0 | 2 => {
+                                s2 *= 0.6;
+                                s2 += 0.4 * v6.tanh();
+                                let v7 = (a4[3].cos() * 1.5).cosh() + (t * t + 0.5).ln();
+                                acc3 += 0.5 * f64::cos(v7).tanh();
+                            }
+                            g if g > 3 => {
+                                continue;
+                            }
+                            _ => {
+                                acc3 += 0.5 * (s0 * core::f64::consts::FRAC_1_SQRT_2).cos();
+                            }
+                        }
+                        let v8 = t.min(x0);
+                        acc3 += 0.5 * (f64::cos(v6).exp2().sin() * 1.5).sinh().cos();
+                        s1 = (s1 * 0.8 + v8.sin() * 0.2).tanh();
+                    }
+                    SCALE + a4[n % 4] + a4[n % 4].sin()
+                }
+                MODE_B => {
+                    acc3 -= 0.25 * (f64::powi(x1, 2) + 1.0).powi(-3);
+                    SCALE + s2
+                }
+                MODE_D => {
+                    let v9 = x0.powi(2);
+                    f64::exp_m1((s1 / 4.0).tanh()) + v9.tanh()
+                }
+                _ => v6.sin(),
+            };
+            let f11 = |t: f64| (-a4[3]) + t * 0.25;
+            let v12 = a4.iter().copied().map(f11).sum::<f64>();
+            let v13 = f11(v[0]) - f11(v[2]) * 0.5;
+            let v15 = match n % 2 {
+                0 => {
+                    acc3 -= 0.2 * f64::abs(f64::ln(s2 * s2 + 1.0)).sin();
+                    prog_62(x1, f64::log(f64::ln(v12 * v12 + 2.0).powi(2) + 1.0, f64::cos(a4[n % 4]).powi(2) + 2.0).cos(), s2, v, n)
+                }
+                _ => {
+                    let x0 = f64::to_radians(-x2);
+                    let v14 = f64::atan(x0.hypot(v12));
+                    f64::to_radians(v13) + v14.cos()
+                }
+            };
+            let v17 = if n % 3 == 1 {
+                f64::ln(a4[3] * a4[3] + 2.0)
+            } else {
+                let v16 = (f64::sin(x0) * 0.9).asin();
+                v16 + (x0.powi(2) + 1.0).ln()
+            };
+            let mut m18 = 0;
+            for _ in 0..N {
+                if (v13.tanh() * 0.9).atanh().atan() < v10 {
+                    continue;
+                }
+                acc3 += 0.5 * (v6 * v6 + 0.5).ln().sin();
+                if Params::prog_71(prm, x2, 0.25, s0, v, 0) <= v[m18 % 4] {
+                    m18 += 1;
+                }
+            }
+            match m18 {
+                MODE_A => {
+                    s2 = s2.mul_add(0.75, prog_54::<4>((-v10).tanh(), s2, f64::log(v10 * v10 + 1.0, 10.0).sin(), v, n).sin() * 0.005);
+                    s0 *= 0.75;
+                    s0 += 0.01 * (v17.tanh() * 0.9).atanh().tanh();
+                }
+                1 => {
+                    s2 = (s2 * 0.5 + (f64::powi((f64::sin(v12) * 0.9).acos(), 2) + 1.0).ln() * 0.02).tanh();
+                    s0 = s0 * 0.6 + f64::sin(v13.sin().exp()) * 0.05;
+                }
+                2 => {
+                    s1 *= 0.8;
+                    s1 += 0.05 * f64::cos(f64::cosh(f64::sqrt(x1.powi(2) + 0.5).sin() * 1.5));
+                    if !(m18 % 2 == 0 && (v[m18 % 4].powi(2) + 1.0).log10() + v13 * x1 <= v13) {
+                        let v19: f64 = (v[m18 % 4] * v[m18 % 4] + 1.0).log(10.0);
+                        acc3 += 0.2 * (-v10).sin();
+                        s0 = (s0 * 0.75 + v19.cos() * 0.5).sin();
+                    } else if f64::exp2(x1.tanh()) + v12.atan2(v17 * v17 + 1.0) > -1.0 {
+                        s0 = (s0 * 0.6 + f64::sin(x1) * 0.4).sin();
+                        let v20 = prog_21(f64::sin(v13.cos()) * 2.0, f64::tanh((v17.sin().powi(2) + 1.0).log(10.0)) * 2.0, f64::cos(f64::tan(f64::sin(x2) * 1.2)), v, m18);
+                        acc3 += v20.sin() * 0.005;
+                    }
+                    s0 = (s0 * 0.75 + (v10 - x1) * 0.01).tanh();
+                }
+                _ => {
+                    s0 = s0 * 0.75 + f64::cos((v10 * v10 + 0.5).sqrt()) * 0.01;
+                    if f64::sin(v15 * 0.001) >= 0.5 && n % 2 == 0 {
+                        acc3 += ((v17 * v17).powi(2) + 1.0).log(3.0).sin() * 0.2;
+                    } else if v6 < x2 {
+                        s2 = (s2 * 0.8 + v13 * v13 * 0.01).sin();
+                        let v21 = a4[n % 4] / 4.0;
+                        s0 = 0.6 * s0 + 1.0 * v21.cos();
+                    }
+                    s1 = (s1 * 0.5 + f64::log(f64::exp_m1(v13.tanh()).powi(2) + 1.0, (f64::to_radians(v13) * 50.0).powi(2) + 2.0) * 0.02).sin();
+                }
+            }
+            s0 * 0.25 + s1.sin() + f64::sin(s2) - acc3.cos() + v6.sin() - v10.sin() - v13 * 0.25 - f64::cos(v15) + v17.sin() + (v13 * v13 + 1.0).log10().mul_add(-v17, a4[2] - v17)
+        }
+
+        pub fn mix<F: Fn(f64) -> f64>(f: F, a: f64, b: f64) -> f64 {
+            f(a) * 0.5 + f(b) * 0.5
+        }
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::powf(f64::powi(*x2, 2) + 1.0, f64::cos(f64::asinh(x0)))) * 2.0;
+        let mut s1 = v[3];
+        let mut s2 = x0.hypot(x1).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = f64::sqrt(x1.powi(2) + 1.0) * f64::max(x1, acc3);
+        let v9: f64 = if (x2.powi(2) + 0.5).recip() <= acc3 - 0.3 {
+            (acc3 * acc3 + 1.0).log10()
+        } else if v4 + 1.2 <= s2 {
+            for &t in v.iter() {
+                if f64::atan((f64::cos(t) * 1.5).cosh()) >= 0.5 {
+                    break;
+                }
+                let v6 = if *x2 >= 0.5 {
+                    let v5 = (x2.cos() * 2.0).cosh() + (x2.sin() * 0.9).acos();
+                    x0.to_radians() + v5.sin()
+                } else if n % 2 == 0 && (x0 * x0 + 2.0).ln() >= v[n % 4] {
+                    (v4.sin() * 0.5).ln_1p()
+                } else {
+                    v[0].asinh()
+                };
+                if (SCALE + v6) / 2.0 < x2.atan() {
+                    break;
+                }
+                s1 = (s1 * 0.8 + f64::ln((v[n % 4] * v[n % 4]).powi(2) + 0.5) * 0.02).sin();
+            }
+            let v7 = f64::cos(v4).exp() / (f64::powi(f64::abs(*x2), 2) + 1.5);
+            s2 *= 0.8;
+            s2 += 0.05 * ((v[n % 4] * v[n % 4] + 0.5).sqrt() / (x0.tanh().exp2().powi(2) + 1.0)).cos();
+            f64::log2(f64::powi(v[2].powi(2), 2) + 1.0) + f64::tanh(v7)
+        } else {
+            let v8 = f64::tanh(s2 - acc3);
+            *x2 - s1.to_radians() + v8.sin()
+        };
+        let mut k10 = 0;
+        while k10 < 3 {
+            k10 += 1;
+            let v11 = v.iter().fold(v9.sin(), |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_21::<f64>(f64::exp2(p.cos()).tanh() * 2.0, f64::cos((v4 * v4 + 2.0).acosh()) * 2.0, s0, v, k10)));
+            let mut m12 = s1.powi(2).tanh();
+            for &u in v.iter() {
+                m12 = m12.max(u * s2);
+            }
+            let mut k13 = 0;
+            while k13 < 3 && (v9.cos() * 0.9).atanh() > *x2 {
+                k13 += 1;
+                s1 = f64::mul_add(s1, 0.75, (f64::tanh(s0) * 0.9).acos().cos() * 0.1);
+                acc3 += prog_21(*x2, s1, (-(x1 * std::f64::consts::LN_2)).cos(), v, 1).cos() * 0.05;
+            }
+            s2 *= 0.75;
+            s2 -= 0.25 * f64::tanh(x1).cos();
+            s0 = s0 * 0.8 + f64::sin(v11 + m12.cos()) * 0.01;
+        }
+        let mut m14 = x0;
+        for &t in v.iter() {
+            m14 = m14.min(f64::powi(s1 * 0.25, 2) + t);
+        }
+        acc3 += 0.02 * f64::sin(m14);
+        let v15 = v.iter().fold(f64::tanh(prog_21::<f64>(v4.clamp(x1.sin() - 1.5, v4.max(v[1]).tanh() + 1.5).sin(), acc3, 0.25, v, 4)), |r, &p| r * 0.5 + 0.02 * (f64::exp(v4.sin()).sin() + f64::cos(p)).cos());
+        s0.tanh() + s1.tanh() - f64::tanh(s2) + v9.tanh() + v15 * 0.5 + f64::acos(f64::sin(v[k10]) * 0.9).abs()
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: &f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::sin(*x2 - 0.65) * 0.9).asin();
+        let mut s1 = f64::tanh(f64::log(x0.powi(2) + 1.0, x0 * x0 + 2.0)) * 2.0;
+        let mut s2 = f64::tanh(v[1] - (v[3] + v[1])) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_54::<4>(f64::cos(x1 / (x1 * x1 + 1.0)) * 2.0, s2, f64::sin(f64::sin(x1).exp()), *v, 1);
+        let mut m5 = 0;
+        for _ in 0..n {
+            s2 = 0.5 * s2 + 0.25 * (x0 / (f64::powi((s2 * s2 + 1.0).ln(), 2) + 1.5)).cos();
+            for &u in v {
+                let v6 = (v4.powi(2) + 2.0).sqrt();
+                if 0.5_f64.hypot(v6) < s0 {
+                    continue;
+                }
+                let v7 = s0.tanh().exp2();
+                acc3 += (u + v7.sin().exp()).cos() * 0.05;
+            }
+            let v8 = v.iter().fold(f64::sin(v4), |r, &p| r * 0.5 + 0.5 * p.cos());
+            acc3 += 0.25 * v8;
+            if n < 2 {
+                m5 += 1;
+            }
+        }
+        let c9 = m5 as f64;
+        s2 = (s2 * 0.5 + f64::tanh(c9) * 1.0).sin();
+        let v10 = prog_54::<4>((x1 + *x2).sin() * 2.0, f64::abs(x1).sin() * 2.0, x0, *v, 3);
+        let v12 = if v[1] > v[n % 4].sin().exp2() {
+            x0.cos().exp().tanh()
+        } else {
+            let v11 = (c9.cos() * 0.5).ln_1p();
+            v11.abs() * (f64::cos(v11) * 2.0).sinh()
+        };
+        s0 = (s0 * 0.6 + (v12 - v[m5 % 4]) * 0.1).tanh();
+        s1 *= 0.8;
+        s1 -= 0.1 * (x1 / (v[(m5 + n) % 4] * v[(m5 + n) % 4] + 1.5)).sin();
+        s0 * 0.25 - s1 * 0.5 - f64::cos(s2) + acc3 + v4.cos() + f64::cos(v10) + f64::cosh(f64::atan2(3.0_f64, x0).sin())
+    }
+
+    #[differentiable]
+    pub fn prog_58<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[n % 4].to_degrees() * 0.02).sin() * 2.0;
+        let mut s1 = f64::asinh(x0).tanh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = x2;
+        }
+        let mut k4 = 0;
+        while k4 < n && x1.mul_add(x2, x2) + s0 <= f64::acos(a3[1].cos() * 0.9) {
+            k4 += 1;
+            match k4 % 3 {
+                0 => {
+                    s1 = (s1 * 0.6 + (f64::powi(s1, 2) + 1.0).atan2(s1) * 0.2).sin();
+                    if k4 % 2 == 0 && f64::asin(s0.tanh() * 0.9) > 0.0 {
+                        continue;
+                    }
+                }
+                1 => {
+                    acc2 += 0.25 * f64::cos(x0 * std::f64::consts::LN_2);
+                }
+                2 => {
+                    s1 = (s1 * 0.8 + (s1 * s1 + 0.5).recip().powi(2) * 0.02).tanh();
+                }
+                _other => {
+                    acc2 -= f64::atanh(f64::cos(x2) * 0.9) * 0.2;
+                    acc2 += 0.4 * f64::ln_1p((x2 + s0).tanh() * 0.5);
+                }
+            }
+            let v5: f64 = 'b2: {
+                if prog_21((f64::cos(v[k4 % 4] + 1.2) * 0.9).atanh().sin(), (x2 + x1.sin()).sin(), s1, [v[0], v[1], v[2], v[3]], k4) < -0.5 {
+                    s1 *= 0.6;
+                    s1 -= 0.1 * f64::tanh(s1 * v[k4 % 4]);
+                    break 'b2 (x1.cos() * 2.0).cosh();
+                }
+                s1.mul_add(v[k4 % 4], x0)
+            };
+            s1 = s1.mul_add(0.5, f64::cos(prog_21::<f64>(x2, f64::cos((f64::powi(v5, 2) + 1.0).recip()) * 2.0, x1, [v[0], v[1], v[2], v[3]], 0)) * 0.005);
+        }
+        let mut m6 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if !(m6 + k4 < 29) {
+                m6 += 1;
+            }
+            acc2 += f64::sin(t.tanh().exp_m1()).sin() * 0.5;
+            match m6 {
+                0 | 2 => {
+                    for j in 0..i {
+                        let fj = j as f64;
+                        if t.asinh() >= 0.0 && i % 2 == 0 {
+                            acc2 += f64::cos(x2.powi(2)) * 0.1;
+                        } else if x0.clamp(f64::sin(x0) - 1.5, x0.cos() + 1.5) / ((f64::powi(x2, 2) + 0.5).sqrt().cos() + 2.0) > 0.0 || j == 1 {
+                            s1 = (s1 * 0.75 + t.tanh() * 0.25).tanh();
+                            acc2 += 0.1 * f64::sin((x0 * x0 + 1.0).log2());
+                        } else {
+                            acc2 += 0.1 * fi.cos().tanh();
+                            if f64::sin(t + fj).exp() >= -1.0 {
+                                return x1 + 3.0_f64.log(x1.powi(2) + 2.0);
+                            }
+                        }
+                        let v7 = 'b5: {
+                            if (s1 * s1 + 1.0).ln() <= x0.tanh() || k4 > 1 {
+                                break 'b5 ((x1 / (x1.powi(2) + 1.0)).cos() * 2.0).cosh();
+                            }
+                            if ((x2 * x0).tanh() * 0.5).ln_1p() > 0.0 {
+                                s0 = (s0 * 0.8 + f64::exp(s0.cos()) * 0.05).tanh();
+                                break 'b5 a3[j].max(a3[k4 % 4]);
+                            }
+                            x1.tanh().sin().cosh()
+                        };
+                        s0 = s0.mul_add(0.8, f64::tanh((f64::powi(t.cos(), 2) + 0.5).powf(f64::tanh(f64::log(x1.powi(2) + 1.0, 2.0)))) * 0.02);
+                        s0 = 0.5 * s0 + 0.02 * f64::tanh(v7);
+                    }
+                }
+                3 | 5 => {
+                    s0 = f64::mul_add(s0, 0.6, f64::tan(t.sin() * 1.2).tanh() * 0.02);
+                    let v8 = f64::tan(f64::sin(f64::acos(fi.sin() * 0.9)) * 1.2);
+                    acc2 += v8.cos() * 0.5;
+                }
+                g if g > 6 => {
+                    'b6: {
+                        let v9 = (f64::sin(x2) * 0.9).acos();
+                        for _ in 0..n {
+                            if x2 + s0 <= 0.5 {
+                                break 'b6;
+                            }
+                            s1 = (s1 * 0.8 + v9.cos().exp() * 0.02).tanh();
+                            s1 = (s1 * 0.5 + f64::to_degrees(x1.sin().exp_m1()) * 0.01 * 0.25).tanh();
+                        }
+                        let v10 = f64::to_radians((x2.tanh() * 0.9).acos()) * 50.0;
+                        acc2 += (f64::tanh(v9) + v10.cos()).tanh() * 0.5;
+                    }
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + (x0 + fi) * 0.2).tanh();
+                }
+            }
+        }
+        match m6 {
+            PHASE_A | 2 => {
+                for i in 1..n {
+                    let v11 = a3[i % 4];
+                    acc2 -= 0.4 * f64::sin(f64::ln(f64::powi(x0, 2) + 2.0));
+                    s1 = (s1 * 0.5 + v11.sin() * 0.5).sin();
+                }
+                let v19 = 'b9: {
+                    for _ in (0..n).rev() {
+                        if x1.mul_add(x1, a3[0]) * f64::cbrt(x1.powi(2) + 1.0) > 1.0 {
+                            break 'b9 f64::log10(f64::sin(x2).powi(2) + 1.0);
+                        }
+                        let v12: f64 = if (f64::mul_add(s1, v[1], v[1]).powi(2) + 0.5).ln() >= 0.0 && m6 == 2 {
+                            x2.sin()
+                        } else if x2 < 1.0 || m6 % 3 == 1 {
+                            f64::to_degrees(x1) * 0.01 / (f64::ln(x1 * x1 + 1.0).sin() + 2.0)
+                        } else {
+                            (f64::cos(a3[3]) * 0.9).acos().atan()
+                        };
+                        s0 = (s0 * 0.5 + (f64::cbrt(x0.powi(2) + 0.5).powi(2) + 1.0).log2() * 0.1).sin();
+                        s0 = (s0 * 0.6 + v12.tanh() * 0.1).sin();
+                    }
+                    if f64::tan(f64::tanh(x2) * 1.2) <= (a3[0].powi(2) + 1.0).log10() {
+                        break 'b9 f64::hypot(s1, x1.min(s0));
+                    }
+                    let mut k13 = 0;
+                    while k13 < n {
+                        k13 += 1;
+                        if v[k13 % 4] - x1 <= x0.asinh() {
+                            break 'b9 (f64::powi(x2, 2) + 1.0).ln();
+                        }
+                        let mut k14 = 0;
+                        while k14 < n && v[1].atan() * x2.atan() <= 1.0 {
+                            k14 += 1;
+                            acc2 += 0.05 * (x0 + a3[k14 % 4]).sin();
+                            s0 = 0.6 * s0 + 0.02 * ((f64::tanh(s0) + 2.0).cbrt() * a3[m6 % 4].mul_add(x0, a3[m6 % 4])).sin();
+                            match n + k13 {
+                                0..=2 => {
+                                    continue;
+                                }
+                                4..=6 => {
+                                    let v15 = f64::atan(v[k14 % 4]);
+                                    acc2 += 0.05 * f64::cos(v15).cos();
+                                }
+                                7 => {
+                                    s1 *= 0.75;
+                                    s1 += 0.25 * (v[k13 % 4] + 0.3).cos();
+                                    acc2 += x2.tanh() * 0.05;
+                                    match k13 {
+                                        1..=3 => {
+                                            s0 = (s0 * 0.6 + (s0.tanh() * 0.5).ln_1p() * 0.4).sin();
+                                            acc2 += 0.05 * a3[0].cos().exp2().cos();
+                                        }
+                                        g if g > 4 => {
+                                            break;
+                                        }
+                                        _other => {
+                                            s1 = s1 * 0.6 + (a3[k13 % 4] * s1).tanh() * 0.1;
+                                            s1 = (s1 * 0.5 + s1 * 0.5).sin();
+                                        }
+                                    }
+                                }
+                                _ => {
+                                    s0 = s0 * 0.8 + f64::sin(s0).sin() * 0.2;
+                                    let v16 = s1 / (s0 * s0 + 1.5);
+                                    acc2 += 0.05 * v16.tanh();
+                                }
+                            }
+                        }
+                        'b13: {
+                            if x1 - v[m6 % 4] + (x0.tanh() * 2.0).cosh() > 0.5 || n == 6 {
+                                let v17: f64 = a3[m6 % 4] + x1;
+                                let v18 = v17.sin();
+                                acc2 += v18.tanh().tanh() * 0.25;
+                            } else {
+                                s1 = (s1 * 0.75 + (s1.powi(2) + 1.0).powi(-3) * 0.02).tanh();
+                            }
+                            if k14 > 1 {
+                                s1 = (s1 * 0.75 + s1 / 2.0 * 0.5).sin();
+                                break 'b13;
+                            }
+                        }
+                        s0 = s0 * 0.8 + f64::tanh(s0 * s0) * 0.05;
+                    }
+                    x1.to_radians()
+                };
+                acc2 -= 0.75 * v19.tanh();
+            }
+            3 | 5 => {
+                let x0: f64 = 2.0_f64.copysign(a3[(m6 + k4) % 4].sin().exp());
+                acc2 -= x1.tanh();
+                acc2 += x0.sin();
+            }
+            6 => {
+                let v20 = f64::log(f64::min(s1, x1).powi(2) + 1.0, 2.0);
+                acc2 -= f64::powi(f64::cbrt(a3[k4 % 4].tanh() + 2.0), 2).tanh();
+                acc2 += v20.tanh();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + x2.min(x0) * 0.5).tanh();
+                s0 = s0.mul_add(0.8, (x0 + x2).sin() * 0.1);
+            }
+        }
+        s0 = (s0 * 0.6 + x2 * 0.4).tanh();
+        let v21 = a3[3].copysign(a3[m6 % 4]);
+        let v24 = if f64::ln_1p(x1 * x1) >= -1.0 {
+            let v22 = f64::cos(x2);
+            v[n % 4].cos().exp_m1() + f64::sin(v22)
+        } else if v21 >= 0.5 {
+            let v23 = x2.cos();
+            (f64::sin(v[n % 4]) * 0.9).acos() + v23.tanh()
+        } else {
+            x1.tanh()
+        };
+        let a25 = [s1.asinh() / (f64::sin(s0) + 2.0), (v24.cos() * 0.9).atanh().atan(), (v21 * v21).powi(2).ln_1p(), (-0.5_f64).max(x2)];
+        acc2.sin() + a25[3].tanh() + f64::clamp(x0, a25[k4 % 4].sin() - 1.5, a25[k4 % 4].tanh() + 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, p: (f64, f64), v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::cbrt(f64::cos(p.1.cos()) + 2.0);
+        let mut s1 = f64::cos((f64::cos(x0) * 1.5).cosh()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [p.1.atan(), f64::ln_1p(s1.asinh().cos() * 0.5), (p.0.mul_add(s0, v[n % 4]).sin() * 0.9).asin(), f64::sqrt(p.0.powi(2) + 2.0) - v[3].mul_add(acc2, x0)];
+        a3 = [f64::sin(p.1 * a3[2]) * 0.05, 0.1 * (f64::powi(p.1, 2) + 1.5).acosh().cos() + 0.6 * a3[0], 0.05 * f64::tanh(f64::hypot(s0, a3[1]).abs()) + 0.5 * a3[1], prog_21(s0, 0.25, p.1, [v[0], v[1], v[2], v[3]], 6).sin() * 0.02];
+        let mut a4 = [0.0; 4];
+        a4[0] = a3[n % 4] / (a3[n % 4] * a3[n % 4] + 1.5);
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * 0.5 + (v[i] * std::f64::consts::LN_2).cos() * 0.5;
+        }
+        a4 = [prog_2(0.5, (-acc2).tanh() * 2.0, p.1.powi(2).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005, (a4[1] * 0.5 + ((a4[n % 4].powi(2) + 1.0).log(3.0).tanh() * 0.9).asin().cos() * 0.02).sin(), a4[0].mul_add(0.6, f64::sin(p.1 / (v[n % 4] * v[n % 4] + 1.5)) * 0.25), a4[2]];
+        let v5 = if a4[2] >= 0.5 {
+            1.5_f64.hypot(x0)
+        } else if !(n == 2 && x0 + a4[2] <= 0.0) {
+            let x0 = p.1;
+            f64::cbrt(f64::atan2(s1.powi(2) + 1.0, p.1).tanh() + 2.0) + f64::sin(x0)
+        } else {
+            f64::tanh(p.0)
+        };
+        let mut a6 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a6[i][j] = -v5;
+            }
+        }
+        let v7 = a3.iter().fold(a4[n % 4], |r, &z| r * 0.75 + 0.005 * f64::tanh(prog_21(s1, 1.2, acc2, [v[0], v[1], v[2], v[3]], n) + z.cos()));
+        let f8 = |t: f64| p.1.mul_add(v5, x0) + t * 0.5;
+        let v9 = f8(v[0]) - f8(v[2]) * 0.5;
+        s0 = 0.8 * s0 + 0.01 * (s0 * s0 + 1.0).log2().tanh();
+        s1 *= 0.6;
+        s1 -= 0.02 * (acc2.tanh() * s1.abs()).tanh();
+        acc2 += (v7.cos() + 2.0).cbrt().to_radians();
+        s0 * 0.5 - s1.cos() + acc2.sin() - a6[0][0].tanh() - v9.tanh() + (p.1.cos() * 1.5).sinh()
+    }
+
+    #[differentiable]
+    pub fn prog_60<T>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_B: usize = 1;
+        let mut s0 = (x1 + v[n % 4]).tanh() * T::from_f64(2.0).unwrap();
+        let mut s1 = (x2.sin().exp() + s0).tanh() * T::from_f64(2.0).unwrap();
+        let mut s2 = (T::powi(T::sin(x0), 2) + T::one()).log10();
+        let mut acc3: T = T::zero();
+        match n % 4 {
+            PHASE_B => {
+                s0 = s0 * T::from_f64(0.75).unwrap() + T::asin(s0.cos() * T::from_f64(0.9).unwrap()).tanh() * T::from_f64(0.02).unwrap();
+                for i in 0..4 {
+                    let fi = T::from_usize(i).unwrap();
+                    let v4 = T::atan2(s0.cos().cosh(), (v[0] / T::from_f64(2.0).unwrap()).powi(2) + T::one());
+                    let v7 = if (T::tanh(v4) * T::from_f64(1.2).unwrap()).tan() * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap() >= -T::from_f64(0.5).unwrap() || n > 1 {
+                        let v5 = prog_21(T::tanh(T::log((*x2 * *x2 + T::from_f64(2.0).unwrap()).sqrt().powi(2) + T::one(), T::from_f64(10.0).unwrap())), T::cos(T::asinh(x0)), x2.sin().exp2().cos(), v, 6);
+                        x0 + fi + v5.tanh()
+                    } else if v[n % 4].sin().exp2() * (s1 - x0) > -T::from_f64(0.5).unwrap() && i % 3 == 1 {
+                        fi * T::from_f64(2.0).unwrap()
+                    } else {
+                        let v6 = v4 * T::cbrt(s2 * s2 + T::one());
+                        (s1 + T::from_f64(0.65).unwrap()).sin().exp2() + T::sin(v6)
+                    };
+                    s2 = s2 * T::from_f64(0.6).unwrap();
+                    s2 = s2 + T::from_f64(0.2).unwrap() * T::sin(x1 - v[3]);
+                    s2 = s2 * T::from_f64(0.6).unwrap() + T::sin(v7).sin() * T::from_f64(0.005).unwrap();
+                }
+            }
+            2 => {
+                let v8 = prog_21(x0 * T::from_f64(2.0).unwrap(), s0, T::tanh((s1.powi(2) + T::one()).recip()), v, n);
+                s2 = T::from_f64(0.5).unwrap() * s2 + T::one() * T::cos(acc3.sin());
+                s1 = s1 * T::from_f64(0.5).unwrap() + v8.sin() * T::from_f64(0.005).unwrap();
+            }
+            3 => {
+                s2 = (s2 * T::from_f64(0.5).unwrap() + x1.min(*x2) * T::from_f64(0.5).unwrap()).sin();
+                s2 = T::from_f64(0.6).unwrap() * s2 + T::from_f64(0.4).unwrap() * (-x1).sin();
+            }
+            _other => {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + (s0 + T::from_f64(0.35).unwrap()) * T::from_f64(0.01).unwrap()).sin();
+                let x1 = (x1.powi(2) + T::from_f64(2.0).unwrap()).ln();
+                s0 = s0 * T::from_f64(0.8).unwrap() + T::sin(T::tanh(x1)) * T::from_f64(0.25).unwrap();
+            }
+        }
+        for i in 0..3 {
+            let v9: T = prog_21::<T>((x1.powi(2) + T::one()).log10().cos(), T::cos(x0.cos()) * T::from_f64(2.0).unwrap(), x1, v, n);
+            let v10 = T::acosh((x0.tanh() * T::from_f64(0.9).unwrap()).acos().powi(2) + T::from_f64(1.5).unwrap());
+            if !(i % 3 == 1) {
+                let v11: T = (x2.powi(2) + T::one()).powi(-1) + T::from_f64(0.25).unwrap();
+                s2 = s2 * T::from_f64(0.75).unwrap() + T::sin(v11.sin()) * T::from_f64(0.05).unwrap();
+            }
+            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (v10 + s1).cos() * T::from_f64(0.02).unwrap());
+            s1 = (s1 * T::from_f64(0.8).unwrap() + v9.tanh() * T::from_f64(0.005).unwrap()).tanh();
+        }
+        if v[n % 4].hypot(s0) <= T::from_f64(0.5).unwrap() {
+            let v12 = prog_21(x0.sin(), T::sin(T::log(s2 * s2 + T::one(), x1 * x1 + T::from_f64(2.0).unwrap()).to_radians()), T::log10(v[0].powi(2) + T::one()).cos() * T::from_f64(2.0).unwrap(), v, n);
+            acc3 = acc3 + T::from_f64(0.05).unwrap() * v12.sin();
+        }
+        'l2: for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            s2 = s2.mul_add(T::from_f64(0.5).unwrap(), (T::sin(*x2) * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.1).unwrap());
+            for j in (1..=4).step_by(2) {
+                let fj = T::from_usize(j).unwrap();
+                acc3 = acc3 + T::from_f64(0.05).unwrap() * T::sin(prog_21::<T>(x0 * T::from_f64(2.0).unwrap(), x0, x0 * T::from_f64(2.0).unwrap(), v, j));
+                match i % 3 {
+                    0 | 2 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        let v13 = (T::powi(s2, 2) + T::from_f64(2.0).unwrap()).acosh();
+                        acc3 = acc3 + T::from_f64(0.1).unwrap() * v13.sin().sin();
+                    }
+                }
+                acc3 = acc3 - fj.sin() * T::from_f64(0.1).unwrap();
+            }
+            let v20 = match n {
+                0..=1 => {
+                    let x0 = T::atan(x0);
+                    let v14 = fi + v[1];
+                    T::ln_1p(v[n % 4].sin() * T::from_f64(0.5).unwrap()) + x0.sin() + v14.cos()
+                }
+                2 => {
+                    for j in 0..3 {
+                        if T::log(x2.cos().powi(2) + T::one(), T::from_f64(2.0).unwrap()) >= T::zero() {
+                            let v15: T = s1 - x0;
+                            let x0 = v15;
+                            acc3 = acc3 + T::from_f64(0.1).unwrap() * x0.tanh();
+                        } else if (T::powi(T::cos(s2), 2) + T::one()).sqrt() < T::powi(s1, 3) || j == 2 {
+                            acc3 = acc3 - T::from_f64(0.05).unwrap() * (T::sqrt(*x2 * *x2 + T::from_f64(0.5).unwrap()).tanh() * T::from_f64(0.9).unwrap()).atanh();
+                        }
+                        acc3 = acc3 - s0.asinh() * T::from_f64(0.1).unwrap();
+                    }
+                    acc3 = acc3 + T::from_f64(0.25).unwrap() * (x1 * *x2).sin();
+                    s2 + fi
+                }
+                3 => {
+                    let v16 = s0 / (T::sin(fi) + T::from_f64(2.0).unwrap());
+                    T::atan2(s1, s2 * s2 + T::one()) - s2.clamp(-T::from_f64(1.5).unwrap(), T::from_f64(0.5).unwrap()) + v16.cos()
+                }
+                _other => {
+                    for u in v {
+                        let v17 = u.cos().exp_m1();
+                        let v18 = (v[i % 4].cos() * T::from_f64(2.0).unwrap()).sinh();
+                        if x1 / (v[(i + n) % 4].sin() + T::from_f64(2.0).unwrap()) >= T::atanh(T::tanh(v17) * T::from_f64(0.9).unwrap()) {
+                            acc3 = acc3 - T::from_f64(0.05).unwrap() * T::sin(s2.cos().cosh());
+                        }
+                        s2 = s2 * T::from_f64(0.6).unwrap();
+                        s2 = s2 + T::from_f64(0.02).unwrap() * (v18 + s2).tanh();
+                    }
+                    let x0 = -(v[n % 4].cos() * T::from_f64(0.9).unwrap()).asin();
+                    let v19 = (v[i % 4] - x1).tanh();
+                    (s1.sin() * T::from_f64(0.9).unwrap()).asin() + T::tanh(x0) + v19.sin()
+                }
+            };
+            acc3 = acc3 + v20.tanh() * T::from_f64(0.25).unwrap();
+        }
+        let v22 = match n {
+            0 | 2 => {
+                s0 = (s0 * T::from_f64(0.5).unwrap() + (-s0) * T::from_f64(0.05).unwrap()).sin();
+                s2 - s0
+            }
+            3 | 5 => {
+                let x1 = T::asinh(s0.tanh());
+                let v21 = (v[n % 4].sin().tanh() * T::from_f64(1.2).unwrap()).tan();
+                s0 + x1.cos() + T::sin(v21)
+            }
+            _ => T::recip(v[3] * v[3] + T::one()),
+        };
+        let mut k23 = 0;
+        loop {
+            k23 += 1;
+            acc3 = acc3 - T::from_f64(0.5).unwrap() * T::tanh(T::cosh(v[k23].sin() * T::from_f64(1.5).unwrap()));
+            if T::powf(s0.powi(2) + T::from_f64(0.5).unwrap(), T::tanh(s1)) >= -T::from_f64(0.5).unwrap() {
+                s2 = s2 * T::from_f64(0.5).unwrap() + s2.powi(2).tanh() * T::from_f64(0.25).unwrap();
+                acc3 = acc3 + T::cos(v22).cos() * T::from_f64(0.5).unwrap();
+            }
+            if T::acosh((x0 + v22).powi(2) + T::from_f64(1.5).unwrap()) <= s2 {
+                let v24 = (v22.sin() * T::from_f64(0.9).unwrap()).acos();
+                acc3 = acc3 + T::cos(v24) * T::from_f64(0.5).unwrap();
+            } else {
+                let x1 = T::cos(s0);
+                let x0: T = (T::powi((v22 * v22 + T::from_f64(1.5).unwrap()).acosh(), 2) + T::from_f64(2.0).unwrap()).sqrt();
+                acc3 = acc3 + T::sin(x1.cos() + x0.cos()) * T::from_f64(0.5).unwrap();
+            }
+            if k23 >= 3 || (T::exp_m1(v[2].sin()).tanh() * T::from_f64(0.9).unwrap()).acos() < -T::one() {
+                break;
+            }
+        }
+        s1.sin() + s2 * T::from_f64(0.25).unwrap() + acc3.sin() + v22 + T::ln(x1.powi(2) + T::from_f64(2.0).unwrap())
+    }
+
+    #[differentiable]
+    pub fn prog_61<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::from_f64(3.0_f64).unwrap().log(v[n % 4].max(x0).powi(2) + 2.0);
+        let mut s1 = (x0 + 1.25).cos() * 2.0;
+        let mut acc2: T = 0.0;
+        'l0: for i in 0..5 {
+            let fi = T::from_usize(i).unwrap();
+            let v3: T = prog_21((x1.hypot(v[n % 4]) + (s1 * s1).ln_1p()).sin() * 2.0, (s1.cos() * 0.9).asin().tanh().exp2().cos(), T::powi(s0, 3).sin(), v, n);
+            match i % 4 {
+                0..=1 => {
+                    let v7 = 'b1: {
+                        if T::sinh(T::tanh((x2.tanh() * 0.5).ln_1p()) * 2.0) <= x1 && i < 4 {
+                            let v4: T = T::log(T::to_radians(x0).powi(2) + 1.0, (fi / (T::sin(s0) + 2.0)).powi(2) + 2.0);
+                            s0 = s0 * 0.75 + s0.asinh().cos() * 0.25;
+                            match i % 4 {
+                                0..=1 => {
+                                    s0 = (s0 * 0.5 + (s1.sin() * 0.9).atanh() * 0.1).sin();
+                                }
+                                g if g > 2 => {
+                                    s0 = (s0 * 0.8 + v4 / (s1.cos() + 2.0) * 1.0).sin();
+                                    continue 'l0;
+                                }
+                                _ => {
+                                    let v3 = prog_21::<T>(x0 * 0.5, v[i % 4].sin(), x0 * 0.5, v, n);
+                                    let v5 = prog_21::<T>(x1, (s0 + v4).sin() * 2.0, s0, v, i);
+                                    acc2 = acc2 + (v3.sin() - v5.cos()).tanh() * 0.02;
+                                }
+                            }
+                            acc2 = acc2 - v4.sin() * 0.4;
+                        } else if !(i % 2 == 0) {
+                            s0 = s0.mul_add(0.75, (T::sqrt(T::powi(x2, 2) + 1.0).cos() * 0.9).atanh().sin() * 0.05);
+                            let x1 = (x0.powi(2) + 0.5).cbrt();
+                            acc2 = acc2 + 0.4 * T::cos(T::sin(x1));
+                        } else {
+                            for _ in 1..n {
+                                if i > 1 && T::exp_m1((T::from_f64(SCALE).unwrap() + v[1]).tanh()) >= 1.0 {
+                                    s1 = s1.mul_add(0.5, (x1.powi(2) + 2.0).acosh().tanh() * 0.2);
+                                    let v6 = s0 * s1 + x1;
+                                    s0 = s0 * 0.5;
+                                    s0 = s0 - 0.1 * v6.tanh();
+                                }
+                                if v[n % 4].tanh().sinh() <= (x2 * x2 + 0.5).recip() {
+                                    break;
+                                }
+                                acc2 = acc2 - 0.05 * x2.sin().exp2().tanh();
+                            }
+                            acc2 = acc2 - 0.005 * prog_21(T::tan(v[n % 4].sin() * 1.2).cos() * 2.0, T::log2(v[2] * v[2] + 1.0).sin(), x1, v, i).cos();
+                            if T::sqrt(x0 * x0 + 1.0) >= 1.0 {
+                                continue 'l0;
+                            }
+                        }
+                        if (x2.powi(2) + 1.0).ln() < 0.5 {
+                            s0 = s0 * 0.6 + T::cos(fi.cos().exp()) * 1.0;
+                            break 'b1 T::ln(fi * fi + 0.5);
+                        }
+                        x0.asinh().tanh()
+                    };
+                    s1 = s1 * 0.6 + fi.sin().exp2().sin() * 1.0;
+                    if (v7.sin() * 1.2).tan() > 0.0 && i > 1 {
+                        acc2 = acc2 - v3.to_radians().cos() * 0.4;
+                        break;
+                    }
+                }
+                3 => {
+                    s1 = s1 * 0.75 + T::exp2(T::cos(x1)).tanh() * 0.1;
+                    s0 = T::mul_add(s0, 0.75, x1.cos() * 0.25);
+                }
+                _other => {
+                    s1 = s1.mul_add(0.75, T::cos(s0 - s1) * 0.1);
+                    let v8 = s1 + x2;
+                    s1 = s1 * 0.75;
+                    s1 = s1 + 0.1 * v8.tanh();
+                }
+            }
+            s0 = (s0 * 0.5 + x2 * 0.5).sin();
+            acc2 = acc2 - T::tanh(v3) * 0.005;
+        }
+        let mut k9 = 0;
+        while k9 < 5 && x1.to_degrees() * 0.02 >= s0 {
+            k9 += 1;
+            for _ in (0..=n).rev().step_by(2) {
+                let v10: T = if (x0 * x0 + 0.5).sqrt().max(x2.max(s0)) <= x1 {
+                    x1.cos().exp()
+                } else {
+                    s0 * x0
+                };
+                s0 = s0 * 0.5;
+                s0 = s0 + 0.1 * T::tanh((s0 * s0 + 1.0).atan2(x0));
+                s1 = s1.mul_add(0.5, T::sin(v10) * 0.1);
+            }
+            let v11 = -(x2 * x2 + 1.0).log(3.0);
+            acc2 = acc2 + T::tanh(1.5 * v11) * 0.4;
+        }
+        let v14 = match k9 % 4 {
+            0 => x2 + T::from_f64(1.5_f64).unwrap().powf(x1.cos()),
+            g if g > 1 => {
+                let v12 = (v[k9 % 4].powi(2) + 1.0).powi(-1).sin();
+                x2 * v12.asinh()
+            }
+            _other => {
+                let v13 = (x2.powi(2) + 1.0).log10();
+                x1 / (x1 * x1 + 1.5) + v13.sin()
+            }
+        };
+        if T::max(-T::from_f64(3.0_f64).unwrap(), v14) < 0.0 {
+            acc2 = acc2 - (x0 - x1 - (T::sin(x1) * 0.5).ln_1p()).sin();
+        } else if x1 <= 0.0 {
+            acc2 = acc2 + T::sinh(x2.tanh() * 2.0).cos() * 0.5;
+        } else {
+            acc2 = acc2 - T::tanh(prog_21((v[k9 % 4] / 2.0).tanh() * 2.0, T::cos((v14 + x2).max(T::tan(T::tanh(x2) * 1.2))), (T::powi(v14, 2) + 1.0).log2().atan().tanh(), v, k9)) * 0.005;
+            let v15 = v[0] - x0.tanh().exp();
+            acc2 = acc2 + T::tanh(v15);
+        }
+        for &t in v.iter() {
+            let v16 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * T::sin(v[k9 % 4] + p.sin()));
+            let v18 = 'b6: {
+                let v17 = (s1 * s1 + 1.0).log2();
+                if (v[n % 4].clamp(-1.0, 1.5).powi(2) + 0.5).cbrt() < 0.0 {
+                    break 'b6 t * x0;
+                }
+                if (x0 * x0 + 0.5).recip() < 0.5 {
+                    break 'b6 v17 * x0.sin();
+                }
+                (v[2] - x2) * v17
+            };
+            s0 = (s0 * 0.75 + (t.cos() * 1.2).tan() * 0.02).tanh();
+            s1 = (s1 * 0.75 + (v16.cos() + T::sin(v18)) * 0.01).sin();
+        }
+        s0 * 0.25 - s1.sin() + acc2.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1: f64 = f64::cos(prog_9(((f64::tanh(v[n % 4]) * 0.5).ln_1p().powi(2) + 1.0).powi(-1).tanh(), 2.0, f64::cos(x1), v, n)) * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        s0 = 0.8 * s0 + 0.01 * f64::cos(f64::powf(x0.powi(2) + 1.0, s2.tanh()));
+        let [b4, _] = [f64::powf(0.5_f64.min(v[n % 4]).powi(2) + 1.0, 1.5), (x2.tanh() + 2.0).cbrt()];
+        let v5 = v.iter().map(|&p| 1.0 + 0.1 * prog_9(s2, 0.5, p.sin(), v, n).tanh()).product::<f64>();
+        let mut k6 = 0;
+        while k6 < n + 1 && f64::powi(x1, 2) > -1.0 {
+            k6 += 1;
+            let mut m7 = b4.sin();
+            for j in 0..n {
+                m7 = f64::max(x1 / (x2 * x2 + 0.5) + v[(j * 3) % 4], m7);
+            }
+            match (k6 + n).checked_sub(3) {
+                None => {
+                    acc3 += 0.25 * (v[n % 4].cos() * 1.5).cosh().sin();
+                }
+                Some(_) => {
+                    let v9 = s0 / (b4 * b4 + 1.0);
+                    let v10 = m7 + v[1];
+                    s0 = s0.mul_add(0.8, (v9.sin() - v10.tanh()).tanh() * 0.02);
+                }
+            }
+            s0 = 0.75 * s0 + 0.25 * f64::sin(v[(k6 + n) % 4].abs());
+            acc3 += f64::sin(m7.sin()) * 0.25;
+        }
+        let mut k11 = 0;
+        let v15 = loop {
+            k11 += 1;
+            let v12 = (v5 * v5 + 1.0).powf(0.3);
+            let v14 = match n {
+                1 => {
+                    let v13 = (f64::asinh(b4).powi(2) + 1.0).powf(0.3);
+                    s2 = (s2 * 0.8 + v13 * s0 * 0.02).sin();
+                    s0 + v13
+                }
+                2 | 4 => {
+                    let x1 = f64::to_degrees(v12) * 0.01 * x0;
+                    b4 - x1
+                }
+                5 => {
+                    let x0 = s0 + v5;
+                    prog_21((f64::tanh(s1) * (v5.cos() * 0.9).atanh()).cos() * 2.0, v5, 1.2, [v[0], v[1], v[2], v[3]], k11) + x0.sin()
+                }
+                _ => b4.tanh(),
+            };
+            s2 *= 0.6;
+            s2 += 0.4 * (-v5).sin();
+            if k11 >= 6 || (v12 * v12 + 0.5).cbrt() < 0.25 {
+                break 1.5_f64.powf(b4.sin().tanh());
+            }
+            s2 = s2.mul_add(0.6, v14.cos() * 0.005);
+        };
+        let Some(k16) = n.checked_sub(3) else {
+            return prog_21::<f64>(f64::tanh(f64::asin(v[1].tanh() * 0.9)) * 2.0, (x0.tanh().powi(2) + 1.5).acosh().sin() * 2.0, s0, *v, n)
+        };
+        let c17 = k16 as f64;
+        let v18 = 'b3: {
+            acc3 += f64::min(1.5_f64, c17).sin();
+            if b4.tanh().cosh() > -0.5 {
+                break 'b3 f64::sin((v15 * v15).ln_1p());
+            }
+            f64::cos(v15 * 0.8)
+        };
+        s1 = s1.mul_add(0.75, v18.sin() * 0.02);
+        s0 * 0.75 - s1 * 1.5 + s2 * 0.75 - acc3.tanh() - v5 * 0.25 + (2.0_f64.powf(x1.cos()).powi(2) + 0.5).cbrt()
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4] + x2).tanh() * 2.0;
+        let mut s1 = f64::powi(v[3] * v[3] + 1.0, -1).asinh();
+        let mut s2 = v[2];
+        let mut acc3: f64 = 0.0;
+        let [_, b4, _, b5] = v;
+        let [_, b6, b7, b8] = v;
+        let [b9, _, _, _] = v;
+        let [b10, b11, b12, b13] = v;
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            let [b15, b16, b17, _] = v;
+            acc3 += b11.tanh().exp().sin() * 0.5;
+            if k14 >= 3 || f64::cos(b8.tanh().exp2()) < b9 {
+                break;
+            }
+            acc3 += 0.5 * (b15.tanh() - f64::tanh(b16) + b17.cos()).sin();
+        }
+        s0 = s0 * 0.75 + b8 / 3.0 * 0.75;
+        s1 = s1 * 0.6 + m39::prog_39(x1, b10.tanh() * 2.0, b8.hypot(b13).sin().sin() * 2.0, &v, k14).cos() * 0.005;
+        s2 = f64::mul_add(s2, 0.75, f64::cos(f64::recip(b10 * b10 + 1.0)) * 0.25);
+        x0.tanh() + s0 * 0.5 + s1 * 0.75 - s2 + acc3 - b4 * 0.25 - b5 + f64::cos(b6) - b7 - b9.cos() + b11 + b12.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_65<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::ln(v[n % 4] * v[n % 4] + 1.0);
+        let mut s1 = x0;
+        let mut s2 = T::cos(x2.cos());
+        let mut acc3: T = 0.0;
+        if (T::powi(x0, 2) + 1.0).log(T::from_f64(10.0).unwrap()) < -T::from_f64(0.5).unwrap() {
+            s1 = (s1 * T::from_f64(0.75).unwrap() + (s1.sin() * 0.9).acos() * 0.1).tanh();
+            let v4: T = prog_21::<T>(x1, T::cos(s2.cos().sinh().powi(3)), x1.powi(2).tanh(), v, n);
+            acc3 = acc3 + v4.cos() * 0.005;
+        } else if s0.powi(3) <= T::ln_1p(x1.cos() * T::from_f64(0.5).unwrap()) {
+            let v5 = x0 - x1 - T::sinh(T::tanh(x0) * 2.0);
+            acc3 = acc3 - (s2.powi(2) + 1.0).log(3.0).powi(3);
+            s2 = (s2 * T::from_f64(0.8).unwrap() + v5.tanh() * T::from_f64(0.02).unwrap()).sin();
+        } else {
+            s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.02).unwrap() * T::cos(T::sinh(acc3.tanh()).clamp(T::min(s1, s2).cos() - 1.5, T::from_f64(0.5_f64).unwrap().copysign(s2).tanh() + 1.5));
+            let v6 = prog_21::<T>(s2, x0 * T::from_f64(0.5).unwrap(), x1, v, 1);
+            s0 = 0.6 * s0 + 0.01 * v6.tanh();
+        }
+        if (v[n % 4] * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).asinh() < T::from_f64(0.5).unwrap() {
+            for i in (0..n).rev() {
+                let fi = T::from_usize(i).unwrap();
+                match i {
+                    MODE_A if n % 2 == 0 => {
+                        acc3 = acc3 - x2.atan2(v[n % 4] * v[n % 4] + 1.0).sin() * T::from_f64(0.25).unwrap();
+                        let v7 = x2 - 1.5;
+                        s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * T::sin(T::tanh(v7));
+                    }
+                    MODE_B if n < 4 => {
+                        s0 = s0.mul_add(T::from_f64(0.5).unwrap(), s0 * T::from_f64(0.5).unwrap());
+                    }
+                    2 | 4 => {
+                        let v8 = x0;
+                        s1 = T::from_f64(0.5).unwrap() * s1 + T::from_f64(0.5).unwrap() * v8.tanh().cos();
+                    }
+                    _ => {
+                        acc3 = acc3 - T::from_f64(0.25).unwrap() * T::from_f64(2.0_f64).unwrap().log(fi * fi + 2.0).sin();
+                        s0 = s0 * T::from_f64(0.75).unwrap() + T::mul_add(s0, x1, x2).sin() * T::from_f64(0.05).unwrap();
+                        if i < 5 {
+                            s0 = (s0 * T::from_f64(0.75).unwrap() + (s2 + s0) * 0.1).sin();
+                            continue;
+                        }
+                    }
+                }
+                if fi * v[i % 4] > T::atan2(s1, s1.powi(2) + 1.0) {
+                    break;
+                }
+                s0 = T::from_f64(0.75).unwrap() * s0 + 0.2 * T::cbrt(s0 * s0 + T::from_f64(0.5).unwrap()).sin();
+            }
+            let v9 = prog_21::<T>(s1, x0 * T::from_f64(0.75).unwrap(), x0 * T::from_f64(1.2).unwrap(), v, 2);
+            acc3 = acc3 + v9.cos() * T::from_f64(0.05).unwrap();
+        }
+        for _ in 1..n {
+            for j in 1..n {
+                let v10 = T::sqrt(s2 * s2 + T::from_f64(0.5).unwrap()) * s2.cos().exp2();
+                s0 = s0 * 0.6 + T::sin(T::asin(v[j % 4].sin() * 0.9)) * 0.1;
+                acc3 = acc3 + T::from_f64(0.05).unwrap() * v10.sin();
+            }
+            s1 = s1 * T::from_f64(0.5).unwrap() + (s1.atan().tanh() * 0.9).acos().cos() * 0.2;
+            let v11 = v.iter().fold(-0.0, |r, &p| r + (p * x2 + p * x0));
+            s1 = T::from_f64(0.8).unwrap() * s1 + 0.005 * v11.sin().cos();
+        }
+        if T::hypot(x2 / 3.0, x0 / (T::powi(x2, 2) + 1.0)) >= -T::from_f64(0.5).unwrap() || n == 4 {
+            acc3 = acc3 - ((x2.tanh() * 1.5).sinh() + T::log10(s0 * s0 + 1.0)).sin();
+            s1 = (s1 * 0.6 + (x0 - s0) * 0.2).tanh();
+        } else if x2 + x0 <= T::from_f64(0.5).unwrap() {
+            acc3 = acc3 - T::atan2(s2.cos().powi(2) + T::from_f64(0.5).unwrap(), x0).tanh();
+        } else {
+            let v12 = x2;
+            acc3 = acc3 + v12.sin();
+        }
+        let mut m13 = T::infinity();
+        for i in 0..5 {
+            m13 = (v[i % 4] / (x0.sin() + 2.0)).min(m13);
+        }
+        acc3 = acc3 - m13.cos();
+        let mut a14 = [0.0; 4];
+        for i in 0..4 {
+            a14[i] = (T::sin(T::log(T::from_f64(2.0_f64).unwrap(), s0 * s0 + 2.0)) * T::from_f64(0.5).unwrap()).ln_1p();
+            s1 = T::from_f64(0.8).unwrap() * s1 + T::from_f64(0.05).unwrap() * (s1 / (T::cos(s1) + 2.0)).powi(2).sin();
+        }
+        a14 = [a14[2], a14[2], (s2.mul_add(s0, m13) * (a14[2].tanh() * T::from_f64(0.5).unwrap()).ln_1p()).sin() * T::from_f64(0.05).unwrap(), T::from_f64(0.4).unwrap() * T::sin(-x2) + 0.6 * a14[3]];
+        s1 * T::from_f64(0.5).unwrap() - acc3.cos() + a14[0].cos() + ((x1.sin() * 0.9).acos().powi(2) + 2.0).ln()
+    }
+
+    #[differentiable]
+    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[0];
+        let mut s1 = f64::sin(x0);
+        let mut s2 = (x1 * x2).copysign(x2).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        assert!(n < 100);
+        match n {
+            0 => {
+                let v4 = prog_46(1.2, x1.max(s0).tanh() * 2.0, acc3, v, n);
+                acc3 += (x0.copysign(x2) / (x0 * x0 + 1.0)).cos();
+                acc3 += f64::cos(v4) * 0.02;
+            }
+            g if g > 1 => {
+                acc3 += f64::tanh(v[n % 4]);
+            }
+            _ => {
+                acc3 += s2.min(s0).cos() * 0.5;
+                let c5: f64 = table(n);
+                acc3 += c5.tanh();
+            }
+        }
+        for _ in (1..=6).step_by(2) {
+            acc3 -= 0.4 * (s2.tanh() * 0.9).atanh();
+            acc3 += 0.5 * s2.tanh().sin();
+        }
+        s0 = 0.5 * s0 + 0.05 * (0.25 - s0).sin();
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (prog_21::<f64>(0.25, 0.25, s2, v, n) + p.cos() + f64::sin(q)).sin()).product::<f64>();
+        let sl7 = &v[2..];
+        let v8 = sl7.iter().fold(0.0, |r, &p| r * 0.5 + p.cos() * 0.5);
+        s1 = s1.mul_add(0.8, (v8.cos() / ((x0 + v8).powi(2) + 0.5)).sin() * 0.02);
+        s2 = s2.mul_add(0.75, v[n % 4].sin().exp().sin() * 0.05);
+        s0 + s1.tanh() + f64::tanh(s2) + acc3.cos() + v6.cos()
+    }
+
+    #[differentiable(wrt(p, x0))]
+    pub fn prog_67(x0: f64, p: Weights, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let x1: f64 = p.a;
+        let x2: f64 = p.inner.b;
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            let mut m2 = x1;
+            for j in 0..=i {
+                let c3: f64 = f64::cosh(x1.sin()) + v[j % 4];
+                m2 = c3.min(m2);
+            }
+            s0 = 0.75 * s0 + 0.1 * f64::tanh(m2);
+            let c4: f64 = table(i + n);
+            s0 = 0.5 * s0 + 0.005 * prog_9(f64::sin(c4 / (c4.powi(2) + 0.5)) * 2.0, x1, s0, &v, 0).tanh();
+            let mut k5 = 0;
+            while k5 < n && x0 + c4 <= -1.0 {
+                k5 += 1;
+                if (m2.sin() * 1.2).tan() <= -0.5 {
+                    continue 'l0;
+                }
+                match k5 % 3 {
+                    MODE_A => {
+                        break;
+                    }
+                    2 => {
+                        s0 = (s0 * 0.5 + f64::ln_1p(x0.sin() * 0.5) * 0.5).sin();
+                        acc1 += f64::tan(fi.sin() * 1.2).sin() * 0.1;
+                    }
+                    _other => {
+                        s0 = s0.mul_add(0.8, f64::sin(s0).exp().sin() * 0.05);
+                        let m6 = 2 * k5 + 1;
+                        let c7: f64 = table(m6);
+                        s0 = (s0 * 0.75 + c7.cos() * 1.0).sin();
+                    }
+                }
+                acc1 += (2.5 * (fi + v[2])).cos() * 0.1;
+            }
+        }
+        assert!(n < 100);
+        s0 = s0 * 0.6 + f64::tanh(s0.cos().sin()) * 0.1;
+        let m8 = 2 * n + 1;
+        let c9: f64 = table(m8);
+        let mut k10 = 0;
+        let v12 = loop {
+            k10 += 1;
+            acc1 += 0.4 * c9.tanh();
+            s0 = (s0 * 0.8 + (v[1].cos().exp() + (x1 * x1 + 0.5).powf(c9.tanh())) * 0.01).tanh();
+            match m8 % 3 {
+                MODE_A | 2 => {
+                    let v11: f64 = x0 + c9;
+                    acc1 += (v11 * (v11 - v[k10 % 4])).sin() * 0.25;
+                    if prog_21(x0, x2, c9, v, n) < -0.5 || m8 > 7 {
+                        let v11 = (s0.tanh().powi(2) + 1.5).acosh();
+                        debug_assert!(x2.is_finite());
+                        s0 = s0 * 0.5 + v11.cos() * 0.25;
+                    } else if p.n < 3 {
+                        s0 = (s0 * 0.5 + x2 * core::f64::consts::FRAC_1_SQRT_2 * 0.5).tanh();
+                    } else {
+                        let x0 = (v[m8 % 4] * v[m8 % 4] + 1.0).sqrt() + x1 * x0;
+                        acc1 -= (-x0).cos().cosh().cos() * 0.4;
+                    }
+                }
+                _ => {
+                    s0 = s0.mul_add(0.6, (v[p.n] * x0).tanh() * 0.1);
+                }
+            }
+            if k10 >= 5 || ((x2 * s0).sin() * 0.9).asin() < 1.0 {
+                break f64::cos(x1).exp_m1();
+            }
+        };
+        assert!(!c9.is_nan(), "c9 is NaN");
+        x0 - x1.tanh() - v[1] * 0.5 + f64::cos(s0) + f64::cos(acc1) - v12 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2 + x1).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        acc1 += 0.005 * prog_21((v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0).tanh(), f64::sin(x1.cos().clamp(f64::cos(f64::sinh(f64::sin(x1) * 2.0)) - 1.5, (f64::cos(x0) * 0.5).ln_1p().tanh() + 1.5)), (acc1 * acc1 + 1.0).recip().sin() * 2.0, v, 4).cos();
+        let v2 = m39::prog_39(f64::cos((f64::sin(x0) * 2.0).cosh().copysign((f64::powi(x1, 2) + 1.0).recip())), 1.5, f64::cos(((x1 * x1).powi(2) + 1.0).log2()) * 2.0, &v, n);
+        let mut m3 = f64::tanh(prog_54::<4>((v[n % 4] / (v[n % 4] * v[n % 4] + 0.5)).cos() * 2.0, (f64::cbrt(s0 * s0 + 1.0).powi(2) + 1.0).powi(-1).cos(), acc1, v, n));
+        for i in 0..=n {
+            m3 = m3.min(x1.mul_add(v2, v[i % 4]));
+        }
+        s0 = s0.mul_add(0.6, f64::tanh(m3) * 0.005);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc1 += 0.4 * v2.mul_add(x1, s0).sin();
+            acc1 += (f64::acosh(x1 * x1 + 1.5) / 4.0).sin() * 0.5;
+            let v5 = f64::exp2(m3.cos());
+            if k4 >= 3 || f64::atan2(x1, x0.powi(2) + 0.5) < v5 {
+                break;
+            }
+        }
+        acc1 -= f64::cos(x0.tanh().exp() + x0);
+        match k4 % 4 {
+            2 => {
+                s0 = (s0 * 0.6 + (x0.sin() * 0.5).ln_1p() * 0.4).tanh();
+            }
+            3 => {
+                s0 = f64::mul_add(s0, 0.5, prog_54::<4>((v[k4] - x0).cos(), f64::cos(f64::powf(v[k4] * v[k4] + 1.0, x0.cos())) * 2.0, x1, v, n).tanh() * 0.005);
+            }
+            _other => {
+                s0 = s0.mul_add(0.6, f64::tanh(1.5_f64.copysign(v[k4]) - x2) * 0.4);
+            }
+        }
+        s0 * 0.25 + f64::cos(acc1) + v2.sin()
+    }
+
+    #[differentiable(wrt(x0, p))]
+    pub fn prog_70(p: &Weights, x0: f64, n: usize) -> f64 {
+        let v: [f64; 4] = p.w;
+        let mut s0 = f64::abs((x0.sin() * 0.9).acos()).cos() * 2.0;
+        let mut s1 = prog_65::<f64>(x0, f64::sin(v[2].tanh()) * 2.0, 0.75, v, n).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let [b3, _, _, b4] = v;
+        let v5 = prog_9(b3, x0.abs().tanh(), f64::tanh(b4 + (s0 + acc2)) * 2.0, &v, 3);
+        let v8: f64 = if p.n % 2 == 0 && prog_9(x0, (s0 * acc2).sin() * 2.0, (v[p.n] - 0.8).tanh() * 2.0, &v, 6) <= 1.0 {
+            let v6 = f64::asin(f64::cos(v[(p.n + n) % 4]).sin() * 0.9);
+            b4.atan2(acc2.powi(2) + 1.0) + v6.sin()
+        } else {
+            let v7 = (s0 * s0).atan();
+            f64::atan(v7.sin())
+        };
+        match p.n {
+            0..=2 => {
+                s1 = (s1 * 0.6 + (b4.cos() * 0.9).acos() * 0.1).tanh();
+                let v9 = f64::max(acc2, v8);
+                s0 = s0.mul_add(0.8, f64::cos(v9) * 0.01);
+            }
+            _ => {
+                s1 = s1.mul_add(0.6, b4.tanh().abs().cos() * 0.4);
+                let v10 = prog_9(f64::cos(f64::exp(x0.cos())), b4, v8.atan().cos(), &v, n);
+                s1 = s1.mul_add(0.8, v10.cos().cos() * 0.005);
+            }
+        }
+        for i in 0..5 {
+            acc2 -= (0.65 * s0.atan2(f64::powi(x0, 2) + 0.5)).sin() * 0.4;
+            match i {
+                MODE_A => {
+                    s1 = s1 * 0.75 + prog_21(0.5, f64::cos(f64::sqrt((v5.cos() * 0.9).atanh().powi(2) + 0.5)), 2.0, v, n).cos() * 0.005;
+                }
+                1..=2 => {
+                    continue;
+                }
+                3 => {
+                    s1 = s1.mul_add(0.75, f64::cos(x0.tanh().exp()) * 0.05);
+                    if b3 / (v5 * v5 + 1.0) > -1.0 {
+                        s1 *= 0.6;
+                        s1 -= 0.4 * s0.tanh().sin();
+                        break;
+                    }
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.75, f64::to_radians(s0) * 1.0);
+                }
+            }
+            acc2 += 0.4 * ((f64::powi(p.a, 2) + 1.0).log(p.inner.b.powi(2) + 2.0).powi(2) + 1.0).sqrt().sin();
+        }
+        let mut k11 = 0;
+        let v15 = loop {
+            k11 += 1;
+            acc2 += 0.5 * (-b3).sin().exp().tanh();
+            let [b12, _, _, b13] = v;
+            let v14 = v.iter().fold(p.a, |r, &z| r * 0.5 + 0.2 * (f64::to_degrees(p.inner.b) * 0.02 + f64::tanh(z)).tanh());
+            if k11 >= 3 || v8.tanh().exp_m1() <= v8 {
+                break b3;
+            }
+            s0 = s0.mul_add(0.75, (b12.tanh() - b13.tanh() - v14.tanh()).sin() * 0.05);
+        };
+        p.a * 0.25 + p.inner.b.sin() + s0.cos() - s1.tanh() + acc2.tanh() + v5.cos() + v15
+    }
+
+    #[differentiable]
+    pub fn prog_72<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_A: usize = 0;
+        const PHASE_D: usize = 3;
+        let mut s0 = T::tanh(x2.atan2(T::powi(x1, 2) + 0.5)) * 2.0;
+        let mut acc1: T = 0.0;
+        let c2: T = T::from_f64(table(n + 1)).unwrap();
+        let mut m3: T = -1.0;
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            let c4 = if !(i == 4 && v[0] / (x1.powi(2) + 1.5) + T::exp2(v[0].cos()) >= -1.0) {
+                T::recip(T::copysign(fi, v[i % 4]).powi(2) + 1.0)
+            } else {
+                (T::sqrt(x2.powi(2) + 2.0).tanh() * 0.9).atanh()
+            };
+            m3 = m3.max(c4);
+        }
+        s0 = 0.8 * s0 + 0.02 * m3.tanh();
+        let v6 = match n {
+            PHASE_A | 2 => T::exp_m1(m3.sin()),
+            PHASE_D | 5 => {
+                s0 = s0 * 0.6;
+                s0 = s0 + 0.005 * prog_21::<T>(T::abs(v[n % 4]).sin().tanh() * 2.0, x2, x0 * 1.5, v, n).tanh();
+                T::powf(T::powi(c2, 2) + 0.5, c2.tanh())
+            }
+            _ => {
+                let v5 = T::acosh(c2 * c2 + 2.0) - 1.5;
+                prog_21(x0, T::cos(x0 * 0.5) * 2.0, T::cos((v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0)) * 2.0, v, 0) + v5.sin()
+            }
+        };
+        let c7: T = T::from_f64(table(n)).unwrap();
+        let v8 = v.iter().fold(m3, |r, &p| r * 0.5 + 0.25 * (x0.tanh() + p.tanh()).cos());
+        let mut a9 = v;
+        for i in 0..n {
+            let fi = T::from_usize(i).unwrap();
+            a9[i % 4] = a9[i % 4] * 0.75 + T::tanh(fi + c2) * 0.5;
+        }
+        a9 = [a9[0] * 0.6 + T::cos(v8 + 0.8) * 0.05, a9[0] * 0.6 + T::cos(T::abs(v[n % 4]) + c2) * 0.4, (a9[3] * 0.6 + T::sin(v6) * 0.005).sin(), T::mul_add(a9[3], 0.8, (T::powi(m3, 2) + 1.0).log(2.0).cos() * 0.02)];
+        acc1 = acc1 - (acc1.sin() * 0.9).acos().tanh();
+        s0.tanh() - acc1.sin() + c7 * 0.75 + a9[0]
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.hypot(x0).cos() * 2.0;
+        let mut s1 = (v[n % 4] + x0).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if !(n == 4 && acc2 - x2 < 0.5) {
+            s1.asinh()
+        } else {
+            s1 * (x2.powi(2) + 1.0).sqrt()
+        };
+        let c4: f64 = table(n);
+        let mut a5 = [0.0; 4];
+        a5[0] = x0.abs();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * 0.5 + f64::sin((f64::powi(v3.cos(), 2) + 0.5).sqrt()) * 0.5;
+        }
+        let c6: f64 = table(n);
+        let mut a7 = v;
+        a7[1] *= 1.5;
+        a7[0] += (c6 - s0).sin();
+        s0 = 0.8 * s0 + 0.005 * prog_9(c6, f64::sin(f64::acosh(f64::powi(v[3] + c4, 2) + 2.0)) * 2.0, s1, &v, n).cos();
+        s1 = (s1 * 0.6 + 1.5_f64.atan2(x2) * 1.0).tanh();
+        acc2 -= f64::cos(f64::max(a7[n % 4], a5[n % 4])) * 0.25;
+        s0 * 0.25 + f64::tanh(s1) - acc2 * 0.5 + v3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_76<T>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        let mut s0 = (x2.powi(3) / T::from_f64(2.0).unwrap()).sin() * T::from_f64(2.0).unwrap();
+        let mut s1 = x2.max((x0 * x0 + T::from_f64(0.5).unwrap()).sqrt()).sin() * T::from_f64(2.0).unwrap();
+        let mut acc2: T = T::zero();
+        let v3 = match n % 2 {
+            0 => prog_21(T::cos(acc2 * x1), x0, x1, v, n),
+            _ => {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + s1.sin().cosh() * T::from_f64(0.1).unwrap()).sin();
+                s0.to_degrees() * T::from_f64(0.02).unwrap()
+            }
+        };
+        for i in 0..n {
+            match i {
+                1 => {
+                    let v4: T = v3;
+                    s0 = (s0 * T::from_f64(0.75).unwrap() + v4.tanh() * T::from_f64(0.25).unwrap()).tanh();
+                }
+                g if g > 2 => {
+                    s0 = (s0 * T::from_f64(0.5).unwrap() + T::atanh(T::sin(v[i % 4]) * T::from_f64(0.9).unwrap()) * T::from_f64(0.1).unwrap()).sin();
+                    s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.1).unwrap() * T::sin(T::sinh(T::sin(x2) * T::from_f64(1.5).unwrap()));
+                }
+                _ => {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + v[i % 4].max(v3) * T::from_f64(0.2).unwrap()).sin();
+                }
+            }
+            if n % 3 == 1 && (v[(i + n) % 4].tanh() * T::from_f64(0.9).unwrap()).atanh() > T::zero() {
+                let v5 = T::sqrt(x1.powi(2) + T::from_f64(0.5).unwrap());
+                let v6: T = v3.mul_add(v5, s0);
+                acc2 = acc2 + v6.cos() * T::from_f64(0.25).unwrap();
+            }
+            let v7 = (x1.cos() * T::from_f64(1.2).unwrap()).tan() * T::asinh(v3);
+            acc2 = acc2 - T::from_f64(0.05).unwrap() * prog_21(x0, T::tanh((s0 * s0 + T::one()).recip()), T::atan(s0).abs().sin(), v, i).cos();
+            s1 = (s1 * T::from_f64(0.75).unwrap() + v7.cos() * T::from_f64(0.01).unwrap()).sin();
+        }
+        let v8: T = if !(n % 3 == 1) {
+            acc2 = acc2 - v[n % 4].cos().exp_m1().cos();
+            T::powi((x1 * x1 + T::one()).log2(), 2).ln_1p()
+        } else if v[n % 4] < x0.sin() {
+            prog_21(s1, x0, v[3].cos() * T::from_f64(2.0).unwrap(), v, n)
+        } else {
+            x1.sin().exp_m1()
+        };
+        let v9 = prog_65(T::tanh((x1.cos() * T::from_f64(0.9).unwrap()).asin()) * T::from_f64(2.0).unwrap(), T::tanh(((x1 * x1 + T::one()).recip().powi(2) + T::from_f64(0.5).unwrap()).powf(T::exp(x1.sin()).tanh())), (T::tanh(x0) * T::from_f64(1.5).unwrap()).sinh().sin() * T::from_f64(2.0).unwrap(), v, n);
+        let v11 = 'b1: {
+            let v10 = prog_72::<T>(v[n % 4].cos().tanh() * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.5).unwrap(), x1, v, 5);
+            if (x1.powi(2) + T::from_f64(1.5).unwrap()).acosh().cos() >= T::from_f64(0.25).unwrap() {
+                acc2 = acc2 + T::log(T::powi(x0, 2) + T::one(), T::from_f64(10.0).unwrap()).tanh();
+                break 'b1 (s1.to_radians() * T::from_f64(20.0).unwrap()).cos().exp2();
+            }
+            s1 = (s1 * T::from_f64(0.75).unwrap() + prog_21(T::sin((T::cos(x2) * T::from_f64(0.9).unwrap()).atanh()) * T::from_f64(2.0).unwrap(), T::tanh((v[2] * v[2] + T::one()).recip()) * T::from_f64(2.0).unwrap(), v[2].tanh().cos(), v, n) * T::from_f64(0.005).unwrap()).tanh();
+            x1.asinh() + v10.cos()
+        };
+        s0 + s1 - acc2 * T::from_f64(0.5).unwrap() + v3 * T::from_f64(0.5).unwrap() - v8.tanh() + T::cos(v9) - v11
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_D: usize = 3;
+        let mut s0 = (v[n % 4].powi(2) + 1.0).recip().powi(2).ln_1p();
+        let mut acc1: f64 = 0.0;
+        for i in 0..4 {
+            let fi = i as f64;
+            acc1 -= x1.atan().cos() * 0.5;
+            let mut m2: f64 = -1.0;
+            let mut m3 = f64::cos(prog_21(x1, x2, f64::sin(f64::ln(x2 * x2 + 1.0).sin().exp()), v, i));
+            for j in 1..4 {
+                let fj = j as f64;
+                let c4 = (v[3 - j] * v[3 - i]).mul_add(x2, v[3 - j] * v[3 - j]);
+                m2 = c4.max(m2);
+                let c5 = if f64::powi(fj * 0.25, 2) <= 0.25 {
+                    v[3 - j] / (x0 * x0 + 0.5)
+                } else {
+                    fi
+                };
+                m3 = m3.min(c5);
+            }
+            s0 = (s0 * 0.5 + m2.sin() * 0.02).tanh();
+            s0 = 0.5 * s0 + 0.005 * m3.cos();
+            s0 = s0 * 0.75 + (x0 / (x0 * x0 + 1.5)).cos() * 0.1;
+        }
+        if (x2.powi(2) + 1.0).log2().tanh().exp_m1() >= acc1 || n == 1 {
+            acc1 -= f64::cos(acc1);
+            s0 = s0 * 0.5 + f64::cos((f64::cos(x1) * 0.9).atanh()) * 0.1;
+        } else if x0.sin() < -0.25 {
+            let v6 = v[3].sin().exp_m1();
+            s0 = s0 * 0.8 + f64::tanh(1.5_f64.copysign(x1 * 1.5)) * 1.0;
+            s0 = (s0 * 0.75 + v6.sin() * 0.05).sin();
+        } else {
+            let x1 = f64::log10(x1 * x1 + 1.0) + x0;
+            s0 = (s0 * 0.5 + x1.cos() * 0.25).sin();
+        }
+        let mut m7 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v8 = ((x2 * x0).cos() * 0.9).atanh();
+            if x0 <= -0.5 {
+                m7 += 1;
+            }
+            if prog_21::<f64>(0.5, f64::sin(fi).exp2().cos().tanh(), x2, v, i) <= x2 || i < 2 {
+                acc1 -= 0.25 * ((-x2).powi(2) + 1.0).atan2(0.5_f64.log(x0 * x0 + 2.0)).cos();
+            } else if f64::tan((x1.sin() * 0.9).acos().tanh() * 1.2) > 0.0 {
+                s0 = s0 * 0.8 + x1.cos() * 0.2;
+            }
+            let v11 = match i % 4 {
+                0 | 2 => ((x1 + v8).powi(2) + 1.0).log(3.0),
+                PHASE_D if n > 3 => {
+                    let v9 = -v8;
+                    f64::cos(v[(i + n) % 4]) + v9.sin()
+                }
+                _ => {
+                    let v10 = (f64::sin(v8) + 2.0).cbrt();
+                    v10 + fi
+                }
+            };
+            s0 = (s0 * 0.5 + (x1.asinh().powi(2) + 0.5).cbrt() * 0.25).tanh();
+            s0 = s0 * 0.6 + f64::tanh(v11.tanh()) * 0.02;
+        }
+        let c12 = m7 as f64;
+        let mut a13 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a13[i][j] = (x1.sin() + 2.0).cbrt();
+            }
+        }
+        let v14 = v.iter().map(|&p| 1.0 + 0.1 * (prog_21(x1, f64::hypot(c12.cos().exp(), x0 * 0.1).sin() * 2.0, x0, v, n) + f64::tanh(p)).tanh()).product::<f64>();
+        'l5: for i in 0..4 {
+            let v16 = if f64::log(c12 * c12 + 1.0, x0.powi(2) + 2.0) <= -1.0 {
+                let v15 = x1;
+                v14 / (f64::tanh(v15) + 2.0)
+            } else if (s0 * s0 + 0.5).cbrt().powi(3) >= 0.5 || i % 2 == 0 {
+                v14 - x2
+            } else {
+                return x0.cos()
+            };
+            s0 *= 0.8;
+            s0 -= 0.01 * (v16.cos() * 0.9).atanh().tanh();
+            s0 = (s0 * 0.5 + f64::cos(a13[0][1]) * 0.5).tanh();
+            for j in (0..=i).rev() {
+                let v19 = match j {
+                    0..=1 => (x1.sin() * 2.0).cosh() / (v16.sin().exp().powi(2) + 1.5),
+                    PHASE_D if n < 4 => {
+                        let v17 = Params::prog_71(prm, x1, 0.75, f64::acos(x0.tanh() * 0.9).tanh() * 2.0, v, 0);
+                        f64::sin(x1).exp2().to_degrees() * 0.01 + v17.sin()
+                    }
+                    _ => {
+                        let v18 = (f64::powi(x2, 2).powi(2) + 1.0).recip();
+                        v18.sin().hypot(v18)
+                    }
+                };
+                s0 = (s0 * 0.6 + s0.sin().exp2() * 0.25).sin();
+                if f64::cos(s0) >= 0.25 {
+                    break 'l5;
+                }
+                acc1 += 0.05 * v19.sin();
+            }
+        }
+        s0 * 0.75 - f64::cos(acc1) + a13[0][0] * 0.75 - v14 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::cos(x2 * x2) * 2.0;
+        let mut s1 = f64::tanh(v[n % 4] + (v[n % 4] * v[n % 4] + 1.0).powf(f64::tanh(x2))) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().copied().map(|p| s0 + p.cos()).sum::<f64>();
+        'l0: for t in v {
+            acc2 += x1.cos() * 0.5;
+            acc2 -= 0.5 * ((s1 * s1 + 1.0).log10() + s0).cos();
+            for u in v {
+                if (s0.powi(2) + 0.5).cbrt() > s1 {
+                    break;
+                }
+                match n {
+                    1..=3 => {
+                        s1 = s1 * 0.6 + f64::sin(Params::prog_71(prm, x1, s1, t, v, n)) * 0.02;
+                        s1 = s1 * 0.5 + f64::tanh(Params::prog_71(prm, s1, u, f64::cos(s1), v, n)) * 0.01;
+                    }
+                    5 => {
+                        continue 'l0;
+                    }
+                    6 => {
+                        let v4 = f64::powi(t, 2).cos();
+                        acc2 += v4 * 0.1;
+                    }
+                    _other => {
+                        s1 *= 0.8;
+                        s1 -= 0.2 * s0.sin().sin();
+                        acc2 += x1.sin() * 0.1;
+                        match n {
+                            0 => {
+                                s1 = s1.mul_add(0.75, u.cos() * 0.25);
+                                if !(n < 5 && Params::prog_71(prm, s0, f64::sin(x0.tanh()) * 2.0, 1.2, v, n) > -0.5) {
+                                    continue;
+                                }
+                                acc2 += (v3.cos() * 0.9).asin().sin() * 0.1;
+                            }
+                            PHASE_B => {
+                                break 'l0;
+                            }
+                            g if g > 2 => {
+                                s0 = (s0 * 0.75 + ((x2 * x2 + 1.5).acosh().powi(2) + 0.5).powf(0.5) * 0.02).sin();
+                                let v5 = u;
+                                acc2 += v5.sin().sin() * 0.1;
+                            }
+                            _other => {
+                                acc2 -= (f64::acos(v3.tanh() * 0.9) / (f64::powi(x0.tanh(), 2) + 1.5)).cos() * 0.1;
+                            }
+                        }
+                    }
+                }
+                s1 = (s1 * 0.8 + s0 * 0.2).tanh();
+                acc2 -= 0.1 * u.sin().tanh();
+            }
+            s1 *= 0.75;
+            s1 += 0.25 * t.sin();
+        }
+        let v6 = f64::copysign(1.5_f64, x2) / (x0.hypot(x2).sin() + 2.0);
+        let v7 = v.iter().map(|&p| v6.tanh().exp2() + p.sin()).sum::<f64>();
+        let f8 = |t: f64| x1.tanh() + t * 0.5;
+        let v9 = f8(v[2]);
+        let v10 = v.iter().cloned().map(f8).sum::<f64>();
+        let sl11 = &v[2..];
+        let v12 = s1 * 0.1 + sl11[0] * 0.5;
+        acc2.sin() - v3.sin() + v7.tanh() - v9 * 1.5 - f64::tanh(v10) + v12 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::tanh(f64::log(1.5_f64, x0 * x0 + 2.0)).exp().cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in 0..5 {
+            let fi = i as f64;
+            let mut m2: f64 = x2;
+            for j in 0..v.len() {
+                m2 = (f64::sin(x2) + v[(j + n) % 4]).min(m2);
+            }
+            s0 = 0.8 * s0 + 0.1 * m2.cos().cos();
+            match i {
+                PHASE_A | PHASE_C => {
+                    s0 = s0.mul_add(0.6, f64::atanh(x1.sin() * 0.9).cos() * 0.05);
+                    for &u in v {
+                        if x2 * fi < 0.5 {
+                            break;
+                        }
+                        acc1 -= f64::tanh(Params::prog_71(prm, 0.5, f64::sin(x0), x0, [v[0], v[1], v[2], v[3]], n)) * 0.1;
+                        if 0.25 - (x2 * x2 + 0.5).sqrt() > x2 && n == 4 {
+                            break;
+                        }
+                        acc1 -= 0.1 * f64::tanh(u.sin());
+                    }
+                }
+                g if g > 3 => {
+                    break;
+                }
+                _ => {
+                    s0 *= 0.5;
+                    s0 += 0.25 * (f64::powi(s0, 2) + 0.5).recip().tanh();
+                    s0 = 0.75 * s0 + 0.25 * v[2].sin().sin();
+                }
+            }
+        }
+        let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * (Params::prog_71(prm, f64::sqrt(x2.powi(2) + 2.0).cos() * 2.0, r, x0, [v[0], v[1], v[2], v[3]], n) + p.cos()).sin());
+        let v4 = f64::cbrt(x1.powi(2) + 0.5);
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| Params::prog_71(prm, 0.25, 0.5, 0.5, [v[0], v[1], v[2], v[3]], 4) + p.sin() + q.cos()).sum::<f64>();
+        let v9 = match n {
+            0 => {
+                let v6 = (-v4).abs();
+                (v[n % 4].tanh().exp().powi(2) + 1.0).log2() + v6.cos()
+            }
+            g if g > 1 => {
+                let v7 = v3;
+                acc1 -= 0.005 * f64::tanh(prog_12(((s0 - x2) / ((f64::tanh(x1) * 0.9).atanh().powi(2) + 1.5)).tanh(), (f64::tanh(v4) * 0.9).atanh().tanh(), f64::tanh(v[n % 4].tanh().exp()), [v[0], v[1], v[2], v[3]], n));
+                prog_21(((v3 * v3 + 1.5).acosh() / ((x1 * v3).powi(2) + 1.5)).tanh(), s0, v7.tanh().exp2().tanh(), [v[0], v[1], v[2], v[3]], 2)
+            }
+            _other => {
+                let v8 = f64::to_radians(v4) * 20.0;
+                s0 = s0.mul_add(0.8, f64::powi(x1, 2).clamp(-1.0, 0.5).tanh() * 0.05);
+                f64::tan(v8.sin() * 1.2).tanh()
+            }
+        };
+        s0 * 0.25 + f64::tanh(acc1) + v3 + f64::tanh(v5) + f64::sin(v9)
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: &f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = x0.tanh();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                s0 = s0 * 0.5 + x1.powi(3).cos() * 0.02;
+                match k3 {
+                    0 => {
+                        acc1 += 0.02 * Params::prog_71(prm, v[2].cos().exp().sin(), f64::ln(f64::tanh(v[(k3 + n) % 4]).powi(2) + 2.0).tanh(), x1, [v[0], v[1], v[2], v[3]], n).tanh();
+                    }
+                    1..=3 => {
+                        let v4: f64 = (f64::tanh(v[0] + x1) * 1.2).tan();
+                        s0 = (s0 * 0.6 + f64::atan(-(*x2)) * 0.4).sin();
+                        acc1 += 0.05 * v4.tanh().cos();
+                    }
+                    4..=5 => {
+                        let v5: f64 = Params::prog_71(prm, *x2, f64::tanh((v[k3 % 4].sin() + 2.0).cbrt()) * 2.0, s0, [v[0], v[1], v[2], v[3]], n);
+                        s0 *= 0.5;
+                        s0 += 0.02 * v5.cos();
+                    }
+                    _ => {
+                        let v6 = (f64::log(v[0] * v[0] + 1.0, 2.0).sin() * 2.0).sinh();
+                        s0 = 0.75 * s0 + 0.02 * v6.cos();
+                    }
+                }
+                let v7 = x0.cos().exp().sin();
+                acc1 += 0.05 * v7;
+            }
+            let v8 = f64::cos(*x2);
+            s0 *= 0.5;
+            s0 += 0.25 * (v8.cos().exp2().powi(2) + 1.0).log(3.0).tanh();
+            if k2 >= 3 || x0 * v[k3 % 4].sin().exp() <= v[3 - k2] {
+                break;
+            }
+        }
+        let mut a9 = [0.0; 4];
+        for i in 0..4 {
+            a9[i] = *x2 / (x1 * x1 + 1.0);
+        }
+        for i in 1..n {
+            a9 = [(a9[1] * 0.75 + f64::sin(-x1) * 0.25).tanh(), (a9[1] * 0.8 + f64::tanh(v[i % 4].mul_add(x0, *x2)) * 0.02).sin(), a9[0].mul_add(0.8, ((a9[i % 4].powi(2) + 0.5).powf(0.3) * (a9[i % 4] * a9[i % 4] + 1.0).log2()).cos() * 0.02), a9[0]];
+        }
+        let v10 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(p));
+        let mut m11 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let v12 = Params::prog_71(prm, 1.5, f64::tanh(a9[(i + n) % 4] + v10), t, [v[0], v[1], v[2], v[3]], i);
+            let v13 = a9.iter().map(|&p| 1.5_f64.atan2(p)).sum::<f64>();
+            acc1 -= (v13 - x1).cos() * 0.5;
+            acc1 -= v12.tanh().tanh() * 0.05;
+            if s0 * s0 >= 0.0 {
+                m11 += 1;
+            }
+        }
+        match m11 {
+            0 => {
+                let v14 = prog_21((x1.tanh() * 0.5).ln_1p().cos() * 2.0, (-x1).cos(), 0.25, [v[0], v[1], v[2], v[3]], 4);
+                acc1 += f64::cos(v14) * 0.05;
+            }
+            1 | 3 => {
+                let v15: f64 = prog_21(v[(m11 + n) % 4].abs().tanh() * 2.0, ((v10 * v10 + 2.0).acosh().powi(2) + 1.0).log2().sin() * 2.0, v10.tanh() * 2.0, [v[0], v[1], v[2], v[3]], k2);
+                s0 = (s0 * 0.5 + f64::cos(v15) * 0.005).tanh();
+            }
+            4..=6 => {
+                acc1 += (0.5 - a9[2]).cos();
+            }
+            _ => {
+                acc1 -= f64::copysign(0.5_f64, v10).cos();
+            }
+        }
+        x1 * 0.75 - *x2 * 0.25 - s0 * 1.5 - acc1.sin() + a9[1] * 1.5 + v10.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_81<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        const PHASE_B: usize = 1;
+        let mut s0 = (x1 * x1 + T::one()).log10();
+        let mut acc1: T = T::zero();
+        let a2 = [T::powi(x1, 3), (acc1 * s0).powi(2), x0.min(x1), T::exp(x2.cos().exp_m1().sin())];
+        for (i, &t) in a2.iter().enumerate() {
+            let fi = T::from_usize(i).unwrap();
+            let v4 = match i {
+                PHASE_B => T::from_f64(0.35).unwrap() - (v[i] + x0),
+                3 => {
+                    for j in 0..n {
+                        if j % 3 == 1 && x0 + s0 - x1.atan2(v[j % 4].powi(2) + T::one()) > t {
+                            continue;
+                        }
+                        s0 = (s0 * T::from_f64(0.6).unwrap() + (s0 + t) * T::from_f64(0.2).unwrap()).tanh();
+                    }
+                    let v3 = (T::powi(-v[0], 2) + T::one()).log(T::asin(x2.sin() * T::from_f64(0.9).unwrap()).powi(2) + T::from_f64(2.0).unwrap());
+                    s0 = s0.mul_add(T::from_f64(0.6).unwrap(), prog_21(x1, T::tanh(T::atan(T::acos(x0.sin() * T::from_f64(0.9).unwrap()))) * T::from_f64(2.0).unwrap(), x0 * T::from_f64(0.75).unwrap(), v, 2).cos() * T::from_f64(0.005).unwrap());
+                    (fi / (s0.sin() + T::from_f64(2.0).unwrap())).clamp(T::cos(x0.cos().exp2()) - T::from_f64(1.5).unwrap(), (T::powi(t, 2) + T::one()).powi(-1).sin() + T::from_f64(1.5).unwrap()) + v3.tanh()
+                }
+                _ => (t.hypot(v[(i + n) % 4]).sin() * T::from_f64(0.9).unwrap()).atanh(),
+            };
+            if prog_21((T::from_f64(0.5_f64).unwrap().copysign(t) + s0.clamp(t.tanh() - T::from_f64(1.5).unwrap(), x2.sin() + T::from_f64(1.5).unwrap())).sin(), x2, x0 * T::from_f64(0.25).unwrap(), v, n) <= T::from_f64(0.5).unwrap() {
+                s0 = s0 * T::from_f64(0.5).unwrap();
+                s0 = s0 - T::from_f64(0.1).unwrap() * ((v[(i + n) % 4] * v[(i + n) % 4] + T::from_f64(0.5).unwrap()).cbrt().powi(2) + T::from_f64(2.0).unwrap()).acosh().cos();
+                break;
+            }
+            let v5 = if v4 / T::from_f64(2.0).unwrap() <= T::one() {
+                T::cos(a2[3])
+            } else {
+                prog_21::<T>(s0, x0 * T::from_f64(0.75).unwrap(), x0, v, n)
+            };
+            s0 = (s0 * T::from_f64(0.5).unwrap() + T::cos(s0) * T::from_f64(0.5).unwrap()).tanh();
+            acc1 = acc1 + T::tanh(v5.sin()) * T::from_f64(0.1).unwrap();
+        }
+        let v6: T = prog_21((v[n % 4].tanh() * T::from_f64(0.9).unwrap()).asin().cos() * T::from_f64(2.0).unwrap(), T::cos(v[n % 4].asinh()), T::cos(T::recip(x1 * x1 + T::from_f64(0.5).unwrap())), v, n);
+        match n {
+            0 => {
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::cosh(T::tanh(v[n % 4])).tanh() * T::from_f64(0.2).unwrap());
+            }
+            g if g > 1 => {
+                s0 = (s0 * T::from_f64(0.5).unwrap() + T::from_f64(1.5_f64).unwrap().powf(x2.cos()) * T::from_f64(0.75).unwrap()).tanh();
+                let v7: T = T::to_radians(x1) * T::from_f64(50.0).unwrap();
+                s0 = (s0 * T::from_f64(0.8).unwrap() + v7.tanh() * T::from_f64(0.2).unwrap()).sin();
+            }
+            _ => {
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), ((a2[n % 4].powi(2) + T::one()).ln() - s0).tanh() * T::from_f64(0.02).unwrap());
+                let v8 = x2.sin();
+                s0 = T::mul_add(s0, T::from_f64(0.75).unwrap(), v8.cos().tanh() * T::from_f64(0.25).unwrap());
+            }
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let v9: T = x1.cos() * a2[i];
+            acc1 = acc1 + T::from_f64(0.1).unwrap() * prog_21::<T>(t, x1, s0, v, i).tanh();
+            acc1 = acc1 - T::from_f64(0.5).unwrap() * v[2].sin();
+            for _ in (0..=i).rev() {
+                let v10 = x1.atan2(x1.powi(2) + T::from_f64(0.5).unwrap()) + T::cosh(v9.tanh());
+                let v11: T = v10 / T::from_f64(4.0).unwrap();
+                if n % 3 == 1 {
+                    continue 'l2;
+                }
+                s0 = s0.mul_add(T::from_f64(0.75).unwrap(), (v6 / (t.sin() + T::from_f64(2.0).unwrap())).cos() * T::from_f64(0.05).unwrap());
+                acc1 = acc1 + T::from_f64(0.1).unwrap() * v11.sin();
+            }
+            acc1 = acc1 + v9.tanh() * T::from_f64(0.4).unwrap();
+        }
+        s0 + acc1.sin() - a2[3].cos() - v6 * T::from_f64(1.5).unwrap() - a2[n % 4].tanh().max((v[n % 4] * v[n % 4] + T::one()).sqrt())
+    }
+
+    #[differentiable]
+    pub fn prog_84<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.sin();
+        let mut s1 = f64::tanh(x0 + x1) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = f64::powf(v[i] * v[i] + 1.0, v[i].sin());
+        }
+        let v5 = if a3[n % 4] + 2.0 <= (s1 * s1 + 1.0).log(2.0) && n == 3 {
+            (x0.cos() * 0.9).asin()
+        } else {
+            let v4 = 0.5 * x2.cos().exp2();
+            (-(s0 - v[n % 4])) + f64::sin(v4)
+        };
+        let v7: f64 = if f64::ln_1p(v5 * v5) > 1.0 || n % 3 == 1 {
+            let v6 = prog_12(x0, v5.copysign(v[n % 4]).cos() * 2.0, 2.0, v, n);
+            (x1 * x1).ln_1p() + f64::sin(v6)
+        } else if !(n > 1 && f64::sqrt(s1 * s1 + 1.0) > 0.5) {
+            acc2 += (x0.tanh() * 0.5).ln_1p();
+            v[n % 4] - x0
+        } else {
+            s0 = s0.mul_add(0.8, x1.sin().tanh() * 0.2);
+            f64::cos(x1)
+        };
+        let v8 = match n {
+            1 => acc2 - v[n % 4] + x0.powi(3),
+            2 | 4 => (f64::powi(v[n % 4], 2) + 2.0).sqrt(),
+            g if g > 5 => SCALE + a3[3],
+            _other => f64::sin(f64::acosh(v[n % 4] * v[n % 4] + 1.5)),
+        };
+        let m9 = 2 * n + 1;
+        let c10: f64 = table(m9);
+        let mut m11: f64 = f64::INFINITY;
+        for &t in v.iter() {
+            let c12 = if x1 * 0.75 <= 0.0 {
+                v8 * 0.25 + t
+            } else {
+                s1 - c10 * 0.75
+            };
+            m11 = c12.min(m11);
+        }
+        s1 = (s1 * 0.8 + (-a3[1]) * 0.01).sin();
+        v[0] - s0.cos() - s1 + acc2 + v7 * 1.5 - f64::sin(v8) + c10 + m11.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = (v[n % 4] + v[1]).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n == 2 {
+            acc1 -= 0.35 * x0;
+            s0 = (s0 * 0.6 + x1 / (f64::exp2(s0.sin()).powi(2) + 1.0) * 0.02).tanh();
+        } else {
+            acc1 -= f64::asinh((x0 * x0 + 0.5).recip());
+        }
+        let v2: f64 = (x2.tanh().tanh() * 0.9).atanh();
+        let v3 = prog_46((x2.powi(2) * (-s0)).sin(), v2, 0.75, [v[0], v[1], v[2], v[3]], 3);
+        match n {
+            0..=2 => {
+                let v4 = prog_21(((acc1.cos() + 2.0).cbrt() + f64::cosh(v[n % 4].tanh())).cos() * 2.0, f64::recip(x1 * x1 + 1.0).tanh() * 2.0, s0, [v[0], v[1], v[2], v[3]], 2);
+                acc1 += f64::tanh(f64::tanh(x1).exp2());
+                acc1 += 0.02 * f64::sin(v4);
+            }
+            MODE_D => {
+                let v5: f64 = Params::prog_71(prm, f64::cos(SCALE + x1), (f64::ln(v[n % 4] * v[n % 4] + 0.5) * f64::cosh(f64::cos(x2) * 1.5)).sin() * 2.0, 2.0, *v, n);
+                s0 = s0 * 0.6 + s0.clamp(-0.5, 1.5) * 0.1;
+                s0 = (s0 * 0.75 + v5.sin() * 0.005).sin();
+            }
+            4 => {
+                s0 *= 0.6;
+                s0 -= 0.005 * f64::cos(Params::prog_71(prm, f64::cos(v2).exp_m1().tanh() * 2.0, x1, 0.75, *v, n));
+            }
+            _ => {
+                s0 = s0.mul_add(0.75, (acc1 / (v[3].powi(2) + 0.5)).cos() * 0.01);
+            }
+        }
+        match n {
+            MODE_B => {
+                let v6 = x1.atan2(x1 * x1 + 1.0);
+                s0 = 0.5 * s0 + 0.1 * f64::cos(v6);
+            }
+            g if g > 3 => {
+                s0 = 0.8 * s0 + 0.1 * (v[n % 4] + v[2]).powi(2).ln_1p().tanh();
+            }
+            _other => {
+                s0 *= 0.75;
+                s0 += 0.005 * v3.cos();
+            }
+        }
+        'l0: for i in (1..=4).step_by(2) {
+            s0 = 0.6 * s0 + 0.4 * v3.asinh().cos();
+            acc1 += x2.asinh().tanh();
+            acc1 -= f64::cos((v3.cos() * 0.9).acos().mul_add(v[i % 4] / (s0 * s0 + 1.0), (f64::tanh(x1) * 0.9).asin())) * 0.25;
+            for j in (0..=i).rev() {
+                if v[1].cos() < 0.5 || j > 0 {
+                    break 'l0;
+                }
+                acc1 += f64::sinh(v2.cos().exp_m1().tanh()).tanh() * 0.2;
+                s0 = 0.8 * s0 + 0.02 * (s0.sin() * 0.9).atanh().tanh();
+            }
+        }
+        x1 * 0.25 + s0.cos() - acc1.cos() - v3.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_87<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = T::tanh(T::powi(x1, 3)) * 2.0;
+        let mut acc1: T = 0.0;
+        if T::sinh(v[n % 4].tanh() * 1.5).atan2(v[2].max(acc1).powi(2) + 1.0) < -1.0 {
+            return x2 * acc1;
+        }
+        if (x2.tanh() * 1.2).tan() - x0 >= 0.0 {
+            return x1;
+        }
+        match n {
+            0 => {
+                let v2: T = T::from_f64(1.5_f64).unwrap().min(T::from_f64(0.5_f64).unwrap().copysign(acc1));
+                acc1 = acc1 - v2.tanh();
+            }
+            1 => {
+                s0 = T::mul_add(s0, 0.6, T::tanh(x1.cos()) * 0.4);
+                if v[n % 4] - x2 > s0 + acc1 {
+                    let x0 = T::ln((x0 * x0 + 1.0).powi(-3).powi(2) + 1.0);
+                    acc1 = acc1 + (2.0 * (acc1.sin() * 0.9).atanh()).tanh();
+                    s0 = s0 * 0.5 + x0.sin() * 0.02;
+                } else if ((v[3] * v[3] + 1.0).ln().sin() * 0.9).acos() < x0.copysign(x1) || n % 2 == 0 {
+                    s0 = (s0 * 0.8 + x1.sin().sin().exp_m1() * 0.05).sin();
+                    s0 = 0.75 * s0 + 0.25 * x1.tanh();
+                } else {
+                    for i in (0..=n).rev().step_by(2) {
+                        for u in v {
+                            let v5 = if let Some(k3) = n.checked_sub(1) {
+                                let c4 = T::from_usize(k3).unwrap();
+                                (T::cos(x1) * 0.9).acos() / 4.0 + c4.tanh()
+                            } else {
+                                T::acos(T::recip(u * u + 1.0).cos() * 0.9)
+                            };
+                            let v9: T = if let Some(k6) = (n % 3).checked_sub(1) {
+                                let c7 = T::from_usize(k6).unwrap();
+                                (-u) + c7.tanh()
+                            } else {
+                                let v8 = T::exp(u.sin());
+                                s0.asinh() + v8.sin()
+                            };
+                            acc1 = acc1 - T::acos(T::cos(u) * 0.9).tanh() * 0.1;
+                            s0 = 0.8 * s0 + 0.02 * (v5.tanh() - v9.sin()).tanh();
+                        }
+                        s0 = s0.mul_add(0.75, (T::cos(x1) + 2.0).cbrt().cos() * 0.75);
+                        if prog_21(x0 * 1.2, x2, T::sin((x1 * x1 + 1.0).log10().atan2((x0 + v[i % 4]).powi(2) + 1.0)), v, i) >= x1 {
+                            break;
+                        }
+                    }
+                    let x1 = x2;
+                    acc1 = acc1 - T::tanh(x1);
+                }
+            }
+            g if g > 2 => {
+                let x0 = s0 * 0.8;
+                s0 = s0 * 0.6 + T::cos(s0 + s0.hypot(x0)) * 0.02;
+            }
+            _other => {
+                s0 = s0 * 0.6 + T::copysign((v[n % 4] * v[n % 4] + 1.0).powf(1.5), (v[n % 4].sin() * 1.2).tan()).sin() * 0.02;
+                s0 = s0.mul_add(0.5, T::cos((s0.tanh().powi(2) + 2.0).sqrt()) * 0.2);
+            }
+        }
+        let v13 = if let Some(k10) = n.checked_sub(2) {
+            let c11 = T::from_usize(k10).unwrap();
+            T::powi(c11 * c11 + 1.0, -3)
+        } else {
+            let v12 = T::exp(s0.tanh()) * T::hypot(x1, s0);
+            s0 = s0 * 0.5 + T::exp2(s0.tanh()).cos() * 0.2;
+            T::to_radians(x2.asinh()) * 50.0 + v12.tanh()
+        };
+        for i in 0..4 {
+            let Some(k15) = (i + n).checked_sub(3) else {
+                let v14 = T::from_f64(2.0_f64).unwrap().atan2(v13.abs());
+                return prog_21::<T>(x0, x0 * 2.0, s0, v, i) + v14.cos()
+            };
+            let c16 = T::from_usize(k15).unwrap();
+            acc1 = acc1 + v13.asinh().sin() * 0.5;
+            acc1 = acc1 + 0.5 * c16.sin().tanh();
+        }
+        s0.sin() + acc1.cos() + v13
+    }
+
+    #[differentiable]
+    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::min(x1, x0);
+        let mut s1 = f64::tanh(prog_64(0.25, (x2.tanh() * 1.2).tan().tanh() * 2.0, (SCALE + f64::atanh(x1.sin() * 0.9)).cos(), v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = (f64::sin(v[0]) * 0.9).atanh();
+        for i in 0..n + 1 {
+            let c4 = match i {
+                0 => 0.75 * x0 - v[i % 4] * 2.0,
+                g if g > 1 => v[0].powi(2),
+                _ => x1 * (v[0] / (v[i % 4] * v[i % 4] + 1.0)),
+            };
+            m3 = m3.min(c4);
+        }
+        s0 = 0.6 * s0 + 0.05 * m3.tanh().cos();
+        let mut k5 = 0;
+        let v6: f64 = loop {
+            k5 += 1;
+            s1 = (s1 * 0.5 + (v[k5].tanh() * 1.2).tan() * 0.05).tanh();
+            acc2 += s0.min(x1).cos() * 0.5;
+            if k5 >= 3 {
+                break x1.tanh().exp();
+            }
+        };
+        if k5 % 3 == 1 {
+            return f64::clamp(x2, -1.0, 1.0);
+        }
+        for &t in v.iter() {
+            acc2 += 0.5 * (f64::cos(m3) + f64::atanh(f64::cos(t) * 0.9)).tanh();
+            s0 = 0.75 * s0 + 0.1 * f64::sin(v[0] + s0);
+        }
+        let v12 = match n.checked_sub(1) {
+            Some(0) => prog_72::<f64>(x2.tanh(), f64::clamp(x0, -0.5, 1.5).tanh() * 2.0, x0, v, n),
+            Some(k7) if k7 % 2 == 0 => {
+                let v8 = (x1.cos().tanh() * 0.9).asin();
+                f64::tanh(v6 + x2).exp_m1() + f64::sin(v8)
+            }
+            Some(k9) => {
+                let c10 = k9 as f64;
+                let v11 = c10 * v6;
+                c10.clamp((v11 * v11 + 1.0).log10().cos() - 1.5, v11.cos() + 1.5)
+            }
+            _ => 0.5_f64.copysign(x0),
+        };
+        s0 * 0.25 + s1 * 0.75 + acc2 - v6 * 0.5 + f64::cos(v12)
+    }
+
+    #[differentiable]
+    pub fn prog_90(x0: f64, p: (f64, f64), v: &[f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let w0 = v;
+        let mut s1 = v[n % 4].cos().cosh();
+        let mut s2 = p.1.tanh().exp2();
+        let mut acc3: f64 = 0.0;
+        let v14 = 'b0: {
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                let v10 = 'b2: {
+                    acc3 -= 0.25 * s1.tanh().tanh();
+                    let mut k5 = 0;
+                    while k5 < n + 1 && s1.sin() > 0.25 {
+                        k5 += 1;
+                        let v6: f64 = if s2 > -0.5 || k4 == 0 {
+                            (p.1 / (x0 * x0 + 1.0)).sin().exp2()
+                        } else {
+                            let x0 = x0.sin();
+                            p.1.sin() + f64::tanh(x0)
+                        };
+                        if f64::recip(s2 * s2 + 0.5) <= (p.0.cos() * 1.2).tan() && n % 3 == 1 {
+                            break 'b2 f64::exp_m1(v6.cos());
+                        }
+                        let v9 = match k5 {
+                            0 => s1 * p.0,
+                            1..=3 => {
+                                let v7 = f64::ln(f64::atan2(3.0_f64, s2).powi(2) + 0.5);
+                                f64::atan(w0[n % 4]) + v7.tanh()
+                            }
+                            4 => {
+                                let v8 = (x0.tanh() * 1.2).tan();
+                                w0[0] + v8.cos()
+                            }
+                            _other => x0.cos().exp2(),
+                        };
+                        acc3 += 0.02 * f64::acosh(w0[k5 % 4] * w0[k5 % 4] + 1.5).sin();
+                        acc3 += (v6.cos() + f64::sin(v9)).sin() * 0.02;
+                    }
+                    if !(k4 == 1 && (x0 + v[1]) * 0.8 <= (p.0 * p.0 + 0.5).sqrt()) {
+                        break 'b2 w0[k5 % 4] - w0[k5 % 4].cos().exp();
+                    }
+                    prog_21::<f64>(f64::atan2(s1, (p.0.tanh() * 1.5).sinh().powi(2) + 0.5).sin() * 2.0, x0, 1.5, *v, n)
+                };
+                if k4 == 7 {
+                    acc3 -= f64::sin(s1) * 0.25;
+                    break 'b0 Params::prog_71(prm, s1, 0.75, (f64::cosh(p.1.sin()).cos() * 1.2).tan().cos(), *v, n);
+                }
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v12: f64 = 'b5: {
+                        if !(j < 2 && (f64::powi(s2, 2) + 1.0).log2() <= 1.0) {
+                            s2 = 0.8 * s2 + 0.2 * (-w0[3 - j]).sin();
+                            acc3 += s2.to_radians().cos() * 0.05;
+                        } else {
+                            let v11 = (s1.tanh().sin() * 0.5).ln_1p();
+                            acc3 += v11.tanh().tanh() * 0.05;
+                        }
+                        if f64::exp2(s1.sin()) > f64::exp_m1(f64::sin(p.1)) || n == 0 {
+                            break 'b5 p.0.atan();
+                        }
+                        f64::tanh(fj)
+                    };
+                    let v13 = 'b6: {
+                        if j + n < 8 && (v12.powi(2) + 1.5).acosh() >= f64::exp_m1(w0[3].cos()) {
+                            break 'b6 f64::to_radians(u);
+                        }
+                        s1 = s1 * 0.6 + (u.sin().powi(2) + 2.0).sqrt().cos() * 0.4;
+                        s1 = (s1 * 0.5 + (s2.cos() * 0.9).atanh() * 0.1).tanh();
+                        f64::abs(v[(j + k4) % 4])
+                    };
+                    s1 = (s1 * 0.8 + f64::to_radians(f64::abs(w0[3])) * 20.0 * 0.5).tanh();
+                    s1 = (s1 * 0.6 + v13.sin() * 0.4).tanh();
+                }
+                acc3 += x0.sin() * 0.25;
+                acc3 -= 0.005 * v10.cos().tanh();
+            }
+            acc3 -= f64::exp(f64::cos(p.1)).cos();
+            f64::sin(p.0) / 3.0
+        };
+        let v15 = w0.iter().fold(f64::cos(acc3), |r, &z| r * 0.75 + 0.1 * (x0.clamp(-1.5, 0.5) + z.tanh()).sin());
+        let v16 = f64::sin(x0).exp2().cos().exp_m1();
+        acc3 -= f64::sin(v14) * 0.005;
+        let v17 = v16 * w0[3];
+        s1 + s2 + acc3.tanh() - f64::cos(v15) - v17 * 1.5 - (v17 * v17 + 2.0).sqrt()
+    }
+
+    #[differentiable]
+    pub fn prog_91<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (0.1 - (x0 * x0 + 1.0).powf(f64::sin(x0))).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::cos(v[1]).exp();
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            let v3 = (f64::sin(v[2]) * 2.0).sinh();
+            let v6 = if f64::atanh(x2.cos() * 0.9) <= -0.5 {
+                let v4 = (v3.tanh() * 0.5).ln_1p();
+                a2[i % 4].cos().exp2() + v4.tanh()
+            } else if i == 3 {
+                let v5 = f64::cosh(f64::sin(fi));
+                f64::abs(x1) + v5.tanh()
+            } else {
+                1.5_f64.atan2(x1)
+            };
+            match i % 3 {
+                PHASE_A | 2 => {
+                    s0 = (s0 * 0.6 + (f64::powi(f64::recip(v[n % 4] * v[n % 4] + 1.0), 2) + 0.5).recip() * 0.25).sin();
+                    s0 *= 0.8;
+                    s0 += 0.2 * x0.sin();
+                }
+                _ => {
+                    s0 *= 0.6;
+                    s0 += 1.0 * f64::cos((fi * fi + 2.0).acosh().cos().exp2());
+                    if f64::cbrt((x2 - v3).cos() + 2.0) < -0.5 {
+                        continue;
+                    }
+                    acc1 -= 0.25 * (x2 + f64::mul_add(x1, fi, v6)).cos();
+                }
+            }
+            acc1 -= f64::sin((s0 * s0 + 1.0).powf(f64::tanh(fi))) * 0.4;
+            acc1 += (v3.sin() + f64::cos(v6)).sin() * 0.2;
+        }
+        acc1 += (x2 + x1).tanh();
+        let mut m7: f64 = -2.5;
+        let mut m8 = f64::cos(f64::log2(v[n % 4].powi(2) + 1.0));
+        for i in 0..4 {
+            m7 = f64::max(m7, a2[(i + n) % 4] * s0);
+            let c9: f64 = (x2 - x0) / (a2[(i + n) % 4] / (x1 * x1 + 1.5) * (a2[(i + n) % 4] / (x1 * x1 + 1.5)) + 1.5);
+            m8 = f64::min(c9, m8);
+        }
+        acc1 += 0.4 * m8.sin();
+        let v10 = prog_87((v[n % 4] / (a2[n % 4].sin() + 2.0)).tanh() * 2.0, x1, x0, *v, n);
+        s0 + acc1.sin() + m7.cos() + v10.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_92(x0: f64, x1: f64, x2: &f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = -x0;
+        let mut s1 = prog_72(f64::cos(v[n % 4]).sin() * 2.0, x1.cos(), x1, v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 4 && *x2 * *x2 + x0 <= -1.0 {
+            k3 += 1;
+            s0 = (s0 * 0.8 + v[n % 4].max(s0) * 0.2).tanh();
+            for _ in 0..v.len() {
+                s1 *= 0.75;
+                s1 += 0.005 * Params::prog_71(prm, s1, 1.2, ((f64::powi(s1, 2) + 1.0).log10() - s1 / (s1 * s1 + 1.5)).cos() * 2.0, v, n).tanh();
+                let v4 = v.iter().fold(*x2, |r, &p| r * 0.75 + 0.05 * ((s1.powi(2) + 1.5).acosh() + p.sin()).tanh());
+                acc2 += 0.1 * v4.tanh().cos();
+            }
+            let [_, b5, b6, b7] = v;
+            acc2 += f64::cos(b5.tanh() + b6.sin() - b7.tanh()) * 0.5;
+        }
+        let v8 = match k3 + n {
+            0 => (f64::min(x1, x0).powi(2) + 2.0).acosh(),
+            g if g > 1 => x2.cos(),
+            _ => v[k3 % 4] * std::f64::consts::FRAC_1_PI,
+        };
+        let [b9, b10, b11, b12] = v;
+        let [b13, b14, b15, b16] = v;
+        *x2 - s0 + s1 - acc2 - v8 * 0.25 - b9 * 0.5 - b10 * 0.25 + b11 - b12 + b13 + b14 * 0.25 + b15 + b16 * 1.5 - f64::sinh(b11.cos() * 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = f64::cos(x2 * x0) * 2.0;
+        let mut s1: f64 = s0;
+        let mut s2: f64 = 0.65 * x1;
+        let mut acc3: f64 = 0.0;
+        let mut m4 = v[n % 4];
+        for i in 1..=4 {
+            let c5 = if m4 >= -0.5 {
+                s0 + v[i % 4] + 0.75 * x1
+            } else {
+                v[i % 4].powi(3)
+            };
+            m4 = f64::max(m4, c5);
+        }
+        s0 *= 0.5;
+        s0 -= 0.02 * m4.tanh();
+        let v9 = match n {
+            0 | MODE_C => {
+                let v6 = f64::cosh(acc3.cos() * 2.0) + (SCALE + x0);
+                s0.max(x2) + f64::sin(v6)
+            }
+            MODE_D => {
+                let v7 = f64::sin(s0).exp2() + f64::clamp(v[n % 4], v[n % 4].sin() - 1.5, f64::tanh(v[n % 4]) + 1.5);
+                f64::hypot(2.0_f64, x2) + v7.sin()
+            }
+            4 => {
+                let v8 = (x1.powi(2) + 2.0).sqrt();
+                v8.cos().exp_m1()
+            }
+            _ => s0.tanh() * 0.65,
+        };
+        let mut m10: f64 = 0.5;
+        for i in 1..=2 {
+            m10 = f64::max(m10, v[i] / (v[i] * v[i] + 1.0) * 2.0);
+        }
+        let mut m11 = s0;
+        for i in 0..3 {
+            let fi = i as f64;
+            m11 = m11.min(f64::powi(v[(i + n) % 4], 3) + v[(i + n) % 4].mul_add(fi, x0)).max(-1.0);
+        }
+        s2 = (s2 * 0.5 + f64::sin(m11) * 0.02).sin();
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            if f64::atan2(2.0_f64, f64::exp2(m10.cos())) > m10 {
+                break;
+            }
+            let v13 = v.iter().map(|&p| Params::prog_71(prm, p, x0, 0.75, v, k12)).sum::<f64>();
+            s1 = 0.8 * s1 + 0.2 * (0.5 - v[1]).sin();
+            if k12 >= 6 || (f64::sin(v9 * v[n % 4]) + 2.0).cbrt() > 0.0 {
+                break;
+            }
+            s0 = s0 * 0.6 + v13.sin() * 0.005;
+        }
+        let v14 = prog_21(s0, (v9.to_radians() + s0.to_degrees() * 0.01).tanh() * 2.0, 2.0, v, k12);
+        acc3 += ((f64::powi(x1, 2) + 1.0).powi(-2).powi(2) + 1.0).log2() * 0.25;
+        s1 * 0.25 + s2 + acc3 - m10.tanh() - v14
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = prog_64(x0, x2, f64::tanh(-x2), v, 2).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in 0..n {
+            let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.25 * f64::ln_1p(p.cos() * 0.5).sin());
+            let v4 = v[i % 4] / ((v3 * v3).powi(2) + 1.5);
+            if (v[m2 % 4].cos() * 0.9).acos() > x2 {
+                m2 += 1;
+            }
+            s0 = s0 * 0.6 + f64::sin(f64::atanh(f64::sin(s0) * 0.9)) * 0.05;
+            s0 = (s0 * 0.75 + v4.cos() * 0.02).tanh();
+        }
+        match m2 {
+            1..=3 => {
+                let mut k5 = 0;
+                while k5 < 4 && (f64::tanh(x1) * 0.9).acos() <= 1.0 {
+                    k5 += 1;
+                    acc1 -= (s0 * (s0 + x0)).sin() * 0.5;
+                    s0 = (s0 * 0.5 + 2.0_f64.log((s0 * s0).powi(2) + 2.0) * 0.1).tanh();
+                    match k5 {
+                        0 => {
+                            s0 = s0.mul_add(0.6, f64::sqrt(s0.powi(2) + 0.5).sin() * 0.4);
+                        }
+                        g if g > 2 => {
+                            s0 = s0.mul_add(0.6, f64::tan((x1 - s0).tanh() * 1.2).tanh() * 0.02);
+                            break;
+                        }
+                        _ => {
+                            s0 = 0.75 * s0 + 0.25 * f64::sin(v[n % 4]);
+                        }
+                    }
+                }
+            }
+            4 | 6 => {
+                let v6: f64 = prog_21::<f64>(1.2, 1.2, 1.2, v, m2);
+                s0 = 0.5 * s0 + 0.25 * (x1 - v[3]).sin();
+                s0 = s0.mul_add(0.5, v6.sin().tanh() * 0.01);
+            }
+            _ => {
+                let x1 = s0.to_radians();
+                s0 = (s0 * 0.8 + Params::prog_71(prm, (f64::to_radians(x2) - 0.5).sin() * 2.0, x0.cos() * 2.0, f64::cos(x0) * 2.0, v, n) * 0.005).tanh();
+                acc1 += 0.5 * x1.sin();
+            }
+        }
+        if f64::tan(f64::cos(x1) * 1.2) >= -0.5 {
+            return x0.to_radians() * v[m2 % 4];
+        }
+        let c7: f64 = table(m2 + 1);
+        if f64::log(v[m2 % 4] * v[m2 % 4] + 1.0, f64::powi(f64::asin(c7.tanh() * 0.9), 2) + 2.0) >= -0.5 {
+            return (x0 * x0 + 0.5).sqrt();
+        }
+        for &t in v.iter() {
+            let mut k8 = 0;
+            while k8 < n && (t * t + 0.5).recip() <= v[2] {
+                k8 += 1;
+                s0 = s0 * 0.5 + f64::cos(s0).exp2().cos() * 0.25;
+                s0 *= 0.75;
+                s0 -= 0.25 * f64::sin(f64::cbrt((s0 + 0.35).powi(2) + 1.0));
+                acc1 += 0.05 * f64::tan(f64::sin(t / (c7.powi(2) + 1.0)) * 1.2).sin();
+            }
+            for _ in 0..n {
+                if f64::acosh(t.powi(2) + 1.5) > -0.5 {
+                    return x2.tanh().sinh();
+                }
+                let v9: f64 = x2;
+                s0 = (s0 * 0.6 + f64::powi(f64::powi(s0, 3), 3) * 0.02).sin();
+                acc1 -= f64::tanh(v9) * 0.05;
+            }
+            s0 = s0 * 0.8 + (t / (v[1] * v[1] + 0.5)).cos() * 0.02;
+        }
+        s0.sin() + acc1.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::asin(x0.tanh() * 0.9);
+        let mut s2: f64 = x1;
+        let mut s3 = 3.0_f64.log((w0[n % 4].sin() * 1.2).tan().powi(2) + 2.0);
+        let mut acc4: f64 = 0.0;
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::tanh(q * x2 + p.cos())).product::<f64>();
+        let v6 = v.iter().copied().map(|p| (p * p + 2.0).sqrt() / (x0.hypot(v5).powi(2) + 1.5)).sum::<f64>();
+        let v7 = v[n % 4] * s2;
+        let mut m8 = v7.cos();
+        for i in 1..4 {
+            m8 = m8.min(v[i].sin() + v6);
+        }
+        acc4 -= 0.05 * m8.cos();
+        assert!(n < 100);
+        s1 = s1 * 0.75 + (x0.cos() * 0.9).acos().max(x1.clamp(-0.5, 1.0)).tanh() * 0.1;
+        s2 = s2 * 0.5 + f64::asinh(v[n % 4]).sin() * 0.5;
+        s3 = s3.mul_add(0.6, f64::tanh(f64::clamp(v7, -1.0, 0.5)).cos() * 0.1);
+        s1 * 1.5 - s2 * 0.5 + s3 * 0.5 - acc4 + v6.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_98<T>(x0: T, x1: T, x2: T, v: &[T; 4], n: usize) -> T
+    where
+        T: num_traits::Float + num_traits::FromPrimitive,
+    {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = T::mul_add(v[n % 4].atan(), x2 * v[n % 4], x1).tanh() * 2.0;
+        let mut s2 = x1;
+        let mut s3 = T::cbrt(T::powi(s2, 2) + T::from_f64(0.5).unwrap());
+        let mut acc4: T = 0.0;
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc4 = acc4 + T::cos(T::tanh(x1).asinh());
+            s3 = s3 * T::from_f64(0.8).unwrap() + ((x0.sin() * 0.9).atanh().to_radians() * T::from_f64(50.0).unwrap()).tanh() * T::from_f64(0.02).unwrap();
+            if k5 >= 2 || s1 >= 1.0 {
+                break;
+            }
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            if x1 / 1.5 - T::asin(x2.tanh() * 0.9) <= 1.0 {
+                let v7 = prog_21(x0.asinh().sin() * 2.0, x0, s2, [v[0], v[1], v[2], v[3]], n);
+                acc4 = acc4 + (v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0).log(2.0).sin() * T::from_f64(0.25).unwrap();
+                acc4 = acc4 + T::from_f64(0.05).unwrap() * T::tanh(v7.tanh());
+            } else if k6 == 4 {
+                acc4 = acc4 + T::from_f64(0.25).unwrap() * ((x0 + x1).powi(2) + 1.0).ln().tanh();
+                s3 = s3 * T::from_f64(0.75).unwrap() + prog_21(T::sin(T::asinh((T::powi(s3, 2) + T::from_f64(0.5).unwrap()).sqrt())), s3, x1, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
+            } else {
+                acc4 = acc4 + T::from_f64(0.25).unwrap() * T::cos(x2).tanh();
+            }
+            let v15 = if w0[(k6 + k5) % 4].mul_add(s2, w0[(k6 + k5) % 4]) > (x0 * x0 + T::from_f64(0.5).unwrap()).cbrt() || k6 < 6 {
+                (T::to_degrees(w0[0]) * T::from_f64(0.02).unwrap()).cos()
+            } else if v[3] + x1 + T::log10(v[3] * v[3] + 1.0) <= x1 * s2 {
+                for j in (0..n).rev() {
+                    let fj = T::from_usize(j).unwrap();
+                    if x1.sin() > T::from_f64(0.5).unwrap() {
+                        acc4 = acc4 + T::from_f64(0.02).unwrap() * T::sin(s1.tanh().exp());
+                        let v8 = s3 - T::from_f64(0.8).unwrap();
+                        acc4 = acc4 + v8.sin().sin() * T::from_f64(0.02).unwrap();
+                    } else if s3 <= T::from_f64(0.5).unwrap() || j % 2 == 0 {
+                        let v9 = x2.cos().exp2() * (s3.sin() * 0.9).acos();
+                        s3 = s3 * T::from_f64(0.8).unwrap() + v9.tanh() * T::from_f64(0.02).unwrap();
+                    } else {
+                        let v10 = (T::powi(x1.cos(), 2) + 2.0).sqrt();
+                        acc4 = acc4 + v10.cos() * T::from_f64(0.02).unwrap();
+                    }
+                    let v12 = match j + k5 {
+                        PHASE_B => {
+                            let v11 = (s3.tanh() * 0.9).atanh();
+                            T::tan(T::cos(s2) * T::from_f64(1.2).unwrap()) - v11
+                        }
+                        g if g > 2 => T::exp2(x0.cos()),
+                        _ => fj.sin().exp2(),
+                    };
+                    let v13 = if v[1] > -1.0 {
+                        T::exp(x1.powi(2).sin())
+                    } else if v12.sin() > T::from_f64(0.25).unwrap() {
+                        (x2 + x1) * w0[(j + n) % 4]
+                    } else {
+                        s3 + x0
+                    };
+                    s1 = s1 * T::from_f64(0.8).unwrap() + s1.atan().tanh().cosh().cos() * 0.1;
+                    s3 = s3 * T::from_f64(0.75).unwrap();
+                    s3 = s3 + 0.01 * T::tanh(v12.tanh() + v13.sin());
+                }
+                s1 = s1 * T::from_f64(0.8).unwrap();
+                s1 = s1 + T::from_f64(0.05).unwrap() * T::cos(w0[(k6 + n) % 4] * s3);
+                T::cos(v[n % 4])
+            } else {
+                let v14 = (x2 - s1).hypot(s3);
+                s2 + v14 - s2
+            };
+            acc4 = acc4 + T::from_f64(0.25).unwrap() * s2.sin();
+            s3 = s3 * T::from_f64(0.75).unwrap() + v15.sin() * T::from_f64(0.05).unwrap();
+        }
+        let v16 = if w0[k6 % 4] < 0.0 {
+            x0.cos()
+        } else if !(k5 % 3 == 1 && x1.atan() < -w0[(k6 + k5) % 4]) {
+            (-x0) * (1.25 * x0)
+        } else {
+            -(x0 / (x1 * x1 + T::from_f64(0.5).unwrap()))
+        };
+        'l3: for &t in w0 {
+            match k6 % 3 {
+                1 => {
+                    s2 = s2 * 0.6 + (s1 - v[k6 % 4]).cos() * 0.2;
+                    s2 = T::mul_add(s2, T::from_f64(0.8).unwrap(), (t * v16).cos() * T::from_f64(0.02).unwrap());
+                }
+                PHASE_C => {
+                    let v17: T = T::log(T::from_f64(0.5_f64).unwrap(), x2 * x2 + 2.0);
+                    s2 = s2 * T::from_f64(0.8).unwrap() + v17.sin() * 0.1;
+                }
+                _ => {
+                    let v18: T = (v16.powi(2) + 1.0).log(v16 * v16 + 2.0);
+                    acc4 = acc4 + v18.sin().sin() * T::from_f64(0.5).unwrap();
+                }
+            }
+            s3 = (s3 * 0.6 + x1 * x0 * 0.1).tanh();
+            let mut k19 = 0;
+            while k19 < 5 && T::acos(v16.tanh() * 0.9) >= t.asinh() {
+                k19 += 1;
+                if k6 % 3 == 1 && x0.atan() > -1.0 {
+                    break 'l3;
+                }
+                if T::atan2(w0[k19 % 4], x2 * x2 + 1.0) > T::from_f64(0.5).unwrap() {
+                    s2 = (s2 * T::from_f64(0.75).unwrap() + s3 * T::from_f64(0.25).unwrap()).sin();
+                    let x1 = -s3;
+                    s2 = 0.6 * s2 + T::from_f64(0.4).unwrap() * x1.cos();
+                } else {
+                    s3 = (s3 * T::from_f64(0.5).unwrap() + T::sqrt(T::powi(w0[k19 % 4].tanh(), 2) + 2.0) * T::from_f64(0.5).unwrap()).sin();
+                    s1 = s1 * 0.6 + T::cos(-s1) * T::from_f64(0.4).unwrap();
+                }
+                acc4 = acc4 - 0.1 * (x0 / (v16.sin() + 2.0)).cos();
+            }
+            s3 = s3.mul_add(T::from_f64(0.8).unwrap(), t.cos() * 0.2);
+        }
+        let v20 = if v16 + x2 + (-x2) < x1 {
+            (x2 * x2 + 1.0).log(2.0) - (w0[k6 % 4].powi(2) + T::from_f64(0.5).unwrap()).ln()
+        } else {
+            x1.sin()
+        };
+        let v21 = w0.iter().copied().fold(-0.0, |r, p| r + (v[k6 % 4].asinh() + p.sin()));
+        s1 + s2.tanh() - s3.cos() + acc4.tanh() - v20 * T::from_f64(0.75).unwrap() + T::cos(v21)
+    }
+
+    #[differentiable]
+    pub fn prog_99<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = prog_74(x0, f64::tanh(v[n % 4].to_radians() * 20.0), 2.0, v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i] - x2;
+        }
+        acc1 -= ((f64::tanh(a2[1]) * 0.5).ln_1p() + a2[1] * 0.5).cos();
+        'l1: for i in (0..6).rev() {
+            let fi = i as f64;
+            let v5 = match i {
+                MODE_A => {
+                    for j in 0..3 {
+                        let fj = j as f64;
+                        if a2[3 - j] / (fj.sin() + 2.0) >= 1.0 {
+                            continue;
+                        }
+                        if x2 - s0 > -0.5 {
+                            let v3 = f64::asin(f64::sin(x1 * fi) * 0.9);
+                            s0 = 0.75 * s0 + 1.0 * f64::cos(fi);
+                            s0 *= 0.6;
+                            s0 -= 0.02 * f64::sin(v3.cos());
+                        } else if Params::prog_71(prm, x1, s0.tanh(), fj, v, n) < 0.0 {
+                            s0 = (s0 * 0.8 + (fj.to_degrees() * 0.02).mul_add(v[3 - j], s0) * 0.05).sin();
+                            let x0 = x1 + x0;
+                            s0 = (s0 * 0.8 + x0.tanh() * 0.1).tanh();
+                        } else {
+                            acc1 += (-fj).powi(2).cos() * 0.1;
+                        }
+                        acc1 -= f64::cos(s0 * x2 * v[j].asinh()) * 0.1;
+                    }
+                    f64::sin(x1)
+                }
+                1..=2 => {
+                    let v4 = x2 * a2[i % 4];
+                    v4.sin()
+                }
+                4 => f64::log(x1 * x1 + 1.0, s0.powi(2) + 2.0),
+                _ => f64::powi((f64::sin(fi) * 0.5).ln_1p(), 2),
+            };
+            acc1 += 0.25 * x0.cos().exp2().cos();
+            for &u in a2.iter() {
+                match i {
+                    0..=1 => {
+                        s0 = (s0 * 0.5 + v5.asinh() * 0.05).tanh();
+                    }
+                    3..=5 => {
+                        s0 = s0 * 0.5 + (-x0).tanh() * 0.5;
+                    }
+                    _ => {
+                        s0 = s0 * 0.5 + v5.tanh() * 0.05;
+                        s0 = (s0 * 0.8 + (v[i % 4].tanh() + 2.0).cbrt() * 0.5).sin();
+                        if 0.8 * x2 <= f64::sin(u) {
+                            let v6 = (f64::powi(x2 + s0, 2) + 0.5).recip();
+                            s0 = f64::mul_add(s0, 0.8, v6.cos() * 0.05);
+                        } else if f64::exp_m1(x0.sin()) < 0.0 {
+                            let v7 = x1 - x0;
+                            s0 = (s0 * 0.75 + f64::sin(v7) * 0.1).sin();
+                        } else {
+                            acc1 -= 0.05 * f64::cos(s0.to_degrees() * 0.02);
+                        }
+                    }
+                }
+                match i {
+                    0 => {
+                        let v5: f64 = (x1 * x1 + 1.0).ln() - f64::sin(x1);
+                        acc1 -= 0.05 * f64::sin(f64::ln(f64::powi(x2, 2) + 0.5)).cos();
+                        s0 = (s0 * 0.6 + v5.sin() * 0.2).tanh();
+                    }
+                    1 => {
+                        let v8 = (x2.cos() * 0.9).asin();
+                        s0 = 0.8 * s0 + 0.25 * f64::ln(a2[3].powi(2) + 2.0).tanh();
+                        if i == 1 {
+                            s0 = (s0 * 0.5 + u * 0.5).tanh();
+                            acc1 += (v5 * v5 + 1.0).sqrt().tanh() * 0.05;
+                        } else if f64::tanh(u.cos()) > f64::exp_m1(v8.sin()) || i % 2 == 0 {
+                            s0 = f64::mul_add(s0, 0.75, f64::asinh(s0 / (f64::sin(x1) + 2.0)).cos() * 0.05);
+                            s0 = (s0 * 0.8 + a2[0] / (x0 * x0 + 0.5) * 0.02).sin();
+                            match i % 2 {
+                                MODE_A => {
+                                    break;
+                                }
+                                1 => {
+                                    s0 = s0 * 0.75 + (f64::tanh(u) * 0.9).atanh().cos() * 0.05;
+                                    acc1 -= 0.05 * f64::sin((x1.atan2(s0.powi(2) + 0.5).powi(2) + 1.0).sqrt());
+                                }
+                                _ => {
+                                    s0 = 0.75 * s0 + 0.1 * ((s0 * s0 + 2.0).sqrt().sin() * 0.9).asin().sin();
+                                }
+                            }
+                        } else {
+                            let v9 = f64::ln_1p(f64::tanh(v[i % 4]) * 0.5) + f64::atanh(a2[0].tanh() * 0.9);
+                            acc1 += f64::sin(v9).cos() * 0.05;
+                        }
+                        acc1 += 0.05 * f64::cos(v8);
+                    }
+                    MODE_D | 5 => {
+                        continue 'l1;
+                    }
+                    _ => {
+                        acc1 += f64::cbrt(x1.sin() + 2.0).cos() * 0.05;
+                    }
+                }
+                s0 = (s0 * 0.75 + (x1 - x0) * 0.1).tanh();
+                acc1 -= u.sin() * 0.05;
+            }
+            acc1 += 0.25 * f64::sin(f64::sin(v5));
+        }
+        let v10: f64 = if x2 < x1 {
+            x2.clamp(-0.5, 0.5)
+        } else if f64::powi(x1.atan(), 3) > 1.0 {
+            (v[3].sin() * 0.9).asin()
+        } else {
+            a2[1] * 1.5 - a2[1] * v[3]
+        };
+        let v11 = v.iter().fold(f64::sin(v10), |r, &p| r * 0.75 + 0.1 * (f64::cbrt(r.tanh() + 2.0) + p.cos()).sin());
+        let v12 = x0;
+        let v13 = a2.iter().fold(x0, |r, &p| r * 0.5 + 0.1 * f64::cos((x1 * x1 + 0.5).sqrt() + f64::cos(p)));
+        s0 + f64::cos(acc1) + v11 + v12 * 0.25 - v13.tanh() - x0.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_100<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = v[2] / (v[n % 4] * v[n % 4] + 1.5);
+        let mut s1 = f64::cos(v[1] + x2.tanh()) * 2.0;
+        let mut s2: f64 = f64::cos(prog_64(f64::tanh(s0 / (s0.max(x0).powi(2) + 1.5)), 0.25, s1, [v[0], v[1], v[2], v[3]], n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = s0.sin().exp().cos().exp_m1();
+            s0 = 0.6 * s0 + 1.0 * f64::tanh((s2.sin() + 2.0).cbrt());
+        }
+        let mut a5 = [0.0; N];
+        for i in 0..N {
+            a5[i] = x1;
+        }
+        let mut a6 = [0.0; N];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = (s0.powi(2) + 0.5).ln();
+            acc3 += f64::cos(t).cos() * 0.5;
+        }
+        s0 = (s0 * 0.6 + (x2 * x1 + f64::log2(x1 * x1 + 1.0)) * 0.05).tanh();
+        let len7 = v.len();
+        'l3: for i in 0..len7 {
+            s2 = s2.mul_add(0.8, f64::sin(x0 * x2) * 0.05);
+            acc3 -= a6[3 - i].cos().cosh().sin() * 0.5;
+            acc3 += 0.5 * (x2 * s1).tanh();
+            let mut k8 = 0;
+            while k8 < 6 && a5[i].sin() < 0.0 {
+                k8 += 1;
+                if k8 + i < 9 {
+                    s1 = (s1 * 0.8 + f64::exp_m1(f64::tanh(x0)) * 0.05).tanh();
+                    continue 'l3;
+                }
+                s2 = s2 * 0.5 + f64::cos(s1) * 0.5;
+            }
+        }
+        let mut a9 = [v[0], v[1], v[2], v[3]];
+        a9[2] *= 0.75;
+        a9[0] += x1.copysign(a5[n % 4]);
+        s0 * 0.5 - s1.tanh() + s2 * 1.5 - f64::tanh(acc3) - a4[2] * 0.75 + a6[1] * 0.5 + a9[1].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = f64::hypot(v[0], x2).cos() * 2.0;
+        let mut s1 = f64::max(-0.5_f64, s0.sin());
+        let mut s2: f64 = f64::cos(x0 / (f64::sin(x0) + 2.0) * (x1 * x0)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v7: f64 = loop {
+            k4 += 1;
+            if f64::exp_m1(f64::tanh(s2)) * v[3].sin() <= s0 + v[n % 4] {
+                break -x2;
+            }
+            let mut k5 = 0;
+            while k5 < 3 {
+                k5 += 1;
+                s1 *= 0.6;
+                s1 -= 0.005 * Params::prog_71(prm, 2.0, 0.25, f64::cos(f64::cos(s1).atan2(s1.powi(2).powi(2) + 1.0)), v, k5).sin();
+                s0 = s0 * 0.8 + (s0 * s2).cos() * 0.05;
+            }
+            if v[n % 4] + x0 + (s0 + s1) <= 0.5 {
+                for j in (0..=n).rev().step_by(2) {
+                    if Params::prog_71(prm, s1, x0, 1.2, v, j) < 0.5 {
+                        break;
+                    }
+                    acc3 -= s1 / (s2 * s2 + 1.5) / (f64::sin(v[3]) + 2.0) * 0.1;
+                }
+            } else {
+                let v6 = v[(k5 + n) % 4] + 2.0;
+                acc3 -= v6.tanh() * 0.25;
+            }
+            s1 = s1 * 0.75 + f64::log(1.5_f64, s1.powi(2) + 2.0) * 0.4;
+            if k4 >= 6 || v[2] <= x1 {
+                break 3.0_f64.log(s0.powi(2).powi(2) + 2.0);
+            }
+        };
+        let mut a8 = [f64::exp(x2.tanh()), (x0.sin() * 0.9).asin(), v[1].tanh().exp2(), prog_97(1.5_f64.copysign(s2).sin() * 2.0, f64::exp(v[k4 % 4].sin().sin()).sin() * 2.0, 1.5, &v, k4)];
+        a8 = [f64::tanh(f64::sin(x2).exp_m1()) * 0.25, a8[2], f64::tanh(s2 * 0.35) * 0.05, a8[0] * 0.6 + (f64::sin(f64::asin(v[k4 % 4].sin() * 0.9)) * 1.2).tan().tanh() * 0.02];
+        for _ in 1..n {
+            a8 = [(a8[0] * 0.75 + (s0 / (f64::cos(v7) + 2.0)).tanh() * 0.05).tanh(), a8[1], 1.0 * (x2.to_radians() * 20.0) + 0.5 * a8[2], a8[0] * 0.5 + f64::tanh((f64::tanh(s1) * 2.0).cosh()).tanh() * 0.05];
+        }
+        let mut m9: f64 = 2.5;
+        for i in 0..=n {
+            m9 = ((s0 * s0 + 1.0).cbrt() + v[i % 4].tanh()).min(m9);
+        }
+        s0 = f64::mul_add(s0, 0.8, m9.sin().cos() * 0.005);
+        if (x2.sin() * 1.5).cosh() < a8[1] {
+            return prog_54::<4>(x2, f64::cos(x1 / (x0.powi(2) + 0.5)) * 2.0, x0, v, 5);
+        }
+        s2 = s2 * 0.6 + f64::sin(x1 * core::f64::consts::FRAC_1_SQRT_2) * 0.5;
+        f64::tanh(s0) + s1.cos() + s2 + acc3 * 1.5 + v7 - (v[0].atan() - (x1 * x1 + 1.0).log10())
+    }
+
+    #[differentiable]
+    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize, mode: Mode) -> f64 {
+        let mut s0 = f64::mul_add(v[n % 4], x2, x0).cos() * 2.0;
+        let mut s1 = f64::sin(v[1].atan2(x1 * x1 + 1.0) + (x1.cos() + 2.0).cbrt()) * 2.0;
+        let mut s2 = (v[0] + x1.min(x0)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match mode {
+            Mode::Lower(k4, _) => {
+                s1 = (s1 * 0.5 + f64::log(s1 * s1 + 1.0, 3.0) * 0.05).tanh();
+                s0 *= 0.6;
+                s0 += 0.005 * prog_65(v[(k4 + n) % 4].cos(), s0, x1, v, 0).sin();
+            }
+            Mode::Upper(_) => {
+                s2 = (s2 * 0.8 + (f64::atan(s2) + (s2.powi(2) + 1.0).log2()) * 0.02).tanh();
+            }
+            Mode::Off => {
+                acc3 -= f64::cosh((s1 / (v[n % 4].cos() + 2.0)).tanh() * 1.5).cos() * 0.25;
+            }
+        }
+        for _ in 0..n {
+            acc3 += f64::exp(s1.cos()).tanh() * 0.25;
+            acc3 -= (f64::to_degrees((s2 * s2 + 2.0).ln()) * 0.02).cos() * 0.25;
+        }
+        let v12 = match mode {
+            Mode::Lower(k7, lo8) => {
+                let v9 = f64::max(-1.5_f64, s2) + f64::sin(x1);
+                f64::hypot(lo8, v[k7]) + v9.tanh()
+            }
+            Mode::Upper(hi10) => {
+                f64::log10(hi10 * hi10 + 1.0)
+            }
+            Mode::Off => {
+                let x1 = f64::acosh(x1 * x1 + 1.5);
+                let v11 = x1;
+                prog_54::<4>((s2 + v[1] - x0).cos(), s0, x0, v, n) + v11.sin()
+            }
+        };
+        let v13 = (s0 - x1).to_radians();
+        let v14 = v.iter().map(|&p| prog_97(f64::tanh(f64::tanh(p)), x2, s2, &v, n)).sum::<f64>();
+        s1 * 0.5 + acc3 - v12.sin() + v13 - v14.sin()
+    }
+
+    #[differentiable(wrt(x0, p))]
+    pub fn prog_103(x0: f64, p: Weights, n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let v: [f64; 4] = p.w;
+        let mut s0 = (v[0].powi(2) + 1.0).sqrt().sin() * 2.0;
+        let mut s1 = p.inner.b.tanh();
+        let mut acc2: f64 = 0.0;
+        'b0: {
+            let mut k3 = 0;
+            while k3 < 3 && x0.sin() <= -0.5 {
+                k3 += 1;
+                let v4: f64 = if n < 4 {
+                    let x0 = x0.hypot(v[k3].powi(2));
+                    s1 *= 0.5;
+                    s1 -= 0.02 * f64::sin((x0.tanh() * 0.9).acos());
+                    prog_9((v[k3] * x0).tanh() * 2.0, 0.25, s0, &v, k3)
+                } else {
+                    v[n % 4] * v[n % 4]
+                };
+                if prog_21(s1, 0.25, v[3].cos().sin() * 2.0, v, k3) >= x0.tanh() && k3 % 2 == 0 {
+                    acc2 -= 0.5 * f64::sin(f64::tanh(v[k3].sin()).exp_m1());
+                    break 'b0;
+                }
+                s1 = (s1 * 0.8 + f64::atan(s0) * 0.2).sin();
+                s0 = 0.5 * s0 + 0.005 * f64::sin(v4).sin();
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                let v6: f64 = 'b4: {
+                    acc2 += (s0 * p.a.atan()).sin() * 0.05;
+                    acc2 += f64::sin(x0 + f64::acos(fi.tanh() * 0.9)) * 0.05;
+                    if v[1].to_degrees() * 0.02 >= 1.0 {
+                        break 'b4 f64::exp(f64::sin(s0).exp_m1().tanh());
+                    }
+                    fi + s0
+                };
+                s0 = s0.mul_add(0.8, f64::log(f64::powi(f64::exp2(f64::tanh(v[1])), 2) + 1.0, (p.a + v[0]).powi(2) + 2.0).sin() * 0.02);
+                acc2 -= v6.cos().sin() * 0.05;
+            }
+            acc2 -= 0.5 * f64::sin(x0 - 0.25);
+            let v7 = Params::prog_71(prm, s1, f64::sin(f64::sin(fi).exp2()), (v[k5 % 4] * f64::cbrt(fi * fi + 0.5)).sin(), v, i);
+            acc2 += 0.02 * f64::sin(v7.sin());
+        }
+        for i in (0..n).rev() {
+            s1 = 0.8 * s1 + 0.1 * (s1 * s1 + 1.0).log2();
+            let v8 = f64::atanh(p.w[i % 4].tanh().exp().tanh() * 0.9);
+            acc2 += v8.tanh().cos() * 0.25;
+        }
+        let v9 = prog_54::<4>(s0, f64::min(x0.sin(), x0.atan()).tanh() * 2.0, 2.0, v, n);
+        let c10: f64 = table(n);
+        p.a.tanh() - s1 * 0.25 - acc2.cos() + f64::sin(v9) + c10
+    }
+
+    #[differentiable]
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = f64::ln_1p(x2 * x2);
+        let mut s1 = (x0 * x0 + 1.0).powi(-1);
+        let mut acc2: f64 = 0.0;
+        let c3: f64 = table(n);
+        let v5: f64 = if n > 2 && x2 / (f64::tanh(s0) + 2.0) > 0.5 {
+            let v4 = prog_2(s1, 0.75, s0, [v[0], v[1], v[2], v[3]], n);
+            f64::sqrt(x2.powi(2) + 2.0) + v4.cos()
+        } else {
+            prog_2(0.5, x1.sin() * 2.0, f64::ln_1p(x1.cos() * 0.5).cos(), [v[0], v[1], v[2], v[3]], 5)
+        };
+        let v6 = prog_54::<4>(c3, (c3 + x1).tanh() * 2.0, f64::cos(f64::log(f64::powi(v[n % 4], 2) + 1.0, c3 * c3 + 2.0)) * 2.0, [v[0], v[1], v[2], v[3]], n);
+        assert!(n < 100);
+        let v7 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+        'l0: for i in 0..n {
+            let v8 = v.iter().fold(v5.cos(), |r, &p| r * 0.75 + 0.1 * f64::sin(v[i % 4].asinh() + f64::tanh(p)));
+            if (v8 * v8 + 2.0).ln() < x0 {
+                continue;
+            }
+            s1 = s1 * 0.8 + f64::tanh((v5 * v5 + 1.0).recip()) * 0.25;
+            for _ in (0..n).rev() {
+                if v7 * v6 <= 0.0 {
+                    break 'l0;
+                }
+                let c9: f64 = table(i + n);
+                s0 *= 0.75;
+                s0 += 0.25 * f64::cos(x2 * c9);
+            }
+        }
+        acc2 -= v[n % 4].powi(3).hypot(f64::cos(x2)).tanh() * 0.25;
+        s0.tanh() - s1 * 1.5 + acc2 - v5.cos() + v6.tanh() - v7 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0: f64 = f64::sin((x1 * x1 + 1.0).powf(x2.cos())) * 2.0;
+        let mut s1: f64 = (v[n % 4] * v[n % 4]).tanh() * 2.0;
+        let mut s2 = f64::clamp(x0, v[n % 4].tanh() - 1.5, f64::cos(x0) + 1.5).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v6 = if x2 / (x0.tanh() + 2.0) >= s1 {
+            prog_9(acc3, s2, f64::sin(x1 / (s2 * s2 + 1.5)), v, n)
+        } else if (3.0_f64.powf(s2.cos()).sin() * 0.9).asin() >= 0.0 {
+            let v4 = s2 / 3.0 / (f64::clamp(x1, x0.cos() - 1.5, v[n % 4].tanh() + 1.5).powi(2) + 0.5);
+            (f64::cos(v4 + 0.5) + 2.0).cbrt()
+        } else {
+            let v5 = prog_87(x2, 0.5, x0, *v, 0);
+            return (s1.tanh() * 0.5).ln_1p().sin().exp2() + v5.sin()
+        };
+        let v7 = v.iter().map(|&p| (-(x0.powi(2) + 0.5).ln()) + p.cos()).sum::<f64>();
+        let v10 = if n == 5 {
+            let v8 = SCALE + acc3.mul_add(v6, v[0]);
+            ((x2 - v7).powi(2) + 1.0).log(3.0) + v8.tanh()
+        } else if ((f64::to_degrees(x1) * 0.01).tanh() + 2.0).cbrt() <= v7.clamp(-1.5, 1.5) {
+            f64::powi(x0, 3)
+        } else {
+            let v9 = s0;
+            prog_84::<4>(x1, x0, 0.25, *v, 1) + v9.cos()
+        };
+        let v11 = Params::prog_71(prm, x0, f64::exp_m1(x1.cos()).cos() * 2.0, 0.5, *v, n);
+        for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            let v12 = (f64::tanh(v7) * 0.9).asin();
+            for (j, &u) in v.iter().enumerate() {
+                if i > 1 {
+                    s1 = 0.75 * s1 + 0.005 * Params::prog_71(prm, f64::sin((f64::tanh(u + v12) * 0.9).atanh()) * 2.0, u, f64::recip(x1 * x1 + 1.0).sin().sin(), [v[0], v[1], v[2], v[3]], i).tanh();
+                    if f64::sqrt(s0 * s0 + 0.5) < s2 {
+                        return v6.cos();
+                    }
+                }
+                if s0 - s1 + (v11 + s0) > -0.5 && j < 3 {
+                    acc3 += 0.02 * f64::cos(Params::prog_71(prm, 2.0, f64::cos(f64::atan2(f64::powi(u, 2) + 1.0, v6)).cos(), fi.atan().cos() * 2.0, [v[0], v[1], v[2], v[3]], i));
+                    break;
+                }
+                s1 = (s1 * 0.6 + (-u).tanh().exp2() * 0.25).sin();
+            }
+            s2 = s2.mul_add(0.6, f64::tanh(prog_21(0.25, x1, (v10 * std::f64::consts::LN_2).sin() * 2.0, *v, 0)) * 0.005);
+            acc3 -= v12.sin();
+        }
+        s0 *= 0.6;
+        s0 += 0.02 * (x1.sin() - f64::powi(x2, 3)).sin();
+        s0.sin() - s1 * 0.25 - s2 * 0.25 + f64::sin(acc3) + v6.sin() - f64::tanh(v10) - f64::sin(v11) - (v[1].tanh() * 1.5).cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = f64::tanh(v[n % 4] * x1) * 2.0;
+        let mut s1 = (x1.to_degrees() * 0.01).atan();
+        let mut acc2: f64 = 0.0;
+        let v3 = x2;
+        let v4 = prog_97(1.5, (f64::sin(x0 + x1) * 0.9).acos().sin() * 2.0, 1.5, v, n);
+        'l0: for _ in 1..n {
+            for j in (0..4).rev() {
+                match j % 2 {
+                    0 => {
+                        s1 = 0.5 * s1 + 0.005 * Params::prog_71(prm, (v[3] / (f64::sin(s1) + 2.0)).cos(), 1.2, s0, [v[0], v[1], v[2], v[3]], n).cos();
+                    }
+                    MODE_B => {
+                        s1 = (s1 * 0.75 + Params::prog_71(prm, (s1.tanh() - v4).tanh() * 2.0, v4.cos().tanh(), 0.25, [v[0], v[1], v[2], v[3]], j) * 0.005).tanh();
+                    }
+                    _ => {
+                        acc2 += 0.1 * f64::sin((v4.powi(2) + 1.5).acosh());
+                        if !(j % 2 == 0 && v4.to_degrees() * 0.02 < 0.5) {
+                            continue 'l0;
+                        }
+                    }
+                }
+                let v5 = (v[j] * s1).cos().exp();
+                acc2 += 0.05 * (v[n % 4].tanh() * 0.9).atanh();
+                s1 = s1.mul_add(0.75, f64::tanh(v5).cos() * 0.02);
+            }
+            acc2 += f64::cos(prog_97(s0, x1, x2, v, n)) * 0.02;
+            s0 = 0.6 * s0 + 0.4 * f64::tanh(v4.sin().asinh());
+            for j in 0..6 {
+                match j % 4 {
+                    MODE_A if n > 3 => {
+                        let v6 = (v3.tanh() * 1.5).cosh();
+                        acc2 += f64::sin(v6.sin()) * 0.05;
+                    }
+                    1..=3 => {
+                        break 'l0;
+                    }
+                    _other => {
+                        acc2 -= (v3.atan() + v3.atan2(x0 * x0 + 0.5)).tanh() * 0.05;
+                    }
+                }
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::atan2(p, p.powi(2) + 1.0) + q.cos()).sum::<f64>();
+                acc2 -= 0.05 * (v[2].cos().exp().powi(2) + 0.5).recip().tanh();
+                s0 = (s0 * 0.6 + f64::cos(v7) * 0.02).tanh();
+            }
+        }
+        let v8 = v.iter().copied().map(|p| (v3.powi(2) + 0.5).recip().mul_add(1.5 * p, p)).sum::<f64>();
+        let f9 = |t: f64| f64::exp(t.tanh());
+        let v10 = f9(v[2]) + f64::exp2(x1.cos()) * 0.5;
+        let v11 = v.iter().copied().map(f9).sum::<f64>();
+        s0 * 0.25 + s1.tanh() - f64::sin(acc2) + v4.tanh() + v8.tanh() + v10 - v11.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_107<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        let mut s0 = (T::mul_add(x2, v[n % 4], x2).powi(2) + 1.0).log(2.0).cos() * 2.0;
+        let mut acc1: T = 0.0;
+        if (v[1] + x0).max((x1.tanh() * 0.9).atanh()) >= -T::from_f64(0.5).unwrap() {
+            return x1;
+        }
+        let v2 = -acc1;
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            let v4: T = prog_72(x2, x2.sin(), (x0 * T::from_f64(0.5).unwrap()).sin(), v, n);
+            s0 = T::from_f64(0.8).unwrap() * s0 + 0.2 * s0.sin();
+            if k3 >= 2 || prog_72((x0 * T::from_f64(0.5).unwrap()).tanh() * 2.0, x0, T::asinh((x2.cos() * 0.9).atanh()).cos(), v, n) <= -1.0 {
+                break v[3 - k3] / (T::cos(x2) + 2.0);
+            }
+            s0 = (s0 * T::from_f64(0.8).unwrap() + v4.tanh() * 0.005).sin();
+        };
+        let v6 = T::asinh(v2);
+        let v7 = v.iter().zip(v.iter().skip(1)).fold(-0.0, |r, (&p, &q)| r + (T::powi(T::abs(v[3]), 3) + p * T::from_f64(0.5).unwrap() + q * T::from_f64(0.5).unwrap()));
+        let v8 = v.iter().zip(v.iter().skip(1)).fold(0.0, |r, (&p, &q)| r * T::from_f64(0.5).unwrap() + ((v6 * T::from_f64(0.25).unwrap()).abs() + p * T::from_f64(0.5).unwrap() + q * T::from_f64(0.5).unwrap()) * T::from_f64(0.5).unwrap());
+        acc1 = acc1 + T::sin(T::from_f64(0.25).unwrap() - v5);
+        s0 - acc1 + v7.sin() + v8.sin() - T::abs(v5).cos()
+    }
+
+    #[differentiable]
+    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: &[T; 4], n: usize) -> T {
+        let mut s0 = (x0 - x1).cos() * 2.0;
+        let mut s1 = T::tanh(*x2 * v[2]);
+        let mut s2 = T::cbrt(T::cos(s0.cos().exp_m1()) + 2.0);
+        let mut acc3: T = 0.0;
+        let v4 = prog_21::<T>(s0.tanh(), x0 * 2.0, s1, *v, n);
+        let mut a5 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = t * v4 + t;
+        }
+        for i in 0..6 {
+            a5 = [T::mul_add(a5[1], T::from_f64(0.8).unwrap(), (*x2 * *x2 + 1.0).powf(T::from_f64(0.5).unwrap()).sin() * 0.1), T::tanh(v4 * v[i % 4]) * 0.2, (a5[0] * 0.6 + x0.tanh() * T::from_f64(0.4).unwrap()).sin(), a5[0]];
+        }
+        let v6 = if T::from_f64(1.2).unwrap() * x1 + v[n % 4].cos().exp2() > s1 && n == 5 {
+            T::hypot(T::tanh(x1), (s0 * 0.01).sin())
+        } else {
+            T::ln(v[n % 4].cos().exp().powi(2) + 2.0)
+        };
+        'l2: for i in 0..3 {
+            acc3 = acc3 + T::from_f64(0.4).unwrap() * T::cos(a5[i] * s2);
+            acc3 = acc3 + (x0 * x0).cos() * T::from_f64(0.5).unwrap();
+            s1 = (s1 * T::from_f64(0.5).unwrap() + (-s1) * T::from_f64(0.5).unwrap()).tanh();
+            for j in (1..=5).step_by(2) {
+                let fj = T::from_usize(j).unwrap();
+                if (v6.tanh() * T::from_f64(0.5).unwrap()).ln_1p() <= (s1.cos() * 0.9).asin() {
+                    s0 = s0 * T::from_f64(0.75).unwrap();
+                    s0 = s0 + 1.0 * (fj / 1.5).cos();
+                    break 'l2;
+                }
+                acc3 = acc3 + 0.2 * T::sin(T::cbrt(fj.powi(2) + 1.0));
+            }
+        }
+        let mut a7 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        s2 = (s2 * T::from_f64(0.75).unwrap() + a7[3].sin() * T::from_f64(0.25).unwrap()).tanh();
+        a7 = a5;
+        let mut a8 = [0.0; 4];
+        for i in 0..4 {
+            a8[i] = s1.cos().exp_m1().powi(2);
+            s1 = s1.mul_add(T::from_f64(0.5).unwrap(), T::sinh(s1.tanh() * 1.5).tanh() * 0.1);
+        }
+        a8 = [T::from_f64(0.5).unwrap() * (*x2 / 2.0).sin() + T::from_f64(0.75).unwrap() * a8[1], a8[2] * 0.6 + prog_87(x1.asinh().cos(), x0, x0 * 2.0, *v, n).tanh() * 0.005, 0.005 * prog_21((x2.tanh() * 0.9).acos().sin().cos(), (T::from_f64(0.5_f64).unwrap().log(v6 * v6 + 2.0) / (v6.copysign(x0).powi(2) + 1.5)).tanh(), x2.cos().tanh(), *v, n).tanh() + 0.6 * a8[1], T::mul_add(a8[3], T::from_f64(0.5).unwrap(), T::asin(x1.cos() * 0.9).sin() * 0.2)];
+        s0.tanh() + s1.sin() + s2 * T::from_f64(0.75).unwrap() + acc3.cos() + v4 + a7[0].sin() - a8[3].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_109<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: &[T], n: usize) -> T {
+        let mut s0: T = (x0.cos() - x1).tanh() * T::from_f64(2.0).unwrap();
+        let mut acc1: T = T::zero();
+        let v2 = v.iter().fold(T::one(), |r, &p| r * (T::one() + T::from_f64(0.25).unwrap() * T::tanh(prog_72(x0, s0, x2.sin(), [v[0], v[1], v[2], v[3]], n) + T::sin(p))));
+        'l0: for i in 1..n {
+            let fi = T::from_usize(i).unwrap();
+            s0 = s0.mul_add(T::from_f64(0.75).unwrap(), T::exp(T::sin(s0)).tanh() * T::from_f64(0.05).unwrap());
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                s0 = s0 * T::from_f64(0.6).unwrap();
+                s0 = s0 - T::from_f64(0.1).unwrap() * x2.powi(2).cos();
+                if v2.cos().cos() >= T::from_f64(0.5).unwrap() {
+                    continue 'l0;
+                }
+            }
+            for &u in v.iter() {
+                if T::ln_1p(T::ln(x1.powi(2) + T::from_f64(0.5).unwrap()).sin() * T::from_f64(0.5).unwrap()) <= x1 || k3 == 2 {
+                    acc1 = acc1 + T::sin(v2) / T::from_f64(2.0).unwrap() * T::from_f64(0.2).unwrap();
+                    let x0 = (v[(k3 + n) % 4].cos().exp_m1().sin() * T::from_f64(0.9).unwrap()).asin();
+                    acc1 = acc1 + T::cos(x0) * T::from_f64(0.1).unwrap();
+                } else if k3 > 0 && u.cos().exp2() < fi - v[k3 % 4] {
+                    s0 = s0 * T::from_f64(0.5).unwrap();
+                    s0 = s0 + T::one() * (x2.sin() + T::from_f64(2.0).unwrap()).cbrt().cos();
+                }
+                match k3 % 2 {
                     MODE_A => {
                         break;
                     }
                     1 => {
-                        s1 = (s1 * 0.8 + ((fi + x2).powi(2) + 1.0).log2() * 0.1).tanh();
+                        s0 = (s0 * T::from_f64(0.75).unwrap() + T::log2(T::powi(v[2] * v[2] + T::one(), -1).powi(2) + T::one()) * T::from_f64(0.02).unwrap()).sin();
                     }
                     _ => {
-                        s1 = s1.mul_add(0.5, f64::cos(s2.cos()) * 0.5);
-                        acc3 += 0.05 * f64::tanh(v7);
-                        match k6 {
-                            MODE_A | MODE_C => {
-                                acc3 -= 0.05 * f64::sin(f64::cbrt(x2 * x2 + 1.0));
-                            }
-                            MODE_D | 5 => {
-                                s2 = f64::mul_add(s2, 0.8, (fi.powi(2) + 1.5).acosh().tanh() * 1.0);
-                            }
-                            6 => {
-                                s1 = (s1 * 0.5 + f64::tan(f64::cos(s1) * 1.2) * 0.05).tanh();
-                                continue;
-                            }
-                            _other => {
-                                let v8 = f64::cos(f64::sqrt(s2 * s2 + 0.5)).exp();
-                                acc3 += 0.05 * v8.cos().sin();
-                            }
-                        }
+                        s0 = T::from_f64(0.75).unwrap() * s0 + T::one() * (fi.sin() * T::from_f64(0.5).unwrap()).ln_1p();
+                        let v4: T = u.clamp(-T::from_f64(0.5).unwrap(), T::from_f64(1.5).unwrap()) * T::atanh(T::cos(v2) * T::from_f64(0.9).unwrap());
+                        s0 = s0 * T::from_f64(0.8).unwrap() + T::cos(v4).cos() * T::from_f64(0.02).unwrap();
                     }
                 }
-                s2 = s2 * 0.5 + v7.tanh().cos() * 0.01;
+                acc1 = acc1 + T::from_f64(0.1).unwrap() * T::cos((v[i % 4].powi(2) + T::one()).log10());
+                acc1 = acc1 - T::cos(u.cos()) * T::from_f64(0.1).unwrap();
             }
-            if s2 * x0 > 1.0 {
-                m5 += 1;
-            }
-            if s1 < -0.5 {
-                continue;
-            }
-            acc3 += ((a4[(k6 + m5) % 4] * a4[(k6 + m5) % 4]).ln_1p() - f64::cbrt(x1 * x1 + 0.5)).tanh() * 0.25;
+            let v5 = v.iter().fold(-T::zero(), |r, &p| r + (T::from_f64(SCALE).unwrap() + v[k3 % 4] / (v2.sin() + T::from_f64(2.0).unwrap()) + T::sin(p)));
+            s0 = s0 * T::from_f64(0.75).unwrap();
+            s0 = s0 + T::from_f64(0.01).unwrap() * v5.tanh();
         }
-        let c9 = m5 as f64;
-        let v10 = (c9 / 3.0).copysign(c9 - x1);
-        'l3: for i in (0..n).rev() {
-            s1 *= 0.75;
-            s1 -= 0.25 * v10.clamp(-0.5, 0.5).cos();
-            let mut k11 = 0;
-            while k11 < n + 1 {
-                k11 += 1;
-                s1 = (s1 * 0.8 + c9.sin() * 1.0).tanh();
-                if a4[k11 % 4] + s2 >= x1 {
-                    continue 'l3;
-                }
-            }
-            if f64::ln(f64::powi(s0 + x1, 2) + 2.0) <= a4[i % 4] / (s2.powi(2) + 0.5) {
-                s1 = s1 * 0.8 + s1.sin() * 0.2;
-                continue;
-            }
-            acc3 += 0.25 * f64::cosh(s2.copysign(s1).cos() * 1.5).cos();
-        }
-        for i in 0..v.len() {
-            let v13 = match i % 3 {
-                MODE_A if n < 4 => (f64::tanh(a4[i]) * 0.9).asin(),
-                1 => s0.cos(),
-                MODE_C if n < 4 => v[i].asinh(),
-                _ => {
-                    let v12 = v[m5 % 4];
-                    (f64::sin(x2.asinh()) * 0.9).acos() + v12.cos()
-                }
-            };
-            s2 = s2.mul_add(0.8, c9.cos() * 1.0);
-            s1 = (s1 * 0.5 + f64::sin(v13) * 0.1).sin();
-        }
-        let mut k14 = 0;
-        while k14 < n {
-            k14 += 1;
-            match k14 {
-                0 => {
-                    acc3 += v10.tanh() * 0.25;
-                }
-                1 => {
-                    for &u in v.iter() {
-                        let v15 = if k14 % 2 == 0 {
-                            (f64::tanh(v[n % 4]) * 0.5).ln_1p()
-                        } else {
-                            acc3 -= 0.05 * f64::cos(v10 * x0 - (s1 * s1 + 2.0).sqrt());
-                            (s2 * s2 + 1.0).log2()
-                        };
-                        let v17 = match k14 % 4 {
-                            MODE_A => {
-                                let x2 = 1.5_f64.min(s1.powi(2));
-                                0.5_f64.atan2(v10) + x2.sin()
-                            }
-                            g if g > 1 => {
-                                let v16 = x2.tanh();
-                                v15 / (v16 * v16 + 0.5)
-                            }
-                            _ => f64::atan(c9).tanh().exp_m1(),
-                        };
-                        s2 = s2 * 0.8 + (v10 * v10 + 1.0).log10().powi(2).ln_1p() * 0.4;
-                        s2 = (s2 * 0.8 + (u.sin() - v15.sin() + f64::cos(v17)) * 0.01).tanh();
-                    }
-                }
-                2 | 4 => {
-                    acc3 -= 0.25 * (a4[k14 % 4].sin() * 0.9).acos().tanh();
-                }
-                _ => {
-                    s0 *= 0.75;
-                    s0 -= 0.25 * f64::sqrt(s0 * s0 + 0.5).cos();
-                    s2 = (s2 * 0.8 + v[k14 % 4] * 0.2).tanh();
-                }
-            }
-            match n {
-                0..=2 => {
-                    s0 = (s0 * 0.75 + (x2 * x2 + 0.5).cbrt() * 0.1).tanh();
-                }
-                3 => {
-                    acc3 -= 0.25 * v10.clamp(s0.cos() - 1.5, x0.sin() + 1.5).sin();
-                }
-                4 | 6 => {
-                    let x2 = f64::asin(f64::cos(v10) * 0.9) + (c9 - v10);
-                    s2 = (s2 * 0.8 + (-s0) * 0.2).tanh();
-                    acc3 += f64::tanh(x2) * 0.25;
-                }
-                _other => {
-                    acc3 += f64::sin(f64::exp2(v10.sin())) * 0.25;
-                    s2 = 0.5 * s2 + 0.25 * (s2 + s0).sin();
-                }
-            }
-            let v20: f64 = if (a4[(k14 + n) % 4] * a4[(k14 + n) % 4] + 0.5).atan2(a4[(k14 + n) % 4]) <= v10 + x1 {
-                v[k14 % 4] * a4[0]
-            } else if f64::tanh(s1.asinh()) <= 0.0 {
-                let v18 = s0 * a4[k14 % 4];
-                (x2 / 2.0).min(f64::cos(a4[n % 4])) + v18.tanh()
-            } else {
-                let v19 = x0.to_radians() * 20.0;
-                return (v19.tanh() * 2.0).sinh()
-            };
-            acc3 -= f64::sin((f64::powi(s1, 2) + 0.5).sqrt()).tanh() * 0.25;
-            acc3 += 0.25 * f64::tanh(v20.sin());
-        }
-        s0 * 0.5 + s1.tanh() - s2.tanh() - f64::cos(acc3) - f64::sin(a4[2]) - v10
-    }
-
-    #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut acc1: f64 = 0.0;
-        if prog_1((s0 + acc1).cos(), 0.25, x0, &v, n) >= x2 * x2 && n % 2 == 0 {
-            return x1.tanh();
-        }
-        let v2 = match n {
-            0..=1 => (s0 * s0 + 1.0).log2().sin().exp2(),
-            g if g > 2 => x1.atan2(x2.powi(2) + 0.5),
-            _other => v[n % 4] * x1,
-        };
-        let v3: f64 = prog_53(v[n % 4].tanh() * 2.0, 2.0, f64::exp_m1(acc1.tanh()).cos() * 2.0, v, 6);
-        let mut k4 = 0;
-        while k4 < 3 && prog_40(x2, 0.75, x0, v, k4) <= (f64::cos(v3) * 0.9).atanh() {
-            k4 += 1;
-            let v6 = match k4 {
-                1 | MODE_D => {
-                    let v3 = (x0.sin() * 0.9).atanh();
-                    let v5 = f64::cos(v2);
-                    f64::to_radians(x2) + v3.cos() + v5.tanh()
-                }
-                _ => v2.cos(),
-            };
-            match k4 {
-                MODE_B => {
-                    break;
-                }
-                g if g > 2 => {
-                    let v7 = (x1.cos() * 0.9).atanh();
-                    s0 = (s0 * 0.8 + v7.sin() * 0.02).sin();
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + prog_77(x1.powi(3).sin() * 2.0, f64::ln_1p(x2 * x2).sin(), x2, v, 6) * 0.005).sin();
-                    if prog_35(s0, (v[n % 4] * v[n % 4] + 1.0).ln().sin(), 0.75, v, k4) > v6 {
-                        let v8 = prog_77(x1, x0, 0.75, v, k4);
-                        s0 = s0 * 0.6 + f64::tanh(v[(k4 + n) % 4].cos()) * 0.4;
-                        if f64::tanh(0.5_f64.log(v2 * v2 + 2.0)).exp_m1() < v3 {
-                            s0 = s0 * 0.5 + (s0.cos() * 0.9).asin().tanh() * 0.2;
-                            break;
-                        }
-                        acc1 += 0.1 * v8.cos().cos();
-                    } else if f64::to_radians((v3.cos() * 1.2).tan()) <= 0.25 {
-                        s0 = (s0 * 0.6 + prog_35(2.0, x2, 0.75, v, k4) * 0.005).tanh();
-                    }
-                }
-            }
-            let v9 = v2;
-            s0 = (s0 * 0.6 + v9 * v2 * 0.05).sin();
-            s0 = (s0 * 0.5 + f64::tanh(v6) * 0.05).sin();
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            if v2.cos() > 0.25 {
-                s0 *= 0.8;
-                s0 += 0.05 * f64::sin(s0).powi(3);
+        let mut k6 = 0;
+        while k6 < 3 && x1.powi(3) > s0 {
+            k6 += 1;
+            if x1 / (x1.powi(2) + T::from_f64(0.5).unwrap()) <= T::from_f64(0.5).unwrap() {
                 break;
             }
-            acc1 += (0.5 * v2).sin();
-            let v11 = match k10 {
-                0 | MODE_C => f64::tanh(x1.powi(3)).exp2(),
-                _ => (v3 * v3 + 0.5).recip(),
-            };
-            if k10 >= 2 || v11 - 2.0 >= -0.5 {
-                break;
-            }
+            let v7 = v.iter().fold(-T::zero(), |r, &p| r + (v[k6] / (s0.cos() + T::from_f64(2.0).unwrap()) + T::sin(p)));
+            s0 = (s0 * T::from_f64(0.75).unwrap() + T::cos(x1 / (v[(k6 + n) % 4] * v[(k6 + n) % 4] + T::from_f64(1.5).unwrap())) * T::from_f64(0.1).unwrap()).sin();
+            s0 = (s0 * T::from_f64(0.8).unwrap() + v7.cos() * T::from_f64(0.01).unwrap()).tanh();
         }
-        let v12 = v.iter().fold(f64::tanh(prog_77(f64::clamp(x1, -0.5, 1.0).sin() * 2.0, 1.2, 0.5, v, 1)), |r, &p| r * 0.75 + 0.02 * f64::tanh(v2.sin() + p.tanh()));
-        s0 - acc1 - f64::sin(v3) - v12 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_108<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: &T, v: [T; 4], n: usize) -> T {
-        const PHASE_A: usize = 0;
-        const PHASE_D: usize = 3;
-        let mut s0 = (T::clamp(*x2, -1.0, 0.5).tanh() * 1.2).tan().sin() * 2.0;
-        let mut acc1: T = 0.0;
-        let v2 = v.iter().fold(1.0, |r, &p| r * (1.0 + 0.1 * T::tanh((T::tanh(s0.to_radians() * 50.0) * 0.5).ln_1p() + p.cos())));
-        let mut k3 = 0;
-        let v10 = loop {
-            k3 += 1;
-            match n {
-                0 => {
-                    acc1 = acc1 - T::atanh(x1.sin() * 0.9).sin() * 0.5;
-                    s0 = (s0 * 0.75 + ((T::powi(x1, 2) + 0.5).sqrt().powi(2) + 1.0).log(10.0) * 0.5).tanh();
-                }
-                1..=3 => {
-                    acc1 = acc1 + v[k3 % 4].sin().exp_m1().cos() * 0.5;
-                    if (x0 * x0 + 0.5).sqrt() > 0.0 {
-                        acc1 = acc1 - x1.atan().tanh() * 0.5;
-                        let v4 = ((1.25 - v2).powi(2) + 0.5).cbrt();
-                        s0 = (s0 * 0.8 + v4.cos() * 0.05).tanh();
-                    } else {
-                        s0 = s0 * 0.75 + T::log(T::from_f64(0.5_f64).unwrap(), v2 * v2 + 2.0) * 0.2;
-                    }
-                }
-                4 | 6 => {
-                    let mut k5 = 0;
-                    while k5 < 4 && s0 < -0.5 {
-                        k5 += 1;
-                        s0 = (s0 * 0.5 + x2.to_radians() * 1.0).sin();
-                        match k5 {
-                            0 | 2 => {
-                                acc1 = acc1 + 0.1 * (T::powi(v[k5 % 4], 2) + 1.0).log(2.0).cos();
-                            }
-                            3 => {
-                                acc1 = acc1 + (s0 + v2).tanh() * 0.1;
-                                let v6: T = (T::tanh(x0) * 0.9).acos() * (s0 - v[k5 % 4]);
-                                acc1 = acc1 + v6.cos() * 0.1;
-                            }
-                            4 => {
-                                let x0 = T::ln(x0 * x0 + 1.0);
-                                let v7 = x0.mul_add(v[k5 % 4], v[k5 % 4]);
-                                s0 = s0 * 0.5 + T::cos(v7) * 0.1;
-                            }
-                            _ => {
-                                s0 = s0 * 0.8;
-                                s0 = s0 + 0.2 * T::tanh((v2 * v2 + 1.0).powf(0.3));
-                            }
-                        }
-                        let v8 = v[k5 % 4].hypot(*x2);
-                        s0 = (s0 * 0.6 + T::sin(v8) * 0.2).sin();
-                    }
-                }
-                _ => {
-                    s0 = s0.mul_add(0.5, ((s0.powi(2) + 1.0).log2() + T::exp_m1(T::tanh(v2))).cos() * 0.1);
-                }
-            }
-            acc1 = acc1 + 0.5 * T::sin(T::log(T::powi(x1, 2) + 1.0, T::powi(T::asinh(x0), 2) + 2.0));
-            let v9 = v2;
-            if k3 >= 4 {
-                break T::to_radians(v9) * 20.0 + T::cbrt(x2.powi(2) + 1.0);
-            }
-            acc1 = acc1 + 0.5 * T::cos(v9);
-        };
-        if v2 + x0 >= 1.0 {
-            s0 = T::mul_add(s0, 0.6, (x1.sin() * 1.5).sinh().tanh() * 0.1);
-            s0 = (s0 * 0.8 + v10.atan2(v[1] * v[1] + 1.0) * 0.01).sin();
+        let f8 = |t: T| t.sin().sinh().abs();
+        let v9 = v.iter().fold(T::zero(), |r, &p| r * T::from_f64(0.5).unwrap() + f8(p) * T::from_f64(0.25).unwrap());
+        let v10 = f8(v[3]);
+        if !(k6 < 1) {
+            s0 = (s0 * T::from_f64(0.6).unwrap() + (T::sin(v10) * T::from_f64(1.2).unwrap()).tan() * T::from_f64(0.02).unwrap()).tanh();
+        } else if (v[3 - k6].powi(2) + T::from_f64(2.0).unwrap()).acosh() >= -T::from_f64(0.5).unwrap() {
+            s0 = T::from_f64(0.75).unwrap() * s0 + T::from_f64(0.5).unwrap() * T::abs(T::log(x1 * x1 + T::one(), T::from_f64(10.0).unwrap())).cos();
         }
-        let mut k11 = 0;
-        while k11 < 4 && x1.mul_add(v10, x1) <= -0.5 {
-            k11 += 1;
-            s0 = (s0 * 0.5 + *x2 * v2 * 0.1).tanh();
-            let v12 = T::powi(T::powi(v10, 2) + 1.0, -2);
-            s0 = 0.75 * s0 + 0.02 * T::sin(v12.cos());
-        }
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            let v14 = (-x0) + v10.tanh();
-            for j in (0..n).rev() {
-                let v15 = match j {
-                    PHASE_A | 2 => T::powi(T::powi(x1, 2) + 1.0, -3),
-                    PHASE_D | 5 => v14 - x1,
-                    _ => (T::sin(x1 * x1) * 0.9).asin(),
-                };
-                s0 = (s0 * 0.5 + (v2.powi(2) + 1.0).powf(0.3) * 0.5).tanh();
-                if v14.sin().exp_m1() >= 0.5 {
-                    continue;
-                }
-                acc1 = acc1 - v15.cos().cos() * 0.05;
-            }
-            acc1 = acc1 + 0.25 * T::clamp(*x2, v14.tanh() - 1.5, v2.sin() + 1.5).max(0.35 * *x2).sin();
-            if k13 >= 6 || (T::powi(v2, 2) + 0.5).powf(x1.tanh()).min(T::exp(x0.cos())) < 1.0 {
-                break;
-            }
-        }
-        let mut k16 = 0;
-        let v22 = 'l5: loop {
-            k16 += 1;
-            let mut k17 = 0;
-            while k17 < n {
-                k17 += 1;
-                s0 = (s0 * 0.8 + v[0].to_degrees() * 0.01 * 0.25).sin();
-                let v18 = v.iter().fold(v10.tanh(), |r, &p| r * 0.75 + 0.02 * ((p.tanh() * 0.9).acos().powi(2) + 1.5).acosh().sin());
-                match k16 + k13 {
-                    0 => {
-                        acc1 = acc1 + v10.cos() * 0.1;
-                        break 'l5 v[1];
-                    }
-                    1 | 3 => {
-                        let v18 = v18 - s0;
-                        s0 = s0 * 0.5;
-                        s0 = s0 - 0.1 * T::ln_1p(v[k13 % 4].cos().exp_m1().cos() * 0.5).tanh();
-                        s0 = s0 * 0.6;
-                        s0 = s0 - 0.1 * T::cos(v18);
-                    }
-                    4 | 6 => {
-                        s0 = s0.mul_add(0.5, (T::exp(v18.cos()) * T::from_f64(std::f64::consts::FRAC_PI_4).unwrap()).tanh() * 0.1);
-                    }
-                    _ => {
-                        s0 = s0 * 0.75 + T::tan(T::cos(v[1]) * 1.2).sin() * 0.02;
-                    }
-                }
-                s0 = s0 * 0.5 + v18.cos() * 0.25;
-            }
-            let mut k19 = 0;
-            while k19 < n + 1 {
-                k19 += 1;
-                match k19 + k17 {
-                    1..=3 => {
-                        let v20 = v10 * 0.65;
-                        s0 = s0 * 0.6;
-                        s0 = s0 + 0.05 * (v[k17 % 4].powi(2) + 1.0).powi(-2).cos();
-                        s0 = s0 * 0.6 + v20.tanh() * 0.5;
-                    }
-                    4 => {
-                        acc1 = acc1 + 0.05 * T::cos(T::sin(v2.sin().exp()).cosh());
-                        if v10 - v2 < T::asinh(x1) {
-                            acc1 = acc1 + T::tanh((s0 * s0).ln_1p()) * 0.05;
-                            s0 = s0 * 0.5 + (x2.to_radians() * 20.0).powi(3) * 0.75;
-                        }
-                    }
-                    6 => {
-                        s0 = s0 * 0.75 + v[0].sin() * 0.25;
-                    }
-                    _ => {
-                        s0 = s0 * 0.75 + T::tanh(s0 - x1) * 0.1;
-                        let v21 = (-v10) - s0 * x1;
-                        s0 = (s0 * 0.5 + v21.tanh() * 0.1).tanh();
-                    }
-                }
-                s0 = s0 * 0.8 + (v10 * v10).sin() * 0.02;
-            }
-            acc1 = acc1 + 0.5 * T::tanh(T::powf((s0 - x0).powi(2) + 1.0, 0.5));
-            if k16 >= 3 {
-                break (v2.powi(2) + 2.0).sqrt();
-            }
-        };
-        x1.cos() + T::cos(s0) + T::cos(acc1) - v10 + v22.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].cos() * 0.9).asin();
-        let mut s1: f64 = f64::tanh((f64::sin(x2) * 1.2).tan()) * 2.0;
-        let mut s2 = (x0 * (s0 - x0)).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let [b4, b5, b6, b7] = [0.5_f64.powf(x1.sin()), prog_35(f64::sin((f64::powi(x1, 2) + 1.0).log10()), x1.abs().tanh(), f64::tanh((f64::powi(s0, 2) + 2.0).acosh()), [v[0], v[1], v[2], v[3]], n), s2 / (acc3 * acc3 + 1.0), f64::asinh(x1)];
-        for i in (0..n).rev() {
-            let v8 = f64::acosh((f64::tanh(s1) * 0.9).acos().powi(2) + 1.5);
-            acc3 -= (v[1] - 2.5).sin() * 0.25;
-            if i == 2 {
-                s0 = (s0 * 0.8 + f64::cbrt(x2.tanh() + 2.0) * 0.5).tanh();
-                continue;
-            }
-            acc3 += 0.25 * v8.cos().sin();
-        }
-        let m9 = 2 * n + 1;
-        let c10: f64 = table(m9);
-        assert!(!s0.is_nan(), "s0 is NaN");
-        let Some(k12) = n.checked_sub(1) else {
-            let v11 = prog_44(1.2, x0, s2, [v[0], v[1], v[2], v[3]], 4);
-            return SCALE + c10 + f64::cos(v11)
-        };
-        let c13 = k12 as f64;
-        s1 = 0.8 * s1 + 1.0 * (f64::tanh(c10) * 1.5).sinh().powi(3).tanh();
-        s2 = 0.6 * s2 + 0.25 * b4.abs().sin();
-        s1 * 0.5 + s2 * 0.25 - f64::cos(acc3) - b5.sin() - b6 - b7 + c13.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        const PHASE_C: usize = 2;
-        let mut s0 = (x2 + x0).tanh() * 2.0;
-        let mut s1 = x1;
-        let mut s2 = v[n % 4] / (v[n % 4].tanh() + 2.0) / (f64::powi(f64::clamp(v[n % 4], -0.5, 0.5), 2) + 1.5);
-        let mut acc3: f64 = 0.0;
-        if n % 2 == 0 {
-            return f64::exp_m1(f64::cos(acc3));
-        }
-        let mut a4 = v;
-        a4[3] *= 0.5;
-        a4[2] += (x2 * v[n % 4]).tanh();
-        let mut k5 = 0;
-        while k5 < n + 1 && (f64::tanh(a4[k5 % 4]) * 0.9).acos() > -1.0 {
-            k5 += 1;
-            s2 = (s2 * 0.6 + (s2 * s2 + 1.0).sqrt() * 0.4).sin();
-            'l1: for j in (0..n).rev() {
-                let fj = j as f64;
-                match j + k5 {
-                    0..=1 => {
-                        s0 = 0.8 * s0 + 0.05 * f64::log(x1.powi(2) + 1.0, s1 * s1 + 2.0).sin();
-                    }
-                    PHASE_C => {
-                        s0 = 0.5 * s0 + 0.5 * s0.tanh();
-                        s2 = (s2 * 0.8 + (s2.cos() * 1.2).tan() * 0.02).tanh();
-                        if n % 3 == 1 && v[(j + n) % 4] < s2.powi(3) {
-                            break;
-                        }
-                    }
-                    4 | 6 => {
-                        acc3 -= (s1 - x1).sin() * 0.02;
-                    }
-                    _ => {
-                        let v6 = x1;
-                        let v8 = 'b2: {
-                            if (a4[3].cos() * 1.5).cosh() <= 0.5 {
-                                s0 = 0.5 * s0 + 0.1 * (s0 + x1 * x0).tanh();
-                            } else if j == 3 {
-                                acc3 += 0.02 * a4[j % 4].sin();
-                                if (f64::tanh(v[j % 4]) * 0.9).asin() <= 0.5 {
-                                    break 'l1;
-                                }
-                                acc3 += 0.02 * (a4[j % 4] / (v[j % 4].powi(2) + 1.5));
-                            } else {
-                                let v7 = v6 * s1;
-                                acc3 -= 0.02 * v7.sin().tanh();
-                            }
-                            if s0.sin() < -0.5 || j + k5 < 9 {
-                                break 'b2 v[j % 4] / (v[j % 4] * v[j % 4] + 1.5);
-                            }
-                            if a4[j % 4] + v6 < -1.0 {
-                                break 'b2 (f64::powi(s2, 2) + 1.0).powf(0.5);
-                            }
-                            s0 + x1
-                        };
-                        acc3 -= 0.02 * (v6.tanh() - f64::cos(v8)).tanh();
-                    }
-                }
-                let v9 = 'b3: {
-                    acc3 += 0.02 * f64::tanh(0.1 * x0.asinh());
-                    if v[k5 % 4].sin() > -0.25 {
-                        break 'b3 fj;
-                    }
-                    s1.mul_add(s0, s1) - (-x2)
-                };
-                acc3 += (v9 - (-v9)).tanh() * 0.02;
-            }
-        }
-        let mut m10: f64 = -0.5;
-        for i in 1..n {
-            m10 = m10.min(x2 * 1.5 + v[i % 4]);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 -= ((a4[1] + fi) * f64::asin(f64::cos(t) * 0.9)).cos() * 0.25;
-            'b6: {
-                acc3 += (-3.0_f64).max(v[i]).cos() * 0.5;
-                if x0.sin().exp_m1().asinh() <= x0.max(x2) {
-                    acc3 += 0.5 * (fi.tanh().exp() * m10).tanh();
-                    break 'b6;
-                }
-            }
-        }
-        if m10.mul_add(x2, s0) > 1.0 || n < 5 {
-            acc3 -= 0.5 * (-a4[(k5 + n) % 4].tanh());
-        }
-        s1 = s1.mul_add(0.75, (m10 * std::f64::consts::FRAC_PI_4).sin() * 0.1);
-        s1 * 0.5 - s2 * 0.5 + acc3.cos() - a4[1] * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_112<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
-        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * 2.0;
-        let mut s1 = T::cos((x0 * x0 + 1.0).log2()) * 2.0;
-        let mut acc2: T = 0.0;
         for i in 0..v.len() {
             let fi = T::from_usize(i).unwrap();
-            match i % 4 {
-                0 | 2 => {
-                    acc2 = acc2 + T::atan(x0).sin() * 0.5;
-                    let v3 = (fi * x1).tanh().exp();
-                    acc2 = acc2 - v3.tanh() * 0.4;
-                }
-                _ => {
-                    acc2 = acc2 + s1.mul_add(fi, x2).cos() * 0.5;
-                    if T::exp(x1.tanh()) > 0.5 && i == 3 {
-                        s0 = (s0 * 0.5 + (x0 + s0) * 0.25).tanh();
-                        s0 = (s0 * 0.8 + (v[n % 4] - s0) * 0.1).sin();
-                    } else if !(i == 0 && (x1.powi(2) + 1.0).powf(x0.cos()) > 1.0) {
-                        let x0 = (fi * fi + 1.0).recip().tanh();
-                        s0 = s0 * 0.5 + x0.tanh() * 1.0;
-                    } else {
-                        let v4 = s1 / (x0.powi(2) + 1.5);
-                        let m5 = 2 * i + 1;
-                        let c6: T = T::from_f64(table(m5)).unwrap();
-                        acc2 = acc2 + 0.5 * T::tanh(v4.sin() - c6.cos());
-                    }
-                }
-            }
-            if !(n == 2 && s0.mul_add(s0, x2) + x2.powi(2) > 0.5) {
-                return s0.max(x0);
-            }
-            acc2 = acc2 + 0.5 * T::ln(T::powi(s0 - x1, 2) + 0.5).cos();
-        }
-        if (T::powi(x0, 2) + 1.0).log((T::cos(v[n % 4]) * 0.5).ln_1p().powi(2) + 2.0) <= -0.5 {
-            s0 = s0 * 0.6 + x0.clamp(T::tanh(s0) - 1.5, s0.cos() + 1.5).tanh() * 0.05;
-            s0 = (s0 * 0.8 + T::exp(x0.tanh()) * 0.05).tanh();
-        } else if n > 5 {
-            s0 = 0.6 * s0 + 0.005 * T::cos(prog_66::<T>(v[2].cos() * 2.0, T::exp2(v[n % 4].tanh().exp_m1().tanh()).cos(), T::cos(T::powi(s0.asinh(), 3)) * 2.0, &v, n));
-            if (x0.cos() * 2.0).sinh() > 0.5 || n > 2 {
-                s0 = (s0 * 0.6 + T::max(s0 + 0.35, x1) * 0.05).sin();
-            } else if prog_66(x0 * 0.5, (x2 * x1).clamp(x1.tanh() - 1.5, (x1 * x1).ln_1p().sin() + 1.5).cos() * 2.0, x0 * 1.5, &v, n) >= T::powi(x1, 3) {
-                s0 = (s0 * 0.5 + prog_66::<T>(x0 * 2.0, T::sin(T::mul_add(s0.abs(), s1, v[n % 4])), (s0 + (s0 + x2)).cos() * 2.0, &v, n) * 0.005).sin();
-                acc2 = acc2 + (T::cos(x0) * 0.9).asin().sin();
+            if v[0] + x1 + v2 >= v9 {
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), (T::sin(s0.min(v10)) * T::from_f64(0.9).unwrap()).atanh().cos() * T::from_f64(0.1).unwrap());
+            } else if T::copysign(T::tan(s0.cos() * T::from_f64(1.2).unwrap()), T::cosh(T::cos(v10) * T::from_f64(1.5).unwrap())) < -T::one() {
+                acc1 = acc1 - T::recip((v9 * fi).powi(2) + T::one()) * T::from_f64(0.5).unwrap();
             } else {
-                acc2 = acc2 - 0.5 * T::cos(s1);
-            }
-            let x2 = (x2.cos().powi(2) + 1.0).log(2.0);
-            s0 = 0.8 * s0 + 0.1 * T::cos(x2);
-        } else {
-            acc2 = acc2 + 0.5 * T::ln_1p(s1 * s1).sin();
-        }
-        let v7: T = T::sinh((x2 * x2 + 2.0).acosh().sin());
-        'l1: for i in 0..n {
-            s0 = s0 * 0.75;
-            s0 = s0 + 0.05 * T::tanh((T::tanh(s1.sin().sinh()) * 0.9).asin());
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                if (x2.powi(2) + 1.0).recip() > 0.25 {
-                    break 'l1;
+                acc1 = acc1 - T::from_f64(0.5).unwrap() * T::cos(x0 * x0);
+                if T::asin((x2 * x2 + T::from_f64(1.5).unwrap()).acosh().sin() * T::from_f64(0.9).unwrap()) >= -T::one() {
+                    s0 = s0 * T::from_f64(0.75).unwrap();
+                    s0 = s0 - T::from_f64(0.1).unwrap() * (v[k6] - s0).sin();
+                } else if v10 - T::from_f64(2.5).unwrap() >= s0 + x0 {
+                    s0 = (s0 * T::from_f64(0.8).unwrap() + s0.tanh() * T::from_f64(0.2).unwrap()).tanh();
                 }
-                acc2 = acc2 + T::exp_m1((x1 / (T::powi(v[0], 2) + 1.0)).cos()).tanh() * 0.05;
-                match k8 % 3 {
-                    0 => {
-                        acc2 = acc2 + T::cos(T::sin(x0)) * 0.05;
+                for j in (1..=3).step_by(2) {
+                    let fj = T::from_usize(j).unwrap();
+                    let v11: T = s0 / (fj.powi(2) + T::from_f64(1.5).unwrap());
+                    acc1 = acc1 + T::from_f64(0.25).unwrap() * v11;
+                }
+            }
+            for &u in v.iter() {
+                s0 = (s0 * T::from_f64(0.75).unwrap() + u.cos() * T::from_f64(0.25).unwrap()).sin();
+                acc1 = acc1 - T::tan(v2.cos() * T::from_f64(1.2).unwrap()).tanh() * T::from_f64(0.1).unwrap();
+            }
+            let mut m12: T = -T::from_f64(0.5).unwrap();
+            for j in 0..6 {
+                if v2 + v9 + v[j % 4] * x1 >= v10 && k6 + n < 1 {
+                    continue;
+                }
+                m12 = m12.max(v[j % 4].to_degrees() * T::from_f64(0.02).unwrap());
+            }
+            acc1 = acc1 + (x0 * x0).ln_1p().sin() * T::from_f64(0.5).unwrap();
+            acc1 = acc1 + T::from_f64(0.5).unwrap() * T::cos(m12);
+        }
+        T::tanh(s0) - acc1.cos() - v2 + T::cos(v9) + v10
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_D: usize = 3;
+        let mut s0 = (x0.tanh().exp_m1() - v[n % 4].cos().exp()).sin() * 2.0;
+        let mut s1 = (x1.cos() * 0.9).atanh();
+        let mut s2 = (x1.cos() * 1.5).sinh().sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut m4: f64 = 0.5;
+        for i in 1..n {
+            let c5 = x2 + (v[i % 4] + 1.5);
+            m4 = f64::max(c5, m4);
+        }
+        acc3 += m4.cos();
+        match n % 2 {
+            0 => {
+                s2 = (s2 * 0.5 + m4.sin() * 0.25).sin();
+            }
+            1 => {
+                acc3 += (f64::tanh(x2) * 1.5).cosh().sin();
+                s0 *= 0.8;
+                s0 -= 0.005 * f64::sin(prog_94(((f64::sin(m4) * 2.0).cosh().powi(2) + 0.5).sqrt().sin() * 2.0, 1.5, x2, v, 2));
+            }
+            _ => {
+                s1 = (s1 * 0.75 + x1.powi(2) * 0.05).tanh();
+            }
+        }
+        let mut m6: f64 = prog_12(x2, s1, 1.5, v, n).tanh();
+        for &t in v.iter() {
+            let c7 = if t - m4 + t / (t * t + 0.5) < -0.5 {
+                t * t
+            } else {
+                t / (v[n % 4] * v[n % 4] + 1.0) + t * s2
+            };
+            m6 = m6.max(c7);
+        }
+        acc3 -= m6.sin() * 0.005;
+        s1 = 0.75 * s1 + 0.1 * f64::cos(m4.abs());
+        match n % 4 {
+            0 => {
+                match n.checked_sub(2) {
+                    None => {
+                        acc3 += v[n % 4].sin();
                     }
-                    1 => {
-                        s0 = 0.5 * s0 + 0.5 * T::sin(v7);
+                    Some(k8) if k8 < 3 => {
+                        acc3 -= 0.5 * (v[k8 % 4].cos() + f64::exp_m1(m4.sin())).cos();
                     }
+                    Some(k9) => {
+                        let c10 = k9 as f64;
+                        let c11: f64 = table(n + 1);
+                        acc3 += (c10.sin() - f64::tanh(c11)).cos();
+                    }
+                }
+                debug_assert!(m6.is_finite());
+            }
+            1..=2 => {
+                acc3 += x2.asinh();
+                acc3 += m4.atan().tanh();
+            }
+            PHASE_D => {
+                s0 = 0.8 * s0 + 0.005 * prog_21::<f64>(f64::tanh(x1.clamp(-0.5, 1.0)) * 2.0, 1.2, s0, v, n).cos();
+            }
+            _ => {
+                s2 = s2 * 0.8 + m4.tanh() * 0.1;
+                acc3 -= f64::cosh(f64::tanh(x1)).min((v[n % 4] * v[n % 4] + 1.0).powi(-1)).tanh();
+            }
+        }
+        let c12: f64 = table(n);
+        let v13 = v.iter().take(1).copied().map(|p| (p.sin() * 0.9).asin()).sum::<f64>();
+        s0.cos() + s1 + s2 - acc3.sin() + c12.cos() + f64::sin(v13)
+    }
+
+    #[differentiable]
+    pub fn prog_111<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, p: (T, T), v: [T; 4], n: usize) -> T {
+        let (x1, x2) = p;
+        let mut s0 = prog_21(x0, T::cos(x2 + v[n % 4]), T::cos((x1.sin() * 0.9).acos()), v, 5).tanh() * 2.0;
+        let mut s1 = T::sin(T::cosh(v[1].cos() * 1.5)) * 2.0;
+        let mut acc2: T = 0.0;
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            if prog_72(x0 * T::from_f64(1.2).unwrap(), x0 * T::from_f64(0.25).unwrap(), x2, v, n) >= x2 {
+                break s1;
+            }
+            let v4 = v.iter().fold(-0.0, |r, &z| r + prog_21(x1, z.tanh(), s0, v, k3));
+            acc2 = acc2 + prog_21(x0 * 1.5, x1, (s0.cos() * 0.9).acos().tanh(), v, k3).tanh() * T::from_f64(0.02).unwrap();
+            if k3 >= 2 || ((x0 * v[n % 4]).powi(2) + 2.0).ln() > s1 {
+                break prog_72(x0, x1, T::cos(x2), v, 2);
+            }
+            acc2 = acc2 - v4.sin().sin() * 0.01;
+        };
+        if T::tanh(x2) <= -T::from_f64(0.25).unwrap() || k3 > 1 {
+            s0 = (s0 * T::from_f64(0.8).unwrap() + x0 * T::from_f64(0.5).unwrap() * T::from_f64(0.4).unwrap()).tanh();
+        } else {
+            s1 = s1 * T::from_f64(0.8).unwrap();
+            s1 = s1 - T::from_f64(0.05).unwrap() * T::sin(x1.sin().exp_m1());
+        }
+        let mut k6 = 0;
+        let v13 = loop {
+            k6 += 1;
+            acc2 = acc2 - T::sin(T::exp(x0.sin())) * T::from_f64(0.4).unwrap();
+            for j in (0..3).rev() {
+                let fj = T::from_usize(j).unwrap();
+                if T::atan(v5) <= -1.0 || n % 2 == 0 {
+                    return (fj * fj + 1.0).log2();
+                }
+                acc2 = acc2 + 0.1 * T::sin(s1 * v[j]);
+                let v9 = match k3 {
                     2 => {
-                        let c9: T = T::from_f64(table(i + n)).unwrap();
-                        let v10: T = (v7 * v7).cos();
-                        s1 = s1 * 0.5;
-                        s1 = s1 + 0.2 * (c9.sin() + v10).tanh();
+                        let v7 = (x1 * x1 + T::from_f64(0.5).unwrap()).recip() / 1.5;
+                        T::sin(v7) - (v7.powi(2) + 1.0).log2()
                     }
                     _ => {
-                        let v11 = v7;
-                        let v12 = T::exp(x0.powi(2).cos());
-                        s0 = s0 * 0.75;
-                        s0 = s0 - 0.02 * T::cos(v11.tanh() + T::tanh(v12));
+                        let v8 = T::cos(fj);
+                        (v8 * v8 + 2.0).acosh()
                     }
-                }
+                };
+                acc2 = acc2 - 0.1 * T::cos(v9.cos());
             }
-            acc2 = acc2 - T::sin(v7 * x1) * 0.25;
-        }
-        let c13: T = T::from_f64(table(n + 1)).unwrap();
-        let v14 = v.iter().fold(-0.0, |r, &p| r + (x0.tanh().max(v7.sin().cosh()) + T::tanh(p)));
-        x1.cos() + s0.cos() + s1.sin() - acc2.sin() + c13 + T::sin(v14) + T::tanh(v7).exp()
-    }
-
-    #[differentiable]
-    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 / (f64::sin(x2) + 2.0);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.sin() + f64::tanh(p) + q.sin()).sum::<f64>();
-        let v3 = v.iter().take(3).copied().min_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
-        let mut m4 = 0;
-        for _ in (1..=3).step_by(2) {
-            acc1 += f64::powi(v3, 2).cos();
-            if x0 + v3 / (v[m4 % 4].powi(2) + 1.0) < x2 - v2 {
-                m4 += 1;
+            let v12 = if T::from_f64(0.5).unwrap() * x0 <= v5 {
+                let v10 = x0.tanh().exp_m1();
+                s0 = (s0 * T::from_f64(0.75).unwrap() + T::sinh(T::tanh((x1 * x1 + 1.0).log(3.0)) * 1.5) * T::from_f64(0.05).unwrap()).tanh();
+                v10.cos()
+            } else {
+                let v11 = (x2.cos() * 0.9).acos();
+                T::atan((v11.cos() * T::from_f64(1.2).unwrap()).tan())
+            };
+            if k6 >= 5 || T::hypot(x0, v[(k6 + n) % 4] * v[(k6 + n) % 4]) > 1.0 {
+                break (v[(k6 + n) % 4].tanh() * T::from_f64(1.2).unwrap()).tan().abs();
             }
-            acc1 += f64::tanh(s0).sin().cos();
-        }
-        let c5 = m4 as f64;
-        let v6 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + (x1 - ch[0]) * 0.25);
-        s0 = 0.75 * s0 + 0.25 * f64::asinh(x0).sin();
-        match n {
+            s1 = (s1 * T::from_f64(0.5).unwrap() + v12.tanh() * T::from_f64(0.02).unwrap()).tanh();
+        };
+        let v15 = match k6 {
             0 | 2 => {
-                for &t in v.iter() {
-                    let v7 = match n {
-                        0 => t / (x1 * x1 + 1.5),
-                        2..=3 => f64::sinh(f64::cos(c5) * 2.0),
-                        4..=6 => {
-                            s0 *= 0.6;
-                            s0 -= 0.25 * f64::sinh((v6 - c5).sin()).tanh();
-                            f64::sinh(v3.tanh())
-                        }
-                        _other => x2.cos() - f64::cos(v6),
-                    };
-                    s0 = s0.mul_add(0.75, f64::cosh(v3.tanh() * 2.0).tanh().sin() * 0.02);
-                    acc1 -= 0.5 * (f64::tanh(t) - v7.sin()).tanh();
+                let v14 = -x2;
+                (T::tanh(x2.sin().exp2()) * 0.9).acos() + v14.tanh()
+            }
+            g if g > 3 => v[(k6 + n) % 4].powi(3),
+            _ => prog_21::<T>(x2, (v13 / (x1.powi(2) + 1.5)).sin() * 2.0, T::hypot(v13, (T::tanh(x0) * 1.5).sinh()).tanh() * 2.0, v, k3),
+        };
+        for _ in (0..=n).rev().step_by(2) {
+            if (T::powi(v15, 2) + 1.0).log(2.0) > T::from_f64(0.5).unwrap() && k3 < 1 {
+                for _ in 0..5 {
+                    let v16 = (x2 * v13).hypot((T::powi(v5, 2) + T::from_f64(0.5).unwrap()).cbrt());
+                    acc2 = acc2 + 0.1 * T::sin(v16.to_radians() * T::from_f64(50.0).unwrap());
+                    acc2 = acc2 - 0.1 * T::cos(T::from_f64(1.2).unwrap() - x1);
                 }
-                let v8 = prog_90((v2 - v6).cos(), x1, f64::sqrt(c5 * c5 + 2.0).tanh() * 2.0, &v, n);
-                s0 = (s0 * 0.75 + v8.tanh() * 0.005).tanh();
+            } else {
+                s0 = s0 * T::from_f64(0.8).unwrap();
+                s0 = s0 - 0.01 * T::atan2(T::exp(x1.sin()).powi(2) + T::from_f64(0.5).unwrap(), (v[n % 4] * v[n % 4] + 1.0).recip()).cos();
+                let v17 = x0.cos();
+                acc2 = acc2 + v17.cos() * T::from_f64(0.5).unwrap();
             }
-            4..=5 => {
-                s0 = (s0 * 0.75 + (0.65 * v3).cos().exp_m1() * 0.1).tanh();
-                if v6 - v3 >= -v2 {
-                    s0 = s0.mul_add(0.75, (f64::acosh(x0.powi(2) + 1.5) + c5).sin() * 0.05);
-                } else if x1.clamp(c5.cos() - 1.5, f64::cos(v2) + 1.5).hypot(v[m4 % 4].tanh().exp_m1()) <= x2 || m4 > 4 {
-                    let v9 = prog_40(x0.cos().tanh(), v6, 1.5, v, 5);
-                    s0 = (s0 * 0.6 + prog_90((f64::abs(v[1]).powi(2) + 2.0).sqrt().sin() * 2.0, 1.2, 1.5, &v, n) * 0.005).tanh();
-                    acc1 -= 0.1 * v9.sin();
-                }
-            }
-            6 => {
-                acc1 += 0.25 * v2.clamp(-1.0, 0.5).sin();
-            }
-            _other => {
-                s0 = (s0 * 0.8 + (v3 + c5) * 0.2).sin();
-                s0 = (s0 * 0.5 + x0.cos() * 0.5).sin();
-            }
+            let v18 = v.iter().fold(v13.cos(), |r, &z| r * T::from_f64(0.75).unwrap() + 0.1 * (r.cos().exp2().max(r) + z.cos()).cos());
+            s0 = 0.6 * s0 + 0.2 * (-v18);
         }
-        s0 * 1.5 + acc1.cos() - v2.tanh() - v3 + f64::tanh(c5) + v6
+        s0 + s1 * T::from_f64(0.5).unwrap() - acc2.cos() - v5.cos() - v13.cos() - T::sin(v15) + prog_21::<T>(s1, x0 * T::from_f64(0.75).unwrap(), v13.copysign(x0).tanh(), v, 3)
     }
 
     #[differentiable]
-    pub fn prog_114<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::hypot(-x2, x2.atan2(x1 * x1 + 0.5))) * 2.0;
-        let mut s1 = v[n % 4];
-        let mut s2 = f64::tanh(0.25 - x0) * 2.0;
+    pub fn prog_113<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::tanh(x1 * x0) * 2.0;
+        let mut s1 = f64::log10(v[n % 4] * v[n % 4] + 1.0);
+        let mut s2 = v[n % 4].atan().tanh().exp().tanh() * 2.0;
         let mut acc3: f64 = 0.0;
         let mut a4 = [0.0; N];
         for i in 0..N {
-            a4[i] = x0 / (s0 * s0 + 1.0);
+            a4[i] = f64::sin(s0).exp2() * std::f64::consts::FRAC_PI_4;
         }
-        let [_, _, b5, b6] = v;
-        let mut k7 = 0;
-        while k7 < n && b5.sin() <= b6 - b5 {
-            k7 += 1;
-            acc3 += 0.25 * f64::tanh((a4[k7 % 4].sin() * 0.9).atanh());
-            s1 = (s1 * 0.8 + f64::atan2(f64::recip(b6.powi(2) + 0.5).powi(2) + 1.0, s1.powi(2)) * 0.02).tanh();
-        }
-        let [_, b8, b9, b10] = v;
-        let mut k11 = 0;
-        let v19: f64 = loop {
-            k11 += 1;
-            match k11 {
-                0..=2 => {
-                    acc3 += f64::sin(x0 + b10 * b9) * 0.4;
-                    if k7 == 1 && x1 - x0 >= 0.0 {
-                        break b5 + b6;
-                    }
-                    acc3 -= 0.4 * (b10 * b10).tanh();
-                }
-                3..=4 => {
-                    s0 = f64::mul_add(s0, 0.5, f64::tanh(-s0) * 0.5);
-                    s1 *= 0.5;
-                    s1 -= 0.5 * f64::tanh(s1);
-                    match k11 + k7 {
-                        MODE_C if n > 2 => {
-                            break prog_77(2.0, (b5 + b6).tanh(), 1.2, v, n);
-                        }
-                        3..=4 => {
-                            let v12 = b9;
-                            let v13 = ((a4[k11 % 4].sin() * 0.5).ln_1p().powi(2) + 1.0).ln();
-                            s1 = (s1 * 0.5 + (v12.sin() - v13.cos()) * 0.25).tanh();
-                        }
-                        6 => {
-                            let v14 = f64::tanh(b6);
-                            s1 = (s1 * 0.6 + v14.sin() * 0.4).tanh();
-                        }
-                        _ => {
-                            s0 *= 0.8;
-                            s0 -= 0.01 * (s0 * s0 + 1.0).powf(f64::tanh(a4[0])).sin();
-                        }
-                    }
-                }
-                5 => {
-                    let v15: f64 = prog_77(0.25, b9, (b8 * b10).tanh(), v, n);
-                    acc3 += 0.02 * f64::tanh(v15.cos());
-                }
-                _other => {
-                    for _ in (0..=n).rev().step_by(2) {
-                        if a4[2].mul_add(a4[2], x0) + a4[2] / (a4[2].powi(2) + 1.0) < s0 {
-                            s1 = (s1 * 0.75 + (b8.tanh() * 1.5).sinh() * 0.05).sin();
-                        } else {
-                            s2 = (s2 * 0.5 + (b8 - x2) * 0.25).sin();
-                        }
-                        let v16: f64 = f64::acosh(b5.powi(2) + 1.5);
-                        s0 = (s0 * 0.6 + s0 * 0.4).tanh();
-                        s2 = s2.mul_add(0.6, f64::cos(v16).sin() * 0.1);
-                    }
-                }
-            }
-            for &u in a4.iter() {
-                if (b9 * b9 + 2.0).ln() * (-x0) > -0.5 {
-                    continue;
-                }
-                s0 *= 0.6;
-                s0 += 0.1 * (a4[2].tanh() * a4[2]).tanh();
-                let v17 = a4.iter().fold(b6, |r, &p| r * 0.75 + 0.02 * ((s2.powi(2) + 1.0).log2() * p.atan2(b6 * b6 + 1.0)).tanh());
-                acc3 += (f64::sin(u) + f64::cos(v17)).sin() * 0.1;
-            }
-            let v18 = ((b9 - b5).sin() * 0.9).asin();
-            s0 = s0.mul_add(0.6, x2.sin().exp().tanh() * 0.1);
-            if k11 >= 5 || b8 + b10 < -0.5 {
-                break a4[2];
-            }
-            s2 = s2 * 0.8 + v18.tanh() * 0.02;
-        };
-        let [b20, b21, b22, b23] = v;
-        s0.sin() - f64::cos(s1) - s2 + acc3.sin() + a4[1].sin() + f64::sin(b5) - b6.cos() + b8 * 0.25 + b9 - b10 + v19 - b20 + b21.cos() - f64::sin(b22) + b23 + f64::cos(b10) * 0.3
-    }
-
-    #[differentiable]
-    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-f64::log(x0 * x0 + 1.0, v[n % 4].powi(2) + 2.0)).tanh() * 2.0;
-        let mut s1 = x0 * f64::recip(s0.powi(2) + 1.0);
-        let mut s2 = (x1 * x1 + 0.5).cbrt() / 3.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            a4[i % 4] += ((-s2).powi(2) + 0.5).powf(0.5).tanh() * 0.5;
-        }
-        s0 *= 0.8;
-        s0 += 0.005 * prog_53(acc3, f64::exp((f64::tanh(acc3) * 2.0).cosh().cos()).cos() * 2.0, 0.5, v, n).cos();
-        for &t in a4.iter() {
-            let v5 = f64::cos(s1) * (x0 * x0 + 1.0).atan2(x2);
-            match n {
-                0..=1 => {
-                    acc3 += f64::cos(-(f64::powi(v5, 2) + 0.5).powf(0.3)) * 0.2;
-                    let v6: f64 = prog_35(x0, 1.2, f64::hypot(f64::tanh(x0).exp(), x1.mul_add(x0, x1)).cos() * 2.0, v, n);
-                    acc3 += f64::sin(v6.cos()) * 0.005;
-                }
-                g if g > 2 => {
-                    s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::exp(f64::sin(v[n % 4])));
-                    if f64::mul_add(a4[1], s1, s1) > 1.0 {
-                        acc3 -= (s1.sin() + 2.0).cbrt().tanh().exp2().sin() * 0.5;
-                    } else if n % 3 == 1 && prog_35(s1, (f64::powi(v5, 2) + 1.0).log2().cos() * 2.0, 2.0, v, 5) > 0.5 {
-                        s1 = (s1 * 0.75 + (-s1) * 0.25).tanh();
-                    }
-                }
-                _ => {
-                    let v5 = (x0 - v5) * f64::asinh(x2);
-                    acc3 -= 0.25 * v5.sin();
-                }
-            }
-            s0 = 0.8 * s0 + 0.05 * (t.sin() * 0.9).asin().cos();
-            s0 = s0 * 0.6 + v5.tanh().tanh() * 0.05;
-        }
-        let v7 = match n % 2 {
-            0 => s0.cos(),
-            1 => f64::log10(x0.powi(2) + 1.0),
-            _ => 0.5_f64.copysign(x2),
-        };
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            if a4[i] * x2 > v7 {
-                a8[i] = x0 + x2;
-            } else {
-                a8[i] = (f64::sin(v[i]) * 1.2).tan();
-            }
-        }
-        for i in (0..n).rev() {
-            a8 = [0.4 * (v7.powi(2) + 2.0).acosh().tanh() + 0.5 * a8[2], a8[3], a8[2], (a8[0] * 0.6 + (s2 + a4[i % 4]).sin() * 0.2).sin()];
-        }
-        let mut a9 = v.map(f64::sin);
-        for _ in (1..=6).step_by(2) {
-            s1 *= 0.5;
-            s1 += 0.5 * f64::tanh(a9[2]);
-            a9 = v;
-        }
-        s2 = 0.6 * s2 + 0.4 * x0.sin();
-        x2.sin() - f64::cos(s0) + s1 * 0.5 + s2 - acc3 + a4[0] * 0.75 + v7 + a8[0].sin() + f64::sin(a9[3]) - a8[n % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize, mode: Mode) -> f64 {
-        let mut s0 = (x2 * x2 + 1.0).log(2.0).cos() * 2.0;
-        let mut s1 = f64::mul_add(x0, v[n % 4], s0).min(x0.tanh().exp()).cos() * 2.0;
-        let mut s2: f64 = (s0.sin().powi(2) + 1.0).log2();
-        let mut acc3: f64 = 0.0;
-        let v4 = v[n % 4] / (x0.cos() + 2.0);
-        let v9 = if let Some(k5) = (n % 3).checked_sub(1) {
-            let c6 = k5 as f64;
-            let v7 = (x1 * x1 + 1.0).log(10.0);
-            f64::atan2(3.0_f64, v[k5].powi(3)) + c6.cos() + v7.cos()
+        let v7: f64 = if f64::atan(s2) <= x0 || n % 2 == 0 {
+            f64::sqrt(s0 * s0 + 0.5)
+        } else if 0.5_f64.powf(x2.sin()) > s1 {
+            let v5 = x1.mul_add(acc3, acc3);
+            s2 = s2 * 0.5 + f64::clamp(s2, f64::cos(x2) - 1.5, f64::cos(acc3) + 1.5).tanh() * 0.05;
+            f64::asinh(v5 / (x0 * x0 + 1.0))
         } else {
-            let v8 = (f64::powi(x0, 2) + 1.5).acosh();
-            (f64::sin(f64::log(x1 * x1 + 1.0, 10.0)) * 1.2).tan() + f64::cos(v8)
+            let v6 = (a4[1].powi(2) + 2.0).acosh();
+            return v6.atan()
         };
-        s1 = 0.75 * s1 + 0.5 * (x0 * 0.35);
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            s0 = s0.mul_add(0.8, f64::sin(v9.cos().exp()) * 0.05);
-            if s1 * v4.atan2(v4 * v4 + 0.5) < 1.0 {
-                acc3 += (s1.sin() * 0.5).ln_1p() * 0.4;
-                let v11 = s2 + x0;
-                s0 = s0.mul_add(0.75, v11.sin().sin() * 0.1);
-            } else if k10 > 3 && v9.cos() * (v4 * v4 + 1.0).powi(-2) >= -0.5 {
-                s1 = 0.75 * s1 + 0.25 * f64::cos(v9);
-                if (x1 * x1 + 0.5).ln() > 1.0 {
-                    break;
-                }
-            } else {
-                s0 = f64::mul_add(s0, 0.8, f64::cos(v4 - s0) * 0.1);
-            }
-            match k10 {
-                0 => {
-                    s1 *= 0.6;
-                    s1 += 0.005 * f64::tanh(prog_35(s0, 1.2, 1.2, [v[0], v[1], v[2], v[3]], 6));
-                }
-                2 | 4 => {
-                    acc3 += f64::sinh(v[k10 % 4].cos()).cos().exp2().sin() * 0.25;
-                    if n % 2 == 0 && 0.5_f64.powf(f64::tanh(s0)) < (v[k10 % 4] * v[k10 % 4] + 2.0).acosh() {
-                        acc3 += f64::cos(x0 * x2) * 0.25;
-                        break;
-                    }
-                }
-                5 => {
-                    let v4 = 0.5 - x0;
-                    acc3 -= 0.25 * f64::sin(v4).cos();
-                }
-                _other => {
-                    s2 = 0.5 * s2 + 0.5 * (v[k10 % 4] * v[k10 % 4] + 1.0).log(3.0).cos();
-                    if 3.0_f64.log(v9.powi(2) + 2.0) >= -1.0 && k10 == 1 {
-                        break;
-                    }
-                    s1 = s1.mul_add(0.5, (s2 + s1 * s1).tanh() * 0.1);
-                }
-            }
-            if k10 >= 6 || v9.cos().exp() + (v9 * v9).ln_1p() >= -0.5 {
-                break;
-            }
-        }
-        let mut a12 = [0.0; 4];
-        for i in 0..4 {
-            if v4 - v9 >= 1.0 {
-                a12[i] = (v4 - s2) * (v[i] * 0.35);
-            } else {
-                a12[i] = f64::acosh(v4.powi(2) + 1.5);
-            }
-        }
-        a12 = [prog_44(0.25, f64::tanh(v4).sin() * 2.0, v9.max(s2).cos(), [v[0], v[1], v[2], v[3]], k10).sin() * 0.005, a12[1] * 0.6 + s1 / 3.0 * 0.1, a12[1], a12[2]];
-        let v17: f64 = match mode {
-            Mode::Lower(k13, lo14) => {
-                let v15 = f64::exp_m1(f64::sin(lo14));
-                a12[k13] + v15.tanh()
-            }
-            Mode::Upper(hi16) => {
-                let x0 = s2.to_degrees() * 0.02;
-                x0.abs() - (hi16 * hi16 + 0.5).atan2(hi16)
-            }
-            Mode::Off => {
-                s2 = s2 * 0.75 + f64::cbrt(v9.tanh() + 2.0).to_radians() * 1.0;
-                a12[k10 % 4].tanh()
-            }
+        let sl8 = &v[..2];
+        let v9 = sl8.iter().fold(0.0, |r, &p| r * 0.5 + (3.0_f64.atan2(v[n % 4]) + p * 0.25) * 0.5);
+        let v12 = if prog_97(x1, 0.25, f64::tanh((v7 + a4[0]).clamp(-1.0, 1.5)), v, n) >= v9 && n == 3 {
+            let v10 = v9 + f64::sinh(x2.cos());
+            s2 = (s2 * 0.6 + (x2 * s1).max(v10 + s2) * 0.02).tanh();
+            f64::abs(v10 - x2)
+        } else if prog_74(f64::tanh(f64::atan(x2)) * 2.0, x2, s0, *v, n) >= v[n % 4].clamp(-0.5, 1.0) {
+            let v11 = v[0] / (f64::powi(x0, 2) + 1.5);
+            ((v11 * v11).tanh() * 0.9).acos()
+        } else {
+            return (f64::powi(f64::tan(x0.tanh() * 1.2), 2) + 1.0).recip()
         };
-        f64::cos(s0) - s2.cos() + f64::tanh(acc3) + a12[2].cos() + v17.tanh()
+        if f64::clamp(v12, f64::cos(v12) - 1.5, acc3.sin() + 1.5) > -0.5 {
+            s1 = (s1 * 0.75 + (SCALE + s1) * 0.02).tanh();
+            let v18 = match n.checked_sub(1) {
+                Some(0..=1) => v12 - v9,
+                Some(k13) if k13 % 2 == 0 => {
+                    let v14 = (x1.tanh().powi(2) + 1.0).recip();
+                    v14 * x0
+                }
+                Some(k15) => {
+                    let c16 = k15 as f64;
+                    let v17 = (c16.cos() * 0.9).asin();
+                    (a4[k15 % 4].powi(2) + 0.5).sqrt() + v17.sin()
+                }
+                _ => prog_2(f64::sin(-(x0.tanh() * 1.2).tan()), x0, (s1.powi(2) + 0.5).recip().to_radians().cos(), *v, 4),
+            };
+            acc3 -= 0.005 * v18.sin();
+        } else {
+            let v19 = s0.cos();
+            let v9 = v19 / 4.0;
+            acc3 += v9.cos();
+        }
+        let a20 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        s0 = (s0 * 0.6 + (v9 * v9 + 1.0).log10() * 1.0).tanh();
+        s0 * 0.75 + s1 * 0.75 + s2 - acc3.cos() + a20[2].tanh() - f64::cbrt(s1.tanh() + 2.0)
     }
 
     #[differentiable]
-    pub fn prog_118<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        let mut s0 = f64::acosh(f64::powi(x0, 2) + 1.5).tanh();
-        let mut s1 = f64::ln(f64::powi(s0, 2) + 0.5);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; N];
-        for i in 0..N {
-            a3[i] = (s0.copysign(v[n % 4]).powi(2) + 0.5).powf(f64::cbrt(x2.tanh() + 2.0).sin());
-            acc2 += 0.1 * prog_77(s1, x1, s0, *v, i).tanh();
-        }
-        let v4 = a3.iter().zip(v.iter()).map(|(&p, &q)| (s1.powi(2) + 0.5).recip() + f64::tanh(p) + q.tanh()).sum::<f64>();
-        'l1: for i in (1..=4).step_by(2) {
-            let v5: f64 = prog_1((f64::powf(3.0_f64, f64::cos(v[i % 4])) / (f64::exp2(f64::sin(x0)).cos() + 2.0)).sin() * 2.0, x2, x1, v, 1);
-            acc2 += f64::cos(v5) * 0.005;
-            let mut k6 = 0;
-            while k6 < 5 && a3[1] - a3[k6 % 4] + (-v4) >= 1.0 {
-                k6 += 1;
-                let v7 = prog_77(f64::tanh(v4).exp2().tanh() * 2.0, v4.cos() * 2.0, s0, *v, 3);
-                if s0.asinh() > 0.25 || i == 0 {
-                    break 'l1;
-                }
-                s0 = (s0 * 0.6 + (f64::sin(s0).exp2() + 2.5) * 0.25).sin();
-                acc2 += f64::tanh(f64::tanh(v7)) * 0.05;
-            }
-        }
-        s1 = (s1 * 0.5 + x0.copysign(acc2) * 0.5).sin();
-        let f8 = |t: f64| v[n % 4].cos() + t * 0.25;
-        let v9 = a3.iter().map(|&p| f8(p)).sum::<f64>();
-        let v16 = match mode {
-            Mode::Upper(_) => {
-                let v11 = x1 / 2.0;
-                x1.to_radians() + v11.sin()
-            }
-            Mode::Lower(_, _) => (x1.sin() * 0.9).atanh(),
-            _ => {
-                for i in 0..N {
-                    let fi = i as f64;
-                    acc2 -= 0.5 * f64::tanh(x2.sin().to_degrees() * 0.01);
-                    match n {
-                        0 => {
-                            let v9 = a3[i] + a3[3 - i];
-                            s1 = s1 * 0.8 + f64::cos((f64::powf(f64::powi(s0, 2) + 1.0, 0.3).powi(2) + 0.5).powf(1.5)) * 0.05;
-                            acc2 -= 0.5 * v9.cos().cos();
-                        }
-                        1..=2 => {
-                            acc2 += (s1.powi(2) + 0.5).recip().tanh() * 0.5;
-                        }
-                        4 | 6 => {
-                            let v9 = (f64::tanh(v9) * 0.9).acos();
-                            acc2 += 0.5 * f64::sin(v9.cos());
-                        }
-                        _other => {
-                            let x1 = prog_35(x2, 2.0, v9.sin(), [v[0], v[1], v[2], v[3]], i);
-                            acc2 += x1.tanh().tanh() * 0.02;
-                        }
-                    }
-                    let v15 = if i == 3 {
-                        s0 = 0.8 * s0 + 0.05 * (x1.cos() * 1.5).cosh().tanh();
-                        prog_35(s1, v4.cos(), s0, [v[0], v[1], v[2], v[3]], n)
-                    } else {
-                        let v14 = x1 / (fi * fi + 1.0);
-                        return (x1.sin() * 0.9).atanh() + v14.cos()
-                    };
-                    s1 = f64::mul_add(s1, 0.5, f64::tanh(v15.sin()) * 0.005);
-                }
-                s1.tanh()
-            }
-        };
-        x1 + x2 * 0.75 - s0 - s1 * 1.5 + acc2.cos() + v4.sin() + v9.cos() + v16
-    }
-
-    #[differentiable]
-    pub fn prog_119(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize, mode: Mode) -> f64 {
-        const PHASE_D: usize = 3;
-        let mut s0: f64 = ((x1.powi(2) + 0.5).recip().powi(2) + 0.5).cbrt();
-        let mut s1 = v[n % 4].atan();
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = f64::to_radians(x1) * 50.0;
+        let mut s1 = prog_12((v[2] * v[2]).ln_1p().cos(), (v[2].sin() * 0.9).acos().tanh() * 2.0, f64::tanh(s0).exp_m1().sin() * 2.0, [v[0], v[1], v[2], v[3]], 2).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
         let mut a3 = [0.0; 4];
         for i in 0..4 {
-            let fi = i as f64;
-            if i == 0 {
-                a3[i] = v[i] / (x2.powi(2) + 1.0);
+            if f64::sqrt(x2 * x2 + 1.0) <= -1.0 {
+                a3[i] = x2.cos().powi(2);
             } else {
-                a3[i] = f64::min(0.5_f64, fi + x0);
+                a3[i] = s1.cos() + v[i] * s1;
             }
         }
-        acc2 += f64::cos(a3[n % 4]);
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            if f64::tanh(x0 + s1).exp() <= x2 {
-                break (f64::cos(x1 + s0) * 1.2).tan();
-            }
-            for j in 0..v.len() {
-                let fj = j as f64;
-                acc2 -= 0.05 * (s0 * fj).sin();
-                let v5 = (s1.sin() * 0.9).atanh();
-                let v6 = (x1 - v5).max(a3[n % 4]);
-                acc2 += v6.sin().cos() * 0.05;
-            }
-            s1 = 0.6 * s1 + 0.2 * (s1 + a3[0]).cos();
-            if k4 >= 6 || (s0 * std::f64::consts::LN_2).mul_add(x2.clamp(-1.5, 1.5), (s0.powi(2) + 0.5).recip()) > 1.0 {
-                break s1 / (f64::sin(s0) + 2.0);
-            }
-        };
-        let v9 = match k4 + n {
+        let v4 = a3.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * f64::tanh(x0.cos() + p.tanh()));
+        s0 *= 0.75;
+        s0 += 0.05 * x1.abs().hypot(f64::exp_m1(f64::cos(x2))).cos();
+        match n {
             0 => {
-                let v8 = s1.tanh().exp();
-                (v8 * std::f64::consts::FRAC_1_PI).max(f64::sin(x0))
+                acc2 -= (v[n % 4].powi(2) + 1.0).log(10.0);
             }
-            1..=2 => s1.cos().cos(),
-            PHASE_D | 5 => {
-                let x1 = f64::exp(x1.cos());
-                2.0_f64.copysign(x0) + f64::tanh(x1)
+            2..=4 => {
+                let v5: f64 = ((f64::sin(x0) + 2.0).cbrt().cos() * 1.5).sinh();
+                let [b6, b7, b8, _] = a3;
+                s1 = (s1 * 0.5 + (v5.sin() - b6.sin() + b7.cos() + b8.cos()) * 0.005).tanh();
+            }
+            6 => {
+                s0 = (s0 * 0.75 + Params::prog_71(prm, v[0].abs().cos(), s0, v4, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+                s0 = s0 * 0.8 + f64::cos((-x2) / (x0.atan().cos() + 2.0)) * 0.05;
+                if !(n > 0 && f64::exp2((v[n % 4] * x0).sin()) < v[n % 4] + x0) {
+                    let v9 = (acc2.tanh() * 2.0).cosh();
+                    acc2 += v9.cos();
+                } else {
+                    let v10 = x1.mul_add(x1, x0);
+                    s1 = f64::mul_add(s1, 0.5, v10.cos() * 0.1);
+                }
             }
             _ => {
-                acc2 -= 0.5 * f64::powi(x0 * x0 + 1.0, -2).abs();
-                (x2.powi(2) + 1.0).ln().atan2(f64::cos(s0).powi(2) + 0.5)
-            }
-        };
-        for &t in v.iter() {
-            s0 = (s0 * 0.8 + v7 * 0.2).sin();
-            let v10 = a3.iter().fold(t, |r, &p| r * 0.75 + 0.005 * (prog_35(2.0, (s1 + x2).cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], k4) + f64::sin(p)).cos());
-            if f64::cos(x1).sinh() >= -0.5 {
-                break;
-            }
-            s1 = (s1 * 0.75 + f64::sin(v10) * 0.02).tanh();
-        }
-        let v16 = match mode {
-            Mode::Lower(_, _) => f64::abs(x1 / (x1 * x1 + 1.0)),
-            Mode::Upper(hi13) => {
-                prog_5(s1, (f64::sin(hi13) * 2.0).sinh().cos().sin() * 2.0, 0.5, *v, k4)
-            }
-            Mode::Off => {
-                for i in 0..6 {
-                    let fi = i as f64;
-                    acc2 += 0.25 * f64::sin((v7 * v7 + 1.0).log2());
-                    match i + k4 {
-                        0 => {
-                            s1 = (s1 * 0.6 + s1.cos().cos() * 0.4).tanh();
-                        }
-                        1..=2 => {
-                            s1 = (s1 * 0.8 + (fi + v9) * 0.2).tanh();
-                        }
-                        3 => {
-                            acc2 -= 0.25 * (v9 * v9 + 0.5).recip().cos();
-                            s0 = (s0 * 0.5 + (x2 * x2 + 1.0).recip() * 0.75).sin();
-                            if v7 + x0 > (x1 * x1).ln_1p() {
-                                break;
+                s1 = f64::mul_add(s1, 0.5, f64::cos((f64::powi(v[1], 2) + 1.0).log(v[1] * v[1] + 2.0)) * 0.1);
+                s0 = f64::mul_add(s0, 0.75, f64::cbrt(v[0] * v[0] + 1.0).sin() * 0.1);
+                if n == 6 {
+                    s0 *= 0.8;
+                    s0 += 0.01 * x0.sin().exp2().powi(3).sin();
+                    s0 = (s0 * 0.5 + f64::asinh(x2) * 0.5).sin();
+                } else if ((x2 * x2 + 1.5).acosh().powi(2) + 2.0).acosh() <= s1 && n > 5 {
+                    for i in 0..v.len() {
+                        let fi = i as f64;
+                        acc2 -= x2.tanh() * 0.5;
+                        match i {
+                            MODE_A if n % 2 == 0 => {
+                                s1 = s1.mul_add(0.5, f64::cosh(x2.sin()).cos() * 0.4);
+                            }
+                            2 => {
+                                let v11 = prog_21::<f64>(x0, 1.2, f64::mul_add(x0, fi, s1).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+                                acc2 += 0.05 * prog_21::<f64>(f64::sin(x0.sin().cos()), x1, s0, [v[0], v[1], v[2], v[3]], i).sin();
+                                acc2 += f64::tanh(v11).sin() * 0.01;
+                            }
+                            MODE_D => {
+                                s1 *= 0.6;
+                                s1 -= 0.4 * f64::sin(f64::ln_1p(s1 * s1));
+                                let v12: f64 = fi.powi(2);
+                                acc2 += v12.sin().tanh() * 0.5;
+                            }
+                            _ => {
+                                let v13 = ((v4 / (f64::cos(x2) + 2.0)).powi(2) + 1.0).ln();
+                                let v14 = f64::cos(x0).exp2().mul_add(x2, v13);
+                                acc2 -= v14.sin().cos() * 0.5;
                             }
                         }
-                        _ => {
-                            let v14 = x2 - x0;
-                            acc2 += 0.25 * (SCALE + v9).sin();
-                            s1 = (s1 * 0.75 + v14.tanh() * 0.1).tanh();
-                        }
                     }
+                    acc2 += (acc2 * 0.001).sin() * 0.01;
                 }
-                let v15 = f64::sin(x1).exp_m1().max(v9 + a3[3]);
-                (x2 * x2 + 2.0).sqrt() + f64::sin(v15)
+            }
+        }
+        let f15 = |t: f64| (v[1].powi(2) + 1.5).acosh().min(v[1].powi(3)) + t * 0.5;
+        let v16 = f15(v[0]) - f15(x2) * 0.5;
+        s0 * 0.5 + s1 + acc2.tanh() - v4.tanh() - v16.sin() - prog_21::<f64>((x0.to_radians() * 50.0).sin(), v4, x2.powi(3).asinh().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = f64::exp(v[0].sin()).tanh() * 2.0;
+        let mut s1 = s0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                acc2 += (acc2.sin().exp().powi(2) + 1.0).ln().cos();
+            }
+            PHASE_B if n < 4 => {
+                s1 = 0.75 * s1 + 0.25 * (x1.sin() * 0.5).ln_1p().sin();
+                if x0 + s1 > acc2 || n % 2 == 0 {
+                    acc2 += x2.sin().sinh();
+                    let v3 = s0 * v[n % 4];
+                    acc2 += 0.25 * v3.sin();
+                } else {
+                    let v4 = (f64::cos(x1 + s0) * 0.5).ln_1p();
+                    acc2 -= s1.asinh() * 0.75;
+                    s0 = (s0 * 0.5 + v4 * 0.05).sin();
+                }
+            }
+            g if g > 3 => {
+                acc2 -= x2.cos();
+            }
+            _ => {
+                let x2 = (x0.cos().powi(2) + 1.0).log(2.0);
+                s1 = f64::mul_add(s1, 0.8, (x1 + s1).tanh() * 0.02);
+                acc2 -= x2;
+            }
+        }
+        let v5 = if f64::sinh(x2.cos() * 2.0) < -1.0 {
+            v[n % 4].mul_add(x0, s1).atan()
+        } else {
+            (v[n % 4].sin().cosh().powi(2) + 1.0).cbrt()
+        };
+        let v7 = match n {
+            0 => (f64::cos(x1) * 0.9).acos(),
+            g if g > 2 => {
+                let v6 = (x1 * x1 + 1.0).powf(1.5);
+                f64::atan(v6)
+            }
+            _other => v5 + x0,
+        };
+        s1 = 0.6 * s1 + 0.1 * f64::sin(s0);
+        let mut m8 = f64::NEG_INFINITY;
+        for i in 0..=n {
+            m8 = f64::max(m8, x1.mul_add(v[(i * 3) % 4], v[(i * 3) % 4]) * 1.5);
+        }
+        if f64::exp(x2.powi(2).cos()) > -1.0 {
+            s1 = (s1 * 0.5 + m8.clamp(-0.5, 1.5) / (acc2 * acc2 + 1.0) * 0.02).sin();
+        }
+        x0 * 0.25 - x1 * 0.75 + f64::sin(s1) - acc2.tanh() + v5.cos() - v7 + m8.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let prm: &Params = &PARAMS;
+        let mut s0 = f64::powi((v[n % 4].powi(2) + 2.0).sqrt(), 2).ln_1p();
+        let mut s1 = (f64::powi(x0, 2) + 1.0).recip();
+        let mut s2 = f64::sin(prog_87(0.25, s1, x2, v, 3)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| s0 + acc3 + p.sin() + q.cos()).sum::<f64>();
+        for &t in v.iter() {
+            s1 = 0.8 * s1 + 0.2 * f64::cos(v[2].sin());
+            acc3 += 0.5 * f64::tanh(s2);
+            if f64::sinh(t.sin() * 1.5) < x0 {
+                s0 = s0 * 0.5 + v4.tanh().sin() * 0.5;
+                if v[0].asinh() + (x1 * x1 + 0.5).atan2(x1) >= -1.0 {
+                    return f64::exp2(f64::sin(s0));
+                }
+            } else if (f64::tanh(t) * 0.9).acos().atan() < s2 {
+                s1 = (s1 * 0.8 + (v4 + x1 - 1.25) * 0.1).sin();
+                let v5 = prog_21(f64::sin((f64::sin(x1) * 0.9).asin()), s1, s0, v, 0);
+                s2 = (s2 * 0.8 + v5.cos() * 0.005).tanh();
+            } else {
+                s1 = s1 * 0.8 + (x1.atan() - x1).tanh() * 0.1;
+                if n % 2 == 0 {
+                    acc3 += (v4 * v4 + 0.5).cbrt().tanh() * 0.2;
+                    let v6 = s1.sin();
+                    s2 = s2.mul_add(0.5, v6 * 0.5);
+                } else if x1.sin().exp_m1() <= x1 {
+                    let v7 = x1 - s1;
+                    s1 = (s1 * 0.5 + (v7 + s1) * 0.1).sin();
+                } else {
+                    let [_, b8, _, b9] = v;
+                    s2 *= 0.8;
+                    s2 += 0.1 * (b8.sin() - f64::sin(b9)).tanh();
+                }
+                s0 = 0.75 * s0 + 0.25 * f64::cos(x0);
+            }
+        }
+        for _ in 1..n {
+            s2 = (s2 * 0.8 + f64::tanh(s0).exp() * 0.05).sin();
+            let v10 = v.iter().copied().map(|p| Params::prog_71(prm, x2, 0.75, s1, v, 0) + f64::sin(p)).sum::<f64>();
+            s1 = s1.mul_add(0.75, v10.tanh() * 0.005);
+        }
+        let a11 = v.map(f64::tanh);
+        x1.cos() + s0 * 0.5 - s1 * 0.25 - s2 - acc3 * 0.5 + v4.cos() + a11[3] * 1.5 + v4
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].tanh().exp_m1();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v3 = loop {
+            k2 += 1;
+            s0 *= 0.6;
+            s0 += 0.2 * (s0 - x2).cos();
+            acc1 += 0.4 * x2.atan().cos();
+            if k2 >= 5 || s0 + x0 < 1.0 {
+                break (s0.powi(2) + 1.5).acosh();
             }
         };
-        let mut a17 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            a17[i] = x2 + t + v[k4 % 4];
-            s0 = s0 * 0.8 + f64::sin(fi).exp2().tanh() * 1.0;
+        let v4 = v.chunks(2).fold(0.0, |r, ch| r * 0.5 + f64::clamp(x0 / 4.0, f64::cos(v[k2 % 4] / (v3 * v3 + 1.0)) - 1.5, (x1 * ch[0]).cos() + 1.5) * 0.25);
+        let v5 = prog_87(f64::cos(v[n % 4] * x0).sin(), s0, x2, *v, k2);
+        let v6 = v[1..].iter().copied().max_by(|a, b| a.partial_cmp(b).unwrap()).unwrap();
+        acc1.sin() - f64::tanh(v4) - v5.tanh() + v6.tanh() - prog_72(f64::cos((v[(k2 + n) % 4].cos() * 0.9).acos().tanh()), 0.25, f64::sin(s0.abs() + x2.powi(2)), [v[0], v[1], v[2], v[3]], n)
+    }
+
+    #[differentiable]
+    pub fn prog_119<T: num_traits::Float + num_traits::FromPrimitive>(x0: T, x1: T, x2: T, v: [T; 4], n: usize) -> T {
+        const PHASE_A: usize = 0;
+        let mut s0 = v[n % 4];
+        let mut acc1: T = T::zero();
+        match n % 3 {
+            PHASE_A => {
+                s0 = s0 * T::from_f64(0.6).unwrap() + x2.cos().sinh().cos() * T::from_f64(0.25).unwrap();
+            }
+            1 => {
+                let v2 = prog_65::<T>(x0, x0 * T::from_f64(1.5).unwrap(), x0 * T::from_f64(1.5).unwrap(), v, n);
+                acc1 = acc1 + T::exp(x2.cos()).sin();
+                s0 = s0.mul_add(T::from_f64(0.5).unwrap(), v2.sin() * T::from_f64(0.01).unwrap());
+            }
+            2 => {
+                acc1 = acc1 + T::sqrt(T::powi(v[3], 2) + T::from_f64(0.5).unwrap()).cos();
+                let v3 = prog_72::<T>(x1, T::sin(T::tanh(acc1).exp2()).exp2().tanh(), acc1, v, n);
+                acc1 = acc1 + v3.sin() * T::from_f64(0.005).unwrap();
+            }
+            _ => {
+                s0 = s0 * T::from_f64(0.5).unwrap() + T::sin((x1.powi(2) + T::from_f64(0.5).unwrap()).atan2(T::abs(x0))) * T::from_f64(0.05).unwrap();
+                acc1 = acc1 + T::tanh(prog_21::<T>(x0, T::tanh(T::sin(v[n % 4])).sin() * T::from_f64(2.0).unwrap(), T::from_f64(0.5_f64).unwrap().min(x2).sin() * T::from_f64(2.0).unwrap(), v, n)) * T::from_f64(0.05).unwrap();
+            }
         }
-        for _ in 0..v.len() {
-            a17 = [f64::powi(v9 / 4.0, 2).ln_1p().sin() * 1.0, a17[1], (a17[2] * 0.5 + f64::sin(f64::powi(x2, 2)) * 0.1).sin(), a17[1] * 0.6 + prog_35((f64::ln(s1 * s1 + 0.5) + 0.8).sin(), (v9.powi(2) + 2.0).acosh().sin(), f64::cos(v7 * v16), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005];
+        for i in 0..5 {
+            let v5 = if (x0 * x0 + T::one()).log(T::from_f64(3.0).unwrap()).cos() >= -T::from_f64(0.5).unwrap() {
+                x2.cos().exp2()
+            } else if prog_21(x2.cos(), x0 * T::from_f64(1.2).unwrap(), T::tanh(s0 + v[3]) * T::from_f64(2.0).unwrap(), v, 0) < -T::from_f64(0.5).unwrap() {
+                s0 = T::from_f64(0.5).unwrap() * s0 + T::from_f64(0.5).unwrap() * s0;
+                ((x1.sin() * T::from_f64(0.5).unwrap()).ln_1p().powi(2) + T::one()).ln()
+            } else {
+                let v4 = x1.cos().tanh();
+                x0 + v4
+            };
+            let v6 = (x1 * x1 + T::one()).powf(T::tanh(v[0]));
+            if n > 3 {
+                let x1 = x1 + v[i % 4];
+                s0 = (s0 * T::from_f64(0.6).unwrap() + T::sin(x1) * T::from_f64(0.2).unwrap()).sin();
+            } else {
+                s0 = s0.mul_add(T::from_f64(0.8).unwrap(), T::sin(T::ln_1p(s0 * s0)) * T::from_f64(0.2).unwrap());
+                if v5 <= v6 / (v[2].cos() + T::from_f64(2.0).unwrap()) {
+                    continue;
+                }
+            }
+            acc1 = acc1 - v5.cos() * T::from_f64(0.4).unwrap();
+            s0 = s0 * T::from_f64(0.6).unwrap();
+            s0 = s0 - T::from_f64(0.02).unwrap() * T::sin(v6).cos();
         }
-        x0.tanh() + x2 * 0.75 + s0.cos() - s1.tanh() + acc2.cos() - v7 + v9 + v16.sin() + f64::sin(a17[0])
+        for &t in v.iter() {
+            acc1 = acc1 - T::from_f64(0.05).unwrap() * prog_21(T::tanh(T::to_radians(x2) * T::from_f64(50.0).unwrap()) * T::from_f64(2.0).unwrap(), x2.tanh().tanh() * T::from_f64(2.0).unwrap(), x0 * T::from_f64(1.2).unwrap(), v, n).tanh();
+            acc1 = acc1 - T::from_f64(0.01).unwrap() * T::sin(prog_21::<T>(t, x0 * T::from_f64(1.2).unwrap(), (t * x2).cos(), v, n));
+        }
+        let v7 = if n < 3 {
+            s0 = T::from_f64(0.6).unwrap() * s0 + T::from_f64(0.005).unwrap() * acc1.sin();
+            x2.tanh() * v[2]
+        } else {
+            s0.abs()
+        };
+        x0.cos() + x1.cos() - T::tanh(x2) - s0 + T::sin(acc1) + v7.cos()
     }
 
     pub const SCALE: f64 = 0.75;
@@ -9962,4 +9401,32 @@ pub mod random_programs {
         scale: 0.5,
         n: 2,
     };
+
+    // A batch whose programs read no `p.n` never reads it.
+    #[allow(dead_code)]
+    #[derive(grad::Differentiable, Clone, Copy, Debug)]
+    pub struct Inner {
+        pub b: f64,
+    }
+
+    #[allow(dead_code)]
+    #[derive(grad::Differentiable, Clone, Copy, Debug)]
+    pub struct Weights {
+        pub a: f64,
+        pub w: [f64; 4],
+        pub inner: Inner,
+        pub n: usize,
+    }
+
+    pub const WEIGHTS_N: usize = 3;
+
+    #[allow(dead_code)]
+    pub fn weights(a: f64, b: f64, w: [f64; 4]) -> Weights {
+        Weights {
+            a,
+            w,
+            inner: Inner { b },
+            n: WEIGHTS_N,
+        }
+    }
 }
