@@ -65,8 +65,15 @@
 //! calling `self.prog_J(..)`, `Self::prog_J(..)` and free programs, called by free programs
 //! as `Params::prog_J(..)` and `Params::prog_J(prm, ..)`, and by the table as
 //! `PARAMS.prog_K(..)`),
-//! and, default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`) and `GRAD_FUZZ_ENUM_MODES` (`mode:
-//! Mode` matched with its payload, called with `mode_of(n)`), for instance
+//! and, default 10, `GRAD_FUZZ_REF_PARAMS` (`x2: &f64`), `GRAD_FUZZ_ENUM_MODES` (`mode:
+//! Mode` matched with its payload, called with `mode_of(n)`), `GRAD_FUZZ_STRUCTS` (programs
+//! taking a `#[derive(grad::Differentiable)] struct Weights { a, w: [f64; 4], inner: Inner { b
+//! }, n }` by value or reference, named in `#[differentiable(wrt(p, x0))]`, or methods of it
+//! with `wrt(self, x0)`, reading `p.a`, `p.w[i]`, `p.inner.b` and `p.n`; the table builds the
+//! struct from `x1`, `x2` and `v`, so that each float field's partial is checked as theirs)
+//! and `GRAD_FUZZ_MODULES` (programs in `#[differentiable] pub mod mK { use super::*; .. }`
+//! blocks, calling each other by name and called as `mK::prog_J(..)`, some calling the
+//! module's `mix(|t: f64| e, a, b)` that takes a closure), for instance
 //! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
 //!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the

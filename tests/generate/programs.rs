@@ -150,7 +150,37 @@
 //!   local `p: Params`, from a float as a call's argument (FINDINGS.md). The table calls
 //!   `PARAMS.prog_K(..)` (`Params::prog_K(..)`) and its companions; the mirror is the free
 //!   `prog_K_dual(this: Params, ..)` (without `this` for an associated function) reading
-//!   `c(this.k)` and calling `prog_J_dual(this, ..)` (`prog_J_dual(PARAMS, ..)` for `prm`).
+//!   `c(this.k)` and calling `prog_J_dual(this, ..)` (`prog_J_dual(PARAMS, ..)` for `prm`);
+//! - structs (issue 16): a differentiated parameter of the module's `#[derive(grad::
+//!   Differentiable, Clone, Copy)] pub struct Weights { pub a: f64, pub w: [f64; 4], pub inner:
+//!   Inner, pub n: usize }` (`Inner { pub b: f64 }` derived too), whose float fields stand for
+//!   the table's `x1` (`p.a`), `x2` (`p.inner.b`) and `v` (`p.w`): `prog_K(x0: f64, p:
+//!   &Weights, n: usize)` (`p: Weights` now and then, `p` first now and then) with
+//!   `#[differentiable(wrt(p, x0))]` (or `wrt(x0, p)`), or a method `prog_K(&self, x0: f64, n:
+//!   usize)` (`self` by value now and then) in an `impl Weights` block of its own, with
+//!   `#[differentiable(wrt(self, x0))]`. The body starts with `let v: [f64; 4] = p.w;` (grad
+//!   reads `p.w.iter()` as a constant, and a field passed whole to a call too: README,
+//!   FINDINGS.md), and either `let x1: f64 = p.a; let x2: f64 = p.inner.b;` or reads `p.a` and
+//!   `p.inner.b` in place, where `x1` and `x2` would be (not in conditions, call arguments,
+//!   `break` and labeled-block values, branch values or branches, where grad reads a field alone
+//!   as a constant: FINDINGS.md); expressions also read `p.w[i]`, and integers `p.n`
+//!   (`WEIGHTS_N`, like `self.n`). A struct program may be any of the other shapes but a
+//!   slice, tuple, `&f64` or float-generic one, calls other programs (never passing `p` or a
+//!   field alone) and is called by nobody (`wrt` leaves its `_vjp` without entries for the
+//!   rest). The table builds `weights(x1, x2, v)` and reads the gradient entry's fields as the
+//!   gradient of `x1`, `x2` and `v`, so that each float field is checked against its own
+//!   finite difference and dual seed (and asserts the entry's `n` is the input's); the mirror
+//!   takes a `WeightsDual` of `Dual64`s built by `weights_dual(x1, x2, v)`;
+//! - modules (issue 16): programs (not methods nor struct programs) in `#[differentiable] pub
+//!   mod mK { #[allow(unused_imports)] use super::*; .. }` blocks, `K` the index of the first
+//!   program, each where its first program would be; a module program joins the module of the
+//!   last one or opens its own. Its functions carry no attribute and are called by name inside
+//!   the module and as `mK::prog_J(..)` elsewhere (the table calls `mK::prog_J` and its
+//!   companions; the mirror stays the free `prog_J_dual`). A module program now and then (40%
+//!   of them, beside the closures switch) calls its module's helper `pub fn mix<F: Fn(f64) ->
+//!   f64>(f: F, a: f64, b: f64) -> f64 { f(a) * 0.5 + f(b) * 0.5 }` with a closure, `let v3 =
+//!   mix(|t: f64| e, x0, v[2]);` or a local closure by name, `mix(f2, ..)`, which grad inlines
+//!   at the call (the mirror's `mix_dual` takes a closure of `Dual64`s).
 //!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
@@ -449,6 +479,21 @@ impl StructParam {
     fn name(self) -> &'static str {
         if self.method { "self" } else { "p" }
     }
+}
+
+/// Whether the code `text` reads a float field of a differentiated `Weights` (`p.a`, `p.inner.b`,
+/// `self.a`, `self.inner.b`) whole.
+fn reads_struct_field(text: &str) -> bool {
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    ["p.a", "p.inner.b", "self.a", "self.inner.b"]
+        .iter()
+        .any(|field| {
+            text.match_indices(field).any(|(at, _)| {
+                let before = text[..at].chars().next_back();
+                let after = text[at + field.len()..].chars().next();
+                !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
+            })
+        })
 }
 
 /// `n` of the `Weights` the table builds: `p.n` in the programs.
@@ -986,12 +1031,15 @@ fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
         } => {
             let m = if *mutable { "mut " } else { "" };
             let array_field = matches!(init, Init::Field(f) if f.ends_with(".w"));
+            let float_expr = matches!(init, Init::Expr(_));
             let init = render_init(init, mode, indent);
             // A local holding `self.k` (or `-self.k`) alone may be passed to a call, where grad
             // needs its type (it cannot see a field's): written with it, as its message asks.
             let bare = init.trim_start_matches(['-', '(']).trim_end_matches(')');
-            let bare_field =
-                SELF_FLOATS.iter().any(|(text, _)| bare == *text) || struct_float_field(bare);
+            // So is one whose value reads a differentiated struct's float field: grad reads the
+            // field as a constant when the local is passed to a call (FINDINGS.md).
+            let bare_field = SELF_FLOATS.iter().any(|(text, _)| bare == *text)
+                || (float_expr && reads_struct_field(&init));
             let ty = if array_field {
                 format!(": [{}; 4]", float_type(mode))
             } else if *typed || bare_field {
@@ -2551,6 +2599,20 @@ impl<'r> ProgGen<'r> {
         let mut v = Var::new(name, Ty::Float, Role::Plain, bound(g.bound.mag, g.real));
         v.lip = if self.in_loop() { g.bound.slope } else { 1.0 };
         v.active = g.active;
+        // A copy of a float a pattern bound (`let v16 = hi15;`) is no more a call's argument
+        // than the float itself: grad cannot tell its type either.
+        let mut e = &g.expr;
+        while let Expr::Neg(a) = e {
+            e = a;
+        }
+        if let Expr::Var(name) = e {
+            v.bound_by_pattern = self
+                .env
+                .iter()
+                .rev()
+                .find(|w| w.name == *name)
+                .is_some_and(|w| w.bound_by_pattern);
+        }
         self.declare(v)
     }
 

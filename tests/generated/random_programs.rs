@@ -8516,7 +8516,7 @@ pub mod random_programs {
         let prm: &Params = &PARAMS;
         let v: [f64; 4] = p.w;
         let mut s0 = (v[0].powi(2) + 1.0).sqrt().sin() * 2.0;
-        let mut s1 = p.inner.b.tanh();
+        let mut s1: f64 = p.inner.b.tanh();
         let mut acc2: f64 = 0.0;
         'b0: {
             let mut k3 = 0;

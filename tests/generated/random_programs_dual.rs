@@ -8438,7 +8438,7 @@ pub mod random_programs_dual {
     pub fn prog_103_dual(x0: Dual64, p: WeightsDual, n: usize, margin: &Cell<f64>) -> Dual64 {
         let v: [Dual64; 4] = p.w;
         let mut s0 = (v[0].powi(2) + c(1.0)).sqrt().sin() * c(2.0);
-        let mut s1 = p.inner.b.tanh();
+        let mut s1: Dual64 = p.inner.b.tanh();
         let mut acc2: Dual64 = c(0.0);
         'b0: {
             let mut k3 = 0;
